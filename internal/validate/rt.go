@@ -1446,3 +1446,75 @@ func memoBool(v []Seq, k int, f func() bool) bool {
 	v[k] = boolSeq(b)
 	return b
 }
+
+// wideKids is the number of children above which the child loops use the
+// parent's cached index by name instead of a scan.
+const wideKids = 16
+
+// anyChild is anyNode(child(n, nt), f) without building the children's
+// items (a scan of a narrow parent's children, in document order).
+func anyChild(n *Node, nt *Name, f func(c *Node) bool) bool {
+	if len(n.Children) > wideKids {
+		return anyNode(child(n, nt), f)
+	}
+	for _, c := range n.Children {
+		if c.Kind == KindElement && nameMatch(c, nt) && f(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasChild is exists(child::nt).
+func hasChild(n *Node, nt *Name) bool {
+	if len(n.Children) > wideKids {
+		return len(child(n, nt)) > 0
+	}
+	for _, c := range n.Children {
+		if c.Kind == KindElement && nameMatch(c, nt) {
+			return true
+		}
+	}
+	return false
+}
+
+// childStr is fn:string(child::nt[1]): the first such child's text, "" if
+// there is none.
+func childStr(n *Node, nt *Name) string {
+	if len(n.Children) > wideKids {
+		return str(child(n, nt))
+	}
+	for _, c := range n.Children {
+		if c.Kind == KindElement && nameMatch(c, nt) {
+			return c.StringValue()
+		}
+	}
+	return ""
+}
+
+// setStr stores n's string value in *r; it returns true (the first node of
+// a loop is the one wanted).
+func setStr(r *string, n *Node) bool {
+	*r = n.StringValue()
+	return true
+}
+
+// anyAttr is anyNode(attr(n, nt), f) without building the items.
+func anyAttr(n *Node, nt *Name, f func(a *Node) bool) bool {
+	for _, a := range n.Attrs {
+		if nameMatch(a, nt) && f(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasAttr is exists(@nt).
+func hasAttr(n *Node, nt *Name) bool {
+	for _, a := range n.Attrs {
+		if nameMatch(a, nt) {
+			return true
+		}
+	}
+	return false
+}

@@ -14,8 +14,8 @@ var (
 	enK4   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingCustomerParty")
 	enK5   = nameOf("", "schemeID")
 	enK6   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PostalAddress")
-	enK7   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Country")
-	enK8   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IdentificationCode")
+	enK7   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IdentificationCode")
+	enK8   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Country")
 	enK9   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumberID")
 	enK10  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CardAccount")
 	enK11  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMeans")
@@ -28,8 +28,8 @@ var (
 	enK18  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "Invoice")
 	enK19  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2", "CreditNote")
 	enK20  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Amount")
-	enK21  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxCategory")
-	enK22  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxScheme")
+	enK21  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxScheme")
+	enK22  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxCategory")
 	enK23  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReason")
 	enK24  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReasonCode")
 	enK25  = intLit("2")
@@ -51,32 +51,32 @@ var (
 	enK41  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoiceTypeCode")
 	enK42  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditNoteTypeCode")
 	enK43  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentCurrencyCode")
-	enK44  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingSupplierParty")
+	enK44  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationName")
 	enK45  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyLegalEntity")
-	enK46  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationName")
-	enK47  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
-	enK48  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
-	enK49  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
-	enK50  = nameOf("", "currencyID")
+	enK46  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingSupplierParty")
+	enK47  = nameOf("", "currencyID")
+	enK48  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
+	enK49  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
+	enK50  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
 	enK51  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ClassifiedTaxCategory")
 	enK52  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxSubtotal")
 	enK53  = intLit("1")
-	enK54  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyTaxScheme")
-	enK55  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyID")
+	enK54  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyID")
+	enK55  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyTaxScheme")
 	enK56  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxRepresentativeParty")
 	enK57  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxPointDate")
-	enK58  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoicePeriod")
-	enK59  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DescriptionCode")
+	enK58  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DescriptionCode")
+	enK59  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoicePeriod")
 	enK60  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryDate")
 	enK61  = nameOf("*", "*")
 	enK62  = intLit("0")
 	enK63  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicedQuantity")
 	enK64  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditedQuantity")
 	enK65  = nameOf("", "unitCode")
-	enK66  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Item")
-	enK67  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Name")
-	enK68  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Price")
-	enK69  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceAmount")
+	enK66  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Name")
+	enK67  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Item")
+	enK68  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceAmount")
+	enK69  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Price")
 	enK70  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndDate")
 	enK71  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartDate")
 	enK72  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemProperty")
@@ -146,8 +146,8 @@ var (
 	enK136 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StatementDocumentReference")
 	enK137 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorDocumentReference")
 	enK138 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ContractDocumentReference")
-	enK139 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExternalReference")
-	enK140 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentHash")
+	enK139 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentHash")
+	enK140 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExternalReference")
 	enK141 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HashAlgorithmMethod")
 	enK142 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryDate")
 	enK143 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryTime")
@@ -262,8 +262,8 @@ var (
 	enK252 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitutionBranch")
 	enK253 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitution")
 	enK254 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditAccount")
-	enK255 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMandate")
-	enK256 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MandateTypeCode")
+	enK255 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MandateTypeCode")
+	enK256 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMandate")
 	enK257 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaymentInstructionsNumeric")
 	enK258 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaidAmount")
 	enK259 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SignatureID")
@@ -308,8 +308,8 @@ var (
 	enK298 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAlternativeAmount")
 	enK299 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPurposeCode")
 	enK300 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FreeOfChargeIndicator")
-	enK301 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderLineReference")
-	enK302 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderLineID")
+	enK301 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderLineID")
+	enK302 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderLineReference")
 	enK303 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineStatusCode")
 	enK304 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchLineReference")
 	enK305 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptLineReference")
@@ -323,8 +323,8 @@ var (
 	enK313 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Keyword")
 	enK314 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BrandName")
 	enK315 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ModelName")
-	enK316 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyersItemIdentification")
-	enK317 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExtendedID")
+	enK316 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExtendedID")
+	enK317 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyersItemIdentification")
 	enK318 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BarcodeSymbologyID")
 	enK319 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalAttribute")
 	enK320 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MeasurementDimension")
@@ -409,7 +409,7 @@ var (
 	enK399 = wordSet(" 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0154 0158 0170 0177 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208 0209 0210 0211 0212 0213 0215 0216 0217 0218 0219 0220 0221 0225 0230 0235 0240 0244 0242 0245 0246 0248 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951 9952 9953 9957 9959 AN AQ AS AU EM ")
 )
 
-var _ = indexNames(false, enK32, enK33, enK48, enK21, enK51, enK44, enK56, enK4, enK16, enK8, enK54, enK7, enK24, enK253, enK0, enK316, enK321, enK68, enK9, enK10, enK255, enK11, enK85, enK83, enK360)
+var _ = indexNames(false, enK32, enK33, enK49, enK22, enK51, enK46, enK56, enK4, enK16, enK7, enK55, enK8, enK24, enK253, enK0, enK317, enK321, enK69, enK9, enK10, enK256, enK11, enK85, enK83, enK360)
 
 var _ = indexNames(true, enK361, enK365, enK366, enK367, enK368, enK369, enK370, enK371, enK372, enK373, enK374, enK375, enK376, enK377, enK378, enK379, enK380, enK381, enK382, enK383, enK384, enK385)
 
@@ -1636,7 +1636,7 @@ func enM000(v []Seq, n *Node) bool {
 
 // BR-52: normalize-space(cbc:ID) != ”
 func enT0000(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(child(n, enK1))) != "")
+	return (fnNormalizeSpace(childStr(n, enK1)) != "")
 }
 
 // cac:AccountingCustomerParty/cac:Party/cbc:EndpointID
@@ -1663,7 +1663,7 @@ func enM001(v []Seq, n *Node) bool {
 
 // BR-63: exists(@schemeID)
 func enT0001(v []Seq, n *Node) bool {
-	return (len(attr(n, enK5)) > 0)
+	return hasAttr(n, enK5)
 }
 
 // cac:AccountingCustomerParty/cac:Party/cac:PostalAddress
@@ -1690,7 +1690,10 @@ func enM002(v []Seq, n *Node) bool {
 
 // BR-11: normalize-space(cac:Country/cbc:IdentificationCode) != ”
 func enT0002(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK7), func(n2 *Node) Seq { return child(n2, enK8) }))) != "")
+	return (fnNormalizeSpace(func() (r2 string) {
+		anyChild(n, enK8, func(n3 *Node) bool { return anyChild(n3, enK7, func(n4 *Node) bool { return setStr(&r2, n4) }) })
+		return
+	}()) != "")
 }
 
 // cac:PaymentMeans/cac:CardAccount/cbc:PrimaryAccountNumberID
@@ -1717,7 +1720,7 @@ func enM003(v []Seq, n *Node) bool {
 
 // BR-51: string-length(normalize-space(.))<=10
 func enT0003(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(nodeSeq(n)))), enK12, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(n.StringValue())), enK12, opLe)
 }
 
 // cac:Delivery/cac:DeliveryLocation/cac:Address
@@ -1744,7 +1747,7 @@ func enM004(v []Seq, n *Node) bool {
 
 // BR-57: exists(cac:Country/cbc:IdentificationCode)
 func enT0004(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK7), func(n3 *Node) bool { return (len(child(n3, enK8)) > 0) })
+	return anyChild(n, enK8, func(n5 *Node) bool { return hasChild(n5, enK7) })
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
@@ -1754,8 +1757,8 @@ func enM005(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r5 Seq) bool {
-			return anyNode(child(m, enK17), func(n6 *Node) bool { return gcmp(nodeSeq(n6), r5, opEq) })
+		if !(func(r7 Seq) bool {
+			return anyChild(m, enK17, func(n8 *Node) bool { return gcmp(nodeSeq(n8), r7, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -1772,8 +1775,8 @@ func enM005(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r7 Seq) bool {
-			return anyNode(child(m, enK17), func(n8 *Node) bool { return gcmp(nodeSeq(n8), r7, opEq) })
+		if !(func(r9 Seq) bool {
+			return anyChild(m, enK17, func(n10 *Node) bool { return gcmp(nodeSeq(n10), r9, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -1790,19 +1793,19 @@ func enM005(v []Seq, n *Node) bool {
 
 // BR-31: exists(cbc:Amount)
 func enT0005(v []Seq, n *Node) bool {
-	return (len(child(n, enK20)) > 0)
+	return hasChild(n, enK20)
 }
 
 // BR-32: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0006(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK21), func(n10 *Node) bool {
-		return anyNode(child(n10, enK22), func(n11 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n11, enK1)))) == "VAT") }) && (len(child(n10, enK1)) > 0)
+	return anyChild(n, enK22, func(n12 *Node) bool {
+		return anyChild(n12, enK21, func(n13 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n13, enK1))) == "VAT") }) && hasChild(n12, enK1)
 	})
 }
 
 // BR-33: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0007(v []Seq, n *Node) bool {
-	return ((len(child(n, enK23)) > 0) || (len(child(n, enK24)) > 0))
+	return (hasChild(n, enK23) || hasChild(n, enK24))
 }
 
 // BR-CO-05: true()
@@ -1812,17 +1815,17 @@ func enT0008(v []Seq, n *Node) bool {
 
 // BR-CO-21: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0009(v []Seq, n *Node) bool {
-	return ((len(child(n, enK23)) > 0) || (len(child(n, enK24)) > 0))
+	return (hasChild(n, enK23) || hasChild(n, enK24))
 }
 
 // BR-DEC-01: string-length(substring-after(cbc:Amount,'.'))<=2
 func enT0010(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK20)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK20), ".")), enK25, opLe)
 }
 
 // BR-DEC-02: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func enT0011(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK26)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK26), ".")), enK25, opLe)
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
@@ -1832,8 +1835,8 @@ func enM006(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r17 Seq) bool {
-			return anyNode(child(m, enK17), func(n18 *Node) bool { return gcmp(nodeSeq(n18), r17, opEq) })
+		if !(func(r19 Seq) bool {
+			return anyChild(m, enK17, func(n20 *Node) bool { return gcmp(nodeSeq(n20), r19, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -1850,8 +1853,8 @@ func enM006(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r19 Seq) bool {
-			return anyNode(child(m, enK17), func(n20 *Node) bool { return gcmp(nodeSeq(n20), r19, opEq) })
+		if !(func(r21 Seq) bool {
+			return anyChild(m, enK17, func(n22 *Node) bool { return gcmp(nodeSeq(n22), r21, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -1868,19 +1871,19 @@ func enM006(v []Seq, n *Node) bool {
 
 // BR-36: exists(cbc:Amount)
 func enT0012(v []Seq, n *Node) bool {
-	return (len(child(n, enK20)) > 0)
+	return hasChild(n, enK20)
 }
 
 // BR-37: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0013(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK21), func(n22 *Node) bool {
-		return anyNode(child(n22, enK22), func(n23 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n23, enK1)))) == "VAT") }) && (len(child(n22, enK1)) > 0)
+	return anyChild(n, enK22, func(n24 *Node) bool {
+		return anyChild(n24, enK21, func(n25 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n25, enK1))) == "VAT") }) && hasChild(n24, enK1)
 	})
 }
 
 // BR-38: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0014(v []Seq, n *Node) bool {
-	return ((len(child(n, enK23)) > 0) || (len(child(n, enK24)) > 0))
+	return (hasChild(n, enK23) || hasChild(n, enK24))
 }
 
 // BR-CO-06: true()
@@ -1890,17 +1893,17 @@ func enT0015(v []Seq, n *Node) bool {
 
 // BR-CO-22: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0016(v []Seq, n *Node) bool {
-	return ((len(child(n, enK23)) > 0) || (len(child(n, enK24)) > 0))
+	return (hasChild(n, enK23) || hasChild(n, enK24))
 }
 
 // BR-DEC-05: string-length(substring-after(cbc:Amount,'.'))<=2
 func enT0017(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK20)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK20), ".")), enK25, opLe)
 }
 
 // BR-DEC-06: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func enT0018(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK26)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK26), ".")), enK25, opLe)
 }
 
 // cac:LegalMonetaryTotal
@@ -1919,45 +1922,45 @@ func enM007(v []Seq, n *Node) bool {
 
 // BR-12: exists(cbc:LineExtensionAmount)
 func enT0019(v []Seq, n *Node) bool {
-	return (len(child(n, enK28)) > 0)
+	return hasChild(n, enK28)
 }
 
 // BR-13: exists(cbc:TaxExclusiveAmount)
 func enT0020(v []Seq, n *Node) bool {
-	return (len(child(n, enK29)) > 0)
+	return hasChild(n, enK29)
 }
 
 // BR-14: exists(cbc:TaxInclusiveAmount)
 func enT0021(v []Seq, n *Node) bool {
-	return (len(child(n, enK30)) > 0)
+	return hasChild(n, enK30)
 }
 
 // BR-15: exists(cbc:PayableAmount)
 func enT0022(v []Seq, n *Node) bool {
-	return (len(child(n, enK31)) > 0)
+	return hasChild(n, enK31)
 }
 
 // BR-CO-10: (xs:decimal(cbc:LineExtensionAmount) = xs:decimal(round(sum(//(cac:InvoiceLine|cac:CreditNoteLine)/xs:decimal(cbc:LineExtensionAmount)) * 10 * 10) div 100))
 func enT0023(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK28)), castDecimal(arith(fnRound(arith(arith(fnSum(step(union(desc(root(n), enK32), desc(root(n), enK33)), func(n33 *Node) Seq { return castDecimal(child(n33, enK28)) })), enK12, opMul), enK12, opMul)), enK34, opDiv)), opEq)
+	return gcmp(castDecimal(child(n, enK28)), castDecimal(arith(fnRound(arith(arith(fnSum(step(union(desc(root(n), enK32), desc(root(n), enK33)), func(n35 *Node) Seq { return castDecimal(child(n35, enK28)) })), enK12, opMul), enK12, opMul)), enK34, opDiv)), opEq)
 }
 
 // BR-CO-11: xs:decimal(cbc:AllowanceTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=false()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:AllowanceTotalAmount) and not(../cac:Allow…
 func enT0024(v []Seq, n *Node) bool {
 	return (gcmp(castDecimal(child(n, enK35)), arith(fnRound(arith(arith(func() Seq {
-		var a34 sumAcc
-		anyNode(parent(n), func(n35 *Node) bool {
-			return anyNode(child(n35, enK16), func(n36 *Node) bool {
-				return func(r37 Seq) bool {
-					return anyNode(child(n36, enK17), func(n38 *Node) bool { return gcmp(nodeSeq(n38), r37, opEq) })
-				}(boolSeq(false)) && a34.add(castDecimal(child(n36, enK20)))
+		var a36 sumAcc
+		anyNode(parent(n), func(n37 *Node) bool {
+			return anyChild(n37, enK16, func(n38 *Node) bool {
+				return func(r39 Seq) bool {
+					return anyChild(n38, enK17, func(n40 *Node) bool { return gcmp(nodeSeq(n40), r39, opEq) })
+				}(boolSeq(false)) && a36.add(castDecimal(child(n38, enK20)))
 			})
 		})
-		return a34.result()
-	}(), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || (!(len(child(n, enK35)) > 0) && !anyNode(parent(n), func(n40 *Node) bool {
-		return anyNode(child(n40, enK16), func(n41 *Node) bool {
-			return func(r42 Seq) bool {
-				return anyNode(child(n41, enK17), func(n43 *Node) bool { return gcmp(nodeSeq(n43), r42, opEq) })
+		return a36.result()
+	}(), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || (!hasChild(n, enK35) && !anyNode(parent(n), func(n42 *Node) bool {
+		return anyChild(n42, enK16, func(n43 *Node) bool {
+			return func(r44 Seq) bool {
+				return anyChild(n43, enK17, func(n45 *Node) bool { return gcmp(nodeSeq(n45), r44, opEq) })
 			}(boolSeq(false))
 		})
 	})))
@@ -1966,19 +1969,19 @@ func enT0024(v []Seq, n *Node) bool {
 // BR-CO-12: xs:decimal(cbc:ChargeTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=true()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:ChargeTotalAmount) and not(../cac:AllowanceCha…
 func enT0025(v []Seq, n *Node) bool {
 	return (gcmp(castDecimal(child(n, enK36)), arith(fnRound(arith(arith(func() Seq {
-		var a44 sumAcc
-		anyNode(parent(n), func(n45 *Node) bool {
-			return anyNode(child(n45, enK16), func(n46 *Node) bool {
-				return func(r47 Seq) bool {
-					return anyNode(child(n46, enK17), func(n48 *Node) bool { return gcmp(nodeSeq(n48), r47, opEq) })
-				}(boolSeq(true)) && a44.add(castDecimal(child(n46, enK20)))
+		var a46 sumAcc
+		anyNode(parent(n), func(n47 *Node) bool {
+			return anyChild(n47, enK16, func(n48 *Node) bool {
+				return func(r49 Seq) bool {
+					return anyChild(n48, enK17, func(n50 *Node) bool { return gcmp(nodeSeq(n50), r49, opEq) })
+				}(boolSeq(true)) && a46.add(castDecimal(child(n48, enK20)))
 			})
 		})
-		return a44.result()
-	}(), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || (!(len(child(n, enK36)) > 0) && !anyNode(parent(n), func(n50 *Node) bool {
-		return anyNode(child(n50, enK16), func(n51 *Node) bool {
-			return func(r52 Seq) bool {
-				return anyNode(child(n51, enK17), func(n53 *Node) bool { return gcmp(nodeSeq(n53), r52, opEq) })
+		return a46.result()
+	}(), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || (!hasChild(n, enK36) && !anyNode(parent(n), func(n52 *Node) bool {
+		return anyChild(n52, enK16, func(n53 *Node) bool {
+			return func(r54 Seq) bool {
+				return anyChild(n53, enK17, func(n55 *Node) bool { return gcmp(nodeSeq(n55), r54, opEq) })
 			}(boolSeq(true))
 		})
 	})))
@@ -1986,52 +1989,52 @@ func enT0025(v []Seq, n *Node) bool {
 
 // BR-CO-13: ((cbc:ChargeTotalAmount) and (cbc:AllowanceTotalAmount) and (xs:decimal(cbc:TaxExclusiveAmount) = round((xs:decimal(cbc:LineExtensionAmount) + xs:decimal(cbc:ChargeTotalAmount) - xs:decimal(cbc:Allowa…
 func enT0026(v []Seq, n *Node) bool {
-	return ((((((len(child(n, enK36)) > 0) && (len(child(n, enK35)) > 0)) && gcmp(castDecimal(child(n, enK29)), arith(fnRound(arith(arith(arith(arith(castDecimal(child(n, enK28)), castDecimal(child(n, enK36)), opAdd), castDecimal(child(n, enK35)), opSub), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq)) || ((!(len(child(n, enK36)) > 0) && (len(child(n, enK35)) > 0)) && gcmp(castDecimal(child(n, enK29)), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK28)), castDecimal(child(n, enK35)), opSub), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq))) || (((len(child(n, enK36)) > 0) && !(len(child(n, enK35)) > 0)) && gcmp(castDecimal(child(n, enK29)), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK28)), castDecimal(child(n, enK36)), opAdd), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq))) || ((!(len(child(n, enK36)) > 0) && !(len(child(n, enK35)) > 0)) && gcmp(castDecimal(child(n, enK29)), castDecimal(child(n, enK28)), opEq)))
+	return (((((hasChild(n, enK36) && hasChild(n, enK35)) && gcmp(castDecimal(child(n, enK29)), arith(fnRound(arith(arith(arith(arith(castDecimal(child(n, enK28)), castDecimal(child(n, enK36)), opAdd), castDecimal(child(n, enK35)), opSub), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq)) || ((!hasChild(n, enK36) && hasChild(n, enK35)) && gcmp(castDecimal(child(n, enK29)), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK28)), castDecimal(child(n, enK35)), opSub), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq))) || ((hasChild(n, enK36) && !hasChild(n, enK35)) && gcmp(castDecimal(child(n, enK29)), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK28)), castDecimal(child(n, enK36)), opAdd), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq))) || ((!hasChild(n, enK36) && !hasChild(n, enK35)) && gcmp(castDecimal(child(n, enK29)), castDecimal(child(n, enK28)), opEq)))
 }
 
 // BR-CO-16: (exists(cbc:PrepaidAmount) and not(exists(cbc:PayableRoundingAmount)) and (xs:decimal(cbc:PayableAmount) = (round((xs:decimal(cbc:TaxInclusiveAmount) - xs:decimal(cbc:PrepaidAmount)) * 10 * 10) div 10…
 func enT0027(v []Seq, n *Node) bool {
-	return ((((((len(child(n, enK37)) > 0) && !(len(child(n, enK38)) > 0)) && gcmp(castDecimal(child(n, enK31)), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK30)), castDecimal(child(n, enK37)), opSub), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq)) || ((!(len(child(n, enK37)) > 0) && !(len(child(n, enK38)) > 0)) && gcmp(castDecimal(child(n, enK31)), castDecimal(child(n, enK30)), opEq))) || (((len(child(n, enK37)) > 0) && (len(child(n, enK38)) > 0)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, enK31)), castDecimal(child(n, enK38)), opSub), enK12, opMul), enK12, opMul)), enK34, opDiv), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK30)), castDecimal(child(n, enK37)), opSub), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq))) || ((!(len(child(n, enK37)) > 0) && (len(child(n, enK38)) > 0)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, enK31)), castDecimal(child(n, enK38)), opSub), enK12, opMul), enK12, opMul)), enK34, opDiv), castDecimal(child(n, enK30)), opEq)))
+	return (((((hasChild(n, enK37) && !hasChild(n, enK38)) && gcmp(castDecimal(child(n, enK31)), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK30)), castDecimal(child(n, enK37)), opSub), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq)) || ((!hasChild(n, enK37) && !hasChild(n, enK38)) && gcmp(castDecimal(child(n, enK31)), castDecimal(child(n, enK30)), opEq))) || ((hasChild(n, enK37) && hasChild(n, enK38)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, enK31)), castDecimal(child(n, enK38)), opSub), enK12, opMul), enK12, opMul)), enK34, opDiv), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK30)), castDecimal(child(n, enK37)), opSub), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq))) || ((!hasChild(n, enK37) && hasChild(n, enK38)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, enK31)), castDecimal(child(n, enK38)), opSub), enK12, opMul), enK12, opMul)), enK34, opDiv), castDecimal(child(n, enK30)), opEq)))
 }
 
 // BR-DEC-09: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func enT0028(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK28)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK28), ".")), enK25, opLe)
 }
 
 // BR-DEC-10: string-length(substring-after(cbc:AllowanceTotalAmount,'.'))<=2
 func enT0029(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK35)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK35), ".")), enK25, opLe)
 }
 
 // BR-DEC-11: string-length(substring-after(cbc:ChargeTotalAmount,'.'))<=2
 func enT0030(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK36)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK36), ".")), enK25, opLe)
 }
 
 // BR-DEC-12: string-length(substring-after(cbc:TaxExclusiveAmount,'.'))<=2
 func enT0031(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK29)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK29), ".")), enK25, opLe)
 }
 
 // BR-DEC-14: string-length(substring-after(cbc:TaxInclusiveAmount,'.'))<=2
 func enT0032(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK30)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK30), ".")), enK25, opLe)
 }
 
 // BR-DEC-16: string-length(substring-after(cbc:PrepaidAmount,'.'))<=2
 func enT0033(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK37)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK37), ".")), enK25, opLe)
 }
 
 // BR-DEC-17: string-length(substring-after(cbc:PayableRoundingAmount,'.'))<=2
 func enT0034(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK38)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK38), ".")), enK25, opLe)
 }
 
 // BR-DEC-18: string-length(substring-after(cbc:PayableAmount,'.'))<=2
 func enT0035(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK31)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK31), ".")), enK25, opLe)
 }
 
 // /ubl:Invoice | /cn:CreditNote
@@ -2059,68 +2062,78 @@ func enM008(v []Seq, n *Node) bool {
 
 // BR-01: normalize-space(cbc:CustomizationID) != ”
 func enT0036(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(child(n, enK39))) != "")
+	return (fnNormalizeSpace(childStr(n, enK39)) != "")
 }
 
 // BR-02: normalize-space(cbc:ID) != ”
 func enT0037(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(child(n, enK1))) != "")
+	return (fnNormalizeSpace(childStr(n, enK1)) != "")
 }
 
 // BR-03: normalize-space(cbc:IssueDate) != ”
 func enT0038(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(child(n, enK40))) != "")
+	return (fnNormalizeSpace(childStr(n, enK40)) != "")
 }
 
 // BR-04: normalize-space(cbc:InvoiceTypeCode) != ” or normalize-space(cbc:CreditNoteTypeCode) !=”
 func enT0039(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(str(child(n, enK41))) != "") || (fnNormalizeSpace(str(child(n, enK42))) != ""))
+	return ((fnNormalizeSpace(childStr(n, enK41)) != "") || (fnNormalizeSpace(childStr(n, enK42)) != ""))
 }
 
 // BR-05: normalize-space(cbc:DocumentCurrencyCode) != ”
 func enT0040(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(child(n, enK43))) != "")
+	return (fnNormalizeSpace(childStr(n, enK43)) != "")
 }
 
 // BR-06: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) != ”
 func enT0041(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(step(step(child(n, enK44), func(n70 *Node) Seq { return child(n70, enK3) }), func(n71 *Node) Seq { return child(n71, enK45) }), func(n72 *Node) Seq { return child(n72, enK46) }))) != "")
+	return (fnNormalizeSpace(func() (r72 string) {
+		anyChild(n, enK46, func(n73 *Node) bool {
+			return anyChild(n73, enK3, func(n74 *Node) bool {
+				return anyChild(n74, enK45, func(n75 *Node) bool { return anyChild(n75, enK44, func(n76 *Node) bool { return setStr(&r72, n76) }) })
+			})
+		})
+		return
+	}()) != "")
 }
 
 // BR-07: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) != ”
 func enT0042(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(step(step(child(n, enK4), func(n73 *Node) Seq { return child(n73, enK3) }), func(n74 *Node) Seq { return child(n74, enK45) }), func(n75 *Node) Seq { return child(n75, enK46) }))) != "")
+	return (fnNormalizeSpace(func() (r77 string) {
+		anyChild(n, enK4, func(n78 *Node) bool {
+			return anyChild(n78, enK3, func(n79 *Node) bool {
+				return anyChild(n79, enK45, func(n80 *Node) bool { return anyChild(n80, enK44, func(n81 *Node) bool { return setStr(&r77, n81) }) })
+			})
+		})
+		return
+	}()) != "")
 }
 
 // BR-08: exists(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress)
 func enT0043(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK44), func(n76 *Node) bool {
-		return anyNode(child(n76, enK3), func(n77 *Node) bool { return (len(child(n77, enK6)) > 0) })
-	})
+	return anyChild(n, enK46, func(n82 *Node) bool { return anyChild(n82, enK3, func(n83 *Node) bool { return hasChild(n83, enK6) }) })
 }
 
 // BR-10: exists(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress)
 func enT0044(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK4), func(n79 *Node) bool {
-		return anyNode(child(n79, enK3), func(n80 *Node) bool { return (len(child(n80, enK6)) > 0) })
-	})
+	return anyChild(n, enK4, func(n85 *Node) bool { return anyChild(n85, enK3, func(n86 *Node) bool { return hasChild(n86, enK6) }) })
 }
 
 // BR-16: exists(cac:InvoiceLine) or exists(cac:CreditNoteLine)
 func enT0045(v []Seq, n *Node) bool {
-	return ((len(child(n, enK32)) > 0) || (len(child(n, enK33)) > 0))
+	return (hasChild(n, enK32) || hasChild(n, enK33))
 }
 
 // BR-53: every $taxcurrency in cbc:TaxCurrencyCode satisfies exists(//cac:TaxTotal/cbc:TaxAmount[@currencyID=$taxcurrency])
 func enT0046(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n85 *Node) bool {
-		return !func(q84 Seq) bool {
-			return anyNode(desc(root(n), enK48), func(n86 *Node) bool {
-				return anyNode(child(n86, enK49), func(n87 *Node) bool {
-					return anyNode(attr(n87, enK50), func(n88 *Node) bool { return gcmp(nodeSeq(n88), q84, opEq) })
+	return !anyChild(n, enK50, func(n91 *Node) bool {
+		return !func(q90 Seq) bool {
+			return anyNode(desc(root(n), enK49), func(n92 *Node) bool {
+				return anyChild(n92, enK48, func(n93 *Node) bool {
+					return anyAttr(n93, enK47, func(n94 *Node) bool { return gcmp(nodeSeq(n94), q90, opEq) })
 				})
 			})
-		}(nodeSeq(n85))
+		}(nodeSeq(n91))
 	})
 }
 
@@ -2128,35 +2141,35 @@ func enT0046(v []Seq, n *Node) bool {
 func enT0047(v []Seq, n *Node) bool {
 	return ((memoBool(v, 0, func() bool {
 		return (memoBool(v, 1, func() bool {
-			return anyNode(desc(root(n), enK21), func(n89 *Node) bool {
-				return anyNode(child(n89, enK22), func(n90 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n90, enK1)))) == "VAT") }) && anyNode(child(n89, enK1), func(n91 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n91))) == "AE") })
+			return anyNode(desc(root(n), enK22), func(n95 *Node) bool {
+				return anyChild(n95, enK21, func(n96 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n96, enK1))) == "VAT") }) && anyChild(n95, enK1, func(n97 *Node) bool { return (fnNormalizeSpace(n97.StringValue()) == "AE") })
 			})
 		}) || memoBool(v, 2, func() bool {
-			return anyNode(desc(root(n), enK51), func(n92 *Node) bool {
-				return anyNode(child(n92, enK22), func(n93 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n93, enK1)))) == "VAT") }) && anyNode(child(n92, enK1), func(n94 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n94))) == "AE") })
+			return anyNode(desc(root(n), enK51), func(n98 *Node) bool {
+				return anyChild(n98, enK21, func(n99 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n99, enK1))) == "VAT") }) && anyChild(n98, enK1, func(n100 *Node) bool { return (fnNormalizeSpace(n100.StringValue()) == "AE") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k95 := 0
-		anyNode(child(n, enK48), func(n96 *Node) bool {
-			return anyNode(child(n96, enK52), func(n97 *Node) bool {
-				return anyNode(child(n97, enK21), func(n98 *Node) bool {
-					return anyNode(child(n98, enK22), func(n99 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n99, enK1)))) == "VAT") }) && anyNode(child(n98, enK1), func(n100 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n100))) == "AE") && tally1(&k95) })
+		k101 := 0
+		anyChild(n, enK49, func(n102 *Node) bool {
+			return anyChild(n102, enK52, func(n103 *Node) bool {
+				return anyChild(n103, enK22, func(n104 *Node) bool {
+					return anyChild(n104, enK21, func(n105 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n105, enK1))) == "VAT") }) && anyChild(n104, enK1, func(n106 *Node) bool { return (fnNormalizeSpace(n106.StringValue()) == "AE") && tally1(&k101) })
 				})
 			})
 		})
-		return countOf(k95)
+		return countOf(k101)
 	}(), enK53, opEq)) || memoBool(v, 3, func() bool {
 		return (memoBool(v, 4, func() bool {
 			return !memoBool(v, 1, func() bool {
-				return anyNode(desc(root(n), enK21), func(n101 *Node) bool {
-					return anyNode(child(n101, enK22), func(n102 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n102, enK1)))) == "VAT") }) && anyNode(child(n101, enK1), func(n103 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n103))) == "AE") })
+				return anyNode(desc(root(n), enK22), func(n107 *Node) bool {
+					return anyChild(n107, enK21, func(n108 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n108, enK1))) == "VAT") }) && anyChild(n107, enK1, func(n109 *Node) bool { return (fnNormalizeSpace(n109.StringValue()) == "AE") })
 				})
 			})
 		}) && memoBool(v, 5, func() bool {
 			return !memoBool(v, 2, func() bool {
-				return anyNode(desc(root(n), enK51), func(n104 *Node) bool {
-					return anyNode(child(n104, enK22), func(n105 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n105, enK1)))) == "VAT") }) && anyNode(child(n104, enK1), func(n106 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n106))) == "AE") })
+				return anyNode(desc(root(n), enK51), func(n110 *Node) bool {
+					return anyChild(n110, enK21, func(n111 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n111, enK1))) == "VAT") }) && anyChild(n110, enK1, func(n112 *Node) bool { return (fnNormalizeSpace(n112.StringValue()) == "AE") })
 				})
 			})
 		}))
@@ -2169,49 +2182,49 @@ func enT0048(v []Seq, n *Node) bool {
 		return (memoBool(v, 7, func() bool {
 			return (memoBool(v, 8, func() bool {
 				return (memoBool(v, 9, func() bool {
-					return anyNode(desc(root(n), enK51), func(n107 *Node) bool {
-						return (fnNormalizeSpace(str(child(n107, enK1))) == "AE") && anyNode(child(n107, enK22), func(n108 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n108, enK1)))) == "VAT") })
+					return anyNode(desc(root(n), enK51), func(n113 *Node) bool {
+						return (fnNormalizeSpace(childStr(n113, enK1)) == "AE") && anyChild(n113, enK21, func(n114 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n114, enK1))) == "VAT") })
 					})
 				}) && memoBool(v, 10, func() bool {
 					return (memoBool(v, 11, func() bool {
-						return anyNode(desc(root(n), enK44), func(n109 *Node) bool {
-							return anyNode(child(n109, enK3), func(n110 *Node) bool {
-								return anyNode(child(n110, enK54), func(n111 *Node) bool { return (len(child(n111, enK55)) > 0) })
+						return anyNode(desc(root(n), enK46), func(n115 *Node) bool {
+							return anyChild(n115, enK3, func(n116 *Node) bool {
+								return anyChild(n116, enK55, func(n117 *Node) bool { return hasChild(n117, enK54) })
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
-						return anyNode(desc(root(n), enK56), func(n113 *Node) bool {
-							return anyNode(child(n113, enK54), func(n114 *Node) bool {
-								return ebv(step(child(n114, enK22), func(n115 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n115, enK1)))) == "VAT"))
-								})) && (len(child(n114, enK55)) > 0)
+						return anyNode(desc(root(n), enK56), func(n119 *Node) bool {
+							return anyChild(n119, enK55, func(n120 *Node) bool {
+								return ebv(step(child(n120, enK21), func(n121 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n121, enK1))) == "VAT"))
+								})) && hasChild(n120, enK54)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 13, func() bool {
 				return (memoBool(v, 14, func() bool {
-					return anyNode(desc(root(n), enK4), func(n117 *Node) bool {
-						return anyNode(child(n117, enK3), func(n118 *Node) bool {
-							return anyNode(child(n118, enK54), func(n119 *Node) bool {
-								return ebv(step(child(n119, enK22), func(n120 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n120, enK1)))) == "VAT"))
-								})) && (len(child(n119, enK55)) > 0)
+					return anyNode(desc(root(n), enK4), func(n123 *Node) bool {
+						return anyChild(n123, enK3, func(n124 *Node) bool {
+							return anyChild(n124, enK55, func(n125 *Node) bool {
+								return ebv(step(child(n125, enK21), func(n126 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n126, enK1))) == "VAT"))
+								})) && hasChild(n125, enK54)
 							})
 						})
 					})
 				}) || memoBool(v, 15, func() bool {
-					return anyNode(desc(root(n), enK4), func(n122 *Node) bool {
-						return anyNode(child(n122, enK3), func(n123 *Node) bool {
-							return anyNode(child(n123, enK45), func(n124 *Node) bool { return (len(child(n124, enK55)) > 0) })
+					return anyNode(desc(root(n), enK4), func(n128 *Node) bool {
+						return anyChild(n128, enK3, func(n129 *Node) bool {
+							return anyChild(n129, enK45, func(n130 *Node) bool { return hasChild(n130, enK54) })
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 16, func() bool {
 			return !memoBool(v, 9, func() bool {
-				return anyNode(desc(root(n), enK51), func(n126 *Node) bool {
-					return (fnNormalizeSpace(str(child(n126, enK1))) == "AE") && anyNode(child(n126, enK22), func(n127 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n127, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK51), func(n132 *Node) bool {
+					return (fnNormalizeSpace(childStr(n132, enK1)) == "AE") && anyChild(n132, enK21, func(n133 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n133, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -2224,56 +2237,56 @@ func enT0049(v []Seq, n *Node) bool {
 		return (memoBool(v, 18, func() bool {
 			return (memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), enK16), func(n128 *Node) bool {
-						return func(r129 Seq) bool {
-							return anyNode(child(n128, enK17), func(n130 *Node) bool { return gcmp(nodeSeq(n130), r129, opEq) })
-						}(boolSeq(false)) && anyNode(child(n128, enK21), func(n131 *Node) bool {
-							return (fnNormalizeSpace(str(child(n131, enK1))) == "AE") && anyNode(child(n131, enK22), func(n132 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n132, enK1)))) == "VAT") })
+					return anyNode(desc(root(n), enK16), func(n134 *Node) bool {
+						return func(r135 Seq) bool {
+							return anyChild(n134, enK17, func(n136 *Node) bool { return gcmp(nodeSeq(n136), r135, opEq) })
+						}(boolSeq(false)) && anyChild(n134, enK22, func(n137 *Node) bool {
+							return (fnNormalizeSpace(childStr(n137, enK1)) == "AE") && anyChild(n137, enK21, func(n138 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n138, enK1))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 10, func() bool {
 					return (memoBool(v, 11, func() bool {
-						return anyNode(desc(root(n), enK44), func(n133 *Node) bool {
-							return anyNode(child(n133, enK3), func(n134 *Node) bool {
-								return anyNode(child(n134, enK54), func(n135 *Node) bool { return (len(child(n135, enK55)) > 0) })
+						return anyNode(desc(root(n), enK46), func(n139 *Node) bool {
+							return anyChild(n139, enK3, func(n140 *Node) bool {
+								return anyChild(n140, enK55, func(n141 *Node) bool { return hasChild(n141, enK54) })
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
-						return anyNode(desc(root(n), enK56), func(n137 *Node) bool {
-							return anyNode(child(n137, enK54), func(n138 *Node) bool {
-								return ebv(step(child(n138, enK22), func(n139 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n139, enK1)))) == "VAT"))
-								})) && (len(child(n138, enK55)) > 0)
+						return anyNode(desc(root(n), enK56), func(n143 *Node) bool {
+							return anyChild(n143, enK55, func(n144 *Node) bool {
+								return ebv(step(child(n144, enK21), func(n145 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n145, enK1))) == "VAT"))
+								})) && hasChild(n144, enK54)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 13, func() bool {
 				return (memoBool(v, 14, func() bool {
-					return anyNode(desc(root(n), enK4), func(n141 *Node) bool {
-						return anyNode(child(n141, enK3), func(n142 *Node) bool {
-							return anyNode(child(n142, enK54), func(n143 *Node) bool {
-								return ebv(step(child(n143, enK22), func(n144 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n144, enK1)))) == "VAT"))
-								})) && (len(child(n143, enK55)) > 0)
+					return anyNode(desc(root(n), enK4), func(n147 *Node) bool {
+						return anyChild(n147, enK3, func(n148 *Node) bool {
+							return anyChild(n148, enK55, func(n149 *Node) bool {
+								return ebv(step(child(n149, enK21), func(n150 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n150, enK1))) == "VAT"))
+								})) && hasChild(n149, enK54)
 							})
 						})
 					})
 				}) || memoBool(v, 15, func() bool {
-					return anyNode(desc(root(n), enK4), func(n146 *Node) bool {
-						return anyNode(child(n146, enK3), func(n147 *Node) bool {
-							return anyNode(child(n147, enK45), func(n148 *Node) bool { return (len(child(n148, enK55)) > 0) })
+					return anyNode(desc(root(n), enK4), func(n152 *Node) bool {
+						return anyChild(n152, enK3, func(n153 *Node) bool {
+							return anyChild(n153, enK45, func(n154 *Node) bool { return hasChild(n154, enK54) })
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 21, func() bool {
 			return !memoBool(v, 20, func() bool {
-				return anyNode(desc(root(n), enK16), func(n150 *Node) bool {
-					return func(r151 Seq) bool {
-						return anyNode(child(n150, enK17), func(n152 *Node) bool { return gcmp(nodeSeq(n152), r151, opEq) })
-					}(boolSeq(false)) && anyNode(child(n150, enK21), func(n153 *Node) bool {
-						return (fnNormalizeSpace(str(child(n153, enK1))) == "AE") && anyNode(child(n153, enK22), func(n154 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n154, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n156 *Node) bool {
+					return func(r157 Seq) bool {
+						return anyChild(n156, enK17, func(n158 *Node) bool { return gcmp(nodeSeq(n158), r157, opEq) })
+					}(boolSeq(false)) && anyChild(n156, enK22, func(n159 *Node) bool {
+						return (fnNormalizeSpace(childStr(n159, enK1)) == "AE") && anyChild(n159, enK21, func(n160 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n160, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -2287,56 +2300,56 @@ func enT0050(v []Seq, n *Node) bool {
 		return (memoBool(v, 23, func() bool {
 			return (memoBool(v, 24, func() bool {
 				return (memoBool(v, 25, func() bool {
-					return anyNode(desc(root(n), enK16), func(n155 *Node) bool {
-						return func(r156 Seq) bool {
-							return anyNode(child(n155, enK17), func(n157 *Node) bool { return gcmp(nodeSeq(n157), r156, opEq) })
-						}(boolSeq(true)) && anyNode(child(n155, enK21), func(n158 *Node) bool {
-							return (fnNormalizeSpace(str(child(n158, enK1))) == "AE") && anyNode(child(n158, enK22), func(n159 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n159, enK1)))) == "VAT") })
+					return anyNode(desc(root(n), enK16), func(n161 *Node) bool {
+						return func(r162 Seq) bool {
+							return anyChild(n161, enK17, func(n163 *Node) bool { return gcmp(nodeSeq(n163), r162, opEq) })
+						}(boolSeq(true)) && anyChild(n161, enK22, func(n164 *Node) bool {
+							return (fnNormalizeSpace(childStr(n164, enK1)) == "AE") && anyChild(n164, enK21, func(n165 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n165, enK1))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 10, func() bool {
 					return (memoBool(v, 11, func() bool {
-						return anyNode(desc(root(n), enK44), func(n160 *Node) bool {
-							return anyNode(child(n160, enK3), func(n161 *Node) bool {
-								return anyNode(child(n161, enK54), func(n162 *Node) bool { return (len(child(n162, enK55)) > 0) })
+						return anyNode(desc(root(n), enK46), func(n166 *Node) bool {
+							return anyChild(n166, enK3, func(n167 *Node) bool {
+								return anyChild(n167, enK55, func(n168 *Node) bool { return hasChild(n168, enK54) })
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
-						return anyNode(desc(root(n), enK56), func(n164 *Node) bool {
-							return anyNode(child(n164, enK54), func(n165 *Node) bool {
-								return ebv(step(child(n165, enK22), func(n166 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n166, enK1)))) == "VAT"))
-								})) && (len(child(n165, enK55)) > 0)
+						return anyNode(desc(root(n), enK56), func(n170 *Node) bool {
+							return anyChild(n170, enK55, func(n171 *Node) bool {
+								return ebv(step(child(n171, enK21), func(n172 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n172, enK1))) == "VAT"))
+								})) && hasChild(n171, enK54)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 13, func() bool {
 				return (memoBool(v, 14, func() bool {
-					return anyNode(desc(root(n), enK4), func(n168 *Node) bool {
-						return anyNode(child(n168, enK3), func(n169 *Node) bool {
-							return anyNode(child(n169, enK54), func(n170 *Node) bool {
-								return ebv(step(child(n170, enK22), func(n171 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n171, enK1)))) == "VAT"))
-								})) && (len(child(n170, enK55)) > 0)
+					return anyNode(desc(root(n), enK4), func(n174 *Node) bool {
+						return anyChild(n174, enK3, func(n175 *Node) bool {
+							return anyChild(n175, enK55, func(n176 *Node) bool {
+								return ebv(step(child(n176, enK21), func(n177 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n177, enK1))) == "VAT"))
+								})) && hasChild(n176, enK54)
 							})
 						})
 					})
 				}) || memoBool(v, 15, func() bool {
-					return anyNode(desc(root(n), enK4), func(n173 *Node) bool {
-						return anyNode(child(n173, enK3), func(n174 *Node) bool {
-							return anyNode(child(n174, enK45), func(n175 *Node) bool { return (len(child(n175, enK55)) > 0) })
+					return anyNode(desc(root(n), enK4), func(n179 *Node) bool {
+						return anyChild(n179, enK3, func(n180 *Node) bool {
+							return anyChild(n180, enK45, func(n181 *Node) bool { return hasChild(n181, enK54) })
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 26, func() bool {
 			return !memoBool(v, 25, func() bool {
-				return anyNode(desc(root(n), enK16), func(n177 *Node) bool {
-					return func(r178 Seq) bool {
-						return anyNode(child(n177, enK17), func(n179 *Node) bool { return gcmp(nodeSeq(n179), r178, opEq) })
-					}(boolSeq(true)) && anyNode(child(n177, enK21), func(n180 *Node) bool {
-						return (fnNormalizeSpace(str(child(n180, enK1))) == "AE") && anyNode(child(n180, enK22), func(n181 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n181, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n183 *Node) bool {
+					return func(r184 Seq) bool {
+						return anyChild(n183, enK17, func(n185 *Node) bool { return gcmp(nodeSeq(n185), r184, opEq) })
+					}(boolSeq(true)) && anyChild(n183, enK22, func(n186 *Node) bool {
+						return (fnNormalizeSpace(childStr(n186, enK1)) == "AE") && anyChild(n186, enK21, func(n187 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n187, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -2346,35 +2359,35 @@ func enT0050(v []Seq, n *Node) bool {
 
 // BR-CO-03: (exists(cbc:TaxPointDate) and not(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and exists(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and not(cac:InvoicePeri…
 func enT0051(v []Seq, n *Node) bool {
-	return ((((len(child(n, enK57)) > 0) && !anyNode(child(n, enK58), func(n183 *Node) bool { return (len(child(n183, enK59)) > 0) })) || (!(len(child(n, enK57)) > 0) && anyNode(child(n, enK58), func(n186 *Node) bool { return (len(child(n186, enK59)) > 0) }))) || (!(len(child(n, enK57)) > 0) && !anyNode(child(n, enK58), func(n189 *Node) bool { return (len(child(n189, enK59)) > 0) })))
+	return (((hasChild(n, enK57) && !anyChild(n, enK59, func(n189 *Node) bool { return hasChild(n189, enK58) })) || (!hasChild(n, enK57) && anyChild(n, enK59, func(n192 *Node) bool { return hasChild(n192, enK58) }))) || (!hasChild(n, enK57) && !anyChild(n, enK59, func(n195 *Node) bool { return hasChild(n195, enK58) })))
 }
 
 // BR-CO-15: every $Currency in cbc:DocumentCurrencyCode satisfies (count(cac:TaxTotal/xs:decimal(cbc:TaxAmount[@currencyID=$Currency])) eq 1) and (cac:LegalMonetaryTotal/xs:decimal(cbc:TaxInclusiveAmount) = round…
 func enT0052(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK43), func(n192 *Node) bool {
-		return !func(q191 Seq) bool {
+	return !anyChild(n, enK43, func(n198 *Node) bool {
+		return !func(q197 Seq) bool {
 			return (ebv(vcmp(func() Seq {
-				k193 := 0
-				anyNode(child(n, enK48), func(n194 *Node) bool {
-					return tally(&k193, castDecimal(filter(child(n194, enK49), func(p195 *Node) bool {
-						return anyNode(attr(p195, enK50), func(n196 *Node) bool { return gcmp(nodeSeq(n196), q191, opEq) })
+				k199 := 0
+				anyChild(n, enK49, func(n200 *Node) bool {
+					return tally(&k199, castDecimal(filter(child(n200, enK48), func(p201 *Node) bool {
+						return anyAttr(p201, enK47, func(n202 *Node) bool { return gcmp(nodeSeq(n202), q197, opEq) })
 					})))
 				})
-				return countOf(k193)
-			}(), enK53, opEq)) && func(r201 Seq) bool {
-				return anyNode(child(n, enK27), func(n202 *Node) bool { return gcmp(castDecimal(child(n202, enK30)), r201, opEq) })
-			}(arith(fnRound(arith(arith(arith(step(child(n, enK27), func(n197 *Node) Seq { return castDecimal(child(n197, enK29)) }), step(child(n, enK48), func(n198 *Node) Seq {
-				return castDecimal(filter(child(n198, enK49), func(p199 *Node) bool {
-					return anyNode(attr(p199, enK50), func(n200 *Node) bool { return gcmp(nodeSeq(n200), q191, opEq) })
+				return countOf(k199)
+			}(), enK53, opEq)) && func(r207 Seq) bool {
+				return anyChild(n, enK27, func(n208 *Node) bool { return gcmp(castDecimal(child(n208, enK30)), r207, opEq) })
+			}(arith(fnRound(arith(arith(arith(step(child(n, enK27), func(n203 *Node) Seq { return castDecimal(child(n203, enK29)) }), step(child(n, enK49), func(n204 *Node) Seq {
+				return castDecimal(filter(child(n204, enK48), func(p205 *Node) bool {
+					return anyAttr(p205, enK47, func(n206 *Node) bool { return gcmp(nodeSeq(n206), q197, opEq) })
 				}))
 			}), opAdd), enK12, opMul), enK12, opMul)), enK34, opDiv)))
-		}(nodeSeq(n192))
+		}(nodeSeq(n198))
 	})
 }
 
 // BR-CO-18: exists(cac:TaxTotal/cac:TaxSubtotal)
 func enT0053(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK48), func(n203 *Node) bool { return (len(child(n203, enK52)) > 0) })
+	return anyChild(n, enK49, func(n209 *Node) bool { return hasChild(n209, enK52) })
 }
 
 // BR-DEC-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
@@ -2382,29 +2395,29 @@ func enT0054(v []Seq, n *Node) bool {
 	return memoBool(v, 27, func() bool {
 		return (memoBool(v, 28, func() bool {
 			return (memoBool(v, 29, func() bool {
-				return anyNode(desc(root(n), enK48), func(n205 *Node) bool {
-					return anyNode(child(n205, enK49), func(n206 *Node) bool {
-						return func(r207 Seq) bool {
-							return anyNode(attr(n206, enK50), func(n208 *Node) bool { return gcmp(nodeSeq(n208), r207, opEq) })
-						}(child(n206, enK43))
+				return anyNode(desc(root(n), enK49), func(n211 *Node) bool {
+					return anyChild(n211, enK48, func(n212 *Node) bool {
+						return func(r213 Seq) bool {
+							return anyAttr(n212, enK47, func(n214 *Node) bool { return gcmp(nodeSeq(n214), r213, opEq) })
+						}(child(n212, enK43))
 					})
 				})
 			}) && memoBool(v, 30, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK48), func(n209 *Node) Seq {
-					return filter(child(n209, enK49), func(p210 *Node) bool {
-						return func(r211 Seq) bool {
-							return anyNode(attr(p210, enK50), func(n212 *Node) bool { return gcmp(nodeSeq(n212), r211, opEq) })
-						}(child(p210, enK43))
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK49), func(n215 *Node) Seq {
+					return filter(child(n215, enK48), func(p216 *Node) bool {
+						return func(r217 Seq) bool {
+							return anyAttr(p216, enK47, func(n218 *Node) bool { return gcmp(nodeSeq(n218), r217, opEq) })
+						}(child(p216, enK43))
 					})
 				})), ".")), enK25, opLe)
 			}))
 		}) || memoBool(v, 31, func() bool {
 			return !memoBool(v, 29, func() bool {
-				return anyNode(desc(root(n), enK48), func(n213 *Node) bool {
-					return anyNode(child(n213, enK49), func(n214 *Node) bool {
-						return func(r215 Seq) bool {
-							return anyNode(attr(n214, enK50), func(n216 *Node) bool { return gcmp(nodeSeq(n216), r215, opEq) })
-						}(child(n214, enK43))
+				return anyNode(desc(root(n), enK49), func(n219 *Node) bool {
+					return anyChild(n219, enK48, func(n220 *Node) bool {
+						return func(r221 Seq) bool {
+							return anyAttr(n220, enK47, func(n222 *Node) bool { return gcmp(nodeSeq(n222), r221, opEq) })
+						}(child(n220, enK43))
 					})
 				})
 			})
@@ -2417,29 +2430,29 @@ func enT0055(v []Seq, n *Node) bool {
 	return memoBool(v, 32, func() bool {
 		return (memoBool(v, 33, func() bool {
 			return (memoBool(v, 34, func() bool {
-				return anyNode(desc(root(n), enK48), func(n217 *Node) bool {
-					return anyNode(child(n217, enK49), func(n218 *Node) bool {
-						return func(r219 Seq) bool {
-							return anyNode(attr(n218, enK50), func(n220 *Node) bool { return gcmp(nodeSeq(n220), r219, opEq) })
-						}(child(n218, enK47))
+				return anyNode(desc(root(n), enK49), func(n223 *Node) bool {
+					return anyChild(n223, enK48, func(n224 *Node) bool {
+						return func(r225 Seq) bool {
+							return anyAttr(n224, enK47, func(n226 *Node) bool { return gcmp(nodeSeq(n226), r225, opEq) })
+						}(child(n224, enK50))
 					})
 				})
 			}) && memoBool(v, 35, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK48), func(n221 *Node) Seq {
-					return filter(child(n221, enK49), func(p222 *Node) bool {
-						return func(r223 Seq) bool {
-							return anyNode(attr(p222, enK50), func(n224 *Node) bool { return gcmp(nodeSeq(n224), r223, opEq) })
-						}(child(p222, enK47))
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK49), func(n227 *Node) Seq {
+					return filter(child(n227, enK48), func(p228 *Node) bool {
+						return func(r229 Seq) bool {
+							return anyAttr(p228, enK47, func(n230 *Node) bool { return gcmp(nodeSeq(n230), r229, opEq) })
+						}(child(p228, enK50))
 					})
 				})), ".")), enK25, opLe)
 			}))
 		}) || memoBool(v, 36, func() bool {
 			return !memoBool(v, 34, func() bool {
-				return anyNode(desc(root(n), enK48), func(n225 *Node) bool {
-					return anyNode(child(n225, enK49), func(n226 *Node) bool {
-						return func(r227 Seq) bool {
-							return anyNode(attr(n226, enK50), func(n228 *Node) bool { return gcmp(nodeSeq(n228), r227, opEq) })
-						}(child(n226, enK47))
+				return anyNode(desc(root(n), enK49), func(n231 *Node) bool {
+					return anyChild(n231, enK48, func(n232 *Node) bool {
+						return func(r233 Seq) bool {
+							return anyAttr(n232, enK47, func(n234 *Node) bool { return gcmp(nodeSeq(n234), r233, opEq) })
+						}(child(n232, enK50))
 					})
 				})
 			})
@@ -2451,35 +2464,35 @@ func enT0055(v []Seq, n *Node) bool {
 func enT0056(v []Seq, n *Node) bool {
 	return ((memoBool(v, 37, func() bool {
 		return (memoBool(v, 38, func() bool {
-			return anyNode(desc(root(n), enK21), func(n229 *Node) bool {
-				return anyNode(child(n229, enK22), func(n230 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n230, enK1)))) == "VAT") }) && anyNode(child(n229, enK1), func(n231 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n231))) == "E") })
+			return anyNode(desc(root(n), enK22), func(n235 *Node) bool {
+				return anyChild(n235, enK21, func(n236 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n236, enK1))) == "VAT") }) && anyChild(n235, enK1, func(n237 *Node) bool { return (fnNormalizeSpace(n237.StringValue()) == "E") })
 			})
 		}) || memoBool(v, 39, func() bool {
-			return anyNode(desc(root(n), enK51), func(n232 *Node) bool {
-				return anyNode(child(n232, enK22), func(n233 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n233, enK1)))) == "VAT") }) && anyNode(child(n232, enK1), func(n234 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n234))) == "E") })
+			return anyNode(desc(root(n), enK51), func(n238 *Node) bool {
+				return anyChild(n238, enK21, func(n239 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n239, enK1))) == "VAT") }) && anyChild(n238, enK1, func(n240 *Node) bool { return (fnNormalizeSpace(n240.StringValue()) == "E") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k235 := 0
-		anyNode(child(n, enK48), func(n236 *Node) bool {
-			return anyNode(child(n236, enK52), func(n237 *Node) bool {
-				return anyNode(child(n237, enK21), func(n238 *Node) bool {
-					return anyNode(child(n238, enK22), func(n239 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n239, enK1)))) == "VAT") }) && anyNode(child(n238, enK1), func(n240 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n240))) == "E") && tally1(&k235) })
+		k241 := 0
+		anyChild(n, enK49, func(n242 *Node) bool {
+			return anyChild(n242, enK52, func(n243 *Node) bool {
+				return anyChild(n243, enK22, func(n244 *Node) bool {
+					return anyChild(n244, enK21, func(n245 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n245, enK1))) == "VAT") }) && anyChild(n244, enK1, func(n246 *Node) bool { return (fnNormalizeSpace(n246.StringValue()) == "E") && tally1(&k241) })
 				})
 			})
 		})
-		return countOf(k235)
+		return countOf(k241)
 	}(), enK53, opEq)) || memoBool(v, 40, func() bool {
 		return (memoBool(v, 41, func() bool {
 			return !memoBool(v, 38, func() bool {
-				return anyNode(desc(root(n), enK21), func(n241 *Node) bool {
-					return anyNode(child(n241, enK22), func(n242 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n242, enK1)))) == "VAT") }) && anyNode(child(n241, enK1), func(n243 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n243))) == "E") })
+				return anyNode(desc(root(n), enK22), func(n247 *Node) bool {
+					return anyChild(n247, enK21, func(n248 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n248, enK1))) == "VAT") }) && anyChild(n247, enK1, func(n249 *Node) bool { return (fnNormalizeSpace(n249.StringValue()) == "E") })
 				})
 			})
 		}) && memoBool(v, 42, func() bool {
 			return !memoBool(v, 39, func() bool {
-				return anyNode(desc(root(n), enK51), func(n244 *Node) bool {
-					return anyNode(child(n244, enK22), func(n245 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n245, enK1)))) == "VAT") }) && anyNode(child(n244, enK1), func(n246 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n246))) == "E") })
+				return anyNode(desc(root(n), enK51), func(n250 *Node) bool {
+					return anyChild(n250, enK21, func(n251 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n251, enK1))) == "VAT") }) && anyChild(n250, enK1, func(n252 *Node) bool { return (fnNormalizeSpace(n252.StringValue()) == "E") })
 				})
 			})
 		}))
@@ -2491,30 +2504,30 @@ func enT0057(v []Seq, n *Node) bool {
 	return memoBool(v, 43, func() bool {
 		return (memoBool(v, 44, func() bool {
 			return (memoBool(v, 45, func() bool {
-				return anyNode(desc(root(n), enK51), func(n247 *Node) bool {
-					return (fnNormalizeSpace(str(child(n247, enK1))) == "E") && anyNode(child(n247, enK22), func(n248 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n248, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK51), func(n253 *Node) bool {
+					return (fnNormalizeSpace(childStr(n253, enK1)) == "E") && anyChild(n253, enK21, func(n254 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n254, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n249 *Node) bool {
-						return anyNode(child(n249, enK3), func(n250 *Node) bool {
-							return anyNode(child(n250, enK54), func(n251 *Node) bool { return (len(child(n251, enK55)) > 0) })
+					return anyNode(desc(root(n), enK46), func(n255 *Node) bool {
+						return anyChild(n255, enK3, func(n256 *Node) bool {
+							return anyChild(n256, enK55, func(n257 *Node) bool { return hasChild(n257, enK54) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n253 *Node) bool {
-						return anyNode(child(n253, enK54), func(n254 *Node) bool {
-							return ebv(step(child(n254, enK22), func(n255 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n255, enK1)))) == "VAT"))
-							})) && (len(child(n254, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n259 *Node) bool {
+						return anyChild(n259, enK55, func(n260 *Node) bool {
+							return ebv(step(child(n260, enK21), func(n261 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n261, enK1))) == "VAT"))
+							})) && hasChild(n260, enK54)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 46, func() bool {
 			return !memoBool(v, 45, func() bool {
-				return anyNode(desc(root(n), enK51), func(n257 *Node) bool {
-					return (fnNormalizeSpace(str(child(n257, enK1))) == "E") && anyNode(child(n257, enK22), func(n258 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n258, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK51), func(n263 *Node) bool {
+					return (fnNormalizeSpace(childStr(n263, enK1)) == "E") && anyChild(n263, enK21, func(n264 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n264, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -2526,37 +2539,37 @@ func enT0058(v []Seq, n *Node) bool {
 	return memoBool(v, 47, func() bool {
 		return (memoBool(v, 48, func() bool {
 			return (memoBool(v, 49, func() bool {
-				return anyNode(desc(root(n), enK16), func(n259 *Node) bool {
-					return func(r260 Seq) bool {
-						return anyNode(child(n259, enK17), func(n261 *Node) bool { return gcmp(nodeSeq(n261), r260, opEq) })
-					}(boolSeq(false)) && anyNode(child(n259, enK21), func(n262 *Node) bool {
-						return (fnNormalizeSpace(str(child(n262, enK1))) == "E") && anyNode(child(n262, enK22), func(n263 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n263, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n265 *Node) bool {
+					return func(r266 Seq) bool {
+						return anyChild(n265, enK17, func(n267 *Node) bool { return gcmp(nodeSeq(n267), r266, opEq) })
+					}(boolSeq(false)) && anyChild(n265, enK22, func(n268 *Node) bool {
+						return (fnNormalizeSpace(childStr(n268, enK1)) == "E") && anyChild(n268, enK21, func(n269 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n269, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n264 *Node) bool {
-						return anyNode(child(n264, enK3), func(n265 *Node) bool {
-							return anyNode(child(n265, enK54), func(n266 *Node) bool { return (len(child(n266, enK55)) > 0) })
+					return anyNode(desc(root(n), enK46), func(n270 *Node) bool {
+						return anyChild(n270, enK3, func(n271 *Node) bool {
+							return anyChild(n271, enK55, func(n272 *Node) bool { return hasChild(n272, enK54) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n268 *Node) bool {
-						return anyNode(child(n268, enK54), func(n269 *Node) bool {
-							return ebv(step(child(n269, enK22), func(n270 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n270, enK1)))) == "VAT"))
-							})) && (len(child(n269, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n274 *Node) bool {
+						return anyChild(n274, enK55, func(n275 *Node) bool {
+							return ebv(step(child(n275, enK21), func(n276 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n276, enK1))) == "VAT"))
+							})) && hasChild(n275, enK54)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 50, func() bool {
 			return !memoBool(v, 49, func() bool {
-				return anyNode(desc(root(n), enK16), func(n272 *Node) bool {
-					return func(r273 Seq) bool {
-						return anyNode(child(n272, enK17), func(n274 *Node) bool { return gcmp(nodeSeq(n274), r273, opEq) })
-					}(boolSeq(false)) && anyNode(child(n272, enK21), func(n275 *Node) bool {
-						return (fnNormalizeSpace(str(child(n275, enK1))) == "E") && anyNode(child(n275, enK22), func(n276 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n276, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n278 *Node) bool {
+					return func(r279 Seq) bool {
+						return anyChild(n278, enK17, func(n280 *Node) bool { return gcmp(nodeSeq(n280), r279, opEq) })
+					}(boolSeq(false)) && anyChild(n278, enK22, func(n281 *Node) bool {
+						return (fnNormalizeSpace(childStr(n281, enK1)) == "E") && anyChild(n281, enK21, func(n282 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n282, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -2569,37 +2582,37 @@ func enT0059(v []Seq, n *Node) bool {
 	return memoBool(v, 51, func() bool {
 		return (memoBool(v, 52, func() bool {
 			return (memoBool(v, 53, func() bool {
-				return anyNode(desc(root(n), enK16), func(n277 *Node) bool {
-					return func(r278 Seq) bool {
-						return anyNode(child(n277, enK17), func(n279 *Node) bool { return gcmp(nodeSeq(n279), r278, opEq) })
-					}(boolSeq(true)) && anyNode(child(n277, enK21), func(n280 *Node) bool {
-						return (fnNormalizeSpace(str(child(n280, enK1))) == "E") && anyNode(child(n280, enK22), func(n281 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n281, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n283 *Node) bool {
+					return func(r284 Seq) bool {
+						return anyChild(n283, enK17, func(n285 *Node) bool { return gcmp(nodeSeq(n285), r284, opEq) })
+					}(boolSeq(true)) && anyChild(n283, enK22, func(n286 *Node) bool {
+						return (fnNormalizeSpace(childStr(n286, enK1)) == "E") && anyChild(n286, enK21, func(n287 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n287, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n282 *Node) bool {
-						return anyNode(child(n282, enK3), func(n283 *Node) bool {
-							return anyNode(child(n283, enK54), func(n284 *Node) bool { return (len(child(n284, enK55)) > 0) })
+					return anyNode(desc(root(n), enK46), func(n288 *Node) bool {
+						return anyChild(n288, enK3, func(n289 *Node) bool {
+							return anyChild(n289, enK55, func(n290 *Node) bool { return hasChild(n290, enK54) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n286 *Node) bool {
-						return anyNode(child(n286, enK54), func(n287 *Node) bool {
-							return ebv(step(child(n287, enK22), func(n288 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n288, enK1)))) == "VAT"))
-							})) && (len(child(n287, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n292 *Node) bool {
+						return anyChild(n292, enK55, func(n293 *Node) bool {
+							return ebv(step(child(n293, enK21), func(n294 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n294, enK1))) == "VAT"))
+							})) && hasChild(n293, enK54)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 54, func() bool {
 			return !memoBool(v, 53, func() bool {
-				return anyNode(desc(root(n), enK16), func(n290 *Node) bool {
-					return func(r291 Seq) bool {
-						return anyNode(child(n290, enK17), func(n292 *Node) bool { return gcmp(nodeSeq(n292), r291, opEq) })
-					}(boolSeq(true)) && anyNode(child(n290, enK21), func(n293 *Node) bool {
-						return (fnNormalizeSpace(str(child(n293, enK1))) == "E") && anyNode(child(n293, enK22), func(n294 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n294, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n296 *Node) bool {
+					return func(r297 Seq) bool {
+						return anyChild(n296, enK17, func(n298 *Node) bool { return gcmp(nodeSeq(n298), r297, opEq) })
+					}(boolSeq(true)) && anyChild(n296, enK22, func(n299 *Node) bool {
+						return (fnNormalizeSpace(childStr(n299, enK1)) == "E") && anyChild(n299, enK21, func(n300 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n300, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -2611,35 +2624,35 @@ func enT0059(v []Seq, n *Node) bool {
 func enT0060(v []Seq, n *Node) bool {
 	return ((memoBool(v, 55, func() bool {
 		return (memoBool(v, 56, func() bool {
-			return anyNode(desc(root(n), enK21), func(n295 *Node) bool {
-				return anyNode(child(n295, enK22), func(n296 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n296, enK1)))) == "VAT") }) && anyNode(child(n295, enK1), func(n297 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n297))) == "G") })
+			return anyNode(desc(root(n), enK22), func(n301 *Node) bool {
+				return anyChild(n301, enK21, func(n302 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n302, enK1))) == "VAT") }) && anyChild(n301, enK1, func(n303 *Node) bool { return (fnNormalizeSpace(n303.StringValue()) == "G") })
 			})
 		}) || memoBool(v, 57, func() bool {
-			return anyNode(desc(root(n), enK51), func(n298 *Node) bool {
-				return anyNode(child(n298, enK22), func(n299 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n299, enK1)))) == "VAT") }) && anyNode(child(n298, enK1), func(n300 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n300))) == "G") })
+			return anyNode(desc(root(n), enK51), func(n304 *Node) bool {
+				return anyChild(n304, enK21, func(n305 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n305, enK1))) == "VAT") }) && anyChild(n304, enK1, func(n306 *Node) bool { return (fnNormalizeSpace(n306.StringValue()) == "G") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k301 := 0
-		anyNode(child(n, enK48), func(n302 *Node) bool {
-			return anyNode(child(n302, enK52), func(n303 *Node) bool {
-				return anyNode(child(n303, enK21), func(n304 *Node) bool {
-					return anyNode(child(n304, enK22), func(n305 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n305, enK1)))) == "VAT") }) && anyNode(child(n304, enK1), func(n306 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n306))) == "G") && tally1(&k301) })
+		k307 := 0
+		anyChild(n, enK49, func(n308 *Node) bool {
+			return anyChild(n308, enK52, func(n309 *Node) bool {
+				return anyChild(n309, enK22, func(n310 *Node) bool {
+					return anyChild(n310, enK21, func(n311 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n311, enK1))) == "VAT") }) && anyChild(n310, enK1, func(n312 *Node) bool { return (fnNormalizeSpace(n312.StringValue()) == "G") && tally1(&k307) })
 				})
 			})
 		})
-		return countOf(k301)
+		return countOf(k307)
 	}(), enK53, opEq)) || memoBool(v, 58, func() bool {
 		return (memoBool(v, 59, func() bool {
 			return !memoBool(v, 56, func() bool {
-				return anyNode(desc(root(n), enK21), func(n307 *Node) bool {
-					return anyNode(child(n307, enK22), func(n308 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n308, enK1)))) == "VAT") }) && anyNode(child(n307, enK1), func(n309 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n309))) == "G") })
+				return anyNode(desc(root(n), enK22), func(n313 *Node) bool {
+					return anyChild(n313, enK21, func(n314 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n314, enK1))) == "VAT") }) && anyChild(n313, enK1, func(n315 *Node) bool { return (fnNormalizeSpace(n315.StringValue()) == "G") })
 				})
 			})
 		}) && memoBool(v, 60, func() bool {
 			return !memoBool(v, 57, func() bool {
-				return anyNode(desc(root(n), enK51), func(n310 *Node) bool {
-					return anyNode(child(n310, enK22), func(n311 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n311, enK1)))) == "VAT") }) && anyNode(child(n310, enK1), func(n312 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n312))) == "G") })
+				return anyNode(desc(root(n), enK51), func(n316 *Node) bool {
+					return anyChild(n316, enK21, func(n317 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n317, enK1))) == "VAT") }) && anyChild(n316, enK1, func(n318 *Node) bool { return (fnNormalizeSpace(n318.StringValue()) == "G") })
 				})
 			})
 		}))
@@ -2651,34 +2664,34 @@ func enT0061(v []Seq, n *Node) bool {
 	return memoBool(v, 61, func() bool {
 		return (memoBool(v, 62, func() bool {
 			return (memoBool(v, 63, func() bool {
-				return anyNode(desc(root(n), enK51), func(n313 *Node) bool {
-					return (fnNormalizeSpace(str(child(n313, enK1))) == "G") && anyNode(child(n313, enK22), func(n314 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n314, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK51), func(n319 *Node) bool {
+					return (fnNormalizeSpace(childStr(n319, enK1)) == "G") && anyChild(n319, enK21, func(n320 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n320, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 64, func() bool {
 				return (memoBool(v, 65, func() bool {
-					return anyNode(desc(root(n), enK44), func(n315 *Node) bool {
-						return anyNode(child(n315, enK3), func(n316 *Node) bool {
-							return anyNode(child(n316, enK54), func(n317 *Node) bool {
-								return ebv(step(child(n317, enK22), func(n318 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n318, enK1)))) == "VAT"))
-								})) && (len(child(n317, enK55)) > 0)
+					return anyNode(desc(root(n), enK46), func(n321 *Node) bool {
+						return anyChild(n321, enK3, func(n322 *Node) bool {
+							return anyChild(n322, enK55, func(n323 *Node) bool {
+								return ebv(step(child(n323, enK21), func(n324 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n324, enK1))) == "VAT"))
+								})) && hasChild(n323, enK54)
 							})
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n320 *Node) bool {
-						return anyNode(child(n320, enK54), func(n321 *Node) bool {
-							return ebv(step(child(n321, enK22), func(n322 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n322, enK1)))) == "VAT"))
-							})) && (len(child(n321, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n326 *Node) bool {
+						return anyChild(n326, enK55, func(n327 *Node) bool {
+							return ebv(step(child(n327, enK21), func(n328 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n328, enK1))) == "VAT"))
+							})) && hasChild(n327, enK54)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 66, func() bool {
 			return !memoBool(v, 63, func() bool {
-				return anyNode(desc(root(n), enK51), func(n324 *Node) bool {
-					return (fnNormalizeSpace(str(child(n324, enK1))) == "G") && anyNode(child(n324, enK22), func(n325 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n325, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK51), func(n330 *Node) bool {
+					return (fnNormalizeSpace(childStr(n330, enK1)) == "G") && anyChild(n330, enK21, func(n331 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n331, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -2690,39 +2703,39 @@ func enT0062(v []Seq, n *Node) bool {
 	return memoBool(v, 67, func() bool {
 		return (memoBool(v, 68, func() bool {
 			return (memoBool(v, 69, func() bool {
-				return anyNode(desc(root(n), enK16), func(n326 *Node) bool {
-					return func(r327 Seq) bool {
-						return anyNode(child(n326, enK17), func(n328 *Node) bool { return gcmp(nodeSeq(n328), r327, opEq) })
-					}(boolSeq(false)) && anyNode(child(n326, enK21), func(n329 *Node) bool { return (fnNormalizeSpace(str(child(n329, enK1))) == "G") })
+				return anyNode(desc(root(n), enK16), func(n332 *Node) bool {
+					return func(r333 Seq) bool {
+						return anyChild(n332, enK17, func(n334 *Node) bool { return gcmp(nodeSeq(n334), r333, opEq) })
+					}(boolSeq(false)) && anyChild(n332, enK22, func(n335 *Node) bool { return (fnNormalizeSpace(childStr(n335, enK1)) == "G") })
 				})
 			}) && memoBool(v, 64, func() bool {
 				return (memoBool(v, 65, func() bool {
-					return anyNode(desc(root(n), enK44), func(n330 *Node) bool {
-						return anyNode(child(n330, enK3), func(n331 *Node) bool {
-							return anyNode(child(n331, enK54), func(n332 *Node) bool {
-								return ebv(step(child(n332, enK22), func(n333 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n333, enK1)))) == "VAT"))
-								})) && (len(child(n332, enK55)) > 0)
+					return anyNode(desc(root(n), enK46), func(n336 *Node) bool {
+						return anyChild(n336, enK3, func(n337 *Node) bool {
+							return anyChild(n337, enK55, func(n338 *Node) bool {
+								return ebv(step(child(n338, enK21), func(n339 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n339, enK1))) == "VAT"))
+								})) && hasChild(n338, enK54)
 							})
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n335 *Node) bool {
-						return anyNode(child(n335, enK54), func(n336 *Node) bool {
-							return ebv(step(child(n336, enK22), func(n337 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n337, enK1)))) == "VAT"))
-							})) && (len(child(n336, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n341 *Node) bool {
+						return anyChild(n341, enK55, func(n342 *Node) bool {
+							return ebv(step(child(n342, enK21), func(n343 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n343, enK1))) == "VAT"))
+							})) && hasChild(n342, enK54)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 70, func() bool {
 			return !memoBool(v, 71, func() bool {
-				return anyNode(desc(root(n), enK16), func(n339 *Node) bool {
-					return func(r340 Seq) bool {
-						return anyNode(child(n339, enK17), func(n341 *Node) bool { return gcmp(nodeSeq(n341), r340, opEq) })
-					}(boolSeq(false)) && anyNode(child(n339, enK21), func(n342 *Node) bool {
-						return (fnNormalizeSpace(str(child(n342, enK1))) == "G") && anyNode(child(n342, enK22), func(n343 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n343, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n345 *Node) bool {
+					return func(r346 Seq) bool {
+						return anyChild(n345, enK17, func(n347 *Node) bool { return gcmp(nodeSeq(n347), r346, opEq) })
+					}(boolSeq(false)) && anyChild(n345, enK22, func(n348 *Node) bool {
+						return (fnNormalizeSpace(childStr(n348, enK1)) == "G") && anyChild(n348, enK21, func(n349 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n349, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -2735,39 +2748,39 @@ func enT0063(v []Seq, n *Node) bool {
 	return memoBool(v, 72, func() bool {
 		return (memoBool(v, 73, func() bool {
 			return (memoBool(v, 74, func() bool {
-				return anyNode(desc(root(n), enK16), func(n344 *Node) bool {
-					return func(r345 Seq) bool {
-						return anyNode(child(n344, enK17), func(n346 *Node) bool { return gcmp(nodeSeq(n346), r345, opEq) })
-					}(boolSeq(true)) && anyNode(child(n344, enK21), func(n347 *Node) bool { return (fnNormalizeSpace(str(child(n347, enK1))) == "G") })
+				return anyNode(desc(root(n), enK16), func(n350 *Node) bool {
+					return func(r351 Seq) bool {
+						return anyChild(n350, enK17, func(n352 *Node) bool { return gcmp(nodeSeq(n352), r351, opEq) })
+					}(boolSeq(true)) && anyChild(n350, enK22, func(n353 *Node) bool { return (fnNormalizeSpace(childStr(n353, enK1)) == "G") })
 				})
 			}) && memoBool(v, 64, func() bool {
 				return (memoBool(v, 65, func() bool {
-					return anyNode(desc(root(n), enK44), func(n348 *Node) bool {
-						return anyNode(child(n348, enK3), func(n349 *Node) bool {
-							return anyNode(child(n349, enK54), func(n350 *Node) bool {
-								return ebv(step(child(n350, enK22), func(n351 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n351, enK1)))) == "VAT"))
-								})) && (len(child(n350, enK55)) > 0)
+					return anyNode(desc(root(n), enK46), func(n354 *Node) bool {
+						return anyChild(n354, enK3, func(n355 *Node) bool {
+							return anyChild(n355, enK55, func(n356 *Node) bool {
+								return ebv(step(child(n356, enK21), func(n357 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n357, enK1))) == "VAT"))
+								})) && hasChild(n356, enK54)
 							})
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n353 *Node) bool {
-						return anyNode(child(n353, enK54), func(n354 *Node) bool {
-							return ebv(step(child(n354, enK22), func(n355 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n355, enK1)))) == "VAT"))
-							})) && (len(child(n354, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n359 *Node) bool {
+						return anyChild(n359, enK55, func(n360 *Node) bool {
+							return ebv(step(child(n360, enK21), func(n361 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n361, enK1))) == "VAT"))
+							})) && hasChild(n360, enK54)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 75, func() bool {
 			return !memoBool(v, 76, func() bool {
-				return anyNode(desc(root(n), enK16), func(n357 *Node) bool {
-					return func(r358 Seq) bool {
-						return anyNode(child(n357, enK17), func(n359 *Node) bool { return gcmp(nodeSeq(n359), r358, opEq) })
-					}(boolSeq(true)) && anyNode(child(n357, enK21), func(n360 *Node) bool {
-						return (fnNormalizeSpace(str(child(n360, enK1))) == "G") && anyNode(child(n360, enK22), func(n361 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n361, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n363 *Node) bool {
+					return func(r364 Seq) bool {
+						return anyChild(n363, enK17, func(n365 *Node) bool { return gcmp(nodeSeq(n365), r364, opEq) })
+					}(boolSeq(true)) && anyChild(n363, enK22, func(n366 *Node) bool {
+						return (fnNormalizeSpace(childStr(n366, enK1)) == "G") && anyChild(n366, enK21, func(n367 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n367, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -2779,35 +2792,35 @@ func enT0063(v []Seq, n *Node) bool {
 func enT0064(v []Seq, n *Node) bool {
 	return ((memoBool(v, 77, func() bool {
 		return (memoBool(v, 78, func() bool {
-			return anyNode(desc(root(n), enK21), func(n362 *Node) bool {
-				return anyNode(child(n362, enK22), func(n363 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n363, enK1)))) == "VAT") }) && anyNode(child(n362, enK1), func(n364 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n364))) == "K") })
+			return anyNode(desc(root(n), enK22), func(n368 *Node) bool {
+				return anyChild(n368, enK21, func(n369 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n369, enK1))) == "VAT") }) && anyChild(n368, enK1, func(n370 *Node) bool { return (fnNormalizeSpace(n370.StringValue()) == "K") })
 			})
 		}) || memoBool(v, 79, func() bool {
-			return anyNode(desc(root(n), enK51), func(n365 *Node) bool {
-				return anyNode(child(n365, enK22), func(n366 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n366, enK1)))) == "VAT") }) && anyNode(child(n365, enK1), func(n367 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n367))) == "K") })
+			return anyNode(desc(root(n), enK51), func(n371 *Node) bool {
+				return anyChild(n371, enK21, func(n372 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n372, enK1))) == "VAT") }) && anyChild(n371, enK1, func(n373 *Node) bool { return (fnNormalizeSpace(n373.StringValue()) == "K") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k368 := 0
-		anyNode(child(n, enK48), func(n369 *Node) bool {
-			return anyNode(child(n369, enK52), func(n370 *Node) bool {
-				return anyNode(child(n370, enK21), func(n371 *Node) bool {
-					return anyNode(child(n371, enK22), func(n372 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n372, enK1)))) == "VAT") }) && anyNode(child(n371, enK1), func(n373 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n373))) == "K") && tally1(&k368) })
+		k374 := 0
+		anyChild(n, enK49, func(n375 *Node) bool {
+			return anyChild(n375, enK52, func(n376 *Node) bool {
+				return anyChild(n376, enK22, func(n377 *Node) bool {
+					return anyChild(n377, enK21, func(n378 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n378, enK1))) == "VAT") }) && anyChild(n377, enK1, func(n379 *Node) bool { return (fnNormalizeSpace(n379.StringValue()) == "K") && tally1(&k374) })
 				})
 			})
 		})
-		return countOf(k368)
+		return countOf(k374)
 	}(), enK53, opEq)) || memoBool(v, 80, func() bool {
 		return (memoBool(v, 81, func() bool {
 			return !memoBool(v, 78, func() bool {
-				return anyNode(desc(root(n), enK21), func(n374 *Node) bool {
-					return anyNode(child(n374, enK22), func(n375 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n375, enK1)))) == "VAT") }) && anyNode(child(n374, enK1), func(n376 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n376))) == "K") })
+				return anyNode(desc(root(n), enK22), func(n380 *Node) bool {
+					return anyChild(n380, enK21, func(n381 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n381, enK1))) == "VAT") }) && anyChild(n380, enK1, func(n382 *Node) bool { return (fnNormalizeSpace(n382.StringValue()) == "K") })
 				})
 			})
 		}) && memoBool(v, 82, func() bool {
 			return !memoBool(v, 79, func() bool {
-				return anyNode(desc(root(n), enK51), func(n377 *Node) bool {
-					return anyNode(child(n377, enK22), func(n378 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n378, enK1)))) == "VAT") }) && anyNode(child(n377, enK1), func(n379 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n379))) == "K") })
+				return anyNode(desc(root(n), enK51), func(n383 *Node) bool {
+					return anyChild(n383, enK21, func(n384 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n384, enK1))) == "VAT") }) && anyChild(n383, enK1, func(n385 *Node) bool { return (fnNormalizeSpace(n385.StringValue()) == "K") })
 				})
 			})
 		}))
@@ -2820,45 +2833,45 @@ func enT0065(v []Seq, n *Node) bool {
 		return (memoBool(v, 84, func() bool {
 			return (memoBool(v, 85, func() bool {
 				return (memoBool(v, 86, func() bool {
-					return anyNode(desc(root(n), enK51), func(n380 *Node) bool {
-						return (fnNormalizeSpace(str(child(n380, enK1))) == "K") && anyNode(child(n380, enK22), func(n381 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n381, enK1)))) == "VAT") })
+					return anyNode(desc(root(n), enK51), func(n386 *Node) bool {
+						return (fnNormalizeSpace(childStr(n386, enK1)) == "K") && anyChild(n386, enK21, func(n387 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n387, enK1))) == "VAT") })
 					})
 				}) && memoBool(v, 64, func() bool {
 					return (memoBool(v, 65, func() bool {
-						return anyNode(desc(root(n), enK44), func(n382 *Node) bool {
-							return anyNode(child(n382, enK3), func(n383 *Node) bool {
-								return anyNode(child(n383, enK54), func(n384 *Node) bool {
-									return ebv(step(child(n384, enK22), func(n385 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n385, enK1)))) == "VAT"))
-									})) && (len(child(n384, enK55)) > 0)
+						return anyNode(desc(root(n), enK46), func(n388 *Node) bool {
+							return anyChild(n388, enK3, func(n389 *Node) bool {
+								return anyChild(n389, enK55, func(n390 *Node) bool {
+									return ebv(step(child(n390, enK21), func(n391 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n391, enK1))) == "VAT"))
+									})) && hasChild(n390, enK54)
 								})
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
-						return anyNode(desc(root(n), enK56), func(n387 *Node) bool {
-							return anyNode(child(n387, enK54), func(n388 *Node) bool {
-								return ebv(step(child(n388, enK22), func(n389 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n389, enK1)))) == "VAT"))
-								})) && (len(child(n388, enK55)) > 0)
+						return anyNode(desc(root(n), enK56), func(n393 *Node) bool {
+							return anyChild(n393, enK55, func(n394 *Node) bool {
+								return ebv(step(child(n394, enK21), func(n395 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n395, enK1))) == "VAT"))
+								})) && hasChild(n394, enK54)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 14, func() bool {
-				return anyNode(desc(root(n), enK4), func(n391 *Node) bool {
-					return anyNode(child(n391, enK3), func(n392 *Node) bool {
-						return anyNode(child(n392, enK54), func(n393 *Node) bool {
-							return ebv(step(child(n393, enK22), func(n394 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n394, enK1)))) == "VAT"))
-							})) && (len(child(n393, enK55)) > 0)
+				return anyNode(desc(root(n), enK4), func(n397 *Node) bool {
+					return anyChild(n397, enK3, func(n398 *Node) bool {
+						return anyChild(n398, enK55, func(n399 *Node) bool {
+							return ebv(step(child(n399, enK21), func(n400 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n400, enK1))) == "VAT"))
+							})) && hasChild(n399, enK54)
 						})
 					})
 				})
 			}))
 		}) || memoBool(v, 87, func() bool {
 			return !memoBool(v, 86, func() bool {
-				return anyNode(desc(root(n), enK51), func(n396 *Node) bool {
-					return (fnNormalizeSpace(str(child(n396, enK1))) == "K") && anyNode(child(n396, enK22), func(n397 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n397, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK51), func(n402 *Node) bool {
+					return (fnNormalizeSpace(childStr(n402, enK1)) == "K") && anyChild(n402, enK21, func(n403 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n403, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -2871,52 +2884,52 @@ func enT0066(v []Seq, n *Node) bool {
 		return (memoBool(v, 89, func() bool {
 			return (memoBool(v, 90, func() bool {
 				return (memoBool(v, 91, func() bool {
-					return anyNode(desc(root(n), enK16), func(n398 *Node) bool {
-						return func(r399 Seq) bool {
-							return anyNode(child(n398, enK17), func(n400 *Node) bool { return gcmp(nodeSeq(n400), r399, opEq) })
-						}(boolSeq(false)) && anyNode(child(n398, enK21), func(n401 *Node) bool {
-							return (fnNormalizeSpace(str(child(n401, enK1))) == "K") && anyNode(child(n401, enK22), func(n402 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n402, enK1)))) == "VAT") })
+					return anyNode(desc(root(n), enK16), func(n404 *Node) bool {
+						return func(r405 Seq) bool {
+							return anyChild(n404, enK17, func(n406 *Node) bool { return gcmp(nodeSeq(n406), r405, opEq) })
+						}(boolSeq(false)) && anyChild(n404, enK22, func(n407 *Node) bool {
+							return (fnNormalizeSpace(childStr(n407, enK1)) == "K") && anyChild(n407, enK21, func(n408 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n408, enK1))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 64, func() bool {
 					return (memoBool(v, 65, func() bool {
-						return anyNode(desc(root(n), enK44), func(n403 *Node) bool {
-							return anyNode(child(n403, enK3), func(n404 *Node) bool {
-								return anyNode(child(n404, enK54), func(n405 *Node) bool {
-									return ebv(step(child(n405, enK22), func(n406 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n406, enK1)))) == "VAT"))
-									})) && (len(child(n405, enK55)) > 0)
+						return anyNode(desc(root(n), enK46), func(n409 *Node) bool {
+							return anyChild(n409, enK3, func(n410 *Node) bool {
+								return anyChild(n410, enK55, func(n411 *Node) bool {
+									return ebv(step(child(n411, enK21), func(n412 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n412, enK1))) == "VAT"))
+									})) && hasChild(n411, enK54)
 								})
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
-						return anyNode(desc(root(n), enK56), func(n408 *Node) bool {
-							return anyNode(child(n408, enK54), func(n409 *Node) bool {
-								return ebv(step(child(n409, enK22), func(n410 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n410, enK1)))) == "VAT"))
-								})) && (len(child(n409, enK55)) > 0)
+						return anyNode(desc(root(n), enK56), func(n414 *Node) bool {
+							return anyChild(n414, enK55, func(n415 *Node) bool {
+								return ebv(step(child(n415, enK21), func(n416 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n416, enK1))) == "VAT"))
+								})) && hasChild(n415, enK54)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 14, func() bool {
-				return anyNode(desc(root(n), enK4), func(n412 *Node) bool {
-					return anyNode(child(n412, enK3), func(n413 *Node) bool {
-						return anyNode(child(n413, enK54), func(n414 *Node) bool {
-							return ebv(step(child(n414, enK22), func(n415 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n415, enK1)))) == "VAT"))
-							})) && (len(child(n414, enK55)) > 0)
+				return anyNode(desc(root(n), enK4), func(n418 *Node) bool {
+					return anyChild(n418, enK3, func(n419 *Node) bool {
+						return anyChild(n419, enK55, func(n420 *Node) bool {
+							return ebv(step(child(n420, enK21), func(n421 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n421, enK1))) == "VAT"))
+							})) && hasChild(n420, enK54)
 						})
 					})
 				})
 			}))
 		}) || memoBool(v, 92, func() bool {
 			return !memoBool(v, 91, func() bool {
-				return anyNode(desc(root(n), enK16), func(n417 *Node) bool {
-					return func(r418 Seq) bool {
-						return anyNode(child(n417, enK17), func(n419 *Node) bool { return gcmp(nodeSeq(n419), r418, opEq) })
-					}(boolSeq(false)) && anyNode(child(n417, enK21), func(n420 *Node) bool {
-						return (fnNormalizeSpace(str(child(n420, enK1))) == "K") && anyNode(child(n420, enK22), func(n421 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n421, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n423 *Node) bool {
+					return func(r424 Seq) bool {
+						return anyChild(n423, enK17, func(n425 *Node) bool { return gcmp(nodeSeq(n425), r424, opEq) })
+					}(boolSeq(false)) && anyChild(n423, enK22, func(n426 *Node) bool {
+						return (fnNormalizeSpace(childStr(n426, enK1)) == "K") && anyChild(n426, enK21, func(n427 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n427, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -2930,52 +2943,52 @@ func enT0067(v []Seq, n *Node) bool {
 		return (memoBool(v, 94, func() bool {
 			return (memoBool(v, 95, func() bool {
 				return (memoBool(v, 96, func() bool {
-					return anyNode(desc(root(n), enK16), func(n422 *Node) bool {
-						return func(r423 Seq) bool {
-							return anyNode(child(n422, enK17), func(n424 *Node) bool { return gcmp(nodeSeq(n424), r423, opEq) })
-						}(boolSeq(true)) && anyNode(child(n422, enK21), func(n425 *Node) bool {
-							return (fnNormalizeSpace(str(child(n425, enK1))) == "K") && anyNode(child(n425, enK22), func(n426 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n426, enK1)))) == "VAT") })
+					return anyNode(desc(root(n), enK16), func(n428 *Node) bool {
+						return func(r429 Seq) bool {
+							return anyChild(n428, enK17, func(n430 *Node) bool { return gcmp(nodeSeq(n430), r429, opEq) })
+						}(boolSeq(true)) && anyChild(n428, enK22, func(n431 *Node) bool {
+							return (fnNormalizeSpace(childStr(n431, enK1)) == "K") && anyChild(n431, enK21, func(n432 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n432, enK1))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 64, func() bool {
 					return (memoBool(v, 65, func() bool {
-						return anyNode(desc(root(n), enK44), func(n427 *Node) bool {
-							return anyNode(child(n427, enK3), func(n428 *Node) bool {
-								return anyNode(child(n428, enK54), func(n429 *Node) bool {
-									return ebv(step(child(n429, enK22), func(n430 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n430, enK1)))) == "VAT"))
-									})) && (len(child(n429, enK55)) > 0)
+						return anyNode(desc(root(n), enK46), func(n433 *Node) bool {
+							return anyChild(n433, enK3, func(n434 *Node) bool {
+								return anyChild(n434, enK55, func(n435 *Node) bool {
+									return ebv(step(child(n435, enK21), func(n436 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n436, enK1))) == "VAT"))
+									})) && hasChild(n435, enK54)
 								})
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
-						return anyNode(desc(root(n), enK56), func(n432 *Node) bool {
-							return anyNode(child(n432, enK54), func(n433 *Node) bool {
-								return ebv(step(child(n433, enK22), func(n434 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n434, enK1)))) == "VAT"))
-								})) && (len(child(n433, enK55)) > 0)
+						return anyNode(desc(root(n), enK56), func(n438 *Node) bool {
+							return anyChild(n438, enK55, func(n439 *Node) bool {
+								return ebv(step(child(n439, enK21), func(n440 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n440, enK1))) == "VAT"))
+								})) && hasChild(n439, enK54)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 14, func() bool {
-				return anyNode(desc(root(n), enK4), func(n436 *Node) bool {
-					return anyNode(child(n436, enK3), func(n437 *Node) bool {
-						return anyNode(child(n437, enK54), func(n438 *Node) bool {
-							return ebv(step(child(n438, enK22), func(n439 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n439, enK1)))) == "VAT"))
-							})) && (len(child(n438, enK55)) > 0)
+				return anyNode(desc(root(n), enK4), func(n442 *Node) bool {
+					return anyChild(n442, enK3, func(n443 *Node) bool {
+						return anyChild(n443, enK55, func(n444 *Node) bool {
+							return ebv(step(child(n444, enK21), func(n445 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n445, enK1))) == "VAT"))
+							})) && hasChild(n444, enK54)
 						})
 					})
 				})
 			}))
 		}) || memoBool(v, 97, func() bool {
 			return !memoBool(v, 96, func() bool {
-				return anyNode(desc(root(n), enK16), func(n441 *Node) bool {
-					return func(r442 Seq) bool {
-						return anyNode(child(n441, enK17), func(n443 *Node) bool { return gcmp(nodeSeq(n443), r442, opEq) })
-					}(boolSeq(true)) && anyNode(child(n441, enK21), func(n444 *Node) bool {
-						return (fnNormalizeSpace(str(child(n444, enK1))) == "K") && anyNode(child(n444, enK22), func(n445 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n445, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n447 *Node) bool {
+					return func(r448 Seq) bool {
+						return anyChild(n447, enK17, func(n449 *Node) bool { return gcmp(nodeSeq(n449), r448, opEq) })
+					}(boolSeq(true)) && anyChild(n447, enK22, func(n450 *Node) bool {
+						return (fnNormalizeSpace(childStr(n450, enK1)) == "K") && anyChild(n450, enK21, func(n451 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n451, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -2985,16 +2998,21 @@ func enT0067(v []Seq, n *Node) bool {
 
 // BR-IC-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cbc:ActualDeliveryDate) …
 func enT0068(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK48), func(n446 *Node) bool {
-		return anyNode(child(n446, enK52), func(n447 *Node) bool {
-			return anyNode(child(n447, enK21), func(n448 *Node) bool {
-				return anyNode(child(n448, enK22), func(n449 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n449, enK1)))) == "VAT") }) && anyNode(child(n448, enK1), func(n450 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n450))) == "K") })
+	return ((anyChild(n, enK49, func(n452 *Node) bool {
+		return anyChild(n452, enK52, func(n453 *Node) bool {
+			return anyChild(n453, enK22, func(n454 *Node) bool {
+				return anyChild(n454, enK21, func(n455 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n455, enK1))) == "VAT") }) && anyChild(n454, enK1, func(n456 *Node) bool { return (fnNormalizeSpace(n456.StringValue()) == "K") })
 			})
 		})
-	}) && (gcmp(fnStringLength(str(step(child(n, enK15), func(n451 *Node) Seq { return child(n451, enK60) }))), enK53, opGt) || anyNode(child(n, enK58), func(n452 *Node) bool { return (len(child(n452, enK61)) > 0) }))) || !anyNode(child(n, enK48), func(n454 *Node) bool {
-		return anyNode(child(n454, enK52), func(n455 *Node) bool {
-			return anyNode(child(n455, enK21), func(n456 *Node) bool {
-				return anyNode(child(n456, enK22), func(n457 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n457, enK1)))) == "VAT") }) && anyNode(child(n456, enK1), func(n458 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n458))) == "K") })
+	}) && (gcmp(fnStringLength(func() (r457 string) {
+		anyChild(n, enK15, func(n458 *Node) bool {
+			return anyChild(n458, enK60, func(n459 *Node) bool { return setStr(&r457, n459) })
+		})
+		return
+	}()), enK53, opGt) || anyChild(n, enK59, func(n460 *Node) bool { return hasChild(n460, enK61) }))) || !anyChild(n, enK49, func(n462 *Node) bool {
+		return anyChild(n462, enK52, func(n463 *Node) bool {
+			return anyChild(n463, enK22, func(n464 *Node) bool {
+				return anyChild(n464, enK21, func(n465 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n465, enK1))) == "VAT") }) && anyChild(n464, enK1, func(n466 *Node) bool { return (fnNormalizeSpace(n466.StringValue()) == "K") })
 			})
 		})
 	}))
@@ -3002,16 +3020,27 @@ func enT0068(v []Seq, n *Node) bool {
 
 // BR-IC-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cac:DeliveryLocation/cac…
 func enT0069(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK48), func(n459 *Node) bool {
-		return anyNode(child(n459, enK52), func(n460 *Node) bool {
-			return anyNode(child(n460, enK21), func(n461 *Node) bool {
-				return anyNode(child(n461, enK22), func(n462 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n462, enK1)))) == "VAT") }) && anyNode(child(n461, enK1), func(n463 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n463))) == "K") })
+	return ((anyChild(n, enK49, func(n467 *Node) bool {
+		return anyChild(n467, enK52, func(n468 *Node) bool {
+			return anyChild(n468, enK22, func(n469 *Node) bool {
+				return anyChild(n469, enK21, func(n470 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n470, enK1))) == "VAT") }) && anyChild(n469, enK1, func(n471 *Node) bool { return (fnNormalizeSpace(n471.StringValue()) == "K") })
 			})
 		})
-	}) && gcmp(fnStringLength(str(step(step(step(step(child(n, enK15), func(n464 *Node) Seq { return child(n464, enK14) }), func(n465 *Node) Seq { return child(n465, enK13) }), func(n466 *Node) Seq { return child(n466, enK7) }), func(n467 *Node) Seq { return child(n467, enK8) }))), enK53, opGt)) || !anyNode(child(n, enK48), func(n468 *Node) bool {
-		return anyNode(child(n468, enK52), func(n469 *Node) bool {
-			return anyNode(child(n469, enK21), func(n470 *Node) bool {
-				return anyNode(child(n470, enK22), func(n471 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n471, enK1)))) == "VAT") }) && anyNode(child(n470, enK1), func(n472 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n472))) == "K") })
+	}) && gcmp(fnStringLength(func() (r472 string) {
+		anyChild(n, enK15, func(n473 *Node) bool {
+			return anyChild(n473, enK14, func(n474 *Node) bool {
+				return anyChild(n474, enK13, func(n475 *Node) bool {
+					return anyChild(n475, enK8, func(n476 *Node) bool {
+						return anyChild(n476, enK7, func(n477 *Node) bool { return setStr(&r472, n477) })
+					})
+				})
+			})
+		})
+		return
+	}()), enK53, opGt)) || !anyChild(n, enK49, func(n478 *Node) bool {
+		return anyChild(n478, enK52, func(n479 *Node) bool {
+			return anyChild(n479, enK22, func(n480 *Node) bool {
+				return anyChild(n480, enK21, func(n481 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n481, enK1))) == "VAT") }) && anyChild(n480, enK1, func(n482 *Node) bool { return (fnNormalizeSpace(n482.StringValue()) == "K") })
 			})
 		})
 	}))
@@ -3021,56 +3050,56 @@ func enT0069(v []Seq, n *Node) bool {
 func enT0070(v []Seq, n *Node) bool {
 	return ((memoBool(v, 98, func() bool {
 		return gcmp(arith(func() Seq {
-			k473 := 0
-			anyNode(desc(root(n), enK16), func(n474 *Node) bool {
-				return anyNode(child(n474, enK21), func(n475 *Node) bool {
-					return (fnNormalizeSpace(str(child(n475, enK1))) == "L") && anyNode(child(n475, enK22), func(n476 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n476, enK1)))) == "VAT") }) && tally1(&k473)
+			k483 := 0
+			anyNode(desc(root(n), enK16), func(n484 *Node) bool {
+				return anyChild(n484, enK22, func(n485 *Node) bool {
+					return (fnNormalizeSpace(childStr(n485, enK1)) == "L") && anyChild(n485, enK21, func(n486 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n486, enK1))) == "VAT") }) && tally1(&k483)
 				})
 			})
-			return countOf(k473)
+			return countOf(k483)
 		}(), func() Seq {
-			k477 := 0
-			anyNode(desc(root(n), enK51), func(n478 *Node) bool {
-				return (fnNormalizeSpace(str(child(n478, enK1))) == "L") && anyNode(child(n478, enK22), func(n479 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n479, enK1)))) == "VAT") }) && tally1(&k477)
+			k487 := 0
+			anyNode(desc(root(n), enK51), func(n488 *Node) bool {
+				return (fnNormalizeSpace(childStr(n488, enK1)) == "L") && anyChild(n488, enK21, func(n489 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n489, enK1))) == "VAT") }) && tally1(&k487)
 			})
-			return countOf(k477)
+			return countOf(k487)
 		}(), opAdd), enK62, opGt)
 	}) && gcmp(func() Seq {
-		k480 := 0
-		anyNode(child(n, enK48), func(n481 *Node) bool {
-			return anyNode(child(n481, enK52), func(n482 *Node) bool {
-				return anyNode(child(n482, enK21), func(n483 *Node) bool {
-					return anyNode(child(n483, enK1), func(n484 *Node) bool { return (n484.StringValue() == "L") }) && tally1(&k480)
+		k490 := 0
+		anyChild(n, enK49, func(n491 *Node) bool {
+			return anyChild(n491, enK52, func(n492 *Node) bool {
+				return anyChild(n492, enK22, func(n493 *Node) bool {
+					return anyChild(n493, enK1, func(n494 *Node) bool { return (n494.StringValue() == "L") }) && tally1(&k490)
 				})
 			})
 		})
-		return countOf(k480)
+		return countOf(k490)
 	}(), enK62, opGt)) || (memoBool(v, 99, func() bool {
 		return gcmp(arith(func() Seq {
-			k485 := 0
-			anyNode(desc(root(n), enK16), func(n486 *Node) bool {
-				return anyNode(child(n486, enK21), func(n487 *Node) bool {
-					return (fnNormalizeSpace(str(child(n487, enK1))) == "L") && anyNode(child(n487, enK22), func(n488 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n488, enK1)))) == "VAT") }) && tally1(&k485)
+			k495 := 0
+			anyNode(desc(root(n), enK16), func(n496 *Node) bool {
+				return anyChild(n496, enK22, func(n497 *Node) bool {
+					return (fnNormalizeSpace(childStr(n497, enK1)) == "L") && anyChild(n497, enK21, func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n498, enK1))) == "VAT") }) && tally1(&k495)
 				})
 			})
-			return countOf(k485)
+			return countOf(k495)
 		}(), func() Seq {
-			k489 := 0
-			anyNode(desc(root(n), enK51), func(n490 *Node) bool {
-				return (fnNormalizeSpace(str(child(n490, enK1))) == "L") && anyNode(child(n490, enK22), func(n491 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n491, enK1)))) == "VAT") }) && tally1(&k489)
+			k499 := 0
+			anyNode(desc(root(n), enK51), func(n500 *Node) bool {
+				return (fnNormalizeSpace(childStr(n500, enK1)) == "L") && anyChild(n500, enK21, func(n501 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n501, enK1))) == "VAT") }) && tally1(&k499)
 			})
-			return countOf(k489)
+			return countOf(k499)
 		}(), opAdd), enK62, opEq)
 	}) && gcmp(func() Seq {
-		k492 := 0
-		anyNode(child(n, enK48), func(n493 *Node) bool {
-			return anyNode(child(n493, enK52), func(n494 *Node) bool {
-				return anyNode(child(n494, enK21), func(n495 *Node) bool {
-					return (fnNormalizeSpace(str(child(n495, enK1))) == "L") && anyNode(child(n495, enK22), func(n496 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n496, enK1)))) == "VAT") }) && tally1(&k492)
+		k502 := 0
+		anyChild(n, enK49, func(n503 *Node) bool {
+			return anyChild(n503, enK52, func(n504 *Node) bool {
+				return anyChild(n504, enK22, func(n505 *Node) bool {
+					return (fnNormalizeSpace(childStr(n505, enK1)) == "L") && anyChild(n505, enK21, func(n506 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n506, enK1))) == "VAT") }) && tally1(&k502)
 				})
 			})
 		})
-		return countOf(k492)
+		return countOf(k502)
 	}(), enK62, opEq)))
 }
 
@@ -3079,30 +3108,30 @@ func enT0071(v []Seq, n *Node) bool {
 	return memoBool(v, 100, func() bool {
 		return (memoBool(v, 101, func() bool {
 			return (memoBool(v, 102, func() bool {
-				return anyNode(desc(root(n), enK51), func(n497 *Node) bool {
-					return (fnNormalizeSpace(str(child(n497, enK1))) == "L") && anyNode(child(n497, enK22), func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n498, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK51), func(n507 *Node) bool {
+					return (fnNormalizeSpace(childStr(n507, enK1)) == "L") && anyChild(n507, enK21, func(n508 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n508, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n499 *Node) bool {
-						return anyNode(child(n499, enK3), func(n500 *Node) bool {
-							return anyNode(child(n500, enK54), func(n501 *Node) bool { return (len(child(n501, enK55)) > 0) })
+					return anyNode(desc(root(n), enK46), func(n509 *Node) bool {
+						return anyChild(n509, enK3, func(n510 *Node) bool {
+							return anyChild(n510, enK55, func(n511 *Node) bool { return hasChild(n511, enK54) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n503 *Node) bool {
-						return anyNode(child(n503, enK54), func(n504 *Node) bool {
-							return ebv(step(child(n504, enK22), func(n505 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n505, enK1)))) == "VAT"))
-							})) && (len(child(n504, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n513 *Node) bool {
+						return anyChild(n513, enK55, func(n514 *Node) bool {
+							return ebv(step(child(n514, enK21), func(n515 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n515, enK1))) == "VAT"))
+							})) && hasChild(n514, enK54)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 103, func() bool {
 			return !memoBool(v, 102, func() bool {
-				return anyNode(desc(root(n), enK51), func(n507 *Node) bool {
-					return (fnNormalizeSpace(str(child(n507, enK1))) == "L") && anyNode(child(n507, enK22), func(n508 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n508, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK51), func(n517 *Node) bool {
+					return (fnNormalizeSpace(childStr(n517, enK1)) == "L") && anyChild(n517, enK21, func(n518 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n518, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -3114,37 +3143,37 @@ func enT0072(v []Seq, n *Node) bool {
 	return memoBool(v, 104, func() bool {
 		return (memoBool(v, 105, func() bool {
 			return (memoBool(v, 106, func() bool {
-				return anyNode(desc(root(n), enK16), func(n509 *Node) bool {
-					return func(r510 Seq) bool {
-						return anyNode(child(n509, enK17), func(n511 *Node) bool { return gcmp(nodeSeq(n511), r510, opEq) })
-					}(boolSeq(false)) && anyNode(child(n509, enK21), func(n512 *Node) bool {
-						return (fnNormalizeSpace(str(child(n512, enK1))) == "L") && anyNode(child(n512, enK22), func(n513 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n513, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n519 *Node) bool {
+					return func(r520 Seq) bool {
+						return anyChild(n519, enK17, func(n521 *Node) bool { return gcmp(nodeSeq(n521), r520, opEq) })
+					}(boolSeq(false)) && anyChild(n519, enK22, func(n522 *Node) bool {
+						return (fnNormalizeSpace(childStr(n522, enK1)) == "L") && anyChild(n522, enK21, func(n523 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n523, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n514 *Node) bool {
-						return anyNode(child(n514, enK3), func(n515 *Node) bool {
-							return anyNode(child(n515, enK54), func(n516 *Node) bool { return (len(child(n516, enK55)) > 0) })
+					return anyNode(desc(root(n), enK46), func(n524 *Node) bool {
+						return anyChild(n524, enK3, func(n525 *Node) bool {
+							return anyChild(n525, enK55, func(n526 *Node) bool { return hasChild(n526, enK54) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n518 *Node) bool {
-						return anyNode(child(n518, enK54), func(n519 *Node) bool {
-							return ebv(step(child(n519, enK22), func(n520 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n520, enK1)))) == "VAT"))
-							})) && (len(child(n519, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n528 *Node) bool {
+						return anyChild(n528, enK55, func(n529 *Node) bool {
+							return ebv(step(child(n529, enK21), func(n530 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n530, enK1))) == "VAT"))
+							})) && hasChild(n529, enK54)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 107, func() bool {
 			return !memoBool(v, 106, func() bool {
-				return anyNode(desc(root(n), enK16), func(n522 *Node) bool {
-					return func(r523 Seq) bool {
-						return anyNode(child(n522, enK17), func(n524 *Node) bool { return gcmp(nodeSeq(n524), r523, opEq) })
-					}(boolSeq(false)) && anyNode(child(n522, enK21), func(n525 *Node) bool {
-						return (fnNormalizeSpace(str(child(n525, enK1))) == "L") && anyNode(child(n525, enK22), func(n526 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n526, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n532 *Node) bool {
+					return func(r533 Seq) bool {
+						return anyChild(n532, enK17, func(n534 *Node) bool { return gcmp(nodeSeq(n534), r533, opEq) })
+					}(boolSeq(false)) && anyChild(n532, enK22, func(n535 *Node) bool {
+						return (fnNormalizeSpace(childStr(n535, enK1)) == "L") && anyChild(n535, enK21, func(n536 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n536, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3157,37 +3186,37 @@ func enT0073(v []Seq, n *Node) bool {
 	return memoBool(v, 108, func() bool {
 		return (memoBool(v, 109, func() bool {
 			return (memoBool(v, 110, func() bool {
-				return anyNode(desc(root(n), enK16), func(n527 *Node) bool {
-					return func(r528 Seq) bool {
-						return anyNode(child(n527, enK17), func(n529 *Node) bool { return gcmp(nodeSeq(n529), r528, opEq) })
-					}(boolSeq(true)) && anyNode(child(n527, enK21), func(n530 *Node) bool {
-						return (fnNormalizeSpace(str(child(n530, enK1))) == "L") && anyNode(child(n530, enK22), func(n531 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n531, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n537 *Node) bool {
+					return func(r538 Seq) bool {
+						return anyChild(n537, enK17, func(n539 *Node) bool { return gcmp(nodeSeq(n539), r538, opEq) })
+					}(boolSeq(true)) && anyChild(n537, enK22, func(n540 *Node) bool {
+						return (fnNormalizeSpace(childStr(n540, enK1)) == "L") && anyChild(n540, enK21, func(n541 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n541, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n532 *Node) bool {
-						return anyNode(child(n532, enK3), func(n533 *Node) bool {
-							return anyNode(child(n533, enK54), func(n534 *Node) bool { return (len(child(n534, enK55)) > 0) })
+					return anyNode(desc(root(n), enK46), func(n542 *Node) bool {
+						return anyChild(n542, enK3, func(n543 *Node) bool {
+							return anyChild(n543, enK55, func(n544 *Node) bool { return hasChild(n544, enK54) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n536 *Node) bool {
-						return anyNode(child(n536, enK54), func(n537 *Node) bool {
-							return ebv(step(child(n537, enK22), func(n538 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n538, enK1)))) == "VAT"))
-							})) && (len(child(n537, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n546 *Node) bool {
+						return anyChild(n546, enK55, func(n547 *Node) bool {
+							return ebv(step(child(n547, enK21), func(n548 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n548, enK1))) == "VAT"))
+							})) && hasChild(n547, enK54)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 111, func() bool {
 			return !memoBool(v, 112, func() bool {
-				return anyNode(desc(root(n), enK16), func(n540 *Node) bool {
-					return func(r541 Seq) bool {
-						return anyNode(child(n540, enK17), func(n542 *Node) bool { return gcmp(nodeSeq(n542), r541, opEq) })
-					}(boolSeq(true)) && anyNode(child(n540, enK21), func(n543 *Node) bool {
-						return anyNode(child(n543, enK1), func(n544 *Node) bool { return (n544.StringValue() == "L") }) && anyNode(child(n543, enK22), func(n545 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n545, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n550 *Node) bool {
+					return func(r551 Seq) bool {
+						return anyChild(n550, enK17, func(n552 *Node) bool { return gcmp(nodeSeq(n552), r551, opEq) })
+					}(boolSeq(true)) && anyChild(n550, enK22, func(n553 *Node) bool {
+						return anyChild(n553, enK1, func(n554 *Node) bool { return (n554.StringValue() == "L") }) && anyChild(n553, enK21, func(n555 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n555, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3199,56 +3228,56 @@ func enT0073(v []Seq, n *Node) bool {
 func enT0074(v []Seq, n *Node) bool {
 	return ((memoBool(v, 113, func() bool {
 		return gcmp(arith(func() Seq {
-			k546 := 0
-			anyNode(desc(root(n), enK16), func(n547 *Node) bool {
-				return anyNode(child(n547, enK21), func(n548 *Node) bool {
-					return (fnNormalizeSpace(str(child(n548, enK1))) == "M") && anyNode(child(n548, enK22), func(n549 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n549, enK1)))) == "VAT") }) && tally1(&k546)
+			k556 := 0
+			anyNode(desc(root(n), enK16), func(n557 *Node) bool {
+				return anyChild(n557, enK22, func(n558 *Node) bool {
+					return (fnNormalizeSpace(childStr(n558, enK1)) == "M") && anyChild(n558, enK21, func(n559 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n559, enK1))) == "VAT") }) && tally1(&k556)
 				})
 			})
-			return countOf(k546)
+			return countOf(k556)
 		}(), func() Seq {
-			k550 := 0
-			anyNode(desc(root(n), enK51), func(n551 *Node) bool {
-				return (fnNormalizeSpace(str(child(n551, enK1))) == "M") && anyNode(child(n551, enK22), func(n552 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n552, enK1)))) == "VAT") }) && tally1(&k550)
+			k560 := 0
+			anyNode(desc(root(n), enK51), func(n561 *Node) bool {
+				return (fnNormalizeSpace(childStr(n561, enK1)) == "M") && anyChild(n561, enK21, func(n562 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n562, enK1))) == "VAT") }) && tally1(&k560)
 			})
-			return countOf(k550)
+			return countOf(k560)
 		}(), opAdd), enK62, opGt)
 	}) && gcmp(func() Seq {
-		k553 := 0
-		anyNode(child(n, enK48), func(n554 *Node) bool {
-			return anyNode(child(n554, enK52), func(n555 *Node) bool {
-				return anyNode(child(n555, enK21), func(n556 *Node) bool {
-					return anyNode(child(n556, enK1), func(n557 *Node) bool { return (n557.StringValue() == "M") }) && anyNode(child(n556, enK22), func(n558 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n558, enK1)))) == "VAT") }) && tally1(&k553)
+		k563 := 0
+		anyChild(n, enK49, func(n564 *Node) bool {
+			return anyChild(n564, enK52, func(n565 *Node) bool {
+				return anyChild(n565, enK22, func(n566 *Node) bool {
+					return anyChild(n566, enK1, func(n567 *Node) bool { return (n567.StringValue() == "M") }) && anyChild(n566, enK21, func(n568 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n568, enK1))) == "VAT") }) && tally1(&k563)
 				})
 			})
 		})
-		return countOf(k553)
+		return countOf(k563)
 	}(), enK62, opGt)) || (memoBool(v, 114, func() bool {
 		return gcmp(arith(func() Seq {
-			k559 := 0
-			anyNode(desc(root(n), enK16), func(n560 *Node) bool {
-				return anyNode(child(n560, enK21), func(n561 *Node) bool {
-					return (fnNormalizeSpace(str(child(n561, enK1))) == "M") && anyNode(child(n561, enK22), func(n562 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n562, enK1)))) == "VAT") }) && tally1(&k559)
+			k569 := 0
+			anyNode(desc(root(n), enK16), func(n570 *Node) bool {
+				return anyChild(n570, enK22, func(n571 *Node) bool {
+					return (fnNormalizeSpace(childStr(n571, enK1)) == "M") && anyChild(n571, enK21, func(n572 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n572, enK1))) == "VAT") }) && tally1(&k569)
 				})
 			})
-			return countOf(k559)
+			return countOf(k569)
 		}(), func() Seq {
-			k563 := 0
-			anyNode(desc(root(n), enK51), func(n564 *Node) bool {
-				return (fnNormalizeSpace(str(child(n564, enK1))) == "M") && anyNode(child(n564, enK22), func(n565 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n565, enK1)))) == "VAT") }) && tally1(&k563)
+			k573 := 0
+			anyNode(desc(root(n), enK51), func(n574 *Node) bool {
+				return (fnNormalizeSpace(childStr(n574, enK1)) == "M") && anyChild(n574, enK21, func(n575 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n575, enK1))) == "VAT") }) && tally1(&k573)
 			})
-			return countOf(k563)
+			return countOf(k573)
 		}(), opAdd), enK62, opEq)
 	}) && gcmp(func() Seq {
-		k566 := 0
-		anyNode(child(n, enK48), func(n567 *Node) bool {
-			return anyNode(child(n567, enK52), func(n568 *Node) bool {
-				return anyNode(child(n568, enK21), func(n569 *Node) bool {
-					return (fnNormalizeSpace(str(child(n569, enK1))) == "M") && anyNode(child(n569, enK22), func(n570 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n570, enK1)))) == "VAT") }) && tally1(&k566)
+		k576 := 0
+		anyChild(n, enK49, func(n577 *Node) bool {
+			return anyChild(n577, enK52, func(n578 *Node) bool {
+				return anyChild(n578, enK22, func(n579 *Node) bool {
+					return (fnNormalizeSpace(childStr(n579, enK1)) == "M") && anyChild(n579, enK21, func(n580 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n580, enK1))) == "VAT") }) && tally1(&k576)
 				})
 			})
 		})
-		return countOf(k566)
+		return countOf(k576)
 	}(), enK62, opEq)))
 }
 
@@ -3257,30 +3286,30 @@ func enT0075(v []Seq, n *Node) bool {
 	return memoBool(v, 115, func() bool {
 		return (memoBool(v, 116, func() bool {
 			return (memoBool(v, 117, func() bool {
-				return anyNode(desc(root(n), enK51), func(n571 *Node) bool {
-					return (fnNormalizeSpace(str(child(n571, enK1))) == "M") && anyNode(child(n571, enK22), func(n572 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n572, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK51), func(n581 *Node) bool {
+					return (fnNormalizeSpace(childStr(n581, enK1)) == "M") && anyChild(n581, enK21, func(n582 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n582, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n573 *Node) bool {
-						return anyNode(child(n573, enK3), func(n574 *Node) bool {
-							return anyNode(child(n574, enK54), func(n575 *Node) bool { return (len(child(n575, enK55)) > 0) })
+					return anyNode(desc(root(n), enK46), func(n583 *Node) bool {
+						return anyChild(n583, enK3, func(n584 *Node) bool {
+							return anyChild(n584, enK55, func(n585 *Node) bool { return hasChild(n585, enK54) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n577 *Node) bool {
-						return anyNode(child(n577, enK54), func(n578 *Node) bool {
-							return ebv(step(child(n578, enK22), func(n579 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n579, enK1)))) == "VAT"))
-							})) && (len(child(n578, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n587 *Node) bool {
+						return anyChild(n587, enK55, func(n588 *Node) bool {
+							return ebv(step(child(n588, enK21), func(n589 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n589, enK1))) == "VAT"))
+							})) && hasChild(n588, enK54)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 118, func() bool {
 			return !memoBool(v, 117, func() bool {
-				return anyNode(desc(root(n), enK51), func(n581 *Node) bool {
-					return (fnNormalizeSpace(str(child(n581, enK1))) == "M") && anyNode(child(n581, enK22), func(n582 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n582, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK51), func(n591 *Node) bool {
+					return (fnNormalizeSpace(childStr(n591, enK1)) == "M") && anyChild(n591, enK21, func(n592 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n592, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -3292,37 +3321,37 @@ func enT0076(v []Seq, n *Node) bool {
 	return memoBool(v, 119, func() bool {
 		return (memoBool(v, 120, func() bool {
 			return (memoBool(v, 121, func() bool {
-				return anyNode(desc(root(n), enK16), func(n583 *Node) bool {
-					return func(r584 Seq) bool {
-						return anyNode(child(n583, enK17), func(n585 *Node) bool { return gcmp(nodeSeq(n585), r584, opEq) })
-					}(boolSeq(false)) && anyNode(child(n583, enK21), func(n586 *Node) bool {
-						return (fnNormalizeSpace(str(child(n586, enK1))) == "M") && anyNode(child(n586, enK22), func(n587 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n587, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n593 *Node) bool {
+					return func(r594 Seq) bool {
+						return anyChild(n593, enK17, func(n595 *Node) bool { return gcmp(nodeSeq(n595), r594, opEq) })
+					}(boolSeq(false)) && anyChild(n593, enK22, func(n596 *Node) bool {
+						return (fnNormalizeSpace(childStr(n596, enK1)) == "M") && anyChild(n596, enK21, func(n597 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n597, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n588 *Node) bool {
-						return anyNode(child(n588, enK3), func(n589 *Node) bool {
-							return anyNode(child(n589, enK54), func(n590 *Node) bool { return (len(child(n590, enK55)) > 0) })
+					return anyNode(desc(root(n), enK46), func(n598 *Node) bool {
+						return anyChild(n598, enK3, func(n599 *Node) bool {
+							return anyChild(n599, enK55, func(n600 *Node) bool { return hasChild(n600, enK54) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n592 *Node) bool {
-						return anyNode(child(n592, enK54), func(n593 *Node) bool {
-							return ebv(step(child(n593, enK22), func(n594 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n594, enK1)))) == "VAT"))
-							})) && (len(child(n593, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n602 *Node) bool {
+						return anyChild(n602, enK55, func(n603 *Node) bool {
+							return ebv(step(child(n603, enK21), func(n604 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n604, enK1))) == "VAT"))
+							})) && hasChild(n603, enK54)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 122, func() bool {
 			return !memoBool(v, 121, func() bool {
-				return anyNode(desc(root(n), enK16), func(n596 *Node) bool {
-					return func(r597 Seq) bool {
-						return anyNode(child(n596, enK17), func(n598 *Node) bool { return gcmp(nodeSeq(n598), r597, opEq) })
-					}(boolSeq(false)) && anyNode(child(n596, enK21), func(n599 *Node) bool {
-						return (fnNormalizeSpace(str(child(n599, enK1))) == "M") && anyNode(child(n599, enK22), func(n600 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n600, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n606 *Node) bool {
+					return func(r607 Seq) bool {
+						return anyChild(n606, enK17, func(n608 *Node) bool { return gcmp(nodeSeq(n608), r607, opEq) })
+					}(boolSeq(false)) && anyChild(n606, enK22, func(n609 *Node) bool {
+						return (fnNormalizeSpace(childStr(n609, enK1)) == "M") && anyChild(n609, enK21, func(n610 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n610, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3335,37 +3364,37 @@ func enT0077(v []Seq, n *Node) bool {
 	return memoBool(v, 123, func() bool {
 		return (memoBool(v, 124, func() bool {
 			return (memoBool(v, 125, func() bool {
-				return anyNode(desc(root(n), enK16), func(n601 *Node) bool {
-					return func(r602 Seq) bool {
-						return anyNode(child(n601, enK17), func(n603 *Node) bool { return gcmp(nodeSeq(n603), r602, opEq) })
-					}(boolSeq(true)) && anyNode(child(n601, enK21), func(n604 *Node) bool {
-						return (fnNormalizeSpace(str(child(n604, enK1))) == "M") && anyNode(child(n604, enK22), func(n605 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n605, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n611 *Node) bool {
+					return func(r612 Seq) bool {
+						return anyChild(n611, enK17, func(n613 *Node) bool { return gcmp(nodeSeq(n613), r612, opEq) })
+					}(boolSeq(true)) && anyChild(n611, enK22, func(n614 *Node) bool {
+						return (fnNormalizeSpace(childStr(n614, enK1)) == "M") && anyChild(n614, enK21, func(n615 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n615, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n606 *Node) bool {
-						return anyNode(child(n606, enK3), func(n607 *Node) bool {
-							return anyNode(child(n607, enK54), func(n608 *Node) bool { return (len(child(n608, enK55)) > 0) })
+					return anyNode(desc(root(n), enK46), func(n616 *Node) bool {
+						return anyChild(n616, enK3, func(n617 *Node) bool {
+							return anyChild(n617, enK55, func(n618 *Node) bool { return hasChild(n618, enK54) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n610 *Node) bool {
-						return anyNode(child(n610, enK54), func(n611 *Node) bool {
-							return ebv(step(child(n611, enK22), func(n612 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n612, enK1)))) == "VAT"))
-							})) && (len(child(n611, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n620 *Node) bool {
+						return anyChild(n620, enK55, func(n621 *Node) bool {
+							return ebv(step(child(n621, enK21), func(n622 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n622, enK1))) == "VAT"))
+							})) && hasChild(n621, enK54)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 126, func() bool {
 			return !memoBool(v, 125, func() bool {
-				return anyNode(desc(root(n), enK16), func(n614 *Node) bool {
-					return func(r615 Seq) bool {
-						return anyNode(child(n614, enK17), func(n616 *Node) bool { return gcmp(nodeSeq(n616), r615, opEq) })
-					}(boolSeq(true)) && anyNode(child(n614, enK21), func(n617 *Node) bool {
-						return (fnNormalizeSpace(str(child(n617, enK1))) == "M") && anyNode(child(n617, enK22), func(n618 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n618, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n624 *Node) bool {
+					return func(r625 Seq) bool {
+						return anyChild(n624, enK17, func(n626 *Node) bool { return gcmp(nodeSeq(n626), r625, opEq) })
+					}(boolSeq(true)) && anyChild(n624, enK22, func(n627 *Node) bool {
+						return (fnNormalizeSpace(childStr(n627, enK1)) == "M") && anyChild(n627, enK21, func(n628 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n628, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3377,35 +3406,35 @@ func enT0077(v []Seq, n *Node) bool {
 func enT0078(v []Seq, n *Node) bool {
 	return ((memoBool(v, 127, func() bool {
 		return (memoBool(v, 128, func() bool {
-			return anyNode(desc(root(n), enK21), func(n619 *Node) bool {
-				return anyNode(child(n619, enK22), func(n620 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n620, enK1)))) == "VAT") }) && anyNode(child(n619, enK1), func(n621 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n621))) == "O") })
+			return anyNode(desc(root(n), enK22), func(n629 *Node) bool {
+				return anyChild(n629, enK21, func(n630 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n630, enK1))) == "VAT") }) && anyChild(n629, enK1, func(n631 *Node) bool { return (fnNormalizeSpace(n631.StringValue()) == "O") })
 			})
 		}) || memoBool(v, 129, func() bool {
-			return anyNode(desc(root(n), enK51), func(n622 *Node) bool {
-				return anyNode(child(n622, enK22), func(n623 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n623, enK1)))) == "VAT") }) && anyNode(child(n622, enK1), func(n624 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n624))) == "O") })
+			return anyNode(desc(root(n), enK51), func(n632 *Node) bool {
+				return anyChild(n632, enK21, func(n633 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n633, enK1))) == "VAT") }) && anyChild(n632, enK1, func(n634 *Node) bool { return (fnNormalizeSpace(n634.StringValue()) == "O") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k625 := 0
-		anyNode(child(n, enK48), func(n626 *Node) bool {
-			return anyNode(child(n626, enK52), func(n627 *Node) bool {
-				return anyNode(child(n627, enK21), func(n628 *Node) bool {
-					return anyNode(child(n628, enK22), func(n629 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n629, enK1)))) == "VAT") }) && anyNode(child(n628, enK1), func(n630 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n630))) == "O") && tally1(&k625) })
+		k635 := 0
+		anyChild(n, enK49, func(n636 *Node) bool {
+			return anyChild(n636, enK52, func(n637 *Node) bool {
+				return anyChild(n637, enK22, func(n638 *Node) bool {
+					return anyChild(n638, enK21, func(n639 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n639, enK1))) == "VAT") }) && anyChild(n638, enK1, func(n640 *Node) bool { return (fnNormalizeSpace(n640.StringValue()) == "O") && tally1(&k635) })
 				})
 			})
 		})
-		return countOf(k625)
+		return countOf(k635)
 	}(), enK53, opEq)) || memoBool(v, 130, func() bool {
 		return (memoBool(v, 131, func() bool {
 			return !memoBool(v, 128, func() bool {
-				return anyNode(desc(root(n), enK21), func(n631 *Node) bool {
-					return anyNode(child(n631, enK22), func(n632 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n632, enK1)))) == "VAT") }) && anyNode(child(n631, enK1), func(n633 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n633))) == "O") })
+				return anyNode(desc(root(n), enK22), func(n641 *Node) bool {
+					return anyChild(n641, enK21, func(n642 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n642, enK1))) == "VAT") }) && anyChild(n641, enK1, func(n643 *Node) bool { return (fnNormalizeSpace(n643.StringValue()) == "O") })
 				})
 			})
 		}) && memoBool(v, 132, func() bool {
 			return !memoBool(v, 129, func() bool {
-				return anyNode(desc(root(n), enK51), func(n634 *Node) bool {
-					return anyNode(child(n634, enK22), func(n635 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n635, enK1)))) == "VAT") }) && anyNode(child(n634, enK1), func(n636 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n636))) == "O") })
+				return anyNode(desc(root(n), enK51), func(n644 *Node) bool {
+					return anyChild(n644, enK21, func(n645 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n645, enK1))) == "VAT") }) && anyChild(n644, enK1, func(n646 *Node) bool { return (fnNormalizeSpace(n646.StringValue()) == "O") })
 				})
 			})
 		}))
@@ -3417,42 +3446,42 @@ func enT0079(v []Seq, n *Node) bool {
 	return memoBool(v, 133, func() bool {
 		return (memoBool(v, 134, func() bool {
 			return (memoBool(v, 135, func() bool {
-				return anyNode(desc(root(n), enK51), func(n637 *Node) bool {
-					return (fnNormalizeSpace(str(child(n637, enK1))) == "O") && anyNode(child(n637, enK22), func(n638 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n638, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK51), func(n647 *Node) bool {
+					return (fnNormalizeSpace(childStr(n647, enK1)) == "O") && anyChild(n647, enK21, func(n648 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n648, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 136, func() bool {
 				return (memoBool(v, 137, func() bool {
 					return (memoBool(v, 138, func() bool {
 						return !memoBool(v, 65, func() bool {
-							return anyNode(desc(root(n), enK44), func(n639 *Node) bool {
-								return anyNode(child(n639, enK3), func(n640 *Node) bool {
-									return anyNode(child(n640, enK54), func(n641 *Node) bool {
-										return ebv(step(child(n641, enK22), func(n642 *Node) Seq {
-											return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n642, enK1)))) == "VAT"))
-										})) && (len(child(n641, enK55)) > 0)
+							return anyNode(desc(root(n), enK46), func(n649 *Node) bool {
+								return anyChild(n649, enK3, func(n650 *Node) bool {
+									return anyChild(n650, enK55, func(n651 *Node) bool {
+										return ebv(step(child(n651, enK21), func(n652 *Node) Seq {
+											return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n652, enK1))) == "VAT"))
+										})) && hasChild(n651, enK54)
 									})
 								})
 							})
 						})
 					}) && memoBool(v, 139, func() bool {
 						return !memoBool(v, 12, func() bool {
-							return anyNode(desc(root(n), enK56), func(n644 *Node) bool {
-								return anyNode(child(n644, enK54), func(n645 *Node) bool {
-									return ebv(step(child(n645, enK22), func(n646 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n646, enK1)))) == "VAT"))
-									})) && (len(child(n645, enK55)) > 0)
+							return anyNode(desc(root(n), enK56), func(n654 *Node) bool {
+								return anyChild(n654, enK55, func(n655 *Node) bool {
+									return ebv(step(child(n655, enK21), func(n656 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n656, enK1))) == "VAT"))
+									})) && hasChild(n655, enK54)
 								})
 							})
 						})
 					}))
 				}) && memoBool(v, 140, func() bool {
 					return !memoBool(v, 14, func() bool {
-						return anyNode(desc(root(n), enK4), func(n648 *Node) bool {
-							return anyNode(child(n648, enK3), func(n649 *Node) bool {
-								return anyNode(child(n649, enK54), func(n650 *Node) bool {
-									return ebv(step(child(n650, enK22), func(n651 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n651, enK1)))) == "VAT"))
-									})) && (len(child(n650, enK55)) > 0)
+						return anyNode(desc(root(n), enK4), func(n658 *Node) bool {
+							return anyChild(n658, enK3, func(n659 *Node) bool {
+								return anyChild(n659, enK55, func(n660 *Node) bool {
+									return ebv(step(child(n660, enK21), func(n661 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n661, enK1))) == "VAT"))
+									})) && hasChild(n660, enK54)
 								})
 							})
 						})
@@ -3461,8 +3490,8 @@ func enT0079(v []Seq, n *Node) bool {
 			}))
 		}) || memoBool(v, 141, func() bool {
 			return !memoBool(v, 135, func() bool {
-				return anyNode(desc(root(n), enK51), func(n653 *Node) bool {
-					return (fnNormalizeSpace(str(child(n653, enK1))) == "O") && anyNode(child(n653, enK22), func(n654 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n654, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK51), func(n663 *Node) bool {
+					return (fnNormalizeSpace(childStr(n663, enK1)) == "O") && anyChild(n663, enK21, func(n664 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n664, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -3471,74 +3500,74 @@ func enT0079(v []Seq, n *Node) bool {
 
 // BR-O-03: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not…
 func enT0080(v []Seq, n *Node) bool {
-	return (((anyNode(child(root(n), enK18), func(n655 *Node) bool {
-		return anyNode(child(n655, enK16), func(n656 *Node) bool {
-			return func(r657 Seq) bool {
-				return anyNode(child(n656, enK17), func(n658 *Node) bool { return gcmp(nodeSeq(n658), r657, opEq) })
-			}(boolSeq(false)) && anyNode(child(n656, enK21), func(n659 *Node) bool {
-				return (fnNormalizeSpace(str(child(n659, enK1))) == "O") && anyNode(child(n659, enK22), func(n660 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n660, enK1)))) == "VAT") })
+	return (((anyChild(root(n), enK18, func(n665 *Node) bool {
+		return anyChild(n665, enK16, func(n666 *Node) bool {
+			return func(r667 Seq) bool {
+				return anyChild(n666, enK17, func(n668 *Node) bool { return gcmp(nodeSeq(n668), r667, opEq) })
+			}(boolSeq(false)) && anyChild(n666, enK22, func(n669 *Node) bool {
+				return (fnNormalizeSpace(childStr(n669, enK1)) == "O") && anyChild(n669, enK21, func(n670 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n670, enK1))) == "VAT") })
 			})
 		})
-	}) || anyNode(child(root(n), enK19), func(n661 *Node) bool {
-		return anyNode(child(n661, enK16), func(n662 *Node) bool {
-			return func(r663 Seq) bool {
-				return anyNode(child(n662, enK17), func(n664 *Node) bool { return gcmp(nodeSeq(n664), r663, opEq) })
-			}(boolSeq(false)) && anyNode(child(n662, enK21), func(n665 *Node) bool {
-				return (fnNormalizeSpace(str(child(n665, enK1))) == "O") && anyNode(child(n665, enK22), func(n666 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n666, enK1)))) == "VAT") })
+	}) || anyChild(root(n), enK19, func(n671 *Node) bool {
+		return anyChild(n671, enK16, func(n672 *Node) bool {
+			return func(r673 Seq) bool {
+				return anyChild(n672, enK17, func(n674 *Node) bool { return gcmp(nodeSeq(n674), r673, opEq) })
+			}(boolSeq(false)) && anyChild(n672, enK22, func(n675 *Node) bool {
+				return (fnNormalizeSpace(childStr(n675, enK1)) == "O") && anyChild(n675, enK21, func(n676 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n676, enK1))) == "VAT") })
 			})
 		})
 	})) && memoBool(v, 136, func() bool {
 		return (memoBool(v, 137, func() bool {
 			return (memoBool(v, 138, func() bool {
 				return !memoBool(v, 65, func() bool {
-					return anyNode(desc(root(n), enK44), func(n667 *Node) bool {
-						return anyNode(child(n667, enK3), func(n668 *Node) bool {
-							return anyNode(child(n668, enK54), func(n669 *Node) bool {
-								return ebv(step(child(n669, enK22), func(n670 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n670, enK1)))) == "VAT"))
-								})) && (len(child(n669, enK55)) > 0)
+					return anyNode(desc(root(n), enK46), func(n677 *Node) bool {
+						return anyChild(n677, enK3, func(n678 *Node) bool {
+							return anyChild(n678, enK55, func(n679 *Node) bool {
+								return ebv(step(child(n679, enK21), func(n680 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n680, enK1))) == "VAT"))
+								})) && hasChild(n679, enK54)
 							})
 						})
 					})
 				})
 			}) && memoBool(v, 139, func() bool {
 				return !memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n672 *Node) bool {
-						return anyNode(child(n672, enK54), func(n673 *Node) bool {
-							return ebv(step(child(n673, enK22), func(n674 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n674, enK1)))) == "VAT"))
-							})) && (len(child(n673, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n682 *Node) bool {
+						return anyChild(n682, enK55, func(n683 *Node) bool {
+							return ebv(step(child(n683, enK21), func(n684 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n684, enK1))) == "VAT"))
+							})) && hasChild(n683, enK54)
 						})
 					})
 				})
 			}))
 		}) && memoBool(v, 140, func() bool {
 			return !memoBool(v, 14, func() bool {
-				return anyNode(desc(root(n), enK4), func(n676 *Node) bool {
-					return anyNode(child(n676, enK3), func(n677 *Node) bool {
-						return anyNode(child(n677, enK54), func(n678 *Node) bool {
-							return ebv(step(child(n678, enK22), func(n679 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n679, enK1)))) == "VAT"))
-							})) && (len(child(n678, enK55)) > 0)
+				return anyNode(desc(root(n), enK4), func(n686 *Node) bool {
+					return anyChild(n686, enK3, func(n687 *Node) bool {
+						return anyChild(n687, enK55, func(n688 *Node) bool {
+							return ebv(step(child(n688, enK21), func(n689 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n689, enK1))) == "VAT"))
+							})) && hasChild(n688, enK54)
 						})
 					})
 				})
 			})
 		}))
-	})) || !(anyNode(child(root(n), enK18), func(n681 *Node) bool {
-		return anyNode(child(n681, enK16), func(n682 *Node) bool {
-			return func(r683 Seq) bool {
-				return anyNode(child(n682, enK17), func(n684 *Node) bool { return gcmp(nodeSeq(n684), r683, opEq) })
-			}(boolSeq(false)) && anyNode(child(n682, enK21), func(n685 *Node) bool {
-				return (fnNormalizeSpace(str(child(n685, enK1))) == "O") && anyNode(child(n685, enK22), func(n686 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n686, enK1)))) == "VAT") })
+	})) || !(anyChild(root(n), enK18, func(n691 *Node) bool {
+		return anyChild(n691, enK16, func(n692 *Node) bool {
+			return func(r693 Seq) bool {
+				return anyChild(n692, enK17, func(n694 *Node) bool { return gcmp(nodeSeq(n694), r693, opEq) })
+			}(boolSeq(false)) && anyChild(n692, enK22, func(n695 *Node) bool {
+				return (fnNormalizeSpace(childStr(n695, enK1)) == "O") && anyChild(n695, enK21, func(n696 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n696, enK1))) == "VAT") })
 			})
 		})
-	}) || anyNode(child(root(n), enK19), func(n687 *Node) bool {
-		return anyNode(child(n687, enK16), func(n688 *Node) bool {
-			return func(r689 Seq) bool {
-				return anyNode(child(n688, enK17), func(n690 *Node) bool { return gcmp(nodeSeq(n690), r689, opEq) })
-			}(boolSeq(false)) && anyNode(child(n688, enK21), func(n691 *Node) bool {
-				return (fnNormalizeSpace(str(child(n691, enK1))) == "O") && anyNode(child(n691, enK22), func(n692 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n692, enK1)))) == "VAT") })
+	}) || anyChild(root(n), enK19, func(n697 *Node) bool {
+		return anyChild(n697, enK16, func(n698 *Node) bool {
+			return func(r699 Seq) bool {
+				return anyChild(n698, enK17, func(n700 *Node) bool { return gcmp(nodeSeq(n700), r699, opEq) })
+			}(boolSeq(false)) && anyChild(n698, enK22, func(n701 *Node) bool {
+				return (fnNormalizeSpace(childStr(n701, enK1)) == "O") && anyChild(n701, enK21, func(n702 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n702, enK1))) == "VAT") })
 			})
 		})
 	})))
@@ -3546,74 +3575,74 @@ func enT0080(v []Seq, n *Node) bool {
 
 // BR-O-04: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(…
 func enT0081(v []Seq, n *Node) bool {
-	return (((anyNode(child(root(n), enK18), func(n693 *Node) bool {
-		return anyNode(child(n693, enK16), func(n694 *Node) bool {
-			return func(r695 Seq) bool {
-				return anyNode(child(n694, enK17), func(n696 *Node) bool { return gcmp(nodeSeq(n696), r695, opEq) })
-			}(boolSeq(true)) && anyNode(child(n694, enK21), func(n697 *Node) bool {
-				return (fnNormalizeSpace(str(child(n697, enK1))) == "O") && anyNode(child(n697, enK22), func(n698 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n698, enK1)))) == "VAT") })
+	return (((anyChild(root(n), enK18, func(n703 *Node) bool {
+		return anyChild(n703, enK16, func(n704 *Node) bool {
+			return func(r705 Seq) bool {
+				return anyChild(n704, enK17, func(n706 *Node) bool { return gcmp(nodeSeq(n706), r705, opEq) })
+			}(boolSeq(true)) && anyChild(n704, enK22, func(n707 *Node) bool {
+				return (fnNormalizeSpace(childStr(n707, enK1)) == "O") && anyChild(n707, enK21, func(n708 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n708, enK1))) == "VAT") })
 			})
 		})
-	}) || anyNode(child(root(n), enK19), func(n699 *Node) bool {
-		return anyNode(child(n699, enK16), func(n700 *Node) bool {
-			return func(r701 Seq) bool {
-				return anyNode(child(n700, enK17), func(n702 *Node) bool { return gcmp(nodeSeq(n702), r701, opEq) })
-			}(boolSeq(true)) && anyNode(child(n700, enK21), func(n703 *Node) bool {
-				return (fnNormalizeSpace(str(child(n703, enK1))) == "O") && anyNode(child(n703, enK22), func(n704 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n704, enK1)))) == "VAT") })
+	}) || anyChild(root(n), enK19, func(n709 *Node) bool {
+		return anyChild(n709, enK16, func(n710 *Node) bool {
+			return func(r711 Seq) bool {
+				return anyChild(n710, enK17, func(n712 *Node) bool { return gcmp(nodeSeq(n712), r711, opEq) })
+			}(boolSeq(true)) && anyChild(n710, enK22, func(n713 *Node) bool {
+				return (fnNormalizeSpace(childStr(n713, enK1)) == "O") && anyChild(n713, enK21, func(n714 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n714, enK1))) == "VAT") })
 			})
 		})
 	})) && memoBool(v, 136, func() bool {
 		return (memoBool(v, 137, func() bool {
 			return (memoBool(v, 138, func() bool {
 				return !memoBool(v, 65, func() bool {
-					return anyNode(desc(root(n), enK44), func(n705 *Node) bool {
-						return anyNode(child(n705, enK3), func(n706 *Node) bool {
-							return anyNode(child(n706, enK54), func(n707 *Node) bool {
-								return ebv(step(child(n707, enK22), func(n708 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n708, enK1)))) == "VAT"))
-								})) && (len(child(n707, enK55)) > 0)
+					return anyNode(desc(root(n), enK46), func(n715 *Node) bool {
+						return anyChild(n715, enK3, func(n716 *Node) bool {
+							return anyChild(n716, enK55, func(n717 *Node) bool {
+								return ebv(step(child(n717, enK21), func(n718 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n718, enK1))) == "VAT"))
+								})) && hasChild(n717, enK54)
 							})
 						})
 					})
 				})
 			}) && memoBool(v, 139, func() bool {
 				return !memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n710 *Node) bool {
-						return anyNode(child(n710, enK54), func(n711 *Node) bool {
-							return ebv(step(child(n711, enK22), func(n712 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n712, enK1)))) == "VAT"))
-							})) && (len(child(n711, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n720 *Node) bool {
+						return anyChild(n720, enK55, func(n721 *Node) bool {
+							return ebv(step(child(n721, enK21), func(n722 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n722, enK1))) == "VAT"))
+							})) && hasChild(n721, enK54)
 						})
 					})
 				})
 			}))
 		}) && memoBool(v, 140, func() bool {
 			return !memoBool(v, 14, func() bool {
-				return anyNode(desc(root(n), enK4), func(n714 *Node) bool {
-					return anyNode(child(n714, enK3), func(n715 *Node) bool {
-						return anyNode(child(n715, enK54), func(n716 *Node) bool {
-							return ebv(step(child(n716, enK22), func(n717 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n717, enK1)))) == "VAT"))
-							})) && (len(child(n716, enK55)) > 0)
+				return anyNode(desc(root(n), enK4), func(n724 *Node) bool {
+					return anyChild(n724, enK3, func(n725 *Node) bool {
+						return anyChild(n725, enK55, func(n726 *Node) bool {
+							return ebv(step(child(n726, enK21), func(n727 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n727, enK1))) == "VAT"))
+							})) && hasChild(n726, enK54)
 						})
 					})
 				})
 			})
 		}))
-	})) || !(anyNode(child(root(n), enK18), func(n719 *Node) bool {
-		return anyNode(child(n719, enK16), func(n720 *Node) bool {
-			return func(r721 Seq) bool {
-				return anyNode(child(n720, enK17), func(n722 *Node) bool { return gcmp(nodeSeq(n722), r721, opEq) })
-			}(boolSeq(true)) && anyNode(child(n720, enK21), func(n723 *Node) bool {
-				return (fnNormalizeSpace(str(child(n723, enK1))) == "O") && anyNode(child(n723, enK22), func(n724 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n724, enK1)))) == "VAT") })
+	})) || !(anyChild(root(n), enK18, func(n729 *Node) bool {
+		return anyChild(n729, enK16, func(n730 *Node) bool {
+			return func(r731 Seq) bool {
+				return anyChild(n730, enK17, func(n732 *Node) bool { return gcmp(nodeSeq(n732), r731, opEq) })
+			}(boolSeq(true)) && anyChild(n730, enK22, func(n733 *Node) bool {
+				return (fnNormalizeSpace(childStr(n733, enK1)) == "O") && anyChild(n733, enK21, func(n734 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n734, enK1))) == "VAT") })
 			})
 		})
-	}) || anyNode(child(root(n), enK19), func(n725 *Node) bool {
-		return anyNode(child(n725, enK16), func(n726 *Node) bool {
-			return func(r727 Seq) bool {
-				return anyNode(child(n726, enK17), func(n728 *Node) bool { return gcmp(nodeSeq(n728), r727, opEq) })
-			}(boolSeq(true)) && anyNode(child(n726, enK21), func(n729 *Node) bool {
-				return (fnNormalizeSpace(str(child(n729, enK1))) == "O") && anyNode(child(n729, enK22), func(n730 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n730, enK1)))) == "VAT") })
+	}) || anyChild(root(n), enK19, func(n735 *Node) bool {
+		return anyChild(n735, enK16, func(n736 *Node) bool {
+			return func(r737 Seq) bool {
+				return anyChild(n736, enK17, func(n738 *Node) bool { return gcmp(nodeSeq(n738), r737, opEq) })
+			}(boolSeq(true)) && anyChild(n736, enK22, func(n739 *Node) bool {
+				return (fnNormalizeSpace(childStr(n739, enK1)) == "O") && anyChild(n739, enK21, func(n740 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n740, enK1))) == "VAT") })
 			})
 		})
 	})))
@@ -3621,26 +3650,26 @@ func enT0081(v []Seq, n *Node) bool {
 
 // BR-O-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[n…
 func enT0082(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK48), func(n731 *Node) bool {
-		return anyNode(child(n731, enK52), func(n732 *Node) bool {
-			return anyNode(child(n732, enK21), func(n733 *Node) bool {
-				return anyNode(child(n733, enK22), func(n734 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n734, enK1)))) == "VAT") }) && anyNode(child(n733, enK1), func(n735 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n735))) == "O") })
+	return ((anyChild(n, enK49, func(n741 *Node) bool {
+		return anyChild(n741, enK52, func(n742 *Node) bool {
+			return anyChild(n742, enK22, func(n743 *Node) bool {
+				return anyChild(n743, enK21, func(n744 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n744, enK1))) == "VAT") }) && anyChild(n743, enK1, func(n745 *Node) bool { return (fnNormalizeSpace(n745.StringValue()) == "O") })
 			})
 		})
 	}) && gcmp(func() Seq {
-		k736 := 0
-		anyNode(child(n, enK48), func(n737 *Node) bool {
-			return anyNode(child(n737, enK52), func(n738 *Node) bool {
-				return anyNode(child(n738, enK21), func(n739 *Node) bool {
-					return (fnNormalizeSpace(str(child(n739, enK1))) != "O") && anyNode(child(n739, enK22), func(n740 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n740, enK1)))) == "VAT") }) && tally1(&k736)
+		k746 := 0
+		anyChild(n, enK49, func(n747 *Node) bool {
+			return anyChild(n747, enK52, func(n748 *Node) bool {
+				return anyChild(n748, enK22, func(n749 *Node) bool {
+					return (fnNormalizeSpace(childStr(n749, enK1)) != "O") && anyChild(n749, enK21, func(n750 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n750, enK1))) == "VAT") }) && tally1(&k746)
 				})
 			})
 		})
-		return countOf(k736)
-	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n741 *Node) bool {
-		return anyNode(child(n741, enK52), func(n742 *Node) bool {
-			return anyNode(child(n742, enK21), func(n743 *Node) bool {
-				return anyNode(child(n743, enK22), func(n744 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n744, enK1)))) == "VAT") }) && anyNode(child(n743, enK1), func(n745 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n745))) == "O") })
+		return countOf(k746)
+	}(), enK62, opEq)) || !anyChild(n, enK49, func(n751 *Node) bool {
+		return anyChild(n751, enK52, func(n752 *Node) bool {
+			return anyChild(n752, enK22, func(n753 *Node) bool {
+				return anyChild(n753, enK21, func(n754 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n754, enK1))) == "VAT") }) && anyChild(n753, enK1, func(n755 *Node) bool { return (fnNormalizeSpace(n755.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -3648,24 +3677,24 @@ func enT0082(v []Seq, n *Node) bool {
 
 // BR-O-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:ClassifiedTaxCategory[normalize-space(cb…
 func enT0083(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK48), func(n746 *Node) bool {
-		return anyNode(child(n746, enK52), func(n747 *Node) bool {
-			return anyNode(child(n747, enK21), func(n748 *Node) bool {
-				return anyNode(child(n748, enK22), func(n749 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n749, enK1)))) == "VAT") }) && anyNode(child(n748, enK1), func(n750 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n750))) == "O") })
+	return ((anyChild(n, enK49, func(n756 *Node) bool {
+		return anyChild(n756, enK52, func(n757 *Node) bool {
+			return anyChild(n757, enK22, func(n758 *Node) bool {
+				return anyChild(n758, enK21, func(n759 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n759, enK1))) == "VAT") }) && anyChild(n758, enK1, func(n760 *Node) bool { return (fnNormalizeSpace(n760.StringValue()) == "O") })
 			})
 		})
 	}) && memoBool(v, 142, func() bool {
 		return gcmp(func() Seq {
-			k751 := 0
-			anyNode(desc(root(n), enK51), func(n752 *Node) bool {
-				return (fnNormalizeSpace(str(child(n752, enK1))) != "O") && anyNode(child(n752, enK22), func(n753 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n753, enK1)))) == "VAT") }) && tally1(&k751)
+			k761 := 0
+			anyNode(desc(root(n), enK51), func(n762 *Node) bool {
+				return (fnNormalizeSpace(childStr(n762, enK1)) != "O") && anyChild(n762, enK21, func(n763 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n763, enK1))) == "VAT") }) && tally1(&k761)
 			})
-			return countOf(k751)
+			return countOf(k761)
 		}(), enK62, opEq)
-	})) || !anyNode(child(n, enK48), func(n754 *Node) bool {
-		return anyNode(child(n754, enK52), func(n755 *Node) bool {
-			return anyNode(child(n755, enK21), func(n756 *Node) bool {
-				return anyNode(child(n756, enK22), func(n757 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n757, enK1)))) == "VAT") }) && anyNode(child(n756, enK1), func(n758 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n758))) == "O") })
+	})) || !anyChild(n, enK49, func(n764 *Node) bool {
+		return anyChild(n764, enK52, func(n765 *Node) bool {
+			return anyChild(n765, enK22, func(n766 *Node) bool {
+				return anyChild(n766, enK21, func(n767 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n767, enK1))) == "VAT") }) && anyChild(n766, enK1, func(n768 *Node) bool { return (fnNormalizeSpace(n768.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -3673,28 +3702,28 @@ func enT0083(v []Seq, n *Node) bool {
 
 // BR-O-13: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=fals…
 func enT0084(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK48), func(n759 *Node) bool {
-		return anyNode(child(n759, enK52), func(n760 *Node) bool {
-			return anyNode(child(n760, enK21), func(n761 *Node) bool {
-				return anyNode(child(n761, enK22), func(n762 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n762, enK1)))) == "VAT") }) && anyNode(child(n761, enK1), func(n763 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n763))) == "O") })
+	return ((anyChild(n, enK49, func(n769 *Node) bool {
+		return anyChild(n769, enK52, func(n770 *Node) bool {
+			return anyChild(n770, enK22, func(n771 *Node) bool {
+				return anyChild(n771, enK21, func(n772 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n772, enK1))) == "VAT") }) && anyChild(n771, enK1, func(n773 *Node) bool { return (fnNormalizeSpace(n773.StringValue()) == "O") })
 			})
 		})
 	}) && memoBool(v, 143, func() bool {
 		return gcmp(func() Seq {
-			k764 := 0
-			anyNode(desc(root(n), enK16), func(n765 *Node) bool {
-				return func(r766 Seq) bool {
-					return anyNode(child(n765, enK17), func(n767 *Node) bool { return gcmp(nodeSeq(n767), r766, opEq) })
-				}(boolSeq(false)) && anyNode(child(n765, enK21), func(n768 *Node) bool {
-					return (fnNormalizeSpace(str(child(n768, enK1))) != "O") && anyNode(child(n768, enK22), func(n769 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n769, enK1)))) == "VAT") }) && tally1(&k764)
+			k774 := 0
+			anyNode(desc(root(n), enK16), func(n775 *Node) bool {
+				return func(r776 Seq) bool {
+					return anyChild(n775, enK17, func(n777 *Node) bool { return gcmp(nodeSeq(n777), r776, opEq) })
+				}(boolSeq(false)) && anyChild(n775, enK22, func(n778 *Node) bool {
+					return (fnNormalizeSpace(childStr(n778, enK1)) != "O") && anyChild(n778, enK21, func(n779 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n779, enK1))) == "VAT") }) && tally1(&k774)
 				})
 			})
-			return countOf(k764)
+			return countOf(k774)
 		}(), enK62, opEq)
-	})) || !anyNode(child(n, enK48), func(n770 *Node) bool {
-		return anyNode(child(n770, enK52), func(n771 *Node) bool {
-			return anyNode(child(n771, enK21), func(n772 *Node) bool {
-				return anyNode(child(n772, enK22), func(n773 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n773, enK1)))) == "VAT") }) && anyNode(child(n772, enK1), func(n774 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n774))) == "O") })
+	})) || !anyChild(n, enK49, func(n780 *Node) bool {
+		return anyChild(n780, enK52, func(n781 *Node) bool {
+			return anyChild(n781, enK22, func(n782 *Node) bool {
+				return anyChild(n782, enK21, func(n783 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n783, enK1))) == "VAT") }) && anyChild(n782, enK1, func(n784 *Node) bool { return (fnNormalizeSpace(n784.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -3702,28 +3731,28 @@ func enT0084(v []Seq, n *Node) bool {
 
 // BR-O-14: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=true…
 func enT0085(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK48), func(n775 *Node) bool {
-		return anyNode(child(n775, enK52), func(n776 *Node) bool {
-			return anyNode(child(n776, enK21), func(n777 *Node) bool {
-				return anyNode(child(n777, enK22), func(n778 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n778, enK1)))) == "VAT") }) && anyNode(child(n777, enK1), func(n779 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n779))) == "O") })
+	return ((anyChild(n, enK49, func(n785 *Node) bool {
+		return anyChild(n785, enK52, func(n786 *Node) bool {
+			return anyChild(n786, enK22, func(n787 *Node) bool {
+				return anyChild(n787, enK21, func(n788 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n788, enK1))) == "VAT") }) && anyChild(n787, enK1, func(n789 *Node) bool { return (fnNormalizeSpace(n789.StringValue()) == "O") })
 			})
 		})
 	}) && memoBool(v, 144, func() bool {
 		return gcmp(func() Seq {
-			k780 := 0
-			anyNode(desc(root(n), enK16), func(n781 *Node) bool {
-				return func(r782 Seq) bool {
-					return anyNode(child(n781, enK17), func(n783 *Node) bool { return gcmp(nodeSeq(n783), r782, opEq) })
-				}(boolSeq(true)) && anyNode(child(n781, enK21), func(n784 *Node) bool {
-					return (fnNormalizeSpace(str(child(n784, enK1))) != "O") && anyNode(child(n784, enK22), func(n785 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n785, enK1)))) == "VAT") }) && tally1(&k780)
+			k790 := 0
+			anyNode(desc(root(n), enK16), func(n791 *Node) bool {
+				return func(r792 Seq) bool {
+					return anyChild(n791, enK17, func(n793 *Node) bool { return gcmp(nodeSeq(n793), r792, opEq) })
+				}(boolSeq(true)) && anyChild(n791, enK22, func(n794 *Node) bool {
+					return (fnNormalizeSpace(childStr(n794, enK1)) != "O") && anyChild(n794, enK21, func(n795 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n795, enK1))) == "VAT") }) && tally1(&k790)
 				})
 			})
-			return countOf(k780)
+			return countOf(k790)
 		}(), enK62, opEq)
-	})) || !anyNode(child(n, enK48), func(n786 *Node) bool {
-		return anyNode(child(n786, enK52), func(n787 *Node) bool {
-			return anyNode(child(n787, enK21), func(n788 *Node) bool {
-				return anyNode(child(n788, enK22), func(n789 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n789, enK1)))) == "VAT") }) && anyNode(child(n788, enK1), func(n790 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n790))) == "O") })
+	})) || !anyChild(n, enK49, func(n796 *Node) bool {
+		return anyChild(n796, enK52, func(n797 *Node) bool {
+			return anyChild(n797, enK22, func(n798 *Node) bool {
+				return anyChild(n798, enK21, func(n799 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n799, enK1))) == "VAT") }) && anyChild(n798, enK1, func(n800 *Node) bool { return (fnNormalizeSpace(n800.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -3733,44 +3762,44 @@ func enT0085(v []Seq, n *Node) bool {
 func enT0086(v []Seq, n *Node) bool {
 	return ((memoBool(v, 145, func() bool {
 		return gcmp(arith(func() Seq {
-			k791 := 0
-			anyNode(desc(root(n), enK16), func(n792 *Node) bool {
-				return anyNode(child(n792, enK21), func(n793 *Node) bool { return (fnNormalizeSpace(str(child(n793, enK1))) == "S") && tally1(&k791) })
+			k801 := 0
+			anyNode(desc(root(n), enK16), func(n802 *Node) bool {
+				return anyChild(n802, enK22, func(n803 *Node) bool { return (fnNormalizeSpace(childStr(n803, enK1)) == "S") && tally1(&k801) })
 			})
-			return countOf(k791)
+			return countOf(k801)
 		}(), func() Seq {
-			k794 := 0
-			anyNode(desc(root(n), enK51), func(n795 *Node) bool { return (fnNormalizeSpace(str(child(n795, enK1))) == "S") && tally1(&k794) })
-			return countOf(k794)
+			k804 := 0
+			anyNode(desc(root(n), enK51), func(n805 *Node) bool { return (fnNormalizeSpace(childStr(n805, enK1)) == "S") && tally1(&k804) })
+			return countOf(k804)
 		}(), opAdd), enK62, opGt)
 	}) && gcmp(func() Seq {
-		k796 := 0
-		anyNode(child(n, enK48), func(n797 *Node) bool {
-			return anyNode(child(n797, enK52), func(n798 *Node) bool {
-				return anyNode(child(n798, enK21), func(n799 *Node) bool { return (fnNormalizeSpace(str(child(n799, enK1))) == "S") && tally1(&k796) })
+		k806 := 0
+		anyChild(n, enK49, func(n807 *Node) bool {
+			return anyChild(n807, enK52, func(n808 *Node) bool {
+				return anyChild(n808, enK22, func(n809 *Node) bool { return (fnNormalizeSpace(childStr(n809, enK1)) == "S") && tally1(&k806) })
 			})
 		})
-		return countOf(k796)
+		return countOf(k806)
 	}(), enK62, opGt)) || (memoBool(v, 146, func() bool {
 		return gcmp(arith(func() Seq {
-			k800 := 0
-			anyNode(desc(root(n), enK16), func(n801 *Node) bool {
-				return anyNode(child(n801, enK21), func(n802 *Node) bool { return (fnNormalizeSpace(str(child(n802, enK1))) == "S") && tally1(&k800) })
+			k810 := 0
+			anyNode(desc(root(n), enK16), func(n811 *Node) bool {
+				return anyChild(n811, enK22, func(n812 *Node) bool { return (fnNormalizeSpace(childStr(n812, enK1)) == "S") && tally1(&k810) })
 			})
-			return countOf(k800)
+			return countOf(k810)
 		}(), func() Seq {
-			k803 := 0
-			anyNode(desc(root(n), enK51), func(n804 *Node) bool { return (fnNormalizeSpace(str(child(n804, enK1))) == "S") && tally1(&k803) })
-			return countOf(k803)
+			k813 := 0
+			anyNode(desc(root(n), enK51), func(n814 *Node) bool { return (fnNormalizeSpace(childStr(n814, enK1)) == "S") && tally1(&k813) })
+			return countOf(k813)
 		}(), opAdd), enK62, opEq)
 	}) && gcmp(func() Seq {
-		k805 := 0
-		anyNode(child(n, enK48), func(n806 *Node) bool {
-			return anyNode(child(n806, enK52), func(n807 *Node) bool {
-				return anyNode(child(n807, enK21), func(n808 *Node) bool { return (fnNormalizeSpace(str(child(n808, enK1))) == "S") && tally1(&k805) })
+		k815 := 0
+		anyChild(n, enK49, func(n816 *Node) bool {
+			return anyChild(n816, enK52, func(n817 *Node) bool {
+				return anyChild(n817, enK22, func(n818 *Node) bool { return (fnNormalizeSpace(childStr(n818, enK1)) == "S") && tally1(&k815) })
 			})
 		})
-		return countOf(k805)
+		return countOf(k815)
 	}(), enK62, opEq)))
 }
 
@@ -3779,29 +3808,29 @@ func enT0087(v []Seq, n *Node) bool {
 	return memoBool(v, 147, func() bool {
 		return (memoBool(v, 148, func() bool {
 			return (memoBool(v, 149, func() bool {
-				return anyNode(desc(root(n), enK51), func(n809 *Node) bool {
-					return (fnNormalizeSpace(str(child(n809, enK1))) == "S") && anyNode(child(n809, enK22), func(n810 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n810, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK51), func(n819 *Node) bool {
+					return (fnNormalizeSpace(childStr(n819, enK1)) == "S") && anyChild(n819, enK21, func(n820 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n820, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n811 *Node) bool {
-						return anyNode(child(n811, enK3), func(n812 *Node) bool {
-							return anyNode(child(n812, enK54), func(n813 *Node) bool { return (len(child(n813, enK55)) > 0) })
+					return anyNode(desc(root(n), enK46), func(n821 *Node) bool {
+						return anyChild(n821, enK3, func(n822 *Node) bool {
+							return anyChild(n822, enK55, func(n823 *Node) bool { return hasChild(n823, enK54) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n815 *Node) bool {
-						return anyNode(child(n815, enK54), func(n816 *Node) bool {
-							return ebv(step(child(n816, enK22), func(n817 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n817, enK1)))) == "VAT"))
-							})) && (len(child(n816, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n825 *Node) bool {
+						return anyChild(n825, enK55, func(n826 *Node) bool {
+							return ebv(step(child(n826, enK21), func(n827 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n827, enK1))) == "VAT"))
+							})) && hasChild(n826, enK54)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 150, func() bool {
 			return !memoBool(v, 151, func() bool {
-				return anyNode(desc(root(n), enK51), func(n819 *Node) bool { return (fnNormalizeSpace(str(child(n819, enK1))) == "S") })
+				return anyNode(desc(root(n), enK51), func(n829 *Node) bool { return (fnNormalizeSpace(childStr(n829, enK1)) == "S") })
 			})
 		}))
 	})
@@ -3812,37 +3841,37 @@ func enT0088(v []Seq, n *Node) bool {
 	return memoBool(v, 152, func() bool {
 		return (memoBool(v, 153, func() bool {
 			return (memoBool(v, 154, func() bool {
-				return anyNode(desc(root(n), enK16), func(n820 *Node) bool {
-					return func(r821 Seq) bool {
-						return anyNode(child(n820, enK17), func(n822 *Node) bool { return gcmp(nodeSeq(n822), r821, opEq) })
-					}(boolSeq(false)) && anyNode(child(n820, enK21), func(n823 *Node) bool {
-						return (fnNormalizeSpace(str(child(n823, enK1))) == "S") && anyNode(child(n823, enK22), func(n824 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n824, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n830 *Node) bool {
+					return func(r831 Seq) bool {
+						return anyChild(n830, enK17, func(n832 *Node) bool { return gcmp(nodeSeq(n832), r831, opEq) })
+					}(boolSeq(false)) && anyChild(n830, enK22, func(n833 *Node) bool {
+						return (fnNormalizeSpace(childStr(n833, enK1)) == "S") && anyChild(n833, enK21, func(n834 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n834, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n825 *Node) bool {
-						return anyNode(child(n825, enK3), func(n826 *Node) bool {
-							return anyNode(child(n826, enK54), func(n827 *Node) bool { return (len(child(n827, enK55)) > 0) })
+					return anyNode(desc(root(n), enK46), func(n835 *Node) bool {
+						return anyChild(n835, enK3, func(n836 *Node) bool {
+							return anyChild(n836, enK55, func(n837 *Node) bool { return hasChild(n837, enK54) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n829 *Node) bool {
-						return anyNode(child(n829, enK54), func(n830 *Node) bool {
-							return ebv(step(child(n830, enK22), func(n831 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n831, enK1)))) == "VAT"))
-							})) && (len(child(n830, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n839 *Node) bool {
+						return anyChild(n839, enK55, func(n840 *Node) bool {
+							return ebv(step(child(n840, enK21), func(n841 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n841, enK1))) == "VAT"))
+							})) && hasChild(n840, enK54)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 155, func() bool {
 			return !memoBool(v, 154, func() bool {
-				return anyNode(desc(root(n), enK16), func(n833 *Node) bool {
-					return func(r834 Seq) bool {
-						return anyNode(child(n833, enK17), func(n835 *Node) bool { return gcmp(nodeSeq(n835), r834, opEq) })
-					}(boolSeq(false)) && anyNode(child(n833, enK21), func(n836 *Node) bool {
-						return (fnNormalizeSpace(str(child(n836, enK1))) == "S") && anyNode(child(n836, enK22), func(n837 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n837, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n843 *Node) bool {
+					return func(r844 Seq) bool {
+						return anyChild(n843, enK17, func(n845 *Node) bool { return gcmp(nodeSeq(n845), r844, opEq) })
+					}(boolSeq(false)) && anyChild(n843, enK22, func(n846 *Node) bool {
+						return (fnNormalizeSpace(childStr(n846, enK1)) == "S") && anyChild(n846, enK21, func(n847 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n847, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3855,37 +3884,37 @@ func enT0089(v []Seq, n *Node) bool {
 	return memoBool(v, 156, func() bool {
 		return (memoBool(v, 157, func() bool {
 			return (memoBool(v, 158, func() bool {
-				return anyNode(desc(root(n), enK16), func(n838 *Node) bool {
-					return func(r839 Seq) bool {
-						return anyNode(child(n838, enK17), func(n840 *Node) bool { return gcmp(nodeSeq(n840), r839, opEq) })
-					}(boolSeq(true)) && anyNode(child(n838, enK21), func(n841 *Node) bool {
-						return (fnNormalizeSpace(str(child(n841, enK1))) == "S") && anyNode(child(n841, enK22), func(n842 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n842, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n848 *Node) bool {
+					return func(r849 Seq) bool {
+						return anyChild(n848, enK17, func(n850 *Node) bool { return gcmp(nodeSeq(n850), r849, opEq) })
+					}(boolSeq(true)) && anyChild(n848, enK22, func(n851 *Node) bool {
+						return (fnNormalizeSpace(childStr(n851, enK1)) == "S") && anyChild(n851, enK21, func(n852 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n852, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n843 *Node) bool {
-						return anyNode(child(n843, enK3), func(n844 *Node) bool {
-							return anyNode(child(n844, enK54), func(n845 *Node) bool { return (len(child(n845, enK55)) > 0) })
+					return anyNode(desc(root(n), enK46), func(n853 *Node) bool {
+						return anyChild(n853, enK3, func(n854 *Node) bool {
+							return anyChild(n854, enK55, func(n855 *Node) bool { return hasChild(n855, enK54) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n847 *Node) bool {
-						return anyNode(child(n847, enK54), func(n848 *Node) bool {
-							return ebv(step(child(n848, enK22), func(n849 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n849, enK1)))) == "VAT"))
-							})) && (len(child(n848, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n857 *Node) bool {
+						return anyChild(n857, enK55, func(n858 *Node) bool {
+							return ebv(step(child(n858, enK21), func(n859 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n859, enK1))) == "VAT"))
+							})) && hasChild(n858, enK54)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 159, func() bool {
 			return !memoBool(v, 158, func() bool {
-				return anyNode(desc(root(n), enK16), func(n851 *Node) bool {
-					return func(r852 Seq) bool {
-						return anyNode(child(n851, enK17), func(n853 *Node) bool { return gcmp(nodeSeq(n853), r852, opEq) })
-					}(boolSeq(true)) && anyNode(child(n851, enK21), func(n854 *Node) bool {
-						return (fnNormalizeSpace(str(child(n854, enK1))) == "S") && anyNode(child(n854, enK22), func(n855 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n855, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n861 *Node) bool {
+					return func(r862 Seq) bool {
+						return anyChild(n861, enK17, func(n863 *Node) bool { return gcmp(nodeSeq(n863), r862, opEq) })
+					}(boolSeq(true)) && anyChild(n861, enK22, func(n864 *Node) bool {
+						return (fnNormalizeSpace(childStr(n864, enK1)) == "S") && anyChild(n864, enK21, func(n865 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n865, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3897,35 +3926,35 @@ func enT0089(v []Seq, n *Node) bool {
 func enT0090(v []Seq, n *Node) bool {
 	return ((memoBool(v, 160, func() bool {
 		return (memoBool(v, 161, func() bool {
-			return anyNode(desc(root(n), enK21), func(n856 *Node) bool {
-				return anyNode(child(n856, enK22), func(n857 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n857, enK1)))) == "VAT") }) && anyNode(child(n856, enK1), func(n858 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n858))) == "Z") })
+			return anyNode(desc(root(n), enK22), func(n866 *Node) bool {
+				return anyChild(n866, enK21, func(n867 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n867, enK1))) == "VAT") }) && anyChild(n866, enK1, func(n868 *Node) bool { return (fnNormalizeSpace(n868.StringValue()) == "Z") })
 			})
 		}) || memoBool(v, 162, func() bool {
-			return anyNode(desc(root(n), enK51), func(n859 *Node) bool {
-				return anyNode(child(n859, enK22), func(n860 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n860, enK1)))) == "VAT") }) && anyNode(child(n859, enK1), func(n861 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n861))) == "Z") })
+			return anyNode(desc(root(n), enK51), func(n869 *Node) bool {
+				return anyChild(n869, enK21, func(n870 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n870, enK1))) == "VAT") }) && anyChild(n869, enK1, func(n871 *Node) bool { return (fnNormalizeSpace(n871.StringValue()) == "Z") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k862 := 0
-		anyNode(child(n, enK48), func(n863 *Node) bool {
-			return anyNode(child(n863, enK52), func(n864 *Node) bool {
-				return anyNode(child(n864, enK21), func(n865 *Node) bool {
-					return anyNode(child(n865, enK22), func(n866 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n866, enK1)))) == "VAT") }) && anyNode(child(n865, enK1), func(n867 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n867))) == "Z") && tally1(&k862) })
+		k872 := 0
+		anyChild(n, enK49, func(n873 *Node) bool {
+			return anyChild(n873, enK52, func(n874 *Node) bool {
+				return anyChild(n874, enK22, func(n875 *Node) bool {
+					return anyChild(n875, enK21, func(n876 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n876, enK1))) == "VAT") }) && anyChild(n875, enK1, func(n877 *Node) bool { return (fnNormalizeSpace(n877.StringValue()) == "Z") && tally1(&k872) })
 				})
 			})
 		})
-		return countOf(k862)
+		return countOf(k872)
 	}(), enK53, opEq)) || memoBool(v, 163, func() bool {
 		return (memoBool(v, 164, func() bool {
 			return !memoBool(v, 161, func() bool {
-				return anyNode(desc(root(n), enK21), func(n868 *Node) bool {
-					return anyNode(child(n868, enK22), func(n869 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n869, enK1)))) == "VAT") }) && anyNode(child(n868, enK1), func(n870 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n870))) == "Z") })
+				return anyNode(desc(root(n), enK22), func(n878 *Node) bool {
+					return anyChild(n878, enK21, func(n879 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n879, enK1))) == "VAT") }) && anyChild(n878, enK1, func(n880 *Node) bool { return (fnNormalizeSpace(n880.StringValue()) == "Z") })
 				})
 			})
 		}) && memoBool(v, 165, func() bool {
 			return !memoBool(v, 162, func() bool {
-				return anyNode(desc(root(n), enK51), func(n871 *Node) bool {
-					return anyNode(child(n871, enK22), func(n872 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n872, enK1)))) == "VAT") }) && anyNode(child(n871, enK1), func(n873 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n873))) == "Z") })
+				return anyNode(desc(root(n), enK51), func(n881 *Node) bool {
+					return anyChild(n881, enK21, func(n882 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n882, enK1))) == "VAT") }) && anyChild(n881, enK1, func(n883 *Node) bool { return (fnNormalizeSpace(n883.StringValue()) == "Z") })
 				})
 			})
 		}))
@@ -3937,30 +3966,30 @@ func enT0091(v []Seq, n *Node) bool {
 	return memoBool(v, 166, func() bool {
 		return (memoBool(v, 167, func() bool {
 			return (memoBool(v, 168, func() bool {
-				return anyNode(desc(root(n), enK51), func(n874 *Node) bool {
-					return (fnNormalizeSpace(str(child(n874, enK1))) == "Z") && anyNode(child(n874, enK22), func(n875 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n875, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK51), func(n884 *Node) bool {
+					return (fnNormalizeSpace(childStr(n884, enK1)) == "Z") && anyChild(n884, enK21, func(n885 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n885, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n876 *Node) bool {
-						return anyNode(child(n876, enK3), func(n877 *Node) bool {
-							return anyNode(child(n877, enK54), func(n878 *Node) bool { return (len(child(n878, enK55)) > 0) })
+					return anyNode(desc(root(n), enK46), func(n886 *Node) bool {
+						return anyChild(n886, enK3, func(n887 *Node) bool {
+							return anyChild(n887, enK55, func(n888 *Node) bool { return hasChild(n888, enK54) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n880 *Node) bool {
-						return anyNode(child(n880, enK54), func(n881 *Node) bool {
-							return ebv(step(child(n881, enK22), func(n882 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n882, enK1)))) == "VAT"))
-							})) && (len(child(n881, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n890 *Node) bool {
+						return anyChild(n890, enK55, func(n891 *Node) bool {
+							return ebv(step(child(n891, enK21), func(n892 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n892, enK1))) == "VAT"))
+							})) && hasChild(n891, enK54)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 169, func() bool {
 			return !memoBool(v, 168, func() bool {
-				return anyNode(desc(root(n), enK51), func(n884 *Node) bool {
-					return (fnNormalizeSpace(str(child(n884, enK1))) == "Z") && anyNode(child(n884, enK22), func(n885 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n885, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK51), func(n894 *Node) bool {
+					return (fnNormalizeSpace(childStr(n894, enK1)) == "Z") && anyChild(n894, enK21, func(n895 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n895, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -3972,37 +4001,37 @@ func enT0092(v []Seq, n *Node) bool {
 	return memoBool(v, 170, func() bool {
 		return (memoBool(v, 171, func() bool {
 			return (memoBool(v, 172, func() bool {
-				return anyNode(desc(root(n), enK16), func(n886 *Node) bool {
-					return func(r887 Seq) bool {
-						return anyNode(child(n886, enK17), func(n888 *Node) bool { return gcmp(nodeSeq(n888), r887, opEq) })
-					}(boolSeq(false)) && anyNode(child(n886, enK21), func(n889 *Node) bool {
-						return (fnNormalizeSpace(str(child(n889, enK1))) == "Z") && anyNode(child(n889, enK22), func(n890 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n890, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n896 *Node) bool {
+					return func(r897 Seq) bool {
+						return anyChild(n896, enK17, func(n898 *Node) bool { return gcmp(nodeSeq(n898), r897, opEq) })
+					}(boolSeq(false)) && anyChild(n896, enK22, func(n899 *Node) bool {
+						return (fnNormalizeSpace(childStr(n899, enK1)) == "Z") && anyChild(n899, enK21, func(n900 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n900, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n891 *Node) bool {
-						return anyNode(child(n891, enK3), func(n892 *Node) bool {
-							return anyNode(child(n892, enK54), func(n893 *Node) bool { return (len(child(n893, enK55)) > 0) })
+					return anyNode(desc(root(n), enK46), func(n901 *Node) bool {
+						return anyChild(n901, enK3, func(n902 *Node) bool {
+							return anyChild(n902, enK55, func(n903 *Node) bool { return hasChild(n903, enK54) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n895 *Node) bool {
-						return anyNode(child(n895, enK54), func(n896 *Node) bool {
-							return ebv(step(child(n896, enK22), func(n897 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n897, enK1)))) == "VAT"))
-							})) && (len(child(n896, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n905 *Node) bool {
+						return anyChild(n905, enK55, func(n906 *Node) bool {
+							return ebv(step(child(n906, enK21), func(n907 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n907, enK1))) == "VAT"))
+							})) && hasChild(n906, enK54)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 173, func() bool {
 			return !memoBool(v, 172, func() bool {
-				return anyNode(desc(root(n), enK16), func(n899 *Node) bool {
-					return func(r900 Seq) bool {
-						return anyNode(child(n899, enK17), func(n901 *Node) bool { return gcmp(nodeSeq(n901), r900, opEq) })
-					}(boolSeq(false)) && anyNode(child(n899, enK21), func(n902 *Node) bool {
-						return (fnNormalizeSpace(str(child(n902, enK1))) == "Z") && anyNode(child(n902, enK22), func(n903 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n903, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n909 *Node) bool {
+					return func(r910 Seq) bool {
+						return anyChild(n909, enK17, func(n911 *Node) bool { return gcmp(nodeSeq(n911), r910, opEq) })
+					}(boolSeq(false)) && anyChild(n909, enK22, func(n912 *Node) bool {
+						return (fnNormalizeSpace(childStr(n912, enK1)) == "Z") && anyChild(n912, enK21, func(n913 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n913, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -4015,37 +4044,37 @@ func enT0093(v []Seq, n *Node) bool {
 	return memoBool(v, 174, func() bool {
 		return (memoBool(v, 175, func() bool {
 			return (memoBool(v, 176, func() bool {
-				return anyNode(desc(root(n), enK16), func(n904 *Node) bool {
-					return func(r905 Seq) bool {
-						return anyNode(child(n904, enK17), func(n906 *Node) bool { return gcmp(nodeSeq(n906), r905, opEq) })
-					}(boolSeq(true)) && anyNode(child(n904, enK21), func(n907 *Node) bool {
-						return (fnNormalizeSpace(str(child(n907, enK1))) == "Z") && anyNode(child(n907, enK22), func(n908 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n908, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n914 *Node) bool {
+					return func(r915 Seq) bool {
+						return anyChild(n914, enK17, func(n916 *Node) bool { return gcmp(nodeSeq(n916), r915, opEq) })
+					}(boolSeq(true)) && anyChild(n914, enK22, func(n917 *Node) bool {
+						return (fnNormalizeSpace(childStr(n917, enK1)) == "Z") && anyChild(n917, enK21, func(n918 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n918, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n909 *Node) bool {
-						return anyNode(child(n909, enK3), func(n910 *Node) bool {
-							return anyNode(child(n910, enK54), func(n911 *Node) bool { return (len(child(n911, enK55)) > 0) })
+					return anyNode(desc(root(n), enK46), func(n919 *Node) bool {
+						return anyChild(n919, enK3, func(n920 *Node) bool {
+							return anyChild(n920, enK55, func(n921 *Node) bool { return hasChild(n921, enK54) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n913 *Node) bool {
-						return anyNode(child(n913, enK54), func(n914 *Node) bool {
-							return ebv(step(child(n914, enK22), func(n915 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n915, enK1)))) == "VAT"))
-							})) && (len(child(n914, enK55)) > 0)
+					return anyNode(desc(root(n), enK56), func(n923 *Node) bool {
+						return anyChild(n923, enK55, func(n924 *Node) bool {
+							return ebv(step(child(n924, enK21), func(n925 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n925, enK1))) == "VAT"))
+							})) && hasChild(n924, enK54)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 177, func() bool {
 			return !memoBool(v, 176, func() bool {
-				return anyNode(desc(root(n), enK16), func(n917 *Node) bool {
-					return func(r918 Seq) bool {
-						return anyNode(child(n917, enK17), func(n919 *Node) bool { return gcmp(nodeSeq(n919), r918, opEq) })
-					}(boolSeq(true)) && anyNode(child(n917, enK21), func(n920 *Node) bool {
-						return (fnNormalizeSpace(str(child(n920, enK1))) == "Z") && anyNode(child(n920, enK22), func(n921 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n921, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n927 *Node) bool {
+					return func(r928 Seq) bool {
+						return anyChild(n927, enK17, func(n929 *Node) bool { return gcmp(nodeSeq(n929), r928, opEq) })
+					}(boolSeq(true)) && anyChild(n927, enK22, func(n930 *Node) bool {
+						return (fnNormalizeSpace(childStr(n930, enK1)) == "Z") && anyChild(n930, enK21, func(n931 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n931, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -4059,28 +4088,28 @@ func enT0094(v []Seq, n *Node) bool {
 		return (memoBool(v, 179, func() bool {
 			return (memoBool(v, 180, func() bool {
 				return !memoBool(v, 181, func() bool {
-					return anyNode(desc(root(n), enK8), func(n922 *Node) bool { return (n922.StringValue() != "IT") })
+					return anyNode(desc(root(n), enK7), func(n932 *Node) bool { return (n932.StringValue() != "IT") })
 				})
 			}) && memoBool(v, 182, func() bool {
 				return (memoBool(v, 183, func() bool {
-					return anyNode(desc(root(n), enK21), func(n923 *Node) bool {
-						return anyNode(child(n923, enK1), func(n924 *Node) bool { return (n924.StringValue() == "B") })
+					return anyNode(desc(root(n), enK22), func(n933 *Node) bool {
+						return anyChild(n933, enK1, func(n934 *Node) bool { return (n934.StringValue() == "B") })
 					})
 				}) || memoBool(v, 184, func() bool {
-					return anyNode(desc(root(n), enK51), func(n925 *Node) bool {
-						return anyNode(child(n925, enK1), func(n926 *Node) bool { return (n926.StringValue() == "B") })
+					return anyNode(desc(root(n), enK51), func(n935 *Node) bool {
+						return anyChild(n935, enK1, func(n936 *Node) bool { return (n936.StringValue() == "B") })
 					})
 				}))
 			}))
 		}) || memoBool(v, 185, func() bool {
 			return !memoBool(v, 182, func() bool {
 				return (memoBool(v, 183, func() bool {
-					return anyNode(desc(root(n), enK21), func(n927 *Node) bool {
-						return anyNode(child(n927, enK1), func(n928 *Node) bool { return (n928.StringValue() == "B") })
+					return anyNode(desc(root(n), enK22), func(n937 *Node) bool {
+						return anyChild(n937, enK1, func(n938 *Node) bool { return (n938.StringValue() == "B") })
 					})
 				}) || memoBool(v, 184, func() bool {
-					return anyNode(desc(root(n), enK51), func(n929 *Node) bool {
-						return anyNode(child(n929, enK1), func(n930 *Node) bool { return (n930.StringValue() == "B") })
+					return anyNode(desc(root(n), enK51), func(n939 *Node) bool {
+						return anyChild(n939, enK1, func(n940 *Node) bool { return (n940.StringValue() == "B") })
 					})
 				}))
 			})
@@ -4090,47 +4119,47 @@ func enT0094(v []Seq, n *Node) bool {
 
 // BR-B-02: ((cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID ='B' or cac:AllowanceCharge/cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B') and (not(cac:TaxTotal/cac:TaxSubtotal/cac:Tax…
 func enT0095(v []Seq, n *Node) bool {
-	return ((((anyNode(child(n, enK48), func(n931 *Node) bool {
-		return anyNode(child(n931, enK52), func(n932 *Node) bool {
-			return anyNode(child(n932, enK21), func(n933 *Node) bool {
-				return anyNode(child(n933, enK1), func(n934 *Node) bool { return (n934.StringValue() == "B") })
+	return ((((anyChild(n, enK49, func(n941 *Node) bool {
+		return anyChild(n941, enK52, func(n942 *Node) bool {
+			return anyChild(n942, enK22, func(n943 *Node) bool {
+				return anyChild(n943, enK1, func(n944 *Node) bool { return (n944.StringValue() == "B") })
 			})
 		})
-	}) || anyNode(child(n, enK16), func(n935 *Node) bool {
-		return anyNode(child(n935, enK21), func(n936 *Node) bool {
-			return anyNode(child(n936, enK1), func(n937 *Node) bool { return (n937.StringValue() == "B") })
+	}) || anyChild(n, enK16, func(n945 *Node) bool {
+		return anyChild(n945, enK22, func(n946 *Node) bool {
+			return anyChild(n946, enK1, func(n947 *Node) bool { return (n947.StringValue() == "B") })
 		})
 	})) || memoBool(v, 184, func() bool {
-		return anyNode(desc(root(n), enK51), func(n938 *Node) bool {
-			return anyNode(child(n938, enK1), func(n939 *Node) bool { return (n939.StringValue() == "B") })
+		return anyNode(desc(root(n), enK51), func(n948 *Node) bool {
+			return anyChild(n948, enK1, func(n949 *Node) bool { return (n949.StringValue() == "B") })
 		})
-	})) && !((anyNode(child(n, enK48), func(n940 *Node) bool {
-		return anyNode(child(n940, enK52), func(n941 *Node) bool {
-			return anyNode(child(n941, enK21), func(n942 *Node) bool {
-				return anyNode(child(n942, enK1), func(n943 *Node) bool { return (n943.StringValue() == "S") })
+	})) && !((anyChild(n, enK49, func(n950 *Node) bool {
+		return anyChild(n950, enK52, func(n951 *Node) bool {
+			return anyChild(n951, enK22, func(n952 *Node) bool {
+				return anyChild(n952, enK1, func(n953 *Node) bool { return (n953.StringValue() == "S") })
 			})
 		})
-	}) || anyNode(child(n, enK16), func(n944 *Node) bool {
-		return anyNode(child(n944, enK21), func(n945 *Node) bool {
-			return anyNode(child(n945, enK1), func(n946 *Node) bool { return (n946.StringValue() == "S") })
+	}) || anyChild(n, enK16, func(n954 *Node) bool {
+		return anyChild(n954, enK22, func(n955 *Node) bool {
+			return anyChild(n955, enK1, func(n956 *Node) bool { return (n956.StringValue() == "S") })
 		})
 	})) || memoBool(v, 186, func() bool {
-		return anyNode(desc(root(n), enK51), func(n947 *Node) bool {
-			return anyNode(child(n947, enK1), func(n948 *Node) bool { return (n948.StringValue() == "S") })
+		return anyNode(desc(root(n), enK51), func(n957 *Node) bool {
+			return anyChild(n957, enK1, func(n958 *Node) bool { return (n958.StringValue() == "S") })
 		})
-	}))) || !((anyNode(child(n, enK48), func(n949 *Node) bool {
-		return anyNode(child(n949, enK52), func(n950 *Node) bool {
-			return anyNode(child(n950, enK21), func(n951 *Node) bool {
-				return anyNode(child(n951, enK1), func(n952 *Node) bool { return (n952.StringValue() == "B") })
+	}))) || !((anyChild(n, enK49, func(n959 *Node) bool {
+		return anyChild(n959, enK52, func(n960 *Node) bool {
+			return anyChild(n960, enK22, func(n961 *Node) bool {
+				return anyChild(n961, enK1, func(n962 *Node) bool { return (n962.StringValue() == "B") })
 			})
 		})
-	}) || anyNode(child(n, enK16), func(n953 *Node) bool {
-		return anyNode(child(n953, enK21), func(n954 *Node) bool {
-			return anyNode(child(n954, enK1), func(n955 *Node) bool { return (n955.StringValue() == "B") })
+	}) || anyChild(n, enK16, func(n963 *Node) bool {
+		return anyChild(n963, enK22, func(n964 *Node) bool {
+			return anyChild(n964, enK1, func(n965 *Node) bool { return (n965.StringValue() == "B") })
 		})
 	})) || memoBool(v, 184, func() bool {
-		return anyNode(desc(root(n), enK51), func(n956 *Node) bool {
-			return anyNode(child(n956, enK1), func(n957 *Node) bool { return (n957.StringValue() == "B") })
+		return anyNode(desc(root(n), enK51), func(n966 *Node) bool {
+			return anyChild(n966, enK1, func(n967 *Node) bool { return (n967.StringValue() == "B") })
 		})
 	})))
 }
@@ -4160,66 +4189,71 @@ func enM009(v []Seq, n *Node) bool {
 
 // BR-21: normalize-space(cbc:ID) != ”
 func enT0096(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(child(n, enK1))) != "")
+	return (fnNormalizeSpace(childStr(n, enK1)) != "")
 }
 
 // BR-22: exists(cbc:InvoicedQuantity) or exists(cbc:CreditedQuantity)
 func enT0097(v []Seq, n *Node) bool {
-	return ((len(child(n, enK63)) > 0) || (len(child(n, enK64)) > 0))
+	return (hasChild(n, enK63) || hasChild(n, enK64))
 }
 
 // BR-23: exists(cbc:InvoicedQuantity/@unitCode) or exists(cbc:CreditedQuantity/@unitCode)
 func enT0098(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK63), func(n960 *Node) bool { return (len(attr(n960, enK65)) > 0) }) || anyNode(child(n, enK64), func(n962 *Node) bool { return (len(attr(n962, enK65)) > 0) }))
+	return (anyChild(n, enK63, func(n970 *Node) bool { return hasAttr(n970, enK65) }) || anyChild(n, enK64, func(n972 *Node) bool { return hasAttr(n972, enK65) }))
 }
 
 // BR-24: exists(cbc:LineExtensionAmount)
 func enT0099(v []Seq, n *Node) bool {
-	return (len(child(n, enK28)) > 0)
+	return hasChild(n, enK28)
 }
 
 // BR-25: normalize-space(cac:Item/cbc:Name) != ”
 func enT0100(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK66), func(n965 *Node) Seq { return child(n965, enK67) }))) != "")
+	return (fnNormalizeSpace(func() (r975 string) {
+		anyChild(n, enK67, func(n976 *Node) bool {
+			return anyChild(n976, enK66, func(n977 *Node) bool { return setStr(&r975, n977) })
+		})
+		return
+	}()) != "")
 }
 
 // BR-26: exists(cac:Price/cbc:PriceAmount)
 func enT0101(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK68), func(n966 *Node) bool { return (len(child(n966, enK69)) > 0) })
+	return anyChild(n, enK69, func(n978 *Node) bool { return hasChild(n978, enK68) })
 }
 
 // BR-27: (cac:Price/cbc:PriceAmount) >= 0
 func enT0102(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK68), func(n968 *Node) bool {
-		return anyNode(child(n968, enK69), func(n969 *Node) bool { return gcmp(nodeSeq(n969), enK62, opGe) })
+	return anyChild(n, enK69, func(n980 *Node) bool {
+		return anyChild(n980, enK68, func(n981 *Node) bool { return gcmp(nodeSeq(n981), enK62, opGe) })
 	})
 }
 
 // BR-28: (cac:Price/cac:AllowanceCharge/cbc:BaseAmount) >= 0 or not(exists(cac:Price/cac:AllowanceCharge/cbc:BaseAmount))
 func enT0103(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK68), func(n970 *Node) bool {
-		return anyNode(child(n970, enK16), func(n971 *Node) bool {
-			return anyNode(child(n971, enK26), func(n972 *Node) bool { return gcmp(nodeSeq(n972), enK62, opGe) })
+	return (anyChild(n, enK69, func(n982 *Node) bool {
+		return anyChild(n982, enK16, func(n983 *Node) bool {
+			return anyChild(n983, enK26, func(n984 *Node) bool { return gcmp(nodeSeq(n984), enK62, opGe) })
 		})
-	}) || !anyNode(child(n, enK68), func(n973 *Node) bool {
-		return anyNode(child(n973, enK16), func(n974 *Node) bool { return (len(child(n974, enK26)) > 0) })
+	}) || !anyChild(n, enK69, func(n985 *Node) bool {
+		return anyChild(n985, enK16, func(n986 *Node) bool { return hasChild(n986, enK26) })
 	}))
 }
 
 // BR-CO-04: (cac:Item/cac:ClassifiedTaxCategory[cac:TaxScheme/(normalize-space(upper-case(cbc:ID))='VAT')]/cbc:ID)
 func enT0104(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK66), func(n976 *Node) bool {
-		return anyNode(child(n976, enK51), func(n977 *Node) bool {
-			return ebv(step(child(n977, enK22), func(n978 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n978, enK1)))) == "VAT"))
-			})) && (len(child(n977, enK1)) > 0)
+	return anyChild(n, enK67, func(n988 *Node) bool {
+		return anyChild(n988, enK51, func(n989 *Node) bool {
+			return ebv(step(child(n989, enK21), func(n990 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n990, enK1))) == "VAT"))
+			})) && hasChild(n989, enK1)
 		})
 	})
 }
 
 // BR-DEC-23: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func enT0105(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK28)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK28), ".")), enK25, opLe)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
@@ -4229,8 +4263,8 @@ func enM010(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r980 Seq) bool {
-			return anyNode(child(m, enK17), func(n981 *Node) bool { return gcmp(nodeSeq(n981), r980, opEq) })
+		if !(func(r992 Seq) bool {
+			return anyChild(m, enK17, func(n993 *Node) bool { return gcmp(nodeSeq(n993), r992, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -4247,8 +4281,8 @@ func enM010(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r982 Seq) bool {
-			return anyNode(child(m, enK17), func(n983 *Node) bool { return gcmp(nodeSeq(n983), r982, opEq) })
+		if !(func(r994 Seq) bool {
+			return anyChild(m, enK17, func(n995 *Node) bool { return gcmp(nodeSeq(n995), r994, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -4265,12 +4299,12 @@ func enM010(v []Seq, n *Node) bool {
 
 // BR-41: exists(cbc:Amount)
 func enT0106(v []Seq, n *Node) bool {
-	return (len(child(n, enK20)) > 0)
+	return hasChild(n, enK20)
 }
 
 // BR-42: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0107(v []Seq, n *Node) bool {
-	return ((len(child(n, enK23)) > 0) || (len(child(n, enK24)) > 0))
+	return (hasChild(n, enK23) || hasChild(n, enK24))
 }
 
 // BR-CO-07: true()
@@ -4280,17 +4314,17 @@ func enT0108(v []Seq, n *Node) bool {
 
 // BR-CO-23: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0109(v []Seq, n *Node) bool {
-	return ((len(child(n, enK23)) > 0) || (len(child(n, enK24)) > 0))
+	return (hasChild(n, enK23) || hasChild(n, enK24))
 }
 
 // BR-DEC-24: string-length(substring-after(cbc:Amount,'.'))<=2
 func enT0110(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK20)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK20), ".")), enK25, opLe)
 }
 
 // BR-DEC-25: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func enT0111(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK26)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK26), ".")), enK25, opLe)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
@@ -4300,8 +4334,8 @@ func enM011(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r989 Seq) bool {
-			return anyNode(child(m, enK17), func(n990 *Node) bool { return gcmp(nodeSeq(n990), r989, opEq) })
+		if !(func(r1001 Seq) bool {
+			return anyChild(m, enK17, func(n1002 *Node) bool { return gcmp(nodeSeq(n1002), r1001, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -4318,8 +4352,8 @@ func enM011(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r991 Seq) bool {
-			return anyNode(child(m, enK17), func(n992 *Node) bool { return gcmp(nodeSeq(n992), r991, opEq) })
+		if !(func(r1003 Seq) bool {
+			return anyChild(m, enK17, func(n1004 *Node) bool { return gcmp(nodeSeq(n1004), r1003, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -4336,12 +4370,12 @@ func enM011(v []Seq, n *Node) bool {
 
 // BR-43: exists(cbc:Amount)
 func enT0112(v []Seq, n *Node) bool {
-	return (len(child(n, enK20)) > 0)
+	return hasChild(n, enK20)
 }
 
 // BR-44: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0113(v []Seq, n *Node) bool {
-	return ((len(child(n, enK23)) > 0) || (len(child(n, enK24)) > 0))
+	return (hasChild(n, enK23) || hasChild(n, enK24))
 }
 
 // BR-CO-08: true()
@@ -4351,24 +4385,24 @@ func enT0114(v []Seq, n *Node) bool {
 
 // BR-CO-24: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0115(v []Seq, n *Node) bool {
-	return ((len(child(n, enK23)) > 0) || (len(child(n, enK24)) > 0))
+	return (hasChild(n, enK23) || hasChild(n, enK24))
 }
 
 // BR-DEC-27: string-length(substring-after(cbc:Amount,'.'))<=2
 func enT0116(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK20)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK20), ".")), enK25, opLe)
 }
 
 // BR-DEC-28: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func enT0117(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK26)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK26), ".")), enK25, opLe)
 }
 
 // cac:InvoiceLine/cac:InvoicePeriod | cac:CreditNoteLine/cac:InvoicePeriod
 func enM012(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK58) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK59) {
 			return false
 		}
 		m = m.Parent
@@ -4381,7 +4415,7 @@ func enM012(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK58) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK59) {
 			return false
 		}
 		m = m.Parent
@@ -4397,19 +4431,19 @@ func enM012(v []Seq, n *Node) bool {
 
 // BR-30: (exists(cbc:EndDate) and exists(cbc:StartDate) and xs:date(cbc:EndDate) >= xs:date(cbc:StartDate)) or not(exists(cbc:StartDate)) or not(exists(cbc:EndDate))
 func enT0118(v []Seq, n *Node) bool {
-	return (((((len(child(n, enK70)) > 0) && (len(child(n, enK71)) > 0)) && gcmp(castDate(child(n, enK70)), castDate(child(n, enK71)), opGe)) || !(len(child(n, enK71)) > 0)) || !(len(child(n, enK70)) > 0))
+	return ((((hasChild(n, enK70) && hasChild(n, enK71)) && gcmp(castDate(child(n, enK70)), castDate(child(n, enK71)), opGe)) || !hasChild(n, enK71)) || !hasChild(n, enK70))
 }
 
 // BR-CO-20: exists(cbc:StartDate) or exists(cbc:EndDate)
 func enT0119(v []Seq, n *Node) bool {
-	return ((len(child(n, enK71)) > 0) || (len(child(n, enK70)) > 0))
+	return (hasChild(n, enK71) || hasChild(n, enK70))
 }
 
 // cac:InvoicePeriod
 func enM013(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK58) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK59) {
 			return false
 		}
 		return true
@@ -4421,12 +4455,12 @@ func enM013(v []Seq, n *Node) bool {
 
 // BR-29: (exists(cbc:EndDate) and exists(cbc:StartDate) and xs:date(cbc:EndDate) >= xs:date(cbc:StartDate)) or not(exists(cbc:StartDate)) or not(exists(cbc:EndDate))
 func enT0120(v []Seq, n *Node) bool {
-	return (((((len(child(n, enK70)) > 0) && (len(child(n, enK71)) > 0)) && gcmp(castDate(child(n, enK70)), castDate(child(n, enK71)), opGe)) || !(len(child(n, enK71)) > 0)) || !(len(child(n, enK70)) > 0))
+	return ((((hasChild(n, enK70) && hasChild(n, enK71)) && gcmp(castDate(child(n, enK70)), castDate(child(n, enK71)), opGe)) || !hasChild(n, enK71)) || !hasChild(n, enK70))
 }
 
 // BR-CO-19: exists(cbc:StartDate) or exists(cbc:EndDate) or (exists(cbc:DescriptionCode) and not(exists(cbc:StartDate)) and not(exists(cbc:EndDate)))
 func enT0121(v []Seq, n *Node) bool {
-	return (((len(child(n, enK71)) > 0) || (len(child(n, enK70)) > 0)) || (((len(child(n, enK59)) > 0) && !(len(child(n, enK71)) > 0)) && !(len(child(n, enK70)) > 0)))
+	return ((hasChild(n, enK71) || hasChild(n, enK70)) || ((hasChild(n, enK58) && !hasChild(n, enK71)) && !hasChild(n, enK70)))
 }
 
 // //cac:AdditionalItemProperty
@@ -4445,7 +4479,7 @@ func enM014(v []Seq, n *Node) bool {
 
 // BR-54: exists(cbc:Name) and exists(cbc:Value)
 func enT0122(v []Seq, n *Node) bool {
-	return ((len(child(n, enK67)) > 0) && (len(child(n, enK73)) > 0))
+	return (hasChild(n, enK66) && hasChild(n, enK73))
 }
 
 // cac:InvoiceLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode | cac:CreditNoteLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode
@@ -4460,7 +4494,7 @@ func enM015(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -4481,7 +4515,7 @@ func enM015(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -4497,7 +4531,7 @@ func enM015(v []Seq, n *Node) bool {
 
 // BR-65: exists(@listID)
 func enT0123(v []Seq, n *Node) bool {
-	return (len(attr(n, enK76)) > 0)
+	return hasAttr(n, enK76)
 }
 
 // cac:InvoiceLine/cac:Item/cac:StandardItemIdentification/cbc:ID | cac:CreditNoteLine/cac:Item/cac:StandardItemIdentification/cbc:ID
@@ -4512,7 +4546,7 @@ func enM016(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -4533,7 +4567,7 @@ func enM016(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -4549,7 +4583,7 @@ func enM016(v []Seq, n *Node) bool {
 
 // BR-64: exists(@schemeID)
 func enT0124(v []Seq, n *Node) bool {
-	return (len(attr(n, enK5)) > 0)
+	return hasAttr(n, enK5)
 }
 
 // /ubl:Invoice/cbc:Note | /cn:CreditNote/cbc:Note
@@ -4585,7 +4619,7 @@ func enM017(v []Seq, n *Node) bool {
 
 // BR-CL-08: (contains(.,'#') and string-length(substring-before(substring-after(.,'#'),'#'))=3 and ( ( contains(' AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AA…
 func enT0125(v []Seq, n *Node) bool {
-	return ((((strings.Contains(str(nodeSeq(n)), "#") && gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#")), enK79, opEq)) && containsWord(enK80, fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#"))) || !strings.Contains(str(nodeSeq(n)), "#")) || !gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#")), enK79, opEq))
+	return ((((strings.Contains(n.StringValue(), "#") && gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#")), enK79, opEq)) && containsWord(enK80, fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#"))) || !strings.Contains(n.StringValue(), "#")) || !gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#")), enK79, opEq))
 }
 
 // cac:PayeeParty
@@ -4604,15 +4638,15 @@ func enM018(v []Seq, n *Node) bool {
 
 // BR-17: exists(cac:PartyName/cbc:Name) and (not(cac:PartyName/cbc:Name = ../cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) and not(cac:PartyIdentification/cbc:ID = ../cac:AccountingSupplierPart…
 func enT0126(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK82), func(n1017 *Node) bool { return (len(child(n1017, enK67)) > 0) }) && (!func(r1023 Seq) bool {
-		return anyNode(child(n, enK82), func(n1024 *Node) bool {
-			return anyNode(child(n1024, enK67), func(n1025 *Node) bool { return gcmp(nodeSeq(n1025), r1023, opEq) })
+	return (anyChild(n, enK82, func(n1029 *Node) bool { return hasChild(n1029, enK66) }) && (!func(r1035 Seq) bool {
+		return anyChild(n, enK82, func(n1036 *Node) bool {
+			return anyChild(n1036, enK66, func(n1037 *Node) bool { return gcmp(nodeSeq(n1037), r1035, opEq) })
 		})
-	}(step(step(step(step(parent(n), func(n1019 *Node) Seq { return child(n1019, enK44) }), func(n1020 *Node) Seq { return child(n1020, enK3) }), func(n1021 *Node) Seq { return child(n1021, enK82) }), func(n1022 *Node) Seq { return child(n1022, enK67) })) && !func(r1030 Seq) bool {
-		return anyNode(child(n, enK83), func(n1031 *Node) bool {
-			return anyNode(child(n1031, enK1), func(n1032 *Node) bool { return gcmp(nodeSeq(n1032), r1030, opEq) })
+	}(step(step(step(step(parent(n), func(n1031 *Node) Seq { return child(n1031, enK46) }), func(n1032 *Node) Seq { return child(n1032, enK3) }), func(n1033 *Node) Seq { return child(n1033, enK82) }), func(n1034 *Node) Seq { return child(n1034, enK66) })) && !func(r1042 Seq) bool {
+		return anyChild(n, enK83, func(n1043 *Node) bool {
+			return anyChild(n1043, enK1, func(n1044 *Node) bool { return gcmp(nodeSeq(n1044), r1042, opEq) })
 		})
-	}(step(step(step(step(parent(n), func(n1026 *Node) Seq { return child(n1026, enK44) }), func(n1027 *Node) Seq { return child(n1027, enK3) }), func(n1028 *Node) Seq { return child(n1028, enK83) }), func(n1029 *Node) Seq { return child(n1029, enK1) }))))
+	}(step(step(step(step(parent(n), func(n1038 *Node) Seq { return child(n1038, enK46) }), func(n1039 *Node) Seq { return child(n1039, enK3) }), func(n1040 *Node) Seq { return child(n1040, enK83) }), func(n1041 *Node) Seq { return child(n1041, enK1) }))))
 }
 
 // cac:PaymentMeans[cbc:PaymentMeansCode='30' or cbc:PaymentMeansCode='58']/cac:PayeeFinancialAccount
@@ -4626,7 +4660,7 @@ func enM019(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK11) {
 			return false
 		}
-		if !(anyNode(child(m, enK85), func(n1033 *Node) bool { return (n1033.StringValue() == "30") }) || anyNode(child(m, enK85), func(n1034 *Node) bool { return (n1034.StringValue() == "58") })) {
+		if !(anyChild(m, enK85, func(n1045 *Node) bool { return (n1045.StringValue() == "30") }) || anyChild(m, enK85, func(n1046 *Node) bool { return (n1046.StringValue() == "58") })) {
 			return false
 		}
 		return true
@@ -4638,7 +4672,7 @@ func enM019(v []Seq, n *Node) bool {
 
 // BR-50: normalize-space(cbc:ID) != ”
 func enT0127(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(child(n, enK1))) != "")
+	return (fnNormalizeSpace(childStr(n, enK1)) != "")
 }
 
 // cac:PaymentMeans
@@ -4657,12 +4691,12 @@ func enM020(v []Seq, n *Node) bool {
 
 // BR-49: exists(cbc:PaymentMeansCode)
 func enT0128(v []Seq, n *Node) bool {
-	return (len(child(n, enK85)) > 0)
+	return hasChild(n, enK85)
 }
 
 // BR-61: (exists(cac:PayeeFinancialAccount/cbc:ID) and ((normalize-space(cbc:PaymentMeansCode) = '30') or (normalize-space(cbc:PaymentMeansCode) = '58') )) or ((normalize-space(cbc:PaymentMeansCode) != '30') a…
 func enT0129(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK84), func(n1036 *Node) bool { return (len(child(n1036, enK1)) > 0) }) && ((fnNormalizeSpace(str(child(n, enK85))) == "30") || (fnNormalizeSpace(str(child(n, enK85))) == "58"))) || ((fnNormalizeSpace(str(child(n, enK85))) != "30") && (fnNormalizeSpace(str(child(n, enK85))) != "58")))
+	return ((anyChild(n, enK84, func(n1048 *Node) bool { return hasChild(n1048, enK1) }) && ((fnNormalizeSpace(childStr(n, enK85)) == "30") || (fnNormalizeSpace(childStr(n, enK85)) == "58"))) || ((fnNormalizeSpace(childStr(n, enK85)) != "30") && (fnNormalizeSpace(childStr(n, enK85)) != "58")))
 }
 
 // cac:BillingReference
@@ -4681,14 +4715,14 @@ func enM021(v []Seq, n *Node) bool {
 
 // BR-55: exists(cac:InvoiceDocumentReference/cbc:ID)
 func enT0130(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK87), func(n1038 *Node) bool { return (len(child(n1038, enK1)) > 0) })
+	return anyChild(n, enK87, func(n1050 *Node) bool { return hasChild(n1050, enK1) })
 }
 
 // cac:AccountingSupplierParty
 func enM022(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK44) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK46) {
 			return false
 		}
 		return true
@@ -4700,18 +4734,18 @@ func enM022(v []Seq, n *Node) bool {
 
 // BR-CO-26: exists(cac:Party/cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:CompanyID) or exists(cac:Party/cac:PartyIdentification/cbc:ID[not(@schemeID = 'SEPA')]) or exists(cac:P…
 func enT0131(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK3), func(n1040 *Node) bool {
-		return anyNode(child(n1040, enK54), func(n1041 *Node) bool {
-			return anyNode(child(n1041, enK22), func(n1042 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1042, enK1)))) == "VAT") }) && (len(child(n1041, enK55)) > 0)
+	return ((anyChild(n, enK3, func(n1052 *Node) bool {
+		return anyChild(n1052, enK55, func(n1053 *Node) bool {
+			return anyChild(n1053, enK21, func(n1054 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1054, enK1))) == "VAT") }) && hasChild(n1053, enK54)
 		})
-	}) || anyNode(child(n, enK3), func(n1044 *Node) bool {
-		return anyNode(child(n1044, enK83), func(n1045 *Node) bool {
-			return anyNode(child(n1045, enK1), func(n1046 *Node) bool {
-				return !anyNode(attr(n1046, enK5), func(n1047 *Node) bool { return (n1047.StringValue() == "SEPA") })
+	}) || anyChild(n, enK3, func(n1056 *Node) bool {
+		return anyChild(n1056, enK83, func(n1057 *Node) bool {
+			return anyChild(n1057, enK1, func(n1058 *Node) bool {
+				return !anyAttr(n1058, enK5, func(n1059 *Node) bool { return (n1059.StringValue() == "SEPA") })
 			})
 		})
-	})) || anyNode(child(n, enK3), func(n1048 *Node) bool {
-		return anyNode(child(n1048, enK45), func(n1049 *Node) bool { return (len(child(n1049, enK55)) > 0) })
+	})) || anyChild(n, enK3, func(n1060 *Node) bool {
+		return anyChild(n1060, enK45, func(n1061 *Node) bool { return hasChild(n1061, enK54) })
 	}))
 }
 
@@ -4727,7 +4761,7 @@ func enM023(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK44) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK46) {
 			return false
 		}
 		return true
@@ -4739,7 +4773,7 @@ func enM023(v []Seq, n *Node) bool {
 
 // BR-62: exists(@schemeID)
 func enT0132(v []Seq, n *Node) bool {
-	return (len(attr(n, enK5)) > 0)
+	return hasAttr(n, enK5)
 }
 
 // cac:AccountingSupplierParty/cac:Party/cac:PostalAddress
@@ -4754,7 +4788,7 @@ func enM024(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK44) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK46) {
 			return false
 		}
 		return true
@@ -4766,7 +4800,12 @@ func enM024(v []Seq, n *Node) bool {
 
 // BR-09: normalize-space(cac:Country/cbc:IdentificationCode) != ”
 func enT0133(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK7), func(n1052 *Node) Seq { return child(n1052, enK8) }))) != "")
+	return (fnNormalizeSpace(func() (r1064 string) {
+		anyChild(n, enK8, func(n1065 *Node) bool {
+			return anyChild(n1065, enK7, func(n1066 *Node) bool { return setStr(&r1064, n1066) })
+		})
+		return
+	}()) != "")
 }
 
 // cac:TaxRepresentativeParty
@@ -4785,20 +4824,25 @@ func enM025(v []Seq, n *Node) bool {
 
 // BR-18: normalize-space(cac:PartyName/cbc:Name) != ”
 func enT0134(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK82), func(n1053 *Node) Seq { return child(n1053, enK67) }))) != "")
+	return (fnNormalizeSpace(func() (r1067 string) {
+		anyChild(n, enK82, func(n1068 *Node) bool {
+			return anyChild(n1068, enK66, func(n1069 *Node) bool { return setStr(&r1067, n1069) })
+		})
+		return
+	}()) != "")
 }
 
 // BR-19: exists(cac:PostalAddress)
 func enT0135(v []Seq, n *Node) bool {
-	return (len(child(n, enK6)) > 0)
+	return hasChild(n, enK6)
 }
 
 // BR-56: exists(cac:PartyTaxScheme[cac:TaxScheme/(normalize-space(upper-case(cbc:ID)) = 'VAT')]/cbc:CompanyID)
 func enT0136(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK54), func(n1055 *Node) bool {
-		return ebv(step(child(n1055, enK22), func(n1056 *Node) Seq {
-			return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n1056, enK1)))) == "VAT"))
-		})) && (len(child(n1055, enK55)) > 0)
+	return anyChild(n, enK55, func(n1071 *Node) bool {
+		return ebv(step(child(n1071, enK21), func(n1072 *Node) Seq {
+			return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n1072, enK1))) == "VAT"))
+		})) && hasChild(n1071, enK54)
 	})
 }
 
@@ -4822,14 +4866,19 @@ func enM026(v []Seq, n *Node) bool {
 
 // BR-20: normalize-space(cac:Country/cbc:IdentificationCode) != ”
 func enT0137(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK7), func(n1058 *Node) Seq { return child(n1058, enK8) }))) != "")
+	return (fnNormalizeSpace(func() (r1074 string) {
+		anyChild(n, enK8, func(n1075 *Node) bool {
+			return anyChild(n1075, enK7, func(n1076 *Node) bool { return setStr(&r1074, n1076) })
+		})
+		return
+	}()) != "")
 }
 
 // /ubl:Invoice/cac:TaxTotal | /cn:CreditNote/cac:TaxTotal
 func enM027(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK49) {
 			return false
 		}
 		m = m.Parent
@@ -4842,7 +4891,7 @@ func enM027(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK49) {
 			return false
 		}
 		m = m.Parent
@@ -4858,11 +4907,11 @@ func enM027(v []Seq, n *Node) bool {
 
 // BR-CO-14: (xs:decimal(child::cbc:TaxAmount)= round((sum(cac:TaxSubtotal/xs:decimal(cbc:TaxAmount)) * 10 * 10)) div 100) or not(cac:TaxSubtotal)
 func enT0138(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, enK49)), arith(fnRound(arith(arith(func() Seq {
-		var a1059 sumAcc
-		anyNode(child(n, enK52), func(n1060 *Node) bool { return a1059.add(castDecimal(child(n1060, enK49))) })
-		return a1059.result()
-	}(), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || !(len(child(n, enK52)) > 0))
+	return (gcmp(castDecimal(child(n, enK48)), arith(fnRound(arith(arith(func() Seq {
+		var a1077 sumAcc
+		anyChild(n, enK52, func(n1078 *Node) bool { return a1077.add(castDecimal(child(n1078, enK48))) })
+		return a1077.result()
+	}(), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || !hasChild(n, enK52))
 }
 
 // cac:TaxTotal/cac:TaxSubtotal
@@ -4873,7 +4922,7 @@ func enM028(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK49) {
 			return false
 		}
 		return true
@@ -4885,63 +4934,63 @@ func enM028(v []Seq, n *Node) bool {
 
 // BR-45: exists(cbc:TaxableAmount)
 func enT0139(v []Seq, n *Node) bool {
-	return (len(child(n, enK88)) > 0)
+	return hasChild(n, enK88)
 }
 
 // BR-46: exists(cbc:TaxAmount)
 func enT0140(v []Seq, n *Node) bool {
-	return (len(child(n, enK49)) > 0)
+	return hasChild(n, enK48)
 }
 
 // BR-47: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0141(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK21), func(n1064 *Node) bool {
-		return anyNode(child(n1064, enK22), func(n1065 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1065, enK1)))) == "VAT") }) && (len(child(n1064, enK1)) > 0)
+	return anyChild(n, enK22, func(n1082 *Node) bool {
+		return anyChild(n1082, enK21, func(n1083 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1083, enK1))) == "VAT") }) && hasChild(n1082, enK1)
 	})
 }
 
 // BR-48: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:Percent) or (cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)='O')
 func enT0142(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK21), func(n1067 *Node) bool {
-		return anyNode(child(n1067, enK22), func(n1068 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1068, enK1)))) == "VAT") }) && (len(child(n1067, enK89)) > 0)
-	}) || anyNode(child(n, enK21), func(n1070 *Node) bool {
-		return anyNode(child(n1070, enK22), func(n1071 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1071, enK1)))) == "VAT") }) && (fnNormalizeSpace(str(child(n1070, enK1))) == "O")
+	return (anyChild(n, enK22, func(n1085 *Node) bool {
+		return anyChild(n1085, enK21, func(n1086 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1086, enK1))) == "VAT") }) && hasChild(n1085, enK89)
+	}) || anyChild(n, enK22, func(n1088 *Node) bool {
+		return anyChild(n1088, enK21, func(n1089 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1089, enK1))) == "VAT") }) && (fnNormalizeSpace(childStr(n1088, enK1)) == "O")
 	}))
 }
 
 // BR-CO-17: (round(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/xs:decimal(cbc:Percent)) = 0 and (round(xs:decimal(cbc:TaxAmount)) = 0)) or (round(cac:TaxCategory[cac:TaxScheme/normali…
 func enT0143(v []Seq, n *Node) bool {
-	return (((gcmp(fnRound(step(filter(child(n, enK21), func(p1072 *Node) bool {
-		return anyNode(child(p1072, enK22), func(n1073 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1073, enK1)))) == "VAT") })
-	}), func(n1074 *Node) Seq { return castDecimal(child(n1074, enK89)) })), enK62, opEq) && gcmp(fnRound(castDecimal(child(n, enK49))), enK62, opEq)) || (gcmp(fnRound(step(filter(child(n, enK21), func(p1075 *Node) bool {
-		return anyNode(child(p1075, enK22), func(n1076 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1076, enK1)))) == "VAT") })
-	}), func(n1077 *Node) Seq { return castDecimal(child(n1077, enK89)) })), enK62, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, enK49))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK88))), arith(step(filter(child(n, enK21), func(p1078 *Node) bool {
-		return anyNode(child(p1078, enK22), func(n1079 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1079, enK1)))) == "VAT") })
-	}), func(n1080 *Node) Seq { return castDecimal(child(n1080, enK89)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, enK49))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK88))), arith(step(filter(child(n, enK21), func(p1081 *Node) bool {
-		return anyNode(child(p1081, enK22), func(n1082 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1082, enK1)))) == "VAT") })
-	}), func(n1083 *Node) Seq { return castDecimal(child(n1083, enK89)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt)))) || (!(len(step(filter(child(n, enK21), func(p1084 *Node) bool {
-		return anyNode(child(p1084, enK22), func(n1085 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1085, enK1)))) == "VAT") })
-	}), func(n1086 *Node) Seq { return castDecimal(child(n1086, enK89)) })) > 0) && gcmp(fnRound(castDecimal(child(n, enK49))), enK62, opEq)))
+	return (((gcmp(fnRound(step(filter(child(n, enK22), func(p1090 *Node) bool {
+		return anyChild(p1090, enK21, func(n1091 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1091, enK1))) == "VAT") })
+	}), func(n1092 *Node) Seq { return castDecimal(child(n1092, enK89)) })), enK62, opEq) && gcmp(fnRound(castDecimal(child(n, enK48))), enK62, opEq)) || (gcmp(fnRound(step(filter(child(n, enK22), func(p1093 *Node) bool {
+		return anyChild(p1093, enK21, func(n1094 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1094, enK1))) == "VAT") })
+	}), func(n1095 *Node) Seq { return castDecimal(child(n1095, enK89)) })), enK62, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, enK48))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK88))), arith(step(filter(child(n, enK22), func(p1096 *Node) bool {
+		return anyChild(p1096, enK21, func(n1097 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1097, enK1))) == "VAT") })
+	}), func(n1098 *Node) Seq { return castDecimal(child(n1098, enK89)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, enK48))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK88))), arith(step(filter(child(n, enK22), func(p1099 *Node) bool {
+		return anyChild(p1099, enK21, func(n1100 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1100, enK1))) == "VAT") })
+	}), func(n1101 *Node) Seq { return castDecimal(child(n1101, enK89)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt)))) || (!(len(step(filter(child(n, enK22), func(p1102 *Node) bool {
+		return anyChild(p1102, enK21, func(n1103 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1103, enK1))) == "VAT") })
+	}), func(n1104 *Node) Seq { return castDecimal(child(n1104, enK89)) })) > 0) && gcmp(fnRound(castDecimal(child(n, enK48))), enK62, opEq)))
 }
 
 // BR-DEC-19: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
 func enT0144(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK88)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK88), ".")), enK25, opLe)
 }
 
 // BR-DEC-20: string-length(substring-after(cbc:TaxAmount,'.'))<=2
 func enT0145(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK49)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK48), ".")), enK25, opLe)
 }
 
 // //cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM029(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1087 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1087, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1105 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1105, enK1))) == "VAT") })) {
 			return false
 		}
 		return true
@@ -4953,20 +5002,20 @@ func enM029(v []Seq, n *Node) bool {
 
 // BR-CO-09: ( contains( ' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO …
 func enT0146(v []Seq, n *Node) bool {
-	return containsWord(enK90, fnSubstring(str(child(n, enK55)), enK53, enK25))
+	return containsWord(enK90, fnSubstring(childStr(n, enK54), enK53, enK25))
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM030(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1088 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1088, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1106 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1106, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -4974,7 +5023,7 @@ func enM030(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK49) {
 			return false
 		}
 		m = m.Parent
@@ -4990,122 +5039,122 @@ func enM030(v []Seq, n *Node) bool {
 
 // BR-AE-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='AE']/xs:decimal(cbc:LineExtensionAmount)) +…
 func enT0147(v []Seq, n *Node) bool {
-	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1090 *Node) Seq { return child(n1090, enK88) })), arith(arith(func() Seq {
-		var a1091 sumAcc
-		anyNode(parent(n), func(n1092 *Node) bool {
-			return anyNode(parent(n1092), func(n1093 *Node) bool {
-				return anyNode(parent(n1093), func(n1094 *Node) bool {
-					return anyNode(child(n1094, enK32), func(n1095 *Node) bool {
-						return anyNode(child(n1095, enK66), func(n1096 *Node) bool {
-							return anyNode(child(n1096, enK51), func(n1097 *Node) bool { return (fnNormalizeSpace(str(child(n1097, enK1))) == "AE") })
-						}) && a1091.add(castDecimal(child(n1095, enK28)))
+	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1108 *Node) Seq { return child(n1108, enK88) })), arith(arith(func() Seq {
+		var a1109 sumAcc
+		anyNode(parent(n), func(n1110 *Node) bool {
+			return anyNode(parent(n1110), func(n1111 *Node) bool {
+				return anyNode(parent(n1111), func(n1112 *Node) bool {
+					return anyChild(n1112, enK32, func(n1113 *Node) bool {
+						return anyChild(n1113, enK67, func(n1114 *Node) bool {
+							return anyChild(n1114, enK51, func(n1115 *Node) bool { return (fnNormalizeSpace(childStr(n1115, enK1)) == "AE") })
+						}) && a1109.add(castDecimal(child(n1113, enK28)))
 					})
 				})
 			})
 		})
-		return a1091.result()
+		return a1109.result()
 	}(), func() Seq {
-		var a1098 sumAcc
-		anyNode(parent(n), func(n1099 *Node) bool {
-			return anyNode(parent(n1099), func(n1100 *Node) bool {
-				return anyNode(parent(n1100), func(n1101 *Node) bool {
-					return anyNode(child(n1101, enK16), func(n1102 *Node) bool {
-						return func(r1103 Seq) bool {
-							return anyNode(child(n1102, enK17), func(n1104 *Node) bool { return gcmp(nodeSeq(n1104), r1103, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1102, enK21), func(n1105 *Node) bool { return (fnNormalizeSpace(str(child(n1105, enK1))) == "AE") }) && a1098.add(castDecimal(child(n1102, enK20)))
-					})
-				})
-			})
-		})
-		return a1098.result()
-	}(), opAdd), func() Seq {
-		var a1106 sumAcc
-		anyNode(parent(n), func(n1107 *Node) bool {
-			return anyNode(parent(n1107), func(n1108 *Node) bool {
-				return anyNode(parent(n1108), func(n1109 *Node) bool {
-					return anyNode(child(n1109, enK16), func(n1110 *Node) bool {
-						return func(r1111 Seq) bool {
-							return anyNode(child(n1110, enK17), func(n1112 *Node) bool { return gcmp(nodeSeq(n1112), r1111, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1110, enK21), func(n1113 *Node) bool { return (fnNormalizeSpace(str(child(n1113, enK1))) == "AE") }) && a1106.add(castDecimal(child(n1110, enK20)))
-					})
-				})
-			})
-		})
-		return a1106.result()
-	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1115 *Node) Seq { return child(n1115, enK88) })), arith(arith(func() Seq {
 		var a1116 sumAcc
 		anyNode(parent(n), func(n1117 *Node) bool {
 			return anyNode(parent(n1117), func(n1118 *Node) bool {
 				return anyNode(parent(n1118), func(n1119 *Node) bool {
-					return anyNode(child(n1119, enK33), func(n1120 *Node) bool {
-						return anyNode(child(n1120, enK66), func(n1121 *Node) bool {
-							return anyNode(child(n1121, enK51), func(n1122 *Node) bool { return (fnNormalizeSpace(str(child(n1122, enK1))) == "AE") })
-						}) && a1116.add(castDecimal(child(n1120, enK28)))
+					return anyChild(n1119, enK16, func(n1120 *Node) bool {
+						return func(r1121 Seq) bool {
+							return anyChild(n1120, enK17, func(n1122 *Node) bool { return gcmp(nodeSeq(n1122), r1121, opEq) })
+						}(boolSeq(true)) && anyChild(n1120, enK22, func(n1123 *Node) bool { return (fnNormalizeSpace(childStr(n1123, enK1)) == "AE") }) && a1116.add(castDecimal(child(n1120, enK20)))
 					})
 				})
 			})
 		})
 		return a1116.result()
-	}(), func() Seq {
-		var a1123 sumAcc
-		anyNode(parent(n), func(n1124 *Node) bool {
-			return anyNode(parent(n1124), func(n1125 *Node) bool {
-				return anyNode(parent(n1125), func(n1126 *Node) bool {
-					return anyNode(child(n1126, enK16), func(n1127 *Node) bool {
-						return func(r1128 Seq) bool {
-							return anyNode(child(n1127, enK17), func(n1129 *Node) bool { return gcmp(nodeSeq(n1129), r1128, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1127, enK21), func(n1130 *Node) bool { return (fnNormalizeSpace(str(child(n1130, enK1))) == "AE") }) && a1123.add(castDecimal(child(n1127, enK20)))
-					})
-				})
-			})
-		})
-		return a1123.result()
 	}(), opAdd), func() Seq {
-		var a1131 sumAcc
-		anyNode(parent(n), func(n1132 *Node) bool {
-			return anyNode(parent(n1132), func(n1133 *Node) bool {
-				return anyNode(parent(n1133), func(n1134 *Node) bool {
-					return anyNode(child(n1134, enK16), func(n1135 *Node) bool {
-						return func(r1136 Seq) bool {
-							return anyNode(child(n1135, enK17), func(n1137 *Node) bool { return gcmp(nodeSeq(n1137), r1136, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1135, enK21), func(n1138 *Node) bool { return (fnNormalizeSpace(str(child(n1138, enK1))) == "AE") }) && a1131.add(castDecimal(child(n1135, enK20)))
+		var a1124 sumAcc
+		anyNode(parent(n), func(n1125 *Node) bool {
+			return anyNode(parent(n1125), func(n1126 *Node) bool {
+				return anyNode(parent(n1126), func(n1127 *Node) bool {
+					return anyChild(n1127, enK16, func(n1128 *Node) bool {
+						return func(r1129 Seq) bool {
+							return anyChild(n1128, enK17, func(n1130 *Node) bool { return gcmp(nodeSeq(n1130), r1129, opEq) })
+						}(boolSeq(false)) && anyChild(n1128, enK22, func(n1131 *Node) bool { return (fnNormalizeSpace(childStr(n1131, enK1)) == "AE") }) && a1124.add(castDecimal(child(n1128, enK20)))
 					})
 				})
 			})
 		})
-		return a1131.result()
+		return a1124.result()
+	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1133 *Node) Seq { return child(n1133, enK88) })), arith(arith(func() Seq {
+		var a1134 sumAcc
+		anyNode(parent(n), func(n1135 *Node) bool {
+			return anyNode(parent(n1135), func(n1136 *Node) bool {
+				return anyNode(parent(n1136), func(n1137 *Node) bool {
+					return anyChild(n1137, enK33, func(n1138 *Node) bool {
+						return anyChild(n1138, enK67, func(n1139 *Node) bool {
+							return anyChild(n1139, enK51, func(n1140 *Node) bool { return (fnNormalizeSpace(childStr(n1140, enK1)) == "AE") })
+						}) && a1134.add(castDecimal(child(n1138, enK28)))
+					})
+				})
+			})
+		})
+		return a1134.result()
+	}(), func() Seq {
+		var a1141 sumAcc
+		anyNode(parent(n), func(n1142 *Node) bool {
+			return anyNode(parent(n1142), func(n1143 *Node) bool {
+				return anyNode(parent(n1143), func(n1144 *Node) bool {
+					return anyChild(n1144, enK16, func(n1145 *Node) bool {
+						return func(r1146 Seq) bool {
+							return anyChild(n1145, enK17, func(n1147 *Node) bool { return gcmp(nodeSeq(n1147), r1146, opEq) })
+						}(boolSeq(true)) && anyChild(n1145, enK22, func(n1148 *Node) bool { return (fnNormalizeSpace(childStr(n1148, enK1)) == "AE") }) && a1141.add(castDecimal(child(n1145, enK20)))
+					})
+				})
+			})
+		})
+		return a1141.result()
+	}(), opAdd), func() Seq {
+		var a1149 sumAcc
+		anyNode(parent(n), func(n1150 *Node) bool {
+			return anyNode(parent(n1150), func(n1151 *Node) bool {
+				return anyNode(parent(n1151), func(n1152 *Node) bool {
+					return anyChild(n1152, enK16, func(n1153 *Node) bool {
+						return func(r1154 Seq) bool {
+							return anyChild(n1153, enK17, func(n1155 *Node) bool { return gcmp(nodeSeq(n1155), r1154, opEq) })
+						}(boolSeq(false)) && anyChild(n1153, enK22, func(n1156 *Node) bool { return (fnNormalizeSpace(childStr(n1156, enK1)) == "AE") }) && a1149.add(castDecimal(child(n1153, enK20)))
+					})
+				})
+			})
+		})
+		return a1149.result()
 	}(), opSub), opEq)))
 }
 
 // BR-AE-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0148(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1139 *Node) Seq { return child(n1139, enK49) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1157 *Node) Seq { return child(n1157, enK48) })), enK62, opEq)
 }
 
 // BR-AE-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func enT0149(v []Seq, n *Node) bool {
-	return ((len(child(n, enK91)) > 0) || (len(child(n, enK92)) > 0))
+	return (hasChild(n, enK91) || hasChild(n, enK92))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM031(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1142 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1142, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1160 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1160, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1143 Seq) bool {
-			return anyNode(child(m, enK17), func(n1144 *Node) bool { return gcmp(nodeSeq(n1144), r1143, opEq) })
+		if !(func(r1161 Seq) bool {
+			return anyChild(m, enK17, func(n1162 *Node) bool { return gcmp(nodeSeq(n1162), r1161, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5125,21 +5174,21 @@ func enT0150(v []Seq, n *Node) bool {
 func enM032(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1145 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1145, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1163 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1163, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1146 Seq) bool {
-			return anyNode(child(m, enK17), func(n1147 *Node) bool { return gcmp(nodeSeq(n1147), r1146, opEq) })
+		if !(func(r1164 Seq) bool {
+			return anyChild(m, enK17, func(n1165 *Node) bool { return gcmp(nodeSeq(n1165), r1164, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5162,14 +5211,14 @@ func enM033(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1148 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1148, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1166 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1166, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -5185,14 +5234,14 @@ func enM033(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1149 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1149, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1167 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1167, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -5215,13 +5264,13 @@ func enT0152(v []Seq, n *Node) bool {
 func enM034(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1150 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1150, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1168 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1168, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5229,7 +5278,7 @@ func enM034(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK49) {
 			return false
 		}
 		m = m.Parent
@@ -5245,122 +5294,122 @@ func enM034(v []Seq, n *Node) bool {
 
 // BR-E-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='E']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0153(v []Seq, n *Node) bool {
-	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1152 *Node) Seq { return child(n1152, enK88) })), arith(arith(func() Seq {
-		var a1153 sumAcc
-		anyNode(parent(n), func(n1154 *Node) bool {
-			return anyNode(parent(n1154), func(n1155 *Node) bool {
-				return anyNode(parent(n1155), func(n1156 *Node) bool {
-					return anyNode(child(n1156, enK32), func(n1157 *Node) bool {
-						return anyNode(child(n1157, enK66), func(n1158 *Node) bool {
-							return anyNode(child(n1158, enK51), func(n1159 *Node) bool { return (fnNormalizeSpace(str(child(n1159, enK1))) == "E") })
-						}) && a1153.add(castDecimal(child(n1157, enK28)))
+	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1170 *Node) Seq { return child(n1170, enK88) })), arith(arith(func() Seq {
+		var a1171 sumAcc
+		anyNode(parent(n), func(n1172 *Node) bool {
+			return anyNode(parent(n1172), func(n1173 *Node) bool {
+				return anyNode(parent(n1173), func(n1174 *Node) bool {
+					return anyChild(n1174, enK32, func(n1175 *Node) bool {
+						return anyChild(n1175, enK67, func(n1176 *Node) bool {
+							return anyChild(n1176, enK51, func(n1177 *Node) bool { return (fnNormalizeSpace(childStr(n1177, enK1)) == "E") })
+						}) && a1171.add(castDecimal(child(n1175, enK28)))
 					})
 				})
 			})
 		})
-		return a1153.result()
+		return a1171.result()
 	}(), func() Seq {
-		var a1160 sumAcc
-		anyNode(parent(n), func(n1161 *Node) bool {
-			return anyNode(parent(n1161), func(n1162 *Node) bool {
-				return anyNode(parent(n1162), func(n1163 *Node) bool {
-					return anyNode(child(n1163, enK16), func(n1164 *Node) bool {
-						return func(r1165 Seq) bool {
-							return anyNode(child(n1164, enK17), func(n1166 *Node) bool { return gcmp(nodeSeq(n1166), r1165, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1164, enK21), func(n1167 *Node) bool { return (fnNormalizeSpace(str(child(n1167, enK1))) == "E") }) && a1160.add(castDecimal(child(n1164, enK20)))
-					})
-				})
-			})
-		})
-		return a1160.result()
-	}(), opAdd), func() Seq {
-		var a1168 sumAcc
-		anyNode(parent(n), func(n1169 *Node) bool {
-			return anyNode(parent(n1169), func(n1170 *Node) bool {
-				return anyNode(parent(n1170), func(n1171 *Node) bool {
-					return anyNode(child(n1171, enK16), func(n1172 *Node) bool {
-						return func(r1173 Seq) bool {
-							return anyNode(child(n1172, enK17), func(n1174 *Node) bool { return gcmp(nodeSeq(n1174), r1173, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1172, enK21), func(n1175 *Node) bool { return (fnNormalizeSpace(str(child(n1175, enK1))) == "E") }) && a1168.add(castDecimal(child(n1172, enK20)))
-					})
-				})
-			})
-		})
-		return a1168.result()
-	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1177 *Node) Seq { return child(n1177, enK88) })), arith(arith(func() Seq {
 		var a1178 sumAcc
 		anyNode(parent(n), func(n1179 *Node) bool {
 			return anyNode(parent(n1179), func(n1180 *Node) bool {
 				return anyNode(parent(n1180), func(n1181 *Node) bool {
-					return anyNode(child(n1181, enK33), func(n1182 *Node) bool {
-						return anyNode(child(n1182, enK66), func(n1183 *Node) bool {
-							return anyNode(child(n1183, enK51), func(n1184 *Node) bool { return (fnNormalizeSpace(str(child(n1184, enK1))) == "E") })
-						}) && a1178.add(castDecimal(child(n1182, enK28)))
+					return anyChild(n1181, enK16, func(n1182 *Node) bool {
+						return func(r1183 Seq) bool {
+							return anyChild(n1182, enK17, func(n1184 *Node) bool { return gcmp(nodeSeq(n1184), r1183, opEq) })
+						}(boolSeq(true)) && anyChild(n1182, enK22, func(n1185 *Node) bool { return (fnNormalizeSpace(childStr(n1185, enK1)) == "E") }) && a1178.add(castDecimal(child(n1182, enK20)))
 					})
 				})
 			})
 		})
 		return a1178.result()
-	}(), func() Seq {
-		var a1185 sumAcc
-		anyNode(parent(n), func(n1186 *Node) bool {
-			return anyNode(parent(n1186), func(n1187 *Node) bool {
-				return anyNode(parent(n1187), func(n1188 *Node) bool {
-					return anyNode(child(n1188, enK16), func(n1189 *Node) bool {
-						return func(r1190 Seq) bool {
-							return anyNode(child(n1189, enK17), func(n1191 *Node) bool { return gcmp(nodeSeq(n1191), r1190, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1189, enK21), func(n1192 *Node) bool { return (fnNormalizeSpace(str(child(n1192, enK1))) == "E") }) && a1185.add(castDecimal(child(n1189, enK20)))
-					})
-				})
-			})
-		})
-		return a1185.result()
 	}(), opAdd), func() Seq {
-		var a1193 sumAcc
-		anyNode(parent(n), func(n1194 *Node) bool {
-			return anyNode(parent(n1194), func(n1195 *Node) bool {
-				return anyNode(parent(n1195), func(n1196 *Node) bool {
-					return anyNode(child(n1196, enK16), func(n1197 *Node) bool {
-						return func(r1198 Seq) bool {
-							return anyNode(child(n1197, enK17), func(n1199 *Node) bool { return gcmp(nodeSeq(n1199), r1198, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1197, enK21), func(n1200 *Node) bool { return (fnNormalizeSpace(str(child(n1200, enK1))) == "E") }) && a1193.add(castDecimal(child(n1197, enK20)))
+		var a1186 sumAcc
+		anyNode(parent(n), func(n1187 *Node) bool {
+			return anyNode(parent(n1187), func(n1188 *Node) bool {
+				return anyNode(parent(n1188), func(n1189 *Node) bool {
+					return anyChild(n1189, enK16, func(n1190 *Node) bool {
+						return func(r1191 Seq) bool {
+							return anyChild(n1190, enK17, func(n1192 *Node) bool { return gcmp(nodeSeq(n1192), r1191, opEq) })
+						}(boolSeq(false)) && anyChild(n1190, enK22, func(n1193 *Node) bool { return (fnNormalizeSpace(childStr(n1193, enK1)) == "E") }) && a1186.add(castDecimal(child(n1190, enK20)))
 					})
 				})
 			})
 		})
-		return a1193.result()
+		return a1186.result()
+	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1195 *Node) Seq { return child(n1195, enK88) })), arith(arith(func() Seq {
+		var a1196 sumAcc
+		anyNode(parent(n), func(n1197 *Node) bool {
+			return anyNode(parent(n1197), func(n1198 *Node) bool {
+				return anyNode(parent(n1198), func(n1199 *Node) bool {
+					return anyChild(n1199, enK33, func(n1200 *Node) bool {
+						return anyChild(n1200, enK67, func(n1201 *Node) bool {
+							return anyChild(n1201, enK51, func(n1202 *Node) bool { return (fnNormalizeSpace(childStr(n1202, enK1)) == "E") })
+						}) && a1196.add(castDecimal(child(n1200, enK28)))
+					})
+				})
+			})
+		})
+		return a1196.result()
+	}(), func() Seq {
+		var a1203 sumAcc
+		anyNode(parent(n), func(n1204 *Node) bool {
+			return anyNode(parent(n1204), func(n1205 *Node) bool {
+				return anyNode(parent(n1205), func(n1206 *Node) bool {
+					return anyChild(n1206, enK16, func(n1207 *Node) bool {
+						return func(r1208 Seq) bool {
+							return anyChild(n1207, enK17, func(n1209 *Node) bool { return gcmp(nodeSeq(n1209), r1208, opEq) })
+						}(boolSeq(true)) && anyChild(n1207, enK22, func(n1210 *Node) bool { return (fnNormalizeSpace(childStr(n1210, enK1)) == "E") }) && a1203.add(castDecimal(child(n1207, enK20)))
+					})
+				})
+			})
+		})
+		return a1203.result()
+	}(), opAdd), func() Seq {
+		var a1211 sumAcc
+		anyNode(parent(n), func(n1212 *Node) bool {
+			return anyNode(parent(n1212), func(n1213 *Node) bool {
+				return anyNode(parent(n1213), func(n1214 *Node) bool {
+					return anyChild(n1214, enK16, func(n1215 *Node) bool {
+						return func(r1216 Seq) bool {
+							return anyChild(n1215, enK17, func(n1217 *Node) bool { return gcmp(nodeSeq(n1217), r1216, opEq) })
+						}(boolSeq(false)) && anyChild(n1215, enK22, func(n1218 *Node) bool { return (fnNormalizeSpace(childStr(n1218, enK1)) == "E") }) && a1211.add(castDecimal(child(n1215, enK20)))
+					})
+				})
+			})
+		})
+		return a1211.result()
 	}(), opSub), opEq)))
 }
 
 // BR-E-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0154(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1201 *Node) Seq { return child(n1201, enK49) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1219 *Node) Seq { return child(n1219, enK48) })), enK62, opEq)
 }
 
 // BR-E-10: exists(cbc:TaxExemptionReason) or exists(cbc:TaxExemptionReasonCode)
 func enT0155(v []Seq, n *Node) bool {
-	return ((len(child(n, enK91)) > 0) || (len(child(n, enK92)) > 0))
+	return (hasChild(n, enK91) || hasChild(n, enK92))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM035(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1204 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1204, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1222 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1222, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1205 Seq) bool {
-			return anyNode(child(m, enK17), func(n1206 *Node) bool { return gcmp(nodeSeq(n1206), r1205, opEq) })
+		if !(func(r1223 Seq) bool {
+			return anyChild(m, enK17, func(n1224 *Node) bool { return gcmp(nodeSeq(n1224), r1223, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5380,21 +5429,21 @@ func enT0156(v []Seq, n *Node) bool {
 func enM036(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1207 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1207, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1225 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1225, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1208 Seq) bool {
-			return anyNode(child(m, enK17), func(n1209 *Node) bool { return gcmp(nodeSeq(n1209), r1208, opEq) })
+		if !(func(r1226 Seq) bool {
+			return anyChild(m, enK17, func(n1227 *Node) bool { return gcmp(nodeSeq(n1227), r1226, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5417,14 +5466,14 @@ func enM037(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1210 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1210, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1228 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1228, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -5440,14 +5489,14 @@ func enM037(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1211 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1211, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1229 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1229, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -5470,13 +5519,13 @@ func enT0158(v []Seq, n *Node) bool {
 func enM038(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1212 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1212, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1230 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1230, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5484,7 +5533,7 @@ func enM038(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK49) {
 			return false
 		}
 		m = m.Parent
@@ -5500,122 +5549,122 @@ func enM038(v []Seq, n *Node) bool {
 
 // BR-G-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='G']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0159(v []Seq, n *Node) bool {
-	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1214 *Node) Seq { return child(n1214, enK88) })), arith(arith(func() Seq {
-		var a1215 sumAcc
-		anyNode(parent(n), func(n1216 *Node) bool {
-			return anyNode(parent(n1216), func(n1217 *Node) bool {
-				return anyNode(parent(n1217), func(n1218 *Node) bool {
-					return anyNode(child(n1218, enK32), func(n1219 *Node) bool {
-						return anyNode(child(n1219, enK66), func(n1220 *Node) bool {
-							return anyNode(child(n1220, enK51), func(n1221 *Node) bool { return (fnNormalizeSpace(str(child(n1221, enK1))) == "G") })
-						}) && a1215.add(castDecimal(child(n1219, enK28)))
+	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1232 *Node) Seq { return child(n1232, enK88) })), arith(arith(func() Seq {
+		var a1233 sumAcc
+		anyNode(parent(n), func(n1234 *Node) bool {
+			return anyNode(parent(n1234), func(n1235 *Node) bool {
+				return anyNode(parent(n1235), func(n1236 *Node) bool {
+					return anyChild(n1236, enK32, func(n1237 *Node) bool {
+						return anyChild(n1237, enK67, func(n1238 *Node) bool {
+							return anyChild(n1238, enK51, func(n1239 *Node) bool { return (fnNormalizeSpace(childStr(n1239, enK1)) == "G") })
+						}) && a1233.add(castDecimal(child(n1237, enK28)))
 					})
 				})
 			})
 		})
-		return a1215.result()
+		return a1233.result()
 	}(), func() Seq {
-		var a1222 sumAcc
-		anyNode(parent(n), func(n1223 *Node) bool {
-			return anyNode(parent(n1223), func(n1224 *Node) bool {
-				return anyNode(parent(n1224), func(n1225 *Node) bool {
-					return anyNode(child(n1225, enK16), func(n1226 *Node) bool {
-						return func(r1227 Seq) bool {
-							return anyNode(child(n1226, enK17), func(n1228 *Node) bool { return gcmp(nodeSeq(n1228), r1227, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1226, enK21), func(n1229 *Node) bool { return (fnNormalizeSpace(str(child(n1229, enK1))) == "G") }) && a1222.add(castDecimal(child(n1226, enK20)))
-					})
-				})
-			})
-		})
-		return a1222.result()
-	}(), opAdd), func() Seq {
-		var a1230 sumAcc
-		anyNode(parent(n), func(n1231 *Node) bool {
-			return anyNode(parent(n1231), func(n1232 *Node) bool {
-				return anyNode(parent(n1232), func(n1233 *Node) bool {
-					return anyNode(child(n1233, enK16), func(n1234 *Node) bool {
-						return func(r1235 Seq) bool {
-							return anyNode(child(n1234, enK17), func(n1236 *Node) bool { return gcmp(nodeSeq(n1236), r1235, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1234, enK21), func(n1237 *Node) bool { return (fnNormalizeSpace(str(child(n1237, enK1))) == "G") }) && a1230.add(castDecimal(child(n1234, enK20)))
-					})
-				})
-			})
-		})
-		return a1230.result()
-	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1239 *Node) Seq { return child(n1239, enK88) })), arith(arith(func() Seq {
 		var a1240 sumAcc
 		anyNode(parent(n), func(n1241 *Node) bool {
 			return anyNode(parent(n1241), func(n1242 *Node) bool {
 				return anyNode(parent(n1242), func(n1243 *Node) bool {
-					return anyNode(child(n1243, enK33), func(n1244 *Node) bool {
-						return anyNode(child(n1244, enK66), func(n1245 *Node) bool {
-							return anyNode(child(n1245, enK51), func(n1246 *Node) bool { return (fnNormalizeSpace(str(child(n1246, enK1))) == "G") })
-						}) && a1240.add(castDecimal(child(n1244, enK28)))
+					return anyChild(n1243, enK16, func(n1244 *Node) bool {
+						return func(r1245 Seq) bool {
+							return anyChild(n1244, enK17, func(n1246 *Node) bool { return gcmp(nodeSeq(n1246), r1245, opEq) })
+						}(boolSeq(true)) && anyChild(n1244, enK22, func(n1247 *Node) bool { return (fnNormalizeSpace(childStr(n1247, enK1)) == "G") }) && a1240.add(castDecimal(child(n1244, enK20)))
 					})
 				})
 			})
 		})
 		return a1240.result()
-	}(), func() Seq {
-		var a1247 sumAcc
-		anyNode(parent(n), func(n1248 *Node) bool {
-			return anyNode(parent(n1248), func(n1249 *Node) bool {
-				return anyNode(parent(n1249), func(n1250 *Node) bool {
-					return anyNode(child(n1250, enK16), func(n1251 *Node) bool {
-						return func(r1252 Seq) bool {
-							return anyNode(child(n1251, enK17), func(n1253 *Node) bool { return gcmp(nodeSeq(n1253), r1252, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1251, enK21), func(n1254 *Node) bool { return (fnNormalizeSpace(str(child(n1254, enK1))) == "G") }) && a1247.add(castDecimal(child(n1251, enK20)))
-					})
-				})
-			})
-		})
-		return a1247.result()
 	}(), opAdd), func() Seq {
-		var a1255 sumAcc
-		anyNode(parent(n), func(n1256 *Node) bool {
-			return anyNode(parent(n1256), func(n1257 *Node) bool {
-				return anyNode(parent(n1257), func(n1258 *Node) bool {
-					return anyNode(child(n1258, enK16), func(n1259 *Node) bool {
-						return func(r1260 Seq) bool {
-							return anyNode(child(n1259, enK17), func(n1261 *Node) bool { return gcmp(nodeSeq(n1261), r1260, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1259, enK21), func(n1262 *Node) bool { return (fnNormalizeSpace(str(child(n1262, enK1))) == "G") }) && a1255.add(castDecimal(child(n1259, enK20)))
+		var a1248 sumAcc
+		anyNode(parent(n), func(n1249 *Node) bool {
+			return anyNode(parent(n1249), func(n1250 *Node) bool {
+				return anyNode(parent(n1250), func(n1251 *Node) bool {
+					return anyChild(n1251, enK16, func(n1252 *Node) bool {
+						return func(r1253 Seq) bool {
+							return anyChild(n1252, enK17, func(n1254 *Node) bool { return gcmp(nodeSeq(n1254), r1253, opEq) })
+						}(boolSeq(false)) && anyChild(n1252, enK22, func(n1255 *Node) bool { return (fnNormalizeSpace(childStr(n1255, enK1)) == "G") }) && a1248.add(castDecimal(child(n1252, enK20)))
 					})
 				})
 			})
 		})
-		return a1255.result()
+		return a1248.result()
+	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1257 *Node) Seq { return child(n1257, enK88) })), arith(arith(func() Seq {
+		var a1258 sumAcc
+		anyNode(parent(n), func(n1259 *Node) bool {
+			return anyNode(parent(n1259), func(n1260 *Node) bool {
+				return anyNode(parent(n1260), func(n1261 *Node) bool {
+					return anyChild(n1261, enK33, func(n1262 *Node) bool {
+						return anyChild(n1262, enK67, func(n1263 *Node) bool {
+							return anyChild(n1263, enK51, func(n1264 *Node) bool { return (fnNormalizeSpace(childStr(n1264, enK1)) == "G") })
+						}) && a1258.add(castDecimal(child(n1262, enK28)))
+					})
+				})
+			})
+		})
+		return a1258.result()
+	}(), func() Seq {
+		var a1265 sumAcc
+		anyNode(parent(n), func(n1266 *Node) bool {
+			return anyNode(parent(n1266), func(n1267 *Node) bool {
+				return anyNode(parent(n1267), func(n1268 *Node) bool {
+					return anyChild(n1268, enK16, func(n1269 *Node) bool {
+						return func(r1270 Seq) bool {
+							return anyChild(n1269, enK17, func(n1271 *Node) bool { return gcmp(nodeSeq(n1271), r1270, opEq) })
+						}(boolSeq(true)) && anyChild(n1269, enK22, func(n1272 *Node) bool { return (fnNormalizeSpace(childStr(n1272, enK1)) == "G") }) && a1265.add(castDecimal(child(n1269, enK20)))
+					})
+				})
+			})
+		})
+		return a1265.result()
+	}(), opAdd), func() Seq {
+		var a1273 sumAcc
+		anyNode(parent(n), func(n1274 *Node) bool {
+			return anyNode(parent(n1274), func(n1275 *Node) bool {
+				return anyNode(parent(n1275), func(n1276 *Node) bool {
+					return anyChild(n1276, enK16, func(n1277 *Node) bool {
+						return func(r1278 Seq) bool {
+							return anyChild(n1277, enK17, func(n1279 *Node) bool { return gcmp(nodeSeq(n1279), r1278, opEq) })
+						}(boolSeq(false)) && anyChild(n1277, enK22, func(n1280 *Node) bool { return (fnNormalizeSpace(childStr(n1280, enK1)) == "G") }) && a1273.add(castDecimal(child(n1277, enK20)))
+					})
+				})
+			})
+		})
+		return a1273.result()
 	}(), opSub), opEq)))
 }
 
 // BR-G-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0160(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1263 *Node) Seq { return child(n1263, enK49) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1281 *Node) Seq { return child(n1281, enK48) })), enK62, opEq)
 }
 
 // BR-G-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func enT0161(v []Seq, n *Node) bool {
-	return ((len(child(n, enK91)) > 0) || (len(child(n, enK92)) > 0))
+	return (hasChild(n, enK91) || hasChild(n, enK92))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM039(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1266 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1266, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1284 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1284, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1267 Seq) bool {
-			return anyNode(child(m, enK17), func(n1268 *Node) bool { return gcmp(nodeSeq(n1268), r1267, opEq) })
+		if !(func(r1285 Seq) bool {
+			return anyChild(m, enK17, func(n1286 *Node) bool { return gcmp(nodeSeq(n1286), r1285, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5635,21 +5684,21 @@ func enT0162(v []Seq, n *Node) bool {
 func enM040(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1269 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1269, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1287 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1287, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1270 Seq) bool {
-			return anyNode(child(m, enK17), func(n1271 *Node) bool { return gcmp(nodeSeq(n1271), r1270, opEq) })
+		if !(func(r1288 Seq) bool {
+			return anyChild(m, enK17, func(n1289 *Node) bool { return gcmp(nodeSeq(n1289), r1288, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5672,14 +5721,14 @@ func enM041(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1272 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1272, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1290 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1290, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -5695,14 +5744,14 @@ func enM041(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1273 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1273, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1291 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1291, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -5725,13 +5774,13 @@ func enT0164(v []Seq, n *Node) bool {
 func enM042(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1274 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1274, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1292 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1292, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5739,7 +5788,7 @@ func enM042(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK49) {
 			return false
 		}
 		m = m.Parent
@@ -5755,122 +5804,122 @@ func enM042(v []Seq, n *Node) bool {
 
 // BR-IC-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='K']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0165(v []Seq, n *Node) bool {
-	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1276 *Node) Seq { return child(n1276, enK88) })), arith(arith(func() Seq {
-		var a1277 sumAcc
-		anyNode(parent(n), func(n1278 *Node) bool {
-			return anyNode(parent(n1278), func(n1279 *Node) bool {
-				return anyNode(parent(n1279), func(n1280 *Node) bool {
-					return anyNode(child(n1280, enK32), func(n1281 *Node) bool {
-						return anyNode(child(n1281, enK66), func(n1282 *Node) bool {
-							return anyNode(child(n1282, enK51), func(n1283 *Node) bool { return (fnNormalizeSpace(str(child(n1283, enK1))) == "K") })
-						}) && a1277.add(castDecimal(child(n1281, enK28)))
+	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1294 *Node) Seq { return child(n1294, enK88) })), arith(arith(func() Seq {
+		var a1295 sumAcc
+		anyNode(parent(n), func(n1296 *Node) bool {
+			return anyNode(parent(n1296), func(n1297 *Node) bool {
+				return anyNode(parent(n1297), func(n1298 *Node) bool {
+					return anyChild(n1298, enK32, func(n1299 *Node) bool {
+						return anyChild(n1299, enK67, func(n1300 *Node) bool {
+							return anyChild(n1300, enK51, func(n1301 *Node) bool { return (fnNormalizeSpace(childStr(n1301, enK1)) == "K") })
+						}) && a1295.add(castDecimal(child(n1299, enK28)))
 					})
 				})
 			})
 		})
-		return a1277.result()
+		return a1295.result()
 	}(), func() Seq {
-		var a1284 sumAcc
-		anyNode(parent(n), func(n1285 *Node) bool {
-			return anyNode(parent(n1285), func(n1286 *Node) bool {
-				return anyNode(parent(n1286), func(n1287 *Node) bool {
-					return anyNode(child(n1287, enK16), func(n1288 *Node) bool {
-						return func(r1289 Seq) bool {
-							return anyNode(child(n1288, enK17), func(n1290 *Node) bool { return gcmp(nodeSeq(n1290), r1289, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1288, enK21), func(n1291 *Node) bool { return (fnNormalizeSpace(str(child(n1291, enK1))) == "K") }) && a1284.add(castDecimal(child(n1288, enK20)))
-					})
-				})
-			})
-		})
-		return a1284.result()
-	}(), opAdd), func() Seq {
-		var a1292 sumAcc
-		anyNode(parent(n), func(n1293 *Node) bool {
-			return anyNode(parent(n1293), func(n1294 *Node) bool {
-				return anyNode(parent(n1294), func(n1295 *Node) bool {
-					return anyNode(child(n1295, enK16), func(n1296 *Node) bool {
-						return func(r1297 Seq) bool {
-							return anyNode(child(n1296, enK17), func(n1298 *Node) bool { return gcmp(nodeSeq(n1298), r1297, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1296, enK21), func(n1299 *Node) bool { return (fnNormalizeSpace(str(child(n1299, enK1))) == "K") }) && a1292.add(castDecimal(child(n1296, enK20)))
-					})
-				})
-			})
-		})
-		return a1292.result()
-	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1301 *Node) Seq { return child(n1301, enK88) })), arith(arith(func() Seq {
 		var a1302 sumAcc
 		anyNode(parent(n), func(n1303 *Node) bool {
 			return anyNode(parent(n1303), func(n1304 *Node) bool {
 				return anyNode(parent(n1304), func(n1305 *Node) bool {
-					return anyNode(child(n1305, enK33), func(n1306 *Node) bool {
-						return anyNode(child(n1306, enK66), func(n1307 *Node) bool {
-							return anyNode(child(n1307, enK51), func(n1308 *Node) bool { return (fnNormalizeSpace(str(child(n1308, enK1))) == "K") })
-						}) && a1302.add(castDecimal(child(n1306, enK28)))
+					return anyChild(n1305, enK16, func(n1306 *Node) bool {
+						return func(r1307 Seq) bool {
+							return anyChild(n1306, enK17, func(n1308 *Node) bool { return gcmp(nodeSeq(n1308), r1307, opEq) })
+						}(boolSeq(true)) && anyChild(n1306, enK22, func(n1309 *Node) bool { return (fnNormalizeSpace(childStr(n1309, enK1)) == "K") }) && a1302.add(castDecimal(child(n1306, enK20)))
 					})
 				})
 			})
 		})
 		return a1302.result()
-	}(), func() Seq {
-		var a1309 sumAcc
-		anyNode(parent(n), func(n1310 *Node) bool {
-			return anyNode(parent(n1310), func(n1311 *Node) bool {
-				return anyNode(parent(n1311), func(n1312 *Node) bool {
-					return anyNode(child(n1312, enK16), func(n1313 *Node) bool {
-						return func(r1314 Seq) bool {
-							return anyNode(child(n1313, enK17), func(n1315 *Node) bool { return gcmp(nodeSeq(n1315), r1314, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1313, enK21), func(n1316 *Node) bool { return (fnNormalizeSpace(str(child(n1316, enK1))) == "K") }) && a1309.add(castDecimal(child(n1313, enK20)))
-					})
-				})
-			})
-		})
-		return a1309.result()
 	}(), opAdd), func() Seq {
-		var a1317 sumAcc
-		anyNode(parent(n), func(n1318 *Node) bool {
-			return anyNode(parent(n1318), func(n1319 *Node) bool {
-				return anyNode(parent(n1319), func(n1320 *Node) bool {
-					return anyNode(child(n1320, enK16), func(n1321 *Node) bool {
-						return func(r1322 Seq) bool {
-							return anyNode(child(n1321, enK17), func(n1323 *Node) bool { return gcmp(nodeSeq(n1323), r1322, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1321, enK21), func(n1324 *Node) bool { return (fnNormalizeSpace(str(child(n1324, enK1))) == "K") }) && a1317.add(castDecimal(child(n1321, enK20)))
+		var a1310 sumAcc
+		anyNode(parent(n), func(n1311 *Node) bool {
+			return anyNode(parent(n1311), func(n1312 *Node) bool {
+				return anyNode(parent(n1312), func(n1313 *Node) bool {
+					return anyChild(n1313, enK16, func(n1314 *Node) bool {
+						return func(r1315 Seq) bool {
+							return anyChild(n1314, enK17, func(n1316 *Node) bool { return gcmp(nodeSeq(n1316), r1315, opEq) })
+						}(boolSeq(false)) && anyChild(n1314, enK22, func(n1317 *Node) bool { return (fnNormalizeSpace(childStr(n1317, enK1)) == "K") }) && a1310.add(castDecimal(child(n1314, enK20)))
 					})
 				})
 			})
 		})
-		return a1317.result()
+		return a1310.result()
+	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1319 *Node) Seq { return child(n1319, enK88) })), arith(arith(func() Seq {
+		var a1320 sumAcc
+		anyNode(parent(n), func(n1321 *Node) bool {
+			return anyNode(parent(n1321), func(n1322 *Node) bool {
+				return anyNode(parent(n1322), func(n1323 *Node) bool {
+					return anyChild(n1323, enK33, func(n1324 *Node) bool {
+						return anyChild(n1324, enK67, func(n1325 *Node) bool {
+							return anyChild(n1325, enK51, func(n1326 *Node) bool { return (fnNormalizeSpace(childStr(n1326, enK1)) == "K") })
+						}) && a1320.add(castDecimal(child(n1324, enK28)))
+					})
+				})
+			})
+		})
+		return a1320.result()
+	}(), func() Seq {
+		var a1327 sumAcc
+		anyNode(parent(n), func(n1328 *Node) bool {
+			return anyNode(parent(n1328), func(n1329 *Node) bool {
+				return anyNode(parent(n1329), func(n1330 *Node) bool {
+					return anyChild(n1330, enK16, func(n1331 *Node) bool {
+						return func(r1332 Seq) bool {
+							return anyChild(n1331, enK17, func(n1333 *Node) bool { return gcmp(nodeSeq(n1333), r1332, opEq) })
+						}(boolSeq(true)) && anyChild(n1331, enK22, func(n1334 *Node) bool { return (fnNormalizeSpace(childStr(n1334, enK1)) == "K") }) && a1327.add(castDecimal(child(n1331, enK20)))
+					})
+				})
+			})
+		})
+		return a1327.result()
+	}(), opAdd), func() Seq {
+		var a1335 sumAcc
+		anyNode(parent(n), func(n1336 *Node) bool {
+			return anyNode(parent(n1336), func(n1337 *Node) bool {
+				return anyNode(parent(n1337), func(n1338 *Node) bool {
+					return anyChild(n1338, enK16, func(n1339 *Node) bool {
+						return func(r1340 Seq) bool {
+							return anyChild(n1339, enK17, func(n1341 *Node) bool { return gcmp(nodeSeq(n1341), r1340, opEq) })
+						}(boolSeq(false)) && anyChild(n1339, enK22, func(n1342 *Node) bool { return (fnNormalizeSpace(childStr(n1342, enK1)) == "K") }) && a1335.add(castDecimal(child(n1339, enK20)))
+					})
+				})
+			})
+		})
+		return a1335.result()
 	}(), opSub), opEq)))
 }
 
 // BR-IC-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0166(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1325 *Node) Seq { return child(n1325, enK49) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1343 *Node) Seq { return child(n1343, enK48) })), enK62, opEq)
 }
 
 // BR-IC-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func enT0167(v []Seq, n *Node) bool {
-	return ((len(child(n, enK91)) > 0) || (len(child(n, enK92)) > 0))
+	return (hasChild(n, enK91) || hasChild(n, enK92))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM043(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1328 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1328, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1346 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1346, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1329 Seq) bool {
-			return anyNode(child(m, enK17), func(n1330 *Node) bool { return gcmp(nodeSeq(n1330), r1329, opEq) })
+		if !(func(r1347 Seq) bool {
+			return anyChild(m, enK17, func(n1348 *Node) bool { return gcmp(nodeSeq(n1348), r1347, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5890,21 +5939,21 @@ func enT0168(v []Seq, n *Node) bool {
 func enM044(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1331 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1331, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1349 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1349, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1332 Seq) bool {
-			return anyNode(child(m, enK17), func(n1333 *Node) bool { return gcmp(nodeSeq(n1333), r1332, opEq) })
+		if !(func(r1350 Seq) bool {
+			return anyChild(m, enK17, func(n1351 *Node) bool { return gcmp(nodeSeq(n1351), r1350, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5927,14 +5976,14 @@ func enM045(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1334 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1334, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1352 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1352, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -5950,14 +5999,14 @@ func enM045(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1335 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1335, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1353 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1353, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -5980,13 +6029,13 @@ func enT0170(v []Seq, n *Node) bool {
 func enM046(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1336 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1336, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1354 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1354, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5994,7 +6043,7 @@ func enM046(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK49) {
 			return false
 		}
 		m = m.Parent
@@ -6010,232 +6059,232 @@ func enM046(v []Seq, n *Node) bool {
 
 // BR-AF-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func enT0171(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK89)), func(q1337 Seq) bool {
-		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && (func(r1366 Seq) bool {
-			return anyNode(parent(n), func(n1367 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1367, enK88), enK53, opSub)), r1366, opLt)
+	return every(castDecimal(child(n, enK89)), func(q1355 Seq) bool {
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && (func(r1384 Seq) bool {
+			return anyNode(parent(n), func(n1385 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1385, enK88), enK53, opSub)), r1384, opLt)
 			})
 		}(arith(arith(func() Seq {
-			var a1339 sumAcc
-			anyNode(parent(n), func(n1340 *Node) bool {
-				return anyNode(parent(n1340), func(n1341 *Node) bool {
-					return anyNode(parent(n1341), func(n1342 *Node) bool {
-						return anyNode(child(n1342, enK32), func(n1343 *Node) bool {
-							return anyNode(child(n1343, enK66), func(n1344 *Node) bool {
-								return anyNode(child(n1344, enK51), func(n1345 *Node) bool { return (fnNormalizeSpace(str(child(n1345, enK1))) == "L") })
-							}) && anyNode(child(n1343, enK66), func(n1346 *Node) bool {
-								return anyNode(child(n1346, enK51), func(n1347 *Node) bool { return gcmp(castDecimal(child(n1347, enK89)), q1337, opEq) })
-							}) && a1339.add(castDecimal(child(n1343, enK28)))
-						})
-					})
-				})
-			})
-			return a1339.result()
-		}(), func() Seq {
-			var a1348 sumAcc
-			anyNode(parent(n), func(n1349 *Node) bool {
-				return anyNode(parent(n1349), func(n1350 *Node) bool {
-					return anyNode(parent(n1350), func(n1351 *Node) bool {
-						return anyNode(child(n1351, enK16), func(n1352 *Node) bool {
-							return func(r1353 Seq) bool {
-								return anyNode(child(n1352, enK17), func(n1354 *Node) bool { return gcmp(nodeSeq(n1354), r1353, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1352, enK21), func(n1355 *Node) bool { return (fnNormalizeSpace(str(child(n1355, enK1))) == "L") }) && anyNode(child(n1352, enK21), func(n1356 *Node) bool { return gcmp(castDecimal(child(n1356, enK89)), q1337, opEq) }) && a1348.add(castDecimal(child(n1352, enK20)))
-						})
-					})
-				})
-			})
-			return a1348.result()
-		}(), opAdd), func() Seq {
 			var a1357 sumAcc
 			anyNode(parent(n), func(n1358 *Node) bool {
 				return anyNode(parent(n1358), func(n1359 *Node) bool {
 					return anyNode(parent(n1359), func(n1360 *Node) bool {
-						return anyNode(child(n1360, enK16), func(n1361 *Node) bool {
-							return func(r1362 Seq) bool {
-								return anyNode(child(n1361, enK17), func(n1363 *Node) bool { return gcmp(nodeSeq(n1363), r1362, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1361, enK21), func(n1364 *Node) bool { return (fnNormalizeSpace(str(child(n1364, enK1))) == "L") }) && anyNode(child(n1361, enK21), func(n1365 *Node) bool { return gcmp(castDecimal(child(n1365, enK89)), q1337, opEq) }) && a1357.add(castDecimal(child(n1361, enK20)))
+						return anyChild(n1360, enK32, func(n1361 *Node) bool {
+							return anyChild(n1361, enK67, func(n1362 *Node) bool {
+								return anyChild(n1362, enK51, func(n1363 *Node) bool { return (fnNormalizeSpace(childStr(n1363, enK1)) == "L") })
+							}) && anyChild(n1361, enK67, func(n1364 *Node) bool {
+								return anyChild(n1364, enK51, func(n1365 *Node) bool { return gcmp(castDecimal(child(n1365, enK89)), q1355, opEq) })
+							}) && a1357.add(castDecimal(child(n1361, enK28)))
 						})
 					})
 				})
 			})
 			return a1357.result()
-		}(), opSub)) && func(r1395 Seq) bool {
-			return anyNode(parent(n), func(n1396 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1396, enK88), enK53, opAdd)), r1395, opGt)
+		}(), func() Seq {
+			var a1366 sumAcc
+			anyNode(parent(n), func(n1367 *Node) bool {
+				return anyNode(parent(n1367), func(n1368 *Node) bool {
+					return anyNode(parent(n1368), func(n1369 *Node) bool {
+						return anyChild(n1369, enK16, func(n1370 *Node) bool {
+							return func(r1371 Seq) bool {
+								return anyChild(n1370, enK17, func(n1372 *Node) bool { return gcmp(nodeSeq(n1372), r1371, opEq) })
+							}(boolSeq(true)) && anyChild(n1370, enK22, func(n1373 *Node) bool { return (fnNormalizeSpace(childStr(n1373, enK1)) == "L") }) && anyChild(n1370, enK22, func(n1374 *Node) bool { return gcmp(castDecimal(child(n1374, enK89)), q1355, opEq) }) && a1366.add(castDecimal(child(n1370, enK20)))
+						})
+					})
+				})
+			})
+			return a1366.result()
+		}(), opAdd), func() Seq {
+			var a1375 sumAcc
+			anyNode(parent(n), func(n1376 *Node) bool {
+				return anyNode(parent(n1376), func(n1377 *Node) bool {
+					return anyNode(parent(n1377), func(n1378 *Node) bool {
+						return anyChild(n1378, enK16, func(n1379 *Node) bool {
+							return func(r1380 Seq) bool {
+								return anyChild(n1379, enK17, func(n1381 *Node) bool { return gcmp(nodeSeq(n1381), r1380, opEq) })
+							}(boolSeq(false)) && anyChild(n1379, enK22, func(n1382 *Node) bool { return (fnNormalizeSpace(childStr(n1382, enK1)) == "L") }) && anyChild(n1379, enK22, func(n1383 *Node) bool { return gcmp(castDecimal(child(n1383, enK89)), q1355, opEq) }) && a1375.add(castDecimal(child(n1379, enK20)))
+						})
+					})
+				})
+			})
+			return a1375.result()
+		}(), opSub)) && func(r1413 Seq) bool {
+			return anyNode(parent(n), func(n1414 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1414, enK88), enK53, opAdd)), r1413, opGt)
 			})
 		}(arith(arith(func() Seq {
-			var a1368 sumAcc
-			anyNode(parent(n), func(n1369 *Node) bool {
-				return anyNode(parent(n1369), func(n1370 *Node) bool {
-					return anyNode(parent(n1370), func(n1371 *Node) bool {
-						return anyNode(child(n1371, enK32), func(n1372 *Node) bool {
-							return anyNode(child(n1372, enK66), func(n1373 *Node) bool {
-								return anyNode(child(n1373, enK51), func(n1374 *Node) bool { return (fnNormalizeSpace(str(child(n1374, enK1))) == "L") })
-							}) && anyNode(child(n1372, enK66), func(n1375 *Node) bool {
-								return anyNode(child(n1375, enK51), func(n1376 *Node) bool { return gcmp(castDecimal(child(n1376, enK89)), q1337, opEq) })
-							}) && a1368.add(castDecimal(child(n1372, enK28)))
-						})
-					})
-				})
-			})
-			return a1368.result()
-		}(), func() Seq {
-			var a1377 sumAcc
-			anyNode(parent(n), func(n1378 *Node) bool {
-				return anyNode(parent(n1378), func(n1379 *Node) bool {
-					return anyNode(parent(n1379), func(n1380 *Node) bool {
-						return anyNode(child(n1380, enK16), func(n1381 *Node) bool {
-							return func(r1382 Seq) bool {
-								return anyNode(child(n1381, enK17), func(n1383 *Node) bool { return gcmp(nodeSeq(n1383), r1382, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1381, enK21), func(n1384 *Node) bool { return (fnNormalizeSpace(str(child(n1384, enK1))) == "L") }) && anyNode(child(n1381, enK21), func(n1385 *Node) bool { return gcmp(castDecimal(child(n1385, enK89)), q1337, opEq) }) && a1377.add(castDecimal(child(n1381, enK20)))
-						})
-					})
-				})
-			})
-			return a1377.result()
-		}(), opAdd), func() Seq {
 			var a1386 sumAcc
 			anyNode(parent(n), func(n1387 *Node) bool {
 				return anyNode(parent(n1387), func(n1388 *Node) bool {
 					return anyNode(parent(n1388), func(n1389 *Node) bool {
-						return anyNode(child(n1389, enK16), func(n1390 *Node) bool {
-							return func(r1391 Seq) bool {
-								return anyNode(child(n1390, enK17), func(n1392 *Node) bool { return gcmp(nodeSeq(n1392), r1391, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1390, enK21), func(n1393 *Node) bool { return (fnNormalizeSpace(str(child(n1393, enK1))) == "L") }) && anyNode(child(n1390, enK21), func(n1394 *Node) bool { return gcmp(castDecimal(child(n1394, enK89)), q1337, opEq) }) && a1386.add(castDecimal(child(n1390, enK20)))
+						return anyChild(n1389, enK32, func(n1390 *Node) bool {
+							return anyChild(n1390, enK67, func(n1391 *Node) bool {
+								return anyChild(n1391, enK51, func(n1392 *Node) bool { return (fnNormalizeSpace(childStr(n1392, enK1)) == "L") })
+							}) && anyChild(n1390, enK67, func(n1393 *Node) bool {
+								return anyChild(n1393, enK51, func(n1394 *Node) bool { return gcmp(castDecimal(child(n1394, enK89)), q1355, opEq) })
+							}) && a1386.add(castDecimal(child(n1390, enK28)))
 						})
 					})
 				})
 			})
 			return a1386.result()
-		}(), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && (func(r1425 Seq) bool {
-			return anyNode(parent(n), func(n1426 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1426, enK88), enK53, opSub)), r1425, opLt)
+		}(), func() Seq {
+			var a1395 sumAcc
+			anyNode(parent(n), func(n1396 *Node) bool {
+				return anyNode(parent(n1396), func(n1397 *Node) bool {
+					return anyNode(parent(n1397), func(n1398 *Node) bool {
+						return anyChild(n1398, enK16, func(n1399 *Node) bool {
+							return func(r1400 Seq) bool {
+								return anyChild(n1399, enK17, func(n1401 *Node) bool { return gcmp(nodeSeq(n1401), r1400, opEq) })
+							}(boolSeq(true)) && anyChild(n1399, enK22, func(n1402 *Node) bool { return (fnNormalizeSpace(childStr(n1402, enK1)) == "L") }) && anyChild(n1399, enK22, func(n1403 *Node) bool { return gcmp(castDecimal(child(n1403, enK89)), q1355, opEq) }) && a1395.add(castDecimal(child(n1399, enK20)))
+						})
+					})
+				})
+			})
+			return a1395.result()
+		}(), opAdd), func() Seq {
+			var a1404 sumAcc
+			anyNode(parent(n), func(n1405 *Node) bool {
+				return anyNode(parent(n1405), func(n1406 *Node) bool {
+					return anyNode(parent(n1406), func(n1407 *Node) bool {
+						return anyChild(n1407, enK16, func(n1408 *Node) bool {
+							return func(r1409 Seq) bool {
+								return anyChild(n1408, enK17, func(n1410 *Node) bool { return gcmp(nodeSeq(n1410), r1409, opEq) })
+							}(boolSeq(false)) && anyChild(n1408, enK22, func(n1411 *Node) bool { return (fnNormalizeSpace(childStr(n1411, enK1)) == "L") }) && anyChild(n1408, enK22, func(n1412 *Node) bool { return gcmp(castDecimal(child(n1412, enK89)), q1355, opEq) }) && a1404.add(castDecimal(child(n1408, enK20)))
+						})
+					})
+				})
+			})
+			return a1404.result()
+		}(), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && (func(r1443 Seq) bool {
+			return anyNode(parent(n), func(n1444 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1444, enK88), enK53, opSub)), r1443, opLt)
 			})
 		}(arith(arith(func() Seq {
-			var a1398 sumAcc
-			anyNode(parent(n), func(n1399 *Node) bool {
-				return anyNode(parent(n1399), func(n1400 *Node) bool {
-					return anyNode(parent(n1400), func(n1401 *Node) bool {
-						return anyNode(child(n1401, enK33), func(n1402 *Node) bool {
-							return anyNode(child(n1402, enK66), func(n1403 *Node) bool {
-								return anyNode(child(n1403, enK51), func(n1404 *Node) bool { return (fnNormalizeSpace(str(child(n1404, enK1))) == "L") })
-							}) && anyNode(child(n1402, enK66), func(n1405 *Node) bool {
-								return anyNode(child(n1405, enK51), func(n1406 *Node) bool { return gcmp(castDecimal(child(n1406, enK89)), q1337, opEq) })
-							}) && a1398.add(castDecimal(child(n1402, enK28)))
-						})
-					})
-				})
-			})
-			return a1398.result()
-		}(), func() Seq {
-			var a1407 sumAcc
-			anyNode(parent(n), func(n1408 *Node) bool {
-				return anyNode(parent(n1408), func(n1409 *Node) bool {
-					return anyNode(parent(n1409), func(n1410 *Node) bool {
-						return anyNode(child(n1410, enK16), func(n1411 *Node) bool {
-							return func(r1412 Seq) bool {
-								return anyNode(child(n1411, enK17), func(n1413 *Node) bool { return gcmp(nodeSeq(n1413), r1412, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1411, enK21), func(n1414 *Node) bool { return (fnNormalizeSpace(str(child(n1414, enK1))) == "L") }) && anyNode(child(n1411, enK21), func(n1415 *Node) bool { return gcmp(castDecimal(child(n1415, enK89)), q1337, opEq) }) && a1407.add(castDecimal(child(n1411, enK20)))
-						})
-					})
-				})
-			})
-			return a1407.result()
-		}(), opAdd), func() Seq {
 			var a1416 sumAcc
 			anyNode(parent(n), func(n1417 *Node) bool {
 				return anyNode(parent(n1417), func(n1418 *Node) bool {
 					return anyNode(parent(n1418), func(n1419 *Node) bool {
-						return anyNode(child(n1419, enK16), func(n1420 *Node) bool {
-							return func(r1421 Seq) bool {
-								return anyNode(child(n1420, enK17), func(n1422 *Node) bool { return gcmp(nodeSeq(n1422), r1421, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1420, enK21), func(n1423 *Node) bool { return (fnNormalizeSpace(str(child(n1423, enK1))) == "L") }) && anyNode(child(n1420, enK21), func(n1424 *Node) bool { return gcmp(castDecimal(child(n1424, enK89)), q1337, opEq) }) && a1416.add(castDecimal(child(n1420, enK20)))
+						return anyChild(n1419, enK33, func(n1420 *Node) bool {
+							return anyChild(n1420, enK67, func(n1421 *Node) bool {
+								return anyChild(n1421, enK51, func(n1422 *Node) bool { return (fnNormalizeSpace(childStr(n1422, enK1)) == "L") })
+							}) && anyChild(n1420, enK67, func(n1423 *Node) bool {
+								return anyChild(n1423, enK51, func(n1424 *Node) bool { return gcmp(castDecimal(child(n1424, enK89)), q1355, opEq) })
+							}) && a1416.add(castDecimal(child(n1420, enK28)))
 						})
 					})
 				})
 			})
 			return a1416.result()
-		}(), opSub)) && func(r1454 Seq) bool {
-			return anyNode(parent(n), func(n1455 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1455, enK88), enK53, opAdd)), r1454, opGt)
+		}(), func() Seq {
+			var a1425 sumAcc
+			anyNode(parent(n), func(n1426 *Node) bool {
+				return anyNode(parent(n1426), func(n1427 *Node) bool {
+					return anyNode(parent(n1427), func(n1428 *Node) bool {
+						return anyChild(n1428, enK16, func(n1429 *Node) bool {
+							return func(r1430 Seq) bool {
+								return anyChild(n1429, enK17, func(n1431 *Node) bool { return gcmp(nodeSeq(n1431), r1430, opEq) })
+							}(boolSeq(true)) && anyChild(n1429, enK22, func(n1432 *Node) bool { return (fnNormalizeSpace(childStr(n1432, enK1)) == "L") }) && anyChild(n1429, enK22, func(n1433 *Node) bool { return gcmp(castDecimal(child(n1433, enK89)), q1355, opEq) }) && a1425.add(castDecimal(child(n1429, enK20)))
+						})
+					})
+				})
+			})
+			return a1425.result()
+		}(), opAdd), func() Seq {
+			var a1434 sumAcc
+			anyNode(parent(n), func(n1435 *Node) bool {
+				return anyNode(parent(n1435), func(n1436 *Node) bool {
+					return anyNode(parent(n1436), func(n1437 *Node) bool {
+						return anyChild(n1437, enK16, func(n1438 *Node) bool {
+							return func(r1439 Seq) bool {
+								return anyChild(n1438, enK17, func(n1440 *Node) bool { return gcmp(nodeSeq(n1440), r1439, opEq) })
+							}(boolSeq(false)) && anyChild(n1438, enK22, func(n1441 *Node) bool { return (fnNormalizeSpace(childStr(n1441, enK1)) == "L") }) && anyChild(n1438, enK22, func(n1442 *Node) bool { return gcmp(castDecimal(child(n1442, enK89)), q1355, opEq) }) && a1434.add(castDecimal(child(n1438, enK20)))
+						})
+					})
+				})
+			})
+			return a1434.result()
+		}(), opSub)) && func(r1472 Seq) bool {
+			return anyNode(parent(n), func(n1473 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1473, enK88), enK53, opAdd)), r1472, opGt)
 			})
 		}(arith(arith(func() Seq {
-			var a1427 sumAcc
-			anyNode(parent(n), func(n1428 *Node) bool {
-				return anyNode(parent(n1428), func(n1429 *Node) bool {
-					return anyNode(parent(n1429), func(n1430 *Node) bool {
-						return anyNode(child(n1430, enK33), func(n1431 *Node) bool {
-							return anyNode(child(n1431, enK66), func(n1432 *Node) bool {
-								return anyNode(child(n1432, enK51), func(n1433 *Node) bool { return (fnNormalizeSpace(str(child(n1433, enK1))) == "L") })
-							}) && anyNode(child(n1431, enK66), func(n1434 *Node) bool {
-								return anyNode(child(n1434, enK51), func(n1435 *Node) bool { return gcmp(castDecimal(child(n1435, enK89)), q1337, opEq) })
-							}) && a1427.add(castDecimal(child(n1431, enK28)))
-						})
-					})
-				})
-			})
-			return a1427.result()
-		}(), func() Seq {
-			var a1436 sumAcc
-			anyNode(parent(n), func(n1437 *Node) bool {
-				return anyNode(parent(n1437), func(n1438 *Node) bool {
-					return anyNode(parent(n1438), func(n1439 *Node) bool {
-						return anyNode(child(n1439, enK16), func(n1440 *Node) bool {
-							return func(r1441 Seq) bool {
-								return anyNode(child(n1440, enK17), func(n1442 *Node) bool { return gcmp(nodeSeq(n1442), r1441, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1440, enK21), func(n1443 *Node) bool { return (fnNormalizeSpace(str(child(n1443, enK1))) == "L") }) && anyNode(child(n1440, enK21), func(n1444 *Node) bool { return gcmp(castDecimal(child(n1444, enK89)), q1337, opEq) }) && a1436.add(castDecimal(child(n1440, enK20)))
-						})
-					})
-				})
-			})
-			return a1436.result()
-		}(), opAdd), func() Seq {
 			var a1445 sumAcc
 			anyNode(parent(n), func(n1446 *Node) bool {
 				return anyNode(parent(n1446), func(n1447 *Node) bool {
 					return anyNode(parent(n1447), func(n1448 *Node) bool {
-						return anyNode(child(n1448, enK16), func(n1449 *Node) bool {
-							return func(r1450 Seq) bool {
-								return anyNode(child(n1449, enK17), func(n1451 *Node) bool { return gcmp(nodeSeq(n1451), r1450, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1449, enK21), func(n1452 *Node) bool { return (fnNormalizeSpace(str(child(n1452, enK1))) == "L") }) && anyNode(child(n1449, enK21), func(n1453 *Node) bool { return gcmp(castDecimal(child(n1453, enK89)), q1337, opEq) }) && a1445.add(castDecimal(child(n1449, enK20)))
+						return anyChild(n1448, enK33, func(n1449 *Node) bool {
+							return anyChild(n1449, enK67, func(n1450 *Node) bool {
+								return anyChild(n1450, enK51, func(n1451 *Node) bool { return (fnNormalizeSpace(childStr(n1451, enK1)) == "L") })
+							}) && anyChild(n1449, enK67, func(n1452 *Node) bool {
+								return anyChild(n1452, enK51, func(n1453 *Node) bool { return gcmp(castDecimal(child(n1453, enK89)), q1355, opEq) })
+							}) && a1445.add(castDecimal(child(n1449, enK28)))
 						})
 					})
 				})
 			})
 			return a1445.result()
+		}(), func() Seq {
+			var a1454 sumAcc
+			anyNode(parent(n), func(n1455 *Node) bool {
+				return anyNode(parent(n1455), func(n1456 *Node) bool {
+					return anyNode(parent(n1456), func(n1457 *Node) bool {
+						return anyChild(n1457, enK16, func(n1458 *Node) bool {
+							return func(r1459 Seq) bool {
+								return anyChild(n1458, enK17, func(n1460 *Node) bool { return gcmp(nodeSeq(n1460), r1459, opEq) })
+							}(boolSeq(true)) && anyChild(n1458, enK22, func(n1461 *Node) bool { return (fnNormalizeSpace(childStr(n1461, enK1)) == "L") }) && anyChild(n1458, enK22, func(n1462 *Node) bool { return gcmp(castDecimal(child(n1462, enK89)), q1355, opEq) }) && a1454.add(castDecimal(child(n1458, enK20)))
+						})
+					})
+				})
+			})
+			return a1454.result()
+		}(), opAdd), func() Seq {
+			var a1463 sumAcc
+			anyNode(parent(n), func(n1464 *Node) bool {
+				return anyNode(parent(n1464), func(n1465 *Node) bool {
+					return anyNode(parent(n1465), func(n1466 *Node) bool {
+						return anyChild(n1466, enK16, func(n1467 *Node) bool {
+							return func(r1468 Seq) bool {
+								return anyChild(n1467, enK17, func(n1469 *Node) bool { return gcmp(nodeSeq(n1469), r1468, opEq) })
+							}(boolSeq(false)) && anyChild(n1467, enK22, func(n1470 *Node) bool { return (fnNormalizeSpace(childStr(n1470, enK1)) == "L") }) && anyChild(n1467, enK22, func(n1471 *Node) bool { return gcmp(castDecimal(child(n1471, enK89)), q1355, opEq) }) && a1463.add(castDecimal(child(n1467, enK20)))
+						})
+					})
+				})
+			})
+			return a1463.result()
 		}(), opSub)))))
 	})
 }
 
 // BR-AF-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0172(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1456 *Node) Seq { return child(n1456, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1457 *Node) Seq { return child(n1457, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1458 *Node) Seq { return child(n1458, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1459 *Node) Seq { return child(n1459, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1474 *Node) Seq { return child(n1474, enK48) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1475 *Node) Seq { return child(n1475, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1476 *Node) Seq { return child(n1476, enK48) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1477 *Node) Seq { return child(n1477, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
 }
 
 // BR-AF-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func enT0173(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK91)) > 0) && !(len(child(n, enK92)) > 0))
+	return (!hasChild(n, enK91) && !hasChild(n, enK92))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM047(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1462 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1462, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1480 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1480, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1463 Seq) bool {
-			return anyNode(child(m, enK17), func(n1464 *Node) bool { return gcmp(nodeSeq(n1464), r1463, opEq) })
+		if !(func(r1481 Seq) bool {
+			return anyChild(m, enK17, func(n1482 *Node) bool { return gcmp(nodeSeq(n1482), r1481, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6248,28 +6297,28 @@ func enM047(v []Seq, n *Node) bool {
 
 // BR-AF-06: (cbc:Percent) >= 0
 func enT0174(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK89), func(n1465 *Node) bool { return gcmp(nodeSeq(n1465), enK62, opGe) })
+	return anyChild(n, enK89, func(n1483 *Node) bool { return gcmp(nodeSeq(n1483), enK62, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM048(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1466 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1466, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1484 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1484, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1467 Seq) bool {
-			return anyNode(child(m, enK17), func(n1468 *Node) bool { return gcmp(nodeSeq(n1468), r1467, opEq) })
+		if !(func(r1485 Seq) bool {
+			return anyChild(m, enK17, func(n1486 *Node) bool { return gcmp(nodeSeq(n1486), r1485, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6282,7 +6331,7 @@ func enM048(v []Seq, n *Node) bool {
 
 // BR-AF-07: (cbc:Percent) >= 0
 func enT0175(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK89), func(n1469 *Node) bool { return gcmp(nodeSeq(n1469), enK62, opGe) })
+	return anyChild(n, enK89, func(n1487 *Node) bool { return gcmp(nodeSeq(n1487), enK62, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -6292,14 +6341,14 @@ func enM049(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1470 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1470, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1488 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1488, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -6315,14 +6364,14 @@ func enM049(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1471 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1471, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1489 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1489, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -6338,20 +6387,20 @@ func enM049(v []Seq, n *Node) bool {
 
 // BR-AF-05: (cbc:Percent) >= 0
 func enT0176(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK89), func(n1472 *Node) bool { return gcmp(nodeSeq(n1472), enK62, opGe) })
+	return anyChild(n, enK89, func(n1490 *Node) bool { return gcmp(nodeSeq(n1490), enK62, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM050(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1473 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1473, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1491 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1491, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6359,7 +6408,7 @@ func enM050(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK49) {
 			return false
 		}
 		m = m.Parent
@@ -6375,232 +6424,232 @@ func enM050(v []Seq, n *Node) bool {
 
 // BR-AG-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func enT0177(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK89)), func(q1474 Seq) bool {
-		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && (func(r1503 Seq) bool {
-			return anyNode(parent(n), func(n1504 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1504, enK88), enK53, opSub)), r1503, opLt)
+	return every(castDecimal(child(n, enK89)), func(q1492 Seq) bool {
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && (func(r1521 Seq) bool {
+			return anyNode(parent(n), func(n1522 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1522, enK88), enK53, opSub)), r1521, opLt)
 			})
 		}(arith(arith(func() Seq {
-			var a1476 sumAcc
-			anyNode(parent(n), func(n1477 *Node) bool {
-				return anyNode(parent(n1477), func(n1478 *Node) bool {
-					return anyNode(parent(n1478), func(n1479 *Node) bool {
-						return anyNode(child(n1479, enK32), func(n1480 *Node) bool {
-							return anyNode(child(n1480, enK66), func(n1481 *Node) bool {
-								return anyNode(child(n1481, enK51), func(n1482 *Node) bool { return (fnNormalizeSpace(str(child(n1482, enK1))) == "M") })
-							}) && anyNode(child(n1480, enK66), func(n1483 *Node) bool {
-								return anyNode(child(n1483, enK51), func(n1484 *Node) bool { return gcmp(castDecimal(child(n1484, enK89)), q1474, opEq) })
-							}) && a1476.add(castDecimal(child(n1480, enK28)))
-						})
-					})
-				})
-			})
-			return a1476.result()
-		}(), func() Seq {
-			var a1485 sumAcc
-			anyNode(parent(n), func(n1486 *Node) bool {
-				return anyNode(parent(n1486), func(n1487 *Node) bool {
-					return anyNode(parent(n1487), func(n1488 *Node) bool {
-						return anyNode(child(n1488, enK16), func(n1489 *Node) bool {
-							return func(r1490 Seq) bool {
-								return anyNode(child(n1489, enK17), func(n1491 *Node) bool { return gcmp(nodeSeq(n1491), r1490, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1489, enK21), func(n1492 *Node) bool { return (fnNormalizeSpace(str(child(n1492, enK1))) == "M") }) && anyNode(child(n1489, enK21), func(n1493 *Node) bool { return gcmp(castDecimal(child(n1493, enK89)), q1474, opEq) }) && a1485.add(castDecimal(child(n1489, enK20)))
-						})
-					})
-				})
-			})
-			return a1485.result()
-		}(), opAdd), func() Seq {
 			var a1494 sumAcc
 			anyNode(parent(n), func(n1495 *Node) bool {
 				return anyNode(parent(n1495), func(n1496 *Node) bool {
 					return anyNode(parent(n1496), func(n1497 *Node) bool {
-						return anyNode(child(n1497, enK16), func(n1498 *Node) bool {
-							return func(r1499 Seq) bool {
-								return anyNode(child(n1498, enK17), func(n1500 *Node) bool { return gcmp(nodeSeq(n1500), r1499, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1498, enK21), func(n1501 *Node) bool { return (fnNormalizeSpace(str(child(n1501, enK1))) == "M") }) && anyNode(child(n1498, enK21), func(n1502 *Node) bool { return gcmp(castDecimal(child(n1502, enK89)), q1474, opEq) }) && a1494.add(castDecimal(child(n1498, enK20)))
+						return anyChild(n1497, enK32, func(n1498 *Node) bool {
+							return anyChild(n1498, enK67, func(n1499 *Node) bool {
+								return anyChild(n1499, enK51, func(n1500 *Node) bool { return (fnNormalizeSpace(childStr(n1500, enK1)) == "M") })
+							}) && anyChild(n1498, enK67, func(n1501 *Node) bool {
+								return anyChild(n1501, enK51, func(n1502 *Node) bool { return gcmp(castDecimal(child(n1502, enK89)), q1492, opEq) })
+							}) && a1494.add(castDecimal(child(n1498, enK28)))
 						})
 					})
 				})
 			})
 			return a1494.result()
-		}(), opSub)) && func(r1532 Seq) bool {
-			return anyNode(parent(n), func(n1533 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1533, enK88), enK53, opAdd)), r1532, opGt)
+		}(), func() Seq {
+			var a1503 sumAcc
+			anyNode(parent(n), func(n1504 *Node) bool {
+				return anyNode(parent(n1504), func(n1505 *Node) bool {
+					return anyNode(parent(n1505), func(n1506 *Node) bool {
+						return anyChild(n1506, enK16, func(n1507 *Node) bool {
+							return func(r1508 Seq) bool {
+								return anyChild(n1507, enK17, func(n1509 *Node) bool { return gcmp(nodeSeq(n1509), r1508, opEq) })
+							}(boolSeq(true)) && anyChild(n1507, enK22, func(n1510 *Node) bool { return (fnNormalizeSpace(childStr(n1510, enK1)) == "M") }) && anyChild(n1507, enK22, func(n1511 *Node) bool { return gcmp(castDecimal(child(n1511, enK89)), q1492, opEq) }) && a1503.add(castDecimal(child(n1507, enK20)))
+						})
+					})
+				})
+			})
+			return a1503.result()
+		}(), opAdd), func() Seq {
+			var a1512 sumAcc
+			anyNode(parent(n), func(n1513 *Node) bool {
+				return anyNode(parent(n1513), func(n1514 *Node) bool {
+					return anyNode(parent(n1514), func(n1515 *Node) bool {
+						return anyChild(n1515, enK16, func(n1516 *Node) bool {
+							return func(r1517 Seq) bool {
+								return anyChild(n1516, enK17, func(n1518 *Node) bool { return gcmp(nodeSeq(n1518), r1517, opEq) })
+							}(boolSeq(false)) && anyChild(n1516, enK22, func(n1519 *Node) bool { return (fnNormalizeSpace(childStr(n1519, enK1)) == "M") }) && anyChild(n1516, enK22, func(n1520 *Node) bool { return gcmp(castDecimal(child(n1520, enK89)), q1492, opEq) }) && a1512.add(castDecimal(child(n1516, enK20)))
+						})
+					})
+				})
+			})
+			return a1512.result()
+		}(), opSub)) && func(r1550 Seq) bool {
+			return anyNode(parent(n), func(n1551 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1551, enK88), enK53, opAdd)), r1550, opGt)
 			})
 		}(arith(arith(func() Seq {
-			var a1505 sumAcc
-			anyNode(parent(n), func(n1506 *Node) bool {
-				return anyNode(parent(n1506), func(n1507 *Node) bool {
-					return anyNode(parent(n1507), func(n1508 *Node) bool {
-						return anyNode(child(n1508, enK32), func(n1509 *Node) bool {
-							return anyNode(child(n1509, enK66), func(n1510 *Node) bool {
-								return anyNode(child(n1510, enK51), func(n1511 *Node) bool { return (fnNormalizeSpace(str(child(n1511, enK1))) == "M") })
-							}) && anyNode(child(n1509, enK66), func(n1512 *Node) bool {
-								return anyNode(child(n1512, enK51), func(n1513 *Node) bool { return gcmp(castDecimal(child(n1513, enK89)), q1474, opEq) })
-							}) && a1505.add(castDecimal(child(n1509, enK28)))
-						})
-					})
-				})
-			})
-			return a1505.result()
-		}(), func() Seq {
-			var a1514 sumAcc
-			anyNode(parent(n), func(n1515 *Node) bool {
-				return anyNode(parent(n1515), func(n1516 *Node) bool {
-					return anyNode(parent(n1516), func(n1517 *Node) bool {
-						return anyNode(child(n1517, enK16), func(n1518 *Node) bool {
-							return func(r1519 Seq) bool {
-								return anyNode(child(n1518, enK17), func(n1520 *Node) bool { return gcmp(nodeSeq(n1520), r1519, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1518, enK21), func(n1521 *Node) bool { return (fnNormalizeSpace(str(child(n1521, enK1))) == "M") }) && anyNode(child(n1518, enK21), func(n1522 *Node) bool { return gcmp(castDecimal(child(n1522, enK89)), q1474, opEq) }) && a1514.add(castDecimal(child(n1518, enK20)))
-						})
-					})
-				})
-			})
-			return a1514.result()
-		}(), opAdd), func() Seq {
 			var a1523 sumAcc
 			anyNode(parent(n), func(n1524 *Node) bool {
 				return anyNode(parent(n1524), func(n1525 *Node) bool {
 					return anyNode(parent(n1525), func(n1526 *Node) bool {
-						return anyNode(child(n1526, enK16), func(n1527 *Node) bool {
-							return func(r1528 Seq) bool {
-								return anyNode(child(n1527, enK17), func(n1529 *Node) bool { return gcmp(nodeSeq(n1529), r1528, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1527, enK21), func(n1530 *Node) bool { return (fnNormalizeSpace(str(child(n1530, enK1))) == "M") }) && anyNode(child(n1527, enK21), func(n1531 *Node) bool { return gcmp(castDecimal(child(n1531, enK89)), q1474, opEq) }) && a1523.add(castDecimal(child(n1527, enK20)))
+						return anyChild(n1526, enK32, func(n1527 *Node) bool {
+							return anyChild(n1527, enK67, func(n1528 *Node) bool {
+								return anyChild(n1528, enK51, func(n1529 *Node) bool { return (fnNormalizeSpace(childStr(n1529, enK1)) == "M") })
+							}) && anyChild(n1527, enK67, func(n1530 *Node) bool {
+								return anyChild(n1530, enK51, func(n1531 *Node) bool { return gcmp(castDecimal(child(n1531, enK89)), q1492, opEq) })
+							}) && a1523.add(castDecimal(child(n1527, enK28)))
 						})
 					})
 				})
 			})
 			return a1523.result()
-		}(), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && (func(r1562 Seq) bool {
-			return anyNode(parent(n), func(n1563 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1563, enK88), enK53, opSub)), r1562, opLt)
+		}(), func() Seq {
+			var a1532 sumAcc
+			anyNode(parent(n), func(n1533 *Node) bool {
+				return anyNode(parent(n1533), func(n1534 *Node) bool {
+					return anyNode(parent(n1534), func(n1535 *Node) bool {
+						return anyChild(n1535, enK16, func(n1536 *Node) bool {
+							return func(r1537 Seq) bool {
+								return anyChild(n1536, enK17, func(n1538 *Node) bool { return gcmp(nodeSeq(n1538), r1537, opEq) })
+							}(boolSeq(true)) && anyChild(n1536, enK22, func(n1539 *Node) bool { return (fnNormalizeSpace(childStr(n1539, enK1)) == "M") }) && anyChild(n1536, enK22, func(n1540 *Node) bool { return gcmp(castDecimal(child(n1540, enK89)), q1492, opEq) }) && a1532.add(castDecimal(child(n1536, enK20)))
+						})
+					})
+				})
+			})
+			return a1532.result()
+		}(), opAdd), func() Seq {
+			var a1541 sumAcc
+			anyNode(parent(n), func(n1542 *Node) bool {
+				return anyNode(parent(n1542), func(n1543 *Node) bool {
+					return anyNode(parent(n1543), func(n1544 *Node) bool {
+						return anyChild(n1544, enK16, func(n1545 *Node) bool {
+							return func(r1546 Seq) bool {
+								return anyChild(n1545, enK17, func(n1547 *Node) bool { return gcmp(nodeSeq(n1547), r1546, opEq) })
+							}(boolSeq(false)) && anyChild(n1545, enK22, func(n1548 *Node) bool { return (fnNormalizeSpace(childStr(n1548, enK1)) == "M") }) && anyChild(n1545, enK22, func(n1549 *Node) bool { return gcmp(castDecimal(child(n1549, enK89)), q1492, opEq) }) && a1541.add(castDecimal(child(n1545, enK20)))
+						})
+					})
+				})
+			})
+			return a1541.result()
+		}(), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && (func(r1580 Seq) bool {
+			return anyNode(parent(n), func(n1581 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1581, enK88), enK53, opSub)), r1580, opLt)
 			})
 		}(arith(arith(func() Seq {
-			var a1535 sumAcc
-			anyNode(parent(n), func(n1536 *Node) bool {
-				return anyNode(parent(n1536), func(n1537 *Node) bool {
-					return anyNode(parent(n1537), func(n1538 *Node) bool {
-						return anyNode(child(n1538, enK33), func(n1539 *Node) bool {
-							return anyNode(child(n1539, enK66), func(n1540 *Node) bool {
-								return anyNode(child(n1540, enK51), func(n1541 *Node) bool { return (fnNormalizeSpace(str(child(n1541, enK1))) == "M") })
-							}) && anyNode(child(n1539, enK66), func(n1542 *Node) bool {
-								return anyNode(child(n1542, enK51), func(n1543 *Node) bool { return gcmp(castDecimal(child(n1543, enK89)), q1474, opEq) })
-							}) && a1535.add(castDecimal(child(n1539, enK28)))
-						})
-					})
-				})
-			})
-			return a1535.result()
-		}(), func() Seq {
-			var a1544 sumAcc
-			anyNode(parent(n), func(n1545 *Node) bool {
-				return anyNode(parent(n1545), func(n1546 *Node) bool {
-					return anyNode(parent(n1546), func(n1547 *Node) bool {
-						return anyNode(child(n1547, enK16), func(n1548 *Node) bool {
-							return func(r1549 Seq) bool {
-								return anyNode(child(n1548, enK17), func(n1550 *Node) bool { return gcmp(nodeSeq(n1550), r1549, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1548, enK21), func(n1551 *Node) bool { return (fnNormalizeSpace(str(child(n1551, enK1))) == "M") }) && anyNode(child(n1548, enK21), func(n1552 *Node) bool { return gcmp(castDecimal(child(n1552, enK89)), q1474, opEq) }) && a1544.add(castDecimal(child(n1548, enK20)))
-						})
-					})
-				})
-			})
-			return a1544.result()
-		}(), opAdd), func() Seq {
 			var a1553 sumAcc
 			anyNode(parent(n), func(n1554 *Node) bool {
 				return anyNode(parent(n1554), func(n1555 *Node) bool {
 					return anyNode(parent(n1555), func(n1556 *Node) bool {
-						return anyNode(child(n1556, enK16), func(n1557 *Node) bool {
-							return func(r1558 Seq) bool {
-								return anyNode(child(n1557, enK17), func(n1559 *Node) bool { return gcmp(nodeSeq(n1559), r1558, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1557, enK21), func(n1560 *Node) bool { return (fnNormalizeSpace(str(child(n1560, enK1))) == "M") }) && anyNode(child(n1557, enK21), func(n1561 *Node) bool { return gcmp(castDecimal(child(n1561, enK89)), q1474, opEq) }) && a1553.add(castDecimal(child(n1557, enK20)))
+						return anyChild(n1556, enK33, func(n1557 *Node) bool {
+							return anyChild(n1557, enK67, func(n1558 *Node) bool {
+								return anyChild(n1558, enK51, func(n1559 *Node) bool { return (fnNormalizeSpace(childStr(n1559, enK1)) == "M") })
+							}) && anyChild(n1557, enK67, func(n1560 *Node) bool {
+								return anyChild(n1560, enK51, func(n1561 *Node) bool { return gcmp(castDecimal(child(n1561, enK89)), q1492, opEq) })
+							}) && a1553.add(castDecimal(child(n1557, enK28)))
 						})
 					})
 				})
 			})
 			return a1553.result()
-		}(), opSub)) && func(r1591 Seq) bool {
-			return anyNode(parent(n), func(n1592 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1592, enK88), enK53, opAdd)), r1591, opGt)
+		}(), func() Seq {
+			var a1562 sumAcc
+			anyNode(parent(n), func(n1563 *Node) bool {
+				return anyNode(parent(n1563), func(n1564 *Node) bool {
+					return anyNode(parent(n1564), func(n1565 *Node) bool {
+						return anyChild(n1565, enK16, func(n1566 *Node) bool {
+							return func(r1567 Seq) bool {
+								return anyChild(n1566, enK17, func(n1568 *Node) bool { return gcmp(nodeSeq(n1568), r1567, opEq) })
+							}(boolSeq(true)) && anyChild(n1566, enK22, func(n1569 *Node) bool { return (fnNormalizeSpace(childStr(n1569, enK1)) == "M") }) && anyChild(n1566, enK22, func(n1570 *Node) bool { return gcmp(castDecimal(child(n1570, enK89)), q1492, opEq) }) && a1562.add(castDecimal(child(n1566, enK20)))
+						})
+					})
+				})
+			})
+			return a1562.result()
+		}(), opAdd), func() Seq {
+			var a1571 sumAcc
+			anyNode(parent(n), func(n1572 *Node) bool {
+				return anyNode(parent(n1572), func(n1573 *Node) bool {
+					return anyNode(parent(n1573), func(n1574 *Node) bool {
+						return anyChild(n1574, enK16, func(n1575 *Node) bool {
+							return func(r1576 Seq) bool {
+								return anyChild(n1575, enK17, func(n1577 *Node) bool { return gcmp(nodeSeq(n1577), r1576, opEq) })
+							}(boolSeq(false)) && anyChild(n1575, enK22, func(n1578 *Node) bool { return (fnNormalizeSpace(childStr(n1578, enK1)) == "M") }) && anyChild(n1575, enK22, func(n1579 *Node) bool { return gcmp(castDecimal(child(n1579, enK89)), q1492, opEq) }) && a1571.add(castDecimal(child(n1575, enK20)))
+						})
+					})
+				})
+			})
+			return a1571.result()
+		}(), opSub)) && func(r1609 Seq) bool {
+			return anyNode(parent(n), func(n1610 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1610, enK88), enK53, opAdd)), r1609, opGt)
 			})
 		}(arith(arith(func() Seq {
-			var a1564 sumAcc
-			anyNode(parent(n), func(n1565 *Node) bool {
-				return anyNode(parent(n1565), func(n1566 *Node) bool {
-					return anyNode(parent(n1566), func(n1567 *Node) bool {
-						return anyNode(child(n1567, enK33), func(n1568 *Node) bool {
-							return anyNode(child(n1568, enK66), func(n1569 *Node) bool {
-								return anyNode(child(n1569, enK51), func(n1570 *Node) bool { return (fnNormalizeSpace(str(child(n1570, enK1))) == "M") })
-							}) && anyNode(child(n1568, enK66), func(n1571 *Node) bool {
-								return anyNode(child(n1571, enK51), func(n1572 *Node) bool { return gcmp(castDecimal(child(n1572, enK89)), q1474, opEq) })
-							}) && a1564.add(castDecimal(child(n1568, enK28)))
-						})
-					})
-				})
-			})
-			return a1564.result()
-		}(), func() Seq {
-			var a1573 sumAcc
-			anyNode(parent(n), func(n1574 *Node) bool {
-				return anyNode(parent(n1574), func(n1575 *Node) bool {
-					return anyNode(parent(n1575), func(n1576 *Node) bool {
-						return anyNode(child(n1576, enK16), func(n1577 *Node) bool {
-							return func(r1578 Seq) bool {
-								return anyNode(child(n1577, enK17), func(n1579 *Node) bool { return gcmp(nodeSeq(n1579), r1578, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1577, enK21), func(n1580 *Node) bool { return (fnNormalizeSpace(str(child(n1580, enK1))) == "M") }) && anyNode(child(n1577, enK21), func(n1581 *Node) bool { return gcmp(castDecimal(child(n1581, enK89)), q1474, opEq) }) && a1573.add(castDecimal(child(n1577, enK20)))
-						})
-					})
-				})
-			})
-			return a1573.result()
-		}(), opAdd), func() Seq {
 			var a1582 sumAcc
 			anyNode(parent(n), func(n1583 *Node) bool {
 				return anyNode(parent(n1583), func(n1584 *Node) bool {
 					return anyNode(parent(n1584), func(n1585 *Node) bool {
-						return anyNode(child(n1585, enK16), func(n1586 *Node) bool {
-							return func(r1587 Seq) bool {
-								return anyNode(child(n1586, enK17), func(n1588 *Node) bool { return gcmp(nodeSeq(n1588), r1587, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1586, enK21), func(n1589 *Node) bool { return (fnNormalizeSpace(str(child(n1589, enK1))) == "M") }) && anyNode(child(n1586, enK21), func(n1590 *Node) bool { return gcmp(castDecimal(child(n1590, enK89)), q1474, opEq) }) && a1582.add(castDecimal(child(n1586, enK20)))
+						return anyChild(n1585, enK33, func(n1586 *Node) bool {
+							return anyChild(n1586, enK67, func(n1587 *Node) bool {
+								return anyChild(n1587, enK51, func(n1588 *Node) bool { return (fnNormalizeSpace(childStr(n1588, enK1)) == "M") })
+							}) && anyChild(n1586, enK67, func(n1589 *Node) bool {
+								return anyChild(n1589, enK51, func(n1590 *Node) bool { return gcmp(castDecimal(child(n1590, enK89)), q1492, opEq) })
+							}) && a1582.add(castDecimal(child(n1586, enK28)))
 						})
 					})
 				})
 			})
 			return a1582.result()
+		}(), func() Seq {
+			var a1591 sumAcc
+			anyNode(parent(n), func(n1592 *Node) bool {
+				return anyNode(parent(n1592), func(n1593 *Node) bool {
+					return anyNode(parent(n1593), func(n1594 *Node) bool {
+						return anyChild(n1594, enK16, func(n1595 *Node) bool {
+							return func(r1596 Seq) bool {
+								return anyChild(n1595, enK17, func(n1597 *Node) bool { return gcmp(nodeSeq(n1597), r1596, opEq) })
+							}(boolSeq(true)) && anyChild(n1595, enK22, func(n1598 *Node) bool { return (fnNormalizeSpace(childStr(n1598, enK1)) == "M") }) && anyChild(n1595, enK22, func(n1599 *Node) bool { return gcmp(castDecimal(child(n1599, enK89)), q1492, opEq) }) && a1591.add(castDecimal(child(n1595, enK20)))
+						})
+					})
+				})
+			})
+			return a1591.result()
+		}(), opAdd), func() Seq {
+			var a1600 sumAcc
+			anyNode(parent(n), func(n1601 *Node) bool {
+				return anyNode(parent(n1601), func(n1602 *Node) bool {
+					return anyNode(parent(n1602), func(n1603 *Node) bool {
+						return anyChild(n1603, enK16, func(n1604 *Node) bool {
+							return func(r1605 Seq) bool {
+								return anyChild(n1604, enK17, func(n1606 *Node) bool { return gcmp(nodeSeq(n1606), r1605, opEq) })
+							}(boolSeq(false)) && anyChild(n1604, enK22, func(n1607 *Node) bool { return (fnNormalizeSpace(childStr(n1607, enK1)) == "M") }) && anyChild(n1604, enK22, func(n1608 *Node) bool { return gcmp(castDecimal(child(n1608, enK89)), q1492, opEq) }) && a1600.add(castDecimal(child(n1604, enK20)))
+						})
+					})
+				})
+			})
+			return a1600.result()
 		}(), opSub)))))
 	})
 }
 
 // BR-AG-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0178(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1593 *Node) Seq { return child(n1593, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1594 *Node) Seq { return child(n1594, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1595 *Node) Seq { return child(n1595, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1596 *Node) Seq { return child(n1596, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1611 *Node) Seq { return child(n1611, enK48) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1612 *Node) Seq { return child(n1612, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1613 *Node) Seq { return child(n1613, enK48) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1614 *Node) Seq { return child(n1614, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
 }
 
 // BR-AG-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func enT0179(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK91)) > 0) && !(len(child(n, enK92)) > 0))
+	return (!hasChild(n, enK91) && !hasChild(n, enK92))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM051(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1599 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1599, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1617 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1617, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1600 Seq) bool {
-			return anyNode(child(m, enK17), func(n1601 *Node) bool { return gcmp(nodeSeq(n1601), r1600, opEq) })
+		if !(func(r1618 Seq) bool {
+			return anyChild(m, enK17, func(n1619 *Node) bool { return gcmp(nodeSeq(n1619), r1618, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6613,28 +6662,28 @@ func enM051(v []Seq, n *Node) bool {
 
 // BR-AG-06: (cbc:Percent) >= 0
 func enT0180(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK89), func(n1602 *Node) bool { return gcmp(nodeSeq(n1602), enK62, opGe) })
+	return anyChild(n, enK89, func(n1620 *Node) bool { return gcmp(nodeSeq(n1620), enK62, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM052(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1603 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1603, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1621 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1621, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1604 Seq) bool {
-			return anyNode(child(m, enK17), func(n1605 *Node) bool { return gcmp(nodeSeq(n1605), r1604, opEq) })
+		if !(func(r1622 Seq) bool {
+			return anyChild(m, enK17, func(n1623 *Node) bool { return gcmp(nodeSeq(n1623), r1622, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6647,7 +6696,7 @@ func enM052(v []Seq, n *Node) bool {
 
 // BR-AG-07: (cbc:Percent) >= 0
 func enT0181(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK89), func(n1606 *Node) bool { return gcmp(nodeSeq(n1606), enK62, opGe) })
+	return anyChild(n, enK89, func(n1624 *Node) bool { return gcmp(nodeSeq(n1624), enK62, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -6657,14 +6706,14 @@ func enM053(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1607 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1607, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1625 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1625, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -6680,14 +6729,14 @@ func enM053(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1608 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1608, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1626 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1626, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -6703,20 +6752,20 @@ func enM053(v []Seq, n *Node) bool {
 
 // BR-AG-05: (cbc:Percent) >= 0
 func enT0182(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK89), func(n1609 *Node) bool { return gcmp(nodeSeq(n1609), enK62, opGe) })
+	return anyChild(n, enK89, func(n1627 *Node) bool { return gcmp(nodeSeq(n1627), enK62, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM054(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1610 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1610, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1628 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1628, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6724,7 +6773,7 @@ func enM054(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK49) {
 			return false
 		}
 		m = m.Parent
@@ -6740,122 +6789,122 @@ func enM054(v []Seq, n *Node) bool {
 
 // BR-O-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='O']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0183(v []Seq, n *Node) bool {
-	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1612 *Node) Seq { return child(n1612, enK88) })), arith(arith(func() Seq {
-		var a1613 sumAcc
-		anyNode(parent(n), func(n1614 *Node) bool {
-			return anyNode(parent(n1614), func(n1615 *Node) bool {
-				return anyNode(parent(n1615), func(n1616 *Node) bool {
-					return anyNode(child(n1616, enK32), func(n1617 *Node) bool {
-						return anyNode(child(n1617, enK66), func(n1618 *Node) bool {
-							return anyNode(child(n1618, enK51), func(n1619 *Node) bool { return (fnNormalizeSpace(str(child(n1619, enK1))) == "O") })
-						}) && a1613.add(castDecimal(child(n1617, enK28)))
+	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1630 *Node) Seq { return child(n1630, enK88) })), arith(arith(func() Seq {
+		var a1631 sumAcc
+		anyNode(parent(n), func(n1632 *Node) bool {
+			return anyNode(parent(n1632), func(n1633 *Node) bool {
+				return anyNode(parent(n1633), func(n1634 *Node) bool {
+					return anyChild(n1634, enK32, func(n1635 *Node) bool {
+						return anyChild(n1635, enK67, func(n1636 *Node) bool {
+							return anyChild(n1636, enK51, func(n1637 *Node) bool { return (fnNormalizeSpace(childStr(n1637, enK1)) == "O") })
+						}) && a1631.add(castDecimal(child(n1635, enK28)))
 					})
 				})
 			})
 		})
-		return a1613.result()
+		return a1631.result()
 	}(), func() Seq {
-		var a1620 sumAcc
-		anyNode(parent(n), func(n1621 *Node) bool {
-			return anyNode(parent(n1621), func(n1622 *Node) bool {
-				return anyNode(parent(n1622), func(n1623 *Node) bool {
-					return anyNode(child(n1623, enK16), func(n1624 *Node) bool {
-						return func(r1625 Seq) bool {
-							return anyNode(child(n1624, enK17), func(n1626 *Node) bool { return gcmp(nodeSeq(n1626), r1625, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1624, enK21), func(n1627 *Node) bool { return (fnNormalizeSpace(str(child(n1627, enK1))) == "O") }) && a1620.add(castDecimal(child(n1624, enK20)))
-					})
-				})
-			})
-		})
-		return a1620.result()
-	}(), opAdd), func() Seq {
-		var a1628 sumAcc
-		anyNode(parent(n), func(n1629 *Node) bool {
-			return anyNode(parent(n1629), func(n1630 *Node) bool {
-				return anyNode(parent(n1630), func(n1631 *Node) bool {
-					return anyNode(child(n1631, enK16), func(n1632 *Node) bool {
-						return func(r1633 Seq) bool {
-							return anyNode(child(n1632, enK17), func(n1634 *Node) bool { return gcmp(nodeSeq(n1634), r1633, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1632, enK21), func(n1635 *Node) bool { return (fnNormalizeSpace(str(child(n1635, enK1))) == "O") }) && a1628.add(castDecimal(child(n1632, enK20)))
-					})
-				})
-			})
-		})
-		return a1628.result()
-	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1637 *Node) Seq { return child(n1637, enK88) })), arith(arith(func() Seq {
 		var a1638 sumAcc
 		anyNode(parent(n), func(n1639 *Node) bool {
 			return anyNode(parent(n1639), func(n1640 *Node) bool {
 				return anyNode(parent(n1640), func(n1641 *Node) bool {
-					return anyNode(child(n1641, enK33), func(n1642 *Node) bool {
-						return anyNode(child(n1642, enK66), func(n1643 *Node) bool {
-							return anyNode(child(n1643, enK51), func(n1644 *Node) bool { return (fnNormalizeSpace(str(child(n1644, enK1))) == "O") })
-						}) && a1638.add(castDecimal(child(n1642, enK28)))
+					return anyChild(n1641, enK16, func(n1642 *Node) bool {
+						return func(r1643 Seq) bool {
+							return anyChild(n1642, enK17, func(n1644 *Node) bool { return gcmp(nodeSeq(n1644), r1643, opEq) })
+						}(boolSeq(true)) && anyChild(n1642, enK22, func(n1645 *Node) bool { return (fnNormalizeSpace(childStr(n1645, enK1)) == "O") }) && a1638.add(castDecimal(child(n1642, enK20)))
 					})
 				})
 			})
 		})
 		return a1638.result()
-	}(), func() Seq {
-		var a1645 sumAcc
-		anyNode(parent(n), func(n1646 *Node) bool {
-			return anyNode(parent(n1646), func(n1647 *Node) bool {
-				return anyNode(parent(n1647), func(n1648 *Node) bool {
-					return anyNode(child(n1648, enK16), func(n1649 *Node) bool {
-						return func(r1650 Seq) bool {
-							return anyNode(child(n1649, enK17), func(n1651 *Node) bool { return gcmp(nodeSeq(n1651), r1650, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1649, enK21), func(n1652 *Node) bool { return (fnNormalizeSpace(str(child(n1652, enK1))) == "O") }) && a1645.add(castDecimal(child(n1649, enK20)))
-					})
-				})
-			})
-		})
-		return a1645.result()
 	}(), opAdd), func() Seq {
-		var a1653 sumAcc
-		anyNode(parent(n), func(n1654 *Node) bool {
-			return anyNode(parent(n1654), func(n1655 *Node) bool {
-				return anyNode(parent(n1655), func(n1656 *Node) bool {
-					return anyNode(child(n1656, enK16), func(n1657 *Node) bool {
-						return func(r1658 Seq) bool {
-							return anyNode(child(n1657, enK17), func(n1659 *Node) bool { return gcmp(nodeSeq(n1659), r1658, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1657, enK21), func(n1660 *Node) bool { return (fnNormalizeSpace(str(child(n1660, enK1))) == "O") }) && a1653.add(castDecimal(child(n1657, enK20)))
+		var a1646 sumAcc
+		anyNode(parent(n), func(n1647 *Node) bool {
+			return anyNode(parent(n1647), func(n1648 *Node) bool {
+				return anyNode(parent(n1648), func(n1649 *Node) bool {
+					return anyChild(n1649, enK16, func(n1650 *Node) bool {
+						return func(r1651 Seq) bool {
+							return anyChild(n1650, enK17, func(n1652 *Node) bool { return gcmp(nodeSeq(n1652), r1651, opEq) })
+						}(boolSeq(false)) && anyChild(n1650, enK22, func(n1653 *Node) bool { return (fnNormalizeSpace(childStr(n1653, enK1)) == "O") }) && a1646.add(castDecimal(child(n1650, enK20)))
 					})
 				})
 			})
 		})
-		return a1653.result()
+		return a1646.result()
+	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1655 *Node) Seq { return child(n1655, enK88) })), arith(arith(func() Seq {
+		var a1656 sumAcc
+		anyNode(parent(n), func(n1657 *Node) bool {
+			return anyNode(parent(n1657), func(n1658 *Node) bool {
+				return anyNode(parent(n1658), func(n1659 *Node) bool {
+					return anyChild(n1659, enK33, func(n1660 *Node) bool {
+						return anyChild(n1660, enK67, func(n1661 *Node) bool {
+							return anyChild(n1661, enK51, func(n1662 *Node) bool { return (fnNormalizeSpace(childStr(n1662, enK1)) == "O") })
+						}) && a1656.add(castDecimal(child(n1660, enK28)))
+					})
+				})
+			})
+		})
+		return a1656.result()
+	}(), func() Seq {
+		var a1663 sumAcc
+		anyNode(parent(n), func(n1664 *Node) bool {
+			return anyNode(parent(n1664), func(n1665 *Node) bool {
+				return anyNode(parent(n1665), func(n1666 *Node) bool {
+					return anyChild(n1666, enK16, func(n1667 *Node) bool {
+						return func(r1668 Seq) bool {
+							return anyChild(n1667, enK17, func(n1669 *Node) bool { return gcmp(nodeSeq(n1669), r1668, opEq) })
+						}(boolSeq(true)) && anyChild(n1667, enK22, func(n1670 *Node) bool { return (fnNormalizeSpace(childStr(n1670, enK1)) == "O") }) && a1663.add(castDecimal(child(n1667, enK20)))
+					})
+				})
+			})
+		})
+		return a1663.result()
+	}(), opAdd), func() Seq {
+		var a1671 sumAcc
+		anyNode(parent(n), func(n1672 *Node) bool {
+			return anyNode(parent(n1672), func(n1673 *Node) bool {
+				return anyNode(parent(n1673), func(n1674 *Node) bool {
+					return anyChild(n1674, enK16, func(n1675 *Node) bool {
+						return func(r1676 Seq) bool {
+							return anyChild(n1675, enK17, func(n1677 *Node) bool { return gcmp(nodeSeq(n1677), r1676, opEq) })
+						}(boolSeq(false)) && anyChild(n1675, enK22, func(n1678 *Node) bool { return (fnNormalizeSpace(childStr(n1678, enK1)) == "O") }) && a1671.add(castDecimal(child(n1675, enK20)))
+					})
+				})
+			})
+		})
+		return a1671.result()
 	}(), opSub), opEq)))
 }
 
 // BR-O-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0184(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1661 *Node) Seq { return child(n1661, enK49) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1679 *Node) Seq { return child(n1679, enK48) })), enK62, opEq)
 }
 
 // BR-O-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func enT0185(v []Seq, n *Node) bool {
-	return ((len(child(n, enK91)) > 0) || (len(child(n, enK92)) > 0))
+	return (hasChild(n, enK91) || hasChild(n, enK92))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM055(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1664 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1664, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1682 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1682, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1665 Seq) bool {
-			return anyNode(child(m, enK17), func(n1666 *Node) bool { return gcmp(nodeSeq(n1666), r1665, opEq) })
+		if !(func(r1683 Seq) bool {
+			return anyChild(m, enK17, func(n1684 *Node) bool { return gcmp(nodeSeq(n1684), r1683, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6868,28 +6917,28 @@ func enM055(v []Seq, n *Node) bool {
 
 // BR-O-06: not(cbc:Percent)
 func enT0186(v []Seq, n *Node) bool {
-	return !(len(child(n, enK89)) > 0)
+	return !hasChild(n, enK89)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM056(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1668 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1668, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1686 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1686, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1669 Seq) bool {
-			return anyNode(child(m, enK17), func(n1670 *Node) bool { return gcmp(nodeSeq(n1670), r1669, opEq) })
+		if !(func(r1687 Seq) bool {
+			return anyChild(m, enK17, func(n1688 *Node) bool { return gcmp(nodeSeq(n1688), r1687, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6902,7 +6951,7 @@ func enM056(v []Seq, n *Node) bool {
 
 // BR-O-07: not(cbc:Percent)
 func enT0187(v []Seq, n *Node) bool {
-	return !(len(child(n, enK89)) > 0)
+	return !hasChild(n, enK89)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -6912,14 +6961,14 @@ func enM057(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1672 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1672, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1690 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1690, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -6935,14 +6984,14 @@ func enM057(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1673 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1673, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1691 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1691, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -6958,20 +7007,20 @@ func enM057(v []Seq, n *Node) bool {
 
 // BR-O-05: not(cbc:Percent)
 func enT0188(v []Seq, n *Node) bool {
-	return !(len(child(n, enK89)) > 0)
+	return !hasChild(n, enK89)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM058(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1675 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1675, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1693 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1693, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6979,7 +7028,7 @@ func enM058(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK49) {
 			return false
 		}
 		m = m.Parent
@@ -6995,248 +7044,248 @@ func enM058(v []Seq, n *Node) bool {
 
 // BR-S-08: every $rate in xs:decimal(cbc:Percent) satisfies (((exists(//cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = 'S'][cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent…
 func enT0189(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK89)), func(q1676 Seq) bool {
-		return (((anyNode(desc(root(n), enK32), func(n1677 *Node) bool {
-			return anyNode(child(n1677, enK66), func(n1678 *Node) bool {
-				return anyNode(child(n1678, enK51), func(n1679 *Node) bool { return (fnNormalizeSpace(str(child(n1679, enK1))) == "S") })
-			}) && anyNode(child(n1677, enK66), func(n1680 *Node) bool {
-				return anyNode(child(n1680, enK51), func(n1681 *Node) bool { return gcmp(castDecimal(child(n1681, enK89)), q1676, opEq) })
+	return every(castDecimal(child(n, enK89)), func(q1694 Seq) bool {
+		return (((anyNode(desc(root(n), enK32), func(n1695 *Node) bool {
+			return anyChild(n1695, enK67, func(n1696 *Node) bool {
+				return anyChild(n1696, enK51, func(n1697 *Node) bool { return (fnNormalizeSpace(childStr(n1697, enK1)) == "S") })
+			}) && anyChild(n1695, enK67, func(n1698 *Node) bool {
+				return anyChild(n1698, enK51, func(n1699 *Node) bool { return gcmp(castDecimal(child(n1699, enK89)), q1694, opEq) })
 			})
-		}) || anyNode(desc(root(n), enK16), func(n1682 *Node) bool {
-			return anyNode(child(n1682, enK21), func(n1683 *Node) bool { return (fnNormalizeSpace(str(child(n1683, enK1))) == "S") }) && anyNode(child(n1682, enK21), func(n1684 *Node) bool { return gcmp(castDecimal(child(n1684, enK89)), q1676, opEq) })
-		})) && (func(r1712 Seq) bool {
-			return anyNode(parent(n), func(n1713 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1713, enK88), enK53, opSub)), r1712, opLt)
+		}) || anyNode(desc(root(n), enK16), func(n1700 *Node) bool {
+			return anyChild(n1700, enK22, func(n1701 *Node) bool { return (fnNormalizeSpace(childStr(n1701, enK1)) == "S") }) && anyChild(n1700, enK22, func(n1702 *Node) bool { return gcmp(castDecimal(child(n1702, enK89)), q1694, opEq) })
+		})) && (func(r1730 Seq) bool {
+			return anyNode(parent(n), func(n1731 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1731, enK88), enK53, opSub)), r1730, opLt)
 			})
 		}(arith(arith(func() Seq {
-			var a1685 sumAcc
-			anyNode(parent(n), func(n1686 *Node) bool {
-				return anyNode(parent(n1686), func(n1687 *Node) bool {
-					return anyNode(parent(n1687), func(n1688 *Node) bool {
-						return anyNode(child(n1688, enK32), func(n1689 *Node) bool {
-							return anyNode(child(n1689, enK66), func(n1690 *Node) bool {
-								return anyNode(child(n1690, enK51), func(n1691 *Node) bool { return (fnNormalizeSpace(str(child(n1691, enK1))) == "S") })
-							}) && anyNode(child(n1689, enK66), func(n1692 *Node) bool {
-								return anyNode(child(n1692, enK51), func(n1693 *Node) bool { return gcmp(castDecimal(child(n1693, enK89)), q1676, opEq) })
-							}) && a1685.add(castDecimal(child(n1689, enK28)))
-						})
-					})
-				})
-			})
-			return a1685.result()
-		}(), func() Seq {
-			var a1694 sumAcc
-			anyNode(parent(n), func(n1695 *Node) bool {
-				return anyNode(parent(n1695), func(n1696 *Node) bool {
-					return anyNode(parent(n1696), func(n1697 *Node) bool {
-						return anyNode(child(n1697, enK16), func(n1698 *Node) bool {
-							return func(r1699 Seq) bool {
-								return anyNode(child(n1698, enK17), func(n1700 *Node) bool { return gcmp(nodeSeq(n1700), r1699, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1698, enK21), func(n1701 *Node) bool { return (fnNormalizeSpace(str(child(n1701, enK1))) == "S") }) && anyNode(child(n1698, enK21), func(n1702 *Node) bool { return gcmp(castDecimal(child(n1702, enK89)), q1676, opEq) }) && a1694.add(castDecimal(child(n1698, enK20)))
-						})
-					})
-				})
-			})
-			return a1694.result()
-		}(), opAdd), func() Seq {
 			var a1703 sumAcc
 			anyNode(parent(n), func(n1704 *Node) bool {
 				return anyNode(parent(n1704), func(n1705 *Node) bool {
 					return anyNode(parent(n1705), func(n1706 *Node) bool {
-						return anyNode(child(n1706, enK16), func(n1707 *Node) bool {
-							return func(r1708 Seq) bool {
-								return anyNode(child(n1707, enK17), func(n1709 *Node) bool { return gcmp(nodeSeq(n1709), r1708, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1707, enK21), func(n1710 *Node) bool { return (fnNormalizeSpace(str(child(n1710, enK1))) == "S") }) && anyNode(child(n1707, enK21), func(n1711 *Node) bool { return gcmp(castDecimal(child(n1711, enK89)), q1676, opEq) }) && a1703.add(castDecimal(child(n1707, enK20)))
+						return anyChild(n1706, enK32, func(n1707 *Node) bool {
+							return anyChild(n1707, enK67, func(n1708 *Node) bool {
+								return anyChild(n1708, enK51, func(n1709 *Node) bool { return (fnNormalizeSpace(childStr(n1709, enK1)) == "S") })
+							}) && anyChild(n1707, enK67, func(n1710 *Node) bool {
+								return anyChild(n1710, enK51, func(n1711 *Node) bool { return gcmp(castDecimal(child(n1711, enK89)), q1694, opEq) })
+							}) && a1703.add(castDecimal(child(n1707, enK28)))
 						})
 					})
 				})
 			})
 			return a1703.result()
-		}(), opSub)) && func(r1741 Seq) bool {
-			return anyNode(parent(n), func(n1742 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1742, enK88), enK53, opAdd)), r1741, opGt)
+		}(), func() Seq {
+			var a1712 sumAcc
+			anyNode(parent(n), func(n1713 *Node) bool {
+				return anyNode(parent(n1713), func(n1714 *Node) bool {
+					return anyNode(parent(n1714), func(n1715 *Node) bool {
+						return anyChild(n1715, enK16, func(n1716 *Node) bool {
+							return func(r1717 Seq) bool {
+								return anyChild(n1716, enK17, func(n1718 *Node) bool { return gcmp(nodeSeq(n1718), r1717, opEq) })
+							}(boolSeq(true)) && anyChild(n1716, enK22, func(n1719 *Node) bool { return (fnNormalizeSpace(childStr(n1719, enK1)) == "S") }) && anyChild(n1716, enK22, func(n1720 *Node) bool { return gcmp(castDecimal(child(n1720, enK89)), q1694, opEq) }) && a1712.add(castDecimal(child(n1716, enK20)))
+						})
+					})
+				})
+			})
+			return a1712.result()
+		}(), opAdd), func() Seq {
+			var a1721 sumAcc
+			anyNode(parent(n), func(n1722 *Node) bool {
+				return anyNode(parent(n1722), func(n1723 *Node) bool {
+					return anyNode(parent(n1723), func(n1724 *Node) bool {
+						return anyChild(n1724, enK16, func(n1725 *Node) bool {
+							return func(r1726 Seq) bool {
+								return anyChild(n1725, enK17, func(n1727 *Node) bool { return gcmp(nodeSeq(n1727), r1726, opEq) })
+							}(boolSeq(false)) && anyChild(n1725, enK22, func(n1728 *Node) bool { return (fnNormalizeSpace(childStr(n1728, enK1)) == "S") }) && anyChild(n1725, enK22, func(n1729 *Node) bool { return gcmp(castDecimal(child(n1729, enK89)), q1694, opEq) }) && a1721.add(castDecimal(child(n1725, enK20)))
+						})
+					})
+				})
+			})
+			return a1721.result()
+		}(), opSub)) && func(r1759 Seq) bool {
+			return anyNode(parent(n), func(n1760 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1760, enK88), enK53, opAdd)), r1759, opGt)
 			})
 		}(arith(arith(func() Seq {
-			var a1714 sumAcc
-			anyNode(parent(n), func(n1715 *Node) bool {
-				return anyNode(parent(n1715), func(n1716 *Node) bool {
-					return anyNode(parent(n1716), func(n1717 *Node) bool {
-						return anyNode(child(n1717, enK32), func(n1718 *Node) bool {
-							return anyNode(child(n1718, enK66), func(n1719 *Node) bool {
-								return anyNode(child(n1719, enK51), func(n1720 *Node) bool { return (fnNormalizeSpace(str(child(n1720, enK1))) == "S") })
-							}) && anyNode(child(n1718, enK66), func(n1721 *Node) bool {
-								return anyNode(child(n1721, enK51), func(n1722 *Node) bool { return gcmp(castDecimal(child(n1722, enK89)), q1676, opEq) })
-							}) && a1714.add(castDecimal(child(n1718, enK28)))
-						})
-					})
-				})
-			})
-			return a1714.result()
-		}(), func() Seq {
-			var a1723 sumAcc
-			anyNode(parent(n), func(n1724 *Node) bool {
-				return anyNode(parent(n1724), func(n1725 *Node) bool {
-					return anyNode(parent(n1725), func(n1726 *Node) bool {
-						return anyNode(child(n1726, enK16), func(n1727 *Node) bool {
-							return func(r1728 Seq) bool {
-								return anyNode(child(n1727, enK17), func(n1729 *Node) bool { return gcmp(nodeSeq(n1729), r1728, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1727, enK21), func(n1730 *Node) bool { return (fnNormalizeSpace(str(child(n1730, enK1))) == "S") }) && anyNode(child(n1727, enK21), func(n1731 *Node) bool { return gcmp(castDecimal(child(n1731, enK89)), q1676, opEq) }) && a1723.add(castDecimal(child(n1727, enK20)))
-						})
-					})
-				})
-			})
-			return a1723.result()
-		}(), opAdd), func() Seq {
 			var a1732 sumAcc
 			anyNode(parent(n), func(n1733 *Node) bool {
 				return anyNode(parent(n1733), func(n1734 *Node) bool {
 					return anyNode(parent(n1734), func(n1735 *Node) bool {
-						return anyNode(child(n1735, enK16), func(n1736 *Node) bool {
-							return func(r1737 Seq) bool {
-								return anyNode(child(n1736, enK17), func(n1738 *Node) bool { return gcmp(nodeSeq(n1738), r1737, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1736, enK21), func(n1739 *Node) bool { return (fnNormalizeSpace(str(child(n1739, enK1))) == "S") }) && anyNode(child(n1736, enK21), func(n1740 *Node) bool { return gcmp(castDecimal(child(n1740, enK89)), q1676, opEq) }) && a1732.add(castDecimal(child(n1736, enK20)))
+						return anyChild(n1735, enK32, func(n1736 *Node) bool {
+							return anyChild(n1736, enK67, func(n1737 *Node) bool {
+								return anyChild(n1737, enK51, func(n1738 *Node) bool { return (fnNormalizeSpace(childStr(n1738, enK1)) == "S") })
+							}) && anyChild(n1736, enK67, func(n1739 *Node) bool {
+								return anyChild(n1739, enK51, func(n1740 *Node) bool { return gcmp(castDecimal(child(n1740, enK89)), q1694, opEq) })
+							}) && a1732.add(castDecimal(child(n1736, enK28)))
 						})
 					})
 				})
 			})
 			return a1732.result()
-		}(), opSub)))) || ((anyNode(desc(root(n), enK33), func(n1743 *Node) bool {
-			return anyNode(child(n1743, enK66), func(n1744 *Node) bool {
-				return anyNode(child(n1744, enK51), func(n1745 *Node) bool { return (fnNormalizeSpace(str(child(n1745, enK1))) == "S") })
-			}) && anyNode(child(n1743, enK66), func(n1746 *Node) bool {
-				return anyNode(child(n1746, enK51), func(n1747 *Node) bool { return gcmp(castDecimal(child(n1747, enK89)), q1676, opEq) })
+		}(), func() Seq {
+			var a1741 sumAcc
+			anyNode(parent(n), func(n1742 *Node) bool {
+				return anyNode(parent(n1742), func(n1743 *Node) bool {
+					return anyNode(parent(n1743), func(n1744 *Node) bool {
+						return anyChild(n1744, enK16, func(n1745 *Node) bool {
+							return func(r1746 Seq) bool {
+								return anyChild(n1745, enK17, func(n1747 *Node) bool { return gcmp(nodeSeq(n1747), r1746, opEq) })
+							}(boolSeq(true)) && anyChild(n1745, enK22, func(n1748 *Node) bool { return (fnNormalizeSpace(childStr(n1748, enK1)) == "S") }) && anyChild(n1745, enK22, func(n1749 *Node) bool { return gcmp(castDecimal(child(n1749, enK89)), q1694, opEq) }) && a1741.add(castDecimal(child(n1745, enK20)))
+						})
+					})
+				})
 			})
-		}) || anyNode(desc(root(n), enK16), func(n1748 *Node) bool {
-			return anyNode(child(n1748, enK21), func(n1749 *Node) bool { return (fnNormalizeSpace(str(child(n1749, enK1))) == "S") }) && anyNode(child(n1748, enK21), func(n1750 *Node) bool { return gcmp(castDecimal(child(n1750, enK89)), q1676, opEq) })
-		})) && (func(r1778 Seq) bool {
-			return anyNode(parent(n), func(n1779 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1779, enK88), enK53, opSub)), r1778, opLt)
+			return a1741.result()
+		}(), opAdd), func() Seq {
+			var a1750 sumAcc
+			anyNode(parent(n), func(n1751 *Node) bool {
+				return anyNode(parent(n1751), func(n1752 *Node) bool {
+					return anyNode(parent(n1752), func(n1753 *Node) bool {
+						return anyChild(n1753, enK16, func(n1754 *Node) bool {
+							return func(r1755 Seq) bool {
+								return anyChild(n1754, enK17, func(n1756 *Node) bool { return gcmp(nodeSeq(n1756), r1755, opEq) })
+							}(boolSeq(false)) && anyChild(n1754, enK22, func(n1757 *Node) bool { return (fnNormalizeSpace(childStr(n1757, enK1)) == "S") }) && anyChild(n1754, enK22, func(n1758 *Node) bool { return gcmp(castDecimal(child(n1758, enK89)), q1694, opEq) }) && a1750.add(castDecimal(child(n1754, enK20)))
+						})
+					})
+				})
+			})
+			return a1750.result()
+		}(), opSub)))) || ((anyNode(desc(root(n), enK33), func(n1761 *Node) bool {
+			return anyChild(n1761, enK67, func(n1762 *Node) bool {
+				return anyChild(n1762, enK51, func(n1763 *Node) bool { return (fnNormalizeSpace(childStr(n1763, enK1)) == "S") })
+			}) && anyChild(n1761, enK67, func(n1764 *Node) bool {
+				return anyChild(n1764, enK51, func(n1765 *Node) bool { return gcmp(castDecimal(child(n1765, enK89)), q1694, opEq) })
+			})
+		}) || anyNode(desc(root(n), enK16), func(n1766 *Node) bool {
+			return anyChild(n1766, enK22, func(n1767 *Node) bool { return (fnNormalizeSpace(childStr(n1767, enK1)) == "S") }) && anyChild(n1766, enK22, func(n1768 *Node) bool { return gcmp(castDecimal(child(n1768, enK89)), q1694, opEq) })
+		})) && (func(r1796 Seq) bool {
+			return anyNode(parent(n), func(n1797 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1797, enK88), enK53, opSub)), r1796, opLt)
 			})
 		}(arith(arith(func() Seq {
-			var a1751 sumAcc
-			anyNode(parent(n), func(n1752 *Node) bool {
-				return anyNode(parent(n1752), func(n1753 *Node) bool {
-					return anyNode(parent(n1753), func(n1754 *Node) bool {
-						return anyNode(child(n1754, enK33), func(n1755 *Node) bool {
-							return anyNode(child(n1755, enK66), func(n1756 *Node) bool {
-								return anyNode(child(n1756, enK51), func(n1757 *Node) bool { return (fnNormalizeSpace(str(child(n1757, enK1))) == "S") })
-							}) && anyNode(child(n1755, enK66), func(n1758 *Node) bool {
-								return anyNode(child(n1758, enK51), func(n1759 *Node) bool { return gcmp(castDecimal(child(n1759, enK89)), q1676, opEq) })
-							}) && a1751.add(castDecimal(child(n1755, enK28)))
-						})
-					})
-				})
-			})
-			return a1751.result()
-		}(), func() Seq {
-			var a1760 sumAcc
-			anyNode(parent(n), func(n1761 *Node) bool {
-				return anyNode(parent(n1761), func(n1762 *Node) bool {
-					return anyNode(parent(n1762), func(n1763 *Node) bool {
-						return anyNode(child(n1763, enK16), func(n1764 *Node) bool {
-							return func(r1765 Seq) bool {
-								return anyNode(child(n1764, enK17), func(n1766 *Node) bool { return gcmp(nodeSeq(n1766), r1765, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1764, enK21), func(n1767 *Node) bool { return (fnNormalizeSpace(str(child(n1767, enK1))) == "S") }) && anyNode(child(n1764, enK21), func(n1768 *Node) bool { return gcmp(castDecimal(child(n1768, enK89)), q1676, opEq) }) && a1760.add(castDecimal(child(n1764, enK20)))
-						})
-					})
-				})
-			})
-			return a1760.result()
-		}(), opAdd), func() Seq {
 			var a1769 sumAcc
 			anyNode(parent(n), func(n1770 *Node) bool {
 				return anyNode(parent(n1770), func(n1771 *Node) bool {
 					return anyNode(parent(n1771), func(n1772 *Node) bool {
-						return anyNode(child(n1772, enK16), func(n1773 *Node) bool {
-							return func(r1774 Seq) bool {
-								return anyNode(child(n1773, enK17), func(n1775 *Node) bool { return gcmp(nodeSeq(n1775), r1774, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1773, enK21), func(n1776 *Node) bool { return (fnNormalizeSpace(str(child(n1776, enK1))) == "S") }) && anyNode(child(n1773, enK21), func(n1777 *Node) bool { return gcmp(castDecimal(child(n1777, enK89)), q1676, opEq) }) && a1769.add(castDecimal(child(n1773, enK20)))
+						return anyChild(n1772, enK33, func(n1773 *Node) bool {
+							return anyChild(n1773, enK67, func(n1774 *Node) bool {
+								return anyChild(n1774, enK51, func(n1775 *Node) bool { return (fnNormalizeSpace(childStr(n1775, enK1)) == "S") })
+							}) && anyChild(n1773, enK67, func(n1776 *Node) bool {
+								return anyChild(n1776, enK51, func(n1777 *Node) bool { return gcmp(castDecimal(child(n1777, enK89)), q1694, opEq) })
+							}) && a1769.add(castDecimal(child(n1773, enK28)))
 						})
 					})
 				})
 			})
 			return a1769.result()
-		}(), opSub)) && func(r1807 Seq) bool {
-			return anyNode(parent(n), func(n1808 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1808, enK88), enK53, opAdd)), r1807, opGt)
+		}(), func() Seq {
+			var a1778 sumAcc
+			anyNode(parent(n), func(n1779 *Node) bool {
+				return anyNode(parent(n1779), func(n1780 *Node) bool {
+					return anyNode(parent(n1780), func(n1781 *Node) bool {
+						return anyChild(n1781, enK16, func(n1782 *Node) bool {
+							return func(r1783 Seq) bool {
+								return anyChild(n1782, enK17, func(n1784 *Node) bool { return gcmp(nodeSeq(n1784), r1783, opEq) })
+							}(boolSeq(true)) && anyChild(n1782, enK22, func(n1785 *Node) bool { return (fnNormalizeSpace(childStr(n1785, enK1)) == "S") }) && anyChild(n1782, enK22, func(n1786 *Node) bool { return gcmp(castDecimal(child(n1786, enK89)), q1694, opEq) }) && a1778.add(castDecimal(child(n1782, enK20)))
+						})
+					})
+				})
+			})
+			return a1778.result()
+		}(), opAdd), func() Seq {
+			var a1787 sumAcc
+			anyNode(parent(n), func(n1788 *Node) bool {
+				return anyNode(parent(n1788), func(n1789 *Node) bool {
+					return anyNode(parent(n1789), func(n1790 *Node) bool {
+						return anyChild(n1790, enK16, func(n1791 *Node) bool {
+							return func(r1792 Seq) bool {
+								return anyChild(n1791, enK17, func(n1793 *Node) bool { return gcmp(nodeSeq(n1793), r1792, opEq) })
+							}(boolSeq(false)) && anyChild(n1791, enK22, func(n1794 *Node) bool { return (fnNormalizeSpace(childStr(n1794, enK1)) == "S") }) && anyChild(n1791, enK22, func(n1795 *Node) bool { return gcmp(castDecimal(child(n1795, enK89)), q1694, opEq) }) && a1787.add(castDecimal(child(n1791, enK20)))
+						})
+					})
+				})
+			})
+			return a1787.result()
+		}(), opSub)) && func(r1825 Seq) bool {
+			return anyNode(parent(n), func(n1826 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1826, enK88), enK53, opAdd)), r1825, opGt)
 			})
 		}(arith(arith(func() Seq {
-			var a1780 sumAcc
-			anyNode(parent(n), func(n1781 *Node) bool {
-				return anyNode(parent(n1781), func(n1782 *Node) bool {
-					return anyNode(parent(n1782), func(n1783 *Node) bool {
-						return anyNode(child(n1783, enK33), func(n1784 *Node) bool {
-							return anyNode(child(n1784, enK66), func(n1785 *Node) bool {
-								return anyNode(child(n1785, enK51), func(n1786 *Node) bool { return (fnNormalizeSpace(str(child(n1786, enK1))) == "S") })
-							}) && anyNode(child(n1784, enK66), func(n1787 *Node) bool {
-								return anyNode(child(n1787, enK51), func(n1788 *Node) bool { return gcmp(castDecimal(child(n1788, enK89)), q1676, opEq) })
-							}) && a1780.add(castDecimal(child(n1784, enK28)))
-						})
-					})
-				})
-			})
-			return a1780.result()
-		}(), func() Seq {
-			var a1789 sumAcc
-			anyNode(parent(n), func(n1790 *Node) bool {
-				return anyNode(parent(n1790), func(n1791 *Node) bool {
-					return anyNode(parent(n1791), func(n1792 *Node) bool {
-						return anyNode(child(n1792, enK16), func(n1793 *Node) bool {
-							return func(r1794 Seq) bool {
-								return anyNode(child(n1793, enK17), func(n1795 *Node) bool { return gcmp(nodeSeq(n1795), r1794, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1793, enK21), func(n1796 *Node) bool { return (fnNormalizeSpace(str(child(n1796, enK1))) == "S") }) && anyNode(child(n1793, enK21), func(n1797 *Node) bool { return gcmp(castDecimal(child(n1797, enK89)), q1676, opEq) }) && a1789.add(castDecimal(child(n1793, enK20)))
-						})
-					})
-				})
-			})
-			return a1789.result()
-		}(), opAdd), func() Seq {
 			var a1798 sumAcc
 			anyNode(parent(n), func(n1799 *Node) bool {
 				return anyNode(parent(n1799), func(n1800 *Node) bool {
 					return anyNode(parent(n1800), func(n1801 *Node) bool {
-						return anyNode(child(n1801, enK16), func(n1802 *Node) bool {
-							return func(r1803 Seq) bool {
-								return anyNode(child(n1802, enK17), func(n1804 *Node) bool { return gcmp(nodeSeq(n1804), r1803, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1802, enK21), func(n1805 *Node) bool { return (fnNormalizeSpace(str(child(n1805, enK1))) == "S") }) && anyNode(child(n1802, enK21), func(n1806 *Node) bool { return gcmp(castDecimal(child(n1806, enK89)), q1676, opEq) }) && a1798.add(castDecimal(child(n1802, enK20)))
+						return anyChild(n1801, enK33, func(n1802 *Node) bool {
+							return anyChild(n1802, enK67, func(n1803 *Node) bool {
+								return anyChild(n1803, enK51, func(n1804 *Node) bool { return (fnNormalizeSpace(childStr(n1804, enK1)) == "S") })
+							}) && anyChild(n1802, enK67, func(n1805 *Node) bool {
+								return anyChild(n1805, enK51, func(n1806 *Node) bool { return gcmp(castDecimal(child(n1806, enK89)), q1694, opEq) })
+							}) && a1798.add(castDecimal(child(n1802, enK28)))
 						})
 					})
 				})
 			})
 			return a1798.result()
+		}(), func() Seq {
+			var a1807 sumAcc
+			anyNode(parent(n), func(n1808 *Node) bool {
+				return anyNode(parent(n1808), func(n1809 *Node) bool {
+					return anyNode(parent(n1809), func(n1810 *Node) bool {
+						return anyChild(n1810, enK16, func(n1811 *Node) bool {
+							return func(r1812 Seq) bool {
+								return anyChild(n1811, enK17, func(n1813 *Node) bool { return gcmp(nodeSeq(n1813), r1812, opEq) })
+							}(boolSeq(true)) && anyChild(n1811, enK22, func(n1814 *Node) bool { return (fnNormalizeSpace(childStr(n1814, enK1)) == "S") }) && anyChild(n1811, enK22, func(n1815 *Node) bool { return gcmp(castDecimal(child(n1815, enK89)), q1694, opEq) }) && a1807.add(castDecimal(child(n1811, enK20)))
+						})
+					})
+				})
+			})
+			return a1807.result()
+		}(), opAdd), func() Seq {
+			var a1816 sumAcc
+			anyNode(parent(n), func(n1817 *Node) bool {
+				return anyNode(parent(n1817), func(n1818 *Node) bool {
+					return anyNode(parent(n1818), func(n1819 *Node) bool {
+						return anyChild(n1819, enK16, func(n1820 *Node) bool {
+							return func(r1821 Seq) bool {
+								return anyChild(n1820, enK17, func(n1822 *Node) bool { return gcmp(nodeSeq(n1822), r1821, opEq) })
+							}(boolSeq(false)) && anyChild(n1820, enK22, func(n1823 *Node) bool { return (fnNormalizeSpace(childStr(n1823, enK1)) == "S") }) && anyChild(n1820, enK22, func(n1824 *Node) bool { return gcmp(castDecimal(child(n1824, enK89)), q1694, opEq) }) && a1816.add(castDecimal(child(n1820, enK20)))
+						})
+					})
+				})
+			})
+			return a1816.result()
 		}(), opSub)))))
 	})
 }
 
 // BR-S-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0190(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1809 *Node) Seq { return child(n1809, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1810 *Node) Seq { return child(n1810, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1811 *Node) Seq { return child(n1811, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1812 *Node) Seq { return child(n1812, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1827 *Node) Seq { return child(n1827, enK48) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1828 *Node) Seq { return child(n1828, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1829 *Node) Seq { return child(n1829, enK48) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1830 *Node) Seq { return child(n1830, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
 }
 
 // BR-S-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func enT0191(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK91)) > 0) && !(len(child(n, enK92)) > 0))
+	return (!hasChild(n, enK91) && !hasChild(n, enK92))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM059(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1815 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1815, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1833 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1833, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1816 Seq) bool {
-			return anyNode(child(m, enK17), func(n1817 *Node) bool { return gcmp(nodeSeq(n1817), r1816, opEq) })
+		if !(func(r1834 Seq) bool {
+			return anyChild(m, enK17, func(n1835 *Node) bool { return gcmp(nodeSeq(n1835), r1834, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7249,28 +7298,28 @@ func enM059(v []Seq, n *Node) bool {
 
 // BR-S-06: (cbc:Percent) > 0
 func enT0192(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK89), func(n1818 *Node) bool { return gcmp(nodeSeq(n1818), enK62, opGt) })
+	return anyChild(n, enK89, func(n1836 *Node) bool { return gcmp(nodeSeq(n1836), enK62, opGt) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM060(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1819 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1819, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1837 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1837, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1820 Seq) bool {
-			return anyNode(child(m, enK17), func(n1821 *Node) bool { return gcmp(nodeSeq(n1821), r1820, opEq) })
+		if !(func(r1838 Seq) bool {
+			return anyChild(m, enK17, func(n1839 *Node) bool { return gcmp(nodeSeq(n1839), r1838, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7283,7 +7332,7 @@ func enM060(v []Seq, n *Node) bool {
 
 // BR-S-07: (cbc:Percent) > 0
 func enT0193(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK89), func(n1822 *Node) bool { return gcmp(nodeSeq(n1822), enK62, opGt) })
+	return anyChild(n, enK89, func(n1840 *Node) bool { return gcmp(nodeSeq(n1840), enK62, opGt) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -7293,14 +7342,14 @@ func enM061(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1823 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1823, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1841 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1841, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -7316,14 +7365,14 @@ func enM061(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1824 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1824, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1842 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1842, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -7339,20 +7388,20 @@ func enM061(v []Seq, n *Node) bool {
 
 // BR-S-05: (cbc:Percent) > 0
 func enT0194(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK89), func(n1825 *Node) bool { return gcmp(nodeSeq(n1825), enK62, opGt) })
+	return anyChild(n, enK89, func(n1843 *Node) bool { return gcmp(nodeSeq(n1843), enK62, opGt) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM062(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1826 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1826, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1844 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1844, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7360,7 +7409,7 @@ func enM062(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK49) {
 			return false
 		}
 		m = m.Parent
@@ -7376,122 +7425,122 @@ func enM062(v []Seq, n *Node) bool {
 
 // BR-Z-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='Z']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0195(v []Seq, n *Node) bool {
-	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1828 *Node) Seq { return child(n1828, enK88) })), arith(arith(func() Seq {
-		var a1829 sumAcc
-		anyNode(parent(n), func(n1830 *Node) bool {
-			return anyNode(parent(n1830), func(n1831 *Node) bool {
-				return anyNode(parent(n1831), func(n1832 *Node) bool {
-					return anyNode(child(n1832, enK32), func(n1833 *Node) bool {
-						return anyNode(child(n1833, enK66), func(n1834 *Node) bool {
-							return anyNode(child(n1834, enK51), func(n1835 *Node) bool { return (fnNormalizeSpace(str(child(n1835, enK1))) == "Z") })
-						}) && a1829.add(castDecimal(child(n1833, enK28)))
+	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1846 *Node) Seq { return child(n1846, enK88) })), arith(arith(func() Seq {
+		var a1847 sumAcc
+		anyNode(parent(n), func(n1848 *Node) bool {
+			return anyNode(parent(n1848), func(n1849 *Node) bool {
+				return anyNode(parent(n1849), func(n1850 *Node) bool {
+					return anyChild(n1850, enK32, func(n1851 *Node) bool {
+						return anyChild(n1851, enK67, func(n1852 *Node) bool {
+							return anyChild(n1852, enK51, func(n1853 *Node) bool { return (fnNormalizeSpace(childStr(n1853, enK1)) == "Z") })
+						}) && a1847.add(castDecimal(child(n1851, enK28)))
 					})
 				})
 			})
 		})
-		return a1829.result()
+		return a1847.result()
 	}(), func() Seq {
-		var a1836 sumAcc
-		anyNode(parent(n), func(n1837 *Node) bool {
-			return anyNode(parent(n1837), func(n1838 *Node) bool {
-				return anyNode(parent(n1838), func(n1839 *Node) bool {
-					return anyNode(child(n1839, enK16), func(n1840 *Node) bool {
-						return func(r1841 Seq) bool {
-							return anyNode(child(n1840, enK17), func(n1842 *Node) bool { return gcmp(nodeSeq(n1842), r1841, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1840, enK21), func(n1843 *Node) bool { return (fnNormalizeSpace(str(child(n1843, enK1))) == "Z") }) && a1836.add(castDecimal(child(n1840, enK20)))
-					})
-				})
-			})
-		})
-		return a1836.result()
-	}(), opAdd), func() Seq {
-		var a1844 sumAcc
-		anyNode(parent(n), func(n1845 *Node) bool {
-			return anyNode(parent(n1845), func(n1846 *Node) bool {
-				return anyNode(parent(n1846), func(n1847 *Node) bool {
-					return anyNode(child(n1847, enK16), func(n1848 *Node) bool {
-						return func(r1849 Seq) bool {
-							return anyNode(child(n1848, enK17), func(n1850 *Node) bool { return gcmp(nodeSeq(n1850), r1849, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1848, enK21), func(n1851 *Node) bool { return (fnNormalizeSpace(str(child(n1851, enK1))) == "Z") }) && a1844.add(castDecimal(child(n1848, enK20)))
-					})
-				})
-			})
-		})
-		return a1844.result()
-	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1853 *Node) Seq { return child(n1853, enK88) })), arith(arith(func() Seq {
 		var a1854 sumAcc
 		anyNode(parent(n), func(n1855 *Node) bool {
 			return anyNode(parent(n1855), func(n1856 *Node) bool {
 				return anyNode(parent(n1856), func(n1857 *Node) bool {
-					return anyNode(child(n1857, enK33), func(n1858 *Node) bool {
-						return anyNode(child(n1858, enK66), func(n1859 *Node) bool {
-							return anyNode(child(n1859, enK51), func(n1860 *Node) bool { return (fnNormalizeSpace(str(child(n1860, enK1))) == "Z") })
-						}) && a1854.add(castDecimal(child(n1858, enK28)))
+					return anyChild(n1857, enK16, func(n1858 *Node) bool {
+						return func(r1859 Seq) bool {
+							return anyChild(n1858, enK17, func(n1860 *Node) bool { return gcmp(nodeSeq(n1860), r1859, opEq) })
+						}(boolSeq(true)) && anyChild(n1858, enK22, func(n1861 *Node) bool { return (fnNormalizeSpace(childStr(n1861, enK1)) == "Z") }) && a1854.add(castDecimal(child(n1858, enK20)))
 					})
 				})
 			})
 		})
 		return a1854.result()
-	}(), func() Seq {
-		var a1861 sumAcc
-		anyNode(parent(n), func(n1862 *Node) bool {
-			return anyNode(parent(n1862), func(n1863 *Node) bool {
-				return anyNode(parent(n1863), func(n1864 *Node) bool {
-					return anyNode(child(n1864, enK16), func(n1865 *Node) bool {
-						return func(r1866 Seq) bool {
-							return anyNode(child(n1865, enK17), func(n1867 *Node) bool { return gcmp(nodeSeq(n1867), r1866, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1865, enK21), func(n1868 *Node) bool { return (fnNormalizeSpace(str(child(n1868, enK1))) == "Z") }) && a1861.add(castDecimal(child(n1865, enK20)))
-					})
-				})
-			})
-		})
-		return a1861.result()
 	}(), opAdd), func() Seq {
-		var a1869 sumAcc
-		anyNode(parent(n), func(n1870 *Node) bool {
-			return anyNode(parent(n1870), func(n1871 *Node) bool {
-				return anyNode(parent(n1871), func(n1872 *Node) bool {
-					return anyNode(child(n1872, enK16), func(n1873 *Node) bool {
-						return func(r1874 Seq) bool {
-							return anyNode(child(n1873, enK17), func(n1875 *Node) bool { return gcmp(nodeSeq(n1875), r1874, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1873, enK21), func(n1876 *Node) bool { return (fnNormalizeSpace(str(child(n1876, enK1))) == "Z") }) && a1869.add(castDecimal(child(n1873, enK20)))
+		var a1862 sumAcc
+		anyNode(parent(n), func(n1863 *Node) bool {
+			return anyNode(parent(n1863), func(n1864 *Node) bool {
+				return anyNode(parent(n1864), func(n1865 *Node) bool {
+					return anyChild(n1865, enK16, func(n1866 *Node) bool {
+						return func(r1867 Seq) bool {
+							return anyChild(n1866, enK17, func(n1868 *Node) bool { return gcmp(nodeSeq(n1868), r1867, opEq) })
+						}(boolSeq(false)) && anyChild(n1866, enK22, func(n1869 *Node) bool { return (fnNormalizeSpace(childStr(n1869, enK1)) == "Z") }) && a1862.add(castDecimal(child(n1866, enK20)))
 					})
 				})
 			})
 		})
-		return a1869.result()
+		return a1862.result()
+	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1871 *Node) Seq { return child(n1871, enK88) })), arith(arith(func() Seq {
+		var a1872 sumAcc
+		anyNode(parent(n), func(n1873 *Node) bool {
+			return anyNode(parent(n1873), func(n1874 *Node) bool {
+				return anyNode(parent(n1874), func(n1875 *Node) bool {
+					return anyChild(n1875, enK33, func(n1876 *Node) bool {
+						return anyChild(n1876, enK67, func(n1877 *Node) bool {
+							return anyChild(n1877, enK51, func(n1878 *Node) bool { return (fnNormalizeSpace(childStr(n1878, enK1)) == "Z") })
+						}) && a1872.add(castDecimal(child(n1876, enK28)))
+					})
+				})
+			})
+		})
+		return a1872.result()
+	}(), func() Seq {
+		var a1879 sumAcc
+		anyNode(parent(n), func(n1880 *Node) bool {
+			return anyNode(parent(n1880), func(n1881 *Node) bool {
+				return anyNode(parent(n1881), func(n1882 *Node) bool {
+					return anyChild(n1882, enK16, func(n1883 *Node) bool {
+						return func(r1884 Seq) bool {
+							return anyChild(n1883, enK17, func(n1885 *Node) bool { return gcmp(nodeSeq(n1885), r1884, opEq) })
+						}(boolSeq(true)) && anyChild(n1883, enK22, func(n1886 *Node) bool { return (fnNormalizeSpace(childStr(n1886, enK1)) == "Z") }) && a1879.add(castDecimal(child(n1883, enK20)))
+					})
+				})
+			})
+		})
+		return a1879.result()
+	}(), opAdd), func() Seq {
+		var a1887 sumAcc
+		anyNode(parent(n), func(n1888 *Node) bool {
+			return anyNode(parent(n1888), func(n1889 *Node) bool {
+				return anyNode(parent(n1889), func(n1890 *Node) bool {
+					return anyChild(n1890, enK16, func(n1891 *Node) bool {
+						return func(r1892 Seq) bool {
+							return anyChild(n1891, enK17, func(n1893 *Node) bool { return gcmp(nodeSeq(n1893), r1892, opEq) })
+						}(boolSeq(false)) && anyChild(n1891, enK22, func(n1894 *Node) bool { return (fnNormalizeSpace(childStr(n1894, enK1)) == "Z") }) && a1887.add(castDecimal(child(n1891, enK20)))
+					})
+				})
+			})
+		})
+		return a1887.result()
 	}(), opSub), opEq)))
 }
 
 // BR-Z-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0196(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1877 *Node) Seq { return child(n1877, enK49) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1895 *Node) Seq { return child(n1895, enK48) })), enK62, opEq)
 }
 
 // BR-Z-10: not((cbc:TaxExemptionReason) or (cbc:TaxExemptionReasonCode))
 func enT0197(v []Seq, n *Node) bool {
-	return !((len(child(n, enK91)) > 0) || (len(child(n, enK92)) > 0))
+	return !(hasChild(n, enK91) || hasChild(n, enK92))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM063(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1880 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1880, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1898 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1898, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1881 Seq) bool {
-			return anyNode(child(m, enK17), func(n1882 *Node) bool { return gcmp(nodeSeq(n1882), r1881, opEq) })
+		if !(func(r1899 Seq) bool {
+			return anyChild(m, enK17, func(n1900 *Node) bool { return gcmp(nodeSeq(n1900), r1899, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7511,21 +7560,21 @@ func enT0198(v []Seq, n *Node) bool {
 func enM064(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1883 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1883, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1901 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1901, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1884 Seq) bool {
-			return anyNode(child(m, enK17), func(n1885 *Node) bool { return gcmp(nodeSeq(n1885), r1884, opEq) })
+		if !(func(r1902 Seq) bool {
+			return anyChild(m, enK17, func(n1903 *Node) bool { return gcmp(nodeSeq(n1903), r1902, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7548,14 +7597,14 @@ func enM065(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1886 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1886, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1904 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1904, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -7571,14 +7620,14 @@ func enM065(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1887 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1887, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1905 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1905, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		m = m.Parent
@@ -7622,10 +7671,10 @@ func enM066(v []Seq, n *Node) bool {
 
 // UBL-SR-51: not(cac:AddressLine) or count(cac:AddressLine) = 1
 func enT0201(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK93)) > 0) || gcmp(func() Seq {
-		k1889 := 0
-		anyNode(child(n, enK93), func(n1890 *Node) bool { return tally1(&k1889) })
-		return countOf(k1889)
+	return (!hasChild(n, enK93) || gcmp(func() Seq {
+		k1907 := 0
+		anyChild(n, enK93, func(n1908 *Node) bool { return tally1(&k1907) })
+		return countOf(k1907)
 	}(), enK53, opEq))
 }
 
@@ -7637,7 +7686,7 @@ func enM067(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK44) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK46) {
 			return false
 		}
 		return true
@@ -7650,9 +7699,9 @@ func enM067(v []Seq, n *Node) bool {
 // UBL-SR-42: (count(cac:PartyTaxScheme) <= 2)
 func enT0202(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1891 := 0
-		anyNode(child(n, enK54), func(n1892 *Node) bool { return tally1(&k1891) })
-		return countOf(k1891)
+		k1909 := 0
+		anyChild(n, enK55, func(n1910 *Node) bool { return tally1(&k1909) })
+		return countOf(k1909)
 	}(), enK25, opLe)
 }
 
@@ -7673,15 +7722,15 @@ func enM068(v []Seq, n *Node) bool {
 // UBL-SR-33: (count(cbc:DocumentDescription) <= 1)
 func enT0203(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1893 := 0
-		anyNode(child(n, enK94), func(n1894 *Node) bool { return tally1(&k1893) })
-		return countOf(k1893)
+		k1911 := 0
+		anyChild(n, enK94, func(n1912 *Node) bool { return tally1(&k1911) })
+		return countOf(k1911)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-43: ((cbc:DocumentTypeCode='130') or ((local-name(/*) = 'CreditNote') and (cbc:DocumentTypeCode='50')) or (not(cbc:ID/@schemeID) and not(cbc:DocumentTypeCode)))
 func enT0204(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK95), func(n1895 *Node) bool { return (n1895.StringValue() == "130") }) || (memoBool(v, 189, func() bool { return (fnLocalName(child(root(n), enK61)) == "CreditNote") }) && anyNode(child(n, enK95), func(n1896 *Node) bool { return (n1896.StringValue() == "50") }))) || (!anyNode(child(n, enK1), func(n1897 *Node) bool { return (len(attr(n1897, enK5)) > 0) }) && !(len(child(n, enK95)) > 0)))
+	return ((anyChild(n, enK95, func(n1913 *Node) bool { return (n1913.StringValue() == "130") }) || (memoBool(v, 189, func() bool { return (fnLocalName(child(root(n), enK61)) == "CreditNote") }) && anyChild(n, enK95, func(n1914 *Node) bool { return (n1914.StringValue() == "50") }))) || (!anyChild(n, enK1, func(n1915 *Node) bool { return hasAttr(n1915, enK5) }) && !hasChild(n, enK95)))
 }
 
 // //*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]
@@ -7691,7 +7740,7 @@ func enM069(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
 			return false
 		}
-		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, enK68), func(n1900 *Node) bool { return (len(child(n1900, enK16)) > 0) })) {
+		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, enK69), func(n1918 *Node) bool { return hasChild(n1918, enK16) })) {
 			return false
 		}
 		return true
@@ -7703,7 +7752,7 @@ func enM069(v []Seq, n *Node) bool {
 
 // UBL-DT-01: string-length(substring-after(.,'.'))<=2
 func enT0205(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(nodeSeq(n)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(n.StringValue(), ".")), enK25, opLe)
 }
 
 // //*[ends-with(name(), 'BinaryObject')]
@@ -7725,12 +7774,12 @@ func enM070(v []Seq, n *Node) bool {
 
 // UBL-DT-06: (@mimeCode)
 func enT0206(v []Seq, n *Node) bool {
-	return (len(attr(n, enK96)) > 0)
+	return hasAttr(n, enK96)
 }
 
 // UBL-DT-07: (@filename)
 func enT0207(v []Seq, n *Node) bool {
-	return (len(attr(n, enK97)) > 0)
+	return hasAttr(n, enK97)
 }
 
 // cac:Delivery
@@ -7750,13 +7799,13 @@ func enM071(v []Seq, n *Node) bool {
 // UBL-SR-25: (count(cac:DeliveryParty/cac:PartyName/cbc:Name) <= 1)
 func enT0208(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1904 := 0
-		anyNode(child(n, enK98), func(n1905 *Node) bool {
-			return anyNode(child(n1905, enK82), func(n1906 *Node) bool {
-				return anyNode(child(n1906, enK67), func(n1907 *Node) bool { return tally1(&k1904) })
+		k1922 := 0
+		anyChild(n, enK98, func(n1923 *Node) bool {
+			return anyChild(n1923, enK82, func(n1924 *Node) bool {
+				return anyChild(n1924, enK66, func(n1925 *Node) bool { return tally1(&k1922) })
 			})
 		})
-		return countOf(k1904)
+		return countOf(k1922)
 	}(), enK53, opLe)
 }
 
@@ -7767,8 +7816,8 @@ func enM072(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1908 Seq) bool {
-			return anyNode(child(m, enK17), func(n1909 *Node) bool { return gcmp(nodeSeq(n1909), r1908, opEq) })
+		if !(func(r1926 Seq) bool {
+			return anyChild(m, enK17, func(n1927 *Node) bool { return gcmp(nodeSeq(n1927), r1926, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7782,9 +7831,9 @@ func enM072(v []Seq, n *Node) bool {
 // UBL-SR-30: (count(cbc:AllowanceChargeReason) <= 1)
 func enT0209(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1910 := 0
-		anyNode(child(n, enK23), func(n1911 *Node) bool { return tally1(&k1910) })
-		return countOf(k1910)
+		k1928 := 0
+		anyChild(n, enK23, func(n1929 *Node) bool { return tally1(&k1928) })
+		return countOf(k1928)
 	}(), enK53, opLe)
 }
 
@@ -7795,8 +7844,8 @@ func enM073(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1912 Seq) bool {
-			return anyNode(child(m, enK17), func(n1913 *Node) bool { return gcmp(nodeSeq(n1913), r1912, opEq) })
+		if !(func(r1930 Seq) bool {
+			return anyChild(m, enK17, func(n1931 *Node) bool { return gcmp(nodeSeq(n1931), r1930, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7810,9 +7859,9 @@ func enM073(v []Seq, n *Node) bool {
 // UBL-SR-31: (count(cbc:AllowanceChargeReason) <= 1)
 func enT0210(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1914 := 0
-		anyNode(child(n, enK23), func(n1915 *Node) bool { return tally1(&k1914) })
-		return countOf(k1914)
+		k1932 := 0
+		anyChild(n, enK23, func(n1933 *Node) bool { return tally1(&k1932) })
+		return countOf(k1932)
 	}(), enK53, opLe)
 }
 
@@ -7820,7 +7869,7 @@ func enT0210(v []Seq, n *Node) bool {
 func enM074(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		return true
@@ -7832,7 +7881,7 @@ func enM074(v []Seq, n *Node) bool {
 
 // UBL-SR-53: exists(cac:TaxScheme/cbc:ID) and exists(cbc:CompanyID)
 func enT0211(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK22), func(n1916 *Node) bool { return (len(child(n1916, enK1)) > 0) }) && (len(child(n, enK55)) > 0))
+	return (anyChild(n, enK21, func(n1934 *Node) bool { return hasChild(n1934, enK1) }) && hasChild(n, enK54))
 }
 
 // /ubl:Invoice | /cn:CreditNote
@@ -7860,988 +7909,988 @@ func enM075(v []Seq, n *Node) bool {
 
 // UBL-CR-001: not(ext:UBLExtensions)
 func enT0212(v []Seq, n *Node) bool {
-	return !(len(child(n, enK99)) > 0)
+	return !hasChild(n, enK99)
 }
 
 // UBL-CR-002: not(cbc:UBLVersionID) or cbc:UBLVersionID = '2.1'
 func enT0213(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK100)) > 0) || anyNode(child(n, enK100), func(n1921 *Node) bool { return (n1921.StringValue() == "2.1") }))
+	return (!hasChild(n, enK100) || anyChild(n, enK100, func(n1939 *Node) bool { return (n1939.StringValue() == "2.1") }))
 }
 
 // UBL-CR-003: not(cbc:ProfileExecutionID)
 func enT0214(v []Seq, n *Node) bool {
-	return !(len(child(n, enK101)) > 0)
+	return !hasChild(n, enK101)
 }
 
 // UBL-CR-004: not(cbc:CopyIndicator)
 func enT0215(v []Seq, n *Node) bool {
-	return !(len(child(n, enK102)) > 0)
+	return !hasChild(n, enK102)
 }
 
 // UBL-CR-005: not(cbc:UUID)
 func enT0216(v []Seq, n *Node) bool {
-	return !(len(child(n, enK103)) > 0)
+	return !hasChild(n, enK103)
 }
 
 // UBL-CR-006: not(cbc:IssueTime)
 func enT0217(v []Seq, n *Node) bool {
-	return !(len(child(n, enK104)) > 0)
+	return !hasChild(n, enK104)
 }
 
 // UBL-CR-007: not(cbc:PricingCurrencyCode)
 func enT0218(v []Seq, n *Node) bool {
-	return !(len(child(n, enK105)) > 0)
+	return !hasChild(n, enK105)
 }
 
 // UBL-CR-008: not(cbc:PaymentCurrencyCode)
 func enT0219(v []Seq, n *Node) bool {
-	return !(len(child(n, enK106)) > 0)
+	return !hasChild(n, enK106)
 }
 
 // UBL-CR-009: not(cbc:PaymentAlternativeCurrencyCode)
 func enT0220(v []Seq, n *Node) bool {
-	return !(len(child(n, enK107)) > 0)
+	return !hasChild(n, enK107)
 }
 
 // UBL-CR-010: not(cbc:AccountingCostCode)
 func enT0221(v []Seq, n *Node) bool {
-	return !(len(child(n, enK108)) > 0)
+	return !hasChild(n, enK108)
 }
 
 // UBL-CR-011: not(cbc:LineCountNumeric)
 func enT0222(v []Seq, n *Node) bool {
-	return !(len(child(n, enK109)) > 0)
+	return !hasChild(n, enK109)
 }
 
 // UBL-CR-012: not(cac:InvoicePeriod/cbc:StartTime)
 func enT0223(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1931 *Node) bool { return (len(child(n1931, enK110)) > 0) })
+	return !anyChild(n, enK59, func(n1949 *Node) bool { return hasChild(n1949, enK110) })
 }
 
 // UBL-CR-013: not(cac:InvoicePeriod/cbc:EndTime)
 func enT0224(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1933 *Node) bool { return (len(child(n1933, enK111)) > 0) })
+	return !anyChild(n, enK59, func(n1951 *Node) bool { return hasChild(n1951, enK111) })
 }
 
 // UBL-CR-014: not(cac:InvoicePeriod/cbc:DurationMeasure)
 func enT0225(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1935 *Node) bool { return (len(child(n1935, enK112)) > 0) })
+	return !anyChild(n, enK59, func(n1953 *Node) bool { return hasChild(n1953, enK112) })
 }
 
 // UBL-CR-015: not(cac:InvoicePeriod/cbc:Description)
 func enT0226(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1937 *Node) bool { return (len(child(n1937, enK113)) > 0) })
+	return !anyChild(n, enK59, func(n1955 *Node) bool { return hasChild(n1955, enK113) })
 }
 
 // UBL-CR-016: not(cac:OrderReference/cbc:CopyIndicator)
 func enT0227(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK114), func(n1939 *Node) bool { return (len(child(n1939, enK102)) > 0) })
+	return !anyChild(n, enK114, func(n1957 *Node) bool { return hasChild(n1957, enK102) })
 }
 
 // UBL-CR-017: not(cac:OrderReference/cbc:UUID)
 func enT0228(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK114), func(n1941 *Node) bool { return (len(child(n1941, enK103)) > 0) })
+	return !anyChild(n, enK114, func(n1959 *Node) bool { return hasChild(n1959, enK103) })
 }
 
 // UBL-CR-018: not(cac:OrderReference/cbc:IssueDate)
 func enT0229(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK114), func(n1943 *Node) bool { return (len(child(n1943, enK40)) > 0) })
+	return !anyChild(n, enK114, func(n1961 *Node) bool { return hasChild(n1961, enK40) })
 }
 
 // UBL-CR-019: not(cac:OrderReference/cbc:IssueTime)
 func enT0230(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK114), func(n1945 *Node) bool { return (len(child(n1945, enK104)) > 0) })
+	return !anyChild(n, enK114, func(n1963 *Node) bool { return hasChild(n1963, enK104) })
 }
 
 // UBL-CR-020: not(cac:OrderReference/cbc:CustomerReference)
 func enT0231(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK114), func(n1947 *Node) bool { return (len(child(n1947, enK115)) > 0) })
+	return !anyChild(n, enK114, func(n1965 *Node) bool { return hasChild(n1965, enK115) })
 }
 
 // UBL-CR-021: not(cac:OrderReference/cbc:OrderTypeCode)
 func enT0232(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK114), func(n1949 *Node) bool { return (len(child(n1949, enK116)) > 0) })
+	return !anyChild(n, enK114, func(n1967 *Node) bool { return hasChild(n1967, enK116) })
 }
 
 // UBL-CR-022: not(cac:OrderReference/cac:DocumentReference)
 func enT0233(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK114), func(n1951 *Node) bool { return (len(child(n1951, enK117)) > 0) })
+	return !anyChild(n, enK114, func(n1969 *Node) bool { return hasChild(n1969, enK117) })
 }
 
 // UBL-CR-023: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:CopyIndicator)
 func enT0234(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1953 *Node) bool {
-		return anyNode(child(n1953, enK87), func(n1954 *Node) bool { return (len(child(n1954, enK102)) > 0) })
+	return !anyChild(n, enK86, func(n1971 *Node) bool {
+		return anyChild(n1971, enK87, func(n1972 *Node) bool { return hasChild(n1972, enK102) })
 	})
 }
 
 // UBL-CR-024: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID)
 func enT0235(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1956 *Node) bool {
-		return anyNode(child(n1956, enK87), func(n1957 *Node) bool { return (len(child(n1957, enK103)) > 0) })
+	return !anyChild(n, enK86, func(n1974 *Node) bool {
+		return anyChild(n1974, enK87, func(n1975 *Node) bool { return hasChild(n1975, enK103) })
 	})
 }
 
 // UBL-CR-025: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueTime)
 func enT0236(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1959 *Node) bool {
-		return anyNode(child(n1959, enK87), func(n1960 *Node) bool { return (len(child(n1960, enK104)) > 0) })
+	return !anyChild(n, enK86, func(n1977 *Node) bool {
+		return anyChild(n1977, enK87, func(n1978 *Node) bool { return hasChild(n1978, enK104) })
 	})
 }
 
 // UBL-CR-026: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentTypeCode)
 func enT0237(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1962 *Node) bool {
-		return anyNode(child(n1962, enK87), func(n1963 *Node) bool { return (len(child(n1963, enK95)) > 0) })
+	return !anyChild(n, enK86, func(n1980 *Node) bool {
+		return anyChild(n1980, enK87, func(n1981 *Node) bool { return hasChild(n1981, enK95) })
 	})
 }
 
 // UBL-CR-027: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentType)
 func enT0238(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1965 *Node) bool {
-		return anyNode(child(n1965, enK87), func(n1966 *Node) bool { return (len(child(n1966, enK118)) > 0) })
+	return !anyChild(n, enK86, func(n1983 *Node) bool {
+		return anyChild(n1983, enK87, func(n1984 *Node) bool { return hasChild(n1984, enK118) })
 	})
 }
 
 // UBL-CR-028: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:XPath)
 func enT0239(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1968 *Node) bool {
-		return anyNode(child(n1968, enK87), func(n1969 *Node) bool { return (len(child(n1969, enK119)) > 0) })
+	return !anyChild(n, enK86, func(n1986 *Node) bool {
+		return anyChild(n1986, enK87, func(n1987 *Node) bool { return hasChild(n1987, enK119) })
 	})
 }
 
 // UBL-CR-029: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LanguageID)
 func enT0240(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1971 *Node) bool {
-		return anyNode(child(n1971, enK87), func(n1972 *Node) bool { return (len(child(n1972, enK120)) > 0) })
+	return !anyChild(n, enK86, func(n1989 *Node) bool {
+		return anyChild(n1989, enK87, func(n1990 *Node) bool { return hasChild(n1990, enK120) })
 	})
 }
 
 // UBL-CR-030: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LocaleCode)
 func enT0241(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1974 *Node) bool {
-		return anyNode(child(n1974, enK87), func(n1975 *Node) bool { return (len(child(n1975, enK121)) > 0) })
+	return !anyChild(n, enK86, func(n1992 *Node) bool {
+		return anyChild(n1992, enK87, func(n1993 *Node) bool { return hasChild(n1993, enK121) })
 	})
 }
 
 // UBL-CR-031: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:VersionID)
 func enT0242(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1977 *Node) bool {
-		return anyNode(child(n1977, enK87), func(n1978 *Node) bool { return (len(child(n1978, enK122)) > 0) })
+	return !anyChild(n, enK86, func(n1995 *Node) bool {
+		return anyChild(n1995, enK87, func(n1996 *Node) bool { return hasChild(n1996, enK122) })
 	})
 }
 
 // UBL-CR-032: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentStatusCode)
 func enT0243(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1980 *Node) bool {
-		return anyNode(child(n1980, enK87), func(n1981 *Node) bool { return (len(child(n1981, enK123)) > 0) })
+	return !anyChild(n, enK86, func(n1998 *Node) bool {
+		return anyChild(n1998, enK87, func(n1999 *Node) bool { return hasChild(n1999, enK123) })
 	})
 }
 
 // UBL-CR-033: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentDescription)
 func enT0244(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1983 *Node) bool {
-		return anyNode(child(n1983, enK87), func(n1984 *Node) bool { return (len(child(n1984, enK94)) > 0) })
+	return !anyChild(n, enK86, func(n2001 *Node) bool {
+		return anyChild(n2001, enK87, func(n2002 *Node) bool { return hasChild(n2002, enK94) })
 	})
 }
 
 // UBL-CR-034: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:Attachment)
 func enT0245(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1986 *Node) bool {
-		return anyNode(child(n1986, enK87), func(n1987 *Node) bool { return (len(child(n1987, enK124)) > 0) })
+	return !anyChild(n, enK86, func(n2004 *Node) bool {
+		return anyChild(n2004, enK87, func(n2005 *Node) bool { return hasChild(n2005, enK124) })
 	})
 }
 
 // UBL-CR-035: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ValidityPeriod)
 func enT0246(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1989 *Node) bool {
-		return anyNode(child(n1989, enK87), func(n1990 *Node) bool { return (len(child(n1990, enK125)) > 0) })
+	return !anyChild(n, enK86, func(n2007 *Node) bool {
+		return anyChild(n2007, enK87, func(n2008 *Node) bool { return hasChild(n2008, enK125) })
 	})
 }
 
 // UBL-CR-036: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:IssuerParty)
 func enT0247(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1992 *Node) bool {
-		return anyNode(child(n1992, enK87), func(n1993 *Node) bool { return (len(child(n1993, enK126)) > 0) })
+	return !anyChild(n, enK86, func(n2010 *Node) bool {
+		return anyChild(n2010, enK87, func(n2011 *Node) bool { return hasChild(n2011, enK126) })
 	})
 }
 
 // UBL-CR-037: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ResultOfVerification)
 func enT0248(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1995 *Node) bool {
-		return anyNode(child(n1995, enK87), func(n1996 *Node) bool { return (len(child(n1996, enK127)) > 0) })
+	return !anyChild(n, enK86, func(n2013 *Node) bool {
+		return anyChild(n2013, enK87, func(n2014 *Node) bool { return hasChild(n2014, enK127) })
 	})
 }
 
 // UBL-CR-038: not(cac:BillingReference/cac:SelfBilledInvoiceDocumentReference)
 func enT0249(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1998 *Node) bool { return (len(child(n1998, enK128)) > 0) })
+	return !anyChild(n, enK86, func(n2016 *Node) bool { return hasChild(n2016, enK128) })
 }
 
 // UBL-CR-039: not(cac:BillingReference/cac:CreditNoteDocumentReference)
 func enT0250(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n2000 *Node) bool { return (len(child(n2000, enK129)) > 0) })
+	return !anyChild(n, enK86, func(n2018 *Node) bool { return hasChild(n2018, enK129) })
 }
 
 // UBL-CR-040: not(cac:BillingReference/cac:SelfBilledCreditNoteDocumentReference)
 func enT0251(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n2002 *Node) bool { return (len(child(n2002, enK130)) > 0) })
+	return !anyChild(n, enK86, func(n2020 *Node) bool { return hasChild(n2020, enK130) })
 }
 
 // UBL-CR-041: not(cac:BillingReference/cac:DebitNoteDocumentReference)
 func enT0252(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n2004 *Node) bool { return (len(child(n2004, enK131)) > 0) })
+	return !anyChild(n, enK86, func(n2022 *Node) bool { return hasChild(n2022, enK131) })
 }
 
 // UBL-CR-042: not(cac:BillingReference/cac:ReminderDocumentReference)
 func enT0253(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n2006 *Node) bool { return (len(child(n2006, enK132)) > 0) })
+	return !anyChild(n, enK86, func(n2024 *Node) bool { return hasChild(n2024, enK132) })
 }
 
 // UBL-CR-043: not(cac:BillingReference/cac:AdditionalDocumentReference)
 func enT0254(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n2008 *Node) bool { return (len(child(n2008, enK0)) > 0) })
+	return !anyChild(n, enK86, func(n2026 *Node) bool { return hasChild(n2026, enK0) })
 }
 
 // UBL-CR-044: not(cac:BillingReference/cac:BillingReferenceLine)
 func enT0255(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n2010 *Node) bool { return (len(child(n2010, enK133)) > 0) })
+	return !anyChild(n, enK86, func(n2028 *Node) bool { return hasChild(n2028, enK133) })
 }
 
 // UBL-CR-045: not(cac:DespatchDocumentReference/cbc:CopyIndicator)
 func enT0256(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2012 *Node) bool { return (len(child(n2012, enK102)) > 0) })
+	return !anyChild(n, enK134, func(n2030 *Node) bool { return hasChild(n2030, enK102) })
 }
 
 // UBL-CR-046: not(cac:DespatchDocumentReference/cbc:UUID)
 func enT0257(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2014 *Node) bool { return (len(child(n2014, enK103)) > 0) })
+	return !anyChild(n, enK134, func(n2032 *Node) bool { return hasChild(n2032, enK103) })
 }
 
 // UBL-CR-047: not(cac:DespatchDocumentReference/cbc:IssueDate)
 func enT0258(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2016 *Node) bool { return (len(child(n2016, enK40)) > 0) })
+	return !anyChild(n, enK134, func(n2034 *Node) bool { return hasChild(n2034, enK40) })
 }
 
 // UBL-CR-048: not(cac:DespatchDocumentReference/cbc:IssueTime)
 func enT0259(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2018 *Node) bool { return (len(child(n2018, enK104)) > 0) })
+	return !anyChild(n, enK134, func(n2036 *Node) bool { return hasChild(n2036, enK104) })
 }
 
 // UBL-CR-049: not(cac:DespatchDocumentReference/cbc:DocumentTypeCode)
 func enT0260(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2020 *Node) bool { return (len(child(n2020, enK95)) > 0) })
+	return !anyChild(n, enK134, func(n2038 *Node) bool { return hasChild(n2038, enK95) })
 }
 
 // UBL-CR-050: not(cac:DespatchDocumentReference/cbc:DocumentType)
 func enT0261(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2022 *Node) bool { return (len(child(n2022, enK118)) > 0) })
+	return !anyChild(n, enK134, func(n2040 *Node) bool { return hasChild(n2040, enK118) })
 }
 
 // UBL-CR-051: not(cac:DespatchDocumentReference/cbc:XPath)
 func enT0262(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2024 *Node) bool { return (len(child(n2024, enK119)) > 0) })
+	return !anyChild(n, enK134, func(n2042 *Node) bool { return hasChild(n2042, enK119) })
 }
 
 // UBL-CR-052: not(cac:DespatchDocumentReference/cbc:LanguageID)
 func enT0263(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2026 *Node) bool { return (len(child(n2026, enK120)) > 0) })
+	return !anyChild(n, enK134, func(n2044 *Node) bool { return hasChild(n2044, enK120) })
 }
 
 // UBL-CR-053: not(cac:DespatchDocumentReference/cbc:LocaleCode)
 func enT0264(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2028 *Node) bool { return (len(child(n2028, enK121)) > 0) })
+	return !anyChild(n, enK134, func(n2046 *Node) bool { return hasChild(n2046, enK121) })
 }
 
 // UBL-CR-054: not(cac:DespatchDocumentReference/cbc:VersionID)
 func enT0265(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2030 *Node) bool { return (len(child(n2030, enK122)) > 0) })
+	return !anyChild(n, enK134, func(n2048 *Node) bool { return hasChild(n2048, enK122) })
 }
 
 // UBL-CR-055: not(cac:DespatchDocumentReference/cbc:DocumentStatusCode)
 func enT0266(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2032 *Node) bool { return (len(child(n2032, enK123)) > 0) })
+	return !anyChild(n, enK134, func(n2050 *Node) bool { return hasChild(n2050, enK123) })
 }
 
 // UBL-CR-056: not(cac:DespatchDocumentReference/cbc:DocumentDescription)
 func enT0267(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2034 *Node) bool { return (len(child(n2034, enK94)) > 0) })
+	return !anyChild(n, enK134, func(n2052 *Node) bool { return hasChild(n2052, enK94) })
 }
 
 // UBL-CR-057: not(cac:DespatchDocumentReference/cac:Attachment)
 func enT0268(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2036 *Node) bool { return (len(child(n2036, enK124)) > 0) })
+	return !anyChild(n, enK134, func(n2054 *Node) bool { return hasChild(n2054, enK124) })
 }
 
 // UBL-CR-058: not(cac:DespatchDocumentReference/cac:ValidityPeriod)
 func enT0269(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2038 *Node) bool { return (len(child(n2038, enK125)) > 0) })
+	return !anyChild(n, enK134, func(n2056 *Node) bool { return hasChild(n2056, enK125) })
 }
 
 // UBL-CR-059: not(cac:DespatchDocumentReference/cac:IssuerParty)
 func enT0270(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2040 *Node) bool { return (len(child(n2040, enK126)) > 0) })
+	return !anyChild(n, enK134, func(n2058 *Node) bool { return hasChild(n2058, enK126) })
 }
 
 // UBL-CR-060: not(cac:DespatchDocumentReference/cac:ResultOfVerification)
 func enT0271(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2042 *Node) bool { return (len(child(n2042, enK127)) > 0) })
+	return !anyChild(n, enK134, func(n2060 *Node) bool { return hasChild(n2060, enK127) })
 }
 
 // UBL-CR-061: not(cac:ReceiptDocumentReference/cbc:CopyIndicator)
 func enT0272(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2044 *Node) bool { return (len(child(n2044, enK102)) > 0) })
+	return !anyChild(n, enK135, func(n2062 *Node) bool { return hasChild(n2062, enK102) })
 }
 
 // UBL-CR-062: not(cac:ReceiptDocumentReference/cbc:UUID)
 func enT0273(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2046 *Node) bool { return (len(child(n2046, enK103)) > 0) })
+	return !anyChild(n, enK135, func(n2064 *Node) bool { return hasChild(n2064, enK103) })
 }
 
 // UBL-CR-063: not(cac:ReceiptDocumentReference/cbc:IssueDate)
 func enT0274(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2048 *Node) bool { return (len(child(n2048, enK40)) > 0) })
+	return !anyChild(n, enK135, func(n2066 *Node) bool { return hasChild(n2066, enK40) })
 }
 
 // UBL-CR-064: not(cac:ReceiptDocumentReference/cbc:IssueTime)
 func enT0275(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2050 *Node) bool { return (len(child(n2050, enK104)) > 0) })
+	return !anyChild(n, enK135, func(n2068 *Node) bool { return hasChild(n2068, enK104) })
 }
 
 // UBL-CR-065: not(cac:ReceiptDocumentReference/cbc:DocumentTypeCode)
 func enT0276(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2052 *Node) bool { return (len(child(n2052, enK95)) > 0) })
+	return !anyChild(n, enK135, func(n2070 *Node) bool { return hasChild(n2070, enK95) })
 }
 
 // UBL-CR-066: not(cac:ReceiptDocumentReference/cbc:DocumentType)
 func enT0277(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2054 *Node) bool { return (len(child(n2054, enK118)) > 0) })
+	return !anyChild(n, enK135, func(n2072 *Node) bool { return hasChild(n2072, enK118) })
 }
 
 // UBL-CR-067: not(cac:ReceiptDocumentReference/cbc:XPath)
 func enT0278(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2056 *Node) bool { return (len(child(n2056, enK119)) > 0) })
+	return !anyChild(n, enK135, func(n2074 *Node) bool { return hasChild(n2074, enK119) })
 }
 
 // UBL-CR-068: not(cac:ReceiptDocumentReference/cbc:LanguageID)
 func enT0279(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2058 *Node) bool { return (len(child(n2058, enK120)) > 0) })
+	return !anyChild(n, enK135, func(n2076 *Node) bool { return hasChild(n2076, enK120) })
 }
 
 // UBL-CR-069: not(cac:ReceiptDocumentReference/cbc:LocaleCode)
 func enT0280(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2060 *Node) bool { return (len(child(n2060, enK121)) > 0) })
+	return !anyChild(n, enK135, func(n2078 *Node) bool { return hasChild(n2078, enK121) })
 }
 
 // UBL-CR-070: not(cac:ReceiptDocumentReference/cbc:VersionID)
 func enT0281(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2062 *Node) bool { return (len(child(n2062, enK122)) > 0) })
+	return !anyChild(n, enK135, func(n2080 *Node) bool { return hasChild(n2080, enK122) })
 }
 
 // UBL-CR-071: not(cac:ReceiptDocumentReference/cbc:DocumentStatusCode)
 func enT0282(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2064 *Node) bool { return (len(child(n2064, enK123)) > 0) })
+	return !anyChild(n, enK135, func(n2082 *Node) bool { return hasChild(n2082, enK123) })
 }
 
 // UBL-CR-072: not(cac:ReceiptDocumentReference/cbc:DocumentDescription)
 func enT0283(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2066 *Node) bool { return (len(child(n2066, enK94)) > 0) })
+	return !anyChild(n, enK135, func(n2084 *Node) bool { return hasChild(n2084, enK94) })
 }
 
 // UBL-CR-073: not(cac:ReceiptDocumentReference/cac:Attachment)
 func enT0284(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2068 *Node) bool { return (len(child(n2068, enK124)) > 0) })
+	return !anyChild(n, enK135, func(n2086 *Node) bool { return hasChild(n2086, enK124) })
 }
 
 // UBL-CR-074: not(cac:ReceiptDocumentReference/cac:ValidityPeriod)
 func enT0285(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2070 *Node) bool { return (len(child(n2070, enK125)) > 0) })
+	return !anyChild(n, enK135, func(n2088 *Node) bool { return hasChild(n2088, enK125) })
 }
 
 // UBL-CR-075: not(cac:ReceiptDocumentReference/cac:IssuerParty)
 func enT0286(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2072 *Node) bool { return (len(child(n2072, enK126)) > 0) })
+	return !anyChild(n, enK135, func(n2090 *Node) bool { return hasChild(n2090, enK126) })
 }
 
 // UBL-CR-076: not(cac:ReceiptDocumentReference/cac:ResultOfVerification)
 func enT0287(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2074 *Node) bool { return (len(child(n2074, enK127)) > 0) })
+	return !anyChild(n, enK135, func(n2092 *Node) bool { return hasChild(n2092, enK127) })
 }
 
 // UBL-CR-077: not(cac:StatementDocumentReference)
 func enT0288(v []Seq, n *Node) bool {
-	return !(len(child(n, enK136)) > 0)
+	return !hasChild(n, enK136)
 }
 
 // UBL-CR-078: not(cac:OriginatorDocumentReference/cbc:CopyIndicator)
 func enT0289(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2077 *Node) bool { return (len(child(n2077, enK102)) > 0) })
+	return !anyChild(n, enK137, func(n2095 *Node) bool { return hasChild(n2095, enK102) })
 }
 
 // UBL-CR-079: not(cac:OriginatorDocumentReference/cbc:UUID)
 func enT0290(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2079 *Node) bool { return (len(child(n2079, enK103)) > 0) })
+	return !anyChild(n, enK137, func(n2097 *Node) bool { return hasChild(n2097, enK103) })
 }
 
 // UBL-CR-080: not(cac:OriginatorDocumentReference/cbc:IssueDate)
 func enT0291(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2081 *Node) bool { return (len(child(n2081, enK40)) > 0) })
+	return !anyChild(n, enK137, func(n2099 *Node) bool { return hasChild(n2099, enK40) })
 }
 
 // UBL-CR-081: not(cac:OriginatorDocumentReference/cbc:IssueTime)
 func enT0292(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2083 *Node) bool { return (len(child(n2083, enK104)) > 0) })
+	return !anyChild(n, enK137, func(n2101 *Node) bool { return hasChild(n2101, enK104) })
 }
 
 // UBL-CR-082: not(cac:OriginatorDocumentReference/cbc:DocumentTypeCode)
 func enT0293(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2085 *Node) bool { return (len(child(n2085, enK95)) > 0) })
+	return !anyChild(n, enK137, func(n2103 *Node) bool { return hasChild(n2103, enK95) })
 }
 
 // UBL-CR-083: not(cac:OriginatorDocumentReference/cbc:DocumentType)
 func enT0294(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2087 *Node) bool { return (len(child(n2087, enK118)) > 0) })
+	return !anyChild(n, enK137, func(n2105 *Node) bool { return hasChild(n2105, enK118) })
 }
 
 // UBL-CR-084: not(cac:OriginatorDocumentReference/cbc:XPath)
 func enT0295(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2089 *Node) bool { return (len(child(n2089, enK119)) > 0) })
+	return !anyChild(n, enK137, func(n2107 *Node) bool { return hasChild(n2107, enK119) })
 }
 
 // UBL-CR-085: not(cac:OriginatorDocumentReference/cbc:LanguageID)
 func enT0296(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2091 *Node) bool { return (len(child(n2091, enK120)) > 0) })
+	return !anyChild(n, enK137, func(n2109 *Node) bool { return hasChild(n2109, enK120) })
 }
 
 // UBL-CR-086: not(cac:OriginatorDocumentReference/cbc:LocaleCode)
 func enT0297(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2093 *Node) bool { return (len(child(n2093, enK121)) > 0) })
+	return !anyChild(n, enK137, func(n2111 *Node) bool { return hasChild(n2111, enK121) })
 }
 
 // UBL-CR-087: not(cac:OriginatorDocumentReference/cbc:VersionID)
 func enT0298(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2095 *Node) bool { return (len(child(n2095, enK122)) > 0) })
+	return !anyChild(n, enK137, func(n2113 *Node) bool { return hasChild(n2113, enK122) })
 }
 
 // UBL-CR-088: not(cac:OriginatorDocumentReference/cbc:DocumentStatusCode)
 func enT0299(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2097 *Node) bool { return (len(child(n2097, enK123)) > 0) })
+	return !anyChild(n, enK137, func(n2115 *Node) bool { return hasChild(n2115, enK123) })
 }
 
 // UBL-CR-089: not(cac:OriginatorDocumentReference/cbc:DocumentDescription)
 func enT0300(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2099 *Node) bool { return (len(child(n2099, enK94)) > 0) })
+	return !anyChild(n, enK137, func(n2117 *Node) bool { return hasChild(n2117, enK94) })
 }
 
 // UBL-CR-090: not(cac:OriginatorDocumentReference/cac:Attachment)
 func enT0301(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2101 *Node) bool { return (len(child(n2101, enK124)) > 0) })
+	return !anyChild(n, enK137, func(n2119 *Node) bool { return hasChild(n2119, enK124) })
 }
 
 // UBL-CR-091: not(cac:OriginatorDocumentReference/cac:ValidityPeriod)
 func enT0302(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2103 *Node) bool { return (len(child(n2103, enK125)) > 0) })
+	return !anyChild(n, enK137, func(n2121 *Node) bool { return hasChild(n2121, enK125) })
 }
 
 // UBL-CR-092: not(cac:OriginatorDocumentReference/cac:IssuerParty)
 func enT0303(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2105 *Node) bool { return (len(child(n2105, enK126)) > 0) })
+	return !anyChild(n, enK137, func(n2123 *Node) bool { return hasChild(n2123, enK126) })
 }
 
 // UBL-CR-093: not(cac:OriginatorDocumentReference/cac:ResultOfVerification)
 func enT0304(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2107 *Node) bool { return (len(child(n2107, enK127)) > 0) })
+	return !anyChild(n, enK137, func(n2125 *Node) bool { return hasChild(n2125, enK127) })
 }
 
 // UBL-CR-094: not(cac:ContractDocumentReference/cbc:CopyIndicator)
 func enT0305(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2109 *Node) bool { return (len(child(n2109, enK102)) > 0) })
+	return !anyChild(n, enK138, func(n2127 *Node) bool { return hasChild(n2127, enK102) })
 }
 
 // UBL-CR-095: not(cac:ContractDocumentReference/cbc:UUID)
 func enT0306(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2111 *Node) bool { return (len(child(n2111, enK103)) > 0) })
+	return !anyChild(n, enK138, func(n2129 *Node) bool { return hasChild(n2129, enK103) })
 }
 
 // UBL-CR-096: not(cac:ContractDocumentReference/cbc:IssueDate)
 func enT0307(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2113 *Node) bool { return (len(child(n2113, enK40)) > 0) })
+	return !anyChild(n, enK138, func(n2131 *Node) bool { return hasChild(n2131, enK40) })
 }
 
 // UBL-CR-097: not(cac:ContractDocumentReference/cbc:IssueTime)
 func enT0308(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2115 *Node) bool { return (len(child(n2115, enK104)) > 0) })
+	return !anyChild(n, enK138, func(n2133 *Node) bool { return hasChild(n2133, enK104) })
 }
 
 // UBL-CR-098: not(cac:ContractDocumentReference/cbc:DocumentTypeCode)
 func enT0309(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2117 *Node) bool { return (len(child(n2117, enK95)) > 0) })
+	return !anyChild(n, enK138, func(n2135 *Node) bool { return hasChild(n2135, enK95) })
 }
 
 // UBL-CR-099: not(cac:ContractDocumentReference/cbc:DocumentType)
 func enT0310(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2119 *Node) bool { return (len(child(n2119, enK118)) > 0) })
+	return !anyChild(n, enK138, func(n2137 *Node) bool { return hasChild(n2137, enK118) })
 }
 
 // UBL-CR-100: not(cac:ContractDocumentReference/cbc:XPath)
 func enT0311(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2121 *Node) bool { return (len(child(n2121, enK119)) > 0) })
+	return !anyChild(n, enK138, func(n2139 *Node) bool { return hasChild(n2139, enK119) })
 }
 
 // UBL-CR-101: not(cac:ContractDocumentReference/cbc:LanguageID)
 func enT0312(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2123 *Node) bool { return (len(child(n2123, enK120)) > 0) })
+	return !anyChild(n, enK138, func(n2141 *Node) bool { return hasChild(n2141, enK120) })
 }
 
 // UBL-CR-102: not(cac:ContractDocumentReference/cbc:LocaleCode)
 func enT0313(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2125 *Node) bool { return (len(child(n2125, enK121)) > 0) })
+	return !anyChild(n, enK138, func(n2143 *Node) bool { return hasChild(n2143, enK121) })
 }
 
 // UBL-CR-103: not(cac:ContractDocumentReference/cbc:VersionID)
 func enT0314(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2127 *Node) bool { return (len(child(n2127, enK122)) > 0) })
+	return !anyChild(n, enK138, func(n2145 *Node) bool { return hasChild(n2145, enK122) })
 }
 
 // UBL-CR-104: not(cac:ContractDocumentReference/cbc:DocumentStatusCode)
 func enT0315(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2129 *Node) bool { return (len(child(n2129, enK123)) > 0) })
+	return !anyChild(n, enK138, func(n2147 *Node) bool { return hasChild(n2147, enK123) })
 }
 
 // UBL-CR-105: not(cac:ContractDocumentReference/cbc:DocumentDescription)
 func enT0316(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2131 *Node) bool { return (len(child(n2131, enK94)) > 0) })
+	return !anyChild(n, enK138, func(n2149 *Node) bool { return hasChild(n2149, enK94) })
 }
 
 // UBL-CR-106: not(cac:ContractDocumentReference/cac:Attachment)
 func enT0317(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2133 *Node) bool { return (len(child(n2133, enK124)) > 0) })
+	return !anyChild(n, enK138, func(n2151 *Node) bool { return hasChild(n2151, enK124) })
 }
 
 // UBL-CR-107: not(cac:ContractDocumentReference/cac:ValidityPeriod)
 func enT0318(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2135 *Node) bool { return (len(child(n2135, enK125)) > 0) })
+	return !anyChild(n, enK138, func(n2153 *Node) bool { return hasChild(n2153, enK125) })
 }
 
 // UBL-CR-108: not(cac:ContractDocumentReference/cac:IssuerParty)
 func enT0319(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2137 *Node) bool { return (len(child(n2137, enK126)) > 0) })
+	return !anyChild(n, enK138, func(n2155 *Node) bool { return hasChild(n2155, enK126) })
 }
 
 // UBL-CR-109: not(cac:ContractDocumentReference/cac:ResultOfVerification)
 func enT0320(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2139 *Node) bool { return (len(child(n2139, enK127)) > 0) })
+	return !anyChild(n, enK138, func(n2157 *Node) bool { return hasChild(n2157, enK127) })
 }
 
 // UBL-CR-110: not(cac:AdditionalDocumentReference/cbc:CopyIndicator)
 func enT0321(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2141 *Node) bool { return (len(child(n2141, enK102)) > 0) })
+	return !anyChild(n, enK0, func(n2159 *Node) bool { return hasChild(n2159, enK102) })
 }
 
 // UBL-CR-111: not(cac:AdditionalDocumentReference/cbc:UUID)
 func enT0322(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2143 *Node) bool { return (len(child(n2143, enK103)) > 0) })
+	return !anyChild(n, enK0, func(n2161 *Node) bool { return hasChild(n2161, enK103) })
 }
 
 // UBL-CR-112: not(cac:AdditionalDocumentReference/cbc:IssueDate)
 func enT0323(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2145 *Node) bool { return (len(child(n2145, enK40)) > 0) })
+	return !anyChild(n, enK0, func(n2163 *Node) bool { return hasChild(n2163, enK40) })
 }
 
 // UBL-CR-113: not(cac:AdditionalDocumentReference/cbc:IssueTime)
 func enT0324(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2147 *Node) bool { return (len(child(n2147, enK104)) > 0) })
+	return !anyChild(n, enK0, func(n2165 *Node) bool { return hasChild(n2165, enK104) })
 }
 
 // UBL-CR-114: not(cac:AdditionalDocumentReference/cbc:DocumentType)
 func enT0325(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2149 *Node) bool { return (len(child(n2149, enK118)) > 0) })
+	return !anyChild(n, enK0, func(n2167 *Node) bool { return hasChild(n2167, enK118) })
 }
 
 // UBL-CR-115: not(cac:AdditionalDocumentReference/cbc:XPath)
 func enT0326(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2151 *Node) bool { return (len(child(n2151, enK119)) > 0) })
+	return !anyChild(n, enK0, func(n2169 *Node) bool { return hasChild(n2169, enK119) })
 }
 
 // UBL-CR-116: not(cac:AdditionalDocumentReference/cbc:LanguageID)
 func enT0327(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2153 *Node) bool { return (len(child(n2153, enK120)) > 0) })
+	return !anyChild(n, enK0, func(n2171 *Node) bool { return hasChild(n2171, enK120) })
 }
 
 // UBL-CR-117: not(cac:AdditionalDocumentReference/cbc:LocaleCode)
 func enT0328(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2155 *Node) bool { return (len(child(n2155, enK121)) > 0) })
+	return !anyChild(n, enK0, func(n2173 *Node) bool { return hasChild(n2173, enK121) })
 }
 
 // UBL-CR-118: not(cac:AdditionalDocumentReference/cbc:VersionID)
 func enT0329(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2157 *Node) bool { return (len(child(n2157, enK122)) > 0) })
+	return !anyChild(n, enK0, func(n2175 *Node) bool { return hasChild(n2175, enK122) })
 }
 
 // UBL-CR-119: not(cac:AdditionalDocumentReference/cbc:DocumentStatusCode)
 func enT0330(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2159 *Node) bool { return (len(child(n2159, enK123)) > 0) })
+	return !anyChild(n, enK0, func(n2177 *Node) bool { return hasChild(n2177, enK123) })
 }
 
 // UBL-CR-121: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:DocumentHash)
 func enT0331(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2161 *Node) bool {
-		return anyNode(child(n2161, enK124), func(n2162 *Node) bool {
-			return anyNode(child(n2162, enK139), func(n2163 *Node) bool { return (len(child(n2163, enK140)) > 0) })
+	return !anyChild(n, enK0, func(n2179 *Node) bool {
+		return anyChild(n2179, enK124, func(n2180 *Node) bool {
+			return anyChild(n2180, enK140, func(n2181 *Node) bool { return hasChild(n2181, enK139) })
 		})
 	})
 }
 
 // UBL-CR-122: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:HashAlgorithmMethod)
 func enT0332(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2165 *Node) bool {
-		return anyNode(child(n2165, enK124), func(n2166 *Node) bool {
-			return anyNode(child(n2166, enK139), func(n2167 *Node) bool { return (len(child(n2167, enK141)) > 0) })
+	return !anyChild(n, enK0, func(n2183 *Node) bool {
+		return anyChild(n2183, enK124, func(n2184 *Node) bool {
+			return anyChild(n2184, enK140, func(n2185 *Node) bool { return hasChild(n2185, enK141) })
 		})
 	})
 }
 
 // UBL-CR-123: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryDate)
 func enT0333(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2169 *Node) bool {
-		return anyNode(child(n2169, enK124), func(n2170 *Node) bool {
-			return anyNode(child(n2170, enK139), func(n2171 *Node) bool { return (len(child(n2171, enK142)) > 0) })
+	return !anyChild(n, enK0, func(n2187 *Node) bool {
+		return anyChild(n2187, enK124, func(n2188 *Node) bool {
+			return anyChild(n2188, enK140, func(n2189 *Node) bool { return hasChild(n2189, enK142) })
 		})
 	})
 }
 
 // UBL-CR-124: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryTime)
 func enT0334(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2173 *Node) bool {
-		return anyNode(child(n2173, enK124), func(n2174 *Node) bool {
-			return anyNode(child(n2174, enK139), func(n2175 *Node) bool { return (len(child(n2175, enK143)) > 0) })
+	return !anyChild(n, enK0, func(n2191 *Node) bool {
+		return anyChild(n2191, enK124, func(n2192 *Node) bool {
+			return anyChild(n2192, enK140, func(n2193 *Node) bool { return hasChild(n2193, enK143) })
 		})
 	})
 }
 
 // UBL-CR-125: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:MimeCode)
 func enT0335(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2177 *Node) bool {
-		return anyNode(child(n2177, enK124), func(n2178 *Node) bool {
-			return anyNode(child(n2178, enK139), func(n2179 *Node) bool { return (len(child(n2179, enK144)) > 0) })
+	return !anyChild(n, enK0, func(n2195 *Node) bool {
+		return anyChild(n2195, enK124, func(n2196 *Node) bool {
+			return anyChild(n2196, enK140, func(n2197 *Node) bool { return hasChild(n2197, enK144) })
 		})
 	})
 }
 
 // UBL-CR-126: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FormatCode)
 func enT0336(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2181 *Node) bool {
-		return anyNode(child(n2181, enK124), func(n2182 *Node) bool {
-			return anyNode(child(n2182, enK139), func(n2183 *Node) bool { return (len(child(n2183, enK145)) > 0) })
+	return !anyChild(n, enK0, func(n2199 *Node) bool {
+		return anyChild(n2199, enK124, func(n2200 *Node) bool {
+			return anyChild(n2200, enK140, func(n2201 *Node) bool { return hasChild(n2201, enK145) })
 		})
 	})
 }
 
 // UBL-CR-127: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:EncodingCode)
 func enT0337(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2185 *Node) bool {
-		return anyNode(child(n2185, enK124), func(n2186 *Node) bool {
-			return anyNode(child(n2186, enK139), func(n2187 *Node) bool { return (len(child(n2187, enK146)) > 0) })
+	return !anyChild(n, enK0, func(n2203 *Node) bool {
+		return anyChild(n2203, enK124, func(n2204 *Node) bool {
+			return anyChild(n2204, enK140, func(n2205 *Node) bool { return hasChild(n2205, enK146) })
 		})
 	})
 }
 
 // UBL-CR-128: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:CharacterSetCode)
 func enT0338(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2189 *Node) bool {
-		return anyNode(child(n2189, enK124), func(n2190 *Node) bool {
-			return anyNode(child(n2190, enK139), func(n2191 *Node) bool { return (len(child(n2191, enK147)) > 0) })
+	return !anyChild(n, enK0, func(n2207 *Node) bool {
+		return anyChild(n2207, enK124, func(n2208 *Node) bool {
+			return anyChild(n2208, enK140, func(n2209 *Node) bool { return hasChild(n2209, enK147) })
 		})
 	})
 }
 
 // UBL-CR-129: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FileName)
 func enT0339(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2193 *Node) bool {
-		return anyNode(child(n2193, enK124), func(n2194 *Node) bool {
-			return anyNode(child(n2194, enK139), func(n2195 *Node) bool { return (len(child(n2195, enK148)) > 0) })
+	return !anyChild(n, enK0, func(n2211 *Node) bool {
+		return anyChild(n2211, enK124, func(n2212 *Node) bool {
+			return anyChild(n2212, enK140, func(n2213 *Node) bool { return hasChild(n2213, enK148) })
 		})
 	})
 }
 
 // UBL-CR-130: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:Description)
 func enT0340(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2197 *Node) bool {
-		return anyNode(child(n2197, enK124), func(n2198 *Node) bool {
-			return anyNode(child(n2198, enK139), func(n2199 *Node) bool { return (len(child(n2199, enK113)) > 0) })
+	return !anyChild(n, enK0, func(n2215 *Node) bool {
+		return anyChild(n2215, enK124, func(n2216 *Node) bool {
+			return anyChild(n2216, enK140, func(n2217 *Node) bool { return hasChild(n2217, enK113) })
 		})
 	})
 }
 
 // UBL-CR-131: not(cac:AdditionalDocumentReference/cac:ValidityPeriod)
 func enT0341(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2201 *Node) bool { return (len(child(n2201, enK125)) > 0) })
+	return !anyChild(n, enK0, func(n2219 *Node) bool { return hasChild(n2219, enK125) })
 }
 
 // UBL-CR-132: not(cac:AdditionalDocumentReference/cac:IssuerParty)
 func enT0342(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2203 *Node) bool { return (len(child(n2203, enK126)) > 0) })
+	return !anyChild(n, enK0, func(n2221 *Node) bool { return hasChild(n2221, enK126) })
 }
 
 // UBL-CR-133: not(cac:AdditionalDocumentReference/cac:ResultOfVerification)
 func enT0343(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2205 *Node) bool { return (len(child(n2205, enK127)) > 0) })
+	return !anyChild(n, enK0, func(n2223 *Node) bool { return hasChild(n2223, enK127) })
 }
 
 // UBL-CR-134: not(cac:ProjectReference/cbc:UUID)
 func enT0344(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK149), func(n2207 *Node) bool { return (len(child(n2207, enK103)) > 0) })
+	return !anyChild(n, enK149, func(n2225 *Node) bool { return hasChild(n2225, enK103) })
 }
 
 // UBL-CR-135: not(cac:ProjectReference/cbc:IssueDate)
 func enT0345(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK149), func(n2209 *Node) bool { return (len(child(n2209, enK40)) > 0) })
+	return !anyChild(n, enK149, func(n2227 *Node) bool { return hasChild(n2227, enK40) })
 }
 
 // UBL-CR-136: not(cac:ProjectReference/cac:WorkPhaseReference)
 func enT0346(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK149), func(n2211 *Node) bool { return (len(child(n2211, enK150)) > 0) })
+	return !anyChild(n, enK149, func(n2229 *Node) bool { return hasChild(n2229, enK150) })
 }
 
 // UBL-CR-137: not(cac:Signature)
 func enT0347(v []Seq, n *Node) bool {
-	return !(len(child(n, enK151)) > 0)
+	return !hasChild(n, enK151)
 }
 
 // UBL-CR-138: not(cac:AccountingSupplierParty/cbc:CustomerAssignedAccountID)
 func enT0348(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2214 *Node) bool { return (len(child(n2214, enK152)) > 0) })
+	return !anyChild(n, enK46, func(n2232 *Node) bool { return hasChild(n2232, enK152) })
 }
 
 // UBL-CR-139: not(cac:AccountingSupplierParty/cbc:AdditionalAccountID)
 func enT0349(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2216 *Node) bool { return (len(child(n2216, enK153)) > 0) })
+	return !anyChild(n, enK46, func(n2234 *Node) bool { return hasChild(n2234, enK153) })
 }
 
 // UBL-CR-140: not(cac:AccountingSupplierParty/cbc:DataSendingCapability)
 func enT0350(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2218 *Node) bool { return (len(child(n2218, enK154)) > 0) })
+	return !anyChild(n, enK46, func(n2236 *Node) bool { return hasChild(n2236, enK154) })
 }
 
 // UBL-CR-141: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkCareIndicator)
 func enT0351(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2220 *Node) bool {
-		return anyNode(child(n2220, enK3), func(n2221 *Node) bool { return (len(child(n2221, enK155)) > 0) })
+	return !anyChild(n, enK46, func(n2238 *Node) bool {
+		return anyChild(n2238, enK3, func(n2239 *Node) bool { return hasChild(n2239, enK155) })
 	})
 }
 
 // UBL-CR-142: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkAttentionIndicator)
 func enT0352(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2223 *Node) bool {
-		return anyNode(child(n2223, enK3), func(n2224 *Node) bool { return (len(child(n2224, enK156)) > 0) })
+	return !anyChild(n, enK46, func(n2241 *Node) bool {
+		return anyChild(n2241, enK3, func(n2242 *Node) bool { return hasChild(n2242, enK156) })
 	})
 }
 
 // UBL-CR-143: not(cac:AccountingSupplierParty/cac:Party/cbc:WebsiteURI)
 func enT0353(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2226 *Node) bool {
-		return anyNode(child(n2226, enK3), func(n2227 *Node) bool { return (len(child(n2227, enK157)) > 0) })
+	return !anyChild(n, enK46, func(n2244 *Node) bool {
+		return anyChild(n2244, enK3, func(n2245 *Node) bool { return hasChild(n2245, enK157) })
 	})
 }
 
 // UBL-CR-144: not(cac:AccountingSupplierParty/cac:Party/cbc:LogoReferenceID)
 func enT0354(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2229 *Node) bool {
-		return anyNode(child(n2229, enK3), func(n2230 *Node) bool { return (len(child(n2230, enK158)) > 0) })
+	return !anyChild(n, enK46, func(n2247 *Node) bool {
+		return anyChild(n2247, enK3, func(n2248 *Node) bool { return hasChild(n2248, enK158) })
 	})
 }
 
 // UBL-CR-145: not(cac:AccountingSupplierParty/cac:Party/cbc:IndustryClassificationCode)
 func enT0355(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2232 *Node) bool {
-		return anyNode(child(n2232, enK3), func(n2233 *Node) bool { return (len(child(n2233, enK159)) > 0) })
+	return !anyChild(n, enK46, func(n2250 *Node) bool {
+		return anyChild(n2250, enK3, func(n2251 *Node) bool { return hasChild(n2251, enK159) })
 	})
 }
 
 // UBL-CR-146: not(cac:AccountingSupplierParty/cac:Party/cac:Language)
 func enT0356(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2235 *Node) bool {
-		return anyNode(child(n2235, enK3), func(n2236 *Node) bool { return (len(child(n2236, enK160)) > 0) })
+	return !anyChild(n, enK46, func(n2253 *Node) bool {
+		return anyChild(n2253, enK3, func(n2254 *Node) bool { return hasChild(n2254, enK160) })
 	})
 }
 
 // UBL-CR-147: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:ID)
 func enT0357(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2238 *Node) bool {
-		return anyNode(child(n2238, enK3), func(n2239 *Node) bool {
-			return anyNode(child(n2239, enK6), func(n2240 *Node) bool { return (len(child(n2240, enK1)) > 0) })
+	return !anyChild(n, enK46, func(n2256 *Node) bool {
+		return anyChild(n2256, enK3, func(n2257 *Node) bool {
+			return anyChild(n2257, enK6, func(n2258 *Node) bool { return hasChild(n2258, enK1) })
 		})
 	})
 }
 
 // UBL-CR-148: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0358(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2242 *Node) bool {
-		return anyNode(child(n2242, enK3), func(n2243 *Node) bool {
-			return anyNode(child(n2243, enK6), func(n2244 *Node) bool { return (len(child(n2244, enK161)) > 0) })
+	return !anyChild(n, enK46, func(n2260 *Node) bool {
+		return anyChild(n2260, enK3, func(n2261 *Node) bool {
+			return anyChild(n2261, enK6, func(n2262 *Node) bool { return hasChild(n2262, enK161) })
 		})
 	})
 }
 
 // UBL-CR-149: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0359(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2246 *Node) bool {
-		return anyNode(child(n2246, enK3), func(n2247 *Node) bool {
-			return anyNode(child(n2247, enK6), func(n2248 *Node) bool { return (len(child(n2248, enK162)) > 0) })
+	return !anyChild(n, enK46, func(n2264 *Node) bool {
+		return anyChild(n2264, enK3, func(n2265 *Node) bool {
+			return anyChild(n2265, enK6, func(n2266 *Node) bool { return hasChild(n2266, enK162) })
 		})
 	})
 }
 
 // UBL-CR-150: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func enT0360(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2250 *Node) bool {
-		return anyNode(child(n2250, enK3), func(n2251 *Node) bool {
-			return anyNode(child(n2251, enK6), func(n2252 *Node) bool { return (len(child(n2252, enK163)) > 0) })
+	return !anyChild(n, enK46, func(n2268 *Node) bool {
+		return anyChild(n2268, enK3, func(n2269 *Node) bool {
+			return anyChild(n2269, enK6, func(n2270 *Node) bool { return hasChild(n2270, enK163) })
 		})
 	})
 }
 
 // UBL-CR-151: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func enT0361(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2254 *Node) bool {
-		return anyNode(child(n2254, enK3), func(n2255 *Node) bool {
-			return anyNode(child(n2255, enK6), func(n2256 *Node) bool { return (len(child(n2256, enK164)) > 0) })
+	return !anyChild(n, enK46, func(n2272 *Node) bool {
+		return anyChild(n2272, enK3, func(n2273 *Node) bool {
+			return anyChild(n2273, enK6, func(n2274 *Node) bool { return hasChild(n2274, enK164) })
 		})
 	})
 }
 
 // UBL-CR-152: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Room)
 func enT0362(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2258 *Node) bool {
-		return anyNode(child(n2258, enK3), func(n2259 *Node) bool {
-			return anyNode(child(n2259, enK6), func(n2260 *Node) bool { return (len(child(n2260, enK165)) > 0) })
+	return !anyChild(n, enK46, func(n2276 *Node) bool {
+		return anyChild(n2276, enK3, func(n2277 *Node) bool {
+			return anyChild(n2277, enK6, func(n2278 *Node) bool { return hasChild(n2278, enK165) })
 		})
 	})
 }
 
 // UBL-CR-153: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func enT0363(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2262 *Node) bool {
-		return anyNode(child(n2262, enK3), func(n2263 *Node) bool {
-			return anyNode(child(n2263, enK6), func(n2264 *Node) bool { return (len(child(n2264, enK166)) > 0) })
+	return !anyChild(n, enK46, func(n2280 *Node) bool {
+		return anyChild(n2280, enK3, func(n2281 *Node) bool {
+			return anyChild(n2281, enK6, func(n2282 *Node) bool { return hasChild(n2282, enK166) })
 		})
 	})
 }
 
 // UBL-CR-154: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func enT0364(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2266 *Node) bool {
-		return anyNode(child(n2266, enK3), func(n2267 *Node) bool {
-			return anyNode(child(n2267, enK6), func(n2268 *Node) bool { return (len(child(n2268, enK167)) > 0) })
+	return !anyChild(n, enK46, func(n2284 *Node) bool {
+		return anyChild(n2284, enK3, func(n2285 *Node) bool {
+			return anyChild(n2285, enK6, func(n2286 *Node) bool { return hasChild(n2286, enK167) })
 		})
 	})
 }
 
 // UBL-CR-155: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func enT0365(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2270 *Node) bool {
-		return anyNode(child(n2270, enK3), func(n2271 *Node) bool {
-			return anyNode(child(n2271, enK6), func(n2272 *Node) bool { return (len(child(n2272, enK168)) > 0) })
+	return !anyChild(n, enK46, func(n2288 *Node) bool {
+		return anyChild(n2288, enK3, func(n2289 *Node) bool {
+			return anyChild(n2289, enK6, func(n2290 *Node) bool { return hasChild(n2290, enK168) })
 		})
 	})
 }
 
 // UBL-CR-156: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func enT0366(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2274 *Node) bool {
-		return anyNode(child(n2274, enK3), func(n2275 *Node) bool {
-			return anyNode(child(n2275, enK6), func(n2276 *Node) bool { return (len(child(n2276, enK169)) > 0) })
+	return !anyChild(n, enK46, func(n2292 *Node) bool {
+		return anyChild(n2292, enK3, func(n2293 *Node) bool {
+			return anyChild(n2293, enK6, func(n2294 *Node) bool { return hasChild(n2294, enK169) })
 		})
 	})
 }
 
 // UBL-CR-157: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Department)
 func enT0367(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2278 *Node) bool {
-		return anyNode(child(n2278, enK3), func(n2279 *Node) bool {
-			return anyNode(child(n2279, enK6), func(n2280 *Node) bool { return (len(child(n2280, enK170)) > 0) })
+	return !anyChild(n, enK46, func(n2296 *Node) bool {
+		return anyChild(n2296, enK3, func(n2297 *Node) bool {
+			return anyChild(n2297, enK6, func(n2298 *Node) bool { return hasChild(n2298, enK170) })
 		})
 	})
 }
 
 // UBL-CR-158: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func enT0368(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2282 *Node) bool {
-		return anyNode(child(n2282, enK3), func(n2283 *Node) bool {
-			return anyNode(child(n2283, enK6), func(n2284 *Node) bool { return (len(child(n2284, enK171)) > 0) })
+	return !anyChild(n, enK46, func(n2300 *Node) bool {
+		return anyChild(n2300, enK3, func(n2301 *Node) bool {
+			return anyChild(n2301, enK6, func(n2302 *Node) bool { return hasChild(n2302, enK171) })
 		})
 	})
 }
 
 // UBL-CR-159: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func enT0369(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2286 *Node) bool {
-		return anyNode(child(n2286, enK3), func(n2287 *Node) bool {
-			return anyNode(child(n2287, enK6), func(n2288 *Node) bool { return (len(child(n2288, enK172)) > 0) })
+	return !anyChild(n, enK46, func(n2304 *Node) bool {
+		return anyChild(n2304, enK3, func(n2305 *Node) bool {
+			return anyChild(n2305, enK6, func(n2306 *Node) bool { return hasChild(n2306, enK172) })
 		})
 	})
 }
 
 // UBL-CR-160: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func enT0370(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2290 *Node) bool {
-		return anyNode(child(n2290, enK3), func(n2291 *Node) bool {
-			return anyNode(child(n2291, enK6), func(n2292 *Node) bool { return (len(child(n2292, enK173)) > 0) })
+	return !anyChild(n, enK46, func(n2308 *Node) bool {
+		return anyChild(n2308, enK3, func(n2309 *Node) bool {
+			return anyChild(n2309, enK6, func(n2310 *Node) bool { return hasChild(n2310, enK173) })
 		})
 	})
 }
 
 // UBL-CR-161: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0371(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2294 *Node) bool {
-		return anyNode(child(n2294, enK3), func(n2295 *Node) bool {
-			return anyNode(child(n2295, enK6), func(n2296 *Node) bool { return (len(child(n2296, enK174)) > 0) })
+	return !anyChild(n, enK46, func(n2312 *Node) bool {
+		return anyChild(n2312, enK3, func(n2313 *Node) bool {
+			return anyChild(n2313, enK6, func(n2314 *Node) bool { return hasChild(n2314, enK174) })
 		})
 	})
 }
 
 // UBL-CR-162: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0372(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2298 *Node) bool {
-		return anyNode(child(n2298, enK3), func(n2299 *Node) bool {
-			return anyNode(child(n2299, enK6), func(n2300 *Node) bool { return (len(child(n2300, enK175)) > 0) })
+	return !anyChild(n, enK46, func(n2316 *Node) bool {
+		return anyChild(n2316, enK3, func(n2317 *Node) bool {
+			return anyChild(n2317, enK6, func(n2318 *Node) bool { return hasChild(n2318, enK175) })
 		})
 	})
 }
 
 // UBL-CR-163: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Region)
 func enT0373(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2302 *Node) bool {
-		return anyNode(child(n2302, enK3), func(n2303 *Node) bool {
-			return anyNode(child(n2303, enK6), func(n2304 *Node) bool { return (len(child(n2304, enK176)) > 0) })
+	return !anyChild(n, enK46, func(n2320 *Node) bool {
+		return anyChild(n2320, enK3, func(n2321 *Node) bool {
+			return anyChild(n2321, enK6, func(n2322 *Node) bool { return hasChild(n2322, enK176) })
 		})
 	})
 }
 
 // UBL-CR-164: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:District)
 func enT0374(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2306 *Node) bool {
-		return anyNode(child(n2306, enK3), func(n2307 *Node) bool {
-			return anyNode(child(n2307, enK6), func(n2308 *Node) bool { return (len(child(n2308, enK177)) > 0) })
+	return !anyChild(n, enK46, func(n2324 *Node) bool {
+		return anyChild(n2324, enK3, func(n2325 *Node) bool {
+			return anyChild(n2325, enK6, func(n2326 *Node) bool { return hasChild(n2326, enK177) })
 		})
 	})
 }
 
 // UBL-CR-165: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0375(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2310 *Node) bool {
-		return anyNode(child(n2310, enK3), func(n2311 *Node) bool {
-			return anyNode(child(n2311, enK6), func(n2312 *Node) bool { return (len(child(n2312, enK178)) > 0) })
+	return !anyChild(n, enK46, func(n2328 *Node) bool {
+		return anyChild(n2328, enK3, func(n2329 *Node) bool {
+			return anyChild(n2329, enK6, func(n2330 *Node) bool { return hasChild(n2330, enK178) })
 		})
 	})
 }
 
 // UBL-CR-166: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0376(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2314 *Node) bool {
-		return anyNode(child(n2314, enK3), func(n2315 *Node) bool {
-			return anyNode(child(n2315, enK6), func(n2316 *Node) bool {
-				return anyNode(child(n2316, enK7), func(n2317 *Node) bool { return (len(child(n2317, enK67)) > 0) })
+	return !anyChild(n, enK46, func(n2332 *Node) bool {
+		return anyChild(n2332, enK3, func(n2333 *Node) bool {
+			return anyChild(n2333, enK6, func(n2334 *Node) bool {
+				return anyChild(n2334, enK8, func(n2335 *Node) bool { return hasChild(n2335, enK66) })
 			})
 		})
 	})
@@ -8849,71 +8898,71 @@ func enT0376(v []Seq, n *Node) bool {
 
 // UBL-CR-167: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func enT0377(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2319 *Node) bool {
-		return anyNode(child(n2319, enK3), func(n2320 *Node) bool {
-			return anyNode(child(n2320, enK6), func(n2321 *Node) bool { return (len(child(n2321, enK179)) > 0) })
+	return !anyChild(n, enK46, func(n2337 *Node) bool {
+		return anyChild(n2337, enK3, func(n2338 *Node) bool {
+			return anyChild(n2338, enK6, func(n2339 *Node) bool { return hasChild(n2339, enK179) })
 		})
 	})
 }
 
 // UBL-CR-168: not(cac:AccountingSupplierParty/cac:Party/cac:PhysicalLocation)
 func enT0378(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2323 *Node) bool {
-		return anyNode(child(n2323, enK3), func(n2324 *Node) bool { return (len(child(n2324, enK180)) > 0) })
+	return !anyChild(n, enK46, func(n2341 *Node) bool {
+		return anyChild(n2341, enK3, func(n2342 *Node) bool { return hasChild(n2342, enK180) })
 	})
 }
 
 // UBL-CR-169: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0379(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2326 *Node) bool {
-		return anyNode(child(n2326, enK3), func(n2327 *Node) bool {
-			return anyNode(child(n2327, enK54), func(n2328 *Node) bool { return (len(child(n2328, enK46)) > 0) })
+	return !anyChild(n, enK46, func(n2344 *Node) bool {
+		return anyChild(n2344, enK3, func(n2345 *Node) bool {
+			return anyChild(n2345, enK55, func(n2346 *Node) bool { return hasChild(n2346, enK44) })
 		})
 	})
 }
 
 // UBL-CR-170: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0380(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2330 *Node) bool {
-		return anyNode(child(n2330, enK3), func(n2331 *Node) bool {
-			return anyNode(child(n2331, enK54), func(n2332 *Node) bool { return (len(child(n2332, enK181)) > 0) })
+	return !anyChild(n, enK46, func(n2348 *Node) bool {
+		return anyChild(n2348, enK3, func(n2349 *Node) bool {
+			return anyChild(n2349, enK55, func(n2350 *Node) bool { return hasChild(n2350, enK181) })
 		})
 	})
 }
 
 // UBL-CR-171: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0381(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2334 *Node) bool {
-		return anyNode(child(n2334, enK3), func(n2335 *Node) bool {
-			return anyNode(child(n2335, enK54), func(n2336 *Node) bool { return (len(child(n2336, enK182)) > 0) })
+	return !anyChild(n, enK46, func(n2352 *Node) bool {
+		return anyChild(n2352, enK3, func(n2353 *Node) bool {
+			return anyChild(n2353, enK55, func(n2354 *Node) bool { return hasChild(n2354, enK182) })
 		})
 	})
 }
 
 // UBL-CR-172: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0382(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2338 *Node) bool {
-		return anyNode(child(n2338, enK3), func(n2339 *Node) bool {
-			return anyNode(child(n2339, enK54), func(n2340 *Node) bool { return (len(child(n2340, enK183)) > 0) })
+	return !anyChild(n, enK46, func(n2356 *Node) bool {
+		return anyChild(n2356, enK3, func(n2357 *Node) bool {
+			return anyChild(n2357, enK55, func(n2358 *Node) bool { return hasChild(n2358, enK183) })
 		})
 	})
 }
 
 // UBL-CR-173: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0383(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2342 *Node) bool {
-		return anyNode(child(n2342, enK3), func(n2343 *Node) bool {
-			return anyNode(child(n2343, enK54), func(n2344 *Node) bool { return (len(child(n2344, enK184)) > 0) })
+	return !anyChild(n, enK46, func(n2360 *Node) bool {
+		return anyChild(n2360, enK3, func(n2361 *Node) bool {
+			return anyChild(n2361, enK55, func(n2362 *Node) bool { return hasChild(n2362, enK184) })
 		})
 	})
 }
 
 // UBL-CR-174: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0384(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2346 *Node) bool {
-		return anyNode(child(n2346, enK3), func(n2347 *Node) bool {
-			return anyNode(child(n2347, enK54), func(n2348 *Node) bool {
-				return anyNode(child(n2348, enK22), func(n2349 *Node) bool { return (len(child(n2349, enK67)) > 0) })
+	return !anyChild(n, enK46, func(n2364 *Node) bool {
+		return anyChild(n2364, enK3, func(n2365 *Node) bool {
+			return anyChild(n2365, enK55, func(n2366 *Node) bool {
+				return anyChild(n2366, enK21, func(n2367 *Node) bool { return hasChild(n2367, enK66) })
 			})
 		})
 	})
@@ -8921,10 +8970,10 @@ func enT0384(v []Seq, n *Node) bool {
 
 // UBL-CR-175: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0385(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2351 *Node) bool {
-		return anyNode(child(n2351, enK3), func(n2352 *Node) bool {
-			return anyNode(child(n2352, enK54), func(n2353 *Node) bool {
-				return anyNode(child(n2353, enK22), func(n2354 *Node) bool { return (len(child(n2354, enK185)) > 0) })
+	return !anyChild(n, enK46, func(n2369 *Node) bool {
+		return anyChild(n2369, enK3, func(n2370 *Node) bool {
+			return anyChild(n2370, enK55, func(n2371 *Node) bool {
+				return anyChild(n2371, enK21, func(n2372 *Node) bool { return hasChild(n2372, enK185) })
 			})
 		})
 	})
@@ -8932,10 +8981,10 @@ func enT0385(v []Seq, n *Node) bool {
 
 // UBL-CR-176: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0386(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2356 *Node) bool {
-		return anyNode(child(n2356, enK3), func(n2357 *Node) bool {
-			return anyNode(child(n2357, enK54), func(n2358 *Node) bool {
-				return anyNode(child(n2358, enK22), func(n2359 *Node) bool { return (len(child(n2359, enK186)) > 0) })
+	return !anyChild(n, enK46, func(n2374 *Node) bool {
+		return anyChild(n2374, enK3, func(n2375 *Node) bool {
+			return anyChild(n2375, enK55, func(n2376 *Node) bool {
+				return anyChild(n2376, enK21, func(n2377 *Node) bool { return hasChild(n2377, enK186) })
 			})
 		})
 	})
@@ -8943,10 +8992,10 @@ func enT0386(v []Seq, n *Node) bool {
 
 // UBL-CR-177: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0387(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2361 *Node) bool {
-		return anyNode(child(n2361, enK3), func(n2362 *Node) bool {
-			return anyNode(child(n2362, enK54), func(n2363 *Node) bool {
-				return anyNode(child(n2363, enK22), func(n2364 *Node) bool { return (len(child(n2364, enK187)) > 0) })
+	return !anyChild(n, enK46, func(n2379 *Node) bool {
+		return anyChild(n2379, enK3, func(n2380 *Node) bool {
+			return anyChild(n2380, enK55, func(n2381 *Node) bool {
+				return anyChild(n2381, enK21, func(n2382 *Node) bool { return hasChild(n2382, enK187) })
 			})
 		})
 	})
@@ -8954,423 +9003,423 @@ func enT0387(v []Seq, n *Node) bool {
 
 // UBL-CR-178: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0388(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2366 *Node) bool {
-		return anyNode(child(n2366, enK3), func(n2367 *Node) bool {
-			return anyNode(child(n2367, enK45), func(n2368 *Node) bool { return (len(child(n2368, enK188)) > 0) })
+	return !anyChild(n, enK46, func(n2384 *Node) bool {
+		return anyChild(n2384, enK3, func(n2385 *Node) bool {
+			return anyChild(n2385, enK45, func(n2386 *Node) bool { return hasChild(n2386, enK188) })
 		})
 	})
 }
 
 // UBL-CR-179: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0389(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2370 *Node) bool {
-		return anyNode(child(n2370, enK3), func(n2371 *Node) bool {
-			return anyNode(child(n2371, enK45), func(n2372 *Node) bool { return (len(child(n2372, enK189)) > 0) })
+	return !anyChild(n, enK46, func(n2388 *Node) bool {
+		return anyChild(n2388, enK3, func(n2389 *Node) bool {
+			return anyChild(n2389, enK45, func(n2390 *Node) bool { return hasChild(n2390, enK189) })
 		})
 	})
 }
 
 // UBL-CR-180: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0390(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2374 *Node) bool {
-		return anyNode(child(n2374, enK3), func(n2375 *Node) bool {
-			return anyNode(child(n2375, enK45), func(n2376 *Node) bool { return (len(child(n2376, enK190)) > 0) })
+	return !anyChild(n, enK46, func(n2392 *Node) bool {
+		return anyChild(n2392, enK3, func(n2393 *Node) bool {
+			return anyChild(n2393, enK45, func(n2394 *Node) bool { return hasChild(n2394, enK190) })
 		})
 	})
 }
 
 // UBL-CR-181: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0391(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2378 *Node) bool {
-		return anyNode(child(n2378, enK3), func(n2379 *Node) bool {
-			return anyNode(child(n2379, enK45), func(n2380 *Node) bool { return (len(child(n2380, enK191)) > 0) })
+	return !anyChild(n, enK46, func(n2396 *Node) bool {
+		return anyChild(n2396, enK3, func(n2397 *Node) bool {
+			return anyChild(n2397, enK45, func(n2398 *Node) bool { return hasChild(n2398, enK191) })
 		})
 	})
 }
 
 // UBL-CR-182: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0392(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2382 *Node) bool {
-		return anyNode(child(n2382, enK3), func(n2383 *Node) bool {
-			return anyNode(child(n2383, enK45), func(n2384 *Node) bool { return (len(child(n2384, enK192)) > 0) })
+	return !anyChild(n, enK46, func(n2400 *Node) bool {
+		return anyChild(n2400, enK3, func(n2401 *Node) bool {
+			return anyChild(n2401, enK45, func(n2402 *Node) bool { return hasChild(n2402, enK192) })
 		})
 	})
 }
 
 // UBL-CR-183: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0393(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2386 *Node) bool {
-		return anyNode(child(n2386, enK3), func(n2387 *Node) bool {
-			return anyNode(child(n2387, enK45), func(n2388 *Node) bool { return (len(child(n2388, enK193)) > 0) })
+	return !anyChild(n, enK46, func(n2404 *Node) bool {
+		return anyChild(n2404, enK3, func(n2405 *Node) bool {
+			return anyChild(n2405, enK45, func(n2406 *Node) bool { return hasChild(n2406, enK193) })
 		})
 	})
 }
 
 // UBL-CR-184: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0394(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2390 *Node) bool {
-		return anyNode(child(n2390, enK3), func(n2391 *Node) bool {
-			return anyNode(child(n2391, enK45), func(n2392 *Node) bool { return (len(child(n2392, enK194)) > 0) })
+	return !anyChild(n, enK46, func(n2408 *Node) bool {
+		return anyChild(n2408, enK3, func(n2409 *Node) bool {
+			return anyChild(n2409, enK45, func(n2410 *Node) bool { return hasChild(n2410, enK194) })
 		})
 	})
 }
 
 // UBL-CR-185: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0395(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2394 *Node) bool {
-		return anyNode(child(n2394, enK3), func(n2395 *Node) bool {
-			return anyNode(child(n2395, enK45), func(n2396 *Node) bool { return (len(child(n2396, enK184)) > 0) })
+	return !anyChild(n, enK46, func(n2412 *Node) bool {
+		return anyChild(n2412, enK3, func(n2413 *Node) bool {
+			return anyChild(n2413, enK45, func(n2414 *Node) bool { return hasChild(n2414, enK184) })
 		})
 	})
 }
 
 // UBL-CR-186: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0396(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2398 *Node) bool {
-		return anyNode(child(n2398, enK3), func(n2399 *Node) bool {
-			return anyNode(child(n2399, enK45), func(n2400 *Node) bool { return (len(child(n2400, enK195)) > 0) })
+	return !anyChild(n, enK46, func(n2416 *Node) bool {
+		return anyChild(n2416, enK3, func(n2417 *Node) bool {
+			return anyChild(n2417, enK45, func(n2418 *Node) bool { return hasChild(n2418, enK195) })
 		})
 	})
 }
 
 // UBL-CR-187: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0397(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2402 *Node) bool {
-		return anyNode(child(n2402, enK3), func(n2403 *Node) bool {
-			return anyNode(child(n2403, enK45), func(n2404 *Node) bool { return (len(child(n2404, enK196)) > 0) })
+	return !anyChild(n, enK46, func(n2420 *Node) bool {
+		return anyChild(n2420, enK3, func(n2421 *Node) bool {
+			return anyChild(n2421, enK45, func(n2422 *Node) bool { return hasChild(n2422, enK196) })
 		})
 	})
 }
 
 // UBL-CR-188: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0398(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2406 *Node) bool {
-		return anyNode(child(n2406, enK3), func(n2407 *Node) bool {
-			return anyNode(child(n2407, enK45), func(n2408 *Node) bool { return (len(child(n2408, enK197)) > 0) })
+	return !anyChild(n, enK46, func(n2424 *Node) bool {
+		return anyChild(n2424, enK3, func(n2425 *Node) bool {
+			return anyChild(n2425, enK45, func(n2426 *Node) bool { return hasChild(n2426, enK197) })
 		})
 	})
 }
 
 // UBL-CR-189: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ID)
 func enT0399(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2410 *Node) bool {
-		return anyNode(child(n2410, enK3), func(n2411 *Node) bool {
-			return anyNode(child(n2411, enK198), func(n2412 *Node) bool { return (len(child(n2412, enK1)) > 0) })
+	return !anyChild(n, enK46, func(n2428 *Node) bool {
+		return anyChild(n2428, enK3, func(n2429 *Node) bool {
+			return anyChild(n2429, enK198, func(n2430 *Node) bool { return hasChild(n2430, enK1) })
 		})
 	})
 }
 
 // UBL-CR-190: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telefax)
 func enT0400(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2414 *Node) bool {
-		return anyNode(child(n2414, enK3), func(n2415 *Node) bool {
-			return anyNode(child(n2415, enK198), func(n2416 *Node) bool { return (len(child(n2416, enK199)) > 0) })
+	return !anyChild(n, enK46, func(n2432 *Node) bool {
+		return anyChild(n2432, enK3, func(n2433 *Node) bool {
+			return anyChild(n2433, enK198, func(n2434 *Node) bool { return hasChild(n2434, enK199) })
 		})
 	})
 }
 
 // UBL-CR-191: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Note)
 func enT0401(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2418 *Node) bool {
-		return anyNode(child(n2418, enK3), func(n2419 *Node) bool {
-			return anyNode(child(n2419, enK198), func(n2420 *Node) bool { return (len(child(n2420, enK78)) > 0) })
+	return !anyChild(n, enK46, func(n2436 *Node) bool {
+		return anyChild(n2436, enK3, func(n2437 *Node) bool {
+			return anyChild(n2437, enK198, func(n2438 *Node) bool { return hasChild(n2438, enK78) })
 		})
 	})
 }
 
 // UBL-CR-192: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func enT0402(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2422 *Node) bool {
-		return anyNode(child(n2422, enK3), func(n2423 *Node) bool {
-			return anyNode(child(n2423, enK198), func(n2424 *Node) bool { return (len(child(n2424, enK200)) > 0) })
+	return !anyChild(n, enK46, func(n2440 *Node) bool {
+		return anyChild(n2440, enK3, func(n2441 *Node) bool {
+			return anyChild(n2441, enK198, func(n2442 *Node) bool { return hasChild(n2442, enK200) })
 		})
 	})
 }
 
 // UBL-CR-193: not(cac:AccountingSupplierParty/cac:Party/cac:Person)
 func enT0403(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2426 *Node) bool {
-		return anyNode(child(n2426, enK3), func(n2427 *Node) bool { return (len(child(n2427, enK201)) > 0) })
+	return !anyChild(n, enK46, func(n2444 *Node) bool {
+		return anyChild(n2444, enK3, func(n2445 *Node) bool { return hasChild(n2445, enK201) })
 	})
 }
 
 // UBL-CR-194: not(cac:AccountingSupplierParty/cac:Party/cac:AgentParty)
 func enT0404(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2429 *Node) bool {
-		return anyNode(child(n2429, enK3), func(n2430 *Node) bool { return (len(child(n2430, enK202)) > 0) })
+	return !anyChild(n, enK46, func(n2447 *Node) bool {
+		return anyChild(n2447, enK3, func(n2448 *Node) bool { return hasChild(n2448, enK202) })
 	})
 }
 
 // UBL-CR-195: not(cac:AccountingSupplierParty/cac:Party/cac:ServiceProviderParty)
 func enT0405(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2432 *Node) bool {
-		return anyNode(child(n2432, enK3), func(n2433 *Node) bool { return (len(child(n2433, enK203)) > 0) })
+	return !anyChild(n, enK46, func(n2450 *Node) bool {
+		return anyChild(n2450, enK3, func(n2451 *Node) bool { return hasChild(n2451, enK203) })
 	})
 }
 
 // UBL-CR-196: not(cac:AccountingSupplierParty/cac:Party/cac:PowerOfAttorney)
 func enT0406(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2435 *Node) bool {
-		return anyNode(child(n2435, enK3), func(n2436 *Node) bool { return (len(child(n2436, enK204)) > 0) })
+	return !anyChild(n, enK46, func(n2453 *Node) bool {
+		return anyChild(n2453, enK3, func(n2454 *Node) bool { return hasChild(n2454, enK204) })
 	})
 }
 
 // UBL-CR-197: not(cac:AccountingSupplierParty/cac:Party/cac:FinancialAccount)
 func enT0407(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2438 *Node) bool {
-		return anyNode(child(n2438, enK3), func(n2439 *Node) bool { return (len(child(n2439, enK205)) > 0) })
+	return !anyChild(n, enK46, func(n2456 *Node) bool {
+		return anyChild(n2456, enK3, func(n2457 *Node) bool { return hasChild(n2457, enK205) })
 	})
 }
 
 // UBL-CR-198: not(cac:AccountingSupplierParty/cac:DespatchContact)
 func enT0408(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2441 *Node) bool { return (len(child(n2441, enK206)) > 0) })
+	return !anyChild(n, enK46, func(n2459 *Node) bool { return hasChild(n2459, enK206) })
 }
 
 // UBL-CR-199: not(cac:AccountingSupplierParty/cac:AccountingContact)
 func enT0409(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2443 *Node) bool { return (len(child(n2443, enK207)) > 0) })
+	return !anyChild(n, enK46, func(n2461 *Node) bool { return hasChild(n2461, enK207) })
 }
 
 // UBL-CR-200: not(cac:AccountingSupplierParty/cac:SellerContact)
 func enT0410(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2445 *Node) bool { return (len(child(n2445, enK208)) > 0) })
+	return !anyChild(n, enK46, func(n2463 *Node) bool { return hasChild(n2463, enK208) })
 }
 
 // UBL-CR-201: not(cac:AccountingCustomerParty/cbc:CustomerAssignedAccountID)
 func enT0411(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2447 *Node) bool { return (len(child(n2447, enK152)) > 0) })
+	return !anyChild(n, enK4, func(n2465 *Node) bool { return hasChild(n2465, enK152) })
 }
 
 // UBL-CR-202: not(cac:AccountingCustomerParty/cbc:SupplierAssignedAccountID)
 func enT0412(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2449 *Node) bool { return (len(child(n2449, enK209)) > 0) })
+	return !anyChild(n, enK4, func(n2467 *Node) bool { return hasChild(n2467, enK209) })
 }
 
 // UBL-CR-203: not(cac:AccountingCustomerParty/cbc:AdditionalAccountID)
 func enT0413(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2451 *Node) bool { return (len(child(n2451, enK153)) > 0) })
+	return !anyChild(n, enK4, func(n2469 *Node) bool { return hasChild(n2469, enK153) })
 }
 
 // UBL-CR-204: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkCareIndicator)
 func enT0414(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2453 *Node) bool {
-		return anyNode(child(n2453, enK3), func(n2454 *Node) bool { return (len(child(n2454, enK155)) > 0) })
+	return !anyChild(n, enK4, func(n2471 *Node) bool {
+		return anyChild(n2471, enK3, func(n2472 *Node) bool { return hasChild(n2472, enK155) })
 	})
 }
 
 // UBL-CR-205: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkAttentionIndicator)
 func enT0415(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2456 *Node) bool {
-		return anyNode(child(n2456, enK3), func(n2457 *Node) bool { return (len(child(n2457, enK156)) > 0) })
+	return !anyChild(n, enK4, func(n2474 *Node) bool {
+		return anyChild(n2474, enK3, func(n2475 *Node) bool { return hasChild(n2475, enK156) })
 	})
 }
 
 // UBL-CR-206: not(cac:AccountingCustomerParty/cac:Party/cbc:WebsiteURI)
 func enT0416(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2459 *Node) bool {
-		return anyNode(child(n2459, enK3), func(n2460 *Node) bool { return (len(child(n2460, enK157)) > 0) })
+	return !anyChild(n, enK4, func(n2477 *Node) bool {
+		return anyChild(n2477, enK3, func(n2478 *Node) bool { return hasChild(n2478, enK157) })
 	})
 }
 
 // UBL-CR-207: not(cac:AccountingCustomerParty/cac:Party/cbc:LogoReferenceID)
 func enT0417(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2462 *Node) bool {
-		return anyNode(child(n2462, enK3), func(n2463 *Node) bool { return (len(child(n2463, enK158)) > 0) })
+	return !anyChild(n, enK4, func(n2480 *Node) bool {
+		return anyChild(n2480, enK3, func(n2481 *Node) bool { return hasChild(n2481, enK158) })
 	})
 }
 
 // UBL-CR-208: not(cac:AccountingCustomerParty/cac:Party/cbc:IndustryClassificationCode)
 func enT0418(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2465 *Node) bool {
-		return anyNode(child(n2465, enK3), func(n2466 *Node) bool { return (len(child(n2466, enK159)) > 0) })
+	return !anyChild(n, enK4, func(n2483 *Node) bool {
+		return anyChild(n2483, enK3, func(n2484 *Node) bool { return hasChild(n2484, enK159) })
 	})
 }
 
 // UBL-CR-209: not(cac:AccountingCustomerParty/cac:Party/cac:Language)
 func enT0419(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2468 *Node) bool {
-		return anyNode(child(n2468, enK3), func(n2469 *Node) bool { return (len(child(n2469, enK160)) > 0) })
+	return !anyChild(n, enK4, func(n2486 *Node) bool {
+		return anyChild(n2486, enK3, func(n2487 *Node) bool { return hasChild(n2487, enK160) })
 	})
 }
 
 // UBL-CR-210: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:ID)
 func enT0420(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2471 *Node) bool {
-		return anyNode(child(n2471, enK3), func(n2472 *Node) bool {
-			return anyNode(child(n2472, enK6), func(n2473 *Node) bool { return (len(child(n2473, enK1)) > 0) })
+	return !anyChild(n, enK4, func(n2489 *Node) bool {
+		return anyChild(n2489, enK3, func(n2490 *Node) bool {
+			return anyChild(n2490, enK6, func(n2491 *Node) bool { return hasChild(n2491, enK1) })
 		})
 	})
 }
 
 // UBL-CR-211: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0421(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2475 *Node) bool {
-		return anyNode(child(n2475, enK3), func(n2476 *Node) bool {
-			return anyNode(child(n2476, enK6), func(n2477 *Node) bool { return (len(child(n2477, enK161)) > 0) })
+	return !anyChild(n, enK4, func(n2493 *Node) bool {
+		return anyChild(n2493, enK3, func(n2494 *Node) bool {
+			return anyChild(n2494, enK6, func(n2495 *Node) bool { return hasChild(n2495, enK161) })
 		})
 	})
 }
 
 // UBL-CR-212: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0422(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2479 *Node) bool {
-		return anyNode(child(n2479, enK3), func(n2480 *Node) bool {
-			return anyNode(child(n2480, enK6), func(n2481 *Node) bool { return (len(child(n2481, enK162)) > 0) })
+	return !anyChild(n, enK4, func(n2497 *Node) bool {
+		return anyChild(n2497, enK3, func(n2498 *Node) bool {
+			return anyChild(n2498, enK6, func(n2499 *Node) bool { return hasChild(n2499, enK162) })
 		})
 	})
 }
 
 // UBL-CR-213: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func enT0423(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2483 *Node) bool {
-		return anyNode(child(n2483, enK3), func(n2484 *Node) bool {
-			return anyNode(child(n2484, enK6), func(n2485 *Node) bool { return (len(child(n2485, enK163)) > 0) })
+	return !anyChild(n, enK4, func(n2501 *Node) bool {
+		return anyChild(n2501, enK3, func(n2502 *Node) bool {
+			return anyChild(n2502, enK6, func(n2503 *Node) bool { return hasChild(n2503, enK163) })
 		})
 	})
 }
 
 // UBL-CR-214: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func enT0424(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2487 *Node) bool {
-		return anyNode(child(n2487, enK3), func(n2488 *Node) bool {
-			return anyNode(child(n2488, enK6), func(n2489 *Node) bool { return (len(child(n2489, enK164)) > 0) })
+	return !anyChild(n, enK4, func(n2505 *Node) bool {
+		return anyChild(n2505, enK3, func(n2506 *Node) bool {
+			return anyChild(n2506, enK6, func(n2507 *Node) bool { return hasChild(n2507, enK164) })
 		})
 	})
 }
 
 // UBL-CR-215: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Room)
 func enT0425(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2491 *Node) bool {
-		return anyNode(child(n2491, enK3), func(n2492 *Node) bool {
-			return anyNode(child(n2492, enK6), func(n2493 *Node) bool { return (len(child(n2493, enK165)) > 0) })
+	return !anyChild(n, enK4, func(n2509 *Node) bool {
+		return anyChild(n2509, enK3, func(n2510 *Node) bool {
+			return anyChild(n2510, enK6, func(n2511 *Node) bool { return hasChild(n2511, enK165) })
 		})
 	})
 }
 
 // UBL-CR-216: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func enT0426(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2495 *Node) bool {
-		return anyNode(child(n2495, enK3), func(n2496 *Node) bool {
-			return anyNode(child(n2496, enK6), func(n2497 *Node) bool { return (len(child(n2497, enK166)) > 0) })
+	return !anyChild(n, enK4, func(n2513 *Node) bool {
+		return anyChild(n2513, enK3, func(n2514 *Node) bool {
+			return anyChild(n2514, enK6, func(n2515 *Node) bool { return hasChild(n2515, enK166) })
 		})
 	})
 }
 
 // UBL-CR-217: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func enT0427(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2499 *Node) bool {
-		return anyNode(child(n2499, enK3), func(n2500 *Node) bool {
-			return anyNode(child(n2500, enK6), func(n2501 *Node) bool { return (len(child(n2501, enK167)) > 0) })
+	return !anyChild(n, enK4, func(n2517 *Node) bool {
+		return anyChild(n2517, enK3, func(n2518 *Node) bool {
+			return anyChild(n2518, enK6, func(n2519 *Node) bool { return hasChild(n2519, enK167) })
 		})
 	})
 }
 
 // UBL-CR-218: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func enT0428(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2503 *Node) bool {
-		return anyNode(child(n2503, enK3), func(n2504 *Node) bool {
-			return anyNode(child(n2504, enK6), func(n2505 *Node) bool { return (len(child(n2505, enK168)) > 0) })
+	return !anyChild(n, enK4, func(n2521 *Node) bool {
+		return anyChild(n2521, enK3, func(n2522 *Node) bool {
+			return anyChild(n2522, enK6, func(n2523 *Node) bool { return hasChild(n2523, enK168) })
 		})
 	})
 }
 
 // UBL-CR-219: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func enT0429(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2507 *Node) bool {
-		return anyNode(child(n2507, enK3), func(n2508 *Node) bool {
-			return anyNode(child(n2508, enK6), func(n2509 *Node) bool { return (len(child(n2509, enK169)) > 0) })
+	return !anyChild(n, enK4, func(n2525 *Node) bool {
+		return anyChild(n2525, enK3, func(n2526 *Node) bool {
+			return anyChild(n2526, enK6, func(n2527 *Node) bool { return hasChild(n2527, enK169) })
 		})
 	})
 }
 
 // UBL-CR-220: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Department)
 func enT0430(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2511 *Node) bool {
-		return anyNode(child(n2511, enK3), func(n2512 *Node) bool {
-			return anyNode(child(n2512, enK6), func(n2513 *Node) bool { return (len(child(n2513, enK170)) > 0) })
+	return !anyChild(n, enK4, func(n2529 *Node) bool {
+		return anyChild(n2529, enK3, func(n2530 *Node) bool {
+			return anyChild(n2530, enK6, func(n2531 *Node) bool { return hasChild(n2531, enK170) })
 		})
 	})
 }
 
 // UBL-CR-221: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func enT0431(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2515 *Node) bool {
-		return anyNode(child(n2515, enK3), func(n2516 *Node) bool {
-			return anyNode(child(n2516, enK6), func(n2517 *Node) bool { return (len(child(n2517, enK171)) > 0) })
+	return !anyChild(n, enK4, func(n2533 *Node) bool {
+		return anyChild(n2533, enK3, func(n2534 *Node) bool {
+			return anyChild(n2534, enK6, func(n2535 *Node) bool { return hasChild(n2535, enK171) })
 		})
 	})
 }
 
 // UBL-CR-222: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func enT0432(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2519 *Node) bool {
-		return anyNode(child(n2519, enK3), func(n2520 *Node) bool {
-			return anyNode(child(n2520, enK6), func(n2521 *Node) bool { return (len(child(n2521, enK172)) > 0) })
+	return !anyChild(n, enK4, func(n2537 *Node) bool {
+		return anyChild(n2537, enK3, func(n2538 *Node) bool {
+			return anyChild(n2538, enK6, func(n2539 *Node) bool { return hasChild(n2539, enK172) })
 		})
 	})
 }
 
 // UBL-CR-223: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func enT0433(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2523 *Node) bool {
-		return anyNode(child(n2523, enK3), func(n2524 *Node) bool {
-			return anyNode(child(n2524, enK6), func(n2525 *Node) bool { return (len(child(n2525, enK173)) > 0) })
+	return !anyChild(n, enK4, func(n2541 *Node) bool {
+		return anyChild(n2541, enK3, func(n2542 *Node) bool {
+			return anyChild(n2542, enK6, func(n2543 *Node) bool { return hasChild(n2543, enK173) })
 		})
 	})
 }
 
 // UBL-CR-224: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0434(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2527 *Node) bool {
-		return anyNode(child(n2527, enK3), func(n2528 *Node) bool {
-			return anyNode(child(n2528, enK6), func(n2529 *Node) bool { return (len(child(n2529, enK174)) > 0) })
+	return !anyChild(n, enK4, func(n2545 *Node) bool {
+		return anyChild(n2545, enK3, func(n2546 *Node) bool {
+			return anyChild(n2546, enK6, func(n2547 *Node) bool { return hasChild(n2547, enK174) })
 		})
 	})
 }
 
 // UBL-CR-225: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0435(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2531 *Node) bool {
-		return anyNode(child(n2531, enK3), func(n2532 *Node) bool {
-			return anyNode(child(n2532, enK6), func(n2533 *Node) bool { return (len(child(n2533, enK175)) > 0) })
+	return !anyChild(n, enK4, func(n2549 *Node) bool {
+		return anyChild(n2549, enK3, func(n2550 *Node) bool {
+			return anyChild(n2550, enK6, func(n2551 *Node) bool { return hasChild(n2551, enK175) })
 		})
 	})
 }
 
 // UBL-CR-226: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Region)
 func enT0436(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2535 *Node) bool {
-		return anyNode(child(n2535, enK3), func(n2536 *Node) bool {
-			return anyNode(child(n2536, enK6), func(n2537 *Node) bool { return (len(child(n2537, enK176)) > 0) })
+	return !anyChild(n, enK4, func(n2553 *Node) bool {
+		return anyChild(n2553, enK3, func(n2554 *Node) bool {
+			return anyChild(n2554, enK6, func(n2555 *Node) bool { return hasChild(n2555, enK176) })
 		})
 	})
 }
 
 // UBL-CR-227: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:District)
 func enT0437(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2539 *Node) bool {
-		return anyNode(child(n2539, enK3), func(n2540 *Node) bool {
-			return anyNode(child(n2540, enK6), func(n2541 *Node) bool { return (len(child(n2541, enK177)) > 0) })
+	return !anyChild(n, enK4, func(n2557 *Node) bool {
+		return anyChild(n2557, enK3, func(n2558 *Node) bool {
+			return anyChild(n2558, enK6, func(n2559 *Node) bool { return hasChild(n2559, enK177) })
 		})
 	})
 }
 
 // UBL-CR-228: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0438(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2543 *Node) bool {
-		return anyNode(child(n2543, enK3), func(n2544 *Node) bool {
-			return anyNode(child(n2544, enK6), func(n2545 *Node) bool { return (len(child(n2545, enK178)) > 0) })
+	return !anyChild(n, enK4, func(n2561 *Node) bool {
+		return anyChild(n2561, enK3, func(n2562 *Node) bool {
+			return anyChild(n2562, enK6, func(n2563 *Node) bool { return hasChild(n2563, enK178) })
 		})
 	})
 }
 
 // UBL-CR-229: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0439(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2547 *Node) bool {
-		return anyNode(child(n2547, enK3), func(n2548 *Node) bool {
-			return anyNode(child(n2548, enK6), func(n2549 *Node) bool {
-				return anyNode(child(n2549, enK7), func(n2550 *Node) bool { return (len(child(n2550, enK67)) > 0) })
+	return !anyChild(n, enK4, func(n2565 *Node) bool {
+		return anyChild(n2565, enK3, func(n2566 *Node) bool {
+			return anyChild(n2566, enK6, func(n2567 *Node) bool {
+				return anyChild(n2567, enK8, func(n2568 *Node) bool { return hasChild(n2568, enK66) })
 			})
 		})
 	})
@@ -9378,71 +9427,71 @@ func enT0439(v []Seq, n *Node) bool {
 
 // UBL-CR-230: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func enT0440(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2552 *Node) bool {
-		return anyNode(child(n2552, enK3), func(n2553 *Node) bool {
-			return anyNode(child(n2553, enK6), func(n2554 *Node) bool { return (len(child(n2554, enK179)) > 0) })
+	return !anyChild(n, enK4, func(n2570 *Node) bool {
+		return anyChild(n2570, enK3, func(n2571 *Node) bool {
+			return anyChild(n2571, enK6, func(n2572 *Node) bool { return hasChild(n2572, enK179) })
 		})
 	})
 }
 
 // UBL-CR-231: not(cac:AccountingCustomerParty/cac:Party/cac:PhysicalLocation)
 func enT0441(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2556 *Node) bool {
-		return anyNode(child(n2556, enK3), func(n2557 *Node) bool { return (len(child(n2557, enK180)) > 0) })
+	return !anyChild(n, enK4, func(n2574 *Node) bool {
+		return anyChild(n2574, enK3, func(n2575 *Node) bool { return hasChild(n2575, enK180) })
 	})
 }
 
 // UBL-CR-232: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0442(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2559 *Node) bool {
-		return anyNode(child(n2559, enK3), func(n2560 *Node) bool {
-			return anyNode(child(n2560, enK54), func(n2561 *Node) bool { return (len(child(n2561, enK46)) > 0) })
+	return !anyChild(n, enK4, func(n2577 *Node) bool {
+		return anyChild(n2577, enK3, func(n2578 *Node) bool {
+			return anyChild(n2578, enK55, func(n2579 *Node) bool { return hasChild(n2579, enK44) })
 		})
 	})
 }
 
 // UBL-CR-233: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0443(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2563 *Node) bool {
-		return anyNode(child(n2563, enK3), func(n2564 *Node) bool {
-			return anyNode(child(n2564, enK54), func(n2565 *Node) bool { return (len(child(n2565, enK181)) > 0) })
+	return !anyChild(n, enK4, func(n2581 *Node) bool {
+		return anyChild(n2581, enK3, func(n2582 *Node) bool {
+			return anyChild(n2582, enK55, func(n2583 *Node) bool { return hasChild(n2583, enK181) })
 		})
 	})
 }
 
 // UBL-CR-234: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0444(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2567 *Node) bool {
-		return anyNode(child(n2567, enK3), func(n2568 *Node) bool {
-			return anyNode(child(n2568, enK54), func(n2569 *Node) bool { return (len(child(n2569, enK182)) > 0) })
+	return !anyChild(n, enK4, func(n2585 *Node) bool {
+		return anyChild(n2585, enK3, func(n2586 *Node) bool {
+			return anyChild(n2586, enK55, func(n2587 *Node) bool { return hasChild(n2587, enK182) })
 		})
 	})
 }
 
 // UBL-CR-235: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0445(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2571 *Node) bool {
-		return anyNode(child(n2571, enK3), func(n2572 *Node) bool {
-			return anyNode(child(n2572, enK54), func(n2573 *Node) bool { return (len(child(n2573, enK183)) > 0) })
+	return !anyChild(n, enK4, func(n2589 *Node) bool {
+		return anyChild(n2589, enK3, func(n2590 *Node) bool {
+			return anyChild(n2590, enK55, func(n2591 *Node) bool { return hasChild(n2591, enK183) })
 		})
 	})
 }
 
 // UBL-CR-236: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0446(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2575 *Node) bool {
-		return anyNode(child(n2575, enK3), func(n2576 *Node) bool {
-			return anyNode(child(n2576, enK54), func(n2577 *Node) bool { return (len(child(n2577, enK184)) > 0) })
+	return !anyChild(n, enK4, func(n2593 *Node) bool {
+		return anyChild(n2593, enK3, func(n2594 *Node) bool {
+			return anyChild(n2594, enK55, func(n2595 *Node) bool { return hasChild(n2595, enK184) })
 		})
 	})
 }
 
 // UBL-CR-237: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0447(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2579 *Node) bool {
-		return anyNode(child(n2579, enK3), func(n2580 *Node) bool {
-			return anyNode(child(n2580, enK54), func(n2581 *Node) bool {
-				return anyNode(child(n2581, enK22), func(n2582 *Node) bool { return (len(child(n2582, enK67)) > 0) })
+	return !anyChild(n, enK4, func(n2597 *Node) bool {
+		return anyChild(n2597, enK3, func(n2598 *Node) bool {
+			return anyChild(n2598, enK55, func(n2599 *Node) bool {
+				return anyChild(n2599, enK21, func(n2600 *Node) bool { return hasChild(n2600, enK66) })
 			})
 		})
 	})
@@ -9450,10 +9499,10 @@ func enT0447(v []Seq, n *Node) bool {
 
 // UBL-CR-238: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0448(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2584 *Node) bool {
-		return anyNode(child(n2584, enK3), func(n2585 *Node) bool {
-			return anyNode(child(n2585, enK54), func(n2586 *Node) bool {
-				return anyNode(child(n2586, enK22), func(n2587 *Node) bool { return (len(child(n2587, enK185)) > 0) })
+	return !anyChild(n, enK4, func(n2602 *Node) bool {
+		return anyChild(n2602, enK3, func(n2603 *Node) bool {
+			return anyChild(n2603, enK55, func(n2604 *Node) bool {
+				return anyChild(n2604, enK21, func(n2605 *Node) bool { return hasChild(n2605, enK185) })
 			})
 		})
 	})
@@ -9461,10 +9510,10 @@ func enT0448(v []Seq, n *Node) bool {
 
 // UBL-CR-239: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0449(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2589 *Node) bool {
-		return anyNode(child(n2589, enK3), func(n2590 *Node) bool {
-			return anyNode(child(n2590, enK54), func(n2591 *Node) bool {
-				return anyNode(child(n2591, enK22), func(n2592 *Node) bool { return (len(child(n2592, enK186)) > 0) })
+	return !anyChild(n, enK4, func(n2607 *Node) bool {
+		return anyChild(n2607, enK3, func(n2608 *Node) bool {
+			return anyChild(n2608, enK55, func(n2609 *Node) bool {
+				return anyChild(n2609, enK21, func(n2610 *Node) bool { return hasChild(n2610, enK186) })
 			})
 		})
 	})
@@ -9472,10 +9521,10 @@ func enT0449(v []Seq, n *Node) bool {
 
 // UBL-CR-240: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0450(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2594 *Node) bool {
-		return anyNode(child(n2594, enK3), func(n2595 *Node) bool {
-			return anyNode(child(n2595, enK54), func(n2596 *Node) bool {
-				return anyNode(child(n2596, enK22), func(n2597 *Node) bool { return (len(child(n2597, enK187)) > 0) })
+	return !anyChild(n, enK4, func(n2612 *Node) bool {
+		return anyChild(n2612, enK3, func(n2613 *Node) bool {
+			return anyChild(n2613, enK55, func(n2614 *Node) bool {
+				return anyChild(n2614, enK21, func(n2615 *Node) bool { return hasChild(n2615, enK187) })
 			})
 		})
 	})
@@ -9483,957 +9532,957 @@ func enT0450(v []Seq, n *Node) bool {
 
 // UBL-CR-241: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0451(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2599 *Node) bool {
-		return anyNode(child(n2599, enK3), func(n2600 *Node) bool {
-			return anyNode(child(n2600, enK45), func(n2601 *Node) bool { return (len(child(n2601, enK188)) > 0) })
+	return !anyChild(n, enK4, func(n2617 *Node) bool {
+		return anyChild(n2617, enK3, func(n2618 *Node) bool {
+			return anyChild(n2618, enK45, func(n2619 *Node) bool { return hasChild(n2619, enK188) })
 		})
 	})
 }
 
 // UBL-CR-242: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0452(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2603 *Node) bool {
-		return anyNode(child(n2603, enK3), func(n2604 *Node) bool {
-			return anyNode(child(n2604, enK45), func(n2605 *Node) bool { return (len(child(n2605, enK189)) > 0) })
+	return !anyChild(n, enK4, func(n2621 *Node) bool {
+		return anyChild(n2621, enK3, func(n2622 *Node) bool {
+			return anyChild(n2622, enK45, func(n2623 *Node) bool { return hasChild(n2623, enK189) })
 		})
 	})
 }
 
 // UBL-CR-243: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0453(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2607 *Node) bool {
-		return anyNode(child(n2607, enK3), func(n2608 *Node) bool {
-			return anyNode(child(n2608, enK45), func(n2609 *Node) bool { return (len(child(n2609, enK190)) > 0) })
+	return !anyChild(n, enK4, func(n2625 *Node) bool {
+		return anyChild(n2625, enK3, func(n2626 *Node) bool {
+			return anyChild(n2626, enK45, func(n2627 *Node) bool { return hasChild(n2627, enK190) })
 		})
 	})
 }
 
 // UBL-CR-244: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func enT0454(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2611 *Node) bool {
-		return anyNode(child(n2611, enK3), func(n2612 *Node) bool {
-			return anyNode(child(n2612, enK45), func(n2613 *Node) bool { return (len(child(n2613, enK210)) > 0) })
+	return !anyChild(n, enK4, func(n2629 *Node) bool {
+		return anyChild(n2629, enK3, func(n2630 *Node) bool {
+			return anyChild(n2630, enK45, func(n2631 *Node) bool { return hasChild(n2631, enK210) })
 		})
 	})
 }
 
 // UBL-CR-245: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0455(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2615 *Node) bool {
-		return anyNode(child(n2615, enK3), func(n2616 *Node) bool {
-			return anyNode(child(n2616, enK45), func(n2617 *Node) bool { return (len(child(n2617, enK191)) > 0) })
+	return !anyChild(n, enK4, func(n2633 *Node) bool {
+		return anyChild(n2633, enK3, func(n2634 *Node) bool {
+			return anyChild(n2634, enK45, func(n2635 *Node) bool { return hasChild(n2635, enK191) })
 		})
 	})
 }
 
 // UBL-CR-246: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0456(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2619 *Node) bool {
-		return anyNode(child(n2619, enK3), func(n2620 *Node) bool {
-			return anyNode(child(n2620, enK45), func(n2621 *Node) bool { return (len(child(n2621, enK192)) > 0) })
+	return !anyChild(n, enK4, func(n2637 *Node) bool {
+		return anyChild(n2637, enK3, func(n2638 *Node) bool {
+			return anyChild(n2638, enK45, func(n2639 *Node) bool { return hasChild(n2639, enK192) })
 		})
 	})
 }
 
 // UBL-CR-247: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0457(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2623 *Node) bool {
-		return anyNode(child(n2623, enK3), func(n2624 *Node) bool {
-			return anyNode(child(n2624, enK45), func(n2625 *Node) bool { return (len(child(n2625, enK193)) > 0) })
+	return !anyChild(n, enK4, func(n2641 *Node) bool {
+		return anyChild(n2641, enK3, func(n2642 *Node) bool {
+			return anyChild(n2642, enK45, func(n2643 *Node) bool { return hasChild(n2643, enK193) })
 		})
 	})
 }
 
 // UBL-CR-248: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0458(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2627 *Node) bool {
-		return anyNode(child(n2627, enK3), func(n2628 *Node) bool {
-			return anyNode(child(n2628, enK45), func(n2629 *Node) bool { return (len(child(n2629, enK194)) > 0) })
+	return !anyChild(n, enK4, func(n2645 *Node) bool {
+		return anyChild(n2645, enK3, func(n2646 *Node) bool {
+			return anyChild(n2646, enK45, func(n2647 *Node) bool { return hasChild(n2647, enK194) })
 		})
 	})
 }
 
 // UBL-CR-249: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0459(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2631 *Node) bool {
-		return anyNode(child(n2631, enK3), func(n2632 *Node) bool {
-			return anyNode(child(n2632, enK45), func(n2633 *Node) bool { return (len(child(n2633, enK184)) > 0) })
+	return !anyChild(n, enK4, func(n2649 *Node) bool {
+		return anyChild(n2649, enK3, func(n2650 *Node) bool {
+			return anyChild(n2650, enK45, func(n2651 *Node) bool { return hasChild(n2651, enK184) })
 		})
 	})
 }
 
 // UBL-CR-250: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0460(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2635 *Node) bool {
-		return anyNode(child(n2635, enK3), func(n2636 *Node) bool {
-			return anyNode(child(n2636, enK45), func(n2637 *Node) bool { return (len(child(n2637, enK195)) > 0) })
+	return !anyChild(n, enK4, func(n2653 *Node) bool {
+		return anyChild(n2653, enK3, func(n2654 *Node) bool {
+			return anyChild(n2654, enK45, func(n2655 *Node) bool { return hasChild(n2655, enK195) })
 		})
 	})
 }
 
 // UBL-CR-251: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0461(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2639 *Node) bool {
-		return anyNode(child(n2639, enK3), func(n2640 *Node) bool {
-			return anyNode(child(n2640, enK45), func(n2641 *Node) bool { return (len(child(n2641, enK196)) > 0) })
+	return !anyChild(n, enK4, func(n2657 *Node) bool {
+		return anyChild(n2657, enK3, func(n2658 *Node) bool {
+			return anyChild(n2658, enK45, func(n2659 *Node) bool { return hasChild(n2659, enK196) })
 		})
 	})
 }
 
 // UBL-CR-252: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0462(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2643 *Node) bool {
-		return anyNode(child(n2643, enK3), func(n2644 *Node) bool {
-			return anyNode(child(n2644, enK45), func(n2645 *Node) bool { return (len(child(n2645, enK197)) > 0) })
+	return !anyChild(n, enK4, func(n2661 *Node) bool {
+		return anyChild(n2661, enK3, func(n2662 *Node) bool {
+			return anyChild(n2662, enK45, func(n2663 *Node) bool { return hasChild(n2663, enK197) })
 		})
 	})
 }
 
 // UBL-CR-253: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ID)
 func enT0463(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2647 *Node) bool {
-		return anyNode(child(n2647, enK3), func(n2648 *Node) bool {
-			return anyNode(child(n2648, enK198), func(n2649 *Node) bool { return (len(child(n2649, enK1)) > 0) })
+	return !anyChild(n, enK4, func(n2665 *Node) bool {
+		return anyChild(n2665, enK3, func(n2666 *Node) bool {
+			return anyChild(n2666, enK198, func(n2667 *Node) bool { return hasChild(n2667, enK1) })
 		})
 	})
 }
 
 // UBL-CR-254: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telefax)
 func enT0464(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2651 *Node) bool {
-		return anyNode(child(n2651, enK3), func(n2652 *Node) bool {
-			return anyNode(child(n2652, enK198), func(n2653 *Node) bool { return (len(child(n2653, enK199)) > 0) })
+	return !anyChild(n, enK4, func(n2669 *Node) bool {
+		return anyChild(n2669, enK3, func(n2670 *Node) bool {
+			return anyChild(n2670, enK198, func(n2671 *Node) bool { return hasChild(n2671, enK199) })
 		})
 	})
 }
 
 // UBL-CR-255: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Note)
 func enT0465(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2655 *Node) bool {
-		return anyNode(child(n2655, enK3), func(n2656 *Node) bool {
-			return anyNode(child(n2656, enK198), func(n2657 *Node) bool { return (len(child(n2657, enK78)) > 0) })
+	return !anyChild(n, enK4, func(n2673 *Node) bool {
+		return anyChild(n2673, enK3, func(n2674 *Node) bool {
+			return anyChild(n2674, enK198, func(n2675 *Node) bool { return hasChild(n2675, enK78) })
 		})
 	})
 }
 
 // UBL-CR-256: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func enT0466(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2659 *Node) bool {
-		return anyNode(child(n2659, enK3), func(n2660 *Node) bool {
-			return anyNode(child(n2660, enK198), func(n2661 *Node) bool { return (len(child(n2661, enK200)) > 0) })
+	return !anyChild(n, enK4, func(n2677 *Node) bool {
+		return anyChild(n2677, enK3, func(n2678 *Node) bool {
+			return anyChild(n2678, enK198, func(n2679 *Node) bool { return hasChild(n2679, enK200) })
 		})
 	})
 }
 
 // UBL-CR-257: not(cac:AccountingCustomerParty/cac:Party/cac:Person)
 func enT0467(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2663 *Node) bool {
-		return anyNode(child(n2663, enK3), func(n2664 *Node) bool { return (len(child(n2664, enK201)) > 0) })
+	return !anyChild(n, enK4, func(n2681 *Node) bool {
+		return anyChild(n2681, enK3, func(n2682 *Node) bool { return hasChild(n2682, enK201) })
 	})
 }
 
 // UBL-CR-258: not(cac:AccountingCustomerParty/cac:Party/cac:AgentParty)
 func enT0468(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2666 *Node) bool {
-		return anyNode(child(n2666, enK3), func(n2667 *Node) bool { return (len(child(n2667, enK202)) > 0) })
+	return !anyChild(n, enK4, func(n2684 *Node) bool {
+		return anyChild(n2684, enK3, func(n2685 *Node) bool { return hasChild(n2685, enK202) })
 	})
 }
 
 // UBL-CR-259: not(cac:AccountingCustomerParty/cac:Party/cac:ServiceProviderParty)
 func enT0469(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2669 *Node) bool {
-		return anyNode(child(n2669, enK3), func(n2670 *Node) bool { return (len(child(n2670, enK203)) > 0) })
+	return !anyChild(n, enK4, func(n2687 *Node) bool {
+		return anyChild(n2687, enK3, func(n2688 *Node) bool { return hasChild(n2688, enK203) })
 	})
 }
 
 // UBL-CR-260: not(cac:AccountingCustomerParty/cac:Party/cac:PowerOfAttorney)
 func enT0470(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2672 *Node) bool {
-		return anyNode(child(n2672, enK3), func(n2673 *Node) bool { return (len(child(n2673, enK204)) > 0) })
+	return !anyChild(n, enK4, func(n2690 *Node) bool {
+		return anyChild(n2690, enK3, func(n2691 *Node) bool { return hasChild(n2691, enK204) })
 	})
 }
 
 // UBL-CR-261: not(cac:AccountingCustomerParty/cac:Party/cac:FinancialAccount)
 func enT0471(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2675 *Node) bool {
-		return anyNode(child(n2675, enK3), func(n2676 *Node) bool { return (len(child(n2676, enK205)) > 0) })
+	return !anyChild(n, enK4, func(n2693 *Node) bool {
+		return anyChild(n2693, enK3, func(n2694 *Node) bool { return hasChild(n2694, enK205) })
 	})
 }
 
 // UBL-CR-262: not(cac:AccountingCustomerParty/cac:DeliveryContact)
 func enT0472(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2678 *Node) bool { return (len(child(n2678, enK211)) > 0) })
+	return !anyChild(n, enK4, func(n2696 *Node) bool { return hasChild(n2696, enK211) })
 }
 
 // UBL-CR-263: not(cac:AccountingCustomerParty/cac:AccountingContact)
 func enT0473(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2680 *Node) bool { return (len(child(n2680, enK207)) > 0) })
+	return !anyChild(n, enK4, func(n2698 *Node) bool { return hasChild(n2698, enK207) })
 }
 
 // UBL-CR-264: not(cac:AccountingCustomerParty/cac:BuyerContact)
 func enT0474(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2682 *Node) bool { return (len(child(n2682, enK212)) > 0) })
+	return !anyChild(n, enK4, func(n2700 *Node) bool { return hasChild(n2700, enK212) })
 }
 
 // UBL-CR-265: not(cac:PayeeParty/cbc:MarkCareIndicator)
 func enT0475(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2684 *Node) bool { return (len(child(n2684, enK155)) > 0) })
+	return !anyChild(n, enK81, func(n2702 *Node) bool { return hasChild(n2702, enK155) })
 }
 
 // UBL-CR-266: not(cac:PayeeParty/cbc:MarkAttentionIndicator)
 func enT0476(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2686 *Node) bool { return (len(child(n2686, enK156)) > 0) })
+	return !anyChild(n, enK81, func(n2704 *Node) bool { return hasChild(n2704, enK156) })
 }
 
 // UBL-CR-267: not(cac:PayeeParty/cbc:WebsiteURI)
 func enT0477(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2688 *Node) bool { return (len(child(n2688, enK157)) > 0) })
+	return !anyChild(n, enK81, func(n2706 *Node) bool { return hasChild(n2706, enK157) })
 }
 
 // UBL-CR-268: not(cac:PayeeParty/cbc:LogoReferenceID)
 func enT0478(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2690 *Node) bool { return (len(child(n2690, enK158)) > 0) })
+	return !anyChild(n, enK81, func(n2708 *Node) bool { return hasChild(n2708, enK158) })
 }
 
 // UBL-CR-269: not(cac:PayeeParty/cbc:EndpointID)
 func enT0479(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2692 *Node) bool { return (len(child(n2692, enK2)) > 0) })
+	return !anyChild(n, enK81, func(n2710 *Node) bool { return hasChild(n2710, enK2) })
 }
 
 // UBL-CR-270: not(cac:PayeeParty/cbc:IndustryClassificationCode)
 func enT0480(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2694 *Node) bool { return (len(child(n2694, enK159)) > 0) })
+	return !anyChild(n, enK81, func(n2712 *Node) bool { return hasChild(n2712, enK159) })
 }
 
 // UBL-CR-271: not(cac:PayeeParty/cac:Language)
 func enT0481(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2696 *Node) bool { return (len(child(n2696, enK160)) > 0) })
+	return !anyChild(n, enK81, func(n2714 *Node) bool { return hasChild(n2714, enK160) })
 }
 
 // UBL-CR-272: not(cac:PayeeParty/cac:PostalAddress)
 func enT0482(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2698 *Node) bool { return (len(child(n2698, enK6)) > 0) })
+	return !anyChild(n, enK81, func(n2716 *Node) bool { return hasChild(n2716, enK6) })
 }
 
 // UBL-CR-273: not(cac:PayeeParty/cac:PhysicalLocation)
 func enT0483(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2700 *Node) bool { return (len(child(n2700, enK180)) > 0) })
+	return !anyChild(n, enK81, func(n2718 *Node) bool { return hasChild(n2718, enK180) })
 }
 
 // UBL-CR-274: not(cac:PayeeParty/cac:PartyTaxScheme)
 func enT0484(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2702 *Node) bool { return (len(child(n2702, enK54)) > 0) })
+	return !anyChild(n, enK81, func(n2720 *Node) bool { return hasChild(n2720, enK55) })
 }
 
 // UBL-CR-275: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationName)
 func enT0485(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2704 *Node) bool {
-		return anyNode(child(n2704, enK45), func(n2705 *Node) bool { return (len(child(n2705, enK46)) > 0) })
+	return !anyChild(n, enK81, func(n2722 *Node) bool {
+		return anyChild(n2722, enK45, func(n2723 *Node) bool { return hasChild(n2723, enK44) })
 	})
 }
 
 // UBL-CR-276: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0486(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2707 *Node) bool {
-		return anyNode(child(n2707, enK45), func(n2708 *Node) bool { return (len(child(n2708, enK188)) > 0) })
+	return !anyChild(n, enK81, func(n2725 *Node) bool {
+		return anyChild(n2725, enK45, func(n2726 *Node) bool { return hasChild(n2726, enK188) })
 	})
 }
 
 // UBL-CR-277: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0487(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2710 *Node) bool {
-		return anyNode(child(n2710, enK45), func(n2711 *Node) bool { return (len(child(n2711, enK189)) > 0) })
+	return !anyChild(n, enK81, func(n2728 *Node) bool {
+		return anyChild(n2728, enK45, func(n2729 *Node) bool { return hasChild(n2729, enK189) })
 	})
 }
 
 // UBL-CR-278: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0488(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2713 *Node) bool {
-		return anyNode(child(n2713, enK45), func(n2714 *Node) bool { return (len(child(n2714, enK190)) > 0) })
+	return !anyChild(n, enK81, func(n2731 *Node) bool {
+		return anyChild(n2731, enK45, func(n2732 *Node) bool { return hasChild(n2732, enK190) })
 	})
 }
 
 // UBL-CR-279: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func enT0489(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2716 *Node) bool {
-		return anyNode(child(n2716, enK45), func(n2717 *Node) bool { return (len(child(n2717, enK210)) > 0) })
+	return !anyChild(n, enK81, func(n2734 *Node) bool {
+		return anyChild(n2734, enK45, func(n2735 *Node) bool { return hasChild(n2735, enK210) })
 	})
 }
 
 // UBL-CR-280: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0490(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2719 *Node) bool {
-		return anyNode(child(n2719, enK45), func(n2720 *Node) bool { return (len(child(n2720, enK191)) > 0) })
+	return !anyChild(n, enK81, func(n2737 *Node) bool {
+		return anyChild(n2737, enK45, func(n2738 *Node) bool { return hasChild(n2738, enK191) })
 	})
 }
 
 // UBL-CR-281: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0491(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2722 *Node) bool {
-		return anyNode(child(n2722, enK45), func(n2723 *Node) bool { return (len(child(n2723, enK192)) > 0) })
+	return !anyChild(n, enK81, func(n2740 *Node) bool {
+		return anyChild(n2740, enK45, func(n2741 *Node) bool { return hasChild(n2741, enK192) })
 	})
 }
 
 // UBL-CR-282: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0492(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2725 *Node) bool {
-		return anyNode(child(n2725, enK45), func(n2726 *Node) bool { return (len(child(n2726, enK193)) > 0) })
+	return !anyChild(n, enK81, func(n2743 *Node) bool {
+		return anyChild(n2743, enK45, func(n2744 *Node) bool { return hasChild(n2744, enK193) })
 	})
 }
 
 // UBL-CR-283: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0493(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2728 *Node) bool {
-		return anyNode(child(n2728, enK45), func(n2729 *Node) bool { return (len(child(n2729, enK194)) > 0) })
+	return !anyChild(n, enK81, func(n2746 *Node) bool {
+		return anyChild(n2746, enK45, func(n2747 *Node) bool { return hasChild(n2747, enK194) })
 	})
 }
 
 // UBL-CR-284: not(cac:PayeeParty/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0494(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2731 *Node) bool {
-		return anyNode(child(n2731, enK45), func(n2732 *Node) bool { return (len(child(n2732, enK184)) > 0) })
+	return !anyChild(n, enK81, func(n2749 *Node) bool {
+		return anyChild(n2749, enK45, func(n2750 *Node) bool { return hasChild(n2750, enK184) })
 	})
 }
 
 // UBL-CR-285: not(cac:PayeeParty/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0495(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2734 *Node) bool {
-		return anyNode(child(n2734, enK45), func(n2735 *Node) bool { return (len(child(n2735, enK195)) > 0) })
+	return !anyChild(n, enK81, func(n2752 *Node) bool {
+		return anyChild(n2752, enK45, func(n2753 *Node) bool { return hasChild(n2753, enK195) })
 	})
 }
 
 // UBL-CR-286: not(cac:PayeeParty/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0496(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2737 *Node) bool {
-		return anyNode(child(n2737, enK45), func(n2738 *Node) bool { return (len(child(n2738, enK196)) > 0) })
+	return !anyChild(n, enK81, func(n2755 *Node) bool {
+		return anyChild(n2755, enK45, func(n2756 *Node) bool { return hasChild(n2756, enK196) })
 	})
 }
 
 // UBL-CR-287: not(cac:PayeeParty/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0497(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2740 *Node) bool {
-		return anyNode(child(n2740, enK45), func(n2741 *Node) bool { return (len(child(n2741, enK197)) > 0) })
+	return !anyChild(n, enK81, func(n2758 *Node) bool {
+		return anyChild(n2758, enK45, func(n2759 *Node) bool { return hasChild(n2759, enK197) })
 	})
 }
 
 // UBL-CR-288: not(cac:PayeeParty/cac:Contact)
 func enT0498(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2743 *Node) bool { return (len(child(n2743, enK198)) > 0) })
+	return !anyChild(n, enK81, func(n2761 *Node) bool { return hasChild(n2761, enK198) })
 }
 
 // UBL-CR-289: not(cac:PayeeParty/cac:Person)
 func enT0499(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2745 *Node) bool { return (len(child(n2745, enK201)) > 0) })
+	return !anyChild(n, enK81, func(n2763 *Node) bool { return hasChild(n2763, enK201) })
 }
 
 // UBL-CR-290: not(cac:PayeeParty/cac:AgentParty)
 func enT0500(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2747 *Node) bool { return (len(child(n2747, enK202)) > 0) })
+	return !anyChild(n, enK81, func(n2765 *Node) bool { return hasChild(n2765, enK202) })
 }
 
 // UBL-CR-291: not(cac:PayeeParty/cac:ServiceProviderParty)
 func enT0501(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2749 *Node) bool { return (len(child(n2749, enK203)) > 0) })
+	return !anyChild(n, enK81, func(n2767 *Node) bool { return hasChild(n2767, enK203) })
 }
 
 // UBL-CR-292: not(cac:PayeeParty/cac:PowerOfAttorney)
 func enT0502(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2751 *Node) bool { return (len(child(n2751, enK204)) > 0) })
+	return !anyChild(n, enK81, func(n2769 *Node) bool { return hasChild(n2769, enK204) })
 }
 
 // UBL-CR-293: not(cac:PayeeParty/cac:FinancialAccount)
 func enT0503(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2753 *Node) bool { return (len(child(n2753, enK205)) > 0) })
+	return !anyChild(n, enK81, func(n2771 *Node) bool { return hasChild(n2771, enK205) })
 }
 
 // UBL-CR-294: not(cac:BuyerCustomerParty)
 func enT0504(v []Seq, n *Node) bool {
-	return !(len(child(n, enK213)) > 0)
+	return !hasChild(n, enK213)
 }
 
 // UBL-CR-295: not(cac:SellerSupplierParty)
 func enT0505(v []Seq, n *Node) bool {
-	return !(len(child(n, enK214)) > 0)
+	return !hasChild(n, enK214)
 }
 
 // UBL-CR-296: not(cac:TaxRepresentativeParty/cbc:MarkCareIndicator)
 func enT0506(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2757 *Node) bool { return (len(child(n2757, enK155)) > 0) })
+	return !anyChild(n, enK56, func(n2775 *Node) bool { return hasChild(n2775, enK155) })
 }
 
 // UBL-CR-297: not(cac:TaxRepresentativeParty/cbc:MarkAttentionIndicator)
 func enT0507(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2759 *Node) bool { return (len(child(n2759, enK156)) > 0) })
+	return !anyChild(n, enK56, func(n2777 *Node) bool { return hasChild(n2777, enK156) })
 }
 
 // UBL-CR-298: not(cac:TaxRepresentativeParty/cbc:WebsiteURI)
 func enT0508(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2761 *Node) bool { return (len(child(n2761, enK157)) > 0) })
+	return !anyChild(n, enK56, func(n2779 *Node) bool { return hasChild(n2779, enK157) })
 }
 
 // UBL-CR-299: not(cac:TaxRepresentativeParty/cbc:LogoReferenceID)
 func enT0509(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2763 *Node) bool { return (len(child(n2763, enK158)) > 0) })
+	return !anyChild(n, enK56, func(n2781 *Node) bool { return hasChild(n2781, enK158) })
 }
 
 // UBL-CR-300: not(cac:TaxRepresentativeParty/cbc:EndpointID)
 func enT0510(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2765 *Node) bool { return (len(child(n2765, enK2)) > 0) })
+	return !anyChild(n, enK56, func(n2783 *Node) bool { return hasChild(n2783, enK2) })
 }
 
 // UBL-CR-301: not(cac:TaxRepresentativeParty/cbc:IndustryClassificationCode)
 func enT0511(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2767 *Node) bool { return (len(child(n2767, enK159)) > 0) })
+	return !anyChild(n, enK56, func(n2785 *Node) bool { return hasChild(n2785, enK159) })
 }
 
 // UBL-CR-302: not(cac:TaxRepresentativeParty/cac:PartyIdentification)
 func enT0512(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2769 *Node) bool { return (len(child(n2769, enK83)) > 0) })
+	return !anyChild(n, enK56, func(n2787 *Node) bool { return hasChild(n2787, enK83) })
 }
 
 // UBL-CR-303: not(cac:TaxRepresentativeParty/cac:Language)
 func enT0513(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2771 *Node) bool { return (len(child(n2771, enK160)) > 0) })
+	return !anyChild(n, enK56, func(n2789 *Node) bool { return hasChild(n2789, enK160) })
 }
 
 // UBL-CR-304: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:ID)
 func enT0514(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2773 *Node) bool {
-		return anyNode(child(n2773, enK6), func(n2774 *Node) bool { return (len(child(n2774, enK1)) > 0) })
+	return !anyChild(n, enK56, func(n2791 *Node) bool {
+		return anyChild(n2791, enK6, func(n2792 *Node) bool { return hasChild(n2792, enK1) })
 	})
 }
 
 // UBL-CR-305: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0515(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2776 *Node) bool {
-		return anyNode(child(n2776, enK6), func(n2777 *Node) bool { return (len(child(n2777, enK161)) > 0) })
+	return !anyChild(n, enK56, func(n2794 *Node) bool {
+		return anyChild(n2794, enK6, func(n2795 *Node) bool { return hasChild(n2795, enK161) })
 	})
 }
 
 // UBL-CR-306: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0516(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2779 *Node) bool {
-		return anyNode(child(n2779, enK6), func(n2780 *Node) bool { return (len(child(n2780, enK162)) > 0) })
+	return !anyChild(n, enK56, func(n2797 *Node) bool {
+		return anyChild(n2797, enK6, func(n2798 *Node) bool { return hasChild(n2798, enK162) })
 	})
 }
 
 // UBL-CR-307: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Postbox)
 func enT0517(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2782 *Node) bool {
-		return anyNode(child(n2782, enK6), func(n2783 *Node) bool { return (len(child(n2783, enK163)) > 0) })
+	return !anyChild(n, enK56, func(n2800 *Node) bool {
+		return anyChild(n2800, enK6, func(n2801 *Node) bool { return hasChild(n2801, enK163) })
 	})
 }
 
 // UBL-CR-308: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Floor)
 func enT0518(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2785 *Node) bool {
-		return anyNode(child(n2785, enK6), func(n2786 *Node) bool { return (len(child(n2786, enK164)) > 0) })
+	return !anyChild(n, enK56, func(n2803 *Node) bool {
+		return anyChild(n2803, enK6, func(n2804 *Node) bool { return hasChild(n2804, enK164) })
 	})
 }
 
 // UBL-CR-309: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Room)
 func enT0519(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2788 *Node) bool {
-		return anyNode(child(n2788, enK6), func(n2789 *Node) bool { return (len(child(n2789, enK165)) > 0) })
+	return !anyChild(n, enK56, func(n2806 *Node) bool {
+		return anyChild(n2806, enK6, func(n2807 *Node) bool { return hasChild(n2807, enK165) })
 	})
 }
 
 // UBL-CR-310: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BlockName)
 func enT0520(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2791 *Node) bool {
-		return anyNode(child(n2791, enK6), func(n2792 *Node) bool { return (len(child(n2792, enK166)) > 0) })
+	return !anyChild(n, enK56, func(n2809 *Node) bool {
+		return anyChild(n2809, enK6, func(n2810 *Node) bool { return hasChild(n2810, enK166) })
 	})
 }
 
 // UBL-CR-311: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingName)
 func enT0521(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2794 *Node) bool {
-		return anyNode(child(n2794, enK6), func(n2795 *Node) bool { return (len(child(n2795, enK167)) > 0) })
+	return !anyChild(n, enK56, func(n2812 *Node) bool {
+		return anyChild(n2812, enK6, func(n2813 *Node) bool { return hasChild(n2813, enK167) })
 	})
 }
 
 // UBL-CR-312: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingNumber)
 func enT0522(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2797 *Node) bool {
-		return anyNode(child(n2797, enK6), func(n2798 *Node) bool { return (len(child(n2798, enK168)) > 0) })
+	return !anyChild(n, enK56, func(n2815 *Node) bool {
+		return anyChild(n2815, enK6, func(n2816 *Node) bool { return hasChild(n2816, enK168) })
 	})
 }
 
 // UBL-CR-313: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:InhouseMail)
 func enT0523(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2800 *Node) bool {
-		return anyNode(child(n2800, enK6), func(n2801 *Node) bool { return (len(child(n2801, enK169)) > 0) })
+	return !anyChild(n, enK56, func(n2818 *Node) bool {
+		return anyChild(n2818, enK6, func(n2819 *Node) bool { return hasChild(n2819, enK169) })
 	})
 }
 
 // UBL-CR-314: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Department)
 func enT0524(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2803 *Node) bool {
-		return anyNode(child(n2803, enK6), func(n2804 *Node) bool { return (len(child(n2804, enK170)) > 0) })
+	return !anyChild(n, enK56, func(n2821 *Node) bool {
+		return anyChild(n2821, enK6, func(n2822 *Node) bool { return hasChild(n2822, enK170) })
 	})
 }
 
 // UBL-CR-315: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkAttention)
 func enT0525(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2806 *Node) bool {
-		return anyNode(child(n2806, enK6), func(n2807 *Node) bool { return (len(child(n2807, enK171)) > 0) })
+	return !anyChild(n, enK56, func(n2824 *Node) bool {
+		return anyChild(n2824, enK6, func(n2825 *Node) bool { return hasChild(n2825, enK171) })
 	})
 }
 
 // UBL-CR-316: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkCare)
 func enT0526(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2809 *Node) bool {
-		return anyNode(child(n2809, enK6), func(n2810 *Node) bool { return (len(child(n2810, enK172)) > 0) })
+	return !anyChild(n, enK56, func(n2827 *Node) bool {
+		return anyChild(n2827, enK6, func(n2828 *Node) bool { return hasChild(n2828, enK172) })
 	})
 }
 
 // UBL-CR-317: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PlotIdentification)
 func enT0527(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2812 *Node) bool {
-		return anyNode(child(n2812, enK6), func(n2813 *Node) bool { return (len(child(n2813, enK173)) > 0) })
+	return !anyChild(n, enK56, func(n2830 *Node) bool {
+		return anyChild(n2830, enK6, func(n2831 *Node) bool { return hasChild(n2831, enK173) })
 	})
 }
 
 // UBL-CR-318: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0528(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2815 *Node) bool {
-		return anyNode(child(n2815, enK6), func(n2816 *Node) bool { return (len(child(n2816, enK174)) > 0) })
+	return !anyChild(n, enK56, func(n2833 *Node) bool {
+		return anyChild(n2833, enK6, func(n2834 *Node) bool { return hasChild(n2834, enK174) })
 	})
 }
 
 // UBL-CR-319: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0529(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2818 *Node) bool {
-		return anyNode(child(n2818, enK6), func(n2819 *Node) bool { return (len(child(n2819, enK175)) > 0) })
+	return !anyChild(n, enK56, func(n2836 *Node) bool {
+		return anyChild(n2836, enK6, func(n2837 *Node) bool { return hasChild(n2837, enK175) })
 	})
 }
 
 // UBL-CR-320: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Region)
 func enT0530(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2821 *Node) bool {
-		return anyNode(child(n2821, enK6), func(n2822 *Node) bool { return (len(child(n2822, enK176)) > 0) })
+	return !anyChild(n, enK56, func(n2839 *Node) bool {
+		return anyChild(n2839, enK6, func(n2840 *Node) bool { return hasChild(n2840, enK176) })
 	})
 }
 
 // UBL-CR-321: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:District)
 func enT0531(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2824 *Node) bool {
-		return anyNode(child(n2824, enK6), func(n2825 *Node) bool { return (len(child(n2825, enK177)) > 0) })
+	return !anyChild(n, enK56, func(n2842 *Node) bool {
+		return anyChild(n2842, enK6, func(n2843 *Node) bool { return hasChild(n2843, enK177) })
 	})
 }
 
 // UBL-CR-322: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0532(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2827 *Node) bool {
-		return anyNode(child(n2827, enK6), func(n2828 *Node) bool { return (len(child(n2828, enK178)) > 0) })
+	return !anyChild(n, enK56, func(n2845 *Node) bool {
+		return anyChild(n2845, enK6, func(n2846 *Node) bool { return hasChild(n2846, enK178) })
 	})
 }
 
 // UBL-CR-323: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0533(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2830 *Node) bool {
-		return anyNode(child(n2830, enK6), func(n2831 *Node) bool {
-			return anyNode(child(n2831, enK7), func(n2832 *Node) bool { return (len(child(n2832, enK67)) > 0) })
+	return !anyChild(n, enK56, func(n2848 *Node) bool {
+		return anyChild(n2848, enK6, func(n2849 *Node) bool {
+			return anyChild(n2849, enK8, func(n2850 *Node) bool { return hasChild(n2850, enK66) })
 		})
 	})
 }
 
 // UBL-CR-324: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:LocationCoordinate)
 func enT0534(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2834 *Node) bool {
-		return anyNode(child(n2834, enK6), func(n2835 *Node) bool { return (len(child(n2835, enK179)) > 0) })
+	return !anyChild(n, enK56, func(n2852 *Node) bool {
+		return anyChild(n2852, enK6, func(n2853 *Node) bool { return hasChild(n2853, enK179) })
 	})
 }
 
 // UBL-CR-325: not(cac:TaxRepresentativeParty/cac:PhysicalLocation)
 func enT0535(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2837 *Node) bool { return (len(child(n2837, enK180)) > 0) })
+	return !anyChild(n, enK56, func(n2855 *Node) bool { return hasChild(n2855, enK180) })
 }
 
 // UBL-CR-326: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0536(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2839 *Node) bool {
-		return anyNode(child(n2839, enK54), func(n2840 *Node) bool { return (len(child(n2840, enK46)) > 0) })
+	return !anyChild(n, enK56, func(n2857 *Node) bool {
+		return anyChild(n2857, enK55, func(n2858 *Node) bool { return hasChild(n2858, enK44) })
 	})
 }
 
 // UBL-CR-327: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0537(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2842 *Node) bool {
-		return anyNode(child(n2842, enK54), func(n2843 *Node) bool { return (len(child(n2843, enK181)) > 0) })
+	return !anyChild(n, enK56, func(n2860 *Node) bool {
+		return anyChild(n2860, enK55, func(n2861 *Node) bool { return hasChild(n2861, enK181) })
 	})
 }
 
 // UBL-CR-328: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0538(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2845 *Node) bool {
-		return anyNode(child(n2845, enK54), func(n2846 *Node) bool { return (len(child(n2846, enK182)) > 0) })
+	return !anyChild(n, enK56, func(n2863 *Node) bool {
+		return anyChild(n2863, enK55, func(n2864 *Node) bool { return hasChild(n2864, enK182) })
 	})
 }
 
 // UBL-CR-329: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0539(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2848 *Node) bool {
-		return anyNode(child(n2848, enK54), func(n2849 *Node) bool { return (len(child(n2849, enK183)) > 0) })
+	return !anyChild(n, enK56, func(n2866 *Node) bool {
+		return anyChild(n2866, enK55, func(n2867 *Node) bool { return hasChild(n2867, enK183) })
 	})
 }
 
 // UBL-CR-330: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0540(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2851 *Node) bool {
-		return anyNode(child(n2851, enK54), func(n2852 *Node) bool { return (len(child(n2852, enK184)) > 0) })
+	return !anyChild(n, enK56, func(n2869 *Node) bool {
+		return anyChild(n2869, enK55, func(n2870 *Node) bool { return hasChild(n2870, enK184) })
 	})
 }
 
 // UBL-CR-331: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0541(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2854 *Node) bool {
-		return anyNode(child(n2854, enK54), func(n2855 *Node) bool {
-			return anyNode(child(n2855, enK22), func(n2856 *Node) bool { return (len(child(n2856, enK67)) > 0) })
+	return !anyChild(n, enK56, func(n2872 *Node) bool {
+		return anyChild(n2872, enK55, func(n2873 *Node) bool {
+			return anyChild(n2873, enK21, func(n2874 *Node) bool { return hasChild(n2874, enK66) })
 		})
 	})
 }
 
 // UBL-CR-332: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0542(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2858 *Node) bool {
-		return anyNode(child(n2858, enK54), func(n2859 *Node) bool {
-			return anyNode(child(n2859, enK22), func(n2860 *Node) bool { return (len(child(n2860, enK185)) > 0) })
+	return !anyChild(n, enK56, func(n2876 *Node) bool {
+		return anyChild(n2876, enK55, func(n2877 *Node) bool {
+			return anyChild(n2877, enK21, func(n2878 *Node) bool { return hasChild(n2878, enK185) })
 		})
 	})
 }
 
 // UBL-CR-333: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0543(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2862 *Node) bool {
-		return anyNode(child(n2862, enK54), func(n2863 *Node) bool {
-			return anyNode(child(n2863, enK22), func(n2864 *Node) bool { return (len(child(n2864, enK186)) > 0) })
+	return !anyChild(n, enK56, func(n2880 *Node) bool {
+		return anyChild(n2880, enK55, func(n2881 *Node) bool {
+			return anyChild(n2881, enK21, func(n2882 *Node) bool { return hasChild(n2882, enK186) })
 		})
 	})
 }
 
 // UBL-CR-334: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0544(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2866 *Node) bool {
-		return anyNode(child(n2866, enK54), func(n2867 *Node) bool {
-			return anyNode(child(n2867, enK22), func(n2868 *Node) bool { return (len(child(n2868, enK187)) > 0) })
+	return !anyChild(n, enK56, func(n2884 *Node) bool {
+		return anyChild(n2884, enK55, func(n2885 *Node) bool {
+			return anyChild(n2885, enK21, func(n2886 *Node) bool { return hasChild(n2886, enK187) })
 		})
 	})
 }
 
 // UBL-CR-335: not(cac:TaxRepresentativeParty/cac:PartyLegalEntity)
 func enT0545(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2870 *Node) bool { return (len(child(n2870, enK45)) > 0) })
+	return !anyChild(n, enK56, func(n2888 *Node) bool { return hasChild(n2888, enK45) })
 }
 
 // UBL-CR-336: not(cac:TaxRepresentativeParty/cac:Contact)
 func enT0546(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2872 *Node) bool { return (len(child(n2872, enK198)) > 0) })
+	return !anyChild(n, enK56, func(n2890 *Node) bool { return hasChild(n2890, enK198) })
 }
 
 // UBL-CR-337: not(cac:TaxRepresentativeParty/cac:Person)
 func enT0547(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2874 *Node) bool { return (len(child(n2874, enK201)) > 0) })
+	return !anyChild(n, enK56, func(n2892 *Node) bool { return hasChild(n2892, enK201) })
 }
 
 // UBL-CR-338: not(cac:TaxRepresentativeParty/cac:AgentParty)
 func enT0548(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2876 *Node) bool { return (len(child(n2876, enK202)) > 0) })
+	return !anyChild(n, enK56, func(n2894 *Node) bool { return hasChild(n2894, enK202) })
 }
 
 // UBL-CR-339: not(cac:TaxRepresentativeParty/cac:ServiceProviderParty)
 func enT0549(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2878 *Node) bool { return (len(child(n2878, enK203)) > 0) })
+	return !anyChild(n, enK56, func(n2896 *Node) bool { return hasChild(n2896, enK203) })
 }
 
 // UBL-CR-340: not(cac:TaxRepresentativeParty/cac:PowerOfAttorney)
 func enT0550(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2880 *Node) bool { return (len(child(n2880, enK204)) > 0) })
+	return !anyChild(n, enK56, func(n2898 *Node) bool { return hasChild(n2898, enK204) })
 }
 
 // UBL-CR-341: not(cac:TaxRepresentativeParty/cac:FinancialAccount)
 func enT0551(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2882 *Node) bool { return (len(child(n2882, enK205)) > 0) })
+	return !anyChild(n, enK56, func(n2900 *Node) bool { return hasChild(n2900, enK205) })
 }
 
 // UBL-CR-342: not(cac:Delivery/cbc:ID)
 func enT0552(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2884 *Node) bool { return (len(child(n2884, enK1)) > 0) })
+	return !anyChild(n, enK15, func(n2902 *Node) bool { return hasChild(n2902, enK1) })
 }
 
 // UBL-CR-343: not(cac:Delivery/cbc:Quantity)
 func enT0553(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2886 *Node) bool { return (len(child(n2886, enK215)) > 0) })
+	return !anyChild(n, enK15, func(n2904 *Node) bool { return hasChild(n2904, enK215) })
 }
 
 // UBL-CR-344: not(cac:Delivery/cbc:MinimumQuantity)
 func enT0554(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2888 *Node) bool { return (len(child(n2888, enK216)) > 0) })
+	return !anyChild(n, enK15, func(n2906 *Node) bool { return hasChild(n2906, enK216) })
 }
 
 // UBL-CR-345: not(cac:Delivery/cbc:MaximumQuantity)
 func enT0555(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2890 *Node) bool { return (len(child(n2890, enK217)) > 0) })
+	return !anyChild(n, enK15, func(n2908 *Node) bool { return hasChild(n2908, enK217) })
 }
 
 // UBL-CR-346: not(cac:Delivery/cbc:ActualDeliveryTime)
 func enT0556(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2892 *Node) bool { return (len(child(n2892, enK218)) > 0) })
+	return !anyChild(n, enK15, func(n2910 *Node) bool { return hasChild(n2910, enK218) })
 }
 
 // UBL-CR-347: not(cac:Delivery/cbc:LatestDeliveryDate)
 func enT0557(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2894 *Node) bool { return (len(child(n2894, enK219)) > 0) })
+	return !anyChild(n, enK15, func(n2912 *Node) bool { return hasChild(n2912, enK219) })
 }
 
 // UBL-CR-348: not(cac:Delivery/cbc:LatestDeliveryTime)
 func enT0558(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2896 *Node) bool { return (len(child(n2896, enK220)) > 0) })
+	return !anyChild(n, enK15, func(n2914 *Node) bool { return hasChild(n2914, enK220) })
 }
 
 // UBL-CR-349: not(cac:Delivery/cbc:ReleaseID)
 func enT0559(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2898 *Node) bool { return (len(child(n2898, enK221)) > 0) })
+	return !anyChild(n, enK15, func(n2916 *Node) bool { return hasChild(n2916, enK221) })
 }
 
 // UBL-CR-350: not(cac:Delivery/cbc:TrackingID)
 func enT0560(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2900 *Node) bool { return (len(child(n2900, enK222)) > 0) })
+	return !anyChild(n, enK15, func(n2918 *Node) bool { return hasChild(n2918, enK222) })
 }
 
 // UBL-CR-351: not(cac:Delivery/cac:DeliveryLocation/cbc:Description)
 func enT0561(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2902 *Node) bool {
-		return anyNode(child(n2902, enK14), func(n2903 *Node) bool { return (len(child(n2903, enK113)) > 0) })
+	return !anyChild(n, enK15, func(n2920 *Node) bool {
+		return anyChild(n2920, enK14, func(n2921 *Node) bool { return hasChild(n2921, enK113) })
 	})
 }
 
 // UBL-CR-352: not(cac:Delivery/cac:DeliveryLocation/cbc:Conditions)
 func enT0562(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2905 *Node) bool {
-		return anyNode(child(n2905, enK14), func(n2906 *Node) bool { return (len(child(n2906, enK223)) > 0) })
+	return !anyChild(n, enK15, func(n2923 *Node) bool {
+		return anyChild(n2923, enK14, func(n2924 *Node) bool { return hasChild(n2924, enK223) })
 	})
 }
 
 // UBL-CR-353: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentity)
 func enT0563(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2908 *Node) bool {
-		return anyNode(child(n2908, enK14), func(n2909 *Node) bool { return (len(child(n2909, enK224)) > 0) })
+	return !anyChild(n, enK15, func(n2926 *Node) bool {
+		return anyChild(n2926, enK14, func(n2927 *Node) bool { return hasChild(n2927, enK224) })
 	})
 }
 
 // UBL-CR-354: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentityCode)
 func enT0564(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2911 *Node) bool {
-		return anyNode(child(n2911, enK14), func(n2912 *Node) bool { return (len(child(n2912, enK175)) > 0) })
+	return !anyChild(n, enK15, func(n2929 *Node) bool {
+		return anyChild(n2929, enK14, func(n2930 *Node) bool { return hasChild(n2930, enK175) })
 	})
 }
 
 // UBL-CR-355: not(cac:Delivery/cac:DeliveryLocation/cbc:LocationTypeCode)
 func enT0565(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2914 *Node) bool {
-		return anyNode(child(n2914, enK14), func(n2915 *Node) bool { return (len(child(n2915, enK225)) > 0) })
+	return !anyChild(n, enK15, func(n2932 *Node) bool {
+		return anyChild(n2932, enK14, func(n2933 *Node) bool { return hasChild(n2933, enK225) })
 	})
 }
 
 // UBL-CR-356: not(cac:Delivery/cac:DeliveryLocation/cbc:InformationURI)
 func enT0566(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2917 *Node) bool {
-		return anyNode(child(n2917, enK14), func(n2918 *Node) bool { return (len(child(n2918, enK226)) > 0) })
+	return !anyChild(n, enK15, func(n2935 *Node) bool {
+		return anyChild(n2935, enK14, func(n2936 *Node) bool { return hasChild(n2936, enK226) })
 	})
 }
 
 // UBL-CR-357: not(cac:Delivery/cac:DeliveryLocation/cbc:Name)
 func enT0567(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2920 *Node) bool {
-		return anyNode(child(n2920, enK14), func(n2921 *Node) bool { return (len(child(n2921, enK67)) > 0) })
+	return !anyChild(n, enK15, func(n2938 *Node) bool {
+		return anyChild(n2938, enK14, func(n2939 *Node) bool { return hasChild(n2939, enK66) })
 	})
 }
 
 // UBL-CR-358: not(cac:Delivery/cac:DeliveryLocation/cac:ValidityPeriod)
 func enT0568(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2923 *Node) bool {
-		return anyNode(child(n2923, enK14), func(n2924 *Node) bool { return (len(child(n2924, enK125)) > 0) })
+	return !anyChild(n, enK15, func(n2941 *Node) bool {
+		return anyChild(n2941, enK14, func(n2942 *Node) bool { return hasChild(n2942, enK125) })
 	})
 }
 
 // UBL-CR-359: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:ID)
 func enT0569(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2926 *Node) bool {
-		return anyNode(child(n2926, enK14), func(n2927 *Node) bool {
-			return anyNode(child(n2927, enK13), func(n2928 *Node) bool { return (len(child(n2928, enK1)) > 0) })
+	return !anyChild(n, enK15, func(n2944 *Node) bool {
+		return anyChild(n2944, enK14, func(n2945 *Node) bool {
+			return anyChild(n2945, enK13, func(n2946 *Node) bool { return hasChild(n2946, enK1) })
 		})
 	})
 }
 
 // UBL-CR-360: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressTypeCode)
 func enT0570(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2930 *Node) bool {
-		return anyNode(child(n2930, enK14), func(n2931 *Node) bool {
-			return anyNode(child(n2931, enK13), func(n2932 *Node) bool { return (len(child(n2932, enK161)) > 0) })
+	return !anyChild(n, enK15, func(n2948 *Node) bool {
+		return anyChild(n2948, enK14, func(n2949 *Node) bool {
+			return anyChild(n2949, enK13, func(n2950 *Node) bool { return hasChild(n2950, enK161) })
 		})
 	})
 }
 
 // UBL-CR-361: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressFormatCode)
 func enT0571(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2934 *Node) bool {
-		return anyNode(child(n2934, enK14), func(n2935 *Node) bool {
-			return anyNode(child(n2935, enK13), func(n2936 *Node) bool { return (len(child(n2936, enK162)) > 0) })
+	return !anyChild(n, enK15, func(n2952 *Node) bool {
+		return anyChild(n2952, enK14, func(n2953 *Node) bool {
+			return anyChild(n2953, enK13, func(n2954 *Node) bool { return hasChild(n2954, enK162) })
 		})
 	})
 }
 
 // UBL-CR-362: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Postbox)
 func enT0572(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2938 *Node) bool {
-		return anyNode(child(n2938, enK14), func(n2939 *Node) bool {
-			return anyNode(child(n2939, enK13), func(n2940 *Node) bool { return (len(child(n2940, enK163)) > 0) })
+	return !anyChild(n, enK15, func(n2956 *Node) bool {
+		return anyChild(n2956, enK14, func(n2957 *Node) bool {
+			return anyChild(n2957, enK13, func(n2958 *Node) bool { return hasChild(n2958, enK163) })
 		})
 	})
 }
 
 // UBL-CR-363: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Floor)
 func enT0573(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2942 *Node) bool {
-		return anyNode(child(n2942, enK14), func(n2943 *Node) bool {
-			return anyNode(child(n2943, enK13), func(n2944 *Node) bool { return (len(child(n2944, enK164)) > 0) })
+	return !anyChild(n, enK15, func(n2960 *Node) bool {
+		return anyChild(n2960, enK14, func(n2961 *Node) bool {
+			return anyChild(n2961, enK13, func(n2962 *Node) bool { return hasChild(n2962, enK164) })
 		})
 	})
 }
 
 // UBL-CR-364: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Room)
 func enT0574(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2946 *Node) bool {
-		return anyNode(child(n2946, enK14), func(n2947 *Node) bool {
-			return anyNode(child(n2947, enK13), func(n2948 *Node) bool { return (len(child(n2948, enK165)) > 0) })
+	return !anyChild(n, enK15, func(n2964 *Node) bool {
+		return anyChild(n2964, enK14, func(n2965 *Node) bool {
+			return anyChild(n2965, enK13, func(n2966 *Node) bool { return hasChild(n2966, enK165) })
 		})
 	})
 }
 
 // UBL-CR-365: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BlockName)
 func enT0575(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2950 *Node) bool {
-		return anyNode(child(n2950, enK14), func(n2951 *Node) bool {
-			return anyNode(child(n2951, enK13), func(n2952 *Node) bool { return (len(child(n2952, enK166)) > 0) })
+	return !anyChild(n, enK15, func(n2968 *Node) bool {
+		return anyChild(n2968, enK14, func(n2969 *Node) bool {
+			return anyChild(n2969, enK13, func(n2970 *Node) bool { return hasChild(n2970, enK166) })
 		})
 	})
 }
 
 // UBL-CR-366: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingName)
 func enT0576(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2954 *Node) bool {
-		return anyNode(child(n2954, enK14), func(n2955 *Node) bool {
-			return anyNode(child(n2955, enK13), func(n2956 *Node) bool { return (len(child(n2956, enK167)) > 0) })
+	return !anyChild(n, enK15, func(n2972 *Node) bool {
+		return anyChild(n2972, enK14, func(n2973 *Node) bool {
+			return anyChild(n2973, enK13, func(n2974 *Node) bool { return hasChild(n2974, enK167) })
 		})
 	})
 }
 
 // UBL-CR-367: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingNumber)
 func enT0577(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2958 *Node) bool {
-		return anyNode(child(n2958, enK14), func(n2959 *Node) bool {
-			return anyNode(child(n2959, enK13), func(n2960 *Node) bool { return (len(child(n2960, enK168)) > 0) })
+	return !anyChild(n, enK15, func(n2976 *Node) bool {
+		return anyChild(n2976, enK14, func(n2977 *Node) bool {
+			return anyChild(n2977, enK13, func(n2978 *Node) bool { return hasChild(n2978, enK168) })
 		})
 	})
 }
 
 // UBL-CR-368: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:InhouseMail)
 func enT0578(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2962 *Node) bool {
-		return anyNode(child(n2962, enK14), func(n2963 *Node) bool {
-			return anyNode(child(n2963, enK13), func(n2964 *Node) bool { return (len(child(n2964, enK169)) > 0) })
+	return !anyChild(n, enK15, func(n2980 *Node) bool {
+		return anyChild(n2980, enK14, func(n2981 *Node) bool {
+			return anyChild(n2981, enK13, func(n2982 *Node) bool { return hasChild(n2982, enK169) })
 		})
 	})
 }
 
 // UBL-CR-369: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Department)
 func enT0579(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2966 *Node) bool {
-		return anyNode(child(n2966, enK14), func(n2967 *Node) bool {
-			return anyNode(child(n2967, enK13), func(n2968 *Node) bool { return (len(child(n2968, enK170)) > 0) })
+	return !anyChild(n, enK15, func(n2984 *Node) bool {
+		return anyChild(n2984, enK14, func(n2985 *Node) bool {
+			return anyChild(n2985, enK13, func(n2986 *Node) bool { return hasChild(n2986, enK170) })
 		})
 	})
 }
 
 // UBL-CR-370: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkAttention)
 func enT0580(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2970 *Node) bool {
-		return anyNode(child(n2970, enK14), func(n2971 *Node) bool {
-			return anyNode(child(n2971, enK13), func(n2972 *Node) bool { return (len(child(n2972, enK171)) > 0) })
+	return !anyChild(n, enK15, func(n2988 *Node) bool {
+		return anyChild(n2988, enK14, func(n2989 *Node) bool {
+			return anyChild(n2989, enK13, func(n2990 *Node) bool { return hasChild(n2990, enK171) })
 		})
 	})
 }
 
 // UBL-CR-371: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkCare)
 func enT0581(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2974 *Node) bool {
-		return anyNode(child(n2974, enK14), func(n2975 *Node) bool {
-			return anyNode(child(n2975, enK13), func(n2976 *Node) bool { return (len(child(n2976, enK172)) > 0) })
+	return !anyChild(n, enK15, func(n2992 *Node) bool {
+		return anyChild(n2992, enK14, func(n2993 *Node) bool {
+			return anyChild(n2993, enK13, func(n2994 *Node) bool { return hasChild(n2994, enK172) })
 		})
 	})
 }
 
 // UBL-CR-372: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PlotIdentification)
 func enT0582(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2978 *Node) bool {
-		return anyNode(child(n2978, enK14), func(n2979 *Node) bool {
-			return anyNode(child(n2979, enK13), func(n2980 *Node) bool { return (len(child(n2980, enK173)) > 0) })
+	return !anyChild(n, enK15, func(n2996 *Node) bool {
+		return anyChild(n2996, enK14, func(n2997 *Node) bool {
+			return anyChild(n2997, enK13, func(n2998 *Node) bool { return hasChild(n2998, enK173) })
 		})
 	})
 }
 
 // UBL-CR-373: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CitySubdivisionName)
 func enT0583(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2982 *Node) bool {
-		return anyNode(child(n2982, enK14), func(n2983 *Node) bool {
-			return anyNode(child(n2983, enK13), func(n2984 *Node) bool { return (len(child(n2984, enK174)) > 0) })
+	return !anyChild(n, enK15, func(n3000 *Node) bool {
+		return anyChild(n3000, enK14, func(n3001 *Node) bool {
+			return anyChild(n3001, enK13, func(n3002 *Node) bool { return hasChild(n3002, enK174) })
 		})
 	})
 }
 
 // UBL-CR-374: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CountrySubentityCode)
 func enT0584(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2986 *Node) bool {
-		return anyNode(child(n2986, enK14), func(n2987 *Node) bool {
-			return anyNode(child(n2987, enK13), func(n2988 *Node) bool { return (len(child(n2988, enK175)) > 0) })
+	return !anyChild(n, enK15, func(n3004 *Node) bool {
+		return anyChild(n3004, enK14, func(n3005 *Node) bool {
+			return anyChild(n3005, enK13, func(n3006 *Node) bool { return hasChild(n3006, enK175) })
 		})
 	})
 }
 
 // UBL-CR-375: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Region)
 func enT0585(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2990 *Node) bool {
-		return anyNode(child(n2990, enK14), func(n2991 *Node) bool {
-			return anyNode(child(n2991, enK13), func(n2992 *Node) bool { return (len(child(n2992, enK176)) > 0) })
+	return !anyChild(n, enK15, func(n3008 *Node) bool {
+		return anyChild(n3008, enK14, func(n3009 *Node) bool {
+			return anyChild(n3009, enK13, func(n3010 *Node) bool { return hasChild(n3010, enK176) })
 		})
 	})
 }
 
 // UBL-CR-376: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:District)
 func enT0586(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2994 *Node) bool {
-		return anyNode(child(n2994, enK14), func(n2995 *Node) bool {
-			return anyNode(child(n2995, enK13), func(n2996 *Node) bool { return (len(child(n2996, enK177)) > 0) })
+	return !anyChild(n, enK15, func(n3012 *Node) bool {
+		return anyChild(n3012, enK14, func(n3013 *Node) bool {
+			return anyChild(n3013, enK13, func(n3014 *Node) bool { return hasChild(n3014, enK177) })
 		})
 	})
 }
 
 // UBL-CR-377: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:TimezoneOffset)
 func enT0587(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2998 *Node) bool {
-		return anyNode(child(n2998, enK14), func(n2999 *Node) bool {
-			return anyNode(child(n2999, enK13), func(n3000 *Node) bool { return (len(child(n3000, enK178)) > 0) })
+	return !anyChild(n, enK15, func(n3016 *Node) bool {
+		return anyChild(n3016, enK14, func(n3017 *Node) bool {
+			return anyChild(n3017, enK13, func(n3018 *Node) bool { return hasChild(n3018, enK178) })
 		})
 	})
 }
 
 // UBL-CR-378: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country/cbc:Name)
 func enT0588(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3002 *Node) bool {
-		return anyNode(child(n3002, enK14), func(n3003 *Node) bool {
-			return anyNode(child(n3003, enK13), func(n3004 *Node) bool {
-				return anyNode(child(n3004, enK7), func(n3005 *Node) bool { return (len(child(n3005, enK67)) > 0) })
+	return !anyChild(n, enK15, func(n3020 *Node) bool {
+		return anyChild(n3020, enK14, func(n3021 *Node) bool {
+			return anyChild(n3021, enK13, func(n3022 *Node) bool {
+				return anyChild(n3022, enK8, func(n3023 *Node) bool { return hasChild(n3023, enK66) })
 			})
 		})
 	})
@@ -10441,334 +10490,334 @@ func enT0588(v []Seq, n *Node) bool {
 
 // UBL-CR-379: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:LocationCoordinate)
 func enT0589(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3007 *Node) bool {
-		return anyNode(child(n3007, enK14), func(n3008 *Node) bool {
-			return anyNode(child(n3008, enK13), func(n3009 *Node) bool { return (len(child(n3009, enK179)) > 0) })
+	return !anyChild(n, enK15, func(n3025 *Node) bool {
+		return anyChild(n3025, enK14, func(n3026 *Node) bool {
+			return anyChild(n3026, enK13, func(n3027 *Node) bool { return hasChild(n3027, enK179) })
 		})
 	})
 }
 
 // UBL-CR-380: not(cac:Delivery/cac:DeliveryLocation/cac:SubsidiaryLocation)
 func enT0590(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3011 *Node) bool {
-		return anyNode(child(n3011, enK14), func(n3012 *Node) bool { return (len(child(n3012, enK227)) > 0) })
+	return !anyChild(n, enK15, func(n3029 *Node) bool {
+		return anyChild(n3029, enK14, func(n3030 *Node) bool { return hasChild(n3030, enK227) })
 	})
 }
 
 // UBL-CR-381: not(cac:Delivery/cac:DeliveryLocation/cac:LocationCoordinate)
 func enT0591(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3014 *Node) bool {
-		return anyNode(child(n3014, enK14), func(n3015 *Node) bool { return (len(child(n3015, enK179)) > 0) })
+	return !anyChild(n, enK15, func(n3032 *Node) bool {
+		return anyChild(n3032, enK14, func(n3033 *Node) bool { return hasChild(n3033, enK179) })
 	})
 }
 
 // UBL-CR-382: not(cac:Delivery/cac:AlternativeDeliveryLocation)
 func enT0592(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3017 *Node) bool { return (len(child(n3017, enK228)) > 0) })
+	return !anyChild(n, enK15, func(n3035 *Node) bool { return hasChild(n3035, enK228) })
 }
 
 // UBL-CR-383: not(cac:Delivery/cac:RequestedDeliveryPeriod)
 func enT0593(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3019 *Node) bool { return (len(child(n3019, enK229)) > 0) })
+	return !anyChild(n, enK15, func(n3037 *Node) bool { return hasChild(n3037, enK229) })
 }
 
 // UBL-CR-384: not(cac:Delivery/cac:EstimatedDeliveryPeriod)
 func enT0594(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3021 *Node) bool { return (len(child(n3021, enK230)) > 0) })
+	return !anyChild(n, enK15, func(n3039 *Node) bool { return hasChild(n3039, enK230) })
 }
 
 // UBL-CR-385: not(cac:Delivery/cac:CarrierParty)
 func enT0595(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3023 *Node) bool { return (len(child(n3023, enK231)) > 0) })
+	return !anyChild(n, enK15, func(n3041 *Node) bool { return hasChild(n3041, enK231) })
 }
 
 // UBL-CR-386: not(cac:Delivery/cac:DeliveryParty/cbc:MarkCareIndicator)
 func enT0596(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3025 *Node) bool {
-		return anyNode(child(n3025, enK98), func(n3026 *Node) bool { return (len(child(n3026, enK155)) > 0) })
+	return !anyChild(n, enK15, func(n3043 *Node) bool {
+		return anyChild(n3043, enK98, func(n3044 *Node) bool { return hasChild(n3044, enK155) })
 	})
 }
 
 // UBL-CR-387: not(cac:Delivery/cac:DeliveryParty/cbc:MarkAttentionIndicator)
 func enT0597(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3028 *Node) bool {
-		return anyNode(child(n3028, enK98), func(n3029 *Node) bool { return (len(child(n3029, enK156)) > 0) })
+	return !anyChild(n, enK15, func(n3046 *Node) bool {
+		return anyChild(n3046, enK98, func(n3047 *Node) bool { return hasChild(n3047, enK156) })
 	})
 }
 
 // UBL-CR-388: not(cac:Delivery/cac:DeliveryParty/cbc:WebsiteURI)
 func enT0598(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3031 *Node) bool {
-		return anyNode(child(n3031, enK98), func(n3032 *Node) bool { return (len(child(n3032, enK157)) > 0) })
+	return !anyChild(n, enK15, func(n3049 *Node) bool {
+		return anyChild(n3049, enK98, func(n3050 *Node) bool { return hasChild(n3050, enK157) })
 	})
 }
 
 // UBL-CR-389: not(cac:Delivery/cac:DeliveryParty/cbc:LogoReferenceID)
 func enT0599(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3034 *Node) bool {
-		return anyNode(child(n3034, enK98), func(n3035 *Node) bool { return (len(child(n3035, enK158)) > 0) })
+	return !anyChild(n, enK15, func(n3052 *Node) bool {
+		return anyChild(n3052, enK98, func(n3053 *Node) bool { return hasChild(n3053, enK158) })
 	})
 }
 
 // UBL-CR-390: not(cac:Delivery/cac:DeliveryParty/cbc:EndpointID)
 func enT0600(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3037 *Node) bool {
-		return anyNode(child(n3037, enK98), func(n3038 *Node) bool { return (len(child(n3038, enK2)) > 0) })
+	return !anyChild(n, enK15, func(n3055 *Node) bool {
+		return anyChild(n3055, enK98, func(n3056 *Node) bool { return hasChild(n3056, enK2) })
 	})
 }
 
 // UBL-CR-391: not(cac:Delivery/cac:DeliveryParty/cbc:IndustryClassificationCode)
 func enT0601(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3040 *Node) bool {
-		return anyNode(child(n3040, enK98), func(n3041 *Node) bool { return (len(child(n3041, enK159)) > 0) })
+	return !anyChild(n, enK15, func(n3058 *Node) bool {
+		return anyChild(n3058, enK98, func(n3059 *Node) bool { return hasChild(n3059, enK159) })
 	})
 }
 
 // UBL-CR-392: not(cac:Delivery/cac:DeliveryParty/cac:PartyIdentification)
 func enT0602(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3043 *Node) bool {
-		return anyNode(child(n3043, enK98), func(n3044 *Node) bool { return (len(child(n3044, enK83)) > 0) })
+	return !anyChild(n, enK15, func(n3061 *Node) bool {
+		return anyChild(n3061, enK98, func(n3062 *Node) bool { return hasChild(n3062, enK83) })
 	})
 }
 
 // UBL-CR-393: not(cac:Delivery/cac:DeliveryParty/cac:Language)
 func enT0603(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3046 *Node) bool {
-		return anyNode(child(n3046, enK98), func(n3047 *Node) bool { return (len(child(n3047, enK160)) > 0) })
+	return !anyChild(n, enK15, func(n3064 *Node) bool {
+		return anyChild(n3064, enK98, func(n3065 *Node) bool { return hasChild(n3065, enK160) })
 	})
 }
 
 // UBL-CR-394: not(cac:Delivery/cac:DeliveryParty/cac:PostalAddress)
 func enT0604(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3049 *Node) bool {
-		return anyNode(child(n3049, enK98), func(n3050 *Node) bool { return (len(child(n3050, enK6)) > 0) })
+	return !anyChild(n, enK15, func(n3067 *Node) bool {
+		return anyChild(n3067, enK98, func(n3068 *Node) bool { return hasChild(n3068, enK6) })
 	})
 }
 
 // UBL-CR-395: not(cac:Delivery/cac:DeliveryParty/cac:PhysicalLocation)
 func enT0605(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3052 *Node) bool {
-		return anyNode(child(n3052, enK98), func(n3053 *Node) bool { return (len(child(n3053, enK180)) > 0) })
+	return !anyChild(n, enK15, func(n3070 *Node) bool {
+		return anyChild(n3070, enK98, func(n3071 *Node) bool { return hasChild(n3071, enK180) })
 	})
 }
 
 // UBL-CR-396: not(cac:Delivery/cac:DeliveryParty/cac:PartyTaxScheme)
 func enT0606(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3055 *Node) bool {
-		return anyNode(child(n3055, enK98), func(n3056 *Node) bool { return (len(child(n3056, enK54)) > 0) })
+	return !anyChild(n, enK15, func(n3073 *Node) bool {
+		return anyChild(n3073, enK98, func(n3074 *Node) bool { return hasChild(n3074, enK55) })
 	})
 }
 
 // UBL-CR-397: not(cac:Delivery/cac:DeliveryParty/cac:PartyLegalEntity)
 func enT0607(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3058 *Node) bool {
-		return anyNode(child(n3058, enK98), func(n3059 *Node) bool { return (len(child(n3059, enK45)) > 0) })
+	return !anyChild(n, enK15, func(n3076 *Node) bool {
+		return anyChild(n3076, enK98, func(n3077 *Node) bool { return hasChild(n3077, enK45) })
 	})
 }
 
 // UBL-CR-398: not(cac:Delivery/cac:DeliveryParty/cac:Contact)
 func enT0608(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3061 *Node) bool {
-		return anyNode(child(n3061, enK98), func(n3062 *Node) bool { return (len(child(n3062, enK198)) > 0) })
+	return !anyChild(n, enK15, func(n3079 *Node) bool {
+		return anyChild(n3079, enK98, func(n3080 *Node) bool { return hasChild(n3080, enK198) })
 	})
 }
 
 // UBL-CR-399: not(cac:Delivery/cac:DeliveryParty/cac:Person)
 func enT0609(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3064 *Node) bool {
-		return anyNode(child(n3064, enK98), func(n3065 *Node) bool { return (len(child(n3065, enK201)) > 0) })
+	return !anyChild(n, enK15, func(n3082 *Node) bool {
+		return anyChild(n3082, enK98, func(n3083 *Node) bool { return hasChild(n3083, enK201) })
 	})
 }
 
 // UBL-CR-400: not(cac:Delivery/cac:DeliveryParty/cac:AgentParty)
 func enT0610(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3067 *Node) bool {
-		return anyNode(child(n3067, enK98), func(n3068 *Node) bool { return (len(child(n3068, enK202)) > 0) })
+	return !anyChild(n, enK15, func(n3085 *Node) bool {
+		return anyChild(n3085, enK98, func(n3086 *Node) bool { return hasChild(n3086, enK202) })
 	})
 }
 
 // UBL-CR-401: not(cac:Delivery/cac:DeliveryParty/cac:ServiceProviderParty)
 func enT0611(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3070 *Node) bool {
-		return anyNode(child(n3070, enK98), func(n3071 *Node) bool { return (len(child(n3071, enK203)) > 0) })
+	return !anyChild(n, enK15, func(n3088 *Node) bool {
+		return anyChild(n3088, enK98, func(n3089 *Node) bool { return hasChild(n3089, enK203) })
 	})
 }
 
 // UBL-CR-402: not(cac:Delivery/cac:DeliveryParty/cac:PowerOfAttorney)
 func enT0612(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3073 *Node) bool {
-		return anyNode(child(n3073, enK98), func(n3074 *Node) bool { return (len(child(n3074, enK204)) > 0) })
+	return !anyChild(n, enK15, func(n3091 *Node) bool {
+		return anyChild(n3091, enK98, func(n3092 *Node) bool { return hasChild(n3092, enK204) })
 	})
 }
 
 // UBL-CR-403: not(cac:Delivery/cac:DeliveryParty/cac:FinancialAccount)
 func enT0613(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3076 *Node) bool {
-		return anyNode(child(n3076, enK98), func(n3077 *Node) bool { return (len(child(n3077, enK205)) > 0) })
+	return !anyChild(n, enK15, func(n3094 *Node) bool {
+		return anyChild(n3094, enK98, func(n3095 *Node) bool { return hasChild(n3095, enK205) })
 	})
 }
 
 // UBL-CR-404: not(cac:Delivery/cac:NotifyParty)
 func enT0614(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3079 *Node) bool { return (len(child(n3079, enK232)) > 0) })
+	return !anyChild(n, enK15, func(n3097 *Node) bool { return hasChild(n3097, enK232) })
 }
 
 // UBL-CR-405: not(cac:Delivery/cac:Despatch)
 func enT0615(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3081 *Node) bool { return (len(child(n3081, enK233)) > 0) })
+	return !anyChild(n, enK15, func(n3099 *Node) bool { return hasChild(n3099, enK233) })
 }
 
 // UBL-CR-406: not(cac:Delivery/cac:DeliveryTerms)
 func enT0616(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3083 *Node) bool { return (len(child(n3083, enK234)) > 0) })
+	return !anyChild(n, enK15, func(n3101 *Node) bool { return hasChild(n3101, enK234) })
 }
 
 // UBL-CR-407: not(cac:Delivery/cac:MinimumDeliveryUnit)
 func enT0617(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3085 *Node) bool { return (len(child(n3085, enK235)) > 0) })
+	return !anyChild(n, enK15, func(n3103 *Node) bool { return hasChild(n3103, enK235) })
 }
 
 // UBL-CR-408: not(cac:Delivery/cac:MaximumDeliveryUnit)
 func enT0618(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3087 *Node) bool { return (len(child(n3087, enK236)) > 0) })
+	return !anyChild(n, enK15, func(n3105 *Node) bool { return hasChild(n3105, enK236) })
 }
 
 // UBL-CR-409: not(cac:Delivery/cac:Shipment)
 func enT0619(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3089 *Node) bool { return (len(child(n3089, enK237)) > 0) })
+	return !anyChild(n, enK15, func(n3107 *Node) bool { return hasChild(n3107, enK237) })
 }
 
 // UBL-CR-410: not(cac:DeliveryTerms)
 func enT0620(v []Seq, n *Node) bool {
-	return !(len(child(n, enK234)) > 0)
+	return !hasChild(n, enK234)
 }
 
 // UBL-CR-411: not(cac:PaymentMeans/cbc:ID)
 func enT0621(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3092 *Node) bool { return (len(child(n3092, enK1)) > 0) })
+	return !anyChild(n, enK11, func(n3110 *Node) bool { return hasChild(n3110, enK1) })
 }
 
 // UBL-CR-412: not(cac:PaymentMeans/cbc:PaymentDueDate) or ../cn:CreditNote
 func enT0622(v []Seq, n *Node) bool {
-	return (!anyNode(child(n, enK11), func(n3094 *Node) bool { return (len(child(n3094, enK238)) > 0) }) || anyNode(parent(n), func(n3096 *Node) bool { return (len(child(n3096, enK19)) > 0) }))
+	return (!anyChild(n, enK11, func(n3112 *Node) bool { return hasChild(n3112, enK238) }) || anyNode(parent(n), func(n3114 *Node) bool { return hasChild(n3114, enK19) }))
 }
 
 // UBL-CR-413: not(cac:PaymentMeans/cbc:PaymentChannelCode)
 func enT0623(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3098 *Node) bool { return (len(child(n3098, enK239)) > 0) })
+	return !anyChild(n, enK11, func(n3116 *Node) bool { return hasChild(n3116, enK239) })
 }
 
 // UBL-CR-414: not(cac:PaymentMeans/cbc:InstructionID)
 func enT0624(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3100 *Node) bool { return (len(child(n3100, enK240)) > 0) })
+	return !anyChild(n, enK11, func(n3118 *Node) bool { return hasChild(n3118, enK240) })
 }
 
 // UBL-CR-415: not(cac:PaymentMeans/cac:CardAccount/cbc:CardTypeCode)
 func enT0625(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3102 *Node) bool {
-		return anyNode(child(n3102, enK10), func(n3103 *Node) bool { return (len(child(n3103, enK241)) > 0) })
+	return !anyChild(n, enK11, func(n3120 *Node) bool {
+		return anyChild(n3120, enK10, func(n3121 *Node) bool { return hasChild(n3121, enK241) })
 	})
 }
 
 // UBL-CR-416: not(cac:PaymentMeans/cac:CardAccount/cbc:ValidityStartDate)
 func enT0626(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3105 *Node) bool {
-		return anyNode(child(n3105, enK10), func(n3106 *Node) bool { return (len(child(n3106, enK242)) > 0) })
+	return !anyChild(n, enK11, func(n3123 *Node) bool {
+		return anyChild(n3123, enK10, func(n3124 *Node) bool { return hasChild(n3124, enK242) })
 	})
 }
 
 // UBL-CR-417: not(cac:PaymentMeans/cac:CardAccount/cbc:ExpiryDate)
 func enT0627(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3108 *Node) bool {
-		return anyNode(child(n3108, enK10), func(n3109 *Node) bool { return (len(child(n3109, enK142)) > 0) })
+	return !anyChild(n, enK11, func(n3126 *Node) bool {
+		return anyChild(n3126, enK10, func(n3127 *Node) bool { return hasChild(n3127, enK142) })
 	})
 }
 
 // UBL-CR-418: not(cac:PaymentMeans/cac:CardAccount/cbc:IssuerID)
 func enT0628(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3111 *Node) bool {
-		return anyNode(child(n3111, enK10), func(n3112 *Node) bool { return (len(child(n3112, enK243)) > 0) })
+	return !anyChild(n, enK11, func(n3129 *Node) bool {
+		return anyChild(n3129, enK10, func(n3130 *Node) bool { return hasChild(n3130, enK243) })
 	})
 }
 
 // UBL-CR-419: not(cac:PaymentMeans/cac:CardAccount/cbc:IssueNumberID)
 func enT0629(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3114 *Node) bool {
-		return anyNode(child(n3114, enK10), func(n3115 *Node) bool { return (len(child(n3115, enK244)) > 0) })
+	return !anyChild(n, enK11, func(n3132 *Node) bool {
+		return anyChild(n3132, enK10, func(n3133 *Node) bool { return hasChild(n3133, enK244) })
 	})
 }
 
 // UBL-CR-420: not(cac:PaymentMeans/cac:CardAccount/cbc:CV2ID)
 func enT0630(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3117 *Node) bool {
-		return anyNode(child(n3117, enK10), func(n3118 *Node) bool { return (len(child(n3118, enK245)) > 0) })
+	return !anyChild(n, enK11, func(n3135 *Node) bool {
+		return anyChild(n3135, enK10, func(n3136 *Node) bool { return hasChild(n3136, enK245) })
 	})
 }
 
 // UBL-CR-421: not(cac:PaymentMeans/cac:CardAccount/cbc:CardChipCode)
 func enT0631(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3120 *Node) bool {
-		return anyNode(child(n3120, enK10), func(n3121 *Node) bool { return (len(child(n3121, enK246)) > 0) })
+	return !anyChild(n, enK11, func(n3138 *Node) bool {
+		return anyChild(n3138, enK10, func(n3139 *Node) bool { return hasChild(n3139, enK246) })
 	})
 }
 
 // UBL-CR-422: not(cac:PaymentMeans/cac:CardAccount/cbc:ChipApplicationID)
 func enT0632(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3123 *Node) bool {
-		return anyNode(child(n3123, enK10), func(n3124 *Node) bool { return (len(child(n3124, enK247)) > 0) })
+	return !anyChild(n, enK11, func(n3141 *Node) bool {
+		return anyChild(n3141, enK10, func(n3142 *Node) bool { return hasChild(n3142, enK247) })
 	})
 }
 
 // UBL-CR-424: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AliasName)
 func enT0633(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3126 *Node) bool {
-		return anyNode(child(n3126, enK84), func(n3127 *Node) bool { return (len(child(n3127, enK248)) > 0) })
+	return !anyChild(n, enK11, func(n3144 *Node) bool {
+		return anyChild(n3144, enK84, func(n3145 *Node) bool { return hasChild(n3145, enK248) })
 	})
 }
 
 // UBL-CR-425: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountTypeCode)
 func enT0634(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3129 *Node) bool {
-		return anyNode(child(n3129, enK84), func(n3130 *Node) bool { return (len(child(n3130, enK249)) > 0) })
+	return !anyChild(n, enK11, func(n3147 *Node) bool {
+		return anyChild(n3147, enK84, func(n3148 *Node) bool { return hasChild(n3148, enK249) })
 	})
 }
 
 // UBL-CR-426: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountFormatCode)
 func enT0635(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3132 *Node) bool {
-		return anyNode(child(n3132, enK84), func(n3133 *Node) bool { return (len(child(n3133, enK250)) > 0) })
+	return !anyChild(n, enK11, func(n3150 *Node) bool {
+		return anyChild(n3150, enK84, func(n3151 *Node) bool { return hasChild(n3151, enK250) })
 	})
 }
 
 // UBL-CR-427: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:CurrencyCode)
 func enT0636(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3135 *Node) bool {
-		return anyNode(child(n3135, enK84), func(n3136 *Node) bool { return (len(child(n3136, enK186)) > 0) })
+	return !anyChild(n, enK11, func(n3153 *Node) bool {
+		return anyChild(n3153, enK84, func(n3154 *Node) bool { return hasChild(n3154, enK186) })
 	})
 }
 
 // UBL-CR-428: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:PaymentNote)
 func enT0637(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3138 *Node) bool {
-		return anyNode(child(n3138, enK84), func(n3139 *Node) bool { return (len(child(n3139, enK251)) > 0) })
+	return !anyChild(n, enK11, func(n3156 *Node) bool {
+		return anyChild(n3156, enK84, func(n3157 *Node) bool { return hasChild(n3157, enK251) })
 	})
 }
 
 // UBL-CR-429: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:Name)
 func enT0638(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3141 *Node) bool {
-		return anyNode(child(n3141, enK84), func(n3142 *Node) bool {
-			return anyNode(child(n3142, enK252), func(n3143 *Node) bool { return (len(child(n3143, enK67)) > 0) })
+	return !anyChild(n, enK11, func(n3159 *Node) bool {
+		return anyChild(n3159, enK84, func(n3160 *Node) bool {
+			return anyChild(n3160, enK252, func(n3161 *Node) bool { return hasChild(n3161, enK66) })
 		})
 	})
 }
 
 // UBL-CR-430: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cbc:Name)
 func enT0639(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3145 *Node) bool {
-		return anyNode(child(n3145, enK84), func(n3146 *Node) bool {
-			return anyNode(child(n3146, enK252), func(n3147 *Node) bool {
-				return anyNode(child(n3147, enK253), func(n3148 *Node) bool { return (len(child(n3148, enK67)) > 0) })
+	return !anyChild(n, enK11, func(n3163 *Node) bool {
+		return anyChild(n3163, enK84, func(n3164 *Node) bool {
+			return anyChild(n3164, enK252, func(n3165 *Node) bool {
+				return anyChild(n3165, enK253, func(n3166 *Node) bool { return hasChild(n3166, enK66) })
 			})
 		})
 	})
@@ -10776,10 +10825,10 @@ func enT0639(v []Seq, n *Node) bool {
 
 // UBL-CR-431: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cac:Address)
 func enT0640(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3150 *Node) bool {
-		return anyNode(child(n3150, enK84), func(n3151 *Node) bool {
-			return anyNode(child(n3151, enK252), func(n3152 *Node) bool {
-				return anyNode(child(n3152, enK253), func(n3153 *Node) bool { return (len(child(n3153, enK13)) > 0) })
+	return !anyChild(n, enK11, func(n3168 *Node) bool {
+		return anyChild(n3168, enK84, func(n3169 *Node) bool {
+			return anyChild(n3169, enK252, func(n3170 *Node) bool {
+				return anyChild(n3170, enK253, func(n3171 *Node) bool { return hasChild(n3171, enK13) })
 			})
 		})
 	})
@@ -10787,513 +10836,513 @@ func enT0640(v []Seq, n *Node) bool {
 
 // UBL-CR-432: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:Address)
 func enT0641(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3155 *Node) bool {
-		return anyNode(child(n3155, enK84), func(n3156 *Node) bool {
-			return anyNode(child(n3156, enK252), func(n3157 *Node) bool { return (len(child(n3157, enK13)) > 0) })
+	return !anyChild(n, enK11, func(n3173 *Node) bool {
+		return anyChild(n3173, enK84, func(n3174 *Node) bool {
+			return anyChild(n3174, enK252, func(n3175 *Node) bool { return hasChild(n3175, enK13) })
 		})
 	})
 }
 
 // UBL-CR-433: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:Country)
 func enT0642(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3159 *Node) bool {
-		return anyNode(child(n3159, enK84), func(n3160 *Node) bool { return (len(child(n3160, enK7)) > 0) })
+	return !anyChild(n, enK11, func(n3177 *Node) bool {
+		return anyChild(n3177, enK84, func(n3178 *Node) bool { return hasChild(n3178, enK8) })
 	})
 }
 
 // UBL-CR-434: not(cac:PaymentMeans/cac:CreditAccount)
 func enT0643(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3162 *Node) bool { return (len(child(n3162, enK254)) > 0) })
+	return !anyChild(n, enK11, func(n3180 *Node) bool { return hasChild(n3180, enK254) })
 }
 
 // UBL-CR-435: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MandateTypeCode)
 func enT0644(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3164 *Node) bool {
-		return anyNode(child(n3164, enK255), func(n3165 *Node) bool { return (len(child(n3165, enK256)) > 0) })
+	return !anyChild(n, enK11, func(n3182 *Node) bool {
+		return anyChild(n3182, enK256, func(n3183 *Node) bool { return hasChild(n3183, enK255) })
 	})
 }
 
 // UBL-CR-436: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaymentInstructionsNumeric)
 func enT0645(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3167 *Node) bool {
-		return anyNode(child(n3167, enK255), func(n3168 *Node) bool { return (len(child(n3168, enK257)) > 0) })
+	return !anyChild(n, enK11, func(n3185 *Node) bool {
+		return anyChild(n3185, enK256, func(n3186 *Node) bool { return hasChild(n3186, enK257) })
 	})
 }
 
 // UBL-CR-437: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaidAmount)
 func enT0646(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3170 *Node) bool {
-		return anyNode(child(n3170, enK255), func(n3171 *Node) bool { return (len(child(n3171, enK258)) > 0) })
+	return !anyChild(n, enK11, func(n3188 *Node) bool {
+		return anyChild(n3188, enK256, func(n3189 *Node) bool { return hasChild(n3189, enK258) })
 	})
 }
 
 // UBL-CR-438: not(cac:PaymentMeans/cac:PaymentMandate/cbc:SignatureID)
 func enT0647(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3173 *Node) bool {
-		return anyNode(child(n3173, enK255), func(n3174 *Node) bool { return (len(child(n3174, enK259)) > 0) })
+	return !anyChild(n, enK11, func(n3191 *Node) bool {
+		return anyChild(n3191, enK256, func(n3192 *Node) bool { return hasChild(n3192, enK259) })
 	})
 }
 
 // UBL-CR-439: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerParty)
 func enT0648(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3176 *Node) bool {
-		return anyNode(child(n3176, enK255), func(n3177 *Node) bool { return (len(child(n3177, enK260)) > 0) })
+	return !anyChild(n, enK11, func(n3194 *Node) bool {
+		return anyChild(n3194, enK256, func(n3195 *Node) bool { return hasChild(n3195, enK260) })
 	})
 }
 
 // UBL-CR-440: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:Name)
 func enT0649(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3179 *Node) bool {
-		return anyNode(child(n3179, enK255), func(n3180 *Node) bool {
-			return anyNode(child(n3180, enK261), func(n3181 *Node) bool { return (len(child(n3181, enK67)) > 0) })
+	return !anyChild(n, enK11, func(n3197 *Node) bool {
+		return anyChild(n3197, enK256, func(n3198 *Node) bool {
+			return anyChild(n3198, enK261, func(n3199 *Node) bool { return hasChild(n3199, enK66) })
 		})
 	})
 }
 
 // UBL-CR-441: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AliasName)
 func enT0650(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3183 *Node) bool {
-		return anyNode(child(n3183, enK255), func(n3184 *Node) bool {
-			return anyNode(child(n3184, enK261), func(n3185 *Node) bool { return (len(child(n3185, enK248)) > 0) })
+	return !anyChild(n, enK11, func(n3201 *Node) bool {
+		return anyChild(n3201, enK256, func(n3202 *Node) bool {
+			return anyChild(n3202, enK261, func(n3203 *Node) bool { return hasChild(n3203, enK248) })
 		})
 	})
 }
 
 // UBL-CR-442: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountTypeCode)
 func enT0651(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3187 *Node) bool {
-		return anyNode(child(n3187, enK255), func(n3188 *Node) bool {
-			return anyNode(child(n3188, enK261), func(n3189 *Node) bool { return (len(child(n3189, enK249)) > 0) })
+	return !anyChild(n, enK11, func(n3205 *Node) bool {
+		return anyChild(n3205, enK256, func(n3206 *Node) bool {
+			return anyChild(n3206, enK261, func(n3207 *Node) bool { return hasChild(n3207, enK249) })
 		})
 	})
 }
 
 // UBL-CR-443: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountFormatCode)
 func enT0652(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3191 *Node) bool {
-		return anyNode(child(n3191, enK255), func(n3192 *Node) bool {
-			return anyNode(child(n3192, enK261), func(n3193 *Node) bool { return (len(child(n3193, enK250)) > 0) })
+	return !anyChild(n, enK11, func(n3209 *Node) bool {
+		return anyChild(n3209, enK256, func(n3210 *Node) bool {
+			return anyChild(n3210, enK261, func(n3211 *Node) bool { return hasChild(n3211, enK250) })
 		})
 	})
 }
 
 // UBL-CR-444: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:CurrencyCode)
 func enT0653(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3195 *Node) bool {
-		return anyNode(child(n3195, enK255), func(n3196 *Node) bool {
-			return anyNode(child(n3196, enK261), func(n3197 *Node) bool { return (len(child(n3197, enK186)) > 0) })
+	return !anyChild(n, enK11, func(n3213 *Node) bool {
+		return anyChild(n3213, enK256, func(n3214 *Node) bool {
+			return anyChild(n3214, enK261, func(n3215 *Node) bool { return hasChild(n3215, enK186) })
 		})
 	})
 }
 
 // UBL-CR-445: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:PaymentNote)
 func enT0654(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3199 *Node) bool {
-		return anyNode(child(n3199, enK255), func(n3200 *Node) bool {
-			return anyNode(child(n3200, enK261), func(n3201 *Node) bool { return (len(child(n3201, enK251)) > 0) })
+	return !anyChild(n, enK11, func(n3217 *Node) bool {
+		return anyChild(n3217, enK256, func(n3218 *Node) bool {
+			return anyChild(n3218, enK261, func(n3219 *Node) bool { return hasChild(n3219, enK251) })
 		})
 	})
 }
 
 // UBL-CR-446: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:FinancialInstitutionBranch)
 func enT0655(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3203 *Node) bool {
-		return anyNode(child(n3203, enK255), func(n3204 *Node) bool {
-			return anyNode(child(n3204, enK261), func(n3205 *Node) bool { return (len(child(n3205, enK252)) > 0) })
+	return !anyChild(n, enK11, func(n3221 *Node) bool {
+		return anyChild(n3221, enK256, func(n3222 *Node) bool {
+			return anyChild(n3222, enK261, func(n3223 *Node) bool { return hasChild(n3223, enK252) })
 		})
 	})
 }
 
 // UBL-CR-447: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:Country)
 func enT0656(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3207 *Node) bool {
-		return anyNode(child(n3207, enK255), func(n3208 *Node) bool {
-			return anyNode(child(n3208, enK261), func(n3209 *Node) bool { return (len(child(n3209, enK7)) > 0) })
+	return !anyChild(n, enK11, func(n3225 *Node) bool {
+		return anyChild(n3225, enK256, func(n3226 *Node) bool {
+			return anyChild(n3226, enK261, func(n3227 *Node) bool { return hasChild(n3227, enK8) })
 		})
 	})
 }
 
 // UBL-CR-448: not(cac:PaymentMeans/cac:PaymentMandate/cac:ValidityPeriod)
 func enT0657(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3211 *Node) bool {
-		return anyNode(child(n3211, enK255), func(n3212 *Node) bool { return (len(child(n3212, enK125)) > 0) })
+	return !anyChild(n, enK11, func(n3229 *Node) bool {
+		return anyChild(n3229, enK256, func(n3230 *Node) bool { return hasChild(n3230, enK125) })
 	})
 }
 
 // UBL-CR-449: not(cac:PaymentMeans/cac:PaymentMandate/cac:PaymentReversalPeriod)
 func enT0658(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3214 *Node) bool {
-		return anyNode(child(n3214, enK255), func(n3215 *Node) bool { return (len(child(n3215, enK262)) > 0) })
+	return !anyChild(n, enK11, func(n3232 *Node) bool {
+		return anyChild(n3232, enK256, func(n3233 *Node) bool { return hasChild(n3233, enK262) })
 	})
 }
 
 // UBL-CR-450: not(cac:PaymentMeans/cac:PaymentMandate/cac:Clause)
 func enT0659(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3217 *Node) bool {
-		return anyNode(child(n3217, enK255), func(n3218 *Node) bool { return (len(child(n3218, enK263)) > 0) })
+	return !anyChild(n, enK11, func(n3235 *Node) bool {
+		return anyChild(n3235, enK256, func(n3236 *Node) bool { return hasChild(n3236, enK263) })
 	})
 }
 
 // UBL-CR-451: not(cac:PaymentMeans/cac:TradeFinancing)
 func enT0660(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3220 *Node) bool { return (len(child(n3220, enK264)) > 0) })
+	return !anyChild(n, enK11, func(n3238 *Node) bool { return hasChild(n3238, enK264) })
 }
 
 // UBL-CR-452: not(cac:PaymentTerms/cbc:ID)
 func enT0661(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3222 *Node) bool { return (len(child(n3222, enK1)) > 0) })
+	return !anyChild(n, enK265, func(n3240 *Node) bool { return hasChild(n3240, enK1) })
 }
 
 // UBL-CR-453: not(cac:PaymentTerms/cbc:PaymentMeansID)
 func enT0662(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3224 *Node) bool { return (len(child(n3224, enK266)) > 0) })
+	return !anyChild(n, enK265, func(n3242 *Node) bool { return hasChild(n3242, enK266) })
 }
 
 // UBL-CR-454: not(cac:PaymentTerms/cbc:PrepaidPaymentReferenceID)
 func enT0663(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3226 *Node) bool { return (len(child(n3226, enK267)) > 0) })
+	return !anyChild(n, enK265, func(n3244 *Node) bool { return hasChild(n3244, enK267) })
 }
 
 // UBL-CR-455: not(cac:PaymentTerms/cbc:ReferenceEventCode)
 func enT0664(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3228 *Node) bool { return (len(child(n3228, enK268)) > 0) })
+	return !anyChild(n, enK265, func(n3246 *Node) bool { return hasChild(n3246, enK268) })
 }
 
 // UBL-CR-456: not(cac:PaymentTerms/cbc:SettlementDiscountPercent)
 func enT0665(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3230 *Node) bool { return (len(child(n3230, enK269)) > 0) })
+	return !anyChild(n, enK265, func(n3248 *Node) bool { return hasChild(n3248, enK269) })
 }
 
 // UBL-CR-457: not(cac:PaymentTerms/cbc:PenaltySurchargePercent)
 func enT0666(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3232 *Node) bool { return (len(child(n3232, enK270)) > 0) })
+	return !anyChild(n, enK265, func(n3250 *Node) bool { return hasChild(n3250, enK270) })
 }
 
 // UBL-CR-458: not(cac:PaymentTerms/cbc:PaymentPercent)
 func enT0667(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3234 *Node) bool { return (len(child(n3234, enK271)) > 0) })
+	return !anyChild(n, enK265, func(n3252 *Node) bool { return hasChild(n3252, enK271) })
 }
 
 // UBL-CR-459: not(cac:PaymentTerms/cbc:Amount)
 func enT0668(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3236 *Node) bool { return (len(child(n3236, enK20)) > 0) })
+	return !anyChild(n, enK265, func(n3254 *Node) bool { return hasChild(n3254, enK20) })
 }
 
 // UBL-CR-460: not(cac:PaymentTerms/cbc:SettlementDiscountAmount)
 func enT0669(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3238 *Node) bool { return (len(child(n3238, enK272)) > 0) })
+	return !anyChild(n, enK265, func(n3256 *Node) bool { return hasChild(n3256, enK272) })
 }
 
 // UBL-CR-461: not(cac:PaymentTerms/cbc:PenaltyAmount)
 func enT0670(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3240 *Node) bool { return (len(child(n3240, enK273)) > 0) })
+	return !anyChild(n, enK265, func(n3258 *Node) bool { return hasChild(n3258, enK273) })
 }
 
 // UBL-CR-462: not(cac:PaymentTerms/cbc:PaymentTermsDetailsURI)
 func enT0671(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3242 *Node) bool { return (len(child(n3242, enK274)) > 0) })
+	return !anyChild(n, enK265, func(n3260 *Node) bool { return hasChild(n3260, enK274) })
 }
 
 // UBL-CR-463: not(cac:PaymentTerms/cbc:PaymentDueDate)
 func enT0672(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3244 *Node) bool { return (len(child(n3244, enK238)) > 0) })
+	return !anyChild(n, enK265, func(n3262 *Node) bool { return hasChild(n3262, enK238) })
 }
 
 // UBL-CR-464: not(cac:PaymentTerms/cbc:InstallmentDueDate)
 func enT0673(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3246 *Node) bool { return (len(child(n3246, enK275)) > 0) })
+	return !anyChild(n, enK265, func(n3264 *Node) bool { return hasChild(n3264, enK275) })
 }
 
 // UBL-CR-465: not(cac:PaymentTerms/cbc:InvoicingPartyReference)
 func enT0674(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3248 *Node) bool { return (len(child(n3248, enK276)) > 0) })
+	return !anyChild(n, enK265, func(n3266 *Node) bool { return hasChild(n3266, enK276) })
 }
 
 // UBL-CR-466: not(cac:PaymentTerms/cac:SettlementPeriod)
 func enT0675(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3250 *Node) bool { return (len(child(n3250, enK277)) > 0) })
+	return !anyChild(n, enK265, func(n3268 *Node) bool { return hasChild(n3268, enK277) })
 }
 
 // UBL-CR-467: not(cac:PaymentTerms/cac:PenaltyPeriod)
 func enT0676(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3252 *Node) bool { return (len(child(n3252, enK278)) > 0) })
+	return !anyChild(n, enK265, func(n3270 *Node) bool { return hasChild(n3270, enK278) })
 }
 
 // UBL-CR-468: not(cac:PaymentTerms/cac:ExchangeRate)
 func enT0677(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3254 *Node) bool { return (len(child(n3254, enK279)) > 0) })
+	return !anyChild(n, enK265, func(n3272 *Node) bool { return hasChild(n3272, enK279) })
 }
 
 // UBL-CR-469: not(cac:PaymentTerms/cac:ValidityPeriod)
 func enT0678(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3256 *Node) bool { return (len(child(n3256, enK125)) > 0) })
+	return !anyChild(n, enK265, func(n3274 *Node) bool { return hasChild(n3274, enK125) })
 }
 
 // UBL-CR-470: not(cac:PrepaidPayment)
 func enT0679(v []Seq, n *Node) bool {
-	return !(len(child(n, enK280)) > 0)
+	return !hasChild(n, enK280)
 }
 
 // UBL-CR-471: not(cac:AllowanceCharge/cbc:ID)
 func enT0680(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3259 *Node) bool { return (len(child(n3259, enK1)) > 0) })
+	return !anyChild(n, enK16, func(n3277 *Node) bool { return hasChild(n3277, enK1) })
 }
 
 // UBL-CR-472: not(cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0681(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3261 *Node) bool { return (len(child(n3261, enK281)) > 0) })
+	return !anyChild(n, enK16, func(n3279 *Node) bool { return hasChild(n3279, enK281) })
 }
 
 // UBL-CR-473: not(cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0682(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3263 *Node) bool { return (len(child(n3263, enK282)) > 0) })
+	return !anyChild(n, enK16, func(n3281 *Node) bool { return hasChild(n3281, enK282) })
 }
 
 // UBL-CR-474: not(cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0683(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3265 *Node) bool { return (len(child(n3265, enK108)) > 0) })
+	return !anyChild(n, enK16, func(n3283 *Node) bool { return hasChild(n3283, enK108) })
 }
 
 // UBL-CR-475: not(cac:AllowanceCharge/cbc:AccountingCost)
 func enT0684(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3267 *Node) bool { return (len(child(n3267, enK283)) > 0) })
+	return !anyChild(n, enK16, func(n3285 *Node) bool { return hasChild(n3285, enK283) })
 }
 
 // UBL-CR-476: not(cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0685(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3269 *Node) bool { return (len(child(n3269, enK284)) > 0) })
+	return !anyChild(n, enK16, func(n3287 *Node) bool { return hasChild(n3287, enK284) })
 }
 
 // UBL-CR-477: not(cac:AllowanceCharge/cac:TaxCategory/cbc:Name)
 func enT0686(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3271 *Node) bool {
-		return anyNode(child(n3271, enK21), func(n3272 *Node) bool { return (len(child(n3272, enK67)) > 0) })
+	return !anyChild(n, enK16, func(n3289 *Node) bool {
+		return anyChild(n3289, enK22, func(n3290 *Node) bool { return hasChild(n3290, enK66) })
 	})
 }
 
 // UBL-CR-478: not(cac:AllowanceCharge/cac:TaxCategory/cbc:BaseUnitMeasure)
 func enT0687(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3274 *Node) bool {
-		return anyNode(child(n3274, enK21), func(n3275 *Node) bool { return (len(child(n3275, enK285)) > 0) })
+	return !anyChild(n, enK16, func(n3292 *Node) bool {
+		return anyChild(n3292, enK22, func(n3293 *Node) bool { return hasChild(n3293, enK285) })
 	})
 }
 
 // UBL-CR-479: not(cac:AllowanceCharge/cac:TaxCategory/cbc:PerUnitAmount)
 func enT0688(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3277 *Node) bool {
-		return anyNode(child(n3277, enK21), func(n3278 *Node) bool { return (len(child(n3278, enK284)) > 0) })
+	return !anyChild(n, enK16, func(n3295 *Node) bool {
+		return anyChild(n3295, enK22, func(n3296 *Node) bool { return hasChild(n3296, enK284) })
 	})
 }
 
 // UBL-CR-480: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReasonCode)
 func enT0689(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3280 *Node) bool {
-		return anyNode(child(n3280, enK21), func(n3281 *Node) bool { return (len(child(n3281, enK92)) > 0) })
+	return !anyChild(n, enK16, func(n3298 *Node) bool {
+		return anyChild(n3298, enK22, func(n3299 *Node) bool { return hasChild(n3299, enK92) })
 	})
 }
 
 // UBL-CR-481: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReason)
 func enT0690(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3283 *Node) bool {
-		return anyNode(child(n3283, enK21), func(n3284 *Node) bool { return (len(child(n3284, enK91)) > 0) })
+	return !anyChild(n, enK16, func(n3301 *Node) bool {
+		return anyChild(n3301, enK22, func(n3302 *Node) bool { return hasChild(n3302, enK91) })
 	})
 }
 
 // UBL-CR-482: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRange)
 func enT0691(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3286 *Node) bool {
-		return anyNode(child(n3286, enK21), func(n3287 *Node) bool { return (len(child(n3287, enK286)) > 0) })
+	return !anyChild(n, enK16, func(n3304 *Node) bool {
+		return anyChild(n3304, enK22, func(n3305 *Node) bool { return hasChild(n3305, enK286) })
 	})
 }
 
 // UBL-CR-483: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRatePercent)
 func enT0692(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3289 *Node) bool {
-		return anyNode(child(n3289, enK21), func(n3290 *Node) bool { return (len(child(n3290, enK287)) > 0) })
+	return !anyChild(n, enK16, func(n3307 *Node) bool {
+		return anyChild(n3307, enK22, func(n3308 *Node) bool { return hasChild(n3308, enK287) })
 	})
 }
 
 // UBL-CR-484: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func enT0693(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3292 *Node) bool {
-		return anyNode(child(n3292, enK21), func(n3293 *Node) bool {
-			return anyNode(child(n3293, enK22), func(n3294 *Node) bool { return (len(child(n3294, enK67)) > 0) })
+	return !anyChild(n, enK16, func(n3310 *Node) bool {
+		return anyChild(n3310, enK22, func(n3311 *Node) bool {
+			return anyChild(n3311, enK21, func(n3312 *Node) bool { return hasChild(n3312, enK66) })
 		})
 	})
 }
 
 // UBL-CR-485: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0694(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3296 *Node) bool {
-		return anyNode(child(n3296, enK21), func(n3297 *Node) bool {
-			return anyNode(child(n3297, enK22), func(n3298 *Node) bool { return (len(child(n3298, enK185)) > 0) })
+	return !anyChild(n, enK16, func(n3314 *Node) bool {
+		return anyChild(n3314, enK22, func(n3315 *Node) bool {
+			return anyChild(n3315, enK21, func(n3316 *Node) bool { return hasChild(n3316, enK185) })
 		})
 	})
 }
 
 // UBL-CR-486: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0695(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3300 *Node) bool {
-		return anyNode(child(n3300, enK21), func(n3301 *Node) bool {
-			return anyNode(child(n3301, enK22), func(n3302 *Node) bool { return (len(child(n3302, enK186)) > 0) })
+	return !anyChild(n, enK16, func(n3318 *Node) bool {
+		return anyChild(n3318, enK22, func(n3319 *Node) bool {
+			return anyChild(n3319, enK21, func(n3320 *Node) bool { return hasChild(n3320, enK186) })
 		})
 	})
 }
 
 // UBL-CR-487: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0696(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3304 *Node) bool {
-		return anyNode(child(n3304, enK21), func(n3305 *Node) bool {
-			return anyNode(child(n3305, enK22), func(n3306 *Node) bool { return (len(child(n3306, enK187)) > 0) })
+	return !anyChild(n, enK16, func(n3322 *Node) bool {
+		return anyChild(n3322, enK22, func(n3323 *Node) bool {
+			return anyChild(n3323, enK21, func(n3324 *Node) bool { return hasChild(n3324, enK187) })
 		})
 	})
 }
 
 // UBL-CR-488: not(cac:AllowanceCharge/cac:TaxTotal)
 func enT0697(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3308 *Node) bool { return (len(child(n3308, enK48)) > 0) })
+	return !anyChild(n, enK16, func(n3326 *Node) bool { return hasChild(n3326, enK49) })
 }
 
 // UBL-CR-489: not(cac:AllowanceCharge/cac:PaymentMeans)
 func enT0698(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3310 *Node) bool { return (len(child(n3310, enK11)) > 0) })
+	return !anyChild(n, enK16, func(n3328 *Node) bool { return hasChild(n3328, enK11) })
 }
 
 // UBL-CR-490: not(cac:TaxExchangeRate)
 func enT0699(v []Seq, n *Node) bool {
-	return !(len(child(n, enK288)) > 0)
+	return !hasChild(n, enK288)
 }
 
 // UBL-CR-491: not(cac:PricingExchangeRate)
 func enT0700(v []Seq, n *Node) bool {
-	return !(len(child(n, enK289)) > 0)
+	return !hasChild(n, enK289)
 }
 
 // UBL-CR-492: not(cac:PaymentExchangeRate)
 func enT0701(v []Seq, n *Node) bool {
-	return !(len(child(n, enK290)) > 0)
+	return !hasChild(n, enK290)
 }
 
 // UBL-CR-493: not(cac:PaymentAlternativeExchangeRate)
 func enT0702(v []Seq, n *Node) bool {
-	return !(len(child(n, enK291)) > 0)
+	return !hasChild(n, enK291)
 }
 
 // UBL-CR-494: not(cac:TaxTotal/cbc:RoundingAmount)
 func enT0703(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3316 *Node) bool { return (len(child(n3316, enK292)) > 0) })
+	return !anyChild(n, enK49, func(n3334 *Node) bool { return hasChild(n3334, enK292) })
 }
 
 // UBL-CR-495: not(cac:TaxTotal/cbc:TaxEvidenceIndicator)
 func enT0704(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3318 *Node) bool { return (len(child(n3318, enK293)) > 0) })
+	return !anyChild(n, enK49, func(n3336 *Node) bool { return hasChild(n3336, enK293) })
 }
 
 // UBL-CR-496: not(cac:TaxTotal/cbc:TaxIncludedIndicator)
 func enT0705(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3320 *Node) bool { return (len(child(n3320, enK294)) > 0) })
+	return !anyChild(n, enK49, func(n3338 *Node) bool { return hasChild(n3338, enK294) })
 }
 
 // UBL-CR-497: not(cac:TaxTotal/cac:TaxSubtotal/cbc:CalculationSequenceNumeric)
 func enT0706(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3322 *Node) bool {
-		return anyNode(child(n3322, enK52), func(n3323 *Node) bool { return (len(child(n3323, enK295)) > 0) })
+	return !anyChild(n, enK49, func(n3340 *Node) bool {
+		return anyChild(n3340, enK52, func(n3341 *Node) bool { return hasChild(n3341, enK295) })
 	})
 }
 
 // UBL-CR-498: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TransactionCurrencyTaxAmount)
 func enT0707(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3325 *Node) bool {
-		return anyNode(child(n3325, enK52), func(n3326 *Node) bool { return (len(child(n3326, enK296)) > 0) })
+	return !anyChild(n, enK49, func(n3343 *Node) bool {
+		return anyChild(n3343, enK52, func(n3344 *Node) bool { return hasChild(n3344, enK296) })
 	})
 }
 
 // UBL-CR-499: not(cac:TaxTotal/cac:TaxSubtotal/cbc:Percent)
 func enT0708(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3328 *Node) bool {
-		return anyNode(child(n3328, enK52), func(n3329 *Node) bool { return (len(child(n3329, enK89)) > 0) })
+	return !anyChild(n, enK49, func(n3346 *Node) bool {
+		return anyChild(n3346, enK52, func(n3347 *Node) bool { return hasChild(n3347, enK89) })
 	})
 }
 
 // UBL-CR-500: not(cac:TaxTotal/cac:TaxSubtotal/cbc:BaseUnitMeasure)
 func enT0709(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3331 *Node) bool {
-		return anyNode(child(n3331, enK52), func(n3332 *Node) bool { return (len(child(n3332, enK285)) > 0) })
+	return !anyChild(n, enK49, func(n3349 *Node) bool {
+		return anyChild(n3349, enK52, func(n3350 *Node) bool { return hasChild(n3350, enK285) })
 	})
 }
 
 // UBL-CR-501: not(cac:TaxTotal/cac:TaxSubtotal/cbc:PerUnitAmount)
 func enT0710(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3334 *Node) bool {
-		return anyNode(child(n3334, enK52), func(n3335 *Node) bool { return (len(child(n3335, enK284)) > 0) })
+	return !anyChild(n, enK49, func(n3352 *Node) bool {
+		return anyChild(n3352, enK52, func(n3353 *Node) bool { return hasChild(n3353, enK284) })
 	})
 }
 
 // UBL-CR-502: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRange)
 func enT0711(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3337 *Node) bool {
-		return anyNode(child(n3337, enK52), func(n3338 *Node) bool { return (len(child(n3338, enK286)) > 0) })
+	return !anyChild(n, enK49, func(n3355 *Node) bool {
+		return anyChild(n3355, enK52, func(n3356 *Node) bool { return hasChild(n3356, enK286) })
 	})
 }
 
 // UBL-CR-503: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRatePercent)
 func enT0712(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3340 *Node) bool {
-		return anyNode(child(n3340, enK52), func(n3341 *Node) bool { return (len(child(n3341, enK287)) > 0) })
+	return !anyChild(n, enK49, func(n3358 *Node) bool {
+		return anyChild(n3358, enK52, func(n3359 *Node) bool { return hasChild(n3359, enK287) })
 	})
 }
 
 // UBL-CR-504: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Name)
 func enT0713(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3343 *Node) bool {
-		return anyNode(child(n3343, enK52), func(n3344 *Node) bool {
-			return anyNode(child(n3344, enK21), func(n3345 *Node) bool { return (len(child(n3345, enK67)) > 0) })
+	return !anyChild(n, enK49, func(n3361 *Node) bool {
+		return anyChild(n3361, enK52, func(n3362 *Node) bool {
+			return anyChild(n3362, enK22, func(n3363 *Node) bool { return hasChild(n3363, enK66) })
 		})
 	})
 }
 
 // UBL-CR-505: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:BaseUnitMeasure)
 func enT0714(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3347 *Node) bool {
-		return anyNode(child(n3347, enK52), func(n3348 *Node) bool {
-			return anyNode(child(n3348, enK21), func(n3349 *Node) bool { return (len(child(n3349, enK285)) > 0) })
+	return !anyChild(n, enK49, func(n3365 *Node) bool {
+		return anyChild(n3365, enK52, func(n3366 *Node) bool {
+			return anyChild(n3366, enK22, func(n3367 *Node) bool { return hasChild(n3367, enK285) })
 		})
 	})
 }
 
 // UBL-CR-506: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:PerUnitAmount)
 func enT0715(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3351 *Node) bool {
-		return anyNode(child(n3351, enK52), func(n3352 *Node) bool {
-			return anyNode(child(n3352, enK21), func(n3353 *Node) bool { return (len(child(n3353, enK284)) > 0) })
+	return !anyChild(n, enK49, func(n3369 *Node) bool {
+		return anyChild(n3369, enK52, func(n3370 *Node) bool {
+			return anyChild(n3370, enK22, func(n3371 *Node) bool { return hasChild(n3371, enK284) })
 		})
 	})
 }
 
 // UBL-CR-507: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRange)
 func enT0716(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3355 *Node) bool {
-		return anyNode(child(n3355, enK52), func(n3356 *Node) bool {
-			return anyNode(child(n3356, enK21), func(n3357 *Node) bool { return (len(child(n3357, enK286)) > 0) })
+	return !anyChild(n, enK49, func(n3373 *Node) bool {
+		return anyChild(n3373, enK52, func(n3374 *Node) bool {
+			return anyChild(n3374, enK22, func(n3375 *Node) bool { return hasChild(n3375, enK286) })
 		})
 	})
 }
 
 // UBL-CR-508: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRatePercent)
 func enT0717(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3359 *Node) bool {
-		return anyNode(child(n3359, enK52), func(n3360 *Node) bool {
-			return anyNode(child(n3360, enK21), func(n3361 *Node) bool { return (len(child(n3361, enK287)) > 0) })
+	return !anyChild(n, enK49, func(n3377 *Node) bool {
+		return anyChild(n3377, enK52, func(n3378 *Node) bool {
+			return anyChild(n3378, enK22, func(n3379 *Node) bool { return hasChild(n3379, enK287) })
 		})
 	})
 }
 
 // UBL-CR-509: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func enT0718(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3363 *Node) bool {
-		return anyNode(child(n3363, enK52), func(n3364 *Node) bool {
-			return anyNode(child(n3364, enK21), func(n3365 *Node) bool {
-				return anyNode(child(n3365, enK22), func(n3366 *Node) bool { return (len(child(n3366, enK67)) > 0) })
+	return !anyChild(n, enK49, func(n3381 *Node) bool {
+		return anyChild(n3381, enK52, func(n3382 *Node) bool {
+			return anyChild(n3382, enK22, func(n3383 *Node) bool {
+				return anyChild(n3383, enK21, func(n3384 *Node) bool { return hasChild(n3384, enK66) })
 			})
 		})
 	})
@@ -11301,10 +11350,10 @@ func enT0718(v []Seq, n *Node) bool {
 
 // UBL-CR-510: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0719(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3368 *Node) bool {
-		return anyNode(child(n3368, enK52), func(n3369 *Node) bool {
-			return anyNode(child(n3369, enK21), func(n3370 *Node) bool {
-				return anyNode(child(n3370, enK22), func(n3371 *Node) bool { return (len(child(n3371, enK185)) > 0) })
+	return !anyChild(n, enK49, func(n3386 *Node) bool {
+		return anyChild(n3386, enK52, func(n3387 *Node) bool {
+			return anyChild(n3387, enK22, func(n3388 *Node) bool {
+				return anyChild(n3388, enK21, func(n3389 *Node) bool { return hasChild(n3389, enK185) })
 			})
 		})
 	})
@@ -11312,10 +11361,10 @@ func enT0719(v []Seq, n *Node) bool {
 
 // UBL-CR-511: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0720(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3373 *Node) bool {
-		return anyNode(child(n3373, enK52), func(n3374 *Node) bool {
-			return anyNode(child(n3374, enK21), func(n3375 *Node) bool {
-				return anyNode(child(n3375, enK22), func(n3376 *Node) bool { return (len(child(n3376, enK186)) > 0) })
+	return !anyChild(n, enK49, func(n3391 *Node) bool {
+		return anyChild(n3391, enK52, func(n3392 *Node) bool {
+			return anyChild(n3392, enK22, func(n3393 *Node) bool {
+				return anyChild(n3393, enK21, func(n3394 *Node) bool { return hasChild(n3394, enK186) })
 			})
 		})
 	})
@@ -11323,10 +11372,10 @@ func enT0720(v []Seq, n *Node) bool {
 
 // UBL-CR-512: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0721(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3378 *Node) bool {
-		return anyNode(child(n3378, enK52), func(n3379 *Node) bool {
-			return anyNode(child(n3379, enK21), func(n3380 *Node) bool {
-				return anyNode(child(n3380, enK22), func(n3381 *Node) bool { return (len(child(n3381, enK187)) > 0) })
+	return !anyChild(n, enK49, func(n3396 *Node) bool {
+		return anyChild(n3396, enK52, func(n3397 *Node) bool {
+			return anyChild(n3397, enK22, func(n3398 *Node) bool {
+				return anyChild(n3398, enK21, func(n3399 *Node) bool { return hasChild(n3399, enK187) })
 			})
 		})
 	})
@@ -11334,866 +11383,866 @@ func enT0721(v []Seq, n *Node) bool {
 
 // UBL-CR-513: not(cac:WithholdingTaxTotal)
 func enT0722(v []Seq, n *Node) bool {
-	return !(len(child(n, enK297)) > 0)
+	return !hasChild(n, enK297)
 }
 
 // UBL-CR-514: not(cac:LegalMonetaryTotal/cbc:PayableAlternativeAmount)
 func enT0723(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK27), func(n3384 *Node) bool { return (len(child(n3384, enK298)) > 0) })
+	return !anyChild(n, enK27, func(n3402 *Node) bool { return hasChild(n3402, enK298) })
 }
 
 // UBL-CR-515: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID)
 func enT0724(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3386 *Node) bool { return (len(child(n3386, enK103)) > 0) }) || anyNode(child(n, enK33), func(n3388 *Node) bool { return (len(child(n3388, enK103)) > 0) }))
+	return !(anyChild(n, enK32, func(n3404 *Node) bool { return hasChild(n3404, enK103) }) || anyChild(n, enK33, func(n3406 *Node) bool { return hasChild(n3406, enK103) }))
 }
 
 // UBL-CR-516: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:TaxPointDate)
 func enT0725(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3390 *Node) bool { return (len(child(n3390, enK57)) > 0) }) || anyNode(child(n, enK33), func(n3392 *Node) bool { return (len(child(n3392, enK57)) > 0) }))
+	return !(anyChild(n, enK32, func(n3408 *Node) bool { return hasChild(n3408, enK57) }) || anyChild(n, enK33, func(n3410 *Node) bool { return hasChild(n3410, enK57) }))
 }
 
 // UBL-CR-517: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:AccountingCostCode)
 func enT0726(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3394 *Node) bool { return (len(child(n3394, enK108)) > 0) }) || anyNode(child(n, enK33), func(n3396 *Node) bool { return (len(child(n3396, enK108)) > 0) }))
+	return !(anyChild(n, enK32, func(n3412 *Node) bool { return hasChild(n3412, enK108) }) || anyChild(n, enK33, func(n3414 *Node) bool { return hasChild(n3414, enK108) }))
 }
 
 // UBL-CR-518: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:PaymentPurposeCode)
 func enT0727(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3398 *Node) bool { return (len(child(n3398, enK299)) > 0) }) || anyNode(child(n, enK33), func(n3400 *Node) bool { return (len(child(n3400, enK299)) > 0) }))
+	return !(anyChild(n, enK32, func(n3416 *Node) bool { return hasChild(n3416, enK299) }) || anyChild(n, enK33, func(n3418 *Node) bool { return hasChild(n3418, enK299) }))
 }
 
 // UBL-CR-519: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:FreeOfChargeIndicator)
 func enT0728(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3402 *Node) bool { return (len(child(n3402, enK300)) > 0) }) || anyNode(child(n, enK33), func(n3404 *Node) bool { return (len(child(n3404, enK300)) > 0) }))
+	return !(anyChild(n, enK32, func(n3420 *Node) bool { return hasChild(n3420, enK300) }) || anyChild(n, enK33, func(n3422 *Node) bool { return hasChild(n3422, enK300) }))
 }
 
 // UBL-CR-520: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:StartTime)
 func enT0729(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3406 *Node) bool {
-		return anyNode(child(n3406, enK58), func(n3407 *Node) bool { return (len(child(n3407, enK110)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3409 *Node) bool {
-		return anyNode(child(n3409, enK58), func(n3410 *Node) bool { return (len(child(n3410, enK110)) > 0) })
+	return !(anyChild(n, enK32, func(n3424 *Node) bool {
+		return anyChild(n3424, enK59, func(n3425 *Node) bool { return hasChild(n3425, enK110) })
+	}) || anyChild(n, enK33, func(n3427 *Node) bool {
+		return anyChild(n3427, enK59, func(n3428 *Node) bool { return hasChild(n3428, enK110) })
 	}))
 }
 
 // UBL-CR-521: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:EndTime)
 func enT0730(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3412 *Node) bool {
-		return anyNode(child(n3412, enK58), func(n3413 *Node) bool { return (len(child(n3413, enK111)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3415 *Node) bool {
-		return anyNode(child(n3415, enK58), func(n3416 *Node) bool { return (len(child(n3416, enK111)) > 0) })
+	return !(anyChild(n, enK32, func(n3430 *Node) bool {
+		return anyChild(n3430, enK59, func(n3431 *Node) bool { return hasChild(n3431, enK111) })
+	}) || anyChild(n, enK33, func(n3433 *Node) bool {
+		return anyChild(n3433, enK59, func(n3434 *Node) bool { return hasChild(n3434, enK111) })
 	}))
 }
 
 // UBL-CR-522: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DurationMeasure)
 func enT0731(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3418 *Node) bool {
-		return anyNode(child(n3418, enK58), func(n3419 *Node) bool { return (len(child(n3419, enK112)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3421 *Node) bool {
-		return anyNode(child(n3421, enK58), func(n3422 *Node) bool { return (len(child(n3422, enK112)) > 0) })
+	return !(anyChild(n, enK32, func(n3436 *Node) bool {
+		return anyChild(n3436, enK59, func(n3437 *Node) bool { return hasChild(n3437, enK112) })
+	}) || anyChild(n, enK33, func(n3439 *Node) bool {
+		return anyChild(n3439, enK59, func(n3440 *Node) bool { return hasChild(n3440, enK112) })
 	}))
 }
 
 // UBL-CR-523: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DescriptionCode)
 func enT0732(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3424 *Node) bool {
-		return anyNode(child(n3424, enK58), func(n3425 *Node) bool { return (len(child(n3425, enK59)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3427 *Node) bool {
-		return anyNode(child(n3427, enK58), func(n3428 *Node) bool { return (len(child(n3428, enK59)) > 0) })
+	return !(anyChild(n, enK32, func(n3442 *Node) bool {
+		return anyChild(n3442, enK59, func(n3443 *Node) bool { return hasChild(n3443, enK58) })
+	}) || anyChild(n, enK33, func(n3445 *Node) bool {
+		return anyChild(n3445, enK59, func(n3446 *Node) bool { return hasChild(n3446, enK58) })
 	}))
 }
 
 // UBL-CR-524: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:Description)
 func enT0733(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3430 *Node) bool {
-		return anyNode(child(n3430, enK58), func(n3431 *Node) bool { return (len(child(n3431, enK113)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3433 *Node) bool {
-		return anyNode(child(n3433, enK58), func(n3434 *Node) bool { return (len(child(n3434, enK113)) > 0) })
+	return !(anyChild(n, enK32, func(n3448 *Node) bool {
+		return anyChild(n3448, enK59, func(n3449 *Node) bool { return hasChild(n3449, enK113) })
+	}) || anyChild(n, enK33, func(n3451 *Node) bool {
+		return anyChild(n3451, enK59, func(n3452 *Node) bool { return hasChild(n3452, enK113) })
 	}))
 }
 
 // UBL-CR-525: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:SalesOrderLineID)
 func enT0734(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3436 *Node) bool {
-		return anyNode(child(n3436, enK301), func(n3437 *Node) bool { return (len(child(n3437, enK302)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3439 *Node) bool {
-		return anyNode(child(n3439, enK301), func(n3440 *Node) bool { return (len(child(n3440, enK302)) > 0) })
+	return !(anyChild(n, enK32, func(n3454 *Node) bool {
+		return anyChild(n3454, enK302, func(n3455 *Node) bool { return hasChild(n3455, enK301) })
+	}) || anyChild(n, enK33, func(n3457 *Node) bool {
+		return anyChild(n3457, enK302, func(n3458 *Node) bool { return hasChild(n3458, enK301) })
 	}))
 }
 
 // UBL-CR-526: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:UUID)
 func enT0735(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3442 *Node) bool {
-		return anyNode(child(n3442, enK301), func(n3443 *Node) bool { return (len(child(n3443, enK103)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3445 *Node) bool {
-		return anyNode(child(n3445, enK301), func(n3446 *Node) bool { return (len(child(n3446, enK103)) > 0) })
+	return !(anyChild(n, enK32, func(n3460 *Node) bool {
+		return anyChild(n3460, enK302, func(n3461 *Node) bool { return hasChild(n3461, enK103) })
+	}) || anyChild(n, enK33, func(n3463 *Node) bool {
+		return anyChild(n3463, enK302, func(n3464 *Node) bool { return hasChild(n3464, enK103) })
 	}))
 }
 
 // UBL-CR-527: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:LineStatusCode)
 func enT0736(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3448 *Node) bool {
-		return anyNode(child(n3448, enK301), func(n3449 *Node) bool { return (len(child(n3449, enK303)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3451 *Node) bool {
-		return anyNode(child(n3451, enK301), func(n3452 *Node) bool { return (len(child(n3452, enK303)) > 0) })
+	return !(anyChild(n, enK32, func(n3466 *Node) bool {
+		return anyChild(n3466, enK302, func(n3467 *Node) bool { return hasChild(n3467, enK303) })
+	}) || anyChild(n, enK33, func(n3469 *Node) bool {
+		return anyChild(n3469, enK302, func(n3470 *Node) bool { return hasChild(n3470, enK303) })
 	}))
 }
 
 // UBL-CR-528: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cac:OrderReference)
 func enT0737(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3454 *Node) bool {
-		return anyNode(child(n3454, enK301), func(n3455 *Node) bool { return (len(child(n3455, enK114)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3457 *Node) bool {
-		return anyNode(child(n3457, enK301), func(n3458 *Node) bool { return (len(child(n3458, enK114)) > 0) })
+	return !(anyChild(n, enK32, func(n3472 *Node) bool {
+		return anyChild(n3472, enK302, func(n3473 *Node) bool { return hasChild(n3473, enK114) })
+	}) || anyChild(n, enK33, func(n3475 *Node) bool {
+		return anyChild(n3475, enK302, func(n3476 *Node) bool { return hasChild(n3476, enK114) })
 	}))
 }
 
 // UBL-CR-529: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DespatchLineReference)
 func enT0738(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3460 *Node) bool { return (len(child(n3460, enK304)) > 0) }) || anyNode(child(n, enK33), func(n3462 *Node) bool { return (len(child(n3462, enK304)) > 0) }))
+	return !(anyChild(n, enK32, func(n3478 *Node) bool { return hasChild(n3478, enK304) }) || anyChild(n, enK33, func(n3480 *Node) bool { return hasChild(n3480, enK304) }))
 }
 
 // UBL-CR-530: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ReceiptLineReference)
 func enT0739(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3464 *Node) bool { return (len(child(n3464, enK305)) > 0) }) || anyNode(child(n, enK33), func(n3466 *Node) bool { return (len(child(n3466, enK305)) > 0) }))
+	return !(anyChild(n, enK32, func(n3482 *Node) bool { return hasChild(n3482, enK305) }) || anyChild(n, enK33, func(n3484 *Node) bool { return hasChild(n3484, enK305) }))
 }
 
 // UBL-CR-531: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:BillingReference)
 func enT0740(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3468 *Node) bool { return (len(child(n3468, enK86)) > 0) }) || anyNode(child(n, enK33), func(n3470 *Node) bool { return (len(child(n3470, enK86)) > 0) }))
+	return !(anyChild(n, enK32, func(n3486 *Node) bool { return hasChild(n3486, enK86) }) || anyChild(n, enK33, func(n3488 *Node) bool { return hasChild(n3488, enK86) }))
 }
 
 // UBL-CR-532: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:CopyIndicator)
 func enT0741(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3472 *Node) bool {
-		return anyNode(child(n3472, enK117), func(n3473 *Node) bool { return (len(child(n3473, enK102)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3475 *Node) bool {
-		return anyNode(child(n3475, enK117), func(n3476 *Node) bool { return (len(child(n3476, enK102)) > 0) })
+	return !(anyChild(n, enK32, func(n3490 *Node) bool {
+		return anyChild(n3490, enK117, func(n3491 *Node) bool { return hasChild(n3491, enK102) })
+	}) || anyChild(n, enK33, func(n3493 *Node) bool {
+		return anyChild(n3493, enK117, func(n3494 *Node) bool { return hasChild(n3494, enK102) })
 	}))
 }
 
 // UBL-CR-533: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:UUID)
 func enT0742(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3478 *Node) bool {
-		return anyNode(child(n3478, enK117), func(n3479 *Node) bool { return (len(child(n3479, enK103)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3481 *Node) bool {
-		return anyNode(child(n3481, enK117), func(n3482 *Node) bool { return (len(child(n3482, enK103)) > 0) })
+	return !(anyChild(n, enK32, func(n3496 *Node) bool {
+		return anyChild(n3496, enK117, func(n3497 *Node) bool { return hasChild(n3497, enK103) })
+	}) || anyChild(n, enK33, func(n3499 *Node) bool {
+		return anyChild(n3499, enK117, func(n3500 *Node) bool { return hasChild(n3500, enK103) })
 	}))
 }
 
 // UBL-CR-534: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueDate)
 func enT0743(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3484 *Node) bool {
-		return anyNode(child(n3484, enK117), func(n3485 *Node) bool { return (len(child(n3485, enK40)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3487 *Node) bool {
-		return anyNode(child(n3487, enK117), func(n3488 *Node) bool { return (len(child(n3488, enK40)) > 0) })
+	return !(anyChild(n, enK32, func(n3502 *Node) bool {
+		return anyChild(n3502, enK117, func(n3503 *Node) bool { return hasChild(n3503, enK40) })
+	}) || anyChild(n, enK33, func(n3505 *Node) bool {
+		return anyChild(n3505, enK117, func(n3506 *Node) bool { return hasChild(n3506, enK40) })
 	}))
 }
 
 // UBL-CR-535: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueTime)
 func enT0744(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3490 *Node) bool {
-		return anyNode(child(n3490, enK117), func(n3491 *Node) bool { return (len(child(n3491, enK104)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3493 *Node) bool {
-		return anyNode(child(n3493, enK117), func(n3494 *Node) bool { return (len(child(n3494, enK104)) > 0) })
+	return !(anyChild(n, enK32, func(n3508 *Node) bool {
+		return anyChild(n3508, enK117, func(n3509 *Node) bool { return hasChild(n3509, enK104) })
+	}) || anyChild(n, enK33, func(n3511 *Node) bool {
+		return anyChild(n3511, enK117, func(n3512 *Node) bool { return hasChild(n3512, enK104) })
 	}))
 }
 
 // UBL-CR-537: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentType)
 func enT0745(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3496 *Node) bool {
-		return anyNode(child(n3496, enK117), func(n3497 *Node) bool { return (len(child(n3497, enK118)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3499 *Node) bool {
-		return anyNode(child(n3499, enK117), func(n3500 *Node) bool { return (len(child(n3500, enK118)) > 0) })
+	return !(anyChild(n, enK32, func(n3514 *Node) bool {
+		return anyChild(n3514, enK117, func(n3515 *Node) bool { return hasChild(n3515, enK118) })
+	}) || anyChild(n, enK33, func(n3517 *Node) bool {
+		return anyChild(n3517, enK117, func(n3518 *Node) bool { return hasChild(n3518, enK118) })
 	}))
 }
 
 // UBL-CR-538: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:XPath)
 func enT0746(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3502 *Node) bool {
-		return anyNode(child(n3502, enK117), func(n3503 *Node) bool { return (len(child(n3503, enK119)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3505 *Node) bool {
-		return anyNode(child(n3505, enK117), func(n3506 *Node) bool { return (len(child(n3506, enK119)) > 0) })
+	return !(anyChild(n, enK32, func(n3520 *Node) bool {
+		return anyChild(n3520, enK117, func(n3521 *Node) bool { return hasChild(n3521, enK119) })
+	}) || anyChild(n, enK33, func(n3523 *Node) bool {
+		return anyChild(n3523, enK117, func(n3524 *Node) bool { return hasChild(n3524, enK119) })
 	}))
 }
 
 // UBL-CR-539: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LanguageID)
 func enT0747(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3508 *Node) bool {
-		return anyNode(child(n3508, enK117), func(n3509 *Node) bool { return (len(child(n3509, enK120)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3511 *Node) bool {
-		return anyNode(child(n3511, enK117), func(n3512 *Node) bool { return (len(child(n3512, enK120)) > 0) })
+	return !(anyChild(n, enK32, func(n3526 *Node) bool {
+		return anyChild(n3526, enK117, func(n3527 *Node) bool { return hasChild(n3527, enK120) })
+	}) || anyChild(n, enK33, func(n3529 *Node) bool {
+		return anyChild(n3529, enK117, func(n3530 *Node) bool { return hasChild(n3530, enK120) })
 	}))
 }
 
 // UBL-CR-540: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LocaleCode)
 func enT0748(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3514 *Node) bool {
-		return anyNode(child(n3514, enK117), func(n3515 *Node) bool { return (len(child(n3515, enK121)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3517 *Node) bool {
-		return anyNode(child(n3517, enK117), func(n3518 *Node) bool { return (len(child(n3518, enK121)) > 0) })
+	return !(anyChild(n, enK32, func(n3532 *Node) bool {
+		return anyChild(n3532, enK117, func(n3533 *Node) bool { return hasChild(n3533, enK121) })
+	}) || anyChild(n, enK33, func(n3535 *Node) bool {
+		return anyChild(n3535, enK117, func(n3536 *Node) bool { return hasChild(n3536, enK121) })
 	}))
 }
 
 // UBL-CR-541: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:VersionID)
 func enT0749(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3520 *Node) bool {
-		return anyNode(child(n3520, enK117), func(n3521 *Node) bool { return (len(child(n3521, enK122)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3523 *Node) bool {
-		return anyNode(child(n3523, enK117), func(n3524 *Node) bool { return (len(child(n3524, enK122)) > 0) })
+	return !(anyChild(n, enK32, func(n3538 *Node) bool {
+		return anyChild(n3538, enK117, func(n3539 *Node) bool { return hasChild(n3539, enK122) })
+	}) || anyChild(n, enK33, func(n3541 *Node) bool {
+		return anyChild(n3541, enK117, func(n3542 *Node) bool { return hasChild(n3542, enK122) })
 	}))
 }
 
 // UBL-CR-542: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentStatusCode)
 func enT0750(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3526 *Node) bool {
-		return anyNode(child(n3526, enK117), func(n3527 *Node) bool { return (len(child(n3527, enK123)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3529 *Node) bool {
-		return anyNode(child(n3529, enK117), func(n3530 *Node) bool { return (len(child(n3530, enK123)) > 0) })
+	return !(anyChild(n, enK32, func(n3544 *Node) bool {
+		return anyChild(n3544, enK117, func(n3545 *Node) bool { return hasChild(n3545, enK123) })
+	}) || anyChild(n, enK33, func(n3547 *Node) bool {
+		return anyChild(n3547, enK117, func(n3548 *Node) bool { return hasChild(n3548, enK123) })
 	}))
 }
 
 // UBL-CR-543: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentDescription)
 func enT0751(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3532 *Node) bool {
-		return anyNode(child(n3532, enK117), func(n3533 *Node) bool { return (len(child(n3533, enK94)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3535 *Node) bool {
-		return anyNode(child(n3535, enK117), func(n3536 *Node) bool { return (len(child(n3536, enK94)) > 0) })
+	return !(anyChild(n, enK32, func(n3550 *Node) bool {
+		return anyChild(n3550, enK117, func(n3551 *Node) bool { return hasChild(n3551, enK94) })
+	}) || anyChild(n, enK33, func(n3553 *Node) bool {
+		return anyChild(n3553, enK117, func(n3554 *Node) bool { return hasChild(n3554, enK94) })
 	}))
 }
 
 // UBL-CR-544: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:Attachment)
 func enT0752(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3538 *Node) bool {
-		return anyNode(child(n3538, enK117), func(n3539 *Node) bool { return (len(child(n3539, enK124)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3541 *Node) bool {
-		return anyNode(child(n3541, enK117), func(n3542 *Node) bool { return (len(child(n3542, enK124)) > 0) })
+	return !(anyChild(n, enK32, func(n3556 *Node) bool {
+		return anyChild(n3556, enK117, func(n3557 *Node) bool { return hasChild(n3557, enK124) })
+	}) || anyChild(n, enK33, func(n3559 *Node) bool {
+		return anyChild(n3559, enK117, func(n3560 *Node) bool { return hasChild(n3560, enK124) })
 	}))
 }
 
 // UBL-CR-545: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ValidityPeriod)
 func enT0753(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3544 *Node) bool {
-		return anyNode(child(n3544, enK117), func(n3545 *Node) bool { return (len(child(n3545, enK125)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3547 *Node) bool {
-		return anyNode(child(n3547, enK117), func(n3548 *Node) bool { return (len(child(n3548, enK125)) > 0) })
+	return !(anyChild(n, enK32, func(n3562 *Node) bool {
+		return anyChild(n3562, enK117, func(n3563 *Node) bool { return hasChild(n3563, enK125) })
+	}) || anyChild(n, enK33, func(n3565 *Node) bool {
+		return anyChild(n3565, enK117, func(n3566 *Node) bool { return hasChild(n3566, enK125) })
 	}))
 }
 
 // UBL-CR-546: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:IssuerParty)
 func enT0754(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3550 *Node) bool {
-		return anyNode(child(n3550, enK117), func(n3551 *Node) bool { return (len(child(n3551, enK126)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3553 *Node) bool {
-		return anyNode(child(n3553, enK117), func(n3554 *Node) bool { return (len(child(n3554, enK126)) > 0) })
+	return !(anyChild(n, enK32, func(n3568 *Node) bool {
+		return anyChild(n3568, enK117, func(n3569 *Node) bool { return hasChild(n3569, enK126) })
+	}) || anyChild(n, enK33, func(n3571 *Node) bool {
+		return anyChild(n3571, enK117, func(n3572 *Node) bool { return hasChild(n3572, enK126) })
 	}))
 }
 
 // UBL-CR-547: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ResultOfVerification)
 func enT0755(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3556 *Node) bool {
-		return anyNode(child(n3556, enK117), func(n3557 *Node) bool { return (len(child(n3557, enK127)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3559 *Node) bool {
-		return anyNode(child(n3559, enK117), func(n3560 *Node) bool { return (len(child(n3560, enK127)) > 0) })
+	return !(anyChild(n, enK32, func(n3574 *Node) bool {
+		return anyChild(n3574, enK117, func(n3575 *Node) bool { return hasChild(n3575, enK127) })
+	}) || anyChild(n, enK33, func(n3577 *Node) bool {
+		return anyChild(n3577, enK117, func(n3578 *Node) bool { return hasChild(n3578, enK127) })
 	}))
 }
 
 // UBL-CR-548: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PricingReference)
 func enT0756(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3562 *Node) bool { return (len(child(n3562, enK306)) > 0) }) || anyNode(child(n, enK33), func(n3564 *Node) bool { return (len(child(n3564, enK306)) > 0) }))
+	return !(anyChild(n, enK32, func(n3580 *Node) bool { return hasChild(n3580, enK306) }) || anyChild(n, enK33, func(n3582 *Node) bool { return hasChild(n3582, enK306) }))
 }
 
 // UBL-CR-549: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OriginatorParty)
 func enT0757(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3566 *Node) bool { return (len(child(n3566, enK307)) > 0) }) || anyNode(child(n, enK33), func(n3568 *Node) bool { return (len(child(n3568, enK307)) > 0) }))
+	return !(anyChild(n, enK32, func(n3584 *Node) bool { return hasChild(n3584, enK307) }) || anyChild(n, enK33, func(n3586 *Node) bool { return hasChild(n3586, enK307) }))
 }
 
 // UBL-CR-550: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Delivery)
 func enT0758(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3570 *Node) bool { return (len(child(n3570, enK15)) > 0) }) || anyNode(child(n, enK33), func(n3572 *Node) bool { return (len(child(n3572, enK15)) > 0) }))
+	return !(anyChild(n, enK32, func(n3588 *Node) bool { return hasChild(n3588, enK15) }) || anyChild(n, enK33, func(n3590 *Node) bool { return hasChild(n3590, enK15) }))
 }
 
 // UBL-CR-551: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PaymentTerms)
 func enT0759(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3574 *Node) bool { return (len(child(n3574, enK265)) > 0) }) || anyNode(child(n, enK33), func(n3576 *Node) bool { return (len(child(n3576, enK265)) > 0) }))
+	return !(anyChild(n, enK32, func(n3592 *Node) bool { return hasChild(n3592, enK265) }) || anyChild(n, enK33, func(n3594 *Node) bool { return hasChild(n3594, enK265) }))
 }
 
 // UBL-CR-552: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:ID)
 func enT0760(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3578 *Node) bool {
-		return anyNode(child(n3578, enK16), func(n3579 *Node) bool { return (len(child(n3579, enK1)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3581 *Node) bool {
-		return anyNode(child(n3581, enK16), func(n3582 *Node) bool { return (len(child(n3582, enK1)) > 0) })
+	return !(anyChild(n, enK32, func(n3596 *Node) bool {
+		return anyChild(n3596, enK16, func(n3597 *Node) bool { return hasChild(n3597, enK1) })
+	}) || anyChild(n, enK33, func(n3599 *Node) bool {
+		return anyChild(n3599, enK16, func(n3600 *Node) bool { return hasChild(n3600, enK1) })
 	}))
 }
 
 // UBL-CR-553: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0761(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3584 *Node) bool {
-		return anyNode(child(n3584, enK16), func(n3585 *Node) bool { return (len(child(n3585, enK281)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3587 *Node) bool {
-		return anyNode(child(n3587, enK16), func(n3588 *Node) bool { return (len(child(n3588, enK281)) > 0) })
+	return !(anyChild(n, enK32, func(n3602 *Node) bool {
+		return anyChild(n3602, enK16, func(n3603 *Node) bool { return hasChild(n3603, enK281) })
+	}) || anyChild(n, enK33, func(n3605 *Node) bool {
+		return anyChild(n3605, enK16, func(n3606 *Node) bool { return hasChild(n3606, enK281) })
 	}))
 }
 
 // UBL-CR-554: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0762(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3590 *Node) bool {
-		return anyNode(child(n3590, enK16), func(n3591 *Node) bool { return (len(child(n3591, enK282)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3593 *Node) bool {
-		return anyNode(child(n3593, enK16), func(n3594 *Node) bool { return (len(child(n3594, enK282)) > 0) })
+	return !(anyChild(n, enK32, func(n3608 *Node) bool {
+		return anyChild(n3608, enK16, func(n3609 *Node) bool { return hasChild(n3609, enK282) })
+	}) || anyChild(n, enK33, func(n3611 *Node) bool {
+		return anyChild(n3611, enK16, func(n3612 *Node) bool { return hasChild(n3612, enK282) })
 	}))
 }
 
 // UBL-CR-555: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0763(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3596 *Node) bool {
-		return anyNode(child(n3596, enK16), func(n3597 *Node) bool { return (len(child(n3597, enK108)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3599 *Node) bool {
-		return anyNode(child(n3599, enK16), func(n3600 *Node) bool { return (len(child(n3600, enK108)) > 0) })
+	return !(anyChild(n, enK32, func(n3614 *Node) bool {
+		return anyChild(n3614, enK16, func(n3615 *Node) bool { return hasChild(n3615, enK108) })
+	}) || anyChild(n, enK33, func(n3617 *Node) bool {
+		return anyChild(n3617, enK16, func(n3618 *Node) bool { return hasChild(n3618, enK108) })
 	}))
 }
 
 // UBL-CR-556: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCost)
 func enT0764(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3602 *Node) bool {
-		return anyNode(child(n3602, enK16), func(n3603 *Node) bool { return (len(child(n3603, enK283)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3605 *Node) bool {
-		return anyNode(child(n3605, enK16), func(n3606 *Node) bool { return (len(child(n3606, enK283)) > 0) })
+	return !(anyChild(n, enK32, func(n3620 *Node) bool {
+		return anyChild(n3620, enK16, func(n3621 *Node) bool { return hasChild(n3621, enK283) })
+	}) || anyChild(n, enK33, func(n3623 *Node) bool {
+		return anyChild(n3623, enK16, func(n3624 *Node) bool { return hasChild(n3624, enK283) })
 	}))
 }
 
 // UBL-CR-557: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0765(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3608 *Node) bool {
-		return anyNode(child(n3608, enK16), func(n3609 *Node) bool { return (len(child(n3609, enK284)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3611 *Node) bool {
-		return anyNode(child(n3611, enK16), func(n3612 *Node) bool { return (len(child(n3612, enK284)) > 0) })
+	return !(anyChild(n, enK32, func(n3626 *Node) bool {
+		return anyChild(n3626, enK16, func(n3627 *Node) bool { return hasChild(n3627, enK284) })
+	}) || anyChild(n, enK33, func(n3629 *Node) bool {
+		return anyChild(n3629, enK16, func(n3630 *Node) bool { return hasChild(n3630, enK284) })
 	}))
 }
 
 // UBL-CR-558: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxCategory)
 func enT0766(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3614 *Node) bool {
-		return anyNode(child(n3614, enK16), func(n3615 *Node) bool { return (len(child(n3615, enK21)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3617 *Node) bool {
-		return anyNode(child(n3617, enK16), func(n3618 *Node) bool { return (len(child(n3618, enK21)) > 0) })
+	return !(anyChild(n, enK32, func(n3632 *Node) bool {
+		return anyChild(n3632, enK16, func(n3633 *Node) bool { return hasChild(n3633, enK22) })
+	}) || anyChild(n, enK33, func(n3635 *Node) bool {
+		return anyChild(n3635, enK16, func(n3636 *Node) bool { return hasChild(n3636, enK22) })
 	}))
 }
 
 // UBL-CR-559: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxTotal)
 func enT0767(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3620 *Node) bool {
-		return anyNode(child(n3620, enK16), func(n3621 *Node) bool { return (len(child(n3621, enK48)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3623 *Node) bool {
-		return anyNode(child(n3623, enK16), func(n3624 *Node) bool { return (len(child(n3624, enK48)) > 0) })
+	return !(anyChild(n, enK32, func(n3638 *Node) bool {
+		return anyChild(n3638, enK16, func(n3639 *Node) bool { return hasChild(n3639, enK49) })
+	}) || anyChild(n, enK33, func(n3641 *Node) bool {
+		return anyChild(n3641, enK16, func(n3642 *Node) bool { return hasChild(n3642, enK49) })
 	}))
 }
 
 // UBL-CR-560: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:PaymentMeans)
 func enT0768(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3626 *Node) bool {
-		return anyNode(child(n3626, enK16), func(n3627 *Node) bool { return (len(child(n3627, enK11)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3629 *Node) bool {
-		return anyNode(child(n3629, enK16), func(n3630 *Node) bool { return (len(child(n3630, enK11)) > 0) })
+	return !(anyChild(n, enK32, func(n3644 *Node) bool {
+		return anyChild(n3644, enK16, func(n3645 *Node) bool { return hasChild(n3645, enK11) })
+	}) || anyChild(n, enK33, func(n3647 *Node) bool {
+		return anyChild(n3647, enK16, func(n3648 *Node) bool { return hasChild(n3648, enK11) })
 	}))
 }
 
 // UBL-CR-561: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:TaxTotal)
 func enT0769(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3632 *Node) bool { return (len(child(n3632, enK48)) > 0) }) || anyNode(child(n, enK33), func(n3634 *Node) bool { return (len(child(n3634, enK48)) > 0) }))
+	return !(anyChild(n, enK32, func(n3650 *Node) bool { return hasChild(n3650, enK49) }) || anyChild(n, enK33, func(n3652 *Node) bool { return hasChild(n3652, enK49) }))
 }
 
 // UBL-CR-562: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:WithholdingTaxTotal)
 func enT0770(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3636 *Node) bool { return (len(child(n3636, enK297)) > 0) }) || anyNode(child(n, enK33), func(n3638 *Node) bool { return (len(child(n3638, enK297)) > 0) }))
+	return !(anyChild(n, enK32, func(n3654 *Node) bool { return hasChild(n3654, enK297) }) || anyChild(n, enK33, func(n3656 *Node) bool { return hasChild(n3656, enK297) }))
 }
 
 // UBL-CR-563: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackQuantity)
 func enT0771(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3640 *Node) bool {
-		return anyNode(child(n3640, enK66), func(n3641 *Node) bool { return (len(child(n3641, enK308)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3643 *Node) bool {
-		return anyNode(child(n3643, enK66), func(n3644 *Node) bool { return (len(child(n3644, enK308)) > 0) })
+	return !(anyChild(n, enK32, func(n3658 *Node) bool {
+		return anyChild(n3658, enK67, func(n3659 *Node) bool { return hasChild(n3659, enK308) })
+	}) || anyChild(n, enK33, func(n3661 *Node) bool {
+		return anyChild(n3661, enK67, func(n3662 *Node) bool { return hasChild(n3662, enK308) })
 	}))
 }
 
 // UBL-CR-564: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackSizeNumeric)
 func enT0772(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3646 *Node) bool {
-		return anyNode(child(n3646, enK66), func(n3647 *Node) bool { return (len(child(n3647, enK309)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3649 *Node) bool {
-		return anyNode(child(n3649, enK66), func(n3650 *Node) bool { return (len(child(n3650, enK309)) > 0) })
+	return !(anyChild(n, enK32, func(n3664 *Node) bool {
+		return anyChild(n3664, enK67, func(n3665 *Node) bool { return hasChild(n3665, enK309) })
+	}) || anyChild(n, enK33, func(n3667 *Node) bool {
+		return anyChild(n3667, enK67, func(n3668 *Node) bool { return hasChild(n3668, enK309) })
 	}))
 }
 
 // UBL-CR-565: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:CatalogueIndicator)
 func enT0773(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3652 *Node) bool {
-		return anyNode(child(n3652, enK66), func(n3653 *Node) bool { return (len(child(n3653, enK310)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3655 *Node) bool {
-		return anyNode(child(n3655, enK66), func(n3656 *Node) bool { return (len(child(n3656, enK310)) > 0) })
+	return !(anyChild(n, enK32, func(n3670 *Node) bool {
+		return anyChild(n3670, enK67, func(n3671 *Node) bool { return hasChild(n3671, enK310) })
+	}) || anyChild(n, enK33, func(n3673 *Node) bool {
+		return anyChild(n3673, enK67, func(n3674 *Node) bool { return hasChild(n3674, enK310) })
 	}))
 }
 
 // UBL-CR-566: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:HazardousRiskIndicator)
 func enT0774(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3658 *Node) bool {
-		return anyNode(child(n3658, enK66), func(n3659 *Node) bool { return (len(child(n3659, enK311)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3661 *Node) bool {
-		return anyNode(child(n3661, enK66), func(n3662 *Node) bool { return (len(child(n3662, enK311)) > 0) })
+	return !(anyChild(n, enK32, func(n3676 *Node) bool {
+		return anyChild(n3676, enK67, func(n3677 *Node) bool { return hasChild(n3677, enK311) })
+	}) || anyChild(n, enK33, func(n3679 *Node) bool {
+		return anyChild(n3679, enK67, func(n3680 *Node) bool { return hasChild(n3680, enK311) })
 	}))
 }
 
 // UBL-CR-567: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:AdditionalInformation)
 func enT0775(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3664 *Node) bool {
-		return anyNode(child(n3664, enK66), func(n3665 *Node) bool { return (len(child(n3665, enK312)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3667 *Node) bool {
-		return anyNode(child(n3667, enK66), func(n3668 *Node) bool { return (len(child(n3668, enK312)) > 0) })
+	return !(anyChild(n, enK32, func(n3682 *Node) bool {
+		return anyChild(n3682, enK67, func(n3683 *Node) bool { return hasChild(n3683, enK312) })
+	}) || anyChild(n, enK33, func(n3685 *Node) bool {
+		return anyChild(n3685, enK67, func(n3686 *Node) bool { return hasChild(n3686, enK312) })
 	}))
 }
 
 // UBL-CR-568: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:Keyword)
 func enT0776(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3670 *Node) bool {
-		return anyNode(child(n3670, enK66), func(n3671 *Node) bool { return (len(child(n3671, enK313)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3673 *Node) bool {
-		return anyNode(child(n3673, enK66), func(n3674 *Node) bool { return (len(child(n3674, enK313)) > 0) })
+	return !(anyChild(n, enK32, func(n3688 *Node) bool {
+		return anyChild(n3688, enK67, func(n3689 *Node) bool { return hasChild(n3689, enK313) })
+	}) || anyChild(n, enK33, func(n3691 *Node) bool {
+		return anyChild(n3691, enK67, func(n3692 *Node) bool { return hasChild(n3692, enK313) })
 	}))
 }
 
 // UBL-CR-569: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:BrandName)
 func enT0777(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3676 *Node) bool {
-		return anyNode(child(n3676, enK66), func(n3677 *Node) bool { return (len(child(n3677, enK314)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3679 *Node) bool {
-		return anyNode(child(n3679, enK66), func(n3680 *Node) bool { return (len(child(n3680, enK314)) > 0) })
+	return !(anyChild(n, enK32, func(n3694 *Node) bool {
+		return anyChild(n3694, enK67, func(n3695 *Node) bool { return hasChild(n3695, enK314) })
+	}) || anyChild(n, enK33, func(n3697 *Node) bool {
+		return anyChild(n3697, enK67, func(n3698 *Node) bool { return hasChild(n3698, enK314) })
 	}))
 }
 
 // UBL-CR-570: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:ModelName)
 func enT0778(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3682 *Node) bool {
-		return anyNode(child(n3682, enK66), func(n3683 *Node) bool { return (len(child(n3683, enK315)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3685 *Node) bool {
-		return anyNode(child(n3685, enK66), func(n3686 *Node) bool { return (len(child(n3686, enK315)) > 0) })
+	return !(anyChild(n, enK32, func(n3700 *Node) bool {
+		return anyChild(n3700, enK67, func(n3701 *Node) bool { return hasChild(n3701, enK315) })
+	}) || anyChild(n, enK33, func(n3703 *Node) bool {
+		return anyChild(n3703, enK67, func(n3704 *Node) bool { return hasChild(n3704, enK315) })
 	}))
 }
 
 // UBL-CR-571: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:ExtendedID)
 func enT0779(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3688 *Node) bool {
-		return anyNode(child(n3688, enK66), func(n3689 *Node) bool {
-			return anyNode(child(n3689, enK316), func(n3690 *Node) bool { return (len(child(n3690, enK317)) > 0) })
+	return !(anyChild(n, enK32, func(n3706 *Node) bool {
+		return anyChild(n3706, enK67, func(n3707 *Node) bool {
+			return anyChild(n3707, enK317, func(n3708 *Node) bool { return hasChild(n3708, enK316) })
 		})
-	}) || anyNode(child(n, enK33), func(n3692 *Node) bool {
-		return anyNode(child(n3692, enK66), func(n3693 *Node) bool {
-			return anyNode(child(n3693, enK316), func(n3694 *Node) bool { return (len(child(n3694, enK317)) > 0) })
+	}) || anyChild(n, enK33, func(n3710 *Node) bool {
+		return anyChild(n3710, enK67, func(n3711 *Node) bool {
+			return anyChild(n3711, enK317, func(n3712 *Node) bool { return hasChild(n3712, enK316) })
 		})
 	}))
 }
 
 // UBL-CR-572: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:BarcodeSymbologyID)
 func enT0780(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3696 *Node) bool {
-		return anyNode(child(n3696, enK66), func(n3697 *Node) bool {
-			return anyNode(child(n3697, enK316), func(n3698 *Node) bool { return (len(child(n3698, enK318)) > 0) })
+	return !(anyChild(n, enK32, func(n3714 *Node) bool {
+		return anyChild(n3714, enK67, func(n3715 *Node) bool {
+			return anyChild(n3715, enK317, func(n3716 *Node) bool { return hasChild(n3716, enK318) })
 		})
-	}) || anyNode(child(n, enK33), func(n3700 *Node) bool {
-		return anyNode(child(n3700, enK66), func(n3701 *Node) bool {
-			return anyNode(child(n3701, enK316), func(n3702 *Node) bool { return (len(child(n3702, enK318)) > 0) })
+	}) || anyChild(n, enK33, func(n3718 *Node) bool {
+		return anyChild(n3718, enK67, func(n3719 *Node) bool {
+			return anyChild(n3719, enK317, func(n3720 *Node) bool { return hasChild(n3720, enK318) })
 		})
 	}))
 }
 
 // UBL-CR-573: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:PhysicalAttribute)
 func enT0781(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3704 *Node) bool {
-		return anyNode(child(n3704, enK66), func(n3705 *Node) bool {
-			return anyNode(child(n3705, enK316), func(n3706 *Node) bool { return (len(child(n3706, enK319)) > 0) })
+	return !(anyChild(n, enK32, func(n3722 *Node) bool {
+		return anyChild(n3722, enK67, func(n3723 *Node) bool {
+			return anyChild(n3723, enK317, func(n3724 *Node) bool { return hasChild(n3724, enK319) })
 		})
-	}) || anyNode(child(n, enK33), func(n3708 *Node) bool {
-		return anyNode(child(n3708, enK66), func(n3709 *Node) bool {
-			return anyNode(child(n3709, enK316), func(n3710 *Node) bool { return (len(child(n3710, enK319)) > 0) })
+	}) || anyChild(n, enK33, func(n3726 *Node) bool {
+		return anyChild(n3726, enK67, func(n3727 *Node) bool {
+			return anyChild(n3727, enK317, func(n3728 *Node) bool { return hasChild(n3728, enK319) })
 		})
 	}))
 }
 
 // UBL-CR-574: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:MeasurementDimension)
 func enT0782(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3712 *Node) bool {
-		return anyNode(child(n3712, enK66), func(n3713 *Node) bool {
-			return anyNode(child(n3713, enK316), func(n3714 *Node) bool { return (len(child(n3714, enK320)) > 0) })
+	return !(anyChild(n, enK32, func(n3730 *Node) bool {
+		return anyChild(n3730, enK67, func(n3731 *Node) bool {
+			return anyChild(n3731, enK317, func(n3732 *Node) bool { return hasChild(n3732, enK320) })
 		})
-	}) || anyNode(child(n, enK33), func(n3716 *Node) bool {
-		return anyNode(child(n3716, enK66), func(n3717 *Node) bool {
-			return anyNode(child(n3717, enK316), func(n3718 *Node) bool { return (len(child(n3718, enK320)) > 0) })
+	}) || anyChild(n, enK33, func(n3734 *Node) bool {
+		return anyChild(n3734, enK67, func(n3735 *Node) bool {
+			return anyChild(n3735, enK317, func(n3736 *Node) bool { return hasChild(n3736, enK320) })
 		})
 	}))
 }
 
 // UBL-CR-575: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:IssuerParty)
 func enT0783(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3720 *Node) bool {
-		return anyNode(child(n3720, enK66), func(n3721 *Node) bool {
-			return anyNode(child(n3721, enK316), func(n3722 *Node) bool { return (len(child(n3722, enK126)) > 0) })
+	return !(anyChild(n, enK32, func(n3738 *Node) bool {
+		return anyChild(n3738, enK67, func(n3739 *Node) bool {
+			return anyChild(n3739, enK317, func(n3740 *Node) bool { return hasChild(n3740, enK126) })
 		})
-	}) || anyNode(child(n, enK33), func(n3724 *Node) bool {
-		return anyNode(child(n3724, enK66), func(n3725 *Node) bool {
-			return anyNode(child(n3725, enK316), func(n3726 *Node) bool { return (len(child(n3726, enK126)) > 0) })
+	}) || anyChild(n, enK33, func(n3742 *Node) bool {
+		return anyChild(n3742, enK67, func(n3743 *Node) bool {
+			return anyChild(n3743, enK317, func(n3744 *Node) bool { return hasChild(n3744, enK126) })
 		})
 	}))
 }
 
 // UBL-CR-576: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:ExtendedID)
 func enT0784(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3728 *Node) bool {
-		return anyNode(child(n3728, enK66), func(n3729 *Node) bool {
-			return anyNode(child(n3729, enK321), func(n3730 *Node) bool { return (len(child(n3730, enK317)) > 0) })
+	return !(anyChild(n, enK32, func(n3746 *Node) bool {
+		return anyChild(n3746, enK67, func(n3747 *Node) bool {
+			return anyChild(n3747, enK321, func(n3748 *Node) bool { return hasChild(n3748, enK316) })
 		})
-	}) || anyNode(child(n, enK33), func(n3732 *Node) bool {
-		return anyNode(child(n3732, enK66), func(n3733 *Node) bool {
-			return anyNode(child(n3733, enK321), func(n3734 *Node) bool { return (len(child(n3734, enK317)) > 0) })
+	}) || anyChild(n, enK33, func(n3750 *Node) bool {
+		return anyChild(n3750, enK67, func(n3751 *Node) bool {
+			return anyChild(n3751, enK321, func(n3752 *Node) bool { return hasChild(n3752, enK316) })
 		})
 	}))
 }
 
 // UBL-CR-577: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:BarcodeSymbologyID)
 func enT0785(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3736 *Node) bool {
-		return anyNode(child(n3736, enK66), func(n3737 *Node) bool {
-			return anyNode(child(n3737, enK321), func(n3738 *Node) bool { return (len(child(n3738, enK318)) > 0) })
+	return !(anyChild(n, enK32, func(n3754 *Node) bool {
+		return anyChild(n3754, enK67, func(n3755 *Node) bool {
+			return anyChild(n3755, enK321, func(n3756 *Node) bool { return hasChild(n3756, enK318) })
 		})
-	}) || anyNode(child(n, enK33), func(n3740 *Node) bool {
-		return anyNode(child(n3740, enK66), func(n3741 *Node) bool {
-			return anyNode(child(n3741, enK321), func(n3742 *Node) bool { return (len(child(n3742, enK318)) > 0) })
+	}) || anyChild(n, enK33, func(n3758 *Node) bool {
+		return anyChild(n3758, enK67, func(n3759 *Node) bool {
+			return anyChild(n3759, enK321, func(n3760 *Node) bool { return hasChild(n3760, enK318) })
 		})
 	}))
 }
 
 // UBL-CR-578: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:PhysicalAttribute)
 func enT0786(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3744 *Node) bool {
-		return anyNode(child(n3744, enK66), func(n3745 *Node) bool {
-			return anyNode(child(n3745, enK321), func(n3746 *Node) bool { return (len(child(n3746, enK319)) > 0) })
+	return !(anyChild(n, enK32, func(n3762 *Node) bool {
+		return anyChild(n3762, enK67, func(n3763 *Node) bool {
+			return anyChild(n3763, enK321, func(n3764 *Node) bool { return hasChild(n3764, enK319) })
 		})
-	}) || anyNode(child(n, enK33), func(n3748 *Node) bool {
-		return anyNode(child(n3748, enK66), func(n3749 *Node) bool {
-			return anyNode(child(n3749, enK321), func(n3750 *Node) bool { return (len(child(n3750, enK319)) > 0) })
+	}) || anyChild(n, enK33, func(n3766 *Node) bool {
+		return anyChild(n3766, enK67, func(n3767 *Node) bool {
+			return anyChild(n3767, enK321, func(n3768 *Node) bool { return hasChild(n3768, enK319) })
 		})
 	}))
 }
 
 // UBL-CR-579: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:MeasurementDimension)
 func enT0787(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3752 *Node) bool {
-		return anyNode(child(n3752, enK66), func(n3753 *Node) bool {
-			return anyNode(child(n3753, enK321), func(n3754 *Node) bool { return (len(child(n3754, enK320)) > 0) })
+	return !(anyChild(n, enK32, func(n3770 *Node) bool {
+		return anyChild(n3770, enK67, func(n3771 *Node) bool {
+			return anyChild(n3771, enK321, func(n3772 *Node) bool { return hasChild(n3772, enK320) })
 		})
-	}) || anyNode(child(n, enK33), func(n3756 *Node) bool {
-		return anyNode(child(n3756, enK66), func(n3757 *Node) bool {
-			return anyNode(child(n3757, enK321), func(n3758 *Node) bool { return (len(child(n3758, enK320)) > 0) })
+	}) || anyChild(n, enK33, func(n3774 *Node) bool {
+		return anyChild(n3774, enK67, func(n3775 *Node) bool {
+			return anyChild(n3775, enK321, func(n3776 *Node) bool { return hasChild(n3776, enK320) })
 		})
 	}))
 }
 
 // UBL-CR-580: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:IssuerParty)
 func enT0788(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3760 *Node) bool {
-		return anyNode(child(n3760, enK66), func(n3761 *Node) bool {
-			return anyNode(child(n3761, enK321), func(n3762 *Node) bool { return (len(child(n3762, enK126)) > 0) })
+	return !(anyChild(n, enK32, func(n3778 *Node) bool {
+		return anyChild(n3778, enK67, func(n3779 *Node) bool {
+			return anyChild(n3779, enK321, func(n3780 *Node) bool { return hasChild(n3780, enK126) })
 		})
-	}) || anyNode(child(n, enK33), func(n3764 *Node) bool {
-		return anyNode(child(n3764, enK66), func(n3765 *Node) bool {
-			return anyNode(child(n3765, enK321), func(n3766 *Node) bool { return (len(child(n3766, enK126)) > 0) })
+	}) || anyChild(n, enK33, func(n3782 *Node) bool {
+		return anyChild(n3782, enK67, func(n3783 *Node) bool {
+			return anyChild(n3783, enK321, func(n3784 *Node) bool { return hasChild(n3784, enK126) })
 		})
 	}))
 }
 
 // UBL-CR-581: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturersItemIdentification)
 func enT0789(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3768 *Node) bool {
-		return anyNode(child(n3768, enK66), func(n3769 *Node) bool { return (len(child(n3769, enK322)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3771 *Node) bool {
-		return anyNode(child(n3771, enK66), func(n3772 *Node) bool { return (len(child(n3772, enK322)) > 0) })
+	return !(anyChild(n, enK32, func(n3786 *Node) bool {
+		return anyChild(n3786, enK67, func(n3787 *Node) bool { return hasChild(n3787, enK322) })
+	}) || anyChild(n, enK33, func(n3789 *Node) bool {
+		return anyChild(n3789, enK67, func(n3790 *Node) bool { return hasChild(n3790, enK322) })
 	}))
 }
 
 // UBL-CR-582: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:ExtendedID)
 func enT0790(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3774 *Node) bool {
-		return anyNode(child(n3774, enK66), func(n3775 *Node) bool {
-			return anyNode(child(n3775, enK77), func(n3776 *Node) bool { return (len(child(n3776, enK317)) > 0) })
+	return !(anyChild(n, enK32, func(n3792 *Node) bool {
+		return anyChild(n3792, enK67, func(n3793 *Node) bool {
+			return anyChild(n3793, enK77, func(n3794 *Node) bool { return hasChild(n3794, enK316) })
 		})
-	}) || anyNode(child(n, enK33), func(n3778 *Node) bool {
-		return anyNode(child(n3778, enK66), func(n3779 *Node) bool {
-			return anyNode(child(n3779, enK77), func(n3780 *Node) bool { return (len(child(n3780, enK317)) > 0) })
+	}) || anyChild(n, enK33, func(n3796 *Node) bool {
+		return anyChild(n3796, enK67, func(n3797 *Node) bool {
+			return anyChild(n3797, enK77, func(n3798 *Node) bool { return hasChild(n3798, enK316) })
 		})
 	}))
 }
 
 // UBL-CR-583: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:BarcodeSymbologyID)
 func enT0791(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3782 *Node) bool {
-		return anyNode(child(n3782, enK66), func(n3783 *Node) bool {
-			return anyNode(child(n3783, enK77), func(n3784 *Node) bool { return (len(child(n3784, enK318)) > 0) })
+	return !(anyChild(n, enK32, func(n3800 *Node) bool {
+		return anyChild(n3800, enK67, func(n3801 *Node) bool {
+			return anyChild(n3801, enK77, func(n3802 *Node) bool { return hasChild(n3802, enK318) })
 		})
-	}) || anyNode(child(n, enK33), func(n3786 *Node) bool {
-		return anyNode(child(n3786, enK66), func(n3787 *Node) bool {
-			return anyNode(child(n3787, enK77), func(n3788 *Node) bool { return (len(child(n3788, enK318)) > 0) })
+	}) || anyChild(n, enK33, func(n3804 *Node) bool {
+		return anyChild(n3804, enK67, func(n3805 *Node) bool {
+			return anyChild(n3805, enK77, func(n3806 *Node) bool { return hasChild(n3806, enK318) })
 		})
 	}))
 }
 
 // UBL-CR-584: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:PhysicalAttribute)
 func enT0792(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3790 *Node) bool {
-		return anyNode(child(n3790, enK66), func(n3791 *Node) bool {
-			return anyNode(child(n3791, enK77), func(n3792 *Node) bool { return (len(child(n3792, enK319)) > 0) })
+	return !(anyChild(n, enK32, func(n3808 *Node) bool {
+		return anyChild(n3808, enK67, func(n3809 *Node) bool {
+			return anyChild(n3809, enK77, func(n3810 *Node) bool { return hasChild(n3810, enK319) })
 		})
-	}) || anyNode(child(n, enK33), func(n3794 *Node) bool {
-		return anyNode(child(n3794, enK66), func(n3795 *Node) bool {
-			return anyNode(child(n3795, enK77), func(n3796 *Node) bool { return (len(child(n3796, enK319)) > 0) })
+	}) || anyChild(n, enK33, func(n3812 *Node) bool {
+		return anyChild(n3812, enK67, func(n3813 *Node) bool {
+			return anyChild(n3813, enK77, func(n3814 *Node) bool { return hasChild(n3814, enK319) })
 		})
 	}))
 }
 
 // UBL-CR-585: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:MeasurementDimension)
 func enT0793(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3798 *Node) bool {
-		return anyNode(child(n3798, enK66), func(n3799 *Node) bool {
-			return anyNode(child(n3799, enK77), func(n3800 *Node) bool { return (len(child(n3800, enK320)) > 0) })
+	return !(anyChild(n, enK32, func(n3816 *Node) bool {
+		return anyChild(n3816, enK67, func(n3817 *Node) bool {
+			return anyChild(n3817, enK77, func(n3818 *Node) bool { return hasChild(n3818, enK320) })
 		})
-	}) || anyNode(child(n, enK33), func(n3802 *Node) bool {
-		return anyNode(child(n3802, enK66), func(n3803 *Node) bool {
-			return anyNode(child(n3803, enK77), func(n3804 *Node) bool { return (len(child(n3804, enK320)) > 0) })
+	}) || anyChild(n, enK33, func(n3820 *Node) bool {
+		return anyChild(n3820, enK67, func(n3821 *Node) bool {
+			return anyChild(n3821, enK77, func(n3822 *Node) bool { return hasChild(n3822, enK320) })
 		})
 	}))
 }
 
 // UBL-CR-586: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:IssuerParty)
 func enT0794(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3806 *Node) bool {
-		return anyNode(child(n3806, enK66), func(n3807 *Node) bool {
-			return anyNode(child(n3807, enK77), func(n3808 *Node) bool { return (len(child(n3808, enK126)) > 0) })
+	return !(anyChild(n, enK32, func(n3824 *Node) bool {
+		return anyChild(n3824, enK67, func(n3825 *Node) bool {
+			return anyChild(n3825, enK77, func(n3826 *Node) bool { return hasChild(n3826, enK126) })
 		})
-	}) || anyNode(child(n, enK33), func(n3810 *Node) bool {
-		return anyNode(child(n3810, enK66), func(n3811 *Node) bool {
-			return anyNode(child(n3811, enK77), func(n3812 *Node) bool { return (len(child(n3812, enK126)) > 0) })
+	}) || anyChild(n, enK33, func(n3828 *Node) bool {
+		return anyChild(n3828, enK67, func(n3829 *Node) bool {
+			return anyChild(n3829, enK77, func(n3830 *Node) bool { return hasChild(n3830, enK126) })
 		})
 	}))
 }
 
 // UBL-CR-587: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueItemIdentification)
 func enT0795(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3814 *Node) bool {
-		return anyNode(child(n3814, enK66), func(n3815 *Node) bool { return (len(child(n3815, enK323)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3817 *Node) bool {
-		return anyNode(child(n3817, enK66), func(n3818 *Node) bool { return (len(child(n3818, enK323)) > 0) })
+	return !(anyChild(n, enK32, func(n3832 *Node) bool {
+		return anyChild(n3832, enK67, func(n3833 *Node) bool { return hasChild(n3833, enK323) })
+	}) || anyChild(n, enK33, func(n3835 *Node) bool {
+		return anyChild(n3835, enK67, func(n3836 *Node) bool { return hasChild(n3836, enK323) })
 	}))
 }
 
 // UBL-CR-588: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemIdentification)
 func enT0796(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3820 *Node) bool {
-		return anyNode(child(n3820, enK66), func(n3821 *Node) bool { return (len(child(n3821, enK324)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3823 *Node) bool {
-		return anyNode(child(n3823, enK66), func(n3824 *Node) bool { return (len(child(n3824, enK324)) > 0) })
+	return !(anyChild(n, enK32, func(n3838 *Node) bool {
+		return anyChild(n3838, enK67, func(n3839 *Node) bool { return hasChild(n3839, enK324) })
+	}) || anyChild(n, enK33, func(n3841 *Node) bool {
+		return anyChild(n3841, enK67, func(n3842 *Node) bool { return hasChild(n3842, enK324) })
 	}))
 }
 
 // UBL-CR-589: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueDocumentReference)
 func enT0797(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3826 *Node) bool {
-		return anyNode(child(n3826, enK66), func(n3827 *Node) bool { return (len(child(n3827, enK325)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3829 *Node) bool {
-		return anyNode(child(n3829, enK66), func(n3830 *Node) bool { return (len(child(n3830, enK325)) > 0) })
+	return !(anyChild(n, enK32, func(n3844 *Node) bool {
+		return anyChild(n3844, enK67, func(n3845 *Node) bool { return hasChild(n3845, enK325) })
+	}) || anyChild(n, enK33, func(n3847 *Node) bool {
+		return anyChild(n3847, enK67, func(n3848 *Node) bool { return hasChild(n3848, enK325) })
 	}))
 }
 
 // UBL-CR-590: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemSpecificationDocumentReference)
 func enT0798(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3832 *Node) bool {
-		return anyNode(child(n3832, enK66), func(n3833 *Node) bool { return (len(child(n3833, enK326)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3835 *Node) bool {
-		return anyNode(child(n3835, enK66), func(n3836 *Node) bool { return (len(child(n3836, enK326)) > 0) })
+	return !(anyChild(n, enK32, func(n3850 *Node) bool {
+		return anyChild(n3850, enK67, func(n3851 *Node) bool { return hasChild(n3851, enK326) })
+	}) || anyChild(n, enK33, func(n3853 *Node) bool {
+		return anyChild(n3853, enK67, func(n3854 *Node) bool { return hasChild(n3854, enK326) })
 	}))
 }
 
 // UBL-CR-591: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginCountry/cbc:Name)
 func enT0799(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3838 *Node) bool {
-		return anyNode(child(n3838, enK66), func(n3839 *Node) bool {
-			return anyNode(child(n3839, enK327), func(n3840 *Node) bool { return (len(child(n3840, enK67)) > 0) })
+	return !(anyChild(n, enK32, func(n3856 *Node) bool {
+		return anyChild(n3856, enK67, func(n3857 *Node) bool {
+			return anyChild(n3857, enK327, func(n3858 *Node) bool { return hasChild(n3858, enK66) })
 		})
-	}) || anyNode(child(n, enK33), func(n3842 *Node) bool {
-		return anyNode(child(n3842, enK66), func(n3843 *Node) bool {
-			return anyNode(child(n3843, enK327), func(n3844 *Node) bool { return (len(child(n3844, enK67)) > 0) })
+	}) || anyChild(n, enK33, func(n3860 *Node) bool {
+		return anyChild(n3860, enK67, func(n3861 *Node) bool {
+			return anyChild(n3861, enK327, func(n3862 *Node) bool { return hasChild(n3862, enK66) })
 		})
 	}))
 }
 
 // UBL-CR-592: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:NatureCode)
 func enT0800(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3846 *Node) bool {
-		return anyNode(child(n3846, enK66), func(n3847 *Node) bool {
-			return anyNode(child(n3847, enK75), func(n3848 *Node) bool { return (len(child(n3848, enK328)) > 0) })
+	return !(anyChild(n, enK32, func(n3864 *Node) bool {
+		return anyChild(n3864, enK67, func(n3865 *Node) bool {
+			return anyChild(n3865, enK75, func(n3866 *Node) bool { return hasChild(n3866, enK328) })
 		})
-	}) || anyNode(child(n, enK33), func(n3850 *Node) bool {
-		return anyNode(child(n3850, enK66), func(n3851 *Node) bool {
-			return anyNode(child(n3851, enK75), func(n3852 *Node) bool { return (len(child(n3852, enK328)) > 0) })
+	}) || anyChild(n, enK33, func(n3868 *Node) bool {
+		return anyChild(n3868, enK67, func(n3869 *Node) bool {
+			return anyChild(n3869, enK75, func(n3870 *Node) bool { return hasChild(n3870, enK328) })
 		})
 	}))
 }
 
 // UBL-CR-593: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CargoTypeCode)
 func enT0801(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3854 *Node) bool {
-		return anyNode(child(n3854, enK66), func(n3855 *Node) bool {
-			return anyNode(child(n3855, enK75), func(n3856 *Node) bool { return (len(child(n3856, enK329)) > 0) })
+	return !(anyChild(n, enK32, func(n3872 *Node) bool {
+		return anyChild(n3872, enK67, func(n3873 *Node) bool {
+			return anyChild(n3873, enK75, func(n3874 *Node) bool { return hasChild(n3874, enK329) })
 		})
-	}) || anyNode(child(n, enK33), func(n3858 *Node) bool {
-		return anyNode(child(n3858, enK66), func(n3859 *Node) bool {
-			return anyNode(child(n3859, enK75), func(n3860 *Node) bool { return (len(child(n3860, enK329)) > 0) })
+	}) || anyChild(n, enK33, func(n3876 *Node) bool {
+		return anyChild(n3876, enK67, func(n3877 *Node) bool {
+			return anyChild(n3877, enK75, func(n3878 *Node) bool { return hasChild(n3878, enK329) })
 		})
 	}))
 }
 
 // UBL-CR-594: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CommodityCode)
 func enT0802(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3862 *Node) bool {
-		return anyNode(child(n3862, enK66), func(n3863 *Node) bool {
-			return anyNode(child(n3863, enK75), func(n3864 *Node) bool { return (len(child(n3864, enK330)) > 0) })
+	return !(anyChild(n, enK32, func(n3880 *Node) bool {
+		return anyChild(n3880, enK67, func(n3881 *Node) bool {
+			return anyChild(n3881, enK75, func(n3882 *Node) bool { return hasChild(n3882, enK330) })
 		})
-	}) || anyNode(child(n, enK33), func(n3866 *Node) bool {
-		return anyNode(child(n3866, enK66), func(n3867 *Node) bool {
-			return anyNode(child(n3867, enK75), func(n3868 *Node) bool { return (len(child(n3868, enK330)) > 0) })
+	}) || anyChild(n, enK33, func(n3884 *Node) bool {
+		return anyChild(n3884, enK67, func(n3885 *Node) bool {
+			return anyChild(n3885, enK75, func(n3886 *Node) bool { return hasChild(n3886, enK330) })
 		})
 	}))
 }
 
 // UBL-CR-595: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:TransactionConditions)
 func enT0803(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3870 *Node) bool {
-		return anyNode(child(n3870, enK66), func(n3871 *Node) bool { return (len(child(n3871, enK331)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3873 *Node) bool {
-		return anyNode(child(n3873, enK66), func(n3874 *Node) bool { return (len(child(n3874, enK331)) > 0) })
+	return !(anyChild(n, enK32, func(n3888 *Node) bool {
+		return anyChild(n3888, enK67, func(n3889 *Node) bool { return hasChild(n3889, enK331) })
+	}) || anyChild(n, enK33, func(n3891 *Node) bool {
+		return anyChild(n3891, enK67, func(n3892 *Node) bool { return hasChild(n3892, enK331) })
 	}))
 }
 
 // UBL-CR-596: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:HazardousItem)
 func enT0804(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3876 *Node) bool {
-		return anyNode(child(n3876, enK66), func(n3877 *Node) bool { return (len(child(n3877, enK332)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3879 *Node) bool {
-		return anyNode(child(n3879, enK66), func(n3880 *Node) bool { return (len(child(n3880, enK332)) > 0) })
+	return !(anyChild(n, enK32, func(n3894 *Node) bool {
+		return anyChild(n3894, enK67, func(n3895 *Node) bool { return hasChild(n3895, enK332) })
+	}) || anyChild(n, enK33, func(n3897 *Node) bool {
+		return anyChild(n3897, enK67, func(n3898 *Node) bool { return hasChild(n3898, enK332) })
 	}))
 }
 
 // UBL-CR-597: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:Name)
 func enT0805(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3882 *Node) bool {
-		return anyNode(child(n3882, enK66), func(n3883 *Node) bool {
-			return anyNode(child(n3883, enK51), func(n3884 *Node) bool { return (len(child(n3884, enK67)) > 0) })
+	return !(anyChild(n, enK32, func(n3900 *Node) bool {
+		return anyChild(n3900, enK67, func(n3901 *Node) bool {
+			return anyChild(n3901, enK51, func(n3902 *Node) bool { return hasChild(n3902, enK66) })
 		})
-	}) || anyNode(child(n, enK33), func(n3886 *Node) bool {
-		return anyNode(child(n3886, enK66), func(n3887 *Node) bool {
-			return anyNode(child(n3887, enK51), func(n3888 *Node) bool { return (len(child(n3888, enK67)) > 0) })
+	}) || anyChild(n, enK33, func(n3904 *Node) bool {
+		return anyChild(n3904, enK67, func(n3905 *Node) bool {
+			return anyChild(n3905, enK51, func(n3906 *Node) bool { return hasChild(n3906, enK66) })
 		})
 	}))
 }
 
 // UBL-CR-598: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:BaseUnitMeasure)
 func enT0806(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3890 *Node) bool {
-		return anyNode(child(n3890, enK66), func(n3891 *Node) bool {
-			return anyNode(child(n3891, enK51), func(n3892 *Node) bool { return (len(child(n3892, enK285)) > 0) })
+	return !(anyChild(n, enK32, func(n3908 *Node) bool {
+		return anyChild(n3908, enK67, func(n3909 *Node) bool {
+			return anyChild(n3909, enK51, func(n3910 *Node) bool { return hasChild(n3910, enK285) })
 		})
-	}) || anyNode(child(n, enK33), func(n3894 *Node) bool {
-		return anyNode(child(n3894, enK66), func(n3895 *Node) bool {
-			return anyNode(child(n3895, enK51), func(n3896 *Node) bool { return (len(child(n3896, enK285)) > 0) })
+	}) || anyChild(n, enK33, func(n3912 *Node) bool {
+		return anyChild(n3912, enK67, func(n3913 *Node) bool {
+			return anyChild(n3913, enK51, func(n3914 *Node) bool { return hasChild(n3914, enK285) })
 		})
 	}))
 }
 
 // UBL-CR-599: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:PerUnitAmount)
 func enT0807(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3898 *Node) bool {
-		return anyNode(child(n3898, enK66), func(n3899 *Node) bool {
-			return anyNode(child(n3899, enK51), func(n3900 *Node) bool { return (len(child(n3900, enK284)) > 0) })
+	return !(anyChild(n, enK32, func(n3916 *Node) bool {
+		return anyChild(n3916, enK67, func(n3917 *Node) bool {
+			return anyChild(n3917, enK51, func(n3918 *Node) bool { return hasChild(n3918, enK284) })
 		})
-	}) || anyNode(child(n, enK33), func(n3902 *Node) bool {
-		return anyNode(child(n3902, enK66), func(n3903 *Node) bool {
-			return anyNode(child(n3903, enK51), func(n3904 *Node) bool { return (len(child(n3904, enK284)) > 0) })
+	}) || anyChild(n, enK33, func(n3920 *Node) bool {
+		return anyChild(n3920, enK67, func(n3921 *Node) bool {
+			return anyChild(n3921, enK51, func(n3922 *Node) bool { return hasChild(n3922, enK284) })
 		})
 	}))
 }
 
 // UBL-CR-600: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReasonCode)
 func enT0808(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3906 *Node) bool {
-		return anyNode(child(n3906, enK66), func(n3907 *Node) bool {
-			return anyNode(child(n3907, enK51), func(n3908 *Node) bool { return (len(child(n3908, enK92)) > 0) })
+	return !(anyChild(n, enK32, func(n3924 *Node) bool {
+		return anyChild(n3924, enK67, func(n3925 *Node) bool {
+			return anyChild(n3925, enK51, func(n3926 *Node) bool { return hasChild(n3926, enK92) })
 		})
-	}) || anyNode(child(n, enK33), func(n3910 *Node) bool {
-		return anyNode(child(n3910, enK66), func(n3911 *Node) bool {
-			return anyNode(child(n3911, enK51), func(n3912 *Node) bool { return (len(child(n3912, enK92)) > 0) })
+	}) || anyChild(n, enK33, func(n3928 *Node) bool {
+		return anyChild(n3928, enK67, func(n3929 *Node) bool {
+			return anyChild(n3929, enK51, func(n3930 *Node) bool { return hasChild(n3930, enK92) })
 		})
 	}))
 }
 
 // UBL-CR-601: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReason)
 func enT0809(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3914 *Node) bool {
-		return anyNode(child(n3914, enK66), func(n3915 *Node) bool {
-			return anyNode(child(n3915, enK51), func(n3916 *Node) bool { return (len(child(n3916, enK91)) > 0) })
+	return !(anyChild(n, enK32, func(n3932 *Node) bool {
+		return anyChild(n3932, enK67, func(n3933 *Node) bool {
+			return anyChild(n3933, enK51, func(n3934 *Node) bool { return hasChild(n3934, enK91) })
 		})
-	}) || anyNode(child(n, enK33), func(n3918 *Node) bool {
-		return anyNode(child(n3918, enK66), func(n3919 *Node) bool {
-			return anyNode(child(n3919, enK51), func(n3920 *Node) bool { return (len(child(n3920, enK91)) > 0) })
+	}) || anyChild(n, enK33, func(n3936 *Node) bool {
+		return anyChild(n3936, enK67, func(n3937 *Node) bool {
+			return anyChild(n3937, enK51, func(n3938 *Node) bool { return hasChild(n3938, enK91) })
 		})
 	}))
 }
 
 // UBL-CR-602: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRange)
 func enT0810(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3922 *Node) bool {
-		return anyNode(child(n3922, enK66), func(n3923 *Node) bool {
-			return anyNode(child(n3923, enK51), func(n3924 *Node) bool { return (len(child(n3924, enK286)) > 0) })
+	return !(anyChild(n, enK32, func(n3940 *Node) bool {
+		return anyChild(n3940, enK67, func(n3941 *Node) bool {
+			return anyChild(n3941, enK51, func(n3942 *Node) bool { return hasChild(n3942, enK286) })
 		})
-	}) || anyNode(child(n, enK33), func(n3926 *Node) bool {
-		return anyNode(child(n3926, enK66), func(n3927 *Node) bool {
-			return anyNode(child(n3927, enK51), func(n3928 *Node) bool { return (len(child(n3928, enK286)) > 0) })
+	}) || anyChild(n, enK33, func(n3944 *Node) bool {
+		return anyChild(n3944, enK67, func(n3945 *Node) bool {
+			return anyChild(n3945, enK51, func(n3946 *Node) bool { return hasChild(n3946, enK286) })
 		})
 	}))
 }
 
 // UBL-CR-603: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRatePercent)
 func enT0811(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3930 *Node) bool {
-		return anyNode(child(n3930, enK66), func(n3931 *Node) bool {
-			return anyNode(child(n3931, enK51), func(n3932 *Node) bool { return (len(child(n3932, enK287)) > 0) })
+	return !(anyChild(n, enK32, func(n3948 *Node) bool {
+		return anyChild(n3948, enK67, func(n3949 *Node) bool {
+			return anyChild(n3949, enK51, func(n3950 *Node) bool { return hasChild(n3950, enK287) })
 		})
-	}) || anyNode(child(n, enK33), func(n3934 *Node) bool {
-		return anyNode(child(n3934, enK66), func(n3935 *Node) bool {
-			return anyNode(child(n3935, enK51), func(n3936 *Node) bool { return (len(child(n3936, enK287)) > 0) })
+	}) || anyChild(n, enK33, func(n3952 *Node) bool {
+		return anyChild(n3952, enK67, func(n3953 *Node) bool {
+			return anyChild(n3953, enK51, func(n3954 *Node) bool { return hasChild(n3954, enK287) })
 		})
 	}))
 }
 
 // UBL-CR-604: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:Name)
 func enT0812(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3938 *Node) bool {
-		return anyNode(child(n3938, enK66), func(n3939 *Node) bool {
-			return anyNode(child(n3939, enK51), func(n3940 *Node) bool {
-				return anyNode(child(n3940, enK22), func(n3941 *Node) bool { return (len(child(n3941, enK67)) > 0) })
+	return !(anyChild(n, enK32, func(n3956 *Node) bool {
+		return anyChild(n3956, enK67, func(n3957 *Node) bool {
+			return anyChild(n3957, enK51, func(n3958 *Node) bool {
+				return anyChild(n3958, enK21, func(n3959 *Node) bool { return hasChild(n3959, enK66) })
 			})
 		})
-	}) || anyNode(child(n, enK33), func(n3943 *Node) bool {
-		return anyNode(child(n3943, enK66), func(n3944 *Node) bool {
-			return anyNode(child(n3944, enK51), func(n3945 *Node) bool {
-				return anyNode(child(n3945, enK22), func(n3946 *Node) bool { return (len(child(n3946, enK67)) > 0) })
+	}) || anyChild(n, enK33, func(n3961 *Node) bool {
+		return anyChild(n3961, enK67, func(n3962 *Node) bool {
+			return anyChild(n3962, enK51, func(n3963 *Node) bool {
+				return anyChild(n3963, enK21, func(n3964 *Node) bool { return hasChild(n3964, enK66) })
 			})
 		})
 	}))
@@ -12201,16 +12250,16 @@ func enT0812(v []Seq, n *Node) bool {
 
 // UBL-CR-605: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0813(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3948 *Node) bool {
-		return anyNode(child(n3948, enK66), func(n3949 *Node) bool {
-			return anyNode(child(n3949, enK51), func(n3950 *Node) bool {
-				return anyNode(child(n3950, enK22), func(n3951 *Node) bool { return (len(child(n3951, enK185)) > 0) })
+	return !(anyChild(n, enK32, func(n3966 *Node) bool {
+		return anyChild(n3966, enK67, func(n3967 *Node) bool {
+			return anyChild(n3967, enK51, func(n3968 *Node) bool {
+				return anyChild(n3968, enK21, func(n3969 *Node) bool { return hasChild(n3969, enK185) })
 			})
 		})
-	}) || anyNode(child(n, enK33), func(n3953 *Node) bool {
-		return anyNode(child(n3953, enK66), func(n3954 *Node) bool {
-			return anyNode(child(n3954, enK51), func(n3955 *Node) bool {
-				return anyNode(child(n3955, enK22), func(n3956 *Node) bool { return (len(child(n3956, enK185)) > 0) })
+	}) || anyChild(n, enK33, func(n3971 *Node) bool {
+		return anyChild(n3971, enK67, func(n3972 *Node) bool {
+			return anyChild(n3972, enK51, func(n3973 *Node) bool {
+				return anyChild(n3973, enK21, func(n3974 *Node) bool { return hasChild(n3974, enK185) })
 			})
 		})
 	}))
@@ -12218,16 +12267,16 @@ func enT0813(v []Seq, n *Node) bool {
 
 // UBL-CR-606: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0814(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3958 *Node) bool {
-		return anyNode(child(n3958, enK66), func(n3959 *Node) bool {
-			return anyNode(child(n3959, enK51), func(n3960 *Node) bool {
-				return anyNode(child(n3960, enK22), func(n3961 *Node) bool { return (len(child(n3961, enK186)) > 0) })
+	return !(anyChild(n, enK32, func(n3976 *Node) bool {
+		return anyChild(n3976, enK67, func(n3977 *Node) bool {
+			return anyChild(n3977, enK51, func(n3978 *Node) bool {
+				return anyChild(n3978, enK21, func(n3979 *Node) bool { return hasChild(n3979, enK186) })
 			})
 		})
-	}) || anyNode(child(n, enK33), func(n3963 *Node) bool {
-		return anyNode(child(n3963, enK66), func(n3964 *Node) bool {
-			return anyNode(child(n3964, enK51), func(n3965 *Node) bool {
-				return anyNode(child(n3965, enK22), func(n3966 *Node) bool { return (len(child(n3966, enK186)) > 0) })
+	}) || anyChild(n, enK33, func(n3981 *Node) bool {
+		return anyChild(n3981, enK67, func(n3982 *Node) bool {
+			return anyChild(n3982, enK51, func(n3983 *Node) bool {
+				return anyChild(n3983, enK21, func(n3984 *Node) bool { return hasChild(n3984, enK186) })
 			})
 		})
 	}))
@@ -12235,16 +12284,16 @@ func enT0814(v []Seq, n *Node) bool {
 
 // UBL-CR-607: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0815(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3968 *Node) bool {
-		return anyNode(child(n3968, enK66), func(n3969 *Node) bool {
-			return anyNode(child(n3969, enK51), func(n3970 *Node) bool {
-				return anyNode(child(n3970, enK22), func(n3971 *Node) bool { return (len(child(n3971, enK187)) > 0) })
+	return !(anyChild(n, enK32, func(n3986 *Node) bool {
+		return anyChild(n3986, enK67, func(n3987 *Node) bool {
+			return anyChild(n3987, enK51, func(n3988 *Node) bool {
+				return anyChild(n3988, enK21, func(n3989 *Node) bool { return hasChild(n3989, enK187) })
 			})
 		})
-	}) || anyNode(child(n, enK33), func(n3973 *Node) bool {
-		return anyNode(child(n3973, enK66), func(n3974 *Node) bool {
-			return anyNode(child(n3974, enK51), func(n3975 *Node) bool {
-				return anyNode(child(n3975, enK22), func(n3976 *Node) bool { return (len(child(n3976, enK187)) > 0) })
+	}) || anyChild(n, enK33, func(n3991 *Node) bool {
+		return anyChild(n3991, enK67, func(n3992 *Node) bool {
+			return anyChild(n3992, enK51, func(n3993 *Node) bool {
+				return anyChild(n3993, enK21, func(n3994 *Node) bool { return hasChild(n3994, enK187) })
 			})
 		})
 	}))
@@ -12252,461 +12301,461 @@ func enT0815(v []Seq, n *Node) bool {
 
 // UBL-CR-608: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ID)
 func enT0816(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3978 *Node) bool {
-		return anyNode(child(n3978, enK66), func(n3979 *Node) bool {
-			return anyNode(child(n3979, enK72), func(n3980 *Node) bool { return (len(child(n3980, enK1)) > 0) })
+	return !(anyChild(n, enK32, func(n3996 *Node) bool {
+		return anyChild(n3996, enK67, func(n3997 *Node) bool {
+			return anyChild(n3997, enK72, func(n3998 *Node) bool { return hasChild(n3998, enK1) })
 		})
-	}) || anyNode(child(n, enK33), func(n3982 *Node) bool {
-		return anyNode(child(n3982, enK66), func(n3983 *Node) bool {
-			return anyNode(child(n3983, enK72), func(n3984 *Node) bool { return (len(child(n3984, enK1)) > 0) })
+	}) || anyChild(n, enK33, func(n4000 *Node) bool {
+		return anyChild(n4000, enK67, func(n4001 *Node) bool {
+			return anyChild(n4001, enK72, func(n4002 *Node) bool { return hasChild(n4002, enK1) })
 		})
 	}))
 }
 
 // UBL-CR-609: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:NameCode)
 func enT0817(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3986 *Node) bool {
-		return anyNode(child(n3986, enK66), func(n3987 *Node) bool {
-			return anyNode(child(n3987, enK72), func(n3988 *Node) bool { return (len(child(n3988, enK333)) > 0) })
+	return !(anyChild(n, enK32, func(n4004 *Node) bool {
+		return anyChild(n4004, enK67, func(n4005 *Node) bool {
+			return anyChild(n4005, enK72, func(n4006 *Node) bool { return hasChild(n4006, enK333) })
 		})
-	}) || anyNode(child(n, enK33), func(n3990 *Node) bool {
-		return anyNode(child(n3990, enK66), func(n3991 *Node) bool {
-			return anyNode(child(n3991, enK72), func(n3992 *Node) bool { return (len(child(n3992, enK333)) > 0) })
+	}) || anyChild(n, enK33, func(n4008 *Node) bool {
+		return anyChild(n4008, enK67, func(n4009 *Node) bool {
+			return anyChild(n4009, enK72, func(n4010 *Node) bool { return hasChild(n4010, enK333) })
 		})
 	}))
 }
 
 // UBL-CR-610: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:TestMethod)
 func enT0818(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3994 *Node) bool {
-		return anyNode(child(n3994, enK66), func(n3995 *Node) bool {
-			return anyNode(child(n3995, enK72), func(n3996 *Node) bool { return (len(child(n3996, enK334)) > 0) })
+	return !(anyChild(n, enK32, func(n4012 *Node) bool {
+		return anyChild(n4012, enK67, func(n4013 *Node) bool {
+			return anyChild(n4013, enK72, func(n4014 *Node) bool { return hasChild(n4014, enK334) })
 		})
-	}) || anyNode(child(n, enK33), func(n3998 *Node) bool {
-		return anyNode(child(n3998, enK66), func(n3999 *Node) bool {
-			return anyNode(child(n3999, enK72), func(n4000 *Node) bool { return (len(child(n4000, enK334)) > 0) })
+	}) || anyChild(n, enK33, func(n4016 *Node) bool {
+		return anyChild(n4016, enK67, func(n4017 *Node) bool {
+			return anyChild(n4017, enK72, func(n4018 *Node) bool { return hasChild(n4018, enK334) })
 		})
 	}))
 }
 
 // UBL-CR-611: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQuantity)
 func enT0819(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4002 *Node) bool {
-		return anyNode(child(n4002, enK66), func(n4003 *Node) bool {
-			return anyNode(child(n4003, enK72), func(n4004 *Node) bool { return (len(child(n4004, enK335)) > 0) })
+	return !(anyChild(n, enK32, func(n4020 *Node) bool {
+		return anyChild(n4020, enK67, func(n4021 *Node) bool {
+			return anyChild(n4021, enK72, func(n4022 *Node) bool { return hasChild(n4022, enK335) })
 		})
-	}) || anyNode(child(n, enK33), func(n4006 *Node) bool {
-		return anyNode(child(n4006, enK66), func(n4007 *Node) bool {
-			return anyNode(child(n4007, enK72), func(n4008 *Node) bool { return (len(child(n4008, enK335)) > 0) })
+	}) || anyChild(n, enK33, func(n4024 *Node) bool {
+		return anyChild(n4024, enK67, func(n4025 *Node) bool {
+			return anyChild(n4025, enK72, func(n4026 *Node) bool { return hasChild(n4026, enK335) })
 		})
 	}))
 }
 
 // UBL-CR-612: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQualifier)
 func enT0820(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4010 *Node) bool {
-		return anyNode(child(n4010, enK66), func(n4011 *Node) bool {
-			return anyNode(child(n4011, enK72), func(n4012 *Node) bool { return (len(child(n4012, enK336)) > 0) })
+	return !(anyChild(n, enK32, func(n4028 *Node) bool {
+		return anyChild(n4028, enK67, func(n4029 *Node) bool {
+			return anyChild(n4029, enK72, func(n4030 *Node) bool { return hasChild(n4030, enK336) })
 		})
-	}) || anyNode(child(n, enK33), func(n4014 *Node) bool {
-		return anyNode(child(n4014, enK66), func(n4015 *Node) bool {
-			return anyNode(child(n4015, enK72), func(n4016 *Node) bool { return (len(child(n4016, enK336)) > 0) })
+	}) || anyChild(n, enK33, func(n4032 *Node) bool {
+		return anyChild(n4032, enK67, func(n4033 *Node) bool {
+			return anyChild(n4033, enK72, func(n4034 *Node) bool { return hasChild(n4034, enK336) })
 		})
 	}))
 }
 
 // UBL-CR-613: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ImportanceCode)
 func enT0821(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4018 *Node) bool {
-		return anyNode(child(n4018, enK66), func(n4019 *Node) bool {
-			return anyNode(child(n4019, enK72), func(n4020 *Node) bool { return (len(child(n4020, enK337)) > 0) })
+	return !(anyChild(n, enK32, func(n4036 *Node) bool {
+		return anyChild(n4036, enK67, func(n4037 *Node) bool {
+			return anyChild(n4037, enK72, func(n4038 *Node) bool { return hasChild(n4038, enK337) })
 		})
-	}) || anyNode(child(n, enK33), func(n4022 *Node) bool {
-		return anyNode(child(n4022, enK66), func(n4023 *Node) bool {
-			return anyNode(child(n4023, enK72), func(n4024 *Node) bool { return (len(child(n4024, enK337)) > 0) })
+	}) || anyChild(n, enK33, func(n4040 *Node) bool {
+		return anyChild(n4040, enK67, func(n4041 *Node) bool {
+			return anyChild(n4041, enK72, func(n4042 *Node) bool { return hasChild(n4042, enK337) })
 		})
 	}))
 }
 
 // UBL-CR-614: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ListValue)
 func enT0822(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4026 *Node) bool {
-		return anyNode(child(n4026, enK66), func(n4027 *Node) bool {
-			return anyNode(child(n4027, enK72), func(n4028 *Node) bool { return (len(child(n4028, enK338)) > 0) })
+	return !(anyChild(n, enK32, func(n4044 *Node) bool {
+		return anyChild(n4044, enK67, func(n4045 *Node) bool {
+			return anyChild(n4045, enK72, func(n4046 *Node) bool { return hasChild(n4046, enK338) })
 		})
-	}) || anyNode(child(n, enK33), func(n4030 *Node) bool {
-		return anyNode(child(n4030, enK66), func(n4031 *Node) bool {
-			return anyNode(child(n4031, enK72), func(n4032 *Node) bool { return (len(child(n4032, enK338)) > 0) })
+	}) || anyChild(n, enK33, func(n4048 *Node) bool {
+		return anyChild(n4048, enK67, func(n4049 *Node) bool {
+			return anyChild(n4049, enK72, func(n4050 *Node) bool { return hasChild(n4050, enK338) })
 		})
 	}))
 }
 
 // UBL-CR-615: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:UsabilityPeriod)
 func enT0823(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4034 *Node) bool {
-		return anyNode(child(n4034, enK66), func(n4035 *Node) bool {
-			return anyNode(child(n4035, enK72), func(n4036 *Node) bool { return (len(child(n4036, enK339)) > 0) })
+	return !(anyChild(n, enK32, func(n4052 *Node) bool {
+		return anyChild(n4052, enK67, func(n4053 *Node) bool {
+			return anyChild(n4053, enK72, func(n4054 *Node) bool { return hasChild(n4054, enK339) })
 		})
-	}) || anyNode(child(n, enK33), func(n4038 *Node) bool {
-		return anyNode(child(n4038, enK66), func(n4039 *Node) bool {
-			return anyNode(child(n4039, enK72), func(n4040 *Node) bool { return (len(child(n4040, enK339)) > 0) })
+	}) || anyChild(n, enK33, func(n4056 *Node) bool {
+		return anyChild(n4056, enK67, func(n4057 *Node) bool {
+			return anyChild(n4057, enK72, func(n4058 *Node) bool { return hasChild(n4058, enK339) })
 		})
 	}))
 }
 
 // UBL-CR-616: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyGroup)
 func enT0824(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4042 *Node) bool {
-		return anyNode(child(n4042, enK66), func(n4043 *Node) bool {
-			return anyNode(child(n4043, enK72), func(n4044 *Node) bool { return (len(child(n4044, enK340)) > 0) })
+	return !(anyChild(n, enK32, func(n4060 *Node) bool {
+		return anyChild(n4060, enK67, func(n4061 *Node) bool {
+			return anyChild(n4061, enK72, func(n4062 *Node) bool { return hasChild(n4062, enK340) })
 		})
-	}) || anyNode(child(n, enK33), func(n4046 *Node) bool {
-		return anyNode(child(n4046, enK66), func(n4047 *Node) bool {
-			return anyNode(child(n4047, enK72), func(n4048 *Node) bool { return (len(child(n4048, enK340)) > 0) })
+	}) || anyChild(n, enK33, func(n4064 *Node) bool {
+		return anyChild(n4064, enK67, func(n4065 *Node) bool {
+			return anyChild(n4065, enK72, func(n4066 *Node) bool { return hasChild(n4066, enK340) })
 		})
 	}))
 }
 
 // UBL-CR-617: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:RangeDimension)
 func enT0825(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4050 *Node) bool {
-		return anyNode(child(n4050, enK66), func(n4051 *Node) bool {
-			return anyNode(child(n4051, enK72), func(n4052 *Node) bool { return (len(child(n4052, enK341)) > 0) })
+	return !(anyChild(n, enK32, func(n4068 *Node) bool {
+		return anyChild(n4068, enK67, func(n4069 *Node) bool {
+			return anyChild(n4069, enK72, func(n4070 *Node) bool { return hasChild(n4070, enK341) })
 		})
-	}) || anyNode(child(n, enK33), func(n4054 *Node) bool {
-		return anyNode(child(n4054, enK66), func(n4055 *Node) bool {
-			return anyNode(child(n4055, enK72), func(n4056 *Node) bool { return (len(child(n4056, enK341)) > 0) })
+	}) || anyChild(n, enK33, func(n4072 *Node) bool {
+		return anyChild(n4072, enK67, func(n4073 *Node) bool {
+			return anyChild(n4073, enK72, func(n4074 *Node) bool { return hasChild(n4074, enK341) })
 		})
 	}))
 }
 
 // UBL-CR-618: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyRange)
 func enT0826(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4058 *Node) bool {
-		return anyNode(child(n4058, enK66), func(n4059 *Node) bool {
-			return anyNode(child(n4059, enK72), func(n4060 *Node) bool { return (len(child(n4060, enK342)) > 0) })
+	return !(anyChild(n, enK32, func(n4076 *Node) bool {
+		return anyChild(n4076, enK67, func(n4077 *Node) bool {
+			return anyChild(n4077, enK72, func(n4078 *Node) bool { return hasChild(n4078, enK342) })
 		})
-	}) || anyNode(child(n, enK33), func(n4062 *Node) bool {
-		return anyNode(child(n4062, enK66), func(n4063 *Node) bool {
-			return anyNode(child(n4063, enK72), func(n4064 *Node) bool { return (len(child(n4064, enK342)) > 0) })
+	}) || anyChild(n, enK33, func(n4080 *Node) bool {
+		return anyChild(n4080, enK67, func(n4081 *Node) bool {
+			return anyChild(n4081, enK72, func(n4082 *Node) bool { return hasChild(n4082, enK342) })
 		})
 	}))
 }
 
 // UBL-CR-619: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturerParty)
 func enT0827(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4066 *Node) bool {
-		return anyNode(child(n4066, enK66), func(n4067 *Node) bool { return (len(child(n4067, enK343)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4069 *Node) bool {
-		return anyNode(child(n4069, enK66), func(n4070 *Node) bool { return (len(child(n4070, enK343)) > 0) })
+	return !(anyChild(n, enK32, func(n4084 *Node) bool {
+		return anyChild(n4084, enK67, func(n4085 *Node) bool { return hasChild(n4085, enK343) })
+	}) || anyChild(n, enK33, func(n4087 *Node) bool {
+		return anyChild(n4087, enK67, func(n4088 *Node) bool { return hasChild(n4088, enK343) })
 	}))
 }
 
 // UBL-CR-620: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:InformationContentProviderParty)
 func enT0828(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4072 *Node) bool {
-		return anyNode(child(n4072, enK66), func(n4073 *Node) bool { return (len(child(n4073, enK344)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4075 *Node) bool {
-		return anyNode(child(n4075, enK66), func(n4076 *Node) bool { return (len(child(n4076, enK344)) > 0) })
+	return !(anyChild(n, enK32, func(n4090 *Node) bool {
+		return anyChild(n4090, enK67, func(n4091 *Node) bool { return hasChild(n4091, enK344) })
+	}) || anyChild(n, enK33, func(n4093 *Node) bool {
+		return anyChild(n4093, enK67, func(n4094 *Node) bool { return hasChild(n4094, enK344) })
 	}))
 }
 
 // UBL-CR-621: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginAddress)
 func enT0829(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4078 *Node) bool {
-		return anyNode(child(n4078, enK66), func(n4079 *Node) bool { return (len(child(n4079, enK345)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4081 *Node) bool {
-		return anyNode(child(n4081, enK66), func(n4082 *Node) bool { return (len(child(n4082, enK345)) > 0) })
+	return !(anyChild(n, enK32, func(n4096 *Node) bool {
+		return anyChild(n4096, enK67, func(n4097 *Node) bool { return hasChild(n4097, enK345) })
+	}) || anyChild(n, enK33, func(n4099 *Node) bool {
+		return anyChild(n4099, enK67, func(n4100 *Node) bool { return hasChild(n4100, enK345) })
 	}))
 }
 
 // UBL-CR-622: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemInstance)
 func enT0830(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4084 *Node) bool {
-		return anyNode(child(n4084, enK66), func(n4085 *Node) bool { return (len(child(n4085, enK346)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4087 *Node) bool {
-		return anyNode(child(n4087, enK66), func(n4088 *Node) bool { return (len(child(n4088, enK346)) > 0) })
+	return !(anyChild(n, enK32, func(n4102 *Node) bool {
+		return anyChild(n4102, enK67, func(n4103 *Node) bool { return hasChild(n4103, enK346) })
+	}) || anyChild(n, enK33, func(n4105 *Node) bool {
+		return anyChild(n4105, enK67, func(n4106 *Node) bool { return hasChild(n4106, enK346) })
 	}))
 }
 
 // UBL-CR-623: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Certificate)
 func enT0831(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4090 *Node) bool {
-		return anyNode(child(n4090, enK66), func(n4091 *Node) bool { return (len(child(n4091, enK347)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4093 *Node) bool {
-		return anyNode(child(n4093, enK66), func(n4094 *Node) bool { return (len(child(n4094, enK347)) > 0) })
+	return !(anyChild(n, enK32, func(n4108 *Node) bool {
+		return anyChild(n4108, enK67, func(n4109 *Node) bool { return hasChild(n4109, enK347) })
+	}) || anyChild(n, enK33, func(n4111 *Node) bool {
+		return anyChild(n4111, enK67, func(n4112 *Node) bool { return hasChild(n4112, enK347) })
 	}))
 }
 
 // UBL-CR-624: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Dimension)
 func enT0832(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4096 *Node) bool {
-		return anyNode(child(n4096, enK66), func(n4097 *Node) bool { return (len(child(n4097, enK348)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4099 *Node) bool {
-		return anyNode(child(n4099, enK66), func(n4100 *Node) bool { return (len(child(n4100, enK348)) > 0) })
+	return !(anyChild(n, enK32, func(n4114 *Node) bool {
+		return anyChild(n4114, enK67, func(n4115 *Node) bool { return hasChild(n4115, enK348) })
+	}) || anyChild(n, enK33, func(n4117 *Node) bool {
+		return anyChild(n4117, enK67, func(n4118 *Node) bool { return hasChild(n4118, enK348) })
 	}))
 }
 
 // UBL-CR-625: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceChangeReason)
 func enT0833(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4102 *Node) bool {
-		return anyNode(child(n4102, enK68), func(n4103 *Node) bool { return (len(child(n4103, enK349)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4105 *Node) bool {
-		return anyNode(child(n4105, enK68), func(n4106 *Node) bool { return (len(child(n4106, enK349)) > 0) })
+	return !(anyChild(n, enK32, func(n4120 *Node) bool {
+		return anyChild(n4120, enK69, func(n4121 *Node) bool { return hasChild(n4121, enK349) })
+	}) || anyChild(n, enK33, func(n4123 *Node) bool {
+		return anyChild(n4123, enK69, func(n4124 *Node) bool { return hasChild(n4124, enK349) })
 	}))
 }
 
 // UBL-CR-626: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceTypeCode)
 func enT0834(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4108 *Node) bool {
-		return anyNode(child(n4108, enK68), func(n4109 *Node) bool { return (len(child(n4109, enK350)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4111 *Node) bool {
-		return anyNode(child(n4111, enK68), func(n4112 *Node) bool { return (len(child(n4112, enK350)) > 0) })
+	return !(anyChild(n, enK32, func(n4126 *Node) bool {
+		return anyChild(n4126, enK69, func(n4127 *Node) bool { return hasChild(n4127, enK350) })
+	}) || anyChild(n, enK33, func(n4129 *Node) bool {
+		return anyChild(n4129, enK69, func(n4130 *Node) bool { return hasChild(n4130, enK350) })
 	}))
 }
 
 // UBL-CR-627: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceType)
 func enT0835(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4114 *Node) bool {
-		return anyNode(child(n4114, enK68), func(n4115 *Node) bool { return (len(child(n4115, enK351)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4117 *Node) bool {
-		return anyNode(child(n4117, enK68), func(n4118 *Node) bool { return (len(child(n4118, enK351)) > 0) })
+	return !(anyChild(n, enK32, func(n4132 *Node) bool {
+		return anyChild(n4132, enK69, func(n4133 *Node) bool { return hasChild(n4133, enK351) })
+	}) || anyChild(n, enK33, func(n4135 *Node) bool {
+		return anyChild(n4135, enK69, func(n4136 *Node) bool { return hasChild(n4136, enK351) })
 	}))
 }
 
 // UBL-CR-628: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func enT0836(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4120 *Node) bool {
-		return anyNode(child(n4120, enK68), func(n4121 *Node) bool { return (len(child(n4121, enK352)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4123 *Node) bool {
-		return anyNode(child(n4123, enK68), func(n4124 *Node) bool { return (len(child(n4124, enK352)) > 0) })
+	return !(anyChild(n, enK32, func(n4138 *Node) bool {
+		return anyChild(n4138, enK69, func(n4139 *Node) bool { return hasChild(n4139, enK352) })
+	}) || anyChild(n, enK33, func(n4141 *Node) bool {
+		return anyChild(n4141, enK69, func(n4142 *Node) bool { return hasChild(n4142, enK352) })
 	}))
 }
 
 // UBL-CR-629: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:ValidityPeriod)
 func enT0837(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4126 *Node) bool {
-		return anyNode(child(n4126, enK68), func(n4127 *Node) bool { return (len(child(n4127, enK353)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4129 *Node) bool {
-		return anyNode(child(n4129, enK68), func(n4130 *Node) bool { return (len(child(n4130, enK353)) > 0) })
+	return !(anyChild(n, enK32, func(n4144 *Node) bool {
+		return anyChild(n4144, enK69, func(n4145 *Node) bool { return hasChild(n4145, enK353) })
+	}) || anyChild(n, enK33, func(n4147 *Node) bool {
+		return anyChild(n4147, enK69, func(n4148 *Node) bool { return hasChild(n4148, enK353) })
 	}))
 }
 
 // UBL-CR-630: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceList)
 func enT0838(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4132 *Node) bool {
-		return anyNode(child(n4132, enK68), func(n4133 *Node) bool { return (len(child(n4133, enK354)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4135 *Node) bool {
-		return anyNode(child(n4135, enK68), func(n4136 *Node) bool { return (len(child(n4136, enK354)) > 0) })
+	return !(anyChild(n, enK32, func(n4150 *Node) bool {
+		return anyChild(n4150, enK69, func(n4151 *Node) bool { return hasChild(n4151, enK354) })
+	}) || anyChild(n, enK33, func(n4153 *Node) bool {
+		return anyChild(n4153, enK69, func(n4154 *Node) bool { return hasChild(n4154, enK354) })
 	}))
 }
 
 // UBL-CR-632: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:ID)
 func enT0839(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4138 *Node) bool {
-		return anyNode(child(n4138, enK68), func(n4139 *Node) bool {
-			return anyNode(child(n4139, enK16), func(n4140 *Node) bool { return (len(child(n4140, enK1)) > 0) })
+	return !(anyChild(n, enK32, func(n4156 *Node) bool {
+		return anyChild(n4156, enK69, func(n4157 *Node) bool {
+			return anyChild(n4157, enK16, func(n4158 *Node) bool { return hasChild(n4158, enK1) })
 		})
-	}) || anyNode(child(n, enK33), func(n4142 *Node) bool {
-		return anyNode(child(n4142, enK68), func(n4143 *Node) bool {
-			return anyNode(child(n4143, enK16), func(n4144 *Node) bool { return (len(child(n4144, enK1)) > 0) })
+	}) || anyChild(n, enK33, func(n4160 *Node) bool {
+		return anyChild(n4160, enK69, func(n4161 *Node) bool {
+			return anyChild(n4161, enK16, func(n4162 *Node) bool { return hasChild(n4162, enK1) })
 		})
 	}))
 }
 
 // UBL-CR-633: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func enT0840(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4146 *Node) bool {
-		return anyNode(child(n4146, enK68), func(n4147 *Node) bool {
-			return anyNode(child(n4147, enK16), func(n4148 *Node) bool { return (len(child(n4148, enK24)) > 0) })
+	return !(anyChild(n, enK32, func(n4164 *Node) bool {
+		return anyChild(n4164, enK69, func(n4165 *Node) bool {
+			return anyChild(n4165, enK16, func(n4166 *Node) bool { return hasChild(n4166, enK24) })
 		})
-	}) || anyNode(child(n, enK33), func(n4150 *Node) bool {
-		return anyNode(child(n4150, enK68), func(n4151 *Node) bool {
-			return anyNode(child(n4151, enK16), func(n4152 *Node) bool { return (len(child(n4152, enK24)) > 0) })
+	}) || anyChild(n, enK33, func(n4168 *Node) bool {
+		return anyChild(n4168, enK69, func(n4169 *Node) bool {
+			return anyChild(n4169, enK16, func(n4170 *Node) bool { return hasChild(n4170, enK24) })
 		})
 	}))
 }
 
 // UBL-CR-634: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func enT0841(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4154 *Node) bool {
-		return anyNode(child(n4154, enK68), func(n4155 *Node) bool {
-			return anyNode(child(n4155, enK16), func(n4156 *Node) bool { return (len(child(n4156, enK23)) > 0) })
+	return !(anyChild(n, enK32, func(n4172 *Node) bool {
+		return anyChild(n4172, enK69, func(n4173 *Node) bool {
+			return anyChild(n4173, enK16, func(n4174 *Node) bool { return hasChild(n4174, enK23) })
 		})
-	}) || anyNode(child(n, enK33), func(n4158 *Node) bool {
-		return anyNode(child(n4158, enK68), func(n4159 *Node) bool {
-			return anyNode(child(n4159, enK16), func(n4160 *Node) bool { return (len(child(n4160, enK23)) > 0) })
+	}) || anyChild(n, enK33, func(n4176 *Node) bool {
+		return anyChild(n4176, enK69, func(n4177 *Node) bool {
+			return anyChild(n4177, enK16, func(n4178 *Node) bool { return hasChild(n4178, enK23) })
 		})
 	}))
 }
 
 // UBL-CR-635: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func enT0842(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4162 *Node) bool {
-		return anyNode(child(n4162, enK68), func(n4163 *Node) bool {
-			return anyNode(child(n4163, enK16), func(n4164 *Node) bool { return (len(child(n4164, enK355)) > 0) })
+	return !(anyChild(n, enK32, func(n4180 *Node) bool {
+		return anyChild(n4180, enK69, func(n4181 *Node) bool {
+			return anyChild(n4181, enK16, func(n4182 *Node) bool { return hasChild(n4182, enK355) })
 		})
-	}) || anyNode(child(n, enK33), func(n4166 *Node) bool {
-		return anyNode(child(n4166, enK68), func(n4167 *Node) bool {
-			return anyNode(child(n4167, enK16), func(n4168 *Node) bool { return (len(child(n4168, enK355)) > 0) })
+	}) || anyChild(n, enK33, func(n4184 *Node) bool {
+		return anyChild(n4184, enK69, func(n4185 *Node) bool {
+			return anyChild(n4185, enK16, func(n4186 *Node) bool { return hasChild(n4186, enK355) })
 		})
 	}))
 }
 
 // UBL-CR-636: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0843(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4170 *Node) bool {
-		return anyNode(child(n4170, enK68), func(n4171 *Node) bool {
-			return anyNode(child(n4171, enK16), func(n4172 *Node) bool { return (len(child(n4172, enK281)) > 0) })
+	return !(anyChild(n, enK32, func(n4188 *Node) bool {
+		return anyChild(n4188, enK69, func(n4189 *Node) bool {
+			return anyChild(n4189, enK16, func(n4190 *Node) bool { return hasChild(n4190, enK281) })
 		})
-	}) || anyNode(child(n, enK33), func(n4174 *Node) bool {
-		return anyNode(child(n4174, enK68), func(n4175 *Node) bool {
-			return anyNode(child(n4175, enK16), func(n4176 *Node) bool { return (len(child(n4176, enK281)) > 0) })
+	}) || anyChild(n, enK33, func(n4192 *Node) bool {
+		return anyChild(n4192, enK69, func(n4193 *Node) bool {
+			return anyChild(n4193, enK16, func(n4194 *Node) bool { return hasChild(n4194, enK281) })
 		})
 	}))
 }
 
 // UBL-CR-637: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0844(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4178 *Node) bool {
-		return anyNode(child(n4178, enK68), func(n4179 *Node) bool {
-			return anyNode(child(n4179, enK16), func(n4180 *Node) bool { return (len(child(n4180, enK282)) > 0) })
+	return !(anyChild(n, enK32, func(n4196 *Node) bool {
+		return anyChild(n4196, enK69, func(n4197 *Node) bool {
+			return anyChild(n4197, enK16, func(n4198 *Node) bool { return hasChild(n4198, enK282) })
 		})
-	}) || anyNode(child(n, enK33), func(n4182 *Node) bool {
-		return anyNode(child(n4182, enK68), func(n4183 *Node) bool {
-			return anyNode(child(n4183, enK16), func(n4184 *Node) bool { return (len(child(n4184, enK282)) > 0) })
+	}) || anyChild(n, enK33, func(n4200 *Node) bool {
+		return anyChild(n4200, enK69, func(n4201 *Node) bool {
+			return anyChild(n4201, enK16, func(n4202 *Node) bool { return hasChild(n4202, enK282) })
 		})
 	}))
 }
 
 // UBL-CR-638: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0845(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4186 *Node) bool {
-		return anyNode(child(n4186, enK68), func(n4187 *Node) bool {
-			return anyNode(child(n4187, enK16), func(n4188 *Node) bool { return (len(child(n4188, enK108)) > 0) })
+	return !(anyChild(n, enK32, func(n4204 *Node) bool {
+		return anyChild(n4204, enK69, func(n4205 *Node) bool {
+			return anyChild(n4205, enK16, func(n4206 *Node) bool { return hasChild(n4206, enK108) })
 		})
-	}) || anyNode(child(n, enK33), func(n4190 *Node) bool {
-		return anyNode(child(n4190, enK68), func(n4191 *Node) bool {
-			return anyNode(child(n4191, enK16), func(n4192 *Node) bool { return (len(child(n4192, enK108)) > 0) })
+	}) || anyChild(n, enK33, func(n4208 *Node) bool {
+		return anyChild(n4208, enK69, func(n4209 *Node) bool {
+			return anyChild(n4209, enK16, func(n4210 *Node) bool { return hasChild(n4210, enK108) })
 		})
 	}))
 }
 
 // UBL-CR-639: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCost)
 func enT0846(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4194 *Node) bool {
-		return anyNode(child(n4194, enK68), func(n4195 *Node) bool {
-			return anyNode(child(n4195, enK16), func(n4196 *Node) bool { return (len(child(n4196, enK283)) > 0) })
+	return !(anyChild(n, enK32, func(n4212 *Node) bool {
+		return anyChild(n4212, enK69, func(n4213 *Node) bool {
+			return anyChild(n4213, enK16, func(n4214 *Node) bool { return hasChild(n4214, enK283) })
 		})
-	}) || anyNode(child(n, enK33), func(n4198 *Node) bool {
-		return anyNode(child(n4198, enK68), func(n4199 *Node) bool {
-			return anyNode(child(n4199, enK16), func(n4200 *Node) bool { return (len(child(n4200, enK283)) > 0) })
+	}) || anyChild(n, enK33, func(n4216 *Node) bool {
+		return anyChild(n4216, enK69, func(n4217 *Node) bool {
+			return anyChild(n4217, enK16, func(n4218 *Node) bool { return hasChild(n4218, enK283) })
 		})
 	}))
 }
 
 // UBL-CR-640: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0847(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4202 *Node) bool {
-		return anyNode(child(n4202, enK68), func(n4203 *Node) bool {
-			return anyNode(child(n4203, enK16), func(n4204 *Node) bool { return (len(child(n4204, enK284)) > 0) })
+	return !(anyChild(n, enK32, func(n4220 *Node) bool {
+		return anyChild(n4220, enK69, func(n4221 *Node) bool {
+			return anyChild(n4221, enK16, func(n4222 *Node) bool { return hasChild(n4222, enK284) })
 		})
-	}) || anyNode(child(n, enK33), func(n4206 *Node) bool {
-		return anyNode(child(n4206, enK68), func(n4207 *Node) bool {
-			return anyNode(child(n4207, enK16), func(n4208 *Node) bool { return (len(child(n4208, enK284)) > 0) })
+	}) || anyChild(n, enK33, func(n4224 *Node) bool {
+		return anyChild(n4224, enK69, func(n4225 *Node) bool {
+			return anyChild(n4225, enK16, func(n4226 *Node) bool { return hasChild(n4226, enK284) })
 		})
 	}))
 }
 
 // UBL-CR-641: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxCategory)
 func enT0848(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4210 *Node) bool {
-		return anyNode(child(n4210, enK68), func(n4211 *Node) bool {
-			return anyNode(child(n4211, enK16), func(n4212 *Node) bool { return (len(child(n4212, enK21)) > 0) })
+	return !(anyChild(n, enK32, func(n4228 *Node) bool {
+		return anyChild(n4228, enK69, func(n4229 *Node) bool {
+			return anyChild(n4229, enK16, func(n4230 *Node) bool { return hasChild(n4230, enK22) })
 		})
-	}) || anyNode(child(n, enK33), func(n4214 *Node) bool {
-		return anyNode(child(n4214, enK68), func(n4215 *Node) bool {
-			return anyNode(child(n4215, enK16), func(n4216 *Node) bool { return (len(child(n4216, enK21)) > 0) })
+	}) || anyChild(n, enK33, func(n4232 *Node) bool {
+		return anyChild(n4232, enK69, func(n4233 *Node) bool {
+			return anyChild(n4233, enK16, func(n4234 *Node) bool { return hasChild(n4234, enK22) })
 		})
 	}))
 }
 
 // UBL-CR-642: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxTotal)
 func enT0849(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4218 *Node) bool {
-		return anyNode(child(n4218, enK68), func(n4219 *Node) bool {
-			return anyNode(child(n4219, enK16), func(n4220 *Node) bool { return (len(child(n4220, enK48)) > 0) })
+	return !(anyChild(n, enK32, func(n4236 *Node) bool {
+		return anyChild(n4236, enK69, func(n4237 *Node) bool {
+			return anyChild(n4237, enK16, func(n4238 *Node) bool { return hasChild(n4238, enK49) })
 		})
-	}) || anyNode(child(n, enK33), func(n4222 *Node) bool {
-		return anyNode(child(n4222, enK68), func(n4223 *Node) bool {
-			return anyNode(child(n4223, enK16), func(n4224 *Node) bool { return (len(child(n4224, enK48)) > 0) })
+	}) || anyChild(n, enK33, func(n4240 *Node) bool {
+		return anyChild(n4240, enK69, func(n4241 *Node) bool {
+			return anyChild(n4241, enK16, func(n4242 *Node) bool { return hasChild(n4242, enK49) })
 		})
 	}))
 }
 
 // UBL-CR-643: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:PaymentMeans)
 func enT0850(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4226 *Node) bool {
-		return anyNode(child(n4226, enK68), func(n4227 *Node) bool {
-			return anyNode(child(n4227, enK16), func(n4228 *Node) bool { return (len(child(n4228, enK11)) > 0) })
+	return !(anyChild(n, enK32, func(n4244 *Node) bool {
+		return anyChild(n4244, enK69, func(n4245 *Node) bool {
+			return anyChild(n4245, enK16, func(n4246 *Node) bool { return hasChild(n4246, enK11) })
 		})
-	}) || anyNode(child(n, enK33), func(n4230 *Node) bool {
-		return anyNode(child(n4230, enK68), func(n4231 *Node) bool {
-			return anyNode(child(n4231, enK16), func(n4232 *Node) bool { return (len(child(n4232, enK11)) > 0) })
+	}) || anyChild(n, enK33, func(n4248 *Node) bool {
+		return anyChild(n4248, enK69, func(n4249 *Node) bool {
+			return anyChild(n4249, enK16, func(n4250 *Node) bool { return hasChild(n4250, enK11) })
 		})
 	}))
 }
 
 // UBL-CR-644: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:PricingExchangeRate)
 func enT0851(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4234 *Node) bool {
-		return anyNode(child(n4234, enK68), func(n4235 *Node) bool { return (len(child(n4235, enK289)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4237 *Node) bool {
-		return anyNode(child(n4237, enK68), func(n4238 *Node) bool { return (len(child(n4238, enK289)) > 0) })
+	return !(anyChild(n, enK32, func(n4252 *Node) bool {
+		return anyChild(n4252, enK69, func(n4253 *Node) bool { return hasChild(n4253, enK289) })
+	}) || anyChild(n, enK33, func(n4255 *Node) bool {
+		return anyChild(n4255, enK69, func(n4256 *Node) bool { return hasChild(n4256, enK289) })
 	}))
 }
 
 // UBL-CR-645: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DeliveryTerms)
 func enT0852(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4240 *Node) bool { return (len(child(n4240, enK234)) > 0) }) || anyNode(child(n, enK33), func(n4242 *Node) bool { return (len(child(n4242, enK234)) > 0) }))
+	return !(anyChild(n, enK32, func(n4258 *Node) bool { return hasChild(n4258, enK234) }) || anyChild(n, enK33, func(n4260 *Node) bool { return hasChild(n4260, enK234) }))
 }
 
 // UBL-CR-646: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:SubInvoiceLine)
 func enT0853(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4244 *Node) bool { return (len(child(n4244, enK356)) > 0) }) || anyNode(child(n, enK33), func(n4246 *Node) bool { return (len(child(n4246, enK356)) > 0) }))
+	return !(anyChild(n, enK32, func(n4262 *Node) bool { return hasChild(n4262, enK356) }) || anyChild(n, enK33, func(n4264 *Node) bool { return hasChild(n4264, enK356) }))
 }
 
 // UBL-CR-647: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ItemPriceExtension)
 func enT0854(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4248 *Node) bool { return (len(child(n4248, enK357)) > 0) }) || anyNode(child(n, enK33), func(n4250 *Node) bool { return (len(child(n4250, enK357)) > 0) }))
+	return !(anyChild(n, enK32, func(n4266 *Node) bool { return hasChild(n4266, enK357) }) || anyChild(n, enK33, func(n4268 *Node) bool { return hasChild(n4268, enK357) }))
 }
 
 // UBL-CR-648: not(cbc:CustomizationID/@schemeID)
 func enT0855(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK39), func(n4252 *Node) bool { return (len(attr(n4252, enK5)) > 0) })
+	return !anyChild(n, enK39, func(n4270 *Node) bool { return hasAttr(n4270, enK5) })
 }
 
 // UBL-CR-649: not(cbc:ProfileID/@schemeID)
 func enT0856(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK358), func(n4254 *Node) bool { return (len(attr(n4254, enK5)) > 0) })
+	return !anyChild(n, enK358, func(n4272 *Node) bool { return hasAttr(n4272, enK5) })
 }
 
 // UBL-CR-650: not(cbc:ID/@schemeID)
 func enT0857(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK1), func(n4256 *Node) bool { return (len(attr(n4256, enK5)) > 0) })
+	return !anyChild(n, enK1, func(n4274 *Node) bool { return hasAttr(n4274, enK5) })
 }
 
 // UBL-CR-651: not(cbc:SalesOrderID/@schemeID)
 func enT0858(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK359), func(n4258 *Node) bool { return (len(attr(n4258, enK5)) > 0) })
+	return !anyChild(n, enK359, func(n4276 *Node) bool { return hasAttr(n4276, enK5) })
 }
 
 // UBL-CR-652: not(//cac:PartyTaxScheme/cbc:CompanyID/@schemeID)
 func enT0859(v []Seq, n *Node) bool {
 	return memoBool(v, 190, func() bool {
 		return !memoBool(v, 191, func() bool {
-			return anyNode(desc(root(n), enK54), func(n4260 *Node) bool {
-				return anyNode(child(n4260, enK55), func(n4261 *Node) bool { return (len(attr(n4261, enK5)) > 0) })
+			return anyNode(desc(root(n), enK55), func(n4278 *Node) bool {
+				return anyChild(n4278, enK54, func(n4279 *Node) bool { return hasAttr(n4279, enK5) })
 			})
 		})
 	})
@@ -12714,26 +12763,26 @@ func enT0859(v []Seq, n *Node) bool {
 
 // UBL-CR-653: not(cac:PaymentMeans/cbc:PaymentID/@schemeID)
 func enT0860(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n4263 *Node) bool {
-		return anyNode(child(n4263, enK360), func(n4264 *Node) bool { return (len(attr(n4264, enK5)) > 0) })
+	return !anyChild(n, enK11, func(n4281 *Node) bool {
+		return anyChild(n4281, enK360, func(n4282 *Node) bool { return hasAttr(n4282, enK5) })
 	})
 }
 
 // UBL-CR-654: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID/@schemeID)
 func enT0861(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n4266 *Node) bool {
-		return anyNode(child(n4266, enK84), func(n4267 *Node) bool {
-			return anyNode(child(n4267, enK1), func(n4268 *Node) bool { return (len(attr(n4268, enK5)) > 0) })
+	return !anyChild(n, enK11, func(n4284 *Node) bool {
+		return anyChild(n4284, enK84, func(n4285 *Node) bool {
+			return anyChild(n4285, enK1, func(n4286 *Node) bool { return hasAttr(n4286, enK5) })
 		})
 	})
 }
 
 // UBL-CR-655: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID/@schemeID)
 func enT0862(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n4270 *Node) bool {
-		return anyNode(child(n4270, enK84), func(n4271 *Node) bool {
-			return anyNode(child(n4271, enK252), func(n4272 *Node) bool {
-				return anyNode(child(n4272, enK1), func(n4273 *Node) bool { return (len(attr(n4273, enK5)) > 0) })
+	return !anyChild(n, enK11, func(n4288 *Node) bool {
+		return anyChild(n4288, enK84, func(n4289 *Node) bool {
+			return anyChild(n4289, enK252, func(n4290 *Node) bool {
+				return anyChild(n4290, enK1, func(n4291 *Node) bool { return hasAttr(n4291, enK5) })
 			})
 		})
 	})
@@ -12741,23 +12790,23 @@ func enT0862(v []Seq, n *Node) bool {
 
 // UBL-CR-656: not(cbc:InvoiceTypeCode/@listID)
 func enT0863(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK41), func(n4275 *Node) bool { return (len(attr(n4275, enK76)) > 0) })
+	return !anyChild(n, enK41, func(n4293 *Node) bool { return hasAttr(n4293, enK76) })
 }
 
 // UBL-CR-657: not(cbc:DocumentCurrencyCode/@listID)
 func enT0864(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK43), func(n4277 *Node) bool { return (len(attr(n4277, enK76)) > 0) })
+	return !anyChild(n, enK43, func(n4295 *Node) bool { return hasAttr(n4295, enK76) })
 }
 
 // UBL-CR-658: not(cbc:TaxCurrencyCode/@listID)
 func enT0865(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n4279 *Node) bool { return (len(attr(n4279, enK76)) > 0) })
+	return !anyChild(n, enK50, func(n4297 *Node) bool { return hasAttr(n4297, enK76) })
 }
 
 // UBL-CR-659: not(cac:AdditionalDocumentReference/cbc:DocumentTypeCode/@listID)
 func enT0866(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n4281 *Node) bool {
-		return anyNode(child(n4281, enK95), func(n4282 *Node) bool { return (len(attr(n4282, enK76)) > 0) })
+	return !anyChild(n, enK0, func(n4299 *Node) bool {
+		return anyChild(n4299, enK95, func(n4300 *Node) bool { return hasAttr(n4300, enK76) })
 	})
 }
 
@@ -12765,8 +12814,8 @@ func enT0866(v []Seq, n *Node) bool {
 func enT0867(v []Seq, n *Node) bool {
 	return memoBool(v, 192, func() bool {
 		return !memoBool(v, 193, func() bool {
-			return anyNode(desc(root(n), enK7), func(n4284 *Node) bool {
-				return anyNode(child(n4284, enK8), func(n4285 *Node) bool { return (len(attr(n4285, enK76)) > 0) })
+			return anyNode(desc(root(n), enK8), func(n4302 *Node) bool {
+				return anyChild(n4302, enK7, func(n4303 *Node) bool { return hasAttr(n4303, enK76) })
 			})
 		})
 	})
@@ -12774,8 +12823,8 @@ func enT0867(v []Seq, n *Node) bool {
 
 // UBL-CR-661: not(cac:PaymentMeans/cbc:PaymentMeansCode/@listID)
 func enT0868(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n4287 *Node) bool {
-		return anyNode(child(n4287, enK85), func(n4288 *Node) bool { return (len(attr(n4288, enK76)) > 0) })
+	return !anyChild(n, enK11, func(n4305 *Node) bool {
+		return anyChild(n4305, enK85, func(n4306 *Node) bool { return hasAttr(n4306, enK76) })
 	})
 }
 
@@ -12783,7 +12832,7 @@ func enT0868(v []Seq, n *Node) bool {
 func enT0869(v []Seq, n *Node) bool {
 	return memoBool(v, 194, func() bool {
 		return !memoBool(v, 195, func() bool {
-			return anyNode(desc(root(n), enK24), func(n4290 *Node) bool { return (len(attr(n4290, enK76)) > 0) })
+			return anyNode(desc(root(n), enK24), func(n4308 *Node) bool { return hasAttr(n4308, enK76) })
 		})
 	})
 }
@@ -12802,8 +12851,8 @@ func enT0871(v []Seq, n *Node) bool {
 func enT0872(v []Seq, n *Node) bool {
 	return memoBool(v, 200, func() bool {
 		return !memoBool(v, 201, func() bool {
-			return anyNode(desc(root(n), enK0), func(n4294 *Node) bool {
-				return (anyNode(child(n4294, enK95), func(n4295 *Node) bool { return (n4295.StringValue() != "130") }) || !(len(child(n4294, enK95)) > 0)) && anyNode(child(n4294, enK1), func(n4297 *Node) bool { return (len(attr(n4297, enK5)) > 0) })
+			return anyNode(desc(root(n), enK0), func(n4312 *Node) bool {
+				return (anyChild(n4312, enK95, func(n4313 *Node) bool { return (n4313.StringValue() != "130") }) || !hasChild(n4312, enK95)) && anyChild(n4312, enK1, func(n4315 *Node) bool { return hasAttr(n4315, enK5) })
 			})
 		})
 	})
@@ -12813,8 +12862,8 @@ func enT0872(v []Seq, n *Node) bool {
 func enT0873(v []Seq, n *Node) bool {
 	return memoBool(v, 202, func() bool {
 		return !memoBool(v, 203, func() bool {
-			return anyNode(desc(root(n), enK0), func(n4299 *Node) bool {
-				return anyNode(child(n4299, enK95), func(n4300 *Node) bool { return (n4300.StringValue() == "130") }) && (len(child(n4299, enK124)) > 0)
+			return anyNode(desc(root(n), enK0), func(n4317 *Node) bool {
+				return anyChild(n4317, enK95, func(n4318 *Node) bool { return (n4318.StringValue() == "130") }) && hasChild(n4317, enK124)
 			})
 		})
 	})
@@ -12824,8 +12873,8 @@ func enT0873(v []Seq, n *Node) bool {
 func enT0874(v []Seq, n *Node) bool {
 	return memoBool(v, 204, func() bool {
 		return !memoBool(v, 205, func() bool {
-			return anyNode(desc(root(n), enK316), func(n4302 *Node) bool {
-				return anyNode(child(n4302, enK1), func(n4303 *Node) bool { return (len(attr(n4303, enK5)) > 0) })
+			return anyNode(desc(root(n), enK317), func(n4320 *Node) bool {
+				return anyChild(n4320, enK1, func(n4321 *Node) bool { return hasAttr(n4321, enK5) })
 			})
 		})
 	})
@@ -12835,8 +12884,8 @@ func enT0874(v []Seq, n *Node) bool {
 func enT0875(v []Seq, n *Node) bool {
 	return memoBool(v, 206, func() bool {
 		return !memoBool(v, 207, func() bool {
-			return anyNode(desc(root(n), enK321), func(n4305 *Node) bool {
-				return anyNode(child(n4305, enK1), func(n4306 *Node) bool { return (len(attr(n4306, enK5)) > 0) })
+			return anyNode(desc(root(n), enK321), func(n4323 *Node) bool {
+				return anyChild(n4323, enK1, func(n4324 *Node) bool { return hasAttr(n4324, enK5) })
 			})
 		})
 	})
@@ -12846,8 +12895,8 @@ func enT0875(v []Seq, n *Node) bool {
 func enT0876(v []Seq, n *Node) bool {
 	return memoBool(v, 208, func() bool {
 		return !memoBool(v, 209, func() bool {
-			return anyNode(desc(root(n), enK68), func(n4308 *Node) bool {
-				return anyNode(child(n4308, enK16), func(n4309 *Node) bool { return (len(child(n4309, enK24)) > 0) })
+			return anyNode(desc(root(n), enK69), func(n4326 *Node) bool {
+				return anyChild(n4326, enK16, func(n4327 *Node) bool { return hasChild(n4327, enK24) })
 			})
 		})
 	})
@@ -12857,8 +12906,8 @@ func enT0876(v []Seq, n *Node) bool {
 func enT0877(v []Seq, n *Node) bool {
 	return memoBool(v, 210, func() bool {
 		return !memoBool(v, 211, func() bool {
-			return anyNode(desc(root(n), enK68), func(n4311 *Node) bool {
-				return anyNode(child(n4311, enK16), func(n4312 *Node) bool { return (len(child(n4312, enK23)) > 0) })
+			return anyNode(desc(root(n), enK69), func(n4329 *Node) bool {
+				return anyChild(n4329, enK16, func(n4330 *Node) bool { return hasChild(n4330, enK23) })
 			})
 		})
 	})
@@ -12868,8 +12917,8 @@ func enT0877(v []Seq, n *Node) bool {
 func enT0878(v []Seq, n *Node) bool {
 	return memoBool(v, 212, func() bool {
 		return !memoBool(v, 213, func() bool {
-			return anyNode(desc(root(n), enK68), func(n4314 *Node) bool {
-				return anyNode(child(n4314, enK16), func(n4315 *Node) bool { return (len(child(n4315, enK355)) > 0) })
+			return anyNode(desc(root(n), enK69), func(n4332 *Node) bool {
+				return anyChild(n4332, enK16, func(n4333 *Node) bool { return hasChild(n4333, enK355) })
 			})
 		})
 	})
@@ -12877,15 +12926,15 @@ func enT0878(v []Seq, n *Node) bool {
 
 // UBL-CR-672: not(cbc:CreditNoteTypeCode/@listID)
 func enT0879(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK42), func(n4317 *Node) bool { return (len(attr(n4317, enK76)) > 0) })
+	return !anyChild(n, enK42, func(n4335 *Node) bool { return hasAttr(n4335, enK76) })
 }
 
 // UBL-CR-673: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:DocumentDescription)
 func enT0880(v []Seq, n *Node) bool {
 	return memoBool(v, 214, func() bool {
 		return !memoBool(v, 215, func() bool {
-			return anyNode(desc(root(n), enK0), func(n4319 *Node) bool {
-				return anyNode(child(n4319, enK95), func(n4320 *Node) bool { return (n4320.StringValue() == "130") }) && (len(child(n4319, enK94)) > 0)
+			return anyNode(desc(root(n), enK0), func(n4337 *Node) bool {
+				return anyChild(n4337, enK95, func(n4338 *Node) bool { return (n4338.StringValue() == "130") }) && hasChild(n4337, enK94)
 			})
 		})
 	})
@@ -12895,7 +12944,7 @@ func enT0880(v []Seq, n *Node) bool {
 func enT0881(v []Seq, n *Node) bool {
 	return memoBool(v, 216, func() bool {
 		return !memoBool(v, 217, func() bool {
-			return anyNode(desc(root(n), enK9), func(n4322 *Node) bool { return (len(attr(n4322, enK5)) > 0) })
+			return anyNode(desc(root(n), enK9), func(n4340 *Node) bool { return hasAttr(n4340, enK5) })
 		})
 	})
 }
@@ -12904,8 +12953,8 @@ func enT0881(v []Seq, n *Node) bool {
 func enT0882(v []Seq, n *Node) bool {
 	return memoBool(v, 218, func() bool {
 		return !memoBool(v, 219, func() bool {
-			return anyNode(desc(root(n), enK10), func(n4324 *Node) bool {
-				return anyNode(child(n4324, enK362), func(n4325 *Node) bool { return (len(attr(n4325, enK5)) > 0) })
+			return anyNode(desc(root(n), enK10), func(n4342 *Node) bool {
+				return anyChild(n4342, enK362, func(n4343 *Node) bool { return hasAttr(n4343, enK5) })
 			})
 		})
 	})
@@ -12915,8 +12964,8 @@ func enT0882(v []Seq, n *Node) bool {
 func enT0883(v []Seq, n *Node) bool {
 	return memoBool(v, 220, func() bool {
 		return !memoBool(v, 221, func() bool {
-			return anyNode(desc(root(n), enK255), func(n4327 *Node) bool {
-				return anyNode(child(n4327, enK1), func(n4328 *Node) bool { return (len(attr(n4328, enK5)) > 0) })
+			return anyNode(desc(root(n), enK256), func(n4345 *Node) bool {
+				return anyChild(n4345, enK1, func(n4346 *Node) bool { return hasAttr(n4346, enK5) })
 			})
 		})
 	})
@@ -12926,9 +12975,9 @@ func enT0883(v []Seq, n *Node) bool {
 func enT0884(v []Seq, n *Node) bool {
 	return memoBool(v, 222, func() bool {
 		return !memoBool(v, 223, func() bool {
-			return anyNode(desc(root(n), enK255), func(n4330 *Node) bool {
-				return anyNode(child(n4330, enK261), func(n4331 *Node) bool {
-					return anyNode(child(n4331, enK1), func(n4332 *Node) bool { return (len(attr(n4332, enK5)) > 0) })
+			return anyNode(desc(root(n), enK256), func(n4348 *Node) bool {
+				return anyChild(n4348, enK261, func(n4349 *Node) bool {
+					return anyChild(n4349, enK1, func(n4350 *Node) bool { return hasAttr(n4350, enK5) })
 				})
 			})
 		})
@@ -12939,8 +12988,8 @@ func enT0884(v []Seq, n *Node) bool {
 func enT0885(v []Seq, n *Node) bool {
 	return memoBool(v, 224, func() bool {
 		return !memoBool(v, 225, func() bool {
-			return anyNode(desc(root(n), enK21), func(n4334 *Node) bool {
-				return anyNode(child(n4334, enK1), func(n4335 *Node) bool { return (len(attr(n4335, enK5)) > 0) })
+			return anyNode(desc(root(n), enK22), func(n4352 *Node) bool {
+				return anyChild(n4352, enK1, func(n4353 *Node) bool { return hasAttr(n4353, enK5) })
 			})
 		})
 	})
@@ -12950,8 +12999,8 @@ func enT0885(v []Seq, n *Node) bool {
 func enT0886(v []Seq, n *Node) bool {
 	return memoBool(v, 226, func() bool {
 		return !memoBool(v, 227, func() bool {
-			return anyNode(desc(root(n), enK51), func(n4337 *Node) bool {
-				return anyNode(child(n4337, enK1), func(n4338 *Node) bool { return (len(attr(n4338, enK5)) > 0) })
+			return anyNode(desc(root(n), enK51), func(n4355 *Node) bool {
+				return anyChild(n4355, enK1, func(n4356 *Node) bool { return hasAttr(n4356, enK5) })
 			})
 		})
 	})
@@ -12961,19 +13010,19 @@ func enT0886(v []Seq, n *Node) bool {
 func enT0887(v []Seq, n *Node) bool {
 	return memoBool(v, 228, func() bool {
 		return !memoBool(v, 229, func() bool {
-			return anyNode(desc(root(n), enK11), func(n4340 *Node) bool { return (len(child(n4340, enK261)) > 0) })
+			return anyNode(desc(root(n), enK11), func(n4358 *Node) bool { return hasChild(n4358, enK261) })
 		})
 	})
 }
 
 // UBL-CR-681: not(cac:PaymentMeans/cbc:InstructionNote)
 func enT0888(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n4342 *Node) bool { return (len(child(n4342, enK363)) > 0) })
+	return !anyChild(n, enK11, func(n4360 *Node) bool { return hasChild(n4360, enK363) })
 }
 
 // UBL-CR-682: not(cac:Delivery/cac:DeliveryAddress)
 func enT0889(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n4344 *Node) bool { return (len(child(n4344, enK364)) > 0) })
+	return !anyChild(n, enK15, func(n4362 *Node) bool { return hasChild(n4362, enK364) })
 }
 
 // UBL-DT-08: not(//@schemeName)
@@ -13030,15 +13079,15 @@ func enT0899(v []Seq, n *Node) bool {
 func enT0900(v []Seq, n *Node) bool {
 	return memoBool(v, 250, func() bool {
 		return gcmp(arith(func() Seq {
-			k4356 := 0
-			anyNode(descAttr(root(n), enK375), func(n4357 *Node) bool { return tally1(&k4356) })
-			return countOf(k4356)
+			k4374 := 0
+			anyNode(descAttr(root(n), enK375), func(n4375 *Node) bool { return tally1(&k4374) })
+			return countOf(k4374)
 		}(), func() Seq {
-			k4358 := 0
-			anyNode(desc(root(n), enK85), func(n4359 *Node) bool {
-				return anyNode(attr(n4359, enK375), func(n4360 *Node) bool { return tally1(&k4358) })
+			k4376 := 0
+			anyNode(desc(root(n), enK85), func(n4377 *Node) bool {
+				return anyAttr(n4377, enK375, func(n4378 *Node) bool { return tally1(&k4376) })
 			})
-			return countOf(k4358)
+			return countOf(k4376)
 		}(), opSub), enK62, opLe)
 	})
 }
@@ -13096,223 +13145,215 @@ func enT0910(v []Seq, n *Node) bool {
 // UBL-SR-01: (count(cac:ContractDocumentReference/cbc:ID) <= 1)
 func enT0911(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4371 := 0
-		anyNode(child(n, enK138), func(n4372 *Node) bool {
-			return anyNode(child(n4372, enK1), func(n4373 *Node) bool { return tally1(&k4371) })
-		})
-		return countOf(k4371)
+		k4389 := 0
+		anyChild(n, enK138, func(n4390 *Node) bool { return anyChild(n4390, enK1, func(n4391 *Node) bool { return tally1(&k4389) }) })
+		return countOf(k4389)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-02: (count(cac:ReceiptDocumentReference/cbc:ID) <= 1)
 func enT0912(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4374 := 0
-		anyNode(child(n, enK135), func(n4375 *Node) bool {
-			return anyNode(child(n4375, enK1), func(n4376 *Node) bool { return tally1(&k4374) })
-		})
-		return countOf(k4374)
+		k4392 := 0
+		anyChild(n, enK135, func(n4393 *Node) bool { return anyChild(n4393, enK1, func(n4394 *Node) bool { return tally1(&k4392) }) })
+		return countOf(k4392)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-03: (count(cac:DespatchDocumentReference/cbc:ID) <= 1)
 func enT0913(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4377 := 0
-		anyNode(child(n, enK134), func(n4378 *Node) bool {
-			return anyNode(child(n4378, enK1), func(n4379 *Node) bool { return tally1(&k4377) })
-		})
-		return countOf(k4377)
+		k4395 := 0
+		anyChild(n, enK134, func(n4396 *Node) bool { return anyChild(n4396, enK1, func(n4397 *Node) bool { return tally1(&k4395) }) })
+		return countOf(k4395)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-04: (count(cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']/cbc:ID) <= 1)
 func enT0914(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4380 := 0
-		anyNode(child(n, enK0), func(n4381 *Node) bool {
-			return anyNode(child(n4381, enK95), func(n4382 *Node) bool { return (n4382.StringValue() == "130") }) && anyNode(child(n4381, enK1), func(n4383 *Node) bool { return tally1(&k4380) })
+		k4398 := 0
+		anyChild(n, enK0, func(n4399 *Node) bool {
+			return anyChild(n4399, enK95, func(n4400 *Node) bool { return (n4400.StringValue() == "130") }) && anyChild(n4399, enK1, func(n4401 *Node) bool { return tally1(&k4398) })
 		})
-		return countOf(k4380)
+		return countOf(k4398)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-05: (count(cac:PaymentTerms/cbc:Note) <= 1)
 func enT0915(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4384 := 0
-		anyNode(child(n, enK265), func(n4385 *Node) bool {
-			return anyNode(child(n4385, enK78), func(n4386 *Node) bool { return tally1(&k4384) })
+		k4402 := 0
+		anyChild(n, enK265, func(n4403 *Node) bool {
+			return anyChild(n4403, enK78, func(n4404 *Node) bool { return tally1(&k4402) })
 		})
-		return countOf(k4384)
+		return countOf(k4402)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-08: (count(cac:InvoicePeriod) <= 1)
 func enT0916(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4387 := 0
-		anyNode(child(n, enK58), func(n4388 *Node) bool { return tally1(&k4387) })
-		return countOf(k4387)
+		k4405 := 0
+		anyChild(n, enK59, func(n4406 *Node) bool { return tally1(&k4405) })
+		return countOf(k4405)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-09: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func enT0917(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4389 := 0
-		anyNode(child(n, enK44), func(n4390 *Node) bool {
-			return anyNode(child(n4390, enK3), func(n4391 *Node) bool {
-				return anyNode(child(n4391, enK45), func(n4392 *Node) bool {
-					return anyNode(child(n4392, enK46), func(n4393 *Node) bool { return tally1(&k4389) })
+		k4407 := 0
+		anyChild(n, enK46, func(n4408 *Node) bool {
+			return anyChild(n4408, enK3, func(n4409 *Node) bool {
+				return anyChild(n4409, enK45, func(n4410 *Node) bool {
+					return anyChild(n4410, enK44, func(n4411 *Node) bool { return tally1(&k4407) })
 				})
 			})
 		})
-		return countOf(k4389)
+		return countOf(k4407)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-10: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func enT0918(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4394 := 0
-		anyNode(child(n, enK44), func(n4395 *Node) bool {
-			return anyNode(child(n4395, enK3), func(n4396 *Node) bool {
-				return anyNode(child(n4396, enK82), func(n4397 *Node) bool {
-					return anyNode(child(n4397, enK67), func(n4398 *Node) bool { return tally1(&k4394) })
+		k4412 := 0
+		anyChild(n, enK46, func(n4413 *Node) bool {
+			return anyChild(n4413, enK3, func(n4414 *Node) bool {
+				return anyChild(n4414, enK82, func(n4415 *Node) bool {
+					return anyChild(n4415, enK66, func(n4416 *Node) bool { return tally1(&k4412) })
 				})
 			})
 		})
-		return countOf(k4394)
+		return countOf(k4412)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-11: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func enT0919(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4399 := 0
-		anyNode(child(n, enK44), func(n4400 *Node) bool {
-			return anyNode(child(n4400, enK3), func(n4401 *Node) bool {
-				return anyNode(child(n4401, enK45), func(n4402 *Node) bool {
-					return anyNode(child(n4402, enK55), func(n4403 *Node) bool { return tally1(&k4399) })
+		k4417 := 0
+		anyChild(n, enK46, func(n4418 *Node) bool {
+			return anyChild(n4418, enK3, func(n4419 *Node) bool {
+				return anyChild(n4419, enK45, func(n4420 *Node) bool {
+					return anyChild(n4420, enK54, func(n4421 *Node) bool { return tally1(&k4417) })
 				})
 			})
 		})
-		return countOf(k4399)
+		return countOf(k4417)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-12: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func enT0920(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4404 := 0
-		anyNode(child(n, enK44), func(n4405 *Node) bool {
-			return anyNode(child(n4405, enK3), func(n4406 *Node) bool {
-				return anyNode(child(n4406, enK54), func(n4407 *Node) bool {
-					return anyNode(child(n4407, enK22), func(n4408 *Node) bool { return (strings.ToUpper(str(child(n4408, enK1))) == "VAT") }) && anyNode(child(n4407, enK55), func(n4409 *Node) bool { return tally1(&k4404) })
+		k4422 := 0
+		anyChild(n, enK46, func(n4423 *Node) bool {
+			return anyChild(n4423, enK3, func(n4424 *Node) bool {
+				return anyChild(n4424, enK55, func(n4425 *Node) bool {
+					return anyChild(n4425, enK21, func(n4426 *Node) bool { return (strings.ToUpper(childStr(n4426, enK1)) == "VAT") }) && anyChild(n4425, enK54, func(n4427 *Node) bool { return tally1(&k4422) })
 				})
 			})
 		})
-		return countOf(k4404)
+		return countOf(k4422)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-13: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)!='VAT']/cbc:CompanyID) <= 1)
 func enT0921(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4410 := 0
-		anyNode(child(n, enK44), func(n4411 *Node) bool {
-			return anyNode(child(n4411, enK3), func(n4412 *Node) bool {
-				return anyNode(child(n4412, enK54), func(n4413 *Node) bool {
-					return anyNode(child(n4413, enK22), func(n4414 *Node) bool { return (strings.ToUpper(str(child(n4414, enK1))) != "VAT") }) && anyNode(child(n4413, enK55), func(n4415 *Node) bool { return tally1(&k4410) })
+		k4428 := 0
+		anyChild(n, enK46, func(n4429 *Node) bool {
+			return anyChild(n4429, enK3, func(n4430 *Node) bool {
+				return anyChild(n4430, enK55, func(n4431 *Node) bool {
+					return anyChild(n4431, enK21, func(n4432 *Node) bool { return (strings.ToUpper(childStr(n4432, enK1)) != "VAT") }) && anyChild(n4431, enK54, func(n4433 *Node) bool { return tally1(&k4428) })
 				})
 			})
 		})
-		return countOf(k4410)
+		return countOf(k4428)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-14: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm) <= 1)
 func enT0922(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4416 := 0
-		anyNode(child(n, enK44), func(n4417 *Node) bool {
-			return anyNode(child(n4417, enK3), func(n4418 *Node) bool {
-				return anyNode(child(n4418, enK45), func(n4419 *Node) bool {
-					return anyNode(child(n4419, enK210), func(n4420 *Node) bool { return tally1(&k4416) })
+		k4434 := 0
+		anyChild(n, enK46, func(n4435 *Node) bool {
+			return anyChild(n4435, enK3, func(n4436 *Node) bool {
+				return anyChild(n4436, enK45, func(n4437 *Node) bool {
+					return anyChild(n4437, enK210, func(n4438 *Node) bool { return tally1(&k4434) })
 				})
 			})
 		})
-		return countOf(k4416)
+		return countOf(k4434)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-15: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func enT0923(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4421 := 0
-		anyNode(child(n, enK4), func(n4422 *Node) bool {
-			return anyNode(child(n4422, enK3), func(n4423 *Node) bool {
-				return anyNode(child(n4423, enK45), func(n4424 *Node) bool {
-					return anyNode(child(n4424, enK46), func(n4425 *Node) bool { return tally1(&k4421) })
+		k4439 := 0
+		anyChild(n, enK4, func(n4440 *Node) bool {
+			return anyChild(n4440, enK3, func(n4441 *Node) bool {
+				return anyChild(n4441, enK45, func(n4442 *Node) bool {
+					return anyChild(n4442, enK44, func(n4443 *Node) bool { return tally1(&k4439) })
 				})
 			})
 		})
-		return countOf(k4421)
+		return countOf(k4439)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-16: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID) <= 1)
 func enT0924(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4426 := 0
-		anyNode(child(n, enK4), func(n4427 *Node) bool {
-			return anyNode(child(n4427, enK3), func(n4428 *Node) bool {
-				return anyNode(child(n4428, enK83), func(n4429 *Node) bool {
-					return anyNode(child(n4429, enK1), func(n4430 *Node) bool { return tally1(&k4426) })
-				})
+		k4444 := 0
+		anyChild(n, enK4, func(n4445 *Node) bool {
+			return anyChild(n4445, enK3, func(n4446 *Node) bool {
+				return anyChild(n4446, enK83, func(n4447 *Node) bool { return anyChild(n4447, enK1, func(n4448 *Node) bool { return tally1(&k4444) }) })
 			})
 		})
-		return countOf(k4426)
+		return countOf(k4444)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-17: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func enT0925(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4431 := 0
-		anyNode(child(n, enK4), func(n4432 *Node) bool {
-			return anyNode(child(n4432, enK3), func(n4433 *Node) bool {
-				return anyNode(child(n4433, enK45), func(n4434 *Node) bool {
-					return anyNode(child(n4434, enK55), func(n4435 *Node) bool { return tally1(&k4431) })
+		k4449 := 0
+		anyChild(n, enK4, func(n4450 *Node) bool {
+			return anyChild(n4450, enK3, func(n4451 *Node) bool {
+				return anyChild(n4451, enK45, func(n4452 *Node) bool {
+					return anyChild(n4452, enK54, func(n4453 *Node) bool { return tally1(&k4449) })
 				})
 			})
 		})
-		return countOf(k4431)
+		return countOf(k4449)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-18: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func enT0926(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4436 := 0
-		anyNode(child(n, enK4), func(n4437 *Node) bool {
-			return anyNode(child(n4437, enK3), func(n4438 *Node) bool {
-				return anyNode(child(n4438, enK54), func(n4439 *Node) bool {
-					return anyNode(child(n4439, enK22), func(n4440 *Node) bool { return (strings.ToUpper(str(child(n4440, enK1))) == "VAT") }) && anyNode(child(n4439, enK55), func(n4441 *Node) bool { return tally1(&k4436) })
+		k4454 := 0
+		anyChild(n, enK4, func(n4455 *Node) bool {
+			return anyChild(n4455, enK3, func(n4456 *Node) bool {
+				return anyChild(n4456, enK55, func(n4457 *Node) bool {
+					return anyChild(n4457, enK21, func(n4458 *Node) bool { return (strings.ToUpper(childStr(n4458, enK1)) == "VAT") }) && anyChild(n4457, enK54, func(n4459 *Node) bool { return tally1(&k4454) })
 				})
 			})
 		})
-		return countOf(k4436)
+		return countOf(k4454)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-24: (count(cac:Delivery) <= 1)
 func enT0927(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4442 := 0
-		anyNode(child(n, enK15), func(n4443 *Node) bool { return tally1(&k4442) })
-		return countOf(k4442)
+		k4460 := 0
+		anyChild(n, enK15, func(n4461 *Node) bool { return tally1(&k4460) })
+		return countOf(k4460)
 	}(), enK53, opLe)
 }
 
@@ -13320,11 +13361,11 @@ func enT0927(v []Seq, n *Node) bool {
 func enT0928(v []Seq, n *Node) bool {
 	return memoBool(v, 271, func() bool {
 		return gcmp(func() Seq {
-			k4444 := 0
-			anyNode(desc(root(n), enK83), func(n4445 *Node) bool {
-				return anyNode(child(n4445, enK1), func(n4446 *Node) bool { return (strings.ToUpper(str(attr(n4446, enK5))) == "SEPA") && tally1(&k4444) })
+			k4462 := 0
+			anyNode(desc(root(n), enK83), func(n4463 *Node) bool {
+				return anyChild(n4463, enK1, func(n4464 *Node) bool { return (strings.ToUpper(str(attr(n4464, enK5))) == "SEPA") && tally1(&k4462) })
 			})
-			return countOf(k4444)
+			return countOf(k4462)
 		}(), enK53, opLe)
 	})
 }
@@ -13332,26 +13373,24 @@ func enT0928(v []Seq, n *Node) bool {
 // UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
 func enT0929(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4447 := 0
-		anyNode(child(n, enK149), func(n4448 *Node) bool {
-			return anyNode(child(n4448, enK1), func(n4449 *Node) bool { return tally1(&k4447) })
-		})
-		return countOf(k4447)
+		k4465 := 0
+		anyChild(n, enK149, func(n4466 *Node) bool { return anyChild(n4466, enK1, func(n4467 *Node) bool { return tally1(&k4465) }) })
+		return countOf(k4465)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-40: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func enT0930(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4450 := 0
-		anyNode(child(n, enK4), func(n4451 *Node) bool {
-			return anyNode(child(n4451, enK3), func(n4452 *Node) bool {
-				return anyNode(child(n4452, enK82), func(n4453 *Node) bool {
-					return anyNode(child(n4453, enK67), func(n4454 *Node) bool { return tally1(&k4450) })
+		k4468 := 0
+		anyChild(n, enK4, func(n4469 *Node) bool {
+			return anyChild(n4469, enK3, func(n4470 *Node) bool {
+				return anyChild(n4470, enK82, func(n4471 *Node) bool {
+					return anyChild(n4471, enK66, func(n4472 *Node) bool { return tally1(&k4468) })
 				})
 			})
 		})
-		return countOf(k4450)
+		return countOf(k4468)
 	}(), enK53, opLe)
 }
 
@@ -13359,13 +13398,13 @@ func enT0930(v []Seq, n *Node) bool {
 func enT0931(v []Seq, n *Node) bool {
 	return memoBool(v, 272, func() bool {
 		return gcmp(func() Seq {
-			k4455 := 0
-			anyNode(desc(root(n), enK360), func(n4456 *Node) bool {
-				return !func(r4457 Seq) bool {
-					return anyNode(preceding(n4456, enK360), func(n4458 *Node) bool { return gcmp(nodeSeq(n4458), r4457, opEq) })
-				}(nodeSeq(n4456)) && tally1(&k4455)
+			k4473 := 0
+			anyNode(desc(root(n), enK360), func(n4474 *Node) bool {
+				return !func(r4475 Seq) bool {
+					return anyNode(preceding(n4474, enK360), func(n4476 *Node) bool { return gcmp(nodeSeq(n4476), r4475, opEq) })
+				}(nodeSeq(n4474)) && tally1(&k4473)
 			})
-			return countOf(k4455)
+			return countOf(k4473)
 		}(), enK53, opLe)
 	})
 }
@@ -13373,24 +13412,24 @@ func enT0931(v []Seq, n *Node) bool {
 // UBL-SR-45: (count(cac:PaymentMeans/cbc:PaymentDueDate) <=1)
 func enT0932(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4459 := 0
-		anyNode(child(n, enK11), func(n4460 *Node) bool {
-			return anyNode(child(n4460, enK238), func(n4461 *Node) bool { return tally1(&k4459) })
+		k4477 := 0
+		anyChild(n, enK11, func(n4478 *Node) bool {
+			return anyChild(n4478, enK238, func(n4479 *Node) bool { return tally1(&k4477) })
 		})
-		return countOf(k4459)
+		return countOf(k4477)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-46: (count(cac:PaymentMeans/cbc:PaymentMeansCode/@name) <=1)
 func enT0933(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4462 := 0
-		anyNode(child(n, enK11), func(n4463 *Node) bool {
-			return anyNode(child(n4463, enK85), func(n4464 *Node) bool {
-				return anyNode(attr(n4464, enK375), func(n4465 *Node) bool { return tally1(&k4462) })
+		k4480 := 0
+		anyChild(n, enK11, func(n4481 *Node) bool {
+			return anyChild(n4481, enK85, func(n4482 *Node) bool {
+				return anyAttr(n4482, enK375, func(n4483 *Node) bool { return tally1(&k4480) })
 			})
 		})
-		return countOf(k4462)
+		return countOf(k4480)
 	}(), enK53, opLe)
 }
 
@@ -13398,13 +13437,13 @@ func enT0933(v []Seq, n *Node) bool {
 func enT0934(v []Seq, n *Node) bool {
 	return memoBool(v, 273, func() bool {
 		return gcmp(func() Seq {
-			k4466 := 0
-			anyNode(desc(root(n), enK85), func(n4467 *Node) bool {
-				return !func(r4468 Seq) bool {
-					return anyNode(preceding(n4467, enK85), func(n4469 *Node) bool { return gcmp(nodeSeq(n4469), r4468, opEq) })
-				}(nodeSeq(n4467)) && tally1(&k4466)
+			k4484 := 0
+			anyNode(desc(root(n), enK85), func(n4485 *Node) bool {
+				return !func(r4486 Seq) bool {
+					return anyNode(preceding(n4485, enK85), func(n4487 *Node) bool { return gcmp(nodeSeq(n4487), r4486, opEq) })
+				}(nodeSeq(n4485)) && tally1(&k4484)
 			})
-			return countOf(k4466)
+			return countOf(k4484)
 		}(), enK53, opLe)
 	})
 }
@@ -13412,44 +13451,42 @@ func enT0934(v []Seq, n *Node) bool {
 // UBL-SR-49: (count(cac:InvoicePeriod/cbc:DescriptionCode) <=1)
 func enT0935(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4470 := 0
-		anyNode(child(n, enK58), func(n4471 *Node) bool {
-			return anyNode(child(n4471, enK59), func(n4472 *Node) bool { return tally1(&k4470) })
+		k4488 := 0
+		anyChild(n, enK59, func(n4489 *Node) bool {
+			return anyChild(n4489, enK58, func(n4490 *Node) bool { return tally1(&k4488) })
 		})
-		return countOf(k4470)
+		return countOf(k4488)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-54: count(cac:PaymentMeans/cac:CardAccount) <= 1
 func enT0936(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4473 := 0
-		anyNode(child(n, enK11), func(n4474 *Node) bool {
-			return anyNode(child(n4474, enK10), func(n4475 *Node) bool { return tally1(&k4473) })
+		k4491 := 0
+		anyChild(n, enK11, func(n4492 *Node) bool {
+			return anyChild(n4492, enK10, func(n4493 *Node) bool { return tally1(&k4491) })
 		})
-		return countOf(k4473)
+		return countOf(k4491)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-55: count(cac:PaymentMeans/cac:PaymentMandate) <= 1
 func enT0937(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4476 := 0
-		anyNode(child(n, enK11), func(n4477 *Node) bool {
-			return anyNode(child(n4477, enK255), func(n4478 *Node) bool { return tally1(&k4476) })
+		k4494 := 0
+		anyChild(n, enK11, func(n4495 *Node) bool {
+			return anyChild(n4495, enK256, func(n4496 *Node) bool { return tally1(&k4494) })
 		})
-		return countOf(k4476)
+		return countOf(k4494)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-56: count(cac:OriginatorDocumentReference/cbc:ID) <= 1
 func enT0938(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4479 := 0
-		anyNode(child(n, enK137), func(n4480 *Node) bool {
-			return anyNode(child(n4480, enK1), func(n4481 *Node) bool { return tally1(&k4479) })
-		})
-		return countOf(k4479)
+		k4497 := 0
+		anyChild(n, enK137, func(n4498 *Node) bool { return anyChild(n4498, enK1, func(n4499 *Node) bool { return tally1(&k4497) }) })
+		return countOf(k4497)
 	}(), enK53, opLe)
 }
 
@@ -13479,73 +13516,73 @@ func enM076(v []Seq, n *Node) bool {
 // UBL-SR-34: (count(cbc:Note) <= 1)
 func enT0939(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4482 := 0
-		anyNode(child(n, enK78), func(n4483 *Node) bool { return tally1(&k4482) })
-		return countOf(k4482)
+		k4500 := 0
+		anyChild(n, enK78, func(n4501 *Node) bool { return tally1(&k4500) })
+		return countOf(k4500)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-35: (count(cac:OrderLineReference/cbc:LineID) <= 1)
 func enT0940(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4484 := 0
-		anyNode(child(n, enK301), func(n4485 *Node) bool {
-			return anyNode(child(n4485, enK386), func(n4486 *Node) bool { return tally1(&k4484) })
+		k4502 := 0
+		anyChild(n, enK302, func(n4503 *Node) bool {
+			return anyChild(n4503, enK386, func(n4504 *Node) bool { return tally1(&k4502) })
 		})
-		return countOf(k4484)
+		return countOf(k4502)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-36: (count(cac:InvoicePeriod) <= 1)
 func enT0941(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4487 := 0
-		anyNode(child(n, enK58), func(n4488 *Node) bool { return tally1(&k4487) })
-		return countOf(k4487)
+		k4505 := 0
+		anyChild(n, enK59, func(n4506 *Node) bool { return tally1(&k4505) })
+		return countOf(k4505)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-37: (count(cac:Price/cac:AllowanceCharge/cbc:Amount) <= 1)
 func enT0942(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4489 := 0
-		anyNode(child(n, enK68), func(n4490 *Node) bool {
-			return anyNode(child(n4490, enK16), func(n4491 *Node) bool {
-				return anyNode(child(n4491, enK20), func(n4492 *Node) bool { return tally1(&k4489) })
+		k4507 := 0
+		anyChild(n, enK69, func(n4508 *Node) bool {
+			return anyChild(n4508, enK16, func(n4509 *Node) bool {
+				return anyChild(n4509, enK20, func(n4510 *Node) bool { return tally1(&k4507) })
 			})
 		})
-		return countOf(k4489)
+		return countOf(k4507)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-48: count(cac:Item/cac:ClassifiedTaxCategory) = 1
 func enT0943(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4493 := 0
-		anyNode(child(n, enK66), func(n4494 *Node) bool {
-			return anyNode(child(n4494, enK51), func(n4495 *Node) bool { return tally1(&k4493) })
+		k4511 := 0
+		anyChild(n, enK67, func(n4512 *Node) bool {
+			return anyChild(n4512, enK51, func(n4513 *Node) bool { return tally1(&k4511) })
 		})
-		return countOf(k4493)
+		return countOf(k4511)
 	}(), enK53, opEq)
 }
 
 // UBL-SR-50: count(cac:Item/cbc:Description) <= 1
 func enT0944(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4496 := 0
-		anyNode(child(n, enK66), func(n4497 *Node) bool {
-			return anyNode(child(n4497, enK113), func(n4498 *Node) bool { return tally1(&k4496) })
+		k4514 := 0
+		anyChild(n, enK67, func(n4515 *Node) bool {
+			return anyChild(n4515, enK113, func(n4516 *Node) bool { return tally1(&k4514) })
 		})
-		return countOf(k4496)
+		return countOf(k4514)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-52: count(cac:DocumentReference) <= 1
 func enT0945(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4499 := 0
-		anyNode(child(n, enK117), func(n4500 *Node) bool { return tally1(&k4499) })
-		return countOf(k4499)
+		k4517 := 0
+		anyChild(n, enK117, func(n4518 *Node) bool { return tally1(&k4517) })
+		return countOf(k4517)
 	}(), enK53, opLe)
 }
 
@@ -13566,46 +13603,46 @@ func enM077(v []Seq, n *Node) bool {
 // UBL-SR-19: (count(cac:PartyName/cbc:Name) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0946(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k4501 := 0
-		anyNode(child(n, enK82), func(n4502 *Node) bool {
-			return anyNode(child(n4502, enK67), func(n4503 *Node) bool { return tally1(&k4501) })
+		k4519 := 0
+		anyChild(n, enK82, func(n4520 *Node) bool {
+			return anyChild(n4520, enK66, func(n4521 *Node) bool { return tally1(&k4519) })
 		})
-		return countOf(k4501)
-	}(), enK53, opLe) && func(r4508 Seq) bool {
-		return anyNode(child(n, enK82), func(n4509 *Node) bool {
-			return anyNode(child(n4509, enK67), func(n4510 *Node) bool { return gcmp(nodeSeq(n4510), r4508, opNe) })
+		return countOf(k4519)
+	}(), enK53, opLe) && func(r4526 Seq) bool {
+		return anyChild(n, enK82, func(n4527 *Node) bool {
+			return anyChild(n4527, enK66, func(n4528 *Node) bool { return gcmp(nodeSeq(n4528), r4526, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n4504 *Node) Seq { return child(n4504, enK44) }), func(n4505 *Node) Seq { return child(n4505, enK3) }), func(n4506 *Node) Seq { return child(n4506, enK45) }), func(n4507 *Node) Seq { return child(n4507, enK46) })))
+	}(step(step(step(step(parent(n), func(n4522 *Node) Seq { return child(n4522, enK46) }), func(n4523 *Node) Seq { return child(n4523, enK3) }), func(n4524 *Node) Seq { return child(n4524, enK45) }), func(n4525 *Node) Seq { return child(n4525, enK44) })))
 }
 
 // UBL-SR-20: (count(cac:PartyIdentification/cbc:ID[upper-case(@schemeID) != 'SEPA']) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0947(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k4511 := 0
-		anyNode(child(n, enK83), func(n4512 *Node) bool {
-			return anyNode(child(n4512, enK1), func(n4513 *Node) bool { return (strings.ToUpper(str(attr(n4513, enK5))) != "SEPA") && tally1(&k4511) })
+		k4529 := 0
+		anyChild(n, enK83, func(n4530 *Node) bool {
+			return anyChild(n4530, enK1, func(n4531 *Node) bool { return (strings.ToUpper(str(attr(n4531, enK5))) != "SEPA") && tally1(&k4529) })
 		})
-		return countOf(k4511)
-	}(), enK53, opLe) && func(r4518 Seq) bool {
-		return anyNode(child(n, enK82), func(n4519 *Node) bool {
-			return anyNode(child(n4519, enK67), func(n4520 *Node) bool { return gcmp(nodeSeq(n4520), r4518, opNe) })
+		return countOf(k4529)
+	}(), enK53, opLe) && func(r4536 Seq) bool {
+		return anyChild(n, enK82, func(n4537 *Node) bool {
+			return anyChild(n4537, enK66, func(n4538 *Node) bool { return gcmp(nodeSeq(n4538), r4536, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n4514 *Node) Seq { return child(n4514, enK44) }), func(n4515 *Node) Seq { return child(n4515, enK3) }), func(n4516 *Node) Seq { return child(n4516, enK45) }), func(n4517 *Node) Seq { return child(n4517, enK46) })))
+	}(step(step(step(step(parent(n), func(n4532 *Node) Seq { return child(n4532, enK46) }), func(n4533 *Node) Seq { return child(n4533, enK3) }), func(n4534 *Node) Seq { return child(n4534, enK45) }), func(n4535 *Node) Seq { return child(n4535, enK44) })))
 }
 
 // UBL-SR-21: (count(cac:PartyLegalEntity/cbc:CompanyID) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0948(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k4521 := 0
-		anyNode(child(n, enK45), func(n4522 *Node) bool {
-			return anyNode(child(n4522, enK55), func(n4523 *Node) bool { return tally1(&k4521) })
+		k4539 := 0
+		anyChild(n, enK45, func(n4540 *Node) bool {
+			return anyChild(n4540, enK54, func(n4541 *Node) bool { return tally1(&k4539) })
 		})
-		return countOf(k4521)
-	}(), enK53, opLe) && func(r4528 Seq) bool {
-		return anyNode(child(n, enK82), func(n4529 *Node) bool {
-			return anyNode(child(n4529, enK67), func(n4530 *Node) bool { return gcmp(nodeSeq(n4530), r4528, opNe) })
+		return countOf(k4539)
+	}(), enK53, opLe) && func(r4546 Seq) bool {
+		return anyChild(n, enK82, func(n4547 *Node) bool {
+			return anyChild(n4547, enK66, func(n4548 *Node) bool { return gcmp(nodeSeq(n4548), r4546, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n4524 *Node) Seq { return child(n4524, enK44) }), func(n4525 *Node) Seq { return child(n4525, enK3) }), func(n4526 *Node) Seq { return child(n4526, enK45) }), func(n4527 *Node) Seq { return child(n4527, enK46) })))
+	}(step(step(step(step(parent(n), func(n4542 *Node) Seq { return child(n4542, enK46) }), func(n4543 *Node) Seq { return child(n4543, enK3) }), func(n4544 *Node) Seq { return child(n4544, enK45) }), func(n4545 *Node) Seq { return child(n4545, enK44) })))
 }
 
 // cac:PaymentMeans
@@ -13625,29 +13662,27 @@ func enM078(v []Seq, n *Node) bool {
 // UBL-SR-26: (count(cbc:PaymentID) <= 1)
 func enT0949(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4531 := 0
-		anyNode(child(n, enK360), func(n4532 *Node) bool { return tally1(&k4531) })
-		return countOf(k4531)
+		k4549 := 0
+		anyChild(n, enK360, func(n4550 *Node) bool { return tally1(&k4549) })
+		return countOf(k4549)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-27: (count(cbc:PaymentMeansCode) <= 1)
 func enT0950(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4533 := 0
-		anyNode(child(n, enK85), func(n4534 *Node) bool { return tally1(&k4533) })
-		return countOf(k4533)
+		k4551 := 0
+		anyChild(n, enK85, func(n4552 *Node) bool { return tally1(&k4551) })
+		return countOf(k4551)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-28: (count(cac:PaymentMandate/cbc:ID) <= 1)
 func enT0951(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4535 := 0
-		anyNode(child(n, enK255), func(n4536 *Node) bool {
-			return anyNode(child(n4536, enK1), func(n4537 *Node) bool { return tally1(&k4535) })
-		})
-		return countOf(k4535)
+		k4553 := 0
+		anyChild(n, enK256, func(n4554 *Node) bool { return anyChild(n4554, enK1, func(n4555 *Node) bool { return tally1(&k4553) }) })
+		return countOf(k4553)
 	}(), enK53, opLe)
 }
 
@@ -13668,15 +13703,15 @@ func enM079(v []Seq, n *Node) bool {
 // UBL-SR-06: (count(cac:InvoiceDocumentReference) <= 1)
 func enT0952(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4538 := 0
-		anyNode(child(n, enK87), func(n4539 *Node) bool { return tally1(&k4538) })
-		return countOf(k4538)
+		k4556 := 0
+		anyChild(n, enK87, func(n4557 *Node) bool { return tally1(&k4556) })
+		return countOf(k4556)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-07: (cac:InvoiceDocumentReference/cbc:ID)
 func enT0953(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK87), func(n4540 *Node) bool { return (len(child(n4540, enK1)) > 0) })
+	return anyChild(n, enK87, func(n4558 *Node) bool { return hasChild(n4558, enK1) })
 }
 
 // cac:TaxRepresentativeParty
@@ -13696,22 +13731,22 @@ func enM080(v []Seq, n *Node) bool {
 // UBL-SR-22: (count(cac:PartyName/cbc:Name) <= 1)
 func enT0954(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4542 := 0
-		anyNode(child(n, enK82), func(n4543 *Node) bool {
-			return anyNode(child(n4543, enK67), func(n4544 *Node) bool { return tally1(&k4542) })
+		k4560 := 0
+		anyChild(n, enK82, func(n4561 *Node) bool {
+			return anyChild(n4561, enK66, func(n4562 *Node) bool { return tally1(&k4560) })
 		})
-		return countOf(k4542)
+		return countOf(k4560)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-23: (count(cac:PartyTaxScheme/cbc:CompanyID) <= 1)
 func enT0955(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4545 := 0
-		anyNode(child(n, enK54), func(n4546 *Node) bool {
-			return anyNode(child(n4546, enK55), func(n4547 *Node) bool { return tally1(&k4545) })
+		k4563 := 0
+		anyChild(n, enK55, func(n4564 *Node) bool {
+			return anyChild(n4564, enK54, func(n4565 *Node) bool { return tally1(&k4563) })
 		})
-		return countOf(k4545)
+		return countOf(k4563)
 	}(), enK53, opLe)
 }
 
@@ -13732,11 +13767,11 @@ func enM081(v []Seq, n *Node) bool {
 // UBL-SR-32: (count(cac:TaxCategory/cbc:TaxExemptionReason) <= 1)
 func enT0956(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4548 := 0
-		anyNode(child(n, enK21), func(n4549 *Node) bool {
-			return anyNode(child(n4549, enK91), func(n4550 *Node) bool { return tally1(&k4548) })
+		k4566 := 0
+		anyChild(n, enK22, func(n4567 *Node) bool {
+			return anyChild(n4567, enK91, func(n4568 *Node) bool { return tally1(&k4566) })
 		})
-		return countOf(k4548)
+		return countOf(k4566)
 	}(), enK53, opLe)
 }
 
@@ -13765,7 +13800,7 @@ func enM082(v []Seq, n *Node) bool {
 
 // BR-CL-01: (self::cbc:InvoiceTypeCode and ((not(contains(normalize-space(.), ' ')) and contains(' 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 39…
 func enT0957(v []Seq, n *Node) bool {
-	return (((len(self(n, enK41)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK387, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))) || ((len(self(n, enK42)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 502 503 532 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))))
+	return (((len(self(n, enK41)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK387, (" "+fnNormalizeSpace(n.StringValue())+" ")))) || ((len(self(n, enK42)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 502 503 532 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))))
 }
 
 // cbc:Amount | cbc:BaseAmount | cbc:PriceAmount | cbc:TaxAmount | cbc:TaxableAmount | cbc:LineExtensionAmount | cbc:TaxExclusiveAmount | cbc:TaxInclusiveAmount | cbc:AllowanceTotalAmount | cbc:ChargeTot…
@@ -13790,7 +13825,7 @@ func enM083(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK69) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK68) {
 			return false
 		}
 		return true
@@ -13799,7 +13834,7 @@ func enM083(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK49) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		return true
@@ -13892,7 +13927,7 @@ func enM083(v []Seq, n *Node) bool {
 
 // BR-CL-03: ((not(contains(normalize-space(@currencyID), ' ')) and contains(' AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY CO…
 func enT0958(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK50))), " ") && containsWord(enK388, (" "+fnNormalizeSpace(str(attr(n, enK50)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK47))), " ") && containsWord(enK388, (" "+fnNormalizeSpace(str(attr(n, enK47)))+" ")))
 }
 
 // cbc:DocumentCurrencyCode
@@ -13911,14 +13946,14 @@ func enM084(v []Seq, n *Node) bool {
 
 // BR-CL-04: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC …
 func enT0959(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK388, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK388, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cbc:TaxCurrencyCode
 func enM085(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK50) {
 			return false
 		}
 		return true
@@ -13930,18 +13965,18 @@ func enM085(v []Seq, n *Node) bool {
 
 // BR-CL-05: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC …
 func enT0960(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK388, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK388, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:InvoicePeriod/cbc:DescriptionCode
 func enM086(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK59) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK58) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK58) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK59) {
 			return false
 		}
 		return true
@@ -13953,7 +13988,7 @@ func enM086(v []Seq, n *Node) bool {
 
 // BR-CL-06: ((not(contains(normalize-space(.), ' ')) and contains(' 3 35 432 ', concat(' ', normalize-space(.), ' '))))
 func enT0961(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 3 35 432 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 3 35 432 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:ID[@schemeID] | cac:DocumentReference[cbc:DocumentTypeCode = '130']/cbc:ID[@schemeID]
@@ -13963,14 +13998,14 @@ func enM087(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK1) {
 			return false
 		}
-		if !(len(attr(m, enK5)) > 0) {
+		if !(hasAttr(m, enK5)) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK0) {
 			return false
 		}
-		if !(anyNode(child(m, enK95), func(n4554 *Node) bool { return (n4554.StringValue() == "130") })) {
+		if !(anyChild(m, enK95, func(n4572 *Node) bool { return (n4572.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -13982,14 +14017,14 @@ func enM087(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK1) {
 			return false
 		}
-		if !(len(attr(m, enK5)) > 0) {
+		if !(hasAttr(m, enK5)) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK117) {
 			return false
 		}
-		if !(anyNode(child(m, enK95), func(n4556 *Node) bool { return (n4556.StringValue() == "130") })) {
+		if !(anyChild(m, enK95, func(n4574 *Node) bool { return (n4574.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -14011,7 +14046,7 @@ func enM088(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK1) {
 			return false
 		}
-		if !(len(attr(m, enK5)) > 0) {
+		if !(hasAttr(m, enK5)) {
 			return false
 		}
 		m = m.Parent
@@ -14027,17 +14062,17 @@ func enM088(v []Seq, n *Node) bool {
 
 // BR-CL-10: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func enT0963(v []Seq, n *Node) bool {
-	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK390, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, enK5)))+" "))) && ((len(ancestor(n, enK44)) > 0) || (len(ancestor(n, enK81)) > 0))))
+	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK390, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, enK5)))+" "))) && ((len(ancestor(n, enK46)) > 0) || (len(ancestor(n, enK81)) > 0))))
 }
 
 // cac:PartyLegalEntity/cbc:CompanyID[@schemeID]
 func enM089(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(len(attr(m, enK5)) > 0) {
+		if !(hasAttr(m, enK5)) {
 			return false
 		}
 		m = m.Parent
@@ -14063,7 +14098,7 @@ func enM090(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
-		if !(len(attr(m, enK76)) > 0) {
+		if !(hasAttr(m, enK76)) {
 			return false
 		}
 		m = m.Parent
@@ -14086,11 +14121,11 @@ func enT0965(v []Seq, n *Node) bool {
 func enM091(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK8) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK7) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK7) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK8) {
 			return false
 		}
 		return true
@@ -14102,14 +14137,14 @@ func enM091(v []Seq, n *Node) bool {
 
 // BR-CL-14: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func enT0966(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK392, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK392, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:OriginCountry/cbc:IdentificationCode
 func enM092(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK8) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK7) {
 			return false
 		}
 		m = m.Parent
@@ -14125,7 +14160,7 @@ func enM092(v []Seq, n *Node) bool {
 
 // BR-CL-15: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func enT0967(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK392, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK392, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:PaymentMeans/cbc:PaymentMeansCode
@@ -14148,7 +14183,7 @@ func enM093(v []Seq, n *Node) bool {
 
 // BR-CL-16: ( ( not(contains(normalize-space(.),' ')) and contains( ' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 5…
 func enT0968(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK393, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK393, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:TaxCategory/cbc:ID
@@ -14159,7 +14194,7 @@ func enM094(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		return true
@@ -14171,7 +14206,7 @@ func enM094(v []Seq, n *Node) bool {
 
 // BR-CL-17: ( ( not(contains(normalize-space(.),' ')) and contains( ' AE L M E S Z G O K B ',concat(' ',normalize-space(.),' ') ) ) )
 func enT0969(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" AE L M E S Z G O K B ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" AE L M E S Z G O K B ", (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:ClassifiedTaxCategory/cbc:ID
@@ -14194,7 +14229,7 @@ func enM095(v []Seq, n *Node) bool {
 
 // BR-CL-18: ( ( not(contains(normalize-space(.),' ')) and contains( ' AE L M E S Z G O K B ',concat(' ',normalize-space(.),' ') ) ) )
 func enT0970(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" AE L M E S Z G O K B ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" AE L M E S Z G O K B ", (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = false()]/cbc:AllowanceChargeReasonCode
@@ -14208,8 +14243,8 @@ func enM096(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r4562 Seq) bool {
-			return anyNode(child(m, enK17), func(n4563 *Node) bool { return gcmp(nodeSeq(n4563), r4562, opEq) })
+		if !(func(r4580 Seq) bool {
+			return anyChild(m, enK17, func(n4581 *Node) bool { return gcmp(nodeSeq(n4581), r4580, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -14222,7 +14257,7 @@ func enM096(v []Seq, n *Node) bool {
 
 // BR-CL-19: ((not(contains(normalize-space(.), ' ')) and contains(' 41 42 60 62 63 64 65 66 67 68 70 71 88 95 100 102 103 104 105 ', concat(' ', normalize-space(.), ' '))))
 func enT0971(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 41 42 60 62 63 64 65 66 67 68 70 71 88 95 100 102 103 104 105 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 41 42 60 62 63 64 65 66 67 68 70 71 88 95 100 102 103 104 105 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = true()]/cbc:AllowanceChargeReasonCode
@@ -14236,8 +14271,8 @@ func enM097(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r4564 Seq) bool {
-			return anyNode(child(m, enK17), func(n4565 *Node) bool { return gcmp(nodeSeq(n4565), r4564, opEq) })
+		if !(func(r4582 Seq) bool {
+			return anyChild(m, enK17, func(n4583 *Node) bool { return gcmp(nodeSeq(n4583), r4582, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -14250,7 +14285,7 @@ func enM097(v []Seq, n *Node) bool {
 
 // BR-CL-20: ((not(contains(normalize-space(.), ' ')) and contains(' AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE A…
 func enT0972(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK394, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK394, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:StandardItemIdentification/cbc:ID[@schemeID]
@@ -14260,7 +14295,7 @@ func enM098(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK1) {
 			return false
 		}
-		if !(len(attr(m, enK5)) > 0) {
+		if !(hasAttr(m, enK5)) {
 			return false
 		}
 		m = m.Parent
@@ -14295,7 +14330,7 @@ func enM099(v []Seq, n *Node) bool {
 
 // BR-CL-22: ((not(contains(normalize-space(.), ' ')) and contains(' VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX…
 func enT0974(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK395, (" "+fnNormalizeSpace(strings.ToUpper(str(nodeSeq(n))))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK395, (" "+fnNormalizeSpace(strings.ToUpper(n.StringValue()))+" ")))
 }
 
 // cbc:InvoicedQuantity[@unitCode] | cbc:BaseQuantity[@unitCode] | cbc:CreditedQuantity[@unitCode]
@@ -14305,7 +14340,7 @@ func enM100(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK63) {
 			return false
 		}
-		if !(len(attr(m, enK65)) > 0) {
+		if !(hasAttr(m, enK65)) {
 			return false
 		}
 		return true
@@ -14317,7 +14352,7 @@ func enM100(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK396) {
 			return false
 		}
-		if !(len(attr(m, enK65)) > 0) {
+		if !(hasAttr(m, enK65)) {
 			return false
 		}
 		return true
@@ -14329,7 +14364,7 @@ func enM100(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK64) {
 			return false
 		}
-		if !(len(attr(m, enK65)) > 0) {
+		if !(hasAttr(m, enK65)) {
 			return false
 		}
 		return true
@@ -14351,7 +14386,7 @@ func enM101(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK398) {
 			return false
 		}
-		if !(len(attr(m, enK96)) > 0) {
+		if !(hasAttr(m, enK96)) {
 			return false
 		}
 		return true
@@ -14363,10 +14398,10 @@ func enM101(v []Seq, n *Node) bool {
 
 // BR-CL-24: ((@mimeCode = 'application/pdf' or @mimeCode = 'image/png' or @mimeCode = 'image/jpeg' or @mimeCode = 'text/csv' or @mimeCode = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' or @…
 func enT0976(v []Seq, n *Node) bool {
-	return (((((anyNode(attr(n, enK96), func(n4571 *Node) bool { return (n4571.StringValue() == "application/pdf") }) || anyNode(attr(n, enK96), func(n4572 *Node) bool { return (n4572.StringValue() == "image/png") })) || anyNode(attr(n, enK96), func(n4573 *Node) bool { return (n4573.StringValue() == "image/jpeg") })) || anyNode(attr(n, enK96), func(n4574 *Node) bool { return (n4574.StringValue() == "text/csv") })) || anyNode(attr(n, enK96), func(n4575 *Node) bool {
-		return (n4575.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	})) || anyNode(attr(n, enK96), func(n4576 *Node) bool {
-		return (n4576.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
+	return (((((anyAttr(n, enK96, func(n4589 *Node) bool { return (n4589.StringValue() == "application/pdf") }) || anyAttr(n, enK96, func(n4590 *Node) bool { return (n4590.StringValue() == "image/png") })) || anyAttr(n, enK96, func(n4591 *Node) bool { return (n4591.StringValue() == "image/jpeg") })) || anyAttr(n, enK96, func(n4592 *Node) bool { return (n4592.StringValue() == "text/csv") })) || anyAttr(n, enK96, func(n4593 *Node) bool {
+		return (n4593.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	})) || anyAttr(n, enK96, func(n4594 *Node) bool {
+		return (n4594.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
 	}))
 }
 
@@ -14377,7 +14412,7 @@ func enM102(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK2) {
 			return false
 		}
-		if !(len(attr(m, enK5)) > 0) {
+		if !(hasAttr(m, enK5)) {
 			return false
 		}
 		return true
@@ -14399,7 +14434,7 @@ func enM103(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK1) {
 			return false
 		}
-		if !(len(attr(m, enK5)) > 0) {
+		if !(hasAttr(m, enK5)) {
 			return false
 		}
 		m = m.Parent

@@ -67,15 +67,15 @@ var (
 	roK57  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "Invoice")
 	roK58  = intLit("0")
 	roK59  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DueDate")
-	roK60  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentTerms")
-	roK61  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Note")
+	roK60  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Note")
+	roK61  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentTerms")
 	roK62  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndpointID")
 	roK63  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Party")
 	roK64  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingCustomerParty")
 	roK65  = nameOf("", "schemeID")
 	roK66  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PostalAddress")
-	roK67  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Country")
-	roK68  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IdentificationCode")
+	roK67  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IdentificationCode")
+	roK68  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Country")
 	roK69  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CardAccount")
 	roK70  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMeans")
 	roK71  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumberID")
@@ -87,8 +87,8 @@ var (
 	roK77  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeIndicator")
 	roK78  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2", "CreditNote")
 	roK79  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Amount")
-	roK80  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxCategory")
-	roK81  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxScheme")
+	roK80  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxScheme")
+	roK81  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxCategory")
 	roK82  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReason")
 	roK83  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReasonCode")
 	roK84  = intLit("2")
@@ -108,32 +108,32 @@ var (
 	roK98  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoiceTypeCode")
 	roK99  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditNoteTypeCode")
 	roK100 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentCurrencyCode")
-	roK101 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingSupplierParty")
+	roK101 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationName")
 	roK102 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyLegalEntity")
-	roK103 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationName")
-	roK104 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
-	roK105 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
-	roK106 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
-	roK107 = nameOf("", "currencyID")
+	roK103 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingSupplierParty")
+	roK104 = nameOf("", "currencyID")
+	roK105 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
+	roK106 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
+	roK107 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
 	roK108 = intLit("1")
 	roK109 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMandate")
 	roK110 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ClassifiedTaxCategory")
 	roK111 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxSubtotal")
-	roK112 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyTaxScheme")
-	roK113 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyID")
+	roK112 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyID")
+	roK113 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyTaxScheme")
 	roK114 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxRepresentativeParty")
 	roK115 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxPointDate")
-	roK116 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoicePeriod")
-	roK117 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DescriptionCode")
+	roK116 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DescriptionCode")
+	roK117 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoicePeriod")
 	roK118 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryDate")
 	roK119 = nameOf("*", "*")
 	roK120 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicedQuantity")
 	roK121 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditedQuantity")
 	roK122 = nameOf("", "unitCode")
-	roK123 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Item")
-	roK124 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Name")
-	roK125 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Price")
-	roK126 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceAmount")
+	roK123 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Name")
+	roK124 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Item")
+	roK125 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceAmount")
+	roK126 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Price")
 	roK127 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndDate")
 	roK128 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartDate")
 	roK129 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemProperty")
@@ -202,8 +202,8 @@ var (
 	roK192 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StatementDocumentReference")
 	roK193 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorDocumentReference")
 	roK194 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ContractDocumentReference")
-	roK195 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExternalReference")
-	roK196 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentHash")
+	roK195 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentHash")
+	roK196 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExternalReference")
 	roK197 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HashAlgorithmMethod")
 	roK198 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryDate")
 	roK199 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryTime")
@@ -363,8 +363,8 @@ var (
 	roK353 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAlternativeAmount")
 	roK354 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPurposeCode")
 	roK355 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FreeOfChargeIndicator")
-	roK356 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderLineReference")
-	roK357 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderLineID")
+	roK356 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderLineID")
+	roK357 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderLineReference")
 	roK358 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineStatusCode")
 	roK359 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchLineReference")
 	roK360 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptLineReference")
@@ -378,8 +378,8 @@ var (
 	roK368 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Keyword")
 	roK369 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BrandName")
 	roK370 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ModelName")
-	roK371 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyersItemIdentification")
-	roK372 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExtendedID")
+	roK371 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExtendedID")
+	roK372 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyersItemIdentification")
 	roK373 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BarecodeSymbologyID")
 	roK374 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalAttribute")
 	roK375 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MeasurementDimension")
@@ -468,8 +468,8 @@ var (
 	roK458 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CityName")
 	roK459 = intLit("50")
 	roK460 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalStreetName")
-	roK461 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AddressLine")
-	roK462 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Line")
+	roK461 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Line")
+	roK462 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AddressLine")
 	roK463 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telephone")
 	roK464 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ElectronicMail")
 	roK465 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StreetName")
@@ -493,7 +493,7 @@ var (
 	roK483 = intLit("500")
 )
 
-var _ = indexNames(false, roK59, roK60, roK89, roK90, roK105, roK80, roK110, roK101, roK114, roK64, roK76, roK68, roK112, roK67, roK83, roK309, roK53, roK371, roK376, roK125, roK417, roK69, roK109, roK70, roK141, roK139, roK415)
+var _ = indexNames(false, roK59, roK61, roK89, roK90, roK106, roK81, roK110, roK103, roK114, roK64, roK76, roK67, roK113, roK68, roK83, roK309, roK53, roK372, roK376, roK126, roK417, roK69, roK109, roK70, roK141, roK139, roK415)
 
 var _ = indexNames(true, roK416, roK421, roK422, roK423, roK424, roK425, roK426, roK427, roK428, roK429, roK430, roK431, roK432, roK433, roK434, roK435, roK436, roK437, roK438, roK439, roK440, roK441)
 
@@ -1903,7 +1903,7 @@ func roM000(v []Seq, n *Node) bool {
 
 // BR-52: (cbc:ID) != ”
 func roT0000(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK54), func(n1 *Node) bool { return (n1.StringValue() != "") })
+	return anyChild(n, roK54, func(n1 *Node) bool { return (n1.StringValue() != "") })
 }
 
 // /ubl:Invoice/cac:LegalMonetaryTotal/cbc:PayableAmount
@@ -1931,9 +1931,7 @@ func roM001(v []Seq, n *Node) bool {
 // BR-CO-25: ((. > 0) and (exists(//cbc:DueDate) or exists(//cac:PaymentTerms/cbc:Note))) or (. <= 0)
 func roT0001(v []Seq, n *Node) bool {
 	return ((gcmp(nodeSeq(n), roK58, opGt) && memoBool(v, 6, func() bool {
-		return (memoBool(v, 7, func() bool { return (len(desc(root(n), roK59)) > 0) }) || memoBool(v, 8, func() bool {
-			return anyNode(desc(root(n), roK60), func(n3 *Node) bool { return (len(child(n3, roK61)) > 0) })
-		}))
+		return (memoBool(v, 7, func() bool { return (len(desc(root(n), roK59)) > 0) }) || memoBool(v, 8, func() bool { return anyNode(desc(root(n), roK61), func(n3 *Node) bool { return hasChild(n3, roK60) }) }))
 	})) || gcmp(nodeSeq(n), roK58, opLe))
 }
 
@@ -1961,7 +1959,7 @@ func roM002(v []Seq, n *Node) bool {
 
 // BR-63: exists(@schemeID)
 func roT0002(v []Seq, n *Node) bool {
-	return (len(attr(n, roK65)) > 0)
+	return hasAttr(n, roK65)
 }
 
 // cac:AccountingCustomerParty/cac:Party/cac:PostalAddress
@@ -1988,8 +1986,8 @@ func roM003(v []Seq, n *Node) bool {
 
 // BR-11: (cac:Country/cbc:IdentificationCode) != ”
 func roT0003(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK67), func(n6 *Node) bool {
-		return anyNode(child(n6, roK68), func(n7 *Node) bool { return (n7.StringValue() != "") })
+	return anyChild(n, roK68, func(n6 *Node) bool {
+		return anyChild(n6, roK67, func(n7 *Node) bool { return (n7.StringValue() != "") })
 	})
 }
 
@@ -2013,7 +2011,7 @@ func roM004(v []Seq, n *Node) bool {
 
 // BR-51: string-length(cbc:PrimaryAccountNumberID)<=10
 func roT0004(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(str(child(n, roK71))), roK72, opLe)
+	return gcmp(fnStringLength(childStr(n, roK71)), roK72, opLe)
 }
 
 // cac:Delivery/cac:DeliveryLocation/cac:Address
@@ -2040,7 +2038,7 @@ func roM005(v []Seq, n *Node) bool {
 
 // BR-57: exists(cac:Country/cbc:IdentificationCode)
 func roT0005(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK67), func(n8 *Node) bool { return (len(child(n8, roK68)) > 0) })
+	return anyChild(n, roK68, func(n8 *Node) bool { return hasChild(n8, roK67) })
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
@@ -2051,7 +2049,7 @@ func roM006(v []Seq, n *Node) bool {
 			return false
 		}
 		if !(func(r10 Seq) bool {
-			return anyNode(child(m, roK77), func(n11 *Node) bool { return gcmp(nodeSeq(n11), r10, opEq) })
+			return anyChild(m, roK77, func(n11 *Node) bool { return gcmp(nodeSeq(n11), r10, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -2069,7 +2067,7 @@ func roM006(v []Seq, n *Node) bool {
 			return false
 		}
 		if !(func(r12 Seq) bool {
-			return anyNode(child(m, roK77), func(n13 *Node) bool { return gcmp(nodeSeq(n13), r12, opEq) })
+			return anyChild(m, roK77, func(n13 *Node) bool { return gcmp(nodeSeq(n13), r12, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -2086,19 +2084,19 @@ func roM006(v []Seq, n *Node) bool {
 
 // BR-31: exists(cbc:Amount)
 func roT0006(v []Seq, n *Node) bool {
-	return (len(child(n, roK79)) > 0)
+	return hasChild(n, roK79)
 }
 
 // BR-32: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0007(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK80), func(n15 *Node) bool {
-		return anyNode(child(n15, roK81), func(n16 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n16, roK54)))) == "VAT") }) && (len(child(n15, roK54)) > 0)
+	return anyChild(n, roK81, func(n15 *Node) bool {
+		return anyChild(n15, roK80, func(n16 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n16, roK54))) == "VAT") }) && hasChild(n15, roK54)
 	})
 }
 
 // BR-33: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0008(v []Seq, n *Node) bool {
-	return ((len(child(n, roK82)) > 0) || (len(child(n, roK83)) > 0))
+	return (hasChild(n, roK82) || hasChild(n, roK83))
 }
 
 // BR-CO-05: true()
@@ -2108,17 +2106,17 @@ func roT0009(v []Seq, n *Node) bool {
 
 // BR-CO-21: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0010(v []Seq, n *Node) bool {
-	return ((len(child(n, roK82)) > 0) || (len(child(n, roK83)) > 0))
+	return (hasChild(n, roK82) || hasChild(n, roK83))
 }
 
 // BR-DEC-01: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT0011(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK79)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK79), ".")), roK84, opLe)
 }
 
 // BR-DEC-02: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT0012(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK85)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK85), ".")), roK84, opLe)
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
@@ -2129,7 +2127,7 @@ func roM007(v []Seq, n *Node) bool {
 			return false
 		}
 		if !(func(r22 Seq) bool {
-			return anyNode(child(m, roK77), func(n23 *Node) bool { return gcmp(nodeSeq(n23), r22, opEq) })
+			return anyChild(m, roK77, func(n23 *Node) bool { return gcmp(nodeSeq(n23), r22, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -2147,7 +2145,7 @@ func roM007(v []Seq, n *Node) bool {
 			return false
 		}
 		if !(func(r24 Seq) bool {
-			return anyNode(child(m, roK77), func(n25 *Node) bool { return gcmp(nodeSeq(n25), r24, opEq) })
+			return anyChild(m, roK77, func(n25 *Node) bool { return gcmp(nodeSeq(n25), r24, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -2164,19 +2162,19 @@ func roM007(v []Seq, n *Node) bool {
 
 // BR-36: exists(cbc:Amount)
 func roT0013(v []Seq, n *Node) bool {
-	return (len(child(n, roK79)) > 0)
+	return hasChild(n, roK79)
 }
 
 // BR-37: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0014(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK80), func(n27 *Node) bool {
-		return anyNode(child(n27, roK81), func(n28 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n28, roK54)))) == "VAT") }) && (len(child(n27, roK54)) > 0)
+	return anyChild(n, roK81, func(n27 *Node) bool {
+		return anyChild(n27, roK80, func(n28 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n28, roK54))) == "VAT") }) && hasChild(n27, roK54)
 	})
 }
 
 // BR-38: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0015(v []Seq, n *Node) bool {
-	return ((len(child(n, roK82)) > 0) || (len(child(n, roK83)) > 0))
+	return (hasChild(n, roK82) || hasChild(n, roK83))
 }
 
 // BR-CO-06: true()
@@ -2186,17 +2184,17 @@ func roT0016(v []Seq, n *Node) bool {
 
 // BR-CO-22: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0017(v []Seq, n *Node) bool {
-	return ((len(child(n, roK82)) > 0) || (len(child(n, roK83)) > 0))
+	return (hasChild(n, roK82) || hasChild(n, roK83))
 }
 
 // BR-DEC-05: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT0018(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK79)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK79), ".")), roK84, opLe)
 }
 
 // BR-DEC-06: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT0019(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK85)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK85), ".")), roK84, opLe)
 }
 
 // cac:LegalMonetaryTotal
@@ -2215,22 +2213,22 @@ func roM008(v []Seq, n *Node) bool {
 
 // BR-12: exists(cbc:LineExtensionAmount)
 func roT0020(v []Seq, n *Node) bool {
-	return (len(child(n, roK86)) > 0)
+	return hasChild(n, roK86)
 }
 
 // BR-13: exists(cbc:TaxExclusiveAmount)
 func roT0021(v []Seq, n *Node) bool {
-	return (len(child(n, roK87)) > 0)
+	return hasChild(n, roK87)
 }
 
 // BR-14: exists(cbc:TaxInclusiveAmount)
 func roT0022(v []Seq, n *Node) bool {
-	return (len(child(n, roK88)) > 0)
+	return hasChild(n, roK88)
 }
 
 // BR-15: exists(cbc:PayableAmount)
 func roT0023(v []Seq, n *Node) bool {
-	return (len(child(n, roK55)) > 0)
+	return hasChild(n, roK55)
 }
 
 // BR-CO-10: (xs:decimal(cbc:LineExtensionAmount) = xs:decimal(round(sum(//(cac:InvoiceLine|cac:CreditNoteLine)/xs:decimal(cbc:LineExtensionAmount)) * 10 * 10) div 100))
@@ -2243,17 +2241,17 @@ func roT0025(v []Seq, n *Node) bool {
 	return (gcmp(castDecimal(child(n, roK92)), arith(fnRound(arith(arith(func() Seq {
 		var a39 sumAcc
 		anyNode(parent(n), func(n40 *Node) bool {
-			return anyNode(child(n40, roK76), func(n41 *Node) bool {
+			return anyChild(n40, roK76, func(n41 *Node) bool {
 				return func(r42 Seq) bool {
-					return anyNode(child(n41, roK77), func(n43 *Node) bool { return gcmp(nodeSeq(n43), r42, opEq) })
+					return anyChild(n41, roK77, func(n43 *Node) bool { return gcmp(nodeSeq(n43), r42, opEq) })
 				}(boolSeq(false)) && a39.add(castDecimal(child(n41, roK79)))
 			})
 		})
 		return a39.result()
-	}(), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq) || (!(len(child(n, roK92)) > 0) && !anyNode(parent(n), func(n45 *Node) bool {
-		return anyNode(child(n45, roK76), func(n46 *Node) bool {
+	}(), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq) || (!hasChild(n, roK92) && !anyNode(parent(n), func(n45 *Node) bool {
+		return anyChild(n45, roK76, func(n46 *Node) bool {
 			return func(r47 Seq) bool {
-				return anyNode(child(n46, roK77), func(n48 *Node) bool { return gcmp(nodeSeq(n48), r47, opEq) })
+				return anyChild(n46, roK77, func(n48 *Node) bool { return gcmp(nodeSeq(n48), r47, opEq) })
 			}(boolSeq(false))
 		})
 	})))
@@ -2264,17 +2262,17 @@ func roT0026(v []Seq, n *Node) bool {
 	return (gcmp(castDecimal(child(n, roK93)), arith(fnRound(arith(arith(func() Seq {
 		var a49 sumAcc
 		anyNode(parent(n), func(n50 *Node) bool {
-			return anyNode(child(n50, roK76), func(n51 *Node) bool {
+			return anyChild(n50, roK76, func(n51 *Node) bool {
 				return func(r52 Seq) bool {
-					return anyNode(child(n51, roK77), func(n53 *Node) bool { return gcmp(nodeSeq(n53), r52, opEq) })
+					return anyChild(n51, roK77, func(n53 *Node) bool { return gcmp(nodeSeq(n53), r52, opEq) })
 				}(boolSeq(true)) && a49.add(castDecimal(child(n51, roK79)))
 			})
 		})
 		return a49.result()
-	}(), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq) || (!(len(child(n, roK93)) > 0) && !anyNode(parent(n), func(n55 *Node) bool {
-		return anyNode(child(n55, roK76), func(n56 *Node) bool {
+	}(), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq) || (!hasChild(n, roK93) && !anyNode(parent(n), func(n55 *Node) bool {
+		return anyChild(n55, roK76, func(n56 *Node) bool {
 			return func(r57 Seq) bool {
-				return anyNode(child(n56, roK77), func(n58 *Node) bool { return gcmp(nodeSeq(n58), r57, opEq) })
+				return anyChild(n56, roK77, func(n58 *Node) bool { return gcmp(nodeSeq(n58), r57, opEq) })
 			}(boolSeq(true))
 		})
 	})))
@@ -2282,52 +2280,52 @@ func roT0026(v []Seq, n *Node) bool {
 
 // BR-CO-13: ((cbc:ChargeTotalAmount) and (cbc:AllowanceTotalAmount) and (xs:decimal(cbc:TaxExclusiveAmount) = round((xs:decimal(cbc:LineExtensionAmount) + xs:decimal(cbc:ChargeTotalAmount) - xs:decimal(cbc:Allowa…
 func roT0027(v []Seq, n *Node) bool {
-	return ((((((len(child(n, roK93)) > 0) && (len(child(n, roK92)) > 0)) && gcmp(castDecimal(child(n, roK87)), arith(fnRound(arith(arith(arith(arith(castDecimal(child(n, roK86)), castDecimal(child(n, roK93)), opAdd), castDecimal(child(n, roK92)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq)) || ((!(len(child(n, roK93)) > 0) && (len(child(n, roK92)) > 0)) && gcmp(castDecimal(child(n, roK87)), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK86)), castDecimal(child(n, roK92)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq))) || (((len(child(n, roK93)) > 0) && !(len(child(n, roK92)) > 0)) && gcmp(castDecimal(child(n, roK87)), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK86)), castDecimal(child(n, roK93)), opAdd), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq))) || ((!(len(child(n, roK93)) > 0) && !(len(child(n, roK92)) > 0)) && gcmp(castDecimal(child(n, roK87)), castDecimal(child(n, roK86)), opEq)))
+	return (((((hasChild(n, roK93) && hasChild(n, roK92)) && gcmp(castDecimal(child(n, roK87)), arith(fnRound(arith(arith(arith(arith(castDecimal(child(n, roK86)), castDecimal(child(n, roK93)), opAdd), castDecimal(child(n, roK92)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq)) || ((!hasChild(n, roK93) && hasChild(n, roK92)) && gcmp(castDecimal(child(n, roK87)), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK86)), castDecimal(child(n, roK92)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq))) || ((hasChild(n, roK93) && !hasChild(n, roK92)) && gcmp(castDecimal(child(n, roK87)), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK86)), castDecimal(child(n, roK93)), opAdd), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq))) || ((!hasChild(n, roK93) && !hasChild(n, roK92)) && gcmp(castDecimal(child(n, roK87)), castDecimal(child(n, roK86)), opEq)))
 }
 
 // BR-CO-16: (exists(cbc:PrepaidAmount) and not(exists(cbc:PayableRoundingAmount)) and (xs:decimal(cbc:PayableAmount) = (round((xs:decimal(cbc:TaxInclusiveAmount) - xs:decimal(cbc:PrepaidAmount)) * 10 * 10) div 10…
 func roT0028(v []Seq, n *Node) bool {
-	return ((((((len(child(n, roK94)) > 0) && !(len(child(n, roK95)) > 0)) && gcmp(castDecimal(child(n, roK55)), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK88)), castDecimal(child(n, roK94)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq)) || ((!(len(child(n, roK94)) > 0) && !(len(child(n, roK95)) > 0)) && gcmp(castDecimal(child(n, roK55)), castDecimal(child(n, roK88)), opEq))) || (((len(child(n, roK94)) > 0) && (len(child(n, roK95)) > 0)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, roK55)), castDecimal(child(n, roK95)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK88)), castDecimal(child(n, roK94)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq))) || ((!(len(child(n, roK94)) > 0) && (len(child(n, roK95)) > 0)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, roK55)), castDecimal(child(n, roK95)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), castDecimal(child(n, roK88)), opEq)))
+	return (((((hasChild(n, roK94) && !hasChild(n, roK95)) && gcmp(castDecimal(child(n, roK55)), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK88)), castDecimal(child(n, roK94)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq)) || ((!hasChild(n, roK94) && !hasChild(n, roK95)) && gcmp(castDecimal(child(n, roK55)), castDecimal(child(n, roK88)), opEq))) || ((hasChild(n, roK94) && hasChild(n, roK95)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, roK55)), castDecimal(child(n, roK95)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK88)), castDecimal(child(n, roK94)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq))) || ((!hasChild(n, roK94) && hasChild(n, roK95)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, roK55)), castDecimal(child(n, roK95)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), castDecimal(child(n, roK88)), opEq)))
 }
 
 // BR-DEC-09: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func roT0029(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK86)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK84, opLe)
 }
 
 // BR-DEC-10: string-length(substring-after(cbc:AllowanceTotalAmount,'.'))<=2
 func roT0030(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK92)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK92), ".")), roK84, opLe)
 }
 
 // BR-DEC-11: string-length(substring-after(cbc:ChargeTotalAmount,'.'))<=2
 func roT0031(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK93)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK93), ".")), roK84, opLe)
 }
 
 // BR-DEC-12: string-length(substring-after(cbc:TaxExclusiveAmount,'.'))<=2
 func roT0032(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK87)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK87), ".")), roK84, opLe)
 }
 
 // BR-DEC-14: string-length(substring-after(cbc:TaxInclusiveAmount,'.'))<=2
 func roT0033(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK88)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK88), ".")), roK84, opLe)
 }
 
 // BR-DEC-16: string-length(substring-after(cbc:PrepaidAmount,'.'))<=2
 func roT0034(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK94)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK94), ".")), roK84, opLe)
 }
 
 // BR-DEC-17: string-length(substring-after(cbc:PayableRoundingAmount,'.'))<=2
 func roT0035(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK95)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK95), ".")), roK84, opLe)
 }
 
 // BR-DEC-18: string-length(substring-after(cbc:PayableAmount,'.'))<=2
 func roT0036(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK55)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK55), ".")), roK84, opLe)
 }
 
 // /ubl:Invoice | /cn:CreditNote
@@ -2355,35 +2353,35 @@ func roM009(v []Seq, n *Node) bool {
 
 // BR-01: (cbc:CustomizationID) != ”
 func roT0037(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK96), func(n75 *Node) bool { return (n75.StringValue() != "") })
+	return anyChild(n, roK96, func(n75 *Node) bool { return (n75.StringValue() != "") })
 }
 
 // BR-02: (cbc:ID) !=”
 func roT0038(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK54), func(n76 *Node) bool { return (n76.StringValue() != "") })
+	return anyChild(n, roK54, func(n76 *Node) bool { return (n76.StringValue() != "") })
 }
 
 // BR-03: (cbc:IssueDate) !=”
 func roT0039(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK97), func(n77 *Node) bool { return (n77.StringValue() != "") })
+	return anyChild(n, roK97, func(n77 *Node) bool { return (n77.StringValue() != "") })
 }
 
 // BR-04: (cbc:InvoiceTypeCode) !=” or (cbc:CreditNoteTypeCode) !=”
 func roT0040(v []Seq, n *Node) bool {
-	return (anyNode(child(n, roK98), func(n78 *Node) bool { return (n78.StringValue() != "") }) || anyNode(child(n, roK99), func(n79 *Node) bool { return (n79.StringValue() != "") }))
+	return (anyChild(n, roK98, func(n78 *Node) bool { return (n78.StringValue() != "") }) || anyChild(n, roK99, func(n79 *Node) bool { return (n79.StringValue() != "") }))
 }
 
 // BR-05: (cbc:DocumentCurrencyCode) !=”
 func roT0041(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK100), func(n80 *Node) bool { return (n80.StringValue() != "") })
+	return anyChild(n, roK100, func(n80 *Node) bool { return (n80.StringValue() != "") })
 }
 
 // BR-06: (cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) !=”
 func roT0042(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK101), func(n81 *Node) bool {
-		return anyNode(child(n81, roK63), func(n82 *Node) bool {
-			return anyNode(child(n82, roK102), func(n83 *Node) bool {
-				return anyNode(child(n83, roK103), func(n84 *Node) bool { return (n84.StringValue() != "") })
+	return anyChild(n, roK103, func(n81 *Node) bool {
+		return anyChild(n81, roK63, func(n82 *Node) bool {
+			return anyChild(n82, roK102, func(n83 *Node) bool {
+				return anyChild(n83, roK101, func(n84 *Node) bool { return (n84.StringValue() != "") })
 			})
 		})
 	})
@@ -2391,10 +2389,10 @@ func roT0042(v []Seq, n *Node) bool {
 
 // BR-07: (cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) !=”
 func roT0043(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK64), func(n85 *Node) bool {
-		return anyNode(child(n85, roK63), func(n86 *Node) bool {
-			return anyNode(child(n86, roK102), func(n87 *Node) bool {
-				return anyNode(child(n87, roK103), func(n88 *Node) bool { return (n88.StringValue() != "") })
+	return anyChild(n, roK64, func(n85 *Node) bool {
+		return anyChild(n85, roK63, func(n86 *Node) bool {
+			return anyChild(n86, roK102, func(n87 *Node) bool {
+				return anyChild(n87, roK101, func(n88 *Node) bool { return (n88.StringValue() != "") })
 			})
 		})
 	})
@@ -2402,30 +2400,30 @@ func roT0043(v []Seq, n *Node) bool {
 
 // BR-08: exists(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress)
 func roT0044(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK101), func(n89 *Node) bool {
-		return anyNode(child(n89, roK63), func(n90 *Node) bool { return (len(child(n90, roK66)) > 0) })
+	return anyChild(n, roK103, func(n89 *Node) bool {
+		return anyChild(n89, roK63, func(n90 *Node) bool { return hasChild(n90, roK66) })
 	})
 }
 
 // BR-10: exists(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress)
 func roT0045(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK64), func(n92 *Node) bool {
-		return anyNode(child(n92, roK63), func(n93 *Node) bool { return (len(child(n93, roK66)) > 0) })
+	return anyChild(n, roK64, func(n92 *Node) bool {
+		return anyChild(n92, roK63, func(n93 *Node) bool { return hasChild(n93, roK66) })
 	})
 }
 
 // BR-16: exists(cac:InvoiceLine) or exists(cac:CreditNoteLine)
 func roT0046(v []Seq, n *Node) bool {
-	return ((len(child(n, roK89)) > 0) || (len(child(n, roK90)) > 0))
+	return (hasChild(n, roK89) || hasChild(n, roK90))
 }
 
 // BR-53: every $taxcurrency in cbc:TaxCurrencyCode satisfies exists(//cac:TaxTotal/cbc:TaxAmount[@currencyID=$taxcurrency])
 func roT0047(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n98 *Node) bool {
+	return !anyChild(n, roK107, func(n98 *Node) bool {
 		return !func(q97 Seq) bool {
-			return anyNode(desc(root(n), roK105), func(n99 *Node) bool {
-				return anyNode(child(n99, roK106), func(n100 *Node) bool {
-					return anyNode(attr(n100, roK107), func(n101 *Node) bool { return gcmp(nodeSeq(n101), q97, opEq) })
+			return anyNode(desc(root(n), roK106), func(n99 *Node) bool {
+				return anyChild(n99, roK105, func(n100 *Node) bool {
+					return anyAttr(n100, roK104, func(n101 *Node) bool { return gcmp(nodeSeq(n101), q97, opEq) })
 				})
 			})
 		}(nodeSeq(n98))
@@ -2436,9 +2434,7 @@ func roT0047(v []Seq, n *Node) bool {
 func roT0048(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k102 := 0
-		anyNode(child(n, roK70), func(n103 *Node) bool {
-			return anyNode(child(n103, roK69), func(n104 *Node) bool { return tally1(&k102) })
-		})
+		anyChild(n, roK70, func(n103 *Node) bool { return anyChild(n103, roK69, func(n104 *Node) bool { return tally1(&k102) }) })
 		return countOf(k102)
 	}(), roK108, opLe)
 }
@@ -2447,9 +2443,7 @@ func roT0048(v []Seq, n *Node) bool {
 func roT0049(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
 		k105 := 0
-		anyNode(child(n, roK70), func(n106 *Node) bool {
-			return anyNode(child(n106, roK109), func(n107 *Node) bool { return tally1(&k105) })
-		})
+		anyChild(n, roK70, func(n106 *Node) bool { return anyChild(n106, roK109, func(n107 *Node) bool { return tally1(&k105) }) })
 		return countOf(k105)
 	}(), roK108, opLe)
 }
@@ -2458,20 +2452,20 @@ func roT0049(v []Seq, n *Node) bool {
 func roT0050(v []Seq, n *Node) bool {
 	return ((memoBool(v, 9, func() bool {
 		return (memoBool(v, 10, func() bool {
-			return anyNode(desc(root(n), roK80), func(n108 *Node) bool {
-				return anyNode(child(n108, roK81), func(n109 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n109, roK54)))) == "VAT") }) && anyNode(child(n108, roK54), func(n110 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n110))) == "AE") })
+			return anyNode(desc(root(n), roK81), func(n108 *Node) bool {
+				return anyChild(n108, roK80, func(n109 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n109, roK54))) == "VAT") }) && anyChild(n108, roK54, func(n110 *Node) bool { return (fnNormalizeSpace(n110.StringValue()) == "AE") })
 			})
 		}) || memoBool(v, 11, func() bool {
 			return anyNode(desc(root(n), roK110), func(n111 *Node) bool {
-				return anyNode(child(n111, roK81), func(n112 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n112, roK54)))) == "VAT") }) && anyNode(child(n111, roK54), func(n113 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n113))) == "AE") })
+				return anyChild(n111, roK80, func(n112 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n112, roK54))) == "VAT") }) && anyChild(n111, roK54, func(n113 *Node) bool { return (fnNormalizeSpace(n113.StringValue()) == "AE") })
 			})
 		}))
 	}) && gcmp(func() Seq {
 		k114 := 0
-		anyNode(child(n, roK105), func(n115 *Node) bool {
-			return anyNode(child(n115, roK111), func(n116 *Node) bool {
-				return anyNode(child(n116, roK80), func(n117 *Node) bool {
-					return anyNode(child(n117, roK81), func(n118 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n118, roK54)))) == "VAT") }) && anyNode(child(n117, roK54), func(n119 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n119))) == "AE") && tally1(&k114) })
+		anyChild(n, roK106, func(n115 *Node) bool {
+			return anyChild(n115, roK111, func(n116 *Node) bool {
+				return anyChild(n116, roK81, func(n117 *Node) bool {
+					return anyChild(n117, roK80, func(n118 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n118, roK54))) == "VAT") }) && anyChild(n117, roK54, func(n119 *Node) bool { return (fnNormalizeSpace(n119.StringValue()) == "AE") && tally1(&k114) })
 				})
 			})
 		})
@@ -2479,14 +2473,14 @@ func roT0050(v []Seq, n *Node) bool {
 	}(), roK108, opEq)) || memoBool(v, 12, func() bool {
 		return (memoBool(v, 13, func() bool {
 			return !memoBool(v, 10, func() bool {
-				return anyNode(desc(root(n), roK80), func(n120 *Node) bool {
-					return anyNode(child(n120, roK81), func(n121 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n121, roK54)))) == "VAT") }) && anyNode(child(n120, roK54), func(n122 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n122))) == "AE") })
+				return anyNode(desc(root(n), roK81), func(n120 *Node) bool {
+					return anyChild(n120, roK80, func(n121 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n121, roK54))) == "VAT") }) && anyChild(n120, roK54, func(n122 *Node) bool { return (fnNormalizeSpace(n122.StringValue()) == "AE") })
 				})
 			})
 		}) && memoBool(v, 14, func() bool {
 			return !memoBool(v, 11, func() bool {
 				return anyNode(desc(root(n), roK110), func(n123 *Node) bool {
-					return anyNode(child(n123, roK81), func(n124 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n124, roK54)))) == "VAT") }) && anyNode(child(n123, roK54), func(n125 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n125))) == "AE") })
+					return anyChild(n123, roK80, func(n124 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n124, roK54))) == "VAT") }) && anyChild(n123, roK54, func(n125 *Node) bool { return (fnNormalizeSpace(n125.StringValue()) == "AE") })
 				})
 			})
 		}))
@@ -2500,21 +2494,21 @@ func roT0051(v []Seq, n *Node) bool {
 			return (memoBool(v, 17, func() bool {
 				return (memoBool(v, 18, func() bool {
 					return anyNode(desc(root(n), roK110), func(n126 *Node) bool {
-						return (fnNormalizeSpace(str(child(n126, roK54))) == "AE") && anyNode(child(n126, roK81), func(n127 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n127, roK54)))) == "VAT") })
+						return (fnNormalizeSpace(childStr(n126, roK54)) == "AE") && anyChild(n126, roK80, func(n127 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n127, roK54))) == "VAT") })
 					})
 				}) && memoBool(v, 19, func() bool {
 					return (memoBool(v, 20, func() bool {
-						return anyNode(desc(root(n), roK101), func(n128 *Node) bool {
-							return anyNode(child(n128, roK63), func(n129 *Node) bool {
-								return anyNode(child(n129, roK112), func(n130 *Node) bool { return (len(child(n130, roK113)) > 0) })
+						return anyNode(desc(root(n), roK103), func(n128 *Node) bool {
+							return anyChild(n128, roK63, func(n129 *Node) bool {
+								return anyChild(n129, roK113, func(n130 *Node) bool { return hasChild(n130, roK112) })
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
 						return anyNode(desc(root(n), roK114), func(n132 *Node) bool {
-							return anyNode(child(n132, roK112), func(n133 *Node) bool {
-								return ebv(step(child(n133, roK81), func(n134 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n134, roK54)))) == "VAT"))
-								})) && (len(child(n133, roK113)) > 0)
+							return anyChild(n132, roK113, func(n133 *Node) bool {
+								return ebv(step(child(n133, roK80), func(n134 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n134, roK54))) == "VAT"))
+								})) && hasChild(n133, roK112)
 							})
 						})
 					}))
@@ -2522,18 +2516,18 @@ func roT0051(v []Seq, n *Node) bool {
 			}) && memoBool(v, 22, func() bool {
 				return (memoBool(v, 23, func() bool {
 					return anyNode(desc(root(n), roK64), func(n136 *Node) bool {
-						return anyNode(child(n136, roK63), func(n137 *Node) bool {
-							return anyNode(child(n137, roK112), func(n138 *Node) bool {
-								return ebv(step(child(n138, roK81), func(n139 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n139, roK54)))) == "VAT"))
-								})) && (len(child(n138, roK113)) > 0)
+						return anyChild(n136, roK63, func(n137 *Node) bool {
+							return anyChild(n137, roK113, func(n138 *Node) bool {
+								return ebv(step(child(n138, roK80), func(n139 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n139, roK54))) == "VAT"))
+								})) && hasChild(n138, roK112)
 							})
 						})
 					})
 				}) || memoBool(v, 24, func() bool {
 					return anyNode(desc(root(n), roK64), func(n141 *Node) bool {
-						return anyNode(child(n141, roK63), func(n142 *Node) bool {
-							return anyNode(child(n142, roK102), func(n143 *Node) bool { return (len(child(n143, roK113)) > 0) })
+						return anyChild(n141, roK63, func(n142 *Node) bool {
+							return anyChild(n142, roK102, func(n143 *Node) bool { return hasChild(n143, roK112) })
 						})
 					})
 				}))
@@ -2541,7 +2535,7 @@ func roT0051(v []Seq, n *Node) bool {
 		}) || memoBool(v, 25, func() bool {
 			return !memoBool(v, 18, func() bool {
 				return anyNode(desc(root(n), roK110), func(n145 *Node) bool {
-					return (fnNormalizeSpace(str(child(n145, roK54))) == "AE") && anyNode(child(n145, roK81), func(n146 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n146, roK54)))) == "VAT") })
+					return (fnNormalizeSpace(childStr(n145, roK54)) == "AE") && anyChild(n145, roK80, func(n146 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n146, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -2556,24 +2550,24 @@ func roT0052(v []Seq, n *Node) bool {
 				return (memoBool(v, 29, func() bool {
 					return anyNode(desc(root(n), roK76), func(n147 *Node) bool {
 						return func(r148 Seq) bool {
-							return anyNode(child(n147, roK77), func(n149 *Node) bool { return gcmp(nodeSeq(n149), r148, opEq) })
-						}(boolSeq(false)) && anyNode(child(n147, roK80), func(n150 *Node) bool {
-							return (fnNormalizeSpace(str(child(n150, roK54))) == "AE") && anyNode(child(n150, roK81), func(n151 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n151, roK54)))) == "VAT") })
+							return anyChild(n147, roK77, func(n149 *Node) bool { return gcmp(nodeSeq(n149), r148, opEq) })
+						}(boolSeq(false)) && anyChild(n147, roK81, func(n150 *Node) bool {
+							return (fnNormalizeSpace(childStr(n150, roK54)) == "AE") && anyChild(n150, roK80, func(n151 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n151, roK54))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 19, func() bool {
 					return (memoBool(v, 20, func() bool {
-						return anyNode(desc(root(n), roK101), func(n152 *Node) bool {
-							return anyNode(child(n152, roK63), func(n153 *Node) bool {
-								return anyNode(child(n153, roK112), func(n154 *Node) bool { return (len(child(n154, roK113)) > 0) })
+						return anyNode(desc(root(n), roK103), func(n152 *Node) bool {
+							return anyChild(n152, roK63, func(n153 *Node) bool {
+								return anyChild(n153, roK113, func(n154 *Node) bool { return hasChild(n154, roK112) })
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
 						return anyNode(desc(root(n), roK114), func(n156 *Node) bool {
-							return anyNode(child(n156, roK112), func(n157 *Node) bool {
-								return ebv(step(child(n157, roK81), func(n158 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n158, roK54)))) == "VAT"))
-								})) && (len(child(n157, roK113)) > 0)
+							return anyChild(n156, roK113, func(n157 *Node) bool {
+								return ebv(step(child(n157, roK80), func(n158 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n158, roK54))) == "VAT"))
+								})) && hasChild(n157, roK112)
 							})
 						})
 					}))
@@ -2581,18 +2575,18 @@ func roT0052(v []Seq, n *Node) bool {
 			}) && memoBool(v, 22, func() bool {
 				return (memoBool(v, 23, func() bool {
 					return anyNode(desc(root(n), roK64), func(n160 *Node) bool {
-						return anyNode(child(n160, roK63), func(n161 *Node) bool {
-							return anyNode(child(n161, roK112), func(n162 *Node) bool {
-								return ebv(step(child(n162, roK81), func(n163 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n163, roK54)))) == "VAT"))
-								})) && (len(child(n162, roK113)) > 0)
+						return anyChild(n160, roK63, func(n161 *Node) bool {
+							return anyChild(n161, roK113, func(n162 *Node) bool {
+								return ebv(step(child(n162, roK80), func(n163 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n163, roK54))) == "VAT"))
+								})) && hasChild(n162, roK112)
 							})
 						})
 					})
 				}) || memoBool(v, 24, func() bool {
 					return anyNode(desc(root(n), roK64), func(n165 *Node) bool {
-						return anyNode(child(n165, roK63), func(n166 *Node) bool {
-							return anyNode(child(n166, roK102), func(n167 *Node) bool { return (len(child(n167, roK113)) > 0) })
+						return anyChild(n165, roK63, func(n166 *Node) bool {
+							return anyChild(n166, roK102, func(n167 *Node) bool { return hasChild(n167, roK112) })
 						})
 					})
 				}))
@@ -2601,9 +2595,9 @@ func roT0052(v []Seq, n *Node) bool {
 			return !memoBool(v, 29, func() bool {
 				return anyNode(desc(root(n), roK76), func(n169 *Node) bool {
 					return func(r170 Seq) bool {
-						return anyNode(child(n169, roK77), func(n171 *Node) bool { return gcmp(nodeSeq(n171), r170, opEq) })
-					}(boolSeq(false)) && anyNode(child(n169, roK80), func(n172 *Node) bool {
-						return (fnNormalizeSpace(str(child(n172, roK54))) == "AE") && anyNode(child(n172, roK81), func(n173 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n173, roK54)))) == "VAT") })
+						return anyChild(n169, roK77, func(n171 *Node) bool { return gcmp(nodeSeq(n171), r170, opEq) })
+					}(boolSeq(false)) && anyChild(n169, roK81, func(n172 *Node) bool {
+						return (fnNormalizeSpace(childStr(n172, roK54)) == "AE") && anyChild(n172, roK80, func(n173 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n173, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -2619,24 +2613,24 @@ func roT0053(v []Seq, n *Node) bool {
 				return (memoBool(v, 34, func() bool {
 					return anyNode(desc(root(n), roK76), func(n174 *Node) bool {
 						return func(r175 Seq) bool {
-							return anyNode(child(n174, roK77), func(n176 *Node) bool { return gcmp(nodeSeq(n176), r175, opEq) })
-						}(boolSeq(true)) && anyNode(child(n174, roK80), func(n177 *Node) bool {
-							return (fnNormalizeSpace(str(child(n177, roK54))) == "AE") && anyNode(child(n177, roK81), func(n178 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n178, roK54)))) == "VAT") })
+							return anyChild(n174, roK77, func(n176 *Node) bool { return gcmp(nodeSeq(n176), r175, opEq) })
+						}(boolSeq(true)) && anyChild(n174, roK81, func(n177 *Node) bool {
+							return (fnNormalizeSpace(childStr(n177, roK54)) == "AE") && anyChild(n177, roK80, func(n178 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n178, roK54))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 19, func() bool {
 					return (memoBool(v, 20, func() bool {
-						return anyNode(desc(root(n), roK101), func(n179 *Node) bool {
-							return anyNode(child(n179, roK63), func(n180 *Node) bool {
-								return anyNode(child(n180, roK112), func(n181 *Node) bool { return (len(child(n181, roK113)) > 0) })
+						return anyNode(desc(root(n), roK103), func(n179 *Node) bool {
+							return anyChild(n179, roK63, func(n180 *Node) bool {
+								return anyChild(n180, roK113, func(n181 *Node) bool { return hasChild(n181, roK112) })
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
 						return anyNode(desc(root(n), roK114), func(n183 *Node) bool {
-							return anyNode(child(n183, roK112), func(n184 *Node) bool {
-								return ebv(step(child(n184, roK81), func(n185 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n185, roK54)))) == "VAT"))
-								})) && (len(child(n184, roK113)) > 0)
+							return anyChild(n183, roK113, func(n184 *Node) bool {
+								return ebv(step(child(n184, roK80), func(n185 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n185, roK54))) == "VAT"))
+								})) && hasChild(n184, roK112)
 							})
 						})
 					}))
@@ -2644,18 +2638,18 @@ func roT0053(v []Seq, n *Node) bool {
 			}) && memoBool(v, 22, func() bool {
 				return (memoBool(v, 23, func() bool {
 					return anyNode(desc(root(n), roK64), func(n187 *Node) bool {
-						return anyNode(child(n187, roK63), func(n188 *Node) bool {
-							return anyNode(child(n188, roK112), func(n189 *Node) bool {
-								return ebv(step(child(n189, roK81), func(n190 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n190, roK54)))) == "VAT"))
-								})) && (len(child(n189, roK113)) > 0)
+						return anyChild(n187, roK63, func(n188 *Node) bool {
+							return anyChild(n188, roK113, func(n189 *Node) bool {
+								return ebv(step(child(n189, roK80), func(n190 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n190, roK54))) == "VAT"))
+								})) && hasChild(n189, roK112)
 							})
 						})
 					})
 				}) || memoBool(v, 24, func() bool {
 					return anyNode(desc(root(n), roK64), func(n192 *Node) bool {
-						return anyNode(child(n192, roK63), func(n193 *Node) bool {
-							return anyNode(child(n193, roK102), func(n194 *Node) bool { return (len(child(n194, roK113)) > 0) })
+						return anyChild(n192, roK63, func(n193 *Node) bool {
+							return anyChild(n193, roK102, func(n194 *Node) bool { return hasChild(n194, roK112) })
 						})
 					})
 				}))
@@ -2664,9 +2658,9 @@ func roT0053(v []Seq, n *Node) bool {
 			return !memoBool(v, 34, func() bool {
 				return anyNode(desc(root(n), roK76), func(n196 *Node) bool {
 					return func(r197 Seq) bool {
-						return anyNode(child(n196, roK77), func(n198 *Node) bool { return gcmp(nodeSeq(n198), r197, opEq) })
-					}(boolSeq(true)) && anyNode(child(n196, roK80), func(n199 *Node) bool {
-						return (fnNormalizeSpace(str(child(n199, roK54))) == "AE") && anyNode(child(n199, roK81), func(n200 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n200, roK54)))) == "VAT") })
+						return anyChild(n196, roK77, func(n198 *Node) bool { return gcmp(nodeSeq(n198), r197, opEq) })
+					}(boolSeq(true)) && anyChild(n196, roK81, func(n199 *Node) bool {
+						return (fnNormalizeSpace(childStr(n199, roK54)) == "AE") && anyChild(n199, roK80, func(n200 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n200, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -2676,26 +2670,26 @@ func roT0053(v []Seq, n *Node) bool {
 
 // BR-CO-03: (exists(cbc:TaxPointDate) and not(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and exists(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and not(cac:InvoicePeri…
 func roT0054(v []Seq, n *Node) bool {
-	return ((((len(child(n, roK115)) > 0) && !anyNode(child(n, roK116), func(n202 *Node) bool { return (len(child(n202, roK117)) > 0) })) || (!(len(child(n, roK115)) > 0) && anyNode(child(n, roK116), func(n205 *Node) bool { return (len(child(n205, roK117)) > 0) }))) || (!(len(child(n, roK115)) > 0) && !anyNode(child(n, roK116), func(n208 *Node) bool { return (len(child(n208, roK117)) > 0) })))
+	return (((hasChild(n, roK115) && !anyChild(n, roK117, func(n202 *Node) bool { return hasChild(n202, roK116) })) || (!hasChild(n, roK115) && anyChild(n, roK117, func(n205 *Node) bool { return hasChild(n205, roK116) }))) || (!hasChild(n, roK115) && !anyChild(n, roK117, func(n208 *Node) bool { return hasChild(n208, roK116) })))
 }
 
 // BR-CO-15: every $Currency in cbc:DocumentCurrencyCode satisfies (count(cac:TaxTotal/xs:decimal(cbc:TaxAmount[@currencyID=$Currency])) eq 1) and (cac:LegalMonetaryTotal/xs:decimal(cbc:TaxInclusiveAmount) = round…
 func roT0055(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK100), func(n211 *Node) bool {
+	return !anyChild(n, roK100, func(n211 *Node) bool {
 		return !func(q210 Seq) bool {
 			return (ebv(vcmp(func() Seq {
 				k212 := 0
-				anyNode(child(n, roK105), func(n213 *Node) bool {
-					return tally(&k212, castDecimal(filter(child(n213, roK106), func(p214 *Node) bool {
-						return anyNode(attr(p214, roK107), func(n215 *Node) bool { return gcmp(nodeSeq(n215), q210, opEq) })
+				anyChild(n, roK106, func(n213 *Node) bool {
+					return tally(&k212, castDecimal(filter(child(n213, roK105), func(p214 *Node) bool {
+						return anyAttr(p214, roK104, func(n215 *Node) bool { return gcmp(nodeSeq(n215), q210, opEq) })
 					})))
 				})
 				return countOf(k212)
 			}(), roK108, opEq)) && func(r220 Seq) bool {
-				return anyNode(child(n, roK56), func(n221 *Node) bool { return gcmp(castDecimal(child(n221, roK88)), r220, opEq) })
-			}(arith(fnRound(arith(arith(arith(step(child(n, roK56), func(n216 *Node) Seq { return castDecimal(child(n216, roK87)) }), step(child(n, roK105), func(n217 *Node) Seq {
-				return castDecimal(filter(child(n217, roK106), func(p218 *Node) bool {
-					return anyNode(attr(p218, roK107), func(n219 *Node) bool { return gcmp(nodeSeq(n219), q210, opEq) })
+				return anyChild(n, roK56, func(n221 *Node) bool { return gcmp(castDecimal(child(n221, roK88)), r220, opEq) })
+			}(arith(fnRound(arith(arith(arith(step(child(n, roK56), func(n216 *Node) Seq { return castDecimal(child(n216, roK87)) }), step(child(n, roK106), func(n217 *Node) Seq {
+				return castDecimal(filter(child(n217, roK105), func(p218 *Node) bool {
+					return anyAttr(p218, roK104, func(n219 *Node) bool { return gcmp(nodeSeq(n219), q210, opEq) })
 				}))
 			}), opAdd), roK72, opMul), roK72, opMul)), roK91, opDiv)))
 		}(nodeSeq(n211))
@@ -2704,7 +2698,7 @@ func roT0055(v []Seq, n *Node) bool {
 
 // BR-CO-18: exists(cac:TaxTotal/cac:TaxSubtotal)
 func roT0056(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK105), func(n222 *Node) bool { return (len(child(n222, roK111)) > 0) })
+	return anyChild(n, roK106, func(n222 *Node) bool { return hasChild(n222, roK111) })
 }
 
 // BR-DEC-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
@@ -2712,28 +2706,28 @@ func roT0057(v []Seq, n *Node) bool {
 	return memoBool(v, 36, func() bool {
 		return (memoBool(v, 37, func() bool {
 			return (memoBool(v, 38, func() bool {
-				return anyNode(desc(root(n), roK105), func(n224 *Node) bool {
-					return anyNode(child(n224, roK106), func(n225 *Node) bool {
+				return anyNode(desc(root(n), roK106), func(n224 *Node) bool {
+					return anyChild(n224, roK105, func(n225 *Node) bool {
 						return func(r226 Seq) bool {
-							return anyNode(attr(n225, roK107), func(n227 *Node) bool { return gcmp(nodeSeq(n227), r226, opEq) })
+							return anyAttr(n225, roK104, func(n227 *Node) bool { return gcmp(nodeSeq(n227), r226, opEq) })
 						}(child(n225, roK100))
 					})
 				})
 			}) && memoBool(v, 39, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n228 *Node) Seq {
-					return filter(child(n228, roK106), func(p229 *Node) bool {
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK106), func(n228 *Node) Seq {
+					return filter(child(n228, roK105), func(p229 *Node) bool {
 						return func(r230 Seq) bool {
-							return anyNode(attr(p229, roK107), func(n231 *Node) bool { return gcmp(nodeSeq(n231), r230, opEq) })
+							return anyAttr(p229, roK104, func(n231 *Node) bool { return gcmp(nodeSeq(n231), r230, opEq) })
 						}(child(p229, roK100))
 					})
 				})), ".")), roK84, opLe)
 			}))
 		}) || memoBool(v, 40, func() bool {
 			return !memoBool(v, 38, func() bool {
-				return anyNode(desc(root(n), roK105), func(n232 *Node) bool {
-					return anyNode(child(n232, roK106), func(n233 *Node) bool {
+				return anyNode(desc(root(n), roK106), func(n232 *Node) bool {
+					return anyChild(n232, roK105, func(n233 *Node) bool {
 						return func(r234 Seq) bool {
-							return anyNode(attr(n233, roK107), func(n235 *Node) bool { return gcmp(nodeSeq(n235), r234, opEq) })
+							return anyAttr(n233, roK104, func(n235 *Node) bool { return gcmp(nodeSeq(n235), r234, opEq) })
 						}(child(n233, roK100))
 					})
 				})
@@ -2747,29 +2741,29 @@ func roT0058(v []Seq, n *Node) bool {
 	return memoBool(v, 41, func() bool {
 		return (memoBool(v, 42, func() bool {
 			return (memoBool(v, 43, func() bool {
-				return anyNode(desc(root(n), roK105), func(n236 *Node) bool {
-					return anyNode(child(n236, roK106), func(n237 *Node) bool {
+				return anyNode(desc(root(n), roK106), func(n236 *Node) bool {
+					return anyChild(n236, roK105, func(n237 *Node) bool {
 						return func(r238 Seq) bool {
-							return anyNode(attr(n237, roK107), func(n239 *Node) bool { return gcmp(nodeSeq(n239), r238, opEq) })
-						}(child(n237, roK104))
+							return anyAttr(n237, roK104, func(n239 *Node) bool { return gcmp(nodeSeq(n239), r238, opEq) })
+						}(child(n237, roK107))
 					})
 				})
 			}) && memoBool(v, 44, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n240 *Node) Seq {
-					return filter(child(n240, roK106), func(p241 *Node) bool {
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK106), func(n240 *Node) Seq {
+					return filter(child(n240, roK105), func(p241 *Node) bool {
 						return func(r242 Seq) bool {
-							return anyNode(attr(p241, roK107), func(n243 *Node) bool { return gcmp(nodeSeq(n243), r242, opEq) })
-						}(child(p241, roK104))
+							return anyAttr(p241, roK104, func(n243 *Node) bool { return gcmp(nodeSeq(n243), r242, opEq) })
+						}(child(p241, roK107))
 					})
 				})), ".")), roK84, opLe)
 			}))
 		}) || memoBool(v, 45, func() bool {
 			return !memoBool(v, 43, func() bool {
-				return anyNode(desc(root(n), roK105), func(n244 *Node) bool {
-					return anyNode(child(n244, roK106), func(n245 *Node) bool {
+				return anyNode(desc(root(n), roK106), func(n244 *Node) bool {
+					return anyChild(n244, roK105, func(n245 *Node) bool {
 						return func(r246 Seq) bool {
-							return anyNode(attr(n245, roK107), func(n247 *Node) bool { return gcmp(nodeSeq(n247), r246, opEq) })
-						}(child(n245, roK104))
+							return anyAttr(n245, roK104, func(n247 *Node) bool { return gcmp(nodeSeq(n247), r246, opEq) })
+						}(child(n245, roK107))
 					})
 				})
 			})
@@ -2781,20 +2775,20 @@ func roT0058(v []Seq, n *Node) bool {
 func roT0059(v []Seq, n *Node) bool {
 	return ((memoBool(v, 46, func() bool {
 		return (memoBool(v, 47, func() bool {
-			return anyNode(desc(root(n), roK80), func(n248 *Node) bool {
-				return anyNode(child(n248, roK81), func(n249 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n249, roK54)))) == "VAT") }) && anyNode(child(n248, roK54), func(n250 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n250))) == "E") })
+			return anyNode(desc(root(n), roK81), func(n248 *Node) bool {
+				return anyChild(n248, roK80, func(n249 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n249, roK54))) == "VAT") }) && anyChild(n248, roK54, func(n250 *Node) bool { return (fnNormalizeSpace(n250.StringValue()) == "E") })
 			})
 		}) || memoBool(v, 48, func() bool {
 			return anyNode(desc(root(n), roK110), func(n251 *Node) bool {
-				return anyNode(child(n251, roK81), func(n252 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n252, roK54)))) == "VAT") }) && anyNode(child(n251, roK54), func(n253 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n253))) == "E") })
+				return anyChild(n251, roK80, func(n252 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n252, roK54))) == "VAT") }) && anyChild(n251, roK54, func(n253 *Node) bool { return (fnNormalizeSpace(n253.StringValue()) == "E") })
 			})
 		}))
 	}) && gcmp(func() Seq {
 		k254 := 0
-		anyNode(child(n, roK105), func(n255 *Node) bool {
-			return anyNode(child(n255, roK111), func(n256 *Node) bool {
-				return anyNode(child(n256, roK80), func(n257 *Node) bool {
-					return anyNode(child(n257, roK81), func(n258 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n258, roK54)))) == "VAT") }) && anyNode(child(n257, roK54), func(n259 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n259))) == "E") && tally1(&k254) })
+		anyChild(n, roK106, func(n255 *Node) bool {
+			return anyChild(n255, roK111, func(n256 *Node) bool {
+				return anyChild(n256, roK81, func(n257 *Node) bool {
+					return anyChild(n257, roK80, func(n258 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n258, roK54))) == "VAT") }) && anyChild(n257, roK54, func(n259 *Node) bool { return (fnNormalizeSpace(n259.StringValue()) == "E") && tally1(&k254) })
 				})
 			})
 		})
@@ -2802,14 +2796,14 @@ func roT0059(v []Seq, n *Node) bool {
 	}(), roK108, opEq)) || memoBool(v, 49, func() bool {
 		return (memoBool(v, 50, func() bool {
 			return !memoBool(v, 47, func() bool {
-				return anyNode(desc(root(n), roK80), func(n260 *Node) bool {
-					return anyNode(child(n260, roK81), func(n261 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n261, roK54)))) == "VAT") }) && anyNode(child(n260, roK54), func(n262 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n262))) == "E") })
+				return anyNode(desc(root(n), roK81), func(n260 *Node) bool {
+					return anyChild(n260, roK80, func(n261 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n261, roK54))) == "VAT") }) && anyChild(n260, roK54, func(n262 *Node) bool { return (fnNormalizeSpace(n262.StringValue()) == "E") })
 				})
 			})
 		}) && memoBool(v, 51, func() bool {
 			return !memoBool(v, 48, func() bool {
 				return anyNode(desc(root(n), roK110), func(n263 *Node) bool {
-					return anyNode(child(n263, roK81), func(n264 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n264, roK54)))) == "VAT") }) && anyNode(child(n263, roK54), func(n265 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n265))) == "E") })
+					return anyChild(n263, roK80, func(n264 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n264, roK54))) == "VAT") }) && anyChild(n263, roK54, func(n265 *Node) bool { return (fnNormalizeSpace(n265.StringValue()) == "E") })
 				})
 			})
 		}))
@@ -2822,21 +2816,21 @@ func roT0060(v []Seq, n *Node) bool {
 		return (memoBool(v, 53, func() bool {
 			return (memoBool(v, 54, func() bool {
 				return anyNode(desc(root(n), roK110), func(n266 *Node) bool {
-					return (fnNormalizeSpace(str(child(n266, roK54))) == "E") && anyNode(child(n266, roK81), func(n267 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n267, roK54)))) == "VAT") })
+					return (fnNormalizeSpace(childStr(n266, roK54)) == "E") && anyChild(n266, roK80, func(n267 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n267, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK101), func(n268 *Node) bool {
-						return anyNode(child(n268, roK63), func(n269 *Node) bool {
-							return anyNode(child(n269, roK112), func(n270 *Node) bool { return (len(child(n270, roK113)) > 0) })
+					return anyNode(desc(root(n), roK103), func(n268 *Node) bool {
+						return anyChild(n268, roK63, func(n269 *Node) bool {
+							return anyChild(n269, roK113, func(n270 *Node) bool { return hasChild(n270, roK112) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK114), func(n272 *Node) bool {
-						return anyNode(child(n272, roK112), func(n273 *Node) bool {
-							return ebv(step(child(n273, roK81), func(n274 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n274, roK54)))) == "VAT"))
-							})) && (len(child(n273, roK113)) > 0)
+						return anyChild(n272, roK113, func(n273 *Node) bool {
+							return ebv(step(child(n273, roK80), func(n274 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n274, roK54))) == "VAT"))
+							})) && hasChild(n273, roK112)
 						})
 					})
 				}))
@@ -2844,7 +2838,7 @@ func roT0060(v []Seq, n *Node) bool {
 		}) || memoBool(v, 55, func() bool {
 			return !memoBool(v, 54, func() bool {
 				return anyNode(desc(root(n), roK110), func(n276 *Node) bool {
-					return (fnNormalizeSpace(str(child(n276, roK54))) == "E") && anyNode(child(n276, roK81), func(n277 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n277, roK54)))) == "VAT") })
+					return (fnNormalizeSpace(childStr(n276, roK54)) == "E") && anyChild(n276, roK80, func(n277 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n277, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -2858,24 +2852,24 @@ func roT0061(v []Seq, n *Node) bool {
 			return (memoBool(v, 58, func() bool {
 				return anyNode(desc(root(n), roK76), func(n278 *Node) bool {
 					return func(r279 Seq) bool {
-						return anyNode(child(n278, roK77), func(n280 *Node) bool { return gcmp(nodeSeq(n280), r279, opEq) })
-					}(boolSeq(false)) && anyNode(child(n278, roK80), func(n281 *Node) bool {
-						return (fnNormalizeSpace(str(child(n281, roK54))) == "E") && anyNode(child(n281, roK81), func(n282 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n282, roK54)))) == "VAT") })
+						return anyChild(n278, roK77, func(n280 *Node) bool { return gcmp(nodeSeq(n280), r279, opEq) })
+					}(boolSeq(false)) && anyChild(n278, roK81, func(n281 *Node) bool {
+						return (fnNormalizeSpace(childStr(n281, roK54)) == "E") && anyChild(n281, roK80, func(n282 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n282, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK101), func(n283 *Node) bool {
-						return anyNode(child(n283, roK63), func(n284 *Node) bool {
-							return anyNode(child(n284, roK112), func(n285 *Node) bool { return (len(child(n285, roK113)) > 0) })
+					return anyNode(desc(root(n), roK103), func(n283 *Node) bool {
+						return anyChild(n283, roK63, func(n284 *Node) bool {
+							return anyChild(n284, roK113, func(n285 *Node) bool { return hasChild(n285, roK112) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK114), func(n287 *Node) bool {
-						return anyNode(child(n287, roK112), func(n288 *Node) bool {
-							return ebv(step(child(n288, roK81), func(n289 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n289, roK54)))) == "VAT"))
-							})) && (len(child(n288, roK113)) > 0)
+						return anyChild(n287, roK113, func(n288 *Node) bool {
+							return ebv(step(child(n288, roK80), func(n289 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n289, roK54))) == "VAT"))
+							})) && hasChild(n288, roK112)
 						})
 					})
 				}))
@@ -2884,9 +2878,9 @@ func roT0061(v []Seq, n *Node) bool {
 			return !memoBool(v, 58, func() bool {
 				return anyNode(desc(root(n), roK76), func(n291 *Node) bool {
 					return func(r292 Seq) bool {
-						return anyNode(child(n291, roK77), func(n293 *Node) bool { return gcmp(nodeSeq(n293), r292, opEq) })
-					}(boolSeq(false)) && anyNode(child(n291, roK80), func(n294 *Node) bool {
-						return (fnNormalizeSpace(str(child(n294, roK54))) == "E") && anyNode(child(n294, roK81), func(n295 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n295, roK54)))) == "VAT") })
+						return anyChild(n291, roK77, func(n293 *Node) bool { return gcmp(nodeSeq(n293), r292, opEq) })
+					}(boolSeq(false)) && anyChild(n291, roK81, func(n294 *Node) bool {
+						return (fnNormalizeSpace(childStr(n294, roK54)) == "E") && anyChild(n294, roK80, func(n295 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n295, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -2901,24 +2895,24 @@ func roT0062(v []Seq, n *Node) bool {
 			return (memoBool(v, 62, func() bool {
 				return anyNode(desc(root(n), roK76), func(n296 *Node) bool {
 					return func(r297 Seq) bool {
-						return anyNode(child(n296, roK77), func(n298 *Node) bool { return gcmp(nodeSeq(n298), r297, opEq) })
-					}(boolSeq(true)) && anyNode(child(n296, roK80), func(n299 *Node) bool {
-						return (fnNormalizeSpace(str(child(n299, roK54))) == "E") && anyNode(child(n299, roK81), func(n300 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n300, roK54)))) == "VAT") })
+						return anyChild(n296, roK77, func(n298 *Node) bool { return gcmp(nodeSeq(n298), r297, opEq) })
+					}(boolSeq(true)) && anyChild(n296, roK81, func(n299 *Node) bool {
+						return (fnNormalizeSpace(childStr(n299, roK54)) == "E") && anyChild(n299, roK80, func(n300 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n300, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK101), func(n301 *Node) bool {
-						return anyNode(child(n301, roK63), func(n302 *Node) bool {
-							return anyNode(child(n302, roK112), func(n303 *Node) bool { return (len(child(n303, roK113)) > 0) })
+					return anyNode(desc(root(n), roK103), func(n301 *Node) bool {
+						return anyChild(n301, roK63, func(n302 *Node) bool {
+							return anyChild(n302, roK113, func(n303 *Node) bool { return hasChild(n303, roK112) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK114), func(n305 *Node) bool {
-						return anyNode(child(n305, roK112), func(n306 *Node) bool {
-							return ebv(step(child(n306, roK81), func(n307 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n307, roK54)))) == "VAT"))
-							})) && (len(child(n306, roK113)) > 0)
+						return anyChild(n305, roK113, func(n306 *Node) bool {
+							return ebv(step(child(n306, roK80), func(n307 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n307, roK54))) == "VAT"))
+							})) && hasChild(n306, roK112)
 						})
 					})
 				}))
@@ -2927,9 +2921,9 @@ func roT0062(v []Seq, n *Node) bool {
 			return !memoBool(v, 62, func() bool {
 				return anyNode(desc(root(n), roK76), func(n309 *Node) bool {
 					return func(r310 Seq) bool {
-						return anyNode(child(n309, roK77), func(n311 *Node) bool { return gcmp(nodeSeq(n311), r310, opEq) })
-					}(boolSeq(true)) && anyNode(child(n309, roK80), func(n312 *Node) bool {
-						return (fnNormalizeSpace(str(child(n312, roK54))) == "E") && anyNode(child(n312, roK81), func(n313 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n313, roK54)))) == "VAT") })
+						return anyChild(n309, roK77, func(n311 *Node) bool { return gcmp(nodeSeq(n311), r310, opEq) })
+					}(boolSeq(true)) && anyChild(n309, roK81, func(n312 *Node) bool {
+						return (fnNormalizeSpace(childStr(n312, roK54)) == "E") && anyChild(n312, roK80, func(n313 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n313, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -2941,20 +2935,20 @@ func roT0062(v []Seq, n *Node) bool {
 func roT0063(v []Seq, n *Node) bool {
 	return ((memoBool(v, 64, func() bool {
 		return (memoBool(v, 65, func() bool {
-			return anyNode(desc(root(n), roK80), func(n314 *Node) bool {
-				return anyNode(child(n314, roK81), func(n315 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n315, roK54)))) == "VAT") }) && anyNode(child(n314, roK54), func(n316 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n316))) == "G") })
+			return anyNode(desc(root(n), roK81), func(n314 *Node) bool {
+				return anyChild(n314, roK80, func(n315 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n315, roK54))) == "VAT") }) && anyChild(n314, roK54, func(n316 *Node) bool { return (fnNormalizeSpace(n316.StringValue()) == "G") })
 			})
 		}) || memoBool(v, 66, func() bool {
 			return anyNode(desc(root(n), roK110), func(n317 *Node) bool {
-				return anyNode(child(n317, roK81), func(n318 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n318, roK54)))) == "VAT") }) && anyNode(child(n317, roK54), func(n319 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n319))) == "G") })
+				return anyChild(n317, roK80, func(n318 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n318, roK54))) == "VAT") }) && anyChild(n317, roK54, func(n319 *Node) bool { return (fnNormalizeSpace(n319.StringValue()) == "G") })
 			})
 		}))
 	}) && gcmp(func() Seq {
 		k320 := 0
-		anyNode(child(n, roK105), func(n321 *Node) bool {
-			return anyNode(child(n321, roK111), func(n322 *Node) bool {
-				return anyNode(child(n322, roK80), func(n323 *Node) bool {
-					return anyNode(child(n323, roK81), func(n324 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n324, roK54)))) == "VAT") }) && anyNode(child(n323, roK54), func(n325 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n325))) == "G") && tally1(&k320) })
+		anyChild(n, roK106, func(n321 *Node) bool {
+			return anyChild(n321, roK111, func(n322 *Node) bool {
+				return anyChild(n322, roK81, func(n323 *Node) bool {
+					return anyChild(n323, roK80, func(n324 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n324, roK54))) == "VAT") }) && anyChild(n323, roK54, func(n325 *Node) bool { return (fnNormalizeSpace(n325.StringValue()) == "G") && tally1(&k320) })
 				})
 			})
 		})
@@ -2962,14 +2956,14 @@ func roT0063(v []Seq, n *Node) bool {
 	}(), roK108, opEq)) || memoBool(v, 67, func() bool {
 		return (memoBool(v, 68, func() bool {
 			return !memoBool(v, 65, func() bool {
-				return anyNode(desc(root(n), roK80), func(n326 *Node) bool {
-					return anyNode(child(n326, roK81), func(n327 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n327, roK54)))) == "VAT") }) && anyNode(child(n326, roK54), func(n328 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n328))) == "G") })
+				return anyNode(desc(root(n), roK81), func(n326 *Node) bool {
+					return anyChild(n326, roK80, func(n327 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n327, roK54))) == "VAT") }) && anyChild(n326, roK54, func(n328 *Node) bool { return (fnNormalizeSpace(n328.StringValue()) == "G") })
 				})
 			})
 		}) && memoBool(v, 69, func() bool {
 			return !memoBool(v, 66, func() bool {
 				return anyNode(desc(root(n), roK110), func(n329 *Node) bool {
-					return anyNode(child(n329, roK81), func(n330 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n330, roK54)))) == "VAT") }) && anyNode(child(n329, roK54), func(n331 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n331))) == "G") })
+					return anyChild(n329, roK80, func(n330 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n330, roK54))) == "VAT") }) && anyChild(n329, roK54, func(n331 *Node) bool { return (fnNormalizeSpace(n331.StringValue()) == "G") })
 				})
 			})
 		}))
@@ -2982,25 +2976,25 @@ func roT0064(v []Seq, n *Node) bool {
 		return (memoBool(v, 71, func() bool {
 			return (memoBool(v, 72, func() bool {
 				return anyNode(desc(root(n), roK110), func(n332 *Node) bool {
-					return (fnNormalizeSpace(str(child(n332, roK54))) == "G") && anyNode(child(n332, roK81), func(n333 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n333, roK54)))) == "VAT") })
+					return (fnNormalizeSpace(childStr(n332, roK54)) == "G") && anyChild(n332, roK80, func(n333 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n333, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 73, func() bool {
 				return (memoBool(v, 74, func() bool {
-					return anyNode(desc(root(n), roK101), func(n334 *Node) bool {
-						return anyNode(child(n334, roK63), func(n335 *Node) bool {
-							return anyNode(child(n335, roK112), func(n336 *Node) bool {
-								return ebv(step(child(n336, roK81), func(n337 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n337, roK54)))) == "VAT"))
-								})) && (len(child(n336, roK113)) > 0)
+					return anyNode(desc(root(n), roK103), func(n334 *Node) bool {
+						return anyChild(n334, roK63, func(n335 *Node) bool {
+							return anyChild(n335, roK113, func(n336 *Node) bool {
+								return ebv(step(child(n336, roK80), func(n337 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n337, roK54))) == "VAT"))
+								})) && hasChild(n336, roK112)
 							})
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK114), func(n339 *Node) bool {
-						return anyNode(child(n339, roK112), func(n340 *Node) bool {
-							return ebv(step(child(n340, roK81), func(n341 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n341, roK54)))) == "VAT"))
-							})) && (len(child(n340, roK113)) > 0)
+						return anyChild(n339, roK113, func(n340 *Node) bool {
+							return ebv(step(child(n340, roK80), func(n341 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n341, roK54))) == "VAT"))
+							})) && hasChild(n340, roK112)
 						})
 					})
 				}))
@@ -3008,7 +3002,7 @@ func roT0064(v []Seq, n *Node) bool {
 		}) || memoBool(v, 75, func() bool {
 			return !memoBool(v, 72, func() bool {
 				return anyNode(desc(root(n), roK110), func(n343 *Node) bool {
-					return (fnNormalizeSpace(str(child(n343, roK54))) == "G") && anyNode(child(n343, roK81), func(n344 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n344, roK54)))) == "VAT") })
+					return (fnNormalizeSpace(childStr(n343, roK54)) == "G") && anyChild(n343, roK80, func(n344 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n344, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -3022,26 +3016,26 @@ func roT0065(v []Seq, n *Node) bool {
 			return (memoBool(v, 78, func() bool {
 				return anyNode(desc(root(n), roK76), func(n345 *Node) bool {
 					return func(r346 Seq) bool {
-						return anyNode(child(n345, roK77), func(n347 *Node) bool { return gcmp(nodeSeq(n347), r346, opEq) })
-					}(boolSeq(false)) && anyNode(child(n345, roK80), func(n348 *Node) bool { return (fnNormalizeSpace(str(child(n348, roK54))) == "G") })
+						return anyChild(n345, roK77, func(n347 *Node) bool { return gcmp(nodeSeq(n347), r346, opEq) })
+					}(boolSeq(false)) && anyChild(n345, roK81, func(n348 *Node) bool { return (fnNormalizeSpace(childStr(n348, roK54)) == "G") })
 				})
 			}) && memoBool(v, 73, func() bool {
 				return (memoBool(v, 74, func() bool {
-					return anyNode(desc(root(n), roK101), func(n349 *Node) bool {
-						return anyNode(child(n349, roK63), func(n350 *Node) bool {
-							return anyNode(child(n350, roK112), func(n351 *Node) bool {
-								return ebv(step(child(n351, roK81), func(n352 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n352, roK54)))) == "VAT"))
-								})) && (len(child(n351, roK113)) > 0)
+					return anyNode(desc(root(n), roK103), func(n349 *Node) bool {
+						return anyChild(n349, roK63, func(n350 *Node) bool {
+							return anyChild(n350, roK113, func(n351 *Node) bool {
+								return ebv(step(child(n351, roK80), func(n352 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n352, roK54))) == "VAT"))
+								})) && hasChild(n351, roK112)
 							})
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK114), func(n354 *Node) bool {
-						return anyNode(child(n354, roK112), func(n355 *Node) bool {
-							return ebv(step(child(n355, roK81), func(n356 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n356, roK54)))) == "VAT"))
-							})) && (len(child(n355, roK113)) > 0)
+						return anyChild(n354, roK113, func(n355 *Node) bool {
+							return ebv(step(child(n355, roK80), func(n356 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n356, roK54))) == "VAT"))
+							})) && hasChild(n355, roK112)
 						})
 					})
 				}))
@@ -3050,9 +3044,9 @@ func roT0065(v []Seq, n *Node) bool {
 			return !memoBool(v, 80, func() bool {
 				return anyNode(desc(root(n), roK76), func(n358 *Node) bool {
 					return func(r359 Seq) bool {
-						return anyNode(child(n358, roK77), func(n360 *Node) bool { return gcmp(nodeSeq(n360), r359, opEq) })
-					}(boolSeq(false)) && anyNode(child(n358, roK80), func(n361 *Node) bool {
-						return (fnNormalizeSpace(str(child(n361, roK54))) == "G") && anyNode(child(n361, roK81), func(n362 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n362, roK54)))) == "VAT") })
+						return anyChild(n358, roK77, func(n360 *Node) bool { return gcmp(nodeSeq(n360), r359, opEq) })
+					}(boolSeq(false)) && anyChild(n358, roK81, func(n361 *Node) bool {
+						return (fnNormalizeSpace(childStr(n361, roK54)) == "G") && anyChild(n361, roK80, func(n362 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n362, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3067,26 +3061,26 @@ func roT0066(v []Seq, n *Node) bool {
 			return (memoBool(v, 83, func() bool {
 				return anyNode(desc(root(n), roK76), func(n363 *Node) bool {
 					return func(r364 Seq) bool {
-						return anyNode(child(n363, roK77), func(n365 *Node) bool { return gcmp(nodeSeq(n365), r364, opEq) })
-					}(boolSeq(true)) && anyNode(child(n363, roK80), func(n366 *Node) bool { return (fnNormalizeSpace(str(child(n366, roK54))) == "G") })
+						return anyChild(n363, roK77, func(n365 *Node) bool { return gcmp(nodeSeq(n365), r364, opEq) })
+					}(boolSeq(true)) && anyChild(n363, roK81, func(n366 *Node) bool { return (fnNormalizeSpace(childStr(n366, roK54)) == "G") })
 				})
 			}) && memoBool(v, 73, func() bool {
 				return (memoBool(v, 74, func() bool {
-					return anyNode(desc(root(n), roK101), func(n367 *Node) bool {
-						return anyNode(child(n367, roK63), func(n368 *Node) bool {
-							return anyNode(child(n368, roK112), func(n369 *Node) bool {
-								return ebv(step(child(n369, roK81), func(n370 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n370, roK54)))) == "VAT"))
-								})) && (len(child(n369, roK113)) > 0)
+					return anyNode(desc(root(n), roK103), func(n367 *Node) bool {
+						return anyChild(n367, roK63, func(n368 *Node) bool {
+							return anyChild(n368, roK113, func(n369 *Node) bool {
+								return ebv(step(child(n369, roK80), func(n370 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n370, roK54))) == "VAT"))
+								})) && hasChild(n369, roK112)
 							})
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK114), func(n372 *Node) bool {
-						return anyNode(child(n372, roK112), func(n373 *Node) bool {
-							return ebv(step(child(n373, roK81), func(n374 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n374, roK54)))) == "VAT"))
-							})) && (len(child(n373, roK113)) > 0)
+						return anyChild(n372, roK113, func(n373 *Node) bool {
+							return ebv(step(child(n373, roK80), func(n374 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n374, roK54))) == "VAT"))
+							})) && hasChild(n373, roK112)
 						})
 					})
 				}))
@@ -3095,9 +3089,9 @@ func roT0066(v []Seq, n *Node) bool {
 			return !memoBool(v, 85, func() bool {
 				return anyNode(desc(root(n), roK76), func(n376 *Node) bool {
 					return func(r377 Seq) bool {
-						return anyNode(child(n376, roK77), func(n378 *Node) bool { return gcmp(nodeSeq(n378), r377, opEq) })
-					}(boolSeq(true)) && anyNode(child(n376, roK80), func(n379 *Node) bool {
-						return (fnNormalizeSpace(str(child(n379, roK54))) == "G") && anyNode(child(n379, roK81), func(n380 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n380, roK54)))) == "VAT") })
+						return anyChild(n376, roK77, func(n378 *Node) bool { return gcmp(nodeSeq(n378), r377, opEq) })
+					}(boolSeq(true)) && anyChild(n376, roK81, func(n379 *Node) bool {
+						return (fnNormalizeSpace(childStr(n379, roK54)) == "G") && anyChild(n379, roK80, func(n380 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n380, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3109,20 +3103,20 @@ func roT0066(v []Seq, n *Node) bool {
 func roT0067(v []Seq, n *Node) bool {
 	return ((memoBool(v, 86, func() bool {
 		return (memoBool(v, 87, func() bool {
-			return anyNode(desc(root(n), roK80), func(n381 *Node) bool {
-				return anyNode(child(n381, roK81), func(n382 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n382, roK54)))) == "VAT") }) && anyNode(child(n381, roK54), func(n383 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n383))) == "K") })
+			return anyNode(desc(root(n), roK81), func(n381 *Node) bool {
+				return anyChild(n381, roK80, func(n382 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n382, roK54))) == "VAT") }) && anyChild(n381, roK54, func(n383 *Node) bool { return (fnNormalizeSpace(n383.StringValue()) == "K") })
 			})
 		}) || memoBool(v, 88, func() bool {
 			return anyNode(desc(root(n), roK110), func(n384 *Node) bool {
-				return anyNode(child(n384, roK81), func(n385 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n385, roK54)))) == "VAT") }) && anyNode(child(n384, roK54), func(n386 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n386))) == "K") })
+				return anyChild(n384, roK80, func(n385 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n385, roK54))) == "VAT") }) && anyChild(n384, roK54, func(n386 *Node) bool { return (fnNormalizeSpace(n386.StringValue()) == "K") })
 			})
 		}))
 	}) && gcmp(func() Seq {
 		k387 := 0
-		anyNode(child(n, roK105), func(n388 *Node) bool {
-			return anyNode(child(n388, roK111), func(n389 *Node) bool {
-				return anyNode(child(n389, roK80), func(n390 *Node) bool {
-					return anyNode(child(n390, roK81), func(n391 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n391, roK54)))) == "VAT") }) && anyNode(child(n390, roK54), func(n392 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n392))) == "K") && tally1(&k387) })
+		anyChild(n, roK106, func(n388 *Node) bool {
+			return anyChild(n388, roK111, func(n389 *Node) bool {
+				return anyChild(n389, roK81, func(n390 *Node) bool {
+					return anyChild(n390, roK80, func(n391 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n391, roK54))) == "VAT") }) && anyChild(n390, roK54, func(n392 *Node) bool { return (fnNormalizeSpace(n392.StringValue()) == "K") && tally1(&k387) })
 				})
 			})
 		})
@@ -3130,14 +3124,14 @@ func roT0067(v []Seq, n *Node) bool {
 	}(), roK108, opEq)) || memoBool(v, 89, func() bool {
 		return (memoBool(v, 90, func() bool {
 			return !memoBool(v, 87, func() bool {
-				return anyNode(desc(root(n), roK80), func(n393 *Node) bool {
-					return anyNode(child(n393, roK81), func(n394 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n394, roK54)))) == "VAT") }) && anyNode(child(n393, roK54), func(n395 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n395))) == "K") })
+				return anyNode(desc(root(n), roK81), func(n393 *Node) bool {
+					return anyChild(n393, roK80, func(n394 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n394, roK54))) == "VAT") }) && anyChild(n393, roK54, func(n395 *Node) bool { return (fnNormalizeSpace(n395.StringValue()) == "K") })
 				})
 			})
 		}) && memoBool(v, 91, func() bool {
 			return !memoBool(v, 88, func() bool {
 				return anyNode(desc(root(n), roK110), func(n396 *Node) bool {
-					return anyNode(child(n396, roK81), func(n397 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n397, roK54)))) == "VAT") }) && anyNode(child(n396, roK54), func(n398 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n398))) == "K") })
+					return anyChild(n396, roK80, func(n397 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n397, roK54))) == "VAT") }) && anyChild(n396, roK54, func(n398 *Node) bool { return (fnNormalizeSpace(n398.StringValue()) == "K") })
 				})
 			})
 		}))
@@ -3151,36 +3145,36 @@ func roT0068(v []Seq, n *Node) bool {
 			return (memoBool(v, 94, func() bool {
 				return (memoBool(v, 95, func() bool {
 					return anyNode(desc(root(n), roK110), func(n399 *Node) bool {
-						return (fnNormalizeSpace(str(child(n399, roK54))) == "K") && anyNode(child(n399, roK81), func(n400 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n400, roK54)))) == "VAT") })
+						return (fnNormalizeSpace(childStr(n399, roK54)) == "K") && anyChild(n399, roK80, func(n400 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n400, roK54))) == "VAT") })
 					})
 				}) && memoBool(v, 73, func() bool {
 					return (memoBool(v, 74, func() bool {
-						return anyNode(desc(root(n), roK101), func(n401 *Node) bool {
-							return anyNode(child(n401, roK63), func(n402 *Node) bool {
-								return anyNode(child(n402, roK112), func(n403 *Node) bool {
-									return ebv(step(child(n403, roK81), func(n404 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n404, roK54)))) == "VAT"))
-									})) && (len(child(n403, roK113)) > 0)
+						return anyNode(desc(root(n), roK103), func(n401 *Node) bool {
+							return anyChild(n401, roK63, func(n402 *Node) bool {
+								return anyChild(n402, roK113, func(n403 *Node) bool {
+									return ebv(step(child(n403, roK80), func(n404 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n404, roK54))) == "VAT"))
+									})) && hasChild(n403, roK112)
 								})
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
 						return anyNode(desc(root(n), roK114), func(n406 *Node) bool {
-							return anyNode(child(n406, roK112), func(n407 *Node) bool {
-								return ebv(step(child(n407, roK81), func(n408 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n408, roK54)))) == "VAT"))
-								})) && (len(child(n407, roK113)) > 0)
+							return anyChild(n406, roK113, func(n407 *Node) bool {
+								return ebv(step(child(n407, roK80), func(n408 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n408, roK54))) == "VAT"))
+								})) && hasChild(n407, roK112)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 23, func() bool {
 				return anyNode(desc(root(n), roK64), func(n410 *Node) bool {
-					return anyNode(child(n410, roK63), func(n411 *Node) bool {
-						return anyNode(child(n411, roK112), func(n412 *Node) bool {
-							return ebv(step(child(n412, roK81), func(n413 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n413, roK54)))) == "VAT"))
-							})) && (len(child(n412, roK113)) > 0)
+					return anyChild(n410, roK63, func(n411 *Node) bool {
+						return anyChild(n411, roK113, func(n412 *Node) bool {
+							return ebv(step(child(n412, roK80), func(n413 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n413, roK54))) == "VAT"))
+							})) && hasChild(n412, roK112)
 						})
 					})
 				})
@@ -3188,7 +3182,7 @@ func roT0068(v []Seq, n *Node) bool {
 		}) || memoBool(v, 96, func() bool {
 			return !memoBool(v, 95, func() bool {
 				return anyNode(desc(root(n), roK110), func(n415 *Node) bool {
-					return (fnNormalizeSpace(str(child(n415, roK54))) == "K") && anyNode(child(n415, roK81), func(n416 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n416, roK54)))) == "VAT") })
+					return (fnNormalizeSpace(childStr(n415, roK54)) == "K") && anyChild(n415, roK80, func(n416 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n416, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -3203,39 +3197,39 @@ func roT0069(v []Seq, n *Node) bool {
 				return (memoBool(v, 100, func() bool {
 					return anyNode(desc(root(n), roK76), func(n417 *Node) bool {
 						return func(r418 Seq) bool {
-							return anyNode(child(n417, roK77), func(n419 *Node) bool { return gcmp(nodeSeq(n419), r418, opEq) })
-						}(boolSeq(false)) && anyNode(child(n417, roK80), func(n420 *Node) bool {
-							return (fnNormalizeSpace(str(child(n420, roK54))) == "K") && anyNode(child(n420, roK81), func(n421 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n421, roK54)))) == "VAT") })
+							return anyChild(n417, roK77, func(n419 *Node) bool { return gcmp(nodeSeq(n419), r418, opEq) })
+						}(boolSeq(false)) && anyChild(n417, roK81, func(n420 *Node) bool {
+							return (fnNormalizeSpace(childStr(n420, roK54)) == "K") && anyChild(n420, roK80, func(n421 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n421, roK54))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 73, func() bool {
 					return (memoBool(v, 74, func() bool {
-						return anyNode(desc(root(n), roK101), func(n422 *Node) bool {
-							return anyNode(child(n422, roK63), func(n423 *Node) bool {
-								return anyNode(child(n423, roK112), func(n424 *Node) bool {
-									return ebv(step(child(n424, roK81), func(n425 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n425, roK54)))) == "VAT"))
-									})) && (len(child(n424, roK113)) > 0)
+						return anyNode(desc(root(n), roK103), func(n422 *Node) bool {
+							return anyChild(n422, roK63, func(n423 *Node) bool {
+								return anyChild(n423, roK113, func(n424 *Node) bool {
+									return ebv(step(child(n424, roK80), func(n425 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n425, roK54))) == "VAT"))
+									})) && hasChild(n424, roK112)
 								})
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
 						return anyNode(desc(root(n), roK114), func(n427 *Node) bool {
-							return anyNode(child(n427, roK112), func(n428 *Node) bool {
-								return ebv(step(child(n428, roK81), func(n429 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n429, roK54)))) == "VAT"))
-								})) && (len(child(n428, roK113)) > 0)
+							return anyChild(n427, roK113, func(n428 *Node) bool {
+								return ebv(step(child(n428, roK80), func(n429 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n429, roK54))) == "VAT"))
+								})) && hasChild(n428, roK112)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 23, func() bool {
 				return anyNode(desc(root(n), roK64), func(n431 *Node) bool {
-					return anyNode(child(n431, roK63), func(n432 *Node) bool {
-						return anyNode(child(n432, roK112), func(n433 *Node) bool {
-							return ebv(step(child(n433, roK81), func(n434 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n434, roK54)))) == "VAT"))
-							})) && (len(child(n433, roK113)) > 0)
+					return anyChild(n431, roK63, func(n432 *Node) bool {
+						return anyChild(n432, roK113, func(n433 *Node) bool {
+							return ebv(step(child(n433, roK80), func(n434 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n434, roK54))) == "VAT"))
+							})) && hasChild(n433, roK112)
 						})
 					})
 				})
@@ -3244,9 +3238,9 @@ func roT0069(v []Seq, n *Node) bool {
 			return !memoBool(v, 100, func() bool {
 				return anyNode(desc(root(n), roK76), func(n436 *Node) bool {
 					return func(r437 Seq) bool {
-						return anyNode(child(n436, roK77), func(n438 *Node) bool { return gcmp(nodeSeq(n438), r437, opEq) })
-					}(boolSeq(false)) && anyNode(child(n436, roK80), func(n439 *Node) bool {
-						return (fnNormalizeSpace(str(child(n439, roK54))) == "K") && anyNode(child(n439, roK81), func(n440 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n440, roK54)))) == "VAT") })
+						return anyChild(n436, roK77, func(n438 *Node) bool { return gcmp(nodeSeq(n438), r437, opEq) })
+					}(boolSeq(false)) && anyChild(n436, roK81, func(n439 *Node) bool {
+						return (fnNormalizeSpace(childStr(n439, roK54)) == "K") && anyChild(n439, roK80, func(n440 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n440, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3262,39 +3256,39 @@ func roT0070(v []Seq, n *Node) bool {
 				return (memoBool(v, 105, func() bool {
 					return anyNode(desc(root(n), roK76), func(n441 *Node) bool {
 						return func(r442 Seq) bool {
-							return anyNode(child(n441, roK77), func(n443 *Node) bool { return gcmp(nodeSeq(n443), r442, opEq) })
-						}(boolSeq(true)) && anyNode(child(n441, roK80), func(n444 *Node) bool {
-							return (fnNormalizeSpace(str(child(n444, roK54))) == "K") && anyNode(child(n444, roK81), func(n445 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n445, roK54)))) == "VAT") })
+							return anyChild(n441, roK77, func(n443 *Node) bool { return gcmp(nodeSeq(n443), r442, opEq) })
+						}(boolSeq(true)) && anyChild(n441, roK81, func(n444 *Node) bool {
+							return (fnNormalizeSpace(childStr(n444, roK54)) == "K") && anyChild(n444, roK80, func(n445 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n445, roK54))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 73, func() bool {
 					return (memoBool(v, 74, func() bool {
-						return anyNode(desc(root(n), roK101), func(n446 *Node) bool {
-							return anyNode(child(n446, roK63), func(n447 *Node) bool {
-								return anyNode(child(n447, roK112), func(n448 *Node) bool {
-									return ebv(step(child(n448, roK81), func(n449 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n449, roK54)))) == "VAT"))
-									})) && (len(child(n448, roK113)) > 0)
+						return anyNode(desc(root(n), roK103), func(n446 *Node) bool {
+							return anyChild(n446, roK63, func(n447 *Node) bool {
+								return anyChild(n447, roK113, func(n448 *Node) bool {
+									return ebv(step(child(n448, roK80), func(n449 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n449, roK54))) == "VAT"))
+									})) && hasChild(n448, roK112)
 								})
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
 						return anyNode(desc(root(n), roK114), func(n451 *Node) bool {
-							return anyNode(child(n451, roK112), func(n452 *Node) bool {
-								return ebv(step(child(n452, roK81), func(n453 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n453, roK54)))) == "VAT"))
-								})) && (len(child(n452, roK113)) > 0)
+							return anyChild(n451, roK113, func(n452 *Node) bool {
+								return ebv(step(child(n452, roK80), func(n453 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n453, roK54))) == "VAT"))
+								})) && hasChild(n452, roK112)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 23, func() bool {
 				return anyNode(desc(root(n), roK64), func(n455 *Node) bool {
-					return anyNode(child(n455, roK63), func(n456 *Node) bool {
-						return anyNode(child(n456, roK112), func(n457 *Node) bool {
-							return ebv(step(child(n457, roK81), func(n458 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n458, roK54)))) == "VAT"))
-							})) && (len(child(n457, roK113)) > 0)
+					return anyChild(n455, roK63, func(n456 *Node) bool {
+						return anyChild(n456, roK113, func(n457 *Node) bool {
+							return ebv(step(child(n457, roK80), func(n458 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n458, roK54))) == "VAT"))
+							})) && hasChild(n457, roK112)
 						})
 					})
 				})
@@ -3303,9 +3297,9 @@ func roT0070(v []Seq, n *Node) bool {
 			return !memoBool(v, 105, func() bool {
 				return anyNode(desc(root(n), roK76), func(n460 *Node) bool {
 					return func(r461 Seq) bool {
-						return anyNode(child(n460, roK77), func(n462 *Node) bool { return gcmp(nodeSeq(n462), r461, opEq) })
-					}(boolSeq(true)) && anyNode(child(n460, roK80), func(n463 *Node) bool {
-						return (fnNormalizeSpace(str(child(n463, roK54))) == "K") && anyNode(child(n463, roK81), func(n464 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n464, roK54)))) == "VAT") })
+						return anyChild(n460, roK77, func(n462 *Node) bool { return gcmp(nodeSeq(n462), r461, opEq) })
+					}(boolSeq(true)) && anyChild(n460, roK81, func(n463 *Node) bool {
+						return (fnNormalizeSpace(childStr(n463, roK54)) == "K") && anyChild(n463, roK80, func(n464 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n464, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3315,16 +3309,21 @@ func roT0070(v []Seq, n *Node) bool {
 
 // BR-IC-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cbc:ActualDeliveryDate) …
 func roT0071(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK105), func(n465 *Node) bool {
-		return anyNode(child(n465, roK111), func(n466 *Node) bool {
-			return anyNode(child(n466, roK80), func(n467 *Node) bool {
-				return anyNode(child(n467, roK81), func(n468 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n468, roK54)))) == "VAT") }) && anyNode(child(n467, roK54), func(n469 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n469))) == "K") })
+	return ((anyChild(n, roK106, func(n465 *Node) bool {
+		return anyChild(n465, roK111, func(n466 *Node) bool {
+			return anyChild(n466, roK81, func(n467 *Node) bool {
+				return anyChild(n467, roK80, func(n468 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n468, roK54))) == "VAT") }) && anyChild(n467, roK54, func(n469 *Node) bool { return (fnNormalizeSpace(n469.StringValue()) == "K") })
 			})
 		})
-	}) && (gcmp(fnStringLength(str(step(child(n, roK75), func(n470 *Node) Seq { return child(n470, roK118) }))), roK108, opGt) || anyNode(child(n, roK116), func(n471 *Node) bool { return (len(child(n471, roK119)) > 0) }))) || !anyNode(child(n, roK105), func(n473 *Node) bool {
-		return anyNode(child(n473, roK111), func(n474 *Node) bool {
-			return anyNode(child(n474, roK80), func(n475 *Node) bool {
-				return anyNode(child(n475, roK81), func(n476 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n476, roK54)))) == "VAT") }) && anyNode(child(n475, roK54), func(n477 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n477))) == "K") })
+	}) && (gcmp(fnStringLength(func() (r470 string) {
+		anyChild(n, roK75, func(n471 *Node) bool {
+			return anyChild(n471, roK118, func(n472 *Node) bool { return setStr(&r470, n472) })
+		})
+		return
+	}()), roK108, opGt) || anyChild(n, roK117, func(n473 *Node) bool { return hasChild(n473, roK119) }))) || !anyChild(n, roK106, func(n475 *Node) bool {
+		return anyChild(n475, roK111, func(n476 *Node) bool {
+			return anyChild(n476, roK81, func(n477 *Node) bool {
+				return anyChild(n477, roK80, func(n478 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n478, roK54))) == "VAT") }) && anyChild(n477, roK54, func(n479 *Node) bool { return (fnNormalizeSpace(n479.StringValue()) == "K") })
 			})
 		})
 	}))
@@ -3332,16 +3331,27 @@ func roT0071(v []Seq, n *Node) bool {
 
 // BR-IC-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cac:DeliveryLocation/cac…
 func roT0072(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK105), func(n478 *Node) bool {
-		return anyNode(child(n478, roK111), func(n479 *Node) bool {
-			return anyNode(child(n479, roK80), func(n480 *Node) bool {
-				return anyNode(child(n480, roK81), func(n481 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n481, roK54)))) == "VAT") }) && anyNode(child(n480, roK54), func(n482 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n482))) == "K") })
+	return ((anyChild(n, roK106, func(n480 *Node) bool {
+		return anyChild(n480, roK111, func(n481 *Node) bool {
+			return anyChild(n481, roK81, func(n482 *Node) bool {
+				return anyChild(n482, roK80, func(n483 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n483, roK54))) == "VAT") }) && anyChild(n482, roK54, func(n484 *Node) bool { return (fnNormalizeSpace(n484.StringValue()) == "K") })
 			})
 		})
-	}) && gcmp(fnStringLength(str(step(step(step(step(child(n, roK75), func(n483 *Node) Seq { return child(n483, roK74) }), func(n484 *Node) Seq { return child(n484, roK73) }), func(n485 *Node) Seq { return child(n485, roK67) }), func(n486 *Node) Seq { return child(n486, roK68) }))), roK108, opGt)) || !anyNode(child(n, roK105), func(n487 *Node) bool {
-		return anyNode(child(n487, roK111), func(n488 *Node) bool {
-			return anyNode(child(n488, roK80), func(n489 *Node) bool {
-				return anyNode(child(n489, roK81), func(n490 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n490, roK54)))) == "VAT") }) && anyNode(child(n489, roK54), func(n491 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n491))) == "K") })
+	}) && gcmp(fnStringLength(func() (r485 string) {
+		anyChild(n, roK75, func(n486 *Node) bool {
+			return anyChild(n486, roK74, func(n487 *Node) bool {
+				return anyChild(n487, roK73, func(n488 *Node) bool {
+					return anyChild(n488, roK68, func(n489 *Node) bool {
+						return anyChild(n489, roK67, func(n490 *Node) bool { return setStr(&r485, n490) })
+					})
+				})
+			})
+		})
+		return
+	}()), roK108, opGt)) || !anyChild(n, roK106, func(n491 *Node) bool {
+		return anyChild(n491, roK111, func(n492 *Node) bool {
+			return anyChild(n492, roK81, func(n493 *Node) bool {
+				return anyChild(n493, roK80, func(n494 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n494, roK54))) == "VAT") }) && anyChild(n493, roK54, func(n495 *Node) bool { return (fnNormalizeSpace(n495.StringValue()) == "K") })
 			})
 		})
 	}))
@@ -3351,56 +3361,56 @@ func roT0072(v []Seq, n *Node) bool {
 func roT0073(v []Seq, n *Node) bool {
 	return ((memoBool(v, 107, func() bool {
 		return gcmp(arith(func() Seq {
-			k492 := 0
-			anyNode(desc(root(n), roK76), func(n493 *Node) bool {
-				return anyNode(child(n493, roK80), func(n494 *Node) bool {
-					return (fnNormalizeSpace(str(child(n494, roK54))) == "L") && anyNode(child(n494, roK81), func(n495 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n495, roK54)))) == "VAT") }) && tally1(&k492)
-				})
-			})
-			return countOf(k492)
-		}(), func() Seq {
 			k496 := 0
-			anyNode(desc(root(n), roK110), func(n497 *Node) bool {
-				return (fnNormalizeSpace(str(child(n497, roK54))) == "L") && anyNode(child(n497, roK81), func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n498, roK54)))) == "VAT") }) && tally1(&k496)
+			anyNode(desc(root(n), roK76), func(n497 *Node) bool {
+				return anyChild(n497, roK81, func(n498 *Node) bool {
+					return (fnNormalizeSpace(childStr(n498, roK54)) == "L") && anyChild(n498, roK80, func(n499 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n499, roK54))) == "VAT") }) && tally1(&k496)
+				})
 			})
 			return countOf(k496)
+		}(), func() Seq {
+			k500 := 0
+			anyNode(desc(root(n), roK110), func(n501 *Node) bool {
+				return (fnNormalizeSpace(childStr(n501, roK54)) == "L") && anyChild(n501, roK80, func(n502 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n502, roK54))) == "VAT") }) && tally1(&k500)
+			})
+			return countOf(k500)
 		}(), opAdd), roK58, opGt)
 	}) && gcmp(func() Seq {
-		k499 := 0
-		anyNode(child(n, roK105), func(n500 *Node) bool {
-			return anyNode(child(n500, roK111), func(n501 *Node) bool {
-				return anyNode(child(n501, roK80), func(n502 *Node) bool {
-					return anyNode(child(n502, roK54), func(n503 *Node) bool { return (n503.StringValue() == "L") }) && tally1(&k499)
+		k503 := 0
+		anyChild(n, roK106, func(n504 *Node) bool {
+			return anyChild(n504, roK111, func(n505 *Node) bool {
+				return anyChild(n505, roK81, func(n506 *Node) bool {
+					return anyChild(n506, roK54, func(n507 *Node) bool { return (n507.StringValue() == "L") }) && tally1(&k503)
 				})
 			})
 		})
-		return countOf(k499)
+		return countOf(k503)
 	}(), roK58, opGt)) || (memoBool(v, 108, func() bool {
 		return gcmp(arith(func() Seq {
-			k504 := 0
-			anyNode(desc(root(n), roK76), func(n505 *Node) bool {
-				return anyNode(child(n505, roK80), func(n506 *Node) bool {
-					return (fnNormalizeSpace(str(child(n506, roK54))) == "L") && anyNode(child(n506, roK81), func(n507 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n507, roK54)))) == "VAT") }) && tally1(&k504)
+			k508 := 0
+			anyNode(desc(root(n), roK76), func(n509 *Node) bool {
+				return anyChild(n509, roK81, func(n510 *Node) bool {
+					return (fnNormalizeSpace(childStr(n510, roK54)) == "L") && anyChild(n510, roK80, func(n511 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n511, roK54))) == "VAT") }) && tally1(&k508)
 				})
 			})
-			return countOf(k504)
-		}(), func() Seq {
-			k508 := 0
-			anyNode(desc(root(n), roK110), func(n509 *Node) bool {
-				return (fnNormalizeSpace(str(child(n509, roK54))) == "L") && anyNode(child(n509, roK81), func(n510 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n510, roK54)))) == "VAT") }) && tally1(&k508)
-			})
 			return countOf(k508)
+		}(), func() Seq {
+			k512 := 0
+			anyNode(desc(root(n), roK110), func(n513 *Node) bool {
+				return (fnNormalizeSpace(childStr(n513, roK54)) == "L") && anyChild(n513, roK80, func(n514 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n514, roK54))) == "VAT") }) && tally1(&k512)
+			})
+			return countOf(k512)
 		}(), opAdd), roK58, opEq)
 	}) && gcmp(func() Seq {
-		k511 := 0
-		anyNode(child(n, roK105), func(n512 *Node) bool {
-			return anyNode(child(n512, roK111), func(n513 *Node) bool {
-				return anyNode(child(n513, roK80), func(n514 *Node) bool {
-					return (fnNormalizeSpace(str(child(n514, roK54))) == "L") && anyNode(child(n514, roK81), func(n515 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n515, roK54)))) == "VAT") }) && tally1(&k511)
+		k515 := 0
+		anyChild(n, roK106, func(n516 *Node) bool {
+			return anyChild(n516, roK111, func(n517 *Node) bool {
+				return anyChild(n517, roK81, func(n518 *Node) bool {
+					return (fnNormalizeSpace(childStr(n518, roK54)) == "L") && anyChild(n518, roK80, func(n519 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n519, roK54))) == "VAT") }) && tally1(&k515)
 				})
 			})
 		})
-		return countOf(k511)
+		return countOf(k515)
 	}(), roK58, opEq)))
 }
 
@@ -3409,30 +3419,30 @@ func roT0074(v []Seq, n *Node) bool {
 	return memoBool(v, 109, func() bool {
 		return (memoBool(v, 110, func() bool {
 			return (memoBool(v, 111, func() bool {
-				return anyNode(desc(root(n), roK110), func(n516 *Node) bool {
-					return (fnNormalizeSpace(str(child(n516, roK54))) == "L") && anyNode(child(n516, roK81), func(n517 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n517, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK110), func(n520 *Node) bool {
+					return (fnNormalizeSpace(childStr(n520, roK54)) == "L") && anyChild(n520, roK80, func(n521 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n521, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK101), func(n518 *Node) bool {
-						return anyNode(child(n518, roK63), func(n519 *Node) bool {
-							return anyNode(child(n519, roK112), func(n520 *Node) bool { return (len(child(n520, roK113)) > 0) })
+					return anyNode(desc(root(n), roK103), func(n522 *Node) bool {
+						return anyChild(n522, roK63, func(n523 *Node) bool {
+							return anyChild(n523, roK113, func(n524 *Node) bool { return hasChild(n524, roK112) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n522 *Node) bool {
-						return anyNode(child(n522, roK112), func(n523 *Node) bool {
-							return ebv(step(child(n523, roK81), func(n524 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n524, roK54)))) == "VAT"))
-							})) && (len(child(n523, roK113)) > 0)
+					return anyNode(desc(root(n), roK114), func(n526 *Node) bool {
+						return anyChild(n526, roK113, func(n527 *Node) bool {
+							return ebv(step(child(n527, roK80), func(n528 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n528, roK54))) == "VAT"))
+							})) && hasChild(n527, roK112)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 112, func() bool {
 			return !memoBool(v, 111, func() bool {
-				return anyNode(desc(root(n), roK110), func(n526 *Node) bool {
-					return (fnNormalizeSpace(str(child(n526, roK54))) == "L") && anyNode(child(n526, roK81), func(n527 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n527, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK110), func(n530 *Node) bool {
+					return (fnNormalizeSpace(childStr(n530, roK54)) == "L") && anyChild(n530, roK80, func(n531 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n531, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -3444,37 +3454,37 @@ func roT0075(v []Seq, n *Node) bool {
 	return memoBool(v, 113, func() bool {
 		return (memoBool(v, 114, func() bool {
 			return (memoBool(v, 115, func() bool {
-				return anyNode(desc(root(n), roK76), func(n528 *Node) bool {
-					return func(r529 Seq) bool {
-						return anyNode(child(n528, roK77), func(n530 *Node) bool { return gcmp(nodeSeq(n530), r529, opEq) })
-					}(boolSeq(false)) && anyNode(child(n528, roK80), func(n531 *Node) bool {
-						return (fnNormalizeSpace(str(child(n531, roK54))) == "L") && anyNode(child(n531, roK81), func(n532 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n532, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK76), func(n532 *Node) bool {
+					return func(r533 Seq) bool {
+						return anyChild(n532, roK77, func(n534 *Node) bool { return gcmp(nodeSeq(n534), r533, opEq) })
+					}(boolSeq(false)) && anyChild(n532, roK81, func(n535 *Node) bool {
+						return (fnNormalizeSpace(childStr(n535, roK54)) == "L") && anyChild(n535, roK80, func(n536 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n536, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK101), func(n533 *Node) bool {
-						return anyNode(child(n533, roK63), func(n534 *Node) bool {
-							return anyNode(child(n534, roK112), func(n535 *Node) bool { return (len(child(n535, roK113)) > 0) })
+					return anyNode(desc(root(n), roK103), func(n537 *Node) bool {
+						return anyChild(n537, roK63, func(n538 *Node) bool {
+							return anyChild(n538, roK113, func(n539 *Node) bool { return hasChild(n539, roK112) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n537 *Node) bool {
-						return anyNode(child(n537, roK112), func(n538 *Node) bool {
-							return ebv(step(child(n538, roK81), func(n539 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n539, roK54)))) == "VAT"))
-							})) && (len(child(n538, roK113)) > 0)
+					return anyNode(desc(root(n), roK114), func(n541 *Node) bool {
+						return anyChild(n541, roK113, func(n542 *Node) bool {
+							return ebv(step(child(n542, roK80), func(n543 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n543, roK54))) == "VAT"))
+							})) && hasChild(n542, roK112)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 116, func() bool {
 			return !memoBool(v, 115, func() bool {
-				return anyNode(desc(root(n), roK76), func(n541 *Node) bool {
-					return func(r542 Seq) bool {
-						return anyNode(child(n541, roK77), func(n543 *Node) bool { return gcmp(nodeSeq(n543), r542, opEq) })
-					}(boolSeq(false)) && anyNode(child(n541, roK80), func(n544 *Node) bool {
-						return (fnNormalizeSpace(str(child(n544, roK54))) == "L") && anyNode(child(n544, roK81), func(n545 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n545, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK76), func(n545 *Node) bool {
+					return func(r546 Seq) bool {
+						return anyChild(n545, roK77, func(n547 *Node) bool { return gcmp(nodeSeq(n547), r546, opEq) })
+					}(boolSeq(false)) && anyChild(n545, roK81, func(n548 *Node) bool {
+						return (fnNormalizeSpace(childStr(n548, roK54)) == "L") && anyChild(n548, roK80, func(n549 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n549, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3487,37 +3497,37 @@ func roT0076(v []Seq, n *Node) bool {
 	return memoBool(v, 117, func() bool {
 		return (memoBool(v, 118, func() bool {
 			return (memoBool(v, 119, func() bool {
-				return anyNode(desc(root(n), roK76), func(n546 *Node) bool {
-					return func(r547 Seq) bool {
-						return anyNode(child(n546, roK77), func(n548 *Node) bool { return gcmp(nodeSeq(n548), r547, opEq) })
-					}(boolSeq(true)) && anyNode(child(n546, roK80), func(n549 *Node) bool {
-						return (fnNormalizeSpace(str(child(n549, roK54))) == "L") && anyNode(child(n549, roK81), func(n550 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n550, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK76), func(n550 *Node) bool {
+					return func(r551 Seq) bool {
+						return anyChild(n550, roK77, func(n552 *Node) bool { return gcmp(nodeSeq(n552), r551, opEq) })
+					}(boolSeq(true)) && anyChild(n550, roK81, func(n553 *Node) bool {
+						return (fnNormalizeSpace(childStr(n553, roK54)) == "L") && anyChild(n553, roK80, func(n554 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n554, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK101), func(n551 *Node) bool {
-						return anyNode(child(n551, roK63), func(n552 *Node) bool {
-							return anyNode(child(n552, roK112), func(n553 *Node) bool { return (len(child(n553, roK113)) > 0) })
+					return anyNode(desc(root(n), roK103), func(n555 *Node) bool {
+						return anyChild(n555, roK63, func(n556 *Node) bool {
+							return anyChild(n556, roK113, func(n557 *Node) bool { return hasChild(n557, roK112) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n555 *Node) bool {
-						return anyNode(child(n555, roK112), func(n556 *Node) bool {
-							return ebv(step(child(n556, roK81), func(n557 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n557, roK54)))) == "VAT"))
-							})) && (len(child(n556, roK113)) > 0)
+					return anyNode(desc(root(n), roK114), func(n559 *Node) bool {
+						return anyChild(n559, roK113, func(n560 *Node) bool {
+							return ebv(step(child(n560, roK80), func(n561 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n561, roK54))) == "VAT"))
+							})) && hasChild(n560, roK112)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 120, func() bool {
 			return !memoBool(v, 121, func() bool {
-				return anyNode(desc(root(n), roK76), func(n559 *Node) bool {
-					return func(r560 Seq) bool {
-						return anyNode(child(n559, roK77), func(n561 *Node) bool { return gcmp(nodeSeq(n561), r560, opEq) })
-					}(boolSeq(true)) && anyNode(child(n559, roK80), func(n562 *Node) bool {
-						return anyNode(child(n562, roK54), func(n563 *Node) bool { return (n563.StringValue() == "L") }) && anyNode(child(n562, roK81), func(n564 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n564, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK76), func(n563 *Node) bool {
+					return func(r564 Seq) bool {
+						return anyChild(n563, roK77, func(n565 *Node) bool { return gcmp(nodeSeq(n565), r564, opEq) })
+					}(boolSeq(true)) && anyChild(n563, roK81, func(n566 *Node) bool {
+						return anyChild(n566, roK54, func(n567 *Node) bool { return (n567.StringValue() == "L") }) && anyChild(n566, roK80, func(n568 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n568, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3529,56 +3539,56 @@ func roT0076(v []Seq, n *Node) bool {
 func roT0077(v []Seq, n *Node) bool {
 	return ((memoBool(v, 122, func() bool {
 		return gcmp(arith(func() Seq {
-			k565 := 0
-			anyNode(desc(root(n), roK76), func(n566 *Node) bool {
-				return anyNode(child(n566, roK80), func(n567 *Node) bool {
-					return (fnNormalizeSpace(str(child(n567, roK54))) == "M") && anyNode(child(n567, roK81), func(n568 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n568, roK54)))) == "VAT") }) && tally1(&k565)
-				})
-			})
-			return countOf(k565)
-		}(), func() Seq {
 			k569 := 0
-			anyNode(desc(root(n), roK110), func(n570 *Node) bool {
-				return (fnNormalizeSpace(str(child(n570, roK54))) == "M") && anyNode(child(n570, roK81), func(n571 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n571, roK54)))) == "VAT") }) && tally1(&k569)
+			anyNode(desc(root(n), roK76), func(n570 *Node) bool {
+				return anyChild(n570, roK81, func(n571 *Node) bool {
+					return (fnNormalizeSpace(childStr(n571, roK54)) == "M") && anyChild(n571, roK80, func(n572 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n572, roK54))) == "VAT") }) && tally1(&k569)
+				})
 			})
 			return countOf(k569)
+		}(), func() Seq {
+			k573 := 0
+			anyNode(desc(root(n), roK110), func(n574 *Node) bool {
+				return (fnNormalizeSpace(childStr(n574, roK54)) == "M") && anyChild(n574, roK80, func(n575 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n575, roK54))) == "VAT") }) && tally1(&k573)
+			})
+			return countOf(k573)
 		}(), opAdd), roK58, opGt)
 	}) && gcmp(func() Seq {
-		k572 := 0
-		anyNode(child(n, roK105), func(n573 *Node) bool {
-			return anyNode(child(n573, roK111), func(n574 *Node) bool {
-				return anyNode(child(n574, roK80), func(n575 *Node) bool {
-					return anyNode(child(n575, roK54), func(n576 *Node) bool { return (n576.StringValue() == "M") }) && anyNode(child(n575, roK81), func(n577 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n577, roK54)))) == "VAT") }) && tally1(&k572)
+		k576 := 0
+		anyChild(n, roK106, func(n577 *Node) bool {
+			return anyChild(n577, roK111, func(n578 *Node) bool {
+				return anyChild(n578, roK81, func(n579 *Node) bool {
+					return anyChild(n579, roK54, func(n580 *Node) bool { return (n580.StringValue() == "M") }) && anyChild(n579, roK80, func(n581 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n581, roK54))) == "VAT") }) && tally1(&k576)
 				})
 			})
 		})
-		return countOf(k572)
+		return countOf(k576)
 	}(), roK58, opGt)) || (memoBool(v, 123, func() bool {
 		return gcmp(arith(func() Seq {
-			k578 := 0
-			anyNode(desc(root(n), roK76), func(n579 *Node) bool {
-				return anyNode(child(n579, roK80), func(n580 *Node) bool {
-					return (fnNormalizeSpace(str(child(n580, roK54))) == "M") && anyNode(child(n580, roK81), func(n581 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n581, roK54)))) == "VAT") }) && tally1(&k578)
+			k582 := 0
+			anyNode(desc(root(n), roK76), func(n583 *Node) bool {
+				return anyChild(n583, roK81, func(n584 *Node) bool {
+					return (fnNormalizeSpace(childStr(n584, roK54)) == "M") && anyChild(n584, roK80, func(n585 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n585, roK54))) == "VAT") }) && tally1(&k582)
 				})
 			})
-			return countOf(k578)
-		}(), func() Seq {
-			k582 := 0
-			anyNode(desc(root(n), roK110), func(n583 *Node) bool {
-				return (fnNormalizeSpace(str(child(n583, roK54))) == "M") && anyNode(child(n583, roK81), func(n584 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n584, roK54)))) == "VAT") }) && tally1(&k582)
-			})
 			return countOf(k582)
+		}(), func() Seq {
+			k586 := 0
+			anyNode(desc(root(n), roK110), func(n587 *Node) bool {
+				return (fnNormalizeSpace(childStr(n587, roK54)) == "M") && anyChild(n587, roK80, func(n588 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n588, roK54))) == "VAT") }) && tally1(&k586)
+			})
+			return countOf(k586)
 		}(), opAdd), roK58, opEq)
 	}) && gcmp(func() Seq {
-		k585 := 0
-		anyNode(child(n, roK105), func(n586 *Node) bool {
-			return anyNode(child(n586, roK111), func(n587 *Node) bool {
-				return anyNode(child(n587, roK80), func(n588 *Node) bool {
-					return (fnNormalizeSpace(str(child(n588, roK54))) == "M") && anyNode(child(n588, roK81), func(n589 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n589, roK54)))) == "VAT") }) && tally1(&k585)
+		k589 := 0
+		anyChild(n, roK106, func(n590 *Node) bool {
+			return anyChild(n590, roK111, func(n591 *Node) bool {
+				return anyChild(n591, roK81, func(n592 *Node) bool {
+					return (fnNormalizeSpace(childStr(n592, roK54)) == "M") && anyChild(n592, roK80, func(n593 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n593, roK54))) == "VAT") }) && tally1(&k589)
 				})
 			})
 		})
-		return countOf(k585)
+		return countOf(k589)
 	}(), roK58, opEq)))
 }
 
@@ -3587,30 +3597,30 @@ func roT0078(v []Seq, n *Node) bool {
 	return memoBool(v, 124, func() bool {
 		return (memoBool(v, 125, func() bool {
 			return (memoBool(v, 126, func() bool {
-				return anyNode(desc(root(n), roK110), func(n590 *Node) bool {
-					return (fnNormalizeSpace(str(child(n590, roK54))) == "M") && anyNode(child(n590, roK81), func(n591 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n591, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK110), func(n594 *Node) bool {
+					return (fnNormalizeSpace(childStr(n594, roK54)) == "M") && anyChild(n594, roK80, func(n595 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n595, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK101), func(n592 *Node) bool {
-						return anyNode(child(n592, roK63), func(n593 *Node) bool {
-							return anyNode(child(n593, roK112), func(n594 *Node) bool { return (len(child(n594, roK113)) > 0) })
+					return anyNode(desc(root(n), roK103), func(n596 *Node) bool {
+						return anyChild(n596, roK63, func(n597 *Node) bool {
+							return anyChild(n597, roK113, func(n598 *Node) bool { return hasChild(n598, roK112) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n596 *Node) bool {
-						return anyNode(child(n596, roK112), func(n597 *Node) bool {
-							return ebv(step(child(n597, roK81), func(n598 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n598, roK54)))) == "VAT"))
-							})) && (len(child(n597, roK113)) > 0)
+					return anyNode(desc(root(n), roK114), func(n600 *Node) bool {
+						return anyChild(n600, roK113, func(n601 *Node) bool {
+							return ebv(step(child(n601, roK80), func(n602 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n602, roK54))) == "VAT"))
+							})) && hasChild(n601, roK112)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 127, func() bool {
 			return !memoBool(v, 126, func() bool {
-				return anyNode(desc(root(n), roK110), func(n600 *Node) bool {
-					return (fnNormalizeSpace(str(child(n600, roK54))) == "M") && anyNode(child(n600, roK81), func(n601 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n601, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK110), func(n604 *Node) bool {
+					return (fnNormalizeSpace(childStr(n604, roK54)) == "M") && anyChild(n604, roK80, func(n605 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n605, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -3622,37 +3632,37 @@ func roT0079(v []Seq, n *Node) bool {
 	return memoBool(v, 128, func() bool {
 		return (memoBool(v, 129, func() bool {
 			return (memoBool(v, 130, func() bool {
-				return anyNode(desc(root(n), roK76), func(n602 *Node) bool {
-					return func(r603 Seq) bool {
-						return anyNode(child(n602, roK77), func(n604 *Node) bool { return gcmp(nodeSeq(n604), r603, opEq) })
-					}(boolSeq(false)) && anyNode(child(n602, roK80), func(n605 *Node) bool {
-						return (fnNormalizeSpace(str(child(n605, roK54))) == "M") && anyNode(child(n605, roK81), func(n606 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n606, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK76), func(n606 *Node) bool {
+					return func(r607 Seq) bool {
+						return anyChild(n606, roK77, func(n608 *Node) bool { return gcmp(nodeSeq(n608), r607, opEq) })
+					}(boolSeq(false)) && anyChild(n606, roK81, func(n609 *Node) bool {
+						return (fnNormalizeSpace(childStr(n609, roK54)) == "M") && anyChild(n609, roK80, func(n610 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n610, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK101), func(n607 *Node) bool {
-						return anyNode(child(n607, roK63), func(n608 *Node) bool {
-							return anyNode(child(n608, roK112), func(n609 *Node) bool { return (len(child(n609, roK113)) > 0) })
+					return anyNode(desc(root(n), roK103), func(n611 *Node) bool {
+						return anyChild(n611, roK63, func(n612 *Node) bool {
+							return anyChild(n612, roK113, func(n613 *Node) bool { return hasChild(n613, roK112) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n611 *Node) bool {
-						return anyNode(child(n611, roK112), func(n612 *Node) bool {
-							return ebv(step(child(n612, roK81), func(n613 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n613, roK54)))) == "VAT"))
-							})) && (len(child(n612, roK113)) > 0)
+					return anyNode(desc(root(n), roK114), func(n615 *Node) bool {
+						return anyChild(n615, roK113, func(n616 *Node) bool {
+							return ebv(step(child(n616, roK80), func(n617 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n617, roK54))) == "VAT"))
+							})) && hasChild(n616, roK112)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 131, func() bool {
 			return !memoBool(v, 130, func() bool {
-				return anyNode(desc(root(n), roK76), func(n615 *Node) bool {
-					return func(r616 Seq) bool {
-						return anyNode(child(n615, roK77), func(n617 *Node) bool { return gcmp(nodeSeq(n617), r616, opEq) })
-					}(boolSeq(false)) && anyNode(child(n615, roK80), func(n618 *Node) bool {
-						return (fnNormalizeSpace(str(child(n618, roK54))) == "M") && anyNode(child(n618, roK81), func(n619 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n619, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK76), func(n619 *Node) bool {
+					return func(r620 Seq) bool {
+						return anyChild(n619, roK77, func(n621 *Node) bool { return gcmp(nodeSeq(n621), r620, opEq) })
+					}(boolSeq(false)) && anyChild(n619, roK81, func(n622 *Node) bool {
+						return (fnNormalizeSpace(childStr(n622, roK54)) == "M") && anyChild(n622, roK80, func(n623 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n623, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3665,37 +3675,37 @@ func roT0080(v []Seq, n *Node) bool {
 	return memoBool(v, 132, func() bool {
 		return (memoBool(v, 133, func() bool {
 			return (memoBool(v, 134, func() bool {
-				return anyNode(desc(root(n), roK76), func(n620 *Node) bool {
-					return func(r621 Seq) bool {
-						return anyNode(child(n620, roK77), func(n622 *Node) bool { return gcmp(nodeSeq(n622), r621, opEq) })
-					}(boolSeq(true)) && anyNode(child(n620, roK80), func(n623 *Node) bool {
-						return (fnNormalizeSpace(str(child(n623, roK54))) == "M") && anyNode(child(n623, roK81), func(n624 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n624, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK76), func(n624 *Node) bool {
+					return func(r625 Seq) bool {
+						return anyChild(n624, roK77, func(n626 *Node) bool { return gcmp(nodeSeq(n626), r625, opEq) })
+					}(boolSeq(true)) && anyChild(n624, roK81, func(n627 *Node) bool {
+						return (fnNormalizeSpace(childStr(n627, roK54)) == "M") && anyChild(n627, roK80, func(n628 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n628, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK101), func(n625 *Node) bool {
-						return anyNode(child(n625, roK63), func(n626 *Node) bool {
-							return anyNode(child(n626, roK112), func(n627 *Node) bool { return (len(child(n627, roK113)) > 0) })
+					return anyNode(desc(root(n), roK103), func(n629 *Node) bool {
+						return anyChild(n629, roK63, func(n630 *Node) bool {
+							return anyChild(n630, roK113, func(n631 *Node) bool { return hasChild(n631, roK112) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n629 *Node) bool {
-						return anyNode(child(n629, roK112), func(n630 *Node) bool {
-							return ebv(step(child(n630, roK81), func(n631 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n631, roK54)))) == "VAT"))
-							})) && (len(child(n630, roK113)) > 0)
+					return anyNode(desc(root(n), roK114), func(n633 *Node) bool {
+						return anyChild(n633, roK113, func(n634 *Node) bool {
+							return ebv(step(child(n634, roK80), func(n635 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n635, roK54))) == "VAT"))
+							})) && hasChild(n634, roK112)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 135, func() bool {
 			return !memoBool(v, 134, func() bool {
-				return anyNode(desc(root(n), roK76), func(n633 *Node) bool {
-					return func(r634 Seq) bool {
-						return anyNode(child(n633, roK77), func(n635 *Node) bool { return gcmp(nodeSeq(n635), r634, opEq) })
-					}(boolSeq(true)) && anyNode(child(n633, roK80), func(n636 *Node) bool {
-						return (fnNormalizeSpace(str(child(n636, roK54))) == "M") && anyNode(child(n636, roK81), func(n637 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n637, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK76), func(n637 *Node) bool {
+					return func(r638 Seq) bool {
+						return anyChild(n637, roK77, func(n639 *Node) bool { return gcmp(nodeSeq(n639), r638, opEq) })
+					}(boolSeq(true)) && anyChild(n637, roK81, func(n640 *Node) bool {
+						return (fnNormalizeSpace(childStr(n640, roK54)) == "M") && anyChild(n640, roK80, func(n641 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n641, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3707,35 +3717,35 @@ func roT0080(v []Seq, n *Node) bool {
 func roT0081(v []Seq, n *Node) bool {
 	return ((memoBool(v, 136, func() bool {
 		return (memoBool(v, 137, func() bool {
-			return anyNode(desc(root(n), roK80), func(n638 *Node) bool {
-				return anyNode(child(n638, roK81), func(n639 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n639, roK54)))) == "VAT") }) && anyNode(child(n638, roK54), func(n640 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n640))) == "O") })
+			return anyNode(desc(root(n), roK81), func(n642 *Node) bool {
+				return anyChild(n642, roK80, func(n643 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n643, roK54))) == "VAT") }) && anyChild(n642, roK54, func(n644 *Node) bool { return (fnNormalizeSpace(n644.StringValue()) == "O") })
 			})
 		}) || memoBool(v, 138, func() bool {
-			return anyNode(desc(root(n), roK110), func(n641 *Node) bool {
-				return anyNode(child(n641, roK81), func(n642 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n642, roK54)))) == "VAT") }) && anyNode(child(n641, roK54), func(n643 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n643))) == "O") })
+			return anyNode(desc(root(n), roK110), func(n645 *Node) bool {
+				return anyChild(n645, roK80, func(n646 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n646, roK54))) == "VAT") }) && anyChild(n645, roK54, func(n647 *Node) bool { return (fnNormalizeSpace(n647.StringValue()) == "O") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k644 := 0
-		anyNode(child(n, roK105), func(n645 *Node) bool {
-			return anyNode(child(n645, roK111), func(n646 *Node) bool {
-				return anyNode(child(n646, roK80), func(n647 *Node) bool {
-					return anyNode(child(n647, roK81), func(n648 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n648, roK54)))) == "VAT") }) && anyNode(child(n647, roK54), func(n649 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n649))) == "O") && tally1(&k644) })
+		k648 := 0
+		anyChild(n, roK106, func(n649 *Node) bool {
+			return anyChild(n649, roK111, func(n650 *Node) bool {
+				return anyChild(n650, roK81, func(n651 *Node) bool {
+					return anyChild(n651, roK80, func(n652 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n652, roK54))) == "VAT") }) && anyChild(n651, roK54, func(n653 *Node) bool { return (fnNormalizeSpace(n653.StringValue()) == "O") && tally1(&k648) })
 				})
 			})
 		})
-		return countOf(k644)
+		return countOf(k648)
 	}(), roK108, opEq)) || memoBool(v, 139, func() bool {
 		return (memoBool(v, 140, func() bool {
 			return !memoBool(v, 137, func() bool {
-				return anyNode(desc(root(n), roK80), func(n650 *Node) bool {
-					return anyNode(child(n650, roK81), func(n651 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n651, roK54)))) == "VAT") }) && anyNode(child(n650, roK54), func(n652 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n652))) == "O") })
+				return anyNode(desc(root(n), roK81), func(n654 *Node) bool {
+					return anyChild(n654, roK80, func(n655 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n655, roK54))) == "VAT") }) && anyChild(n654, roK54, func(n656 *Node) bool { return (fnNormalizeSpace(n656.StringValue()) == "O") })
 				})
 			})
 		}) && memoBool(v, 141, func() bool {
 			return !memoBool(v, 138, func() bool {
-				return anyNode(desc(root(n), roK110), func(n653 *Node) bool {
-					return anyNode(child(n653, roK81), func(n654 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n654, roK54)))) == "VAT") }) && anyNode(child(n653, roK54), func(n655 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n655))) == "O") })
+				return anyNode(desc(root(n), roK110), func(n657 *Node) bool {
+					return anyChild(n657, roK80, func(n658 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n658, roK54))) == "VAT") }) && anyChild(n657, roK54, func(n659 *Node) bool { return (fnNormalizeSpace(n659.StringValue()) == "O") })
 				})
 			})
 		}))
@@ -3747,42 +3757,42 @@ func roT0082(v []Seq, n *Node) bool {
 	return memoBool(v, 142, func() bool {
 		return (memoBool(v, 143, func() bool {
 			return (memoBool(v, 144, func() bool {
-				return anyNode(desc(root(n), roK110), func(n656 *Node) bool {
-					return (fnNormalizeSpace(str(child(n656, roK54))) == "O") && anyNode(child(n656, roK81), func(n657 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n657, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK110), func(n660 *Node) bool {
+					return (fnNormalizeSpace(childStr(n660, roK54)) == "O") && anyChild(n660, roK80, func(n661 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n661, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 145, func() bool {
 				return (memoBool(v, 146, func() bool {
 					return (memoBool(v, 147, func() bool {
 						return !memoBool(v, 74, func() bool {
-							return anyNode(desc(root(n), roK101), func(n658 *Node) bool {
-								return anyNode(child(n658, roK63), func(n659 *Node) bool {
-									return anyNode(child(n659, roK112), func(n660 *Node) bool {
-										return ebv(step(child(n660, roK81), func(n661 *Node) Seq {
-											return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n661, roK54)))) == "VAT"))
-										})) && (len(child(n660, roK113)) > 0)
+							return anyNode(desc(root(n), roK103), func(n662 *Node) bool {
+								return anyChild(n662, roK63, func(n663 *Node) bool {
+									return anyChild(n663, roK113, func(n664 *Node) bool {
+										return ebv(step(child(n664, roK80), func(n665 *Node) Seq {
+											return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n665, roK54))) == "VAT"))
+										})) && hasChild(n664, roK112)
 									})
 								})
 							})
 						})
 					}) && memoBool(v, 148, func() bool {
 						return !memoBool(v, 21, func() bool {
-							return anyNode(desc(root(n), roK114), func(n663 *Node) bool {
-								return anyNode(child(n663, roK112), func(n664 *Node) bool {
-									return ebv(step(child(n664, roK81), func(n665 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n665, roK54)))) == "VAT"))
-									})) && (len(child(n664, roK113)) > 0)
+							return anyNode(desc(root(n), roK114), func(n667 *Node) bool {
+								return anyChild(n667, roK113, func(n668 *Node) bool {
+									return ebv(step(child(n668, roK80), func(n669 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n669, roK54))) == "VAT"))
+									})) && hasChild(n668, roK112)
 								})
 							})
 						})
 					}))
 				}) && memoBool(v, 149, func() bool {
 					return !memoBool(v, 23, func() bool {
-						return anyNode(desc(root(n), roK64), func(n667 *Node) bool {
-							return anyNode(child(n667, roK63), func(n668 *Node) bool {
-								return anyNode(child(n668, roK112), func(n669 *Node) bool {
-									return ebv(step(child(n669, roK81), func(n670 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n670, roK54)))) == "VAT"))
-									})) && (len(child(n669, roK113)) > 0)
+						return anyNode(desc(root(n), roK64), func(n671 *Node) bool {
+							return anyChild(n671, roK63, func(n672 *Node) bool {
+								return anyChild(n672, roK113, func(n673 *Node) bool {
+									return ebv(step(child(n673, roK80), func(n674 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n674, roK54))) == "VAT"))
+									})) && hasChild(n673, roK112)
 								})
 							})
 						})
@@ -3791,8 +3801,8 @@ func roT0082(v []Seq, n *Node) bool {
 			}))
 		}) || memoBool(v, 150, func() bool {
 			return !memoBool(v, 144, func() bool {
-				return anyNode(desc(root(n), roK110), func(n672 *Node) bool {
-					return (fnNormalizeSpace(str(child(n672, roK54))) == "O") && anyNode(child(n672, roK81), func(n673 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n673, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK110), func(n676 *Node) bool {
+					return (fnNormalizeSpace(childStr(n676, roK54)) == "O") && anyChild(n676, roK80, func(n677 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n677, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -3801,74 +3811,74 @@ func roT0082(v []Seq, n *Node) bool {
 
 // BR-O-03: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not…
 func roT0083(v []Seq, n *Node) bool {
-	return (((anyNode(child(root(n), roK57), func(n674 *Node) bool {
-		return anyNode(child(n674, roK76), func(n675 *Node) bool {
-			return func(r676 Seq) bool {
-				return anyNode(child(n675, roK77), func(n677 *Node) bool { return gcmp(nodeSeq(n677), r676, opEq) })
-			}(boolSeq(false)) && anyNode(child(n675, roK80), func(n678 *Node) bool {
-				return (fnNormalizeSpace(str(child(n678, roK54))) == "O") && anyNode(child(n678, roK81), func(n679 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n679, roK54)))) == "VAT") })
+	return (((anyChild(root(n), roK57, func(n678 *Node) bool {
+		return anyChild(n678, roK76, func(n679 *Node) bool {
+			return func(r680 Seq) bool {
+				return anyChild(n679, roK77, func(n681 *Node) bool { return gcmp(nodeSeq(n681), r680, opEq) })
+			}(boolSeq(false)) && anyChild(n679, roK81, func(n682 *Node) bool {
+				return (fnNormalizeSpace(childStr(n682, roK54)) == "O") && anyChild(n682, roK80, func(n683 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n683, roK54))) == "VAT") })
 			})
 		})
-	}) || anyNode(child(root(n), roK78), func(n680 *Node) bool {
-		return anyNode(child(n680, roK76), func(n681 *Node) bool {
-			return func(r682 Seq) bool {
-				return anyNode(child(n681, roK77), func(n683 *Node) bool { return gcmp(nodeSeq(n683), r682, opEq) })
-			}(boolSeq(false)) && anyNode(child(n681, roK80), func(n684 *Node) bool {
-				return (fnNormalizeSpace(str(child(n684, roK54))) == "O") && anyNode(child(n684, roK81), func(n685 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n685, roK54)))) == "VAT") })
+	}) || anyChild(root(n), roK78, func(n684 *Node) bool {
+		return anyChild(n684, roK76, func(n685 *Node) bool {
+			return func(r686 Seq) bool {
+				return anyChild(n685, roK77, func(n687 *Node) bool { return gcmp(nodeSeq(n687), r686, opEq) })
+			}(boolSeq(false)) && anyChild(n685, roK81, func(n688 *Node) bool {
+				return (fnNormalizeSpace(childStr(n688, roK54)) == "O") && anyChild(n688, roK80, func(n689 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n689, roK54))) == "VAT") })
 			})
 		})
 	})) && memoBool(v, 145, func() bool {
 		return (memoBool(v, 146, func() bool {
 			return (memoBool(v, 147, func() bool {
 				return !memoBool(v, 74, func() bool {
-					return anyNode(desc(root(n), roK101), func(n686 *Node) bool {
-						return anyNode(child(n686, roK63), func(n687 *Node) bool {
-							return anyNode(child(n687, roK112), func(n688 *Node) bool {
-								return ebv(step(child(n688, roK81), func(n689 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n689, roK54)))) == "VAT"))
-								})) && (len(child(n688, roK113)) > 0)
+					return anyNode(desc(root(n), roK103), func(n690 *Node) bool {
+						return anyChild(n690, roK63, func(n691 *Node) bool {
+							return anyChild(n691, roK113, func(n692 *Node) bool {
+								return ebv(step(child(n692, roK80), func(n693 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n693, roK54))) == "VAT"))
+								})) && hasChild(n692, roK112)
 							})
 						})
 					})
 				})
 			}) && memoBool(v, 148, func() bool {
 				return !memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n691 *Node) bool {
-						return anyNode(child(n691, roK112), func(n692 *Node) bool {
-							return ebv(step(child(n692, roK81), func(n693 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n693, roK54)))) == "VAT"))
-							})) && (len(child(n692, roK113)) > 0)
+					return anyNode(desc(root(n), roK114), func(n695 *Node) bool {
+						return anyChild(n695, roK113, func(n696 *Node) bool {
+							return ebv(step(child(n696, roK80), func(n697 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n697, roK54))) == "VAT"))
+							})) && hasChild(n696, roK112)
 						})
 					})
 				})
 			}))
 		}) && memoBool(v, 149, func() bool {
 			return !memoBool(v, 23, func() bool {
-				return anyNode(desc(root(n), roK64), func(n695 *Node) bool {
-					return anyNode(child(n695, roK63), func(n696 *Node) bool {
-						return anyNode(child(n696, roK112), func(n697 *Node) bool {
-							return ebv(step(child(n697, roK81), func(n698 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n698, roK54)))) == "VAT"))
-							})) && (len(child(n697, roK113)) > 0)
+				return anyNode(desc(root(n), roK64), func(n699 *Node) bool {
+					return anyChild(n699, roK63, func(n700 *Node) bool {
+						return anyChild(n700, roK113, func(n701 *Node) bool {
+							return ebv(step(child(n701, roK80), func(n702 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n702, roK54))) == "VAT"))
+							})) && hasChild(n701, roK112)
 						})
 					})
 				})
 			})
 		}))
-	})) || !(anyNode(child(root(n), roK57), func(n700 *Node) bool {
-		return anyNode(child(n700, roK76), func(n701 *Node) bool {
-			return func(r702 Seq) bool {
-				return anyNode(child(n701, roK77), func(n703 *Node) bool { return gcmp(nodeSeq(n703), r702, opEq) })
-			}(boolSeq(false)) && anyNode(child(n701, roK80), func(n704 *Node) bool {
-				return (fnNormalizeSpace(str(child(n704, roK54))) == "O") && anyNode(child(n704, roK81), func(n705 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n705, roK54)))) == "VAT") })
+	})) || !(anyChild(root(n), roK57, func(n704 *Node) bool {
+		return anyChild(n704, roK76, func(n705 *Node) bool {
+			return func(r706 Seq) bool {
+				return anyChild(n705, roK77, func(n707 *Node) bool { return gcmp(nodeSeq(n707), r706, opEq) })
+			}(boolSeq(false)) && anyChild(n705, roK81, func(n708 *Node) bool {
+				return (fnNormalizeSpace(childStr(n708, roK54)) == "O") && anyChild(n708, roK80, func(n709 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n709, roK54))) == "VAT") })
 			})
 		})
-	}) || anyNode(child(root(n), roK78), func(n706 *Node) bool {
-		return anyNode(child(n706, roK76), func(n707 *Node) bool {
-			return func(r708 Seq) bool {
-				return anyNode(child(n707, roK77), func(n709 *Node) bool { return gcmp(nodeSeq(n709), r708, opEq) })
-			}(boolSeq(false)) && anyNode(child(n707, roK80), func(n710 *Node) bool {
-				return (fnNormalizeSpace(str(child(n710, roK54))) == "O") && anyNode(child(n710, roK81), func(n711 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n711, roK54)))) == "VAT") })
+	}) || anyChild(root(n), roK78, func(n710 *Node) bool {
+		return anyChild(n710, roK76, func(n711 *Node) bool {
+			return func(r712 Seq) bool {
+				return anyChild(n711, roK77, func(n713 *Node) bool { return gcmp(nodeSeq(n713), r712, opEq) })
+			}(boolSeq(false)) && anyChild(n711, roK81, func(n714 *Node) bool {
+				return (fnNormalizeSpace(childStr(n714, roK54)) == "O") && anyChild(n714, roK80, func(n715 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n715, roK54))) == "VAT") })
 			})
 		})
 	})))
@@ -3876,74 +3886,74 @@ func roT0083(v []Seq, n *Node) bool {
 
 // BR-O-04: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(…
 func roT0084(v []Seq, n *Node) bool {
-	return (((anyNode(child(root(n), roK57), func(n712 *Node) bool {
-		return anyNode(child(n712, roK76), func(n713 *Node) bool {
-			return func(r714 Seq) bool {
-				return anyNode(child(n713, roK77), func(n715 *Node) bool { return gcmp(nodeSeq(n715), r714, opEq) })
-			}(boolSeq(true)) && anyNode(child(n713, roK80), func(n716 *Node) bool {
-				return (fnNormalizeSpace(str(child(n716, roK54))) == "O") && anyNode(child(n716, roK81), func(n717 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n717, roK54)))) == "VAT") })
+	return (((anyChild(root(n), roK57, func(n716 *Node) bool {
+		return anyChild(n716, roK76, func(n717 *Node) bool {
+			return func(r718 Seq) bool {
+				return anyChild(n717, roK77, func(n719 *Node) bool { return gcmp(nodeSeq(n719), r718, opEq) })
+			}(boolSeq(true)) && anyChild(n717, roK81, func(n720 *Node) bool {
+				return (fnNormalizeSpace(childStr(n720, roK54)) == "O") && anyChild(n720, roK80, func(n721 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n721, roK54))) == "VAT") })
 			})
 		})
-	}) || anyNode(child(root(n), roK78), func(n718 *Node) bool {
-		return anyNode(child(n718, roK76), func(n719 *Node) bool {
-			return func(r720 Seq) bool {
-				return anyNode(child(n719, roK77), func(n721 *Node) bool { return gcmp(nodeSeq(n721), r720, opEq) })
-			}(boolSeq(true)) && anyNode(child(n719, roK80), func(n722 *Node) bool {
-				return (fnNormalizeSpace(str(child(n722, roK54))) == "O") && anyNode(child(n722, roK81), func(n723 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n723, roK54)))) == "VAT") })
+	}) || anyChild(root(n), roK78, func(n722 *Node) bool {
+		return anyChild(n722, roK76, func(n723 *Node) bool {
+			return func(r724 Seq) bool {
+				return anyChild(n723, roK77, func(n725 *Node) bool { return gcmp(nodeSeq(n725), r724, opEq) })
+			}(boolSeq(true)) && anyChild(n723, roK81, func(n726 *Node) bool {
+				return (fnNormalizeSpace(childStr(n726, roK54)) == "O") && anyChild(n726, roK80, func(n727 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n727, roK54))) == "VAT") })
 			})
 		})
 	})) && memoBool(v, 145, func() bool {
 		return (memoBool(v, 146, func() bool {
 			return (memoBool(v, 147, func() bool {
 				return !memoBool(v, 74, func() bool {
-					return anyNode(desc(root(n), roK101), func(n724 *Node) bool {
-						return anyNode(child(n724, roK63), func(n725 *Node) bool {
-							return anyNode(child(n725, roK112), func(n726 *Node) bool {
-								return ebv(step(child(n726, roK81), func(n727 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n727, roK54)))) == "VAT"))
-								})) && (len(child(n726, roK113)) > 0)
+					return anyNode(desc(root(n), roK103), func(n728 *Node) bool {
+						return anyChild(n728, roK63, func(n729 *Node) bool {
+							return anyChild(n729, roK113, func(n730 *Node) bool {
+								return ebv(step(child(n730, roK80), func(n731 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n731, roK54))) == "VAT"))
+								})) && hasChild(n730, roK112)
 							})
 						})
 					})
 				})
 			}) && memoBool(v, 148, func() bool {
 				return !memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n729 *Node) bool {
-						return anyNode(child(n729, roK112), func(n730 *Node) bool {
-							return ebv(step(child(n730, roK81), func(n731 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n731, roK54)))) == "VAT"))
-							})) && (len(child(n730, roK113)) > 0)
+					return anyNode(desc(root(n), roK114), func(n733 *Node) bool {
+						return anyChild(n733, roK113, func(n734 *Node) bool {
+							return ebv(step(child(n734, roK80), func(n735 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n735, roK54))) == "VAT"))
+							})) && hasChild(n734, roK112)
 						})
 					})
 				})
 			}))
 		}) && memoBool(v, 149, func() bool {
 			return !memoBool(v, 23, func() bool {
-				return anyNode(desc(root(n), roK64), func(n733 *Node) bool {
-					return anyNode(child(n733, roK63), func(n734 *Node) bool {
-						return anyNode(child(n734, roK112), func(n735 *Node) bool {
-							return ebv(step(child(n735, roK81), func(n736 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n736, roK54)))) == "VAT"))
-							})) && (len(child(n735, roK113)) > 0)
+				return anyNode(desc(root(n), roK64), func(n737 *Node) bool {
+					return anyChild(n737, roK63, func(n738 *Node) bool {
+						return anyChild(n738, roK113, func(n739 *Node) bool {
+							return ebv(step(child(n739, roK80), func(n740 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n740, roK54))) == "VAT"))
+							})) && hasChild(n739, roK112)
 						})
 					})
 				})
 			})
 		}))
-	})) || !(anyNode(child(root(n), roK57), func(n738 *Node) bool {
-		return anyNode(child(n738, roK76), func(n739 *Node) bool {
-			return func(r740 Seq) bool {
-				return anyNode(child(n739, roK77), func(n741 *Node) bool { return gcmp(nodeSeq(n741), r740, opEq) })
-			}(boolSeq(true)) && anyNode(child(n739, roK80), func(n742 *Node) bool {
-				return (fnNormalizeSpace(str(child(n742, roK54))) == "O") && anyNode(child(n742, roK81), func(n743 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n743, roK54)))) == "VAT") })
+	})) || !(anyChild(root(n), roK57, func(n742 *Node) bool {
+		return anyChild(n742, roK76, func(n743 *Node) bool {
+			return func(r744 Seq) bool {
+				return anyChild(n743, roK77, func(n745 *Node) bool { return gcmp(nodeSeq(n745), r744, opEq) })
+			}(boolSeq(true)) && anyChild(n743, roK81, func(n746 *Node) bool {
+				return (fnNormalizeSpace(childStr(n746, roK54)) == "O") && anyChild(n746, roK80, func(n747 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n747, roK54))) == "VAT") })
 			})
 		})
-	}) || anyNode(child(root(n), roK78), func(n744 *Node) bool {
-		return anyNode(child(n744, roK76), func(n745 *Node) bool {
-			return func(r746 Seq) bool {
-				return anyNode(child(n745, roK77), func(n747 *Node) bool { return gcmp(nodeSeq(n747), r746, opEq) })
-			}(boolSeq(true)) && anyNode(child(n745, roK80), func(n748 *Node) bool {
-				return (fnNormalizeSpace(str(child(n748, roK54))) == "O") && anyNode(child(n748, roK81), func(n749 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n749, roK54)))) == "VAT") })
+	}) || anyChild(root(n), roK78, func(n748 *Node) bool {
+		return anyChild(n748, roK76, func(n749 *Node) bool {
+			return func(r750 Seq) bool {
+				return anyChild(n749, roK77, func(n751 *Node) bool { return gcmp(nodeSeq(n751), r750, opEq) })
+			}(boolSeq(true)) && anyChild(n749, roK81, func(n752 *Node) bool {
+				return (fnNormalizeSpace(childStr(n752, roK54)) == "O") && anyChild(n752, roK80, func(n753 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n753, roK54))) == "VAT") })
 			})
 		})
 	})))
@@ -3951,26 +3961,26 @@ func roT0084(v []Seq, n *Node) bool {
 
 // BR-O-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[n…
 func roT0085(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK105), func(n750 *Node) bool {
-		return anyNode(child(n750, roK111), func(n751 *Node) bool {
-			return anyNode(child(n751, roK80), func(n752 *Node) bool {
-				return anyNode(child(n752, roK81), func(n753 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n753, roK54)))) == "VAT") }) && anyNode(child(n752, roK54), func(n754 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n754))) == "O") })
+	return ((anyChild(n, roK106, func(n754 *Node) bool {
+		return anyChild(n754, roK111, func(n755 *Node) bool {
+			return anyChild(n755, roK81, func(n756 *Node) bool {
+				return anyChild(n756, roK80, func(n757 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n757, roK54))) == "VAT") }) && anyChild(n756, roK54, func(n758 *Node) bool { return (fnNormalizeSpace(n758.StringValue()) == "O") })
 			})
 		})
 	}) && gcmp(func() Seq {
-		k755 := 0
-		anyNode(child(n, roK105), func(n756 *Node) bool {
-			return anyNode(child(n756, roK111), func(n757 *Node) bool {
-				return anyNode(child(n757, roK80), func(n758 *Node) bool {
-					return (fnNormalizeSpace(str(child(n758, roK54))) != "O") && anyNode(child(n758, roK81), func(n759 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n759, roK54)))) == "VAT") }) && tally1(&k755)
+		k759 := 0
+		anyChild(n, roK106, func(n760 *Node) bool {
+			return anyChild(n760, roK111, func(n761 *Node) bool {
+				return anyChild(n761, roK81, func(n762 *Node) bool {
+					return (fnNormalizeSpace(childStr(n762, roK54)) != "O") && anyChild(n762, roK80, func(n763 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n763, roK54))) == "VAT") }) && tally1(&k759)
 				})
 			})
 		})
-		return countOf(k755)
-	}(), roK58, opEq)) || !anyNode(child(n, roK105), func(n760 *Node) bool {
-		return anyNode(child(n760, roK111), func(n761 *Node) bool {
-			return anyNode(child(n761, roK80), func(n762 *Node) bool {
-				return anyNode(child(n762, roK81), func(n763 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n763, roK54)))) == "VAT") }) && anyNode(child(n762, roK54), func(n764 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n764))) == "O") })
+		return countOf(k759)
+	}(), roK58, opEq)) || !anyChild(n, roK106, func(n764 *Node) bool {
+		return anyChild(n764, roK111, func(n765 *Node) bool {
+			return anyChild(n765, roK81, func(n766 *Node) bool {
+				return anyChild(n766, roK80, func(n767 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n767, roK54))) == "VAT") }) && anyChild(n766, roK54, func(n768 *Node) bool { return (fnNormalizeSpace(n768.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -3978,24 +3988,24 @@ func roT0085(v []Seq, n *Node) bool {
 
 // BR-O-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:ClassifiedTaxCategory[normalize-space(cb…
 func roT0086(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK105), func(n765 *Node) bool {
-		return anyNode(child(n765, roK111), func(n766 *Node) bool {
-			return anyNode(child(n766, roK80), func(n767 *Node) bool {
-				return anyNode(child(n767, roK81), func(n768 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n768, roK54)))) == "VAT") }) && anyNode(child(n767, roK54), func(n769 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n769))) == "O") })
+	return ((anyChild(n, roK106, func(n769 *Node) bool {
+		return anyChild(n769, roK111, func(n770 *Node) bool {
+			return anyChild(n770, roK81, func(n771 *Node) bool {
+				return anyChild(n771, roK80, func(n772 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n772, roK54))) == "VAT") }) && anyChild(n771, roK54, func(n773 *Node) bool { return (fnNormalizeSpace(n773.StringValue()) == "O") })
 			})
 		})
 	}) && memoBool(v, 151, func() bool {
 		return gcmp(func() Seq {
-			k770 := 0
-			anyNode(desc(root(n), roK110), func(n771 *Node) bool {
-				return (fnNormalizeSpace(str(child(n771, roK54))) != "O") && anyNode(child(n771, roK81), func(n772 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n772, roK54)))) == "VAT") }) && tally1(&k770)
+			k774 := 0
+			anyNode(desc(root(n), roK110), func(n775 *Node) bool {
+				return (fnNormalizeSpace(childStr(n775, roK54)) != "O") && anyChild(n775, roK80, func(n776 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n776, roK54))) == "VAT") }) && tally1(&k774)
 			})
-			return countOf(k770)
+			return countOf(k774)
 		}(), roK58, opEq)
-	})) || !anyNode(child(n, roK105), func(n773 *Node) bool {
-		return anyNode(child(n773, roK111), func(n774 *Node) bool {
-			return anyNode(child(n774, roK80), func(n775 *Node) bool {
-				return anyNode(child(n775, roK81), func(n776 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n776, roK54)))) == "VAT") }) && anyNode(child(n775, roK54), func(n777 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n777))) == "O") })
+	})) || !anyChild(n, roK106, func(n777 *Node) bool {
+		return anyChild(n777, roK111, func(n778 *Node) bool {
+			return anyChild(n778, roK81, func(n779 *Node) bool {
+				return anyChild(n779, roK80, func(n780 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n780, roK54))) == "VAT") }) && anyChild(n779, roK54, func(n781 *Node) bool { return (fnNormalizeSpace(n781.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -4003,28 +4013,28 @@ func roT0086(v []Seq, n *Node) bool {
 
 // BR-O-13: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=fals…
 func roT0087(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK105), func(n778 *Node) bool {
-		return anyNode(child(n778, roK111), func(n779 *Node) bool {
-			return anyNode(child(n779, roK80), func(n780 *Node) bool {
-				return anyNode(child(n780, roK81), func(n781 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n781, roK54)))) == "VAT") }) && anyNode(child(n780, roK54), func(n782 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n782))) == "O") })
+	return ((anyChild(n, roK106, func(n782 *Node) bool {
+		return anyChild(n782, roK111, func(n783 *Node) bool {
+			return anyChild(n783, roK81, func(n784 *Node) bool {
+				return anyChild(n784, roK80, func(n785 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n785, roK54))) == "VAT") }) && anyChild(n784, roK54, func(n786 *Node) bool { return (fnNormalizeSpace(n786.StringValue()) == "O") })
 			})
 		})
 	}) && memoBool(v, 152, func() bool {
 		return gcmp(func() Seq {
-			k783 := 0
-			anyNode(desc(root(n), roK76), func(n784 *Node) bool {
-				return func(r785 Seq) bool {
-					return anyNode(child(n784, roK77), func(n786 *Node) bool { return gcmp(nodeSeq(n786), r785, opEq) })
-				}(boolSeq(false)) && anyNode(child(n784, roK80), func(n787 *Node) bool {
-					return (fnNormalizeSpace(str(child(n787, roK54))) != "O") && anyNode(child(n787, roK81), func(n788 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n788, roK54)))) == "VAT") }) && tally1(&k783)
+			k787 := 0
+			anyNode(desc(root(n), roK76), func(n788 *Node) bool {
+				return func(r789 Seq) bool {
+					return anyChild(n788, roK77, func(n790 *Node) bool { return gcmp(nodeSeq(n790), r789, opEq) })
+				}(boolSeq(false)) && anyChild(n788, roK81, func(n791 *Node) bool {
+					return (fnNormalizeSpace(childStr(n791, roK54)) != "O") && anyChild(n791, roK80, func(n792 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n792, roK54))) == "VAT") }) && tally1(&k787)
 				})
 			})
-			return countOf(k783)
+			return countOf(k787)
 		}(), roK58, opEq)
-	})) || !anyNode(child(n, roK105), func(n789 *Node) bool {
-		return anyNode(child(n789, roK111), func(n790 *Node) bool {
-			return anyNode(child(n790, roK80), func(n791 *Node) bool {
-				return anyNode(child(n791, roK81), func(n792 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n792, roK54)))) == "VAT") }) && anyNode(child(n791, roK54), func(n793 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n793))) == "O") })
+	})) || !anyChild(n, roK106, func(n793 *Node) bool {
+		return anyChild(n793, roK111, func(n794 *Node) bool {
+			return anyChild(n794, roK81, func(n795 *Node) bool {
+				return anyChild(n795, roK80, func(n796 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n796, roK54))) == "VAT") }) && anyChild(n795, roK54, func(n797 *Node) bool { return (fnNormalizeSpace(n797.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -4032,28 +4042,28 @@ func roT0087(v []Seq, n *Node) bool {
 
 // BR-O-14: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=true…
 func roT0088(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK105), func(n794 *Node) bool {
-		return anyNode(child(n794, roK111), func(n795 *Node) bool {
-			return anyNode(child(n795, roK80), func(n796 *Node) bool {
-				return anyNode(child(n796, roK81), func(n797 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n797, roK54)))) == "VAT") }) && anyNode(child(n796, roK54), func(n798 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n798))) == "O") })
+	return ((anyChild(n, roK106, func(n798 *Node) bool {
+		return anyChild(n798, roK111, func(n799 *Node) bool {
+			return anyChild(n799, roK81, func(n800 *Node) bool {
+				return anyChild(n800, roK80, func(n801 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n801, roK54))) == "VAT") }) && anyChild(n800, roK54, func(n802 *Node) bool { return (fnNormalizeSpace(n802.StringValue()) == "O") })
 			})
 		})
 	}) && memoBool(v, 153, func() bool {
 		return gcmp(func() Seq {
-			k799 := 0
-			anyNode(desc(root(n), roK76), func(n800 *Node) bool {
-				return func(r801 Seq) bool {
-					return anyNode(child(n800, roK77), func(n802 *Node) bool { return gcmp(nodeSeq(n802), r801, opEq) })
-				}(boolSeq(true)) && anyNode(child(n800, roK80), func(n803 *Node) bool {
-					return (fnNormalizeSpace(str(child(n803, roK54))) != "O") && anyNode(child(n803, roK81), func(n804 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n804, roK54)))) == "VAT") }) && tally1(&k799)
+			k803 := 0
+			anyNode(desc(root(n), roK76), func(n804 *Node) bool {
+				return func(r805 Seq) bool {
+					return anyChild(n804, roK77, func(n806 *Node) bool { return gcmp(nodeSeq(n806), r805, opEq) })
+				}(boolSeq(true)) && anyChild(n804, roK81, func(n807 *Node) bool {
+					return (fnNormalizeSpace(childStr(n807, roK54)) != "O") && anyChild(n807, roK80, func(n808 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n808, roK54))) == "VAT") }) && tally1(&k803)
 				})
 			})
-			return countOf(k799)
+			return countOf(k803)
 		}(), roK58, opEq)
-	})) || !anyNode(child(n, roK105), func(n805 *Node) bool {
-		return anyNode(child(n805, roK111), func(n806 *Node) bool {
-			return anyNode(child(n806, roK80), func(n807 *Node) bool {
-				return anyNode(child(n807, roK81), func(n808 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n808, roK54)))) == "VAT") }) && anyNode(child(n807, roK54), func(n809 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n809))) == "O") })
+	})) || !anyChild(n, roK106, func(n809 *Node) bool {
+		return anyChild(n809, roK111, func(n810 *Node) bool {
+			return anyChild(n810, roK81, func(n811 *Node) bool {
+				return anyChild(n811, roK80, func(n812 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n812, roK54))) == "VAT") }) && anyChild(n811, roK54, func(n813 *Node) bool { return (fnNormalizeSpace(n813.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -4063,44 +4073,44 @@ func roT0088(v []Seq, n *Node) bool {
 func roT0089(v []Seq, n *Node) bool {
 	return ((memoBool(v, 154, func() bool {
 		return gcmp(arith(func() Seq {
-			k810 := 0
-			anyNode(desc(root(n), roK76), func(n811 *Node) bool {
-				return anyNode(child(n811, roK80), func(n812 *Node) bool { return (fnNormalizeSpace(str(child(n812, roK54))) == "S") && tally1(&k810) })
+			k814 := 0
+			anyNode(desc(root(n), roK76), func(n815 *Node) bool {
+				return anyChild(n815, roK81, func(n816 *Node) bool { return (fnNormalizeSpace(childStr(n816, roK54)) == "S") && tally1(&k814) })
 			})
-			return countOf(k810)
+			return countOf(k814)
 		}(), func() Seq {
-			k813 := 0
-			anyNode(desc(root(n), roK110), func(n814 *Node) bool { return (fnNormalizeSpace(str(child(n814, roK54))) == "S") && tally1(&k813) })
-			return countOf(k813)
+			k817 := 0
+			anyNode(desc(root(n), roK110), func(n818 *Node) bool { return (fnNormalizeSpace(childStr(n818, roK54)) == "S") && tally1(&k817) })
+			return countOf(k817)
 		}(), opAdd), roK58, opGt)
 	}) && gcmp(func() Seq {
-		k815 := 0
-		anyNode(child(n, roK105), func(n816 *Node) bool {
-			return anyNode(child(n816, roK111), func(n817 *Node) bool {
-				return anyNode(child(n817, roK80), func(n818 *Node) bool { return (fnNormalizeSpace(str(child(n818, roK54))) == "S") && tally1(&k815) })
+		k819 := 0
+		anyChild(n, roK106, func(n820 *Node) bool {
+			return anyChild(n820, roK111, func(n821 *Node) bool {
+				return anyChild(n821, roK81, func(n822 *Node) bool { return (fnNormalizeSpace(childStr(n822, roK54)) == "S") && tally1(&k819) })
 			})
 		})
-		return countOf(k815)
+		return countOf(k819)
 	}(), roK58, opGt)) || (memoBool(v, 155, func() bool {
 		return gcmp(arith(func() Seq {
-			k819 := 0
-			anyNode(desc(root(n), roK76), func(n820 *Node) bool {
-				return anyNode(child(n820, roK80), func(n821 *Node) bool { return (fnNormalizeSpace(str(child(n821, roK54))) == "S") && tally1(&k819) })
+			k823 := 0
+			anyNode(desc(root(n), roK76), func(n824 *Node) bool {
+				return anyChild(n824, roK81, func(n825 *Node) bool { return (fnNormalizeSpace(childStr(n825, roK54)) == "S") && tally1(&k823) })
 			})
-			return countOf(k819)
+			return countOf(k823)
 		}(), func() Seq {
-			k822 := 0
-			anyNode(desc(root(n), roK110), func(n823 *Node) bool { return (fnNormalizeSpace(str(child(n823, roK54))) == "S") && tally1(&k822) })
-			return countOf(k822)
+			k826 := 0
+			anyNode(desc(root(n), roK110), func(n827 *Node) bool { return (fnNormalizeSpace(childStr(n827, roK54)) == "S") && tally1(&k826) })
+			return countOf(k826)
 		}(), opAdd), roK58, opEq)
 	}) && gcmp(func() Seq {
-		k824 := 0
-		anyNode(child(n, roK105), func(n825 *Node) bool {
-			return anyNode(child(n825, roK111), func(n826 *Node) bool {
-				return anyNode(child(n826, roK80), func(n827 *Node) bool { return (fnNormalizeSpace(str(child(n827, roK54))) == "S") && tally1(&k824) })
+		k828 := 0
+		anyChild(n, roK106, func(n829 *Node) bool {
+			return anyChild(n829, roK111, func(n830 *Node) bool {
+				return anyChild(n830, roK81, func(n831 *Node) bool { return (fnNormalizeSpace(childStr(n831, roK54)) == "S") && tally1(&k828) })
 			})
 		})
-		return countOf(k824)
+		return countOf(k828)
 	}(), roK58, opEq)))
 }
 
@@ -4109,29 +4119,29 @@ func roT0090(v []Seq, n *Node) bool {
 	return memoBool(v, 156, func() bool {
 		return (memoBool(v, 157, func() bool {
 			return (memoBool(v, 158, func() bool {
-				return anyNode(desc(root(n), roK110), func(n828 *Node) bool {
-					return (fnNormalizeSpace(str(child(n828, roK54))) == "S") && anyNode(child(n828, roK81), func(n829 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n829, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK110), func(n832 *Node) bool {
+					return (fnNormalizeSpace(childStr(n832, roK54)) == "S") && anyChild(n832, roK80, func(n833 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n833, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK101), func(n830 *Node) bool {
-						return anyNode(child(n830, roK63), func(n831 *Node) bool {
-							return anyNode(child(n831, roK112), func(n832 *Node) bool { return (len(child(n832, roK113)) > 0) })
+					return anyNode(desc(root(n), roK103), func(n834 *Node) bool {
+						return anyChild(n834, roK63, func(n835 *Node) bool {
+							return anyChild(n835, roK113, func(n836 *Node) bool { return hasChild(n836, roK112) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n834 *Node) bool {
-						return anyNode(child(n834, roK112), func(n835 *Node) bool {
-							return ebv(step(child(n835, roK81), func(n836 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n836, roK54)))) == "VAT"))
-							})) && (len(child(n835, roK113)) > 0)
+					return anyNode(desc(root(n), roK114), func(n838 *Node) bool {
+						return anyChild(n838, roK113, func(n839 *Node) bool {
+							return ebv(step(child(n839, roK80), func(n840 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n840, roK54))) == "VAT"))
+							})) && hasChild(n839, roK112)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 159, func() bool {
 			return !memoBool(v, 160, func() bool {
-				return anyNode(desc(root(n), roK110), func(n838 *Node) bool { return (fnNormalizeSpace(str(child(n838, roK54))) == "S") })
+				return anyNode(desc(root(n), roK110), func(n842 *Node) bool { return (fnNormalizeSpace(childStr(n842, roK54)) == "S") })
 			})
 		}))
 	})
@@ -4142,37 +4152,37 @@ func roT0091(v []Seq, n *Node) bool {
 	return memoBool(v, 161, func() bool {
 		return (memoBool(v, 162, func() bool {
 			return (memoBool(v, 163, func() bool {
-				return anyNode(desc(root(n), roK76), func(n839 *Node) bool {
-					return func(r840 Seq) bool {
-						return anyNode(child(n839, roK77), func(n841 *Node) bool { return gcmp(nodeSeq(n841), r840, opEq) })
-					}(boolSeq(false)) && anyNode(child(n839, roK80), func(n842 *Node) bool {
-						return (fnNormalizeSpace(str(child(n842, roK54))) == "S") && anyNode(child(n842, roK81), func(n843 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n843, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK76), func(n843 *Node) bool {
+					return func(r844 Seq) bool {
+						return anyChild(n843, roK77, func(n845 *Node) bool { return gcmp(nodeSeq(n845), r844, opEq) })
+					}(boolSeq(false)) && anyChild(n843, roK81, func(n846 *Node) bool {
+						return (fnNormalizeSpace(childStr(n846, roK54)) == "S") && anyChild(n846, roK80, func(n847 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n847, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK101), func(n844 *Node) bool {
-						return anyNode(child(n844, roK63), func(n845 *Node) bool {
-							return anyNode(child(n845, roK112), func(n846 *Node) bool { return (len(child(n846, roK113)) > 0) })
+					return anyNode(desc(root(n), roK103), func(n848 *Node) bool {
+						return anyChild(n848, roK63, func(n849 *Node) bool {
+							return anyChild(n849, roK113, func(n850 *Node) bool { return hasChild(n850, roK112) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n848 *Node) bool {
-						return anyNode(child(n848, roK112), func(n849 *Node) bool {
-							return ebv(step(child(n849, roK81), func(n850 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n850, roK54)))) == "VAT"))
-							})) && (len(child(n849, roK113)) > 0)
+					return anyNode(desc(root(n), roK114), func(n852 *Node) bool {
+						return anyChild(n852, roK113, func(n853 *Node) bool {
+							return ebv(step(child(n853, roK80), func(n854 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n854, roK54))) == "VAT"))
+							})) && hasChild(n853, roK112)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 164, func() bool {
 			return !memoBool(v, 163, func() bool {
-				return anyNode(desc(root(n), roK76), func(n852 *Node) bool {
-					return func(r853 Seq) bool {
-						return anyNode(child(n852, roK77), func(n854 *Node) bool { return gcmp(nodeSeq(n854), r853, opEq) })
-					}(boolSeq(false)) && anyNode(child(n852, roK80), func(n855 *Node) bool {
-						return (fnNormalizeSpace(str(child(n855, roK54))) == "S") && anyNode(child(n855, roK81), func(n856 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n856, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK76), func(n856 *Node) bool {
+					return func(r857 Seq) bool {
+						return anyChild(n856, roK77, func(n858 *Node) bool { return gcmp(nodeSeq(n858), r857, opEq) })
+					}(boolSeq(false)) && anyChild(n856, roK81, func(n859 *Node) bool {
+						return (fnNormalizeSpace(childStr(n859, roK54)) == "S") && anyChild(n859, roK80, func(n860 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n860, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -4185,37 +4195,37 @@ func roT0092(v []Seq, n *Node) bool {
 	return memoBool(v, 165, func() bool {
 		return (memoBool(v, 166, func() bool {
 			return (memoBool(v, 167, func() bool {
-				return anyNode(desc(root(n), roK76), func(n857 *Node) bool {
-					return func(r858 Seq) bool {
-						return anyNode(child(n857, roK77), func(n859 *Node) bool { return gcmp(nodeSeq(n859), r858, opEq) })
-					}(boolSeq(true)) && anyNode(child(n857, roK80), func(n860 *Node) bool {
-						return (fnNormalizeSpace(str(child(n860, roK54))) == "S") && anyNode(child(n860, roK81), func(n861 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n861, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK76), func(n861 *Node) bool {
+					return func(r862 Seq) bool {
+						return anyChild(n861, roK77, func(n863 *Node) bool { return gcmp(nodeSeq(n863), r862, opEq) })
+					}(boolSeq(true)) && anyChild(n861, roK81, func(n864 *Node) bool {
+						return (fnNormalizeSpace(childStr(n864, roK54)) == "S") && anyChild(n864, roK80, func(n865 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n865, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK101), func(n862 *Node) bool {
-						return anyNode(child(n862, roK63), func(n863 *Node) bool {
-							return anyNode(child(n863, roK112), func(n864 *Node) bool { return (len(child(n864, roK113)) > 0) })
+					return anyNode(desc(root(n), roK103), func(n866 *Node) bool {
+						return anyChild(n866, roK63, func(n867 *Node) bool {
+							return anyChild(n867, roK113, func(n868 *Node) bool { return hasChild(n868, roK112) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n866 *Node) bool {
-						return anyNode(child(n866, roK112), func(n867 *Node) bool {
-							return ebv(step(child(n867, roK81), func(n868 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n868, roK54)))) == "VAT"))
-							})) && (len(child(n867, roK113)) > 0)
+					return anyNode(desc(root(n), roK114), func(n870 *Node) bool {
+						return anyChild(n870, roK113, func(n871 *Node) bool {
+							return ebv(step(child(n871, roK80), func(n872 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n872, roK54))) == "VAT"))
+							})) && hasChild(n871, roK112)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 168, func() bool {
 			return !memoBool(v, 167, func() bool {
-				return anyNode(desc(root(n), roK76), func(n870 *Node) bool {
-					return func(r871 Seq) bool {
-						return anyNode(child(n870, roK77), func(n872 *Node) bool { return gcmp(nodeSeq(n872), r871, opEq) })
-					}(boolSeq(true)) && anyNode(child(n870, roK80), func(n873 *Node) bool {
-						return (fnNormalizeSpace(str(child(n873, roK54))) == "S") && anyNode(child(n873, roK81), func(n874 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n874, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK76), func(n874 *Node) bool {
+					return func(r875 Seq) bool {
+						return anyChild(n874, roK77, func(n876 *Node) bool { return gcmp(nodeSeq(n876), r875, opEq) })
+					}(boolSeq(true)) && anyChild(n874, roK81, func(n877 *Node) bool {
+						return (fnNormalizeSpace(childStr(n877, roK54)) == "S") && anyChild(n877, roK80, func(n878 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n878, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -4227,35 +4237,35 @@ func roT0092(v []Seq, n *Node) bool {
 func roT0093(v []Seq, n *Node) bool {
 	return ((memoBool(v, 169, func() bool {
 		return (memoBool(v, 170, func() bool {
-			return anyNode(desc(root(n), roK80), func(n875 *Node) bool {
-				return anyNode(child(n875, roK81), func(n876 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n876, roK54)))) == "VAT") }) && anyNode(child(n875, roK54), func(n877 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n877))) == "Z") })
+			return anyNode(desc(root(n), roK81), func(n879 *Node) bool {
+				return anyChild(n879, roK80, func(n880 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n880, roK54))) == "VAT") }) && anyChild(n879, roK54, func(n881 *Node) bool { return (fnNormalizeSpace(n881.StringValue()) == "Z") })
 			})
 		}) || memoBool(v, 171, func() bool {
-			return anyNode(desc(root(n), roK110), func(n878 *Node) bool {
-				return anyNode(child(n878, roK81), func(n879 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n879, roK54)))) == "VAT") }) && anyNode(child(n878, roK54), func(n880 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n880))) == "Z") })
+			return anyNode(desc(root(n), roK110), func(n882 *Node) bool {
+				return anyChild(n882, roK80, func(n883 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n883, roK54))) == "VAT") }) && anyChild(n882, roK54, func(n884 *Node) bool { return (fnNormalizeSpace(n884.StringValue()) == "Z") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k881 := 0
-		anyNode(child(n, roK105), func(n882 *Node) bool {
-			return anyNode(child(n882, roK111), func(n883 *Node) bool {
-				return anyNode(child(n883, roK80), func(n884 *Node) bool {
-					return anyNode(child(n884, roK81), func(n885 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n885, roK54)))) == "VAT") }) && anyNode(child(n884, roK54), func(n886 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n886))) == "Z") && tally1(&k881) })
+		k885 := 0
+		anyChild(n, roK106, func(n886 *Node) bool {
+			return anyChild(n886, roK111, func(n887 *Node) bool {
+				return anyChild(n887, roK81, func(n888 *Node) bool {
+					return anyChild(n888, roK80, func(n889 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n889, roK54))) == "VAT") }) && anyChild(n888, roK54, func(n890 *Node) bool { return (fnNormalizeSpace(n890.StringValue()) == "Z") && tally1(&k885) })
 				})
 			})
 		})
-		return countOf(k881)
+		return countOf(k885)
 	}(), roK108, opEq)) || memoBool(v, 172, func() bool {
 		return (memoBool(v, 173, func() bool {
 			return !memoBool(v, 170, func() bool {
-				return anyNode(desc(root(n), roK80), func(n887 *Node) bool {
-					return anyNode(child(n887, roK81), func(n888 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n888, roK54)))) == "VAT") }) && anyNode(child(n887, roK54), func(n889 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n889))) == "Z") })
+				return anyNode(desc(root(n), roK81), func(n891 *Node) bool {
+					return anyChild(n891, roK80, func(n892 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n892, roK54))) == "VAT") }) && anyChild(n891, roK54, func(n893 *Node) bool { return (fnNormalizeSpace(n893.StringValue()) == "Z") })
 				})
 			})
 		}) && memoBool(v, 174, func() bool {
 			return !memoBool(v, 171, func() bool {
-				return anyNode(desc(root(n), roK110), func(n890 *Node) bool {
-					return anyNode(child(n890, roK81), func(n891 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n891, roK54)))) == "VAT") }) && anyNode(child(n890, roK54), func(n892 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n892))) == "Z") })
+				return anyNode(desc(root(n), roK110), func(n894 *Node) bool {
+					return anyChild(n894, roK80, func(n895 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n895, roK54))) == "VAT") }) && anyChild(n894, roK54, func(n896 *Node) bool { return (fnNormalizeSpace(n896.StringValue()) == "Z") })
 				})
 			})
 		}))
@@ -4267,30 +4277,30 @@ func roT0094(v []Seq, n *Node) bool {
 	return memoBool(v, 175, func() bool {
 		return (memoBool(v, 176, func() bool {
 			return (memoBool(v, 177, func() bool {
-				return anyNode(desc(root(n), roK110), func(n893 *Node) bool {
-					return (fnNormalizeSpace(str(child(n893, roK54))) == "Z") && anyNode(child(n893, roK81), func(n894 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n894, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK110), func(n897 *Node) bool {
+					return (fnNormalizeSpace(childStr(n897, roK54)) == "Z") && anyChild(n897, roK80, func(n898 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n898, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK101), func(n895 *Node) bool {
-						return anyNode(child(n895, roK63), func(n896 *Node) bool {
-							return anyNode(child(n896, roK112), func(n897 *Node) bool { return (len(child(n897, roK113)) > 0) })
+					return anyNode(desc(root(n), roK103), func(n899 *Node) bool {
+						return anyChild(n899, roK63, func(n900 *Node) bool {
+							return anyChild(n900, roK113, func(n901 *Node) bool { return hasChild(n901, roK112) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n899 *Node) bool {
-						return anyNode(child(n899, roK112), func(n900 *Node) bool {
-							return ebv(step(child(n900, roK81), func(n901 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n901, roK54)))) == "VAT"))
-							})) && (len(child(n900, roK113)) > 0)
+					return anyNode(desc(root(n), roK114), func(n903 *Node) bool {
+						return anyChild(n903, roK113, func(n904 *Node) bool {
+							return ebv(step(child(n904, roK80), func(n905 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n905, roK54))) == "VAT"))
+							})) && hasChild(n904, roK112)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 178, func() bool {
 			return !memoBool(v, 177, func() bool {
-				return anyNode(desc(root(n), roK110), func(n903 *Node) bool {
-					return (fnNormalizeSpace(str(child(n903, roK54))) == "Z") && anyNode(child(n903, roK81), func(n904 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n904, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK110), func(n907 *Node) bool {
+					return (fnNormalizeSpace(childStr(n907, roK54)) == "Z") && anyChild(n907, roK80, func(n908 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n908, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -4302,37 +4312,37 @@ func roT0095(v []Seq, n *Node) bool {
 	return memoBool(v, 179, func() bool {
 		return (memoBool(v, 180, func() bool {
 			return (memoBool(v, 181, func() bool {
-				return anyNode(desc(root(n), roK76), func(n905 *Node) bool {
-					return func(r906 Seq) bool {
-						return anyNode(child(n905, roK77), func(n907 *Node) bool { return gcmp(nodeSeq(n907), r906, opEq) })
-					}(boolSeq(false)) && anyNode(child(n905, roK80), func(n908 *Node) bool {
-						return (fnNormalizeSpace(str(child(n908, roK54))) == "Z") && anyNode(child(n908, roK81), func(n909 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n909, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK76), func(n909 *Node) bool {
+					return func(r910 Seq) bool {
+						return anyChild(n909, roK77, func(n911 *Node) bool { return gcmp(nodeSeq(n911), r910, opEq) })
+					}(boolSeq(false)) && anyChild(n909, roK81, func(n912 *Node) bool {
+						return (fnNormalizeSpace(childStr(n912, roK54)) == "Z") && anyChild(n912, roK80, func(n913 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n913, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK101), func(n910 *Node) bool {
-						return anyNode(child(n910, roK63), func(n911 *Node) bool {
-							return anyNode(child(n911, roK112), func(n912 *Node) bool { return (len(child(n912, roK113)) > 0) })
+					return anyNode(desc(root(n), roK103), func(n914 *Node) bool {
+						return anyChild(n914, roK63, func(n915 *Node) bool {
+							return anyChild(n915, roK113, func(n916 *Node) bool { return hasChild(n916, roK112) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n914 *Node) bool {
-						return anyNode(child(n914, roK112), func(n915 *Node) bool {
-							return ebv(step(child(n915, roK81), func(n916 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n916, roK54)))) == "VAT"))
-							})) && (len(child(n915, roK113)) > 0)
+					return anyNode(desc(root(n), roK114), func(n918 *Node) bool {
+						return anyChild(n918, roK113, func(n919 *Node) bool {
+							return ebv(step(child(n919, roK80), func(n920 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n920, roK54))) == "VAT"))
+							})) && hasChild(n919, roK112)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 182, func() bool {
 			return !memoBool(v, 181, func() bool {
-				return anyNode(desc(root(n), roK76), func(n918 *Node) bool {
-					return func(r919 Seq) bool {
-						return anyNode(child(n918, roK77), func(n920 *Node) bool { return gcmp(nodeSeq(n920), r919, opEq) })
-					}(boolSeq(false)) && anyNode(child(n918, roK80), func(n921 *Node) bool {
-						return (fnNormalizeSpace(str(child(n921, roK54))) == "Z") && anyNode(child(n921, roK81), func(n922 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n922, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK76), func(n922 *Node) bool {
+					return func(r923 Seq) bool {
+						return anyChild(n922, roK77, func(n924 *Node) bool { return gcmp(nodeSeq(n924), r923, opEq) })
+					}(boolSeq(false)) && anyChild(n922, roK81, func(n925 *Node) bool {
+						return (fnNormalizeSpace(childStr(n925, roK54)) == "Z") && anyChild(n925, roK80, func(n926 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n926, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -4345,37 +4355,37 @@ func roT0096(v []Seq, n *Node) bool {
 	return memoBool(v, 183, func() bool {
 		return (memoBool(v, 184, func() bool {
 			return (memoBool(v, 185, func() bool {
-				return anyNode(desc(root(n), roK76), func(n923 *Node) bool {
-					return func(r924 Seq) bool {
-						return anyNode(child(n923, roK77), func(n925 *Node) bool { return gcmp(nodeSeq(n925), r924, opEq) })
-					}(boolSeq(true)) && anyNode(child(n923, roK80), func(n926 *Node) bool {
-						return (fnNormalizeSpace(str(child(n926, roK54))) == "Z") && anyNode(child(n926, roK81), func(n927 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n927, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK76), func(n927 *Node) bool {
+					return func(r928 Seq) bool {
+						return anyChild(n927, roK77, func(n929 *Node) bool { return gcmp(nodeSeq(n929), r928, opEq) })
+					}(boolSeq(true)) && anyChild(n927, roK81, func(n930 *Node) bool {
+						return (fnNormalizeSpace(childStr(n930, roK54)) == "Z") && anyChild(n930, roK80, func(n931 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n931, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK101), func(n928 *Node) bool {
-						return anyNode(child(n928, roK63), func(n929 *Node) bool {
-							return anyNode(child(n929, roK112), func(n930 *Node) bool { return (len(child(n930, roK113)) > 0) })
+					return anyNode(desc(root(n), roK103), func(n932 *Node) bool {
+						return anyChild(n932, roK63, func(n933 *Node) bool {
+							return anyChild(n933, roK113, func(n934 *Node) bool { return hasChild(n934, roK112) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n932 *Node) bool {
-						return anyNode(child(n932, roK112), func(n933 *Node) bool {
-							return ebv(step(child(n933, roK81), func(n934 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n934, roK54)))) == "VAT"))
-							})) && (len(child(n933, roK113)) > 0)
+					return anyNode(desc(root(n), roK114), func(n936 *Node) bool {
+						return anyChild(n936, roK113, func(n937 *Node) bool {
+							return ebv(step(child(n937, roK80), func(n938 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n938, roK54))) == "VAT"))
+							})) && hasChild(n937, roK112)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 186, func() bool {
 			return !memoBool(v, 185, func() bool {
-				return anyNode(desc(root(n), roK76), func(n936 *Node) bool {
-					return func(r937 Seq) bool {
-						return anyNode(child(n936, roK77), func(n938 *Node) bool { return gcmp(nodeSeq(n938), r937, opEq) })
-					}(boolSeq(true)) && anyNode(child(n936, roK80), func(n939 *Node) bool {
-						return (fnNormalizeSpace(str(child(n939, roK54))) == "Z") && anyNode(child(n939, roK81), func(n940 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n940, roK54)))) == "VAT") })
+				return anyNode(desc(root(n), roK76), func(n940 *Node) bool {
+					return func(r941 Seq) bool {
+						return anyChild(n940, roK77, func(n942 *Node) bool { return gcmp(nodeSeq(n942), r941, opEq) })
+					}(boolSeq(true)) && anyChild(n940, roK81, func(n943 *Node) bool {
+						return (fnNormalizeSpace(childStr(n943, roK54)) == "Z") && anyChild(n943, roK80, func(n944 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n944, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -4389,28 +4399,28 @@ func roT0097(v []Seq, n *Node) bool {
 		return (memoBool(v, 188, func() bool {
 			return (memoBool(v, 189, func() bool {
 				return !memoBool(v, 190, func() bool {
-					return anyNode(desc(root(n), roK68), func(n941 *Node) bool { return (n941.StringValue() != "IT") })
+					return anyNode(desc(root(n), roK67), func(n945 *Node) bool { return (n945.StringValue() != "IT") })
 				})
 			}) && memoBool(v, 191, func() bool {
 				return (memoBool(v, 192, func() bool {
-					return anyNode(desc(root(n), roK80), func(n942 *Node) bool {
-						return anyNode(child(n942, roK54), func(n943 *Node) bool { return (n943.StringValue() == "B") })
+					return anyNode(desc(root(n), roK81), func(n946 *Node) bool {
+						return anyChild(n946, roK54, func(n947 *Node) bool { return (n947.StringValue() == "B") })
 					})
 				}) || memoBool(v, 193, func() bool {
-					return anyNode(desc(root(n), roK110), func(n944 *Node) bool {
-						return anyNode(child(n944, roK54), func(n945 *Node) bool { return (n945.StringValue() == "B") })
+					return anyNode(desc(root(n), roK110), func(n948 *Node) bool {
+						return anyChild(n948, roK54, func(n949 *Node) bool { return (n949.StringValue() == "B") })
 					})
 				}))
 			}))
 		}) || memoBool(v, 194, func() bool {
 			return !memoBool(v, 191, func() bool {
 				return (memoBool(v, 192, func() bool {
-					return anyNode(desc(root(n), roK80), func(n946 *Node) bool {
-						return anyNode(child(n946, roK54), func(n947 *Node) bool { return (n947.StringValue() == "B") })
+					return anyNode(desc(root(n), roK81), func(n950 *Node) bool {
+						return anyChild(n950, roK54, func(n951 *Node) bool { return (n951.StringValue() == "B") })
 					})
 				}) || memoBool(v, 193, func() bool {
-					return anyNode(desc(root(n), roK110), func(n948 *Node) bool {
-						return anyNode(child(n948, roK54), func(n949 *Node) bool { return (n949.StringValue() == "B") })
+					return anyNode(desc(root(n), roK110), func(n952 *Node) bool {
+						return anyChild(n952, roK54, func(n953 *Node) bool { return (n953.StringValue() == "B") })
 					})
 				}))
 			})
@@ -4424,23 +4434,23 @@ func roT0098(v []Seq, n *Node) bool {
 		return (memoBool(v, 196, func() bool {
 			return (memoBool(v, 191, func() bool {
 				return (memoBool(v, 192, func() bool {
-					return anyNode(desc(root(n), roK80), func(n950 *Node) bool {
-						return anyNode(child(n950, roK54), func(n951 *Node) bool { return (n951.StringValue() == "B") })
+					return anyNode(desc(root(n), roK81), func(n954 *Node) bool {
+						return anyChild(n954, roK54, func(n955 *Node) bool { return (n955.StringValue() == "B") })
 					})
 				}) || memoBool(v, 193, func() bool {
-					return anyNode(desc(root(n), roK110), func(n952 *Node) bool {
-						return anyNode(child(n952, roK54), func(n953 *Node) bool { return (n953.StringValue() == "B") })
+					return anyNode(desc(root(n), roK110), func(n956 *Node) bool {
+						return anyChild(n956, roK54, func(n957 *Node) bool { return (n957.StringValue() == "B") })
 					})
 				}))
 			}) && memoBool(v, 197, func() bool {
 				return !memoBool(v, 198, func() bool {
 					return (memoBool(v, 199, func() bool {
-						return anyNode(desc(root(n), roK80), func(n954 *Node) bool {
-							return anyNode(child(n954, roK54), func(n955 *Node) bool { return (n955.StringValue() == "S") })
+						return anyNode(desc(root(n), roK81), func(n958 *Node) bool {
+							return anyChild(n958, roK54, func(n959 *Node) bool { return (n959.StringValue() == "S") })
 						})
 					}) || memoBool(v, 200, func() bool {
-						return anyNode(desc(root(n), roK110), func(n956 *Node) bool {
-							return anyNode(child(n956, roK54), func(n957 *Node) bool { return (n957.StringValue() == "S") })
+						return anyNode(desc(root(n), roK110), func(n960 *Node) bool {
+							return anyChild(n960, roK54, func(n961 *Node) bool { return (n961.StringValue() == "S") })
 						})
 					}))
 				})
@@ -4448,12 +4458,12 @@ func roT0098(v []Seq, n *Node) bool {
 		}) || memoBool(v, 194, func() bool {
 			return !memoBool(v, 191, func() bool {
 				return (memoBool(v, 192, func() bool {
-					return anyNode(desc(root(n), roK80), func(n958 *Node) bool {
-						return anyNode(child(n958, roK54), func(n959 *Node) bool { return (n959.StringValue() == "B") })
+					return anyNode(desc(root(n), roK81), func(n962 *Node) bool {
+						return anyChild(n962, roK54, func(n963 *Node) bool { return (n963.StringValue() == "B") })
 					})
 				}) || memoBool(v, 193, func() bool {
-					return anyNode(desc(root(n), roK110), func(n960 *Node) bool {
-						return anyNode(child(n960, roK54), func(n961 *Node) bool { return (n961.StringValue() == "B") })
+					return anyNode(desc(root(n), roK110), func(n964 *Node) bool {
+						return anyChild(n964, roK54, func(n965 *Node) bool { return (n965.StringValue() == "B") })
 					})
 				}))
 			})
@@ -4486,61 +4496,61 @@ func roM010(v []Seq, n *Node) bool {
 
 // BR-21: (cbc:ID) != ”
 func roT0099(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK54), func(n962 *Node) bool { return (n962.StringValue() != "") })
+	return anyChild(n, roK54, func(n966 *Node) bool { return (n966.StringValue() != "") })
 }
 
 // BR-22: exists(cbc:InvoicedQuantity) or exists(cbc:CreditedQuantity)
 func roT0100(v []Seq, n *Node) bool {
-	return ((len(child(n, roK120)) > 0) || (len(child(n, roK121)) > 0))
+	return (hasChild(n, roK120) || hasChild(n, roK121))
 }
 
 // BR-23: exists(cbc:InvoicedQuantity/@unitCode) or exists(cbc:CreditedQuantity/@unitCode)
 func roT0101(v []Seq, n *Node) bool {
-	return (anyNode(child(n, roK120), func(n965 *Node) bool { return (len(attr(n965, roK122)) > 0) }) || anyNode(child(n, roK121), func(n967 *Node) bool { return (len(attr(n967, roK122)) > 0) }))
+	return (anyChild(n, roK120, func(n969 *Node) bool { return hasAttr(n969, roK122) }) || anyChild(n, roK121, func(n971 *Node) bool { return hasAttr(n971, roK122) }))
 }
 
 // BR-24: exists(cbc:LineExtensionAmount)
 func roT0102(v []Seq, n *Node) bool {
-	return (len(child(n, roK86)) > 0)
+	return hasChild(n, roK86)
 }
 
 // BR-25: (cac:Item/cbc:Name) != ”
 func roT0103(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK123), func(n970 *Node) bool {
-		return anyNode(child(n970, roK124), func(n971 *Node) bool { return (n971.StringValue() != "") })
+	return anyChild(n, roK124, func(n974 *Node) bool {
+		return anyChild(n974, roK123, func(n975 *Node) bool { return (n975.StringValue() != "") })
 	})
 }
 
 // BR-26: exists(cac:Price/cbc:PriceAmount)
 func roT0104(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK125), func(n972 *Node) bool { return (len(child(n972, roK126)) > 0) })
+	return anyChild(n, roK126, func(n976 *Node) bool { return hasChild(n976, roK125) })
 }
 
 // BR-28: (cac:Price/cac:AllowanceCharge/cbc:BaseAmount) >= 0 or not(exists(cac:Price/cac:AllowanceCharge/cbc:BaseAmount))
 func roT0105(v []Seq, n *Node) bool {
-	return (anyNode(child(n, roK125), func(n974 *Node) bool {
-		return anyNode(child(n974, roK76), func(n975 *Node) bool {
-			return anyNode(child(n975, roK85), func(n976 *Node) bool { return gcmp(nodeSeq(n976), roK58, opGe) })
+	return (anyChild(n, roK126, func(n978 *Node) bool {
+		return anyChild(n978, roK76, func(n979 *Node) bool {
+			return anyChild(n979, roK85, func(n980 *Node) bool { return gcmp(nodeSeq(n980), roK58, opGe) })
 		})
-	}) || !anyNode(child(n, roK125), func(n977 *Node) bool {
-		return anyNode(child(n977, roK76), func(n978 *Node) bool { return (len(child(n978, roK85)) > 0) })
+	}) || !anyChild(n, roK126, func(n981 *Node) bool {
+		return anyChild(n981, roK76, func(n982 *Node) bool { return hasChild(n982, roK85) })
 	}))
 }
 
 // BR-CO-04: (cac:Item/cac:ClassifiedTaxCategory[cac:TaxScheme/(normalize-space(upper-case(cbc:ID))='VAT')]/cbc:ID)
 func roT0106(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK123), func(n980 *Node) bool {
-		return anyNode(child(n980, roK110), func(n981 *Node) bool {
-			return ebv(step(child(n981, roK81), func(n982 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n982, roK54)))) == "VAT"))
-			})) && (len(child(n981, roK54)) > 0)
+	return anyChild(n, roK124, func(n984 *Node) bool {
+		return anyChild(n984, roK110, func(n985 *Node) bool {
+			return ebv(step(child(n985, roK80), func(n986 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n986, roK54))) == "VAT"))
+			})) && hasChild(n985, roK54)
 		})
 	})
 }
 
 // BR-DEC-23: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func roT0107(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK86)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK84, opLe)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
@@ -4550,8 +4560,8 @@ func roM011(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r984 Seq) bool {
-			return anyNode(child(m, roK77), func(n985 *Node) bool { return gcmp(nodeSeq(n985), r984, opEq) })
+		if !(func(r988 Seq) bool {
+			return anyChild(m, roK77, func(n989 *Node) bool { return gcmp(nodeSeq(n989), r988, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -4568,8 +4578,8 @@ func roM011(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r986 Seq) bool {
-			return anyNode(child(m, roK77), func(n987 *Node) bool { return gcmp(nodeSeq(n987), r986, opEq) })
+		if !(func(r990 Seq) bool {
+			return anyChild(m, roK77, func(n991 *Node) bool { return gcmp(nodeSeq(n991), r990, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -4586,12 +4596,12 @@ func roM011(v []Seq, n *Node) bool {
 
 // BR-41: exists(cbc:Amount)
 func roT0108(v []Seq, n *Node) bool {
-	return (len(child(n, roK79)) > 0)
+	return hasChild(n, roK79)
 }
 
 // BR-42: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0109(v []Seq, n *Node) bool {
-	return ((len(child(n, roK82)) > 0) || (len(child(n, roK83)) > 0))
+	return (hasChild(n, roK82) || hasChild(n, roK83))
 }
 
 // BR-CO-07: true()
@@ -4601,17 +4611,17 @@ func roT0110(v []Seq, n *Node) bool {
 
 // BR-CO-23: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0111(v []Seq, n *Node) bool {
-	return ((len(child(n, roK82)) > 0) || (len(child(n, roK83)) > 0))
+	return (hasChild(n, roK82) || hasChild(n, roK83))
 }
 
 // BR-DEC-24: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT0112(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK79)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK79), ".")), roK84, opLe)
 }
 
 // BR-DEC-25: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT0113(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK85)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK85), ".")), roK84, opLe)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
@@ -4621,8 +4631,8 @@ func roM012(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r993 Seq) bool {
-			return anyNode(child(m, roK77), func(n994 *Node) bool { return gcmp(nodeSeq(n994), r993, opEq) })
+		if !(func(r997 Seq) bool {
+			return anyChild(m, roK77, func(n998 *Node) bool { return gcmp(nodeSeq(n998), r997, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -4639,8 +4649,8 @@ func roM012(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r995 Seq) bool {
-			return anyNode(child(m, roK77), func(n996 *Node) bool { return gcmp(nodeSeq(n996), r995, opEq) })
+		if !(func(r999 Seq) bool {
+			return anyChild(m, roK77, func(n1000 *Node) bool { return gcmp(nodeSeq(n1000), r999, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -4657,12 +4667,12 @@ func roM012(v []Seq, n *Node) bool {
 
 // BR-43: exists(cbc:Amount)
 func roT0114(v []Seq, n *Node) bool {
-	return (len(child(n, roK79)) > 0)
+	return hasChild(n, roK79)
 }
 
 // BR-44: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0115(v []Seq, n *Node) bool {
-	return ((len(child(n, roK82)) > 0) || (len(child(n, roK83)) > 0))
+	return (hasChild(n, roK82) || hasChild(n, roK83))
 }
 
 // BR-CO-08: true()
@@ -4672,24 +4682,24 @@ func roT0116(v []Seq, n *Node) bool {
 
 // BR-CO-24: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0117(v []Seq, n *Node) bool {
-	return ((len(child(n, roK82)) > 0) || (len(child(n, roK83)) > 0))
+	return (hasChild(n, roK82) || hasChild(n, roK83))
 }
 
 // BR-DEC-27: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT0118(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK79)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK79), ".")), roK84, opLe)
 }
 
 // BR-DEC-28: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT0119(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK85)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK85), ".")), roK84, opLe)
 }
 
 // cac:InvoiceLine/cac:InvoicePeriod | cac:CreditNoteLine/cac:InvoicePeriod
 func roM013(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK116) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
 			return false
 		}
 		m = m.Parent
@@ -4702,7 +4712,7 @@ func roM013(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK116) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
 			return false
 		}
 		m = m.Parent
@@ -4718,19 +4728,19 @@ func roM013(v []Seq, n *Node) bool {
 
 // BR-30: (exists(cbc:EndDate) and exists(cbc:StartDate) and xs:date(cbc:EndDate) >= xs:date(cbc:StartDate)) or not(exists(cbc:StartDate)) or not(exists(cbc:EndDate))
 func roT0120(v []Seq, n *Node) bool {
-	return (((((len(child(n, roK127)) > 0) && (len(child(n, roK128)) > 0)) && gcmp(castDate(child(n, roK127)), castDate(child(n, roK128)), opGe)) || !(len(child(n, roK128)) > 0)) || !(len(child(n, roK127)) > 0))
+	return ((((hasChild(n, roK127) && hasChild(n, roK128)) && gcmp(castDate(child(n, roK127)), castDate(child(n, roK128)), opGe)) || !hasChild(n, roK128)) || !hasChild(n, roK127))
 }
 
 // BR-CO-20: exists(cbc:StartDate) or exists(cbc:EndDate)
 func roT0121(v []Seq, n *Node) bool {
-	return ((len(child(n, roK128)) > 0) || (len(child(n, roK127)) > 0))
+	return (hasChild(n, roK128) || hasChild(n, roK127))
 }
 
 // cac:InvoicePeriod
 func roM014(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK116) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
 			return false
 		}
 		return true
@@ -4742,12 +4752,12 @@ func roM014(v []Seq, n *Node) bool {
 
 // BR-29: (exists(cbc:EndDate) and exists(cbc:StartDate) and xs:date(cbc:EndDate) >= xs:date(cbc:StartDate)) or not(exists(cbc:StartDate)) or not(exists(cbc:EndDate))
 func roT0122(v []Seq, n *Node) bool {
-	return (((((len(child(n, roK127)) > 0) && (len(child(n, roK128)) > 0)) && gcmp(castDate(child(n, roK127)), castDate(child(n, roK128)), opGe)) || !(len(child(n, roK128)) > 0)) || !(len(child(n, roK127)) > 0))
+	return ((((hasChild(n, roK127) && hasChild(n, roK128)) && gcmp(castDate(child(n, roK127)), castDate(child(n, roK128)), opGe)) || !hasChild(n, roK128)) || !hasChild(n, roK127))
 }
 
 // BR-CO-19: exists(cbc:StartDate) or exists(cbc:EndDate) or (exists(cbc:DescriptionCode) and not(exists(cbc:StartDate)) and not(exists(cbc:EndDate)))
 func roT0123(v []Seq, n *Node) bool {
-	return (((len(child(n, roK128)) > 0) || (len(child(n, roK127)) > 0)) || (((len(child(n, roK117)) > 0) && !(len(child(n, roK128)) > 0)) && !(len(child(n, roK127)) > 0)))
+	return ((hasChild(n, roK128) || hasChild(n, roK127)) || ((hasChild(n, roK116) && !hasChild(n, roK128)) && !hasChild(n, roK127)))
 }
 
 // //cac:AdditionalItemProperty
@@ -4766,7 +4776,7 @@ func roM015(v []Seq, n *Node) bool {
 
 // BR-54: exists(cbc:Name) and exists(cbc:Value)
 func roT0124(v []Seq, n *Node) bool {
-	return ((len(child(n, roK124)) > 0) && (len(child(n, roK130)) > 0))
+	return (hasChild(n, roK123) && hasChild(n, roK130))
 }
 
 // cac:InvoiceLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode | cac:CreditNoteLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode
@@ -4781,7 +4791,7 @@ func roM016(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -4802,7 +4812,7 @@ func roM016(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -4818,7 +4828,7 @@ func roM016(v []Seq, n *Node) bool {
 
 // BR-65: exists(@listID)
 func roT0125(v []Seq, n *Node) bool {
-	return (len(attr(n, roK133)) > 0)
+	return hasAttr(n, roK133)
 }
 
 // cac:InvoiceLine/cac:Item/cac:StandardItemIdentification/cbc:ID | cac:CreditNoteLine/cac:Item/cac:StandardItemIdentification/cbc:ID
@@ -4833,7 +4843,7 @@ func roM017(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -4854,7 +4864,7 @@ func roM017(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -4870,14 +4880,14 @@ func roM017(v []Seq, n *Node) bool {
 
 // BR-64: exists(@schemeID)
 func roT0126(v []Seq, n *Node) bool {
-	return (len(attr(n, roK65)) > 0)
+	return hasAttr(n, roK65)
 }
 
 // /ubl:Invoice/cbc:Note | /cn:CreditNote/cbc:Note
 func roM018(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK61) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK60) {
 			return false
 		}
 		m = m.Parent
@@ -4890,7 +4900,7 @@ func roM018(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK61) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK60) {
 			return false
 		}
 		m = m.Parent
@@ -4906,7 +4916,7 @@ func roM018(v []Seq, n *Node) bool {
 
 // BR-CL-08: (contains(.,'#') and string-length(substring-before(substring-after(.,'#'),'#'))=3 and ( ( contains(' AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AA…
 func roT0127(v []Seq, n *Node) bool {
-	return ((((strings.Contains(str(nodeSeq(n)), "#") && gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#")), roK135, opEq)) && containsWord(roK136, fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#"))) || !strings.Contains(str(nodeSeq(n)), "#")) || !gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#")), roK135, opEq))
+	return ((((strings.Contains(n.StringValue(), "#") && gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#")), roK135, opEq)) && containsWord(roK136, fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#"))) || !strings.Contains(n.StringValue(), "#")) || !gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#")), roK135, opEq))
 }
 
 // cac:PayeeParty
@@ -4925,15 +4935,15 @@ func roM019(v []Seq, n *Node) bool {
 
 // BR-17: exists(cac:PartyName/cbc:Name) and (not(cac:PartyName/cbc:Name = ../cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) and not(cac:PartyIdentification/cbc:ID = ../cac:AccountingSupplierPart…
 func roT0128(v []Seq, n *Node) bool {
-	return (anyNode(child(n, roK138), func(n1021 *Node) bool { return (len(child(n1021, roK124)) > 0) }) && (!func(r1027 Seq) bool {
-		return anyNode(child(n, roK138), func(n1028 *Node) bool {
-			return anyNode(child(n1028, roK124), func(n1029 *Node) bool { return gcmp(nodeSeq(n1029), r1027, opEq) })
+	return (anyChild(n, roK138, func(n1025 *Node) bool { return hasChild(n1025, roK123) }) && (!func(r1031 Seq) bool {
+		return anyChild(n, roK138, func(n1032 *Node) bool {
+			return anyChild(n1032, roK123, func(n1033 *Node) bool { return gcmp(nodeSeq(n1033), r1031, opEq) })
 		})
-	}(step(step(step(step(parent(n), func(n1023 *Node) Seq { return child(n1023, roK101) }), func(n1024 *Node) Seq { return child(n1024, roK63) }), func(n1025 *Node) Seq { return child(n1025, roK138) }), func(n1026 *Node) Seq { return child(n1026, roK124) })) && !func(r1034 Seq) bool {
-		return anyNode(child(n, roK139), func(n1035 *Node) bool {
-			return anyNode(child(n1035, roK54), func(n1036 *Node) bool { return gcmp(nodeSeq(n1036), r1034, opEq) })
+	}(step(step(step(step(parent(n), func(n1027 *Node) Seq { return child(n1027, roK103) }), func(n1028 *Node) Seq { return child(n1028, roK63) }), func(n1029 *Node) Seq { return child(n1029, roK138) }), func(n1030 *Node) Seq { return child(n1030, roK123) })) && !func(r1038 Seq) bool {
+		return anyChild(n, roK139, func(n1039 *Node) bool {
+			return anyChild(n1039, roK54, func(n1040 *Node) bool { return gcmp(nodeSeq(n1040), r1038, opEq) })
 		})
-	}(step(step(step(step(parent(n), func(n1030 *Node) Seq { return child(n1030, roK101) }), func(n1031 *Node) Seq { return child(n1031, roK63) }), func(n1032 *Node) Seq { return child(n1032, roK139) }), func(n1033 *Node) Seq { return child(n1033, roK54) }))))
+	}(step(step(step(step(parent(n), func(n1034 *Node) Seq { return child(n1034, roK103) }), func(n1035 *Node) Seq { return child(n1035, roK63) }), func(n1036 *Node) Seq { return child(n1036, roK139) }), func(n1037 *Node) Seq { return child(n1037, roK54) }))))
 }
 
 // cac:PaymentMeans[cbc:PaymentMeansCode='30' or cbc:PaymentMeansCode='58']/cac:PayeeFinancialAccount
@@ -4947,7 +4957,7 @@ func roM020(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK70) {
 			return false
 		}
-		if !(anyNode(child(m, roK141), func(n1037 *Node) bool { return (n1037.StringValue() == "30") }) || anyNode(child(m, roK141), func(n1038 *Node) bool { return (n1038.StringValue() == "58") })) {
+		if !(anyChild(m, roK141, func(n1041 *Node) bool { return (n1041.StringValue() == "30") }) || anyChild(m, roK141, func(n1042 *Node) bool { return (n1042.StringValue() == "58") })) {
 			return false
 		}
 		return true
@@ -4959,7 +4969,7 @@ func roM020(v []Seq, n *Node) bool {
 
 // BR-50: (cbc:ID) != ”
 func roT0129(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK54), func(n1039 *Node) bool { return (n1039.StringValue() != "") })
+	return anyChild(n, roK54, func(n1043 *Node) bool { return (n1043.StringValue() != "") })
 }
 
 // cac:PaymentMeans
@@ -4978,12 +4988,12 @@ func roM021(v []Seq, n *Node) bool {
 
 // BR-49: exists(cbc:PaymentMeansCode)
 func roT0130(v []Seq, n *Node) bool {
-	return (len(child(n, roK141)) > 0)
+	return hasChild(n, roK141)
 }
 
 // BR-61: (exists(cac:PayeeFinancialAccount/cbc:ID) and ((normalize-space(cbc:PaymentMeansCode) = '30') or (normalize-space(cbc:PaymentMeansCode) = '58') )) or ((normalize-space(cbc:PaymentMeansCode) != '30') a…
 func roT0131(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK140), func(n1041 *Node) bool { return (len(child(n1041, roK54)) > 0) }) && ((fnNormalizeSpace(str(child(n, roK141))) == "30") || (fnNormalizeSpace(str(child(n, roK141))) == "58"))) || ((fnNormalizeSpace(str(child(n, roK141))) != "30") && (fnNormalizeSpace(str(child(n, roK141))) != "58")))
+	return ((anyChild(n, roK140, func(n1045 *Node) bool { return hasChild(n1045, roK54) }) && ((fnNormalizeSpace(childStr(n, roK141)) == "30") || (fnNormalizeSpace(childStr(n, roK141)) == "58"))) || ((fnNormalizeSpace(childStr(n, roK141)) != "30") && (fnNormalizeSpace(childStr(n, roK141)) != "58")))
 }
 
 // cac:BillingReference
@@ -5002,14 +5012,14 @@ func roM022(v []Seq, n *Node) bool {
 
 // BR-55: exists(cac:InvoiceDocumentReference/cbc:ID)
 func roT0132(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK143), func(n1043 *Node) bool { return (len(child(n1043, roK54)) > 0) })
+	return anyChild(n, roK143, func(n1047 *Node) bool { return hasChild(n1047, roK54) })
 }
 
 // cac:AccountingSupplierParty
 func roM023(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK101) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK103) {
 			return false
 		}
 		return true
@@ -5021,14 +5031,14 @@ func roM023(v []Seq, n *Node) bool {
 
 // BR-CO-26: exists(cac:Party/cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:CompanyID) or exists(cac:Party/cac:PartyIdentification/cbc:ID) or exists(cac:Party/cac:PartyLegalEntity…
 func roT0133(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK63), func(n1045 *Node) bool {
-		return anyNode(child(n1045, roK112), func(n1046 *Node) bool {
-			return anyNode(child(n1046, roK81), func(n1047 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1047, roK54)))) == "VAT") }) && (len(child(n1046, roK113)) > 0)
+	return ((anyChild(n, roK63, func(n1049 *Node) bool {
+		return anyChild(n1049, roK113, func(n1050 *Node) bool {
+			return anyChild(n1050, roK80, func(n1051 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1051, roK54))) == "VAT") }) && hasChild(n1050, roK112)
 		})
-	}) || anyNode(child(n, roK63), func(n1049 *Node) bool {
-		return anyNode(child(n1049, roK139), func(n1050 *Node) bool { return (len(child(n1050, roK54)) > 0) })
-	})) || anyNode(child(n, roK63), func(n1052 *Node) bool {
-		return anyNode(child(n1052, roK102), func(n1053 *Node) bool { return (len(child(n1053, roK113)) > 0) })
+	}) || anyChild(n, roK63, func(n1053 *Node) bool {
+		return anyChild(n1053, roK139, func(n1054 *Node) bool { return hasChild(n1054, roK54) })
+	})) || anyChild(n, roK63, func(n1056 *Node) bool {
+		return anyChild(n1056, roK102, func(n1057 *Node) bool { return hasChild(n1057, roK112) })
 	}))
 }
 
@@ -5044,7 +5054,7 @@ func roM024(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK101) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK103) {
 			return false
 		}
 		return true
@@ -5056,7 +5066,7 @@ func roM024(v []Seq, n *Node) bool {
 
 // BR-62: exists(@schemeID)
 func roT0134(v []Seq, n *Node) bool {
-	return (len(attr(n, roK65)) > 0)
+	return hasAttr(n, roK65)
 }
 
 // cac:AccountingSupplierParty/cac:Party/cac:PostalAddress
@@ -5071,7 +5081,7 @@ func roM025(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK101) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK103) {
 			return false
 		}
 		return true
@@ -5083,8 +5093,8 @@ func roM025(v []Seq, n *Node) bool {
 
 // BR-09: (cac:Country/cbc:IdentificationCode) != ”
 func roT0135(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK67), func(n1056 *Node) bool {
-		return anyNode(child(n1056, roK68), func(n1057 *Node) bool { return (n1057.StringValue() != "") })
+	return anyChild(n, roK68, func(n1060 *Node) bool {
+		return anyChild(n1060, roK67, func(n1061 *Node) bool { return (n1061.StringValue() != "") })
 	})
 }
 
@@ -5104,22 +5114,22 @@ func roM026(v []Seq, n *Node) bool {
 
 // BR-18: (cac:PartyName/cbc:Name) != ”
 func roT0136(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK138), func(n1058 *Node) bool {
-		return anyNode(child(n1058, roK124), func(n1059 *Node) bool { return (n1059.StringValue() != "") })
+	return anyChild(n, roK138, func(n1062 *Node) bool {
+		return anyChild(n1062, roK123, func(n1063 *Node) bool { return (n1063.StringValue() != "") })
 	})
 }
 
 // BR-19: exists(cac:PostalAddress)
 func roT0137(v []Seq, n *Node) bool {
-	return (len(child(n, roK66)) > 0)
+	return hasChild(n, roK66)
 }
 
 // BR-56: exists(cac:PartyTaxScheme[cac:TaxScheme/(normalize-space(upper-case(cbc:ID)) = 'VAT')]/cbc:CompanyID)
 func roT0138(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK112), func(n1061 *Node) bool {
-		return ebv(step(child(n1061, roK81), func(n1062 *Node) Seq {
-			return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n1062, roK54)))) == "VAT"))
-		})) && (len(child(n1061, roK113)) > 0)
+	return anyChild(n, roK113, func(n1065 *Node) bool {
+		return ebv(step(child(n1065, roK80), func(n1066 *Node) Seq {
+			return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n1066, roK54))) == "VAT"))
+		})) && hasChild(n1065, roK112)
 	})
 }
 
@@ -5143,8 +5153,8 @@ func roM027(v []Seq, n *Node) bool {
 
 // BR-20: (cac:Country/cbc:IdentificationCode) != ”
 func roT0139(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK67), func(n1064 *Node) bool {
-		return anyNode(child(n1064, roK68), func(n1065 *Node) bool { return (n1065.StringValue() != "") })
+	return anyChild(n, roK68, func(n1068 *Node) bool {
+		return anyChild(n1068, roK67, func(n1069 *Node) bool { return (n1069.StringValue() != "") })
 	})
 }
 
@@ -5152,7 +5162,7 @@ func roT0139(v []Seq, n *Node) bool {
 func roM028(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		m = m.Parent
@@ -5165,7 +5175,7 @@ func roM028(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		m = m.Parent
@@ -5181,11 +5191,11 @@ func roM028(v []Seq, n *Node) bool {
 
 // BR-CO-14: (xs:decimal(child::cbc:TaxAmount)= round((sum(cac:TaxSubtotal/xs:decimal(cbc:TaxAmount)) * 10 * 10)) div 100) or not(cac:TaxSubtotal)
 func roT0140(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, roK106)), arith(fnRound(arith(arith(func() Seq {
-		var a1066 sumAcc
-		anyNode(child(n, roK111), func(n1067 *Node) bool { return a1066.add(castDecimal(child(n1067, roK106))) })
-		return a1066.result()
-	}(), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq) || !(len(child(n, roK111)) > 0))
+	return (gcmp(castDecimal(child(n, roK105)), arith(fnRound(arith(arith(func() Seq {
+		var a1070 sumAcc
+		anyChild(n, roK111, func(n1071 *Node) bool { return a1070.add(castDecimal(child(n1071, roK105))) })
+		return a1070.result()
+	}(), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq) || !hasChild(n, roK111))
 }
 
 // cac:TaxTotal/cac:TaxSubtotal
@@ -5196,7 +5206,7 @@ func roM029(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		return true
@@ -5208,63 +5218,63 @@ func roM029(v []Seq, n *Node) bool {
 
 // BR-45: exists(cbc:TaxableAmount)
 func roT0141(v []Seq, n *Node) bool {
-	return (len(child(n, roK144)) > 0)
+	return hasChild(n, roK144)
 }
 
 // BR-46: exists(cbc:TaxAmount)
 func roT0142(v []Seq, n *Node) bool {
-	return (len(child(n, roK106)) > 0)
+	return hasChild(n, roK105)
 }
 
 // BR-47: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0143(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK80), func(n1071 *Node) bool {
-		return anyNode(child(n1071, roK81), func(n1072 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1072, roK54)))) == "VAT") }) && (len(child(n1071, roK54)) > 0)
+	return anyChild(n, roK81, func(n1075 *Node) bool {
+		return anyChild(n1075, roK80, func(n1076 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1076, roK54))) == "VAT") }) && hasChild(n1075, roK54)
 	})
 }
 
 // BR-48: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:Percent) or (cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)='O')
 func roT0144(v []Seq, n *Node) bool {
-	return (anyNode(child(n, roK80), func(n1074 *Node) bool {
-		return anyNode(child(n1074, roK81), func(n1075 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1075, roK54)))) == "VAT") }) && (len(child(n1074, roK145)) > 0)
-	}) || anyNode(child(n, roK80), func(n1077 *Node) bool {
-		return anyNode(child(n1077, roK81), func(n1078 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1078, roK54)))) == "VAT") }) && (fnNormalizeSpace(str(child(n1077, roK54))) == "O")
+	return (anyChild(n, roK81, func(n1078 *Node) bool {
+		return anyChild(n1078, roK80, func(n1079 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1079, roK54))) == "VAT") }) && hasChild(n1078, roK145)
+	}) || anyChild(n, roK81, func(n1081 *Node) bool {
+		return anyChild(n1081, roK80, func(n1082 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1082, roK54))) == "VAT") }) && (fnNormalizeSpace(childStr(n1081, roK54)) == "O")
 	}))
 }
 
 // BR-CO-17: (round(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/xs:decimal(cbc:Percent)) = 0 and (round(xs:decimal(cbc:TaxAmount)) = 0)) or (round(cac:TaxCategory[cac:TaxScheme/normali…
 func roT0145(v []Seq, n *Node) bool {
-	return (((gcmp(fnRound(step(filter(child(n, roK80), func(p1079 *Node) bool {
-		return anyNode(child(p1079, roK81), func(n1080 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1080, roK54)))) == "VAT") })
-	}), func(n1081 *Node) Seq { return castDecimal(child(n1081, roK145)) })), roK58, opEq) && gcmp(fnRound(castDecimal(child(n, roK106))), roK58, opEq)) || (gcmp(fnRound(step(filter(child(n, roK80), func(p1082 *Node) bool {
-		return anyNode(child(p1082, roK81), func(n1083 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1083, roK54)))) == "VAT") })
-	}), func(n1084 *Node) Seq { return castDecimal(child(n1084, roK145)) })), roK58, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, roK106))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK144))), arith(step(filter(child(n, roK80), func(p1085 *Node) bool {
-		return anyNode(child(p1085, roK81), func(n1086 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1086, roK54)))) == "VAT") })
-	}), func(n1087 *Node) Seq { return castDecimal(child(n1087, roK145)) }), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, roK106))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK144))), arith(step(filter(child(n, roK80), func(p1088 *Node) bool {
-		return anyNode(child(p1088, roK81), func(n1089 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1089, roK54)))) == "VAT") })
-	}), func(n1090 *Node) Seq { return castDecimal(child(n1090, roK145)) }), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt)))) || (!(len(step(filter(child(n, roK80), func(p1091 *Node) bool {
-		return anyNode(child(p1091, roK81), func(n1092 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1092, roK54)))) == "VAT") })
-	}), func(n1093 *Node) Seq { return castDecimal(child(n1093, roK145)) })) > 0) && gcmp(fnRound(castDecimal(child(n, roK106))), roK58, opEq)))
+	return (((gcmp(fnRound(step(filter(child(n, roK81), func(p1083 *Node) bool {
+		return anyChild(p1083, roK80, func(n1084 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1084, roK54))) == "VAT") })
+	}), func(n1085 *Node) Seq { return castDecimal(child(n1085, roK145)) })), roK58, opEq) && gcmp(fnRound(castDecimal(child(n, roK105))), roK58, opEq)) || (gcmp(fnRound(step(filter(child(n, roK81), func(p1086 *Node) bool {
+		return anyChild(p1086, roK80, func(n1087 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1087, roK54))) == "VAT") })
+	}), func(n1088 *Node) Seq { return castDecimal(child(n1088, roK145)) })), roK58, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, roK105))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK144))), arith(step(filter(child(n, roK81), func(p1089 *Node) bool {
+		return anyChild(p1089, roK80, func(n1090 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1090, roK54))) == "VAT") })
+	}), func(n1091 *Node) Seq { return castDecimal(child(n1091, roK145)) }), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, roK105))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK144))), arith(step(filter(child(n, roK81), func(p1092 *Node) bool {
+		return anyChild(p1092, roK80, func(n1093 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1093, roK54))) == "VAT") })
+	}), func(n1094 *Node) Seq { return castDecimal(child(n1094, roK145)) }), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt)))) || (!(len(step(filter(child(n, roK81), func(p1095 *Node) bool {
+		return anyChild(p1095, roK80, func(n1096 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1096, roK54))) == "VAT") })
+	}), func(n1097 *Node) Seq { return castDecimal(child(n1097, roK145)) })) > 0) && gcmp(fnRound(castDecimal(child(n, roK105))), roK58, opEq)))
 }
 
 // BR-DEC-19: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
 func roT0146(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK144)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK144), ".")), roK84, opLe)
 }
 
 // BR-DEC-20: string-length(substring-after(cbc:TaxAmount,'.'))<=2
 func roT0147(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK106)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK105), ".")), roK84, opLe)
 }
 
 // //cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM030(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK112) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1094 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1094, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1098 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1098, roK54))) == "VAT") })) {
 			return false
 		}
 		return true
@@ -5276,20 +5286,20 @@ func roM030(v []Seq, n *Node) bool {
 
 // BR-CO-09: ( contains( ' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO …
 func roT0148(v []Seq, n *Node) bool {
-	return containsWord(roK146, fnSubstring(str(child(n, roK113)), roK108, roK84))
+	return containsWord(roK146, fnSubstring(childStr(n, roK112), roK108, roK84))
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM031(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1095 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1095, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1099 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1099, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5297,7 +5307,7 @@ func roM031(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		m = m.Parent
@@ -5313,122 +5323,122 @@ func roM031(v []Seq, n *Node) bool {
 
 // BR-AE-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='AE']/xs:decimal(cbc:LineExtensionAmount)) +…
 func roT0149(v []Seq, n *Node) bool {
-	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1097 *Node) Seq { return child(n1097, roK144) })), arith(arith(func() Seq {
-		var a1098 sumAcc
-		anyNode(parent(n), func(n1099 *Node) bool {
-			return anyNode(parent(n1099), func(n1100 *Node) bool {
-				return anyNode(parent(n1100), func(n1101 *Node) bool {
-					return anyNode(child(n1101, roK89), func(n1102 *Node) bool {
-						return anyNode(child(n1102, roK123), func(n1103 *Node) bool {
-							return anyNode(child(n1103, roK110), func(n1104 *Node) bool { return (fnNormalizeSpace(str(child(n1104, roK54))) == "AE") })
-						}) && a1098.add(castDecimal(child(n1102, roK86)))
+	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1101 *Node) Seq { return child(n1101, roK144) })), arith(arith(func() Seq {
+		var a1102 sumAcc
+		anyNode(parent(n), func(n1103 *Node) bool {
+			return anyNode(parent(n1103), func(n1104 *Node) bool {
+				return anyNode(parent(n1104), func(n1105 *Node) bool {
+					return anyChild(n1105, roK89, func(n1106 *Node) bool {
+						return anyChild(n1106, roK124, func(n1107 *Node) bool {
+							return anyChild(n1107, roK110, func(n1108 *Node) bool { return (fnNormalizeSpace(childStr(n1108, roK54)) == "AE") })
+						}) && a1102.add(castDecimal(child(n1106, roK86)))
 					})
 				})
 			})
 		})
-		return a1098.result()
+		return a1102.result()
 	}(), func() Seq {
-		var a1105 sumAcc
-		anyNode(parent(n), func(n1106 *Node) bool {
-			return anyNode(parent(n1106), func(n1107 *Node) bool {
-				return anyNode(parent(n1107), func(n1108 *Node) bool {
-					return anyNode(child(n1108, roK76), func(n1109 *Node) bool {
-						return func(r1110 Seq) bool {
-							return anyNode(child(n1109, roK77), func(n1111 *Node) bool { return gcmp(nodeSeq(n1111), r1110, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1109, roK80), func(n1112 *Node) bool { return (fnNormalizeSpace(str(child(n1112, roK54))) == "AE") }) && a1105.add(castDecimal(child(n1109, roK79)))
+		var a1109 sumAcc
+		anyNode(parent(n), func(n1110 *Node) bool {
+			return anyNode(parent(n1110), func(n1111 *Node) bool {
+				return anyNode(parent(n1111), func(n1112 *Node) bool {
+					return anyChild(n1112, roK76, func(n1113 *Node) bool {
+						return func(r1114 Seq) bool {
+							return anyChild(n1113, roK77, func(n1115 *Node) bool { return gcmp(nodeSeq(n1115), r1114, opEq) })
+						}(boolSeq(true)) && anyChild(n1113, roK81, func(n1116 *Node) bool { return (fnNormalizeSpace(childStr(n1116, roK54)) == "AE") }) && a1109.add(castDecimal(child(n1113, roK79)))
 					})
 				})
 			})
 		})
-		return a1105.result()
+		return a1109.result()
 	}(), opAdd), func() Seq {
-		var a1113 sumAcc
-		anyNode(parent(n), func(n1114 *Node) bool {
-			return anyNode(parent(n1114), func(n1115 *Node) bool {
-				return anyNode(parent(n1115), func(n1116 *Node) bool {
-					return anyNode(child(n1116, roK76), func(n1117 *Node) bool {
-						return func(r1118 Seq) bool {
-							return anyNode(child(n1117, roK77), func(n1119 *Node) bool { return gcmp(nodeSeq(n1119), r1118, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1117, roK80), func(n1120 *Node) bool { return (fnNormalizeSpace(str(child(n1120, roK54))) == "AE") }) && a1113.add(castDecimal(child(n1117, roK79)))
+		var a1117 sumAcc
+		anyNode(parent(n), func(n1118 *Node) bool {
+			return anyNode(parent(n1118), func(n1119 *Node) bool {
+				return anyNode(parent(n1119), func(n1120 *Node) bool {
+					return anyChild(n1120, roK76, func(n1121 *Node) bool {
+						return func(r1122 Seq) bool {
+							return anyChild(n1121, roK77, func(n1123 *Node) bool { return gcmp(nodeSeq(n1123), r1122, opEq) })
+						}(boolSeq(false)) && anyChild(n1121, roK81, func(n1124 *Node) bool { return (fnNormalizeSpace(childStr(n1124, roK54)) == "AE") }) && a1117.add(castDecimal(child(n1121, roK79)))
 					})
 				})
 			})
 		})
-		return a1113.result()
-	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1122 *Node) Seq { return child(n1122, roK144) })), arith(arith(func() Seq {
-		var a1123 sumAcc
-		anyNode(parent(n), func(n1124 *Node) bool {
-			return anyNode(parent(n1124), func(n1125 *Node) bool {
-				return anyNode(parent(n1125), func(n1126 *Node) bool {
-					return anyNode(child(n1126, roK90), func(n1127 *Node) bool {
-						return anyNode(child(n1127, roK123), func(n1128 *Node) bool {
-							return anyNode(child(n1128, roK110), func(n1129 *Node) bool { return (fnNormalizeSpace(str(child(n1129, roK54))) == "AE") })
-						}) && a1123.add(castDecimal(child(n1127, roK86)))
+		return a1117.result()
+	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1126 *Node) Seq { return child(n1126, roK144) })), arith(arith(func() Seq {
+		var a1127 sumAcc
+		anyNode(parent(n), func(n1128 *Node) bool {
+			return anyNode(parent(n1128), func(n1129 *Node) bool {
+				return anyNode(parent(n1129), func(n1130 *Node) bool {
+					return anyChild(n1130, roK90, func(n1131 *Node) bool {
+						return anyChild(n1131, roK124, func(n1132 *Node) bool {
+							return anyChild(n1132, roK110, func(n1133 *Node) bool { return (fnNormalizeSpace(childStr(n1133, roK54)) == "AE") })
+						}) && a1127.add(castDecimal(child(n1131, roK86)))
 					})
 				})
 			})
 		})
-		return a1123.result()
+		return a1127.result()
 	}(), func() Seq {
-		var a1130 sumAcc
-		anyNode(parent(n), func(n1131 *Node) bool {
-			return anyNode(parent(n1131), func(n1132 *Node) bool {
-				return anyNode(parent(n1132), func(n1133 *Node) bool {
-					return anyNode(child(n1133, roK76), func(n1134 *Node) bool {
-						return func(r1135 Seq) bool {
-							return anyNode(child(n1134, roK77), func(n1136 *Node) bool { return gcmp(nodeSeq(n1136), r1135, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1134, roK80), func(n1137 *Node) bool { return (fnNormalizeSpace(str(child(n1137, roK54))) == "AE") }) && a1130.add(castDecimal(child(n1134, roK79)))
+		var a1134 sumAcc
+		anyNode(parent(n), func(n1135 *Node) bool {
+			return anyNode(parent(n1135), func(n1136 *Node) bool {
+				return anyNode(parent(n1136), func(n1137 *Node) bool {
+					return anyChild(n1137, roK76, func(n1138 *Node) bool {
+						return func(r1139 Seq) bool {
+							return anyChild(n1138, roK77, func(n1140 *Node) bool { return gcmp(nodeSeq(n1140), r1139, opEq) })
+						}(boolSeq(true)) && anyChild(n1138, roK81, func(n1141 *Node) bool { return (fnNormalizeSpace(childStr(n1141, roK54)) == "AE") }) && a1134.add(castDecimal(child(n1138, roK79)))
 					})
 				})
 			})
 		})
-		return a1130.result()
+		return a1134.result()
 	}(), opAdd), func() Seq {
-		var a1138 sumAcc
-		anyNode(parent(n), func(n1139 *Node) bool {
-			return anyNode(parent(n1139), func(n1140 *Node) bool {
-				return anyNode(parent(n1140), func(n1141 *Node) bool {
-					return anyNode(child(n1141, roK76), func(n1142 *Node) bool {
-						return func(r1143 Seq) bool {
-							return anyNode(child(n1142, roK77), func(n1144 *Node) bool { return gcmp(nodeSeq(n1144), r1143, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1142, roK80), func(n1145 *Node) bool { return (fnNormalizeSpace(str(child(n1145, roK54))) == "AE") }) && a1138.add(castDecimal(child(n1142, roK79)))
+		var a1142 sumAcc
+		anyNode(parent(n), func(n1143 *Node) bool {
+			return anyNode(parent(n1143), func(n1144 *Node) bool {
+				return anyNode(parent(n1144), func(n1145 *Node) bool {
+					return anyChild(n1145, roK76, func(n1146 *Node) bool {
+						return func(r1147 Seq) bool {
+							return anyChild(n1146, roK77, func(n1148 *Node) bool { return gcmp(nodeSeq(n1148), r1147, opEq) })
+						}(boolSeq(false)) && anyChild(n1146, roK81, func(n1149 *Node) bool { return (fnNormalizeSpace(childStr(n1149, roK54)) == "AE") }) && a1142.add(castDecimal(child(n1146, roK79)))
 					})
 				})
 			})
 		})
-		return a1138.result()
+		return a1142.result()
 	}(), opSub), opEq)))
 }
 
 // BR-AE-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0150(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1146 *Node) Seq { return child(n1146, roK106) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1150 *Node) Seq { return child(n1150, roK105) })), roK58, opEq)
 }
 
 // BR-AE-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0151(v []Seq, n *Node) bool {
-	return ((len(child(n, roK147)) > 0) || (len(child(n, roK148)) > 0))
+	return (hasChild(n, roK147) || hasChild(n, roK148))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM032(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1149 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1149, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1153 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1153, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1150 Seq) bool {
-			return anyNode(child(m, roK77), func(n1151 *Node) bool { return gcmp(nodeSeq(n1151), r1150, opEq) })
+		if !(func(r1154 Seq) bool {
+			return anyChild(m, roK77, func(n1155 *Node) bool { return gcmp(nodeSeq(n1155), r1154, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5448,21 +5458,21 @@ func roT0152(v []Seq, n *Node) bool {
 func roM033(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1152 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1152, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1156 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1156, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1153 Seq) bool {
-			return anyNode(child(m, roK77), func(n1154 *Node) bool { return gcmp(nodeSeq(n1154), r1153, opEq) })
+		if !(func(r1157 Seq) bool {
+			return anyChild(m, roK77, func(n1158 *Node) bool { return gcmp(nodeSeq(n1158), r1157, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5485,14 +5495,14 @@ func roM034(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1155 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1155, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1159 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1159, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -5508,14 +5518,14 @@ func roM034(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "AE") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1156 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1156, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1160 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1160, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -5538,13 +5548,13 @@ func roT0154(v []Seq, n *Node) bool {
 func roM035(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1157 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1157, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1161 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1161, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5552,7 +5562,7 @@ func roM035(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		m = m.Parent
@@ -5568,122 +5578,122 @@ func roM035(v []Seq, n *Node) bool {
 
 // BR-E-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='E']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0155(v []Seq, n *Node) bool {
-	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1159 *Node) Seq { return child(n1159, roK144) })), arith(arith(func() Seq {
-		var a1160 sumAcc
-		anyNode(parent(n), func(n1161 *Node) bool {
-			return anyNode(parent(n1161), func(n1162 *Node) bool {
-				return anyNode(parent(n1162), func(n1163 *Node) bool {
-					return anyNode(child(n1163, roK89), func(n1164 *Node) bool {
-						return anyNode(child(n1164, roK123), func(n1165 *Node) bool {
-							return anyNode(child(n1165, roK110), func(n1166 *Node) bool { return (fnNormalizeSpace(str(child(n1166, roK54))) == "E") })
-						}) && a1160.add(castDecimal(child(n1164, roK86)))
+	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1163 *Node) Seq { return child(n1163, roK144) })), arith(arith(func() Seq {
+		var a1164 sumAcc
+		anyNode(parent(n), func(n1165 *Node) bool {
+			return anyNode(parent(n1165), func(n1166 *Node) bool {
+				return anyNode(parent(n1166), func(n1167 *Node) bool {
+					return anyChild(n1167, roK89, func(n1168 *Node) bool {
+						return anyChild(n1168, roK124, func(n1169 *Node) bool {
+							return anyChild(n1169, roK110, func(n1170 *Node) bool { return (fnNormalizeSpace(childStr(n1170, roK54)) == "E") })
+						}) && a1164.add(castDecimal(child(n1168, roK86)))
 					})
 				})
 			})
 		})
-		return a1160.result()
+		return a1164.result()
 	}(), func() Seq {
-		var a1167 sumAcc
-		anyNode(parent(n), func(n1168 *Node) bool {
-			return anyNode(parent(n1168), func(n1169 *Node) bool {
-				return anyNode(parent(n1169), func(n1170 *Node) bool {
-					return anyNode(child(n1170, roK76), func(n1171 *Node) bool {
-						return func(r1172 Seq) bool {
-							return anyNode(child(n1171, roK77), func(n1173 *Node) bool { return gcmp(nodeSeq(n1173), r1172, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1171, roK80), func(n1174 *Node) bool { return (fnNormalizeSpace(str(child(n1174, roK54))) == "E") }) && a1167.add(castDecimal(child(n1171, roK79)))
+		var a1171 sumAcc
+		anyNode(parent(n), func(n1172 *Node) bool {
+			return anyNode(parent(n1172), func(n1173 *Node) bool {
+				return anyNode(parent(n1173), func(n1174 *Node) bool {
+					return anyChild(n1174, roK76, func(n1175 *Node) bool {
+						return func(r1176 Seq) bool {
+							return anyChild(n1175, roK77, func(n1177 *Node) bool { return gcmp(nodeSeq(n1177), r1176, opEq) })
+						}(boolSeq(true)) && anyChild(n1175, roK81, func(n1178 *Node) bool { return (fnNormalizeSpace(childStr(n1178, roK54)) == "E") }) && a1171.add(castDecimal(child(n1175, roK79)))
 					})
 				})
 			})
 		})
-		return a1167.result()
+		return a1171.result()
 	}(), opAdd), func() Seq {
-		var a1175 sumAcc
-		anyNode(parent(n), func(n1176 *Node) bool {
-			return anyNode(parent(n1176), func(n1177 *Node) bool {
-				return anyNode(parent(n1177), func(n1178 *Node) bool {
-					return anyNode(child(n1178, roK76), func(n1179 *Node) bool {
-						return func(r1180 Seq) bool {
-							return anyNode(child(n1179, roK77), func(n1181 *Node) bool { return gcmp(nodeSeq(n1181), r1180, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1179, roK80), func(n1182 *Node) bool { return (fnNormalizeSpace(str(child(n1182, roK54))) == "E") }) && a1175.add(castDecimal(child(n1179, roK79)))
+		var a1179 sumAcc
+		anyNode(parent(n), func(n1180 *Node) bool {
+			return anyNode(parent(n1180), func(n1181 *Node) bool {
+				return anyNode(parent(n1181), func(n1182 *Node) bool {
+					return anyChild(n1182, roK76, func(n1183 *Node) bool {
+						return func(r1184 Seq) bool {
+							return anyChild(n1183, roK77, func(n1185 *Node) bool { return gcmp(nodeSeq(n1185), r1184, opEq) })
+						}(boolSeq(false)) && anyChild(n1183, roK81, func(n1186 *Node) bool { return (fnNormalizeSpace(childStr(n1186, roK54)) == "E") }) && a1179.add(castDecimal(child(n1183, roK79)))
 					})
 				})
 			})
 		})
-		return a1175.result()
-	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1184 *Node) Seq { return child(n1184, roK144) })), arith(arith(func() Seq {
-		var a1185 sumAcc
-		anyNode(parent(n), func(n1186 *Node) bool {
-			return anyNode(parent(n1186), func(n1187 *Node) bool {
-				return anyNode(parent(n1187), func(n1188 *Node) bool {
-					return anyNode(child(n1188, roK90), func(n1189 *Node) bool {
-						return anyNode(child(n1189, roK123), func(n1190 *Node) bool {
-							return anyNode(child(n1190, roK110), func(n1191 *Node) bool { return (fnNormalizeSpace(str(child(n1191, roK54))) == "E") })
-						}) && a1185.add(castDecimal(child(n1189, roK86)))
+		return a1179.result()
+	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1188 *Node) Seq { return child(n1188, roK144) })), arith(arith(func() Seq {
+		var a1189 sumAcc
+		anyNode(parent(n), func(n1190 *Node) bool {
+			return anyNode(parent(n1190), func(n1191 *Node) bool {
+				return anyNode(parent(n1191), func(n1192 *Node) bool {
+					return anyChild(n1192, roK90, func(n1193 *Node) bool {
+						return anyChild(n1193, roK124, func(n1194 *Node) bool {
+							return anyChild(n1194, roK110, func(n1195 *Node) bool { return (fnNormalizeSpace(childStr(n1195, roK54)) == "E") })
+						}) && a1189.add(castDecimal(child(n1193, roK86)))
 					})
 				})
 			})
 		})
-		return a1185.result()
+		return a1189.result()
 	}(), func() Seq {
-		var a1192 sumAcc
-		anyNode(parent(n), func(n1193 *Node) bool {
-			return anyNode(parent(n1193), func(n1194 *Node) bool {
-				return anyNode(parent(n1194), func(n1195 *Node) bool {
-					return anyNode(child(n1195, roK76), func(n1196 *Node) bool {
-						return func(r1197 Seq) bool {
-							return anyNode(child(n1196, roK77), func(n1198 *Node) bool { return gcmp(nodeSeq(n1198), r1197, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1196, roK80), func(n1199 *Node) bool { return (fnNormalizeSpace(str(child(n1199, roK54))) == "E") }) && a1192.add(castDecimal(child(n1196, roK79)))
+		var a1196 sumAcc
+		anyNode(parent(n), func(n1197 *Node) bool {
+			return anyNode(parent(n1197), func(n1198 *Node) bool {
+				return anyNode(parent(n1198), func(n1199 *Node) bool {
+					return anyChild(n1199, roK76, func(n1200 *Node) bool {
+						return func(r1201 Seq) bool {
+							return anyChild(n1200, roK77, func(n1202 *Node) bool { return gcmp(nodeSeq(n1202), r1201, opEq) })
+						}(boolSeq(true)) && anyChild(n1200, roK81, func(n1203 *Node) bool { return (fnNormalizeSpace(childStr(n1203, roK54)) == "E") }) && a1196.add(castDecimal(child(n1200, roK79)))
 					})
 				})
 			})
 		})
-		return a1192.result()
+		return a1196.result()
 	}(), opAdd), func() Seq {
-		var a1200 sumAcc
-		anyNode(parent(n), func(n1201 *Node) bool {
-			return anyNode(parent(n1201), func(n1202 *Node) bool {
-				return anyNode(parent(n1202), func(n1203 *Node) bool {
-					return anyNode(child(n1203, roK76), func(n1204 *Node) bool {
-						return func(r1205 Seq) bool {
-							return anyNode(child(n1204, roK77), func(n1206 *Node) bool { return gcmp(nodeSeq(n1206), r1205, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1204, roK80), func(n1207 *Node) bool { return (fnNormalizeSpace(str(child(n1207, roK54))) == "E") }) && a1200.add(castDecimal(child(n1204, roK79)))
+		var a1204 sumAcc
+		anyNode(parent(n), func(n1205 *Node) bool {
+			return anyNode(parent(n1205), func(n1206 *Node) bool {
+				return anyNode(parent(n1206), func(n1207 *Node) bool {
+					return anyChild(n1207, roK76, func(n1208 *Node) bool {
+						return func(r1209 Seq) bool {
+							return anyChild(n1208, roK77, func(n1210 *Node) bool { return gcmp(nodeSeq(n1210), r1209, opEq) })
+						}(boolSeq(false)) && anyChild(n1208, roK81, func(n1211 *Node) bool { return (fnNormalizeSpace(childStr(n1211, roK54)) == "E") }) && a1204.add(castDecimal(child(n1208, roK79)))
 					})
 				})
 			})
 		})
-		return a1200.result()
+		return a1204.result()
 	}(), opSub), opEq)))
 }
 
 // BR-E-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0156(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1208 *Node) Seq { return child(n1208, roK106) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1212 *Node) Seq { return child(n1212, roK105) })), roK58, opEq)
 }
 
 // BR-E-10: exists(cbc:TaxExemptionReason) or exists(cbc:TaxExemptionReasonCode)
 func roT0157(v []Seq, n *Node) bool {
-	return ((len(child(n, roK147)) > 0) || (len(child(n, roK148)) > 0))
+	return (hasChild(n, roK147) || hasChild(n, roK148))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM036(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1211 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1211, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1215 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1215, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1212 Seq) bool {
-			return anyNode(child(m, roK77), func(n1213 *Node) bool { return gcmp(nodeSeq(n1213), r1212, opEq) })
+		if !(func(r1216 Seq) bool {
+			return anyChild(m, roK77, func(n1217 *Node) bool { return gcmp(nodeSeq(n1217), r1216, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5703,21 +5713,21 @@ func roT0158(v []Seq, n *Node) bool {
 func roM037(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1214 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1214, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1218 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1218, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1215 Seq) bool {
-			return anyNode(child(m, roK77), func(n1216 *Node) bool { return gcmp(nodeSeq(n1216), r1215, opEq) })
+		if !(func(r1219 Seq) bool {
+			return anyChild(m, roK77, func(n1220 *Node) bool { return gcmp(nodeSeq(n1220), r1219, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5740,14 +5750,14 @@ func roM038(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1217 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1217, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1221 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1221, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -5763,14 +5773,14 @@ func roM038(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "E") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1218 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1218, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1222 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1222, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -5793,13 +5803,13 @@ func roT0160(v []Seq, n *Node) bool {
 func roM039(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1219 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1219, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1223 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1223, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5807,7 +5817,7 @@ func roM039(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		m = m.Parent
@@ -5823,122 +5833,122 @@ func roM039(v []Seq, n *Node) bool {
 
 // BR-G-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='G']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0161(v []Seq, n *Node) bool {
-	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1221 *Node) Seq { return child(n1221, roK144) })), arith(arith(func() Seq {
-		var a1222 sumAcc
-		anyNode(parent(n), func(n1223 *Node) bool {
-			return anyNode(parent(n1223), func(n1224 *Node) bool {
-				return anyNode(parent(n1224), func(n1225 *Node) bool {
-					return anyNode(child(n1225, roK89), func(n1226 *Node) bool {
-						return anyNode(child(n1226, roK123), func(n1227 *Node) bool {
-							return anyNode(child(n1227, roK110), func(n1228 *Node) bool { return (fnNormalizeSpace(str(child(n1228, roK54))) == "G") })
-						}) && a1222.add(castDecimal(child(n1226, roK86)))
+	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1225 *Node) Seq { return child(n1225, roK144) })), arith(arith(func() Seq {
+		var a1226 sumAcc
+		anyNode(parent(n), func(n1227 *Node) bool {
+			return anyNode(parent(n1227), func(n1228 *Node) bool {
+				return anyNode(parent(n1228), func(n1229 *Node) bool {
+					return anyChild(n1229, roK89, func(n1230 *Node) bool {
+						return anyChild(n1230, roK124, func(n1231 *Node) bool {
+							return anyChild(n1231, roK110, func(n1232 *Node) bool { return (fnNormalizeSpace(childStr(n1232, roK54)) == "G") })
+						}) && a1226.add(castDecimal(child(n1230, roK86)))
 					})
 				})
 			})
 		})
-		return a1222.result()
+		return a1226.result()
 	}(), func() Seq {
-		var a1229 sumAcc
-		anyNode(parent(n), func(n1230 *Node) bool {
-			return anyNode(parent(n1230), func(n1231 *Node) bool {
-				return anyNode(parent(n1231), func(n1232 *Node) bool {
-					return anyNode(child(n1232, roK76), func(n1233 *Node) bool {
-						return func(r1234 Seq) bool {
-							return anyNode(child(n1233, roK77), func(n1235 *Node) bool { return gcmp(nodeSeq(n1235), r1234, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1233, roK80), func(n1236 *Node) bool { return (fnNormalizeSpace(str(child(n1236, roK54))) == "G") }) && a1229.add(castDecimal(child(n1233, roK79)))
+		var a1233 sumAcc
+		anyNode(parent(n), func(n1234 *Node) bool {
+			return anyNode(parent(n1234), func(n1235 *Node) bool {
+				return anyNode(parent(n1235), func(n1236 *Node) bool {
+					return anyChild(n1236, roK76, func(n1237 *Node) bool {
+						return func(r1238 Seq) bool {
+							return anyChild(n1237, roK77, func(n1239 *Node) bool { return gcmp(nodeSeq(n1239), r1238, opEq) })
+						}(boolSeq(true)) && anyChild(n1237, roK81, func(n1240 *Node) bool { return (fnNormalizeSpace(childStr(n1240, roK54)) == "G") }) && a1233.add(castDecimal(child(n1237, roK79)))
 					})
 				})
 			})
 		})
-		return a1229.result()
+		return a1233.result()
 	}(), opAdd), func() Seq {
-		var a1237 sumAcc
-		anyNode(parent(n), func(n1238 *Node) bool {
-			return anyNode(parent(n1238), func(n1239 *Node) bool {
-				return anyNode(parent(n1239), func(n1240 *Node) bool {
-					return anyNode(child(n1240, roK76), func(n1241 *Node) bool {
-						return func(r1242 Seq) bool {
-							return anyNode(child(n1241, roK77), func(n1243 *Node) bool { return gcmp(nodeSeq(n1243), r1242, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1241, roK80), func(n1244 *Node) bool { return (fnNormalizeSpace(str(child(n1244, roK54))) == "G") }) && a1237.add(castDecimal(child(n1241, roK79)))
+		var a1241 sumAcc
+		anyNode(parent(n), func(n1242 *Node) bool {
+			return anyNode(parent(n1242), func(n1243 *Node) bool {
+				return anyNode(parent(n1243), func(n1244 *Node) bool {
+					return anyChild(n1244, roK76, func(n1245 *Node) bool {
+						return func(r1246 Seq) bool {
+							return anyChild(n1245, roK77, func(n1247 *Node) bool { return gcmp(nodeSeq(n1247), r1246, opEq) })
+						}(boolSeq(false)) && anyChild(n1245, roK81, func(n1248 *Node) bool { return (fnNormalizeSpace(childStr(n1248, roK54)) == "G") }) && a1241.add(castDecimal(child(n1245, roK79)))
 					})
 				})
 			})
 		})
-		return a1237.result()
-	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1246 *Node) Seq { return child(n1246, roK144) })), arith(arith(func() Seq {
-		var a1247 sumAcc
-		anyNode(parent(n), func(n1248 *Node) bool {
-			return anyNode(parent(n1248), func(n1249 *Node) bool {
-				return anyNode(parent(n1249), func(n1250 *Node) bool {
-					return anyNode(child(n1250, roK90), func(n1251 *Node) bool {
-						return anyNode(child(n1251, roK123), func(n1252 *Node) bool {
-							return anyNode(child(n1252, roK110), func(n1253 *Node) bool { return (fnNormalizeSpace(str(child(n1253, roK54))) == "G") })
-						}) && a1247.add(castDecimal(child(n1251, roK86)))
+		return a1241.result()
+	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1250 *Node) Seq { return child(n1250, roK144) })), arith(arith(func() Seq {
+		var a1251 sumAcc
+		anyNode(parent(n), func(n1252 *Node) bool {
+			return anyNode(parent(n1252), func(n1253 *Node) bool {
+				return anyNode(parent(n1253), func(n1254 *Node) bool {
+					return anyChild(n1254, roK90, func(n1255 *Node) bool {
+						return anyChild(n1255, roK124, func(n1256 *Node) bool {
+							return anyChild(n1256, roK110, func(n1257 *Node) bool { return (fnNormalizeSpace(childStr(n1257, roK54)) == "G") })
+						}) && a1251.add(castDecimal(child(n1255, roK86)))
 					})
 				})
 			})
 		})
-		return a1247.result()
+		return a1251.result()
 	}(), func() Seq {
-		var a1254 sumAcc
-		anyNode(parent(n), func(n1255 *Node) bool {
-			return anyNode(parent(n1255), func(n1256 *Node) bool {
-				return anyNode(parent(n1256), func(n1257 *Node) bool {
-					return anyNode(child(n1257, roK76), func(n1258 *Node) bool {
-						return func(r1259 Seq) bool {
-							return anyNode(child(n1258, roK77), func(n1260 *Node) bool { return gcmp(nodeSeq(n1260), r1259, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1258, roK80), func(n1261 *Node) bool { return (fnNormalizeSpace(str(child(n1261, roK54))) == "G") }) && a1254.add(castDecimal(child(n1258, roK79)))
+		var a1258 sumAcc
+		anyNode(parent(n), func(n1259 *Node) bool {
+			return anyNode(parent(n1259), func(n1260 *Node) bool {
+				return anyNode(parent(n1260), func(n1261 *Node) bool {
+					return anyChild(n1261, roK76, func(n1262 *Node) bool {
+						return func(r1263 Seq) bool {
+							return anyChild(n1262, roK77, func(n1264 *Node) bool { return gcmp(nodeSeq(n1264), r1263, opEq) })
+						}(boolSeq(true)) && anyChild(n1262, roK81, func(n1265 *Node) bool { return (fnNormalizeSpace(childStr(n1265, roK54)) == "G") }) && a1258.add(castDecimal(child(n1262, roK79)))
 					})
 				})
 			})
 		})
-		return a1254.result()
+		return a1258.result()
 	}(), opAdd), func() Seq {
-		var a1262 sumAcc
-		anyNode(parent(n), func(n1263 *Node) bool {
-			return anyNode(parent(n1263), func(n1264 *Node) bool {
-				return anyNode(parent(n1264), func(n1265 *Node) bool {
-					return anyNode(child(n1265, roK76), func(n1266 *Node) bool {
-						return func(r1267 Seq) bool {
-							return anyNode(child(n1266, roK77), func(n1268 *Node) bool { return gcmp(nodeSeq(n1268), r1267, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1266, roK80), func(n1269 *Node) bool { return (fnNormalizeSpace(str(child(n1269, roK54))) == "G") }) && a1262.add(castDecimal(child(n1266, roK79)))
+		var a1266 sumAcc
+		anyNode(parent(n), func(n1267 *Node) bool {
+			return anyNode(parent(n1267), func(n1268 *Node) bool {
+				return anyNode(parent(n1268), func(n1269 *Node) bool {
+					return anyChild(n1269, roK76, func(n1270 *Node) bool {
+						return func(r1271 Seq) bool {
+							return anyChild(n1270, roK77, func(n1272 *Node) bool { return gcmp(nodeSeq(n1272), r1271, opEq) })
+						}(boolSeq(false)) && anyChild(n1270, roK81, func(n1273 *Node) bool { return (fnNormalizeSpace(childStr(n1273, roK54)) == "G") }) && a1266.add(castDecimal(child(n1270, roK79)))
 					})
 				})
 			})
 		})
-		return a1262.result()
+		return a1266.result()
 	}(), opSub), opEq)))
 }
 
 // BR-G-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0162(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1270 *Node) Seq { return child(n1270, roK106) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1274 *Node) Seq { return child(n1274, roK105) })), roK58, opEq)
 }
 
 // BR-G-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0163(v []Seq, n *Node) bool {
-	return ((len(child(n, roK147)) > 0) || (len(child(n, roK148)) > 0))
+	return (hasChild(n, roK147) || hasChild(n, roK148))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM040(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1273 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1273, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1277 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1277, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1274 Seq) bool {
-			return anyNode(child(m, roK77), func(n1275 *Node) bool { return gcmp(nodeSeq(n1275), r1274, opEq) })
+		if !(func(r1278 Seq) bool {
+			return anyChild(m, roK77, func(n1279 *Node) bool { return gcmp(nodeSeq(n1279), r1278, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5958,21 +5968,21 @@ func roT0164(v []Seq, n *Node) bool {
 func roM041(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1276 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1276, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1280 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1280, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1277 Seq) bool {
-			return anyNode(child(m, roK77), func(n1278 *Node) bool { return gcmp(nodeSeq(n1278), r1277, opEq) })
+		if !(func(r1281 Seq) bool {
+			return anyChild(m, roK77, func(n1282 *Node) bool { return gcmp(nodeSeq(n1282), r1281, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5995,14 +6005,14 @@ func roM042(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1279 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1279, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1283 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1283, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -6018,14 +6028,14 @@ func roM042(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "G") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1280 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1280, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1284 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1284, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -6048,13 +6058,13 @@ func roT0166(v []Seq, n *Node) bool {
 func roM043(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1281 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1281, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1285 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1285, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6062,7 +6072,7 @@ func roM043(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		m = m.Parent
@@ -6078,122 +6088,122 @@ func roM043(v []Seq, n *Node) bool {
 
 // BR-IC-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='K']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0167(v []Seq, n *Node) bool {
-	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1283 *Node) Seq { return child(n1283, roK144) })), arith(arith(func() Seq {
-		var a1284 sumAcc
-		anyNode(parent(n), func(n1285 *Node) bool {
-			return anyNode(parent(n1285), func(n1286 *Node) bool {
-				return anyNode(parent(n1286), func(n1287 *Node) bool {
-					return anyNode(child(n1287, roK89), func(n1288 *Node) bool {
-						return anyNode(child(n1288, roK123), func(n1289 *Node) bool {
-							return anyNode(child(n1289, roK110), func(n1290 *Node) bool { return (fnNormalizeSpace(str(child(n1290, roK54))) == "K") })
-						}) && a1284.add(castDecimal(child(n1288, roK86)))
+	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1287 *Node) Seq { return child(n1287, roK144) })), arith(arith(func() Seq {
+		var a1288 sumAcc
+		anyNode(parent(n), func(n1289 *Node) bool {
+			return anyNode(parent(n1289), func(n1290 *Node) bool {
+				return anyNode(parent(n1290), func(n1291 *Node) bool {
+					return anyChild(n1291, roK89, func(n1292 *Node) bool {
+						return anyChild(n1292, roK124, func(n1293 *Node) bool {
+							return anyChild(n1293, roK110, func(n1294 *Node) bool { return (fnNormalizeSpace(childStr(n1294, roK54)) == "K") })
+						}) && a1288.add(castDecimal(child(n1292, roK86)))
 					})
 				})
 			})
 		})
-		return a1284.result()
+		return a1288.result()
 	}(), func() Seq {
-		var a1291 sumAcc
-		anyNode(parent(n), func(n1292 *Node) bool {
-			return anyNode(parent(n1292), func(n1293 *Node) bool {
-				return anyNode(parent(n1293), func(n1294 *Node) bool {
-					return anyNode(child(n1294, roK76), func(n1295 *Node) bool {
-						return func(r1296 Seq) bool {
-							return anyNode(child(n1295, roK77), func(n1297 *Node) bool { return gcmp(nodeSeq(n1297), r1296, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1295, roK80), func(n1298 *Node) bool { return (fnNormalizeSpace(str(child(n1298, roK54))) == "K") }) && a1291.add(castDecimal(child(n1295, roK79)))
+		var a1295 sumAcc
+		anyNode(parent(n), func(n1296 *Node) bool {
+			return anyNode(parent(n1296), func(n1297 *Node) bool {
+				return anyNode(parent(n1297), func(n1298 *Node) bool {
+					return anyChild(n1298, roK76, func(n1299 *Node) bool {
+						return func(r1300 Seq) bool {
+							return anyChild(n1299, roK77, func(n1301 *Node) bool { return gcmp(nodeSeq(n1301), r1300, opEq) })
+						}(boolSeq(true)) && anyChild(n1299, roK81, func(n1302 *Node) bool { return (fnNormalizeSpace(childStr(n1302, roK54)) == "K") }) && a1295.add(castDecimal(child(n1299, roK79)))
 					})
 				})
 			})
 		})
-		return a1291.result()
+		return a1295.result()
 	}(), opAdd), func() Seq {
-		var a1299 sumAcc
-		anyNode(parent(n), func(n1300 *Node) bool {
-			return anyNode(parent(n1300), func(n1301 *Node) bool {
-				return anyNode(parent(n1301), func(n1302 *Node) bool {
-					return anyNode(child(n1302, roK76), func(n1303 *Node) bool {
-						return func(r1304 Seq) bool {
-							return anyNode(child(n1303, roK77), func(n1305 *Node) bool { return gcmp(nodeSeq(n1305), r1304, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1303, roK80), func(n1306 *Node) bool { return (fnNormalizeSpace(str(child(n1306, roK54))) == "K") }) && a1299.add(castDecimal(child(n1303, roK79)))
+		var a1303 sumAcc
+		anyNode(parent(n), func(n1304 *Node) bool {
+			return anyNode(parent(n1304), func(n1305 *Node) bool {
+				return anyNode(parent(n1305), func(n1306 *Node) bool {
+					return anyChild(n1306, roK76, func(n1307 *Node) bool {
+						return func(r1308 Seq) bool {
+							return anyChild(n1307, roK77, func(n1309 *Node) bool { return gcmp(nodeSeq(n1309), r1308, opEq) })
+						}(boolSeq(false)) && anyChild(n1307, roK81, func(n1310 *Node) bool { return (fnNormalizeSpace(childStr(n1310, roK54)) == "K") }) && a1303.add(castDecimal(child(n1307, roK79)))
 					})
 				})
 			})
 		})
-		return a1299.result()
-	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1308 *Node) Seq { return child(n1308, roK144) })), arith(arith(func() Seq {
-		var a1309 sumAcc
-		anyNode(parent(n), func(n1310 *Node) bool {
-			return anyNode(parent(n1310), func(n1311 *Node) bool {
-				return anyNode(parent(n1311), func(n1312 *Node) bool {
-					return anyNode(child(n1312, roK90), func(n1313 *Node) bool {
-						return anyNode(child(n1313, roK123), func(n1314 *Node) bool {
-							return anyNode(child(n1314, roK110), func(n1315 *Node) bool { return (fnNormalizeSpace(str(child(n1315, roK54))) == "K") })
-						}) && a1309.add(castDecimal(child(n1313, roK86)))
+		return a1303.result()
+	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1312 *Node) Seq { return child(n1312, roK144) })), arith(arith(func() Seq {
+		var a1313 sumAcc
+		anyNode(parent(n), func(n1314 *Node) bool {
+			return anyNode(parent(n1314), func(n1315 *Node) bool {
+				return anyNode(parent(n1315), func(n1316 *Node) bool {
+					return anyChild(n1316, roK90, func(n1317 *Node) bool {
+						return anyChild(n1317, roK124, func(n1318 *Node) bool {
+							return anyChild(n1318, roK110, func(n1319 *Node) bool { return (fnNormalizeSpace(childStr(n1319, roK54)) == "K") })
+						}) && a1313.add(castDecimal(child(n1317, roK86)))
 					})
 				})
 			})
 		})
-		return a1309.result()
+		return a1313.result()
 	}(), func() Seq {
-		var a1316 sumAcc
-		anyNode(parent(n), func(n1317 *Node) bool {
-			return anyNode(parent(n1317), func(n1318 *Node) bool {
-				return anyNode(parent(n1318), func(n1319 *Node) bool {
-					return anyNode(child(n1319, roK76), func(n1320 *Node) bool {
-						return func(r1321 Seq) bool {
-							return anyNode(child(n1320, roK77), func(n1322 *Node) bool { return gcmp(nodeSeq(n1322), r1321, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1320, roK80), func(n1323 *Node) bool { return (fnNormalizeSpace(str(child(n1323, roK54))) == "K") }) && a1316.add(castDecimal(child(n1320, roK79)))
+		var a1320 sumAcc
+		anyNode(parent(n), func(n1321 *Node) bool {
+			return anyNode(parent(n1321), func(n1322 *Node) bool {
+				return anyNode(parent(n1322), func(n1323 *Node) bool {
+					return anyChild(n1323, roK76, func(n1324 *Node) bool {
+						return func(r1325 Seq) bool {
+							return anyChild(n1324, roK77, func(n1326 *Node) bool { return gcmp(nodeSeq(n1326), r1325, opEq) })
+						}(boolSeq(true)) && anyChild(n1324, roK81, func(n1327 *Node) bool { return (fnNormalizeSpace(childStr(n1327, roK54)) == "K") }) && a1320.add(castDecimal(child(n1324, roK79)))
 					})
 				})
 			})
 		})
-		return a1316.result()
+		return a1320.result()
 	}(), opAdd), func() Seq {
-		var a1324 sumAcc
-		anyNode(parent(n), func(n1325 *Node) bool {
-			return anyNode(parent(n1325), func(n1326 *Node) bool {
-				return anyNode(parent(n1326), func(n1327 *Node) bool {
-					return anyNode(child(n1327, roK76), func(n1328 *Node) bool {
-						return func(r1329 Seq) bool {
-							return anyNode(child(n1328, roK77), func(n1330 *Node) bool { return gcmp(nodeSeq(n1330), r1329, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1328, roK80), func(n1331 *Node) bool { return (fnNormalizeSpace(str(child(n1331, roK54))) == "K") }) && a1324.add(castDecimal(child(n1328, roK79)))
+		var a1328 sumAcc
+		anyNode(parent(n), func(n1329 *Node) bool {
+			return anyNode(parent(n1329), func(n1330 *Node) bool {
+				return anyNode(parent(n1330), func(n1331 *Node) bool {
+					return anyChild(n1331, roK76, func(n1332 *Node) bool {
+						return func(r1333 Seq) bool {
+							return anyChild(n1332, roK77, func(n1334 *Node) bool { return gcmp(nodeSeq(n1334), r1333, opEq) })
+						}(boolSeq(false)) && anyChild(n1332, roK81, func(n1335 *Node) bool { return (fnNormalizeSpace(childStr(n1335, roK54)) == "K") }) && a1328.add(castDecimal(child(n1332, roK79)))
 					})
 				})
 			})
 		})
-		return a1324.result()
+		return a1328.result()
 	}(), opSub), opEq)))
 }
 
 // BR-IC-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0168(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1332 *Node) Seq { return child(n1332, roK106) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1336 *Node) Seq { return child(n1336, roK105) })), roK58, opEq)
 }
 
 // BR-IC-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0169(v []Seq, n *Node) bool {
-	return ((len(child(n, roK147)) > 0) || (len(child(n, roK148)) > 0))
+	return (hasChild(n, roK147) || hasChild(n, roK148))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM044(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1335 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1335, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1339 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1339, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1336 Seq) bool {
-			return anyNode(child(m, roK77), func(n1337 *Node) bool { return gcmp(nodeSeq(n1337), r1336, opEq) })
+		if !(func(r1340 Seq) bool {
+			return anyChild(m, roK77, func(n1341 *Node) bool { return gcmp(nodeSeq(n1341), r1340, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6213,21 +6223,21 @@ func roT0170(v []Seq, n *Node) bool {
 func roM045(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1338 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1338, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1342 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1342, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1339 Seq) bool {
-			return anyNode(child(m, roK77), func(n1340 *Node) bool { return gcmp(nodeSeq(n1340), r1339, opEq) })
+		if !(func(r1343 Seq) bool {
+			return anyChild(m, roK77, func(n1344 *Node) bool { return gcmp(nodeSeq(n1344), r1343, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6250,14 +6260,14 @@ func roM046(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1341 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1341, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1345 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1345, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -6273,14 +6283,14 @@ func roM046(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "K") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1342 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1342, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1346 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1346, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -6303,13 +6313,13 @@ func roT0172(v []Seq, n *Node) bool {
 func roM047(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1343 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1343, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1347 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1347, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6317,7 +6327,7 @@ func roM047(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		m = m.Parent
@@ -6333,232 +6343,232 @@ func roM047(v []Seq, n *Node) bool {
 
 // BR-IG-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func roT0173(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, roK145)), func(q1344 Seq) bool {
-		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && (func(r1373 Seq) bool {
-			return anyNode(parent(n), func(n1374 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1374, roK144), roK108, opSub)), r1373, opLt)
+	return every(castDecimal(child(n, roK145)), func(q1348 Seq) bool {
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && (func(r1377 Seq) bool {
+			return anyNode(parent(n), func(n1378 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1378, roK144), roK108, opSub)), r1377, opLt)
 			})
 		}(arith(arith(func() Seq {
-			var a1346 sumAcc
-			anyNode(parent(n), func(n1347 *Node) bool {
-				return anyNode(parent(n1347), func(n1348 *Node) bool {
-					return anyNode(parent(n1348), func(n1349 *Node) bool {
-						return anyNode(child(n1349, roK89), func(n1350 *Node) bool {
-							return anyNode(child(n1350, roK123), func(n1351 *Node) bool {
-								return anyNode(child(n1351, roK110), func(n1352 *Node) bool { return (fnNormalizeSpace(str(child(n1352, roK54))) == "L") })
-							}) && anyNode(child(n1350, roK123), func(n1353 *Node) bool {
-								return anyNode(child(n1353, roK110), func(n1354 *Node) bool { return gcmp(castDecimal(child(n1354, roK145)), q1344, opEq) })
-							}) && a1346.add(castDecimal(child(n1350, roK86)))
+			var a1350 sumAcc
+			anyNode(parent(n), func(n1351 *Node) bool {
+				return anyNode(parent(n1351), func(n1352 *Node) bool {
+					return anyNode(parent(n1352), func(n1353 *Node) bool {
+						return anyChild(n1353, roK89, func(n1354 *Node) bool {
+							return anyChild(n1354, roK124, func(n1355 *Node) bool {
+								return anyChild(n1355, roK110, func(n1356 *Node) bool { return (fnNormalizeSpace(childStr(n1356, roK54)) == "L") })
+							}) && anyChild(n1354, roK124, func(n1357 *Node) bool {
+								return anyChild(n1357, roK110, func(n1358 *Node) bool { return gcmp(castDecimal(child(n1358, roK145)), q1348, opEq) })
+							}) && a1350.add(castDecimal(child(n1354, roK86)))
 						})
 					})
 				})
 			})
-			return a1346.result()
+			return a1350.result()
 		}(), func() Seq {
-			var a1355 sumAcc
-			anyNode(parent(n), func(n1356 *Node) bool {
-				return anyNode(parent(n1356), func(n1357 *Node) bool {
-					return anyNode(parent(n1357), func(n1358 *Node) bool {
-						return anyNode(child(n1358, roK76), func(n1359 *Node) bool {
-							return func(r1360 Seq) bool {
-								return anyNode(child(n1359, roK77), func(n1361 *Node) bool { return gcmp(nodeSeq(n1361), r1360, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1359, roK80), func(n1362 *Node) bool { return (fnNormalizeSpace(str(child(n1362, roK54))) == "L") }) && anyNode(child(n1359, roK80), func(n1363 *Node) bool { return gcmp(castDecimal(child(n1363, roK145)), q1344, opEq) }) && a1355.add(castDecimal(child(n1359, roK79)))
+			var a1359 sumAcc
+			anyNode(parent(n), func(n1360 *Node) bool {
+				return anyNode(parent(n1360), func(n1361 *Node) bool {
+					return anyNode(parent(n1361), func(n1362 *Node) bool {
+						return anyChild(n1362, roK76, func(n1363 *Node) bool {
+							return func(r1364 Seq) bool {
+								return anyChild(n1363, roK77, func(n1365 *Node) bool { return gcmp(nodeSeq(n1365), r1364, opEq) })
+							}(boolSeq(true)) && anyChild(n1363, roK81, func(n1366 *Node) bool { return (fnNormalizeSpace(childStr(n1366, roK54)) == "L") }) && anyChild(n1363, roK81, func(n1367 *Node) bool { return gcmp(castDecimal(child(n1367, roK145)), q1348, opEq) }) && a1359.add(castDecimal(child(n1363, roK79)))
 						})
 					})
 				})
 			})
-			return a1355.result()
+			return a1359.result()
 		}(), opAdd), func() Seq {
-			var a1364 sumAcc
-			anyNode(parent(n), func(n1365 *Node) bool {
-				return anyNode(parent(n1365), func(n1366 *Node) bool {
-					return anyNode(parent(n1366), func(n1367 *Node) bool {
-						return anyNode(child(n1367, roK76), func(n1368 *Node) bool {
-							return func(r1369 Seq) bool {
-								return anyNode(child(n1368, roK77), func(n1370 *Node) bool { return gcmp(nodeSeq(n1370), r1369, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1368, roK80), func(n1371 *Node) bool { return (fnNormalizeSpace(str(child(n1371, roK54))) == "L") }) && anyNode(child(n1368, roK80), func(n1372 *Node) bool { return gcmp(castDecimal(child(n1372, roK145)), q1344, opEq) }) && a1364.add(castDecimal(child(n1368, roK79)))
+			var a1368 sumAcc
+			anyNode(parent(n), func(n1369 *Node) bool {
+				return anyNode(parent(n1369), func(n1370 *Node) bool {
+					return anyNode(parent(n1370), func(n1371 *Node) bool {
+						return anyChild(n1371, roK76, func(n1372 *Node) bool {
+							return func(r1373 Seq) bool {
+								return anyChild(n1372, roK77, func(n1374 *Node) bool { return gcmp(nodeSeq(n1374), r1373, opEq) })
+							}(boolSeq(false)) && anyChild(n1372, roK81, func(n1375 *Node) bool { return (fnNormalizeSpace(childStr(n1375, roK54)) == "L") }) && anyChild(n1372, roK81, func(n1376 *Node) bool { return gcmp(castDecimal(child(n1376, roK145)), q1348, opEq) }) && a1368.add(castDecimal(child(n1372, roK79)))
 						})
 					})
 				})
 			})
-			return a1364.result()
-		}(), opSub)) && func(r1402 Seq) bool {
-			return anyNode(parent(n), func(n1403 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1403, roK144), roK108, opAdd)), r1402, opGt)
+			return a1368.result()
+		}(), opSub)) && func(r1406 Seq) bool {
+			return anyNode(parent(n), func(n1407 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1407, roK144), roK108, opAdd)), r1406, opGt)
 			})
 		}(arith(arith(func() Seq {
-			var a1375 sumAcc
-			anyNode(parent(n), func(n1376 *Node) bool {
-				return anyNode(parent(n1376), func(n1377 *Node) bool {
-					return anyNode(parent(n1377), func(n1378 *Node) bool {
-						return anyNode(child(n1378, roK89), func(n1379 *Node) bool {
-							return anyNode(child(n1379, roK123), func(n1380 *Node) bool {
-								return anyNode(child(n1380, roK110), func(n1381 *Node) bool { return (fnNormalizeSpace(str(child(n1381, roK54))) == "L") })
-							}) && anyNode(child(n1379, roK123), func(n1382 *Node) bool {
-								return anyNode(child(n1382, roK110), func(n1383 *Node) bool { return gcmp(castDecimal(child(n1383, roK145)), q1344, opEq) })
-							}) && a1375.add(castDecimal(child(n1379, roK86)))
+			var a1379 sumAcc
+			anyNode(parent(n), func(n1380 *Node) bool {
+				return anyNode(parent(n1380), func(n1381 *Node) bool {
+					return anyNode(parent(n1381), func(n1382 *Node) bool {
+						return anyChild(n1382, roK89, func(n1383 *Node) bool {
+							return anyChild(n1383, roK124, func(n1384 *Node) bool {
+								return anyChild(n1384, roK110, func(n1385 *Node) bool { return (fnNormalizeSpace(childStr(n1385, roK54)) == "L") })
+							}) && anyChild(n1383, roK124, func(n1386 *Node) bool {
+								return anyChild(n1386, roK110, func(n1387 *Node) bool { return gcmp(castDecimal(child(n1387, roK145)), q1348, opEq) })
+							}) && a1379.add(castDecimal(child(n1383, roK86)))
 						})
 					})
 				})
 			})
-			return a1375.result()
+			return a1379.result()
 		}(), func() Seq {
-			var a1384 sumAcc
-			anyNode(parent(n), func(n1385 *Node) bool {
-				return anyNode(parent(n1385), func(n1386 *Node) bool {
-					return anyNode(parent(n1386), func(n1387 *Node) bool {
-						return anyNode(child(n1387, roK76), func(n1388 *Node) bool {
-							return func(r1389 Seq) bool {
-								return anyNode(child(n1388, roK77), func(n1390 *Node) bool { return gcmp(nodeSeq(n1390), r1389, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1388, roK80), func(n1391 *Node) bool { return (fnNormalizeSpace(str(child(n1391, roK54))) == "L") }) && anyNode(child(n1388, roK80), func(n1392 *Node) bool { return gcmp(castDecimal(child(n1392, roK145)), q1344, opEq) }) && a1384.add(castDecimal(child(n1388, roK79)))
+			var a1388 sumAcc
+			anyNode(parent(n), func(n1389 *Node) bool {
+				return anyNode(parent(n1389), func(n1390 *Node) bool {
+					return anyNode(parent(n1390), func(n1391 *Node) bool {
+						return anyChild(n1391, roK76, func(n1392 *Node) bool {
+							return func(r1393 Seq) bool {
+								return anyChild(n1392, roK77, func(n1394 *Node) bool { return gcmp(nodeSeq(n1394), r1393, opEq) })
+							}(boolSeq(true)) && anyChild(n1392, roK81, func(n1395 *Node) bool { return (fnNormalizeSpace(childStr(n1395, roK54)) == "L") }) && anyChild(n1392, roK81, func(n1396 *Node) bool { return gcmp(castDecimal(child(n1396, roK145)), q1348, opEq) }) && a1388.add(castDecimal(child(n1392, roK79)))
 						})
 					})
 				})
 			})
-			return a1384.result()
+			return a1388.result()
 		}(), opAdd), func() Seq {
-			var a1393 sumAcc
-			anyNode(parent(n), func(n1394 *Node) bool {
-				return anyNode(parent(n1394), func(n1395 *Node) bool {
-					return anyNode(parent(n1395), func(n1396 *Node) bool {
-						return anyNode(child(n1396, roK76), func(n1397 *Node) bool {
-							return func(r1398 Seq) bool {
-								return anyNode(child(n1397, roK77), func(n1399 *Node) bool { return gcmp(nodeSeq(n1399), r1398, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1397, roK80), func(n1400 *Node) bool { return (fnNormalizeSpace(str(child(n1400, roK54))) == "L") }) && anyNode(child(n1397, roK80), func(n1401 *Node) bool { return gcmp(castDecimal(child(n1401, roK145)), q1344, opEq) }) && a1393.add(castDecimal(child(n1397, roK79)))
+			var a1397 sumAcc
+			anyNode(parent(n), func(n1398 *Node) bool {
+				return anyNode(parent(n1398), func(n1399 *Node) bool {
+					return anyNode(parent(n1399), func(n1400 *Node) bool {
+						return anyChild(n1400, roK76, func(n1401 *Node) bool {
+							return func(r1402 Seq) bool {
+								return anyChild(n1401, roK77, func(n1403 *Node) bool { return gcmp(nodeSeq(n1403), r1402, opEq) })
+							}(boolSeq(false)) && anyChild(n1401, roK81, func(n1404 *Node) bool { return (fnNormalizeSpace(childStr(n1404, roK54)) == "L") }) && anyChild(n1401, roK81, func(n1405 *Node) bool { return gcmp(castDecimal(child(n1405, roK145)), q1348, opEq) }) && a1397.add(castDecimal(child(n1401, roK79)))
 						})
 					})
 				})
 			})
-			return a1393.result()
-		}(), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1432 Seq) bool {
-			return anyNode(parent(n), func(n1433 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1433, roK144), roK108, opSub)), r1432, opLt)
+			return a1397.result()
+		}(), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1436 Seq) bool {
+			return anyNode(parent(n), func(n1437 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1437, roK144), roK108, opSub)), r1436, opLt)
 			})
 		}(arith(arith(func() Seq {
-			var a1405 sumAcc
-			anyNode(parent(n), func(n1406 *Node) bool {
-				return anyNode(parent(n1406), func(n1407 *Node) bool {
-					return anyNode(parent(n1407), func(n1408 *Node) bool {
-						return anyNode(child(n1408, roK90), func(n1409 *Node) bool {
-							return anyNode(child(n1409, roK123), func(n1410 *Node) bool {
-								return anyNode(child(n1410, roK110), func(n1411 *Node) bool { return (fnNormalizeSpace(str(child(n1411, roK54))) == "L") })
-							}) && anyNode(child(n1409, roK123), func(n1412 *Node) bool {
-								return anyNode(child(n1412, roK110), func(n1413 *Node) bool { return gcmp(castDecimal(child(n1413, roK145)), q1344, opEq) })
-							}) && a1405.add(castDecimal(child(n1409, roK86)))
+			var a1409 sumAcc
+			anyNode(parent(n), func(n1410 *Node) bool {
+				return anyNode(parent(n1410), func(n1411 *Node) bool {
+					return anyNode(parent(n1411), func(n1412 *Node) bool {
+						return anyChild(n1412, roK90, func(n1413 *Node) bool {
+							return anyChild(n1413, roK124, func(n1414 *Node) bool {
+								return anyChild(n1414, roK110, func(n1415 *Node) bool { return (fnNormalizeSpace(childStr(n1415, roK54)) == "L") })
+							}) && anyChild(n1413, roK124, func(n1416 *Node) bool {
+								return anyChild(n1416, roK110, func(n1417 *Node) bool { return gcmp(castDecimal(child(n1417, roK145)), q1348, opEq) })
+							}) && a1409.add(castDecimal(child(n1413, roK86)))
 						})
 					})
 				})
 			})
-			return a1405.result()
+			return a1409.result()
 		}(), func() Seq {
-			var a1414 sumAcc
-			anyNode(parent(n), func(n1415 *Node) bool {
-				return anyNode(parent(n1415), func(n1416 *Node) bool {
-					return anyNode(parent(n1416), func(n1417 *Node) bool {
-						return anyNode(child(n1417, roK76), func(n1418 *Node) bool {
-							return func(r1419 Seq) bool {
-								return anyNode(child(n1418, roK77), func(n1420 *Node) bool { return gcmp(nodeSeq(n1420), r1419, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1418, roK80), func(n1421 *Node) bool { return (fnNormalizeSpace(str(child(n1421, roK54))) == "L") }) && anyNode(child(n1418, roK80), func(n1422 *Node) bool { return gcmp(castDecimal(child(n1422, roK145)), q1344, opEq) }) && a1414.add(castDecimal(child(n1418, roK79)))
+			var a1418 sumAcc
+			anyNode(parent(n), func(n1419 *Node) bool {
+				return anyNode(parent(n1419), func(n1420 *Node) bool {
+					return anyNode(parent(n1420), func(n1421 *Node) bool {
+						return anyChild(n1421, roK76, func(n1422 *Node) bool {
+							return func(r1423 Seq) bool {
+								return anyChild(n1422, roK77, func(n1424 *Node) bool { return gcmp(nodeSeq(n1424), r1423, opEq) })
+							}(boolSeq(true)) && anyChild(n1422, roK81, func(n1425 *Node) bool { return (fnNormalizeSpace(childStr(n1425, roK54)) == "L") }) && anyChild(n1422, roK81, func(n1426 *Node) bool { return gcmp(castDecimal(child(n1426, roK145)), q1348, opEq) }) && a1418.add(castDecimal(child(n1422, roK79)))
 						})
 					})
 				})
 			})
-			return a1414.result()
+			return a1418.result()
 		}(), opAdd), func() Seq {
-			var a1423 sumAcc
-			anyNode(parent(n), func(n1424 *Node) bool {
-				return anyNode(parent(n1424), func(n1425 *Node) bool {
-					return anyNode(parent(n1425), func(n1426 *Node) bool {
-						return anyNode(child(n1426, roK76), func(n1427 *Node) bool {
-							return func(r1428 Seq) bool {
-								return anyNode(child(n1427, roK77), func(n1429 *Node) bool { return gcmp(nodeSeq(n1429), r1428, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1427, roK80), func(n1430 *Node) bool { return (fnNormalizeSpace(str(child(n1430, roK54))) == "L") }) && anyNode(child(n1427, roK80), func(n1431 *Node) bool { return gcmp(castDecimal(child(n1431, roK145)), q1344, opEq) }) && a1423.add(castDecimal(child(n1427, roK79)))
+			var a1427 sumAcc
+			anyNode(parent(n), func(n1428 *Node) bool {
+				return anyNode(parent(n1428), func(n1429 *Node) bool {
+					return anyNode(parent(n1429), func(n1430 *Node) bool {
+						return anyChild(n1430, roK76, func(n1431 *Node) bool {
+							return func(r1432 Seq) bool {
+								return anyChild(n1431, roK77, func(n1433 *Node) bool { return gcmp(nodeSeq(n1433), r1432, opEq) })
+							}(boolSeq(false)) && anyChild(n1431, roK81, func(n1434 *Node) bool { return (fnNormalizeSpace(childStr(n1434, roK54)) == "L") }) && anyChild(n1431, roK81, func(n1435 *Node) bool { return gcmp(castDecimal(child(n1435, roK145)), q1348, opEq) }) && a1427.add(castDecimal(child(n1431, roK79)))
 						})
 					})
 				})
 			})
-			return a1423.result()
-		}(), opSub)) && func(r1461 Seq) bool {
-			return anyNode(parent(n), func(n1462 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1462, roK144), roK108, opAdd)), r1461, opGt)
+			return a1427.result()
+		}(), opSub)) && func(r1465 Seq) bool {
+			return anyNode(parent(n), func(n1466 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1466, roK144), roK108, opAdd)), r1465, opGt)
 			})
 		}(arith(arith(func() Seq {
-			var a1434 sumAcc
-			anyNode(parent(n), func(n1435 *Node) bool {
-				return anyNode(parent(n1435), func(n1436 *Node) bool {
-					return anyNode(parent(n1436), func(n1437 *Node) bool {
-						return anyNode(child(n1437, roK90), func(n1438 *Node) bool {
-							return anyNode(child(n1438, roK123), func(n1439 *Node) bool {
-								return anyNode(child(n1439, roK110), func(n1440 *Node) bool { return (fnNormalizeSpace(str(child(n1440, roK54))) == "L") })
-							}) && anyNode(child(n1438, roK123), func(n1441 *Node) bool {
-								return anyNode(child(n1441, roK110), func(n1442 *Node) bool { return gcmp(castDecimal(child(n1442, roK145)), q1344, opEq) })
-							}) && a1434.add(castDecimal(child(n1438, roK86)))
+			var a1438 sumAcc
+			anyNode(parent(n), func(n1439 *Node) bool {
+				return anyNode(parent(n1439), func(n1440 *Node) bool {
+					return anyNode(parent(n1440), func(n1441 *Node) bool {
+						return anyChild(n1441, roK90, func(n1442 *Node) bool {
+							return anyChild(n1442, roK124, func(n1443 *Node) bool {
+								return anyChild(n1443, roK110, func(n1444 *Node) bool { return (fnNormalizeSpace(childStr(n1444, roK54)) == "L") })
+							}) && anyChild(n1442, roK124, func(n1445 *Node) bool {
+								return anyChild(n1445, roK110, func(n1446 *Node) bool { return gcmp(castDecimal(child(n1446, roK145)), q1348, opEq) })
+							}) && a1438.add(castDecimal(child(n1442, roK86)))
 						})
 					})
 				})
 			})
-			return a1434.result()
+			return a1438.result()
 		}(), func() Seq {
-			var a1443 sumAcc
-			anyNode(parent(n), func(n1444 *Node) bool {
-				return anyNode(parent(n1444), func(n1445 *Node) bool {
-					return anyNode(parent(n1445), func(n1446 *Node) bool {
-						return anyNode(child(n1446, roK76), func(n1447 *Node) bool {
-							return func(r1448 Seq) bool {
-								return anyNode(child(n1447, roK77), func(n1449 *Node) bool { return gcmp(nodeSeq(n1449), r1448, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1447, roK80), func(n1450 *Node) bool { return (fnNormalizeSpace(str(child(n1450, roK54))) == "L") }) && anyNode(child(n1447, roK80), func(n1451 *Node) bool { return gcmp(castDecimal(child(n1451, roK145)), q1344, opEq) }) && a1443.add(castDecimal(child(n1447, roK79)))
+			var a1447 sumAcc
+			anyNode(parent(n), func(n1448 *Node) bool {
+				return anyNode(parent(n1448), func(n1449 *Node) bool {
+					return anyNode(parent(n1449), func(n1450 *Node) bool {
+						return anyChild(n1450, roK76, func(n1451 *Node) bool {
+							return func(r1452 Seq) bool {
+								return anyChild(n1451, roK77, func(n1453 *Node) bool { return gcmp(nodeSeq(n1453), r1452, opEq) })
+							}(boolSeq(true)) && anyChild(n1451, roK81, func(n1454 *Node) bool { return (fnNormalizeSpace(childStr(n1454, roK54)) == "L") }) && anyChild(n1451, roK81, func(n1455 *Node) bool { return gcmp(castDecimal(child(n1455, roK145)), q1348, opEq) }) && a1447.add(castDecimal(child(n1451, roK79)))
 						})
 					})
 				})
 			})
-			return a1443.result()
+			return a1447.result()
 		}(), opAdd), func() Seq {
-			var a1452 sumAcc
-			anyNode(parent(n), func(n1453 *Node) bool {
-				return anyNode(parent(n1453), func(n1454 *Node) bool {
-					return anyNode(parent(n1454), func(n1455 *Node) bool {
-						return anyNode(child(n1455, roK76), func(n1456 *Node) bool {
-							return func(r1457 Seq) bool {
-								return anyNode(child(n1456, roK77), func(n1458 *Node) bool { return gcmp(nodeSeq(n1458), r1457, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1456, roK80), func(n1459 *Node) bool { return (fnNormalizeSpace(str(child(n1459, roK54))) == "L") }) && anyNode(child(n1456, roK80), func(n1460 *Node) bool { return gcmp(castDecimal(child(n1460, roK145)), q1344, opEq) }) && a1452.add(castDecimal(child(n1456, roK79)))
+			var a1456 sumAcc
+			anyNode(parent(n), func(n1457 *Node) bool {
+				return anyNode(parent(n1457), func(n1458 *Node) bool {
+					return anyNode(parent(n1458), func(n1459 *Node) bool {
+						return anyChild(n1459, roK76, func(n1460 *Node) bool {
+							return func(r1461 Seq) bool {
+								return anyChild(n1460, roK77, func(n1462 *Node) bool { return gcmp(nodeSeq(n1462), r1461, opEq) })
+							}(boolSeq(false)) && anyChild(n1460, roK81, func(n1463 *Node) bool { return (fnNormalizeSpace(childStr(n1463, roK54)) == "L") }) && anyChild(n1460, roK81, func(n1464 *Node) bool { return gcmp(castDecimal(child(n1464, roK145)), q1348, opEq) }) && a1456.add(castDecimal(child(n1460, roK79)))
 						})
 					})
 				})
 			})
-			return a1452.result()
+			return a1456.result()
 		}(), opSub)))))
 	})
 }
 
 // BR-IG-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0174(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1463 *Node) Seq { return child(n1463, roK106) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1464 *Node) Seq { return child(n1464, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1465 *Node) Seq { return child(n1465, roK106) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1466 *Node) Seq { return child(n1466, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1467 *Node) Seq { return child(n1467, roK105) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1468 *Node) Seq { return child(n1468, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1469 *Node) Seq { return child(n1469, roK105) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1470 *Node) Seq { return child(n1470, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
 }
 
 // BR-IG-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func roT0175(v []Seq, n *Node) bool {
-	return (!(len(child(n, roK147)) > 0) && !(len(child(n, roK148)) > 0))
+	return (!hasChild(n, roK147) && !hasChild(n, roK148))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM048(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1469 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1469, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1473 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1473, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1470 Seq) bool {
-			return anyNode(child(m, roK77), func(n1471 *Node) bool { return gcmp(nodeSeq(n1471), r1470, opEq) })
+		if !(func(r1474 Seq) bool {
+			return anyChild(m, roK77, func(n1475 *Node) bool { return gcmp(nodeSeq(n1475), r1474, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6571,28 +6581,28 @@ func roM048(v []Seq, n *Node) bool {
 
 // BR-IG-06: (cbc:Percent) >= 0
 func roT0176(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK145), func(n1472 *Node) bool { return gcmp(nodeSeq(n1472), roK58, opGe) })
+	return anyChild(n, roK145, func(n1476 *Node) bool { return gcmp(nodeSeq(n1476), roK58, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM049(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1473 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1473, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1477 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1477, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1474 Seq) bool {
-			return anyNode(child(m, roK77), func(n1475 *Node) bool { return gcmp(nodeSeq(n1475), r1474, opEq) })
+		if !(func(r1478 Seq) bool {
+			return anyChild(m, roK77, func(n1479 *Node) bool { return gcmp(nodeSeq(n1479), r1478, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6605,7 +6615,7 @@ func roM049(v []Seq, n *Node) bool {
 
 // BR-IG-07: (cbc:Percent) >= 0
 func roT0177(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK145), func(n1476 *Node) bool { return gcmp(nodeSeq(n1476), roK58, opGe) })
+	return anyChild(n, roK145, func(n1480 *Node) bool { return gcmp(nodeSeq(n1480), roK58, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -6615,14 +6625,14 @@ func roM050(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1477 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1477, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1481 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1481, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -6638,14 +6648,14 @@ func roM050(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "L") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1478 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1478, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1482 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1482, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -6661,20 +6671,20 @@ func roM050(v []Seq, n *Node) bool {
 
 // BR-IG-05: (cbc:Percent) >= 0
 func roT0178(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK145), func(n1479 *Node) bool { return gcmp(nodeSeq(n1479), roK58, opGe) })
+	return anyChild(n, roK145, func(n1483 *Node) bool { return gcmp(nodeSeq(n1483), roK58, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM051(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1480 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1480, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1484 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1484, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6682,7 +6692,7 @@ func roM051(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		m = m.Parent
@@ -6698,232 +6708,232 @@ func roM051(v []Seq, n *Node) bool {
 
 // BR-IP-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func roT0179(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, roK145)), func(q1481 Seq) bool {
-		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && (func(r1510 Seq) bool {
-			return anyNode(parent(n), func(n1511 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1511, roK144), roK108, opSub)), r1510, opLt)
+	return every(castDecimal(child(n, roK145)), func(q1485 Seq) bool {
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && (func(r1514 Seq) bool {
+			return anyNode(parent(n), func(n1515 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1515, roK144), roK108, opSub)), r1514, opLt)
 			})
 		}(arith(arith(func() Seq {
-			var a1483 sumAcc
-			anyNode(parent(n), func(n1484 *Node) bool {
-				return anyNode(parent(n1484), func(n1485 *Node) bool {
-					return anyNode(parent(n1485), func(n1486 *Node) bool {
-						return anyNode(child(n1486, roK89), func(n1487 *Node) bool {
-							return anyNode(child(n1487, roK123), func(n1488 *Node) bool {
-								return anyNode(child(n1488, roK110), func(n1489 *Node) bool { return (fnNormalizeSpace(str(child(n1489, roK54))) == "M") })
-							}) && anyNode(child(n1487, roK123), func(n1490 *Node) bool {
-								return anyNode(child(n1490, roK110), func(n1491 *Node) bool { return gcmp(castDecimal(child(n1491, roK145)), q1481, opEq) })
-							}) && a1483.add(castDecimal(child(n1487, roK86)))
+			var a1487 sumAcc
+			anyNode(parent(n), func(n1488 *Node) bool {
+				return anyNode(parent(n1488), func(n1489 *Node) bool {
+					return anyNode(parent(n1489), func(n1490 *Node) bool {
+						return anyChild(n1490, roK89, func(n1491 *Node) bool {
+							return anyChild(n1491, roK124, func(n1492 *Node) bool {
+								return anyChild(n1492, roK110, func(n1493 *Node) bool { return (fnNormalizeSpace(childStr(n1493, roK54)) == "M") })
+							}) && anyChild(n1491, roK124, func(n1494 *Node) bool {
+								return anyChild(n1494, roK110, func(n1495 *Node) bool { return gcmp(castDecimal(child(n1495, roK145)), q1485, opEq) })
+							}) && a1487.add(castDecimal(child(n1491, roK86)))
 						})
 					})
 				})
 			})
-			return a1483.result()
+			return a1487.result()
 		}(), func() Seq {
-			var a1492 sumAcc
-			anyNode(parent(n), func(n1493 *Node) bool {
-				return anyNode(parent(n1493), func(n1494 *Node) bool {
-					return anyNode(parent(n1494), func(n1495 *Node) bool {
-						return anyNode(child(n1495, roK76), func(n1496 *Node) bool {
-							return func(r1497 Seq) bool {
-								return anyNode(child(n1496, roK77), func(n1498 *Node) bool { return gcmp(nodeSeq(n1498), r1497, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1496, roK80), func(n1499 *Node) bool { return (fnNormalizeSpace(str(child(n1499, roK54))) == "M") }) && anyNode(child(n1496, roK80), func(n1500 *Node) bool { return gcmp(castDecimal(child(n1500, roK145)), q1481, opEq) }) && a1492.add(castDecimal(child(n1496, roK79)))
+			var a1496 sumAcc
+			anyNode(parent(n), func(n1497 *Node) bool {
+				return anyNode(parent(n1497), func(n1498 *Node) bool {
+					return anyNode(parent(n1498), func(n1499 *Node) bool {
+						return anyChild(n1499, roK76, func(n1500 *Node) bool {
+							return func(r1501 Seq) bool {
+								return anyChild(n1500, roK77, func(n1502 *Node) bool { return gcmp(nodeSeq(n1502), r1501, opEq) })
+							}(boolSeq(true)) && anyChild(n1500, roK81, func(n1503 *Node) bool { return (fnNormalizeSpace(childStr(n1503, roK54)) == "M") }) && anyChild(n1500, roK81, func(n1504 *Node) bool { return gcmp(castDecimal(child(n1504, roK145)), q1485, opEq) }) && a1496.add(castDecimal(child(n1500, roK79)))
 						})
 					})
 				})
 			})
-			return a1492.result()
+			return a1496.result()
 		}(), opAdd), func() Seq {
-			var a1501 sumAcc
-			anyNode(parent(n), func(n1502 *Node) bool {
-				return anyNode(parent(n1502), func(n1503 *Node) bool {
-					return anyNode(parent(n1503), func(n1504 *Node) bool {
-						return anyNode(child(n1504, roK76), func(n1505 *Node) bool {
-							return func(r1506 Seq) bool {
-								return anyNode(child(n1505, roK77), func(n1507 *Node) bool { return gcmp(nodeSeq(n1507), r1506, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1505, roK80), func(n1508 *Node) bool { return (fnNormalizeSpace(str(child(n1508, roK54))) == "M") }) && anyNode(child(n1505, roK80), func(n1509 *Node) bool { return gcmp(castDecimal(child(n1509, roK145)), q1481, opEq) }) && a1501.add(castDecimal(child(n1505, roK79)))
+			var a1505 sumAcc
+			anyNode(parent(n), func(n1506 *Node) bool {
+				return anyNode(parent(n1506), func(n1507 *Node) bool {
+					return anyNode(parent(n1507), func(n1508 *Node) bool {
+						return anyChild(n1508, roK76, func(n1509 *Node) bool {
+							return func(r1510 Seq) bool {
+								return anyChild(n1509, roK77, func(n1511 *Node) bool { return gcmp(nodeSeq(n1511), r1510, opEq) })
+							}(boolSeq(false)) && anyChild(n1509, roK81, func(n1512 *Node) bool { return (fnNormalizeSpace(childStr(n1512, roK54)) == "M") }) && anyChild(n1509, roK81, func(n1513 *Node) bool { return gcmp(castDecimal(child(n1513, roK145)), q1485, opEq) }) && a1505.add(castDecimal(child(n1509, roK79)))
 						})
 					})
 				})
 			})
-			return a1501.result()
-		}(), opSub)) && func(r1539 Seq) bool {
-			return anyNode(parent(n), func(n1540 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1540, roK144), roK108, opAdd)), r1539, opGt)
+			return a1505.result()
+		}(), opSub)) && func(r1543 Seq) bool {
+			return anyNode(parent(n), func(n1544 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1544, roK144), roK108, opAdd)), r1543, opGt)
 			})
 		}(arith(arith(func() Seq {
-			var a1512 sumAcc
-			anyNode(parent(n), func(n1513 *Node) bool {
-				return anyNode(parent(n1513), func(n1514 *Node) bool {
-					return anyNode(parent(n1514), func(n1515 *Node) bool {
-						return anyNode(child(n1515, roK89), func(n1516 *Node) bool {
-							return anyNode(child(n1516, roK123), func(n1517 *Node) bool {
-								return anyNode(child(n1517, roK110), func(n1518 *Node) bool { return (fnNormalizeSpace(str(child(n1518, roK54))) == "M") })
-							}) && anyNode(child(n1516, roK123), func(n1519 *Node) bool {
-								return anyNode(child(n1519, roK110), func(n1520 *Node) bool { return gcmp(castDecimal(child(n1520, roK145)), q1481, opEq) })
-							}) && a1512.add(castDecimal(child(n1516, roK86)))
+			var a1516 sumAcc
+			anyNode(parent(n), func(n1517 *Node) bool {
+				return anyNode(parent(n1517), func(n1518 *Node) bool {
+					return anyNode(parent(n1518), func(n1519 *Node) bool {
+						return anyChild(n1519, roK89, func(n1520 *Node) bool {
+							return anyChild(n1520, roK124, func(n1521 *Node) bool {
+								return anyChild(n1521, roK110, func(n1522 *Node) bool { return (fnNormalizeSpace(childStr(n1522, roK54)) == "M") })
+							}) && anyChild(n1520, roK124, func(n1523 *Node) bool {
+								return anyChild(n1523, roK110, func(n1524 *Node) bool { return gcmp(castDecimal(child(n1524, roK145)), q1485, opEq) })
+							}) && a1516.add(castDecimal(child(n1520, roK86)))
 						})
 					})
 				})
 			})
-			return a1512.result()
+			return a1516.result()
 		}(), func() Seq {
-			var a1521 sumAcc
-			anyNode(parent(n), func(n1522 *Node) bool {
-				return anyNode(parent(n1522), func(n1523 *Node) bool {
-					return anyNode(parent(n1523), func(n1524 *Node) bool {
-						return anyNode(child(n1524, roK76), func(n1525 *Node) bool {
-							return func(r1526 Seq) bool {
-								return anyNode(child(n1525, roK77), func(n1527 *Node) bool { return gcmp(nodeSeq(n1527), r1526, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1525, roK80), func(n1528 *Node) bool { return (fnNormalizeSpace(str(child(n1528, roK54))) == "M") }) && anyNode(child(n1525, roK80), func(n1529 *Node) bool { return gcmp(castDecimal(child(n1529, roK145)), q1481, opEq) }) && a1521.add(castDecimal(child(n1525, roK79)))
+			var a1525 sumAcc
+			anyNode(parent(n), func(n1526 *Node) bool {
+				return anyNode(parent(n1526), func(n1527 *Node) bool {
+					return anyNode(parent(n1527), func(n1528 *Node) bool {
+						return anyChild(n1528, roK76, func(n1529 *Node) bool {
+							return func(r1530 Seq) bool {
+								return anyChild(n1529, roK77, func(n1531 *Node) bool { return gcmp(nodeSeq(n1531), r1530, opEq) })
+							}(boolSeq(true)) && anyChild(n1529, roK81, func(n1532 *Node) bool { return (fnNormalizeSpace(childStr(n1532, roK54)) == "M") }) && anyChild(n1529, roK81, func(n1533 *Node) bool { return gcmp(castDecimal(child(n1533, roK145)), q1485, opEq) }) && a1525.add(castDecimal(child(n1529, roK79)))
 						})
 					})
 				})
 			})
-			return a1521.result()
+			return a1525.result()
 		}(), opAdd), func() Seq {
-			var a1530 sumAcc
-			anyNode(parent(n), func(n1531 *Node) bool {
-				return anyNode(parent(n1531), func(n1532 *Node) bool {
-					return anyNode(parent(n1532), func(n1533 *Node) bool {
-						return anyNode(child(n1533, roK76), func(n1534 *Node) bool {
-							return func(r1535 Seq) bool {
-								return anyNode(child(n1534, roK77), func(n1536 *Node) bool { return gcmp(nodeSeq(n1536), r1535, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1534, roK80), func(n1537 *Node) bool { return (fnNormalizeSpace(str(child(n1537, roK54))) == "M") }) && anyNode(child(n1534, roK80), func(n1538 *Node) bool { return gcmp(castDecimal(child(n1538, roK145)), q1481, opEq) }) && a1530.add(castDecimal(child(n1534, roK79)))
+			var a1534 sumAcc
+			anyNode(parent(n), func(n1535 *Node) bool {
+				return anyNode(parent(n1535), func(n1536 *Node) bool {
+					return anyNode(parent(n1536), func(n1537 *Node) bool {
+						return anyChild(n1537, roK76, func(n1538 *Node) bool {
+							return func(r1539 Seq) bool {
+								return anyChild(n1538, roK77, func(n1540 *Node) bool { return gcmp(nodeSeq(n1540), r1539, opEq) })
+							}(boolSeq(false)) && anyChild(n1538, roK81, func(n1541 *Node) bool { return (fnNormalizeSpace(childStr(n1541, roK54)) == "M") }) && anyChild(n1538, roK81, func(n1542 *Node) bool { return gcmp(castDecimal(child(n1542, roK145)), q1485, opEq) }) && a1534.add(castDecimal(child(n1538, roK79)))
 						})
 					})
 				})
 			})
-			return a1530.result()
-		}(), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1569 Seq) bool {
-			return anyNode(parent(n), func(n1570 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1570, roK144), roK108, opSub)), r1569, opLt)
+			return a1534.result()
+		}(), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1573 Seq) bool {
+			return anyNode(parent(n), func(n1574 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1574, roK144), roK108, opSub)), r1573, opLt)
 			})
 		}(arith(arith(func() Seq {
-			var a1542 sumAcc
-			anyNode(parent(n), func(n1543 *Node) bool {
-				return anyNode(parent(n1543), func(n1544 *Node) bool {
-					return anyNode(parent(n1544), func(n1545 *Node) bool {
-						return anyNode(child(n1545, roK90), func(n1546 *Node) bool {
-							return anyNode(child(n1546, roK123), func(n1547 *Node) bool {
-								return anyNode(child(n1547, roK110), func(n1548 *Node) bool { return (fnNormalizeSpace(str(child(n1548, roK54))) == "M") })
-							}) && anyNode(child(n1546, roK123), func(n1549 *Node) bool {
-								return anyNode(child(n1549, roK110), func(n1550 *Node) bool { return gcmp(castDecimal(child(n1550, roK145)), q1481, opEq) })
-							}) && a1542.add(castDecimal(child(n1546, roK86)))
+			var a1546 sumAcc
+			anyNode(parent(n), func(n1547 *Node) bool {
+				return anyNode(parent(n1547), func(n1548 *Node) bool {
+					return anyNode(parent(n1548), func(n1549 *Node) bool {
+						return anyChild(n1549, roK90, func(n1550 *Node) bool {
+							return anyChild(n1550, roK124, func(n1551 *Node) bool {
+								return anyChild(n1551, roK110, func(n1552 *Node) bool { return (fnNormalizeSpace(childStr(n1552, roK54)) == "M") })
+							}) && anyChild(n1550, roK124, func(n1553 *Node) bool {
+								return anyChild(n1553, roK110, func(n1554 *Node) bool { return gcmp(castDecimal(child(n1554, roK145)), q1485, opEq) })
+							}) && a1546.add(castDecimal(child(n1550, roK86)))
 						})
 					})
 				})
 			})
-			return a1542.result()
+			return a1546.result()
 		}(), func() Seq {
-			var a1551 sumAcc
-			anyNode(parent(n), func(n1552 *Node) bool {
-				return anyNode(parent(n1552), func(n1553 *Node) bool {
-					return anyNode(parent(n1553), func(n1554 *Node) bool {
-						return anyNode(child(n1554, roK76), func(n1555 *Node) bool {
-							return func(r1556 Seq) bool {
-								return anyNode(child(n1555, roK77), func(n1557 *Node) bool { return gcmp(nodeSeq(n1557), r1556, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1555, roK80), func(n1558 *Node) bool { return (fnNormalizeSpace(str(child(n1558, roK54))) == "M") }) && anyNode(child(n1555, roK80), func(n1559 *Node) bool { return gcmp(castDecimal(child(n1559, roK145)), q1481, opEq) }) && a1551.add(castDecimal(child(n1555, roK79)))
+			var a1555 sumAcc
+			anyNode(parent(n), func(n1556 *Node) bool {
+				return anyNode(parent(n1556), func(n1557 *Node) bool {
+					return anyNode(parent(n1557), func(n1558 *Node) bool {
+						return anyChild(n1558, roK76, func(n1559 *Node) bool {
+							return func(r1560 Seq) bool {
+								return anyChild(n1559, roK77, func(n1561 *Node) bool { return gcmp(nodeSeq(n1561), r1560, opEq) })
+							}(boolSeq(true)) && anyChild(n1559, roK81, func(n1562 *Node) bool { return (fnNormalizeSpace(childStr(n1562, roK54)) == "M") }) && anyChild(n1559, roK81, func(n1563 *Node) bool { return gcmp(castDecimal(child(n1563, roK145)), q1485, opEq) }) && a1555.add(castDecimal(child(n1559, roK79)))
 						})
 					})
 				})
 			})
-			return a1551.result()
+			return a1555.result()
 		}(), opAdd), func() Seq {
-			var a1560 sumAcc
-			anyNode(parent(n), func(n1561 *Node) bool {
-				return anyNode(parent(n1561), func(n1562 *Node) bool {
-					return anyNode(parent(n1562), func(n1563 *Node) bool {
-						return anyNode(child(n1563, roK76), func(n1564 *Node) bool {
-							return func(r1565 Seq) bool {
-								return anyNode(child(n1564, roK77), func(n1566 *Node) bool { return gcmp(nodeSeq(n1566), r1565, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1564, roK80), func(n1567 *Node) bool { return (fnNormalizeSpace(str(child(n1567, roK54))) == "M") }) && anyNode(child(n1564, roK80), func(n1568 *Node) bool { return gcmp(castDecimal(child(n1568, roK145)), q1481, opEq) }) && a1560.add(castDecimal(child(n1564, roK79)))
+			var a1564 sumAcc
+			anyNode(parent(n), func(n1565 *Node) bool {
+				return anyNode(parent(n1565), func(n1566 *Node) bool {
+					return anyNode(parent(n1566), func(n1567 *Node) bool {
+						return anyChild(n1567, roK76, func(n1568 *Node) bool {
+							return func(r1569 Seq) bool {
+								return anyChild(n1568, roK77, func(n1570 *Node) bool { return gcmp(nodeSeq(n1570), r1569, opEq) })
+							}(boolSeq(false)) && anyChild(n1568, roK81, func(n1571 *Node) bool { return (fnNormalizeSpace(childStr(n1571, roK54)) == "M") }) && anyChild(n1568, roK81, func(n1572 *Node) bool { return gcmp(castDecimal(child(n1572, roK145)), q1485, opEq) }) && a1564.add(castDecimal(child(n1568, roK79)))
 						})
 					})
 				})
 			})
-			return a1560.result()
-		}(), opSub)) && func(r1598 Seq) bool {
-			return anyNode(parent(n), func(n1599 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1599, roK144), roK108, opAdd)), r1598, opGt)
+			return a1564.result()
+		}(), opSub)) && func(r1602 Seq) bool {
+			return anyNode(parent(n), func(n1603 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1603, roK144), roK108, opAdd)), r1602, opGt)
 			})
 		}(arith(arith(func() Seq {
-			var a1571 sumAcc
-			anyNode(parent(n), func(n1572 *Node) bool {
-				return anyNode(parent(n1572), func(n1573 *Node) bool {
-					return anyNode(parent(n1573), func(n1574 *Node) bool {
-						return anyNode(child(n1574, roK90), func(n1575 *Node) bool {
-							return anyNode(child(n1575, roK123), func(n1576 *Node) bool {
-								return anyNode(child(n1576, roK110), func(n1577 *Node) bool { return (fnNormalizeSpace(str(child(n1577, roK54))) == "M") })
-							}) && anyNode(child(n1575, roK123), func(n1578 *Node) bool {
-								return anyNode(child(n1578, roK110), func(n1579 *Node) bool { return gcmp(castDecimal(child(n1579, roK145)), q1481, opEq) })
-							}) && a1571.add(castDecimal(child(n1575, roK86)))
+			var a1575 sumAcc
+			anyNode(parent(n), func(n1576 *Node) bool {
+				return anyNode(parent(n1576), func(n1577 *Node) bool {
+					return anyNode(parent(n1577), func(n1578 *Node) bool {
+						return anyChild(n1578, roK90, func(n1579 *Node) bool {
+							return anyChild(n1579, roK124, func(n1580 *Node) bool {
+								return anyChild(n1580, roK110, func(n1581 *Node) bool { return (fnNormalizeSpace(childStr(n1581, roK54)) == "M") })
+							}) && anyChild(n1579, roK124, func(n1582 *Node) bool {
+								return anyChild(n1582, roK110, func(n1583 *Node) bool { return gcmp(castDecimal(child(n1583, roK145)), q1485, opEq) })
+							}) && a1575.add(castDecimal(child(n1579, roK86)))
 						})
 					})
 				})
 			})
-			return a1571.result()
+			return a1575.result()
 		}(), func() Seq {
-			var a1580 sumAcc
-			anyNode(parent(n), func(n1581 *Node) bool {
-				return anyNode(parent(n1581), func(n1582 *Node) bool {
-					return anyNode(parent(n1582), func(n1583 *Node) bool {
-						return anyNode(child(n1583, roK76), func(n1584 *Node) bool {
-							return func(r1585 Seq) bool {
-								return anyNode(child(n1584, roK77), func(n1586 *Node) bool { return gcmp(nodeSeq(n1586), r1585, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1584, roK80), func(n1587 *Node) bool { return (fnNormalizeSpace(str(child(n1587, roK54))) == "M") }) && anyNode(child(n1584, roK80), func(n1588 *Node) bool { return gcmp(castDecimal(child(n1588, roK145)), q1481, opEq) }) && a1580.add(castDecimal(child(n1584, roK79)))
+			var a1584 sumAcc
+			anyNode(parent(n), func(n1585 *Node) bool {
+				return anyNode(parent(n1585), func(n1586 *Node) bool {
+					return anyNode(parent(n1586), func(n1587 *Node) bool {
+						return anyChild(n1587, roK76, func(n1588 *Node) bool {
+							return func(r1589 Seq) bool {
+								return anyChild(n1588, roK77, func(n1590 *Node) bool { return gcmp(nodeSeq(n1590), r1589, opEq) })
+							}(boolSeq(true)) && anyChild(n1588, roK81, func(n1591 *Node) bool { return (fnNormalizeSpace(childStr(n1591, roK54)) == "M") }) && anyChild(n1588, roK81, func(n1592 *Node) bool { return gcmp(castDecimal(child(n1592, roK145)), q1485, opEq) }) && a1584.add(castDecimal(child(n1588, roK79)))
 						})
 					})
 				})
 			})
-			return a1580.result()
+			return a1584.result()
 		}(), opAdd), func() Seq {
-			var a1589 sumAcc
-			anyNode(parent(n), func(n1590 *Node) bool {
-				return anyNode(parent(n1590), func(n1591 *Node) bool {
-					return anyNode(parent(n1591), func(n1592 *Node) bool {
-						return anyNode(child(n1592, roK76), func(n1593 *Node) bool {
-							return func(r1594 Seq) bool {
-								return anyNode(child(n1593, roK77), func(n1595 *Node) bool { return gcmp(nodeSeq(n1595), r1594, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1593, roK80), func(n1596 *Node) bool { return (fnNormalizeSpace(str(child(n1596, roK54))) == "M") }) && anyNode(child(n1593, roK80), func(n1597 *Node) bool { return gcmp(castDecimal(child(n1597, roK145)), q1481, opEq) }) && a1589.add(castDecimal(child(n1593, roK79)))
+			var a1593 sumAcc
+			anyNode(parent(n), func(n1594 *Node) bool {
+				return anyNode(parent(n1594), func(n1595 *Node) bool {
+					return anyNode(parent(n1595), func(n1596 *Node) bool {
+						return anyChild(n1596, roK76, func(n1597 *Node) bool {
+							return func(r1598 Seq) bool {
+								return anyChild(n1597, roK77, func(n1599 *Node) bool { return gcmp(nodeSeq(n1599), r1598, opEq) })
+							}(boolSeq(false)) && anyChild(n1597, roK81, func(n1600 *Node) bool { return (fnNormalizeSpace(childStr(n1600, roK54)) == "M") }) && anyChild(n1597, roK81, func(n1601 *Node) bool { return gcmp(castDecimal(child(n1601, roK145)), q1485, opEq) }) && a1593.add(castDecimal(child(n1597, roK79)))
 						})
 					})
 				})
 			})
-			return a1589.result()
+			return a1593.result()
 		}(), opSub)))))
 	})
 }
 
 // BR-IP-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0180(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1600 *Node) Seq { return child(n1600, roK106) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1601 *Node) Seq { return child(n1601, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1602 *Node) Seq { return child(n1602, roK106) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1603 *Node) Seq { return child(n1603, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1604 *Node) Seq { return child(n1604, roK105) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1605 *Node) Seq { return child(n1605, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1606 *Node) Seq { return child(n1606, roK105) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1607 *Node) Seq { return child(n1607, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
 }
 
 // BR-IP-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func roT0181(v []Seq, n *Node) bool {
-	return (!(len(child(n, roK147)) > 0) && !(len(child(n, roK148)) > 0))
+	return (!hasChild(n, roK147) && !hasChild(n, roK148))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM052(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1606 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1606, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1610 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1610, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1607 Seq) bool {
-			return anyNode(child(m, roK77), func(n1608 *Node) bool { return gcmp(nodeSeq(n1608), r1607, opEq) })
+		if !(func(r1611 Seq) bool {
+			return anyChild(m, roK77, func(n1612 *Node) bool { return gcmp(nodeSeq(n1612), r1611, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6936,28 +6946,28 @@ func roM052(v []Seq, n *Node) bool {
 
 // BR-IP-06: (cbc:Percent) >= 0
 func roT0182(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK145), func(n1609 *Node) bool { return gcmp(nodeSeq(n1609), roK58, opGe) })
+	return anyChild(n, roK145, func(n1613 *Node) bool { return gcmp(nodeSeq(n1613), roK58, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM053(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1610 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1610, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1614 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1614, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1611 Seq) bool {
-			return anyNode(child(m, roK77), func(n1612 *Node) bool { return gcmp(nodeSeq(n1612), r1611, opEq) })
+		if !(func(r1615 Seq) bool {
+			return anyChild(m, roK77, func(n1616 *Node) bool { return gcmp(nodeSeq(n1616), r1615, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6970,7 +6980,7 @@ func roM053(v []Seq, n *Node) bool {
 
 // BR-IP-07: (cbc:Percent) >= 0
 func roT0183(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK145), func(n1613 *Node) bool { return gcmp(nodeSeq(n1613), roK58, opGe) })
+	return anyChild(n, roK145, func(n1617 *Node) bool { return gcmp(nodeSeq(n1617), roK58, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -6980,14 +6990,14 @@ func roM054(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1614 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1614, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1618 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1618, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -7003,14 +7013,14 @@ func roM054(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "M") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1615 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1615, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1619 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1619, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -7026,20 +7036,20 @@ func roM054(v []Seq, n *Node) bool {
 
 // BR-IP-05: (cbc:Percent) >= 0
 func roT0184(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK145), func(n1616 *Node) bool { return gcmp(nodeSeq(n1616), roK58, opGe) })
+	return anyChild(n, roK145, func(n1620 *Node) bool { return gcmp(nodeSeq(n1620), roK58, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM055(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1617 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1617, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1621 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1621, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7047,7 +7057,7 @@ func roM055(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		m = m.Parent
@@ -7063,122 +7073,122 @@ func roM055(v []Seq, n *Node) bool {
 
 // BR-O-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='O']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0185(v []Seq, n *Node) bool {
-	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1619 *Node) Seq { return child(n1619, roK144) })), arith(arith(func() Seq {
-		var a1620 sumAcc
-		anyNode(parent(n), func(n1621 *Node) bool {
-			return anyNode(parent(n1621), func(n1622 *Node) bool {
-				return anyNode(parent(n1622), func(n1623 *Node) bool {
-					return anyNode(child(n1623, roK89), func(n1624 *Node) bool {
-						return anyNode(child(n1624, roK123), func(n1625 *Node) bool {
-							return anyNode(child(n1625, roK110), func(n1626 *Node) bool { return (fnNormalizeSpace(str(child(n1626, roK54))) == "O") })
-						}) && a1620.add(castDecimal(child(n1624, roK86)))
+	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1623 *Node) Seq { return child(n1623, roK144) })), arith(arith(func() Seq {
+		var a1624 sumAcc
+		anyNode(parent(n), func(n1625 *Node) bool {
+			return anyNode(parent(n1625), func(n1626 *Node) bool {
+				return anyNode(parent(n1626), func(n1627 *Node) bool {
+					return anyChild(n1627, roK89, func(n1628 *Node) bool {
+						return anyChild(n1628, roK124, func(n1629 *Node) bool {
+							return anyChild(n1629, roK110, func(n1630 *Node) bool { return (fnNormalizeSpace(childStr(n1630, roK54)) == "O") })
+						}) && a1624.add(castDecimal(child(n1628, roK86)))
 					})
 				})
 			})
 		})
-		return a1620.result()
+		return a1624.result()
 	}(), func() Seq {
-		var a1627 sumAcc
-		anyNode(parent(n), func(n1628 *Node) bool {
-			return anyNode(parent(n1628), func(n1629 *Node) bool {
-				return anyNode(parent(n1629), func(n1630 *Node) bool {
-					return anyNode(child(n1630, roK76), func(n1631 *Node) bool {
-						return func(r1632 Seq) bool {
-							return anyNode(child(n1631, roK77), func(n1633 *Node) bool { return gcmp(nodeSeq(n1633), r1632, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1631, roK80), func(n1634 *Node) bool { return (fnNormalizeSpace(str(child(n1634, roK54))) == "O") }) && a1627.add(castDecimal(child(n1631, roK79)))
+		var a1631 sumAcc
+		anyNode(parent(n), func(n1632 *Node) bool {
+			return anyNode(parent(n1632), func(n1633 *Node) bool {
+				return anyNode(parent(n1633), func(n1634 *Node) bool {
+					return anyChild(n1634, roK76, func(n1635 *Node) bool {
+						return func(r1636 Seq) bool {
+							return anyChild(n1635, roK77, func(n1637 *Node) bool { return gcmp(nodeSeq(n1637), r1636, opEq) })
+						}(boolSeq(true)) && anyChild(n1635, roK81, func(n1638 *Node) bool { return (fnNormalizeSpace(childStr(n1638, roK54)) == "O") }) && a1631.add(castDecimal(child(n1635, roK79)))
 					})
 				})
 			})
 		})
-		return a1627.result()
+		return a1631.result()
 	}(), opAdd), func() Seq {
-		var a1635 sumAcc
-		anyNode(parent(n), func(n1636 *Node) bool {
-			return anyNode(parent(n1636), func(n1637 *Node) bool {
-				return anyNode(parent(n1637), func(n1638 *Node) bool {
-					return anyNode(child(n1638, roK76), func(n1639 *Node) bool {
-						return func(r1640 Seq) bool {
-							return anyNode(child(n1639, roK77), func(n1641 *Node) bool { return gcmp(nodeSeq(n1641), r1640, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1639, roK80), func(n1642 *Node) bool { return (fnNormalizeSpace(str(child(n1642, roK54))) == "O") }) && a1635.add(castDecimal(child(n1639, roK79)))
+		var a1639 sumAcc
+		anyNode(parent(n), func(n1640 *Node) bool {
+			return anyNode(parent(n1640), func(n1641 *Node) bool {
+				return anyNode(parent(n1641), func(n1642 *Node) bool {
+					return anyChild(n1642, roK76, func(n1643 *Node) bool {
+						return func(r1644 Seq) bool {
+							return anyChild(n1643, roK77, func(n1645 *Node) bool { return gcmp(nodeSeq(n1645), r1644, opEq) })
+						}(boolSeq(false)) && anyChild(n1643, roK81, func(n1646 *Node) bool { return (fnNormalizeSpace(childStr(n1646, roK54)) == "O") }) && a1639.add(castDecimal(child(n1643, roK79)))
 					})
 				})
 			})
 		})
-		return a1635.result()
-	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1644 *Node) Seq { return child(n1644, roK144) })), arith(arith(func() Seq {
-		var a1645 sumAcc
-		anyNode(parent(n), func(n1646 *Node) bool {
-			return anyNode(parent(n1646), func(n1647 *Node) bool {
-				return anyNode(parent(n1647), func(n1648 *Node) bool {
-					return anyNode(child(n1648, roK90), func(n1649 *Node) bool {
-						return anyNode(child(n1649, roK123), func(n1650 *Node) bool {
-							return anyNode(child(n1650, roK110), func(n1651 *Node) bool { return (fnNormalizeSpace(str(child(n1651, roK54))) == "O") })
-						}) && a1645.add(castDecimal(child(n1649, roK86)))
+		return a1639.result()
+	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1648 *Node) Seq { return child(n1648, roK144) })), arith(arith(func() Seq {
+		var a1649 sumAcc
+		anyNode(parent(n), func(n1650 *Node) bool {
+			return anyNode(parent(n1650), func(n1651 *Node) bool {
+				return anyNode(parent(n1651), func(n1652 *Node) bool {
+					return anyChild(n1652, roK90, func(n1653 *Node) bool {
+						return anyChild(n1653, roK124, func(n1654 *Node) bool {
+							return anyChild(n1654, roK110, func(n1655 *Node) bool { return (fnNormalizeSpace(childStr(n1655, roK54)) == "O") })
+						}) && a1649.add(castDecimal(child(n1653, roK86)))
 					})
 				})
 			})
 		})
-		return a1645.result()
+		return a1649.result()
 	}(), func() Seq {
-		var a1652 sumAcc
-		anyNode(parent(n), func(n1653 *Node) bool {
-			return anyNode(parent(n1653), func(n1654 *Node) bool {
-				return anyNode(parent(n1654), func(n1655 *Node) bool {
-					return anyNode(child(n1655, roK76), func(n1656 *Node) bool {
-						return func(r1657 Seq) bool {
-							return anyNode(child(n1656, roK77), func(n1658 *Node) bool { return gcmp(nodeSeq(n1658), r1657, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1656, roK80), func(n1659 *Node) bool { return (fnNormalizeSpace(str(child(n1659, roK54))) == "O") }) && a1652.add(castDecimal(child(n1656, roK79)))
+		var a1656 sumAcc
+		anyNode(parent(n), func(n1657 *Node) bool {
+			return anyNode(parent(n1657), func(n1658 *Node) bool {
+				return anyNode(parent(n1658), func(n1659 *Node) bool {
+					return anyChild(n1659, roK76, func(n1660 *Node) bool {
+						return func(r1661 Seq) bool {
+							return anyChild(n1660, roK77, func(n1662 *Node) bool { return gcmp(nodeSeq(n1662), r1661, opEq) })
+						}(boolSeq(true)) && anyChild(n1660, roK81, func(n1663 *Node) bool { return (fnNormalizeSpace(childStr(n1663, roK54)) == "O") }) && a1656.add(castDecimal(child(n1660, roK79)))
 					})
 				})
 			})
 		})
-		return a1652.result()
+		return a1656.result()
 	}(), opAdd), func() Seq {
-		var a1660 sumAcc
-		anyNode(parent(n), func(n1661 *Node) bool {
-			return anyNode(parent(n1661), func(n1662 *Node) bool {
-				return anyNode(parent(n1662), func(n1663 *Node) bool {
-					return anyNode(child(n1663, roK76), func(n1664 *Node) bool {
-						return func(r1665 Seq) bool {
-							return anyNode(child(n1664, roK77), func(n1666 *Node) bool { return gcmp(nodeSeq(n1666), r1665, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1664, roK80), func(n1667 *Node) bool { return (fnNormalizeSpace(str(child(n1667, roK54))) == "O") }) && a1660.add(castDecimal(child(n1664, roK79)))
+		var a1664 sumAcc
+		anyNode(parent(n), func(n1665 *Node) bool {
+			return anyNode(parent(n1665), func(n1666 *Node) bool {
+				return anyNode(parent(n1666), func(n1667 *Node) bool {
+					return anyChild(n1667, roK76, func(n1668 *Node) bool {
+						return func(r1669 Seq) bool {
+							return anyChild(n1668, roK77, func(n1670 *Node) bool { return gcmp(nodeSeq(n1670), r1669, opEq) })
+						}(boolSeq(false)) && anyChild(n1668, roK81, func(n1671 *Node) bool { return (fnNormalizeSpace(childStr(n1671, roK54)) == "O") }) && a1664.add(castDecimal(child(n1668, roK79)))
 					})
 				})
 			})
 		})
-		return a1660.result()
+		return a1664.result()
 	}(), opSub), opEq)))
 }
 
 // BR-O-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0186(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1668 *Node) Seq { return child(n1668, roK106) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1672 *Node) Seq { return child(n1672, roK105) })), roK58, opEq)
 }
 
 // BR-O-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0187(v []Seq, n *Node) bool {
-	return ((len(child(n, roK147)) > 0) || (len(child(n, roK148)) > 0))
+	return (hasChild(n, roK147) || hasChild(n, roK148))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM056(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1671 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1671, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1675 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1675, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1672 Seq) bool {
-			return anyNode(child(m, roK77), func(n1673 *Node) bool { return gcmp(nodeSeq(n1673), r1672, opEq) })
+		if !(func(r1676 Seq) bool {
+			return anyChild(m, roK77, func(n1677 *Node) bool { return gcmp(nodeSeq(n1677), r1676, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7191,28 +7201,28 @@ func roM056(v []Seq, n *Node) bool {
 
 // BR-O-06: not(cbc:Percent)
 func roT0188(v []Seq, n *Node) bool {
-	return !(len(child(n, roK145)) > 0)
+	return !hasChild(n, roK145)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM057(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1675 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1675, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1679 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1679, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1676 Seq) bool {
-			return anyNode(child(m, roK77), func(n1677 *Node) bool { return gcmp(nodeSeq(n1677), r1676, opEq) })
+		if !(func(r1680 Seq) bool {
+			return anyChild(m, roK77, func(n1681 *Node) bool { return gcmp(nodeSeq(n1681), r1680, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7225,7 +7235,7 @@ func roM057(v []Seq, n *Node) bool {
 
 // BR-O-07: not(cbc:Percent)
 func roT0189(v []Seq, n *Node) bool {
-	return !(len(child(n, roK145)) > 0)
+	return !hasChild(n, roK145)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -7235,14 +7245,14 @@ func roM058(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1679 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1679, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1683 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1683, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -7258,14 +7268,14 @@ func roM058(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "O") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1680 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1680, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1684 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1684, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -7281,20 +7291,20 @@ func roM058(v []Seq, n *Node) bool {
 
 // BR-O-05: not(cbc:Percent)
 func roT0190(v []Seq, n *Node) bool {
-	return !(len(child(n, roK145)) > 0)
+	return !hasChild(n, roK145)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM059(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1682 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1682, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1686 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1686, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7302,7 +7312,7 @@ func roM059(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		m = m.Parent
@@ -7318,248 +7328,248 @@ func roM059(v []Seq, n *Node) bool {
 
 // BR-S-08: every $rate in xs:decimal(cbc:Percent) satisfies (((exists(//cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = 'S'][cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent…
 func roT0191(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, roK145)), func(q1683 Seq) bool {
-		return (((anyNode(desc(root(n), roK89), func(n1684 *Node) bool {
-			return anyNode(child(n1684, roK123), func(n1685 *Node) bool {
-				return anyNode(child(n1685, roK110), func(n1686 *Node) bool { return (fnNormalizeSpace(str(child(n1686, roK54))) == "S") })
-			}) && anyNode(child(n1684, roK123), func(n1687 *Node) bool {
-				return anyNode(child(n1687, roK110), func(n1688 *Node) bool { return gcmp(castDecimal(child(n1688, roK145)), q1683, opEq) })
+	return every(castDecimal(child(n, roK145)), func(q1687 Seq) bool {
+		return (((anyNode(desc(root(n), roK89), func(n1688 *Node) bool {
+			return anyChild(n1688, roK124, func(n1689 *Node) bool {
+				return anyChild(n1689, roK110, func(n1690 *Node) bool { return (fnNormalizeSpace(childStr(n1690, roK54)) == "S") })
+			}) && anyChild(n1688, roK124, func(n1691 *Node) bool {
+				return anyChild(n1691, roK110, func(n1692 *Node) bool { return gcmp(castDecimal(child(n1692, roK145)), q1687, opEq) })
 			})
-		}) || anyNode(desc(root(n), roK76), func(n1689 *Node) bool {
-			return anyNode(child(n1689, roK80), func(n1690 *Node) bool { return (fnNormalizeSpace(str(child(n1690, roK54))) == "S") }) && anyNode(child(n1689, roK80), func(n1691 *Node) bool { return gcmp(castDecimal(child(n1691, roK145)), q1683, opEq) })
-		})) && (func(r1719 Seq) bool {
-			return anyNode(parent(n), func(n1720 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1720, roK144), roK108, opSub)), r1719, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1692 sumAcc
-			anyNode(parent(n), func(n1693 *Node) bool {
-				return anyNode(parent(n1693), func(n1694 *Node) bool {
-					return anyNode(parent(n1694), func(n1695 *Node) bool {
-						return anyNode(child(n1695, roK89), func(n1696 *Node) bool {
-							return anyNode(child(n1696, roK123), func(n1697 *Node) bool {
-								return anyNode(child(n1697, roK110), func(n1698 *Node) bool { return (fnNormalizeSpace(str(child(n1698, roK54))) == "S") })
-							}) && anyNode(child(n1696, roK123), func(n1699 *Node) bool {
-								return anyNode(child(n1699, roK110), func(n1700 *Node) bool { return gcmp(castDecimal(child(n1700, roK145)), q1683, opEq) })
-							}) && a1692.add(castDecimal(child(n1696, roK86)))
-						})
-					})
-				})
-			})
-			return a1692.result()
-		}(), func() Seq {
-			var a1701 sumAcc
-			anyNode(parent(n), func(n1702 *Node) bool {
-				return anyNode(parent(n1702), func(n1703 *Node) bool {
-					return anyNode(parent(n1703), func(n1704 *Node) bool {
-						return anyNode(child(n1704, roK76), func(n1705 *Node) bool {
-							return func(r1706 Seq) bool {
-								return anyNode(child(n1705, roK77), func(n1707 *Node) bool { return gcmp(nodeSeq(n1707), r1706, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1705, roK80), func(n1708 *Node) bool { return (fnNormalizeSpace(str(child(n1708, roK54))) == "S") }) && anyNode(child(n1705, roK80), func(n1709 *Node) bool { return gcmp(castDecimal(child(n1709, roK145)), q1683, opEq) }) && a1701.add(castDecimal(child(n1705, roK79)))
-						})
-					})
-				})
-			})
-			return a1701.result()
-		}(), opAdd), func() Seq {
-			var a1710 sumAcc
-			anyNode(parent(n), func(n1711 *Node) bool {
-				return anyNode(parent(n1711), func(n1712 *Node) bool {
-					return anyNode(parent(n1712), func(n1713 *Node) bool {
-						return anyNode(child(n1713, roK76), func(n1714 *Node) bool {
-							return func(r1715 Seq) bool {
-								return anyNode(child(n1714, roK77), func(n1716 *Node) bool { return gcmp(nodeSeq(n1716), r1715, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1714, roK80), func(n1717 *Node) bool { return (fnNormalizeSpace(str(child(n1717, roK54))) == "S") }) && anyNode(child(n1714, roK80), func(n1718 *Node) bool { return gcmp(castDecimal(child(n1718, roK145)), q1683, opEq) }) && a1710.add(castDecimal(child(n1714, roK79)))
-						})
-					})
-				})
-			})
-			return a1710.result()
-		}(), opSub)) && func(r1748 Seq) bool {
-			return anyNode(parent(n), func(n1749 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1749, roK144), roK108, opAdd)), r1748, opGt)
+		}) || anyNode(desc(root(n), roK76), func(n1693 *Node) bool {
+			return anyChild(n1693, roK81, func(n1694 *Node) bool { return (fnNormalizeSpace(childStr(n1694, roK54)) == "S") }) && anyChild(n1693, roK81, func(n1695 *Node) bool { return gcmp(castDecimal(child(n1695, roK145)), q1687, opEq) })
+		})) && (func(r1723 Seq) bool {
+			return anyNode(parent(n), func(n1724 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1724, roK144), roK108, opSub)), r1723, opLt)
 			})
 		}(arith(arith(func() Seq {
-			var a1721 sumAcc
-			anyNode(parent(n), func(n1722 *Node) bool {
-				return anyNode(parent(n1722), func(n1723 *Node) bool {
-					return anyNode(parent(n1723), func(n1724 *Node) bool {
-						return anyNode(child(n1724, roK89), func(n1725 *Node) bool {
-							return anyNode(child(n1725, roK123), func(n1726 *Node) bool {
-								return anyNode(child(n1726, roK110), func(n1727 *Node) bool { return (fnNormalizeSpace(str(child(n1727, roK54))) == "S") })
-							}) && anyNode(child(n1725, roK123), func(n1728 *Node) bool {
-								return anyNode(child(n1728, roK110), func(n1729 *Node) bool { return gcmp(castDecimal(child(n1729, roK145)), q1683, opEq) })
-							}) && a1721.add(castDecimal(child(n1725, roK86)))
+			var a1696 sumAcc
+			anyNode(parent(n), func(n1697 *Node) bool {
+				return anyNode(parent(n1697), func(n1698 *Node) bool {
+					return anyNode(parent(n1698), func(n1699 *Node) bool {
+						return anyChild(n1699, roK89, func(n1700 *Node) bool {
+							return anyChild(n1700, roK124, func(n1701 *Node) bool {
+								return anyChild(n1701, roK110, func(n1702 *Node) bool { return (fnNormalizeSpace(childStr(n1702, roK54)) == "S") })
+							}) && anyChild(n1700, roK124, func(n1703 *Node) bool {
+								return anyChild(n1703, roK110, func(n1704 *Node) bool { return gcmp(castDecimal(child(n1704, roK145)), q1687, opEq) })
+							}) && a1696.add(castDecimal(child(n1700, roK86)))
 						})
 					})
 				})
 			})
-			return a1721.result()
+			return a1696.result()
 		}(), func() Seq {
-			var a1730 sumAcc
-			anyNode(parent(n), func(n1731 *Node) bool {
-				return anyNode(parent(n1731), func(n1732 *Node) bool {
-					return anyNode(parent(n1732), func(n1733 *Node) bool {
-						return anyNode(child(n1733, roK76), func(n1734 *Node) bool {
-							return func(r1735 Seq) bool {
-								return anyNode(child(n1734, roK77), func(n1736 *Node) bool { return gcmp(nodeSeq(n1736), r1735, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1734, roK80), func(n1737 *Node) bool { return (fnNormalizeSpace(str(child(n1737, roK54))) == "S") }) && anyNode(child(n1734, roK80), func(n1738 *Node) bool { return gcmp(castDecimal(child(n1738, roK145)), q1683, opEq) }) && a1730.add(castDecimal(child(n1734, roK79)))
+			var a1705 sumAcc
+			anyNode(parent(n), func(n1706 *Node) bool {
+				return anyNode(parent(n1706), func(n1707 *Node) bool {
+					return anyNode(parent(n1707), func(n1708 *Node) bool {
+						return anyChild(n1708, roK76, func(n1709 *Node) bool {
+							return func(r1710 Seq) bool {
+								return anyChild(n1709, roK77, func(n1711 *Node) bool { return gcmp(nodeSeq(n1711), r1710, opEq) })
+							}(boolSeq(true)) && anyChild(n1709, roK81, func(n1712 *Node) bool { return (fnNormalizeSpace(childStr(n1712, roK54)) == "S") }) && anyChild(n1709, roK81, func(n1713 *Node) bool { return gcmp(castDecimal(child(n1713, roK145)), q1687, opEq) }) && a1705.add(castDecimal(child(n1709, roK79)))
 						})
 					})
 				})
 			})
-			return a1730.result()
+			return a1705.result()
 		}(), opAdd), func() Seq {
-			var a1739 sumAcc
-			anyNode(parent(n), func(n1740 *Node) bool {
-				return anyNode(parent(n1740), func(n1741 *Node) bool {
-					return anyNode(parent(n1741), func(n1742 *Node) bool {
-						return anyNode(child(n1742, roK76), func(n1743 *Node) bool {
-							return func(r1744 Seq) bool {
-								return anyNode(child(n1743, roK77), func(n1745 *Node) bool { return gcmp(nodeSeq(n1745), r1744, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1743, roK80), func(n1746 *Node) bool { return (fnNormalizeSpace(str(child(n1746, roK54))) == "S") }) && anyNode(child(n1743, roK80), func(n1747 *Node) bool { return gcmp(castDecimal(child(n1747, roK145)), q1683, opEq) }) && a1739.add(castDecimal(child(n1743, roK79)))
+			var a1714 sumAcc
+			anyNode(parent(n), func(n1715 *Node) bool {
+				return anyNode(parent(n1715), func(n1716 *Node) bool {
+					return anyNode(parent(n1716), func(n1717 *Node) bool {
+						return anyChild(n1717, roK76, func(n1718 *Node) bool {
+							return func(r1719 Seq) bool {
+								return anyChild(n1718, roK77, func(n1720 *Node) bool { return gcmp(nodeSeq(n1720), r1719, opEq) })
+							}(boolSeq(false)) && anyChild(n1718, roK81, func(n1721 *Node) bool { return (fnNormalizeSpace(childStr(n1721, roK54)) == "S") }) && anyChild(n1718, roK81, func(n1722 *Node) bool { return gcmp(castDecimal(child(n1722, roK145)), q1687, opEq) }) && a1714.add(castDecimal(child(n1718, roK79)))
 						})
 					})
 				})
 			})
-			return a1739.result()
-		}(), opSub)))) || ((anyNode(desc(root(n), roK90), func(n1750 *Node) bool {
-			return anyNode(child(n1750, roK123), func(n1751 *Node) bool {
-				return anyNode(child(n1751, roK110), func(n1752 *Node) bool { return (fnNormalizeSpace(str(child(n1752, roK54))) == "S") })
-			}) && anyNode(child(n1750, roK123), func(n1753 *Node) bool {
-				return anyNode(child(n1753, roK110), func(n1754 *Node) bool { return gcmp(castDecimal(child(n1754, roK145)), q1683, opEq) })
-			})
-		}) || anyNode(desc(root(n), roK76), func(n1755 *Node) bool {
-			return anyNode(child(n1755, roK80), func(n1756 *Node) bool { return (fnNormalizeSpace(str(child(n1756, roK54))) == "S") }) && anyNode(child(n1755, roK80), func(n1757 *Node) bool { return gcmp(castDecimal(child(n1757, roK145)), q1683, opEq) })
-		})) && (func(r1785 Seq) bool {
-			return anyNode(parent(n), func(n1786 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1786, roK144), roK108, opSub)), r1785, opLt)
+			return a1714.result()
+		}(), opSub)) && func(r1752 Seq) bool {
+			return anyNode(parent(n), func(n1753 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1753, roK144), roK108, opAdd)), r1752, opGt)
 			})
 		}(arith(arith(func() Seq {
-			var a1758 sumAcc
-			anyNode(parent(n), func(n1759 *Node) bool {
-				return anyNode(parent(n1759), func(n1760 *Node) bool {
-					return anyNode(parent(n1760), func(n1761 *Node) bool {
-						return anyNode(child(n1761, roK90), func(n1762 *Node) bool {
-							return anyNode(child(n1762, roK123), func(n1763 *Node) bool {
-								return anyNode(child(n1763, roK110), func(n1764 *Node) bool { return (fnNormalizeSpace(str(child(n1764, roK54))) == "S") })
-							}) && anyNode(child(n1762, roK123), func(n1765 *Node) bool {
-								return anyNode(child(n1765, roK110), func(n1766 *Node) bool { return gcmp(castDecimal(child(n1766, roK145)), q1683, opEq) })
-							}) && a1758.add(castDecimal(child(n1762, roK86)))
+			var a1725 sumAcc
+			anyNode(parent(n), func(n1726 *Node) bool {
+				return anyNode(parent(n1726), func(n1727 *Node) bool {
+					return anyNode(parent(n1727), func(n1728 *Node) bool {
+						return anyChild(n1728, roK89, func(n1729 *Node) bool {
+							return anyChild(n1729, roK124, func(n1730 *Node) bool {
+								return anyChild(n1730, roK110, func(n1731 *Node) bool { return (fnNormalizeSpace(childStr(n1731, roK54)) == "S") })
+							}) && anyChild(n1729, roK124, func(n1732 *Node) bool {
+								return anyChild(n1732, roK110, func(n1733 *Node) bool { return gcmp(castDecimal(child(n1733, roK145)), q1687, opEq) })
+							}) && a1725.add(castDecimal(child(n1729, roK86)))
 						})
 					})
 				})
 			})
-			return a1758.result()
+			return a1725.result()
 		}(), func() Seq {
-			var a1767 sumAcc
-			anyNode(parent(n), func(n1768 *Node) bool {
-				return anyNode(parent(n1768), func(n1769 *Node) bool {
-					return anyNode(parent(n1769), func(n1770 *Node) bool {
-						return anyNode(child(n1770, roK76), func(n1771 *Node) bool {
-							return func(r1772 Seq) bool {
-								return anyNode(child(n1771, roK77), func(n1773 *Node) bool { return gcmp(nodeSeq(n1773), r1772, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1771, roK80), func(n1774 *Node) bool { return (fnNormalizeSpace(str(child(n1774, roK54))) == "S") }) && anyNode(child(n1771, roK80), func(n1775 *Node) bool { return gcmp(castDecimal(child(n1775, roK145)), q1683, opEq) }) && a1767.add(castDecimal(child(n1771, roK79)))
+			var a1734 sumAcc
+			anyNode(parent(n), func(n1735 *Node) bool {
+				return anyNode(parent(n1735), func(n1736 *Node) bool {
+					return anyNode(parent(n1736), func(n1737 *Node) bool {
+						return anyChild(n1737, roK76, func(n1738 *Node) bool {
+							return func(r1739 Seq) bool {
+								return anyChild(n1738, roK77, func(n1740 *Node) bool { return gcmp(nodeSeq(n1740), r1739, opEq) })
+							}(boolSeq(true)) && anyChild(n1738, roK81, func(n1741 *Node) bool { return (fnNormalizeSpace(childStr(n1741, roK54)) == "S") }) && anyChild(n1738, roK81, func(n1742 *Node) bool { return gcmp(castDecimal(child(n1742, roK145)), q1687, opEq) }) && a1734.add(castDecimal(child(n1738, roK79)))
 						})
 					})
 				})
 			})
-			return a1767.result()
+			return a1734.result()
 		}(), opAdd), func() Seq {
-			var a1776 sumAcc
-			anyNode(parent(n), func(n1777 *Node) bool {
-				return anyNode(parent(n1777), func(n1778 *Node) bool {
-					return anyNode(parent(n1778), func(n1779 *Node) bool {
-						return anyNode(child(n1779, roK76), func(n1780 *Node) bool {
-							return func(r1781 Seq) bool {
-								return anyNode(child(n1780, roK77), func(n1782 *Node) bool { return gcmp(nodeSeq(n1782), r1781, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1780, roK80), func(n1783 *Node) bool { return (fnNormalizeSpace(str(child(n1783, roK54))) == "S") }) && anyNode(child(n1780, roK80), func(n1784 *Node) bool { return gcmp(castDecimal(child(n1784, roK145)), q1683, opEq) }) && a1776.add(castDecimal(child(n1780, roK79)))
+			var a1743 sumAcc
+			anyNode(parent(n), func(n1744 *Node) bool {
+				return anyNode(parent(n1744), func(n1745 *Node) bool {
+					return anyNode(parent(n1745), func(n1746 *Node) bool {
+						return anyChild(n1746, roK76, func(n1747 *Node) bool {
+							return func(r1748 Seq) bool {
+								return anyChild(n1747, roK77, func(n1749 *Node) bool { return gcmp(nodeSeq(n1749), r1748, opEq) })
+							}(boolSeq(false)) && anyChild(n1747, roK81, func(n1750 *Node) bool { return (fnNormalizeSpace(childStr(n1750, roK54)) == "S") }) && anyChild(n1747, roK81, func(n1751 *Node) bool { return gcmp(castDecimal(child(n1751, roK145)), q1687, opEq) }) && a1743.add(castDecimal(child(n1747, roK79)))
 						})
 					})
 				})
 			})
-			return a1776.result()
-		}(), opSub)) && func(r1814 Seq) bool {
-			return anyNode(parent(n), func(n1815 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1815, roK144), roK108, opAdd)), r1814, opGt)
+			return a1743.result()
+		}(), opSub)))) || ((anyNode(desc(root(n), roK90), func(n1754 *Node) bool {
+			return anyChild(n1754, roK124, func(n1755 *Node) bool {
+				return anyChild(n1755, roK110, func(n1756 *Node) bool { return (fnNormalizeSpace(childStr(n1756, roK54)) == "S") })
+			}) && anyChild(n1754, roK124, func(n1757 *Node) bool {
+				return anyChild(n1757, roK110, func(n1758 *Node) bool { return gcmp(castDecimal(child(n1758, roK145)), q1687, opEq) })
+			})
+		}) || anyNode(desc(root(n), roK76), func(n1759 *Node) bool {
+			return anyChild(n1759, roK81, func(n1760 *Node) bool { return (fnNormalizeSpace(childStr(n1760, roK54)) == "S") }) && anyChild(n1759, roK81, func(n1761 *Node) bool { return gcmp(castDecimal(child(n1761, roK145)), q1687, opEq) })
+		})) && (func(r1789 Seq) bool {
+			return anyNode(parent(n), func(n1790 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1790, roK144), roK108, opSub)), r1789, opLt)
 			})
 		}(arith(arith(func() Seq {
-			var a1787 sumAcc
-			anyNode(parent(n), func(n1788 *Node) bool {
-				return anyNode(parent(n1788), func(n1789 *Node) bool {
-					return anyNode(parent(n1789), func(n1790 *Node) bool {
-						return anyNode(child(n1790, roK90), func(n1791 *Node) bool {
-							return anyNode(child(n1791, roK123), func(n1792 *Node) bool {
-								return anyNode(child(n1792, roK110), func(n1793 *Node) bool { return (fnNormalizeSpace(str(child(n1793, roK54))) == "S") })
-							}) && anyNode(child(n1791, roK123), func(n1794 *Node) bool {
-								return anyNode(child(n1794, roK110), func(n1795 *Node) bool { return gcmp(castDecimal(child(n1795, roK145)), q1683, opEq) })
-							}) && a1787.add(castDecimal(child(n1791, roK86)))
+			var a1762 sumAcc
+			anyNode(parent(n), func(n1763 *Node) bool {
+				return anyNode(parent(n1763), func(n1764 *Node) bool {
+					return anyNode(parent(n1764), func(n1765 *Node) bool {
+						return anyChild(n1765, roK90, func(n1766 *Node) bool {
+							return anyChild(n1766, roK124, func(n1767 *Node) bool {
+								return anyChild(n1767, roK110, func(n1768 *Node) bool { return (fnNormalizeSpace(childStr(n1768, roK54)) == "S") })
+							}) && anyChild(n1766, roK124, func(n1769 *Node) bool {
+								return anyChild(n1769, roK110, func(n1770 *Node) bool { return gcmp(castDecimal(child(n1770, roK145)), q1687, opEq) })
+							}) && a1762.add(castDecimal(child(n1766, roK86)))
 						})
 					})
 				})
 			})
-			return a1787.result()
+			return a1762.result()
 		}(), func() Seq {
-			var a1796 sumAcc
-			anyNode(parent(n), func(n1797 *Node) bool {
-				return anyNode(parent(n1797), func(n1798 *Node) bool {
-					return anyNode(parent(n1798), func(n1799 *Node) bool {
-						return anyNode(child(n1799, roK76), func(n1800 *Node) bool {
-							return func(r1801 Seq) bool {
-								return anyNode(child(n1800, roK77), func(n1802 *Node) bool { return gcmp(nodeSeq(n1802), r1801, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1800, roK80), func(n1803 *Node) bool { return (fnNormalizeSpace(str(child(n1803, roK54))) == "S") }) && anyNode(child(n1800, roK80), func(n1804 *Node) bool { return gcmp(castDecimal(child(n1804, roK145)), q1683, opEq) }) && a1796.add(castDecimal(child(n1800, roK79)))
+			var a1771 sumAcc
+			anyNode(parent(n), func(n1772 *Node) bool {
+				return anyNode(parent(n1772), func(n1773 *Node) bool {
+					return anyNode(parent(n1773), func(n1774 *Node) bool {
+						return anyChild(n1774, roK76, func(n1775 *Node) bool {
+							return func(r1776 Seq) bool {
+								return anyChild(n1775, roK77, func(n1777 *Node) bool { return gcmp(nodeSeq(n1777), r1776, opEq) })
+							}(boolSeq(true)) && anyChild(n1775, roK81, func(n1778 *Node) bool { return (fnNormalizeSpace(childStr(n1778, roK54)) == "S") }) && anyChild(n1775, roK81, func(n1779 *Node) bool { return gcmp(castDecimal(child(n1779, roK145)), q1687, opEq) }) && a1771.add(castDecimal(child(n1775, roK79)))
 						})
 					})
 				})
 			})
-			return a1796.result()
+			return a1771.result()
 		}(), opAdd), func() Seq {
-			var a1805 sumAcc
-			anyNode(parent(n), func(n1806 *Node) bool {
-				return anyNode(parent(n1806), func(n1807 *Node) bool {
-					return anyNode(parent(n1807), func(n1808 *Node) bool {
-						return anyNode(child(n1808, roK76), func(n1809 *Node) bool {
-							return func(r1810 Seq) bool {
-								return anyNode(child(n1809, roK77), func(n1811 *Node) bool { return gcmp(nodeSeq(n1811), r1810, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1809, roK80), func(n1812 *Node) bool { return (fnNormalizeSpace(str(child(n1812, roK54))) == "S") }) && anyNode(child(n1809, roK80), func(n1813 *Node) bool { return gcmp(castDecimal(child(n1813, roK145)), q1683, opEq) }) && a1805.add(castDecimal(child(n1809, roK79)))
+			var a1780 sumAcc
+			anyNode(parent(n), func(n1781 *Node) bool {
+				return anyNode(parent(n1781), func(n1782 *Node) bool {
+					return anyNode(parent(n1782), func(n1783 *Node) bool {
+						return anyChild(n1783, roK76, func(n1784 *Node) bool {
+							return func(r1785 Seq) bool {
+								return anyChild(n1784, roK77, func(n1786 *Node) bool { return gcmp(nodeSeq(n1786), r1785, opEq) })
+							}(boolSeq(false)) && anyChild(n1784, roK81, func(n1787 *Node) bool { return (fnNormalizeSpace(childStr(n1787, roK54)) == "S") }) && anyChild(n1784, roK81, func(n1788 *Node) bool { return gcmp(castDecimal(child(n1788, roK145)), q1687, opEq) }) && a1780.add(castDecimal(child(n1784, roK79)))
 						})
 					})
 				})
 			})
-			return a1805.result()
+			return a1780.result()
+		}(), opSub)) && func(r1818 Seq) bool {
+			return anyNode(parent(n), func(n1819 *Node) bool {
+				return gcmp(castDecimal(arith(child(n1819, roK144), roK108, opAdd)), r1818, opGt)
+			})
+		}(arith(arith(func() Seq {
+			var a1791 sumAcc
+			anyNode(parent(n), func(n1792 *Node) bool {
+				return anyNode(parent(n1792), func(n1793 *Node) bool {
+					return anyNode(parent(n1793), func(n1794 *Node) bool {
+						return anyChild(n1794, roK90, func(n1795 *Node) bool {
+							return anyChild(n1795, roK124, func(n1796 *Node) bool {
+								return anyChild(n1796, roK110, func(n1797 *Node) bool { return (fnNormalizeSpace(childStr(n1797, roK54)) == "S") })
+							}) && anyChild(n1795, roK124, func(n1798 *Node) bool {
+								return anyChild(n1798, roK110, func(n1799 *Node) bool { return gcmp(castDecimal(child(n1799, roK145)), q1687, opEq) })
+							}) && a1791.add(castDecimal(child(n1795, roK86)))
+						})
+					})
+				})
+			})
+			return a1791.result()
+		}(), func() Seq {
+			var a1800 sumAcc
+			anyNode(parent(n), func(n1801 *Node) bool {
+				return anyNode(parent(n1801), func(n1802 *Node) bool {
+					return anyNode(parent(n1802), func(n1803 *Node) bool {
+						return anyChild(n1803, roK76, func(n1804 *Node) bool {
+							return func(r1805 Seq) bool {
+								return anyChild(n1804, roK77, func(n1806 *Node) bool { return gcmp(nodeSeq(n1806), r1805, opEq) })
+							}(boolSeq(true)) && anyChild(n1804, roK81, func(n1807 *Node) bool { return (fnNormalizeSpace(childStr(n1807, roK54)) == "S") }) && anyChild(n1804, roK81, func(n1808 *Node) bool { return gcmp(castDecimal(child(n1808, roK145)), q1687, opEq) }) && a1800.add(castDecimal(child(n1804, roK79)))
+						})
+					})
+				})
+			})
+			return a1800.result()
+		}(), opAdd), func() Seq {
+			var a1809 sumAcc
+			anyNode(parent(n), func(n1810 *Node) bool {
+				return anyNode(parent(n1810), func(n1811 *Node) bool {
+					return anyNode(parent(n1811), func(n1812 *Node) bool {
+						return anyChild(n1812, roK76, func(n1813 *Node) bool {
+							return func(r1814 Seq) bool {
+								return anyChild(n1813, roK77, func(n1815 *Node) bool { return gcmp(nodeSeq(n1815), r1814, opEq) })
+							}(boolSeq(false)) && anyChild(n1813, roK81, func(n1816 *Node) bool { return (fnNormalizeSpace(childStr(n1816, roK54)) == "S") }) && anyChild(n1813, roK81, func(n1817 *Node) bool { return gcmp(castDecimal(child(n1817, roK145)), q1687, opEq) }) && a1809.add(castDecimal(child(n1813, roK79)))
+						})
+					})
+				})
+			})
+			return a1809.result()
 		}(), opSub)))))
 	})
 }
 
 // BR-S-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0192(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1816 *Node) Seq { return child(n1816, roK106) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1817 *Node) Seq { return child(n1817, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1818 *Node) Seq { return child(n1818, roK106) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1819 *Node) Seq { return child(n1819, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1820 *Node) Seq { return child(n1820, roK105) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1821 *Node) Seq { return child(n1821, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1822 *Node) Seq { return child(n1822, roK105) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1823 *Node) Seq { return child(n1823, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
 }
 
 // BR-S-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func roT0193(v []Seq, n *Node) bool {
-	return (!(len(child(n, roK147)) > 0) && !(len(child(n, roK148)) > 0))
+	return (!hasChild(n, roK147) && !hasChild(n, roK148))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM060(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1822 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1822, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1826 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1826, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1823 Seq) bool {
-			return anyNode(child(m, roK77), func(n1824 *Node) bool { return gcmp(nodeSeq(n1824), r1823, opEq) })
+		if !(func(r1827 Seq) bool {
+			return anyChild(m, roK77, func(n1828 *Node) bool { return gcmp(nodeSeq(n1828), r1827, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7572,28 +7582,28 @@ func roM060(v []Seq, n *Node) bool {
 
 // BR-S-06: (cbc:Percent) > 0
 func roT0194(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK145), func(n1825 *Node) bool { return gcmp(nodeSeq(n1825), roK58, opGt) })
+	return anyChild(n, roK145, func(n1829 *Node) bool { return gcmp(nodeSeq(n1829), roK58, opGt) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM061(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1826 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1826, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1830 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1830, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1827 Seq) bool {
-			return anyNode(child(m, roK77), func(n1828 *Node) bool { return gcmp(nodeSeq(n1828), r1827, opEq) })
+		if !(func(r1831 Seq) bool {
+			return anyChild(m, roK77, func(n1832 *Node) bool { return gcmp(nodeSeq(n1832), r1831, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7606,7 +7616,7 @@ func roM061(v []Seq, n *Node) bool {
 
 // BR-S-07: (cbc:Percent) > 0
 func roT0195(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK145), func(n1829 *Node) bool { return gcmp(nodeSeq(n1829), roK58, opGt) })
+	return anyChild(n, roK145, func(n1833 *Node) bool { return gcmp(nodeSeq(n1833), roK58, opGt) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -7616,14 +7626,14 @@ func roM062(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1830 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1830, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1834 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1834, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -7639,14 +7649,14 @@ func roM062(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "S") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1831 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1831, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1835 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1835, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -7662,20 +7672,20 @@ func roM062(v []Seq, n *Node) bool {
 
 // BR-S-05: (cbc:Percent) > 0
 func roT0196(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK145), func(n1832 *Node) bool { return gcmp(nodeSeq(n1832), roK58, opGt) })
+	return anyChild(n, roK145, func(n1836 *Node) bool { return gcmp(nodeSeq(n1836), roK58, opGt) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM063(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1833 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1833, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1837 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1837, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7683,7 +7693,7 @@ func roM063(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		m = m.Parent
@@ -7699,122 +7709,122 @@ func roM063(v []Seq, n *Node) bool {
 
 // BR-Z-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='Z']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0197(v []Seq, n *Node) bool {
-	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1835 *Node) Seq { return child(n1835, roK144) })), arith(arith(func() Seq {
-		var a1836 sumAcc
-		anyNode(parent(n), func(n1837 *Node) bool {
-			return anyNode(parent(n1837), func(n1838 *Node) bool {
-				return anyNode(parent(n1838), func(n1839 *Node) bool {
-					return anyNode(child(n1839, roK89), func(n1840 *Node) bool {
-						return anyNode(child(n1840, roK123), func(n1841 *Node) bool {
-							return anyNode(child(n1841, roK110), func(n1842 *Node) bool { return (fnNormalizeSpace(str(child(n1842, roK54))) == "Z") })
-						}) && a1836.add(castDecimal(child(n1840, roK86)))
+	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1839 *Node) Seq { return child(n1839, roK144) })), arith(arith(func() Seq {
+		var a1840 sumAcc
+		anyNode(parent(n), func(n1841 *Node) bool {
+			return anyNode(parent(n1841), func(n1842 *Node) bool {
+				return anyNode(parent(n1842), func(n1843 *Node) bool {
+					return anyChild(n1843, roK89, func(n1844 *Node) bool {
+						return anyChild(n1844, roK124, func(n1845 *Node) bool {
+							return anyChild(n1845, roK110, func(n1846 *Node) bool { return (fnNormalizeSpace(childStr(n1846, roK54)) == "Z") })
+						}) && a1840.add(castDecimal(child(n1844, roK86)))
 					})
 				})
 			})
 		})
-		return a1836.result()
+		return a1840.result()
 	}(), func() Seq {
-		var a1843 sumAcc
-		anyNode(parent(n), func(n1844 *Node) bool {
-			return anyNode(parent(n1844), func(n1845 *Node) bool {
-				return anyNode(parent(n1845), func(n1846 *Node) bool {
-					return anyNode(child(n1846, roK76), func(n1847 *Node) bool {
-						return func(r1848 Seq) bool {
-							return anyNode(child(n1847, roK77), func(n1849 *Node) bool { return gcmp(nodeSeq(n1849), r1848, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1847, roK80), func(n1850 *Node) bool { return (fnNormalizeSpace(str(child(n1850, roK54))) == "Z") }) && a1843.add(castDecimal(child(n1847, roK79)))
+		var a1847 sumAcc
+		anyNode(parent(n), func(n1848 *Node) bool {
+			return anyNode(parent(n1848), func(n1849 *Node) bool {
+				return anyNode(parent(n1849), func(n1850 *Node) bool {
+					return anyChild(n1850, roK76, func(n1851 *Node) bool {
+						return func(r1852 Seq) bool {
+							return anyChild(n1851, roK77, func(n1853 *Node) bool { return gcmp(nodeSeq(n1853), r1852, opEq) })
+						}(boolSeq(true)) && anyChild(n1851, roK81, func(n1854 *Node) bool { return (fnNormalizeSpace(childStr(n1854, roK54)) == "Z") }) && a1847.add(castDecimal(child(n1851, roK79)))
 					})
 				})
 			})
 		})
-		return a1843.result()
+		return a1847.result()
 	}(), opAdd), func() Seq {
-		var a1851 sumAcc
-		anyNode(parent(n), func(n1852 *Node) bool {
-			return anyNode(parent(n1852), func(n1853 *Node) bool {
-				return anyNode(parent(n1853), func(n1854 *Node) bool {
-					return anyNode(child(n1854, roK76), func(n1855 *Node) bool {
-						return func(r1856 Seq) bool {
-							return anyNode(child(n1855, roK77), func(n1857 *Node) bool { return gcmp(nodeSeq(n1857), r1856, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1855, roK80), func(n1858 *Node) bool { return (fnNormalizeSpace(str(child(n1858, roK54))) == "Z") }) && a1851.add(castDecimal(child(n1855, roK79)))
+		var a1855 sumAcc
+		anyNode(parent(n), func(n1856 *Node) bool {
+			return anyNode(parent(n1856), func(n1857 *Node) bool {
+				return anyNode(parent(n1857), func(n1858 *Node) bool {
+					return anyChild(n1858, roK76, func(n1859 *Node) bool {
+						return func(r1860 Seq) bool {
+							return anyChild(n1859, roK77, func(n1861 *Node) bool { return gcmp(nodeSeq(n1861), r1860, opEq) })
+						}(boolSeq(false)) && anyChild(n1859, roK81, func(n1862 *Node) bool { return (fnNormalizeSpace(childStr(n1862, roK54)) == "Z") }) && a1855.add(castDecimal(child(n1859, roK79)))
 					})
 				})
 			})
 		})
-		return a1851.result()
-	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1860 *Node) Seq { return child(n1860, roK144) })), arith(arith(func() Seq {
-		var a1861 sumAcc
-		anyNode(parent(n), func(n1862 *Node) bool {
-			return anyNode(parent(n1862), func(n1863 *Node) bool {
-				return anyNode(parent(n1863), func(n1864 *Node) bool {
-					return anyNode(child(n1864, roK90), func(n1865 *Node) bool {
-						return anyNode(child(n1865, roK123), func(n1866 *Node) bool {
-							return anyNode(child(n1866, roK110), func(n1867 *Node) bool { return (fnNormalizeSpace(str(child(n1867, roK54))) == "Z") })
-						}) && a1861.add(castDecimal(child(n1865, roK86)))
+		return a1855.result()
+	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1864 *Node) Seq { return child(n1864, roK144) })), arith(arith(func() Seq {
+		var a1865 sumAcc
+		anyNode(parent(n), func(n1866 *Node) bool {
+			return anyNode(parent(n1866), func(n1867 *Node) bool {
+				return anyNode(parent(n1867), func(n1868 *Node) bool {
+					return anyChild(n1868, roK90, func(n1869 *Node) bool {
+						return anyChild(n1869, roK124, func(n1870 *Node) bool {
+							return anyChild(n1870, roK110, func(n1871 *Node) bool { return (fnNormalizeSpace(childStr(n1871, roK54)) == "Z") })
+						}) && a1865.add(castDecimal(child(n1869, roK86)))
 					})
 				})
 			})
 		})
-		return a1861.result()
+		return a1865.result()
 	}(), func() Seq {
-		var a1868 sumAcc
-		anyNode(parent(n), func(n1869 *Node) bool {
-			return anyNode(parent(n1869), func(n1870 *Node) bool {
-				return anyNode(parent(n1870), func(n1871 *Node) bool {
-					return anyNode(child(n1871, roK76), func(n1872 *Node) bool {
-						return func(r1873 Seq) bool {
-							return anyNode(child(n1872, roK77), func(n1874 *Node) bool { return gcmp(nodeSeq(n1874), r1873, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1872, roK80), func(n1875 *Node) bool { return (fnNormalizeSpace(str(child(n1875, roK54))) == "Z") }) && a1868.add(castDecimal(child(n1872, roK79)))
+		var a1872 sumAcc
+		anyNode(parent(n), func(n1873 *Node) bool {
+			return anyNode(parent(n1873), func(n1874 *Node) bool {
+				return anyNode(parent(n1874), func(n1875 *Node) bool {
+					return anyChild(n1875, roK76, func(n1876 *Node) bool {
+						return func(r1877 Seq) bool {
+							return anyChild(n1876, roK77, func(n1878 *Node) bool { return gcmp(nodeSeq(n1878), r1877, opEq) })
+						}(boolSeq(true)) && anyChild(n1876, roK81, func(n1879 *Node) bool { return (fnNormalizeSpace(childStr(n1879, roK54)) == "Z") }) && a1872.add(castDecimal(child(n1876, roK79)))
 					})
 				})
 			})
 		})
-		return a1868.result()
+		return a1872.result()
 	}(), opAdd), func() Seq {
-		var a1876 sumAcc
-		anyNode(parent(n), func(n1877 *Node) bool {
-			return anyNode(parent(n1877), func(n1878 *Node) bool {
-				return anyNode(parent(n1878), func(n1879 *Node) bool {
-					return anyNode(child(n1879, roK76), func(n1880 *Node) bool {
-						return func(r1881 Seq) bool {
-							return anyNode(child(n1880, roK77), func(n1882 *Node) bool { return gcmp(nodeSeq(n1882), r1881, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1880, roK80), func(n1883 *Node) bool { return (fnNormalizeSpace(str(child(n1883, roK54))) == "Z") }) && a1876.add(castDecimal(child(n1880, roK79)))
+		var a1880 sumAcc
+		anyNode(parent(n), func(n1881 *Node) bool {
+			return anyNode(parent(n1881), func(n1882 *Node) bool {
+				return anyNode(parent(n1882), func(n1883 *Node) bool {
+					return anyChild(n1883, roK76, func(n1884 *Node) bool {
+						return func(r1885 Seq) bool {
+							return anyChild(n1884, roK77, func(n1886 *Node) bool { return gcmp(nodeSeq(n1886), r1885, opEq) })
+						}(boolSeq(false)) && anyChild(n1884, roK81, func(n1887 *Node) bool { return (fnNormalizeSpace(childStr(n1887, roK54)) == "Z") }) && a1880.add(castDecimal(child(n1884, roK79)))
 					})
 				})
 			})
 		})
-		return a1876.result()
+		return a1880.result()
 	}(), opSub), opEq)))
 }
 
 // BR-Z-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0198(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1884 *Node) Seq { return child(n1884, roK106) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1888 *Node) Seq { return child(n1888, roK105) })), roK58, opEq)
 }
 
 // BR-Z-10: not((cbc:TaxExemptionReason) or (cbc:TaxExemptionReasonCode))
 func roT0199(v []Seq, n *Node) bool {
-	return !((len(child(n, roK147)) > 0) || (len(child(n, roK148)) > 0))
+	return !(hasChild(n, roK147) || hasChild(n, roK148))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM064(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1887 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1887, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1891 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1891, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1888 Seq) bool {
-			return anyNode(child(m, roK77), func(n1889 *Node) bool { return gcmp(nodeSeq(n1889), r1888, opEq) })
+		if !(func(r1892 Seq) bool {
+			return anyChild(m, roK77, func(n1893 *Node) bool { return gcmp(nodeSeq(n1893), r1892, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7834,21 +7844,21 @@ func roT0200(v []Seq, n *Node) bool {
 func roM065(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1890 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1890, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1894 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1894, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1891 Seq) bool {
-			return anyNode(child(m, roK77), func(n1892 *Node) bool { return gcmp(nodeSeq(n1892), r1891, opEq) })
+		if !(func(r1895 Seq) bool {
+			return anyChild(m, roK77, func(n1896 *Node) bool { return gcmp(nodeSeq(n1896), r1895, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7871,14 +7881,14 @@ func roM066(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1893 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1893, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1897 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1897, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -7894,14 +7904,14 @@ func roM066(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, roK54))) == "Z") {
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, roK81), func(n1894 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1894, roK54)))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1898 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1898, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		m = m.Parent
@@ -7928,7 +7938,7 @@ func roM067(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK101) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK103) {
 			return false
 		}
 		return true
@@ -7941,9 +7951,9 @@ func roM067(v []Seq, n *Node) bool {
 // UBL-SR-42: (count(cac:PartyTaxScheme) <= 2)
 func roT0203(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1895 := 0
-		anyNode(child(n, roK112), func(n1896 *Node) bool { return tally1(&k1895) })
-		return countOf(k1895)
+		k1899 := 0
+		anyChild(n, roK113, func(n1900 *Node) bool { return tally1(&k1899) })
+		return countOf(k1899)
 	}(), roK84, opLe)
 }
 
@@ -7964,15 +7974,15 @@ func roM068(v []Seq, n *Node) bool {
 // UBL-SR-33: (count(cbc:DocumentDescription) <= 1)
 func roT0204(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1897 := 0
-		anyNode(child(n, roK149), func(n1898 *Node) bool { return tally1(&k1897) })
-		return countOf(k1897)
+		k1901 := 0
+		anyChild(n, roK149, func(n1902 *Node) bool { return tally1(&k1901) })
+		return countOf(k1901)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-43: ((cbc:DocumentTypeCode='130') or ((local-name(/*) = 'CreditNote') and (cbc:DocumentTypeCode='50')) or (not(cbc:ID/@scheme) and not(cbc:DocumentTypeCode)))
 func roT0205(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, roK150), func(n1899 *Node) bool { return (n1899.StringValue() == "130") }) || (memoBool(v, 203, func() bool { return (fnLocalName(child(root(n), roK119)) == "CreditNote") }) && anyNode(child(n, roK150), func(n1900 *Node) bool { return (n1900.StringValue() == "50") }))) || (!anyNode(child(n, roK54), func(n1901 *Node) bool { return (len(attr(n1901, roK151)) > 0) }) && !(len(child(n, roK150)) > 0)))
+	return ((anyChild(n, roK150, func(n1903 *Node) bool { return (n1903.StringValue() == "130") }) || (memoBool(v, 203, func() bool { return (fnLocalName(child(root(n), roK119)) == "CreditNote") }) && anyChild(n, roK150, func(n1904 *Node) bool { return (n1904.StringValue() == "50") }))) || (!anyChild(n, roK54, func(n1905 *Node) bool { return hasAttr(n1905, roK151) }) && !hasChild(n, roK150)))
 }
 
 // //*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]
@@ -7982,7 +7992,7 @@ func roM069(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
-		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, roK125), func(n1904 *Node) bool { return (len(child(n1904, roK76)) > 0) })) {
+		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, roK126), func(n1908 *Node) bool { return hasChild(n1908, roK76) })) {
 			return false
 		}
 		return true
@@ -7994,7 +8004,7 @@ func roM069(v []Seq, n *Node) bool {
 
 // UBL-DT-01: string-length(substring-after(.,'.'))<=2
 func roT0206(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(nodeSeq(n)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(n.StringValue(), ".")), roK84, opLe)
 }
 
 // //*[ends-with(name(), 'BinaryObject')]
@@ -8016,12 +8026,12 @@ func roM070(v []Seq, n *Node) bool {
 
 // UBL-DT-06: (@mimeCode)
 func roT0207(v []Seq, n *Node) bool {
-	return (len(attr(n, roK152)) > 0)
+	return hasAttr(n, roK152)
 }
 
 // UBL-DT-07: (@filename)
 func roT0208(v []Seq, n *Node) bool {
-	return (len(attr(n, roK153)) > 0)
+	return hasAttr(n, roK153)
 }
 
 // cac:Delivery
@@ -8041,13 +8051,13 @@ func roM071(v []Seq, n *Node) bool {
 // UBL-SR-25: (count(cac:DeliveryParty/cac:PartyName/cbc:Name) <= 1)
 func roT0209(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1908 := 0
-		anyNode(child(n, roK154), func(n1909 *Node) bool {
-			return anyNode(child(n1909, roK138), func(n1910 *Node) bool {
-				return anyNode(child(n1910, roK124), func(n1911 *Node) bool { return tally1(&k1908) })
+		k1912 := 0
+		anyChild(n, roK154, func(n1913 *Node) bool {
+			return anyChild(n1913, roK138, func(n1914 *Node) bool {
+				return anyChild(n1914, roK123, func(n1915 *Node) bool { return tally1(&k1912) })
 			})
 		})
-		return countOf(k1908)
+		return countOf(k1912)
 	}(), roK108, opLe)
 }
 
@@ -8058,8 +8068,8 @@ func roM072(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1912 Seq) bool {
-			return anyNode(child(m, roK77), func(n1913 *Node) bool { return gcmp(nodeSeq(n1913), r1912, opEq) })
+		if !(func(r1916 Seq) bool {
+			return anyChild(m, roK77, func(n1917 *Node) bool { return gcmp(nodeSeq(n1917), r1916, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -8073,9 +8083,9 @@ func roM072(v []Seq, n *Node) bool {
 // UBL-SR-30: (count(cbc:AllowanceChargeReason) <= 1)
 func roT0210(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1914 := 0
-		anyNode(child(n, roK82), func(n1915 *Node) bool { return tally1(&k1914) })
-		return countOf(k1914)
+		k1918 := 0
+		anyChild(n, roK82, func(n1919 *Node) bool { return tally1(&k1918) })
+		return countOf(k1918)
 	}(), roK108, opLe)
 }
 
@@ -8086,8 +8096,8 @@ func roM073(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1916 Seq) bool {
-			return anyNode(child(m, roK77), func(n1917 *Node) bool { return gcmp(nodeSeq(n1917), r1916, opEq) })
+		if !(func(r1920 Seq) bool {
+			return anyChild(m, roK77, func(n1921 *Node) bool { return gcmp(nodeSeq(n1921), r1920, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -8101,9 +8111,9 @@ func roM073(v []Seq, n *Node) bool {
 // UBL-SR-31: (count(cbc:AllowanceChargeReason) <= 1)
 func roT0211(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1918 := 0
-		anyNode(child(n, roK82), func(n1919 *Node) bool { return tally1(&k1918) })
-		return countOf(k1918)
+		k1922 := 0
+		anyChild(n, roK82, func(n1923 *Node) bool { return tally1(&k1922) })
+		return countOf(k1922)
 	}(), roK108, opLe)
 }
 
@@ -8132,988 +8142,988 @@ func roM074(v []Seq, n *Node) bool {
 
 // UBL-CR-001: not(ext:UBLExtensions)
 func roT0212(v []Seq, n *Node) bool {
-	return !(len(child(n, roK155)) > 0)
+	return !hasChild(n, roK155)
 }
 
 // UBL-CR-002: not(cbc:UBLVersionID) or cbc:UBLVersionID = '2.1'
 func roT0213(v []Seq, n *Node) bool {
-	return (!(len(child(n, roK156)) > 0) || anyNode(child(n, roK156), func(n1922 *Node) bool { return (n1922.StringValue() == "2.1") }))
+	return (!hasChild(n, roK156) || anyChild(n, roK156, func(n1926 *Node) bool { return (n1926.StringValue() == "2.1") }))
 }
 
 // UBL-CR-003: not(cbc:ProfileExecutionID)
 func roT0214(v []Seq, n *Node) bool {
-	return !(len(child(n, roK157)) > 0)
+	return !hasChild(n, roK157)
 }
 
 // UBL-CR-004: not(cbc:CopyIndicator)
 func roT0215(v []Seq, n *Node) bool {
-	return !(len(child(n, roK158)) > 0)
+	return !hasChild(n, roK158)
 }
 
 // UBL-CR-005: not(cbc:UUID)
 func roT0216(v []Seq, n *Node) bool {
-	return !(len(child(n, roK159)) > 0)
+	return !hasChild(n, roK159)
 }
 
 // UBL-CR-006: not(cbc:IssueTime)
 func roT0217(v []Seq, n *Node) bool {
-	return !(len(child(n, roK160)) > 0)
+	return !hasChild(n, roK160)
 }
 
 // UBL-CR-007: not(cbc:PricingCurrencyCode)
 func roT0218(v []Seq, n *Node) bool {
-	return !(len(child(n, roK161)) > 0)
+	return !hasChild(n, roK161)
 }
 
 // UBL-CR-008: not(cbc:PaymentCurrencyCode)
 func roT0219(v []Seq, n *Node) bool {
-	return !(len(child(n, roK162)) > 0)
+	return !hasChild(n, roK162)
 }
 
 // UBL-CR-009: not(cbc:PaymentAlternativeCurrencyCode)
 func roT0220(v []Seq, n *Node) bool {
-	return !(len(child(n, roK163)) > 0)
+	return !hasChild(n, roK163)
 }
 
 // UBL-CR-010: not(cbc:AccountingCostCode)
 func roT0221(v []Seq, n *Node) bool {
-	return !(len(child(n, roK164)) > 0)
+	return !hasChild(n, roK164)
 }
 
 // UBL-CR-011: not(cbc:LineCountNumeric)
 func roT0222(v []Seq, n *Node) bool {
-	return !(len(child(n, roK165)) > 0)
+	return !hasChild(n, roK165)
 }
 
 // UBL-CR-012: not(cac:InvoicePeriod/cbc:StartTime)
 func roT0223(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK116), func(n1932 *Node) bool { return (len(child(n1932, roK166)) > 0) })
+	return !anyChild(n, roK117, func(n1936 *Node) bool { return hasChild(n1936, roK166) })
 }
 
 // UBL-CR-013: not(cac:InvoicePeriod/cbc:EndTime)
 func roT0224(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK116), func(n1934 *Node) bool { return (len(child(n1934, roK167)) > 0) })
+	return !anyChild(n, roK117, func(n1938 *Node) bool { return hasChild(n1938, roK167) })
 }
 
 // UBL-CR-014: not(cac:InvoicePeriod/cbc:DurationMeasure)
 func roT0225(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK116), func(n1936 *Node) bool { return (len(child(n1936, roK168)) > 0) })
+	return !anyChild(n, roK117, func(n1940 *Node) bool { return hasChild(n1940, roK168) })
 }
 
 // UBL-CR-015: not(cac:InvoicePeriod/cbc:Description)
 func roT0226(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK116), func(n1938 *Node) bool { return (len(child(n1938, roK169)) > 0) })
+	return !anyChild(n, roK117, func(n1942 *Node) bool { return hasChild(n1942, roK169) })
 }
 
 // UBL-CR-016: not(cac:OrderReference/cbc:CopyIndicator)
 func roT0227(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK170), func(n1940 *Node) bool { return (len(child(n1940, roK158)) > 0) })
+	return !anyChild(n, roK170, func(n1944 *Node) bool { return hasChild(n1944, roK158) })
 }
 
 // UBL-CR-017: not(cac:OrderReference/cbc:UUID)
 func roT0228(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK170), func(n1942 *Node) bool { return (len(child(n1942, roK159)) > 0) })
+	return !anyChild(n, roK170, func(n1946 *Node) bool { return hasChild(n1946, roK159) })
 }
 
 // UBL-CR-018: not(cac:OrderReference/cbc:IssueDate)
 func roT0229(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK170), func(n1944 *Node) bool { return (len(child(n1944, roK97)) > 0) })
+	return !anyChild(n, roK170, func(n1948 *Node) bool { return hasChild(n1948, roK97) })
 }
 
 // UBL-CR-019: not(cac:OrderReference/cbc:IssueTime)
 func roT0230(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK170), func(n1946 *Node) bool { return (len(child(n1946, roK160)) > 0) })
+	return !anyChild(n, roK170, func(n1950 *Node) bool { return hasChild(n1950, roK160) })
 }
 
 // UBL-CR-020: not(cac:OrderReference/cbc:CustomerReference)
 func roT0231(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK170), func(n1948 *Node) bool { return (len(child(n1948, roK171)) > 0) })
+	return !anyChild(n, roK170, func(n1952 *Node) bool { return hasChild(n1952, roK171) })
 }
 
 // UBL-CR-021: not(cac:OrderReference/cbc:OrderTypeCode)
 func roT0232(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK170), func(n1950 *Node) bool { return (len(child(n1950, roK172)) > 0) })
+	return !anyChild(n, roK170, func(n1954 *Node) bool { return hasChild(n1954, roK172) })
 }
 
 // UBL-CR-022: not(cac:OrderReference/cac:DocumentReference)
 func roT0233(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK170), func(n1952 *Node) bool { return (len(child(n1952, roK173)) > 0) })
+	return !anyChild(n, roK170, func(n1956 *Node) bool { return hasChild(n1956, roK173) })
 }
 
 // UBL-CR-023: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:CopyIndicator)
 func roT0234(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n1954 *Node) bool {
-		return anyNode(child(n1954, roK143), func(n1955 *Node) bool { return (len(child(n1955, roK158)) > 0) })
+	return !anyChild(n, roK142, func(n1958 *Node) bool {
+		return anyChild(n1958, roK143, func(n1959 *Node) bool { return hasChild(n1959, roK158) })
 	})
 }
 
 // UBL-CR-024: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID)
 func roT0235(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n1957 *Node) bool {
-		return anyNode(child(n1957, roK143), func(n1958 *Node) bool { return (len(child(n1958, roK159)) > 0) })
+	return !anyChild(n, roK142, func(n1961 *Node) bool {
+		return anyChild(n1961, roK143, func(n1962 *Node) bool { return hasChild(n1962, roK159) })
 	})
 }
 
 // UBL-CR-025: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueTime)
 func roT0236(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n1960 *Node) bool {
-		return anyNode(child(n1960, roK143), func(n1961 *Node) bool { return (len(child(n1961, roK160)) > 0) })
+	return !anyChild(n, roK142, func(n1964 *Node) bool {
+		return anyChild(n1964, roK143, func(n1965 *Node) bool { return hasChild(n1965, roK160) })
 	})
 }
 
 // UBL-CR-026: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentTypeCode)
 func roT0237(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n1963 *Node) bool {
-		return anyNode(child(n1963, roK143), func(n1964 *Node) bool { return (len(child(n1964, roK150)) > 0) })
+	return !anyChild(n, roK142, func(n1967 *Node) bool {
+		return anyChild(n1967, roK143, func(n1968 *Node) bool { return hasChild(n1968, roK150) })
 	})
 }
 
 // UBL-CR-027: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentType)
 func roT0238(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n1966 *Node) bool {
-		return anyNode(child(n1966, roK143), func(n1967 *Node) bool { return (len(child(n1967, roK174)) > 0) })
+	return !anyChild(n, roK142, func(n1970 *Node) bool {
+		return anyChild(n1970, roK143, func(n1971 *Node) bool { return hasChild(n1971, roK174) })
 	})
 }
 
 // UBL-CR-028: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:XPath)
 func roT0239(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n1969 *Node) bool {
-		return anyNode(child(n1969, roK143), func(n1970 *Node) bool { return (len(child(n1970, roK175)) > 0) })
+	return !anyChild(n, roK142, func(n1973 *Node) bool {
+		return anyChild(n1973, roK143, func(n1974 *Node) bool { return hasChild(n1974, roK175) })
 	})
 }
 
 // UBL-CR-029: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LanguageID)
 func roT0240(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n1972 *Node) bool {
-		return anyNode(child(n1972, roK143), func(n1973 *Node) bool { return (len(child(n1973, roK176)) > 0) })
+	return !anyChild(n, roK142, func(n1976 *Node) bool {
+		return anyChild(n1976, roK143, func(n1977 *Node) bool { return hasChild(n1977, roK176) })
 	})
 }
 
 // UBL-CR-030: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LocaleCode)
 func roT0241(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n1975 *Node) bool {
-		return anyNode(child(n1975, roK143), func(n1976 *Node) bool { return (len(child(n1976, roK177)) > 0) })
+	return !anyChild(n, roK142, func(n1979 *Node) bool {
+		return anyChild(n1979, roK143, func(n1980 *Node) bool { return hasChild(n1980, roK177) })
 	})
 }
 
 // UBL-CR-031: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:VersionID)
 func roT0242(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n1978 *Node) bool {
-		return anyNode(child(n1978, roK143), func(n1979 *Node) bool { return (len(child(n1979, roK178)) > 0) })
+	return !anyChild(n, roK142, func(n1982 *Node) bool {
+		return anyChild(n1982, roK143, func(n1983 *Node) bool { return hasChild(n1983, roK178) })
 	})
 }
 
 // UBL-CR-032: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentStatusCode)
 func roT0243(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n1981 *Node) bool {
-		return anyNode(child(n1981, roK143), func(n1982 *Node) bool { return (len(child(n1982, roK179)) > 0) })
+	return !anyChild(n, roK142, func(n1985 *Node) bool {
+		return anyChild(n1985, roK143, func(n1986 *Node) bool { return hasChild(n1986, roK179) })
 	})
 }
 
 // UBL-CR-033: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentDescription)
 func roT0244(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n1984 *Node) bool {
-		return anyNode(child(n1984, roK143), func(n1985 *Node) bool { return (len(child(n1985, roK149)) > 0) })
+	return !anyChild(n, roK142, func(n1988 *Node) bool {
+		return anyChild(n1988, roK143, func(n1989 *Node) bool { return hasChild(n1989, roK149) })
 	})
 }
 
 // UBL-CR-034: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:Attachment)
 func roT0245(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n1987 *Node) bool {
-		return anyNode(child(n1987, roK143), func(n1988 *Node) bool { return (len(child(n1988, roK180)) > 0) })
+	return !anyChild(n, roK142, func(n1991 *Node) bool {
+		return anyChild(n1991, roK143, func(n1992 *Node) bool { return hasChild(n1992, roK180) })
 	})
 }
 
 // UBL-CR-035: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ValidityPeriod)
 func roT0246(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n1990 *Node) bool {
-		return anyNode(child(n1990, roK143), func(n1991 *Node) bool { return (len(child(n1991, roK181)) > 0) })
+	return !anyChild(n, roK142, func(n1994 *Node) bool {
+		return anyChild(n1994, roK143, func(n1995 *Node) bool { return hasChild(n1995, roK181) })
 	})
 }
 
 // UBL-CR-036: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:IssuerParty)
 func roT0247(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n1993 *Node) bool {
-		return anyNode(child(n1993, roK143), func(n1994 *Node) bool { return (len(child(n1994, roK182)) > 0) })
+	return !anyChild(n, roK142, func(n1997 *Node) bool {
+		return anyChild(n1997, roK143, func(n1998 *Node) bool { return hasChild(n1998, roK182) })
 	})
 }
 
 // UBL-CR-037: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ResultOfVerification)
 func roT0248(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n1996 *Node) bool {
-		return anyNode(child(n1996, roK143), func(n1997 *Node) bool { return (len(child(n1997, roK183)) > 0) })
+	return !anyChild(n, roK142, func(n2000 *Node) bool {
+		return anyChild(n2000, roK143, func(n2001 *Node) bool { return hasChild(n2001, roK183) })
 	})
 }
 
 // UBL-CR-038: not(cac:BillingReference/cac:SelfBilledInvoiceDocumentReference)
 func roT0249(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n1999 *Node) bool { return (len(child(n1999, roK184)) > 0) })
+	return !anyChild(n, roK142, func(n2003 *Node) bool { return hasChild(n2003, roK184) })
 }
 
 // UBL-CR-039: not(cac:BillingReference/cac:CreditNoteDocumentReference)
 func roT0250(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n2001 *Node) bool { return (len(child(n2001, roK185)) > 0) })
+	return !anyChild(n, roK142, func(n2005 *Node) bool { return hasChild(n2005, roK185) })
 }
 
 // UBL-CR-040: not(cac:BillingReference/cac:SelfBilledCreditNoteDocumentReference)
 func roT0251(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n2003 *Node) bool { return (len(child(n2003, roK186)) > 0) })
+	return !anyChild(n, roK142, func(n2007 *Node) bool { return hasChild(n2007, roK186) })
 }
 
 // UBL-CR-041: not(cac:BillingReference/cac:DebitNoteDocumentReference)
 func roT0252(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n2005 *Node) bool { return (len(child(n2005, roK187)) > 0) })
+	return !anyChild(n, roK142, func(n2009 *Node) bool { return hasChild(n2009, roK187) })
 }
 
 // UBL-CR-042: not(cac:BillingReference/cac:ReminderDocumentReference)
 func roT0253(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n2007 *Node) bool { return (len(child(n2007, roK188)) > 0) })
+	return !anyChild(n, roK142, func(n2011 *Node) bool { return hasChild(n2011, roK188) })
 }
 
 // UBL-CR-043: not(cac:BillingReference/cac:AdditionalDocumentReference)
 func roT0254(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n2009 *Node) bool { return (len(child(n2009, roK53)) > 0) })
+	return !anyChild(n, roK142, func(n2013 *Node) bool { return hasChild(n2013, roK53) })
 }
 
 // UBL-CR-044: not(cac:BillingReference/cac:BillingReferenceLine)
 func roT0255(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK142), func(n2011 *Node) bool { return (len(child(n2011, roK189)) > 0) })
+	return !anyChild(n, roK142, func(n2015 *Node) bool { return hasChild(n2015, roK189) })
 }
 
 // UBL-CR-045: not(cac:DespatchDocumentReference/cbc:CopyIndicator)
 func roT0256(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK190), func(n2013 *Node) bool { return (len(child(n2013, roK158)) > 0) })
+	return !anyChild(n, roK190, func(n2017 *Node) bool { return hasChild(n2017, roK158) })
 }
 
 // UBL-CR-046: not(cac:DespatchDocumentReference/cbc:UUID)
 func roT0257(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK190), func(n2015 *Node) bool { return (len(child(n2015, roK159)) > 0) })
+	return !anyChild(n, roK190, func(n2019 *Node) bool { return hasChild(n2019, roK159) })
 }
 
 // UBL-CR-047: not(cac:DespatchDocumentReference/cbc:IssueDate)
 func roT0258(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK190), func(n2017 *Node) bool { return (len(child(n2017, roK97)) > 0) })
+	return !anyChild(n, roK190, func(n2021 *Node) bool { return hasChild(n2021, roK97) })
 }
 
 // UBL-CR-048: not(cac:DespatchDocumentReference/cbc:IssueTime)
 func roT0259(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK190), func(n2019 *Node) bool { return (len(child(n2019, roK160)) > 0) })
+	return !anyChild(n, roK190, func(n2023 *Node) bool { return hasChild(n2023, roK160) })
 }
 
 // UBL-CR-049: not(cac:DespatchDocumentReference/cbc:DocumentTypeCode)
 func roT0260(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK190), func(n2021 *Node) bool { return (len(child(n2021, roK150)) > 0) })
+	return !anyChild(n, roK190, func(n2025 *Node) bool { return hasChild(n2025, roK150) })
 }
 
 // UBL-CR-050: not(cac:DespatchDocumentReference/cbc:DocumentType)
 func roT0261(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK190), func(n2023 *Node) bool { return (len(child(n2023, roK174)) > 0) })
+	return !anyChild(n, roK190, func(n2027 *Node) bool { return hasChild(n2027, roK174) })
 }
 
 // UBL-CR-051: not(cac:DespatchDocumentReference/cbc:XPath)
 func roT0262(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK190), func(n2025 *Node) bool { return (len(child(n2025, roK175)) > 0) })
+	return !anyChild(n, roK190, func(n2029 *Node) bool { return hasChild(n2029, roK175) })
 }
 
 // UBL-CR-052: not(cac:DespatchDocumentReference/cbc:LanguageID)
 func roT0263(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK190), func(n2027 *Node) bool { return (len(child(n2027, roK176)) > 0) })
+	return !anyChild(n, roK190, func(n2031 *Node) bool { return hasChild(n2031, roK176) })
 }
 
 // UBL-CR-053: not(cac:DespatchDocumentReference/cbc:LocaleCode)
 func roT0264(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK190), func(n2029 *Node) bool { return (len(child(n2029, roK177)) > 0) })
+	return !anyChild(n, roK190, func(n2033 *Node) bool { return hasChild(n2033, roK177) })
 }
 
 // UBL-CR-054: not(cac:DespatchDocumentReference/cbc:VersionID)
 func roT0265(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK190), func(n2031 *Node) bool { return (len(child(n2031, roK178)) > 0) })
+	return !anyChild(n, roK190, func(n2035 *Node) bool { return hasChild(n2035, roK178) })
 }
 
 // UBL-CR-055: not(cac:DespatchDocumentReference/cbc:DocumentStatusCode)
 func roT0266(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK190), func(n2033 *Node) bool { return (len(child(n2033, roK179)) > 0) })
+	return !anyChild(n, roK190, func(n2037 *Node) bool { return hasChild(n2037, roK179) })
 }
 
 // UBL-CR-056: not(cac:DespatchDocumentReference/cbc:DocumentDescription)
 func roT0267(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK190), func(n2035 *Node) bool { return (len(child(n2035, roK149)) > 0) })
+	return !anyChild(n, roK190, func(n2039 *Node) bool { return hasChild(n2039, roK149) })
 }
 
 // UBL-CR-057: not(cac:DespatchDocumentReference/cac:Attachment)
 func roT0268(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK190), func(n2037 *Node) bool { return (len(child(n2037, roK180)) > 0) })
+	return !anyChild(n, roK190, func(n2041 *Node) bool { return hasChild(n2041, roK180) })
 }
 
 // UBL-CR-058: not(cac:DespatchDocumentReference/cac:ValidityPeriod)
 func roT0269(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK190), func(n2039 *Node) bool { return (len(child(n2039, roK181)) > 0) })
+	return !anyChild(n, roK190, func(n2043 *Node) bool { return hasChild(n2043, roK181) })
 }
 
 // UBL-CR-059: not(cac:DespatchDocumentReference/cac:IssuerParty)
 func roT0270(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK190), func(n2041 *Node) bool { return (len(child(n2041, roK182)) > 0) })
+	return !anyChild(n, roK190, func(n2045 *Node) bool { return hasChild(n2045, roK182) })
 }
 
 // UBL-CR-060: not(cac:DespatchDocumentReference/cac:ResultOfVerification)
 func roT0271(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK190), func(n2043 *Node) bool { return (len(child(n2043, roK183)) > 0) })
+	return !anyChild(n, roK190, func(n2047 *Node) bool { return hasChild(n2047, roK183) })
 }
 
 // UBL-CR-061: not(cac:ReceiptDocumentReference/cbc:CopyIndicator)
 func roT0272(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2045 *Node) bool { return (len(child(n2045, roK158)) > 0) })
+	return !anyChild(n, roK191, func(n2049 *Node) bool { return hasChild(n2049, roK158) })
 }
 
 // UBL-CR-062: not(cac:ReceiptDocumentReference/cbc:UUID)
 func roT0273(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2047 *Node) bool { return (len(child(n2047, roK159)) > 0) })
+	return !anyChild(n, roK191, func(n2051 *Node) bool { return hasChild(n2051, roK159) })
 }
 
 // UBL-CR-063: not(cac:ReceiptDocumentReference/cbc:IssueDate)
 func roT0274(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2049 *Node) bool { return (len(child(n2049, roK97)) > 0) })
+	return !anyChild(n, roK191, func(n2053 *Node) bool { return hasChild(n2053, roK97) })
 }
 
 // UBL-CR-064: not(cac:ReceiptDocumentReference/cbc:IssueTime)
 func roT0275(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2051 *Node) bool { return (len(child(n2051, roK160)) > 0) })
+	return !anyChild(n, roK191, func(n2055 *Node) bool { return hasChild(n2055, roK160) })
 }
 
 // UBL-CR-065: not(cac:ReceiptDocumentReference/cbc:DocumentTypeCode)
 func roT0276(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2053 *Node) bool { return (len(child(n2053, roK150)) > 0) })
+	return !anyChild(n, roK191, func(n2057 *Node) bool { return hasChild(n2057, roK150) })
 }
 
 // UBL-CR-066: not(cac:ReceiptDocumentReference/cbc:DocumentType)
 func roT0277(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2055 *Node) bool { return (len(child(n2055, roK174)) > 0) })
+	return !anyChild(n, roK191, func(n2059 *Node) bool { return hasChild(n2059, roK174) })
 }
 
 // UBL-CR-067: not(cac:ReceiptDocumentReference/cbc:XPath)
 func roT0278(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2057 *Node) bool { return (len(child(n2057, roK175)) > 0) })
+	return !anyChild(n, roK191, func(n2061 *Node) bool { return hasChild(n2061, roK175) })
 }
 
 // UBL-CR-068: not(cac:ReceiptDocumentReference/cbc:LanguageID)
 func roT0279(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2059 *Node) bool { return (len(child(n2059, roK176)) > 0) })
+	return !anyChild(n, roK191, func(n2063 *Node) bool { return hasChild(n2063, roK176) })
 }
 
 // UBL-CR-069: not(cac:ReceiptDocumentReference/cbc:LocaleCode)
 func roT0280(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2061 *Node) bool { return (len(child(n2061, roK177)) > 0) })
+	return !anyChild(n, roK191, func(n2065 *Node) bool { return hasChild(n2065, roK177) })
 }
 
 // UBL-CR-070: not(cac:ReceiptDocumentReference/cbc:VersionID)
 func roT0281(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2063 *Node) bool { return (len(child(n2063, roK178)) > 0) })
+	return !anyChild(n, roK191, func(n2067 *Node) bool { return hasChild(n2067, roK178) })
 }
 
 // UBL-CR-071: not(cac:ReceiptDocumentReference/cbc:DocumentStatusCode)
 func roT0282(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2065 *Node) bool { return (len(child(n2065, roK179)) > 0) })
+	return !anyChild(n, roK191, func(n2069 *Node) bool { return hasChild(n2069, roK179) })
 }
 
 // UBL-CR-072: not(cac:ReceiptDocumentReference/cbc:DocumentDescription)
 func roT0283(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2067 *Node) bool { return (len(child(n2067, roK149)) > 0) })
+	return !anyChild(n, roK191, func(n2071 *Node) bool { return hasChild(n2071, roK149) })
 }
 
 // UBL-CR-073: not(cac:ReceiptDocumentReference/cac:Attachment)
 func roT0284(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2069 *Node) bool { return (len(child(n2069, roK180)) > 0) })
+	return !anyChild(n, roK191, func(n2073 *Node) bool { return hasChild(n2073, roK180) })
 }
 
 // UBL-CR-074: not(cac:ReceiptDocumentReference/cac:ValidityPeriod)
 func roT0285(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2071 *Node) bool { return (len(child(n2071, roK181)) > 0) })
+	return !anyChild(n, roK191, func(n2075 *Node) bool { return hasChild(n2075, roK181) })
 }
 
 // UBL-CR-075: not(cac:ReceiptDocumentReference/cac:IssuerParty)
 func roT0286(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2073 *Node) bool { return (len(child(n2073, roK182)) > 0) })
+	return !anyChild(n, roK191, func(n2077 *Node) bool { return hasChild(n2077, roK182) })
 }
 
 // UBL-CR-076: not(cac:ReceiptDocumentReference/cac:ResultOfVerification)
 func roT0287(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK191), func(n2075 *Node) bool { return (len(child(n2075, roK183)) > 0) })
+	return !anyChild(n, roK191, func(n2079 *Node) bool { return hasChild(n2079, roK183) })
 }
 
 // UBL-CR-077: not(cac:StatementDocumentReference)
 func roT0288(v []Seq, n *Node) bool {
-	return !(len(child(n, roK192)) > 0)
+	return !hasChild(n, roK192)
 }
 
 // UBL-CR-078: not(cac:OriginatorDocumentReference/cbc:CopyIndicator)
 func roT0289(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK193), func(n2078 *Node) bool { return (len(child(n2078, roK158)) > 0) })
+	return !anyChild(n, roK193, func(n2082 *Node) bool { return hasChild(n2082, roK158) })
 }
 
 // UBL-CR-079: not(cac:OriginatorDocumentReference/cbc:UUID)
 func roT0290(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK193), func(n2080 *Node) bool { return (len(child(n2080, roK159)) > 0) })
+	return !anyChild(n, roK193, func(n2084 *Node) bool { return hasChild(n2084, roK159) })
 }
 
 // UBL-CR-080: not(cac:OriginatorDocumentReference/cbc:IssueDate)
 func roT0291(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK193), func(n2082 *Node) bool { return (len(child(n2082, roK97)) > 0) })
+	return !anyChild(n, roK193, func(n2086 *Node) bool { return hasChild(n2086, roK97) })
 }
 
 // UBL-CR-081: not(cac:OriginatorDocumentReference/cbc:IssueTime)
 func roT0292(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK193), func(n2084 *Node) bool { return (len(child(n2084, roK160)) > 0) })
+	return !anyChild(n, roK193, func(n2088 *Node) bool { return hasChild(n2088, roK160) })
 }
 
 // UBL-CR-082: not(cac:OriginatorDocumentReference/cbc:DocumentTypeCode)
 func roT0293(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK193), func(n2086 *Node) bool { return (len(child(n2086, roK150)) > 0) })
+	return !anyChild(n, roK193, func(n2090 *Node) bool { return hasChild(n2090, roK150) })
 }
 
 // UBL-CR-083: not(cac:OriginatorDocumentReference/cbc:DocumentType)
 func roT0294(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK193), func(n2088 *Node) bool { return (len(child(n2088, roK174)) > 0) })
+	return !anyChild(n, roK193, func(n2092 *Node) bool { return hasChild(n2092, roK174) })
 }
 
 // UBL-CR-084: not(cac:OriginatorDocumentReference/cbc:XPath)
 func roT0295(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK193), func(n2090 *Node) bool { return (len(child(n2090, roK175)) > 0) })
+	return !anyChild(n, roK193, func(n2094 *Node) bool { return hasChild(n2094, roK175) })
 }
 
 // UBL-CR-085: not(cac:OriginatorDocumentReference/cbc:LanguageID)
 func roT0296(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK193), func(n2092 *Node) bool { return (len(child(n2092, roK176)) > 0) })
+	return !anyChild(n, roK193, func(n2096 *Node) bool { return hasChild(n2096, roK176) })
 }
 
 // UBL-CR-086: not(cac:OriginatorDocumentReference/cbc:LocaleCode)
 func roT0297(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK193), func(n2094 *Node) bool { return (len(child(n2094, roK177)) > 0) })
+	return !anyChild(n, roK193, func(n2098 *Node) bool { return hasChild(n2098, roK177) })
 }
 
 // UBL-CR-087: not(cac:OriginatorDocumentReference/cbc:VersionID)
 func roT0298(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK193), func(n2096 *Node) bool { return (len(child(n2096, roK178)) > 0) })
+	return !anyChild(n, roK193, func(n2100 *Node) bool { return hasChild(n2100, roK178) })
 }
 
 // UBL-CR-088: not(cac:OriginatorDocumentReference/cbc:DocumentStatusCode)
 func roT0299(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK193), func(n2098 *Node) bool { return (len(child(n2098, roK179)) > 0) })
+	return !anyChild(n, roK193, func(n2102 *Node) bool { return hasChild(n2102, roK179) })
 }
 
 // UBL-CR-089: not(cac:OriginatorDocumentReference/cbc:DocumentDescription)
 func roT0300(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK193), func(n2100 *Node) bool { return (len(child(n2100, roK149)) > 0) })
+	return !anyChild(n, roK193, func(n2104 *Node) bool { return hasChild(n2104, roK149) })
 }
 
 // UBL-CR-090: not(cac:OriginatorDocumentReference/cac:Attachment)
 func roT0301(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK193), func(n2102 *Node) bool { return (len(child(n2102, roK180)) > 0) })
+	return !anyChild(n, roK193, func(n2106 *Node) bool { return hasChild(n2106, roK180) })
 }
 
 // UBL-CR-091: not(cac:OriginatorDocumentReference/cac:ValidityPeriod)
 func roT0302(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK193), func(n2104 *Node) bool { return (len(child(n2104, roK181)) > 0) })
+	return !anyChild(n, roK193, func(n2108 *Node) bool { return hasChild(n2108, roK181) })
 }
 
 // UBL-CR-092: not(cac:OriginatorDocumentReference/cac:IssuerParty)
 func roT0303(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK193), func(n2106 *Node) bool { return (len(child(n2106, roK182)) > 0) })
+	return !anyChild(n, roK193, func(n2110 *Node) bool { return hasChild(n2110, roK182) })
 }
 
 // UBL-CR-093: not(cac:OriginatorDocumentReference/cac:ResultOfVerification)
 func roT0304(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK193), func(n2108 *Node) bool { return (len(child(n2108, roK183)) > 0) })
+	return !anyChild(n, roK193, func(n2112 *Node) bool { return hasChild(n2112, roK183) })
 }
 
 // UBL-CR-094: not(cac:ContractDocumentReference/cbc:CopyIndicator)
 func roT0305(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK194), func(n2110 *Node) bool { return (len(child(n2110, roK158)) > 0) })
+	return !anyChild(n, roK194, func(n2114 *Node) bool { return hasChild(n2114, roK158) })
 }
 
 // UBL-CR-095: not(cac:ContractDocumentReference/cbc:UUID)
 func roT0306(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK194), func(n2112 *Node) bool { return (len(child(n2112, roK159)) > 0) })
+	return !anyChild(n, roK194, func(n2116 *Node) bool { return hasChild(n2116, roK159) })
 }
 
 // UBL-CR-096: not(cac:ContractDocumentReference/cbc:IssueDate)
 func roT0307(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK194), func(n2114 *Node) bool { return (len(child(n2114, roK97)) > 0) })
+	return !anyChild(n, roK194, func(n2118 *Node) bool { return hasChild(n2118, roK97) })
 }
 
 // UBL-CR-097: not(cac:ContractDocumentReference/cbc:IssueTime)
 func roT0308(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK194), func(n2116 *Node) bool { return (len(child(n2116, roK160)) > 0) })
+	return !anyChild(n, roK194, func(n2120 *Node) bool { return hasChild(n2120, roK160) })
 }
 
 // UBL-CR-098: not(cac:ContractDocumentReference/cbc:DocumentTypeCode)
 func roT0309(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK194), func(n2118 *Node) bool { return (len(child(n2118, roK150)) > 0) })
+	return !anyChild(n, roK194, func(n2122 *Node) bool { return hasChild(n2122, roK150) })
 }
 
 // UBL-CR-099: not(cac:ContractDocumentReference/cbc:DocumentType)
 func roT0310(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK194), func(n2120 *Node) bool { return (len(child(n2120, roK174)) > 0) })
+	return !anyChild(n, roK194, func(n2124 *Node) bool { return hasChild(n2124, roK174) })
 }
 
 // UBL-CR-100: not(cac:ContractDocumentReference/cbc:XPath)
 func roT0311(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK194), func(n2122 *Node) bool { return (len(child(n2122, roK175)) > 0) })
+	return !anyChild(n, roK194, func(n2126 *Node) bool { return hasChild(n2126, roK175) })
 }
 
 // UBL-CR-101: not(cac:ContractDocumentReference/cbc:LanguageID)
 func roT0312(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK194), func(n2124 *Node) bool { return (len(child(n2124, roK176)) > 0) })
+	return !anyChild(n, roK194, func(n2128 *Node) bool { return hasChild(n2128, roK176) })
 }
 
 // UBL-CR-102: not(cac:ContractDocumentReference/cbc:LocaleCode)
 func roT0313(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK194), func(n2126 *Node) bool { return (len(child(n2126, roK177)) > 0) })
+	return !anyChild(n, roK194, func(n2130 *Node) bool { return hasChild(n2130, roK177) })
 }
 
 // UBL-CR-103: not(cac:ContractDocumentReference/cbc:VersionID)
 func roT0314(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK194), func(n2128 *Node) bool { return (len(child(n2128, roK178)) > 0) })
+	return !anyChild(n, roK194, func(n2132 *Node) bool { return hasChild(n2132, roK178) })
 }
 
 // UBL-CR-104: not(cac:ContractDocumentReference/cbc:DocumentStatusCode)
 func roT0315(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK194), func(n2130 *Node) bool { return (len(child(n2130, roK179)) > 0) })
+	return !anyChild(n, roK194, func(n2134 *Node) bool { return hasChild(n2134, roK179) })
 }
 
 // UBL-CR-105: not(cac:ContractDocumentReference/cbc:DocumentDescription)
 func roT0316(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK194), func(n2132 *Node) bool { return (len(child(n2132, roK149)) > 0) })
+	return !anyChild(n, roK194, func(n2136 *Node) bool { return hasChild(n2136, roK149) })
 }
 
 // UBL-CR-106: not(cac:ContractDocumentReference/cac:Attachment)
 func roT0317(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK194), func(n2134 *Node) bool { return (len(child(n2134, roK180)) > 0) })
+	return !anyChild(n, roK194, func(n2138 *Node) bool { return hasChild(n2138, roK180) })
 }
 
 // UBL-CR-107: not(cac:ContractDocumentReference/cac:ValidityPeriod)
 func roT0318(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK194), func(n2136 *Node) bool { return (len(child(n2136, roK181)) > 0) })
+	return !anyChild(n, roK194, func(n2140 *Node) bool { return hasChild(n2140, roK181) })
 }
 
 // UBL-CR-108: not(cac:ContractDocumentReference/cac:IssuerParty)
 func roT0319(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK194), func(n2138 *Node) bool { return (len(child(n2138, roK182)) > 0) })
+	return !anyChild(n, roK194, func(n2142 *Node) bool { return hasChild(n2142, roK182) })
 }
 
 // UBL-CR-109: not(cac:ContractDocumentReference/cac:ResultOfVerification)
 func roT0320(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK194), func(n2140 *Node) bool { return (len(child(n2140, roK183)) > 0) })
+	return !anyChild(n, roK194, func(n2144 *Node) bool { return hasChild(n2144, roK183) })
 }
 
 // UBL-CR-110: not(cac:AdditionalDocumentReference/cbc:CopyIndicator)
 func roT0321(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2142 *Node) bool { return (len(child(n2142, roK158)) > 0) })
+	return !anyChild(n, roK53, func(n2146 *Node) bool { return hasChild(n2146, roK158) })
 }
 
 // UBL-CR-111: not(cac:AdditionalDocumentReference/cbc:UUID)
 func roT0322(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2144 *Node) bool { return (len(child(n2144, roK159)) > 0) })
+	return !anyChild(n, roK53, func(n2148 *Node) bool { return hasChild(n2148, roK159) })
 }
 
 // UBL-CR-112: not(cac:AdditionalDocumentReference/cbc:IssueDate)
 func roT0323(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2146 *Node) bool { return (len(child(n2146, roK97)) > 0) })
+	return !anyChild(n, roK53, func(n2150 *Node) bool { return hasChild(n2150, roK97) })
 }
 
 // UBL-CR-113: not(cac:AdditionalDocumentReference/cbc:IssueTime)
 func roT0324(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2148 *Node) bool { return (len(child(n2148, roK160)) > 0) })
+	return !anyChild(n, roK53, func(n2152 *Node) bool { return hasChild(n2152, roK160) })
 }
 
 // UBL-CR-114: not(cac:AdditionalDocumentReference/cbc:DocumentType)
 func roT0325(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2150 *Node) bool { return (len(child(n2150, roK174)) > 0) })
+	return !anyChild(n, roK53, func(n2154 *Node) bool { return hasChild(n2154, roK174) })
 }
 
 // UBL-CR-115: not(cac:AdditionalDocumentReference/cbc:XPath)
 func roT0326(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2152 *Node) bool { return (len(child(n2152, roK175)) > 0) })
+	return !anyChild(n, roK53, func(n2156 *Node) bool { return hasChild(n2156, roK175) })
 }
 
 // UBL-CR-116: not(cac:AdditionalDocumentReference/cbc:LanguageID)
 func roT0327(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2154 *Node) bool { return (len(child(n2154, roK176)) > 0) })
+	return !anyChild(n, roK53, func(n2158 *Node) bool { return hasChild(n2158, roK176) })
 }
 
 // UBL-CR-117: not(cac:AdditionalDocumentReference/cbc:LocaleCode)
 func roT0328(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2156 *Node) bool { return (len(child(n2156, roK177)) > 0) })
+	return !anyChild(n, roK53, func(n2160 *Node) bool { return hasChild(n2160, roK177) })
 }
 
 // UBL-CR-118: not(cac:AdditionalDocumentReference/cbc:VersionID)
 func roT0329(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2158 *Node) bool { return (len(child(n2158, roK178)) > 0) })
+	return !anyChild(n, roK53, func(n2162 *Node) bool { return hasChild(n2162, roK178) })
 }
 
 // UBL-CR-119: not(cac:AdditionalDocumentReference/cbc:DocumentStatusCode)
 func roT0330(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2160 *Node) bool { return (len(child(n2160, roK179)) > 0) })
+	return !anyChild(n, roK53, func(n2164 *Node) bool { return hasChild(n2164, roK179) })
 }
 
 // UBL-CR-121: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:DocumentHash)
 func roT0331(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2162 *Node) bool {
-		return anyNode(child(n2162, roK180), func(n2163 *Node) bool {
-			return anyNode(child(n2163, roK195), func(n2164 *Node) bool { return (len(child(n2164, roK196)) > 0) })
+	return !anyChild(n, roK53, func(n2166 *Node) bool {
+		return anyChild(n2166, roK180, func(n2167 *Node) bool {
+			return anyChild(n2167, roK196, func(n2168 *Node) bool { return hasChild(n2168, roK195) })
 		})
 	})
 }
 
 // UBL-CR-122: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:HashAlgorithmMethod)
 func roT0332(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2166 *Node) bool {
-		return anyNode(child(n2166, roK180), func(n2167 *Node) bool {
-			return anyNode(child(n2167, roK195), func(n2168 *Node) bool { return (len(child(n2168, roK197)) > 0) })
+	return !anyChild(n, roK53, func(n2170 *Node) bool {
+		return anyChild(n2170, roK180, func(n2171 *Node) bool {
+			return anyChild(n2171, roK196, func(n2172 *Node) bool { return hasChild(n2172, roK197) })
 		})
 	})
 }
 
 // UBL-CR-123: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryDate)
 func roT0333(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2170 *Node) bool {
-		return anyNode(child(n2170, roK180), func(n2171 *Node) bool {
-			return anyNode(child(n2171, roK195), func(n2172 *Node) bool { return (len(child(n2172, roK198)) > 0) })
+	return !anyChild(n, roK53, func(n2174 *Node) bool {
+		return anyChild(n2174, roK180, func(n2175 *Node) bool {
+			return anyChild(n2175, roK196, func(n2176 *Node) bool { return hasChild(n2176, roK198) })
 		})
 	})
 }
 
 // UBL-CR-124: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryTime)
 func roT0334(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2174 *Node) bool {
-		return anyNode(child(n2174, roK180), func(n2175 *Node) bool {
-			return anyNode(child(n2175, roK195), func(n2176 *Node) bool { return (len(child(n2176, roK199)) > 0) })
+	return !anyChild(n, roK53, func(n2178 *Node) bool {
+		return anyChild(n2178, roK180, func(n2179 *Node) bool {
+			return anyChild(n2179, roK196, func(n2180 *Node) bool { return hasChild(n2180, roK199) })
 		})
 	})
 }
 
 // UBL-CR-125: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:MimeCode)
 func roT0335(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2178 *Node) bool {
-		return anyNode(child(n2178, roK180), func(n2179 *Node) bool {
-			return anyNode(child(n2179, roK195), func(n2180 *Node) bool { return (len(child(n2180, roK200)) > 0) })
+	return !anyChild(n, roK53, func(n2182 *Node) bool {
+		return anyChild(n2182, roK180, func(n2183 *Node) bool {
+			return anyChild(n2183, roK196, func(n2184 *Node) bool { return hasChild(n2184, roK200) })
 		})
 	})
 }
 
 // UBL-CR-126: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FormatCode)
 func roT0336(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2182 *Node) bool {
-		return anyNode(child(n2182, roK180), func(n2183 *Node) bool {
-			return anyNode(child(n2183, roK195), func(n2184 *Node) bool { return (len(child(n2184, roK201)) > 0) })
+	return !anyChild(n, roK53, func(n2186 *Node) bool {
+		return anyChild(n2186, roK180, func(n2187 *Node) bool {
+			return anyChild(n2187, roK196, func(n2188 *Node) bool { return hasChild(n2188, roK201) })
 		})
 	})
 }
 
 // UBL-CR-127: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:EncodingCode)
 func roT0337(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2186 *Node) bool {
-		return anyNode(child(n2186, roK180), func(n2187 *Node) bool {
-			return anyNode(child(n2187, roK195), func(n2188 *Node) bool { return (len(child(n2188, roK202)) > 0) })
+	return !anyChild(n, roK53, func(n2190 *Node) bool {
+		return anyChild(n2190, roK180, func(n2191 *Node) bool {
+			return anyChild(n2191, roK196, func(n2192 *Node) bool { return hasChild(n2192, roK202) })
 		})
 	})
 }
 
 // UBL-CR-128: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:CharacterSetCode)
 func roT0338(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2190 *Node) bool {
-		return anyNode(child(n2190, roK180), func(n2191 *Node) bool {
-			return anyNode(child(n2191, roK195), func(n2192 *Node) bool { return (len(child(n2192, roK203)) > 0) })
+	return !anyChild(n, roK53, func(n2194 *Node) bool {
+		return anyChild(n2194, roK180, func(n2195 *Node) bool {
+			return anyChild(n2195, roK196, func(n2196 *Node) bool { return hasChild(n2196, roK203) })
 		})
 	})
 }
 
 // UBL-CR-129: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FileName)
 func roT0339(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2194 *Node) bool {
-		return anyNode(child(n2194, roK180), func(n2195 *Node) bool {
-			return anyNode(child(n2195, roK195), func(n2196 *Node) bool { return (len(child(n2196, roK204)) > 0) })
+	return !anyChild(n, roK53, func(n2198 *Node) bool {
+		return anyChild(n2198, roK180, func(n2199 *Node) bool {
+			return anyChild(n2199, roK196, func(n2200 *Node) bool { return hasChild(n2200, roK204) })
 		})
 	})
 }
 
 // UBL-CR-130: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:Description)
 func roT0340(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2198 *Node) bool {
-		return anyNode(child(n2198, roK180), func(n2199 *Node) bool {
-			return anyNode(child(n2199, roK195), func(n2200 *Node) bool { return (len(child(n2200, roK169)) > 0) })
+	return !anyChild(n, roK53, func(n2202 *Node) bool {
+		return anyChild(n2202, roK180, func(n2203 *Node) bool {
+			return anyChild(n2203, roK196, func(n2204 *Node) bool { return hasChild(n2204, roK169) })
 		})
 	})
 }
 
 // UBL-CR-131: not(cac:AdditionalDocumentReference/cac:ValidityPeriod)
 func roT0341(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2202 *Node) bool { return (len(child(n2202, roK181)) > 0) })
+	return !anyChild(n, roK53, func(n2206 *Node) bool { return hasChild(n2206, roK181) })
 }
 
 // UBL-CR-132: not(cac:AdditionalDocumentReference/cac:IssuerParty)
 func roT0342(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2204 *Node) bool { return (len(child(n2204, roK182)) > 0) })
+	return !anyChild(n, roK53, func(n2208 *Node) bool { return hasChild(n2208, roK182) })
 }
 
 // UBL-CR-133: not(cac:AdditionalDocumentReference/cac:ResultOfVerification)
 func roT0343(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n2206 *Node) bool { return (len(child(n2206, roK183)) > 0) })
+	return !anyChild(n, roK53, func(n2210 *Node) bool { return hasChild(n2210, roK183) })
 }
 
 // UBL-CR-134: not(cac:ProjectReference/cbc:UUID)
 func roT0344(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK205), func(n2208 *Node) bool { return (len(child(n2208, roK159)) > 0) })
+	return !anyChild(n, roK205, func(n2212 *Node) bool { return hasChild(n2212, roK159) })
 }
 
 // UBL-CR-135: not(cac:ProjectReference/cbc:IssueDate)
 func roT0345(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK205), func(n2210 *Node) bool { return (len(child(n2210, roK97)) > 0) })
+	return !anyChild(n, roK205, func(n2214 *Node) bool { return hasChild(n2214, roK97) })
 }
 
 // UBL-CR-136: not(cac:ProjectReference/cac:WorkPhaseReference)
 func roT0346(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK205), func(n2212 *Node) bool { return (len(child(n2212, roK206)) > 0) })
+	return !anyChild(n, roK205, func(n2216 *Node) bool { return hasChild(n2216, roK206) })
 }
 
 // UBL-CR-137: not(cac:Signature)
 func roT0347(v []Seq, n *Node) bool {
-	return !(len(child(n, roK207)) > 0)
+	return !hasChild(n, roK207)
 }
 
 // UBL-CR-138: not(cac:AccountingSupplierParty/cbc:CustomerAssignedAccountID)
 func roT0348(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2215 *Node) bool { return (len(child(n2215, roK208)) > 0) })
+	return !anyChild(n, roK103, func(n2219 *Node) bool { return hasChild(n2219, roK208) })
 }
 
 // UBL-CR-139: not(cac:AccountingSupplierParty/cbc:AdditionalAccountID)
 func roT0349(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2217 *Node) bool { return (len(child(n2217, roK209)) > 0) })
+	return !anyChild(n, roK103, func(n2221 *Node) bool { return hasChild(n2221, roK209) })
 }
 
 // UBL-CR-140: not(cac:AccountingSupplierParty/cbc:DataSendingCapability)
 func roT0350(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2219 *Node) bool { return (len(child(n2219, roK210)) > 0) })
+	return !anyChild(n, roK103, func(n2223 *Node) bool { return hasChild(n2223, roK210) })
 }
 
 // UBL-CR-141: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkCareIndicator)
 func roT0351(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2221 *Node) bool {
-		return anyNode(child(n2221, roK63), func(n2222 *Node) bool { return (len(child(n2222, roK211)) > 0) })
+	return !anyChild(n, roK103, func(n2225 *Node) bool {
+		return anyChild(n2225, roK63, func(n2226 *Node) bool { return hasChild(n2226, roK211) })
 	})
 }
 
 // UBL-CR-142: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkAttentionIndicator)
 func roT0352(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2224 *Node) bool {
-		return anyNode(child(n2224, roK63), func(n2225 *Node) bool { return (len(child(n2225, roK212)) > 0) })
+	return !anyChild(n, roK103, func(n2228 *Node) bool {
+		return anyChild(n2228, roK63, func(n2229 *Node) bool { return hasChild(n2229, roK212) })
 	})
 }
 
 // UBL-CR-143: not(cac:AccountingSupplierParty/cac:Party/cbc:WebsiteURI)
 func roT0353(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2227 *Node) bool {
-		return anyNode(child(n2227, roK63), func(n2228 *Node) bool { return (len(child(n2228, roK213)) > 0) })
+	return !anyChild(n, roK103, func(n2231 *Node) bool {
+		return anyChild(n2231, roK63, func(n2232 *Node) bool { return hasChild(n2232, roK213) })
 	})
 }
 
 // UBL-CR-144: not(cac:AccountingSupplierParty/cac:Party/cbc:LogoReferenceID)
 func roT0354(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2230 *Node) bool {
-		return anyNode(child(n2230, roK63), func(n2231 *Node) bool { return (len(child(n2231, roK214)) > 0) })
+	return !anyChild(n, roK103, func(n2234 *Node) bool {
+		return anyChild(n2234, roK63, func(n2235 *Node) bool { return hasChild(n2235, roK214) })
 	})
 }
 
 // UBL-CR-145: not(cac:AccountingSupplierParty/cac:Party/cbc:IndustryClassificationCode)
 func roT0355(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2233 *Node) bool {
-		return anyNode(child(n2233, roK63), func(n2234 *Node) bool { return (len(child(n2234, roK215)) > 0) })
+	return !anyChild(n, roK103, func(n2237 *Node) bool {
+		return anyChild(n2237, roK63, func(n2238 *Node) bool { return hasChild(n2238, roK215) })
 	})
 }
 
 // UBL-CR-146: not(cac:AccountingSupplierParty/cac:Party/cac:Language)
 func roT0356(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2236 *Node) bool {
-		return anyNode(child(n2236, roK63), func(n2237 *Node) bool { return (len(child(n2237, roK216)) > 0) })
+	return !anyChild(n, roK103, func(n2240 *Node) bool {
+		return anyChild(n2240, roK63, func(n2241 *Node) bool { return hasChild(n2241, roK216) })
 	})
 }
 
 // UBL-CR-147: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:ID)
 func roT0357(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2239 *Node) bool {
-		return anyNode(child(n2239, roK63), func(n2240 *Node) bool {
-			return anyNode(child(n2240, roK66), func(n2241 *Node) bool { return (len(child(n2241, roK54)) > 0) })
+	return !anyChild(n, roK103, func(n2243 *Node) bool {
+		return anyChild(n2243, roK63, func(n2244 *Node) bool {
+			return anyChild(n2244, roK66, func(n2245 *Node) bool { return hasChild(n2245, roK54) })
 		})
 	})
 }
 
 // UBL-CR-148: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0358(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2243 *Node) bool {
-		return anyNode(child(n2243, roK63), func(n2244 *Node) bool {
-			return anyNode(child(n2244, roK66), func(n2245 *Node) bool { return (len(child(n2245, roK217)) > 0) })
+	return !anyChild(n, roK103, func(n2247 *Node) bool {
+		return anyChild(n2247, roK63, func(n2248 *Node) bool {
+			return anyChild(n2248, roK66, func(n2249 *Node) bool { return hasChild(n2249, roK217) })
 		})
 	})
 }
 
 // UBL-CR-149: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0359(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2247 *Node) bool {
-		return anyNode(child(n2247, roK63), func(n2248 *Node) bool {
-			return anyNode(child(n2248, roK66), func(n2249 *Node) bool { return (len(child(n2249, roK218)) > 0) })
+	return !anyChild(n, roK103, func(n2251 *Node) bool {
+		return anyChild(n2251, roK63, func(n2252 *Node) bool {
+			return anyChild(n2252, roK66, func(n2253 *Node) bool { return hasChild(n2253, roK218) })
 		})
 	})
 }
 
 // UBL-CR-150: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func roT0360(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2251 *Node) bool {
-		return anyNode(child(n2251, roK63), func(n2252 *Node) bool {
-			return anyNode(child(n2252, roK66), func(n2253 *Node) bool { return (len(child(n2253, roK219)) > 0) })
+	return !anyChild(n, roK103, func(n2255 *Node) bool {
+		return anyChild(n2255, roK63, func(n2256 *Node) bool {
+			return anyChild(n2256, roK66, func(n2257 *Node) bool { return hasChild(n2257, roK219) })
 		})
 	})
 }
 
 // UBL-CR-151: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func roT0361(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2255 *Node) bool {
-		return anyNode(child(n2255, roK63), func(n2256 *Node) bool {
-			return anyNode(child(n2256, roK66), func(n2257 *Node) bool { return (len(child(n2257, roK220)) > 0) })
+	return !anyChild(n, roK103, func(n2259 *Node) bool {
+		return anyChild(n2259, roK63, func(n2260 *Node) bool {
+			return anyChild(n2260, roK66, func(n2261 *Node) bool { return hasChild(n2261, roK220) })
 		})
 	})
 }
 
 // UBL-CR-152: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Room)
 func roT0362(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2259 *Node) bool {
-		return anyNode(child(n2259, roK63), func(n2260 *Node) bool {
-			return anyNode(child(n2260, roK66), func(n2261 *Node) bool { return (len(child(n2261, roK221)) > 0) })
+	return !anyChild(n, roK103, func(n2263 *Node) bool {
+		return anyChild(n2263, roK63, func(n2264 *Node) bool {
+			return anyChild(n2264, roK66, func(n2265 *Node) bool { return hasChild(n2265, roK221) })
 		})
 	})
 }
 
 // UBL-CR-153: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func roT0363(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2263 *Node) bool {
-		return anyNode(child(n2263, roK63), func(n2264 *Node) bool {
-			return anyNode(child(n2264, roK66), func(n2265 *Node) bool { return (len(child(n2265, roK222)) > 0) })
+	return !anyChild(n, roK103, func(n2267 *Node) bool {
+		return anyChild(n2267, roK63, func(n2268 *Node) bool {
+			return anyChild(n2268, roK66, func(n2269 *Node) bool { return hasChild(n2269, roK222) })
 		})
 	})
 }
 
 // UBL-CR-154: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func roT0364(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2267 *Node) bool {
-		return anyNode(child(n2267, roK63), func(n2268 *Node) bool {
-			return anyNode(child(n2268, roK66), func(n2269 *Node) bool { return (len(child(n2269, roK223)) > 0) })
+	return !anyChild(n, roK103, func(n2271 *Node) bool {
+		return anyChild(n2271, roK63, func(n2272 *Node) bool {
+			return anyChild(n2272, roK66, func(n2273 *Node) bool { return hasChild(n2273, roK223) })
 		})
 	})
 }
 
 // UBL-CR-155: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func roT0365(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2271 *Node) bool {
-		return anyNode(child(n2271, roK63), func(n2272 *Node) bool {
-			return anyNode(child(n2272, roK66), func(n2273 *Node) bool { return (len(child(n2273, roK224)) > 0) })
+	return !anyChild(n, roK103, func(n2275 *Node) bool {
+		return anyChild(n2275, roK63, func(n2276 *Node) bool {
+			return anyChild(n2276, roK66, func(n2277 *Node) bool { return hasChild(n2277, roK224) })
 		})
 	})
 }
 
 // UBL-CR-156: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func roT0366(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2275 *Node) bool {
-		return anyNode(child(n2275, roK63), func(n2276 *Node) bool {
-			return anyNode(child(n2276, roK66), func(n2277 *Node) bool { return (len(child(n2277, roK225)) > 0) })
+	return !anyChild(n, roK103, func(n2279 *Node) bool {
+		return anyChild(n2279, roK63, func(n2280 *Node) bool {
+			return anyChild(n2280, roK66, func(n2281 *Node) bool { return hasChild(n2281, roK225) })
 		})
 	})
 }
 
 // UBL-CR-157: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Department)
 func roT0367(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2279 *Node) bool {
-		return anyNode(child(n2279, roK63), func(n2280 *Node) bool {
-			return anyNode(child(n2280, roK66), func(n2281 *Node) bool { return (len(child(n2281, roK226)) > 0) })
+	return !anyChild(n, roK103, func(n2283 *Node) bool {
+		return anyChild(n2283, roK63, func(n2284 *Node) bool {
+			return anyChild(n2284, roK66, func(n2285 *Node) bool { return hasChild(n2285, roK226) })
 		})
 	})
 }
 
 // UBL-CR-158: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func roT0368(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2283 *Node) bool {
-		return anyNode(child(n2283, roK63), func(n2284 *Node) bool {
-			return anyNode(child(n2284, roK66), func(n2285 *Node) bool { return (len(child(n2285, roK227)) > 0) })
+	return !anyChild(n, roK103, func(n2287 *Node) bool {
+		return anyChild(n2287, roK63, func(n2288 *Node) bool {
+			return anyChild(n2288, roK66, func(n2289 *Node) bool { return hasChild(n2289, roK227) })
 		})
 	})
 }
 
 // UBL-CR-159: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func roT0369(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2287 *Node) bool {
-		return anyNode(child(n2287, roK63), func(n2288 *Node) bool {
-			return anyNode(child(n2288, roK66), func(n2289 *Node) bool { return (len(child(n2289, roK228)) > 0) })
+	return !anyChild(n, roK103, func(n2291 *Node) bool {
+		return anyChild(n2291, roK63, func(n2292 *Node) bool {
+			return anyChild(n2292, roK66, func(n2293 *Node) bool { return hasChild(n2293, roK228) })
 		})
 	})
 }
 
 // UBL-CR-160: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func roT0370(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2291 *Node) bool {
-		return anyNode(child(n2291, roK63), func(n2292 *Node) bool {
-			return anyNode(child(n2292, roK66), func(n2293 *Node) bool { return (len(child(n2293, roK229)) > 0) })
+	return !anyChild(n, roK103, func(n2295 *Node) bool {
+		return anyChild(n2295, roK63, func(n2296 *Node) bool {
+			return anyChild(n2296, roK66, func(n2297 *Node) bool { return hasChild(n2297, roK229) })
 		})
 	})
 }
 
 // UBL-CR-161: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0371(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2295 *Node) bool {
-		return anyNode(child(n2295, roK63), func(n2296 *Node) bool {
-			return anyNode(child(n2296, roK66), func(n2297 *Node) bool { return (len(child(n2297, roK230)) > 0) })
+	return !anyChild(n, roK103, func(n2299 *Node) bool {
+		return anyChild(n2299, roK63, func(n2300 *Node) bool {
+			return anyChild(n2300, roK66, func(n2301 *Node) bool { return hasChild(n2301, roK230) })
 		})
 	})
 }
 
 // UBL-CR-162: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0372(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2299 *Node) bool {
-		return anyNode(child(n2299, roK63), func(n2300 *Node) bool {
-			return anyNode(child(n2300, roK66), func(n2301 *Node) bool { return (len(child(n2301, roK231)) > 0) })
+	return !anyChild(n, roK103, func(n2303 *Node) bool {
+		return anyChild(n2303, roK63, func(n2304 *Node) bool {
+			return anyChild(n2304, roK66, func(n2305 *Node) bool { return hasChild(n2305, roK231) })
 		})
 	})
 }
 
 // UBL-CR-163: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Region)
 func roT0373(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2303 *Node) bool {
-		return anyNode(child(n2303, roK63), func(n2304 *Node) bool {
-			return anyNode(child(n2304, roK66), func(n2305 *Node) bool { return (len(child(n2305, roK232)) > 0) })
+	return !anyChild(n, roK103, func(n2307 *Node) bool {
+		return anyChild(n2307, roK63, func(n2308 *Node) bool {
+			return anyChild(n2308, roK66, func(n2309 *Node) bool { return hasChild(n2309, roK232) })
 		})
 	})
 }
 
 // UBL-CR-164: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:District)
 func roT0374(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2307 *Node) bool {
-		return anyNode(child(n2307, roK63), func(n2308 *Node) bool {
-			return anyNode(child(n2308, roK66), func(n2309 *Node) bool { return (len(child(n2309, roK233)) > 0) })
+	return !anyChild(n, roK103, func(n2311 *Node) bool {
+		return anyChild(n2311, roK63, func(n2312 *Node) bool {
+			return anyChild(n2312, roK66, func(n2313 *Node) bool { return hasChild(n2313, roK233) })
 		})
 	})
 }
 
 // UBL-CR-165: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0375(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2311 *Node) bool {
-		return anyNode(child(n2311, roK63), func(n2312 *Node) bool {
-			return anyNode(child(n2312, roK66), func(n2313 *Node) bool { return (len(child(n2313, roK234)) > 0) })
+	return !anyChild(n, roK103, func(n2315 *Node) bool {
+		return anyChild(n2315, roK63, func(n2316 *Node) bool {
+			return anyChild(n2316, roK66, func(n2317 *Node) bool { return hasChild(n2317, roK234) })
 		})
 	})
 }
 
 // UBL-CR-166: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0376(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2315 *Node) bool {
-		return anyNode(child(n2315, roK63), func(n2316 *Node) bool {
-			return anyNode(child(n2316, roK66), func(n2317 *Node) bool {
-				return anyNode(child(n2317, roK67), func(n2318 *Node) bool { return (len(child(n2318, roK124)) > 0) })
+	return !anyChild(n, roK103, func(n2319 *Node) bool {
+		return anyChild(n2319, roK63, func(n2320 *Node) bool {
+			return anyChild(n2320, roK66, func(n2321 *Node) bool {
+				return anyChild(n2321, roK68, func(n2322 *Node) bool { return hasChild(n2322, roK123) })
 			})
 		})
 	})
@@ -9121,71 +9131,71 @@ func roT0376(v []Seq, n *Node) bool {
 
 // UBL-CR-167: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func roT0377(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2320 *Node) bool {
-		return anyNode(child(n2320, roK63), func(n2321 *Node) bool {
-			return anyNode(child(n2321, roK66), func(n2322 *Node) bool { return (len(child(n2322, roK235)) > 0) })
+	return !anyChild(n, roK103, func(n2324 *Node) bool {
+		return anyChild(n2324, roK63, func(n2325 *Node) bool {
+			return anyChild(n2325, roK66, func(n2326 *Node) bool { return hasChild(n2326, roK235) })
 		})
 	})
 }
 
 // UBL-CR-168: not(cac:AccountingSupplierParty/cac:Party/cac:PhysicalLocation)
 func roT0378(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2324 *Node) bool {
-		return anyNode(child(n2324, roK63), func(n2325 *Node) bool { return (len(child(n2325, roK236)) > 0) })
+	return !anyChild(n, roK103, func(n2328 *Node) bool {
+		return anyChild(n2328, roK63, func(n2329 *Node) bool { return hasChild(n2329, roK236) })
 	})
 }
 
 // UBL-CR-169: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0379(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2327 *Node) bool {
-		return anyNode(child(n2327, roK63), func(n2328 *Node) bool {
-			return anyNode(child(n2328, roK112), func(n2329 *Node) bool { return (len(child(n2329, roK103)) > 0) })
+	return !anyChild(n, roK103, func(n2331 *Node) bool {
+		return anyChild(n2331, roK63, func(n2332 *Node) bool {
+			return anyChild(n2332, roK113, func(n2333 *Node) bool { return hasChild(n2333, roK101) })
 		})
 	})
 }
 
 // UBL-CR-170: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0380(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2331 *Node) bool {
-		return anyNode(child(n2331, roK63), func(n2332 *Node) bool {
-			return anyNode(child(n2332, roK112), func(n2333 *Node) bool { return (len(child(n2333, roK237)) > 0) })
+	return !anyChild(n, roK103, func(n2335 *Node) bool {
+		return anyChild(n2335, roK63, func(n2336 *Node) bool {
+			return anyChild(n2336, roK113, func(n2337 *Node) bool { return hasChild(n2337, roK237) })
 		})
 	})
 }
 
 // UBL-CR-171: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0381(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2335 *Node) bool {
-		return anyNode(child(n2335, roK63), func(n2336 *Node) bool {
-			return anyNode(child(n2336, roK112), func(n2337 *Node) bool { return (len(child(n2337, roK238)) > 0) })
+	return !anyChild(n, roK103, func(n2339 *Node) bool {
+		return anyChild(n2339, roK63, func(n2340 *Node) bool {
+			return anyChild(n2340, roK113, func(n2341 *Node) bool { return hasChild(n2341, roK238) })
 		})
 	})
 }
 
 // UBL-CR-172: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0382(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2339 *Node) bool {
-		return anyNode(child(n2339, roK63), func(n2340 *Node) bool {
-			return anyNode(child(n2340, roK112), func(n2341 *Node) bool { return (len(child(n2341, roK239)) > 0) })
+	return !anyChild(n, roK103, func(n2343 *Node) bool {
+		return anyChild(n2343, roK63, func(n2344 *Node) bool {
+			return anyChild(n2344, roK113, func(n2345 *Node) bool { return hasChild(n2345, roK239) })
 		})
 	})
 }
 
 // UBL-CR-173: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0383(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2343 *Node) bool {
-		return anyNode(child(n2343, roK63), func(n2344 *Node) bool {
-			return anyNode(child(n2344, roK112), func(n2345 *Node) bool { return (len(child(n2345, roK240)) > 0) })
+	return !anyChild(n, roK103, func(n2347 *Node) bool {
+		return anyChild(n2347, roK63, func(n2348 *Node) bool {
+			return anyChild(n2348, roK113, func(n2349 *Node) bool { return hasChild(n2349, roK240) })
 		})
 	})
 }
 
 // UBL-CR-174: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0384(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2347 *Node) bool {
-		return anyNode(child(n2347, roK63), func(n2348 *Node) bool {
-			return anyNode(child(n2348, roK112), func(n2349 *Node) bool {
-				return anyNode(child(n2349, roK81), func(n2350 *Node) bool { return (len(child(n2350, roK124)) > 0) })
+	return !anyChild(n, roK103, func(n2351 *Node) bool {
+		return anyChild(n2351, roK63, func(n2352 *Node) bool {
+			return anyChild(n2352, roK113, func(n2353 *Node) bool {
+				return anyChild(n2353, roK80, func(n2354 *Node) bool { return hasChild(n2354, roK123) })
 			})
 		})
 	})
@@ -9193,10 +9203,10 @@ func roT0384(v []Seq, n *Node) bool {
 
 // UBL-CR-175: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0385(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2352 *Node) bool {
-		return anyNode(child(n2352, roK63), func(n2353 *Node) bool {
-			return anyNode(child(n2353, roK112), func(n2354 *Node) bool {
-				return anyNode(child(n2354, roK81), func(n2355 *Node) bool { return (len(child(n2355, roK241)) > 0) })
+	return !anyChild(n, roK103, func(n2356 *Node) bool {
+		return anyChild(n2356, roK63, func(n2357 *Node) bool {
+			return anyChild(n2357, roK113, func(n2358 *Node) bool {
+				return anyChild(n2358, roK80, func(n2359 *Node) bool { return hasChild(n2359, roK241) })
 			})
 		})
 	})
@@ -9204,10 +9214,10 @@ func roT0385(v []Seq, n *Node) bool {
 
 // UBL-CR-176: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0386(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2357 *Node) bool {
-		return anyNode(child(n2357, roK63), func(n2358 *Node) bool {
-			return anyNode(child(n2358, roK112), func(n2359 *Node) bool {
-				return anyNode(child(n2359, roK81), func(n2360 *Node) bool { return (len(child(n2360, roK242)) > 0) })
+	return !anyChild(n, roK103, func(n2361 *Node) bool {
+		return anyChild(n2361, roK63, func(n2362 *Node) bool {
+			return anyChild(n2362, roK113, func(n2363 *Node) bool {
+				return anyChild(n2363, roK80, func(n2364 *Node) bool { return hasChild(n2364, roK242) })
 			})
 		})
 	})
@@ -9215,10 +9225,10 @@ func roT0386(v []Seq, n *Node) bool {
 
 // UBL-CR-177: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0387(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2362 *Node) bool {
-		return anyNode(child(n2362, roK63), func(n2363 *Node) bool {
-			return anyNode(child(n2363, roK112), func(n2364 *Node) bool {
-				return anyNode(child(n2364, roK81), func(n2365 *Node) bool { return (len(child(n2365, roK243)) > 0) })
+	return !anyChild(n, roK103, func(n2366 *Node) bool {
+		return anyChild(n2366, roK63, func(n2367 *Node) bool {
+			return anyChild(n2367, roK113, func(n2368 *Node) bool {
+				return anyChild(n2368, roK80, func(n2369 *Node) bool { return hasChild(n2369, roK243) })
 			})
 		})
 	})
@@ -9226,423 +9236,423 @@ func roT0387(v []Seq, n *Node) bool {
 
 // UBL-CR-178: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0388(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2367 *Node) bool {
-		return anyNode(child(n2367, roK63), func(n2368 *Node) bool {
-			return anyNode(child(n2368, roK102), func(n2369 *Node) bool { return (len(child(n2369, roK244)) > 0) })
+	return !anyChild(n, roK103, func(n2371 *Node) bool {
+		return anyChild(n2371, roK63, func(n2372 *Node) bool {
+			return anyChild(n2372, roK102, func(n2373 *Node) bool { return hasChild(n2373, roK244) })
 		})
 	})
 }
 
 // UBL-CR-179: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0389(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2371 *Node) bool {
-		return anyNode(child(n2371, roK63), func(n2372 *Node) bool {
-			return anyNode(child(n2372, roK102), func(n2373 *Node) bool { return (len(child(n2373, roK245)) > 0) })
+	return !anyChild(n, roK103, func(n2375 *Node) bool {
+		return anyChild(n2375, roK63, func(n2376 *Node) bool {
+			return anyChild(n2376, roK102, func(n2377 *Node) bool { return hasChild(n2377, roK245) })
 		})
 	})
 }
 
 // UBL-CR-180: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0390(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2375 *Node) bool {
-		return anyNode(child(n2375, roK63), func(n2376 *Node) bool {
-			return anyNode(child(n2376, roK102), func(n2377 *Node) bool { return (len(child(n2377, roK246)) > 0) })
+	return !anyChild(n, roK103, func(n2379 *Node) bool {
+		return anyChild(n2379, roK63, func(n2380 *Node) bool {
+			return anyChild(n2380, roK102, func(n2381 *Node) bool { return hasChild(n2381, roK246) })
 		})
 	})
 }
 
 // UBL-CR-181: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0391(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2379 *Node) bool {
-		return anyNode(child(n2379, roK63), func(n2380 *Node) bool {
-			return anyNode(child(n2380, roK102), func(n2381 *Node) bool { return (len(child(n2381, roK247)) > 0) })
+	return !anyChild(n, roK103, func(n2383 *Node) bool {
+		return anyChild(n2383, roK63, func(n2384 *Node) bool {
+			return anyChild(n2384, roK102, func(n2385 *Node) bool { return hasChild(n2385, roK247) })
 		})
 	})
 }
 
 // UBL-CR-182: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0392(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2383 *Node) bool {
-		return anyNode(child(n2383, roK63), func(n2384 *Node) bool {
-			return anyNode(child(n2384, roK102), func(n2385 *Node) bool { return (len(child(n2385, roK248)) > 0) })
+	return !anyChild(n, roK103, func(n2387 *Node) bool {
+		return anyChild(n2387, roK63, func(n2388 *Node) bool {
+			return anyChild(n2388, roK102, func(n2389 *Node) bool { return hasChild(n2389, roK248) })
 		})
 	})
 }
 
 // UBL-CR-183: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0393(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2387 *Node) bool {
-		return anyNode(child(n2387, roK63), func(n2388 *Node) bool {
-			return anyNode(child(n2388, roK102), func(n2389 *Node) bool { return (len(child(n2389, roK249)) > 0) })
+	return !anyChild(n, roK103, func(n2391 *Node) bool {
+		return anyChild(n2391, roK63, func(n2392 *Node) bool {
+			return anyChild(n2392, roK102, func(n2393 *Node) bool { return hasChild(n2393, roK249) })
 		})
 	})
 }
 
 // UBL-CR-184: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0394(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2391 *Node) bool {
-		return anyNode(child(n2391, roK63), func(n2392 *Node) bool {
-			return anyNode(child(n2392, roK102), func(n2393 *Node) bool { return (len(child(n2393, roK250)) > 0) })
+	return !anyChild(n, roK103, func(n2395 *Node) bool {
+		return anyChild(n2395, roK63, func(n2396 *Node) bool {
+			return anyChild(n2396, roK102, func(n2397 *Node) bool { return hasChild(n2397, roK250) })
 		})
 	})
 }
 
 // UBL-CR-185: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0395(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2395 *Node) bool {
-		return anyNode(child(n2395, roK63), func(n2396 *Node) bool {
-			return anyNode(child(n2396, roK102), func(n2397 *Node) bool { return (len(child(n2397, roK240)) > 0) })
+	return !anyChild(n, roK103, func(n2399 *Node) bool {
+		return anyChild(n2399, roK63, func(n2400 *Node) bool {
+			return anyChild(n2400, roK102, func(n2401 *Node) bool { return hasChild(n2401, roK240) })
 		})
 	})
 }
 
 // UBL-CR-186: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0396(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2399 *Node) bool {
-		return anyNode(child(n2399, roK63), func(n2400 *Node) bool {
-			return anyNode(child(n2400, roK102), func(n2401 *Node) bool { return (len(child(n2401, roK251)) > 0) })
+	return !anyChild(n, roK103, func(n2403 *Node) bool {
+		return anyChild(n2403, roK63, func(n2404 *Node) bool {
+			return anyChild(n2404, roK102, func(n2405 *Node) bool { return hasChild(n2405, roK251) })
 		})
 	})
 }
 
 // UBL-CR-187: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0397(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2403 *Node) bool {
-		return anyNode(child(n2403, roK63), func(n2404 *Node) bool {
-			return anyNode(child(n2404, roK102), func(n2405 *Node) bool { return (len(child(n2405, roK252)) > 0) })
+	return !anyChild(n, roK103, func(n2407 *Node) bool {
+		return anyChild(n2407, roK63, func(n2408 *Node) bool {
+			return anyChild(n2408, roK102, func(n2409 *Node) bool { return hasChild(n2409, roK252) })
 		})
 	})
 }
 
 // UBL-CR-188: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0398(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2407 *Node) bool {
-		return anyNode(child(n2407, roK63), func(n2408 *Node) bool {
-			return anyNode(child(n2408, roK102), func(n2409 *Node) bool { return (len(child(n2409, roK253)) > 0) })
+	return !anyChild(n, roK103, func(n2411 *Node) bool {
+		return anyChild(n2411, roK63, func(n2412 *Node) bool {
+			return anyChild(n2412, roK102, func(n2413 *Node) bool { return hasChild(n2413, roK253) })
 		})
 	})
 }
 
 // UBL-CR-189: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ID)
 func roT0399(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2411 *Node) bool {
-		return anyNode(child(n2411, roK63), func(n2412 *Node) bool {
-			return anyNode(child(n2412, roK254), func(n2413 *Node) bool { return (len(child(n2413, roK54)) > 0) })
+	return !anyChild(n, roK103, func(n2415 *Node) bool {
+		return anyChild(n2415, roK63, func(n2416 *Node) bool {
+			return anyChild(n2416, roK254, func(n2417 *Node) bool { return hasChild(n2417, roK54) })
 		})
 	})
 }
 
 // UBL-CR-190: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telefax)
 func roT0400(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2415 *Node) bool {
-		return anyNode(child(n2415, roK63), func(n2416 *Node) bool {
-			return anyNode(child(n2416, roK254), func(n2417 *Node) bool { return (len(child(n2417, roK255)) > 0) })
+	return !anyChild(n, roK103, func(n2419 *Node) bool {
+		return anyChild(n2419, roK63, func(n2420 *Node) bool {
+			return anyChild(n2420, roK254, func(n2421 *Node) bool { return hasChild(n2421, roK255) })
 		})
 	})
 }
 
 // UBL-CR-191: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Note)
 func roT0401(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2419 *Node) bool {
-		return anyNode(child(n2419, roK63), func(n2420 *Node) bool {
-			return anyNode(child(n2420, roK254), func(n2421 *Node) bool { return (len(child(n2421, roK61)) > 0) })
+	return !anyChild(n, roK103, func(n2423 *Node) bool {
+		return anyChild(n2423, roK63, func(n2424 *Node) bool {
+			return anyChild(n2424, roK254, func(n2425 *Node) bool { return hasChild(n2425, roK60) })
 		})
 	})
 }
 
 // UBL-CR-192: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func roT0402(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2423 *Node) bool {
-		return anyNode(child(n2423, roK63), func(n2424 *Node) bool {
-			return anyNode(child(n2424, roK254), func(n2425 *Node) bool { return (len(child(n2425, roK256)) > 0) })
+	return !anyChild(n, roK103, func(n2427 *Node) bool {
+		return anyChild(n2427, roK63, func(n2428 *Node) bool {
+			return anyChild(n2428, roK254, func(n2429 *Node) bool { return hasChild(n2429, roK256) })
 		})
 	})
 }
 
 // UBL-CR-193: not(cac:AccountingSupplierParty/cac:Party/cac:Person)
 func roT0403(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2427 *Node) bool {
-		return anyNode(child(n2427, roK63), func(n2428 *Node) bool { return (len(child(n2428, roK257)) > 0) })
+	return !anyChild(n, roK103, func(n2431 *Node) bool {
+		return anyChild(n2431, roK63, func(n2432 *Node) bool { return hasChild(n2432, roK257) })
 	})
 }
 
 // UBL-CR-194: not(cac:AccountingSupplierParty/cac:Party/cac:AgentParty)
 func roT0404(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2430 *Node) bool {
-		return anyNode(child(n2430, roK63), func(n2431 *Node) bool { return (len(child(n2431, roK258)) > 0) })
+	return !anyChild(n, roK103, func(n2434 *Node) bool {
+		return anyChild(n2434, roK63, func(n2435 *Node) bool { return hasChild(n2435, roK258) })
 	})
 }
 
 // UBL-CR-195: not(cac:AccountingSupplierParty/cac:Party/cac:ServiceProviderParty)
 func roT0405(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2433 *Node) bool {
-		return anyNode(child(n2433, roK63), func(n2434 *Node) bool { return (len(child(n2434, roK259)) > 0) })
+	return !anyChild(n, roK103, func(n2437 *Node) bool {
+		return anyChild(n2437, roK63, func(n2438 *Node) bool { return hasChild(n2438, roK259) })
 	})
 }
 
 // UBL-CR-196: not(cac:AccountingSupplierParty/cac:Party/cac:PowerOfAttorney)
 func roT0406(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2436 *Node) bool {
-		return anyNode(child(n2436, roK63), func(n2437 *Node) bool { return (len(child(n2437, roK260)) > 0) })
+	return !anyChild(n, roK103, func(n2440 *Node) bool {
+		return anyChild(n2440, roK63, func(n2441 *Node) bool { return hasChild(n2441, roK260) })
 	})
 }
 
 // UBL-CR-197: not(cac:AccountingSupplierParty/cac:Party/cac:FinancialAccount)
 func roT0407(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2439 *Node) bool {
-		return anyNode(child(n2439, roK63), func(n2440 *Node) bool { return (len(child(n2440, roK261)) > 0) })
+	return !anyChild(n, roK103, func(n2443 *Node) bool {
+		return anyChild(n2443, roK63, func(n2444 *Node) bool { return hasChild(n2444, roK261) })
 	})
 }
 
 // UBL-CR-198: not(cac:AccountingSupplierParty/cac:DespatchContact)
 func roT0408(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2442 *Node) bool { return (len(child(n2442, roK262)) > 0) })
+	return !anyChild(n, roK103, func(n2446 *Node) bool { return hasChild(n2446, roK262) })
 }
 
 // UBL-CR-199: not(cac:AccountingSupplierParty/cac:AccountingContact)
 func roT0409(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2444 *Node) bool { return (len(child(n2444, roK263)) > 0) })
+	return !anyChild(n, roK103, func(n2448 *Node) bool { return hasChild(n2448, roK263) })
 }
 
 // UBL-CR-200: not(cac:AccountingSupplierParty/cac:SellerContact)
 func roT0410(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK101), func(n2446 *Node) bool { return (len(child(n2446, roK264)) > 0) })
+	return !anyChild(n, roK103, func(n2450 *Node) bool { return hasChild(n2450, roK264) })
 }
 
 // UBL-CR-201: not(cac:AccountingCustomerParty/cbc:CustomerAssignedAccountID)
 func roT0411(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2448 *Node) bool { return (len(child(n2448, roK208)) > 0) })
+	return !anyChild(n, roK64, func(n2452 *Node) bool { return hasChild(n2452, roK208) })
 }
 
 // UBL-CR-202: not(cac:AccountingCustomerParty/cbc:SupplierAssignedAccountID)
 func roT0412(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2450 *Node) bool { return (len(child(n2450, roK265)) > 0) })
+	return !anyChild(n, roK64, func(n2454 *Node) bool { return hasChild(n2454, roK265) })
 }
 
 // UBL-CR-203: not(cac:AccountingCustomerParty/cbc:AdditionalAccountID)
 func roT0413(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2452 *Node) bool { return (len(child(n2452, roK209)) > 0) })
+	return !anyChild(n, roK64, func(n2456 *Node) bool { return hasChild(n2456, roK209) })
 }
 
 // UBL-CR-204: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkCareIndicator)
 func roT0414(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2454 *Node) bool {
-		return anyNode(child(n2454, roK63), func(n2455 *Node) bool { return (len(child(n2455, roK211)) > 0) })
+	return !anyChild(n, roK64, func(n2458 *Node) bool {
+		return anyChild(n2458, roK63, func(n2459 *Node) bool { return hasChild(n2459, roK211) })
 	})
 }
 
 // UBL-CR-205: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkAttentionIndicator)
 func roT0415(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2457 *Node) bool {
-		return anyNode(child(n2457, roK63), func(n2458 *Node) bool { return (len(child(n2458, roK212)) > 0) })
+	return !anyChild(n, roK64, func(n2461 *Node) bool {
+		return anyChild(n2461, roK63, func(n2462 *Node) bool { return hasChild(n2462, roK212) })
 	})
 }
 
 // UBL-CR-206: not(cac:AccountingCustomerParty/cac:Party/cbc:WebsiteURI)
 func roT0416(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2460 *Node) bool {
-		return anyNode(child(n2460, roK63), func(n2461 *Node) bool { return (len(child(n2461, roK213)) > 0) })
+	return !anyChild(n, roK64, func(n2464 *Node) bool {
+		return anyChild(n2464, roK63, func(n2465 *Node) bool { return hasChild(n2465, roK213) })
 	})
 }
 
 // UBL-CR-207: not(cac:AccountingCustomerParty/cac:Party/cbc:LogoReferenceID)
 func roT0417(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2463 *Node) bool {
-		return anyNode(child(n2463, roK63), func(n2464 *Node) bool { return (len(child(n2464, roK214)) > 0) })
+	return !anyChild(n, roK64, func(n2467 *Node) bool {
+		return anyChild(n2467, roK63, func(n2468 *Node) bool { return hasChild(n2468, roK214) })
 	})
 }
 
 // UBL-CR-208: not(cac:AccountingCustomerParty/cac:Party/cbc:IndustryClassificationCode)
 func roT0418(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2466 *Node) bool {
-		return anyNode(child(n2466, roK63), func(n2467 *Node) bool { return (len(child(n2467, roK215)) > 0) })
+	return !anyChild(n, roK64, func(n2470 *Node) bool {
+		return anyChild(n2470, roK63, func(n2471 *Node) bool { return hasChild(n2471, roK215) })
 	})
 }
 
 // UBL-CR-209: not(cac:AccountingCustomerParty/cac:Party/cac:Language)
 func roT0419(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2469 *Node) bool {
-		return anyNode(child(n2469, roK63), func(n2470 *Node) bool { return (len(child(n2470, roK216)) > 0) })
+	return !anyChild(n, roK64, func(n2473 *Node) bool {
+		return anyChild(n2473, roK63, func(n2474 *Node) bool { return hasChild(n2474, roK216) })
 	})
 }
 
 // UBL-CR-210: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:ID)
 func roT0420(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2472 *Node) bool {
-		return anyNode(child(n2472, roK63), func(n2473 *Node) bool {
-			return anyNode(child(n2473, roK66), func(n2474 *Node) bool { return (len(child(n2474, roK54)) > 0) })
+	return !anyChild(n, roK64, func(n2476 *Node) bool {
+		return anyChild(n2476, roK63, func(n2477 *Node) bool {
+			return anyChild(n2477, roK66, func(n2478 *Node) bool { return hasChild(n2478, roK54) })
 		})
 	})
 }
 
 // UBL-CR-211: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0421(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2476 *Node) bool {
-		return anyNode(child(n2476, roK63), func(n2477 *Node) bool {
-			return anyNode(child(n2477, roK66), func(n2478 *Node) bool { return (len(child(n2478, roK217)) > 0) })
+	return !anyChild(n, roK64, func(n2480 *Node) bool {
+		return anyChild(n2480, roK63, func(n2481 *Node) bool {
+			return anyChild(n2481, roK66, func(n2482 *Node) bool { return hasChild(n2482, roK217) })
 		})
 	})
 }
 
 // UBL-CR-212: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0422(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2480 *Node) bool {
-		return anyNode(child(n2480, roK63), func(n2481 *Node) bool {
-			return anyNode(child(n2481, roK66), func(n2482 *Node) bool { return (len(child(n2482, roK218)) > 0) })
+	return !anyChild(n, roK64, func(n2484 *Node) bool {
+		return anyChild(n2484, roK63, func(n2485 *Node) bool {
+			return anyChild(n2485, roK66, func(n2486 *Node) bool { return hasChild(n2486, roK218) })
 		})
 	})
 }
 
 // UBL-CR-213: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func roT0423(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2484 *Node) bool {
-		return anyNode(child(n2484, roK63), func(n2485 *Node) bool {
-			return anyNode(child(n2485, roK66), func(n2486 *Node) bool { return (len(child(n2486, roK219)) > 0) })
+	return !anyChild(n, roK64, func(n2488 *Node) bool {
+		return anyChild(n2488, roK63, func(n2489 *Node) bool {
+			return anyChild(n2489, roK66, func(n2490 *Node) bool { return hasChild(n2490, roK219) })
 		})
 	})
 }
 
 // UBL-CR-214: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func roT0424(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2488 *Node) bool {
-		return anyNode(child(n2488, roK63), func(n2489 *Node) bool {
-			return anyNode(child(n2489, roK66), func(n2490 *Node) bool { return (len(child(n2490, roK220)) > 0) })
+	return !anyChild(n, roK64, func(n2492 *Node) bool {
+		return anyChild(n2492, roK63, func(n2493 *Node) bool {
+			return anyChild(n2493, roK66, func(n2494 *Node) bool { return hasChild(n2494, roK220) })
 		})
 	})
 }
 
 // UBL-CR-215: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Room)
 func roT0425(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2492 *Node) bool {
-		return anyNode(child(n2492, roK63), func(n2493 *Node) bool {
-			return anyNode(child(n2493, roK66), func(n2494 *Node) bool { return (len(child(n2494, roK221)) > 0) })
+	return !anyChild(n, roK64, func(n2496 *Node) bool {
+		return anyChild(n2496, roK63, func(n2497 *Node) bool {
+			return anyChild(n2497, roK66, func(n2498 *Node) bool { return hasChild(n2498, roK221) })
 		})
 	})
 }
 
 // UBL-CR-216: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func roT0426(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2496 *Node) bool {
-		return anyNode(child(n2496, roK63), func(n2497 *Node) bool {
-			return anyNode(child(n2497, roK66), func(n2498 *Node) bool { return (len(child(n2498, roK222)) > 0) })
+	return !anyChild(n, roK64, func(n2500 *Node) bool {
+		return anyChild(n2500, roK63, func(n2501 *Node) bool {
+			return anyChild(n2501, roK66, func(n2502 *Node) bool { return hasChild(n2502, roK222) })
 		})
 	})
 }
 
 // UBL-CR-217: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func roT0427(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2500 *Node) bool {
-		return anyNode(child(n2500, roK63), func(n2501 *Node) bool {
-			return anyNode(child(n2501, roK66), func(n2502 *Node) bool { return (len(child(n2502, roK223)) > 0) })
+	return !anyChild(n, roK64, func(n2504 *Node) bool {
+		return anyChild(n2504, roK63, func(n2505 *Node) bool {
+			return anyChild(n2505, roK66, func(n2506 *Node) bool { return hasChild(n2506, roK223) })
 		})
 	})
 }
 
 // UBL-CR-218: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func roT0428(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2504 *Node) bool {
-		return anyNode(child(n2504, roK63), func(n2505 *Node) bool {
-			return anyNode(child(n2505, roK66), func(n2506 *Node) bool { return (len(child(n2506, roK224)) > 0) })
+	return !anyChild(n, roK64, func(n2508 *Node) bool {
+		return anyChild(n2508, roK63, func(n2509 *Node) bool {
+			return anyChild(n2509, roK66, func(n2510 *Node) bool { return hasChild(n2510, roK224) })
 		})
 	})
 }
 
 // UBL-CR-219: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func roT0429(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2508 *Node) bool {
-		return anyNode(child(n2508, roK63), func(n2509 *Node) bool {
-			return anyNode(child(n2509, roK66), func(n2510 *Node) bool { return (len(child(n2510, roK225)) > 0) })
+	return !anyChild(n, roK64, func(n2512 *Node) bool {
+		return anyChild(n2512, roK63, func(n2513 *Node) bool {
+			return anyChild(n2513, roK66, func(n2514 *Node) bool { return hasChild(n2514, roK225) })
 		})
 	})
 }
 
 // UBL-CR-220: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Department)
 func roT0430(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2512 *Node) bool {
-		return anyNode(child(n2512, roK63), func(n2513 *Node) bool {
-			return anyNode(child(n2513, roK66), func(n2514 *Node) bool { return (len(child(n2514, roK226)) > 0) })
+	return !anyChild(n, roK64, func(n2516 *Node) bool {
+		return anyChild(n2516, roK63, func(n2517 *Node) bool {
+			return anyChild(n2517, roK66, func(n2518 *Node) bool { return hasChild(n2518, roK226) })
 		})
 	})
 }
 
 // UBL-CR-221: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func roT0431(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2516 *Node) bool {
-		return anyNode(child(n2516, roK63), func(n2517 *Node) bool {
-			return anyNode(child(n2517, roK66), func(n2518 *Node) bool { return (len(child(n2518, roK227)) > 0) })
+	return !anyChild(n, roK64, func(n2520 *Node) bool {
+		return anyChild(n2520, roK63, func(n2521 *Node) bool {
+			return anyChild(n2521, roK66, func(n2522 *Node) bool { return hasChild(n2522, roK227) })
 		})
 	})
 }
 
 // UBL-CR-222: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func roT0432(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2520 *Node) bool {
-		return anyNode(child(n2520, roK63), func(n2521 *Node) bool {
-			return anyNode(child(n2521, roK66), func(n2522 *Node) bool { return (len(child(n2522, roK228)) > 0) })
+	return !anyChild(n, roK64, func(n2524 *Node) bool {
+		return anyChild(n2524, roK63, func(n2525 *Node) bool {
+			return anyChild(n2525, roK66, func(n2526 *Node) bool { return hasChild(n2526, roK228) })
 		})
 	})
 }
 
 // UBL-CR-223: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func roT0433(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2524 *Node) bool {
-		return anyNode(child(n2524, roK63), func(n2525 *Node) bool {
-			return anyNode(child(n2525, roK66), func(n2526 *Node) bool { return (len(child(n2526, roK229)) > 0) })
+	return !anyChild(n, roK64, func(n2528 *Node) bool {
+		return anyChild(n2528, roK63, func(n2529 *Node) bool {
+			return anyChild(n2529, roK66, func(n2530 *Node) bool { return hasChild(n2530, roK229) })
 		})
 	})
 }
 
 // UBL-CR-224: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0434(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2528 *Node) bool {
-		return anyNode(child(n2528, roK63), func(n2529 *Node) bool {
-			return anyNode(child(n2529, roK66), func(n2530 *Node) bool { return (len(child(n2530, roK230)) > 0) })
+	return !anyChild(n, roK64, func(n2532 *Node) bool {
+		return anyChild(n2532, roK63, func(n2533 *Node) bool {
+			return anyChild(n2533, roK66, func(n2534 *Node) bool { return hasChild(n2534, roK230) })
 		})
 	})
 }
 
 // UBL-CR-225: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0435(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2532 *Node) bool {
-		return anyNode(child(n2532, roK63), func(n2533 *Node) bool {
-			return anyNode(child(n2533, roK66), func(n2534 *Node) bool { return (len(child(n2534, roK231)) > 0) })
+	return !anyChild(n, roK64, func(n2536 *Node) bool {
+		return anyChild(n2536, roK63, func(n2537 *Node) bool {
+			return anyChild(n2537, roK66, func(n2538 *Node) bool { return hasChild(n2538, roK231) })
 		})
 	})
 }
 
 // UBL-CR-226: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Region)
 func roT0436(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2536 *Node) bool {
-		return anyNode(child(n2536, roK63), func(n2537 *Node) bool {
-			return anyNode(child(n2537, roK66), func(n2538 *Node) bool { return (len(child(n2538, roK232)) > 0) })
+	return !anyChild(n, roK64, func(n2540 *Node) bool {
+		return anyChild(n2540, roK63, func(n2541 *Node) bool {
+			return anyChild(n2541, roK66, func(n2542 *Node) bool { return hasChild(n2542, roK232) })
 		})
 	})
 }
 
 // UBL-CR-227: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:District)
 func roT0437(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2540 *Node) bool {
-		return anyNode(child(n2540, roK63), func(n2541 *Node) bool {
-			return anyNode(child(n2541, roK66), func(n2542 *Node) bool { return (len(child(n2542, roK233)) > 0) })
+	return !anyChild(n, roK64, func(n2544 *Node) bool {
+		return anyChild(n2544, roK63, func(n2545 *Node) bool {
+			return anyChild(n2545, roK66, func(n2546 *Node) bool { return hasChild(n2546, roK233) })
 		})
 	})
 }
 
 // UBL-CR-228: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0438(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2544 *Node) bool {
-		return anyNode(child(n2544, roK63), func(n2545 *Node) bool {
-			return anyNode(child(n2545, roK66), func(n2546 *Node) bool { return (len(child(n2546, roK234)) > 0) })
+	return !anyChild(n, roK64, func(n2548 *Node) bool {
+		return anyChild(n2548, roK63, func(n2549 *Node) bool {
+			return anyChild(n2549, roK66, func(n2550 *Node) bool { return hasChild(n2550, roK234) })
 		})
 	})
 }
 
 // UBL-CR-229: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0439(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2548 *Node) bool {
-		return anyNode(child(n2548, roK63), func(n2549 *Node) bool {
-			return anyNode(child(n2549, roK66), func(n2550 *Node) bool {
-				return anyNode(child(n2550, roK67), func(n2551 *Node) bool { return (len(child(n2551, roK124)) > 0) })
+	return !anyChild(n, roK64, func(n2552 *Node) bool {
+		return anyChild(n2552, roK63, func(n2553 *Node) bool {
+			return anyChild(n2553, roK66, func(n2554 *Node) bool {
+				return anyChild(n2554, roK68, func(n2555 *Node) bool { return hasChild(n2555, roK123) })
 			})
 		})
 	})
@@ -9650,71 +9660,71 @@ func roT0439(v []Seq, n *Node) bool {
 
 // UBL-CR-230: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func roT0440(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2553 *Node) bool {
-		return anyNode(child(n2553, roK63), func(n2554 *Node) bool {
-			return anyNode(child(n2554, roK66), func(n2555 *Node) bool { return (len(child(n2555, roK235)) > 0) })
+	return !anyChild(n, roK64, func(n2557 *Node) bool {
+		return anyChild(n2557, roK63, func(n2558 *Node) bool {
+			return anyChild(n2558, roK66, func(n2559 *Node) bool { return hasChild(n2559, roK235) })
 		})
 	})
 }
 
 // UBL-CR-231: not(cac:AccountingCustomerParty/cac:Party/cac:PhysicalLocation)
 func roT0441(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2557 *Node) bool {
-		return anyNode(child(n2557, roK63), func(n2558 *Node) bool { return (len(child(n2558, roK236)) > 0) })
+	return !anyChild(n, roK64, func(n2561 *Node) bool {
+		return anyChild(n2561, roK63, func(n2562 *Node) bool { return hasChild(n2562, roK236) })
 	})
 }
 
 // UBL-CR-232: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0442(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2560 *Node) bool {
-		return anyNode(child(n2560, roK63), func(n2561 *Node) bool {
-			return anyNode(child(n2561, roK112), func(n2562 *Node) bool { return (len(child(n2562, roK103)) > 0) })
+	return !anyChild(n, roK64, func(n2564 *Node) bool {
+		return anyChild(n2564, roK63, func(n2565 *Node) bool {
+			return anyChild(n2565, roK113, func(n2566 *Node) bool { return hasChild(n2566, roK101) })
 		})
 	})
 }
 
 // UBL-CR-233: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0443(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2564 *Node) bool {
-		return anyNode(child(n2564, roK63), func(n2565 *Node) bool {
-			return anyNode(child(n2565, roK112), func(n2566 *Node) bool { return (len(child(n2566, roK237)) > 0) })
+	return !anyChild(n, roK64, func(n2568 *Node) bool {
+		return anyChild(n2568, roK63, func(n2569 *Node) bool {
+			return anyChild(n2569, roK113, func(n2570 *Node) bool { return hasChild(n2570, roK237) })
 		})
 	})
 }
 
 // UBL-CR-234: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0444(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2568 *Node) bool {
-		return anyNode(child(n2568, roK63), func(n2569 *Node) bool {
-			return anyNode(child(n2569, roK112), func(n2570 *Node) bool { return (len(child(n2570, roK238)) > 0) })
+	return !anyChild(n, roK64, func(n2572 *Node) bool {
+		return anyChild(n2572, roK63, func(n2573 *Node) bool {
+			return anyChild(n2573, roK113, func(n2574 *Node) bool { return hasChild(n2574, roK238) })
 		})
 	})
 }
 
 // UBL-CR-235: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0445(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2572 *Node) bool {
-		return anyNode(child(n2572, roK63), func(n2573 *Node) bool {
-			return anyNode(child(n2573, roK112), func(n2574 *Node) bool { return (len(child(n2574, roK239)) > 0) })
+	return !anyChild(n, roK64, func(n2576 *Node) bool {
+		return anyChild(n2576, roK63, func(n2577 *Node) bool {
+			return anyChild(n2577, roK113, func(n2578 *Node) bool { return hasChild(n2578, roK239) })
 		})
 	})
 }
 
 // UBL-CR-236: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0446(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2576 *Node) bool {
-		return anyNode(child(n2576, roK63), func(n2577 *Node) bool {
-			return anyNode(child(n2577, roK112), func(n2578 *Node) bool { return (len(child(n2578, roK240)) > 0) })
+	return !anyChild(n, roK64, func(n2580 *Node) bool {
+		return anyChild(n2580, roK63, func(n2581 *Node) bool {
+			return anyChild(n2581, roK113, func(n2582 *Node) bool { return hasChild(n2582, roK240) })
 		})
 	})
 }
 
 // UBL-CR-237: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0447(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2580 *Node) bool {
-		return anyNode(child(n2580, roK63), func(n2581 *Node) bool {
-			return anyNode(child(n2581, roK112), func(n2582 *Node) bool {
-				return anyNode(child(n2582, roK81), func(n2583 *Node) bool { return (len(child(n2583, roK124)) > 0) })
+	return !anyChild(n, roK64, func(n2584 *Node) bool {
+		return anyChild(n2584, roK63, func(n2585 *Node) bool {
+			return anyChild(n2585, roK113, func(n2586 *Node) bool {
+				return anyChild(n2586, roK80, func(n2587 *Node) bool { return hasChild(n2587, roK123) })
 			})
 		})
 	})
@@ -9722,10 +9732,10 @@ func roT0447(v []Seq, n *Node) bool {
 
 // UBL-CR-238: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0448(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2585 *Node) bool {
-		return anyNode(child(n2585, roK63), func(n2586 *Node) bool {
-			return anyNode(child(n2586, roK112), func(n2587 *Node) bool {
-				return anyNode(child(n2587, roK81), func(n2588 *Node) bool { return (len(child(n2588, roK241)) > 0) })
+	return !anyChild(n, roK64, func(n2589 *Node) bool {
+		return anyChild(n2589, roK63, func(n2590 *Node) bool {
+			return anyChild(n2590, roK113, func(n2591 *Node) bool {
+				return anyChild(n2591, roK80, func(n2592 *Node) bool { return hasChild(n2592, roK241) })
 			})
 		})
 	})
@@ -9733,10 +9743,10 @@ func roT0448(v []Seq, n *Node) bool {
 
 // UBL-CR-239: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0449(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2590 *Node) bool {
-		return anyNode(child(n2590, roK63), func(n2591 *Node) bool {
-			return anyNode(child(n2591, roK112), func(n2592 *Node) bool {
-				return anyNode(child(n2592, roK81), func(n2593 *Node) bool { return (len(child(n2593, roK242)) > 0) })
+	return !anyChild(n, roK64, func(n2594 *Node) bool {
+		return anyChild(n2594, roK63, func(n2595 *Node) bool {
+			return anyChild(n2595, roK113, func(n2596 *Node) bool {
+				return anyChild(n2596, roK80, func(n2597 *Node) bool { return hasChild(n2597, roK242) })
 			})
 		})
 	})
@@ -9744,10 +9754,10 @@ func roT0449(v []Seq, n *Node) bool {
 
 // UBL-CR-240: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0450(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2595 *Node) bool {
-		return anyNode(child(n2595, roK63), func(n2596 *Node) bool {
-			return anyNode(child(n2596, roK112), func(n2597 *Node) bool {
-				return anyNode(child(n2597, roK81), func(n2598 *Node) bool { return (len(child(n2598, roK243)) > 0) })
+	return !anyChild(n, roK64, func(n2599 *Node) bool {
+		return anyChild(n2599, roK63, func(n2600 *Node) bool {
+			return anyChild(n2600, roK113, func(n2601 *Node) bool {
+				return anyChild(n2601, roK80, func(n2602 *Node) bool { return hasChild(n2602, roK243) })
 			})
 		})
 	})
@@ -9755,957 +9765,957 @@ func roT0450(v []Seq, n *Node) bool {
 
 // UBL-CR-241: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0451(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2600 *Node) bool {
-		return anyNode(child(n2600, roK63), func(n2601 *Node) bool {
-			return anyNode(child(n2601, roK102), func(n2602 *Node) bool { return (len(child(n2602, roK244)) > 0) })
+	return !anyChild(n, roK64, func(n2604 *Node) bool {
+		return anyChild(n2604, roK63, func(n2605 *Node) bool {
+			return anyChild(n2605, roK102, func(n2606 *Node) bool { return hasChild(n2606, roK244) })
 		})
 	})
 }
 
 // UBL-CR-242: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0452(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2604 *Node) bool {
-		return anyNode(child(n2604, roK63), func(n2605 *Node) bool {
-			return anyNode(child(n2605, roK102), func(n2606 *Node) bool { return (len(child(n2606, roK245)) > 0) })
+	return !anyChild(n, roK64, func(n2608 *Node) bool {
+		return anyChild(n2608, roK63, func(n2609 *Node) bool {
+			return anyChild(n2609, roK102, func(n2610 *Node) bool { return hasChild(n2610, roK245) })
 		})
 	})
 }
 
 // UBL-CR-243: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0453(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2608 *Node) bool {
-		return anyNode(child(n2608, roK63), func(n2609 *Node) bool {
-			return anyNode(child(n2609, roK102), func(n2610 *Node) bool { return (len(child(n2610, roK246)) > 0) })
+	return !anyChild(n, roK64, func(n2612 *Node) bool {
+		return anyChild(n2612, roK63, func(n2613 *Node) bool {
+			return anyChild(n2613, roK102, func(n2614 *Node) bool { return hasChild(n2614, roK246) })
 		})
 	})
 }
 
 // UBL-CR-244: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func roT0454(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2612 *Node) bool {
-		return anyNode(child(n2612, roK63), func(n2613 *Node) bool {
-			return anyNode(child(n2613, roK102), func(n2614 *Node) bool { return (len(child(n2614, roK266)) > 0) })
+	return !anyChild(n, roK64, func(n2616 *Node) bool {
+		return anyChild(n2616, roK63, func(n2617 *Node) bool {
+			return anyChild(n2617, roK102, func(n2618 *Node) bool { return hasChild(n2618, roK266) })
 		})
 	})
 }
 
 // UBL-CR-245: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0455(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2616 *Node) bool {
-		return anyNode(child(n2616, roK63), func(n2617 *Node) bool {
-			return anyNode(child(n2617, roK102), func(n2618 *Node) bool { return (len(child(n2618, roK247)) > 0) })
+	return !anyChild(n, roK64, func(n2620 *Node) bool {
+		return anyChild(n2620, roK63, func(n2621 *Node) bool {
+			return anyChild(n2621, roK102, func(n2622 *Node) bool { return hasChild(n2622, roK247) })
 		})
 	})
 }
 
 // UBL-CR-246: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0456(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2620 *Node) bool {
-		return anyNode(child(n2620, roK63), func(n2621 *Node) bool {
-			return anyNode(child(n2621, roK102), func(n2622 *Node) bool { return (len(child(n2622, roK248)) > 0) })
+	return !anyChild(n, roK64, func(n2624 *Node) bool {
+		return anyChild(n2624, roK63, func(n2625 *Node) bool {
+			return anyChild(n2625, roK102, func(n2626 *Node) bool { return hasChild(n2626, roK248) })
 		})
 	})
 }
 
 // UBL-CR-247: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0457(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2624 *Node) bool {
-		return anyNode(child(n2624, roK63), func(n2625 *Node) bool {
-			return anyNode(child(n2625, roK102), func(n2626 *Node) bool { return (len(child(n2626, roK249)) > 0) })
+	return !anyChild(n, roK64, func(n2628 *Node) bool {
+		return anyChild(n2628, roK63, func(n2629 *Node) bool {
+			return anyChild(n2629, roK102, func(n2630 *Node) bool { return hasChild(n2630, roK249) })
 		})
 	})
 }
 
 // UBL-CR-248: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0458(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2628 *Node) bool {
-		return anyNode(child(n2628, roK63), func(n2629 *Node) bool {
-			return anyNode(child(n2629, roK102), func(n2630 *Node) bool { return (len(child(n2630, roK250)) > 0) })
+	return !anyChild(n, roK64, func(n2632 *Node) bool {
+		return anyChild(n2632, roK63, func(n2633 *Node) bool {
+			return anyChild(n2633, roK102, func(n2634 *Node) bool { return hasChild(n2634, roK250) })
 		})
 	})
 }
 
 // UBL-CR-249: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0459(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2632 *Node) bool {
-		return anyNode(child(n2632, roK63), func(n2633 *Node) bool {
-			return anyNode(child(n2633, roK102), func(n2634 *Node) bool { return (len(child(n2634, roK240)) > 0) })
+	return !anyChild(n, roK64, func(n2636 *Node) bool {
+		return anyChild(n2636, roK63, func(n2637 *Node) bool {
+			return anyChild(n2637, roK102, func(n2638 *Node) bool { return hasChild(n2638, roK240) })
 		})
 	})
 }
 
 // UBL-CR-250: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0460(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2636 *Node) bool {
-		return anyNode(child(n2636, roK63), func(n2637 *Node) bool {
-			return anyNode(child(n2637, roK102), func(n2638 *Node) bool { return (len(child(n2638, roK251)) > 0) })
+	return !anyChild(n, roK64, func(n2640 *Node) bool {
+		return anyChild(n2640, roK63, func(n2641 *Node) bool {
+			return anyChild(n2641, roK102, func(n2642 *Node) bool { return hasChild(n2642, roK251) })
 		})
 	})
 }
 
 // UBL-CR-251: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0461(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2640 *Node) bool {
-		return anyNode(child(n2640, roK63), func(n2641 *Node) bool {
-			return anyNode(child(n2641, roK102), func(n2642 *Node) bool { return (len(child(n2642, roK252)) > 0) })
+	return !anyChild(n, roK64, func(n2644 *Node) bool {
+		return anyChild(n2644, roK63, func(n2645 *Node) bool {
+			return anyChild(n2645, roK102, func(n2646 *Node) bool { return hasChild(n2646, roK252) })
 		})
 	})
 }
 
 // UBL-CR-252: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0462(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2644 *Node) bool {
-		return anyNode(child(n2644, roK63), func(n2645 *Node) bool {
-			return anyNode(child(n2645, roK102), func(n2646 *Node) bool { return (len(child(n2646, roK253)) > 0) })
+	return !anyChild(n, roK64, func(n2648 *Node) bool {
+		return anyChild(n2648, roK63, func(n2649 *Node) bool {
+			return anyChild(n2649, roK102, func(n2650 *Node) bool { return hasChild(n2650, roK253) })
 		})
 	})
 }
 
 // UBL-CR-253: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ID)
 func roT0463(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2648 *Node) bool {
-		return anyNode(child(n2648, roK63), func(n2649 *Node) bool {
-			return anyNode(child(n2649, roK254), func(n2650 *Node) bool { return (len(child(n2650, roK54)) > 0) })
+	return !anyChild(n, roK64, func(n2652 *Node) bool {
+		return anyChild(n2652, roK63, func(n2653 *Node) bool {
+			return anyChild(n2653, roK254, func(n2654 *Node) bool { return hasChild(n2654, roK54) })
 		})
 	})
 }
 
 // UBL-CR-254: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telefax)
 func roT0464(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2652 *Node) bool {
-		return anyNode(child(n2652, roK63), func(n2653 *Node) bool {
-			return anyNode(child(n2653, roK254), func(n2654 *Node) bool { return (len(child(n2654, roK255)) > 0) })
+	return !anyChild(n, roK64, func(n2656 *Node) bool {
+		return anyChild(n2656, roK63, func(n2657 *Node) bool {
+			return anyChild(n2657, roK254, func(n2658 *Node) bool { return hasChild(n2658, roK255) })
 		})
 	})
 }
 
 // UBL-CR-255: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Note)
 func roT0465(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2656 *Node) bool {
-		return anyNode(child(n2656, roK63), func(n2657 *Node) bool {
-			return anyNode(child(n2657, roK254), func(n2658 *Node) bool { return (len(child(n2658, roK61)) > 0) })
+	return !anyChild(n, roK64, func(n2660 *Node) bool {
+		return anyChild(n2660, roK63, func(n2661 *Node) bool {
+			return anyChild(n2661, roK254, func(n2662 *Node) bool { return hasChild(n2662, roK60) })
 		})
 	})
 }
 
 // UBL-CR-256: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func roT0466(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2660 *Node) bool {
-		return anyNode(child(n2660, roK63), func(n2661 *Node) bool {
-			return anyNode(child(n2661, roK254), func(n2662 *Node) bool { return (len(child(n2662, roK256)) > 0) })
+	return !anyChild(n, roK64, func(n2664 *Node) bool {
+		return anyChild(n2664, roK63, func(n2665 *Node) bool {
+			return anyChild(n2665, roK254, func(n2666 *Node) bool { return hasChild(n2666, roK256) })
 		})
 	})
 }
 
 // UBL-CR-257: not(cac:AccountingCustomerParty/cac:Party/cac:Person)
 func roT0467(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2664 *Node) bool {
-		return anyNode(child(n2664, roK63), func(n2665 *Node) bool { return (len(child(n2665, roK257)) > 0) })
+	return !anyChild(n, roK64, func(n2668 *Node) bool {
+		return anyChild(n2668, roK63, func(n2669 *Node) bool { return hasChild(n2669, roK257) })
 	})
 }
 
 // UBL-CR-258: not(cac:AccountingCustomerParty/cac:Party/cac:AgentParty)
 func roT0468(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2667 *Node) bool {
-		return anyNode(child(n2667, roK63), func(n2668 *Node) bool { return (len(child(n2668, roK258)) > 0) })
+	return !anyChild(n, roK64, func(n2671 *Node) bool {
+		return anyChild(n2671, roK63, func(n2672 *Node) bool { return hasChild(n2672, roK258) })
 	})
 }
 
 // UBL-CR-259: not(cac:AccountingCustomerParty/cac:Party/cac:ServiceProviderParty)
 func roT0469(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2670 *Node) bool {
-		return anyNode(child(n2670, roK63), func(n2671 *Node) bool { return (len(child(n2671, roK259)) > 0) })
+	return !anyChild(n, roK64, func(n2674 *Node) bool {
+		return anyChild(n2674, roK63, func(n2675 *Node) bool { return hasChild(n2675, roK259) })
 	})
 }
 
 // UBL-CR-260: not(cac:AccountingCustomerParty/cac:Party/cac:PowerOfAttorney)
 func roT0470(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2673 *Node) bool {
-		return anyNode(child(n2673, roK63), func(n2674 *Node) bool { return (len(child(n2674, roK260)) > 0) })
+	return !anyChild(n, roK64, func(n2677 *Node) bool {
+		return anyChild(n2677, roK63, func(n2678 *Node) bool { return hasChild(n2678, roK260) })
 	})
 }
 
 // UBL-CR-261: not(cac:AccountingCustomerParty/cac:Party/cac:FinancialAccount)
 func roT0471(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2676 *Node) bool {
-		return anyNode(child(n2676, roK63), func(n2677 *Node) bool { return (len(child(n2677, roK261)) > 0) })
+	return !anyChild(n, roK64, func(n2680 *Node) bool {
+		return anyChild(n2680, roK63, func(n2681 *Node) bool { return hasChild(n2681, roK261) })
 	})
 }
 
 // UBL-CR-262: not(cac:AccountingCustomerParty/cac:DeliveryContact)
 func roT0472(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2679 *Node) bool { return (len(child(n2679, roK267)) > 0) })
+	return !anyChild(n, roK64, func(n2683 *Node) bool { return hasChild(n2683, roK267) })
 }
 
 // UBL-CR-263: not(cac:AccountingCustomerParty/cac:AccountingContact)
 func roT0473(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2681 *Node) bool { return (len(child(n2681, roK263)) > 0) })
+	return !anyChild(n, roK64, func(n2685 *Node) bool { return hasChild(n2685, roK263) })
 }
 
 // UBL-CR-264: not(cac:AccountingCustomerParty/cac:BuyerContact)
 func roT0474(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK64), func(n2683 *Node) bool { return (len(child(n2683, roK268)) > 0) })
+	return !anyChild(n, roK64, func(n2687 *Node) bool { return hasChild(n2687, roK268) })
 }
 
 // UBL-CR-265: not(cac:PayeeParty/cbc:MarkCareIndicator)
 func roT0475(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2685 *Node) bool { return (len(child(n2685, roK211)) > 0) })
+	return !anyChild(n, roK137, func(n2689 *Node) bool { return hasChild(n2689, roK211) })
 }
 
 // UBL-CR-266: not(cac:PayeeParty/cbc:MarkAttentionIndicator)
 func roT0476(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2687 *Node) bool { return (len(child(n2687, roK212)) > 0) })
+	return !anyChild(n, roK137, func(n2691 *Node) bool { return hasChild(n2691, roK212) })
 }
 
 // UBL-CR-267: not(cac:PayeeParty/cbc:WebsiteURI)
 func roT0477(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2689 *Node) bool { return (len(child(n2689, roK213)) > 0) })
+	return !anyChild(n, roK137, func(n2693 *Node) bool { return hasChild(n2693, roK213) })
 }
 
 // UBL-CR-268: not(cac:PayeeParty/cbc:LogoReferenceID)
 func roT0478(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2691 *Node) bool { return (len(child(n2691, roK214)) > 0) })
+	return !anyChild(n, roK137, func(n2695 *Node) bool { return hasChild(n2695, roK214) })
 }
 
 // UBL-CR-269: not(cac:PayeeParty/cbc:EndpointID)
 func roT0479(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2693 *Node) bool { return (len(child(n2693, roK62)) > 0) })
+	return !anyChild(n, roK137, func(n2697 *Node) bool { return hasChild(n2697, roK62) })
 }
 
 // UBL-CR-270: not(cac:PayeeParty/cbc:IndustryClassificationCode)
 func roT0480(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2695 *Node) bool { return (len(child(n2695, roK215)) > 0) })
+	return !anyChild(n, roK137, func(n2699 *Node) bool { return hasChild(n2699, roK215) })
 }
 
 // UBL-CR-271: not(cac:PayeeParty/cac:Language)
 func roT0481(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2697 *Node) bool { return (len(child(n2697, roK216)) > 0) })
+	return !anyChild(n, roK137, func(n2701 *Node) bool { return hasChild(n2701, roK216) })
 }
 
 // UBL-CR-272: not(cac:PayeeParty/cac:PostalAddress)
 func roT0482(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2699 *Node) bool { return (len(child(n2699, roK66)) > 0) })
+	return !anyChild(n, roK137, func(n2703 *Node) bool { return hasChild(n2703, roK66) })
 }
 
 // UBL-CR-273: not(cac:PayeeParty/cac:PhysicalLocation)
 func roT0483(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2701 *Node) bool { return (len(child(n2701, roK236)) > 0) })
+	return !anyChild(n, roK137, func(n2705 *Node) bool { return hasChild(n2705, roK236) })
 }
 
 // UBL-CR-274: not(cac:PayeeParty/cac:PartyTaxScheme)
 func roT0484(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2703 *Node) bool { return (len(child(n2703, roK112)) > 0) })
+	return !anyChild(n, roK137, func(n2707 *Node) bool { return hasChild(n2707, roK113) })
 }
 
 // UBL-CR-275: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationName)
 func roT0485(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2705 *Node) bool {
-		return anyNode(child(n2705, roK102), func(n2706 *Node) bool { return (len(child(n2706, roK103)) > 0) })
+	return !anyChild(n, roK137, func(n2709 *Node) bool {
+		return anyChild(n2709, roK102, func(n2710 *Node) bool { return hasChild(n2710, roK101) })
 	})
 }
 
 // UBL-CR-276: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0486(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2708 *Node) bool {
-		return anyNode(child(n2708, roK102), func(n2709 *Node) bool { return (len(child(n2709, roK244)) > 0) })
+	return !anyChild(n, roK137, func(n2712 *Node) bool {
+		return anyChild(n2712, roK102, func(n2713 *Node) bool { return hasChild(n2713, roK244) })
 	})
 }
 
 // UBL-CR-277: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0487(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2711 *Node) bool {
-		return anyNode(child(n2711, roK102), func(n2712 *Node) bool { return (len(child(n2712, roK245)) > 0) })
+	return !anyChild(n, roK137, func(n2715 *Node) bool {
+		return anyChild(n2715, roK102, func(n2716 *Node) bool { return hasChild(n2716, roK245) })
 	})
 }
 
 // UBL-CR-278: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0488(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2714 *Node) bool {
-		return anyNode(child(n2714, roK102), func(n2715 *Node) bool { return (len(child(n2715, roK246)) > 0) })
+	return !anyChild(n, roK137, func(n2718 *Node) bool {
+		return anyChild(n2718, roK102, func(n2719 *Node) bool { return hasChild(n2719, roK246) })
 	})
 }
 
 // UBL-CR-279: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func roT0489(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2717 *Node) bool {
-		return anyNode(child(n2717, roK102), func(n2718 *Node) bool { return (len(child(n2718, roK266)) > 0) })
+	return !anyChild(n, roK137, func(n2721 *Node) bool {
+		return anyChild(n2721, roK102, func(n2722 *Node) bool { return hasChild(n2722, roK266) })
 	})
 }
 
 // UBL-CR-280: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0490(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2720 *Node) bool {
-		return anyNode(child(n2720, roK102), func(n2721 *Node) bool { return (len(child(n2721, roK247)) > 0) })
+	return !anyChild(n, roK137, func(n2724 *Node) bool {
+		return anyChild(n2724, roK102, func(n2725 *Node) bool { return hasChild(n2725, roK247) })
 	})
 }
 
 // UBL-CR-281: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0491(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2723 *Node) bool {
-		return anyNode(child(n2723, roK102), func(n2724 *Node) bool { return (len(child(n2724, roK248)) > 0) })
+	return !anyChild(n, roK137, func(n2727 *Node) bool {
+		return anyChild(n2727, roK102, func(n2728 *Node) bool { return hasChild(n2728, roK248) })
 	})
 }
 
 // UBL-CR-282: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0492(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2726 *Node) bool {
-		return anyNode(child(n2726, roK102), func(n2727 *Node) bool { return (len(child(n2727, roK249)) > 0) })
+	return !anyChild(n, roK137, func(n2730 *Node) bool {
+		return anyChild(n2730, roK102, func(n2731 *Node) bool { return hasChild(n2731, roK249) })
 	})
 }
 
 // UBL-CR-283: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0493(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2729 *Node) bool {
-		return anyNode(child(n2729, roK102), func(n2730 *Node) bool { return (len(child(n2730, roK250)) > 0) })
+	return !anyChild(n, roK137, func(n2733 *Node) bool {
+		return anyChild(n2733, roK102, func(n2734 *Node) bool { return hasChild(n2734, roK250) })
 	})
 }
 
 // UBL-CR-284: not(cac:PayeeParty/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0494(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2732 *Node) bool {
-		return anyNode(child(n2732, roK102), func(n2733 *Node) bool { return (len(child(n2733, roK240)) > 0) })
+	return !anyChild(n, roK137, func(n2736 *Node) bool {
+		return anyChild(n2736, roK102, func(n2737 *Node) bool { return hasChild(n2737, roK240) })
 	})
 }
 
 // UBL-CR-285: not(cac:PayeeParty/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0495(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2735 *Node) bool {
-		return anyNode(child(n2735, roK102), func(n2736 *Node) bool { return (len(child(n2736, roK251)) > 0) })
+	return !anyChild(n, roK137, func(n2739 *Node) bool {
+		return anyChild(n2739, roK102, func(n2740 *Node) bool { return hasChild(n2740, roK251) })
 	})
 }
 
 // UBL-CR-286: not(cac:PayeeParty/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0496(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2738 *Node) bool {
-		return anyNode(child(n2738, roK102), func(n2739 *Node) bool { return (len(child(n2739, roK252)) > 0) })
+	return !anyChild(n, roK137, func(n2742 *Node) bool {
+		return anyChild(n2742, roK102, func(n2743 *Node) bool { return hasChild(n2743, roK252) })
 	})
 }
 
 // UBL-CR-287: not(cac:PayeeParty/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0497(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2741 *Node) bool {
-		return anyNode(child(n2741, roK102), func(n2742 *Node) bool { return (len(child(n2742, roK253)) > 0) })
+	return !anyChild(n, roK137, func(n2745 *Node) bool {
+		return anyChild(n2745, roK102, func(n2746 *Node) bool { return hasChild(n2746, roK253) })
 	})
 }
 
 // UBL-CR-288: not(cac:PayeeParty/cac:Contact)
 func roT0498(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2744 *Node) bool { return (len(child(n2744, roK254)) > 0) })
+	return !anyChild(n, roK137, func(n2748 *Node) bool { return hasChild(n2748, roK254) })
 }
 
 // UBL-CR-289: not(cac:PayeeParty/cac:Person)
 func roT0499(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2746 *Node) bool { return (len(child(n2746, roK257)) > 0) })
+	return !anyChild(n, roK137, func(n2750 *Node) bool { return hasChild(n2750, roK257) })
 }
 
 // UBL-CR-290: not(cac:PayeeParty/cac:AgentParty)
 func roT0500(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2748 *Node) bool { return (len(child(n2748, roK258)) > 0) })
+	return !anyChild(n, roK137, func(n2752 *Node) bool { return hasChild(n2752, roK258) })
 }
 
 // UBL-CR-291: not(cac:PayeeParty/cac:ServiceProviderParty)
 func roT0501(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2750 *Node) bool { return (len(child(n2750, roK259)) > 0) })
+	return !anyChild(n, roK137, func(n2754 *Node) bool { return hasChild(n2754, roK259) })
 }
 
 // UBL-CR-292: not(cac:PayeeParty/cac:PowerOfAttorney)
 func roT0502(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2752 *Node) bool { return (len(child(n2752, roK260)) > 0) })
+	return !anyChild(n, roK137, func(n2756 *Node) bool { return hasChild(n2756, roK260) })
 }
 
 // UBL-CR-293: not(cac:PayeeParty/cac:FinancialAccount)
 func roT0503(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK137), func(n2754 *Node) bool { return (len(child(n2754, roK261)) > 0) })
+	return !anyChild(n, roK137, func(n2758 *Node) bool { return hasChild(n2758, roK261) })
 }
 
 // UBL-CR-294: not(cac:BuyerCustomerParty)
 func roT0504(v []Seq, n *Node) bool {
-	return !(len(child(n, roK269)) > 0)
+	return !hasChild(n, roK269)
 }
 
 // UBL-CR-295: not(cac:SellerSupplierParty)
 func roT0505(v []Seq, n *Node) bool {
-	return !(len(child(n, roK270)) > 0)
+	return !hasChild(n, roK270)
 }
 
 // UBL-CR-296: not(cac:TaxRepresentativeParty/cbc:MarkCareIndicator)
 func roT0506(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2758 *Node) bool { return (len(child(n2758, roK211)) > 0) })
+	return !anyChild(n, roK114, func(n2762 *Node) bool { return hasChild(n2762, roK211) })
 }
 
 // UBL-CR-297: not(cac:TaxRepresentativeParty/cbc:MarkAttentionIndicator)
 func roT0507(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2760 *Node) bool { return (len(child(n2760, roK212)) > 0) })
+	return !anyChild(n, roK114, func(n2764 *Node) bool { return hasChild(n2764, roK212) })
 }
 
 // UBL-CR-298: not(cac:TaxRepresentativeParty/cbc:WebsiteURI)
 func roT0508(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2762 *Node) bool { return (len(child(n2762, roK213)) > 0) })
+	return !anyChild(n, roK114, func(n2766 *Node) bool { return hasChild(n2766, roK213) })
 }
 
 // UBL-CR-299: not(cac:TaxRepresentativeParty/cbc:LogoReferenceID)
 func roT0509(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2764 *Node) bool { return (len(child(n2764, roK214)) > 0) })
+	return !anyChild(n, roK114, func(n2768 *Node) bool { return hasChild(n2768, roK214) })
 }
 
 // UBL-CR-300: not(cac:TaxRepresentativeParty/cbc:EndpointID)
 func roT0510(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2766 *Node) bool { return (len(child(n2766, roK62)) > 0) })
+	return !anyChild(n, roK114, func(n2770 *Node) bool { return hasChild(n2770, roK62) })
 }
 
 // UBL-CR-301: not(cac:TaxRepresentativeParty/cbc:IndustryClassificationCode)
 func roT0511(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2768 *Node) bool { return (len(child(n2768, roK215)) > 0) })
+	return !anyChild(n, roK114, func(n2772 *Node) bool { return hasChild(n2772, roK215) })
 }
 
 // UBL-CR-302: not(cac:TaxRepresentativeParty/cac:PartyIdentification)
 func roT0512(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2770 *Node) bool { return (len(child(n2770, roK139)) > 0) })
+	return !anyChild(n, roK114, func(n2774 *Node) bool { return hasChild(n2774, roK139) })
 }
 
 // UBL-CR-303: not(cac:TaxRepresentativeParty/cac:Language)
 func roT0513(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2772 *Node) bool { return (len(child(n2772, roK216)) > 0) })
+	return !anyChild(n, roK114, func(n2776 *Node) bool { return hasChild(n2776, roK216) })
 }
 
 // UBL-CR-304: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:ID)
 func roT0514(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2774 *Node) bool {
-		return anyNode(child(n2774, roK66), func(n2775 *Node) bool { return (len(child(n2775, roK54)) > 0) })
+	return !anyChild(n, roK114, func(n2778 *Node) bool {
+		return anyChild(n2778, roK66, func(n2779 *Node) bool { return hasChild(n2779, roK54) })
 	})
 }
 
 // UBL-CR-305: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0515(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2777 *Node) bool {
-		return anyNode(child(n2777, roK66), func(n2778 *Node) bool { return (len(child(n2778, roK217)) > 0) })
+	return !anyChild(n, roK114, func(n2781 *Node) bool {
+		return anyChild(n2781, roK66, func(n2782 *Node) bool { return hasChild(n2782, roK217) })
 	})
 }
 
 // UBL-CR-306: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0516(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2780 *Node) bool {
-		return anyNode(child(n2780, roK66), func(n2781 *Node) bool { return (len(child(n2781, roK218)) > 0) })
+	return !anyChild(n, roK114, func(n2784 *Node) bool {
+		return anyChild(n2784, roK66, func(n2785 *Node) bool { return hasChild(n2785, roK218) })
 	})
 }
 
 // UBL-CR-307: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Postbox)
 func roT0517(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2783 *Node) bool {
-		return anyNode(child(n2783, roK66), func(n2784 *Node) bool { return (len(child(n2784, roK219)) > 0) })
+	return !anyChild(n, roK114, func(n2787 *Node) bool {
+		return anyChild(n2787, roK66, func(n2788 *Node) bool { return hasChild(n2788, roK219) })
 	})
 }
 
 // UBL-CR-308: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Floor)
 func roT0518(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2786 *Node) bool {
-		return anyNode(child(n2786, roK66), func(n2787 *Node) bool { return (len(child(n2787, roK220)) > 0) })
+	return !anyChild(n, roK114, func(n2790 *Node) bool {
+		return anyChild(n2790, roK66, func(n2791 *Node) bool { return hasChild(n2791, roK220) })
 	})
 }
 
 // UBL-CR-309: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Room)
 func roT0519(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2789 *Node) bool {
-		return anyNode(child(n2789, roK66), func(n2790 *Node) bool { return (len(child(n2790, roK221)) > 0) })
+	return !anyChild(n, roK114, func(n2793 *Node) bool {
+		return anyChild(n2793, roK66, func(n2794 *Node) bool { return hasChild(n2794, roK221) })
 	})
 }
 
 // UBL-CR-310: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BlockName)
 func roT0520(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2792 *Node) bool {
-		return anyNode(child(n2792, roK66), func(n2793 *Node) bool { return (len(child(n2793, roK222)) > 0) })
+	return !anyChild(n, roK114, func(n2796 *Node) bool {
+		return anyChild(n2796, roK66, func(n2797 *Node) bool { return hasChild(n2797, roK222) })
 	})
 }
 
 // UBL-CR-311: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingName)
 func roT0521(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2795 *Node) bool {
-		return anyNode(child(n2795, roK66), func(n2796 *Node) bool { return (len(child(n2796, roK223)) > 0) })
+	return !anyChild(n, roK114, func(n2799 *Node) bool {
+		return anyChild(n2799, roK66, func(n2800 *Node) bool { return hasChild(n2800, roK223) })
 	})
 }
 
 // UBL-CR-312: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingNumber)
 func roT0522(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2798 *Node) bool {
-		return anyNode(child(n2798, roK66), func(n2799 *Node) bool { return (len(child(n2799, roK224)) > 0) })
+	return !anyChild(n, roK114, func(n2802 *Node) bool {
+		return anyChild(n2802, roK66, func(n2803 *Node) bool { return hasChild(n2803, roK224) })
 	})
 }
 
 // UBL-CR-313: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:InhouseMail)
 func roT0523(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2801 *Node) bool {
-		return anyNode(child(n2801, roK66), func(n2802 *Node) bool { return (len(child(n2802, roK225)) > 0) })
+	return !anyChild(n, roK114, func(n2805 *Node) bool {
+		return anyChild(n2805, roK66, func(n2806 *Node) bool { return hasChild(n2806, roK225) })
 	})
 }
 
 // UBL-CR-314: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Department)
 func roT0524(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2804 *Node) bool {
-		return anyNode(child(n2804, roK66), func(n2805 *Node) bool { return (len(child(n2805, roK226)) > 0) })
+	return !anyChild(n, roK114, func(n2808 *Node) bool {
+		return anyChild(n2808, roK66, func(n2809 *Node) bool { return hasChild(n2809, roK226) })
 	})
 }
 
 // UBL-CR-315: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkAttention)
 func roT0525(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2807 *Node) bool {
-		return anyNode(child(n2807, roK66), func(n2808 *Node) bool { return (len(child(n2808, roK227)) > 0) })
+	return !anyChild(n, roK114, func(n2811 *Node) bool {
+		return anyChild(n2811, roK66, func(n2812 *Node) bool { return hasChild(n2812, roK227) })
 	})
 }
 
 // UBL-CR-316: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkCare)
 func roT0526(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2810 *Node) bool {
-		return anyNode(child(n2810, roK66), func(n2811 *Node) bool { return (len(child(n2811, roK228)) > 0) })
+	return !anyChild(n, roK114, func(n2814 *Node) bool {
+		return anyChild(n2814, roK66, func(n2815 *Node) bool { return hasChild(n2815, roK228) })
 	})
 }
 
 // UBL-CR-317: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PlotIdentification)
 func roT0527(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2813 *Node) bool {
-		return anyNode(child(n2813, roK66), func(n2814 *Node) bool { return (len(child(n2814, roK229)) > 0) })
+	return !anyChild(n, roK114, func(n2817 *Node) bool {
+		return anyChild(n2817, roK66, func(n2818 *Node) bool { return hasChild(n2818, roK229) })
 	})
 }
 
 // UBL-CR-318: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0528(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2816 *Node) bool {
-		return anyNode(child(n2816, roK66), func(n2817 *Node) bool { return (len(child(n2817, roK230)) > 0) })
+	return !anyChild(n, roK114, func(n2820 *Node) bool {
+		return anyChild(n2820, roK66, func(n2821 *Node) bool { return hasChild(n2821, roK230) })
 	})
 }
 
 // UBL-CR-319: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0529(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2819 *Node) bool {
-		return anyNode(child(n2819, roK66), func(n2820 *Node) bool { return (len(child(n2820, roK231)) > 0) })
+	return !anyChild(n, roK114, func(n2823 *Node) bool {
+		return anyChild(n2823, roK66, func(n2824 *Node) bool { return hasChild(n2824, roK231) })
 	})
 }
 
 // UBL-CR-320: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Region)
 func roT0530(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2822 *Node) bool {
-		return anyNode(child(n2822, roK66), func(n2823 *Node) bool { return (len(child(n2823, roK232)) > 0) })
+	return !anyChild(n, roK114, func(n2826 *Node) bool {
+		return anyChild(n2826, roK66, func(n2827 *Node) bool { return hasChild(n2827, roK232) })
 	})
 }
 
 // UBL-CR-321: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:District)
 func roT0531(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2825 *Node) bool {
-		return anyNode(child(n2825, roK66), func(n2826 *Node) bool { return (len(child(n2826, roK233)) > 0) })
+	return !anyChild(n, roK114, func(n2829 *Node) bool {
+		return anyChild(n2829, roK66, func(n2830 *Node) bool { return hasChild(n2830, roK233) })
 	})
 }
 
 // UBL-CR-322: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0532(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2828 *Node) bool {
-		return anyNode(child(n2828, roK66), func(n2829 *Node) bool { return (len(child(n2829, roK234)) > 0) })
+	return !anyChild(n, roK114, func(n2832 *Node) bool {
+		return anyChild(n2832, roK66, func(n2833 *Node) bool { return hasChild(n2833, roK234) })
 	})
 }
 
 // UBL-CR-323: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0533(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2831 *Node) bool {
-		return anyNode(child(n2831, roK66), func(n2832 *Node) bool {
-			return anyNode(child(n2832, roK67), func(n2833 *Node) bool { return (len(child(n2833, roK124)) > 0) })
+	return !anyChild(n, roK114, func(n2835 *Node) bool {
+		return anyChild(n2835, roK66, func(n2836 *Node) bool {
+			return anyChild(n2836, roK68, func(n2837 *Node) bool { return hasChild(n2837, roK123) })
 		})
 	})
 }
 
 // UBL-CR-324: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:LocationCoordinate)
 func roT0534(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2835 *Node) bool {
-		return anyNode(child(n2835, roK66), func(n2836 *Node) bool { return (len(child(n2836, roK235)) > 0) })
+	return !anyChild(n, roK114, func(n2839 *Node) bool {
+		return anyChild(n2839, roK66, func(n2840 *Node) bool { return hasChild(n2840, roK235) })
 	})
 }
 
 // UBL-CR-325: not(cac:TaxRepresentativeParty/cac:PhysicalLocation)
 func roT0535(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2838 *Node) bool { return (len(child(n2838, roK236)) > 0) })
+	return !anyChild(n, roK114, func(n2842 *Node) bool { return hasChild(n2842, roK236) })
 }
 
 // UBL-CR-326: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0536(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2840 *Node) bool {
-		return anyNode(child(n2840, roK112), func(n2841 *Node) bool { return (len(child(n2841, roK103)) > 0) })
+	return !anyChild(n, roK114, func(n2844 *Node) bool {
+		return anyChild(n2844, roK113, func(n2845 *Node) bool { return hasChild(n2845, roK101) })
 	})
 }
 
 // UBL-CR-327: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0537(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2843 *Node) bool {
-		return anyNode(child(n2843, roK112), func(n2844 *Node) bool { return (len(child(n2844, roK237)) > 0) })
+	return !anyChild(n, roK114, func(n2847 *Node) bool {
+		return anyChild(n2847, roK113, func(n2848 *Node) bool { return hasChild(n2848, roK237) })
 	})
 }
 
 // UBL-CR-328: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0538(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2846 *Node) bool {
-		return anyNode(child(n2846, roK112), func(n2847 *Node) bool { return (len(child(n2847, roK238)) > 0) })
+	return !anyChild(n, roK114, func(n2850 *Node) bool {
+		return anyChild(n2850, roK113, func(n2851 *Node) bool { return hasChild(n2851, roK238) })
 	})
 }
 
 // UBL-CR-329: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0539(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2849 *Node) bool {
-		return anyNode(child(n2849, roK112), func(n2850 *Node) bool { return (len(child(n2850, roK239)) > 0) })
+	return !anyChild(n, roK114, func(n2853 *Node) bool {
+		return anyChild(n2853, roK113, func(n2854 *Node) bool { return hasChild(n2854, roK239) })
 	})
 }
 
 // UBL-CR-330: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0540(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2852 *Node) bool {
-		return anyNode(child(n2852, roK112), func(n2853 *Node) bool { return (len(child(n2853, roK240)) > 0) })
+	return !anyChild(n, roK114, func(n2856 *Node) bool {
+		return anyChild(n2856, roK113, func(n2857 *Node) bool { return hasChild(n2857, roK240) })
 	})
 }
 
 // UBL-CR-331: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0541(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2855 *Node) bool {
-		return anyNode(child(n2855, roK112), func(n2856 *Node) bool {
-			return anyNode(child(n2856, roK81), func(n2857 *Node) bool { return (len(child(n2857, roK124)) > 0) })
+	return !anyChild(n, roK114, func(n2859 *Node) bool {
+		return anyChild(n2859, roK113, func(n2860 *Node) bool {
+			return anyChild(n2860, roK80, func(n2861 *Node) bool { return hasChild(n2861, roK123) })
 		})
 	})
 }
 
 // UBL-CR-332: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0542(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2859 *Node) bool {
-		return anyNode(child(n2859, roK112), func(n2860 *Node) bool {
-			return anyNode(child(n2860, roK81), func(n2861 *Node) bool { return (len(child(n2861, roK241)) > 0) })
+	return !anyChild(n, roK114, func(n2863 *Node) bool {
+		return anyChild(n2863, roK113, func(n2864 *Node) bool {
+			return anyChild(n2864, roK80, func(n2865 *Node) bool { return hasChild(n2865, roK241) })
 		})
 	})
 }
 
 // UBL-CR-333: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0543(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2863 *Node) bool {
-		return anyNode(child(n2863, roK112), func(n2864 *Node) bool {
-			return anyNode(child(n2864, roK81), func(n2865 *Node) bool { return (len(child(n2865, roK242)) > 0) })
+	return !anyChild(n, roK114, func(n2867 *Node) bool {
+		return anyChild(n2867, roK113, func(n2868 *Node) bool {
+			return anyChild(n2868, roK80, func(n2869 *Node) bool { return hasChild(n2869, roK242) })
 		})
 	})
 }
 
 // UBL-CR-334: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0544(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2867 *Node) bool {
-		return anyNode(child(n2867, roK112), func(n2868 *Node) bool {
-			return anyNode(child(n2868, roK81), func(n2869 *Node) bool { return (len(child(n2869, roK243)) > 0) })
+	return !anyChild(n, roK114, func(n2871 *Node) bool {
+		return anyChild(n2871, roK113, func(n2872 *Node) bool {
+			return anyChild(n2872, roK80, func(n2873 *Node) bool { return hasChild(n2873, roK243) })
 		})
 	})
 }
 
 // UBL-CR-335: not(cac:TaxRepresentativeParty/cac:PartyLegalEntity)
 func roT0545(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2871 *Node) bool { return (len(child(n2871, roK102)) > 0) })
+	return !anyChild(n, roK114, func(n2875 *Node) bool { return hasChild(n2875, roK102) })
 }
 
 // UBL-CR-336: not(cac:TaxRepresentativeParty/cac:Contact)
 func roT0546(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2873 *Node) bool { return (len(child(n2873, roK254)) > 0) })
+	return !anyChild(n, roK114, func(n2877 *Node) bool { return hasChild(n2877, roK254) })
 }
 
 // UBL-CR-337: not(cac:TaxRepresentativeParty/cac:Person)
 func roT0547(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2875 *Node) bool { return (len(child(n2875, roK257)) > 0) })
+	return !anyChild(n, roK114, func(n2879 *Node) bool { return hasChild(n2879, roK257) })
 }
 
 // UBL-CR-338: not(cac:TaxRepresentativeParty/cac:AgentParty)
 func roT0548(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2877 *Node) bool { return (len(child(n2877, roK258)) > 0) })
+	return !anyChild(n, roK114, func(n2881 *Node) bool { return hasChild(n2881, roK258) })
 }
 
 // UBL-CR-339: not(cac:TaxRepresentativeParty/cac:ServiceProviderParty)
 func roT0549(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2879 *Node) bool { return (len(child(n2879, roK259)) > 0) })
+	return !anyChild(n, roK114, func(n2883 *Node) bool { return hasChild(n2883, roK259) })
 }
 
 // UBL-CR-340: not(cac:TaxRepresentativeParty/cac:PowerOfAttorney)
 func roT0550(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2881 *Node) bool { return (len(child(n2881, roK260)) > 0) })
+	return !anyChild(n, roK114, func(n2885 *Node) bool { return hasChild(n2885, roK260) })
 }
 
 // UBL-CR-341: not(cac:TaxRepresentativeParty/cac:FinancialAccount)
 func roT0551(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK114), func(n2883 *Node) bool { return (len(child(n2883, roK261)) > 0) })
+	return !anyChild(n, roK114, func(n2887 *Node) bool { return hasChild(n2887, roK261) })
 }
 
 // UBL-CR-342: not(cac:Delivery/cbc:ID)
 func roT0552(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2885 *Node) bool { return (len(child(n2885, roK54)) > 0) })
+	return !anyChild(n, roK75, func(n2889 *Node) bool { return hasChild(n2889, roK54) })
 }
 
 // UBL-CR-343: not(cac:Delivery/cbc:Quantity)
 func roT0553(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2887 *Node) bool { return (len(child(n2887, roK271)) > 0) })
+	return !anyChild(n, roK75, func(n2891 *Node) bool { return hasChild(n2891, roK271) })
 }
 
 // UBL-CR-344: not(cac:Delivery/cbc:MinimumQuantity)
 func roT0554(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2889 *Node) bool { return (len(child(n2889, roK272)) > 0) })
+	return !anyChild(n, roK75, func(n2893 *Node) bool { return hasChild(n2893, roK272) })
 }
 
 // UBL-CR-345: not(cac:Delivery/cbc:MaximumQuantity)
 func roT0555(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2891 *Node) bool { return (len(child(n2891, roK273)) > 0) })
+	return !anyChild(n, roK75, func(n2895 *Node) bool { return hasChild(n2895, roK273) })
 }
 
 // UBL-CR-346: not(cac:Delivery/cbc:ActualDeliveryTime)
 func roT0556(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2893 *Node) bool { return (len(child(n2893, roK274)) > 0) })
+	return !anyChild(n, roK75, func(n2897 *Node) bool { return hasChild(n2897, roK274) })
 }
 
 // UBL-CR-347: not(cac:Delivery/cbc:LatestDeliveryDate)
 func roT0557(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2895 *Node) bool { return (len(child(n2895, roK275)) > 0) })
+	return !anyChild(n, roK75, func(n2899 *Node) bool { return hasChild(n2899, roK275) })
 }
 
 // UBL-CR-348: not(cac:Delivery/cbc:LatestDeliveryTime)
 func roT0558(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2897 *Node) bool { return (len(child(n2897, roK276)) > 0) })
+	return !anyChild(n, roK75, func(n2901 *Node) bool { return hasChild(n2901, roK276) })
 }
 
 // UBL-CR-349: not(cac:Delivery/cbc:ReleaseID)
 func roT0559(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2899 *Node) bool { return (len(child(n2899, roK277)) > 0) })
+	return !anyChild(n, roK75, func(n2903 *Node) bool { return hasChild(n2903, roK277) })
 }
 
 // UBL-CR-350: not(cac:Delivery/cbc:TrackingID)
 func roT0560(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2901 *Node) bool { return (len(child(n2901, roK278)) > 0) })
+	return !anyChild(n, roK75, func(n2905 *Node) bool { return hasChild(n2905, roK278) })
 }
 
 // UBL-CR-351: not(cac:Delivery/cac:DeliveryLocation/cbc:Description)
 func roT0561(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2903 *Node) bool {
-		return anyNode(child(n2903, roK74), func(n2904 *Node) bool { return (len(child(n2904, roK169)) > 0) })
+	return !anyChild(n, roK75, func(n2907 *Node) bool {
+		return anyChild(n2907, roK74, func(n2908 *Node) bool { return hasChild(n2908, roK169) })
 	})
 }
 
 // UBL-CR-352: not(cac:Delivery/cac:DeliveryLocation/cbc:Conditions)
 func roT0562(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2906 *Node) bool {
-		return anyNode(child(n2906, roK74), func(n2907 *Node) bool { return (len(child(n2907, roK279)) > 0) })
+	return !anyChild(n, roK75, func(n2910 *Node) bool {
+		return anyChild(n2910, roK74, func(n2911 *Node) bool { return hasChild(n2911, roK279) })
 	})
 }
 
 // UBL-CR-353: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentity)
 func roT0563(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2909 *Node) bool {
-		return anyNode(child(n2909, roK74), func(n2910 *Node) bool { return (len(child(n2910, roK280)) > 0) })
+	return !anyChild(n, roK75, func(n2913 *Node) bool {
+		return anyChild(n2913, roK74, func(n2914 *Node) bool { return hasChild(n2914, roK280) })
 	})
 }
 
 // UBL-CR-354: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentityCode)
 func roT0564(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2912 *Node) bool {
-		return anyNode(child(n2912, roK74), func(n2913 *Node) bool { return (len(child(n2913, roK231)) > 0) })
+	return !anyChild(n, roK75, func(n2916 *Node) bool {
+		return anyChild(n2916, roK74, func(n2917 *Node) bool { return hasChild(n2917, roK231) })
 	})
 }
 
 // UBL-CR-355: not(cac:Delivery/cac:DeliveryLocation/cbc:LocationTypeCode)
 func roT0565(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2915 *Node) bool {
-		return anyNode(child(n2915, roK74), func(n2916 *Node) bool { return (len(child(n2916, roK281)) > 0) })
+	return !anyChild(n, roK75, func(n2919 *Node) bool {
+		return anyChild(n2919, roK74, func(n2920 *Node) bool { return hasChild(n2920, roK281) })
 	})
 }
 
 // UBL-CR-356: not(cac:Delivery/cac:DeliveryLocation/cbc:InformationURI)
 func roT0566(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2918 *Node) bool {
-		return anyNode(child(n2918, roK74), func(n2919 *Node) bool { return (len(child(n2919, roK282)) > 0) })
+	return !anyChild(n, roK75, func(n2922 *Node) bool {
+		return anyChild(n2922, roK74, func(n2923 *Node) bool { return hasChild(n2923, roK282) })
 	})
 }
 
 // UBL-CR-357: not(cac:Delivery/cac:DeliveryLocation/cbc:Name)
 func roT0567(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2921 *Node) bool {
-		return anyNode(child(n2921, roK74), func(n2922 *Node) bool { return (len(child(n2922, roK124)) > 0) })
+	return !anyChild(n, roK75, func(n2925 *Node) bool {
+		return anyChild(n2925, roK74, func(n2926 *Node) bool { return hasChild(n2926, roK123) })
 	})
 }
 
 // UBL-CR-358: not(cac:Delivery/cac:DeliveryLocation/cac:ValidityPeriod)
 func roT0568(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2924 *Node) bool {
-		return anyNode(child(n2924, roK74), func(n2925 *Node) bool { return (len(child(n2925, roK181)) > 0) })
+	return !anyChild(n, roK75, func(n2928 *Node) bool {
+		return anyChild(n2928, roK74, func(n2929 *Node) bool { return hasChild(n2929, roK181) })
 	})
 }
 
 // UBL-CR-359: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:ID)
 func roT0569(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2927 *Node) bool {
-		return anyNode(child(n2927, roK74), func(n2928 *Node) bool {
-			return anyNode(child(n2928, roK73), func(n2929 *Node) bool { return (len(child(n2929, roK54)) > 0) })
+	return !anyChild(n, roK75, func(n2931 *Node) bool {
+		return anyChild(n2931, roK74, func(n2932 *Node) bool {
+			return anyChild(n2932, roK73, func(n2933 *Node) bool { return hasChild(n2933, roK54) })
 		})
 	})
 }
 
 // UBL-CR-360: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressTypeCode)
 func roT0570(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2931 *Node) bool {
-		return anyNode(child(n2931, roK74), func(n2932 *Node) bool {
-			return anyNode(child(n2932, roK73), func(n2933 *Node) bool { return (len(child(n2933, roK217)) > 0) })
+	return !anyChild(n, roK75, func(n2935 *Node) bool {
+		return anyChild(n2935, roK74, func(n2936 *Node) bool {
+			return anyChild(n2936, roK73, func(n2937 *Node) bool { return hasChild(n2937, roK217) })
 		})
 	})
 }
 
 // UBL-CR-361: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressFormatCode)
 func roT0571(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2935 *Node) bool {
-		return anyNode(child(n2935, roK74), func(n2936 *Node) bool {
-			return anyNode(child(n2936, roK73), func(n2937 *Node) bool { return (len(child(n2937, roK218)) > 0) })
+	return !anyChild(n, roK75, func(n2939 *Node) bool {
+		return anyChild(n2939, roK74, func(n2940 *Node) bool {
+			return anyChild(n2940, roK73, func(n2941 *Node) bool { return hasChild(n2941, roK218) })
 		})
 	})
 }
 
 // UBL-CR-362: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Postbox)
 func roT0572(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2939 *Node) bool {
-		return anyNode(child(n2939, roK74), func(n2940 *Node) bool {
-			return anyNode(child(n2940, roK73), func(n2941 *Node) bool { return (len(child(n2941, roK219)) > 0) })
+	return !anyChild(n, roK75, func(n2943 *Node) bool {
+		return anyChild(n2943, roK74, func(n2944 *Node) bool {
+			return anyChild(n2944, roK73, func(n2945 *Node) bool { return hasChild(n2945, roK219) })
 		})
 	})
 }
 
 // UBL-CR-363: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Floor)
 func roT0573(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2943 *Node) bool {
-		return anyNode(child(n2943, roK74), func(n2944 *Node) bool {
-			return anyNode(child(n2944, roK73), func(n2945 *Node) bool { return (len(child(n2945, roK220)) > 0) })
+	return !anyChild(n, roK75, func(n2947 *Node) bool {
+		return anyChild(n2947, roK74, func(n2948 *Node) bool {
+			return anyChild(n2948, roK73, func(n2949 *Node) bool { return hasChild(n2949, roK220) })
 		})
 	})
 }
 
 // UBL-CR-364: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Room)
 func roT0574(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2947 *Node) bool {
-		return anyNode(child(n2947, roK74), func(n2948 *Node) bool {
-			return anyNode(child(n2948, roK73), func(n2949 *Node) bool { return (len(child(n2949, roK221)) > 0) })
+	return !anyChild(n, roK75, func(n2951 *Node) bool {
+		return anyChild(n2951, roK74, func(n2952 *Node) bool {
+			return anyChild(n2952, roK73, func(n2953 *Node) bool { return hasChild(n2953, roK221) })
 		})
 	})
 }
 
 // UBL-CR-365: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BlockName)
 func roT0575(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2951 *Node) bool {
-		return anyNode(child(n2951, roK74), func(n2952 *Node) bool {
-			return anyNode(child(n2952, roK73), func(n2953 *Node) bool { return (len(child(n2953, roK222)) > 0) })
+	return !anyChild(n, roK75, func(n2955 *Node) bool {
+		return anyChild(n2955, roK74, func(n2956 *Node) bool {
+			return anyChild(n2956, roK73, func(n2957 *Node) bool { return hasChild(n2957, roK222) })
 		})
 	})
 }
 
 // UBL-CR-366: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingName)
 func roT0576(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2955 *Node) bool {
-		return anyNode(child(n2955, roK74), func(n2956 *Node) bool {
-			return anyNode(child(n2956, roK73), func(n2957 *Node) bool { return (len(child(n2957, roK223)) > 0) })
+	return !anyChild(n, roK75, func(n2959 *Node) bool {
+		return anyChild(n2959, roK74, func(n2960 *Node) bool {
+			return anyChild(n2960, roK73, func(n2961 *Node) bool { return hasChild(n2961, roK223) })
 		})
 	})
 }
 
 // UBL-CR-367: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingNumber)
 func roT0577(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2959 *Node) bool {
-		return anyNode(child(n2959, roK74), func(n2960 *Node) bool {
-			return anyNode(child(n2960, roK73), func(n2961 *Node) bool { return (len(child(n2961, roK224)) > 0) })
+	return !anyChild(n, roK75, func(n2963 *Node) bool {
+		return anyChild(n2963, roK74, func(n2964 *Node) bool {
+			return anyChild(n2964, roK73, func(n2965 *Node) bool { return hasChild(n2965, roK224) })
 		})
 	})
 }
 
 // UBL-CR-368: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:InhouseMail)
 func roT0578(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2963 *Node) bool {
-		return anyNode(child(n2963, roK74), func(n2964 *Node) bool {
-			return anyNode(child(n2964, roK73), func(n2965 *Node) bool { return (len(child(n2965, roK225)) > 0) })
+	return !anyChild(n, roK75, func(n2967 *Node) bool {
+		return anyChild(n2967, roK74, func(n2968 *Node) bool {
+			return anyChild(n2968, roK73, func(n2969 *Node) bool { return hasChild(n2969, roK225) })
 		})
 	})
 }
 
 // UBL-CR-369: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Department)
 func roT0579(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2967 *Node) bool {
-		return anyNode(child(n2967, roK74), func(n2968 *Node) bool {
-			return anyNode(child(n2968, roK73), func(n2969 *Node) bool { return (len(child(n2969, roK226)) > 0) })
+	return !anyChild(n, roK75, func(n2971 *Node) bool {
+		return anyChild(n2971, roK74, func(n2972 *Node) bool {
+			return anyChild(n2972, roK73, func(n2973 *Node) bool { return hasChild(n2973, roK226) })
 		})
 	})
 }
 
 // UBL-CR-370: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkAttention)
 func roT0580(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2971 *Node) bool {
-		return anyNode(child(n2971, roK74), func(n2972 *Node) bool {
-			return anyNode(child(n2972, roK73), func(n2973 *Node) bool { return (len(child(n2973, roK227)) > 0) })
+	return !anyChild(n, roK75, func(n2975 *Node) bool {
+		return anyChild(n2975, roK74, func(n2976 *Node) bool {
+			return anyChild(n2976, roK73, func(n2977 *Node) bool { return hasChild(n2977, roK227) })
 		})
 	})
 }
 
 // UBL-CR-371: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkCare)
 func roT0581(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2975 *Node) bool {
-		return anyNode(child(n2975, roK74), func(n2976 *Node) bool {
-			return anyNode(child(n2976, roK73), func(n2977 *Node) bool { return (len(child(n2977, roK228)) > 0) })
+	return !anyChild(n, roK75, func(n2979 *Node) bool {
+		return anyChild(n2979, roK74, func(n2980 *Node) bool {
+			return anyChild(n2980, roK73, func(n2981 *Node) bool { return hasChild(n2981, roK228) })
 		})
 	})
 }
 
 // UBL-CR-372: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PlotIdentification)
 func roT0582(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2979 *Node) bool {
-		return anyNode(child(n2979, roK74), func(n2980 *Node) bool {
-			return anyNode(child(n2980, roK73), func(n2981 *Node) bool { return (len(child(n2981, roK229)) > 0) })
+	return !anyChild(n, roK75, func(n2983 *Node) bool {
+		return anyChild(n2983, roK74, func(n2984 *Node) bool {
+			return anyChild(n2984, roK73, func(n2985 *Node) bool { return hasChild(n2985, roK229) })
 		})
 	})
 }
 
 // UBL-CR-373: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CitySubdivisionName)
 func roT0583(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2983 *Node) bool {
-		return anyNode(child(n2983, roK74), func(n2984 *Node) bool {
-			return anyNode(child(n2984, roK73), func(n2985 *Node) bool { return (len(child(n2985, roK230)) > 0) })
+	return !anyChild(n, roK75, func(n2987 *Node) bool {
+		return anyChild(n2987, roK74, func(n2988 *Node) bool {
+			return anyChild(n2988, roK73, func(n2989 *Node) bool { return hasChild(n2989, roK230) })
 		})
 	})
 }
 
 // UBL-CR-374: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CountrySubentityCode)
 func roT0584(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2987 *Node) bool {
-		return anyNode(child(n2987, roK74), func(n2988 *Node) bool {
-			return anyNode(child(n2988, roK73), func(n2989 *Node) bool { return (len(child(n2989, roK231)) > 0) })
+	return !anyChild(n, roK75, func(n2991 *Node) bool {
+		return anyChild(n2991, roK74, func(n2992 *Node) bool {
+			return anyChild(n2992, roK73, func(n2993 *Node) bool { return hasChild(n2993, roK231) })
 		})
 	})
 }
 
 // UBL-CR-375: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Region)
 func roT0585(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2991 *Node) bool {
-		return anyNode(child(n2991, roK74), func(n2992 *Node) bool {
-			return anyNode(child(n2992, roK73), func(n2993 *Node) bool { return (len(child(n2993, roK232)) > 0) })
+	return !anyChild(n, roK75, func(n2995 *Node) bool {
+		return anyChild(n2995, roK74, func(n2996 *Node) bool {
+			return anyChild(n2996, roK73, func(n2997 *Node) bool { return hasChild(n2997, roK232) })
 		})
 	})
 }
 
 // UBL-CR-376: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:District)
 func roT0586(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2995 *Node) bool {
-		return anyNode(child(n2995, roK74), func(n2996 *Node) bool {
-			return anyNode(child(n2996, roK73), func(n2997 *Node) bool { return (len(child(n2997, roK233)) > 0) })
+	return !anyChild(n, roK75, func(n2999 *Node) bool {
+		return anyChild(n2999, roK74, func(n3000 *Node) bool {
+			return anyChild(n3000, roK73, func(n3001 *Node) bool { return hasChild(n3001, roK233) })
 		})
 	})
 }
 
 // UBL-CR-377: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:TimezoneOffset)
 func roT0587(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n2999 *Node) bool {
-		return anyNode(child(n2999, roK74), func(n3000 *Node) bool {
-			return anyNode(child(n3000, roK73), func(n3001 *Node) bool { return (len(child(n3001, roK234)) > 0) })
+	return !anyChild(n, roK75, func(n3003 *Node) bool {
+		return anyChild(n3003, roK74, func(n3004 *Node) bool {
+			return anyChild(n3004, roK73, func(n3005 *Node) bool { return hasChild(n3005, roK234) })
 		})
 	})
 }
 
 // UBL-CR-378: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country/cbc:Name)
 func roT0588(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3003 *Node) bool {
-		return anyNode(child(n3003, roK74), func(n3004 *Node) bool {
-			return anyNode(child(n3004, roK73), func(n3005 *Node) bool {
-				return anyNode(child(n3005, roK67), func(n3006 *Node) bool { return (len(child(n3006, roK124)) > 0) })
+	return !anyChild(n, roK75, func(n3007 *Node) bool {
+		return anyChild(n3007, roK74, func(n3008 *Node) bool {
+			return anyChild(n3008, roK73, func(n3009 *Node) bool {
+				return anyChild(n3009, roK68, func(n3010 *Node) bool { return hasChild(n3010, roK123) })
 			})
 		})
 	})
@@ -10713,334 +10723,334 @@ func roT0588(v []Seq, n *Node) bool {
 
 // UBL-CR-379: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:LocationCoordinate)
 func roT0589(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3008 *Node) bool {
-		return anyNode(child(n3008, roK74), func(n3009 *Node) bool {
-			return anyNode(child(n3009, roK73), func(n3010 *Node) bool { return (len(child(n3010, roK235)) > 0) })
+	return !anyChild(n, roK75, func(n3012 *Node) bool {
+		return anyChild(n3012, roK74, func(n3013 *Node) bool {
+			return anyChild(n3013, roK73, func(n3014 *Node) bool { return hasChild(n3014, roK235) })
 		})
 	})
 }
 
 // UBL-CR-380: not(cac:Delivery/cac:DeliveryLocation/cac:SubsidiaryLocation)
 func roT0590(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3012 *Node) bool {
-		return anyNode(child(n3012, roK74), func(n3013 *Node) bool { return (len(child(n3013, roK283)) > 0) })
+	return !anyChild(n, roK75, func(n3016 *Node) bool {
+		return anyChild(n3016, roK74, func(n3017 *Node) bool { return hasChild(n3017, roK283) })
 	})
 }
 
 // UBL-CR-381: not(cac:Delivery/cac:DeliveryLocation/cac:LocationCoordinate)
 func roT0591(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3015 *Node) bool {
-		return anyNode(child(n3015, roK74), func(n3016 *Node) bool { return (len(child(n3016, roK235)) > 0) })
+	return !anyChild(n, roK75, func(n3019 *Node) bool {
+		return anyChild(n3019, roK74, func(n3020 *Node) bool { return hasChild(n3020, roK235) })
 	})
 }
 
 // UBL-CR-382: not(cac:Delivery/cac:AlternativeDeliveryLocation)
 func roT0592(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3018 *Node) bool { return (len(child(n3018, roK284)) > 0) })
+	return !anyChild(n, roK75, func(n3022 *Node) bool { return hasChild(n3022, roK284) })
 }
 
 // UBL-CR-383: not(cac:Delivery/cac:RequestedDeliveryPeriod)
 func roT0593(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3020 *Node) bool { return (len(child(n3020, roK285)) > 0) })
+	return !anyChild(n, roK75, func(n3024 *Node) bool { return hasChild(n3024, roK285) })
 }
 
 // UBL-CR-384: not(cac:Delivery/cac:EstimatedDeliveryPeriod)
 func roT0594(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3022 *Node) bool { return (len(child(n3022, roK286)) > 0) })
+	return !anyChild(n, roK75, func(n3026 *Node) bool { return hasChild(n3026, roK286) })
 }
 
 // UBL-CR-385: not(cac:Delivery/cac:CarrierParty)
 func roT0595(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3024 *Node) bool { return (len(child(n3024, roK287)) > 0) })
+	return !anyChild(n, roK75, func(n3028 *Node) bool { return hasChild(n3028, roK287) })
 }
 
 // UBL-CR-386: not(cac:Delivery/cac:DeliveryParty/cbc:MarkCareIndicator)
 func roT0596(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3026 *Node) bool {
-		return anyNode(child(n3026, roK154), func(n3027 *Node) bool { return (len(child(n3027, roK211)) > 0) })
+	return !anyChild(n, roK75, func(n3030 *Node) bool {
+		return anyChild(n3030, roK154, func(n3031 *Node) bool { return hasChild(n3031, roK211) })
 	})
 }
 
 // UBL-CR-387: not(cac:Delivery/cac:DeliveryParty/cbc:MarkAttentionIndicator)
 func roT0597(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3029 *Node) bool {
-		return anyNode(child(n3029, roK154), func(n3030 *Node) bool { return (len(child(n3030, roK212)) > 0) })
+	return !anyChild(n, roK75, func(n3033 *Node) bool {
+		return anyChild(n3033, roK154, func(n3034 *Node) bool { return hasChild(n3034, roK212) })
 	})
 }
 
 // UBL-CR-388: not(cac:Delivery/cac:DeliveryParty/cbc:WebsiteURI)
 func roT0598(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3032 *Node) bool {
-		return anyNode(child(n3032, roK154), func(n3033 *Node) bool { return (len(child(n3033, roK213)) > 0) })
+	return !anyChild(n, roK75, func(n3036 *Node) bool {
+		return anyChild(n3036, roK154, func(n3037 *Node) bool { return hasChild(n3037, roK213) })
 	})
 }
 
 // UBL-CR-389: not(cac:Delivery/cac:DeliveryParty/cbc:LogoReferenceID)
 func roT0599(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3035 *Node) bool {
-		return anyNode(child(n3035, roK154), func(n3036 *Node) bool { return (len(child(n3036, roK214)) > 0) })
+	return !anyChild(n, roK75, func(n3039 *Node) bool {
+		return anyChild(n3039, roK154, func(n3040 *Node) bool { return hasChild(n3040, roK214) })
 	})
 }
 
 // UBL-CR-390: not(cac:Delivery/cac:DeliveryParty/cbc:EndpointID)
 func roT0600(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3038 *Node) bool {
-		return anyNode(child(n3038, roK154), func(n3039 *Node) bool { return (len(child(n3039, roK62)) > 0) })
+	return !anyChild(n, roK75, func(n3042 *Node) bool {
+		return anyChild(n3042, roK154, func(n3043 *Node) bool { return hasChild(n3043, roK62) })
 	})
 }
 
 // UBL-CR-391: not(cac:Delivery/cac:DeliveryParty/cbc:IndustryClassificationCode)
 func roT0601(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3041 *Node) bool {
-		return anyNode(child(n3041, roK154), func(n3042 *Node) bool { return (len(child(n3042, roK215)) > 0) })
+	return !anyChild(n, roK75, func(n3045 *Node) bool {
+		return anyChild(n3045, roK154, func(n3046 *Node) bool { return hasChild(n3046, roK215) })
 	})
 }
 
 // UBL-CR-392: not(cac:Delivery/cac:DeliveryParty/cac:PartyIdentification)
 func roT0602(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3044 *Node) bool {
-		return anyNode(child(n3044, roK154), func(n3045 *Node) bool { return (len(child(n3045, roK139)) > 0) })
+	return !anyChild(n, roK75, func(n3048 *Node) bool {
+		return anyChild(n3048, roK154, func(n3049 *Node) bool { return hasChild(n3049, roK139) })
 	})
 }
 
 // UBL-CR-393: not(cac:Delivery/cac:DeliveryParty/cac:Language)
 func roT0603(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3047 *Node) bool {
-		return anyNode(child(n3047, roK154), func(n3048 *Node) bool { return (len(child(n3048, roK216)) > 0) })
+	return !anyChild(n, roK75, func(n3051 *Node) bool {
+		return anyChild(n3051, roK154, func(n3052 *Node) bool { return hasChild(n3052, roK216) })
 	})
 }
 
 // UBL-CR-394: not(cac:Delivery/cac:DeliveryParty/cac:PostalAddress)
 func roT0604(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3050 *Node) bool {
-		return anyNode(child(n3050, roK154), func(n3051 *Node) bool { return (len(child(n3051, roK66)) > 0) })
+	return !anyChild(n, roK75, func(n3054 *Node) bool {
+		return anyChild(n3054, roK154, func(n3055 *Node) bool { return hasChild(n3055, roK66) })
 	})
 }
 
 // UBL-CR-395: not(cac:Delivery/cac:DeliveryParty/cac:PhysicalLocation)
 func roT0605(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3053 *Node) bool {
-		return anyNode(child(n3053, roK154), func(n3054 *Node) bool { return (len(child(n3054, roK236)) > 0) })
+	return !anyChild(n, roK75, func(n3057 *Node) bool {
+		return anyChild(n3057, roK154, func(n3058 *Node) bool { return hasChild(n3058, roK236) })
 	})
 }
 
 // UBL-CR-396: not(cac:Delivery/cac:DeliveryParty/cac:PartyTaxScheme)
 func roT0606(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3056 *Node) bool {
-		return anyNode(child(n3056, roK154), func(n3057 *Node) bool { return (len(child(n3057, roK112)) > 0) })
+	return !anyChild(n, roK75, func(n3060 *Node) bool {
+		return anyChild(n3060, roK154, func(n3061 *Node) bool { return hasChild(n3061, roK113) })
 	})
 }
 
 // UBL-CR-397: not(cac:Delivery/cac:DeliveryParty/cac:PartyLegalEntity)
 func roT0607(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3059 *Node) bool {
-		return anyNode(child(n3059, roK154), func(n3060 *Node) bool { return (len(child(n3060, roK102)) > 0) })
+	return !anyChild(n, roK75, func(n3063 *Node) bool {
+		return anyChild(n3063, roK154, func(n3064 *Node) bool { return hasChild(n3064, roK102) })
 	})
 }
 
 // UBL-CR-398: not(cac:Delivery/cac:DeliveryParty/cac:Contact)
 func roT0608(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3062 *Node) bool {
-		return anyNode(child(n3062, roK154), func(n3063 *Node) bool { return (len(child(n3063, roK254)) > 0) })
+	return !anyChild(n, roK75, func(n3066 *Node) bool {
+		return anyChild(n3066, roK154, func(n3067 *Node) bool { return hasChild(n3067, roK254) })
 	})
 }
 
 // UBL-CR-399: not(cac:Delivery/cac:DeliveryParty/cac:Person)
 func roT0609(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3065 *Node) bool {
-		return anyNode(child(n3065, roK154), func(n3066 *Node) bool { return (len(child(n3066, roK257)) > 0) })
+	return !anyChild(n, roK75, func(n3069 *Node) bool {
+		return anyChild(n3069, roK154, func(n3070 *Node) bool { return hasChild(n3070, roK257) })
 	})
 }
 
 // UBL-CR-400: not(cac:Delivery/cac:DeliveryParty/cac:AgentParty)
 func roT0610(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3068 *Node) bool {
-		return anyNode(child(n3068, roK154), func(n3069 *Node) bool { return (len(child(n3069, roK258)) > 0) })
+	return !anyChild(n, roK75, func(n3072 *Node) bool {
+		return anyChild(n3072, roK154, func(n3073 *Node) bool { return hasChild(n3073, roK258) })
 	})
 }
 
 // UBL-CR-401: not(cac:Delivery/cac:DeliveryParty/cac:ServiceProviderParty)
 func roT0611(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3071 *Node) bool {
-		return anyNode(child(n3071, roK154), func(n3072 *Node) bool { return (len(child(n3072, roK259)) > 0) })
+	return !anyChild(n, roK75, func(n3075 *Node) bool {
+		return anyChild(n3075, roK154, func(n3076 *Node) bool { return hasChild(n3076, roK259) })
 	})
 }
 
 // UBL-CR-402: not(cac:Delivery/cac:DeliveryParty/cac:PowerOfAttorney)
 func roT0612(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3074 *Node) bool {
-		return anyNode(child(n3074, roK154), func(n3075 *Node) bool { return (len(child(n3075, roK260)) > 0) })
+	return !anyChild(n, roK75, func(n3078 *Node) bool {
+		return anyChild(n3078, roK154, func(n3079 *Node) bool { return hasChild(n3079, roK260) })
 	})
 }
 
 // UBL-CR-403: not(cac:Delivery/cac:DeliveryParty/cac:FinancialAccount)
 func roT0613(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3077 *Node) bool {
-		return anyNode(child(n3077, roK154), func(n3078 *Node) bool { return (len(child(n3078, roK261)) > 0) })
+	return !anyChild(n, roK75, func(n3081 *Node) bool {
+		return anyChild(n3081, roK154, func(n3082 *Node) bool { return hasChild(n3082, roK261) })
 	})
 }
 
 // UBL-CR-404: not(cac:Delivery/cac:NotifyParty)
 func roT0614(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3080 *Node) bool { return (len(child(n3080, roK288)) > 0) })
+	return !anyChild(n, roK75, func(n3084 *Node) bool { return hasChild(n3084, roK288) })
 }
 
 // UBL-CR-405: not(cac:Delivery/cac:Despatch)
 func roT0615(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3082 *Node) bool { return (len(child(n3082, roK289)) > 0) })
+	return !anyChild(n, roK75, func(n3086 *Node) bool { return hasChild(n3086, roK289) })
 }
 
 // UBL-CR-406: not(cac:Delivery/cac:DeliveryTerms)
 func roT0616(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3084 *Node) bool { return (len(child(n3084, roK290)) > 0) })
+	return !anyChild(n, roK75, func(n3088 *Node) bool { return hasChild(n3088, roK290) })
 }
 
 // UBL-CR-407: not(cac:Delivery/cac:MinimumDeliveryUnit)
 func roT0617(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3086 *Node) bool { return (len(child(n3086, roK291)) > 0) })
+	return !anyChild(n, roK75, func(n3090 *Node) bool { return hasChild(n3090, roK291) })
 }
 
 // UBL-CR-408: not(cac:Delivery/cac:MaximumDeliveryUnit)
 func roT0618(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3088 *Node) bool { return (len(child(n3088, roK292)) > 0) })
+	return !anyChild(n, roK75, func(n3092 *Node) bool { return hasChild(n3092, roK292) })
 }
 
 // UBL-CR-409: not(cac:Delivery/cac:Shipment)
 func roT0619(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n3090 *Node) bool { return (len(child(n3090, roK293)) > 0) })
+	return !anyChild(n, roK75, func(n3094 *Node) bool { return hasChild(n3094, roK293) })
 }
 
 // UBL-CR-410: not(cac:DeliveryTerms)
 func roT0620(v []Seq, n *Node) bool {
-	return !(len(child(n, roK290)) > 0)
+	return !hasChild(n, roK290)
 }
 
 // UBL-CR-411: not(cac:PaymentMeans/cbc:ID)
 func roT0621(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3093 *Node) bool { return (len(child(n3093, roK54)) > 0) })
+	return !anyChild(n, roK70, func(n3097 *Node) bool { return hasChild(n3097, roK54) })
 }
 
 // UBL-CR-412: not(cac:PaymentMeans/cbc:PaymentDueDate) or ../cn:CreditNote
 func roT0622(v []Seq, n *Node) bool {
-	return (!anyNode(child(n, roK70), func(n3095 *Node) bool { return (len(child(n3095, roK294)) > 0) }) || anyNode(parent(n), func(n3097 *Node) bool { return (len(child(n3097, roK78)) > 0) }))
+	return (!anyChild(n, roK70, func(n3099 *Node) bool { return hasChild(n3099, roK294) }) || anyNode(parent(n), func(n3101 *Node) bool { return hasChild(n3101, roK78) }))
 }
 
 // UBL-CR-413: not(cac:PaymentMeans/cbc:PaymentChannelCode)
 func roT0623(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3099 *Node) bool { return (len(child(n3099, roK295)) > 0) })
+	return !anyChild(n, roK70, func(n3103 *Node) bool { return hasChild(n3103, roK295) })
 }
 
 // UBL-CR-414: not(cac:PaymentMeans/cbc:InstructionID)
 func roT0624(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3101 *Node) bool { return (len(child(n3101, roK296)) > 0) })
+	return !anyChild(n, roK70, func(n3105 *Node) bool { return hasChild(n3105, roK296) })
 }
 
 // UBL-CR-415: not(cac:PaymentMeans/cac:CardAccount/cbc:CardTypeCode)
 func roT0625(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3103 *Node) bool {
-		return anyNode(child(n3103, roK69), func(n3104 *Node) bool { return (len(child(n3104, roK297)) > 0) })
+	return !anyChild(n, roK70, func(n3107 *Node) bool {
+		return anyChild(n3107, roK69, func(n3108 *Node) bool { return hasChild(n3108, roK297) })
 	})
 }
 
 // UBL-CR-416: not(cac:PaymentMeans/cac:CardAccount/cbc:ValidityStartDate)
 func roT0626(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3106 *Node) bool {
-		return anyNode(child(n3106, roK69), func(n3107 *Node) bool { return (len(child(n3107, roK298)) > 0) })
+	return !anyChild(n, roK70, func(n3110 *Node) bool {
+		return anyChild(n3110, roK69, func(n3111 *Node) bool { return hasChild(n3111, roK298) })
 	})
 }
 
 // UBL-CR-417: not(cac:PaymentMeans/cac:CardAccount/cbc:ExpiryDate)
 func roT0627(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3109 *Node) bool {
-		return anyNode(child(n3109, roK69), func(n3110 *Node) bool { return (len(child(n3110, roK198)) > 0) })
+	return !anyChild(n, roK70, func(n3113 *Node) bool {
+		return anyChild(n3113, roK69, func(n3114 *Node) bool { return hasChild(n3114, roK198) })
 	})
 }
 
 // UBL-CR-418: not(cac:PaymentMeans/cac:CardAccount/cbc:IssuerID)
 func roT0628(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3112 *Node) bool {
-		return anyNode(child(n3112, roK69), func(n3113 *Node) bool { return (len(child(n3113, roK299)) > 0) })
+	return !anyChild(n, roK70, func(n3116 *Node) bool {
+		return anyChild(n3116, roK69, func(n3117 *Node) bool { return hasChild(n3117, roK299) })
 	})
 }
 
 // UBL-CR-419: not(cac:PaymentMeans/cac:CardAccount/cbc:IssueNumberID)
 func roT0629(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3115 *Node) bool {
-		return anyNode(child(n3115, roK69), func(n3116 *Node) bool { return (len(child(n3116, roK300)) > 0) })
+	return !anyChild(n, roK70, func(n3119 *Node) bool {
+		return anyChild(n3119, roK69, func(n3120 *Node) bool { return hasChild(n3120, roK300) })
 	})
 }
 
 // UBL-CR-420: not(cac:PaymentMeans/cac:CardAccount/cbc:CV2ID)
 func roT0630(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3118 *Node) bool {
-		return anyNode(child(n3118, roK69), func(n3119 *Node) bool { return (len(child(n3119, roK301)) > 0) })
+	return !anyChild(n, roK70, func(n3122 *Node) bool {
+		return anyChild(n3122, roK69, func(n3123 *Node) bool { return hasChild(n3123, roK301) })
 	})
 }
 
 // UBL-CR-421: not(cac:PaymentMeans/cac:CardAccount/cbc:CardChipCode)
 func roT0631(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3121 *Node) bool {
-		return anyNode(child(n3121, roK69), func(n3122 *Node) bool { return (len(child(n3122, roK302)) > 0) })
+	return !anyChild(n, roK70, func(n3125 *Node) bool {
+		return anyChild(n3125, roK69, func(n3126 *Node) bool { return hasChild(n3126, roK302) })
 	})
 }
 
 // UBL-CR-422: not(cac:PaymentMeans/cac:CardAccount/cbc:ChipApplicationID)
 func roT0632(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3124 *Node) bool {
-		return anyNode(child(n3124, roK69), func(n3125 *Node) bool { return (len(child(n3125, roK303)) > 0) })
+	return !anyChild(n, roK70, func(n3128 *Node) bool {
+		return anyChild(n3128, roK69, func(n3129 *Node) bool { return hasChild(n3129, roK303) })
 	})
 }
 
 // UBL-CR-424: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AliasName)
 func roT0633(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3127 *Node) bool {
-		return anyNode(child(n3127, roK140), func(n3128 *Node) bool { return (len(child(n3128, roK304)) > 0) })
+	return !anyChild(n, roK70, func(n3131 *Node) bool {
+		return anyChild(n3131, roK140, func(n3132 *Node) bool { return hasChild(n3132, roK304) })
 	})
 }
 
 // UBL-CR-425: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountTypeCode)
 func roT0634(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3130 *Node) bool {
-		return anyNode(child(n3130, roK140), func(n3131 *Node) bool { return (len(child(n3131, roK305)) > 0) })
+	return !anyChild(n, roK70, func(n3134 *Node) bool {
+		return anyChild(n3134, roK140, func(n3135 *Node) bool { return hasChild(n3135, roK305) })
 	})
 }
 
 // UBL-CR-426: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountFormatCode)
 func roT0635(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3133 *Node) bool {
-		return anyNode(child(n3133, roK140), func(n3134 *Node) bool { return (len(child(n3134, roK306)) > 0) })
+	return !anyChild(n, roK70, func(n3137 *Node) bool {
+		return anyChild(n3137, roK140, func(n3138 *Node) bool { return hasChild(n3138, roK306) })
 	})
 }
 
 // UBL-CR-427: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:CurrencyCode)
 func roT0636(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3136 *Node) bool {
-		return anyNode(child(n3136, roK140), func(n3137 *Node) bool { return (len(child(n3137, roK242)) > 0) })
+	return !anyChild(n, roK70, func(n3140 *Node) bool {
+		return anyChild(n3140, roK140, func(n3141 *Node) bool { return hasChild(n3141, roK242) })
 	})
 }
 
 // UBL-CR-428: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:PaymentNote)
 func roT0637(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3139 *Node) bool {
-		return anyNode(child(n3139, roK140), func(n3140 *Node) bool { return (len(child(n3140, roK307)) > 0) })
+	return !anyChild(n, roK70, func(n3143 *Node) bool {
+		return anyChild(n3143, roK140, func(n3144 *Node) bool { return hasChild(n3144, roK307) })
 	})
 }
 
 // UBL-CR-429: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:Name)
 func roT0638(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3142 *Node) bool {
-		return anyNode(child(n3142, roK140), func(n3143 *Node) bool {
-			return anyNode(child(n3143, roK308), func(n3144 *Node) bool { return (len(child(n3144, roK124)) > 0) })
+	return !anyChild(n, roK70, func(n3146 *Node) bool {
+		return anyChild(n3146, roK140, func(n3147 *Node) bool {
+			return anyChild(n3147, roK308, func(n3148 *Node) bool { return hasChild(n3148, roK123) })
 		})
 	})
 }
 
 // UBL-CR-430: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cbc:Name)
 func roT0639(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3146 *Node) bool {
-		return anyNode(child(n3146, roK140), func(n3147 *Node) bool {
-			return anyNode(child(n3147, roK308), func(n3148 *Node) bool {
-				return anyNode(child(n3148, roK309), func(n3149 *Node) bool { return (len(child(n3149, roK124)) > 0) })
+	return !anyChild(n, roK70, func(n3150 *Node) bool {
+		return anyChild(n3150, roK140, func(n3151 *Node) bool {
+			return anyChild(n3151, roK308, func(n3152 *Node) bool {
+				return anyChild(n3152, roK309, func(n3153 *Node) bool { return hasChild(n3153, roK123) })
 			})
 		})
 	})
@@ -11048,10 +11058,10 @@ func roT0639(v []Seq, n *Node) bool {
 
 // UBL-CR-431: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cac:Address)
 func roT0640(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3151 *Node) bool {
-		return anyNode(child(n3151, roK140), func(n3152 *Node) bool {
-			return anyNode(child(n3152, roK308), func(n3153 *Node) bool {
-				return anyNode(child(n3153, roK309), func(n3154 *Node) bool { return (len(child(n3154, roK73)) > 0) })
+	return !anyChild(n, roK70, func(n3155 *Node) bool {
+		return anyChild(n3155, roK140, func(n3156 *Node) bool {
+			return anyChild(n3156, roK308, func(n3157 *Node) bool {
+				return anyChild(n3157, roK309, func(n3158 *Node) bool { return hasChild(n3158, roK73) })
 			})
 		})
 	})
@@ -11059,513 +11069,513 @@ func roT0640(v []Seq, n *Node) bool {
 
 // UBL-CR-432: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:Address)
 func roT0641(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3156 *Node) bool {
-		return anyNode(child(n3156, roK140), func(n3157 *Node) bool {
-			return anyNode(child(n3157, roK308), func(n3158 *Node) bool { return (len(child(n3158, roK73)) > 0) })
+	return !anyChild(n, roK70, func(n3160 *Node) bool {
+		return anyChild(n3160, roK140, func(n3161 *Node) bool {
+			return anyChild(n3161, roK308, func(n3162 *Node) bool { return hasChild(n3162, roK73) })
 		})
 	})
 }
 
 // UBL-CR-433: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:Country)
 func roT0642(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3160 *Node) bool {
-		return anyNode(child(n3160, roK140), func(n3161 *Node) bool { return (len(child(n3161, roK67)) > 0) })
+	return !anyChild(n, roK70, func(n3164 *Node) bool {
+		return anyChild(n3164, roK140, func(n3165 *Node) bool { return hasChild(n3165, roK68) })
 	})
 }
 
 // UBL-CR-434: not(cac:PaymentMeans/cac:CreditAccount)
 func roT0643(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3163 *Node) bool { return (len(child(n3163, roK310)) > 0) })
+	return !anyChild(n, roK70, func(n3167 *Node) bool { return hasChild(n3167, roK310) })
 }
 
 // UBL-CR-435: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MandateTypeCode)
 func roT0644(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3165 *Node) bool {
-		return anyNode(child(n3165, roK109), func(n3166 *Node) bool { return (len(child(n3166, roK311)) > 0) })
+	return !anyChild(n, roK70, func(n3169 *Node) bool {
+		return anyChild(n3169, roK109, func(n3170 *Node) bool { return hasChild(n3170, roK311) })
 	})
 }
 
 // UBL-CR-436: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaymentInstructionsNumeric)
 func roT0645(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3168 *Node) bool {
-		return anyNode(child(n3168, roK109), func(n3169 *Node) bool { return (len(child(n3169, roK312)) > 0) })
+	return !anyChild(n, roK70, func(n3172 *Node) bool {
+		return anyChild(n3172, roK109, func(n3173 *Node) bool { return hasChild(n3173, roK312) })
 	})
 }
 
 // UBL-CR-437: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaidAmount)
 func roT0646(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3171 *Node) bool {
-		return anyNode(child(n3171, roK109), func(n3172 *Node) bool { return (len(child(n3172, roK313)) > 0) })
+	return !anyChild(n, roK70, func(n3175 *Node) bool {
+		return anyChild(n3175, roK109, func(n3176 *Node) bool { return hasChild(n3176, roK313) })
 	})
 }
 
 // UBL-CR-438: not(cac:PaymentMeans/cac:PaymentMandate/cbc:SignatureID)
 func roT0647(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3174 *Node) bool {
-		return anyNode(child(n3174, roK109), func(n3175 *Node) bool { return (len(child(n3175, roK314)) > 0) })
+	return !anyChild(n, roK70, func(n3178 *Node) bool {
+		return anyChild(n3178, roK109, func(n3179 *Node) bool { return hasChild(n3179, roK314) })
 	})
 }
 
 // UBL-CR-439: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerParty)
 func roT0648(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3177 *Node) bool {
-		return anyNode(child(n3177, roK109), func(n3178 *Node) bool { return (len(child(n3178, roK315)) > 0) })
+	return !anyChild(n, roK70, func(n3181 *Node) bool {
+		return anyChild(n3181, roK109, func(n3182 *Node) bool { return hasChild(n3182, roK315) })
 	})
 }
 
 // UBL-CR-440: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:Name)
 func roT0649(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3180 *Node) bool {
-		return anyNode(child(n3180, roK109), func(n3181 *Node) bool {
-			return anyNode(child(n3181, roK316), func(n3182 *Node) bool { return (len(child(n3182, roK124)) > 0) })
+	return !anyChild(n, roK70, func(n3184 *Node) bool {
+		return anyChild(n3184, roK109, func(n3185 *Node) bool {
+			return anyChild(n3185, roK316, func(n3186 *Node) bool { return hasChild(n3186, roK123) })
 		})
 	})
 }
 
 // UBL-CR-441: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AliasName)
 func roT0650(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3184 *Node) bool {
-		return anyNode(child(n3184, roK109), func(n3185 *Node) bool {
-			return anyNode(child(n3185, roK316), func(n3186 *Node) bool { return (len(child(n3186, roK304)) > 0) })
+	return !anyChild(n, roK70, func(n3188 *Node) bool {
+		return anyChild(n3188, roK109, func(n3189 *Node) bool {
+			return anyChild(n3189, roK316, func(n3190 *Node) bool { return hasChild(n3190, roK304) })
 		})
 	})
 }
 
 // UBL-CR-442: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountTypeCode)
 func roT0651(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3188 *Node) bool {
-		return anyNode(child(n3188, roK109), func(n3189 *Node) bool {
-			return anyNode(child(n3189, roK316), func(n3190 *Node) bool { return (len(child(n3190, roK305)) > 0) })
+	return !anyChild(n, roK70, func(n3192 *Node) bool {
+		return anyChild(n3192, roK109, func(n3193 *Node) bool {
+			return anyChild(n3193, roK316, func(n3194 *Node) bool { return hasChild(n3194, roK305) })
 		})
 	})
 }
 
 // UBL-CR-443: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountFormatCode)
 func roT0652(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3192 *Node) bool {
-		return anyNode(child(n3192, roK109), func(n3193 *Node) bool {
-			return anyNode(child(n3193, roK316), func(n3194 *Node) bool { return (len(child(n3194, roK306)) > 0) })
+	return !anyChild(n, roK70, func(n3196 *Node) bool {
+		return anyChild(n3196, roK109, func(n3197 *Node) bool {
+			return anyChild(n3197, roK316, func(n3198 *Node) bool { return hasChild(n3198, roK306) })
 		})
 	})
 }
 
 // UBL-CR-444: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:CurrencyCode)
 func roT0653(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3196 *Node) bool {
-		return anyNode(child(n3196, roK109), func(n3197 *Node) bool {
-			return anyNode(child(n3197, roK316), func(n3198 *Node) bool { return (len(child(n3198, roK242)) > 0) })
+	return !anyChild(n, roK70, func(n3200 *Node) bool {
+		return anyChild(n3200, roK109, func(n3201 *Node) bool {
+			return anyChild(n3201, roK316, func(n3202 *Node) bool { return hasChild(n3202, roK242) })
 		})
 	})
 }
 
 // UBL-CR-445: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:PaymentNote)
 func roT0654(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3200 *Node) bool {
-		return anyNode(child(n3200, roK109), func(n3201 *Node) bool {
-			return anyNode(child(n3201, roK316), func(n3202 *Node) bool { return (len(child(n3202, roK307)) > 0) })
+	return !anyChild(n, roK70, func(n3204 *Node) bool {
+		return anyChild(n3204, roK109, func(n3205 *Node) bool {
+			return anyChild(n3205, roK316, func(n3206 *Node) bool { return hasChild(n3206, roK307) })
 		})
 	})
 }
 
 // UBL-CR-446: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:FinancialInstitutionBranch)
 func roT0655(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3204 *Node) bool {
-		return anyNode(child(n3204, roK109), func(n3205 *Node) bool {
-			return anyNode(child(n3205, roK316), func(n3206 *Node) bool { return (len(child(n3206, roK308)) > 0) })
+	return !anyChild(n, roK70, func(n3208 *Node) bool {
+		return anyChild(n3208, roK109, func(n3209 *Node) bool {
+			return anyChild(n3209, roK316, func(n3210 *Node) bool { return hasChild(n3210, roK308) })
 		})
 	})
 }
 
 // UBL-CR-447: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:Country)
 func roT0656(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3208 *Node) bool {
-		return anyNode(child(n3208, roK109), func(n3209 *Node) bool {
-			return anyNode(child(n3209, roK316), func(n3210 *Node) bool { return (len(child(n3210, roK67)) > 0) })
+	return !anyChild(n, roK70, func(n3212 *Node) bool {
+		return anyChild(n3212, roK109, func(n3213 *Node) bool {
+			return anyChild(n3213, roK316, func(n3214 *Node) bool { return hasChild(n3214, roK68) })
 		})
 	})
 }
 
 // UBL-CR-448: not(cac:PaymentMeans/cac:PaymentMandate/cac:ValidityPeriod)
 func roT0657(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3212 *Node) bool {
-		return anyNode(child(n3212, roK109), func(n3213 *Node) bool { return (len(child(n3213, roK181)) > 0) })
+	return !anyChild(n, roK70, func(n3216 *Node) bool {
+		return anyChild(n3216, roK109, func(n3217 *Node) bool { return hasChild(n3217, roK181) })
 	})
 }
 
 // UBL-CR-449: not(cac:PaymentMeans/cac:PaymentMandate/cac:PaymentReversalPeriod)
 func roT0658(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3215 *Node) bool {
-		return anyNode(child(n3215, roK109), func(n3216 *Node) bool { return (len(child(n3216, roK317)) > 0) })
+	return !anyChild(n, roK70, func(n3219 *Node) bool {
+		return anyChild(n3219, roK109, func(n3220 *Node) bool { return hasChild(n3220, roK317) })
 	})
 }
 
 // UBL-CR-450: not(cac:PaymentMeans/cac:PaymentMandate/cac:Clause)
 func roT0659(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3218 *Node) bool {
-		return anyNode(child(n3218, roK109), func(n3219 *Node) bool { return (len(child(n3219, roK318)) > 0) })
+	return !anyChild(n, roK70, func(n3222 *Node) bool {
+		return anyChild(n3222, roK109, func(n3223 *Node) bool { return hasChild(n3223, roK318) })
 	})
 }
 
 // UBL-CR-451: not(cac:PaymentMeans/cac:TradeFinancing)
 func roT0660(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n3221 *Node) bool { return (len(child(n3221, roK319)) > 0) })
+	return !anyChild(n, roK70, func(n3225 *Node) bool { return hasChild(n3225, roK319) })
 }
 
 // UBL-CR-452: not(cac:PaymentTerms/cbc:ID)
 func roT0661(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3223 *Node) bool { return (len(child(n3223, roK54)) > 0) })
+	return !anyChild(n, roK61, func(n3227 *Node) bool { return hasChild(n3227, roK54) })
 }
 
 // UBL-CR-453: not(cac:PaymentTerms/cbc:PaymentMeansID)
 func roT0662(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3225 *Node) bool { return (len(child(n3225, roK320)) > 0) })
+	return !anyChild(n, roK61, func(n3229 *Node) bool { return hasChild(n3229, roK320) })
 }
 
 // UBL-CR-454: not(cac:PaymentTerms/cbc:PrepaidPaymentReferenceID)
 func roT0663(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3227 *Node) bool { return (len(child(n3227, roK321)) > 0) })
+	return !anyChild(n, roK61, func(n3231 *Node) bool { return hasChild(n3231, roK321) })
 }
 
 // UBL-CR-455: not(cac:PaymentTerms/cbc:ReferenceEventCode)
 func roT0664(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3229 *Node) bool { return (len(child(n3229, roK322)) > 0) })
+	return !anyChild(n, roK61, func(n3233 *Node) bool { return hasChild(n3233, roK322) })
 }
 
 // UBL-CR-456: not(cac:PaymentTerms/cbc:SettlementDiscountPercent)
 func roT0665(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3231 *Node) bool { return (len(child(n3231, roK323)) > 0) })
+	return !anyChild(n, roK61, func(n3235 *Node) bool { return hasChild(n3235, roK323) })
 }
 
 // UBL-CR-457: not(cac:PaymentTerms/cbc:PenaltySurchargePercent)
 func roT0666(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3233 *Node) bool { return (len(child(n3233, roK324)) > 0) })
+	return !anyChild(n, roK61, func(n3237 *Node) bool { return hasChild(n3237, roK324) })
 }
 
 // UBL-CR-458: not(cac:PaymentTerms/cbc:PaymentPercent)
 func roT0667(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3235 *Node) bool { return (len(child(n3235, roK325)) > 0) })
+	return !anyChild(n, roK61, func(n3239 *Node) bool { return hasChild(n3239, roK325) })
 }
 
 // UBL-CR-459: not(cac:PaymentTerms/cbc:Amount)
 func roT0668(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3237 *Node) bool { return (len(child(n3237, roK79)) > 0) })
+	return !anyChild(n, roK61, func(n3241 *Node) bool { return hasChild(n3241, roK79) })
 }
 
 // UBL-CR-460: not(cac:PaymentTerms/cbc:SettlementDiscountAmount)
 func roT0669(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3239 *Node) bool { return (len(child(n3239, roK326)) > 0) })
+	return !anyChild(n, roK61, func(n3243 *Node) bool { return hasChild(n3243, roK326) })
 }
 
 // UBL-CR-461: not(cac:PaymentTerms/cbc:PenaltyAmount)
 func roT0670(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3241 *Node) bool { return (len(child(n3241, roK327)) > 0) })
+	return !anyChild(n, roK61, func(n3245 *Node) bool { return hasChild(n3245, roK327) })
 }
 
 // UBL-CR-462: not(cac:PaymentTerms/cbc:PaymentTermsDetailsURI)
 func roT0671(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3243 *Node) bool { return (len(child(n3243, roK328)) > 0) })
+	return !anyChild(n, roK61, func(n3247 *Node) bool { return hasChild(n3247, roK328) })
 }
 
 // UBL-CR-463: not(cac:PaymentTerms/cbc:PaymentDueDate)
 func roT0672(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3245 *Node) bool { return (len(child(n3245, roK294)) > 0) })
+	return !anyChild(n, roK61, func(n3249 *Node) bool { return hasChild(n3249, roK294) })
 }
 
 // UBL-CR-464: not(cac:PaymentTerms/cbc:InstallmentDueDate)
 func roT0673(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3247 *Node) bool { return (len(child(n3247, roK329)) > 0) })
+	return !anyChild(n, roK61, func(n3251 *Node) bool { return hasChild(n3251, roK329) })
 }
 
 // UBL-CR-465: not(cac:PaymentTerms/cbc:InvoicingPartyReference)
 func roT0674(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3249 *Node) bool { return (len(child(n3249, roK330)) > 0) })
+	return !anyChild(n, roK61, func(n3253 *Node) bool { return hasChild(n3253, roK330) })
 }
 
 // UBL-CR-466: not(cac:PaymentTerms/cac:SettlementPeriod)
 func roT0675(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3251 *Node) bool { return (len(child(n3251, roK331)) > 0) })
+	return !anyChild(n, roK61, func(n3255 *Node) bool { return hasChild(n3255, roK331) })
 }
 
 // UBL-CR-467: not(cac:PaymentTerms/cac:PenaltyPeriod)
 func roT0676(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3253 *Node) bool { return (len(child(n3253, roK332)) > 0) })
+	return !anyChild(n, roK61, func(n3257 *Node) bool { return hasChild(n3257, roK332) })
 }
 
 // UBL-CR-468: not(cac:PaymentTerms/cac:ExchangeRate)
 func roT0677(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3255 *Node) bool { return (len(child(n3255, roK333)) > 0) })
+	return !anyChild(n, roK61, func(n3259 *Node) bool { return hasChild(n3259, roK333) })
 }
 
 // UBL-CR-469: not(cac:PaymentTerms/cac:ValidityPeriod)
 func roT0678(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK60), func(n3257 *Node) bool { return (len(child(n3257, roK181)) > 0) })
+	return !anyChild(n, roK61, func(n3261 *Node) bool { return hasChild(n3261, roK181) })
 }
 
 // UBL-CR-470: not(cac:PrepaidPayment)
 func roT0679(v []Seq, n *Node) bool {
-	return !(len(child(n, roK334)) > 0)
+	return !hasChild(n, roK334)
 }
 
 // UBL-CR-471: not(cac:AllowanceCharge/cbc:ID)
 func roT0680(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3260 *Node) bool { return (len(child(n3260, roK54)) > 0) })
+	return !anyChild(n, roK76, func(n3264 *Node) bool { return hasChild(n3264, roK54) })
 }
 
 // UBL-CR-472: not(cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0681(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3262 *Node) bool { return (len(child(n3262, roK335)) > 0) })
+	return !anyChild(n, roK76, func(n3266 *Node) bool { return hasChild(n3266, roK335) })
 }
 
 // UBL-CR-473: not(cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0682(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3264 *Node) bool { return (len(child(n3264, roK336)) > 0) })
+	return !anyChild(n, roK76, func(n3268 *Node) bool { return hasChild(n3268, roK336) })
 }
 
 // UBL-CR-474: not(cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0683(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3266 *Node) bool { return (len(child(n3266, roK164)) > 0) })
+	return !anyChild(n, roK76, func(n3270 *Node) bool { return hasChild(n3270, roK164) })
 }
 
 // UBL-CR-475: not(cac:AllowanceCharge/cbc:AccountingCost)
 func roT0684(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3268 *Node) bool { return (len(child(n3268, roK337)) > 0) })
+	return !anyChild(n, roK76, func(n3272 *Node) bool { return hasChild(n3272, roK337) })
 }
 
 // UBL-CR-476: not(cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0685(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3270 *Node) bool { return (len(child(n3270, roK338)) > 0) })
+	return !anyChild(n, roK76, func(n3274 *Node) bool { return hasChild(n3274, roK338) })
 }
 
 // UBL-CR-477: not(cac:AllowanceCharge/cac:TaxCategory/cbc:Name)
 func roT0686(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3272 *Node) bool {
-		return anyNode(child(n3272, roK80), func(n3273 *Node) bool { return (len(child(n3273, roK124)) > 0) })
+	return !anyChild(n, roK76, func(n3276 *Node) bool {
+		return anyChild(n3276, roK81, func(n3277 *Node) bool { return hasChild(n3277, roK123) })
 	})
 }
 
 // UBL-CR-478: not(cac:AllowanceCharge/cac:TaxCategory/cbc:BaseUnitMeasure)
 func roT0687(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3275 *Node) bool {
-		return anyNode(child(n3275, roK80), func(n3276 *Node) bool { return (len(child(n3276, roK339)) > 0) })
+	return !anyChild(n, roK76, func(n3279 *Node) bool {
+		return anyChild(n3279, roK81, func(n3280 *Node) bool { return hasChild(n3280, roK339) })
 	})
 }
 
 // UBL-CR-479: not(cac:AllowanceCharge/cac:TaxCategory/cbc:PerUnitAmount)
 func roT0688(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3278 *Node) bool {
-		return anyNode(child(n3278, roK80), func(n3279 *Node) bool { return (len(child(n3279, roK338)) > 0) })
+	return !anyChild(n, roK76, func(n3282 *Node) bool {
+		return anyChild(n3282, roK81, func(n3283 *Node) bool { return hasChild(n3283, roK338) })
 	})
 }
 
 // UBL-CR-480: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReasonCode)
 func roT0689(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3281 *Node) bool {
-		return anyNode(child(n3281, roK80), func(n3282 *Node) bool { return (len(child(n3282, roK148)) > 0) })
+	return !anyChild(n, roK76, func(n3285 *Node) bool {
+		return anyChild(n3285, roK81, func(n3286 *Node) bool { return hasChild(n3286, roK148) })
 	})
 }
 
 // UBL-CR-481: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReason)
 func roT0690(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3284 *Node) bool {
-		return anyNode(child(n3284, roK80), func(n3285 *Node) bool { return (len(child(n3285, roK147)) > 0) })
+	return !anyChild(n, roK76, func(n3288 *Node) bool {
+		return anyChild(n3288, roK81, func(n3289 *Node) bool { return hasChild(n3289, roK147) })
 	})
 }
 
 // UBL-CR-482: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRange)
 func roT0691(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3287 *Node) bool {
-		return anyNode(child(n3287, roK80), func(n3288 *Node) bool { return (len(child(n3288, roK340)) > 0) })
+	return !anyChild(n, roK76, func(n3291 *Node) bool {
+		return anyChild(n3291, roK81, func(n3292 *Node) bool { return hasChild(n3292, roK340) })
 	})
 }
 
 // UBL-CR-483: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRatePercent)
 func roT0692(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3290 *Node) bool {
-		return anyNode(child(n3290, roK80), func(n3291 *Node) bool { return (len(child(n3291, roK341)) > 0) })
+	return !anyChild(n, roK76, func(n3294 *Node) bool {
+		return anyChild(n3294, roK81, func(n3295 *Node) bool { return hasChild(n3295, roK341) })
 	})
 }
 
 // UBL-CR-484: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func roT0693(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3293 *Node) bool {
-		return anyNode(child(n3293, roK80), func(n3294 *Node) bool {
-			return anyNode(child(n3294, roK81), func(n3295 *Node) bool { return (len(child(n3295, roK124)) > 0) })
+	return !anyChild(n, roK76, func(n3297 *Node) bool {
+		return anyChild(n3297, roK81, func(n3298 *Node) bool {
+			return anyChild(n3298, roK80, func(n3299 *Node) bool { return hasChild(n3299, roK123) })
 		})
 	})
 }
 
 // UBL-CR-485: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0694(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3297 *Node) bool {
-		return anyNode(child(n3297, roK80), func(n3298 *Node) bool {
-			return anyNode(child(n3298, roK81), func(n3299 *Node) bool { return (len(child(n3299, roK241)) > 0) })
+	return !anyChild(n, roK76, func(n3301 *Node) bool {
+		return anyChild(n3301, roK81, func(n3302 *Node) bool {
+			return anyChild(n3302, roK80, func(n3303 *Node) bool { return hasChild(n3303, roK241) })
 		})
 	})
 }
 
 // UBL-CR-486: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0695(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3301 *Node) bool {
-		return anyNode(child(n3301, roK80), func(n3302 *Node) bool {
-			return anyNode(child(n3302, roK81), func(n3303 *Node) bool { return (len(child(n3303, roK242)) > 0) })
+	return !anyChild(n, roK76, func(n3305 *Node) bool {
+		return anyChild(n3305, roK81, func(n3306 *Node) bool {
+			return anyChild(n3306, roK80, func(n3307 *Node) bool { return hasChild(n3307, roK242) })
 		})
 	})
 }
 
 // UBL-CR-487: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cac:JurisdiccionRegionAddress)
 func roT0696(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3305 *Node) bool {
-		return anyNode(child(n3305, roK80), func(n3306 *Node) bool {
-			return anyNode(child(n3306, roK81), func(n3307 *Node) bool { return (len(child(n3307, roK342)) > 0) })
+	return !anyChild(n, roK76, func(n3309 *Node) bool {
+		return anyChild(n3309, roK81, func(n3310 *Node) bool {
+			return anyChild(n3310, roK80, func(n3311 *Node) bool { return hasChild(n3311, roK342) })
 		})
 	})
 }
 
 // UBL-CR-488: not(cac:AllowanceCharge/cac:TaxTotal)
 func roT0697(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3309 *Node) bool { return (len(child(n3309, roK105)) > 0) })
+	return !anyChild(n, roK76, func(n3313 *Node) bool { return hasChild(n3313, roK106) })
 }
 
 // UBL-CR-489: not(cac:AllowanceCharge/cac:PaymentMeans)
 func roT0698(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK76), func(n3311 *Node) bool { return (len(child(n3311, roK70)) > 0) })
+	return !anyChild(n, roK76, func(n3315 *Node) bool { return hasChild(n3315, roK70) })
 }
 
 // UBL-CR-490: not(cac:TaxExchangeRate)
 func roT0699(v []Seq, n *Node) bool {
-	return !(len(child(n, roK343)) > 0)
+	return !hasChild(n, roK343)
 }
 
 // UBL-CR-491: not(cac:PricingExchangeRate)
 func roT0700(v []Seq, n *Node) bool {
-	return !(len(child(n, roK344)) > 0)
+	return !hasChild(n, roK344)
 }
 
 // UBL-CR-492: not(cac:PaymentExchangeRate)
 func roT0701(v []Seq, n *Node) bool {
-	return !(len(child(n, roK345)) > 0)
+	return !hasChild(n, roK345)
 }
 
 // UBL-CR-493: not(cac:PaymentAlternativeExchangeRate)
 func roT0702(v []Seq, n *Node) bool {
-	return !(len(child(n, roK346)) > 0)
+	return !hasChild(n, roK346)
 }
 
 // UBL-CR-494: not(cac:TaxTotal/cbc:RoundingAmount)
 func roT0703(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3317 *Node) bool { return (len(child(n3317, roK347)) > 0) })
+	return !anyChild(n, roK106, func(n3321 *Node) bool { return hasChild(n3321, roK347) })
 }
 
 // UBL-CR-495: not(cac:TaxTotal/cbc:TaxEvidenceIndicator)
 func roT0704(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3319 *Node) bool { return (len(child(n3319, roK348)) > 0) })
+	return !anyChild(n, roK106, func(n3323 *Node) bool { return hasChild(n3323, roK348) })
 }
 
 // UBL-CR-496: not(cac:TaxTotal/cbc:TaxIncludedIndicator)
 func roT0705(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3321 *Node) bool { return (len(child(n3321, roK349)) > 0) })
+	return !anyChild(n, roK106, func(n3325 *Node) bool { return hasChild(n3325, roK349) })
 }
 
 // UBL-CR-497: not(cac:TaxTotal/cac:TaxSubtotal/cbc:CalculationSequenceNumeric)
 func roT0706(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3323 *Node) bool {
-		return anyNode(child(n3323, roK111), func(n3324 *Node) bool { return (len(child(n3324, roK350)) > 0) })
+	return !anyChild(n, roK106, func(n3327 *Node) bool {
+		return anyChild(n3327, roK111, func(n3328 *Node) bool { return hasChild(n3328, roK350) })
 	})
 }
 
 // UBL-CR-498: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TransactionCurrencyTaxAmount)
 func roT0707(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3326 *Node) bool {
-		return anyNode(child(n3326, roK111), func(n3327 *Node) bool { return (len(child(n3327, roK351)) > 0) })
+	return !anyChild(n, roK106, func(n3330 *Node) bool {
+		return anyChild(n3330, roK111, func(n3331 *Node) bool { return hasChild(n3331, roK351) })
 	})
 }
 
 // UBL-CR-499: not(cac:TaxTotal/cac:TaxSubtotal/cbc:Percent)
 func roT0708(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3329 *Node) bool {
-		return anyNode(child(n3329, roK111), func(n3330 *Node) bool { return (len(child(n3330, roK145)) > 0) })
+	return !anyChild(n, roK106, func(n3333 *Node) bool {
+		return anyChild(n3333, roK111, func(n3334 *Node) bool { return hasChild(n3334, roK145) })
 	})
 }
 
 // UBL-CR-500: not(cac:TaxTotal/cac:TaxSubtotal/cbc:BaseUnitMeasure)
 func roT0709(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3332 *Node) bool {
-		return anyNode(child(n3332, roK111), func(n3333 *Node) bool { return (len(child(n3333, roK339)) > 0) })
+	return !anyChild(n, roK106, func(n3336 *Node) bool {
+		return anyChild(n3336, roK111, func(n3337 *Node) bool { return hasChild(n3337, roK339) })
 	})
 }
 
 // UBL-CR-501: not(cac:TaxTotal/cac:TaxSubtotal/cbc:PerUnitAmount)
 func roT0710(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3335 *Node) bool {
-		return anyNode(child(n3335, roK111), func(n3336 *Node) bool { return (len(child(n3336, roK338)) > 0) })
+	return !anyChild(n, roK106, func(n3339 *Node) bool {
+		return anyChild(n3339, roK111, func(n3340 *Node) bool { return hasChild(n3340, roK338) })
 	})
 }
 
 // UBL-CR-502: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRange)
 func roT0711(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3338 *Node) bool {
-		return anyNode(child(n3338, roK111), func(n3339 *Node) bool { return (len(child(n3339, roK340)) > 0) })
+	return !anyChild(n, roK106, func(n3342 *Node) bool {
+		return anyChild(n3342, roK111, func(n3343 *Node) bool { return hasChild(n3343, roK340) })
 	})
 }
 
 // UBL-CR-503: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRatePercent)
 func roT0712(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3341 *Node) bool {
-		return anyNode(child(n3341, roK111), func(n3342 *Node) bool { return (len(child(n3342, roK341)) > 0) })
+	return !anyChild(n, roK106, func(n3345 *Node) bool {
+		return anyChild(n3345, roK111, func(n3346 *Node) bool { return hasChild(n3346, roK341) })
 	})
 }
 
 // UBL-CR-504: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Name)
 func roT0713(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3344 *Node) bool {
-		return anyNode(child(n3344, roK111), func(n3345 *Node) bool {
-			return anyNode(child(n3345, roK80), func(n3346 *Node) bool { return (len(child(n3346, roK124)) > 0) })
+	return !anyChild(n, roK106, func(n3348 *Node) bool {
+		return anyChild(n3348, roK111, func(n3349 *Node) bool {
+			return anyChild(n3349, roK81, func(n3350 *Node) bool { return hasChild(n3350, roK123) })
 		})
 	})
 }
 
 // UBL-CR-505: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:BaseUnitMeasure)
 func roT0714(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3348 *Node) bool {
-		return anyNode(child(n3348, roK111), func(n3349 *Node) bool {
-			return anyNode(child(n3349, roK80), func(n3350 *Node) bool { return (len(child(n3350, roK339)) > 0) })
+	return !anyChild(n, roK106, func(n3352 *Node) bool {
+		return anyChild(n3352, roK111, func(n3353 *Node) bool {
+			return anyChild(n3353, roK81, func(n3354 *Node) bool { return hasChild(n3354, roK339) })
 		})
 	})
 }
 
 // UBL-CR-506: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:PerUnitAmount)
 func roT0715(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3352 *Node) bool {
-		return anyNode(child(n3352, roK111), func(n3353 *Node) bool {
-			return anyNode(child(n3353, roK80), func(n3354 *Node) bool { return (len(child(n3354, roK338)) > 0) })
+	return !anyChild(n, roK106, func(n3356 *Node) bool {
+		return anyChild(n3356, roK111, func(n3357 *Node) bool {
+			return anyChild(n3357, roK81, func(n3358 *Node) bool { return hasChild(n3358, roK338) })
 		})
 	})
 }
 
 // UBL-CR-507: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRange)
 func roT0716(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3356 *Node) bool {
-		return anyNode(child(n3356, roK111), func(n3357 *Node) bool {
-			return anyNode(child(n3357, roK80), func(n3358 *Node) bool { return (len(child(n3358, roK340)) > 0) })
+	return !anyChild(n, roK106, func(n3360 *Node) bool {
+		return anyChild(n3360, roK111, func(n3361 *Node) bool {
+			return anyChild(n3361, roK81, func(n3362 *Node) bool { return hasChild(n3362, roK340) })
 		})
 	})
 }
 
 // UBL-CR-508: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRatePercent)
 func roT0717(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3360 *Node) bool {
-		return anyNode(child(n3360, roK111), func(n3361 *Node) bool {
-			return anyNode(child(n3361, roK80), func(n3362 *Node) bool { return (len(child(n3362, roK341)) > 0) })
+	return !anyChild(n, roK106, func(n3364 *Node) bool {
+		return anyChild(n3364, roK111, func(n3365 *Node) bool {
+			return anyChild(n3365, roK81, func(n3366 *Node) bool { return hasChild(n3366, roK341) })
 		})
 	})
 }
 
 // UBL-CR-509: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func roT0718(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3364 *Node) bool {
-		return anyNode(child(n3364, roK111), func(n3365 *Node) bool {
-			return anyNode(child(n3365, roK80), func(n3366 *Node) bool {
-				return anyNode(child(n3366, roK81), func(n3367 *Node) bool { return (len(child(n3367, roK124)) > 0) })
+	return !anyChild(n, roK106, func(n3368 *Node) bool {
+		return anyChild(n3368, roK111, func(n3369 *Node) bool {
+			return anyChild(n3369, roK81, func(n3370 *Node) bool {
+				return anyChild(n3370, roK80, func(n3371 *Node) bool { return hasChild(n3371, roK123) })
 			})
 		})
 	})
@@ -11573,10 +11583,10 @@ func roT0718(v []Seq, n *Node) bool {
 
 // UBL-CR-510: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0719(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3369 *Node) bool {
-		return anyNode(child(n3369, roK111), func(n3370 *Node) bool {
-			return anyNode(child(n3370, roK80), func(n3371 *Node) bool {
-				return anyNode(child(n3371, roK81), func(n3372 *Node) bool { return (len(child(n3372, roK241)) > 0) })
+	return !anyChild(n, roK106, func(n3373 *Node) bool {
+		return anyChild(n3373, roK111, func(n3374 *Node) bool {
+			return anyChild(n3374, roK81, func(n3375 *Node) bool {
+				return anyChild(n3375, roK80, func(n3376 *Node) bool { return hasChild(n3376, roK241) })
 			})
 		})
 	})
@@ -11584,10 +11594,10 @@ func roT0719(v []Seq, n *Node) bool {
 
 // UBL-CR-511: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0720(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3374 *Node) bool {
-		return anyNode(child(n3374, roK111), func(n3375 *Node) bool {
-			return anyNode(child(n3375, roK80), func(n3376 *Node) bool {
-				return anyNode(child(n3376, roK81), func(n3377 *Node) bool { return (len(child(n3377, roK242)) > 0) })
+	return !anyChild(n, roK106, func(n3378 *Node) bool {
+		return anyChild(n3378, roK111, func(n3379 *Node) bool {
+			return anyChild(n3379, roK81, func(n3380 *Node) bool {
+				return anyChild(n3380, roK80, func(n3381 *Node) bool { return hasChild(n3381, roK242) })
 			})
 		})
 	})
@@ -11595,10 +11605,10 @@ func roT0720(v []Seq, n *Node) bool {
 
 // UBL-CR-512: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0721(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK105), func(n3379 *Node) bool {
-		return anyNode(child(n3379, roK111), func(n3380 *Node) bool {
-			return anyNode(child(n3380, roK80), func(n3381 *Node) bool {
-				return anyNode(child(n3381, roK81), func(n3382 *Node) bool { return (len(child(n3382, roK243)) > 0) })
+	return !anyChild(n, roK106, func(n3383 *Node) bool {
+		return anyChild(n3383, roK111, func(n3384 *Node) bool {
+			return anyChild(n3384, roK81, func(n3385 *Node) bool {
+				return anyChild(n3385, roK80, func(n3386 *Node) bool { return hasChild(n3386, roK243) })
 			})
 		})
 	})
@@ -11606,866 +11616,866 @@ func roT0721(v []Seq, n *Node) bool {
 
 // UBL-CR-513: not(cac:WithholdingTaxTotal)
 func roT0722(v []Seq, n *Node) bool {
-	return !(len(child(n, roK352)) > 0)
+	return !hasChild(n, roK352)
 }
 
 // UBL-CR-514: not(cac:LegalMonetaryTotal/cbc:PayableAlternativeAmount)
 func roT0723(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK56), func(n3385 *Node) bool { return (len(child(n3385, roK353)) > 0) })
+	return !anyChild(n, roK56, func(n3389 *Node) bool { return hasChild(n3389, roK353) })
 }
 
 // UBL-CR-515: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID)
 func roT0724(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3387 *Node) bool { return (len(child(n3387, roK159)) > 0) }) || anyNode(child(n, roK90), func(n3389 *Node) bool { return (len(child(n3389, roK159)) > 0) }))
+	return !(anyChild(n, roK89, func(n3391 *Node) bool { return hasChild(n3391, roK159) }) || anyChild(n, roK90, func(n3393 *Node) bool { return hasChild(n3393, roK159) }))
 }
 
 // UBL-CR-516: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:TaxPointDate)
 func roT0725(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3391 *Node) bool { return (len(child(n3391, roK115)) > 0) }) || anyNode(child(n, roK90), func(n3393 *Node) bool { return (len(child(n3393, roK115)) > 0) }))
+	return !(anyChild(n, roK89, func(n3395 *Node) bool { return hasChild(n3395, roK115) }) || anyChild(n, roK90, func(n3397 *Node) bool { return hasChild(n3397, roK115) }))
 }
 
 // UBL-CR-517: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:AccountingCostCode)
 func roT0726(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3395 *Node) bool { return (len(child(n3395, roK164)) > 0) }) || anyNode(child(n, roK90), func(n3397 *Node) bool { return (len(child(n3397, roK164)) > 0) }))
+	return !(anyChild(n, roK89, func(n3399 *Node) bool { return hasChild(n3399, roK164) }) || anyChild(n, roK90, func(n3401 *Node) bool { return hasChild(n3401, roK164) }))
 }
 
 // UBL-CR-518: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:PaymentPurposeCode)
 func roT0727(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3399 *Node) bool { return (len(child(n3399, roK354)) > 0) }) || anyNode(child(n, roK90), func(n3401 *Node) bool { return (len(child(n3401, roK354)) > 0) }))
+	return !(anyChild(n, roK89, func(n3403 *Node) bool { return hasChild(n3403, roK354) }) || anyChild(n, roK90, func(n3405 *Node) bool { return hasChild(n3405, roK354) }))
 }
 
 // UBL-CR-519: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:FreeOfChargeIndicator)
 func roT0728(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3403 *Node) bool { return (len(child(n3403, roK355)) > 0) }) || anyNode(child(n, roK90), func(n3405 *Node) bool { return (len(child(n3405, roK355)) > 0) }))
+	return !(anyChild(n, roK89, func(n3407 *Node) bool { return hasChild(n3407, roK355) }) || anyChild(n, roK90, func(n3409 *Node) bool { return hasChild(n3409, roK355) }))
 }
 
 // UBL-CR-520: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:StartTime)
 func roT0729(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3407 *Node) bool {
-		return anyNode(child(n3407, roK116), func(n3408 *Node) bool { return (len(child(n3408, roK166)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3410 *Node) bool {
-		return anyNode(child(n3410, roK116), func(n3411 *Node) bool { return (len(child(n3411, roK166)) > 0) })
+	return !(anyChild(n, roK89, func(n3411 *Node) bool {
+		return anyChild(n3411, roK117, func(n3412 *Node) bool { return hasChild(n3412, roK166) })
+	}) || anyChild(n, roK90, func(n3414 *Node) bool {
+		return anyChild(n3414, roK117, func(n3415 *Node) bool { return hasChild(n3415, roK166) })
 	}))
 }
 
 // UBL-CR-521: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:EndTime)
 func roT0730(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3413 *Node) bool {
-		return anyNode(child(n3413, roK116), func(n3414 *Node) bool { return (len(child(n3414, roK167)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3416 *Node) bool {
-		return anyNode(child(n3416, roK116), func(n3417 *Node) bool { return (len(child(n3417, roK167)) > 0) })
+	return !(anyChild(n, roK89, func(n3417 *Node) bool {
+		return anyChild(n3417, roK117, func(n3418 *Node) bool { return hasChild(n3418, roK167) })
+	}) || anyChild(n, roK90, func(n3420 *Node) bool {
+		return anyChild(n3420, roK117, func(n3421 *Node) bool { return hasChild(n3421, roK167) })
 	}))
 }
 
 // UBL-CR-522: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DurationMeasure)
 func roT0731(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3419 *Node) bool {
-		return anyNode(child(n3419, roK116), func(n3420 *Node) bool { return (len(child(n3420, roK168)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3422 *Node) bool {
-		return anyNode(child(n3422, roK116), func(n3423 *Node) bool { return (len(child(n3423, roK168)) > 0) })
+	return !(anyChild(n, roK89, func(n3423 *Node) bool {
+		return anyChild(n3423, roK117, func(n3424 *Node) bool { return hasChild(n3424, roK168) })
+	}) || anyChild(n, roK90, func(n3426 *Node) bool {
+		return anyChild(n3426, roK117, func(n3427 *Node) bool { return hasChild(n3427, roK168) })
 	}))
 }
 
 // UBL-CR-523: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DescriptionCode)
 func roT0732(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3425 *Node) bool {
-		return anyNode(child(n3425, roK116), func(n3426 *Node) bool { return (len(child(n3426, roK117)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3428 *Node) bool {
-		return anyNode(child(n3428, roK116), func(n3429 *Node) bool { return (len(child(n3429, roK117)) > 0) })
+	return !(anyChild(n, roK89, func(n3429 *Node) bool {
+		return anyChild(n3429, roK117, func(n3430 *Node) bool { return hasChild(n3430, roK116) })
+	}) || anyChild(n, roK90, func(n3432 *Node) bool {
+		return anyChild(n3432, roK117, func(n3433 *Node) bool { return hasChild(n3433, roK116) })
 	}))
 }
 
 // UBL-CR-524: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:Description)
 func roT0733(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3431 *Node) bool {
-		return anyNode(child(n3431, roK116), func(n3432 *Node) bool { return (len(child(n3432, roK169)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3434 *Node) bool {
-		return anyNode(child(n3434, roK116), func(n3435 *Node) bool { return (len(child(n3435, roK169)) > 0) })
+	return !(anyChild(n, roK89, func(n3435 *Node) bool {
+		return anyChild(n3435, roK117, func(n3436 *Node) bool { return hasChild(n3436, roK169) })
+	}) || anyChild(n, roK90, func(n3438 *Node) bool {
+		return anyChild(n3438, roK117, func(n3439 *Node) bool { return hasChild(n3439, roK169) })
 	}))
 }
 
 // UBL-CR-525: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:SalesOrderLineID)
 func roT0734(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3437 *Node) bool {
-		return anyNode(child(n3437, roK356), func(n3438 *Node) bool { return (len(child(n3438, roK357)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3440 *Node) bool {
-		return anyNode(child(n3440, roK356), func(n3441 *Node) bool { return (len(child(n3441, roK357)) > 0) })
+	return !(anyChild(n, roK89, func(n3441 *Node) bool {
+		return anyChild(n3441, roK357, func(n3442 *Node) bool { return hasChild(n3442, roK356) })
+	}) || anyChild(n, roK90, func(n3444 *Node) bool {
+		return anyChild(n3444, roK357, func(n3445 *Node) bool { return hasChild(n3445, roK356) })
 	}))
 }
 
 // UBL-CR-526: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:UUID)
 func roT0735(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3443 *Node) bool {
-		return anyNode(child(n3443, roK356), func(n3444 *Node) bool { return (len(child(n3444, roK159)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3446 *Node) bool {
-		return anyNode(child(n3446, roK356), func(n3447 *Node) bool { return (len(child(n3447, roK159)) > 0) })
+	return !(anyChild(n, roK89, func(n3447 *Node) bool {
+		return anyChild(n3447, roK357, func(n3448 *Node) bool { return hasChild(n3448, roK159) })
+	}) || anyChild(n, roK90, func(n3450 *Node) bool {
+		return anyChild(n3450, roK357, func(n3451 *Node) bool { return hasChild(n3451, roK159) })
 	}))
 }
 
 // UBL-CR-527: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:LineStatusCode)
 func roT0736(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3449 *Node) bool {
-		return anyNode(child(n3449, roK356), func(n3450 *Node) bool { return (len(child(n3450, roK358)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3452 *Node) bool {
-		return anyNode(child(n3452, roK356), func(n3453 *Node) bool { return (len(child(n3453, roK358)) > 0) })
+	return !(anyChild(n, roK89, func(n3453 *Node) bool {
+		return anyChild(n3453, roK357, func(n3454 *Node) bool { return hasChild(n3454, roK358) })
+	}) || anyChild(n, roK90, func(n3456 *Node) bool {
+		return anyChild(n3456, roK357, func(n3457 *Node) bool { return hasChild(n3457, roK358) })
 	}))
 }
 
 // UBL-CR-528: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cac:OrderReference)
 func roT0737(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3455 *Node) bool {
-		return anyNode(child(n3455, roK356), func(n3456 *Node) bool { return (len(child(n3456, roK170)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3458 *Node) bool {
-		return anyNode(child(n3458, roK356), func(n3459 *Node) bool { return (len(child(n3459, roK170)) > 0) })
+	return !(anyChild(n, roK89, func(n3459 *Node) bool {
+		return anyChild(n3459, roK357, func(n3460 *Node) bool { return hasChild(n3460, roK170) })
+	}) || anyChild(n, roK90, func(n3462 *Node) bool {
+		return anyChild(n3462, roK357, func(n3463 *Node) bool { return hasChild(n3463, roK170) })
 	}))
 }
 
 // UBL-CR-529: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DespatchLineReference)
 func roT0738(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3461 *Node) bool { return (len(child(n3461, roK359)) > 0) }) || anyNode(child(n, roK90), func(n3463 *Node) bool { return (len(child(n3463, roK359)) > 0) }))
+	return !(anyChild(n, roK89, func(n3465 *Node) bool { return hasChild(n3465, roK359) }) || anyChild(n, roK90, func(n3467 *Node) bool { return hasChild(n3467, roK359) }))
 }
 
 // UBL-CR-530: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ReceiptLineReference)
 func roT0739(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3465 *Node) bool { return (len(child(n3465, roK360)) > 0) }) || anyNode(child(n, roK90), func(n3467 *Node) bool { return (len(child(n3467, roK360)) > 0) }))
+	return !(anyChild(n, roK89, func(n3469 *Node) bool { return hasChild(n3469, roK360) }) || anyChild(n, roK90, func(n3471 *Node) bool { return hasChild(n3471, roK360) }))
 }
 
 // UBL-CR-531: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:BillingReference)
 func roT0740(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3469 *Node) bool { return (len(child(n3469, roK142)) > 0) }) || anyNode(child(n, roK90), func(n3471 *Node) bool { return (len(child(n3471, roK142)) > 0) }))
+	return !(anyChild(n, roK89, func(n3473 *Node) bool { return hasChild(n3473, roK142) }) || anyChild(n, roK90, func(n3475 *Node) bool { return hasChild(n3475, roK142) }))
 }
 
 // UBL-CR-532: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:CopyIndicator)
 func roT0741(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3473 *Node) bool {
-		return anyNode(child(n3473, roK173), func(n3474 *Node) bool { return (len(child(n3474, roK158)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3476 *Node) bool {
-		return anyNode(child(n3476, roK173), func(n3477 *Node) bool { return (len(child(n3477, roK158)) > 0) })
+	return !(anyChild(n, roK89, func(n3477 *Node) bool {
+		return anyChild(n3477, roK173, func(n3478 *Node) bool { return hasChild(n3478, roK158) })
+	}) || anyChild(n, roK90, func(n3480 *Node) bool {
+		return anyChild(n3480, roK173, func(n3481 *Node) bool { return hasChild(n3481, roK158) })
 	}))
 }
 
 // UBL-CR-533: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:UUID)
 func roT0742(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3479 *Node) bool {
-		return anyNode(child(n3479, roK173), func(n3480 *Node) bool { return (len(child(n3480, roK159)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3482 *Node) bool {
-		return anyNode(child(n3482, roK173), func(n3483 *Node) bool { return (len(child(n3483, roK159)) > 0) })
+	return !(anyChild(n, roK89, func(n3483 *Node) bool {
+		return anyChild(n3483, roK173, func(n3484 *Node) bool { return hasChild(n3484, roK159) })
+	}) || anyChild(n, roK90, func(n3486 *Node) bool {
+		return anyChild(n3486, roK173, func(n3487 *Node) bool { return hasChild(n3487, roK159) })
 	}))
 }
 
 // UBL-CR-534: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueDate)
 func roT0743(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3485 *Node) bool {
-		return anyNode(child(n3485, roK173), func(n3486 *Node) bool { return (len(child(n3486, roK97)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3488 *Node) bool {
-		return anyNode(child(n3488, roK173), func(n3489 *Node) bool { return (len(child(n3489, roK97)) > 0) })
+	return !(anyChild(n, roK89, func(n3489 *Node) bool {
+		return anyChild(n3489, roK173, func(n3490 *Node) bool { return hasChild(n3490, roK97) })
+	}) || anyChild(n, roK90, func(n3492 *Node) bool {
+		return anyChild(n3492, roK173, func(n3493 *Node) bool { return hasChild(n3493, roK97) })
 	}))
 }
 
 // UBL-CR-535: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueTime)
 func roT0744(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3491 *Node) bool {
-		return anyNode(child(n3491, roK173), func(n3492 *Node) bool { return (len(child(n3492, roK160)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3494 *Node) bool {
-		return anyNode(child(n3494, roK173), func(n3495 *Node) bool { return (len(child(n3495, roK160)) > 0) })
+	return !(anyChild(n, roK89, func(n3495 *Node) bool {
+		return anyChild(n3495, roK173, func(n3496 *Node) bool { return hasChild(n3496, roK160) })
+	}) || anyChild(n, roK90, func(n3498 *Node) bool {
+		return anyChild(n3498, roK173, func(n3499 *Node) bool { return hasChild(n3499, roK160) })
 	}))
 }
 
 // UBL-CR-537: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentType)
 func roT0745(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3497 *Node) bool {
-		return anyNode(child(n3497, roK173), func(n3498 *Node) bool { return (len(child(n3498, roK174)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3500 *Node) bool {
-		return anyNode(child(n3500, roK173), func(n3501 *Node) bool { return (len(child(n3501, roK174)) > 0) })
+	return !(anyChild(n, roK89, func(n3501 *Node) bool {
+		return anyChild(n3501, roK173, func(n3502 *Node) bool { return hasChild(n3502, roK174) })
+	}) || anyChild(n, roK90, func(n3504 *Node) bool {
+		return anyChild(n3504, roK173, func(n3505 *Node) bool { return hasChild(n3505, roK174) })
 	}))
 }
 
 // UBL-CR-538: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:XPath)
 func roT0746(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3503 *Node) bool {
-		return anyNode(child(n3503, roK173), func(n3504 *Node) bool { return (len(child(n3504, roK175)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3506 *Node) bool {
-		return anyNode(child(n3506, roK173), func(n3507 *Node) bool { return (len(child(n3507, roK175)) > 0) })
+	return !(anyChild(n, roK89, func(n3507 *Node) bool {
+		return anyChild(n3507, roK173, func(n3508 *Node) bool { return hasChild(n3508, roK175) })
+	}) || anyChild(n, roK90, func(n3510 *Node) bool {
+		return anyChild(n3510, roK173, func(n3511 *Node) bool { return hasChild(n3511, roK175) })
 	}))
 }
 
 // UBL-CR-539: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LanguageID)
 func roT0747(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3509 *Node) bool {
-		return anyNode(child(n3509, roK173), func(n3510 *Node) bool { return (len(child(n3510, roK176)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3512 *Node) bool {
-		return anyNode(child(n3512, roK173), func(n3513 *Node) bool { return (len(child(n3513, roK176)) > 0) })
+	return !(anyChild(n, roK89, func(n3513 *Node) bool {
+		return anyChild(n3513, roK173, func(n3514 *Node) bool { return hasChild(n3514, roK176) })
+	}) || anyChild(n, roK90, func(n3516 *Node) bool {
+		return anyChild(n3516, roK173, func(n3517 *Node) bool { return hasChild(n3517, roK176) })
 	}))
 }
 
 // UBL-CR-540: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LocaleCode)
 func roT0748(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3515 *Node) bool {
-		return anyNode(child(n3515, roK173), func(n3516 *Node) bool { return (len(child(n3516, roK177)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3518 *Node) bool {
-		return anyNode(child(n3518, roK173), func(n3519 *Node) bool { return (len(child(n3519, roK177)) > 0) })
+	return !(anyChild(n, roK89, func(n3519 *Node) bool {
+		return anyChild(n3519, roK173, func(n3520 *Node) bool { return hasChild(n3520, roK177) })
+	}) || anyChild(n, roK90, func(n3522 *Node) bool {
+		return anyChild(n3522, roK173, func(n3523 *Node) bool { return hasChild(n3523, roK177) })
 	}))
 }
 
 // UBL-CR-541: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:VersionID)
 func roT0749(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3521 *Node) bool {
-		return anyNode(child(n3521, roK173), func(n3522 *Node) bool { return (len(child(n3522, roK178)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3524 *Node) bool {
-		return anyNode(child(n3524, roK173), func(n3525 *Node) bool { return (len(child(n3525, roK178)) > 0) })
+	return !(anyChild(n, roK89, func(n3525 *Node) bool {
+		return anyChild(n3525, roK173, func(n3526 *Node) bool { return hasChild(n3526, roK178) })
+	}) || anyChild(n, roK90, func(n3528 *Node) bool {
+		return anyChild(n3528, roK173, func(n3529 *Node) bool { return hasChild(n3529, roK178) })
 	}))
 }
 
 // UBL-CR-542: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentStatusCode)
 func roT0750(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3527 *Node) bool {
-		return anyNode(child(n3527, roK173), func(n3528 *Node) bool { return (len(child(n3528, roK179)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3530 *Node) bool {
-		return anyNode(child(n3530, roK173), func(n3531 *Node) bool { return (len(child(n3531, roK179)) > 0) })
+	return !(anyChild(n, roK89, func(n3531 *Node) bool {
+		return anyChild(n3531, roK173, func(n3532 *Node) bool { return hasChild(n3532, roK179) })
+	}) || anyChild(n, roK90, func(n3534 *Node) bool {
+		return anyChild(n3534, roK173, func(n3535 *Node) bool { return hasChild(n3535, roK179) })
 	}))
 }
 
 // UBL-CR-543: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentDescription)
 func roT0751(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3533 *Node) bool {
-		return anyNode(child(n3533, roK173), func(n3534 *Node) bool { return (len(child(n3534, roK149)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3536 *Node) bool {
-		return anyNode(child(n3536, roK173), func(n3537 *Node) bool { return (len(child(n3537, roK149)) > 0) })
+	return !(anyChild(n, roK89, func(n3537 *Node) bool {
+		return anyChild(n3537, roK173, func(n3538 *Node) bool { return hasChild(n3538, roK149) })
+	}) || anyChild(n, roK90, func(n3540 *Node) bool {
+		return anyChild(n3540, roK173, func(n3541 *Node) bool { return hasChild(n3541, roK149) })
 	}))
 }
 
 // UBL-CR-544: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:Attachment)
 func roT0752(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3539 *Node) bool {
-		return anyNode(child(n3539, roK173), func(n3540 *Node) bool { return (len(child(n3540, roK180)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3542 *Node) bool {
-		return anyNode(child(n3542, roK173), func(n3543 *Node) bool { return (len(child(n3543, roK180)) > 0) })
+	return !(anyChild(n, roK89, func(n3543 *Node) bool {
+		return anyChild(n3543, roK173, func(n3544 *Node) bool { return hasChild(n3544, roK180) })
+	}) || anyChild(n, roK90, func(n3546 *Node) bool {
+		return anyChild(n3546, roK173, func(n3547 *Node) bool { return hasChild(n3547, roK180) })
 	}))
 }
 
 // UBL-CR-545: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ValidityPeriod)
 func roT0753(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3545 *Node) bool {
-		return anyNode(child(n3545, roK173), func(n3546 *Node) bool { return (len(child(n3546, roK181)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3548 *Node) bool {
-		return anyNode(child(n3548, roK173), func(n3549 *Node) bool { return (len(child(n3549, roK181)) > 0) })
+	return !(anyChild(n, roK89, func(n3549 *Node) bool {
+		return anyChild(n3549, roK173, func(n3550 *Node) bool { return hasChild(n3550, roK181) })
+	}) || anyChild(n, roK90, func(n3552 *Node) bool {
+		return anyChild(n3552, roK173, func(n3553 *Node) bool { return hasChild(n3553, roK181) })
 	}))
 }
 
 // UBL-CR-546: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:IssuerParty)
 func roT0754(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3551 *Node) bool {
-		return anyNode(child(n3551, roK173), func(n3552 *Node) bool { return (len(child(n3552, roK182)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3554 *Node) bool {
-		return anyNode(child(n3554, roK173), func(n3555 *Node) bool { return (len(child(n3555, roK182)) > 0) })
+	return !(anyChild(n, roK89, func(n3555 *Node) bool {
+		return anyChild(n3555, roK173, func(n3556 *Node) bool { return hasChild(n3556, roK182) })
+	}) || anyChild(n, roK90, func(n3558 *Node) bool {
+		return anyChild(n3558, roK173, func(n3559 *Node) bool { return hasChild(n3559, roK182) })
 	}))
 }
 
 // UBL-CR-547: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ResultOfVerification)
 func roT0755(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3557 *Node) bool {
-		return anyNode(child(n3557, roK173), func(n3558 *Node) bool { return (len(child(n3558, roK183)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3560 *Node) bool {
-		return anyNode(child(n3560, roK173), func(n3561 *Node) bool { return (len(child(n3561, roK183)) > 0) })
+	return !(anyChild(n, roK89, func(n3561 *Node) bool {
+		return anyChild(n3561, roK173, func(n3562 *Node) bool { return hasChild(n3562, roK183) })
+	}) || anyChild(n, roK90, func(n3564 *Node) bool {
+		return anyChild(n3564, roK173, func(n3565 *Node) bool { return hasChild(n3565, roK183) })
 	}))
 }
 
 // UBL-CR-548: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PricingReference)
 func roT0756(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3563 *Node) bool { return (len(child(n3563, roK361)) > 0) }) || anyNode(child(n, roK90), func(n3565 *Node) bool { return (len(child(n3565, roK361)) > 0) }))
+	return !(anyChild(n, roK89, func(n3567 *Node) bool { return hasChild(n3567, roK361) }) || anyChild(n, roK90, func(n3569 *Node) bool { return hasChild(n3569, roK361) }))
 }
 
 // UBL-CR-549: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OriginatorParty)
 func roT0757(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3567 *Node) bool { return (len(child(n3567, roK362)) > 0) }) || anyNode(child(n, roK90), func(n3569 *Node) bool { return (len(child(n3569, roK362)) > 0) }))
+	return !(anyChild(n, roK89, func(n3571 *Node) bool { return hasChild(n3571, roK362) }) || anyChild(n, roK90, func(n3573 *Node) bool { return hasChild(n3573, roK362) }))
 }
 
 // UBL-CR-550: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Delivery)
 func roT0758(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3571 *Node) bool { return (len(child(n3571, roK75)) > 0) }) || anyNode(child(n, roK90), func(n3573 *Node) bool { return (len(child(n3573, roK75)) > 0) }))
+	return !(anyChild(n, roK89, func(n3575 *Node) bool { return hasChild(n3575, roK75) }) || anyChild(n, roK90, func(n3577 *Node) bool { return hasChild(n3577, roK75) }))
 }
 
 // UBL-CR-551: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PaymentTerms)
 func roT0759(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3575 *Node) bool { return (len(child(n3575, roK60)) > 0) }) || anyNode(child(n, roK90), func(n3577 *Node) bool { return (len(child(n3577, roK60)) > 0) }))
+	return !(anyChild(n, roK89, func(n3579 *Node) bool { return hasChild(n3579, roK61) }) || anyChild(n, roK90, func(n3581 *Node) bool { return hasChild(n3581, roK61) }))
 }
 
 // UBL-CR-552: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:ID)
 func roT0760(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3579 *Node) bool {
-		return anyNode(child(n3579, roK76), func(n3580 *Node) bool { return (len(child(n3580, roK54)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3582 *Node) bool {
-		return anyNode(child(n3582, roK76), func(n3583 *Node) bool { return (len(child(n3583, roK54)) > 0) })
+	return !(anyChild(n, roK89, func(n3583 *Node) bool {
+		return anyChild(n3583, roK76, func(n3584 *Node) bool { return hasChild(n3584, roK54) })
+	}) || anyChild(n, roK90, func(n3586 *Node) bool {
+		return anyChild(n3586, roK76, func(n3587 *Node) bool { return hasChild(n3587, roK54) })
 	}))
 }
 
 // UBL-CR-553: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0761(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3585 *Node) bool {
-		return anyNode(child(n3585, roK76), func(n3586 *Node) bool { return (len(child(n3586, roK335)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3588 *Node) bool {
-		return anyNode(child(n3588, roK76), func(n3589 *Node) bool { return (len(child(n3589, roK335)) > 0) })
+	return !(anyChild(n, roK89, func(n3589 *Node) bool {
+		return anyChild(n3589, roK76, func(n3590 *Node) bool { return hasChild(n3590, roK335) })
+	}) || anyChild(n, roK90, func(n3592 *Node) bool {
+		return anyChild(n3592, roK76, func(n3593 *Node) bool { return hasChild(n3593, roK335) })
 	}))
 }
 
 // UBL-CR-554: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0762(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3591 *Node) bool {
-		return anyNode(child(n3591, roK76), func(n3592 *Node) bool { return (len(child(n3592, roK336)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3594 *Node) bool {
-		return anyNode(child(n3594, roK76), func(n3595 *Node) bool { return (len(child(n3595, roK336)) > 0) })
+	return !(anyChild(n, roK89, func(n3595 *Node) bool {
+		return anyChild(n3595, roK76, func(n3596 *Node) bool { return hasChild(n3596, roK336) })
+	}) || anyChild(n, roK90, func(n3598 *Node) bool {
+		return anyChild(n3598, roK76, func(n3599 *Node) bool { return hasChild(n3599, roK336) })
 	}))
 }
 
 // UBL-CR-555: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0763(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3597 *Node) bool {
-		return anyNode(child(n3597, roK76), func(n3598 *Node) bool { return (len(child(n3598, roK164)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3600 *Node) bool {
-		return anyNode(child(n3600, roK76), func(n3601 *Node) bool { return (len(child(n3601, roK164)) > 0) })
+	return !(anyChild(n, roK89, func(n3601 *Node) bool {
+		return anyChild(n3601, roK76, func(n3602 *Node) bool { return hasChild(n3602, roK164) })
+	}) || anyChild(n, roK90, func(n3604 *Node) bool {
+		return anyChild(n3604, roK76, func(n3605 *Node) bool { return hasChild(n3605, roK164) })
 	}))
 }
 
 // UBL-CR-556: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCost)
 func roT0764(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3603 *Node) bool {
-		return anyNode(child(n3603, roK76), func(n3604 *Node) bool { return (len(child(n3604, roK337)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3606 *Node) bool {
-		return anyNode(child(n3606, roK76), func(n3607 *Node) bool { return (len(child(n3607, roK337)) > 0) })
+	return !(anyChild(n, roK89, func(n3607 *Node) bool {
+		return anyChild(n3607, roK76, func(n3608 *Node) bool { return hasChild(n3608, roK337) })
+	}) || anyChild(n, roK90, func(n3610 *Node) bool {
+		return anyChild(n3610, roK76, func(n3611 *Node) bool { return hasChild(n3611, roK337) })
 	}))
 }
 
 // UBL-CR-557: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0765(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3609 *Node) bool {
-		return anyNode(child(n3609, roK76), func(n3610 *Node) bool { return (len(child(n3610, roK338)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3612 *Node) bool {
-		return anyNode(child(n3612, roK76), func(n3613 *Node) bool { return (len(child(n3613, roK338)) > 0) })
+	return !(anyChild(n, roK89, func(n3613 *Node) bool {
+		return anyChild(n3613, roK76, func(n3614 *Node) bool { return hasChild(n3614, roK338) })
+	}) || anyChild(n, roK90, func(n3616 *Node) bool {
+		return anyChild(n3616, roK76, func(n3617 *Node) bool { return hasChild(n3617, roK338) })
 	}))
 }
 
 // UBL-CR-558: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxCategory)
 func roT0766(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3615 *Node) bool {
-		return anyNode(child(n3615, roK76), func(n3616 *Node) bool { return (len(child(n3616, roK80)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3618 *Node) bool {
-		return anyNode(child(n3618, roK76), func(n3619 *Node) bool { return (len(child(n3619, roK80)) > 0) })
+	return !(anyChild(n, roK89, func(n3619 *Node) bool {
+		return anyChild(n3619, roK76, func(n3620 *Node) bool { return hasChild(n3620, roK81) })
+	}) || anyChild(n, roK90, func(n3622 *Node) bool {
+		return anyChild(n3622, roK76, func(n3623 *Node) bool { return hasChild(n3623, roK81) })
 	}))
 }
 
 // UBL-CR-559: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxTotal)
 func roT0767(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3621 *Node) bool {
-		return anyNode(child(n3621, roK76), func(n3622 *Node) bool { return (len(child(n3622, roK105)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3624 *Node) bool {
-		return anyNode(child(n3624, roK76), func(n3625 *Node) bool { return (len(child(n3625, roK105)) > 0) })
+	return !(anyChild(n, roK89, func(n3625 *Node) bool {
+		return anyChild(n3625, roK76, func(n3626 *Node) bool { return hasChild(n3626, roK106) })
+	}) || anyChild(n, roK90, func(n3628 *Node) bool {
+		return anyChild(n3628, roK76, func(n3629 *Node) bool { return hasChild(n3629, roK106) })
 	}))
 }
 
 // UBL-CR-560: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:PaymentMeans)
 func roT0768(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3627 *Node) bool {
-		return anyNode(child(n3627, roK76), func(n3628 *Node) bool { return (len(child(n3628, roK70)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3630 *Node) bool {
-		return anyNode(child(n3630, roK76), func(n3631 *Node) bool { return (len(child(n3631, roK70)) > 0) })
+	return !(anyChild(n, roK89, func(n3631 *Node) bool {
+		return anyChild(n3631, roK76, func(n3632 *Node) bool { return hasChild(n3632, roK70) })
+	}) || anyChild(n, roK90, func(n3634 *Node) bool {
+		return anyChild(n3634, roK76, func(n3635 *Node) bool { return hasChild(n3635, roK70) })
 	}))
 }
 
 // UBL-CR-561: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:TaxTotal)
 func roT0769(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3633 *Node) bool { return (len(child(n3633, roK105)) > 0) }) || anyNode(child(n, roK90), func(n3635 *Node) bool { return (len(child(n3635, roK105)) > 0) }))
+	return !(anyChild(n, roK89, func(n3637 *Node) bool { return hasChild(n3637, roK106) }) || anyChild(n, roK90, func(n3639 *Node) bool { return hasChild(n3639, roK106) }))
 }
 
 // UBL-CR-562: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:WithholdingTaxTotal)
 func roT0770(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3637 *Node) bool { return (len(child(n3637, roK352)) > 0) }) || anyNode(child(n, roK90), func(n3639 *Node) bool { return (len(child(n3639, roK352)) > 0) }))
+	return !(anyChild(n, roK89, func(n3641 *Node) bool { return hasChild(n3641, roK352) }) || anyChild(n, roK90, func(n3643 *Node) bool { return hasChild(n3643, roK352) }))
 }
 
 // UBL-CR-563: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackQuantity)
 func roT0771(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3641 *Node) bool {
-		return anyNode(child(n3641, roK123), func(n3642 *Node) bool { return (len(child(n3642, roK363)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3644 *Node) bool {
-		return anyNode(child(n3644, roK123), func(n3645 *Node) bool { return (len(child(n3645, roK363)) > 0) })
+	return !(anyChild(n, roK89, func(n3645 *Node) bool {
+		return anyChild(n3645, roK124, func(n3646 *Node) bool { return hasChild(n3646, roK363) })
+	}) || anyChild(n, roK90, func(n3648 *Node) bool {
+		return anyChild(n3648, roK124, func(n3649 *Node) bool { return hasChild(n3649, roK363) })
 	}))
 }
 
 // UBL-CR-564: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackSizeNumeric)
 func roT0772(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3647 *Node) bool {
-		return anyNode(child(n3647, roK123), func(n3648 *Node) bool { return (len(child(n3648, roK364)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3650 *Node) bool {
-		return anyNode(child(n3650, roK123), func(n3651 *Node) bool { return (len(child(n3651, roK364)) > 0) })
+	return !(anyChild(n, roK89, func(n3651 *Node) bool {
+		return anyChild(n3651, roK124, func(n3652 *Node) bool { return hasChild(n3652, roK364) })
+	}) || anyChild(n, roK90, func(n3654 *Node) bool {
+		return anyChild(n3654, roK124, func(n3655 *Node) bool { return hasChild(n3655, roK364) })
 	}))
 }
 
 // UBL-CR-565: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:CatalogueIndicator)
 func roT0773(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3653 *Node) bool {
-		return anyNode(child(n3653, roK123), func(n3654 *Node) bool { return (len(child(n3654, roK365)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3656 *Node) bool {
-		return anyNode(child(n3656, roK123), func(n3657 *Node) bool { return (len(child(n3657, roK365)) > 0) })
+	return !(anyChild(n, roK89, func(n3657 *Node) bool {
+		return anyChild(n3657, roK124, func(n3658 *Node) bool { return hasChild(n3658, roK365) })
+	}) || anyChild(n, roK90, func(n3660 *Node) bool {
+		return anyChild(n3660, roK124, func(n3661 *Node) bool { return hasChild(n3661, roK365) })
 	}))
 }
 
 // UBL-CR-566: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:HazardousRiskIndicator)
 func roT0774(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3659 *Node) bool {
-		return anyNode(child(n3659, roK123), func(n3660 *Node) bool { return (len(child(n3660, roK366)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3662 *Node) bool {
-		return anyNode(child(n3662, roK123), func(n3663 *Node) bool { return (len(child(n3663, roK366)) > 0) })
+	return !(anyChild(n, roK89, func(n3663 *Node) bool {
+		return anyChild(n3663, roK124, func(n3664 *Node) bool { return hasChild(n3664, roK366) })
+	}) || anyChild(n, roK90, func(n3666 *Node) bool {
+		return anyChild(n3666, roK124, func(n3667 *Node) bool { return hasChild(n3667, roK366) })
 	}))
 }
 
 // UBL-CR-567: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:AdditionalInformation)
 func roT0775(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3665 *Node) bool {
-		return anyNode(child(n3665, roK123), func(n3666 *Node) bool { return (len(child(n3666, roK367)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3668 *Node) bool {
-		return anyNode(child(n3668, roK123), func(n3669 *Node) bool { return (len(child(n3669, roK367)) > 0) })
+	return !(anyChild(n, roK89, func(n3669 *Node) bool {
+		return anyChild(n3669, roK124, func(n3670 *Node) bool { return hasChild(n3670, roK367) })
+	}) || anyChild(n, roK90, func(n3672 *Node) bool {
+		return anyChild(n3672, roK124, func(n3673 *Node) bool { return hasChild(n3673, roK367) })
 	}))
 }
 
 // UBL-CR-568: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:Keyword)
 func roT0776(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3671 *Node) bool {
-		return anyNode(child(n3671, roK123), func(n3672 *Node) bool { return (len(child(n3672, roK368)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3674 *Node) bool {
-		return anyNode(child(n3674, roK123), func(n3675 *Node) bool { return (len(child(n3675, roK368)) > 0) })
+	return !(anyChild(n, roK89, func(n3675 *Node) bool {
+		return anyChild(n3675, roK124, func(n3676 *Node) bool { return hasChild(n3676, roK368) })
+	}) || anyChild(n, roK90, func(n3678 *Node) bool {
+		return anyChild(n3678, roK124, func(n3679 *Node) bool { return hasChild(n3679, roK368) })
 	}))
 }
 
 // UBL-CR-569: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:BrandName)
 func roT0777(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3677 *Node) bool {
-		return anyNode(child(n3677, roK123), func(n3678 *Node) bool { return (len(child(n3678, roK369)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3680 *Node) bool {
-		return anyNode(child(n3680, roK123), func(n3681 *Node) bool { return (len(child(n3681, roK369)) > 0) })
+	return !(anyChild(n, roK89, func(n3681 *Node) bool {
+		return anyChild(n3681, roK124, func(n3682 *Node) bool { return hasChild(n3682, roK369) })
+	}) || anyChild(n, roK90, func(n3684 *Node) bool {
+		return anyChild(n3684, roK124, func(n3685 *Node) bool { return hasChild(n3685, roK369) })
 	}))
 }
 
 // UBL-CR-570: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:ModelName)
 func roT0778(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3683 *Node) bool {
-		return anyNode(child(n3683, roK123), func(n3684 *Node) bool { return (len(child(n3684, roK370)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3686 *Node) bool {
-		return anyNode(child(n3686, roK123), func(n3687 *Node) bool { return (len(child(n3687, roK370)) > 0) })
+	return !(anyChild(n, roK89, func(n3687 *Node) bool {
+		return anyChild(n3687, roK124, func(n3688 *Node) bool { return hasChild(n3688, roK370) })
+	}) || anyChild(n, roK90, func(n3690 *Node) bool {
+		return anyChild(n3690, roK124, func(n3691 *Node) bool { return hasChild(n3691, roK370) })
 	}))
 }
 
 // UBL-CR-571: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:ExtendedID)
 func roT0779(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3689 *Node) bool {
-		return anyNode(child(n3689, roK123), func(n3690 *Node) bool {
-			return anyNode(child(n3690, roK371), func(n3691 *Node) bool { return (len(child(n3691, roK372)) > 0) })
+	return !(anyChild(n, roK89, func(n3693 *Node) bool {
+		return anyChild(n3693, roK124, func(n3694 *Node) bool {
+			return anyChild(n3694, roK372, func(n3695 *Node) bool { return hasChild(n3695, roK371) })
 		})
-	}) || anyNode(child(n, roK90), func(n3693 *Node) bool {
-		return anyNode(child(n3693, roK123), func(n3694 *Node) bool {
-			return anyNode(child(n3694, roK371), func(n3695 *Node) bool { return (len(child(n3695, roK372)) > 0) })
+	}) || anyChild(n, roK90, func(n3697 *Node) bool {
+		return anyChild(n3697, roK124, func(n3698 *Node) bool {
+			return anyChild(n3698, roK372, func(n3699 *Node) bool { return hasChild(n3699, roK371) })
 		})
 	}))
 }
 
 // UBL-CR-572: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:BarecodeSymbologyID)
 func roT0780(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3697 *Node) bool {
-		return anyNode(child(n3697, roK123), func(n3698 *Node) bool {
-			return anyNode(child(n3698, roK371), func(n3699 *Node) bool { return (len(child(n3699, roK373)) > 0) })
+	return !(anyChild(n, roK89, func(n3701 *Node) bool {
+		return anyChild(n3701, roK124, func(n3702 *Node) bool {
+			return anyChild(n3702, roK372, func(n3703 *Node) bool { return hasChild(n3703, roK373) })
 		})
-	}) || anyNode(child(n, roK90), func(n3701 *Node) bool {
-		return anyNode(child(n3701, roK123), func(n3702 *Node) bool {
-			return anyNode(child(n3702, roK371), func(n3703 *Node) bool { return (len(child(n3703, roK373)) > 0) })
+	}) || anyChild(n, roK90, func(n3705 *Node) bool {
+		return anyChild(n3705, roK124, func(n3706 *Node) bool {
+			return anyChild(n3706, roK372, func(n3707 *Node) bool { return hasChild(n3707, roK373) })
 		})
 	}))
 }
 
 // UBL-CR-573: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:PhysicalAttribute)
 func roT0781(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3705 *Node) bool {
-		return anyNode(child(n3705, roK123), func(n3706 *Node) bool {
-			return anyNode(child(n3706, roK371), func(n3707 *Node) bool { return (len(child(n3707, roK374)) > 0) })
+	return !(anyChild(n, roK89, func(n3709 *Node) bool {
+		return anyChild(n3709, roK124, func(n3710 *Node) bool {
+			return anyChild(n3710, roK372, func(n3711 *Node) bool { return hasChild(n3711, roK374) })
 		})
-	}) || anyNode(child(n, roK90), func(n3709 *Node) bool {
-		return anyNode(child(n3709, roK123), func(n3710 *Node) bool {
-			return anyNode(child(n3710, roK371), func(n3711 *Node) bool { return (len(child(n3711, roK374)) > 0) })
+	}) || anyChild(n, roK90, func(n3713 *Node) bool {
+		return anyChild(n3713, roK124, func(n3714 *Node) bool {
+			return anyChild(n3714, roK372, func(n3715 *Node) bool { return hasChild(n3715, roK374) })
 		})
 	}))
 }
 
 // UBL-CR-574: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:MeasurementDimension)
 func roT0782(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3713 *Node) bool {
-		return anyNode(child(n3713, roK123), func(n3714 *Node) bool {
-			return anyNode(child(n3714, roK371), func(n3715 *Node) bool { return (len(child(n3715, roK375)) > 0) })
+	return !(anyChild(n, roK89, func(n3717 *Node) bool {
+		return anyChild(n3717, roK124, func(n3718 *Node) bool {
+			return anyChild(n3718, roK372, func(n3719 *Node) bool { return hasChild(n3719, roK375) })
 		})
-	}) || anyNode(child(n, roK90), func(n3717 *Node) bool {
-		return anyNode(child(n3717, roK123), func(n3718 *Node) bool {
-			return anyNode(child(n3718, roK371), func(n3719 *Node) bool { return (len(child(n3719, roK375)) > 0) })
+	}) || anyChild(n, roK90, func(n3721 *Node) bool {
+		return anyChild(n3721, roK124, func(n3722 *Node) bool {
+			return anyChild(n3722, roK372, func(n3723 *Node) bool { return hasChild(n3723, roK375) })
 		})
 	}))
 }
 
 // UBL-CR-575: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:IssuerParty)
 func roT0783(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3721 *Node) bool {
-		return anyNode(child(n3721, roK123), func(n3722 *Node) bool {
-			return anyNode(child(n3722, roK371), func(n3723 *Node) bool { return (len(child(n3723, roK182)) > 0) })
+	return !(anyChild(n, roK89, func(n3725 *Node) bool {
+		return anyChild(n3725, roK124, func(n3726 *Node) bool {
+			return anyChild(n3726, roK372, func(n3727 *Node) bool { return hasChild(n3727, roK182) })
 		})
-	}) || anyNode(child(n, roK90), func(n3725 *Node) bool {
-		return anyNode(child(n3725, roK123), func(n3726 *Node) bool {
-			return anyNode(child(n3726, roK371), func(n3727 *Node) bool { return (len(child(n3727, roK182)) > 0) })
+	}) || anyChild(n, roK90, func(n3729 *Node) bool {
+		return anyChild(n3729, roK124, func(n3730 *Node) bool {
+			return anyChild(n3730, roK372, func(n3731 *Node) bool { return hasChild(n3731, roK182) })
 		})
 	}))
 }
 
 // UBL-CR-576: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:ExtendedID)
 func roT0784(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3729 *Node) bool {
-		return anyNode(child(n3729, roK123), func(n3730 *Node) bool {
-			return anyNode(child(n3730, roK376), func(n3731 *Node) bool { return (len(child(n3731, roK372)) > 0) })
+	return !(anyChild(n, roK89, func(n3733 *Node) bool {
+		return anyChild(n3733, roK124, func(n3734 *Node) bool {
+			return anyChild(n3734, roK376, func(n3735 *Node) bool { return hasChild(n3735, roK371) })
 		})
-	}) || anyNode(child(n, roK90), func(n3733 *Node) bool {
-		return anyNode(child(n3733, roK123), func(n3734 *Node) bool {
-			return anyNode(child(n3734, roK376), func(n3735 *Node) bool { return (len(child(n3735, roK372)) > 0) })
+	}) || anyChild(n, roK90, func(n3737 *Node) bool {
+		return anyChild(n3737, roK124, func(n3738 *Node) bool {
+			return anyChild(n3738, roK376, func(n3739 *Node) bool { return hasChild(n3739, roK371) })
 		})
 	}))
 }
 
 // UBL-CR-577: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:BarecodeSymbologyID)
 func roT0785(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3737 *Node) bool {
-		return anyNode(child(n3737, roK123), func(n3738 *Node) bool {
-			return anyNode(child(n3738, roK376), func(n3739 *Node) bool { return (len(child(n3739, roK373)) > 0) })
+	return !(anyChild(n, roK89, func(n3741 *Node) bool {
+		return anyChild(n3741, roK124, func(n3742 *Node) bool {
+			return anyChild(n3742, roK376, func(n3743 *Node) bool { return hasChild(n3743, roK373) })
 		})
-	}) || anyNode(child(n, roK90), func(n3741 *Node) bool {
-		return anyNode(child(n3741, roK123), func(n3742 *Node) bool {
-			return anyNode(child(n3742, roK376), func(n3743 *Node) bool { return (len(child(n3743, roK373)) > 0) })
+	}) || anyChild(n, roK90, func(n3745 *Node) bool {
+		return anyChild(n3745, roK124, func(n3746 *Node) bool {
+			return anyChild(n3746, roK376, func(n3747 *Node) bool { return hasChild(n3747, roK373) })
 		})
 	}))
 }
 
 // UBL-CR-578: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:PhysicalAttribute)
 func roT0786(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3745 *Node) bool {
-		return anyNode(child(n3745, roK123), func(n3746 *Node) bool {
-			return anyNode(child(n3746, roK376), func(n3747 *Node) bool { return (len(child(n3747, roK374)) > 0) })
+	return !(anyChild(n, roK89, func(n3749 *Node) bool {
+		return anyChild(n3749, roK124, func(n3750 *Node) bool {
+			return anyChild(n3750, roK376, func(n3751 *Node) bool { return hasChild(n3751, roK374) })
 		})
-	}) || anyNode(child(n, roK90), func(n3749 *Node) bool {
-		return anyNode(child(n3749, roK123), func(n3750 *Node) bool {
-			return anyNode(child(n3750, roK376), func(n3751 *Node) bool { return (len(child(n3751, roK374)) > 0) })
+	}) || anyChild(n, roK90, func(n3753 *Node) bool {
+		return anyChild(n3753, roK124, func(n3754 *Node) bool {
+			return anyChild(n3754, roK376, func(n3755 *Node) bool { return hasChild(n3755, roK374) })
 		})
 	}))
 }
 
 // UBL-CR-579: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:MeasurementDimension)
 func roT0787(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3753 *Node) bool {
-		return anyNode(child(n3753, roK123), func(n3754 *Node) bool {
-			return anyNode(child(n3754, roK376), func(n3755 *Node) bool { return (len(child(n3755, roK375)) > 0) })
+	return !(anyChild(n, roK89, func(n3757 *Node) bool {
+		return anyChild(n3757, roK124, func(n3758 *Node) bool {
+			return anyChild(n3758, roK376, func(n3759 *Node) bool { return hasChild(n3759, roK375) })
 		})
-	}) || anyNode(child(n, roK90), func(n3757 *Node) bool {
-		return anyNode(child(n3757, roK123), func(n3758 *Node) bool {
-			return anyNode(child(n3758, roK376), func(n3759 *Node) bool { return (len(child(n3759, roK375)) > 0) })
+	}) || anyChild(n, roK90, func(n3761 *Node) bool {
+		return anyChild(n3761, roK124, func(n3762 *Node) bool {
+			return anyChild(n3762, roK376, func(n3763 *Node) bool { return hasChild(n3763, roK375) })
 		})
 	}))
 }
 
 // UBL-CR-580: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:IssuerParty)
 func roT0788(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3761 *Node) bool {
-		return anyNode(child(n3761, roK123), func(n3762 *Node) bool {
-			return anyNode(child(n3762, roK376), func(n3763 *Node) bool { return (len(child(n3763, roK182)) > 0) })
+	return !(anyChild(n, roK89, func(n3765 *Node) bool {
+		return anyChild(n3765, roK124, func(n3766 *Node) bool {
+			return anyChild(n3766, roK376, func(n3767 *Node) bool { return hasChild(n3767, roK182) })
 		})
-	}) || anyNode(child(n, roK90), func(n3765 *Node) bool {
-		return anyNode(child(n3765, roK123), func(n3766 *Node) bool {
-			return anyNode(child(n3766, roK376), func(n3767 *Node) bool { return (len(child(n3767, roK182)) > 0) })
+	}) || anyChild(n, roK90, func(n3769 *Node) bool {
+		return anyChild(n3769, roK124, func(n3770 *Node) bool {
+			return anyChild(n3770, roK376, func(n3771 *Node) bool { return hasChild(n3771, roK182) })
 		})
 	}))
 }
 
 // UBL-CR-581: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturersItemIdentification)
 func roT0789(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3769 *Node) bool {
-		return anyNode(child(n3769, roK123), func(n3770 *Node) bool { return (len(child(n3770, roK377)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3772 *Node) bool {
-		return anyNode(child(n3772, roK123), func(n3773 *Node) bool { return (len(child(n3773, roK377)) > 0) })
+	return !(anyChild(n, roK89, func(n3773 *Node) bool {
+		return anyChild(n3773, roK124, func(n3774 *Node) bool { return hasChild(n3774, roK377) })
+	}) || anyChild(n, roK90, func(n3776 *Node) bool {
+		return anyChild(n3776, roK124, func(n3777 *Node) bool { return hasChild(n3777, roK377) })
 	}))
 }
 
 // UBL-CR-582: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:ExtendedID)
 func roT0790(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3775 *Node) bool {
-		return anyNode(child(n3775, roK123), func(n3776 *Node) bool {
-			return anyNode(child(n3776, roK134), func(n3777 *Node) bool { return (len(child(n3777, roK372)) > 0) })
+	return !(anyChild(n, roK89, func(n3779 *Node) bool {
+		return anyChild(n3779, roK124, func(n3780 *Node) bool {
+			return anyChild(n3780, roK134, func(n3781 *Node) bool { return hasChild(n3781, roK371) })
 		})
-	}) || anyNode(child(n, roK90), func(n3779 *Node) bool {
-		return anyNode(child(n3779, roK123), func(n3780 *Node) bool {
-			return anyNode(child(n3780, roK134), func(n3781 *Node) bool { return (len(child(n3781, roK372)) > 0) })
+	}) || anyChild(n, roK90, func(n3783 *Node) bool {
+		return anyChild(n3783, roK124, func(n3784 *Node) bool {
+			return anyChild(n3784, roK134, func(n3785 *Node) bool { return hasChild(n3785, roK371) })
 		})
 	}))
 }
 
 // UBL-CR-583: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:BarecodeSymbologyID)
 func roT0791(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3783 *Node) bool {
-		return anyNode(child(n3783, roK123), func(n3784 *Node) bool {
-			return anyNode(child(n3784, roK134), func(n3785 *Node) bool { return (len(child(n3785, roK373)) > 0) })
+	return !(anyChild(n, roK89, func(n3787 *Node) bool {
+		return anyChild(n3787, roK124, func(n3788 *Node) bool {
+			return anyChild(n3788, roK134, func(n3789 *Node) bool { return hasChild(n3789, roK373) })
 		})
-	}) || anyNode(child(n, roK90), func(n3787 *Node) bool {
-		return anyNode(child(n3787, roK123), func(n3788 *Node) bool {
-			return anyNode(child(n3788, roK134), func(n3789 *Node) bool { return (len(child(n3789, roK373)) > 0) })
+	}) || anyChild(n, roK90, func(n3791 *Node) bool {
+		return anyChild(n3791, roK124, func(n3792 *Node) bool {
+			return anyChild(n3792, roK134, func(n3793 *Node) bool { return hasChild(n3793, roK373) })
 		})
 	}))
 }
 
 // UBL-CR-584: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:PhysicalAttribute)
 func roT0792(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3791 *Node) bool {
-		return anyNode(child(n3791, roK123), func(n3792 *Node) bool {
-			return anyNode(child(n3792, roK134), func(n3793 *Node) bool { return (len(child(n3793, roK374)) > 0) })
+	return !(anyChild(n, roK89, func(n3795 *Node) bool {
+		return anyChild(n3795, roK124, func(n3796 *Node) bool {
+			return anyChild(n3796, roK134, func(n3797 *Node) bool { return hasChild(n3797, roK374) })
 		})
-	}) || anyNode(child(n, roK90), func(n3795 *Node) bool {
-		return anyNode(child(n3795, roK123), func(n3796 *Node) bool {
-			return anyNode(child(n3796, roK134), func(n3797 *Node) bool { return (len(child(n3797, roK374)) > 0) })
+	}) || anyChild(n, roK90, func(n3799 *Node) bool {
+		return anyChild(n3799, roK124, func(n3800 *Node) bool {
+			return anyChild(n3800, roK134, func(n3801 *Node) bool { return hasChild(n3801, roK374) })
 		})
 	}))
 }
 
 // UBL-CR-585: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:MeasurementDimension)
 func roT0793(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3799 *Node) bool {
-		return anyNode(child(n3799, roK123), func(n3800 *Node) bool {
-			return anyNode(child(n3800, roK134), func(n3801 *Node) bool { return (len(child(n3801, roK375)) > 0) })
+	return !(anyChild(n, roK89, func(n3803 *Node) bool {
+		return anyChild(n3803, roK124, func(n3804 *Node) bool {
+			return anyChild(n3804, roK134, func(n3805 *Node) bool { return hasChild(n3805, roK375) })
 		})
-	}) || anyNode(child(n, roK90), func(n3803 *Node) bool {
-		return anyNode(child(n3803, roK123), func(n3804 *Node) bool {
-			return anyNode(child(n3804, roK134), func(n3805 *Node) bool { return (len(child(n3805, roK375)) > 0) })
+	}) || anyChild(n, roK90, func(n3807 *Node) bool {
+		return anyChild(n3807, roK124, func(n3808 *Node) bool {
+			return anyChild(n3808, roK134, func(n3809 *Node) bool { return hasChild(n3809, roK375) })
 		})
 	}))
 }
 
 // UBL-CR-586: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:IssuerParty)
 func roT0794(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3807 *Node) bool {
-		return anyNode(child(n3807, roK123), func(n3808 *Node) bool {
-			return anyNode(child(n3808, roK134), func(n3809 *Node) bool { return (len(child(n3809, roK182)) > 0) })
+	return !(anyChild(n, roK89, func(n3811 *Node) bool {
+		return anyChild(n3811, roK124, func(n3812 *Node) bool {
+			return anyChild(n3812, roK134, func(n3813 *Node) bool { return hasChild(n3813, roK182) })
 		})
-	}) || anyNode(child(n, roK90), func(n3811 *Node) bool {
-		return anyNode(child(n3811, roK123), func(n3812 *Node) bool {
-			return anyNode(child(n3812, roK134), func(n3813 *Node) bool { return (len(child(n3813, roK182)) > 0) })
+	}) || anyChild(n, roK90, func(n3815 *Node) bool {
+		return anyChild(n3815, roK124, func(n3816 *Node) bool {
+			return anyChild(n3816, roK134, func(n3817 *Node) bool { return hasChild(n3817, roK182) })
 		})
 	}))
 }
 
 // UBL-CR-587: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueItemIdentification)
 func roT0795(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3815 *Node) bool {
-		return anyNode(child(n3815, roK123), func(n3816 *Node) bool { return (len(child(n3816, roK378)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3818 *Node) bool {
-		return anyNode(child(n3818, roK123), func(n3819 *Node) bool { return (len(child(n3819, roK378)) > 0) })
+	return !(anyChild(n, roK89, func(n3819 *Node) bool {
+		return anyChild(n3819, roK124, func(n3820 *Node) bool { return hasChild(n3820, roK378) })
+	}) || anyChild(n, roK90, func(n3822 *Node) bool {
+		return anyChild(n3822, roK124, func(n3823 *Node) bool { return hasChild(n3823, roK378) })
 	}))
 }
 
 // UBL-CR-588: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemIdentification)
 func roT0796(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3821 *Node) bool {
-		return anyNode(child(n3821, roK123), func(n3822 *Node) bool { return (len(child(n3822, roK379)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3824 *Node) bool {
-		return anyNode(child(n3824, roK123), func(n3825 *Node) bool { return (len(child(n3825, roK379)) > 0) })
+	return !(anyChild(n, roK89, func(n3825 *Node) bool {
+		return anyChild(n3825, roK124, func(n3826 *Node) bool { return hasChild(n3826, roK379) })
+	}) || anyChild(n, roK90, func(n3828 *Node) bool {
+		return anyChild(n3828, roK124, func(n3829 *Node) bool { return hasChild(n3829, roK379) })
 	}))
 }
 
 // UBL-CR-589: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueDocumentReference)
 func roT0797(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3827 *Node) bool {
-		return anyNode(child(n3827, roK123), func(n3828 *Node) bool { return (len(child(n3828, roK380)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3830 *Node) bool {
-		return anyNode(child(n3830, roK123), func(n3831 *Node) bool { return (len(child(n3831, roK380)) > 0) })
+	return !(anyChild(n, roK89, func(n3831 *Node) bool {
+		return anyChild(n3831, roK124, func(n3832 *Node) bool { return hasChild(n3832, roK380) })
+	}) || anyChild(n, roK90, func(n3834 *Node) bool {
+		return anyChild(n3834, roK124, func(n3835 *Node) bool { return hasChild(n3835, roK380) })
 	}))
 }
 
 // UBL-CR-590: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemSpecificationDocumentReference)
 func roT0798(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3833 *Node) bool {
-		return anyNode(child(n3833, roK123), func(n3834 *Node) bool { return (len(child(n3834, roK381)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3836 *Node) bool {
-		return anyNode(child(n3836, roK123), func(n3837 *Node) bool { return (len(child(n3837, roK381)) > 0) })
+	return !(anyChild(n, roK89, func(n3837 *Node) bool {
+		return anyChild(n3837, roK124, func(n3838 *Node) bool { return hasChild(n3838, roK381) })
+	}) || anyChild(n, roK90, func(n3840 *Node) bool {
+		return anyChild(n3840, roK124, func(n3841 *Node) bool { return hasChild(n3841, roK381) })
 	}))
 }
 
 // UBL-CR-591: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginCountry/cbc:Name)
 func roT0799(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3839 *Node) bool {
-		return anyNode(child(n3839, roK123), func(n3840 *Node) bool {
-			return anyNode(child(n3840, roK382), func(n3841 *Node) bool { return (len(child(n3841, roK124)) > 0) })
+	return !(anyChild(n, roK89, func(n3843 *Node) bool {
+		return anyChild(n3843, roK124, func(n3844 *Node) bool {
+			return anyChild(n3844, roK382, func(n3845 *Node) bool { return hasChild(n3845, roK123) })
 		})
-	}) || anyNode(child(n, roK90), func(n3843 *Node) bool {
-		return anyNode(child(n3843, roK123), func(n3844 *Node) bool {
-			return anyNode(child(n3844, roK382), func(n3845 *Node) bool { return (len(child(n3845, roK124)) > 0) })
+	}) || anyChild(n, roK90, func(n3847 *Node) bool {
+		return anyChild(n3847, roK124, func(n3848 *Node) bool {
+			return anyChild(n3848, roK382, func(n3849 *Node) bool { return hasChild(n3849, roK123) })
 		})
 	}))
 }
 
 // UBL-CR-592: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:NatureCode)
 func roT0800(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3847 *Node) bool {
-		return anyNode(child(n3847, roK123), func(n3848 *Node) bool {
-			return anyNode(child(n3848, roK132), func(n3849 *Node) bool { return (len(child(n3849, roK383)) > 0) })
+	return !(anyChild(n, roK89, func(n3851 *Node) bool {
+		return anyChild(n3851, roK124, func(n3852 *Node) bool {
+			return anyChild(n3852, roK132, func(n3853 *Node) bool { return hasChild(n3853, roK383) })
 		})
-	}) || anyNode(child(n, roK90), func(n3851 *Node) bool {
-		return anyNode(child(n3851, roK123), func(n3852 *Node) bool {
-			return anyNode(child(n3852, roK132), func(n3853 *Node) bool { return (len(child(n3853, roK383)) > 0) })
+	}) || anyChild(n, roK90, func(n3855 *Node) bool {
+		return anyChild(n3855, roK124, func(n3856 *Node) bool {
+			return anyChild(n3856, roK132, func(n3857 *Node) bool { return hasChild(n3857, roK383) })
 		})
 	}))
 }
 
 // UBL-CR-593: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CargoTypeCode)
 func roT0801(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3855 *Node) bool {
-		return anyNode(child(n3855, roK123), func(n3856 *Node) bool {
-			return anyNode(child(n3856, roK132), func(n3857 *Node) bool { return (len(child(n3857, roK384)) > 0) })
+	return !(anyChild(n, roK89, func(n3859 *Node) bool {
+		return anyChild(n3859, roK124, func(n3860 *Node) bool {
+			return anyChild(n3860, roK132, func(n3861 *Node) bool { return hasChild(n3861, roK384) })
 		})
-	}) || anyNode(child(n, roK90), func(n3859 *Node) bool {
-		return anyNode(child(n3859, roK123), func(n3860 *Node) bool {
-			return anyNode(child(n3860, roK132), func(n3861 *Node) bool { return (len(child(n3861, roK384)) > 0) })
+	}) || anyChild(n, roK90, func(n3863 *Node) bool {
+		return anyChild(n3863, roK124, func(n3864 *Node) bool {
+			return anyChild(n3864, roK132, func(n3865 *Node) bool { return hasChild(n3865, roK384) })
 		})
 	}))
 }
 
 // UBL-CR-594: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CommodityCode)
 func roT0802(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3863 *Node) bool {
-		return anyNode(child(n3863, roK123), func(n3864 *Node) bool {
-			return anyNode(child(n3864, roK132), func(n3865 *Node) bool { return (len(child(n3865, roK385)) > 0) })
+	return !(anyChild(n, roK89, func(n3867 *Node) bool {
+		return anyChild(n3867, roK124, func(n3868 *Node) bool {
+			return anyChild(n3868, roK132, func(n3869 *Node) bool { return hasChild(n3869, roK385) })
 		})
-	}) || anyNode(child(n, roK90), func(n3867 *Node) bool {
-		return anyNode(child(n3867, roK123), func(n3868 *Node) bool {
-			return anyNode(child(n3868, roK132), func(n3869 *Node) bool { return (len(child(n3869, roK385)) > 0) })
+	}) || anyChild(n, roK90, func(n3871 *Node) bool {
+		return anyChild(n3871, roK124, func(n3872 *Node) bool {
+			return anyChild(n3872, roK132, func(n3873 *Node) bool { return hasChild(n3873, roK385) })
 		})
 	}))
 }
 
 // UBL-CR-595: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:TransactionConditions)
 func roT0803(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3871 *Node) bool {
-		return anyNode(child(n3871, roK123), func(n3872 *Node) bool { return (len(child(n3872, roK386)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3874 *Node) bool {
-		return anyNode(child(n3874, roK123), func(n3875 *Node) bool { return (len(child(n3875, roK386)) > 0) })
+	return !(anyChild(n, roK89, func(n3875 *Node) bool {
+		return anyChild(n3875, roK124, func(n3876 *Node) bool { return hasChild(n3876, roK386) })
+	}) || anyChild(n, roK90, func(n3878 *Node) bool {
+		return anyChild(n3878, roK124, func(n3879 *Node) bool { return hasChild(n3879, roK386) })
 	}))
 }
 
 // UBL-CR-596: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:HazardousItem)
 func roT0804(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3877 *Node) bool {
-		return anyNode(child(n3877, roK123), func(n3878 *Node) bool { return (len(child(n3878, roK387)) > 0) })
-	}) || anyNode(child(n, roK90), func(n3880 *Node) bool {
-		return anyNode(child(n3880, roK123), func(n3881 *Node) bool { return (len(child(n3881, roK387)) > 0) })
+	return !(anyChild(n, roK89, func(n3881 *Node) bool {
+		return anyChild(n3881, roK124, func(n3882 *Node) bool { return hasChild(n3882, roK387) })
+	}) || anyChild(n, roK90, func(n3884 *Node) bool {
+		return anyChild(n3884, roK124, func(n3885 *Node) bool { return hasChild(n3885, roK387) })
 	}))
 }
 
 // UBL-CR-597: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:Name)
 func roT0805(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3883 *Node) bool {
-		return anyNode(child(n3883, roK123), func(n3884 *Node) bool {
-			return anyNode(child(n3884, roK110), func(n3885 *Node) bool { return (len(child(n3885, roK124)) > 0) })
+	return !(anyChild(n, roK89, func(n3887 *Node) bool {
+		return anyChild(n3887, roK124, func(n3888 *Node) bool {
+			return anyChild(n3888, roK110, func(n3889 *Node) bool { return hasChild(n3889, roK123) })
 		})
-	}) || anyNode(child(n, roK90), func(n3887 *Node) bool {
-		return anyNode(child(n3887, roK123), func(n3888 *Node) bool {
-			return anyNode(child(n3888, roK110), func(n3889 *Node) bool { return (len(child(n3889, roK124)) > 0) })
+	}) || anyChild(n, roK90, func(n3891 *Node) bool {
+		return anyChild(n3891, roK124, func(n3892 *Node) bool {
+			return anyChild(n3892, roK110, func(n3893 *Node) bool { return hasChild(n3893, roK123) })
 		})
 	}))
 }
 
 // UBL-CR-598: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:BaseUnitMeasure)
 func roT0806(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3891 *Node) bool {
-		return anyNode(child(n3891, roK123), func(n3892 *Node) bool {
-			return anyNode(child(n3892, roK110), func(n3893 *Node) bool { return (len(child(n3893, roK339)) > 0) })
+	return !(anyChild(n, roK89, func(n3895 *Node) bool {
+		return anyChild(n3895, roK124, func(n3896 *Node) bool {
+			return anyChild(n3896, roK110, func(n3897 *Node) bool { return hasChild(n3897, roK339) })
 		})
-	}) || anyNode(child(n, roK90), func(n3895 *Node) bool {
-		return anyNode(child(n3895, roK123), func(n3896 *Node) bool {
-			return anyNode(child(n3896, roK110), func(n3897 *Node) bool { return (len(child(n3897, roK339)) > 0) })
+	}) || anyChild(n, roK90, func(n3899 *Node) bool {
+		return anyChild(n3899, roK124, func(n3900 *Node) bool {
+			return anyChild(n3900, roK110, func(n3901 *Node) bool { return hasChild(n3901, roK339) })
 		})
 	}))
 }
 
 // UBL-CR-599: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:PerUnitAmount)
 func roT0807(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3899 *Node) bool {
-		return anyNode(child(n3899, roK123), func(n3900 *Node) bool {
-			return anyNode(child(n3900, roK110), func(n3901 *Node) bool { return (len(child(n3901, roK338)) > 0) })
+	return !(anyChild(n, roK89, func(n3903 *Node) bool {
+		return anyChild(n3903, roK124, func(n3904 *Node) bool {
+			return anyChild(n3904, roK110, func(n3905 *Node) bool { return hasChild(n3905, roK338) })
 		})
-	}) || anyNode(child(n, roK90), func(n3903 *Node) bool {
-		return anyNode(child(n3903, roK123), func(n3904 *Node) bool {
-			return anyNode(child(n3904, roK110), func(n3905 *Node) bool { return (len(child(n3905, roK338)) > 0) })
+	}) || anyChild(n, roK90, func(n3907 *Node) bool {
+		return anyChild(n3907, roK124, func(n3908 *Node) bool {
+			return anyChild(n3908, roK110, func(n3909 *Node) bool { return hasChild(n3909, roK338) })
 		})
 	}))
 }
 
 // UBL-CR-600: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReasonCode)
 func roT0808(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3907 *Node) bool {
-		return anyNode(child(n3907, roK123), func(n3908 *Node) bool {
-			return anyNode(child(n3908, roK110), func(n3909 *Node) bool { return (len(child(n3909, roK148)) > 0) })
+	return !(anyChild(n, roK89, func(n3911 *Node) bool {
+		return anyChild(n3911, roK124, func(n3912 *Node) bool {
+			return anyChild(n3912, roK110, func(n3913 *Node) bool { return hasChild(n3913, roK148) })
 		})
-	}) || anyNode(child(n, roK90), func(n3911 *Node) bool {
-		return anyNode(child(n3911, roK123), func(n3912 *Node) bool {
-			return anyNode(child(n3912, roK110), func(n3913 *Node) bool { return (len(child(n3913, roK148)) > 0) })
+	}) || anyChild(n, roK90, func(n3915 *Node) bool {
+		return anyChild(n3915, roK124, func(n3916 *Node) bool {
+			return anyChild(n3916, roK110, func(n3917 *Node) bool { return hasChild(n3917, roK148) })
 		})
 	}))
 }
 
 // UBL-CR-601: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReason)
 func roT0809(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3915 *Node) bool {
-		return anyNode(child(n3915, roK123), func(n3916 *Node) bool {
-			return anyNode(child(n3916, roK110), func(n3917 *Node) bool { return (len(child(n3917, roK147)) > 0) })
+	return !(anyChild(n, roK89, func(n3919 *Node) bool {
+		return anyChild(n3919, roK124, func(n3920 *Node) bool {
+			return anyChild(n3920, roK110, func(n3921 *Node) bool { return hasChild(n3921, roK147) })
 		})
-	}) || anyNode(child(n, roK90), func(n3919 *Node) bool {
-		return anyNode(child(n3919, roK123), func(n3920 *Node) bool {
-			return anyNode(child(n3920, roK110), func(n3921 *Node) bool { return (len(child(n3921, roK147)) > 0) })
+	}) || anyChild(n, roK90, func(n3923 *Node) bool {
+		return anyChild(n3923, roK124, func(n3924 *Node) bool {
+			return anyChild(n3924, roK110, func(n3925 *Node) bool { return hasChild(n3925, roK147) })
 		})
 	}))
 }
 
 // UBL-CR-602: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRange)
 func roT0810(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3923 *Node) bool {
-		return anyNode(child(n3923, roK123), func(n3924 *Node) bool {
-			return anyNode(child(n3924, roK110), func(n3925 *Node) bool { return (len(child(n3925, roK340)) > 0) })
+	return !(anyChild(n, roK89, func(n3927 *Node) bool {
+		return anyChild(n3927, roK124, func(n3928 *Node) bool {
+			return anyChild(n3928, roK110, func(n3929 *Node) bool { return hasChild(n3929, roK340) })
 		})
-	}) || anyNode(child(n, roK90), func(n3927 *Node) bool {
-		return anyNode(child(n3927, roK123), func(n3928 *Node) bool {
-			return anyNode(child(n3928, roK110), func(n3929 *Node) bool { return (len(child(n3929, roK340)) > 0) })
+	}) || anyChild(n, roK90, func(n3931 *Node) bool {
+		return anyChild(n3931, roK124, func(n3932 *Node) bool {
+			return anyChild(n3932, roK110, func(n3933 *Node) bool { return hasChild(n3933, roK340) })
 		})
 	}))
 }
 
 // UBL-CR-603: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRatePercent)
 func roT0811(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3931 *Node) bool {
-		return anyNode(child(n3931, roK123), func(n3932 *Node) bool {
-			return anyNode(child(n3932, roK110), func(n3933 *Node) bool { return (len(child(n3933, roK341)) > 0) })
+	return !(anyChild(n, roK89, func(n3935 *Node) bool {
+		return anyChild(n3935, roK124, func(n3936 *Node) bool {
+			return anyChild(n3936, roK110, func(n3937 *Node) bool { return hasChild(n3937, roK341) })
 		})
-	}) || anyNode(child(n, roK90), func(n3935 *Node) bool {
-		return anyNode(child(n3935, roK123), func(n3936 *Node) bool {
-			return anyNode(child(n3936, roK110), func(n3937 *Node) bool { return (len(child(n3937, roK341)) > 0) })
+	}) || anyChild(n, roK90, func(n3939 *Node) bool {
+		return anyChild(n3939, roK124, func(n3940 *Node) bool {
+			return anyChild(n3940, roK110, func(n3941 *Node) bool { return hasChild(n3941, roK341) })
 		})
 	}))
 }
 
 // UBL-CR-604: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:Name)
 func roT0812(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3939 *Node) bool {
-		return anyNode(child(n3939, roK123), func(n3940 *Node) bool {
-			return anyNode(child(n3940, roK110), func(n3941 *Node) bool {
-				return anyNode(child(n3941, roK81), func(n3942 *Node) bool { return (len(child(n3942, roK124)) > 0) })
+	return !(anyChild(n, roK89, func(n3943 *Node) bool {
+		return anyChild(n3943, roK124, func(n3944 *Node) bool {
+			return anyChild(n3944, roK110, func(n3945 *Node) bool {
+				return anyChild(n3945, roK80, func(n3946 *Node) bool { return hasChild(n3946, roK123) })
 			})
 		})
-	}) || anyNode(child(n, roK90), func(n3944 *Node) bool {
-		return anyNode(child(n3944, roK123), func(n3945 *Node) bool {
-			return anyNode(child(n3945, roK110), func(n3946 *Node) bool {
-				return anyNode(child(n3946, roK81), func(n3947 *Node) bool { return (len(child(n3947, roK124)) > 0) })
+	}) || anyChild(n, roK90, func(n3948 *Node) bool {
+		return anyChild(n3948, roK124, func(n3949 *Node) bool {
+			return anyChild(n3949, roK110, func(n3950 *Node) bool {
+				return anyChild(n3950, roK80, func(n3951 *Node) bool { return hasChild(n3951, roK123) })
 			})
 		})
 	}))
@@ -12473,16 +12483,16 @@ func roT0812(v []Seq, n *Node) bool {
 
 // UBL-CR-605: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0813(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3949 *Node) bool {
-		return anyNode(child(n3949, roK123), func(n3950 *Node) bool {
-			return anyNode(child(n3950, roK110), func(n3951 *Node) bool {
-				return anyNode(child(n3951, roK81), func(n3952 *Node) bool { return (len(child(n3952, roK241)) > 0) })
+	return !(anyChild(n, roK89, func(n3953 *Node) bool {
+		return anyChild(n3953, roK124, func(n3954 *Node) bool {
+			return anyChild(n3954, roK110, func(n3955 *Node) bool {
+				return anyChild(n3955, roK80, func(n3956 *Node) bool { return hasChild(n3956, roK241) })
 			})
 		})
-	}) || anyNode(child(n, roK90), func(n3954 *Node) bool {
-		return anyNode(child(n3954, roK123), func(n3955 *Node) bool {
-			return anyNode(child(n3955, roK110), func(n3956 *Node) bool {
-				return anyNode(child(n3956, roK81), func(n3957 *Node) bool { return (len(child(n3957, roK241)) > 0) })
+	}) || anyChild(n, roK90, func(n3958 *Node) bool {
+		return anyChild(n3958, roK124, func(n3959 *Node) bool {
+			return anyChild(n3959, roK110, func(n3960 *Node) bool {
+				return anyChild(n3960, roK80, func(n3961 *Node) bool { return hasChild(n3961, roK241) })
 			})
 		})
 	}))
@@ -12490,16 +12500,16 @@ func roT0813(v []Seq, n *Node) bool {
 
 // UBL-CR-606: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0814(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3959 *Node) bool {
-		return anyNode(child(n3959, roK123), func(n3960 *Node) bool {
-			return anyNode(child(n3960, roK110), func(n3961 *Node) bool {
-				return anyNode(child(n3961, roK81), func(n3962 *Node) bool { return (len(child(n3962, roK242)) > 0) })
+	return !(anyChild(n, roK89, func(n3963 *Node) bool {
+		return anyChild(n3963, roK124, func(n3964 *Node) bool {
+			return anyChild(n3964, roK110, func(n3965 *Node) bool {
+				return anyChild(n3965, roK80, func(n3966 *Node) bool { return hasChild(n3966, roK242) })
 			})
 		})
-	}) || anyNode(child(n, roK90), func(n3964 *Node) bool {
-		return anyNode(child(n3964, roK123), func(n3965 *Node) bool {
-			return anyNode(child(n3965, roK110), func(n3966 *Node) bool {
-				return anyNode(child(n3966, roK81), func(n3967 *Node) bool { return (len(child(n3967, roK242)) > 0) })
+	}) || anyChild(n, roK90, func(n3968 *Node) bool {
+		return anyChild(n3968, roK124, func(n3969 *Node) bool {
+			return anyChild(n3969, roK110, func(n3970 *Node) bool {
+				return anyChild(n3970, roK80, func(n3971 *Node) bool { return hasChild(n3971, roK242) })
 			})
 		})
 	}))
@@ -12507,16 +12517,16 @@ func roT0814(v []Seq, n *Node) bool {
 
 // UBL-CR-607: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0815(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3969 *Node) bool {
-		return anyNode(child(n3969, roK123), func(n3970 *Node) bool {
-			return anyNode(child(n3970, roK110), func(n3971 *Node) bool {
-				return anyNode(child(n3971, roK81), func(n3972 *Node) bool { return (len(child(n3972, roK243)) > 0) })
+	return !(anyChild(n, roK89, func(n3973 *Node) bool {
+		return anyChild(n3973, roK124, func(n3974 *Node) bool {
+			return anyChild(n3974, roK110, func(n3975 *Node) bool {
+				return anyChild(n3975, roK80, func(n3976 *Node) bool { return hasChild(n3976, roK243) })
 			})
 		})
-	}) || anyNode(child(n, roK90), func(n3974 *Node) bool {
-		return anyNode(child(n3974, roK123), func(n3975 *Node) bool {
-			return anyNode(child(n3975, roK110), func(n3976 *Node) bool {
-				return anyNode(child(n3976, roK81), func(n3977 *Node) bool { return (len(child(n3977, roK243)) > 0) })
+	}) || anyChild(n, roK90, func(n3978 *Node) bool {
+		return anyChild(n3978, roK124, func(n3979 *Node) bool {
+			return anyChild(n3979, roK110, func(n3980 *Node) bool {
+				return anyChild(n3980, roK80, func(n3981 *Node) bool { return hasChild(n3981, roK243) })
 			})
 		})
 	}))
@@ -12524,470 +12534,470 @@ func roT0815(v []Seq, n *Node) bool {
 
 // UBL-CR-608: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ID)
 func roT0816(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3979 *Node) bool {
-		return anyNode(child(n3979, roK123), func(n3980 *Node) bool {
-			return anyNode(child(n3980, roK129), func(n3981 *Node) bool { return (len(child(n3981, roK54)) > 0) })
+	return !(anyChild(n, roK89, func(n3983 *Node) bool {
+		return anyChild(n3983, roK124, func(n3984 *Node) bool {
+			return anyChild(n3984, roK129, func(n3985 *Node) bool { return hasChild(n3985, roK54) })
 		})
-	}) || anyNode(child(n, roK90), func(n3983 *Node) bool {
-		return anyNode(child(n3983, roK123), func(n3984 *Node) bool {
-			return anyNode(child(n3984, roK129), func(n3985 *Node) bool { return (len(child(n3985, roK54)) > 0) })
+	}) || anyChild(n, roK90, func(n3987 *Node) bool {
+		return anyChild(n3987, roK124, func(n3988 *Node) bool {
+			return anyChild(n3988, roK129, func(n3989 *Node) bool { return hasChild(n3989, roK54) })
 		})
 	}))
 }
 
 // UBL-CR-609: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:NameCode)
 func roT0817(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3987 *Node) bool {
-		return anyNode(child(n3987, roK123), func(n3988 *Node) bool {
-			return anyNode(child(n3988, roK129), func(n3989 *Node) bool { return (len(child(n3989, roK388)) > 0) })
+	return !(anyChild(n, roK89, func(n3991 *Node) bool {
+		return anyChild(n3991, roK124, func(n3992 *Node) bool {
+			return anyChild(n3992, roK129, func(n3993 *Node) bool { return hasChild(n3993, roK388) })
 		})
-	}) || anyNode(child(n, roK90), func(n3991 *Node) bool {
-		return anyNode(child(n3991, roK123), func(n3992 *Node) bool {
-			return anyNode(child(n3992, roK129), func(n3993 *Node) bool { return (len(child(n3993, roK388)) > 0) })
+	}) || anyChild(n, roK90, func(n3995 *Node) bool {
+		return anyChild(n3995, roK124, func(n3996 *Node) bool {
+			return anyChild(n3996, roK129, func(n3997 *Node) bool { return hasChild(n3997, roK388) })
 		})
 	}))
 }
 
 // UBL-CR-610: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:TestMethod)
 func roT0818(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n3995 *Node) bool {
-		return anyNode(child(n3995, roK123), func(n3996 *Node) bool {
-			return anyNode(child(n3996, roK129), func(n3997 *Node) bool { return (len(child(n3997, roK389)) > 0) })
+	return !(anyChild(n, roK89, func(n3999 *Node) bool {
+		return anyChild(n3999, roK124, func(n4000 *Node) bool {
+			return anyChild(n4000, roK129, func(n4001 *Node) bool { return hasChild(n4001, roK389) })
 		})
-	}) || anyNode(child(n, roK90), func(n3999 *Node) bool {
-		return anyNode(child(n3999, roK123), func(n4000 *Node) bool {
-			return anyNode(child(n4000, roK129), func(n4001 *Node) bool { return (len(child(n4001, roK389)) > 0) })
+	}) || anyChild(n, roK90, func(n4003 *Node) bool {
+		return anyChild(n4003, roK124, func(n4004 *Node) bool {
+			return anyChild(n4004, roK129, func(n4005 *Node) bool { return hasChild(n4005, roK389) })
 		})
 	}))
 }
 
 // UBL-CR-611: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQuantity)
 func roT0819(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4003 *Node) bool {
-		return anyNode(child(n4003, roK123), func(n4004 *Node) bool {
-			return anyNode(child(n4004, roK129), func(n4005 *Node) bool { return (len(child(n4005, roK390)) > 0) })
+	return !(anyChild(n, roK89, func(n4007 *Node) bool {
+		return anyChild(n4007, roK124, func(n4008 *Node) bool {
+			return anyChild(n4008, roK129, func(n4009 *Node) bool { return hasChild(n4009, roK390) })
 		})
-	}) || anyNode(child(n, roK90), func(n4007 *Node) bool {
-		return anyNode(child(n4007, roK123), func(n4008 *Node) bool {
-			return anyNode(child(n4008, roK129), func(n4009 *Node) bool { return (len(child(n4009, roK390)) > 0) })
+	}) || anyChild(n, roK90, func(n4011 *Node) bool {
+		return anyChild(n4011, roK124, func(n4012 *Node) bool {
+			return anyChild(n4012, roK129, func(n4013 *Node) bool { return hasChild(n4013, roK390) })
 		})
 	}))
 }
 
 // UBL-CR-612: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQualifier)
 func roT0820(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4011 *Node) bool {
-		return anyNode(child(n4011, roK123), func(n4012 *Node) bool {
-			return anyNode(child(n4012, roK129), func(n4013 *Node) bool { return (len(child(n4013, roK391)) > 0) })
+	return !(anyChild(n, roK89, func(n4015 *Node) bool {
+		return anyChild(n4015, roK124, func(n4016 *Node) bool {
+			return anyChild(n4016, roK129, func(n4017 *Node) bool { return hasChild(n4017, roK391) })
 		})
-	}) || anyNode(child(n, roK90), func(n4015 *Node) bool {
-		return anyNode(child(n4015, roK123), func(n4016 *Node) bool {
-			return anyNode(child(n4016, roK129), func(n4017 *Node) bool { return (len(child(n4017, roK391)) > 0) })
+	}) || anyChild(n, roK90, func(n4019 *Node) bool {
+		return anyChild(n4019, roK124, func(n4020 *Node) bool {
+			return anyChild(n4020, roK129, func(n4021 *Node) bool { return hasChild(n4021, roK391) })
 		})
 	}))
 }
 
 // UBL-CR-613: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ImportanceCode)
 func roT0821(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4019 *Node) bool {
-		return anyNode(child(n4019, roK123), func(n4020 *Node) bool {
-			return anyNode(child(n4020, roK129), func(n4021 *Node) bool { return (len(child(n4021, roK392)) > 0) })
+	return !(anyChild(n, roK89, func(n4023 *Node) bool {
+		return anyChild(n4023, roK124, func(n4024 *Node) bool {
+			return anyChild(n4024, roK129, func(n4025 *Node) bool { return hasChild(n4025, roK392) })
 		})
-	}) || anyNode(child(n, roK90), func(n4023 *Node) bool {
-		return anyNode(child(n4023, roK123), func(n4024 *Node) bool {
-			return anyNode(child(n4024, roK129), func(n4025 *Node) bool { return (len(child(n4025, roK392)) > 0) })
+	}) || anyChild(n, roK90, func(n4027 *Node) bool {
+		return anyChild(n4027, roK124, func(n4028 *Node) bool {
+			return anyChild(n4028, roK129, func(n4029 *Node) bool { return hasChild(n4029, roK392) })
 		})
 	}))
 }
 
 // UBL-CR-614: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ListValue)
 func roT0822(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4027 *Node) bool {
-		return anyNode(child(n4027, roK123), func(n4028 *Node) bool {
-			return anyNode(child(n4028, roK129), func(n4029 *Node) bool { return (len(child(n4029, roK393)) > 0) })
+	return !(anyChild(n, roK89, func(n4031 *Node) bool {
+		return anyChild(n4031, roK124, func(n4032 *Node) bool {
+			return anyChild(n4032, roK129, func(n4033 *Node) bool { return hasChild(n4033, roK393) })
 		})
-	}) || anyNode(child(n, roK90), func(n4031 *Node) bool {
-		return anyNode(child(n4031, roK123), func(n4032 *Node) bool {
-			return anyNode(child(n4032, roK129), func(n4033 *Node) bool { return (len(child(n4033, roK393)) > 0) })
+	}) || anyChild(n, roK90, func(n4035 *Node) bool {
+		return anyChild(n4035, roK124, func(n4036 *Node) bool {
+			return anyChild(n4036, roK129, func(n4037 *Node) bool { return hasChild(n4037, roK393) })
 		})
 	}))
 }
 
 // UBL-CR-615: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:UsabilityPeriod)
 func roT0823(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4035 *Node) bool {
-		return anyNode(child(n4035, roK123), func(n4036 *Node) bool {
-			return anyNode(child(n4036, roK129), func(n4037 *Node) bool { return (len(child(n4037, roK394)) > 0) })
+	return !(anyChild(n, roK89, func(n4039 *Node) bool {
+		return anyChild(n4039, roK124, func(n4040 *Node) bool {
+			return anyChild(n4040, roK129, func(n4041 *Node) bool { return hasChild(n4041, roK394) })
 		})
-	}) || anyNode(child(n, roK90), func(n4039 *Node) bool {
-		return anyNode(child(n4039, roK123), func(n4040 *Node) bool {
-			return anyNode(child(n4040, roK129), func(n4041 *Node) bool { return (len(child(n4041, roK394)) > 0) })
+	}) || anyChild(n, roK90, func(n4043 *Node) bool {
+		return anyChild(n4043, roK124, func(n4044 *Node) bool {
+			return anyChild(n4044, roK129, func(n4045 *Node) bool { return hasChild(n4045, roK394) })
 		})
 	}))
 }
 
 // UBL-CR-616: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyGroup)
 func roT0824(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4043 *Node) bool {
-		return anyNode(child(n4043, roK123), func(n4044 *Node) bool {
-			return anyNode(child(n4044, roK129), func(n4045 *Node) bool { return (len(child(n4045, roK395)) > 0) })
+	return !(anyChild(n, roK89, func(n4047 *Node) bool {
+		return anyChild(n4047, roK124, func(n4048 *Node) bool {
+			return anyChild(n4048, roK129, func(n4049 *Node) bool { return hasChild(n4049, roK395) })
 		})
-	}) || anyNode(child(n, roK90), func(n4047 *Node) bool {
-		return anyNode(child(n4047, roK123), func(n4048 *Node) bool {
-			return anyNode(child(n4048, roK129), func(n4049 *Node) bool { return (len(child(n4049, roK395)) > 0) })
+	}) || anyChild(n, roK90, func(n4051 *Node) bool {
+		return anyChild(n4051, roK124, func(n4052 *Node) bool {
+			return anyChild(n4052, roK129, func(n4053 *Node) bool { return hasChild(n4053, roK395) })
 		})
 	}))
 }
 
 // UBL-CR-617: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:RangeDimension)
 func roT0825(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4051 *Node) bool {
-		return anyNode(child(n4051, roK123), func(n4052 *Node) bool {
-			return anyNode(child(n4052, roK129), func(n4053 *Node) bool { return (len(child(n4053, roK396)) > 0) })
+	return !(anyChild(n, roK89, func(n4055 *Node) bool {
+		return anyChild(n4055, roK124, func(n4056 *Node) bool {
+			return anyChild(n4056, roK129, func(n4057 *Node) bool { return hasChild(n4057, roK396) })
 		})
-	}) || anyNode(child(n, roK90), func(n4055 *Node) bool {
-		return anyNode(child(n4055, roK123), func(n4056 *Node) bool {
-			return anyNode(child(n4056, roK129), func(n4057 *Node) bool { return (len(child(n4057, roK396)) > 0) })
+	}) || anyChild(n, roK90, func(n4059 *Node) bool {
+		return anyChild(n4059, roK124, func(n4060 *Node) bool {
+			return anyChild(n4060, roK129, func(n4061 *Node) bool { return hasChild(n4061, roK396) })
 		})
 	}))
 }
 
 // UBL-CR-618: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyRange)
 func roT0826(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4059 *Node) bool {
-		return anyNode(child(n4059, roK123), func(n4060 *Node) bool {
-			return anyNode(child(n4060, roK129), func(n4061 *Node) bool { return (len(child(n4061, roK397)) > 0) })
+	return !(anyChild(n, roK89, func(n4063 *Node) bool {
+		return anyChild(n4063, roK124, func(n4064 *Node) bool {
+			return anyChild(n4064, roK129, func(n4065 *Node) bool { return hasChild(n4065, roK397) })
 		})
-	}) || anyNode(child(n, roK90), func(n4063 *Node) bool {
-		return anyNode(child(n4063, roK123), func(n4064 *Node) bool {
-			return anyNode(child(n4064, roK129), func(n4065 *Node) bool { return (len(child(n4065, roK397)) > 0) })
+	}) || anyChild(n, roK90, func(n4067 *Node) bool {
+		return anyChild(n4067, roK124, func(n4068 *Node) bool {
+			return anyChild(n4068, roK129, func(n4069 *Node) bool { return hasChild(n4069, roK397) })
 		})
 	}))
 }
 
 // UBL-CR-619: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturerParty)
 func roT0827(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4067 *Node) bool {
-		return anyNode(child(n4067, roK123), func(n4068 *Node) bool { return (len(child(n4068, roK398)) > 0) })
-	}) || anyNode(child(n, roK90), func(n4070 *Node) bool {
-		return anyNode(child(n4070, roK123), func(n4071 *Node) bool { return (len(child(n4071, roK398)) > 0) })
+	return !(anyChild(n, roK89, func(n4071 *Node) bool {
+		return anyChild(n4071, roK124, func(n4072 *Node) bool { return hasChild(n4072, roK398) })
+	}) || anyChild(n, roK90, func(n4074 *Node) bool {
+		return anyChild(n4074, roK124, func(n4075 *Node) bool { return hasChild(n4075, roK398) })
 	}))
 }
 
 // UBL-CR-620: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:InformationContentProviderParty)
 func roT0828(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4073 *Node) bool {
-		return anyNode(child(n4073, roK123), func(n4074 *Node) bool { return (len(child(n4074, roK399)) > 0) })
-	}) || anyNode(child(n, roK90), func(n4076 *Node) bool {
-		return anyNode(child(n4076, roK123), func(n4077 *Node) bool { return (len(child(n4077, roK399)) > 0) })
+	return !(anyChild(n, roK89, func(n4077 *Node) bool {
+		return anyChild(n4077, roK124, func(n4078 *Node) bool { return hasChild(n4078, roK399) })
+	}) || anyChild(n, roK90, func(n4080 *Node) bool {
+		return anyChild(n4080, roK124, func(n4081 *Node) bool { return hasChild(n4081, roK399) })
 	}))
 }
 
 // UBL-CR-621: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginAddress)
 func roT0829(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4079 *Node) bool {
-		return anyNode(child(n4079, roK123), func(n4080 *Node) bool { return (len(child(n4080, roK400)) > 0) })
-	}) || anyNode(child(n, roK90), func(n4082 *Node) bool {
-		return anyNode(child(n4082, roK123), func(n4083 *Node) bool { return (len(child(n4083, roK400)) > 0) })
+	return !(anyChild(n, roK89, func(n4083 *Node) bool {
+		return anyChild(n4083, roK124, func(n4084 *Node) bool { return hasChild(n4084, roK400) })
+	}) || anyChild(n, roK90, func(n4086 *Node) bool {
+		return anyChild(n4086, roK124, func(n4087 *Node) bool { return hasChild(n4087, roK400) })
 	}))
 }
 
 // UBL-CR-622: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemInstance)
 func roT0830(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4085 *Node) bool {
-		return anyNode(child(n4085, roK123), func(n4086 *Node) bool { return (len(child(n4086, roK401)) > 0) })
-	}) || anyNode(child(n, roK90), func(n4088 *Node) bool {
-		return anyNode(child(n4088, roK123), func(n4089 *Node) bool { return (len(child(n4089, roK401)) > 0) })
+	return !(anyChild(n, roK89, func(n4089 *Node) bool {
+		return anyChild(n4089, roK124, func(n4090 *Node) bool { return hasChild(n4090, roK401) })
+	}) || anyChild(n, roK90, func(n4092 *Node) bool {
+		return anyChild(n4092, roK124, func(n4093 *Node) bool { return hasChild(n4093, roK401) })
 	}))
 }
 
 // UBL-CR-623: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Certificate)
 func roT0831(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4091 *Node) bool {
-		return anyNode(child(n4091, roK123), func(n4092 *Node) bool { return (len(child(n4092, roK402)) > 0) })
-	}) || anyNode(child(n, roK90), func(n4094 *Node) bool {
-		return anyNode(child(n4094, roK123), func(n4095 *Node) bool { return (len(child(n4095, roK402)) > 0) })
+	return !(anyChild(n, roK89, func(n4095 *Node) bool {
+		return anyChild(n4095, roK124, func(n4096 *Node) bool { return hasChild(n4096, roK402) })
+	}) || anyChild(n, roK90, func(n4098 *Node) bool {
+		return anyChild(n4098, roK124, func(n4099 *Node) bool { return hasChild(n4099, roK402) })
 	}))
 }
 
 // UBL-CR-624: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Dimension)
 func roT0832(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4097 *Node) bool {
-		return anyNode(child(n4097, roK123), func(n4098 *Node) bool { return (len(child(n4098, roK403)) > 0) })
-	}) || anyNode(child(n, roK90), func(n4100 *Node) bool {
-		return anyNode(child(n4100, roK123), func(n4101 *Node) bool { return (len(child(n4101, roK403)) > 0) })
+	return !(anyChild(n, roK89, func(n4101 *Node) bool {
+		return anyChild(n4101, roK124, func(n4102 *Node) bool { return hasChild(n4102, roK403) })
+	}) || anyChild(n, roK90, func(n4104 *Node) bool {
+		return anyChild(n4104, roK124, func(n4105 *Node) bool { return hasChild(n4105, roK403) })
 	}))
 }
 
 // UBL-CR-625: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceChangeReason)
 func roT0833(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4103 *Node) bool {
-		return anyNode(child(n4103, roK125), func(n4104 *Node) bool { return (len(child(n4104, roK404)) > 0) })
-	}) || anyNode(child(n, roK90), func(n4106 *Node) bool {
-		return anyNode(child(n4106, roK125), func(n4107 *Node) bool { return (len(child(n4107, roK404)) > 0) })
+	return !(anyChild(n, roK89, func(n4107 *Node) bool {
+		return anyChild(n4107, roK126, func(n4108 *Node) bool { return hasChild(n4108, roK404) })
+	}) || anyChild(n, roK90, func(n4110 *Node) bool {
+		return anyChild(n4110, roK126, func(n4111 *Node) bool { return hasChild(n4111, roK404) })
 	}))
 }
 
 // UBL-CR-626: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceTypeCode)
 func roT0834(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4109 *Node) bool {
-		return anyNode(child(n4109, roK125), func(n4110 *Node) bool { return (len(child(n4110, roK405)) > 0) })
-	}) || anyNode(child(n, roK90), func(n4112 *Node) bool {
-		return anyNode(child(n4112, roK125), func(n4113 *Node) bool { return (len(child(n4113, roK405)) > 0) })
+	return !(anyChild(n, roK89, func(n4113 *Node) bool {
+		return anyChild(n4113, roK126, func(n4114 *Node) bool { return hasChild(n4114, roK405) })
+	}) || anyChild(n, roK90, func(n4116 *Node) bool {
+		return anyChild(n4116, roK126, func(n4117 *Node) bool { return hasChild(n4117, roK405) })
 	}))
 }
 
 // UBL-CR-627: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceType)
 func roT0835(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4115 *Node) bool {
-		return anyNode(child(n4115, roK125), func(n4116 *Node) bool { return (len(child(n4116, roK406)) > 0) })
-	}) || anyNode(child(n, roK90), func(n4118 *Node) bool {
-		return anyNode(child(n4118, roK125), func(n4119 *Node) bool { return (len(child(n4119, roK406)) > 0) })
+	return !(anyChild(n, roK89, func(n4119 *Node) bool {
+		return anyChild(n4119, roK126, func(n4120 *Node) bool { return hasChild(n4120, roK406) })
+	}) || anyChild(n, roK90, func(n4122 *Node) bool {
+		return anyChild(n4122, roK126, func(n4123 *Node) bool { return hasChild(n4123, roK406) })
 	}))
 }
 
 // UBL-CR-628: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func roT0836(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4121 *Node) bool {
-		return anyNode(child(n4121, roK125), func(n4122 *Node) bool { return (len(child(n4122, roK407)) > 0) })
-	}) || anyNode(child(n, roK90), func(n4124 *Node) bool {
-		return anyNode(child(n4124, roK125), func(n4125 *Node) bool { return (len(child(n4125, roK407)) > 0) })
+	return !(anyChild(n, roK89, func(n4125 *Node) bool {
+		return anyChild(n4125, roK126, func(n4126 *Node) bool { return hasChild(n4126, roK407) })
+	}) || anyChild(n, roK90, func(n4128 *Node) bool {
+		return anyChild(n4128, roK126, func(n4129 *Node) bool { return hasChild(n4129, roK407) })
 	}))
 }
 
 // UBL-CR-629: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:ValidityPeriod)
 func roT0837(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4127 *Node) bool {
-		return anyNode(child(n4127, roK125), func(n4128 *Node) bool { return (len(child(n4128, roK408)) > 0) })
-	}) || anyNode(child(n, roK90), func(n4130 *Node) bool {
-		return anyNode(child(n4130, roK125), func(n4131 *Node) bool { return (len(child(n4131, roK408)) > 0) })
+	return !(anyChild(n, roK89, func(n4131 *Node) bool {
+		return anyChild(n4131, roK126, func(n4132 *Node) bool { return hasChild(n4132, roK408) })
+	}) || anyChild(n, roK90, func(n4134 *Node) bool {
+		return anyChild(n4134, roK126, func(n4135 *Node) bool { return hasChild(n4135, roK408) })
 	}))
 }
 
 // UBL-CR-630: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceList)
 func roT0838(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4133 *Node) bool {
-		return anyNode(child(n4133, roK125), func(n4134 *Node) bool { return (len(child(n4134, roK409)) > 0) })
-	}) || anyNode(child(n, roK90), func(n4136 *Node) bool {
-		return anyNode(child(n4136, roK125), func(n4137 *Node) bool { return (len(child(n4137, roK409)) > 0) })
+	return !(anyChild(n, roK89, func(n4137 *Node) bool {
+		return anyChild(n4137, roK126, func(n4138 *Node) bool { return hasChild(n4138, roK409) })
+	}) || anyChild(n, roK90, func(n4140 *Node) bool {
+		return anyChild(n4140, roK126, func(n4141 *Node) bool { return hasChild(n4141, roK409) })
 	}))
 }
 
 // UBL-CR-631: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func roT0839(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4139 *Node) bool {
-		return anyNode(child(n4139, roK125), func(n4140 *Node) bool { return (len(child(n4140, roK407)) > 0) })
-	}) || anyNode(child(n, roK90), func(n4142 *Node) bool {
-		return anyNode(child(n4142, roK125), func(n4143 *Node) bool { return (len(child(n4143, roK407)) > 0) })
+	return !(anyChild(n, roK89, func(n4143 *Node) bool {
+		return anyChild(n4143, roK126, func(n4144 *Node) bool { return hasChild(n4144, roK407) })
+	}) || anyChild(n, roK90, func(n4146 *Node) bool {
+		return anyChild(n4146, roK126, func(n4147 *Node) bool { return hasChild(n4147, roK407) })
 	}))
 }
 
 // UBL-CR-632: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:ID)
 func roT0840(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4145 *Node) bool {
-		return anyNode(child(n4145, roK125), func(n4146 *Node) bool {
-			return anyNode(child(n4146, roK76), func(n4147 *Node) bool { return (len(child(n4147, roK54)) > 0) })
+	return !(anyChild(n, roK89, func(n4149 *Node) bool {
+		return anyChild(n4149, roK126, func(n4150 *Node) bool {
+			return anyChild(n4150, roK76, func(n4151 *Node) bool { return hasChild(n4151, roK54) })
 		})
-	}) || anyNode(child(n, roK90), func(n4149 *Node) bool {
-		return anyNode(child(n4149, roK125), func(n4150 *Node) bool {
-			return anyNode(child(n4150, roK76), func(n4151 *Node) bool { return (len(child(n4151, roK54)) > 0) })
+	}) || anyChild(n, roK90, func(n4153 *Node) bool {
+		return anyChild(n4153, roK126, func(n4154 *Node) bool {
+			return anyChild(n4154, roK76, func(n4155 *Node) bool { return hasChild(n4155, roK54) })
 		})
 	}))
 }
 
 // UBL-CR-633: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func roT0841(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4153 *Node) bool {
-		return anyNode(child(n4153, roK125), func(n4154 *Node) bool {
-			return anyNode(child(n4154, roK76), func(n4155 *Node) bool { return (len(child(n4155, roK83)) > 0) })
+	return !(anyChild(n, roK89, func(n4157 *Node) bool {
+		return anyChild(n4157, roK126, func(n4158 *Node) bool {
+			return anyChild(n4158, roK76, func(n4159 *Node) bool { return hasChild(n4159, roK83) })
 		})
-	}) || anyNode(child(n, roK90), func(n4157 *Node) bool {
-		return anyNode(child(n4157, roK125), func(n4158 *Node) bool {
-			return anyNode(child(n4158, roK76), func(n4159 *Node) bool { return (len(child(n4159, roK83)) > 0) })
+	}) || anyChild(n, roK90, func(n4161 *Node) bool {
+		return anyChild(n4161, roK126, func(n4162 *Node) bool {
+			return anyChild(n4162, roK76, func(n4163 *Node) bool { return hasChild(n4163, roK83) })
 		})
 	}))
 }
 
 // UBL-CR-634: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func roT0842(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4161 *Node) bool {
-		return anyNode(child(n4161, roK125), func(n4162 *Node) bool {
-			return anyNode(child(n4162, roK76), func(n4163 *Node) bool { return (len(child(n4163, roK82)) > 0) })
+	return !(anyChild(n, roK89, func(n4165 *Node) bool {
+		return anyChild(n4165, roK126, func(n4166 *Node) bool {
+			return anyChild(n4166, roK76, func(n4167 *Node) bool { return hasChild(n4167, roK82) })
 		})
-	}) || anyNode(child(n, roK90), func(n4165 *Node) bool {
-		return anyNode(child(n4165, roK125), func(n4166 *Node) bool {
-			return anyNode(child(n4166, roK76), func(n4167 *Node) bool { return (len(child(n4167, roK82)) > 0) })
+	}) || anyChild(n, roK90, func(n4169 *Node) bool {
+		return anyChild(n4169, roK126, func(n4170 *Node) bool {
+			return anyChild(n4170, roK76, func(n4171 *Node) bool { return hasChild(n4171, roK82) })
 		})
 	}))
 }
 
 // UBL-CR-635: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func roT0843(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4169 *Node) bool {
-		return anyNode(child(n4169, roK125), func(n4170 *Node) bool {
-			return anyNode(child(n4170, roK76), func(n4171 *Node) bool { return (len(child(n4171, roK410)) > 0) })
+	return !(anyChild(n, roK89, func(n4173 *Node) bool {
+		return anyChild(n4173, roK126, func(n4174 *Node) bool {
+			return anyChild(n4174, roK76, func(n4175 *Node) bool { return hasChild(n4175, roK410) })
 		})
-	}) || anyNode(child(n, roK90), func(n4173 *Node) bool {
-		return anyNode(child(n4173, roK125), func(n4174 *Node) bool {
-			return anyNode(child(n4174, roK76), func(n4175 *Node) bool { return (len(child(n4175, roK410)) > 0) })
+	}) || anyChild(n, roK90, func(n4177 *Node) bool {
+		return anyChild(n4177, roK126, func(n4178 *Node) bool {
+			return anyChild(n4178, roK76, func(n4179 *Node) bool { return hasChild(n4179, roK410) })
 		})
 	}))
 }
 
 // UBL-CR-636: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0844(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4177 *Node) bool {
-		return anyNode(child(n4177, roK125), func(n4178 *Node) bool {
-			return anyNode(child(n4178, roK76), func(n4179 *Node) bool { return (len(child(n4179, roK335)) > 0) })
+	return !(anyChild(n, roK89, func(n4181 *Node) bool {
+		return anyChild(n4181, roK126, func(n4182 *Node) bool {
+			return anyChild(n4182, roK76, func(n4183 *Node) bool { return hasChild(n4183, roK335) })
 		})
-	}) || anyNode(child(n, roK90), func(n4181 *Node) bool {
-		return anyNode(child(n4181, roK125), func(n4182 *Node) bool {
-			return anyNode(child(n4182, roK76), func(n4183 *Node) bool { return (len(child(n4183, roK335)) > 0) })
+	}) || anyChild(n, roK90, func(n4185 *Node) bool {
+		return anyChild(n4185, roK126, func(n4186 *Node) bool {
+			return anyChild(n4186, roK76, func(n4187 *Node) bool { return hasChild(n4187, roK335) })
 		})
 	}))
 }
 
 // UBL-CR-637: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0845(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4185 *Node) bool {
-		return anyNode(child(n4185, roK125), func(n4186 *Node) bool {
-			return anyNode(child(n4186, roK76), func(n4187 *Node) bool { return (len(child(n4187, roK336)) > 0) })
+	return !(anyChild(n, roK89, func(n4189 *Node) bool {
+		return anyChild(n4189, roK126, func(n4190 *Node) bool {
+			return anyChild(n4190, roK76, func(n4191 *Node) bool { return hasChild(n4191, roK336) })
 		})
-	}) || anyNode(child(n, roK90), func(n4189 *Node) bool {
-		return anyNode(child(n4189, roK125), func(n4190 *Node) bool {
-			return anyNode(child(n4190, roK76), func(n4191 *Node) bool { return (len(child(n4191, roK336)) > 0) })
+	}) || anyChild(n, roK90, func(n4193 *Node) bool {
+		return anyChild(n4193, roK126, func(n4194 *Node) bool {
+			return anyChild(n4194, roK76, func(n4195 *Node) bool { return hasChild(n4195, roK336) })
 		})
 	}))
 }
 
 // UBL-CR-638: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0846(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4193 *Node) bool {
-		return anyNode(child(n4193, roK125), func(n4194 *Node) bool {
-			return anyNode(child(n4194, roK76), func(n4195 *Node) bool { return (len(child(n4195, roK164)) > 0) })
+	return !(anyChild(n, roK89, func(n4197 *Node) bool {
+		return anyChild(n4197, roK126, func(n4198 *Node) bool {
+			return anyChild(n4198, roK76, func(n4199 *Node) bool { return hasChild(n4199, roK164) })
 		})
-	}) || anyNode(child(n, roK90), func(n4197 *Node) bool {
-		return anyNode(child(n4197, roK125), func(n4198 *Node) bool {
-			return anyNode(child(n4198, roK76), func(n4199 *Node) bool { return (len(child(n4199, roK164)) > 0) })
+	}) || anyChild(n, roK90, func(n4201 *Node) bool {
+		return anyChild(n4201, roK126, func(n4202 *Node) bool {
+			return anyChild(n4202, roK76, func(n4203 *Node) bool { return hasChild(n4203, roK164) })
 		})
 	}))
 }
 
 // UBL-CR-639: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCost)
 func roT0847(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4201 *Node) bool {
-		return anyNode(child(n4201, roK125), func(n4202 *Node) bool {
-			return anyNode(child(n4202, roK76), func(n4203 *Node) bool { return (len(child(n4203, roK337)) > 0) })
+	return !(anyChild(n, roK89, func(n4205 *Node) bool {
+		return anyChild(n4205, roK126, func(n4206 *Node) bool {
+			return anyChild(n4206, roK76, func(n4207 *Node) bool { return hasChild(n4207, roK337) })
 		})
-	}) || anyNode(child(n, roK90), func(n4205 *Node) bool {
-		return anyNode(child(n4205, roK125), func(n4206 *Node) bool {
-			return anyNode(child(n4206, roK76), func(n4207 *Node) bool { return (len(child(n4207, roK337)) > 0) })
+	}) || anyChild(n, roK90, func(n4209 *Node) bool {
+		return anyChild(n4209, roK126, func(n4210 *Node) bool {
+			return anyChild(n4210, roK76, func(n4211 *Node) bool { return hasChild(n4211, roK337) })
 		})
 	}))
 }
 
 // UBL-CR-640: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0848(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4209 *Node) bool {
-		return anyNode(child(n4209, roK125), func(n4210 *Node) bool {
-			return anyNode(child(n4210, roK76), func(n4211 *Node) bool { return (len(child(n4211, roK338)) > 0) })
+	return !(anyChild(n, roK89, func(n4213 *Node) bool {
+		return anyChild(n4213, roK126, func(n4214 *Node) bool {
+			return anyChild(n4214, roK76, func(n4215 *Node) bool { return hasChild(n4215, roK338) })
 		})
-	}) || anyNode(child(n, roK90), func(n4213 *Node) bool {
-		return anyNode(child(n4213, roK125), func(n4214 *Node) bool {
-			return anyNode(child(n4214, roK76), func(n4215 *Node) bool { return (len(child(n4215, roK338)) > 0) })
+	}) || anyChild(n, roK90, func(n4217 *Node) bool {
+		return anyChild(n4217, roK126, func(n4218 *Node) bool {
+			return anyChild(n4218, roK76, func(n4219 *Node) bool { return hasChild(n4219, roK338) })
 		})
 	}))
 }
 
 // UBL-CR-641: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxCategory)
 func roT0849(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4217 *Node) bool {
-		return anyNode(child(n4217, roK125), func(n4218 *Node) bool {
-			return anyNode(child(n4218, roK76), func(n4219 *Node) bool { return (len(child(n4219, roK80)) > 0) })
+	return !(anyChild(n, roK89, func(n4221 *Node) bool {
+		return anyChild(n4221, roK126, func(n4222 *Node) bool {
+			return anyChild(n4222, roK76, func(n4223 *Node) bool { return hasChild(n4223, roK81) })
 		})
-	}) || anyNode(child(n, roK90), func(n4221 *Node) bool {
-		return anyNode(child(n4221, roK125), func(n4222 *Node) bool {
-			return anyNode(child(n4222, roK76), func(n4223 *Node) bool { return (len(child(n4223, roK80)) > 0) })
+	}) || anyChild(n, roK90, func(n4225 *Node) bool {
+		return anyChild(n4225, roK126, func(n4226 *Node) bool {
+			return anyChild(n4226, roK76, func(n4227 *Node) bool { return hasChild(n4227, roK81) })
 		})
 	}))
 }
 
 // UBL-CR-642: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxTotal)
 func roT0850(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4225 *Node) bool {
-		return anyNode(child(n4225, roK125), func(n4226 *Node) bool {
-			return anyNode(child(n4226, roK76), func(n4227 *Node) bool { return (len(child(n4227, roK105)) > 0) })
+	return !(anyChild(n, roK89, func(n4229 *Node) bool {
+		return anyChild(n4229, roK126, func(n4230 *Node) bool {
+			return anyChild(n4230, roK76, func(n4231 *Node) bool { return hasChild(n4231, roK106) })
 		})
-	}) || anyNode(child(n, roK90), func(n4229 *Node) bool {
-		return anyNode(child(n4229, roK125), func(n4230 *Node) bool {
-			return anyNode(child(n4230, roK76), func(n4231 *Node) bool { return (len(child(n4231, roK105)) > 0) })
+	}) || anyChild(n, roK90, func(n4233 *Node) bool {
+		return anyChild(n4233, roK126, func(n4234 *Node) bool {
+			return anyChild(n4234, roK76, func(n4235 *Node) bool { return hasChild(n4235, roK106) })
 		})
 	}))
 }
 
 // UBL-CR-643: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:PaymentMeans)
 func roT0851(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4233 *Node) bool {
-		return anyNode(child(n4233, roK125), func(n4234 *Node) bool {
-			return anyNode(child(n4234, roK76), func(n4235 *Node) bool { return (len(child(n4235, roK70)) > 0) })
+	return !(anyChild(n, roK89, func(n4237 *Node) bool {
+		return anyChild(n4237, roK126, func(n4238 *Node) bool {
+			return anyChild(n4238, roK76, func(n4239 *Node) bool { return hasChild(n4239, roK70) })
 		})
-	}) || anyNode(child(n, roK90), func(n4237 *Node) bool {
-		return anyNode(child(n4237, roK125), func(n4238 *Node) bool {
-			return anyNode(child(n4238, roK76), func(n4239 *Node) bool { return (len(child(n4239, roK70)) > 0) })
+	}) || anyChild(n, roK90, func(n4241 *Node) bool {
+		return anyChild(n4241, roK126, func(n4242 *Node) bool {
+			return anyChild(n4242, roK76, func(n4243 *Node) bool { return hasChild(n4243, roK70) })
 		})
 	}))
 }
 
 // UBL-CR-644: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:PricingExchangeRate)
 func roT0852(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4241 *Node) bool {
-		return anyNode(child(n4241, roK125), func(n4242 *Node) bool { return (len(child(n4242, roK344)) > 0) })
-	}) || anyNode(child(n, roK90), func(n4244 *Node) bool {
-		return anyNode(child(n4244, roK125), func(n4245 *Node) bool { return (len(child(n4245, roK344)) > 0) })
+	return !(anyChild(n, roK89, func(n4245 *Node) bool {
+		return anyChild(n4245, roK126, func(n4246 *Node) bool { return hasChild(n4246, roK344) })
+	}) || anyChild(n, roK90, func(n4248 *Node) bool {
+		return anyChild(n4248, roK126, func(n4249 *Node) bool { return hasChild(n4249, roK344) })
 	}))
 }
 
 // UBL-CR-645: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DeliveryTerms)
 func roT0853(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4247 *Node) bool { return (len(child(n4247, roK290)) > 0) }) || anyNode(child(n, roK90), func(n4249 *Node) bool { return (len(child(n4249, roK290)) > 0) }))
+	return !(anyChild(n, roK89, func(n4251 *Node) bool { return hasChild(n4251, roK290) }) || anyChild(n, roK90, func(n4253 *Node) bool { return hasChild(n4253, roK290) }))
 }
 
 // UBL-CR-646: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:SubInvoiceLine)
 func roT0854(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4251 *Node) bool { return (len(child(n4251, roK411)) > 0) }) || anyNode(child(n, roK90), func(n4253 *Node) bool { return (len(child(n4253, roK411)) > 0) }))
+	return !(anyChild(n, roK89, func(n4255 *Node) bool { return hasChild(n4255, roK411) }) || anyChild(n, roK90, func(n4257 *Node) bool { return hasChild(n4257, roK411) }))
 }
 
 // UBL-CR-647: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ItemPriceExtension)
 func roT0855(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, roK89), func(n4255 *Node) bool { return (len(child(n4255, roK412)) > 0) }) || anyNode(child(n, roK90), func(n4257 *Node) bool { return (len(child(n4257, roK412)) > 0) }))
+	return !(anyChild(n, roK89, func(n4259 *Node) bool { return hasChild(n4259, roK412) }) || anyChild(n, roK90, func(n4261 *Node) bool { return hasChild(n4261, roK412) }))
 }
 
 // UBL-CR-648: not(cbc:CustomizationID/@schemeID)
 func roT0856(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK96), func(n4259 *Node) bool { return (len(attr(n4259, roK65)) > 0) })
+	return !anyChild(n, roK96, func(n4263 *Node) bool { return hasAttr(n4263, roK65) })
 }
 
 // UBL-CR-649: not(cbc:ProfileID/@schemeID)
 func roT0857(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK413), func(n4261 *Node) bool { return (len(attr(n4261, roK65)) > 0) })
+	return !anyChild(n, roK413, func(n4265 *Node) bool { return hasAttr(n4265, roK65) })
 }
 
 // UBL-CR-650: not(cbc:ID/@schemeID)
 func roT0858(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK54), func(n4263 *Node) bool { return (len(attr(n4263, roK65)) > 0) })
+	return !anyChild(n, roK54, func(n4267 *Node) bool { return hasAttr(n4267, roK65) })
 }
 
 // UBL-CR-651: not(cbc:SalesOrderID/@schemeID)
 func roT0859(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK414), func(n4265 *Node) bool { return (len(attr(n4265, roK65)) > 0) })
+	return !anyChild(n, roK414, func(n4269 *Node) bool { return hasAttr(n4269, roK65) })
 }
 
 // UBL-CR-652: not(//cac:PartyTaxScheme/cbc:CompanyID/@schemeID)
 func roT0860(v []Seq, n *Node) bool {
 	return memoBool(v, 204, func() bool {
 		return !memoBool(v, 205, func() bool {
-			return anyNode(desc(root(n), roK112), func(n4267 *Node) bool {
-				return anyNode(child(n4267, roK113), func(n4268 *Node) bool { return (len(attr(n4268, roK65)) > 0) })
+			return anyNode(desc(root(n), roK113), func(n4271 *Node) bool {
+				return anyChild(n4271, roK112, func(n4272 *Node) bool { return hasAttr(n4272, roK65) })
 			})
 		})
 	})
@@ -12995,26 +13005,26 @@ func roT0860(v []Seq, n *Node) bool {
 
 // UBL-CR-653: not(cac:PaymentMeans/cbc:PaymentID/@schemeID)
 func roT0861(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n4270 *Node) bool {
-		return anyNode(child(n4270, roK415), func(n4271 *Node) bool { return (len(attr(n4271, roK65)) > 0) })
+	return !anyChild(n, roK70, func(n4274 *Node) bool {
+		return anyChild(n4274, roK415, func(n4275 *Node) bool { return hasAttr(n4275, roK65) })
 	})
 }
 
 // UBL-CR-654: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID/@schemeID)
 func roT0862(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n4273 *Node) bool {
-		return anyNode(child(n4273, roK140), func(n4274 *Node) bool {
-			return anyNode(child(n4274, roK54), func(n4275 *Node) bool { return (len(attr(n4275, roK65)) > 0) })
+	return !anyChild(n, roK70, func(n4277 *Node) bool {
+		return anyChild(n4277, roK140, func(n4278 *Node) bool {
+			return anyChild(n4278, roK54, func(n4279 *Node) bool { return hasAttr(n4279, roK65) })
 		})
 	})
 }
 
 // UBL-CR-655: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID/@schemeID)
 func roT0863(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n4277 *Node) bool {
-		return anyNode(child(n4277, roK140), func(n4278 *Node) bool {
-			return anyNode(child(n4278, roK308), func(n4279 *Node) bool {
-				return anyNode(child(n4279, roK54), func(n4280 *Node) bool { return (len(attr(n4280, roK65)) > 0) })
+	return !anyChild(n, roK70, func(n4281 *Node) bool {
+		return anyChild(n4281, roK140, func(n4282 *Node) bool {
+			return anyChild(n4282, roK308, func(n4283 *Node) bool {
+				return anyChild(n4283, roK54, func(n4284 *Node) bool { return hasAttr(n4284, roK65) })
 			})
 		})
 	})
@@ -13022,23 +13032,23 @@ func roT0863(v []Seq, n *Node) bool {
 
 // UBL-CR-656: not(cbc:InvoiceTypeCode/@listID)
 func roT0864(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK98), func(n4282 *Node) bool { return (len(attr(n4282, roK133)) > 0) })
+	return !anyChild(n, roK98, func(n4286 *Node) bool { return hasAttr(n4286, roK133) })
 }
 
 // UBL-CR-657: not(cbc:DocumentCurrencyCode/@listID)
 func roT0865(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK100), func(n4284 *Node) bool { return (len(attr(n4284, roK133)) > 0) })
+	return !anyChild(n, roK100, func(n4288 *Node) bool { return hasAttr(n4288, roK133) })
 }
 
 // UBL-CR-658: not(cbc:TaxCurrencyCode/@listID)
 func roT0866(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK104), func(n4286 *Node) bool { return (len(attr(n4286, roK133)) > 0) })
+	return !anyChild(n, roK107, func(n4290 *Node) bool { return hasAttr(n4290, roK133) })
 }
 
 // UBL-CR-659: not(cac:AdditionalDocumentReference/cbc:DocumentTypeCode/@listID)
 func roT0867(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK53), func(n4288 *Node) bool {
-		return anyNode(child(n4288, roK150), func(n4289 *Node) bool { return (len(attr(n4289, roK133)) > 0) })
+	return !anyChild(n, roK53, func(n4292 *Node) bool {
+		return anyChild(n4292, roK150, func(n4293 *Node) bool { return hasAttr(n4293, roK133) })
 	})
 }
 
@@ -13046,8 +13056,8 @@ func roT0867(v []Seq, n *Node) bool {
 func roT0868(v []Seq, n *Node) bool {
 	return memoBool(v, 206, func() bool {
 		return !memoBool(v, 207, func() bool {
-			return anyNode(desc(root(n), roK67), func(n4291 *Node) bool {
-				return anyNode(child(n4291, roK68), func(n4292 *Node) bool { return (len(attr(n4292, roK133)) > 0) })
+			return anyNode(desc(root(n), roK68), func(n4295 *Node) bool {
+				return anyChild(n4295, roK67, func(n4296 *Node) bool { return hasAttr(n4296, roK133) })
 			})
 		})
 	})
@@ -13055,8 +13065,8 @@ func roT0868(v []Seq, n *Node) bool {
 
 // UBL-CR-661: not(cac:PaymentMeans/cbc:PaymentMeansCode/@listID)
 func roT0869(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n4294 *Node) bool {
-		return anyNode(child(n4294, roK141), func(n4295 *Node) bool { return (len(attr(n4295, roK133)) > 0) })
+	return !anyChild(n, roK70, func(n4298 *Node) bool {
+		return anyChild(n4298, roK141, func(n4299 *Node) bool { return hasAttr(n4299, roK133) })
 	})
 }
 
@@ -13064,7 +13074,7 @@ func roT0869(v []Seq, n *Node) bool {
 func roT0870(v []Seq, n *Node) bool {
 	return memoBool(v, 208, func() bool {
 		return !memoBool(v, 209, func() bool {
-			return anyNode(desc(root(n), roK83), func(n4297 *Node) bool { return (len(attr(n4297, roK133)) > 0) })
+			return anyNode(desc(root(n), roK83), func(n4301 *Node) bool { return hasAttr(n4301, roK133) })
 		})
 	})
 }
@@ -13083,8 +13093,8 @@ func roT0872(v []Seq, n *Node) bool {
 func roT0873(v []Seq, n *Node) bool {
 	return memoBool(v, 214, func() bool {
 		return !memoBool(v, 215, func() bool {
-			return anyNode(desc(root(n), roK53), func(n4301 *Node) bool {
-				return (anyNode(child(n4301, roK150), func(n4302 *Node) bool { return (n4302.StringValue() != "130") }) || !(len(child(n4301, roK150)) > 0)) && anyNode(child(n4301, roK54), func(n4304 *Node) bool { return (len(attr(n4304, roK65)) > 0) })
+			return anyNode(desc(root(n), roK53), func(n4305 *Node) bool {
+				return (anyChild(n4305, roK150, func(n4306 *Node) bool { return (n4306.StringValue() != "130") }) || !hasChild(n4305, roK150)) && anyChild(n4305, roK54, func(n4308 *Node) bool { return hasAttr(n4308, roK65) })
 			})
 		})
 	})
@@ -13094,8 +13104,8 @@ func roT0873(v []Seq, n *Node) bool {
 func roT0874(v []Seq, n *Node) bool {
 	return memoBool(v, 216, func() bool {
 		return !memoBool(v, 217, func() bool {
-			return anyNode(desc(root(n), roK53), func(n4306 *Node) bool {
-				return anyNode(child(n4306, roK150), func(n4307 *Node) bool { return (n4307.StringValue() == "130") }) && (len(child(n4306, roK180)) > 0)
+			return anyNode(desc(root(n), roK53), func(n4310 *Node) bool {
+				return anyChild(n4310, roK150, func(n4311 *Node) bool { return (n4311.StringValue() == "130") }) && hasChild(n4310, roK180)
 			})
 		})
 	})
@@ -13105,8 +13115,8 @@ func roT0874(v []Seq, n *Node) bool {
 func roT0875(v []Seq, n *Node) bool {
 	return memoBool(v, 218, func() bool {
 		return !memoBool(v, 219, func() bool {
-			return anyNode(desc(root(n), roK371), func(n4309 *Node) bool {
-				return anyNode(child(n4309, roK54), func(n4310 *Node) bool { return (len(attr(n4310, roK65)) > 0) })
+			return anyNode(desc(root(n), roK372), func(n4313 *Node) bool {
+				return anyChild(n4313, roK54, func(n4314 *Node) bool { return hasAttr(n4314, roK65) })
 			})
 		})
 	})
@@ -13116,8 +13126,8 @@ func roT0875(v []Seq, n *Node) bool {
 func roT0876(v []Seq, n *Node) bool {
 	return memoBool(v, 220, func() bool {
 		return !memoBool(v, 221, func() bool {
-			return anyNode(desc(root(n), roK376), func(n4312 *Node) bool {
-				return anyNode(child(n4312, roK54), func(n4313 *Node) bool { return (len(attr(n4313, roK65)) > 0) })
+			return anyNode(desc(root(n), roK376), func(n4316 *Node) bool {
+				return anyChild(n4316, roK54, func(n4317 *Node) bool { return hasAttr(n4317, roK65) })
 			})
 		})
 	})
@@ -13127,8 +13137,8 @@ func roT0876(v []Seq, n *Node) bool {
 func roT0877(v []Seq, n *Node) bool {
 	return memoBool(v, 222, func() bool {
 		return !memoBool(v, 223, func() bool {
-			return anyNode(desc(root(n), roK125), func(n4315 *Node) bool {
-				return anyNode(child(n4315, roK76), func(n4316 *Node) bool { return (len(child(n4316, roK83)) > 0) })
+			return anyNode(desc(root(n), roK126), func(n4319 *Node) bool {
+				return anyChild(n4319, roK76, func(n4320 *Node) bool { return hasChild(n4320, roK83) })
 			})
 		})
 	})
@@ -13138,8 +13148,8 @@ func roT0877(v []Seq, n *Node) bool {
 func roT0878(v []Seq, n *Node) bool {
 	return memoBool(v, 224, func() bool {
 		return !memoBool(v, 225, func() bool {
-			return anyNode(desc(root(n), roK125), func(n4318 *Node) bool {
-				return anyNode(child(n4318, roK76), func(n4319 *Node) bool { return (len(child(n4319, roK82)) > 0) })
+			return anyNode(desc(root(n), roK126), func(n4322 *Node) bool {
+				return anyChild(n4322, roK76, func(n4323 *Node) bool { return hasChild(n4323, roK82) })
 			})
 		})
 	})
@@ -13149,8 +13159,8 @@ func roT0878(v []Seq, n *Node) bool {
 func roT0879(v []Seq, n *Node) bool {
 	return memoBool(v, 226, func() bool {
 		return !memoBool(v, 227, func() bool {
-			return anyNode(desc(root(n), roK125), func(n4321 *Node) bool {
-				return anyNode(child(n4321, roK76), func(n4322 *Node) bool { return (len(child(n4322, roK410)) > 0) })
+			return anyNode(desc(root(n), roK126), func(n4325 *Node) bool {
+				return anyChild(n4325, roK76, func(n4326 *Node) bool { return hasChild(n4326, roK410) })
 			})
 		})
 	})
@@ -13158,15 +13168,15 @@ func roT0879(v []Seq, n *Node) bool {
 
 // UBL-CR-672: not(cbc:CreditNoteTypeCode/@listID)
 func roT0880(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK99), func(n4324 *Node) bool { return (len(attr(n4324, roK133)) > 0) })
+	return !anyChild(n, roK99, func(n4328 *Node) bool { return hasAttr(n4328, roK133) })
 }
 
 // UBL-CR-673: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:DocumentDescription)
 func roT0881(v []Seq, n *Node) bool {
 	return memoBool(v, 228, func() bool {
 		return !memoBool(v, 229, func() bool {
-			return anyNode(desc(root(n), roK53), func(n4326 *Node) bool {
-				return anyNode(child(n4326, roK150), func(n4327 *Node) bool { return (n4327.StringValue() == "130") }) && (len(child(n4326, roK149)) > 0)
+			return anyNode(desc(root(n), roK53), func(n4330 *Node) bool {
+				return anyChild(n4330, roK150, func(n4331 *Node) bool { return (n4331.StringValue() == "130") }) && hasChild(n4330, roK149)
 			})
 		})
 	})
@@ -13176,7 +13186,7 @@ func roT0881(v []Seq, n *Node) bool {
 func roT0882(v []Seq, n *Node) bool {
 	return memoBool(v, 230, func() bool {
 		return !memoBool(v, 231, func() bool {
-			return anyNode(desc(root(n), roK417), func(n4329 *Node) bool { return (len(attr(n4329, roK65)) > 0) })
+			return anyNode(desc(root(n), roK417), func(n4333 *Node) bool { return hasAttr(n4333, roK65) })
 		})
 	})
 }
@@ -13185,8 +13195,8 @@ func roT0882(v []Seq, n *Node) bool {
 func roT0883(v []Seq, n *Node) bool {
 	return memoBool(v, 232, func() bool {
 		return !memoBool(v, 233, func() bool {
-			return anyNode(desc(root(n), roK69), func(n4331 *Node) bool {
-				return anyNode(child(n4331, roK418), func(n4332 *Node) bool { return (len(attr(n4332, roK65)) > 0) })
+			return anyNode(desc(root(n), roK69), func(n4335 *Node) bool {
+				return anyChild(n4335, roK418, func(n4336 *Node) bool { return hasAttr(n4336, roK65) })
 			})
 		})
 	})
@@ -13196,8 +13206,8 @@ func roT0883(v []Seq, n *Node) bool {
 func roT0884(v []Seq, n *Node) bool {
 	return memoBool(v, 234, func() bool {
 		return !memoBool(v, 235, func() bool {
-			return anyNode(desc(root(n), roK109), func(n4334 *Node) bool {
-				return anyNode(child(n4334, roK54), func(n4335 *Node) bool { return (len(attr(n4335, roK65)) > 0) })
+			return anyNode(desc(root(n), roK109), func(n4338 *Node) bool {
+				return anyChild(n4338, roK54, func(n4339 *Node) bool { return hasAttr(n4339, roK65) })
 			})
 		})
 	})
@@ -13207,9 +13217,9 @@ func roT0884(v []Seq, n *Node) bool {
 func roT0885(v []Seq, n *Node) bool {
 	return memoBool(v, 236, func() bool {
 		return !memoBool(v, 237, func() bool {
-			return anyNode(desc(root(n), roK109), func(n4337 *Node) bool {
-				return anyNode(child(n4337, roK316), func(n4338 *Node) bool {
-					return anyNode(child(n4338, roK54), func(n4339 *Node) bool { return (len(attr(n4339, roK65)) > 0) })
+			return anyNode(desc(root(n), roK109), func(n4341 *Node) bool {
+				return anyChild(n4341, roK316, func(n4342 *Node) bool {
+					return anyChild(n4342, roK54, func(n4343 *Node) bool { return hasAttr(n4343, roK65) })
 				})
 			})
 		})
@@ -13220,8 +13230,8 @@ func roT0885(v []Seq, n *Node) bool {
 func roT0886(v []Seq, n *Node) bool {
 	return memoBool(v, 238, func() bool {
 		return !memoBool(v, 239, func() bool {
-			return anyNode(desc(root(n), roK80), func(n4341 *Node) bool {
-				return anyNode(child(n4341, roK54), func(n4342 *Node) bool { return (len(attr(n4342, roK65)) > 0) })
+			return anyNode(desc(root(n), roK81), func(n4345 *Node) bool {
+				return anyChild(n4345, roK54, func(n4346 *Node) bool { return hasAttr(n4346, roK65) })
 			})
 		})
 	})
@@ -13231,8 +13241,8 @@ func roT0886(v []Seq, n *Node) bool {
 func roT0887(v []Seq, n *Node) bool {
 	return memoBool(v, 240, func() bool {
 		return !memoBool(v, 241, func() bool {
-			return anyNode(desc(root(n), roK110), func(n4344 *Node) bool {
-				return anyNode(child(n4344, roK54), func(n4345 *Node) bool { return (len(attr(n4345, roK65)) > 0) })
+			return anyNode(desc(root(n), roK110), func(n4348 *Node) bool {
+				return anyChild(n4348, roK54, func(n4349 *Node) bool { return hasAttr(n4349, roK65) })
 			})
 		})
 	})
@@ -13242,19 +13252,19 @@ func roT0887(v []Seq, n *Node) bool {
 func roT0888(v []Seq, n *Node) bool {
 	return memoBool(v, 242, func() bool {
 		return !memoBool(v, 243, func() bool {
-			return anyNode(desc(root(n), roK70), func(n4347 *Node) bool { return (len(child(n4347, roK316)) > 0) })
+			return anyNode(desc(root(n), roK70), func(n4351 *Node) bool { return hasChild(n4351, roK316) })
 		})
 	})
 }
 
 // UBL-CR-681: not(cac:PaymentMeans/cbc:InstructionNote)
 func roT0889(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK70), func(n4349 *Node) bool { return (len(child(n4349, roK419)) > 0) })
+	return !anyChild(n, roK70, func(n4353 *Node) bool { return hasChild(n4353, roK419) })
 }
 
 // UBL-CR-682: not(cac:Delivery/cac:DeliveryAddress)
 func roT0890(v []Seq, n *Node) bool {
-	return !anyNode(child(n, roK75), func(n4351 *Node) bool { return (len(child(n4351, roK420)) > 0) })
+	return !anyChild(n, roK75, func(n4355 *Node) bool { return hasChild(n4355, roK420) })
 }
 
 // UBL-DT-08: not(//@schemeName)
@@ -13311,15 +13321,15 @@ func roT0900(v []Seq, n *Node) bool {
 func roT0901(v []Seq, n *Node) bool {
 	return memoBool(v, 264, func() bool {
 		return gcmp(arith(func() Seq {
-			k4363 := 0
-			anyNode(descAttr(root(n), roK431), func(n4364 *Node) bool { return tally1(&k4363) })
-			return countOf(k4363)
+			k4367 := 0
+			anyNode(descAttr(root(n), roK431), func(n4368 *Node) bool { return tally1(&k4367) })
+			return countOf(k4367)
 		}(), func() Seq {
-			k4365 := 0
-			anyNode(desc(root(n), roK141), func(n4366 *Node) bool {
-				return anyNode(attr(n4366, roK431), func(n4367 *Node) bool { return tally1(&k4365) })
+			k4369 := 0
+			anyNode(desc(root(n), roK141), func(n4370 *Node) bool {
+				return anyAttr(n4370, roK431, func(n4371 *Node) bool { return tally1(&k4369) })
 			})
-			return countOf(k4365)
+			return countOf(k4369)
 		}(), opSub), roK58, opLe)
 	})
 }
@@ -13377,223 +13387,223 @@ func roT0911(v []Seq, n *Node) bool {
 // UBL-SR-01: (count(cac:ContractDocumentReference/cbc:ID) <= 1)
 func roT0912(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4378 := 0
-		anyNode(child(n, roK194), func(n4379 *Node) bool {
-			return anyNode(child(n4379, roK54), func(n4380 *Node) bool { return tally1(&k4378) })
+		k4382 := 0
+		anyChild(n, roK194, func(n4383 *Node) bool {
+			return anyChild(n4383, roK54, func(n4384 *Node) bool { return tally1(&k4382) })
 		})
-		return countOf(k4378)
+		return countOf(k4382)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-02: (count(cac:ReceiptDocumentReference/cbc:ID) <= 1)
 func roT0913(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4381 := 0
-		anyNode(child(n, roK191), func(n4382 *Node) bool {
-			return anyNode(child(n4382, roK54), func(n4383 *Node) bool { return tally1(&k4381) })
+		k4385 := 0
+		anyChild(n, roK191, func(n4386 *Node) bool {
+			return anyChild(n4386, roK54, func(n4387 *Node) bool { return tally1(&k4385) })
 		})
-		return countOf(k4381)
+		return countOf(k4385)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-03: (count(cac:DespatchDocumentReference/cbc:ID) <= 1)
 func roT0914(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4384 := 0
-		anyNode(child(n, roK190), func(n4385 *Node) bool {
-			return anyNode(child(n4385, roK54), func(n4386 *Node) bool { return tally1(&k4384) })
+		k4388 := 0
+		anyChild(n, roK190, func(n4389 *Node) bool {
+			return anyChild(n4389, roK54, func(n4390 *Node) bool { return tally1(&k4388) })
 		})
-		return countOf(k4384)
+		return countOf(k4388)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-04: (count(cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']/cbc:ID) <= 1)
 func roT0915(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4387 := 0
-		anyNode(child(n, roK53), func(n4388 *Node) bool {
-			return anyNode(child(n4388, roK150), func(n4389 *Node) bool { return (n4389.StringValue() == "130") }) && anyNode(child(n4388, roK54), func(n4390 *Node) bool { return tally1(&k4387) })
+		k4391 := 0
+		anyChild(n, roK53, func(n4392 *Node) bool {
+			return anyChild(n4392, roK150, func(n4393 *Node) bool { return (n4393.StringValue() == "130") }) && anyChild(n4392, roK54, func(n4394 *Node) bool { return tally1(&k4391) })
 		})
-		return countOf(k4387)
+		return countOf(k4391)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-05: (count(cac:PaymentTerms/cbc:Note) <= 1)
 func roT0916(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4391 := 0
-		anyNode(child(n, roK60), func(n4392 *Node) bool {
-			return anyNode(child(n4392, roK61), func(n4393 *Node) bool { return tally1(&k4391) })
+		k4395 := 0
+		anyChild(n, roK61, func(n4396 *Node) bool {
+			return anyChild(n4396, roK60, func(n4397 *Node) bool { return tally1(&k4395) })
 		})
-		return countOf(k4391)
+		return countOf(k4395)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-08: (count(cac:InvoicePeriod) <= 1)
 func roT0917(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4394 := 0
-		anyNode(child(n, roK116), func(n4395 *Node) bool { return tally1(&k4394) })
-		return countOf(k4394)
+		k4398 := 0
+		anyChild(n, roK117, func(n4399 *Node) bool { return tally1(&k4398) })
+		return countOf(k4398)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-09: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func roT0918(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4396 := 0
-		anyNode(child(n, roK101), func(n4397 *Node) bool {
-			return anyNode(child(n4397, roK63), func(n4398 *Node) bool {
-				return anyNode(child(n4398, roK102), func(n4399 *Node) bool {
-					return anyNode(child(n4399, roK103), func(n4400 *Node) bool { return tally1(&k4396) })
+		k4400 := 0
+		anyChild(n, roK103, func(n4401 *Node) bool {
+			return anyChild(n4401, roK63, func(n4402 *Node) bool {
+				return anyChild(n4402, roK102, func(n4403 *Node) bool {
+					return anyChild(n4403, roK101, func(n4404 *Node) bool { return tally1(&k4400) })
 				})
 			})
 		})
-		return countOf(k4396)
+		return countOf(k4400)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-10: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0919(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4401 := 0
-		anyNode(child(n, roK101), func(n4402 *Node) bool {
-			return anyNode(child(n4402, roK63), func(n4403 *Node) bool {
-				return anyNode(child(n4403, roK138), func(n4404 *Node) bool {
-					return anyNode(child(n4404, roK124), func(n4405 *Node) bool { return tally1(&k4401) })
+		k4405 := 0
+		anyChild(n, roK103, func(n4406 *Node) bool {
+			return anyChild(n4406, roK63, func(n4407 *Node) bool {
+				return anyChild(n4407, roK138, func(n4408 *Node) bool {
+					return anyChild(n4408, roK123, func(n4409 *Node) bool { return tally1(&k4405) })
 				})
 			})
 		})
-		return countOf(k4401)
+		return countOf(k4405)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-11: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func roT0920(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4406 := 0
-		anyNode(child(n, roK101), func(n4407 *Node) bool {
-			return anyNode(child(n4407, roK63), func(n4408 *Node) bool {
-				return anyNode(child(n4408, roK102), func(n4409 *Node) bool {
-					return anyNode(child(n4409, roK113), func(n4410 *Node) bool { return tally1(&k4406) })
+		k4410 := 0
+		anyChild(n, roK103, func(n4411 *Node) bool {
+			return anyChild(n4411, roK63, func(n4412 *Node) bool {
+				return anyChild(n4412, roK102, func(n4413 *Node) bool {
+					return anyChild(n4413, roK112, func(n4414 *Node) bool { return tally1(&k4410) })
 				})
 			})
 		})
-		return countOf(k4406)
+		return countOf(k4410)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-12: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func roT0921(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4411 := 0
-		anyNode(child(n, roK101), func(n4412 *Node) bool {
-			return anyNode(child(n4412, roK63), func(n4413 *Node) bool {
-				return anyNode(child(n4413, roK112), func(n4414 *Node) bool {
-					return anyNode(child(n4414, roK81), func(n4415 *Node) bool { return (strings.ToUpper(str(child(n4415, roK54))) == "VAT") }) && anyNode(child(n4414, roK113), func(n4416 *Node) bool { return tally1(&k4411) })
+		k4415 := 0
+		anyChild(n, roK103, func(n4416 *Node) bool {
+			return anyChild(n4416, roK63, func(n4417 *Node) bool {
+				return anyChild(n4417, roK113, func(n4418 *Node) bool {
+					return anyChild(n4418, roK80, func(n4419 *Node) bool { return (strings.ToUpper(childStr(n4419, roK54)) == "VAT") }) && anyChild(n4418, roK112, func(n4420 *Node) bool { return tally1(&k4415) })
 				})
 			})
 		})
-		return countOf(k4411)
+		return countOf(k4415)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-13: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)!='VAT']/cbc:CompanyID) <= 1)
 func roT0922(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4417 := 0
-		anyNode(child(n, roK101), func(n4418 *Node) bool {
-			return anyNode(child(n4418, roK63), func(n4419 *Node) bool {
-				return anyNode(child(n4419, roK112), func(n4420 *Node) bool {
-					return anyNode(child(n4420, roK81), func(n4421 *Node) bool { return (strings.ToUpper(str(child(n4421, roK54))) != "VAT") }) && anyNode(child(n4420, roK113), func(n4422 *Node) bool { return tally1(&k4417) })
+		k4421 := 0
+		anyChild(n, roK103, func(n4422 *Node) bool {
+			return anyChild(n4422, roK63, func(n4423 *Node) bool {
+				return anyChild(n4423, roK113, func(n4424 *Node) bool {
+					return anyChild(n4424, roK80, func(n4425 *Node) bool { return (strings.ToUpper(childStr(n4425, roK54)) != "VAT") }) && anyChild(n4424, roK112, func(n4426 *Node) bool { return tally1(&k4421) })
 				})
 			})
 		})
-		return countOf(k4417)
+		return countOf(k4421)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-14: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm) <= 1)
 func roT0923(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4423 := 0
-		anyNode(child(n, roK101), func(n4424 *Node) bool {
-			return anyNode(child(n4424, roK63), func(n4425 *Node) bool {
-				return anyNode(child(n4425, roK102), func(n4426 *Node) bool {
-					return anyNode(child(n4426, roK266), func(n4427 *Node) bool { return tally1(&k4423) })
+		k4427 := 0
+		anyChild(n, roK103, func(n4428 *Node) bool {
+			return anyChild(n4428, roK63, func(n4429 *Node) bool {
+				return anyChild(n4429, roK102, func(n4430 *Node) bool {
+					return anyChild(n4430, roK266, func(n4431 *Node) bool { return tally1(&k4427) })
 				})
 			})
 		})
-		return countOf(k4423)
+		return countOf(k4427)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-15: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func roT0924(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4428 := 0
-		anyNode(child(n, roK64), func(n4429 *Node) bool {
-			return anyNode(child(n4429, roK63), func(n4430 *Node) bool {
-				return anyNode(child(n4430, roK102), func(n4431 *Node) bool {
-					return anyNode(child(n4431, roK103), func(n4432 *Node) bool { return tally1(&k4428) })
+		k4432 := 0
+		anyChild(n, roK64, func(n4433 *Node) bool {
+			return anyChild(n4433, roK63, func(n4434 *Node) bool {
+				return anyChild(n4434, roK102, func(n4435 *Node) bool {
+					return anyChild(n4435, roK101, func(n4436 *Node) bool { return tally1(&k4432) })
 				})
 			})
 		})
-		return countOf(k4428)
+		return countOf(k4432)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-16: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID) <= 1)
 func roT0925(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4433 := 0
-		anyNode(child(n, roK64), func(n4434 *Node) bool {
-			return anyNode(child(n4434, roK63), func(n4435 *Node) bool {
-				return anyNode(child(n4435, roK139), func(n4436 *Node) bool {
-					return anyNode(child(n4436, roK54), func(n4437 *Node) bool { return tally1(&k4433) })
+		k4437 := 0
+		anyChild(n, roK64, func(n4438 *Node) bool {
+			return anyChild(n4438, roK63, func(n4439 *Node) bool {
+				return anyChild(n4439, roK139, func(n4440 *Node) bool {
+					return anyChild(n4440, roK54, func(n4441 *Node) bool { return tally1(&k4437) })
 				})
 			})
 		})
-		return countOf(k4433)
+		return countOf(k4437)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-17: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func roT0926(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4438 := 0
-		anyNode(child(n, roK64), func(n4439 *Node) bool {
-			return anyNode(child(n4439, roK63), func(n4440 *Node) bool {
-				return anyNode(child(n4440, roK102), func(n4441 *Node) bool {
-					return anyNode(child(n4441, roK113), func(n4442 *Node) bool { return tally1(&k4438) })
+		k4442 := 0
+		anyChild(n, roK64, func(n4443 *Node) bool {
+			return anyChild(n4443, roK63, func(n4444 *Node) bool {
+				return anyChild(n4444, roK102, func(n4445 *Node) bool {
+					return anyChild(n4445, roK112, func(n4446 *Node) bool { return tally1(&k4442) })
 				})
 			})
 		})
-		return countOf(k4438)
+		return countOf(k4442)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-18: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func roT0927(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4443 := 0
-		anyNode(child(n, roK64), func(n4444 *Node) bool {
-			return anyNode(child(n4444, roK63), func(n4445 *Node) bool {
-				return anyNode(child(n4445, roK112), func(n4446 *Node) bool {
-					return anyNode(child(n4446, roK81), func(n4447 *Node) bool { return (strings.ToUpper(str(child(n4447, roK54))) == "VAT") }) && anyNode(child(n4446, roK113), func(n4448 *Node) bool { return tally1(&k4443) })
+		k4447 := 0
+		anyChild(n, roK64, func(n4448 *Node) bool {
+			return anyChild(n4448, roK63, func(n4449 *Node) bool {
+				return anyChild(n4449, roK113, func(n4450 *Node) bool {
+					return anyChild(n4450, roK80, func(n4451 *Node) bool { return (strings.ToUpper(childStr(n4451, roK54)) == "VAT") }) && anyChild(n4450, roK112, func(n4452 *Node) bool { return tally1(&k4447) })
 				})
 			})
 		})
-		return countOf(k4443)
+		return countOf(k4447)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-24: (count(cac:Delivery) <= 1)
 func roT0928(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4449 := 0
-		anyNode(child(n, roK75), func(n4450 *Node) bool { return tally1(&k4449) })
-		return countOf(k4449)
+		k4453 := 0
+		anyChild(n, roK75, func(n4454 *Node) bool { return tally1(&k4453) })
+		return countOf(k4453)
 	}(), roK108, opLe)
 }
 
@@ -13601,11 +13611,11 @@ func roT0928(v []Seq, n *Node) bool {
 func roT0929(v []Seq, n *Node) bool {
 	return memoBool(v, 285, func() bool {
 		return gcmp(func() Seq {
-			k4451 := 0
-			anyNode(desc(root(n), roK139), func(n4452 *Node) bool {
-				return anyNode(child(n4452, roK54), func(n4453 *Node) bool { return (strings.ToUpper(str(attr(n4453, roK65))) == "SEPA") && tally1(&k4451) })
+			k4455 := 0
+			anyNode(desc(root(n), roK139), func(n4456 *Node) bool {
+				return anyChild(n4456, roK54, func(n4457 *Node) bool { return (strings.ToUpper(str(attr(n4457, roK65))) == "SEPA") && tally1(&k4455) })
 			})
-			return countOf(k4451)
+			return countOf(k4455)
 		}(), roK108, opLe)
 	})
 }
@@ -13613,26 +13623,26 @@ func roT0929(v []Seq, n *Node) bool {
 // UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
 func roT0930(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4454 := 0
-		anyNode(child(n, roK205), func(n4455 *Node) bool {
-			return anyNode(child(n4455, roK54), func(n4456 *Node) bool { return tally1(&k4454) })
+		k4458 := 0
+		anyChild(n, roK205, func(n4459 *Node) bool {
+			return anyChild(n4459, roK54, func(n4460 *Node) bool { return tally1(&k4458) })
 		})
-		return countOf(k4454)
+		return countOf(k4458)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-40: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0931(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4457 := 0
-		anyNode(child(n, roK64), func(n4458 *Node) bool {
-			return anyNode(child(n4458, roK63), func(n4459 *Node) bool {
-				return anyNode(child(n4459, roK138), func(n4460 *Node) bool {
-					return anyNode(child(n4460, roK124), func(n4461 *Node) bool { return tally1(&k4457) })
+		k4461 := 0
+		anyChild(n, roK64, func(n4462 *Node) bool {
+			return anyChild(n4462, roK63, func(n4463 *Node) bool {
+				return anyChild(n4463, roK138, func(n4464 *Node) bool {
+					return anyChild(n4464, roK123, func(n4465 *Node) bool { return tally1(&k4461) })
 				})
 			})
 		})
-		return countOf(k4457)
+		return countOf(k4461)
 	}(), roK108, opLe)
 }
 
@@ -13640,13 +13650,13 @@ func roT0931(v []Seq, n *Node) bool {
 func roT0932(v []Seq, n *Node) bool {
 	return memoBool(v, 286, func() bool {
 		return gcmp(func() Seq {
-			k4462 := 0
-			anyNode(desc(root(n), roK415), func(n4463 *Node) bool {
-				return !func(r4464 Seq) bool {
-					return anyNode(preceding(n4463, roK415), func(n4465 *Node) bool { return gcmp(nodeSeq(n4465), r4464, opEq) })
-				}(nodeSeq(n4463)) && tally1(&k4462)
+			k4466 := 0
+			anyNode(desc(root(n), roK415), func(n4467 *Node) bool {
+				return !func(r4468 Seq) bool {
+					return anyNode(preceding(n4467, roK415), func(n4469 *Node) bool { return gcmp(nodeSeq(n4469), r4468, opEq) })
+				}(nodeSeq(n4467)) && tally1(&k4466)
 			})
-			return countOf(k4462)
+			return countOf(k4466)
 		}(), roK108, opLe)
 	})
 }
@@ -13654,24 +13664,24 @@ func roT0932(v []Seq, n *Node) bool {
 // UBL-SR-45: (count(cac:PaymentMeans/cbc:PaymentDueDate) <=1)
 func roT0933(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4466 := 0
-		anyNode(child(n, roK70), func(n4467 *Node) bool {
-			return anyNode(child(n4467, roK294), func(n4468 *Node) bool { return tally1(&k4466) })
+		k4470 := 0
+		anyChild(n, roK70, func(n4471 *Node) bool {
+			return anyChild(n4471, roK294, func(n4472 *Node) bool { return tally1(&k4470) })
 		})
-		return countOf(k4466)
+		return countOf(k4470)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-46: (count(cac:PaymentMeans/cbc:PaymentMeansCode/@name) <=1)
 func roT0934(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4469 := 0
-		anyNode(child(n, roK70), func(n4470 *Node) bool {
-			return anyNode(child(n4470, roK141), func(n4471 *Node) bool {
-				return anyNode(attr(n4471, roK431), func(n4472 *Node) bool { return tally1(&k4469) })
+		k4473 := 0
+		anyChild(n, roK70, func(n4474 *Node) bool {
+			return anyChild(n4474, roK141, func(n4475 *Node) bool {
+				return anyAttr(n4475, roK431, func(n4476 *Node) bool { return tally1(&k4473) })
 			})
 		})
-		return countOf(k4469)
+		return countOf(k4473)
 	}(), roK108, opLe)
 }
 
@@ -13679,13 +13689,13 @@ func roT0934(v []Seq, n *Node) bool {
 func roT0935(v []Seq, n *Node) bool {
 	return memoBool(v, 287, func() bool {
 		return gcmp(func() Seq {
-			k4473 := 0
-			anyNode(desc(root(n), roK141), func(n4474 *Node) bool {
-				return !func(r4475 Seq) bool {
-					return anyNode(preceding(n4474, roK141), func(n4476 *Node) bool { return gcmp(nodeSeq(n4476), r4475, opEq) })
-				}(nodeSeq(n4474)) && tally1(&k4473)
+			k4477 := 0
+			anyNode(desc(root(n), roK141), func(n4478 *Node) bool {
+				return !func(r4479 Seq) bool {
+					return anyNode(preceding(n4478, roK141), func(n4480 *Node) bool { return gcmp(nodeSeq(n4480), r4479, opEq) })
+				}(nodeSeq(n4478)) && tally1(&k4477)
 			})
-			return countOf(k4473)
+			return countOf(k4477)
 		}(), roK108, opLe)
 	})
 }
@@ -13693,11 +13703,11 @@ func roT0935(v []Seq, n *Node) bool {
 // UBL-SR-49: (count(cac:InvoicePeriod/cbc:DescriptionCode) <=1)
 func roT0936(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4477 := 0
-		anyNode(child(n, roK116), func(n4478 *Node) bool {
-			return anyNode(child(n4478, roK117), func(n4479 *Node) bool { return tally1(&k4477) })
+		k4481 := 0
+		anyChild(n, roK117, func(n4482 *Node) bool {
+			return anyChild(n4482, roK116, func(n4483 *Node) bool { return tally1(&k4481) })
 		})
-		return countOf(k4477)
+		return countOf(k4481)
 	}(), roK108, opLe)
 }
 
@@ -13727,64 +13737,64 @@ func roM075(v []Seq, n *Node) bool {
 // UBL-SR-34: (count(cbc:Note) <= 1)
 func roT0937(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4480 := 0
-		anyNode(child(n, roK61), func(n4481 *Node) bool { return tally1(&k4480) })
-		return countOf(k4480)
+		k4484 := 0
+		anyChild(n, roK60, func(n4485 *Node) bool { return tally1(&k4484) })
+		return countOf(k4484)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-35: (count(cac:OrderLineReference/cbc:LineID) <= 1)
 func roT0938(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4482 := 0
-		anyNode(child(n, roK356), func(n4483 *Node) bool {
-			return anyNode(child(n4483, roK442), func(n4484 *Node) bool { return tally1(&k4482) })
+		k4486 := 0
+		anyChild(n, roK357, func(n4487 *Node) bool {
+			return anyChild(n4487, roK442, func(n4488 *Node) bool { return tally1(&k4486) })
 		})
-		return countOf(k4482)
+		return countOf(k4486)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-36: (count(cac:InvoicePeriod) <= 1)
 func roT0939(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4485 := 0
-		anyNode(child(n, roK116), func(n4486 *Node) bool { return tally1(&k4485) })
-		return countOf(k4485)
+		k4489 := 0
+		anyChild(n, roK117, func(n4490 *Node) bool { return tally1(&k4489) })
+		return countOf(k4489)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-37: (count(cac:Price/cac:AllowanceCharge/cbc:Amount) <= 1)
 func roT0940(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4487 := 0
-		anyNode(child(n, roK125), func(n4488 *Node) bool {
-			return anyNode(child(n4488, roK76), func(n4489 *Node) bool {
-				return anyNode(child(n4489, roK79), func(n4490 *Node) bool { return tally1(&k4487) })
+		k4491 := 0
+		anyChild(n, roK126, func(n4492 *Node) bool {
+			return anyChild(n4492, roK76, func(n4493 *Node) bool {
+				return anyChild(n4493, roK79, func(n4494 *Node) bool { return tally1(&k4491) })
 			})
 		})
-		return countOf(k4487)
+		return countOf(k4491)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-48: count(cac:Item/cac:ClassifiedTaxCategory) = 1
 func roT0941(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4491 := 0
-		anyNode(child(n, roK123), func(n4492 *Node) bool {
-			return anyNode(child(n4492, roK110), func(n4493 *Node) bool { return tally1(&k4491) })
+		k4495 := 0
+		anyChild(n, roK124, func(n4496 *Node) bool {
+			return anyChild(n4496, roK110, func(n4497 *Node) bool { return tally1(&k4495) })
 		})
-		return countOf(k4491)
+		return countOf(k4495)
 	}(), roK108, opEq)
 }
 
 // UBL-SR-50: count(cac:Item/cbc:Description) <= 1
 func roT0942(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4494 := 0
-		anyNode(child(n, roK123), func(n4495 *Node) bool {
-			return anyNode(child(n4495, roK169), func(n4496 *Node) bool { return tally1(&k4494) })
+		k4498 := 0
+		anyChild(n, roK124, func(n4499 *Node) bool {
+			return anyChild(n4499, roK169, func(n4500 *Node) bool { return tally1(&k4498) })
 		})
-		return countOf(k4494)
+		return countOf(k4498)
 	}(), roK108, opLe)
 }
 
@@ -13805,46 +13815,46 @@ func roM076(v []Seq, n *Node) bool {
 // UBL-SR-19: (count(cac:PartyName/cbc:Name) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0943(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k4497 := 0
-		anyNode(child(n, roK138), func(n4498 *Node) bool {
-			return anyNode(child(n4498, roK124), func(n4499 *Node) bool { return tally1(&k4497) })
+		k4501 := 0
+		anyChild(n, roK138, func(n4502 *Node) bool {
+			return anyChild(n4502, roK123, func(n4503 *Node) bool { return tally1(&k4501) })
 		})
-		return countOf(k4497)
-	}(), roK108, opLe) && func(r4504 Seq) bool {
-		return anyNode(child(n, roK138), func(n4505 *Node) bool {
-			return anyNode(child(n4505, roK124), func(n4506 *Node) bool { return gcmp(nodeSeq(n4506), r4504, opNe) })
+		return countOf(k4501)
+	}(), roK108, opLe) && func(r4508 Seq) bool {
+		return anyChild(n, roK138, func(n4509 *Node) bool {
+			return anyChild(n4509, roK123, func(n4510 *Node) bool { return gcmp(nodeSeq(n4510), r4508, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n4500 *Node) Seq { return child(n4500, roK101) }), func(n4501 *Node) Seq { return child(n4501, roK63) }), func(n4502 *Node) Seq { return child(n4502, roK102) }), func(n4503 *Node) Seq { return child(n4503, roK103) })))
+	}(step(step(step(step(parent(n), func(n4504 *Node) Seq { return child(n4504, roK103) }), func(n4505 *Node) Seq { return child(n4505, roK63) }), func(n4506 *Node) Seq { return child(n4506, roK102) }), func(n4507 *Node) Seq { return child(n4507, roK101) })))
 }
 
 // UBL-SR-20: (count(cac:PartyIdentification/cbc:ID[upper-case(@schemeID) != 'SEPA']) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0944(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k4507 := 0
-		anyNode(child(n, roK139), func(n4508 *Node) bool {
-			return anyNode(child(n4508, roK54), func(n4509 *Node) bool { return (strings.ToUpper(str(attr(n4509, roK65))) != "SEPA") && tally1(&k4507) })
+		k4511 := 0
+		anyChild(n, roK139, func(n4512 *Node) bool {
+			return anyChild(n4512, roK54, func(n4513 *Node) bool { return (strings.ToUpper(str(attr(n4513, roK65))) != "SEPA") && tally1(&k4511) })
 		})
-		return countOf(k4507)
-	}(), roK108, opLe) && func(r4514 Seq) bool {
-		return anyNode(child(n, roK138), func(n4515 *Node) bool {
-			return anyNode(child(n4515, roK124), func(n4516 *Node) bool { return gcmp(nodeSeq(n4516), r4514, opNe) })
+		return countOf(k4511)
+	}(), roK108, opLe) && func(r4518 Seq) bool {
+		return anyChild(n, roK138, func(n4519 *Node) bool {
+			return anyChild(n4519, roK123, func(n4520 *Node) bool { return gcmp(nodeSeq(n4520), r4518, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n4510 *Node) Seq { return child(n4510, roK101) }), func(n4511 *Node) Seq { return child(n4511, roK63) }), func(n4512 *Node) Seq { return child(n4512, roK102) }), func(n4513 *Node) Seq { return child(n4513, roK103) })))
+	}(step(step(step(step(parent(n), func(n4514 *Node) Seq { return child(n4514, roK103) }), func(n4515 *Node) Seq { return child(n4515, roK63) }), func(n4516 *Node) Seq { return child(n4516, roK102) }), func(n4517 *Node) Seq { return child(n4517, roK101) })))
 }
 
 // UBL-SR-21: (count(cac:PartyLegalEntity/cbc:CompanyID) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0945(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k4517 := 0
-		anyNode(child(n, roK102), func(n4518 *Node) bool {
-			return anyNode(child(n4518, roK113), func(n4519 *Node) bool { return tally1(&k4517) })
+		k4521 := 0
+		anyChild(n, roK102, func(n4522 *Node) bool {
+			return anyChild(n4522, roK112, func(n4523 *Node) bool { return tally1(&k4521) })
 		})
-		return countOf(k4517)
-	}(), roK108, opLe) && func(r4524 Seq) bool {
-		return anyNode(child(n, roK138), func(n4525 *Node) bool {
-			return anyNode(child(n4525, roK124), func(n4526 *Node) bool { return gcmp(nodeSeq(n4526), r4524, opNe) })
+		return countOf(k4521)
+	}(), roK108, opLe) && func(r4528 Seq) bool {
+		return anyChild(n, roK138, func(n4529 *Node) bool {
+			return anyChild(n4529, roK123, func(n4530 *Node) bool { return gcmp(nodeSeq(n4530), r4528, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n4520 *Node) Seq { return child(n4520, roK101) }), func(n4521 *Node) Seq { return child(n4521, roK63) }), func(n4522 *Node) Seq { return child(n4522, roK102) }), func(n4523 *Node) Seq { return child(n4523, roK103) })))
+	}(step(step(step(step(parent(n), func(n4524 *Node) Seq { return child(n4524, roK103) }), func(n4525 *Node) Seq { return child(n4525, roK63) }), func(n4526 *Node) Seq { return child(n4526, roK102) }), func(n4527 *Node) Seq { return child(n4527, roK101) })))
 }
 
 // cac:PaymentMeans
@@ -13864,29 +13874,29 @@ func roM077(v []Seq, n *Node) bool {
 // UBL-SR-26: (count(cbc:PaymentID) <= 1)
 func roT0946(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4527 := 0
-		anyNode(child(n, roK415), func(n4528 *Node) bool { return tally1(&k4527) })
-		return countOf(k4527)
+		k4531 := 0
+		anyChild(n, roK415, func(n4532 *Node) bool { return tally1(&k4531) })
+		return countOf(k4531)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-27: (count(cbc:PaymentMeansCode) <= 1)
 func roT0947(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4529 := 0
-		anyNode(child(n, roK141), func(n4530 *Node) bool { return tally1(&k4529) })
-		return countOf(k4529)
+		k4533 := 0
+		anyChild(n, roK141, func(n4534 *Node) bool { return tally1(&k4533) })
+		return countOf(k4533)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-28: (count(cac:PaymentMandate/cbc:ID) <= 1)
 func roT0948(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4531 := 0
-		anyNode(child(n, roK109), func(n4532 *Node) bool {
-			return anyNode(child(n4532, roK54), func(n4533 *Node) bool { return tally1(&k4531) })
+		k4535 := 0
+		anyChild(n, roK109, func(n4536 *Node) bool {
+			return anyChild(n4536, roK54, func(n4537 *Node) bool { return tally1(&k4535) })
 		})
-		return countOf(k4531)
+		return countOf(k4535)
 	}(), roK108, opLe)
 }
 
@@ -13907,15 +13917,15 @@ func roM078(v []Seq, n *Node) bool {
 // UBL-SR-06: (count(cac:InvoiceDocumentReference) <= 1)
 func roT0949(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4534 := 0
-		anyNode(child(n, roK143), func(n4535 *Node) bool { return tally1(&k4534) })
-		return countOf(k4534)
+		k4538 := 0
+		anyChild(n, roK143, func(n4539 *Node) bool { return tally1(&k4538) })
+		return countOf(k4538)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-07: (cac:InvoiceDocumentReference/cbc:ID)
 func roT0950(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK143), func(n4536 *Node) bool { return (len(child(n4536, roK54)) > 0) })
+	return anyChild(n, roK143, func(n4540 *Node) bool { return hasChild(n4540, roK54) })
 }
 
 // cac:TaxRepresentativeParty
@@ -13935,26 +13945,26 @@ func roM079(v []Seq, n *Node) bool {
 // UBL-SR-22: (count(cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0951(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4538 := 0
-		anyNode(child(n, roK63), func(n4539 *Node) bool {
-			return anyNode(child(n4539, roK138), func(n4540 *Node) bool {
-				return anyNode(child(n4540, roK124), func(n4541 *Node) bool { return tally1(&k4538) })
+		k4542 := 0
+		anyChild(n, roK63, func(n4543 *Node) bool {
+			return anyChild(n4543, roK138, func(n4544 *Node) bool {
+				return anyChild(n4544, roK123, func(n4545 *Node) bool { return tally1(&k4542) })
 			})
 		})
-		return countOf(k4538)
+		return countOf(k4542)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-23: (count(cac:Party/cac:PartyTaxScheme/cbc:CompanyID) <= 1)
 func roT0952(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4542 := 0
-		anyNode(child(n, roK63), func(n4543 *Node) bool {
-			return anyNode(child(n4543, roK112), func(n4544 *Node) bool {
-				return anyNode(child(n4544, roK113), func(n4545 *Node) bool { return tally1(&k4542) })
+		k4546 := 0
+		anyChild(n, roK63, func(n4547 *Node) bool {
+			return anyChild(n4547, roK113, func(n4548 *Node) bool {
+				return anyChild(n4548, roK112, func(n4549 *Node) bool { return tally1(&k4546) })
 			})
 		})
-		return countOf(k4542)
+		return countOf(k4546)
 	}(), roK108, opLe)
 }
 
@@ -13975,11 +13985,11 @@ func roM080(v []Seq, n *Node) bool {
 // UBL-SR-32: (count(cac:TaxCategory/cbc:TaxExemptionReason) <= 1)
 func roT0953(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4546 := 0
-		anyNode(child(n, roK80), func(n4547 *Node) bool {
-			return anyNode(child(n4547, roK147), func(n4548 *Node) bool { return tally1(&k4546) })
+		k4550 := 0
+		anyChild(n, roK81, func(n4551 *Node) bool {
+			return anyChild(n4551, roK147, func(n4552 *Node) bool { return tally1(&k4550) })
 		})
-		return countOf(k4546)
+		return countOf(k4550)
 	}(), roK108, opLe)
 }
 
@@ -14008,14 +14018,14 @@ func roM081(v []Seq, n *Node) bool {
 
 // BR-CL-01: (self::cbc:InvoiceTypeCode and ((not(contains(normalize-space(.), ' ')) and contains(' 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 39…
 func roT0954(v []Seq, n *Node) bool {
-	return (((len(self(n, roK98)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK443, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))) || ((len(self(n, roK99)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 532 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))))
+	return (((len(self(n, roK98)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK443, (" "+fnNormalizeSpace(n.StringValue())+" ")))) || ((len(self(n, roK99)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 532 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))))
 }
 
 // //@currencyID
 func roM082(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindAttr || !nameMatch(m, roK107) {
+		if m == nil || m.Kind != KindAttr || !nameMatch(m, roK104) {
 			return false
 		}
 		return true
@@ -14027,7 +14037,7 @@ func roM082(v []Seq, n *Node) bool {
 
 // BR-CL-03: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU …
 func roT0955(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK444, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK444, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cbc:DocumentCurrencyCode
@@ -14046,14 +14056,14 @@ func roM083(v []Seq, n *Node) bool {
 
 // BR-CL-04: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU …
 func roT0956(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK444, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK444, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cbc:TaxCurrencyCode
 func roM084(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK107) {
 			return false
 		}
 		return true
@@ -14065,18 +14075,18 @@ func roM084(v []Seq, n *Node) bool {
 
 // BR-CL-05: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU …
 func roT0957(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK444, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK444, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:InvoicePeriod/cbc:DescriptionCode
 func roM085(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK116) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK116) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
 			return false
 		}
 		return true
@@ -14088,7 +14098,7 @@ func roM085(v []Seq, n *Node) bool {
 
 // BR-CL-06: ((not(contains(normalize-space(.), ' ')) and contains(' 3 35 432 ', concat(' ', normalize-space(.), ' '))))
 func roT0958(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 3 35 432 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 3 35 432 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:ID[@schemeID] | cac:DocumentReference[cbc:DocumentTypeCode = '130']/cbc:ID[@schemeID]
@@ -14098,14 +14108,14 @@ func roM086(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
-		if !(len(attr(m, roK65)) > 0) {
+		if !(hasAttr(m, roK65)) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK53) {
 			return false
 		}
-		if !(anyNode(child(m, roK150), func(n4552 *Node) bool { return (n4552.StringValue() == "130") })) {
+		if !(anyChild(m, roK150, func(n4556 *Node) bool { return (n4556.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -14117,14 +14127,14 @@ func roM086(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
-		if !(len(attr(m, roK65)) > 0) {
+		if !(hasAttr(m, roK65)) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK173) {
 			return false
 		}
-		if !(anyNode(child(m, roK150), func(n4554 *Node) bool { return (n4554.StringValue() == "130") })) {
+		if !(anyChild(m, roK150, func(n4558 *Node) bool { return (n4558.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -14146,7 +14156,7 @@ func roM087(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
-		if !(len(attr(m, roK65)) > 0) {
+		if !(hasAttr(m, roK65)) {
 			return false
 		}
 		m = m.Parent
@@ -14162,17 +14172,17 @@ func roM087(v []Seq, n *Node) bool {
 
 // BR-CL-10: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0960(v []Seq, n *Node) bool {
-	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK446, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" "))) && ((len(ancestor(n, roK101)) > 0) || (len(ancestor(n, roK137)) > 0))))
+	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK446, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" "))) && ((len(ancestor(n, roK103)) > 0) || (len(ancestor(n, roK137)) > 0))))
 }
 
 // cac:PartyLegalEntity/cbc:CompanyID[@schemeID]
 func roM088(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK112) {
 			return false
 		}
-		if !(len(attr(m, roK65)) > 0) {
+		if !(hasAttr(m, roK65)) {
 			return false
 		}
 		m = m.Parent
@@ -14198,7 +14208,7 @@ func roM089(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
-		if !(len(attr(m, roK133)) > 0) {
+		if !(hasAttr(m, roK133)) {
 			return false
 		}
 		m = m.Parent
@@ -14221,11 +14231,11 @@ func roT0962(v []Seq, n *Node) bool {
 func roM090(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK68) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK67) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK67) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK68) {
 			return false
 		}
 		return true
@@ -14237,14 +14247,14 @@ func roM090(v []Seq, n *Node) bool {
 
 // BR-CL-14: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func roT0963(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK448, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK448, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:OriginCountry/cbc:IdentificationCode
 func roM091(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK68) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK67) {
 			return false
 		}
 		m = m.Parent
@@ -14260,7 +14270,7 @@ func roM091(v []Seq, n *Node) bool {
 
 // BR-CL-15: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func roT0964(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK448, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK448, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:PaymentMeans/cbc:PaymentMeansCode
@@ -14283,7 +14293,7 @@ func roM092(v []Seq, n *Node) bool {
 
 // BR-CL-16: ( ( not(contains(normalize-space(.),' ')) and contains( ' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 5…
 func roT0965(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK449, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK449, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:TaxCategory/cbc:ID
@@ -14294,7 +14304,7 @@ func roM093(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK80) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
 			return false
 		}
 		return true
@@ -14306,7 +14316,7 @@ func roM093(v []Seq, n *Node) bool {
 
 // BR-CL-17: ( ( not(contains(normalize-space(.),' ')) and contains( ' AE L M E S Z G O K B ',concat(' ',normalize-space(.),' ') ) ) )
 func roT0966(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" AE L M E S Z G O K B ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" AE L M E S Z G O K B ", (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:ClassifiedTaxCategory/cbc:ID
@@ -14329,7 +14339,7 @@ func roM094(v []Seq, n *Node) bool {
 
 // BR-CL-18: ( ( not(contains(normalize-space(.),' ')) and contains( ' AE L M E S Z G O K B ',concat(' ',normalize-space(.),' ') ) ) )
 func roT0967(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" AE L M E S Z G O K B ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" AE L M E S Z G O K B ", (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = false()]/cbc:AllowanceChargeReasonCode
@@ -14343,8 +14353,8 @@ func roM095(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4560 Seq) bool {
-			return anyNode(child(m, roK77), func(n4561 *Node) bool { return gcmp(nodeSeq(n4561), r4560, opEq) })
+		if !(func(r4564 Seq) bool {
+			return anyChild(m, roK77, func(n4565 *Node) bool { return gcmp(nodeSeq(n4565), r4564, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -14357,7 +14367,7 @@ func roM095(v []Seq, n *Node) bool {
 
 // BR-CL-19: ((not(contains(normalize-space(.), ' ')) and contains(' 41 42 60 62 63 64 65 66 67 68 70 71 88 95 100 102 103 104 105 ', concat(' ', normalize-space(.), ' '))))
 func roT0968(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 41 42 60 62 63 64 65 66 67 68 70 71 88 95 100 102 103 104 105 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 41 42 60 62 63 64 65 66 67 68 70 71 88 95 100 102 103 104 105 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = true()]/cbc:AllowanceChargeReasonCode
@@ -14371,8 +14381,8 @@ func roM096(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4562 Seq) bool {
-			return anyNode(child(m, roK77), func(n4563 *Node) bool { return gcmp(nodeSeq(n4563), r4562, opEq) })
+		if !(func(r4566 Seq) bool {
+			return anyChild(m, roK77, func(n4567 *Node) bool { return gcmp(nodeSeq(n4567), r4566, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -14385,7 +14395,7 @@ func roM096(v []Seq, n *Node) bool {
 
 // BR-CL-20: ((not(contains(normalize-space(.), ' ')) and contains(' AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE A…
 func roT0969(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK450, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK450, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:StandardItemIdentification/cbc:ID[@schemeID]
@@ -14395,7 +14405,7 @@ func roM097(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
-		if !(len(attr(m, roK65)) > 0) {
+		if !(hasAttr(m, roK65)) {
 			return false
 		}
 		m = m.Parent
@@ -14430,7 +14440,7 @@ func roM098(v []Seq, n *Node) bool {
 
 // BR-CL-22: ((not(contains(normalize-space(.), ' ')) and contains(' VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX…
 func roT0971(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK451, (" "+fnNormalizeSpace(strings.ToUpper(str(nodeSeq(n))))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK451, (" "+fnNormalizeSpace(strings.ToUpper(n.StringValue()))+" ")))
 }
 
 // //@unitCode
@@ -14449,7 +14459,7 @@ func roM099(v []Seq, n *Node) bool {
 
 // BR-CL-23: ((not(contains(normalize-space(.), ' ')) and contains(' 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2N 2P 2Q …
 func roT0972(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(roK452, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK452, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cbc:EmbeddedDocumentBinaryObject[@mimeCode]
@@ -14459,7 +14469,7 @@ func roM100(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK453) {
 			return false
 		}
-		if !(len(attr(m, roK152)) > 0) {
+		if !(hasAttr(m, roK152)) {
 			return false
 		}
 		return true
@@ -14471,10 +14481,10 @@ func roM100(v []Seq, n *Node) bool {
 
 // BR-CL-24: ((@mimeCode = 'application/pdf' or @mimeCode = 'image/png' or @mimeCode = 'image/jpeg' or @mimeCode = 'text/csv' or @mimeCode = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' or @…
 func roT0973(v []Seq, n *Node) bool {
-	return (((((anyNode(attr(n, roK152), func(n4566 *Node) bool { return (n4566.StringValue() == "application/pdf") }) || anyNode(attr(n, roK152), func(n4567 *Node) bool { return (n4567.StringValue() == "image/png") })) || anyNode(attr(n, roK152), func(n4568 *Node) bool { return (n4568.StringValue() == "image/jpeg") })) || anyNode(attr(n, roK152), func(n4569 *Node) bool { return (n4569.StringValue() == "text/csv") })) || anyNode(attr(n, roK152), func(n4570 *Node) bool {
-		return (n4570.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	})) || anyNode(attr(n, roK152), func(n4571 *Node) bool {
-		return (n4571.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
+	return (((((anyAttr(n, roK152, func(n4570 *Node) bool { return (n4570.StringValue() == "application/pdf") }) || anyAttr(n, roK152, func(n4571 *Node) bool { return (n4571.StringValue() == "image/png") })) || anyAttr(n, roK152, func(n4572 *Node) bool { return (n4572.StringValue() == "image/jpeg") })) || anyAttr(n, roK152, func(n4573 *Node) bool { return (n4573.StringValue() == "text/csv") })) || anyAttr(n, roK152, func(n4574 *Node) bool {
+		return (n4574.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	})) || anyAttr(n, roK152, func(n4575 *Node) bool {
+		return (n4575.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
 	}))
 }
 
@@ -14485,7 +14495,7 @@ func roM101(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK62) {
 			return false
 		}
-		if !(len(attr(m, roK65)) > 0) {
+		if !(hasAttr(m, roK65)) {
 			return false
 		}
 		return true
@@ -14507,7 +14517,7 @@ func roM102(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
-		if !(len(attr(m, roK65)) > 0) {
+		if !(hasAttr(m, roK65)) {
 			return false
 		}
 		m = m.Parent
@@ -14542,7 +14552,7 @@ func roM103(v []Seq, n *Node) bool {
 
 // BR-RO-DT001: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0976(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
+	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(n.StringValue())))
 }
 
 // cbc:TaxPointDate
@@ -14561,7 +14571,7 @@ func roM104(v []Seq, n *Node) bool {
 
 // BR-RO-DT002: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0977(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
+	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(n.StringValue())))
 }
 
 // cbc:DueDate
@@ -14580,7 +14590,7 @@ func roM105(v []Seq, n *Node) bool {
 
 // BR-RO-DT003: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0978(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
+	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(n.StringValue())))
 }
 
 // cbc:PaymentDueDate
@@ -14599,7 +14609,7 @@ func roM106(v []Seq, n *Node) bool {
 
 // BR-RO-DT003_CN: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0979(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
+	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(n.StringValue())))
 }
 
 // cbc:ActualDeliveryDate
@@ -14618,7 +14628,7 @@ func roM107(v []Seq, n *Node) bool {
 
 // BR-RO-DT004: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0980(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
+	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(n.StringValue())))
 }
 
 // cbc:StartDate
@@ -14637,7 +14647,7 @@ func roM108(v []Seq, n *Node) bool {
 
 // BR-RO-DT005: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0981(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
+	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(n.StringValue())))
 }
 
 // cbc:EndDate
@@ -14656,14 +14666,14 @@ func roM109(v []Seq, n *Node) bool {
 
 // BR-RO-DT006: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0982(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(str(nodeSeq(n)))))
+	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(n.StringValue())))
 }
 
 // cbc:PriceAmount
 func roM110(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK126) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK125) {
 			return false
 		}
 		return true
@@ -14694,7 +14704,7 @@ func roM111(v []Seq, n *Node) bool {
 
 // BR-RO-020_1: (. and ((not(contains(normalize-space(.), ' ')) and contains(' 380 384 389 751 ', concat(' ', normalize-space(.), ' ')))))
 func roT0984(v []Seq, n *Node) bool {
-	return (ebv(nodeSeq(n)) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 380 384 389 751 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" "))))
+	return (ebv(nodeSeq(n)) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 380 384 389 751 ", (" "+fnNormalizeSpace(n.StringValue())+" "))))
 }
 
 // cbc:CreditNoteTypeCode
@@ -14713,7 +14723,7 @@ func roM112(v []Seq, n *Node) bool {
 
 // BR-RO-020_2: (. and ((not(contains(normalize-space(.), ' ')) and contains(' 381 ', concat(' ', normalize-space(.), ' ')))))
 func roT0985(v []Seq, n *Node) bool {
-	return (ebv(nodeSeq(n)) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 381 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" "))))
+	return (ebv(nodeSeq(n)) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 381 ", (" "+fnNormalizeSpace(n.StringValue())+" "))))
 }
 
 // /ubl:Invoice | /cn:CreditNote
@@ -14741,280 +14751,615 @@ func roM113(v []Seq, n *Node) bool {
 
 // BR-RO-001: cbc:CustomizationID = $RO-CIUS-ID
 func roT0986(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK96), func(n4574 *Node) bool { return gcmp(nodeSeq(n4574), v[1], opEq) })
+	return anyChild(n, roK96, func(n4578 *Node) bool { return gcmp(nodeSeq(n4578), v[1], opEq) })
 }
 
 // BR-RO-A020: count(cbc:Note) <= 20
 func roT0987(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4575 := 0
-		anyNode(child(n, roK61), func(n4576 *Node) bool { return tally1(&k4575) })
-		return countOf(k4575)
+		k4579 := 0
+		anyChild(n, roK60, func(n4580 *Node) bool { return tally1(&k4579) })
+		return countOf(k4579)
 	}(), roK455, opLe)
 }
 
 // BR-RO-L0201: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PostalZone)) <=20
 func roT0988(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4577 *Node) Seq { return child(n4577, roK63) }), func(n4578 *Node) Seq { return child(n4578, roK66) }), func(n4579 *Node) Seq { return child(n4579, roK456) })))), roK455, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4581 string) {
+		anyChild(n, roK103, func(n4582 *Node) bool {
+			return anyChild(n4582, roK63, func(n4583 *Node) bool {
+				return anyChild(n4583, roK66, func(n4584 *Node) bool {
+					return anyChild(n4584, roK456, func(n4585 *Node) bool { return setStr(&r4581, n4585) })
+				})
+			})
+		})
+		return
+	}())), roK455, opLe)
 }
 
 // BR-RO-L0202: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PostalZone)) <=20
 func roT0989(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4580 *Node) Seq { return child(n4580, roK63) }), func(n4581 *Node) Seq { return child(n4581, roK66) }), func(n4582 *Node) Seq { return child(n4582, roK456) })))), roK455, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4586 string) {
+		anyChild(n, roK64, func(n4587 *Node) bool {
+			return anyChild(n4587, roK63, func(n4588 *Node) bool {
+				return anyChild(n4588, roK66, func(n4589 *Node) bool {
+					return anyChild(n4589, roK456, func(n4590 *Node) bool { return setStr(&r4586, n4590) })
+				})
+			})
+		})
+		return
+	}())), roK455, opLe)
 }
 
 // BR-RO-L0203: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PostalZone)) <= 20
 func roT0990(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4583 *Node) Seq { return child(n4583, roK66) }), func(n4584 *Node) Seq { return child(n4584, roK456) })))), roK455, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4591 string) {
+		anyChild(n, roK114, func(n4592 *Node) bool {
+			return anyChild(n4592, roK66, func(n4593 *Node) bool {
+				return anyChild(n4593, roK456, func(n4594 *Node) bool { return setStr(&r4591, n4594) })
+			})
+		})
+		return
+	}())), roK455, opLe)
 }
 
 // BR-RO-L0204: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PostalZone)) <= 20
 func roT0991(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4585 *Node) Seq { return child(n4585, roK74) }), func(n4586 *Node) Seq { return child(n4586, roK73) }), func(n4587 *Node) Seq { return child(n4587, roK456) })))), roK455, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4595 string) {
+		anyChild(n, roK75, func(n4596 *Node) bool {
+			return anyChild(n4596, roK74, func(n4597 *Node) bool {
+				return anyChild(n4597, roK73, func(n4598 *Node) bool {
+					return anyChild(n4598, roK456, func(n4599 *Node) bool { return setStr(&r4595, n4599) })
+				})
+			})
+		})
+		return
+	}())), roK455, opLe)
 }
 
 // BR-RO-L155: string-length(normalize-space(cbc:ID)) <= 200
 func roT0992(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK54)))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK54))), roK457, opLe)
 }
 
 // BR-RO-L0302: string-length(normalize-space(cac:ContractDocumentReference/cbc:ID)) <= 200
 func roT0993(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK194), func(n4588 *Node) Seq { return child(n4588, roK54) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4600 string) {
+		anyChild(n, roK194, func(n4601 *Node) bool {
+			return anyChild(n4601, roK54, func(n4602 *Node) bool { return setStr(&r4600, n4602) })
+		})
+		return
+	}())), roK457, opLe)
 }
 
 // BR-RO-L0303: string-length(normalize-space(cac:OrderReference/cbc:ID)) <= 200
 func roT0994(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK170), func(n4589 *Node) Seq { return child(n4589, roK54) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4603 string) {
+		anyChild(n, roK170, func(n4604 *Node) bool {
+			return anyChild(n4604, roK54, func(n4605 *Node) bool { return setStr(&r4603, n4605) })
+		})
+		return
+	}())), roK457, opLe)
 }
 
 // BR-RO-L0304: string-length(normalize-space(cac:OrderReference/cbc:SalesOrderID)) <= 200
 func roT0995(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK170), func(n4590 *Node) Seq { return child(n4590, roK414) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4606 string) {
+		anyChild(n, roK170, func(n4607 *Node) bool {
+			return anyChild(n4607, roK414, func(n4608 *Node) bool { return setStr(&r4606, n4608) })
+		})
+		return
+	}())), roK457, opLe)
 }
 
 // BR-RO-L0305: string-length(normalize-space(cac:ReceiptDocumentReference/cbc:ID)) <= 200
 func roT0996(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK191), func(n4591 *Node) Seq { return child(n4591, roK54) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4609 string) {
+		anyChild(n, roK191, func(n4610 *Node) bool {
+			return anyChild(n4610, roK54, func(n4611 *Node) bool { return setStr(&r4609, n4611) })
+		})
+		return
+	}())), roK457, opLe)
 }
 
 // BR-RO-L0306: string-length(normalize-space(cac:DespatchDocumentReference/cbc:ID)) <= 200
 func roT0997(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK190), func(n4592 *Node) Seq { return child(n4592, roK54) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4612 string) {
+		anyChild(n, roK190, func(n4613 *Node) bool {
+			return anyChild(n4613, roK54, func(n4614 *Node) bool { return setStr(&r4612, n4614) })
+		})
+		return
+	}())), roK457, opLe)
 }
 
 // BR-RO-L0307: string-length(normalize-space(cac:OriginatorDocumentReference/cbc:ID)) <= 200
 func roT0998(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK193), func(n4593 *Node) Seq { return child(n4593, roK54) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4615 string) {
+		anyChild(n, roK193, func(n4616 *Node) bool {
+			return anyChild(n4616, roK54, func(n4617 *Node) bool { return setStr(&r4615, n4617) })
+		})
+		return
+	}())), roK457, opLe)
 }
 
 // BR-RO-L0501: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CityName)) <= 50
 func roT0999(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4594 *Node) Seq { return child(n4594, roK63) }), func(n4595 *Node) Seq { return child(n4595, roK66) }), func(n4596 *Node) Seq { return child(n4596, roK458) })))), roK459, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4618 string) {
+		anyChild(n, roK103, func(n4619 *Node) bool {
+			return anyChild(n4619, roK63, func(n4620 *Node) bool {
+				return anyChild(n4620, roK66, func(n4621 *Node) bool {
+					return anyChild(n4621, roK458, func(n4622 *Node) bool { return setStr(&r4618, n4622) })
+				})
+			})
+		})
+		return
+	}())), roK459, opLe)
 }
 
 // BR-RO-L0502: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CityName)) <= 50
 func roT1000(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4597 *Node) Seq { return child(n4597, roK63) }), func(n4598 *Node) Seq { return child(n4598, roK66) }), func(n4599 *Node) Seq { return child(n4599, roK458) })))), roK459, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4623 string) {
+		anyChild(n, roK64, func(n4624 *Node) bool {
+			return anyChild(n4624, roK63, func(n4625 *Node) bool {
+				return anyChild(n4625, roK66, func(n4626 *Node) bool {
+					return anyChild(n4626, roK458, func(n4627 *Node) bool { return setStr(&r4623, n4627) })
+				})
+			})
+		})
+		return
+	}())), roK459, opLe)
 }
 
 // BR-RO-L0503: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CityName)) <= 50
 func roT1001(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4600 *Node) Seq { return child(n4600, roK66) }), func(n4601 *Node) Seq { return child(n4601, roK458) })))), roK459, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4628 string) {
+		anyChild(n, roK114, func(n4629 *Node) bool {
+			return anyChild(n4629, roK66, func(n4630 *Node) bool {
+				return anyChild(n4630, roK458, func(n4631 *Node) bool { return setStr(&r4628, n4631) })
+			})
+		})
+		return
+	}())), roK459, opLe)
 }
 
 // BR-RO-L0504: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CityName)) <= 50
 func roT1002(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4602 *Node) Seq { return child(n4602, roK74) }), func(n4603 *Node) Seq { return child(n4603, roK73) }), func(n4604 *Node) Seq { return child(n4604, roK458) })))), roK459, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4632 string) {
+		anyChild(n, roK75, func(n4633 *Node) bool {
+			return anyChild(n4633, roK74, func(n4634 *Node) bool {
+				return anyChild(n4634, roK73, func(n4635 *Node) bool {
+					return anyChild(n4635, roK458, func(n4636 *Node) bool { return setStr(&r4632, n4636) })
+				})
+			})
+		})
+		return
+	}())), roK459, opLe)
 }
 
 // BR-RO-L1001: string-length(normalize-space(cbc:AccountingCost)) <= 100
 func roT1003(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK337)))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK337))), roK91, opLe)
 }
 
 // BR-RO-L1002: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1004(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4605 *Node) Seq { return child(n4605, roK63) }), func(n4606 *Node) Seq { return child(n4606, roK66) }), func(n4607 *Node) Seq { return child(n4607, roK460) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4637 string) {
+		anyChild(n, roK103, func(n4638 *Node) bool {
+			return anyChild(n4638, roK63, func(n4639 *Node) bool {
+				return anyChild(n4639, roK66, func(n4640 *Node) bool {
+					return anyChild(n4640, roK460, func(n4641 *Node) bool { return setStr(&r4637, n4641) })
+				})
+			})
+		})
+		return
+	}())), roK91, opLe)
 }
 
 // BR-RO-L1003: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1005(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, roK101), func(n4608 *Node) Seq { return child(n4608, roK63) }), func(n4609 *Node) Seq { return child(n4609, roK66) }), func(n4610 *Node) Seq { return child(n4610, roK461) }), func(n4611 *Node) Seq { return child(n4611, roK462) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4642 string) {
+		anyChild(n, roK103, func(n4643 *Node) bool {
+			return anyChild(n4643, roK63, func(n4644 *Node) bool {
+				return anyChild(n4644, roK66, func(n4645 *Node) bool {
+					return anyChild(n4645, roK462, func(n4646 *Node) bool {
+						return anyChild(n4646, roK461, func(n4647 *Node) bool { return setStr(&r4642, n4647) })
+					})
+				})
+			})
+		})
+		return
+	}())), roK91, opLe)
 }
 
 // BR-RO-L1004: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Name)) <= 100
 func roT1006(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4612 *Node) Seq { return child(n4612, roK63) }), func(n4613 *Node) Seq { return child(n4613, roK254) }), func(n4614 *Node) Seq { return child(n4614, roK124) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4648 string) {
+		anyChild(n, roK103, func(n4649 *Node) bool {
+			return anyChild(n4649, roK63, func(n4650 *Node) bool {
+				return anyChild(n4650, roK254, func(n4651 *Node) bool {
+					return anyChild(n4651, roK123, func(n4652 *Node) bool { return setStr(&r4648, n4652) })
+				})
+			})
+		})
+		return
+	}())), roK91, opLe)
 }
 
 // BR-RO-L1005: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telephone)) <= 100
 func roT1007(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4615 *Node) Seq { return child(n4615, roK63) }), func(n4616 *Node) Seq { return child(n4616, roK254) }), func(n4617 *Node) Seq { return child(n4617, roK463) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4653 string) {
+		anyChild(n, roK103, func(n4654 *Node) bool {
+			return anyChild(n4654, roK63, func(n4655 *Node) bool {
+				return anyChild(n4655, roK254, func(n4656 *Node) bool {
+					return anyChild(n4656, roK463, func(n4657 *Node) bool { return setStr(&r4653, n4657) })
+				})
+			})
+		})
+		return
+	}())), roK91, opLe)
 }
 
 // BR-RO-L1006: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ElectronicMail)) <= 100
 func roT1008(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4618 *Node) Seq { return child(n4618, roK63) }), func(n4619 *Node) Seq { return child(n4619, roK254) }), func(n4620 *Node) Seq { return child(n4620, roK464) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4658 string) {
+		anyChild(n, roK103, func(n4659 *Node) bool {
+			return anyChild(n4659, roK63, func(n4660 *Node) bool {
+				return anyChild(n4660, roK254, func(n4661 *Node) bool {
+					return anyChild(n4661, roK464, func(n4662 *Node) bool { return setStr(&r4658, n4662) })
+				})
+			})
+		})
+		return
+	}())), roK91, opLe)
 }
 
 // BR-RO-L1007: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1009(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4621 *Node) Seq { return child(n4621, roK63) }), func(n4622 *Node) Seq { return child(n4622, roK66) }), func(n4623 *Node) Seq { return child(n4623, roK460) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4663 string) {
+		anyChild(n, roK64, func(n4664 *Node) bool {
+			return anyChild(n4664, roK63, func(n4665 *Node) bool {
+				return anyChild(n4665, roK66, func(n4666 *Node) bool {
+					return anyChild(n4666, roK460, func(n4667 *Node) bool { return setStr(&r4663, n4667) })
+				})
+			})
+		})
+		return
+	}())), roK91, opLe)
 }
 
 // BR-RO-L1008: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1010(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, roK64), func(n4624 *Node) Seq { return child(n4624, roK63) }), func(n4625 *Node) Seq { return child(n4625, roK66) }), func(n4626 *Node) Seq { return child(n4626, roK461) }), func(n4627 *Node) Seq { return child(n4627, roK462) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4668 string) {
+		anyChild(n, roK64, func(n4669 *Node) bool {
+			return anyChild(n4669, roK63, func(n4670 *Node) bool {
+				return anyChild(n4670, roK66, func(n4671 *Node) bool {
+					return anyChild(n4671, roK462, func(n4672 *Node) bool {
+						return anyChild(n4672, roK461, func(n4673 *Node) bool { return setStr(&r4668, n4673) })
+					})
+				})
+			})
+		})
+		return
+	}())), roK91, opLe)
 }
 
 // BR-RO-L1009: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Name)) <= 100
 func roT1011(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4628 *Node) Seq { return child(n4628, roK63) }), func(n4629 *Node) Seq { return child(n4629, roK254) }), func(n4630 *Node) Seq { return child(n4630, roK124) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4674 string) {
+		anyChild(n, roK64, func(n4675 *Node) bool {
+			return anyChild(n4675, roK63, func(n4676 *Node) bool {
+				return anyChild(n4676, roK254, func(n4677 *Node) bool {
+					return anyChild(n4677, roK123, func(n4678 *Node) bool { return setStr(&r4674, n4678) })
+				})
+			})
+		})
+		return
+	}())), roK91, opLe)
 }
 
 // BR-RO-L1010: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telephone)) <= 100
 func roT1012(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4631 *Node) Seq { return child(n4631, roK63) }), func(n4632 *Node) Seq { return child(n4632, roK254) }), func(n4633 *Node) Seq { return child(n4633, roK463) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4679 string) {
+		anyChild(n, roK64, func(n4680 *Node) bool {
+			return anyChild(n4680, roK63, func(n4681 *Node) bool {
+				return anyChild(n4681, roK254, func(n4682 *Node) bool {
+					return anyChild(n4682, roK463, func(n4683 *Node) bool { return setStr(&r4679, n4683) })
+				})
+			})
+		})
+		return
+	}())), roK91, opLe)
 }
 
 // BR-RO-L1011: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ElectronicMail)) <= 100
 func roT1013(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4634 *Node) Seq { return child(n4634, roK63) }), func(n4635 *Node) Seq { return child(n4635, roK254) }), func(n4636 *Node) Seq { return child(n4636, roK464) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4684 string) {
+		anyChild(n, roK64, func(n4685 *Node) bool {
+			return anyChild(n4685, roK63, func(n4686 *Node) bool {
+				return anyChild(n4686, roK254, func(n4687 *Node) bool {
+					return anyChild(n4687, roK464, func(n4688 *Node) bool { return setStr(&r4684, n4688) })
+				})
+			})
+		})
+		return
+	}())), roK91, opLe)
 }
 
 // BR-RO-L1012: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1014(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4637 *Node) Seq { return child(n4637, roK66) }), func(n4638 *Node) Seq { return child(n4638, roK460) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4689 string) {
+		anyChild(n, roK114, func(n4690 *Node) bool {
+			return anyChild(n4690, roK66, func(n4691 *Node) bool {
+				return anyChild(n4691, roK460, func(n4692 *Node) bool { return setStr(&r4689, n4692) })
+			})
+		})
+		return
+	}())), roK91, opLe)
 }
 
 // BR-RO-L1013: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1015(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK114), func(n4639 *Node) Seq { return child(n4639, roK66) }), func(n4640 *Node) Seq { return child(n4640, roK461) }), func(n4641 *Node) Seq { return child(n4641, roK462) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4693 string) {
+		anyChild(n, roK114, func(n4694 *Node) bool {
+			return anyChild(n4694, roK66, func(n4695 *Node) bool {
+				return anyChild(n4695, roK462, func(n4696 *Node) bool {
+					return anyChild(n4696, roK461, func(n4697 *Node) bool { return setStr(&r4693, n4697) })
+				})
+			})
+		})
+		return
+	}())), roK91, opLe)
 }
 
 // BR-RO-L1014: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AdditionalStreetName)) <= 100
 func roT1016(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4642 *Node) Seq { return child(n4642, roK74) }), func(n4643 *Node) Seq { return child(n4643, roK73) }), func(n4644 *Node) Seq { return child(n4644, roK460) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4698 string) {
+		anyChild(n, roK75, func(n4699 *Node) bool {
+			return anyChild(n4699, roK74, func(n4700 *Node) bool {
+				return anyChild(n4700, roK73, func(n4701 *Node) bool {
+					return anyChild(n4701, roK460, func(n4702 *Node) bool { return setStr(&r4698, n4702) })
+				})
+			})
+		})
+		return
+	}())), roK91, opLe)
 }
 
 // BR-RO-L1015: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:AddressLine/cbc:Line)) <= 100
 func roT1017(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(step(child(n, roK75), func(n4645 *Node) Seq { return child(n4645, roK74) }), func(n4646 *Node) Seq { return child(n4646, roK73) }), func(n4647 *Node) Seq { return child(n4647, roK461) }), func(n4648 *Node) Seq { return child(n4648, roK462) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4703 string) {
+		anyChild(n, roK75, func(n4704 *Node) bool {
+			return anyChild(n4704, roK74, func(n4705 *Node) bool {
+				return anyChild(n4705, roK73, func(n4706 *Node) bool {
+					return anyChild(n4706, roK462, func(n4707 *Node) bool {
+						return anyChild(n4707, roK461, func(n4708 *Node) bool { return setStr(&r4703, n4708) })
+					})
+				})
+			})
+		})
+		return
+	}())), roK91, opLe)
 }
 
 // BR-RO-L151: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1018(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4649 *Node) Seq { return child(n4649, roK63) }), func(n4650 *Node) Seq { return child(n4650, roK66) }), func(n4651 *Node) Seq { return child(n4651, roK465) })))), roK466, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4709 string) {
+		anyChild(n, roK103, func(n4710 *Node) bool {
+			return anyChild(n4710, roK63, func(n4711 *Node) bool {
+				return anyChild(n4711, roK66, func(n4712 *Node) bool {
+					return anyChild(n4712, roK465, func(n4713 *Node) bool { return setStr(&r4709, n4713) })
+				})
+			})
+		})
+		return
+	}())), roK466, opLe)
 }
 
 // BR-RO-L152: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1019(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4652 *Node) Seq { return child(n4652, roK63) }), func(n4653 *Node) Seq { return child(n4653, roK66) }), func(n4654 *Node) Seq { return child(n4654, roK465) })))), roK466, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4714 string) {
+		anyChild(n, roK64, func(n4715 *Node) bool {
+			return anyChild(n4715, roK63, func(n4716 *Node) bool {
+				return anyChild(n4716, roK66, func(n4717 *Node) bool {
+					return anyChild(n4717, roK465, func(n4718 *Node) bool { return setStr(&r4714, n4718) })
+				})
+			})
+		})
+		return
+	}())), roK466, opLe)
 }
 
 // BR-RO-L153: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1020(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4655 *Node) Seq { return child(n4655, roK66) }), func(n4656 *Node) Seq { return child(n4656, roK465) })))), roK466, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4719 string) {
+		anyChild(n, roK114, func(n4720 *Node) bool {
+			return anyChild(n4720, roK66, func(n4721 *Node) bool {
+				return anyChild(n4721, roK465, func(n4722 *Node) bool { return setStr(&r4719, n4722) })
+			})
+		})
+		return
+	}())), roK466, opLe)
 }
 
 // BR-RO-L154: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:StreetName)) <= 150
 func roT1021(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4657 *Node) Seq { return child(n4657, roK74) }), func(n4658 *Node) Seq { return child(n4658, roK73) }), func(n4659 *Node) Seq { return child(n4659, roK465) })))), roK466, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4723 string) {
+		anyChild(n, roK75, func(n4724 *Node) bool {
+			return anyChild(n4724, roK74, func(n4725 *Node) bool {
+				return anyChild(n4725, roK73, func(n4726 *Node) bool {
+					return anyChild(n4726, roK465, func(n4727 *Node) bool { return setStr(&r4723, n4727) })
+				})
+			})
+		})
+		return
+	}())), roK466, opLe)
 }
 
 // BR-RO-L201: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName)) <= 200
 func roT1022(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4660 *Node) Seq { return child(n4660, roK63) }), func(n4661 *Node) Seq { return child(n4661, roK102) }), func(n4662 *Node) Seq { return child(n4662, roK103) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4728 string) {
+		anyChild(n, roK103, func(n4729 *Node) bool {
+			return anyChild(n4729, roK63, func(n4730 *Node) bool {
+				return anyChild(n4730, roK102, func(n4731 *Node) bool {
+					return anyChild(n4731, roK101, func(n4732 *Node) bool { return setStr(&r4728, n4732) })
+				})
+			})
+		})
+		return
+	}())), roK457, opLe)
 }
 
 // BR-RO-L202: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name)) <= 200
 func roT1023(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4663 *Node) Seq { return child(n4663, roK63) }), func(n4664 *Node) Seq { return child(n4664, roK138) }), func(n4665 *Node) Seq { return child(n4665, roK124) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4733 string) {
+		anyChild(n, roK103, func(n4734 *Node) bool {
+			return anyChild(n4734, roK63, func(n4735 *Node) bool {
+				return anyChild(n4735, roK138, func(n4736 *Node) bool {
+					return anyChild(n4736, roK123, func(n4737 *Node) bool { return setStr(&r4733, n4737) })
+				})
+			})
+		})
+		return
+	}())), roK457, opLe)
 }
 
 // BR-RO-L203: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName)) <= 200
 func roT1024(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4666 *Node) Seq { return child(n4666, roK63) }), func(n4667 *Node) Seq { return child(n4667, roK102) }), func(n4668 *Node) Seq { return child(n4668, roK103) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4738 string) {
+		anyChild(n, roK64, func(n4739 *Node) bool {
+			return anyChild(n4739, roK63, func(n4740 *Node) bool {
+				return anyChild(n4740, roK102, func(n4741 *Node) bool {
+					return anyChild(n4741, roK101, func(n4742 *Node) bool { return setStr(&r4738, n4742) })
+				})
+			})
+		})
+		return
+	}())), roK457, opLe)
 }
 
 // BR-RO-L204: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name)) <= 200
 func roT1025(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4669 *Node) Seq { return child(n4669, roK63) }), func(n4670 *Node) Seq { return child(n4670, roK138) }), func(n4671 *Node) Seq { return child(n4671, roK124) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4743 string) {
+		anyChild(n, roK64, func(n4744 *Node) bool {
+			return anyChild(n4744, roK63, func(n4745 *Node) bool {
+				return anyChild(n4745, roK138, func(n4746 *Node) bool {
+					return anyChild(n4746, roK123, func(n4747 *Node) bool { return setStr(&r4743, n4747) })
+				})
+			})
+		})
+		return
+	}())), roK457, opLe)
 }
 
 // BR-RO-L205: string-length(normalize-space(cac:PayeeParty/cac:PartyName/cbc:Name)) <= 200
 func roT1026(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK137), func(n4672 *Node) Seq { return child(n4672, roK138) }), func(n4673 *Node) Seq { return child(n4673, roK124) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4748 string) {
+		anyChild(n, roK137, func(n4749 *Node) bool {
+			return anyChild(n4749, roK138, func(n4750 *Node) bool {
+				return anyChild(n4750, roK123, func(n4751 *Node) bool { return setStr(&r4748, n4751) })
+			})
+		})
+		return
+	}())), roK457, opLe)
 }
 
 // BR-RO-L206: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PartyName/cbc:Name)) <= 200
 func roT1027(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK114), func(n4674 *Node) Seq { return child(n4674, roK138) }), func(n4675 *Node) Seq { return child(n4675, roK124) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4752 string) {
+		anyChild(n, roK114, func(n4753 *Node) bool {
+			return anyChild(n4753, roK138, func(n4754 *Node) bool {
+				return anyChild(n4754, roK123, func(n4755 *Node) bool { return setStr(&r4752, n4755) })
+			})
+		})
+		return
+	}())), roK457, opLe)
 }
 
 // BR-RO-L207: string-length(normalize-space(cac:Delivery/cac:DeliveryParty/cac:PartyName/cbc:Name)) <= 200
 func roT1028(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK75), func(n4676 *Node) Seq { return child(n4676, roK154) }), func(n4677 *Node) Seq { return child(n4677, roK138) }), func(n4678 *Node) Seq { return child(n4678, roK124) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4756 string) {
+		anyChild(n, roK75, func(n4757 *Node) bool {
+			return anyChild(n4757, roK154, func(n4758 *Node) bool {
+				return anyChild(n4758, roK138, func(n4759 *Node) bool {
+					return anyChild(n4759, roK123, func(n4760 *Node) bool { return setStr(&r4756, n4760) })
+				})
+			})
+		})
+		return
+	}())), roK457, opLe)
 }
 
 // BR-RO-L301: string-length(normalize-space(cac:PaymentTerms/cbc:Note)) <= 300
 func roT1029(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK60), func(n4679 *Node) Seq { return child(n4679, roK61) })))), roK467, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4761 string) {
+		anyChild(n, roK61, func(n4762 *Node) bool {
+			return anyChild(n4762, roK60, func(n4763 *Node) bool { return setStr(&r4761, n4763) })
+		})
+		return
+	}())), roK467, opLe)
 }
 
 // BR-RO-L1000: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)) <= 1000
 func roT1030(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4680 *Node) Seq { return child(n4680, roK63) }), func(n4681 *Node) Seq { return child(n4681, roK102) }), func(n4682 *Node) Seq { return child(n4682, roK266) })))), roK468, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4764 string) {
+		anyChild(n, roK103, func(n4765 *Node) bool {
+			return anyChild(n4765, roK63, func(n4766 *Node) bool {
+				return anyChild(n4766, roK102, func(n4767 *Node) bool {
+					return anyChild(n4767, roK266, func(n4768 *Node) bool { return setStr(&r4764, n4768) })
+				})
+			})
+		})
+		return
+	}())), roK468, opLe)
 }
 
 // BR-RO-010: matches(normalize-space(cbc:ID), '([0-9])')
 func roT1031(v []Seq, n *Node) bool {
-	return fnMatches(fnNormalizeSpace(str(child(n, roK54))), "([0-9])")
+	return fnMatches(fnNormalizeSpace(childStr(n, roK54)), "([0-9])")
 }
 
 // BR-RO-030: (normalize-space(cbc:TaxCurrencyCode) = 'RON' and normalize-space(cbc:DocumentCurrencyCode) != 'RON') or (normalize-space(cbc:TaxCurrencyCode) = 'RON' and normalize-space(cbc:DocumentCurrencyCode) = '…
 func roT1032(v []Seq, n *Node) bool {
-	return (((((fnNormalizeSpace(str(child(n, roK104))) == "RON") && (fnNormalizeSpace(str(child(n, roK100))) != "RON")) || ((fnNormalizeSpace(str(child(n, roK104))) == "RON") && (fnNormalizeSpace(str(child(n, roK100))) == "RON"))) || ((fnNormalizeSpace(str(child(n, roK104))) != "RON") && (fnNormalizeSpace(str(child(n, roK100))) == "RON"))) || (!(len(child(n, roK104)) > 0) && (fnNormalizeSpace(str(child(n, roK100))) == "RON")))
+	return (((((fnNormalizeSpace(childStr(n, roK107)) == "RON") && (fnNormalizeSpace(childStr(n, roK100)) != "RON")) || ((fnNormalizeSpace(childStr(n, roK107)) == "RON") && (fnNormalizeSpace(childStr(n, roK100)) == "RON"))) || ((fnNormalizeSpace(childStr(n, roK107)) != "RON") && (fnNormalizeSpace(childStr(n, roK100)) == "RON"))) || (!hasChild(n, roK107) && (fnNormalizeSpace(childStr(n, roK100)) == "RON")))
 }
 
 // BR-RO-065: not((cac:AllowanceCharge/cac:TaxCategory/cbc:ID[ancestor::cac:AllowanceCharge/cbc:ChargeIndicator = 'false' and following-sibling::cac:TaxScheme/cbc:ID = 'VAT'] = ('S', 'Z', 'E', 'AE', 'K', 'G', 'L', …
 func roT1033(v []Seq, n *Node) bool {
-	return (!((anyNode(child(n, roK76), func(n4684 *Node) bool {
-		return anyNode(child(n4684, roK80), func(n4685 *Node) bool {
-			return anyNode(child(n4685, roK54), func(n4686 *Node) bool {
-				return (anyNode(ancestor(n4686, roK76), func(n4687 *Node) bool {
-					return anyNode(child(n4687, roK77), func(n4688 *Node) bool { return (n4688.StringValue() == "false") })
-				}) && anyNode(followingSibling(n4686, roK81), func(n4689 *Node) bool {
-					return anyNode(child(n4689, roK54), func(n4690 *Node) bool { return (n4690.StringValue() == "VAT") })
-				})) && gcmp(nodeSeq(n4686), roK477, opEq)
+	return (!((anyChild(n, roK76, func(n4770 *Node) bool {
+		return anyChild(n4770, roK81, func(n4771 *Node) bool {
+			return anyChild(n4771, roK54, func(n4772 *Node) bool {
+				return (anyNode(ancestor(n4772, roK76), func(n4773 *Node) bool {
+					return anyChild(n4773, roK77, func(n4774 *Node) bool { return (n4774.StringValue() == "false") })
+				}) && anyNode(followingSibling(n4772, roK80), func(n4775 *Node) bool {
+					return anyChild(n4775, roK54, func(n4776 *Node) bool { return (n4776.StringValue() == "VAT") })
+				})) && gcmp(nodeSeq(n4772), roK477, opEq)
 			})
 		})
-	}) || anyNode(child(n, roK76), func(n4691 *Node) bool {
-		return anyNode(child(n4691, roK80), func(n4692 *Node) bool {
-			return anyNode(child(n4692, roK54), func(n4693 *Node) bool {
-				return anyNode(ancestor(n4693, roK76), func(n4694 *Node) bool {
-					return anyNode(child(n4694, roK77), func(n4695 *Node) bool { return (n4695.StringValue() == "true") })
-				}) && gcmp(nodeSeq(n4693), roK477, opEq)
+	}) || anyChild(n, roK76, func(n4777 *Node) bool {
+		return anyChild(n4777, roK81, func(n4778 *Node) bool {
+			return anyChild(n4778, roK54, func(n4779 *Node) bool {
+				return anyNode(ancestor(n4779, roK76), func(n4780 *Node) bool {
+					return anyChild(n4780, roK77, func(n4781 *Node) bool { return (n4781.StringValue() == "true") })
+				}) && gcmp(nodeSeq(n4779), roK477, opEq)
 			})
 		})
-	})) || anyNode(child(n, roK89), func(n4696 *Node) bool {
-		return anyNode(child(n4696, roK123), func(n4697 *Node) bool {
-			return anyNode(child(n4697, roK110), func(n4698 *Node) bool {
-				return anyNode(child(n4698, roK54), func(n4699 *Node) bool { return gcmp(nodeSeq(n4699), roK477, opEq) })
+	})) || anyChild(n, roK89, func(n4782 *Node) bool {
+		return anyChild(n4782, roK124, func(n4783 *Node) bool {
+			return anyChild(n4783, roK110, func(n4784 *Node) bool {
+				return anyChild(n4784, roK54, func(n4785 *Node) bool { return gcmp(nodeSeq(n4785), roK477, opEq) })
 			})
 		})
-	})) || ebv(concatSeq(step(step(child(n, roK114), func(n4700 *Node) Seq { return child(n4700, roK112) }), func(n4701 *Node) Seq { return child(n4701, roK113) }), step(step(step(child(n, roK101), func(n4702 *Node) Seq { return child(n4702, roK63) }), func(n4703 *Node) Seq { return child(n4703, roK112) }), func(n4704 *Node) Seq {
-		return filter(child(n4704, roK113), func(p4705 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p4705))))) })
+	})) || ebv(concatSeq(step(step(child(n, roK114), func(n4786 *Node) Seq { return child(n4786, roK113) }), func(n4787 *Node) Seq { return child(n4787, roK112) }), step(step(step(child(n, roK103), func(n4788 *Node) Seq { return child(n4788, roK63) }), func(n4789 *Node) Seq { return child(n4789, roK113) }), func(n4790 *Node) Seq {
+		return filter(child(n4790, roK112), func(p4791 *Node) bool { return ebv(strSeq(fnNormalizeSpace(p4791.StringValue()))) })
 	}))))
 }
 
 // BR-RO-081: cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:StreetName[boolean(normalize-space(.))]
 func roT1034(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK101), func(n4706 *Node) bool {
-		return anyNode(child(n4706, roK63), func(n4707 *Node) bool {
-			return anyNode(child(n4707, roK66), func(n4708 *Node) bool {
-				return anyNode(child(n4708, roK465), func(n4709 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4709))))) })
+	return anyChild(n, roK103, func(n4792 *Node) bool {
+		return anyChild(n4792, roK63, func(n4793 *Node) bool {
+			return anyChild(n4793, roK66, func(n4794 *Node) bool {
+				return anyChild(n4794, roK465, func(n4795 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4795.StringValue()))) })
 			})
 		})
 	})
@@ -15022,10 +15367,10 @@ func roT1034(v []Seq, n *Node) bool {
 
 // BR-RO-082: cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:StreetName[boolean(normalize-space(.))]
 func roT1035(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK64), func(n4710 *Node) bool {
-		return anyNode(child(n4710, roK63), func(n4711 *Node) bool {
-			return anyNode(child(n4711, roK66), func(n4712 *Node) bool {
-				return anyNode(child(n4712, roK465), func(n4713 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4713))))) })
+	return anyChild(n, roK64, func(n4796 *Node) bool {
+		return anyChild(n4796, roK63, func(n4797 *Node) bool {
+			return anyChild(n4797, roK66, func(n4798 *Node) bool {
+				return anyChild(n4798, roK465, func(n4799 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4799.StringValue()))) })
 			})
 		})
 	})
@@ -15033,10 +15378,10 @@ func roT1035(v []Seq, n *Node) bool {
 
 // BR-RO-091: cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CityName[boolean(normalize-space(.))]
 func roT1036(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK101), func(n4714 *Node) bool {
-		return anyNode(child(n4714, roK63), func(n4715 *Node) bool {
-			return anyNode(child(n4715, roK66), func(n4716 *Node) bool {
-				return anyNode(child(n4716, roK458), func(n4717 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4717))))) })
+	return anyChild(n, roK103, func(n4800 *Node) bool {
+		return anyChild(n4800, roK63, func(n4801 *Node) bool {
+			return anyChild(n4801, roK66, func(n4802 *Node) bool {
+				return anyChild(n4802, roK458, func(n4803 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4803.StringValue()))) })
 			})
 		})
 	})
@@ -15044,10 +15389,10 @@ func roT1036(v []Seq, n *Node) bool {
 
 // BR-RO-092: cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CityName[boolean(normalize-space(.))]
 func roT1037(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK64), func(n4718 *Node) bool {
-		return anyNode(child(n4718, roK63), func(n4719 *Node) bool {
-			return anyNode(child(n4719, roK66), func(n4720 *Node) bool {
-				return anyNode(child(n4720, roK458), func(n4721 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4721))))) })
+	return anyChild(n, roK64, func(n4804 *Node) bool {
+		return anyChild(n4804, roK63, func(n4805 *Node) bool {
+			return anyChild(n4805, roK66, func(n4806 *Node) bool {
+				return anyChild(n4806, roK458, func(n4807 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4807.StringValue()))) })
 			})
 		})
 	})
@@ -15055,52 +15400,150 @@ func roT1037(v []Seq, n *Node) bool {
 
 // BR-RO-100: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Count…
 func roT1038(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(str(step(step(step(step(child(n, roK101), func(n4722 *Node) Seq { return child(n4722, roK63) }), func(n4723 *Node) Seq { return child(n4723, roK66) }), func(n4724 *Node) Seq { return child(n4724, roK67) }), func(n4725 *Node) Seq { return child(n4725, roK68) }))) == "RO") && (fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4726 *Node) Seq { return child(n4726, roK63) }), func(n4727 *Node) Seq { return child(n4727, roK66) }), func(n4728 *Node) Seq { return child(n4728, roK280) }))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4729 *Node) Seq { return child(n4729, roK63) }), func(n4730 *Node) Seq { return child(n4730, roK66) }), func(n4731 *Node) Seq { return child(n4731, roK458) })))), v[5], opEq))
+	return (((fnNormalizeSpace(func() (r4808 string) {
+		anyChild(n, roK103, func(n4809 *Node) bool {
+			return anyChild(n4809, roK63, func(n4810 *Node) bool {
+				return anyChild(n4810, roK66, func(n4811 *Node) bool {
+					return anyChild(n4811, roK68, func(n4812 *Node) bool {
+						return anyChild(n4812, roK67, func(n4813 *Node) bool { return setStr(&r4808, n4813) })
+					})
+				})
+			})
+		})
+		return
+	}()) == "RO") && (fnNormalizeSpace(func() (r4814 string) {
+		anyChild(n, roK103, func(n4815 *Node) bool {
+			return anyChild(n4815, roK63, func(n4816 *Node) bool {
+				return anyChild(n4816, roK66, func(n4817 *Node) bool {
+					return anyChild(n4817, roK280, func(n4818 *Node) bool { return setStr(&r4814, n4818) })
+				})
+			})
+		})
+		return
+	}()) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(func() (r4819 string) {
+		anyChild(n, roK103, func(n4820 *Node) bool {
+			return anyChild(n4820, roK63, func(n4821 *Node) bool {
+				return anyChild(n4821, roK66, func(n4822 *Node) bool {
+					return anyChild(n4822, roK458, func(n4823 *Node) bool { return setStr(&r4819, n4823) })
+				})
+			})
+		})
+		return
+	}())), v[5], opEq))
 }
 
 // BR-RO-110: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:C…
 func roT1039(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(str(step(step(step(step(child(n, roK101), func(n4732 *Node) Seq { return child(n4732, roK63) }), func(n4733 *Node) Seq { return child(n4733, roK66) }), func(n4734 *Node) Seq { return child(n4734, roK67) }), func(n4735 *Node) Seq { return child(n4735, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK101), func(n4736 *Node) Seq { return child(n4736, roK63) }), func(n4737 *Node) Seq { return child(n4737, roK66) }), func(n4738 *Node) Seq { return child(n4738, roK280) })))), v[4], opEq))
+	return ((fnNormalizeSpace(func() (r4824 string) {
+		anyChild(n, roK103, func(n4825 *Node) bool {
+			return anyChild(n4825, roK63, func(n4826 *Node) bool {
+				return anyChild(n4826, roK66, func(n4827 *Node) bool {
+					return anyChild(n4827, roK68, func(n4828 *Node) bool {
+						return anyChild(n4828, roK67, func(n4829 *Node) bool { return setStr(&r4824, n4829) })
+					})
+				})
+			})
+		})
+		return
+	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(func() (r4830 string) {
+		anyChild(n, roK103, func(n4831 *Node) bool {
+			return anyChild(n4831, roK63, func(n4832 *Node) bool {
+				return anyChild(n4832, roK66, func(n4833 *Node) bool {
+					return anyChild(n4833, roK280, func(n4834 *Node) bool { return setStr(&r4830, n4834) })
+				})
+			})
+		})
+		return
+	}())), v[4], opEq))
 }
 
 // BR-RO-101: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Count…
 func roT1040(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(str(step(step(step(step(child(n, roK64), func(n4739 *Node) Seq { return child(n4739, roK63) }), func(n4740 *Node) Seq { return child(n4740, roK66) }), func(n4741 *Node) Seq { return child(n4741, roK67) }), func(n4742 *Node) Seq { return child(n4742, roK68) }))) == "RO") && (fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4743 *Node) Seq { return child(n4743, roK63) }), func(n4744 *Node) Seq { return child(n4744, roK66) }), func(n4745 *Node) Seq { return child(n4745, roK280) }))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4746 *Node) Seq { return child(n4746, roK63) }), func(n4747 *Node) Seq { return child(n4747, roK66) }), func(n4748 *Node) Seq { return child(n4748, roK458) })))), v[5], opEq))
+	return (((fnNormalizeSpace(func() (r4835 string) {
+		anyChild(n, roK64, func(n4836 *Node) bool {
+			return anyChild(n4836, roK63, func(n4837 *Node) bool {
+				return anyChild(n4837, roK66, func(n4838 *Node) bool {
+					return anyChild(n4838, roK68, func(n4839 *Node) bool {
+						return anyChild(n4839, roK67, func(n4840 *Node) bool { return setStr(&r4835, n4840) })
+					})
+				})
+			})
+		})
+		return
+	}()) == "RO") && (fnNormalizeSpace(func() (r4841 string) {
+		anyChild(n, roK64, func(n4842 *Node) bool {
+			return anyChild(n4842, roK63, func(n4843 *Node) bool {
+				return anyChild(n4843, roK66, func(n4844 *Node) bool {
+					return anyChild(n4844, roK280, func(n4845 *Node) bool { return setStr(&r4841, n4845) })
+				})
+			})
+		})
+		return
+	}()) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(func() (r4846 string) {
+		anyChild(n, roK64, func(n4847 *Node) bool {
+			return anyChild(n4847, roK63, func(n4848 *Node) bool {
+				return anyChild(n4848, roK66, func(n4849 *Node) bool {
+					return anyChild(n4849, roK458, func(n4850 *Node) bool { return setStr(&r4846, n4850) })
+				})
+			})
+		})
+		return
+	}())), v[5], opEq))
 }
 
 // BR-RO-111: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:C…
 func roT1041(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(str(step(step(step(step(child(n, roK64), func(n4749 *Node) Seq { return child(n4749, roK63) }), func(n4750 *Node) Seq { return child(n4750, roK66) }), func(n4751 *Node) Seq { return child(n4751, roK67) }), func(n4752 *Node) Seq { return child(n4752, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(step(step(step(child(n, roK64), func(n4753 *Node) Seq { return child(n4753, roK63) }), func(n4754 *Node) Seq { return child(n4754, roK66) }), func(n4755 *Node) Seq { return child(n4755, roK280) })))), v[4], opEq))
+	return ((fnNormalizeSpace(func() (r4851 string) {
+		anyChild(n, roK64, func(n4852 *Node) bool {
+			return anyChild(n4852, roK63, func(n4853 *Node) bool {
+				return anyChild(n4853, roK66, func(n4854 *Node) bool {
+					return anyChild(n4854, roK68, func(n4855 *Node) bool {
+						return anyChild(n4855, roK67, func(n4856 *Node) bool { return setStr(&r4851, n4856) })
+					})
+				})
+			})
+		})
+		return
+	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(func() (r4857 string) {
+		anyChild(n, roK64, func(n4858 *Node) bool {
+			return anyChild(n4858, roK63, func(n4859 *Node) bool {
+				return anyChild(n4859, roK66, func(n4860 *Node) bool {
+					return anyChild(n4860, roK280, func(n4861 *Node) bool { return setStr(&r4857, n4861) })
+				})
+			})
+		})
+		return
+	}())), v[4], opEq))
 }
 
 // BR-RO-120: not((cac:AllowanceCharge/cac:TaxCategory/cbc:ID[ancestor::cac:AllowanceCharge/cbc:ChargeIndicator = 'false' and following-sibling::cac:TaxScheme/cbc:ID = 'VAT'] = ('S', 'Z', 'E', 'AE', 'K', 'G', 'L', …
 func roT1042(v []Seq, n *Node) bool {
-	return (!((anyNode(child(n, roK76), func(n4756 *Node) bool {
-		return anyNode(child(n4756, roK80), func(n4757 *Node) bool {
-			return anyNode(child(n4757, roK54), func(n4758 *Node) bool {
-				return (anyNode(ancestor(n4758, roK76), func(n4759 *Node) bool {
-					return anyNode(child(n4759, roK77), func(n4760 *Node) bool { return (n4760.StringValue() == "false") })
-				}) && anyNode(followingSibling(n4758, roK81), func(n4761 *Node) bool {
-					return anyNode(child(n4761, roK54), func(n4762 *Node) bool { return (n4762.StringValue() == "VAT") })
-				})) && gcmp(nodeSeq(n4758), roK477, opEq)
+	return (!((anyChild(n, roK76, func(n4862 *Node) bool {
+		return anyChild(n4862, roK81, func(n4863 *Node) bool {
+			return anyChild(n4863, roK54, func(n4864 *Node) bool {
+				return (anyNode(ancestor(n4864, roK76), func(n4865 *Node) bool {
+					return anyChild(n4865, roK77, func(n4866 *Node) bool { return (n4866.StringValue() == "false") })
+				}) && anyNode(followingSibling(n4864, roK80), func(n4867 *Node) bool {
+					return anyChild(n4867, roK54, func(n4868 *Node) bool { return (n4868.StringValue() == "VAT") })
+				})) && gcmp(nodeSeq(n4864), roK477, opEq)
 			})
 		})
-	}) || anyNode(child(n, roK76), func(n4763 *Node) bool {
-		return anyNode(child(n4763, roK80), func(n4764 *Node) bool {
-			return anyNode(child(n4764, roK54), func(n4765 *Node) bool {
-				return anyNode(ancestor(n4765, roK76), func(n4766 *Node) bool {
-					return anyNode(child(n4766, roK77), func(n4767 *Node) bool { return (n4767.StringValue() == "true") })
-				}) && gcmp(nodeSeq(n4765), roK477, opEq)
+	}) || anyChild(n, roK76, func(n4869 *Node) bool {
+		return anyChild(n4869, roK81, func(n4870 *Node) bool {
+			return anyChild(n4870, roK54, func(n4871 *Node) bool {
+				return anyNode(ancestor(n4871, roK76), func(n4872 *Node) bool {
+					return anyChild(n4872, roK77, func(n4873 *Node) bool { return (n4873.StringValue() == "true") })
+				}) && gcmp(nodeSeq(n4871), roK477, opEq)
 			})
 		})
-	})) || anyNode(child(n, roK89), func(n4768 *Node) bool {
-		return anyNode(child(n4768, roK123), func(n4769 *Node) bool {
-			return anyNode(child(n4769, roK110), func(n4770 *Node) bool {
-				return anyNode(child(n4770, roK54), func(n4771 *Node) bool { return gcmp(nodeSeq(n4771), roK477, opEq) })
+	})) || anyChild(n, roK89, func(n4874 *Node) bool {
+		return anyChild(n4874, roK124, func(n4875 *Node) bool {
+			return anyChild(n4875, roK110, func(n4876 *Node) bool {
+				return anyChild(n4876, roK54, func(n4877 *Node) bool { return gcmp(nodeSeq(n4877), roK477, opEq) })
 			})
 		})
-	})) || ebv(concatSeq(step(step(step(child(n, roK64), func(n4772 *Node) Seq { return child(n4772, roK63) }), func(n4773 *Node) Seq { return child(n4773, roK102) }), func(n4774 *Node) Seq { return child(n4774, roK113) }), step(step(step(child(n, roK64), func(n4775 *Node) Seq { return child(n4775, roK63) }), func(n4776 *Node) Seq { return child(n4776, roK112) }), func(n4777 *Node) Seq {
-		return filter(child(n4777, roK113), func(p4778 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(p4778))))) })
+	})) || ebv(concatSeq(step(step(step(child(n, roK64), func(n4878 *Node) Seq { return child(n4878, roK63) }), func(n4879 *Node) Seq { return child(n4879, roK102) }), func(n4880 *Node) Seq { return child(n4880, roK112) }), step(step(step(child(n, roK64), func(n4881 *Node) Seq { return child(n4881, roK63) }), func(n4882 *Node) Seq { return child(n4882, roK113) }), func(n4883 *Node) Seq {
+		return filter(child(n4883, roK112), func(p4884 *Node) bool { return ebv(strSeq(fnNormalizeSpace(p4884.StringValue()))) })
 	}))))
 }
 
@@ -15145,22 +15588,32 @@ func roM114(v []Seq, n *Node) bool {
 
 // BR-RO-140: cbc:StreetName[boolean(normalize-space(.))]
 func roT1043(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK465), func(n4779 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4779))))) })
+	return anyChild(n, roK465, func(n4885 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4885.StringValue()))) })
 }
 
 // BR-RO-150: cbc:CityName[boolean(normalize-space(.))]
 func roT1044(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK458), func(n4780 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4780))))) })
+	return anyChild(n, roK458, func(n4886 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4886.StringValue()))) })
 }
 
 // BR-RO-160: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cbc:CountrySubentity) = 'RO-B' and not(normalize-space(cbc:CityName) = $SECTOR-RO-CODES)
 func roT1045(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(str(step(child(n, roK67), func(n4781 *Node) Seq { return child(n4781, roK68) }))) == "RO") && (fnNormalizeSpace(str(child(n, roK280))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK458)))), v[5], opEq))
+	return (((fnNormalizeSpace(func() (r4887 string) {
+		anyChild(n, roK68, func(n4888 *Node) bool {
+			return anyChild(n4888, roK67, func(n4889 *Node) bool { return setStr(&r4887, n4889) })
+		})
+		return
+	}()) == "RO") && (fnNormalizeSpace(childStr(n, roK280)) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK458))), v[5], opEq))
 }
 
 // BR-RO-170: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cbc:CountrySubentity) = $ISO-3166-RO-CODES)
 func roT1046(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(str(step(child(n, roK67), func(n4782 *Node) Seq { return child(n4782, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK280)))), v[4], opEq))
+	return ((fnNormalizeSpace(func() (r4890 string) {
+		anyChild(n, roK68, func(n4891 *Node) bool {
+			return anyChild(n4891, roK67, func(n4892 *Node) bool { return setStr(&r4890, n4892) })
+		})
+		return
+	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK280))), v[4], opEq))
 }
 
 // //cac:PaymentMeans
@@ -15179,22 +15632,32 @@ func roM115(v []Seq, n *Node) bool {
 
 // BR-RO-L208: string-length(normalize-space(cac:PayeeFinancialAccount/cbc:Name)) <= 200
 func roT1047(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK140), func(n4783 *Node) Seq { return child(n4783, roK124) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4893 string) {
+		anyChild(n, roK140, func(n4894 *Node) bool {
+			return anyChild(n4894, roK123, func(n4895 *Node) bool { return setStr(&r4893, n4895) })
+		})
+		return
+	}())), roK457, opLe)
 }
 
 // BR-RO-L209: string-length(normalize-space(cac:CardAccount/cbc:HolderName)) <= 200
 func roT1048(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK69), func(n4784 *Node) Seq { return child(n4784, roK479) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4896 string) {
+		anyChild(n, roK69, func(n4897 *Node) bool {
+			return anyChild(n4897, roK479, func(n4898 *Node) bool { return setStr(&r4896, n4898) })
+		})
+		return
+	}())), roK457, opLe)
 }
 
 // BR-RO-L1016: string-length(normalize-space(cbc:PaymentMeansCode/@name)) <= 100
 func roT1049(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK141), func(n4785 *Node) Seq { return attr(n4785, roK431) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK141), func(n4899 *Node) Seq { return attr(n4899, roK431) })))), roK91, opLe)
 }
 
 // BR-RO-L140: string-length(normalize-space(cbc:PaymentID)) <= 140
 func roT1050(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK415)))), roK480, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK415))), roK480, opLe)
 }
 
 // /ubl:Invoice/cac:Delivery/cac:DeliveryLocation/cac:Address | /ubl:CreditNote/cac:Delivery/cac:DeliveryLocation/cac:Address
@@ -15246,38 +15709,48 @@ func roM116(v []Seq, n *Node) bool {
 
 // BR-RO-180: cbc:StreetName[boolean(normalize-space(.))]
 func roT1051(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK465), func(n4786 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4786))))) })
+	return anyChild(n, roK465, func(n4900 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4900.StringValue()))) })
 }
 
 // BR-RO-201: cbc:CityName[boolean(normalize-space(.))]
 func roT1052(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK458), func(n4787 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4787))))) })
+	return anyChild(n, roK458, func(n4901 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4901.StringValue()))) })
 }
 
 // BR-RO-202: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cbc:CountrySubentity) = 'RO-B' and not(normalize-space(cbc:CityName) = $SECTOR-RO-CODES)
 func roT1053(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(str(step(child(n, roK67), func(n4788 *Node) Seq { return child(n4788, roK68) }))) == "RO") && (fnNormalizeSpace(str(child(n, roK280))) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK458)))), v[5], opEq))
+	return (((fnNormalizeSpace(func() (r4902 string) {
+		anyChild(n, roK68, func(n4903 *Node) bool {
+			return anyChild(n4903, roK67, func(n4904 *Node) bool { return setStr(&r4902, n4904) })
+		})
+		return
+	}()) == "RO") && (fnNormalizeSpace(childStr(n, roK280)) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK458))), v[5], opEq))
 }
 
 // BR-RO-211: cbc:CountrySubentity[boolean(normalize-space(.))]
 func roT1054(v []Seq, n *Node) bool {
-	return anyNode(child(n, roK280), func(n4789 *Node) bool { return ebv(strSeq(fnNormalizeSpace(str(nodeSeq(n4789))))) })
+	return anyChild(n, roK280, func(n4905 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4905.StringValue()))) })
 }
 
 // BR-RO-212: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cbc:CountrySubentity) = $ISO-3166-RO-CODES)
 func roT1055(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(str(step(child(n, roK67), func(n4790 *Node) Seq { return child(n4790, roK68) }))) == "RO") && !gcmp(strSeq(fnNormalizeSpace(str(child(n, roK280)))), v[4], opEq))
+	return ((fnNormalizeSpace(func() (r4906 string) {
+		anyChild(n, roK68, func(n4907 *Node) bool {
+			return anyChild(n4907, roK67, func(n4908 *Node) bool { return setStr(&r4906, n4908) })
+		})
+		return
+	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK280))), v[4], opEq))
 }
 
 // cac:InvoicePeriod/cbc:DescriptionCode
 func roM117(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK116) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK116) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
 			return false
 		}
 		return true
@@ -15289,7 +15762,7 @@ func roM117(v []Seq, n *Node) bool {
 
 // BR-RO-040: ((not(contains(normalize-space(.), ' ')) and contains(' 3 35 432 ', concat(' ', normalize-space(.), ' '))))
 func roT1056(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 3 35 432 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 3 35 432 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
@@ -15317,22 +15790,32 @@ func roM118(v []Seq, n *Node) bool {
 
 // BR-RO-L1024: string-length(normalize-space(cac:Item/cbc:Name)) <= 100
 func roT1057(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK123), func(n4791 *Node) Seq { return child(n4791, roK124) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4909 string) {
+		anyChild(n, roK124, func(n4910 *Node) bool {
+			return anyChild(n4910, roK123, func(n4911 *Node) bool { return setStr(&r4909, n4911) })
+		})
+		return
+	}())), roK91, opLe)
 }
 
 // BR-RO-L1021: string-length(normalize-space(cbc:AccountingCost)) <= 100
 func roT1058(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK337)))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK337))), roK91, opLe)
 }
 
 // BR-RO-L212: string-length(normalize-space(cac:Item/cbc:Description)) <= 200
 func roT1059(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK123), func(n4792 *Node) Seq { return child(n4792, roK169) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4912 string) {
+		anyChild(n, roK124, func(n4913 *Node) bool {
+			return anyChild(n4913, roK169, func(n4914 *Node) bool { return setStr(&r4912, n4914) })
+		})
+		return
+	}())), roK457, opLe)
 }
 
 // BR-RO-L303: string-length(normalize-space(cbc:Note)) <= 300
 func roT1060(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK61)))), roK467, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK60))), roK467, opLe)
 }
 
 // //cac:Item/cac:AdditionalItemProperty
@@ -15343,7 +15826,7 @@ func roM119(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		return true
@@ -15360,12 +15843,12 @@ func roT1061(v []Seq, n *Node) bool {
 
 // BR-RO-L0505: string-length(normalize-space(cbc:Name)) <= 50
 func roT1062(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK124)))), roK459, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK123))), roK459, opLe)
 }
 
 // BR-RO-L1025: string-length(normalize-space(cbc:Value)) <= 100
 func roT1063(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK130)))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK130))), roK91, opLe)
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | /ubl:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
@@ -15375,8 +15858,8 @@ func roM120(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4793 Seq) bool {
-			return anyNode(child(m, roK77), func(n4794 *Node) bool { return gcmp(nodeSeq(n4794), r4793, opEq) })
+		if !(func(r4915 Seq) bool {
+			return anyChild(m, roK77, func(n4916 *Node) bool { return gcmp(nodeSeq(n4916), r4915, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -15393,8 +15876,8 @@ func roM120(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4795 Seq) bool {
-			return anyNode(child(m, roK77), func(n4796 *Node) bool { return gcmp(nodeSeq(n4796), r4795, opEq) })
+		if !(func(r4917 Seq) bool {
+			return anyChild(m, roK77, func(n4918 *Node) bool { return gcmp(nodeSeq(n4918), r4917, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -15411,17 +15894,17 @@ func roM120(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-01: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT1064(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK79)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK79), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-02: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT1065(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK85)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK85), ".")), roK84, opLe)
 }
 
 // BR-RO-L1017: string-length(normalize-space(cbc:AllowanceChargeReasonCode)) <= 100
 func roT1066(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK83)))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK83))), roK91, opLe)
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | /ubl:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
@@ -15431,8 +15914,8 @@ func roM121(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4797 Seq) bool {
-			return anyNode(child(m, roK77), func(n4798 *Node) bool { return gcmp(nodeSeq(n4798), r4797, opEq) })
+		if !(func(r4919 Seq) bool {
+			return anyChild(m, roK77, func(n4920 *Node) bool { return gcmp(nodeSeq(n4920), r4919, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -15449,8 +15932,8 @@ func roM121(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4799 Seq) bool {
-			return anyNode(child(m, roK77), func(n4800 *Node) bool { return gcmp(nodeSeq(n4800), r4799, opEq) })
+		if !(func(r4921 Seq) bool {
+			return anyChild(m, roK77, func(n4922 *Node) bool { return gcmp(nodeSeq(n4922), r4921, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -15467,17 +15950,17 @@ func roM121(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-05: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT1067(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK79)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK79), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-06: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT1068(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK85)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK85), ".")), roK84, opLe)
 }
 
 // BR-RO-L1018: string-length(normalize-space(cbc:AllowanceChargeReasonCode)) <= 100
 func roT1069(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK83)))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK83))), roK91, opLe)
 }
 
 // cac:LegalMonetaryTotal
@@ -15496,42 +15979,42 @@ func roM122(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-09: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func roT1070(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK86)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-10: string-length(substring-after(cbc:AllowanceTotalAmount,'.'))<=2
 func roT1071(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK92)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK92), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-11: string-length(substring-after(cbc:ChargeTotalAmount,'.'))<=2
 func roT1072(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK93)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK93), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-12: string-length(substring-after(cbc:TaxExclusiveAmount,'.'))<=2
 func roT1073(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK87)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK87), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-14: string-length(substring-after(cbc:TaxInclusiveAmount,'.'))<=2
 func roT1074(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK88)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK88), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-16: string-length(substring-after(cbc:PrepaidAmount,'.'))<=2
 func roT1075(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK94)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK94), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-17: string-length(substring-after(cbc:PayableRoundingAmount,'.'))<=2
 func roT1076(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK95)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK95), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-18: string-length(substring-after(cbc:PayableAmount,'.'))<=2
 func roT1077(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK55)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK55), ".")), roK84, opLe)
 }
 
 // /ubl:Invoice | cac:CreditNote
@@ -15562,29 +16045,29 @@ func roT1078(v []Seq, n *Node) bool {
 	return memoBool(v, 36, func() bool {
 		return (memoBool(v, 37, func() bool {
 			return (memoBool(v, 38, func() bool {
-				return anyNode(desc(root(n), roK105), func(n4801 *Node) bool {
-					return anyNode(child(n4801, roK106), func(n4802 *Node) bool {
-						return func(r4803 Seq) bool {
-							return anyNode(attr(n4802, roK107), func(n4804 *Node) bool { return gcmp(nodeSeq(n4804), r4803, opEq) })
-						}(child(n4802, roK100))
+				return anyNode(desc(root(n), roK106), func(n4923 *Node) bool {
+					return anyChild(n4923, roK105, func(n4924 *Node) bool {
+						return func(r4925 Seq) bool {
+							return anyAttr(n4924, roK104, func(n4926 *Node) bool { return gcmp(nodeSeq(n4926), r4925, opEq) })
+						}(child(n4924, roK100))
 					})
 				})
 			}) && memoBool(v, 39, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n4805 *Node) Seq {
-					return filter(child(n4805, roK106), func(p4806 *Node) bool {
-						return func(r4807 Seq) bool {
-							return anyNode(attr(p4806, roK107), func(n4808 *Node) bool { return gcmp(nodeSeq(n4808), r4807, opEq) })
-						}(child(p4806, roK100))
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK106), func(n4927 *Node) Seq {
+					return filter(child(n4927, roK105), func(p4928 *Node) bool {
+						return func(r4929 Seq) bool {
+							return anyAttr(p4928, roK104, func(n4930 *Node) bool { return gcmp(nodeSeq(n4930), r4929, opEq) })
+						}(child(p4928, roK100))
 					})
 				})), ".")), roK84, opLe)
 			}))
 		}) || memoBool(v, 40, func() bool {
 			return !memoBool(v, 38, func() bool {
-				return anyNode(desc(root(n), roK105), func(n4809 *Node) bool {
-					return anyNode(child(n4809, roK106), func(n4810 *Node) bool {
-						return func(r4811 Seq) bool {
-							return anyNode(attr(n4810, roK107), func(n4812 *Node) bool { return gcmp(nodeSeq(n4812), r4811, opEq) })
-						}(child(n4810, roK100))
+				return anyNode(desc(root(n), roK106), func(n4931 *Node) bool {
+					return anyChild(n4931, roK105, func(n4932 *Node) bool {
+						return func(r4933 Seq) bool {
+							return anyAttr(n4932, roK104, func(n4934 *Node) bool { return gcmp(nodeSeq(n4934), r4933, opEq) })
+						}(child(n4932, roK100))
 					})
 				})
 			})
@@ -15597,29 +16080,29 @@ func roT1079(v []Seq, n *Node) bool {
 	return memoBool(v, 41, func() bool {
 		return (memoBool(v, 42, func() bool {
 			return (memoBool(v, 43, func() bool {
-				return anyNode(desc(root(n), roK105), func(n4813 *Node) bool {
-					return anyNode(child(n4813, roK106), func(n4814 *Node) bool {
-						return func(r4815 Seq) bool {
-							return anyNode(attr(n4814, roK107), func(n4816 *Node) bool { return gcmp(nodeSeq(n4816), r4815, opEq) })
-						}(child(n4814, roK104))
+				return anyNode(desc(root(n), roK106), func(n4935 *Node) bool {
+					return anyChild(n4935, roK105, func(n4936 *Node) bool {
+						return func(r4937 Seq) bool {
+							return anyAttr(n4936, roK104, func(n4938 *Node) bool { return gcmp(nodeSeq(n4938), r4937, opEq) })
+						}(child(n4936, roK107))
 					})
 				})
 			}) && memoBool(v, 44, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK105), func(n4817 *Node) Seq {
-					return filter(child(n4817, roK106), func(p4818 *Node) bool {
-						return func(r4819 Seq) bool {
-							return anyNode(attr(p4818, roK107), func(n4820 *Node) bool { return gcmp(nodeSeq(n4820), r4819, opEq) })
-						}(child(p4818, roK104))
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK106), func(n4939 *Node) Seq {
+					return filter(child(n4939, roK105), func(p4940 *Node) bool {
+						return func(r4941 Seq) bool {
+							return anyAttr(p4940, roK104, func(n4942 *Node) bool { return gcmp(nodeSeq(n4942), r4941, opEq) })
+						}(child(p4940, roK107))
 					})
 				})), ".")), roK84, opLe)
 			}))
 		}) || memoBool(v, 45, func() bool {
 			return !memoBool(v, 43, func() bool {
-				return anyNode(desc(root(n), roK105), func(n4821 *Node) bool {
-					return anyNode(child(n4821, roK106), func(n4822 *Node) bool {
-						return func(r4823 Seq) bool {
-							return anyNode(attr(n4822, roK107), func(n4824 *Node) bool { return gcmp(nodeSeq(n4824), r4823, opEq) })
-						}(child(n4822, roK104))
+				return anyNode(desc(root(n), roK106), func(n4943 *Node) bool {
+					return anyChild(n4943, roK105, func(n4944 *Node) bool {
+						return func(r4945 Seq) bool {
+							return anyAttr(n4944, roK104, func(n4946 *Node) bool { return gcmp(nodeSeq(n4946), r4945, opEq) })
+						}(child(n4944, roK107))
 					})
 				})
 			})
@@ -15635,7 +16118,7 @@ func roM124(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		return true
@@ -15647,12 +16130,12 @@ func roM124(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-1009: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
 func roT1080(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK144)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK144), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-1010: string-length(substring-after(cbc:TaxAmount,'.'))<=2
 func roT1081(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK106)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK105), ".")), roK84, opLe)
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
@@ -15680,7 +16163,7 @@ func roM125(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-23: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func roT1082(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK86)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK84, opLe)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
@@ -15690,8 +16173,8 @@ func roM126(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4825 Seq) bool {
-			return anyNode(child(m, roK77), func(n4826 *Node) bool { return gcmp(nodeSeq(n4826), r4825, opEq) })
+		if !(func(r4947 Seq) bool {
+			return anyChild(m, roK77, func(n4948 *Node) bool { return gcmp(nodeSeq(n4948), r4947, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -15708,8 +16191,8 @@ func roM126(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4827 Seq) bool {
-			return anyNode(child(m, roK77), func(n4828 *Node) bool { return gcmp(nodeSeq(n4828), r4827, opEq) })
+		if !(func(r4949 Seq) bool {
+			return anyChild(m, roK77, func(n4950 *Node) bool { return gcmp(nodeSeq(n4950), r4949, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -15726,17 +16209,17 @@ func roM126(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-24: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT1083(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK79)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK79), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-25: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT1084(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK85)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK85), ".")), roK84, opLe)
 }
 
 // BR-RO-L1022: string-length(normalize-space(cbc:AllowanceChargeReason)) <= 100
 func roT1085(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK82)))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK82))), roK91, opLe)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
@@ -15746,8 +16229,8 @@ func roM127(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4829 Seq) bool {
-			return anyNode(child(m, roK77), func(n4830 *Node) bool { return gcmp(nodeSeq(n4830), r4829, opEq) })
+		if !(func(r4951 Seq) bool {
+			return anyChild(m, roK77, func(n4952 *Node) bool { return gcmp(nodeSeq(n4952), r4951, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -15764,8 +16247,8 @@ func roM127(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4831 Seq) bool {
-			return anyNode(child(m, roK77), func(n4832 *Node) bool { return gcmp(nodeSeq(n4832), r4831, opEq) })
+		if !(func(r4953 Seq) bool {
+			return anyChild(m, roK77, func(n4954 *Node) bool { return gcmp(nodeSeq(n4954), r4953, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -15782,24 +16265,24 @@ func roM127(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-27: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT1086(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK79)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK79), ".")), roK84, opLe)
 }
 
 // BR-DEC-RO-28: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT1087(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, roK85)), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK85), ".")), roK84, opLe)
 }
 
 // BR-RO-L1023: string-length(normalize-space(cbc:AllowanceChargeReason)) <= 100
 func roT1088(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK82)))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK82))), roK91, opLe)
 }
 
 // cbc:Note
 func roM128(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK61) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK60) {
 			return false
 		}
 		return true
@@ -15811,7 +16294,7 @@ func roM128(v []Seq, n *Node) bool {
 
 // BR-RO-L302: string-length(normalize-space(.)) <= 300
 func roT1089(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(nodeSeq(n)))), roK467, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(n.StringValue())), roK467, opLe)
 }
 
 // //cac:AdditionalDocumentReference
@@ -15835,22 +16318,29 @@ func roT1090(v []Seq, n *Node) bool {
 
 // BR-RO-L0308: string-length(normalize-space(cbc:ID)) <= 200
 func roT1091(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK54)))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK54))), roK457, opLe)
 }
 
 // BR-RO-L1020: string-length(normalize-space(cbc:DocumentDescription)) <= 100
 func roT1092(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK149)))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK149))), roK91, opLe)
 }
 
 // BR-RO-L210: string-length(normalize-space(cac:Attachment/cac:ExternalReference/cbc:URI)) <= 200
 func roT1093(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK180), func(n4833 *Node) Seq { return child(n4833, roK195) }), func(n4834 *Node) Seq { return child(n4834, roK482) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4955 string) {
+		anyChild(n, roK180, func(n4956 *Node) bool {
+			return anyChild(n4956, roK196, func(n4957 *Node) bool {
+				return anyChild(n4957, roK482, func(n4958 *Node) bool { return setStr(&r4955, n4958) })
+			})
+		})
+		return
+	}())), roK457, opLe)
 }
 
 // BR-RO-L211: string-length(normalize-space(cac:Attachment/cbc:EmbeddedDocumentBinaryObject/@filename)) <= 200
 func roT1094(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK180), func(n4835 *Node) Seq { return child(n4835, roK453) }), func(n4836 *Node) Seq { return attr(n4836, roK153) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK180), func(n4959 *Node) Seq { return child(n4959, roK453) }), func(n4960 *Node) Seq { return attr(n4960, roK153) })))), roK457, opLe)
 }
 
 // //cac:BillingReference
@@ -15870,15 +16360,20 @@ func roM130(v []Seq, n *Node) bool {
 // BR-RO-A500: count(cac:InvoiceDocumentReference) <= 500
 func roT1095(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4837 := 0
-		anyNode(child(n, roK143), func(n4838 *Node) bool { return tally1(&k4837) })
-		return countOf(k4837)
+		k4961 := 0
+		anyChild(n, roK143, func(n4962 *Node) bool { return tally1(&k4961) })
+		return countOf(k4961)
 	}(), roK483, opLe)
 }
 
 // BR-RO-L156: string-length(normalize-space(cac:InvoiceDocumentReference/cbc:ID)) <= 200
 func roT1096(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK143), func(n4839 *Node) Seq { return child(n4839, roK54) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4963 string) {
+		anyChild(n, roK143, func(n4964 *Node) bool {
+			return anyChild(n4964, roK54, func(n4965 *Node) bool { return setStr(&r4963, n4965) })
+		})
+		return
+	}())), roK457, opLe)
 }
 
 // /ubl:Invoice/cac:TaxTotal/cac:TaxSubtotal | /ubl:CreditNote/cac:TaxTotal/cac:TaxSubtotal
@@ -15889,7 +16384,7 @@ func roM131(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		m = m.Parent
@@ -15906,7 +16401,7 @@ func roM131(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		m = m.Parent
@@ -15922,5 +16417,5 @@ func roM131(v []Seq, n *Node) bool {
 
 // BR-RO-L1019: string-length(normalize-space(cbc:TaxExemptionReason)) <= 100
 func roT1097(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(child(n, roK147)))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK147))), roK91, opLe)
 }

@@ -272,13 +272,81 @@ func (c *compiler) strOf(e expr, s scope) string {
 		if g, ok := c.strCall(x, s); ok {
 			return g
 		}
+	case *path:
+		if g, ok := c.strPath(x, s); ok {
+			return g
+		}
+	case *ctxItem:
+		return s.cv + ".StringValue()"
 	}
 	return "str(" + c.seqOf(e, s) + ")"
 }
 
+// childSteps: p is a relative path of child name steps without `//` (its
+// nodes, visited by nested loops over the children, come in document
+// order).
+func childSteps(p *path) bool {
+	if p.abs != 0 || len(p.steps) == 0 {
+		return false
+	}
+	for _, st := range p.steps {
+		if st.axis != "child" || st.test != "name" || st.desc {
+			return false
+		}
+	}
+	return true
+}
+
+// strPath compiles fn:string of the first node of a path of child steps:
+// one child's text without building a sequence.
+func (c *compiler) strPath(p *path, s scope) (string, bool) {
+	if !childSteps(p) {
+		return "", false
+	}
+	if len(p.steps) == 1 && len(p.steps[0].preds) == 0 {
+		st := p.steps[0]
+		return fmt.Sprintf("childStr(%s, %s)", s.cv, c.name(c.stepSpace(st), st.local)), true
+	}
+	r := c.fresh("r")
+	loop := c.loopFrom(p.steps, s.cv, s, func(nv, _, _ string) string {
+		return fmt.Sprintf("setStr(&%s, %s)", r, nv)
+	})
+	return fmt.Sprintf("func() (%s string) { %s; return }()", r, loop), true
+}
+
+// stepSpace is the namespace of a name step ("*" for a wildcard).
+func (c *compiler) stepSpace(st *pathStep) string {
+	if st.prefix == "" && st.local == "*" {
+		return "*"
+	}
+	return c.uri(st.prefix)
+}
+
+// anyOver is the Go bool expression: some node next selected by step st
+// from node nv satisfies cond ("" for none). Child and attribute name steps
+// loop over the node's own lists (no item sequence is built).
+func (c *compiler) anyOver(st *pathStep, nv, next, cond string, s scope) string {
+	if !st.desc && st.test == "name" && (st.axis == "child" || st.axis == "attribute") {
+		fn := "Child"
+		if st.axis == "attribute" {
+			fn = "Attr"
+		}
+		k := c.name(c.stepSpace(st), st.local)
+		if cond == "" {
+			return fmt.Sprintf("has%s(%s, %s)", fn, nv, k)
+		}
+		return fmt.Sprintf("any%s(%s, %s, func(%s *Node) bool { return %s })", fn, nv, k, next, cond)
+	}
+	sel := c.axisCall(st, nv, s)
+	if cond == "" {
+		return "(len(" + sel + ") > 0)"
+	}
+	return fmt.Sprintf("anyNode(%s, func(%s *Node) bool { return %s })", sel, next, cond)
+}
+
 func (c *compiler) ctxOrArg(x *call, s scope) string {
 	if len(x.args) == 0 {
-		return "str(nodeSeq(" + s.cv + "))"
+		return s.cv + ".StringValue()"
 	}
 	return c.strOf(x.args[0], s)
 }
@@ -718,7 +786,6 @@ func (c *compiler) existsPath(e expr, s scope) (string, bool) {
 
 func (c *compiler) existsFrom(steps []*pathStep, nv string, s scope) string {
 	st := steps[0]
-	sel := c.axisCall(st, nv, s)
 	next := c.fresh("n")
 	var conds []string
 	for _, pr := range st.preds {
@@ -733,10 +800,7 @@ func (c *compiler) existsFrom(steps []*pathStep, nv string, s scope) string {
 	if len(steps) > 1 {
 		conds = append(conds, c.existsFrom(steps[1:], next, s))
 	}
-	if len(conds) == 0 {
-		return "(len(" + sel + ") > 0)"
-	}
-	return fmt.Sprintf("anyNode(%s, func(%s *Node) bool { return %s })", sel, next, strings.Join(conds, " && "))
+	return c.anyOver(st, nv, next, strings.Join(conds, " && "), s)
 }
 
 // cmpStringLiteral compiles `x = 'lit'` and `x != 'lit'` (either side)
@@ -924,7 +988,6 @@ func (c *compiler) loopFrom(steps []*pathStep, nv string, s scope, leaf func(nv,
 		}
 		return leaf("", c.seqOf(st.primary, s.with(nv)), "")
 	}
-	sel := c.axisCall(st, nv, s)
 	next := c.fresh("n")
 	var conds []string
 	for _, pr := range st.preds {
@@ -941,7 +1004,7 @@ func (c *compiler) loopFrom(steps []*pathStep, nv string, s scope, leaf func(nv,
 	} else {
 		conds = append(conds, leaf(next, "", ""))
 	}
-	return fmt.Sprintf("anyNode(%s, func(%s *Node) bool { return %s })", sel, next, strings.Join(conds, " && "))
+	return c.anyOver(st, nv, next, strings.Join(conds, " && "), s)
 }
 
 // leafSeq is the Seq of one leaf of loopPath.
