@@ -47,13 +47,23 @@ func benchPhase(b *testing.B, name, phase string) {
 	}
 }
 
-func BenchmarkPhaseXSD1Line(b *testing.B)     { benchPhase(b, "ciusro/oca-invoice_discount.xml", "xsd") }
-func BenchmarkPhaseParse1Line(b *testing.B)   { benchPhase(b, "ciusro/oca-invoice_discount.xml", "parse") }
-func BenchmarkPhaseRules1Line(b *testing.B)   { benchPhase(b, "ciusro/oca-invoice_discount.xml", "rules") }
-func BenchmarkPhaseXSDTypical(b *testing.B)   { benchPhase(b, "ciusro/anaf-eInvoice_ex-v101.xml", "xsd") }
-func BenchmarkPhaseParseTypical(b *testing.B) { benchPhase(b, "ciusro/anaf-eInvoice_ex-v101.xml", "parse") }
-func BenchmarkPhaseRulesTypical(b *testing.B) { benchPhase(b, "ciusro/anaf-eInvoice_ex-v101.xml", "rules") }
-func BenchmarkPhaseXSD999Lines(b *testing.B)  { benchPhase(b, "ciusro/derived-large-999-lines.xml", "xsd") }
+func BenchmarkPhaseXSD1Line(b *testing.B) { benchPhase(b, "ciusro/oca-invoice_discount.xml", "xsd") }
+func BenchmarkPhaseParse1Line(b *testing.B) {
+	benchPhase(b, "ciusro/oca-invoice_discount.xml", "parse")
+}
+func BenchmarkPhaseRules1Line(b *testing.B) {
+	benchPhase(b, "ciusro/oca-invoice_discount.xml", "rules")
+}
+func BenchmarkPhaseXSDTypical(b *testing.B) { benchPhase(b, "ciusro/anaf-eInvoice_ex-v101.xml", "xsd") }
+func BenchmarkPhaseParseTypical(b *testing.B) {
+	benchPhase(b, "ciusro/anaf-eInvoice_ex-v101.xml", "parse")
+}
+func BenchmarkPhaseRulesTypical(b *testing.B) {
+	benchPhase(b, "ciusro/anaf-eInvoice_ex-v101.xml", "rules")
+}
+func BenchmarkPhaseXSD999Lines(b *testing.B) {
+	benchPhase(b, "ciusro/derived-large-999-lines.xml", "xsd")
+}
 func BenchmarkPhaseParse999Lines(b *testing.B) {
 	benchPhase(b, "ciusro/derived-large-999-lines.xml", "parse")
 }
