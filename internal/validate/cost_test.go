@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -133,13 +134,16 @@ func TestRuleCost(t *testing.T) {
 		v time.Duration
 	}
 	var all []kv
-	var total time.Duration
+	var total, contexts time.Duration
 	for k, v := range cost {
 		all = append(all, kv{k, v})
 		total += v
+		if strings.HasPrefix(k, "context ") {
+			contexts += v
+		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].v > all[j].v })
-	t.Logf("parse %v, contexts+checks %v (thread CPU time, %d runs)", parse, total, reps)
+	t.Logf("parse %v, contexts+checks %v (thread CPU time, %d runs; contexts %v)", parse, total, reps, contexts)
 	for i := 0; i < 25 && i < len(all); i++ {
 		t.Logf("%8v %5.1f%%  %s", all[i].v.Round(time.Microsecond), 100*float64(all[i].v)/float64(total), all[i].k)
 	}

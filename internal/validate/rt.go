@@ -401,40 +401,46 @@ func arith(a, b Seq, op int) Seq {
 	if len(a) == 0 || len(b) == 0 {
 		return nil
 	}
-	x, ok1 := numItem(a[0])
-	y, ok2 := numItem(b[0])
+	return Seq{arithItem(a[0], b[0], op)}
+}
+
+// arithItem is arith on two items.
+func arithItem(a, b Item, op int) Item {
+	nan := Item{K: iDouble, F: math.NaN()}
+	x, ok1 := numItem(a)
+	y, ok2 := numItem(b)
 	if !ok1 || !ok2 {
-		return Seq{{K: iDouble, F: math.NaN()}}
+		return nan
 	}
 	if x.K == iDecimal && y.K == iDecimal {
 		if r, ok := decArith(x, y, op); ok {
-			return Seq{r}
+			return r
 		}
 		xd, yd := x.dec(), y.dec()
 		switch op {
 		case opAdd:
-			return decSeq(xd.Add(yd))
+			return Item{K: iDecimal, D: xd.Add(yd)}
 		case opSub:
-			return decSeq(xd.Sub(yd))
+			return Item{K: iDecimal, D: xd.Sub(yd)}
 		case opMul:
-			return decSeq(xd.Mul(yd))
+			return Item{K: iDecimal, D: xd.Mul(yd)}
 		}
 		if yd.IsZero() {
-			return Seq{{K: iDouble, F: math.NaN()}}
+			return nan
 		}
-		return decSeq(xd.DivRound(yd, 20))
+		return Item{K: iDecimal, D: xd.DivRound(yd, 20)}
 	}
 	fx, _ := toDouble(x)
 	fy, _ := toDouble(y)
 	switch op {
 	case opAdd:
-		return dblLit(fx + fy)
+		return Item{K: iDouble, F: fx + fy}
 	case opSub:
-		return dblLit(fx - fy)
+		return Item{K: iDouble, F: fx - fy}
 	case opMul:
-		return dblLit(fx * fy)
+		return Item{K: iDouble, F: fx * fy}
 	}
-	return dblLit(fx / fy)
+	return Item{K: iDouble, F: fx / fy}
 }
 
 func neg(a Seq) Seq {
@@ -1125,22 +1131,21 @@ func fnSum(s Seq) Seq {
 // it without building the sequence): the first item atomised (untyped
 // becomes xs:double), then each further item added with arith.
 type sumAcc struct {
-	acc  Seq
+	acc  Item
 	some bool
 }
 
 func (a *sumAcc) item(it Item) {
 	if !a.some {
 		a.some = true
-		first := atom(it)
-		a.acc = Seq{first}
-		if first.K == iUntyped {
-			f, _ := parseDouble(first.S)
-			a.acc = dblLit(f)
+		a.acc = atom(it)
+		if a.acc.K == iUntyped {
+			f, _ := parseDouble(a.acc.S)
+			a.acc = Item{K: iDouble, F: f}
 		}
 		return
 	}
-	a.acc = arith(a.acc, Seq{it}, opAdd)
+	a.acc = arithItem(a.acc, it, opAdd)
 }
 
 // add adds the items of s; it returns false (for use inside anyNode loops).
@@ -1155,7 +1160,7 @@ func (a *sumAcc) result() Seq {
 	if !a.some {
 		return intSeq(0)
 	}
-	return a.acc
+	return Seq{a.acc}
 }
 
 // tally adds len(s) to *k; it returns false (for use inside anyNode loops).
@@ -1517,4 +1522,19 @@ func hasAttr(n *Node, nt *Name) bool {
 		}
 	}
 	return false
+}
+
+// cseSlot holds a sub-expression that a check evaluates more than once
+// with the same context and variables (the generator's common
+// sub-expressions): computed on first use.
+type cseSlot struct {
+	s  Seq
+	ok bool
+}
+
+func (c *cseSlot) get(f func() Seq) Seq {
+	if !c.ok {
+		c.s, c.ok = f(), true
+	}
+	return c.s
 }

@@ -5039,96 +5039,107 @@ func enM030(v []Seq, n *Node) bool {
 
 // BR-AE-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='AE']/xs:decimal(cbc:LineExtensionAmount)) +…
 func enT0147(v []Seq, n *Node) bool {
-	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1108 *Node) Seq { return child(n1108, enK88) })), arith(arith(func() Seq {
-		var a1109 sumAcc
-		anyNode(parent(n), func(n1110 *Node) bool {
-			return anyNode(parent(n1110), func(n1111 *Node) bool {
-				return anyNode(parent(n1111), func(n1112 *Node) bool {
-					return anyChild(n1112, enK32, func(n1113 *Node) bool {
-						return anyChild(n1113, enK67, func(n1114 *Node) bool {
-							return anyChild(n1114, enK51, func(n1115 *Node) bool { return (fnNormalizeSpace(childStr(n1115, enK1)) == "AE") })
-						}) && a1109.add(castDecimal(child(n1113, enK28)))
+	return func() bool {
+		var c1124, c1133 cseSlot
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1108 *Node) Seq { return child(n1108, enK88) })), arith(arith(func() Seq {
+			var a1109 sumAcc
+			anyNode(parent(n), func(n1110 *Node) bool {
+				return anyNode(parent(n1110), func(n1111 *Node) bool {
+					return anyNode(parent(n1111), func(n1112 *Node) bool {
+						return anyChild(n1112, enK32, func(n1113 *Node) bool {
+							return anyChild(n1113, enK67, func(n1114 *Node) bool {
+								return anyChild(n1114, enK51, func(n1115 *Node) bool { return (fnNormalizeSpace(childStr(n1115, enK1)) == "AE") })
+							}) && a1109.add(castDecimal(child(n1113, enK28)))
+						})
 					})
 				})
 			})
-		})
-		return a1109.result()
-	}(), func() Seq {
-		var a1116 sumAcc
-		anyNode(parent(n), func(n1117 *Node) bool {
-			return anyNode(parent(n1117), func(n1118 *Node) bool {
-				return anyNode(parent(n1118), func(n1119 *Node) bool {
-					return anyChild(n1119, enK16, func(n1120 *Node) bool {
-						return func(r1121 Seq) bool {
-							return anyChild(n1120, enK17, func(n1122 *Node) bool { return gcmp(nodeSeq(n1122), r1121, opEq) })
-						}(boolSeq(true)) && anyChild(n1120, enK22, func(n1123 *Node) bool { return (fnNormalizeSpace(childStr(n1123, enK1)) == "AE") }) && a1116.add(castDecimal(child(n1120, enK20)))
+			return a1109.result()
+		}(), c1124.get(func() Seq {
+			return func() Seq {
+				var a1116 sumAcc
+				anyNode(parent(n), func(n1117 *Node) bool {
+					return anyNode(parent(n1117), func(n1118 *Node) bool {
+						return anyNode(parent(n1118), func(n1119 *Node) bool {
+							return anyChild(n1119, enK16, func(n1120 *Node) bool {
+								return func(r1121 Seq) bool {
+									return anyChild(n1120, enK17, func(n1122 *Node) bool { return gcmp(nodeSeq(n1122), r1121, opEq) })
+								}(boolSeq(true)) && anyChild(n1120, enK22, func(n1123 *Node) bool { return (fnNormalizeSpace(childStr(n1123, enK1)) == "AE") }) && a1116.add(castDecimal(child(n1120, enK20)))
+							})
+						})
+					})
+				})
+				return a1116.result()
+			}()
+		}), opAdd), c1133.get(func() Seq {
+			return func() Seq {
+				var a1125 sumAcc
+				anyNode(parent(n), func(n1126 *Node) bool {
+					return anyNode(parent(n1126), func(n1127 *Node) bool {
+						return anyNode(parent(n1127), func(n1128 *Node) bool {
+							return anyChild(n1128, enK16, func(n1129 *Node) bool {
+								return func(r1130 Seq) bool {
+									return anyChild(n1129, enK17, func(n1131 *Node) bool { return gcmp(nodeSeq(n1131), r1130, opEq) })
+								}(boolSeq(false)) && anyChild(n1129, enK22, func(n1132 *Node) bool { return (fnNormalizeSpace(childStr(n1132, enK1)) == "AE") }) && a1125.add(castDecimal(child(n1129, enK20)))
+							})
+						})
+					})
+				})
+				return a1125.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1135 *Node) Seq { return child(n1135, enK88) })), arith(arith(func() Seq {
+			var a1136 sumAcc
+			anyNode(parent(n), func(n1137 *Node) bool {
+				return anyNode(parent(n1137), func(n1138 *Node) bool {
+					return anyNode(parent(n1138), func(n1139 *Node) bool {
+						return anyChild(n1139, enK33, func(n1140 *Node) bool {
+							return anyChild(n1140, enK67, func(n1141 *Node) bool {
+								return anyChild(n1141, enK51, func(n1142 *Node) bool { return (fnNormalizeSpace(childStr(n1142, enK1)) == "AE") })
+							}) && a1136.add(castDecimal(child(n1140, enK28)))
+						})
 					})
 				})
 			})
-		})
-		return a1116.result()
-	}(), opAdd), func() Seq {
-		var a1124 sumAcc
-		anyNode(parent(n), func(n1125 *Node) bool {
-			return anyNode(parent(n1125), func(n1126 *Node) bool {
-				return anyNode(parent(n1126), func(n1127 *Node) bool {
-					return anyChild(n1127, enK16, func(n1128 *Node) bool {
-						return func(r1129 Seq) bool {
-							return anyChild(n1128, enK17, func(n1130 *Node) bool { return gcmp(nodeSeq(n1130), r1129, opEq) })
-						}(boolSeq(false)) && anyChild(n1128, enK22, func(n1131 *Node) bool { return (fnNormalizeSpace(childStr(n1131, enK1)) == "AE") }) && a1124.add(castDecimal(child(n1128, enK20)))
+			return a1136.result()
+		}(), c1124.get(func() Seq {
+			return func() Seq {
+				var a1143 sumAcc
+				anyNode(parent(n), func(n1144 *Node) bool {
+					return anyNode(parent(n1144), func(n1145 *Node) bool {
+						return anyNode(parent(n1145), func(n1146 *Node) bool {
+							return anyChild(n1146, enK16, func(n1147 *Node) bool {
+								return func(r1148 Seq) bool {
+									return anyChild(n1147, enK17, func(n1149 *Node) bool { return gcmp(nodeSeq(n1149), r1148, opEq) })
+								}(boolSeq(true)) && anyChild(n1147, enK22, func(n1150 *Node) bool { return (fnNormalizeSpace(childStr(n1150, enK1)) == "AE") }) && a1143.add(castDecimal(child(n1147, enK20)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1124.result()
-	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1133 *Node) Seq { return child(n1133, enK88) })), arith(arith(func() Seq {
-		var a1134 sumAcc
-		anyNode(parent(n), func(n1135 *Node) bool {
-			return anyNode(parent(n1135), func(n1136 *Node) bool {
-				return anyNode(parent(n1136), func(n1137 *Node) bool {
-					return anyChild(n1137, enK33, func(n1138 *Node) bool {
-						return anyChild(n1138, enK67, func(n1139 *Node) bool {
-							return anyChild(n1139, enK51, func(n1140 *Node) bool { return (fnNormalizeSpace(childStr(n1140, enK1)) == "AE") })
-						}) && a1134.add(castDecimal(child(n1138, enK28)))
+				return a1143.result()
+			}()
+		}), opAdd), c1133.get(func() Seq {
+			return func() Seq {
+				var a1151 sumAcc
+				anyNode(parent(n), func(n1152 *Node) bool {
+					return anyNode(parent(n1152), func(n1153 *Node) bool {
+						return anyNode(parent(n1153), func(n1154 *Node) bool {
+							return anyChild(n1154, enK16, func(n1155 *Node) bool {
+								return func(r1156 Seq) bool {
+									return anyChild(n1155, enK17, func(n1157 *Node) bool { return gcmp(nodeSeq(n1157), r1156, opEq) })
+								}(boolSeq(false)) && anyChild(n1155, enK22, func(n1158 *Node) bool { return (fnNormalizeSpace(childStr(n1158, enK1)) == "AE") }) && a1151.add(castDecimal(child(n1155, enK20)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1134.result()
-	}(), func() Seq {
-		var a1141 sumAcc
-		anyNode(parent(n), func(n1142 *Node) bool {
-			return anyNode(parent(n1142), func(n1143 *Node) bool {
-				return anyNode(parent(n1143), func(n1144 *Node) bool {
-					return anyChild(n1144, enK16, func(n1145 *Node) bool {
-						return func(r1146 Seq) bool {
-							return anyChild(n1145, enK17, func(n1147 *Node) bool { return gcmp(nodeSeq(n1147), r1146, opEq) })
-						}(boolSeq(true)) && anyChild(n1145, enK22, func(n1148 *Node) bool { return (fnNormalizeSpace(childStr(n1148, enK1)) == "AE") }) && a1141.add(castDecimal(child(n1145, enK20)))
-					})
-				})
-			})
-		})
-		return a1141.result()
-	}(), opAdd), func() Seq {
-		var a1149 sumAcc
-		anyNode(parent(n), func(n1150 *Node) bool {
-			return anyNode(parent(n1150), func(n1151 *Node) bool {
-				return anyNode(parent(n1151), func(n1152 *Node) bool {
-					return anyChild(n1152, enK16, func(n1153 *Node) bool {
-						return func(r1154 Seq) bool {
-							return anyChild(n1153, enK17, func(n1155 *Node) bool { return gcmp(nodeSeq(n1155), r1154, opEq) })
-						}(boolSeq(false)) && anyChild(n1153, enK22, func(n1156 *Node) bool { return (fnNormalizeSpace(childStr(n1156, enK1)) == "AE") }) && a1149.add(castDecimal(child(n1153, enK20)))
-					})
-				})
-			})
-		})
-		return a1149.result()
-	}(), opSub), opEq)))
+				return a1151.result()
+			}()
+		}), opSub), opEq)))
+	}()
 }
 
 // BR-AE-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0148(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1157 *Node) Seq { return child(n1157, enK48) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1159 *Node) Seq { return child(n1159, enK48) })), enK62, opEq)
 }
 
 // BR-AE-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -5146,15 +5157,15 @@ func enM031(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1160 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1160, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1162 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1162, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1161 Seq) bool {
-			return anyChild(m, enK17, func(n1162 *Node) bool { return gcmp(nodeSeq(n1162), r1161, opEq) })
+		if !(func(r1163 Seq) bool {
+			return anyChild(m, enK17, func(n1164 *Node) bool { return gcmp(nodeSeq(n1164), r1163, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5180,15 +5191,15 @@ func enM032(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1163 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1163, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1165 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1165, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1164 Seq) bool {
-			return anyChild(m, enK17, func(n1165 *Node) bool { return gcmp(nodeSeq(n1165), r1164, opEq) })
+		if !(func(r1166 Seq) bool {
+			return anyChild(m, enK17, func(n1167 *Node) bool { return gcmp(nodeSeq(n1167), r1166, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5214,7 +5225,7 @@ func enM033(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1166 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1166, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1168 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1168, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5237,7 +5248,7 @@ func enM033(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1167 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1167, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1169 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1169, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5270,7 +5281,7 @@ func enM034(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1168 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1168, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1170 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1170, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5294,96 +5305,107 @@ func enM034(v []Seq, n *Node) bool {
 
 // BR-E-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='E']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0153(v []Seq, n *Node) bool {
-	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1170 *Node) Seq { return child(n1170, enK88) })), arith(arith(func() Seq {
-		var a1171 sumAcc
-		anyNode(parent(n), func(n1172 *Node) bool {
-			return anyNode(parent(n1172), func(n1173 *Node) bool {
-				return anyNode(parent(n1173), func(n1174 *Node) bool {
-					return anyChild(n1174, enK32, func(n1175 *Node) bool {
-						return anyChild(n1175, enK67, func(n1176 *Node) bool {
-							return anyChild(n1176, enK51, func(n1177 *Node) bool { return (fnNormalizeSpace(childStr(n1177, enK1)) == "E") })
-						}) && a1171.add(castDecimal(child(n1175, enK28)))
+	return func() bool {
+		var c1188, c1197 cseSlot
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1172 *Node) Seq { return child(n1172, enK88) })), arith(arith(func() Seq {
+			var a1173 sumAcc
+			anyNode(parent(n), func(n1174 *Node) bool {
+				return anyNode(parent(n1174), func(n1175 *Node) bool {
+					return anyNode(parent(n1175), func(n1176 *Node) bool {
+						return anyChild(n1176, enK32, func(n1177 *Node) bool {
+							return anyChild(n1177, enK67, func(n1178 *Node) bool {
+								return anyChild(n1178, enK51, func(n1179 *Node) bool { return (fnNormalizeSpace(childStr(n1179, enK1)) == "E") })
+							}) && a1173.add(castDecimal(child(n1177, enK28)))
+						})
 					})
 				})
 			})
-		})
-		return a1171.result()
-	}(), func() Seq {
-		var a1178 sumAcc
-		anyNode(parent(n), func(n1179 *Node) bool {
-			return anyNode(parent(n1179), func(n1180 *Node) bool {
-				return anyNode(parent(n1180), func(n1181 *Node) bool {
-					return anyChild(n1181, enK16, func(n1182 *Node) bool {
-						return func(r1183 Seq) bool {
-							return anyChild(n1182, enK17, func(n1184 *Node) bool { return gcmp(nodeSeq(n1184), r1183, opEq) })
-						}(boolSeq(true)) && anyChild(n1182, enK22, func(n1185 *Node) bool { return (fnNormalizeSpace(childStr(n1185, enK1)) == "E") }) && a1178.add(castDecimal(child(n1182, enK20)))
+			return a1173.result()
+		}(), c1188.get(func() Seq {
+			return func() Seq {
+				var a1180 sumAcc
+				anyNode(parent(n), func(n1181 *Node) bool {
+					return anyNode(parent(n1181), func(n1182 *Node) bool {
+						return anyNode(parent(n1182), func(n1183 *Node) bool {
+							return anyChild(n1183, enK16, func(n1184 *Node) bool {
+								return func(r1185 Seq) bool {
+									return anyChild(n1184, enK17, func(n1186 *Node) bool { return gcmp(nodeSeq(n1186), r1185, opEq) })
+								}(boolSeq(true)) && anyChild(n1184, enK22, func(n1187 *Node) bool { return (fnNormalizeSpace(childStr(n1187, enK1)) == "E") }) && a1180.add(castDecimal(child(n1184, enK20)))
+							})
+						})
+					})
+				})
+				return a1180.result()
+			}()
+		}), opAdd), c1197.get(func() Seq {
+			return func() Seq {
+				var a1189 sumAcc
+				anyNode(parent(n), func(n1190 *Node) bool {
+					return anyNode(parent(n1190), func(n1191 *Node) bool {
+						return anyNode(parent(n1191), func(n1192 *Node) bool {
+							return anyChild(n1192, enK16, func(n1193 *Node) bool {
+								return func(r1194 Seq) bool {
+									return anyChild(n1193, enK17, func(n1195 *Node) bool { return gcmp(nodeSeq(n1195), r1194, opEq) })
+								}(boolSeq(false)) && anyChild(n1193, enK22, func(n1196 *Node) bool { return (fnNormalizeSpace(childStr(n1196, enK1)) == "E") }) && a1189.add(castDecimal(child(n1193, enK20)))
+							})
+						})
+					})
+				})
+				return a1189.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1199 *Node) Seq { return child(n1199, enK88) })), arith(arith(func() Seq {
+			var a1200 sumAcc
+			anyNode(parent(n), func(n1201 *Node) bool {
+				return anyNode(parent(n1201), func(n1202 *Node) bool {
+					return anyNode(parent(n1202), func(n1203 *Node) bool {
+						return anyChild(n1203, enK33, func(n1204 *Node) bool {
+							return anyChild(n1204, enK67, func(n1205 *Node) bool {
+								return anyChild(n1205, enK51, func(n1206 *Node) bool { return (fnNormalizeSpace(childStr(n1206, enK1)) == "E") })
+							}) && a1200.add(castDecimal(child(n1204, enK28)))
+						})
 					})
 				})
 			})
-		})
-		return a1178.result()
-	}(), opAdd), func() Seq {
-		var a1186 sumAcc
-		anyNode(parent(n), func(n1187 *Node) bool {
-			return anyNode(parent(n1187), func(n1188 *Node) bool {
-				return anyNode(parent(n1188), func(n1189 *Node) bool {
-					return anyChild(n1189, enK16, func(n1190 *Node) bool {
-						return func(r1191 Seq) bool {
-							return anyChild(n1190, enK17, func(n1192 *Node) bool { return gcmp(nodeSeq(n1192), r1191, opEq) })
-						}(boolSeq(false)) && anyChild(n1190, enK22, func(n1193 *Node) bool { return (fnNormalizeSpace(childStr(n1193, enK1)) == "E") }) && a1186.add(castDecimal(child(n1190, enK20)))
+			return a1200.result()
+		}(), c1188.get(func() Seq {
+			return func() Seq {
+				var a1207 sumAcc
+				anyNode(parent(n), func(n1208 *Node) bool {
+					return anyNode(parent(n1208), func(n1209 *Node) bool {
+						return anyNode(parent(n1209), func(n1210 *Node) bool {
+							return anyChild(n1210, enK16, func(n1211 *Node) bool {
+								return func(r1212 Seq) bool {
+									return anyChild(n1211, enK17, func(n1213 *Node) bool { return gcmp(nodeSeq(n1213), r1212, opEq) })
+								}(boolSeq(true)) && anyChild(n1211, enK22, func(n1214 *Node) bool { return (fnNormalizeSpace(childStr(n1214, enK1)) == "E") }) && a1207.add(castDecimal(child(n1211, enK20)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1186.result()
-	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1195 *Node) Seq { return child(n1195, enK88) })), arith(arith(func() Seq {
-		var a1196 sumAcc
-		anyNode(parent(n), func(n1197 *Node) bool {
-			return anyNode(parent(n1197), func(n1198 *Node) bool {
-				return anyNode(parent(n1198), func(n1199 *Node) bool {
-					return anyChild(n1199, enK33, func(n1200 *Node) bool {
-						return anyChild(n1200, enK67, func(n1201 *Node) bool {
-							return anyChild(n1201, enK51, func(n1202 *Node) bool { return (fnNormalizeSpace(childStr(n1202, enK1)) == "E") })
-						}) && a1196.add(castDecimal(child(n1200, enK28)))
+				return a1207.result()
+			}()
+		}), opAdd), c1197.get(func() Seq {
+			return func() Seq {
+				var a1215 sumAcc
+				anyNode(parent(n), func(n1216 *Node) bool {
+					return anyNode(parent(n1216), func(n1217 *Node) bool {
+						return anyNode(parent(n1217), func(n1218 *Node) bool {
+							return anyChild(n1218, enK16, func(n1219 *Node) bool {
+								return func(r1220 Seq) bool {
+									return anyChild(n1219, enK17, func(n1221 *Node) bool { return gcmp(nodeSeq(n1221), r1220, opEq) })
+								}(boolSeq(false)) && anyChild(n1219, enK22, func(n1222 *Node) bool { return (fnNormalizeSpace(childStr(n1222, enK1)) == "E") }) && a1215.add(castDecimal(child(n1219, enK20)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1196.result()
-	}(), func() Seq {
-		var a1203 sumAcc
-		anyNode(parent(n), func(n1204 *Node) bool {
-			return anyNode(parent(n1204), func(n1205 *Node) bool {
-				return anyNode(parent(n1205), func(n1206 *Node) bool {
-					return anyChild(n1206, enK16, func(n1207 *Node) bool {
-						return func(r1208 Seq) bool {
-							return anyChild(n1207, enK17, func(n1209 *Node) bool { return gcmp(nodeSeq(n1209), r1208, opEq) })
-						}(boolSeq(true)) && anyChild(n1207, enK22, func(n1210 *Node) bool { return (fnNormalizeSpace(childStr(n1210, enK1)) == "E") }) && a1203.add(castDecimal(child(n1207, enK20)))
-					})
-				})
-			})
-		})
-		return a1203.result()
-	}(), opAdd), func() Seq {
-		var a1211 sumAcc
-		anyNode(parent(n), func(n1212 *Node) bool {
-			return anyNode(parent(n1212), func(n1213 *Node) bool {
-				return anyNode(parent(n1213), func(n1214 *Node) bool {
-					return anyChild(n1214, enK16, func(n1215 *Node) bool {
-						return func(r1216 Seq) bool {
-							return anyChild(n1215, enK17, func(n1217 *Node) bool { return gcmp(nodeSeq(n1217), r1216, opEq) })
-						}(boolSeq(false)) && anyChild(n1215, enK22, func(n1218 *Node) bool { return (fnNormalizeSpace(childStr(n1218, enK1)) == "E") }) && a1211.add(castDecimal(child(n1215, enK20)))
-					})
-				})
-			})
-		})
-		return a1211.result()
-	}(), opSub), opEq)))
+				return a1215.result()
+			}()
+		}), opSub), opEq)))
+	}()
 }
 
 // BR-E-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0154(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1219 *Node) Seq { return child(n1219, enK48) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1223 *Node) Seq { return child(n1223, enK48) })), enK62, opEq)
 }
 
 // BR-E-10: exists(cbc:TaxExemptionReason) or exists(cbc:TaxExemptionReasonCode)
@@ -5401,15 +5423,15 @@ func enM035(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1222 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1222, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1226 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1226, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1223 Seq) bool {
-			return anyChild(m, enK17, func(n1224 *Node) bool { return gcmp(nodeSeq(n1224), r1223, opEq) })
+		if !(func(r1227 Seq) bool {
+			return anyChild(m, enK17, func(n1228 *Node) bool { return gcmp(nodeSeq(n1228), r1227, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5435,15 +5457,15 @@ func enM036(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1225 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1225, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1229 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1229, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1226 Seq) bool {
-			return anyChild(m, enK17, func(n1227 *Node) bool { return gcmp(nodeSeq(n1227), r1226, opEq) })
+		if !(func(r1230 Seq) bool {
+			return anyChild(m, enK17, func(n1231 *Node) bool { return gcmp(nodeSeq(n1231), r1230, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5469,7 +5491,7 @@ func enM037(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1228 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1228, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1232 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1232, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5492,7 +5514,7 @@ func enM037(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1229 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1229, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1233 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1233, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5525,7 +5547,7 @@ func enM038(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1230 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1230, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1234 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1234, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5549,96 +5571,107 @@ func enM038(v []Seq, n *Node) bool {
 
 // BR-G-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='G']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0159(v []Seq, n *Node) bool {
-	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1232 *Node) Seq { return child(n1232, enK88) })), arith(arith(func() Seq {
-		var a1233 sumAcc
-		anyNode(parent(n), func(n1234 *Node) bool {
-			return anyNode(parent(n1234), func(n1235 *Node) bool {
-				return anyNode(parent(n1235), func(n1236 *Node) bool {
-					return anyChild(n1236, enK32, func(n1237 *Node) bool {
-						return anyChild(n1237, enK67, func(n1238 *Node) bool {
-							return anyChild(n1238, enK51, func(n1239 *Node) bool { return (fnNormalizeSpace(childStr(n1239, enK1)) == "G") })
-						}) && a1233.add(castDecimal(child(n1237, enK28)))
+	return func() bool {
+		var c1252, c1261 cseSlot
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1236 *Node) Seq { return child(n1236, enK88) })), arith(arith(func() Seq {
+			var a1237 sumAcc
+			anyNode(parent(n), func(n1238 *Node) bool {
+				return anyNode(parent(n1238), func(n1239 *Node) bool {
+					return anyNode(parent(n1239), func(n1240 *Node) bool {
+						return anyChild(n1240, enK32, func(n1241 *Node) bool {
+							return anyChild(n1241, enK67, func(n1242 *Node) bool {
+								return anyChild(n1242, enK51, func(n1243 *Node) bool { return (fnNormalizeSpace(childStr(n1243, enK1)) == "G") })
+							}) && a1237.add(castDecimal(child(n1241, enK28)))
+						})
 					})
 				})
 			})
-		})
-		return a1233.result()
-	}(), func() Seq {
-		var a1240 sumAcc
-		anyNode(parent(n), func(n1241 *Node) bool {
-			return anyNode(parent(n1241), func(n1242 *Node) bool {
-				return anyNode(parent(n1242), func(n1243 *Node) bool {
-					return anyChild(n1243, enK16, func(n1244 *Node) bool {
-						return func(r1245 Seq) bool {
-							return anyChild(n1244, enK17, func(n1246 *Node) bool { return gcmp(nodeSeq(n1246), r1245, opEq) })
-						}(boolSeq(true)) && anyChild(n1244, enK22, func(n1247 *Node) bool { return (fnNormalizeSpace(childStr(n1247, enK1)) == "G") }) && a1240.add(castDecimal(child(n1244, enK20)))
+			return a1237.result()
+		}(), c1252.get(func() Seq {
+			return func() Seq {
+				var a1244 sumAcc
+				anyNode(parent(n), func(n1245 *Node) bool {
+					return anyNode(parent(n1245), func(n1246 *Node) bool {
+						return anyNode(parent(n1246), func(n1247 *Node) bool {
+							return anyChild(n1247, enK16, func(n1248 *Node) bool {
+								return func(r1249 Seq) bool {
+									return anyChild(n1248, enK17, func(n1250 *Node) bool { return gcmp(nodeSeq(n1250), r1249, opEq) })
+								}(boolSeq(true)) && anyChild(n1248, enK22, func(n1251 *Node) bool { return (fnNormalizeSpace(childStr(n1251, enK1)) == "G") }) && a1244.add(castDecimal(child(n1248, enK20)))
+							})
+						})
+					})
+				})
+				return a1244.result()
+			}()
+		}), opAdd), c1261.get(func() Seq {
+			return func() Seq {
+				var a1253 sumAcc
+				anyNode(parent(n), func(n1254 *Node) bool {
+					return anyNode(parent(n1254), func(n1255 *Node) bool {
+						return anyNode(parent(n1255), func(n1256 *Node) bool {
+							return anyChild(n1256, enK16, func(n1257 *Node) bool {
+								return func(r1258 Seq) bool {
+									return anyChild(n1257, enK17, func(n1259 *Node) bool { return gcmp(nodeSeq(n1259), r1258, opEq) })
+								}(boolSeq(false)) && anyChild(n1257, enK22, func(n1260 *Node) bool { return (fnNormalizeSpace(childStr(n1260, enK1)) == "G") }) && a1253.add(castDecimal(child(n1257, enK20)))
+							})
+						})
+					})
+				})
+				return a1253.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1263 *Node) Seq { return child(n1263, enK88) })), arith(arith(func() Seq {
+			var a1264 sumAcc
+			anyNode(parent(n), func(n1265 *Node) bool {
+				return anyNode(parent(n1265), func(n1266 *Node) bool {
+					return anyNode(parent(n1266), func(n1267 *Node) bool {
+						return anyChild(n1267, enK33, func(n1268 *Node) bool {
+							return anyChild(n1268, enK67, func(n1269 *Node) bool {
+								return anyChild(n1269, enK51, func(n1270 *Node) bool { return (fnNormalizeSpace(childStr(n1270, enK1)) == "G") })
+							}) && a1264.add(castDecimal(child(n1268, enK28)))
+						})
 					})
 				})
 			})
-		})
-		return a1240.result()
-	}(), opAdd), func() Seq {
-		var a1248 sumAcc
-		anyNode(parent(n), func(n1249 *Node) bool {
-			return anyNode(parent(n1249), func(n1250 *Node) bool {
-				return anyNode(parent(n1250), func(n1251 *Node) bool {
-					return anyChild(n1251, enK16, func(n1252 *Node) bool {
-						return func(r1253 Seq) bool {
-							return anyChild(n1252, enK17, func(n1254 *Node) bool { return gcmp(nodeSeq(n1254), r1253, opEq) })
-						}(boolSeq(false)) && anyChild(n1252, enK22, func(n1255 *Node) bool { return (fnNormalizeSpace(childStr(n1255, enK1)) == "G") }) && a1248.add(castDecimal(child(n1252, enK20)))
+			return a1264.result()
+		}(), c1252.get(func() Seq {
+			return func() Seq {
+				var a1271 sumAcc
+				anyNode(parent(n), func(n1272 *Node) bool {
+					return anyNode(parent(n1272), func(n1273 *Node) bool {
+						return anyNode(parent(n1273), func(n1274 *Node) bool {
+							return anyChild(n1274, enK16, func(n1275 *Node) bool {
+								return func(r1276 Seq) bool {
+									return anyChild(n1275, enK17, func(n1277 *Node) bool { return gcmp(nodeSeq(n1277), r1276, opEq) })
+								}(boolSeq(true)) && anyChild(n1275, enK22, func(n1278 *Node) bool { return (fnNormalizeSpace(childStr(n1278, enK1)) == "G") }) && a1271.add(castDecimal(child(n1275, enK20)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1248.result()
-	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1257 *Node) Seq { return child(n1257, enK88) })), arith(arith(func() Seq {
-		var a1258 sumAcc
-		anyNode(parent(n), func(n1259 *Node) bool {
-			return anyNode(parent(n1259), func(n1260 *Node) bool {
-				return anyNode(parent(n1260), func(n1261 *Node) bool {
-					return anyChild(n1261, enK33, func(n1262 *Node) bool {
-						return anyChild(n1262, enK67, func(n1263 *Node) bool {
-							return anyChild(n1263, enK51, func(n1264 *Node) bool { return (fnNormalizeSpace(childStr(n1264, enK1)) == "G") })
-						}) && a1258.add(castDecimal(child(n1262, enK28)))
+				return a1271.result()
+			}()
+		}), opAdd), c1261.get(func() Seq {
+			return func() Seq {
+				var a1279 sumAcc
+				anyNode(parent(n), func(n1280 *Node) bool {
+					return anyNode(parent(n1280), func(n1281 *Node) bool {
+						return anyNode(parent(n1281), func(n1282 *Node) bool {
+							return anyChild(n1282, enK16, func(n1283 *Node) bool {
+								return func(r1284 Seq) bool {
+									return anyChild(n1283, enK17, func(n1285 *Node) bool { return gcmp(nodeSeq(n1285), r1284, opEq) })
+								}(boolSeq(false)) && anyChild(n1283, enK22, func(n1286 *Node) bool { return (fnNormalizeSpace(childStr(n1286, enK1)) == "G") }) && a1279.add(castDecimal(child(n1283, enK20)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1258.result()
-	}(), func() Seq {
-		var a1265 sumAcc
-		anyNode(parent(n), func(n1266 *Node) bool {
-			return anyNode(parent(n1266), func(n1267 *Node) bool {
-				return anyNode(parent(n1267), func(n1268 *Node) bool {
-					return anyChild(n1268, enK16, func(n1269 *Node) bool {
-						return func(r1270 Seq) bool {
-							return anyChild(n1269, enK17, func(n1271 *Node) bool { return gcmp(nodeSeq(n1271), r1270, opEq) })
-						}(boolSeq(true)) && anyChild(n1269, enK22, func(n1272 *Node) bool { return (fnNormalizeSpace(childStr(n1272, enK1)) == "G") }) && a1265.add(castDecimal(child(n1269, enK20)))
-					})
-				})
-			})
-		})
-		return a1265.result()
-	}(), opAdd), func() Seq {
-		var a1273 sumAcc
-		anyNode(parent(n), func(n1274 *Node) bool {
-			return anyNode(parent(n1274), func(n1275 *Node) bool {
-				return anyNode(parent(n1275), func(n1276 *Node) bool {
-					return anyChild(n1276, enK16, func(n1277 *Node) bool {
-						return func(r1278 Seq) bool {
-							return anyChild(n1277, enK17, func(n1279 *Node) bool { return gcmp(nodeSeq(n1279), r1278, opEq) })
-						}(boolSeq(false)) && anyChild(n1277, enK22, func(n1280 *Node) bool { return (fnNormalizeSpace(childStr(n1280, enK1)) == "G") }) && a1273.add(castDecimal(child(n1277, enK20)))
-					})
-				})
-			})
-		})
-		return a1273.result()
-	}(), opSub), opEq)))
+				return a1279.result()
+			}()
+		}), opSub), opEq)))
+	}()
 }
 
 // BR-G-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0160(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1281 *Node) Seq { return child(n1281, enK48) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1287 *Node) Seq { return child(n1287, enK48) })), enK62, opEq)
 }
 
 // BR-G-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -5656,15 +5689,15 @@ func enM039(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1284 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1284, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1290 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1290, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1285 Seq) bool {
-			return anyChild(m, enK17, func(n1286 *Node) bool { return gcmp(nodeSeq(n1286), r1285, opEq) })
+		if !(func(r1291 Seq) bool {
+			return anyChild(m, enK17, func(n1292 *Node) bool { return gcmp(nodeSeq(n1292), r1291, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5690,15 +5723,15 @@ func enM040(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1287 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1287, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1293 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1293, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1288 Seq) bool {
-			return anyChild(m, enK17, func(n1289 *Node) bool { return gcmp(nodeSeq(n1289), r1288, opEq) })
+		if !(func(r1294 Seq) bool {
+			return anyChild(m, enK17, func(n1295 *Node) bool { return gcmp(nodeSeq(n1295), r1294, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5724,7 +5757,7 @@ func enM041(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1290 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1290, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1296 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1296, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5747,7 +5780,7 @@ func enM041(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1291 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1291, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1297 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1297, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5780,7 +5813,7 @@ func enM042(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1292 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1292, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1298 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1298, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5804,96 +5837,107 @@ func enM042(v []Seq, n *Node) bool {
 
 // BR-IC-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='K']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0165(v []Seq, n *Node) bool {
-	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1294 *Node) Seq { return child(n1294, enK88) })), arith(arith(func() Seq {
-		var a1295 sumAcc
-		anyNode(parent(n), func(n1296 *Node) bool {
-			return anyNode(parent(n1296), func(n1297 *Node) bool {
-				return anyNode(parent(n1297), func(n1298 *Node) bool {
-					return anyChild(n1298, enK32, func(n1299 *Node) bool {
-						return anyChild(n1299, enK67, func(n1300 *Node) bool {
-							return anyChild(n1300, enK51, func(n1301 *Node) bool { return (fnNormalizeSpace(childStr(n1301, enK1)) == "K") })
-						}) && a1295.add(castDecimal(child(n1299, enK28)))
+	return func() bool {
+		var c1316, c1325 cseSlot
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1300 *Node) Seq { return child(n1300, enK88) })), arith(arith(func() Seq {
+			var a1301 sumAcc
+			anyNode(parent(n), func(n1302 *Node) bool {
+				return anyNode(parent(n1302), func(n1303 *Node) bool {
+					return anyNode(parent(n1303), func(n1304 *Node) bool {
+						return anyChild(n1304, enK32, func(n1305 *Node) bool {
+							return anyChild(n1305, enK67, func(n1306 *Node) bool {
+								return anyChild(n1306, enK51, func(n1307 *Node) bool { return (fnNormalizeSpace(childStr(n1307, enK1)) == "K") })
+							}) && a1301.add(castDecimal(child(n1305, enK28)))
+						})
 					})
 				})
 			})
-		})
-		return a1295.result()
-	}(), func() Seq {
-		var a1302 sumAcc
-		anyNode(parent(n), func(n1303 *Node) bool {
-			return anyNode(parent(n1303), func(n1304 *Node) bool {
-				return anyNode(parent(n1304), func(n1305 *Node) bool {
-					return anyChild(n1305, enK16, func(n1306 *Node) bool {
-						return func(r1307 Seq) bool {
-							return anyChild(n1306, enK17, func(n1308 *Node) bool { return gcmp(nodeSeq(n1308), r1307, opEq) })
-						}(boolSeq(true)) && anyChild(n1306, enK22, func(n1309 *Node) bool { return (fnNormalizeSpace(childStr(n1309, enK1)) == "K") }) && a1302.add(castDecimal(child(n1306, enK20)))
+			return a1301.result()
+		}(), c1316.get(func() Seq {
+			return func() Seq {
+				var a1308 sumAcc
+				anyNode(parent(n), func(n1309 *Node) bool {
+					return anyNode(parent(n1309), func(n1310 *Node) bool {
+						return anyNode(parent(n1310), func(n1311 *Node) bool {
+							return anyChild(n1311, enK16, func(n1312 *Node) bool {
+								return func(r1313 Seq) bool {
+									return anyChild(n1312, enK17, func(n1314 *Node) bool { return gcmp(nodeSeq(n1314), r1313, opEq) })
+								}(boolSeq(true)) && anyChild(n1312, enK22, func(n1315 *Node) bool { return (fnNormalizeSpace(childStr(n1315, enK1)) == "K") }) && a1308.add(castDecimal(child(n1312, enK20)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1302.result()
-	}(), opAdd), func() Seq {
-		var a1310 sumAcc
-		anyNode(parent(n), func(n1311 *Node) bool {
-			return anyNode(parent(n1311), func(n1312 *Node) bool {
-				return anyNode(parent(n1312), func(n1313 *Node) bool {
-					return anyChild(n1313, enK16, func(n1314 *Node) bool {
-						return func(r1315 Seq) bool {
-							return anyChild(n1314, enK17, func(n1316 *Node) bool { return gcmp(nodeSeq(n1316), r1315, opEq) })
-						}(boolSeq(false)) && anyChild(n1314, enK22, func(n1317 *Node) bool { return (fnNormalizeSpace(childStr(n1317, enK1)) == "K") }) && a1310.add(castDecimal(child(n1314, enK20)))
+				return a1308.result()
+			}()
+		}), opAdd), c1325.get(func() Seq {
+			return func() Seq {
+				var a1317 sumAcc
+				anyNode(parent(n), func(n1318 *Node) bool {
+					return anyNode(parent(n1318), func(n1319 *Node) bool {
+						return anyNode(parent(n1319), func(n1320 *Node) bool {
+							return anyChild(n1320, enK16, func(n1321 *Node) bool {
+								return func(r1322 Seq) bool {
+									return anyChild(n1321, enK17, func(n1323 *Node) bool { return gcmp(nodeSeq(n1323), r1322, opEq) })
+								}(boolSeq(false)) && anyChild(n1321, enK22, func(n1324 *Node) bool { return (fnNormalizeSpace(childStr(n1324, enK1)) == "K") }) && a1317.add(castDecimal(child(n1321, enK20)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1310.result()
-	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1319 *Node) Seq { return child(n1319, enK88) })), arith(arith(func() Seq {
-		var a1320 sumAcc
-		anyNode(parent(n), func(n1321 *Node) bool {
-			return anyNode(parent(n1321), func(n1322 *Node) bool {
-				return anyNode(parent(n1322), func(n1323 *Node) bool {
-					return anyChild(n1323, enK33, func(n1324 *Node) bool {
-						return anyChild(n1324, enK67, func(n1325 *Node) bool {
-							return anyChild(n1325, enK51, func(n1326 *Node) bool { return (fnNormalizeSpace(childStr(n1326, enK1)) == "K") })
-						}) && a1320.add(castDecimal(child(n1324, enK28)))
-					})
-				})
-			})
-		})
-		return a1320.result()
-	}(), func() Seq {
-		var a1327 sumAcc
-		anyNode(parent(n), func(n1328 *Node) bool {
-			return anyNode(parent(n1328), func(n1329 *Node) bool {
+				return a1317.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1327 *Node) Seq { return child(n1327, enK88) })), arith(arith(func() Seq {
+			var a1328 sumAcc
+			anyNode(parent(n), func(n1329 *Node) bool {
 				return anyNode(parent(n1329), func(n1330 *Node) bool {
-					return anyChild(n1330, enK16, func(n1331 *Node) bool {
-						return func(r1332 Seq) bool {
-							return anyChild(n1331, enK17, func(n1333 *Node) bool { return gcmp(nodeSeq(n1333), r1332, opEq) })
-						}(boolSeq(true)) && anyChild(n1331, enK22, func(n1334 *Node) bool { return (fnNormalizeSpace(childStr(n1334, enK1)) == "K") }) && a1327.add(castDecimal(child(n1331, enK20)))
+					return anyNode(parent(n1330), func(n1331 *Node) bool {
+						return anyChild(n1331, enK33, func(n1332 *Node) bool {
+							return anyChild(n1332, enK67, func(n1333 *Node) bool {
+								return anyChild(n1333, enK51, func(n1334 *Node) bool { return (fnNormalizeSpace(childStr(n1334, enK1)) == "K") })
+							}) && a1328.add(castDecimal(child(n1332, enK28)))
+						})
 					})
 				})
 			})
-		})
-		return a1327.result()
-	}(), opAdd), func() Seq {
-		var a1335 sumAcc
-		anyNode(parent(n), func(n1336 *Node) bool {
-			return anyNode(parent(n1336), func(n1337 *Node) bool {
-				return anyNode(parent(n1337), func(n1338 *Node) bool {
-					return anyChild(n1338, enK16, func(n1339 *Node) bool {
-						return func(r1340 Seq) bool {
-							return anyChild(n1339, enK17, func(n1341 *Node) bool { return gcmp(nodeSeq(n1341), r1340, opEq) })
-						}(boolSeq(false)) && anyChild(n1339, enK22, func(n1342 *Node) bool { return (fnNormalizeSpace(childStr(n1342, enK1)) == "K") }) && a1335.add(castDecimal(child(n1339, enK20)))
+			return a1328.result()
+		}(), c1316.get(func() Seq {
+			return func() Seq {
+				var a1335 sumAcc
+				anyNode(parent(n), func(n1336 *Node) bool {
+					return anyNode(parent(n1336), func(n1337 *Node) bool {
+						return anyNode(parent(n1337), func(n1338 *Node) bool {
+							return anyChild(n1338, enK16, func(n1339 *Node) bool {
+								return func(r1340 Seq) bool {
+									return anyChild(n1339, enK17, func(n1341 *Node) bool { return gcmp(nodeSeq(n1341), r1340, opEq) })
+								}(boolSeq(true)) && anyChild(n1339, enK22, func(n1342 *Node) bool { return (fnNormalizeSpace(childStr(n1342, enK1)) == "K") }) && a1335.add(castDecimal(child(n1339, enK20)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1335.result()
-	}(), opSub), opEq)))
+				return a1335.result()
+			}()
+		}), opAdd), c1325.get(func() Seq {
+			return func() Seq {
+				var a1343 sumAcc
+				anyNode(parent(n), func(n1344 *Node) bool {
+					return anyNode(parent(n1344), func(n1345 *Node) bool {
+						return anyNode(parent(n1345), func(n1346 *Node) bool {
+							return anyChild(n1346, enK16, func(n1347 *Node) bool {
+								return func(r1348 Seq) bool {
+									return anyChild(n1347, enK17, func(n1349 *Node) bool { return gcmp(nodeSeq(n1349), r1348, opEq) })
+								}(boolSeq(false)) && anyChild(n1347, enK22, func(n1350 *Node) bool { return (fnNormalizeSpace(childStr(n1350, enK1)) == "K") }) && a1343.add(castDecimal(child(n1347, enK20)))
+							})
+						})
+					})
+				})
+				return a1343.result()
+			}()
+		}), opSub), opEq)))
+	}()
 }
 
 // BR-IC-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0166(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1343 *Node) Seq { return child(n1343, enK48) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1351 *Node) Seq { return child(n1351, enK48) })), enK62, opEq)
 }
 
 // BR-IC-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -5911,15 +5955,15 @@ func enM043(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1346 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1346, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1354 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1354, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1347 Seq) bool {
-			return anyChild(m, enK17, func(n1348 *Node) bool { return gcmp(nodeSeq(n1348), r1347, opEq) })
+		if !(func(r1355 Seq) bool {
+			return anyChild(m, enK17, func(n1356 *Node) bool { return gcmp(nodeSeq(n1356), r1355, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5945,15 +5989,15 @@ func enM044(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1349 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1349, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1357 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1357, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1350 Seq) bool {
-			return anyChild(m, enK17, func(n1351 *Node) bool { return gcmp(nodeSeq(n1351), r1350, opEq) })
+		if !(func(r1358 Seq) bool {
+			return anyChild(m, enK17, func(n1359 *Node) bool { return gcmp(nodeSeq(n1359), r1358, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5979,7 +6023,7 @@ func enM045(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1352 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1352, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1360 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1360, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6002,7 +6046,7 @@ func enM045(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1353 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1353, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1361 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1361, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6035,7 +6079,7 @@ func enM046(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1354 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1354, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1362 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1362, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6059,206 +6103,233 @@ func enM046(v []Seq, n *Node) bool {
 
 // BR-AF-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func enT0171(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK89)), func(q1355 Seq) bool {
-		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && (func(r1384 Seq) bool {
-			return anyNode(parent(n), func(n1385 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1385, enK88), enK53, opSub)), r1384, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1357 sumAcc
-			anyNode(parent(n), func(n1358 *Node) bool {
-				return anyNode(parent(n1358), func(n1359 *Node) bool {
-					return anyNode(parent(n1359), func(n1360 *Node) bool {
-						return anyChild(n1360, enK32, func(n1361 *Node) bool {
-							return anyChild(n1361, enK67, func(n1362 *Node) bool {
-								return anyChild(n1362, enK51, func(n1363 *Node) bool { return (fnNormalizeSpace(childStr(n1363, enK1)) == "L") })
-							}) && anyChild(n1361, enK67, func(n1364 *Node) bool {
-								return anyChild(n1364, enK51, func(n1365 *Node) bool { return gcmp(castDecimal(child(n1365, enK89)), q1355, opEq) })
-							}) && a1357.add(castDecimal(child(n1361, enK28)))
+	return every(castDecimal(child(n, enK89)), func(q1363 Seq) bool {
+		return func() bool {
+			var c1374, c1384, c1394, c1436 cseSlot
+			return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && (func(r1395 Seq) bool {
+				return anyNode(parent(n), func(n1396 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1396, enK88), enK53, opSub)), r1395, opLt)
+				})
+			}(arith(arith(c1374.get(func() Seq {
+				return func() Seq {
+					var a1365 sumAcc
+					anyNode(parent(n), func(n1366 *Node) bool {
+						return anyNode(parent(n1366), func(n1367 *Node) bool {
+							return anyNode(parent(n1367), func(n1368 *Node) bool {
+								return anyChild(n1368, enK32, func(n1369 *Node) bool {
+									return anyChild(n1369, enK67, func(n1370 *Node) bool {
+										return anyChild(n1370, enK51, func(n1371 *Node) bool { return (fnNormalizeSpace(childStr(n1371, enK1)) == "L") })
+									}) && anyChild(n1369, enK67, func(n1372 *Node) bool {
+										return anyChild(n1372, enK51, func(n1373 *Node) bool { return gcmp(castDecimal(child(n1373, enK89)), q1363, opEq) })
+									}) && a1365.add(castDecimal(child(n1369, enK28)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1357.result()
-		}(), func() Seq {
-			var a1366 sumAcc
-			anyNode(parent(n), func(n1367 *Node) bool {
-				return anyNode(parent(n1367), func(n1368 *Node) bool {
-					return anyNode(parent(n1368), func(n1369 *Node) bool {
-						return anyChild(n1369, enK16, func(n1370 *Node) bool {
-							return func(r1371 Seq) bool {
-								return anyChild(n1370, enK17, func(n1372 *Node) bool { return gcmp(nodeSeq(n1372), r1371, opEq) })
-							}(boolSeq(true)) && anyChild(n1370, enK22, func(n1373 *Node) bool { return (fnNormalizeSpace(childStr(n1373, enK1)) == "L") }) && anyChild(n1370, enK22, func(n1374 *Node) bool { return gcmp(castDecimal(child(n1374, enK89)), q1355, opEq) }) && a1366.add(castDecimal(child(n1370, enK20)))
+					return a1365.result()
+				}()
+			}), c1384.get(func() Seq {
+				return func() Seq {
+					var a1375 sumAcc
+					anyNode(parent(n), func(n1376 *Node) bool {
+						return anyNode(parent(n1376), func(n1377 *Node) bool {
+							return anyNode(parent(n1377), func(n1378 *Node) bool {
+								return anyChild(n1378, enK16, func(n1379 *Node) bool {
+									return func(r1380 Seq) bool {
+										return anyChild(n1379, enK17, func(n1381 *Node) bool { return gcmp(nodeSeq(n1381), r1380, opEq) })
+									}(boolSeq(true)) && anyChild(n1379, enK22, func(n1382 *Node) bool { return (fnNormalizeSpace(childStr(n1382, enK1)) == "L") }) && anyChild(n1379, enK22, func(n1383 *Node) bool { return gcmp(castDecimal(child(n1383, enK89)), q1363, opEq) }) && a1375.add(castDecimal(child(n1379, enK20)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1366.result()
-		}(), opAdd), func() Seq {
-			var a1375 sumAcc
-			anyNode(parent(n), func(n1376 *Node) bool {
-				return anyNode(parent(n1376), func(n1377 *Node) bool {
-					return anyNode(parent(n1377), func(n1378 *Node) bool {
-						return anyChild(n1378, enK16, func(n1379 *Node) bool {
-							return func(r1380 Seq) bool {
-								return anyChild(n1379, enK17, func(n1381 *Node) bool { return gcmp(nodeSeq(n1381), r1380, opEq) })
-							}(boolSeq(false)) && anyChild(n1379, enK22, func(n1382 *Node) bool { return (fnNormalizeSpace(childStr(n1382, enK1)) == "L") }) && anyChild(n1379, enK22, func(n1383 *Node) bool { return gcmp(castDecimal(child(n1383, enK89)), q1355, opEq) }) && a1375.add(castDecimal(child(n1379, enK20)))
+					return a1375.result()
+				}()
+			}), opAdd), c1394.get(func() Seq {
+				return func() Seq {
+					var a1385 sumAcc
+					anyNode(parent(n), func(n1386 *Node) bool {
+						return anyNode(parent(n1386), func(n1387 *Node) bool {
+							return anyNode(parent(n1387), func(n1388 *Node) bool {
+								return anyChild(n1388, enK16, func(n1389 *Node) bool {
+									return func(r1390 Seq) bool {
+										return anyChild(n1389, enK17, func(n1391 *Node) bool { return gcmp(nodeSeq(n1391), r1390, opEq) })
+									}(boolSeq(false)) && anyChild(n1389, enK22, func(n1392 *Node) bool { return (fnNormalizeSpace(childStr(n1392, enK1)) == "L") }) && anyChild(n1389, enK22, func(n1393 *Node) bool { return gcmp(castDecimal(child(n1393, enK89)), q1363, opEq) }) && a1385.add(castDecimal(child(n1389, enK20)))
+								})
+							})
 						})
 					})
+					return a1385.result()
+				}()
+			}), opSub)) && func(r1424 Seq) bool {
+				return anyNode(parent(n), func(n1425 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1425, enK88), enK53, opAdd)), r1424, opGt)
 				})
-			})
-			return a1375.result()
-		}(), opSub)) && func(r1413 Seq) bool {
-			return anyNode(parent(n), func(n1414 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1414, enK88), enK53, opAdd)), r1413, opGt)
-			})
-		}(arith(arith(func() Seq {
-			var a1386 sumAcc
-			anyNode(parent(n), func(n1387 *Node) bool {
-				return anyNode(parent(n1387), func(n1388 *Node) bool {
-					return anyNode(parent(n1388), func(n1389 *Node) bool {
-						return anyChild(n1389, enK32, func(n1390 *Node) bool {
-							return anyChild(n1390, enK67, func(n1391 *Node) bool {
-								return anyChild(n1391, enK51, func(n1392 *Node) bool { return (fnNormalizeSpace(childStr(n1392, enK1)) == "L") })
-							}) && anyChild(n1390, enK67, func(n1393 *Node) bool {
-								return anyChild(n1393, enK51, func(n1394 *Node) bool { return gcmp(castDecimal(child(n1394, enK89)), q1355, opEq) })
-							}) && a1386.add(castDecimal(child(n1390, enK28)))
+			}(arith(arith(c1374.get(func() Seq {
+				return func() Seq {
+					var a1397 sumAcc
+					anyNode(parent(n), func(n1398 *Node) bool {
+						return anyNode(parent(n1398), func(n1399 *Node) bool {
+							return anyNode(parent(n1399), func(n1400 *Node) bool {
+								return anyChild(n1400, enK32, func(n1401 *Node) bool {
+									return anyChild(n1401, enK67, func(n1402 *Node) bool {
+										return anyChild(n1402, enK51, func(n1403 *Node) bool { return (fnNormalizeSpace(childStr(n1403, enK1)) == "L") })
+									}) && anyChild(n1401, enK67, func(n1404 *Node) bool {
+										return anyChild(n1404, enK51, func(n1405 *Node) bool { return gcmp(castDecimal(child(n1405, enK89)), q1363, opEq) })
+									}) && a1397.add(castDecimal(child(n1401, enK28)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1386.result()
-		}(), func() Seq {
-			var a1395 sumAcc
-			anyNode(parent(n), func(n1396 *Node) bool {
-				return anyNode(parent(n1396), func(n1397 *Node) bool {
-					return anyNode(parent(n1397), func(n1398 *Node) bool {
-						return anyChild(n1398, enK16, func(n1399 *Node) bool {
-							return func(r1400 Seq) bool {
-								return anyChild(n1399, enK17, func(n1401 *Node) bool { return gcmp(nodeSeq(n1401), r1400, opEq) })
-							}(boolSeq(true)) && anyChild(n1399, enK22, func(n1402 *Node) bool { return (fnNormalizeSpace(childStr(n1402, enK1)) == "L") }) && anyChild(n1399, enK22, func(n1403 *Node) bool { return gcmp(castDecimal(child(n1403, enK89)), q1355, opEq) }) && a1395.add(castDecimal(child(n1399, enK20)))
+					return a1397.result()
+				}()
+			}), c1384.get(func() Seq {
+				return func() Seq {
+					var a1406 sumAcc
+					anyNode(parent(n), func(n1407 *Node) bool {
+						return anyNode(parent(n1407), func(n1408 *Node) bool {
+							return anyNode(parent(n1408), func(n1409 *Node) bool {
+								return anyChild(n1409, enK16, func(n1410 *Node) bool {
+									return func(r1411 Seq) bool {
+										return anyChild(n1410, enK17, func(n1412 *Node) bool { return gcmp(nodeSeq(n1412), r1411, opEq) })
+									}(boolSeq(true)) && anyChild(n1410, enK22, func(n1413 *Node) bool { return (fnNormalizeSpace(childStr(n1413, enK1)) == "L") }) && anyChild(n1410, enK22, func(n1414 *Node) bool { return gcmp(castDecimal(child(n1414, enK89)), q1363, opEq) }) && a1406.add(castDecimal(child(n1410, enK20)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1395.result()
-		}(), opAdd), func() Seq {
-			var a1404 sumAcc
-			anyNode(parent(n), func(n1405 *Node) bool {
-				return anyNode(parent(n1405), func(n1406 *Node) bool {
-					return anyNode(parent(n1406), func(n1407 *Node) bool {
-						return anyChild(n1407, enK16, func(n1408 *Node) bool {
-							return func(r1409 Seq) bool {
-								return anyChild(n1408, enK17, func(n1410 *Node) bool { return gcmp(nodeSeq(n1410), r1409, opEq) })
-							}(boolSeq(false)) && anyChild(n1408, enK22, func(n1411 *Node) bool { return (fnNormalizeSpace(childStr(n1411, enK1)) == "L") }) && anyChild(n1408, enK22, func(n1412 *Node) bool { return gcmp(castDecimal(child(n1412, enK89)), q1355, opEq) }) && a1404.add(castDecimal(child(n1408, enK20)))
+					return a1406.result()
+				}()
+			}), opAdd), c1394.get(func() Seq {
+				return func() Seq {
+					var a1415 sumAcc
+					anyNode(parent(n), func(n1416 *Node) bool {
+						return anyNode(parent(n1416), func(n1417 *Node) bool {
+							return anyNode(parent(n1417), func(n1418 *Node) bool {
+								return anyChild(n1418, enK16, func(n1419 *Node) bool {
+									return func(r1420 Seq) bool {
+										return anyChild(n1419, enK17, func(n1421 *Node) bool { return gcmp(nodeSeq(n1421), r1420, opEq) })
+									}(boolSeq(false)) && anyChild(n1419, enK22, func(n1422 *Node) bool { return (fnNormalizeSpace(childStr(n1422, enK1)) == "L") }) && anyChild(n1419, enK22, func(n1423 *Node) bool { return gcmp(castDecimal(child(n1423, enK89)), q1363, opEq) }) && a1415.add(castDecimal(child(n1419, enK20)))
+								})
+							})
 						})
 					})
+					return a1415.result()
+				}()
+			}), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && (func(r1455 Seq) bool {
+				return anyNode(parent(n), func(n1456 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1456, enK88), enK53, opSub)), r1455, opLt)
 				})
-			})
-			return a1404.result()
-		}(), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && (func(r1443 Seq) bool {
-			return anyNode(parent(n), func(n1444 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1444, enK88), enK53, opSub)), r1443, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1416 sumAcc
-			anyNode(parent(n), func(n1417 *Node) bool {
-				return anyNode(parent(n1417), func(n1418 *Node) bool {
-					return anyNode(parent(n1418), func(n1419 *Node) bool {
-						return anyChild(n1419, enK33, func(n1420 *Node) bool {
-							return anyChild(n1420, enK67, func(n1421 *Node) bool {
-								return anyChild(n1421, enK51, func(n1422 *Node) bool { return (fnNormalizeSpace(childStr(n1422, enK1)) == "L") })
-							}) && anyChild(n1420, enK67, func(n1423 *Node) bool {
-								return anyChild(n1423, enK51, func(n1424 *Node) bool { return gcmp(castDecimal(child(n1424, enK89)), q1355, opEq) })
-							}) && a1416.add(castDecimal(child(n1420, enK28)))
+			}(arith(arith(c1436.get(func() Seq {
+				return func() Seq {
+					var a1427 sumAcc
+					anyNode(parent(n), func(n1428 *Node) bool {
+						return anyNode(parent(n1428), func(n1429 *Node) bool {
+							return anyNode(parent(n1429), func(n1430 *Node) bool {
+								return anyChild(n1430, enK33, func(n1431 *Node) bool {
+									return anyChild(n1431, enK67, func(n1432 *Node) bool {
+										return anyChild(n1432, enK51, func(n1433 *Node) bool { return (fnNormalizeSpace(childStr(n1433, enK1)) == "L") })
+									}) && anyChild(n1431, enK67, func(n1434 *Node) bool {
+										return anyChild(n1434, enK51, func(n1435 *Node) bool { return gcmp(castDecimal(child(n1435, enK89)), q1363, opEq) })
+									}) && a1427.add(castDecimal(child(n1431, enK28)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1416.result()
-		}(), func() Seq {
-			var a1425 sumAcc
-			anyNode(parent(n), func(n1426 *Node) bool {
-				return anyNode(parent(n1426), func(n1427 *Node) bool {
-					return anyNode(parent(n1427), func(n1428 *Node) bool {
-						return anyChild(n1428, enK16, func(n1429 *Node) bool {
-							return func(r1430 Seq) bool {
-								return anyChild(n1429, enK17, func(n1431 *Node) bool { return gcmp(nodeSeq(n1431), r1430, opEq) })
-							}(boolSeq(true)) && anyChild(n1429, enK22, func(n1432 *Node) bool { return (fnNormalizeSpace(childStr(n1432, enK1)) == "L") }) && anyChild(n1429, enK22, func(n1433 *Node) bool { return gcmp(castDecimal(child(n1433, enK89)), q1355, opEq) }) && a1425.add(castDecimal(child(n1429, enK20)))
+					return a1427.result()
+				}()
+			}), c1384.get(func() Seq {
+				return func() Seq {
+					var a1437 sumAcc
+					anyNode(parent(n), func(n1438 *Node) bool {
+						return anyNode(parent(n1438), func(n1439 *Node) bool {
+							return anyNode(parent(n1439), func(n1440 *Node) bool {
+								return anyChild(n1440, enK16, func(n1441 *Node) bool {
+									return func(r1442 Seq) bool {
+										return anyChild(n1441, enK17, func(n1443 *Node) bool { return gcmp(nodeSeq(n1443), r1442, opEq) })
+									}(boolSeq(true)) && anyChild(n1441, enK22, func(n1444 *Node) bool { return (fnNormalizeSpace(childStr(n1444, enK1)) == "L") }) && anyChild(n1441, enK22, func(n1445 *Node) bool { return gcmp(castDecimal(child(n1445, enK89)), q1363, opEq) }) && a1437.add(castDecimal(child(n1441, enK20)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1425.result()
-		}(), opAdd), func() Seq {
-			var a1434 sumAcc
-			anyNode(parent(n), func(n1435 *Node) bool {
-				return anyNode(parent(n1435), func(n1436 *Node) bool {
-					return anyNode(parent(n1436), func(n1437 *Node) bool {
-						return anyChild(n1437, enK16, func(n1438 *Node) bool {
-							return func(r1439 Seq) bool {
-								return anyChild(n1438, enK17, func(n1440 *Node) bool { return gcmp(nodeSeq(n1440), r1439, opEq) })
-							}(boolSeq(false)) && anyChild(n1438, enK22, func(n1441 *Node) bool { return (fnNormalizeSpace(childStr(n1441, enK1)) == "L") }) && anyChild(n1438, enK22, func(n1442 *Node) bool { return gcmp(castDecimal(child(n1442, enK89)), q1355, opEq) }) && a1434.add(castDecimal(child(n1438, enK20)))
+					return a1437.result()
+				}()
+			}), opAdd), c1394.get(func() Seq {
+				return func() Seq {
+					var a1446 sumAcc
+					anyNode(parent(n), func(n1447 *Node) bool {
+						return anyNode(parent(n1447), func(n1448 *Node) bool {
+							return anyNode(parent(n1448), func(n1449 *Node) bool {
+								return anyChild(n1449, enK16, func(n1450 *Node) bool {
+									return func(r1451 Seq) bool {
+										return anyChild(n1450, enK17, func(n1452 *Node) bool { return gcmp(nodeSeq(n1452), r1451, opEq) })
+									}(boolSeq(false)) && anyChild(n1450, enK22, func(n1453 *Node) bool { return (fnNormalizeSpace(childStr(n1453, enK1)) == "L") }) && anyChild(n1450, enK22, func(n1454 *Node) bool { return gcmp(castDecimal(child(n1454, enK89)), q1363, opEq) }) && a1446.add(castDecimal(child(n1450, enK20)))
+								})
+							})
 						})
 					})
+					return a1446.result()
+				}()
+			}), opSub)) && func(r1484 Seq) bool {
+				return anyNode(parent(n), func(n1485 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1485, enK88), enK53, opAdd)), r1484, opGt)
 				})
-			})
-			return a1434.result()
-		}(), opSub)) && func(r1472 Seq) bool {
-			return anyNode(parent(n), func(n1473 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1473, enK88), enK53, opAdd)), r1472, opGt)
-			})
-		}(arith(arith(func() Seq {
-			var a1445 sumAcc
-			anyNode(parent(n), func(n1446 *Node) bool {
-				return anyNode(parent(n1446), func(n1447 *Node) bool {
-					return anyNode(parent(n1447), func(n1448 *Node) bool {
-						return anyChild(n1448, enK33, func(n1449 *Node) bool {
-							return anyChild(n1449, enK67, func(n1450 *Node) bool {
-								return anyChild(n1450, enK51, func(n1451 *Node) bool { return (fnNormalizeSpace(childStr(n1451, enK1)) == "L") })
-							}) && anyChild(n1449, enK67, func(n1452 *Node) bool {
-								return anyChild(n1452, enK51, func(n1453 *Node) bool { return gcmp(castDecimal(child(n1453, enK89)), q1355, opEq) })
-							}) && a1445.add(castDecimal(child(n1449, enK28)))
+			}(arith(arith(c1436.get(func() Seq {
+				return func() Seq {
+					var a1457 sumAcc
+					anyNode(parent(n), func(n1458 *Node) bool {
+						return anyNode(parent(n1458), func(n1459 *Node) bool {
+							return anyNode(parent(n1459), func(n1460 *Node) bool {
+								return anyChild(n1460, enK33, func(n1461 *Node) bool {
+									return anyChild(n1461, enK67, func(n1462 *Node) bool {
+										return anyChild(n1462, enK51, func(n1463 *Node) bool { return (fnNormalizeSpace(childStr(n1463, enK1)) == "L") })
+									}) && anyChild(n1461, enK67, func(n1464 *Node) bool {
+										return anyChild(n1464, enK51, func(n1465 *Node) bool { return gcmp(castDecimal(child(n1465, enK89)), q1363, opEq) })
+									}) && a1457.add(castDecimal(child(n1461, enK28)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1445.result()
-		}(), func() Seq {
-			var a1454 sumAcc
-			anyNode(parent(n), func(n1455 *Node) bool {
-				return anyNode(parent(n1455), func(n1456 *Node) bool {
-					return anyNode(parent(n1456), func(n1457 *Node) bool {
-						return anyChild(n1457, enK16, func(n1458 *Node) bool {
-							return func(r1459 Seq) bool {
-								return anyChild(n1458, enK17, func(n1460 *Node) bool { return gcmp(nodeSeq(n1460), r1459, opEq) })
-							}(boolSeq(true)) && anyChild(n1458, enK22, func(n1461 *Node) bool { return (fnNormalizeSpace(childStr(n1461, enK1)) == "L") }) && anyChild(n1458, enK22, func(n1462 *Node) bool { return gcmp(castDecimal(child(n1462, enK89)), q1355, opEq) }) && a1454.add(castDecimal(child(n1458, enK20)))
+					return a1457.result()
+				}()
+			}), c1384.get(func() Seq {
+				return func() Seq {
+					var a1466 sumAcc
+					anyNode(parent(n), func(n1467 *Node) bool {
+						return anyNode(parent(n1467), func(n1468 *Node) bool {
+							return anyNode(parent(n1468), func(n1469 *Node) bool {
+								return anyChild(n1469, enK16, func(n1470 *Node) bool {
+									return func(r1471 Seq) bool {
+										return anyChild(n1470, enK17, func(n1472 *Node) bool { return gcmp(nodeSeq(n1472), r1471, opEq) })
+									}(boolSeq(true)) && anyChild(n1470, enK22, func(n1473 *Node) bool { return (fnNormalizeSpace(childStr(n1473, enK1)) == "L") }) && anyChild(n1470, enK22, func(n1474 *Node) bool { return gcmp(castDecimal(child(n1474, enK89)), q1363, opEq) }) && a1466.add(castDecimal(child(n1470, enK20)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1454.result()
-		}(), opAdd), func() Seq {
-			var a1463 sumAcc
-			anyNode(parent(n), func(n1464 *Node) bool {
-				return anyNode(parent(n1464), func(n1465 *Node) bool {
-					return anyNode(parent(n1465), func(n1466 *Node) bool {
-						return anyChild(n1466, enK16, func(n1467 *Node) bool {
-							return func(r1468 Seq) bool {
-								return anyChild(n1467, enK17, func(n1469 *Node) bool { return gcmp(nodeSeq(n1469), r1468, opEq) })
-							}(boolSeq(false)) && anyChild(n1467, enK22, func(n1470 *Node) bool { return (fnNormalizeSpace(childStr(n1470, enK1)) == "L") }) && anyChild(n1467, enK22, func(n1471 *Node) bool { return gcmp(castDecimal(child(n1471, enK89)), q1355, opEq) }) && a1463.add(castDecimal(child(n1467, enK20)))
+					return a1466.result()
+				}()
+			}), opAdd), c1394.get(func() Seq {
+				return func() Seq {
+					var a1475 sumAcc
+					anyNode(parent(n), func(n1476 *Node) bool {
+						return anyNode(parent(n1476), func(n1477 *Node) bool {
+							return anyNode(parent(n1477), func(n1478 *Node) bool {
+								return anyChild(n1478, enK16, func(n1479 *Node) bool {
+									return func(r1480 Seq) bool {
+										return anyChild(n1479, enK17, func(n1481 *Node) bool { return gcmp(nodeSeq(n1481), r1480, opEq) })
+									}(boolSeq(false)) && anyChild(n1479, enK22, func(n1482 *Node) bool { return (fnNormalizeSpace(childStr(n1482, enK1)) == "L") }) && anyChild(n1479, enK22, func(n1483 *Node) bool { return gcmp(castDecimal(child(n1483, enK89)), q1363, opEq) }) && a1475.add(castDecimal(child(n1479, enK20)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1463.result()
-		}(), opSub)))))
+					return a1475.result()
+				}()
+			}), opSub)))))
+		}()
 	})
 }
 
 // BR-AF-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0172(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1474 *Node) Seq { return child(n1474, enK48) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1475 *Node) Seq { return child(n1475, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1476 *Node) Seq { return child(n1476, enK48) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1477 *Node) Seq { return child(n1477, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1486 *Node) Seq { return child(n1486, enK48) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1487 *Node) Seq { return child(n1487, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1488 *Node) Seq { return child(n1488, enK48) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1489 *Node) Seq { return child(n1489, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
 }
 
 // BR-AF-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
@@ -6276,15 +6347,15 @@ func enM047(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1480 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1480, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1492 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1492, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1481 Seq) bool {
-			return anyChild(m, enK17, func(n1482 *Node) bool { return gcmp(nodeSeq(n1482), r1481, opEq) })
+		if !(func(r1493 Seq) bool {
+			return anyChild(m, enK17, func(n1494 *Node) bool { return gcmp(nodeSeq(n1494), r1493, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6297,7 +6368,7 @@ func enM047(v []Seq, n *Node) bool {
 
 // BR-AF-06: (cbc:Percent) >= 0
 func enT0174(v []Seq, n *Node) bool {
-	return anyChild(n, enK89, func(n1483 *Node) bool { return gcmp(nodeSeq(n1483), enK62, opGe) })
+	return anyChild(n, enK89, func(n1495 *Node) bool { return gcmp(nodeSeq(n1495), enK62, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6310,15 +6381,15 @@ func enM048(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1484 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1484, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1496 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1496, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1485 Seq) bool {
-			return anyChild(m, enK17, func(n1486 *Node) bool { return gcmp(nodeSeq(n1486), r1485, opEq) })
+		if !(func(r1497 Seq) bool {
+			return anyChild(m, enK17, func(n1498 *Node) bool { return gcmp(nodeSeq(n1498), r1497, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6331,7 +6402,7 @@ func enM048(v []Seq, n *Node) bool {
 
 // BR-AF-07: (cbc:Percent) >= 0
 func enT0175(v []Seq, n *Node) bool {
-	return anyChild(n, enK89, func(n1487 *Node) bool { return gcmp(nodeSeq(n1487), enK62, opGe) })
+	return anyChild(n, enK89, func(n1499 *Node) bool { return gcmp(nodeSeq(n1499), enK62, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -6344,7 +6415,7 @@ func enM049(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1488 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1488, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1500 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1500, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6367,7 +6438,7 @@ func enM049(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1489 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1489, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1501 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1501, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6387,7 +6458,7 @@ func enM049(v []Seq, n *Node) bool {
 
 // BR-AF-05: (cbc:Percent) >= 0
 func enT0176(v []Seq, n *Node) bool {
-	return anyChild(n, enK89, func(n1490 *Node) bool { return gcmp(nodeSeq(n1490), enK62, opGe) })
+	return anyChild(n, enK89, func(n1502 *Node) bool { return gcmp(nodeSeq(n1502), enK62, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6400,7 +6471,7 @@ func enM050(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1491 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1491, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1503 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1503, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6424,206 +6495,233 @@ func enM050(v []Seq, n *Node) bool {
 
 // BR-AG-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func enT0177(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK89)), func(q1492 Seq) bool {
-		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && (func(r1521 Seq) bool {
-			return anyNode(parent(n), func(n1522 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1522, enK88), enK53, opSub)), r1521, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1494 sumAcc
-			anyNode(parent(n), func(n1495 *Node) bool {
-				return anyNode(parent(n1495), func(n1496 *Node) bool {
-					return anyNode(parent(n1496), func(n1497 *Node) bool {
-						return anyChild(n1497, enK32, func(n1498 *Node) bool {
-							return anyChild(n1498, enK67, func(n1499 *Node) bool {
-								return anyChild(n1499, enK51, func(n1500 *Node) bool { return (fnNormalizeSpace(childStr(n1500, enK1)) == "M") })
-							}) && anyChild(n1498, enK67, func(n1501 *Node) bool {
-								return anyChild(n1501, enK51, func(n1502 *Node) bool { return gcmp(castDecimal(child(n1502, enK89)), q1492, opEq) })
-							}) && a1494.add(castDecimal(child(n1498, enK28)))
+	return every(castDecimal(child(n, enK89)), func(q1504 Seq) bool {
+		return func() bool {
+			var c1515, c1525, c1535, c1577 cseSlot
+			return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && (func(r1536 Seq) bool {
+				return anyNode(parent(n), func(n1537 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1537, enK88), enK53, opSub)), r1536, opLt)
+				})
+			}(arith(arith(c1515.get(func() Seq {
+				return func() Seq {
+					var a1506 sumAcc
+					anyNode(parent(n), func(n1507 *Node) bool {
+						return anyNode(parent(n1507), func(n1508 *Node) bool {
+							return anyNode(parent(n1508), func(n1509 *Node) bool {
+								return anyChild(n1509, enK32, func(n1510 *Node) bool {
+									return anyChild(n1510, enK67, func(n1511 *Node) bool {
+										return anyChild(n1511, enK51, func(n1512 *Node) bool { return (fnNormalizeSpace(childStr(n1512, enK1)) == "M") })
+									}) && anyChild(n1510, enK67, func(n1513 *Node) bool {
+										return anyChild(n1513, enK51, func(n1514 *Node) bool { return gcmp(castDecimal(child(n1514, enK89)), q1504, opEq) })
+									}) && a1506.add(castDecimal(child(n1510, enK28)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1494.result()
-		}(), func() Seq {
-			var a1503 sumAcc
-			anyNode(parent(n), func(n1504 *Node) bool {
-				return anyNode(parent(n1504), func(n1505 *Node) bool {
-					return anyNode(parent(n1505), func(n1506 *Node) bool {
-						return anyChild(n1506, enK16, func(n1507 *Node) bool {
-							return func(r1508 Seq) bool {
-								return anyChild(n1507, enK17, func(n1509 *Node) bool { return gcmp(nodeSeq(n1509), r1508, opEq) })
-							}(boolSeq(true)) && anyChild(n1507, enK22, func(n1510 *Node) bool { return (fnNormalizeSpace(childStr(n1510, enK1)) == "M") }) && anyChild(n1507, enK22, func(n1511 *Node) bool { return gcmp(castDecimal(child(n1511, enK89)), q1492, opEq) }) && a1503.add(castDecimal(child(n1507, enK20)))
+					return a1506.result()
+				}()
+			}), c1525.get(func() Seq {
+				return func() Seq {
+					var a1516 sumAcc
+					anyNode(parent(n), func(n1517 *Node) bool {
+						return anyNode(parent(n1517), func(n1518 *Node) bool {
+							return anyNode(parent(n1518), func(n1519 *Node) bool {
+								return anyChild(n1519, enK16, func(n1520 *Node) bool {
+									return func(r1521 Seq) bool {
+										return anyChild(n1520, enK17, func(n1522 *Node) bool { return gcmp(nodeSeq(n1522), r1521, opEq) })
+									}(boolSeq(true)) && anyChild(n1520, enK22, func(n1523 *Node) bool { return (fnNormalizeSpace(childStr(n1523, enK1)) == "M") }) && anyChild(n1520, enK22, func(n1524 *Node) bool { return gcmp(castDecimal(child(n1524, enK89)), q1504, opEq) }) && a1516.add(castDecimal(child(n1520, enK20)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1503.result()
-		}(), opAdd), func() Seq {
-			var a1512 sumAcc
-			anyNode(parent(n), func(n1513 *Node) bool {
-				return anyNode(parent(n1513), func(n1514 *Node) bool {
-					return anyNode(parent(n1514), func(n1515 *Node) bool {
-						return anyChild(n1515, enK16, func(n1516 *Node) bool {
-							return func(r1517 Seq) bool {
-								return anyChild(n1516, enK17, func(n1518 *Node) bool { return gcmp(nodeSeq(n1518), r1517, opEq) })
-							}(boolSeq(false)) && anyChild(n1516, enK22, func(n1519 *Node) bool { return (fnNormalizeSpace(childStr(n1519, enK1)) == "M") }) && anyChild(n1516, enK22, func(n1520 *Node) bool { return gcmp(castDecimal(child(n1520, enK89)), q1492, opEq) }) && a1512.add(castDecimal(child(n1516, enK20)))
+					return a1516.result()
+				}()
+			}), opAdd), c1535.get(func() Seq {
+				return func() Seq {
+					var a1526 sumAcc
+					anyNode(parent(n), func(n1527 *Node) bool {
+						return anyNode(parent(n1527), func(n1528 *Node) bool {
+							return anyNode(parent(n1528), func(n1529 *Node) bool {
+								return anyChild(n1529, enK16, func(n1530 *Node) bool {
+									return func(r1531 Seq) bool {
+										return anyChild(n1530, enK17, func(n1532 *Node) bool { return gcmp(nodeSeq(n1532), r1531, opEq) })
+									}(boolSeq(false)) && anyChild(n1530, enK22, func(n1533 *Node) bool { return (fnNormalizeSpace(childStr(n1533, enK1)) == "M") }) && anyChild(n1530, enK22, func(n1534 *Node) bool { return gcmp(castDecimal(child(n1534, enK89)), q1504, opEq) }) && a1526.add(castDecimal(child(n1530, enK20)))
+								})
+							})
 						})
 					})
+					return a1526.result()
+				}()
+			}), opSub)) && func(r1565 Seq) bool {
+				return anyNode(parent(n), func(n1566 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1566, enK88), enK53, opAdd)), r1565, opGt)
 				})
-			})
-			return a1512.result()
-		}(), opSub)) && func(r1550 Seq) bool {
-			return anyNode(parent(n), func(n1551 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1551, enK88), enK53, opAdd)), r1550, opGt)
-			})
-		}(arith(arith(func() Seq {
-			var a1523 sumAcc
-			anyNode(parent(n), func(n1524 *Node) bool {
-				return anyNode(parent(n1524), func(n1525 *Node) bool {
-					return anyNode(parent(n1525), func(n1526 *Node) bool {
-						return anyChild(n1526, enK32, func(n1527 *Node) bool {
-							return anyChild(n1527, enK67, func(n1528 *Node) bool {
-								return anyChild(n1528, enK51, func(n1529 *Node) bool { return (fnNormalizeSpace(childStr(n1529, enK1)) == "M") })
-							}) && anyChild(n1527, enK67, func(n1530 *Node) bool {
-								return anyChild(n1530, enK51, func(n1531 *Node) bool { return gcmp(castDecimal(child(n1531, enK89)), q1492, opEq) })
-							}) && a1523.add(castDecimal(child(n1527, enK28)))
+			}(arith(arith(c1515.get(func() Seq {
+				return func() Seq {
+					var a1538 sumAcc
+					anyNode(parent(n), func(n1539 *Node) bool {
+						return anyNode(parent(n1539), func(n1540 *Node) bool {
+							return anyNode(parent(n1540), func(n1541 *Node) bool {
+								return anyChild(n1541, enK32, func(n1542 *Node) bool {
+									return anyChild(n1542, enK67, func(n1543 *Node) bool {
+										return anyChild(n1543, enK51, func(n1544 *Node) bool { return (fnNormalizeSpace(childStr(n1544, enK1)) == "M") })
+									}) && anyChild(n1542, enK67, func(n1545 *Node) bool {
+										return anyChild(n1545, enK51, func(n1546 *Node) bool { return gcmp(castDecimal(child(n1546, enK89)), q1504, opEq) })
+									}) && a1538.add(castDecimal(child(n1542, enK28)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1523.result()
-		}(), func() Seq {
-			var a1532 sumAcc
-			anyNode(parent(n), func(n1533 *Node) bool {
-				return anyNode(parent(n1533), func(n1534 *Node) bool {
-					return anyNode(parent(n1534), func(n1535 *Node) bool {
-						return anyChild(n1535, enK16, func(n1536 *Node) bool {
-							return func(r1537 Seq) bool {
-								return anyChild(n1536, enK17, func(n1538 *Node) bool { return gcmp(nodeSeq(n1538), r1537, opEq) })
-							}(boolSeq(true)) && anyChild(n1536, enK22, func(n1539 *Node) bool { return (fnNormalizeSpace(childStr(n1539, enK1)) == "M") }) && anyChild(n1536, enK22, func(n1540 *Node) bool { return gcmp(castDecimal(child(n1540, enK89)), q1492, opEq) }) && a1532.add(castDecimal(child(n1536, enK20)))
+					return a1538.result()
+				}()
+			}), c1525.get(func() Seq {
+				return func() Seq {
+					var a1547 sumAcc
+					anyNode(parent(n), func(n1548 *Node) bool {
+						return anyNode(parent(n1548), func(n1549 *Node) bool {
+							return anyNode(parent(n1549), func(n1550 *Node) bool {
+								return anyChild(n1550, enK16, func(n1551 *Node) bool {
+									return func(r1552 Seq) bool {
+										return anyChild(n1551, enK17, func(n1553 *Node) bool { return gcmp(nodeSeq(n1553), r1552, opEq) })
+									}(boolSeq(true)) && anyChild(n1551, enK22, func(n1554 *Node) bool { return (fnNormalizeSpace(childStr(n1554, enK1)) == "M") }) && anyChild(n1551, enK22, func(n1555 *Node) bool { return gcmp(castDecimal(child(n1555, enK89)), q1504, opEq) }) && a1547.add(castDecimal(child(n1551, enK20)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1532.result()
-		}(), opAdd), func() Seq {
-			var a1541 sumAcc
-			anyNode(parent(n), func(n1542 *Node) bool {
-				return anyNode(parent(n1542), func(n1543 *Node) bool {
-					return anyNode(parent(n1543), func(n1544 *Node) bool {
-						return anyChild(n1544, enK16, func(n1545 *Node) bool {
-							return func(r1546 Seq) bool {
-								return anyChild(n1545, enK17, func(n1547 *Node) bool { return gcmp(nodeSeq(n1547), r1546, opEq) })
-							}(boolSeq(false)) && anyChild(n1545, enK22, func(n1548 *Node) bool { return (fnNormalizeSpace(childStr(n1548, enK1)) == "M") }) && anyChild(n1545, enK22, func(n1549 *Node) bool { return gcmp(castDecimal(child(n1549, enK89)), q1492, opEq) }) && a1541.add(castDecimal(child(n1545, enK20)))
+					return a1547.result()
+				}()
+			}), opAdd), c1535.get(func() Seq {
+				return func() Seq {
+					var a1556 sumAcc
+					anyNode(parent(n), func(n1557 *Node) bool {
+						return anyNode(parent(n1557), func(n1558 *Node) bool {
+							return anyNode(parent(n1558), func(n1559 *Node) bool {
+								return anyChild(n1559, enK16, func(n1560 *Node) bool {
+									return func(r1561 Seq) bool {
+										return anyChild(n1560, enK17, func(n1562 *Node) bool { return gcmp(nodeSeq(n1562), r1561, opEq) })
+									}(boolSeq(false)) && anyChild(n1560, enK22, func(n1563 *Node) bool { return (fnNormalizeSpace(childStr(n1563, enK1)) == "M") }) && anyChild(n1560, enK22, func(n1564 *Node) bool { return gcmp(castDecimal(child(n1564, enK89)), q1504, opEq) }) && a1556.add(castDecimal(child(n1560, enK20)))
+								})
+							})
 						})
 					})
+					return a1556.result()
+				}()
+			}), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && (func(r1596 Seq) bool {
+				return anyNode(parent(n), func(n1597 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1597, enK88), enK53, opSub)), r1596, opLt)
 				})
-			})
-			return a1541.result()
-		}(), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && (func(r1580 Seq) bool {
-			return anyNode(parent(n), func(n1581 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1581, enK88), enK53, opSub)), r1580, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1553 sumAcc
-			anyNode(parent(n), func(n1554 *Node) bool {
-				return anyNode(parent(n1554), func(n1555 *Node) bool {
-					return anyNode(parent(n1555), func(n1556 *Node) bool {
-						return anyChild(n1556, enK33, func(n1557 *Node) bool {
-							return anyChild(n1557, enK67, func(n1558 *Node) bool {
-								return anyChild(n1558, enK51, func(n1559 *Node) bool { return (fnNormalizeSpace(childStr(n1559, enK1)) == "M") })
-							}) && anyChild(n1557, enK67, func(n1560 *Node) bool {
-								return anyChild(n1560, enK51, func(n1561 *Node) bool { return gcmp(castDecimal(child(n1561, enK89)), q1492, opEq) })
-							}) && a1553.add(castDecimal(child(n1557, enK28)))
+			}(arith(arith(c1577.get(func() Seq {
+				return func() Seq {
+					var a1568 sumAcc
+					anyNode(parent(n), func(n1569 *Node) bool {
+						return anyNode(parent(n1569), func(n1570 *Node) bool {
+							return anyNode(parent(n1570), func(n1571 *Node) bool {
+								return anyChild(n1571, enK33, func(n1572 *Node) bool {
+									return anyChild(n1572, enK67, func(n1573 *Node) bool {
+										return anyChild(n1573, enK51, func(n1574 *Node) bool { return (fnNormalizeSpace(childStr(n1574, enK1)) == "M") })
+									}) && anyChild(n1572, enK67, func(n1575 *Node) bool {
+										return anyChild(n1575, enK51, func(n1576 *Node) bool { return gcmp(castDecimal(child(n1576, enK89)), q1504, opEq) })
+									}) && a1568.add(castDecimal(child(n1572, enK28)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1553.result()
-		}(), func() Seq {
-			var a1562 sumAcc
-			anyNode(parent(n), func(n1563 *Node) bool {
-				return anyNode(parent(n1563), func(n1564 *Node) bool {
-					return anyNode(parent(n1564), func(n1565 *Node) bool {
-						return anyChild(n1565, enK16, func(n1566 *Node) bool {
-							return func(r1567 Seq) bool {
-								return anyChild(n1566, enK17, func(n1568 *Node) bool { return gcmp(nodeSeq(n1568), r1567, opEq) })
-							}(boolSeq(true)) && anyChild(n1566, enK22, func(n1569 *Node) bool { return (fnNormalizeSpace(childStr(n1569, enK1)) == "M") }) && anyChild(n1566, enK22, func(n1570 *Node) bool { return gcmp(castDecimal(child(n1570, enK89)), q1492, opEq) }) && a1562.add(castDecimal(child(n1566, enK20)))
+					return a1568.result()
+				}()
+			}), c1525.get(func() Seq {
+				return func() Seq {
+					var a1578 sumAcc
+					anyNode(parent(n), func(n1579 *Node) bool {
+						return anyNode(parent(n1579), func(n1580 *Node) bool {
+							return anyNode(parent(n1580), func(n1581 *Node) bool {
+								return anyChild(n1581, enK16, func(n1582 *Node) bool {
+									return func(r1583 Seq) bool {
+										return anyChild(n1582, enK17, func(n1584 *Node) bool { return gcmp(nodeSeq(n1584), r1583, opEq) })
+									}(boolSeq(true)) && anyChild(n1582, enK22, func(n1585 *Node) bool { return (fnNormalizeSpace(childStr(n1585, enK1)) == "M") }) && anyChild(n1582, enK22, func(n1586 *Node) bool { return gcmp(castDecimal(child(n1586, enK89)), q1504, opEq) }) && a1578.add(castDecimal(child(n1582, enK20)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1562.result()
-		}(), opAdd), func() Seq {
-			var a1571 sumAcc
-			anyNode(parent(n), func(n1572 *Node) bool {
-				return anyNode(parent(n1572), func(n1573 *Node) bool {
-					return anyNode(parent(n1573), func(n1574 *Node) bool {
-						return anyChild(n1574, enK16, func(n1575 *Node) bool {
-							return func(r1576 Seq) bool {
-								return anyChild(n1575, enK17, func(n1577 *Node) bool { return gcmp(nodeSeq(n1577), r1576, opEq) })
-							}(boolSeq(false)) && anyChild(n1575, enK22, func(n1578 *Node) bool { return (fnNormalizeSpace(childStr(n1578, enK1)) == "M") }) && anyChild(n1575, enK22, func(n1579 *Node) bool { return gcmp(castDecimal(child(n1579, enK89)), q1492, opEq) }) && a1571.add(castDecimal(child(n1575, enK20)))
+					return a1578.result()
+				}()
+			}), opAdd), c1535.get(func() Seq {
+				return func() Seq {
+					var a1587 sumAcc
+					anyNode(parent(n), func(n1588 *Node) bool {
+						return anyNode(parent(n1588), func(n1589 *Node) bool {
+							return anyNode(parent(n1589), func(n1590 *Node) bool {
+								return anyChild(n1590, enK16, func(n1591 *Node) bool {
+									return func(r1592 Seq) bool {
+										return anyChild(n1591, enK17, func(n1593 *Node) bool { return gcmp(nodeSeq(n1593), r1592, opEq) })
+									}(boolSeq(false)) && anyChild(n1591, enK22, func(n1594 *Node) bool { return (fnNormalizeSpace(childStr(n1594, enK1)) == "M") }) && anyChild(n1591, enK22, func(n1595 *Node) bool { return gcmp(castDecimal(child(n1595, enK89)), q1504, opEq) }) && a1587.add(castDecimal(child(n1591, enK20)))
+								})
+							})
 						})
 					})
+					return a1587.result()
+				}()
+			}), opSub)) && func(r1625 Seq) bool {
+				return anyNode(parent(n), func(n1626 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1626, enK88), enK53, opAdd)), r1625, opGt)
 				})
-			})
-			return a1571.result()
-		}(), opSub)) && func(r1609 Seq) bool {
-			return anyNode(parent(n), func(n1610 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1610, enK88), enK53, opAdd)), r1609, opGt)
-			})
-		}(arith(arith(func() Seq {
-			var a1582 sumAcc
-			anyNode(parent(n), func(n1583 *Node) bool {
-				return anyNode(parent(n1583), func(n1584 *Node) bool {
-					return anyNode(parent(n1584), func(n1585 *Node) bool {
-						return anyChild(n1585, enK33, func(n1586 *Node) bool {
-							return anyChild(n1586, enK67, func(n1587 *Node) bool {
-								return anyChild(n1587, enK51, func(n1588 *Node) bool { return (fnNormalizeSpace(childStr(n1588, enK1)) == "M") })
-							}) && anyChild(n1586, enK67, func(n1589 *Node) bool {
-								return anyChild(n1589, enK51, func(n1590 *Node) bool { return gcmp(castDecimal(child(n1590, enK89)), q1492, opEq) })
-							}) && a1582.add(castDecimal(child(n1586, enK28)))
+			}(arith(arith(c1577.get(func() Seq {
+				return func() Seq {
+					var a1598 sumAcc
+					anyNode(parent(n), func(n1599 *Node) bool {
+						return anyNode(parent(n1599), func(n1600 *Node) bool {
+							return anyNode(parent(n1600), func(n1601 *Node) bool {
+								return anyChild(n1601, enK33, func(n1602 *Node) bool {
+									return anyChild(n1602, enK67, func(n1603 *Node) bool {
+										return anyChild(n1603, enK51, func(n1604 *Node) bool { return (fnNormalizeSpace(childStr(n1604, enK1)) == "M") })
+									}) && anyChild(n1602, enK67, func(n1605 *Node) bool {
+										return anyChild(n1605, enK51, func(n1606 *Node) bool { return gcmp(castDecimal(child(n1606, enK89)), q1504, opEq) })
+									}) && a1598.add(castDecimal(child(n1602, enK28)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1582.result()
-		}(), func() Seq {
-			var a1591 sumAcc
-			anyNode(parent(n), func(n1592 *Node) bool {
-				return anyNode(parent(n1592), func(n1593 *Node) bool {
-					return anyNode(parent(n1593), func(n1594 *Node) bool {
-						return anyChild(n1594, enK16, func(n1595 *Node) bool {
-							return func(r1596 Seq) bool {
-								return anyChild(n1595, enK17, func(n1597 *Node) bool { return gcmp(nodeSeq(n1597), r1596, opEq) })
-							}(boolSeq(true)) && anyChild(n1595, enK22, func(n1598 *Node) bool { return (fnNormalizeSpace(childStr(n1598, enK1)) == "M") }) && anyChild(n1595, enK22, func(n1599 *Node) bool { return gcmp(castDecimal(child(n1599, enK89)), q1492, opEq) }) && a1591.add(castDecimal(child(n1595, enK20)))
+					return a1598.result()
+				}()
+			}), c1525.get(func() Seq {
+				return func() Seq {
+					var a1607 sumAcc
+					anyNode(parent(n), func(n1608 *Node) bool {
+						return anyNode(parent(n1608), func(n1609 *Node) bool {
+							return anyNode(parent(n1609), func(n1610 *Node) bool {
+								return anyChild(n1610, enK16, func(n1611 *Node) bool {
+									return func(r1612 Seq) bool {
+										return anyChild(n1611, enK17, func(n1613 *Node) bool { return gcmp(nodeSeq(n1613), r1612, opEq) })
+									}(boolSeq(true)) && anyChild(n1611, enK22, func(n1614 *Node) bool { return (fnNormalizeSpace(childStr(n1614, enK1)) == "M") }) && anyChild(n1611, enK22, func(n1615 *Node) bool { return gcmp(castDecimal(child(n1615, enK89)), q1504, opEq) }) && a1607.add(castDecimal(child(n1611, enK20)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1591.result()
-		}(), opAdd), func() Seq {
-			var a1600 sumAcc
-			anyNode(parent(n), func(n1601 *Node) bool {
-				return anyNode(parent(n1601), func(n1602 *Node) bool {
-					return anyNode(parent(n1602), func(n1603 *Node) bool {
-						return anyChild(n1603, enK16, func(n1604 *Node) bool {
-							return func(r1605 Seq) bool {
-								return anyChild(n1604, enK17, func(n1606 *Node) bool { return gcmp(nodeSeq(n1606), r1605, opEq) })
-							}(boolSeq(false)) && anyChild(n1604, enK22, func(n1607 *Node) bool { return (fnNormalizeSpace(childStr(n1607, enK1)) == "M") }) && anyChild(n1604, enK22, func(n1608 *Node) bool { return gcmp(castDecimal(child(n1608, enK89)), q1492, opEq) }) && a1600.add(castDecimal(child(n1604, enK20)))
+					return a1607.result()
+				}()
+			}), opAdd), c1535.get(func() Seq {
+				return func() Seq {
+					var a1616 sumAcc
+					anyNode(parent(n), func(n1617 *Node) bool {
+						return anyNode(parent(n1617), func(n1618 *Node) bool {
+							return anyNode(parent(n1618), func(n1619 *Node) bool {
+								return anyChild(n1619, enK16, func(n1620 *Node) bool {
+									return func(r1621 Seq) bool {
+										return anyChild(n1620, enK17, func(n1622 *Node) bool { return gcmp(nodeSeq(n1622), r1621, opEq) })
+									}(boolSeq(false)) && anyChild(n1620, enK22, func(n1623 *Node) bool { return (fnNormalizeSpace(childStr(n1623, enK1)) == "M") }) && anyChild(n1620, enK22, func(n1624 *Node) bool { return gcmp(castDecimal(child(n1624, enK89)), q1504, opEq) }) && a1616.add(castDecimal(child(n1620, enK20)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1600.result()
-		}(), opSub)))))
+					return a1616.result()
+				}()
+			}), opSub)))))
+		}()
 	})
 }
 
 // BR-AG-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0178(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1611 *Node) Seq { return child(n1611, enK48) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1612 *Node) Seq { return child(n1612, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1613 *Node) Seq { return child(n1613, enK48) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1614 *Node) Seq { return child(n1614, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1627 *Node) Seq { return child(n1627, enK48) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1628 *Node) Seq { return child(n1628, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1629 *Node) Seq { return child(n1629, enK48) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1630 *Node) Seq { return child(n1630, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
 }
 
 // BR-AG-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
@@ -6641,15 +6739,15 @@ func enM051(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1617 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1617, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1633 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1633, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1618 Seq) bool {
-			return anyChild(m, enK17, func(n1619 *Node) bool { return gcmp(nodeSeq(n1619), r1618, opEq) })
+		if !(func(r1634 Seq) bool {
+			return anyChild(m, enK17, func(n1635 *Node) bool { return gcmp(nodeSeq(n1635), r1634, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6662,7 +6760,7 @@ func enM051(v []Seq, n *Node) bool {
 
 // BR-AG-06: (cbc:Percent) >= 0
 func enT0180(v []Seq, n *Node) bool {
-	return anyChild(n, enK89, func(n1620 *Node) bool { return gcmp(nodeSeq(n1620), enK62, opGe) })
+	return anyChild(n, enK89, func(n1636 *Node) bool { return gcmp(nodeSeq(n1636), enK62, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6675,15 +6773,15 @@ func enM052(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1621 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1621, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1637 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1637, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1622 Seq) bool {
-			return anyChild(m, enK17, func(n1623 *Node) bool { return gcmp(nodeSeq(n1623), r1622, opEq) })
+		if !(func(r1638 Seq) bool {
+			return anyChild(m, enK17, func(n1639 *Node) bool { return gcmp(nodeSeq(n1639), r1638, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6696,7 +6794,7 @@ func enM052(v []Seq, n *Node) bool {
 
 // BR-AG-07: (cbc:Percent) >= 0
 func enT0181(v []Seq, n *Node) bool {
-	return anyChild(n, enK89, func(n1624 *Node) bool { return gcmp(nodeSeq(n1624), enK62, opGe) })
+	return anyChild(n, enK89, func(n1640 *Node) bool { return gcmp(nodeSeq(n1640), enK62, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -6709,7 +6807,7 @@ func enM053(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1625 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1625, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1641 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1641, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6732,7 +6830,7 @@ func enM053(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1626 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1626, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1642 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1642, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6752,7 +6850,7 @@ func enM053(v []Seq, n *Node) bool {
 
 // BR-AG-05: (cbc:Percent) >= 0
 func enT0182(v []Seq, n *Node) bool {
-	return anyChild(n, enK89, func(n1627 *Node) bool { return gcmp(nodeSeq(n1627), enK62, opGe) })
+	return anyChild(n, enK89, func(n1643 *Node) bool { return gcmp(nodeSeq(n1643), enK62, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6765,7 +6863,7 @@ func enM054(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1628 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1628, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1644 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1644, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6789,96 +6887,107 @@ func enM054(v []Seq, n *Node) bool {
 
 // BR-O-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='O']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0183(v []Seq, n *Node) bool {
-	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1630 *Node) Seq { return child(n1630, enK88) })), arith(arith(func() Seq {
-		var a1631 sumAcc
-		anyNode(parent(n), func(n1632 *Node) bool {
-			return anyNode(parent(n1632), func(n1633 *Node) bool {
-				return anyNode(parent(n1633), func(n1634 *Node) bool {
-					return anyChild(n1634, enK32, func(n1635 *Node) bool {
-						return anyChild(n1635, enK67, func(n1636 *Node) bool {
-							return anyChild(n1636, enK51, func(n1637 *Node) bool { return (fnNormalizeSpace(childStr(n1637, enK1)) == "O") })
-						}) && a1631.add(castDecimal(child(n1635, enK28)))
-					})
-				})
-			})
-		})
-		return a1631.result()
-	}(), func() Seq {
-		var a1638 sumAcc
-		anyNode(parent(n), func(n1639 *Node) bool {
-			return anyNode(parent(n1639), func(n1640 *Node) bool {
-				return anyNode(parent(n1640), func(n1641 *Node) bool {
-					return anyChild(n1641, enK16, func(n1642 *Node) bool {
-						return func(r1643 Seq) bool {
-							return anyChild(n1642, enK17, func(n1644 *Node) bool { return gcmp(nodeSeq(n1644), r1643, opEq) })
-						}(boolSeq(true)) && anyChild(n1642, enK22, func(n1645 *Node) bool { return (fnNormalizeSpace(childStr(n1645, enK1)) == "O") }) && a1638.add(castDecimal(child(n1642, enK20)))
-					})
-				})
-			})
-		})
-		return a1638.result()
-	}(), opAdd), func() Seq {
-		var a1646 sumAcc
-		anyNode(parent(n), func(n1647 *Node) bool {
-			return anyNode(parent(n1647), func(n1648 *Node) bool {
+	return func() bool {
+		var c1662, c1671 cseSlot
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1646 *Node) Seq { return child(n1646, enK88) })), arith(arith(func() Seq {
+			var a1647 sumAcc
+			anyNode(parent(n), func(n1648 *Node) bool {
 				return anyNode(parent(n1648), func(n1649 *Node) bool {
-					return anyChild(n1649, enK16, func(n1650 *Node) bool {
-						return func(r1651 Seq) bool {
-							return anyChild(n1650, enK17, func(n1652 *Node) bool { return gcmp(nodeSeq(n1652), r1651, opEq) })
-						}(boolSeq(false)) && anyChild(n1650, enK22, func(n1653 *Node) bool { return (fnNormalizeSpace(childStr(n1653, enK1)) == "O") }) && a1646.add(castDecimal(child(n1650, enK20)))
+					return anyNode(parent(n1649), func(n1650 *Node) bool {
+						return anyChild(n1650, enK32, func(n1651 *Node) bool {
+							return anyChild(n1651, enK67, func(n1652 *Node) bool {
+								return anyChild(n1652, enK51, func(n1653 *Node) bool { return (fnNormalizeSpace(childStr(n1653, enK1)) == "O") })
+							}) && a1647.add(castDecimal(child(n1651, enK28)))
+						})
 					})
 				})
 			})
-		})
-		return a1646.result()
-	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1655 *Node) Seq { return child(n1655, enK88) })), arith(arith(func() Seq {
-		var a1656 sumAcc
-		anyNode(parent(n), func(n1657 *Node) bool {
-			return anyNode(parent(n1657), func(n1658 *Node) bool {
-				return anyNode(parent(n1658), func(n1659 *Node) bool {
-					return anyChild(n1659, enK33, func(n1660 *Node) bool {
-						return anyChild(n1660, enK67, func(n1661 *Node) bool {
-							return anyChild(n1661, enK51, func(n1662 *Node) bool { return (fnNormalizeSpace(childStr(n1662, enK1)) == "O") })
-						}) && a1656.add(castDecimal(child(n1660, enK28)))
+			return a1647.result()
+		}(), c1662.get(func() Seq {
+			return func() Seq {
+				var a1654 sumAcc
+				anyNode(parent(n), func(n1655 *Node) bool {
+					return anyNode(parent(n1655), func(n1656 *Node) bool {
+						return anyNode(parent(n1656), func(n1657 *Node) bool {
+							return anyChild(n1657, enK16, func(n1658 *Node) bool {
+								return func(r1659 Seq) bool {
+									return anyChild(n1658, enK17, func(n1660 *Node) bool { return gcmp(nodeSeq(n1660), r1659, opEq) })
+								}(boolSeq(true)) && anyChild(n1658, enK22, func(n1661 *Node) bool { return (fnNormalizeSpace(childStr(n1661, enK1)) == "O") }) && a1654.add(castDecimal(child(n1658, enK20)))
+							})
+						})
+					})
+				})
+				return a1654.result()
+			}()
+		}), opAdd), c1671.get(func() Seq {
+			return func() Seq {
+				var a1663 sumAcc
+				anyNode(parent(n), func(n1664 *Node) bool {
+					return anyNode(parent(n1664), func(n1665 *Node) bool {
+						return anyNode(parent(n1665), func(n1666 *Node) bool {
+							return anyChild(n1666, enK16, func(n1667 *Node) bool {
+								return func(r1668 Seq) bool {
+									return anyChild(n1667, enK17, func(n1669 *Node) bool { return gcmp(nodeSeq(n1669), r1668, opEq) })
+								}(boolSeq(false)) && anyChild(n1667, enK22, func(n1670 *Node) bool { return (fnNormalizeSpace(childStr(n1670, enK1)) == "O") }) && a1663.add(castDecimal(child(n1667, enK20)))
+							})
+						})
+					})
+				})
+				return a1663.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1673 *Node) Seq { return child(n1673, enK88) })), arith(arith(func() Seq {
+			var a1674 sumAcc
+			anyNode(parent(n), func(n1675 *Node) bool {
+				return anyNode(parent(n1675), func(n1676 *Node) bool {
+					return anyNode(parent(n1676), func(n1677 *Node) bool {
+						return anyChild(n1677, enK33, func(n1678 *Node) bool {
+							return anyChild(n1678, enK67, func(n1679 *Node) bool {
+								return anyChild(n1679, enK51, func(n1680 *Node) bool { return (fnNormalizeSpace(childStr(n1680, enK1)) == "O") })
+							}) && a1674.add(castDecimal(child(n1678, enK28)))
+						})
 					})
 				})
 			})
-		})
-		return a1656.result()
-	}(), func() Seq {
-		var a1663 sumAcc
-		anyNode(parent(n), func(n1664 *Node) bool {
-			return anyNode(parent(n1664), func(n1665 *Node) bool {
-				return anyNode(parent(n1665), func(n1666 *Node) bool {
-					return anyChild(n1666, enK16, func(n1667 *Node) bool {
-						return func(r1668 Seq) bool {
-							return anyChild(n1667, enK17, func(n1669 *Node) bool { return gcmp(nodeSeq(n1669), r1668, opEq) })
-						}(boolSeq(true)) && anyChild(n1667, enK22, func(n1670 *Node) bool { return (fnNormalizeSpace(childStr(n1670, enK1)) == "O") }) && a1663.add(castDecimal(child(n1667, enK20)))
+			return a1674.result()
+		}(), c1662.get(func() Seq {
+			return func() Seq {
+				var a1681 sumAcc
+				anyNode(parent(n), func(n1682 *Node) bool {
+					return anyNode(parent(n1682), func(n1683 *Node) bool {
+						return anyNode(parent(n1683), func(n1684 *Node) bool {
+							return anyChild(n1684, enK16, func(n1685 *Node) bool {
+								return func(r1686 Seq) bool {
+									return anyChild(n1685, enK17, func(n1687 *Node) bool { return gcmp(nodeSeq(n1687), r1686, opEq) })
+								}(boolSeq(true)) && anyChild(n1685, enK22, func(n1688 *Node) bool { return (fnNormalizeSpace(childStr(n1688, enK1)) == "O") }) && a1681.add(castDecimal(child(n1685, enK20)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1663.result()
-	}(), opAdd), func() Seq {
-		var a1671 sumAcc
-		anyNode(parent(n), func(n1672 *Node) bool {
-			return anyNode(parent(n1672), func(n1673 *Node) bool {
-				return anyNode(parent(n1673), func(n1674 *Node) bool {
-					return anyChild(n1674, enK16, func(n1675 *Node) bool {
-						return func(r1676 Seq) bool {
-							return anyChild(n1675, enK17, func(n1677 *Node) bool { return gcmp(nodeSeq(n1677), r1676, opEq) })
-						}(boolSeq(false)) && anyChild(n1675, enK22, func(n1678 *Node) bool { return (fnNormalizeSpace(childStr(n1678, enK1)) == "O") }) && a1671.add(castDecimal(child(n1675, enK20)))
+				return a1681.result()
+			}()
+		}), opAdd), c1671.get(func() Seq {
+			return func() Seq {
+				var a1689 sumAcc
+				anyNode(parent(n), func(n1690 *Node) bool {
+					return anyNode(parent(n1690), func(n1691 *Node) bool {
+						return anyNode(parent(n1691), func(n1692 *Node) bool {
+							return anyChild(n1692, enK16, func(n1693 *Node) bool {
+								return func(r1694 Seq) bool {
+									return anyChild(n1693, enK17, func(n1695 *Node) bool { return gcmp(nodeSeq(n1695), r1694, opEq) })
+								}(boolSeq(false)) && anyChild(n1693, enK22, func(n1696 *Node) bool { return (fnNormalizeSpace(childStr(n1696, enK1)) == "O") }) && a1689.add(castDecimal(child(n1693, enK20)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1671.result()
-	}(), opSub), opEq)))
+				return a1689.result()
+			}()
+		}), opSub), opEq)))
+	}()
 }
 
 // BR-O-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0184(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1679 *Node) Seq { return child(n1679, enK48) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1697 *Node) Seq { return child(n1697, enK48) })), enK62, opEq)
 }
 
 // BR-O-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -6896,15 +7005,15 @@ func enM055(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1682 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1682, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1700 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1700, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1683 Seq) bool {
-			return anyChild(m, enK17, func(n1684 *Node) bool { return gcmp(nodeSeq(n1684), r1683, opEq) })
+		if !(func(r1701 Seq) bool {
+			return anyChild(m, enK17, func(n1702 *Node) bool { return gcmp(nodeSeq(n1702), r1701, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6930,15 +7039,15 @@ func enM056(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1686 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1686, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1704 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1704, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1687 Seq) bool {
-			return anyChild(m, enK17, func(n1688 *Node) bool { return gcmp(nodeSeq(n1688), r1687, opEq) })
+		if !(func(r1705 Seq) bool {
+			return anyChild(m, enK17, func(n1706 *Node) bool { return gcmp(nodeSeq(n1706), r1705, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6964,7 +7073,7 @@ func enM057(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1690 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1690, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1708 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1708, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6987,7 +7096,7 @@ func enM057(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1691 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1691, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1709 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1709, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7020,7 +7129,7 @@ func enM058(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1693 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1693, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1711 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1711, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7044,222 +7153,249 @@ func enM058(v []Seq, n *Node) bool {
 
 // BR-S-08: every $rate in xs:decimal(cbc:Percent) satisfies (((exists(//cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = 'S'][cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent…
 func enT0189(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK89)), func(q1694 Seq) bool {
-		return (((anyNode(desc(root(n), enK32), func(n1695 *Node) bool {
-			return anyChild(n1695, enK67, func(n1696 *Node) bool {
-				return anyChild(n1696, enK51, func(n1697 *Node) bool { return (fnNormalizeSpace(childStr(n1697, enK1)) == "S") })
-			}) && anyChild(n1695, enK67, func(n1698 *Node) bool {
-				return anyChild(n1698, enK51, func(n1699 *Node) bool { return gcmp(castDecimal(child(n1699, enK89)), q1694, opEq) })
-			})
-		}) || anyNode(desc(root(n), enK16), func(n1700 *Node) bool {
-			return anyChild(n1700, enK22, func(n1701 *Node) bool { return (fnNormalizeSpace(childStr(n1701, enK1)) == "S") }) && anyChild(n1700, enK22, func(n1702 *Node) bool { return gcmp(castDecimal(child(n1702, enK89)), q1694, opEq) })
-		})) && (func(r1730 Seq) bool {
-			return anyNode(parent(n), func(n1731 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1731, enK88), enK53, opSub)), r1730, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1703 sumAcc
-			anyNode(parent(n), func(n1704 *Node) bool {
-				return anyNode(parent(n1704), func(n1705 *Node) bool {
-					return anyNode(parent(n1705), func(n1706 *Node) bool {
-						return anyChild(n1706, enK32, func(n1707 *Node) bool {
-							return anyChild(n1707, enK67, func(n1708 *Node) bool {
-								return anyChild(n1708, enK51, func(n1709 *Node) bool { return (fnNormalizeSpace(childStr(n1709, enK1)) == "S") })
-							}) && anyChild(n1707, enK67, func(n1710 *Node) bool {
-								return anyChild(n1710, enK51, func(n1711 *Node) bool { return gcmp(castDecimal(child(n1711, enK89)), q1694, opEq) })
-							}) && a1703.add(castDecimal(child(n1707, enK28)))
+	return every(castDecimal(child(n, enK89)), func(q1712 Seq) bool {
+		return func() bool {
+			var c1730, c1740, c1750, c1799 cseSlot
+			return (((anyNode(desc(root(n), enK32), func(n1713 *Node) bool {
+				return anyChild(n1713, enK67, func(n1714 *Node) bool {
+					return anyChild(n1714, enK51, func(n1715 *Node) bool { return (fnNormalizeSpace(childStr(n1715, enK1)) == "S") })
+				}) && anyChild(n1713, enK67, func(n1716 *Node) bool {
+					return anyChild(n1716, enK51, func(n1717 *Node) bool { return gcmp(castDecimal(child(n1717, enK89)), q1712, opEq) })
+				})
+			}) || anyNode(desc(root(n), enK16), func(n1718 *Node) bool {
+				return anyChild(n1718, enK22, func(n1719 *Node) bool { return (fnNormalizeSpace(childStr(n1719, enK1)) == "S") }) && anyChild(n1718, enK22, func(n1720 *Node) bool { return gcmp(castDecimal(child(n1720, enK89)), q1712, opEq) })
+			})) && (func(r1751 Seq) bool {
+				return anyNode(parent(n), func(n1752 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1752, enK88), enK53, opSub)), r1751, opLt)
+				})
+			}(arith(arith(c1730.get(func() Seq {
+				return func() Seq {
+					var a1721 sumAcc
+					anyNode(parent(n), func(n1722 *Node) bool {
+						return anyNode(parent(n1722), func(n1723 *Node) bool {
+							return anyNode(parent(n1723), func(n1724 *Node) bool {
+								return anyChild(n1724, enK32, func(n1725 *Node) bool {
+									return anyChild(n1725, enK67, func(n1726 *Node) bool {
+										return anyChild(n1726, enK51, func(n1727 *Node) bool { return (fnNormalizeSpace(childStr(n1727, enK1)) == "S") })
+									}) && anyChild(n1725, enK67, func(n1728 *Node) bool {
+										return anyChild(n1728, enK51, func(n1729 *Node) bool { return gcmp(castDecimal(child(n1729, enK89)), q1712, opEq) })
+									}) && a1721.add(castDecimal(child(n1725, enK28)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1703.result()
-		}(), func() Seq {
-			var a1712 sumAcc
-			anyNode(parent(n), func(n1713 *Node) bool {
-				return anyNode(parent(n1713), func(n1714 *Node) bool {
-					return anyNode(parent(n1714), func(n1715 *Node) bool {
-						return anyChild(n1715, enK16, func(n1716 *Node) bool {
-							return func(r1717 Seq) bool {
-								return anyChild(n1716, enK17, func(n1718 *Node) bool { return gcmp(nodeSeq(n1718), r1717, opEq) })
-							}(boolSeq(true)) && anyChild(n1716, enK22, func(n1719 *Node) bool { return (fnNormalizeSpace(childStr(n1719, enK1)) == "S") }) && anyChild(n1716, enK22, func(n1720 *Node) bool { return gcmp(castDecimal(child(n1720, enK89)), q1694, opEq) }) && a1712.add(castDecimal(child(n1716, enK20)))
+					return a1721.result()
+				}()
+			}), c1740.get(func() Seq {
+				return func() Seq {
+					var a1731 sumAcc
+					anyNode(parent(n), func(n1732 *Node) bool {
+						return anyNode(parent(n1732), func(n1733 *Node) bool {
+							return anyNode(parent(n1733), func(n1734 *Node) bool {
+								return anyChild(n1734, enK16, func(n1735 *Node) bool {
+									return func(r1736 Seq) bool {
+										return anyChild(n1735, enK17, func(n1737 *Node) bool { return gcmp(nodeSeq(n1737), r1736, opEq) })
+									}(boolSeq(true)) && anyChild(n1735, enK22, func(n1738 *Node) bool { return (fnNormalizeSpace(childStr(n1738, enK1)) == "S") }) && anyChild(n1735, enK22, func(n1739 *Node) bool { return gcmp(castDecimal(child(n1739, enK89)), q1712, opEq) }) && a1731.add(castDecimal(child(n1735, enK20)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1712.result()
-		}(), opAdd), func() Seq {
-			var a1721 sumAcc
-			anyNode(parent(n), func(n1722 *Node) bool {
-				return anyNode(parent(n1722), func(n1723 *Node) bool {
-					return anyNode(parent(n1723), func(n1724 *Node) bool {
-						return anyChild(n1724, enK16, func(n1725 *Node) bool {
-							return func(r1726 Seq) bool {
-								return anyChild(n1725, enK17, func(n1727 *Node) bool { return gcmp(nodeSeq(n1727), r1726, opEq) })
-							}(boolSeq(false)) && anyChild(n1725, enK22, func(n1728 *Node) bool { return (fnNormalizeSpace(childStr(n1728, enK1)) == "S") }) && anyChild(n1725, enK22, func(n1729 *Node) bool { return gcmp(castDecimal(child(n1729, enK89)), q1694, opEq) }) && a1721.add(castDecimal(child(n1725, enK20)))
+					return a1731.result()
+				}()
+			}), opAdd), c1750.get(func() Seq {
+				return func() Seq {
+					var a1741 sumAcc
+					anyNode(parent(n), func(n1742 *Node) bool {
+						return anyNode(parent(n1742), func(n1743 *Node) bool {
+							return anyNode(parent(n1743), func(n1744 *Node) bool {
+								return anyChild(n1744, enK16, func(n1745 *Node) bool {
+									return func(r1746 Seq) bool {
+										return anyChild(n1745, enK17, func(n1747 *Node) bool { return gcmp(nodeSeq(n1747), r1746, opEq) })
+									}(boolSeq(false)) && anyChild(n1745, enK22, func(n1748 *Node) bool { return (fnNormalizeSpace(childStr(n1748, enK1)) == "S") }) && anyChild(n1745, enK22, func(n1749 *Node) bool { return gcmp(castDecimal(child(n1749, enK89)), q1712, opEq) }) && a1741.add(castDecimal(child(n1745, enK20)))
+								})
+							})
 						})
 					})
+					return a1741.result()
+				}()
+			}), opSub)) && func(r1780 Seq) bool {
+				return anyNode(parent(n), func(n1781 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1781, enK88), enK53, opAdd)), r1780, opGt)
 				})
-			})
-			return a1721.result()
-		}(), opSub)) && func(r1759 Seq) bool {
-			return anyNode(parent(n), func(n1760 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1760, enK88), enK53, opAdd)), r1759, opGt)
-			})
-		}(arith(arith(func() Seq {
-			var a1732 sumAcc
-			anyNode(parent(n), func(n1733 *Node) bool {
-				return anyNode(parent(n1733), func(n1734 *Node) bool {
-					return anyNode(parent(n1734), func(n1735 *Node) bool {
-						return anyChild(n1735, enK32, func(n1736 *Node) bool {
-							return anyChild(n1736, enK67, func(n1737 *Node) bool {
-								return anyChild(n1737, enK51, func(n1738 *Node) bool { return (fnNormalizeSpace(childStr(n1738, enK1)) == "S") })
-							}) && anyChild(n1736, enK67, func(n1739 *Node) bool {
-								return anyChild(n1739, enK51, func(n1740 *Node) bool { return gcmp(castDecimal(child(n1740, enK89)), q1694, opEq) })
-							}) && a1732.add(castDecimal(child(n1736, enK28)))
+			}(arith(arith(c1730.get(func() Seq {
+				return func() Seq {
+					var a1753 sumAcc
+					anyNode(parent(n), func(n1754 *Node) bool {
+						return anyNode(parent(n1754), func(n1755 *Node) bool {
+							return anyNode(parent(n1755), func(n1756 *Node) bool {
+								return anyChild(n1756, enK32, func(n1757 *Node) bool {
+									return anyChild(n1757, enK67, func(n1758 *Node) bool {
+										return anyChild(n1758, enK51, func(n1759 *Node) bool { return (fnNormalizeSpace(childStr(n1759, enK1)) == "S") })
+									}) && anyChild(n1757, enK67, func(n1760 *Node) bool {
+										return anyChild(n1760, enK51, func(n1761 *Node) bool { return gcmp(castDecimal(child(n1761, enK89)), q1712, opEq) })
+									}) && a1753.add(castDecimal(child(n1757, enK28)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1732.result()
-		}(), func() Seq {
-			var a1741 sumAcc
-			anyNode(parent(n), func(n1742 *Node) bool {
-				return anyNode(parent(n1742), func(n1743 *Node) bool {
-					return anyNode(parent(n1743), func(n1744 *Node) bool {
-						return anyChild(n1744, enK16, func(n1745 *Node) bool {
-							return func(r1746 Seq) bool {
-								return anyChild(n1745, enK17, func(n1747 *Node) bool { return gcmp(nodeSeq(n1747), r1746, opEq) })
-							}(boolSeq(true)) && anyChild(n1745, enK22, func(n1748 *Node) bool { return (fnNormalizeSpace(childStr(n1748, enK1)) == "S") }) && anyChild(n1745, enK22, func(n1749 *Node) bool { return gcmp(castDecimal(child(n1749, enK89)), q1694, opEq) }) && a1741.add(castDecimal(child(n1745, enK20)))
+					return a1753.result()
+				}()
+			}), c1740.get(func() Seq {
+				return func() Seq {
+					var a1762 sumAcc
+					anyNode(parent(n), func(n1763 *Node) bool {
+						return anyNode(parent(n1763), func(n1764 *Node) bool {
+							return anyNode(parent(n1764), func(n1765 *Node) bool {
+								return anyChild(n1765, enK16, func(n1766 *Node) bool {
+									return func(r1767 Seq) bool {
+										return anyChild(n1766, enK17, func(n1768 *Node) bool { return gcmp(nodeSeq(n1768), r1767, opEq) })
+									}(boolSeq(true)) && anyChild(n1766, enK22, func(n1769 *Node) bool { return (fnNormalizeSpace(childStr(n1769, enK1)) == "S") }) && anyChild(n1766, enK22, func(n1770 *Node) bool { return gcmp(castDecimal(child(n1770, enK89)), q1712, opEq) }) && a1762.add(castDecimal(child(n1766, enK20)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1741.result()
-		}(), opAdd), func() Seq {
-			var a1750 sumAcc
-			anyNode(parent(n), func(n1751 *Node) bool {
-				return anyNode(parent(n1751), func(n1752 *Node) bool {
-					return anyNode(parent(n1752), func(n1753 *Node) bool {
-						return anyChild(n1753, enK16, func(n1754 *Node) bool {
-							return func(r1755 Seq) bool {
-								return anyChild(n1754, enK17, func(n1756 *Node) bool { return gcmp(nodeSeq(n1756), r1755, opEq) })
-							}(boolSeq(false)) && anyChild(n1754, enK22, func(n1757 *Node) bool { return (fnNormalizeSpace(childStr(n1757, enK1)) == "S") }) && anyChild(n1754, enK22, func(n1758 *Node) bool { return gcmp(castDecimal(child(n1758, enK89)), q1694, opEq) }) && a1750.add(castDecimal(child(n1754, enK20)))
+					return a1762.result()
+				}()
+			}), opAdd), c1750.get(func() Seq {
+				return func() Seq {
+					var a1771 sumAcc
+					anyNode(parent(n), func(n1772 *Node) bool {
+						return anyNode(parent(n1772), func(n1773 *Node) bool {
+							return anyNode(parent(n1773), func(n1774 *Node) bool {
+								return anyChild(n1774, enK16, func(n1775 *Node) bool {
+									return func(r1776 Seq) bool {
+										return anyChild(n1775, enK17, func(n1777 *Node) bool { return gcmp(nodeSeq(n1777), r1776, opEq) })
+									}(boolSeq(false)) && anyChild(n1775, enK22, func(n1778 *Node) bool { return (fnNormalizeSpace(childStr(n1778, enK1)) == "S") }) && anyChild(n1775, enK22, func(n1779 *Node) bool { return gcmp(castDecimal(child(n1779, enK89)), q1712, opEq) }) && a1771.add(castDecimal(child(n1775, enK20)))
+								})
+							})
 						})
 					})
+					return a1771.result()
+				}()
+			}), opSub)))) || ((anyNode(desc(root(n), enK33), func(n1782 *Node) bool {
+				return anyChild(n1782, enK67, func(n1783 *Node) bool {
+					return anyChild(n1783, enK51, func(n1784 *Node) bool { return (fnNormalizeSpace(childStr(n1784, enK1)) == "S") })
+				}) && anyChild(n1782, enK67, func(n1785 *Node) bool {
+					return anyChild(n1785, enK51, func(n1786 *Node) bool { return gcmp(castDecimal(child(n1786, enK89)), q1712, opEq) })
 				})
-			})
-			return a1750.result()
-		}(), opSub)))) || ((anyNode(desc(root(n), enK33), func(n1761 *Node) bool {
-			return anyChild(n1761, enK67, func(n1762 *Node) bool {
-				return anyChild(n1762, enK51, func(n1763 *Node) bool { return (fnNormalizeSpace(childStr(n1763, enK1)) == "S") })
-			}) && anyChild(n1761, enK67, func(n1764 *Node) bool {
-				return anyChild(n1764, enK51, func(n1765 *Node) bool { return gcmp(castDecimal(child(n1765, enK89)), q1694, opEq) })
-			})
-		}) || anyNode(desc(root(n), enK16), func(n1766 *Node) bool {
-			return anyChild(n1766, enK22, func(n1767 *Node) bool { return (fnNormalizeSpace(childStr(n1767, enK1)) == "S") }) && anyChild(n1766, enK22, func(n1768 *Node) bool { return gcmp(castDecimal(child(n1768, enK89)), q1694, opEq) })
-		})) && (func(r1796 Seq) bool {
-			return anyNode(parent(n), func(n1797 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1797, enK88), enK53, opSub)), r1796, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1769 sumAcc
-			anyNode(parent(n), func(n1770 *Node) bool {
-				return anyNode(parent(n1770), func(n1771 *Node) bool {
-					return anyNode(parent(n1771), func(n1772 *Node) bool {
-						return anyChild(n1772, enK33, func(n1773 *Node) bool {
-							return anyChild(n1773, enK67, func(n1774 *Node) bool {
-								return anyChild(n1774, enK51, func(n1775 *Node) bool { return (fnNormalizeSpace(childStr(n1775, enK1)) == "S") })
-							}) && anyChild(n1773, enK67, func(n1776 *Node) bool {
-								return anyChild(n1776, enK51, func(n1777 *Node) bool { return gcmp(castDecimal(child(n1777, enK89)), q1694, opEq) })
-							}) && a1769.add(castDecimal(child(n1773, enK28)))
+			}) || anyNode(desc(root(n), enK16), func(n1787 *Node) bool {
+				return anyChild(n1787, enK22, func(n1788 *Node) bool { return (fnNormalizeSpace(childStr(n1788, enK1)) == "S") }) && anyChild(n1787, enK22, func(n1789 *Node) bool { return gcmp(castDecimal(child(n1789, enK89)), q1712, opEq) })
+			})) && (func(r1818 Seq) bool {
+				return anyNode(parent(n), func(n1819 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1819, enK88), enK53, opSub)), r1818, opLt)
+				})
+			}(arith(arith(c1799.get(func() Seq {
+				return func() Seq {
+					var a1790 sumAcc
+					anyNode(parent(n), func(n1791 *Node) bool {
+						return anyNode(parent(n1791), func(n1792 *Node) bool {
+							return anyNode(parent(n1792), func(n1793 *Node) bool {
+								return anyChild(n1793, enK33, func(n1794 *Node) bool {
+									return anyChild(n1794, enK67, func(n1795 *Node) bool {
+										return anyChild(n1795, enK51, func(n1796 *Node) bool { return (fnNormalizeSpace(childStr(n1796, enK1)) == "S") })
+									}) && anyChild(n1794, enK67, func(n1797 *Node) bool {
+										return anyChild(n1797, enK51, func(n1798 *Node) bool { return gcmp(castDecimal(child(n1798, enK89)), q1712, opEq) })
+									}) && a1790.add(castDecimal(child(n1794, enK28)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1769.result()
-		}(), func() Seq {
-			var a1778 sumAcc
-			anyNode(parent(n), func(n1779 *Node) bool {
-				return anyNode(parent(n1779), func(n1780 *Node) bool {
-					return anyNode(parent(n1780), func(n1781 *Node) bool {
-						return anyChild(n1781, enK16, func(n1782 *Node) bool {
-							return func(r1783 Seq) bool {
-								return anyChild(n1782, enK17, func(n1784 *Node) bool { return gcmp(nodeSeq(n1784), r1783, opEq) })
-							}(boolSeq(true)) && anyChild(n1782, enK22, func(n1785 *Node) bool { return (fnNormalizeSpace(childStr(n1785, enK1)) == "S") }) && anyChild(n1782, enK22, func(n1786 *Node) bool { return gcmp(castDecimal(child(n1786, enK89)), q1694, opEq) }) && a1778.add(castDecimal(child(n1782, enK20)))
+					return a1790.result()
+				}()
+			}), c1740.get(func() Seq {
+				return func() Seq {
+					var a1800 sumAcc
+					anyNode(parent(n), func(n1801 *Node) bool {
+						return anyNode(parent(n1801), func(n1802 *Node) bool {
+							return anyNode(parent(n1802), func(n1803 *Node) bool {
+								return anyChild(n1803, enK16, func(n1804 *Node) bool {
+									return func(r1805 Seq) bool {
+										return anyChild(n1804, enK17, func(n1806 *Node) bool { return gcmp(nodeSeq(n1806), r1805, opEq) })
+									}(boolSeq(true)) && anyChild(n1804, enK22, func(n1807 *Node) bool { return (fnNormalizeSpace(childStr(n1807, enK1)) == "S") }) && anyChild(n1804, enK22, func(n1808 *Node) bool { return gcmp(castDecimal(child(n1808, enK89)), q1712, opEq) }) && a1800.add(castDecimal(child(n1804, enK20)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1778.result()
-		}(), opAdd), func() Seq {
-			var a1787 sumAcc
-			anyNode(parent(n), func(n1788 *Node) bool {
-				return anyNode(parent(n1788), func(n1789 *Node) bool {
-					return anyNode(parent(n1789), func(n1790 *Node) bool {
-						return anyChild(n1790, enK16, func(n1791 *Node) bool {
-							return func(r1792 Seq) bool {
-								return anyChild(n1791, enK17, func(n1793 *Node) bool { return gcmp(nodeSeq(n1793), r1792, opEq) })
-							}(boolSeq(false)) && anyChild(n1791, enK22, func(n1794 *Node) bool { return (fnNormalizeSpace(childStr(n1794, enK1)) == "S") }) && anyChild(n1791, enK22, func(n1795 *Node) bool { return gcmp(castDecimal(child(n1795, enK89)), q1694, opEq) }) && a1787.add(castDecimal(child(n1791, enK20)))
+					return a1800.result()
+				}()
+			}), opAdd), c1750.get(func() Seq {
+				return func() Seq {
+					var a1809 sumAcc
+					anyNode(parent(n), func(n1810 *Node) bool {
+						return anyNode(parent(n1810), func(n1811 *Node) bool {
+							return anyNode(parent(n1811), func(n1812 *Node) bool {
+								return anyChild(n1812, enK16, func(n1813 *Node) bool {
+									return func(r1814 Seq) bool {
+										return anyChild(n1813, enK17, func(n1815 *Node) bool { return gcmp(nodeSeq(n1815), r1814, opEq) })
+									}(boolSeq(false)) && anyChild(n1813, enK22, func(n1816 *Node) bool { return (fnNormalizeSpace(childStr(n1816, enK1)) == "S") }) && anyChild(n1813, enK22, func(n1817 *Node) bool { return gcmp(castDecimal(child(n1817, enK89)), q1712, opEq) }) && a1809.add(castDecimal(child(n1813, enK20)))
+								})
+							})
 						})
 					})
+					return a1809.result()
+				}()
+			}), opSub)) && func(r1847 Seq) bool {
+				return anyNode(parent(n), func(n1848 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1848, enK88), enK53, opAdd)), r1847, opGt)
 				})
-			})
-			return a1787.result()
-		}(), opSub)) && func(r1825 Seq) bool {
-			return anyNode(parent(n), func(n1826 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1826, enK88), enK53, opAdd)), r1825, opGt)
-			})
-		}(arith(arith(func() Seq {
-			var a1798 sumAcc
-			anyNode(parent(n), func(n1799 *Node) bool {
-				return anyNode(parent(n1799), func(n1800 *Node) bool {
-					return anyNode(parent(n1800), func(n1801 *Node) bool {
-						return anyChild(n1801, enK33, func(n1802 *Node) bool {
-							return anyChild(n1802, enK67, func(n1803 *Node) bool {
-								return anyChild(n1803, enK51, func(n1804 *Node) bool { return (fnNormalizeSpace(childStr(n1804, enK1)) == "S") })
-							}) && anyChild(n1802, enK67, func(n1805 *Node) bool {
-								return anyChild(n1805, enK51, func(n1806 *Node) bool { return gcmp(castDecimal(child(n1806, enK89)), q1694, opEq) })
-							}) && a1798.add(castDecimal(child(n1802, enK28)))
+			}(arith(arith(c1799.get(func() Seq {
+				return func() Seq {
+					var a1820 sumAcc
+					anyNode(parent(n), func(n1821 *Node) bool {
+						return anyNode(parent(n1821), func(n1822 *Node) bool {
+							return anyNode(parent(n1822), func(n1823 *Node) bool {
+								return anyChild(n1823, enK33, func(n1824 *Node) bool {
+									return anyChild(n1824, enK67, func(n1825 *Node) bool {
+										return anyChild(n1825, enK51, func(n1826 *Node) bool { return (fnNormalizeSpace(childStr(n1826, enK1)) == "S") })
+									}) && anyChild(n1824, enK67, func(n1827 *Node) bool {
+										return anyChild(n1827, enK51, func(n1828 *Node) bool { return gcmp(castDecimal(child(n1828, enK89)), q1712, opEq) })
+									}) && a1820.add(castDecimal(child(n1824, enK28)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1798.result()
-		}(), func() Seq {
-			var a1807 sumAcc
-			anyNode(parent(n), func(n1808 *Node) bool {
-				return anyNode(parent(n1808), func(n1809 *Node) bool {
-					return anyNode(parent(n1809), func(n1810 *Node) bool {
-						return anyChild(n1810, enK16, func(n1811 *Node) bool {
-							return func(r1812 Seq) bool {
-								return anyChild(n1811, enK17, func(n1813 *Node) bool { return gcmp(nodeSeq(n1813), r1812, opEq) })
-							}(boolSeq(true)) && anyChild(n1811, enK22, func(n1814 *Node) bool { return (fnNormalizeSpace(childStr(n1814, enK1)) == "S") }) && anyChild(n1811, enK22, func(n1815 *Node) bool { return gcmp(castDecimal(child(n1815, enK89)), q1694, opEq) }) && a1807.add(castDecimal(child(n1811, enK20)))
+					return a1820.result()
+				}()
+			}), c1740.get(func() Seq {
+				return func() Seq {
+					var a1829 sumAcc
+					anyNode(parent(n), func(n1830 *Node) bool {
+						return anyNode(parent(n1830), func(n1831 *Node) bool {
+							return anyNode(parent(n1831), func(n1832 *Node) bool {
+								return anyChild(n1832, enK16, func(n1833 *Node) bool {
+									return func(r1834 Seq) bool {
+										return anyChild(n1833, enK17, func(n1835 *Node) bool { return gcmp(nodeSeq(n1835), r1834, opEq) })
+									}(boolSeq(true)) && anyChild(n1833, enK22, func(n1836 *Node) bool { return (fnNormalizeSpace(childStr(n1836, enK1)) == "S") }) && anyChild(n1833, enK22, func(n1837 *Node) bool { return gcmp(castDecimal(child(n1837, enK89)), q1712, opEq) }) && a1829.add(castDecimal(child(n1833, enK20)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1807.result()
-		}(), opAdd), func() Seq {
-			var a1816 sumAcc
-			anyNode(parent(n), func(n1817 *Node) bool {
-				return anyNode(parent(n1817), func(n1818 *Node) bool {
-					return anyNode(parent(n1818), func(n1819 *Node) bool {
-						return anyChild(n1819, enK16, func(n1820 *Node) bool {
-							return func(r1821 Seq) bool {
-								return anyChild(n1820, enK17, func(n1822 *Node) bool { return gcmp(nodeSeq(n1822), r1821, opEq) })
-							}(boolSeq(false)) && anyChild(n1820, enK22, func(n1823 *Node) bool { return (fnNormalizeSpace(childStr(n1823, enK1)) == "S") }) && anyChild(n1820, enK22, func(n1824 *Node) bool { return gcmp(castDecimal(child(n1824, enK89)), q1694, opEq) }) && a1816.add(castDecimal(child(n1820, enK20)))
+					return a1829.result()
+				}()
+			}), opAdd), c1750.get(func() Seq {
+				return func() Seq {
+					var a1838 sumAcc
+					anyNode(parent(n), func(n1839 *Node) bool {
+						return anyNode(parent(n1839), func(n1840 *Node) bool {
+							return anyNode(parent(n1840), func(n1841 *Node) bool {
+								return anyChild(n1841, enK16, func(n1842 *Node) bool {
+									return func(r1843 Seq) bool {
+										return anyChild(n1842, enK17, func(n1844 *Node) bool { return gcmp(nodeSeq(n1844), r1843, opEq) })
+									}(boolSeq(false)) && anyChild(n1842, enK22, func(n1845 *Node) bool { return (fnNormalizeSpace(childStr(n1845, enK1)) == "S") }) && anyChild(n1842, enK22, func(n1846 *Node) bool { return gcmp(castDecimal(child(n1846, enK89)), q1712, opEq) }) && a1838.add(castDecimal(child(n1842, enK20)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1816.result()
-		}(), opSub)))))
+					return a1838.result()
+				}()
+			}), opSub)))))
+		}()
 	})
 }
 
 // BR-S-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0190(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1827 *Node) Seq { return child(n1827, enK48) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1828 *Node) Seq { return child(n1828, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1829 *Node) Seq { return child(n1829, enK48) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1830 *Node) Seq { return child(n1830, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1849 *Node) Seq { return child(n1849, enK48) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1850 *Node) Seq { return child(n1850, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1851 *Node) Seq { return child(n1851, enK48) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1852 *Node) Seq { return child(n1852, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
 }
 
 // BR-S-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
@@ -7277,15 +7413,15 @@ func enM059(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1833 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1833, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1855 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1855, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1834 Seq) bool {
-			return anyChild(m, enK17, func(n1835 *Node) bool { return gcmp(nodeSeq(n1835), r1834, opEq) })
+		if !(func(r1856 Seq) bool {
+			return anyChild(m, enK17, func(n1857 *Node) bool { return gcmp(nodeSeq(n1857), r1856, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7298,7 +7434,7 @@ func enM059(v []Seq, n *Node) bool {
 
 // BR-S-06: (cbc:Percent) > 0
 func enT0192(v []Seq, n *Node) bool {
-	return anyChild(n, enK89, func(n1836 *Node) bool { return gcmp(nodeSeq(n1836), enK62, opGt) })
+	return anyChild(n, enK89, func(n1858 *Node) bool { return gcmp(nodeSeq(n1858), enK62, opGt) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -7311,15 +7447,15 @@ func enM060(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1837 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1837, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1859 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1859, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1838 Seq) bool {
-			return anyChild(m, enK17, func(n1839 *Node) bool { return gcmp(nodeSeq(n1839), r1838, opEq) })
+		if !(func(r1860 Seq) bool {
+			return anyChild(m, enK17, func(n1861 *Node) bool { return gcmp(nodeSeq(n1861), r1860, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7332,7 +7468,7 @@ func enM060(v []Seq, n *Node) bool {
 
 // BR-S-07: (cbc:Percent) > 0
 func enT0193(v []Seq, n *Node) bool {
-	return anyChild(n, enK89, func(n1840 *Node) bool { return gcmp(nodeSeq(n1840), enK62, opGt) })
+	return anyChild(n, enK89, func(n1862 *Node) bool { return gcmp(nodeSeq(n1862), enK62, opGt) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -7345,7 +7481,7 @@ func enM061(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1841 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1841, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1863 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1863, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7368,7 +7504,7 @@ func enM061(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1842 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1842, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1864 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1864, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7388,7 +7524,7 @@ func enM061(v []Seq, n *Node) bool {
 
 // BR-S-05: (cbc:Percent) > 0
 func enT0194(v []Seq, n *Node) bool {
-	return anyChild(n, enK89, func(n1843 *Node) bool { return gcmp(nodeSeq(n1843), enK62, opGt) })
+	return anyChild(n, enK89, func(n1865 *Node) bool { return gcmp(nodeSeq(n1865), enK62, opGt) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -7401,7 +7537,7 @@ func enM062(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1844 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1844, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1866 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1866, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7425,96 +7561,107 @@ func enM062(v []Seq, n *Node) bool {
 
 // BR-Z-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='Z']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0195(v []Seq, n *Node) bool {
-	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1846 *Node) Seq { return child(n1846, enK88) })), arith(arith(func() Seq {
-		var a1847 sumAcc
-		anyNode(parent(n), func(n1848 *Node) bool {
-			return anyNode(parent(n1848), func(n1849 *Node) bool {
-				return anyNode(parent(n1849), func(n1850 *Node) bool {
-					return anyChild(n1850, enK32, func(n1851 *Node) bool {
-						return anyChild(n1851, enK67, func(n1852 *Node) bool {
-							return anyChild(n1852, enK51, func(n1853 *Node) bool { return (fnNormalizeSpace(childStr(n1853, enK1)) == "Z") })
-						}) && a1847.add(castDecimal(child(n1851, enK28)))
+	return func() bool {
+		var c1884, c1893 cseSlot
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1868 *Node) Seq { return child(n1868, enK88) })), arith(arith(func() Seq {
+			var a1869 sumAcc
+			anyNode(parent(n), func(n1870 *Node) bool {
+				return anyNode(parent(n1870), func(n1871 *Node) bool {
+					return anyNode(parent(n1871), func(n1872 *Node) bool {
+						return anyChild(n1872, enK32, func(n1873 *Node) bool {
+							return anyChild(n1873, enK67, func(n1874 *Node) bool {
+								return anyChild(n1874, enK51, func(n1875 *Node) bool { return (fnNormalizeSpace(childStr(n1875, enK1)) == "Z") })
+							}) && a1869.add(castDecimal(child(n1873, enK28)))
+						})
 					})
 				})
 			})
-		})
-		return a1847.result()
-	}(), func() Seq {
-		var a1854 sumAcc
-		anyNode(parent(n), func(n1855 *Node) bool {
-			return anyNode(parent(n1855), func(n1856 *Node) bool {
-				return anyNode(parent(n1856), func(n1857 *Node) bool {
-					return anyChild(n1857, enK16, func(n1858 *Node) bool {
-						return func(r1859 Seq) bool {
-							return anyChild(n1858, enK17, func(n1860 *Node) bool { return gcmp(nodeSeq(n1860), r1859, opEq) })
-						}(boolSeq(true)) && anyChild(n1858, enK22, func(n1861 *Node) bool { return (fnNormalizeSpace(childStr(n1861, enK1)) == "Z") }) && a1854.add(castDecimal(child(n1858, enK20)))
+			return a1869.result()
+		}(), c1884.get(func() Seq {
+			return func() Seq {
+				var a1876 sumAcc
+				anyNode(parent(n), func(n1877 *Node) bool {
+					return anyNode(parent(n1877), func(n1878 *Node) bool {
+						return anyNode(parent(n1878), func(n1879 *Node) bool {
+							return anyChild(n1879, enK16, func(n1880 *Node) bool {
+								return func(r1881 Seq) bool {
+									return anyChild(n1880, enK17, func(n1882 *Node) bool { return gcmp(nodeSeq(n1882), r1881, opEq) })
+								}(boolSeq(true)) && anyChild(n1880, enK22, func(n1883 *Node) bool { return (fnNormalizeSpace(childStr(n1883, enK1)) == "Z") }) && a1876.add(castDecimal(child(n1880, enK20)))
+							})
+						})
+					})
+				})
+				return a1876.result()
+			}()
+		}), opAdd), c1893.get(func() Seq {
+			return func() Seq {
+				var a1885 sumAcc
+				anyNode(parent(n), func(n1886 *Node) bool {
+					return anyNode(parent(n1886), func(n1887 *Node) bool {
+						return anyNode(parent(n1887), func(n1888 *Node) bool {
+							return anyChild(n1888, enK16, func(n1889 *Node) bool {
+								return func(r1890 Seq) bool {
+									return anyChild(n1889, enK17, func(n1891 *Node) bool { return gcmp(nodeSeq(n1891), r1890, opEq) })
+								}(boolSeq(false)) && anyChild(n1889, enK22, func(n1892 *Node) bool { return (fnNormalizeSpace(childStr(n1892, enK1)) == "Z") }) && a1885.add(castDecimal(child(n1889, enK20)))
+							})
+						})
+					})
+				})
+				return a1885.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1895 *Node) Seq { return child(n1895, enK88) })), arith(arith(func() Seq {
+			var a1896 sumAcc
+			anyNode(parent(n), func(n1897 *Node) bool {
+				return anyNode(parent(n1897), func(n1898 *Node) bool {
+					return anyNode(parent(n1898), func(n1899 *Node) bool {
+						return anyChild(n1899, enK33, func(n1900 *Node) bool {
+							return anyChild(n1900, enK67, func(n1901 *Node) bool {
+								return anyChild(n1901, enK51, func(n1902 *Node) bool { return (fnNormalizeSpace(childStr(n1902, enK1)) == "Z") })
+							}) && a1896.add(castDecimal(child(n1900, enK28)))
+						})
 					})
 				})
 			})
-		})
-		return a1854.result()
-	}(), opAdd), func() Seq {
-		var a1862 sumAcc
-		anyNode(parent(n), func(n1863 *Node) bool {
-			return anyNode(parent(n1863), func(n1864 *Node) bool {
-				return anyNode(parent(n1864), func(n1865 *Node) bool {
-					return anyChild(n1865, enK16, func(n1866 *Node) bool {
-						return func(r1867 Seq) bool {
-							return anyChild(n1866, enK17, func(n1868 *Node) bool { return gcmp(nodeSeq(n1868), r1867, opEq) })
-						}(boolSeq(false)) && anyChild(n1866, enK22, func(n1869 *Node) bool { return (fnNormalizeSpace(childStr(n1869, enK1)) == "Z") }) && a1862.add(castDecimal(child(n1866, enK20)))
+			return a1896.result()
+		}(), c1884.get(func() Seq {
+			return func() Seq {
+				var a1903 sumAcc
+				anyNode(parent(n), func(n1904 *Node) bool {
+					return anyNode(parent(n1904), func(n1905 *Node) bool {
+						return anyNode(parent(n1905), func(n1906 *Node) bool {
+							return anyChild(n1906, enK16, func(n1907 *Node) bool {
+								return func(r1908 Seq) bool {
+									return anyChild(n1907, enK17, func(n1909 *Node) bool { return gcmp(nodeSeq(n1909), r1908, opEq) })
+								}(boolSeq(true)) && anyChild(n1907, enK22, func(n1910 *Node) bool { return (fnNormalizeSpace(childStr(n1910, enK1)) == "Z") }) && a1903.add(castDecimal(child(n1907, enK20)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1862.result()
-	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1871 *Node) Seq { return child(n1871, enK88) })), arith(arith(func() Seq {
-		var a1872 sumAcc
-		anyNode(parent(n), func(n1873 *Node) bool {
-			return anyNode(parent(n1873), func(n1874 *Node) bool {
-				return anyNode(parent(n1874), func(n1875 *Node) bool {
-					return anyChild(n1875, enK33, func(n1876 *Node) bool {
-						return anyChild(n1876, enK67, func(n1877 *Node) bool {
-							return anyChild(n1877, enK51, func(n1878 *Node) bool { return (fnNormalizeSpace(childStr(n1878, enK1)) == "Z") })
-						}) && a1872.add(castDecimal(child(n1876, enK28)))
+				return a1903.result()
+			}()
+		}), opAdd), c1893.get(func() Seq {
+			return func() Seq {
+				var a1911 sumAcc
+				anyNode(parent(n), func(n1912 *Node) bool {
+					return anyNode(parent(n1912), func(n1913 *Node) bool {
+						return anyNode(parent(n1913), func(n1914 *Node) bool {
+							return anyChild(n1914, enK16, func(n1915 *Node) bool {
+								return func(r1916 Seq) bool {
+									return anyChild(n1915, enK17, func(n1917 *Node) bool { return gcmp(nodeSeq(n1917), r1916, opEq) })
+								}(boolSeq(false)) && anyChild(n1915, enK22, func(n1918 *Node) bool { return (fnNormalizeSpace(childStr(n1918, enK1)) == "Z") }) && a1911.add(castDecimal(child(n1915, enK20)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1872.result()
-	}(), func() Seq {
-		var a1879 sumAcc
-		anyNode(parent(n), func(n1880 *Node) bool {
-			return anyNode(parent(n1880), func(n1881 *Node) bool {
-				return anyNode(parent(n1881), func(n1882 *Node) bool {
-					return anyChild(n1882, enK16, func(n1883 *Node) bool {
-						return func(r1884 Seq) bool {
-							return anyChild(n1883, enK17, func(n1885 *Node) bool { return gcmp(nodeSeq(n1885), r1884, opEq) })
-						}(boolSeq(true)) && anyChild(n1883, enK22, func(n1886 *Node) bool { return (fnNormalizeSpace(childStr(n1886, enK1)) == "Z") }) && a1879.add(castDecimal(child(n1883, enK20)))
-					})
-				})
-			})
-		})
-		return a1879.result()
-	}(), opAdd), func() Seq {
-		var a1887 sumAcc
-		anyNode(parent(n), func(n1888 *Node) bool {
-			return anyNode(parent(n1888), func(n1889 *Node) bool {
-				return anyNode(parent(n1889), func(n1890 *Node) bool {
-					return anyChild(n1890, enK16, func(n1891 *Node) bool {
-						return func(r1892 Seq) bool {
-							return anyChild(n1891, enK17, func(n1893 *Node) bool { return gcmp(nodeSeq(n1893), r1892, opEq) })
-						}(boolSeq(false)) && anyChild(n1891, enK22, func(n1894 *Node) bool { return (fnNormalizeSpace(childStr(n1894, enK1)) == "Z") }) && a1887.add(castDecimal(child(n1891, enK20)))
-					})
-				})
-			})
-		})
-		return a1887.result()
-	}(), opSub), opEq)))
+				return a1911.result()
+			}()
+		}), opSub), opEq)))
+	}()
 }
 
 // BR-Z-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0196(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1895 *Node) Seq { return child(n1895, enK48) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1919 *Node) Seq { return child(n1919, enK48) })), enK62, opEq)
 }
 
 // BR-Z-10: not((cbc:TaxExemptionReason) or (cbc:TaxExemptionReasonCode))
@@ -7532,15 +7679,15 @@ func enM063(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1898 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1898, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1922 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1922, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1899 Seq) bool {
-			return anyChild(m, enK17, func(n1900 *Node) bool { return gcmp(nodeSeq(n1900), r1899, opEq) })
+		if !(func(r1923 Seq) bool {
+			return anyChild(m, enK17, func(n1924 *Node) bool { return gcmp(nodeSeq(n1924), r1923, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7566,15 +7713,15 @@ func enM064(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1901 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1901, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1925 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1925, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1902 Seq) bool {
-			return anyChild(m, enK17, func(n1903 *Node) bool { return gcmp(nodeSeq(n1903), r1902, opEq) })
+		if !(func(r1926 Seq) bool {
+			return anyChild(m, enK17, func(n1927 *Node) bool { return gcmp(nodeSeq(n1927), r1926, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7600,7 +7747,7 @@ func enM065(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1904 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1904, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1928 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1928, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7623,7 +7770,7 @@ func enM065(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, enK21, func(n1905 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1905, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1929 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1929, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7672,9 +7819,9 @@ func enM066(v []Seq, n *Node) bool {
 // UBL-SR-51: not(cac:AddressLine) or count(cac:AddressLine) = 1
 func enT0201(v []Seq, n *Node) bool {
 	return (!hasChild(n, enK93) || gcmp(func() Seq {
-		k1907 := 0
-		anyChild(n, enK93, func(n1908 *Node) bool { return tally1(&k1907) })
-		return countOf(k1907)
+		k1931 := 0
+		anyChild(n, enK93, func(n1932 *Node) bool { return tally1(&k1931) })
+		return countOf(k1931)
 	}(), enK53, opEq))
 }
 
@@ -7699,9 +7846,9 @@ func enM067(v []Seq, n *Node) bool {
 // UBL-SR-42: (count(cac:PartyTaxScheme) <= 2)
 func enT0202(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1909 := 0
-		anyChild(n, enK55, func(n1910 *Node) bool { return tally1(&k1909) })
-		return countOf(k1909)
+		k1933 := 0
+		anyChild(n, enK55, func(n1934 *Node) bool { return tally1(&k1933) })
+		return countOf(k1933)
 	}(), enK25, opLe)
 }
 
@@ -7722,15 +7869,15 @@ func enM068(v []Seq, n *Node) bool {
 // UBL-SR-33: (count(cbc:DocumentDescription) <= 1)
 func enT0203(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1911 := 0
-		anyChild(n, enK94, func(n1912 *Node) bool { return tally1(&k1911) })
-		return countOf(k1911)
+		k1935 := 0
+		anyChild(n, enK94, func(n1936 *Node) bool { return tally1(&k1935) })
+		return countOf(k1935)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-43: ((cbc:DocumentTypeCode='130') or ((local-name(/*) = 'CreditNote') and (cbc:DocumentTypeCode='50')) or (not(cbc:ID/@schemeID) and not(cbc:DocumentTypeCode)))
 func enT0204(v []Seq, n *Node) bool {
-	return ((anyChild(n, enK95, func(n1913 *Node) bool { return (n1913.StringValue() == "130") }) || (memoBool(v, 189, func() bool { return (fnLocalName(child(root(n), enK61)) == "CreditNote") }) && anyChild(n, enK95, func(n1914 *Node) bool { return (n1914.StringValue() == "50") }))) || (!anyChild(n, enK1, func(n1915 *Node) bool { return hasAttr(n1915, enK5) }) && !hasChild(n, enK95)))
+	return ((anyChild(n, enK95, func(n1937 *Node) bool { return (n1937.StringValue() == "130") }) || (memoBool(v, 189, func() bool { return (fnLocalName(child(root(n), enK61)) == "CreditNote") }) && anyChild(n, enK95, func(n1938 *Node) bool { return (n1938.StringValue() == "50") }))) || (!anyChild(n, enK1, func(n1939 *Node) bool { return hasAttr(n1939, enK5) }) && !hasChild(n, enK95)))
 }
 
 // //*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]
@@ -7740,7 +7887,7 @@ func enM069(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
 			return false
 		}
-		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, enK69), func(n1918 *Node) bool { return hasChild(n1918, enK16) })) {
+		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, enK69), func(n1942 *Node) bool { return hasChild(n1942, enK16) })) {
 			return false
 		}
 		return true
@@ -7799,13 +7946,13 @@ func enM071(v []Seq, n *Node) bool {
 // UBL-SR-25: (count(cac:DeliveryParty/cac:PartyName/cbc:Name) <= 1)
 func enT0208(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1922 := 0
-		anyChild(n, enK98, func(n1923 *Node) bool {
-			return anyChild(n1923, enK82, func(n1924 *Node) bool {
-				return anyChild(n1924, enK66, func(n1925 *Node) bool { return tally1(&k1922) })
+		k1946 := 0
+		anyChild(n, enK98, func(n1947 *Node) bool {
+			return anyChild(n1947, enK82, func(n1948 *Node) bool {
+				return anyChild(n1948, enK66, func(n1949 *Node) bool { return tally1(&k1946) })
 			})
 		})
-		return countOf(k1922)
+		return countOf(k1946)
 	}(), enK53, opLe)
 }
 
@@ -7816,8 +7963,8 @@ func enM072(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1926 Seq) bool {
-			return anyChild(m, enK17, func(n1927 *Node) bool { return gcmp(nodeSeq(n1927), r1926, opEq) })
+		if !(func(r1950 Seq) bool {
+			return anyChild(m, enK17, func(n1951 *Node) bool { return gcmp(nodeSeq(n1951), r1950, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7831,9 +7978,9 @@ func enM072(v []Seq, n *Node) bool {
 // UBL-SR-30: (count(cbc:AllowanceChargeReason) <= 1)
 func enT0209(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1928 := 0
-		anyChild(n, enK23, func(n1929 *Node) bool { return tally1(&k1928) })
-		return countOf(k1928)
+		k1952 := 0
+		anyChild(n, enK23, func(n1953 *Node) bool { return tally1(&k1952) })
+		return countOf(k1952)
 	}(), enK53, opLe)
 }
 
@@ -7844,8 +7991,8 @@ func enM073(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1930 Seq) bool {
-			return anyChild(m, enK17, func(n1931 *Node) bool { return gcmp(nodeSeq(n1931), r1930, opEq) })
+		if !(func(r1954 Seq) bool {
+			return anyChild(m, enK17, func(n1955 *Node) bool { return gcmp(nodeSeq(n1955), r1954, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7859,9 +8006,9 @@ func enM073(v []Seq, n *Node) bool {
 // UBL-SR-31: (count(cbc:AllowanceChargeReason) <= 1)
 func enT0210(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1932 := 0
-		anyChild(n, enK23, func(n1933 *Node) bool { return tally1(&k1932) })
-		return countOf(k1932)
+		k1956 := 0
+		anyChild(n, enK23, func(n1957 *Node) bool { return tally1(&k1956) })
+		return countOf(k1956)
 	}(), enK53, opLe)
 }
 
@@ -7881,7 +8028,7 @@ func enM074(v []Seq, n *Node) bool {
 
 // UBL-SR-53: exists(cac:TaxScheme/cbc:ID) and exists(cbc:CompanyID)
 func enT0211(v []Seq, n *Node) bool {
-	return (anyChild(n, enK21, func(n1934 *Node) bool { return hasChild(n1934, enK1) }) && hasChild(n, enK54))
+	return (anyChild(n, enK21, func(n1958 *Node) bool { return hasChild(n1958, enK1) }) && hasChild(n, enK54))
 }
 
 // /ubl:Invoice | /cn:CreditNote
@@ -7914,7 +8061,7 @@ func enT0212(v []Seq, n *Node) bool {
 
 // UBL-CR-002: not(cbc:UBLVersionID) or cbc:UBLVersionID = '2.1'
 func enT0213(v []Seq, n *Node) bool {
-	return (!hasChild(n, enK100) || anyChild(n, enK100, func(n1939 *Node) bool { return (n1939.StringValue() == "2.1") }))
+	return (!hasChild(n, enK100) || anyChild(n, enK100, func(n1963 *Node) bool { return (n1963.StringValue() == "2.1") }))
 }
 
 // UBL-CR-003: not(cbc:ProfileExecutionID)
@@ -7964,357 +8111,357 @@ func enT0222(v []Seq, n *Node) bool {
 
 // UBL-CR-012: not(cac:InvoicePeriod/cbc:StartTime)
 func enT0223(v []Seq, n *Node) bool {
-	return !anyChild(n, enK59, func(n1949 *Node) bool { return hasChild(n1949, enK110) })
+	return !anyChild(n, enK59, func(n1973 *Node) bool { return hasChild(n1973, enK110) })
 }
 
 // UBL-CR-013: not(cac:InvoicePeriod/cbc:EndTime)
 func enT0224(v []Seq, n *Node) bool {
-	return !anyChild(n, enK59, func(n1951 *Node) bool { return hasChild(n1951, enK111) })
+	return !anyChild(n, enK59, func(n1975 *Node) bool { return hasChild(n1975, enK111) })
 }
 
 // UBL-CR-014: not(cac:InvoicePeriod/cbc:DurationMeasure)
 func enT0225(v []Seq, n *Node) bool {
-	return !anyChild(n, enK59, func(n1953 *Node) bool { return hasChild(n1953, enK112) })
+	return !anyChild(n, enK59, func(n1977 *Node) bool { return hasChild(n1977, enK112) })
 }
 
 // UBL-CR-015: not(cac:InvoicePeriod/cbc:Description)
 func enT0226(v []Seq, n *Node) bool {
-	return !anyChild(n, enK59, func(n1955 *Node) bool { return hasChild(n1955, enK113) })
+	return !anyChild(n, enK59, func(n1979 *Node) bool { return hasChild(n1979, enK113) })
 }
 
 // UBL-CR-016: not(cac:OrderReference/cbc:CopyIndicator)
 func enT0227(v []Seq, n *Node) bool {
-	return !anyChild(n, enK114, func(n1957 *Node) bool { return hasChild(n1957, enK102) })
+	return !anyChild(n, enK114, func(n1981 *Node) bool { return hasChild(n1981, enK102) })
 }
 
 // UBL-CR-017: not(cac:OrderReference/cbc:UUID)
 func enT0228(v []Seq, n *Node) bool {
-	return !anyChild(n, enK114, func(n1959 *Node) bool { return hasChild(n1959, enK103) })
+	return !anyChild(n, enK114, func(n1983 *Node) bool { return hasChild(n1983, enK103) })
 }
 
 // UBL-CR-018: not(cac:OrderReference/cbc:IssueDate)
 func enT0229(v []Seq, n *Node) bool {
-	return !anyChild(n, enK114, func(n1961 *Node) bool { return hasChild(n1961, enK40) })
+	return !anyChild(n, enK114, func(n1985 *Node) bool { return hasChild(n1985, enK40) })
 }
 
 // UBL-CR-019: not(cac:OrderReference/cbc:IssueTime)
 func enT0230(v []Seq, n *Node) bool {
-	return !anyChild(n, enK114, func(n1963 *Node) bool { return hasChild(n1963, enK104) })
+	return !anyChild(n, enK114, func(n1987 *Node) bool { return hasChild(n1987, enK104) })
 }
 
 // UBL-CR-020: not(cac:OrderReference/cbc:CustomerReference)
 func enT0231(v []Seq, n *Node) bool {
-	return !anyChild(n, enK114, func(n1965 *Node) bool { return hasChild(n1965, enK115) })
+	return !anyChild(n, enK114, func(n1989 *Node) bool { return hasChild(n1989, enK115) })
 }
 
 // UBL-CR-021: not(cac:OrderReference/cbc:OrderTypeCode)
 func enT0232(v []Seq, n *Node) bool {
-	return !anyChild(n, enK114, func(n1967 *Node) bool { return hasChild(n1967, enK116) })
+	return !anyChild(n, enK114, func(n1991 *Node) bool { return hasChild(n1991, enK116) })
 }
 
 // UBL-CR-022: not(cac:OrderReference/cac:DocumentReference)
 func enT0233(v []Seq, n *Node) bool {
-	return !anyChild(n, enK114, func(n1969 *Node) bool { return hasChild(n1969, enK117) })
+	return !anyChild(n, enK114, func(n1993 *Node) bool { return hasChild(n1993, enK117) })
 }
 
 // UBL-CR-023: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:CopyIndicator)
 func enT0234(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n1971 *Node) bool {
-		return anyChild(n1971, enK87, func(n1972 *Node) bool { return hasChild(n1972, enK102) })
+	return !anyChild(n, enK86, func(n1995 *Node) bool {
+		return anyChild(n1995, enK87, func(n1996 *Node) bool { return hasChild(n1996, enK102) })
 	})
 }
 
 // UBL-CR-024: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID)
 func enT0235(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n1974 *Node) bool {
-		return anyChild(n1974, enK87, func(n1975 *Node) bool { return hasChild(n1975, enK103) })
+	return !anyChild(n, enK86, func(n1998 *Node) bool {
+		return anyChild(n1998, enK87, func(n1999 *Node) bool { return hasChild(n1999, enK103) })
 	})
 }
 
 // UBL-CR-025: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueTime)
 func enT0236(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n1977 *Node) bool {
-		return anyChild(n1977, enK87, func(n1978 *Node) bool { return hasChild(n1978, enK104) })
+	return !anyChild(n, enK86, func(n2001 *Node) bool {
+		return anyChild(n2001, enK87, func(n2002 *Node) bool { return hasChild(n2002, enK104) })
 	})
 }
 
 // UBL-CR-026: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentTypeCode)
 func enT0237(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n1980 *Node) bool {
-		return anyChild(n1980, enK87, func(n1981 *Node) bool { return hasChild(n1981, enK95) })
+	return !anyChild(n, enK86, func(n2004 *Node) bool {
+		return anyChild(n2004, enK87, func(n2005 *Node) bool { return hasChild(n2005, enK95) })
 	})
 }
 
 // UBL-CR-027: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentType)
 func enT0238(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n1983 *Node) bool {
-		return anyChild(n1983, enK87, func(n1984 *Node) bool { return hasChild(n1984, enK118) })
+	return !anyChild(n, enK86, func(n2007 *Node) bool {
+		return anyChild(n2007, enK87, func(n2008 *Node) bool { return hasChild(n2008, enK118) })
 	})
 }
 
 // UBL-CR-028: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:XPath)
 func enT0239(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n1986 *Node) bool {
-		return anyChild(n1986, enK87, func(n1987 *Node) bool { return hasChild(n1987, enK119) })
+	return !anyChild(n, enK86, func(n2010 *Node) bool {
+		return anyChild(n2010, enK87, func(n2011 *Node) bool { return hasChild(n2011, enK119) })
 	})
 }
 
 // UBL-CR-029: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LanguageID)
 func enT0240(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n1989 *Node) bool {
-		return anyChild(n1989, enK87, func(n1990 *Node) bool { return hasChild(n1990, enK120) })
+	return !anyChild(n, enK86, func(n2013 *Node) bool {
+		return anyChild(n2013, enK87, func(n2014 *Node) bool { return hasChild(n2014, enK120) })
 	})
 }
 
 // UBL-CR-030: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LocaleCode)
 func enT0241(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n1992 *Node) bool {
-		return anyChild(n1992, enK87, func(n1993 *Node) bool { return hasChild(n1993, enK121) })
+	return !anyChild(n, enK86, func(n2016 *Node) bool {
+		return anyChild(n2016, enK87, func(n2017 *Node) bool { return hasChild(n2017, enK121) })
 	})
 }
 
 // UBL-CR-031: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:VersionID)
 func enT0242(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n1995 *Node) bool {
-		return anyChild(n1995, enK87, func(n1996 *Node) bool { return hasChild(n1996, enK122) })
+	return !anyChild(n, enK86, func(n2019 *Node) bool {
+		return anyChild(n2019, enK87, func(n2020 *Node) bool { return hasChild(n2020, enK122) })
 	})
 }
 
 // UBL-CR-032: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentStatusCode)
 func enT0243(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n1998 *Node) bool {
-		return anyChild(n1998, enK87, func(n1999 *Node) bool { return hasChild(n1999, enK123) })
+	return !anyChild(n, enK86, func(n2022 *Node) bool {
+		return anyChild(n2022, enK87, func(n2023 *Node) bool { return hasChild(n2023, enK123) })
 	})
 }
 
 // UBL-CR-033: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentDescription)
 func enT0244(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n2001 *Node) bool {
-		return anyChild(n2001, enK87, func(n2002 *Node) bool { return hasChild(n2002, enK94) })
+	return !anyChild(n, enK86, func(n2025 *Node) bool {
+		return anyChild(n2025, enK87, func(n2026 *Node) bool { return hasChild(n2026, enK94) })
 	})
 }
 
 // UBL-CR-034: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:Attachment)
 func enT0245(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n2004 *Node) bool {
-		return anyChild(n2004, enK87, func(n2005 *Node) bool { return hasChild(n2005, enK124) })
+	return !anyChild(n, enK86, func(n2028 *Node) bool {
+		return anyChild(n2028, enK87, func(n2029 *Node) bool { return hasChild(n2029, enK124) })
 	})
 }
 
 // UBL-CR-035: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ValidityPeriod)
 func enT0246(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n2007 *Node) bool {
-		return anyChild(n2007, enK87, func(n2008 *Node) bool { return hasChild(n2008, enK125) })
+	return !anyChild(n, enK86, func(n2031 *Node) bool {
+		return anyChild(n2031, enK87, func(n2032 *Node) bool { return hasChild(n2032, enK125) })
 	})
 }
 
 // UBL-CR-036: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:IssuerParty)
 func enT0247(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n2010 *Node) bool {
-		return anyChild(n2010, enK87, func(n2011 *Node) bool { return hasChild(n2011, enK126) })
+	return !anyChild(n, enK86, func(n2034 *Node) bool {
+		return anyChild(n2034, enK87, func(n2035 *Node) bool { return hasChild(n2035, enK126) })
 	})
 }
 
 // UBL-CR-037: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ResultOfVerification)
 func enT0248(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n2013 *Node) bool {
-		return anyChild(n2013, enK87, func(n2014 *Node) bool { return hasChild(n2014, enK127) })
+	return !anyChild(n, enK86, func(n2037 *Node) bool {
+		return anyChild(n2037, enK87, func(n2038 *Node) bool { return hasChild(n2038, enK127) })
 	})
 }
 
 // UBL-CR-038: not(cac:BillingReference/cac:SelfBilledInvoiceDocumentReference)
 func enT0249(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n2016 *Node) bool { return hasChild(n2016, enK128) })
+	return !anyChild(n, enK86, func(n2040 *Node) bool { return hasChild(n2040, enK128) })
 }
 
 // UBL-CR-039: not(cac:BillingReference/cac:CreditNoteDocumentReference)
 func enT0250(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n2018 *Node) bool { return hasChild(n2018, enK129) })
+	return !anyChild(n, enK86, func(n2042 *Node) bool { return hasChild(n2042, enK129) })
 }
 
 // UBL-CR-040: not(cac:BillingReference/cac:SelfBilledCreditNoteDocumentReference)
 func enT0251(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n2020 *Node) bool { return hasChild(n2020, enK130) })
+	return !anyChild(n, enK86, func(n2044 *Node) bool { return hasChild(n2044, enK130) })
 }
 
 // UBL-CR-041: not(cac:BillingReference/cac:DebitNoteDocumentReference)
 func enT0252(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n2022 *Node) bool { return hasChild(n2022, enK131) })
+	return !anyChild(n, enK86, func(n2046 *Node) bool { return hasChild(n2046, enK131) })
 }
 
 // UBL-CR-042: not(cac:BillingReference/cac:ReminderDocumentReference)
 func enT0253(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n2024 *Node) bool { return hasChild(n2024, enK132) })
+	return !anyChild(n, enK86, func(n2048 *Node) bool { return hasChild(n2048, enK132) })
 }
 
 // UBL-CR-043: not(cac:BillingReference/cac:AdditionalDocumentReference)
 func enT0254(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n2026 *Node) bool { return hasChild(n2026, enK0) })
+	return !anyChild(n, enK86, func(n2050 *Node) bool { return hasChild(n2050, enK0) })
 }
 
 // UBL-CR-044: not(cac:BillingReference/cac:BillingReferenceLine)
 func enT0255(v []Seq, n *Node) bool {
-	return !anyChild(n, enK86, func(n2028 *Node) bool { return hasChild(n2028, enK133) })
+	return !anyChild(n, enK86, func(n2052 *Node) bool { return hasChild(n2052, enK133) })
 }
 
 // UBL-CR-045: not(cac:DespatchDocumentReference/cbc:CopyIndicator)
 func enT0256(v []Seq, n *Node) bool {
-	return !anyChild(n, enK134, func(n2030 *Node) bool { return hasChild(n2030, enK102) })
+	return !anyChild(n, enK134, func(n2054 *Node) bool { return hasChild(n2054, enK102) })
 }
 
 // UBL-CR-046: not(cac:DespatchDocumentReference/cbc:UUID)
 func enT0257(v []Seq, n *Node) bool {
-	return !anyChild(n, enK134, func(n2032 *Node) bool { return hasChild(n2032, enK103) })
+	return !anyChild(n, enK134, func(n2056 *Node) bool { return hasChild(n2056, enK103) })
 }
 
 // UBL-CR-047: not(cac:DespatchDocumentReference/cbc:IssueDate)
 func enT0258(v []Seq, n *Node) bool {
-	return !anyChild(n, enK134, func(n2034 *Node) bool { return hasChild(n2034, enK40) })
+	return !anyChild(n, enK134, func(n2058 *Node) bool { return hasChild(n2058, enK40) })
 }
 
 // UBL-CR-048: not(cac:DespatchDocumentReference/cbc:IssueTime)
 func enT0259(v []Seq, n *Node) bool {
-	return !anyChild(n, enK134, func(n2036 *Node) bool { return hasChild(n2036, enK104) })
+	return !anyChild(n, enK134, func(n2060 *Node) bool { return hasChild(n2060, enK104) })
 }
 
 // UBL-CR-049: not(cac:DespatchDocumentReference/cbc:DocumentTypeCode)
 func enT0260(v []Seq, n *Node) bool {
-	return !anyChild(n, enK134, func(n2038 *Node) bool { return hasChild(n2038, enK95) })
+	return !anyChild(n, enK134, func(n2062 *Node) bool { return hasChild(n2062, enK95) })
 }
 
 // UBL-CR-050: not(cac:DespatchDocumentReference/cbc:DocumentType)
 func enT0261(v []Seq, n *Node) bool {
-	return !anyChild(n, enK134, func(n2040 *Node) bool { return hasChild(n2040, enK118) })
+	return !anyChild(n, enK134, func(n2064 *Node) bool { return hasChild(n2064, enK118) })
 }
 
 // UBL-CR-051: not(cac:DespatchDocumentReference/cbc:XPath)
 func enT0262(v []Seq, n *Node) bool {
-	return !anyChild(n, enK134, func(n2042 *Node) bool { return hasChild(n2042, enK119) })
+	return !anyChild(n, enK134, func(n2066 *Node) bool { return hasChild(n2066, enK119) })
 }
 
 // UBL-CR-052: not(cac:DespatchDocumentReference/cbc:LanguageID)
 func enT0263(v []Seq, n *Node) bool {
-	return !anyChild(n, enK134, func(n2044 *Node) bool { return hasChild(n2044, enK120) })
+	return !anyChild(n, enK134, func(n2068 *Node) bool { return hasChild(n2068, enK120) })
 }
 
 // UBL-CR-053: not(cac:DespatchDocumentReference/cbc:LocaleCode)
 func enT0264(v []Seq, n *Node) bool {
-	return !anyChild(n, enK134, func(n2046 *Node) bool { return hasChild(n2046, enK121) })
+	return !anyChild(n, enK134, func(n2070 *Node) bool { return hasChild(n2070, enK121) })
 }
 
 // UBL-CR-054: not(cac:DespatchDocumentReference/cbc:VersionID)
 func enT0265(v []Seq, n *Node) bool {
-	return !anyChild(n, enK134, func(n2048 *Node) bool { return hasChild(n2048, enK122) })
+	return !anyChild(n, enK134, func(n2072 *Node) bool { return hasChild(n2072, enK122) })
 }
 
 // UBL-CR-055: not(cac:DespatchDocumentReference/cbc:DocumentStatusCode)
 func enT0266(v []Seq, n *Node) bool {
-	return !anyChild(n, enK134, func(n2050 *Node) bool { return hasChild(n2050, enK123) })
+	return !anyChild(n, enK134, func(n2074 *Node) bool { return hasChild(n2074, enK123) })
 }
 
 // UBL-CR-056: not(cac:DespatchDocumentReference/cbc:DocumentDescription)
 func enT0267(v []Seq, n *Node) bool {
-	return !anyChild(n, enK134, func(n2052 *Node) bool { return hasChild(n2052, enK94) })
+	return !anyChild(n, enK134, func(n2076 *Node) bool { return hasChild(n2076, enK94) })
 }
 
 // UBL-CR-057: not(cac:DespatchDocumentReference/cac:Attachment)
 func enT0268(v []Seq, n *Node) bool {
-	return !anyChild(n, enK134, func(n2054 *Node) bool { return hasChild(n2054, enK124) })
+	return !anyChild(n, enK134, func(n2078 *Node) bool { return hasChild(n2078, enK124) })
 }
 
 // UBL-CR-058: not(cac:DespatchDocumentReference/cac:ValidityPeriod)
 func enT0269(v []Seq, n *Node) bool {
-	return !anyChild(n, enK134, func(n2056 *Node) bool { return hasChild(n2056, enK125) })
+	return !anyChild(n, enK134, func(n2080 *Node) bool { return hasChild(n2080, enK125) })
 }
 
 // UBL-CR-059: not(cac:DespatchDocumentReference/cac:IssuerParty)
 func enT0270(v []Seq, n *Node) bool {
-	return !anyChild(n, enK134, func(n2058 *Node) bool { return hasChild(n2058, enK126) })
+	return !anyChild(n, enK134, func(n2082 *Node) bool { return hasChild(n2082, enK126) })
 }
 
 // UBL-CR-060: not(cac:DespatchDocumentReference/cac:ResultOfVerification)
 func enT0271(v []Seq, n *Node) bool {
-	return !anyChild(n, enK134, func(n2060 *Node) bool { return hasChild(n2060, enK127) })
+	return !anyChild(n, enK134, func(n2084 *Node) bool { return hasChild(n2084, enK127) })
 }
 
 // UBL-CR-061: not(cac:ReceiptDocumentReference/cbc:CopyIndicator)
 func enT0272(v []Seq, n *Node) bool {
-	return !anyChild(n, enK135, func(n2062 *Node) bool { return hasChild(n2062, enK102) })
+	return !anyChild(n, enK135, func(n2086 *Node) bool { return hasChild(n2086, enK102) })
 }
 
 // UBL-CR-062: not(cac:ReceiptDocumentReference/cbc:UUID)
 func enT0273(v []Seq, n *Node) bool {
-	return !anyChild(n, enK135, func(n2064 *Node) bool { return hasChild(n2064, enK103) })
+	return !anyChild(n, enK135, func(n2088 *Node) bool { return hasChild(n2088, enK103) })
 }
 
 // UBL-CR-063: not(cac:ReceiptDocumentReference/cbc:IssueDate)
 func enT0274(v []Seq, n *Node) bool {
-	return !anyChild(n, enK135, func(n2066 *Node) bool { return hasChild(n2066, enK40) })
+	return !anyChild(n, enK135, func(n2090 *Node) bool { return hasChild(n2090, enK40) })
 }
 
 // UBL-CR-064: not(cac:ReceiptDocumentReference/cbc:IssueTime)
 func enT0275(v []Seq, n *Node) bool {
-	return !anyChild(n, enK135, func(n2068 *Node) bool { return hasChild(n2068, enK104) })
+	return !anyChild(n, enK135, func(n2092 *Node) bool { return hasChild(n2092, enK104) })
 }
 
 // UBL-CR-065: not(cac:ReceiptDocumentReference/cbc:DocumentTypeCode)
 func enT0276(v []Seq, n *Node) bool {
-	return !anyChild(n, enK135, func(n2070 *Node) bool { return hasChild(n2070, enK95) })
+	return !anyChild(n, enK135, func(n2094 *Node) bool { return hasChild(n2094, enK95) })
 }
 
 // UBL-CR-066: not(cac:ReceiptDocumentReference/cbc:DocumentType)
 func enT0277(v []Seq, n *Node) bool {
-	return !anyChild(n, enK135, func(n2072 *Node) bool { return hasChild(n2072, enK118) })
+	return !anyChild(n, enK135, func(n2096 *Node) bool { return hasChild(n2096, enK118) })
 }
 
 // UBL-CR-067: not(cac:ReceiptDocumentReference/cbc:XPath)
 func enT0278(v []Seq, n *Node) bool {
-	return !anyChild(n, enK135, func(n2074 *Node) bool { return hasChild(n2074, enK119) })
+	return !anyChild(n, enK135, func(n2098 *Node) bool { return hasChild(n2098, enK119) })
 }
 
 // UBL-CR-068: not(cac:ReceiptDocumentReference/cbc:LanguageID)
 func enT0279(v []Seq, n *Node) bool {
-	return !anyChild(n, enK135, func(n2076 *Node) bool { return hasChild(n2076, enK120) })
+	return !anyChild(n, enK135, func(n2100 *Node) bool { return hasChild(n2100, enK120) })
 }
 
 // UBL-CR-069: not(cac:ReceiptDocumentReference/cbc:LocaleCode)
 func enT0280(v []Seq, n *Node) bool {
-	return !anyChild(n, enK135, func(n2078 *Node) bool { return hasChild(n2078, enK121) })
+	return !anyChild(n, enK135, func(n2102 *Node) bool { return hasChild(n2102, enK121) })
 }
 
 // UBL-CR-070: not(cac:ReceiptDocumentReference/cbc:VersionID)
 func enT0281(v []Seq, n *Node) bool {
-	return !anyChild(n, enK135, func(n2080 *Node) bool { return hasChild(n2080, enK122) })
+	return !anyChild(n, enK135, func(n2104 *Node) bool { return hasChild(n2104, enK122) })
 }
 
 // UBL-CR-071: not(cac:ReceiptDocumentReference/cbc:DocumentStatusCode)
 func enT0282(v []Seq, n *Node) bool {
-	return !anyChild(n, enK135, func(n2082 *Node) bool { return hasChild(n2082, enK123) })
+	return !anyChild(n, enK135, func(n2106 *Node) bool { return hasChild(n2106, enK123) })
 }
 
 // UBL-CR-072: not(cac:ReceiptDocumentReference/cbc:DocumentDescription)
 func enT0283(v []Seq, n *Node) bool {
-	return !anyChild(n, enK135, func(n2084 *Node) bool { return hasChild(n2084, enK94) })
+	return !anyChild(n, enK135, func(n2108 *Node) bool { return hasChild(n2108, enK94) })
 }
 
 // UBL-CR-073: not(cac:ReceiptDocumentReference/cac:Attachment)
 func enT0284(v []Seq, n *Node) bool {
-	return !anyChild(n, enK135, func(n2086 *Node) bool { return hasChild(n2086, enK124) })
+	return !anyChild(n, enK135, func(n2110 *Node) bool { return hasChild(n2110, enK124) })
 }
 
 // UBL-CR-074: not(cac:ReceiptDocumentReference/cac:ValidityPeriod)
 func enT0285(v []Seq, n *Node) bool {
-	return !anyChild(n, enK135, func(n2088 *Node) bool { return hasChild(n2088, enK125) })
+	return !anyChild(n, enK135, func(n2112 *Node) bool { return hasChild(n2112, enK125) })
 }
 
 // UBL-CR-075: not(cac:ReceiptDocumentReference/cac:IssuerParty)
 func enT0286(v []Seq, n *Node) bool {
-	return !anyChild(n, enK135, func(n2090 *Node) bool { return hasChild(n2090, enK126) })
+	return !anyChild(n, enK135, func(n2114 *Node) bool { return hasChild(n2114, enK126) })
 }
 
 // UBL-CR-076: not(cac:ReceiptDocumentReference/cac:ResultOfVerification)
 func enT0287(v []Seq, n *Node) bool {
-	return !anyChild(n, enK135, func(n2092 *Node) bool { return hasChild(n2092, enK127) })
+	return !anyChild(n, enK135, func(n2116 *Node) bool { return hasChild(n2116, enK127) })
 }
 
 // UBL-CR-077: not(cac:StatementDocumentReference)
@@ -8324,332 +8471,332 @@ func enT0288(v []Seq, n *Node) bool {
 
 // UBL-CR-078: not(cac:OriginatorDocumentReference/cbc:CopyIndicator)
 func enT0289(v []Seq, n *Node) bool {
-	return !anyChild(n, enK137, func(n2095 *Node) bool { return hasChild(n2095, enK102) })
+	return !anyChild(n, enK137, func(n2119 *Node) bool { return hasChild(n2119, enK102) })
 }
 
 // UBL-CR-079: not(cac:OriginatorDocumentReference/cbc:UUID)
 func enT0290(v []Seq, n *Node) bool {
-	return !anyChild(n, enK137, func(n2097 *Node) bool { return hasChild(n2097, enK103) })
+	return !anyChild(n, enK137, func(n2121 *Node) bool { return hasChild(n2121, enK103) })
 }
 
 // UBL-CR-080: not(cac:OriginatorDocumentReference/cbc:IssueDate)
 func enT0291(v []Seq, n *Node) bool {
-	return !anyChild(n, enK137, func(n2099 *Node) bool { return hasChild(n2099, enK40) })
+	return !anyChild(n, enK137, func(n2123 *Node) bool { return hasChild(n2123, enK40) })
 }
 
 // UBL-CR-081: not(cac:OriginatorDocumentReference/cbc:IssueTime)
 func enT0292(v []Seq, n *Node) bool {
-	return !anyChild(n, enK137, func(n2101 *Node) bool { return hasChild(n2101, enK104) })
+	return !anyChild(n, enK137, func(n2125 *Node) bool { return hasChild(n2125, enK104) })
 }
 
 // UBL-CR-082: not(cac:OriginatorDocumentReference/cbc:DocumentTypeCode)
 func enT0293(v []Seq, n *Node) bool {
-	return !anyChild(n, enK137, func(n2103 *Node) bool { return hasChild(n2103, enK95) })
+	return !anyChild(n, enK137, func(n2127 *Node) bool { return hasChild(n2127, enK95) })
 }
 
 // UBL-CR-083: not(cac:OriginatorDocumentReference/cbc:DocumentType)
 func enT0294(v []Seq, n *Node) bool {
-	return !anyChild(n, enK137, func(n2105 *Node) bool { return hasChild(n2105, enK118) })
+	return !anyChild(n, enK137, func(n2129 *Node) bool { return hasChild(n2129, enK118) })
 }
 
 // UBL-CR-084: not(cac:OriginatorDocumentReference/cbc:XPath)
 func enT0295(v []Seq, n *Node) bool {
-	return !anyChild(n, enK137, func(n2107 *Node) bool { return hasChild(n2107, enK119) })
+	return !anyChild(n, enK137, func(n2131 *Node) bool { return hasChild(n2131, enK119) })
 }
 
 // UBL-CR-085: not(cac:OriginatorDocumentReference/cbc:LanguageID)
 func enT0296(v []Seq, n *Node) bool {
-	return !anyChild(n, enK137, func(n2109 *Node) bool { return hasChild(n2109, enK120) })
+	return !anyChild(n, enK137, func(n2133 *Node) bool { return hasChild(n2133, enK120) })
 }
 
 // UBL-CR-086: not(cac:OriginatorDocumentReference/cbc:LocaleCode)
 func enT0297(v []Seq, n *Node) bool {
-	return !anyChild(n, enK137, func(n2111 *Node) bool { return hasChild(n2111, enK121) })
+	return !anyChild(n, enK137, func(n2135 *Node) bool { return hasChild(n2135, enK121) })
 }
 
 // UBL-CR-087: not(cac:OriginatorDocumentReference/cbc:VersionID)
 func enT0298(v []Seq, n *Node) bool {
-	return !anyChild(n, enK137, func(n2113 *Node) bool { return hasChild(n2113, enK122) })
+	return !anyChild(n, enK137, func(n2137 *Node) bool { return hasChild(n2137, enK122) })
 }
 
 // UBL-CR-088: not(cac:OriginatorDocumentReference/cbc:DocumentStatusCode)
 func enT0299(v []Seq, n *Node) bool {
-	return !anyChild(n, enK137, func(n2115 *Node) bool { return hasChild(n2115, enK123) })
+	return !anyChild(n, enK137, func(n2139 *Node) bool { return hasChild(n2139, enK123) })
 }
 
 // UBL-CR-089: not(cac:OriginatorDocumentReference/cbc:DocumentDescription)
 func enT0300(v []Seq, n *Node) bool {
-	return !anyChild(n, enK137, func(n2117 *Node) bool { return hasChild(n2117, enK94) })
+	return !anyChild(n, enK137, func(n2141 *Node) bool { return hasChild(n2141, enK94) })
 }
 
 // UBL-CR-090: not(cac:OriginatorDocumentReference/cac:Attachment)
 func enT0301(v []Seq, n *Node) bool {
-	return !anyChild(n, enK137, func(n2119 *Node) bool { return hasChild(n2119, enK124) })
+	return !anyChild(n, enK137, func(n2143 *Node) bool { return hasChild(n2143, enK124) })
 }
 
 // UBL-CR-091: not(cac:OriginatorDocumentReference/cac:ValidityPeriod)
 func enT0302(v []Seq, n *Node) bool {
-	return !anyChild(n, enK137, func(n2121 *Node) bool { return hasChild(n2121, enK125) })
+	return !anyChild(n, enK137, func(n2145 *Node) bool { return hasChild(n2145, enK125) })
 }
 
 // UBL-CR-092: not(cac:OriginatorDocumentReference/cac:IssuerParty)
 func enT0303(v []Seq, n *Node) bool {
-	return !anyChild(n, enK137, func(n2123 *Node) bool { return hasChild(n2123, enK126) })
+	return !anyChild(n, enK137, func(n2147 *Node) bool { return hasChild(n2147, enK126) })
 }
 
 // UBL-CR-093: not(cac:OriginatorDocumentReference/cac:ResultOfVerification)
 func enT0304(v []Seq, n *Node) bool {
-	return !anyChild(n, enK137, func(n2125 *Node) bool { return hasChild(n2125, enK127) })
+	return !anyChild(n, enK137, func(n2149 *Node) bool { return hasChild(n2149, enK127) })
 }
 
 // UBL-CR-094: not(cac:ContractDocumentReference/cbc:CopyIndicator)
 func enT0305(v []Seq, n *Node) bool {
-	return !anyChild(n, enK138, func(n2127 *Node) bool { return hasChild(n2127, enK102) })
+	return !anyChild(n, enK138, func(n2151 *Node) bool { return hasChild(n2151, enK102) })
 }
 
 // UBL-CR-095: not(cac:ContractDocumentReference/cbc:UUID)
 func enT0306(v []Seq, n *Node) bool {
-	return !anyChild(n, enK138, func(n2129 *Node) bool { return hasChild(n2129, enK103) })
+	return !anyChild(n, enK138, func(n2153 *Node) bool { return hasChild(n2153, enK103) })
 }
 
 // UBL-CR-096: not(cac:ContractDocumentReference/cbc:IssueDate)
 func enT0307(v []Seq, n *Node) bool {
-	return !anyChild(n, enK138, func(n2131 *Node) bool { return hasChild(n2131, enK40) })
+	return !anyChild(n, enK138, func(n2155 *Node) bool { return hasChild(n2155, enK40) })
 }
 
 // UBL-CR-097: not(cac:ContractDocumentReference/cbc:IssueTime)
 func enT0308(v []Seq, n *Node) bool {
-	return !anyChild(n, enK138, func(n2133 *Node) bool { return hasChild(n2133, enK104) })
+	return !anyChild(n, enK138, func(n2157 *Node) bool { return hasChild(n2157, enK104) })
 }
 
 // UBL-CR-098: not(cac:ContractDocumentReference/cbc:DocumentTypeCode)
 func enT0309(v []Seq, n *Node) bool {
-	return !anyChild(n, enK138, func(n2135 *Node) bool { return hasChild(n2135, enK95) })
+	return !anyChild(n, enK138, func(n2159 *Node) bool { return hasChild(n2159, enK95) })
 }
 
 // UBL-CR-099: not(cac:ContractDocumentReference/cbc:DocumentType)
 func enT0310(v []Seq, n *Node) bool {
-	return !anyChild(n, enK138, func(n2137 *Node) bool { return hasChild(n2137, enK118) })
+	return !anyChild(n, enK138, func(n2161 *Node) bool { return hasChild(n2161, enK118) })
 }
 
 // UBL-CR-100: not(cac:ContractDocumentReference/cbc:XPath)
 func enT0311(v []Seq, n *Node) bool {
-	return !anyChild(n, enK138, func(n2139 *Node) bool { return hasChild(n2139, enK119) })
+	return !anyChild(n, enK138, func(n2163 *Node) bool { return hasChild(n2163, enK119) })
 }
 
 // UBL-CR-101: not(cac:ContractDocumentReference/cbc:LanguageID)
 func enT0312(v []Seq, n *Node) bool {
-	return !anyChild(n, enK138, func(n2141 *Node) bool { return hasChild(n2141, enK120) })
+	return !anyChild(n, enK138, func(n2165 *Node) bool { return hasChild(n2165, enK120) })
 }
 
 // UBL-CR-102: not(cac:ContractDocumentReference/cbc:LocaleCode)
 func enT0313(v []Seq, n *Node) bool {
-	return !anyChild(n, enK138, func(n2143 *Node) bool { return hasChild(n2143, enK121) })
+	return !anyChild(n, enK138, func(n2167 *Node) bool { return hasChild(n2167, enK121) })
 }
 
 // UBL-CR-103: not(cac:ContractDocumentReference/cbc:VersionID)
 func enT0314(v []Seq, n *Node) bool {
-	return !anyChild(n, enK138, func(n2145 *Node) bool { return hasChild(n2145, enK122) })
+	return !anyChild(n, enK138, func(n2169 *Node) bool { return hasChild(n2169, enK122) })
 }
 
 // UBL-CR-104: not(cac:ContractDocumentReference/cbc:DocumentStatusCode)
 func enT0315(v []Seq, n *Node) bool {
-	return !anyChild(n, enK138, func(n2147 *Node) bool { return hasChild(n2147, enK123) })
+	return !anyChild(n, enK138, func(n2171 *Node) bool { return hasChild(n2171, enK123) })
 }
 
 // UBL-CR-105: not(cac:ContractDocumentReference/cbc:DocumentDescription)
 func enT0316(v []Seq, n *Node) bool {
-	return !anyChild(n, enK138, func(n2149 *Node) bool { return hasChild(n2149, enK94) })
+	return !anyChild(n, enK138, func(n2173 *Node) bool { return hasChild(n2173, enK94) })
 }
 
 // UBL-CR-106: not(cac:ContractDocumentReference/cac:Attachment)
 func enT0317(v []Seq, n *Node) bool {
-	return !anyChild(n, enK138, func(n2151 *Node) bool { return hasChild(n2151, enK124) })
+	return !anyChild(n, enK138, func(n2175 *Node) bool { return hasChild(n2175, enK124) })
 }
 
 // UBL-CR-107: not(cac:ContractDocumentReference/cac:ValidityPeriod)
 func enT0318(v []Seq, n *Node) bool {
-	return !anyChild(n, enK138, func(n2153 *Node) bool { return hasChild(n2153, enK125) })
+	return !anyChild(n, enK138, func(n2177 *Node) bool { return hasChild(n2177, enK125) })
 }
 
 // UBL-CR-108: not(cac:ContractDocumentReference/cac:IssuerParty)
 func enT0319(v []Seq, n *Node) bool {
-	return !anyChild(n, enK138, func(n2155 *Node) bool { return hasChild(n2155, enK126) })
+	return !anyChild(n, enK138, func(n2179 *Node) bool { return hasChild(n2179, enK126) })
 }
 
 // UBL-CR-109: not(cac:ContractDocumentReference/cac:ResultOfVerification)
 func enT0320(v []Seq, n *Node) bool {
-	return !anyChild(n, enK138, func(n2157 *Node) bool { return hasChild(n2157, enK127) })
+	return !anyChild(n, enK138, func(n2181 *Node) bool { return hasChild(n2181, enK127) })
 }
 
 // UBL-CR-110: not(cac:AdditionalDocumentReference/cbc:CopyIndicator)
 func enT0321(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2159 *Node) bool { return hasChild(n2159, enK102) })
+	return !anyChild(n, enK0, func(n2183 *Node) bool { return hasChild(n2183, enK102) })
 }
 
 // UBL-CR-111: not(cac:AdditionalDocumentReference/cbc:UUID)
 func enT0322(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2161 *Node) bool { return hasChild(n2161, enK103) })
+	return !anyChild(n, enK0, func(n2185 *Node) bool { return hasChild(n2185, enK103) })
 }
 
 // UBL-CR-112: not(cac:AdditionalDocumentReference/cbc:IssueDate)
 func enT0323(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2163 *Node) bool { return hasChild(n2163, enK40) })
+	return !anyChild(n, enK0, func(n2187 *Node) bool { return hasChild(n2187, enK40) })
 }
 
 // UBL-CR-113: not(cac:AdditionalDocumentReference/cbc:IssueTime)
 func enT0324(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2165 *Node) bool { return hasChild(n2165, enK104) })
+	return !anyChild(n, enK0, func(n2189 *Node) bool { return hasChild(n2189, enK104) })
 }
 
 // UBL-CR-114: not(cac:AdditionalDocumentReference/cbc:DocumentType)
 func enT0325(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2167 *Node) bool { return hasChild(n2167, enK118) })
+	return !anyChild(n, enK0, func(n2191 *Node) bool { return hasChild(n2191, enK118) })
 }
 
 // UBL-CR-115: not(cac:AdditionalDocumentReference/cbc:XPath)
 func enT0326(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2169 *Node) bool { return hasChild(n2169, enK119) })
+	return !anyChild(n, enK0, func(n2193 *Node) bool { return hasChild(n2193, enK119) })
 }
 
 // UBL-CR-116: not(cac:AdditionalDocumentReference/cbc:LanguageID)
 func enT0327(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2171 *Node) bool { return hasChild(n2171, enK120) })
+	return !anyChild(n, enK0, func(n2195 *Node) bool { return hasChild(n2195, enK120) })
 }
 
 // UBL-CR-117: not(cac:AdditionalDocumentReference/cbc:LocaleCode)
 func enT0328(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2173 *Node) bool { return hasChild(n2173, enK121) })
+	return !anyChild(n, enK0, func(n2197 *Node) bool { return hasChild(n2197, enK121) })
 }
 
 // UBL-CR-118: not(cac:AdditionalDocumentReference/cbc:VersionID)
 func enT0329(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2175 *Node) bool { return hasChild(n2175, enK122) })
+	return !anyChild(n, enK0, func(n2199 *Node) bool { return hasChild(n2199, enK122) })
 }
 
 // UBL-CR-119: not(cac:AdditionalDocumentReference/cbc:DocumentStatusCode)
 func enT0330(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2177 *Node) bool { return hasChild(n2177, enK123) })
+	return !anyChild(n, enK0, func(n2201 *Node) bool { return hasChild(n2201, enK123) })
 }
 
 // UBL-CR-121: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:DocumentHash)
 func enT0331(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2179 *Node) bool {
-		return anyChild(n2179, enK124, func(n2180 *Node) bool {
-			return anyChild(n2180, enK140, func(n2181 *Node) bool { return hasChild(n2181, enK139) })
+	return !anyChild(n, enK0, func(n2203 *Node) bool {
+		return anyChild(n2203, enK124, func(n2204 *Node) bool {
+			return anyChild(n2204, enK140, func(n2205 *Node) bool { return hasChild(n2205, enK139) })
 		})
 	})
 }
 
 // UBL-CR-122: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:HashAlgorithmMethod)
 func enT0332(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2183 *Node) bool {
-		return anyChild(n2183, enK124, func(n2184 *Node) bool {
-			return anyChild(n2184, enK140, func(n2185 *Node) bool { return hasChild(n2185, enK141) })
+	return !anyChild(n, enK0, func(n2207 *Node) bool {
+		return anyChild(n2207, enK124, func(n2208 *Node) bool {
+			return anyChild(n2208, enK140, func(n2209 *Node) bool { return hasChild(n2209, enK141) })
 		})
 	})
 }
 
 // UBL-CR-123: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryDate)
 func enT0333(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2187 *Node) bool {
-		return anyChild(n2187, enK124, func(n2188 *Node) bool {
-			return anyChild(n2188, enK140, func(n2189 *Node) bool { return hasChild(n2189, enK142) })
+	return !anyChild(n, enK0, func(n2211 *Node) bool {
+		return anyChild(n2211, enK124, func(n2212 *Node) bool {
+			return anyChild(n2212, enK140, func(n2213 *Node) bool { return hasChild(n2213, enK142) })
 		})
 	})
 }
 
 // UBL-CR-124: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryTime)
 func enT0334(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2191 *Node) bool {
-		return anyChild(n2191, enK124, func(n2192 *Node) bool {
-			return anyChild(n2192, enK140, func(n2193 *Node) bool { return hasChild(n2193, enK143) })
+	return !anyChild(n, enK0, func(n2215 *Node) bool {
+		return anyChild(n2215, enK124, func(n2216 *Node) bool {
+			return anyChild(n2216, enK140, func(n2217 *Node) bool { return hasChild(n2217, enK143) })
 		})
 	})
 }
 
 // UBL-CR-125: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:MimeCode)
 func enT0335(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2195 *Node) bool {
-		return anyChild(n2195, enK124, func(n2196 *Node) bool {
-			return anyChild(n2196, enK140, func(n2197 *Node) bool { return hasChild(n2197, enK144) })
+	return !anyChild(n, enK0, func(n2219 *Node) bool {
+		return anyChild(n2219, enK124, func(n2220 *Node) bool {
+			return anyChild(n2220, enK140, func(n2221 *Node) bool { return hasChild(n2221, enK144) })
 		})
 	})
 }
 
 // UBL-CR-126: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FormatCode)
 func enT0336(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2199 *Node) bool {
-		return anyChild(n2199, enK124, func(n2200 *Node) bool {
-			return anyChild(n2200, enK140, func(n2201 *Node) bool { return hasChild(n2201, enK145) })
+	return !anyChild(n, enK0, func(n2223 *Node) bool {
+		return anyChild(n2223, enK124, func(n2224 *Node) bool {
+			return anyChild(n2224, enK140, func(n2225 *Node) bool { return hasChild(n2225, enK145) })
 		})
 	})
 }
 
 // UBL-CR-127: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:EncodingCode)
 func enT0337(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2203 *Node) bool {
-		return anyChild(n2203, enK124, func(n2204 *Node) bool {
-			return anyChild(n2204, enK140, func(n2205 *Node) bool { return hasChild(n2205, enK146) })
+	return !anyChild(n, enK0, func(n2227 *Node) bool {
+		return anyChild(n2227, enK124, func(n2228 *Node) bool {
+			return anyChild(n2228, enK140, func(n2229 *Node) bool { return hasChild(n2229, enK146) })
 		})
 	})
 }
 
 // UBL-CR-128: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:CharacterSetCode)
 func enT0338(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2207 *Node) bool {
-		return anyChild(n2207, enK124, func(n2208 *Node) bool {
-			return anyChild(n2208, enK140, func(n2209 *Node) bool { return hasChild(n2209, enK147) })
+	return !anyChild(n, enK0, func(n2231 *Node) bool {
+		return anyChild(n2231, enK124, func(n2232 *Node) bool {
+			return anyChild(n2232, enK140, func(n2233 *Node) bool { return hasChild(n2233, enK147) })
 		})
 	})
 }
 
 // UBL-CR-129: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FileName)
 func enT0339(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2211 *Node) bool {
-		return anyChild(n2211, enK124, func(n2212 *Node) bool {
-			return anyChild(n2212, enK140, func(n2213 *Node) bool { return hasChild(n2213, enK148) })
+	return !anyChild(n, enK0, func(n2235 *Node) bool {
+		return anyChild(n2235, enK124, func(n2236 *Node) bool {
+			return anyChild(n2236, enK140, func(n2237 *Node) bool { return hasChild(n2237, enK148) })
 		})
 	})
 }
 
 // UBL-CR-130: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:Description)
 func enT0340(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2215 *Node) bool {
-		return anyChild(n2215, enK124, func(n2216 *Node) bool {
-			return anyChild(n2216, enK140, func(n2217 *Node) bool { return hasChild(n2217, enK113) })
+	return !anyChild(n, enK0, func(n2239 *Node) bool {
+		return anyChild(n2239, enK124, func(n2240 *Node) bool {
+			return anyChild(n2240, enK140, func(n2241 *Node) bool { return hasChild(n2241, enK113) })
 		})
 	})
 }
 
 // UBL-CR-131: not(cac:AdditionalDocumentReference/cac:ValidityPeriod)
 func enT0341(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2219 *Node) bool { return hasChild(n2219, enK125) })
+	return !anyChild(n, enK0, func(n2243 *Node) bool { return hasChild(n2243, enK125) })
 }
 
 // UBL-CR-132: not(cac:AdditionalDocumentReference/cac:IssuerParty)
 func enT0342(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2221 *Node) bool { return hasChild(n2221, enK126) })
+	return !anyChild(n, enK0, func(n2245 *Node) bool { return hasChild(n2245, enK126) })
 }
 
 // UBL-CR-133: not(cac:AdditionalDocumentReference/cac:ResultOfVerification)
 func enT0343(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n2223 *Node) bool { return hasChild(n2223, enK127) })
+	return !anyChild(n, enK0, func(n2247 *Node) bool { return hasChild(n2247, enK127) })
 }
 
 // UBL-CR-134: not(cac:ProjectReference/cbc:UUID)
 func enT0344(v []Seq, n *Node) bool {
-	return !anyChild(n, enK149, func(n2225 *Node) bool { return hasChild(n2225, enK103) })
+	return !anyChild(n, enK149, func(n2249 *Node) bool { return hasChild(n2249, enK103) })
 }
 
 // UBL-CR-135: not(cac:ProjectReference/cbc:IssueDate)
 func enT0345(v []Seq, n *Node) bool {
-	return !anyChild(n, enK149, func(n2227 *Node) bool { return hasChild(n2227, enK40) })
+	return !anyChild(n, enK149, func(n2251 *Node) bool { return hasChild(n2251, enK40) })
 }
 
 // UBL-CR-136: not(cac:ProjectReference/cac:WorkPhaseReference)
 func enT0346(v []Seq, n *Node) bool {
-	return !anyChild(n, enK149, func(n2229 *Node) bool { return hasChild(n2229, enK150) })
+	return !anyChild(n, enK149, func(n2253 *Node) bool { return hasChild(n2253, enK150) })
 }
 
 // UBL-CR-137: not(cac:Signature)
@@ -8659,238 +8806,238 @@ func enT0347(v []Seq, n *Node) bool {
 
 // UBL-CR-138: not(cac:AccountingSupplierParty/cbc:CustomerAssignedAccountID)
 func enT0348(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2232 *Node) bool { return hasChild(n2232, enK152) })
+	return !anyChild(n, enK46, func(n2256 *Node) bool { return hasChild(n2256, enK152) })
 }
 
 // UBL-CR-139: not(cac:AccountingSupplierParty/cbc:AdditionalAccountID)
 func enT0349(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2234 *Node) bool { return hasChild(n2234, enK153) })
+	return !anyChild(n, enK46, func(n2258 *Node) bool { return hasChild(n2258, enK153) })
 }
 
 // UBL-CR-140: not(cac:AccountingSupplierParty/cbc:DataSendingCapability)
 func enT0350(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2236 *Node) bool { return hasChild(n2236, enK154) })
+	return !anyChild(n, enK46, func(n2260 *Node) bool { return hasChild(n2260, enK154) })
 }
 
 // UBL-CR-141: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkCareIndicator)
 func enT0351(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2238 *Node) bool {
-		return anyChild(n2238, enK3, func(n2239 *Node) bool { return hasChild(n2239, enK155) })
+	return !anyChild(n, enK46, func(n2262 *Node) bool {
+		return anyChild(n2262, enK3, func(n2263 *Node) bool { return hasChild(n2263, enK155) })
 	})
 }
 
 // UBL-CR-142: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkAttentionIndicator)
 func enT0352(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2241 *Node) bool {
-		return anyChild(n2241, enK3, func(n2242 *Node) bool { return hasChild(n2242, enK156) })
+	return !anyChild(n, enK46, func(n2265 *Node) bool {
+		return anyChild(n2265, enK3, func(n2266 *Node) bool { return hasChild(n2266, enK156) })
 	})
 }
 
 // UBL-CR-143: not(cac:AccountingSupplierParty/cac:Party/cbc:WebsiteURI)
 func enT0353(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2244 *Node) bool {
-		return anyChild(n2244, enK3, func(n2245 *Node) bool { return hasChild(n2245, enK157) })
+	return !anyChild(n, enK46, func(n2268 *Node) bool {
+		return anyChild(n2268, enK3, func(n2269 *Node) bool { return hasChild(n2269, enK157) })
 	})
 }
 
 // UBL-CR-144: not(cac:AccountingSupplierParty/cac:Party/cbc:LogoReferenceID)
 func enT0354(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2247 *Node) bool {
-		return anyChild(n2247, enK3, func(n2248 *Node) bool { return hasChild(n2248, enK158) })
+	return !anyChild(n, enK46, func(n2271 *Node) bool {
+		return anyChild(n2271, enK3, func(n2272 *Node) bool { return hasChild(n2272, enK158) })
 	})
 }
 
 // UBL-CR-145: not(cac:AccountingSupplierParty/cac:Party/cbc:IndustryClassificationCode)
 func enT0355(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2250 *Node) bool {
-		return anyChild(n2250, enK3, func(n2251 *Node) bool { return hasChild(n2251, enK159) })
+	return !anyChild(n, enK46, func(n2274 *Node) bool {
+		return anyChild(n2274, enK3, func(n2275 *Node) bool { return hasChild(n2275, enK159) })
 	})
 }
 
 // UBL-CR-146: not(cac:AccountingSupplierParty/cac:Party/cac:Language)
 func enT0356(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2253 *Node) bool {
-		return anyChild(n2253, enK3, func(n2254 *Node) bool { return hasChild(n2254, enK160) })
+	return !anyChild(n, enK46, func(n2277 *Node) bool {
+		return anyChild(n2277, enK3, func(n2278 *Node) bool { return hasChild(n2278, enK160) })
 	})
 }
 
 // UBL-CR-147: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:ID)
 func enT0357(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2256 *Node) bool {
-		return anyChild(n2256, enK3, func(n2257 *Node) bool {
-			return anyChild(n2257, enK6, func(n2258 *Node) bool { return hasChild(n2258, enK1) })
+	return !anyChild(n, enK46, func(n2280 *Node) bool {
+		return anyChild(n2280, enK3, func(n2281 *Node) bool {
+			return anyChild(n2281, enK6, func(n2282 *Node) bool { return hasChild(n2282, enK1) })
 		})
 	})
 }
 
 // UBL-CR-148: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0358(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2260 *Node) bool {
-		return anyChild(n2260, enK3, func(n2261 *Node) bool {
-			return anyChild(n2261, enK6, func(n2262 *Node) bool { return hasChild(n2262, enK161) })
+	return !anyChild(n, enK46, func(n2284 *Node) bool {
+		return anyChild(n2284, enK3, func(n2285 *Node) bool {
+			return anyChild(n2285, enK6, func(n2286 *Node) bool { return hasChild(n2286, enK161) })
 		})
 	})
 }
 
 // UBL-CR-149: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0359(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2264 *Node) bool {
-		return anyChild(n2264, enK3, func(n2265 *Node) bool {
-			return anyChild(n2265, enK6, func(n2266 *Node) bool { return hasChild(n2266, enK162) })
+	return !anyChild(n, enK46, func(n2288 *Node) bool {
+		return anyChild(n2288, enK3, func(n2289 *Node) bool {
+			return anyChild(n2289, enK6, func(n2290 *Node) bool { return hasChild(n2290, enK162) })
 		})
 	})
 }
 
 // UBL-CR-150: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func enT0360(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2268 *Node) bool {
-		return anyChild(n2268, enK3, func(n2269 *Node) bool {
-			return anyChild(n2269, enK6, func(n2270 *Node) bool { return hasChild(n2270, enK163) })
+	return !anyChild(n, enK46, func(n2292 *Node) bool {
+		return anyChild(n2292, enK3, func(n2293 *Node) bool {
+			return anyChild(n2293, enK6, func(n2294 *Node) bool { return hasChild(n2294, enK163) })
 		})
 	})
 }
 
 // UBL-CR-151: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func enT0361(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2272 *Node) bool {
-		return anyChild(n2272, enK3, func(n2273 *Node) bool {
-			return anyChild(n2273, enK6, func(n2274 *Node) bool { return hasChild(n2274, enK164) })
+	return !anyChild(n, enK46, func(n2296 *Node) bool {
+		return anyChild(n2296, enK3, func(n2297 *Node) bool {
+			return anyChild(n2297, enK6, func(n2298 *Node) bool { return hasChild(n2298, enK164) })
 		})
 	})
 }
 
 // UBL-CR-152: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Room)
 func enT0362(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2276 *Node) bool {
-		return anyChild(n2276, enK3, func(n2277 *Node) bool {
-			return anyChild(n2277, enK6, func(n2278 *Node) bool { return hasChild(n2278, enK165) })
+	return !anyChild(n, enK46, func(n2300 *Node) bool {
+		return anyChild(n2300, enK3, func(n2301 *Node) bool {
+			return anyChild(n2301, enK6, func(n2302 *Node) bool { return hasChild(n2302, enK165) })
 		})
 	})
 }
 
 // UBL-CR-153: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func enT0363(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2280 *Node) bool {
-		return anyChild(n2280, enK3, func(n2281 *Node) bool {
-			return anyChild(n2281, enK6, func(n2282 *Node) bool { return hasChild(n2282, enK166) })
+	return !anyChild(n, enK46, func(n2304 *Node) bool {
+		return anyChild(n2304, enK3, func(n2305 *Node) bool {
+			return anyChild(n2305, enK6, func(n2306 *Node) bool { return hasChild(n2306, enK166) })
 		})
 	})
 }
 
 // UBL-CR-154: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func enT0364(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2284 *Node) bool {
-		return anyChild(n2284, enK3, func(n2285 *Node) bool {
-			return anyChild(n2285, enK6, func(n2286 *Node) bool { return hasChild(n2286, enK167) })
+	return !anyChild(n, enK46, func(n2308 *Node) bool {
+		return anyChild(n2308, enK3, func(n2309 *Node) bool {
+			return anyChild(n2309, enK6, func(n2310 *Node) bool { return hasChild(n2310, enK167) })
 		})
 	})
 }
 
 // UBL-CR-155: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func enT0365(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2288 *Node) bool {
-		return anyChild(n2288, enK3, func(n2289 *Node) bool {
-			return anyChild(n2289, enK6, func(n2290 *Node) bool { return hasChild(n2290, enK168) })
+	return !anyChild(n, enK46, func(n2312 *Node) bool {
+		return anyChild(n2312, enK3, func(n2313 *Node) bool {
+			return anyChild(n2313, enK6, func(n2314 *Node) bool { return hasChild(n2314, enK168) })
 		})
 	})
 }
 
 // UBL-CR-156: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func enT0366(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2292 *Node) bool {
-		return anyChild(n2292, enK3, func(n2293 *Node) bool {
-			return anyChild(n2293, enK6, func(n2294 *Node) bool { return hasChild(n2294, enK169) })
+	return !anyChild(n, enK46, func(n2316 *Node) bool {
+		return anyChild(n2316, enK3, func(n2317 *Node) bool {
+			return anyChild(n2317, enK6, func(n2318 *Node) bool { return hasChild(n2318, enK169) })
 		})
 	})
 }
 
 // UBL-CR-157: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Department)
 func enT0367(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2296 *Node) bool {
-		return anyChild(n2296, enK3, func(n2297 *Node) bool {
-			return anyChild(n2297, enK6, func(n2298 *Node) bool { return hasChild(n2298, enK170) })
+	return !anyChild(n, enK46, func(n2320 *Node) bool {
+		return anyChild(n2320, enK3, func(n2321 *Node) bool {
+			return anyChild(n2321, enK6, func(n2322 *Node) bool { return hasChild(n2322, enK170) })
 		})
 	})
 }
 
 // UBL-CR-158: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func enT0368(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2300 *Node) bool {
-		return anyChild(n2300, enK3, func(n2301 *Node) bool {
-			return anyChild(n2301, enK6, func(n2302 *Node) bool { return hasChild(n2302, enK171) })
+	return !anyChild(n, enK46, func(n2324 *Node) bool {
+		return anyChild(n2324, enK3, func(n2325 *Node) bool {
+			return anyChild(n2325, enK6, func(n2326 *Node) bool { return hasChild(n2326, enK171) })
 		})
 	})
 }
 
 // UBL-CR-159: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func enT0369(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2304 *Node) bool {
-		return anyChild(n2304, enK3, func(n2305 *Node) bool {
-			return anyChild(n2305, enK6, func(n2306 *Node) bool { return hasChild(n2306, enK172) })
+	return !anyChild(n, enK46, func(n2328 *Node) bool {
+		return anyChild(n2328, enK3, func(n2329 *Node) bool {
+			return anyChild(n2329, enK6, func(n2330 *Node) bool { return hasChild(n2330, enK172) })
 		})
 	})
 }
 
 // UBL-CR-160: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func enT0370(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2308 *Node) bool {
-		return anyChild(n2308, enK3, func(n2309 *Node) bool {
-			return anyChild(n2309, enK6, func(n2310 *Node) bool { return hasChild(n2310, enK173) })
+	return !anyChild(n, enK46, func(n2332 *Node) bool {
+		return anyChild(n2332, enK3, func(n2333 *Node) bool {
+			return anyChild(n2333, enK6, func(n2334 *Node) bool { return hasChild(n2334, enK173) })
 		})
 	})
 }
 
 // UBL-CR-161: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0371(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2312 *Node) bool {
-		return anyChild(n2312, enK3, func(n2313 *Node) bool {
-			return anyChild(n2313, enK6, func(n2314 *Node) bool { return hasChild(n2314, enK174) })
+	return !anyChild(n, enK46, func(n2336 *Node) bool {
+		return anyChild(n2336, enK3, func(n2337 *Node) bool {
+			return anyChild(n2337, enK6, func(n2338 *Node) bool { return hasChild(n2338, enK174) })
 		})
 	})
 }
 
 // UBL-CR-162: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0372(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2316 *Node) bool {
-		return anyChild(n2316, enK3, func(n2317 *Node) bool {
-			return anyChild(n2317, enK6, func(n2318 *Node) bool { return hasChild(n2318, enK175) })
+	return !anyChild(n, enK46, func(n2340 *Node) bool {
+		return anyChild(n2340, enK3, func(n2341 *Node) bool {
+			return anyChild(n2341, enK6, func(n2342 *Node) bool { return hasChild(n2342, enK175) })
 		})
 	})
 }
 
 // UBL-CR-163: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Region)
 func enT0373(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2320 *Node) bool {
-		return anyChild(n2320, enK3, func(n2321 *Node) bool {
-			return anyChild(n2321, enK6, func(n2322 *Node) bool { return hasChild(n2322, enK176) })
+	return !anyChild(n, enK46, func(n2344 *Node) bool {
+		return anyChild(n2344, enK3, func(n2345 *Node) bool {
+			return anyChild(n2345, enK6, func(n2346 *Node) bool { return hasChild(n2346, enK176) })
 		})
 	})
 }
 
 // UBL-CR-164: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:District)
 func enT0374(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2324 *Node) bool {
-		return anyChild(n2324, enK3, func(n2325 *Node) bool {
-			return anyChild(n2325, enK6, func(n2326 *Node) bool { return hasChild(n2326, enK177) })
+	return !anyChild(n, enK46, func(n2348 *Node) bool {
+		return anyChild(n2348, enK3, func(n2349 *Node) bool {
+			return anyChild(n2349, enK6, func(n2350 *Node) bool { return hasChild(n2350, enK177) })
 		})
 	})
 }
 
 // UBL-CR-165: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0375(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2328 *Node) bool {
-		return anyChild(n2328, enK3, func(n2329 *Node) bool {
-			return anyChild(n2329, enK6, func(n2330 *Node) bool { return hasChild(n2330, enK178) })
+	return !anyChild(n, enK46, func(n2352 *Node) bool {
+		return anyChild(n2352, enK3, func(n2353 *Node) bool {
+			return anyChild(n2353, enK6, func(n2354 *Node) bool { return hasChild(n2354, enK178) })
 		})
 	})
 }
 
 // UBL-CR-166: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0376(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2332 *Node) bool {
-		return anyChild(n2332, enK3, func(n2333 *Node) bool {
-			return anyChild(n2333, enK6, func(n2334 *Node) bool {
-				return anyChild(n2334, enK8, func(n2335 *Node) bool { return hasChild(n2335, enK66) })
+	return !anyChild(n, enK46, func(n2356 *Node) bool {
+		return anyChild(n2356, enK3, func(n2357 *Node) bool {
+			return anyChild(n2357, enK6, func(n2358 *Node) bool {
+				return anyChild(n2358, enK8, func(n2359 *Node) bool { return hasChild(n2359, enK66) })
 			})
 		})
 	})
@@ -8898,71 +9045,71 @@ func enT0376(v []Seq, n *Node) bool {
 
 // UBL-CR-167: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func enT0377(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2337 *Node) bool {
-		return anyChild(n2337, enK3, func(n2338 *Node) bool {
-			return anyChild(n2338, enK6, func(n2339 *Node) bool { return hasChild(n2339, enK179) })
+	return !anyChild(n, enK46, func(n2361 *Node) bool {
+		return anyChild(n2361, enK3, func(n2362 *Node) bool {
+			return anyChild(n2362, enK6, func(n2363 *Node) bool { return hasChild(n2363, enK179) })
 		})
 	})
 }
 
 // UBL-CR-168: not(cac:AccountingSupplierParty/cac:Party/cac:PhysicalLocation)
 func enT0378(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2341 *Node) bool {
-		return anyChild(n2341, enK3, func(n2342 *Node) bool { return hasChild(n2342, enK180) })
+	return !anyChild(n, enK46, func(n2365 *Node) bool {
+		return anyChild(n2365, enK3, func(n2366 *Node) bool { return hasChild(n2366, enK180) })
 	})
 }
 
 // UBL-CR-169: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0379(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2344 *Node) bool {
-		return anyChild(n2344, enK3, func(n2345 *Node) bool {
-			return anyChild(n2345, enK55, func(n2346 *Node) bool { return hasChild(n2346, enK44) })
+	return !anyChild(n, enK46, func(n2368 *Node) bool {
+		return anyChild(n2368, enK3, func(n2369 *Node) bool {
+			return anyChild(n2369, enK55, func(n2370 *Node) bool { return hasChild(n2370, enK44) })
 		})
 	})
 }
 
 // UBL-CR-170: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0380(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2348 *Node) bool {
-		return anyChild(n2348, enK3, func(n2349 *Node) bool {
-			return anyChild(n2349, enK55, func(n2350 *Node) bool { return hasChild(n2350, enK181) })
+	return !anyChild(n, enK46, func(n2372 *Node) bool {
+		return anyChild(n2372, enK3, func(n2373 *Node) bool {
+			return anyChild(n2373, enK55, func(n2374 *Node) bool { return hasChild(n2374, enK181) })
 		})
 	})
 }
 
 // UBL-CR-171: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0381(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2352 *Node) bool {
-		return anyChild(n2352, enK3, func(n2353 *Node) bool {
-			return anyChild(n2353, enK55, func(n2354 *Node) bool { return hasChild(n2354, enK182) })
+	return !anyChild(n, enK46, func(n2376 *Node) bool {
+		return anyChild(n2376, enK3, func(n2377 *Node) bool {
+			return anyChild(n2377, enK55, func(n2378 *Node) bool { return hasChild(n2378, enK182) })
 		})
 	})
 }
 
 // UBL-CR-172: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0382(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2356 *Node) bool {
-		return anyChild(n2356, enK3, func(n2357 *Node) bool {
-			return anyChild(n2357, enK55, func(n2358 *Node) bool { return hasChild(n2358, enK183) })
+	return !anyChild(n, enK46, func(n2380 *Node) bool {
+		return anyChild(n2380, enK3, func(n2381 *Node) bool {
+			return anyChild(n2381, enK55, func(n2382 *Node) bool { return hasChild(n2382, enK183) })
 		})
 	})
 }
 
 // UBL-CR-173: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0383(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2360 *Node) bool {
-		return anyChild(n2360, enK3, func(n2361 *Node) bool {
-			return anyChild(n2361, enK55, func(n2362 *Node) bool { return hasChild(n2362, enK184) })
+	return !anyChild(n, enK46, func(n2384 *Node) bool {
+		return anyChild(n2384, enK3, func(n2385 *Node) bool {
+			return anyChild(n2385, enK55, func(n2386 *Node) bool { return hasChild(n2386, enK184) })
 		})
 	})
 }
 
 // UBL-CR-174: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0384(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2364 *Node) bool {
-		return anyChild(n2364, enK3, func(n2365 *Node) bool {
-			return anyChild(n2365, enK55, func(n2366 *Node) bool {
-				return anyChild(n2366, enK21, func(n2367 *Node) bool { return hasChild(n2367, enK66) })
+	return !anyChild(n, enK46, func(n2388 *Node) bool {
+		return anyChild(n2388, enK3, func(n2389 *Node) bool {
+			return anyChild(n2389, enK55, func(n2390 *Node) bool {
+				return anyChild(n2390, enK21, func(n2391 *Node) bool { return hasChild(n2391, enK66) })
 			})
 		})
 	})
@@ -8970,10 +9117,10 @@ func enT0384(v []Seq, n *Node) bool {
 
 // UBL-CR-175: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0385(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2369 *Node) bool {
-		return anyChild(n2369, enK3, func(n2370 *Node) bool {
-			return anyChild(n2370, enK55, func(n2371 *Node) bool {
-				return anyChild(n2371, enK21, func(n2372 *Node) bool { return hasChild(n2372, enK185) })
+	return !anyChild(n, enK46, func(n2393 *Node) bool {
+		return anyChild(n2393, enK3, func(n2394 *Node) bool {
+			return anyChild(n2394, enK55, func(n2395 *Node) bool {
+				return anyChild(n2395, enK21, func(n2396 *Node) bool { return hasChild(n2396, enK185) })
 			})
 		})
 	})
@@ -8981,10 +9128,10 @@ func enT0385(v []Seq, n *Node) bool {
 
 // UBL-CR-176: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0386(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2374 *Node) bool {
-		return anyChild(n2374, enK3, func(n2375 *Node) bool {
-			return anyChild(n2375, enK55, func(n2376 *Node) bool {
-				return anyChild(n2376, enK21, func(n2377 *Node) bool { return hasChild(n2377, enK186) })
+	return !anyChild(n, enK46, func(n2398 *Node) bool {
+		return anyChild(n2398, enK3, func(n2399 *Node) bool {
+			return anyChild(n2399, enK55, func(n2400 *Node) bool {
+				return anyChild(n2400, enK21, func(n2401 *Node) bool { return hasChild(n2401, enK186) })
 			})
 		})
 	})
@@ -8992,10 +9139,10 @@ func enT0386(v []Seq, n *Node) bool {
 
 // UBL-CR-177: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0387(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2379 *Node) bool {
-		return anyChild(n2379, enK3, func(n2380 *Node) bool {
-			return anyChild(n2380, enK55, func(n2381 *Node) bool {
-				return anyChild(n2381, enK21, func(n2382 *Node) bool { return hasChild(n2382, enK187) })
+	return !anyChild(n, enK46, func(n2403 *Node) bool {
+		return anyChild(n2403, enK3, func(n2404 *Node) bool {
+			return anyChild(n2404, enK55, func(n2405 *Node) bool {
+				return anyChild(n2405, enK21, func(n2406 *Node) bool { return hasChild(n2406, enK187) })
 			})
 		})
 	})
@@ -9003,423 +9150,423 @@ func enT0387(v []Seq, n *Node) bool {
 
 // UBL-CR-178: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0388(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2384 *Node) bool {
-		return anyChild(n2384, enK3, func(n2385 *Node) bool {
-			return anyChild(n2385, enK45, func(n2386 *Node) bool { return hasChild(n2386, enK188) })
+	return !anyChild(n, enK46, func(n2408 *Node) bool {
+		return anyChild(n2408, enK3, func(n2409 *Node) bool {
+			return anyChild(n2409, enK45, func(n2410 *Node) bool { return hasChild(n2410, enK188) })
 		})
 	})
 }
 
 // UBL-CR-179: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0389(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2388 *Node) bool {
-		return anyChild(n2388, enK3, func(n2389 *Node) bool {
-			return anyChild(n2389, enK45, func(n2390 *Node) bool { return hasChild(n2390, enK189) })
+	return !anyChild(n, enK46, func(n2412 *Node) bool {
+		return anyChild(n2412, enK3, func(n2413 *Node) bool {
+			return anyChild(n2413, enK45, func(n2414 *Node) bool { return hasChild(n2414, enK189) })
 		})
 	})
 }
 
 // UBL-CR-180: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0390(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2392 *Node) bool {
-		return anyChild(n2392, enK3, func(n2393 *Node) bool {
-			return anyChild(n2393, enK45, func(n2394 *Node) bool { return hasChild(n2394, enK190) })
+	return !anyChild(n, enK46, func(n2416 *Node) bool {
+		return anyChild(n2416, enK3, func(n2417 *Node) bool {
+			return anyChild(n2417, enK45, func(n2418 *Node) bool { return hasChild(n2418, enK190) })
 		})
 	})
 }
 
 // UBL-CR-181: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0391(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2396 *Node) bool {
-		return anyChild(n2396, enK3, func(n2397 *Node) bool {
-			return anyChild(n2397, enK45, func(n2398 *Node) bool { return hasChild(n2398, enK191) })
+	return !anyChild(n, enK46, func(n2420 *Node) bool {
+		return anyChild(n2420, enK3, func(n2421 *Node) bool {
+			return anyChild(n2421, enK45, func(n2422 *Node) bool { return hasChild(n2422, enK191) })
 		})
 	})
 }
 
 // UBL-CR-182: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0392(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2400 *Node) bool {
-		return anyChild(n2400, enK3, func(n2401 *Node) bool {
-			return anyChild(n2401, enK45, func(n2402 *Node) bool { return hasChild(n2402, enK192) })
+	return !anyChild(n, enK46, func(n2424 *Node) bool {
+		return anyChild(n2424, enK3, func(n2425 *Node) bool {
+			return anyChild(n2425, enK45, func(n2426 *Node) bool { return hasChild(n2426, enK192) })
 		})
 	})
 }
 
 // UBL-CR-183: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0393(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2404 *Node) bool {
-		return anyChild(n2404, enK3, func(n2405 *Node) bool {
-			return anyChild(n2405, enK45, func(n2406 *Node) bool { return hasChild(n2406, enK193) })
+	return !anyChild(n, enK46, func(n2428 *Node) bool {
+		return anyChild(n2428, enK3, func(n2429 *Node) bool {
+			return anyChild(n2429, enK45, func(n2430 *Node) bool { return hasChild(n2430, enK193) })
 		})
 	})
 }
 
 // UBL-CR-184: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0394(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2408 *Node) bool {
-		return anyChild(n2408, enK3, func(n2409 *Node) bool {
-			return anyChild(n2409, enK45, func(n2410 *Node) bool { return hasChild(n2410, enK194) })
+	return !anyChild(n, enK46, func(n2432 *Node) bool {
+		return anyChild(n2432, enK3, func(n2433 *Node) bool {
+			return anyChild(n2433, enK45, func(n2434 *Node) bool { return hasChild(n2434, enK194) })
 		})
 	})
 }
 
 // UBL-CR-185: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0395(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2412 *Node) bool {
-		return anyChild(n2412, enK3, func(n2413 *Node) bool {
-			return anyChild(n2413, enK45, func(n2414 *Node) bool { return hasChild(n2414, enK184) })
+	return !anyChild(n, enK46, func(n2436 *Node) bool {
+		return anyChild(n2436, enK3, func(n2437 *Node) bool {
+			return anyChild(n2437, enK45, func(n2438 *Node) bool { return hasChild(n2438, enK184) })
 		})
 	})
 }
 
 // UBL-CR-186: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0396(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2416 *Node) bool {
-		return anyChild(n2416, enK3, func(n2417 *Node) bool {
-			return anyChild(n2417, enK45, func(n2418 *Node) bool { return hasChild(n2418, enK195) })
+	return !anyChild(n, enK46, func(n2440 *Node) bool {
+		return anyChild(n2440, enK3, func(n2441 *Node) bool {
+			return anyChild(n2441, enK45, func(n2442 *Node) bool { return hasChild(n2442, enK195) })
 		})
 	})
 }
 
 // UBL-CR-187: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0397(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2420 *Node) bool {
-		return anyChild(n2420, enK3, func(n2421 *Node) bool {
-			return anyChild(n2421, enK45, func(n2422 *Node) bool { return hasChild(n2422, enK196) })
+	return !anyChild(n, enK46, func(n2444 *Node) bool {
+		return anyChild(n2444, enK3, func(n2445 *Node) bool {
+			return anyChild(n2445, enK45, func(n2446 *Node) bool { return hasChild(n2446, enK196) })
 		})
 	})
 }
 
 // UBL-CR-188: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0398(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2424 *Node) bool {
-		return anyChild(n2424, enK3, func(n2425 *Node) bool {
-			return anyChild(n2425, enK45, func(n2426 *Node) bool { return hasChild(n2426, enK197) })
+	return !anyChild(n, enK46, func(n2448 *Node) bool {
+		return anyChild(n2448, enK3, func(n2449 *Node) bool {
+			return anyChild(n2449, enK45, func(n2450 *Node) bool { return hasChild(n2450, enK197) })
 		})
 	})
 }
 
 // UBL-CR-189: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ID)
 func enT0399(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2428 *Node) bool {
-		return anyChild(n2428, enK3, func(n2429 *Node) bool {
-			return anyChild(n2429, enK198, func(n2430 *Node) bool { return hasChild(n2430, enK1) })
+	return !anyChild(n, enK46, func(n2452 *Node) bool {
+		return anyChild(n2452, enK3, func(n2453 *Node) bool {
+			return anyChild(n2453, enK198, func(n2454 *Node) bool { return hasChild(n2454, enK1) })
 		})
 	})
 }
 
 // UBL-CR-190: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telefax)
 func enT0400(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2432 *Node) bool {
-		return anyChild(n2432, enK3, func(n2433 *Node) bool {
-			return anyChild(n2433, enK198, func(n2434 *Node) bool { return hasChild(n2434, enK199) })
+	return !anyChild(n, enK46, func(n2456 *Node) bool {
+		return anyChild(n2456, enK3, func(n2457 *Node) bool {
+			return anyChild(n2457, enK198, func(n2458 *Node) bool { return hasChild(n2458, enK199) })
 		})
 	})
 }
 
 // UBL-CR-191: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Note)
 func enT0401(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2436 *Node) bool {
-		return anyChild(n2436, enK3, func(n2437 *Node) bool {
-			return anyChild(n2437, enK198, func(n2438 *Node) bool { return hasChild(n2438, enK78) })
+	return !anyChild(n, enK46, func(n2460 *Node) bool {
+		return anyChild(n2460, enK3, func(n2461 *Node) bool {
+			return anyChild(n2461, enK198, func(n2462 *Node) bool { return hasChild(n2462, enK78) })
 		})
 	})
 }
 
 // UBL-CR-192: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func enT0402(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2440 *Node) bool {
-		return anyChild(n2440, enK3, func(n2441 *Node) bool {
-			return anyChild(n2441, enK198, func(n2442 *Node) bool { return hasChild(n2442, enK200) })
+	return !anyChild(n, enK46, func(n2464 *Node) bool {
+		return anyChild(n2464, enK3, func(n2465 *Node) bool {
+			return anyChild(n2465, enK198, func(n2466 *Node) bool { return hasChild(n2466, enK200) })
 		})
 	})
 }
 
 // UBL-CR-193: not(cac:AccountingSupplierParty/cac:Party/cac:Person)
 func enT0403(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2444 *Node) bool {
-		return anyChild(n2444, enK3, func(n2445 *Node) bool { return hasChild(n2445, enK201) })
+	return !anyChild(n, enK46, func(n2468 *Node) bool {
+		return anyChild(n2468, enK3, func(n2469 *Node) bool { return hasChild(n2469, enK201) })
 	})
 }
 
 // UBL-CR-194: not(cac:AccountingSupplierParty/cac:Party/cac:AgentParty)
 func enT0404(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2447 *Node) bool {
-		return anyChild(n2447, enK3, func(n2448 *Node) bool { return hasChild(n2448, enK202) })
+	return !anyChild(n, enK46, func(n2471 *Node) bool {
+		return anyChild(n2471, enK3, func(n2472 *Node) bool { return hasChild(n2472, enK202) })
 	})
 }
 
 // UBL-CR-195: not(cac:AccountingSupplierParty/cac:Party/cac:ServiceProviderParty)
 func enT0405(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2450 *Node) bool {
-		return anyChild(n2450, enK3, func(n2451 *Node) bool { return hasChild(n2451, enK203) })
+	return !anyChild(n, enK46, func(n2474 *Node) bool {
+		return anyChild(n2474, enK3, func(n2475 *Node) bool { return hasChild(n2475, enK203) })
 	})
 }
 
 // UBL-CR-196: not(cac:AccountingSupplierParty/cac:Party/cac:PowerOfAttorney)
 func enT0406(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2453 *Node) bool {
-		return anyChild(n2453, enK3, func(n2454 *Node) bool { return hasChild(n2454, enK204) })
+	return !anyChild(n, enK46, func(n2477 *Node) bool {
+		return anyChild(n2477, enK3, func(n2478 *Node) bool { return hasChild(n2478, enK204) })
 	})
 }
 
 // UBL-CR-197: not(cac:AccountingSupplierParty/cac:Party/cac:FinancialAccount)
 func enT0407(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2456 *Node) bool {
-		return anyChild(n2456, enK3, func(n2457 *Node) bool { return hasChild(n2457, enK205) })
+	return !anyChild(n, enK46, func(n2480 *Node) bool {
+		return anyChild(n2480, enK3, func(n2481 *Node) bool { return hasChild(n2481, enK205) })
 	})
 }
 
 // UBL-CR-198: not(cac:AccountingSupplierParty/cac:DespatchContact)
 func enT0408(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2459 *Node) bool { return hasChild(n2459, enK206) })
+	return !anyChild(n, enK46, func(n2483 *Node) bool { return hasChild(n2483, enK206) })
 }
 
 // UBL-CR-199: not(cac:AccountingSupplierParty/cac:AccountingContact)
 func enT0409(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2461 *Node) bool { return hasChild(n2461, enK207) })
+	return !anyChild(n, enK46, func(n2485 *Node) bool { return hasChild(n2485, enK207) })
 }
 
 // UBL-CR-200: not(cac:AccountingSupplierParty/cac:SellerContact)
 func enT0410(v []Seq, n *Node) bool {
-	return !anyChild(n, enK46, func(n2463 *Node) bool { return hasChild(n2463, enK208) })
+	return !anyChild(n, enK46, func(n2487 *Node) bool { return hasChild(n2487, enK208) })
 }
 
 // UBL-CR-201: not(cac:AccountingCustomerParty/cbc:CustomerAssignedAccountID)
 func enT0411(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2465 *Node) bool { return hasChild(n2465, enK152) })
+	return !anyChild(n, enK4, func(n2489 *Node) bool { return hasChild(n2489, enK152) })
 }
 
 // UBL-CR-202: not(cac:AccountingCustomerParty/cbc:SupplierAssignedAccountID)
 func enT0412(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2467 *Node) bool { return hasChild(n2467, enK209) })
+	return !anyChild(n, enK4, func(n2491 *Node) bool { return hasChild(n2491, enK209) })
 }
 
 // UBL-CR-203: not(cac:AccountingCustomerParty/cbc:AdditionalAccountID)
 func enT0413(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2469 *Node) bool { return hasChild(n2469, enK153) })
+	return !anyChild(n, enK4, func(n2493 *Node) bool { return hasChild(n2493, enK153) })
 }
 
 // UBL-CR-204: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkCareIndicator)
 func enT0414(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2471 *Node) bool {
-		return anyChild(n2471, enK3, func(n2472 *Node) bool { return hasChild(n2472, enK155) })
+	return !anyChild(n, enK4, func(n2495 *Node) bool {
+		return anyChild(n2495, enK3, func(n2496 *Node) bool { return hasChild(n2496, enK155) })
 	})
 }
 
 // UBL-CR-205: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkAttentionIndicator)
 func enT0415(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2474 *Node) bool {
-		return anyChild(n2474, enK3, func(n2475 *Node) bool { return hasChild(n2475, enK156) })
+	return !anyChild(n, enK4, func(n2498 *Node) bool {
+		return anyChild(n2498, enK3, func(n2499 *Node) bool { return hasChild(n2499, enK156) })
 	})
 }
 
 // UBL-CR-206: not(cac:AccountingCustomerParty/cac:Party/cbc:WebsiteURI)
 func enT0416(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2477 *Node) bool {
-		return anyChild(n2477, enK3, func(n2478 *Node) bool { return hasChild(n2478, enK157) })
+	return !anyChild(n, enK4, func(n2501 *Node) bool {
+		return anyChild(n2501, enK3, func(n2502 *Node) bool { return hasChild(n2502, enK157) })
 	})
 }
 
 // UBL-CR-207: not(cac:AccountingCustomerParty/cac:Party/cbc:LogoReferenceID)
 func enT0417(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2480 *Node) bool {
-		return anyChild(n2480, enK3, func(n2481 *Node) bool { return hasChild(n2481, enK158) })
+	return !anyChild(n, enK4, func(n2504 *Node) bool {
+		return anyChild(n2504, enK3, func(n2505 *Node) bool { return hasChild(n2505, enK158) })
 	})
 }
 
 // UBL-CR-208: not(cac:AccountingCustomerParty/cac:Party/cbc:IndustryClassificationCode)
 func enT0418(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2483 *Node) bool {
-		return anyChild(n2483, enK3, func(n2484 *Node) bool { return hasChild(n2484, enK159) })
+	return !anyChild(n, enK4, func(n2507 *Node) bool {
+		return anyChild(n2507, enK3, func(n2508 *Node) bool { return hasChild(n2508, enK159) })
 	})
 }
 
 // UBL-CR-209: not(cac:AccountingCustomerParty/cac:Party/cac:Language)
 func enT0419(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2486 *Node) bool {
-		return anyChild(n2486, enK3, func(n2487 *Node) bool { return hasChild(n2487, enK160) })
+	return !anyChild(n, enK4, func(n2510 *Node) bool {
+		return anyChild(n2510, enK3, func(n2511 *Node) bool { return hasChild(n2511, enK160) })
 	})
 }
 
 // UBL-CR-210: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:ID)
 func enT0420(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2489 *Node) bool {
-		return anyChild(n2489, enK3, func(n2490 *Node) bool {
-			return anyChild(n2490, enK6, func(n2491 *Node) bool { return hasChild(n2491, enK1) })
+	return !anyChild(n, enK4, func(n2513 *Node) bool {
+		return anyChild(n2513, enK3, func(n2514 *Node) bool {
+			return anyChild(n2514, enK6, func(n2515 *Node) bool { return hasChild(n2515, enK1) })
 		})
 	})
 }
 
 // UBL-CR-211: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0421(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2493 *Node) bool {
-		return anyChild(n2493, enK3, func(n2494 *Node) bool {
-			return anyChild(n2494, enK6, func(n2495 *Node) bool { return hasChild(n2495, enK161) })
+	return !anyChild(n, enK4, func(n2517 *Node) bool {
+		return anyChild(n2517, enK3, func(n2518 *Node) bool {
+			return anyChild(n2518, enK6, func(n2519 *Node) bool { return hasChild(n2519, enK161) })
 		})
 	})
 }
 
 // UBL-CR-212: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0422(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2497 *Node) bool {
-		return anyChild(n2497, enK3, func(n2498 *Node) bool {
-			return anyChild(n2498, enK6, func(n2499 *Node) bool { return hasChild(n2499, enK162) })
+	return !anyChild(n, enK4, func(n2521 *Node) bool {
+		return anyChild(n2521, enK3, func(n2522 *Node) bool {
+			return anyChild(n2522, enK6, func(n2523 *Node) bool { return hasChild(n2523, enK162) })
 		})
 	})
 }
 
 // UBL-CR-213: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func enT0423(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2501 *Node) bool {
-		return anyChild(n2501, enK3, func(n2502 *Node) bool {
-			return anyChild(n2502, enK6, func(n2503 *Node) bool { return hasChild(n2503, enK163) })
+	return !anyChild(n, enK4, func(n2525 *Node) bool {
+		return anyChild(n2525, enK3, func(n2526 *Node) bool {
+			return anyChild(n2526, enK6, func(n2527 *Node) bool { return hasChild(n2527, enK163) })
 		})
 	})
 }
 
 // UBL-CR-214: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func enT0424(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2505 *Node) bool {
-		return anyChild(n2505, enK3, func(n2506 *Node) bool {
-			return anyChild(n2506, enK6, func(n2507 *Node) bool { return hasChild(n2507, enK164) })
+	return !anyChild(n, enK4, func(n2529 *Node) bool {
+		return anyChild(n2529, enK3, func(n2530 *Node) bool {
+			return anyChild(n2530, enK6, func(n2531 *Node) bool { return hasChild(n2531, enK164) })
 		})
 	})
 }
 
 // UBL-CR-215: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Room)
 func enT0425(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2509 *Node) bool {
-		return anyChild(n2509, enK3, func(n2510 *Node) bool {
-			return anyChild(n2510, enK6, func(n2511 *Node) bool { return hasChild(n2511, enK165) })
+	return !anyChild(n, enK4, func(n2533 *Node) bool {
+		return anyChild(n2533, enK3, func(n2534 *Node) bool {
+			return anyChild(n2534, enK6, func(n2535 *Node) bool { return hasChild(n2535, enK165) })
 		})
 	})
 }
 
 // UBL-CR-216: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func enT0426(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2513 *Node) bool {
-		return anyChild(n2513, enK3, func(n2514 *Node) bool {
-			return anyChild(n2514, enK6, func(n2515 *Node) bool { return hasChild(n2515, enK166) })
+	return !anyChild(n, enK4, func(n2537 *Node) bool {
+		return anyChild(n2537, enK3, func(n2538 *Node) bool {
+			return anyChild(n2538, enK6, func(n2539 *Node) bool { return hasChild(n2539, enK166) })
 		})
 	})
 }
 
 // UBL-CR-217: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func enT0427(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2517 *Node) bool {
-		return anyChild(n2517, enK3, func(n2518 *Node) bool {
-			return anyChild(n2518, enK6, func(n2519 *Node) bool { return hasChild(n2519, enK167) })
+	return !anyChild(n, enK4, func(n2541 *Node) bool {
+		return anyChild(n2541, enK3, func(n2542 *Node) bool {
+			return anyChild(n2542, enK6, func(n2543 *Node) bool { return hasChild(n2543, enK167) })
 		})
 	})
 }
 
 // UBL-CR-218: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func enT0428(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2521 *Node) bool {
-		return anyChild(n2521, enK3, func(n2522 *Node) bool {
-			return anyChild(n2522, enK6, func(n2523 *Node) bool { return hasChild(n2523, enK168) })
+	return !anyChild(n, enK4, func(n2545 *Node) bool {
+		return anyChild(n2545, enK3, func(n2546 *Node) bool {
+			return anyChild(n2546, enK6, func(n2547 *Node) bool { return hasChild(n2547, enK168) })
 		})
 	})
 }
 
 // UBL-CR-219: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func enT0429(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2525 *Node) bool {
-		return anyChild(n2525, enK3, func(n2526 *Node) bool {
-			return anyChild(n2526, enK6, func(n2527 *Node) bool { return hasChild(n2527, enK169) })
+	return !anyChild(n, enK4, func(n2549 *Node) bool {
+		return anyChild(n2549, enK3, func(n2550 *Node) bool {
+			return anyChild(n2550, enK6, func(n2551 *Node) bool { return hasChild(n2551, enK169) })
 		})
 	})
 }
 
 // UBL-CR-220: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Department)
 func enT0430(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2529 *Node) bool {
-		return anyChild(n2529, enK3, func(n2530 *Node) bool {
-			return anyChild(n2530, enK6, func(n2531 *Node) bool { return hasChild(n2531, enK170) })
+	return !anyChild(n, enK4, func(n2553 *Node) bool {
+		return anyChild(n2553, enK3, func(n2554 *Node) bool {
+			return anyChild(n2554, enK6, func(n2555 *Node) bool { return hasChild(n2555, enK170) })
 		})
 	})
 }
 
 // UBL-CR-221: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func enT0431(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2533 *Node) bool {
-		return anyChild(n2533, enK3, func(n2534 *Node) bool {
-			return anyChild(n2534, enK6, func(n2535 *Node) bool { return hasChild(n2535, enK171) })
+	return !anyChild(n, enK4, func(n2557 *Node) bool {
+		return anyChild(n2557, enK3, func(n2558 *Node) bool {
+			return anyChild(n2558, enK6, func(n2559 *Node) bool { return hasChild(n2559, enK171) })
 		})
 	})
 }
 
 // UBL-CR-222: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func enT0432(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2537 *Node) bool {
-		return anyChild(n2537, enK3, func(n2538 *Node) bool {
-			return anyChild(n2538, enK6, func(n2539 *Node) bool { return hasChild(n2539, enK172) })
+	return !anyChild(n, enK4, func(n2561 *Node) bool {
+		return anyChild(n2561, enK3, func(n2562 *Node) bool {
+			return anyChild(n2562, enK6, func(n2563 *Node) bool { return hasChild(n2563, enK172) })
 		})
 	})
 }
 
 // UBL-CR-223: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func enT0433(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2541 *Node) bool {
-		return anyChild(n2541, enK3, func(n2542 *Node) bool {
-			return anyChild(n2542, enK6, func(n2543 *Node) bool { return hasChild(n2543, enK173) })
+	return !anyChild(n, enK4, func(n2565 *Node) bool {
+		return anyChild(n2565, enK3, func(n2566 *Node) bool {
+			return anyChild(n2566, enK6, func(n2567 *Node) bool { return hasChild(n2567, enK173) })
 		})
 	})
 }
 
 // UBL-CR-224: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0434(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2545 *Node) bool {
-		return anyChild(n2545, enK3, func(n2546 *Node) bool {
-			return anyChild(n2546, enK6, func(n2547 *Node) bool { return hasChild(n2547, enK174) })
+	return !anyChild(n, enK4, func(n2569 *Node) bool {
+		return anyChild(n2569, enK3, func(n2570 *Node) bool {
+			return anyChild(n2570, enK6, func(n2571 *Node) bool { return hasChild(n2571, enK174) })
 		})
 	})
 }
 
 // UBL-CR-225: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0435(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2549 *Node) bool {
-		return anyChild(n2549, enK3, func(n2550 *Node) bool {
-			return anyChild(n2550, enK6, func(n2551 *Node) bool { return hasChild(n2551, enK175) })
+	return !anyChild(n, enK4, func(n2573 *Node) bool {
+		return anyChild(n2573, enK3, func(n2574 *Node) bool {
+			return anyChild(n2574, enK6, func(n2575 *Node) bool { return hasChild(n2575, enK175) })
 		})
 	})
 }
 
 // UBL-CR-226: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Region)
 func enT0436(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2553 *Node) bool {
-		return anyChild(n2553, enK3, func(n2554 *Node) bool {
-			return anyChild(n2554, enK6, func(n2555 *Node) bool { return hasChild(n2555, enK176) })
+	return !anyChild(n, enK4, func(n2577 *Node) bool {
+		return anyChild(n2577, enK3, func(n2578 *Node) bool {
+			return anyChild(n2578, enK6, func(n2579 *Node) bool { return hasChild(n2579, enK176) })
 		})
 	})
 }
 
 // UBL-CR-227: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:District)
 func enT0437(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2557 *Node) bool {
-		return anyChild(n2557, enK3, func(n2558 *Node) bool {
-			return anyChild(n2558, enK6, func(n2559 *Node) bool { return hasChild(n2559, enK177) })
+	return !anyChild(n, enK4, func(n2581 *Node) bool {
+		return anyChild(n2581, enK3, func(n2582 *Node) bool {
+			return anyChild(n2582, enK6, func(n2583 *Node) bool { return hasChild(n2583, enK177) })
 		})
 	})
 }
 
 // UBL-CR-228: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0438(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2561 *Node) bool {
-		return anyChild(n2561, enK3, func(n2562 *Node) bool {
-			return anyChild(n2562, enK6, func(n2563 *Node) bool { return hasChild(n2563, enK178) })
+	return !anyChild(n, enK4, func(n2585 *Node) bool {
+		return anyChild(n2585, enK3, func(n2586 *Node) bool {
+			return anyChild(n2586, enK6, func(n2587 *Node) bool { return hasChild(n2587, enK178) })
 		})
 	})
 }
 
 // UBL-CR-229: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0439(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2565 *Node) bool {
-		return anyChild(n2565, enK3, func(n2566 *Node) bool {
-			return anyChild(n2566, enK6, func(n2567 *Node) bool {
-				return anyChild(n2567, enK8, func(n2568 *Node) bool { return hasChild(n2568, enK66) })
+	return !anyChild(n, enK4, func(n2589 *Node) bool {
+		return anyChild(n2589, enK3, func(n2590 *Node) bool {
+			return anyChild(n2590, enK6, func(n2591 *Node) bool {
+				return anyChild(n2591, enK8, func(n2592 *Node) bool { return hasChild(n2592, enK66) })
 			})
 		})
 	})
@@ -9427,71 +9574,71 @@ func enT0439(v []Seq, n *Node) bool {
 
 // UBL-CR-230: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func enT0440(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2570 *Node) bool {
-		return anyChild(n2570, enK3, func(n2571 *Node) bool {
-			return anyChild(n2571, enK6, func(n2572 *Node) bool { return hasChild(n2572, enK179) })
+	return !anyChild(n, enK4, func(n2594 *Node) bool {
+		return anyChild(n2594, enK3, func(n2595 *Node) bool {
+			return anyChild(n2595, enK6, func(n2596 *Node) bool { return hasChild(n2596, enK179) })
 		})
 	})
 }
 
 // UBL-CR-231: not(cac:AccountingCustomerParty/cac:Party/cac:PhysicalLocation)
 func enT0441(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2574 *Node) bool {
-		return anyChild(n2574, enK3, func(n2575 *Node) bool { return hasChild(n2575, enK180) })
+	return !anyChild(n, enK4, func(n2598 *Node) bool {
+		return anyChild(n2598, enK3, func(n2599 *Node) bool { return hasChild(n2599, enK180) })
 	})
 }
 
 // UBL-CR-232: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0442(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2577 *Node) bool {
-		return anyChild(n2577, enK3, func(n2578 *Node) bool {
-			return anyChild(n2578, enK55, func(n2579 *Node) bool { return hasChild(n2579, enK44) })
+	return !anyChild(n, enK4, func(n2601 *Node) bool {
+		return anyChild(n2601, enK3, func(n2602 *Node) bool {
+			return anyChild(n2602, enK55, func(n2603 *Node) bool { return hasChild(n2603, enK44) })
 		})
 	})
 }
 
 // UBL-CR-233: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0443(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2581 *Node) bool {
-		return anyChild(n2581, enK3, func(n2582 *Node) bool {
-			return anyChild(n2582, enK55, func(n2583 *Node) bool { return hasChild(n2583, enK181) })
+	return !anyChild(n, enK4, func(n2605 *Node) bool {
+		return anyChild(n2605, enK3, func(n2606 *Node) bool {
+			return anyChild(n2606, enK55, func(n2607 *Node) bool { return hasChild(n2607, enK181) })
 		})
 	})
 }
 
 // UBL-CR-234: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0444(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2585 *Node) bool {
-		return anyChild(n2585, enK3, func(n2586 *Node) bool {
-			return anyChild(n2586, enK55, func(n2587 *Node) bool { return hasChild(n2587, enK182) })
+	return !anyChild(n, enK4, func(n2609 *Node) bool {
+		return anyChild(n2609, enK3, func(n2610 *Node) bool {
+			return anyChild(n2610, enK55, func(n2611 *Node) bool { return hasChild(n2611, enK182) })
 		})
 	})
 }
 
 // UBL-CR-235: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0445(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2589 *Node) bool {
-		return anyChild(n2589, enK3, func(n2590 *Node) bool {
-			return anyChild(n2590, enK55, func(n2591 *Node) bool { return hasChild(n2591, enK183) })
+	return !anyChild(n, enK4, func(n2613 *Node) bool {
+		return anyChild(n2613, enK3, func(n2614 *Node) bool {
+			return anyChild(n2614, enK55, func(n2615 *Node) bool { return hasChild(n2615, enK183) })
 		})
 	})
 }
 
 // UBL-CR-236: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0446(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2593 *Node) bool {
-		return anyChild(n2593, enK3, func(n2594 *Node) bool {
-			return anyChild(n2594, enK55, func(n2595 *Node) bool { return hasChild(n2595, enK184) })
+	return !anyChild(n, enK4, func(n2617 *Node) bool {
+		return anyChild(n2617, enK3, func(n2618 *Node) bool {
+			return anyChild(n2618, enK55, func(n2619 *Node) bool { return hasChild(n2619, enK184) })
 		})
 	})
 }
 
 // UBL-CR-237: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0447(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2597 *Node) bool {
-		return anyChild(n2597, enK3, func(n2598 *Node) bool {
-			return anyChild(n2598, enK55, func(n2599 *Node) bool {
-				return anyChild(n2599, enK21, func(n2600 *Node) bool { return hasChild(n2600, enK66) })
+	return !anyChild(n, enK4, func(n2621 *Node) bool {
+		return anyChild(n2621, enK3, func(n2622 *Node) bool {
+			return anyChild(n2622, enK55, func(n2623 *Node) bool {
+				return anyChild(n2623, enK21, func(n2624 *Node) bool { return hasChild(n2624, enK66) })
 			})
 		})
 	})
@@ -9499,10 +9646,10 @@ func enT0447(v []Seq, n *Node) bool {
 
 // UBL-CR-238: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0448(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2602 *Node) bool {
-		return anyChild(n2602, enK3, func(n2603 *Node) bool {
-			return anyChild(n2603, enK55, func(n2604 *Node) bool {
-				return anyChild(n2604, enK21, func(n2605 *Node) bool { return hasChild(n2605, enK185) })
+	return !anyChild(n, enK4, func(n2626 *Node) bool {
+		return anyChild(n2626, enK3, func(n2627 *Node) bool {
+			return anyChild(n2627, enK55, func(n2628 *Node) bool {
+				return anyChild(n2628, enK21, func(n2629 *Node) bool { return hasChild(n2629, enK185) })
 			})
 		})
 	})
@@ -9510,10 +9657,10 @@ func enT0448(v []Seq, n *Node) bool {
 
 // UBL-CR-239: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0449(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2607 *Node) bool {
-		return anyChild(n2607, enK3, func(n2608 *Node) bool {
-			return anyChild(n2608, enK55, func(n2609 *Node) bool {
-				return anyChild(n2609, enK21, func(n2610 *Node) bool { return hasChild(n2610, enK186) })
+	return !anyChild(n, enK4, func(n2631 *Node) bool {
+		return anyChild(n2631, enK3, func(n2632 *Node) bool {
+			return anyChild(n2632, enK55, func(n2633 *Node) bool {
+				return anyChild(n2633, enK21, func(n2634 *Node) bool { return hasChild(n2634, enK186) })
 			})
 		})
 	})
@@ -9521,10 +9668,10 @@ func enT0449(v []Seq, n *Node) bool {
 
 // UBL-CR-240: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0450(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2612 *Node) bool {
-		return anyChild(n2612, enK3, func(n2613 *Node) bool {
-			return anyChild(n2613, enK55, func(n2614 *Node) bool {
-				return anyChild(n2614, enK21, func(n2615 *Node) bool { return hasChild(n2615, enK187) })
+	return !anyChild(n, enK4, func(n2636 *Node) bool {
+		return anyChild(n2636, enK3, func(n2637 *Node) bool {
+			return anyChild(n2637, enK55, func(n2638 *Node) bool {
+				return anyChild(n2638, enK21, func(n2639 *Node) bool { return hasChild(n2639, enK187) })
 			})
 		})
 	})
@@ -9532,367 +9679,367 @@ func enT0450(v []Seq, n *Node) bool {
 
 // UBL-CR-241: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0451(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2617 *Node) bool {
-		return anyChild(n2617, enK3, func(n2618 *Node) bool {
-			return anyChild(n2618, enK45, func(n2619 *Node) bool { return hasChild(n2619, enK188) })
+	return !anyChild(n, enK4, func(n2641 *Node) bool {
+		return anyChild(n2641, enK3, func(n2642 *Node) bool {
+			return anyChild(n2642, enK45, func(n2643 *Node) bool { return hasChild(n2643, enK188) })
 		})
 	})
 }
 
 // UBL-CR-242: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0452(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2621 *Node) bool {
-		return anyChild(n2621, enK3, func(n2622 *Node) bool {
-			return anyChild(n2622, enK45, func(n2623 *Node) bool { return hasChild(n2623, enK189) })
+	return !anyChild(n, enK4, func(n2645 *Node) bool {
+		return anyChild(n2645, enK3, func(n2646 *Node) bool {
+			return anyChild(n2646, enK45, func(n2647 *Node) bool { return hasChild(n2647, enK189) })
 		})
 	})
 }
 
 // UBL-CR-243: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0453(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2625 *Node) bool {
-		return anyChild(n2625, enK3, func(n2626 *Node) bool {
-			return anyChild(n2626, enK45, func(n2627 *Node) bool { return hasChild(n2627, enK190) })
+	return !anyChild(n, enK4, func(n2649 *Node) bool {
+		return anyChild(n2649, enK3, func(n2650 *Node) bool {
+			return anyChild(n2650, enK45, func(n2651 *Node) bool { return hasChild(n2651, enK190) })
 		})
 	})
 }
 
 // UBL-CR-244: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func enT0454(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2629 *Node) bool {
-		return anyChild(n2629, enK3, func(n2630 *Node) bool {
-			return anyChild(n2630, enK45, func(n2631 *Node) bool { return hasChild(n2631, enK210) })
+	return !anyChild(n, enK4, func(n2653 *Node) bool {
+		return anyChild(n2653, enK3, func(n2654 *Node) bool {
+			return anyChild(n2654, enK45, func(n2655 *Node) bool { return hasChild(n2655, enK210) })
 		})
 	})
 }
 
 // UBL-CR-245: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0455(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2633 *Node) bool {
-		return anyChild(n2633, enK3, func(n2634 *Node) bool {
-			return anyChild(n2634, enK45, func(n2635 *Node) bool { return hasChild(n2635, enK191) })
+	return !anyChild(n, enK4, func(n2657 *Node) bool {
+		return anyChild(n2657, enK3, func(n2658 *Node) bool {
+			return anyChild(n2658, enK45, func(n2659 *Node) bool { return hasChild(n2659, enK191) })
 		})
 	})
 }
 
 // UBL-CR-246: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0456(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2637 *Node) bool {
-		return anyChild(n2637, enK3, func(n2638 *Node) bool {
-			return anyChild(n2638, enK45, func(n2639 *Node) bool { return hasChild(n2639, enK192) })
+	return !anyChild(n, enK4, func(n2661 *Node) bool {
+		return anyChild(n2661, enK3, func(n2662 *Node) bool {
+			return anyChild(n2662, enK45, func(n2663 *Node) bool { return hasChild(n2663, enK192) })
 		})
 	})
 }
 
 // UBL-CR-247: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0457(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2641 *Node) bool {
-		return anyChild(n2641, enK3, func(n2642 *Node) bool {
-			return anyChild(n2642, enK45, func(n2643 *Node) bool { return hasChild(n2643, enK193) })
+	return !anyChild(n, enK4, func(n2665 *Node) bool {
+		return anyChild(n2665, enK3, func(n2666 *Node) bool {
+			return anyChild(n2666, enK45, func(n2667 *Node) bool { return hasChild(n2667, enK193) })
 		})
 	})
 }
 
 // UBL-CR-248: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0458(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2645 *Node) bool {
-		return anyChild(n2645, enK3, func(n2646 *Node) bool {
-			return anyChild(n2646, enK45, func(n2647 *Node) bool { return hasChild(n2647, enK194) })
+	return !anyChild(n, enK4, func(n2669 *Node) bool {
+		return anyChild(n2669, enK3, func(n2670 *Node) bool {
+			return anyChild(n2670, enK45, func(n2671 *Node) bool { return hasChild(n2671, enK194) })
 		})
 	})
 }
 
 // UBL-CR-249: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0459(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2649 *Node) bool {
-		return anyChild(n2649, enK3, func(n2650 *Node) bool {
-			return anyChild(n2650, enK45, func(n2651 *Node) bool { return hasChild(n2651, enK184) })
+	return !anyChild(n, enK4, func(n2673 *Node) bool {
+		return anyChild(n2673, enK3, func(n2674 *Node) bool {
+			return anyChild(n2674, enK45, func(n2675 *Node) bool { return hasChild(n2675, enK184) })
 		})
 	})
 }
 
 // UBL-CR-250: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0460(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2653 *Node) bool {
-		return anyChild(n2653, enK3, func(n2654 *Node) bool {
-			return anyChild(n2654, enK45, func(n2655 *Node) bool { return hasChild(n2655, enK195) })
+	return !anyChild(n, enK4, func(n2677 *Node) bool {
+		return anyChild(n2677, enK3, func(n2678 *Node) bool {
+			return anyChild(n2678, enK45, func(n2679 *Node) bool { return hasChild(n2679, enK195) })
 		})
 	})
 }
 
 // UBL-CR-251: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0461(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2657 *Node) bool {
-		return anyChild(n2657, enK3, func(n2658 *Node) bool {
-			return anyChild(n2658, enK45, func(n2659 *Node) bool { return hasChild(n2659, enK196) })
+	return !anyChild(n, enK4, func(n2681 *Node) bool {
+		return anyChild(n2681, enK3, func(n2682 *Node) bool {
+			return anyChild(n2682, enK45, func(n2683 *Node) bool { return hasChild(n2683, enK196) })
 		})
 	})
 }
 
 // UBL-CR-252: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0462(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2661 *Node) bool {
-		return anyChild(n2661, enK3, func(n2662 *Node) bool {
-			return anyChild(n2662, enK45, func(n2663 *Node) bool { return hasChild(n2663, enK197) })
+	return !anyChild(n, enK4, func(n2685 *Node) bool {
+		return anyChild(n2685, enK3, func(n2686 *Node) bool {
+			return anyChild(n2686, enK45, func(n2687 *Node) bool { return hasChild(n2687, enK197) })
 		})
 	})
 }
 
 // UBL-CR-253: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ID)
 func enT0463(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2665 *Node) bool {
-		return anyChild(n2665, enK3, func(n2666 *Node) bool {
-			return anyChild(n2666, enK198, func(n2667 *Node) bool { return hasChild(n2667, enK1) })
+	return !anyChild(n, enK4, func(n2689 *Node) bool {
+		return anyChild(n2689, enK3, func(n2690 *Node) bool {
+			return anyChild(n2690, enK198, func(n2691 *Node) bool { return hasChild(n2691, enK1) })
 		})
 	})
 }
 
 // UBL-CR-254: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telefax)
 func enT0464(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2669 *Node) bool {
-		return anyChild(n2669, enK3, func(n2670 *Node) bool {
-			return anyChild(n2670, enK198, func(n2671 *Node) bool { return hasChild(n2671, enK199) })
+	return !anyChild(n, enK4, func(n2693 *Node) bool {
+		return anyChild(n2693, enK3, func(n2694 *Node) bool {
+			return anyChild(n2694, enK198, func(n2695 *Node) bool { return hasChild(n2695, enK199) })
 		})
 	})
 }
 
 // UBL-CR-255: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Note)
 func enT0465(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2673 *Node) bool {
-		return anyChild(n2673, enK3, func(n2674 *Node) bool {
-			return anyChild(n2674, enK198, func(n2675 *Node) bool { return hasChild(n2675, enK78) })
+	return !anyChild(n, enK4, func(n2697 *Node) bool {
+		return anyChild(n2697, enK3, func(n2698 *Node) bool {
+			return anyChild(n2698, enK198, func(n2699 *Node) bool { return hasChild(n2699, enK78) })
 		})
 	})
 }
 
 // UBL-CR-256: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func enT0466(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2677 *Node) bool {
-		return anyChild(n2677, enK3, func(n2678 *Node) bool {
-			return anyChild(n2678, enK198, func(n2679 *Node) bool { return hasChild(n2679, enK200) })
+	return !anyChild(n, enK4, func(n2701 *Node) bool {
+		return anyChild(n2701, enK3, func(n2702 *Node) bool {
+			return anyChild(n2702, enK198, func(n2703 *Node) bool { return hasChild(n2703, enK200) })
 		})
 	})
 }
 
 // UBL-CR-257: not(cac:AccountingCustomerParty/cac:Party/cac:Person)
 func enT0467(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2681 *Node) bool {
-		return anyChild(n2681, enK3, func(n2682 *Node) bool { return hasChild(n2682, enK201) })
+	return !anyChild(n, enK4, func(n2705 *Node) bool {
+		return anyChild(n2705, enK3, func(n2706 *Node) bool { return hasChild(n2706, enK201) })
 	})
 }
 
 // UBL-CR-258: not(cac:AccountingCustomerParty/cac:Party/cac:AgentParty)
 func enT0468(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2684 *Node) bool {
-		return anyChild(n2684, enK3, func(n2685 *Node) bool { return hasChild(n2685, enK202) })
+	return !anyChild(n, enK4, func(n2708 *Node) bool {
+		return anyChild(n2708, enK3, func(n2709 *Node) bool { return hasChild(n2709, enK202) })
 	})
 }
 
 // UBL-CR-259: not(cac:AccountingCustomerParty/cac:Party/cac:ServiceProviderParty)
 func enT0469(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2687 *Node) bool {
-		return anyChild(n2687, enK3, func(n2688 *Node) bool { return hasChild(n2688, enK203) })
+	return !anyChild(n, enK4, func(n2711 *Node) bool {
+		return anyChild(n2711, enK3, func(n2712 *Node) bool { return hasChild(n2712, enK203) })
 	})
 }
 
 // UBL-CR-260: not(cac:AccountingCustomerParty/cac:Party/cac:PowerOfAttorney)
 func enT0470(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2690 *Node) bool {
-		return anyChild(n2690, enK3, func(n2691 *Node) bool { return hasChild(n2691, enK204) })
+	return !anyChild(n, enK4, func(n2714 *Node) bool {
+		return anyChild(n2714, enK3, func(n2715 *Node) bool { return hasChild(n2715, enK204) })
 	})
 }
 
 // UBL-CR-261: not(cac:AccountingCustomerParty/cac:Party/cac:FinancialAccount)
 func enT0471(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2693 *Node) bool {
-		return anyChild(n2693, enK3, func(n2694 *Node) bool { return hasChild(n2694, enK205) })
+	return !anyChild(n, enK4, func(n2717 *Node) bool {
+		return anyChild(n2717, enK3, func(n2718 *Node) bool { return hasChild(n2718, enK205) })
 	})
 }
 
 // UBL-CR-262: not(cac:AccountingCustomerParty/cac:DeliveryContact)
 func enT0472(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2696 *Node) bool { return hasChild(n2696, enK211) })
+	return !anyChild(n, enK4, func(n2720 *Node) bool { return hasChild(n2720, enK211) })
 }
 
 // UBL-CR-263: not(cac:AccountingCustomerParty/cac:AccountingContact)
 func enT0473(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2698 *Node) bool { return hasChild(n2698, enK207) })
+	return !anyChild(n, enK4, func(n2722 *Node) bool { return hasChild(n2722, enK207) })
 }
 
 // UBL-CR-264: not(cac:AccountingCustomerParty/cac:BuyerContact)
 func enT0474(v []Seq, n *Node) bool {
-	return !anyChild(n, enK4, func(n2700 *Node) bool { return hasChild(n2700, enK212) })
+	return !anyChild(n, enK4, func(n2724 *Node) bool { return hasChild(n2724, enK212) })
 }
 
 // UBL-CR-265: not(cac:PayeeParty/cbc:MarkCareIndicator)
 func enT0475(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2702 *Node) bool { return hasChild(n2702, enK155) })
+	return !anyChild(n, enK81, func(n2726 *Node) bool { return hasChild(n2726, enK155) })
 }
 
 // UBL-CR-266: not(cac:PayeeParty/cbc:MarkAttentionIndicator)
 func enT0476(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2704 *Node) bool { return hasChild(n2704, enK156) })
+	return !anyChild(n, enK81, func(n2728 *Node) bool { return hasChild(n2728, enK156) })
 }
 
 // UBL-CR-267: not(cac:PayeeParty/cbc:WebsiteURI)
 func enT0477(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2706 *Node) bool { return hasChild(n2706, enK157) })
+	return !anyChild(n, enK81, func(n2730 *Node) bool { return hasChild(n2730, enK157) })
 }
 
 // UBL-CR-268: not(cac:PayeeParty/cbc:LogoReferenceID)
 func enT0478(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2708 *Node) bool { return hasChild(n2708, enK158) })
+	return !anyChild(n, enK81, func(n2732 *Node) bool { return hasChild(n2732, enK158) })
 }
 
 // UBL-CR-269: not(cac:PayeeParty/cbc:EndpointID)
 func enT0479(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2710 *Node) bool { return hasChild(n2710, enK2) })
+	return !anyChild(n, enK81, func(n2734 *Node) bool { return hasChild(n2734, enK2) })
 }
 
 // UBL-CR-270: not(cac:PayeeParty/cbc:IndustryClassificationCode)
 func enT0480(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2712 *Node) bool { return hasChild(n2712, enK159) })
+	return !anyChild(n, enK81, func(n2736 *Node) bool { return hasChild(n2736, enK159) })
 }
 
 // UBL-CR-271: not(cac:PayeeParty/cac:Language)
 func enT0481(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2714 *Node) bool { return hasChild(n2714, enK160) })
+	return !anyChild(n, enK81, func(n2738 *Node) bool { return hasChild(n2738, enK160) })
 }
 
 // UBL-CR-272: not(cac:PayeeParty/cac:PostalAddress)
 func enT0482(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2716 *Node) bool { return hasChild(n2716, enK6) })
+	return !anyChild(n, enK81, func(n2740 *Node) bool { return hasChild(n2740, enK6) })
 }
 
 // UBL-CR-273: not(cac:PayeeParty/cac:PhysicalLocation)
 func enT0483(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2718 *Node) bool { return hasChild(n2718, enK180) })
+	return !anyChild(n, enK81, func(n2742 *Node) bool { return hasChild(n2742, enK180) })
 }
 
 // UBL-CR-274: not(cac:PayeeParty/cac:PartyTaxScheme)
 func enT0484(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2720 *Node) bool { return hasChild(n2720, enK55) })
+	return !anyChild(n, enK81, func(n2744 *Node) bool { return hasChild(n2744, enK55) })
 }
 
 // UBL-CR-275: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationName)
 func enT0485(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2722 *Node) bool {
-		return anyChild(n2722, enK45, func(n2723 *Node) bool { return hasChild(n2723, enK44) })
+	return !anyChild(n, enK81, func(n2746 *Node) bool {
+		return anyChild(n2746, enK45, func(n2747 *Node) bool { return hasChild(n2747, enK44) })
 	})
 }
 
 // UBL-CR-276: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0486(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2725 *Node) bool {
-		return anyChild(n2725, enK45, func(n2726 *Node) bool { return hasChild(n2726, enK188) })
+	return !anyChild(n, enK81, func(n2749 *Node) bool {
+		return anyChild(n2749, enK45, func(n2750 *Node) bool { return hasChild(n2750, enK188) })
 	})
 }
 
 // UBL-CR-277: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0487(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2728 *Node) bool {
-		return anyChild(n2728, enK45, func(n2729 *Node) bool { return hasChild(n2729, enK189) })
+	return !anyChild(n, enK81, func(n2752 *Node) bool {
+		return anyChild(n2752, enK45, func(n2753 *Node) bool { return hasChild(n2753, enK189) })
 	})
 }
 
 // UBL-CR-278: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0488(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2731 *Node) bool {
-		return anyChild(n2731, enK45, func(n2732 *Node) bool { return hasChild(n2732, enK190) })
+	return !anyChild(n, enK81, func(n2755 *Node) bool {
+		return anyChild(n2755, enK45, func(n2756 *Node) bool { return hasChild(n2756, enK190) })
 	})
 }
 
 // UBL-CR-279: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func enT0489(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2734 *Node) bool {
-		return anyChild(n2734, enK45, func(n2735 *Node) bool { return hasChild(n2735, enK210) })
+	return !anyChild(n, enK81, func(n2758 *Node) bool {
+		return anyChild(n2758, enK45, func(n2759 *Node) bool { return hasChild(n2759, enK210) })
 	})
 }
 
 // UBL-CR-280: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0490(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2737 *Node) bool {
-		return anyChild(n2737, enK45, func(n2738 *Node) bool { return hasChild(n2738, enK191) })
+	return !anyChild(n, enK81, func(n2761 *Node) bool {
+		return anyChild(n2761, enK45, func(n2762 *Node) bool { return hasChild(n2762, enK191) })
 	})
 }
 
 // UBL-CR-281: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0491(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2740 *Node) bool {
-		return anyChild(n2740, enK45, func(n2741 *Node) bool { return hasChild(n2741, enK192) })
+	return !anyChild(n, enK81, func(n2764 *Node) bool {
+		return anyChild(n2764, enK45, func(n2765 *Node) bool { return hasChild(n2765, enK192) })
 	})
 }
 
 // UBL-CR-282: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0492(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2743 *Node) bool {
-		return anyChild(n2743, enK45, func(n2744 *Node) bool { return hasChild(n2744, enK193) })
+	return !anyChild(n, enK81, func(n2767 *Node) bool {
+		return anyChild(n2767, enK45, func(n2768 *Node) bool { return hasChild(n2768, enK193) })
 	})
 }
 
 // UBL-CR-283: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0493(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2746 *Node) bool {
-		return anyChild(n2746, enK45, func(n2747 *Node) bool { return hasChild(n2747, enK194) })
+	return !anyChild(n, enK81, func(n2770 *Node) bool {
+		return anyChild(n2770, enK45, func(n2771 *Node) bool { return hasChild(n2771, enK194) })
 	})
 }
 
 // UBL-CR-284: not(cac:PayeeParty/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0494(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2749 *Node) bool {
-		return anyChild(n2749, enK45, func(n2750 *Node) bool { return hasChild(n2750, enK184) })
+	return !anyChild(n, enK81, func(n2773 *Node) bool {
+		return anyChild(n2773, enK45, func(n2774 *Node) bool { return hasChild(n2774, enK184) })
 	})
 }
 
 // UBL-CR-285: not(cac:PayeeParty/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0495(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2752 *Node) bool {
-		return anyChild(n2752, enK45, func(n2753 *Node) bool { return hasChild(n2753, enK195) })
+	return !anyChild(n, enK81, func(n2776 *Node) bool {
+		return anyChild(n2776, enK45, func(n2777 *Node) bool { return hasChild(n2777, enK195) })
 	})
 }
 
 // UBL-CR-286: not(cac:PayeeParty/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0496(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2755 *Node) bool {
-		return anyChild(n2755, enK45, func(n2756 *Node) bool { return hasChild(n2756, enK196) })
+	return !anyChild(n, enK81, func(n2779 *Node) bool {
+		return anyChild(n2779, enK45, func(n2780 *Node) bool { return hasChild(n2780, enK196) })
 	})
 }
 
 // UBL-CR-287: not(cac:PayeeParty/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0497(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2758 *Node) bool {
-		return anyChild(n2758, enK45, func(n2759 *Node) bool { return hasChild(n2759, enK197) })
+	return !anyChild(n, enK81, func(n2782 *Node) bool {
+		return anyChild(n2782, enK45, func(n2783 *Node) bool { return hasChild(n2783, enK197) })
 	})
 }
 
 // UBL-CR-288: not(cac:PayeeParty/cac:Contact)
 func enT0498(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2761 *Node) bool { return hasChild(n2761, enK198) })
+	return !anyChild(n, enK81, func(n2785 *Node) bool { return hasChild(n2785, enK198) })
 }
 
 // UBL-CR-289: not(cac:PayeeParty/cac:Person)
 func enT0499(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2763 *Node) bool { return hasChild(n2763, enK201) })
+	return !anyChild(n, enK81, func(n2787 *Node) bool { return hasChild(n2787, enK201) })
 }
 
 // UBL-CR-290: not(cac:PayeeParty/cac:AgentParty)
 func enT0500(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2765 *Node) bool { return hasChild(n2765, enK202) })
+	return !anyChild(n, enK81, func(n2789 *Node) bool { return hasChild(n2789, enK202) })
 }
 
 // UBL-CR-291: not(cac:PayeeParty/cac:ServiceProviderParty)
 func enT0501(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2767 *Node) bool { return hasChild(n2767, enK203) })
+	return !anyChild(n, enK81, func(n2791 *Node) bool { return hasChild(n2791, enK203) })
 }
 
 // UBL-CR-292: not(cac:PayeeParty/cac:PowerOfAttorney)
 func enT0502(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2769 *Node) bool { return hasChild(n2769, enK204) })
+	return !anyChild(n, enK81, func(n2793 *Node) bool { return hasChild(n2793, enK204) })
 }
 
 // UBL-CR-293: not(cac:PayeeParty/cac:FinancialAccount)
 func enT0503(v []Seq, n *Node) bool {
-	return !anyChild(n, enK81, func(n2771 *Node) bool { return hasChild(n2771, enK205) })
+	return !anyChild(n, enK81, func(n2795 *Node) bool { return hasChild(n2795, enK205) })
 }
 
 // UBL-CR-294: not(cac:BuyerCustomerParty)
@@ -9907,582 +10054,582 @@ func enT0505(v []Seq, n *Node) bool {
 
 // UBL-CR-296: not(cac:TaxRepresentativeParty/cbc:MarkCareIndicator)
 func enT0506(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2775 *Node) bool { return hasChild(n2775, enK155) })
+	return !anyChild(n, enK56, func(n2799 *Node) bool { return hasChild(n2799, enK155) })
 }
 
 // UBL-CR-297: not(cac:TaxRepresentativeParty/cbc:MarkAttentionIndicator)
 func enT0507(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2777 *Node) bool { return hasChild(n2777, enK156) })
+	return !anyChild(n, enK56, func(n2801 *Node) bool { return hasChild(n2801, enK156) })
 }
 
 // UBL-CR-298: not(cac:TaxRepresentativeParty/cbc:WebsiteURI)
 func enT0508(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2779 *Node) bool { return hasChild(n2779, enK157) })
+	return !anyChild(n, enK56, func(n2803 *Node) bool { return hasChild(n2803, enK157) })
 }
 
 // UBL-CR-299: not(cac:TaxRepresentativeParty/cbc:LogoReferenceID)
 func enT0509(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2781 *Node) bool { return hasChild(n2781, enK158) })
+	return !anyChild(n, enK56, func(n2805 *Node) bool { return hasChild(n2805, enK158) })
 }
 
 // UBL-CR-300: not(cac:TaxRepresentativeParty/cbc:EndpointID)
 func enT0510(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2783 *Node) bool { return hasChild(n2783, enK2) })
+	return !anyChild(n, enK56, func(n2807 *Node) bool { return hasChild(n2807, enK2) })
 }
 
 // UBL-CR-301: not(cac:TaxRepresentativeParty/cbc:IndustryClassificationCode)
 func enT0511(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2785 *Node) bool { return hasChild(n2785, enK159) })
+	return !anyChild(n, enK56, func(n2809 *Node) bool { return hasChild(n2809, enK159) })
 }
 
 // UBL-CR-302: not(cac:TaxRepresentativeParty/cac:PartyIdentification)
 func enT0512(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2787 *Node) bool { return hasChild(n2787, enK83) })
+	return !anyChild(n, enK56, func(n2811 *Node) bool { return hasChild(n2811, enK83) })
 }
 
 // UBL-CR-303: not(cac:TaxRepresentativeParty/cac:Language)
 func enT0513(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2789 *Node) bool { return hasChild(n2789, enK160) })
+	return !anyChild(n, enK56, func(n2813 *Node) bool { return hasChild(n2813, enK160) })
 }
 
 // UBL-CR-304: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:ID)
 func enT0514(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2791 *Node) bool {
-		return anyChild(n2791, enK6, func(n2792 *Node) bool { return hasChild(n2792, enK1) })
+	return !anyChild(n, enK56, func(n2815 *Node) bool {
+		return anyChild(n2815, enK6, func(n2816 *Node) bool { return hasChild(n2816, enK1) })
 	})
 }
 
 // UBL-CR-305: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0515(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2794 *Node) bool {
-		return anyChild(n2794, enK6, func(n2795 *Node) bool { return hasChild(n2795, enK161) })
+	return !anyChild(n, enK56, func(n2818 *Node) bool {
+		return anyChild(n2818, enK6, func(n2819 *Node) bool { return hasChild(n2819, enK161) })
 	})
 }
 
 // UBL-CR-306: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0516(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2797 *Node) bool {
-		return anyChild(n2797, enK6, func(n2798 *Node) bool { return hasChild(n2798, enK162) })
+	return !anyChild(n, enK56, func(n2821 *Node) bool {
+		return anyChild(n2821, enK6, func(n2822 *Node) bool { return hasChild(n2822, enK162) })
 	})
 }
 
 // UBL-CR-307: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Postbox)
 func enT0517(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2800 *Node) bool {
-		return anyChild(n2800, enK6, func(n2801 *Node) bool { return hasChild(n2801, enK163) })
+	return !anyChild(n, enK56, func(n2824 *Node) bool {
+		return anyChild(n2824, enK6, func(n2825 *Node) bool { return hasChild(n2825, enK163) })
 	})
 }
 
 // UBL-CR-308: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Floor)
 func enT0518(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2803 *Node) bool {
-		return anyChild(n2803, enK6, func(n2804 *Node) bool { return hasChild(n2804, enK164) })
+	return !anyChild(n, enK56, func(n2827 *Node) bool {
+		return anyChild(n2827, enK6, func(n2828 *Node) bool { return hasChild(n2828, enK164) })
 	})
 }
 
 // UBL-CR-309: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Room)
 func enT0519(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2806 *Node) bool {
-		return anyChild(n2806, enK6, func(n2807 *Node) bool { return hasChild(n2807, enK165) })
+	return !anyChild(n, enK56, func(n2830 *Node) bool {
+		return anyChild(n2830, enK6, func(n2831 *Node) bool { return hasChild(n2831, enK165) })
 	})
 }
 
 // UBL-CR-310: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BlockName)
 func enT0520(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2809 *Node) bool {
-		return anyChild(n2809, enK6, func(n2810 *Node) bool { return hasChild(n2810, enK166) })
+	return !anyChild(n, enK56, func(n2833 *Node) bool {
+		return anyChild(n2833, enK6, func(n2834 *Node) bool { return hasChild(n2834, enK166) })
 	})
 }
 
 // UBL-CR-311: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingName)
 func enT0521(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2812 *Node) bool {
-		return anyChild(n2812, enK6, func(n2813 *Node) bool { return hasChild(n2813, enK167) })
+	return !anyChild(n, enK56, func(n2836 *Node) bool {
+		return anyChild(n2836, enK6, func(n2837 *Node) bool { return hasChild(n2837, enK167) })
 	})
 }
 
 // UBL-CR-312: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingNumber)
 func enT0522(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2815 *Node) bool {
-		return anyChild(n2815, enK6, func(n2816 *Node) bool { return hasChild(n2816, enK168) })
+	return !anyChild(n, enK56, func(n2839 *Node) bool {
+		return anyChild(n2839, enK6, func(n2840 *Node) bool { return hasChild(n2840, enK168) })
 	})
 }
 
 // UBL-CR-313: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:InhouseMail)
 func enT0523(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2818 *Node) bool {
-		return anyChild(n2818, enK6, func(n2819 *Node) bool { return hasChild(n2819, enK169) })
+	return !anyChild(n, enK56, func(n2842 *Node) bool {
+		return anyChild(n2842, enK6, func(n2843 *Node) bool { return hasChild(n2843, enK169) })
 	})
 }
 
 // UBL-CR-314: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Department)
 func enT0524(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2821 *Node) bool {
-		return anyChild(n2821, enK6, func(n2822 *Node) bool { return hasChild(n2822, enK170) })
+	return !anyChild(n, enK56, func(n2845 *Node) bool {
+		return anyChild(n2845, enK6, func(n2846 *Node) bool { return hasChild(n2846, enK170) })
 	})
 }
 
 // UBL-CR-315: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkAttention)
 func enT0525(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2824 *Node) bool {
-		return anyChild(n2824, enK6, func(n2825 *Node) bool { return hasChild(n2825, enK171) })
+	return !anyChild(n, enK56, func(n2848 *Node) bool {
+		return anyChild(n2848, enK6, func(n2849 *Node) bool { return hasChild(n2849, enK171) })
 	})
 }
 
 // UBL-CR-316: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkCare)
 func enT0526(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2827 *Node) bool {
-		return anyChild(n2827, enK6, func(n2828 *Node) bool { return hasChild(n2828, enK172) })
+	return !anyChild(n, enK56, func(n2851 *Node) bool {
+		return anyChild(n2851, enK6, func(n2852 *Node) bool { return hasChild(n2852, enK172) })
 	})
 }
 
 // UBL-CR-317: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PlotIdentification)
 func enT0527(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2830 *Node) bool {
-		return anyChild(n2830, enK6, func(n2831 *Node) bool { return hasChild(n2831, enK173) })
+	return !anyChild(n, enK56, func(n2854 *Node) bool {
+		return anyChild(n2854, enK6, func(n2855 *Node) bool { return hasChild(n2855, enK173) })
 	})
 }
 
 // UBL-CR-318: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0528(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2833 *Node) bool {
-		return anyChild(n2833, enK6, func(n2834 *Node) bool { return hasChild(n2834, enK174) })
+	return !anyChild(n, enK56, func(n2857 *Node) bool {
+		return anyChild(n2857, enK6, func(n2858 *Node) bool { return hasChild(n2858, enK174) })
 	})
 }
 
 // UBL-CR-319: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0529(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2836 *Node) bool {
-		return anyChild(n2836, enK6, func(n2837 *Node) bool { return hasChild(n2837, enK175) })
+	return !anyChild(n, enK56, func(n2860 *Node) bool {
+		return anyChild(n2860, enK6, func(n2861 *Node) bool { return hasChild(n2861, enK175) })
 	})
 }
 
 // UBL-CR-320: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Region)
 func enT0530(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2839 *Node) bool {
-		return anyChild(n2839, enK6, func(n2840 *Node) bool { return hasChild(n2840, enK176) })
+	return !anyChild(n, enK56, func(n2863 *Node) bool {
+		return anyChild(n2863, enK6, func(n2864 *Node) bool { return hasChild(n2864, enK176) })
 	})
 }
 
 // UBL-CR-321: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:District)
 func enT0531(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2842 *Node) bool {
-		return anyChild(n2842, enK6, func(n2843 *Node) bool { return hasChild(n2843, enK177) })
+	return !anyChild(n, enK56, func(n2866 *Node) bool {
+		return anyChild(n2866, enK6, func(n2867 *Node) bool { return hasChild(n2867, enK177) })
 	})
 }
 
 // UBL-CR-322: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0532(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2845 *Node) bool {
-		return anyChild(n2845, enK6, func(n2846 *Node) bool { return hasChild(n2846, enK178) })
+	return !anyChild(n, enK56, func(n2869 *Node) bool {
+		return anyChild(n2869, enK6, func(n2870 *Node) bool { return hasChild(n2870, enK178) })
 	})
 }
 
 // UBL-CR-323: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0533(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2848 *Node) bool {
-		return anyChild(n2848, enK6, func(n2849 *Node) bool {
-			return anyChild(n2849, enK8, func(n2850 *Node) bool { return hasChild(n2850, enK66) })
+	return !anyChild(n, enK56, func(n2872 *Node) bool {
+		return anyChild(n2872, enK6, func(n2873 *Node) bool {
+			return anyChild(n2873, enK8, func(n2874 *Node) bool { return hasChild(n2874, enK66) })
 		})
 	})
 }
 
 // UBL-CR-324: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:LocationCoordinate)
 func enT0534(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2852 *Node) bool {
-		return anyChild(n2852, enK6, func(n2853 *Node) bool { return hasChild(n2853, enK179) })
+	return !anyChild(n, enK56, func(n2876 *Node) bool {
+		return anyChild(n2876, enK6, func(n2877 *Node) bool { return hasChild(n2877, enK179) })
 	})
 }
 
 // UBL-CR-325: not(cac:TaxRepresentativeParty/cac:PhysicalLocation)
 func enT0535(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2855 *Node) bool { return hasChild(n2855, enK180) })
+	return !anyChild(n, enK56, func(n2879 *Node) bool { return hasChild(n2879, enK180) })
 }
 
 // UBL-CR-326: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0536(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2857 *Node) bool {
-		return anyChild(n2857, enK55, func(n2858 *Node) bool { return hasChild(n2858, enK44) })
+	return !anyChild(n, enK56, func(n2881 *Node) bool {
+		return anyChild(n2881, enK55, func(n2882 *Node) bool { return hasChild(n2882, enK44) })
 	})
 }
 
 // UBL-CR-327: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0537(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2860 *Node) bool {
-		return anyChild(n2860, enK55, func(n2861 *Node) bool { return hasChild(n2861, enK181) })
+	return !anyChild(n, enK56, func(n2884 *Node) bool {
+		return anyChild(n2884, enK55, func(n2885 *Node) bool { return hasChild(n2885, enK181) })
 	})
 }
 
 // UBL-CR-328: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0538(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2863 *Node) bool {
-		return anyChild(n2863, enK55, func(n2864 *Node) bool { return hasChild(n2864, enK182) })
+	return !anyChild(n, enK56, func(n2887 *Node) bool {
+		return anyChild(n2887, enK55, func(n2888 *Node) bool { return hasChild(n2888, enK182) })
 	})
 }
 
 // UBL-CR-329: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0539(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2866 *Node) bool {
-		return anyChild(n2866, enK55, func(n2867 *Node) bool { return hasChild(n2867, enK183) })
+	return !anyChild(n, enK56, func(n2890 *Node) bool {
+		return anyChild(n2890, enK55, func(n2891 *Node) bool { return hasChild(n2891, enK183) })
 	})
 }
 
 // UBL-CR-330: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0540(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2869 *Node) bool {
-		return anyChild(n2869, enK55, func(n2870 *Node) bool { return hasChild(n2870, enK184) })
+	return !anyChild(n, enK56, func(n2893 *Node) bool {
+		return anyChild(n2893, enK55, func(n2894 *Node) bool { return hasChild(n2894, enK184) })
 	})
 }
 
 // UBL-CR-331: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0541(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2872 *Node) bool {
-		return anyChild(n2872, enK55, func(n2873 *Node) bool {
-			return anyChild(n2873, enK21, func(n2874 *Node) bool { return hasChild(n2874, enK66) })
+	return !anyChild(n, enK56, func(n2896 *Node) bool {
+		return anyChild(n2896, enK55, func(n2897 *Node) bool {
+			return anyChild(n2897, enK21, func(n2898 *Node) bool { return hasChild(n2898, enK66) })
 		})
 	})
 }
 
 // UBL-CR-332: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0542(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2876 *Node) bool {
-		return anyChild(n2876, enK55, func(n2877 *Node) bool {
-			return anyChild(n2877, enK21, func(n2878 *Node) bool { return hasChild(n2878, enK185) })
+	return !anyChild(n, enK56, func(n2900 *Node) bool {
+		return anyChild(n2900, enK55, func(n2901 *Node) bool {
+			return anyChild(n2901, enK21, func(n2902 *Node) bool { return hasChild(n2902, enK185) })
 		})
 	})
 }
 
 // UBL-CR-333: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0543(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2880 *Node) bool {
-		return anyChild(n2880, enK55, func(n2881 *Node) bool {
-			return anyChild(n2881, enK21, func(n2882 *Node) bool { return hasChild(n2882, enK186) })
+	return !anyChild(n, enK56, func(n2904 *Node) bool {
+		return anyChild(n2904, enK55, func(n2905 *Node) bool {
+			return anyChild(n2905, enK21, func(n2906 *Node) bool { return hasChild(n2906, enK186) })
 		})
 	})
 }
 
 // UBL-CR-334: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0544(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2884 *Node) bool {
-		return anyChild(n2884, enK55, func(n2885 *Node) bool {
-			return anyChild(n2885, enK21, func(n2886 *Node) bool { return hasChild(n2886, enK187) })
+	return !anyChild(n, enK56, func(n2908 *Node) bool {
+		return anyChild(n2908, enK55, func(n2909 *Node) bool {
+			return anyChild(n2909, enK21, func(n2910 *Node) bool { return hasChild(n2910, enK187) })
 		})
 	})
 }
 
 // UBL-CR-335: not(cac:TaxRepresentativeParty/cac:PartyLegalEntity)
 func enT0545(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2888 *Node) bool { return hasChild(n2888, enK45) })
+	return !anyChild(n, enK56, func(n2912 *Node) bool { return hasChild(n2912, enK45) })
 }
 
 // UBL-CR-336: not(cac:TaxRepresentativeParty/cac:Contact)
 func enT0546(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2890 *Node) bool { return hasChild(n2890, enK198) })
+	return !anyChild(n, enK56, func(n2914 *Node) bool { return hasChild(n2914, enK198) })
 }
 
 // UBL-CR-337: not(cac:TaxRepresentativeParty/cac:Person)
 func enT0547(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2892 *Node) bool { return hasChild(n2892, enK201) })
+	return !anyChild(n, enK56, func(n2916 *Node) bool { return hasChild(n2916, enK201) })
 }
 
 // UBL-CR-338: not(cac:TaxRepresentativeParty/cac:AgentParty)
 func enT0548(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2894 *Node) bool { return hasChild(n2894, enK202) })
+	return !anyChild(n, enK56, func(n2918 *Node) bool { return hasChild(n2918, enK202) })
 }
 
 // UBL-CR-339: not(cac:TaxRepresentativeParty/cac:ServiceProviderParty)
 func enT0549(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2896 *Node) bool { return hasChild(n2896, enK203) })
+	return !anyChild(n, enK56, func(n2920 *Node) bool { return hasChild(n2920, enK203) })
 }
 
 // UBL-CR-340: not(cac:TaxRepresentativeParty/cac:PowerOfAttorney)
 func enT0550(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2898 *Node) bool { return hasChild(n2898, enK204) })
+	return !anyChild(n, enK56, func(n2922 *Node) bool { return hasChild(n2922, enK204) })
 }
 
 // UBL-CR-341: not(cac:TaxRepresentativeParty/cac:FinancialAccount)
 func enT0551(v []Seq, n *Node) bool {
-	return !anyChild(n, enK56, func(n2900 *Node) bool { return hasChild(n2900, enK205) })
+	return !anyChild(n, enK56, func(n2924 *Node) bool { return hasChild(n2924, enK205) })
 }
 
 // UBL-CR-342: not(cac:Delivery/cbc:ID)
 func enT0552(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2902 *Node) bool { return hasChild(n2902, enK1) })
+	return !anyChild(n, enK15, func(n2926 *Node) bool { return hasChild(n2926, enK1) })
 }
 
 // UBL-CR-343: not(cac:Delivery/cbc:Quantity)
 func enT0553(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2904 *Node) bool { return hasChild(n2904, enK215) })
+	return !anyChild(n, enK15, func(n2928 *Node) bool { return hasChild(n2928, enK215) })
 }
 
 // UBL-CR-344: not(cac:Delivery/cbc:MinimumQuantity)
 func enT0554(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2906 *Node) bool { return hasChild(n2906, enK216) })
+	return !anyChild(n, enK15, func(n2930 *Node) bool { return hasChild(n2930, enK216) })
 }
 
 // UBL-CR-345: not(cac:Delivery/cbc:MaximumQuantity)
 func enT0555(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2908 *Node) bool { return hasChild(n2908, enK217) })
+	return !anyChild(n, enK15, func(n2932 *Node) bool { return hasChild(n2932, enK217) })
 }
 
 // UBL-CR-346: not(cac:Delivery/cbc:ActualDeliveryTime)
 func enT0556(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2910 *Node) bool { return hasChild(n2910, enK218) })
+	return !anyChild(n, enK15, func(n2934 *Node) bool { return hasChild(n2934, enK218) })
 }
 
 // UBL-CR-347: not(cac:Delivery/cbc:LatestDeliveryDate)
 func enT0557(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2912 *Node) bool { return hasChild(n2912, enK219) })
+	return !anyChild(n, enK15, func(n2936 *Node) bool { return hasChild(n2936, enK219) })
 }
 
 // UBL-CR-348: not(cac:Delivery/cbc:LatestDeliveryTime)
 func enT0558(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2914 *Node) bool { return hasChild(n2914, enK220) })
+	return !anyChild(n, enK15, func(n2938 *Node) bool { return hasChild(n2938, enK220) })
 }
 
 // UBL-CR-349: not(cac:Delivery/cbc:ReleaseID)
 func enT0559(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2916 *Node) bool { return hasChild(n2916, enK221) })
+	return !anyChild(n, enK15, func(n2940 *Node) bool { return hasChild(n2940, enK221) })
 }
 
 // UBL-CR-350: not(cac:Delivery/cbc:TrackingID)
 func enT0560(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2918 *Node) bool { return hasChild(n2918, enK222) })
+	return !anyChild(n, enK15, func(n2942 *Node) bool { return hasChild(n2942, enK222) })
 }
 
 // UBL-CR-351: not(cac:Delivery/cac:DeliveryLocation/cbc:Description)
 func enT0561(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2920 *Node) bool {
-		return anyChild(n2920, enK14, func(n2921 *Node) bool { return hasChild(n2921, enK113) })
+	return !anyChild(n, enK15, func(n2944 *Node) bool {
+		return anyChild(n2944, enK14, func(n2945 *Node) bool { return hasChild(n2945, enK113) })
 	})
 }
 
 // UBL-CR-352: not(cac:Delivery/cac:DeliveryLocation/cbc:Conditions)
 func enT0562(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2923 *Node) bool {
-		return anyChild(n2923, enK14, func(n2924 *Node) bool { return hasChild(n2924, enK223) })
+	return !anyChild(n, enK15, func(n2947 *Node) bool {
+		return anyChild(n2947, enK14, func(n2948 *Node) bool { return hasChild(n2948, enK223) })
 	})
 }
 
 // UBL-CR-353: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentity)
 func enT0563(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2926 *Node) bool {
-		return anyChild(n2926, enK14, func(n2927 *Node) bool { return hasChild(n2927, enK224) })
+	return !anyChild(n, enK15, func(n2950 *Node) bool {
+		return anyChild(n2950, enK14, func(n2951 *Node) bool { return hasChild(n2951, enK224) })
 	})
 }
 
 // UBL-CR-354: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentityCode)
 func enT0564(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2929 *Node) bool {
-		return anyChild(n2929, enK14, func(n2930 *Node) bool { return hasChild(n2930, enK175) })
+	return !anyChild(n, enK15, func(n2953 *Node) bool {
+		return anyChild(n2953, enK14, func(n2954 *Node) bool { return hasChild(n2954, enK175) })
 	})
 }
 
 // UBL-CR-355: not(cac:Delivery/cac:DeliveryLocation/cbc:LocationTypeCode)
 func enT0565(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2932 *Node) bool {
-		return anyChild(n2932, enK14, func(n2933 *Node) bool { return hasChild(n2933, enK225) })
+	return !anyChild(n, enK15, func(n2956 *Node) bool {
+		return anyChild(n2956, enK14, func(n2957 *Node) bool { return hasChild(n2957, enK225) })
 	})
 }
 
 // UBL-CR-356: not(cac:Delivery/cac:DeliveryLocation/cbc:InformationURI)
 func enT0566(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2935 *Node) bool {
-		return anyChild(n2935, enK14, func(n2936 *Node) bool { return hasChild(n2936, enK226) })
+	return !anyChild(n, enK15, func(n2959 *Node) bool {
+		return anyChild(n2959, enK14, func(n2960 *Node) bool { return hasChild(n2960, enK226) })
 	})
 }
 
 // UBL-CR-357: not(cac:Delivery/cac:DeliveryLocation/cbc:Name)
 func enT0567(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2938 *Node) bool {
-		return anyChild(n2938, enK14, func(n2939 *Node) bool { return hasChild(n2939, enK66) })
+	return !anyChild(n, enK15, func(n2962 *Node) bool {
+		return anyChild(n2962, enK14, func(n2963 *Node) bool { return hasChild(n2963, enK66) })
 	})
 }
 
 // UBL-CR-358: not(cac:Delivery/cac:DeliveryLocation/cac:ValidityPeriod)
 func enT0568(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2941 *Node) bool {
-		return anyChild(n2941, enK14, func(n2942 *Node) bool { return hasChild(n2942, enK125) })
+	return !anyChild(n, enK15, func(n2965 *Node) bool {
+		return anyChild(n2965, enK14, func(n2966 *Node) bool { return hasChild(n2966, enK125) })
 	})
 }
 
 // UBL-CR-359: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:ID)
 func enT0569(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2944 *Node) bool {
-		return anyChild(n2944, enK14, func(n2945 *Node) bool {
-			return anyChild(n2945, enK13, func(n2946 *Node) bool { return hasChild(n2946, enK1) })
+	return !anyChild(n, enK15, func(n2968 *Node) bool {
+		return anyChild(n2968, enK14, func(n2969 *Node) bool {
+			return anyChild(n2969, enK13, func(n2970 *Node) bool { return hasChild(n2970, enK1) })
 		})
 	})
 }
 
 // UBL-CR-360: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressTypeCode)
 func enT0570(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2948 *Node) bool {
-		return anyChild(n2948, enK14, func(n2949 *Node) bool {
-			return anyChild(n2949, enK13, func(n2950 *Node) bool { return hasChild(n2950, enK161) })
+	return !anyChild(n, enK15, func(n2972 *Node) bool {
+		return anyChild(n2972, enK14, func(n2973 *Node) bool {
+			return anyChild(n2973, enK13, func(n2974 *Node) bool { return hasChild(n2974, enK161) })
 		})
 	})
 }
 
 // UBL-CR-361: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressFormatCode)
 func enT0571(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2952 *Node) bool {
-		return anyChild(n2952, enK14, func(n2953 *Node) bool {
-			return anyChild(n2953, enK13, func(n2954 *Node) bool { return hasChild(n2954, enK162) })
+	return !anyChild(n, enK15, func(n2976 *Node) bool {
+		return anyChild(n2976, enK14, func(n2977 *Node) bool {
+			return anyChild(n2977, enK13, func(n2978 *Node) bool { return hasChild(n2978, enK162) })
 		})
 	})
 }
 
 // UBL-CR-362: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Postbox)
 func enT0572(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2956 *Node) bool {
-		return anyChild(n2956, enK14, func(n2957 *Node) bool {
-			return anyChild(n2957, enK13, func(n2958 *Node) bool { return hasChild(n2958, enK163) })
+	return !anyChild(n, enK15, func(n2980 *Node) bool {
+		return anyChild(n2980, enK14, func(n2981 *Node) bool {
+			return anyChild(n2981, enK13, func(n2982 *Node) bool { return hasChild(n2982, enK163) })
 		})
 	})
 }
 
 // UBL-CR-363: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Floor)
 func enT0573(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2960 *Node) bool {
-		return anyChild(n2960, enK14, func(n2961 *Node) bool {
-			return anyChild(n2961, enK13, func(n2962 *Node) bool { return hasChild(n2962, enK164) })
+	return !anyChild(n, enK15, func(n2984 *Node) bool {
+		return anyChild(n2984, enK14, func(n2985 *Node) bool {
+			return anyChild(n2985, enK13, func(n2986 *Node) bool { return hasChild(n2986, enK164) })
 		})
 	})
 }
 
 // UBL-CR-364: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Room)
 func enT0574(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2964 *Node) bool {
-		return anyChild(n2964, enK14, func(n2965 *Node) bool {
-			return anyChild(n2965, enK13, func(n2966 *Node) bool { return hasChild(n2966, enK165) })
+	return !anyChild(n, enK15, func(n2988 *Node) bool {
+		return anyChild(n2988, enK14, func(n2989 *Node) bool {
+			return anyChild(n2989, enK13, func(n2990 *Node) bool { return hasChild(n2990, enK165) })
 		})
 	})
 }
 
 // UBL-CR-365: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BlockName)
 func enT0575(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2968 *Node) bool {
-		return anyChild(n2968, enK14, func(n2969 *Node) bool {
-			return anyChild(n2969, enK13, func(n2970 *Node) bool { return hasChild(n2970, enK166) })
+	return !anyChild(n, enK15, func(n2992 *Node) bool {
+		return anyChild(n2992, enK14, func(n2993 *Node) bool {
+			return anyChild(n2993, enK13, func(n2994 *Node) bool { return hasChild(n2994, enK166) })
 		})
 	})
 }
 
 // UBL-CR-366: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingName)
 func enT0576(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2972 *Node) bool {
-		return anyChild(n2972, enK14, func(n2973 *Node) bool {
-			return anyChild(n2973, enK13, func(n2974 *Node) bool { return hasChild(n2974, enK167) })
+	return !anyChild(n, enK15, func(n2996 *Node) bool {
+		return anyChild(n2996, enK14, func(n2997 *Node) bool {
+			return anyChild(n2997, enK13, func(n2998 *Node) bool { return hasChild(n2998, enK167) })
 		})
 	})
 }
 
 // UBL-CR-367: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingNumber)
 func enT0577(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2976 *Node) bool {
-		return anyChild(n2976, enK14, func(n2977 *Node) bool {
-			return anyChild(n2977, enK13, func(n2978 *Node) bool { return hasChild(n2978, enK168) })
+	return !anyChild(n, enK15, func(n3000 *Node) bool {
+		return anyChild(n3000, enK14, func(n3001 *Node) bool {
+			return anyChild(n3001, enK13, func(n3002 *Node) bool { return hasChild(n3002, enK168) })
 		})
 	})
 }
 
 // UBL-CR-368: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:InhouseMail)
 func enT0578(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2980 *Node) bool {
-		return anyChild(n2980, enK14, func(n2981 *Node) bool {
-			return anyChild(n2981, enK13, func(n2982 *Node) bool { return hasChild(n2982, enK169) })
+	return !anyChild(n, enK15, func(n3004 *Node) bool {
+		return anyChild(n3004, enK14, func(n3005 *Node) bool {
+			return anyChild(n3005, enK13, func(n3006 *Node) bool { return hasChild(n3006, enK169) })
 		})
 	})
 }
 
 // UBL-CR-369: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Department)
 func enT0579(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2984 *Node) bool {
-		return anyChild(n2984, enK14, func(n2985 *Node) bool {
-			return anyChild(n2985, enK13, func(n2986 *Node) bool { return hasChild(n2986, enK170) })
+	return !anyChild(n, enK15, func(n3008 *Node) bool {
+		return anyChild(n3008, enK14, func(n3009 *Node) bool {
+			return anyChild(n3009, enK13, func(n3010 *Node) bool { return hasChild(n3010, enK170) })
 		})
 	})
 }
 
 // UBL-CR-370: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkAttention)
 func enT0580(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2988 *Node) bool {
-		return anyChild(n2988, enK14, func(n2989 *Node) bool {
-			return anyChild(n2989, enK13, func(n2990 *Node) bool { return hasChild(n2990, enK171) })
+	return !anyChild(n, enK15, func(n3012 *Node) bool {
+		return anyChild(n3012, enK14, func(n3013 *Node) bool {
+			return anyChild(n3013, enK13, func(n3014 *Node) bool { return hasChild(n3014, enK171) })
 		})
 	})
 }
 
 // UBL-CR-371: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkCare)
 func enT0581(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2992 *Node) bool {
-		return anyChild(n2992, enK14, func(n2993 *Node) bool {
-			return anyChild(n2993, enK13, func(n2994 *Node) bool { return hasChild(n2994, enK172) })
+	return !anyChild(n, enK15, func(n3016 *Node) bool {
+		return anyChild(n3016, enK14, func(n3017 *Node) bool {
+			return anyChild(n3017, enK13, func(n3018 *Node) bool { return hasChild(n3018, enK172) })
 		})
 	})
 }
 
 // UBL-CR-372: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PlotIdentification)
 func enT0582(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n2996 *Node) bool {
-		return anyChild(n2996, enK14, func(n2997 *Node) bool {
-			return anyChild(n2997, enK13, func(n2998 *Node) bool { return hasChild(n2998, enK173) })
+	return !anyChild(n, enK15, func(n3020 *Node) bool {
+		return anyChild(n3020, enK14, func(n3021 *Node) bool {
+			return anyChild(n3021, enK13, func(n3022 *Node) bool { return hasChild(n3022, enK173) })
 		})
 	})
 }
 
 // UBL-CR-373: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CitySubdivisionName)
 func enT0583(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3000 *Node) bool {
-		return anyChild(n3000, enK14, func(n3001 *Node) bool {
-			return anyChild(n3001, enK13, func(n3002 *Node) bool { return hasChild(n3002, enK174) })
+	return !anyChild(n, enK15, func(n3024 *Node) bool {
+		return anyChild(n3024, enK14, func(n3025 *Node) bool {
+			return anyChild(n3025, enK13, func(n3026 *Node) bool { return hasChild(n3026, enK174) })
 		})
 	})
 }
 
 // UBL-CR-374: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CountrySubentityCode)
 func enT0584(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3004 *Node) bool {
-		return anyChild(n3004, enK14, func(n3005 *Node) bool {
-			return anyChild(n3005, enK13, func(n3006 *Node) bool { return hasChild(n3006, enK175) })
+	return !anyChild(n, enK15, func(n3028 *Node) bool {
+		return anyChild(n3028, enK14, func(n3029 *Node) bool {
+			return anyChild(n3029, enK13, func(n3030 *Node) bool { return hasChild(n3030, enK175) })
 		})
 	})
 }
 
 // UBL-CR-375: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Region)
 func enT0585(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3008 *Node) bool {
-		return anyChild(n3008, enK14, func(n3009 *Node) bool {
-			return anyChild(n3009, enK13, func(n3010 *Node) bool { return hasChild(n3010, enK176) })
+	return !anyChild(n, enK15, func(n3032 *Node) bool {
+		return anyChild(n3032, enK14, func(n3033 *Node) bool {
+			return anyChild(n3033, enK13, func(n3034 *Node) bool { return hasChild(n3034, enK176) })
 		})
 	})
 }
 
 // UBL-CR-376: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:District)
 func enT0586(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3012 *Node) bool {
-		return anyChild(n3012, enK14, func(n3013 *Node) bool {
-			return anyChild(n3013, enK13, func(n3014 *Node) bool { return hasChild(n3014, enK177) })
+	return !anyChild(n, enK15, func(n3036 *Node) bool {
+		return anyChild(n3036, enK14, func(n3037 *Node) bool {
+			return anyChild(n3037, enK13, func(n3038 *Node) bool { return hasChild(n3038, enK177) })
 		})
 	})
 }
 
 // UBL-CR-377: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:TimezoneOffset)
 func enT0587(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3016 *Node) bool {
-		return anyChild(n3016, enK14, func(n3017 *Node) bool {
-			return anyChild(n3017, enK13, func(n3018 *Node) bool { return hasChild(n3018, enK178) })
+	return !anyChild(n, enK15, func(n3040 *Node) bool {
+		return anyChild(n3040, enK14, func(n3041 *Node) bool {
+			return anyChild(n3041, enK13, func(n3042 *Node) bool { return hasChild(n3042, enK178) })
 		})
 	})
 }
 
 // UBL-CR-378: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country/cbc:Name)
 func enT0588(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3020 *Node) bool {
-		return anyChild(n3020, enK14, func(n3021 *Node) bool {
-			return anyChild(n3021, enK13, func(n3022 *Node) bool {
-				return anyChild(n3022, enK8, func(n3023 *Node) bool { return hasChild(n3023, enK66) })
+	return !anyChild(n, enK15, func(n3044 *Node) bool {
+		return anyChild(n3044, enK14, func(n3045 *Node) bool {
+			return anyChild(n3045, enK13, func(n3046 *Node) bool {
+				return anyChild(n3046, enK8, func(n3047 *Node) bool { return hasChild(n3047, enK66) })
 			})
 		})
 	})
@@ -10490,201 +10637,201 @@ func enT0588(v []Seq, n *Node) bool {
 
 // UBL-CR-379: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:LocationCoordinate)
 func enT0589(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3025 *Node) bool {
-		return anyChild(n3025, enK14, func(n3026 *Node) bool {
-			return anyChild(n3026, enK13, func(n3027 *Node) bool { return hasChild(n3027, enK179) })
+	return !anyChild(n, enK15, func(n3049 *Node) bool {
+		return anyChild(n3049, enK14, func(n3050 *Node) bool {
+			return anyChild(n3050, enK13, func(n3051 *Node) bool { return hasChild(n3051, enK179) })
 		})
 	})
 }
 
 // UBL-CR-380: not(cac:Delivery/cac:DeliveryLocation/cac:SubsidiaryLocation)
 func enT0590(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3029 *Node) bool {
-		return anyChild(n3029, enK14, func(n3030 *Node) bool { return hasChild(n3030, enK227) })
+	return !anyChild(n, enK15, func(n3053 *Node) bool {
+		return anyChild(n3053, enK14, func(n3054 *Node) bool { return hasChild(n3054, enK227) })
 	})
 }
 
 // UBL-CR-381: not(cac:Delivery/cac:DeliveryLocation/cac:LocationCoordinate)
 func enT0591(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3032 *Node) bool {
-		return anyChild(n3032, enK14, func(n3033 *Node) bool { return hasChild(n3033, enK179) })
+	return !anyChild(n, enK15, func(n3056 *Node) bool {
+		return anyChild(n3056, enK14, func(n3057 *Node) bool { return hasChild(n3057, enK179) })
 	})
 }
 
 // UBL-CR-382: not(cac:Delivery/cac:AlternativeDeliveryLocation)
 func enT0592(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3035 *Node) bool { return hasChild(n3035, enK228) })
+	return !anyChild(n, enK15, func(n3059 *Node) bool { return hasChild(n3059, enK228) })
 }
 
 // UBL-CR-383: not(cac:Delivery/cac:RequestedDeliveryPeriod)
 func enT0593(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3037 *Node) bool { return hasChild(n3037, enK229) })
+	return !anyChild(n, enK15, func(n3061 *Node) bool { return hasChild(n3061, enK229) })
 }
 
 // UBL-CR-384: not(cac:Delivery/cac:EstimatedDeliveryPeriod)
 func enT0594(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3039 *Node) bool { return hasChild(n3039, enK230) })
+	return !anyChild(n, enK15, func(n3063 *Node) bool { return hasChild(n3063, enK230) })
 }
 
 // UBL-CR-385: not(cac:Delivery/cac:CarrierParty)
 func enT0595(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3041 *Node) bool { return hasChild(n3041, enK231) })
+	return !anyChild(n, enK15, func(n3065 *Node) bool { return hasChild(n3065, enK231) })
 }
 
 // UBL-CR-386: not(cac:Delivery/cac:DeliveryParty/cbc:MarkCareIndicator)
 func enT0596(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3043 *Node) bool {
-		return anyChild(n3043, enK98, func(n3044 *Node) bool { return hasChild(n3044, enK155) })
+	return !anyChild(n, enK15, func(n3067 *Node) bool {
+		return anyChild(n3067, enK98, func(n3068 *Node) bool { return hasChild(n3068, enK155) })
 	})
 }
 
 // UBL-CR-387: not(cac:Delivery/cac:DeliveryParty/cbc:MarkAttentionIndicator)
 func enT0597(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3046 *Node) bool {
-		return anyChild(n3046, enK98, func(n3047 *Node) bool { return hasChild(n3047, enK156) })
+	return !anyChild(n, enK15, func(n3070 *Node) bool {
+		return anyChild(n3070, enK98, func(n3071 *Node) bool { return hasChild(n3071, enK156) })
 	})
 }
 
 // UBL-CR-388: not(cac:Delivery/cac:DeliveryParty/cbc:WebsiteURI)
 func enT0598(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3049 *Node) bool {
-		return anyChild(n3049, enK98, func(n3050 *Node) bool { return hasChild(n3050, enK157) })
+	return !anyChild(n, enK15, func(n3073 *Node) bool {
+		return anyChild(n3073, enK98, func(n3074 *Node) bool { return hasChild(n3074, enK157) })
 	})
 }
 
 // UBL-CR-389: not(cac:Delivery/cac:DeliveryParty/cbc:LogoReferenceID)
 func enT0599(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3052 *Node) bool {
-		return anyChild(n3052, enK98, func(n3053 *Node) bool { return hasChild(n3053, enK158) })
+	return !anyChild(n, enK15, func(n3076 *Node) bool {
+		return anyChild(n3076, enK98, func(n3077 *Node) bool { return hasChild(n3077, enK158) })
 	})
 }
 
 // UBL-CR-390: not(cac:Delivery/cac:DeliveryParty/cbc:EndpointID)
 func enT0600(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3055 *Node) bool {
-		return anyChild(n3055, enK98, func(n3056 *Node) bool { return hasChild(n3056, enK2) })
+	return !anyChild(n, enK15, func(n3079 *Node) bool {
+		return anyChild(n3079, enK98, func(n3080 *Node) bool { return hasChild(n3080, enK2) })
 	})
 }
 
 // UBL-CR-391: not(cac:Delivery/cac:DeliveryParty/cbc:IndustryClassificationCode)
 func enT0601(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3058 *Node) bool {
-		return anyChild(n3058, enK98, func(n3059 *Node) bool { return hasChild(n3059, enK159) })
+	return !anyChild(n, enK15, func(n3082 *Node) bool {
+		return anyChild(n3082, enK98, func(n3083 *Node) bool { return hasChild(n3083, enK159) })
 	})
 }
 
 // UBL-CR-392: not(cac:Delivery/cac:DeliveryParty/cac:PartyIdentification)
 func enT0602(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3061 *Node) bool {
-		return anyChild(n3061, enK98, func(n3062 *Node) bool { return hasChild(n3062, enK83) })
+	return !anyChild(n, enK15, func(n3085 *Node) bool {
+		return anyChild(n3085, enK98, func(n3086 *Node) bool { return hasChild(n3086, enK83) })
 	})
 }
 
 // UBL-CR-393: not(cac:Delivery/cac:DeliveryParty/cac:Language)
 func enT0603(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3064 *Node) bool {
-		return anyChild(n3064, enK98, func(n3065 *Node) bool { return hasChild(n3065, enK160) })
+	return !anyChild(n, enK15, func(n3088 *Node) bool {
+		return anyChild(n3088, enK98, func(n3089 *Node) bool { return hasChild(n3089, enK160) })
 	})
 }
 
 // UBL-CR-394: not(cac:Delivery/cac:DeliveryParty/cac:PostalAddress)
 func enT0604(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3067 *Node) bool {
-		return anyChild(n3067, enK98, func(n3068 *Node) bool { return hasChild(n3068, enK6) })
+	return !anyChild(n, enK15, func(n3091 *Node) bool {
+		return anyChild(n3091, enK98, func(n3092 *Node) bool { return hasChild(n3092, enK6) })
 	})
 }
 
 // UBL-CR-395: not(cac:Delivery/cac:DeliveryParty/cac:PhysicalLocation)
 func enT0605(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3070 *Node) bool {
-		return anyChild(n3070, enK98, func(n3071 *Node) bool { return hasChild(n3071, enK180) })
+	return !anyChild(n, enK15, func(n3094 *Node) bool {
+		return anyChild(n3094, enK98, func(n3095 *Node) bool { return hasChild(n3095, enK180) })
 	})
 }
 
 // UBL-CR-396: not(cac:Delivery/cac:DeliveryParty/cac:PartyTaxScheme)
 func enT0606(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3073 *Node) bool {
-		return anyChild(n3073, enK98, func(n3074 *Node) bool { return hasChild(n3074, enK55) })
+	return !anyChild(n, enK15, func(n3097 *Node) bool {
+		return anyChild(n3097, enK98, func(n3098 *Node) bool { return hasChild(n3098, enK55) })
 	})
 }
 
 // UBL-CR-397: not(cac:Delivery/cac:DeliveryParty/cac:PartyLegalEntity)
 func enT0607(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3076 *Node) bool {
-		return anyChild(n3076, enK98, func(n3077 *Node) bool { return hasChild(n3077, enK45) })
+	return !anyChild(n, enK15, func(n3100 *Node) bool {
+		return anyChild(n3100, enK98, func(n3101 *Node) bool { return hasChild(n3101, enK45) })
 	})
 }
 
 // UBL-CR-398: not(cac:Delivery/cac:DeliveryParty/cac:Contact)
 func enT0608(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3079 *Node) bool {
-		return anyChild(n3079, enK98, func(n3080 *Node) bool { return hasChild(n3080, enK198) })
+	return !anyChild(n, enK15, func(n3103 *Node) bool {
+		return anyChild(n3103, enK98, func(n3104 *Node) bool { return hasChild(n3104, enK198) })
 	})
 }
 
 // UBL-CR-399: not(cac:Delivery/cac:DeliveryParty/cac:Person)
 func enT0609(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3082 *Node) bool {
-		return anyChild(n3082, enK98, func(n3083 *Node) bool { return hasChild(n3083, enK201) })
+	return !anyChild(n, enK15, func(n3106 *Node) bool {
+		return anyChild(n3106, enK98, func(n3107 *Node) bool { return hasChild(n3107, enK201) })
 	})
 }
 
 // UBL-CR-400: not(cac:Delivery/cac:DeliveryParty/cac:AgentParty)
 func enT0610(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3085 *Node) bool {
-		return anyChild(n3085, enK98, func(n3086 *Node) bool { return hasChild(n3086, enK202) })
+	return !anyChild(n, enK15, func(n3109 *Node) bool {
+		return anyChild(n3109, enK98, func(n3110 *Node) bool { return hasChild(n3110, enK202) })
 	})
 }
 
 // UBL-CR-401: not(cac:Delivery/cac:DeliveryParty/cac:ServiceProviderParty)
 func enT0611(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3088 *Node) bool {
-		return anyChild(n3088, enK98, func(n3089 *Node) bool { return hasChild(n3089, enK203) })
+	return !anyChild(n, enK15, func(n3112 *Node) bool {
+		return anyChild(n3112, enK98, func(n3113 *Node) bool { return hasChild(n3113, enK203) })
 	})
 }
 
 // UBL-CR-402: not(cac:Delivery/cac:DeliveryParty/cac:PowerOfAttorney)
 func enT0612(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3091 *Node) bool {
-		return anyChild(n3091, enK98, func(n3092 *Node) bool { return hasChild(n3092, enK204) })
+	return !anyChild(n, enK15, func(n3115 *Node) bool {
+		return anyChild(n3115, enK98, func(n3116 *Node) bool { return hasChild(n3116, enK204) })
 	})
 }
 
 // UBL-CR-403: not(cac:Delivery/cac:DeliveryParty/cac:FinancialAccount)
 func enT0613(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3094 *Node) bool {
-		return anyChild(n3094, enK98, func(n3095 *Node) bool { return hasChild(n3095, enK205) })
+	return !anyChild(n, enK15, func(n3118 *Node) bool {
+		return anyChild(n3118, enK98, func(n3119 *Node) bool { return hasChild(n3119, enK205) })
 	})
 }
 
 // UBL-CR-404: not(cac:Delivery/cac:NotifyParty)
 func enT0614(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3097 *Node) bool { return hasChild(n3097, enK232) })
+	return !anyChild(n, enK15, func(n3121 *Node) bool { return hasChild(n3121, enK232) })
 }
 
 // UBL-CR-405: not(cac:Delivery/cac:Despatch)
 func enT0615(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3099 *Node) bool { return hasChild(n3099, enK233) })
+	return !anyChild(n, enK15, func(n3123 *Node) bool { return hasChild(n3123, enK233) })
 }
 
 // UBL-CR-406: not(cac:Delivery/cac:DeliveryTerms)
 func enT0616(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3101 *Node) bool { return hasChild(n3101, enK234) })
+	return !anyChild(n, enK15, func(n3125 *Node) bool { return hasChild(n3125, enK234) })
 }
 
 // UBL-CR-407: not(cac:Delivery/cac:MinimumDeliveryUnit)
 func enT0617(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3103 *Node) bool { return hasChild(n3103, enK235) })
+	return !anyChild(n, enK15, func(n3127 *Node) bool { return hasChild(n3127, enK235) })
 }
 
 // UBL-CR-408: not(cac:Delivery/cac:MaximumDeliveryUnit)
 func enT0618(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3105 *Node) bool { return hasChild(n3105, enK236) })
+	return !anyChild(n, enK15, func(n3129 *Node) bool { return hasChild(n3129, enK236) })
 }
 
 // UBL-CR-409: not(cac:Delivery/cac:Shipment)
 func enT0619(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n3107 *Node) bool { return hasChild(n3107, enK237) })
+	return !anyChild(n, enK15, func(n3131 *Node) bool { return hasChild(n3131, enK237) })
 }
 
 // UBL-CR-410: not(cac:DeliveryTerms)
@@ -10694,130 +10841,130 @@ func enT0620(v []Seq, n *Node) bool {
 
 // UBL-CR-411: not(cac:PaymentMeans/cbc:ID)
 func enT0621(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3110 *Node) bool { return hasChild(n3110, enK1) })
+	return !anyChild(n, enK11, func(n3134 *Node) bool { return hasChild(n3134, enK1) })
 }
 
 // UBL-CR-412: not(cac:PaymentMeans/cbc:PaymentDueDate) or ../cn:CreditNote
 func enT0622(v []Seq, n *Node) bool {
-	return (!anyChild(n, enK11, func(n3112 *Node) bool { return hasChild(n3112, enK238) }) || anyNode(parent(n), func(n3114 *Node) bool { return hasChild(n3114, enK19) }))
+	return (!anyChild(n, enK11, func(n3136 *Node) bool { return hasChild(n3136, enK238) }) || anyNode(parent(n), func(n3138 *Node) bool { return hasChild(n3138, enK19) }))
 }
 
 // UBL-CR-413: not(cac:PaymentMeans/cbc:PaymentChannelCode)
 func enT0623(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3116 *Node) bool { return hasChild(n3116, enK239) })
+	return !anyChild(n, enK11, func(n3140 *Node) bool { return hasChild(n3140, enK239) })
 }
 
 // UBL-CR-414: not(cac:PaymentMeans/cbc:InstructionID)
 func enT0624(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3118 *Node) bool { return hasChild(n3118, enK240) })
+	return !anyChild(n, enK11, func(n3142 *Node) bool { return hasChild(n3142, enK240) })
 }
 
 // UBL-CR-415: not(cac:PaymentMeans/cac:CardAccount/cbc:CardTypeCode)
 func enT0625(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3120 *Node) bool {
-		return anyChild(n3120, enK10, func(n3121 *Node) bool { return hasChild(n3121, enK241) })
+	return !anyChild(n, enK11, func(n3144 *Node) bool {
+		return anyChild(n3144, enK10, func(n3145 *Node) bool { return hasChild(n3145, enK241) })
 	})
 }
 
 // UBL-CR-416: not(cac:PaymentMeans/cac:CardAccount/cbc:ValidityStartDate)
 func enT0626(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3123 *Node) bool {
-		return anyChild(n3123, enK10, func(n3124 *Node) bool { return hasChild(n3124, enK242) })
+	return !anyChild(n, enK11, func(n3147 *Node) bool {
+		return anyChild(n3147, enK10, func(n3148 *Node) bool { return hasChild(n3148, enK242) })
 	})
 }
 
 // UBL-CR-417: not(cac:PaymentMeans/cac:CardAccount/cbc:ExpiryDate)
 func enT0627(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3126 *Node) bool {
-		return anyChild(n3126, enK10, func(n3127 *Node) bool { return hasChild(n3127, enK142) })
+	return !anyChild(n, enK11, func(n3150 *Node) bool {
+		return anyChild(n3150, enK10, func(n3151 *Node) bool { return hasChild(n3151, enK142) })
 	})
 }
 
 // UBL-CR-418: not(cac:PaymentMeans/cac:CardAccount/cbc:IssuerID)
 func enT0628(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3129 *Node) bool {
-		return anyChild(n3129, enK10, func(n3130 *Node) bool { return hasChild(n3130, enK243) })
+	return !anyChild(n, enK11, func(n3153 *Node) bool {
+		return anyChild(n3153, enK10, func(n3154 *Node) bool { return hasChild(n3154, enK243) })
 	})
 }
 
 // UBL-CR-419: not(cac:PaymentMeans/cac:CardAccount/cbc:IssueNumberID)
 func enT0629(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3132 *Node) bool {
-		return anyChild(n3132, enK10, func(n3133 *Node) bool { return hasChild(n3133, enK244) })
+	return !anyChild(n, enK11, func(n3156 *Node) bool {
+		return anyChild(n3156, enK10, func(n3157 *Node) bool { return hasChild(n3157, enK244) })
 	})
 }
 
 // UBL-CR-420: not(cac:PaymentMeans/cac:CardAccount/cbc:CV2ID)
 func enT0630(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3135 *Node) bool {
-		return anyChild(n3135, enK10, func(n3136 *Node) bool { return hasChild(n3136, enK245) })
+	return !anyChild(n, enK11, func(n3159 *Node) bool {
+		return anyChild(n3159, enK10, func(n3160 *Node) bool { return hasChild(n3160, enK245) })
 	})
 }
 
 // UBL-CR-421: not(cac:PaymentMeans/cac:CardAccount/cbc:CardChipCode)
 func enT0631(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3138 *Node) bool {
-		return anyChild(n3138, enK10, func(n3139 *Node) bool { return hasChild(n3139, enK246) })
+	return !anyChild(n, enK11, func(n3162 *Node) bool {
+		return anyChild(n3162, enK10, func(n3163 *Node) bool { return hasChild(n3163, enK246) })
 	})
 }
 
 // UBL-CR-422: not(cac:PaymentMeans/cac:CardAccount/cbc:ChipApplicationID)
 func enT0632(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3141 *Node) bool {
-		return anyChild(n3141, enK10, func(n3142 *Node) bool { return hasChild(n3142, enK247) })
+	return !anyChild(n, enK11, func(n3165 *Node) bool {
+		return anyChild(n3165, enK10, func(n3166 *Node) bool { return hasChild(n3166, enK247) })
 	})
 }
 
 // UBL-CR-424: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AliasName)
 func enT0633(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3144 *Node) bool {
-		return anyChild(n3144, enK84, func(n3145 *Node) bool { return hasChild(n3145, enK248) })
+	return !anyChild(n, enK11, func(n3168 *Node) bool {
+		return anyChild(n3168, enK84, func(n3169 *Node) bool { return hasChild(n3169, enK248) })
 	})
 }
 
 // UBL-CR-425: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountTypeCode)
 func enT0634(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3147 *Node) bool {
-		return anyChild(n3147, enK84, func(n3148 *Node) bool { return hasChild(n3148, enK249) })
+	return !anyChild(n, enK11, func(n3171 *Node) bool {
+		return anyChild(n3171, enK84, func(n3172 *Node) bool { return hasChild(n3172, enK249) })
 	})
 }
 
 // UBL-CR-426: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountFormatCode)
 func enT0635(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3150 *Node) bool {
-		return anyChild(n3150, enK84, func(n3151 *Node) bool { return hasChild(n3151, enK250) })
+	return !anyChild(n, enK11, func(n3174 *Node) bool {
+		return anyChild(n3174, enK84, func(n3175 *Node) bool { return hasChild(n3175, enK250) })
 	})
 }
 
 // UBL-CR-427: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:CurrencyCode)
 func enT0636(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3153 *Node) bool {
-		return anyChild(n3153, enK84, func(n3154 *Node) bool { return hasChild(n3154, enK186) })
+	return !anyChild(n, enK11, func(n3177 *Node) bool {
+		return anyChild(n3177, enK84, func(n3178 *Node) bool { return hasChild(n3178, enK186) })
 	})
 }
 
 // UBL-CR-428: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:PaymentNote)
 func enT0637(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3156 *Node) bool {
-		return anyChild(n3156, enK84, func(n3157 *Node) bool { return hasChild(n3157, enK251) })
+	return !anyChild(n, enK11, func(n3180 *Node) bool {
+		return anyChild(n3180, enK84, func(n3181 *Node) bool { return hasChild(n3181, enK251) })
 	})
 }
 
 // UBL-CR-429: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:Name)
 func enT0638(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3159 *Node) bool {
-		return anyChild(n3159, enK84, func(n3160 *Node) bool {
-			return anyChild(n3160, enK252, func(n3161 *Node) bool { return hasChild(n3161, enK66) })
+	return !anyChild(n, enK11, func(n3183 *Node) bool {
+		return anyChild(n3183, enK84, func(n3184 *Node) bool {
+			return anyChild(n3184, enK252, func(n3185 *Node) bool { return hasChild(n3185, enK66) })
 		})
 	})
 }
 
 // UBL-CR-430: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cbc:Name)
 func enT0639(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3163 *Node) bool {
-		return anyChild(n3163, enK84, func(n3164 *Node) bool {
-			return anyChild(n3164, enK252, func(n3165 *Node) bool {
-				return anyChild(n3165, enK253, func(n3166 *Node) bool { return hasChild(n3166, enK66) })
+	return !anyChild(n, enK11, func(n3187 *Node) bool {
+		return anyChild(n3187, enK84, func(n3188 *Node) bool {
+			return anyChild(n3188, enK252, func(n3189 *Node) bool {
+				return anyChild(n3189, enK253, func(n3190 *Node) bool { return hasChild(n3190, enK66) })
 			})
 		})
 	})
@@ -10825,10 +10972,10 @@ func enT0639(v []Seq, n *Node) bool {
 
 // UBL-CR-431: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cac:Address)
 func enT0640(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3168 *Node) bool {
-		return anyChild(n3168, enK84, func(n3169 *Node) bool {
-			return anyChild(n3169, enK252, func(n3170 *Node) bool {
-				return anyChild(n3170, enK253, func(n3171 *Node) bool { return hasChild(n3171, enK13) })
+	return !anyChild(n, enK11, func(n3192 *Node) bool {
+		return anyChild(n3192, enK84, func(n3193 *Node) bool {
+			return anyChild(n3193, enK252, func(n3194 *Node) bool {
+				return anyChild(n3194, enK253, func(n3195 *Node) bool { return hasChild(n3195, enK13) })
 			})
 		})
 	})
@@ -10836,246 +10983,246 @@ func enT0640(v []Seq, n *Node) bool {
 
 // UBL-CR-432: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:Address)
 func enT0641(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3173 *Node) bool {
-		return anyChild(n3173, enK84, func(n3174 *Node) bool {
-			return anyChild(n3174, enK252, func(n3175 *Node) bool { return hasChild(n3175, enK13) })
+	return !anyChild(n, enK11, func(n3197 *Node) bool {
+		return anyChild(n3197, enK84, func(n3198 *Node) bool {
+			return anyChild(n3198, enK252, func(n3199 *Node) bool { return hasChild(n3199, enK13) })
 		})
 	})
 }
 
 // UBL-CR-433: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:Country)
 func enT0642(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3177 *Node) bool {
-		return anyChild(n3177, enK84, func(n3178 *Node) bool { return hasChild(n3178, enK8) })
+	return !anyChild(n, enK11, func(n3201 *Node) bool {
+		return anyChild(n3201, enK84, func(n3202 *Node) bool { return hasChild(n3202, enK8) })
 	})
 }
 
 // UBL-CR-434: not(cac:PaymentMeans/cac:CreditAccount)
 func enT0643(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3180 *Node) bool { return hasChild(n3180, enK254) })
+	return !anyChild(n, enK11, func(n3204 *Node) bool { return hasChild(n3204, enK254) })
 }
 
 // UBL-CR-435: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MandateTypeCode)
 func enT0644(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3182 *Node) bool {
-		return anyChild(n3182, enK256, func(n3183 *Node) bool { return hasChild(n3183, enK255) })
+	return !anyChild(n, enK11, func(n3206 *Node) bool {
+		return anyChild(n3206, enK256, func(n3207 *Node) bool { return hasChild(n3207, enK255) })
 	})
 }
 
 // UBL-CR-436: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaymentInstructionsNumeric)
 func enT0645(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3185 *Node) bool {
-		return anyChild(n3185, enK256, func(n3186 *Node) bool { return hasChild(n3186, enK257) })
+	return !anyChild(n, enK11, func(n3209 *Node) bool {
+		return anyChild(n3209, enK256, func(n3210 *Node) bool { return hasChild(n3210, enK257) })
 	})
 }
 
 // UBL-CR-437: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaidAmount)
 func enT0646(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3188 *Node) bool {
-		return anyChild(n3188, enK256, func(n3189 *Node) bool { return hasChild(n3189, enK258) })
+	return !anyChild(n, enK11, func(n3212 *Node) bool {
+		return anyChild(n3212, enK256, func(n3213 *Node) bool { return hasChild(n3213, enK258) })
 	})
 }
 
 // UBL-CR-438: not(cac:PaymentMeans/cac:PaymentMandate/cbc:SignatureID)
 func enT0647(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3191 *Node) bool {
-		return anyChild(n3191, enK256, func(n3192 *Node) bool { return hasChild(n3192, enK259) })
+	return !anyChild(n, enK11, func(n3215 *Node) bool {
+		return anyChild(n3215, enK256, func(n3216 *Node) bool { return hasChild(n3216, enK259) })
 	})
 }
 
 // UBL-CR-439: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerParty)
 func enT0648(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3194 *Node) bool {
-		return anyChild(n3194, enK256, func(n3195 *Node) bool { return hasChild(n3195, enK260) })
+	return !anyChild(n, enK11, func(n3218 *Node) bool {
+		return anyChild(n3218, enK256, func(n3219 *Node) bool { return hasChild(n3219, enK260) })
 	})
 }
 
 // UBL-CR-440: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:Name)
 func enT0649(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3197 *Node) bool {
-		return anyChild(n3197, enK256, func(n3198 *Node) bool {
-			return anyChild(n3198, enK261, func(n3199 *Node) bool { return hasChild(n3199, enK66) })
+	return !anyChild(n, enK11, func(n3221 *Node) bool {
+		return anyChild(n3221, enK256, func(n3222 *Node) bool {
+			return anyChild(n3222, enK261, func(n3223 *Node) bool { return hasChild(n3223, enK66) })
 		})
 	})
 }
 
 // UBL-CR-441: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AliasName)
 func enT0650(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3201 *Node) bool {
-		return anyChild(n3201, enK256, func(n3202 *Node) bool {
-			return anyChild(n3202, enK261, func(n3203 *Node) bool { return hasChild(n3203, enK248) })
+	return !anyChild(n, enK11, func(n3225 *Node) bool {
+		return anyChild(n3225, enK256, func(n3226 *Node) bool {
+			return anyChild(n3226, enK261, func(n3227 *Node) bool { return hasChild(n3227, enK248) })
 		})
 	})
 }
 
 // UBL-CR-442: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountTypeCode)
 func enT0651(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3205 *Node) bool {
-		return anyChild(n3205, enK256, func(n3206 *Node) bool {
-			return anyChild(n3206, enK261, func(n3207 *Node) bool { return hasChild(n3207, enK249) })
+	return !anyChild(n, enK11, func(n3229 *Node) bool {
+		return anyChild(n3229, enK256, func(n3230 *Node) bool {
+			return anyChild(n3230, enK261, func(n3231 *Node) bool { return hasChild(n3231, enK249) })
 		})
 	})
 }
 
 // UBL-CR-443: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountFormatCode)
 func enT0652(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3209 *Node) bool {
-		return anyChild(n3209, enK256, func(n3210 *Node) bool {
-			return anyChild(n3210, enK261, func(n3211 *Node) bool { return hasChild(n3211, enK250) })
+	return !anyChild(n, enK11, func(n3233 *Node) bool {
+		return anyChild(n3233, enK256, func(n3234 *Node) bool {
+			return anyChild(n3234, enK261, func(n3235 *Node) bool { return hasChild(n3235, enK250) })
 		})
 	})
 }
 
 // UBL-CR-444: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:CurrencyCode)
 func enT0653(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3213 *Node) bool {
-		return anyChild(n3213, enK256, func(n3214 *Node) bool {
-			return anyChild(n3214, enK261, func(n3215 *Node) bool { return hasChild(n3215, enK186) })
+	return !anyChild(n, enK11, func(n3237 *Node) bool {
+		return anyChild(n3237, enK256, func(n3238 *Node) bool {
+			return anyChild(n3238, enK261, func(n3239 *Node) bool { return hasChild(n3239, enK186) })
 		})
 	})
 }
 
 // UBL-CR-445: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:PaymentNote)
 func enT0654(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3217 *Node) bool {
-		return anyChild(n3217, enK256, func(n3218 *Node) bool {
-			return anyChild(n3218, enK261, func(n3219 *Node) bool { return hasChild(n3219, enK251) })
+	return !anyChild(n, enK11, func(n3241 *Node) bool {
+		return anyChild(n3241, enK256, func(n3242 *Node) bool {
+			return anyChild(n3242, enK261, func(n3243 *Node) bool { return hasChild(n3243, enK251) })
 		})
 	})
 }
 
 // UBL-CR-446: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:FinancialInstitutionBranch)
 func enT0655(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3221 *Node) bool {
-		return anyChild(n3221, enK256, func(n3222 *Node) bool {
-			return anyChild(n3222, enK261, func(n3223 *Node) bool { return hasChild(n3223, enK252) })
+	return !anyChild(n, enK11, func(n3245 *Node) bool {
+		return anyChild(n3245, enK256, func(n3246 *Node) bool {
+			return anyChild(n3246, enK261, func(n3247 *Node) bool { return hasChild(n3247, enK252) })
 		})
 	})
 }
 
 // UBL-CR-447: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:Country)
 func enT0656(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3225 *Node) bool {
-		return anyChild(n3225, enK256, func(n3226 *Node) bool {
-			return anyChild(n3226, enK261, func(n3227 *Node) bool { return hasChild(n3227, enK8) })
+	return !anyChild(n, enK11, func(n3249 *Node) bool {
+		return anyChild(n3249, enK256, func(n3250 *Node) bool {
+			return anyChild(n3250, enK261, func(n3251 *Node) bool { return hasChild(n3251, enK8) })
 		})
 	})
 }
 
 // UBL-CR-448: not(cac:PaymentMeans/cac:PaymentMandate/cac:ValidityPeriod)
 func enT0657(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3229 *Node) bool {
-		return anyChild(n3229, enK256, func(n3230 *Node) bool { return hasChild(n3230, enK125) })
+	return !anyChild(n, enK11, func(n3253 *Node) bool {
+		return anyChild(n3253, enK256, func(n3254 *Node) bool { return hasChild(n3254, enK125) })
 	})
 }
 
 // UBL-CR-449: not(cac:PaymentMeans/cac:PaymentMandate/cac:PaymentReversalPeriod)
 func enT0658(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3232 *Node) bool {
-		return anyChild(n3232, enK256, func(n3233 *Node) bool { return hasChild(n3233, enK262) })
+	return !anyChild(n, enK11, func(n3256 *Node) bool {
+		return anyChild(n3256, enK256, func(n3257 *Node) bool { return hasChild(n3257, enK262) })
 	})
 }
 
 // UBL-CR-450: not(cac:PaymentMeans/cac:PaymentMandate/cac:Clause)
 func enT0659(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3235 *Node) bool {
-		return anyChild(n3235, enK256, func(n3236 *Node) bool { return hasChild(n3236, enK263) })
+	return !anyChild(n, enK11, func(n3259 *Node) bool {
+		return anyChild(n3259, enK256, func(n3260 *Node) bool { return hasChild(n3260, enK263) })
 	})
 }
 
 // UBL-CR-451: not(cac:PaymentMeans/cac:TradeFinancing)
 func enT0660(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n3238 *Node) bool { return hasChild(n3238, enK264) })
+	return !anyChild(n, enK11, func(n3262 *Node) bool { return hasChild(n3262, enK264) })
 }
 
 // UBL-CR-452: not(cac:PaymentTerms/cbc:ID)
 func enT0661(v []Seq, n *Node) bool {
-	return !anyChild(n, enK265, func(n3240 *Node) bool { return hasChild(n3240, enK1) })
+	return !anyChild(n, enK265, func(n3264 *Node) bool { return hasChild(n3264, enK1) })
 }
 
 // UBL-CR-453: not(cac:PaymentTerms/cbc:PaymentMeansID)
 func enT0662(v []Seq, n *Node) bool {
-	return !anyChild(n, enK265, func(n3242 *Node) bool { return hasChild(n3242, enK266) })
+	return !anyChild(n, enK265, func(n3266 *Node) bool { return hasChild(n3266, enK266) })
 }
 
 // UBL-CR-454: not(cac:PaymentTerms/cbc:PrepaidPaymentReferenceID)
 func enT0663(v []Seq, n *Node) bool {
-	return !anyChild(n, enK265, func(n3244 *Node) bool { return hasChild(n3244, enK267) })
+	return !anyChild(n, enK265, func(n3268 *Node) bool { return hasChild(n3268, enK267) })
 }
 
 // UBL-CR-455: not(cac:PaymentTerms/cbc:ReferenceEventCode)
 func enT0664(v []Seq, n *Node) bool {
-	return !anyChild(n, enK265, func(n3246 *Node) bool { return hasChild(n3246, enK268) })
+	return !anyChild(n, enK265, func(n3270 *Node) bool { return hasChild(n3270, enK268) })
 }
 
 // UBL-CR-456: not(cac:PaymentTerms/cbc:SettlementDiscountPercent)
 func enT0665(v []Seq, n *Node) bool {
-	return !anyChild(n, enK265, func(n3248 *Node) bool { return hasChild(n3248, enK269) })
+	return !anyChild(n, enK265, func(n3272 *Node) bool { return hasChild(n3272, enK269) })
 }
 
 // UBL-CR-457: not(cac:PaymentTerms/cbc:PenaltySurchargePercent)
 func enT0666(v []Seq, n *Node) bool {
-	return !anyChild(n, enK265, func(n3250 *Node) bool { return hasChild(n3250, enK270) })
+	return !anyChild(n, enK265, func(n3274 *Node) bool { return hasChild(n3274, enK270) })
 }
 
 // UBL-CR-458: not(cac:PaymentTerms/cbc:PaymentPercent)
 func enT0667(v []Seq, n *Node) bool {
-	return !anyChild(n, enK265, func(n3252 *Node) bool { return hasChild(n3252, enK271) })
+	return !anyChild(n, enK265, func(n3276 *Node) bool { return hasChild(n3276, enK271) })
 }
 
 // UBL-CR-459: not(cac:PaymentTerms/cbc:Amount)
 func enT0668(v []Seq, n *Node) bool {
-	return !anyChild(n, enK265, func(n3254 *Node) bool { return hasChild(n3254, enK20) })
+	return !anyChild(n, enK265, func(n3278 *Node) bool { return hasChild(n3278, enK20) })
 }
 
 // UBL-CR-460: not(cac:PaymentTerms/cbc:SettlementDiscountAmount)
 func enT0669(v []Seq, n *Node) bool {
-	return !anyChild(n, enK265, func(n3256 *Node) bool { return hasChild(n3256, enK272) })
+	return !anyChild(n, enK265, func(n3280 *Node) bool { return hasChild(n3280, enK272) })
 }
 
 // UBL-CR-461: not(cac:PaymentTerms/cbc:PenaltyAmount)
 func enT0670(v []Seq, n *Node) bool {
-	return !anyChild(n, enK265, func(n3258 *Node) bool { return hasChild(n3258, enK273) })
+	return !anyChild(n, enK265, func(n3282 *Node) bool { return hasChild(n3282, enK273) })
 }
 
 // UBL-CR-462: not(cac:PaymentTerms/cbc:PaymentTermsDetailsURI)
 func enT0671(v []Seq, n *Node) bool {
-	return !anyChild(n, enK265, func(n3260 *Node) bool { return hasChild(n3260, enK274) })
+	return !anyChild(n, enK265, func(n3284 *Node) bool { return hasChild(n3284, enK274) })
 }
 
 // UBL-CR-463: not(cac:PaymentTerms/cbc:PaymentDueDate)
 func enT0672(v []Seq, n *Node) bool {
-	return !anyChild(n, enK265, func(n3262 *Node) bool { return hasChild(n3262, enK238) })
+	return !anyChild(n, enK265, func(n3286 *Node) bool { return hasChild(n3286, enK238) })
 }
 
 // UBL-CR-464: not(cac:PaymentTerms/cbc:InstallmentDueDate)
 func enT0673(v []Seq, n *Node) bool {
-	return !anyChild(n, enK265, func(n3264 *Node) bool { return hasChild(n3264, enK275) })
+	return !anyChild(n, enK265, func(n3288 *Node) bool { return hasChild(n3288, enK275) })
 }
 
 // UBL-CR-465: not(cac:PaymentTerms/cbc:InvoicingPartyReference)
 func enT0674(v []Seq, n *Node) bool {
-	return !anyChild(n, enK265, func(n3266 *Node) bool { return hasChild(n3266, enK276) })
+	return !anyChild(n, enK265, func(n3290 *Node) bool { return hasChild(n3290, enK276) })
 }
 
 // UBL-CR-466: not(cac:PaymentTerms/cac:SettlementPeriod)
 func enT0675(v []Seq, n *Node) bool {
-	return !anyChild(n, enK265, func(n3268 *Node) bool { return hasChild(n3268, enK277) })
+	return !anyChild(n, enK265, func(n3292 *Node) bool { return hasChild(n3292, enK277) })
 }
 
 // UBL-CR-467: not(cac:PaymentTerms/cac:PenaltyPeriod)
 func enT0676(v []Seq, n *Node) bool {
-	return !anyChild(n, enK265, func(n3270 *Node) bool { return hasChild(n3270, enK278) })
+	return !anyChild(n, enK265, func(n3294 *Node) bool { return hasChild(n3294, enK278) })
 }
 
 // UBL-CR-468: not(cac:PaymentTerms/cac:ExchangeRate)
 func enT0677(v []Seq, n *Node) bool {
-	return !anyChild(n, enK265, func(n3272 *Node) bool { return hasChild(n3272, enK279) })
+	return !anyChild(n, enK265, func(n3296 *Node) bool { return hasChild(n3296, enK279) })
 }
 
 // UBL-CR-469: not(cac:PaymentTerms/cac:ValidityPeriod)
 func enT0678(v []Seq, n *Node) bool {
-	return !anyChild(n, enK265, func(n3274 *Node) bool { return hasChild(n3274, enK125) })
+	return !anyChild(n, enK265, func(n3298 *Node) bool { return hasChild(n3298, enK125) })
 }
 
 // UBL-CR-470: not(cac:PrepaidPayment)
@@ -11085,127 +11232,127 @@ func enT0679(v []Seq, n *Node) bool {
 
 // UBL-CR-471: not(cac:AllowanceCharge/cbc:ID)
 func enT0680(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3277 *Node) bool { return hasChild(n3277, enK1) })
+	return !anyChild(n, enK16, func(n3301 *Node) bool { return hasChild(n3301, enK1) })
 }
 
 // UBL-CR-472: not(cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0681(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3279 *Node) bool { return hasChild(n3279, enK281) })
+	return !anyChild(n, enK16, func(n3303 *Node) bool { return hasChild(n3303, enK281) })
 }
 
 // UBL-CR-473: not(cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0682(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3281 *Node) bool { return hasChild(n3281, enK282) })
+	return !anyChild(n, enK16, func(n3305 *Node) bool { return hasChild(n3305, enK282) })
 }
 
 // UBL-CR-474: not(cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0683(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3283 *Node) bool { return hasChild(n3283, enK108) })
+	return !anyChild(n, enK16, func(n3307 *Node) bool { return hasChild(n3307, enK108) })
 }
 
 // UBL-CR-475: not(cac:AllowanceCharge/cbc:AccountingCost)
 func enT0684(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3285 *Node) bool { return hasChild(n3285, enK283) })
+	return !anyChild(n, enK16, func(n3309 *Node) bool { return hasChild(n3309, enK283) })
 }
 
 // UBL-CR-476: not(cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0685(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3287 *Node) bool { return hasChild(n3287, enK284) })
+	return !anyChild(n, enK16, func(n3311 *Node) bool { return hasChild(n3311, enK284) })
 }
 
 // UBL-CR-477: not(cac:AllowanceCharge/cac:TaxCategory/cbc:Name)
 func enT0686(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3289 *Node) bool {
-		return anyChild(n3289, enK22, func(n3290 *Node) bool { return hasChild(n3290, enK66) })
+	return !anyChild(n, enK16, func(n3313 *Node) bool {
+		return anyChild(n3313, enK22, func(n3314 *Node) bool { return hasChild(n3314, enK66) })
 	})
 }
 
 // UBL-CR-478: not(cac:AllowanceCharge/cac:TaxCategory/cbc:BaseUnitMeasure)
 func enT0687(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3292 *Node) bool {
-		return anyChild(n3292, enK22, func(n3293 *Node) bool { return hasChild(n3293, enK285) })
+	return !anyChild(n, enK16, func(n3316 *Node) bool {
+		return anyChild(n3316, enK22, func(n3317 *Node) bool { return hasChild(n3317, enK285) })
 	})
 }
 
 // UBL-CR-479: not(cac:AllowanceCharge/cac:TaxCategory/cbc:PerUnitAmount)
 func enT0688(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3295 *Node) bool {
-		return anyChild(n3295, enK22, func(n3296 *Node) bool { return hasChild(n3296, enK284) })
+	return !anyChild(n, enK16, func(n3319 *Node) bool {
+		return anyChild(n3319, enK22, func(n3320 *Node) bool { return hasChild(n3320, enK284) })
 	})
 }
 
 // UBL-CR-480: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReasonCode)
 func enT0689(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3298 *Node) bool {
-		return anyChild(n3298, enK22, func(n3299 *Node) bool { return hasChild(n3299, enK92) })
+	return !anyChild(n, enK16, func(n3322 *Node) bool {
+		return anyChild(n3322, enK22, func(n3323 *Node) bool { return hasChild(n3323, enK92) })
 	})
 }
 
 // UBL-CR-481: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReason)
 func enT0690(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3301 *Node) bool {
-		return anyChild(n3301, enK22, func(n3302 *Node) bool { return hasChild(n3302, enK91) })
+	return !anyChild(n, enK16, func(n3325 *Node) bool {
+		return anyChild(n3325, enK22, func(n3326 *Node) bool { return hasChild(n3326, enK91) })
 	})
 }
 
 // UBL-CR-482: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRange)
 func enT0691(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3304 *Node) bool {
-		return anyChild(n3304, enK22, func(n3305 *Node) bool { return hasChild(n3305, enK286) })
+	return !anyChild(n, enK16, func(n3328 *Node) bool {
+		return anyChild(n3328, enK22, func(n3329 *Node) bool { return hasChild(n3329, enK286) })
 	})
 }
 
 // UBL-CR-483: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRatePercent)
 func enT0692(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3307 *Node) bool {
-		return anyChild(n3307, enK22, func(n3308 *Node) bool { return hasChild(n3308, enK287) })
+	return !anyChild(n, enK16, func(n3331 *Node) bool {
+		return anyChild(n3331, enK22, func(n3332 *Node) bool { return hasChild(n3332, enK287) })
 	})
 }
 
 // UBL-CR-484: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func enT0693(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3310 *Node) bool {
-		return anyChild(n3310, enK22, func(n3311 *Node) bool {
-			return anyChild(n3311, enK21, func(n3312 *Node) bool { return hasChild(n3312, enK66) })
+	return !anyChild(n, enK16, func(n3334 *Node) bool {
+		return anyChild(n3334, enK22, func(n3335 *Node) bool {
+			return anyChild(n3335, enK21, func(n3336 *Node) bool { return hasChild(n3336, enK66) })
 		})
 	})
 }
 
 // UBL-CR-485: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0694(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3314 *Node) bool {
-		return anyChild(n3314, enK22, func(n3315 *Node) bool {
-			return anyChild(n3315, enK21, func(n3316 *Node) bool { return hasChild(n3316, enK185) })
+	return !anyChild(n, enK16, func(n3338 *Node) bool {
+		return anyChild(n3338, enK22, func(n3339 *Node) bool {
+			return anyChild(n3339, enK21, func(n3340 *Node) bool { return hasChild(n3340, enK185) })
 		})
 	})
 }
 
 // UBL-CR-486: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0695(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3318 *Node) bool {
-		return anyChild(n3318, enK22, func(n3319 *Node) bool {
-			return anyChild(n3319, enK21, func(n3320 *Node) bool { return hasChild(n3320, enK186) })
+	return !anyChild(n, enK16, func(n3342 *Node) bool {
+		return anyChild(n3342, enK22, func(n3343 *Node) bool {
+			return anyChild(n3343, enK21, func(n3344 *Node) bool { return hasChild(n3344, enK186) })
 		})
 	})
 }
 
 // UBL-CR-487: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0696(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3322 *Node) bool {
-		return anyChild(n3322, enK22, func(n3323 *Node) bool {
-			return anyChild(n3323, enK21, func(n3324 *Node) bool { return hasChild(n3324, enK187) })
+	return !anyChild(n, enK16, func(n3346 *Node) bool {
+		return anyChild(n3346, enK22, func(n3347 *Node) bool {
+			return anyChild(n3347, enK21, func(n3348 *Node) bool { return hasChild(n3348, enK187) })
 		})
 	})
 }
 
 // UBL-CR-488: not(cac:AllowanceCharge/cac:TaxTotal)
 func enT0697(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3326 *Node) bool { return hasChild(n3326, enK49) })
+	return !anyChild(n, enK16, func(n3350 *Node) bool { return hasChild(n3350, enK49) })
 }
 
 // UBL-CR-489: not(cac:AllowanceCharge/cac:PaymentMeans)
 func enT0698(v []Seq, n *Node) bool {
-	return !anyChild(n, enK16, func(n3328 *Node) bool { return hasChild(n3328, enK11) })
+	return !anyChild(n, enK16, func(n3352 *Node) bool { return hasChild(n3352, enK11) })
 }
 
 // UBL-CR-490: not(cac:TaxExchangeRate)
@@ -11230,119 +11377,119 @@ func enT0702(v []Seq, n *Node) bool {
 
 // UBL-CR-494: not(cac:TaxTotal/cbc:RoundingAmount)
 func enT0703(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3334 *Node) bool { return hasChild(n3334, enK292) })
+	return !anyChild(n, enK49, func(n3358 *Node) bool { return hasChild(n3358, enK292) })
 }
 
 // UBL-CR-495: not(cac:TaxTotal/cbc:TaxEvidenceIndicator)
 func enT0704(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3336 *Node) bool { return hasChild(n3336, enK293) })
+	return !anyChild(n, enK49, func(n3360 *Node) bool { return hasChild(n3360, enK293) })
 }
 
 // UBL-CR-496: not(cac:TaxTotal/cbc:TaxIncludedIndicator)
 func enT0705(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3338 *Node) bool { return hasChild(n3338, enK294) })
+	return !anyChild(n, enK49, func(n3362 *Node) bool { return hasChild(n3362, enK294) })
 }
 
 // UBL-CR-497: not(cac:TaxTotal/cac:TaxSubtotal/cbc:CalculationSequenceNumeric)
 func enT0706(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3340 *Node) bool {
-		return anyChild(n3340, enK52, func(n3341 *Node) bool { return hasChild(n3341, enK295) })
+	return !anyChild(n, enK49, func(n3364 *Node) bool {
+		return anyChild(n3364, enK52, func(n3365 *Node) bool { return hasChild(n3365, enK295) })
 	})
 }
 
 // UBL-CR-498: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TransactionCurrencyTaxAmount)
 func enT0707(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3343 *Node) bool {
-		return anyChild(n3343, enK52, func(n3344 *Node) bool { return hasChild(n3344, enK296) })
+	return !anyChild(n, enK49, func(n3367 *Node) bool {
+		return anyChild(n3367, enK52, func(n3368 *Node) bool { return hasChild(n3368, enK296) })
 	})
 }
 
 // UBL-CR-499: not(cac:TaxTotal/cac:TaxSubtotal/cbc:Percent)
 func enT0708(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3346 *Node) bool {
-		return anyChild(n3346, enK52, func(n3347 *Node) bool { return hasChild(n3347, enK89) })
+	return !anyChild(n, enK49, func(n3370 *Node) bool {
+		return anyChild(n3370, enK52, func(n3371 *Node) bool { return hasChild(n3371, enK89) })
 	})
 }
 
 // UBL-CR-500: not(cac:TaxTotal/cac:TaxSubtotal/cbc:BaseUnitMeasure)
 func enT0709(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3349 *Node) bool {
-		return anyChild(n3349, enK52, func(n3350 *Node) bool { return hasChild(n3350, enK285) })
+	return !anyChild(n, enK49, func(n3373 *Node) bool {
+		return anyChild(n3373, enK52, func(n3374 *Node) bool { return hasChild(n3374, enK285) })
 	})
 }
 
 // UBL-CR-501: not(cac:TaxTotal/cac:TaxSubtotal/cbc:PerUnitAmount)
 func enT0710(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3352 *Node) bool {
-		return anyChild(n3352, enK52, func(n3353 *Node) bool { return hasChild(n3353, enK284) })
+	return !anyChild(n, enK49, func(n3376 *Node) bool {
+		return anyChild(n3376, enK52, func(n3377 *Node) bool { return hasChild(n3377, enK284) })
 	})
 }
 
 // UBL-CR-502: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRange)
 func enT0711(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3355 *Node) bool {
-		return anyChild(n3355, enK52, func(n3356 *Node) bool { return hasChild(n3356, enK286) })
+	return !anyChild(n, enK49, func(n3379 *Node) bool {
+		return anyChild(n3379, enK52, func(n3380 *Node) bool { return hasChild(n3380, enK286) })
 	})
 }
 
 // UBL-CR-503: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRatePercent)
 func enT0712(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3358 *Node) bool {
-		return anyChild(n3358, enK52, func(n3359 *Node) bool { return hasChild(n3359, enK287) })
+	return !anyChild(n, enK49, func(n3382 *Node) bool {
+		return anyChild(n3382, enK52, func(n3383 *Node) bool { return hasChild(n3383, enK287) })
 	})
 }
 
 // UBL-CR-504: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Name)
 func enT0713(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3361 *Node) bool {
-		return anyChild(n3361, enK52, func(n3362 *Node) bool {
-			return anyChild(n3362, enK22, func(n3363 *Node) bool { return hasChild(n3363, enK66) })
+	return !anyChild(n, enK49, func(n3385 *Node) bool {
+		return anyChild(n3385, enK52, func(n3386 *Node) bool {
+			return anyChild(n3386, enK22, func(n3387 *Node) bool { return hasChild(n3387, enK66) })
 		})
 	})
 }
 
 // UBL-CR-505: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:BaseUnitMeasure)
 func enT0714(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3365 *Node) bool {
-		return anyChild(n3365, enK52, func(n3366 *Node) bool {
-			return anyChild(n3366, enK22, func(n3367 *Node) bool { return hasChild(n3367, enK285) })
+	return !anyChild(n, enK49, func(n3389 *Node) bool {
+		return anyChild(n3389, enK52, func(n3390 *Node) bool {
+			return anyChild(n3390, enK22, func(n3391 *Node) bool { return hasChild(n3391, enK285) })
 		})
 	})
 }
 
 // UBL-CR-506: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:PerUnitAmount)
 func enT0715(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3369 *Node) bool {
-		return anyChild(n3369, enK52, func(n3370 *Node) bool {
-			return anyChild(n3370, enK22, func(n3371 *Node) bool { return hasChild(n3371, enK284) })
+	return !anyChild(n, enK49, func(n3393 *Node) bool {
+		return anyChild(n3393, enK52, func(n3394 *Node) bool {
+			return anyChild(n3394, enK22, func(n3395 *Node) bool { return hasChild(n3395, enK284) })
 		})
 	})
 }
 
 // UBL-CR-507: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRange)
 func enT0716(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3373 *Node) bool {
-		return anyChild(n3373, enK52, func(n3374 *Node) bool {
-			return anyChild(n3374, enK22, func(n3375 *Node) bool { return hasChild(n3375, enK286) })
+	return !anyChild(n, enK49, func(n3397 *Node) bool {
+		return anyChild(n3397, enK52, func(n3398 *Node) bool {
+			return anyChild(n3398, enK22, func(n3399 *Node) bool { return hasChild(n3399, enK286) })
 		})
 	})
 }
 
 // UBL-CR-508: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRatePercent)
 func enT0717(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3377 *Node) bool {
-		return anyChild(n3377, enK52, func(n3378 *Node) bool {
-			return anyChild(n3378, enK22, func(n3379 *Node) bool { return hasChild(n3379, enK287) })
+	return !anyChild(n, enK49, func(n3401 *Node) bool {
+		return anyChild(n3401, enK52, func(n3402 *Node) bool {
+			return anyChild(n3402, enK22, func(n3403 *Node) bool { return hasChild(n3403, enK287) })
 		})
 	})
 }
 
 // UBL-CR-509: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func enT0718(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3381 *Node) bool {
-		return anyChild(n3381, enK52, func(n3382 *Node) bool {
-			return anyChild(n3382, enK22, func(n3383 *Node) bool {
-				return anyChild(n3383, enK21, func(n3384 *Node) bool { return hasChild(n3384, enK66) })
+	return !anyChild(n, enK49, func(n3405 *Node) bool {
+		return anyChild(n3405, enK52, func(n3406 *Node) bool {
+			return anyChild(n3406, enK22, func(n3407 *Node) bool {
+				return anyChild(n3407, enK21, func(n3408 *Node) bool { return hasChild(n3408, enK66) })
 			})
 		})
 	})
@@ -11350,10 +11497,10 @@ func enT0718(v []Seq, n *Node) bool {
 
 // UBL-CR-510: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0719(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3386 *Node) bool {
-		return anyChild(n3386, enK52, func(n3387 *Node) bool {
-			return anyChild(n3387, enK22, func(n3388 *Node) bool {
-				return anyChild(n3388, enK21, func(n3389 *Node) bool { return hasChild(n3389, enK185) })
+	return !anyChild(n, enK49, func(n3410 *Node) bool {
+		return anyChild(n3410, enK52, func(n3411 *Node) bool {
+			return anyChild(n3411, enK22, func(n3412 *Node) bool {
+				return anyChild(n3412, enK21, func(n3413 *Node) bool { return hasChild(n3413, enK185) })
 			})
 		})
 	})
@@ -11361,10 +11508,10 @@ func enT0719(v []Seq, n *Node) bool {
 
 // UBL-CR-511: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0720(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3391 *Node) bool {
-		return anyChild(n3391, enK52, func(n3392 *Node) bool {
-			return anyChild(n3392, enK22, func(n3393 *Node) bool {
-				return anyChild(n3393, enK21, func(n3394 *Node) bool { return hasChild(n3394, enK186) })
+	return !anyChild(n, enK49, func(n3415 *Node) bool {
+		return anyChild(n3415, enK52, func(n3416 *Node) bool {
+			return anyChild(n3416, enK22, func(n3417 *Node) bool {
+				return anyChild(n3417, enK21, func(n3418 *Node) bool { return hasChild(n3418, enK186) })
 			})
 		})
 	})
@@ -11372,10 +11519,10 @@ func enT0720(v []Seq, n *Node) bool {
 
 // UBL-CR-512: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0721(v []Seq, n *Node) bool {
-	return !anyChild(n, enK49, func(n3396 *Node) bool {
-		return anyChild(n3396, enK52, func(n3397 *Node) bool {
-			return anyChild(n3397, enK22, func(n3398 *Node) bool {
-				return anyChild(n3398, enK21, func(n3399 *Node) bool { return hasChild(n3399, enK187) })
+	return !anyChild(n, enK49, func(n3420 *Node) bool {
+		return anyChild(n3420, enK52, func(n3421 *Node) bool {
+			return anyChild(n3421, enK22, func(n3422 *Node) bool {
+				return anyChild(n3422, enK21, func(n3423 *Node) bool { return hasChild(n3423, enK187) })
 			})
 		})
 	})
@@ -11388,861 +11535,861 @@ func enT0722(v []Seq, n *Node) bool {
 
 // UBL-CR-514: not(cac:LegalMonetaryTotal/cbc:PayableAlternativeAmount)
 func enT0723(v []Seq, n *Node) bool {
-	return !anyChild(n, enK27, func(n3402 *Node) bool { return hasChild(n3402, enK298) })
+	return !anyChild(n, enK27, func(n3426 *Node) bool { return hasChild(n3426, enK298) })
 }
 
 // UBL-CR-515: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID)
 func enT0724(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3404 *Node) bool { return hasChild(n3404, enK103) }) || anyChild(n, enK33, func(n3406 *Node) bool { return hasChild(n3406, enK103) }))
+	return !(anyChild(n, enK32, func(n3428 *Node) bool { return hasChild(n3428, enK103) }) || anyChild(n, enK33, func(n3430 *Node) bool { return hasChild(n3430, enK103) }))
 }
 
 // UBL-CR-516: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:TaxPointDate)
 func enT0725(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3408 *Node) bool { return hasChild(n3408, enK57) }) || anyChild(n, enK33, func(n3410 *Node) bool { return hasChild(n3410, enK57) }))
+	return !(anyChild(n, enK32, func(n3432 *Node) bool { return hasChild(n3432, enK57) }) || anyChild(n, enK33, func(n3434 *Node) bool { return hasChild(n3434, enK57) }))
 }
 
 // UBL-CR-517: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:AccountingCostCode)
 func enT0726(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3412 *Node) bool { return hasChild(n3412, enK108) }) || anyChild(n, enK33, func(n3414 *Node) bool { return hasChild(n3414, enK108) }))
+	return !(anyChild(n, enK32, func(n3436 *Node) bool { return hasChild(n3436, enK108) }) || anyChild(n, enK33, func(n3438 *Node) bool { return hasChild(n3438, enK108) }))
 }
 
 // UBL-CR-518: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:PaymentPurposeCode)
 func enT0727(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3416 *Node) bool { return hasChild(n3416, enK299) }) || anyChild(n, enK33, func(n3418 *Node) bool { return hasChild(n3418, enK299) }))
+	return !(anyChild(n, enK32, func(n3440 *Node) bool { return hasChild(n3440, enK299) }) || anyChild(n, enK33, func(n3442 *Node) bool { return hasChild(n3442, enK299) }))
 }
 
 // UBL-CR-519: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:FreeOfChargeIndicator)
 func enT0728(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3420 *Node) bool { return hasChild(n3420, enK300) }) || anyChild(n, enK33, func(n3422 *Node) bool { return hasChild(n3422, enK300) }))
+	return !(anyChild(n, enK32, func(n3444 *Node) bool { return hasChild(n3444, enK300) }) || anyChild(n, enK33, func(n3446 *Node) bool { return hasChild(n3446, enK300) }))
 }
 
 // UBL-CR-520: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:StartTime)
 func enT0729(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3424 *Node) bool {
-		return anyChild(n3424, enK59, func(n3425 *Node) bool { return hasChild(n3425, enK110) })
-	}) || anyChild(n, enK33, func(n3427 *Node) bool {
-		return anyChild(n3427, enK59, func(n3428 *Node) bool { return hasChild(n3428, enK110) })
+	return !(anyChild(n, enK32, func(n3448 *Node) bool {
+		return anyChild(n3448, enK59, func(n3449 *Node) bool { return hasChild(n3449, enK110) })
+	}) || anyChild(n, enK33, func(n3451 *Node) bool {
+		return anyChild(n3451, enK59, func(n3452 *Node) bool { return hasChild(n3452, enK110) })
 	}))
 }
 
 // UBL-CR-521: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:EndTime)
 func enT0730(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3430 *Node) bool {
-		return anyChild(n3430, enK59, func(n3431 *Node) bool { return hasChild(n3431, enK111) })
-	}) || anyChild(n, enK33, func(n3433 *Node) bool {
-		return anyChild(n3433, enK59, func(n3434 *Node) bool { return hasChild(n3434, enK111) })
+	return !(anyChild(n, enK32, func(n3454 *Node) bool {
+		return anyChild(n3454, enK59, func(n3455 *Node) bool { return hasChild(n3455, enK111) })
+	}) || anyChild(n, enK33, func(n3457 *Node) bool {
+		return anyChild(n3457, enK59, func(n3458 *Node) bool { return hasChild(n3458, enK111) })
 	}))
 }
 
 // UBL-CR-522: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DurationMeasure)
 func enT0731(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3436 *Node) bool {
-		return anyChild(n3436, enK59, func(n3437 *Node) bool { return hasChild(n3437, enK112) })
-	}) || anyChild(n, enK33, func(n3439 *Node) bool {
-		return anyChild(n3439, enK59, func(n3440 *Node) bool { return hasChild(n3440, enK112) })
+	return !(anyChild(n, enK32, func(n3460 *Node) bool {
+		return anyChild(n3460, enK59, func(n3461 *Node) bool { return hasChild(n3461, enK112) })
+	}) || anyChild(n, enK33, func(n3463 *Node) bool {
+		return anyChild(n3463, enK59, func(n3464 *Node) bool { return hasChild(n3464, enK112) })
 	}))
 }
 
 // UBL-CR-523: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DescriptionCode)
 func enT0732(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3442 *Node) bool {
-		return anyChild(n3442, enK59, func(n3443 *Node) bool { return hasChild(n3443, enK58) })
-	}) || anyChild(n, enK33, func(n3445 *Node) bool {
-		return anyChild(n3445, enK59, func(n3446 *Node) bool { return hasChild(n3446, enK58) })
+	return !(anyChild(n, enK32, func(n3466 *Node) bool {
+		return anyChild(n3466, enK59, func(n3467 *Node) bool { return hasChild(n3467, enK58) })
+	}) || anyChild(n, enK33, func(n3469 *Node) bool {
+		return anyChild(n3469, enK59, func(n3470 *Node) bool { return hasChild(n3470, enK58) })
 	}))
 }
 
 // UBL-CR-524: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:Description)
 func enT0733(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3448 *Node) bool {
-		return anyChild(n3448, enK59, func(n3449 *Node) bool { return hasChild(n3449, enK113) })
-	}) || anyChild(n, enK33, func(n3451 *Node) bool {
-		return anyChild(n3451, enK59, func(n3452 *Node) bool { return hasChild(n3452, enK113) })
+	return !(anyChild(n, enK32, func(n3472 *Node) bool {
+		return anyChild(n3472, enK59, func(n3473 *Node) bool { return hasChild(n3473, enK113) })
+	}) || anyChild(n, enK33, func(n3475 *Node) bool {
+		return anyChild(n3475, enK59, func(n3476 *Node) bool { return hasChild(n3476, enK113) })
 	}))
 }
 
 // UBL-CR-525: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:SalesOrderLineID)
 func enT0734(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3454 *Node) bool {
-		return anyChild(n3454, enK302, func(n3455 *Node) bool { return hasChild(n3455, enK301) })
-	}) || anyChild(n, enK33, func(n3457 *Node) bool {
-		return anyChild(n3457, enK302, func(n3458 *Node) bool { return hasChild(n3458, enK301) })
+	return !(anyChild(n, enK32, func(n3478 *Node) bool {
+		return anyChild(n3478, enK302, func(n3479 *Node) bool { return hasChild(n3479, enK301) })
+	}) || anyChild(n, enK33, func(n3481 *Node) bool {
+		return anyChild(n3481, enK302, func(n3482 *Node) bool { return hasChild(n3482, enK301) })
 	}))
 }
 
 // UBL-CR-526: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:UUID)
 func enT0735(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3460 *Node) bool {
-		return anyChild(n3460, enK302, func(n3461 *Node) bool { return hasChild(n3461, enK103) })
-	}) || anyChild(n, enK33, func(n3463 *Node) bool {
-		return anyChild(n3463, enK302, func(n3464 *Node) bool { return hasChild(n3464, enK103) })
+	return !(anyChild(n, enK32, func(n3484 *Node) bool {
+		return anyChild(n3484, enK302, func(n3485 *Node) bool { return hasChild(n3485, enK103) })
+	}) || anyChild(n, enK33, func(n3487 *Node) bool {
+		return anyChild(n3487, enK302, func(n3488 *Node) bool { return hasChild(n3488, enK103) })
 	}))
 }
 
 // UBL-CR-527: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:LineStatusCode)
 func enT0736(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3466 *Node) bool {
-		return anyChild(n3466, enK302, func(n3467 *Node) bool { return hasChild(n3467, enK303) })
-	}) || anyChild(n, enK33, func(n3469 *Node) bool {
-		return anyChild(n3469, enK302, func(n3470 *Node) bool { return hasChild(n3470, enK303) })
+	return !(anyChild(n, enK32, func(n3490 *Node) bool {
+		return anyChild(n3490, enK302, func(n3491 *Node) bool { return hasChild(n3491, enK303) })
+	}) || anyChild(n, enK33, func(n3493 *Node) bool {
+		return anyChild(n3493, enK302, func(n3494 *Node) bool { return hasChild(n3494, enK303) })
 	}))
 }
 
 // UBL-CR-528: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cac:OrderReference)
 func enT0737(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3472 *Node) bool {
-		return anyChild(n3472, enK302, func(n3473 *Node) bool { return hasChild(n3473, enK114) })
-	}) || anyChild(n, enK33, func(n3475 *Node) bool {
-		return anyChild(n3475, enK302, func(n3476 *Node) bool { return hasChild(n3476, enK114) })
+	return !(anyChild(n, enK32, func(n3496 *Node) bool {
+		return anyChild(n3496, enK302, func(n3497 *Node) bool { return hasChild(n3497, enK114) })
+	}) || anyChild(n, enK33, func(n3499 *Node) bool {
+		return anyChild(n3499, enK302, func(n3500 *Node) bool { return hasChild(n3500, enK114) })
 	}))
 }
 
 // UBL-CR-529: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DespatchLineReference)
 func enT0738(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3478 *Node) bool { return hasChild(n3478, enK304) }) || anyChild(n, enK33, func(n3480 *Node) bool { return hasChild(n3480, enK304) }))
+	return !(anyChild(n, enK32, func(n3502 *Node) bool { return hasChild(n3502, enK304) }) || anyChild(n, enK33, func(n3504 *Node) bool { return hasChild(n3504, enK304) }))
 }
 
 // UBL-CR-530: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ReceiptLineReference)
 func enT0739(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3482 *Node) bool { return hasChild(n3482, enK305) }) || anyChild(n, enK33, func(n3484 *Node) bool { return hasChild(n3484, enK305) }))
+	return !(anyChild(n, enK32, func(n3506 *Node) bool { return hasChild(n3506, enK305) }) || anyChild(n, enK33, func(n3508 *Node) bool { return hasChild(n3508, enK305) }))
 }
 
 // UBL-CR-531: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:BillingReference)
 func enT0740(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3486 *Node) bool { return hasChild(n3486, enK86) }) || anyChild(n, enK33, func(n3488 *Node) bool { return hasChild(n3488, enK86) }))
+	return !(anyChild(n, enK32, func(n3510 *Node) bool { return hasChild(n3510, enK86) }) || anyChild(n, enK33, func(n3512 *Node) bool { return hasChild(n3512, enK86) }))
 }
 
 // UBL-CR-532: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:CopyIndicator)
 func enT0741(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3490 *Node) bool {
-		return anyChild(n3490, enK117, func(n3491 *Node) bool { return hasChild(n3491, enK102) })
-	}) || anyChild(n, enK33, func(n3493 *Node) bool {
-		return anyChild(n3493, enK117, func(n3494 *Node) bool { return hasChild(n3494, enK102) })
+	return !(anyChild(n, enK32, func(n3514 *Node) bool {
+		return anyChild(n3514, enK117, func(n3515 *Node) bool { return hasChild(n3515, enK102) })
+	}) || anyChild(n, enK33, func(n3517 *Node) bool {
+		return anyChild(n3517, enK117, func(n3518 *Node) bool { return hasChild(n3518, enK102) })
 	}))
 }
 
 // UBL-CR-533: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:UUID)
 func enT0742(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3496 *Node) bool {
-		return anyChild(n3496, enK117, func(n3497 *Node) bool { return hasChild(n3497, enK103) })
-	}) || anyChild(n, enK33, func(n3499 *Node) bool {
-		return anyChild(n3499, enK117, func(n3500 *Node) bool { return hasChild(n3500, enK103) })
+	return !(anyChild(n, enK32, func(n3520 *Node) bool {
+		return anyChild(n3520, enK117, func(n3521 *Node) bool { return hasChild(n3521, enK103) })
+	}) || anyChild(n, enK33, func(n3523 *Node) bool {
+		return anyChild(n3523, enK117, func(n3524 *Node) bool { return hasChild(n3524, enK103) })
 	}))
 }
 
 // UBL-CR-534: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueDate)
 func enT0743(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3502 *Node) bool {
-		return anyChild(n3502, enK117, func(n3503 *Node) bool { return hasChild(n3503, enK40) })
-	}) || anyChild(n, enK33, func(n3505 *Node) bool {
-		return anyChild(n3505, enK117, func(n3506 *Node) bool { return hasChild(n3506, enK40) })
+	return !(anyChild(n, enK32, func(n3526 *Node) bool {
+		return anyChild(n3526, enK117, func(n3527 *Node) bool { return hasChild(n3527, enK40) })
+	}) || anyChild(n, enK33, func(n3529 *Node) bool {
+		return anyChild(n3529, enK117, func(n3530 *Node) bool { return hasChild(n3530, enK40) })
 	}))
 }
 
 // UBL-CR-535: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueTime)
 func enT0744(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3508 *Node) bool {
-		return anyChild(n3508, enK117, func(n3509 *Node) bool { return hasChild(n3509, enK104) })
-	}) || anyChild(n, enK33, func(n3511 *Node) bool {
-		return anyChild(n3511, enK117, func(n3512 *Node) bool { return hasChild(n3512, enK104) })
+	return !(anyChild(n, enK32, func(n3532 *Node) bool {
+		return anyChild(n3532, enK117, func(n3533 *Node) bool { return hasChild(n3533, enK104) })
+	}) || anyChild(n, enK33, func(n3535 *Node) bool {
+		return anyChild(n3535, enK117, func(n3536 *Node) bool { return hasChild(n3536, enK104) })
 	}))
 }
 
 // UBL-CR-537: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentType)
 func enT0745(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3514 *Node) bool {
-		return anyChild(n3514, enK117, func(n3515 *Node) bool { return hasChild(n3515, enK118) })
-	}) || anyChild(n, enK33, func(n3517 *Node) bool {
-		return anyChild(n3517, enK117, func(n3518 *Node) bool { return hasChild(n3518, enK118) })
+	return !(anyChild(n, enK32, func(n3538 *Node) bool {
+		return anyChild(n3538, enK117, func(n3539 *Node) bool { return hasChild(n3539, enK118) })
+	}) || anyChild(n, enK33, func(n3541 *Node) bool {
+		return anyChild(n3541, enK117, func(n3542 *Node) bool { return hasChild(n3542, enK118) })
 	}))
 }
 
 // UBL-CR-538: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:XPath)
 func enT0746(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3520 *Node) bool {
-		return anyChild(n3520, enK117, func(n3521 *Node) bool { return hasChild(n3521, enK119) })
-	}) || anyChild(n, enK33, func(n3523 *Node) bool {
-		return anyChild(n3523, enK117, func(n3524 *Node) bool { return hasChild(n3524, enK119) })
+	return !(anyChild(n, enK32, func(n3544 *Node) bool {
+		return anyChild(n3544, enK117, func(n3545 *Node) bool { return hasChild(n3545, enK119) })
+	}) || anyChild(n, enK33, func(n3547 *Node) bool {
+		return anyChild(n3547, enK117, func(n3548 *Node) bool { return hasChild(n3548, enK119) })
 	}))
 }
 
 // UBL-CR-539: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LanguageID)
 func enT0747(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3526 *Node) bool {
-		return anyChild(n3526, enK117, func(n3527 *Node) bool { return hasChild(n3527, enK120) })
-	}) || anyChild(n, enK33, func(n3529 *Node) bool {
-		return anyChild(n3529, enK117, func(n3530 *Node) bool { return hasChild(n3530, enK120) })
+	return !(anyChild(n, enK32, func(n3550 *Node) bool {
+		return anyChild(n3550, enK117, func(n3551 *Node) bool { return hasChild(n3551, enK120) })
+	}) || anyChild(n, enK33, func(n3553 *Node) bool {
+		return anyChild(n3553, enK117, func(n3554 *Node) bool { return hasChild(n3554, enK120) })
 	}))
 }
 
 // UBL-CR-540: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LocaleCode)
 func enT0748(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3532 *Node) bool {
-		return anyChild(n3532, enK117, func(n3533 *Node) bool { return hasChild(n3533, enK121) })
-	}) || anyChild(n, enK33, func(n3535 *Node) bool {
-		return anyChild(n3535, enK117, func(n3536 *Node) bool { return hasChild(n3536, enK121) })
+	return !(anyChild(n, enK32, func(n3556 *Node) bool {
+		return anyChild(n3556, enK117, func(n3557 *Node) bool { return hasChild(n3557, enK121) })
+	}) || anyChild(n, enK33, func(n3559 *Node) bool {
+		return anyChild(n3559, enK117, func(n3560 *Node) bool { return hasChild(n3560, enK121) })
 	}))
 }
 
 // UBL-CR-541: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:VersionID)
 func enT0749(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3538 *Node) bool {
-		return anyChild(n3538, enK117, func(n3539 *Node) bool { return hasChild(n3539, enK122) })
-	}) || anyChild(n, enK33, func(n3541 *Node) bool {
-		return anyChild(n3541, enK117, func(n3542 *Node) bool { return hasChild(n3542, enK122) })
+	return !(anyChild(n, enK32, func(n3562 *Node) bool {
+		return anyChild(n3562, enK117, func(n3563 *Node) bool { return hasChild(n3563, enK122) })
+	}) || anyChild(n, enK33, func(n3565 *Node) bool {
+		return anyChild(n3565, enK117, func(n3566 *Node) bool { return hasChild(n3566, enK122) })
 	}))
 }
 
 // UBL-CR-542: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentStatusCode)
 func enT0750(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3544 *Node) bool {
-		return anyChild(n3544, enK117, func(n3545 *Node) bool { return hasChild(n3545, enK123) })
-	}) || anyChild(n, enK33, func(n3547 *Node) bool {
-		return anyChild(n3547, enK117, func(n3548 *Node) bool { return hasChild(n3548, enK123) })
+	return !(anyChild(n, enK32, func(n3568 *Node) bool {
+		return anyChild(n3568, enK117, func(n3569 *Node) bool { return hasChild(n3569, enK123) })
+	}) || anyChild(n, enK33, func(n3571 *Node) bool {
+		return anyChild(n3571, enK117, func(n3572 *Node) bool { return hasChild(n3572, enK123) })
 	}))
 }
 
 // UBL-CR-543: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentDescription)
 func enT0751(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3550 *Node) bool {
-		return anyChild(n3550, enK117, func(n3551 *Node) bool { return hasChild(n3551, enK94) })
-	}) || anyChild(n, enK33, func(n3553 *Node) bool {
-		return anyChild(n3553, enK117, func(n3554 *Node) bool { return hasChild(n3554, enK94) })
+	return !(anyChild(n, enK32, func(n3574 *Node) bool {
+		return anyChild(n3574, enK117, func(n3575 *Node) bool { return hasChild(n3575, enK94) })
+	}) || anyChild(n, enK33, func(n3577 *Node) bool {
+		return anyChild(n3577, enK117, func(n3578 *Node) bool { return hasChild(n3578, enK94) })
 	}))
 }
 
 // UBL-CR-544: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:Attachment)
 func enT0752(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3556 *Node) bool {
-		return anyChild(n3556, enK117, func(n3557 *Node) bool { return hasChild(n3557, enK124) })
-	}) || anyChild(n, enK33, func(n3559 *Node) bool {
-		return anyChild(n3559, enK117, func(n3560 *Node) bool { return hasChild(n3560, enK124) })
+	return !(anyChild(n, enK32, func(n3580 *Node) bool {
+		return anyChild(n3580, enK117, func(n3581 *Node) bool { return hasChild(n3581, enK124) })
+	}) || anyChild(n, enK33, func(n3583 *Node) bool {
+		return anyChild(n3583, enK117, func(n3584 *Node) bool { return hasChild(n3584, enK124) })
 	}))
 }
 
 // UBL-CR-545: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ValidityPeriod)
 func enT0753(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3562 *Node) bool {
-		return anyChild(n3562, enK117, func(n3563 *Node) bool { return hasChild(n3563, enK125) })
-	}) || anyChild(n, enK33, func(n3565 *Node) bool {
-		return anyChild(n3565, enK117, func(n3566 *Node) bool { return hasChild(n3566, enK125) })
+	return !(anyChild(n, enK32, func(n3586 *Node) bool {
+		return anyChild(n3586, enK117, func(n3587 *Node) bool { return hasChild(n3587, enK125) })
+	}) || anyChild(n, enK33, func(n3589 *Node) bool {
+		return anyChild(n3589, enK117, func(n3590 *Node) bool { return hasChild(n3590, enK125) })
 	}))
 }
 
 // UBL-CR-546: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:IssuerParty)
 func enT0754(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3568 *Node) bool {
-		return anyChild(n3568, enK117, func(n3569 *Node) bool { return hasChild(n3569, enK126) })
-	}) || anyChild(n, enK33, func(n3571 *Node) bool {
-		return anyChild(n3571, enK117, func(n3572 *Node) bool { return hasChild(n3572, enK126) })
+	return !(anyChild(n, enK32, func(n3592 *Node) bool {
+		return anyChild(n3592, enK117, func(n3593 *Node) bool { return hasChild(n3593, enK126) })
+	}) || anyChild(n, enK33, func(n3595 *Node) bool {
+		return anyChild(n3595, enK117, func(n3596 *Node) bool { return hasChild(n3596, enK126) })
 	}))
 }
 
 // UBL-CR-547: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ResultOfVerification)
 func enT0755(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3574 *Node) bool {
-		return anyChild(n3574, enK117, func(n3575 *Node) bool { return hasChild(n3575, enK127) })
-	}) || anyChild(n, enK33, func(n3577 *Node) bool {
-		return anyChild(n3577, enK117, func(n3578 *Node) bool { return hasChild(n3578, enK127) })
+	return !(anyChild(n, enK32, func(n3598 *Node) bool {
+		return anyChild(n3598, enK117, func(n3599 *Node) bool { return hasChild(n3599, enK127) })
+	}) || anyChild(n, enK33, func(n3601 *Node) bool {
+		return anyChild(n3601, enK117, func(n3602 *Node) bool { return hasChild(n3602, enK127) })
 	}))
 }
 
 // UBL-CR-548: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PricingReference)
 func enT0756(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3580 *Node) bool { return hasChild(n3580, enK306) }) || anyChild(n, enK33, func(n3582 *Node) bool { return hasChild(n3582, enK306) }))
+	return !(anyChild(n, enK32, func(n3604 *Node) bool { return hasChild(n3604, enK306) }) || anyChild(n, enK33, func(n3606 *Node) bool { return hasChild(n3606, enK306) }))
 }
 
 // UBL-CR-549: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OriginatorParty)
 func enT0757(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3584 *Node) bool { return hasChild(n3584, enK307) }) || anyChild(n, enK33, func(n3586 *Node) bool { return hasChild(n3586, enK307) }))
+	return !(anyChild(n, enK32, func(n3608 *Node) bool { return hasChild(n3608, enK307) }) || anyChild(n, enK33, func(n3610 *Node) bool { return hasChild(n3610, enK307) }))
 }
 
 // UBL-CR-550: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Delivery)
 func enT0758(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3588 *Node) bool { return hasChild(n3588, enK15) }) || anyChild(n, enK33, func(n3590 *Node) bool { return hasChild(n3590, enK15) }))
+	return !(anyChild(n, enK32, func(n3612 *Node) bool { return hasChild(n3612, enK15) }) || anyChild(n, enK33, func(n3614 *Node) bool { return hasChild(n3614, enK15) }))
 }
 
 // UBL-CR-551: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PaymentTerms)
 func enT0759(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3592 *Node) bool { return hasChild(n3592, enK265) }) || anyChild(n, enK33, func(n3594 *Node) bool { return hasChild(n3594, enK265) }))
+	return !(anyChild(n, enK32, func(n3616 *Node) bool { return hasChild(n3616, enK265) }) || anyChild(n, enK33, func(n3618 *Node) bool { return hasChild(n3618, enK265) }))
 }
 
 // UBL-CR-552: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:ID)
 func enT0760(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3596 *Node) bool {
-		return anyChild(n3596, enK16, func(n3597 *Node) bool { return hasChild(n3597, enK1) })
-	}) || anyChild(n, enK33, func(n3599 *Node) bool {
-		return anyChild(n3599, enK16, func(n3600 *Node) bool { return hasChild(n3600, enK1) })
+	return !(anyChild(n, enK32, func(n3620 *Node) bool {
+		return anyChild(n3620, enK16, func(n3621 *Node) bool { return hasChild(n3621, enK1) })
+	}) || anyChild(n, enK33, func(n3623 *Node) bool {
+		return anyChild(n3623, enK16, func(n3624 *Node) bool { return hasChild(n3624, enK1) })
 	}))
 }
 
 // UBL-CR-553: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0761(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3602 *Node) bool {
-		return anyChild(n3602, enK16, func(n3603 *Node) bool { return hasChild(n3603, enK281) })
-	}) || anyChild(n, enK33, func(n3605 *Node) bool {
-		return anyChild(n3605, enK16, func(n3606 *Node) bool { return hasChild(n3606, enK281) })
+	return !(anyChild(n, enK32, func(n3626 *Node) bool {
+		return anyChild(n3626, enK16, func(n3627 *Node) bool { return hasChild(n3627, enK281) })
+	}) || anyChild(n, enK33, func(n3629 *Node) bool {
+		return anyChild(n3629, enK16, func(n3630 *Node) bool { return hasChild(n3630, enK281) })
 	}))
 }
 
 // UBL-CR-554: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0762(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3608 *Node) bool {
-		return anyChild(n3608, enK16, func(n3609 *Node) bool { return hasChild(n3609, enK282) })
-	}) || anyChild(n, enK33, func(n3611 *Node) bool {
-		return anyChild(n3611, enK16, func(n3612 *Node) bool { return hasChild(n3612, enK282) })
+	return !(anyChild(n, enK32, func(n3632 *Node) bool {
+		return anyChild(n3632, enK16, func(n3633 *Node) bool { return hasChild(n3633, enK282) })
+	}) || anyChild(n, enK33, func(n3635 *Node) bool {
+		return anyChild(n3635, enK16, func(n3636 *Node) bool { return hasChild(n3636, enK282) })
 	}))
 }
 
 // UBL-CR-555: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0763(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3614 *Node) bool {
-		return anyChild(n3614, enK16, func(n3615 *Node) bool { return hasChild(n3615, enK108) })
-	}) || anyChild(n, enK33, func(n3617 *Node) bool {
-		return anyChild(n3617, enK16, func(n3618 *Node) bool { return hasChild(n3618, enK108) })
+	return !(anyChild(n, enK32, func(n3638 *Node) bool {
+		return anyChild(n3638, enK16, func(n3639 *Node) bool { return hasChild(n3639, enK108) })
+	}) || anyChild(n, enK33, func(n3641 *Node) bool {
+		return anyChild(n3641, enK16, func(n3642 *Node) bool { return hasChild(n3642, enK108) })
 	}))
 }
 
 // UBL-CR-556: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCost)
 func enT0764(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3620 *Node) bool {
-		return anyChild(n3620, enK16, func(n3621 *Node) bool { return hasChild(n3621, enK283) })
-	}) || anyChild(n, enK33, func(n3623 *Node) bool {
-		return anyChild(n3623, enK16, func(n3624 *Node) bool { return hasChild(n3624, enK283) })
+	return !(anyChild(n, enK32, func(n3644 *Node) bool {
+		return anyChild(n3644, enK16, func(n3645 *Node) bool { return hasChild(n3645, enK283) })
+	}) || anyChild(n, enK33, func(n3647 *Node) bool {
+		return anyChild(n3647, enK16, func(n3648 *Node) bool { return hasChild(n3648, enK283) })
 	}))
 }
 
 // UBL-CR-557: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0765(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3626 *Node) bool {
-		return anyChild(n3626, enK16, func(n3627 *Node) bool { return hasChild(n3627, enK284) })
-	}) || anyChild(n, enK33, func(n3629 *Node) bool {
-		return anyChild(n3629, enK16, func(n3630 *Node) bool { return hasChild(n3630, enK284) })
+	return !(anyChild(n, enK32, func(n3650 *Node) bool {
+		return anyChild(n3650, enK16, func(n3651 *Node) bool { return hasChild(n3651, enK284) })
+	}) || anyChild(n, enK33, func(n3653 *Node) bool {
+		return anyChild(n3653, enK16, func(n3654 *Node) bool { return hasChild(n3654, enK284) })
 	}))
 }
 
 // UBL-CR-558: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxCategory)
 func enT0766(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3632 *Node) bool {
-		return anyChild(n3632, enK16, func(n3633 *Node) bool { return hasChild(n3633, enK22) })
-	}) || anyChild(n, enK33, func(n3635 *Node) bool {
-		return anyChild(n3635, enK16, func(n3636 *Node) bool { return hasChild(n3636, enK22) })
+	return !(anyChild(n, enK32, func(n3656 *Node) bool {
+		return anyChild(n3656, enK16, func(n3657 *Node) bool { return hasChild(n3657, enK22) })
+	}) || anyChild(n, enK33, func(n3659 *Node) bool {
+		return anyChild(n3659, enK16, func(n3660 *Node) bool { return hasChild(n3660, enK22) })
 	}))
 }
 
 // UBL-CR-559: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxTotal)
 func enT0767(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3638 *Node) bool {
-		return anyChild(n3638, enK16, func(n3639 *Node) bool { return hasChild(n3639, enK49) })
-	}) || anyChild(n, enK33, func(n3641 *Node) bool {
-		return anyChild(n3641, enK16, func(n3642 *Node) bool { return hasChild(n3642, enK49) })
+	return !(anyChild(n, enK32, func(n3662 *Node) bool {
+		return anyChild(n3662, enK16, func(n3663 *Node) bool { return hasChild(n3663, enK49) })
+	}) || anyChild(n, enK33, func(n3665 *Node) bool {
+		return anyChild(n3665, enK16, func(n3666 *Node) bool { return hasChild(n3666, enK49) })
 	}))
 }
 
 // UBL-CR-560: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:PaymentMeans)
 func enT0768(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3644 *Node) bool {
-		return anyChild(n3644, enK16, func(n3645 *Node) bool { return hasChild(n3645, enK11) })
-	}) || anyChild(n, enK33, func(n3647 *Node) bool {
-		return anyChild(n3647, enK16, func(n3648 *Node) bool { return hasChild(n3648, enK11) })
+	return !(anyChild(n, enK32, func(n3668 *Node) bool {
+		return anyChild(n3668, enK16, func(n3669 *Node) bool { return hasChild(n3669, enK11) })
+	}) || anyChild(n, enK33, func(n3671 *Node) bool {
+		return anyChild(n3671, enK16, func(n3672 *Node) bool { return hasChild(n3672, enK11) })
 	}))
 }
 
 // UBL-CR-561: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:TaxTotal)
 func enT0769(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3650 *Node) bool { return hasChild(n3650, enK49) }) || anyChild(n, enK33, func(n3652 *Node) bool { return hasChild(n3652, enK49) }))
+	return !(anyChild(n, enK32, func(n3674 *Node) bool { return hasChild(n3674, enK49) }) || anyChild(n, enK33, func(n3676 *Node) bool { return hasChild(n3676, enK49) }))
 }
 
 // UBL-CR-562: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:WithholdingTaxTotal)
 func enT0770(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3654 *Node) bool { return hasChild(n3654, enK297) }) || anyChild(n, enK33, func(n3656 *Node) bool { return hasChild(n3656, enK297) }))
+	return !(anyChild(n, enK32, func(n3678 *Node) bool { return hasChild(n3678, enK297) }) || anyChild(n, enK33, func(n3680 *Node) bool { return hasChild(n3680, enK297) }))
 }
 
 // UBL-CR-563: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackQuantity)
 func enT0771(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3658 *Node) bool {
-		return anyChild(n3658, enK67, func(n3659 *Node) bool { return hasChild(n3659, enK308) })
-	}) || anyChild(n, enK33, func(n3661 *Node) bool {
-		return anyChild(n3661, enK67, func(n3662 *Node) bool { return hasChild(n3662, enK308) })
+	return !(anyChild(n, enK32, func(n3682 *Node) bool {
+		return anyChild(n3682, enK67, func(n3683 *Node) bool { return hasChild(n3683, enK308) })
+	}) || anyChild(n, enK33, func(n3685 *Node) bool {
+		return anyChild(n3685, enK67, func(n3686 *Node) bool { return hasChild(n3686, enK308) })
 	}))
 }
 
 // UBL-CR-564: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackSizeNumeric)
 func enT0772(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3664 *Node) bool {
-		return anyChild(n3664, enK67, func(n3665 *Node) bool { return hasChild(n3665, enK309) })
-	}) || anyChild(n, enK33, func(n3667 *Node) bool {
-		return anyChild(n3667, enK67, func(n3668 *Node) bool { return hasChild(n3668, enK309) })
+	return !(anyChild(n, enK32, func(n3688 *Node) bool {
+		return anyChild(n3688, enK67, func(n3689 *Node) bool { return hasChild(n3689, enK309) })
+	}) || anyChild(n, enK33, func(n3691 *Node) bool {
+		return anyChild(n3691, enK67, func(n3692 *Node) bool { return hasChild(n3692, enK309) })
 	}))
 }
 
 // UBL-CR-565: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:CatalogueIndicator)
 func enT0773(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3670 *Node) bool {
-		return anyChild(n3670, enK67, func(n3671 *Node) bool { return hasChild(n3671, enK310) })
-	}) || anyChild(n, enK33, func(n3673 *Node) bool {
-		return anyChild(n3673, enK67, func(n3674 *Node) bool { return hasChild(n3674, enK310) })
+	return !(anyChild(n, enK32, func(n3694 *Node) bool {
+		return anyChild(n3694, enK67, func(n3695 *Node) bool { return hasChild(n3695, enK310) })
+	}) || anyChild(n, enK33, func(n3697 *Node) bool {
+		return anyChild(n3697, enK67, func(n3698 *Node) bool { return hasChild(n3698, enK310) })
 	}))
 }
 
 // UBL-CR-566: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:HazardousRiskIndicator)
 func enT0774(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3676 *Node) bool {
-		return anyChild(n3676, enK67, func(n3677 *Node) bool { return hasChild(n3677, enK311) })
-	}) || anyChild(n, enK33, func(n3679 *Node) bool {
-		return anyChild(n3679, enK67, func(n3680 *Node) bool { return hasChild(n3680, enK311) })
+	return !(anyChild(n, enK32, func(n3700 *Node) bool {
+		return anyChild(n3700, enK67, func(n3701 *Node) bool { return hasChild(n3701, enK311) })
+	}) || anyChild(n, enK33, func(n3703 *Node) bool {
+		return anyChild(n3703, enK67, func(n3704 *Node) bool { return hasChild(n3704, enK311) })
 	}))
 }
 
 // UBL-CR-567: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:AdditionalInformation)
 func enT0775(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3682 *Node) bool {
-		return anyChild(n3682, enK67, func(n3683 *Node) bool { return hasChild(n3683, enK312) })
-	}) || anyChild(n, enK33, func(n3685 *Node) bool {
-		return anyChild(n3685, enK67, func(n3686 *Node) bool { return hasChild(n3686, enK312) })
+	return !(anyChild(n, enK32, func(n3706 *Node) bool {
+		return anyChild(n3706, enK67, func(n3707 *Node) bool { return hasChild(n3707, enK312) })
+	}) || anyChild(n, enK33, func(n3709 *Node) bool {
+		return anyChild(n3709, enK67, func(n3710 *Node) bool { return hasChild(n3710, enK312) })
 	}))
 }
 
 // UBL-CR-568: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:Keyword)
 func enT0776(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3688 *Node) bool {
-		return anyChild(n3688, enK67, func(n3689 *Node) bool { return hasChild(n3689, enK313) })
-	}) || anyChild(n, enK33, func(n3691 *Node) bool {
-		return anyChild(n3691, enK67, func(n3692 *Node) bool { return hasChild(n3692, enK313) })
+	return !(anyChild(n, enK32, func(n3712 *Node) bool {
+		return anyChild(n3712, enK67, func(n3713 *Node) bool { return hasChild(n3713, enK313) })
+	}) || anyChild(n, enK33, func(n3715 *Node) bool {
+		return anyChild(n3715, enK67, func(n3716 *Node) bool { return hasChild(n3716, enK313) })
 	}))
 }
 
 // UBL-CR-569: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:BrandName)
 func enT0777(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3694 *Node) bool {
-		return anyChild(n3694, enK67, func(n3695 *Node) bool { return hasChild(n3695, enK314) })
-	}) || anyChild(n, enK33, func(n3697 *Node) bool {
-		return anyChild(n3697, enK67, func(n3698 *Node) bool { return hasChild(n3698, enK314) })
+	return !(anyChild(n, enK32, func(n3718 *Node) bool {
+		return anyChild(n3718, enK67, func(n3719 *Node) bool { return hasChild(n3719, enK314) })
+	}) || anyChild(n, enK33, func(n3721 *Node) bool {
+		return anyChild(n3721, enK67, func(n3722 *Node) bool { return hasChild(n3722, enK314) })
 	}))
 }
 
 // UBL-CR-570: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:ModelName)
 func enT0778(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3700 *Node) bool {
-		return anyChild(n3700, enK67, func(n3701 *Node) bool { return hasChild(n3701, enK315) })
-	}) || anyChild(n, enK33, func(n3703 *Node) bool {
-		return anyChild(n3703, enK67, func(n3704 *Node) bool { return hasChild(n3704, enK315) })
+	return !(anyChild(n, enK32, func(n3724 *Node) bool {
+		return anyChild(n3724, enK67, func(n3725 *Node) bool { return hasChild(n3725, enK315) })
+	}) || anyChild(n, enK33, func(n3727 *Node) bool {
+		return anyChild(n3727, enK67, func(n3728 *Node) bool { return hasChild(n3728, enK315) })
 	}))
 }
 
 // UBL-CR-571: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:ExtendedID)
 func enT0779(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3706 *Node) bool {
-		return anyChild(n3706, enK67, func(n3707 *Node) bool {
-			return anyChild(n3707, enK317, func(n3708 *Node) bool { return hasChild(n3708, enK316) })
+	return !(anyChild(n, enK32, func(n3730 *Node) bool {
+		return anyChild(n3730, enK67, func(n3731 *Node) bool {
+			return anyChild(n3731, enK317, func(n3732 *Node) bool { return hasChild(n3732, enK316) })
 		})
-	}) || anyChild(n, enK33, func(n3710 *Node) bool {
-		return anyChild(n3710, enK67, func(n3711 *Node) bool {
-			return anyChild(n3711, enK317, func(n3712 *Node) bool { return hasChild(n3712, enK316) })
+	}) || anyChild(n, enK33, func(n3734 *Node) bool {
+		return anyChild(n3734, enK67, func(n3735 *Node) bool {
+			return anyChild(n3735, enK317, func(n3736 *Node) bool { return hasChild(n3736, enK316) })
 		})
 	}))
 }
 
 // UBL-CR-572: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:BarcodeSymbologyID)
 func enT0780(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3714 *Node) bool {
-		return anyChild(n3714, enK67, func(n3715 *Node) bool {
-			return anyChild(n3715, enK317, func(n3716 *Node) bool { return hasChild(n3716, enK318) })
+	return !(anyChild(n, enK32, func(n3738 *Node) bool {
+		return anyChild(n3738, enK67, func(n3739 *Node) bool {
+			return anyChild(n3739, enK317, func(n3740 *Node) bool { return hasChild(n3740, enK318) })
 		})
-	}) || anyChild(n, enK33, func(n3718 *Node) bool {
-		return anyChild(n3718, enK67, func(n3719 *Node) bool {
-			return anyChild(n3719, enK317, func(n3720 *Node) bool { return hasChild(n3720, enK318) })
+	}) || anyChild(n, enK33, func(n3742 *Node) bool {
+		return anyChild(n3742, enK67, func(n3743 *Node) bool {
+			return anyChild(n3743, enK317, func(n3744 *Node) bool { return hasChild(n3744, enK318) })
 		})
 	}))
 }
 
 // UBL-CR-573: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:PhysicalAttribute)
 func enT0781(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3722 *Node) bool {
-		return anyChild(n3722, enK67, func(n3723 *Node) bool {
-			return anyChild(n3723, enK317, func(n3724 *Node) bool { return hasChild(n3724, enK319) })
+	return !(anyChild(n, enK32, func(n3746 *Node) bool {
+		return anyChild(n3746, enK67, func(n3747 *Node) bool {
+			return anyChild(n3747, enK317, func(n3748 *Node) bool { return hasChild(n3748, enK319) })
 		})
-	}) || anyChild(n, enK33, func(n3726 *Node) bool {
-		return anyChild(n3726, enK67, func(n3727 *Node) bool {
-			return anyChild(n3727, enK317, func(n3728 *Node) bool { return hasChild(n3728, enK319) })
+	}) || anyChild(n, enK33, func(n3750 *Node) bool {
+		return anyChild(n3750, enK67, func(n3751 *Node) bool {
+			return anyChild(n3751, enK317, func(n3752 *Node) bool { return hasChild(n3752, enK319) })
 		})
 	}))
 }
 
 // UBL-CR-574: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:MeasurementDimension)
 func enT0782(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3730 *Node) bool {
-		return anyChild(n3730, enK67, func(n3731 *Node) bool {
-			return anyChild(n3731, enK317, func(n3732 *Node) bool { return hasChild(n3732, enK320) })
+	return !(anyChild(n, enK32, func(n3754 *Node) bool {
+		return anyChild(n3754, enK67, func(n3755 *Node) bool {
+			return anyChild(n3755, enK317, func(n3756 *Node) bool { return hasChild(n3756, enK320) })
 		})
-	}) || anyChild(n, enK33, func(n3734 *Node) bool {
-		return anyChild(n3734, enK67, func(n3735 *Node) bool {
-			return anyChild(n3735, enK317, func(n3736 *Node) bool { return hasChild(n3736, enK320) })
+	}) || anyChild(n, enK33, func(n3758 *Node) bool {
+		return anyChild(n3758, enK67, func(n3759 *Node) bool {
+			return anyChild(n3759, enK317, func(n3760 *Node) bool { return hasChild(n3760, enK320) })
 		})
 	}))
 }
 
 // UBL-CR-575: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:IssuerParty)
 func enT0783(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3738 *Node) bool {
-		return anyChild(n3738, enK67, func(n3739 *Node) bool {
-			return anyChild(n3739, enK317, func(n3740 *Node) bool { return hasChild(n3740, enK126) })
+	return !(anyChild(n, enK32, func(n3762 *Node) bool {
+		return anyChild(n3762, enK67, func(n3763 *Node) bool {
+			return anyChild(n3763, enK317, func(n3764 *Node) bool { return hasChild(n3764, enK126) })
 		})
-	}) || anyChild(n, enK33, func(n3742 *Node) bool {
-		return anyChild(n3742, enK67, func(n3743 *Node) bool {
-			return anyChild(n3743, enK317, func(n3744 *Node) bool { return hasChild(n3744, enK126) })
+	}) || anyChild(n, enK33, func(n3766 *Node) bool {
+		return anyChild(n3766, enK67, func(n3767 *Node) bool {
+			return anyChild(n3767, enK317, func(n3768 *Node) bool { return hasChild(n3768, enK126) })
 		})
 	}))
 }
 
 // UBL-CR-576: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:ExtendedID)
 func enT0784(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3746 *Node) bool {
-		return anyChild(n3746, enK67, func(n3747 *Node) bool {
-			return anyChild(n3747, enK321, func(n3748 *Node) bool { return hasChild(n3748, enK316) })
+	return !(anyChild(n, enK32, func(n3770 *Node) bool {
+		return anyChild(n3770, enK67, func(n3771 *Node) bool {
+			return anyChild(n3771, enK321, func(n3772 *Node) bool { return hasChild(n3772, enK316) })
 		})
-	}) || anyChild(n, enK33, func(n3750 *Node) bool {
-		return anyChild(n3750, enK67, func(n3751 *Node) bool {
-			return anyChild(n3751, enK321, func(n3752 *Node) bool { return hasChild(n3752, enK316) })
+	}) || anyChild(n, enK33, func(n3774 *Node) bool {
+		return anyChild(n3774, enK67, func(n3775 *Node) bool {
+			return anyChild(n3775, enK321, func(n3776 *Node) bool { return hasChild(n3776, enK316) })
 		})
 	}))
 }
 
 // UBL-CR-577: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:BarcodeSymbologyID)
 func enT0785(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3754 *Node) bool {
-		return anyChild(n3754, enK67, func(n3755 *Node) bool {
-			return anyChild(n3755, enK321, func(n3756 *Node) bool { return hasChild(n3756, enK318) })
+	return !(anyChild(n, enK32, func(n3778 *Node) bool {
+		return anyChild(n3778, enK67, func(n3779 *Node) bool {
+			return anyChild(n3779, enK321, func(n3780 *Node) bool { return hasChild(n3780, enK318) })
 		})
-	}) || anyChild(n, enK33, func(n3758 *Node) bool {
-		return anyChild(n3758, enK67, func(n3759 *Node) bool {
-			return anyChild(n3759, enK321, func(n3760 *Node) bool { return hasChild(n3760, enK318) })
+	}) || anyChild(n, enK33, func(n3782 *Node) bool {
+		return anyChild(n3782, enK67, func(n3783 *Node) bool {
+			return anyChild(n3783, enK321, func(n3784 *Node) bool { return hasChild(n3784, enK318) })
 		})
 	}))
 }
 
 // UBL-CR-578: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:PhysicalAttribute)
 func enT0786(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3762 *Node) bool {
-		return anyChild(n3762, enK67, func(n3763 *Node) bool {
-			return anyChild(n3763, enK321, func(n3764 *Node) bool { return hasChild(n3764, enK319) })
+	return !(anyChild(n, enK32, func(n3786 *Node) bool {
+		return anyChild(n3786, enK67, func(n3787 *Node) bool {
+			return anyChild(n3787, enK321, func(n3788 *Node) bool { return hasChild(n3788, enK319) })
 		})
-	}) || anyChild(n, enK33, func(n3766 *Node) bool {
-		return anyChild(n3766, enK67, func(n3767 *Node) bool {
-			return anyChild(n3767, enK321, func(n3768 *Node) bool { return hasChild(n3768, enK319) })
+	}) || anyChild(n, enK33, func(n3790 *Node) bool {
+		return anyChild(n3790, enK67, func(n3791 *Node) bool {
+			return anyChild(n3791, enK321, func(n3792 *Node) bool { return hasChild(n3792, enK319) })
 		})
 	}))
 }
 
 // UBL-CR-579: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:MeasurementDimension)
 func enT0787(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3770 *Node) bool {
-		return anyChild(n3770, enK67, func(n3771 *Node) bool {
-			return anyChild(n3771, enK321, func(n3772 *Node) bool { return hasChild(n3772, enK320) })
+	return !(anyChild(n, enK32, func(n3794 *Node) bool {
+		return anyChild(n3794, enK67, func(n3795 *Node) bool {
+			return anyChild(n3795, enK321, func(n3796 *Node) bool { return hasChild(n3796, enK320) })
 		})
-	}) || anyChild(n, enK33, func(n3774 *Node) bool {
-		return anyChild(n3774, enK67, func(n3775 *Node) bool {
-			return anyChild(n3775, enK321, func(n3776 *Node) bool { return hasChild(n3776, enK320) })
+	}) || anyChild(n, enK33, func(n3798 *Node) bool {
+		return anyChild(n3798, enK67, func(n3799 *Node) bool {
+			return anyChild(n3799, enK321, func(n3800 *Node) bool { return hasChild(n3800, enK320) })
 		})
 	}))
 }
 
 // UBL-CR-580: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:IssuerParty)
 func enT0788(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3778 *Node) bool {
-		return anyChild(n3778, enK67, func(n3779 *Node) bool {
-			return anyChild(n3779, enK321, func(n3780 *Node) bool { return hasChild(n3780, enK126) })
+	return !(anyChild(n, enK32, func(n3802 *Node) bool {
+		return anyChild(n3802, enK67, func(n3803 *Node) bool {
+			return anyChild(n3803, enK321, func(n3804 *Node) bool { return hasChild(n3804, enK126) })
 		})
-	}) || anyChild(n, enK33, func(n3782 *Node) bool {
-		return anyChild(n3782, enK67, func(n3783 *Node) bool {
-			return anyChild(n3783, enK321, func(n3784 *Node) bool { return hasChild(n3784, enK126) })
+	}) || anyChild(n, enK33, func(n3806 *Node) bool {
+		return anyChild(n3806, enK67, func(n3807 *Node) bool {
+			return anyChild(n3807, enK321, func(n3808 *Node) bool { return hasChild(n3808, enK126) })
 		})
 	}))
 }
 
 // UBL-CR-581: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturersItemIdentification)
 func enT0789(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3786 *Node) bool {
-		return anyChild(n3786, enK67, func(n3787 *Node) bool { return hasChild(n3787, enK322) })
-	}) || anyChild(n, enK33, func(n3789 *Node) bool {
-		return anyChild(n3789, enK67, func(n3790 *Node) bool { return hasChild(n3790, enK322) })
+	return !(anyChild(n, enK32, func(n3810 *Node) bool {
+		return anyChild(n3810, enK67, func(n3811 *Node) bool { return hasChild(n3811, enK322) })
+	}) || anyChild(n, enK33, func(n3813 *Node) bool {
+		return anyChild(n3813, enK67, func(n3814 *Node) bool { return hasChild(n3814, enK322) })
 	}))
 }
 
 // UBL-CR-582: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:ExtendedID)
 func enT0790(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3792 *Node) bool {
-		return anyChild(n3792, enK67, func(n3793 *Node) bool {
-			return anyChild(n3793, enK77, func(n3794 *Node) bool { return hasChild(n3794, enK316) })
+	return !(anyChild(n, enK32, func(n3816 *Node) bool {
+		return anyChild(n3816, enK67, func(n3817 *Node) bool {
+			return anyChild(n3817, enK77, func(n3818 *Node) bool { return hasChild(n3818, enK316) })
 		})
-	}) || anyChild(n, enK33, func(n3796 *Node) bool {
-		return anyChild(n3796, enK67, func(n3797 *Node) bool {
-			return anyChild(n3797, enK77, func(n3798 *Node) bool { return hasChild(n3798, enK316) })
+	}) || anyChild(n, enK33, func(n3820 *Node) bool {
+		return anyChild(n3820, enK67, func(n3821 *Node) bool {
+			return anyChild(n3821, enK77, func(n3822 *Node) bool { return hasChild(n3822, enK316) })
 		})
 	}))
 }
 
 // UBL-CR-583: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:BarcodeSymbologyID)
 func enT0791(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3800 *Node) bool {
-		return anyChild(n3800, enK67, func(n3801 *Node) bool {
-			return anyChild(n3801, enK77, func(n3802 *Node) bool { return hasChild(n3802, enK318) })
+	return !(anyChild(n, enK32, func(n3824 *Node) bool {
+		return anyChild(n3824, enK67, func(n3825 *Node) bool {
+			return anyChild(n3825, enK77, func(n3826 *Node) bool { return hasChild(n3826, enK318) })
 		})
-	}) || anyChild(n, enK33, func(n3804 *Node) bool {
-		return anyChild(n3804, enK67, func(n3805 *Node) bool {
-			return anyChild(n3805, enK77, func(n3806 *Node) bool { return hasChild(n3806, enK318) })
+	}) || anyChild(n, enK33, func(n3828 *Node) bool {
+		return anyChild(n3828, enK67, func(n3829 *Node) bool {
+			return anyChild(n3829, enK77, func(n3830 *Node) bool { return hasChild(n3830, enK318) })
 		})
 	}))
 }
 
 // UBL-CR-584: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:PhysicalAttribute)
 func enT0792(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3808 *Node) bool {
-		return anyChild(n3808, enK67, func(n3809 *Node) bool {
-			return anyChild(n3809, enK77, func(n3810 *Node) bool { return hasChild(n3810, enK319) })
+	return !(anyChild(n, enK32, func(n3832 *Node) bool {
+		return anyChild(n3832, enK67, func(n3833 *Node) bool {
+			return anyChild(n3833, enK77, func(n3834 *Node) bool { return hasChild(n3834, enK319) })
 		})
-	}) || anyChild(n, enK33, func(n3812 *Node) bool {
-		return anyChild(n3812, enK67, func(n3813 *Node) bool {
-			return anyChild(n3813, enK77, func(n3814 *Node) bool { return hasChild(n3814, enK319) })
+	}) || anyChild(n, enK33, func(n3836 *Node) bool {
+		return anyChild(n3836, enK67, func(n3837 *Node) bool {
+			return anyChild(n3837, enK77, func(n3838 *Node) bool { return hasChild(n3838, enK319) })
 		})
 	}))
 }
 
 // UBL-CR-585: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:MeasurementDimension)
 func enT0793(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3816 *Node) bool {
-		return anyChild(n3816, enK67, func(n3817 *Node) bool {
-			return anyChild(n3817, enK77, func(n3818 *Node) bool { return hasChild(n3818, enK320) })
+	return !(anyChild(n, enK32, func(n3840 *Node) bool {
+		return anyChild(n3840, enK67, func(n3841 *Node) bool {
+			return anyChild(n3841, enK77, func(n3842 *Node) bool { return hasChild(n3842, enK320) })
 		})
-	}) || anyChild(n, enK33, func(n3820 *Node) bool {
-		return anyChild(n3820, enK67, func(n3821 *Node) bool {
-			return anyChild(n3821, enK77, func(n3822 *Node) bool { return hasChild(n3822, enK320) })
+	}) || anyChild(n, enK33, func(n3844 *Node) bool {
+		return anyChild(n3844, enK67, func(n3845 *Node) bool {
+			return anyChild(n3845, enK77, func(n3846 *Node) bool { return hasChild(n3846, enK320) })
 		})
 	}))
 }
 
 // UBL-CR-586: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:IssuerParty)
 func enT0794(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3824 *Node) bool {
-		return anyChild(n3824, enK67, func(n3825 *Node) bool {
-			return anyChild(n3825, enK77, func(n3826 *Node) bool { return hasChild(n3826, enK126) })
+	return !(anyChild(n, enK32, func(n3848 *Node) bool {
+		return anyChild(n3848, enK67, func(n3849 *Node) bool {
+			return anyChild(n3849, enK77, func(n3850 *Node) bool { return hasChild(n3850, enK126) })
 		})
-	}) || anyChild(n, enK33, func(n3828 *Node) bool {
-		return anyChild(n3828, enK67, func(n3829 *Node) bool {
-			return anyChild(n3829, enK77, func(n3830 *Node) bool { return hasChild(n3830, enK126) })
+	}) || anyChild(n, enK33, func(n3852 *Node) bool {
+		return anyChild(n3852, enK67, func(n3853 *Node) bool {
+			return anyChild(n3853, enK77, func(n3854 *Node) bool { return hasChild(n3854, enK126) })
 		})
 	}))
 }
 
 // UBL-CR-587: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueItemIdentification)
 func enT0795(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3832 *Node) bool {
-		return anyChild(n3832, enK67, func(n3833 *Node) bool { return hasChild(n3833, enK323) })
-	}) || anyChild(n, enK33, func(n3835 *Node) bool {
-		return anyChild(n3835, enK67, func(n3836 *Node) bool { return hasChild(n3836, enK323) })
+	return !(anyChild(n, enK32, func(n3856 *Node) bool {
+		return anyChild(n3856, enK67, func(n3857 *Node) bool { return hasChild(n3857, enK323) })
+	}) || anyChild(n, enK33, func(n3859 *Node) bool {
+		return anyChild(n3859, enK67, func(n3860 *Node) bool { return hasChild(n3860, enK323) })
 	}))
 }
 
 // UBL-CR-588: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemIdentification)
 func enT0796(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3838 *Node) bool {
-		return anyChild(n3838, enK67, func(n3839 *Node) bool { return hasChild(n3839, enK324) })
-	}) || anyChild(n, enK33, func(n3841 *Node) bool {
-		return anyChild(n3841, enK67, func(n3842 *Node) bool { return hasChild(n3842, enK324) })
+	return !(anyChild(n, enK32, func(n3862 *Node) bool {
+		return anyChild(n3862, enK67, func(n3863 *Node) bool { return hasChild(n3863, enK324) })
+	}) || anyChild(n, enK33, func(n3865 *Node) bool {
+		return anyChild(n3865, enK67, func(n3866 *Node) bool { return hasChild(n3866, enK324) })
 	}))
 }
 
 // UBL-CR-589: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueDocumentReference)
 func enT0797(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3844 *Node) bool {
-		return anyChild(n3844, enK67, func(n3845 *Node) bool { return hasChild(n3845, enK325) })
-	}) || anyChild(n, enK33, func(n3847 *Node) bool {
-		return anyChild(n3847, enK67, func(n3848 *Node) bool { return hasChild(n3848, enK325) })
+	return !(anyChild(n, enK32, func(n3868 *Node) bool {
+		return anyChild(n3868, enK67, func(n3869 *Node) bool { return hasChild(n3869, enK325) })
+	}) || anyChild(n, enK33, func(n3871 *Node) bool {
+		return anyChild(n3871, enK67, func(n3872 *Node) bool { return hasChild(n3872, enK325) })
 	}))
 }
 
 // UBL-CR-590: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemSpecificationDocumentReference)
 func enT0798(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3850 *Node) bool {
-		return anyChild(n3850, enK67, func(n3851 *Node) bool { return hasChild(n3851, enK326) })
-	}) || anyChild(n, enK33, func(n3853 *Node) bool {
-		return anyChild(n3853, enK67, func(n3854 *Node) bool { return hasChild(n3854, enK326) })
+	return !(anyChild(n, enK32, func(n3874 *Node) bool {
+		return anyChild(n3874, enK67, func(n3875 *Node) bool { return hasChild(n3875, enK326) })
+	}) || anyChild(n, enK33, func(n3877 *Node) bool {
+		return anyChild(n3877, enK67, func(n3878 *Node) bool { return hasChild(n3878, enK326) })
 	}))
 }
 
 // UBL-CR-591: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginCountry/cbc:Name)
 func enT0799(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3856 *Node) bool {
-		return anyChild(n3856, enK67, func(n3857 *Node) bool {
-			return anyChild(n3857, enK327, func(n3858 *Node) bool { return hasChild(n3858, enK66) })
+	return !(anyChild(n, enK32, func(n3880 *Node) bool {
+		return anyChild(n3880, enK67, func(n3881 *Node) bool {
+			return anyChild(n3881, enK327, func(n3882 *Node) bool { return hasChild(n3882, enK66) })
 		})
-	}) || anyChild(n, enK33, func(n3860 *Node) bool {
-		return anyChild(n3860, enK67, func(n3861 *Node) bool {
-			return anyChild(n3861, enK327, func(n3862 *Node) bool { return hasChild(n3862, enK66) })
+	}) || anyChild(n, enK33, func(n3884 *Node) bool {
+		return anyChild(n3884, enK67, func(n3885 *Node) bool {
+			return anyChild(n3885, enK327, func(n3886 *Node) bool { return hasChild(n3886, enK66) })
 		})
 	}))
 }
 
 // UBL-CR-592: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:NatureCode)
 func enT0800(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3864 *Node) bool {
-		return anyChild(n3864, enK67, func(n3865 *Node) bool {
-			return anyChild(n3865, enK75, func(n3866 *Node) bool { return hasChild(n3866, enK328) })
+	return !(anyChild(n, enK32, func(n3888 *Node) bool {
+		return anyChild(n3888, enK67, func(n3889 *Node) bool {
+			return anyChild(n3889, enK75, func(n3890 *Node) bool { return hasChild(n3890, enK328) })
 		})
-	}) || anyChild(n, enK33, func(n3868 *Node) bool {
-		return anyChild(n3868, enK67, func(n3869 *Node) bool {
-			return anyChild(n3869, enK75, func(n3870 *Node) bool { return hasChild(n3870, enK328) })
+	}) || anyChild(n, enK33, func(n3892 *Node) bool {
+		return anyChild(n3892, enK67, func(n3893 *Node) bool {
+			return anyChild(n3893, enK75, func(n3894 *Node) bool { return hasChild(n3894, enK328) })
 		})
 	}))
 }
 
 // UBL-CR-593: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CargoTypeCode)
 func enT0801(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3872 *Node) bool {
-		return anyChild(n3872, enK67, func(n3873 *Node) bool {
-			return anyChild(n3873, enK75, func(n3874 *Node) bool { return hasChild(n3874, enK329) })
+	return !(anyChild(n, enK32, func(n3896 *Node) bool {
+		return anyChild(n3896, enK67, func(n3897 *Node) bool {
+			return anyChild(n3897, enK75, func(n3898 *Node) bool { return hasChild(n3898, enK329) })
 		})
-	}) || anyChild(n, enK33, func(n3876 *Node) bool {
-		return anyChild(n3876, enK67, func(n3877 *Node) bool {
-			return anyChild(n3877, enK75, func(n3878 *Node) bool { return hasChild(n3878, enK329) })
+	}) || anyChild(n, enK33, func(n3900 *Node) bool {
+		return anyChild(n3900, enK67, func(n3901 *Node) bool {
+			return anyChild(n3901, enK75, func(n3902 *Node) bool { return hasChild(n3902, enK329) })
 		})
 	}))
 }
 
 // UBL-CR-594: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CommodityCode)
 func enT0802(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3880 *Node) bool {
-		return anyChild(n3880, enK67, func(n3881 *Node) bool {
-			return anyChild(n3881, enK75, func(n3882 *Node) bool { return hasChild(n3882, enK330) })
+	return !(anyChild(n, enK32, func(n3904 *Node) bool {
+		return anyChild(n3904, enK67, func(n3905 *Node) bool {
+			return anyChild(n3905, enK75, func(n3906 *Node) bool { return hasChild(n3906, enK330) })
 		})
-	}) || anyChild(n, enK33, func(n3884 *Node) bool {
-		return anyChild(n3884, enK67, func(n3885 *Node) bool {
-			return anyChild(n3885, enK75, func(n3886 *Node) bool { return hasChild(n3886, enK330) })
+	}) || anyChild(n, enK33, func(n3908 *Node) bool {
+		return anyChild(n3908, enK67, func(n3909 *Node) bool {
+			return anyChild(n3909, enK75, func(n3910 *Node) bool { return hasChild(n3910, enK330) })
 		})
 	}))
 }
 
 // UBL-CR-595: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:TransactionConditions)
 func enT0803(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3888 *Node) bool {
-		return anyChild(n3888, enK67, func(n3889 *Node) bool { return hasChild(n3889, enK331) })
-	}) || anyChild(n, enK33, func(n3891 *Node) bool {
-		return anyChild(n3891, enK67, func(n3892 *Node) bool { return hasChild(n3892, enK331) })
+	return !(anyChild(n, enK32, func(n3912 *Node) bool {
+		return anyChild(n3912, enK67, func(n3913 *Node) bool { return hasChild(n3913, enK331) })
+	}) || anyChild(n, enK33, func(n3915 *Node) bool {
+		return anyChild(n3915, enK67, func(n3916 *Node) bool { return hasChild(n3916, enK331) })
 	}))
 }
 
 // UBL-CR-596: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:HazardousItem)
 func enT0804(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3894 *Node) bool {
-		return anyChild(n3894, enK67, func(n3895 *Node) bool { return hasChild(n3895, enK332) })
-	}) || anyChild(n, enK33, func(n3897 *Node) bool {
-		return anyChild(n3897, enK67, func(n3898 *Node) bool { return hasChild(n3898, enK332) })
+	return !(anyChild(n, enK32, func(n3918 *Node) bool {
+		return anyChild(n3918, enK67, func(n3919 *Node) bool { return hasChild(n3919, enK332) })
+	}) || anyChild(n, enK33, func(n3921 *Node) bool {
+		return anyChild(n3921, enK67, func(n3922 *Node) bool { return hasChild(n3922, enK332) })
 	}))
 }
 
 // UBL-CR-597: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:Name)
 func enT0805(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3900 *Node) bool {
-		return anyChild(n3900, enK67, func(n3901 *Node) bool {
-			return anyChild(n3901, enK51, func(n3902 *Node) bool { return hasChild(n3902, enK66) })
+	return !(anyChild(n, enK32, func(n3924 *Node) bool {
+		return anyChild(n3924, enK67, func(n3925 *Node) bool {
+			return anyChild(n3925, enK51, func(n3926 *Node) bool { return hasChild(n3926, enK66) })
 		})
-	}) || anyChild(n, enK33, func(n3904 *Node) bool {
-		return anyChild(n3904, enK67, func(n3905 *Node) bool {
-			return anyChild(n3905, enK51, func(n3906 *Node) bool { return hasChild(n3906, enK66) })
+	}) || anyChild(n, enK33, func(n3928 *Node) bool {
+		return anyChild(n3928, enK67, func(n3929 *Node) bool {
+			return anyChild(n3929, enK51, func(n3930 *Node) bool { return hasChild(n3930, enK66) })
 		})
 	}))
 }
 
 // UBL-CR-598: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:BaseUnitMeasure)
 func enT0806(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3908 *Node) bool {
-		return anyChild(n3908, enK67, func(n3909 *Node) bool {
-			return anyChild(n3909, enK51, func(n3910 *Node) bool { return hasChild(n3910, enK285) })
+	return !(anyChild(n, enK32, func(n3932 *Node) bool {
+		return anyChild(n3932, enK67, func(n3933 *Node) bool {
+			return anyChild(n3933, enK51, func(n3934 *Node) bool { return hasChild(n3934, enK285) })
 		})
-	}) || anyChild(n, enK33, func(n3912 *Node) bool {
-		return anyChild(n3912, enK67, func(n3913 *Node) bool {
-			return anyChild(n3913, enK51, func(n3914 *Node) bool { return hasChild(n3914, enK285) })
+	}) || anyChild(n, enK33, func(n3936 *Node) bool {
+		return anyChild(n3936, enK67, func(n3937 *Node) bool {
+			return anyChild(n3937, enK51, func(n3938 *Node) bool { return hasChild(n3938, enK285) })
 		})
 	}))
 }
 
 // UBL-CR-599: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:PerUnitAmount)
 func enT0807(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3916 *Node) bool {
-		return anyChild(n3916, enK67, func(n3917 *Node) bool {
-			return anyChild(n3917, enK51, func(n3918 *Node) bool { return hasChild(n3918, enK284) })
+	return !(anyChild(n, enK32, func(n3940 *Node) bool {
+		return anyChild(n3940, enK67, func(n3941 *Node) bool {
+			return anyChild(n3941, enK51, func(n3942 *Node) bool { return hasChild(n3942, enK284) })
 		})
-	}) || anyChild(n, enK33, func(n3920 *Node) bool {
-		return anyChild(n3920, enK67, func(n3921 *Node) bool {
-			return anyChild(n3921, enK51, func(n3922 *Node) bool { return hasChild(n3922, enK284) })
+	}) || anyChild(n, enK33, func(n3944 *Node) bool {
+		return anyChild(n3944, enK67, func(n3945 *Node) bool {
+			return anyChild(n3945, enK51, func(n3946 *Node) bool { return hasChild(n3946, enK284) })
 		})
 	}))
 }
 
 // UBL-CR-600: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReasonCode)
 func enT0808(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3924 *Node) bool {
-		return anyChild(n3924, enK67, func(n3925 *Node) bool {
-			return anyChild(n3925, enK51, func(n3926 *Node) bool { return hasChild(n3926, enK92) })
+	return !(anyChild(n, enK32, func(n3948 *Node) bool {
+		return anyChild(n3948, enK67, func(n3949 *Node) bool {
+			return anyChild(n3949, enK51, func(n3950 *Node) bool { return hasChild(n3950, enK92) })
 		})
-	}) || anyChild(n, enK33, func(n3928 *Node) bool {
-		return anyChild(n3928, enK67, func(n3929 *Node) bool {
-			return anyChild(n3929, enK51, func(n3930 *Node) bool { return hasChild(n3930, enK92) })
+	}) || anyChild(n, enK33, func(n3952 *Node) bool {
+		return anyChild(n3952, enK67, func(n3953 *Node) bool {
+			return anyChild(n3953, enK51, func(n3954 *Node) bool { return hasChild(n3954, enK92) })
 		})
 	}))
 }
 
 // UBL-CR-601: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReason)
 func enT0809(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3932 *Node) bool {
-		return anyChild(n3932, enK67, func(n3933 *Node) bool {
-			return anyChild(n3933, enK51, func(n3934 *Node) bool { return hasChild(n3934, enK91) })
+	return !(anyChild(n, enK32, func(n3956 *Node) bool {
+		return anyChild(n3956, enK67, func(n3957 *Node) bool {
+			return anyChild(n3957, enK51, func(n3958 *Node) bool { return hasChild(n3958, enK91) })
 		})
-	}) || anyChild(n, enK33, func(n3936 *Node) bool {
-		return anyChild(n3936, enK67, func(n3937 *Node) bool {
-			return anyChild(n3937, enK51, func(n3938 *Node) bool { return hasChild(n3938, enK91) })
+	}) || anyChild(n, enK33, func(n3960 *Node) bool {
+		return anyChild(n3960, enK67, func(n3961 *Node) bool {
+			return anyChild(n3961, enK51, func(n3962 *Node) bool { return hasChild(n3962, enK91) })
 		})
 	}))
 }
 
 // UBL-CR-602: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRange)
 func enT0810(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3940 *Node) bool {
-		return anyChild(n3940, enK67, func(n3941 *Node) bool {
-			return anyChild(n3941, enK51, func(n3942 *Node) bool { return hasChild(n3942, enK286) })
+	return !(anyChild(n, enK32, func(n3964 *Node) bool {
+		return anyChild(n3964, enK67, func(n3965 *Node) bool {
+			return anyChild(n3965, enK51, func(n3966 *Node) bool { return hasChild(n3966, enK286) })
 		})
-	}) || anyChild(n, enK33, func(n3944 *Node) bool {
-		return anyChild(n3944, enK67, func(n3945 *Node) bool {
-			return anyChild(n3945, enK51, func(n3946 *Node) bool { return hasChild(n3946, enK286) })
+	}) || anyChild(n, enK33, func(n3968 *Node) bool {
+		return anyChild(n3968, enK67, func(n3969 *Node) bool {
+			return anyChild(n3969, enK51, func(n3970 *Node) bool { return hasChild(n3970, enK286) })
 		})
 	}))
 }
 
 // UBL-CR-603: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRatePercent)
 func enT0811(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3948 *Node) bool {
-		return anyChild(n3948, enK67, func(n3949 *Node) bool {
-			return anyChild(n3949, enK51, func(n3950 *Node) bool { return hasChild(n3950, enK287) })
+	return !(anyChild(n, enK32, func(n3972 *Node) bool {
+		return anyChild(n3972, enK67, func(n3973 *Node) bool {
+			return anyChild(n3973, enK51, func(n3974 *Node) bool { return hasChild(n3974, enK287) })
 		})
-	}) || anyChild(n, enK33, func(n3952 *Node) bool {
-		return anyChild(n3952, enK67, func(n3953 *Node) bool {
-			return anyChild(n3953, enK51, func(n3954 *Node) bool { return hasChild(n3954, enK287) })
+	}) || anyChild(n, enK33, func(n3976 *Node) bool {
+		return anyChild(n3976, enK67, func(n3977 *Node) bool {
+			return anyChild(n3977, enK51, func(n3978 *Node) bool { return hasChild(n3978, enK287) })
 		})
 	}))
 }
 
 // UBL-CR-604: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:Name)
 func enT0812(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3956 *Node) bool {
-		return anyChild(n3956, enK67, func(n3957 *Node) bool {
-			return anyChild(n3957, enK51, func(n3958 *Node) bool {
-				return anyChild(n3958, enK21, func(n3959 *Node) bool { return hasChild(n3959, enK66) })
+	return !(anyChild(n, enK32, func(n3980 *Node) bool {
+		return anyChild(n3980, enK67, func(n3981 *Node) bool {
+			return anyChild(n3981, enK51, func(n3982 *Node) bool {
+				return anyChild(n3982, enK21, func(n3983 *Node) bool { return hasChild(n3983, enK66) })
 			})
 		})
-	}) || anyChild(n, enK33, func(n3961 *Node) bool {
-		return anyChild(n3961, enK67, func(n3962 *Node) bool {
-			return anyChild(n3962, enK51, func(n3963 *Node) bool {
-				return anyChild(n3963, enK21, func(n3964 *Node) bool { return hasChild(n3964, enK66) })
+	}) || anyChild(n, enK33, func(n3985 *Node) bool {
+		return anyChild(n3985, enK67, func(n3986 *Node) bool {
+			return anyChild(n3986, enK51, func(n3987 *Node) bool {
+				return anyChild(n3987, enK21, func(n3988 *Node) bool { return hasChild(n3988, enK66) })
 			})
 		})
 	}))
@@ -12250,16 +12397,16 @@ func enT0812(v []Seq, n *Node) bool {
 
 // UBL-CR-605: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0813(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3966 *Node) bool {
-		return anyChild(n3966, enK67, func(n3967 *Node) bool {
-			return anyChild(n3967, enK51, func(n3968 *Node) bool {
-				return anyChild(n3968, enK21, func(n3969 *Node) bool { return hasChild(n3969, enK185) })
+	return !(anyChild(n, enK32, func(n3990 *Node) bool {
+		return anyChild(n3990, enK67, func(n3991 *Node) bool {
+			return anyChild(n3991, enK51, func(n3992 *Node) bool {
+				return anyChild(n3992, enK21, func(n3993 *Node) bool { return hasChild(n3993, enK185) })
 			})
 		})
-	}) || anyChild(n, enK33, func(n3971 *Node) bool {
-		return anyChild(n3971, enK67, func(n3972 *Node) bool {
-			return anyChild(n3972, enK51, func(n3973 *Node) bool {
-				return anyChild(n3973, enK21, func(n3974 *Node) bool { return hasChild(n3974, enK185) })
+	}) || anyChild(n, enK33, func(n3995 *Node) bool {
+		return anyChild(n3995, enK67, func(n3996 *Node) bool {
+			return anyChild(n3996, enK51, func(n3997 *Node) bool {
+				return anyChild(n3997, enK21, func(n3998 *Node) bool { return hasChild(n3998, enK185) })
 			})
 		})
 	}))
@@ -12267,16 +12414,16 @@ func enT0813(v []Seq, n *Node) bool {
 
 // UBL-CR-606: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0814(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3976 *Node) bool {
-		return anyChild(n3976, enK67, func(n3977 *Node) bool {
-			return anyChild(n3977, enK51, func(n3978 *Node) bool {
-				return anyChild(n3978, enK21, func(n3979 *Node) bool { return hasChild(n3979, enK186) })
+	return !(anyChild(n, enK32, func(n4000 *Node) bool {
+		return anyChild(n4000, enK67, func(n4001 *Node) bool {
+			return anyChild(n4001, enK51, func(n4002 *Node) bool {
+				return anyChild(n4002, enK21, func(n4003 *Node) bool { return hasChild(n4003, enK186) })
 			})
 		})
-	}) || anyChild(n, enK33, func(n3981 *Node) bool {
-		return anyChild(n3981, enK67, func(n3982 *Node) bool {
-			return anyChild(n3982, enK51, func(n3983 *Node) bool {
-				return anyChild(n3983, enK21, func(n3984 *Node) bool { return hasChild(n3984, enK186) })
+	}) || anyChild(n, enK33, func(n4005 *Node) bool {
+		return anyChild(n4005, enK67, func(n4006 *Node) bool {
+			return anyChild(n4006, enK51, func(n4007 *Node) bool {
+				return anyChild(n4007, enK21, func(n4008 *Node) bool { return hasChild(n4008, enK186) })
 			})
 		})
 	}))
@@ -12284,16 +12431,16 @@ func enT0814(v []Seq, n *Node) bool {
 
 // UBL-CR-607: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0815(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3986 *Node) bool {
-		return anyChild(n3986, enK67, func(n3987 *Node) bool {
-			return anyChild(n3987, enK51, func(n3988 *Node) bool {
-				return anyChild(n3988, enK21, func(n3989 *Node) bool { return hasChild(n3989, enK187) })
+	return !(anyChild(n, enK32, func(n4010 *Node) bool {
+		return anyChild(n4010, enK67, func(n4011 *Node) bool {
+			return anyChild(n4011, enK51, func(n4012 *Node) bool {
+				return anyChild(n4012, enK21, func(n4013 *Node) bool { return hasChild(n4013, enK187) })
 			})
 		})
-	}) || anyChild(n, enK33, func(n3991 *Node) bool {
-		return anyChild(n3991, enK67, func(n3992 *Node) bool {
-			return anyChild(n3992, enK51, func(n3993 *Node) bool {
-				return anyChild(n3993, enK21, func(n3994 *Node) bool { return hasChild(n3994, enK187) })
+	}) || anyChild(n, enK33, func(n4015 *Node) bool {
+		return anyChild(n4015, enK67, func(n4016 *Node) bool {
+			return anyChild(n4016, enK51, func(n4017 *Node) bool {
+				return anyChild(n4017, enK21, func(n4018 *Node) bool { return hasChild(n4018, enK187) })
 			})
 		})
 	}))
@@ -12301,461 +12448,461 @@ func enT0815(v []Seq, n *Node) bool {
 
 // UBL-CR-608: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ID)
 func enT0816(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n3996 *Node) bool {
-		return anyChild(n3996, enK67, func(n3997 *Node) bool {
-			return anyChild(n3997, enK72, func(n3998 *Node) bool { return hasChild(n3998, enK1) })
+	return !(anyChild(n, enK32, func(n4020 *Node) bool {
+		return anyChild(n4020, enK67, func(n4021 *Node) bool {
+			return anyChild(n4021, enK72, func(n4022 *Node) bool { return hasChild(n4022, enK1) })
 		})
-	}) || anyChild(n, enK33, func(n4000 *Node) bool {
-		return anyChild(n4000, enK67, func(n4001 *Node) bool {
-			return anyChild(n4001, enK72, func(n4002 *Node) bool { return hasChild(n4002, enK1) })
+	}) || anyChild(n, enK33, func(n4024 *Node) bool {
+		return anyChild(n4024, enK67, func(n4025 *Node) bool {
+			return anyChild(n4025, enK72, func(n4026 *Node) bool { return hasChild(n4026, enK1) })
 		})
 	}))
 }
 
 // UBL-CR-609: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:NameCode)
 func enT0817(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4004 *Node) bool {
-		return anyChild(n4004, enK67, func(n4005 *Node) bool {
-			return anyChild(n4005, enK72, func(n4006 *Node) bool { return hasChild(n4006, enK333) })
+	return !(anyChild(n, enK32, func(n4028 *Node) bool {
+		return anyChild(n4028, enK67, func(n4029 *Node) bool {
+			return anyChild(n4029, enK72, func(n4030 *Node) bool { return hasChild(n4030, enK333) })
 		})
-	}) || anyChild(n, enK33, func(n4008 *Node) bool {
-		return anyChild(n4008, enK67, func(n4009 *Node) bool {
-			return anyChild(n4009, enK72, func(n4010 *Node) bool { return hasChild(n4010, enK333) })
+	}) || anyChild(n, enK33, func(n4032 *Node) bool {
+		return anyChild(n4032, enK67, func(n4033 *Node) bool {
+			return anyChild(n4033, enK72, func(n4034 *Node) bool { return hasChild(n4034, enK333) })
 		})
 	}))
 }
 
 // UBL-CR-610: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:TestMethod)
 func enT0818(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4012 *Node) bool {
-		return anyChild(n4012, enK67, func(n4013 *Node) bool {
-			return anyChild(n4013, enK72, func(n4014 *Node) bool { return hasChild(n4014, enK334) })
+	return !(anyChild(n, enK32, func(n4036 *Node) bool {
+		return anyChild(n4036, enK67, func(n4037 *Node) bool {
+			return anyChild(n4037, enK72, func(n4038 *Node) bool { return hasChild(n4038, enK334) })
 		})
-	}) || anyChild(n, enK33, func(n4016 *Node) bool {
-		return anyChild(n4016, enK67, func(n4017 *Node) bool {
-			return anyChild(n4017, enK72, func(n4018 *Node) bool { return hasChild(n4018, enK334) })
+	}) || anyChild(n, enK33, func(n4040 *Node) bool {
+		return anyChild(n4040, enK67, func(n4041 *Node) bool {
+			return anyChild(n4041, enK72, func(n4042 *Node) bool { return hasChild(n4042, enK334) })
 		})
 	}))
 }
 
 // UBL-CR-611: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQuantity)
 func enT0819(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4020 *Node) bool {
-		return anyChild(n4020, enK67, func(n4021 *Node) bool {
-			return anyChild(n4021, enK72, func(n4022 *Node) bool { return hasChild(n4022, enK335) })
+	return !(anyChild(n, enK32, func(n4044 *Node) bool {
+		return anyChild(n4044, enK67, func(n4045 *Node) bool {
+			return anyChild(n4045, enK72, func(n4046 *Node) bool { return hasChild(n4046, enK335) })
 		})
-	}) || anyChild(n, enK33, func(n4024 *Node) bool {
-		return anyChild(n4024, enK67, func(n4025 *Node) bool {
-			return anyChild(n4025, enK72, func(n4026 *Node) bool { return hasChild(n4026, enK335) })
+	}) || anyChild(n, enK33, func(n4048 *Node) bool {
+		return anyChild(n4048, enK67, func(n4049 *Node) bool {
+			return anyChild(n4049, enK72, func(n4050 *Node) bool { return hasChild(n4050, enK335) })
 		})
 	}))
 }
 
 // UBL-CR-612: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQualifier)
 func enT0820(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4028 *Node) bool {
-		return anyChild(n4028, enK67, func(n4029 *Node) bool {
-			return anyChild(n4029, enK72, func(n4030 *Node) bool { return hasChild(n4030, enK336) })
+	return !(anyChild(n, enK32, func(n4052 *Node) bool {
+		return anyChild(n4052, enK67, func(n4053 *Node) bool {
+			return anyChild(n4053, enK72, func(n4054 *Node) bool { return hasChild(n4054, enK336) })
 		})
-	}) || anyChild(n, enK33, func(n4032 *Node) bool {
-		return anyChild(n4032, enK67, func(n4033 *Node) bool {
-			return anyChild(n4033, enK72, func(n4034 *Node) bool { return hasChild(n4034, enK336) })
+	}) || anyChild(n, enK33, func(n4056 *Node) bool {
+		return anyChild(n4056, enK67, func(n4057 *Node) bool {
+			return anyChild(n4057, enK72, func(n4058 *Node) bool { return hasChild(n4058, enK336) })
 		})
 	}))
 }
 
 // UBL-CR-613: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ImportanceCode)
 func enT0821(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4036 *Node) bool {
-		return anyChild(n4036, enK67, func(n4037 *Node) bool {
-			return anyChild(n4037, enK72, func(n4038 *Node) bool { return hasChild(n4038, enK337) })
+	return !(anyChild(n, enK32, func(n4060 *Node) bool {
+		return anyChild(n4060, enK67, func(n4061 *Node) bool {
+			return anyChild(n4061, enK72, func(n4062 *Node) bool { return hasChild(n4062, enK337) })
 		})
-	}) || anyChild(n, enK33, func(n4040 *Node) bool {
-		return anyChild(n4040, enK67, func(n4041 *Node) bool {
-			return anyChild(n4041, enK72, func(n4042 *Node) bool { return hasChild(n4042, enK337) })
+	}) || anyChild(n, enK33, func(n4064 *Node) bool {
+		return anyChild(n4064, enK67, func(n4065 *Node) bool {
+			return anyChild(n4065, enK72, func(n4066 *Node) bool { return hasChild(n4066, enK337) })
 		})
 	}))
 }
 
 // UBL-CR-614: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ListValue)
 func enT0822(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4044 *Node) bool {
-		return anyChild(n4044, enK67, func(n4045 *Node) bool {
-			return anyChild(n4045, enK72, func(n4046 *Node) bool { return hasChild(n4046, enK338) })
+	return !(anyChild(n, enK32, func(n4068 *Node) bool {
+		return anyChild(n4068, enK67, func(n4069 *Node) bool {
+			return anyChild(n4069, enK72, func(n4070 *Node) bool { return hasChild(n4070, enK338) })
 		})
-	}) || anyChild(n, enK33, func(n4048 *Node) bool {
-		return anyChild(n4048, enK67, func(n4049 *Node) bool {
-			return anyChild(n4049, enK72, func(n4050 *Node) bool { return hasChild(n4050, enK338) })
+	}) || anyChild(n, enK33, func(n4072 *Node) bool {
+		return anyChild(n4072, enK67, func(n4073 *Node) bool {
+			return anyChild(n4073, enK72, func(n4074 *Node) bool { return hasChild(n4074, enK338) })
 		})
 	}))
 }
 
 // UBL-CR-615: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:UsabilityPeriod)
 func enT0823(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4052 *Node) bool {
-		return anyChild(n4052, enK67, func(n4053 *Node) bool {
-			return anyChild(n4053, enK72, func(n4054 *Node) bool { return hasChild(n4054, enK339) })
+	return !(anyChild(n, enK32, func(n4076 *Node) bool {
+		return anyChild(n4076, enK67, func(n4077 *Node) bool {
+			return anyChild(n4077, enK72, func(n4078 *Node) bool { return hasChild(n4078, enK339) })
 		})
-	}) || anyChild(n, enK33, func(n4056 *Node) bool {
-		return anyChild(n4056, enK67, func(n4057 *Node) bool {
-			return anyChild(n4057, enK72, func(n4058 *Node) bool { return hasChild(n4058, enK339) })
+	}) || anyChild(n, enK33, func(n4080 *Node) bool {
+		return anyChild(n4080, enK67, func(n4081 *Node) bool {
+			return anyChild(n4081, enK72, func(n4082 *Node) bool { return hasChild(n4082, enK339) })
 		})
 	}))
 }
 
 // UBL-CR-616: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyGroup)
 func enT0824(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4060 *Node) bool {
-		return anyChild(n4060, enK67, func(n4061 *Node) bool {
-			return anyChild(n4061, enK72, func(n4062 *Node) bool { return hasChild(n4062, enK340) })
+	return !(anyChild(n, enK32, func(n4084 *Node) bool {
+		return anyChild(n4084, enK67, func(n4085 *Node) bool {
+			return anyChild(n4085, enK72, func(n4086 *Node) bool { return hasChild(n4086, enK340) })
 		})
-	}) || anyChild(n, enK33, func(n4064 *Node) bool {
-		return anyChild(n4064, enK67, func(n4065 *Node) bool {
-			return anyChild(n4065, enK72, func(n4066 *Node) bool { return hasChild(n4066, enK340) })
+	}) || anyChild(n, enK33, func(n4088 *Node) bool {
+		return anyChild(n4088, enK67, func(n4089 *Node) bool {
+			return anyChild(n4089, enK72, func(n4090 *Node) bool { return hasChild(n4090, enK340) })
 		})
 	}))
 }
 
 // UBL-CR-617: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:RangeDimension)
 func enT0825(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4068 *Node) bool {
-		return anyChild(n4068, enK67, func(n4069 *Node) bool {
-			return anyChild(n4069, enK72, func(n4070 *Node) bool { return hasChild(n4070, enK341) })
+	return !(anyChild(n, enK32, func(n4092 *Node) bool {
+		return anyChild(n4092, enK67, func(n4093 *Node) bool {
+			return anyChild(n4093, enK72, func(n4094 *Node) bool { return hasChild(n4094, enK341) })
 		})
-	}) || anyChild(n, enK33, func(n4072 *Node) bool {
-		return anyChild(n4072, enK67, func(n4073 *Node) bool {
-			return anyChild(n4073, enK72, func(n4074 *Node) bool { return hasChild(n4074, enK341) })
+	}) || anyChild(n, enK33, func(n4096 *Node) bool {
+		return anyChild(n4096, enK67, func(n4097 *Node) bool {
+			return anyChild(n4097, enK72, func(n4098 *Node) bool { return hasChild(n4098, enK341) })
 		})
 	}))
 }
 
 // UBL-CR-618: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyRange)
 func enT0826(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4076 *Node) bool {
-		return anyChild(n4076, enK67, func(n4077 *Node) bool {
-			return anyChild(n4077, enK72, func(n4078 *Node) bool { return hasChild(n4078, enK342) })
+	return !(anyChild(n, enK32, func(n4100 *Node) bool {
+		return anyChild(n4100, enK67, func(n4101 *Node) bool {
+			return anyChild(n4101, enK72, func(n4102 *Node) bool { return hasChild(n4102, enK342) })
 		})
-	}) || anyChild(n, enK33, func(n4080 *Node) bool {
-		return anyChild(n4080, enK67, func(n4081 *Node) bool {
-			return anyChild(n4081, enK72, func(n4082 *Node) bool { return hasChild(n4082, enK342) })
+	}) || anyChild(n, enK33, func(n4104 *Node) bool {
+		return anyChild(n4104, enK67, func(n4105 *Node) bool {
+			return anyChild(n4105, enK72, func(n4106 *Node) bool { return hasChild(n4106, enK342) })
 		})
 	}))
 }
 
 // UBL-CR-619: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturerParty)
 func enT0827(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4084 *Node) bool {
-		return anyChild(n4084, enK67, func(n4085 *Node) bool { return hasChild(n4085, enK343) })
-	}) || anyChild(n, enK33, func(n4087 *Node) bool {
-		return anyChild(n4087, enK67, func(n4088 *Node) bool { return hasChild(n4088, enK343) })
+	return !(anyChild(n, enK32, func(n4108 *Node) bool {
+		return anyChild(n4108, enK67, func(n4109 *Node) bool { return hasChild(n4109, enK343) })
+	}) || anyChild(n, enK33, func(n4111 *Node) bool {
+		return anyChild(n4111, enK67, func(n4112 *Node) bool { return hasChild(n4112, enK343) })
 	}))
 }
 
 // UBL-CR-620: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:InformationContentProviderParty)
 func enT0828(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4090 *Node) bool {
-		return anyChild(n4090, enK67, func(n4091 *Node) bool { return hasChild(n4091, enK344) })
-	}) || anyChild(n, enK33, func(n4093 *Node) bool {
-		return anyChild(n4093, enK67, func(n4094 *Node) bool { return hasChild(n4094, enK344) })
+	return !(anyChild(n, enK32, func(n4114 *Node) bool {
+		return anyChild(n4114, enK67, func(n4115 *Node) bool { return hasChild(n4115, enK344) })
+	}) || anyChild(n, enK33, func(n4117 *Node) bool {
+		return anyChild(n4117, enK67, func(n4118 *Node) bool { return hasChild(n4118, enK344) })
 	}))
 }
 
 // UBL-CR-621: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginAddress)
 func enT0829(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4096 *Node) bool {
-		return anyChild(n4096, enK67, func(n4097 *Node) bool { return hasChild(n4097, enK345) })
-	}) || anyChild(n, enK33, func(n4099 *Node) bool {
-		return anyChild(n4099, enK67, func(n4100 *Node) bool { return hasChild(n4100, enK345) })
+	return !(anyChild(n, enK32, func(n4120 *Node) bool {
+		return anyChild(n4120, enK67, func(n4121 *Node) bool { return hasChild(n4121, enK345) })
+	}) || anyChild(n, enK33, func(n4123 *Node) bool {
+		return anyChild(n4123, enK67, func(n4124 *Node) bool { return hasChild(n4124, enK345) })
 	}))
 }
 
 // UBL-CR-622: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemInstance)
 func enT0830(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4102 *Node) bool {
-		return anyChild(n4102, enK67, func(n4103 *Node) bool { return hasChild(n4103, enK346) })
-	}) || anyChild(n, enK33, func(n4105 *Node) bool {
-		return anyChild(n4105, enK67, func(n4106 *Node) bool { return hasChild(n4106, enK346) })
+	return !(anyChild(n, enK32, func(n4126 *Node) bool {
+		return anyChild(n4126, enK67, func(n4127 *Node) bool { return hasChild(n4127, enK346) })
+	}) || anyChild(n, enK33, func(n4129 *Node) bool {
+		return anyChild(n4129, enK67, func(n4130 *Node) bool { return hasChild(n4130, enK346) })
 	}))
 }
 
 // UBL-CR-623: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Certificate)
 func enT0831(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4108 *Node) bool {
-		return anyChild(n4108, enK67, func(n4109 *Node) bool { return hasChild(n4109, enK347) })
-	}) || anyChild(n, enK33, func(n4111 *Node) bool {
-		return anyChild(n4111, enK67, func(n4112 *Node) bool { return hasChild(n4112, enK347) })
+	return !(anyChild(n, enK32, func(n4132 *Node) bool {
+		return anyChild(n4132, enK67, func(n4133 *Node) bool { return hasChild(n4133, enK347) })
+	}) || anyChild(n, enK33, func(n4135 *Node) bool {
+		return anyChild(n4135, enK67, func(n4136 *Node) bool { return hasChild(n4136, enK347) })
 	}))
 }
 
 // UBL-CR-624: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Dimension)
 func enT0832(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4114 *Node) bool {
-		return anyChild(n4114, enK67, func(n4115 *Node) bool { return hasChild(n4115, enK348) })
-	}) || anyChild(n, enK33, func(n4117 *Node) bool {
-		return anyChild(n4117, enK67, func(n4118 *Node) bool { return hasChild(n4118, enK348) })
+	return !(anyChild(n, enK32, func(n4138 *Node) bool {
+		return anyChild(n4138, enK67, func(n4139 *Node) bool { return hasChild(n4139, enK348) })
+	}) || anyChild(n, enK33, func(n4141 *Node) bool {
+		return anyChild(n4141, enK67, func(n4142 *Node) bool { return hasChild(n4142, enK348) })
 	}))
 }
 
 // UBL-CR-625: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceChangeReason)
 func enT0833(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4120 *Node) bool {
-		return anyChild(n4120, enK69, func(n4121 *Node) bool { return hasChild(n4121, enK349) })
-	}) || anyChild(n, enK33, func(n4123 *Node) bool {
-		return anyChild(n4123, enK69, func(n4124 *Node) bool { return hasChild(n4124, enK349) })
+	return !(anyChild(n, enK32, func(n4144 *Node) bool {
+		return anyChild(n4144, enK69, func(n4145 *Node) bool { return hasChild(n4145, enK349) })
+	}) || anyChild(n, enK33, func(n4147 *Node) bool {
+		return anyChild(n4147, enK69, func(n4148 *Node) bool { return hasChild(n4148, enK349) })
 	}))
 }
 
 // UBL-CR-626: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceTypeCode)
 func enT0834(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4126 *Node) bool {
-		return anyChild(n4126, enK69, func(n4127 *Node) bool { return hasChild(n4127, enK350) })
-	}) || anyChild(n, enK33, func(n4129 *Node) bool {
-		return anyChild(n4129, enK69, func(n4130 *Node) bool { return hasChild(n4130, enK350) })
+	return !(anyChild(n, enK32, func(n4150 *Node) bool {
+		return anyChild(n4150, enK69, func(n4151 *Node) bool { return hasChild(n4151, enK350) })
+	}) || anyChild(n, enK33, func(n4153 *Node) bool {
+		return anyChild(n4153, enK69, func(n4154 *Node) bool { return hasChild(n4154, enK350) })
 	}))
 }
 
 // UBL-CR-627: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceType)
 func enT0835(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4132 *Node) bool {
-		return anyChild(n4132, enK69, func(n4133 *Node) bool { return hasChild(n4133, enK351) })
-	}) || anyChild(n, enK33, func(n4135 *Node) bool {
-		return anyChild(n4135, enK69, func(n4136 *Node) bool { return hasChild(n4136, enK351) })
+	return !(anyChild(n, enK32, func(n4156 *Node) bool {
+		return anyChild(n4156, enK69, func(n4157 *Node) bool { return hasChild(n4157, enK351) })
+	}) || anyChild(n, enK33, func(n4159 *Node) bool {
+		return anyChild(n4159, enK69, func(n4160 *Node) bool { return hasChild(n4160, enK351) })
 	}))
 }
 
 // UBL-CR-628: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func enT0836(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4138 *Node) bool {
-		return anyChild(n4138, enK69, func(n4139 *Node) bool { return hasChild(n4139, enK352) })
-	}) || anyChild(n, enK33, func(n4141 *Node) bool {
-		return anyChild(n4141, enK69, func(n4142 *Node) bool { return hasChild(n4142, enK352) })
+	return !(anyChild(n, enK32, func(n4162 *Node) bool {
+		return anyChild(n4162, enK69, func(n4163 *Node) bool { return hasChild(n4163, enK352) })
+	}) || anyChild(n, enK33, func(n4165 *Node) bool {
+		return anyChild(n4165, enK69, func(n4166 *Node) bool { return hasChild(n4166, enK352) })
 	}))
 }
 
 // UBL-CR-629: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:ValidityPeriod)
 func enT0837(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4144 *Node) bool {
-		return anyChild(n4144, enK69, func(n4145 *Node) bool { return hasChild(n4145, enK353) })
-	}) || anyChild(n, enK33, func(n4147 *Node) bool {
-		return anyChild(n4147, enK69, func(n4148 *Node) bool { return hasChild(n4148, enK353) })
+	return !(anyChild(n, enK32, func(n4168 *Node) bool {
+		return anyChild(n4168, enK69, func(n4169 *Node) bool { return hasChild(n4169, enK353) })
+	}) || anyChild(n, enK33, func(n4171 *Node) bool {
+		return anyChild(n4171, enK69, func(n4172 *Node) bool { return hasChild(n4172, enK353) })
 	}))
 }
 
 // UBL-CR-630: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceList)
 func enT0838(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4150 *Node) bool {
-		return anyChild(n4150, enK69, func(n4151 *Node) bool { return hasChild(n4151, enK354) })
-	}) || anyChild(n, enK33, func(n4153 *Node) bool {
-		return anyChild(n4153, enK69, func(n4154 *Node) bool { return hasChild(n4154, enK354) })
+	return !(anyChild(n, enK32, func(n4174 *Node) bool {
+		return anyChild(n4174, enK69, func(n4175 *Node) bool { return hasChild(n4175, enK354) })
+	}) || anyChild(n, enK33, func(n4177 *Node) bool {
+		return anyChild(n4177, enK69, func(n4178 *Node) bool { return hasChild(n4178, enK354) })
 	}))
 }
 
 // UBL-CR-632: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:ID)
 func enT0839(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4156 *Node) bool {
-		return anyChild(n4156, enK69, func(n4157 *Node) bool {
-			return anyChild(n4157, enK16, func(n4158 *Node) bool { return hasChild(n4158, enK1) })
+	return !(anyChild(n, enK32, func(n4180 *Node) bool {
+		return anyChild(n4180, enK69, func(n4181 *Node) bool {
+			return anyChild(n4181, enK16, func(n4182 *Node) bool { return hasChild(n4182, enK1) })
 		})
-	}) || anyChild(n, enK33, func(n4160 *Node) bool {
-		return anyChild(n4160, enK69, func(n4161 *Node) bool {
-			return anyChild(n4161, enK16, func(n4162 *Node) bool { return hasChild(n4162, enK1) })
+	}) || anyChild(n, enK33, func(n4184 *Node) bool {
+		return anyChild(n4184, enK69, func(n4185 *Node) bool {
+			return anyChild(n4185, enK16, func(n4186 *Node) bool { return hasChild(n4186, enK1) })
 		})
 	}))
 }
 
 // UBL-CR-633: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func enT0840(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4164 *Node) bool {
-		return anyChild(n4164, enK69, func(n4165 *Node) bool {
-			return anyChild(n4165, enK16, func(n4166 *Node) bool { return hasChild(n4166, enK24) })
+	return !(anyChild(n, enK32, func(n4188 *Node) bool {
+		return anyChild(n4188, enK69, func(n4189 *Node) bool {
+			return anyChild(n4189, enK16, func(n4190 *Node) bool { return hasChild(n4190, enK24) })
 		})
-	}) || anyChild(n, enK33, func(n4168 *Node) bool {
-		return anyChild(n4168, enK69, func(n4169 *Node) bool {
-			return anyChild(n4169, enK16, func(n4170 *Node) bool { return hasChild(n4170, enK24) })
+	}) || anyChild(n, enK33, func(n4192 *Node) bool {
+		return anyChild(n4192, enK69, func(n4193 *Node) bool {
+			return anyChild(n4193, enK16, func(n4194 *Node) bool { return hasChild(n4194, enK24) })
 		})
 	}))
 }
 
 // UBL-CR-634: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func enT0841(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4172 *Node) bool {
-		return anyChild(n4172, enK69, func(n4173 *Node) bool {
-			return anyChild(n4173, enK16, func(n4174 *Node) bool { return hasChild(n4174, enK23) })
+	return !(anyChild(n, enK32, func(n4196 *Node) bool {
+		return anyChild(n4196, enK69, func(n4197 *Node) bool {
+			return anyChild(n4197, enK16, func(n4198 *Node) bool { return hasChild(n4198, enK23) })
 		})
-	}) || anyChild(n, enK33, func(n4176 *Node) bool {
-		return anyChild(n4176, enK69, func(n4177 *Node) bool {
-			return anyChild(n4177, enK16, func(n4178 *Node) bool { return hasChild(n4178, enK23) })
+	}) || anyChild(n, enK33, func(n4200 *Node) bool {
+		return anyChild(n4200, enK69, func(n4201 *Node) bool {
+			return anyChild(n4201, enK16, func(n4202 *Node) bool { return hasChild(n4202, enK23) })
 		})
 	}))
 }
 
 // UBL-CR-635: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func enT0842(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4180 *Node) bool {
-		return anyChild(n4180, enK69, func(n4181 *Node) bool {
-			return anyChild(n4181, enK16, func(n4182 *Node) bool { return hasChild(n4182, enK355) })
+	return !(anyChild(n, enK32, func(n4204 *Node) bool {
+		return anyChild(n4204, enK69, func(n4205 *Node) bool {
+			return anyChild(n4205, enK16, func(n4206 *Node) bool { return hasChild(n4206, enK355) })
 		})
-	}) || anyChild(n, enK33, func(n4184 *Node) bool {
-		return anyChild(n4184, enK69, func(n4185 *Node) bool {
-			return anyChild(n4185, enK16, func(n4186 *Node) bool { return hasChild(n4186, enK355) })
+	}) || anyChild(n, enK33, func(n4208 *Node) bool {
+		return anyChild(n4208, enK69, func(n4209 *Node) bool {
+			return anyChild(n4209, enK16, func(n4210 *Node) bool { return hasChild(n4210, enK355) })
 		})
 	}))
 }
 
 // UBL-CR-636: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0843(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4188 *Node) bool {
-		return anyChild(n4188, enK69, func(n4189 *Node) bool {
-			return anyChild(n4189, enK16, func(n4190 *Node) bool { return hasChild(n4190, enK281) })
+	return !(anyChild(n, enK32, func(n4212 *Node) bool {
+		return anyChild(n4212, enK69, func(n4213 *Node) bool {
+			return anyChild(n4213, enK16, func(n4214 *Node) bool { return hasChild(n4214, enK281) })
 		})
-	}) || anyChild(n, enK33, func(n4192 *Node) bool {
-		return anyChild(n4192, enK69, func(n4193 *Node) bool {
-			return anyChild(n4193, enK16, func(n4194 *Node) bool { return hasChild(n4194, enK281) })
+	}) || anyChild(n, enK33, func(n4216 *Node) bool {
+		return anyChild(n4216, enK69, func(n4217 *Node) bool {
+			return anyChild(n4217, enK16, func(n4218 *Node) bool { return hasChild(n4218, enK281) })
 		})
 	}))
 }
 
 // UBL-CR-637: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0844(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4196 *Node) bool {
-		return anyChild(n4196, enK69, func(n4197 *Node) bool {
-			return anyChild(n4197, enK16, func(n4198 *Node) bool { return hasChild(n4198, enK282) })
+	return !(anyChild(n, enK32, func(n4220 *Node) bool {
+		return anyChild(n4220, enK69, func(n4221 *Node) bool {
+			return anyChild(n4221, enK16, func(n4222 *Node) bool { return hasChild(n4222, enK282) })
 		})
-	}) || anyChild(n, enK33, func(n4200 *Node) bool {
-		return anyChild(n4200, enK69, func(n4201 *Node) bool {
-			return anyChild(n4201, enK16, func(n4202 *Node) bool { return hasChild(n4202, enK282) })
+	}) || anyChild(n, enK33, func(n4224 *Node) bool {
+		return anyChild(n4224, enK69, func(n4225 *Node) bool {
+			return anyChild(n4225, enK16, func(n4226 *Node) bool { return hasChild(n4226, enK282) })
 		})
 	}))
 }
 
 // UBL-CR-638: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0845(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4204 *Node) bool {
-		return anyChild(n4204, enK69, func(n4205 *Node) bool {
-			return anyChild(n4205, enK16, func(n4206 *Node) bool { return hasChild(n4206, enK108) })
+	return !(anyChild(n, enK32, func(n4228 *Node) bool {
+		return anyChild(n4228, enK69, func(n4229 *Node) bool {
+			return anyChild(n4229, enK16, func(n4230 *Node) bool { return hasChild(n4230, enK108) })
 		})
-	}) || anyChild(n, enK33, func(n4208 *Node) bool {
-		return anyChild(n4208, enK69, func(n4209 *Node) bool {
-			return anyChild(n4209, enK16, func(n4210 *Node) bool { return hasChild(n4210, enK108) })
+	}) || anyChild(n, enK33, func(n4232 *Node) bool {
+		return anyChild(n4232, enK69, func(n4233 *Node) bool {
+			return anyChild(n4233, enK16, func(n4234 *Node) bool { return hasChild(n4234, enK108) })
 		})
 	}))
 }
 
 // UBL-CR-639: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCost)
 func enT0846(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4212 *Node) bool {
-		return anyChild(n4212, enK69, func(n4213 *Node) bool {
-			return anyChild(n4213, enK16, func(n4214 *Node) bool { return hasChild(n4214, enK283) })
+	return !(anyChild(n, enK32, func(n4236 *Node) bool {
+		return anyChild(n4236, enK69, func(n4237 *Node) bool {
+			return anyChild(n4237, enK16, func(n4238 *Node) bool { return hasChild(n4238, enK283) })
 		})
-	}) || anyChild(n, enK33, func(n4216 *Node) bool {
-		return anyChild(n4216, enK69, func(n4217 *Node) bool {
-			return anyChild(n4217, enK16, func(n4218 *Node) bool { return hasChild(n4218, enK283) })
+	}) || anyChild(n, enK33, func(n4240 *Node) bool {
+		return anyChild(n4240, enK69, func(n4241 *Node) bool {
+			return anyChild(n4241, enK16, func(n4242 *Node) bool { return hasChild(n4242, enK283) })
 		})
 	}))
 }
 
 // UBL-CR-640: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0847(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4220 *Node) bool {
-		return anyChild(n4220, enK69, func(n4221 *Node) bool {
-			return anyChild(n4221, enK16, func(n4222 *Node) bool { return hasChild(n4222, enK284) })
+	return !(anyChild(n, enK32, func(n4244 *Node) bool {
+		return anyChild(n4244, enK69, func(n4245 *Node) bool {
+			return anyChild(n4245, enK16, func(n4246 *Node) bool { return hasChild(n4246, enK284) })
 		})
-	}) || anyChild(n, enK33, func(n4224 *Node) bool {
-		return anyChild(n4224, enK69, func(n4225 *Node) bool {
-			return anyChild(n4225, enK16, func(n4226 *Node) bool { return hasChild(n4226, enK284) })
+	}) || anyChild(n, enK33, func(n4248 *Node) bool {
+		return anyChild(n4248, enK69, func(n4249 *Node) bool {
+			return anyChild(n4249, enK16, func(n4250 *Node) bool { return hasChild(n4250, enK284) })
 		})
 	}))
 }
 
 // UBL-CR-641: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxCategory)
 func enT0848(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4228 *Node) bool {
-		return anyChild(n4228, enK69, func(n4229 *Node) bool {
-			return anyChild(n4229, enK16, func(n4230 *Node) bool { return hasChild(n4230, enK22) })
+	return !(anyChild(n, enK32, func(n4252 *Node) bool {
+		return anyChild(n4252, enK69, func(n4253 *Node) bool {
+			return anyChild(n4253, enK16, func(n4254 *Node) bool { return hasChild(n4254, enK22) })
 		})
-	}) || anyChild(n, enK33, func(n4232 *Node) bool {
-		return anyChild(n4232, enK69, func(n4233 *Node) bool {
-			return anyChild(n4233, enK16, func(n4234 *Node) bool { return hasChild(n4234, enK22) })
+	}) || anyChild(n, enK33, func(n4256 *Node) bool {
+		return anyChild(n4256, enK69, func(n4257 *Node) bool {
+			return anyChild(n4257, enK16, func(n4258 *Node) bool { return hasChild(n4258, enK22) })
 		})
 	}))
 }
 
 // UBL-CR-642: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxTotal)
 func enT0849(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4236 *Node) bool {
-		return anyChild(n4236, enK69, func(n4237 *Node) bool {
-			return anyChild(n4237, enK16, func(n4238 *Node) bool { return hasChild(n4238, enK49) })
+	return !(anyChild(n, enK32, func(n4260 *Node) bool {
+		return anyChild(n4260, enK69, func(n4261 *Node) bool {
+			return anyChild(n4261, enK16, func(n4262 *Node) bool { return hasChild(n4262, enK49) })
 		})
-	}) || anyChild(n, enK33, func(n4240 *Node) bool {
-		return anyChild(n4240, enK69, func(n4241 *Node) bool {
-			return anyChild(n4241, enK16, func(n4242 *Node) bool { return hasChild(n4242, enK49) })
+	}) || anyChild(n, enK33, func(n4264 *Node) bool {
+		return anyChild(n4264, enK69, func(n4265 *Node) bool {
+			return anyChild(n4265, enK16, func(n4266 *Node) bool { return hasChild(n4266, enK49) })
 		})
 	}))
 }
 
 // UBL-CR-643: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:PaymentMeans)
 func enT0850(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4244 *Node) bool {
-		return anyChild(n4244, enK69, func(n4245 *Node) bool {
-			return anyChild(n4245, enK16, func(n4246 *Node) bool { return hasChild(n4246, enK11) })
+	return !(anyChild(n, enK32, func(n4268 *Node) bool {
+		return anyChild(n4268, enK69, func(n4269 *Node) bool {
+			return anyChild(n4269, enK16, func(n4270 *Node) bool { return hasChild(n4270, enK11) })
 		})
-	}) || anyChild(n, enK33, func(n4248 *Node) bool {
-		return anyChild(n4248, enK69, func(n4249 *Node) bool {
-			return anyChild(n4249, enK16, func(n4250 *Node) bool { return hasChild(n4250, enK11) })
+	}) || anyChild(n, enK33, func(n4272 *Node) bool {
+		return anyChild(n4272, enK69, func(n4273 *Node) bool {
+			return anyChild(n4273, enK16, func(n4274 *Node) bool { return hasChild(n4274, enK11) })
 		})
 	}))
 }
 
 // UBL-CR-644: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:PricingExchangeRate)
 func enT0851(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4252 *Node) bool {
-		return anyChild(n4252, enK69, func(n4253 *Node) bool { return hasChild(n4253, enK289) })
-	}) || anyChild(n, enK33, func(n4255 *Node) bool {
-		return anyChild(n4255, enK69, func(n4256 *Node) bool { return hasChild(n4256, enK289) })
+	return !(anyChild(n, enK32, func(n4276 *Node) bool {
+		return anyChild(n4276, enK69, func(n4277 *Node) bool { return hasChild(n4277, enK289) })
+	}) || anyChild(n, enK33, func(n4279 *Node) bool {
+		return anyChild(n4279, enK69, func(n4280 *Node) bool { return hasChild(n4280, enK289) })
 	}))
 }
 
 // UBL-CR-645: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DeliveryTerms)
 func enT0852(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4258 *Node) bool { return hasChild(n4258, enK234) }) || anyChild(n, enK33, func(n4260 *Node) bool { return hasChild(n4260, enK234) }))
+	return !(anyChild(n, enK32, func(n4282 *Node) bool { return hasChild(n4282, enK234) }) || anyChild(n, enK33, func(n4284 *Node) bool { return hasChild(n4284, enK234) }))
 }
 
 // UBL-CR-646: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:SubInvoiceLine)
 func enT0853(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4262 *Node) bool { return hasChild(n4262, enK356) }) || anyChild(n, enK33, func(n4264 *Node) bool { return hasChild(n4264, enK356) }))
+	return !(anyChild(n, enK32, func(n4286 *Node) bool { return hasChild(n4286, enK356) }) || anyChild(n, enK33, func(n4288 *Node) bool { return hasChild(n4288, enK356) }))
 }
 
 // UBL-CR-647: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ItemPriceExtension)
 func enT0854(v []Seq, n *Node) bool {
-	return !(anyChild(n, enK32, func(n4266 *Node) bool { return hasChild(n4266, enK357) }) || anyChild(n, enK33, func(n4268 *Node) bool { return hasChild(n4268, enK357) }))
+	return !(anyChild(n, enK32, func(n4290 *Node) bool { return hasChild(n4290, enK357) }) || anyChild(n, enK33, func(n4292 *Node) bool { return hasChild(n4292, enK357) }))
 }
 
 // UBL-CR-648: not(cbc:CustomizationID/@schemeID)
 func enT0855(v []Seq, n *Node) bool {
-	return !anyChild(n, enK39, func(n4270 *Node) bool { return hasAttr(n4270, enK5) })
+	return !anyChild(n, enK39, func(n4294 *Node) bool { return hasAttr(n4294, enK5) })
 }
 
 // UBL-CR-649: not(cbc:ProfileID/@schemeID)
 func enT0856(v []Seq, n *Node) bool {
-	return !anyChild(n, enK358, func(n4272 *Node) bool { return hasAttr(n4272, enK5) })
+	return !anyChild(n, enK358, func(n4296 *Node) bool { return hasAttr(n4296, enK5) })
 }
 
 // UBL-CR-650: not(cbc:ID/@schemeID)
 func enT0857(v []Seq, n *Node) bool {
-	return !anyChild(n, enK1, func(n4274 *Node) bool { return hasAttr(n4274, enK5) })
+	return !anyChild(n, enK1, func(n4298 *Node) bool { return hasAttr(n4298, enK5) })
 }
 
 // UBL-CR-651: not(cbc:SalesOrderID/@schemeID)
 func enT0858(v []Seq, n *Node) bool {
-	return !anyChild(n, enK359, func(n4276 *Node) bool { return hasAttr(n4276, enK5) })
+	return !anyChild(n, enK359, func(n4300 *Node) bool { return hasAttr(n4300, enK5) })
 }
 
 // UBL-CR-652: not(//cac:PartyTaxScheme/cbc:CompanyID/@schemeID)
 func enT0859(v []Seq, n *Node) bool {
 	return memoBool(v, 190, func() bool {
 		return !memoBool(v, 191, func() bool {
-			return anyNode(desc(root(n), enK55), func(n4278 *Node) bool {
-				return anyChild(n4278, enK54, func(n4279 *Node) bool { return hasAttr(n4279, enK5) })
+			return anyNode(desc(root(n), enK55), func(n4302 *Node) bool {
+				return anyChild(n4302, enK54, func(n4303 *Node) bool { return hasAttr(n4303, enK5) })
 			})
 		})
 	})
@@ -12763,26 +12910,26 @@ func enT0859(v []Seq, n *Node) bool {
 
 // UBL-CR-653: not(cac:PaymentMeans/cbc:PaymentID/@schemeID)
 func enT0860(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n4281 *Node) bool {
-		return anyChild(n4281, enK360, func(n4282 *Node) bool { return hasAttr(n4282, enK5) })
+	return !anyChild(n, enK11, func(n4305 *Node) bool {
+		return anyChild(n4305, enK360, func(n4306 *Node) bool { return hasAttr(n4306, enK5) })
 	})
 }
 
 // UBL-CR-654: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID/@schemeID)
 func enT0861(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n4284 *Node) bool {
-		return anyChild(n4284, enK84, func(n4285 *Node) bool {
-			return anyChild(n4285, enK1, func(n4286 *Node) bool { return hasAttr(n4286, enK5) })
+	return !anyChild(n, enK11, func(n4308 *Node) bool {
+		return anyChild(n4308, enK84, func(n4309 *Node) bool {
+			return anyChild(n4309, enK1, func(n4310 *Node) bool { return hasAttr(n4310, enK5) })
 		})
 	})
 }
 
 // UBL-CR-655: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID/@schemeID)
 func enT0862(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n4288 *Node) bool {
-		return anyChild(n4288, enK84, func(n4289 *Node) bool {
-			return anyChild(n4289, enK252, func(n4290 *Node) bool {
-				return anyChild(n4290, enK1, func(n4291 *Node) bool { return hasAttr(n4291, enK5) })
+	return !anyChild(n, enK11, func(n4312 *Node) bool {
+		return anyChild(n4312, enK84, func(n4313 *Node) bool {
+			return anyChild(n4313, enK252, func(n4314 *Node) bool {
+				return anyChild(n4314, enK1, func(n4315 *Node) bool { return hasAttr(n4315, enK5) })
 			})
 		})
 	})
@@ -12790,23 +12937,23 @@ func enT0862(v []Seq, n *Node) bool {
 
 // UBL-CR-656: not(cbc:InvoiceTypeCode/@listID)
 func enT0863(v []Seq, n *Node) bool {
-	return !anyChild(n, enK41, func(n4293 *Node) bool { return hasAttr(n4293, enK76) })
+	return !anyChild(n, enK41, func(n4317 *Node) bool { return hasAttr(n4317, enK76) })
 }
 
 // UBL-CR-657: not(cbc:DocumentCurrencyCode/@listID)
 func enT0864(v []Seq, n *Node) bool {
-	return !anyChild(n, enK43, func(n4295 *Node) bool { return hasAttr(n4295, enK76) })
+	return !anyChild(n, enK43, func(n4319 *Node) bool { return hasAttr(n4319, enK76) })
 }
 
 // UBL-CR-658: not(cbc:TaxCurrencyCode/@listID)
 func enT0865(v []Seq, n *Node) bool {
-	return !anyChild(n, enK50, func(n4297 *Node) bool { return hasAttr(n4297, enK76) })
+	return !anyChild(n, enK50, func(n4321 *Node) bool { return hasAttr(n4321, enK76) })
 }
 
 // UBL-CR-659: not(cac:AdditionalDocumentReference/cbc:DocumentTypeCode/@listID)
 func enT0866(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n4299 *Node) bool {
-		return anyChild(n4299, enK95, func(n4300 *Node) bool { return hasAttr(n4300, enK76) })
+	return !anyChild(n, enK0, func(n4323 *Node) bool {
+		return anyChild(n4323, enK95, func(n4324 *Node) bool { return hasAttr(n4324, enK76) })
 	})
 }
 
@@ -12814,8 +12961,8 @@ func enT0866(v []Seq, n *Node) bool {
 func enT0867(v []Seq, n *Node) bool {
 	return memoBool(v, 192, func() bool {
 		return !memoBool(v, 193, func() bool {
-			return anyNode(desc(root(n), enK8), func(n4302 *Node) bool {
-				return anyChild(n4302, enK7, func(n4303 *Node) bool { return hasAttr(n4303, enK76) })
+			return anyNode(desc(root(n), enK8), func(n4326 *Node) bool {
+				return anyChild(n4326, enK7, func(n4327 *Node) bool { return hasAttr(n4327, enK76) })
 			})
 		})
 	})
@@ -12823,8 +12970,8 @@ func enT0867(v []Seq, n *Node) bool {
 
 // UBL-CR-661: not(cac:PaymentMeans/cbc:PaymentMeansCode/@listID)
 func enT0868(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n4305 *Node) bool {
-		return anyChild(n4305, enK85, func(n4306 *Node) bool { return hasAttr(n4306, enK76) })
+	return !anyChild(n, enK11, func(n4329 *Node) bool {
+		return anyChild(n4329, enK85, func(n4330 *Node) bool { return hasAttr(n4330, enK76) })
 	})
 }
 
@@ -12832,7 +12979,7 @@ func enT0868(v []Seq, n *Node) bool {
 func enT0869(v []Seq, n *Node) bool {
 	return memoBool(v, 194, func() bool {
 		return !memoBool(v, 195, func() bool {
-			return anyNode(desc(root(n), enK24), func(n4308 *Node) bool { return hasAttr(n4308, enK76) })
+			return anyNode(desc(root(n), enK24), func(n4332 *Node) bool { return hasAttr(n4332, enK76) })
 		})
 	})
 }
@@ -12851,8 +12998,8 @@ func enT0871(v []Seq, n *Node) bool {
 func enT0872(v []Seq, n *Node) bool {
 	return memoBool(v, 200, func() bool {
 		return !memoBool(v, 201, func() bool {
-			return anyNode(desc(root(n), enK0), func(n4312 *Node) bool {
-				return (anyChild(n4312, enK95, func(n4313 *Node) bool { return (n4313.StringValue() != "130") }) || !hasChild(n4312, enK95)) && anyChild(n4312, enK1, func(n4315 *Node) bool { return hasAttr(n4315, enK5) })
+			return anyNode(desc(root(n), enK0), func(n4336 *Node) bool {
+				return (anyChild(n4336, enK95, func(n4337 *Node) bool { return (n4337.StringValue() != "130") }) || !hasChild(n4336, enK95)) && anyChild(n4336, enK1, func(n4339 *Node) bool { return hasAttr(n4339, enK5) })
 			})
 		})
 	})
@@ -12862,8 +13009,8 @@ func enT0872(v []Seq, n *Node) bool {
 func enT0873(v []Seq, n *Node) bool {
 	return memoBool(v, 202, func() bool {
 		return !memoBool(v, 203, func() bool {
-			return anyNode(desc(root(n), enK0), func(n4317 *Node) bool {
-				return anyChild(n4317, enK95, func(n4318 *Node) bool { return (n4318.StringValue() == "130") }) && hasChild(n4317, enK124)
+			return anyNode(desc(root(n), enK0), func(n4341 *Node) bool {
+				return anyChild(n4341, enK95, func(n4342 *Node) bool { return (n4342.StringValue() == "130") }) && hasChild(n4341, enK124)
 			})
 		})
 	})
@@ -12873,8 +13020,8 @@ func enT0873(v []Seq, n *Node) bool {
 func enT0874(v []Seq, n *Node) bool {
 	return memoBool(v, 204, func() bool {
 		return !memoBool(v, 205, func() bool {
-			return anyNode(desc(root(n), enK317), func(n4320 *Node) bool {
-				return anyChild(n4320, enK1, func(n4321 *Node) bool { return hasAttr(n4321, enK5) })
+			return anyNode(desc(root(n), enK317), func(n4344 *Node) bool {
+				return anyChild(n4344, enK1, func(n4345 *Node) bool { return hasAttr(n4345, enK5) })
 			})
 		})
 	})
@@ -12884,8 +13031,8 @@ func enT0874(v []Seq, n *Node) bool {
 func enT0875(v []Seq, n *Node) bool {
 	return memoBool(v, 206, func() bool {
 		return !memoBool(v, 207, func() bool {
-			return anyNode(desc(root(n), enK321), func(n4323 *Node) bool {
-				return anyChild(n4323, enK1, func(n4324 *Node) bool { return hasAttr(n4324, enK5) })
+			return anyNode(desc(root(n), enK321), func(n4347 *Node) bool {
+				return anyChild(n4347, enK1, func(n4348 *Node) bool { return hasAttr(n4348, enK5) })
 			})
 		})
 	})
@@ -12895,8 +13042,8 @@ func enT0875(v []Seq, n *Node) bool {
 func enT0876(v []Seq, n *Node) bool {
 	return memoBool(v, 208, func() bool {
 		return !memoBool(v, 209, func() bool {
-			return anyNode(desc(root(n), enK69), func(n4326 *Node) bool {
-				return anyChild(n4326, enK16, func(n4327 *Node) bool { return hasChild(n4327, enK24) })
+			return anyNode(desc(root(n), enK69), func(n4350 *Node) bool {
+				return anyChild(n4350, enK16, func(n4351 *Node) bool { return hasChild(n4351, enK24) })
 			})
 		})
 	})
@@ -12906,8 +13053,8 @@ func enT0876(v []Seq, n *Node) bool {
 func enT0877(v []Seq, n *Node) bool {
 	return memoBool(v, 210, func() bool {
 		return !memoBool(v, 211, func() bool {
-			return anyNode(desc(root(n), enK69), func(n4329 *Node) bool {
-				return anyChild(n4329, enK16, func(n4330 *Node) bool { return hasChild(n4330, enK23) })
+			return anyNode(desc(root(n), enK69), func(n4353 *Node) bool {
+				return anyChild(n4353, enK16, func(n4354 *Node) bool { return hasChild(n4354, enK23) })
 			})
 		})
 	})
@@ -12917,8 +13064,8 @@ func enT0877(v []Seq, n *Node) bool {
 func enT0878(v []Seq, n *Node) bool {
 	return memoBool(v, 212, func() bool {
 		return !memoBool(v, 213, func() bool {
-			return anyNode(desc(root(n), enK69), func(n4332 *Node) bool {
-				return anyChild(n4332, enK16, func(n4333 *Node) bool { return hasChild(n4333, enK355) })
+			return anyNode(desc(root(n), enK69), func(n4356 *Node) bool {
+				return anyChild(n4356, enK16, func(n4357 *Node) bool { return hasChild(n4357, enK355) })
 			})
 		})
 	})
@@ -12926,15 +13073,15 @@ func enT0878(v []Seq, n *Node) bool {
 
 // UBL-CR-672: not(cbc:CreditNoteTypeCode/@listID)
 func enT0879(v []Seq, n *Node) bool {
-	return !anyChild(n, enK42, func(n4335 *Node) bool { return hasAttr(n4335, enK76) })
+	return !anyChild(n, enK42, func(n4359 *Node) bool { return hasAttr(n4359, enK76) })
 }
 
 // UBL-CR-673: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:DocumentDescription)
 func enT0880(v []Seq, n *Node) bool {
 	return memoBool(v, 214, func() bool {
 		return !memoBool(v, 215, func() bool {
-			return anyNode(desc(root(n), enK0), func(n4337 *Node) bool {
-				return anyChild(n4337, enK95, func(n4338 *Node) bool { return (n4338.StringValue() == "130") }) && hasChild(n4337, enK94)
+			return anyNode(desc(root(n), enK0), func(n4361 *Node) bool {
+				return anyChild(n4361, enK95, func(n4362 *Node) bool { return (n4362.StringValue() == "130") }) && hasChild(n4361, enK94)
 			})
 		})
 	})
@@ -12944,7 +13091,7 @@ func enT0880(v []Seq, n *Node) bool {
 func enT0881(v []Seq, n *Node) bool {
 	return memoBool(v, 216, func() bool {
 		return !memoBool(v, 217, func() bool {
-			return anyNode(desc(root(n), enK9), func(n4340 *Node) bool { return hasAttr(n4340, enK5) })
+			return anyNode(desc(root(n), enK9), func(n4364 *Node) bool { return hasAttr(n4364, enK5) })
 		})
 	})
 }
@@ -12953,8 +13100,8 @@ func enT0881(v []Seq, n *Node) bool {
 func enT0882(v []Seq, n *Node) bool {
 	return memoBool(v, 218, func() bool {
 		return !memoBool(v, 219, func() bool {
-			return anyNode(desc(root(n), enK10), func(n4342 *Node) bool {
-				return anyChild(n4342, enK362, func(n4343 *Node) bool { return hasAttr(n4343, enK5) })
+			return anyNode(desc(root(n), enK10), func(n4366 *Node) bool {
+				return anyChild(n4366, enK362, func(n4367 *Node) bool { return hasAttr(n4367, enK5) })
 			})
 		})
 	})
@@ -12964,8 +13111,8 @@ func enT0882(v []Seq, n *Node) bool {
 func enT0883(v []Seq, n *Node) bool {
 	return memoBool(v, 220, func() bool {
 		return !memoBool(v, 221, func() bool {
-			return anyNode(desc(root(n), enK256), func(n4345 *Node) bool {
-				return anyChild(n4345, enK1, func(n4346 *Node) bool { return hasAttr(n4346, enK5) })
+			return anyNode(desc(root(n), enK256), func(n4369 *Node) bool {
+				return anyChild(n4369, enK1, func(n4370 *Node) bool { return hasAttr(n4370, enK5) })
 			})
 		})
 	})
@@ -12975,9 +13122,9 @@ func enT0883(v []Seq, n *Node) bool {
 func enT0884(v []Seq, n *Node) bool {
 	return memoBool(v, 222, func() bool {
 		return !memoBool(v, 223, func() bool {
-			return anyNode(desc(root(n), enK256), func(n4348 *Node) bool {
-				return anyChild(n4348, enK261, func(n4349 *Node) bool {
-					return anyChild(n4349, enK1, func(n4350 *Node) bool { return hasAttr(n4350, enK5) })
+			return anyNode(desc(root(n), enK256), func(n4372 *Node) bool {
+				return anyChild(n4372, enK261, func(n4373 *Node) bool {
+					return anyChild(n4373, enK1, func(n4374 *Node) bool { return hasAttr(n4374, enK5) })
 				})
 			})
 		})
@@ -12988,8 +13135,8 @@ func enT0884(v []Seq, n *Node) bool {
 func enT0885(v []Seq, n *Node) bool {
 	return memoBool(v, 224, func() bool {
 		return !memoBool(v, 225, func() bool {
-			return anyNode(desc(root(n), enK22), func(n4352 *Node) bool {
-				return anyChild(n4352, enK1, func(n4353 *Node) bool { return hasAttr(n4353, enK5) })
+			return anyNode(desc(root(n), enK22), func(n4376 *Node) bool {
+				return anyChild(n4376, enK1, func(n4377 *Node) bool { return hasAttr(n4377, enK5) })
 			})
 		})
 	})
@@ -12999,8 +13146,8 @@ func enT0885(v []Seq, n *Node) bool {
 func enT0886(v []Seq, n *Node) bool {
 	return memoBool(v, 226, func() bool {
 		return !memoBool(v, 227, func() bool {
-			return anyNode(desc(root(n), enK51), func(n4355 *Node) bool {
-				return anyChild(n4355, enK1, func(n4356 *Node) bool { return hasAttr(n4356, enK5) })
+			return anyNode(desc(root(n), enK51), func(n4379 *Node) bool {
+				return anyChild(n4379, enK1, func(n4380 *Node) bool { return hasAttr(n4380, enK5) })
 			})
 		})
 	})
@@ -13010,19 +13157,19 @@ func enT0886(v []Seq, n *Node) bool {
 func enT0887(v []Seq, n *Node) bool {
 	return memoBool(v, 228, func() bool {
 		return !memoBool(v, 229, func() bool {
-			return anyNode(desc(root(n), enK11), func(n4358 *Node) bool { return hasChild(n4358, enK261) })
+			return anyNode(desc(root(n), enK11), func(n4382 *Node) bool { return hasChild(n4382, enK261) })
 		})
 	})
 }
 
 // UBL-CR-681: not(cac:PaymentMeans/cbc:InstructionNote)
 func enT0888(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n4360 *Node) bool { return hasChild(n4360, enK363) })
+	return !anyChild(n, enK11, func(n4384 *Node) bool { return hasChild(n4384, enK363) })
 }
 
 // UBL-CR-682: not(cac:Delivery/cac:DeliveryAddress)
 func enT0889(v []Seq, n *Node) bool {
-	return !anyChild(n, enK15, func(n4362 *Node) bool { return hasChild(n4362, enK364) })
+	return !anyChild(n, enK15, func(n4386 *Node) bool { return hasChild(n4386, enK364) })
 }
 
 // UBL-DT-08: not(//@schemeName)
@@ -13079,15 +13226,15 @@ func enT0899(v []Seq, n *Node) bool {
 func enT0900(v []Seq, n *Node) bool {
 	return memoBool(v, 250, func() bool {
 		return gcmp(arith(func() Seq {
-			k4374 := 0
-			anyNode(descAttr(root(n), enK375), func(n4375 *Node) bool { return tally1(&k4374) })
-			return countOf(k4374)
+			k4398 := 0
+			anyNode(descAttr(root(n), enK375), func(n4399 *Node) bool { return tally1(&k4398) })
+			return countOf(k4398)
 		}(), func() Seq {
-			k4376 := 0
-			anyNode(desc(root(n), enK85), func(n4377 *Node) bool {
-				return anyAttr(n4377, enK375, func(n4378 *Node) bool { return tally1(&k4376) })
+			k4400 := 0
+			anyNode(desc(root(n), enK85), func(n4401 *Node) bool {
+				return anyAttr(n4401, enK375, func(n4402 *Node) bool { return tally1(&k4400) })
 			})
-			return countOf(k4376)
+			return countOf(k4400)
 		}(), opSub), enK62, opLe)
 	})
 }
@@ -13145,215 +13292,215 @@ func enT0910(v []Seq, n *Node) bool {
 // UBL-SR-01: (count(cac:ContractDocumentReference/cbc:ID) <= 1)
 func enT0911(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4389 := 0
-		anyChild(n, enK138, func(n4390 *Node) bool { return anyChild(n4390, enK1, func(n4391 *Node) bool { return tally1(&k4389) }) })
-		return countOf(k4389)
+		k4413 := 0
+		anyChild(n, enK138, func(n4414 *Node) bool { return anyChild(n4414, enK1, func(n4415 *Node) bool { return tally1(&k4413) }) })
+		return countOf(k4413)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-02: (count(cac:ReceiptDocumentReference/cbc:ID) <= 1)
 func enT0912(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4392 := 0
-		anyChild(n, enK135, func(n4393 *Node) bool { return anyChild(n4393, enK1, func(n4394 *Node) bool { return tally1(&k4392) }) })
-		return countOf(k4392)
+		k4416 := 0
+		anyChild(n, enK135, func(n4417 *Node) bool { return anyChild(n4417, enK1, func(n4418 *Node) bool { return tally1(&k4416) }) })
+		return countOf(k4416)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-03: (count(cac:DespatchDocumentReference/cbc:ID) <= 1)
 func enT0913(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4395 := 0
-		anyChild(n, enK134, func(n4396 *Node) bool { return anyChild(n4396, enK1, func(n4397 *Node) bool { return tally1(&k4395) }) })
-		return countOf(k4395)
+		k4419 := 0
+		anyChild(n, enK134, func(n4420 *Node) bool { return anyChild(n4420, enK1, func(n4421 *Node) bool { return tally1(&k4419) }) })
+		return countOf(k4419)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-04: (count(cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']/cbc:ID) <= 1)
 func enT0914(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4398 := 0
-		anyChild(n, enK0, func(n4399 *Node) bool {
-			return anyChild(n4399, enK95, func(n4400 *Node) bool { return (n4400.StringValue() == "130") }) && anyChild(n4399, enK1, func(n4401 *Node) bool { return tally1(&k4398) })
+		k4422 := 0
+		anyChild(n, enK0, func(n4423 *Node) bool {
+			return anyChild(n4423, enK95, func(n4424 *Node) bool { return (n4424.StringValue() == "130") }) && anyChild(n4423, enK1, func(n4425 *Node) bool { return tally1(&k4422) })
 		})
-		return countOf(k4398)
+		return countOf(k4422)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-05: (count(cac:PaymentTerms/cbc:Note) <= 1)
 func enT0915(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4402 := 0
-		anyChild(n, enK265, func(n4403 *Node) bool {
-			return anyChild(n4403, enK78, func(n4404 *Node) bool { return tally1(&k4402) })
+		k4426 := 0
+		anyChild(n, enK265, func(n4427 *Node) bool {
+			return anyChild(n4427, enK78, func(n4428 *Node) bool { return tally1(&k4426) })
 		})
-		return countOf(k4402)
+		return countOf(k4426)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-08: (count(cac:InvoicePeriod) <= 1)
 func enT0916(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4405 := 0
-		anyChild(n, enK59, func(n4406 *Node) bool { return tally1(&k4405) })
-		return countOf(k4405)
+		k4429 := 0
+		anyChild(n, enK59, func(n4430 *Node) bool { return tally1(&k4429) })
+		return countOf(k4429)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-09: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func enT0917(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4407 := 0
-		anyChild(n, enK46, func(n4408 *Node) bool {
-			return anyChild(n4408, enK3, func(n4409 *Node) bool {
-				return anyChild(n4409, enK45, func(n4410 *Node) bool {
-					return anyChild(n4410, enK44, func(n4411 *Node) bool { return tally1(&k4407) })
+		k4431 := 0
+		anyChild(n, enK46, func(n4432 *Node) bool {
+			return anyChild(n4432, enK3, func(n4433 *Node) bool {
+				return anyChild(n4433, enK45, func(n4434 *Node) bool {
+					return anyChild(n4434, enK44, func(n4435 *Node) bool { return tally1(&k4431) })
 				})
 			})
 		})
-		return countOf(k4407)
+		return countOf(k4431)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-10: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func enT0918(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4412 := 0
-		anyChild(n, enK46, func(n4413 *Node) bool {
-			return anyChild(n4413, enK3, func(n4414 *Node) bool {
-				return anyChild(n4414, enK82, func(n4415 *Node) bool {
-					return anyChild(n4415, enK66, func(n4416 *Node) bool { return tally1(&k4412) })
+		k4436 := 0
+		anyChild(n, enK46, func(n4437 *Node) bool {
+			return anyChild(n4437, enK3, func(n4438 *Node) bool {
+				return anyChild(n4438, enK82, func(n4439 *Node) bool {
+					return anyChild(n4439, enK66, func(n4440 *Node) bool { return tally1(&k4436) })
 				})
 			})
 		})
-		return countOf(k4412)
+		return countOf(k4436)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-11: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func enT0919(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4417 := 0
-		anyChild(n, enK46, func(n4418 *Node) bool {
-			return anyChild(n4418, enK3, func(n4419 *Node) bool {
-				return anyChild(n4419, enK45, func(n4420 *Node) bool {
-					return anyChild(n4420, enK54, func(n4421 *Node) bool { return tally1(&k4417) })
+		k4441 := 0
+		anyChild(n, enK46, func(n4442 *Node) bool {
+			return anyChild(n4442, enK3, func(n4443 *Node) bool {
+				return anyChild(n4443, enK45, func(n4444 *Node) bool {
+					return anyChild(n4444, enK54, func(n4445 *Node) bool { return tally1(&k4441) })
 				})
 			})
 		})
-		return countOf(k4417)
+		return countOf(k4441)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-12: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func enT0920(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4422 := 0
-		anyChild(n, enK46, func(n4423 *Node) bool {
-			return anyChild(n4423, enK3, func(n4424 *Node) bool {
-				return anyChild(n4424, enK55, func(n4425 *Node) bool {
-					return anyChild(n4425, enK21, func(n4426 *Node) bool { return (strings.ToUpper(childStr(n4426, enK1)) == "VAT") }) && anyChild(n4425, enK54, func(n4427 *Node) bool { return tally1(&k4422) })
+		k4446 := 0
+		anyChild(n, enK46, func(n4447 *Node) bool {
+			return anyChild(n4447, enK3, func(n4448 *Node) bool {
+				return anyChild(n4448, enK55, func(n4449 *Node) bool {
+					return anyChild(n4449, enK21, func(n4450 *Node) bool { return (strings.ToUpper(childStr(n4450, enK1)) == "VAT") }) && anyChild(n4449, enK54, func(n4451 *Node) bool { return tally1(&k4446) })
 				})
 			})
 		})
-		return countOf(k4422)
+		return countOf(k4446)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-13: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)!='VAT']/cbc:CompanyID) <= 1)
 func enT0921(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4428 := 0
-		anyChild(n, enK46, func(n4429 *Node) bool {
-			return anyChild(n4429, enK3, func(n4430 *Node) bool {
-				return anyChild(n4430, enK55, func(n4431 *Node) bool {
-					return anyChild(n4431, enK21, func(n4432 *Node) bool { return (strings.ToUpper(childStr(n4432, enK1)) != "VAT") }) && anyChild(n4431, enK54, func(n4433 *Node) bool { return tally1(&k4428) })
+		k4452 := 0
+		anyChild(n, enK46, func(n4453 *Node) bool {
+			return anyChild(n4453, enK3, func(n4454 *Node) bool {
+				return anyChild(n4454, enK55, func(n4455 *Node) bool {
+					return anyChild(n4455, enK21, func(n4456 *Node) bool { return (strings.ToUpper(childStr(n4456, enK1)) != "VAT") }) && anyChild(n4455, enK54, func(n4457 *Node) bool { return tally1(&k4452) })
 				})
 			})
 		})
-		return countOf(k4428)
+		return countOf(k4452)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-14: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm) <= 1)
 func enT0922(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4434 := 0
-		anyChild(n, enK46, func(n4435 *Node) bool {
-			return anyChild(n4435, enK3, func(n4436 *Node) bool {
-				return anyChild(n4436, enK45, func(n4437 *Node) bool {
-					return anyChild(n4437, enK210, func(n4438 *Node) bool { return tally1(&k4434) })
+		k4458 := 0
+		anyChild(n, enK46, func(n4459 *Node) bool {
+			return anyChild(n4459, enK3, func(n4460 *Node) bool {
+				return anyChild(n4460, enK45, func(n4461 *Node) bool {
+					return anyChild(n4461, enK210, func(n4462 *Node) bool { return tally1(&k4458) })
 				})
 			})
 		})
-		return countOf(k4434)
+		return countOf(k4458)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-15: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func enT0923(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4439 := 0
-		anyChild(n, enK4, func(n4440 *Node) bool {
-			return anyChild(n4440, enK3, func(n4441 *Node) bool {
-				return anyChild(n4441, enK45, func(n4442 *Node) bool {
-					return anyChild(n4442, enK44, func(n4443 *Node) bool { return tally1(&k4439) })
+		k4463 := 0
+		anyChild(n, enK4, func(n4464 *Node) bool {
+			return anyChild(n4464, enK3, func(n4465 *Node) bool {
+				return anyChild(n4465, enK45, func(n4466 *Node) bool {
+					return anyChild(n4466, enK44, func(n4467 *Node) bool { return tally1(&k4463) })
 				})
 			})
 		})
-		return countOf(k4439)
+		return countOf(k4463)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-16: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID) <= 1)
 func enT0924(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4444 := 0
-		anyChild(n, enK4, func(n4445 *Node) bool {
-			return anyChild(n4445, enK3, func(n4446 *Node) bool {
-				return anyChild(n4446, enK83, func(n4447 *Node) bool { return anyChild(n4447, enK1, func(n4448 *Node) bool { return tally1(&k4444) }) })
+		k4468 := 0
+		anyChild(n, enK4, func(n4469 *Node) bool {
+			return anyChild(n4469, enK3, func(n4470 *Node) bool {
+				return anyChild(n4470, enK83, func(n4471 *Node) bool { return anyChild(n4471, enK1, func(n4472 *Node) bool { return tally1(&k4468) }) })
 			})
 		})
-		return countOf(k4444)
+		return countOf(k4468)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-17: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func enT0925(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4449 := 0
-		anyChild(n, enK4, func(n4450 *Node) bool {
-			return anyChild(n4450, enK3, func(n4451 *Node) bool {
-				return anyChild(n4451, enK45, func(n4452 *Node) bool {
-					return anyChild(n4452, enK54, func(n4453 *Node) bool { return tally1(&k4449) })
+		k4473 := 0
+		anyChild(n, enK4, func(n4474 *Node) bool {
+			return anyChild(n4474, enK3, func(n4475 *Node) bool {
+				return anyChild(n4475, enK45, func(n4476 *Node) bool {
+					return anyChild(n4476, enK54, func(n4477 *Node) bool { return tally1(&k4473) })
 				})
 			})
 		})
-		return countOf(k4449)
+		return countOf(k4473)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-18: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func enT0926(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4454 := 0
-		anyChild(n, enK4, func(n4455 *Node) bool {
-			return anyChild(n4455, enK3, func(n4456 *Node) bool {
-				return anyChild(n4456, enK55, func(n4457 *Node) bool {
-					return anyChild(n4457, enK21, func(n4458 *Node) bool { return (strings.ToUpper(childStr(n4458, enK1)) == "VAT") }) && anyChild(n4457, enK54, func(n4459 *Node) bool { return tally1(&k4454) })
+		k4478 := 0
+		anyChild(n, enK4, func(n4479 *Node) bool {
+			return anyChild(n4479, enK3, func(n4480 *Node) bool {
+				return anyChild(n4480, enK55, func(n4481 *Node) bool {
+					return anyChild(n4481, enK21, func(n4482 *Node) bool { return (strings.ToUpper(childStr(n4482, enK1)) == "VAT") }) && anyChild(n4481, enK54, func(n4483 *Node) bool { return tally1(&k4478) })
 				})
 			})
 		})
-		return countOf(k4454)
+		return countOf(k4478)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-24: (count(cac:Delivery) <= 1)
 func enT0927(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4460 := 0
-		anyChild(n, enK15, func(n4461 *Node) bool { return tally1(&k4460) })
-		return countOf(k4460)
+		k4484 := 0
+		anyChild(n, enK15, func(n4485 *Node) bool { return tally1(&k4484) })
+		return countOf(k4484)
 	}(), enK53, opLe)
 }
 
@@ -13361,11 +13508,11 @@ func enT0927(v []Seq, n *Node) bool {
 func enT0928(v []Seq, n *Node) bool {
 	return memoBool(v, 271, func() bool {
 		return gcmp(func() Seq {
-			k4462 := 0
-			anyNode(desc(root(n), enK83), func(n4463 *Node) bool {
-				return anyChild(n4463, enK1, func(n4464 *Node) bool { return (strings.ToUpper(str(attr(n4464, enK5))) == "SEPA") && tally1(&k4462) })
+			k4486 := 0
+			anyNode(desc(root(n), enK83), func(n4487 *Node) bool {
+				return anyChild(n4487, enK1, func(n4488 *Node) bool { return (strings.ToUpper(str(attr(n4488, enK5))) == "SEPA") && tally1(&k4486) })
 			})
-			return countOf(k4462)
+			return countOf(k4486)
 		}(), enK53, opLe)
 	})
 }
@@ -13373,24 +13520,24 @@ func enT0928(v []Seq, n *Node) bool {
 // UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
 func enT0929(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4465 := 0
-		anyChild(n, enK149, func(n4466 *Node) bool { return anyChild(n4466, enK1, func(n4467 *Node) bool { return tally1(&k4465) }) })
-		return countOf(k4465)
+		k4489 := 0
+		anyChild(n, enK149, func(n4490 *Node) bool { return anyChild(n4490, enK1, func(n4491 *Node) bool { return tally1(&k4489) }) })
+		return countOf(k4489)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-40: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func enT0930(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4468 := 0
-		anyChild(n, enK4, func(n4469 *Node) bool {
-			return anyChild(n4469, enK3, func(n4470 *Node) bool {
-				return anyChild(n4470, enK82, func(n4471 *Node) bool {
-					return anyChild(n4471, enK66, func(n4472 *Node) bool { return tally1(&k4468) })
+		k4492 := 0
+		anyChild(n, enK4, func(n4493 *Node) bool {
+			return anyChild(n4493, enK3, func(n4494 *Node) bool {
+				return anyChild(n4494, enK82, func(n4495 *Node) bool {
+					return anyChild(n4495, enK66, func(n4496 *Node) bool { return tally1(&k4492) })
 				})
 			})
 		})
-		return countOf(k4468)
+		return countOf(k4492)
 	}(), enK53, opLe)
 }
 
@@ -13398,13 +13545,13 @@ func enT0930(v []Seq, n *Node) bool {
 func enT0931(v []Seq, n *Node) bool {
 	return memoBool(v, 272, func() bool {
 		return gcmp(func() Seq {
-			k4473 := 0
-			anyNode(desc(root(n), enK360), func(n4474 *Node) bool {
-				return !func(r4475 Seq) bool {
-					return anyNode(preceding(n4474, enK360), func(n4476 *Node) bool { return gcmp(nodeSeq(n4476), r4475, opEq) })
-				}(nodeSeq(n4474)) && tally1(&k4473)
+			k4497 := 0
+			anyNode(desc(root(n), enK360), func(n4498 *Node) bool {
+				return !func(r4499 Seq) bool {
+					return anyNode(preceding(n4498, enK360), func(n4500 *Node) bool { return gcmp(nodeSeq(n4500), r4499, opEq) })
+				}(nodeSeq(n4498)) && tally1(&k4497)
 			})
-			return countOf(k4473)
+			return countOf(k4497)
 		}(), enK53, opLe)
 	})
 }
@@ -13412,24 +13559,24 @@ func enT0931(v []Seq, n *Node) bool {
 // UBL-SR-45: (count(cac:PaymentMeans/cbc:PaymentDueDate) <=1)
 func enT0932(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4477 := 0
-		anyChild(n, enK11, func(n4478 *Node) bool {
-			return anyChild(n4478, enK238, func(n4479 *Node) bool { return tally1(&k4477) })
+		k4501 := 0
+		anyChild(n, enK11, func(n4502 *Node) bool {
+			return anyChild(n4502, enK238, func(n4503 *Node) bool { return tally1(&k4501) })
 		})
-		return countOf(k4477)
+		return countOf(k4501)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-46: (count(cac:PaymentMeans/cbc:PaymentMeansCode/@name) <=1)
 func enT0933(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4480 := 0
-		anyChild(n, enK11, func(n4481 *Node) bool {
-			return anyChild(n4481, enK85, func(n4482 *Node) bool {
-				return anyAttr(n4482, enK375, func(n4483 *Node) bool { return tally1(&k4480) })
+		k4504 := 0
+		anyChild(n, enK11, func(n4505 *Node) bool {
+			return anyChild(n4505, enK85, func(n4506 *Node) bool {
+				return anyAttr(n4506, enK375, func(n4507 *Node) bool { return tally1(&k4504) })
 			})
 		})
-		return countOf(k4480)
+		return countOf(k4504)
 	}(), enK53, opLe)
 }
 
@@ -13437,13 +13584,13 @@ func enT0933(v []Seq, n *Node) bool {
 func enT0934(v []Seq, n *Node) bool {
 	return memoBool(v, 273, func() bool {
 		return gcmp(func() Seq {
-			k4484 := 0
-			anyNode(desc(root(n), enK85), func(n4485 *Node) bool {
-				return !func(r4486 Seq) bool {
-					return anyNode(preceding(n4485, enK85), func(n4487 *Node) bool { return gcmp(nodeSeq(n4487), r4486, opEq) })
-				}(nodeSeq(n4485)) && tally1(&k4484)
+			k4508 := 0
+			anyNode(desc(root(n), enK85), func(n4509 *Node) bool {
+				return !func(r4510 Seq) bool {
+					return anyNode(preceding(n4509, enK85), func(n4511 *Node) bool { return gcmp(nodeSeq(n4511), r4510, opEq) })
+				}(nodeSeq(n4509)) && tally1(&k4508)
 			})
-			return countOf(k4484)
+			return countOf(k4508)
 		}(), enK53, opLe)
 	})
 }
@@ -13451,42 +13598,42 @@ func enT0934(v []Seq, n *Node) bool {
 // UBL-SR-49: (count(cac:InvoicePeriod/cbc:DescriptionCode) <=1)
 func enT0935(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4488 := 0
-		anyChild(n, enK59, func(n4489 *Node) bool {
-			return anyChild(n4489, enK58, func(n4490 *Node) bool { return tally1(&k4488) })
+		k4512 := 0
+		anyChild(n, enK59, func(n4513 *Node) bool {
+			return anyChild(n4513, enK58, func(n4514 *Node) bool { return tally1(&k4512) })
 		})
-		return countOf(k4488)
+		return countOf(k4512)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-54: count(cac:PaymentMeans/cac:CardAccount) <= 1
 func enT0936(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4491 := 0
-		anyChild(n, enK11, func(n4492 *Node) bool {
-			return anyChild(n4492, enK10, func(n4493 *Node) bool { return tally1(&k4491) })
+		k4515 := 0
+		anyChild(n, enK11, func(n4516 *Node) bool {
+			return anyChild(n4516, enK10, func(n4517 *Node) bool { return tally1(&k4515) })
 		})
-		return countOf(k4491)
+		return countOf(k4515)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-55: count(cac:PaymentMeans/cac:PaymentMandate) <= 1
 func enT0937(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4494 := 0
-		anyChild(n, enK11, func(n4495 *Node) bool {
-			return anyChild(n4495, enK256, func(n4496 *Node) bool { return tally1(&k4494) })
+		k4518 := 0
+		anyChild(n, enK11, func(n4519 *Node) bool {
+			return anyChild(n4519, enK256, func(n4520 *Node) bool { return tally1(&k4518) })
 		})
-		return countOf(k4494)
+		return countOf(k4518)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-56: count(cac:OriginatorDocumentReference/cbc:ID) <= 1
 func enT0938(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4497 := 0
-		anyChild(n, enK137, func(n4498 *Node) bool { return anyChild(n4498, enK1, func(n4499 *Node) bool { return tally1(&k4497) }) })
-		return countOf(k4497)
+		k4521 := 0
+		anyChild(n, enK137, func(n4522 *Node) bool { return anyChild(n4522, enK1, func(n4523 *Node) bool { return tally1(&k4521) }) })
+		return countOf(k4521)
 	}(), enK53, opLe)
 }
 
@@ -13516,73 +13663,73 @@ func enM076(v []Seq, n *Node) bool {
 // UBL-SR-34: (count(cbc:Note) <= 1)
 func enT0939(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4500 := 0
-		anyChild(n, enK78, func(n4501 *Node) bool { return tally1(&k4500) })
-		return countOf(k4500)
+		k4524 := 0
+		anyChild(n, enK78, func(n4525 *Node) bool { return tally1(&k4524) })
+		return countOf(k4524)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-35: (count(cac:OrderLineReference/cbc:LineID) <= 1)
 func enT0940(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4502 := 0
-		anyChild(n, enK302, func(n4503 *Node) bool {
-			return anyChild(n4503, enK386, func(n4504 *Node) bool { return tally1(&k4502) })
+		k4526 := 0
+		anyChild(n, enK302, func(n4527 *Node) bool {
+			return anyChild(n4527, enK386, func(n4528 *Node) bool { return tally1(&k4526) })
 		})
-		return countOf(k4502)
+		return countOf(k4526)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-36: (count(cac:InvoicePeriod) <= 1)
 func enT0941(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4505 := 0
-		anyChild(n, enK59, func(n4506 *Node) bool { return tally1(&k4505) })
-		return countOf(k4505)
+		k4529 := 0
+		anyChild(n, enK59, func(n4530 *Node) bool { return tally1(&k4529) })
+		return countOf(k4529)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-37: (count(cac:Price/cac:AllowanceCharge/cbc:Amount) <= 1)
 func enT0942(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4507 := 0
-		anyChild(n, enK69, func(n4508 *Node) bool {
-			return anyChild(n4508, enK16, func(n4509 *Node) bool {
-				return anyChild(n4509, enK20, func(n4510 *Node) bool { return tally1(&k4507) })
+		k4531 := 0
+		anyChild(n, enK69, func(n4532 *Node) bool {
+			return anyChild(n4532, enK16, func(n4533 *Node) bool {
+				return anyChild(n4533, enK20, func(n4534 *Node) bool { return tally1(&k4531) })
 			})
 		})
-		return countOf(k4507)
+		return countOf(k4531)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-48: count(cac:Item/cac:ClassifiedTaxCategory) = 1
 func enT0943(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4511 := 0
-		anyChild(n, enK67, func(n4512 *Node) bool {
-			return anyChild(n4512, enK51, func(n4513 *Node) bool { return tally1(&k4511) })
+		k4535 := 0
+		anyChild(n, enK67, func(n4536 *Node) bool {
+			return anyChild(n4536, enK51, func(n4537 *Node) bool { return tally1(&k4535) })
 		})
-		return countOf(k4511)
+		return countOf(k4535)
 	}(), enK53, opEq)
 }
 
 // UBL-SR-50: count(cac:Item/cbc:Description) <= 1
 func enT0944(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4514 := 0
-		anyChild(n, enK67, func(n4515 *Node) bool {
-			return anyChild(n4515, enK113, func(n4516 *Node) bool { return tally1(&k4514) })
+		k4538 := 0
+		anyChild(n, enK67, func(n4539 *Node) bool {
+			return anyChild(n4539, enK113, func(n4540 *Node) bool { return tally1(&k4538) })
 		})
-		return countOf(k4514)
+		return countOf(k4538)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-52: count(cac:DocumentReference) <= 1
 func enT0945(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4517 := 0
-		anyChild(n, enK117, func(n4518 *Node) bool { return tally1(&k4517) })
-		return countOf(k4517)
+		k4541 := 0
+		anyChild(n, enK117, func(n4542 *Node) bool { return tally1(&k4541) })
+		return countOf(k4541)
 	}(), enK53, opLe)
 }
 
@@ -13603,46 +13750,46 @@ func enM077(v []Seq, n *Node) bool {
 // UBL-SR-19: (count(cac:PartyName/cbc:Name) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0946(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k4519 := 0
-		anyChild(n, enK82, func(n4520 *Node) bool {
-			return anyChild(n4520, enK66, func(n4521 *Node) bool { return tally1(&k4519) })
+		k4543 := 0
+		anyChild(n, enK82, func(n4544 *Node) bool {
+			return anyChild(n4544, enK66, func(n4545 *Node) bool { return tally1(&k4543) })
 		})
-		return countOf(k4519)
-	}(), enK53, opLe) && func(r4526 Seq) bool {
-		return anyChild(n, enK82, func(n4527 *Node) bool {
-			return anyChild(n4527, enK66, func(n4528 *Node) bool { return gcmp(nodeSeq(n4528), r4526, opNe) })
+		return countOf(k4543)
+	}(), enK53, opLe) && func(r4550 Seq) bool {
+		return anyChild(n, enK82, func(n4551 *Node) bool {
+			return anyChild(n4551, enK66, func(n4552 *Node) bool { return gcmp(nodeSeq(n4552), r4550, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n4522 *Node) Seq { return child(n4522, enK46) }), func(n4523 *Node) Seq { return child(n4523, enK3) }), func(n4524 *Node) Seq { return child(n4524, enK45) }), func(n4525 *Node) Seq { return child(n4525, enK44) })))
+	}(step(step(step(step(parent(n), func(n4546 *Node) Seq { return child(n4546, enK46) }), func(n4547 *Node) Seq { return child(n4547, enK3) }), func(n4548 *Node) Seq { return child(n4548, enK45) }), func(n4549 *Node) Seq { return child(n4549, enK44) })))
 }
 
 // UBL-SR-20: (count(cac:PartyIdentification/cbc:ID[upper-case(@schemeID) != 'SEPA']) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0947(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k4529 := 0
-		anyChild(n, enK83, func(n4530 *Node) bool {
-			return anyChild(n4530, enK1, func(n4531 *Node) bool { return (strings.ToUpper(str(attr(n4531, enK5))) != "SEPA") && tally1(&k4529) })
+		k4553 := 0
+		anyChild(n, enK83, func(n4554 *Node) bool {
+			return anyChild(n4554, enK1, func(n4555 *Node) bool { return (strings.ToUpper(str(attr(n4555, enK5))) != "SEPA") && tally1(&k4553) })
 		})
-		return countOf(k4529)
-	}(), enK53, opLe) && func(r4536 Seq) bool {
-		return anyChild(n, enK82, func(n4537 *Node) bool {
-			return anyChild(n4537, enK66, func(n4538 *Node) bool { return gcmp(nodeSeq(n4538), r4536, opNe) })
+		return countOf(k4553)
+	}(), enK53, opLe) && func(r4560 Seq) bool {
+		return anyChild(n, enK82, func(n4561 *Node) bool {
+			return anyChild(n4561, enK66, func(n4562 *Node) bool { return gcmp(nodeSeq(n4562), r4560, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n4532 *Node) Seq { return child(n4532, enK46) }), func(n4533 *Node) Seq { return child(n4533, enK3) }), func(n4534 *Node) Seq { return child(n4534, enK45) }), func(n4535 *Node) Seq { return child(n4535, enK44) })))
+	}(step(step(step(step(parent(n), func(n4556 *Node) Seq { return child(n4556, enK46) }), func(n4557 *Node) Seq { return child(n4557, enK3) }), func(n4558 *Node) Seq { return child(n4558, enK45) }), func(n4559 *Node) Seq { return child(n4559, enK44) })))
 }
 
 // UBL-SR-21: (count(cac:PartyLegalEntity/cbc:CompanyID) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0948(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k4539 := 0
-		anyChild(n, enK45, func(n4540 *Node) bool {
-			return anyChild(n4540, enK54, func(n4541 *Node) bool { return tally1(&k4539) })
+		k4563 := 0
+		anyChild(n, enK45, func(n4564 *Node) bool {
+			return anyChild(n4564, enK54, func(n4565 *Node) bool { return tally1(&k4563) })
 		})
-		return countOf(k4539)
-	}(), enK53, opLe) && func(r4546 Seq) bool {
-		return anyChild(n, enK82, func(n4547 *Node) bool {
-			return anyChild(n4547, enK66, func(n4548 *Node) bool { return gcmp(nodeSeq(n4548), r4546, opNe) })
+		return countOf(k4563)
+	}(), enK53, opLe) && func(r4570 Seq) bool {
+		return anyChild(n, enK82, func(n4571 *Node) bool {
+			return anyChild(n4571, enK66, func(n4572 *Node) bool { return gcmp(nodeSeq(n4572), r4570, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n4542 *Node) Seq { return child(n4542, enK46) }), func(n4543 *Node) Seq { return child(n4543, enK3) }), func(n4544 *Node) Seq { return child(n4544, enK45) }), func(n4545 *Node) Seq { return child(n4545, enK44) })))
+	}(step(step(step(step(parent(n), func(n4566 *Node) Seq { return child(n4566, enK46) }), func(n4567 *Node) Seq { return child(n4567, enK3) }), func(n4568 *Node) Seq { return child(n4568, enK45) }), func(n4569 *Node) Seq { return child(n4569, enK44) })))
 }
 
 // cac:PaymentMeans
@@ -13662,27 +13809,27 @@ func enM078(v []Seq, n *Node) bool {
 // UBL-SR-26: (count(cbc:PaymentID) <= 1)
 func enT0949(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4549 := 0
-		anyChild(n, enK360, func(n4550 *Node) bool { return tally1(&k4549) })
-		return countOf(k4549)
+		k4573 := 0
+		anyChild(n, enK360, func(n4574 *Node) bool { return tally1(&k4573) })
+		return countOf(k4573)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-27: (count(cbc:PaymentMeansCode) <= 1)
 func enT0950(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4551 := 0
-		anyChild(n, enK85, func(n4552 *Node) bool { return tally1(&k4551) })
-		return countOf(k4551)
+		k4575 := 0
+		anyChild(n, enK85, func(n4576 *Node) bool { return tally1(&k4575) })
+		return countOf(k4575)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-28: (count(cac:PaymentMandate/cbc:ID) <= 1)
 func enT0951(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4553 := 0
-		anyChild(n, enK256, func(n4554 *Node) bool { return anyChild(n4554, enK1, func(n4555 *Node) bool { return tally1(&k4553) }) })
-		return countOf(k4553)
+		k4577 := 0
+		anyChild(n, enK256, func(n4578 *Node) bool { return anyChild(n4578, enK1, func(n4579 *Node) bool { return tally1(&k4577) }) })
+		return countOf(k4577)
 	}(), enK53, opLe)
 }
 
@@ -13703,15 +13850,15 @@ func enM079(v []Seq, n *Node) bool {
 // UBL-SR-06: (count(cac:InvoiceDocumentReference) <= 1)
 func enT0952(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4556 := 0
-		anyChild(n, enK87, func(n4557 *Node) bool { return tally1(&k4556) })
-		return countOf(k4556)
+		k4580 := 0
+		anyChild(n, enK87, func(n4581 *Node) bool { return tally1(&k4580) })
+		return countOf(k4580)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-07: (cac:InvoiceDocumentReference/cbc:ID)
 func enT0953(v []Seq, n *Node) bool {
-	return anyChild(n, enK87, func(n4558 *Node) bool { return hasChild(n4558, enK1) })
+	return anyChild(n, enK87, func(n4582 *Node) bool { return hasChild(n4582, enK1) })
 }
 
 // cac:TaxRepresentativeParty
@@ -13731,22 +13878,22 @@ func enM080(v []Seq, n *Node) bool {
 // UBL-SR-22: (count(cac:PartyName/cbc:Name) <= 1)
 func enT0954(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4560 := 0
-		anyChild(n, enK82, func(n4561 *Node) bool {
-			return anyChild(n4561, enK66, func(n4562 *Node) bool { return tally1(&k4560) })
+		k4584 := 0
+		anyChild(n, enK82, func(n4585 *Node) bool {
+			return anyChild(n4585, enK66, func(n4586 *Node) bool { return tally1(&k4584) })
 		})
-		return countOf(k4560)
+		return countOf(k4584)
 	}(), enK53, opLe)
 }
 
 // UBL-SR-23: (count(cac:PartyTaxScheme/cbc:CompanyID) <= 1)
 func enT0955(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4563 := 0
-		anyChild(n, enK55, func(n4564 *Node) bool {
-			return anyChild(n4564, enK54, func(n4565 *Node) bool { return tally1(&k4563) })
+		k4587 := 0
+		anyChild(n, enK55, func(n4588 *Node) bool {
+			return anyChild(n4588, enK54, func(n4589 *Node) bool { return tally1(&k4587) })
 		})
-		return countOf(k4563)
+		return countOf(k4587)
 	}(), enK53, opLe)
 }
 
@@ -13767,11 +13914,11 @@ func enM081(v []Seq, n *Node) bool {
 // UBL-SR-32: (count(cac:TaxCategory/cbc:TaxExemptionReason) <= 1)
 func enT0956(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4566 := 0
-		anyChild(n, enK22, func(n4567 *Node) bool {
-			return anyChild(n4567, enK91, func(n4568 *Node) bool { return tally1(&k4566) })
+		k4590 := 0
+		anyChild(n, enK22, func(n4591 *Node) bool {
+			return anyChild(n4591, enK91, func(n4592 *Node) bool { return tally1(&k4590) })
 		})
-		return countOf(k4566)
+		return countOf(k4590)
 	}(), enK53, opLe)
 }
 
@@ -14005,7 +14152,7 @@ func enM087(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK0) {
 			return false
 		}
-		if !(anyChild(m, enK95, func(n4572 *Node) bool { return (n4572.StringValue() == "130") })) {
+		if !(anyChild(m, enK95, func(n4596 *Node) bool { return (n4596.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -14024,7 +14171,7 @@ func enM087(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK117) {
 			return false
 		}
-		if !(anyChild(m, enK95, func(n4574 *Node) bool { return (n4574.StringValue() == "130") })) {
+		if !(anyChild(m, enK95, func(n4598 *Node) bool { return (n4598.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -14243,8 +14390,8 @@ func enM096(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r4580 Seq) bool {
-			return anyChild(m, enK17, func(n4581 *Node) bool { return gcmp(nodeSeq(n4581), r4580, opEq) })
+		if !(func(r4604 Seq) bool {
+			return anyChild(m, enK17, func(n4605 *Node) bool { return gcmp(nodeSeq(n4605), r4604, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -14271,8 +14418,8 @@ func enM097(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r4582 Seq) bool {
-			return anyChild(m, enK17, func(n4583 *Node) bool { return gcmp(nodeSeq(n4583), r4582, opEq) })
+		if !(func(r4606 Seq) bool {
+			return anyChild(m, enK17, func(n4607 *Node) bool { return gcmp(nodeSeq(n4607), r4606, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -14398,10 +14545,10 @@ func enM101(v []Seq, n *Node) bool {
 
 // BR-CL-24: ((@mimeCode = 'application/pdf' or @mimeCode = 'image/png' or @mimeCode = 'image/jpeg' or @mimeCode = 'text/csv' or @mimeCode = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' or @…
 func enT0976(v []Seq, n *Node) bool {
-	return (((((anyAttr(n, enK96, func(n4589 *Node) bool { return (n4589.StringValue() == "application/pdf") }) || anyAttr(n, enK96, func(n4590 *Node) bool { return (n4590.StringValue() == "image/png") })) || anyAttr(n, enK96, func(n4591 *Node) bool { return (n4591.StringValue() == "image/jpeg") })) || anyAttr(n, enK96, func(n4592 *Node) bool { return (n4592.StringValue() == "text/csv") })) || anyAttr(n, enK96, func(n4593 *Node) bool {
-		return (n4593.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	})) || anyAttr(n, enK96, func(n4594 *Node) bool {
-		return (n4594.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
+	return (((((anyAttr(n, enK96, func(n4613 *Node) bool { return (n4613.StringValue() == "application/pdf") }) || anyAttr(n, enK96, func(n4614 *Node) bool { return (n4614.StringValue() == "image/png") })) || anyAttr(n, enK96, func(n4615 *Node) bool { return (n4615.StringValue() == "image/jpeg") })) || anyAttr(n, enK96, func(n4616 *Node) bool { return (n4616.StringValue() == "text/csv") })) || anyAttr(n, enK96, func(n4617 *Node) bool {
+		return (n4617.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	})) || anyAttr(n, enK96, func(n4618 *Node) bool {
+		return (n4618.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
 	}))
 }
 

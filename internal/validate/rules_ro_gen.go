@@ -5323,96 +5323,107 @@ func roM031(v []Seq, n *Node) bool {
 
 // BR-AE-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='AE']/xs:decimal(cbc:LineExtensionAmount)) +…
 func roT0149(v []Seq, n *Node) bool {
-	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1101 *Node) Seq { return child(n1101, roK144) })), arith(arith(func() Seq {
-		var a1102 sumAcc
-		anyNode(parent(n), func(n1103 *Node) bool {
-			return anyNode(parent(n1103), func(n1104 *Node) bool {
-				return anyNode(parent(n1104), func(n1105 *Node) bool {
-					return anyChild(n1105, roK89, func(n1106 *Node) bool {
-						return anyChild(n1106, roK124, func(n1107 *Node) bool {
-							return anyChild(n1107, roK110, func(n1108 *Node) bool { return (fnNormalizeSpace(childStr(n1108, roK54)) == "AE") })
-						}) && a1102.add(castDecimal(child(n1106, roK86)))
+	return func() bool {
+		var c1117, c1126 cseSlot
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1101 *Node) Seq { return child(n1101, roK144) })), arith(arith(func() Seq {
+			var a1102 sumAcc
+			anyNode(parent(n), func(n1103 *Node) bool {
+				return anyNode(parent(n1103), func(n1104 *Node) bool {
+					return anyNode(parent(n1104), func(n1105 *Node) bool {
+						return anyChild(n1105, roK89, func(n1106 *Node) bool {
+							return anyChild(n1106, roK124, func(n1107 *Node) bool {
+								return anyChild(n1107, roK110, func(n1108 *Node) bool { return (fnNormalizeSpace(childStr(n1108, roK54)) == "AE") })
+							}) && a1102.add(castDecimal(child(n1106, roK86)))
+						})
 					})
 				})
 			})
-		})
-		return a1102.result()
-	}(), func() Seq {
-		var a1109 sumAcc
-		anyNode(parent(n), func(n1110 *Node) bool {
-			return anyNode(parent(n1110), func(n1111 *Node) bool {
-				return anyNode(parent(n1111), func(n1112 *Node) bool {
-					return anyChild(n1112, roK76, func(n1113 *Node) bool {
-						return func(r1114 Seq) bool {
-							return anyChild(n1113, roK77, func(n1115 *Node) bool { return gcmp(nodeSeq(n1115), r1114, opEq) })
-						}(boolSeq(true)) && anyChild(n1113, roK81, func(n1116 *Node) bool { return (fnNormalizeSpace(childStr(n1116, roK54)) == "AE") }) && a1109.add(castDecimal(child(n1113, roK79)))
+			return a1102.result()
+		}(), c1117.get(func() Seq {
+			return func() Seq {
+				var a1109 sumAcc
+				anyNode(parent(n), func(n1110 *Node) bool {
+					return anyNode(parent(n1110), func(n1111 *Node) bool {
+						return anyNode(parent(n1111), func(n1112 *Node) bool {
+							return anyChild(n1112, roK76, func(n1113 *Node) bool {
+								return func(r1114 Seq) bool {
+									return anyChild(n1113, roK77, func(n1115 *Node) bool { return gcmp(nodeSeq(n1115), r1114, opEq) })
+								}(boolSeq(true)) && anyChild(n1113, roK81, func(n1116 *Node) bool { return (fnNormalizeSpace(childStr(n1116, roK54)) == "AE") }) && a1109.add(castDecimal(child(n1113, roK79)))
+							})
+						})
+					})
+				})
+				return a1109.result()
+			}()
+		}), opAdd), c1126.get(func() Seq {
+			return func() Seq {
+				var a1118 sumAcc
+				anyNode(parent(n), func(n1119 *Node) bool {
+					return anyNode(parent(n1119), func(n1120 *Node) bool {
+						return anyNode(parent(n1120), func(n1121 *Node) bool {
+							return anyChild(n1121, roK76, func(n1122 *Node) bool {
+								return func(r1123 Seq) bool {
+									return anyChild(n1122, roK77, func(n1124 *Node) bool { return gcmp(nodeSeq(n1124), r1123, opEq) })
+								}(boolSeq(false)) && anyChild(n1122, roK81, func(n1125 *Node) bool { return (fnNormalizeSpace(childStr(n1125, roK54)) == "AE") }) && a1118.add(castDecimal(child(n1122, roK79)))
+							})
+						})
+					})
+				})
+				return a1118.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1128 *Node) Seq { return child(n1128, roK144) })), arith(arith(func() Seq {
+			var a1129 sumAcc
+			anyNode(parent(n), func(n1130 *Node) bool {
+				return anyNode(parent(n1130), func(n1131 *Node) bool {
+					return anyNode(parent(n1131), func(n1132 *Node) bool {
+						return anyChild(n1132, roK90, func(n1133 *Node) bool {
+							return anyChild(n1133, roK124, func(n1134 *Node) bool {
+								return anyChild(n1134, roK110, func(n1135 *Node) bool { return (fnNormalizeSpace(childStr(n1135, roK54)) == "AE") })
+							}) && a1129.add(castDecimal(child(n1133, roK86)))
+						})
 					})
 				})
 			})
-		})
-		return a1109.result()
-	}(), opAdd), func() Seq {
-		var a1117 sumAcc
-		anyNode(parent(n), func(n1118 *Node) bool {
-			return anyNode(parent(n1118), func(n1119 *Node) bool {
-				return anyNode(parent(n1119), func(n1120 *Node) bool {
-					return anyChild(n1120, roK76, func(n1121 *Node) bool {
-						return func(r1122 Seq) bool {
-							return anyChild(n1121, roK77, func(n1123 *Node) bool { return gcmp(nodeSeq(n1123), r1122, opEq) })
-						}(boolSeq(false)) && anyChild(n1121, roK81, func(n1124 *Node) bool { return (fnNormalizeSpace(childStr(n1124, roK54)) == "AE") }) && a1117.add(castDecimal(child(n1121, roK79)))
+			return a1129.result()
+		}(), c1117.get(func() Seq {
+			return func() Seq {
+				var a1136 sumAcc
+				anyNode(parent(n), func(n1137 *Node) bool {
+					return anyNode(parent(n1137), func(n1138 *Node) bool {
+						return anyNode(parent(n1138), func(n1139 *Node) bool {
+							return anyChild(n1139, roK76, func(n1140 *Node) bool {
+								return func(r1141 Seq) bool {
+									return anyChild(n1140, roK77, func(n1142 *Node) bool { return gcmp(nodeSeq(n1142), r1141, opEq) })
+								}(boolSeq(true)) && anyChild(n1140, roK81, func(n1143 *Node) bool { return (fnNormalizeSpace(childStr(n1143, roK54)) == "AE") }) && a1136.add(castDecimal(child(n1140, roK79)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1117.result()
-	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1126 *Node) Seq { return child(n1126, roK144) })), arith(arith(func() Seq {
-		var a1127 sumAcc
-		anyNode(parent(n), func(n1128 *Node) bool {
-			return anyNode(parent(n1128), func(n1129 *Node) bool {
-				return anyNode(parent(n1129), func(n1130 *Node) bool {
-					return anyChild(n1130, roK90, func(n1131 *Node) bool {
-						return anyChild(n1131, roK124, func(n1132 *Node) bool {
-							return anyChild(n1132, roK110, func(n1133 *Node) bool { return (fnNormalizeSpace(childStr(n1133, roK54)) == "AE") })
-						}) && a1127.add(castDecimal(child(n1131, roK86)))
+				return a1136.result()
+			}()
+		}), opAdd), c1126.get(func() Seq {
+			return func() Seq {
+				var a1144 sumAcc
+				anyNode(parent(n), func(n1145 *Node) bool {
+					return anyNode(parent(n1145), func(n1146 *Node) bool {
+						return anyNode(parent(n1146), func(n1147 *Node) bool {
+							return anyChild(n1147, roK76, func(n1148 *Node) bool {
+								return func(r1149 Seq) bool {
+									return anyChild(n1148, roK77, func(n1150 *Node) bool { return gcmp(nodeSeq(n1150), r1149, opEq) })
+								}(boolSeq(false)) && anyChild(n1148, roK81, func(n1151 *Node) bool { return (fnNormalizeSpace(childStr(n1151, roK54)) == "AE") }) && a1144.add(castDecimal(child(n1148, roK79)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1127.result()
-	}(), func() Seq {
-		var a1134 sumAcc
-		anyNode(parent(n), func(n1135 *Node) bool {
-			return anyNode(parent(n1135), func(n1136 *Node) bool {
-				return anyNode(parent(n1136), func(n1137 *Node) bool {
-					return anyChild(n1137, roK76, func(n1138 *Node) bool {
-						return func(r1139 Seq) bool {
-							return anyChild(n1138, roK77, func(n1140 *Node) bool { return gcmp(nodeSeq(n1140), r1139, opEq) })
-						}(boolSeq(true)) && anyChild(n1138, roK81, func(n1141 *Node) bool { return (fnNormalizeSpace(childStr(n1141, roK54)) == "AE") }) && a1134.add(castDecimal(child(n1138, roK79)))
-					})
-				})
-			})
-		})
-		return a1134.result()
-	}(), opAdd), func() Seq {
-		var a1142 sumAcc
-		anyNode(parent(n), func(n1143 *Node) bool {
-			return anyNode(parent(n1143), func(n1144 *Node) bool {
-				return anyNode(parent(n1144), func(n1145 *Node) bool {
-					return anyChild(n1145, roK76, func(n1146 *Node) bool {
-						return func(r1147 Seq) bool {
-							return anyChild(n1146, roK77, func(n1148 *Node) bool { return gcmp(nodeSeq(n1148), r1147, opEq) })
-						}(boolSeq(false)) && anyChild(n1146, roK81, func(n1149 *Node) bool { return (fnNormalizeSpace(childStr(n1149, roK54)) == "AE") }) && a1142.add(castDecimal(child(n1146, roK79)))
-					})
-				})
-			})
-		})
-		return a1142.result()
-	}(), opSub), opEq)))
+				return a1144.result()
+			}()
+		}), opSub), opEq)))
+	}()
 }
 
 // BR-AE-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0150(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1150 *Node) Seq { return child(n1150, roK105) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1152 *Node) Seq { return child(n1152, roK105) })), roK58, opEq)
 }
 
 // BR-AE-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -5430,15 +5441,15 @@ func roM032(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1153 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1153, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1155 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1155, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1154 Seq) bool {
-			return anyChild(m, roK77, func(n1155 *Node) bool { return gcmp(nodeSeq(n1155), r1154, opEq) })
+		if !(func(r1156 Seq) bool {
+			return anyChild(m, roK77, func(n1157 *Node) bool { return gcmp(nodeSeq(n1157), r1156, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5464,15 +5475,15 @@ func roM033(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1156 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1156, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1158 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1158, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1157 Seq) bool {
-			return anyChild(m, roK77, func(n1158 *Node) bool { return gcmp(nodeSeq(n1158), r1157, opEq) })
+		if !(func(r1159 Seq) bool {
+			return anyChild(m, roK77, func(n1160 *Node) bool { return gcmp(nodeSeq(n1160), r1159, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5498,7 +5509,7 @@ func roM034(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1159 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1159, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1161 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1161, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5521,7 +5532,7 @@ func roM034(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1160 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1160, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1162 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1162, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5554,7 +5565,7 @@ func roM035(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1161 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1161, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1163 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1163, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5578,96 +5589,107 @@ func roM035(v []Seq, n *Node) bool {
 
 // BR-E-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='E']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0155(v []Seq, n *Node) bool {
-	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1163 *Node) Seq { return child(n1163, roK144) })), arith(arith(func() Seq {
-		var a1164 sumAcc
-		anyNode(parent(n), func(n1165 *Node) bool {
-			return anyNode(parent(n1165), func(n1166 *Node) bool {
-				return anyNode(parent(n1166), func(n1167 *Node) bool {
-					return anyChild(n1167, roK89, func(n1168 *Node) bool {
-						return anyChild(n1168, roK124, func(n1169 *Node) bool {
-							return anyChild(n1169, roK110, func(n1170 *Node) bool { return (fnNormalizeSpace(childStr(n1170, roK54)) == "E") })
-						}) && a1164.add(castDecimal(child(n1168, roK86)))
+	return func() bool {
+		var c1181, c1190 cseSlot
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1165 *Node) Seq { return child(n1165, roK144) })), arith(arith(func() Seq {
+			var a1166 sumAcc
+			anyNode(parent(n), func(n1167 *Node) bool {
+				return anyNode(parent(n1167), func(n1168 *Node) bool {
+					return anyNode(parent(n1168), func(n1169 *Node) bool {
+						return anyChild(n1169, roK89, func(n1170 *Node) bool {
+							return anyChild(n1170, roK124, func(n1171 *Node) bool {
+								return anyChild(n1171, roK110, func(n1172 *Node) bool { return (fnNormalizeSpace(childStr(n1172, roK54)) == "E") })
+							}) && a1166.add(castDecimal(child(n1170, roK86)))
+						})
 					})
 				})
 			})
-		})
-		return a1164.result()
-	}(), func() Seq {
-		var a1171 sumAcc
-		anyNode(parent(n), func(n1172 *Node) bool {
-			return anyNode(parent(n1172), func(n1173 *Node) bool {
-				return anyNode(parent(n1173), func(n1174 *Node) bool {
-					return anyChild(n1174, roK76, func(n1175 *Node) bool {
-						return func(r1176 Seq) bool {
-							return anyChild(n1175, roK77, func(n1177 *Node) bool { return gcmp(nodeSeq(n1177), r1176, opEq) })
-						}(boolSeq(true)) && anyChild(n1175, roK81, func(n1178 *Node) bool { return (fnNormalizeSpace(childStr(n1178, roK54)) == "E") }) && a1171.add(castDecimal(child(n1175, roK79)))
+			return a1166.result()
+		}(), c1181.get(func() Seq {
+			return func() Seq {
+				var a1173 sumAcc
+				anyNode(parent(n), func(n1174 *Node) bool {
+					return anyNode(parent(n1174), func(n1175 *Node) bool {
+						return anyNode(parent(n1175), func(n1176 *Node) bool {
+							return anyChild(n1176, roK76, func(n1177 *Node) bool {
+								return func(r1178 Seq) bool {
+									return anyChild(n1177, roK77, func(n1179 *Node) bool { return gcmp(nodeSeq(n1179), r1178, opEq) })
+								}(boolSeq(true)) && anyChild(n1177, roK81, func(n1180 *Node) bool { return (fnNormalizeSpace(childStr(n1180, roK54)) == "E") }) && a1173.add(castDecimal(child(n1177, roK79)))
+							})
+						})
+					})
+				})
+				return a1173.result()
+			}()
+		}), opAdd), c1190.get(func() Seq {
+			return func() Seq {
+				var a1182 sumAcc
+				anyNode(parent(n), func(n1183 *Node) bool {
+					return anyNode(parent(n1183), func(n1184 *Node) bool {
+						return anyNode(parent(n1184), func(n1185 *Node) bool {
+							return anyChild(n1185, roK76, func(n1186 *Node) bool {
+								return func(r1187 Seq) bool {
+									return anyChild(n1186, roK77, func(n1188 *Node) bool { return gcmp(nodeSeq(n1188), r1187, opEq) })
+								}(boolSeq(false)) && anyChild(n1186, roK81, func(n1189 *Node) bool { return (fnNormalizeSpace(childStr(n1189, roK54)) == "E") }) && a1182.add(castDecimal(child(n1186, roK79)))
+							})
+						})
+					})
+				})
+				return a1182.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1192 *Node) Seq { return child(n1192, roK144) })), arith(arith(func() Seq {
+			var a1193 sumAcc
+			anyNode(parent(n), func(n1194 *Node) bool {
+				return anyNode(parent(n1194), func(n1195 *Node) bool {
+					return anyNode(parent(n1195), func(n1196 *Node) bool {
+						return anyChild(n1196, roK90, func(n1197 *Node) bool {
+							return anyChild(n1197, roK124, func(n1198 *Node) bool {
+								return anyChild(n1198, roK110, func(n1199 *Node) bool { return (fnNormalizeSpace(childStr(n1199, roK54)) == "E") })
+							}) && a1193.add(castDecimal(child(n1197, roK86)))
+						})
 					})
 				})
 			})
-		})
-		return a1171.result()
-	}(), opAdd), func() Seq {
-		var a1179 sumAcc
-		anyNode(parent(n), func(n1180 *Node) bool {
-			return anyNode(parent(n1180), func(n1181 *Node) bool {
-				return anyNode(parent(n1181), func(n1182 *Node) bool {
-					return anyChild(n1182, roK76, func(n1183 *Node) bool {
-						return func(r1184 Seq) bool {
-							return anyChild(n1183, roK77, func(n1185 *Node) bool { return gcmp(nodeSeq(n1185), r1184, opEq) })
-						}(boolSeq(false)) && anyChild(n1183, roK81, func(n1186 *Node) bool { return (fnNormalizeSpace(childStr(n1186, roK54)) == "E") }) && a1179.add(castDecimal(child(n1183, roK79)))
+			return a1193.result()
+		}(), c1181.get(func() Seq {
+			return func() Seq {
+				var a1200 sumAcc
+				anyNode(parent(n), func(n1201 *Node) bool {
+					return anyNode(parent(n1201), func(n1202 *Node) bool {
+						return anyNode(parent(n1202), func(n1203 *Node) bool {
+							return anyChild(n1203, roK76, func(n1204 *Node) bool {
+								return func(r1205 Seq) bool {
+									return anyChild(n1204, roK77, func(n1206 *Node) bool { return gcmp(nodeSeq(n1206), r1205, opEq) })
+								}(boolSeq(true)) && anyChild(n1204, roK81, func(n1207 *Node) bool { return (fnNormalizeSpace(childStr(n1207, roK54)) == "E") }) && a1200.add(castDecimal(child(n1204, roK79)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1179.result()
-	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1188 *Node) Seq { return child(n1188, roK144) })), arith(arith(func() Seq {
-		var a1189 sumAcc
-		anyNode(parent(n), func(n1190 *Node) bool {
-			return anyNode(parent(n1190), func(n1191 *Node) bool {
-				return anyNode(parent(n1191), func(n1192 *Node) bool {
-					return anyChild(n1192, roK90, func(n1193 *Node) bool {
-						return anyChild(n1193, roK124, func(n1194 *Node) bool {
-							return anyChild(n1194, roK110, func(n1195 *Node) bool { return (fnNormalizeSpace(childStr(n1195, roK54)) == "E") })
-						}) && a1189.add(castDecimal(child(n1193, roK86)))
+				return a1200.result()
+			}()
+		}), opAdd), c1190.get(func() Seq {
+			return func() Seq {
+				var a1208 sumAcc
+				anyNode(parent(n), func(n1209 *Node) bool {
+					return anyNode(parent(n1209), func(n1210 *Node) bool {
+						return anyNode(parent(n1210), func(n1211 *Node) bool {
+							return anyChild(n1211, roK76, func(n1212 *Node) bool {
+								return func(r1213 Seq) bool {
+									return anyChild(n1212, roK77, func(n1214 *Node) bool { return gcmp(nodeSeq(n1214), r1213, opEq) })
+								}(boolSeq(false)) && anyChild(n1212, roK81, func(n1215 *Node) bool { return (fnNormalizeSpace(childStr(n1215, roK54)) == "E") }) && a1208.add(castDecimal(child(n1212, roK79)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1189.result()
-	}(), func() Seq {
-		var a1196 sumAcc
-		anyNode(parent(n), func(n1197 *Node) bool {
-			return anyNode(parent(n1197), func(n1198 *Node) bool {
-				return anyNode(parent(n1198), func(n1199 *Node) bool {
-					return anyChild(n1199, roK76, func(n1200 *Node) bool {
-						return func(r1201 Seq) bool {
-							return anyChild(n1200, roK77, func(n1202 *Node) bool { return gcmp(nodeSeq(n1202), r1201, opEq) })
-						}(boolSeq(true)) && anyChild(n1200, roK81, func(n1203 *Node) bool { return (fnNormalizeSpace(childStr(n1203, roK54)) == "E") }) && a1196.add(castDecimal(child(n1200, roK79)))
-					})
-				})
-			})
-		})
-		return a1196.result()
-	}(), opAdd), func() Seq {
-		var a1204 sumAcc
-		anyNode(parent(n), func(n1205 *Node) bool {
-			return anyNode(parent(n1205), func(n1206 *Node) bool {
-				return anyNode(parent(n1206), func(n1207 *Node) bool {
-					return anyChild(n1207, roK76, func(n1208 *Node) bool {
-						return func(r1209 Seq) bool {
-							return anyChild(n1208, roK77, func(n1210 *Node) bool { return gcmp(nodeSeq(n1210), r1209, opEq) })
-						}(boolSeq(false)) && anyChild(n1208, roK81, func(n1211 *Node) bool { return (fnNormalizeSpace(childStr(n1211, roK54)) == "E") }) && a1204.add(castDecimal(child(n1208, roK79)))
-					})
-				})
-			})
-		})
-		return a1204.result()
-	}(), opSub), opEq)))
+				return a1208.result()
+			}()
+		}), opSub), opEq)))
+	}()
 }
 
 // BR-E-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0156(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1212 *Node) Seq { return child(n1212, roK105) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1216 *Node) Seq { return child(n1216, roK105) })), roK58, opEq)
 }
 
 // BR-E-10: exists(cbc:TaxExemptionReason) or exists(cbc:TaxExemptionReasonCode)
@@ -5685,15 +5707,15 @@ func roM036(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1215 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1215, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1219 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1219, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1216 Seq) bool {
-			return anyChild(m, roK77, func(n1217 *Node) bool { return gcmp(nodeSeq(n1217), r1216, opEq) })
+		if !(func(r1220 Seq) bool {
+			return anyChild(m, roK77, func(n1221 *Node) bool { return gcmp(nodeSeq(n1221), r1220, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5719,15 +5741,15 @@ func roM037(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1218 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1218, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1222 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1222, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1219 Seq) bool {
-			return anyChild(m, roK77, func(n1220 *Node) bool { return gcmp(nodeSeq(n1220), r1219, opEq) })
+		if !(func(r1223 Seq) bool {
+			return anyChild(m, roK77, func(n1224 *Node) bool { return gcmp(nodeSeq(n1224), r1223, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5753,7 +5775,7 @@ func roM038(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1221 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1221, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1225 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1225, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5776,7 +5798,7 @@ func roM038(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1222 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1222, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1226 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1226, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5809,7 +5831,7 @@ func roM039(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1223 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1223, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1227 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1227, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -5833,96 +5855,107 @@ func roM039(v []Seq, n *Node) bool {
 
 // BR-G-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='G']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0161(v []Seq, n *Node) bool {
-	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1225 *Node) Seq { return child(n1225, roK144) })), arith(arith(func() Seq {
-		var a1226 sumAcc
-		anyNode(parent(n), func(n1227 *Node) bool {
-			return anyNode(parent(n1227), func(n1228 *Node) bool {
-				return anyNode(parent(n1228), func(n1229 *Node) bool {
-					return anyChild(n1229, roK89, func(n1230 *Node) bool {
-						return anyChild(n1230, roK124, func(n1231 *Node) bool {
-							return anyChild(n1231, roK110, func(n1232 *Node) bool { return (fnNormalizeSpace(childStr(n1232, roK54)) == "G") })
-						}) && a1226.add(castDecimal(child(n1230, roK86)))
+	return func() bool {
+		var c1245, c1254 cseSlot
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1229 *Node) Seq { return child(n1229, roK144) })), arith(arith(func() Seq {
+			var a1230 sumAcc
+			anyNode(parent(n), func(n1231 *Node) bool {
+				return anyNode(parent(n1231), func(n1232 *Node) bool {
+					return anyNode(parent(n1232), func(n1233 *Node) bool {
+						return anyChild(n1233, roK89, func(n1234 *Node) bool {
+							return anyChild(n1234, roK124, func(n1235 *Node) bool {
+								return anyChild(n1235, roK110, func(n1236 *Node) bool { return (fnNormalizeSpace(childStr(n1236, roK54)) == "G") })
+							}) && a1230.add(castDecimal(child(n1234, roK86)))
+						})
 					})
 				})
 			})
-		})
-		return a1226.result()
-	}(), func() Seq {
-		var a1233 sumAcc
-		anyNode(parent(n), func(n1234 *Node) bool {
-			return anyNode(parent(n1234), func(n1235 *Node) bool {
-				return anyNode(parent(n1235), func(n1236 *Node) bool {
-					return anyChild(n1236, roK76, func(n1237 *Node) bool {
-						return func(r1238 Seq) bool {
-							return anyChild(n1237, roK77, func(n1239 *Node) bool { return gcmp(nodeSeq(n1239), r1238, opEq) })
-						}(boolSeq(true)) && anyChild(n1237, roK81, func(n1240 *Node) bool { return (fnNormalizeSpace(childStr(n1240, roK54)) == "G") }) && a1233.add(castDecimal(child(n1237, roK79)))
+			return a1230.result()
+		}(), c1245.get(func() Seq {
+			return func() Seq {
+				var a1237 sumAcc
+				anyNode(parent(n), func(n1238 *Node) bool {
+					return anyNode(parent(n1238), func(n1239 *Node) bool {
+						return anyNode(parent(n1239), func(n1240 *Node) bool {
+							return anyChild(n1240, roK76, func(n1241 *Node) bool {
+								return func(r1242 Seq) bool {
+									return anyChild(n1241, roK77, func(n1243 *Node) bool { return gcmp(nodeSeq(n1243), r1242, opEq) })
+								}(boolSeq(true)) && anyChild(n1241, roK81, func(n1244 *Node) bool { return (fnNormalizeSpace(childStr(n1244, roK54)) == "G") }) && a1237.add(castDecimal(child(n1241, roK79)))
+							})
+						})
+					})
+				})
+				return a1237.result()
+			}()
+		}), opAdd), c1254.get(func() Seq {
+			return func() Seq {
+				var a1246 sumAcc
+				anyNode(parent(n), func(n1247 *Node) bool {
+					return anyNode(parent(n1247), func(n1248 *Node) bool {
+						return anyNode(parent(n1248), func(n1249 *Node) bool {
+							return anyChild(n1249, roK76, func(n1250 *Node) bool {
+								return func(r1251 Seq) bool {
+									return anyChild(n1250, roK77, func(n1252 *Node) bool { return gcmp(nodeSeq(n1252), r1251, opEq) })
+								}(boolSeq(false)) && anyChild(n1250, roK81, func(n1253 *Node) bool { return (fnNormalizeSpace(childStr(n1253, roK54)) == "G") }) && a1246.add(castDecimal(child(n1250, roK79)))
+							})
+						})
+					})
+				})
+				return a1246.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1256 *Node) Seq { return child(n1256, roK144) })), arith(arith(func() Seq {
+			var a1257 sumAcc
+			anyNode(parent(n), func(n1258 *Node) bool {
+				return anyNode(parent(n1258), func(n1259 *Node) bool {
+					return anyNode(parent(n1259), func(n1260 *Node) bool {
+						return anyChild(n1260, roK90, func(n1261 *Node) bool {
+							return anyChild(n1261, roK124, func(n1262 *Node) bool {
+								return anyChild(n1262, roK110, func(n1263 *Node) bool { return (fnNormalizeSpace(childStr(n1263, roK54)) == "G") })
+							}) && a1257.add(castDecimal(child(n1261, roK86)))
+						})
 					})
 				})
 			})
-		})
-		return a1233.result()
-	}(), opAdd), func() Seq {
-		var a1241 sumAcc
-		anyNode(parent(n), func(n1242 *Node) bool {
-			return anyNode(parent(n1242), func(n1243 *Node) bool {
-				return anyNode(parent(n1243), func(n1244 *Node) bool {
-					return anyChild(n1244, roK76, func(n1245 *Node) bool {
-						return func(r1246 Seq) bool {
-							return anyChild(n1245, roK77, func(n1247 *Node) bool { return gcmp(nodeSeq(n1247), r1246, opEq) })
-						}(boolSeq(false)) && anyChild(n1245, roK81, func(n1248 *Node) bool { return (fnNormalizeSpace(childStr(n1248, roK54)) == "G") }) && a1241.add(castDecimal(child(n1245, roK79)))
+			return a1257.result()
+		}(), c1245.get(func() Seq {
+			return func() Seq {
+				var a1264 sumAcc
+				anyNode(parent(n), func(n1265 *Node) bool {
+					return anyNode(parent(n1265), func(n1266 *Node) bool {
+						return anyNode(parent(n1266), func(n1267 *Node) bool {
+							return anyChild(n1267, roK76, func(n1268 *Node) bool {
+								return func(r1269 Seq) bool {
+									return anyChild(n1268, roK77, func(n1270 *Node) bool { return gcmp(nodeSeq(n1270), r1269, opEq) })
+								}(boolSeq(true)) && anyChild(n1268, roK81, func(n1271 *Node) bool { return (fnNormalizeSpace(childStr(n1271, roK54)) == "G") }) && a1264.add(castDecimal(child(n1268, roK79)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1241.result()
-	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1250 *Node) Seq { return child(n1250, roK144) })), arith(arith(func() Seq {
-		var a1251 sumAcc
-		anyNode(parent(n), func(n1252 *Node) bool {
-			return anyNode(parent(n1252), func(n1253 *Node) bool {
-				return anyNode(parent(n1253), func(n1254 *Node) bool {
-					return anyChild(n1254, roK90, func(n1255 *Node) bool {
-						return anyChild(n1255, roK124, func(n1256 *Node) bool {
-							return anyChild(n1256, roK110, func(n1257 *Node) bool { return (fnNormalizeSpace(childStr(n1257, roK54)) == "G") })
-						}) && a1251.add(castDecimal(child(n1255, roK86)))
+				return a1264.result()
+			}()
+		}), opAdd), c1254.get(func() Seq {
+			return func() Seq {
+				var a1272 sumAcc
+				anyNode(parent(n), func(n1273 *Node) bool {
+					return anyNode(parent(n1273), func(n1274 *Node) bool {
+						return anyNode(parent(n1274), func(n1275 *Node) bool {
+							return anyChild(n1275, roK76, func(n1276 *Node) bool {
+								return func(r1277 Seq) bool {
+									return anyChild(n1276, roK77, func(n1278 *Node) bool { return gcmp(nodeSeq(n1278), r1277, opEq) })
+								}(boolSeq(false)) && anyChild(n1276, roK81, func(n1279 *Node) bool { return (fnNormalizeSpace(childStr(n1279, roK54)) == "G") }) && a1272.add(castDecimal(child(n1276, roK79)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1251.result()
-	}(), func() Seq {
-		var a1258 sumAcc
-		anyNode(parent(n), func(n1259 *Node) bool {
-			return anyNode(parent(n1259), func(n1260 *Node) bool {
-				return anyNode(parent(n1260), func(n1261 *Node) bool {
-					return anyChild(n1261, roK76, func(n1262 *Node) bool {
-						return func(r1263 Seq) bool {
-							return anyChild(n1262, roK77, func(n1264 *Node) bool { return gcmp(nodeSeq(n1264), r1263, opEq) })
-						}(boolSeq(true)) && anyChild(n1262, roK81, func(n1265 *Node) bool { return (fnNormalizeSpace(childStr(n1265, roK54)) == "G") }) && a1258.add(castDecimal(child(n1262, roK79)))
-					})
-				})
-			})
-		})
-		return a1258.result()
-	}(), opAdd), func() Seq {
-		var a1266 sumAcc
-		anyNode(parent(n), func(n1267 *Node) bool {
-			return anyNode(parent(n1267), func(n1268 *Node) bool {
-				return anyNode(parent(n1268), func(n1269 *Node) bool {
-					return anyChild(n1269, roK76, func(n1270 *Node) bool {
-						return func(r1271 Seq) bool {
-							return anyChild(n1270, roK77, func(n1272 *Node) bool { return gcmp(nodeSeq(n1272), r1271, opEq) })
-						}(boolSeq(false)) && anyChild(n1270, roK81, func(n1273 *Node) bool { return (fnNormalizeSpace(childStr(n1273, roK54)) == "G") }) && a1266.add(castDecimal(child(n1270, roK79)))
-					})
-				})
-			})
-		})
-		return a1266.result()
-	}(), opSub), opEq)))
+				return a1272.result()
+			}()
+		}), opSub), opEq)))
+	}()
 }
 
 // BR-G-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0162(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1274 *Node) Seq { return child(n1274, roK105) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1280 *Node) Seq { return child(n1280, roK105) })), roK58, opEq)
 }
 
 // BR-G-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -5940,15 +5973,15 @@ func roM040(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1277 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1277, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1283 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1283, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1278 Seq) bool {
-			return anyChild(m, roK77, func(n1279 *Node) bool { return gcmp(nodeSeq(n1279), r1278, opEq) })
+		if !(func(r1284 Seq) bool {
+			return anyChild(m, roK77, func(n1285 *Node) bool { return gcmp(nodeSeq(n1285), r1284, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5974,15 +6007,15 @@ func roM041(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1280 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1280, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1286 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1286, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1281 Seq) bool {
-			return anyChild(m, roK77, func(n1282 *Node) bool { return gcmp(nodeSeq(n1282), r1281, opEq) })
+		if !(func(r1287 Seq) bool {
+			return anyChild(m, roK77, func(n1288 *Node) bool { return gcmp(nodeSeq(n1288), r1287, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6008,7 +6041,7 @@ func roM042(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1283 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1283, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1289 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1289, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6031,7 +6064,7 @@ func roM042(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1284 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1284, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1290 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1290, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6064,7 +6097,7 @@ func roM043(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1285 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1285, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1291 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1291, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6088,96 +6121,107 @@ func roM043(v []Seq, n *Node) bool {
 
 // BR-IC-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='K']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0167(v []Seq, n *Node) bool {
-	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1287 *Node) Seq { return child(n1287, roK144) })), arith(arith(func() Seq {
-		var a1288 sumAcc
-		anyNode(parent(n), func(n1289 *Node) bool {
-			return anyNode(parent(n1289), func(n1290 *Node) bool {
-				return anyNode(parent(n1290), func(n1291 *Node) bool {
-					return anyChild(n1291, roK89, func(n1292 *Node) bool {
-						return anyChild(n1292, roK124, func(n1293 *Node) bool {
-							return anyChild(n1293, roK110, func(n1294 *Node) bool { return (fnNormalizeSpace(childStr(n1294, roK54)) == "K") })
-						}) && a1288.add(castDecimal(child(n1292, roK86)))
+	return func() bool {
+		var c1309, c1318 cseSlot
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1293 *Node) Seq { return child(n1293, roK144) })), arith(arith(func() Seq {
+			var a1294 sumAcc
+			anyNode(parent(n), func(n1295 *Node) bool {
+				return anyNode(parent(n1295), func(n1296 *Node) bool {
+					return anyNode(parent(n1296), func(n1297 *Node) bool {
+						return anyChild(n1297, roK89, func(n1298 *Node) bool {
+							return anyChild(n1298, roK124, func(n1299 *Node) bool {
+								return anyChild(n1299, roK110, func(n1300 *Node) bool { return (fnNormalizeSpace(childStr(n1300, roK54)) == "K") })
+							}) && a1294.add(castDecimal(child(n1298, roK86)))
+						})
 					})
 				})
 			})
-		})
-		return a1288.result()
-	}(), func() Seq {
-		var a1295 sumAcc
-		anyNode(parent(n), func(n1296 *Node) bool {
-			return anyNode(parent(n1296), func(n1297 *Node) bool {
-				return anyNode(parent(n1297), func(n1298 *Node) bool {
-					return anyChild(n1298, roK76, func(n1299 *Node) bool {
-						return func(r1300 Seq) bool {
-							return anyChild(n1299, roK77, func(n1301 *Node) bool { return gcmp(nodeSeq(n1301), r1300, opEq) })
-						}(boolSeq(true)) && anyChild(n1299, roK81, func(n1302 *Node) bool { return (fnNormalizeSpace(childStr(n1302, roK54)) == "K") }) && a1295.add(castDecimal(child(n1299, roK79)))
+			return a1294.result()
+		}(), c1309.get(func() Seq {
+			return func() Seq {
+				var a1301 sumAcc
+				anyNode(parent(n), func(n1302 *Node) bool {
+					return anyNode(parent(n1302), func(n1303 *Node) bool {
+						return anyNode(parent(n1303), func(n1304 *Node) bool {
+							return anyChild(n1304, roK76, func(n1305 *Node) bool {
+								return func(r1306 Seq) bool {
+									return anyChild(n1305, roK77, func(n1307 *Node) bool { return gcmp(nodeSeq(n1307), r1306, opEq) })
+								}(boolSeq(true)) && anyChild(n1305, roK81, func(n1308 *Node) bool { return (fnNormalizeSpace(childStr(n1308, roK54)) == "K") }) && a1301.add(castDecimal(child(n1305, roK79)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1295.result()
-	}(), opAdd), func() Seq {
-		var a1303 sumAcc
-		anyNode(parent(n), func(n1304 *Node) bool {
-			return anyNode(parent(n1304), func(n1305 *Node) bool {
-				return anyNode(parent(n1305), func(n1306 *Node) bool {
-					return anyChild(n1306, roK76, func(n1307 *Node) bool {
-						return func(r1308 Seq) bool {
-							return anyChild(n1307, roK77, func(n1309 *Node) bool { return gcmp(nodeSeq(n1309), r1308, opEq) })
-						}(boolSeq(false)) && anyChild(n1307, roK81, func(n1310 *Node) bool { return (fnNormalizeSpace(childStr(n1310, roK54)) == "K") }) && a1303.add(castDecimal(child(n1307, roK79)))
+				return a1301.result()
+			}()
+		}), opAdd), c1318.get(func() Seq {
+			return func() Seq {
+				var a1310 sumAcc
+				anyNode(parent(n), func(n1311 *Node) bool {
+					return anyNode(parent(n1311), func(n1312 *Node) bool {
+						return anyNode(parent(n1312), func(n1313 *Node) bool {
+							return anyChild(n1313, roK76, func(n1314 *Node) bool {
+								return func(r1315 Seq) bool {
+									return anyChild(n1314, roK77, func(n1316 *Node) bool { return gcmp(nodeSeq(n1316), r1315, opEq) })
+								}(boolSeq(false)) && anyChild(n1314, roK81, func(n1317 *Node) bool { return (fnNormalizeSpace(childStr(n1317, roK54)) == "K") }) && a1310.add(castDecimal(child(n1314, roK79)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1303.result()
-	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1312 *Node) Seq { return child(n1312, roK144) })), arith(arith(func() Seq {
-		var a1313 sumAcc
-		anyNode(parent(n), func(n1314 *Node) bool {
-			return anyNode(parent(n1314), func(n1315 *Node) bool {
-				return anyNode(parent(n1315), func(n1316 *Node) bool {
-					return anyChild(n1316, roK90, func(n1317 *Node) bool {
-						return anyChild(n1317, roK124, func(n1318 *Node) bool {
-							return anyChild(n1318, roK110, func(n1319 *Node) bool { return (fnNormalizeSpace(childStr(n1319, roK54)) == "K") })
-						}) && a1313.add(castDecimal(child(n1317, roK86)))
-					})
-				})
-			})
-		})
-		return a1313.result()
-	}(), func() Seq {
-		var a1320 sumAcc
-		anyNode(parent(n), func(n1321 *Node) bool {
-			return anyNode(parent(n1321), func(n1322 *Node) bool {
+				return a1310.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1320 *Node) Seq { return child(n1320, roK144) })), arith(arith(func() Seq {
+			var a1321 sumAcc
+			anyNode(parent(n), func(n1322 *Node) bool {
 				return anyNode(parent(n1322), func(n1323 *Node) bool {
-					return anyChild(n1323, roK76, func(n1324 *Node) bool {
-						return func(r1325 Seq) bool {
-							return anyChild(n1324, roK77, func(n1326 *Node) bool { return gcmp(nodeSeq(n1326), r1325, opEq) })
-						}(boolSeq(true)) && anyChild(n1324, roK81, func(n1327 *Node) bool { return (fnNormalizeSpace(childStr(n1327, roK54)) == "K") }) && a1320.add(castDecimal(child(n1324, roK79)))
+					return anyNode(parent(n1323), func(n1324 *Node) bool {
+						return anyChild(n1324, roK90, func(n1325 *Node) bool {
+							return anyChild(n1325, roK124, func(n1326 *Node) bool {
+								return anyChild(n1326, roK110, func(n1327 *Node) bool { return (fnNormalizeSpace(childStr(n1327, roK54)) == "K") })
+							}) && a1321.add(castDecimal(child(n1325, roK86)))
+						})
 					})
 				})
 			})
-		})
-		return a1320.result()
-	}(), opAdd), func() Seq {
-		var a1328 sumAcc
-		anyNode(parent(n), func(n1329 *Node) bool {
-			return anyNode(parent(n1329), func(n1330 *Node) bool {
-				return anyNode(parent(n1330), func(n1331 *Node) bool {
-					return anyChild(n1331, roK76, func(n1332 *Node) bool {
-						return func(r1333 Seq) bool {
-							return anyChild(n1332, roK77, func(n1334 *Node) bool { return gcmp(nodeSeq(n1334), r1333, opEq) })
-						}(boolSeq(false)) && anyChild(n1332, roK81, func(n1335 *Node) bool { return (fnNormalizeSpace(childStr(n1335, roK54)) == "K") }) && a1328.add(castDecimal(child(n1332, roK79)))
+			return a1321.result()
+		}(), c1309.get(func() Seq {
+			return func() Seq {
+				var a1328 sumAcc
+				anyNode(parent(n), func(n1329 *Node) bool {
+					return anyNode(parent(n1329), func(n1330 *Node) bool {
+						return anyNode(parent(n1330), func(n1331 *Node) bool {
+							return anyChild(n1331, roK76, func(n1332 *Node) bool {
+								return func(r1333 Seq) bool {
+									return anyChild(n1332, roK77, func(n1334 *Node) bool { return gcmp(nodeSeq(n1334), r1333, opEq) })
+								}(boolSeq(true)) && anyChild(n1332, roK81, func(n1335 *Node) bool { return (fnNormalizeSpace(childStr(n1335, roK54)) == "K") }) && a1328.add(castDecimal(child(n1332, roK79)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1328.result()
-	}(), opSub), opEq)))
+				return a1328.result()
+			}()
+		}), opAdd), c1318.get(func() Seq {
+			return func() Seq {
+				var a1336 sumAcc
+				anyNode(parent(n), func(n1337 *Node) bool {
+					return anyNode(parent(n1337), func(n1338 *Node) bool {
+						return anyNode(parent(n1338), func(n1339 *Node) bool {
+							return anyChild(n1339, roK76, func(n1340 *Node) bool {
+								return func(r1341 Seq) bool {
+									return anyChild(n1340, roK77, func(n1342 *Node) bool { return gcmp(nodeSeq(n1342), r1341, opEq) })
+								}(boolSeq(false)) && anyChild(n1340, roK81, func(n1343 *Node) bool { return (fnNormalizeSpace(childStr(n1343, roK54)) == "K") }) && a1336.add(castDecimal(child(n1340, roK79)))
+							})
+						})
+					})
+				})
+				return a1336.result()
+			}()
+		}), opSub), opEq)))
+	}()
 }
 
 // BR-IC-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0168(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1336 *Node) Seq { return child(n1336, roK105) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1344 *Node) Seq { return child(n1344, roK105) })), roK58, opEq)
 }
 
 // BR-IC-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -6195,15 +6239,15 @@ func roM044(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1339 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1339, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1347 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1347, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1340 Seq) bool {
-			return anyChild(m, roK77, func(n1341 *Node) bool { return gcmp(nodeSeq(n1341), r1340, opEq) })
+		if !(func(r1348 Seq) bool {
+			return anyChild(m, roK77, func(n1349 *Node) bool { return gcmp(nodeSeq(n1349), r1348, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6229,15 +6273,15 @@ func roM045(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1342 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1342, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1350 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1350, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1343 Seq) bool {
-			return anyChild(m, roK77, func(n1344 *Node) bool { return gcmp(nodeSeq(n1344), r1343, opEq) })
+		if !(func(r1351 Seq) bool {
+			return anyChild(m, roK77, func(n1352 *Node) bool { return gcmp(nodeSeq(n1352), r1351, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6263,7 +6307,7 @@ func roM046(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1345 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1345, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1353 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1353, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6286,7 +6330,7 @@ func roM046(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1346 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1346, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1354 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1354, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6319,7 +6363,7 @@ func roM047(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1347 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1347, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1355 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1355, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6343,206 +6387,233 @@ func roM047(v []Seq, n *Node) bool {
 
 // BR-IG-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func roT0173(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, roK145)), func(q1348 Seq) bool {
-		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && (func(r1377 Seq) bool {
-			return anyNode(parent(n), func(n1378 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1378, roK144), roK108, opSub)), r1377, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1350 sumAcc
-			anyNode(parent(n), func(n1351 *Node) bool {
-				return anyNode(parent(n1351), func(n1352 *Node) bool {
-					return anyNode(parent(n1352), func(n1353 *Node) bool {
-						return anyChild(n1353, roK89, func(n1354 *Node) bool {
-							return anyChild(n1354, roK124, func(n1355 *Node) bool {
-								return anyChild(n1355, roK110, func(n1356 *Node) bool { return (fnNormalizeSpace(childStr(n1356, roK54)) == "L") })
-							}) && anyChild(n1354, roK124, func(n1357 *Node) bool {
-								return anyChild(n1357, roK110, func(n1358 *Node) bool { return gcmp(castDecimal(child(n1358, roK145)), q1348, opEq) })
-							}) && a1350.add(castDecimal(child(n1354, roK86)))
+	return every(castDecimal(child(n, roK145)), func(q1356 Seq) bool {
+		return func() bool {
+			var c1367, c1377, c1387, c1429 cseSlot
+			return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && (func(r1388 Seq) bool {
+				return anyNode(parent(n), func(n1389 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1389, roK144), roK108, opSub)), r1388, opLt)
+				})
+			}(arith(arith(c1367.get(func() Seq {
+				return func() Seq {
+					var a1358 sumAcc
+					anyNode(parent(n), func(n1359 *Node) bool {
+						return anyNode(parent(n1359), func(n1360 *Node) bool {
+							return anyNode(parent(n1360), func(n1361 *Node) bool {
+								return anyChild(n1361, roK89, func(n1362 *Node) bool {
+									return anyChild(n1362, roK124, func(n1363 *Node) bool {
+										return anyChild(n1363, roK110, func(n1364 *Node) bool { return (fnNormalizeSpace(childStr(n1364, roK54)) == "L") })
+									}) && anyChild(n1362, roK124, func(n1365 *Node) bool {
+										return anyChild(n1365, roK110, func(n1366 *Node) bool { return gcmp(castDecimal(child(n1366, roK145)), q1356, opEq) })
+									}) && a1358.add(castDecimal(child(n1362, roK86)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1350.result()
-		}(), func() Seq {
-			var a1359 sumAcc
-			anyNode(parent(n), func(n1360 *Node) bool {
-				return anyNode(parent(n1360), func(n1361 *Node) bool {
-					return anyNode(parent(n1361), func(n1362 *Node) bool {
-						return anyChild(n1362, roK76, func(n1363 *Node) bool {
-							return func(r1364 Seq) bool {
-								return anyChild(n1363, roK77, func(n1365 *Node) bool { return gcmp(nodeSeq(n1365), r1364, opEq) })
-							}(boolSeq(true)) && anyChild(n1363, roK81, func(n1366 *Node) bool { return (fnNormalizeSpace(childStr(n1366, roK54)) == "L") }) && anyChild(n1363, roK81, func(n1367 *Node) bool { return gcmp(castDecimal(child(n1367, roK145)), q1348, opEq) }) && a1359.add(castDecimal(child(n1363, roK79)))
+					return a1358.result()
+				}()
+			}), c1377.get(func() Seq {
+				return func() Seq {
+					var a1368 sumAcc
+					anyNode(parent(n), func(n1369 *Node) bool {
+						return anyNode(parent(n1369), func(n1370 *Node) bool {
+							return anyNode(parent(n1370), func(n1371 *Node) bool {
+								return anyChild(n1371, roK76, func(n1372 *Node) bool {
+									return func(r1373 Seq) bool {
+										return anyChild(n1372, roK77, func(n1374 *Node) bool { return gcmp(nodeSeq(n1374), r1373, opEq) })
+									}(boolSeq(true)) && anyChild(n1372, roK81, func(n1375 *Node) bool { return (fnNormalizeSpace(childStr(n1375, roK54)) == "L") }) && anyChild(n1372, roK81, func(n1376 *Node) bool { return gcmp(castDecimal(child(n1376, roK145)), q1356, opEq) }) && a1368.add(castDecimal(child(n1372, roK79)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1359.result()
-		}(), opAdd), func() Seq {
-			var a1368 sumAcc
-			anyNode(parent(n), func(n1369 *Node) bool {
-				return anyNode(parent(n1369), func(n1370 *Node) bool {
-					return anyNode(parent(n1370), func(n1371 *Node) bool {
-						return anyChild(n1371, roK76, func(n1372 *Node) bool {
-							return func(r1373 Seq) bool {
-								return anyChild(n1372, roK77, func(n1374 *Node) bool { return gcmp(nodeSeq(n1374), r1373, opEq) })
-							}(boolSeq(false)) && anyChild(n1372, roK81, func(n1375 *Node) bool { return (fnNormalizeSpace(childStr(n1375, roK54)) == "L") }) && anyChild(n1372, roK81, func(n1376 *Node) bool { return gcmp(castDecimal(child(n1376, roK145)), q1348, opEq) }) && a1368.add(castDecimal(child(n1372, roK79)))
+					return a1368.result()
+				}()
+			}), opAdd), c1387.get(func() Seq {
+				return func() Seq {
+					var a1378 sumAcc
+					anyNode(parent(n), func(n1379 *Node) bool {
+						return anyNode(parent(n1379), func(n1380 *Node) bool {
+							return anyNode(parent(n1380), func(n1381 *Node) bool {
+								return anyChild(n1381, roK76, func(n1382 *Node) bool {
+									return func(r1383 Seq) bool {
+										return anyChild(n1382, roK77, func(n1384 *Node) bool { return gcmp(nodeSeq(n1384), r1383, opEq) })
+									}(boolSeq(false)) && anyChild(n1382, roK81, func(n1385 *Node) bool { return (fnNormalizeSpace(childStr(n1385, roK54)) == "L") }) && anyChild(n1382, roK81, func(n1386 *Node) bool { return gcmp(castDecimal(child(n1386, roK145)), q1356, opEq) }) && a1378.add(castDecimal(child(n1382, roK79)))
+								})
+							})
 						})
 					})
+					return a1378.result()
+				}()
+			}), opSub)) && func(r1417 Seq) bool {
+				return anyNode(parent(n), func(n1418 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1418, roK144), roK108, opAdd)), r1417, opGt)
 				})
-			})
-			return a1368.result()
-		}(), opSub)) && func(r1406 Seq) bool {
-			return anyNode(parent(n), func(n1407 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1407, roK144), roK108, opAdd)), r1406, opGt)
-			})
-		}(arith(arith(func() Seq {
-			var a1379 sumAcc
-			anyNode(parent(n), func(n1380 *Node) bool {
-				return anyNode(parent(n1380), func(n1381 *Node) bool {
-					return anyNode(parent(n1381), func(n1382 *Node) bool {
-						return anyChild(n1382, roK89, func(n1383 *Node) bool {
-							return anyChild(n1383, roK124, func(n1384 *Node) bool {
-								return anyChild(n1384, roK110, func(n1385 *Node) bool { return (fnNormalizeSpace(childStr(n1385, roK54)) == "L") })
-							}) && anyChild(n1383, roK124, func(n1386 *Node) bool {
-								return anyChild(n1386, roK110, func(n1387 *Node) bool { return gcmp(castDecimal(child(n1387, roK145)), q1348, opEq) })
-							}) && a1379.add(castDecimal(child(n1383, roK86)))
+			}(arith(arith(c1367.get(func() Seq {
+				return func() Seq {
+					var a1390 sumAcc
+					anyNode(parent(n), func(n1391 *Node) bool {
+						return anyNode(parent(n1391), func(n1392 *Node) bool {
+							return anyNode(parent(n1392), func(n1393 *Node) bool {
+								return anyChild(n1393, roK89, func(n1394 *Node) bool {
+									return anyChild(n1394, roK124, func(n1395 *Node) bool {
+										return anyChild(n1395, roK110, func(n1396 *Node) bool { return (fnNormalizeSpace(childStr(n1396, roK54)) == "L") })
+									}) && anyChild(n1394, roK124, func(n1397 *Node) bool {
+										return anyChild(n1397, roK110, func(n1398 *Node) bool { return gcmp(castDecimal(child(n1398, roK145)), q1356, opEq) })
+									}) && a1390.add(castDecimal(child(n1394, roK86)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1379.result()
-		}(), func() Seq {
-			var a1388 sumAcc
-			anyNode(parent(n), func(n1389 *Node) bool {
-				return anyNode(parent(n1389), func(n1390 *Node) bool {
-					return anyNode(parent(n1390), func(n1391 *Node) bool {
-						return anyChild(n1391, roK76, func(n1392 *Node) bool {
-							return func(r1393 Seq) bool {
-								return anyChild(n1392, roK77, func(n1394 *Node) bool { return gcmp(nodeSeq(n1394), r1393, opEq) })
-							}(boolSeq(true)) && anyChild(n1392, roK81, func(n1395 *Node) bool { return (fnNormalizeSpace(childStr(n1395, roK54)) == "L") }) && anyChild(n1392, roK81, func(n1396 *Node) bool { return gcmp(castDecimal(child(n1396, roK145)), q1348, opEq) }) && a1388.add(castDecimal(child(n1392, roK79)))
+					return a1390.result()
+				}()
+			}), c1377.get(func() Seq {
+				return func() Seq {
+					var a1399 sumAcc
+					anyNode(parent(n), func(n1400 *Node) bool {
+						return anyNode(parent(n1400), func(n1401 *Node) bool {
+							return anyNode(parent(n1401), func(n1402 *Node) bool {
+								return anyChild(n1402, roK76, func(n1403 *Node) bool {
+									return func(r1404 Seq) bool {
+										return anyChild(n1403, roK77, func(n1405 *Node) bool { return gcmp(nodeSeq(n1405), r1404, opEq) })
+									}(boolSeq(true)) && anyChild(n1403, roK81, func(n1406 *Node) bool { return (fnNormalizeSpace(childStr(n1406, roK54)) == "L") }) && anyChild(n1403, roK81, func(n1407 *Node) bool { return gcmp(castDecimal(child(n1407, roK145)), q1356, opEq) }) && a1399.add(castDecimal(child(n1403, roK79)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1388.result()
-		}(), opAdd), func() Seq {
-			var a1397 sumAcc
-			anyNode(parent(n), func(n1398 *Node) bool {
-				return anyNode(parent(n1398), func(n1399 *Node) bool {
-					return anyNode(parent(n1399), func(n1400 *Node) bool {
-						return anyChild(n1400, roK76, func(n1401 *Node) bool {
-							return func(r1402 Seq) bool {
-								return anyChild(n1401, roK77, func(n1403 *Node) bool { return gcmp(nodeSeq(n1403), r1402, opEq) })
-							}(boolSeq(false)) && anyChild(n1401, roK81, func(n1404 *Node) bool { return (fnNormalizeSpace(childStr(n1404, roK54)) == "L") }) && anyChild(n1401, roK81, func(n1405 *Node) bool { return gcmp(castDecimal(child(n1405, roK145)), q1348, opEq) }) && a1397.add(castDecimal(child(n1401, roK79)))
+					return a1399.result()
+				}()
+			}), opAdd), c1387.get(func() Seq {
+				return func() Seq {
+					var a1408 sumAcc
+					anyNode(parent(n), func(n1409 *Node) bool {
+						return anyNode(parent(n1409), func(n1410 *Node) bool {
+							return anyNode(parent(n1410), func(n1411 *Node) bool {
+								return anyChild(n1411, roK76, func(n1412 *Node) bool {
+									return func(r1413 Seq) bool {
+										return anyChild(n1412, roK77, func(n1414 *Node) bool { return gcmp(nodeSeq(n1414), r1413, opEq) })
+									}(boolSeq(false)) && anyChild(n1412, roK81, func(n1415 *Node) bool { return (fnNormalizeSpace(childStr(n1415, roK54)) == "L") }) && anyChild(n1412, roK81, func(n1416 *Node) bool { return gcmp(castDecimal(child(n1416, roK145)), q1356, opEq) }) && a1408.add(castDecimal(child(n1412, roK79)))
+								})
+							})
 						})
 					})
+					return a1408.result()
+				}()
+			}), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1448 Seq) bool {
+				return anyNode(parent(n), func(n1449 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1449, roK144), roK108, opSub)), r1448, opLt)
 				})
-			})
-			return a1397.result()
-		}(), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1436 Seq) bool {
-			return anyNode(parent(n), func(n1437 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1437, roK144), roK108, opSub)), r1436, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1409 sumAcc
-			anyNode(parent(n), func(n1410 *Node) bool {
-				return anyNode(parent(n1410), func(n1411 *Node) bool {
-					return anyNode(parent(n1411), func(n1412 *Node) bool {
-						return anyChild(n1412, roK90, func(n1413 *Node) bool {
-							return anyChild(n1413, roK124, func(n1414 *Node) bool {
-								return anyChild(n1414, roK110, func(n1415 *Node) bool { return (fnNormalizeSpace(childStr(n1415, roK54)) == "L") })
-							}) && anyChild(n1413, roK124, func(n1416 *Node) bool {
-								return anyChild(n1416, roK110, func(n1417 *Node) bool { return gcmp(castDecimal(child(n1417, roK145)), q1348, opEq) })
-							}) && a1409.add(castDecimal(child(n1413, roK86)))
+			}(arith(arith(c1429.get(func() Seq {
+				return func() Seq {
+					var a1420 sumAcc
+					anyNode(parent(n), func(n1421 *Node) bool {
+						return anyNode(parent(n1421), func(n1422 *Node) bool {
+							return anyNode(parent(n1422), func(n1423 *Node) bool {
+								return anyChild(n1423, roK90, func(n1424 *Node) bool {
+									return anyChild(n1424, roK124, func(n1425 *Node) bool {
+										return anyChild(n1425, roK110, func(n1426 *Node) bool { return (fnNormalizeSpace(childStr(n1426, roK54)) == "L") })
+									}) && anyChild(n1424, roK124, func(n1427 *Node) bool {
+										return anyChild(n1427, roK110, func(n1428 *Node) bool { return gcmp(castDecimal(child(n1428, roK145)), q1356, opEq) })
+									}) && a1420.add(castDecimal(child(n1424, roK86)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1409.result()
-		}(), func() Seq {
-			var a1418 sumAcc
-			anyNode(parent(n), func(n1419 *Node) bool {
-				return anyNode(parent(n1419), func(n1420 *Node) bool {
-					return anyNode(parent(n1420), func(n1421 *Node) bool {
-						return anyChild(n1421, roK76, func(n1422 *Node) bool {
-							return func(r1423 Seq) bool {
-								return anyChild(n1422, roK77, func(n1424 *Node) bool { return gcmp(nodeSeq(n1424), r1423, opEq) })
-							}(boolSeq(true)) && anyChild(n1422, roK81, func(n1425 *Node) bool { return (fnNormalizeSpace(childStr(n1425, roK54)) == "L") }) && anyChild(n1422, roK81, func(n1426 *Node) bool { return gcmp(castDecimal(child(n1426, roK145)), q1348, opEq) }) && a1418.add(castDecimal(child(n1422, roK79)))
+					return a1420.result()
+				}()
+			}), c1377.get(func() Seq {
+				return func() Seq {
+					var a1430 sumAcc
+					anyNode(parent(n), func(n1431 *Node) bool {
+						return anyNode(parent(n1431), func(n1432 *Node) bool {
+							return anyNode(parent(n1432), func(n1433 *Node) bool {
+								return anyChild(n1433, roK76, func(n1434 *Node) bool {
+									return func(r1435 Seq) bool {
+										return anyChild(n1434, roK77, func(n1436 *Node) bool { return gcmp(nodeSeq(n1436), r1435, opEq) })
+									}(boolSeq(true)) && anyChild(n1434, roK81, func(n1437 *Node) bool { return (fnNormalizeSpace(childStr(n1437, roK54)) == "L") }) && anyChild(n1434, roK81, func(n1438 *Node) bool { return gcmp(castDecimal(child(n1438, roK145)), q1356, opEq) }) && a1430.add(castDecimal(child(n1434, roK79)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1418.result()
-		}(), opAdd), func() Seq {
-			var a1427 sumAcc
-			anyNode(parent(n), func(n1428 *Node) bool {
-				return anyNode(parent(n1428), func(n1429 *Node) bool {
-					return anyNode(parent(n1429), func(n1430 *Node) bool {
-						return anyChild(n1430, roK76, func(n1431 *Node) bool {
-							return func(r1432 Seq) bool {
-								return anyChild(n1431, roK77, func(n1433 *Node) bool { return gcmp(nodeSeq(n1433), r1432, opEq) })
-							}(boolSeq(false)) && anyChild(n1431, roK81, func(n1434 *Node) bool { return (fnNormalizeSpace(childStr(n1434, roK54)) == "L") }) && anyChild(n1431, roK81, func(n1435 *Node) bool { return gcmp(castDecimal(child(n1435, roK145)), q1348, opEq) }) && a1427.add(castDecimal(child(n1431, roK79)))
+					return a1430.result()
+				}()
+			}), opAdd), c1387.get(func() Seq {
+				return func() Seq {
+					var a1439 sumAcc
+					anyNode(parent(n), func(n1440 *Node) bool {
+						return anyNode(parent(n1440), func(n1441 *Node) bool {
+							return anyNode(parent(n1441), func(n1442 *Node) bool {
+								return anyChild(n1442, roK76, func(n1443 *Node) bool {
+									return func(r1444 Seq) bool {
+										return anyChild(n1443, roK77, func(n1445 *Node) bool { return gcmp(nodeSeq(n1445), r1444, opEq) })
+									}(boolSeq(false)) && anyChild(n1443, roK81, func(n1446 *Node) bool { return (fnNormalizeSpace(childStr(n1446, roK54)) == "L") }) && anyChild(n1443, roK81, func(n1447 *Node) bool { return gcmp(castDecimal(child(n1447, roK145)), q1356, opEq) }) && a1439.add(castDecimal(child(n1443, roK79)))
+								})
+							})
 						})
 					})
+					return a1439.result()
+				}()
+			}), opSub)) && func(r1477 Seq) bool {
+				return anyNode(parent(n), func(n1478 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1478, roK144), roK108, opAdd)), r1477, opGt)
 				})
-			})
-			return a1427.result()
-		}(), opSub)) && func(r1465 Seq) bool {
-			return anyNode(parent(n), func(n1466 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1466, roK144), roK108, opAdd)), r1465, opGt)
-			})
-		}(arith(arith(func() Seq {
-			var a1438 sumAcc
-			anyNode(parent(n), func(n1439 *Node) bool {
-				return anyNode(parent(n1439), func(n1440 *Node) bool {
-					return anyNode(parent(n1440), func(n1441 *Node) bool {
-						return anyChild(n1441, roK90, func(n1442 *Node) bool {
-							return anyChild(n1442, roK124, func(n1443 *Node) bool {
-								return anyChild(n1443, roK110, func(n1444 *Node) bool { return (fnNormalizeSpace(childStr(n1444, roK54)) == "L") })
-							}) && anyChild(n1442, roK124, func(n1445 *Node) bool {
-								return anyChild(n1445, roK110, func(n1446 *Node) bool { return gcmp(castDecimal(child(n1446, roK145)), q1348, opEq) })
-							}) && a1438.add(castDecimal(child(n1442, roK86)))
+			}(arith(arith(c1429.get(func() Seq {
+				return func() Seq {
+					var a1450 sumAcc
+					anyNode(parent(n), func(n1451 *Node) bool {
+						return anyNode(parent(n1451), func(n1452 *Node) bool {
+							return anyNode(parent(n1452), func(n1453 *Node) bool {
+								return anyChild(n1453, roK90, func(n1454 *Node) bool {
+									return anyChild(n1454, roK124, func(n1455 *Node) bool {
+										return anyChild(n1455, roK110, func(n1456 *Node) bool { return (fnNormalizeSpace(childStr(n1456, roK54)) == "L") })
+									}) && anyChild(n1454, roK124, func(n1457 *Node) bool {
+										return anyChild(n1457, roK110, func(n1458 *Node) bool { return gcmp(castDecimal(child(n1458, roK145)), q1356, opEq) })
+									}) && a1450.add(castDecimal(child(n1454, roK86)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1438.result()
-		}(), func() Seq {
-			var a1447 sumAcc
-			anyNode(parent(n), func(n1448 *Node) bool {
-				return anyNode(parent(n1448), func(n1449 *Node) bool {
-					return anyNode(parent(n1449), func(n1450 *Node) bool {
-						return anyChild(n1450, roK76, func(n1451 *Node) bool {
-							return func(r1452 Seq) bool {
-								return anyChild(n1451, roK77, func(n1453 *Node) bool { return gcmp(nodeSeq(n1453), r1452, opEq) })
-							}(boolSeq(true)) && anyChild(n1451, roK81, func(n1454 *Node) bool { return (fnNormalizeSpace(childStr(n1454, roK54)) == "L") }) && anyChild(n1451, roK81, func(n1455 *Node) bool { return gcmp(castDecimal(child(n1455, roK145)), q1348, opEq) }) && a1447.add(castDecimal(child(n1451, roK79)))
+					return a1450.result()
+				}()
+			}), c1377.get(func() Seq {
+				return func() Seq {
+					var a1459 sumAcc
+					anyNode(parent(n), func(n1460 *Node) bool {
+						return anyNode(parent(n1460), func(n1461 *Node) bool {
+							return anyNode(parent(n1461), func(n1462 *Node) bool {
+								return anyChild(n1462, roK76, func(n1463 *Node) bool {
+									return func(r1464 Seq) bool {
+										return anyChild(n1463, roK77, func(n1465 *Node) bool { return gcmp(nodeSeq(n1465), r1464, opEq) })
+									}(boolSeq(true)) && anyChild(n1463, roK81, func(n1466 *Node) bool { return (fnNormalizeSpace(childStr(n1466, roK54)) == "L") }) && anyChild(n1463, roK81, func(n1467 *Node) bool { return gcmp(castDecimal(child(n1467, roK145)), q1356, opEq) }) && a1459.add(castDecimal(child(n1463, roK79)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1447.result()
-		}(), opAdd), func() Seq {
-			var a1456 sumAcc
-			anyNode(parent(n), func(n1457 *Node) bool {
-				return anyNode(parent(n1457), func(n1458 *Node) bool {
-					return anyNode(parent(n1458), func(n1459 *Node) bool {
-						return anyChild(n1459, roK76, func(n1460 *Node) bool {
-							return func(r1461 Seq) bool {
-								return anyChild(n1460, roK77, func(n1462 *Node) bool { return gcmp(nodeSeq(n1462), r1461, opEq) })
-							}(boolSeq(false)) && anyChild(n1460, roK81, func(n1463 *Node) bool { return (fnNormalizeSpace(childStr(n1463, roK54)) == "L") }) && anyChild(n1460, roK81, func(n1464 *Node) bool { return gcmp(castDecimal(child(n1464, roK145)), q1348, opEq) }) && a1456.add(castDecimal(child(n1460, roK79)))
+					return a1459.result()
+				}()
+			}), opAdd), c1387.get(func() Seq {
+				return func() Seq {
+					var a1468 sumAcc
+					anyNode(parent(n), func(n1469 *Node) bool {
+						return anyNode(parent(n1469), func(n1470 *Node) bool {
+							return anyNode(parent(n1470), func(n1471 *Node) bool {
+								return anyChild(n1471, roK76, func(n1472 *Node) bool {
+									return func(r1473 Seq) bool {
+										return anyChild(n1472, roK77, func(n1474 *Node) bool { return gcmp(nodeSeq(n1474), r1473, opEq) })
+									}(boolSeq(false)) && anyChild(n1472, roK81, func(n1475 *Node) bool { return (fnNormalizeSpace(childStr(n1475, roK54)) == "L") }) && anyChild(n1472, roK81, func(n1476 *Node) bool { return gcmp(castDecimal(child(n1476, roK145)), q1356, opEq) }) && a1468.add(castDecimal(child(n1472, roK79)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1456.result()
-		}(), opSub)))))
+					return a1468.result()
+				}()
+			}), opSub)))))
+		}()
 	})
 }
 
 // BR-IG-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0174(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1467 *Node) Seq { return child(n1467, roK105) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1468 *Node) Seq { return child(n1468, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1469 *Node) Seq { return child(n1469, roK105) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1470 *Node) Seq { return child(n1470, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1479 *Node) Seq { return child(n1479, roK105) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1480 *Node) Seq { return child(n1480, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1481 *Node) Seq { return child(n1481, roK105) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1482 *Node) Seq { return child(n1482, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
 }
 
 // BR-IG-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
@@ -6560,15 +6631,15 @@ func roM048(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1473 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1473, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1485 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1485, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1474 Seq) bool {
-			return anyChild(m, roK77, func(n1475 *Node) bool { return gcmp(nodeSeq(n1475), r1474, opEq) })
+		if !(func(r1486 Seq) bool {
+			return anyChild(m, roK77, func(n1487 *Node) bool { return gcmp(nodeSeq(n1487), r1486, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6581,7 +6652,7 @@ func roM048(v []Seq, n *Node) bool {
 
 // BR-IG-06: (cbc:Percent) >= 0
 func roT0176(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1476 *Node) bool { return gcmp(nodeSeq(n1476), roK58, opGe) })
+	return anyChild(n, roK145, func(n1488 *Node) bool { return gcmp(nodeSeq(n1488), roK58, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6594,15 +6665,15 @@ func roM049(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1477 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1477, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1489 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1489, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1478 Seq) bool {
-			return anyChild(m, roK77, func(n1479 *Node) bool { return gcmp(nodeSeq(n1479), r1478, opEq) })
+		if !(func(r1490 Seq) bool {
+			return anyChild(m, roK77, func(n1491 *Node) bool { return gcmp(nodeSeq(n1491), r1490, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6615,7 +6686,7 @@ func roM049(v []Seq, n *Node) bool {
 
 // BR-IG-07: (cbc:Percent) >= 0
 func roT0177(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1480 *Node) bool { return gcmp(nodeSeq(n1480), roK58, opGe) })
+	return anyChild(n, roK145, func(n1492 *Node) bool { return gcmp(nodeSeq(n1492), roK58, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -6628,7 +6699,7 @@ func roM050(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1481 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1481, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1493 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1493, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6651,7 +6722,7 @@ func roM050(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1482 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1482, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1494 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1494, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6671,7 +6742,7 @@ func roM050(v []Seq, n *Node) bool {
 
 // BR-IG-05: (cbc:Percent) >= 0
 func roT0178(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1483 *Node) bool { return gcmp(nodeSeq(n1483), roK58, opGe) })
+	return anyChild(n, roK145, func(n1495 *Node) bool { return gcmp(nodeSeq(n1495), roK58, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6684,7 +6755,7 @@ func roM051(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1484 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1484, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1496 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1496, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -6708,206 +6779,233 @@ func roM051(v []Seq, n *Node) bool {
 
 // BR-IP-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func roT0179(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, roK145)), func(q1485 Seq) bool {
-		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && (func(r1514 Seq) bool {
-			return anyNode(parent(n), func(n1515 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1515, roK144), roK108, opSub)), r1514, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1487 sumAcc
-			anyNode(parent(n), func(n1488 *Node) bool {
-				return anyNode(parent(n1488), func(n1489 *Node) bool {
-					return anyNode(parent(n1489), func(n1490 *Node) bool {
-						return anyChild(n1490, roK89, func(n1491 *Node) bool {
-							return anyChild(n1491, roK124, func(n1492 *Node) bool {
-								return anyChild(n1492, roK110, func(n1493 *Node) bool { return (fnNormalizeSpace(childStr(n1493, roK54)) == "M") })
-							}) && anyChild(n1491, roK124, func(n1494 *Node) bool {
-								return anyChild(n1494, roK110, func(n1495 *Node) bool { return gcmp(castDecimal(child(n1495, roK145)), q1485, opEq) })
-							}) && a1487.add(castDecimal(child(n1491, roK86)))
+	return every(castDecimal(child(n, roK145)), func(q1497 Seq) bool {
+		return func() bool {
+			var c1508, c1518, c1528, c1570 cseSlot
+			return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && (func(r1529 Seq) bool {
+				return anyNode(parent(n), func(n1530 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1530, roK144), roK108, opSub)), r1529, opLt)
+				})
+			}(arith(arith(c1508.get(func() Seq {
+				return func() Seq {
+					var a1499 sumAcc
+					anyNode(parent(n), func(n1500 *Node) bool {
+						return anyNode(parent(n1500), func(n1501 *Node) bool {
+							return anyNode(parent(n1501), func(n1502 *Node) bool {
+								return anyChild(n1502, roK89, func(n1503 *Node) bool {
+									return anyChild(n1503, roK124, func(n1504 *Node) bool {
+										return anyChild(n1504, roK110, func(n1505 *Node) bool { return (fnNormalizeSpace(childStr(n1505, roK54)) == "M") })
+									}) && anyChild(n1503, roK124, func(n1506 *Node) bool {
+										return anyChild(n1506, roK110, func(n1507 *Node) bool { return gcmp(castDecimal(child(n1507, roK145)), q1497, opEq) })
+									}) && a1499.add(castDecimal(child(n1503, roK86)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1487.result()
-		}(), func() Seq {
-			var a1496 sumAcc
-			anyNode(parent(n), func(n1497 *Node) bool {
-				return anyNode(parent(n1497), func(n1498 *Node) bool {
-					return anyNode(parent(n1498), func(n1499 *Node) bool {
-						return anyChild(n1499, roK76, func(n1500 *Node) bool {
-							return func(r1501 Seq) bool {
-								return anyChild(n1500, roK77, func(n1502 *Node) bool { return gcmp(nodeSeq(n1502), r1501, opEq) })
-							}(boolSeq(true)) && anyChild(n1500, roK81, func(n1503 *Node) bool { return (fnNormalizeSpace(childStr(n1503, roK54)) == "M") }) && anyChild(n1500, roK81, func(n1504 *Node) bool { return gcmp(castDecimal(child(n1504, roK145)), q1485, opEq) }) && a1496.add(castDecimal(child(n1500, roK79)))
+					return a1499.result()
+				}()
+			}), c1518.get(func() Seq {
+				return func() Seq {
+					var a1509 sumAcc
+					anyNode(parent(n), func(n1510 *Node) bool {
+						return anyNode(parent(n1510), func(n1511 *Node) bool {
+							return anyNode(parent(n1511), func(n1512 *Node) bool {
+								return anyChild(n1512, roK76, func(n1513 *Node) bool {
+									return func(r1514 Seq) bool {
+										return anyChild(n1513, roK77, func(n1515 *Node) bool { return gcmp(nodeSeq(n1515), r1514, opEq) })
+									}(boolSeq(true)) && anyChild(n1513, roK81, func(n1516 *Node) bool { return (fnNormalizeSpace(childStr(n1516, roK54)) == "M") }) && anyChild(n1513, roK81, func(n1517 *Node) bool { return gcmp(castDecimal(child(n1517, roK145)), q1497, opEq) }) && a1509.add(castDecimal(child(n1513, roK79)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1496.result()
-		}(), opAdd), func() Seq {
-			var a1505 sumAcc
-			anyNode(parent(n), func(n1506 *Node) bool {
-				return anyNode(parent(n1506), func(n1507 *Node) bool {
-					return anyNode(parent(n1507), func(n1508 *Node) bool {
-						return anyChild(n1508, roK76, func(n1509 *Node) bool {
-							return func(r1510 Seq) bool {
-								return anyChild(n1509, roK77, func(n1511 *Node) bool { return gcmp(nodeSeq(n1511), r1510, opEq) })
-							}(boolSeq(false)) && anyChild(n1509, roK81, func(n1512 *Node) bool { return (fnNormalizeSpace(childStr(n1512, roK54)) == "M") }) && anyChild(n1509, roK81, func(n1513 *Node) bool { return gcmp(castDecimal(child(n1513, roK145)), q1485, opEq) }) && a1505.add(castDecimal(child(n1509, roK79)))
+					return a1509.result()
+				}()
+			}), opAdd), c1528.get(func() Seq {
+				return func() Seq {
+					var a1519 sumAcc
+					anyNode(parent(n), func(n1520 *Node) bool {
+						return anyNode(parent(n1520), func(n1521 *Node) bool {
+							return anyNode(parent(n1521), func(n1522 *Node) bool {
+								return anyChild(n1522, roK76, func(n1523 *Node) bool {
+									return func(r1524 Seq) bool {
+										return anyChild(n1523, roK77, func(n1525 *Node) bool { return gcmp(nodeSeq(n1525), r1524, opEq) })
+									}(boolSeq(false)) && anyChild(n1523, roK81, func(n1526 *Node) bool { return (fnNormalizeSpace(childStr(n1526, roK54)) == "M") }) && anyChild(n1523, roK81, func(n1527 *Node) bool { return gcmp(castDecimal(child(n1527, roK145)), q1497, opEq) }) && a1519.add(castDecimal(child(n1523, roK79)))
+								})
+							})
 						})
 					})
+					return a1519.result()
+				}()
+			}), opSub)) && func(r1558 Seq) bool {
+				return anyNode(parent(n), func(n1559 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1559, roK144), roK108, opAdd)), r1558, opGt)
 				})
-			})
-			return a1505.result()
-		}(), opSub)) && func(r1543 Seq) bool {
-			return anyNode(parent(n), func(n1544 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1544, roK144), roK108, opAdd)), r1543, opGt)
-			})
-		}(arith(arith(func() Seq {
-			var a1516 sumAcc
-			anyNode(parent(n), func(n1517 *Node) bool {
-				return anyNode(parent(n1517), func(n1518 *Node) bool {
-					return anyNode(parent(n1518), func(n1519 *Node) bool {
-						return anyChild(n1519, roK89, func(n1520 *Node) bool {
-							return anyChild(n1520, roK124, func(n1521 *Node) bool {
-								return anyChild(n1521, roK110, func(n1522 *Node) bool { return (fnNormalizeSpace(childStr(n1522, roK54)) == "M") })
-							}) && anyChild(n1520, roK124, func(n1523 *Node) bool {
-								return anyChild(n1523, roK110, func(n1524 *Node) bool { return gcmp(castDecimal(child(n1524, roK145)), q1485, opEq) })
-							}) && a1516.add(castDecimal(child(n1520, roK86)))
+			}(arith(arith(c1508.get(func() Seq {
+				return func() Seq {
+					var a1531 sumAcc
+					anyNode(parent(n), func(n1532 *Node) bool {
+						return anyNode(parent(n1532), func(n1533 *Node) bool {
+							return anyNode(parent(n1533), func(n1534 *Node) bool {
+								return anyChild(n1534, roK89, func(n1535 *Node) bool {
+									return anyChild(n1535, roK124, func(n1536 *Node) bool {
+										return anyChild(n1536, roK110, func(n1537 *Node) bool { return (fnNormalizeSpace(childStr(n1537, roK54)) == "M") })
+									}) && anyChild(n1535, roK124, func(n1538 *Node) bool {
+										return anyChild(n1538, roK110, func(n1539 *Node) bool { return gcmp(castDecimal(child(n1539, roK145)), q1497, opEq) })
+									}) && a1531.add(castDecimal(child(n1535, roK86)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1516.result()
-		}(), func() Seq {
-			var a1525 sumAcc
-			anyNode(parent(n), func(n1526 *Node) bool {
-				return anyNode(parent(n1526), func(n1527 *Node) bool {
-					return anyNode(parent(n1527), func(n1528 *Node) bool {
-						return anyChild(n1528, roK76, func(n1529 *Node) bool {
-							return func(r1530 Seq) bool {
-								return anyChild(n1529, roK77, func(n1531 *Node) bool { return gcmp(nodeSeq(n1531), r1530, opEq) })
-							}(boolSeq(true)) && anyChild(n1529, roK81, func(n1532 *Node) bool { return (fnNormalizeSpace(childStr(n1532, roK54)) == "M") }) && anyChild(n1529, roK81, func(n1533 *Node) bool { return gcmp(castDecimal(child(n1533, roK145)), q1485, opEq) }) && a1525.add(castDecimal(child(n1529, roK79)))
+					return a1531.result()
+				}()
+			}), c1518.get(func() Seq {
+				return func() Seq {
+					var a1540 sumAcc
+					anyNode(parent(n), func(n1541 *Node) bool {
+						return anyNode(parent(n1541), func(n1542 *Node) bool {
+							return anyNode(parent(n1542), func(n1543 *Node) bool {
+								return anyChild(n1543, roK76, func(n1544 *Node) bool {
+									return func(r1545 Seq) bool {
+										return anyChild(n1544, roK77, func(n1546 *Node) bool { return gcmp(nodeSeq(n1546), r1545, opEq) })
+									}(boolSeq(true)) && anyChild(n1544, roK81, func(n1547 *Node) bool { return (fnNormalizeSpace(childStr(n1547, roK54)) == "M") }) && anyChild(n1544, roK81, func(n1548 *Node) bool { return gcmp(castDecimal(child(n1548, roK145)), q1497, opEq) }) && a1540.add(castDecimal(child(n1544, roK79)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1525.result()
-		}(), opAdd), func() Seq {
-			var a1534 sumAcc
-			anyNode(parent(n), func(n1535 *Node) bool {
-				return anyNode(parent(n1535), func(n1536 *Node) bool {
-					return anyNode(parent(n1536), func(n1537 *Node) bool {
-						return anyChild(n1537, roK76, func(n1538 *Node) bool {
-							return func(r1539 Seq) bool {
-								return anyChild(n1538, roK77, func(n1540 *Node) bool { return gcmp(nodeSeq(n1540), r1539, opEq) })
-							}(boolSeq(false)) && anyChild(n1538, roK81, func(n1541 *Node) bool { return (fnNormalizeSpace(childStr(n1541, roK54)) == "M") }) && anyChild(n1538, roK81, func(n1542 *Node) bool { return gcmp(castDecimal(child(n1542, roK145)), q1485, opEq) }) && a1534.add(castDecimal(child(n1538, roK79)))
+					return a1540.result()
+				}()
+			}), opAdd), c1528.get(func() Seq {
+				return func() Seq {
+					var a1549 sumAcc
+					anyNode(parent(n), func(n1550 *Node) bool {
+						return anyNode(parent(n1550), func(n1551 *Node) bool {
+							return anyNode(parent(n1551), func(n1552 *Node) bool {
+								return anyChild(n1552, roK76, func(n1553 *Node) bool {
+									return func(r1554 Seq) bool {
+										return anyChild(n1553, roK77, func(n1555 *Node) bool { return gcmp(nodeSeq(n1555), r1554, opEq) })
+									}(boolSeq(false)) && anyChild(n1553, roK81, func(n1556 *Node) bool { return (fnNormalizeSpace(childStr(n1556, roK54)) == "M") }) && anyChild(n1553, roK81, func(n1557 *Node) bool { return gcmp(castDecimal(child(n1557, roK145)), q1497, opEq) }) && a1549.add(castDecimal(child(n1553, roK79)))
+								})
+							})
 						})
 					})
+					return a1549.result()
+				}()
+			}), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1589 Seq) bool {
+				return anyNode(parent(n), func(n1590 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1590, roK144), roK108, opSub)), r1589, opLt)
 				})
-			})
-			return a1534.result()
-		}(), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1573 Seq) bool {
-			return anyNode(parent(n), func(n1574 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1574, roK144), roK108, opSub)), r1573, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1546 sumAcc
-			anyNode(parent(n), func(n1547 *Node) bool {
-				return anyNode(parent(n1547), func(n1548 *Node) bool {
-					return anyNode(parent(n1548), func(n1549 *Node) bool {
-						return anyChild(n1549, roK90, func(n1550 *Node) bool {
-							return anyChild(n1550, roK124, func(n1551 *Node) bool {
-								return anyChild(n1551, roK110, func(n1552 *Node) bool { return (fnNormalizeSpace(childStr(n1552, roK54)) == "M") })
-							}) && anyChild(n1550, roK124, func(n1553 *Node) bool {
-								return anyChild(n1553, roK110, func(n1554 *Node) bool { return gcmp(castDecimal(child(n1554, roK145)), q1485, opEq) })
-							}) && a1546.add(castDecimal(child(n1550, roK86)))
+			}(arith(arith(c1570.get(func() Seq {
+				return func() Seq {
+					var a1561 sumAcc
+					anyNode(parent(n), func(n1562 *Node) bool {
+						return anyNode(parent(n1562), func(n1563 *Node) bool {
+							return anyNode(parent(n1563), func(n1564 *Node) bool {
+								return anyChild(n1564, roK90, func(n1565 *Node) bool {
+									return anyChild(n1565, roK124, func(n1566 *Node) bool {
+										return anyChild(n1566, roK110, func(n1567 *Node) bool { return (fnNormalizeSpace(childStr(n1567, roK54)) == "M") })
+									}) && anyChild(n1565, roK124, func(n1568 *Node) bool {
+										return anyChild(n1568, roK110, func(n1569 *Node) bool { return gcmp(castDecimal(child(n1569, roK145)), q1497, opEq) })
+									}) && a1561.add(castDecimal(child(n1565, roK86)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1546.result()
-		}(), func() Seq {
-			var a1555 sumAcc
-			anyNode(parent(n), func(n1556 *Node) bool {
-				return anyNode(parent(n1556), func(n1557 *Node) bool {
-					return anyNode(parent(n1557), func(n1558 *Node) bool {
-						return anyChild(n1558, roK76, func(n1559 *Node) bool {
-							return func(r1560 Seq) bool {
-								return anyChild(n1559, roK77, func(n1561 *Node) bool { return gcmp(nodeSeq(n1561), r1560, opEq) })
-							}(boolSeq(true)) && anyChild(n1559, roK81, func(n1562 *Node) bool { return (fnNormalizeSpace(childStr(n1562, roK54)) == "M") }) && anyChild(n1559, roK81, func(n1563 *Node) bool { return gcmp(castDecimal(child(n1563, roK145)), q1485, opEq) }) && a1555.add(castDecimal(child(n1559, roK79)))
+					return a1561.result()
+				}()
+			}), c1518.get(func() Seq {
+				return func() Seq {
+					var a1571 sumAcc
+					anyNode(parent(n), func(n1572 *Node) bool {
+						return anyNode(parent(n1572), func(n1573 *Node) bool {
+							return anyNode(parent(n1573), func(n1574 *Node) bool {
+								return anyChild(n1574, roK76, func(n1575 *Node) bool {
+									return func(r1576 Seq) bool {
+										return anyChild(n1575, roK77, func(n1577 *Node) bool { return gcmp(nodeSeq(n1577), r1576, opEq) })
+									}(boolSeq(true)) && anyChild(n1575, roK81, func(n1578 *Node) bool { return (fnNormalizeSpace(childStr(n1578, roK54)) == "M") }) && anyChild(n1575, roK81, func(n1579 *Node) bool { return gcmp(castDecimal(child(n1579, roK145)), q1497, opEq) }) && a1571.add(castDecimal(child(n1575, roK79)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1555.result()
-		}(), opAdd), func() Seq {
-			var a1564 sumAcc
-			anyNode(parent(n), func(n1565 *Node) bool {
-				return anyNode(parent(n1565), func(n1566 *Node) bool {
-					return anyNode(parent(n1566), func(n1567 *Node) bool {
-						return anyChild(n1567, roK76, func(n1568 *Node) bool {
-							return func(r1569 Seq) bool {
-								return anyChild(n1568, roK77, func(n1570 *Node) bool { return gcmp(nodeSeq(n1570), r1569, opEq) })
-							}(boolSeq(false)) && anyChild(n1568, roK81, func(n1571 *Node) bool { return (fnNormalizeSpace(childStr(n1571, roK54)) == "M") }) && anyChild(n1568, roK81, func(n1572 *Node) bool { return gcmp(castDecimal(child(n1572, roK145)), q1485, opEq) }) && a1564.add(castDecimal(child(n1568, roK79)))
+					return a1571.result()
+				}()
+			}), opAdd), c1528.get(func() Seq {
+				return func() Seq {
+					var a1580 sumAcc
+					anyNode(parent(n), func(n1581 *Node) bool {
+						return anyNode(parent(n1581), func(n1582 *Node) bool {
+							return anyNode(parent(n1582), func(n1583 *Node) bool {
+								return anyChild(n1583, roK76, func(n1584 *Node) bool {
+									return func(r1585 Seq) bool {
+										return anyChild(n1584, roK77, func(n1586 *Node) bool { return gcmp(nodeSeq(n1586), r1585, opEq) })
+									}(boolSeq(false)) && anyChild(n1584, roK81, func(n1587 *Node) bool { return (fnNormalizeSpace(childStr(n1587, roK54)) == "M") }) && anyChild(n1584, roK81, func(n1588 *Node) bool { return gcmp(castDecimal(child(n1588, roK145)), q1497, opEq) }) && a1580.add(castDecimal(child(n1584, roK79)))
+								})
+							})
 						})
 					})
+					return a1580.result()
+				}()
+			}), opSub)) && func(r1618 Seq) bool {
+				return anyNode(parent(n), func(n1619 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1619, roK144), roK108, opAdd)), r1618, opGt)
 				})
-			})
-			return a1564.result()
-		}(), opSub)) && func(r1602 Seq) bool {
-			return anyNode(parent(n), func(n1603 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1603, roK144), roK108, opAdd)), r1602, opGt)
-			})
-		}(arith(arith(func() Seq {
-			var a1575 sumAcc
-			anyNode(parent(n), func(n1576 *Node) bool {
-				return anyNode(parent(n1576), func(n1577 *Node) bool {
-					return anyNode(parent(n1577), func(n1578 *Node) bool {
-						return anyChild(n1578, roK90, func(n1579 *Node) bool {
-							return anyChild(n1579, roK124, func(n1580 *Node) bool {
-								return anyChild(n1580, roK110, func(n1581 *Node) bool { return (fnNormalizeSpace(childStr(n1581, roK54)) == "M") })
-							}) && anyChild(n1579, roK124, func(n1582 *Node) bool {
-								return anyChild(n1582, roK110, func(n1583 *Node) bool { return gcmp(castDecimal(child(n1583, roK145)), q1485, opEq) })
-							}) && a1575.add(castDecimal(child(n1579, roK86)))
+			}(arith(arith(c1570.get(func() Seq {
+				return func() Seq {
+					var a1591 sumAcc
+					anyNode(parent(n), func(n1592 *Node) bool {
+						return anyNode(parent(n1592), func(n1593 *Node) bool {
+							return anyNode(parent(n1593), func(n1594 *Node) bool {
+								return anyChild(n1594, roK90, func(n1595 *Node) bool {
+									return anyChild(n1595, roK124, func(n1596 *Node) bool {
+										return anyChild(n1596, roK110, func(n1597 *Node) bool { return (fnNormalizeSpace(childStr(n1597, roK54)) == "M") })
+									}) && anyChild(n1595, roK124, func(n1598 *Node) bool {
+										return anyChild(n1598, roK110, func(n1599 *Node) bool { return gcmp(castDecimal(child(n1599, roK145)), q1497, opEq) })
+									}) && a1591.add(castDecimal(child(n1595, roK86)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1575.result()
-		}(), func() Seq {
-			var a1584 sumAcc
-			anyNode(parent(n), func(n1585 *Node) bool {
-				return anyNode(parent(n1585), func(n1586 *Node) bool {
-					return anyNode(parent(n1586), func(n1587 *Node) bool {
-						return anyChild(n1587, roK76, func(n1588 *Node) bool {
-							return func(r1589 Seq) bool {
-								return anyChild(n1588, roK77, func(n1590 *Node) bool { return gcmp(nodeSeq(n1590), r1589, opEq) })
-							}(boolSeq(true)) && anyChild(n1588, roK81, func(n1591 *Node) bool { return (fnNormalizeSpace(childStr(n1591, roK54)) == "M") }) && anyChild(n1588, roK81, func(n1592 *Node) bool { return gcmp(castDecimal(child(n1592, roK145)), q1485, opEq) }) && a1584.add(castDecimal(child(n1588, roK79)))
+					return a1591.result()
+				}()
+			}), c1518.get(func() Seq {
+				return func() Seq {
+					var a1600 sumAcc
+					anyNode(parent(n), func(n1601 *Node) bool {
+						return anyNode(parent(n1601), func(n1602 *Node) bool {
+							return anyNode(parent(n1602), func(n1603 *Node) bool {
+								return anyChild(n1603, roK76, func(n1604 *Node) bool {
+									return func(r1605 Seq) bool {
+										return anyChild(n1604, roK77, func(n1606 *Node) bool { return gcmp(nodeSeq(n1606), r1605, opEq) })
+									}(boolSeq(true)) && anyChild(n1604, roK81, func(n1607 *Node) bool { return (fnNormalizeSpace(childStr(n1607, roK54)) == "M") }) && anyChild(n1604, roK81, func(n1608 *Node) bool { return gcmp(castDecimal(child(n1608, roK145)), q1497, opEq) }) && a1600.add(castDecimal(child(n1604, roK79)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1584.result()
-		}(), opAdd), func() Seq {
-			var a1593 sumAcc
-			anyNode(parent(n), func(n1594 *Node) bool {
-				return anyNode(parent(n1594), func(n1595 *Node) bool {
-					return anyNode(parent(n1595), func(n1596 *Node) bool {
-						return anyChild(n1596, roK76, func(n1597 *Node) bool {
-							return func(r1598 Seq) bool {
-								return anyChild(n1597, roK77, func(n1599 *Node) bool { return gcmp(nodeSeq(n1599), r1598, opEq) })
-							}(boolSeq(false)) && anyChild(n1597, roK81, func(n1600 *Node) bool { return (fnNormalizeSpace(childStr(n1600, roK54)) == "M") }) && anyChild(n1597, roK81, func(n1601 *Node) bool { return gcmp(castDecimal(child(n1601, roK145)), q1485, opEq) }) && a1593.add(castDecimal(child(n1597, roK79)))
+					return a1600.result()
+				}()
+			}), opAdd), c1528.get(func() Seq {
+				return func() Seq {
+					var a1609 sumAcc
+					anyNode(parent(n), func(n1610 *Node) bool {
+						return anyNode(parent(n1610), func(n1611 *Node) bool {
+							return anyNode(parent(n1611), func(n1612 *Node) bool {
+								return anyChild(n1612, roK76, func(n1613 *Node) bool {
+									return func(r1614 Seq) bool {
+										return anyChild(n1613, roK77, func(n1615 *Node) bool { return gcmp(nodeSeq(n1615), r1614, opEq) })
+									}(boolSeq(false)) && anyChild(n1613, roK81, func(n1616 *Node) bool { return (fnNormalizeSpace(childStr(n1616, roK54)) == "M") }) && anyChild(n1613, roK81, func(n1617 *Node) bool { return gcmp(castDecimal(child(n1617, roK145)), q1497, opEq) }) && a1609.add(castDecimal(child(n1613, roK79)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1593.result()
-		}(), opSub)))))
+					return a1609.result()
+				}()
+			}), opSub)))))
+		}()
 	})
 }
 
 // BR-IP-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0180(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1604 *Node) Seq { return child(n1604, roK105) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1605 *Node) Seq { return child(n1605, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1606 *Node) Seq { return child(n1606, roK105) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1607 *Node) Seq { return child(n1607, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1620 *Node) Seq { return child(n1620, roK105) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1621 *Node) Seq { return child(n1621, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1622 *Node) Seq { return child(n1622, roK105) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1623 *Node) Seq { return child(n1623, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
 }
 
 // BR-IP-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
@@ -6925,15 +7023,15 @@ func roM052(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1610 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1610, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1626 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1626, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1611 Seq) bool {
-			return anyChild(m, roK77, func(n1612 *Node) bool { return gcmp(nodeSeq(n1612), r1611, opEq) })
+		if !(func(r1627 Seq) bool {
+			return anyChild(m, roK77, func(n1628 *Node) bool { return gcmp(nodeSeq(n1628), r1627, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6946,7 +7044,7 @@ func roM052(v []Seq, n *Node) bool {
 
 // BR-IP-06: (cbc:Percent) >= 0
 func roT0182(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1613 *Node) bool { return gcmp(nodeSeq(n1613), roK58, opGe) })
+	return anyChild(n, roK145, func(n1629 *Node) bool { return gcmp(nodeSeq(n1629), roK58, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6959,15 +7057,15 @@ func roM053(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1614 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1614, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1630 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1630, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1615 Seq) bool {
-			return anyChild(m, roK77, func(n1616 *Node) bool { return gcmp(nodeSeq(n1616), r1615, opEq) })
+		if !(func(r1631 Seq) bool {
+			return anyChild(m, roK77, func(n1632 *Node) bool { return gcmp(nodeSeq(n1632), r1631, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6980,7 +7078,7 @@ func roM053(v []Seq, n *Node) bool {
 
 // BR-IP-07: (cbc:Percent) >= 0
 func roT0183(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1617 *Node) bool { return gcmp(nodeSeq(n1617), roK58, opGe) })
+	return anyChild(n, roK145, func(n1633 *Node) bool { return gcmp(nodeSeq(n1633), roK58, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
@@ -6993,7 +7091,7 @@ func roM054(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1618 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1618, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1634 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1634, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7016,7 +7114,7 @@ func roM054(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1619 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1619, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1635 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1635, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7036,7 +7134,7 @@ func roM054(v []Seq, n *Node) bool {
 
 // BR-IP-05: (cbc:Percent) >= 0
 func roT0184(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1620 *Node) bool { return gcmp(nodeSeq(n1620), roK58, opGe) })
+	return anyChild(n, roK145, func(n1636 *Node) bool { return gcmp(nodeSeq(n1636), roK58, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -7049,7 +7147,7 @@ func roM055(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1621 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1621, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1637 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1637, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7073,96 +7171,107 @@ func roM055(v []Seq, n *Node) bool {
 
 // BR-O-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='O']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0185(v []Seq, n *Node) bool {
-	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1623 *Node) Seq { return child(n1623, roK144) })), arith(arith(func() Seq {
-		var a1624 sumAcc
-		anyNode(parent(n), func(n1625 *Node) bool {
-			return anyNode(parent(n1625), func(n1626 *Node) bool {
-				return anyNode(parent(n1626), func(n1627 *Node) bool {
-					return anyChild(n1627, roK89, func(n1628 *Node) bool {
-						return anyChild(n1628, roK124, func(n1629 *Node) bool {
-							return anyChild(n1629, roK110, func(n1630 *Node) bool { return (fnNormalizeSpace(childStr(n1630, roK54)) == "O") })
-						}) && a1624.add(castDecimal(child(n1628, roK86)))
-					})
-				})
-			})
-		})
-		return a1624.result()
-	}(), func() Seq {
-		var a1631 sumAcc
-		anyNode(parent(n), func(n1632 *Node) bool {
-			return anyNode(parent(n1632), func(n1633 *Node) bool {
-				return anyNode(parent(n1633), func(n1634 *Node) bool {
-					return anyChild(n1634, roK76, func(n1635 *Node) bool {
-						return func(r1636 Seq) bool {
-							return anyChild(n1635, roK77, func(n1637 *Node) bool { return gcmp(nodeSeq(n1637), r1636, opEq) })
-						}(boolSeq(true)) && anyChild(n1635, roK81, func(n1638 *Node) bool { return (fnNormalizeSpace(childStr(n1638, roK54)) == "O") }) && a1631.add(castDecimal(child(n1635, roK79)))
-					})
-				})
-			})
-		})
-		return a1631.result()
-	}(), opAdd), func() Seq {
-		var a1639 sumAcc
-		anyNode(parent(n), func(n1640 *Node) bool {
-			return anyNode(parent(n1640), func(n1641 *Node) bool {
+	return func() bool {
+		var c1655, c1664 cseSlot
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1639 *Node) Seq { return child(n1639, roK144) })), arith(arith(func() Seq {
+			var a1640 sumAcc
+			anyNode(parent(n), func(n1641 *Node) bool {
 				return anyNode(parent(n1641), func(n1642 *Node) bool {
-					return anyChild(n1642, roK76, func(n1643 *Node) bool {
-						return func(r1644 Seq) bool {
-							return anyChild(n1643, roK77, func(n1645 *Node) bool { return gcmp(nodeSeq(n1645), r1644, opEq) })
-						}(boolSeq(false)) && anyChild(n1643, roK81, func(n1646 *Node) bool { return (fnNormalizeSpace(childStr(n1646, roK54)) == "O") }) && a1639.add(castDecimal(child(n1643, roK79)))
+					return anyNode(parent(n1642), func(n1643 *Node) bool {
+						return anyChild(n1643, roK89, func(n1644 *Node) bool {
+							return anyChild(n1644, roK124, func(n1645 *Node) bool {
+								return anyChild(n1645, roK110, func(n1646 *Node) bool { return (fnNormalizeSpace(childStr(n1646, roK54)) == "O") })
+							}) && a1640.add(castDecimal(child(n1644, roK86)))
+						})
 					})
 				})
 			})
-		})
-		return a1639.result()
-	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1648 *Node) Seq { return child(n1648, roK144) })), arith(arith(func() Seq {
-		var a1649 sumAcc
-		anyNode(parent(n), func(n1650 *Node) bool {
-			return anyNode(parent(n1650), func(n1651 *Node) bool {
-				return anyNode(parent(n1651), func(n1652 *Node) bool {
-					return anyChild(n1652, roK90, func(n1653 *Node) bool {
-						return anyChild(n1653, roK124, func(n1654 *Node) bool {
-							return anyChild(n1654, roK110, func(n1655 *Node) bool { return (fnNormalizeSpace(childStr(n1655, roK54)) == "O") })
-						}) && a1649.add(castDecimal(child(n1653, roK86)))
+			return a1640.result()
+		}(), c1655.get(func() Seq {
+			return func() Seq {
+				var a1647 sumAcc
+				anyNode(parent(n), func(n1648 *Node) bool {
+					return anyNode(parent(n1648), func(n1649 *Node) bool {
+						return anyNode(parent(n1649), func(n1650 *Node) bool {
+							return anyChild(n1650, roK76, func(n1651 *Node) bool {
+								return func(r1652 Seq) bool {
+									return anyChild(n1651, roK77, func(n1653 *Node) bool { return gcmp(nodeSeq(n1653), r1652, opEq) })
+								}(boolSeq(true)) && anyChild(n1651, roK81, func(n1654 *Node) bool { return (fnNormalizeSpace(childStr(n1654, roK54)) == "O") }) && a1647.add(castDecimal(child(n1651, roK79)))
+							})
+						})
+					})
+				})
+				return a1647.result()
+			}()
+		}), opAdd), c1664.get(func() Seq {
+			return func() Seq {
+				var a1656 sumAcc
+				anyNode(parent(n), func(n1657 *Node) bool {
+					return anyNode(parent(n1657), func(n1658 *Node) bool {
+						return anyNode(parent(n1658), func(n1659 *Node) bool {
+							return anyChild(n1659, roK76, func(n1660 *Node) bool {
+								return func(r1661 Seq) bool {
+									return anyChild(n1660, roK77, func(n1662 *Node) bool { return gcmp(nodeSeq(n1662), r1661, opEq) })
+								}(boolSeq(false)) && anyChild(n1660, roK81, func(n1663 *Node) bool { return (fnNormalizeSpace(childStr(n1663, roK54)) == "O") }) && a1656.add(castDecimal(child(n1660, roK79)))
+							})
+						})
+					})
+				})
+				return a1656.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1666 *Node) Seq { return child(n1666, roK144) })), arith(arith(func() Seq {
+			var a1667 sumAcc
+			anyNode(parent(n), func(n1668 *Node) bool {
+				return anyNode(parent(n1668), func(n1669 *Node) bool {
+					return anyNode(parent(n1669), func(n1670 *Node) bool {
+						return anyChild(n1670, roK90, func(n1671 *Node) bool {
+							return anyChild(n1671, roK124, func(n1672 *Node) bool {
+								return anyChild(n1672, roK110, func(n1673 *Node) bool { return (fnNormalizeSpace(childStr(n1673, roK54)) == "O") })
+							}) && a1667.add(castDecimal(child(n1671, roK86)))
+						})
 					})
 				})
 			})
-		})
-		return a1649.result()
-	}(), func() Seq {
-		var a1656 sumAcc
-		anyNode(parent(n), func(n1657 *Node) bool {
-			return anyNode(parent(n1657), func(n1658 *Node) bool {
-				return anyNode(parent(n1658), func(n1659 *Node) bool {
-					return anyChild(n1659, roK76, func(n1660 *Node) bool {
-						return func(r1661 Seq) bool {
-							return anyChild(n1660, roK77, func(n1662 *Node) bool { return gcmp(nodeSeq(n1662), r1661, opEq) })
-						}(boolSeq(true)) && anyChild(n1660, roK81, func(n1663 *Node) bool { return (fnNormalizeSpace(childStr(n1663, roK54)) == "O") }) && a1656.add(castDecimal(child(n1660, roK79)))
+			return a1667.result()
+		}(), c1655.get(func() Seq {
+			return func() Seq {
+				var a1674 sumAcc
+				anyNode(parent(n), func(n1675 *Node) bool {
+					return anyNode(parent(n1675), func(n1676 *Node) bool {
+						return anyNode(parent(n1676), func(n1677 *Node) bool {
+							return anyChild(n1677, roK76, func(n1678 *Node) bool {
+								return func(r1679 Seq) bool {
+									return anyChild(n1678, roK77, func(n1680 *Node) bool { return gcmp(nodeSeq(n1680), r1679, opEq) })
+								}(boolSeq(true)) && anyChild(n1678, roK81, func(n1681 *Node) bool { return (fnNormalizeSpace(childStr(n1681, roK54)) == "O") }) && a1674.add(castDecimal(child(n1678, roK79)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1656.result()
-	}(), opAdd), func() Seq {
-		var a1664 sumAcc
-		anyNode(parent(n), func(n1665 *Node) bool {
-			return anyNode(parent(n1665), func(n1666 *Node) bool {
-				return anyNode(parent(n1666), func(n1667 *Node) bool {
-					return anyChild(n1667, roK76, func(n1668 *Node) bool {
-						return func(r1669 Seq) bool {
-							return anyChild(n1668, roK77, func(n1670 *Node) bool { return gcmp(nodeSeq(n1670), r1669, opEq) })
-						}(boolSeq(false)) && anyChild(n1668, roK81, func(n1671 *Node) bool { return (fnNormalizeSpace(childStr(n1671, roK54)) == "O") }) && a1664.add(castDecimal(child(n1668, roK79)))
+				return a1674.result()
+			}()
+		}), opAdd), c1664.get(func() Seq {
+			return func() Seq {
+				var a1682 sumAcc
+				anyNode(parent(n), func(n1683 *Node) bool {
+					return anyNode(parent(n1683), func(n1684 *Node) bool {
+						return anyNode(parent(n1684), func(n1685 *Node) bool {
+							return anyChild(n1685, roK76, func(n1686 *Node) bool {
+								return func(r1687 Seq) bool {
+									return anyChild(n1686, roK77, func(n1688 *Node) bool { return gcmp(nodeSeq(n1688), r1687, opEq) })
+								}(boolSeq(false)) && anyChild(n1686, roK81, func(n1689 *Node) bool { return (fnNormalizeSpace(childStr(n1689, roK54)) == "O") }) && a1682.add(castDecimal(child(n1686, roK79)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1664.result()
-	}(), opSub), opEq)))
+				return a1682.result()
+			}()
+		}), opSub), opEq)))
+	}()
 }
 
 // BR-O-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0186(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1672 *Node) Seq { return child(n1672, roK105) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1690 *Node) Seq { return child(n1690, roK105) })), roK58, opEq)
 }
 
 // BR-O-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
@@ -7180,15 +7289,15 @@ func roM056(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1675 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1675, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1693 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1693, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1676 Seq) bool {
-			return anyChild(m, roK77, func(n1677 *Node) bool { return gcmp(nodeSeq(n1677), r1676, opEq) })
+		if !(func(r1694 Seq) bool {
+			return anyChild(m, roK77, func(n1695 *Node) bool { return gcmp(nodeSeq(n1695), r1694, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7214,15 +7323,15 @@ func roM057(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1679 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1679, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1697 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1697, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1680 Seq) bool {
-			return anyChild(m, roK77, func(n1681 *Node) bool { return gcmp(nodeSeq(n1681), r1680, opEq) })
+		if !(func(r1698 Seq) bool {
+			return anyChild(m, roK77, func(n1699 *Node) bool { return gcmp(nodeSeq(n1699), r1698, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7248,7 +7357,7 @@ func roM058(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1683 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1683, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1701 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1701, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7271,7 +7380,7 @@ func roM058(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1684 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1684, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1702 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1702, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7304,7 +7413,7 @@ func roM059(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1686 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1686, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1704 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1704, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7328,222 +7437,249 @@ func roM059(v []Seq, n *Node) bool {
 
 // BR-S-08: every $rate in xs:decimal(cbc:Percent) satisfies (((exists(//cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = 'S'][cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent…
 func roT0191(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, roK145)), func(q1687 Seq) bool {
-		return (((anyNode(desc(root(n), roK89), func(n1688 *Node) bool {
-			return anyChild(n1688, roK124, func(n1689 *Node) bool {
-				return anyChild(n1689, roK110, func(n1690 *Node) bool { return (fnNormalizeSpace(childStr(n1690, roK54)) == "S") })
-			}) && anyChild(n1688, roK124, func(n1691 *Node) bool {
-				return anyChild(n1691, roK110, func(n1692 *Node) bool { return gcmp(castDecimal(child(n1692, roK145)), q1687, opEq) })
-			})
-		}) || anyNode(desc(root(n), roK76), func(n1693 *Node) bool {
-			return anyChild(n1693, roK81, func(n1694 *Node) bool { return (fnNormalizeSpace(childStr(n1694, roK54)) == "S") }) && anyChild(n1693, roK81, func(n1695 *Node) bool { return gcmp(castDecimal(child(n1695, roK145)), q1687, opEq) })
-		})) && (func(r1723 Seq) bool {
-			return anyNode(parent(n), func(n1724 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1724, roK144), roK108, opSub)), r1723, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1696 sumAcc
-			anyNode(parent(n), func(n1697 *Node) bool {
-				return anyNode(parent(n1697), func(n1698 *Node) bool {
-					return anyNode(parent(n1698), func(n1699 *Node) bool {
-						return anyChild(n1699, roK89, func(n1700 *Node) bool {
-							return anyChild(n1700, roK124, func(n1701 *Node) bool {
-								return anyChild(n1701, roK110, func(n1702 *Node) bool { return (fnNormalizeSpace(childStr(n1702, roK54)) == "S") })
-							}) && anyChild(n1700, roK124, func(n1703 *Node) bool {
-								return anyChild(n1703, roK110, func(n1704 *Node) bool { return gcmp(castDecimal(child(n1704, roK145)), q1687, opEq) })
-							}) && a1696.add(castDecimal(child(n1700, roK86)))
+	return every(castDecimal(child(n, roK145)), func(q1705 Seq) bool {
+		return func() bool {
+			var c1723, c1733, c1743, c1792 cseSlot
+			return (((anyNode(desc(root(n), roK89), func(n1706 *Node) bool {
+				return anyChild(n1706, roK124, func(n1707 *Node) bool {
+					return anyChild(n1707, roK110, func(n1708 *Node) bool { return (fnNormalizeSpace(childStr(n1708, roK54)) == "S") })
+				}) && anyChild(n1706, roK124, func(n1709 *Node) bool {
+					return anyChild(n1709, roK110, func(n1710 *Node) bool { return gcmp(castDecimal(child(n1710, roK145)), q1705, opEq) })
+				})
+			}) || anyNode(desc(root(n), roK76), func(n1711 *Node) bool {
+				return anyChild(n1711, roK81, func(n1712 *Node) bool { return (fnNormalizeSpace(childStr(n1712, roK54)) == "S") }) && anyChild(n1711, roK81, func(n1713 *Node) bool { return gcmp(castDecimal(child(n1713, roK145)), q1705, opEq) })
+			})) && (func(r1744 Seq) bool {
+				return anyNode(parent(n), func(n1745 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1745, roK144), roK108, opSub)), r1744, opLt)
+				})
+			}(arith(arith(c1723.get(func() Seq {
+				return func() Seq {
+					var a1714 sumAcc
+					anyNode(parent(n), func(n1715 *Node) bool {
+						return anyNode(parent(n1715), func(n1716 *Node) bool {
+							return anyNode(parent(n1716), func(n1717 *Node) bool {
+								return anyChild(n1717, roK89, func(n1718 *Node) bool {
+									return anyChild(n1718, roK124, func(n1719 *Node) bool {
+										return anyChild(n1719, roK110, func(n1720 *Node) bool { return (fnNormalizeSpace(childStr(n1720, roK54)) == "S") })
+									}) && anyChild(n1718, roK124, func(n1721 *Node) bool {
+										return anyChild(n1721, roK110, func(n1722 *Node) bool { return gcmp(castDecimal(child(n1722, roK145)), q1705, opEq) })
+									}) && a1714.add(castDecimal(child(n1718, roK86)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1696.result()
-		}(), func() Seq {
-			var a1705 sumAcc
-			anyNode(parent(n), func(n1706 *Node) bool {
-				return anyNode(parent(n1706), func(n1707 *Node) bool {
-					return anyNode(parent(n1707), func(n1708 *Node) bool {
-						return anyChild(n1708, roK76, func(n1709 *Node) bool {
-							return func(r1710 Seq) bool {
-								return anyChild(n1709, roK77, func(n1711 *Node) bool { return gcmp(nodeSeq(n1711), r1710, opEq) })
-							}(boolSeq(true)) && anyChild(n1709, roK81, func(n1712 *Node) bool { return (fnNormalizeSpace(childStr(n1712, roK54)) == "S") }) && anyChild(n1709, roK81, func(n1713 *Node) bool { return gcmp(castDecimal(child(n1713, roK145)), q1687, opEq) }) && a1705.add(castDecimal(child(n1709, roK79)))
+					return a1714.result()
+				}()
+			}), c1733.get(func() Seq {
+				return func() Seq {
+					var a1724 sumAcc
+					anyNode(parent(n), func(n1725 *Node) bool {
+						return anyNode(parent(n1725), func(n1726 *Node) bool {
+							return anyNode(parent(n1726), func(n1727 *Node) bool {
+								return anyChild(n1727, roK76, func(n1728 *Node) bool {
+									return func(r1729 Seq) bool {
+										return anyChild(n1728, roK77, func(n1730 *Node) bool { return gcmp(nodeSeq(n1730), r1729, opEq) })
+									}(boolSeq(true)) && anyChild(n1728, roK81, func(n1731 *Node) bool { return (fnNormalizeSpace(childStr(n1731, roK54)) == "S") }) && anyChild(n1728, roK81, func(n1732 *Node) bool { return gcmp(castDecimal(child(n1732, roK145)), q1705, opEq) }) && a1724.add(castDecimal(child(n1728, roK79)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1705.result()
-		}(), opAdd), func() Seq {
-			var a1714 sumAcc
-			anyNode(parent(n), func(n1715 *Node) bool {
-				return anyNode(parent(n1715), func(n1716 *Node) bool {
-					return anyNode(parent(n1716), func(n1717 *Node) bool {
-						return anyChild(n1717, roK76, func(n1718 *Node) bool {
-							return func(r1719 Seq) bool {
-								return anyChild(n1718, roK77, func(n1720 *Node) bool { return gcmp(nodeSeq(n1720), r1719, opEq) })
-							}(boolSeq(false)) && anyChild(n1718, roK81, func(n1721 *Node) bool { return (fnNormalizeSpace(childStr(n1721, roK54)) == "S") }) && anyChild(n1718, roK81, func(n1722 *Node) bool { return gcmp(castDecimal(child(n1722, roK145)), q1687, opEq) }) && a1714.add(castDecimal(child(n1718, roK79)))
+					return a1724.result()
+				}()
+			}), opAdd), c1743.get(func() Seq {
+				return func() Seq {
+					var a1734 sumAcc
+					anyNode(parent(n), func(n1735 *Node) bool {
+						return anyNode(parent(n1735), func(n1736 *Node) bool {
+							return anyNode(parent(n1736), func(n1737 *Node) bool {
+								return anyChild(n1737, roK76, func(n1738 *Node) bool {
+									return func(r1739 Seq) bool {
+										return anyChild(n1738, roK77, func(n1740 *Node) bool { return gcmp(nodeSeq(n1740), r1739, opEq) })
+									}(boolSeq(false)) && anyChild(n1738, roK81, func(n1741 *Node) bool { return (fnNormalizeSpace(childStr(n1741, roK54)) == "S") }) && anyChild(n1738, roK81, func(n1742 *Node) bool { return gcmp(castDecimal(child(n1742, roK145)), q1705, opEq) }) && a1734.add(castDecimal(child(n1738, roK79)))
+								})
+							})
 						})
 					})
+					return a1734.result()
+				}()
+			}), opSub)) && func(r1773 Seq) bool {
+				return anyNode(parent(n), func(n1774 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1774, roK144), roK108, opAdd)), r1773, opGt)
 				})
-			})
-			return a1714.result()
-		}(), opSub)) && func(r1752 Seq) bool {
-			return anyNode(parent(n), func(n1753 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1753, roK144), roK108, opAdd)), r1752, opGt)
-			})
-		}(arith(arith(func() Seq {
-			var a1725 sumAcc
-			anyNode(parent(n), func(n1726 *Node) bool {
-				return anyNode(parent(n1726), func(n1727 *Node) bool {
-					return anyNode(parent(n1727), func(n1728 *Node) bool {
-						return anyChild(n1728, roK89, func(n1729 *Node) bool {
-							return anyChild(n1729, roK124, func(n1730 *Node) bool {
-								return anyChild(n1730, roK110, func(n1731 *Node) bool { return (fnNormalizeSpace(childStr(n1731, roK54)) == "S") })
-							}) && anyChild(n1729, roK124, func(n1732 *Node) bool {
-								return anyChild(n1732, roK110, func(n1733 *Node) bool { return gcmp(castDecimal(child(n1733, roK145)), q1687, opEq) })
-							}) && a1725.add(castDecimal(child(n1729, roK86)))
+			}(arith(arith(c1723.get(func() Seq {
+				return func() Seq {
+					var a1746 sumAcc
+					anyNode(parent(n), func(n1747 *Node) bool {
+						return anyNode(parent(n1747), func(n1748 *Node) bool {
+							return anyNode(parent(n1748), func(n1749 *Node) bool {
+								return anyChild(n1749, roK89, func(n1750 *Node) bool {
+									return anyChild(n1750, roK124, func(n1751 *Node) bool {
+										return anyChild(n1751, roK110, func(n1752 *Node) bool { return (fnNormalizeSpace(childStr(n1752, roK54)) == "S") })
+									}) && anyChild(n1750, roK124, func(n1753 *Node) bool {
+										return anyChild(n1753, roK110, func(n1754 *Node) bool { return gcmp(castDecimal(child(n1754, roK145)), q1705, opEq) })
+									}) && a1746.add(castDecimal(child(n1750, roK86)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1725.result()
-		}(), func() Seq {
-			var a1734 sumAcc
-			anyNode(parent(n), func(n1735 *Node) bool {
-				return anyNode(parent(n1735), func(n1736 *Node) bool {
-					return anyNode(parent(n1736), func(n1737 *Node) bool {
-						return anyChild(n1737, roK76, func(n1738 *Node) bool {
-							return func(r1739 Seq) bool {
-								return anyChild(n1738, roK77, func(n1740 *Node) bool { return gcmp(nodeSeq(n1740), r1739, opEq) })
-							}(boolSeq(true)) && anyChild(n1738, roK81, func(n1741 *Node) bool { return (fnNormalizeSpace(childStr(n1741, roK54)) == "S") }) && anyChild(n1738, roK81, func(n1742 *Node) bool { return gcmp(castDecimal(child(n1742, roK145)), q1687, opEq) }) && a1734.add(castDecimal(child(n1738, roK79)))
+					return a1746.result()
+				}()
+			}), c1733.get(func() Seq {
+				return func() Seq {
+					var a1755 sumAcc
+					anyNode(parent(n), func(n1756 *Node) bool {
+						return anyNode(parent(n1756), func(n1757 *Node) bool {
+							return anyNode(parent(n1757), func(n1758 *Node) bool {
+								return anyChild(n1758, roK76, func(n1759 *Node) bool {
+									return func(r1760 Seq) bool {
+										return anyChild(n1759, roK77, func(n1761 *Node) bool { return gcmp(nodeSeq(n1761), r1760, opEq) })
+									}(boolSeq(true)) && anyChild(n1759, roK81, func(n1762 *Node) bool { return (fnNormalizeSpace(childStr(n1762, roK54)) == "S") }) && anyChild(n1759, roK81, func(n1763 *Node) bool { return gcmp(castDecimal(child(n1763, roK145)), q1705, opEq) }) && a1755.add(castDecimal(child(n1759, roK79)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1734.result()
-		}(), opAdd), func() Seq {
-			var a1743 sumAcc
-			anyNode(parent(n), func(n1744 *Node) bool {
-				return anyNode(parent(n1744), func(n1745 *Node) bool {
-					return anyNode(parent(n1745), func(n1746 *Node) bool {
-						return anyChild(n1746, roK76, func(n1747 *Node) bool {
-							return func(r1748 Seq) bool {
-								return anyChild(n1747, roK77, func(n1749 *Node) bool { return gcmp(nodeSeq(n1749), r1748, opEq) })
-							}(boolSeq(false)) && anyChild(n1747, roK81, func(n1750 *Node) bool { return (fnNormalizeSpace(childStr(n1750, roK54)) == "S") }) && anyChild(n1747, roK81, func(n1751 *Node) bool { return gcmp(castDecimal(child(n1751, roK145)), q1687, opEq) }) && a1743.add(castDecimal(child(n1747, roK79)))
+					return a1755.result()
+				}()
+			}), opAdd), c1743.get(func() Seq {
+				return func() Seq {
+					var a1764 sumAcc
+					anyNode(parent(n), func(n1765 *Node) bool {
+						return anyNode(parent(n1765), func(n1766 *Node) bool {
+							return anyNode(parent(n1766), func(n1767 *Node) bool {
+								return anyChild(n1767, roK76, func(n1768 *Node) bool {
+									return func(r1769 Seq) bool {
+										return anyChild(n1768, roK77, func(n1770 *Node) bool { return gcmp(nodeSeq(n1770), r1769, opEq) })
+									}(boolSeq(false)) && anyChild(n1768, roK81, func(n1771 *Node) bool { return (fnNormalizeSpace(childStr(n1771, roK54)) == "S") }) && anyChild(n1768, roK81, func(n1772 *Node) bool { return gcmp(castDecimal(child(n1772, roK145)), q1705, opEq) }) && a1764.add(castDecimal(child(n1768, roK79)))
+								})
+							})
 						})
 					})
+					return a1764.result()
+				}()
+			}), opSub)))) || ((anyNode(desc(root(n), roK90), func(n1775 *Node) bool {
+				return anyChild(n1775, roK124, func(n1776 *Node) bool {
+					return anyChild(n1776, roK110, func(n1777 *Node) bool { return (fnNormalizeSpace(childStr(n1777, roK54)) == "S") })
+				}) && anyChild(n1775, roK124, func(n1778 *Node) bool {
+					return anyChild(n1778, roK110, func(n1779 *Node) bool { return gcmp(castDecimal(child(n1779, roK145)), q1705, opEq) })
 				})
-			})
-			return a1743.result()
-		}(), opSub)))) || ((anyNode(desc(root(n), roK90), func(n1754 *Node) bool {
-			return anyChild(n1754, roK124, func(n1755 *Node) bool {
-				return anyChild(n1755, roK110, func(n1756 *Node) bool { return (fnNormalizeSpace(childStr(n1756, roK54)) == "S") })
-			}) && anyChild(n1754, roK124, func(n1757 *Node) bool {
-				return anyChild(n1757, roK110, func(n1758 *Node) bool { return gcmp(castDecimal(child(n1758, roK145)), q1687, opEq) })
-			})
-		}) || anyNode(desc(root(n), roK76), func(n1759 *Node) bool {
-			return anyChild(n1759, roK81, func(n1760 *Node) bool { return (fnNormalizeSpace(childStr(n1760, roK54)) == "S") }) && anyChild(n1759, roK81, func(n1761 *Node) bool { return gcmp(castDecimal(child(n1761, roK145)), q1687, opEq) })
-		})) && (func(r1789 Seq) bool {
-			return anyNode(parent(n), func(n1790 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1790, roK144), roK108, opSub)), r1789, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1762 sumAcc
-			anyNode(parent(n), func(n1763 *Node) bool {
-				return anyNode(parent(n1763), func(n1764 *Node) bool {
-					return anyNode(parent(n1764), func(n1765 *Node) bool {
-						return anyChild(n1765, roK90, func(n1766 *Node) bool {
-							return anyChild(n1766, roK124, func(n1767 *Node) bool {
-								return anyChild(n1767, roK110, func(n1768 *Node) bool { return (fnNormalizeSpace(childStr(n1768, roK54)) == "S") })
-							}) && anyChild(n1766, roK124, func(n1769 *Node) bool {
-								return anyChild(n1769, roK110, func(n1770 *Node) bool { return gcmp(castDecimal(child(n1770, roK145)), q1687, opEq) })
-							}) && a1762.add(castDecimal(child(n1766, roK86)))
+			}) || anyNode(desc(root(n), roK76), func(n1780 *Node) bool {
+				return anyChild(n1780, roK81, func(n1781 *Node) bool { return (fnNormalizeSpace(childStr(n1781, roK54)) == "S") }) && anyChild(n1780, roK81, func(n1782 *Node) bool { return gcmp(castDecimal(child(n1782, roK145)), q1705, opEq) })
+			})) && (func(r1811 Seq) bool {
+				return anyNode(parent(n), func(n1812 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1812, roK144), roK108, opSub)), r1811, opLt)
+				})
+			}(arith(arith(c1792.get(func() Seq {
+				return func() Seq {
+					var a1783 sumAcc
+					anyNode(parent(n), func(n1784 *Node) bool {
+						return anyNode(parent(n1784), func(n1785 *Node) bool {
+							return anyNode(parent(n1785), func(n1786 *Node) bool {
+								return anyChild(n1786, roK90, func(n1787 *Node) bool {
+									return anyChild(n1787, roK124, func(n1788 *Node) bool {
+										return anyChild(n1788, roK110, func(n1789 *Node) bool { return (fnNormalizeSpace(childStr(n1789, roK54)) == "S") })
+									}) && anyChild(n1787, roK124, func(n1790 *Node) bool {
+										return anyChild(n1790, roK110, func(n1791 *Node) bool { return gcmp(castDecimal(child(n1791, roK145)), q1705, opEq) })
+									}) && a1783.add(castDecimal(child(n1787, roK86)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1762.result()
-		}(), func() Seq {
-			var a1771 sumAcc
-			anyNode(parent(n), func(n1772 *Node) bool {
-				return anyNode(parent(n1772), func(n1773 *Node) bool {
-					return anyNode(parent(n1773), func(n1774 *Node) bool {
-						return anyChild(n1774, roK76, func(n1775 *Node) bool {
-							return func(r1776 Seq) bool {
-								return anyChild(n1775, roK77, func(n1777 *Node) bool { return gcmp(nodeSeq(n1777), r1776, opEq) })
-							}(boolSeq(true)) && anyChild(n1775, roK81, func(n1778 *Node) bool { return (fnNormalizeSpace(childStr(n1778, roK54)) == "S") }) && anyChild(n1775, roK81, func(n1779 *Node) bool { return gcmp(castDecimal(child(n1779, roK145)), q1687, opEq) }) && a1771.add(castDecimal(child(n1775, roK79)))
+					return a1783.result()
+				}()
+			}), c1733.get(func() Seq {
+				return func() Seq {
+					var a1793 sumAcc
+					anyNode(parent(n), func(n1794 *Node) bool {
+						return anyNode(parent(n1794), func(n1795 *Node) bool {
+							return anyNode(parent(n1795), func(n1796 *Node) bool {
+								return anyChild(n1796, roK76, func(n1797 *Node) bool {
+									return func(r1798 Seq) bool {
+										return anyChild(n1797, roK77, func(n1799 *Node) bool { return gcmp(nodeSeq(n1799), r1798, opEq) })
+									}(boolSeq(true)) && anyChild(n1797, roK81, func(n1800 *Node) bool { return (fnNormalizeSpace(childStr(n1800, roK54)) == "S") }) && anyChild(n1797, roK81, func(n1801 *Node) bool { return gcmp(castDecimal(child(n1801, roK145)), q1705, opEq) }) && a1793.add(castDecimal(child(n1797, roK79)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1771.result()
-		}(), opAdd), func() Seq {
-			var a1780 sumAcc
-			anyNode(parent(n), func(n1781 *Node) bool {
-				return anyNode(parent(n1781), func(n1782 *Node) bool {
-					return anyNode(parent(n1782), func(n1783 *Node) bool {
-						return anyChild(n1783, roK76, func(n1784 *Node) bool {
-							return func(r1785 Seq) bool {
-								return anyChild(n1784, roK77, func(n1786 *Node) bool { return gcmp(nodeSeq(n1786), r1785, opEq) })
-							}(boolSeq(false)) && anyChild(n1784, roK81, func(n1787 *Node) bool { return (fnNormalizeSpace(childStr(n1787, roK54)) == "S") }) && anyChild(n1784, roK81, func(n1788 *Node) bool { return gcmp(castDecimal(child(n1788, roK145)), q1687, opEq) }) && a1780.add(castDecimal(child(n1784, roK79)))
+					return a1793.result()
+				}()
+			}), opAdd), c1743.get(func() Seq {
+				return func() Seq {
+					var a1802 sumAcc
+					anyNode(parent(n), func(n1803 *Node) bool {
+						return anyNode(parent(n1803), func(n1804 *Node) bool {
+							return anyNode(parent(n1804), func(n1805 *Node) bool {
+								return anyChild(n1805, roK76, func(n1806 *Node) bool {
+									return func(r1807 Seq) bool {
+										return anyChild(n1806, roK77, func(n1808 *Node) bool { return gcmp(nodeSeq(n1808), r1807, opEq) })
+									}(boolSeq(false)) && anyChild(n1806, roK81, func(n1809 *Node) bool { return (fnNormalizeSpace(childStr(n1809, roK54)) == "S") }) && anyChild(n1806, roK81, func(n1810 *Node) bool { return gcmp(castDecimal(child(n1810, roK145)), q1705, opEq) }) && a1802.add(castDecimal(child(n1806, roK79)))
+								})
+							})
 						})
 					})
+					return a1802.result()
+				}()
+			}), opSub)) && func(r1840 Seq) bool {
+				return anyNode(parent(n), func(n1841 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1841, roK144), roK108, opAdd)), r1840, opGt)
 				})
-			})
-			return a1780.result()
-		}(), opSub)) && func(r1818 Seq) bool {
-			return anyNode(parent(n), func(n1819 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1819, roK144), roK108, opAdd)), r1818, opGt)
-			})
-		}(arith(arith(func() Seq {
-			var a1791 sumAcc
-			anyNode(parent(n), func(n1792 *Node) bool {
-				return anyNode(parent(n1792), func(n1793 *Node) bool {
-					return anyNode(parent(n1793), func(n1794 *Node) bool {
-						return anyChild(n1794, roK90, func(n1795 *Node) bool {
-							return anyChild(n1795, roK124, func(n1796 *Node) bool {
-								return anyChild(n1796, roK110, func(n1797 *Node) bool { return (fnNormalizeSpace(childStr(n1797, roK54)) == "S") })
-							}) && anyChild(n1795, roK124, func(n1798 *Node) bool {
-								return anyChild(n1798, roK110, func(n1799 *Node) bool { return gcmp(castDecimal(child(n1799, roK145)), q1687, opEq) })
-							}) && a1791.add(castDecimal(child(n1795, roK86)))
+			}(arith(arith(c1792.get(func() Seq {
+				return func() Seq {
+					var a1813 sumAcc
+					anyNode(parent(n), func(n1814 *Node) bool {
+						return anyNode(parent(n1814), func(n1815 *Node) bool {
+							return anyNode(parent(n1815), func(n1816 *Node) bool {
+								return anyChild(n1816, roK90, func(n1817 *Node) bool {
+									return anyChild(n1817, roK124, func(n1818 *Node) bool {
+										return anyChild(n1818, roK110, func(n1819 *Node) bool { return (fnNormalizeSpace(childStr(n1819, roK54)) == "S") })
+									}) && anyChild(n1817, roK124, func(n1820 *Node) bool {
+										return anyChild(n1820, roK110, func(n1821 *Node) bool { return gcmp(castDecimal(child(n1821, roK145)), q1705, opEq) })
+									}) && a1813.add(castDecimal(child(n1817, roK86)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1791.result()
-		}(), func() Seq {
-			var a1800 sumAcc
-			anyNode(parent(n), func(n1801 *Node) bool {
-				return anyNode(parent(n1801), func(n1802 *Node) bool {
-					return anyNode(parent(n1802), func(n1803 *Node) bool {
-						return anyChild(n1803, roK76, func(n1804 *Node) bool {
-							return func(r1805 Seq) bool {
-								return anyChild(n1804, roK77, func(n1806 *Node) bool { return gcmp(nodeSeq(n1806), r1805, opEq) })
-							}(boolSeq(true)) && anyChild(n1804, roK81, func(n1807 *Node) bool { return (fnNormalizeSpace(childStr(n1807, roK54)) == "S") }) && anyChild(n1804, roK81, func(n1808 *Node) bool { return gcmp(castDecimal(child(n1808, roK145)), q1687, opEq) }) && a1800.add(castDecimal(child(n1804, roK79)))
+					return a1813.result()
+				}()
+			}), c1733.get(func() Seq {
+				return func() Seq {
+					var a1822 sumAcc
+					anyNode(parent(n), func(n1823 *Node) bool {
+						return anyNode(parent(n1823), func(n1824 *Node) bool {
+							return anyNode(parent(n1824), func(n1825 *Node) bool {
+								return anyChild(n1825, roK76, func(n1826 *Node) bool {
+									return func(r1827 Seq) bool {
+										return anyChild(n1826, roK77, func(n1828 *Node) bool { return gcmp(nodeSeq(n1828), r1827, opEq) })
+									}(boolSeq(true)) && anyChild(n1826, roK81, func(n1829 *Node) bool { return (fnNormalizeSpace(childStr(n1829, roK54)) == "S") }) && anyChild(n1826, roK81, func(n1830 *Node) bool { return gcmp(castDecimal(child(n1830, roK145)), q1705, opEq) }) && a1822.add(castDecimal(child(n1826, roK79)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1800.result()
-		}(), opAdd), func() Seq {
-			var a1809 sumAcc
-			anyNode(parent(n), func(n1810 *Node) bool {
-				return anyNode(parent(n1810), func(n1811 *Node) bool {
-					return anyNode(parent(n1811), func(n1812 *Node) bool {
-						return anyChild(n1812, roK76, func(n1813 *Node) bool {
-							return func(r1814 Seq) bool {
-								return anyChild(n1813, roK77, func(n1815 *Node) bool { return gcmp(nodeSeq(n1815), r1814, opEq) })
-							}(boolSeq(false)) && anyChild(n1813, roK81, func(n1816 *Node) bool { return (fnNormalizeSpace(childStr(n1816, roK54)) == "S") }) && anyChild(n1813, roK81, func(n1817 *Node) bool { return gcmp(castDecimal(child(n1817, roK145)), q1687, opEq) }) && a1809.add(castDecimal(child(n1813, roK79)))
+					return a1822.result()
+				}()
+			}), opAdd), c1743.get(func() Seq {
+				return func() Seq {
+					var a1831 sumAcc
+					anyNode(parent(n), func(n1832 *Node) bool {
+						return anyNode(parent(n1832), func(n1833 *Node) bool {
+							return anyNode(parent(n1833), func(n1834 *Node) bool {
+								return anyChild(n1834, roK76, func(n1835 *Node) bool {
+									return func(r1836 Seq) bool {
+										return anyChild(n1835, roK77, func(n1837 *Node) bool { return gcmp(nodeSeq(n1837), r1836, opEq) })
+									}(boolSeq(false)) && anyChild(n1835, roK81, func(n1838 *Node) bool { return (fnNormalizeSpace(childStr(n1838, roK54)) == "S") }) && anyChild(n1835, roK81, func(n1839 *Node) bool { return gcmp(castDecimal(child(n1839, roK145)), q1705, opEq) }) && a1831.add(castDecimal(child(n1835, roK79)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1809.result()
-		}(), opSub)))))
+					return a1831.result()
+				}()
+			}), opSub)))))
+		}()
 	})
 }
 
 // BR-S-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0192(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1820 *Node) Seq { return child(n1820, roK105) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1821 *Node) Seq { return child(n1821, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1822 *Node) Seq { return child(n1822, roK105) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1823 *Node) Seq { return child(n1823, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1842 *Node) Seq { return child(n1842, roK105) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1843 *Node) Seq { return child(n1843, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1844 *Node) Seq { return child(n1844, roK105) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1845 *Node) Seq { return child(n1845, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
 }
 
 // BR-S-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
@@ -7561,15 +7697,15 @@ func roM060(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1826 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1826, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1848 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1848, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1827 Seq) bool {
-			return anyChild(m, roK77, func(n1828 *Node) bool { return gcmp(nodeSeq(n1828), r1827, opEq) })
+		if !(func(r1849 Seq) bool {
+			return anyChild(m, roK77, func(n1850 *Node) bool { return gcmp(nodeSeq(n1850), r1849, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7582,7 +7718,7 @@ func roM060(v []Seq, n *Node) bool {
 
 // BR-S-06: (cbc:Percent) > 0
 func roT0194(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1829 *Node) bool { return gcmp(nodeSeq(n1829), roK58, opGt) })
+	return anyChild(n, roK145, func(n1851 *Node) bool { return gcmp(nodeSeq(n1851), roK58, opGt) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -7595,15 +7731,15 @@ func roM061(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1830 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1830, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1852 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1852, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1831 Seq) bool {
-			return anyChild(m, roK77, func(n1832 *Node) bool { return gcmp(nodeSeq(n1832), r1831, opEq) })
+		if !(func(r1853 Seq) bool {
+			return anyChild(m, roK77, func(n1854 *Node) bool { return gcmp(nodeSeq(n1854), r1853, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7616,7 +7752,7 @@ func roM061(v []Seq, n *Node) bool {
 
 // BR-S-07: (cbc:Percent) > 0
 func roT0195(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1833 *Node) bool { return gcmp(nodeSeq(n1833), roK58, opGt) })
+	return anyChild(n, roK145, func(n1855 *Node) bool { return gcmp(nodeSeq(n1855), roK58, opGt) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
@@ -7629,7 +7765,7 @@ func roM062(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1834 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1834, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1856 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1856, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7652,7 +7788,7 @@ func roM062(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1835 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1835, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1857 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1857, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7672,7 +7808,7 @@ func roM062(v []Seq, n *Node) bool {
 
 // BR-S-05: (cbc:Percent) > 0
 func roT0196(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1836 *Node) bool { return gcmp(nodeSeq(n1836), roK58, opGt) })
+	return anyChild(n, roK145, func(n1858 *Node) bool { return gcmp(nodeSeq(n1858), roK58, opGt) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -7685,7 +7821,7 @@ func roM063(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1837 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1837, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1859 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1859, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7709,96 +7845,107 @@ func roM063(v []Seq, n *Node) bool {
 
 // BR-Z-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='Z']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0197(v []Seq, n *Node) bool {
-	return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1839 *Node) Seq { return child(n1839, roK144) })), arith(arith(func() Seq {
-		var a1840 sumAcc
-		anyNode(parent(n), func(n1841 *Node) bool {
-			return anyNode(parent(n1841), func(n1842 *Node) bool {
-				return anyNode(parent(n1842), func(n1843 *Node) bool {
-					return anyChild(n1843, roK89, func(n1844 *Node) bool {
-						return anyChild(n1844, roK124, func(n1845 *Node) bool {
-							return anyChild(n1845, roK110, func(n1846 *Node) bool { return (fnNormalizeSpace(childStr(n1846, roK54)) == "Z") })
-						}) && a1840.add(castDecimal(child(n1844, roK86)))
+	return func() bool {
+		var c1877, c1886 cseSlot
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1861 *Node) Seq { return child(n1861, roK144) })), arith(arith(func() Seq {
+			var a1862 sumAcc
+			anyNode(parent(n), func(n1863 *Node) bool {
+				return anyNode(parent(n1863), func(n1864 *Node) bool {
+					return anyNode(parent(n1864), func(n1865 *Node) bool {
+						return anyChild(n1865, roK89, func(n1866 *Node) bool {
+							return anyChild(n1866, roK124, func(n1867 *Node) bool {
+								return anyChild(n1867, roK110, func(n1868 *Node) bool { return (fnNormalizeSpace(childStr(n1868, roK54)) == "Z") })
+							}) && a1862.add(castDecimal(child(n1866, roK86)))
+						})
 					})
 				})
 			})
-		})
-		return a1840.result()
-	}(), func() Seq {
-		var a1847 sumAcc
-		anyNode(parent(n), func(n1848 *Node) bool {
-			return anyNode(parent(n1848), func(n1849 *Node) bool {
-				return anyNode(parent(n1849), func(n1850 *Node) bool {
-					return anyChild(n1850, roK76, func(n1851 *Node) bool {
-						return func(r1852 Seq) bool {
-							return anyChild(n1851, roK77, func(n1853 *Node) bool { return gcmp(nodeSeq(n1853), r1852, opEq) })
-						}(boolSeq(true)) && anyChild(n1851, roK81, func(n1854 *Node) bool { return (fnNormalizeSpace(childStr(n1854, roK54)) == "Z") }) && a1847.add(castDecimal(child(n1851, roK79)))
+			return a1862.result()
+		}(), c1877.get(func() Seq {
+			return func() Seq {
+				var a1869 sumAcc
+				anyNode(parent(n), func(n1870 *Node) bool {
+					return anyNode(parent(n1870), func(n1871 *Node) bool {
+						return anyNode(parent(n1871), func(n1872 *Node) bool {
+							return anyChild(n1872, roK76, func(n1873 *Node) bool {
+								return func(r1874 Seq) bool {
+									return anyChild(n1873, roK77, func(n1875 *Node) bool { return gcmp(nodeSeq(n1875), r1874, opEq) })
+								}(boolSeq(true)) && anyChild(n1873, roK81, func(n1876 *Node) bool { return (fnNormalizeSpace(childStr(n1876, roK54)) == "Z") }) && a1869.add(castDecimal(child(n1873, roK79)))
+							})
+						})
+					})
+				})
+				return a1869.result()
+			}()
+		}), opAdd), c1886.get(func() Seq {
+			return func() Seq {
+				var a1878 sumAcc
+				anyNode(parent(n), func(n1879 *Node) bool {
+					return anyNode(parent(n1879), func(n1880 *Node) bool {
+						return anyNode(parent(n1880), func(n1881 *Node) bool {
+							return anyChild(n1881, roK76, func(n1882 *Node) bool {
+								return func(r1883 Seq) bool {
+									return anyChild(n1882, roK77, func(n1884 *Node) bool { return gcmp(nodeSeq(n1884), r1883, opEq) })
+								}(boolSeq(false)) && anyChild(n1882, roK81, func(n1885 *Node) bool { return (fnNormalizeSpace(childStr(n1885, roK54)) == "Z") }) && a1878.add(castDecimal(child(n1882, roK79)))
+							})
+						})
+					})
+				})
+				return a1878.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1888 *Node) Seq { return child(n1888, roK144) })), arith(arith(func() Seq {
+			var a1889 sumAcc
+			anyNode(parent(n), func(n1890 *Node) bool {
+				return anyNode(parent(n1890), func(n1891 *Node) bool {
+					return anyNode(parent(n1891), func(n1892 *Node) bool {
+						return anyChild(n1892, roK90, func(n1893 *Node) bool {
+							return anyChild(n1893, roK124, func(n1894 *Node) bool {
+								return anyChild(n1894, roK110, func(n1895 *Node) bool { return (fnNormalizeSpace(childStr(n1895, roK54)) == "Z") })
+							}) && a1889.add(castDecimal(child(n1893, roK86)))
+						})
 					})
 				})
 			})
-		})
-		return a1847.result()
-	}(), opAdd), func() Seq {
-		var a1855 sumAcc
-		anyNode(parent(n), func(n1856 *Node) bool {
-			return anyNode(parent(n1856), func(n1857 *Node) bool {
-				return anyNode(parent(n1857), func(n1858 *Node) bool {
-					return anyChild(n1858, roK76, func(n1859 *Node) bool {
-						return func(r1860 Seq) bool {
-							return anyChild(n1859, roK77, func(n1861 *Node) bool { return gcmp(nodeSeq(n1861), r1860, opEq) })
-						}(boolSeq(false)) && anyChild(n1859, roK81, func(n1862 *Node) bool { return (fnNormalizeSpace(childStr(n1862, roK54)) == "Z") }) && a1855.add(castDecimal(child(n1859, roK79)))
+			return a1889.result()
+		}(), c1877.get(func() Seq {
+			return func() Seq {
+				var a1896 sumAcc
+				anyNode(parent(n), func(n1897 *Node) bool {
+					return anyNode(parent(n1897), func(n1898 *Node) bool {
+						return anyNode(parent(n1898), func(n1899 *Node) bool {
+							return anyChild(n1899, roK76, func(n1900 *Node) bool {
+								return func(r1901 Seq) bool {
+									return anyChild(n1900, roK77, func(n1902 *Node) bool { return gcmp(nodeSeq(n1902), r1901, opEq) })
+								}(boolSeq(true)) && anyChild(n1900, roK81, func(n1903 *Node) bool { return (fnNormalizeSpace(childStr(n1903, roK54)) == "Z") }) && a1896.add(castDecimal(child(n1900, roK79)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1855.result()
-	}(), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1864 *Node) Seq { return child(n1864, roK144) })), arith(arith(func() Seq {
-		var a1865 sumAcc
-		anyNode(parent(n), func(n1866 *Node) bool {
-			return anyNode(parent(n1866), func(n1867 *Node) bool {
-				return anyNode(parent(n1867), func(n1868 *Node) bool {
-					return anyChild(n1868, roK90, func(n1869 *Node) bool {
-						return anyChild(n1869, roK124, func(n1870 *Node) bool {
-							return anyChild(n1870, roK110, func(n1871 *Node) bool { return (fnNormalizeSpace(childStr(n1871, roK54)) == "Z") })
-						}) && a1865.add(castDecimal(child(n1869, roK86)))
+				return a1896.result()
+			}()
+		}), opAdd), c1886.get(func() Seq {
+			return func() Seq {
+				var a1904 sumAcc
+				anyNode(parent(n), func(n1905 *Node) bool {
+					return anyNode(parent(n1905), func(n1906 *Node) bool {
+						return anyNode(parent(n1906), func(n1907 *Node) bool {
+							return anyChild(n1907, roK76, func(n1908 *Node) bool {
+								return func(r1909 Seq) bool {
+									return anyChild(n1908, roK77, func(n1910 *Node) bool { return gcmp(nodeSeq(n1910), r1909, opEq) })
+								}(boolSeq(false)) && anyChild(n1908, roK81, func(n1911 *Node) bool { return (fnNormalizeSpace(childStr(n1911, roK54)) == "Z") }) && a1904.add(castDecimal(child(n1908, roK79)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1865.result()
-	}(), func() Seq {
-		var a1872 sumAcc
-		anyNode(parent(n), func(n1873 *Node) bool {
-			return anyNode(parent(n1873), func(n1874 *Node) bool {
-				return anyNode(parent(n1874), func(n1875 *Node) bool {
-					return anyChild(n1875, roK76, func(n1876 *Node) bool {
-						return func(r1877 Seq) bool {
-							return anyChild(n1876, roK77, func(n1878 *Node) bool { return gcmp(nodeSeq(n1878), r1877, opEq) })
-						}(boolSeq(true)) && anyChild(n1876, roK81, func(n1879 *Node) bool { return (fnNormalizeSpace(childStr(n1879, roK54)) == "Z") }) && a1872.add(castDecimal(child(n1876, roK79)))
-					})
-				})
-			})
-		})
-		return a1872.result()
-	}(), opAdd), func() Seq {
-		var a1880 sumAcc
-		anyNode(parent(n), func(n1881 *Node) bool {
-			return anyNode(parent(n1881), func(n1882 *Node) bool {
-				return anyNode(parent(n1882), func(n1883 *Node) bool {
-					return anyChild(n1883, roK76, func(n1884 *Node) bool {
-						return func(r1885 Seq) bool {
-							return anyChild(n1884, roK77, func(n1886 *Node) bool { return gcmp(nodeSeq(n1886), r1885, opEq) })
-						}(boolSeq(false)) && anyChild(n1884, roK81, func(n1887 *Node) bool { return (fnNormalizeSpace(childStr(n1887, roK54)) == "Z") }) && a1880.add(castDecimal(child(n1884, roK79)))
-					})
-				})
-			})
-		})
-		return a1880.result()
-	}(), opSub), opEq)))
+				return a1904.result()
+			}()
+		}), opSub), opEq)))
+	}()
 }
 
 // BR-Z-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0198(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1888 *Node) Seq { return child(n1888, roK105) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1912 *Node) Seq { return child(n1912, roK105) })), roK58, opEq)
 }
 
 // BR-Z-10: not((cbc:TaxExemptionReason) or (cbc:TaxExemptionReasonCode))
@@ -7816,15 +7963,15 @@ func roM064(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1891 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1891, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1915 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1915, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1892 Seq) bool {
-			return anyChild(m, roK77, func(n1893 *Node) bool { return gcmp(nodeSeq(n1893), r1892, opEq) })
+		if !(func(r1916 Seq) bool {
+			return anyChild(m, roK77, func(n1917 *Node) bool { return gcmp(nodeSeq(n1917), r1916, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7850,15 +7997,15 @@ func roM065(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1894 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1894, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1918 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1918, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1895 Seq) bool {
-			return anyChild(m, roK77, func(n1896 *Node) bool { return gcmp(nodeSeq(n1896), r1895, opEq) })
+		if !(func(r1919 Seq) bool {
+			return anyChild(m, roK77, func(n1920 *Node) bool { return gcmp(nodeSeq(n1920), r1919, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7884,7 +8031,7 @@ func roM066(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1897 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1897, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1921 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1921, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7907,7 +8054,7 @@ func roM066(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1898 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1898, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK80, func(n1922 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1922, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
@@ -7951,9 +8098,9 @@ func roM067(v []Seq, n *Node) bool {
 // UBL-SR-42: (count(cac:PartyTaxScheme) <= 2)
 func roT0203(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1899 := 0
-		anyChild(n, roK113, func(n1900 *Node) bool { return tally1(&k1899) })
-		return countOf(k1899)
+		k1923 := 0
+		anyChild(n, roK113, func(n1924 *Node) bool { return tally1(&k1923) })
+		return countOf(k1923)
 	}(), roK84, opLe)
 }
 
@@ -7974,15 +8121,15 @@ func roM068(v []Seq, n *Node) bool {
 // UBL-SR-33: (count(cbc:DocumentDescription) <= 1)
 func roT0204(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1901 := 0
-		anyChild(n, roK149, func(n1902 *Node) bool { return tally1(&k1901) })
-		return countOf(k1901)
+		k1925 := 0
+		anyChild(n, roK149, func(n1926 *Node) bool { return tally1(&k1925) })
+		return countOf(k1925)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-43: ((cbc:DocumentTypeCode='130') or ((local-name(/*) = 'CreditNote') and (cbc:DocumentTypeCode='50')) or (not(cbc:ID/@scheme) and not(cbc:DocumentTypeCode)))
 func roT0205(v []Seq, n *Node) bool {
-	return ((anyChild(n, roK150, func(n1903 *Node) bool { return (n1903.StringValue() == "130") }) || (memoBool(v, 203, func() bool { return (fnLocalName(child(root(n), roK119)) == "CreditNote") }) && anyChild(n, roK150, func(n1904 *Node) bool { return (n1904.StringValue() == "50") }))) || (!anyChild(n, roK54, func(n1905 *Node) bool { return hasAttr(n1905, roK151) }) && !hasChild(n, roK150)))
+	return ((anyChild(n, roK150, func(n1927 *Node) bool { return (n1927.StringValue() == "130") }) || (memoBool(v, 203, func() bool { return (fnLocalName(child(root(n), roK119)) == "CreditNote") }) && anyChild(n, roK150, func(n1928 *Node) bool { return (n1928.StringValue() == "50") }))) || (!anyChild(n, roK54, func(n1929 *Node) bool { return hasAttr(n1929, roK151) }) && !hasChild(n, roK150)))
 }
 
 // //*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]
@@ -7992,7 +8139,7 @@ func roM069(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
-		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, roK126), func(n1908 *Node) bool { return hasChild(n1908, roK76) })) {
+		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, roK126), func(n1932 *Node) bool { return hasChild(n1932, roK76) })) {
 			return false
 		}
 		return true
@@ -8051,13 +8198,13 @@ func roM071(v []Seq, n *Node) bool {
 // UBL-SR-25: (count(cac:DeliveryParty/cac:PartyName/cbc:Name) <= 1)
 func roT0209(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1912 := 0
-		anyChild(n, roK154, func(n1913 *Node) bool {
-			return anyChild(n1913, roK138, func(n1914 *Node) bool {
-				return anyChild(n1914, roK123, func(n1915 *Node) bool { return tally1(&k1912) })
+		k1936 := 0
+		anyChild(n, roK154, func(n1937 *Node) bool {
+			return anyChild(n1937, roK138, func(n1938 *Node) bool {
+				return anyChild(n1938, roK123, func(n1939 *Node) bool { return tally1(&k1936) })
 			})
 		})
-		return countOf(k1912)
+		return countOf(k1936)
 	}(), roK108, opLe)
 }
 
@@ -8068,8 +8215,8 @@ func roM072(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1916 Seq) bool {
-			return anyChild(m, roK77, func(n1917 *Node) bool { return gcmp(nodeSeq(n1917), r1916, opEq) })
+		if !(func(r1940 Seq) bool {
+			return anyChild(m, roK77, func(n1941 *Node) bool { return gcmp(nodeSeq(n1941), r1940, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -8083,9 +8230,9 @@ func roM072(v []Seq, n *Node) bool {
 // UBL-SR-30: (count(cbc:AllowanceChargeReason) <= 1)
 func roT0210(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1918 := 0
-		anyChild(n, roK82, func(n1919 *Node) bool { return tally1(&k1918) })
-		return countOf(k1918)
+		k1942 := 0
+		anyChild(n, roK82, func(n1943 *Node) bool { return tally1(&k1942) })
+		return countOf(k1942)
 	}(), roK108, opLe)
 }
 
@@ -8096,8 +8243,8 @@ func roM073(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r1920 Seq) bool {
-			return anyChild(m, roK77, func(n1921 *Node) bool { return gcmp(nodeSeq(n1921), r1920, opEq) })
+		if !(func(r1944 Seq) bool {
+			return anyChild(m, roK77, func(n1945 *Node) bool { return gcmp(nodeSeq(n1945), r1944, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -8111,9 +8258,9 @@ func roM073(v []Seq, n *Node) bool {
 // UBL-SR-31: (count(cbc:AllowanceChargeReason) <= 1)
 func roT0211(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1922 := 0
-		anyChild(n, roK82, func(n1923 *Node) bool { return tally1(&k1922) })
-		return countOf(k1922)
+		k1946 := 0
+		anyChild(n, roK82, func(n1947 *Node) bool { return tally1(&k1946) })
+		return countOf(k1946)
 	}(), roK108, opLe)
 }
 
@@ -8147,7 +8294,7 @@ func roT0212(v []Seq, n *Node) bool {
 
 // UBL-CR-002: not(cbc:UBLVersionID) or cbc:UBLVersionID = '2.1'
 func roT0213(v []Seq, n *Node) bool {
-	return (!hasChild(n, roK156) || anyChild(n, roK156, func(n1926 *Node) bool { return (n1926.StringValue() == "2.1") }))
+	return (!hasChild(n, roK156) || anyChild(n, roK156, func(n1950 *Node) bool { return (n1950.StringValue() == "2.1") }))
 }
 
 // UBL-CR-003: not(cbc:ProfileExecutionID)
@@ -8197,357 +8344,357 @@ func roT0222(v []Seq, n *Node) bool {
 
 // UBL-CR-012: not(cac:InvoicePeriod/cbc:StartTime)
 func roT0223(v []Seq, n *Node) bool {
-	return !anyChild(n, roK117, func(n1936 *Node) bool { return hasChild(n1936, roK166) })
+	return !anyChild(n, roK117, func(n1960 *Node) bool { return hasChild(n1960, roK166) })
 }
 
 // UBL-CR-013: not(cac:InvoicePeriod/cbc:EndTime)
 func roT0224(v []Seq, n *Node) bool {
-	return !anyChild(n, roK117, func(n1938 *Node) bool { return hasChild(n1938, roK167) })
+	return !anyChild(n, roK117, func(n1962 *Node) bool { return hasChild(n1962, roK167) })
 }
 
 // UBL-CR-014: not(cac:InvoicePeriod/cbc:DurationMeasure)
 func roT0225(v []Seq, n *Node) bool {
-	return !anyChild(n, roK117, func(n1940 *Node) bool { return hasChild(n1940, roK168) })
+	return !anyChild(n, roK117, func(n1964 *Node) bool { return hasChild(n1964, roK168) })
 }
 
 // UBL-CR-015: not(cac:InvoicePeriod/cbc:Description)
 func roT0226(v []Seq, n *Node) bool {
-	return !anyChild(n, roK117, func(n1942 *Node) bool { return hasChild(n1942, roK169) })
+	return !anyChild(n, roK117, func(n1966 *Node) bool { return hasChild(n1966, roK169) })
 }
 
 // UBL-CR-016: not(cac:OrderReference/cbc:CopyIndicator)
 func roT0227(v []Seq, n *Node) bool {
-	return !anyChild(n, roK170, func(n1944 *Node) bool { return hasChild(n1944, roK158) })
+	return !anyChild(n, roK170, func(n1968 *Node) bool { return hasChild(n1968, roK158) })
 }
 
 // UBL-CR-017: not(cac:OrderReference/cbc:UUID)
 func roT0228(v []Seq, n *Node) bool {
-	return !anyChild(n, roK170, func(n1946 *Node) bool { return hasChild(n1946, roK159) })
+	return !anyChild(n, roK170, func(n1970 *Node) bool { return hasChild(n1970, roK159) })
 }
 
 // UBL-CR-018: not(cac:OrderReference/cbc:IssueDate)
 func roT0229(v []Seq, n *Node) bool {
-	return !anyChild(n, roK170, func(n1948 *Node) bool { return hasChild(n1948, roK97) })
+	return !anyChild(n, roK170, func(n1972 *Node) bool { return hasChild(n1972, roK97) })
 }
 
 // UBL-CR-019: not(cac:OrderReference/cbc:IssueTime)
 func roT0230(v []Seq, n *Node) bool {
-	return !anyChild(n, roK170, func(n1950 *Node) bool { return hasChild(n1950, roK160) })
+	return !anyChild(n, roK170, func(n1974 *Node) bool { return hasChild(n1974, roK160) })
 }
 
 // UBL-CR-020: not(cac:OrderReference/cbc:CustomerReference)
 func roT0231(v []Seq, n *Node) bool {
-	return !anyChild(n, roK170, func(n1952 *Node) bool { return hasChild(n1952, roK171) })
+	return !anyChild(n, roK170, func(n1976 *Node) bool { return hasChild(n1976, roK171) })
 }
 
 // UBL-CR-021: not(cac:OrderReference/cbc:OrderTypeCode)
 func roT0232(v []Seq, n *Node) bool {
-	return !anyChild(n, roK170, func(n1954 *Node) bool { return hasChild(n1954, roK172) })
+	return !anyChild(n, roK170, func(n1978 *Node) bool { return hasChild(n1978, roK172) })
 }
 
 // UBL-CR-022: not(cac:OrderReference/cac:DocumentReference)
 func roT0233(v []Seq, n *Node) bool {
-	return !anyChild(n, roK170, func(n1956 *Node) bool { return hasChild(n1956, roK173) })
+	return !anyChild(n, roK170, func(n1980 *Node) bool { return hasChild(n1980, roK173) })
 }
 
 // UBL-CR-023: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:CopyIndicator)
 func roT0234(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1958 *Node) bool {
-		return anyChild(n1958, roK143, func(n1959 *Node) bool { return hasChild(n1959, roK158) })
+	return !anyChild(n, roK142, func(n1982 *Node) bool {
+		return anyChild(n1982, roK143, func(n1983 *Node) bool { return hasChild(n1983, roK158) })
 	})
 }
 
 // UBL-CR-024: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID)
 func roT0235(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1961 *Node) bool {
-		return anyChild(n1961, roK143, func(n1962 *Node) bool { return hasChild(n1962, roK159) })
+	return !anyChild(n, roK142, func(n1985 *Node) bool {
+		return anyChild(n1985, roK143, func(n1986 *Node) bool { return hasChild(n1986, roK159) })
 	})
 }
 
 // UBL-CR-025: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueTime)
 func roT0236(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1964 *Node) bool {
-		return anyChild(n1964, roK143, func(n1965 *Node) bool { return hasChild(n1965, roK160) })
+	return !anyChild(n, roK142, func(n1988 *Node) bool {
+		return anyChild(n1988, roK143, func(n1989 *Node) bool { return hasChild(n1989, roK160) })
 	})
 }
 
 // UBL-CR-026: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentTypeCode)
 func roT0237(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1967 *Node) bool {
-		return anyChild(n1967, roK143, func(n1968 *Node) bool { return hasChild(n1968, roK150) })
+	return !anyChild(n, roK142, func(n1991 *Node) bool {
+		return anyChild(n1991, roK143, func(n1992 *Node) bool { return hasChild(n1992, roK150) })
 	})
 }
 
 // UBL-CR-027: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentType)
 func roT0238(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1970 *Node) bool {
-		return anyChild(n1970, roK143, func(n1971 *Node) bool { return hasChild(n1971, roK174) })
+	return !anyChild(n, roK142, func(n1994 *Node) bool {
+		return anyChild(n1994, roK143, func(n1995 *Node) bool { return hasChild(n1995, roK174) })
 	})
 }
 
 // UBL-CR-028: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:XPath)
 func roT0239(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1973 *Node) bool {
-		return anyChild(n1973, roK143, func(n1974 *Node) bool { return hasChild(n1974, roK175) })
+	return !anyChild(n, roK142, func(n1997 *Node) bool {
+		return anyChild(n1997, roK143, func(n1998 *Node) bool { return hasChild(n1998, roK175) })
 	})
 }
 
 // UBL-CR-029: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LanguageID)
 func roT0240(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1976 *Node) bool {
-		return anyChild(n1976, roK143, func(n1977 *Node) bool { return hasChild(n1977, roK176) })
+	return !anyChild(n, roK142, func(n2000 *Node) bool {
+		return anyChild(n2000, roK143, func(n2001 *Node) bool { return hasChild(n2001, roK176) })
 	})
 }
 
 // UBL-CR-030: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LocaleCode)
 func roT0241(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1979 *Node) bool {
-		return anyChild(n1979, roK143, func(n1980 *Node) bool { return hasChild(n1980, roK177) })
+	return !anyChild(n, roK142, func(n2003 *Node) bool {
+		return anyChild(n2003, roK143, func(n2004 *Node) bool { return hasChild(n2004, roK177) })
 	})
 }
 
 // UBL-CR-031: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:VersionID)
 func roT0242(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1982 *Node) bool {
-		return anyChild(n1982, roK143, func(n1983 *Node) bool { return hasChild(n1983, roK178) })
+	return !anyChild(n, roK142, func(n2006 *Node) bool {
+		return anyChild(n2006, roK143, func(n2007 *Node) bool { return hasChild(n2007, roK178) })
 	})
 }
 
 // UBL-CR-032: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentStatusCode)
 func roT0243(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1985 *Node) bool {
-		return anyChild(n1985, roK143, func(n1986 *Node) bool { return hasChild(n1986, roK179) })
+	return !anyChild(n, roK142, func(n2009 *Node) bool {
+		return anyChild(n2009, roK143, func(n2010 *Node) bool { return hasChild(n2010, roK179) })
 	})
 }
 
 // UBL-CR-033: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentDescription)
 func roT0244(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1988 *Node) bool {
-		return anyChild(n1988, roK143, func(n1989 *Node) bool { return hasChild(n1989, roK149) })
+	return !anyChild(n, roK142, func(n2012 *Node) bool {
+		return anyChild(n2012, roK143, func(n2013 *Node) bool { return hasChild(n2013, roK149) })
 	})
 }
 
 // UBL-CR-034: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:Attachment)
 func roT0245(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1991 *Node) bool {
-		return anyChild(n1991, roK143, func(n1992 *Node) bool { return hasChild(n1992, roK180) })
+	return !anyChild(n, roK142, func(n2015 *Node) bool {
+		return anyChild(n2015, roK143, func(n2016 *Node) bool { return hasChild(n2016, roK180) })
 	})
 }
 
 // UBL-CR-035: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ValidityPeriod)
 func roT0246(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1994 *Node) bool {
-		return anyChild(n1994, roK143, func(n1995 *Node) bool { return hasChild(n1995, roK181) })
+	return !anyChild(n, roK142, func(n2018 *Node) bool {
+		return anyChild(n2018, roK143, func(n2019 *Node) bool { return hasChild(n2019, roK181) })
 	})
 }
 
 // UBL-CR-036: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:IssuerParty)
 func roT0247(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1997 *Node) bool {
-		return anyChild(n1997, roK143, func(n1998 *Node) bool { return hasChild(n1998, roK182) })
+	return !anyChild(n, roK142, func(n2021 *Node) bool {
+		return anyChild(n2021, roK143, func(n2022 *Node) bool { return hasChild(n2022, roK182) })
 	})
 }
 
 // UBL-CR-037: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ResultOfVerification)
 func roT0248(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2000 *Node) bool {
-		return anyChild(n2000, roK143, func(n2001 *Node) bool { return hasChild(n2001, roK183) })
+	return !anyChild(n, roK142, func(n2024 *Node) bool {
+		return anyChild(n2024, roK143, func(n2025 *Node) bool { return hasChild(n2025, roK183) })
 	})
 }
 
 // UBL-CR-038: not(cac:BillingReference/cac:SelfBilledInvoiceDocumentReference)
 func roT0249(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2003 *Node) bool { return hasChild(n2003, roK184) })
+	return !anyChild(n, roK142, func(n2027 *Node) bool { return hasChild(n2027, roK184) })
 }
 
 // UBL-CR-039: not(cac:BillingReference/cac:CreditNoteDocumentReference)
 func roT0250(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2005 *Node) bool { return hasChild(n2005, roK185) })
+	return !anyChild(n, roK142, func(n2029 *Node) bool { return hasChild(n2029, roK185) })
 }
 
 // UBL-CR-040: not(cac:BillingReference/cac:SelfBilledCreditNoteDocumentReference)
 func roT0251(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2007 *Node) bool { return hasChild(n2007, roK186) })
+	return !anyChild(n, roK142, func(n2031 *Node) bool { return hasChild(n2031, roK186) })
 }
 
 // UBL-CR-041: not(cac:BillingReference/cac:DebitNoteDocumentReference)
 func roT0252(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2009 *Node) bool { return hasChild(n2009, roK187) })
+	return !anyChild(n, roK142, func(n2033 *Node) bool { return hasChild(n2033, roK187) })
 }
 
 // UBL-CR-042: not(cac:BillingReference/cac:ReminderDocumentReference)
 func roT0253(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2011 *Node) bool { return hasChild(n2011, roK188) })
+	return !anyChild(n, roK142, func(n2035 *Node) bool { return hasChild(n2035, roK188) })
 }
 
 // UBL-CR-043: not(cac:BillingReference/cac:AdditionalDocumentReference)
 func roT0254(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2013 *Node) bool { return hasChild(n2013, roK53) })
+	return !anyChild(n, roK142, func(n2037 *Node) bool { return hasChild(n2037, roK53) })
 }
 
 // UBL-CR-044: not(cac:BillingReference/cac:BillingReferenceLine)
 func roT0255(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2015 *Node) bool { return hasChild(n2015, roK189) })
+	return !anyChild(n, roK142, func(n2039 *Node) bool { return hasChild(n2039, roK189) })
 }
 
 // UBL-CR-045: not(cac:DespatchDocumentReference/cbc:CopyIndicator)
 func roT0256(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2017 *Node) bool { return hasChild(n2017, roK158) })
+	return !anyChild(n, roK190, func(n2041 *Node) bool { return hasChild(n2041, roK158) })
 }
 
 // UBL-CR-046: not(cac:DespatchDocumentReference/cbc:UUID)
 func roT0257(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2019 *Node) bool { return hasChild(n2019, roK159) })
+	return !anyChild(n, roK190, func(n2043 *Node) bool { return hasChild(n2043, roK159) })
 }
 
 // UBL-CR-047: not(cac:DespatchDocumentReference/cbc:IssueDate)
 func roT0258(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2021 *Node) bool { return hasChild(n2021, roK97) })
+	return !anyChild(n, roK190, func(n2045 *Node) bool { return hasChild(n2045, roK97) })
 }
 
 // UBL-CR-048: not(cac:DespatchDocumentReference/cbc:IssueTime)
 func roT0259(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2023 *Node) bool { return hasChild(n2023, roK160) })
+	return !anyChild(n, roK190, func(n2047 *Node) bool { return hasChild(n2047, roK160) })
 }
 
 // UBL-CR-049: not(cac:DespatchDocumentReference/cbc:DocumentTypeCode)
 func roT0260(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2025 *Node) bool { return hasChild(n2025, roK150) })
+	return !anyChild(n, roK190, func(n2049 *Node) bool { return hasChild(n2049, roK150) })
 }
 
 // UBL-CR-050: not(cac:DespatchDocumentReference/cbc:DocumentType)
 func roT0261(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2027 *Node) bool { return hasChild(n2027, roK174) })
+	return !anyChild(n, roK190, func(n2051 *Node) bool { return hasChild(n2051, roK174) })
 }
 
 // UBL-CR-051: not(cac:DespatchDocumentReference/cbc:XPath)
 func roT0262(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2029 *Node) bool { return hasChild(n2029, roK175) })
+	return !anyChild(n, roK190, func(n2053 *Node) bool { return hasChild(n2053, roK175) })
 }
 
 // UBL-CR-052: not(cac:DespatchDocumentReference/cbc:LanguageID)
 func roT0263(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2031 *Node) bool { return hasChild(n2031, roK176) })
+	return !anyChild(n, roK190, func(n2055 *Node) bool { return hasChild(n2055, roK176) })
 }
 
 // UBL-CR-053: not(cac:DespatchDocumentReference/cbc:LocaleCode)
 func roT0264(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2033 *Node) bool { return hasChild(n2033, roK177) })
+	return !anyChild(n, roK190, func(n2057 *Node) bool { return hasChild(n2057, roK177) })
 }
 
 // UBL-CR-054: not(cac:DespatchDocumentReference/cbc:VersionID)
 func roT0265(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2035 *Node) bool { return hasChild(n2035, roK178) })
+	return !anyChild(n, roK190, func(n2059 *Node) bool { return hasChild(n2059, roK178) })
 }
 
 // UBL-CR-055: not(cac:DespatchDocumentReference/cbc:DocumentStatusCode)
 func roT0266(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2037 *Node) bool { return hasChild(n2037, roK179) })
+	return !anyChild(n, roK190, func(n2061 *Node) bool { return hasChild(n2061, roK179) })
 }
 
 // UBL-CR-056: not(cac:DespatchDocumentReference/cbc:DocumentDescription)
 func roT0267(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2039 *Node) bool { return hasChild(n2039, roK149) })
+	return !anyChild(n, roK190, func(n2063 *Node) bool { return hasChild(n2063, roK149) })
 }
 
 // UBL-CR-057: not(cac:DespatchDocumentReference/cac:Attachment)
 func roT0268(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2041 *Node) bool { return hasChild(n2041, roK180) })
+	return !anyChild(n, roK190, func(n2065 *Node) bool { return hasChild(n2065, roK180) })
 }
 
 // UBL-CR-058: not(cac:DespatchDocumentReference/cac:ValidityPeriod)
 func roT0269(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2043 *Node) bool { return hasChild(n2043, roK181) })
+	return !anyChild(n, roK190, func(n2067 *Node) bool { return hasChild(n2067, roK181) })
 }
 
 // UBL-CR-059: not(cac:DespatchDocumentReference/cac:IssuerParty)
 func roT0270(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2045 *Node) bool { return hasChild(n2045, roK182) })
+	return !anyChild(n, roK190, func(n2069 *Node) bool { return hasChild(n2069, roK182) })
 }
 
 // UBL-CR-060: not(cac:DespatchDocumentReference/cac:ResultOfVerification)
 func roT0271(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2047 *Node) bool { return hasChild(n2047, roK183) })
+	return !anyChild(n, roK190, func(n2071 *Node) bool { return hasChild(n2071, roK183) })
 }
 
 // UBL-CR-061: not(cac:ReceiptDocumentReference/cbc:CopyIndicator)
 func roT0272(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2049 *Node) bool { return hasChild(n2049, roK158) })
+	return !anyChild(n, roK191, func(n2073 *Node) bool { return hasChild(n2073, roK158) })
 }
 
 // UBL-CR-062: not(cac:ReceiptDocumentReference/cbc:UUID)
 func roT0273(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2051 *Node) bool { return hasChild(n2051, roK159) })
+	return !anyChild(n, roK191, func(n2075 *Node) bool { return hasChild(n2075, roK159) })
 }
 
 // UBL-CR-063: not(cac:ReceiptDocumentReference/cbc:IssueDate)
 func roT0274(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2053 *Node) bool { return hasChild(n2053, roK97) })
+	return !anyChild(n, roK191, func(n2077 *Node) bool { return hasChild(n2077, roK97) })
 }
 
 // UBL-CR-064: not(cac:ReceiptDocumentReference/cbc:IssueTime)
 func roT0275(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2055 *Node) bool { return hasChild(n2055, roK160) })
+	return !anyChild(n, roK191, func(n2079 *Node) bool { return hasChild(n2079, roK160) })
 }
 
 // UBL-CR-065: not(cac:ReceiptDocumentReference/cbc:DocumentTypeCode)
 func roT0276(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2057 *Node) bool { return hasChild(n2057, roK150) })
+	return !anyChild(n, roK191, func(n2081 *Node) bool { return hasChild(n2081, roK150) })
 }
 
 // UBL-CR-066: not(cac:ReceiptDocumentReference/cbc:DocumentType)
 func roT0277(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2059 *Node) bool { return hasChild(n2059, roK174) })
+	return !anyChild(n, roK191, func(n2083 *Node) bool { return hasChild(n2083, roK174) })
 }
 
 // UBL-CR-067: not(cac:ReceiptDocumentReference/cbc:XPath)
 func roT0278(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2061 *Node) bool { return hasChild(n2061, roK175) })
+	return !anyChild(n, roK191, func(n2085 *Node) bool { return hasChild(n2085, roK175) })
 }
 
 // UBL-CR-068: not(cac:ReceiptDocumentReference/cbc:LanguageID)
 func roT0279(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2063 *Node) bool { return hasChild(n2063, roK176) })
+	return !anyChild(n, roK191, func(n2087 *Node) bool { return hasChild(n2087, roK176) })
 }
 
 // UBL-CR-069: not(cac:ReceiptDocumentReference/cbc:LocaleCode)
 func roT0280(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2065 *Node) bool { return hasChild(n2065, roK177) })
+	return !anyChild(n, roK191, func(n2089 *Node) bool { return hasChild(n2089, roK177) })
 }
 
 // UBL-CR-070: not(cac:ReceiptDocumentReference/cbc:VersionID)
 func roT0281(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2067 *Node) bool { return hasChild(n2067, roK178) })
+	return !anyChild(n, roK191, func(n2091 *Node) bool { return hasChild(n2091, roK178) })
 }
 
 // UBL-CR-071: not(cac:ReceiptDocumentReference/cbc:DocumentStatusCode)
 func roT0282(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2069 *Node) bool { return hasChild(n2069, roK179) })
+	return !anyChild(n, roK191, func(n2093 *Node) bool { return hasChild(n2093, roK179) })
 }
 
 // UBL-CR-072: not(cac:ReceiptDocumentReference/cbc:DocumentDescription)
 func roT0283(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2071 *Node) bool { return hasChild(n2071, roK149) })
+	return !anyChild(n, roK191, func(n2095 *Node) bool { return hasChild(n2095, roK149) })
 }
 
 // UBL-CR-073: not(cac:ReceiptDocumentReference/cac:Attachment)
 func roT0284(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2073 *Node) bool { return hasChild(n2073, roK180) })
+	return !anyChild(n, roK191, func(n2097 *Node) bool { return hasChild(n2097, roK180) })
 }
 
 // UBL-CR-074: not(cac:ReceiptDocumentReference/cac:ValidityPeriod)
 func roT0285(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2075 *Node) bool { return hasChild(n2075, roK181) })
+	return !anyChild(n, roK191, func(n2099 *Node) bool { return hasChild(n2099, roK181) })
 }
 
 // UBL-CR-075: not(cac:ReceiptDocumentReference/cac:IssuerParty)
 func roT0286(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2077 *Node) bool { return hasChild(n2077, roK182) })
+	return !anyChild(n, roK191, func(n2101 *Node) bool { return hasChild(n2101, roK182) })
 }
 
 // UBL-CR-076: not(cac:ReceiptDocumentReference/cac:ResultOfVerification)
 func roT0287(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2079 *Node) bool { return hasChild(n2079, roK183) })
+	return !anyChild(n, roK191, func(n2103 *Node) bool { return hasChild(n2103, roK183) })
 }
 
 // UBL-CR-077: not(cac:StatementDocumentReference)
@@ -8557,332 +8704,332 @@ func roT0288(v []Seq, n *Node) bool {
 
 // UBL-CR-078: not(cac:OriginatorDocumentReference/cbc:CopyIndicator)
 func roT0289(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2082 *Node) bool { return hasChild(n2082, roK158) })
+	return !anyChild(n, roK193, func(n2106 *Node) bool { return hasChild(n2106, roK158) })
 }
 
 // UBL-CR-079: not(cac:OriginatorDocumentReference/cbc:UUID)
 func roT0290(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2084 *Node) bool { return hasChild(n2084, roK159) })
+	return !anyChild(n, roK193, func(n2108 *Node) bool { return hasChild(n2108, roK159) })
 }
 
 // UBL-CR-080: not(cac:OriginatorDocumentReference/cbc:IssueDate)
 func roT0291(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2086 *Node) bool { return hasChild(n2086, roK97) })
+	return !anyChild(n, roK193, func(n2110 *Node) bool { return hasChild(n2110, roK97) })
 }
 
 // UBL-CR-081: not(cac:OriginatorDocumentReference/cbc:IssueTime)
 func roT0292(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2088 *Node) bool { return hasChild(n2088, roK160) })
+	return !anyChild(n, roK193, func(n2112 *Node) bool { return hasChild(n2112, roK160) })
 }
 
 // UBL-CR-082: not(cac:OriginatorDocumentReference/cbc:DocumentTypeCode)
 func roT0293(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2090 *Node) bool { return hasChild(n2090, roK150) })
+	return !anyChild(n, roK193, func(n2114 *Node) bool { return hasChild(n2114, roK150) })
 }
 
 // UBL-CR-083: not(cac:OriginatorDocumentReference/cbc:DocumentType)
 func roT0294(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2092 *Node) bool { return hasChild(n2092, roK174) })
+	return !anyChild(n, roK193, func(n2116 *Node) bool { return hasChild(n2116, roK174) })
 }
 
 // UBL-CR-084: not(cac:OriginatorDocumentReference/cbc:XPath)
 func roT0295(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2094 *Node) bool { return hasChild(n2094, roK175) })
+	return !anyChild(n, roK193, func(n2118 *Node) bool { return hasChild(n2118, roK175) })
 }
 
 // UBL-CR-085: not(cac:OriginatorDocumentReference/cbc:LanguageID)
 func roT0296(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2096 *Node) bool { return hasChild(n2096, roK176) })
+	return !anyChild(n, roK193, func(n2120 *Node) bool { return hasChild(n2120, roK176) })
 }
 
 // UBL-CR-086: not(cac:OriginatorDocumentReference/cbc:LocaleCode)
 func roT0297(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2098 *Node) bool { return hasChild(n2098, roK177) })
+	return !anyChild(n, roK193, func(n2122 *Node) bool { return hasChild(n2122, roK177) })
 }
 
 // UBL-CR-087: not(cac:OriginatorDocumentReference/cbc:VersionID)
 func roT0298(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2100 *Node) bool { return hasChild(n2100, roK178) })
+	return !anyChild(n, roK193, func(n2124 *Node) bool { return hasChild(n2124, roK178) })
 }
 
 // UBL-CR-088: not(cac:OriginatorDocumentReference/cbc:DocumentStatusCode)
 func roT0299(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2102 *Node) bool { return hasChild(n2102, roK179) })
+	return !anyChild(n, roK193, func(n2126 *Node) bool { return hasChild(n2126, roK179) })
 }
 
 // UBL-CR-089: not(cac:OriginatorDocumentReference/cbc:DocumentDescription)
 func roT0300(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2104 *Node) bool { return hasChild(n2104, roK149) })
+	return !anyChild(n, roK193, func(n2128 *Node) bool { return hasChild(n2128, roK149) })
 }
 
 // UBL-CR-090: not(cac:OriginatorDocumentReference/cac:Attachment)
 func roT0301(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2106 *Node) bool { return hasChild(n2106, roK180) })
+	return !anyChild(n, roK193, func(n2130 *Node) bool { return hasChild(n2130, roK180) })
 }
 
 // UBL-CR-091: not(cac:OriginatorDocumentReference/cac:ValidityPeriod)
 func roT0302(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2108 *Node) bool { return hasChild(n2108, roK181) })
+	return !anyChild(n, roK193, func(n2132 *Node) bool { return hasChild(n2132, roK181) })
 }
 
 // UBL-CR-092: not(cac:OriginatorDocumentReference/cac:IssuerParty)
 func roT0303(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2110 *Node) bool { return hasChild(n2110, roK182) })
+	return !anyChild(n, roK193, func(n2134 *Node) bool { return hasChild(n2134, roK182) })
 }
 
 // UBL-CR-093: not(cac:OriginatorDocumentReference/cac:ResultOfVerification)
 func roT0304(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2112 *Node) bool { return hasChild(n2112, roK183) })
+	return !anyChild(n, roK193, func(n2136 *Node) bool { return hasChild(n2136, roK183) })
 }
 
 // UBL-CR-094: not(cac:ContractDocumentReference/cbc:CopyIndicator)
 func roT0305(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2114 *Node) bool { return hasChild(n2114, roK158) })
+	return !anyChild(n, roK194, func(n2138 *Node) bool { return hasChild(n2138, roK158) })
 }
 
 // UBL-CR-095: not(cac:ContractDocumentReference/cbc:UUID)
 func roT0306(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2116 *Node) bool { return hasChild(n2116, roK159) })
+	return !anyChild(n, roK194, func(n2140 *Node) bool { return hasChild(n2140, roK159) })
 }
 
 // UBL-CR-096: not(cac:ContractDocumentReference/cbc:IssueDate)
 func roT0307(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2118 *Node) bool { return hasChild(n2118, roK97) })
+	return !anyChild(n, roK194, func(n2142 *Node) bool { return hasChild(n2142, roK97) })
 }
 
 // UBL-CR-097: not(cac:ContractDocumentReference/cbc:IssueTime)
 func roT0308(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2120 *Node) bool { return hasChild(n2120, roK160) })
+	return !anyChild(n, roK194, func(n2144 *Node) bool { return hasChild(n2144, roK160) })
 }
 
 // UBL-CR-098: not(cac:ContractDocumentReference/cbc:DocumentTypeCode)
 func roT0309(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2122 *Node) bool { return hasChild(n2122, roK150) })
+	return !anyChild(n, roK194, func(n2146 *Node) bool { return hasChild(n2146, roK150) })
 }
 
 // UBL-CR-099: not(cac:ContractDocumentReference/cbc:DocumentType)
 func roT0310(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2124 *Node) bool { return hasChild(n2124, roK174) })
+	return !anyChild(n, roK194, func(n2148 *Node) bool { return hasChild(n2148, roK174) })
 }
 
 // UBL-CR-100: not(cac:ContractDocumentReference/cbc:XPath)
 func roT0311(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2126 *Node) bool { return hasChild(n2126, roK175) })
+	return !anyChild(n, roK194, func(n2150 *Node) bool { return hasChild(n2150, roK175) })
 }
 
 // UBL-CR-101: not(cac:ContractDocumentReference/cbc:LanguageID)
 func roT0312(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2128 *Node) bool { return hasChild(n2128, roK176) })
+	return !anyChild(n, roK194, func(n2152 *Node) bool { return hasChild(n2152, roK176) })
 }
 
 // UBL-CR-102: not(cac:ContractDocumentReference/cbc:LocaleCode)
 func roT0313(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2130 *Node) bool { return hasChild(n2130, roK177) })
+	return !anyChild(n, roK194, func(n2154 *Node) bool { return hasChild(n2154, roK177) })
 }
 
 // UBL-CR-103: not(cac:ContractDocumentReference/cbc:VersionID)
 func roT0314(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2132 *Node) bool { return hasChild(n2132, roK178) })
+	return !anyChild(n, roK194, func(n2156 *Node) bool { return hasChild(n2156, roK178) })
 }
 
 // UBL-CR-104: not(cac:ContractDocumentReference/cbc:DocumentStatusCode)
 func roT0315(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2134 *Node) bool { return hasChild(n2134, roK179) })
+	return !anyChild(n, roK194, func(n2158 *Node) bool { return hasChild(n2158, roK179) })
 }
 
 // UBL-CR-105: not(cac:ContractDocumentReference/cbc:DocumentDescription)
 func roT0316(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2136 *Node) bool { return hasChild(n2136, roK149) })
+	return !anyChild(n, roK194, func(n2160 *Node) bool { return hasChild(n2160, roK149) })
 }
 
 // UBL-CR-106: not(cac:ContractDocumentReference/cac:Attachment)
 func roT0317(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2138 *Node) bool { return hasChild(n2138, roK180) })
+	return !anyChild(n, roK194, func(n2162 *Node) bool { return hasChild(n2162, roK180) })
 }
 
 // UBL-CR-107: not(cac:ContractDocumentReference/cac:ValidityPeriod)
 func roT0318(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2140 *Node) bool { return hasChild(n2140, roK181) })
+	return !anyChild(n, roK194, func(n2164 *Node) bool { return hasChild(n2164, roK181) })
 }
 
 // UBL-CR-108: not(cac:ContractDocumentReference/cac:IssuerParty)
 func roT0319(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2142 *Node) bool { return hasChild(n2142, roK182) })
+	return !anyChild(n, roK194, func(n2166 *Node) bool { return hasChild(n2166, roK182) })
 }
 
 // UBL-CR-109: not(cac:ContractDocumentReference/cac:ResultOfVerification)
 func roT0320(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2144 *Node) bool { return hasChild(n2144, roK183) })
+	return !anyChild(n, roK194, func(n2168 *Node) bool { return hasChild(n2168, roK183) })
 }
 
 // UBL-CR-110: not(cac:AdditionalDocumentReference/cbc:CopyIndicator)
 func roT0321(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2146 *Node) bool { return hasChild(n2146, roK158) })
+	return !anyChild(n, roK53, func(n2170 *Node) bool { return hasChild(n2170, roK158) })
 }
 
 // UBL-CR-111: not(cac:AdditionalDocumentReference/cbc:UUID)
 func roT0322(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2148 *Node) bool { return hasChild(n2148, roK159) })
+	return !anyChild(n, roK53, func(n2172 *Node) bool { return hasChild(n2172, roK159) })
 }
 
 // UBL-CR-112: not(cac:AdditionalDocumentReference/cbc:IssueDate)
 func roT0323(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2150 *Node) bool { return hasChild(n2150, roK97) })
+	return !anyChild(n, roK53, func(n2174 *Node) bool { return hasChild(n2174, roK97) })
 }
 
 // UBL-CR-113: not(cac:AdditionalDocumentReference/cbc:IssueTime)
 func roT0324(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2152 *Node) bool { return hasChild(n2152, roK160) })
+	return !anyChild(n, roK53, func(n2176 *Node) bool { return hasChild(n2176, roK160) })
 }
 
 // UBL-CR-114: not(cac:AdditionalDocumentReference/cbc:DocumentType)
 func roT0325(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2154 *Node) bool { return hasChild(n2154, roK174) })
+	return !anyChild(n, roK53, func(n2178 *Node) bool { return hasChild(n2178, roK174) })
 }
 
 // UBL-CR-115: not(cac:AdditionalDocumentReference/cbc:XPath)
 func roT0326(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2156 *Node) bool { return hasChild(n2156, roK175) })
+	return !anyChild(n, roK53, func(n2180 *Node) bool { return hasChild(n2180, roK175) })
 }
 
 // UBL-CR-116: not(cac:AdditionalDocumentReference/cbc:LanguageID)
 func roT0327(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2158 *Node) bool { return hasChild(n2158, roK176) })
+	return !anyChild(n, roK53, func(n2182 *Node) bool { return hasChild(n2182, roK176) })
 }
 
 // UBL-CR-117: not(cac:AdditionalDocumentReference/cbc:LocaleCode)
 func roT0328(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2160 *Node) bool { return hasChild(n2160, roK177) })
+	return !anyChild(n, roK53, func(n2184 *Node) bool { return hasChild(n2184, roK177) })
 }
 
 // UBL-CR-118: not(cac:AdditionalDocumentReference/cbc:VersionID)
 func roT0329(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2162 *Node) bool { return hasChild(n2162, roK178) })
+	return !anyChild(n, roK53, func(n2186 *Node) bool { return hasChild(n2186, roK178) })
 }
 
 // UBL-CR-119: not(cac:AdditionalDocumentReference/cbc:DocumentStatusCode)
 func roT0330(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2164 *Node) bool { return hasChild(n2164, roK179) })
+	return !anyChild(n, roK53, func(n2188 *Node) bool { return hasChild(n2188, roK179) })
 }
 
 // UBL-CR-121: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:DocumentHash)
 func roT0331(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2166 *Node) bool {
-		return anyChild(n2166, roK180, func(n2167 *Node) bool {
-			return anyChild(n2167, roK196, func(n2168 *Node) bool { return hasChild(n2168, roK195) })
+	return !anyChild(n, roK53, func(n2190 *Node) bool {
+		return anyChild(n2190, roK180, func(n2191 *Node) bool {
+			return anyChild(n2191, roK196, func(n2192 *Node) bool { return hasChild(n2192, roK195) })
 		})
 	})
 }
 
 // UBL-CR-122: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:HashAlgorithmMethod)
 func roT0332(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2170 *Node) bool {
-		return anyChild(n2170, roK180, func(n2171 *Node) bool {
-			return anyChild(n2171, roK196, func(n2172 *Node) bool { return hasChild(n2172, roK197) })
+	return !anyChild(n, roK53, func(n2194 *Node) bool {
+		return anyChild(n2194, roK180, func(n2195 *Node) bool {
+			return anyChild(n2195, roK196, func(n2196 *Node) bool { return hasChild(n2196, roK197) })
 		})
 	})
 }
 
 // UBL-CR-123: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryDate)
 func roT0333(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2174 *Node) bool {
-		return anyChild(n2174, roK180, func(n2175 *Node) bool {
-			return anyChild(n2175, roK196, func(n2176 *Node) bool { return hasChild(n2176, roK198) })
+	return !anyChild(n, roK53, func(n2198 *Node) bool {
+		return anyChild(n2198, roK180, func(n2199 *Node) bool {
+			return anyChild(n2199, roK196, func(n2200 *Node) bool { return hasChild(n2200, roK198) })
 		})
 	})
 }
 
 // UBL-CR-124: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryTime)
 func roT0334(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2178 *Node) bool {
-		return anyChild(n2178, roK180, func(n2179 *Node) bool {
-			return anyChild(n2179, roK196, func(n2180 *Node) bool { return hasChild(n2180, roK199) })
+	return !anyChild(n, roK53, func(n2202 *Node) bool {
+		return anyChild(n2202, roK180, func(n2203 *Node) bool {
+			return anyChild(n2203, roK196, func(n2204 *Node) bool { return hasChild(n2204, roK199) })
 		})
 	})
 }
 
 // UBL-CR-125: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:MimeCode)
 func roT0335(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2182 *Node) bool {
-		return anyChild(n2182, roK180, func(n2183 *Node) bool {
-			return anyChild(n2183, roK196, func(n2184 *Node) bool { return hasChild(n2184, roK200) })
+	return !anyChild(n, roK53, func(n2206 *Node) bool {
+		return anyChild(n2206, roK180, func(n2207 *Node) bool {
+			return anyChild(n2207, roK196, func(n2208 *Node) bool { return hasChild(n2208, roK200) })
 		})
 	})
 }
 
 // UBL-CR-126: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FormatCode)
 func roT0336(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2186 *Node) bool {
-		return anyChild(n2186, roK180, func(n2187 *Node) bool {
-			return anyChild(n2187, roK196, func(n2188 *Node) bool { return hasChild(n2188, roK201) })
+	return !anyChild(n, roK53, func(n2210 *Node) bool {
+		return anyChild(n2210, roK180, func(n2211 *Node) bool {
+			return anyChild(n2211, roK196, func(n2212 *Node) bool { return hasChild(n2212, roK201) })
 		})
 	})
 }
 
 // UBL-CR-127: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:EncodingCode)
 func roT0337(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2190 *Node) bool {
-		return anyChild(n2190, roK180, func(n2191 *Node) bool {
-			return anyChild(n2191, roK196, func(n2192 *Node) bool { return hasChild(n2192, roK202) })
+	return !anyChild(n, roK53, func(n2214 *Node) bool {
+		return anyChild(n2214, roK180, func(n2215 *Node) bool {
+			return anyChild(n2215, roK196, func(n2216 *Node) bool { return hasChild(n2216, roK202) })
 		})
 	})
 }
 
 // UBL-CR-128: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:CharacterSetCode)
 func roT0338(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2194 *Node) bool {
-		return anyChild(n2194, roK180, func(n2195 *Node) bool {
-			return anyChild(n2195, roK196, func(n2196 *Node) bool { return hasChild(n2196, roK203) })
+	return !anyChild(n, roK53, func(n2218 *Node) bool {
+		return anyChild(n2218, roK180, func(n2219 *Node) bool {
+			return anyChild(n2219, roK196, func(n2220 *Node) bool { return hasChild(n2220, roK203) })
 		})
 	})
 }
 
 // UBL-CR-129: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FileName)
 func roT0339(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2198 *Node) bool {
-		return anyChild(n2198, roK180, func(n2199 *Node) bool {
-			return anyChild(n2199, roK196, func(n2200 *Node) bool { return hasChild(n2200, roK204) })
+	return !anyChild(n, roK53, func(n2222 *Node) bool {
+		return anyChild(n2222, roK180, func(n2223 *Node) bool {
+			return anyChild(n2223, roK196, func(n2224 *Node) bool { return hasChild(n2224, roK204) })
 		})
 	})
 }
 
 // UBL-CR-130: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:Description)
 func roT0340(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2202 *Node) bool {
-		return anyChild(n2202, roK180, func(n2203 *Node) bool {
-			return anyChild(n2203, roK196, func(n2204 *Node) bool { return hasChild(n2204, roK169) })
+	return !anyChild(n, roK53, func(n2226 *Node) bool {
+		return anyChild(n2226, roK180, func(n2227 *Node) bool {
+			return anyChild(n2227, roK196, func(n2228 *Node) bool { return hasChild(n2228, roK169) })
 		})
 	})
 }
 
 // UBL-CR-131: not(cac:AdditionalDocumentReference/cac:ValidityPeriod)
 func roT0341(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2206 *Node) bool { return hasChild(n2206, roK181) })
+	return !anyChild(n, roK53, func(n2230 *Node) bool { return hasChild(n2230, roK181) })
 }
 
 // UBL-CR-132: not(cac:AdditionalDocumentReference/cac:IssuerParty)
 func roT0342(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2208 *Node) bool { return hasChild(n2208, roK182) })
+	return !anyChild(n, roK53, func(n2232 *Node) bool { return hasChild(n2232, roK182) })
 }
 
 // UBL-CR-133: not(cac:AdditionalDocumentReference/cac:ResultOfVerification)
 func roT0343(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2210 *Node) bool { return hasChild(n2210, roK183) })
+	return !anyChild(n, roK53, func(n2234 *Node) bool { return hasChild(n2234, roK183) })
 }
 
 // UBL-CR-134: not(cac:ProjectReference/cbc:UUID)
 func roT0344(v []Seq, n *Node) bool {
-	return !anyChild(n, roK205, func(n2212 *Node) bool { return hasChild(n2212, roK159) })
+	return !anyChild(n, roK205, func(n2236 *Node) bool { return hasChild(n2236, roK159) })
 }
 
 // UBL-CR-135: not(cac:ProjectReference/cbc:IssueDate)
 func roT0345(v []Seq, n *Node) bool {
-	return !anyChild(n, roK205, func(n2214 *Node) bool { return hasChild(n2214, roK97) })
+	return !anyChild(n, roK205, func(n2238 *Node) bool { return hasChild(n2238, roK97) })
 }
 
 // UBL-CR-136: not(cac:ProjectReference/cac:WorkPhaseReference)
 func roT0346(v []Seq, n *Node) bool {
-	return !anyChild(n, roK205, func(n2216 *Node) bool { return hasChild(n2216, roK206) })
+	return !anyChild(n, roK205, func(n2240 *Node) bool { return hasChild(n2240, roK206) })
 }
 
 // UBL-CR-137: not(cac:Signature)
@@ -8892,238 +9039,238 @@ func roT0347(v []Seq, n *Node) bool {
 
 // UBL-CR-138: not(cac:AccountingSupplierParty/cbc:CustomerAssignedAccountID)
 func roT0348(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2219 *Node) bool { return hasChild(n2219, roK208) })
+	return !anyChild(n, roK103, func(n2243 *Node) bool { return hasChild(n2243, roK208) })
 }
 
 // UBL-CR-139: not(cac:AccountingSupplierParty/cbc:AdditionalAccountID)
 func roT0349(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2221 *Node) bool { return hasChild(n2221, roK209) })
+	return !anyChild(n, roK103, func(n2245 *Node) bool { return hasChild(n2245, roK209) })
 }
 
 // UBL-CR-140: not(cac:AccountingSupplierParty/cbc:DataSendingCapability)
 func roT0350(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2223 *Node) bool { return hasChild(n2223, roK210) })
+	return !anyChild(n, roK103, func(n2247 *Node) bool { return hasChild(n2247, roK210) })
 }
 
 // UBL-CR-141: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkCareIndicator)
 func roT0351(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2225 *Node) bool {
-		return anyChild(n2225, roK63, func(n2226 *Node) bool { return hasChild(n2226, roK211) })
+	return !anyChild(n, roK103, func(n2249 *Node) bool {
+		return anyChild(n2249, roK63, func(n2250 *Node) bool { return hasChild(n2250, roK211) })
 	})
 }
 
 // UBL-CR-142: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkAttentionIndicator)
 func roT0352(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2228 *Node) bool {
-		return anyChild(n2228, roK63, func(n2229 *Node) bool { return hasChild(n2229, roK212) })
+	return !anyChild(n, roK103, func(n2252 *Node) bool {
+		return anyChild(n2252, roK63, func(n2253 *Node) bool { return hasChild(n2253, roK212) })
 	})
 }
 
 // UBL-CR-143: not(cac:AccountingSupplierParty/cac:Party/cbc:WebsiteURI)
 func roT0353(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2231 *Node) bool {
-		return anyChild(n2231, roK63, func(n2232 *Node) bool { return hasChild(n2232, roK213) })
+	return !anyChild(n, roK103, func(n2255 *Node) bool {
+		return anyChild(n2255, roK63, func(n2256 *Node) bool { return hasChild(n2256, roK213) })
 	})
 }
 
 // UBL-CR-144: not(cac:AccountingSupplierParty/cac:Party/cbc:LogoReferenceID)
 func roT0354(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2234 *Node) bool {
-		return anyChild(n2234, roK63, func(n2235 *Node) bool { return hasChild(n2235, roK214) })
+	return !anyChild(n, roK103, func(n2258 *Node) bool {
+		return anyChild(n2258, roK63, func(n2259 *Node) bool { return hasChild(n2259, roK214) })
 	})
 }
 
 // UBL-CR-145: not(cac:AccountingSupplierParty/cac:Party/cbc:IndustryClassificationCode)
 func roT0355(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2237 *Node) bool {
-		return anyChild(n2237, roK63, func(n2238 *Node) bool { return hasChild(n2238, roK215) })
+	return !anyChild(n, roK103, func(n2261 *Node) bool {
+		return anyChild(n2261, roK63, func(n2262 *Node) bool { return hasChild(n2262, roK215) })
 	})
 }
 
 // UBL-CR-146: not(cac:AccountingSupplierParty/cac:Party/cac:Language)
 func roT0356(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2240 *Node) bool {
-		return anyChild(n2240, roK63, func(n2241 *Node) bool { return hasChild(n2241, roK216) })
+	return !anyChild(n, roK103, func(n2264 *Node) bool {
+		return anyChild(n2264, roK63, func(n2265 *Node) bool { return hasChild(n2265, roK216) })
 	})
 }
 
 // UBL-CR-147: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:ID)
 func roT0357(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2243 *Node) bool {
-		return anyChild(n2243, roK63, func(n2244 *Node) bool {
-			return anyChild(n2244, roK66, func(n2245 *Node) bool { return hasChild(n2245, roK54) })
+	return !anyChild(n, roK103, func(n2267 *Node) bool {
+		return anyChild(n2267, roK63, func(n2268 *Node) bool {
+			return anyChild(n2268, roK66, func(n2269 *Node) bool { return hasChild(n2269, roK54) })
 		})
 	})
 }
 
 // UBL-CR-148: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0358(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2247 *Node) bool {
-		return anyChild(n2247, roK63, func(n2248 *Node) bool {
-			return anyChild(n2248, roK66, func(n2249 *Node) bool { return hasChild(n2249, roK217) })
+	return !anyChild(n, roK103, func(n2271 *Node) bool {
+		return anyChild(n2271, roK63, func(n2272 *Node) bool {
+			return anyChild(n2272, roK66, func(n2273 *Node) bool { return hasChild(n2273, roK217) })
 		})
 	})
 }
 
 // UBL-CR-149: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0359(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2251 *Node) bool {
-		return anyChild(n2251, roK63, func(n2252 *Node) bool {
-			return anyChild(n2252, roK66, func(n2253 *Node) bool { return hasChild(n2253, roK218) })
+	return !anyChild(n, roK103, func(n2275 *Node) bool {
+		return anyChild(n2275, roK63, func(n2276 *Node) bool {
+			return anyChild(n2276, roK66, func(n2277 *Node) bool { return hasChild(n2277, roK218) })
 		})
 	})
 }
 
 // UBL-CR-150: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func roT0360(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2255 *Node) bool {
-		return anyChild(n2255, roK63, func(n2256 *Node) bool {
-			return anyChild(n2256, roK66, func(n2257 *Node) bool { return hasChild(n2257, roK219) })
+	return !anyChild(n, roK103, func(n2279 *Node) bool {
+		return anyChild(n2279, roK63, func(n2280 *Node) bool {
+			return anyChild(n2280, roK66, func(n2281 *Node) bool { return hasChild(n2281, roK219) })
 		})
 	})
 }
 
 // UBL-CR-151: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func roT0361(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2259 *Node) bool {
-		return anyChild(n2259, roK63, func(n2260 *Node) bool {
-			return anyChild(n2260, roK66, func(n2261 *Node) bool { return hasChild(n2261, roK220) })
+	return !anyChild(n, roK103, func(n2283 *Node) bool {
+		return anyChild(n2283, roK63, func(n2284 *Node) bool {
+			return anyChild(n2284, roK66, func(n2285 *Node) bool { return hasChild(n2285, roK220) })
 		})
 	})
 }
 
 // UBL-CR-152: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Room)
 func roT0362(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2263 *Node) bool {
-		return anyChild(n2263, roK63, func(n2264 *Node) bool {
-			return anyChild(n2264, roK66, func(n2265 *Node) bool { return hasChild(n2265, roK221) })
+	return !anyChild(n, roK103, func(n2287 *Node) bool {
+		return anyChild(n2287, roK63, func(n2288 *Node) bool {
+			return anyChild(n2288, roK66, func(n2289 *Node) bool { return hasChild(n2289, roK221) })
 		})
 	})
 }
 
 // UBL-CR-153: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func roT0363(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2267 *Node) bool {
-		return anyChild(n2267, roK63, func(n2268 *Node) bool {
-			return anyChild(n2268, roK66, func(n2269 *Node) bool { return hasChild(n2269, roK222) })
+	return !anyChild(n, roK103, func(n2291 *Node) bool {
+		return anyChild(n2291, roK63, func(n2292 *Node) bool {
+			return anyChild(n2292, roK66, func(n2293 *Node) bool { return hasChild(n2293, roK222) })
 		})
 	})
 }
 
 // UBL-CR-154: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func roT0364(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2271 *Node) bool {
-		return anyChild(n2271, roK63, func(n2272 *Node) bool {
-			return anyChild(n2272, roK66, func(n2273 *Node) bool { return hasChild(n2273, roK223) })
+	return !anyChild(n, roK103, func(n2295 *Node) bool {
+		return anyChild(n2295, roK63, func(n2296 *Node) bool {
+			return anyChild(n2296, roK66, func(n2297 *Node) bool { return hasChild(n2297, roK223) })
 		})
 	})
 }
 
 // UBL-CR-155: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func roT0365(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2275 *Node) bool {
-		return anyChild(n2275, roK63, func(n2276 *Node) bool {
-			return anyChild(n2276, roK66, func(n2277 *Node) bool { return hasChild(n2277, roK224) })
+	return !anyChild(n, roK103, func(n2299 *Node) bool {
+		return anyChild(n2299, roK63, func(n2300 *Node) bool {
+			return anyChild(n2300, roK66, func(n2301 *Node) bool { return hasChild(n2301, roK224) })
 		})
 	})
 }
 
 // UBL-CR-156: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func roT0366(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2279 *Node) bool {
-		return anyChild(n2279, roK63, func(n2280 *Node) bool {
-			return anyChild(n2280, roK66, func(n2281 *Node) bool { return hasChild(n2281, roK225) })
+	return !anyChild(n, roK103, func(n2303 *Node) bool {
+		return anyChild(n2303, roK63, func(n2304 *Node) bool {
+			return anyChild(n2304, roK66, func(n2305 *Node) bool { return hasChild(n2305, roK225) })
 		})
 	})
 }
 
 // UBL-CR-157: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Department)
 func roT0367(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2283 *Node) bool {
-		return anyChild(n2283, roK63, func(n2284 *Node) bool {
-			return anyChild(n2284, roK66, func(n2285 *Node) bool { return hasChild(n2285, roK226) })
+	return !anyChild(n, roK103, func(n2307 *Node) bool {
+		return anyChild(n2307, roK63, func(n2308 *Node) bool {
+			return anyChild(n2308, roK66, func(n2309 *Node) bool { return hasChild(n2309, roK226) })
 		})
 	})
 }
 
 // UBL-CR-158: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func roT0368(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2287 *Node) bool {
-		return anyChild(n2287, roK63, func(n2288 *Node) bool {
-			return anyChild(n2288, roK66, func(n2289 *Node) bool { return hasChild(n2289, roK227) })
+	return !anyChild(n, roK103, func(n2311 *Node) bool {
+		return anyChild(n2311, roK63, func(n2312 *Node) bool {
+			return anyChild(n2312, roK66, func(n2313 *Node) bool { return hasChild(n2313, roK227) })
 		})
 	})
 }
 
 // UBL-CR-159: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func roT0369(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2291 *Node) bool {
-		return anyChild(n2291, roK63, func(n2292 *Node) bool {
-			return anyChild(n2292, roK66, func(n2293 *Node) bool { return hasChild(n2293, roK228) })
+	return !anyChild(n, roK103, func(n2315 *Node) bool {
+		return anyChild(n2315, roK63, func(n2316 *Node) bool {
+			return anyChild(n2316, roK66, func(n2317 *Node) bool { return hasChild(n2317, roK228) })
 		})
 	})
 }
 
 // UBL-CR-160: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func roT0370(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2295 *Node) bool {
-		return anyChild(n2295, roK63, func(n2296 *Node) bool {
-			return anyChild(n2296, roK66, func(n2297 *Node) bool { return hasChild(n2297, roK229) })
+	return !anyChild(n, roK103, func(n2319 *Node) bool {
+		return anyChild(n2319, roK63, func(n2320 *Node) bool {
+			return anyChild(n2320, roK66, func(n2321 *Node) bool { return hasChild(n2321, roK229) })
 		})
 	})
 }
 
 // UBL-CR-161: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0371(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2299 *Node) bool {
-		return anyChild(n2299, roK63, func(n2300 *Node) bool {
-			return anyChild(n2300, roK66, func(n2301 *Node) bool { return hasChild(n2301, roK230) })
+	return !anyChild(n, roK103, func(n2323 *Node) bool {
+		return anyChild(n2323, roK63, func(n2324 *Node) bool {
+			return anyChild(n2324, roK66, func(n2325 *Node) bool { return hasChild(n2325, roK230) })
 		})
 	})
 }
 
 // UBL-CR-162: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0372(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2303 *Node) bool {
-		return anyChild(n2303, roK63, func(n2304 *Node) bool {
-			return anyChild(n2304, roK66, func(n2305 *Node) bool { return hasChild(n2305, roK231) })
+	return !anyChild(n, roK103, func(n2327 *Node) bool {
+		return anyChild(n2327, roK63, func(n2328 *Node) bool {
+			return anyChild(n2328, roK66, func(n2329 *Node) bool { return hasChild(n2329, roK231) })
 		})
 	})
 }
 
 // UBL-CR-163: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Region)
 func roT0373(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2307 *Node) bool {
-		return anyChild(n2307, roK63, func(n2308 *Node) bool {
-			return anyChild(n2308, roK66, func(n2309 *Node) bool { return hasChild(n2309, roK232) })
+	return !anyChild(n, roK103, func(n2331 *Node) bool {
+		return anyChild(n2331, roK63, func(n2332 *Node) bool {
+			return anyChild(n2332, roK66, func(n2333 *Node) bool { return hasChild(n2333, roK232) })
 		})
 	})
 }
 
 // UBL-CR-164: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:District)
 func roT0374(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2311 *Node) bool {
-		return anyChild(n2311, roK63, func(n2312 *Node) bool {
-			return anyChild(n2312, roK66, func(n2313 *Node) bool { return hasChild(n2313, roK233) })
+	return !anyChild(n, roK103, func(n2335 *Node) bool {
+		return anyChild(n2335, roK63, func(n2336 *Node) bool {
+			return anyChild(n2336, roK66, func(n2337 *Node) bool { return hasChild(n2337, roK233) })
 		})
 	})
 }
 
 // UBL-CR-165: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0375(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2315 *Node) bool {
-		return anyChild(n2315, roK63, func(n2316 *Node) bool {
-			return anyChild(n2316, roK66, func(n2317 *Node) bool { return hasChild(n2317, roK234) })
+	return !anyChild(n, roK103, func(n2339 *Node) bool {
+		return anyChild(n2339, roK63, func(n2340 *Node) bool {
+			return anyChild(n2340, roK66, func(n2341 *Node) bool { return hasChild(n2341, roK234) })
 		})
 	})
 }
 
 // UBL-CR-166: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0376(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2319 *Node) bool {
-		return anyChild(n2319, roK63, func(n2320 *Node) bool {
-			return anyChild(n2320, roK66, func(n2321 *Node) bool {
-				return anyChild(n2321, roK68, func(n2322 *Node) bool { return hasChild(n2322, roK123) })
+	return !anyChild(n, roK103, func(n2343 *Node) bool {
+		return anyChild(n2343, roK63, func(n2344 *Node) bool {
+			return anyChild(n2344, roK66, func(n2345 *Node) bool {
+				return anyChild(n2345, roK68, func(n2346 *Node) bool { return hasChild(n2346, roK123) })
 			})
 		})
 	})
@@ -9131,71 +9278,71 @@ func roT0376(v []Seq, n *Node) bool {
 
 // UBL-CR-167: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func roT0377(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2324 *Node) bool {
-		return anyChild(n2324, roK63, func(n2325 *Node) bool {
-			return anyChild(n2325, roK66, func(n2326 *Node) bool { return hasChild(n2326, roK235) })
+	return !anyChild(n, roK103, func(n2348 *Node) bool {
+		return anyChild(n2348, roK63, func(n2349 *Node) bool {
+			return anyChild(n2349, roK66, func(n2350 *Node) bool { return hasChild(n2350, roK235) })
 		})
 	})
 }
 
 // UBL-CR-168: not(cac:AccountingSupplierParty/cac:Party/cac:PhysicalLocation)
 func roT0378(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2328 *Node) bool {
-		return anyChild(n2328, roK63, func(n2329 *Node) bool { return hasChild(n2329, roK236) })
+	return !anyChild(n, roK103, func(n2352 *Node) bool {
+		return anyChild(n2352, roK63, func(n2353 *Node) bool { return hasChild(n2353, roK236) })
 	})
 }
 
 // UBL-CR-169: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0379(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2331 *Node) bool {
-		return anyChild(n2331, roK63, func(n2332 *Node) bool {
-			return anyChild(n2332, roK113, func(n2333 *Node) bool { return hasChild(n2333, roK101) })
+	return !anyChild(n, roK103, func(n2355 *Node) bool {
+		return anyChild(n2355, roK63, func(n2356 *Node) bool {
+			return anyChild(n2356, roK113, func(n2357 *Node) bool { return hasChild(n2357, roK101) })
 		})
 	})
 }
 
 // UBL-CR-170: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0380(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2335 *Node) bool {
-		return anyChild(n2335, roK63, func(n2336 *Node) bool {
-			return anyChild(n2336, roK113, func(n2337 *Node) bool { return hasChild(n2337, roK237) })
+	return !anyChild(n, roK103, func(n2359 *Node) bool {
+		return anyChild(n2359, roK63, func(n2360 *Node) bool {
+			return anyChild(n2360, roK113, func(n2361 *Node) bool { return hasChild(n2361, roK237) })
 		})
 	})
 }
 
 // UBL-CR-171: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0381(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2339 *Node) bool {
-		return anyChild(n2339, roK63, func(n2340 *Node) bool {
-			return anyChild(n2340, roK113, func(n2341 *Node) bool { return hasChild(n2341, roK238) })
+	return !anyChild(n, roK103, func(n2363 *Node) bool {
+		return anyChild(n2363, roK63, func(n2364 *Node) bool {
+			return anyChild(n2364, roK113, func(n2365 *Node) bool { return hasChild(n2365, roK238) })
 		})
 	})
 }
 
 // UBL-CR-172: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0382(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2343 *Node) bool {
-		return anyChild(n2343, roK63, func(n2344 *Node) bool {
-			return anyChild(n2344, roK113, func(n2345 *Node) bool { return hasChild(n2345, roK239) })
+	return !anyChild(n, roK103, func(n2367 *Node) bool {
+		return anyChild(n2367, roK63, func(n2368 *Node) bool {
+			return anyChild(n2368, roK113, func(n2369 *Node) bool { return hasChild(n2369, roK239) })
 		})
 	})
 }
 
 // UBL-CR-173: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0383(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2347 *Node) bool {
-		return anyChild(n2347, roK63, func(n2348 *Node) bool {
-			return anyChild(n2348, roK113, func(n2349 *Node) bool { return hasChild(n2349, roK240) })
+	return !anyChild(n, roK103, func(n2371 *Node) bool {
+		return anyChild(n2371, roK63, func(n2372 *Node) bool {
+			return anyChild(n2372, roK113, func(n2373 *Node) bool { return hasChild(n2373, roK240) })
 		})
 	})
 }
 
 // UBL-CR-174: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0384(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2351 *Node) bool {
-		return anyChild(n2351, roK63, func(n2352 *Node) bool {
-			return anyChild(n2352, roK113, func(n2353 *Node) bool {
-				return anyChild(n2353, roK80, func(n2354 *Node) bool { return hasChild(n2354, roK123) })
+	return !anyChild(n, roK103, func(n2375 *Node) bool {
+		return anyChild(n2375, roK63, func(n2376 *Node) bool {
+			return anyChild(n2376, roK113, func(n2377 *Node) bool {
+				return anyChild(n2377, roK80, func(n2378 *Node) bool { return hasChild(n2378, roK123) })
 			})
 		})
 	})
@@ -9203,10 +9350,10 @@ func roT0384(v []Seq, n *Node) bool {
 
 // UBL-CR-175: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0385(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2356 *Node) bool {
-		return anyChild(n2356, roK63, func(n2357 *Node) bool {
-			return anyChild(n2357, roK113, func(n2358 *Node) bool {
-				return anyChild(n2358, roK80, func(n2359 *Node) bool { return hasChild(n2359, roK241) })
+	return !anyChild(n, roK103, func(n2380 *Node) bool {
+		return anyChild(n2380, roK63, func(n2381 *Node) bool {
+			return anyChild(n2381, roK113, func(n2382 *Node) bool {
+				return anyChild(n2382, roK80, func(n2383 *Node) bool { return hasChild(n2383, roK241) })
 			})
 		})
 	})
@@ -9214,10 +9361,10 @@ func roT0385(v []Seq, n *Node) bool {
 
 // UBL-CR-176: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0386(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2361 *Node) bool {
-		return anyChild(n2361, roK63, func(n2362 *Node) bool {
-			return anyChild(n2362, roK113, func(n2363 *Node) bool {
-				return anyChild(n2363, roK80, func(n2364 *Node) bool { return hasChild(n2364, roK242) })
+	return !anyChild(n, roK103, func(n2385 *Node) bool {
+		return anyChild(n2385, roK63, func(n2386 *Node) bool {
+			return anyChild(n2386, roK113, func(n2387 *Node) bool {
+				return anyChild(n2387, roK80, func(n2388 *Node) bool { return hasChild(n2388, roK242) })
 			})
 		})
 	})
@@ -9225,10 +9372,10 @@ func roT0386(v []Seq, n *Node) bool {
 
 // UBL-CR-177: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0387(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2366 *Node) bool {
-		return anyChild(n2366, roK63, func(n2367 *Node) bool {
-			return anyChild(n2367, roK113, func(n2368 *Node) bool {
-				return anyChild(n2368, roK80, func(n2369 *Node) bool { return hasChild(n2369, roK243) })
+	return !anyChild(n, roK103, func(n2390 *Node) bool {
+		return anyChild(n2390, roK63, func(n2391 *Node) bool {
+			return anyChild(n2391, roK113, func(n2392 *Node) bool {
+				return anyChild(n2392, roK80, func(n2393 *Node) bool { return hasChild(n2393, roK243) })
 			})
 		})
 	})
@@ -9236,423 +9383,423 @@ func roT0387(v []Seq, n *Node) bool {
 
 // UBL-CR-178: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0388(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2371 *Node) bool {
-		return anyChild(n2371, roK63, func(n2372 *Node) bool {
-			return anyChild(n2372, roK102, func(n2373 *Node) bool { return hasChild(n2373, roK244) })
+	return !anyChild(n, roK103, func(n2395 *Node) bool {
+		return anyChild(n2395, roK63, func(n2396 *Node) bool {
+			return anyChild(n2396, roK102, func(n2397 *Node) bool { return hasChild(n2397, roK244) })
 		})
 	})
 }
 
 // UBL-CR-179: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0389(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2375 *Node) bool {
-		return anyChild(n2375, roK63, func(n2376 *Node) bool {
-			return anyChild(n2376, roK102, func(n2377 *Node) bool { return hasChild(n2377, roK245) })
+	return !anyChild(n, roK103, func(n2399 *Node) bool {
+		return anyChild(n2399, roK63, func(n2400 *Node) bool {
+			return anyChild(n2400, roK102, func(n2401 *Node) bool { return hasChild(n2401, roK245) })
 		})
 	})
 }
 
 // UBL-CR-180: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0390(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2379 *Node) bool {
-		return anyChild(n2379, roK63, func(n2380 *Node) bool {
-			return anyChild(n2380, roK102, func(n2381 *Node) bool { return hasChild(n2381, roK246) })
+	return !anyChild(n, roK103, func(n2403 *Node) bool {
+		return anyChild(n2403, roK63, func(n2404 *Node) bool {
+			return anyChild(n2404, roK102, func(n2405 *Node) bool { return hasChild(n2405, roK246) })
 		})
 	})
 }
 
 // UBL-CR-181: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0391(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2383 *Node) bool {
-		return anyChild(n2383, roK63, func(n2384 *Node) bool {
-			return anyChild(n2384, roK102, func(n2385 *Node) bool { return hasChild(n2385, roK247) })
+	return !anyChild(n, roK103, func(n2407 *Node) bool {
+		return anyChild(n2407, roK63, func(n2408 *Node) bool {
+			return anyChild(n2408, roK102, func(n2409 *Node) bool { return hasChild(n2409, roK247) })
 		})
 	})
 }
 
 // UBL-CR-182: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0392(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2387 *Node) bool {
-		return anyChild(n2387, roK63, func(n2388 *Node) bool {
-			return anyChild(n2388, roK102, func(n2389 *Node) bool { return hasChild(n2389, roK248) })
+	return !anyChild(n, roK103, func(n2411 *Node) bool {
+		return anyChild(n2411, roK63, func(n2412 *Node) bool {
+			return anyChild(n2412, roK102, func(n2413 *Node) bool { return hasChild(n2413, roK248) })
 		})
 	})
 }
 
 // UBL-CR-183: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0393(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2391 *Node) bool {
-		return anyChild(n2391, roK63, func(n2392 *Node) bool {
-			return anyChild(n2392, roK102, func(n2393 *Node) bool { return hasChild(n2393, roK249) })
+	return !anyChild(n, roK103, func(n2415 *Node) bool {
+		return anyChild(n2415, roK63, func(n2416 *Node) bool {
+			return anyChild(n2416, roK102, func(n2417 *Node) bool { return hasChild(n2417, roK249) })
 		})
 	})
 }
 
 // UBL-CR-184: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0394(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2395 *Node) bool {
-		return anyChild(n2395, roK63, func(n2396 *Node) bool {
-			return anyChild(n2396, roK102, func(n2397 *Node) bool { return hasChild(n2397, roK250) })
+	return !anyChild(n, roK103, func(n2419 *Node) bool {
+		return anyChild(n2419, roK63, func(n2420 *Node) bool {
+			return anyChild(n2420, roK102, func(n2421 *Node) bool { return hasChild(n2421, roK250) })
 		})
 	})
 }
 
 // UBL-CR-185: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0395(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2399 *Node) bool {
-		return anyChild(n2399, roK63, func(n2400 *Node) bool {
-			return anyChild(n2400, roK102, func(n2401 *Node) bool { return hasChild(n2401, roK240) })
+	return !anyChild(n, roK103, func(n2423 *Node) bool {
+		return anyChild(n2423, roK63, func(n2424 *Node) bool {
+			return anyChild(n2424, roK102, func(n2425 *Node) bool { return hasChild(n2425, roK240) })
 		})
 	})
 }
 
 // UBL-CR-186: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0396(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2403 *Node) bool {
-		return anyChild(n2403, roK63, func(n2404 *Node) bool {
-			return anyChild(n2404, roK102, func(n2405 *Node) bool { return hasChild(n2405, roK251) })
+	return !anyChild(n, roK103, func(n2427 *Node) bool {
+		return anyChild(n2427, roK63, func(n2428 *Node) bool {
+			return anyChild(n2428, roK102, func(n2429 *Node) bool { return hasChild(n2429, roK251) })
 		})
 	})
 }
 
 // UBL-CR-187: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0397(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2407 *Node) bool {
-		return anyChild(n2407, roK63, func(n2408 *Node) bool {
-			return anyChild(n2408, roK102, func(n2409 *Node) bool { return hasChild(n2409, roK252) })
+	return !anyChild(n, roK103, func(n2431 *Node) bool {
+		return anyChild(n2431, roK63, func(n2432 *Node) bool {
+			return anyChild(n2432, roK102, func(n2433 *Node) bool { return hasChild(n2433, roK252) })
 		})
 	})
 }
 
 // UBL-CR-188: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0398(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2411 *Node) bool {
-		return anyChild(n2411, roK63, func(n2412 *Node) bool {
-			return anyChild(n2412, roK102, func(n2413 *Node) bool { return hasChild(n2413, roK253) })
+	return !anyChild(n, roK103, func(n2435 *Node) bool {
+		return anyChild(n2435, roK63, func(n2436 *Node) bool {
+			return anyChild(n2436, roK102, func(n2437 *Node) bool { return hasChild(n2437, roK253) })
 		})
 	})
 }
 
 // UBL-CR-189: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ID)
 func roT0399(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2415 *Node) bool {
-		return anyChild(n2415, roK63, func(n2416 *Node) bool {
-			return anyChild(n2416, roK254, func(n2417 *Node) bool { return hasChild(n2417, roK54) })
+	return !anyChild(n, roK103, func(n2439 *Node) bool {
+		return anyChild(n2439, roK63, func(n2440 *Node) bool {
+			return anyChild(n2440, roK254, func(n2441 *Node) bool { return hasChild(n2441, roK54) })
 		})
 	})
 }
 
 // UBL-CR-190: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telefax)
 func roT0400(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2419 *Node) bool {
-		return anyChild(n2419, roK63, func(n2420 *Node) bool {
-			return anyChild(n2420, roK254, func(n2421 *Node) bool { return hasChild(n2421, roK255) })
+	return !anyChild(n, roK103, func(n2443 *Node) bool {
+		return anyChild(n2443, roK63, func(n2444 *Node) bool {
+			return anyChild(n2444, roK254, func(n2445 *Node) bool { return hasChild(n2445, roK255) })
 		})
 	})
 }
 
 // UBL-CR-191: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Note)
 func roT0401(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2423 *Node) bool {
-		return anyChild(n2423, roK63, func(n2424 *Node) bool {
-			return anyChild(n2424, roK254, func(n2425 *Node) bool { return hasChild(n2425, roK60) })
+	return !anyChild(n, roK103, func(n2447 *Node) bool {
+		return anyChild(n2447, roK63, func(n2448 *Node) bool {
+			return anyChild(n2448, roK254, func(n2449 *Node) bool { return hasChild(n2449, roK60) })
 		})
 	})
 }
 
 // UBL-CR-192: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func roT0402(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2427 *Node) bool {
-		return anyChild(n2427, roK63, func(n2428 *Node) bool {
-			return anyChild(n2428, roK254, func(n2429 *Node) bool { return hasChild(n2429, roK256) })
+	return !anyChild(n, roK103, func(n2451 *Node) bool {
+		return anyChild(n2451, roK63, func(n2452 *Node) bool {
+			return anyChild(n2452, roK254, func(n2453 *Node) bool { return hasChild(n2453, roK256) })
 		})
 	})
 }
 
 // UBL-CR-193: not(cac:AccountingSupplierParty/cac:Party/cac:Person)
 func roT0403(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2431 *Node) bool {
-		return anyChild(n2431, roK63, func(n2432 *Node) bool { return hasChild(n2432, roK257) })
+	return !anyChild(n, roK103, func(n2455 *Node) bool {
+		return anyChild(n2455, roK63, func(n2456 *Node) bool { return hasChild(n2456, roK257) })
 	})
 }
 
 // UBL-CR-194: not(cac:AccountingSupplierParty/cac:Party/cac:AgentParty)
 func roT0404(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2434 *Node) bool {
-		return anyChild(n2434, roK63, func(n2435 *Node) bool { return hasChild(n2435, roK258) })
+	return !anyChild(n, roK103, func(n2458 *Node) bool {
+		return anyChild(n2458, roK63, func(n2459 *Node) bool { return hasChild(n2459, roK258) })
 	})
 }
 
 // UBL-CR-195: not(cac:AccountingSupplierParty/cac:Party/cac:ServiceProviderParty)
 func roT0405(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2437 *Node) bool {
-		return anyChild(n2437, roK63, func(n2438 *Node) bool { return hasChild(n2438, roK259) })
+	return !anyChild(n, roK103, func(n2461 *Node) bool {
+		return anyChild(n2461, roK63, func(n2462 *Node) bool { return hasChild(n2462, roK259) })
 	})
 }
 
 // UBL-CR-196: not(cac:AccountingSupplierParty/cac:Party/cac:PowerOfAttorney)
 func roT0406(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2440 *Node) bool {
-		return anyChild(n2440, roK63, func(n2441 *Node) bool { return hasChild(n2441, roK260) })
+	return !anyChild(n, roK103, func(n2464 *Node) bool {
+		return anyChild(n2464, roK63, func(n2465 *Node) bool { return hasChild(n2465, roK260) })
 	})
 }
 
 // UBL-CR-197: not(cac:AccountingSupplierParty/cac:Party/cac:FinancialAccount)
 func roT0407(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2443 *Node) bool {
-		return anyChild(n2443, roK63, func(n2444 *Node) bool { return hasChild(n2444, roK261) })
+	return !anyChild(n, roK103, func(n2467 *Node) bool {
+		return anyChild(n2467, roK63, func(n2468 *Node) bool { return hasChild(n2468, roK261) })
 	})
 }
 
 // UBL-CR-198: not(cac:AccountingSupplierParty/cac:DespatchContact)
 func roT0408(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2446 *Node) bool { return hasChild(n2446, roK262) })
+	return !anyChild(n, roK103, func(n2470 *Node) bool { return hasChild(n2470, roK262) })
 }
 
 // UBL-CR-199: not(cac:AccountingSupplierParty/cac:AccountingContact)
 func roT0409(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2448 *Node) bool { return hasChild(n2448, roK263) })
+	return !anyChild(n, roK103, func(n2472 *Node) bool { return hasChild(n2472, roK263) })
 }
 
 // UBL-CR-200: not(cac:AccountingSupplierParty/cac:SellerContact)
 func roT0410(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2450 *Node) bool { return hasChild(n2450, roK264) })
+	return !anyChild(n, roK103, func(n2474 *Node) bool { return hasChild(n2474, roK264) })
 }
 
 // UBL-CR-201: not(cac:AccountingCustomerParty/cbc:CustomerAssignedAccountID)
 func roT0411(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2452 *Node) bool { return hasChild(n2452, roK208) })
+	return !anyChild(n, roK64, func(n2476 *Node) bool { return hasChild(n2476, roK208) })
 }
 
 // UBL-CR-202: not(cac:AccountingCustomerParty/cbc:SupplierAssignedAccountID)
 func roT0412(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2454 *Node) bool { return hasChild(n2454, roK265) })
+	return !anyChild(n, roK64, func(n2478 *Node) bool { return hasChild(n2478, roK265) })
 }
 
 // UBL-CR-203: not(cac:AccountingCustomerParty/cbc:AdditionalAccountID)
 func roT0413(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2456 *Node) bool { return hasChild(n2456, roK209) })
+	return !anyChild(n, roK64, func(n2480 *Node) bool { return hasChild(n2480, roK209) })
 }
 
 // UBL-CR-204: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkCareIndicator)
 func roT0414(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2458 *Node) bool {
-		return anyChild(n2458, roK63, func(n2459 *Node) bool { return hasChild(n2459, roK211) })
+	return !anyChild(n, roK64, func(n2482 *Node) bool {
+		return anyChild(n2482, roK63, func(n2483 *Node) bool { return hasChild(n2483, roK211) })
 	})
 }
 
 // UBL-CR-205: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkAttentionIndicator)
 func roT0415(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2461 *Node) bool {
-		return anyChild(n2461, roK63, func(n2462 *Node) bool { return hasChild(n2462, roK212) })
+	return !anyChild(n, roK64, func(n2485 *Node) bool {
+		return anyChild(n2485, roK63, func(n2486 *Node) bool { return hasChild(n2486, roK212) })
 	})
 }
 
 // UBL-CR-206: not(cac:AccountingCustomerParty/cac:Party/cbc:WebsiteURI)
 func roT0416(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2464 *Node) bool {
-		return anyChild(n2464, roK63, func(n2465 *Node) bool { return hasChild(n2465, roK213) })
+	return !anyChild(n, roK64, func(n2488 *Node) bool {
+		return anyChild(n2488, roK63, func(n2489 *Node) bool { return hasChild(n2489, roK213) })
 	})
 }
 
 // UBL-CR-207: not(cac:AccountingCustomerParty/cac:Party/cbc:LogoReferenceID)
 func roT0417(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2467 *Node) bool {
-		return anyChild(n2467, roK63, func(n2468 *Node) bool { return hasChild(n2468, roK214) })
+	return !anyChild(n, roK64, func(n2491 *Node) bool {
+		return anyChild(n2491, roK63, func(n2492 *Node) bool { return hasChild(n2492, roK214) })
 	})
 }
 
 // UBL-CR-208: not(cac:AccountingCustomerParty/cac:Party/cbc:IndustryClassificationCode)
 func roT0418(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2470 *Node) bool {
-		return anyChild(n2470, roK63, func(n2471 *Node) bool { return hasChild(n2471, roK215) })
+	return !anyChild(n, roK64, func(n2494 *Node) bool {
+		return anyChild(n2494, roK63, func(n2495 *Node) bool { return hasChild(n2495, roK215) })
 	})
 }
 
 // UBL-CR-209: not(cac:AccountingCustomerParty/cac:Party/cac:Language)
 func roT0419(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2473 *Node) bool {
-		return anyChild(n2473, roK63, func(n2474 *Node) bool { return hasChild(n2474, roK216) })
+	return !anyChild(n, roK64, func(n2497 *Node) bool {
+		return anyChild(n2497, roK63, func(n2498 *Node) bool { return hasChild(n2498, roK216) })
 	})
 }
 
 // UBL-CR-210: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:ID)
 func roT0420(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2476 *Node) bool {
-		return anyChild(n2476, roK63, func(n2477 *Node) bool {
-			return anyChild(n2477, roK66, func(n2478 *Node) bool { return hasChild(n2478, roK54) })
+	return !anyChild(n, roK64, func(n2500 *Node) bool {
+		return anyChild(n2500, roK63, func(n2501 *Node) bool {
+			return anyChild(n2501, roK66, func(n2502 *Node) bool { return hasChild(n2502, roK54) })
 		})
 	})
 }
 
 // UBL-CR-211: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0421(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2480 *Node) bool {
-		return anyChild(n2480, roK63, func(n2481 *Node) bool {
-			return anyChild(n2481, roK66, func(n2482 *Node) bool { return hasChild(n2482, roK217) })
+	return !anyChild(n, roK64, func(n2504 *Node) bool {
+		return anyChild(n2504, roK63, func(n2505 *Node) bool {
+			return anyChild(n2505, roK66, func(n2506 *Node) bool { return hasChild(n2506, roK217) })
 		})
 	})
 }
 
 // UBL-CR-212: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0422(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2484 *Node) bool {
-		return anyChild(n2484, roK63, func(n2485 *Node) bool {
-			return anyChild(n2485, roK66, func(n2486 *Node) bool { return hasChild(n2486, roK218) })
+	return !anyChild(n, roK64, func(n2508 *Node) bool {
+		return anyChild(n2508, roK63, func(n2509 *Node) bool {
+			return anyChild(n2509, roK66, func(n2510 *Node) bool { return hasChild(n2510, roK218) })
 		})
 	})
 }
 
 // UBL-CR-213: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func roT0423(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2488 *Node) bool {
-		return anyChild(n2488, roK63, func(n2489 *Node) bool {
-			return anyChild(n2489, roK66, func(n2490 *Node) bool { return hasChild(n2490, roK219) })
+	return !anyChild(n, roK64, func(n2512 *Node) bool {
+		return anyChild(n2512, roK63, func(n2513 *Node) bool {
+			return anyChild(n2513, roK66, func(n2514 *Node) bool { return hasChild(n2514, roK219) })
 		})
 	})
 }
 
 // UBL-CR-214: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func roT0424(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2492 *Node) bool {
-		return anyChild(n2492, roK63, func(n2493 *Node) bool {
-			return anyChild(n2493, roK66, func(n2494 *Node) bool { return hasChild(n2494, roK220) })
+	return !anyChild(n, roK64, func(n2516 *Node) bool {
+		return anyChild(n2516, roK63, func(n2517 *Node) bool {
+			return anyChild(n2517, roK66, func(n2518 *Node) bool { return hasChild(n2518, roK220) })
 		})
 	})
 }
 
 // UBL-CR-215: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Room)
 func roT0425(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2496 *Node) bool {
-		return anyChild(n2496, roK63, func(n2497 *Node) bool {
-			return anyChild(n2497, roK66, func(n2498 *Node) bool { return hasChild(n2498, roK221) })
+	return !anyChild(n, roK64, func(n2520 *Node) bool {
+		return anyChild(n2520, roK63, func(n2521 *Node) bool {
+			return anyChild(n2521, roK66, func(n2522 *Node) bool { return hasChild(n2522, roK221) })
 		})
 	})
 }
 
 // UBL-CR-216: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func roT0426(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2500 *Node) bool {
-		return anyChild(n2500, roK63, func(n2501 *Node) bool {
-			return anyChild(n2501, roK66, func(n2502 *Node) bool { return hasChild(n2502, roK222) })
+	return !anyChild(n, roK64, func(n2524 *Node) bool {
+		return anyChild(n2524, roK63, func(n2525 *Node) bool {
+			return anyChild(n2525, roK66, func(n2526 *Node) bool { return hasChild(n2526, roK222) })
 		})
 	})
 }
 
 // UBL-CR-217: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func roT0427(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2504 *Node) bool {
-		return anyChild(n2504, roK63, func(n2505 *Node) bool {
-			return anyChild(n2505, roK66, func(n2506 *Node) bool { return hasChild(n2506, roK223) })
+	return !anyChild(n, roK64, func(n2528 *Node) bool {
+		return anyChild(n2528, roK63, func(n2529 *Node) bool {
+			return anyChild(n2529, roK66, func(n2530 *Node) bool { return hasChild(n2530, roK223) })
 		})
 	})
 }
 
 // UBL-CR-218: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func roT0428(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2508 *Node) bool {
-		return anyChild(n2508, roK63, func(n2509 *Node) bool {
-			return anyChild(n2509, roK66, func(n2510 *Node) bool { return hasChild(n2510, roK224) })
+	return !anyChild(n, roK64, func(n2532 *Node) bool {
+		return anyChild(n2532, roK63, func(n2533 *Node) bool {
+			return anyChild(n2533, roK66, func(n2534 *Node) bool { return hasChild(n2534, roK224) })
 		})
 	})
 }
 
 // UBL-CR-219: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func roT0429(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2512 *Node) bool {
-		return anyChild(n2512, roK63, func(n2513 *Node) bool {
-			return anyChild(n2513, roK66, func(n2514 *Node) bool { return hasChild(n2514, roK225) })
+	return !anyChild(n, roK64, func(n2536 *Node) bool {
+		return anyChild(n2536, roK63, func(n2537 *Node) bool {
+			return anyChild(n2537, roK66, func(n2538 *Node) bool { return hasChild(n2538, roK225) })
 		})
 	})
 }
 
 // UBL-CR-220: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Department)
 func roT0430(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2516 *Node) bool {
-		return anyChild(n2516, roK63, func(n2517 *Node) bool {
-			return anyChild(n2517, roK66, func(n2518 *Node) bool { return hasChild(n2518, roK226) })
+	return !anyChild(n, roK64, func(n2540 *Node) bool {
+		return anyChild(n2540, roK63, func(n2541 *Node) bool {
+			return anyChild(n2541, roK66, func(n2542 *Node) bool { return hasChild(n2542, roK226) })
 		})
 	})
 }
 
 // UBL-CR-221: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func roT0431(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2520 *Node) bool {
-		return anyChild(n2520, roK63, func(n2521 *Node) bool {
-			return anyChild(n2521, roK66, func(n2522 *Node) bool { return hasChild(n2522, roK227) })
+	return !anyChild(n, roK64, func(n2544 *Node) bool {
+		return anyChild(n2544, roK63, func(n2545 *Node) bool {
+			return anyChild(n2545, roK66, func(n2546 *Node) bool { return hasChild(n2546, roK227) })
 		})
 	})
 }
 
 // UBL-CR-222: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func roT0432(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2524 *Node) bool {
-		return anyChild(n2524, roK63, func(n2525 *Node) bool {
-			return anyChild(n2525, roK66, func(n2526 *Node) bool { return hasChild(n2526, roK228) })
+	return !anyChild(n, roK64, func(n2548 *Node) bool {
+		return anyChild(n2548, roK63, func(n2549 *Node) bool {
+			return anyChild(n2549, roK66, func(n2550 *Node) bool { return hasChild(n2550, roK228) })
 		})
 	})
 }
 
 // UBL-CR-223: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func roT0433(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2528 *Node) bool {
-		return anyChild(n2528, roK63, func(n2529 *Node) bool {
-			return anyChild(n2529, roK66, func(n2530 *Node) bool { return hasChild(n2530, roK229) })
+	return !anyChild(n, roK64, func(n2552 *Node) bool {
+		return anyChild(n2552, roK63, func(n2553 *Node) bool {
+			return anyChild(n2553, roK66, func(n2554 *Node) bool { return hasChild(n2554, roK229) })
 		})
 	})
 }
 
 // UBL-CR-224: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0434(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2532 *Node) bool {
-		return anyChild(n2532, roK63, func(n2533 *Node) bool {
-			return anyChild(n2533, roK66, func(n2534 *Node) bool { return hasChild(n2534, roK230) })
+	return !anyChild(n, roK64, func(n2556 *Node) bool {
+		return anyChild(n2556, roK63, func(n2557 *Node) bool {
+			return anyChild(n2557, roK66, func(n2558 *Node) bool { return hasChild(n2558, roK230) })
 		})
 	})
 }
 
 // UBL-CR-225: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0435(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2536 *Node) bool {
-		return anyChild(n2536, roK63, func(n2537 *Node) bool {
-			return anyChild(n2537, roK66, func(n2538 *Node) bool { return hasChild(n2538, roK231) })
+	return !anyChild(n, roK64, func(n2560 *Node) bool {
+		return anyChild(n2560, roK63, func(n2561 *Node) bool {
+			return anyChild(n2561, roK66, func(n2562 *Node) bool { return hasChild(n2562, roK231) })
 		})
 	})
 }
 
 // UBL-CR-226: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Region)
 func roT0436(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2540 *Node) bool {
-		return anyChild(n2540, roK63, func(n2541 *Node) bool {
-			return anyChild(n2541, roK66, func(n2542 *Node) bool { return hasChild(n2542, roK232) })
+	return !anyChild(n, roK64, func(n2564 *Node) bool {
+		return anyChild(n2564, roK63, func(n2565 *Node) bool {
+			return anyChild(n2565, roK66, func(n2566 *Node) bool { return hasChild(n2566, roK232) })
 		})
 	})
 }
 
 // UBL-CR-227: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:District)
 func roT0437(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2544 *Node) bool {
-		return anyChild(n2544, roK63, func(n2545 *Node) bool {
-			return anyChild(n2545, roK66, func(n2546 *Node) bool { return hasChild(n2546, roK233) })
+	return !anyChild(n, roK64, func(n2568 *Node) bool {
+		return anyChild(n2568, roK63, func(n2569 *Node) bool {
+			return anyChild(n2569, roK66, func(n2570 *Node) bool { return hasChild(n2570, roK233) })
 		})
 	})
 }
 
 // UBL-CR-228: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0438(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2548 *Node) bool {
-		return anyChild(n2548, roK63, func(n2549 *Node) bool {
-			return anyChild(n2549, roK66, func(n2550 *Node) bool { return hasChild(n2550, roK234) })
+	return !anyChild(n, roK64, func(n2572 *Node) bool {
+		return anyChild(n2572, roK63, func(n2573 *Node) bool {
+			return anyChild(n2573, roK66, func(n2574 *Node) bool { return hasChild(n2574, roK234) })
 		})
 	})
 }
 
 // UBL-CR-229: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0439(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2552 *Node) bool {
-		return anyChild(n2552, roK63, func(n2553 *Node) bool {
-			return anyChild(n2553, roK66, func(n2554 *Node) bool {
-				return anyChild(n2554, roK68, func(n2555 *Node) bool { return hasChild(n2555, roK123) })
+	return !anyChild(n, roK64, func(n2576 *Node) bool {
+		return anyChild(n2576, roK63, func(n2577 *Node) bool {
+			return anyChild(n2577, roK66, func(n2578 *Node) bool {
+				return anyChild(n2578, roK68, func(n2579 *Node) bool { return hasChild(n2579, roK123) })
 			})
 		})
 	})
@@ -9660,71 +9807,71 @@ func roT0439(v []Seq, n *Node) bool {
 
 // UBL-CR-230: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func roT0440(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2557 *Node) bool {
-		return anyChild(n2557, roK63, func(n2558 *Node) bool {
-			return anyChild(n2558, roK66, func(n2559 *Node) bool { return hasChild(n2559, roK235) })
+	return !anyChild(n, roK64, func(n2581 *Node) bool {
+		return anyChild(n2581, roK63, func(n2582 *Node) bool {
+			return anyChild(n2582, roK66, func(n2583 *Node) bool { return hasChild(n2583, roK235) })
 		})
 	})
 }
 
 // UBL-CR-231: not(cac:AccountingCustomerParty/cac:Party/cac:PhysicalLocation)
 func roT0441(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2561 *Node) bool {
-		return anyChild(n2561, roK63, func(n2562 *Node) bool { return hasChild(n2562, roK236) })
+	return !anyChild(n, roK64, func(n2585 *Node) bool {
+		return anyChild(n2585, roK63, func(n2586 *Node) bool { return hasChild(n2586, roK236) })
 	})
 }
 
 // UBL-CR-232: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0442(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2564 *Node) bool {
-		return anyChild(n2564, roK63, func(n2565 *Node) bool {
-			return anyChild(n2565, roK113, func(n2566 *Node) bool { return hasChild(n2566, roK101) })
+	return !anyChild(n, roK64, func(n2588 *Node) bool {
+		return anyChild(n2588, roK63, func(n2589 *Node) bool {
+			return anyChild(n2589, roK113, func(n2590 *Node) bool { return hasChild(n2590, roK101) })
 		})
 	})
 }
 
 // UBL-CR-233: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0443(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2568 *Node) bool {
-		return anyChild(n2568, roK63, func(n2569 *Node) bool {
-			return anyChild(n2569, roK113, func(n2570 *Node) bool { return hasChild(n2570, roK237) })
+	return !anyChild(n, roK64, func(n2592 *Node) bool {
+		return anyChild(n2592, roK63, func(n2593 *Node) bool {
+			return anyChild(n2593, roK113, func(n2594 *Node) bool { return hasChild(n2594, roK237) })
 		})
 	})
 }
 
 // UBL-CR-234: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0444(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2572 *Node) bool {
-		return anyChild(n2572, roK63, func(n2573 *Node) bool {
-			return anyChild(n2573, roK113, func(n2574 *Node) bool { return hasChild(n2574, roK238) })
+	return !anyChild(n, roK64, func(n2596 *Node) bool {
+		return anyChild(n2596, roK63, func(n2597 *Node) bool {
+			return anyChild(n2597, roK113, func(n2598 *Node) bool { return hasChild(n2598, roK238) })
 		})
 	})
 }
 
 // UBL-CR-235: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0445(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2576 *Node) bool {
-		return anyChild(n2576, roK63, func(n2577 *Node) bool {
-			return anyChild(n2577, roK113, func(n2578 *Node) bool { return hasChild(n2578, roK239) })
+	return !anyChild(n, roK64, func(n2600 *Node) bool {
+		return anyChild(n2600, roK63, func(n2601 *Node) bool {
+			return anyChild(n2601, roK113, func(n2602 *Node) bool { return hasChild(n2602, roK239) })
 		})
 	})
 }
 
 // UBL-CR-236: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0446(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2580 *Node) bool {
-		return anyChild(n2580, roK63, func(n2581 *Node) bool {
-			return anyChild(n2581, roK113, func(n2582 *Node) bool { return hasChild(n2582, roK240) })
+	return !anyChild(n, roK64, func(n2604 *Node) bool {
+		return anyChild(n2604, roK63, func(n2605 *Node) bool {
+			return anyChild(n2605, roK113, func(n2606 *Node) bool { return hasChild(n2606, roK240) })
 		})
 	})
 }
 
 // UBL-CR-237: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0447(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2584 *Node) bool {
-		return anyChild(n2584, roK63, func(n2585 *Node) bool {
-			return anyChild(n2585, roK113, func(n2586 *Node) bool {
-				return anyChild(n2586, roK80, func(n2587 *Node) bool { return hasChild(n2587, roK123) })
+	return !anyChild(n, roK64, func(n2608 *Node) bool {
+		return anyChild(n2608, roK63, func(n2609 *Node) bool {
+			return anyChild(n2609, roK113, func(n2610 *Node) bool {
+				return anyChild(n2610, roK80, func(n2611 *Node) bool { return hasChild(n2611, roK123) })
 			})
 		})
 	})
@@ -9732,10 +9879,10 @@ func roT0447(v []Seq, n *Node) bool {
 
 // UBL-CR-238: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0448(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2589 *Node) bool {
-		return anyChild(n2589, roK63, func(n2590 *Node) bool {
-			return anyChild(n2590, roK113, func(n2591 *Node) bool {
-				return anyChild(n2591, roK80, func(n2592 *Node) bool { return hasChild(n2592, roK241) })
+	return !anyChild(n, roK64, func(n2613 *Node) bool {
+		return anyChild(n2613, roK63, func(n2614 *Node) bool {
+			return anyChild(n2614, roK113, func(n2615 *Node) bool {
+				return anyChild(n2615, roK80, func(n2616 *Node) bool { return hasChild(n2616, roK241) })
 			})
 		})
 	})
@@ -9743,10 +9890,10 @@ func roT0448(v []Seq, n *Node) bool {
 
 // UBL-CR-239: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0449(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2594 *Node) bool {
-		return anyChild(n2594, roK63, func(n2595 *Node) bool {
-			return anyChild(n2595, roK113, func(n2596 *Node) bool {
-				return anyChild(n2596, roK80, func(n2597 *Node) bool { return hasChild(n2597, roK242) })
+	return !anyChild(n, roK64, func(n2618 *Node) bool {
+		return anyChild(n2618, roK63, func(n2619 *Node) bool {
+			return anyChild(n2619, roK113, func(n2620 *Node) bool {
+				return anyChild(n2620, roK80, func(n2621 *Node) bool { return hasChild(n2621, roK242) })
 			})
 		})
 	})
@@ -9754,10 +9901,10 @@ func roT0449(v []Seq, n *Node) bool {
 
 // UBL-CR-240: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0450(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2599 *Node) bool {
-		return anyChild(n2599, roK63, func(n2600 *Node) bool {
-			return anyChild(n2600, roK113, func(n2601 *Node) bool {
-				return anyChild(n2601, roK80, func(n2602 *Node) bool { return hasChild(n2602, roK243) })
+	return !anyChild(n, roK64, func(n2623 *Node) bool {
+		return anyChild(n2623, roK63, func(n2624 *Node) bool {
+			return anyChild(n2624, roK113, func(n2625 *Node) bool {
+				return anyChild(n2625, roK80, func(n2626 *Node) bool { return hasChild(n2626, roK243) })
 			})
 		})
 	})
@@ -9765,367 +9912,367 @@ func roT0450(v []Seq, n *Node) bool {
 
 // UBL-CR-241: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0451(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2604 *Node) bool {
-		return anyChild(n2604, roK63, func(n2605 *Node) bool {
-			return anyChild(n2605, roK102, func(n2606 *Node) bool { return hasChild(n2606, roK244) })
+	return !anyChild(n, roK64, func(n2628 *Node) bool {
+		return anyChild(n2628, roK63, func(n2629 *Node) bool {
+			return anyChild(n2629, roK102, func(n2630 *Node) bool { return hasChild(n2630, roK244) })
 		})
 	})
 }
 
 // UBL-CR-242: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0452(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2608 *Node) bool {
-		return anyChild(n2608, roK63, func(n2609 *Node) bool {
-			return anyChild(n2609, roK102, func(n2610 *Node) bool { return hasChild(n2610, roK245) })
+	return !anyChild(n, roK64, func(n2632 *Node) bool {
+		return anyChild(n2632, roK63, func(n2633 *Node) bool {
+			return anyChild(n2633, roK102, func(n2634 *Node) bool { return hasChild(n2634, roK245) })
 		})
 	})
 }
 
 // UBL-CR-243: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0453(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2612 *Node) bool {
-		return anyChild(n2612, roK63, func(n2613 *Node) bool {
-			return anyChild(n2613, roK102, func(n2614 *Node) bool { return hasChild(n2614, roK246) })
+	return !anyChild(n, roK64, func(n2636 *Node) bool {
+		return anyChild(n2636, roK63, func(n2637 *Node) bool {
+			return anyChild(n2637, roK102, func(n2638 *Node) bool { return hasChild(n2638, roK246) })
 		})
 	})
 }
 
 // UBL-CR-244: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func roT0454(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2616 *Node) bool {
-		return anyChild(n2616, roK63, func(n2617 *Node) bool {
-			return anyChild(n2617, roK102, func(n2618 *Node) bool { return hasChild(n2618, roK266) })
+	return !anyChild(n, roK64, func(n2640 *Node) bool {
+		return anyChild(n2640, roK63, func(n2641 *Node) bool {
+			return anyChild(n2641, roK102, func(n2642 *Node) bool { return hasChild(n2642, roK266) })
 		})
 	})
 }
 
 // UBL-CR-245: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0455(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2620 *Node) bool {
-		return anyChild(n2620, roK63, func(n2621 *Node) bool {
-			return anyChild(n2621, roK102, func(n2622 *Node) bool { return hasChild(n2622, roK247) })
+	return !anyChild(n, roK64, func(n2644 *Node) bool {
+		return anyChild(n2644, roK63, func(n2645 *Node) bool {
+			return anyChild(n2645, roK102, func(n2646 *Node) bool { return hasChild(n2646, roK247) })
 		})
 	})
 }
 
 // UBL-CR-246: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0456(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2624 *Node) bool {
-		return anyChild(n2624, roK63, func(n2625 *Node) bool {
-			return anyChild(n2625, roK102, func(n2626 *Node) bool { return hasChild(n2626, roK248) })
+	return !anyChild(n, roK64, func(n2648 *Node) bool {
+		return anyChild(n2648, roK63, func(n2649 *Node) bool {
+			return anyChild(n2649, roK102, func(n2650 *Node) bool { return hasChild(n2650, roK248) })
 		})
 	})
 }
 
 // UBL-CR-247: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0457(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2628 *Node) bool {
-		return anyChild(n2628, roK63, func(n2629 *Node) bool {
-			return anyChild(n2629, roK102, func(n2630 *Node) bool { return hasChild(n2630, roK249) })
+	return !anyChild(n, roK64, func(n2652 *Node) bool {
+		return anyChild(n2652, roK63, func(n2653 *Node) bool {
+			return anyChild(n2653, roK102, func(n2654 *Node) bool { return hasChild(n2654, roK249) })
 		})
 	})
 }
 
 // UBL-CR-248: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0458(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2632 *Node) bool {
-		return anyChild(n2632, roK63, func(n2633 *Node) bool {
-			return anyChild(n2633, roK102, func(n2634 *Node) bool { return hasChild(n2634, roK250) })
+	return !anyChild(n, roK64, func(n2656 *Node) bool {
+		return anyChild(n2656, roK63, func(n2657 *Node) bool {
+			return anyChild(n2657, roK102, func(n2658 *Node) bool { return hasChild(n2658, roK250) })
 		})
 	})
 }
 
 // UBL-CR-249: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0459(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2636 *Node) bool {
-		return anyChild(n2636, roK63, func(n2637 *Node) bool {
-			return anyChild(n2637, roK102, func(n2638 *Node) bool { return hasChild(n2638, roK240) })
+	return !anyChild(n, roK64, func(n2660 *Node) bool {
+		return anyChild(n2660, roK63, func(n2661 *Node) bool {
+			return anyChild(n2661, roK102, func(n2662 *Node) bool { return hasChild(n2662, roK240) })
 		})
 	})
 }
 
 // UBL-CR-250: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0460(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2640 *Node) bool {
-		return anyChild(n2640, roK63, func(n2641 *Node) bool {
-			return anyChild(n2641, roK102, func(n2642 *Node) bool { return hasChild(n2642, roK251) })
+	return !anyChild(n, roK64, func(n2664 *Node) bool {
+		return anyChild(n2664, roK63, func(n2665 *Node) bool {
+			return anyChild(n2665, roK102, func(n2666 *Node) bool { return hasChild(n2666, roK251) })
 		})
 	})
 }
 
 // UBL-CR-251: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0461(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2644 *Node) bool {
-		return anyChild(n2644, roK63, func(n2645 *Node) bool {
-			return anyChild(n2645, roK102, func(n2646 *Node) bool { return hasChild(n2646, roK252) })
+	return !anyChild(n, roK64, func(n2668 *Node) bool {
+		return anyChild(n2668, roK63, func(n2669 *Node) bool {
+			return anyChild(n2669, roK102, func(n2670 *Node) bool { return hasChild(n2670, roK252) })
 		})
 	})
 }
 
 // UBL-CR-252: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0462(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2648 *Node) bool {
-		return anyChild(n2648, roK63, func(n2649 *Node) bool {
-			return anyChild(n2649, roK102, func(n2650 *Node) bool { return hasChild(n2650, roK253) })
+	return !anyChild(n, roK64, func(n2672 *Node) bool {
+		return anyChild(n2672, roK63, func(n2673 *Node) bool {
+			return anyChild(n2673, roK102, func(n2674 *Node) bool { return hasChild(n2674, roK253) })
 		})
 	})
 }
 
 // UBL-CR-253: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ID)
 func roT0463(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2652 *Node) bool {
-		return anyChild(n2652, roK63, func(n2653 *Node) bool {
-			return anyChild(n2653, roK254, func(n2654 *Node) bool { return hasChild(n2654, roK54) })
+	return !anyChild(n, roK64, func(n2676 *Node) bool {
+		return anyChild(n2676, roK63, func(n2677 *Node) bool {
+			return anyChild(n2677, roK254, func(n2678 *Node) bool { return hasChild(n2678, roK54) })
 		})
 	})
 }
 
 // UBL-CR-254: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telefax)
 func roT0464(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2656 *Node) bool {
-		return anyChild(n2656, roK63, func(n2657 *Node) bool {
-			return anyChild(n2657, roK254, func(n2658 *Node) bool { return hasChild(n2658, roK255) })
+	return !anyChild(n, roK64, func(n2680 *Node) bool {
+		return anyChild(n2680, roK63, func(n2681 *Node) bool {
+			return anyChild(n2681, roK254, func(n2682 *Node) bool { return hasChild(n2682, roK255) })
 		})
 	})
 }
 
 // UBL-CR-255: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Note)
 func roT0465(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2660 *Node) bool {
-		return anyChild(n2660, roK63, func(n2661 *Node) bool {
-			return anyChild(n2661, roK254, func(n2662 *Node) bool { return hasChild(n2662, roK60) })
+	return !anyChild(n, roK64, func(n2684 *Node) bool {
+		return anyChild(n2684, roK63, func(n2685 *Node) bool {
+			return anyChild(n2685, roK254, func(n2686 *Node) bool { return hasChild(n2686, roK60) })
 		})
 	})
 }
 
 // UBL-CR-256: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func roT0466(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2664 *Node) bool {
-		return anyChild(n2664, roK63, func(n2665 *Node) bool {
-			return anyChild(n2665, roK254, func(n2666 *Node) bool { return hasChild(n2666, roK256) })
+	return !anyChild(n, roK64, func(n2688 *Node) bool {
+		return anyChild(n2688, roK63, func(n2689 *Node) bool {
+			return anyChild(n2689, roK254, func(n2690 *Node) bool { return hasChild(n2690, roK256) })
 		})
 	})
 }
 
 // UBL-CR-257: not(cac:AccountingCustomerParty/cac:Party/cac:Person)
 func roT0467(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2668 *Node) bool {
-		return anyChild(n2668, roK63, func(n2669 *Node) bool { return hasChild(n2669, roK257) })
+	return !anyChild(n, roK64, func(n2692 *Node) bool {
+		return anyChild(n2692, roK63, func(n2693 *Node) bool { return hasChild(n2693, roK257) })
 	})
 }
 
 // UBL-CR-258: not(cac:AccountingCustomerParty/cac:Party/cac:AgentParty)
 func roT0468(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2671 *Node) bool {
-		return anyChild(n2671, roK63, func(n2672 *Node) bool { return hasChild(n2672, roK258) })
+	return !anyChild(n, roK64, func(n2695 *Node) bool {
+		return anyChild(n2695, roK63, func(n2696 *Node) bool { return hasChild(n2696, roK258) })
 	})
 }
 
 // UBL-CR-259: not(cac:AccountingCustomerParty/cac:Party/cac:ServiceProviderParty)
 func roT0469(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2674 *Node) bool {
-		return anyChild(n2674, roK63, func(n2675 *Node) bool { return hasChild(n2675, roK259) })
+	return !anyChild(n, roK64, func(n2698 *Node) bool {
+		return anyChild(n2698, roK63, func(n2699 *Node) bool { return hasChild(n2699, roK259) })
 	})
 }
 
 // UBL-CR-260: not(cac:AccountingCustomerParty/cac:Party/cac:PowerOfAttorney)
 func roT0470(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2677 *Node) bool {
-		return anyChild(n2677, roK63, func(n2678 *Node) bool { return hasChild(n2678, roK260) })
+	return !anyChild(n, roK64, func(n2701 *Node) bool {
+		return anyChild(n2701, roK63, func(n2702 *Node) bool { return hasChild(n2702, roK260) })
 	})
 }
 
 // UBL-CR-261: not(cac:AccountingCustomerParty/cac:Party/cac:FinancialAccount)
 func roT0471(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2680 *Node) bool {
-		return anyChild(n2680, roK63, func(n2681 *Node) bool { return hasChild(n2681, roK261) })
+	return !anyChild(n, roK64, func(n2704 *Node) bool {
+		return anyChild(n2704, roK63, func(n2705 *Node) bool { return hasChild(n2705, roK261) })
 	})
 }
 
 // UBL-CR-262: not(cac:AccountingCustomerParty/cac:DeliveryContact)
 func roT0472(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2683 *Node) bool { return hasChild(n2683, roK267) })
+	return !anyChild(n, roK64, func(n2707 *Node) bool { return hasChild(n2707, roK267) })
 }
 
 // UBL-CR-263: not(cac:AccountingCustomerParty/cac:AccountingContact)
 func roT0473(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2685 *Node) bool { return hasChild(n2685, roK263) })
+	return !anyChild(n, roK64, func(n2709 *Node) bool { return hasChild(n2709, roK263) })
 }
 
 // UBL-CR-264: not(cac:AccountingCustomerParty/cac:BuyerContact)
 func roT0474(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2687 *Node) bool { return hasChild(n2687, roK268) })
+	return !anyChild(n, roK64, func(n2711 *Node) bool { return hasChild(n2711, roK268) })
 }
 
 // UBL-CR-265: not(cac:PayeeParty/cbc:MarkCareIndicator)
 func roT0475(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2689 *Node) bool { return hasChild(n2689, roK211) })
+	return !anyChild(n, roK137, func(n2713 *Node) bool { return hasChild(n2713, roK211) })
 }
 
 // UBL-CR-266: not(cac:PayeeParty/cbc:MarkAttentionIndicator)
 func roT0476(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2691 *Node) bool { return hasChild(n2691, roK212) })
+	return !anyChild(n, roK137, func(n2715 *Node) bool { return hasChild(n2715, roK212) })
 }
 
 // UBL-CR-267: not(cac:PayeeParty/cbc:WebsiteURI)
 func roT0477(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2693 *Node) bool { return hasChild(n2693, roK213) })
+	return !anyChild(n, roK137, func(n2717 *Node) bool { return hasChild(n2717, roK213) })
 }
 
 // UBL-CR-268: not(cac:PayeeParty/cbc:LogoReferenceID)
 func roT0478(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2695 *Node) bool { return hasChild(n2695, roK214) })
+	return !anyChild(n, roK137, func(n2719 *Node) bool { return hasChild(n2719, roK214) })
 }
 
 // UBL-CR-269: not(cac:PayeeParty/cbc:EndpointID)
 func roT0479(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2697 *Node) bool { return hasChild(n2697, roK62) })
+	return !anyChild(n, roK137, func(n2721 *Node) bool { return hasChild(n2721, roK62) })
 }
 
 // UBL-CR-270: not(cac:PayeeParty/cbc:IndustryClassificationCode)
 func roT0480(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2699 *Node) bool { return hasChild(n2699, roK215) })
+	return !anyChild(n, roK137, func(n2723 *Node) bool { return hasChild(n2723, roK215) })
 }
 
 // UBL-CR-271: not(cac:PayeeParty/cac:Language)
 func roT0481(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2701 *Node) bool { return hasChild(n2701, roK216) })
+	return !anyChild(n, roK137, func(n2725 *Node) bool { return hasChild(n2725, roK216) })
 }
 
 // UBL-CR-272: not(cac:PayeeParty/cac:PostalAddress)
 func roT0482(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2703 *Node) bool { return hasChild(n2703, roK66) })
+	return !anyChild(n, roK137, func(n2727 *Node) bool { return hasChild(n2727, roK66) })
 }
 
 // UBL-CR-273: not(cac:PayeeParty/cac:PhysicalLocation)
 func roT0483(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2705 *Node) bool { return hasChild(n2705, roK236) })
+	return !anyChild(n, roK137, func(n2729 *Node) bool { return hasChild(n2729, roK236) })
 }
 
 // UBL-CR-274: not(cac:PayeeParty/cac:PartyTaxScheme)
 func roT0484(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2707 *Node) bool { return hasChild(n2707, roK113) })
+	return !anyChild(n, roK137, func(n2731 *Node) bool { return hasChild(n2731, roK113) })
 }
 
 // UBL-CR-275: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationName)
 func roT0485(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2709 *Node) bool {
-		return anyChild(n2709, roK102, func(n2710 *Node) bool { return hasChild(n2710, roK101) })
+	return !anyChild(n, roK137, func(n2733 *Node) bool {
+		return anyChild(n2733, roK102, func(n2734 *Node) bool { return hasChild(n2734, roK101) })
 	})
 }
 
 // UBL-CR-276: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0486(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2712 *Node) bool {
-		return anyChild(n2712, roK102, func(n2713 *Node) bool { return hasChild(n2713, roK244) })
+	return !anyChild(n, roK137, func(n2736 *Node) bool {
+		return anyChild(n2736, roK102, func(n2737 *Node) bool { return hasChild(n2737, roK244) })
 	})
 }
 
 // UBL-CR-277: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0487(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2715 *Node) bool {
-		return anyChild(n2715, roK102, func(n2716 *Node) bool { return hasChild(n2716, roK245) })
+	return !anyChild(n, roK137, func(n2739 *Node) bool {
+		return anyChild(n2739, roK102, func(n2740 *Node) bool { return hasChild(n2740, roK245) })
 	})
 }
 
 // UBL-CR-278: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0488(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2718 *Node) bool {
-		return anyChild(n2718, roK102, func(n2719 *Node) bool { return hasChild(n2719, roK246) })
+	return !anyChild(n, roK137, func(n2742 *Node) bool {
+		return anyChild(n2742, roK102, func(n2743 *Node) bool { return hasChild(n2743, roK246) })
 	})
 }
 
 // UBL-CR-279: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func roT0489(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2721 *Node) bool {
-		return anyChild(n2721, roK102, func(n2722 *Node) bool { return hasChild(n2722, roK266) })
+	return !anyChild(n, roK137, func(n2745 *Node) bool {
+		return anyChild(n2745, roK102, func(n2746 *Node) bool { return hasChild(n2746, roK266) })
 	})
 }
 
 // UBL-CR-280: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0490(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2724 *Node) bool {
-		return anyChild(n2724, roK102, func(n2725 *Node) bool { return hasChild(n2725, roK247) })
+	return !anyChild(n, roK137, func(n2748 *Node) bool {
+		return anyChild(n2748, roK102, func(n2749 *Node) bool { return hasChild(n2749, roK247) })
 	})
 }
 
 // UBL-CR-281: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0491(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2727 *Node) bool {
-		return anyChild(n2727, roK102, func(n2728 *Node) bool { return hasChild(n2728, roK248) })
+	return !anyChild(n, roK137, func(n2751 *Node) bool {
+		return anyChild(n2751, roK102, func(n2752 *Node) bool { return hasChild(n2752, roK248) })
 	})
 }
 
 // UBL-CR-282: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0492(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2730 *Node) bool {
-		return anyChild(n2730, roK102, func(n2731 *Node) bool { return hasChild(n2731, roK249) })
+	return !anyChild(n, roK137, func(n2754 *Node) bool {
+		return anyChild(n2754, roK102, func(n2755 *Node) bool { return hasChild(n2755, roK249) })
 	})
 }
 
 // UBL-CR-283: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0493(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2733 *Node) bool {
-		return anyChild(n2733, roK102, func(n2734 *Node) bool { return hasChild(n2734, roK250) })
+	return !anyChild(n, roK137, func(n2757 *Node) bool {
+		return anyChild(n2757, roK102, func(n2758 *Node) bool { return hasChild(n2758, roK250) })
 	})
 }
 
 // UBL-CR-284: not(cac:PayeeParty/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0494(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2736 *Node) bool {
-		return anyChild(n2736, roK102, func(n2737 *Node) bool { return hasChild(n2737, roK240) })
+	return !anyChild(n, roK137, func(n2760 *Node) bool {
+		return anyChild(n2760, roK102, func(n2761 *Node) bool { return hasChild(n2761, roK240) })
 	})
 }
 
 // UBL-CR-285: not(cac:PayeeParty/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0495(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2739 *Node) bool {
-		return anyChild(n2739, roK102, func(n2740 *Node) bool { return hasChild(n2740, roK251) })
+	return !anyChild(n, roK137, func(n2763 *Node) bool {
+		return anyChild(n2763, roK102, func(n2764 *Node) bool { return hasChild(n2764, roK251) })
 	})
 }
 
 // UBL-CR-286: not(cac:PayeeParty/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0496(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2742 *Node) bool {
-		return anyChild(n2742, roK102, func(n2743 *Node) bool { return hasChild(n2743, roK252) })
+	return !anyChild(n, roK137, func(n2766 *Node) bool {
+		return anyChild(n2766, roK102, func(n2767 *Node) bool { return hasChild(n2767, roK252) })
 	})
 }
 
 // UBL-CR-287: not(cac:PayeeParty/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0497(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2745 *Node) bool {
-		return anyChild(n2745, roK102, func(n2746 *Node) bool { return hasChild(n2746, roK253) })
+	return !anyChild(n, roK137, func(n2769 *Node) bool {
+		return anyChild(n2769, roK102, func(n2770 *Node) bool { return hasChild(n2770, roK253) })
 	})
 }
 
 // UBL-CR-288: not(cac:PayeeParty/cac:Contact)
 func roT0498(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2748 *Node) bool { return hasChild(n2748, roK254) })
+	return !anyChild(n, roK137, func(n2772 *Node) bool { return hasChild(n2772, roK254) })
 }
 
 // UBL-CR-289: not(cac:PayeeParty/cac:Person)
 func roT0499(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2750 *Node) bool { return hasChild(n2750, roK257) })
+	return !anyChild(n, roK137, func(n2774 *Node) bool { return hasChild(n2774, roK257) })
 }
 
 // UBL-CR-290: not(cac:PayeeParty/cac:AgentParty)
 func roT0500(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2752 *Node) bool { return hasChild(n2752, roK258) })
+	return !anyChild(n, roK137, func(n2776 *Node) bool { return hasChild(n2776, roK258) })
 }
 
 // UBL-CR-291: not(cac:PayeeParty/cac:ServiceProviderParty)
 func roT0501(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2754 *Node) bool { return hasChild(n2754, roK259) })
+	return !anyChild(n, roK137, func(n2778 *Node) bool { return hasChild(n2778, roK259) })
 }
 
 // UBL-CR-292: not(cac:PayeeParty/cac:PowerOfAttorney)
 func roT0502(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2756 *Node) bool { return hasChild(n2756, roK260) })
+	return !anyChild(n, roK137, func(n2780 *Node) bool { return hasChild(n2780, roK260) })
 }
 
 // UBL-CR-293: not(cac:PayeeParty/cac:FinancialAccount)
 func roT0503(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2758 *Node) bool { return hasChild(n2758, roK261) })
+	return !anyChild(n, roK137, func(n2782 *Node) bool { return hasChild(n2782, roK261) })
 }
 
 // UBL-CR-294: not(cac:BuyerCustomerParty)
@@ -10140,582 +10287,582 @@ func roT0505(v []Seq, n *Node) bool {
 
 // UBL-CR-296: not(cac:TaxRepresentativeParty/cbc:MarkCareIndicator)
 func roT0506(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2762 *Node) bool { return hasChild(n2762, roK211) })
+	return !anyChild(n, roK114, func(n2786 *Node) bool { return hasChild(n2786, roK211) })
 }
 
 // UBL-CR-297: not(cac:TaxRepresentativeParty/cbc:MarkAttentionIndicator)
 func roT0507(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2764 *Node) bool { return hasChild(n2764, roK212) })
+	return !anyChild(n, roK114, func(n2788 *Node) bool { return hasChild(n2788, roK212) })
 }
 
 // UBL-CR-298: not(cac:TaxRepresentativeParty/cbc:WebsiteURI)
 func roT0508(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2766 *Node) bool { return hasChild(n2766, roK213) })
+	return !anyChild(n, roK114, func(n2790 *Node) bool { return hasChild(n2790, roK213) })
 }
 
 // UBL-CR-299: not(cac:TaxRepresentativeParty/cbc:LogoReferenceID)
 func roT0509(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2768 *Node) bool { return hasChild(n2768, roK214) })
+	return !anyChild(n, roK114, func(n2792 *Node) bool { return hasChild(n2792, roK214) })
 }
 
 // UBL-CR-300: not(cac:TaxRepresentativeParty/cbc:EndpointID)
 func roT0510(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2770 *Node) bool { return hasChild(n2770, roK62) })
+	return !anyChild(n, roK114, func(n2794 *Node) bool { return hasChild(n2794, roK62) })
 }
 
 // UBL-CR-301: not(cac:TaxRepresentativeParty/cbc:IndustryClassificationCode)
 func roT0511(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2772 *Node) bool { return hasChild(n2772, roK215) })
+	return !anyChild(n, roK114, func(n2796 *Node) bool { return hasChild(n2796, roK215) })
 }
 
 // UBL-CR-302: not(cac:TaxRepresentativeParty/cac:PartyIdentification)
 func roT0512(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2774 *Node) bool { return hasChild(n2774, roK139) })
+	return !anyChild(n, roK114, func(n2798 *Node) bool { return hasChild(n2798, roK139) })
 }
 
 // UBL-CR-303: not(cac:TaxRepresentativeParty/cac:Language)
 func roT0513(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2776 *Node) bool { return hasChild(n2776, roK216) })
+	return !anyChild(n, roK114, func(n2800 *Node) bool { return hasChild(n2800, roK216) })
 }
 
 // UBL-CR-304: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:ID)
 func roT0514(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2778 *Node) bool {
-		return anyChild(n2778, roK66, func(n2779 *Node) bool { return hasChild(n2779, roK54) })
+	return !anyChild(n, roK114, func(n2802 *Node) bool {
+		return anyChild(n2802, roK66, func(n2803 *Node) bool { return hasChild(n2803, roK54) })
 	})
 }
 
 // UBL-CR-305: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0515(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2781 *Node) bool {
-		return anyChild(n2781, roK66, func(n2782 *Node) bool { return hasChild(n2782, roK217) })
+	return !anyChild(n, roK114, func(n2805 *Node) bool {
+		return anyChild(n2805, roK66, func(n2806 *Node) bool { return hasChild(n2806, roK217) })
 	})
 }
 
 // UBL-CR-306: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0516(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2784 *Node) bool {
-		return anyChild(n2784, roK66, func(n2785 *Node) bool { return hasChild(n2785, roK218) })
+	return !anyChild(n, roK114, func(n2808 *Node) bool {
+		return anyChild(n2808, roK66, func(n2809 *Node) bool { return hasChild(n2809, roK218) })
 	})
 }
 
 // UBL-CR-307: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Postbox)
 func roT0517(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2787 *Node) bool {
-		return anyChild(n2787, roK66, func(n2788 *Node) bool { return hasChild(n2788, roK219) })
+	return !anyChild(n, roK114, func(n2811 *Node) bool {
+		return anyChild(n2811, roK66, func(n2812 *Node) bool { return hasChild(n2812, roK219) })
 	})
 }
 
 // UBL-CR-308: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Floor)
 func roT0518(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2790 *Node) bool {
-		return anyChild(n2790, roK66, func(n2791 *Node) bool { return hasChild(n2791, roK220) })
+	return !anyChild(n, roK114, func(n2814 *Node) bool {
+		return anyChild(n2814, roK66, func(n2815 *Node) bool { return hasChild(n2815, roK220) })
 	})
 }
 
 // UBL-CR-309: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Room)
 func roT0519(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2793 *Node) bool {
-		return anyChild(n2793, roK66, func(n2794 *Node) bool { return hasChild(n2794, roK221) })
+	return !anyChild(n, roK114, func(n2817 *Node) bool {
+		return anyChild(n2817, roK66, func(n2818 *Node) bool { return hasChild(n2818, roK221) })
 	})
 }
 
 // UBL-CR-310: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BlockName)
 func roT0520(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2796 *Node) bool {
-		return anyChild(n2796, roK66, func(n2797 *Node) bool { return hasChild(n2797, roK222) })
+	return !anyChild(n, roK114, func(n2820 *Node) bool {
+		return anyChild(n2820, roK66, func(n2821 *Node) bool { return hasChild(n2821, roK222) })
 	})
 }
 
 // UBL-CR-311: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingName)
 func roT0521(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2799 *Node) bool {
-		return anyChild(n2799, roK66, func(n2800 *Node) bool { return hasChild(n2800, roK223) })
+	return !anyChild(n, roK114, func(n2823 *Node) bool {
+		return anyChild(n2823, roK66, func(n2824 *Node) bool { return hasChild(n2824, roK223) })
 	})
 }
 
 // UBL-CR-312: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingNumber)
 func roT0522(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2802 *Node) bool {
-		return anyChild(n2802, roK66, func(n2803 *Node) bool { return hasChild(n2803, roK224) })
+	return !anyChild(n, roK114, func(n2826 *Node) bool {
+		return anyChild(n2826, roK66, func(n2827 *Node) bool { return hasChild(n2827, roK224) })
 	})
 }
 
 // UBL-CR-313: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:InhouseMail)
 func roT0523(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2805 *Node) bool {
-		return anyChild(n2805, roK66, func(n2806 *Node) bool { return hasChild(n2806, roK225) })
+	return !anyChild(n, roK114, func(n2829 *Node) bool {
+		return anyChild(n2829, roK66, func(n2830 *Node) bool { return hasChild(n2830, roK225) })
 	})
 }
 
 // UBL-CR-314: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Department)
 func roT0524(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2808 *Node) bool {
-		return anyChild(n2808, roK66, func(n2809 *Node) bool { return hasChild(n2809, roK226) })
+	return !anyChild(n, roK114, func(n2832 *Node) bool {
+		return anyChild(n2832, roK66, func(n2833 *Node) bool { return hasChild(n2833, roK226) })
 	})
 }
 
 // UBL-CR-315: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkAttention)
 func roT0525(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2811 *Node) bool {
-		return anyChild(n2811, roK66, func(n2812 *Node) bool { return hasChild(n2812, roK227) })
+	return !anyChild(n, roK114, func(n2835 *Node) bool {
+		return anyChild(n2835, roK66, func(n2836 *Node) bool { return hasChild(n2836, roK227) })
 	})
 }
 
 // UBL-CR-316: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkCare)
 func roT0526(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2814 *Node) bool {
-		return anyChild(n2814, roK66, func(n2815 *Node) bool { return hasChild(n2815, roK228) })
+	return !anyChild(n, roK114, func(n2838 *Node) bool {
+		return anyChild(n2838, roK66, func(n2839 *Node) bool { return hasChild(n2839, roK228) })
 	})
 }
 
 // UBL-CR-317: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PlotIdentification)
 func roT0527(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2817 *Node) bool {
-		return anyChild(n2817, roK66, func(n2818 *Node) bool { return hasChild(n2818, roK229) })
+	return !anyChild(n, roK114, func(n2841 *Node) bool {
+		return anyChild(n2841, roK66, func(n2842 *Node) bool { return hasChild(n2842, roK229) })
 	})
 }
 
 // UBL-CR-318: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0528(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2820 *Node) bool {
-		return anyChild(n2820, roK66, func(n2821 *Node) bool { return hasChild(n2821, roK230) })
+	return !anyChild(n, roK114, func(n2844 *Node) bool {
+		return anyChild(n2844, roK66, func(n2845 *Node) bool { return hasChild(n2845, roK230) })
 	})
 }
 
 // UBL-CR-319: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0529(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2823 *Node) bool {
-		return anyChild(n2823, roK66, func(n2824 *Node) bool { return hasChild(n2824, roK231) })
+	return !anyChild(n, roK114, func(n2847 *Node) bool {
+		return anyChild(n2847, roK66, func(n2848 *Node) bool { return hasChild(n2848, roK231) })
 	})
 }
 
 // UBL-CR-320: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Region)
 func roT0530(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2826 *Node) bool {
-		return anyChild(n2826, roK66, func(n2827 *Node) bool { return hasChild(n2827, roK232) })
+	return !anyChild(n, roK114, func(n2850 *Node) bool {
+		return anyChild(n2850, roK66, func(n2851 *Node) bool { return hasChild(n2851, roK232) })
 	})
 }
 
 // UBL-CR-321: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:District)
 func roT0531(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2829 *Node) bool {
-		return anyChild(n2829, roK66, func(n2830 *Node) bool { return hasChild(n2830, roK233) })
+	return !anyChild(n, roK114, func(n2853 *Node) bool {
+		return anyChild(n2853, roK66, func(n2854 *Node) bool { return hasChild(n2854, roK233) })
 	})
 }
 
 // UBL-CR-322: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0532(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2832 *Node) bool {
-		return anyChild(n2832, roK66, func(n2833 *Node) bool { return hasChild(n2833, roK234) })
+	return !anyChild(n, roK114, func(n2856 *Node) bool {
+		return anyChild(n2856, roK66, func(n2857 *Node) bool { return hasChild(n2857, roK234) })
 	})
 }
 
 // UBL-CR-323: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0533(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2835 *Node) bool {
-		return anyChild(n2835, roK66, func(n2836 *Node) bool {
-			return anyChild(n2836, roK68, func(n2837 *Node) bool { return hasChild(n2837, roK123) })
+	return !anyChild(n, roK114, func(n2859 *Node) bool {
+		return anyChild(n2859, roK66, func(n2860 *Node) bool {
+			return anyChild(n2860, roK68, func(n2861 *Node) bool { return hasChild(n2861, roK123) })
 		})
 	})
 }
 
 // UBL-CR-324: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:LocationCoordinate)
 func roT0534(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2839 *Node) bool {
-		return anyChild(n2839, roK66, func(n2840 *Node) bool { return hasChild(n2840, roK235) })
+	return !anyChild(n, roK114, func(n2863 *Node) bool {
+		return anyChild(n2863, roK66, func(n2864 *Node) bool { return hasChild(n2864, roK235) })
 	})
 }
 
 // UBL-CR-325: not(cac:TaxRepresentativeParty/cac:PhysicalLocation)
 func roT0535(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2842 *Node) bool { return hasChild(n2842, roK236) })
+	return !anyChild(n, roK114, func(n2866 *Node) bool { return hasChild(n2866, roK236) })
 }
 
 // UBL-CR-326: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0536(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2844 *Node) bool {
-		return anyChild(n2844, roK113, func(n2845 *Node) bool { return hasChild(n2845, roK101) })
+	return !anyChild(n, roK114, func(n2868 *Node) bool {
+		return anyChild(n2868, roK113, func(n2869 *Node) bool { return hasChild(n2869, roK101) })
 	})
 }
 
 // UBL-CR-327: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0537(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2847 *Node) bool {
-		return anyChild(n2847, roK113, func(n2848 *Node) bool { return hasChild(n2848, roK237) })
+	return !anyChild(n, roK114, func(n2871 *Node) bool {
+		return anyChild(n2871, roK113, func(n2872 *Node) bool { return hasChild(n2872, roK237) })
 	})
 }
 
 // UBL-CR-328: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0538(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2850 *Node) bool {
-		return anyChild(n2850, roK113, func(n2851 *Node) bool { return hasChild(n2851, roK238) })
+	return !anyChild(n, roK114, func(n2874 *Node) bool {
+		return anyChild(n2874, roK113, func(n2875 *Node) bool { return hasChild(n2875, roK238) })
 	})
 }
 
 // UBL-CR-329: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0539(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2853 *Node) bool {
-		return anyChild(n2853, roK113, func(n2854 *Node) bool { return hasChild(n2854, roK239) })
+	return !anyChild(n, roK114, func(n2877 *Node) bool {
+		return anyChild(n2877, roK113, func(n2878 *Node) bool { return hasChild(n2878, roK239) })
 	})
 }
 
 // UBL-CR-330: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0540(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2856 *Node) bool {
-		return anyChild(n2856, roK113, func(n2857 *Node) bool { return hasChild(n2857, roK240) })
+	return !anyChild(n, roK114, func(n2880 *Node) bool {
+		return anyChild(n2880, roK113, func(n2881 *Node) bool { return hasChild(n2881, roK240) })
 	})
 }
 
 // UBL-CR-331: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0541(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2859 *Node) bool {
-		return anyChild(n2859, roK113, func(n2860 *Node) bool {
-			return anyChild(n2860, roK80, func(n2861 *Node) bool { return hasChild(n2861, roK123) })
+	return !anyChild(n, roK114, func(n2883 *Node) bool {
+		return anyChild(n2883, roK113, func(n2884 *Node) bool {
+			return anyChild(n2884, roK80, func(n2885 *Node) bool { return hasChild(n2885, roK123) })
 		})
 	})
 }
 
 // UBL-CR-332: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0542(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2863 *Node) bool {
-		return anyChild(n2863, roK113, func(n2864 *Node) bool {
-			return anyChild(n2864, roK80, func(n2865 *Node) bool { return hasChild(n2865, roK241) })
+	return !anyChild(n, roK114, func(n2887 *Node) bool {
+		return anyChild(n2887, roK113, func(n2888 *Node) bool {
+			return anyChild(n2888, roK80, func(n2889 *Node) bool { return hasChild(n2889, roK241) })
 		})
 	})
 }
 
 // UBL-CR-333: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0543(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2867 *Node) bool {
-		return anyChild(n2867, roK113, func(n2868 *Node) bool {
-			return anyChild(n2868, roK80, func(n2869 *Node) bool { return hasChild(n2869, roK242) })
+	return !anyChild(n, roK114, func(n2891 *Node) bool {
+		return anyChild(n2891, roK113, func(n2892 *Node) bool {
+			return anyChild(n2892, roK80, func(n2893 *Node) bool { return hasChild(n2893, roK242) })
 		})
 	})
 }
 
 // UBL-CR-334: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0544(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2871 *Node) bool {
-		return anyChild(n2871, roK113, func(n2872 *Node) bool {
-			return anyChild(n2872, roK80, func(n2873 *Node) bool { return hasChild(n2873, roK243) })
+	return !anyChild(n, roK114, func(n2895 *Node) bool {
+		return anyChild(n2895, roK113, func(n2896 *Node) bool {
+			return anyChild(n2896, roK80, func(n2897 *Node) bool { return hasChild(n2897, roK243) })
 		})
 	})
 }
 
 // UBL-CR-335: not(cac:TaxRepresentativeParty/cac:PartyLegalEntity)
 func roT0545(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2875 *Node) bool { return hasChild(n2875, roK102) })
+	return !anyChild(n, roK114, func(n2899 *Node) bool { return hasChild(n2899, roK102) })
 }
 
 // UBL-CR-336: not(cac:TaxRepresentativeParty/cac:Contact)
 func roT0546(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2877 *Node) bool { return hasChild(n2877, roK254) })
+	return !anyChild(n, roK114, func(n2901 *Node) bool { return hasChild(n2901, roK254) })
 }
 
 // UBL-CR-337: not(cac:TaxRepresentativeParty/cac:Person)
 func roT0547(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2879 *Node) bool { return hasChild(n2879, roK257) })
+	return !anyChild(n, roK114, func(n2903 *Node) bool { return hasChild(n2903, roK257) })
 }
 
 // UBL-CR-338: not(cac:TaxRepresentativeParty/cac:AgentParty)
 func roT0548(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2881 *Node) bool { return hasChild(n2881, roK258) })
+	return !anyChild(n, roK114, func(n2905 *Node) bool { return hasChild(n2905, roK258) })
 }
 
 // UBL-CR-339: not(cac:TaxRepresentativeParty/cac:ServiceProviderParty)
 func roT0549(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2883 *Node) bool { return hasChild(n2883, roK259) })
+	return !anyChild(n, roK114, func(n2907 *Node) bool { return hasChild(n2907, roK259) })
 }
 
 // UBL-CR-340: not(cac:TaxRepresentativeParty/cac:PowerOfAttorney)
 func roT0550(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2885 *Node) bool { return hasChild(n2885, roK260) })
+	return !anyChild(n, roK114, func(n2909 *Node) bool { return hasChild(n2909, roK260) })
 }
 
 // UBL-CR-341: not(cac:TaxRepresentativeParty/cac:FinancialAccount)
 func roT0551(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2887 *Node) bool { return hasChild(n2887, roK261) })
+	return !anyChild(n, roK114, func(n2911 *Node) bool { return hasChild(n2911, roK261) })
 }
 
 // UBL-CR-342: not(cac:Delivery/cbc:ID)
 func roT0552(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2889 *Node) bool { return hasChild(n2889, roK54) })
+	return !anyChild(n, roK75, func(n2913 *Node) bool { return hasChild(n2913, roK54) })
 }
 
 // UBL-CR-343: not(cac:Delivery/cbc:Quantity)
 func roT0553(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2891 *Node) bool { return hasChild(n2891, roK271) })
+	return !anyChild(n, roK75, func(n2915 *Node) bool { return hasChild(n2915, roK271) })
 }
 
 // UBL-CR-344: not(cac:Delivery/cbc:MinimumQuantity)
 func roT0554(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2893 *Node) bool { return hasChild(n2893, roK272) })
+	return !anyChild(n, roK75, func(n2917 *Node) bool { return hasChild(n2917, roK272) })
 }
 
 // UBL-CR-345: not(cac:Delivery/cbc:MaximumQuantity)
 func roT0555(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2895 *Node) bool { return hasChild(n2895, roK273) })
+	return !anyChild(n, roK75, func(n2919 *Node) bool { return hasChild(n2919, roK273) })
 }
 
 // UBL-CR-346: not(cac:Delivery/cbc:ActualDeliveryTime)
 func roT0556(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2897 *Node) bool { return hasChild(n2897, roK274) })
+	return !anyChild(n, roK75, func(n2921 *Node) bool { return hasChild(n2921, roK274) })
 }
 
 // UBL-CR-347: not(cac:Delivery/cbc:LatestDeliveryDate)
 func roT0557(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2899 *Node) bool { return hasChild(n2899, roK275) })
+	return !anyChild(n, roK75, func(n2923 *Node) bool { return hasChild(n2923, roK275) })
 }
 
 // UBL-CR-348: not(cac:Delivery/cbc:LatestDeliveryTime)
 func roT0558(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2901 *Node) bool { return hasChild(n2901, roK276) })
+	return !anyChild(n, roK75, func(n2925 *Node) bool { return hasChild(n2925, roK276) })
 }
 
 // UBL-CR-349: not(cac:Delivery/cbc:ReleaseID)
 func roT0559(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2903 *Node) bool { return hasChild(n2903, roK277) })
+	return !anyChild(n, roK75, func(n2927 *Node) bool { return hasChild(n2927, roK277) })
 }
 
 // UBL-CR-350: not(cac:Delivery/cbc:TrackingID)
 func roT0560(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2905 *Node) bool { return hasChild(n2905, roK278) })
+	return !anyChild(n, roK75, func(n2929 *Node) bool { return hasChild(n2929, roK278) })
 }
 
 // UBL-CR-351: not(cac:Delivery/cac:DeliveryLocation/cbc:Description)
 func roT0561(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2907 *Node) bool {
-		return anyChild(n2907, roK74, func(n2908 *Node) bool { return hasChild(n2908, roK169) })
+	return !anyChild(n, roK75, func(n2931 *Node) bool {
+		return anyChild(n2931, roK74, func(n2932 *Node) bool { return hasChild(n2932, roK169) })
 	})
 }
 
 // UBL-CR-352: not(cac:Delivery/cac:DeliveryLocation/cbc:Conditions)
 func roT0562(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2910 *Node) bool {
-		return anyChild(n2910, roK74, func(n2911 *Node) bool { return hasChild(n2911, roK279) })
+	return !anyChild(n, roK75, func(n2934 *Node) bool {
+		return anyChild(n2934, roK74, func(n2935 *Node) bool { return hasChild(n2935, roK279) })
 	})
 }
 
 // UBL-CR-353: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentity)
 func roT0563(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2913 *Node) bool {
-		return anyChild(n2913, roK74, func(n2914 *Node) bool { return hasChild(n2914, roK280) })
+	return !anyChild(n, roK75, func(n2937 *Node) bool {
+		return anyChild(n2937, roK74, func(n2938 *Node) bool { return hasChild(n2938, roK280) })
 	})
 }
 
 // UBL-CR-354: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentityCode)
 func roT0564(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2916 *Node) bool {
-		return anyChild(n2916, roK74, func(n2917 *Node) bool { return hasChild(n2917, roK231) })
+	return !anyChild(n, roK75, func(n2940 *Node) bool {
+		return anyChild(n2940, roK74, func(n2941 *Node) bool { return hasChild(n2941, roK231) })
 	})
 }
 
 // UBL-CR-355: not(cac:Delivery/cac:DeliveryLocation/cbc:LocationTypeCode)
 func roT0565(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2919 *Node) bool {
-		return anyChild(n2919, roK74, func(n2920 *Node) bool { return hasChild(n2920, roK281) })
+	return !anyChild(n, roK75, func(n2943 *Node) bool {
+		return anyChild(n2943, roK74, func(n2944 *Node) bool { return hasChild(n2944, roK281) })
 	})
 }
 
 // UBL-CR-356: not(cac:Delivery/cac:DeliveryLocation/cbc:InformationURI)
 func roT0566(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2922 *Node) bool {
-		return anyChild(n2922, roK74, func(n2923 *Node) bool { return hasChild(n2923, roK282) })
+	return !anyChild(n, roK75, func(n2946 *Node) bool {
+		return anyChild(n2946, roK74, func(n2947 *Node) bool { return hasChild(n2947, roK282) })
 	})
 }
 
 // UBL-CR-357: not(cac:Delivery/cac:DeliveryLocation/cbc:Name)
 func roT0567(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2925 *Node) bool {
-		return anyChild(n2925, roK74, func(n2926 *Node) bool { return hasChild(n2926, roK123) })
+	return !anyChild(n, roK75, func(n2949 *Node) bool {
+		return anyChild(n2949, roK74, func(n2950 *Node) bool { return hasChild(n2950, roK123) })
 	})
 }
 
 // UBL-CR-358: not(cac:Delivery/cac:DeliveryLocation/cac:ValidityPeriod)
 func roT0568(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2928 *Node) bool {
-		return anyChild(n2928, roK74, func(n2929 *Node) bool { return hasChild(n2929, roK181) })
+	return !anyChild(n, roK75, func(n2952 *Node) bool {
+		return anyChild(n2952, roK74, func(n2953 *Node) bool { return hasChild(n2953, roK181) })
 	})
 }
 
 // UBL-CR-359: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:ID)
 func roT0569(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2931 *Node) bool {
-		return anyChild(n2931, roK74, func(n2932 *Node) bool {
-			return anyChild(n2932, roK73, func(n2933 *Node) bool { return hasChild(n2933, roK54) })
+	return !anyChild(n, roK75, func(n2955 *Node) bool {
+		return anyChild(n2955, roK74, func(n2956 *Node) bool {
+			return anyChild(n2956, roK73, func(n2957 *Node) bool { return hasChild(n2957, roK54) })
 		})
 	})
 }
 
 // UBL-CR-360: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressTypeCode)
 func roT0570(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2935 *Node) bool {
-		return anyChild(n2935, roK74, func(n2936 *Node) bool {
-			return anyChild(n2936, roK73, func(n2937 *Node) bool { return hasChild(n2937, roK217) })
+	return !anyChild(n, roK75, func(n2959 *Node) bool {
+		return anyChild(n2959, roK74, func(n2960 *Node) bool {
+			return anyChild(n2960, roK73, func(n2961 *Node) bool { return hasChild(n2961, roK217) })
 		})
 	})
 }
 
 // UBL-CR-361: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressFormatCode)
 func roT0571(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2939 *Node) bool {
-		return anyChild(n2939, roK74, func(n2940 *Node) bool {
-			return anyChild(n2940, roK73, func(n2941 *Node) bool { return hasChild(n2941, roK218) })
+	return !anyChild(n, roK75, func(n2963 *Node) bool {
+		return anyChild(n2963, roK74, func(n2964 *Node) bool {
+			return anyChild(n2964, roK73, func(n2965 *Node) bool { return hasChild(n2965, roK218) })
 		})
 	})
 }
 
 // UBL-CR-362: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Postbox)
 func roT0572(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2943 *Node) bool {
-		return anyChild(n2943, roK74, func(n2944 *Node) bool {
-			return anyChild(n2944, roK73, func(n2945 *Node) bool { return hasChild(n2945, roK219) })
+	return !anyChild(n, roK75, func(n2967 *Node) bool {
+		return anyChild(n2967, roK74, func(n2968 *Node) bool {
+			return anyChild(n2968, roK73, func(n2969 *Node) bool { return hasChild(n2969, roK219) })
 		})
 	})
 }
 
 // UBL-CR-363: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Floor)
 func roT0573(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2947 *Node) bool {
-		return anyChild(n2947, roK74, func(n2948 *Node) bool {
-			return anyChild(n2948, roK73, func(n2949 *Node) bool { return hasChild(n2949, roK220) })
+	return !anyChild(n, roK75, func(n2971 *Node) bool {
+		return anyChild(n2971, roK74, func(n2972 *Node) bool {
+			return anyChild(n2972, roK73, func(n2973 *Node) bool { return hasChild(n2973, roK220) })
 		})
 	})
 }
 
 // UBL-CR-364: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Room)
 func roT0574(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2951 *Node) bool {
-		return anyChild(n2951, roK74, func(n2952 *Node) bool {
-			return anyChild(n2952, roK73, func(n2953 *Node) bool { return hasChild(n2953, roK221) })
+	return !anyChild(n, roK75, func(n2975 *Node) bool {
+		return anyChild(n2975, roK74, func(n2976 *Node) bool {
+			return anyChild(n2976, roK73, func(n2977 *Node) bool { return hasChild(n2977, roK221) })
 		})
 	})
 }
 
 // UBL-CR-365: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BlockName)
 func roT0575(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2955 *Node) bool {
-		return anyChild(n2955, roK74, func(n2956 *Node) bool {
-			return anyChild(n2956, roK73, func(n2957 *Node) bool { return hasChild(n2957, roK222) })
+	return !anyChild(n, roK75, func(n2979 *Node) bool {
+		return anyChild(n2979, roK74, func(n2980 *Node) bool {
+			return anyChild(n2980, roK73, func(n2981 *Node) bool { return hasChild(n2981, roK222) })
 		})
 	})
 }
 
 // UBL-CR-366: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingName)
 func roT0576(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2959 *Node) bool {
-		return anyChild(n2959, roK74, func(n2960 *Node) bool {
-			return anyChild(n2960, roK73, func(n2961 *Node) bool { return hasChild(n2961, roK223) })
+	return !anyChild(n, roK75, func(n2983 *Node) bool {
+		return anyChild(n2983, roK74, func(n2984 *Node) bool {
+			return anyChild(n2984, roK73, func(n2985 *Node) bool { return hasChild(n2985, roK223) })
 		})
 	})
 }
 
 // UBL-CR-367: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingNumber)
 func roT0577(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2963 *Node) bool {
-		return anyChild(n2963, roK74, func(n2964 *Node) bool {
-			return anyChild(n2964, roK73, func(n2965 *Node) bool { return hasChild(n2965, roK224) })
+	return !anyChild(n, roK75, func(n2987 *Node) bool {
+		return anyChild(n2987, roK74, func(n2988 *Node) bool {
+			return anyChild(n2988, roK73, func(n2989 *Node) bool { return hasChild(n2989, roK224) })
 		})
 	})
 }
 
 // UBL-CR-368: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:InhouseMail)
 func roT0578(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2967 *Node) bool {
-		return anyChild(n2967, roK74, func(n2968 *Node) bool {
-			return anyChild(n2968, roK73, func(n2969 *Node) bool { return hasChild(n2969, roK225) })
+	return !anyChild(n, roK75, func(n2991 *Node) bool {
+		return anyChild(n2991, roK74, func(n2992 *Node) bool {
+			return anyChild(n2992, roK73, func(n2993 *Node) bool { return hasChild(n2993, roK225) })
 		})
 	})
 }
 
 // UBL-CR-369: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Department)
 func roT0579(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2971 *Node) bool {
-		return anyChild(n2971, roK74, func(n2972 *Node) bool {
-			return anyChild(n2972, roK73, func(n2973 *Node) bool { return hasChild(n2973, roK226) })
+	return !anyChild(n, roK75, func(n2995 *Node) bool {
+		return anyChild(n2995, roK74, func(n2996 *Node) bool {
+			return anyChild(n2996, roK73, func(n2997 *Node) bool { return hasChild(n2997, roK226) })
 		})
 	})
 }
 
 // UBL-CR-370: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkAttention)
 func roT0580(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2975 *Node) bool {
-		return anyChild(n2975, roK74, func(n2976 *Node) bool {
-			return anyChild(n2976, roK73, func(n2977 *Node) bool { return hasChild(n2977, roK227) })
+	return !anyChild(n, roK75, func(n2999 *Node) bool {
+		return anyChild(n2999, roK74, func(n3000 *Node) bool {
+			return anyChild(n3000, roK73, func(n3001 *Node) bool { return hasChild(n3001, roK227) })
 		})
 	})
 }
 
 // UBL-CR-371: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkCare)
 func roT0581(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2979 *Node) bool {
-		return anyChild(n2979, roK74, func(n2980 *Node) bool {
-			return anyChild(n2980, roK73, func(n2981 *Node) bool { return hasChild(n2981, roK228) })
+	return !anyChild(n, roK75, func(n3003 *Node) bool {
+		return anyChild(n3003, roK74, func(n3004 *Node) bool {
+			return anyChild(n3004, roK73, func(n3005 *Node) bool { return hasChild(n3005, roK228) })
 		})
 	})
 }
 
 // UBL-CR-372: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PlotIdentification)
 func roT0582(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2983 *Node) bool {
-		return anyChild(n2983, roK74, func(n2984 *Node) bool {
-			return anyChild(n2984, roK73, func(n2985 *Node) bool { return hasChild(n2985, roK229) })
+	return !anyChild(n, roK75, func(n3007 *Node) bool {
+		return anyChild(n3007, roK74, func(n3008 *Node) bool {
+			return anyChild(n3008, roK73, func(n3009 *Node) bool { return hasChild(n3009, roK229) })
 		})
 	})
 }
 
 // UBL-CR-373: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CitySubdivisionName)
 func roT0583(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2987 *Node) bool {
-		return anyChild(n2987, roK74, func(n2988 *Node) bool {
-			return anyChild(n2988, roK73, func(n2989 *Node) bool { return hasChild(n2989, roK230) })
+	return !anyChild(n, roK75, func(n3011 *Node) bool {
+		return anyChild(n3011, roK74, func(n3012 *Node) bool {
+			return anyChild(n3012, roK73, func(n3013 *Node) bool { return hasChild(n3013, roK230) })
 		})
 	})
 }
 
 // UBL-CR-374: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CountrySubentityCode)
 func roT0584(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2991 *Node) bool {
-		return anyChild(n2991, roK74, func(n2992 *Node) bool {
-			return anyChild(n2992, roK73, func(n2993 *Node) bool { return hasChild(n2993, roK231) })
+	return !anyChild(n, roK75, func(n3015 *Node) bool {
+		return anyChild(n3015, roK74, func(n3016 *Node) bool {
+			return anyChild(n3016, roK73, func(n3017 *Node) bool { return hasChild(n3017, roK231) })
 		})
 	})
 }
 
 // UBL-CR-375: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Region)
 func roT0585(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2995 *Node) bool {
-		return anyChild(n2995, roK74, func(n2996 *Node) bool {
-			return anyChild(n2996, roK73, func(n2997 *Node) bool { return hasChild(n2997, roK232) })
+	return !anyChild(n, roK75, func(n3019 *Node) bool {
+		return anyChild(n3019, roK74, func(n3020 *Node) bool {
+			return anyChild(n3020, roK73, func(n3021 *Node) bool { return hasChild(n3021, roK232) })
 		})
 	})
 }
 
 // UBL-CR-376: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:District)
 func roT0586(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2999 *Node) bool {
-		return anyChild(n2999, roK74, func(n3000 *Node) bool {
-			return anyChild(n3000, roK73, func(n3001 *Node) bool { return hasChild(n3001, roK233) })
+	return !anyChild(n, roK75, func(n3023 *Node) bool {
+		return anyChild(n3023, roK74, func(n3024 *Node) bool {
+			return anyChild(n3024, roK73, func(n3025 *Node) bool { return hasChild(n3025, roK233) })
 		})
 	})
 }
 
 // UBL-CR-377: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:TimezoneOffset)
 func roT0587(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3003 *Node) bool {
-		return anyChild(n3003, roK74, func(n3004 *Node) bool {
-			return anyChild(n3004, roK73, func(n3005 *Node) bool { return hasChild(n3005, roK234) })
+	return !anyChild(n, roK75, func(n3027 *Node) bool {
+		return anyChild(n3027, roK74, func(n3028 *Node) bool {
+			return anyChild(n3028, roK73, func(n3029 *Node) bool { return hasChild(n3029, roK234) })
 		})
 	})
 }
 
 // UBL-CR-378: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country/cbc:Name)
 func roT0588(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3007 *Node) bool {
-		return anyChild(n3007, roK74, func(n3008 *Node) bool {
-			return anyChild(n3008, roK73, func(n3009 *Node) bool {
-				return anyChild(n3009, roK68, func(n3010 *Node) bool { return hasChild(n3010, roK123) })
+	return !anyChild(n, roK75, func(n3031 *Node) bool {
+		return anyChild(n3031, roK74, func(n3032 *Node) bool {
+			return anyChild(n3032, roK73, func(n3033 *Node) bool {
+				return anyChild(n3033, roK68, func(n3034 *Node) bool { return hasChild(n3034, roK123) })
 			})
 		})
 	})
@@ -10723,201 +10870,201 @@ func roT0588(v []Seq, n *Node) bool {
 
 // UBL-CR-379: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:LocationCoordinate)
 func roT0589(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3012 *Node) bool {
-		return anyChild(n3012, roK74, func(n3013 *Node) bool {
-			return anyChild(n3013, roK73, func(n3014 *Node) bool { return hasChild(n3014, roK235) })
+	return !anyChild(n, roK75, func(n3036 *Node) bool {
+		return anyChild(n3036, roK74, func(n3037 *Node) bool {
+			return anyChild(n3037, roK73, func(n3038 *Node) bool { return hasChild(n3038, roK235) })
 		})
 	})
 }
 
 // UBL-CR-380: not(cac:Delivery/cac:DeliveryLocation/cac:SubsidiaryLocation)
 func roT0590(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3016 *Node) bool {
-		return anyChild(n3016, roK74, func(n3017 *Node) bool { return hasChild(n3017, roK283) })
+	return !anyChild(n, roK75, func(n3040 *Node) bool {
+		return anyChild(n3040, roK74, func(n3041 *Node) bool { return hasChild(n3041, roK283) })
 	})
 }
 
 // UBL-CR-381: not(cac:Delivery/cac:DeliveryLocation/cac:LocationCoordinate)
 func roT0591(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3019 *Node) bool {
-		return anyChild(n3019, roK74, func(n3020 *Node) bool { return hasChild(n3020, roK235) })
+	return !anyChild(n, roK75, func(n3043 *Node) bool {
+		return anyChild(n3043, roK74, func(n3044 *Node) bool { return hasChild(n3044, roK235) })
 	})
 }
 
 // UBL-CR-382: not(cac:Delivery/cac:AlternativeDeliveryLocation)
 func roT0592(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3022 *Node) bool { return hasChild(n3022, roK284) })
+	return !anyChild(n, roK75, func(n3046 *Node) bool { return hasChild(n3046, roK284) })
 }
 
 // UBL-CR-383: not(cac:Delivery/cac:RequestedDeliveryPeriod)
 func roT0593(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3024 *Node) bool { return hasChild(n3024, roK285) })
+	return !anyChild(n, roK75, func(n3048 *Node) bool { return hasChild(n3048, roK285) })
 }
 
 // UBL-CR-384: not(cac:Delivery/cac:EstimatedDeliveryPeriod)
 func roT0594(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3026 *Node) bool { return hasChild(n3026, roK286) })
+	return !anyChild(n, roK75, func(n3050 *Node) bool { return hasChild(n3050, roK286) })
 }
 
 // UBL-CR-385: not(cac:Delivery/cac:CarrierParty)
 func roT0595(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3028 *Node) bool { return hasChild(n3028, roK287) })
+	return !anyChild(n, roK75, func(n3052 *Node) bool { return hasChild(n3052, roK287) })
 }
 
 // UBL-CR-386: not(cac:Delivery/cac:DeliveryParty/cbc:MarkCareIndicator)
 func roT0596(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3030 *Node) bool {
-		return anyChild(n3030, roK154, func(n3031 *Node) bool { return hasChild(n3031, roK211) })
+	return !anyChild(n, roK75, func(n3054 *Node) bool {
+		return anyChild(n3054, roK154, func(n3055 *Node) bool { return hasChild(n3055, roK211) })
 	})
 }
 
 // UBL-CR-387: not(cac:Delivery/cac:DeliveryParty/cbc:MarkAttentionIndicator)
 func roT0597(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3033 *Node) bool {
-		return anyChild(n3033, roK154, func(n3034 *Node) bool { return hasChild(n3034, roK212) })
+	return !anyChild(n, roK75, func(n3057 *Node) bool {
+		return anyChild(n3057, roK154, func(n3058 *Node) bool { return hasChild(n3058, roK212) })
 	})
 }
 
 // UBL-CR-388: not(cac:Delivery/cac:DeliveryParty/cbc:WebsiteURI)
 func roT0598(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3036 *Node) bool {
-		return anyChild(n3036, roK154, func(n3037 *Node) bool { return hasChild(n3037, roK213) })
+	return !anyChild(n, roK75, func(n3060 *Node) bool {
+		return anyChild(n3060, roK154, func(n3061 *Node) bool { return hasChild(n3061, roK213) })
 	})
 }
 
 // UBL-CR-389: not(cac:Delivery/cac:DeliveryParty/cbc:LogoReferenceID)
 func roT0599(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3039 *Node) bool {
-		return anyChild(n3039, roK154, func(n3040 *Node) bool { return hasChild(n3040, roK214) })
+	return !anyChild(n, roK75, func(n3063 *Node) bool {
+		return anyChild(n3063, roK154, func(n3064 *Node) bool { return hasChild(n3064, roK214) })
 	})
 }
 
 // UBL-CR-390: not(cac:Delivery/cac:DeliveryParty/cbc:EndpointID)
 func roT0600(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3042 *Node) bool {
-		return anyChild(n3042, roK154, func(n3043 *Node) bool { return hasChild(n3043, roK62) })
+	return !anyChild(n, roK75, func(n3066 *Node) bool {
+		return anyChild(n3066, roK154, func(n3067 *Node) bool { return hasChild(n3067, roK62) })
 	})
 }
 
 // UBL-CR-391: not(cac:Delivery/cac:DeliveryParty/cbc:IndustryClassificationCode)
 func roT0601(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3045 *Node) bool {
-		return anyChild(n3045, roK154, func(n3046 *Node) bool { return hasChild(n3046, roK215) })
+	return !anyChild(n, roK75, func(n3069 *Node) bool {
+		return anyChild(n3069, roK154, func(n3070 *Node) bool { return hasChild(n3070, roK215) })
 	})
 }
 
 // UBL-CR-392: not(cac:Delivery/cac:DeliveryParty/cac:PartyIdentification)
 func roT0602(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3048 *Node) bool {
-		return anyChild(n3048, roK154, func(n3049 *Node) bool { return hasChild(n3049, roK139) })
+	return !anyChild(n, roK75, func(n3072 *Node) bool {
+		return anyChild(n3072, roK154, func(n3073 *Node) bool { return hasChild(n3073, roK139) })
 	})
 }
 
 // UBL-CR-393: not(cac:Delivery/cac:DeliveryParty/cac:Language)
 func roT0603(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3051 *Node) bool {
-		return anyChild(n3051, roK154, func(n3052 *Node) bool { return hasChild(n3052, roK216) })
+	return !anyChild(n, roK75, func(n3075 *Node) bool {
+		return anyChild(n3075, roK154, func(n3076 *Node) bool { return hasChild(n3076, roK216) })
 	})
 }
 
 // UBL-CR-394: not(cac:Delivery/cac:DeliveryParty/cac:PostalAddress)
 func roT0604(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3054 *Node) bool {
-		return anyChild(n3054, roK154, func(n3055 *Node) bool { return hasChild(n3055, roK66) })
+	return !anyChild(n, roK75, func(n3078 *Node) bool {
+		return anyChild(n3078, roK154, func(n3079 *Node) bool { return hasChild(n3079, roK66) })
 	})
 }
 
 // UBL-CR-395: not(cac:Delivery/cac:DeliveryParty/cac:PhysicalLocation)
 func roT0605(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3057 *Node) bool {
-		return anyChild(n3057, roK154, func(n3058 *Node) bool { return hasChild(n3058, roK236) })
+	return !anyChild(n, roK75, func(n3081 *Node) bool {
+		return anyChild(n3081, roK154, func(n3082 *Node) bool { return hasChild(n3082, roK236) })
 	})
 }
 
 // UBL-CR-396: not(cac:Delivery/cac:DeliveryParty/cac:PartyTaxScheme)
 func roT0606(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3060 *Node) bool {
-		return anyChild(n3060, roK154, func(n3061 *Node) bool { return hasChild(n3061, roK113) })
+	return !anyChild(n, roK75, func(n3084 *Node) bool {
+		return anyChild(n3084, roK154, func(n3085 *Node) bool { return hasChild(n3085, roK113) })
 	})
 }
 
 // UBL-CR-397: not(cac:Delivery/cac:DeliveryParty/cac:PartyLegalEntity)
 func roT0607(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3063 *Node) bool {
-		return anyChild(n3063, roK154, func(n3064 *Node) bool { return hasChild(n3064, roK102) })
+	return !anyChild(n, roK75, func(n3087 *Node) bool {
+		return anyChild(n3087, roK154, func(n3088 *Node) bool { return hasChild(n3088, roK102) })
 	})
 }
 
 // UBL-CR-398: not(cac:Delivery/cac:DeliveryParty/cac:Contact)
 func roT0608(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3066 *Node) bool {
-		return anyChild(n3066, roK154, func(n3067 *Node) bool { return hasChild(n3067, roK254) })
+	return !anyChild(n, roK75, func(n3090 *Node) bool {
+		return anyChild(n3090, roK154, func(n3091 *Node) bool { return hasChild(n3091, roK254) })
 	})
 }
 
 // UBL-CR-399: not(cac:Delivery/cac:DeliveryParty/cac:Person)
 func roT0609(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3069 *Node) bool {
-		return anyChild(n3069, roK154, func(n3070 *Node) bool { return hasChild(n3070, roK257) })
+	return !anyChild(n, roK75, func(n3093 *Node) bool {
+		return anyChild(n3093, roK154, func(n3094 *Node) bool { return hasChild(n3094, roK257) })
 	})
 }
 
 // UBL-CR-400: not(cac:Delivery/cac:DeliveryParty/cac:AgentParty)
 func roT0610(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3072 *Node) bool {
-		return anyChild(n3072, roK154, func(n3073 *Node) bool { return hasChild(n3073, roK258) })
+	return !anyChild(n, roK75, func(n3096 *Node) bool {
+		return anyChild(n3096, roK154, func(n3097 *Node) bool { return hasChild(n3097, roK258) })
 	})
 }
 
 // UBL-CR-401: not(cac:Delivery/cac:DeliveryParty/cac:ServiceProviderParty)
 func roT0611(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3075 *Node) bool {
-		return anyChild(n3075, roK154, func(n3076 *Node) bool { return hasChild(n3076, roK259) })
+	return !anyChild(n, roK75, func(n3099 *Node) bool {
+		return anyChild(n3099, roK154, func(n3100 *Node) bool { return hasChild(n3100, roK259) })
 	})
 }
 
 // UBL-CR-402: not(cac:Delivery/cac:DeliveryParty/cac:PowerOfAttorney)
 func roT0612(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3078 *Node) bool {
-		return anyChild(n3078, roK154, func(n3079 *Node) bool { return hasChild(n3079, roK260) })
+	return !anyChild(n, roK75, func(n3102 *Node) bool {
+		return anyChild(n3102, roK154, func(n3103 *Node) bool { return hasChild(n3103, roK260) })
 	})
 }
 
 // UBL-CR-403: not(cac:Delivery/cac:DeliveryParty/cac:FinancialAccount)
 func roT0613(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3081 *Node) bool {
-		return anyChild(n3081, roK154, func(n3082 *Node) bool { return hasChild(n3082, roK261) })
+	return !anyChild(n, roK75, func(n3105 *Node) bool {
+		return anyChild(n3105, roK154, func(n3106 *Node) bool { return hasChild(n3106, roK261) })
 	})
 }
 
 // UBL-CR-404: not(cac:Delivery/cac:NotifyParty)
 func roT0614(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3084 *Node) bool { return hasChild(n3084, roK288) })
+	return !anyChild(n, roK75, func(n3108 *Node) bool { return hasChild(n3108, roK288) })
 }
 
 // UBL-CR-405: not(cac:Delivery/cac:Despatch)
 func roT0615(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3086 *Node) bool { return hasChild(n3086, roK289) })
+	return !anyChild(n, roK75, func(n3110 *Node) bool { return hasChild(n3110, roK289) })
 }
 
 // UBL-CR-406: not(cac:Delivery/cac:DeliveryTerms)
 func roT0616(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3088 *Node) bool { return hasChild(n3088, roK290) })
+	return !anyChild(n, roK75, func(n3112 *Node) bool { return hasChild(n3112, roK290) })
 }
 
 // UBL-CR-407: not(cac:Delivery/cac:MinimumDeliveryUnit)
 func roT0617(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3090 *Node) bool { return hasChild(n3090, roK291) })
+	return !anyChild(n, roK75, func(n3114 *Node) bool { return hasChild(n3114, roK291) })
 }
 
 // UBL-CR-408: not(cac:Delivery/cac:MaximumDeliveryUnit)
 func roT0618(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3092 *Node) bool { return hasChild(n3092, roK292) })
+	return !anyChild(n, roK75, func(n3116 *Node) bool { return hasChild(n3116, roK292) })
 }
 
 // UBL-CR-409: not(cac:Delivery/cac:Shipment)
 func roT0619(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3094 *Node) bool { return hasChild(n3094, roK293) })
+	return !anyChild(n, roK75, func(n3118 *Node) bool { return hasChild(n3118, roK293) })
 }
 
 // UBL-CR-410: not(cac:DeliveryTerms)
@@ -10927,130 +11074,130 @@ func roT0620(v []Seq, n *Node) bool {
 
 // UBL-CR-411: not(cac:PaymentMeans/cbc:ID)
 func roT0621(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3097 *Node) bool { return hasChild(n3097, roK54) })
+	return !anyChild(n, roK70, func(n3121 *Node) bool { return hasChild(n3121, roK54) })
 }
 
 // UBL-CR-412: not(cac:PaymentMeans/cbc:PaymentDueDate) or ../cn:CreditNote
 func roT0622(v []Seq, n *Node) bool {
-	return (!anyChild(n, roK70, func(n3099 *Node) bool { return hasChild(n3099, roK294) }) || anyNode(parent(n), func(n3101 *Node) bool { return hasChild(n3101, roK78) }))
+	return (!anyChild(n, roK70, func(n3123 *Node) bool { return hasChild(n3123, roK294) }) || anyNode(parent(n), func(n3125 *Node) bool { return hasChild(n3125, roK78) }))
 }
 
 // UBL-CR-413: not(cac:PaymentMeans/cbc:PaymentChannelCode)
 func roT0623(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3103 *Node) bool { return hasChild(n3103, roK295) })
+	return !anyChild(n, roK70, func(n3127 *Node) bool { return hasChild(n3127, roK295) })
 }
 
 // UBL-CR-414: not(cac:PaymentMeans/cbc:InstructionID)
 func roT0624(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3105 *Node) bool { return hasChild(n3105, roK296) })
+	return !anyChild(n, roK70, func(n3129 *Node) bool { return hasChild(n3129, roK296) })
 }
 
 // UBL-CR-415: not(cac:PaymentMeans/cac:CardAccount/cbc:CardTypeCode)
 func roT0625(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3107 *Node) bool {
-		return anyChild(n3107, roK69, func(n3108 *Node) bool { return hasChild(n3108, roK297) })
+	return !anyChild(n, roK70, func(n3131 *Node) bool {
+		return anyChild(n3131, roK69, func(n3132 *Node) bool { return hasChild(n3132, roK297) })
 	})
 }
 
 // UBL-CR-416: not(cac:PaymentMeans/cac:CardAccount/cbc:ValidityStartDate)
 func roT0626(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3110 *Node) bool {
-		return anyChild(n3110, roK69, func(n3111 *Node) bool { return hasChild(n3111, roK298) })
+	return !anyChild(n, roK70, func(n3134 *Node) bool {
+		return anyChild(n3134, roK69, func(n3135 *Node) bool { return hasChild(n3135, roK298) })
 	})
 }
 
 // UBL-CR-417: not(cac:PaymentMeans/cac:CardAccount/cbc:ExpiryDate)
 func roT0627(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3113 *Node) bool {
-		return anyChild(n3113, roK69, func(n3114 *Node) bool { return hasChild(n3114, roK198) })
+	return !anyChild(n, roK70, func(n3137 *Node) bool {
+		return anyChild(n3137, roK69, func(n3138 *Node) bool { return hasChild(n3138, roK198) })
 	})
 }
 
 // UBL-CR-418: not(cac:PaymentMeans/cac:CardAccount/cbc:IssuerID)
 func roT0628(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3116 *Node) bool {
-		return anyChild(n3116, roK69, func(n3117 *Node) bool { return hasChild(n3117, roK299) })
+	return !anyChild(n, roK70, func(n3140 *Node) bool {
+		return anyChild(n3140, roK69, func(n3141 *Node) bool { return hasChild(n3141, roK299) })
 	})
 }
 
 // UBL-CR-419: not(cac:PaymentMeans/cac:CardAccount/cbc:IssueNumberID)
 func roT0629(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3119 *Node) bool {
-		return anyChild(n3119, roK69, func(n3120 *Node) bool { return hasChild(n3120, roK300) })
+	return !anyChild(n, roK70, func(n3143 *Node) bool {
+		return anyChild(n3143, roK69, func(n3144 *Node) bool { return hasChild(n3144, roK300) })
 	})
 }
 
 // UBL-CR-420: not(cac:PaymentMeans/cac:CardAccount/cbc:CV2ID)
 func roT0630(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3122 *Node) bool {
-		return anyChild(n3122, roK69, func(n3123 *Node) bool { return hasChild(n3123, roK301) })
+	return !anyChild(n, roK70, func(n3146 *Node) bool {
+		return anyChild(n3146, roK69, func(n3147 *Node) bool { return hasChild(n3147, roK301) })
 	})
 }
 
 // UBL-CR-421: not(cac:PaymentMeans/cac:CardAccount/cbc:CardChipCode)
 func roT0631(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3125 *Node) bool {
-		return anyChild(n3125, roK69, func(n3126 *Node) bool { return hasChild(n3126, roK302) })
+	return !anyChild(n, roK70, func(n3149 *Node) bool {
+		return anyChild(n3149, roK69, func(n3150 *Node) bool { return hasChild(n3150, roK302) })
 	})
 }
 
 // UBL-CR-422: not(cac:PaymentMeans/cac:CardAccount/cbc:ChipApplicationID)
 func roT0632(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3128 *Node) bool {
-		return anyChild(n3128, roK69, func(n3129 *Node) bool { return hasChild(n3129, roK303) })
+	return !anyChild(n, roK70, func(n3152 *Node) bool {
+		return anyChild(n3152, roK69, func(n3153 *Node) bool { return hasChild(n3153, roK303) })
 	})
 }
 
 // UBL-CR-424: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AliasName)
 func roT0633(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3131 *Node) bool {
-		return anyChild(n3131, roK140, func(n3132 *Node) bool { return hasChild(n3132, roK304) })
+	return !anyChild(n, roK70, func(n3155 *Node) bool {
+		return anyChild(n3155, roK140, func(n3156 *Node) bool { return hasChild(n3156, roK304) })
 	})
 }
 
 // UBL-CR-425: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountTypeCode)
 func roT0634(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3134 *Node) bool {
-		return anyChild(n3134, roK140, func(n3135 *Node) bool { return hasChild(n3135, roK305) })
+	return !anyChild(n, roK70, func(n3158 *Node) bool {
+		return anyChild(n3158, roK140, func(n3159 *Node) bool { return hasChild(n3159, roK305) })
 	})
 }
 
 // UBL-CR-426: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountFormatCode)
 func roT0635(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3137 *Node) bool {
-		return anyChild(n3137, roK140, func(n3138 *Node) bool { return hasChild(n3138, roK306) })
+	return !anyChild(n, roK70, func(n3161 *Node) bool {
+		return anyChild(n3161, roK140, func(n3162 *Node) bool { return hasChild(n3162, roK306) })
 	})
 }
 
 // UBL-CR-427: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:CurrencyCode)
 func roT0636(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3140 *Node) bool {
-		return anyChild(n3140, roK140, func(n3141 *Node) bool { return hasChild(n3141, roK242) })
+	return !anyChild(n, roK70, func(n3164 *Node) bool {
+		return anyChild(n3164, roK140, func(n3165 *Node) bool { return hasChild(n3165, roK242) })
 	})
 }
 
 // UBL-CR-428: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:PaymentNote)
 func roT0637(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3143 *Node) bool {
-		return anyChild(n3143, roK140, func(n3144 *Node) bool { return hasChild(n3144, roK307) })
+	return !anyChild(n, roK70, func(n3167 *Node) bool {
+		return anyChild(n3167, roK140, func(n3168 *Node) bool { return hasChild(n3168, roK307) })
 	})
 }
 
 // UBL-CR-429: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:Name)
 func roT0638(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3146 *Node) bool {
-		return anyChild(n3146, roK140, func(n3147 *Node) bool {
-			return anyChild(n3147, roK308, func(n3148 *Node) bool { return hasChild(n3148, roK123) })
+	return !anyChild(n, roK70, func(n3170 *Node) bool {
+		return anyChild(n3170, roK140, func(n3171 *Node) bool {
+			return anyChild(n3171, roK308, func(n3172 *Node) bool { return hasChild(n3172, roK123) })
 		})
 	})
 }
 
 // UBL-CR-430: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cbc:Name)
 func roT0639(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3150 *Node) bool {
-		return anyChild(n3150, roK140, func(n3151 *Node) bool {
-			return anyChild(n3151, roK308, func(n3152 *Node) bool {
-				return anyChild(n3152, roK309, func(n3153 *Node) bool { return hasChild(n3153, roK123) })
+	return !anyChild(n, roK70, func(n3174 *Node) bool {
+		return anyChild(n3174, roK140, func(n3175 *Node) bool {
+			return anyChild(n3175, roK308, func(n3176 *Node) bool {
+				return anyChild(n3176, roK309, func(n3177 *Node) bool { return hasChild(n3177, roK123) })
 			})
 		})
 	})
@@ -11058,10 +11205,10 @@ func roT0639(v []Seq, n *Node) bool {
 
 // UBL-CR-431: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cac:Address)
 func roT0640(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3155 *Node) bool {
-		return anyChild(n3155, roK140, func(n3156 *Node) bool {
-			return anyChild(n3156, roK308, func(n3157 *Node) bool {
-				return anyChild(n3157, roK309, func(n3158 *Node) bool { return hasChild(n3158, roK73) })
+	return !anyChild(n, roK70, func(n3179 *Node) bool {
+		return anyChild(n3179, roK140, func(n3180 *Node) bool {
+			return anyChild(n3180, roK308, func(n3181 *Node) bool {
+				return anyChild(n3181, roK309, func(n3182 *Node) bool { return hasChild(n3182, roK73) })
 			})
 		})
 	})
@@ -11069,246 +11216,246 @@ func roT0640(v []Seq, n *Node) bool {
 
 // UBL-CR-432: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:Address)
 func roT0641(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3160 *Node) bool {
-		return anyChild(n3160, roK140, func(n3161 *Node) bool {
-			return anyChild(n3161, roK308, func(n3162 *Node) bool { return hasChild(n3162, roK73) })
+	return !anyChild(n, roK70, func(n3184 *Node) bool {
+		return anyChild(n3184, roK140, func(n3185 *Node) bool {
+			return anyChild(n3185, roK308, func(n3186 *Node) bool { return hasChild(n3186, roK73) })
 		})
 	})
 }
 
 // UBL-CR-433: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:Country)
 func roT0642(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3164 *Node) bool {
-		return anyChild(n3164, roK140, func(n3165 *Node) bool { return hasChild(n3165, roK68) })
+	return !anyChild(n, roK70, func(n3188 *Node) bool {
+		return anyChild(n3188, roK140, func(n3189 *Node) bool { return hasChild(n3189, roK68) })
 	})
 }
 
 // UBL-CR-434: not(cac:PaymentMeans/cac:CreditAccount)
 func roT0643(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3167 *Node) bool { return hasChild(n3167, roK310) })
+	return !anyChild(n, roK70, func(n3191 *Node) bool { return hasChild(n3191, roK310) })
 }
 
 // UBL-CR-435: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MandateTypeCode)
 func roT0644(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3169 *Node) bool {
-		return anyChild(n3169, roK109, func(n3170 *Node) bool { return hasChild(n3170, roK311) })
+	return !anyChild(n, roK70, func(n3193 *Node) bool {
+		return anyChild(n3193, roK109, func(n3194 *Node) bool { return hasChild(n3194, roK311) })
 	})
 }
 
 // UBL-CR-436: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaymentInstructionsNumeric)
 func roT0645(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3172 *Node) bool {
-		return anyChild(n3172, roK109, func(n3173 *Node) bool { return hasChild(n3173, roK312) })
+	return !anyChild(n, roK70, func(n3196 *Node) bool {
+		return anyChild(n3196, roK109, func(n3197 *Node) bool { return hasChild(n3197, roK312) })
 	})
 }
 
 // UBL-CR-437: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaidAmount)
 func roT0646(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3175 *Node) bool {
-		return anyChild(n3175, roK109, func(n3176 *Node) bool { return hasChild(n3176, roK313) })
+	return !anyChild(n, roK70, func(n3199 *Node) bool {
+		return anyChild(n3199, roK109, func(n3200 *Node) bool { return hasChild(n3200, roK313) })
 	})
 }
 
 // UBL-CR-438: not(cac:PaymentMeans/cac:PaymentMandate/cbc:SignatureID)
 func roT0647(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3178 *Node) bool {
-		return anyChild(n3178, roK109, func(n3179 *Node) bool { return hasChild(n3179, roK314) })
+	return !anyChild(n, roK70, func(n3202 *Node) bool {
+		return anyChild(n3202, roK109, func(n3203 *Node) bool { return hasChild(n3203, roK314) })
 	})
 }
 
 // UBL-CR-439: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerParty)
 func roT0648(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3181 *Node) bool {
-		return anyChild(n3181, roK109, func(n3182 *Node) bool { return hasChild(n3182, roK315) })
+	return !anyChild(n, roK70, func(n3205 *Node) bool {
+		return anyChild(n3205, roK109, func(n3206 *Node) bool { return hasChild(n3206, roK315) })
 	})
 }
 
 // UBL-CR-440: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:Name)
 func roT0649(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3184 *Node) bool {
-		return anyChild(n3184, roK109, func(n3185 *Node) bool {
-			return anyChild(n3185, roK316, func(n3186 *Node) bool { return hasChild(n3186, roK123) })
+	return !anyChild(n, roK70, func(n3208 *Node) bool {
+		return anyChild(n3208, roK109, func(n3209 *Node) bool {
+			return anyChild(n3209, roK316, func(n3210 *Node) bool { return hasChild(n3210, roK123) })
 		})
 	})
 }
 
 // UBL-CR-441: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AliasName)
 func roT0650(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3188 *Node) bool {
-		return anyChild(n3188, roK109, func(n3189 *Node) bool {
-			return anyChild(n3189, roK316, func(n3190 *Node) bool { return hasChild(n3190, roK304) })
+	return !anyChild(n, roK70, func(n3212 *Node) bool {
+		return anyChild(n3212, roK109, func(n3213 *Node) bool {
+			return anyChild(n3213, roK316, func(n3214 *Node) bool { return hasChild(n3214, roK304) })
 		})
 	})
 }
 
 // UBL-CR-442: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountTypeCode)
 func roT0651(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3192 *Node) bool {
-		return anyChild(n3192, roK109, func(n3193 *Node) bool {
-			return anyChild(n3193, roK316, func(n3194 *Node) bool { return hasChild(n3194, roK305) })
+	return !anyChild(n, roK70, func(n3216 *Node) bool {
+		return anyChild(n3216, roK109, func(n3217 *Node) bool {
+			return anyChild(n3217, roK316, func(n3218 *Node) bool { return hasChild(n3218, roK305) })
 		})
 	})
 }
 
 // UBL-CR-443: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountFormatCode)
 func roT0652(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3196 *Node) bool {
-		return anyChild(n3196, roK109, func(n3197 *Node) bool {
-			return anyChild(n3197, roK316, func(n3198 *Node) bool { return hasChild(n3198, roK306) })
+	return !anyChild(n, roK70, func(n3220 *Node) bool {
+		return anyChild(n3220, roK109, func(n3221 *Node) bool {
+			return anyChild(n3221, roK316, func(n3222 *Node) bool { return hasChild(n3222, roK306) })
 		})
 	})
 }
 
 // UBL-CR-444: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:CurrencyCode)
 func roT0653(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3200 *Node) bool {
-		return anyChild(n3200, roK109, func(n3201 *Node) bool {
-			return anyChild(n3201, roK316, func(n3202 *Node) bool { return hasChild(n3202, roK242) })
+	return !anyChild(n, roK70, func(n3224 *Node) bool {
+		return anyChild(n3224, roK109, func(n3225 *Node) bool {
+			return anyChild(n3225, roK316, func(n3226 *Node) bool { return hasChild(n3226, roK242) })
 		})
 	})
 }
 
 // UBL-CR-445: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:PaymentNote)
 func roT0654(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3204 *Node) bool {
-		return anyChild(n3204, roK109, func(n3205 *Node) bool {
-			return anyChild(n3205, roK316, func(n3206 *Node) bool { return hasChild(n3206, roK307) })
+	return !anyChild(n, roK70, func(n3228 *Node) bool {
+		return anyChild(n3228, roK109, func(n3229 *Node) bool {
+			return anyChild(n3229, roK316, func(n3230 *Node) bool { return hasChild(n3230, roK307) })
 		})
 	})
 }
 
 // UBL-CR-446: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:FinancialInstitutionBranch)
 func roT0655(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3208 *Node) bool {
-		return anyChild(n3208, roK109, func(n3209 *Node) bool {
-			return anyChild(n3209, roK316, func(n3210 *Node) bool { return hasChild(n3210, roK308) })
+	return !anyChild(n, roK70, func(n3232 *Node) bool {
+		return anyChild(n3232, roK109, func(n3233 *Node) bool {
+			return anyChild(n3233, roK316, func(n3234 *Node) bool { return hasChild(n3234, roK308) })
 		})
 	})
 }
 
 // UBL-CR-447: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:Country)
 func roT0656(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3212 *Node) bool {
-		return anyChild(n3212, roK109, func(n3213 *Node) bool {
-			return anyChild(n3213, roK316, func(n3214 *Node) bool { return hasChild(n3214, roK68) })
+	return !anyChild(n, roK70, func(n3236 *Node) bool {
+		return anyChild(n3236, roK109, func(n3237 *Node) bool {
+			return anyChild(n3237, roK316, func(n3238 *Node) bool { return hasChild(n3238, roK68) })
 		})
 	})
 }
 
 // UBL-CR-448: not(cac:PaymentMeans/cac:PaymentMandate/cac:ValidityPeriod)
 func roT0657(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3216 *Node) bool {
-		return anyChild(n3216, roK109, func(n3217 *Node) bool { return hasChild(n3217, roK181) })
+	return !anyChild(n, roK70, func(n3240 *Node) bool {
+		return anyChild(n3240, roK109, func(n3241 *Node) bool { return hasChild(n3241, roK181) })
 	})
 }
 
 // UBL-CR-449: not(cac:PaymentMeans/cac:PaymentMandate/cac:PaymentReversalPeriod)
 func roT0658(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3219 *Node) bool {
-		return anyChild(n3219, roK109, func(n3220 *Node) bool { return hasChild(n3220, roK317) })
+	return !anyChild(n, roK70, func(n3243 *Node) bool {
+		return anyChild(n3243, roK109, func(n3244 *Node) bool { return hasChild(n3244, roK317) })
 	})
 }
 
 // UBL-CR-450: not(cac:PaymentMeans/cac:PaymentMandate/cac:Clause)
 func roT0659(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3222 *Node) bool {
-		return anyChild(n3222, roK109, func(n3223 *Node) bool { return hasChild(n3223, roK318) })
+	return !anyChild(n, roK70, func(n3246 *Node) bool {
+		return anyChild(n3246, roK109, func(n3247 *Node) bool { return hasChild(n3247, roK318) })
 	})
 }
 
 // UBL-CR-451: not(cac:PaymentMeans/cac:TradeFinancing)
 func roT0660(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3225 *Node) bool { return hasChild(n3225, roK319) })
+	return !anyChild(n, roK70, func(n3249 *Node) bool { return hasChild(n3249, roK319) })
 }
 
 // UBL-CR-452: not(cac:PaymentTerms/cbc:ID)
 func roT0661(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3227 *Node) bool { return hasChild(n3227, roK54) })
+	return !anyChild(n, roK61, func(n3251 *Node) bool { return hasChild(n3251, roK54) })
 }
 
 // UBL-CR-453: not(cac:PaymentTerms/cbc:PaymentMeansID)
 func roT0662(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3229 *Node) bool { return hasChild(n3229, roK320) })
+	return !anyChild(n, roK61, func(n3253 *Node) bool { return hasChild(n3253, roK320) })
 }
 
 // UBL-CR-454: not(cac:PaymentTerms/cbc:PrepaidPaymentReferenceID)
 func roT0663(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3231 *Node) bool { return hasChild(n3231, roK321) })
+	return !anyChild(n, roK61, func(n3255 *Node) bool { return hasChild(n3255, roK321) })
 }
 
 // UBL-CR-455: not(cac:PaymentTerms/cbc:ReferenceEventCode)
 func roT0664(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3233 *Node) bool { return hasChild(n3233, roK322) })
+	return !anyChild(n, roK61, func(n3257 *Node) bool { return hasChild(n3257, roK322) })
 }
 
 // UBL-CR-456: not(cac:PaymentTerms/cbc:SettlementDiscountPercent)
 func roT0665(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3235 *Node) bool { return hasChild(n3235, roK323) })
+	return !anyChild(n, roK61, func(n3259 *Node) bool { return hasChild(n3259, roK323) })
 }
 
 // UBL-CR-457: not(cac:PaymentTerms/cbc:PenaltySurchargePercent)
 func roT0666(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3237 *Node) bool { return hasChild(n3237, roK324) })
+	return !anyChild(n, roK61, func(n3261 *Node) bool { return hasChild(n3261, roK324) })
 }
 
 // UBL-CR-458: not(cac:PaymentTerms/cbc:PaymentPercent)
 func roT0667(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3239 *Node) bool { return hasChild(n3239, roK325) })
+	return !anyChild(n, roK61, func(n3263 *Node) bool { return hasChild(n3263, roK325) })
 }
 
 // UBL-CR-459: not(cac:PaymentTerms/cbc:Amount)
 func roT0668(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3241 *Node) bool { return hasChild(n3241, roK79) })
+	return !anyChild(n, roK61, func(n3265 *Node) bool { return hasChild(n3265, roK79) })
 }
 
 // UBL-CR-460: not(cac:PaymentTerms/cbc:SettlementDiscountAmount)
 func roT0669(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3243 *Node) bool { return hasChild(n3243, roK326) })
+	return !anyChild(n, roK61, func(n3267 *Node) bool { return hasChild(n3267, roK326) })
 }
 
 // UBL-CR-461: not(cac:PaymentTerms/cbc:PenaltyAmount)
 func roT0670(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3245 *Node) bool { return hasChild(n3245, roK327) })
+	return !anyChild(n, roK61, func(n3269 *Node) bool { return hasChild(n3269, roK327) })
 }
 
 // UBL-CR-462: not(cac:PaymentTerms/cbc:PaymentTermsDetailsURI)
 func roT0671(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3247 *Node) bool { return hasChild(n3247, roK328) })
+	return !anyChild(n, roK61, func(n3271 *Node) bool { return hasChild(n3271, roK328) })
 }
 
 // UBL-CR-463: not(cac:PaymentTerms/cbc:PaymentDueDate)
 func roT0672(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3249 *Node) bool { return hasChild(n3249, roK294) })
+	return !anyChild(n, roK61, func(n3273 *Node) bool { return hasChild(n3273, roK294) })
 }
 
 // UBL-CR-464: not(cac:PaymentTerms/cbc:InstallmentDueDate)
 func roT0673(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3251 *Node) bool { return hasChild(n3251, roK329) })
+	return !anyChild(n, roK61, func(n3275 *Node) bool { return hasChild(n3275, roK329) })
 }
 
 // UBL-CR-465: not(cac:PaymentTerms/cbc:InvoicingPartyReference)
 func roT0674(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3253 *Node) bool { return hasChild(n3253, roK330) })
+	return !anyChild(n, roK61, func(n3277 *Node) bool { return hasChild(n3277, roK330) })
 }
 
 // UBL-CR-466: not(cac:PaymentTerms/cac:SettlementPeriod)
 func roT0675(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3255 *Node) bool { return hasChild(n3255, roK331) })
+	return !anyChild(n, roK61, func(n3279 *Node) bool { return hasChild(n3279, roK331) })
 }
 
 // UBL-CR-467: not(cac:PaymentTerms/cac:PenaltyPeriod)
 func roT0676(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3257 *Node) bool { return hasChild(n3257, roK332) })
+	return !anyChild(n, roK61, func(n3281 *Node) bool { return hasChild(n3281, roK332) })
 }
 
 // UBL-CR-468: not(cac:PaymentTerms/cac:ExchangeRate)
 func roT0677(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3259 *Node) bool { return hasChild(n3259, roK333) })
+	return !anyChild(n, roK61, func(n3283 *Node) bool { return hasChild(n3283, roK333) })
 }
 
 // UBL-CR-469: not(cac:PaymentTerms/cac:ValidityPeriod)
 func roT0678(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3261 *Node) bool { return hasChild(n3261, roK181) })
+	return !anyChild(n, roK61, func(n3285 *Node) bool { return hasChild(n3285, roK181) })
 }
 
 // UBL-CR-470: not(cac:PrepaidPayment)
@@ -11318,127 +11465,127 @@ func roT0679(v []Seq, n *Node) bool {
 
 // UBL-CR-471: not(cac:AllowanceCharge/cbc:ID)
 func roT0680(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3264 *Node) bool { return hasChild(n3264, roK54) })
+	return !anyChild(n, roK76, func(n3288 *Node) bool { return hasChild(n3288, roK54) })
 }
 
 // UBL-CR-472: not(cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0681(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3266 *Node) bool { return hasChild(n3266, roK335) })
+	return !anyChild(n, roK76, func(n3290 *Node) bool { return hasChild(n3290, roK335) })
 }
 
 // UBL-CR-473: not(cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0682(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3268 *Node) bool { return hasChild(n3268, roK336) })
+	return !anyChild(n, roK76, func(n3292 *Node) bool { return hasChild(n3292, roK336) })
 }
 
 // UBL-CR-474: not(cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0683(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3270 *Node) bool { return hasChild(n3270, roK164) })
+	return !anyChild(n, roK76, func(n3294 *Node) bool { return hasChild(n3294, roK164) })
 }
 
 // UBL-CR-475: not(cac:AllowanceCharge/cbc:AccountingCost)
 func roT0684(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3272 *Node) bool { return hasChild(n3272, roK337) })
+	return !anyChild(n, roK76, func(n3296 *Node) bool { return hasChild(n3296, roK337) })
 }
 
 // UBL-CR-476: not(cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0685(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3274 *Node) bool { return hasChild(n3274, roK338) })
+	return !anyChild(n, roK76, func(n3298 *Node) bool { return hasChild(n3298, roK338) })
 }
 
 // UBL-CR-477: not(cac:AllowanceCharge/cac:TaxCategory/cbc:Name)
 func roT0686(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3276 *Node) bool {
-		return anyChild(n3276, roK81, func(n3277 *Node) bool { return hasChild(n3277, roK123) })
+	return !anyChild(n, roK76, func(n3300 *Node) bool {
+		return anyChild(n3300, roK81, func(n3301 *Node) bool { return hasChild(n3301, roK123) })
 	})
 }
 
 // UBL-CR-478: not(cac:AllowanceCharge/cac:TaxCategory/cbc:BaseUnitMeasure)
 func roT0687(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3279 *Node) bool {
-		return anyChild(n3279, roK81, func(n3280 *Node) bool { return hasChild(n3280, roK339) })
+	return !anyChild(n, roK76, func(n3303 *Node) bool {
+		return anyChild(n3303, roK81, func(n3304 *Node) bool { return hasChild(n3304, roK339) })
 	})
 }
 
 // UBL-CR-479: not(cac:AllowanceCharge/cac:TaxCategory/cbc:PerUnitAmount)
 func roT0688(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3282 *Node) bool {
-		return anyChild(n3282, roK81, func(n3283 *Node) bool { return hasChild(n3283, roK338) })
+	return !anyChild(n, roK76, func(n3306 *Node) bool {
+		return anyChild(n3306, roK81, func(n3307 *Node) bool { return hasChild(n3307, roK338) })
 	})
 }
 
 // UBL-CR-480: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReasonCode)
 func roT0689(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3285 *Node) bool {
-		return anyChild(n3285, roK81, func(n3286 *Node) bool { return hasChild(n3286, roK148) })
+	return !anyChild(n, roK76, func(n3309 *Node) bool {
+		return anyChild(n3309, roK81, func(n3310 *Node) bool { return hasChild(n3310, roK148) })
 	})
 }
 
 // UBL-CR-481: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReason)
 func roT0690(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3288 *Node) bool {
-		return anyChild(n3288, roK81, func(n3289 *Node) bool { return hasChild(n3289, roK147) })
+	return !anyChild(n, roK76, func(n3312 *Node) bool {
+		return anyChild(n3312, roK81, func(n3313 *Node) bool { return hasChild(n3313, roK147) })
 	})
 }
 
 // UBL-CR-482: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRange)
 func roT0691(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3291 *Node) bool {
-		return anyChild(n3291, roK81, func(n3292 *Node) bool { return hasChild(n3292, roK340) })
+	return !anyChild(n, roK76, func(n3315 *Node) bool {
+		return anyChild(n3315, roK81, func(n3316 *Node) bool { return hasChild(n3316, roK340) })
 	})
 }
 
 // UBL-CR-483: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRatePercent)
 func roT0692(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3294 *Node) bool {
-		return anyChild(n3294, roK81, func(n3295 *Node) bool { return hasChild(n3295, roK341) })
+	return !anyChild(n, roK76, func(n3318 *Node) bool {
+		return anyChild(n3318, roK81, func(n3319 *Node) bool { return hasChild(n3319, roK341) })
 	})
 }
 
 // UBL-CR-484: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func roT0693(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3297 *Node) bool {
-		return anyChild(n3297, roK81, func(n3298 *Node) bool {
-			return anyChild(n3298, roK80, func(n3299 *Node) bool { return hasChild(n3299, roK123) })
+	return !anyChild(n, roK76, func(n3321 *Node) bool {
+		return anyChild(n3321, roK81, func(n3322 *Node) bool {
+			return anyChild(n3322, roK80, func(n3323 *Node) bool { return hasChild(n3323, roK123) })
 		})
 	})
 }
 
 // UBL-CR-485: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0694(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3301 *Node) bool {
-		return anyChild(n3301, roK81, func(n3302 *Node) bool {
-			return anyChild(n3302, roK80, func(n3303 *Node) bool { return hasChild(n3303, roK241) })
+	return !anyChild(n, roK76, func(n3325 *Node) bool {
+		return anyChild(n3325, roK81, func(n3326 *Node) bool {
+			return anyChild(n3326, roK80, func(n3327 *Node) bool { return hasChild(n3327, roK241) })
 		})
 	})
 }
 
 // UBL-CR-486: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0695(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3305 *Node) bool {
-		return anyChild(n3305, roK81, func(n3306 *Node) bool {
-			return anyChild(n3306, roK80, func(n3307 *Node) bool { return hasChild(n3307, roK242) })
+	return !anyChild(n, roK76, func(n3329 *Node) bool {
+		return anyChild(n3329, roK81, func(n3330 *Node) bool {
+			return anyChild(n3330, roK80, func(n3331 *Node) bool { return hasChild(n3331, roK242) })
 		})
 	})
 }
 
 // UBL-CR-487: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cac:JurisdiccionRegionAddress)
 func roT0696(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3309 *Node) bool {
-		return anyChild(n3309, roK81, func(n3310 *Node) bool {
-			return anyChild(n3310, roK80, func(n3311 *Node) bool { return hasChild(n3311, roK342) })
+	return !anyChild(n, roK76, func(n3333 *Node) bool {
+		return anyChild(n3333, roK81, func(n3334 *Node) bool {
+			return anyChild(n3334, roK80, func(n3335 *Node) bool { return hasChild(n3335, roK342) })
 		})
 	})
 }
 
 // UBL-CR-488: not(cac:AllowanceCharge/cac:TaxTotal)
 func roT0697(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3313 *Node) bool { return hasChild(n3313, roK106) })
+	return !anyChild(n, roK76, func(n3337 *Node) bool { return hasChild(n3337, roK106) })
 }
 
 // UBL-CR-489: not(cac:AllowanceCharge/cac:PaymentMeans)
 func roT0698(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3315 *Node) bool { return hasChild(n3315, roK70) })
+	return !anyChild(n, roK76, func(n3339 *Node) bool { return hasChild(n3339, roK70) })
 }
 
 // UBL-CR-490: not(cac:TaxExchangeRate)
@@ -11463,119 +11610,119 @@ func roT0702(v []Seq, n *Node) bool {
 
 // UBL-CR-494: not(cac:TaxTotal/cbc:RoundingAmount)
 func roT0703(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3321 *Node) bool { return hasChild(n3321, roK347) })
+	return !anyChild(n, roK106, func(n3345 *Node) bool { return hasChild(n3345, roK347) })
 }
 
 // UBL-CR-495: not(cac:TaxTotal/cbc:TaxEvidenceIndicator)
 func roT0704(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3323 *Node) bool { return hasChild(n3323, roK348) })
+	return !anyChild(n, roK106, func(n3347 *Node) bool { return hasChild(n3347, roK348) })
 }
 
 // UBL-CR-496: not(cac:TaxTotal/cbc:TaxIncludedIndicator)
 func roT0705(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3325 *Node) bool { return hasChild(n3325, roK349) })
+	return !anyChild(n, roK106, func(n3349 *Node) bool { return hasChild(n3349, roK349) })
 }
 
 // UBL-CR-497: not(cac:TaxTotal/cac:TaxSubtotal/cbc:CalculationSequenceNumeric)
 func roT0706(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3327 *Node) bool {
-		return anyChild(n3327, roK111, func(n3328 *Node) bool { return hasChild(n3328, roK350) })
+	return !anyChild(n, roK106, func(n3351 *Node) bool {
+		return anyChild(n3351, roK111, func(n3352 *Node) bool { return hasChild(n3352, roK350) })
 	})
 }
 
 // UBL-CR-498: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TransactionCurrencyTaxAmount)
 func roT0707(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3330 *Node) bool {
-		return anyChild(n3330, roK111, func(n3331 *Node) bool { return hasChild(n3331, roK351) })
+	return !anyChild(n, roK106, func(n3354 *Node) bool {
+		return anyChild(n3354, roK111, func(n3355 *Node) bool { return hasChild(n3355, roK351) })
 	})
 }
 
 // UBL-CR-499: not(cac:TaxTotal/cac:TaxSubtotal/cbc:Percent)
 func roT0708(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3333 *Node) bool {
-		return anyChild(n3333, roK111, func(n3334 *Node) bool { return hasChild(n3334, roK145) })
+	return !anyChild(n, roK106, func(n3357 *Node) bool {
+		return anyChild(n3357, roK111, func(n3358 *Node) bool { return hasChild(n3358, roK145) })
 	})
 }
 
 // UBL-CR-500: not(cac:TaxTotal/cac:TaxSubtotal/cbc:BaseUnitMeasure)
 func roT0709(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3336 *Node) bool {
-		return anyChild(n3336, roK111, func(n3337 *Node) bool { return hasChild(n3337, roK339) })
+	return !anyChild(n, roK106, func(n3360 *Node) bool {
+		return anyChild(n3360, roK111, func(n3361 *Node) bool { return hasChild(n3361, roK339) })
 	})
 }
 
 // UBL-CR-501: not(cac:TaxTotal/cac:TaxSubtotal/cbc:PerUnitAmount)
 func roT0710(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3339 *Node) bool {
-		return anyChild(n3339, roK111, func(n3340 *Node) bool { return hasChild(n3340, roK338) })
+	return !anyChild(n, roK106, func(n3363 *Node) bool {
+		return anyChild(n3363, roK111, func(n3364 *Node) bool { return hasChild(n3364, roK338) })
 	})
 }
 
 // UBL-CR-502: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRange)
 func roT0711(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3342 *Node) bool {
-		return anyChild(n3342, roK111, func(n3343 *Node) bool { return hasChild(n3343, roK340) })
+	return !anyChild(n, roK106, func(n3366 *Node) bool {
+		return anyChild(n3366, roK111, func(n3367 *Node) bool { return hasChild(n3367, roK340) })
 	})
 }
 
 // UBL-CR-503: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRatePercent)
 func roT0712(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3345 *Node) bool {
-		return anyChild(n3345, roK111, func(n3346 *Node) bool { return hasChild(n3346, roK341) })
+	return !anyChild(n, roK106, func(n3369 *Node) bool {
+		return anyChild(n3369, roK111, func(n3370 *Node) bool { return hasChild(n3370, roK341) })
 	})
 }
 
 // UBL-CR-504: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Name)
 func roT0713(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3348 *Node) bool {
-		return anyChild(n3348, roK111, func(n3349 *Node) bool {
-			return anyChild(n3349, roK81, func(n3350 *Node) bool { return hasChild(n3350, roK123) })
+	return !anyChild(n, roK106, func(n3372 *Node) bool {
+		return anyChild(n3372, roK111, func(n3373 *Node) bool {
+			return anyChild(n3373, roK81, func(n3374 *Node) bool { return hasChild(n3374, roK123) })
 		})
 	})
 }
 
 // UBL-CR-505: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:BaseUnitMeasure)
 func roT0714(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3352 *Node) bool {
-		return anyChild(n3352, roK111, func(n3353 *Node) bool {
-			return anyChild(n3353, roK81, func(n3354 *Node) bool { return hasChild(n3354, roK339) })
+	return !anyChild(n, roK106, func(n3376 *Node) bool {
+		return anyChild(n3376, roK111, func(n3377 *Node) bool {
+			return anyChild(n3377, roK81, func(n3378 *Node) bool { return hasChild(n3378, roK339) })
 		})
 	})
 }
 
 // UBL-CR-506: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:PerUnitAmount)
 func roT0715(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3356 *Node) bool {
-		return anyChild(n3356, roK111, func(n3357 *Node) bool {
-			return anyChild(n3357, roK81, func(n3358 *Node) bool { return hasChild(n3358, roK338) })
+	return !anyChild(n, roK106, func(n3380 *Node) bool {
+		return anyChild(n3380, roK111, func(n3381 *Node) bool {
+			return anyChild(n3381, roK81, func(n3382 *Node) bool { return hasChild(n3382, roK338) })
 		})
 	})
 }
 
 // UBL-CR-507: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRange)
 func roT0716(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3360 *Node) bool {
-		return anyChild(n3360, roK111, func(n3361 *Node) bool {
-			return anyChild(n3361, roK81, func(n3362 *Node) bool { return hasChild(n3362, roK340) })
+	return !anyChild(n, roK106, func(n3384 *Node) bool {
+		return anyChild(n3384, roK111, func(n3385 *Node) bool {
+			return anyChild(n3385, roK81, func(n3386 *Node) bool { return hasChild(n3386, roK340) })
 		})
 	})
 }
 
 // UBL-CR-508: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRatePercent)
 func roT0717(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3364 *Node) bool {
-		return anyChild(n3364, roK111, func(n3365 *Node) bool {
-			return anyChild(n3365, roK81, func(n3366 *Node) bool { return hasChild(n3366, roK341) })
+	return !anyChild(n, roK106, func(n3388 *Node) bool {
+		return anyChild(n3388, roK111, func(n3389 *Node) bool {
+			return anyChild(n3389, roK81, func(n3390 *Node) bool { return hasChild(n3390, roK341) })
 		})
 	})
 }
 
 // UBL-CR-509: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func roT0718(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3368 *Node) bool {
-		return anyChild(n3368, roK111, func(n3369 *Node) bool {
-			return anyChild(n3369, roK81, func(n3370 *Node) bool {
-				return anyChild(n3370, roK80, func(n3371 *Node) bool { return hasChild(n3371, roK123) })
+	return !anyChild(n, roK106, func(n3392 *Node) bool {
+		return anyChild(n3392, roK111, func(n3393 *Node) bool {
+			return anyChild(n3393, roK81, func(n3394 *Node) bool {
+				return anyChild(n3394, roK80, func(n3395 *Node) bool { return hasChild(n3395, roK123) })
 			})
 		})
 	})
@@ -11583,10 +11730,10 @@ func roT0718(v []Seq, n *Node) bool {
 
 // UBL-CR-510: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0719(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3373 *Node) bool {
-		return anyChild(n3373, roK111, func(n3374 *Node) bool {
-			return anyChild(n3374, roK81, func(n3375 *Node) bool {
-				return anyChild(n3375, roK80, func(n3376 *Node) bool { return hasChild(n3376, roK241) })
+	return !anyChild(n, roK106, func(n3397 *Node) bool {
+		return anyChild(n3397, roK111, func(n3398 *Node) bool {
+			return anyChild(n3398, roK81, func(n3399 *Node) bool {
+				return anyChild(n3399, roK80, func(n3400 *Node) bool { return hasChild(n3400, roK241) })
 			})
 		})
 	})
@@ -11594,10 +11741,10 @@ func roT0719(v []Seq, n *Node) bool {
 
 // UBL-CR-511: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0720(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3378 *Node) bool {
-		return anyChild(n3378, roK111, func(n3379 *Node) bool {
-			return anyChild(n3379, roK81, func(n3380 *Node) bool {
-				return anyChild(n3380, roK80, func(n3381 *Node) bool { return hasChild(n3381, roK242) })
+	return !anyChild(n, roK106, func(n3402 *Node) bool {
+		return anyChild(n3402, roK111, func(n3403 *Node) bool {
+			return anyChild(n3403, roK81, func(n3404 *Node) bool {
+				return anyChild(n3404, roK80, func(n3405 *Node) bool { return hasChild(n3405, roK242) })
 			})
 		})
 	})
@@ -11605,10 +11752,10 @@ func roT0720(v []Seq, n *Node) bool {
 
 // UBL-CR-512: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0721(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3383 *Node) bool {
-		return anyChild(n3383, roK111, func(n3384 *Node) bool {
-			return anyChild(n3384, roK81, func(n3385 *Node) bool {
-				return anyChild(n3385, roK80, func(n3386 *Node) bool { return hasChild(n3386, roK243) })
+	return !anyChild(n, roK106, func(n3407 *Node) bool {
+		return anyChild(n3407, roK111, func(n3408 *Node) bool {
+			return anyChild(n3408, roK81, func(n3409 *Node) bool {
+				return anyChild(n3409, roK80, func(n3410 *Node) bool { return hasChild(n3410, roK243) })
 			})
 		})
 	})
@@ -11621,861 +11768,861 @@ func roT0722(v []Seq, n *Node) bool {
 
 // UBL-CR-514: not(cac:LegalMonetaryTotal/cbc:PayableAlternativeAmount)
 func roT0723(v []Seq, n *Node) bool {
-	return !anyChild(n, roK56, func(n3389 *Node) bool { return hasChild(n3389, roK353) })
+	return !anyChild(n, roK56, func(n3413 *Node) bool { return hasChild(n3413, roK353) })
 }
 
 // UBL-CR-515: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID)
 func roT0724(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3391 *Node) bool { return hasChild(n3391, roK159) }) || anyChild(n, roK90, func(n3393 *Node) bool { return hasChild(n3393, roK159) }))
+	return !(anyChild(n, roK89, func(n3415 *Node) bool { return hasChild(n3415, roK159) }) || anyChild(n, roK90, func(n3417 *Node) bool { return hasChild(n3417, roK159) }))
 }
 
 // UBL-CR-516: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:TaxPointDate)
 func roT0725(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3395 *Node) bool { return hasChild(n3395, roK115) }) || anyChild(n, roK90, func(n3397 *Node) bool { return hasChild(n3397, roK115) }))
+	return !(anyChild(n, roK89, func(n3419 *Node) bool { return hasChild(n3419, roK115) }) || anyChild(n, roK90, func(n3421 *Node) bool { return hasChild(n3421, roK115) }))
 }
 
 // UBL-CR-517: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:AccountingCostCode)
 func roT0726(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3399 *Node) bool { return hasChild(n3399, roK164) }) || anyChild(n, roK90, func(n3401 *Node) bool { return hasChild(n3401, roK164) }))
+	return !(anyChild(n, roK89, func(n3423 *Node) bool { return hasChild(n3423, roK164) }) || anyChild(n, roK90, func(n3425 *Node) bool { return hasChild(n3425, roK164) }))
 }
 
 // UBL-CR-518: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:PaymentPurposeCode)
 func roT0727(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3403 *Node) bool { return hasChild(n3403, roK354) }) || anyChild(n, roK90, func(n3405 *Node) bool { return hasChild(n3405, roK354) }))
+	return !(anyChild(n, roK89, func(n3427 *Node) bool { return hasChild(n3427, roK354) }) || anyChild(n, roK90, func(n3429 *Node) bool { return hasChild(n3429, roK354) }))
 }
 
 // UBL-CR-519: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:FreeOfChargeIndicator)
 func roT0728(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3407 *Node) bool { return hasChild(n3407, roK355) }) || anyChild(n, roK90, func(n3409 *Node) bool { return hasChild(n3409, roK355) }))
+	return !(anyChild(n, roK89, func(n3431 *Node) bool { return hasChild(n3431, roK355) }) || anyChild(n, roK90, func(n3433 *Node) bool { return hasChild(n3433, roK355) }))
 }
 
 // UBL-CR-520: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:StartTime)
 func roT0729(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3411 *Node) bool {
-		return anyChild(n3411, roK117, func(n3412 *Node) bool { return hasChild(n3412, roK166) })
-	}) || anyChild(n, roK90, func(n3414 *Node) bool {
-		return anyChild(n3414, roK117, func(n3415 *Node) bool { return hasChild(n3415, roK166) })
+	return !(anyChild(n, roK89, func(n3435 *Node) bool {
+		return anyChild(n3435, roK117, func(n3436 *Node) bool { return hasChild(n3436, roK166) })
+	}) || anyChild(n, roK90, func(n3438 *Node) bool {
+		return anyChild(n3438, roK117, func(n3439 *Node) bool { return hasChild(n3439, roK166) })
 	}))
 }
 
 // UBL-CR-521: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:EndTime)
 func roT0730(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3417 *Node) bool {
-		return anyChild(n3417, roK117, func(n3418 *Node) bool { return hasChild(n3418, roK167) })
-	}) || anyChild(n, roK90, func(n3420 *Node) bool {
-		return anyChild(n3420, roK117, func(n3421 *Node) bool { return hasChild(n3421, roK167) })
+	return !(anyChild(n, roK89, func(n3441 *Node) bool {
+		return anyChild(n3441, roK117, func(n3442 *Node) bool { return hasChild(n3442, roK167) })
+	}) || anyChild(n, roK90, func(n3444 *Node) bool {
+		return anyChild(n3444, roK117, func(n3445 *Node) bool { return hasChild(n3445, roK167) })
 	}))
 }
 
 // UBL-CR-522: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DurationMeasure)
 func roT0731(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3423 *Node) bool {
-		return anyChild(n3423, roK117, func(n3424 *Node) bool { return hasChild(n3424, roK168) })
-	}) || anyChild(n, roK90, func(n3426 *Node) bool {
-		return anyChild(n3426, roK117, func(n3427 *Node) bool { return hasChild(n3427, roK168) })
+	return !(anyChild(n, roK89, func(n3447 *Node) bool {
+		return anyChild(n3447, roK117, func(n3448 *Node) bool { return hasChild(n3448, roK168) })
+	}) || anyChild(n, roK90, func(n3450 *Node) bool {
+		return anyChild(n3450, roK117, func(n3451 *Node) bool { return hasChild(n3451, roK168) })
 	}))
 }
 
 // UBL-CR-523: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DescriptionCode)
 func roT0732(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3429 *Node) bool {
-		return anyChild(n3429, roK117, func(n3430 *Node) bool { return hasChild(n3430, roK116) })
-	}) || anyChild(n, roK90, func(n3432 *Node) bool {
-		return anyChild(n3432, roK117, func(n3433 *Node) bool { return hasChild(n3433, roK116) })
+	return !(anyChild(n, roK89, func(n3453 *Node) bool {
+		return anyChild(n3453, roK117, func(n3454 *Node) bool { return hasChild(n3454, roK116) })
+	}) || anyChild(n, roK90, func(n3456 *Node) bool {
+		return anyChild(n3456, roK117, func(n3457 *Node) bool { return hasChild(n3457, roK116) })
 	}))
 }
 
 // UBL-CR-524: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:Description)
 func roT0733(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3435 *Node) bool {
-		return anyChild(n3435, roK117, func(n3436 *Node) bool { return hasChild(n3436, roK169) })
-	}) || anyChild(n, roK90, func(n3438 *Node) bool {
-		return anyChild(n3438, roK117, func(n3439 *Node) bool { return hasChild(n3439, roK169) })
+	return !(anyChild(n, roK89, func(n3459 *Node) bool {
+		return anyChild(n3459, roK117, func(n3460 *Node) bool { return hasChild(n3460, roK169) })
+	}) || anyChild(n, roK90, func(n3462 *Node) bool {
+		return anyChild(n3462, roK117, func(n3463 *Node) bool { return hasChild(n3463, roK169) })
 	}))
 }
 
 // UBL-CR-525: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:SalesOrderLineID)
 func roT0734(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3441 *Node) bool {
-		return anyChild(n3441, roK357, func(n3442 *Node) bool { return hasChild(n3442, roK356) })
-	}) || anyChild(n, roK90, func(n3444 *Node) bool {
-		return anyChild(n3444, roK357, func(n3445 *Node) bool { return hasChild(n3445, roK356) })
+	return !(anyChild(n, roK89, func(n3465 *Node) bool {
+		return anyChild(n3465, roK357, func(n3466 *Node) bool { return hasChild(n3466, roK356) })
+	}) || anyChild(n, roK90, func(n3468 *Node) bool {
+		return anyChild(n3468, roK357, func(n3469 *Node) bool { return hasChild(n3469, roK356) })
 	}))
 }
 
 // UBL-CR-526: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:UUID)
 func roT0735(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3447 *Node) bool {
-		return anyChild(n3447, roK357, func(n3448 *Node) bool { return hasChild(n3448, roK159) })
-	}) || anyChild(n, roK90, func(n3450 *Node) bool {
-		return anyChild(n3450, roK357, func(n3451 *Node) bool { return hasChild(n3451, roK159) })
+	return !(anyChild(n, roK89, func(n3471 *Node) bool {
+		return anyChild(n3471, roK357, func(n3472 *Node) bool { return hasChild(n3472, roK159) })
+	}) || anyChild(n, roK90, func(n3474 *Node) bool {
+		return anyChild(n3474, roK357, func(n3475 *Node) bool { return hasChild(n3475, roK159) })
 	}))
 }
 
 // UBL-CR-527: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:LineStatusCode)
 func roT0736(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3453 *Node) bool {
-		return anyChild(n3453, roK357, func(n3454 *Node) bool { return hasChild(n3454, roK358) })
-	}) || anyChild(n, roK90, func(n3456 *Node) bool {
-		return anyChild(n3456, roK357, func(n3457 *Node) bool { return hasChild(n3457, roK358) })
+	return !(anyChild(n, roK89, func(n3477 *Node) bool {
+		return anyChild(n3477, roK357, func(n3478 *Node) bool { return hasChild(n3478, roK358) })
+	}) || anyChild(n, roK90, func(n3480 *Node) bool {
+		return anyChild(n3480, roK357, func(n3481 *Node) bool { return hasChild(n3481, roK358) })
 	}))
 }
 
 // UBL-CR-528: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cac:OrderReference)
 func roT0737(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3459 *Node) bool {
-		return anyChild(n3459, roK357, func(n3460 *Node) bool { return hasChild(n3460, roK170) })
-	}) || anyChild(n, roK90, func(n3462 *Node) bool {
-		return anyChild(n3462, roK357, func(n3463 *Node) bool { return hasChild(n3463, roK170) })
+	return !(anyChild(n, roK89, func(n3483 *Node) bool {
+		return anyChild(n3483, roK357, func(n3484 *Node) bool { return hasChild(n3484, roK170) })
+	}) || anyChild(n, roK90, func(n3486 *Node) bool {
+		return anyChild(n3486, roK357, func(n3487 *Node) bool { return hasChild(n3487, roK170) })
 	}))
 }
 
 // UBL-CR-529: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DespatchLineReference)
 func roT0738(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3465 *Node) bool { return hasChild(n3465, roK359) }) || anyChild(n, roK90, func(n3467 *Node) bool { return hasChild(n3467, roK359) }))
+	return !(anyChild(n, roK89, func(n3489 *Node) bool { return hasChild(n3489, roK359) }) || anyChild(n, roK90, func(n3491 *Node) bool { return hasChild(n3491, roK359) }))
 }
 
 // UBL-CR-530: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ReceiptLineReference)
 func roT0739(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3469 *Node) bool { return hasChild(n3469, roK360) }) || anyChild(n, roK90, func(n3471 *Node) bool { return hasChild(n3471, roK360) }))
+	return !(anyChild(n, roK89, func(n3493 *Node) bool { return hasChild(n3493, roK360) }) || anyChild(n, roK90, func(n3495 *Node) bool { return hasChild(n3495, roK360) }))
 }
 
 // UBL-CR-531: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:BillingReference)
 func roT0740(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3473 *Node) bool { return hasChild(n3473, roK142) }) || anyChild(n, roK90, func(n3475 *Node) bool { return hasChild(n3475, roK142) }))
+	return !(anyChild(n, roK89, func(n3497 *Node) bool { return hasChild(n3497, roK142) }) || anyChild(n, roK90, func(n3499 *Node) bool { return hasChild(n3499, roK142) }))
 }
 
 // UBL-CR-532: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:CopyIndicator)
 func roT0741(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3477 *Node) bool {
-		return anyChild(n3477, roK173, func(n3478 *Node) bool { return hasChild(n3478, roK158) })
-	}) || anyChild(n, roK90, func(n3480 *Node) bool {
-		return anyChild(n3480, roK173, func(n3481 *Node) bool { return hasChild(n3481, roK158) })
+	return !(anyChild(n, roK89, func(n3501 *Node) bool {
+		return anyChild(n3501, roK173, func(n3502 *Node) bool { return hasChild(n3502, roK158) })
+	}) || anyChild(n, roK90, func(n3504 *Node) bool {
+		return anyChild(n3504, roK173, func(n3505 *Node) bool { return hasChild(n3505, roK158) })
 	}))
 }
 
 // UBL-CR-533: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:UUID)
 func roT0742(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3483 *Node) bool {
-		return anyChild(n3483, roK173, func(n3484 *Node) bool { return hasChild(n3484, roK159) })
-	}) || anyChild(n, roK90, func(n3486 *Node) bool {
-		return anyChild(n3486, roK173, func(n3487 *Node) bool { return hasChild(n3487, roK159) })
+	return !(anyChild(n, roK89, func(n3507 *Node) bool {
+		return anyChild(n3507, roK173, func(n3508 *Node) bool { return hasChild(n3508, roK159) })
+	}) || anyChild(n, roK90, func(n3510 *Node) bool {
+		return anyChild(n3510, roK173, func(n3511 *Node) bool { return hasChild(n3511, roK159) })
 	}))
 }
 
 // UBL-CR-534: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueDate)
 func roT0743(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3489 *Node) bool {
-		return anyChild(n3489, roK173, func(n3490 *Node) bool { return hasChild(n3490, roK97) })
-	}) || anyChild(n, roK90, func(n3492 *Node) bool {
-		return anyChild(n3492, roK173, func(n3493 *Node) bool { return hasChild(n3493, roK97) })
+	return !(anyChild(n, roK89, func(n3513 *Node) bool {
+		return anyChild(n3513, roK173, func(n3514 *Node) bool { return hasChild(n3514, roK97) })
+	}) || anyChild(n, roK90, func(n3516 *Node) bool {
+		return anyChild(n3516, roK173, func(n3517 *Node) bool { return hasChild(n3517, roK97) })
 	}))
 }
 
 // UBL-CR-535: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueTime)
 func roT0744(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3495 *Node) bool {
-		return anyChild(n3495, roK173, func(n3496 *Node) bool { return hasChild(n3496, roK160) })
-	}) || anyChild(n, roK90, func(n3498 *Node) bool {
-		return anyChild(n3498, roK173, func(n3499 *Node) bool { return hasChild(n3499, roK160) })
+	return !(anyChild(n, roK89, func(n3519 *Node) bool {
+		return anyChild(n3519, roK173, func(n3520 *Node) bool { return hasChild(n3520, roK160) })
+	}) || anyChild(n, roK90, func(n3522 *Node) bool {
+		return anyChild(n3522, roK173, func(n3523 *Node) bool { return hasChild(n3523, roK160) })
 	}))
 }
 
 // UBL-CR-537: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentType)
 func roT0745(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3501 *Node) bool {
-		return anyChild(n3501, roK173, func(n3502 *Node) bool { return hasChild(n3502, roK174) })
-	}) || anyChild(n, roK90, func(n3504 *Node) bool {
-		return anyChild(n3504, roK173, func(n3505 *Node) bool { return hasChild(n3505, roK174) })
+	return !(anyChild(n, roK89, func(n3525 *Node) bool {
+		return anyChild(n3525, roK173, func(n3526 *Node) bool { return hasChild(n3526, roK174) })
+	}) || anyChild(n, roK90, func(n3528 *Node) bool {
+		return anyChild(n3528, roK173, func(n3529 *Node) bool { return hasChild(n3529, roK174) })
 	}))
 }
 
 // UBL-CR-538: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:XPath)
 func roT0746(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3507 *Node) bool {
-		return anyChild(n3507, roK173, func(n3508 *Node) bool { return hasChild(n3508, roK175) })
-	}) || anyChild(n, roK90, func(n3510 *Node) bool {
-		return anyChild(n3510, roK173, func(n3511 *Node) bool { return hasChild(n3511, roK175) })
+	return !(anyChild(n, roK89, func(n3531 *Node) bool {
+		return anyChild(n3531, roK173, func(n3532 *Node) bool { return hasChild(n3532, roK175) })
+	}) || anyChild(n, roK90, func(n3534 *Node) bool {
+		return anyChild(n3534, roK173, func(n3535 *Node) bool { return hasChild(n3535, roK175) })
 	}))
 }
 
 // UBL-CR-539: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LanguageID)
 func roT0747(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3513 *Node) bool {
-		return anyChild(n3513, roK173, func(n3514 *Node) bool { return hasChild(n3514, roK176) })
-	}) || anyChild(n, roK90, func(n3516 *Node) bool {
-		return anyChild(n3516, roK173, func(n3517 *Node) bool { return hasChild(n3517, roK176) })
+	return !(anyChild(n, roK89, func(n3537 *Node) bool {
+		return anyChild(n3537, roK173, func(n3538 *Node) bool { return hasChild(n3538, roK176) })
+	}) || anyChild(n, roK90, func(n3540 *Node) bool {
+		return anyChild(n3540, roK173, func(n3541 *Node) bool { return hasChild(n3541, roK176) })
 	}))
 }
 
 // UBL-CR-540: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LocaleCode)
 func roT0748(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3519 *Node) bool {
-		return anyChild(n3519, roK173, func(n3520 *Node) bool { return hasChild(n3520, roK177) })
-	}) || anyChild(n, roK90, func(n3522 *Node) bool {
-		return anyChild(n3522, roK173, func(n3523 *Node) bool { return hasChild(n3523, roK177) })
+	return !(anyChild(n, roK89, func(n3543 *Node) bool {
+		return anyChild(n3543, roK173, func(n3544 *Node) bool { return hasChild(n3544, roK177) })
+	}) || anyChild(n, roK90, func(n3546 *Node) bool {
+		return anyChild(n3546, roK173, func(n3547 *Node) bool { return hasChild(n3547, roK177) })
 	}))
 }
 
 // UBL-CR-541: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:VersionID)
 func roT0749(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3525 *Node) bool {
-		return anyChild(n3525, roK173, func(n3526 *Node) bool { return hasChild(n3526, roK178) })
-	}) || anyChild(n, roK90, func(n3528 *Node) bool {
-		return anyChild(n3528, roK173, func(n3529 *Node) bool { return hasChild(n3529, roK178) })
+	return !(anyChild(n, roK89, func(n3549 *Node) bool {
+		return anyChild(n3549, roK173, func(n3550 *Node) bool { return hasChild(n3550, roK178) })
+	}) || anyChild(n, roK90, func(n3552 *Node) bool {
+		return anyChild(n3552, roK173, func(n3553 *Node) bool { return hasChild(n3553, roK178) })
 	}))
 }
 
 // UBL-CR-542: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentStatusCode)
 func roT0750(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3531 *Node) bool {
-		return anyChild(n3531, roK173, func(n3532 *Node) bool { return hasChild(n3532, roK179) })
-	}) || anyChild(n, roK90, func(n3534 *Node) bool {
-		return anyChild(n3534, roK173, func(n3535 *Node) bool { return hasChild(n3535, roK179) })
+	return !(anyChild(n, roK89, func(n3555 *Node) bool {
+		return anyChild(n3555, roK173, func(n3556 *Node) bool { return hasChild(n3556, roK179) })
+	}) || anyChild(n, roK90, func(n3558 *Node) bool {
+		return anyChild(n3558, roK173, func(n3559 *Node) bool { return hasChild(n3559, roK179) })
 	}))
 }
 
 // UBL-CR-543: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentDescription)
 func roT0751(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3537 *Node) bool {
-		return anyChild(n3537, roK173, func(n3538 *Node) bool { return hasChild(n3538, roK149) })
-	}) || anyChild(n, roK90, func(n3540 *Node) bool {
-		return anyChild(n3540, roK173, func(n3541 *Node) bool { return hasChild(n3541, roK149) })
+	return !(anyChild(n, roK89, func(n3561 *Node) bool {
+		return anyChild(n3561, roK173, func(n3562 *Node) bool { return hasChild(n3562, roK149) })
+	}) || anyChild(n, roK90, func(n3564 *Node) bool {
+		return anyChild(n3564, roK173, func(n3565 *Node) bool { return hasChild(n3565, roK149) })
 	}))
 }
 
 // UBL-CR-544: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:Attachment)
 func roT0752(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3543 *Node) bool {
-		return anyChild(n3543, roK173, func(n3544 *Node) bool { return hasChild(n3544, roK180) })
-	}) || anyChild(n, roK90, func(n3546 *Node) bool {
-		return anyChild(n3546, roK173, func(n3547 *Node) bool { return hasChild(n3547, roK180) })
+	return !(anyChild(n, roK89, func(n3567 *Node) bool {
+		return anyChild(n3567, roK173, func(n3568 *Node) bool { return hasChild(n3568, roK180) })
+	}) || anyChild(n, roK90, func(n3570 *Node) bool {
+		return anyChild(n3570, roK173, func(n3571 *Node) bool { return hasChild(n3571, roK180) })
 	}))
 }
 
 // UBL-CR-545: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ValidityPeriod)
 func roT0753(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3549 *Node) bool {
-		return anyChild(n3549, roK173, func(n3550 *Node) bool { return hasChild(n3550, roK181) })
-	}) || anyChild(n, roK90, func(n3552 *Node) bool {
-		return anyChild(n3552, roK173, func(n3553 *Node) bool { return hasChild(n3553, roK181) })
+	return !(anyChild(n, roK89, func(n3573 *Node) bool {
+		return anyChild(n3573, roK173, func(n3574 *Node) bool { return hasChild(n3574, roK181) })
+	}) || anyChild(n, roK90, func(n3576 *Node) bool {
+		return anyChild(n3576, roK173, func(n3577 *Node) bool { return hasChild(n3577, roK181) })
 	}))
 }
 
 // UBL-CR-546: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:IssuerParty)
 func roT0754(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3555 *Node) bool {
-		return anyChild(n3555, roK173, func(n3556 *Node) bool { return hasChild(n3556, roK182) })
-	}) || anyChild(n, roK90, func(n3558 *Node) bool {
-		return anyChild(n3558, roK173, func(n3559 *Node) bool { return hasChild(n3559, roK182) })
+	return !(anyChild(n, roK89, func(n3579 *Node) bool {
+		return anyChild(n3579, roK173, func(n3580 *Node) bool { return hasChild(n3580, roK182) })
+	}) || anyChild(n, roK90, func(n3582 *Node) bool {
+		return anyChild(n3582, roK173, func(n3583 *Node) bool { return hasChild(n3583, roK182) })
 	}))
 }
 
 // UBL-CR-547: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ResultOfVerification)
 func roT0755(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3561 *Node) bool {
-		return anyChild(n3561, roK173, func(n3562 *Node) bool { return hasChild(n3562, roK183) })
-	}) || anyChild(n, roK90, func(n3564 *Node) bool {
-		return anyChild(n3564, roK173, func(n3565 *Node) bool { return hasChild(n3565, roK183) })
+	return !(anyChild(n, roK89, func(n3585 *Node) bool {
+		return anyChild(n3585, roK173, func(n3586 *Node) bool { return hasChild(n3586, roK183) })
+	}) || anyChild(n, roK90, func(n3588 *Node) bool {
+		return anyChild(n3588, roK173, func(n3589 *Node) bool { return hasChild(n3589, roK183) })
 	}))
 }
 
 // UBL-CR-548: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PricingReference)
 func roT0756(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3567 *Node) bool { return hasChild(n3567, roK361) }) || anyChild(n, roK90, func(n3569 *Node) bool { return hasChild(n3569, roK361) }))
+	return !(anyChild(n, roK89, func(n3591 *Node) bool { return hasChild(n3591, roK361) }) || anyChild(n, roK90, func(n3593 *Node) bool { return hasChild(n3593, roK361) }))
 }
 
 // UBL-CR-549: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OriginatorParty)
 func roT0757(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3571 *Node) bool { return hasChild(n3571, roK362) }) || anyChild(n, roK90, func(n3573 *Node) bool { return hasChild(n3573, roK362) }))
+	return !(anyChild(n, roK89, func(n3595 *Node) bool { return hasChild(n3595, roK362) }) || anyChild(n, roK90, func(n3597 *Node) bool { return hasChild(n3597, roK362) }))
 }
 
 // UBL-CR-550: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Delivery)
 func roT0758(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3575 *Node) bool { return hasChild(n3575, roK75) }) || anyChild(n, roK90, func(n3577 *Node) bool { return hasChild(n3577, roK75) }))
+	return !(anyChild(n, roK89, func(n3599 *Node) bool { return hasChild(n3599, roK75) }) || anyChild(n, roK90, func(n3601 *Node) bool { return hasChild(n3601, roK75) }))
 }
 
 // UBL-CR-551: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PaymentTerms)
 func roT0759(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3579 *Node) bool { return hasChild(n3579, roK61) }) || anyChild(n, roK90, func(n3581 *Node) bool { return hasChild(n3581, roK61) }))
+	return !(anyChild(n, roK89, func(n3603 *Node) bool { return hasChild(n3603, roK61) }) || anyChild(n, roK90, func(n3605 *Node) bool { return hasChild(n3605, roK61) }))
 }
 
 // UBL-CR-552: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:ID)
 func roT0760(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3583 *Node) bool {
-		return anyChild(n3583, roK76, func(n3584 *Node) bool { return hasChild(n3584, roK54) })
-	}) || anyChild(n, roK90, func(n3586 *Node) bool {
-		return anyChild(n3586, roK76, func(n3587 *Node) bool { return hasChild(n3587, roK54) })
+	return !(anyChild(n, roK89, func(n3607 *Node) bool {
+		return anyChild(n3607, roK76, func(n3608 *Node) bool { return hasChild(n3608, roK54) })
+	}) || anyChild(n, roK90, func(n3610 *Node) bool {
+		return anyChild(n3610, roK76, func(n3611 *Node) bool { return hasChild(n3611, roK54) })
 	}))
 }
 
 // UBL-CR-553: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0761(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3589 *Node) bool {
-		return anyChild(n3589, roK76, func(n3590 *Node) bool { return hasChild(n3590, roK335) })
-	}) || anyChild(n, roK90, func(n3592 *Node) bool {
-		return anyChild(n3592, roK76, func(n3593 *Node) bool { return hasChild(n3593, roK335) })
+	return !(anyChild(n, roK89, func(n3613 *Node) bool {
+		return anyChild(n3613, roK76, func(n3614 *Node) bool { return hasChild(n3614, roK335) })
+	}) || anyChild(n, roK90, func(n3616 *Node) bool {
+		return anyChild(n3616, roK76, func(n3617 *Node) bool { return hasChild(n3617, roK335) })
 	}))
 }
 
 // UBL-CR-554: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0762(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3595 *Node) bool {
-		return anyChild(n3595, roK76, func(n3596 *Node) bool { return hasChild(n3596, roK336) })
-	}) || anyChild(n, roK90, func(n3598 *Node) bool {
-		return anyChild(n3598, roK76, func(n3599 *Node) bool { return hasChild(n3599, roK336) })
+	return !(anyChild(n, roK89, func(n3619 *Node) bool {
+		return anyChild(n3619, roK76, func(n3620 *Node) bool { return hasChild(n3620, roK336) })
+	}) || anyChild(n, roK90, func(n3622 *Node) bool {
+		return anyChild(n3622, roK76, func(n3623 *Node) bool { return hasChild(n3623, roK336) })
 	}))
 }
 
 // UBL-CR-555: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0763(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3601 *Node) bool {
-		return anyChild(n3601, roK76, func(n3602 *Node) bool { return hasChild(n3602, roK164) })
-	}) || anyChild(n, roK90, func(n3604 *Node) bool {
-		return anyChild(n3604, roK76, func(n3605 *Node) bool { return hasChild(n3605, roK164) })
+	return !(anyChild(n, roK89, func(n3625 *Node) bool {
+		return anyChild(n3625, roK76, func(n3626 *Node) bool { return hasChild(n3626, roK164) })
+	}) || anyChild(n, roK90, func(n3628 *Node) bool {
+		return anyChild(n3628, roK76, func(n3629 *Node) bool { return hasChild(n3629, roK164) })
 	}))
 }
 
 // UBL-CR-556: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCost)
 func roT0764(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3607 *Node) bool {
-		return anyChild(n3607, roK76, func(n3608 *Node) bool { return hasChild(n3608, roK337) })
-	}) || anyChild(n, roK90, func(n3610 *Node) bool {
-		return anyChild(n3610, roK76, func(n3611 *Node) bool { return hasChild(n3611, roK337) })
+	return !(anyChild(n, roK89, func(n3631 *Node) bool {
+		return anyChild(n3631, roK76, func(n3632 *Node) bool { return hasChild(n3632, roK337) })
+	}) || anyChild(n, roK90, func(n3634 *Node) bool {
+		return anyChild(n3634, roK76, func(n3635 *Node) bool { return hasChild(n3635, roK337) })
 	}))
 }
 
 // UBL-CR-557: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0765(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3613 *Node) bool {
-		return anyChild(n3613, roK76, func(n3614 *Node) bool { return hasChild(n3614, roK338) })
-	}) || anyChild(n, roK90, func(n3616 *Node) bool {
-		return anyChild(n3616, roK76, func(n3617 *Node) bool { return hasChild(n3617, roK338) })
+	return !(anyChild(n, roK89, func(n3637 *Node) bool {
+		return anyChild(n3637, roK76, func(n3638 *Node) bool { return hasChild(n3638, roK338) })
+	}) || anyChild(n, roK90, func(n3640 *Node) bool {
+		return anyChild(n3640, roK76, func(n3641 *Node) bool { return hasChild(n3641, roK338) })
 	}))
 }
 
 // UBL-CR-558: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxCategory)
 func roT0766(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3619 *Node) bool {
-		return anyChild(n3619, roK76, func(n3620 *Node) bool { return hasChild(n3620, roK81) })
-	}) || anyChild(n, roK90, func(n3622 *Node) bool {
-		return anyChild(n3622, roK76, func(n3623 *Node) bool { return hasChild(n3623, roK81) })
+	return !(anyChild(n, roK89, func(n3643 *Node) bool {
+		return anyChild(n3643, roK76, func(n3644 *Node) bool { return hasChild(n3644, roK81) })
+	}) || anyChild(n, roK90, func(n3646 *Node) bool {
+		return anyChild(n3646, roK76, func(n3647 *Node) bool { return hasChild(n3647, roK81) })
 	}))
 }
 
 // UBL-CR-559: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxTotal)
 func roT0767(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3625 *Node) bool {
-		return anyChild(n3625, roK76, func(n3626 *Node) bool { return hasChild(n3626, roK106) })
-	}) || anyChild(n, roK90, func(n3628 *Node) bool {
-		return anyChild(n3628, roK76, func(n3629 *Node) bool { return hasChild(n3629, roK106) })
+	return !(anyChild(n, roK89, func(n3649 *Node) bool {
+		return anyChild(n3649, roK76, func(n3650 *Node) bool { return hasChild(n3650, roK106) })
+	}) || anyChild(n, roK90, func(n3652 *Node) bool {
+		return anyChild(n3652, roK76, func(n3653 *Node) bool { return hasChild(n3653, roK106) })
 	}))
 }
 
 // UBL-CR-560: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:PaymentMeans)
 func roT0768(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3631 *Node) bool {
-		return anyChild(n3631, roK76, func(n3632 *Node) bool { return hasChild(n3632, roK70) })
-	}) || anyChild(n, roK90, func(n3634 *Node) bool {
-		return anyChild(n3634, roK76, func(n3635 *Node) bool { return hasChild(n3635, roK70) })
+	return !(anyChild(n, roK89, func(n3655 *Node) bool {
+		return anyChild(n3655, roK76, func(n3656 *Node) bool { return hasChild(n3656, roK70) })
+	}) || anyChild(n, roK90, func(n3658 *Node) bool {
+		return anyChild(n3658, roK76, func(n3659 *Node) bool { return hasChild(n3659, roK70) })
 	}))
 }
 
 // UBL-CR-561: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:TaxTotal)
 func roT0769(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3637 *Node) bool { return hasChild(n3637, roK106) }) || anyChild(n, roK90, func(n3639 *Node) bool { return hasChild(n3639, roK106) }))
+	return !(anyChild(n, roK89, func(n3661 *Node) bool { return hasChild(n3661, roK106) }) || anyChild(n, roK90, func(n3663 *Node) bool { return hasChild(n3663, roK106) }))
 }
 
 // UBL-CR-562: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:WithholdingTaxTotal)
 func roT0770(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3641 *Node) bool { return hasChild(n3641, roK352) }) || anyChild(n, roK90, func(n3643 *Node) bool { return hasChild(n3643, roK352) }))
+	return !(anyChild(n, roK89, func(n3665 *Node) bool { return hasChild(n3665, roK352) }) || anyChild(n, roK90, func(n3667 *Node) bool { return hasChild(n3667, roK352) }))
 }
 
 // UBL-CR-563: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackQuantity)
 func roT0771(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3645 *Node) bool {
-		return anyChild(n3645, roK124, func(n3646 *Node) bool { return hasChild(n3646, roK363) })
-	}) || anyChild(n, roK90, func(n3648 *Node) bool {
-		return anyChild(n3648, roK124, func(n3649 *Node) bool { return hasChild(n3649, roK363) })
+	return !(anyChild(n, roK89, func(n3669 *Node) bool {
+		return anyChild(n3669, roK124, func(n3670 *Node) bool { return hasChild(n3670, roK363) })
+	}) || anyChild(n, roK90, func(n3672 *Node) bool {
+		return anyChild(n3672, roK124, func(n3673 *Node) bool { return hasChild(n3673, roK363) })
 	}))
 }
 
 // UBL-CR-564: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackSizeNumeric)
 func roT0772(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3651 *Node) bool {
-		return anyChild(n3651, roK124, func(n3652 *Node) bool { return hasChild(n3652, roK364) })
-	}) || anyChild(n, roK90, func(n3654 *Node) bool {
-		return anyChild(n3654, roK124, func(n3655 *Node) bool { return hasChild(n3655, roK364) })
+	return !(anyChild(n, roK89, func(n3675 *Node) bool {
+		return anyChild(n3675, roK124, func(n3676 *Node) bool { return hasChild(n3676, roK364) })
+	}) || anyChild(n, roK90, func(n3678 *Node) bool {
+		return anyChild(n3678, roK124, func(n3679 *Node) bool { return hasChild(n3679, roK364) })
 	}))
 }
 
 // UBL-CR-565: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:CatalogueIndicator)
 func roT0773(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3657 *Node) bool {
-		return anyChild(n3657, roK124, func(n3658 *Node) bool { return hasChild(n3658, roK365) })
-	}) || anyChild(n, roK90, func(n3660 *Node) bool {
-		return anyChild(n3660, roK124, func(n3661 *Node) bool { return hasChild(n3661, roK365) })
+	return !(anyChild(n, roK89, func(n3681 *Node) bool {
+		return anyChild(n3681, roK124, func(n3682 *Node) bool { return hasChild(n3682, roK365) })
+	}) || anyChild(n, roK90, func(n3684 *Node) bool {
+		return anyChild(n3684, roK124, func(n3685 *Node) bool { return hasChild(n3685, roK365) })
 	}))
 }
 
 // UBL-CR-566: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:HazardousRiskIndicator)
 func roT0774(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3663 *Node) bool {
-		return anyChild(n3663, roK124, func(n3664 *Node) bool { return hasChild(n3664, roK366) })
-	}) || anyChild(n, roK90, func(n3666 *Node) bool {
-		return anyChild(n3666, roK124, func(n3667 *Node) bool { return hasChild(n3667, roK366) })
+	return !(anyChild(n, roK89, func(n3687 *Node) bool {
+		return anyChild(n3687, roK124, func(n3688 *Node) bool { return hasChild(n3688, roK366) })
+	}) || anyChild(n, roK90, func(n3690 *Node) bool {
+		return anyChild(n3690, roK124, func(n3691 *Node) bool { return hasChild(n3691, roK366) })
 	}))
 }
 
 // UBL-CR-567: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:AdditionalInformation)
 func roT0775(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3669 *Node) bool {
-		return anyChild(n3669, roK124, func(n3670 *Node) bool { return hasChild(n3670, roK367) })
-	}) || anyChild(n, roK90, func(n3672 *Node) bool {
-		return anyChild(n3672, roK124, func(n3673 *Node) bool { return hasChild(n3673, roK367) })
+	return !(anyChild(n, roK89, func(n3693 *Node) bool {
+		return anyChild(n3693, roK124, func(n3694 *Node) bool { return hasChild(n3694, roK367) })
+	}) || anyChild(n, roK90, func(n3696 *Node) bool {
+		return anyChild(n3696, roK124, func(n3697 *Node) bool { return hasChild(n3697, roK367) })
 	}))
 }
 
 // UBL-CR-568: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:Keyword)
 func roT0776(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3675 *Node) bool {
-		return anyChild(n3675, roK124, func(n3676 *Node) bool { return hasChild(n3676, roK368) })
-	}) || anyChild(n, roK90, func(n3678 *Node) bool {
-		return anyChild(n3678, roK124, func(n3679 *Node) bool { return hasChild(n3679, roK368) })
+	return !(anyChild(n, roK89, func(n3699 *Node) bool {
+		return anyChild(n3699, roK124, func(n3700 *Node) bool { return hasChild(n3700, roK368) })
+	}) || anyChild(n, roK90, func(n3702 *Node) bool {
+		return anyChild(n3702, roK124, func(n3703 *Node) bool { return hasChild(n3703, roK368) })
 	}))
 }
 
 // UBL-CR-569: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:BrandName)
 func roT0777(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3681 *Node) bool {
-		return anyChild(n3681, roK124, func(n3682 *Node) bool { return hasChild(n3682, roK369) })
-	}) || anyChild(n, roK90, func(n3684 *Node) bool {
-		return anyChild(n3684, roK124, func(n3685 *Node) bool { return hasChild(n3685, roK369) })
+	return !(anyChild(n, roK89, func(n3705 *Node) bool {
+		return anyChild(n3705, roK124, func(n3706 *Node) bool { return hasChild(n3706, roK369) })
+	}) || anyChild(n, roK90, func(n3708 *Node) bool {
+		return anyChild(n3708, roK124, func(n3709 *Node) bool { return hasChild(n3709, roK369) })
 	}))
 }
 
 // UBL-CR-570: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:ModelName)
 func roT0778(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3687 *Node) bool {
-		return anyChild(n3687, roK124, func(n3688 *Node) bool { return hasChild(n3688, roK370) })
-	}) || anyChild(n, roK90, func(n3690 *Node) bool {
-		return anyChild(n3690, roK124, func(n3691 *Node) bool { return hasChild(n3691, roK370) })
+	return !(anyChild(n, roK89, func(n3711 *Node) bool {
+		return anyChild(n3711, roK124, func(n3712 *Node) bool { return hasChild(n3712, roK370) })
+	}) || anyChild(n, roK90, func(n3714 *Node) bool {
+		return anyChild(n3714, roK124, func(n3715 *Node) bool { return hasChild(n3715, roK370) })
 	}))
 }
 
 // UBL-CR-571: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:ExtendedID)
 func roT0779(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3693 *Node) bool {
-		return anyChild(n3693, roK124, func(n3694 *Node) bool {
-			return anyChild(n3694, roK372, func(n3695 *Node) bool { return hasChild(n3695, roK371) })
+	return !(anyChild(n, roK89, func(n3717 *Node) bool {
+		return anyChild(n3717, roK124, func(n3718 *Node) bool {
+			return anyChild(n3718, roK372, func(n3719 *Node) bool { return hasChild(n3719, roK371) })
 		})
-	}) || anyChild(n, roK90, func(n3697 *Node) bool {
-		return anyChild(n3697, roK124, func(n3698 *Node) bool {
-			return anyChild(n3698, roK372, func(n3699 *Node) bool { return hasChild(n3699, roK371) })
+	}) || anyChild(n, roK90, func(n3721 *Node) bool {
+		return anyChild(n3721, roK124, func(n3722 *Node) bool {
+			return anyChild(n3722, roK372, func(n3723 *Node) bool { return hasChild(n3723, roK371) })
 		})
 	}))
 }
 
 // UBL-CR-572: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:BarecodeSymbologyID)
 func roT0780(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3701 *Node) bool {
-		return anyChild(n3701, roK124, func(n3702 *Node) bool {
-			return anyChild(n3702, roK372, func(n3703 *Node) bool { return hasChild(n3703, roK373) })
+	return !(anyChild(n, roK89, func(n3725 *Node) bool {
+		return anyChild(n3725, roK124, func(n3726 *Node) bool {
+			return anyChild(n3726, roK372, func(n3727 *Node) bool { return hasChild(n3727, roK373) })
 		})
-	}) || anyChild(n, roK90, func(n3705 *Node) bool {
-		return anyChild(n3705, roK124, func(n3706 *Node) bool {
-			return anyChild(n3706, roK372, func(n3707 *Node) bool { return hasChild(n3707, roK373) })
+	}) || anyChild(n, roK90, func(n3729 *Node) bool {
+		return anyChild(n3729, roK124, func(n3730 *Node) bool {
+			return anyChild(n3730, roK372, func(n3731 *Node) bool { return hasChild(n3731, roK373) })
 		})
 	}))
 }
 
 // UBL-CR-573: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:PhysicalAttribute)
 func roT0781(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3709 *Node) bool {
-		return anyChild(n3709, roK124, func(n3710 *Node) bool {
-			return anyChild(n3710, roK372, func(n3711 *Node) bool { return hasChild(n3711, roK374) })
+	return !(anyChild(n, roK89, func(n3733 *Node) bool {
+		return anyChild(n3733, roK124, func(n3734 *Node) bool {
+			return anyChild(n3734, roK372, func(n3735 *Node) bool { return hasChild(n3735, roK374) })
 		})
-	}) || anyChild(n, roK90, func(n3713 *Node) bool {
-		return anyChild(n3713, roK124, func(n3714 *Node) bool {
-			return anyChild(n3714, roK372, func(n3715 *Node) bool { return hasChild(n3715, roK374) })
+	}) || anyChild(n, roK90, func(n3737 *Node) bool {
+		return anyChild(n3737, roK124, func(n3738 *Node) bool {
+			return anyChild(n3738, roK372, func(n3739 *Node) bool { return hasChild(n3739, roK374) })
 		})
 	}))
 }
 
 // UBL-CR-574: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:MeasurementDimension)
 func roT0782(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3717 *Node) bool {
-		return anyChild(n3717, roK124, func(n3718 *Node) bool {
-			return anyChild(n3718, roK372, func(n3719 *Node) bool { return hasChild(n3719, roK375) })
+	return !(anyChild(n, roK89, func(n3741 *Node) bool {
+		return anyChild(n3741, roK124, func(n3742 *Node) bool {
+			return anyChild(n3742, roK372, func(n3743 *Node) bool { return hasChild(n3743, roK375) })
 		})
-	}) || anyChild(n, roK90, func(n3721 *Node) bool {
-		return anyChild(n3721, roK124, func(n3722 *Node) bool {
-			return anyChild(n3722, roK372, func(n3723 *Node) bool { return hasChild(n3723, roK375) })
+	}) || anyChild(n, roK90, func(n3745 *Node) bool {
+		return anyChild(n3745, roK124, func(n3746 *Node) bool {
+			return anyChild(n3746, roK372, func(n3747 *Node) bool { return hasChild(n3747, roK375) })
 		})
 	}))
 }
 
 // UBL-CR-575: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:IssuerParty)
 func roT0783(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3725 *Node) bool {
-		return anyChild(n3725, roK124, func(n3726 *Node) bool {
-			return anyChild(n3726, roK372, func(n3727 *Node) bool { return hasChild(n3727, roK182) })
+	return !(anyChild(n, roK89, func(n3749 *Node) bool {
+		return anyChild(n3749, roK124, func(n3750 *Node) bool {
+			return anyChild(n3750, roK372, func(n3751 *Node) bool { return hasChild(n3751, roK182) })
 		})
-	}) || anyChild(n, roK90, func(n3729 *Node) bool {
-		return anyChild(n3729, roK124, func(n3730 *Node) bool {
-			return anyChild(n3730, roK372, func(n3731 *Node) bool { return hasChild(n3731, roK182) })
+	}) || anyChild(n, roK90, func(n3753 *Node) bool {
+		return anyChild(n3753, roK124, func(n3754 *Node) bool {
+			return anyChild(n3754, roK372, func(n3755 *Node) bool { return hasChild(n3755, roK182) })
 		})
 	}))
 }
 
 // UBL-CR-576: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:ExtendedID)
 func roT0784(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3733 *Node) bool {
-		return anyChild(n3733, roK124, func(n3734 *Node) bool {
-			return anyChild(n3734, roK376, func(n3735 *Node) bool { return hasChild(n3735, roK371) })
+	return !(anyChild(n, roK89, func(n3757 *Node) bool {
+		return anyChild(n3757, roK124, func(n3758 *Node) bool {
+			return anyChild(n3758, roK376, func(n3759 *Node) bool { return hasChild(n3759, roK371) })
 		})
-	}) || anyChild(n, roK90, func(n3737 *Node) bool {
-		return anyChild(n3737, roK124, func(n3738 *Node) bool {
-			return anyChild(n3738, roK376, func(n3739 *Node) bool { return hasChild(n3739, roK371) })
+	}) || anyChild(n, roK90, func(n3761 *Node) bool {
+		return anyChild(n3761, roK124, func(n3762 *Node) bool {
+			return anyChild(n3762, roK376, func(n3763 *Node) bool { return hasChild(n3763, roK371) })
 		})
 	}))
 }
 
 // UBL-CR-577: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:BarecodeSymbologyID)
 func roT0785(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3741 *Node) bool {
-		return anyChild(n3741, roK124, func(n3742 *Node) bool {
-			return anyChild(n3742, roK376, func(n3743 *Node) bool { return hasChild(n3743, roK373) })
+	return !(anyChild(n, roK89, func(n3765 *Node) bool {
+		return anyChild(n3765, roK124, func(n3766 *Node) bool {
+			return anyChild(n3766, roK376, func(n3767 *Node) bool { return hasChild(n3767, roK373) })
 		})
-	}) || anyChild(n, roK90, func(n3745 *Node) bool {
-		return anyChild(n3745, roK124, func(n3746 *Node) bool {
-			return anyChild(n3746, roK376, func(n3747 *Node) bool { return hasChild(n3747, roK373) })
+	}) || anyChild(n, roK90, func(n3769 *Node) bool {
+		return anyChild(n3769, roK124, func(n3770 *Node) bool {
+			return anyChild(n3770, roK376, func(n3771 *Node) bool { return hasChild(n3771, roK373) })
 		})
 	}))
 }
 
 // UBL-CR-578: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:PhysicalAttribute)
 func roT0786(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3749 *Node) bool {
-		return anyChild(n3749, roK124, func(n3750 *Node) bool {
-			return anyChild(n3750, roK376, func(n3751 *Node) bool { return hasChild(n3751, roK374) })
+	return !(anyChild(n, roK89, func(n3773 *Node) bool {
+		return anyChild(n3773, roK124, func(n3774 *Node) bool {
+			return anyChild(n3774, roK376, func(n3775 *Node) bool { return hasChild(n3775, roK374) })
 		})
-	}) || anyChild(n, roK90, func(n3753 *Node) bool {
-		return anyChild(n3753, roK124, func(n3754 *Node) bool {
-			return anyChild(n3754, roK376, func(n3755 *Node) bool { return hasChild(n3755, roK374) })
+	}) || anyChild(n, roK90, func(n3777 *Node) bool {
+		return anyChild(n3777, roK124, func(n3778 *Node) bool {
+			return anyChild(n3778, roK376, func(n3779 *Node) bool { return hasChild(n3779, roK374) })
 		})
 	}))
 }
 
 // UBL-CR-579: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:MeasurementDimension)
 func roT0787(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3757 *Node) bool {
-		return anyChild(n3757, roK124, func(n3758 *Node) bool {
-			return anyChild(n3758, roK376, func(n3759 *Node) bool { return hasChild(n3759, roK375) })
+	return !(anyChild(n, roK89, func(n3781 *Node) bool {
+		return anyChild(n3781, roK124, func(n3782 *Node) bool {
+			return anyChild(n3782, roK376, func(n3783 *Node) bool { return hasChild(n3783, roK375) })
 		})
-	}) || anyChild(n, roK90, func(n3761 *Node) bool {
-		return anyChild(n3761, roK124, func(n3762 *Node) bool {
-			return anyChild(n3762, roK376, func(n3763 *Node) bool { return hasChild(n3763, roK375) })
+	}) || anyChild(n, roK90, func(n3785 *Node) bool {
+		return anyChild(n3785, roK124, func(n3786 *Node) bool {
+			return anyChild(n3786, roK376, func(n3787 *Node) bool { return hasChild(n3787, roK375) })
 		})
 	}))
 }
 
 // UBL-CR-580: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:IssuerParty)
 func roT0788(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3765 *Node) bool {
-		return anyChild(n3765, roK124, func(n3766 *Node) bool {
-			return anyChild(n3766, roK376, func(n3767 *Node) bool { return hasChild(n3767, roK182) })
+	return !(anyChild(n, roK89, func(n3789 *Node) bool {
+		return anyChild(n3789, roK124, func(n3790 *Node) bool {
+			return anyChild(n3790, roK376, func(n3791 *Node) bool { return hasChild(n3791, roK182) })
 		})
-	}) || anyChild(n, roK90, func(n3769 *Node) bool {
-		return anyChild(n3769, roK124, func(n3770 *Node) bool {
-			return anyChild(n3770, roK376, func(n3771 *Node) bool { return hasChild(n3771, roK182) })
+	}) || anyChild(n, roK90, func(n3793 *Node) bool {
+		return anyChild(n3793, roK124, func(n3794 *Node) bool {
+			return anyChild(n3794, roK376, func(n3795 *Node) bool { return hasChild(n3795, roK182) })
 		})
 	}))
 }
 
 // UBL-CR-581: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturersItemIdentification)
 func roT0789(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3773 *Node) bool {
-		return anyChild(n3773, roK124, func(n3774 *Node) bool { return hasChild(n3774, roK377) })
-	}) || anyChild(n, roK90, func(n3776 *Node) bool {
-		return anyChild(n3776, roK124, func(n3777 *Node) bool { return hasChild(n3777, roK377) })
+	return !(anyChild(n, roK89, func(n3797 *Node) bool {
+		return anyChild(n3797, roK124, func(n3798 *Node) bool { return hasChild(n3798, roK377) })
+	}) || anyChild(n, roK90, func(n3800 *Node) bool {
+		return anyChild(n3800, roK124, func(n3801 *Node) bool { return hasChild(n3801, roK377) })
 	}))
 }
 
 // UBL-CR-582: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:ExtendedID)
 func roT0790(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3779 *Node) bool {
-		return anyChild(n3779, roK124, func(n3780 *Node) bool {
-			return anyChild(n3780, roK134, func(n3781 *Node) bool { return hasChild(n3781, roK371) })
+	return !(anyChild(n, roK89, func(n3803 *Node) bool {
+		return anyChild(n3803, roK124, func(n3804 *Node) bool {
+			return anyChild(n3804, roK134, func(n3805 *Node) bool { return hasChild(n3805, roK371) })
 		})
-	}) || anyChild(n, roK90, func(n3783 *Node) bool {
-		return anyChild(n3783, roK124, func(n3784 *Node) bool {
-			return anyChild(n3784, roK134, func(n3785 *Node) bool { return hasChild(n3785, roK371) })
+	}) || anyChild(n, roK90, func(n3807 *Node) bool {
+		return anyChild(n3807, roK124, func(n3808 *Node) bool {
+			return anyChild(n3808, roK134, func(n3809 *Node) bool { return hasChild(n3809, roK371) })
 		})
 	}))
 }
 
 // UBL-CR-583: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:BarecodeSymbologyID)
 func roT0791(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3787 *Node) bool {
-		return anyChild(n3787, roK124, func(n3788 *Node) bool {
-			return anyChild(n3788, roK134, func(n3789 *Node) bool { return hasChild(n3789, roK373) })
+	return !(anyChild(n, roK89, func(n3811 *Node) bool {
+		return anyChild(n3811, roK124, func(n3812 *Node) bool {
+			return anyChild(n3812, roK134, func(n3813 *Node) bool { return hasChild(n3813, roK373) })
 		})
-	}) || anyChild(n, roK90, func(n3791 *Node) bool {
-		return anyChild(n3791, roK124, func(n3792 *Node) bool {
-			return anyChild(n3792, roK134, func(n3793 *Node) bool { return hasChild(n3793, roK373) })
+	}) || anyChild(n, roK90, func(n3815 *Node) bool {
+		return anyChild(n3815, roK124, func(n3816 *Node) bool {
+			return anyChild(n3816, roK134, func(n3817 *Node) bool { return hasChild(n3817, roK373) })
 		})
 	}))
 }
 
 // UBL-CR-584: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:PhysicalAttribute)
 func roT0792(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3795 *Node) bool {
-		return anyChild(n3795, roK124, func(n3796 *Node) bool {
-			return anyChild(n3796, roK134, func(n3797 *Node) bool { return hasChild(n3797, roK374) })
+	return !(anyChild(n, roK89, func(n3819 *Node) bool {
+		return anyChild(n3819, roK124, func(n3820 *Node) bool {
+			return anyChild(n3820, roK134, func(n3821 *Node) bool { return hasChild(n3821, roK374) })
 		})
-	}) || anyChild(n, roK90, func(n3799 *Node) bool {
-		return anyChild(n3799, roK124, func(n3800 *Node) bool {
-			return anyChild(n3800, roK134, func(n3801 *Node) bool { return hasChild(n3801, roK374) })
+	}) || anyChild(n, roK90, func(n3823 *Node) bool {
+		return anyChild(n3823, roK124, func(n3824 *Node) bool {
+			return anyChild(n3824, roK134, func(n3825 *Node) bool { return hasChild(n3825, roK374) })
 		})
 	}))
 }
 
 // UBL-CR-585: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:MeasurementDimension)
 func roT0793(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3803 *Node) bool {
-		return anyChild(n3803, roK124, func(n3804 *Node) bool {
-			return anyChild(n3804, roK134, func(n3805 *Node) bool { return hasChild(n3805, roK375) })
+	return !(anyChild(n, roK89, func(n3827 *Node) bool {
+		return anyChild(n3827, roK124, func(n3828 *Node) bool {
+			return anyChild(n3828, roK134, func(n3829 *Node) bool { return hasChild(n3829, roK375) })
 		})
-	}) || anyChild(n, roK90, func(n3807 *Node) bool {
-		return anyChild(n3807, roK124, func(n3808 *Node) bool {
-			return anyChild(n3808, roK134, func(n3809 *Node) bool { return hasChild(n3809, roK375) })
+	}) || anyChild(n, roK90, func(n3831 *Node) bool {
+		return anyChild(n3831, roK124, func(n3832 *Node) bool {
+			return anyChild(n3832, roK134, func(n3833 *Node) bool { return hasChild(n3833, roK375) })
 		})
 	}))
 }
 
 // UBL-CR-586: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:IssuerParty)
 func roT0794(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3811 *Node) bool {
-		return anyChild(n3811, roK124, func(n3812 *Node) bool {
-			return anyChild(n3812, roK134, func(n3813 *Node) bool { return hasChild(n3813, roK182) })
+	return !(anyChild(n, roK89, func(n3835 *Node) bool {
+		return anyChild(n3835, roK124, func(n3836 *Node) bool {
+			return anyChild(n3836, roK134, func(n3837 *Node) bool { return hasChild(n3837, roK182) })
 		})
-	}) || anyChild(n, roK90, func(n3815 *Node) bool {
-		return anyChild(n3815, roK124, func(n3816 *Node) bool {
-			return anyChild(n3816, roK134, func(n3817 *Node) bool { return hasChild(n3817, roK182) })
+	}) || anyChild(n, roK90, func(n3839 *Node) bool {
+		return anyChild(n3839, roK124, func(n3840 *Node) bool {
+			return anyChild(n3840, roK134, func(n3841 *Node) bool { return hasChild(n3841, roK182) })
 		})
 	}))
 }
 
 // UBL-CR-587: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueItemIdentification)
 func roT0795(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3819 *Node) bool {
-		return anyChild(n3819, roK124, func(n3820 *Node) bool { return hasChild(n3820, roK378) })
-	}) || anyChild(n, roK90, func(n3822 *Node) bool {
-		return anyChild(n3822, roK124, func(n3823 *Node) bool { return hasChild(n3823, roK378) })
+	return !(anyChild(n, roK89, func(n3843 *Node) bool {
+		return anyChild(n3843, roK124, func(n3844 *Node) bool { return hasChild(n3844, roK378) })
+	}) || anyChild(n, roK90, func(n3846 *Node) bool {
+		return anyChild(n3846, roK124, func(n3847 *Node) bool { return hasChild(n3847, roK378) })
 	}))
 }
 
 // UBL-CR-588: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemIdentification)
 func roT0796(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3825 *Node) bool {
-		return anyChild(n3825, roK124, func(n3826 *Node) bool { return hasChild(n3826, roK379) })
-	}) || anyChild(n, roK90, func(n3828 *Node) bool {
-		return anyChild(n3828, roK124, func(n3829 *Node) bool { return hasChild(n3829, roK379) })
+	return !(anyChild(n, roK89, func(n3849 *Node) bool {
+		return anyChild(n3849, roK124, func(n3850 *Node) bool { return hasChild(n3850, roK379) })
+	}) || anyChild(n, roK90, func(n3852 *Node) bool {
+		return anyChild(n3852, roK124, func(n3853 *Node) bool { return hasChild(n3853, roK379) })
 	}))
 }
 
 // UBL-CR-589: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueDocumentReference)
 func roT0797(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3831 *Node) bool {
-		return anyChild(n3831, roK124, func(n3832 *Node) bool { return hasChild(n3832, roK380) })
-	}) || anyChild(n, roK90, func(n3834 *Node) bool {
-		return anyChild(n3834, roK124, func(n3835 *Node) bool { return hasChild(n3835, roK380) })
+	return !(anyChild(n, roK89, func(n3855 *Node) bool {
+		return anyChild(n3855, roK124, func(n3856 *Node) bool { return hasChild(n3856, roK380) })
+	}) || anyChild(n, roK90, func(n3858 *Node) bool {
+		return anyChild(n3858, roK124, func(n3859 *Node) bool { return hasChild(n3859, roK380) })
 	}))
 }
 
 // UBL-CR-590: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemSpecificationDocumentReference)
 func roT0798(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3837 *Node) bool {
-		return anyChild(n3837, roK124, func(n3838 *Node) bool { return hasChild(n3838, roK381) })
-	}) || anyChild(n, roK90, func(n3840 *Node) bool {
-		return anyChild(n3840, roK124, func(n3841 *Node) bool { return hasChild(n3841, roK381) })
+	return !(anyChild(n, roK89, func(n3861 *Node) bool {
+		return anyChild(n3861, roK124, func(n3862 *Node) bool { return hasChild(n3862, roK381) })
+	}) || anyChild(n, roK90, func(n3864 *Node) bool {
+		return anyChild(n3864, roK124, func(n3865 *Node) bool { return hasChild(n3865, roK381) })
 	}))
 }
 
 // UBL-CR-591: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginCountry/cbc:Name)
 func roT0799(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3843 *Node) bool {
-		return anyChild(n3843, roK124, func(n3844 *Node) bool {
-			return anyChild(n3844, roK382, func(n3845 *Node) bool { return hasChild(n3845, roK123) })
+	return !(anyChild(n, roK89, func(n3867 *Node) bool {
+		return anyChild(n3867, roK124, func(n3868 *Node) bool {
+			return anyChild(n3868, roK382, func(n3869 *Node) bool { return hasChild(n3869, roK123) })
 		})
-	}) || anyChild(n, roK90, func(n3847 *Node) bool {
-		return anyChild(n3847, roK124, func(n3848 *Node) bool {
-			return anyChild(n3848, roK382, func(n3849 *Node) bool { return hasChild(n3849, roK123) })
+	}) || anyChild(n, roK90, func(n3871 *Node) bool {
+		return anyChild(n3871, roK124, func(n3872 *Node) bool {
+			return anyChild(n3872, roK382, func(n3873 *Node) bool { return hasChild(n3873, roK123) })
 		})
 	}))
 }
 
 // UBL-CR-592: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:NatureCode)
 func roT0800(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3851 *Node) bool {
-		return anyChild(n3851, roK124, func(n3852 *Node) bool {
-			return anyChild(n3852, roK132, func(n3853 *Node) bool { return hasChild(n3853, roK383) })
+	return !(anyChild(n, roK89, func(n3875 *Node) bool {
+		return anyChild(n3875, roK124, func(n3876 *Node) bool {
+			return anyChild(n3876, roK132, func(n3877 *Node) bool { return hasChild(n3877, roK383) })
 		})
-	}) || anyChild(n, roK90, func(n3855 *Node) bool {
-		return anyChild(n3855, roK124, func(n3856 *Node) bool {
-			return anyChild(n3856, roK132, func(n3857 *Node) bool { return hasChild(n3857, roK383) })
+	}) || anyChild(n, roK90, func(n3879 *Node) bool {
+		return anyChild(n3879, roK124, func(n3880 *Node) bool {
+			return anyChild(n3880, roK132, func(n3881 *Node) bool { return hasChild(n3881, roK383) })
 		})
 	}))
 }
 
 // UBL-CR-593: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CargoTypeCode)
 func roT0801(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3859 *Node) bool {
-		return anyChild(n3859, roK124, func(n3860 *Node) bool {
-			return anyChild(n3860, roK132, func(n3861 *Node) bool { return hasChild(n3861, roK384) })
+	return !(anyChild(n, roK89, func(n3883 *Node) bool {
+		return anyChild(n3883, roK124, func(n3884 *Node) bool {
+			return anyChild(n3884, roK132, func(n3885 *Node) bool { return hasChild(n3885, roK384) })
 		})
-	}) || anyChild(n, roK90, func(n3863 *Node) bool {
-		return anyChild(n3863, roK124, func(n3864 *Node) bool {
-			return anyChild(n3864, roK132, func(n3865 *Node) bool { return hasChild(n3865, roK384) })
+	}) || anyChild(n, roK90, func(n3887 *Node) bool {
+		return anyChild(n3887, roK124, func(n3888 *Node) bool {
+			return anyChild(n3888, roK132, func(n3889 *Node) bool { return hasChild(n3889, roK384) })
 		})
 	}))
 }
 
 // UBL-CR-594: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CommodityCode)
 func roT0802(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3867 *Node) bool {
-		return anyChild(n3867, roK124, func(n3868 *Node) bool {
-			return anyChild(n3868, roK132, func(n3869 *Node) bool { return hasChild(n3869, roK385) })
+	return !(anyChild(n, roK89, func(n3891 *Node) bool {
+		return anyChild(n3891, roK124, func(n3892 *Node) bool {
+			return anyChild(n3892, roK132, func(n3893 *Node) bool { return hasChild(n3893, roK385) })
 		})
-	}) || anyChild(n, roK90, func(n3871 *Node) bool {
-		return anyChild(n3871, roK124, func(n3872 *Node) bool {
-			return anyChild(n3872, roK132, func(n3873 *Node) bool { return hasChild(n3873, roK385) })
+	}) || anyChild(n, roK90, func(n3895 *Node) bool {
+		return anyChild(n3895, roK124, func(n3896 *Node) bool {
+			return anyChild(n3896, roK132, func(n3897 *Node) bool { return hasChild(n3897, roK385) })
 		})
 	}))
 }
 
 // UBL-CR-595: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:TransactionConditions)
 func roT0803(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3875 *Node) bool {
-		return anyChild(n3875, roK124, func(n3876 *Node) bool { return hasChild(n3876, roK386) })
-	}) || anyChild(n, roK90, func(n3878 *Node) bool {
-		return anyChild(n3878, roK124, func(n3879 *Node) bool { return hasChild(n3879, roK386) })
+	return !(anyChild(n, roK89, func(n3899 *Node) bool {
+		return anyChild(n3899, roK124, func(n3900 *Node) bool { return hasChild(n3900, roK386) })
+	}) || anyChild(n, roK90, func(n3902 *Node) bool {
+		return anyChild(n3902, roK124, func(n3903 *Node) bool { return hasChild(n3903, roK386) })
 	}))
 }
 
 // UBL-CR-596: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:HazardousItem)
 func roT0804(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3881 *Node) bool {
-		return anyChild(n3881, roK124, func(n3882 *Node) bool { return hasChild(n3882, roK387) })
-	}) || anyChild(n, roK90, func(n3884 *Node) bool {
-		return anyChild(n3884, roK124, func(n3885 *Node) bool { return hasChild(n3885, roK387) })
+	return !(anyChild(n, roK89, func(n3905 *Node) bool {
+		return anyChild(n3905, roK124, func(n3906 *Node) bool { return hasChild(n3906, roK387) })
+	}) || anyChild(n, roK90, func(n3908 *Node) bool {
+		return anyChild(n3908, roK124, func(n3909 *Node) bool { return hasChild(n3909, roK387) })
 	}))
 }
 
 // UBL-CR-597: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:Name)
 func roT0805(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3887 *Node) bool {
-		return anyChild(n3887, roK124, func(n3888 *Node) bool {
-			return anyChild(n3888, roK110, func(n3889 *Node) bool { return hasChild(n3889, roK123) })
+	return !(anyChild(n, roK89, func(n3911 *Node) bool {
+		return anyChild(n3911, roK124, func(n3912 *Node) bool {
+			return anyChild(n3912, roK110, func(n3913 *Node) bool { return hasChild(n3913, roK123) })
 		})
-	}) || anyChild(n, roK90, func(n3891 *Node) bool {
-		return anyChild(n3891, roK124, func(n3892 *Node) bool {
-			return anyChild(n3892, roK110, func(n3893 *Node) bool { return hasChild(n3893, roK123) })
+	}) || anyChild(n, roK90, func(n3915 *Node) bool {
+		return anyChild(n3915, roK124, func(n3916 *Node) bool {
+			return anyChild(n3916, roK110, func(n3917 *Node) bool { return hasChild(n3917, roK123) })
 		})
 	}))
 }
 
 // UBL-CR-598: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:BaseUnitMeasure)
 func roT0806(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3895 *Node) bool {
-		return anyChild(n3895, roK124, func(n3896 *Node) bool {
-			return anyChild(n3896, roK110, func(n3897 *Node) bool { return hasChild(n3897, roK339) })
+	return !(anyChild(n, roK89, func(n3919 *Node) bool {
+		return anyChild(n3919, roK124, func(n3920 *Node) bool {
+			return anyChild(n3920, roK110, func(n3921 *Node) bool { return hasChild(n3921, roK339) })
 		})
-	}) || anyChild(n, roK90, func(n3899 *Node) bool {
-		return anyChild(n3899, roK124, func(n3900 *Node) bool {
-			return anyChild(n3900, roK110, func(n3901 *Node) bool { return hasChild(n3901, roK339) })
+	}) || anyChild(n, roK90, func(n3923 *Node) bool {
+		return anyChild(n3923, roK124, func(n3924 *Node) bool {
+			return anyChild(n3924, roK110, func(n3925 *Node) bool { return hasChild(n3925, roK339) })
 		})
 	}))
 }
 
 // UBL-CR-599: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:PerUnitAmount)
 func roT0807(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3903 *Node) bool {
-		return anyChild(n3903, roK124, func(n3904 *Node) bool {
-			return anyChild(n3904, roK110, func(n3905 *Node) bool { return hasChild(n3905, roK338) })
+	return !(anyChild(n, roK89, func(n3927 *Node) bool {
+		return anyChild(n3927, roK124, func(n3928 *Node) bool {
+			return anyChild(n3928, roK110, func(n3929 *Node) bool { return hasChild(n3929, roK338) })
 		})
-	}) || anyChild(n, roK90, func(n3907 *Node) bool {
-		return anyChild(n3907, roK124, func(n3908 *Node) bool {
-			return anyChild(n3908, roK110, func(n3909 *Node) bool { return hasChild(n3909, roK338) })
+	}) || anyChild(n, roK90, func(n3931 *Node) bool {
+		return anyChild(n3931, roK124, func(n3932 *Node) bool {
+			return anyChild(n3932, roK110, func(n3933 *Node) bool { return hasChild(n3933, roK338) })
 		})
 	}))
 }
 
 // UBL-CR-600: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReasonCode)
 func roT0808(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3911 *Node) bool {
-		return anyChild(n3911, roK124, func(n3912 *Node) bool {
-			return anyChild(n3912, roK110, func(n3913 *Node) bool { return hasChild(n3913, roK148) })
+	return !(anyChild(n, roK89, func(n3935 *Node) bool {
+		return anyChild(n3935, roK124, func(n3936 *Node) bool {
+			return anyChild(n3936, roK110, func(n3937 *Node) bool { return hasChild(n3937, roK148) })
 		})
-	}) || anyChild(n, roK90, func(n3915 *Node) bool {
-		return anyChild(n3915, roK124, func(n3916 *Node) bool {
-			return anyChild(n3916, roK110, func(n3917 *Node) bool { return hasChild(n3917, roK148) })
+	}) || anyChild(n, roK90, func(n3939 *Node) bool {
+		return anyChild(n3939, roK124, func(n3940 *Node) bool {
+			return anyChild(n3940, roK110, func(n3941 *Node) bool { return hasChild(n3941, roK148) })
 		})
 	}))
 }
 
 // UBL-CR-601: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReason)
 func roT0809(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3919 *Node) bool {
-		return anyChild(n3919, roK124, func(n3920 *Node) bool {
-			return anyChild(n3920, roK110, func(n3921 *Node) bool { return hasChild(n3921, roK147) })
+	return !(anyChild(n, roK89, func(n3943 *Node) bool {
+		return anyChild(n3943, roK124, func(n3944 *Node) bool {
+			return anyChild(n3944, roK110, func(n3945 *Node) bool { return hasChild(n3945, roK147) })
 		})
-	}) || anyChild(n, roK90, func(n3923 *Node) bool {
-		return anyChild(n3923, roK124, func(n3924 *Node) bool {
-			return anyChild(n3924, roK110, func(n3925 *Node) bool { return hasChild(n3925, roK147) })
+	}) || anyChild(n, roK90, func(n3947 *Node) bool {
+		return anyChild(n3947, roK124, func(n3948 *Node) bool {
+			return anyChild(n3948, roK110, func(n3949 *Node) bool { return hasChild(n3949, roK147) })
 		})
 	}))
 }
 
 // UBL-CR-602: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRange)
 func roT0810(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3927 *Node) bool {
-		return anyChild(n3927, roK124, func(n3928 *Node) bool {
-			return anyChild(n3928, roK110, func(n3929 *Node) bool { return hasChild(n3929, roK340) })
+	return !(anyChild(n, roK89, func(n3951 *Node) bool {
+		return anyChild(n3951, roK124, func(n3952 *Node) bool {
+			return anyChild(n3952, roK110, func(n3953 *Node) bool { return hasChild(n3953, roK340) })
 		})
-	}) || anyChild(n, roK90, func(n3931 *Node) bool {
-		return anyChild(n3931, roK124, func(n3932 *Node) bool {
-			return anyChild(n3932, roK110, func(n3933 *Node) bool { return hasChild(n3933, roK340) })
+	}) || anyChild(n, roK90, func(n3955 *Node) bool {
+		return anyChild(n3955, roK124, func(n3956 *Node) bool {
+			return anyChild(n3956, roK110, func(n3957 *Node) bool { return hasChild(n3957, roK340) })
 		})
 	}))
 }
 
 // UBL-CR-603: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRatePercent)
 func roT0811(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3935 *Node) bool {
-		return anyChild(n3935, roK124, func(n3936 *Node) bool {
-			return anyChild(n3936, roK110, func(n3937 *Node) bool { return hasChild(n3937, roK341) })
+	return !(anyChild(n, roK89, func(n3959 *Node) bool {
+		return anyChild(n3959, roK124, func(n3960 *Node) bool {
+			return anyChild(n3960, roK110, func(n3961 *Node) bool { return hasChild(n3961, roK341) })
 		})
-	}) || anyChild(n, roK90, func(n3939 *Node) bool {
-		return anyChild(n3939, roK124, func(n3940 *Node) bool {
-			return anyChild(n3940, roK110, func(n3941 *Node) bool { return hasChild(n3941, roK341) })
+	}) || anyChild(n, roK90, func(n3963 *Node) bool {
+		return anyChild(n3963, roK124, func(n3964 *Node) bool {
+			return anyChild(n3964, roK110, func(n3965 *Node) bool { return hasChild(n3965, roK341) })
 		})
 	}))
 }
 
 // UBL-CR-604: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:Name)
 func roT0812(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3943 *Node) bool {
-		return anyChild(n3943, roK124, func(n3944 *Node) bool {
-			return anyChild(n3944, roK110, func(n3945 *Node) bool {
-				return anyChild(n3945, roK80, func(n3946 *Node) bool { return hasChild(n3946, roK123) })
+	return !(anyChild(n, roK89, func(n3967 *Node) bool {
+		return anyChild(n3967, roK124, func(n3968 *Node) bool {
+			return anyChild(n3968, roK110, func(n3969 *Node) bool {
+				return anyChild(n3969, roK80, func(n3970 *Node) bool { return hasChild(n3970, roK123) })
 			})
 		})
-	}) || anyChild(n, roK90, func(n3948 *Node) bool {
-		return anyChild(n3948, roK124, func(n3949 *Node) bool {
-			return anyChild(n3949, roK110, func(n3950 *Node) bool {
-				return anyChild(n3950, roK80, func(n3951 *Node) bool { return hasChild(n3951, roK123) })
+	}) || anyChild(n, roK90, func(n3972 *Node) bool {
+		return anyChild(n3972, roK124, func(n3973 *Node) bool {
+			return anyChild(n3973, roK110, func(n3974 *Node) bool {
+				return anyChild(n3974, roK80, func(n3975 *Node) bool { return hasChild(n3975, roK123) })
 			})
 		})
 	}))
@@ -12483,16 +12630,16 @@ func roT0812(v []Seq, n *Node) bool {
 
 // UBL-CR-605: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0813(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3953 *Node) bool {
-		return anyChild(n3953, roK124, func(n3954 *Node) bool {
-			return anyChild(n3954, roK110, func(n3955 *Node) bool {
-				return anyChild(n3955, roK80, func(n3956 *Node) bool { return hasChild(n3956, roK241) })
+	return !(anyChild(n, roK89, func(n3977 *Node) bool {
+		return anyChild(n3977, roK124, func(n3978 *Node) bool {
+			return anyChild(n3978, roK110, func(n3979 *Node) bool {
+				return anyChild(n3979, roK80, func(n3980 *Node) bool { return hasChild(n3980, roK241) })
 			})
 		})
-	}) || anyChild(n, roK90, func(n3958 *Node) bool {
-		return anyChild(n3958, roK124, func(n3959 *Node) bool {
-			return anyChild(n3959, roK110, func(n3960 *Node) bool {
-				return anyChild(n3960, roK80, func(n3961 *Node) bool { return hasChild(n3961, roK241) })
+	}) || anyChild(n, roK90, func(n3982 *Node) bool {
+		return anyChild(n3982, roK124, func(n3983 *Node) bool {
+			return anyChild(n3983, roK110, func(n3984 *Node) bool {
+				return anyChild(n3984, roK80, func(n3985 *Node) bool { return hasChild(n3985, roK241) })
 			})
 		})
 	}))
@@ -12500,16 +12647,16 @@ func roT0813(v []Seq, n *Node) bool {
 
 // UBL-CR-606: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0814(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3963 *Node) bool {
-		return anyChild(n3963, roK124, func(n3964 *Node) bool {
-			return anyChild(n3964, roK110, func(n3965 *Node) bool {
-				return anyChild(n3965, roK80, func(n3966 *Node) bool { return hasChild(n3966, roK242) })
+	return !(anyChild(n, roK89, func(n3987 *Node) bool {
+		return anyChild(n3987, roK124, func(n3988 *Node) bool {
+			return anyChild(n3988, roK110, func(n3989 *Node) bool {
+				return anyChild(n3989, roK80, func(n3990 *Node) bool { return hasChild(n3990, roK242) })
 			})
 		})
-	}) || anyChild(n, roK90, func(n3968 *Node) bool {
-		return anyChild(n3968, roK124, func(n3969 *Node) bool {
-			return anyChild(n3969, roK110, func(n3970 *Node) bool {
-				return anyChild(n3970, roK80, func(n3971 *Node) bool { return hasChild(n3971, roK242) })
+	}) || anyChild(n, roK90, func(n3992 *Node) bool {
+		return anyChild(n3992, roK124, func(n3993 *Node) bool {
+			return anyChild(n3993, roK110, func(n3994 *Node) bool {
+				return anyChild(n3994, roK80, func(n3995 *Node) bool { return hasChild(n3995, roK242) })
 			})
 		})
 	}))
@@ -12517,16 +12664,16 @@ func roT0814(v []Seq, n *Node) bool {
 
 // UBL-CR-607: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0815(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3973 *Node) bool {
-		return anyChild(n3973, roK124, func(n3974 *Node) bool {
-			return anyChild(n3974, roK110, func(n3975 *Node) bool {
-				return anyChild(n3975, roK80, func(n3976 *Node) bool { return hasChild(n3976, roK243) })
+	return !(anyChild(n, roK89, func(n3997 *Node) bool {
+		return anyChild(n3997, roK124, func(n3998 *Node) bool {
+			return anyChild(n3998, roK110, func(n3999 *Node) bool {
+				return anyChild(n3999, roK80, func(n4000 *Node) bool { return hasChild(n4000, roK243) })
 			})
 		})
-	}) || anyChild(n, roK90, func(n3978 *Node) bool {
-		return anyChild(n3978, roK124, func(n3979 *Node) bool {
-			return anyChild(n3979, roK110, func(n3980 *Node) bool {
-				return anyChild(n3980, roK80, func(n3981 *Node) bool { return hasChild(n3981, roK243) })
+	}) || anyChild(n, roK90, func(n4002 *Node) bool {
+		return anyChild(n4002, roK124, func(n4003 *Node) bool {
+			return anyChild(n4003, roK110, func(n4004 *Node) bool {
+				return anyChild(n4004, roK80, func(n4005 *Node) bool { return hasChild(n4005, roK243) })
 			})
 		})
 	}))
@@ -12534,470 +12681,470 @@ func roT0815(v []Seq, n *Node) bool {
 
 // UBL-CR-608: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ID)
 func roT0816(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3983 *Node) bool {
-		return anyChild(n3983, roK124, func(n3984 *Node) bool {
-			return anyChild(n3984, roK129, func(n3985 *Node) bool { return hasChild(n3985, roK54) })
+	return !(anyChild(n, roK89, func(n4007 *Node) bool {
+		return anyChild(n4007, roK124, func(n4008 *Node) bool {
+			return anyChild(n4008, roK129, func(n4009 *Node) bool { return hasChild(n4009, roK54) })
 		})
-	}) || anyChild(n, roK90, func(n3987 *Node) bool {
-		return anyChild(n3987, roK124, func(n3988 *Node) bool {
-			return anyChild(n3988, roK129, func(n3989 *Node) bool { return hasChild(n3989, roK54) })
+	}) || anyChild(n, roK90, func(n4011 *Node) bool {
+		return anyChild(n4011, roK124, func(n4012 *Node) bool {
+			return anyChild(n4012, roK129, func(n4013 *Node) bool { return hasChild(n4013, roK54) })
 		})
 	}))
 }
 
 // UBL-CR-609: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:NameCode)
 func roT0817(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3991 *Node) bool {
-		return anyChild(n3991, roK124, func(n3992 *Node) bool {
-			return anyChild(n3992, roK129, func(n3993 *Node) bool { return hasChild(n3993, roK388) })
+	return !(anyChild(n, roK89, func(n4015 *Node) bool {
+		return anyChild(n4015, roK124, func(n4016 *Node) bool {
+			return anyChild(n4016, roK129, func(n4017 *Node) bool { return hasChild(n4017, roK388) })
 		})
-	}) || anyChild(n, roK90, func(n3995 *Node) bool {
-		return anyChild(n3995, roK124, func(n3996 *Node) bool {
-			return anyChild(n3996, roK129, func(n3997 *Node) bool { return hasChild(n3997, roK388) })
+	}) || anyChild(n, roK90, func(n4019 *Node) bool {
+		return anyChild(n4019, roK124, func(n4020 *Node) bool {
+			return anyChild(n4020, roK129, func(n4021 *Node) bool { return hasChild(n4021, roK388) })
 		})
 	}))
 }
 
 // UBL-CR-610: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:TestMethod)
 func roT0818(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3999 *Node) bool {
-		return anyChild(n3999, roK124, func(n4000 *Node) bool {
-			return anyChild(n4000, roK129, func(n4001 *Node) bool { return hasChild(n4001, roK389) })
+	return !(anyChild(n, roK89, func(n4023 *Node) bool {
+		return anyChild(n4023, roK124, func(n4024 *Node) bool {
+			return anyChild(n4024, roK129, func(n4025 *Node) bool { return hasChild(n4025, roK389) })
 		})
-	}) || anyChild(n, roK90, func(n4003 *Node) bool {
-		return anyChild(n4003, roK124, func(n4004 *Node) bool {
-			return anyChild(n4004, roK129, func(n4005 *Node) bool { return hasChild(n4005, roK389) })
+	}) || anyChild(n, roK90, func(n4027 *Node) bool {
+		return anyChild(n4027, roK124, func(n4028 *Node) bool {
+			return anyChild(n4028, roK129, func(n4029 *Node) bool { return hasChild(n4029, roK389) })
 		})
 	}))
 }
 
 // UBL-CR-611: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQuantity)
 func roT0819(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4007 *Node) bool {
-		return anyChild(n4007, roK124, func(n4008 *Node) bool {
-			return anyChild(n4008, roK129, func(n4009 *Node) bool { return hasChild(n4009, roK390) })
+	return !(anyChild(n, roK89, func(n4031 *Node) bool {
+		return anyChild(n4031, roK124, func(n4032 *Node) bool {
+			return anyChild(n4032, roK129, func(n4033 *Node) bool { return hasChild(n4033, roK390) })
 		})
-	}) || anyChild(n, roK90, func(n4011 *Node) bool {
-		return anyChild(n4011, roK124, func(n4012 *Node) bool {
-			return anyChild(n4012, roK129, func(n4013 *Node) bool { return hasChild(n4013, roK390) })
+	}) || anyChild(n, roK90, func(n4035 *Node) bool {
+		return anyChild(n4035, roK124, func(n4036 *Node) bool {
+			return anyChild(n4036, roK129, func(n4037 *Node) bool { return hasChild(n4037, roK390) })
 		})
 	}))
 }
 
 // UBL-CR-612: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQualifier)
 func roT0820(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4015 *Node) bool {
-		return anyChild(n4015, roK124, func(n4016 *Node) bool {
-			return anyChild(n4016, roK129, func(n4017 *Node) bool { return hasChild(n4017, roK391) })
+	return !(anyChild(n, roK89, func(n4039 *Node) bool {
+		return anyChild(n4039, roK124, func(n4040 *Node) bool {
+			return anyChild(n4040, roK129, func(n4041 *Node) bool { return hasChild(n4041, roK391) })
 		})
-	}) || anyChild(n, roK90, func(n4019 *Node) bool {
-		return anyChild(n4019, roK124, func(n4020 *Node) bool {
-			return anyChild(n4020, roK129, func(n4021 *Node) bool { return hasChild(n4021, roK391) })
+	}) || anyChild(n, roK90, func(n4043 *Node) bool {
+		return anyChild(n4043, roK124, func(n4044 *Node) bool {
+			return anyChild(n4044, roK129, func(n4045 *Node) bool { return hasChild(n4045, roK391) })
 		})
 	}))
 }
 
 // UBL-CR-613: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ImportanceCode)
 func roT0821(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4023 *Node) bool {
-		return anyChild(n4023, roK124, func(n4024 *Node) bool {
-			return anyChild(n4024, roK129, func(n4025 *Node) bool { return hasChild(n4025, roK392) })
+	return !(anyChild(n, roK89, func(n4047 *Node) bool {
+		return anyChild(n4047, roK124, func(n4048 *Node) bool {
+			return anyChild(n4048, roK129, func(n4049 *Node) bool { return hasChild(n4049, roK392) })
 		})
-	}) || anyChild(n, roK90, func(n4027 *Node) bool {
-		return anyChild(n4027, roK124, func(n4028 *Node) bool {
-			return anyChild(n4028, roK129, func(n4029 *Node) bool { return hasChild(n4029, roK392) })
+	}) || anyChild(n, roK90, func(n4051 *Node) bool {
+		return anyChild(n4051, roK124, func(n4052 *Node) bool {
+			return anyChild(n4052, roK129, func(n4053 *Node) bool { return hasChild(n4053, roK392) })
 		})
 	}))
 }
 
 // UBL-CR-614: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ListValue)
 func roT0822(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4031 *Node) bool {
-		return anyChild(n4031, roK124, func(n4032 *Node) bool {
-			return anyChild(n4032, roK129, func(n4033 *Node) bool { return hasChild(n4033, roK393) })
+	return !(anyChild(n, roK89, func(n4055 *Node) bool {
+		return anyChild(n4055, roK124, func(n4056 *Node) bool {
+			return anyChild(n4056, roK129, func(n4057 *Node) bool { return hasChild(n4057, roK393) })
 		})
-	}) || anyChild(n, roK90, func(n4035 *Node) bool {
-		return anyChild(n4035, roK124, func(n4036 *Node) bool {
-			return anyChild(n4036, roK129, func(n4037 *Node) bool { return hasChild(n4037, roK393) })
+	}) || anyChild(n, roK90, func(n4059 *Node) bool {
+		return anyChild(n4059, roK124, func(n4060 *Node) bool {
+			return anyChild(n4060, roK129, func(n4061 *Node) bool { return hasChild(n4061, roK393) })
 		})
 	}))
 }
 
 // UBL-CR-615: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:UsabilityPeriod)
 func roT0823(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4039 *Node) bool {
-		return anyChild(n4039, roK124, func(n4040 *Node) bool {
-			return anyChild(n4040, roK129, func(n4041 *Node) bool { return hasChild(n4041, roK394) })
+	return !(anyChild(n, roK89, func(n4063 *Node) bool {
+		return anyChild(n4063, roK124, func(n4064 *Node) bool {
+			return anyChild(n4064, roK129, func(n4065 *Node) bool { return hasChild(n4065, roK394) })
 		})
-	}) || anyChild(n, roK90, func(n4043 *Node) bool {
-		return anyChild(n4043, roK124, func(n4044 *Node) bool {
-			return anyChild(n4044, roK129, func(n4045 *Node) bool { return hasChild(n4045, roK394) })
+	}) || anyChild(n, roK90, func(n4067 *Node) bool {
+		return anyChild(n4067, roK124, func(n4068 *Node) bool {
+			return anyChild(n4068, roK129, func(n4069 *Node) bool { return hasChild(n4069, roK394) })
 		})
 	}))
 }
 
 // UBL-CR-616: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyGroup)
 func roT0824(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4047 *Node) bool {
-		return anyChild(n4047, roK124, func(n4048 *Node) bool {
-			return anyChild(n4048, roK129, func(n4049 *Node) bool { return hasChild(n4049, roK395) })
+	return !(anyChild(n, roK89, func(n4071 *Node) bool {
+		return anyChild(n4071, roK124, func(n4072 *Node) bool {
+			return anyChild(n4072, roK129, func(n4073 *Node) bool { return hasChild(n4073, roK395) })
 		})
-	}) || anyChild(n, roK90, func(n4051 *Node) bool {
-		return anyChild(n4051, roK124, func(n4052 *Node) bool {
-			return anyChild(n4052, roK129, func(n4053 *Node) bool { return hasChild(n4053, roK395) })
+	}) || anyChild(n, roK90, func(n4075 *Node) bool {
+		return anyChild(n4075, roK124, func(n4076 *Node) bool {
+			return anyChild(n4076, roK129, func(n4077 *Node) bool { return hasChild(n4077, roK395) })
 		})
 	}))
 }
 
 // UBL-CR-617: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:RangeDimension)
 func roT0825(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4055 *Node) bool {
-		return anyChild(n4055, roK124, func(n4056 *Node) bool {
-			return anyChild(n4056, roK129, func(n4057 *Node) bool { return hasChild(n4057, roK396) })
+	return !(anyChild(n, roK89, func(n4079 *Node) bool {
+		return anyChild(n4079, roK124, func(n4080 *Node) bool {
+			return anyChild(n4080, roK129, func(n4081 *Node) bool { return hasChild(n4081, roK396) })
 		})
-	}) || anyChild(n, roK90, func(n4059 *Node) bool {
-		return anyChild(n4059, roK124, func(n4060 *Node) bool {
-			return anyChild(n4060, roK129, func(n4061 *Node) bool { return hasChild(n4061, roK396) })
+	}) || anyChild(n, roK90, func(n4083 *Node) bool {
+		return anyChild(n4083, roK124, func(n4084 *Node) bool {
+			return anyChild(n4084, roK129, func(n4085 *Node) bool { return hasChild(n4085, roK396) })
 		})
 	}))
 }
 
 // UBL-CR-618: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyRange)
 func roT0826(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4063 *Node) bool {
-		return anyChild(n4063, roK124, func(n4064 *Node) bool {
-			return anyChild(n4064, roK129, func(n4065 *Node) bool { return hasChild(n4065, roK397) })
+	return !(anyChild(n, roK89, func(n4087 *Node) bool {
+		return anyChild(n4087, roK124, func(n4088 *Node) bool {
+			return anyChild(n4088, roK129, func(n4089 *Node) bool { return hasChild(n4089, roK397) })
 		})
-	}) || anyChild(n, roK90, func(n4067 *Node) bool {
-		return anyChild(n4067, roK124, func(n4068 *Node) bool {
-			return anyChild(n4068, roK129, func(n4069 *Node) bool { return hasChild(n4069, roK397) })
+	}) || anyChild(n, roK90, func(n4091 *Node) bool {
+		return anyChild(n4091, roK124, func(n4092 *Node) bool {
+			return anyChild(n4092, roK129, func(n4093 *Node) bool { return hasChild(n4093, roK397) })
 		})
 	}))
 }
 
 // UBL-CR-619: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturerParty)
 func roT0827(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4071 *Node) bool {
-		return anyChild(n4071, roK124, func(n4072 *Node) bool { return hasChild(n4072, roK398) })
-	}) || anyChild(n, roK90, func(n4074 *Node) bool {
-		return anyChild(n4074, roK124, func(n4075 *Node) bool { return hasChild(n4075, roK398) })
+	return !(anyChild(n, roK89, func(n4095 *Node) bool {
+		return anyChild(n4095, roK124, func(n4096 *Node) bool { return hasChild(n4096, roK398) })
+	}) || anyChild(n, roK90, func(n4098 *Node) bool {
+		return anyChild(n4098, roK124, func(n4099 *Node) bool { return hasChild(n4099, roK398) })
 	}))
 }
 
 // UBL-CR-620: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:InformationContentProviderParty)
 func roT0828(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4077 *Node) bool {
-		return anyChild(n4077, roK124, func(n4078 *Node) bool { return hasChild(n4078, roK399) })
-	}) || anyChild(n, roK90, func(n4080 *Node) bool {
-		return anyChild(n4080, roK124, func(n4081 *Node) bool { return hasChild(n4081, roK399) })
+	return !(anyChild(n, roK89, func(n4101 *Node) bool {
+		return anyChild(n4101, roK124, func(n4102 *Node) bool { return hasChild(n4102, roK399) })
+	}) || anyChild(n, roK90, func(n4104 *Node) bool {
+		return anyChild(n4104, roK124, func(n4105 *Node) bool { return hasChild(n4105, roK399) })
 	}))
 }
 
 // UBL-CR-621: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginAddress)
 func roT0829(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4083 *Node) bool {
-		return anyChild(n4083, roK124, func(n4084 *Node) bool { return hasChild(n4084, roK400) })
-	}) || anyChild(n, roK90, func(n4086 *Node) bool {
-		return anyChild(n4086, roK124, func(n4087 *Node) bool { return hasChild(n4087, roK400) })
+	return !(anyChild(n, roK89, func(n4107 *Node) bool {
+		return anyChild(n4107, roK124, func(n4108 *Node) bool { return hasChild(n4108, roK400) })
+	}) || anyChild(n, roK90, func(n4110 *Node) bool {
+		return anyChild(n4110, roK124, func(n4111 *Node) bool { return hasChild(n4111, roK400) })
 	}))
 }
 
 // UBL-CR-622: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemInstance)
 func roT0830(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4089 *Node) bool {
-		return anyChild(n4089, roK124, func(n4090 *Node) bool { return hasChild(n4090, roK401) })
-	}) || anyChild(n, roK90, func(n4092 *Node) bool {
-		return anyChild(n4092, roK124, func(n4093 *Node) bool { return hasChild(n4093, roK401) })
+	return !(anyChild(n, roK89, func(n4113 *Node) bool {
+		return anyChild(n4113, roK124, func(n4114 *Node) bool { return hasChild(n4114, roK401) })
+	}) || anyChild(n, roK90, func(n4116 *Node) bool {
+		return anyChild(n4116, roK124, func(n4117 *Node) bool { return hasChild(n4117, roK401) })
 	}))
 }
 
 // UBL-CR-623: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Certificate)
 func roT0831(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4095 *Node) bool {
-		return anyChild(n4095, roK124, func(n4096 *Node) bool { return hasChild(n4096, roK402) })
-	}) || anyChild(n, roK90, func(n4098 *Node) bool {
-		return anyChild(n4098, roK124, func(n4099 *Node) bool { return hasChild(n4099, roK402) })
+	return !(anyChild(n, roK89, func(n4119 *Node) bool {
+		return anyChild(n4119, roK124, func(n4120 *Node) bool { return hasChild(n4120, roK402) })
+	}) || anyChild(n, roK90, func(n4122 *Node) bool {
+		return anyChild(n4122, roK124, func(n4123 *Node) bool { return hasChild(n4123, roK402) })
 	}))
 }
 
 // UBL-CR-624: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Dimension)
 func roT0832(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4101 *Node) bool {
-		return anyChild(n4101, roK124, func(n4102 *Node) bool { return hasChild(n4102, roK403) })
-	}) || anyChild(n, roK90, func(n4104 *Node) bool {
-		return anyChild(n4104, roK124, func(n4105 *Node) bool { return hasChild(n4105, roK403) })
+	return !(anyChild(n, roK89, func(n4125 *Node) bool {
+		return anyChild(n4125, roK124, func(n4126 *Node) bool { return hasChild(n4126, roK403) })
+	}) || anyChild(n, roK90, func(n4128 *Node) bool {
+		return anyChild(n4128, roK124, func(n4129 *Node) bool { return hasChild(n4129, roK403) })
 	}))
 }
 
 // UBL-CR-625: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceChangeReason)
 func roT0833(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4107 *Node) bool {
-		return anyChild(n4107, roK126, func(n4108 *Node) bool { return hasChild(n4108, roK404) })
-	}) || anyChild(n, roK90, func(n4110 *Node) bool {
-		return anyChild(n4110, roK126, func(n4111 *Node) bool { return hasChild(n4111, roK404) })
+	return !(anyChild(n, roK89, func(n4131 *Node) bool {
+		return anyChild(n4131, roK126, func(n4132 *Node) bool { return hasChild(n4132, roK404) })
+	}) || anyChild(n, roK90, func(n4134 *Node) bool {
+		return anyChild(n4134, roK126, func(n4135 *Node) bool { return hasChild(n4135, roK404) })
 	}))
 }
 
 // UBL-CR-626: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceTypeCode)
 func roT0834(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4113 *Node) bool {
-		return anyChild(n4113, roK126, func(n4114 *Node) bool { return hasChild(n4114, roK405) })
-	}) || anyChild(n, roK90, func(n4116 *Node) bool {
-		return anyChild(n4116, roK126, func(n4117 *Node) bool { return hasChild(n4117, roK405) })
+	return !(anyChild(n, roK89, func(n4137 *Node) bool {
+		return anyChild(n4137, roK126, func(n4138 *Node) bool { return hasChild(n4138, roK405) })
+	}) || anyChild(n, roK90, func(n4140 *Node) bool {
+		return anyChild(n4140, roK126, func(n4141 *Node) bool { return hasChild(n4141, roK405) })
 	}))
 }
 
 // UBL-CR-627: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceType)
 func roT0835(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4119 *Node) bool {
-		return anyChild(n4119, roK126, func(n4120 *Node) bool { return hasChild(n4120, roK406) })
-	}) || anyChild(n, roK90, func(n4122 *Node) bool {
-		return anyChild(n4122, roK126, func(n4123 *Node) bool { return hasChild(n4123, roK406) })
+	return !(anyChild(n, roK89, func(n4143 *Node) bool {
+		return anyChild(n4143, roK126, func(n4144 *Node) bool { return hasChild(n4144, roK406) })
+	}) || anyChild(n, roK90, func(n4146 *Node) bool {
+		return anyChild(n4146, roK126, func(n4147 *Node) bool { return hasChild(n4147, roK406) })
 	}))
 }
 
 // UBL-CR-628: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func roT0836(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4125 *Node) bool {
-		return anyChild(n4125, roK126, func(n4126 *Node) bool { return hasChild(n4126, roK407) })
-	}) || anyChild(n, roK90, func(n4128 *Node) bool {
-		return anyChild(n4128, roK126, func(n4129 *Node) bool { return hasChild(n4129, roK407) })
+	return !(anyChild(n, roK89, func(n4149 *Node) bool {
+		return anyChild(n4149, roK126, func(n4150 *Node) bool { return hasChild(n4150, roK407) })
+	}) || anyChild(n, roK90, func(n4152 *Node) bool {
+		return anyChild(n4152, roK126, func(n4153 *Node) bool { return hasChild(n4153, roK407) })
 	}))
 }
 
 // UBL-CR-629: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:ValidityPeriod)
 func roT0837(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4131 *Node) bool {
-		return anyChild(n4131, roK126, func(n4132 *Node) bool { return hasChild(n4132, roK408) })
-	}) || anyChild(n, roK90, func(n4134 *Node) bool {
-		return anyChild(n4134, roK126, func(n4135 *Node) bool { return hasChild(n4135, roK408) })
+	return !(anyChild(n, roK89, func(n4155 *Node) bool {
+		return anyChild(n4155, roK126, func(n4156 *Node) bool { return hasChild(n4156, roK408) })
+	}) || anyChild(n, roK90, func(n4158 *Node) bool {
+		return anyChild(n4158, roK126, func(n4159 *Node) bool { return hasChild(n4159, roK408) })
 	}))
 }
 
 // UBL-CR-630: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceList)
 func roT0838(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4137 *Node) bool {
-		return anyChild(n4137, roK126, func(n4138 *Node) bool { return hasChild(n4138, roK409) })
-	}) || anyChild(n, roK90, func(n4140 *Node) bool {
-		return anyChild(n4140, roK126, func(n4141 *Node) bool { return hasChild(n4141, roK409) })
+	return !(anyChild(n, roK89, func(n4161 *Node) bool {
+		return anyChild(n4161, roK126, func(n4162 *Node) bool { return hasChild(n4162, roK409) })
+	}) || anyChild(n, roK90, func(n4164 *Node) bool {
+		return anyChild(n4164, roK126, func(n4165 *Node) bool { return hasChild(n4165, roK409) })
 	}))
 }
 
 // UBL-CR-631: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func roT0839(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4143 *Node) bool {
-		return anyChild(n4143, roK126, func(n4144 *Node) bool { return hasChild(n4144, roK407) })
-	}) || anyChild(n, roK90, func(n4146 *Node) bool {
-		return anyChild(n4146, roK126, func(n4147 *Node) bool { return hasChild(n4147, roK407) })
+	return !(anyChild(n, roK89, func(n4167 *Node) bool {
+		return anyChild(n4167, roK126, func(n4168 *Node) bool { return hasChild(n4168, roK407) })
+	}) || anyChild(n, roK90, func(n4170 *Node) bool {
+		return anyChild(n4170, roK126, func(n4171 *Node) bool { return hasChild(n4171, roK407) })
 	}))
 }
 
 // UBL-CR-632: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:ID)
 func roT0840(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4149 *Node) bool {
-		return anyChild(n4149, roK126, func(n4150 *Node) bool {
-			return anyChild(n4150, roK76, func(n4151 *Node) bool { return hasChild(n4151, roK54) })
+	return !(anyChild(n, roK89, func(n4173 *Node) bool {
+		return anyChild(n4173, roK126, func(n4174 *Node) bool {
+			return anyChild(n4174, roK76, func(n4175 *Node) bool { return hasChild(n4175, roK54) })
 		})
-	}) || anyChild(n, roK90, func(n4153 *Node) bool {
-		return anyChild(n4153, roK126, func(n4154 *Node) bool {
-			return anyChild(n4154, roK76, func(n4155 *Node) bool { return hasChild(n4155, roK54) })
+	}) || anyChild(n, roK90, func(n4177 *Node) bool {
+		return anyChild(n4177, roK126, func(n4178 *Node) bool {
+			return anyChild(n4178, roK76, func(n4179 *Node) bool { return hasChild(n4179, roK54) })
 		})
 	}))
 }
 
 // UBL-CR-633: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func roT0841(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4157 *Node) bool {
-		return anyChild(n4157, roK126, func(n4158 *Node) bool {
-			return anyChild(n4158, roK76, func(n4159 *Node) bool { return hasChild(n4159, roK83) })
+	return !(anyChild(n, roK89, func(n4181 *Node) bool {
+		return anyChild(n4181, roK126, func(n4182 *Node) bool {
+			return anyChild(n4182, roK76, func(n4183 *Node) bool { return hasChild(n4183, roK83) })
 		})
-	}) || anyChild(n, roK90, func(n4161 *Node) bool {
-		return anyChild(n4161, roK126, func(n4162 *Node) bool {
-			return anyChild(n4162, roK76, func(n4163 *Node) bool { return hasChild(n4163, roK83) })
+	}) || anyChild(n, roK90, func(n4185 *Node) bool {
+		return anyChild(n4185, roK126, func(n4186 *Node) bool {
+			return anyChild(n4186, roK76, func(n4187 *Node) bool { return hasChild(n4187, roK83) })
 		})
 	}))
 }
 
 // UBL-CR-634: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func roT0842(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4165 *Node) bool {
-		return anyChild(n4165, roK126, func(n4166 *Node) bool {
-			return anyChild(n4166, roK76, func(n4167 *Node) bool { return hasChild(n4167, roK82) })
+	return !(anyChild(n, roK89, func(n4189 *Node) bool {
+		return anyChild(n4189, roK126, func(n4190 *Node) bool {
+			return anyChild(n4190, roK76, func(n4191 *Node) bool { return hasChild(n4191, roK82) })
 		})
-	}) || anyChild(n, roK90, func(n4169 *Node) bool {
-		return anyChild(n4169, roK126, func(n4170 *Node) bool {
-			return anyChild(n4170, roK76, func(n4171 *Node) bool { return hasChild(n4171, roK82) })
+	}) || anyChild(n, roK90, func(n4193 *Node) bool {
+		return anyChild(n4193, roK126, func(n4194 *Node) bool {
+			return anyChild(n4194, roK76, func(n4195 *Node) bool { return hasChild(n4195, roK82) })
 		})
 	}))
 }
 
 // UBL-CR-635: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func roT0843(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4173 *Node) bool {
-		return anyChild(n4173, roK126, func(n4174 *Node) bool {
-			return anyChild(n4174, roK76, func(n4175 *Node) bool { return hasChild(n4175, roK410) })
+	return !(anyChild(n, roK89, func(n4197 *Node) bool {
+		return anyChild(n4197, roK126, func(n4198 *Node) bool {
+			return anyChild(n4198, roK76, func(n4199 *Node) bool { return hasChild(n4199, roK410) })
 		})
-	}) || anyChild(n, roK90, func(n4177 *Node) bool {
-		return anyChild(n4177, roK126, func(n4178 *Node) bool {
-			return anyChild(n4178, roK76, func(n4179 *Node) bool { return hasChild(n4179, roK410) })
+	}) || anyChild(n, roK90, func(n4201 *Node) bool {
+		return anyChild(n4201, roK126, func(n4202 *Node) bool {
+			return anyChild(n4202, roK76, func(n4203 *Node) bool { return hasChild(n4203, roK410) })
 		})
 	}))
 }
 
 // UBL-CR-636: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0844(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4181 *Node) bool {
-		return anyChild(n4181, roK126, func(n4182 *Node) bool {
-			return anyChild(n4182, roK76, func(n4183 *Node) bool { return hasChild(n4183, roK335) })
+	return !(anyChild(n, roK89, func(n4205 *Node) bool {
+		return anyChild(n4205, roK126, func(n4206 *Node) bool {
+			return anyChild(n4206, roK76, func(n4207 *Node) bool { return hasChild(n4207, roK335) })
 		})
-	}) || anyChild(n, roK90, func(n4185 *Node) bool {
-		return anyChild(n4185, roK126, func(n4186 *Node) bool {
-			return anyChild(n4186, roK76, func(n4187 *Node) bool { return hasChild(n4187, roK335) })
+	}) || anyChild(n, roK90, func(n4209 *Node) bool {
+		return anyChild(n4209, roK126, func(n4210 *Node) bool {
+			return anyChild(n4210, roK76, func(n4211 *Node) bool { return hasChild(n4211, roK335) })
 		})
 	}))
 }
 
 // UBL-CR-637: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0845(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4189 *Node) bool {
-		return anyChild(n4189, roK126, func(n4190 *Node) bool {
-			return anyChild(n4190, roK76, func(n4191 *Node) bool { return hasChild(n4191, roK336) })
+	return !(anyChild(n, roK89, func(n4213 *Node) bool {
+		return anyChild(n4213, roK126, func(n4214 *Node) bool {
+			return anyChild(n4214, roK76, func(n4215 *Node) bool { return hasChild(n4215, roK336) })
 		})
-	}) || anyChild(n, roK90, func(n4193 *Node) bool {
-		return anyChild(n4193, roK126, func(n4194 *Node) bool {
-			return anyChild(n4194, roK76, func(n4195 *Node) bool { return hasChild(n4195, roK336) })
+	}) || anyChild(n, roK90, func(n4217 *Node) bool {
+		return anyChild(n4217, roK126, func(n4218 *Node) bool {
+			return anyChild(n4218, roK76, func(n4219 *Node) bool { return hasChild(n4219, roK336) })
 		})
 	}))
 }
 
 // UBL-CR-638: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0846(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4197 *Node) bool {
-		return anyChild(n4197, roK126, func(n4198 *Node) bool {
-			return anyChild(n4198, roK76, func(n4199 *Node) bool { return hasChild(n4199, roK164) })
+	return !(anyChild(n, roK89, func(n4221 *Node) bool {
+		return anyChild(n4221, roK126, func(n4222 *Node) bool {
+			return anyChild(n4222, roK76, func(n4223 *Node) bool { return hasChild(n4223, roK164) })
 		})
-	}) || anyChild(n, roK90, func(n4201 *Node) bool {
-		return anyChild(n4201, roK126, func(n4202 *Node) bool {
-			return anyChild(n4202, roK76, func(n4203 *Node) bool { return hasChild(n4203, roK164) })
+	}) || anyChild(n, roK90, func(n4225 *Node) bool {
+		return anyChild(n4225, roK126, func(n4226 *Node) bool {
+			return anyChild(n4226, roK76, func(n4227 *Node) bool { return hasChild(n4227, roK164) })
 		})
 	}))
 }
 
 // UBL-CR-639: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCost)
 func roT0847(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4205 *Node) bool {
-		return anyChild(n4205, roK126, func(n4206 *Node) bool {
-			return anyChild(n4206, roK76, func(n4207 *Node) bool { return hasChild(n4207, roK337) })
+	return !(anyChild(n, roK89, func(n4229 *Node) bool {
+		return anyChild(n4229, roK126, func(n4230 *Node) bool {
+			return anyChild(n4230, roK76, func(n4231 *Node) bool { return hasChild(n4231, roK337) })
 		})
-	}) || anyChild(n, roK90, func(n4209 *Node) bool {
-		return anyChild(n4209, roK126, func(n4210 *Node) bool {
-			return anyChild(n4210, roK76, func(n4211 *Node) bool { return hasChild(n4211, roK337) })
+	}) || anyChild(n, roK90, func(n4233 *Node) bool {
+		return anyChild(n4233, roK126, func(n4234 *Node) bool {
+			return anyChild(n4234, roK76, func(n4235 *Node) bool { return hasChild(n4235, roK337) })
 		})
 	}))
 }
 
 // UBL-CR-640: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0848(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4213 *Node) bool {
-		return anyChild(n4213, roK126, func(n4214 *Node) bool {
-			return anyChild(n4214, roK76, func(n4215 *Node) bool { return hasChild(n4215, roK338) })
+	return !(anyChild(n, roK89, func(n4237 *Node) bool {
+		return anyChild(n4237, roK126, func(n4238 *Node) bool {
+			return anyChild(n4238, roK76, func(n4239 *Node) bool { return hasChild(n4239, roK338) })
 		})
-	}) || anyChild(n, roK90, func(n4217 *Node) bool {
-		return anyChild(n4217, roK126, func(n4218 *Node) bool {
-			return anyChild(n4218, roK76, func(n4219 *Node) bool { return hasChild(n4219, roK338) })
+	}) || anyChild(n, roK90, func(n4241 *Node) bool {
+		return anyChild(n4241, roK126, func(n4242 *Node) bool {
+			return anyChild(n4242, roK76, func(n4243 *Node) bool { return hasChild(n4243, roK338) })
 		})
 	}))
 }
 
 // UBL-CR-641: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxCategory)
 func roT0849(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4221 *Node) bool {
-		return anyChild(n4221, roK126, func(n4222 *Node) bool {
-			return anyChild(n4222, roK76, func(n4223 *Node) bool { return hasChild(n4223, roK81) })
+	return !(anyChild(n, roK89, func(n4245 *Node) bool {
+		return anyChild(n4245, roK126, func(n4246 *Node) bool {
+			return anyChild(n4246, roK76, func(n4247 *Node) bool { return hasChild(n4247, roK81) })
 		})
-	}) || anyChild(n, roK90, func(n4225 *Node) bool {
-		return anyChild(n4225, roK126, func(n4226 *Node) bool {
-			return anyChild(n4226, roK76, func(n4227 *Node) bool { return hasChild(n4227, roK81) })
+	}) || anyChild(n, roK90, func(n4249 *Node) bool {
+		return anyChild(n4249, roK126, func(n4250 *Node) bool {
+			return anyChild(n4250, roK76, func(n4251 *Node) bool { return hasChild(n4251, roK81) })
 		})
 	}))
 }
 
 // UBL-CR-642: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxTotal)
 func roT0850(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4229 *Node) bool {
-		return anyChild(n4229, roK126, func(n4230 *Node) bool {
-			return anyChild(n4230, roK76, func(n4231 *Node) bool { return hasChild(n4231, roK106) })
+	return !(anyChild(n, roK89, func(n4253 *Node) bool {
+		return anyChild(n4253, roK126, func(n4254 *Node) bool {
+			return anyChild(n4254, roK76, func(n4255 *Node) bool { return hasChild(n4255, roK106) })
 		})
-	}) || anyChild(n, roK90, func(n4233 *Node) bool {
-		return anyChild(n4233, roK126, func(n4234 *Node) bool {
-			return anyChild(n4234, roK76, func(n4235 *Node) bool { return hasChild(n4235, roK106) })
+	}) || anyChild(n, roK90, func(n4257 *Node) bool {
+		return anyChild(n4257, roK126, func(n4258 *Node) bool {
+			return anyChild(n4258, roK76, func(n4259 *Node) bool { return hasChild(n4259, roK106) })
 		})
 	}))
 }
 
 // UBL-CR-643: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:PaymentMeans)
 func roT0851(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4237 *Node) bool {
-		return anyChild(n4237, roK126, func(n4238 *Node) bool {
-			return anyChild(n4238, roK76, func(n4239 *Node) bool { return hasChild(n4239, roK70) })
+	return !(anyChild(n, roK89, func(n4261 *Node) bool {
+		return anyChild(n4261, roK126, func(n4262 *Node) bool {
+			return anyChild(n4262, roK76, func(n4263 *Node) bool { return hasChild(n4263, roK70) })
 		})
-	}) || anyChild(n, roK90, func(n4241 *Node) bool {
-		return anyChild(n4241, roK126, func(n4242 *Node) bool {
-			return anyChild(n4242, roK76, func(n4243 *Node) bool { return hasChild(n4243, roK70) })
+	}) || anyChild(n, roK90, func(n4265 *Node) bool {
+		return anyChild(n4265, roK126, func(n4266 *Node) bool {
+			return anyChild(n4266, roK76, func(n4267 *Node) bool { return hasChild(n4267, roK70) })
 		})
 	}))
 }
 
 // UBL-CR-644: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:PricingExchangeRate)
 func roT0852(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4245 *Node) bool {
-		return anyChild(n4245, roK126, func(n4246 *Node) bool { return hasChild(n4246, roK344) })
-	}) || anyChild(n, roK90, func(n4248 *Node) bool {
-		return anyChild(n4248, roK126, func(n4249 *Node) bool { return hasChild(n4249, roK344) })
+	return !(anyChild(n, roK89, func(n4269 *Node) bool {
+		return anyChild(n4269, roK126, func(n4270 *Node) bool { return hasChild(n4270, roK344) })
+	}) || anyChild(n, roK90, func(n4272 *Node) bool {
+		return anyChild(n4272, roK126, func(n4273 *Node) bool { return hasChild(n4273, roK344) })
 	}))
 }
 
 // UBL-CR-645: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DeliveryTerms)
 func roT0853(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4251 *Node) bool { return hasChild(n4251, roK290) }) || anyChild(n, roK90, func(n4253 *Node) bool { return hasChild(n4253, roK290) }))
+	return !(anyChild(n, roK89, func(n4275 *Node) bool { return hasChild(n4275, roK290) }) || anyChild(n, roK90, func(n4277 *Node) bool { return hasChild(n4277, roK290) }))
 }
 
 // UBL-CR-646: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:SubInvoiceLine)
 func roT0854(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4255 *Node) bool { return hasChild(n4255, roK411) }) || anyChild(n, roK90, func(n4257 *Node) bool { return hasChild(n4257, roK411) }))
+	return !(anyChild(n, roK89, func(n4279 *Node) bool { return hasChild(n4279, roK411) }) || anyChild(n, roK90, func(n4281 *Node) bool { return hasChild(n4281, roK411) }))
 }
 
 // UBL-CR-647: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ItemPriceExtension)
 func roT0855(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4259 *Node) bool { return hasChild(n4259, roK412) }) || anyChild(n, roK90, func(n4261 *Node) bool { return hasChild(n4261, roK412) }))
+	return !(anyChild(n, roK89, func(n4283 *Node) bool { return hasChild(n4283, roK412) }) || anyChild(n, roK90, func(n4285 *Node) bool { return hasChild(n4285, roK412) }))
 }
 
 // UBL-CR-648: not(cbc:CustomizationID/@schemeID)
 func roT0856(v []Seq, n *Node) bool {
-	return !anyChild(n, roK96, func(n4263 *Node) bool { return hasAttr(n4263, roK65) })
+	return !anyChild(n, roK96, func(n4287 *Node) bool { return hasAttr(n4287, roK65) })
 }
 
 // UBL-CR-649: not(cbc:ProfileID/@schemeID)
 func roT0857(v []Seq, n *Node) bool {
-	return !anyChild(n, roK413, func(n4265 *Node) bool { return hasAttr(n4265, roK65) })
+	return !anyChild(n, roK413, func(n4289 *Node) bool { return hasAttr(n4289, roK65) })
 }
 
 // UBL-CR-650: not(cbc:ID/@schemeID)
 func roT0858(v []Seq, n *Node) bool {
-	return !anyChild(n, roK54, func(n4267 *Node) bool { return hasAttr(n4267, roK65) })
+	return !anyChild(n, roK54, func(n4291 *Node) bool { return hasAttr(n4291, roK65) })
 }
 
 // UBL-CR-651: not(cbc:SalesOrderID/@schemeID)
 func roT0859(v []Seq, n *Node) bool {
-	return !anyChild(n, roK414, func(n4269 *Node) bool { return hasAttr(n4269, roK65) })
+	return !anyChild(n, roK414, func(n4293 *Node) bool { return hasAttr(n4293, roK65) })
 }
 
 // UBL-CR-652: not(//cac:PartyTaxScheme/cbc:CompanyID/@schemeID)
 func roT0860(v []Seq, n *Node) bool {
 	return memoBool(v, 204, func() bool {
 		return !memoBool(v, 205, func() bool {
-			return anyNode(desc(root(n), roK113), func(n4271 *Node) bool {
-				return anyChild(n4271, roK112, func(n4272 *Node) bool { return hasAttr(n4272, roK65) })
+			return anyNode(desc(root(n), roK113), func(n4295 *Node) bool {
+				return anyChild(n4295, roK112, func(n4296 *Node) bool { return hasAttr(n4296, roK65) })
 			})
 		})
 	})
@@ -13005,26 +13152,26 @@ func roT0860(v []Seq, n *Node) bool {
 
 // UBL-CR-653: not(cac:PaymentMeans/cbc:PaymentID/@schemeID)
 func roT0861(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n4274 *Node) bool {
-		return anyChild(n4274, roK415, func(n4275 *Node) bool { return hasAttr(n4275, roK65) })
+	return !anyChild(n, roK70, func(n4298 *Node) bool {
+		return anyChild(n4298, roK415, func(n4299 *Node) bool { return hasAttr(n4299, roK65) })
 	})
 }
 
 // UBL-CR-654: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID/@schemeID)
 func roT0862(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n4277 *Node) bool {
-		return anyChild(n4277, roK140, func(n4278 *Node) bool {
-			return anyChild(n4278, roK54, func(n4279 *Node) bool { return hasAttr(n4279, roK65) })
+	return !anyChild(n, roK70, func(n4301 *Node) bool {
+		return anyChild(n4301, roK140, func(n4302 *Node) bool {
+			return anyChild(n4302, roK54, func(n4303 *Node) bool { return hasAttr(n4303, roK65) })
 		})
 	})
 }
 
 // UBL-CR-655: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID/@schemeID)
 func roT0863(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n4281 *Node) bool {
-		return anyChild(n4281, roK140, func(n4282 *Node) bool {
-			return anyChild(n4282, roK308, func(n4283 *Node) bool {
-				return anyChild(n4283, roK54, func(n4284 *Node) bool { return hasAttr(n4284, roK65) })
+	return !anyChild(n, roK70, func(n4305 *Node) bool {
+		return anyChild(n4305, roK140, func(n4306 *Node) bool {
+			return anyChild(n4306, roK308, func(n4307 *Node) bool {
+				return anyChild(n4307, roK54, func(n4308 *Node) bool { return hasAttr(n4308, roK65) })
 			})
 		})
 	})
@@ -13032,23 +13179,23 @@ func roT0863(v []Seq, n *Node) bool {
 
 // UBL-CR-656: not(cbc:InvoiceTypeCode/@listID)
 func roT0864(v []Seq, n *Node) bool {
-	return !anyChild(n, roK98, func(n4286 *Node) bool { return hasAttr(n4286, roK133) })
+	return !anyChild(n, roK98, func(n4310 *Node) bool { return hasAttr(n4310, roK133) })
 }
 
 // UBL-CR-657: not(cbc:DocumentCurrencyCode/@listID)
 func roT0865(v []Seq, n *Node) bool {
-	return !anyChild(n, roK100, func(n4288 *Node) bool { return hasAttr(n4288, roK133) })
+	return !anyChild(n, roK100, func(n4312 *Node) bool { return hasAttr(n4312, roK133) })
 }
 
 // UBL-CR-658: not(cbc:TaxCurrencyCode/@listID)
 func roT0866(v []Seq, n *Node) bool {
-	return !anyChild(n, roK107, func(n4290 *Node) bool { return hasAttr(n4290, roK133) })
+	return !anyChild(n, roK107, func(n4314 *Node) bool { return hasAttr(n4314, roK133) })
 }
 
 // UBL-CR-659: not(cac:AdditionalDocumentReference/cbc:DocumentTypeCode/@listID)
 func roT0867(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n4292 *Node) bool {
-		return anyChild(n4292, roK150, func(n4293 *Node) bool { return hasAttr(n4293, roK133) })
+	return !anyChild(n, roK53, func(n4316 *Node) bool {
+		return anyChild(n4316, roK150, func(n4317 *Node) bool { return hasAttr(n4317, roK133) })
 	})
 }
 
@@ -13056,8 +13203,8 @@ func roT0867(v []Seq, n *Node) bool {
 func roT0868(v []Seq, n *Node) bool {
 	return memoBool(v, 206, func() bool {
 		return !memoBool(v, 207, func() bool {
-			return anyNode(desc(root(n), roK68), func(n4295 *Node) bool {
-				return anyChild(n4295, roK67, func(n4296 *Node) bool { return hasAttr(n4296, roK133) })
+			return anyNode(desc(root(n), roK68), func(n4319 *Node) bool {
+				return anyChild(n4319, roK67, func(n4320 *Node) bool { return hasAttr(n4320, roK133) })
 			})
 		})
 	})
@@ -13065,8 +13212,8 @@ func roT0868(v []Seq, n *Node) bool {
 
 // UBL-CR-661: not(cac:PaymentMeans/cbc:PaymentMeansCode/@listID)
 func roT0869(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n4298 *Node) bool {
-		return anyChild(n4298, roK141, func(n4299 *Node) bool { return hasAttr(n4299, roK133) })
+	return !anyChild(n, roK70, func(n4322 *Node) bool {
+		return anyChild(n4322, roK141, func(n4323 *Node) bool { return hasAttr(n4323, roK133) })
 	})
 }
 
@@ -13074,7 +13221,7 @@ func roT0869(v []Seq, n *Node) bool {
 func roT0870(v []Seq, n *Node) bool {
 	return memoBool(v, 208, func() bool {
 		return !memoBool(v, 209, func() bool {
-			return anyNode(desc(root(n), roK83), func(n4301 *Node) bool { return hasAttr(n4301, roK133) })
+			return anyNode(desc(root(n), roK83), func(n4325 *Node) bool { return hasAttr(n4325, roK133) })
 		})
 	})
 }
@@ -13093,8 +13240,8 @@ func roT0872(v []Seq, n *Node) bool {
 func roT0873(v []Seq, n *Node) bool {
 	return memoBool(v, 214, func() bool {
 		return !memoBool(v, 215, func() bool {
-			return anyNode(desc(root(n), roK53), func(n4305 *Node) bool {
-				return (anyChild(n4305, roK150, func(n4306 *Node) bool { return (n4306.StringValue() != "130") }) || !hasChild(n4305, roK150)) && anyChild(n4305, roK54, func(n4308 *Node) bool { return hasAttr(n4308, roK65) })
+			return anyNode(desc(root(n), roK53), func(n4329 *Node) bool {
+				return (anyChild(n4329, roK150, func(n4330 *Node) bool { return (n4330.StringValue() != "130") }) || !hasChild(n4329, roK150)) && anyChild(n4329, roK54, func(n4332 *Node) bool { return hasAttr(n4332, roK65) })
 			})
 		})
 	})
@@ -13104,8 +13251,8 @@ func roT0873(v []Seq, n *Node) bool {
 func roT0874(v []Seq, n *Node) bool {
 	return memoBool(v, 216, func() bool {
 		return !memoBool(v, 217, func() bool {
-			return anyNode(desc(root(n), roK53), func(n4310 *Node) bool {
-				return anyChild(n4310, roK150, func(n4311 *Node) bool { return (n4311.StringValue() == "130") }) && hasChild(n4310, roK180)
+			return anyNode(desc(root(n), roK53), func(n4334 *Node) bool {
+				return anyChild(n4334, roK150, func(n4335 *Node) bool { return (n4335.StringValue() == "130") }) && hasChild(n4334, roK180)
 			})
 		})
 	})
@@ -13115,8 +13262,8 @@ func roT0874(v []Seq, n *Node) bool {
 func roT0875(v []Seq, n *Node) bool {
 	return memoBool(v, 218, func() bool {
 		return !memoBool(v, 219, func() bool {
-			return anyNode(desc(root(n), roK372), func(n4313 *Node) bool {
-				return anyChild(n4313, roK54, func(n4314 *Node) bool { return hasAttr(n4314, roK65) })
+			return anyNode(desc(root(n), roK372), func(n4337 *Node) bool {
+				return anyChild(n4337, roK54, func(n4338 *Node) bool { return hasAttr(n4338, roK65) })
 			})
 		})
 	})
@@ -13126,8 +13273,8 @@ func roT0875(v []Seq, n *Node) bool {
 func roT0876(v []Seq, n *Node) bool {
 	return memoBool(v, 220, func() bool {
 		return !memoBool(v, 221, func() bool {
-			return anyNode(desc(root(n), roK376), func(n4316 *Node) bool {
-				return anyChild(n4316, roK54, func(n4317 *Node) bool { return hasAttr(n4317, roK65) })
+			return anyNode(desc(root(n), roK376), func(n4340 *Node) bool {
+				return anyChild(n4340, roK54, func(n4341 *Node) bool { return hasAttr(n4341, roK65) })
 			})
 		})
 	})
@@ -13137,8 +13284,8 @@ func roT0876(v []Seq, n *Node) bool {
 func roT0877(v []Seq, n *Node) bool {
 	return memoBool(v, 222, func() bool {
 		return !memoBool(v, 223, func() bool {
-			return anyNode(desc(root(n), roK126), func(n4319 *Node) bool {
-				return anyChild(n4319, roK76, func(n4320 *Node) bool { return hasChild(n4320, roK83) })
+			return anyNode(desc(root(n), roK126), func(n4343 *Node) bool {
+				return anyChild(n4343, roK76, func(n4344 *Node) bool { return hasChild(n4344, roK83) })
 			})
 		})
 	})
@@ -13148,8 +13295,8 @@ func roT0877(v []Seq, n *Node) bool {
 func roT0878(v []Seq, n *Node) bool {
 	return memoBool(v, 224, func() bool {
 		return !memoBool(v, 225, func() bool {
-			return anyNode(desc(root(n), roK126), func(n4322 *Node) bool {
-				return anyChild(n4322, roK76, func(n4323 *Node) bool { return hasChild(n4323, roK82) })
+			return anyNode(desc(root(n), roK126), func(n4346 *Node) bool {
+				return anyChild(n4346, roK76, func(n4347 *Node) bool { return hasChild(n4347, roK82) })
 			})
 		})
 	})
@@ -13159,8 +13306,8 @@ func roT0878(v []Seq, n *Node) bool {
 func roT0879(v []Seq, n *Node) bool {
 	return memoBool(v, 226, func() bool {
 		return !memoBool(v, 227, func() bool {
-			return anyNode(desc(root(n), roK126), func(n4325 *Node) bool {
-				return anyChild(n4325, roK76, func(n4326 *Node) bool { return hasChild(n4326, roK410) })
+			return anyNode(desc(root(n), roK126), func(n4349 *Node) bool {
+				return anyChild(n4349, roK76, func(n4350 *Node) bool { return hasChild(n4350, roK410) })
 			})
 		})
 	})
@@ -13168,15 +13315,15 @@ func roT0879(v []Seq, n *Node) bool {
 
 // UBL-CR-672: not(cbc:CreditNoteTypeCode/@listID)
 func roT0880(v []Seq, n *Node) bool {
-	return !anyChild(n, roK99, func(n4328 *Node) bool { return hasAttr(n4328, roK133) })
+	return !anyChild(n, roK99, func(n4352 *Node) bool { return hasAttr(n4352, roK133) })
 }
 
 // UBL-CR-673: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:DocumentDescription)
 func roT0881(v []Seq, n *Node) bool {
 	return memoBool(v, 228, func() bool {
 		return !memoBool(v, 229, func() bool {
-			return anyNode(desc(root(n), roK53), func(n4330 *Node) bool {
-				return anyChild(n4330, roK150, func(n4331 *Node) bool { return (n4331.StringValue() == "130") }) && hasChild(n4330, roK149)
+			return anyNode(desc(root(n), roK53), func(n4354 *Node) bool {
+				return anyChild(n4354, roK150, func(n4355 *Node) bool { return (n4355.StringValue() == "130") }) && hasChild(n4354, roK149)
 			})
 		})
 	})
@@ -13186,7 +13333,7 @@ func roT0881(v []Seq, n *Node) bool {
 func roT0882(v []Seq, n *Node) bool {
 	return memoBool(v, 230, func() bool {
 		return !memoBool(v, 231, func() bool {
-			return anyNode(desc(root(n), roK417), func(n4333 *Node) bool { return hasAttr(n4333, roK65) })
+			return anyNode(desc(root(n), roK417), func(n4357 *Node) bool { return hasAttr(n4357, roK65) })
 		})
 	})
 }
@@ -13195,8 +13342,8 @@ func roT0882(v []Seq, n *Node) bool {
 func roT0883(v []Seq, n *Node) bool {
 	return memoBool(v, 232, func() bool {
 		return !memoBool(v, 233, func() bool {
-			return anyNode(desc(root(n), roK69), func(n4335 *Node) bool {
-				return anyChild(n4335, roK418, func(n4336 *Node) bool { return hasAttr(n4336, roK65) })
+			return anyNode(desc(root(n), roK69), func(n4359 *Node) bool {
+				return anyChild(n4359, roK418, func(n4360 *Node) bool { return hasAttr(n4360, roK65) })
 			})
 		})
 	})
@@ -13206,8 +13353,8 @@ func roT0883(v []Seq, n *Node) bool {
 func roT0884(v []Seq, n *Node) bool {
 	return memoBool(v, 234, func() bool {
 		return !memoBool(v, 235, func() bool {
-			return anyNode(desc(root(n), roK109), func(n4338 *Node) bool {
-				return anyChild(n4338, roK54, func(n4339 *Node) bool { return hasAttr(n4339, roK65) })
+			return anyNode(desc(root(n), roK109), func(n4362 *Node) bool {
+				return anyChild(n4362, roK54, func(n4363 *Node) bool { return hasAttr(n4363, roK65) })
 			})
 		})
 	})
@@ -13217,9 +13364,9 @@ func roT0884(v []Seq, n *Node) bool {
 func roT0885(v []Seq, n *Node) bool {
 	return memoBool(v, 236, func() bool {
 		return !memoBool(v, 237, func() bool {
-			return anyNode(desc(root(n), roK109), func(n4341 *Node) bool {
-				return anyChild(n4341, roK316, func(n4342 *Node) bool {
-					return anyChild(n4342, roK54, func(n4343 *Node) bool { return hasAttr(n4343, roK65) })
+			return anyNode(desc(root(n), roK109), func(n4365 *Node) bool {
+				return anyChild(n4365, roK316, func(n4366 *Node) bool {
+					return anyChild(n4366, roK54, func(n4367 *Node) bool { return hasAttr(n4367, roK65) })
 				})
 			})
 		})
@@ -13230,8 +13377,8 @@ func roT0885(v []Seq, n *Node) bool {
 func roT0886(v []Seq, n *Node) bool {
 	return memoBool(v, 238, func() bool {
 		return !memoBool(v, 239, func() bool {
-			return anyNode(desc(root(n), roK81), func(n4345 *Node) bool {
-				return anyChild(n4345, roK54, func(n4346 *Node) bool { return hasAttr(n4346, roK65) })
+			return anyNode(desc(root(n), roK81), func(n4369 *Node) bool {
+				return anyChild(n4369, roK54, func(n4370 *Node) bool { return hasAttr(n4370, roK65) })
 			})
 		})
 	})
@@ -13241,8 +13388,8 @@ func roT0886(v []Seq, n *Node) bool {
 func roT0887(v []Seq, n *Node) bool {
 	return memoBool(v, 240, func() bool {
 		return !memoBool(v, 241, func() bool {
-			return anyNode(desc(root(n), roK110), func(n4348 *Node) bool {
-				return anyChild(n4348, roK54, func(n4349 *Node) bool { return hasAttr(n4349, roK65) })
+			return anyNode(desc(root(n), roK110), func(n4372 *Node) bool {
+				return anyChild(n4372, roK54, func(n4373 *Node) bool { return hasAttr(n4373, roK65) })
 			})
 		})
 	})
@@ -13252,19 +13399,19 @@ func roT0887(v []Seq, n *Node) bool {
 func roT0888(v []Seq, n *Node) bool {
 	return memoBool(v, 242, func() bool {
 		return !memoBool(v, 243, func() bool {
-			return anyNode(desc(root(n), roK70), func(n4351 *Node) bool { return hasChild(n4351, roK316) })
+			return anyNode(desc(root(n), roK70), func(n4375 *Node) bool { return hasChild(n4375, roK316) })
 		})
 	})
 }
 
 // UBL-CR-681: not(cac:PaymentMeans/cbc:InstructionNote)
 func roT0889(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n4353 *Node) bool { return hasChild(n4353, roK419) })
+	return !anyChild(n, roK70, func(n4377 *Node) bool { return hasChild(n4377, roK419) })
 }
 
 // UBL-CR-682: not(cac:Delivery/cac:DeliveryAddress)
 func roT0890(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n4355 *Node) bool { return hasChild(n4355, roK420) })
+	return !anyChild(n, roK75, func(n4379 *Node) bool { return hasChild(n4379, roK420) })
 }
 
 // UBL-DT-08: not(//@schemeName)
@@ -13321,15 +13468,15 @@ func roT0900(v []Seq, n *Node) bool {
 func roT0901(v []Seq, n *Node) bool {
 	return memoBool(v, 264, func() bool {
 		return gcmp(arith(func() Seq {
-			k4367 := 0
-			anyNode(descAttr(root(n), roK431), func(n4368 *Node) bool { return tally1(&k4367) })
-			return countOf(k4367)
+			k4391 := 0
+			anyNode(descAttr(root(n), roK431), func(n4392 *Node) bool { return tally1(&k4391) })
+			return countOf(k4391)
 		}(), func() Seq {
-			k4369 := 0
-			anyNode(desc(root(n), roK141), func(n4370 *Node) bool {
-				return anyAttr(n4370, roK431, func(n4371 *Node) bool { return tally1(&k4369) })
+			k4393 := 0
+			anyNode(desc(root(n), roK141), func(n4394 *Node) bool {
+				return anyAttr(n4394, roK431, func(n4395 *Node) bool { return tally1(&k4393) })
 			})
-			return countOf(k4369)
+			return countOf(k4393)
 		}(), opSub), roK58, opLe)
 	})
 }
@@ -13387,258 +13534,180 @@ func roT0911(v []Seq, n *Node) bool {
 // UBL-SR-01: (count(cac:ContractDocumentReference/cbc:ID) <= 1)
 func roT0912(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4382 := 0
-		anyChild(n, roK194, func(n4383 *Node) bool {
-			return anyChild(n4383, roK54, func(n4384 *Node) bool { return tally1(&k4382) })
+		k4406 := 0
+		anyChild(n, roK194, func(n4407 *Node) bool {
+			return anyChild(n4407, roK54, func(n4408 *Node) bool { return tally1(&k4406) })
 		})
-		return countOf(k4382)
+		return countOf(k4406)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-02: (count(cac:ReceiptDocumentReference/cbc:ID) <= 1)
 func roT0913(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4385 := 0
-		anyChild(n, roK191, func(n4386 *Node) bool {
-			return anyChild(n4386, roK54, func(n4387 *Node) bool { return tally1(&k4385) })
+		k4409 := 0
+		anyChild(n, roK191, func(n4410 *Node) bool {
+			return anyChild(n4410, roK54, func(n4411 *Node) bool { return tally1(&k4409) })
 		})
-		return countOf(k4385)
+		return countOf(k4409)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-03: (count(cac:DespatchDocumentReference/cbc:ID) <= 1)
 func roT0914(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4388 := 0
-		anyChild(n, roK190, func(n4389 *Node) bool {
-			return anyChild(n4389, roK54, func(n4390 *Node) bool { return tally1(&k4388) })
+		k4412 := 0
+		anyChild(n, roK190, func(n4413 *Node) bool {
+			return anyChild(n4413, roK54, func(n4414 *Node) bool { return tally1(&k4412) })
 		})
-		return countOf(k4388)
+		return countOf(k4412)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-04: (count(cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']/cbc:ID) <= 1)
 func roT0915(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4391 := 0
-		anyChild(n, roK53, func(n4392 *Node) bool {
-			return anyChild(n4392, roK150, func(n4393 *Node) bool { return (n4393.StringValue() == "130") }) && anyChild(n4392, roK54, func(n4394 *Node) bool { return tally1(&k4391) })
+		k4415 := 0
+		anyChild(n, roK53, func(n4416 *Node) bool {
+			return anyChild(n4416, roK150, func(n4417 *Node) bool { return (n4417.StringValue() == "130") }) && anyChild(n4416, roK54, func(n4418 *Node) bool { return tally1(&k4415) })
 		})
-		return countOf(k4391)
+		return countOf(k4415)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-05: (count(cac:PaymentTerms/cbc:Note) <= 1)
 func roT0916(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4395 := 0
-		anyChild(n, roK61, func(n4396 *Node) bool {
-			return anyChild(n4396, roK60, func(n4397 *Node) bool { return tally1(&k4395) })
+		k4419 := 0
+		anyChild(n, roK61, func(n4420 *Node) bool {
+			return anyChild(n4420, roK60, func(n4421 *Node) bool { return tally1(&k4419) })
 		})
-		return countOf(k4395)
+		return countOf(k4419)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-08: (count(cac:InvoicePeriod) <= 1)
 func roT0917(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4398 := 0
-		anyChild(n, roK117, func(n4399 *Node) bool { return tally1(&k4398) })
-		return countOf(k4398)
+		k4422 := 0
+		anyChild(n, roK117, func(n4423 *Node) bool { return tally1(&k4422) })
+		return countOf(k4422)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-09: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func roT0918(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4400 := 0
-		anyChild(n, roK103, func(n4401 *Node) bool {
-			return anyChild(n4401, roK63, func(n4402 *Node) bool {
-				return anyChild(n4402, roK102, func(n4403 *Node) bool {
-					return anyChild(n4403, roK101, func(n4404 *Node) bool { return tally1(&k4400) })
+		k4424 := 0
+		anyChild(n, roK103, func(n4425 *Node) bool {
+			return anyChild(n4425, roK63, func(n4426 *Node) bool {
+				return anyChild(n4426, roK102, func(n4427 *Node) bool {
+					return anyChild(n4427, roK101, func(n4428 *Node) bool { return tally1(&k4424) })
 				})
 			})
 		})
-		return countOf(k4400)
+		return countOf(k4424)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-10: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0919(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4405 := 0
-		anyChild(n, roK103, func(n4406 *Node) bool {
-			return anyChild(n4406, roK63, func(n4407 *Node) bool {
-				return anyChild(n4407, roK138, func(n4408 *Node) bool {
-					return anyChild(n4408, roK123, func(n4409 *Node) bool { return tally1(&k4405) })
+		k4429 := 0
+		anyChild(n, roK103, func(n4430 *Node) bool {
+			return anyChild(n4430, roK63, func(n4431 *Node) bool {
+				return anyChild(n4431, roK138, func(n4432 *Node) bool {
+					return anyChild(n4432, roK123, func(n4433 *Node) bool { return tally1(&k4429) })
 				})
 			})
 		})
-		return countOf(k4405)
+		return countOf(k4429)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-11: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func roT0920(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4410 := 0
-		anyChild(n, roK103, func(n4411 *Node) bool {
-			return anyChild(n4411, roK63, func(n4412 *Node) bool {
-				return anyChild(n4412, roK102, func(n4413 *Node) bool {
-					return anyChild(n4413, roK112, func(n4414 *Node) bool { return tally1(&k4410) })
+		k4434 := 0
+		anyChild(n, roK103, func(n4435 *Node) bool {
+			return anyChild(n4435, roK63, func(n4436 *Node) bool {
+				return anyChild(n4436, roK102, func(n4437 *Node) bool {
+					return anyChild(n4437, roK112, func(n4438 *Node) bool { return tally1(&k4434) })
 				})
 			})
 		})
-		return countOf(k4410)
+		return countOf(k4434)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-12: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func roT0921(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4415 := 0
-		anyChild(n, roK103, func(n4416 *Node) bool {
-			return anyChild(n4416, roK63, func(n4417 *Node) bool {
-				return anyChild(n4417, roK113, func(n4418 *Node) bool {
-					return anyChild(n4418, roK80, func(n4419 *Node) bool { return (strings.ToUpper(childStr(n4419, roK54)) == "VAT") }) && anyChild(n4418, roK112, func(n4420 *Node) bool { return tally1(&k4415) })
+		k4439 := 0
+		anyChild(n, roK103, func(n4440 *Node) bool {
+			return anyChild(n4440, roK63, func(n4441 *Node) bool {
+				return anyChild(n4441, roK113, func(n4442 *Node) bool {
+					return anyChild(n4442, roK80, func(n4443 *Node) bool { return (strings.ToUpper(childStr(n4443, roK54)) == "VAT") }) && anyChild(n4442, roK112, func(n4444 *Node) bool { return tally1(&k4439) })
 				})
 			})
 		})
-		return countOf(k4415)
+		return countOf(k4439)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-13: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)!='VAT']/cbc:CompanyID) <= 1)
 func roT0922(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4421 := 0
-		anyChild(n, roK103, func(n4422 *Node) bool {
-			return anyChild(n4422, roK63, func(n4423 *Node) bool {
-				return anyChild(n4423, roK113, func(n4424 *Node) bool {
-					return anyChild(n4424, roK80, func(n4425 *Node) bool { return (strings.ToUpper(childStr(n4425, roK54)) != "VAT") }) && anyChild(n4424, roK112, func(n4426 *Node) bool { return tally1(&k4421) })
+		k4445 := 0
+		anyChild(n, roK103, func(n4446 *Node) bool {
+			return anyChild(n4446, roK63, func(n4447 *Node) bool {
+				return anyChild(n4447, roK113, func(n4448 *Node) bool {
+					return anyChild(n4448, roK80, func(n4449 *Node) bool { return (strings.ToUpper(childStr(n4449, roK54)) != "VAT") }) && anyChild(n4448, roK112, func(n4450 *Node) bool { return tally1(&k4445) })
 				})
 			})
 		})
-		return countOf(k4421)
+		return countOf(k4445)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-14: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm) <= 1)
 func roT0923(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4427 := 0
-		anyChild(n, roK103, func(n4428 *Node) bool {
-			return anyChild(n4428, roK63, func(n4429 *Node) bool {
-				return anyChild(n4429, roK102, func(n4430 *Node) bool {
-					return anyChild(n4430, roK266, func(n4431 *Node) bool { return tally1(&k4427) })
+		k4451 := 0
+		anyChild(n, roK103, func(n4452 *Node) bool {
+			return anyChild(n4452, roK63, func(n4453 *Node) bool {
+				return anyChild(n4453, roK102, func(n4454 *Node) bool {
+					return anyChild(n4454, roK266, func(n4455 *Node) bool { return tally1(&k4451) })
 				})
 			})
 		})
-		return countOf(k4427)
+		return countOf(k4451)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-15: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func roT0924(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4432 := 0
-		anyChild(n, roK64, func(n4433 *Node) bool {
-			return anyChild(n4433, roK63, func(n4434 *Node) bool {
-				return anyChild(n4434, roK102, func(n4435 *Node) bool {
-					return anyChild(n4435, roK101, func(n4436 *Node) bool { return tally1(&k4432) })
+		k4456 := 0
+		anyChild(n, roK64, func(n4457 *Node) bool {
+			return anyChild(n4457, roK63, func(n4458 *Node) bool {
+				return anyChild(n4458, roK102, func(n4459 *Node) bool {
+					return anyChild(n4459, roK101, func(n4460 *Node) bool { return tally1(&k4456) })
 				})
 			})
 		})
-		return countOf(k4432)
+		return countOf(k4456)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-16: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID) <= 1)
 func roT0925(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4437 := 0
-		anyChild(n, roK64, func(n4438 *Node) bool {
-			return anyChild(n4438, roK63, func(n4439 *Node) bool {
-				return anyChild(n4439, roK139, func(n4440 *Node) bool {
-					return anyChild(n4440, roK54, func(n4441 *Node) bool { return tally1(&k4437) })
-				})
-			})
-		})
-		return countOf(k4437)
-	}(), roK108, opLe)
-}
-
-// UBL-SR-17: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
-func roT0926(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k4442 := 0
-		anyChild(n, roK64, func(n4443 *Node) bool {
-			return anyChild(n4443, roK63, func(n4444 *Node) bool {
-				return anyChild(n4444, roK102, func(n4445 *Node) bool {
-					return anyChild(n4445, roK112, func(n4446 *Node) bool { return tally1(&k4442) })
-				})
-			})
-		})
-		return countOf(k4442)
-	}(), roK108, opLe)
-}
-
-// UBL-SR-18: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
-func roT0927(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k4447 := 0
-		anyChild(n, roK64, func(n4448 *Node) bool {
-			return anyChild(n4448, roK63, func(n4449 *Node) bool {
-				return anyChild(n4449, roK113, func(n4450 *Node) bool {
-					return anyChild(n4450, roK80, func(n4451 *Node) bool { return (strings.ToUpper(childStr(n4451, roK54)) == "VAT") }) && anyChild(n4450, roK112, func(n4452 *Node) bool { return tally1(&k4447) })
-				})
-			})
-		})
-		return countOf(k4447)
-	}(), roK108, opLe)
-}
-
-// UBL-SR-24: (count(cac:Delivery) <= 1)
-func roT0928(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k4453 := 0
-		anyChild(n, roK75, func(n4454 *Node) bool { return tally1(&k4453) })
-		return countOf(k4453)
-	}(), roK108, opLe)
-}
-
-// UBL-SR-29: (count(//cac:PartyIdentification/cbc:ID[upper-case(@schemeID) = 'SEPA']) <= 1)
-func roT0929(v []Seq, n *Node) bool {
-	return memoBool(v, 285, func() bool {
-		return gcmp(func() Seq {
-			k4455 := 0
-			anyNode(desc(root(n), roK139), func(n4456 *Node) bool {
-				return anyChild(n4456, roK54, func(n4457 *Node) bool { return (strings.ToUpper(str(attr(n4457, roK65))) == "SEPA") && tally1(&k4455) })
-			})
-			return countOf(k4455)
-		}(), roK108, opLe)
-	})
-}
-
-// UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
-func roT0930(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k4458 := 0
-		anyChild(n, roK205, func(n4459 *Node) bool {
-			return anyChild(n4459, roK54, func(n4460 *Node) bool { return tally1(&k4458) })
-		})
-		return countOf(k4458)
-	}(), roK108, opLe)
-}
-
-// UBL-SR-40: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
-func roT0931(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
 		k4461 := 0
 		anyChild(n, roK64, func(n4462 *Node) bool {
 			return anyChild(n4462, roK63, func(n4463 *Node) bool {
-				return anyChild(n4463, roK138, func(n4464 *Node) bool {
-					return anyChild(n4464, roK123, func(n4465 *Node) bool { return tally1(&k4461) })
+				return anyChild(n4463, roK139, func(n4464 *Node) bool {
+					return anyChild(n4464, roK54, func(n4465 *Node) bool { return tally1(&k4461) })
 				})
 			})
 		})
@@ -13646,17 +13715,95 @@ func roT0931(v []Seq, n *Node) bool {
 	}(), roK108, opLe)
 }
 
+// UBL-SR-17: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
+func roT0926(v []Seq, n *Node) bool {
+	return gcmp(func() Seq {
+		k4466 := 0
+		anyChild(n, roK64, func(n4467 *Node) bool {
+			return anyChild(n4467, roK63, func(n4468 *Node) bool {
+				return anyChild(n4468, roK102, func(n4469 *Node) bool {
+					return anyChild(n4469, roK112, func(n4470 *Node) bool { return tally1(&k4466) })
+				})
+			})
+		})
+		return countOf(k4466)
+	}(), roK108, opLe)
+}
+
+// UBL-SR-18: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
+func roT0927(v []Seq, n *Node) bool {
+	return gcmp(func() Seq {
+		k4471 := 0
+		anyChild(n, roK64, func(n4472 *Node) bool {
+			return anyChild(n4472, roK63, func(n4473 *Node) bool {
+				return anyChild(n4473, roK113, func(n4474 *Node) bool {
+					return anyChild(n4474, roK80, func(n4475 *Node) bool { return (strings.ToUpper(childStr(n4475, roK54)) == "VAT") }) && anyChild(n4474, roK112, func(n4476 *Node) bool { return tally1(&k4471) })
+				})
+			})
+		})
+		return countOf(k4471)
+	}(), roK108, opLe)
+}
+
+// UBL-SR-24: (count(cac:Delivery) <= 1)
+func roT0928(v []Seq, n *Node) bool {
+	return gcmp(func() Seq {
+		k4477 := 0
+		anyChild(n, roK75, func(n4478 *Node) bool { return tally1(&k4477) })
+		return countOf(k4477)
+	}(), roK108, opLe)
+}
+
+// UBL-SR-29: (count(//cac:PartyIdentification/cbc:ID[upper-case(@schemeID) = 'SEPA']) <= 1)
+func roT0929(v []Seq, n *Node) bool {
+	return memoBool(v, 285, func() bool {
+		return gcmp(func() Seq {
+			k4479 := 0
+			anyNode(desc(root(n), roK139), func(n4480 *Node) bool {
+				return anyChild(n4480, roK54, func(n4481 *Node) bool { return (strings.ToUpper(str(attr(n4481, roK65))) == "SEPA") && tally1(&k4479) })
+			})
+			return countOf(k4479)
+		}(), roK108, opLe)
+	})
+}
+
+// UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
+func roT0930(v []Seq, n *Node) bool {
+	return gcmp(func() Seq {
+		k4482 := 0
+		anyChild(n, roK205, func(n4483 *Node) bool {
+			return anyChild(n4483, roK54, func(n4484 *Node) bool { return tally1(&k4482) })
+		})
+		return countOf(k4482)
+	}(), roK108, opLe)
+}
+
+// UBL-SR-40: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
+func roT0931(v []Seq, n *Node) bool {
+	return gcmp(func() Seq {
+		k4485 := 0
+		anyChild(n, roK64, func(n4486 *Node) bool {
+			return anyChild(n4486, roK63, func(n4487 *Node) bool {
+				return anyChild(n4487, roK138, func(n4488 *Node) bool {
+					return anyChild(n4488, roK123, func(n4489 *Node) bool { return tally1(&k4485) })
+				})
+			})
+		})
+		return countOf(k4485)
+	}(), roK108, opLe)
+}
+
 // UBL-SR-44: count(//cbc:PaymentID[not(preceding::cbc:PaymentID/. = .)]) <= 1
 func roT0932(v []Seq, n *Node) bool {
 	return memoBool(v, 286, func() bool {
 		return gcmp(func() Seq {
-			k4466 := 0
-			anyNode(desc(root(n), roK415), func(n4467 *Node) bool {
-				return !func(r4468 Seq) bool {
-					return anyNode(preceding(n4467, roK415), func(n4469 *Node) bool { return gcmp(nodeSeq(n4469), r4468, opEq) })
-				}(nodeSeq(n4467)) && tally1(&k4466)
+			k4490 := 0
+			anyNode(desc(root(n), roK415), func(n4491 *Node) bool {
+				return !func(r4492 Seq) bool {
+					return anyNode(preceding(n4491, roK415), func(n4493 *Node) bool { return gcmp(nodeSeq(n4493), r4492, opEq) })
+				}(nodeSeq(n4491)) && tally1(&k4490)
 			})
-			return countOf(k4466)
+			return countOf(k4490)
 		}(), roK108, opLe)
 	})
 }
@@ -13664,24 +13811,24 @@ func roT0932(v []Seq, n *Node) bool {
 // UBL-SR-45: (count(cac:PaymentMeans/cbc:PaymentDueDate) <=1)
 func roT0933(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4470 := 0
-		anyChild(n, roK70, func(n4471 *Node) bool {
-			return anyChild(n4471, roK294, func(n4472 *Node) bool { return tally1(&k4470) })
+		k4494 := 0
+		anyChild(n, roK70, func(n4495 *Node) bool {
+			return anyChild(n4495, roK294, func(n4496 *Node) bool { return tally1(&k4494) })
 		})
-		return countOf(k4470)
+		return countOf(k4494)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-46: (count(cac:PaymentMeans/cbc:PaymentMeansCode/@name) <=1)
 func roT0934(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4473 := 0
-		anyChild(n, roK70, func(n4474 *Node) bool {
-			return anyChild(n4474, roK141, func(n4475 *Node) bool {
-				return anyAttr(n4475, roK431, func(n4476 *Node) bool { return tally1(&k4473) })
+		k4497 := 0
+		anyChild(n, roK70, func(n4498 *Node) bool {
+			return anyChild(n4498, roK141, func(n4499 *Node) bool {
+				return anyAttr(n4499, roK431, func(n4500 *Node) bool { return tally1(&k4497) })
 			})
 		})
-		return countOf(k4473)
+		return countOf(k4497)
 	}(), roK108, opLe)
 }
 
@@ -13689,13 +13836,13 @@ func roT0934(v []Seq, n *Node) bool {
 func roT0935(v []Seq, n *Node) bool {
 	return memoBool(v, 287, func() bool {
 		return gcmp(func() Seq {
-			k4477 := 0
-			anyNode(desc(root(n), roK141), func(n4478 *Node) bool {
-				return !func(r4479 Seq) bool {
-					return anyNode(preceding(n4478, roK141), func(n4480 *Node) bool { return gcmp(nodeSeq(n4480), r4479, opEq) })
-				}(nodeSeq(n4478)) && tally1(&k4477)
+			k4501 := 0
+			anyNode(desc(root(n), roK141), func(n4502 *Node) bool {
+				return !func(r4503 Seq) bool {
+					return anyNode(preceding(n4502, roK141), func(n4504 *Node) bool { return gcmp(nodeSeq(n4504), r4503, opEq) })
+				}(nodeSeq(n4502)) && tally1(&k4501)
 			})
-			return countOf(k4477)
+			return countOf(k4501)
 		}(), roK108, opLe)
 	})
 }
@@ -13703,11 +13850,11 @@ func roT0935(v []Seq, n *Node) bool {
 // UBL-SR-49: (count(cac:InvoicePeriod/cbc:DescriptionCode) <=1)
 func roT0936(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4481 := 0
-		anyChild(n, roK117, func(n4482 *Node) bool {
-			return anyChild(n4482, roK116, func(n4483 *Node) bool { return tally1(&k4481) })
+		k4505 := 0
+		anyChild(n, roK117, func(n4506 *Node) bool {
+			return anyChild(n4506, roK116, func(n4507 *Node) bool { return tally1(&k4505) })
 		})
-		return countOf(k4481)
+		return countOf(k4505)
 	}(), roK108, opLe)
 }
 
@@ -13737,64 +13884,64 @@ func roM075(v []Seq, n *Node) bool {
 // UBL-SR-34: (count(cbc:Note) <= 1)
 func roT0937(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4484 := 0
-		anyChild(n, roK60, func(n4485 *Node) bool { return tally1(&k4484) })
-		return countOf(k4484)
+		k4508 := 0
+		anyChild(n, roK60, func(n4509 *Node) bool { return tally1(&k4508) })
+		return countOf(k4508)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-35: (count(cac:OrderLineReference/cbc:LineID) <= 1)
 func roT0938(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4486 := 0
-		anyChild(n, roK357, func(n4487 *Node) bool {
-			return anyChild(n4487, roK442, func(n4488 *Node) bool { return tally1(&k4486) })
+		k4510 := 0
+		anyChild(n, roK357, func(n4511 *Node) bool {
+			return anyChild(n4511, roK442, func(n4512 *Node) bool { return tally1(&k4510) })
 		})
-		return countOf(k4486)
+		return countOf(k4510)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-36: (count(cac:InvoicePeriod) <= 1)
 func roT0939(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4489 := 0
-		anyChild(n, roK117, func(n4490 *Node) bool { return tally1(&k4489) })
-		return countOf(k4489)
+		k4513 := 0
+		anyChild(n, roK117, func(n4514 *Node) bool { return tally1(&k4513) })
+		return countOf(k4513)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-37: (count(cac:Price/cac:AllowanceCharge/cbc:Amount) <= 1)
 func roT0940(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4491 := 0
-		anyChild(n, roK126, func(n4492 *Node) bool {
-			return anyChild(n4492, roK76, func(n4493 *Node) bool {
-				return anyChild(n4493, roK79, func(n4494 *Node) bool { return tally1(&k4491) })
+		k4515 := 0
+		anyChild(n, roK126, func(n4516 *Node) bool {
+			return anyChild(n4516, roK76, func(n4517 *Node) bool {
+				return anyChild(n4517, roK79, func(n4518 *Node) bool { return tally1(&k4515) })
 			})
 		})
-		return countOf(k4491)
+		return countOf(k4515)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-48: count(cac:Item/cac:ClassifiedTaxCategory) = 1
 func roT0941(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4495 := 0
-		anyChild(n, roK124, func(n4496 *Node) bool {
-			return anyChild(n4496, roK110, func(n4497 *Node) bool { return tally1(&k4495) })
+		k4519 := 0
+		anyChild(n, roK124, func(n4520 *Node) bool {
+			return anyChild(n4520, roK110, func(n4521 *Node) bool { return tally1(&k4519) })
 		})
-		return countOf(k4495)
+		return countOf(k4519)
 	}(), roK108, opEq)
 }
 
 // UBL-SR-50: count(cac:Item/cbc:Description) <= 1
 func roT0942(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4498 := 0
-		anyChild(n, roK124, func(n4499 *Node) bool {
-			return anyChild(n4499, roK169, func(n4500 *Node) bool { return tally1(&k4498) })
+		k4522 := 0
+		anyChild(n, roK124, func(n4523 *Node) bool {
+			return anyChild(n4523, roK169, func(n4524 *Node) bool { return tally1(&k4522) })
 		})
-		return countOf(k4498)
+		return countOf(k4522)
 	}(), roK108, opLe)
 }
 
@@ -13815,46 +13962,46 @@ func roM076(v []Seq, n *Node) bool {
 // UBL-SR-19: (count(cac:PartyName/cbc:Name) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0943(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k4501 := 0
-		anyChild(n, roK138, func(n4502 *Node) bool {
-			return anyChild(n4502, roK123, func(n4503 *Node) bool { return tally1(&k4501) })
+		k4525 := 0
+		anyChild(n, roK138, func(n4526 *Node) bool {
+			return anyChild(n4526, roK123, func(n4527 *Node) bool { return tally1(&k4525) })
 		})
-		return countOf(k4501)
-	}(), roK108, opLe) && func(r4508 Seq) bool {
-		return anyChild(n, roK138, func(n4509 *Node) bool {
-			return anyChild(n4509, roK123, func(n4510 *Node) bool { return gcmp(nodeSeq(n4510), r4508, opNe) })
+		return countOf(k4525)
+	}(), roK108, opLe) && func(r4532 Seq) bool {
+		return anyChild(n, roK138, func(n4533 *Node) bool {
+			return anyChild(n4533, roK123, func(n4534 *Node) bool { return gcmp(nodeSeq(n4534), r4532, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n4504 *Node) Seq { return child(n4504, roK103) }), func(n4505 *Node) Seq { return child(n4505, roK63) }), func(n4506 *Node) Seq { return child(n4506, roK102) }), func(n4507 *Node) Seq { return child(n4507, roK101) })))
+	}(step(step(step(step(parent(n), func(n4528 *Node) Seq { return child(n4528, roK103) }), func(n4529 *Node) Seq { return child(n4529, roK63) }), func(n4530 *Node) Seq { return child(n4530, roK102) }), func(n4531 *Node) Seq { return child(n4531, roK101) })))
 }
 
 // UBL-SR-20: (count(cac:PartyIdentification/cbc:ID[upper-case(@schemeID) != 'SEPA']) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0944(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k4511 := 0
-		anyChild(n, roK139, func(n4512 *Node) bool {
-			return anyChild(n4512, roK54, func(n4513 *Node) bool { return (strings.ToUpper(str(attr(n4513, roK65))) != "SEPA") && tally1(&k4511) })
+		k4535 := 0
+		anyChild(n, roK139, func(n4536 *Node) bool {
+			return anyChild(n4536, roK54, func(n4537 *Node) bool { return (strings.ToUpper(str(attr(n4537, roK65))) != "SEPA") && tally1(&k4535) })
 		})
-		return countOf(k4511)
-	}(), roK108, opLe) && func(r4518 Seq) bool {
-		return anyChild(n, roK138, func(n4519 *Node) bool {
-			return anyChild(n4519, roK123, func(n4520 *Node) bool { return gcmp(nodeSeq(n4520), r4518, opNe) })
+		return countOf(k4535)
+	}(), roK108, opLe) && func(r4542 Seq) bool {
+		return anyChild(n, roK138, func(n4543 *Node) bool {
+			return anyChild(n4543, roK123, func(n4544 *Node) bool { return gcmp(nodeSeq(n4544), r4542, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n4514 *Node) Seq { return child(n4514, roK103) }), func(n4515 *Node) Seq { return child(n4515, roK63) }), func(n4516 *Node) Seq { return child(n4516, roK102) }), func(n4517 *Node) Seq { return child(n4517, roK101) })))
+	}(step(step(step(step(parent(n), func(n4538 *Node) Seq { return child(n4538, roK103) }), func(n4539 *Node) Seq { return child(n4539, roK63) }), func(n4540 *Node) Seq { return child(n4540, roK102) }), func(n4541 *Node) Seq { return child(n4541, roK101) })))
 }
 
 // UBL-SR-21: (count(cac:PartyLegalEntity/cbc:CompanyID) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0945(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k4521 := 0
-		anyChild(n, roK102, func(n4522 *Node) bool {
-			return anyChild(n4522, roK112, func(n4523 *Node) bool { return tally1(&k4521) })
+		k4545 := 0
+		anyChild(n, roK102, func(n4546 *Node) bool {
+			return anyChild(n4546, roK112, func(n4547 *Node) bool { return tally1(&k4545) })
 		})
-		return countOf(k4521)
-	}(), roK108, opLe) && func(r4528 Seq) bool {
-		return anyChild(n, roK138, func(n4529 *Node) bool {
-			return anyChild(n4529, roK123, func(n4530 *Node) bool { return gcmp(nodeSeq(n4530), r4528, opNe) })
+		return countOf(k4545)
+	}(), roK108, opLe) && func(r4552 Seq) bool {
+		return anyChild(n, roK138, func(n4553 *Node) bool {
+			return anyChild(n4553, roK123, func(n4554 *Node) bool { return gcmp(nodeSeq(n4554), r4552, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n4524 *Node) Seq { return child(n4524, roK103) }), func(n4525 *Node) Seq { return child(n4525, roK63) }), func(n4526 *Node) Seq { return child(n4526, roK102) }), func(n4527 *Node) Seq { return child(n4527, roK101) })))
+	}(step(step(step(step(parent(n), func(n4548 *Node) Seq { return child(n4548, roK103) }), func(n4549 *Node) Seq { return child(n4549, roK63) }), func(n4550 *Node) Seq { return child(n4550, roK102) }), func(n4551 *Node) Seq { return child(n4551, roK101) })))
 }
 
 // cac:PaymentMeans
@@ -13874,29 +14021,29 @@ func roM077(v []Seq, n *Node) bool {
 // UBL-SR-26: (count(cbc:PaymentID) <= 1)
 func roT0946(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4531 := 0
-		anyChild(n, roK415, func(n4532 *Node) bool { return tally1(&k4531) })
-		return countOf(k4531)
+		k4555 := 0
+		anyChild(n, roK415, func(n4556 *Node) bool { return tally1(&k4555) })
+		return countOf(k4555)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-27: (count(cbc:PaymentMeansCode) <= 1)
 func roT0947(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4533 := 0
-		anyChild(n, roK141, func(n4534 *Node) bool { return tally1(&k4533) })
-		return countOf(k4533)
+		k4557 := 0
+		anyChild(n, roK141, func(n4558 *Node) bool { return tally1(&k4557) })
+		return countOf(k4557)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-28: (count(cac:PaymentMandate/cbc:ID) <= 1)
 func roT0948(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4535 := 0
-		anyChild(n, roK109, func(n4536 *Node) bool {
-			return anyChild(n4536, roK54, func(n4537 *Node) bool { return tally1(&k4535) })
+		k4559 := 0
+		anyChild(n, roK109, func(n4560 *Node) bool {
+			return anyChild(n4560, roK54, func(n4561 *Node) bool { return tally1(&k4559) })
 		})
-		return countOf(k4535)
+		return countOf(k4559)
 	}(), roK108, opLe)
 }
 
@@ -13917,15 +14064,15 @@ func roM078(v []Seq, n *Node) bool {
 // UBL-SR-06: (count(cac:InvoiceDocumentReference) <= 1)
 func roT0949(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4538 := 0
-		anyChild(n, roK143, func(n4539 *Node) bool { return tally1(&k4538) })
-		return countOf(k4538)
+		k4562 := 0
+		anyChild(n, roK143, func(n4563 *Node) bool { return tally1(&k4562) })
+		return countOf(k4562)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-07: (cac:InvoiceDocumentReference/cbc:ID)
 func roT0950(v []Seq, n *Node) bool {
-	return anyChild(n, roK143, func(n4540 *Node) bool { return hasChild(n4540, roK54) })
+	return anyChild(n, roK143, func(n4564 *Node) bool { return hasChild(n4564, roK54) })
 }
 
 // cac:TaxRepresentativeParty
@@ -13945,26 +14092,26 @@ func roM079(v []Seq, n *Node) bool {
 // UBL-SR-22: (count(cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0951(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4542 := 0
-		anyChild(n, roK63, func(n4543 *Node) bool {
-			return anyChild(n4543, roK138, func(n4544 *Node) bool {
-				return anyChild(n4544, roK123, func(n4545 *Node) bool { return tally1(&k4542) })
+		k4566 := 0
+		anyChild(n, roK63, func(n4567 *Node) bool {
+			return anyChild(n4567, roK138, func(n4568 *Node) bool {
+				return anyChild(n4568, roK123, func(n4569 *Node) bool { return tally1(&k4566) })
 			})
 		})
-		return countOf(k4542)
+		return countOf(k4566)
 	}(), roK108, opLe)
 }
 
 // UBL-SR-23: (count(cac:Party/cac:PartyTaxScheme/cbc:CompanyID) <= 1)
 func roT0952(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4546 := 0
-		anyChild(n, roK63, func(n4547 *Node) bool {
-			return anyChild(n4547, roK113, func(n4548 *Node) bool {
-				return anyChild(n4548, roK112, func(n4549 *Node) bool { return tally1(&k4546) })
+		k4570 := 0
+		anyChild(n, roK63, func(n4571 *Node) bool {
+			return anyChild(n4571, roK113, func(n4572 *Node) bool {
+				return anyChild(n4572, roK112, func(n4573 *Node) bool { return tally1(&k4570) })
 			})
 		})
-		return countOf(k4546)
+		return countOf(k4570)
 	}(), roK108, opLe)
 }
 
@@ -13985,11 +14132,11 @@ func roM080(v []Seq, n *Node) bool {
 // UBL-SR-32: (count(cac:TaxCategory/cbc:TaxExemptionReason) <= 1)
 func roT0953(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4550 := 0
-		anyChild(n, roK81, func(n4551 *Node) bool {
-			return anyChild(n4551, roK147, func(n4552 *Node) bool { return tally1(&k4550) })
+		k4574 := 0
+		anyChild(n, roK81, func(n4575 *Node) bool {
+			return anyChild(n4575, roK147, func(n4576 *Node) bool { return tally1(&k4574) })
 		})
-		return countOf(k4550)
+		return countOf(k4574)
 	}(), roK108, opLe)
 }
 
@@ -14115,7 +14262,7 @@ func roM086(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK53) {
 			return false
 		}
-		if !(anyChild(m, roK150, func(n4556 *Node) bool { return (n4556.StringValue() == "130") })) {
+		if !(anyChild(m, roK150, func(n4580 *Node) bool { return (n4580.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -14134,7 +14281,7 @@ func roM086(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK173) {
 			return false
 		}
-		if !(anyChild(m, roK150, func(n4558 *Node) bool { return (n4558.StringValue() == "130") })) {
+		if !(anyChild(m, roK150, func(n4582 *Node) bool { return (n4582.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -14353,8 +14500,8 @@ func roM095(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4564 Seq) bool {
-			return anyChild(m, roK77, func(n4565 *Node) bool { return gcmp(nodeSeq(n4565), r4564, opEq) })
+		if !(func(r4588 Seq) bool {
+			return anyChild(m, roK77, func(n4589 *Node) bool { return gcmp(nodeSeq(n4589), r4588, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -14381,8 +14528,8 @@ func roM096(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4566 Seq) bool {
-			return anyChild(m, roK77, func(n4567 *Node) bool { return gcmp(nodeSeq(n4567), r4566, opEq) })
+		if !(func(r4590 Seq) bool {
+			return anyChild(m, roK77, func(n4591 *Node) bool { return gcmp(nodeSeq(n4591), r4590, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -14481,10 +14628,10 @@ func roM100(v []Seq, n *Node) bool {
 
 // BR-CL-24: ((@mimeCode = 'application/pdf' or @mimeCode = 'image/png' or @mimeCode = 'image/jpeg' or @mimeCode = 'text/csv' or @mimeCode = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' or @…
 func roT0973(v []Seq, n *Node) bool {
-	return (((((anyAttr(n, roK152, func(n4570 *Node) bool { return (n4570.StringValue() == "application/pdf") }) || anyAttr(n, roK152, func(n4571 *Node) bool { return (n4571.StringValue() == "image/png") })) || anyAttr(n, roK152, func(n4572 *Node) bool { return (n4572.StringValue() == "image/jpeg") })) || anyAttr(n, roK152, func(n4573 *Node) bool { return (n4573.StringValue() == "text/csv") })) || anyAttr(n, roK152, func(n4574 *Node) bool {
-		return (n4574.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	})) || anyAttr(n, roK152, func(n4575 *Node) bool {
-		return (n4575.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
+	return (((((anyAttr(n, roK152, func(n4594 *Node) bool { return (n4594.StringValue() == "application/pdf") }) || anyAttr(n, roK152, func(n4595 *Node) bool { return (n4595.StringValue() == "image/png") })) || anyAttr(n, roK152, func(n4596 *Node) bool { return (n4596.StringValue() == "image/jpeg") })) || anyAttr(n, roK152, func(n4597 *Node) bool { return (n4597.StringValue() == "text/csv") })) || anyAttr(n, roK152, func(n4598 *Node) bool {
+		return (n4598.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	})) || anyAttr(n, roK152, func(n4599 *Node) bool {
+		return (n4599.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
 	}))
 }
 
@@ -14751,25 +14898,25 @@ func roM113(v []Seq, n *Node) bool {
 
 // BR-RO-001: cbc:CustomizationID = $RO-CIUS-ID
 func roT0986(v []Seq, n *Node) bool {
-	return anyChild(n, roK96, func(n4578 *Node) bool { return gcmp(nodeSeq(n4578), v[1], opEq) })
+	return anyChild(n, roK96, func(n4602 *Node) bool { return gcmp(nodeSeq(n4602), v[1], opEq) })
 }
 
 // BR-RO-A020: count(cbc:Note) <= 20
 func roT0987(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4579 := 0
-		anyChild(n, roK60, func(n4580 *Node) bool { return tally1(&k4579) })
-		return countOf(k4579)
+		k4603 := 0
+		anyChild(n, roK60, func(n4604 *Node) bool { return tally1(&k4603) })
+		return countOf(k4603)
 	}(), roK455, opLe)
 }
 
 // BR-RO-L0201: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PostalZone)) <=20
 func roT0988(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4581 string) {
-		anyChild(n, roK103, func(n4582 *Node) bool {
-			return anyChild(n4582, roK63, func(n4583 *Node) bool {
-				return anyChild(n4583, roK66, func(n4584 *Node) bool {
-					return anyChild(n4584, roK456, func(n4585 *Node) bool { return setStr(&r4581, n4585) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4605 string) {
+		anyChild(n, roK103, func(n4606 *Node) bool {
+			return anyChild(n4606, roK63, func(n4607 *Node) bool {
+				return anyChild(n4607, roK66, func(n4608 *Node) bool {
+					return anyChild(n4608, roK456, func(n4609 *Node) bool { return setStr(&r4605, n4609) })
 				})
 			})
 		})
@@ -14779,11 +14926,11 @@ func roT0988(v []Seq, n *Node) bool {
 
 // BR-RO-L0202: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PostalZone)) <=20
 func roT0989(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4586 string) {
-		anyChild(n, roK64, func(n4587 *Node) bool {
-			return anyChild(n4587, roK63, func(n4588 *Node) bool {
-				return anyChild(n4588, roK66, func(n4589 *Node) bool {
-					return anyChild(n4589, roK456, func(n4590 *Node) bool { return setStr(&r4586, n4590) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4610 string) {
+		anyChild(n, roK64, func(n4611 *Node) bool {
+			return anyChild(n4611, roK63, func(n4612 *Node) bool {
+				return anyChild(n4612, roK66, func(n4613 *Node) bool {
+					return anyChild(n4613, roK456, func(n4614 *Node) bool { return setStr(&r4610, n4614) })
 				})
 			})
 		})
@@ -14793,10 +14940,10 @@ func roT0989(v []Seq, n *Node) bool {
 
 // BR-RO-L0203: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PostalZone)) <= 20
 func roT0990(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4591 string) {
-		anyChild(n, roK114, func(n4592 *Node) bool {
-			return anyChild(n4592, roK66, func(n4593 *Node) bool {
-				return anyChild(n4593, roK456, func(n4594 *Node) bool { return setStr(&r4591, n4594) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4615 string) {
+		anyChild(n, roK114, func(n4616 *Node) bool {
+			return anyChild(n4616, roK66, func(n4617 *Node) bool {
+				return anyChild(n4617, roK456, func(n4618 *Node) bool { return setStr(&r4615, n4618) })
 			})
 		})
 		return
@@ -14805,11 +14952,11 @@ func roT0990(v []Seq, n *Node) bool {
 
 // BR-RO-L0204: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PostalZone)) <= 20
 func roT0991(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4595 string) {
-		anyChild(n, roK75, func(n4596 *Node) bool {
-			return anyChild(n4596, roK74, func(n4597 *Node) bool {
-				return anyChild(n4597, roK73, func(n4598 *Node) bool {
-					return anyChild(n4598, roK456, func(n4599 *Node) bool { return setStr(&r4595, n4599) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4619 string) {
+		anyChild(n, roK75, func(n4620 *Node) bool {
+			return anyChild(n4620, roK74, func(n4621 *Node) bool {
+				return anyChild(n4621, roK73, func(n4622 *Node) bool {
+					return anyChild(n4622, roK456, func(n4623 *Node) bool { return setStr(&r4619, n4623) })
 				})
 			})
 		})
@@ -14824,9 +14971,9 @@ func roT0992(v []Seq, n *Node) bool {
 
 // BR-RO-L0302: string-length(normalize-space(cac:ContractDocumentReference/cbc:ID)) <= 200
 func roT0993(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4600 string) {
-		anyChild(n, roK194, func(n4601 *Node) bool {
-			return anyChild(n4601, roK54, func(n4602 *Node) bool { return setStr(&r4600, n4602) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4624 string) {
+		anyChild(n, roK194, func(n4625 *Node) bool {
+			return anyChild(n4625, roK54, func(n4626 *Node) bool { return setStr(&r4624, n4626) })
 		})
 		return
 	}())), roK457, opLe)
@@ -14834,9 +14981,9 @@ func roT0993(v []Seq, n *Node) bool {
 
 // BR-RO-L0303: string-length(normalize-space(cac:OrderReference/cbc:ID)) <= 200
 func roT0994(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4603 string) {
-		anyChild(n, roK170, func(n4604 *Node) bool {
-			return anyChild(n4604, roK54, func(n4605 *Node) bool { return setStr(&r4603, n4605) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4627 string) {
+		anyChild(n, roK170, func(n4628 *Node) bool {
+			return anyChild(n4628, roK54, func(n4629 *Node) bool { return setStr(&r4627, n4629) })
 		})
 		return
 	}())), roK457, opLe)
@@ -14844,9 +14991,9 @@ func roT0994(v []Seq, n *Node) bool {
 
 // BR-RO-L0304: string-length(normalize-space(cac:OrderReference/cbc:SalesOrderID)) <= 200
 func roT0995(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4606 string) {
-		anyChild(n, roK170, func(n4607 *Node) bool {
-			return anyChild(n4607, roK414, func(n4608 *Node) bool { return setStr(&r4606, n4608) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4630 string) {
+		anyChild(n, roK170, func(n4631 *Node) bool {
+			return anyChild(n4631, roK414, func(n4632 *Node) bool { return setStr(&r4630, n4632) })
 		})
 		return
 	}())), roK457, opLe)
@@ -14854,9 +15001,9 @@ func roT0995(v []Seq, n *Node) bool {
 
 // BR-RO-L0305: string-length(normalize-space(cac:ReceiptDocumentReference/cbc:ID)) <= 200
 func roT0996(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4609 string) {
-		anyChild(n, roK191, func(n4610 *Node) bool {
-			return anyChild(n4610, roK54, func(n4611 *Node) bool { return setStr(&r4609, n4611) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4633 string) {
+		anyChild(n, roK191, func(n4634 *Node) bool {
+			return anyChild(n4634, roK54, func(n4635 *Node) bool { return setStr(&r4633, n4635) })
 		})
 		return
 	}())), roK457, opLe)
@@ -14864,9 +15011,9 @@ func roT0996(v []Seq, n *Node) bool {
 
 // BR-RO-L0306: string-length(normalize-space(cac:DespatchDocumentReference/cbc:ID)) <= 200
 func roT0997(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4612 string) {
-		anyChild(n, roK190, func(n4613 *Node) bool {
-			return anyChild(n4613, roK54, func(n4614 *Node) bool { return setStr(&r4612, n4614) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4636 string) {
+		anyChild(n, roK190, func(n4637 *Node) bool {
+			return anyChild(n4637, roK54, func(n4638 *Node) bool { return setStr(&r4636, n4638) })
 		})
 		return
 	}())), roK457, opLe)
@@ -14874,9 +15021,9 @@ func roT0997(v []Seq, n *Node) bool {
 
 // BR-RO-L0307: string-length(normalize-space(cac:OriginatorDocumentReference/cbc:ID)) <= 200
 func roT0998(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4615 string) {
-		anyChild(n, roK193, func(n4616 *Node) bool {
-			return anyChild(n4616, roK54, func(n4617 *Node) bool { return setStr(&r4615, n4617) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4639 string) {
+		anyChild(n, roK193, func(n4640 *Node) bool {
+			return anyChild(n4640, roK54, func(n4641 *Node) bool { return setStr(&r4639, n4641) })
 		})
 		return
 	}())), roK457, opLe)
@@ -14884,11 +15031,11 @@ func roT0998(v []Seq, n *Node) bool {
 
 // BR-RO-L0501: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CityName)) <= 50
 func roT0999(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4618 string) {
-		anyChild(n, roK103, func(n4619 *Node) bool {
-			return anyChild(n4619, roK63, func(n4620 *Node) bool {
-				return anyChild(n4620, roK66, func(n4621 *Node) bool {
-					return anyChild(n4621, roK458, func(n4622 *Node) bool { return setStr(&r4618, n4622) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4642 string) {
+		anyChild(n, roK103, func(n4643 *Node) bool {
+			return anyChild(n4643, roK63, func(n4644 *Node) bool {
+				return anyChild(n4644, roK66, func(n4645 *Node) bool {
+					return anyChild(n4645, roK458, func(n4646 *Node) bool { return setStr(&r4642, n4646) })
 				})
 			})
 		})
@@ -14898,11 +15045,11 @@ func roT0999(v []Seq, n *Node) bool {
 
 // BR-RO-L0502: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CityName)) <= 50
 func roT1000(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4623 string) {
-		anyChild(n, roK64, func(n4624 *Node) bool {
-			return anyChild(n4624, roK63, func(n4625 *Node) bool {
-				return anyChild(n4625, roK66, func(n4626 *Node) bool {
-					return anyChild(n4626, roK458, func(n4627 *Node) bool { return setStr(&r4623, n4627) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4647 string) {
+		anyChild(n, roK64, func(n4648 *Node) bool {
+			return anyChild(n4648, roK63, func(n4649 *Node) bool {
+				return anyChild(n4649, roK66, func(n4650 *Node) bool {
+					return anyChild(n4650, roK458, func(n4651 *Node) bool { return setStr(&r4647, n4651) })
 				})
 			})
 		})
@@ -14912,10 +15059,10 @@ func roT1000(v []Seq, n *Node) bool {
 
 // BR-RO-L0503: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CityName)) <= 50
 func roT1001(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4628 string) {
-		anyChild(n, roK114, func(n4629 *Node) bool {
-			return anyChild(n4629, roK66, func(n4630 *Node) bool {
-				return anyChild(n4630, roK458, func(n4631 *Node) bool { return setStr(&r4628, n4631) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4652 string) {
+		anyChild(n, roK114, func(n4653 *Node) bool {
+			return anyChild(n4653, roK66, func(n4654 *Node) bool {
+				return anyChild(n4654, roK458, func(n4655 *Node) bool { return setStr(&r4652, n4655) })
 			})
 		})
 		return
@@ -14924,11 +15071,11 @@ func roT1001(v []Seq, n *Node) bool {
 
 // BR-RO-L0504: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CityName)) <= 50
 func roT1002(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4632 string) {
-		anyChild(n, roK75, func(n4633 *Node) bool {
-			return anyChild(n4633, roK74, func(n4634 *Node) bool {
-				return anyChild(n4634, roK73, func(n4635 *Node) bool {
-					return anyChild(n4635, roK458, func(n4636 *Node) bool { return setStr(&r4632, n4636) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4656 string) {
+		anyChild(n, roK75, func(n4657 *Node) bool {
+			return anyChild(n4657, roK74, func(n4658 *Node) bool {
+				return anyChild(n4658, roK73, func(n4659 *Node) bool {
+					return anyChild(n4659, roK458, func(n4660 *Node) bool { return setStr(&r4656, n4660) })
 				})
 			})
 		})
@@ -14943,11 +15090,11 @@ func roT1003(v []Seq, n *Node) bool {
 
 // BR-RO-L1002: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1004(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4637 string) {
-		anyChild(n, roK103, func(n4638 *Node) bool {
-			return anyChild(n4638, roK63, func(n4639 *Node) bool {
-				return anyChild(n4639, roK66, func(n4640 *Node) bool {
-					return anyChild(n4640, roK460, func(n4641 *Node) bool { return setStr(&r4637, n4641) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4661 string) {
+		anyChild(n, roK103, func(n4662 *Node) bool {
+			return anyChild(n4662, roK63, func(n4663 *Node) bool {
+				return anyChild(n4663, roK66, func(n4664 *Node) bool {
+					return anyChild(n4664, roK460, func(n4665 *Node) bool { return setStr(&r4661, n4665) })
 				})
 			})
 		})
@@ -14957,12 +15104,12 @@ func roT1004(v []Seq, n *Node) bool {
 
 // BR-RO-L1003: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1005(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4642 string) {
-		anyChild(n, roK103, func(n4643 *Node) bool {
-			return anyChild(n4643, roK63, func(n4644 *Node) bool {
-				return anyChild(n4644, roK66, func(n4645 *Node) bool {
-					return anyChild(n4645, roK462, func(n4646 *Node) bool {
-						return anyChild(n4646, roK461, func(n4647 *Node) bool { return setStr(&r4642, n4647) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4666 string) {
+		anyChild(n, roK103, func(n4667 *Node) bool {
+			return anyChild(n4667, roK63, func(n4668 *Node) bool {
+				return anyChild(n4668, roK66, func(n4669 *Node) bool {
+					return anyChild(n4669, roK462, func(n4670 *Node) bool {
+						return anyChild(n4670, roK461, func(n4671 *Node) bool { return setStr(&r4666, n4671) })
 					})
 				})
 			})
@@ -14973,11 +15120,11 @@ func roT1005(v []Seq, n *Node) bool {
 
 // BR-RO-L1004: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Name)) <= 100
 func roT1006(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4648 string) {
-		anyChild(n, roK103, func(n4649 *Node) bool {
-			return anyChild(n4649, roK63, func(n4650 *Node) bool {
-				return anyChild(n4650, roK254, func(n4651 *Node) bool {
-					return anyChild(n4651, roK123, func(n4652 *Node) bool { return setStr(&r4648, n4652) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4672 string) {
+		anyChild(n, roK103, func(n4673 *Node) bool {
+			return anyChild(n4673, roK63, func(n4674 *Node) bool {
+				return anyChild(n4674, roK254, func(n4675 *Node) bool {
+					return anyChild(n4675, roK123, func(n4676 *Node) bool { return setStr(&r4672, n4676) })
 				})
 			})
 		})
@@ -14987,11 +15134,11 @@ func roT1006(v []Seq, n *Node) bool {
 
 // BR-RO-L1005: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telephone)) <= 100
 func roT1007(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4653 string) {
-		anyChild(n, roK103, func(n4654 *Node) bool {
-			return anyChild(n4654, roK63, func(n4655 *Node) bool {
-				return anyChild(n4655, roK254, func(n4656 *Node) bool {
-					return anyChild(n4656, roK463, func(n4657 *Node) bool { return setStr(&r4653, n4657) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4677 string) {
+		anyChild(n, roK103, func(n4678 *Node) bool {
+			return anyChild(n4678, roK63, func(n4679 *Node) bool {
+				return anyChild(n4679, roK254, func(n4680 *Node) bool {
+					return anyChild(n4680, roK463, func(n4681 *Node) bool { return setStr(&r4677, n4681) })
 				})
 			})
 		})
@@ -15001,11 +15148,11 @@ func roT1007(v []Seq, n *Node) bool {
 
 // BR-RO-L1006: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ElectronicMail)) <= 100
 func roT1008(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4658 string) {
-		anyChild(n, roK103, func(n4659 *Node) bool {
-			return anyChild(n4659, roK63, func(n4660 *Node) bool {
-				return anyChild(n4660, roK254, func(n4661 *Node) bool {
-					return anyChild(n4661, roK464, func(n4662 *Node) bool { return setStr(&r4658, n4662) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4682 string) {
+		anyChild(n, roK103, func(n4683 *Node) bool {
+			return anyChild(n4683, roK63, func(n4684 *Node) bool {
+				return anyChild(n4684, roK254, func(n4685 *Node) bool {
+					return anyChild(n4685, roK464, func(n4686 *Node) bool { return setStr(&r4682, n4686) })
 				})
 			})
 		})
@@ -15015,11 +15162,11 @@ func roT1008(v []Seq, n *Node) bool {
 
 // BR-RO-L1007: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1009(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4663 string) {
-		anyChild(n, roK64, func(n4664 *Node) bool {
-			return anyChild(n4664, roK63, func(n4665 *Node) bool {
-				return anyChild(n4665, roK66, func(n4666 *Node) bool {
-					return anyChild(n4666, roK460, func(n4667 *Node) bool { return setStr(&r4663, n4667) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4687 string) {
+		anyChild(n, roK64, func(n4688 *Node) bool {
+			return anyChild(n4688, roK63, func(n4689 *Node) bool {
+				return anyChild(n4689, roK66, func(n4690 *Node) bool {
+					return anyChild(n4690, roK460, func(n4691 *Node) bool { return setStr(&r4687, n4691) })
 				})
 			})
 		})
@@ -15029,12 +15176,12 @@ func roT1009(v []Seq, n *Node) bool {
 
 // BR-RO-L1008: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1010(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4668 string) {
-		anyChild(n, roK64, func(n4669 *Node) bool {
-			return anyChild(n4669, roK63, func(n4670 *Node) bool {
-				return anyChild(n4670, roK66, func(n4671 *Node) bool {
-					return anyChild(n4671, roK462, func(n4672 *Node) bool {
-						return anyChild(n4672, roK461, func(n4673 *Node) bool { return setStr(&r4668, n4673) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4692 string) {
+		anyChild(n, roK64, func(n4693 *Node) bool {
+			return anyChild(n4693, roK63, func(n4694 *Node) bool {
+				return anyChild(n4694, roK66, func(n4695 *Node) bool {
+					return anyChild(n4695, roK462, func(n4696 *Node) bool {
+						return anyChild(n4696, roK461, func(n4697 *Node) bool { return setStr(&r4692, n4697) })
 					})
 				})
 			})
@@ -15045,11 +15192,11 @@ func roT1010(v []Seq, n *Node) bool {
 
 // BR-RO-L1009: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Name)) <= 100
 func roT1011(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4674 string) {
-		anyChild(n, roK64, func(n4675 *Node) bool {
-			return anyChild(n4675, roK63, func(n4676 *Node) bool {
-				return anyChild(n4676, roK254, func(n4677 *Node) bool {
-					return anyChild(n4677, roK123, func(n4678 *Node) bool { return setStr(&r4674, n4678) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4698 string) {
+		anyChild(n, roK64, func(n4699 *Node) bool {
+			return anyChild(n4699, roK63, func(n4700 *Node) bool {
+				return anyChild(n4700, roK254, func(n4701 *Node) bool {
+					return anyChild(n4701, roK123, func(n4702 *Node) bool { return setStr(&r4698, n4702) })
 				})
 			})
 		})
@@ -15059,11 +15206,11 @@ func roT1011(v []Seq, n *Node) bool {
 
 // BR-RO-L1010: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telephone)) <= 100
 func roT1012(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4679 string) {
-		anyChild(n, roK64, func(n4680 *Node) bool {
-			return anyChild(n4680, roK63, func(n4681 *Node) bool {
-				return anyChild(n4681, roK254, func(n4682 *Node) bool {
-					return anyChild(n4682, roK463, func(n4683 *Node) bool { return setStr(&r4679, n4683) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4703 string) {
+		anyChild(n, roK64, func(n4704 *Node) bool {
+			return anyChild(n4704, roK63, func(n4705 *Node) bool {
+				return anyChild(n4705, roK254, func(n4706 *Node) bool {
+					return anyChild(n4706, roK463, func(n4707 *Node) bool { return setStr(&r4703, n4707) })
 				})
 			})
 		})
@@ -15073,11 +15220,11 @@ func roT1012(v []Seq, n *Node) bool {
 
 // BR-RO-L1011: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ElectronicMail)) <= 100
 func roT1013(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4684 string) {
-		anyChild(n, roK64, func(n4685 *Node) bool {
-			return anyChild(n4685, roK63, func(n4686 *Node) bool {
-				return anyChild(n4686, roK254, func(n4687 *Node) bool {
-					return anyChild(n4687, roK464, func(n4688 *Node) bool { return setStr(&r4684, n4688) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4708 string) {
+		anyChild(n, roK64, func(n4709 *Node) bool {
+			return anyChild(n4709, roK63, func(n4710 *Node) bool {
+				return anyChild(n4710, roK254, func(n4711 *Node) bool {
+					return anyChild(n4711, roK464, func(n4712 *Node) bool { return setStr(&r4708, n4712) })
 				})
 			})
 		})
@@ -15087,10 +15234,10 @@ func roT1013(v []Seq, n *Node) bool {
 
 // BR-RO-L1012: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1014(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4689 string) {
-		anyChild(n, roK114, func(n4690 *Node) bool {
-			return anyChild(n4690, roK66, func(n4691 *Node) bool {
-				return anyChild(n4691, roK460, func(n4692 *Node) bool { return setStr(&r4689, n4692) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4713 string) {
+		anyChild(n, roK114, func(n4714 *Node) bool {
+			return anyChild(n4714, roK66, func(n4715 *Node) bool {
+				return anyChild(n4715, roK460, func(n4716 *Node) bool { return setStr(&r4713, n4716) })
 			})
 		})
 		return
@@ -15099,11 +15246,11 @@ func roT1014(v []Seq, n *Node) bool {
 
 // BR-RO-L1013: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1015(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4693 string) {
-		anyChild(n, roK114, func(n4694 *Node) bool {
-			return anyChild(n4694, roK66, func(n4695 *Node) bool {
-				return anyChild(n4695, roK462, func(n4696 *Node) bool {
-					return anyChild(n4696, roK461, func(n4697 *Node) bool { return setStr(&r4693, n4697) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4717 string) {
+		anyChild(n, roK114, func(n4718 *Node) bool {
+			return anyChild(n4718, roK66, func(n4719 *Node) bool {
+				return anyChild(n4719, roK462, func(n4720 *Node) bool {
+					return anyChild(n4720, roK461, func(n4721 *Node) bool { return setStr(&r4717, n4721) })
 				})
 			})
 		})
@@ -15113,11 +15260,11 @@ func roT1015(v []Seq, n *Node) bool {
 
 // BR-RO-L1014: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AdditionalStreetName)) <= 100
 func roT1016(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4698 string) {
-		anyChild(n, roK75, func(n4699 *Node) bool {
-			return anyChild(n4699, roK74, func(n4700 *Node) bool {
-				return anyChild(n4700, roK73, func(n4701 *Node) bool {
-					return anyChild(n4701, roK460, func(n4702 *Node) bool { return setStr(&r4698, n4702) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4722 string) {
+		anyChild(n, roK75, func(n4723 *Node) bool {
+			return anyChild(n4723, roK74, func(n4724 *Node) bool {
+				return anyChild(n4724, roK73, func(n4725 *Node) bool {
+					return anyChild(n4725, roK460, func(n4726 *Node) bool { return setStr(&r4722, n4726) })
 				})
 			})
 		})
@@ -15127,12 +15274,12 @@ func roT1016(v []Seq, n *Node) bool {
 
 // BR-RO-L1015: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:AddressLine/cbc:Line)) <= 100
 func roT1017(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4703 string) {
-		anyChild(n, roK75, func(n4704 *Node) bool {
-			return anyChild(n4704, roK74, func(n4705 *Node) bool {
-				return anyChild(n4705, roK73, func(n4706 *Node) bool {
-					return anyChild(n4706, roK462, func(n4707 *Node) bool {
-						return anyChild(n4707, roK461, func(n4708 *Node) bool { return setStr(&r4703, n4708) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4727 string) {
+		anyChild(n, roK75, func(n4728 *Node) bool {
+			return anyChild(n4728, roK74, func(n4729 *Node) bool {
+				return anyChild(n4729, roK73, func(n4730 *Node) bool {
+					return anyChild(n4730, roK462, func(n4731 *Node) bool {
+						return anyChild(n4731, roK461, func(n4732 *Node) bool { return setStr(&r4727, n4732) })
 					})
 				})
 			})
@@ -15143,11 +15290,11 @@ func roT1017(v []Seq, n *Node) bool {
 
 // BR-RO-L151: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1018(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4709 string) {
-		anyChild(n, roK103, func(n4710 *Node) bool {
-			return anyChild(n4710, roK63, func(n4711 *Node) bool {
-				return anyChild(n4711, roK66, func(n4712 *Node) bool {
-					return anyChild(n4712, roK465, func(n4713 *Node) bool { return setStr(&r4709, n4713) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4733 string) {
+		anyChild(n, roK103, func(n4734 *Node) bool {
+			return anyChild(n4734, roK63, func(n4735 *Node) bool {
+				return anyChild(n4735, roK66, func(n4736 *Node) bool {
+					return anyChild(n4736, roK465, func(n4737 *Node) bool { return setStr(&r4733, n4737) })
 				})
 			})
 		})
@@ -15157,11 +15304,11 @@ func roT1018(v []Seq, n *Node) bool {
 
 // BR-RO-L152: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1019(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4714 string) {
-		anyChild(n, roK64, func(n4715 *Node) bool {
-			return anyChild(n4715, roK63, func(n4716 *Node) bool {
-				return anyChild(n4716, roK66, func(n4717 *Node) bool {
-					return anyChild(n4717, roK465, func(n4718 *Node) bool { return setStr(&r4714, n4718) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4738 string) {
+		anyChild(n, roK64, func(n4739 *Node) bool {
+			return anyChild(n4739, roK63, func(n4740 *Node) bool {
+				return anyChild(n4740, roK66, func(n4741 *Node) bool {
+					return anyChild(n4741, roK465, func(n4742 *Node) bool { return setStr(&r4738, n4742) })
 				})
 			})
 		})
@@ -15171,10 +15318,10 @@ func roT1019(v []Seq, n *Node) bool {
 
 // BR-RO-L153: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1020(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4719 string) {
-		anyChild(n, roK114, func(n4720 *Node) bool {
-			return anyChild(n4720, roK66, func(n4721 *Node) bool {
-				return anyChild(n4721, roK465, func(n4722 *Node) bool { return setStr(&r4719, n4722) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4743 string) {
+		anyChild(n, roK114, func(n4744 *Node) bool {
+			return anyChild(n4744, roK66, func(n4745 *Node) bool {
+				return anyChild(n4745, roK465, func(n4746 *Node) bool { return setStr(&r4743, n4746) })
 			})
 		})
 		return
@@ -15183,11 +15330,11 @@ func roT1020(v []Seq, n *Node) bool {
 
 // BR-RO-L154: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:StreetName)) <= 150
 func roT1021(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4723 string) {
-		anyChild(n, roK75, func(n4724 *Node) bool {
-			return anyChild(n4724, roK74, func(n4725 *Node) bool {
-				return anyChild(n4725, roK73, func(n4726 *Node) bool {
-					return anyChild(n4726, roK465, func(n4727 *Node) bool { return setStr(&r4723, n4727) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4747 string) {
+		anyChild(n, roK75, func(n4748 *Node) bool {
+			return anyChild(n4748, roK74, func(n4749 *Node) bool {
+				return anyChild(n4749, roK73, func(n4750 *Node) bool {
+					return anyChild(n4750, roK465, func(n4751 *Node) bool { return setStr(&r4747, n4751) })
 				})
 			})
 		})
@@ -15197,11 +15344,11 @@ func roT1021(v []Seq, n *Node) bool {
 
 // BR-RO-L201: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName)) <= 200
 func roT1022(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4728 string) {
-		anyChild(n, roK103, func(n4729 *Node) bool {
-			return anyChild(n4729, roK63, func(n4730 *Node) bool {
-				return anyChild(n4730, roK102, func(n4731 *Node) bool {
-					return anyChild(n4731, roK101, func(n4732 *Node) bool { return setStr(&r4728, n4732) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4752 string) {
+		anyChild(n, roK103, func(n4753 *Node) bool {
+			return anyChild(n4753, roK63, func(n4754 *Node) bool {
+				return anyChild(n4754, roK102, func(n4755 *Node) bool {
+					return anyChild(n4755, roK101, func(n4756 *Node) bool { return setStr(&r4752, n4756) })
 				})
 			})
 		})
@@ -15211,11 +15358,11 @@ func roT1022(v []Seq, n *Node) bool {
 
 // BR-RO-L202: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name)) <= 200
 func roT1023(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4733 string) {
-		anyChild(n, roK103, func(n4734 *Node) bool {
-			return anyChild(n4734, roK63, func(n4735 *Node) bool {
-				return anyChild(n4735, roK138, func(n4736 *Node) bool {
-					return anyChild(n4736, roK123, func(n4737 *Node) bool { return setStr(&r4733, n4737) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4757 string) {
+		anyChild(n, roK103, func(n4758 *Node) bool {
+			return anyChild(n4758, roK63, func(n4759 *Node) bool {
+				return anyChild(n4759, roK138, func(n4760 *Node) bool {
+					return anyChild(n4760, roK123, func(n4761 *Node) bool { return setStr(&r4757, n4761) })
 				})
 			})
 		})
@@ -15225,11 +15372,11 @@ func roT1023(v []Seq, n *Node) bool {
 
 // BR-RO-L203: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName)) <= 200
 func roT1024(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4738 string) {
-		anyChild(n, roK64, func(n4739 *Node) bool {
-			return anyChild(n4739, roK63, func(n4740 *Node) bool {
-				return anyChild(n4740, roK102, func(n4741 *Node) bool {
-					return anyChild(n4741, roK101, func(n4742 *Node) bool { return setStr(&r4738, n4742) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4762 string) {
+		anyChild(n, roK64, func(n4763 *Node) bool {
+			return anyChild(n4763, roK63, func(n4764 *Node) bool {
+				return anyChild(n4764, roK102, func(n4765 *Node) bool {
+					return anyChild(n4765, roK101, func(n4766 *Node) bool { return setStr(&r4762, n4766) })
 				})
 			})
 		})
@@ -15239,11 +15386,11 @@ func roT1024(v []Seq, n *Node) bool {
 
 // BR-RO-L204: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name)) <= 200
 func roT1025(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4743 string) {
-		anyChild(n, roK64, func(n4744 *Node) bool {
-			return anyChild(n4744, roK63, func(n4745 *Node) bool {
-				return anyChild(n4745, roK138, func(n4746 *Node) bool {
-					return anyChild(n4746, roK123, func(n4747 *Node) bool { return setStr(&r4743, n4747) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4767 string) {
+		anyChild(n, roK64, func(n4768 *Node) bool {
+			return anyChild(n4768, roK63, func(n4769 *Node) bool {
+				return anyChild(n4769, roK138, func(n4770 *Node) bool {
+					return anyChild(n4770, roK123, func(n4771 *Node) bool { return setStr(&r4767, n4771) })
 				})
 			})
 		})
@@ -15253,10 +15400,10 @@ func roT1025(v []Seq, n *Node) bool {
 
 // BR-RO-L205: string-length(normalize-space(cac:PayeeParty/cac:PartyName/cbc:Name)) <= 200
 func roT1026(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4748 string) {
-		anyChild(n, roK137, func(n4749 *Node) bool {
-			return anyChild(n4749, roK138, func(n4750 *Node) bool {
-				return anyChild(n4750, roK123, func(n4751 *Node) bool { return setStr(&r4748, n4751) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4772 string) {
+		anyChild(n, roK137, func(n4773 *Node) bool {
+			return anyChild(n4773, roK138, func(n4774 *Node) bool {
+				return anyChild(n4774, roK123, func(n4775 *Node) bool { return setStr(&r4772, n4775) })
 			})
 		})
 		return
@@ -15265,10 +15412,10 @@ func roT1026(v []Seq, n *Node) bool {
 
 // BR-RO-L206: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PartyName/cbc:Name)) <= 200
 func roT1027(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4752 string) {
-		anyChild(n, roK114, func(n4753 *Node) bool {
-			return anyChild(n4753, roK138, func(n4754 *Node) bool {
-				return anyChild(n4754, roK123, func(n4755 *Node) bool { return setStr(&r4752, n4755) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4776 string) {
+		anyChild(n, roK114, func(n4777 *Node) bool {
+			return anyChild(n4777, roK138, func(n4778 *Node) bool {
+				return anyChild(n4778, roK123, func(n4779 *Node) bool { return setStr(&r4776, n4779) })
 			})
 		})
 		return
@@ -15277,11 +15424,11 @@ func roT1027(v []Seq, n *Node) bool {
 
 // BR-RO-L207: string-length(normalize-space(cac:Delivery/cac:DeliveryParty/cac:PartyName/cbc:Name)) <= 200
 func roT1028(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4756 string) {
-		anyChild(n, roK75, func(n4757 *Node) bool {
-			return anyChild(n4757, roK154, func(n4758 *Node) bool {
-				return anyChild(n4758, roK138, func(n4759 *Node) bool {
-					return anyChild(n4759, roK123, func(n4760 *Node) bool { return setStr(&r4756, n4760) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4780 string) {
+		anyChild(n, roK75, func(n4781 *Node) bool {
+			return anyChild(n4781, roK154, func(n4782 *Node) bool {
+				return anyChild(n4782, roK138, func(n4783 *Node) bool {
+					return anyChild(n4783, roK123, func(n4784 *Node) bool { return setStr(&r4780, n4784) })
 				})
 			})
 		})
@@ -15291,9 +15438,9 @@ func roT1028(v []Seq, n *Node) bool {
 
 // BR-RO-L301: string-length(normalize-space(cac:PaymentTerms/cbc:Note)) <= 300
 func roT1029(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4761 string) {
-		anyChild(n, roK61, func(n4762 *Node) bool {
-			return anyChild(n4762, roK60, func(n4763 *Node) bool { return setStr(&r4761, n4763) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4785 string) {
+		anyChild(n, roK61, func(n4786 *Node) bool {
+			return anyChild(n4786, roK60, func(n4787 *Node) bool { return setStr(&r4785, n4787) })
 		})
 		return
 	}())), roK467, opLe)
@@ -15301,11 +15448,11 @@ func roT1029(v []Seq, n *Node) bool {
 
 // BR-RO-L1000: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)) <= 1000
 func roT1030(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4764 string) {
-		anyChild(n, roK103, func(n4765 *Node) bool {
-			return anyChild(n4765, roK63, func(n4766 *Node) bool {
-				return anyChild(n4766, roK102, func(n4767 *Node) bool {
-					return anyChild(n4767, roK266, func(n4768 *Node) bool { return setStr(&r4764, n4768) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4788 string) {
+		anyChild(n, roK103, func(n4789 *Node) bool {
+			return anyChild(n4789, roK63, func(n4790 *Node) bool {
+				return anyChild(n4790, roK102, func(n4791 *Node) bool {
+					return anyChild(n4791, roK266, func(n4792 *Node) bool { return setStr(&r4788, n4792) })
 				})
 			})
 		})
@@ -15325,41 +15472,41 @@ func roT1032(v []Seq, n *Node) bool {
 
 // BR-RO-065: not((cac:AllowanceCharge/cac:TaxCategory/cbc:ID[ancestor::cac:AllowanceCharge/cbc:ChargeIndicator = 'false' and following-sibling::cac:TaxScheme/cbc:ID = 'VAT'] = ('S', 'Z', 'E', 'AE', 'K', 'G', 'L', …
 func roT1033(v []Seq, n *Node) bool {
-	return (!((anyChild(n, roK76, func(n4770 *Node) bool {
-		return anyChild(n4770, roK81, func(n4771 *Node) bool {
-			return anyChild(n4771, roK54, func(n4772 *Node) bool {
-				return (anyNode(ancestor(n4772, roK76), func(n4773 *Node) bool {
-					return anyChild(n4773, roK77, func(n4774 *Node) bool { return (n4774.StringValue() == "false") })
-				}) && anyNode(followingSibling(n4772, roK80), func(n4775 *Node) bool {
-					return anyChild(n4775, roK54, func(n4776 *Node) bool { return (n4776.StringValue() == "VAT") })
-				})) && gcmp(nodeSeq(n4772), roK477, opEq)
+	return (!((anyChild(n, roK76, func(n4794 *Node) bool {
+		return anyChild(n4794, roK81, func(n4795 *Node) bool {
+			return anyChild(n4795, roK54, func(n4796 *Node) bool {
+				return (anyNode(ancestor(n4796, roK76), func(n4797 *Node) bool {
+					return anyChild(n4797, roK77, func(n4798 *Node) bool { return (n4798.StringValue() == "false") })
+				}) && anyNode(followingSibling(n4796, roK80), func(n4799 *Node) bool {
+					return anyChild(n4799, roK54, func(n4800 *Node) bool { return (n4800.StringValue() == "VAT") })
+				})) && gcmp(nodeSeq(n4796), roK477, opEq)
 			})
 		})
-	}) || anyChild(n, roK76, func(n4777 *Node) bool {
-		return anyChild(n4777, roK81, func(n4778 *Node) bool {
-			return anyChild(n4778, roK54, func(n4779 *Node) bool {
-				return anyNode(ancestor(n4779, roK76), func(n4780 *Node) bool {
-					return anyChild(n4780, roK77, func(n4781 *Node) bool { return (n4781.StringValue() == "true") })
-				}) && gcmp(nodeSeq(n4779), roK477, opEq)
+	}) || anyChild(n, roK76, func(n4801 *Node) bool {
+		return anyChild(n4801, roK81, func(n4802 *Node) bool {
+			return anyChild(n4802, roK54, func(n4803 *Node) bool {
+				return anyNode(ancestor(n4803, roK76), func(n4804 *Node) bool {
+					return anyChild(n4804, roK77, func(n4805 *Node) bool { return (n4805.StringValue() == "true") })
+				}) && gcmp(nodeSeq(n4803), roK477, opEq)
 			})
 		})
-	})) || anyChild(n, roK89, func(n4782 *Node) bool {
-		return anyChild(n4782, roK124, func(n4783 *Node) bool {
-			return anyChild(n4783, roK110, func(n4784 *Node) bool {
-				return anyChild(n4784, roK54, func(n4785 *Node) bool { return gcmp(nodeSeq(n4785), roK477, opEq) })
+	})) || anyChild(n, roK89, func(n4806 *Node) bool {
+		return anyChild(n4806, roK124, func(n4807 *Node) bool {
+			return anyChild(n4807, roK110, func(n4808 *Node) bool {
+				return anyChild(n4808, roK54, func(n4809 *Node) bool { return gcmp(nodeSeq(n4809), roK477, opEq) })
 			})
 		})
-	})) || ebv(concatSeq(step(step(child(n, roK114), func(n4786 *Node) Seq { return child(n4786, roK113) }), func(n4787 *Node) Seq { return child(n4787, roK112) }), step(step(step(child(n, roK103), func(n4788 *Node) Seq { return child(n4788, roK63) }), func(n4789 *Node) Seq { return child(n4789, roK113) }), func(n4790 *Node) Seq {
-		return filter(child(n4790, roK112), func(p4791 *Node) bool { return ebv(strSeq(fnNormalizeSpace(p4791.StringValue()))) })
+	})) || ebv(concatSeq(step(step(child(n, roK114), func(n4810 *Node) Seq { return child(n4810, roK113) }), func(n4811 *Node) Seq { return child(n4811, roK112) }), step(step(step(child(n, roK103), func(n4812 *Node) Seq { return child(n4812, roK63) }), func(n4813 *Node) Seq { return child(n4813, roK113) }), func(n4814 *Node) Seq {
+		return filter(child(n4814, roK112), func(p4815 *Node) bool { return ebv(strSeq(fnNormalizeSpace(p4815.StringValue()))) })
 	}))))
 }
 
 // BR-RO-081: cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:StreetName[boolean(normalize-space(.))]
 func roT1034(v []Seq, n *Node) bool {
-	return anyChild(n, roK103, func(n4792 *Node) bool {
-		return anyChild(n4792, roK63, func(n4793 *Node) bool {
-			return anyChild(n4793, roK66, func(n4794 *Node) bool {
-				return anyChild(n4794, roK465, func(n4795 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4795.StringValue()))) })
+	return anyChild(n, roK103, func(n4816 *Node) bool {
+		return anyChild(n4816, roK63, func(n4817 *Node) bool {
+			return anyChild(n4817, roK66, func(n4818 *Node) bool {
+				return anyChild(n4818, roK465, func(n4819 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4819.StringValue()))) })
 			})
 		})
 	})
@@ -15367,10 +15514,10 @@ func roT1034(v []Seq, n *Node) bool {
 
 // BR-RO-082: cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:StreetName[boolean(normalize-space(.))]
 func roT1035(v []Seq, n *Node) bool {
-	return anyChild(n, roK64, func(n4796 *Node) bool {
-		return anyChild(n4796, roK63, func(n4797 *Node) bool {
-			return anyChild(n4797, roK66, func(n4798 *Node) bool {
-				return anyChild(n4798, roK465, func(n4799 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4799.StringValue()))) })
+	return anyChild(n, roK64, func(n4820 *Node) bool {
+		return anyChild(n4820, roK63, func(n4821 *Node) bool {
+			return anyChild(n4821, roK66, func(n4822 *Node) bool {
+				return anyChild(n4822, roK465, func(n4823 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4823.StringValue()))) })
 			})
 		})
 	})
@@ -15378,10 +15525,10 @@ func roT1035(v []Seq, n *Node) bool {
 
 // BR-RO-091: cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CityName[boolean(normalize-space(.))]
 func roT1036(v []Seq, n *Node) bool {
-	return anyChild(n, roK103, func(n4800 *Node) bool {
-		return anyChild(n4800, roK63, func(n4801 *Node) bool {
-			return anyChild(n4801, roK66, func(n4802 *Node) bool {
-				return anyChild(n4802, roK458, func(n4803 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4803.StringValue()))) })
+	return anyChild(n, roK103, func(n4824 *Node) bool {
+		return anyChild(n4824, roK63, func(n4825 *Node) bool {
+			return anyChild(n4825, roK66, func(n4826 *Node) bool {
+				return anyChild(n4826, roK458, func(n4827 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4827.StringValue()))) })
 			})
 		})
 	})
@@ -15389,10 +15536,10 @@ func roT1036(v []Seq, n *Node) bool {
 
 // BR-RO-092: cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CityName[boolean(normalize-space(.))]
 func roT1037(v []Seq, n *Node) bool {
-	return anyChild(n, roK64, func(n4804 *Node) bool {
-		return anyChild(n4804, roK63, func(n4805 *Node) bool {
-			return anyChild(n4805, roK66, func(n4806 *Node) bool {
-				return anyChild(n4806, roK458, func(n4807 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4807.StringValue()))) })
+	return anyChild(n, roK64, func(n4828 *Node) bool {
+		return anyChild(n4828, roK63, func(n4829 *Node) bool {
+			return anyChild(n4829, roK66, func(n4830 *Node) bool {
+				return anyChild(n4830, roK458, func(n4831 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4831.StringValue()))) })
 			})
 		})
 	})
@@ -15400,31 +15547,31 @@ func roT1037(v []Seq, n *Node) bool {
 
 // BR-RO-100: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Count…
 func roT1038(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(func() (r4808 string) {
-		anyChild(n, roK103, func(n4809 *Node) bool {
-			return anyChild(n4809, roK63, func(n4810 *Node) bool {
-				return anyChild(n4810, roK66, func(n4811 *Node) bool {
-					return anyChild(n4811, roK68, func(n4812 *Node) bool {
-						return anyChild(n4812, roK67, func(n4813 *Node) bool { return setStr(&r4808, n4813) })
+	return (((fnNormalizeSpace(func() (r4832 string) {
+		anyChild(n, roK103, func(n4833 *Node) bool {
+			return anyChild(n4833, roK63, func(n4834 *Node) bool {
+				return anyChild(n4834, roK66, func(n4835 *Node) bool {
+					return anyChild(n4835, roK68, func(n4836 *Node) bool {
+						return anyChild(n4836, roK67, func(n4837 *Node) bool { return setStr(&r4832, n4837) })
 					})
 				})
 			})
 		})
 		return
-	}()) == "RO") && (fnNormalizeSpace(func() (r4814 string) {
-		anyChild(n, roK103, func(n4815 *Node) bool {
-			return anyChild(n4815, roK63, func(n4816 *Node) bool {
-				return anyChild(n4816, roK66, func(n4817 *Node) bool {
-					return anyChild(n4817, roK280, func(n4818 *Node) bool { return setStr(&r4814, n4818) })
+	}()) == "RO") && (fnNormalizeSpace(func() (r4838 string) {
+		anyChild(n, roK103, func(n4839 *Node) bool {
+			return anyChild(n4839, roK63, func(n4840 *Node) bool {
+				return anyChild(n4840, roK66, func(n4841 *Node) bool {
+					return anyChild(n4841, roK280, func(n4842 *Node) bool { return setStr(&r4838, n4842) })
 				})
 			})
 		})
 		return
-	}()) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(func() (r4819 string) {
-		anyChild(n, roK103, func(n4820 *Node) bool {
-			return anyChild(n4820, roK63, func(n4821 *Node) bool {
-				return anyChild(n4821, roK66, func(n4822 *Node) bool {
-					return anyChild(n4822, roK458, func(n4823 *Node) bool { return setStr(&r4819, n4823) })
+	}()) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(func() (r4843 string) {
+		anyChild(n, roK103, func(n4844 *Node) bool {
+			return anyChild(n4844, roK63, func(n4845 *Node) bool {
+				return anyChild(n4845, roK66, func(n4846 *Node) bool {
+					return anyChild(n4846, roK458, func(n4847 *Node) bool { return setStr(&r4843, n4847) })
 				})
 			})
 		})
@@ -15434,22 +15581,22 @@ func roT1038(v []Seq, n *Node) bool {
 
 // BR-RO-110: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:C…
 func roT1039(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(func() (r4824 string) {
-		anyChild(n, roK103, func(n4825 *Node) bool {
-			return anyChild(n4825, roK63, func(n4826 *Node) bool {
-				return anyChild(n4826, roK66, func(n4827 *Node) bool {
-					return anyChild(n4827, roK68, func(n4828 *Node) bool {
-						return anyChild(n4828, roK67, func(n4829 *Node) bool { return setStr(&r4824, n4829) })
+	return ((fnNormalizeSpace(func() (r4848 string) {
+		anyChild(n, roK103, func(n4849 *Node) bool {
+			return anyChild(n4849, roK63, func(n4850 *Node) bool {
+				return anyChild(n4850, roK66, func(n4851 *Node) bool {
+					return anyChild(n4851, roK68, func(n4852 *Node) bool {
+						return anyChild(n4852, roK67, func(n4853 *Node) bool { return setStr(&r4848, n4853) })
 					})
 				})
 			})
 		})
 		return
-	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(func() (r4830 string) {
-		anyChild(n, roK103, func(n4831 *Node) bool {
-			return anyChild(n4831, roK63, func(n4832 *Node) bool {
-				return anyChild(n4832, roK66, func(n4833 *Node) bool {
-					return anyChild(n4833, roK280, func(n4834 *Node) bool { return setStr(&r4830, n4834) })
+	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(func() (r4854 string) {
+		anyChild(n, roK103, func(n4855 *Node) bool {
+			return anyChild(n4855, roK63, func(n4856 *Node) bool {
+				return anyChild(n4856, roK66, func(n4857 *Node) bool {
+					return anyChild(n4857, roK280, func(n4858 *Node) bool { return setStr(&r4854, n4858) })
 				})
 			})
 		})
@@ -15459,31 +15606,31 @@ func roT1039(v []Seq, n *Node) bool {
 
 // BR-RO-101: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Count…
 func roT1040(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(func() (r4835 string) {
-		anyChild(n, roK64, func(n4836 *Node) bool {
-			return anyChild(n4836, roK63, func(n4837 *Node) bool {
-				return anyChild(n4837, roK66, func(n4838 *Node) bool {
-					return anyChild(n4838, roK68, func(n4839 *Node) bool {
-						return anyChild(n4839, roK67, func(n4840 *Node) bool { return setStr(&r4835, n4840) })
+	return (((fnNormalizeSpace(func() (r4859 string) {
+		anyChild(n, roK64, func(n4860 *Node) bool {
+			return anyChild(n4860, roK63, func(n4861 *Node) bool {
+				return anyChild(n4861, roK66, func(n4862 *Node) bool {
+					return anyChild(n4862, roK68, func(n4863 *Node) bool {
+						return anyChild(n4863, roK67, func(n4864 *Node) bool { return setStr(&r4859, n4864) })
 					})
 				})
 			})
 		})
 		return
-	}()) == "RO") && (fnNormalizeSpace(func() (r4841 string) {
-		anyChild(n, roK64, func(n4842 *Node) bool {
-			return anyChild(n4842, roK63, func(n4843 *Node) bool {
-				return anyChild(n4843, roK66, func(n4844 *Node) bool {
-					return anyChild(n4844, roK280, func(n4845 *Node) bool { return setStr(&r4841, n4845) })
+	}()) == "RO") && (fnNormalizeSpace(func() (r4865 string) {
+		anyChild(n, roK64, func(n4866 *Node) bool {
+			return anyChild(n4866, roK63, func(n4867 *Node) bool {
+				return anyChild(n4867, roK66, func(n4868 *Node) bool {
+					return anyChild(n4868, roK280, func(n4869 *Node) bool { return setStr(&r4865, n4869) })
 				})
 			})
 		})
 		return
-	}()) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(func() (r4846 string) {
-		anyChild(n, roK64, func(n4847 *Node) bool {
-			return anyChild(n4847, roK63, func(n4848 *Node) bool {
-				return anyChild(n4848, roK66, func(n4849 *Node) bool {
-					return anyChild(n4849, roK458, func(n4850 *Node) bool { return setStr(&r4846, n4850) })
+	}()) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(func() (r4870 string) {
+		anyChild(n, roK64, func(n4871 *Node) bool {
+			return anyChild(n4871, roK63, func(n4872 *Node) bool {
+				return anyChild(n4872, roK66, func(n4873 *Node) bool {
+					return anyChild(n4873, roK458, func(n4874 *Node) bool { return setStr(&r4870, n4874) })
 				})
 			})
 		})
@@ -15493,22 +15640,22 @@ func roT1040(v []Seq, n *Node) bool {
 
 // BR-RO-111: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:C…
 func roT1041(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(func() (r4851 string) {
-		anyChild(n, roK64, func(n4852 *Node) bool {
-			return anyChild(n4852, roK63, func(n4853 *Node) bool {
-				return anyChild(n4853, roK66, func(n4854 *Node) bool {
-					return anyChild(n4854, roK68, func(n4855 *Node) bool {
-						return anyChild(n4855, roK67, func(n4856 *Node) bool { return setStr(&r4851, n4856) })
+	return ((fnNormalizeSpace(func() (r4875 string) {
+		anyChild(n, roK64, func(n4876 *Node) bool {
+			return anyChild(n4876, roK63, func(n4877 *Node) bool {
+				return anyChild(n4877, roK66, func(n4878 *Node) bool {
+					return anyChild(n4878, roK68, func(n4879 *Node) bool {
+						return anyChild(n4879, roK67, func(n4880 *Node) bool { return setStr(&r4875, n4880) })
 					})
 				})
 			})
 		})
 		return
-	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(func() (r4857 string) {
-		anyChild(n, roK64, func(n4858 *Node) bool {
-			return anyChild(n4858, roK63, func(n4859 *Node) bool {
-				return anyChild(n4859, roK66, func(n4860 *Node) bool {
-					return anyChild(n4860, roK280, func(n4861 *Node) bool { return setStr(&r4857, n4861) })
+	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(func() (r4881 string) {
+		anyChild(n, roK64, func(n4882 *Node) bool {
+			return anyChild(n4882, roK63, func(n4883 *Node) bool {
+				return anyChild(n4883, roK66, func(n4884 *Node) bool {
+					return anyChild(n4884, roK280, func(n4885 *Node) bool { return setStr(&r4881, n4885) })
 				})
 			})
 		})
@@ -15518,32 +15665,32 @@ func roT1041(v []Seq, n *Node) bool {
 
 // BR-RO-120: not((cac:AllowanceCharge/cac:TaxCategory/cbc:ID[ancestor::cac:AllowanceCharge/cbc:ChargeIndicator = 'false' and following-sibling::cac:TaxScheme/cbc:ID = 'VAT'] = ('S', 'Z', 'E', 'AE', 'K', 'G', 'L', …
 func roT1042(v []Seq, n *Node) bool {
-	return (!((anyChild(n, roK76, func(n4862 *Node) bool {
-		return anyChild(n4862, roK81, func(n4863 *Node) bool {
-			return anyChild(n4863, roK54, func(n4864 *Node) bool {
-				return (anyNode(ancestor(n4864, roK76), func(n4865 *Node) bool {
-					return anyChild(n4865, roK77, func(n4866 *Node) bool { return (n4866.StringValue() == "false") })
-				}) && anyNode(followingSibling(n4864, roK80), func(n4867 *Node) bool {
-					return anyChild(n4867, roK54, func(n4868 *Node) bool { return (n4868.StringValue() == "VAT") })
-				})) && gcmp(nodeSeq(n4864), roK477, opEq)
+	return (!((anyChild(n, roK76, func(n4886 *Node) bool {
+		return anyChild(n4886, roK81, func(n4887 *Node) bool {
+			return anyChild(n4887, roK54, func(n4888 *Node) bool {
+				return (anyNode(ancestor(n4888, roK76), func(n4889 *Node) bool {
+					return anyChild(n4889, roK77, func(n4890 *Node) bool { return (n4890.StringValue() == "false") })
+				}) && anyNode(followingSibling(n4888, roK80), func(n4891 *Node) bool {
+					return anyChild(n4891, roK54, func(n4892 *Node) bool { return (n4892.StringValue() == "VAT") })
+				})) && gcmp(nodeSeq(n4888), roK477, opEq)
 			})
 		})
-	}) || anyChild(n, roK76, func(n4869 *Node) bool {
-		return anyChild(n4869, roK81, func(n4870 *Node) bool {
-			return anyChild(n4870, roK54, func(n4871 *Node) bool {
-				return anyNode(ancestor(n4871, roK76), func(n4872 *Node) bool {
-					return anyChild(n4872, roK77, func(n4873 *Node) bool { return (n4873.StringValue() == "true") })
-				}) && gcmp(nodeSeq(n4871), roK477, opEq)
+	}) || anyChild(n, roK76, func(n4893 *Node) bool {
+		return anyChild(n4893, roK81, func(n4894 *Node) bool {
+			return anyChild(n4894, roK54, func(n4895 *Node) bool {
+				return anyNode(ancestor(n4895, roK76), func(n4896 *Node) bool {
+					return anyChild(n4896, roK77, func(n4897 *Node) bool { return (n4897.StringValue() == "true") })
+				}) && gcmp(nodeSeq(n4895), roK477, opEq)
 			})
 		})
-	})) || anyChild(n, roK89, func(n4874 *Node) bool {
-		return anyChild(n4874, roK124, func(n4875 *Node) bool {
-			return anyChild(n4875, roK110, func(n4876 *Node) bool {
-				return anyChild(n4876, roK54, func(n4877 *Node) bool { return gcmp(nodeSeq(n4877), roK477, opEq) })
+	})) || anyChild(n, roK89, func(n4898 *Node) bool {
+		return anyChild(n4898, roK124, func(n4899 *Node) bool {
+			return anyChild(n4899, roK110, func(n4900 *Node) bool {
+				return anyChild(n4900, roK54, func(n4901 *Node) bool { return gcmp(nodeSeq(n4901), roK477, opEq) })
 			})
 		})
-	})) || ebv(concatSeq(step(step(step(child(n, roK64), func(n4878 *Node) Seq { return child(n4878, roK63) }), func(n4879 *Node) Seq { return child(n4879, roK102) }), func(n4880 *Node) Seq { return child(n4880, roK112) }), step(step(step(child(n, roK64), func(n4881 *Node) Seq { return child(n4881, roK63) }), func(n4882 *Node) Seq { return child(n4882, roK113) }), func(n4883 *Node) Seq {
-		return filter(child(n4883, roK112), func(p4884 *Node) bool { return ebv(strSeq(fnNormalizeSpace(p4884.StringValue()))) })
+	})) || ebv(concatSeq(step(step(step(child(n, roK64), func(n4902 *Node) Seq { return child(n4902, roK63) }), func(n4903 *Node) Seq { return child(n4903, roK102) }), func(n4904 *Node) Seq { return child(n4904, roK112) }), step(step(step(child(n, roK64), func(n4905 *Node) Seq { return child(n4905, roK63) }), func(n4906 *Node) Seq { return child(n4906, roK113) }), func(n4907 *Node) Seq {
+		return filter(child(n4907, roK112), func(p4908 *Node) bool { return ebv(strSeq(fnNormalizeSpace(p4908.StringValue()))) })
 	}))))
 }
 
@@ -15588,19 +15735,19 @@ func roM114(v []Seq, n *Node) bool {
 
 // BR-RO-140: cbc:StreetName[boolean(normalize-space(.))]
 func roT1043(v []Seq, n *Node) bool {
-	return anyChild(n, roK465, func(n4885 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4885.StringValue()))) })
+	return anyChild(n, roK465, func(n4909 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4909.StringValue()))) })
 }
 
 // BR-RO-150: cbc:CityName[boolean(normalize-space(.))]
 func roT1044(v []Seq, n *Node) bool {
-	return anyChild(n, roK458, func(n4886 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4886.StringValue()))) })
+	return anyChild(n, roK458, func(n4910 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4910.StringValue()))) })
 }
 
 // BR-RO-160: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cbc:CountrySubentity) = 'RO-B' and not(normalize-space(cbc:CityName) = $SECTOR-RO-CODES)
 func roT1045(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(func() (r4887 string) {
-		anyChild(n, roK68, func(n4888 *Node) bool {
-			return anyChild(n4888, roK67, func(n4889 *Node) bool { return setStr(&r4887, n4889) })
+	return (((fnNormalizeSpace(func() (r4911 string) {
+		anyChild(n, roK68, func(n4912 *Node) bool {
+			return anyChild(n4912, roK67, func(n4913 *Node) bool { return setStr(&r4911, n4913) })
 		})
 		return
 	}()) == "RO") && (fnNormalizeSpace(childStr(n, roK280)) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK458))), v[5], opEq))
@@ -15608,9 +15755,9 @@ func roT1045(v []Seq, n *Node) bool {
 
 // BR-RO-170: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cbc:CountrySubentity) = $ISO-3166-RO-CODES)
 func roT1046(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(func() (r4890 string) {
-		anyChild(n, roK68, func(n4891 *Node) bool {
-			return anyChild(n4891, roK67, func(n4892 *Node) bool { return setStr(&r4890, n4892) })
+	return ((fnNormalizeSpace(func() (r4914 string) {
+		anyChild(n, roK68, func(n4915 *Node) bool {
+			return anyChild(n4915, roK67, func(n4916 *Node) bool { return setStr(&r4914, n4916) })
 		})
 		return
 	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK280))), v[4], opEq))
@@ -15632,9 +15779,9 @@ func roM115(v []Seq, n *Node) bool {
 
 // BR-RO-L208: string-length(normalize-space(cac:PayeeFinancialAccount/cbc:Name)) <= 200
 func roT1047(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4893 string) {
-		anyChild(n, roK140, func(n4894 *Node) bool {
-			return anyChild(n4894, roK123, func(n4895 *Node) bool { return setStr(&r4893, n4895) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4917 string) {
+		anyChild(n, roK140, func(n4918 *Node) bool {
+			return anyChild(n4918, roK123, func(n4919 *Node) bool { return setStr(&r4917, n4919) })
 		})
 		return
 	}())), roK457, opLe)
@@ -15642,9 +15789,9 @@ func roT1047(v []Seq, n *Node) bool {
 
 // BR-RO-L209: string-length(normalize-space(cac:CardAccount/cbc:HolderName)) <= 200
 func roT1048(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4896 string) {
-		anyChild(n, roK69, func(n4897 *Node) bool {
-			return anyChild(n4897, roK479, func(n4898 *Node) bool { return setStr(&r4896, n4898) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4920 string) {
+		anyChild(n, roK69, func(n4921 *Node) bool {
+			return anyChild(n4921, roK479, func(n4922 *Node) bool { return setStr(&r4920, n4922) })
 		})
 		return
 	}())), roK457, opLe)
@@ -15652,7 +15799,7 @@ func roT1048(v []Seq, n *Node) bool {
 
 // BR-RO-L1016: string-length(normalize-space(cbc:PaymentMeansCode/@name)) <= 100
 func roT1049(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK141), func(n4899 *Node) Seq { return attr(n4899, roK431) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK141), func(n4923 *Node) Seq { return attr(n4923, roK431) })))), roK91, opLe)
 }
 
 // BR-RO-L140: string-length(normalize-space(cbc:PaymentID)) <= 140
@@ -15709,19 +15856,19 @@ func roM116(v []Seq, n *Node) bool {
 
 // BR-RO-180: cbc:StreetName[boolean(normalize-space(.))]
 func roT1051(v []Seq, n *Node) bool {
-	return anyChild(n, roK465, func(n4900 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4900.StringValue()))) })
+	return anyChild(n, roK465, func(n4924 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4924.StringValue()))) })
 }
 
 // BR-RO-201: cbc:CityName[boolean(normalize-space(.))]
 func roT1052(v []Seq, n *Node) bool {
-	return anyChild(n, roK458, func(n4901 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4901.StringValue()))) })
+	return anyChild(n, roK458, func(n4925 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4925.StringValue()))) })
 }
 
 // BR-RO-202: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cbc:CountrySubentity) = 'RO-B' and not(normalize-space(cbc:CityName) = $SECTOR-RO-CODES)
 func roT1053(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(func() (r4902 string) {
-		anyChild(n, roK68, func(n4903 *Node) bool {
-			return anyChild(n4903, roK67, func(n4904 *Node) bool { return setStr(&r4902, n4904) })
+	return (((fnNormalizeSpace(func() (r4926 string) {
+		anyChild(n, roK68, func(n4927 *Node) bool {
+			return anyChild(n4927, roK67, func(n4928 *Node) bool { return setStr(&r4926, n4928) })
 		})
 		return
 	}()) == "RO") && (fnNormalizeSpace(childStr(n, roK280)) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK458))), v[5], opEq))
@@ -15729,14 +15876,14 @@ func roT1053(v []Seq, n *Node) bool {
 
 // BR-RO-211: cbc:CountrySubentity[boolean(normalize-space(.))]
 func roT1054(v []Seq, n *Node) bool {
-	return anyChild(n, roK280, func(n4905 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4905.StringValue()))) })
+	return anyChild(n, roK280, func(n4929 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4929.StringValue()))) })
 }
 
 // BR-RO-212: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cbc:CountrySubentity) = $ISO-3166-RO-CODES)
 func roT1055(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(func() (r4906 string) {
-		anyChild(n, roK68, func(n4907 *Node) bool {
-			return anyChild(n4907, roK67, func(n4908 *Node) bool { return setStr(&r4906, n4908) })
+	return ((fnNormalizeSpace(func() (r4930 string) {
+		anyChild(n, roK68, func(n4931 *Node) bool {
+			return anyChild(n4931, roK67, func(n4932 *Node) bool { return setStr(&r4930, n4932) })
 		})
 		return
 	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK280))), v[4], opEq))
@@ -15790,9 +15937,9 @@ func roM118(v []Seq, n *Node) bool {
 
 // BR-RO-L1024: string-length(normalize-space(cac:Item/cbc:Name)) <= 100
 func roT1057(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4909 string) {
-		anyChild(n, roK124, func(n4910 *Node) bool {
-			return anyChild(n4910, roK123, func(n4911 *Node) bool { return setStr(&r4909, n4911) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4933 string) {
+		anyChild(n, roK124, func(n4934 *Node) bool {
+			return anyChild(n4934, roK123, func(n4935 *Node) bool { return setStr(&r4933, n4935) })
 		})
 		return
 	}())), roK91, opLe)
@@ -15805,9 +15952,9 @@ func roT1058(v []Seq, n *Node) bool {
 
 // BR-RO-L212: string-length(normalize-space(cac:Item/cbc:Description)) <= 200
 func roT1059(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4912 string) {
-		anyChild(n, roK124, func(n4913 *Node) bool {
-			return anyChild(n4913, roK169, func(n4914 *Node) bool { return setStr(&r4912, n4914) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4936 string) {
+		anyChild(n, roK124, func(n4937 *Node) bool {
+			return anyChild(n4937, roK169, func(n4938 *Node) bool { return setStr(&r4936, n4938) })
 		})
 		return
 	}())), roK457, opLe)
@@ -15858,8 +16005,8 @@ func roM120(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4915 Seq) bool {
-			return anyChild(m, roK77, func(n4916 *Node) bool { return gcmp(nodeSeq(n4916), r4915, opEq) })
+		if !(func(r4939 Seq) bool {
+			return anyChild(m, roK77, func(n4940 *Node) bool { return gcmp(nodeSeq(n4940), r4939, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -15876,8 +16023,8 @@ func roM120(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4917 Seq) bool {
-			return anyChild(m, roK77, func(n4918 *Node) bool { return gcmp(nodeSeq(n4918), r4917, opEq) })
+		if !(func(r4941 Seq) bool {
+			return anyChild(m, roK77, func(n4942 *Node) bool { return gcmp(nodeSeq(n4942), r4941, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -15914,8 +16061,8 @@ func roM121(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4919 Seq) bool {
-			return anyChild(m, roK77, func(n4920 *Node) bool { return gcmp(nodeSeq(n4920), r4919, opEq) })
+		if !(func(r4943 Seq) bool {
+			return anyChild(m, roK77, func(n4944 *Node) bool { return gcmp(nodeSeq(n4944), r4943, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -15932,8 +16079,8 @@ func roM121(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4921 Seq) bool {
-			return anyChild(m, roK77, func(n4922 *Node) bool { return gcmp(nodeSeq(n4922), r4921, opEq) })
+		if !(func(r4945 Seq) bool {
+			return anyChild(m, roK77, func(n4946 *Node) bool { return gcmp(nodeSeq(n4946), r4945, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -16045,29 +16192,29 @@ func roT1078(v []Seq, n *Node) bool {
 	return memoBool(v, 36, func() bool {
 		return (memoBool(v, 37, func() bool {
 			return (memoBool(v, 38, func() bool {
-				return anyNode(desc(root(n), roK106), func(n4923 *Node) bool {
-					return anyChild(n4923, roK105, func(n4924 *Node) bool {
-						return func(r4925 Seq) bool {
-							return anyAttr(n4924, roK104, func(n4926 *Node) bool { return gcmp(nodeSeq(n4926), r4925, opEq) })
-						}(child(n4924, roK100))
+				return anyNode(desc(root(n), roK106), func(n4947 *Node) bool {
+					return anyChild(n4947, roK105, func(n4948 *Node) bool {
+						return func(r4949 Seq) bool {
+							return anyAttr(n4948, roK104, func(n4950 *Node) bool { return gcmp(nodeSeq(n4950), r4949, opEq) })
+						}(child(n4948, roK100))
 					})
 				})
 			}) && memoBool(v, 39, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK106), func(n4927 *Node) Seq {
-					return filter(child(n4927, roK105), func(p4928 *Node) bool {
-						return func(r4929 Seq) bool {
-							return anyAttr(p4928, roK104, func(n4930 *Node) bool { return gcmp(nodeSeq(n4930), r4929, opEq) })
-						}(child(p4928, roK100))
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK106), func(n4951 *Node) Seq {
+					return filter(child(n4951, roK105), func(p4952 *Node) bool {
+						return func(r4953 Seq) bool {
+							return anyAttr(p4952, roK104, func(n4954 *Node) bool { return gcmp(nodeSeq(n4954), r4953, opEq) })
+						}(child(p4952, roK100))
 					})
 				})), ".")), roK84, opLe)
 			}))
 		}) || memoBool(v, 40, func() bool {
 			return !memoBool(v, 38, func() bool {
-				return anyNode(desc(root(n), roK106), func(n4931 *Node) bool {
-					return anyChild(n4931, roK105, func(n4932 *Node) bool {
-						return func(r4933 Seq) bool {
-							return anyAttr(n4932, roK104, func(n4934 *Node) bool { return gcmp(nodeSeq(n4934), r4933, opEq) })
-						}(child(n4932, roK100))
+				return anyNode(desc(root(n), roK106), func(n4955 *Node) bool {
+					return anyChild(n4955, roK105, func(n4956 *Node) bool {
+						return func(r4957 Seq) bool {
+							return anyAttr(n4956, roK104, func(n4958 *Node) bool { return gcmp(nodeSeq(n4958), r4957, opEq) })
+						}(child(n4956, roK100))
 					})
 				})
 			})
@@ -16080,29 +16227,29 @@ func roT1079(v []Seq, n *Node) bool {
 	return memoBool(v, 41, func() bool {
 		return (memoBool(v, 42, func() bool {
 			return (memoBool(v, 43, func() bool {
-				return anyNode(desc(root(n), roK106), func(n4935 *Node) bool {
-					return anyChild(n4935, roK105, func(n4936 *Node) bool {
-						return func(r4937 Seq) bool {
-							return anyAttr(n4936, roK104, func(n4938 *Node) bool { return gcmp(nodeSeq(n4938), r4937, opEq) })
-						}(child(n4936, roK107))
+				return anyNode(desc(root(n), roK106), func(n4959 *Node) bool {
+					return anyChild(n4959, roK105, func(n4960 *Node) bool {
+						return func(r4961 Seq) bool {
+							return anyAttr(n4960, roK104, func(n4962 *Node) bool { return gcmp(nodeSeq(n4962), r4961, opEq) })
+						}(child(n4960, roK107))
 					})
 				})
 			}) && memoBool(v, 44, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK106), func(n4939 *Node) Seq {
-					return filter(child(n4939, roK105), func(p4940 *Node) bool {
-						return func(r4941 Seq) bool {
-							return anyAttr(p4940, roK104, func(n4942 *Node) bool { return gcmp(nodeSeq(n4942), r4941, opEq) })
-						}(child(p4940, roK107))
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK106), func(n4963 *Node) Seq {
+					return filter(child(n4963, roK105), func(p4964 *Node) bool {
+						return func(r4965 Seq) bool {
+							return anyAttr(p4964, roK104, func(n4966 *Node) bool { return gcmp(nodeSeq(n4966), r4965, opEq) })
+						}(child(p4964, roK107))
 					})
 				})), ".")), roK84, opLe)
 			}))
 		}) || memoBool(v, 45, func() bool {
 			return !memoBool(v, 43, func() bool {
-				return anyNode(desc(root(n), roK106), func(n4943 *Node) bool {
-					return anyChild(n4943, roK105, func(n4944 *Node) bool {
-						return func(r4945 Seq) bool {
-							return anyAttr(n4944, roK104, func(n4946 *Node) bool { return gcmp(nodeSeq(n4946), r4945, opEq) })
-						}(child(n4944, roK107))
+				return anyNode(desc(root(n), roK106), func(n4967 *Node) bool {
+					return anyChild(n4967, roK105, func(n4968 *Node) bool {
+						return func(r4969 Seq) bool {
+							return anyAttr(n4968, roK104, func(n4970 *Node) bool { return gcmp(nodeSeq(n4970), r4969, opEq) })
+						}(child(n4968, roK107))
 					})
 				})
 			})
@@ -16173,8 +16320,8 @@ func roM126(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4947 Seq) bool {
-			return anyChild(m, roK77, func(n4948 *Node) bool { return gcmp(nodeSeq(n4948), r4947, opEq) })
+		if !(func(r4971 Seq) bool {
+			return anyChild(m, roK77, func(n4972 *Node) bool { return gcmp(nodeSeq(n4972), r4971, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -16191,8 +16338,8 @@ func roM126(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4949 Seq) bool {
-			return anyChild(m, roK77, func(n4950 *Node) bool { return gcmp(nodeSeq(n4950), r4949, opEq) })
+		if !(func(r4973 Seq) bool {
+			return anyChild(m, roK77, func(n4974 *Node) bool { return gcmp(nodeSeq(n4974), r4973, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -16229,8 +16376,8 @@ func roM127(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4951 Seq) bool {
-			return anyChild(m, roK77, func(n4952 *Node) bool { return gcmp(nodeSeq(n4952), r4951, opEq) })
+		if !(func(r4975 Seq) bool {
+			return anyChild(m, roK77, func(n4976 *Node) bool { return gcmp(nodeSeq(n4976), r4975, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -16247,8 +16394,8 @@ func roM127(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
 			return false
 		}
-		if !(func(r4953 Seq) bool {
-			return anyChild(m, roK77, func(n4954 *Node) bool { return gcmp(nodeSeq(n4954), r4953, opEq) })
+		if !(func(r4977 Seq) bool {
+			return anyChild(m, roK77, func(n4978 *Node) bool { return gcmp(nodeSeq(n4978), r4977, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -16328,10 +16475,10 @@ func roT1092(v []Seq, n *Node) bool {
 
 // BR-RO-L210: string-length(normalize-space(cac:Attachment/cac:ExternalReference/cbc:URI)) <= 200
 func roT1093(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4955 string) {
-		anyChild(n, roK180, func(n4956 *Node) bool {
-			return anyChild(n4956, roK196, func(n4957 *Node) bool {
-				return anyChild(n4957, roK482, func(n4958 *Node) bool { return setStr(&r4955, n4958) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4979 string) {
+		anyChild(n, roK180, func(n4980 *Node) bool {
+			return anyChild(n4980, roK196, func(n4981 *Node) bool {
+				return anyChild(n4981, roK482, func(n4982 *Node) bool { return setStr(&r4979, n4982) })
 			})
 		})
 		return
@@ -16340,7 +16487,7 @@ func roT1093(v []Seq, n *Node) bool {
 
 // BR-RO-L211: string-length(normalize-space(cac:Attachment/cbc:EmbeddedDocumentBinaryObject/@filename)) <= 200
 func roT1094(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK180), func(n4959 *Node) Seq { return child(n4959, roK453) }), func(n4960 *Node) Seq { return attr(n4960, roK153) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK180), func(n4983 *Node) Seq { return child(n4983, roK453) }), func(n4984 *Node) Seq { return attr(n4984, roK153) })))), roK457, opLe)
 }
 
 // //cac:BillingReference
@@ -16360,17 +16507,17 @@ func roM130(v []Seq, n *Node) bool {
 // BR-RO-A500: count(cac:InvoiceDocumentReference) <= 500
 func roT1095(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4961 := 0
-		anyChild(n, roK143, func(n4962 *Node) bool { return tally1(&k4961) })
-		return countOf(k4961)
+		k4985 := 0
+		anyChild(n, roK143, func(n4986 *Node) bool { return tally1(&k4985) })
+		return countOf(k4985)
 	}(), roK483, opLe)
 }
 
 // BR-RO-L156: string-length(normalize-space(cac:InvoiceDocumentReference/cbc:ID)) <= 200
 func roT1096(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4963 string) {
-		anyChild(n, roK143, func(n4964 *Node) bool {
-			return anyChild(n4964, roK54, func(n4965 *Node) bool { return setStr(&r4963, n4965) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4987 string) {
+		anyChild(n, roK143, func(n4988 *Node) bool {
+			return anyChild(n4988, roK54, func(n4989 *Node) bool { return setStr(&r4987, n4989) })
 		})
 		return
 	}())), roK457, opLe)

@@ -25,6 +25,92 @@ type compiler struct {
 	memoK map[string]int
 	// memoSelf: the memoized expression whose own body is being compiled
 	memoSelf expr
+	// cse: the frame (a check, or a quantifier's body) whose repeated
+	// sums are evaluated once
+	cse *cseFrame
+}
+
+// cseFrame is one evaluation of a check or of a quantifier's body: within
+// it the context node (cv) and the variables are fixed, so an expression
+// of them written twice has one value. Repeated sum() calls (BR-S-08 and
+// its siblings write each sum over the lines twice) get a cseSlot.
+type cseFrame struct {
+	cv     string
+	counts map[string]int    // sum() expressions of the frame -> occurrences
+	slots  map[string]string // -> Go variable of its cseSlot
+	decl   []string
+}
+
+// countSums counts the sum() calls of e outside nested quantifier bodies
+// (which are frames of their own).
+func countSums(e expr, counts map[string]int) {
+	switch x := e.(type) {
+	case *call:
+		if x.name == "sum" {
+			counts[exprKey(x)]++
+		}
+		for _, a := range x.args {
+			countSums(a, counts)
+		}
+	case *binary:
+		countSums(x.l, counts)
+		countSums(x.r, counts)
+	case *negate:
+		countSums(x.x, counts)
+	case *quant:
+		countSums(x.in, counts)
+	case *castable:
+		countSums(x.x, counts)
+	case *seqExpr:
+		for _, it := range x.items {
+			countSums(it, counts)
+		}
+	case *path:
+		for _, st := range x.steps {
+			if st.primary != nil {
+				countSums(st.primary, counts)
+			}
+			for _, p := range st.preds {
+				countSums(p, counts)
+			}
+		}
+	}
+}
+
+// framed compiles the boolean e as a CSE frame with context variable cv:
+// the Go bool expression, wrapped in a closure declaring the frame's slots
+// when it has any.
+func (c *compiler) framed(e expr, s scope) string {
+	outer := c.cse
+	f := &cseFrame{cv: s.cv, counts: map[string]int{}, slots: map[string]string{}}
+	countSums(e, f.counts)
+	c.cse = f
+	g := c.boolOf(e, s)
+	c.cse = outer
+	if len(f.decl) == 0 {
+		return g
+	}
+	return fmt.Sprintf("func() bool { var %s cseSlot; return %s }()", strings.Join(f.decl, ", "), g)
+}
+
+// cseSeq returns the Go Seq expression g of e through the frame's slot
+// when e occurs more than once in the frame with the frame's context.
+func (c *compiler) cseSeq(e expr, s scope, g string) string {
+	f := c.cse
+	if f == nil || s.cv != f.cv {
+		return g
+	}
+	k := exprKey(e)
+	if f.counts[k] < 2 {
+		return g
+	}
+	v, ok := f.slots[k]
+	if !ok {
+		v = c.fresh("c")
+		f.slots[k] = v
+		f.decl = append(f.decl, v)
+	}
+	return fmt.Sprintf("%s.get(func() Seq { return %s })", v, g)
 }
 
 // index records a `//name` (attr: `//@name`) name constant for indexNames.
@@ -162,7 +248,7 @@ func (c *compiler) boolOf(e expr, s scope) string {
 		if p, ok := loopable(x.in, loopAny); ok {
 			// a loop over the path's items: no sequence is built
 			loop := c.loopPath(p, s, func(nv, seq, str string) string {
-				body := c.boolOf(x.body, s.bind(x.name, g))
+				body := c.framed(x.body, s.bind(x.name, g))
 				if nv != "" {
 					if x.every {
 						return fmt.Sprintf("!func(%s Seq) bool { return %s }(nodeSeq(%s))", g, body, nv)
@@ -179,7 +265,7 @@ func (c *compiler) boolOf(e expr, s scope) string {
 			}
 			return loop
 		}
-		body := c.boolOf(x.body, s.bind(x.name, g))
+		body := c.framed(x.body, s.bind(x.name, g))
 		return fmt.Sprintf("%s(%s, func(%s Seq) bool { return %s })", fn, c.seqOf(x.in, s), g, body)
 	case *castable:
 		if x.typ != "xs:date" || x.empty {
@@ -494,9 +580,9 @@ func (c *compiler) seqCall(x *call, s scope) string {
 				}
 				return a + ".add(" + seq + ")"
 			})
-			return fmt.Sprintf("func() Seq { var %s sumAcc; %s; return %s.result() }()", a, loop, a)
+			return c.cseSeq(x, s, fmt.Sprintf("func() Seq { var %s sumAcc; %s; return %s.result() }()", a, loop, a))
 		}
-		return one("fnSum")
+		return c.cseSeq(x, s, one("fnSum"))
 	case "round":
 		return one("fnRound")
 	case "abs":
