@@ -65,6 +65,7 @@ func (d *Document) release() {
 		for _, sp := range ix.cacheChunks {
 			cachePool.Put(sp)
 		}
+		ix.releaseIndex()
 		d.Root.x = nil
 	}
 	d.slabs = nil

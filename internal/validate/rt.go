@@ -817,6 +817,7 @@ func indexNames(attr bool, names ...*Name) bool {
 // in document order.
 type docIndex struct {
 	seqs []Seq
+	bufs *indexBufs // seqs' arrays, from indexPool
 	// the node caches' items are carved from chunks, recycled with the
 	// document's node slabs
 	items  []Item
@@ -886,7 +887,7 @@ func (n *Node) index() *docIndex {
 	if n.x != nil && n.x.doc != nil && n.x.doc.seqs != nil {
 		return n.x.doc
 	}
-	cnt := make([]int32, indexSlots+1)
+	cnt := make([]int32, indexSlots+1) // on the stack when small enough
 	var walk func(p *Node, fill func(k int, m *Node))
 	walk = func(p *Node, fill func(k int, m *Node)) {
 		for _, c := range p.Children {
@@ -906,8 +907,15 @@ func (n *Node) index() *docIndex {
 	}
 	total := 0
 	walk(n, func(k int, _ *Node) { cnt[k]++; total++ })
-	all := make(Seq, 0, total)
-	seqs := make([]Seq, indexSlots+1)
+	bufs := indexPool.Get().(*indexBufs)
+	if cap(bufs.all) < total {
+		bufs.all = make(Seq, 0, total)
+	}
+	if cap(bufs.seqs) < int(indexSlots)+1 {
+		bufs.seqs = make([]Seq, indexSlots+1)
+	}
+	all := bufs.all[:0]
+	seqs := bufs.seqs[:indexSlots+1]
 	for k, c := range cnt {
 		if c > 0 {
 			seqs[k] = all[len(all) : len(all) : len(all)+int(c)]
@@ -920,7 +928,28 @@ func (n *Node) index() *docIndex {
 		x.doc = &docIndex{}
 	}
 	x.doc.seqs = seqs
+	x.doc.bufs = bufs
 	return x.doc
+}
+
+// indexBufs are a document index's arrays, recycled with the document.
+type indexBufs struct {
+	all  Seq
+	seqs []Seq
+}
+
+var indexPool = sync.Pool{New: func() any { return &indexBufs{} }}
+
+// releaseIndex returns the index's arrays to the pool, cleared (they hold
+// node pointers).
+func (d *docIndex) releaseIndex() {
+	if d.bufs == nil {
+		return
+	}
+	clear(d.bufs.all[:cap(d.bufs.all)])
+	clear(d.bufs.seqs)
+	indexPool.Put(d.bufs)
+	d.bufs, d.seqs = nil, nil
 }
 
 // descAttr is //@name.
@@ -1537,4 +1566,41 @@ func (c *cseSlot) get(f func() Seq) Seq {
 		c.s, c.ok = f(), true
 	}
 	return c.s
+}
+
+// upwardMax is the number of //last nodes up to which existsNames looks
+// upwards from them rather than down from the context.
+const upwardMax = 16
+
+// existsNames is exists(names[0]/names[1]/…) from n (child steps of
+// concrete names, the last one indexed): upwards from the document's
+// `//last` nodes when there are few of them, else by loops down from n.
+func existsNames(n *Node, names []*Name) bool {
+	last := names[len(names)-1]
+	if r := root(n); r.Kind == KindDocument && r != n && last.indexElem {
+		if cand := desc(r, last); len(cand) <= upwardMax {
+			for _, it := range cand {
+				m := it.N
+				i := len(names) - 2
+				for ; i >= 0; i-- {
+					m = m.Parent
+					if m == nil || m.Kind != KindElement || m.ID != names[i].ID {
+						break
+					}
+				}
+				if i < 0 && m.Parent == n {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return existsDownFrom(n, names)
+}
+
+func existsDownFrom(n *Node, names []*Name) bool {
+	if len(names) == 1 {
+		return hasChild(n, names[0])
+	}
+	return anyChild(n, names[0], func(c *Node) bool { return existsDownFrom(c, names[1:]) })
 }

@@ -7,495 +7,1261 @@ import "strings"
 var _ = strings.Contains
 
 var (
-	roK0   = strSeq("1.0.1")
-	roK1   = strSeq("^[0-9a-zA-Z]([0-9a-zA-Z\\.]*)[^\\.\\s@]@[^\\.\\s@]([0-9a-zA-Z\\.]*)[0-9a-zA-Z]$")
-	roK2   = strSeq(".*([0-9].*){3,}.*")
-	roK3   = strSeq("RO-AB")
-	roK4   = strSeq("RO-AG")
-	roK5   = strSeq("RO-AR")
-	roK6   = strSeq("RO-B")
-	roK7   = strSeq("RO-BC")
-	roK8   = strSeq("RO-BH")
-	roK9   = strSeq("RO-BN")
-	roK10  = strSeq("RO-BR")
-	roK11  = strSeq("RO-BT")
-	roK12  = strSeq("RO-BV")
-	roK13  = strSeq("RO-BZ")
-	roK14  = strSeq("RO-CJ")
-	roK15  = strSeq("RO-CL")
-	roK16  = strSeq("RO-CS")
-	roK17  = strSeq("RO-CT")
-	roK18  = strSeq("RO-CV")
-	roK19  = strSeq("RO-DB")
-	roK20  = strSeq("RO-DJ")
-	roK21  = strSeq("RO-GJ")
-	roK22  = strSeq("RO-GL")
-	roK23  = strSeq("RO-GR")
-	roK24  = strSeq("RO-HD")
-	roK25  = strSeq("RO-HR")
-	roK26  = strSeq("RO-IF")
-	roK27  = strSeq("RO-IL")
-	roK28  = strSeq("RO-IS")
-	roK29  = strSeq("RO-MH")
-	roK30  = strSeq("RO-MM")
-	roK31  = strSeq("RO-MS")
-	roK32  = strSeq("RO-NT")
-	roK33  = strSeq("RO-OT")
-	roK34  = strSeq("RO-PH")
-	roK35  = strSeq("RO-SB")
-	roK36  = strSeq("RO-SJ")
-	roK37  = strSeq("RO-SM")
-	roK38  = strSeq("RO-SV")
-	roK39  = strSeq("RO-TL")
-	roK40  = strSeq("RO-TM")
-	roK41  = strSeq("RO-TR")
-	roK42  = strSeq("RO-VL")
-	roK43  = strSeq("RO-VN")
-	roK44  = strSeq("RO-VS")
-	roK45  = concatSeq(roK3, roK4, roK5, roK6, roK7, roK8, roK9, roK10, roK11, roK12, roK13, roK14, roK15, roK16, roK17, roK18, roK19, roK20, roK21, roK22, roK23, roK24, roK25, roK26, roK27, roK28, roK29, roK30, roK31, roK32, roK33, roK34, roK35, roK36, roK37, roK38, roK39, roK40, roK41, roK42, roK43, roK44)
-	roK46  = strSeq("SECTOR1")
-	roK47  = strSeq("SECTOR2")
-	roK48  = strSeq("SECTOR3")
-	roK49  = strSeq("SECTOR4")
-	roK50  = strSeq("SECTOR5")
-	roK51  = strSeq("SECTOR6")
-	roK52  = concatSeq(roK46, roK47, roK48, roK49, roK50, roK51)
-	roK53  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalDocumentReference")
-	roK54  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ID")
-	roK55  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAmount")
-	roK56  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LegalMonetaryTotal")
-	roK57  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "Invoice")
-	roK58  = intLit("0")
-	roK59  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DueDate")
-	roK60  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Note")
-	roK61  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentTerms")
-	roK62  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndpointID")
-	roK63  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Party")
-	roK64  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingCustomerParty")
-	roK65  = nameOf("", "schemeID")
-	roK66  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PostalAddress")
-	roK67  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IdentificationCode")
-	roK68  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Country")
-	roK69  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CardAccount")
-	roK70  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMeans")
-	roK71  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumberID")
-	roK72  = intLit("10")
-	roK73  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Address")
-	roK74  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryLocation")
-	roK75  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Delivery")
-	roK76  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AllowanceCharge")
-	roK77  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeIndicator")
-	roK78  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2", "CreditNote")
-	roK79  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Amount")
-	roK80  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxScheme")
-	roK81  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxCategory")
-	roK82  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReason")
-	roK83  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReasonCode")
-	roK84  = intLit("2")
-	roK85  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseAmount")
-	roK86  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineExtensionAmount")
-	roK87  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExclusiveAmount")
-	roK88  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxInclusiveAmount")
-	roK89  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceLine")
-	roK90  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteLine")
-	roK91  = intLit("100")
-	roK92  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceTotalAmount")
-	roK93  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeTotalAmount")
-	roK94  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidAmount")
-	roK95  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableRoundingAmount")
-	roK96  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomizationID")
-	roK97  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueDate")
-	roK98  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoiceTypeCode")
-	roK99  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditNoteTypeCode")
-	roK100 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentCurrencyCode")
-	roK101 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationName")
-	roK102 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyLegalEntity")
-	roK103 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingSupplierParty")
-	roK104 = nameOf("", "currencyID")
-	roK105 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
-	roK106 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
-	roK107 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
-	roK108 = intLit("1")
-	roK109 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMandate")
-	roK110 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ClassifiedTaxCategory")
-	roK111 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxSubtotal")
-	roK112 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyID")
-	roK113 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyTaxScheme")
-	roK114 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxRepresentativeParty")
-	roK115 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxPointDate")
-	roK116 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DescriptionCode")
-	roK117 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoicePeriod")
-	roK118 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryDate")
-	roK119 = nameOf("*", "*")
-	roK120 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicedQuantity")
-	roK121 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditedQuantity")
-	roK122 = nameOf("", "unitCode")
-	roK123 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Name")
-	roK124 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Item")
-	roK125 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceAmount")
-	roK126 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Price")
-	roK127 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndDate")
-	roK128 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartDate")
-	roK129 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemProperty")
-	roK130 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Value")
-	roK131 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ItemClassificationCode")
-	roK132 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CommodityClassification")
-	roK133 = nameOf("", "listID")
-	roK134 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StandardItemIdentification")
-	roK135 = intLit("3")
-	roK136 = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABZ ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACM ACN ACO ACP ACQ ACR ACS ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADH ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADS ADT ADU ADV ADW ADX ADY ADZ AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHW AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ARR ARS AUT AUU AUV AUW AUX AUY AUZ AVA AVB AVC AVD AVE AVF BAG BAH BAI BAJ BAK BAL BAM BAN BAO BAP BAQ BAR BAS BLC BLD BLE BLF BLG BLH BLI BLJ BLK BLL BLM BLN BLO BLP BLQ BLR BLS BLT BLU BLV BLW BLX BLY BLZ BMA BMB BMC BMD BME CCI CEX CHG CIP CLP CLR COI CUR CUS DAR DCL DEL DIN DOC DUT EUR FBC GBL GEN GS7 HAN HAZ ICN IIN IMI IND INS INV IRP ITR ITS LAN LIN LOI MCO MDH MKS ORI OSI PAC PAI PAY PKG PKT PMD PMT PRD PRF PRI PUR QIN QQD QUT RAH REG RET REV RQR SAF SIC SIN SLR SPA SPG SPH SPP SPT SRN SSR SUR TCA TDT TRA TRR TXD WHI ZZZ ")
-	roK137 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeParty")
-	roK138 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyName")
-	roK139 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyIdentification")
-	roK140 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeFinancialAccount")
-	roK141 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansCode")
-	roK142 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReference")
-	roK143 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceDocumentReference")
-	roK144 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxableAmount")
-	roK145 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Percent")
-	roK146 = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH EL ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
-	roK147 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReason")
-	roK148 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReasonCode")
-	roK149 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentDescription")
-	roK150 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentTypeCode")
-	roK151 = nameOf("", "scheme")
-	roK152 = nameOf("", "mimeCode")
-	roK153 = nameOf("", "filename")
-	roK154 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryParty")
-	roK155 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2", "UBLExtensions")
-	roK156 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UBLVersionID")
-	roK157 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileExecutionID")
-	roK158 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CopyIndicator")
-	roK159 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UUID")
-	roK160 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueTime")
-	roK161 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PricingCurrencyCode")
-	roK162 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentCurrencyCode")
-	roK163 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentAlternativeCurrencyCode")
-	roK164 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCostCode")
-	roK165 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineCountNumeric")
-	roK166 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartTime")
-	roK167 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndTime")
-	roK168 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DurationMeasure")
-	roK169 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Description")
-	roK170 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderReference")
-	roK171 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerReference")
-	roK172 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderTypeCode")
-	roK173 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DocumentReference")
-	roK174 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentType")
-	roK175 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "XPath")
-	roK176 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LanguageID")
-	roK177 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocaleCode")
-	roK178 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "VersionID")
-	roK179 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentStatusCode")
-	roK180 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Attachment")
-	roK181 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ValidityPeriod")
-	roK182 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "IssuerParty")
-	roK183 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ResultOfVerification")
-	roK184 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledInvoiceDocumentReference")
-	roK185 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteDocumentReference")
-	roK186 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledCreditNoteDocumentReference")
-	roK187 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DebitNoteDocumentReference")
-	roK188 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReminderDocumentReference")
-	roK189 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReferenceLine")
-	roK190 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchDocumentReference")
-	roK191 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptDocumentReference")
-	roK192 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StatementDocumentReference")
-	roK193 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorDocumentReference")
-	roK194 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ContractDocumentReference")
-	roK195 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentHash")
-	roK196 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExternalReference")
-	roK197 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HashAlgorithmMethod")
-	roK198 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryDate")
-	roK199 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryTime")
-	roK200 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MimeCode")
-	roK201 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FormatCode")
-	roK202 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EncodingCode")
-	roK203 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CharacterSetCode")
-	roK204 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FileName")
-	roK205 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ProjectReference")
-	roK206 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WorkPhaseReference")
-	roK207 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Signature")
-	roK208 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerAssignedAccountID")
-	roK209 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalAccountID")
-	roK210 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DataSendingCapability")
-	roK211 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCareIndicator")
-	roK212 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttentionIndicator")
-	roK213 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "WebsiteURI")
-	roK214 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LogoReferenceID")
-	roK215 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IndustryClassificationCode")
-	roK216 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Language")
-	roK217 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressTypeCode")
-	roK218 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressFormatCode")
-	roK219 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Postbox")
-	roK220 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Floor")
-	roK221 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Room")
-	roK222 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BlockName")
-	roK223 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingName")
-	roK224 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingNumber")
-	roK225 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InhouseMail")
-	roK226 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Department")
-	roK227 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttention")
-	roK228 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCare")
-	roK229 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PlotIdentification")
-	roK230 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CitySubdivisionName")
-	roK231 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentityCode")
-	roK232 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Region")
-	roK233 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "District")
-	roK234 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TimezoneOffset")
-	roK235 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LocationCoordinate")
-	roK236 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalLocation")
-	roK237 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxLevelCode")
-	roK238 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReasonCode")
-	roK239 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReason")
-	roK240 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RegistrationAddress")
-	roK241 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxTypeCode")
-	roK242 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CurrencyCode")
-	roK243 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdictionRegionAddress")
-	roK244 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationDate")
-	roK245 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationExpirationDate")
-	roK246 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalFormCode")
-	roK247 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SoleProprietorshipIndicator")
-	roK248 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLiquidationStatusCode")
-	roK249 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CorporateStockAmount")
-	roK250 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FullyPaidSharesIndicator")
-	roK251 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CorporateRegistrationScheme")
-	roK252 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HeadOfficeParty")
-	roK253 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ShareholderParty")
-	roK254 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Contact")
-	roK255 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telefax")
-	roK256 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OtherCommunication")
-	roK257 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Person")
-	roK258 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AgentParty")
-	roK259 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ServiceProviderParty")
-	roK260 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PowerOfAttorney")
-	roK261 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialAccount")
-	roK262 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchContact")
-	roK263 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingContact")
-	roK264 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerContact")
-	roK265 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SupplierAssignedAccountID")
-	roK266 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalForm")
-	roK267 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryContact")
-	roK268 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerContact")
-	roK269 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerCustomerParty")
-	roK270 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerSupplierParty")
-	roK271 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Quantity")
-	roK272 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MinimumQuantity")
-	roK273 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumQuantity")
-	roK274 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryTime")
-	roK275 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryDate")
-	roK276 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryTime")
-	roK277 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReleaseID")
-	roK278 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TrackingID")
-	roK279 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Conditions")
-	roK280 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentity")
-	roK281 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocationTypeCode")
-	roK282 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InformationURI")
-	roK283 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubsidiaryLocation")
-	roK284 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AlternativeDeliveryLocation")
-	roK285 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RequestedDeliveryPeriod")
-	roK286 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "EstimatedDeliveryPeriod")
-	roK287 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CarrierParty")
-	roK288 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "NotifyParty")
-	roK289 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Despatch")
-	roK290 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryTerms")
-	roK291 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MinimumDeliveryUnit")
-	roK292 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MaximumDeliveryUnit")
-	roK293 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Shipment")
-	roK294 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentDueDate")
-	roK295 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentChannelCode")
-	roK296 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionID")
-	roK297 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardTypeCode")
-	roK298 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityStartDate")
-	roK299 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssuerID")
-	roK300 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueNumberID")
-	roK301 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CV2ID")
-	roK302 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardChipCode")
-	roK303 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChipApplicationID")
-	roK304 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AliasName")
-	roK305 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountTypeCode")
-	roK306 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountFormatCode")
-	roK307 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentNote")
-	roK308 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitutionBranch")
-	roK309 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitution")
-	roK310 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditAccount")
-	roK311 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MandateTypeCode")
-	roK312 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaymentInstructionsNumeric")
-	roK313 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaidAmount")
-	roK314 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SignatureID")
-	roK315 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerParty")
-	roK316 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerFinancialAccount")
-	roK317 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentReversalPeriod")
-	roK318 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Clause")
-	roK319 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TradeFinancing")
-	roK320 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansID")
-	roK321 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidPaymentReferenceID")
-	roK322 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReferenceEventCode")
-	roK323 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountPercent")
-	roK324 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltySurchargePercent")
-	roK325 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPercent")
-	roK326 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountAmount")
-	roK327 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltyAmount")
-	roK328 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentTermsDetailsURI")
-	roK329 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstallmentDueDate")
-	roK330 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicingPartyReference")
-	roK331 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SettlementPeriod")
-	roK332 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PenaltyPeriod")
-	roK333 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExchangeRate")
-	roK334 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PrepaidPayment")
-	roK335 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidIndicator")
-	roK336 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SequenceNumeric")
-	roK337 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCost")
-	roK338 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PerUnitAmount")
-	roK339 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseUnitMeasure")
-	roK340 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRange")
-	roK341 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRatePercent")
-	roK342 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdiccionRegionAddress")
-	roK343 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxExchangeRate")
-	roK344 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingExchangeRate")
-	roK345 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentExchangeRate")
-	roK346 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentAlternativeExchangeRate")
-	roK347 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RoundingAmount")
-	roK348 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxEvidenceIndicator")
-	roK349 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxIncludedIndicator")
-	roK350 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CalculationSequenceNumeric")
-	roK351 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TransactionCurrencyTaxAmount")
-	roK352 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WithholdingTaxTotal")
-	roK353 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAlternativeAmount")
-	roK354 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPurposeCode")
-	roK355 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FreeOfChargeIndicator")
-	roK356 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderLineID")
-	roK357 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderLineReference")
-	roK358 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineStatusCode")
-	roK359 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchLineReference")
-	roK360 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptLineReference")
-	roK361 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingReference")
-	roK362 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorParty")
-	roK363 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackQuantity")
-	roK364 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackSizeNumeric")
-	roK365 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CatalogueIndicator")
-	roK366 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HazardousRiskIndicator")
-	roK367 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalInformation")
-	roK368 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Keyword")
-	roK369 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BrandName")
-	roK370 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ModelName")
-	roK371 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExtendedID")
-	roK372 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyersItemIdentification")
-	roK373 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BarecodeSymbologyID")
-	roK374 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalAttribute")
-	roK375 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MeasurementDimension")
-	roK376 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellersItemIdentification")
-	roK377 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturersItemIdentification")
-	roK378 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueItemIdentification")
-	roK379 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemIdentification")
-	roK380 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueDocumentReference")
-	roK381 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemSpecificationDocumentReference")
-	roK382 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginCountry")
-	roK383 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NatureCode")
-	roK384 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CargoTypeCode")
-	roK385 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CommodityCode")
-	roK386 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TransactionConditions")
-	roK387 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HazardousItem")
-	roK388 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NameCode")
-	roK389 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TestMethod")
-	roK390 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQuantity")
-	roK391 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQualifier")
-	roK392 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ImportanceCode")
-	roK393 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ListValue")
-	roK394 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "UsabilityPeriod")
-	roK395 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyGroup")
-	roK396 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RangeDimension")
-	roK397 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyRange")
-	roK398 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturerParty")
-	roK399 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InformationContentProviderParty")
-	roK400 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginAddress")
-	roK401 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemInstance")
-	roK402 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Certificate")
-	roK403 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Dimension")
-	roK404 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceChangeReason")
-	roK405 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceTypeCode")
-	roK406 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceType")
-	roK407 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderableUnitFactorRate")
-	roK408 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityPeriod")
-	roK409 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceList")
-	roK410 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MultiplierFactorNumeric")
-	roK411 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubInvoiceLine")
-	roK412 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPriceExtension")
-	roK413 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileID")
-	roK414 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderID")
-	roK415 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentID")
-	roK416 = nameOf("", "unitCodeListID")
-	roK417 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumber")
-	roK418 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NetworkID")
-	roK419 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionNote")
-	roK420 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryAddress")
-	roK421 = nameOf("", "schemeName")
-	roK422 = nameOf("", "schemeAgencyName")
-	roK423 = nameOf("", "schemeDataURI")
-	roK424 = nameOf("", "schemeURI")
-	roK425 = nameOf("", "format")
-	roK426 = nameOf("", "unitCodeListIdentifier")
-	roK427 = nameOf("", "unitCodeListAgencyIdentifier")
-	roK428 = nameOf("", "unitCodeListAgencyName")
-	roK429 = nameOf("", "listAgencyName")
-	roK430 = nameOf("", "listName")
-	roK431 = nameOf("", "name")
-	roK432 = nameOf("", "languageID")
-	roK433 = nameOf("", "listURI")
-	roK434 = nameOf("", "listSchemeURI")
-	roK435 = nameOf("", "languageLocaleID")
-	roK436 = nameOf("", "uri")
-	roK437 = nameOf("", "currencyCodeListVersionID")
-	roK438 = nameOf("", "characterSetCode")
-	roK439 = nameOf("", "encodingCode")
-	roK440 = nameOf("", "schemeAgencyID")
-	roK441 = nameOf("", "listAgencyID")
-	roK442 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineID")
-	roK443 = wordSet(" 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 395 456 457 527 553 575 623 633 751 780 817 870 875 876 877 935 ")
-	roK444 = wordSet(" AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRO MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLL SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UZS VEF VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWL ")
-	roK445 = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABY ABZ AC ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACN ACO ACP ACQ ACR ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADT ADU ADV ADW ADX ADY ADZ AE AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AF AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB AJC AJD AJE AJF AJG AJH AJI AJJ AJK AJL AJM AJN AJO AJP AJQ AJR AJS AJT AJU AJV AJW AJX AJY AJZ AKA AKB AKC AKD AKE AKF AKG AKH AKI AKJ AKK AKL AKM AKN AKO AKP AKQ AKR AKS AKT AKU AKV AKW AKX AKY AKZ ALA ALB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ALR ALS ALT ALU ALV ALW ALX ALY ALZ AMA AMB AMC AMD AME AMF AMG AMH AMI AMJ AMK AML AMM AMN AMO AMP AMQ AMR AMS AMT AMU AMV AMW AMX AMY AMZ ANA ANB ANC AND ANE ANF ANG ANH ANI ANJ ANK ANL ANM ANN ANO ANP ANQ ANR ANS ANT ANU ANV ANW ANX ANY AOA AOD AOE AOF AOG AOH AOI AOJ AOK AOL AOM AON AOO AOP AOQ AOR AOS AOT AOU AOV AOW AOX AOY AOZ AP APA APB APC APD APE APF APG APH API APJ APK APL APM APN APO APP APQ APR APS APT APU APV APW APX APY APZ AQA AQB AQC AQD AQE AQF AQG AQH AQI AQJ AQK AQL AQM AQN AQO AQP AQQ AQR AQS AQT AQU AQV AQW AQX AQY AQZ ARA ARB ARC ARD ARE ARF ARG ARH ARI ARJ ARK ARL ARM ARN ARO ARP ARQ ARR ARS ART ARU ARV ARW ARX ARY ARZ ASA ASB ASC ASD ASE ASF ASG ASH ASI ASJ ASK ASL ASM ASN ASO ASP ASQ ASR ASS AST ASU ASV ASW ASX ASY ASZ ATA ATB ATC ATD ATE ATF ATG ATH ATI ATJ ATK ATL ATM ATN ATO ATP ATQ ATR ATS ATT ATU ATV ATW ATX ATY ATZ AU AUA AUB AUC AUD AUE AUF AUG AUH AUI AUJ AUK AUL AUM AUN AUO AUP AUQ AUR AUS AUT AUU AUV AUW AUX AUY AUZ AV AVA AVB AVC AVD AVE AVF AVG AVH AVI AVJ AVK AVL AVM AVN AVO AVP AVQ AVR AVS AVT AVU AVV AVW AVX AVY AVZ AWA AWB AWC AWD AWE AWF AWG AWH AWI AWJ AWK AWL AWM AWN AWO AWP AWQ AWR AWS AWT AWU AWV AWW AWX AWY AWZ AXA AXB AXC AXD AXE AXF AXG AXH AXI AXJ AXK AXL AXM AXN AXO AXP AXQ AXR AXS BA BC BD BE BH BM BN BO BR BT BTP BW CAS CAT CAU CAV CAW CAX CAY CAZ CBA CBB CD CEC CED CFE CFF CFO CG CH CK CKN CM CMR CN CNO COF CP CR CRN CS CST CT CU CV CW CZ DA DAN DB DI DL DM DQ DR EA EB ED EE EEP EI EN EQ ER ERN ET EX FC FF FI FLW FN FO FS FT FV FX GA GC GD GDN GN HS HWB IA IB ICA ICE ICO II IL INB INN INO IP IS IT IV JB JE LA LAN LAR LB LC LI LO LRC LS MA MB MF MG MH MR MRN MS MSS MWB NA NF OH OI ON OP OR PB PC PD PE PF PI PK PL POR PP PQ PR PS PW PY RA RC RCN RE REN RF RR RT SA SB SD SE SEA SF SH SI SM SN SP SQ SRN SS STA SW SZ TB TCR TE TF TI TIN TL TN TP UAR UC UCN UN UO URI VA VC VGR VM VN VON VOR VP VR VS VT VV WE WM WN WR WS WY XA XC XP ZZZ ")
-	roK446 = wordSet(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ")
-	roK447 = wordSet(" AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT BU BV BW BX BY BZ CC CG CL CR CV DR DW EC EF EN FS GB GN GS HS IB IN IS IT IZ MA MF MN MP NB ON PD PL PO PV QS RC RN RU RY SA SG SK SN SRS SRT SRU SRV SRW SRX SRY SRZ SS SSA SSB SSC SSD SSE SSF SSG SSH SSI SSJ SSK SSL SSM SSN SSO SSP SSQ SSR SSS SST SSU SSV SSW SSX SSY SSZ ST STA STB STC STD STE STF STG STH STI STJ STK STL STM STN STO STP STQ STR STS STT STU STV STW STX STY STZ SUA SUB SUC SUD SUE SUF SUG SUH SUI SUJ SUK SUL SUM TG TSN TSO TSP TSQ TSR TSS TST TSU UA UP VN VP VS VX ZZZ ")
-	roK448 = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
-	roK449 = wordSet(" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 74 75 76 77 78 91 92 93 94 95 96 97 ZZZ ")
-	roK450 = wordSet(" AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADT ADW ADY ADZ AEA AEB AEC AED AEF AEH AEI AEJ AEK AEL AEM AEN AEO AEP AES AET AEU AEV AEW AEX AEY AEZ AJ AU CA CAB CAD CAE CAF CAI CAJ CAK CAL CAM CAN CAO CAP CAQ CAR CAS CAT CAU CAV CAW CAX CAY CAZ CD CG CS CT DAB DAD DAC DAF DAG DAH DAI DAJ DAK DAL DAM DAN DAO DAP DAQ DL EG EP ER FAA FAB FAC FC FH FI GAA HAA HD HH IAA IAB ID IF IR IS KO L1 LA LAA LAB LF MAE MI ML NAA OA PA PAA PC PL RAB RAC RAD RAF RE RF RH RV SA SAA SAD SAE SAI SG SH SM SU TAB TAC TT TV V1 V2 WH XAA YY ZZZ ")
-	roK451 = wordSet(" VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX-EU-132-1H VATEX-EU-132-1I VATEX-EU-132-1J VATEX-EU-132-1K VATEX-EU-132-1L VATEX-EU-132-1M VATEX-EU-132-1N VATEX-EU-132-1O VATEX-EU-132-1P VATEX-EU-132-1Q VATEX-EU-143 VATEX-EU-143-1A VATEX-EU-143-1B VATEX-EU-143-1C VATEX-EU-143-1D VATEX-EU-143-1E VATEX-EU-143-1F VATEX-EU-143-1FA VATEX-EU-143-1G VATEX-EU-143-1H VATEX-EU-143-1I VATEX-EU-143-1J VATEX-EU-143-1K VATEX-EU-143-1L VATEX-EU-309 VATEX-EU-148 VATEX-EU-148-A VATEX-EU-148-B VATEX-EU-148-C VATEX-EU-148-D VATEX-EU-148-E VATEX-EU-148-F VATEX-EU-148-G VATEX-EU-151 VATEX-EU-151-1A VATEX-EU-151-1AA VATEX-EU-151-1B VATEX-EU-151-1C VATEX-EU-151-1D VATEX-EU-151-1E VATEX-EU-G VATEX-EU-O VATEX-EU-IC VATEX-EU-AE VATEX-EU-D VATEX-EU-F VATEX-EU-I VATEX-EU-J ")
-	roK452 = wordSet(" 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2N 2P 2Q 2R 2U 2X 2Y 2Z 3B 3C 4C 4G 4H 4K 4L 4M 4N 4O 4P 4Q 4R 4T 4U 4W 4X 5A 5B 5E 5J A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A2 A20 A21 A22 A23 A24 A26 A27 A28 A29 A3 A30 A31 A32 A33 A34 A35 A36 A37 A38 A39 A4 A40 A41 A42 A43 A44 A45 A47 A48 A49 A5 A53 A54 A55 A56 A59 A6 A68 A69 A7 A70 A71 A73 A74 A75 A76 A8 A84 A85 A86 A87 A88 A89 A9 A90 A91 A93 A94 A95 A96 A97 A98 A99 AA AB ACR ACT AD AE AH AI AK AL AMH AMP ANN APZ AQ AS ASM ASU ATM AWG AY AZ B1 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B21 B22 B23 B24 B25 B26 B27 B28 B29 B3 B30 B31 B32 B33 B34 B35 B4 B41 B42 B43 B44 B45 B46 B47 B48 B49 B50 B52 B53 B54 B55 B56 B57 B58 B59 B60 B61 B62 B63 B64 B66 B67 B68 B69 B7 B70 B71 B72 B73 B74 B75 B76 B77 B78 B79 B8 B80 B81 B82 B83 B84 B85 B86 B87 B88 B89 B90 B91 B92 B93 B94 B95 B96 B97 B98 B99 BAR BB BFT BHP BIL BLD BLL BP BPM BQL BTU BUA BUI C0 C10 C11 C12 C13 C14 C15 C16 C17 C18 C19 C20 C21 C22 C23 C24 C25 C26 C27 C28 C29 C3 C30 C31 C32 C33 C34 C35 C36 C37 C38 C39 C40 C41 C42 C43 C44 C45 C46 C47 C48 C49 C50 C51 C52 C53 C54 C55 C56 C57 C58 C59 C60 C61 C62 C63 C64 C65 C66 C67 C68 C69 C7 C70 C71 C72 C73 C74 C75 C76 C78 C79 C8 C80 C81 C82 C83 C84 C85 C86 C87 C88 C89 C9 C90 C91 C92 C93 C94 C95 C96 C97 C99 CCT CDL CEL CEN CG CGM CKG CLF CLT CMK CMQ CMT CNP CNT COU CTG CTM CTN CUR CWA CWI D03 D04 D1 D10 D11 D12 D13 D15 D16 D17 D18 D19 D2 D20 D21 D22 D23 D24 D25 D26 D27 D29 D30 D31 D32 D33 D34 D36 D41 D42 D43 D44 D45 D46 D47 D48 D49 D5 D50 D51 D52 D53 D54 D55 D56 D57 D58 D59 D6 D60 D61 D62 D63 D65 D68 D69 D73 D74 D77 D78 D80 D81 D82 D83 D85 D86 D87 D88 D89 D91 D93 D94 D95 DAA DAD DAY DB DBM DBW DD DEC DG DJ DLT DMA DMK DMO DMQ DMT DN DPC DPR DPT DRA DRI DRL DT DTN DWT DZN DZP E01 E07 E08 E09 E10 E12 E14 E15 E16 E17 E18 E19 E20 E21 E22 E23 E25 E27 E28 E30 E31 E32 E33 E34 E35 E36 E37 E38 E39 E4 E40 E41 E42 E43 E44 E45 E46 E47 E48 E49 E50 E51 E52 E53 E54 E55 E56 E57 E58 E59 E60 E61 E62 E63 E64 E65 E66 E67 E68 E69 E70 E71 E72 E73 E74 E75 E76 E77 E78 E79 E80 E81 E82 E83 E84 E85 E86 E87 E88 E89 E90 E91 E92 E93 E94 E95 E96 E97 E98 E99 EA EB EQ F01 F02 F03 F04 F05 F06 F07 F08 F10 F11 F12 F13 F14 F15 F16 F17 F18 F19 F20 F21 F22 F23 F24 F25 F26 F27 F28 F29 F30 F31 F32 F33 F34 F35 F36 F37 F38 F39 F40 F41 F42 F43 F44 F45 F46 F47 F48 F49 F50 F51 F52 F53 F54 F55 F56 F57 F58 F59 F60 F61 F62 F63 F64 F65 F66 F67 F68 F69 F70 F71 F72 F73 F74 F75 F76 F77 F78 F79 F80 F81 F82 F83 F84 F85 F86 F87 F88 F89 F90 F91 F92 F93 F94 F95 F96 F97 F98 F99 FAH FAR FBM FC FF FH FIT FL FNU FOT FP FR FS FTK FTQ G01 G04 G05 G06 G08 G09 G10 G11 G12 G13 G14 G15 G16 G17 G18 G19 G2 G20 G21 G23 G24 G25 G26 G27 G28 G29 G3 G30 G31 G32 G33 G34 G35 G36 G37 G38 G39 G40 G41 G42 G43 G44 G45 G46 G47 G48 G49 G50 G51 G52 G53 G54 G55 G56 G57 G58 G59 G60 G61 G62 G63 G64 G65 G66 G67 G68 G69 G70 G71 G72 G73 G74 G75 G76 G77 G78 G79 G80 G81 G82 G83 G84 G85 G86 G87 G88 G89 G90 G91 G92 G93 G94 G95 G96 G97 G98 G99 GB GBQ GDW GE GF GFI GGR GIA GIC GII GIP GJ GL GLD GLI GLL GM GO GP GQ GRM GRN GRO GV GWH H03 H04 H05 H06 H07 H08 H09 H10 H11 H12 H13 H14 H15 H16 H18 H19 H20 H21 H22 H23 H24 H25 H26 H27 H28 H29 H30 H31 H32 H33 H34 H35 H36 H37 H38 H39 H40 H41 H42 H43 H44 H45 H46 H47 H48 H49 H50 H51 H52 H53 H54 H55 H56 H57 H58 H59 H60 H61 H62 H63 H64 H65 H66 H67 H68 H69 H70 H71 H72 H73 H74 H75 H76 H77 H79 H80 H81 H82 H83 H84 H85 H87 H88 H89 H90 H91 H92 H93 H94 H95 H96 H98 H99 HA HAD HBA HBX HC HDW HEA HGM HH HIU HKM HLT HM HMO HMQ HMT HPA HTZ HUR HWE IA IE INH INK INQ ISD IU IUG IV J10 J12 J13 J14 J15 J16 J17 J18 J19 J2 J20 J21 J22 J23 J24 J25 J26 J27 J28 J29 J30 J31 J32 J33 J34 J35 J36 J38 J39 J40 J41 J42 J43 J44 J45 J46 J47 J48 J49 J50 J51 J52 J53 J54 J55 J56 J57 J58 J59 J60 J61 J62 J63 J64 J65 J66 J67 J68 J69 J70 J71 J72 J73 J74 J75 J76 J78 J79 J81 J82 J83 J84 J85 J87 J90 J91 J92 J93 J95 J96 J97 J98 J99 JE JK JM JNT JOU JPS JWL K1 K10 K11 K12 K13 K14 K15 K16 K17 K18 K19 K2 K20 K21 K22 K23 K26 K27 K28 K3 K30 K31 K32 K33 K34 K35 K36 K37 K38 K39 K40 K41 K42 K43 K45 K46 K47 K48 K49 K50 K51 K52 K53 K54 K55 K58 K59 K6 K60 K61 K62 K63 K64 K65 K66 K67 K68 K69 K70 K71 K73 K74 K75 K76 K77 K78 K79 K80 K81 K82 K83 K84 K85 K86 K87 K88 K89 K90 K91 K92 K93 K94 K95 K96 K97 K98 K99 KA KAT KB KBA KCC KDW KEL KGM KGS KHY KHZ KI KIC KIP KJ KJO KL KLK KLX KMA KMH KMK KMQ KMT KNI KNM KNS KNT KO KPA KPH KPO KPP KR KSD KSH KT KTN KUR KVA KVR KVT KW KWH KWN KWO KWS KWT KWY KX L10 L11 L12 L13 L14 L15 L16 L17 L18 L19 L2 L20 L21 L23 L24 L25 L26 L27 L28 L29 L30 L31 L32 L33 L34 L35 L36 L37 L38 L39 L40 L41 L42 L43 L44 L45 L46 L47 L48 L49 L50 L51 L52 L53 L54 L55 L56 L57 L58 L59 L60 L63 L64 L65 L66 L67 L68 L69 L70 L71 L72 L73 L74 L75 L76 L77 L78 L79 L80 L81 L82 L83 L84 L85 L86 L87 L88 L89 L90 L91 L92 L93 L94 L95 L96 L98 L99 LA LAC LBR LBT LD LEF LF LH LK LM LN LO LP LPA LR LS LTN LTR LUB LUM LUX LY M1 M10 M11 M12 M13 M14 M15 M16 M17 M18 M19 M20 M21 M22 M23 M24 M25 M26 M27 M29 M30 M31 M32 M33 M34 M35 M36 M37 M38 M39 M4 M40 M41 M42 M43 M44 M45 M46 M47 M48 M49 M5 M50 M51 M52 M53 M55 M56 M57 M58 M59 M60 M61 M62 M63 M64 M65 M66 M67 M68 M69 M7 M70 M71 M72 M73 M74 M75 M76 M77 M78 M79 M80 M81 M82 M83 M84 M85 M86 M87 M88 M89 M9 M90 M91 M92 M93 M94 M95 M96 M97 M98 M99 MAH MAL MAM MAR MAW MBE MBF MBR MC MCU MD MGM MHZ MIK MIL MIN MIO MIU MKD MKM MKW MLD MLT MMK MMQ MMT MND MNJ MON MPA MQD MQH MQM MQS MQW MRD MRM MRW MSK MTK MTQ MTR MTS MTZ MVA MWH N1 N10 N11 N12 N13 N14 N15 N16 N17 N18 N19 N20 N21 N22 N23 N24 N25 N26 N27 N28 N29 N3 N30 N31 N32 N33 N34 N35 N36 N37 N38 N39 N40 N41 N42 N43 N44 N45 N46 N47 N48 N49 N50 N51 N52 N53 N54 N55 N56 N57 N58 N59 N60 N61 N62 N63 N64 N65 N66 N67 N68 N69 N70 N71 N72 N73 N74 N75 N76 N77 N78 N79 N80 N81 N82 N83 N84 N85 N86 N87 N88 N89 N90 N91 N92 N93 N94 N95 N96 N97 N98 N99 NA NAR NCL NEW NF NIL NIU NL NM3 NMI NMP NPT NT NTU NU NX OA ODE ODG ODK ODM OHM ON ONZ OPM OT OZA OZI P1 P10 P11 P12 P13 P14 P15 P16 P17 P18 P19 P2 P20 P21 P22 P23 P24 P25 P26 P27 P28 P29 P30 P31 P32 P33 P34 P35 P36 P37 P38 P39 P40 P41 P42 P43 P44 P45 P46 P47 P48 P49 P5 P50 P51 P52 P53 P54 P55 P56 P57 P58 P59 P60 P61 P62 P63 P64 P65 P66 P67 P68 P69 P70 P71 P72 P73 P74 P75 P76 P77 P78 P79 P80 P81 P82 P83 P84 P85 P86 P87 P88 P89 P90 P91 P92 P93 P94 P95 P96 P97 P98 P99 PAL PD PFL PGL PI PLA PO PQ PR PS PTD PTI PTL PTN Q10 Q11 Q12 Q13 Q14 Q15 Q16 Q17 Q18 Q19 Q20 Q21 Q22 Q23 Q24 Q25 Q26 Q27 Q28 Q29 Q3 Q30 Q31 Q32 Q33 Q34 Q35 Q36 Q37 Q38 Q39 Q40 Q41 Q42 QA QAN QB QR QTD QTI QTL QTR R1 R9 RH RM ROM RP RPM RPS RT S3 S4 SAN SCO SCR SEC SET SG SIE SM3 SMI SQ SQR SR STC STI STK STL STN STW SW SX SYR T0 T3 TAH TAN TI TIC TIP TKM TMS TNE TP TPI TPR TQD TRL TST TTS U1 U2 UB UC VA VLT VP W2 WA WB WCD WE WEB WEE WG WHR WM WSD WTT X1 YDK YDQ YRD Z11 Z9 ZP ZZ X1A X1B X1D X1F X1G X1W X2C X3A X3H X43 X44 X4A X4B X4C X4D X4F X4G X4H X5H X5L X5M X6H X6P X7A X7B X8A X8B X8C XAA XAB XAC XAD XAE XAF XAG XAH XAI XAJ XAL XAM XAP XAT XAV XB4 XBA XBB XBC XBD XBE XBF XBG XBH XBI XBJ XBK XBL XBM XBN XBO XBP XBQ XBR XBS XBT XBU XBV XBW XBX XBY XBZ XCA XCB XCC XCD XCE XCF XCG XCH XCI XCJ XCK XCL XCM XCN XCO XCP XCQ XCR XCS XCT XCU XCV XCW XCX XCY XCZ XDA XDB XDC XDG XDH XDI XDJ XDK XDL XDM XDN XDP XDR XDS XDT XDU XDV XDW XDX XDY XEC XED XEE XEF XEG XEH XEI XEN XFB XFC XFD XFE XFI XFL XFO XFP XFR XFT XFW XFX XGB XGI XGL XGR XGU XGY XGZ XHA XHB XHC XHG XHN XHR XIA XIB XIC XID XIE XIF XIG XIH XIK XIL XIN XIZ XJB XJC XJG XJR XJT XJY XKG XKI XLE XLG XLT XLU XLV XLZ XMA XMB XMC XME XMR XMS XMT XMW XMX XNA XNE XNF XNG XNS XNT XNU XNV XO1 XO2 XO3 XO4 XO5 XO6 XO7 XO8 XO9 XOA XOB XOC XOD XOE XOF XOG XOH XOI XOJ XOK XOL XOM XON XOP XOQ XOR XOS XOT XOU XOV XOW XOX XOY XOZ XP1 XP2 XP3 XP4 XPA XPB XPC XPD XPE XPF XPG XPH XPI XPJ XPK XPL XPN XPO XPP XPR XPT XPU XPV XPX XPY XPZ XQA XQB XQC XQD XQF XQG XQH XQJ XQK XQL XQM XQN XQP XQQ XQR XQS XRD XRG XRJ XRK XRL XRO XRT XRZ XSA XSB XSC XSD XSE XSH XSI XSK XSL XSM XSO XSP XSS XST XSU XSV XSW XSX XSY XSZ XT1 XTB XTC XTD XTE XTG XTI XTK XTL XTN XTO XTR XTS XTT XTU XTV XTW XTY XTZ XUC XUN XVA XVG XVI XVK XVL XVN XVO XVP XVQ XVR XVS XVY XWA XWB XWC XWD XWF XWG XWH XWJ XWK XWL XWM XWN XWP XWQ XWR XWS XWT XWU XWV XWW XWX XWY XWZ XXA XXB XXC XXD XXF XXG XXH XXJ XXK XYA XYB XYC XYD XYF XYG XYH XYJ XYK XYL XYM XYN XYP XYQ XYR XYS XYT XYV XYW XYX XYY XYZ XZA XZB XZC XZD XZF XZG XZH XZJ XZK XZL XZM XZN XZP XZQ XZR XZS XZT XZU XZV XZW XZX XZY XZZ ")
-	roK453 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EmbeddedDocumentBinaryObject")
-	roK454 = wordSet(" 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0170 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208 0209 0210 0211 0212 0213 0215 0216 9901 9906 9907 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951 9952 9953 9955 9957 AN AQ AS AU EM ")
-	roK455 = intLit("20")
-	roK456 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PostalZone")
-	roK457 = intLit("200")
-	roK458 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CityName")
-	roK459 = intLit("50")
-	roK460 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalStreetName")
-	roK461 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Line")
-	roK462 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AddressLine")
-	roK463 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telephone")
-	roK464 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ElectronicMail")
-	roK465 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StreetName")
-	roK466 = intLit("150")
-	roK467 = intLit("300")
-	roK468 = intLit("1000")
-	roK469 = strSeq("S")
-	roK470 = strSeq("Z")
-	roK471 = strSeq("E")
-	roK472 = strSeq("AE")
-	roK473 = strSeq("K")
-	roK474 = strSeq("G")
-	roK475 = strSeq("L")
-	roK476 = strSeq("M")
-	roK477 = concatSeq(roK469, roK470, roK471, roK472, roK473, roK474, roK475, roK476)
-	roK478 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "CreditNote")
-	roK479 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HolderName")
-	roK480 = intLit("140")
-	roK481 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNote")
-	roK482 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "URI")
-	roK483 = intLit("500")
+	roK0    = strSeq("1.0.1")
+	roK1    = strSeq("^[0-9a-zA-Z]([0-9a-zA-Z\\.]*)[^\\.\\s@]@[^\\.\\s@]([0-9a-zA-Z\\.]*)[0-9a-zA-Z]$")
+	roK2    = strSeq(".*([0-9].*){3,}.*")
+	roK3    = strSeq("RO-AB")
+	roK4    = strSeq("RO-AG")
+	roK5    = strSeq("RO-AR")
+	roK6    = strSeq("RO-B")
+	roK7    = strSeq("RO-BC")
+	roK8    = strSeq("RO-BH")
+	roK9    = strSeq("RO-BN")
+	roK10   = strSeq("RO-BR")
+	roK11   = strSeq("RO-BT")
+	roK12   = strSeq("RO-BV")
+	roK13   = strSeq("RO-BZ")
+	roK14   = strSeq("RO-CJ")
+	roK15   = strSeq("RO-CL")
+	roK16   = strSeq("RO-CS")
+	roK17   = strSeq("RO-CT")
+	roK18   = strSeq("RO-CV")
+	roK19   = strSeq("RO-DB")
+	roK20   = strSeq("RO-DJ")
+	roK21   = strSeq("RO-GJ")
+	roK22   = strSeq("RO-GL")
+	roK23   = strSeq("RO-GR")
+	roK24   = strSeq("RO-HD")
+	roK25   = strSeq("RO-HR")
+	roK26   = strSeq("RO-IF")
+	roK27   = strSeq("RO-IL")
+	roK28   = strSeq("RO-IS")
+	roK29   = strSeq("RO-MH")
+	roK30   = strSeq("RO-MM")
+	roK31   = strSeq("RO-MS")
+	roK32   = strSeq("RO-NT")
+	roK33   = strSeq("RO-OT")
+	roK34   = strSeq("RO-PH")
+	roK35   = strSeq("RO-SB")
+	roK36   = strSeq("RO-SJ")
+	roK37   = strSeq("RO-SM")
+	roK38   = strSeq("RO-SV")
+	roK39   = strSeq("RO-TL")
+	roK40   = strSeq("RO-TM")
+	roK41   = strSeq("RO-TR")
+	roK42   = strSeq("RO-VL")
+	roK43   = strSeq("RO-VN")
+	roK44   = strSeq("RO-VS")
+	roK45   = concatSeq(roK3, roK4, roK5, roK6, roK7, roK8, roK9, roK10, roK11, roK12, roK13, roK14, roK15, roK16, roK17, roK18, roK19, roK20, roK21, roK22, roK23, roK24, roK25, roK26, roK27, roK28, roK29, roK30, roK31, roK32, roK33, roK34, roK35, roK36, roK37, roK38, roK39, roK40, roK41, roK42, roK43, roK44)
+	roK46   = strSeq("SECTOR1")
+	roK47   = strSeq("SECTOR2")
+	roK48   = strSeq("SECTOR3")
+	roK49   = strSeq("SECTOR4")
+	roK50   = strSeq("SECTOR5")
+	roK51   = strSeq("SECTOR6")
+	roK52   = concatSeq(roK46, roK47, roK48, roK49, roK50, roK51)
+	roK53   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalDocumentReference")
+	roK54   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ID")
+	roK55   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAmount")
+	roK56   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LegalMonetaryTotal")
+	roK57   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "Invoice")
+	roK58   = intLit("0")
+	roK59   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DueDate")
+	roK60   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Note")
+	roK61   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentTerms")
+	roK62   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndpointID")
+	roK63   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Party")
+	roK64   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingCustomerParty")
+	roK65   = nameOf("", "schemeID")
+	roK66   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PostalAddress")
+	roK67   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IdentificationCode")
+	roK68   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Country")
+	roK69   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CardAccount")
+	roK70   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMeans")
+	roK71   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumberID")
+	roK72   = intLit("10")
+	roK73   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Address")
+	roK74   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryLocation")
+	roK75   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Delivery")
+	roK76   = []*Name{roK68, roK67}
+	roK77   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AllowanceCharge")
+	roK78   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeIndicator")
+	roK79   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2", "CreditNote")
+	roK80   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Amount")
+	roK81   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxScheme")
+	roK82   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxCategory")
+	roK83   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReason")
+	roK84   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReasonCode")
+	roK85   = intLit("2")
+	roK86   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseAmount")
+	roK87   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineExtensionAmount")
+	roK88   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExclusiveAmount")
+	roK89   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxInclusiveAmount")
+	roK90   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceLine")
+	roK91   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteLine")
+	roK92   = intLit("100")
+	roK93   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceTotalAmount")
+	roK94   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeTotalAmount")
+	roK95   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidAmount")
+	roK96   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableRoundingAmount")
+	roK97   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomizationID")
+	roK98   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueDate")
+	roK99   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoiceTypeCode")
+	roK100  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditNoteTypeCode")
+	roK101  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentCurrencyCode")
+	roK102  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationName")
+	roK103  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyLegalEntity")
+	roK104  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingSupplierParty")
+	roK105  = []*Name{roK104, roK63, roK66}
+	roK106  = []*Name{roK64, roK63, roK66}
+	roK107  = nameOf("", "currencyID")
+	roK108  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
+	roK109  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
+	roK110  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
+	roK111  = intLit("1")
+	roK112  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMandate")
+	roK113  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ClassifiedTaxCategory")
+	roK114  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxSubtotal")
+	roK115  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyID")
+	roK116  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyTaxScheme")
+	roK117  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxRepresentativeParty")
+	roK118  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxPointDate")
+	roK119  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoicePeriod")
+	roK120  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DescriptionCode")
+	roK121  = []*Name{roK119, roK120}
+	roK122  = []*Name{roK109, roK114}
+	roK123  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryDate")
+	roK124  = nameOf("*", "*")
+	roK125  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicedQuantity")
+	roK126  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditedQuantity")
+	roK127  = nameOf("", "unitCode")
+	roK128  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Name")
+	roK129  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Item")
+	roK130  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Price")
+	roK131  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceAmount")
+	roK132  = []*Name{roK130, roK131}
+	roK133  = []*Name{roK130, roK77, roK86}
+	roK134  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndDate")
+	roK135  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartDate")
+	roK136  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemProperty")
+	roK137  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Value")
+	roK138  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ItemClassificationCode")
+	roK139  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CommodityClassification")
+	roK140  = nameOf("", "listID")
+	roK141  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StandardItemIdentification")
+	roK142  = intLit("3")
+	roK143  = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABZ ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACM ACN ACO ACP ACQ ACR ACS ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADH ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADS ADT ADU ADV ADW ADX ADY ADZ AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHW AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ARR ARS AUT AUU AUV AUW AUX AUY AUZ AVA AVB AVC AVD AVE AVF BAG BAH BAI BAJ BAK BAL BAM BAN BAO BAP BAQ BAR BAS BLC BLD BLE BLF BLG BLH BLI BLJ BLK BLL BLM BLN BLO BLP BLQ BLR BLS BLT BLU BLV BLW BLX BLY BLZ BMA BMB BMC BMD BME CCI CEX CHG CIP CLP CLR COI CUR CUS DAR DCL DEL DIN DOC DUT EUR FBC GBL GEN GS7 HAN HAZ ICN IIN IMI IND INS INV IRP ITR ITS LAN LIN LOI MCO MDH MKS ORI OSI PAC PAI PAY PKG PKT PMD PMT PRD PRF PRI PUR QIN QQD QUT RAH REG RET REV RQR SAF SIC SIN SLR SPA SPG SPH SPP SPT SRN SSR SUR TCA TDT TRA TRR TXD WHI ZZZ ")
+	roK144  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeParty")
+	roK145  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyName")
+	roK146  = []*Name{roK145, roK128}
+	roK147  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyIdentification")
+	roK148  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeFinancialAccount")
+	roK149  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansCode")
+	roK150  = []*Name{roK148, roK54}
+	roK151  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReference")
+	roK152  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceDocumentReference")
+	roK153  = []*Name{roK152, roK54}
+	roK154  = []*Name{roK63, roK147, roK54}
+	roK155  = []*Name{roK63, roK103, roK115}
+	roK156  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxableAmount")
+	roK157  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Percent")
+	roK158  = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH EL ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
+	roK159  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReason")
+	roK160  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReasonCode")
+	roK161  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentDescription")
+	roK162  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentTypeCode")
+	roK163  = nameOf("", "scheme")
+	roK164  = nameOf("", "mimeCode")
+	roK165  = nameOf("", "filename")
+	roK166  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryParty")
+	roK167  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2", "UBLExtensions")
+	roK168  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UBLVersionID")
+	roK169  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileExecutionID")
+	roK170  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CopyIndicator")
+	roK171  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UUID")
+	roK172  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueTime")
+	roK173  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PricingCurrencyCode")
+	roK174  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentCurrencyCode")
+	roK175  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentAlternativeCurrencyCode")
+	roK176  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCostCode")
+	roK177  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineCountNumeric")
+	roK178  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartTime")
+	roK179  = []*Name{roK119, roK178}
+	roK180  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndTime")
+	roK181  = []*Name{roK119, roK180}
+	roK182  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DurationMeasure")
+	roK183  = []*Name{roK119, roK182}
+	roK184  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Description")
+	roK185  = []*Name{roK119, roK184}
+	roK186  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderReference")
+	roK187  = []*Name{roK186, roK170}
+	roK188  = []*Name{roK186, roK171}
+	roK189  = []*Name{roK186, roK98}
+	roK190  = []*Name{roK186, roK172}
+	roK191  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerReference")
+	roK192  = []*Name{roK186, roK191}
+	roK193  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderTypeCode")
+	roK194  = []*Name{roK186, roK193}
+	roK195  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DocumentReference")
+	roK196  = []*Name{roK186, roK195}
+	roK197  = []*Name{roK151, roK152, roK170}
+	roK198  = []*Name{roK151, roK152, roK171}
+	roK199  = []*Name{roK151, roK152, roK172}
+	roK200  = []*Name{roK151, roK152, roK162}
+	roK201  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentType")
+	roK202  = []*Name{roK151, roK152, roK201}
+	roK203  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "XPath")
+	roK204  = []*Name{roK151, roK152, roK203}
+	roK205  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LanguageID")
+	roK206  = []*Name{roK151, roK152, roK205}
+	roK207  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocaleCode")
+	roK208  = []*Name{roK151, roK152, roK207}
+	roK209  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "VersionID")
+	roK210  = []*Name{roK151, roK152, roK209}
+	roK211  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentStatusCode")
+	roK212  = []*Name{roK151, roK152, roK211}
+	roK213  = []*Name{roK151, roK152, roK161}
+	roK214  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Attachment")
+	roK215  = []*Name{roK151, roK152, roK214}
+	roK216  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ValidityPeriod")
+	roK217  = []*Name{roK151, roK152, roK216}
+	roK218  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "IssuerParty")
+	roK219  = []*Name{roK151, roK152, roK218}
+	roK220  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ResultOfVerification")
+	roK221  = []*Name{roK151, roK152, roK220}
+	roK222  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledInvoiceDocumentReference")
+	roK223  = []*Name{roK151, roK222}
+	roK224  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteDocumentReference")
+	roK225  = []*Name{roK151, roK224}
+	roK226  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledCreditNoteDocumentReference")
+	roK227  = []*Name{roK151, roK226}
+	roK228  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DebitNoteDocumentReference")
+	roK229  = []*Name{roK151, roK228}
+	roK230  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReminderDocumentReference")
+	roK231  = []*Name{roK151, roK230}
+	roK232  = []*Name{roK151, roK53}
+	roK233  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReferenceLine")
+	roK234  = []*Name{roK151, roK233}
+	roK235  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchDocumentReference")
+	roK236  = []*Name{roK235, roK170}
+	roK237  = []*Name{roK235, roK171}
+	roK238  = []*Name{roK235, roK98}
+	roK239  = []*Name{roK235, roK172}
+	roK240  = []*Name{roK235, roK162}
+	roK241  = []*Name{roK235, roK201}
+	roK242  = []*Name{roK235, roK203}
+	roK243  = []*Name{roK235, roK205}
+	roK244  = []*Name{roK235, roK207}
+	roK245  = []*Name{roK235, roK209}
+	roK246  = []*Name{roK235, roK211}
+	roK247  = []*Name{roK235, roK161}
+	roK248  = []*Name{roK235, roK214}
+	roK249  = []*Name{roK235, roK216}
+	roK250  = []*Name{roK235, roK218}
+	roK251  = []*Name{roK235, roK220}
+	roK252  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptDocumentReference")
+	roK253  = []*Name{roK252, roK170}
+	roK254  = []*Name{roK252, roK171}
+	roK255  = []*Name{roK252, roK98}
+	roK256  = []*Name{roK252, roK172}
+	roK257  = []*Name{roK252, roK162}
+	roK258  = []*Name{roK252, roK201}
+	roK259  = []*Name{roK252, roK203}
+	roK260  = []*Name{roK252, roK205}
+	roK261  = []*Name{roK252, roK207}
+	roK262  = []*Name{roK252, roK209}
+	roK263  = []*Name{roK252, roK211}
+	roK264  = []*Name{roK252, roK161}
+	roK265  = []*Name{roK252, roK214}
+	roK266  = []*Name{roK252, roK216}
+	roK267  = []*Name{roK252, roK218}
+	roK268  = []*Name{roK252, roK220}
+	roK269  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StatementDocumentReference")
+	roK270  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorDocumentReference")
+	roK271  = []*Name{roK270, roK170}
+	roK272  = []*Name{roK270, roK171}
+	roK273  = []*Name{roK270, roK98}
+	roK274  = []*Name{roK270, roK172}
+	roK275  = []*Name{roK270, roK162}
+	roK276  = []*Name{roK270, roK201}
+	roK277  = []*Name{roK270, roK203}
+	roK278  = []*Name{roK270, roK205}
+	roK279  = []*Name{roK270, roK207}
+	roK280  = []*Name{roK270, roK209}
+	roK281  = []*Name{roK270, roK211}
+	roK282  = []*Name{roK270, roK161}
+	roK283  = []*Name{roK270, roK214}
+	roK284  = []*Name{roK270, roK216}
+	roK285  = []*Name{roK270, roK218}
+	roK286  = []*Name{roK270, roK220}
+	roK287  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ContractDocumentReference")
+	roK288  = []*Name{roK287, roK170}
+	roK289  = []*Name{roK287, roK171}
+	roK290  = []*Name{roK287, roK98}
+	roK291  = []*Name{roK287, roK172}
+	roK292  = []*Name{roK287, roK162}
+	roK293  = []*Name{roK287, roK201}
+	roK294  = []*Name{roK287, roK203}
+	roK295  = []*Name{roK287, roK205}
+	roK296  = []*Name{roK287, roK207}
+	roK297  = []*Name{roK287, roK209}
+	roK298  = []*Name{roK287, roK211}
+	roK299  = []*Name{roK287, roK161}
+	roK300  = []*Name{roK287, roK214}
+	roK301  = []*Name{roK287, roK216}
+	roK302  = []*Name{roK287, roK218}
+	roK303  = []*Name{roK287, roK220}
+	roK304  = []*Name{roK53, roK170}
+	roK305  = []*Name{roK53, roK171}
+	roK306  = []*Name{roK53, roK98}
+	roK307  = []*Name{roK53, roK172}
+	roK308  = []*Name{roK53, roK201}
+	roK309  = []*Name{roK53, roK203}
+	roK310  = []*Name{roK53, roK205}
+	roK311  = []*Name{roK53, roK207}
+	roK312  = []*Name{roK53, roK209}
+	roK313  = []*Name{roK53, roK211}
+	roK314  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExternalReference")
+	roK315  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentHash")
+	roK316  = []*Name{roK53, roK214, roK314, roK315}
+	roK317  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HashAlgorithmMethod")
+	roK318  = []*Name{roK53, roK214, roK314, roK317}
+	roK319  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryDate")
+	roK320  = []*Name{roK53, roK214, roK314, roK319}
+	roK321  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryTime")
+	roK322  = []*Name{roK53, roK214, roK314, roK321}
+	roK323  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MimeCode")
+	roK324  = []*Name{roK53, roK214, roK314, roK323}
+	roK325  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FormatCode")
+	roK326  = []*Name{roK53, roK214, roK314, roK325}
+	roK327  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EncodingCode")
+	roK328  = []*Name{roK53, roK214, roK314, roK327}
+	roK329  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CharacterSetCode")
+	roK330  = []*Name{roK53, roK214, roK314, roK329}
+	roK331  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FileName")
+	roK332  = []*Name{roK53, roK214, roK314, roK331}
+	roK333  = []*Name{roK53, roK214, roK314, roK184}
+	roK334  = []*Name{roK53, roK216}
+	roK335  = []*Name{roK53, roK218}
+	roK336  = []*Name{roK53, roK220}
+	roK337  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ProjectReference")
+	roK338  = []*Name{roK337, roK171}
+	roK339  = []*Name{roK337, roK98}
+	roK340  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WorkPhaseReference")
+	roK341  = []*Name{roK337, roK340}
+	roK342  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Signature")
+	roK343  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerAssignedAccountID")
+	roK344  = []*Name{roK104, roK343}
+	roK345  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalAccountID")
+	roK346  = []*Name{roK104, roK345}
+	roK347  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DataSendingCapability")
+	roK348  = []*Name{roK104, roK347}
+	roK349  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCareIndicator")
+	roK350  = []*Name{roK104, roK63, roK349}
+	roK351  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttentionIndicator")
+	roK352  = []*Name{roK104, roK63, roK351}
+	roK353  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "WebsiteURI")
+	roK354  = []*Name{roK104, roK63, roK353}
+	roK355  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LogoReferenceID")
+	roK356  = []*Name{roK104, roK63, roK355}
+	roK357  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IndustryClassificationCode")
+	roK358  = []*Name{roK104, roK63, roK357}
+	roK359  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Language")
+	roK360  = []*Name{roK104, roK63, roK359}
+	roK361  = []*Name{roK104, roK63, roK66, roK54}
+	roK362  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressTypeCode")
+	roK363  = []*Name{roK104, roK63, roK66, roK362}
+	roK364  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressFormatCode")
+	roK365  = []*Name{roK104, roK63, roK66, roK364}
+	roK366  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Postbox")
+	roK367  = []*Name{roK104, roK63, roK66, roK366}
+	roK368  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Floor")
+	roK369  = []*Name{roK104, roK63, roK66, roK368}
+	roK370  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Room")
+	roK371  = []*Name{roK104, roK63, roK66, roK370}
+	roK372  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BlockName")
+	roK373  = []*Name{roK104, roK63, roK66, roK372}
+	roK374  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingName")
+	roK375  = []*Name{roK104, roK63, roK66, roK374}
+	roK376  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingNumber")
+	roK377  = []*Name{roK104, roK63, roK66, roK376}
+	roK378  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InhouseMail")
+	roK379  = []*Name{roK104, roK63, roK66, roK378}
+	roK380  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Department")
+	roK381  = []*Name{roK104, roK63, roK66, roK380}
+	roK382  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttention")
+	roK383  = []*Name{roK104, roK63, roK66, roK382}
+	roK384  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCare")
+	roK385  = []*Name{roK104, roK63, roK66, roK384}
+	roK386  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PlotIdentification")
+	roK387  = []*Name{roK104, roK63, roK66, roK386}
+	roK388  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CitySubdivisionName")
+	roK389  = []*Name{roK104, roK63, roK66, roK388}
+	roK390  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentityCode")
+	roK391  = []*Name{roK104, roK63, roK66, roK390}
+	roK392  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Region")
+	roK393  = []*Name{roK104, roK63, roK66, roK392}
+	roK394  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "District")
+	roK395  = []*Name{roK104, roK63, roK66, roK394}
+	roK396  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TimezoneOffset")
+	roK397  = []*Name{roK104, roK63, roK66, roK396}
+	roK398  = []*Name{roK104, roK63, roK66, roK68, roK128}
+	roK399  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LocationCoordinate")
+	roK400  = []*Name{roK104, roK63, roK66, roK399}
+	roK401  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalLocation")
+	roK402  = []*Name{roK104, roK63, roK401}
+	roK403  = []*Name{roK104, roK63, roK116, roK102}
+	roK404  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxLevelCode")
+	roK405  = []*Name{roK104, roK63, roK116, roK404}
+	roK406  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReasonCode")
+	roK407  = []*Name{roK104, roK63, roK116, roK406}
+	roK408  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReason")
+	roK409  = []*Name{roK104, roK63, roK116, roK408}
+	roK410  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RegistrationAddress")
+	roK411  = []*Name{roK104, roK63, roK116, roK410}
+	roK412  = []*Name{roK104, roK63, roK116, roK81, roK128}
+	roK413  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxTypeCode")
+	roK414  = []*Name{roK104, roK63, roK116, roK81, roK413}
+	roK415  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CurrencyCode")
+	roK416  = []*Name{roK104, roK63, roK116, roK81, roK415}
+	roK417  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdictionRegionAddress")
+	roK418  = []*Name{roK104, roK63, roK116, roK81, roK417}
+	roK419  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationDate")
+	roK420  = []*Name{roK104, roK63, roK103, roK419}
+	roK421  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationExpirationDate")
+	roK422  = []*Name{roK104, roK63, roK103, roK421}
+	roK423  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalFormCode")
+	roK424  = []*Name{roK104, roK63, roK103, roK423}
+	roK425  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SoleProprietorshipIndicator")
+	roK426  = []*Name{roK104, roK63, roK103, roK425}
+	roK427  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLiquidationStatusCode")
+	roK428  = []*Name{roK104, roK63, roK103, roK427}
+	roK429  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CorporateStockAmount")
+	roK430  = []*Name{roK104, roK63, roK103, roK429}
+	roK431  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FullyPaidSharesIndicator")
+	roK432  = []*Name{roK104, roK63, roK103, roK431}
+	roK433  = []*Name{roK104, roK63, roK103, roK410}
+	roK434  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CorporateRegistrationScheme")
+	roK435  = []*Name{roK104, roK63, roK103, roK434}
+	roK436  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HeadOfficeParty")
+	roK437  = []*Name{roK104, roK63, roK103, roK436}
+	roK438  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ShareholderParty")
+	roK439  = []*Name{roK104, roK63, roK103, roK438}
+	roK440  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Contact")
+	roK441  = []*Name{roK104, roK63, roK440, roK54}
+	roK442  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telefax")
+	roK443  = []*Name{roK104, roK63, roK440, roK442}
+	roK444  = []*Name{roK104, roK63, roK440, roK60}
+	roK445  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OtherCommunication")
+	roK446  = []*Name{roK104, roK63, roK440, roK445}
+	roK447  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Person")
+	roK448  = []*Name{roK104, roK63, roK447}
+	roK449  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AgentParty")
+	roK450  = []*Name{roK104, roK63, roK449}
+	roK451  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ServiceProviderParty")
+	roK452  = []*Name{roK104, roK63, roK451}
+	roK453  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PowerOfAttorney")
+	roK454  = []*Name{roK104, roK63, roK453}
+	roK455  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialAccount")
+	roK456  = []*Name{roK104, roK63, roK455}
+	roK457  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchContact")
+	roK458  = []*Name{roK104, roK457}
+	roK459  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingContact")
+	roK460  = []*Name{roK104, roK459}
+	roK461  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerContact")
+	roK462  = []*Name{roK104, roK461}
+	roK463  = []*Name{roK64, roK343}
+	roK464  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SupplierAssignedAccountID")
+	roK465  = []*Name{roK64, roK464}
+	roK466  = []*Name{roK64, roK345}
+	roK467  = []*Name{roK64, roK63, roK349}
+	roK468  = []*Name{roK64, roK63, roK351}
+	roK469  = []*Name{roK64, roK63, roK353}
+	roK470  = []*Name{roK64, roK63, roK355}
+	roK471  = []*Name{roK64, roK63, roK357}
+	roK472  = []*Name{roK64, roK63, roK359}
+	roK473  = []*Name{roK64, roK63, roK66, roK54}
+	roK474  = []*Name{roK64, roK63, roK66, roK362}
+	roK475  = []*Name{roK64, roK63, roK66, roK364}
+	roK476  = []*Name{roK64, roK63, roK66, roK366}
+	roK477  = []*Name{roK64, roK63, roK66, roK368}
+	roK478  = []*Name{roK64, roK63, roK66, roK370}
+	roK479  = []*Name{roK64, roK63, roK66, roK372}
+	roK480  = []*Name{roK64, roK63, roK66, roK374}
+	roK481  = []*Name{roK64, roK63, roK66, roK376}
+	roK482  = []*Name{roK64, roK63, roK66, roK378}
+	roK483  = []*Name{roK64, roK63, roK66, roK380}
+	roK484  = []*Name{roK64, roK63, roK66, roK382}
+	roK485  = []*Name{roK64, roK63, roK66, roK384}
+	roK486  = []*Name{roK64, roK63, roK66, roK386}
+	roK487  = []*Name{roK64, roK63, roK66, roK388}
+	roK488  = []*Name{roK64, roK63, roK66, roK390}
+	roK489  = []*Name{roK64, roK63, roK66, roK392}
+	roK490  = []*Name{roK64, roK63, roK66, roK394}
+	roK491  = []*Name{roK64, roK63, roK66, roK396}
+	roK492  = []*Name{roK64, roK63, roK66, roK68, roK128}
+	roK493  = []*Name{roK64, roK63, roK66, roK399}
+	roK494  = []*Name{roK64, roK63, roK401}
+	roK495  = []*Name{roK64, roK63, roK116, roK102}
+	roK496  = []*Name{roK64, roK63, roK116, roK404}
+	roK497  = []*Name{roK64, roK63, roK116, roK406}
+	roK498  = []*Name{roK64, roK63, roK116, roK408}
+	roK499  = []*Name{roK64, roK63, roK116, roK410}
+	roK500  = []*Name{roK64, roK63, roK116, roK81, roK128}
+	roK501  = []*Name{roK64, roK63, roK116, roK81, roK413}
+	roK502  = []*Name{roK64, roK63, roK116, roK81, roK415}
+	roK503  = []*Name{roK64, roK63, roK116, roK81, roK417}
+	roK504  = []*Name{roK64, roK63, roK103, roK419}
+	roK505  = []*Name{roK64, roK63, roK103, roK421}
+	roK506  = []*Name{roK64, roK63, roK103, roK423}
+	roK507  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalForm")
+	roK508  = []*Name{roK64, roK63, roK103, roK507}
+	roK509  = []*Name{roK64, roK63, roK103, roK425}
+	roK510  = []*Name{roK64, roK63, roK103, roK427}
+	roK511  = []*Name{roK64, roK63, roK103, roK429}
+	roK512  = []*Name{roK64, roK63, roK103, roK431}
+	roK513  = []*Name{roK64, roK63, roK103, roK410}
+	roK514  = []*Name{roK64, roK63, roK103, roK434}
+	roK515  = []*Name{roK64, roK63, roK103, roK436}
+	roK516  = []*Name{roK64, roK63, roK103, roK438}
+	roK517  = []*Name{roK64, roK63, roK440, roK54}
+	roK518  = []*Name{roK64, roK63, roK440, roK442}
+	roK519  = []*Name{roK64, roK63, roK440, roK60}
+	roK520  = []*Name{roK64, roK63, roK440, roK445}
+	roK521  = []*Name{roK64, roK63, roK447}
+	roK522  = []*Name{roK64, roK63, roK449}
+	roK523  = []*Name{roK64, roK63, roK451}
+	roK524  = []*Name{roK64, roK63, roK453}
+	roK525  = []*Name{roK64, roK63, roK455}
+	roK526  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryContact")
+	roK527  = []*Name{roK64, roK526}
+	roK528  = []*Name{roK64, roK459}
+	roK529  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerContact")
+	roK530  = []*Name{roK64, roK529}
+	roK531  = []*Name{roK144, roK349}
+	roK532  = []*Name{roK144, roK351}
+	roK533  = []*Name{roK144, roK353}
+	roK534  = []*Name{roK144, roK355}
+	roK535  = []*Name{roK144, roK62}
+	roK536  = []*Name{roK144, roK357}
+	roK537  = []*Name{roK144, roK359}
+	roK538  = []*Name{roK144, roK66}
+	roK539  = []*Name{roK144, roK401}
+	roK540  = []*Name{roK144, roK116}
+	roK541  = []*Name{roK144, roK103, roK102}
+	roK542  = []*Name{roK144, roK103, roK419}
+	roK543  = []*Name{roK144, roK103, roK421}
+	roK544  = []*Name{roK144, roK103, roK423}
+	roK545  = []*Name{roK144, roK103, roK507}
+	roK546  = []*Name{roK144, roK103, roK425}
+	roK547  = []*Name{roK144, roK103, roK427}
+	roK548  = []*Name{roK144, roK103, roK429}
+	roK549  = []*Name{roK144, roK103, roK431}
+	roK550  = []*Name{roK144, roK103, roK410}
+	roK551  = []*Name{roK144, roK103, roK434}
+	roK552  = []*Name{roK144, roK103, roK436}
+	roK553  = []*Name{roK144, roK103, roK438}
+	roK554  = []*Name{roK144, roK440}
+	roK555  = []*Name{roK144, roK447}
+	roK556  = []*Name{roK144, roK449}
+	roK557  = []*Name{roK144, roK451}
+	roK558  = []*Name{roK144, roK453}
+	roK559  = []*Name{roK144, roK455}
+	roK560  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerCustomerParty")
+	roK561  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerSupplierParty")
+	roK562  = []*Name{roK117, roK349}
+	roK563  = []*Name{roK117, roK351}
+	roK564  = []*Name{roK117, roK353}
+	roK565  = []*Name{roK117, roK355}
+	roK566  = []*Name{roK117, roK62}
+	roK567  = []*Name{roK117, roK357}
+	roK568  = []*Name{roK117, roK147}
+	roK569  = []*Name{roK117, roK359}
+	roK570  = []*Name{roK117, roK66, roK54}
+	roK571  = []*Name{roK117, roK66, roK362}
+	roK572  = []*Name{roK117, roK66, roK364}
+	roK573  = []*Name{roK117, roK66, roK366}
+	roK574  = []*Name{roK117, roK66, roK368}
+	roK575  = []*Name{roK117, roK66, roK370}
+	roK576  = []*Name{roK117, roK66, roK372}
+	roK577  = []*Name{roK117, roK66, roK374}
+	roK578  = []*Name{roK117, roK66, roK376}
+	roK579  = []*Name{roK117, roK66, roK378}
+	roK580  = []*Name{roK117, roK66, roK380}
+	roK581  = []*Name{roK117, roK66, roK382}
+	roK582  = []*Name{roK117, roK66, roK384}
+	roK583  = []*Name{roK117, roK66, roK386}
+	roK584  = []*Name{roK117, roK66, roK388}
+	roK585  = []*Name{roK117, roK66, roK390}
+	roK586  = []*Name{roK117, roK66, roK392}
+	roK587  = []*Name{roK117, roK66, roK394}
+	roK588  = []*Name{roK117, roK66, roK396}
+	roK589  = []*Name{roK117, roK66, roK68, roK128}
+	roK590  = []*Name{roK117, roK66, roK399}
+	roK591  = []*Name{roK117, roK401}
+	roK592  = []*Name{roK117, roK116, roK102}
+	roK593  = []*Name{roK117, roK116, roK404}
+	roK594  = []*Name{roK117, roK116, roK406}
+	roK595  = []*Name{roK117, roK116, roK408}
+	roK596  = []*Name{roK117, roK116, roK410}
+	roK597  = []*Name{roK117, roK116, roK81, roK128}
+	roK598  = []*Name{roK117, roK116, roK81, roK413}
+	roK599  = []*Name{roK117, roK116, roK81, roK415}
+	roK600  = []*Name{roK117, roK116, roK81, roK417}
+	roK601  = []*Name{roK117, roK103}
+	roK602  = []*Name{roK117, roK440}
+	roK603  = []*Name{roK117, roK447}
+	roK604  = []*Name{roK117, roK449}
+	roK605  = []*Name{roK117, roK451}
+	roK606  = []*Name{roK117, roK453}
+	roK607  = []*Name{roK117, roK455}
+	roK608  = []*Name{roK75, roK54}
+	roK609  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Quantity")
+	roK610  = []*Name{roK75, roK609}
+	roK611  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MinimumQuantity")
+	roK612  = []*Name{roK75, roK611}
+	roK613  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumQuantity")
+	roK614  = []*Name{roK75, roK613}
+	roK615  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryTime")
+	roK616  = []*Name{roK75, roK615}
+	roK617  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryDate")
+	roK618  = []*Name{roK75, roK617}
+	roK619  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryTime")
+	roK620  = []*Name{roK75, roK619}
+	roK621  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReleaseID")
+	roK622  = []*Name{roK75, roK621}
+	roK623  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TrackingID")
+	roK624  = []*Name{roK75, roK623}
+	roK625  = []*Name{roK75, roK74, roK184}
+	roK626  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Conditions")
+	roK627  = []*Name{roK75, roK74, roK626}
+	roK628  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentity")
+	roK629  = []*Name{roK75, roK74, roK628}
+	roK630  = []*Name{roK75, roK74, roK390}
+	roK631  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocationTypeCode")
+	roK632  = []*Name{roK75, roK74, roK631}
+	roK633  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InformationURI")
+	roK634  = []*Name{roK75, roK74, roK633}
+	roK635  = []*Name{roK75, roK74, roK128}
+	roK636  = []*Name{roK75, roK74, roK216}
+	roK637  = []*Name{roK75, roK74, roK73, roK54}
+	roK638  = []*Name{roK75, roK74, roK73, roK362}
+	roK639  = []*Name{roK75, roK74, roK73, roK364}
+	roK640  = []*Name{roK75, roK74, roK73, roK366}
+	roK641  = []*Name{roK75, roK74, roK73, roK368}
+	roK642  = []*Name{roK75, roK74, roK73, roK370}
+	roK643  = []*Name{roK75, roK74, roK73, roK372}
+	roK644  = []*Name{roK75, roK74, roK73, roK374}
+	roK645  = []*Name{roK75, roK74, roK73, roK376}
+	roK646  = []*Name{roK75, roK74, roK73, roK378}
+	roK647  = []*Name{roK75, roK74, roK73, roK380}
+	roK648  = []*Name{roK75, roK74, roK73, roK382}
+	roK649  = []*Name{roK75, roK74, roK73, roK384}
+	roK650  = []*Name{roK75, roK74, roK73, roK386}
+	roK651  = []*Name{roK75, roK74, roK73, roK388}
+	roK652  = []*Name{roK75, roK74, roK73, roK390}
+	roK653  = []*Name{roK75, roK74, roK73, roK392}
+	roK654  = []*Name{roK75, roK74, roK73, roK394}
+	roK655  = []*Name{roK75, roK74, roK73, roK396}
+	roK656  = []*Name{roK75, roK74, roK73, roK68, roK128}
+	roK657  = []*Name{roK75, roK74, roK73, roK399}
+	roK658  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubsidiaryLocation")
+	roK659  = []*Name{roK75, roK74, roK658}
+	roK660  = []*Name{roK75, roK74, roK399}
+	roK661  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AlternativeDeliveryLocation")
+	roK662  = []*Name{roK75, roK661}
+	roK663  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RequestedDeliveryPeriod")
+	roK664  = []*Name{roK75, roK663}
+	roK665  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "EstimatedDeliveryPeriod")
+	roK666  = []*Name{roK75, roK665}
+	roK667  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CarrierParty")
+	roK668  = []*Name{roK75, roK667}
+	roK669  = []*Name{roK75, roK166, roK349}
+	roK670  = []*Name{roK75, roK166, roK351}
+	roK671  = []*Name{roK75, roK166, roK353}
+	roK672  = []*Name{roK75, roK166, roK355}
+	roK673  = []*Name{roK75, roK166, roK62}
+	roK674  = []*Name{roK75, roK166, roK357}
+	roK675  = []*Name{roK75, roK166, roK147}
+	roK676  = []*Name{roK75, roK166, roK359}
+	roK677  = []*Name{roK75, roK166, roK66}
+	roK678  = []*Name{roK75, roK166, roK401}
+	roK679  = []*Name{roK75, roK166, roK116}
+	roK680  = []*Name{roK75, roK166, roK103}
+	roK681  = []*Name{roK75, roK166, roK440}
+	roK682  = []*Name{roK75, roK166, roK447}
+	roK683  = []*Name{roK75, roK166, roK449}
+	roK684  = []*Name{roK75, roK166, roK451}
+	roK685  = []*Name{roK75, roK166, roK453}
+	roK686  = []*Name{roK75, roK166, roK455}
+	roK687  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "NotifyParty")
+	roK688  = []*Name{roK75, roK687}
+	roK689  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Despatch")
+	roK690  = []*Name{roK75, roK689}
+	roK691  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryTerms")
+	roK692  = []*Name{roK75, roK691}
+	roK693  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MinimumDeliveryUnit")
+	roK694  = []*Name{roK75, roK693}
+	roK695  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MaximumDeliveryUnit")
+	roK696  = []*Name{roK75, roK695}
+	roK697  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Shipment")
+	roK698  = []*Name{roK75, roK697}
+	roK699  = []*Name{roK70, roK54}
+	roK700  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentDueDate")
+	roK701  = []*Name{roK70, roK700}
+	roK702  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentChannelCode")
+	roK703  = []*Name{roK70, roK702}
+	roK704  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionID")
+	roK705  = []*Name{roK70, roK704}
+	roK706  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardTypeCode")
+	roK707  = []*Name{roK70, roK69, roK706}
+	roK708  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityStartDate")
+	roK709  = []*Name{roK70, roK69, roK708}
+	roK710  = []*Name{roK70, roK69, roK319}
+	roK711  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssuerID")
+	roK712  = []*Name{roK70, roK69, roK711}
+	roK713  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueNumberID")
+	roK714  = []*Name{roK70, roK69, roK713}
+	roK715  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CV2ID")
+	roK716  = []*Name{roK70, roK69, roK715}
+	roK717  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardChipCode")
+	roK718  = []*Name{roK70, roK69, roK717}
+	roK719  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChipApplicationID")
+	roK720  = []*Name{roK70, roK69, roK719}
+	roK721  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AliasName")
+	roK722  = []*Name{roK70, roK148, roK721}
+	roK723  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountTypeCode")
+	roK724  = []*Name{roK70, roK148, roK723}
+	roK725  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountFormatCode")
+	roK726  = []*Name{roK70, roK148, roK725}
+	roK727  = []*Name{roK70, roK148, roK415}
+	roK728  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentNote")
+	roK729  = []*Name{roK70, roK148, roK728}
+	roK730  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitutionBranch")
+	roK731  = []*Name{roK70, roK148, roK730, roK128}
+	roK732  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitution")
+	roK733  = []*Name{roK70, roK148, roK730, roK732, roK128}
+	roK734  = []*Name{roK70, roK148, roK730, roK732, roK73}
+	roK735  = []*Name{roK70, roK148, roK730, roK73}
+	roK736  = []*Name{roK70, roK148, roK68}
+	roK737  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditAccount")
+	roK738  = []*Name{roK70, roK737}
+	roK739  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MandateTypeCode")
+	roK740  = []*Name{roK70, roK112, roK739}
+	roK741  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaymentInstructionsNumeric")
+	roK742  = []*Name{roK70, roK112, roK741}
+	roK743  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaidAmount")
+	roK744  = []*Name{roK70, roK112, roK743}
+	roK745  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SignatureID")
+	roK746  = []*Name{roK70, roK112, roK745}
+	roK747  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerParty")
+	roK748  = []*Name{roK70, roK112, roK747}
+	roK749  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerFinancialAccount")
+	roK750  = []*Name{roK70, roK112, roK749, roK128}
+	roK751  = []*Name{roK70, roK112, roK749, roK721}
+	roK752  = []*Name{roK70, roK112, roK749, roK723}
+	roK753  = []*Name{roK70, roK112, roK749, roK725}
+	roK754  = []*Name{roK70, roK112, roK749, roK415}
+	roK755  = []*Name{roK70, roK112, roK749, roK728}
+	roK756  = []*Name{roK70, roK112, roK749, roK730}
+	roK757  = []*Name{roK70, roK112, roK749, roK68}
+	roK758  = []*Name{roK70, roK112, roK216}
+	roK759  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentReversalPeriod")
+	roK760  = []*Name{roK70, roK112, roK759}
+	roK761  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Clause")
+	roK762  = []*Name{roK70, roK112, roK761}
+	roK763  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TradeFinancing")
+	roK764  = []*Name{roK70, roK763}
+	roK765  = []*Name{roK61, roK54}
+	roK766  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansID")
+	roK767  = []*Name{roK61, roK766}
+	roK768  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidPaymentReferenceID")
+	roK769  = []*Name{roK61, roK768}
+	roK770  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReferenceEventCode")
+	roK771  = []*Name{roK61, roK770}
+	roK772  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountPercent")
+	roK773  = []*Name{roK61, roK772}
+	roK774  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltySurchargePercent")
+	roK775  = []*Name{roK61, roK774}
+	roK776  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPercent")
+	roK777  = []*Name{roK61, roK776}
+	roK778  = []*Name{roK61, roK80}
+	roK779  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountAmount")
+	roK780  = []*Name{roK61, roK779}
+	roK781  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltyAmount")
+	roK782  = []*Name{roK61, roK781}
+	roK783  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentTermsDetailsURI")
+	roK784  = []*Name{roK61, roK783}
+	roK785  = []*Name{roK61, roK700}
+	roK786  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstallmentDueDate")
+	roK787  = []*Name{roK61, roK786}
+	roK788  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicingPartyReference")
+	roK789  = []*Name{roK61, roK788}
+	roK790  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SettlementPeriod")
+	roK791  = []*Name{roK61, roK790}
+	roK792  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PenaltyPeriod")
+	roK793  = []*Name{roK61, roK792}
+	roK794  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExchangeRate")
+	roK795  = []*Name{roK61, roK794}
+	roK796  = []*Name{roK61, roK216}
+	roK797  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PrepaidPayment")
+	roK798  = []*Name{roK77, roK54}
+	roK799  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidIndicator")
+	roK800  = []*Name{roK77, roK799}
+	roK801  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SequenceNumeric")
+	roK802  = []*Name{roK77, roK801}
+	roK803  = []*Name{roK77, roK176}
+	roK804  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCost")
+	roK805  = []*Name{roK77, roK804}
+	roK806  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PerUnitAmount")
+	roK807  = []*Name{roK77, roK806}
+	roK808  = []*Name{roK77, roK82, roK128}
+	roK809  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseUnitMeasure")
+	roK810  = []*Name{roK77, roK82, roK809}
+	roK811  = []*Name{roK77, roK82, roK806}
+	roK812  = []*Name{roK77, roK82, roK160}
+	roK813  = []*Name{roK77, roK82, roK159}
+	roK814  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRange")
+	roK815  = []*Name{roK77, roK82, roK814}
+	roK816  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRatePercent")
+	roK817  = []*Name{roK77, roK82, roK816}
+	roK818  = []*Name{roK77, roK82, roK81, roK128}
+	roK819  = []*Name{roK77, roK82, roK81, roK413}
+	roK820  = []*Name{roK77, roK82, roK81, roK415}
+	roK821  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdiccionRegionAddress")
+	roK822  = []*Name{roK77, roK82, roK81, roK821}
+	roK823  = []*Name{roK77, roK109}
+	roK824  = []*Name{roK77, roK70}
+	roK825  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxExchangeRate")
+	roK826  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingExchangeRate")
+	roK827  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentExchangeRate")
+	roK828  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentAlternativeExchangeRate")
+	roK829  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RoundingAmount")
+	roK830  = []*Name{roK109, roK829}
+	roK831  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxEvidenceIndicator")
+	roK832  = []*Name{roK109, roK831}
+	roK833  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxIncludedIndicator")
+	roK834  = []*Name{roK109, roK833}
+	roK835  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CalculationSequenceNumeric")
+	roK836  = []*Name{roK109, roK114, roK835}
+	roK837  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TransactionCurrencyTaxAmount")
+	roK838  = []*Name{roK109, roK114, roK837}
+	roK839  = []*Name{roK109, roK114, roK157}
+	roK840  = []*Name{roK109, roK114, roK809}
+	roK841  = []*Name{roK109, roK114, roK806}
+	roK842  = []*Name{roK109, roK114, roK814}
+	roK843  = []*Name{roK109, roK114, roK816}
+	roK844  = []*Name{roK109, roK114, roK82, roK128}
+	roK845  = []*Name{roK109, roK114, roK82, roK809}
+	roK846  = []*Name{roK109, roK114, roK82, roK806}
+	roK847  = []*Name{roK109, roK114, roK82, roK814}
+	roK848  = []*Name{roK109, roK114, roK82, roK816}
+	roK849  = []*Name{roK109, roK114, roK82, roK81, roK128}
+	roK850  = []*Name{roK109, roK114, roK82, roK81, roK413}
+	roK851  = []*Name{roK109, roK114, roK82, roK81, roK415}
+	roK852  = []*Name{roK109, roK114, roK82, roK81, roK417}
+	roK853  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WithholdingTaxTotal")
+	roK854  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAlternativeAmount")
+	roK855  = []*Name{roK56, roK854}
+	roK856  = []*Name{roK90, roK171}
+	roK857  = []*Name{roK91, roK171}
+	roK858  = []*Name{roK90, roK118}
+	roK859  = []*Name{roK91, roK118}
+	roK860  = []*Name{roK90, roK176}
+	roK861  = []*Name{roK91, roK176}
+	roK862  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPurposeCode")
+	roK863  = []*Name{roK90, roK862}
+	roK864  = []*Name{roK91, roK862}
+	roK865  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FreeOfChargeIndicator")
+	roK866  = []*Name{roK90, roK865}
+	roK867  = []*Name{roK91, roK865}
+	roK868  = []*Name{roK90, roK119, roK178}
+	roK869  = []*Name{roK91, roK119, roK178}
+	roK870  = []*Name{roK90, roK119, roK180}
+	roK871  = []*Name{roK91, roK119, roK180}
+	roK872  = []*Name{roK90, roK119, roK182}
+	roK873  = []*Name{roK91, roK119, roK182}
+	roK874  = []*Name{roK90, roK119, roK120}
+	roK875  = []*Name{roK91, roK119, roK120}
+	roK876  = []*Name{roK90, roK119, roK184}
+	roK877  = []*Name{roK91, roK119, roK184}
+	roK878  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderLineReference")
+	roK879  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderLineID")
+	roK880  = []*Name{roK90, roK878, roK879}
+	roK881  = []*Name{roK91, roK878, roK879}
+	roK882  = []*Name{roK90, roK878, roK171}
+	roK883  = []*Name{roK91, roK878, roK171}
+	roK884  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineStatusCode")
+	roK885  = []*Name{roK90, roK878, roK884}
+	roK886  = []*Name{roK91, roK878, roK884}
+	roK887  = []*Name{roK90, roK878, roK186}
+	roK888  = []*Name{roK91, roK878, roK186}
+	roK889  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchLineReference")
+	roK890  = []*Name{roK90, roK889}
+	roK891  = []*Name{roK91, roK889}
+	roK892  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptLineReference")
+	roK893  = []*Name{roK90, roK892}
+	roK894  = []*Name{roK91, roK892}
+	roK895  = []*Name{roK90, roK151}
+	roK896  = []*Name{roK91, roK151}
+	roK897  = []*Name{roK90, roK195, roK170}
+	roK898  = []*Name{roK91, roK195, roK170}
+	roK899  = []*Name{roK90, roK195, roK171}
+	roK900  = []*Name{roK91, roK195, roK171}
+	roK901  = []*Name{roK90, roK195, roK98}
+	roK902  = []*Name{roK91, roK195, roK98}
+	roK903  = []*Name{roK90, roK195, roK172}
+	roK904  = []*Name{roK91, roK195, roK172}
+	roK905  = []*Name{roK90, roK195, roK201}
+	roK906  = []*Name{roK91, roK195, roK201}
+	roK907  = []*Name{roK90, roK195, roK203}
+	roK908  = []*Name{roK91, roK195, roK203}
+	roK909  = []*Name{roK90, roK195, roK205}
+	roK910  = []*Name{roK91, roK195, roK205}
+	roK911  = []*Name{roK90, roK195, roK207}
+	roK912  = []*Name{roK91, roK195, roK207}
+	roK913  = []*Name{roK90, roK195, roK209}
+	roK914  = []*Name{roK91, roK195, roK209}
+	roK915  = []*Name{roK90, roK195, roK211}
+	roK916  = []*Name{roK91, roK195, roK211}
+	roK917  = []*Name{roK90, roK195, roK161}
+	roK918  = []*Name{roK91, roK195, roK161}
+	roK919  = []*Name{roK90, roK195, roK214}
+	roK920  = []*Name{roK91, roK195, roK214}
+	roK921  = []*Name{roK90, roK195, roK216}
+	roK922  = []*Name{roK91, roK195, roK216}
+	roK923  = []*Name{roK90, roK195, roK218}
+	roK924  = []*Name{roK91, roK195, roK218}
+	roK925  = []*Name{roK90, roK195, roK220}
+	roK926  = []*Name{roK91, roK195, roK220}
+	roK927  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingReference")
+	roK928  = []*Name{roK90, roK927}
+	roK929  = []*Name{roK91, roK927}
+	roK930  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorParty")
+	roK931  = []*Name{roK90, roK930}
+	roK932  = []*Name{roK91, roK930}
+	roK933  = []*Name{roK90, roK75}
+	roK934  = []*Name{roK91, roK75}
+	roK935  = []*Name{roK90, roK61}
+	roK936  = []*Name{roK91, roK61}
+	roK937  = []*Name{roK90, roK77, roK54}
+	roK938  = []*Name{roK91, roK77, roK54}
+	roK939  = []*Name{roK90, roK77, roK799}
+	roK940  = []*Name{roK91, roK77, roK799}
+	roK941  = []*Name{roK90, roK77, roK801}
+	roK942  = []*Name{roK91, roK77, roK801}
+	roK943  = []*Name{roK90, roK77, roK176}
+	roK944  = []*Name{roK91, roK77, roK176}
+	roK945  = []*Name{roK90, roK77, roK804}
+	roK946  = []*Name{roK91, roK77, roK804}
+	roK947  = []*Name{roK90, roK77, roK806}
+	roK948  = []*Name{roK91, roK77, roK806}
+	roK949  = []*Name{roK90, roK77, roK82}
+	roK950  = []*Name{roK91, roK77, roK82}
+	roK951  = []*Name{roK90, roK77, roK109}
+	roK952  = []*Name{roK91, roK77, roK109}
+	roK953  = []*Name{roK90, roK77, roK70}
+	roK954  = []*Name{roK91, roK77, roK70}
+	roK955  = []*Name{roK90, roK109}
+	roK956  = []*Name{roK91, roK109}
+	roK957  = []*Name{roK90, roK853}
+	roK958  = []*Name{roK91, roK853}
+	roK959  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackQuantity")
+	roK960  = []*Name{roK90, roK129, roK959}
+	roK961  = []*Name{roK91, roK129, roK959}
+	roK962  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackSizeNumeric")
+	roK963  = []*Name{roK90, roK129, roK962}
+	roK964  = []*Name{roK91, roK129, roK962}
+	roK965  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CatalogueIndicator")
+	roK966  = []*Name{roK90, roK129, roK965}
+	roK967  = []*Name{roK91, roK129, roK965}
+	roK968  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HazardousRiskIndicator")
+	roK969  = []*Name{roK90, roK129, roK968}
+	roK970  = []*Name{roK91, roK129, roK968}
+	roK971  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalInformation")
+	roK972  = []*Name{roK90, roK129, roK971}
+	roK973  = []*Name{roK91, roK129, roK971}
+	roK974  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Keyword")
+	roK975  = []*Name{roK90, roK129, roK974}
+	roK976  = []*Name{roK91, roK129, roK974}
+	roK977  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BrandName")
+	roK978  = []*Name{roK90, roK129, roK977}
+	roK979  = []*Name{roK91, roK129, roK977}
+	roK980  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ModelName")
+	roK981  = []*Name{roK90, roK129, roK980}
+	roK982  = []*Name{roK91, roK129, roK980}
+	roK983  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyersItemIdentification")
+	roK984  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExtendedID")
+	roK985  = []*Name{roK90, roK129, roK983, roK984}
+	roK986  = []*Name{roK91, roK129, roK983, roK984}
+	roK987  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BarecodeSymbologyID")
+	roK988  = []*Name{roK90, roK129, roK983, roK987}
+	roK989  = []*Name{roK91, roK129, roK983, roK987}
+	roK990  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalAttribute")
+	roK991  = []*Name{roK90, roK129, roK983, roK990}
+	roK992  = []*Name{roK91, roK129, roK983, roK990}
+	roK993  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MeasurementDimension")
+	roK994  = []*Name{roK90, roK129, roK983, roK993}
+	roK995  = []*Name{roK91, roK129, roK983, roK993}
+	roK996  = []*Name{roK90, roK129, roK983, roK218}
+	roK997  = []*Name{roK91, roK129, roK983, roK218}
+	roK998  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellersItemIdentification")
+	roK999  = []*Name{roK90, roK129, roK998, roK984}
+	roK1000 = []*Name{roK91, roK129, roK998, roK984}
+	roK1001 = []*Name{roK90, roK129, roK998, roK987}
+	roK1002 = []*Name{roK91, roK129, roK998, roK987}
+	roK1003 = []*Name{roK90, roK129, roK998, roK990}
+	roK1004 = []*Name{roK91, roK129, roK998, roK990}
+	roK1005 = []*Name{roK90, roK129, roK998, roK993}
+	roK1006 = []*Name{roK91, roK129, roK998, roK993}
+	roK1007 = []*Name{roK90, roK129, roK998, roK218}
+	roK1008 = []*Name{roK91, roK129, roK998, roK218}
+	roK1009 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturersItemIdentification")
+	roK1010 = []*Name{roK90, roK129, roK1009}
+	roK1011 = []*Name{roK91, roK129, roK1009}
+	roK1012 = []*Name{roK90, roK129, roK141, roK984}
+	roK1013 = []*Name{roK91, roK129, roK141, roK984}
+	roK1014 = []*Name{roK90, roK129, roK141, roK987}
+	roK1015 = []*Name{roK91, roK129, roK141, roK987}
+	roK1016 = []*Name{roK90, roK129, roK141, roK990}
+	roK1017 = []*Name{roK91, roK129, roK141, roK990}
+	roK1018 = []*Name{roK90, roK129, roK141, roK993}
+	roK1019 = []*Name{roK91, roK129, roK141, roK993}
+	roK1020 = []*Name{roK90, roK129, roK141, roK218}
+	roK1021 = []*Name{roK91, roK129, roK141, roK218}
+	roK1022 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueItemIdentification")
+	roK1023 = []*Name{roK90, roK129, roK1022}
+	roK1024 = []*Name{roK91, roK129, roK1022}
+	roK1025 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemIdentification")
+	roK1026 = []*Name{roK90, roK129, roK1025}
+	roK1027 = []*Name{roK91, roK129, roK1025}
+	roK1028 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueDocumentReference")
+	roK1029 = []*Name{roK90, roK129, roK1028}
+	roK1030 = []*Name{roK91, roK129, roK1028}
+	roK1031 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemSpecificationDocumentReference")
+	roK1032 = []*Name{roK90, roK129, roK1031}
+	roK1033 = []*Name{roK91, roK129, roK1031}
+	roK1034 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginCountry")
+	roK1035 = []*Name{roK90, roK129, roK1034, roK128}
+	roK1036 = []*Name{roK91, roK129, roK1034, roK128}
+	roK1037 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NatureCode")
+	roK1038 = []*Name{roK90, roK129, roK139, roK1037}
+	roK1039 = []*Name{roK91, roK129, roK139, roK1037}
+	roK1040 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CargoTypeCode")
+	roK1041 = []*Name{roK90, roK129, roK139, roK1040}
+	roK1042 = []*Name{roK91, roK129, roK139, roK1040}
+	roK1043 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CommodityCode")
+	roK1044 = []*Name{roK90, roK129, roK139, roK1043}
+	roK1045 = []*Name{roK91, roK129, roK139, roK1043}
+	roK1046 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TransactionConditions")
+	roK1047 = []*Name{roK90, roK129, roK1046}
+	roK1048 = []*Name{roK91, roK129, roK1046}
+	roK1049 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HazardousItem")
+	roK1050 = []*Name{roK90, roK129, roK1049}
+	roK1051 = []*Name{roK91, roK129, roK1049}
+	roK1052 = []*Name{roK90, roK129, roK113, roK128}
+	roK1053 = []*Name{roK91, roK129, roK113, roK128}
+	roK1054 = []*Name{roK90, roK129, roK113, roK809}
+	roK1055 = []*Name{roK91, roK129, roK113, roK809}
+	roK1056 = []*Name{roK90, roK129, roK113, roK806}
+	roK1057 = []*Name{roK91, roK129, roK113, roK806}
+	roK1058 = []*Name{roK90, roK129, roK113, roK160}
+	roK1059 = []*Name{roK91, roK129, roK113, roK160}
+	roK1060 = []*Name{roK90, roK129, roK113, roK159}
+	roK1061 = []*Name{roK91, roK129, roK113, roK159}
+	roK1062 = []*Name{roK90, roK129, roK113, roK814}
+	roK1063 = []*Name{roK91, roK129, roK113, roK814}
+	roK1064 = []*Name{roK90, roK129, roK113, roK816}
+	roK1065 = []*Name{roK91, roK129, roK113, roK816}
+	roK1066 = []*Name{roK90, roK129, roK113, roK81, roK128}
+	roK1067 = []*Name{roK91, roK129, roK113, roK81, roK128}
+	roK1068 = []*Name{roK90, roK129, roK113, roK81, roK413}
+	roK1069 = []*Name{roK91, roK129, roK113, roK81, roK413}
+	roK1070 = []*Name{roK90, roK129, roK113, roK81, roK415}
+	roK1071 = []*Name{roK91, roK129, roK113, roK81, roK415}
+	roK1072 = []*Name{roK90, roK129, roK113, roK81, roK417}
+	roK1073 = []*Name{roK91, roK129, roK113, roK81, roK417}
+	roK1074 = []*Name{roK90, roK129, roK136, roK54}
+	roK1075 = []*Name{roK91, roK129, roK136, roK54}
+	roK1076 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NameCode")
+	roK1077 = []*Name{roK90, roK129, roK136, roK1076}
+	roK1078 = []*Name{roK91, roK129, roK136, roK1076}
+	roK1079 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TestMethod")
+	roK1080 = []*Name{roK90, roK129, roK136, roK1079}
+	roK1081 = []*Name{roK91, roK129, roK136, roK1079}
+	roK1082 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQuantity")
+	roK1083 = []*Name{roK90, roK129, roK136, roK1082}
+	roK1084 = []*Name{roK91, roK129, roK136, roK1082}
+	roK1085 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQualifier")
+	roK1086 = []*Name{roK90, roK129, roK136, roK1085}
+	roK1087 = []*Name{roK91, roK129, roK136, roK1085}
+	roK1088 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ImportanceCode")
+	roK1089 = []*Name{roK90, roK129, roK136, roK1088}
+	roK1090 = []*Name{roK91, roK129, roK136, roK1088}
+	roK1091 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ListValue")
+	roK1092 = []*Name{roK90, roK129, roK136, roK1091}
+	roK1093 = []*Name{roK91, roK129, roK136, roK1091}
+	roK1094 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "UsabilityPeriod")
+	roK1095 = []*Name{roK90, roK129, roK136, roK1094}
+	roK1096 = []*Name{roK91, roK129, roK136, roK1094}
+	roK1097 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyGroup")
+	roK1098 = []*Name{roK90, roK129, roK136, roK1097}
+	roK1099 = []*Name{roK91, roK129, roK136, roK1097}
+	roK1100 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RangeDimension")
+	roK1101 = []*Name{roK90, roK129, roK136, roK1100}
+	roK1102 = []*Name{roK91, roK129, roK136, roK1100}
+	roK1103 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyRange")
+	roK1104 = []*Name{roK90, roK129, roK136, roK1103}
+	roK1105 = []*Name{roK91, roK129, roK136, roK1103}
+	roK1106 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturerParty")
+	roK1107 = []*Name{roK90, roK129, roK1106}
+	roK1108 = []*Name{roK91, roK129, roK1106}
+	roK1109 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InformationContentProviderParty")
+	roK1110 = []*Name{roK90, roK129, roK1109}
+	roK1111 = []*Name{roK91, roK129, roK1109}
+	roK1112 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginAddress")
+	roK1113 = []*Name{roK90, roK129, roK1112}
+	roK1114 = []*Name{roK91, roK129, roK1112}
+	roK1115 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemInstance")
+	roK1116 = []*Name{roK90, roK129, roK1115}
+	roK1117 = []*Name{roK91, roK129, roK1115}
+	roK1118 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Certificate")
+	roK1119 = []*Name{roK90, roK129, roK1118}
+	roK1120 = []*Name{roK91, roK129, roK1118}
+	roK1121 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Dimension")
+	roK1122 = []*Name{roK90, roK129, roK1121}
+	roK1123 = []*Name{roK91, roK129, roK1121}
+	roK1124 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceChangeReason")
+	roK1125 = []*Name{roK90, roK130, roK1124}
+	roK1126 = []*Name{roK91, roK130, roK1124}
+	roK1127 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceTypeCode")
+	roK1128 = []*Name{roK90, roK130, roK1127}
+	roK1129 = []*Name{roK91, roK130, roK1127}
+	roK1130 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceType")
+	roK1131 = []*Name{roK90, roK130, roK1130}
+	roK1132 = []*Name{roK91, roK130, roK1130}
+	roK1133 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderableUnitFactorRate")
+	roK1134 = []*Name{roK90, roK130, roK1133}
+	roK1135 = []*Name{roK91, roK130, roK1133}
+	roK1136 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityPeriod")
+	roK1137 = []*Name{roK90, roK130, roK1136}
+	roK1138 = []*Name{roK91, roK130, roK1136}
+	roK1139 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceList")
+	roK1140 = []*Name{roK90, roK130, roK1139}
+	roK1141 = []*Name{roK91, roK130, roK1139}
+	roK1142 = []*Name{roK90, roK130, roK77, roK54}
+	roK1143 = []*Name{roK91, roK130, roK77, roK54}
+	roK1144 = []*Name{roK90, roK130, roK77, roK84}
+	roK1145 = []*Name{roK91, roK130, roK77, roK84}
+	roK1146 = []*Name{roK90, roK130, roK77, roK83}
+	roK1147 = []*Name{roK91, roK130, roK77, roK83}
+	roK1148 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MultiplierFactorNumeric")
+	roK1149 = []*Name{roK90, roK130, roK77, roK1148}
+	roK1150 = []*Name{roK91, roK130, roK77, roK1148}
+	roK1151 = []*Name{roK90, roK130, roK77, roK799}
+	roK1152 = []*Name{roK91, roK130, roK77, roK799}
+	roK1153 = []*Name{roK90, roK130, roK77, roK801}
+	roK1154 = []*Name{roK91, roK130, roK77, roK801}
+	roK1155 = []*Name{roK90, roK130, roK77, roK176}
+	roK1156 = []*Name{roK91, roK130, roK77, roK176}
+	roK1157 = []*Name{roK90, roK130, roK77, roK804}
+	roK1158 = []*Name{roK91, roK130, roK77, roK804}
+	roK1159 = []*Name{roK90, roK130, roK77, roK806}
+	roK1160 = []*Name{roK91, roK130, roK77, roK806}
+	roK1161 = []*Name{roK90, roK130, roK77, roK82}
+	roK1162 = []*Name{roK91, roK130, roK77, roK82}
+	roK1163 = []*Name{roK90, roK130, roK77, roK109}
+	roK1164 = []*Name{roK91, roK130, roK77, roK109}
+	roK1165 = []*Name{roK90, roK130, roK77, roK70}
+	roK1166 = []*Name{roK91, roK130, roK77, roK70}
+	roK1167 = []*Name{roK90, roK130, roK826}
+	roK1168 = []*Name{roK91, roK130, roK826}
+	roK1169 = []*Name{roK90, roK691}
+	roK1170 = []*Name{roK91, roK691}
+	roK1171 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubInvoiceLine")
+	roK1172 = []*Name{roK90, roK1171}
+	roK1173 = []*Name{roK91, roK1171}
+	roK1174 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPriceExtension")
+	roK1175 = []*Name{roK90, roK1174}
+	roK1176 = []*Name{roK91, roK1174}
+	roK1177 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileID")
+	roK1178 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderID")
+	roK1179 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentID")
+	roK1180 = nameOf("", "unitCodeListID")
+	roK1181 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumber")
+	roK1182 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NetworkID")
+	roK1183 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionNote")
+	roK1184 = []*Name{roK70, roK1183}
+	roK1185 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryAddress")
+	roK1186 = []*Name{roK75, roK1185}
+	roK1187 = nameOf("", "schemeName")
+	roK1188 = nameOf("", "schemeAgencyName")
+	roK1189 = nameOf("", "schemeDataURI")
+	roK1190 = nameOf("", "schemeURI")
+	roK1191 = nameOf("", "format")
+	roK1192 = nameOf("", "unitCodeListIdentifier")
+	roK1193 = nameOf("", "unitCodeListAgencyIdentifier")
+	roK1194 = nameOf("", "unitCodeListAgencyName")
+	roK1195 = nameOf("", "listAgencyName")
+	roK1196 = nameOf("", "listName")
+	roK1197 = nameOf("", "name")
+	roK1198 = nameOf("", "languageID")
+	roK1199 = nameOf("", "listURI")
+	roK1200 = nameOf("", "listSchemeURI")
+	roK1201 = nameOf("", "languageLocaleID")
+	roK1202 = nameOf("", "uri")
+	roK1203 = nameOf("", "currencyCodeListVersionID")
+	roK1204 = nameOf("", "characterSetCode")
+	roK1205 = nameOf("", "encodingCode")
+	roK1206 = nameOf("", "schemeAgencyID")
+	roK1207 = nameOf("", "listAgencyID")
+	roK1208 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineID")
+	roK1209 = wordSet(" 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 395 456 457 527 553 575 623 633 751 780 817 870 875 876 877 935 ")
+	roK1210 = wordSet(" AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRO MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLL SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UZS VEF VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWL ")
+	roK1211 = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABY ABZ AC ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACN ACO ACP ACQ ACR ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADT ADU ADV ADW ADX ADY ADZ AE AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AF AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB AJC AJD AJE AJF AJG AJH AJI AJJ AJK AJL AJM AJN AJO AJP AJQ AJR AJS AJT AJU AJV AJW AJX AJY AJZ AKA AKB AKC AKD AKE AKF AKG AKH AKI AKJ AKK AKL AKM AKN AKO AKP AKQ AKR AKS AKT AKU AKV AKW AKX AKY AKZ ALA ALB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ALR ALS ALT ALU ALV ALW ALX ALY ALZ AMA AMB AMC AMD AME AMF AMG AMH AMI AMJ AMK AML AMM AMN AMO AMP AMQ AMR AMS AMT AMU AMV AMW AMX AMY AMZ ANA ANB ANC AND ANE ANF ANG ANH ANI ANJ ANK ANL ANM ANN ANO ANP ANQ ANR ANS ANT ANU ANV ANW ANX ANY AOA AOD AOE AOF AOG AOH AOI AOJ AOK AOL AOM AON AOO AOP AOQ AOR AOS AOT AOU AOV AOW AOX AOY AOZ AP APA APB APC APD APE APF APG APH API APJ APK APL APM APN APO APP APQ APR APS APT APU APV APW APX APY APZ AQA AQB AQC AQD AQE AQF AQG AQH AQI AQJ AQK AQL AQM AQN AQO AQP AQQ AQR AQS AQT AQU AQV AQW AQX AQY AQZ ARA ARB ARC ARD ARE ARF ARG ARH ARI ARJ ARK ARL ARM ARN ARO ARP ARQ ARR ARS ART ARU ARV ARW ARX ARY ARZ ASA ASB ASC ASD ASE ASF ASG ASH ASI ASJ ASK ASL ASM ASN ASO ASP ASQ ASR ASS AST ASU ASV ASW ASX ASY ASZ ATA ATB ATC ATD ATE ATF ATG ATH ATI ATJ ATK ATL ATM ATN ATO ATP ATQ ATR ATS ATT ATU ATV ATW ATX ATY ATZ AU AUA AUB AUC AUD AUE AUF AUG AUH AUI AUJ AUK AUL AUM AUN AUO AUP AUQ AUR AUS AUT AUU AUV AUW AUX AUY AUZ AV AVA AVB AVC AVD AVE AVF AVG AVH AVI AVJ AVK AVL AVM AVN AVO AVP AVQ AVR AVS AVT AVU AVV AVW AVX AVY AVZ AWA AWB AWC AWD AWE AWF AWG AWH AWI AWJ AWK AWL AWM AWN AWO AWP AWQ AWR AWS AWT AWU AWV AWW AWX AWY AWZ AXA AXB AXC AXD AXE AXF AXG AXH AXI AXJ AXK AXL AXM AXN AXO AXP AXQ AXR AXS BA BC BD BE BH BM BN BO BR BT BTP BW CAS CAT CAU CAV CAW CAX CAY CAZ CBA CBB CD CEC CED CFE CFF CFO CG CH CK CKN CM CMR CN CNO COF CP CR CRN CS CST CT CU CV CW CZ DA DAN DB DI DL DM DQ DR EA EB ED EE EEP EI EN EQ ER ERN ET EX FC FF FI FLW FN FO FS FT FV FX GA GC GD GDN GN HS HWB IA IB ICA ICE ICO II IL INB INN INO IP IS IT IV JB JE LA LAN LAR LB LC LI LO LRC LS MA MB MF MG MH MR MRN MS MSS MWB NA NF OH OI ON OP OR PB PC PD PE PF PI PK PL POR PP PQ PR PS PW PY RA RC RCN RE REN RF RR RT SA SB SD SE SEA SF SH SI SM SN SP SQ SRN SS STA SW SZ TB TCR TE TF TI TIN TL TN TP UAR UC UCN UN UO URI VA VC VGR VM VN VON VOR VP VR VS VT VV WE WM WN WR WS WY XA XC XP ZZZ ")
+	roK1212 = wordSet(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ")
+	roK1213 = wordSet(" AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT BU BV BW BX BY BZ CC CG CL CR CV DR DW EC EF EN FS GB GN GS HS IB IN IS IT IZ MA MF MN MP NB ON PD PL PO PV QS RC RN RU RY SA SG SK SN SRS SRT SRU SRV SRW SRX SRY SRZ SS SSA SSB SSC SSD SSE SSF SSG SSH SSI SSJ SSK SSL SSM SSN SSO SSP SSQ SSR SSS SST SSU SSV SSW SSX SSY SSZ ST STA STB STC STD STE STF STG STH STI STJ STK STL STM STN STO STP STQ STR STS STT STU STV STW STX STY STZ SUA SUB SUC SUD SUE SUF SUG SUH SUI SUJ SUK SUL SUM TG TSN TSO TSP TSQ TSR TSS TST TSU UA UP VN VP VS VX ZZZ ")
+	roK1214 = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
+	roK1215 = wordSet(" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 74 75 76 77 78 91 92 93 94 95 96 97 ZZZ ")
+	roK1216 = wordSet(" AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADT ADW ADY ADZ AEA AEB AEC AED AEF AEH AEI AEJ AEK AEL AEM AEN AEO AEP AES AET AEU AEV AEW AEX AEY AEZ AJ AU CA CAB CAD CAE CAF CAI CAJ CAK CAL CAM CAN CAO CAP CAQ CAR CAS CAT CAU CAV CAW CAX CAY CAZ CD CG CS CT DAB DAD DAC DAF DAG DAH DAI DAJ DAK DAL DAM DAN DAO DAP DAQ DL EG EP ER FAA FAB FAC FC FH FI GAA HAA HD HH IAA IAB ID IF IR IS KO L1 LA LAA LAB LF MAE MI ML NAA OA PA PAA PC PL RAB RAC RAD RAF RE RF RH RV SA SAA SAD SAE SAI SG SH SM SU TAB TAC TT TV V1 V2 WH XAA YY ZZZ ")
+	roK1217 = wordSet(" VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX-EU-132-1H VATEX-EU-132-1I VATEX-EU-132-1J VATEX-EU-132-1K VATEX-EU-132-1L VATEX-EU-132-1M VATEX-EU-132-1N VATEX-EU-132-1O VATEX-EU-132-1P VATEX-EU-132-1Q VATEX-EU-143 VATEX-EU-143-1A VATEX-EU-143-1B VATEX-EU-143-1C VATEX-EU-143-1D VATEX-EU-143-1E VATEX-EU-143-1F VATEX-EU-143-1FA VATEX-EU-143-1G VATEX-EU-143-1H VATEX-EU-143-1I VATEX-EU-143-1J VATEX-EU-143-1K VATEX-EU-143-1L VATEX-EU-309 VATEX-EU-148 VATEX-EU-148-A VATEX-EU-148-B VATEX-EU-148-C VATEX-EU-148-D VATEX-EU-148-E VATEX-EU-148-F VATEX-EU-148-G VATEX-EU-151 VATEX-EU-151-1A VATEX-EU-151-1AA VATEX-EU-151-1B VATEX-EU-151-1C VATEX-EU-151-1D VATEX-EU-151-1E VATEX-EU-G VATEX-EU-O VATEX-EU-IC VATEX-EU-AE VATEX-EU-D VATEX-EU-F VATEX-EU-I VATEX-EU-J ")
+	roK1218 = wordSet(" 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2N 2P 2Q 2R 2U 2X 2Y 2Z 3B 3C 4C 4G 4H 4K 4L 4M 4N 4O 4P 4Q 4R 4T 4U 4W 4X 5A 5B 5E 5J A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A2 A20 A21 A22 A23 A24 A26 A27 A28 A29 A3 A30 A31 A32 A33 A34 A35 A36 A37 A38 A39 A4 A40 A41 A42 A43 A44 A45 A47 A48 A49 A5 A53 A54 A55 A56 A59 A6 A68 A69 A7 A70 A71 A73 A74 A75 A76 A8 A84 A85 A86 A87 A88 A89 A9 A90 A91 A93 A94 A95 A96 A97 A98 A99 AA AB ACR ACT AD AE AH AI AK AL AMH AMP ANN APZ AQ AS ASM ASU ATM AWG AY AZ B1 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B21 B22 B23 B24 B25 B26 B27 B28 B29 B3 B30 B31 B32 B33 B34 B35 B4 B41 B42 B43 B44 B45 B46 B47 B48 B49 B50 B52 B53 B54 B55 B56 B57 B58 B59 B60 B61 B62 B63 B64 B66 B67 B68 B69 B7 B70 B71 B72 B73 B74 B75 B76 B77 B78 B79 B8 B80 B81 B82 B83 B84 B85 B86 B87 B88 B89 B90 B91 B92 B93 B94 B95 B96 B97 B98 B99 BAR BB BFT BHP BIL BLD BLL BP BPM BQL BTU BUA BUI C0 C10 C11 C12 C13 C14 C15 C16 C17 C18 C19 C20 C21 C22 C23 C24 C25 C26 C27 C28 C29 C3 C30 C31 C32 C33 C34 C35 C36 C37 C38 C39 C40 C41 C42 C43 C44 C45 C46 C47 C48 C49 C50 C51 C52 C53 C54 C55 C56 C57 C58 C59 C60 C61 C62 C63 C64 C65 C66 C67 C68 C69 C7 C70 C71 C72 C73 C74 C75 C76 C78 C79 C8 C80 C81 C82 C83 C84 C85 C86 C87 C88 C89 C9 C90 C91 C92 C93 C94 C95 C96 C97 C99 CCT CDL CEL CEN CG CGM CKG CLF CLT CMK CMQ CMT CNP CNT COU CTG CTM CTN CUR CWA CWI D03 D04 D1 D10 D11 D12 D13 D15 D16 D17 D18 D19 D2 D20 D21 D22 D23 D24 D25 D26 D27 D29 D30 D31 D32 D33 D34 D36 D41 D42 D43 D44 D45 D46 D47 D48 D49 D5 D50 D51 D52 D53 D54 D55 D56 D57 D58 D59 D6 D60 D61 D62 D63 D65 D68 D69 D73 D74 D77 D78 D80 D81 D82 D83 D85 D86 D87 D88 D89 D91 D93 D94 D95 DAA DAD DAY DB DBM DBW DD DEC DG DJ DLT DMA DMK DMO DMQ DMT DN DPC DPR DPT DRA DRI DRL DT DTN DWT DZN DZP E01 E07 E08 E09 E10 E12 E14 E15 E16 E17 E18 E19 E20 E21 E22 E23 E25 E27 E28 E30 E31 E32 E33 E34 E35 E36 E37 E38 E39 E4 E40 E41 E42 E43 E44 E45 E46 E47 E48 E49 E50 E51 E52 E53 E54 E55 E56 E57 E58 E59 E60 E61 E62 E63 E64 E65 E66 E67 E68 E69 E70 E71 E72 E73 E74 E75 E76 E77 E78 E79 E80 E81 E82 E83 E84 E85 E86 E87 E88 E89 E90 E91 E92 E93 E94 E95 E96 E97 E98 E99 EA EB EQ F01 F02 F03 F04 F05 F06 F07 F08 F10 F11 F12 F13 F14 F15 F16 F17 F18 F19 F20 F21 F22 F23 F24 F25 F26 F27 F28 F29 F30 F31 F32 F33 F34 F35 F36 F37 F38 F39 F40 F41 F42 F43 F44 F45 F46 F47 F48 F49 F50 F51 F52 F53 F54 F55 F56 F57 F58 F59 F60 F61 F62 F63 F64 F65 F66 F67 F68 F69 F70 F71 F72 F73 F74 F75 F76 F77 F78 F79 F80 F81 F82 F83 F84 F85 F86 F87 F88 F89 F90 F91 F92 F93 F94 F95 F96 F97 F98 F99 FAH FAR FBM FC FF FH FIT FL FNU FOT FP FR FS FTK FTQ G01 G04 G05 G06 G08 G09 G10 G11 G12 G13 G14 G15 G16 G17 G18 G19 G2 G20 G21 G23 G24 G25 G26 G27 G28 G29 G3 G30 G31 G32 G33 G34 G35 G36 G37 G38 G39 G40 G41 G42 G43 G44 G45 G46 G47 G48 G49 G50 G51 G52 G53 G54 G55 G56 G57 G58 G59 G60 G61 G62 G63 G64 G65 G66 G67 G68 G69 G70 G71 G72 G73 G74 G75 G76 G77 G78 G79 G80 G81 G82 G83 G84 G85 G86 G87 G88 G89 G90 G91 G92 G93 G94 G95 G96 G97 G98 G99 GB GBQ GDW GE GF GFI GGR GIA GIC GII GIP GJ GL GLD GLI GLL GM GO GP GQ GRM GRN GRO GV GWH H03 H04 H05 H06 H07 H08 H09 H10 H11 H12 H13 H14 H15 H16 H18 H19 H20 H21 H22 H23 H24 H25 H26 H27 H28 H29 H30 H31 H32 H33 H34 H35 H36 H37 H38 H39 H40 H41 H42 H43 H44 H45 H46 H47 H48 H49 H50 H51 H52 H53 H54 H55 H56 H57 H58 H59 H60 H61 H62 H63 H64 H65 H66 H67 H68 H69 H70 H71 H72 H73 H74 H75 H76 H77 H79 H80 H81 H82 H83 H84 H85 H87 H88 H89 H90 H91 H92 H93 H94 H95 H96 H98 H99 HA HAD HBA HBX HC HDW HEA HGM HH HIU HKM HLT HM HMO HMQ HMT HPA HTZ HUR HWE IA IE INH INK INQ ISD IU IUG IV J10 J12 J13 J14 J15 J16 J17 J18 J19 J2 J20 J21 J22 J23 J24 J25 J26 J27 J28 J29 J30 J31 J32 J33 J34 J35 J36 J38 J39 J40 J41 J42 J43 J44 J45 J46 J47 J48 J49 J50 J51 J52 J53 J54 J55 J56 J57 J58 J59 J60 J61 J62 J63 J64 J65 J66 J67 J68 J69 J70 J71 J72 J73 J74 J75 J76 J78 J79 J81 J82 J83 J84 J85 J87 J90 J91 J92 J93 J95 J96 J97 J98 J99 JE JK JM JNT JOU JPS JWL K1 K10 K11 K12 K13 K14 K15 K16 K17 K18 K19 K2 K20 K21 K22 K23 K26 K27 K28 K3 K30 K31 K32 K33 K34 K35 K36 K37 K38 K39 K40 K41 K42 K43 K45 K46 K47 K48 K49 K50 K51 K52 K53 K54 K55 K58 K59 K6 K60 K61 K62 K63 K64 K65 K66 K67 K68 K69 K70 K71 K73 K74 K75 K76 K77 K78 K79 K80 K81 K82 K83 K84 K85 K86 K87 K88 K89 K90 K91 K92 K93 K94 K95 K96 K97 K98 K99 KA KAT KB KBA KCC KDW KEL KGM KGS KHY KHZ KI KIC KIP KJ KJO KL KLK KLX KMA KMH KMK KMQ KMT KNI KNM KNS KNT KO KPA KPH KPO KPP KR KSD KSH KT KTN KUR KVA KVR KVT KW KWH KWN KWO KWS KWT KWY KX L10 L11 L12 L13 L14 L15 L16 L17 L18 L19 L2 L20 L21 L23 L24 L25 L26 L27 L28 L29 L30 L31 L32 L33 L34 L35 L36 L37 L38 L39 L40 L41 L42 L43 L44 L45 L46 L47 L48 L49 L50 L51 L52 L53 L54 L55 L56 L57 L58 L59 L60 L63 L64 L65 L66 L67 L68 L69 L70 L71 L72 L73 L74 L75 L76 L77 L78 L79 L80 L81 L82 L83 L84 L85 L86 L87 L88 L89 L90 L91 L92 L93 L94 L95 L96 L98 L99 LA LAC LBR LBT LD LEF LF LH LK LM LN LO LP LPA LR LS LTN LTR LUB LUM LUX LY M1 M10 M11 M12 M13 M14 M15 M16 M17 M18 M19 M20 M21 M22 M23 M24 M25 M26 M27 M29 M30 M31 M32 M33 M34 M35 M36 M37 M38 M39 M4 M40 M41 M42 M43 M44 M45 M46 M47 M48 M49 M5 M50 M51 M52 M53 M55 M56 M57 M58 M59 M60 M61 M62 M63 M64 M65 M66 M67 M68 M69 M7 M70 M71 M72 M73 M74 M75 M76 M77 M78 M79 M80 M81 M82 M83 M84 M85 M86 M87 M88 M89 M9 M90 M91 M92 M93 M94 M95 M96 M97 M98 M99 MAH MAL MAM MAR MAW MBE MBF MBR MC MCU MD MGM MHZ MIK MIL MIN MIO MIU MKD MKM MKW MLD MLT MMK MMQ MMT MND MNJ MON MPA MQD MQH MQM MQS MQW MRD MRM MRW MSK MTK MTQ MTR MTS MTZ MVA MWH N1 N10 N11 N12 N13 N14 N15 N16 N17 N18 N19 N20 N21 N22 N23 N24 N25 N26 N27 N28 N29 N3 N30 N31 N32 N33 N34 N35 N36 N37 N38 N39 N40 N41 N42 N43 N44 N45 N46 N47 N48 N49 N50 N51 N52 N53 N54 N55 N56 N57 N58 N59 N60 N61 N62 N63 N64 N65 N66 N67 N68 N69 N70 N71 N72 N73 N74 N75 N76 N77 N78 N79 N80 N81 N82 N83 N84 N85 N86 N87 N88 N89 N90 N91 N92 N93 N94 N95 N96 N97 N98 N99 NA NAR NCL NEW NF NIL NIU NL NM3 NMI NMP NPT NT NTU NU NX OA ODE ODG ODK ODM OHM ON ONZ OPM OT OZA OZI P1 P10 P11 P12 P13 P14 P15 P16 P17 P18 P19 P2 P20 P21 P22 P23 P24 P25 P26 P27 P28 P29 P30 P31 P32 P33 P34 P35 P36 P37 P38 P39 P40 P41 P42 P43 P44 P45 P46 P47 P48 P49 P5 P50 P51 P52 P53 P54 P55 P56 P57 P58 P59 P60 P61 P62 P63 P64 P65 P66 P67 P68 P69 P70 P71 P72 P73 P74 P75 P76 P77 P78 P79 P80 P81 P82 P83 P84 P85 P86 P87 P88 P89 P90 P91 P92 P93 P94 P95 P96 P97 P98 P99 PAL PD PFL PGL PI PLA PO PQ PR PS PTD PTI PTL PTN Q10 Q11 Q12 Q13 Q14 Q15 Q16 Q17 Q18 Q19 Q20 Q21 Q22 Q23 Q24 Q25 Q26 Q27 Q28 Q29 Q3 Q30 Q31 Q32 Q33 Q34 Q35 Q36 Q37 Q38 Q39 Q40 Q41 Q42 QA QAN QB QR QTD QTI QTL QTR R1 R9 RH RM ROM RP RPM RPS RT S3 S4 SAN SCO SCR SEC SET SG SIE SM3 SMI SQ SQR SR STC STI STK STL STN STW SW SX SYR T0 T3 TAH TAN TI TIC TIP TKM TMS TNE TP TPI TPR TQD TRL TST TTS U1 U2 UB UC VA VLT VP W2 WA WB WCD WE WEB WEE WG WHR WM WSD WTT X1 YDK YDQ YRD Z11 Z9 ZP ZZ X1A X1B X1D X1F X1G X1W X2C X3A X3H X43 X44 X4A X4B X4C X4D X4F X4G X4H X5H X5L X5M X6H X6P X7A X7B X8A X8B X8C XAA XAB XAC XAD XAE XAF XAG XAH XAI XAJ XAL XAM XAP XAT XAV XB4 XBA XBB XBC XBD XBE XBF XBG XBH XBI XBJ XBK XBL XBM XBN XBO XBP XBQ XBR XBS XBT XBU XBV XBW XBX XBY XBZ XCA XCB XCC XCD XCE XCF XCG XCH XCI XCJ XCK XCL XCM XCN XCO XCP XCQ XCR XCS XCT XCU XCV XCW XCX XCY XCZ XDA XDB XDC XDG XDH XDI XDJ XDK XDL XDM XDN XDP XDR XDS XDT XDU XDV XDW XDX XDY XEC XED XEE XEF XEG XEH XEI XEN XFB XFC XFD XFE XFI XFL XFO XFP XFR XFT XFW XFX XGB XGI XGL XGR XGU XGY XGZ XHA XHB XHC XHG XHN XHR XIA XIB XIC XID XIE XIF XIG XIH XIK XIL XIN XIZ XJB XJC XJG XJR XJT XJY XKG XKI XLE XLG XLT XLU XLV XLZ XMA XMB XMC XME XMR XMS XMT XMW XMX XNA XNE XNF XNG XNS XNT XNU XNV XO1 XO2 XO3 XO4 XO5 XO6 XO7 XO8 XO9 XOA XOB XOC XOD XOE XOF XOG XOH XOI XOJ XOK XOL XOM XON XOP XOQ XOR XOS XOT XOU XOV XOW XOX XOY XOZ XP1 XP2 XP3 XP4 XPA XPB XPC XPD XPE XPF XPG XPH XPI XPJ XPK XPL XPN XPO XPP XPR XPT XPU XPV XPX XPY XPZ XQA XQB XQC XQD XQF XQG XQH XQJ XQK XQL XQM XQN XQP XQQ XQR XQS XRD XRG XRJ XRK XRL XRO XRT XRZ XSA XSB XSC XSD XSE XSH XSI XSK XSL XSM XSO XSP XSS XST XSU XSV XSW XSX XSY XSZ XT1 XTB XTC XTD XTE XTG XTI XTK XTL XTN XTO XTR XTS XTT XTU XTV XTW XTY XTZ XUC XUN XVA XVG XVI XVK XVL XVN XVO XVP XVQ XVR XVS XVY XWA XWB XWC XWD XWF XWG XWH XWJ XWK XWL XWM XWN XWP XWQ XWR XWS XWT XWU XWV XWW XWX XWY XWZ XXA XXB XXC XXD XXF XXG XXH XXJ XXK XYA XYB XYC XYD XYF XYG XYH XYJ XYK XYL XYM XYN XYP XYQ XYR XYS XYT XYV XYW XYX XYY XYZ XZA XZB XZC XZD XZF XZG XZH XZJ XZK XZL XZM XZN XZP XZQ XZR XZS XZT XZU XZV XZW XZX XZY XZZ ")
+	roK1219 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EmbeddedDocumentBinaryObject")
+	roK1220 = wordSet(" 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0170 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208 0209 0210 0211 0212 0213 0215 0216 9901 9906 9907 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951 9952 9953 9955 9957 AN AQ AS AU EM ")
+	roK1221 = intLit("20")
+	roK1222 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PostalZone")
+	roK1223 = intLit("200")
+	roK1224 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CityName")
+	roK1225 = intLit("50")
+	roK1226 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalStreetName")
+	roK1227 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Line")
+	roK1228 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AddressLine")
+	roK1229 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telephone")
+	roK1230 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ElectronicMail")
+	roK1231 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StreetName")
+	roK1232 = intLit("150")
+	roK1233 = intLit("300")
+	roK1234 = intLit("1000")
+	roK1235 = strSeq("S")
+	roK1236 = strSeq("Z")
+	roK1237 = strSeq("E")
+	roK1238 = strSeq("AE")
+	roK1239 = strSeq("K")
+	roK1240 = strSeq("G")
+	roK1241 = strSeq("L")
+	roK1242 = strSeq("M")
+	roK1243 = concatSeq(roK1235, roK1236, roK1237, roK1238, roK1239, roK1240, roK1241, roK1242)
+	roK1244 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "CreditNote")
+	roK1245 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HolderName")
+	roK1246 = intLit("140")
+	roK1247 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNote")
+	roK1248 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "URI")
+	roK1249 = intLit("500")
 )
 
-var _ = indexNames(false, roK59, roK61, roK89, roK90, roK106, roK81, roK110, roK103, roK114, roK64, roK76, roK67, roK113, roK68, roK83, roK309, roK53, roK372, roK376, roK126, roK417, roK69, roK109, roK70, roK141, roK139, roK415)
+var _ = indexNames(false, roK59, roK61, roK67, roK90, roK91, roK66, roK109, roK82, roK113, roK104, roK117, roK64, roK77, roK120, roK114, roK131, roK86, roK128, roK54, roK115, roK178, roK180, roK182, roK184, roK170, roK171, roK98, roK172, roK191, roK193, roK195, roK162, roK201, roK203, roK205, roK207, roK209, roK211, roK161, roK214, roK216, roK218, roK220, roK222, roK224, roK226, roK228, roK230, roK53, roK233, roK315, roK317, roK319, roK321, roK323, roK325, roK327, roK329, roK331, roK340, roK343, roK345, roK347, roK349, roK351, roK353, roK355, roK357, roK359, roK362, roK364, roK366, roK368, roK370, roK372, roK374, roK376, roK378, roK380, roK382, roK384, roK386, roK388, roK390, roK392, roK394, roK396, roK399, roK401, roK102, roK404, roK406, roK408, roK410, roK413, roK415, roK417, roK419, roK421, roK423, roK425, roK427, roK429, roK431, roK434, roK436, roK438, roK442, roK60, roK445, roK447, roK449, roK451, roK453, roK455, roK457, roK459, roK461, roK464, roK507, roK526, roK529, roK62, roK116, roK440, roK147, roK103, roK609, roK611, roK613, roK615, roK617, roK619, roK621, roK623, roK626, roK628, roK631, roK633, roK658, roK661, roK663, roK665, roK667, roK687, roK689, roK691, roK693, roK695, roK697, roK700, roK702, roK704, roK706, roK708, roK711, roK713, roK715, roK717, roK719, roK721, roK723, roK725, roK728, roK73, roK68, roK737, roK739, roK741, roK743, roK745, roK747, roK730, roK759, roK761, roK763, roK766, roK768, roK770, roK772, roK774, roK776, roK80, roK779, roK781, roK783, roK786, roK788, roK790, roK792, roK794, roK799, roK801, roK176, roK804, roK806, roK809, roK160, roK159, roK814, roK816, roK821, roK70, roK829, roK831, roK833, roK835, roK837, roK157, roK854, roK118, roK862, roK865, roK879, roK884, roK186, roK889, roK892, roK151, roK927, roK930, roK75, roK853, roK959, roK962, roK965, roK968, roK971, roK974, roK977, roK980, roK984, roK987, roK990, roK993, roK1009, roK1022, roK1025, roK1028, roK1031, roK1037, roK1040, roK1043, roK1046, roK1049, roK1076, roK1079, roK1082, roK1085, roK1088, roK1091, roK1094, roK1097, roK1100, roK1103, roK1106, roK1109, roK1112, roK1115, roK1118, roK1121, roK1124, roK1127, roK1130, roK1133, roK1136, roK1139, roK84, roK83, roK1148, roK826, roK1171, roK1174, roK732, roK983, roK998, roK130, roK1181, roK69, roK112, roK1183, roK1185, roK149, roK1179)
 
-var _ = indexNames(true, roK416, roK421, roK422, roK423, roK424, roK425, roK426, roK427, roK428, roK429, roK430, roK431, roK432, roK433, roK434, roK435, roK436, roK437, roK438, roK439, roK440, roK441)
+var _ = indexNames(true, roK1180, roK1187, roK1188, roK1189, roK1190, roK1191, roK1192, roK1193, roK1194, roK1195, roK1196, roK1197, roK1198, roK1199, roK1200, roK1201, roK1202, roK1203, roK1204, roK1205, roK1206, roK1207)
 
 var schemaRO = &Schema{
 	Lets: roLets,
@@ -2038,18 +2804,18 @@ func roM005(v []Seq, n *Node) bool {
 
 // BR-57: exists(cac:Country/cbc:IdentificationCode)
 func roT0005(v []Seq, n *Node) bool {
-	return anyChild(n, roK68, func(n8 *Node) bool { return hasChild(n8, roK67) })
+	return existsNames(n, roK76)
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
 func roM006(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r10 Seq) bool {
-			return anyChild(m, roK77, func(n11 *Node) bool { return gcmp(nodeSeq(n11), r10, opEq) })
+		if !(func(r8 Seq) bool {
+			return anyChild(m, roK78, func(n9 *Node) bool { return gcmp(nodeSeq(n9), r8, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -2063,16 +2829,16 @@ func roM006(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r12 Seq) bool {
-			return anyChild(m, roK77, func(n13 *Node) bool { return gcmp(nodeSeq(n13), r12, opEq) })
+		if !(func(r10 Seq) bool {
+			return anyChild(m, roK78, func(n11 *Node) bool { return gcmp(nodeSeq(n11), r10, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK78) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK79) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -2084,19 +2850,19 @@ func roM006(v []Seq, n *Node) bool {
 
 // BR-31: exists(cbc:Amount)
 func roT0006(v []Seq, n *Node) bool {
-	return hasChild(n, roK79)
+	return hasChild(n, roK80)
 }
 
 // BR-32: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0007(v []Seq, n *Node) bool {
-	return anyChild(n, roK81, func(n15 *Node) bool {
-		return anyChild(n15, roK80, func(n16 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n16, roK54))) == "VAT") }) && hasChild(n15, roK54)
+	return anyChild(n, roK82, func(n13 *Node) bool {
+		return anyChild(n13, roK81, func(n14 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n14, roK54))) == "VAT") }) && hasChild(n13, roK54)
 	})
 }
 
 // BR-33: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0008(v []Seq, n *Node) bool {
-	return (hasChild(n, roK82) || hasChild(n, roK83))
+	return (hasChild(n, roK83) || hasChild(n, roK84))
 }
 
 // BR-CO-05: true()
@@ -2106,28 +2872,28 @@ func roT0009(v []Seq, n *Node) bool {
 
 // BR-CO-21: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0010(v []Seq, n *Node) bool {
-	return (hasChild(n, roK82) || hasChild(n, roK83))
+	return (hasChild(n, roK83) || hasChild(n, roK84))
 }
 
 // BR-DEC-01: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT0011(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK79), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK80), ".")), roK85, opLe)
 }
 
 // BR-DEC-02: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT0012(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK85), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK85, opLe)
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
 func roM007(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r22 Seq) bool {
-			return anyChild(m, roK77, func(n23 *Node) bool { return gcmp(nodeSeq(n23), r22, opEq) })
+		if !(func(r20 Seq) bool {
+			return anyChild(m, roK78, func(n21 *Node) bool { return gcmp(nodeSeq(n21), r20, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -2141,16 +2907,16 @@ func roM007(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r24 Seq) bool {
-			return anyChild(m, roK77, func(n25 *Node) bool { return gcmp(nodeSeq(n25), r24, opEq) })
+		if !(func(r22 Seq) bool {
+			return anyChild(m, roK78, func(n23 *Node) bool { return gcmp(nodeSeq(n23), r22, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK78) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK79) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -2162,19 +2928,19 @@ func roM007(v []Seq, n *Node) bool {
 
 // BR-36: exists(cbc:Amount)
 func roT0013(v []Seq, n *Node) bool {
-	return hasChild(n, roK79)
+	return hasChild(n, roK80)
 }
 
 // BR-37: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0014(v []Seq, n *Node) bool {
-	return anyChild(n, roK81, func(n27 *Node) bool {
-		return anyChild(n27, roK80, func(n28 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n28, roK54))) == "VAT") }) && hasChild(n27, roK54)
+	return anyChild(n, roK82, func(n25 *Node) bool {
+		return anyChild(n25, roK81, func(n26 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n26, roK54))) == "VAT") }) && hasChild(n25, roK54)
 	})
 }
 
 // BR-38: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0015(v []Seq, n *Node) bool {
-	return (hasChild(n, roK82) || hasChild(n, roK83))
+	return (hasChild(n, roK83) || hasChild(n, roK84))
 }
 
 // BR-CO-06: true()
@@ -2184,17 +2950,17 @@ func roT0016(v []Seq, n *Node) bool {
 
 // BR-CO-22: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0017(v []Seq, n *Node) bool {
-	return (hasChild(n, roK82) || hasChild(n, roK83))
+	return (hasChild(n, roK83) || hasChild(n, roK84))
 }
 
 // BR-DEC-05: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT0018(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK79), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK80), ".")), roK85, opLe)
 }
 
 // BR-DEC-06: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT0019(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK85), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK85, opLe)
 }
 
 // cac:LegalMonetaryTotal
@@ -2213,17 +2979,17 @@ func roM008(v []Seq, n *Node) bool {
 
 // BR-12: exists(cbc:LineExtensionAmount)
 func roT0020(v []Seq, n *Node) bool {
-	return hasChild(n, roK86)
+	return hasChild(n, roK87)
 }
 
 // BR-13: exists(cbc:TaxExclusiveAmount)
 func roT0021(v []Seq, n *Node) bool {
-	return hasChild(n, roK87)
+	return hasChild(n, roK88)
 }
 
 // BR-14: exists(cbc:TaxInclusiveAmount)
 func roT0022(v []Seq, n *Node) bool {
-	return hasChild(n, roK88)
+	return hasChild(n, roK89)
 }
 
 // BR-15: exists(cbc:PayableAmount)
@@ -2233,25 +2999,25 @@ func roT0023(v []Seq, n *Node) bool {
 
 // BR-CO-10: (xs:decimal(cbc:LineExtensionAmount) = xs:decimal(round(sum(//(cac:InvoiceLine|cac:CreditNoteLine)/xs:decimal(cbc:LineExtensionAmount)) * 10 * 10) div 100))
 func roT0024(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK86)), castDecimal(arith(fnRound(arith(arith(fnSum(step(union(desc(root(n), roK89), desc(root(n), roK90)), func(n38 *Node) Seq { return castDecimal(child(n38, roK86)) })), roK72, opMul), roK72, opMul)), roK91, opDiv)), opEq)
+	return gcmp(castDecimal(child(n, roK87)), castDecimal(arith(fnRound(arith(arith(fnSum(step(union(desc(root(n), roK90), desc(root(n), roK91)), func(n36 *Node) Seq { return castDecimal(child(n36, roK87)) })), roK72, opMul), roK72, opMul)), roK92, opDiv)), opEq)
 }
 
 // BR-CO-11: xs:decimal(cbc:AllowanceTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=false()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:AllowanceTotalAmount) and not(../cac:Allow…
 func roT0025(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, roK92)), arith(fnRound(arith(arith(func() Seq {
-		var a39 sumAcc
-		anyNode(parent(n), func(n40 *Node) bool {
-			return anyChild(n40, roK76, func(n41 *Node) bool {
-				return func(r42 Seq) bool {
-					return anyChild(n41, roK77, func(n43 *Node) bool { return gcmp(nodeSeq(n43), r42, opEq) })
-				}(boolSeq(false)) && a39.add(castDecimal(child(n41, roK79)))
+	return (gcmp(castDecimal(child(n, roK93)), arith(fnRound(arith(arith(func() Seq {
+		var a37 sumAcc
+		anyNode(parent(n), func(n38 *Node) bool {
+			return anyChild(n38, roK77, func(n39 *Node) bool {
+				return func(r40 Seq) bool {
+					return anyChild(n39, roK78, func(n41 *Node) bool { return gcmp(nodeSeq(n41), r40, opEq) })
+				}(boolSeq(false)) && a37.add(castDecimal(child(n39, roK80)))
 			})
 		})
-		return a39.result()
-	}(), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq) || (!hasChild(n, roK92) && !anyNode(parent(n), func(n45 *Node) bool {
-		return anyChild(n45, roK76, func(n46 *Node) bool {
-			return func(r47 Seq) bool {
-				return anyChild(n46, roK77, func(n48 *Node) bool { return gcmp(nodeSeq(n48), r47, opEq) })
+		return a37.result()
+	}(), roK72, opMul), roK72, opMul)), roK92, opDiv), opEq) || (!hasChild(n, roK93) && !anyNode(parent(n), func(n43 *Node) bool {
+		return anyChild(n43, roK77, func(n44 *Node) bool {
+			return func(r45 Seq) bool {
+				return anyChild(n44, roK78, func(n46 *Node) bool { return gcmp(nodeSeq(n46), r45, opEq) })
 			}(boolSeq(false))
 		})
 	})))
@@ -2259,20 +3025,20 @@ func roT0025(v []Seq, n *Node) bool {
 
 // BR-CO-12: xs:decimal(cbc:ChargeTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=true()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:ChargeTotalAmount) and not(../cac:AllowanceCha…
 func roT0026(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, roK93)), arith(fnRound(arith(arith(func() Seq {
-		var a49 sumAcc
-		anyNode(parent(n), func(n50 *Node) bool {
-			return anyChild(n50, roK76, func(n51 *Node) bool {
-				return func(r52 Seq) bool {
-					return anyChild(n51, roK77, func(n53 *Node) bool { return gcmp(nodeSeq(n53), r52, opEq) })
-				}(boolSeq(true)) && a49.add(castDecimal(child(n51, roK79)))
+	return (gcmp(castDecimal(child(n, roK94)), arith(fnRound(arith(arith(func() Seq {
+		var a47 sumAcc
+		anyNode(parent(n), func(n48 *Node) bool {
+			return anyChild(n48, roK77, func(n49 *Node) bool {
+				return func(r50 Seq) bool {
+					return anyChild(n49, roK78, func(n51 *Node) bool { return gcmp(nodeSeq(n51), r50, opEq) })
+				}(boolSeq(true)) && a47.add(castDecimal(child(n49, roK80)))
 			})
 		})
-		return a49.result()
-	}(), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq) || (!hasChild(n, roK93) && !anyNode(parent(n), func(n55 *Node) bool {
-		return anyChild(n55, roK76, func(n56 *Node) bool {
-			return func(r57 Seq) bool {
-				return anyChild(n56, roK77, func(n58 *Node) bool { return gcmp(nodeSeq(n58), r57, opEq) })
+		return a47.result()
+	}(), roK72, opMul), roK72, opMul)), roK92, opDiv), opEq) || (!hasChild(n, roK94) && !anyNode(parent(n), func(n53 *Node) bool {
+		return anyChild(n53, roK77, func(n54 *Node) bool {
+			return func(r55 Seq) bool {
+				return anyChild(n54, roK78, func(n56 *Node) bool { return gcmp(nodeSeq(n56), r55, opEq) })
 			}(boolSeq(true))
 		})
 	})))
@@ -2280,52 +3046,52 @@ func roT0026(v []Seq, n *Node) bool {
 
 // BR-CO-13: ((cbc:ChargeTotalAmount) and (cbc:AllowanceTotalAmount) and (xs:decimal(cbc:TaxExclusiveAmount) = round((xs:decimal(cbc:LineExtensionAmount) + xs:decimal(cbc:ChargeTotalAmount) - xs:decimal(cbc:Allowa…
 func roT0027(v []Seq, n *Node) bool {
-	return (((((hasChild(n, roK93) && hasChild(n, roK92)) && gcmp(castDecimal(child(n, roK87)), arith(fnRound(arith(arith(arith(arith(castDecimal(child(n, roK86)), castDecimal(child(n, roK93)), opAdd), castDecimal(child(n, roK92)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq)) || ((!hasChild(n, roK93) && hasChild(n, roK92)) && gcmp(castDecimal(child(n, roK87)), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK86)), castDecimal(child(n, roK92)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq))) || ((hasChild(n, roK93) && !hasChild(n, roK92)) && gcmp(castDecimal(child(n, roK87)), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK86)), castDecimal(child(n, roK93)), opAdd), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq))) || ((!hasChild(n, roK93) && !hasChild(n, roK92)) && gcmp(castDecimal(child(n, roK87)), castDecimal(child(n, roK86)), opEq)))
+	return (((((hasChild(n, roK94) && hasChild(n, roK93)) && gcmp(castDecimal(child(n, roK88)), arith(fnRound(arith(arith(arith(arith(castDecimal(child(n, roK87)), castDecimal(child(n, roK94)), opAdd), castDecimal(child(n, roK93)), opSub), roK72, opMul), roK72, opMul)), roK92, opDiv), opEq)) || ((!hasChild(n, roK94) && hasChild(n, roK93)) && gcmp(castDecimal(child(n, roK88)), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK87)), castDecimal(child(n, roK93)), opSub), roK72, opMul), roK72, opMul)), roK92, opDiv), opEq))) || ((hasChild(n, roK94) && !hasChild(n, roK93)) && gcmp(castDecimal(child(n, roK88)), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK87)), castDecimal(child(n, roK94)), opAdd), roK72, opMul), roK72, opMul)), roK92, opDiv), opEq))) || ((!hasChild(n, roK94) && !hasChild(n, roK93)) && gcmp(castDecimal(child(n, roK88)), castDecimal(child(n, roK87)), opEq)))
 }
 
 // BR-CO-16: (exists(cbc:PrepaidAmount) and not(exists(cbc:PayableRoundingAmount)) and (xs:decimal(cbc:PayableAmount) = (round((xs:decimal(cbc:TaxInclusiveAmount) - xs:decimal(cbc:PrepaidAmount)) * 10 * 10) div 10…
 func roT0028(v []Seq, n *Node) bool {
-	return (((((hasChild(n, roK94) && !hasChild(n, roK95)) && gcmp(castDecimal(child(n, roK55)), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK88)), castDecimal(child(n, roK94)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq)) || ((!hasChild(n, roK94) && !hasChild(n, roK95)) && gcmp(castDecimal(child(n, roK55)), castDecimal(child(n, roK88)), opEq))) || ((hasChild(n, roK94) && hasChild(n, roK95)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, roK55)), castDecimal(child(n, roK95)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK88)), castDecimal(child(n, roK94)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq))) || ((!hasChild(n, roK94) && hasChild(n, roK95)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, roK55)), castDecimal(child(n, roK95)), opSub), roK72, opMul), roK72, opMul)), roK91, opDiv), castDecimal(child(n, roK88)), opEq)))
+	return (((((hasChild(n, roK95) && !hasChild(n, roK96)) && gcmp(castDecimal(child(n, roK55)), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK89)), castDecimal(child(n, roK95)), opSub), roK72, opMul), roK72, opMul)), roK92, opDiv), opEq)) || ((!hasChild(n, roK95) && !hasChild(n, roK96)) && gcmp(castDecimal(child(n, roK55)), castDecimal(child(n, roK89)), opEq))) || ((hasChild(n, roK95) && hasChild(n, roK96)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, roK55)), castDecimal(child(n, roK96)), opSub), roK72, opMul), roK72, opMul)), roK92, opDiv), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK89)), castDecimal(child(n, roK95)), opSub), roK72, opMul), roK72, opMul)), roK92, opDiv), opEq))) || ((!hasChild(n, roK95) && hasChild(n, roK96)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, roK55)), castDecimal(child(n, roK96)), opSub), roK72, opMul), roK72, opMul)), roK92, opDiv), castDecimal(child(n, roK89)), opEq)))
 }
 
 // BR-DEC-09: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func roT0029(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK87), ".")), roK85, opLe)
 }
 
 // BR-DEC-10: string-length(substring-after(cbc:AllowanceTotalAmount,'.'))<=2
 func roT0030(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK92), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK93), ".")), roK85, opLe)
 }
 
 // BR-DEC-11: string-length(substring-after(cbc:ChargeTotalAmount,'.'))<=2
 func roT0031(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK93), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK94), ".")), roK85, opLe)
 }
 
 // BR-DEC-12: string-length(substring-after(cbc:TaxExclusiveAmount,'.'))<=2
 func roT0032(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK87), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK88), ".")), roK85, opLe)
 }
 
 // BR-DEC-14: string-length(substring-after(cbc:TaxInclusiveAmount,'.'))<=2
 func roT0033(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK88), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK89), ".")), roK85, opLe)
 }
 
 // BR-DEC-16: string-length(substring-after(cbc:PrepaidAmount,'.'))<=2
 func roT0034(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK94), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK95), ".")), roK85, opLe)
 }
 
 // BR-DEC-17: string-length(substring-after(cbc:PayableRoundingAmount,'.'))<=2
 func roT0035(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK95), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK96), ".")), roK85, opLe)
 }
 
 // BR-DEC-18: string-length(substring-after(cbc:PayableAmount,'.'))<=2
 func roT0036(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK55), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK55), ".")), roK85, opLe)
 }
 
 // /ubl:Invoice | /cn:CreditNote
@@ -2341,7 +3107,7 @@ func roM009(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK78) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK79) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -2353,35 +3119,35 @@ func roM009(v []Seq, n *Node) bool {
 
 // BR-01: (cbc:CustomizationID) != ”
 func roT0037(v []Seq, n *Node) bool {
-	return anyChild(n, roK96, func(n75 *Node) bool { return (n75.StringValue() != "") })
+	return anyChild(n, roK97, func(n73 *Node) bool { return (n73.StringValue() != "") })
 }
 
 // BR-02: (cbc:ID) !=”
 func roT0038(v []Seq, n *Node) bool {
-	return anyChild(n, roK54, func(n76 *Node) bool { return (n76.StringValue() != "") })
+	return anyChild(n, roK54, func(n74 *Node) bool { return (n74.StringValue() != "") })
 }
 
 // BR-03: (cbc:IssueDate) !=”
 func roT0039(v []Seq, n *Node) bool {
-	return anyChild(n, roK97, func(n77 *Node) bool { return (n77.StringValue() != "") })
+	return anyChild(n, roK98, func(n75 *Node) bool { return (n75.StringValue() != "") })
 }
 
 // BR-04: (cbc:InvoiceTypeCode) !=” or (cbc:CreditNoteTypeCode) !=”
 func roT0040(v []Seq, n *Node) bool {
-	return (anyChild(n, roK98, func(n78 *Node) bool { return (n78.StringValue() != "") }) || anyChild(n, roK99, func(n79 *Node) bool { return (n79.StringValue() != "") }))
+	return (anyChild(n, roK99, func(n76 *Node) bool { return (n76.StringValue() != "") }) || anyChild(n, roK100, func(n77 *Node) bool { return (n77.StringValue() != "") }))
 }
 
 // BR-05: (cbc:DocumentCurrencyCode) !=”
 func roT0041(v []Seq, n *Node) bool {
-	return anyChild(n, roK100, func(n80 *Node) bool { return (n80.StringValue() != "") })
+	return anyChild(n, roK101, func(n78 *Node) bool { return (n78.StringValue() != "") })
 }
 
 // BR-06: (cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) !=”
 func roT0042(v []Seq, n *Node) bool {
-	return anyChild(n, roK103, func(n81 *Node) bool {
-		return anyChild(n81, roK63, func(n82 *Node) bool {
-			return anyChild(n82, roK102, func(n83 *Node) bool {
-				return anyChild(n83, roK101, func(n84 *Node) bool { return (n84.StringValue() != "") })
+	return anyChild(n, roK104, func(n79 *Node) bool {
+		return anyChild(n79, roK63, func(n80 *Node) bool {
+			return anyChild(n80, roK103, func(n81 *Node) bool {
+				return anyChild(n81, roK102, func(n82 *Node) bool { return (n82.StringValue() != "") })
 			})
 		})
 	})
@@ -2389,10 +3155,10 @@ func roT0042(v []Seq, n *Node) bool {
 
 // BR-07: (cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) !=”
 func roT0043(v []Seq, n *Node) bool {
-	return anyChild(n, roK64, func(n85 *Node) bool {
-		return anyChild(n85, roK63, func(n86 *Node) bool {
-			return anyChild(n86, roK102, func(n87 *Node) bool {
-				return anyChild(n87, roK101, func(n88 *Node) bool { return (n88.StringValue() != "") })
+	return anyChild(n, roK64, func(n83 *Node) bool {
+		return anyChild(n83, roK63, func(n84 *Node) bool {
+			return anyChild(n84, roK103, func(n85 *Node) bool {
+				return anyChild(n85, roK102, func(n86 *Node) bool { return (n86.StringValue() != "") })
 			})
 		})
 	})
@@ -2400,87 +3166,83 @@ func roT0043(v []Seq, n *Node) bool {
 
 // BR-08: exists(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress)
 func roT0044(v []Seq, n *Node) bool {
-	return anyChild(n, roK103, func(n89 *Node) bool {
-		return anyChild(n89, roK63, func(n90 *Node) bool { return hasChild(n90, roK66) })
-	})
+	return existsNames(n, roK105)
 }
 
 // BR-10: exists(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress)
 func roT0045(v []Seq, n *Node) bool {
-	return anyChild(n, roK64, func(n92 *Node) bool {
-		return anyChild(n92, roK63, func(n93 *Node) bool { return hasChild(n93, roK66) })
-	})
+	return existsNames(n, roK106)
 }
 
 // BR-16: exists(cac:InvoiceLine) or exists(cac:CreditNoteLine)
 func roT0046(v []Seq, n *Node) bool {
-	return (hasChild(n, roK89) || hasChild(n, roK90))
+	return (hasChild(n, roK90) || hasChild(n, roK91))
 }
 
 // BR-53: every $taxcurrency in cbc:TaxCurrencyCode satisfies exists(//cac:TaxTotal/cbc:TaxAmount[@currencyID=$taxcurrency])
 func roT0047(v []Seq, n *Node) bool {
-	return !anyChild(n, roK107, func(n98 *Node) bool {
-		return !func(q97 Seq) bool {
-			return anyNode(desc(root(n), roK106), func(n99 *Node) bool {
-				return anyChild(n99, roK105, func(n100 *Node) bool {
-					return anyAttr(n100, roK104, func(n101 *Node) bool { return gcmp(nodeSeq(n101), q97, opEq) })
+	return !anyChild(n, roK110, func(n90 *Node) bool {
+		return !func(q89 Seq) bool {
+			return anyNode(desc(root(n), roK109), func(n91 *Node) bool {
+				return anyChild(n91, roK108, func(n92 *Node) bool {
+					return anyAttr(n92, roK107, func(n93 *Node) bool { return gcmp(nodeSeq(n93), q89, opEq) })
 				})
 			})
-		}(nodeSeq(n98))
+		}(nodeSeq(n90))
 	})
 }
 
 // BR-66: count(cac:PaymentMeans/cac:CardAccount) <= 1
 func roT0048(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k102 := 0
-		anyChild(n, roK70, func(n103 *Node) bool { return anyChild(n103, roK69, func(n104 *Node) bool { return tally1(&k102) }) })
-		return countOf(k102)
-	}(), roK108, opLe)
+		k94 := 0
+		anyChild(n, roK70, func(n95 *Node) bool { return anyChild(n95, roK69, func(n96 *Node) bool { return tally1(&k94) }) })
+		return countOf(k94)
+	}(), roK111, opLe)
 }
 
 // BR-67: count(cac:PaymentMeans/cac:PaymentMandate) <= 1
 func roT0049(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k105 := 0
-		anyChild(n, roK70, func(n106 *Node) bool { return anyChild(n106, roK109, func(n107 *Node) bool { return tally1(&k105) }) })
-		return countOf(k105)
-	}(), roK108, opLe)
+		k97 := 0
+		anyChild(n, roK70, func(n98 *Node) bool { return anyChild(n98, roK112, func(n99 *Node) bool { return tally1(&k97) }) })
+		return countOf(k97)
+	}(), roK111, opLe)
 }
 
 // BR-AE-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'AE']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cb…
 func roT0050(v []Seq, n *Node) bool {
 	return ((memoBool(v, 9, func() bool {
 		return (memoBool(v, 10, func() bool {
-			return anyNode(desc(root(n), roK81), func(n108 *Node) bool {
-				return anyChild(n108, roK80, func(n109 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n109, roK54))) == "VAT") }) && anyChild(n108, roK54, func(n110 *Node) bool { return (fnNormalizeSpace(n110.StringValue()) == "AE") })
+			return anyNode(desc(root(n), roK82), func(n100 *Node) bool {
+				return anyChild(n100, roK81, func(n101 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n101, roK54))) == "VAT") }) && anyChild(n100, roK54, func(n102 *Node) bool { return (fnNormalizeSpace(n102.StringValue()) == "AE") })
 			})
 		}) || memoBool(v, 11, func() bool {
-			return anyNode(desc(root(n), roK110), func(n111 *Node) bool {
-				return anyChild(n111, roK80, func(n112 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n112, roK54))) == "VAT") }) && anyChild(n111, roK54, func(n113 *Node) bool { return (fnNormalizeSpace(n113.StringValue()) == "AE") })
+			return anyNode(desc(root(n), roK113), func(n103 *Node) bool {
+				return anyChild(n103, roK81, func(n104 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n104, roK54))) == "VAT") }) && anyChild(n103, roK54, func(n105 *Node) bool { return (fnNormalizeSpace(n105.StringValue()) == "AE") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k114 := 0
-		anyChild(n, roK106, func(n115 *Node) bool {
-			return anyChild(n115, roK111, func(n116 *Node) bool {
-				return anyChild(n116, roK81, func(n117 *Node) bool {
-					return anyChild(n117, roK80, func(n118 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n118, roK54))) == "VAT") }) && anyChild(n117, roK54, func(n119 *Node) bool { return (fnNormalizeSpace(n119.StringValue()) == "AE") && tally1(&k114) })
+		k106 := 0
+		anyChild(n, roK109, func(n107 *Node) bool {
+			return anyChild(n107, roK114, func(n108 *Node) bool {
+				return anyChild(n108, roK82, func(n109 *Node) bool {
+					return anyChild(n109, roK81, func(n110 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n110, roK54))) == "VAT") }) && anyChild(n109, roK54, func(n111 *Node) bool { return (fnNormalizeSpace(n111.StringValue()) == "AE") && tally1(&k106) })
 				})
 			})
 		})
-		return countOf(k114)
-	}(), roK108, opEq)) || memoBool(v, 12, func() bool {
+		return countOf(k106)
+	}(), roK111, opEq)) || memoBool(v, 12, func() bool {
 		return (memoBool(v, 13, func() bool {
 			return !memoBool(v, 10, func() bool {
-				return anyNode(desc(root(n), roK81), func(n120 *Node) bool {
-					return anyChild(n120, roK80, func(n121 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n121, roK54))) == "VAT") }) && anyChild(n120, roK54, func(n122 *Node) bool { return (fnNormalizeSpace(n122.StringValue()) == "AE") })
+				return anyNode(desc(root(n), roK82), func(n112 *Node) bool {
+					return anyChild(n112, roK81, func(n113 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n113, roK54))) == "VAT") }) && anyChild(n112, roK54, func(n114 *Node) bool { return (fnNormalizeSpace(n114.StringValue()) == "AE") })
 				})
 			})
 		}) && memoBool(v, 14, func() bool {
 			return !memoBool(v, 11, func() bool {
-				return anyNode(desc(root(n), roK110), func(n123 *Node) bool {
-					return anyChild(n123, roK80, func(n124 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n124, roK54))) == "VAT") }) && anyChild(n123, roK54, func(n125 *Node) bool { return (fnNormalizeSpace(n125.StringValue()) == "AE") })
+				return anyNode(desc(root(n), roK113), func(n115 *Node) bool {
+					return anyChild(n115, roK81, func(n116 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n116, roK54))) == "VAT") }) && anyChild(n115, roK54, func(n117 *Node) bool { return (fnNormalizeSpace(n117.StringValue()) == "AE") })
 				})
 			})
 		}))
@@ -2493,49 +3255,49 @@ func roT0051(v []Seq, n *Node) bool {
 		return (memoBool(v, 16, func() bool {
 			return (memoBool(v, 17, func() bool {
 				return (memoBool(v, 18, func() bool {
-					return anyNode(desc(root(n), roK110), func(n126 *Node) bool {
-						return (fnNormalizeSpace(childStr(n126, roK54)) == "AE") && anyChild(n126, roK80, func(n127 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n127, roK54))) == "VAT") })
+					return anyNode(desc(root(n), roK113), func(n118 *Node) bool {
+						return (fnNormalizeSpace(childStr(n118, roK54)) == "AE") && anyChild(n118, roK81, func(n119 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n119, roK54))) == "VAT") })
 					})
 				}) && memoBool(v, 19, func() bool {
 					return (memoBool(v, 20, func() bool {
-						return anyNode(desc(root(n), roK103), func(n128 *Node) bool {
-							return anyChild(n128, roK63, func(n129 *Node) bool {
-								return anyChild(n129, roK113, func(n130 *Node) bool { return hasChild(n130, roK112) })
+						return anyNode(desc(root(n), roK104), func(n120 *Node) bool {
+							return anyChild(n120, roK63, func(n121 *Node) bool {
+								return anyChild(n121, roK116, func(n122 *Node) bool { return hasChild(n122, roK115) })
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
-						return anyNode(desc(root(n), roK114), func(n132 *Node) bool {
-							return anyChild(n132, roK113, func(n133 *Node) bool {
-								return ebv(step(child(n133, roK80), func(n134 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n134, roK54))) == "VAT"))
-								})) && hasChild(n133, roK112)
+						return anyNode(desc(root(n), roK117), func(n124 *Node) bool {
+							return anyChild(n124, roK116, func(n125 *Node) bool {
+								return ebv(step(child(n125, roK81), func(n126 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n126, roK54))) == "VAT"))
+								})) && hasChild(n125, roK115)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 22, func() bool {
 				return (memoBool(v, 23, func() bool {
-					return anyNode(desc(root(n), roK64), func(n136 *Node) bool {
-						return anyChild(n136, roK63, func(n137 *Node) bool {
-							return anyChild(n137, roK113, func(n138 *Node) bool {
-								return ebv(step(child(n138, roK80), func(n139 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n139, roK54))) == "VAT"))
-								})) && hasChild(n138, roK112)
+					return anyNode(desc(root(n), roK64), func(n128 *Node) bool {
+						return anyChild(n128, roK63, func(n129 *Node) bool {
+							return anyChild(n129, roK116, func(n130 *Node) bool {
+								return ebv(step(child(n130, roK81), func(n131 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n131, roK54))) == "VAT"))
+								})) && hasChild(n130, roK115)
 							})
 						})
 					})
 				}) || memoBool(v, 24, func() bool {
-					return anyNode(desc(root(n), roK64), func(n141 *Node) bool {
-						return anyChild(n141, roK63, func(n142 *Node) bool {
-							return anyChild(n142, roK102, func(n143 *Node) bool { return hasChild(n143, roK112) })
+					return anyNode(desc(root(n), roK64), func(n133 *Node) bool {
+						return anyChild(n133, roK63, func(n134 *Node) bool {
+							return anyChild(n134, roK103, func(n135 *Node) bool { return hasChild(n135, roK115) })
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 25, func() bool {
 			return !memoBool(v, 18, func() bool {
-				return anyNode(desc(root(n), roK110), func(n145 *Node) bool {
-					return (fnNormalizeSpace(childStr(n145, roK54)) == "AE") && anyChild(n145, roK80, func(n146 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n146, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK113), func(n137 *Node) bool {
+					return (fnNormalizeSpace(childStr(n137, roK54)) == "AE") && anyChild(n137, roK81, func(n138 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n138, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -2548,56 +3310,56 @@ func roT0052(v []Seq, n *Node) bool {
 		return (memoBool(v, 27, func() bool {
 			return (memoBool(v, 28, func() bool {
 				return (memoBool(v, 29, func() bool {
-					return anyNode(desc(root(n), roK76), func(n147 *Node) bool {
-						return func(r148 Seq) bool {
-							return anyChild(n147, roK77, func(n149 *Node) bool { return gcmp(nodeSeq(n149), r148, opEq) })
-						}(boolSeq(false)) && anyChild(n147, roK81, func(n150 *Node) bool {
-							return (fnNormalizeSpace(childStr(n150, roK54)) == "AE") && anyChild(n150, roK80, func(n151 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n151, roK54))) == "VAT") })
+					return anyNode(desc(root(n), roK77), func(n139 *Node) bool {
+						return func(r140 Seq) bool {
+							return anyChild(n139, roK78, func(n141 *Node) bool { return gcmp(nodeSeq(n141), r140, opEq) })
+						}(boolSeq(false)) && anyChild(n139, roK82, func(n142 *Node) bool {
+							return (fnNormalizeSpace(childStr(n142, roK54)) == "AE") && anyChild(n142, roK81, func(n143 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n143, roK54))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 19, func() bool {
 					return (memoBool(v, 20, func() bool {
-						return anyNode(desc(root(n), roK103), func(n152 *Node) bool {
-							return anyChild(n152, roK63, func(n153 *Node) bool {
-								return anyChild(n153, roK113, func(n154 *Node) bool { return hasChild(n154, roK112) })
+						return anyNode(desc(root(n), roK104), func(n144 *Node) bool {
+							return anyChild(n144, roK63, func(n145 *Node) bool {
+								return anyChild(n145, roK116, func(n146 *Node) bool { return hasChild(n146, roK115) })
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
-						return anyNode(desc(root(n), roK114), func(n156 *Node) bool {
-							return anyChild(n156, roK113, func(n157 *Node) bool {
-								return ebv(step(child(n157, roK80), func(n158 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n158, roK54))) == "VAT"))
-								})) && hasChild(n157, roK112)
+						return anyNode(desc(root(n), roK117), func(n148 *Node) bool {
+							return anyChild(n148, roK116, func(n149 *Node) bool {
+								return ebv(step(child(n149, roK81), func(n150 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n150, roK54))) == "VAT"))
+								})) && hasChild(n149, roK115)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 22, func() bool {
 				return (memoBool(v, 23, func() bool {
-					return anyNode(desc(root(n), roK64), func(n160 *Node) bool {
-						return anyChild(n160, roK63, func(n161 *Node) bool {
-							return anyChild(n161, roK113, func(n162 *Node) bool {
-								return ebv(step(child(n162, roK80), func(n163 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n163, roK54))) == "VAT"))
-								})) && hasChild(n162, roK112)
+					return anyNode(desc(root(n), roK64), func(n152 *Node) bool {
+						return anyChild(n152, roK63, func(n153 *Node) bool {
+							return anyChild(n153, roK116, func(n154 *Node) bool {
+								return ebv(step(child(n154, roK81), func(n155 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n155, roK54))) == "VAT"))
+								})) && hasChild(n154, roK115)
 							})
 						})
 					})
 				}) || memoBool(v, 24, func() bool {
-					return anyNode(desc(root(n), roK64), func(n165 *Node) bool {
-						return anyChild(n165, roK63, func(n166 *Node) bool {
-							return anyChild(n166, roK102, func(n167 *Node) bool { return hasChild(n167, roK112) })
+					return anyNode(desc(root(n), roK64), func(n157 *Node) bool {
+						return anyChild(n157, roK63, func(n158 *Node) bool {
+							return anyChild(n158, roK103, func(n159 *Node) bool { return hasChild(n159, roK115) })
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 30, func() bool {
 			return !memoBool(v, 29, func() bool {
-				return anyNode(desc(root(n), roK76), func(n169 *Node) bool {
-					return func(r170 Seq) bool {
-						return anyChild(n169, roK77, func(n171 *Node) bool { return gcmp(nodeSeq(n171), r170, opEq) })
-					}(boolSeq(false)) && anyChild(n169, roK81, func(n172 *Node) bool {
-						return (fnNormalizeSpace(childStr(n172, roK54)) == "AE") && anyChild(n172, roK80, func(n173 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n173, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n161 *Node) bool {
+					return func(r162 Seq) bool {
+						return anyChild(n161, roK78, func(n163 *Node) bool { return gcmp(nodeSeq(n163), r162, opEq) })
+					}(boolSeq(false)) && anyChild(n161, roK82, func(n164 *Node) bool {
+						return (fnNormalizeSpace(childStr(n164, roK54)) == "AE") && anyChild(n164, roK81, func(n165 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n165, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -2611,56 +3373,56 @@ func roT0053(v []Seq, n *Node) bool {
 		return (memoBool(v, 32, func() bool {
 			return (memoBool(v, 33, func() bool {
 				return (memoBool(v, 34, func() bool {
-					return anyNode(desc(root(n), roK76), func(n174 *Node) bool {
-						return func(r175 Seq) bool {
-							return anyChild(n174, roK77, func(n176 *Node) bool { return gcmp(nodeSeq(n176), r175, opEq) })
-						}(boolSeq(true)) && anyChild(n174, roK81, func(n177 *Node) bool {
-							return (fnNormalizeSpace(childStr(n177, roK54)) == "AE") && anyChild(n177, roK80, func(n178 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n178, roK54))) == "VAT") })
+					return anyNode(desc(root(n), roK77), func(n166 *Node) bool {
+						return func(r167 Seq) bool {
+							return anyChild(n166, roK78, func(n168 *Node) bool { return gcmp(nodeSeq(n168), r167, opEq) })
+						}(boolSeq(true)) && anyChild(n166, roK82, func(n169 *Node) bool {
+							return (fnNormalizeSpace(childStr(n169, roK54)) == "AE") && anyChild(n169, roK81, func(n170 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n170, roK54))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 19, func() bool {
 					return (memoBool(v, 20, func() bool {
-						return anyNode(desc(root(n), roK103), func(n179 *Node) bool {
-							return anyChild(n179, roK63, func(n180 *Node) bool {
-								return anyChild(n180, roK113, func(n181 *Node) bool { return hasChild(n181, roK112) })
+						return anyNode(desc(root(n), roK104), func(n171 *Node) bool {
+							return anyChild(n171, roK63, func(n172 *Node) bool {
+								return anyChild(n172, roK116, func(n173 *Node) bool { return hasChild(n173, roK115) })
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
-						return anyNode(desc(root(n), roK114), func(n183 *Node) bool {
-							return anyChild(n183, roK113, func(n184 *Node) bool {
-								return ebv(step(child(n184, roK80), func(n185 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n185, roK54))) == "VAT"))
-								})) && hasChild(n184, roK112)
+						return anyNode(desc(root(n), roK117), func(n175 *Node) bool {
+							return anyChild(n175, roK116, func(n176 *Node) bool {
+								return ebv(step(child(n176, roK81), func(n177 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n177, roK54))) == "VAT"))
+								})) && hasChild(n176, roK115)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 22, func() bool {
 				return (memoBool(v, 23, func() bool {
-					return anyNode(desc(root(n), roK64), func(n187 *Node) bool {
-						return anyChild(n187, roK63, func(n188 *Node) bool {
-							return anyChild(n188, roK113, func(n189 *Node) bool {
-								return ebv(step(child(n189, roK80), func(n190 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n190, roK54))) == "VAT"))
-								})) && hasChild(n189, roK112)
+					return anyNode(desc(root(n), roK64), func(n179 *Node) bool {
+						return anyChild(n179, roK63, func(n180 *Node) bool {
+							return anyChild(n180, roK116, func(n181 *Node) bool {
+								return ebv(step(child(n181, roK81), func(n182 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n182, roK54))) == "VAT"))
+								})) && hasChild(n181, roK115)
 							})
 						})
 					})
 				}) || memoBool(v, 24, func() bool {
-					return anyNode(desc(root(n), roK64), func(n192 *Node) bool {
-						return anyChild(n192, roK63, func(n193 *Node) bool {
-							return anyChild(n193, roK102, func(n194 *Node) bool { return hasChild(n194, roK112) })
+					return anyNode(desc(root(n), roK64), func(n184 *Node) bool {
+						return anyChild(n184, roK63, func(n185 *Node) bool {
+							return anyChild(n185, roK103, func(n186 *Node) bool { return hasChild(n186, roK115) })
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 35, func() bool {
 			return !memoBool(v, 34, func() bool {
-				return anyNode(desc(root(n), roK76), func(n196 *Node) bool {
-					return func(r197 Seq) bool {
-						return anyChild(n196, roK77, func(n198 *Node) bool { return gcmp(nodeSeq(n198), r197, opEq) })
-					}(boolSeq(true)) && anyChild(n196, roK81, func(n199 *Node) bool {
-						return (fnNormalizeSpace(childStr(n199, roK54)) == "AE") && anyChild(n199, roK80, func(n200 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n200, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n188 *Node) bool {
+					return func(r189 Seq) bool {
+						return anyChild(n188, roK78, func(n190 *Node) bool { return gcmp(nodeSeq(n190), r189, opEq) })
+					}(boolSeq(true)) && anyChild(n188, roK82, func(n191 *Node) bool {
+						return (fnNormalizeSpace(childStr(n191, roK54)) == "AE") && anyChild(n191, roK81, func(n192 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n192, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -2670,35 +3432,35 @@ func roT0053(v []Seq, n *Node) bool {
 
 // BR-CO-03: (exists(cbc:TaxPointDate) and not(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and exists(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and not(cac:InvoicePeri…
 func roT0054(v []Seq, n *Node) bool {
-	return (((hasChild(n, roK115) && !anyChild(n, roK117, func(n202 *Node) bool { return hasChild(n202, roK116) })) || (!hasChild(n, roK115) && anyChild(n, roK117, func(n205 *Node) bool { return hasChild(n205, roK116) }))) || (!hasChild(n, roK115) && !anyChild(n, roK117, func(n208 *Node) bool { return hasChild(n208, roK116) })))
+	return (((hasChild(n, roK118) && !existsNames(n, roK121)) || (!hasChild(n, roK118) && existsNames(n, roK121))) || (!hasChild(n, roK118) && !existsNames(n, roK121)))
 }
 
 // BR-CO-15: every $Currency in cbc:DocumentCurrencyCode satisfies (count(cac:TaxTotal/xs:decimal(cbc:TaxAmount[@currencyID=$Currency])) eq 1) and (cac:LegalMonetaryTotal/xs:decimal(cbc:TaxInclusiveAmount) = round…
 func roT0055(v []Seq, n *Node) bool {
-	return !anyChild(n, roK100, func(n211 *Node) bool {
-		return !func(q210 Seq) bool {
+	return !anyChild(n, roK101, func(n197 *Node) bool {
+		return !func(q196 Seq) bool {
 			return (ebv(vcmp(func() Seq {
-				k212 := 0
-				anyChild(n, roK106, func(n213 *Node) bool {
-					return tally(&k212, castDecimal(filter(child(n213, roK105), func(p214 *Node) bool {
-						return anyAttr(p214, roK104, func(n215 *Node) bool { return gcmp(nodeSeq(n215), q210, opEq) })
+				k198 := 0
+				anyChild(n, roK109, func(n199 *Node) bool {
+					return tally(&k198, castDecimal(filter(child(n199, roK108), func(p200 *Node) bool {
+						return anyAttr(p200, roK107, func(n201 *Node) bool { return gcmp(nodeSeq(n201), q196, opEq) })
 					})))
 				})
-				return countOf(k212)
-			}(), roK108, opEq)) && func(r220 Seq) bool {
-				return anyChild(n, roK56, func(n221 *Node) bool { return gcmp(castDecimal(child(n221, roK88)), r220, opEq) })
-			}(arith(fnRound(arith(arith(arith(step(child(n, roK56), func(n216 *Node) Seq { return castDecimal(child(n216, roK87)) }), step(child(n, roK106), func(n217 *Node) Seq {
-				return castDecimal(filter(child(n217, roK105), func(p218 *Node) bool {
-					return anyAttr(p218, roK104, func(n219 *Node) bool { return gcmp(nodeSeq(n219), q210, opEq) })
+				return countOf(k198)
+			}(), roK111, opEq)) && func(r206 Seq) bool {
+				return anyChild(n, roK56, func(n207 *Node) bool { return gcmp(castDecimal(child(n207, roK89)), r206, opEq) })
+			}(arith(fnRound(arith(arith(arith(step(child(n, roK56), func(n202 *Node) Seq { return castDecimal(child(n202, roK88)) }), step(child(n, roK109), func(n203 *Node) Seq {
+				return castDecimal(filter(child(n203, roK108), func(p204 *Node) bool {
+					return anyAttr(p204, roK107, func(n205 *Node) bool { return gcmp(nodeSeq(n205), q196, opEq) })
 				}))
-			}), opAdd), roK72, opMul), roK72, opMul)), roK91, opDiv)))
-		}(nodeSeq(n211))
+			}), opAdd), roK72, opMul), roK72, opMul)), roK92, opDiv)))
+		}(nodeSeq(n197))
 	})
 }
 
 // BR-CO-18: exists(cac:TaxTotal/cac:TaxSubtotal)
 func roT0056(v []Seq, n *Node) bool {
-	return anyChild(n, roK106, func(n222 *Node) bool { return hasChild(n222, roK111) })
+	return existsNames(n, roK122)
 }
 
 // BR-DEC-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
@@ -2706,29 +3468,29 @@ func roT0057(v []Seq, n *Node) bool {
 	return memoBool(v, 36, func() bool {
 		return (memoBool(v, 37, func() bool {
 			return (memoBool(v, 38, func() bool {
-				return anyNode(desc(root(n), roK106), func(n224 *Node) bool {
-					return anyChild(n224, roK105, func(n225 *Node) bool {
-						return func(r226 Seq) bool {
-							return anyAttr(n225, roK104, func(n227 *Node) bool { return gcmp(nodeSeq(n227), r226, opEq) })
-						}(child(n225, roK100))
+				return anyNode(desc(root(n), roK109), func(n208 *Node) bool {
+					return anyChild(n208, roK108, func(n209 *Node) bool {
+						return func(r210 Seq) bool {
+							return anyAttr(n209, roK107, func(n211 *Node) bool { return gcmp(nodeSeq(n211), r210, opEq) })
+						}(child(n209, roK101))
 					})
 				})
 			}) && memoBool(v, 39, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK106), func(n228 *Node) Seq {
-					return filter(child(n228, roK105), func(p229 *Node) bool {
-						return func(r230 Seq) bool {
-							return anyAttr(p229, roK104, func(n231 *Node) bool { return gcmp(nodeSeq(n231), r230, opEq) })
-						}(child(p229, roK100))
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK109), func(n212 *Node) Seq {
+					return filter(child(n212, roK108), func(p213 *Node) bool {
+						return func(r214 Seq) bool {
+							return anyAttr(p213, roK107, func(n215 *Node) bool { return gcmp(nodeSeq(n215), r214, opEq) })
+						}(child(p213, roK101))
 					})
-				})), ".")), roK84, opLe)
+				})), ".")), roK85, opLe)
 			}))
 		}) || memoBool(v, 40, func() bool {
 			return !memoBool(v, 38, func() bool {
-				return anyNode(desc(root(n), roK106), func(n232 *Node) bool {
-					return anyChild(n232, roK105, func(n233 *Node) bool {
-						return func(r234 Seq) bool {
-							return anyAttr(n233, roK104, func(n235 *Node) bool { return gcmp(nodeSeq(n235), r234, opEq) })
-						}(child(n233, roK100))
+				return anyNode(desc(root(n), roK109), func(n216 *Node) bool {
+					return anyChild(n216, roK108, func(n217 *Node) bool {
+						return func(r218 Seq) bool {
+							return anyAttr(n217, roK107, func(n219 *Node) bool { return gcmp(nodeSeq(n219), r218, opEq) })
+						}(child(n217, roK101))
 					})
 				})
 			})
@@ -2741,29 +3503,29 @@ func roT0058(v []Seq, n *Node) bool {
 	return memoBool(v, 41, func() bool {
 		return (memoBool(v, 42, func() bool {
 			return (memoBool(v, 43, func() bool {
-				return anyNode(desc(root(n), roK106), func(n236 *Node) bool {
-					return anyChild(n236, roK105, func(n237 *Node) bool {
-						return func(r238 Seq) bool {
-							return anyAttr(n237, roK104, func(n239 *Node) bool { return gcmp(nodeSeq(n239), r238, opEq) })
-						}(child(n237, roK107))
+				return anyNode(desc(root(n), roK109), func(n220 *Node) bool {
+					return anyChild(n220, roK108, func(n221 *Node) bool {
+						return func(r222 Seq) bool {
+							return anyAttr(n221, roK107, func(n223 *Node) bool { return gcmp(nodeSeq(n223), r222, opEq) })
+						}(child(n221, roK110))
 					})
 				})
 			}) && memoBool(v, 44, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK106), func(n240 *Node) Seq {
-					return filter(child(n240, roK105), func(p241 *Node) bool {
-						return func(r242 Seq) bool {
-							return anyAttr(p241, roK104, func(n243 *Node) bool { return gcmp(nodeSeq(n243), r242, opEq) })
-						}(child(p241, roK107))
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK109), func(n224 *Node) Seq {
+					return filter(child(n224, roK108), func(p225 *Node) bool {
+						return func(r226 Seq) bool {
+							return anyAttr(p225, roK107, func(n227 *Node) bool { return gcmp(nodeSeq(n227), r226, opEq) })
+						}(child(p225, roK110))
 					})
-				})), ".")), roK84, opLe)
+				})), ".")), roK85, opLe)
 			}))
 		}) || memoBool(v, 45, func() bool {
 			return !memoBool(v, 43, func() bool {
-				return anyNode(desc(root(n), roK106), func(n244 *Node) bool {
-					return anyChild(n244, roK105, func(n245 *Node) bool {
-						return func(r246 Seq) bool {
-							return anyAttr(n245, roK104, func(n247 *Node) bool { return gcmp(nodeSeq(n247), r246, opEq) })
-						}(child(n245, roK107))
+				return anyNode(desc(root(n), roK109), func(n228 *Node) bool {
+					return anyChild(n228, roK108, func(n229 *Node) bool {
+						return func(r230 Seq) bool {
+							return anyAttr(n229, roK107, func(n231 *Node) bool { return gcmp(nodeSeq(n231), r230, opEq) })
+						}(child(n229, roK110))
 					})
 				})
 			})
@@ -2775,35 +3537,35 @@ func roT0058(v []Seq, n *Node) bool {
 func roT0059(v []Seq, n *Node) bool {
 	return ((memoBool(v, 46, func() bool {
 		return (memoBool(v, 47, func() bool {
-			return anyNode(desc(root(n), roK81), func(n248 *Node) bool {
-				return anyChild(n248, roK80, func(n249 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n249, roK54))) == "VAT") }) && anyChild(n248, roK54, func(n250 *Node) bool { return (fnNormalizeSpace(n250.StringValue()) == "E") })
+			return anyNode(desc(root(n), roK82), func(n232 *Node) bool {
+				return anyChild(n232, roK81, func(n233 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n233, roK54))) == "VAT") }) && anyChild(n232, roK54, func(n234 *Node) bool { return (fnNormalizeSpace(n234.StringValue()) == "E") })
 			})
 		}) || memoBool(v, 48, func() bool {
-			return anyNode(desc(root(n), roK110), func(n251 *Node) bool {
-				return anyChild(n251, roK80, func(n252 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n252, roK54))) == "VAT") }) && anyChild(n251, roK54, func(n253 *Node) bool { return (fnNormalizeSpace(n253.StringValue()) == "E") })
+			return anyNode(desc(root(n), roK113), func(n235 *Node) bool {
+				return anyChild(n235, roK81, func(n236 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n236, roK54))) == "VAT") }) && anyChild(n235, roK54, func(n237 *Node) bool { return (fnNormalizeSpace(n237.StringValue()) == "E") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k254 := 0
-		anyChild(n, roK106, func(n255 *Node) bool {
-			return anyChild(n255, roK111, func(n256 *Node) bool {
-				return anyChild(n256, roK81, func(n257 *Node) bool {
-					return anyChild(n257, roK80, func(n258 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n258, roK54))) == "VAT") }) && anyChild(n257, roK54, func(n259 *Node) bool { return (fnNormalizeSpace(n259.StringValue()) == "E") && tally1(&k254) })
+		k238 := 0
+		anyChild(n, roK109, func(n239 *Node) bool {
+			return anyChild(n239, roK114, func(n240 *Node) bool {
+				return anyChild(n240, roK82, func(n241 *Node) bool {
+					return anyChild(n241, roK81, func(n242 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n242, roK54))) == "VAT") }) && anyChild(n241, roK54, func(n243 *Node) bool { return (fnNormalizeSpace(n243.StringValue()) == "E") && tally1(&k238) })
 				})
 			})
 		})
-		return countOf(k254)
-	}(), roK108, opEq)) || memoBool(v, 49, func() bool {
+		return countOf(k238)
+	}(), roK111, opEq)) || memoBool(v, 49, func() bool {
 		return (memoBool(v, 50, func() bool {
 			return !memoBool(v, 47, func() bool {
-				return anyNode(desc(root(n), roK81), func(n260 *Node) bool {
-					return anyChild(n260, roK80, func(n261 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n261, roK54))) == "VAT") }) && anyChild(n260, roK54, func(n262 *Node) bool { return (fnNormalizeSpace(n262.StringValue()) == "E") })
+				return anyNode(desc(root(n), roK82), func(n244 *Node) bool {
+					return anyChild(n244, roK81, func(n245 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n245, roK54))) == "VAT") }) && anyChild(n244, roK54, func(n246 *Node) bool { return (fnNormalizeSpace(n246.StringValue()) == "E") })
 				})
 			})
 		}) && memoBool(v, 51, func() bool {
 			return !memoBool(v, 48, func() bool {
-				return anyNode(desc(root(n), roK110), func(n263 *Node) bool {
-					return anyChild(n263, roK80, func(n264 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n264, roK54))) == "VAT") }) && anyChild(n263, roK54, func(n265 *Node) bool { return (fnNormalizeSpace(n265.StringValue()) == "E") })
+				return anyNode(desc(root(n), roK113), func(n247 *Node) bool {
+					return anyChild(n247, roK81, func(n248 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n248, roK54))) == "VAT") }) && anyChild(n247, roK54, func(n249 *Node) bool { return (fnNormalizeSpace(n249.StringValue()) == "E") })
 				})
 			})
 		}))
@@ -2815,30 +3577,30 @@ func roT0060(v []Seq, n *Node) bool {
 	return memoBool(v, 52, func() bool {
 		return (memoBool(v, 53, func() bool {
 			return (memoBool(v, 54, func() bool {
-				return anyNode(desc(root(n), roK110), func(n266 *Node) bool {
-					return (fnNormalizeSpace(childStr(n266, roK54)) == "E") && anyChild(n266, roK80, func(n267 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n267, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK113), func(n250 *Node) bool {
+					return (fnNormalizeSpace(childStr(n250, roK54)) == "E") && anyChild(n250, roK81, func(n251 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n251, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK103), func(n268 *Node) bool {
-						return anyChild(n268, roK63, func(n269 *Node) bool {
-							return anyChild(n269, roK113, func(n270 *Node) bool { return hasChild(n270, roK112) })
+					return anyNode(desc(root(n), roK104), func(n252 *Node) bool {
+						return anyChild(n252, roK63, func(n253 *Node) bool {
+							return anyChild(n253, roK116, func(n254 *Node) bool { return hasChild(n254, roK115) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n272 *Node) bool {
-						return anyChild(n272, roK113, func(n273 *Node) bool {
-							return ebv(step(child(n273, roK80), func(n274 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n274, roK54))) == "VAT"))
-							})) && hasChild(n273, roK112)
+					return anyNode(desc(root(n), roK117), func(n256 *Node) bool {
+						return anyChild(n256, roK116, func(n257 *Node) bool {
+							return ebv(step(child(n257, roK81), func(n258 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n258, roK54))) == "VAT"))
+							})) && hasChild(n257, roK115)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 55, func() bool {
 			return !memoBool(v, 54, func() bool {
-				return anyNode(desc(root(n), roK110), func(n276 *Node) bool {
-					return (fnNormalizeSpace(childStr(n276, roK54)) == "E") && anyChild(n276, roK80, func(n277 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n277, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK113), func(n260 *Node) bool {
+					return (fnNormalizeSpace(childStr(n260, roK54)) == "E") && anyChild(n260, roK81, func(n261 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n261, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -2850,37 +3612,37 @@ func roT0061(v []Seq, n *Node) bool {
 	return memoBool(v, 56, func() bool {
 		return (memoBool(v, 57, func() bool {
 			return (memoBool(v, 58, func() bool {
-				return anyNode(desc(root(n), roK76), func(n278 *Node) bool {
-					return func(r279 Seq) bool {
-						return anyChild(n278, roK77, func(n280 *Node) bool { return gcmp(nodeSeq(n280), r279, opEq) })
-					}(boolSeq(false)) && anyChild(n278, roK81, func(n281 *Node) bool {
-						return (fnNormalizeSpace(childStr(n281, roK54)) == "E") && anyChild(n281, roK80, func(n282 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n282, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n262 *Node) bool {
+					return func(r263 Seq) bool {
+						return anyChild(n262, roK78, func(n264 *Node) bool { return gcmp(nodeSeq(n264), r263, opEq) })
+					}(boolSeq(false)) && anyChild(n262, roK82, func(n265 *Node) bool {
+						return (fnNormalizeSpace(childStr(n265, roK54)) == "E") && anyChild(n265, roK81, func(n266 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n266, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK103), func(n283 *Node) bool {
-						return anyChild(n283, roK63, func(n284 *Node) bool {
-							return anyChild(n284, roK113, func(n285 *Node) bool { return hasChild(n285, roK112) })
+					return anyNode(desc(root(n), roK104), func(n267 *Node) bool {
+						return anyChild(n267, roK63, func(n268 *Node) bool {
+							return anyChild(n268, roK116, func(n269 *Node) bool { return hasChild(n269, roK115) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n287 *Node) bool {
-						return anyChild(n287, roK113, func(n288 *Node) bool {
-							return ebv(step(child(n288, roK80), func(n289 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n289, roK54))) == "VAT"))
-							})) && hasChild(n288, roK112)
+					return anyNode(desc(root(n), roK117), func(n271 *Node) bool {
+						return anyChild(n271, roK116, func(n272 *Node) bool {
+							return ebv(step(child(n272, roK81), func(n273 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n273, roK54))) == "VAT"))
+							})) && hasChild(n272, roK115)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 59, func() bool {
 			return !memoBool(v, 58, func() bool {
-				return anyNode(desc(root(n), roK76), func(n291 *Node) bool {
-					return func(r292 Seq) bool {
-						return anyChild(n291, roK77, func(n293 *Node) bool { return gcmp(nodeSeq(n293), r292, opEq) })
-					}(boolSeq(false)) && anyChild(n291, roK81, func(n294 *Node) bool {
-						return (fnNormalizeSpace(childStr(n294, roK54)) == "E") && anyChild(n294, roK80, func(n295 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n295, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n275 *Node) bool {
+					return func(r276 Seq) bool {
+						return anyChild(n275, roK78, func(n277 *Node) bool { return gcmp(nodeSeq(n277), r276, opEq) })
+					}(boolSeq(false)) && anyChild(n275, roK82, func(n278 *Node) bool {
+						return (fnNormalizeSpace(childStr(n278, roK54)) == "E") && anyChild(n278, roK81, func(n279 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n279, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -2893,37 +3655,37 @@ func roT0062(v []Seq, n *Node) bool {
 	return memoBool(v, 60, func() bool {
 		return (memoBool(v, 61, func() bool {
 			return (memoBool(v, 62, func() bool {
-				return anyNode(desc(root(n), roK76), func(n296 *Node) bool {
-					return func(r297 Seq) bool {
-						return anyChild(n296, roK77, func(n298 *Node) bool { return gcmp(nodeSeq(n298), r297, opEq) })
-					}(boolSeq(true)) && anyChild(n296, roK81, func(n299 *Node) bool {
-						return (fnNormalizeSpace(childStr(n299, roK54)) == "E") && anyChild(n299, roK80, func(n300 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n300, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n280 *Node) bool {
+					return func(r281 Seq) bool {
+						return anyChild(n280, roK78, func(n282 *Node) bool { return gcmp(nodeSeq(n282), r281, opEq) })
+					}(boolSeq(true)) && anyChild(n280, roK82, func(n283 *Node) bool {
+						return (fnNormalizeSpace(childStr(n283, roK54)) == "E") && anyChild(n283, roK81, func(n284 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n284, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK103), func(n301 *Node) bool {
-						return anyChild(n301, roK63, func(n302 *Node) bool {
-							return anyChild(n302, roK113, func(n303 *Node) bool { return hasChild(n303, roK112) })
+					return anyNode(desc(root(n), roK104), func(n285 *Node) bool {
+						return anyChild(n285, roK63, func(n286 *Node) bool {
+							return anyChild(n286, roK116, func(n287 *Node) bool { return hasChild(n287, roK115) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n305 *Node) bool {
-						return anyChild(n305, roK113, func(n306 *Node) bool {
-							return ebv(step(child(n306, roK80), func(n307 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n307, roK54))) == "VAT"))
-							})) && hasChild(n306, roK112)
+					return anyNode(desc(root(n), roK117), func(n289 *Node) bool {
+						return anyChild(n289, roK116, func(n290 *Node) bool {
+							return ebv(step(child(n290, roK81), func(n291 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n291, roK54))) == "VAT"))
+							})) && hasChild(n290, roK115)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 63, func() bool {
 			return !memoBool(v, 62, func() bool {
-				return anyNode(desc(root(n), roK76), func(n309 *Node) bool {
-					return func(r310 Seq) bool {
-						return anyChild(n309, roK77, func(n311 *Node) bool { return gcmp(nodeSeq(n311), r310, opEq) })
-					}(boolSeq(true)) && anyChild(n309, roK81, func(n312 *Node) bool {
-						return (fnNormalizeSpace(childStr(n312, roK54)) == "E") && anyChild(n312, roK80, func(n313 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n313, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n293 *Node) bool {
+					return func(r294 Seq) bool {
+						return anyChild(n293, roK78, func(n295 *Node) bool { return gcmp(nodeSeq(n295), r294, opEq) })
+					}(boolSeq(true)) && anyChild(n293, roK82, func(n296 *Node) bool {
+						return (fnNormalizeSpace(childStr(n296, roK54)) == "E") && anyChild(n296, roK81, func(n297 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n297, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -2935,35 +3697,35 @@ func roT0062(v []Seq, n *Node) bool {
 func roT0063(v []Seq, n *Node) bool {
 	return ((memoBool(v, 64, func() bool {
 		return (memoBool(v, 65, func() bool {
-			return anyNode(desc(root(n), roK81), func(n314 *Node) bool {
-				return anyChild(n314, roK80, func(n315 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n315, roK54))) == "VAT") }) && anyChild(n314, roK54, func(n316 *Node) bool { return (fnNormalizeSpace(n316.StringValue()) == "G") })
+			return anyNode(desc(root(n), roK82), func(n298 *Node) bool {
+				return anyChild(n298, roK81, func(n299 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n299, roK54))) == "VAT") }) && anyChild(n298, roK54, func(n300 *Node) bool { return (fnNormalizeSpace(n300.StringValue()) == "G") })
 			})
 		}) || memoBool(v, 66, func() bool {
-			return anyNode(desc(root(n), roK110), func(n317 *Node) bool {
-				return anyChild(n317, roK80, func(n318 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n318, roK54))) == "VAT") }) && anyChild(n317, roK54, func(n319 *Node) bool { return (fnNormalizeSpace(n319.StringValue()) == "G") })
+			return anyNode(desc(root(n), roK113), func(n301 *Node) bool {
+				return anyChild(n301, roK81, func(n302 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n302, roK54))) == "VAT") }) && anyChild(n301, roK54, func(n303 *Node) bool { return (fnNormalizeSpace(n303.StringValue()) == "G") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k320 := 0
-		anyChild(n, roK106, func(n321 *Node) bool {
-			return anyChild(n321, roK111, func(n322 *Node) bool {
-				return anyChild(n322, roK81, func(n323 *Node) bool {
-					return anyChild(n323, roK80, func(n324 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n324, roK54))) == "VAT") }) && anyChild(n323, roK54, func(n325 *Node) bool { return (fnNormalizeSpace(n325.StringValue()) == "G") && tally1(&k320) })
+		k304 := 0
+		anyChild(n, roK109, func(n305 *Node) bool {
+			return anyChild(n305, roK114, func(n306 *Node) bool {
+				return anyChild(n306, roK82, func(n307 *Node) bool {
+					return anyChild(n307, roK81, func(n308 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n308, roK54))) == "VAT") }) && anyChild(n307, roK54, func(n309 *Node) bool { return (fnNormalizeSpace(n309.StringValue()) == "G") && tally1(&k304) })
 				})
 			})
 		})
-		return countOf(k320)
-	}(), roK108, opEq)) || memoBool(v, 67, func() bool {
+		return countOf(k304)
+	}(), roK111, opEq)) || memoBool(v, 67, func() bool {
 		return (memoBool(v, 68, func() bool {
 			return !memoBool(v, 65, func() bool {
-				return anyNode(desc(root(n), roK81), func(n326 *Node) bool {
-					return anyChild(n326, roK80, func(n327 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n327, roK54))) == "VAT") }) && anyChild(n326, roK54, func(n328 *Node) bool { return (fnNormalizeSpace(n328.StringValue()) == "G") })
+				return anyNode(desc(root(n), roK82), func(n310 *Node) bool {
+					return anyChild(n310, roK81, func(n311 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n311, roK54))) == "VAT") }) && anyChild(n310, roK54, func(n312 *Node) bool { return (fnNormalizeSpace(n312.StringValue()) == "G") })
 				})
 			})
 		}) && memoBool(v, 69, func() bool {
 			return !memoBool(v, 66, func() bool {
-				return anyNode(desc(root(n), roK110), func(n329 *Node) bool {
-					return anyChild(n329, roK80, func(n330 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n330, roK54))) == "VAT") }) && anyChild(n329, roK54, func(n331 *Node) bool { return (fnNormalizeSpace(n331.StringValue()) == "G") })
+				return anyNode(desc(root(n), roK113), func(n313 *Node) bool {
+					return anyChild(n313, roK81, func(n314 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n314, roK54))) == "VAT") }) && anyChild(n313, roK54, func(n315 *Node) bool { return (fnNormalizeSpace(n315.StringValue()) == "G") })
 				})
 			})
 		}))
@@ -2975,34 +3737,34 @@ func roT0064(v []Seq, n *Node) bool {
 	return memoBool(v, 70, func() bool {
 		return (memoBool(v, 71, func() bool {
 			return (memoBool(v, 72, func() bool {
-				return anyNode(desc(root(n), roK110), func(n332 *Node) bool {
-					return (fnNormalizeSpace(childStr(n332, roK54)) == "G") && anyChild(n332, roK80, func(n333 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n333, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK113), func(n316 *Node) bool {
+					return (fnNormalizeSpace(childStr(n316, roK54)) == "G") && anyChild(n316, roK81, func(n317 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n317, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 73, func() bool {
 				return (memoBool(v, 74, func() bool {
-					return anyNode(desc(root(n), roK103), func(n334 *Node) bool {
-						return anyChild(n334, roK63, func(n335 *Node) bool {
-							return anyChild(n335, roK113, func(n336 *Node) bool {
-								return ebv(step(child(n336, roK80), func(n337 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n337, roK54))) == "VAT"))
-								})) && hasChild(n336, roK112)
+					return anyNode(desc(root(n), roK104), func(n318 *Node) bool {
+						return anyChild(n318, roK63, func(n319 *Node) bool {
+							return anyChild(n319, roK116, func(n320 *Node) bool {
+								return ebv(step(child(n320, roK81), func(n321 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n321, roK54))) == "VAT"))
+								})) && hasChild(n320, roK115)
 							})
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n339 *Node) bool {
-						return anyChild(n339, roK113, func(n340 *Node) bool {
-							return ebv(step(child(n340, roK80), func(n341 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n341, roK54))) == "VAT"))
-							})) && hasChild(n340, roK112)
+					return anyNode(desc(root(n), roK117), func(n323 *Node) bool {
+						return anyChild(n323, roK116, func(n324 *Node) bool {
+							return ebv(step(child(n324, roK81), func(n325 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n325, roK54))) == "VAT"))
+							})) && hasChild(n324, roK115)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 75, func() bool {
 			return !memoBool(v, 72, func() bool {
-				return anyNode(desc(root(n), roK110), func(n343 *Node) bool {
-					return (fnNormalizeSpace(childStr(n343, roK54)) == "G") && anyChild(n343, roK80, func(n344 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n344, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK113), func(n327 *Node) bool {
+					return (fnNormalizeSpace(childStr(n327, roK54)) == "G") && anyChild(n327, roK81, func(n328 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n328, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -3014,39 +3776,39 @@ func roT0065(v []Seq, n *Node) bool {
 	return memoBool(v, 76, func() bool {
 		return (memoBool(v, 77, func() bool {
 			return (memoBool(v, 78, func() bool {
-				return anyNode(desc(root(n), roK76), func(n345 *Node) bool {
-					return func(r346 Seq) bool {
-						return anyChild(n345, roK77, func(n347 *Node) bool { return gcmp(nodeSeq(n347), r346, opEq) })
-					}(boolSeq(false)) && anyChild(n345, roK81, func(n348 *Node) bool { return (fnNormalizeSpace(childStr(n348, roK54)) == "G") })
+				return anyNode(desc(root(n), roK77), func(n329 *Node) bool {
+					return func(r330 Seq) bool {
+						return anyChild(n329, roK78, func(n331 *Node) bool { return gcmp(nodeSeq(n331), r330, opEq) })
+					}(boolSeq(false)) && anyChild(n329, roK82, func(n332 *Node) bool { return (fnNormalizeSpace(childStr(n332, roK54)) == "G") })
 				})
 			}) && memoBool(v, 73, func() bool {
 				return (memoBool(v, 74, func() bool {
-					return anyNode(desc(root(n), roK103), func(n349 *Node) bool {
-						return anyChild(n349, roK63, func(n350 *Node) bool {
-							return anyChild(n350, roK113, func(n351 *Node) bool {
-								return ebv(step(child(n351, roK80), func(n352 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n352, roK54))) == "VAT"))
-								})) && hasChild(n351, roK112)
+					return anyNode(desc(root(n), roK104), func(n333 *Node) bool {
+						return anyChild(n333, roK63, func(n334 *Node) bool {
+							return anyChild(n334, roK116, func(n335 *Node) bool {
+								return ebv(step(child(n335, roK81), func(n336 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n336, roK54))) == "VAT"))
+								})) && hasChild(n335, roK115)
 							})
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n354 *Node) bool {
-						return anyChild(n354, roK113, func(n355 *Node) bool {
-							return ebv(step(child(n355, roK80), func(n356 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n356, roK54))) == "VAT"))
-							})) && hasChild(n355, roK112)
+					return anyNode(desc(root(n), roK117), func(n338 *Node) bool {
+						return anyChild(n338, roK116, func(n339 *Node) bool {
+							return ebv(step(child(n339, roK81), func(n340 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n340, roK54))) == "VAT"))
+							})) && hasChild(n339, roK115)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 79, func() bool {
 			return !memoBool(v, 80, func() bool {
-				return anyNode(desc(root(n), roK76), func(n358 *Node) bool {
-					return func(r359 Seq) bool {
-						return anyChild(n358, roK77, func(n360 *Node) bool { return gcmp(nodeSeq(n360), r359, opEq) })
-					}(boolSeq(false)) && anyChild(n358, roK81, func(n361 *Node) bool {
-						return (fnNormalizeSpace(childStr(n361, roK54)) == "G") && anyChild(n361, roK80, func(n362 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n362, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n342 *Node) bool {
+					return func(r343 Seq) bool {
+						return anyChild(n342, roK78, func(n344 *Node) bool { return gcmp(nodeSeq(n344), r343, opEq) })
+					}(boolSeq(false)) && anyChild(n342, roK82, func(n345 *Node) bool {
+						return (fnNormalizeSpace(childStr(n345, roK54)) == "G") && anyChild(n345, roK81, func(n346 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n346, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3059,39 +3821,39 @@ func roT0066(v []Seq, n *Node) bool {
 	return memoBool(v, 81, func() bool {
 		return (memoBool(v, 82, func() bool {
 			return (memoBool(v, 83, func() bool {
-				return anyNode(desc(root(n), roK76), func(n363 *Node) bool {
-					return func(r364 Seq) bool {
-						return anyChild(n363, roK77, func(n365 *Node) bool { return gcmp(nodeSeq(n365), r364, opEq) })
-					}(boolSeq(true)) && anyChild(n363, roK81, func(n366 *Node) bool { return (fnNormalizeSpace(childStr(n366, roK54)) == "G") })
+				return anyNode(desc(root(n), roK77), func(n347 *Node) bool {
+					return func(r348 Seq) bool {
+						return anyChild(n347, roK78, func(n349 *Node) bool { return gcmp(nodeSeq(n349), r348, opEq) })
+					}(boolSeq(true)) && anyChild(n347, roK82, func(n350 *Node) bool { return (fnNormalizeSpace(childStr(n350, roK54)) == "G") })
 				})
 			}) && memoBool(v, 73, func() bool {
 				return (memoBool(v, 74, func() bool {
-					return anyNode(desc(root(n), roK103), func(n367 *Node) bool {
-						return anyChild(n367, roK63, func(n368 *Node) bool {
-							return anyChild(n368, roK113, func(n369 *Node) bool {
-								return ebv(step(child(n369, roK80), func(n370 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n370, roK54))) == "VAT"))
-								})) && hasChild(n369, roK112)
+					return anyNode(desc(root(n), roK104), func(n351 *Node) bool {
+						return anyChild(n351, roK63, func(n352 *Node) bool {
+							return anyChild(n352, roK116, func(n353 *Node) bool {
+								return ebv(step(child(n353, roK81), func(n354 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n354, roK54))) == "VAT"))
+								})) && hasChild(n353, roK115)
 							})
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n372 *Node) bool {
-						return anyChild(n372, roK113, func(n373 *Node) bool {
-							return ebv(step(child(n373, roK80), func(n374 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n374, roK54))) == "VAT"))
-							})) && hasChild(n373, roK112)
+					return anyNode(desc(root(n), roK117), func(n356 *Node) bool {
+						return anyChild(n356, roK116, func(n357 *Node) bool {
+							return ebv(step(child(n357, roK81), func(n358 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n358, roK54))) == "VAT"))
+							})) && hasChild(n357, roK115)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 84, func() bool {
 			return !memoBool(v, 85, func() bool {
-				return anyNode(desc(root(n), roK76), func(n376 *Node) bool {
-					return func(r377 Seq) bool {
-						return anyChild(n376, roK77, func(n378 *Node) bool { return gcmp(nodeSeq(n378), r377, opEq) })
-					}(boolSeq(true)) && anyChild(n376, roK81, func(n379 *Node) bool {
-						return (fnNormalizeSpace(childStr(n379, roK54)) == "G") && anyChild(n379, roK80, func(n380 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n380, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n360 *Node) bool {
+					return func(r361 Seq) bool {
+						return anyChild(n360, roK78, func(n362 *Node) bool { return gcmp(nodeSeq(n362), r361, opEq) })
+					}(boolSeq(true)) && anyChild(n360, roK82, func(n363 *Node) bool {
+						return (fnNormalizeSpace(childStr(n363, roK54)) == "G") && anyChild(n363, roK81, func(n364 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n364, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3103,35 +3865,35 @@ func roT0066(v []Seq, n *Node) bool {
 func roT0067(v []Seq, n *Node) bool {
 	return ((memoBool(v, 86, func() bool {
 		return (memoBool(v, 87, func() bool {
-			return anyNode(desc(root(n), roK81), func(n381 *Node) bool {
-				return anyChild(n381, roK80, func(n382 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n382, roK54))) == "VAT") }) && anyChild(n381, roK54, func(n383 *Node) bool { return (fnNormalizeSpace(n383.StringValue()) == "K") })
+			return anyNode(desc(root(n), roK82), func(n365 *Node) bool {
+				return anyChild(n365, roK81, func(n366 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n366, roK54))) == "VAT") }) && anyChild(n365, roK54, func(n367 *Node) bool { return (fnNormalizeSpace(n367.StringValue()) == "K") })
 			})
 		}) || memoBool(v, 88, func() bool {
-			return anyNode(desc(root(n), roK110), func(n384 *Node) bool {
-				return anyChild(n384, roK80, func(n385 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n385, roK54))) == "VAT") }) && anyChild(n384, roK54, func(n386 *Node) bool { return (fnNormalizeSpace(n386.StringValue()) == "K") })
+			return anyNode(desc(root(n), roK113), func(n368 *Node) bool {
+				return anyChild(n368, roK81, func(n369 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n369, roK54))) == "VAT") }) && anyChild(n368, roK54, func(n370 *Node) bool { return (fnNormalizeSpace(n370.StringValue()) == "K") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k387 := 0
-		anyChild(n, roK106, func(n388 *Node) bool {
-			return anyChild(n388, roK111, func(n389 *Node) bool {
-				return anyChild(n389, roK81, func(n390 *Node) bool {
-					return anyChild(n390, roK80, func(n391 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n391, roK54))) == "VAT") }) && anyChild(n390, roK54, func(n392 *Node) bool { return (fnNormalizeSpace(n392.StringValue()) == "K") && tally1(&k387) })
+		k371 := 0
+		anyChild(n, roK109, func(n372 *Node) bool {
+			return anyChild(n372, roK114, func(n373 *Node) bool {
+				return anyChild(n373, roK82, func(n374 *Node) bool {
+					return anyChild(n374, roK81, func(n375 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n375, roK54))) == "VAT") }) && anyChild(n374, roK54, func(n376 *Node) bool { return (fnNormalizeSpace(n376.StringValue()) == "K") && tally1(&k371) })
 				})
 			})
 		})
-		return countOf(k387)
-	}(), roK108, opEq)) || memoBool(v, 89, func() bool {
+		return countOf(k371)
+	}(), roK111, opEq)) || memoBool(v, 89, func() bool {
 		return (memoBool(v, 90, func() bool {
 			return !memoBool(v, 87, func() bool {
-				return anyNode(desc(root(n), roK81), func(n393 *Node) bool {
-					return anyChild(n393, roK80, func(n394 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n394, roK54))) == "VAT") }) && anyChild(n393, roK54, func(n395 *Node) bool { return (fnNormalizeSpace(n395.StringValue()) == "K") })
+				return anyNode(desc(root(n), roK82), func(n377 *Node) bool {
+					return anyChild(n377, roK81, func(n378 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n378, roK54))) == "VAT") }) && anyChild(n377, roK54, func(n379 *Node) bool { return (fnNormalizeSpace(n379.StringValue()) == "K") })
 				})
 			})
 		}) && memoBool(v, 91, func() bool {
 			return !memoBool(v, 88, func() bool {
-				return anyNode(desc(root(n), roK110), func(n396 *Node) bool {
-					return anyChild(n396, roK80, func(n397 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n397, roK54))) == "VAT") }) && anyChild(n396, roK54, func(n398 *Node) bool { return (fnNormalizeSpace(n398.StringValue()) == "K") })
+				return anyNode(desc(root(n), roK113), func(n380 *Node) bool {
+					return anyChild(n380, roK81, func(n381 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n381, roK54))) == "VAT") }) && anyChild(n380, roK54, func(n382 *Node) bool { return (fnNormalizeSpace(n382.StringValue()) == "K") })
 				})
 			})
 		}))
@@ -3144,45 +3906,45 @@ func roT0068(v []Seq, n *Node) bool {
 		return (memoBool(v, 93, func() bool {
 			return (memoBool(v, 94, func() bool {
 				return (memoBool(v, 95, func() bool {
-					return anyNode(desc(root(n), roK110), func(n399 *Node) bool {
-						return (fnNormalizeSpace(childStr(n399, roK54)) == "K") && anyChild(n399, roK80, func(n400 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n400, roK54))) == "VAT") })
+					return anyNode(desc(root(n), roK113), func(n383 *Node) bool {
+						return (fnNormalizeSpace(childStr(n383, roK54)) == "K") && anyChild(n383, roK81, func(n384 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n384, roK54))) == "VAT") })
 					})
 				}) && memoBool(v, 73, func() bool {
 					return (memoBool(v, 74, func() bool {
-						return anyNode(desc(root(n), roK103), func(n401 *Node) bool {
-							return anyChild(n401, roK63, func(n402 *Node) bool {
-								return anyChild(n402, roK113, func(n403 *Node) bool {
-									return ebv(step(child(n403, roK80), func(n404 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n404, roK54))) == "VAT"))
-									})) && hasChild(n403, roK112)
+						return anyNode(desc(root(n), roK104), func(n385 *Node) bool {
+							return anyChild(n385, roK63, func(n386 *Node) bool {
+								return anyChild(n386, roK116, func(n387 *Node) bool {
+									return ebv(step(child(n387, roK81), func(n388 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n388, roK54))) == "VAT"))
+									})) && hasChild(n387, roK115)
 								})
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
-						return anyNode(desc(root(n), roK114), func(n406 *Node) bool {
-							return anyChild(n406, roK113, func(n407 *Node) bool {
-								return ebv(step(child(n407, roK80), func(n408 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n408, roK54))) == "VAT"))
-								})) && hasChild(n407, roK112)
+						return anyNode(desc(root(n), roK117), func(n390 *Node) bool {
+							return anyChild(n390, roK116, func(n391 *Node) bool {
+								return ebv(step(child(n391, roK81), func(n392 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n392, roK54))) == "VAT"))
+								})) && hasChild(n391, roK115)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 23, func() bool {
-				return anyNode(desc(root(n), roK64), func(n410 *Node) bool {
-					return anyChild(n410, roK63, func(n411 *Node) bool {
-						return anyChild(n411, roK113, func(n412 *Node) bool {
-							return ebv(step(child(n412, roK80), func(n413 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n413, roK54))) == "VAT"))
-							})) && hasChild(n412, roK112)
+				return anyNode(desc(root(n), roK64), func(n394 *Node) bool {
+					return anyChild(n394, roK63, func(n395 *Node) bool {
+						return anyChild(n395, roK116, func(n396 *Node) bool {
+							return ebv(step(child(n396, roK81), func(n397 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n397, roK54))) == "VAT"))
+							})) && hasChild(n396, roK115)
 						})
 					})
 				})
 			}))
 		}) || memoBool(v, 96, func() bool {
 			return !memoBool(v, 95, func() bool {
-				return anyNode(desc(root(n), roK110), func(n415 *Node) bool {
-					return (fnNormalizeSpace(childStr(n415, roK54)) == "K") && anyChild(n415, roK80, func(n416 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n416, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK113), func(n399 *Node) bool {
+					return (fnNormalizeSpace(childStr(n399, roK54)) == "K") && anyChild(n399, roK81, func(n400 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n400, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -3195,52 +3957,52 @@ func roT0069(v []Seq, n *Node) bool {
 		return (memoBool(v, 98, func() bool {
 			return (memoBool(v, 99, func() bool {
 				return (memoBool(v, 100, func() bool {
-					return anyNode(desc(root(n), roK76), func(n417 *Node) bool {
-						return func(r418 Seq) bool {
-							return anyChild(n417, roK77, func(n419 *Node) bool { return gcmp(nodeSeq(n419), r418, opEq) })
-						}(boolSeq(false)) && anyChild(n417, roK81, func(n420 *Node) bool {
-							return (fnNormalizeSpace(childStr(n420, roK54)) == "K") && anyChild(n420, roK80, func(n421 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n421, roK54))) == "VAT") })
+					return anyNode(desc(root(n), roK77), func(n401 *Node) bool {
+						return func(r402 Seq) bool {
+							return anyChild(n401, roK78, func(n403 *Node) bool { return gcmp(nodeSeq(n403), r402, opEq) })
+						}(boolSeq(false)) && anyChild(n401, roK82, func(n404 *Node) bool {
+							return (fnNormalizeSpace(childStr(n404, roK54)) == "K") && anyChild(n404, roK81, func(n405 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n405, roK54))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 73, func() bool {
 					return (memoBool(v, 74, func() bool {
-						return anyNode(desc(root(n), roK103), func(n422 *Node) bool {
-							return anyChild(n422, roK63, func(n423 *Node) bool {
-								return anyChild(n423, roK113, func(n424 *Node) bool {
-									return ebv(step(child(n424, roK80), func(n425 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n425, roK54))) == "VAT"))
-									})) && hasChild(n424, roK112)
+						return anyNode(desc(root(n), roK104), func(n406 *Node) bool {
+							return anyChild(n406, roK63, func(n407 *Node) bool {
+								return anyChild(n407, roK116, func(n408 *Node) bool {
+									return ebv(step(child(n408, roK81), func(n409 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n409, roK54))) == "VAT"))
+									})) && hasChild(n408, roK115)
 								})
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
-						return anyNode(desc(root(n), roK114), func(n427 *Node) bool {
-							return anyChild(n427, roK113, func(n428 *Node) bool {
-								return ebv(step(child(n428, roK80), func(n429 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n429, roK54))) == "VAT"))
-								})) && hasChild(n428, roK112)
+						return anyNode(desc(root(n), roK117), func(n411 *Node) bool {
+							return anyChild(n411, roK116, func(n412 *Node) bool {
+								return ebv(step(child(n412, roK81), func(n413 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n413, roK54))) == "VAT"))
+								})) && hasChild(n412, roK115)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 23, func() bool {
-				return anyNode(desc(root(n), roK64), func(n431 *Node) bool {
-					return anyChild(n431, roK63, func(n432 *Node) bool {
-						return anyChild(n432, roK113, func(n433 *Node) bool {
-							return ebv(step(child(n433, roK80), func(n434 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n434, roK54))) == "VAT"))
-							})) && hasChild(n433, roK112)
+				return anyNode(desc(root(n), roK64), func(n415 *Node) bool {
+					return anyChild(n415, roK63, func(n416 *Node) bool {
+						return anyChild(n416, roK116, func(n417 *Node) bool {
+							return ebv(step(child(n417, roK81), func(n418 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n418, roK54))) == "VAT"))
+							})) && hasChild(n417, roK115)
 						})
 					})
 				})
 			}))
 		}) || memoBool(v, 101, func() bool {
 			return !memoBool(v, 100, func() bool {
-				return anyNode(desc(root(n), roK76), func(n436 *Node) bool {
-					return func(r437 Seq) bool {
-						return anyChild(n436, roK77, func(n438 *Node) bool { return gcmp(nodeSeq(n438), r437, opEq) })
-					}(boolSeq(false)) && anyChild(n436, roK81, func(n439 *Node) bool {
-						return (fnNormalizeSpace(childStr(n439, roK54)) == "K") && anyChild(n439, roK80, func(n440 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n440, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n420 *Node) bool {
+					return func(r421 Seq) bool {
+						return anyChild(n420, roK78, func(n422 *Node) bool { return gcmp(nodeSeq(n422), r421, opEq) })
+					}(boolSeq(false)) && anyChild(n420, roK82, func(n423 *Node) bool {
+						return (fnNormalizeSpace(childStr(n423, roK54)) == "K") && anyChild(n423, roK81, func(n424 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n424, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3254,52 +4016,52 @@ func roT0070(v []Seq, n *Node) bool {
 		return (memoBool(v, 103, func() bool {
 			return (memoBool(v, 104, func() bool {
 				return (memoBool(v, 105, func() bool {
-					return anyNode(desc(root(n), roK76), func(n441 *Node) bool {
-						return func(r442 Seq) bool {
-							return anyChild(n441, roK77, func(n443 *Node) bool { return gcmp(nodeSeq(n443), r442, opEq) })
-						}(boolSeq(true)) && anyChild(n441, roK81, func(n444 *Node) bool {
-							return (fnNormalizeSpace(childStr(n444, roK54)) == "K") && anyChild(n444, roK80, func(n445 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n445, roK54))) == "VAT") })
+					return anyNode(desc(root(n), roK77), func(n425 *Node) bool {
+						return func(r426 Seq) bool {
+							return anyChild(n425, roK78, func(n427 *Node) bool { return gcmp(nodeSeq(n427), r426, opEq) })
+						}(boolSeq(true)) && anyChild(n425, roK82, func(n428 *Node) bool {
+							return (fnNormalizeSpace(childStr(n428, roK54)) == "K") && anyChild(n428, roK81, func(n429 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n429, roK54))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 73, func() bool {
 					return (memoBool(v, 74, func() bool {
-						return anyNode(desc(root(n), roK103), func(n446 *Node) bool {
-							return anyChild(n446, roK63, func(n447 *Node) bool {
-								return anyChild(n447, roK113, func(n448 *Node) bool {
-									return ebv(step(child(n448, roK80), func(n449 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n449, roK54))) == "VAT"))
-									})) && hasChild(n448, roK112)
+						return anyNode(desc(root(n), roK104), func(n430 *Node) bool {
+							return anyChild(n430, roK63, func(n431 *Node) bool {
+								return anyChild(n431, roK116, func(n432 *Node) bool {
+									return ebv(step(child(n432, roK81), func(n433 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n433, roK54))) == "VAT"))
+									})) && hasChild(n432, roK115)
 								})
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
-						return anyNode(desc(root(n), roK114), func(n451 *Node) bool {
-							return anyChild(n451, roK113, func(n452 *Node) bool {
-								return ebv(step(child(n452, roK80), func(n453 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n453, roK54))) == "VAT"))
-								})) && hasChild(n452, roK112)
+						return anyNode(desc(root(n), roK117), func(n435 *Node) bool {
+							return anyChild(n435, roK116, func(n436 *Node) bool {
+								return ebv(step(child(n436, roK81), func(n437 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n437, roK54))) == "VAT"))
+								})) && hasChild(n436, roK115)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 23, func() bool {
-				return anyNode(desc(root(n), roK64), func(n455 *Node) bool {
-					return anyChild(n455, roK63, func(n456 *Node) bool {
-						return anyChild(n456, roK113, func(n457 *Node) bool {
-							return ebv(step(child(n457, roK80), func(n458 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n458, roK54))) == "VAT"))
-							})) && hasChild(n457, roK112)
+				return anyNode(desc(root(n), roK64), func(n439 *Node) bool {
+					return anyChild(n439, roK63, func(n440 *Node) bool {
+						return anyChild(n440, roK116, func(n441 *Node) bool {
+							return ebv(step(child(n441, roK81), func(n442 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n442, roK54))) == "VAT"))
+							})) && hasChild(n441, roK115)
 						})
 					})
 				})
 			}))
 		}) || memoBool(v, 106, func() bool {
 			return !memoBool(v, 105, func() bool {
-				return anyNode(desc(root(n), roK76), func(n460 *Node) bool {
-					return func(r461 Seq) bool {
-						return anyChild(n460, roK77, func(n462 *Node) bool { return gcmp(nodeSeq(n462), r461, opEq) })
-					}(boolSeq(true)) && anyChild(n460, roK81, func(n463 *Node) bool {
-						return (fnNormalizeSpace(childStr(n463, roK54)) == "K") && anyChild(n463, roK80, func(n464 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n464, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n444 *Node) bool {
+					return func(r445 Seq) bool {
+						return anyChild(n444, roK78, func(n446 *Node) bool { return gcmp(nodeSeq(n446), r445, opEq) })
+					}(boolSeq(true)) && anyChild(n444, roK82, func(n447 *Node) bool {
+						return (fnNormalizeSpace(childStr(n447, roK54)) == "K") && anyChild(n447, roK81, func(n448 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n448, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3309,21 +4071,21 @@ func roT0070(v []Seq, n *Node) bool {
 
 // BR-IC-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cbc:ActualDeliveryDate) …
 func roT0071(v []Seq, n *Node) bool {
-	return ((anyChild(n, roK106, func(n465 *Node) bool {
-		return anyChild(n465, roK111, func(n466 *Node) bool {
-			return anyChild(n466, roK81, func(n467 *Node) bool {
-				return anyChild(n467, roK80, func(n468 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n468, roK54))) == "VAT") }) && anyChild(n467, roK54, func(n469 *Node) bool { return (fnNormalizeSpace(n469.StringValue()) == "K") })
+	return ((anyChild(n, roK109, func(n449 *Node) bool {
+		return anyChild(n449, roK114, func(n450 *Node) bool {
+			return anyChild(n450, roK82, func(n451 *Node) bool {
+				return anyChild(n451, roK81, func(n452 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n452, roK54))) == "VAT") }) && anyChild(n451, roK54, func(n453 *Node) bool { return (fnNormalizeSpace(n453.StringValue()) == "K") })
 			})
 		})
-	}) && (gcmp(fnStringLength(func() (r470 string) {
-		anyChild(n, roK75, func(n471 *Node) bool {
-			return anyChild(n471, roK118, func(n472 *Node) bool { return setStr(&r470, n472) })
+	}) && (gcmp(fnStringLength(func() (r454 string) {
+		anyChild(n, roK75, func(n455 *Node) bool {
+			return anyChild(n455, roK123, func(n456 *Node) bool { return setStr(&r454, n456) })
 		})
 		return
-	}()), roK108, opGt) || anyChild(n, roK117, func(n473 *Node) bool { return hasChild(n473, roK119) }))) || !anyChild(n, roK106, func(n475 *Node) bool {
-		return anyChild(n475, roK111, func(n476 *Node) bool {
-			return anyChild(n476, roK81, func(n477 *Node) bool {
-				return anyChild(n477, roK80, func(n478 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n478, roK54))) == "VAT") }) && anyChild(n477, roK54, func(n479 *Node) bool { return (fnNormalizeSpace(n479.StringValue()) == "K") })
+	}()), roK111, opGt) || anyChild(n, roK119, func(n457 *Node) bool { return hasChild(n457, roK124) }))) || !anyChild(n, roK109, func(n459 *Node) bool {
+		return anyChild(n459, roK114, func(n460 *Node) bool {
+			return anyChild(n460, roK82, func(n461 *Node) bool {
+				return anyChild(n461, roK81, func(n462 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n462, roK54))) == "VAT") }) && anyChild(n461, roK54, func(n463 *Node) bool { return (fnNormalizeSpace(n463.StringValue()) == "K") })
 			})
 		})
 	}))
@@ -3331,27 +4093,27 @@ func roT0071(v []Seq, n *Node) bool {
 
 // BR-IC-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cac:DeliveryLocation/cac…
 func roT0072(v []Seq, n *Node) bool {
-	return ((anyChild(n, roK106, func(n480 *Node) bool {
-		return anyChild(n480, roK111, func(n481 *Node) bool {
-			return anyChild(n481, roK81, func(n482 *Node) bool {
-				return anyChild(n482, roK80, func(n483 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n483, roK54))) == "VAT") }) && anyChild(n482, roK54, func(n484 *Node) bool { return (fnNormalizeSpace(n484.StringValue()) == "K") })
+	return ((anyChild(n, roK109, func(n464 *Node) bool {
+		return anyChild(n464, roK114, func(n465 *Node) bool {
+			return anyChild(n465, roK82, func(n466 *Node) bool {
+				return anyChild(n466, roK81, func(n467 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n467, roK54))) == "VAT") }) && anyChild(n466, roK54, func(n468 *Node) bool { return (fnNormalizeSpace(n468.StringValue()) == "K") })
 			})
 		})
-	}) && gcmp(fnStringLength(func() (r485 string) {
-		anyChild(n, roK75, func(n486 *Node) bool {
-			return anyChild(n486, roK74, func(n487 *Node) bool {
-				return anyChild(n487, roK73, func(n488 *Node) bool {
-					return anyChild(n488, roK68, func(n489 *Node) bool {
-						return anyChild(n489, roK67, func(n490 *Node) bool { return setStr(&r485, n490) })
+	}) && gcmp(fnStringLength(func() (r469 string) {
+		anyChild(n, roK75, func(n470 *Node) bool {
+			return anyChild(n470, roK74, func(n471 *Node) bool {
+				return anyChild(n471, roK73, func(n472 *Node) bool {
+					return anyChild(n472, roK68, func(n473 *Node) bool {
+						return anyChild(n473, roK67, func(n474 *Node) bool { return setStr(&r469, n474) })
 					})
 				})
 			})
 		})
 		return
-	}()), roK108, opGt)) || !anyChild(n, roK106, func(n491 *Node) bool {
-		return anyChild(n491, roK111, func(n492 *Node) bool {
-			return anyChild(n492, roK81, func(n493 *Node) bool {
-				return anyChild(n493, roK80, func(n494 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n494, roK54))) == "VAT") }) && anyChild(n493, roK54, func(n495 *Node) bool { return (fnNormalizeSpace(n495.StringValue()) == "K") })
+	}()), roK111, opGt)) || !anyChild(n, roK109, func(n475 *Node) bool {
+		return anyChild(n475, roK114, func(n476 *Node) bool {
+			return anyChild(n476, roK82, func(n477 *Node) bool {
+				return anyChild(n477, roK81, func(n478 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n478, roK54))) == "VAT") }) && anyChild(n477, roK54, func(n479 *Node) bool { return (fnNormalizeSpace(n479.StringValue()) == "K") })
 			})
 		})
 	}))
@@ -3361,56 +4123,56 @@ func roT0072(v []Seq, n *Node) bool {
 func roT0073(v []Seq, n *Node) bool {
 	return ((memoBool(v, 107, func() bool {
 		return gcmp(arith(func() Seq {
-			k496 := 0
-			anyNode(desc(root(n), roK76), func(n497 *Node) bool {
-				return anyChild(n497, roK81, func(n498 *Node) bool {
-					return (fnNormalizeSpace(childStr(n498, roK54)) == "L") && anyChild(n498, roK80, func(n499 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n499, roK54))) == "VAT") }) && tally1(&k496)
+			k480 := 0
+			anyNode(desc(root(n), roK77), func(n481 *Node) bool {
+				return anyChild(n481, roK82, func(n482 *Node) bool {
+					return (fnNormalizeSpace(childStr(n482, roK54)) == "L") && anyChild(n482, roK81, func(n483 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n483, roK54))) == "VAT") }) && tally1(&k480)
 				})
 			})
-			return countOf(k496)
+			return countOf(k480)
 		}(), func() Seq {
-			k500 := 0
-			anyNode(desc(root(n), roK110), func(n501 *Node) bool {
-				return (fnNormalizeSpace(childStr(n501, roK54)) == "L") && anyChild(n501, roK80, func(n502 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n502, roK54))) == "VAT") }) && tally1(&k500)
+			k484 := 0
+			anyNode(desc(root(n), roK113), func(n485 *Node) bool {
+				return (fnNormalizeSpace(childStr(n485, roK54)) == "L") && anyChild(n485, roK81, func(n486 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n486, roK54))) == "VAT") }) && tally1(&k484)
 			})
-			return countOf(k500)
+			return countOf(k484)
 		}(), opAdd), roK58, opGt)
 	}) && gcmp(func() Seq {
-		k503 := 0
-		anyChild(n, roK106, func(n504 *Node) bool {
-			return anyChild(n504, roK111, func(n505 *Node) bool {
-				return anyChild(n505, roK81, func(n506 *Node) bool {
-					return anyChild(n506, roK54, func(n507 *Node) bool { return (n507.StringValue() == "L") }) && tally1(&k503)
+		k487 := 0
+		anyChild(n, roK109, func(n488 *Node) bool {
+			return anyChild(n488, roK114, func(n489 *Node) bool {
+				return anyChild(n489, roK82, func(n490 *Node) bool {
+					return anyChild(n490, roK54, func(n491 *Node) bool { return (n491.StringValue() == "L") }) && tally1(&k487)
 				})
 			})
 		})
-		return countOf(k503)
+		return countOf(k487)
 	}(), roK58, opGt)) || (memoBool(v, 108, func() bool {
 		return gcmp(arith(func() Seq {
-			k508 := 0
-			anyNode(desc(root(n), roK76), func(n509 *Node) bool {
-				return anyChild(n509, roK81, func(n510 *Node) bool {
-					return (fnNormalizeSpace(childStr(n510, roK54)) == "L") && anyChild(n510, roK80, func(n511 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n511, roK54))) == "VAT") }) && tally1(&k508)
+			k492 := 0
+			anyNode(desc(root(n), roK77), func(n493 *Node) bool {
+				return anyChild(n493, roK82, func(n494 *Node) bool {
+					return (fnNormalizeSpace(childStr(n494, roK54)) == "L") && anyChild(n494, roK81, func(n495 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n495, roK54))) == "VAT") }) && tally1(&k492)
 				})
 			})
-			return countOf(k508)
+			return countOf(k492)
 		}(), func() Seq {
-			k512 := 0
-			anyNode(desc(root(n), roK110), func(n513 *Node) bool {
-				return (fnNormalizeSpace(childStr(n513, roK54)) == "L") && anyChild(n513, roK80, func(n514 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n514, roK54))) == "VAT") }) && tally1(&k512)
+			k496 := 0
+			anyNode(desc(root(n), roK113), func(n497 *Node) bool {
+				return (fnNormalizeSpace(childStr(n497, roK54)) == "L") && anyChild(n497, roK81, func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n498, roK54))) == "VAT") }) && tally1(&k496)
 			})
-			return countOf(k512)
+			return countOf(k496)
 		}(), opAdd), roK58, opEq)
 	}) && gcmp(func() Seq {
-		k515 := 0
-		anyChild(n, roK106, func(n516 *Node) bool {
-			return anyChild(n516, roK111, func(n517 *Node) bool {
-				return anyChild(n517, roK81, func(n518 *Node) bool {
-					return (fnNormalizeSpace(childStr(n518, roK54)) == "L") && anyChild(n518, roK80, func(n519 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n519, roK54))) == "VAT") }) && tally1(&k515)
+		k499 := 0
+		anyChild(n, roK109, func(n500 *Node) bool {
+			return anyChild(n500, roK114, func(n501 *Node) bool {
+				return anyChild(n501, roK82, func(n502 *Node) bool {
+					return (fnNormalizeSpace(childStr(n502, roK54)) == "L") && anyChild(n502, roK81, func(n503 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n503, roK54))) == "VAT") }) && tally1(&k499)
 				})
 			})
 		})
-		return countOf(k515)
+		return countOf(k499)
 	}(), roK58, opEq)))
 }
 
@@ -3419,30 +4181,30 @@ func roT0074(v []Seq, n *Node) bool {
 	return memoBool(v, 109, func() bool {
 		return (memoBool(v, 110, func() bool {
 			return (memoBool(v, 111, func() bool {
-				return anyNode(desc(root(n), roK110), func(n520 *Node) bool {
-					return (fnNormalizeSpace(childStr(n520, roK54)) == "L") && anyChild(n520, roK80, func(n521 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n521, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK113), func(n504 *Node) bool {
+					return (fnNormalizeSpace(childStr(n504, roK54)) == "L") && anyChild(n504, roK81, func(n505 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n505, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK103), func(n522 *Node) bool {
-						return anyChild(n522, roK63, func(n523 *Node) bool {
-							return anyChild(n523, roK113, func(n524 *Node) bool { return hasChild(n524, roK112) })
+					return anyNode(desc(root(n), roK104), func(n506 *Node) bool {
+						return anyChild(n506, roK63, func(n507 *Node) bool {
+							return anyChild(n507, roK116, func(n508 *Node) bool { return hasChild(n508, roK115) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n526 *Node) bool {
-						return anyChild(n526, roK113, func(n527 *Node) bool {
-							return ebv(step(child(n527, roK80), func(n528 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n528, roK54))) == "VAT"))
-							})) && hasChild(n527, roK112)
+					return anyNode(desc(root(n), roK117), func(n510 *Node) bool {
+						return anyChild(n510, roK116, func(n511 *Node) bool {
+							return ebv(step(child(n511, roK81), func(n512 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n512, roK54))) == "VAT"))
+							})) && hasChild(n511, roK115)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 112, func() bool {
 			return !memoBool(v, 111, func() bool {
-				return anyNode(desc(root(n), roK110), func(n530 *Node) bool {
-					return (fnNormalizeSpace(childStr(n530, roK54)) == "L") && anyChild(n530, roK80, func(n531 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n531, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK113), func(n514 *Node) bool {
+					return (fnNormalizeSpace(childStr(n514, roK54)) == "L") && anyChild(n514, roK81, func(n515 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n515, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -3454,37 +4216,37 @@ func roT0075(v []Seq, n *Node) bool {
 	return memoBool(v, 113, func() bool {
 		return (memoBool(v, 114, func() bool {
 			return (memoBool(v, 115, func() bool {
-				return anyNode(desc(root(n), roK76), func(n532 *Node) bool {
-					return func(r533 Seq) bool {
-						return anyChild(n532, roK77, func(n534 *Node) bool { return gcmp(nodeSeq(n534), r533, opEq) })
-					}(boolSeq(false)) && anyChild(n532, roK81, func(n535 *Node) bool {
-						return (fnNormalizeSpace(childStr(n535, roK54)) == "L") && anyChild(n535, roK80, func(n536 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n536, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n516 *Node) bool {
+					return func(r517 Seq) bool {
+						return anyChild(n516, roK78, func(n518 *Node) bool { return gcmp(nodeSeq(n518), r517, opEq) })
+					}(boolSeq(false)) && anyChild(n516, roK82, func(n519 *Node) bool {
+						return (fnNormalizeSpace(childStr(n519, roK54)) == "L") && anyChild(n519, roK81, func(n520 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n520, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK103), func(n537 *Node) bool {
-						return anyChild(n537, roK63, func(n538 *Node) bool {
-							return anyChild(n538, roK113, func(n539 *Node) bool { return hasChild(n539, roK112) })
+					return anyNode(desc(root(n), roK104), func(n521 *Node) bool {
+						return anyChild(n521, roK63, func(n522 *Node) bool {
+							return anyChild(n522, roK116, func(n523 *Node) bool { return hasChild(n523, roK115) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n541 *Node) bool {
-						return anyChild(n541, roK113, func(n542 *Node) bool {
-							return ebv(step(child(n542, roK80), func(n543 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n543, roK54))) == "VAT"))
-							})) && hasChild(n542, roK112)
+					return anyNode(desc(root(n), roK117), func(n525 *Node) bool {
+						return anyChild(n525, roK116, func(n526 *Node) bool {
+							return ebv(step(child(n526, roK81), func(n527 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n527, roK54))) == "VAT"))
+							})) && hasChild(n526, roK115)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 116, func() bool {
 			return !memoBool(v, 115, func() bool {
-				return anyNode(desc(root(n), roK76), func(n545 *Node) bool {
-					return func(r546 Seq) bool {
-						return anyChild(n545, roK77, func(n547 *Node) bool { return gcmp(nodeSeq(n547), r546, opEq) })
-					}(boolSeq(false)) && anyChild(n545, roK81, func(n548 *Node) bool {
-						return (fnNormalizeSpace(childStr(n548, roK54)) == "L") && anyChild(n548, roK80, func(n549 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n549, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n529 *Node) bool {
+					return func(r530 Seq) bool {
+						return anyChild(n529, roK78, func(n531 *Node) bool { return gcmp(nodeSeq(n531), r530, opEq) })
+					}(boolSeq(false)) && anyChild(n529, roK82, func(n532 *Node) bool {
+						return (fnNormalizeSpace(childStr(n532, roK54)) == "L") && anyChild(n532, roK81, func(n533 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n533, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3497,37 +4259,37 @@ func roT0076(v []Seq, n *Node) bool {
 	return memoBool(v, 117, func() bool {
 		return (memoBool(v, 118, func() bool {
 			return (memoBool(v, 119, func() bool {
-				return anyNode(desc(root(n), roK76), func(n550 *Node) bool {
-					return func(r551 Seq) bool {
-						return anyChild(n550, roK77, func(n552 *Node) bool { return gcmp(nodeSeq(n552), r551, opEq) })
-					}(boolSeq(true)) && anyChild(n550, roK81, func(n553 *Node) bool {
-						return (fnNormalizeSpace(childStr(n553, roK54)) == "L") && anyChild(n553, roK80, func(n554 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n554, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n534 *Node) bool {
+					return func(r535 Seq) bool {
+						return anyChild(n534, roK78, func(n536 *Node) bool { return gcmp(nodeSeq(n536), r535, opEq) })
+					}(boolSeq(true)) && anyChild(n534, roK82, func(n537 *Node) bool {
+						return (fnNormalizeSpace(childStr(n537, roK54)) == "L") && anyChild(n537, roK81, func(n538 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n538, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK103), func(n555 *Node) bool {
-						return anyChild(n555, roK63, func(n556 *Node) bool {
-							return anyChild(n556, roK113, func(n557 *Node) bool { return hasChild(n557, roK112) })
+					return anyNode(desc(root(n), roK104), func(n539 *Node) bool {
+						return anyChild(n539, roK63, func(n540 *Node) bool {
+							return anyChild(n540, roK116, func(n541 *Node) bool { return hasChild(n541, roK115) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n559 *Node) bool {
-						return anyChild(n559, roK113, func(n560 *Node) bool {
-							return ebv(step(child(n560, roK80), func(n561 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n561, roK54))) == "VAT"))
-							})) && hasChild(n560, roK112)
+					return anyNode(desc(root(n), roK117), func(n543 *Node) bool {
+						return anyChild(n543, roK116, func(n544 *Node) bool {
+							return ebv(step(child(n544, roK81), func(n545 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n545, roK54))) == "VAT"))
+							})) && hasChild(n544, roK115)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 120, func() bool {
 			return !memoBool(v, 121, func() bool {
-				return anyNode(desc(root(n), roK76), func(n563 *Node) bool {
-					return func(r564 Seq) bool {
-						return anyChild(n563, roK77, func(n565 *Node) bool { return gcmp(nodeSeq(n565), r564, opEq) })
-					}(boolSeq(true)) && anyChild(n563, roK81, func(n566 *Node) bool {
-						return anyChild(n566, roK54, func(n567 *Node) bool { return (n567.StringValue() == "L") }) && anyChild(n566, roK80, func(n568 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n568, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n547 *Node) bool {
+					return func(r548 Seq) bool {
+						return anyChild(n547, roK78, func(n549 *Node) bool { return gcmp(nodeSeq(n549), r548, opEq) })
+					}(boolSeq(true)) && anyChild(n547, roK82, func(n550 *Node) bool {
+						return anyChild(n550, roK54, func(n551 *Node) bool { return (n551.StringValue() == "L") }) && anyChild(n550, roK81, func(n552 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n552, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3539,56 +4301,56 @@ func roT0076(v []Seq, n *Node) bool {
 func roT0077(v []Seq, n *Node) bool {
 	return ((memoBool(v, 122, func() bool {
 		return gcmp(arith(func() Seq {
-			k569 := 0
-			anyNode(desc(root(n), roK76), func(n570 *Node) bool {
-				return anyChild(n570, roK81, func(n571 *Node) bool {
-					return (fnNormalizeSpace(childStr(n571, roK54)) == "M") && anyChild(n571, roK80, func(n572 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n572, roK54))) == "VAT") }) && tally1(&k569)
+			k553 := 0
+			anyNode(desc(root(n), roK77), func(n554 *Node) bool {
+				return anyChild(n554, roK82, func(n555 *Node) bool {
+					return (fnNormalizeSpace(childStr(n555, roK54)) == "M") && anyChild(n555, roK81, func(n556 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n556, roK54))) == "VAT") }) && tally1(&k553)
 				})
 			})
-			return countOf(k569)
+			return countOf(k553)
 		}(), func() Seq {
-			k573 := 0
-			anyNode(desc(root(n), roK110), func(n574 *Node) bool {
-				return (fnNormalizeSpace(childStr(n574, roK54)) == "M") && anyChild(n574, roK80, func(n575 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n575, roK54))) == "VAT") }) && tally1(&k573)
+			k557 := 0
+			anyNode(desc(root(n), roK113), func(n558 *Node) bool {
+				return (fnNormalizeSpace(childStr(n558, roK54)) == "M") && anyChild(n558, roK81, func(n559 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n559, roK54))) == "VAT") }) && tally1(&k557)
 			})
-			return countOf(k573)
+			return countOf(k557)
 		}(), opAdd), roK58, opGt)
 	}) && gcmp(func() Seq {
-		k576 := 0
-		anyChild(n, roK106, func(n577 *Node) bool {
-			return anyChild(n577, roK111, func(n578 *Node) bool {
-				return anyChild(n578, roK81, func(n579 *Node) bool {
-					return anyChild(n579, roK54, func(n580 *Node) bool { return (n580.StringValue() == "M") }) && anyChild(n579, roK80, func(n581 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n581, roK54))) == "VAT") }) && tally1(&k576)
+		k560 := 0
+		anyChild(n, roK109, func(n561 *Node) bool {
+			return anyChild(n561, roK114, func(n562 *Node) bool {
+				return anyChild(n562, roK82, func(n563 *Node) bool {
+					return anyChild(n563, roK54, func(n564 *Node) bool { return (n564.StringValue() == "M") }) && anyChild(n563, roK81, func(n565 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n565, roK54))) == "VAT") }) && tally1(&k560)
 				})
 			})
 		})
-		return countOf(k576)
+		return countOf(k560)
 	}(), roK58, opGt)) || (memoBool(v, 123, func() bool {
 		return gcmp(arith(func() Seq {
-			k582 := 0
-			anyNode(desc(root(n), roK76), func(n583 *Node) bool {
-				return anyChild(n583, roK81, func(n584 *Node) bool {
-					return (fnNormalizeSpace(childStr(n584, roK54)) == "M") && anyChild(n584, roK80, func(n585 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n585, roK54))) == "VAT") }) && tally1(&k582)
+			k566 := 0
+			anyNode(desc(root(n), roK77), func(n567 *Node) bool {
+				return anyChild(n567, roK82, func(n568 *Node) bool {
+					return (fnNormalizeSpace(childStr(n568, roK54)) == "M") && anyChild(n568, roK81, func(n569 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n569, roK54))) == "VAT") }) && tally1(&k566)
 				})
 			})
-			return countOf(k582)
+			return countOf(k566)
 		}(), func() Seq {
-			k586 := 0
-			anyNode(desc(root(n), roK110), func(n587 *Node) bool {
-				return (fnNormalizeSpace(childStr(n587, roK54)) == "M") && anyChild(n587, roK80, func(n588 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n588, roK54))) == "VAT") }) && tally1(&k586)
+			k570 := 0
+			anyNode(desc(root(n), roK113), func(n571 *Node) bool {
+				return (fnNormalizeSpace(childStr(n571, roK54)) == "M") && anyChild(n571, roK81, func(n572 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n572, roK54))) == "VAT") }) && tally1(&k570)
 			})
-			return countOf(k586)
+			return countOf(k570)
 		}(), opAdd), roK58, opEq)
 	}) && gcmp(func() Seq {
-		k589 := 0
-		anyChild(n, roK106, func(n590 *Node) bool {
-			return anyChild(n590, roK111, func(n591 *Node) bool {
-				return anyChild(n591, roK81, func(n592 *Node) bool {
-					return (fnNormalizeSpace(childStr(n592, roK54)) == "M") && anyChild(n592, roK80, func(n593 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n593, roK54))) == "VAT") }) && tally1(&k589)
+		k573 := 0
+		anyChild(n, roK109, func(n574 *Node) bool {
+			return anyChild(n574, roK114, func(n575 *Node) bool {
+				return anyChild(n575, roK82, func(n576 *Node) bool {
+					return (fnNormalizeSpace(childStr(n576, roK54)) == "M") && anyChild(n576, roK81, func(n577 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n577, roK54))) == "VAT") }) && tally1(&k573)
 				})
 			})
 		})
-		return countOf(k589)
+		return countOf(k573)
 	}(), roK58, opEq)))
 }
 
@@ -3597,30 +4359,30 @@ func roT0078(v []Seq, n *Node) bool {
 	return memoBool(v, 124, func() bool {
 		return (memoBool(v, 125, func() bool {
 			return (memoBool(v, 126, func() bool {
-				return anyNode(desc(root(n), roK110), func(n594 *Node) bool {
-					return (fnNormalizeSpace(childStr(n594, roK54)) == "M") && anyChild(n594, roK80, func(n595 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n595, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK113), func(n578 *Node) bool {
+					return (fnNormalizeSpace(childStr(n578, roK54)) == "M") && anyChild(n578, roK81, func(n579 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n579, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK103), func(n596 *Node) bool {
-						return anyChild(n596, roK63, func(n597 *Node) bool {
-							return anyChild(n597, roK113, func(n598 *Node) bool { return hasChild(n598, roK112) })
+					return anyNode(desc(root(n), roK104), func(n580 *Node) bool {
+						return anyChild(n580, roK63, func(n581 *Node) bool {
+							return anyChild(n581, roK116, func(n582 *Node) bool { return hasChild(n582, roK115) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n600 *Node) bool {
-						return anyChild(n600, roK113, func(n601 *Node) bool {
-							return ebv(step(child(n601, roK80), func(n602 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n602, roK54))) == "VAT"))
-							})) && hasChild(n601, roK112)
+					return anyNode(desc(root(n), roK117), func(n584 *Node) bool {
+						return anyChild(n584, roK116, func(n585 *Node) bool {
+							return ebv(step(child(n585, roK81), func(n586 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n586, roK54))) == "VAT"))
+							})) && hasChild(n585, roK115)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 127, func() bool {
 			return !memoBool(v, 126, func() bool {
-				return anyNode(desc(root(n), roK110), func(n604 *Node) bool {
-					return (fnNormalizeSpace(childStr(n604, roK54)) == "M") && anyChild(n604, roK80, func(n605 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n605, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK113), func(n588 *Node) bool {
+					return (fnNormalizeSpace(childStr(n588, roK54)) == "M") && anyChild(n588, roK81, func(n589 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n589, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -3632,37 +4394,37 @@ func roT0079(v []Seq, n *Node) bool {
 	return memoBool(v, 128, func() bool {
 		return (memoBool(v, 129, func() bool {
 			return (memoBool(v, 130, func() bool {
-				return anyNode(desc(root(n), roK76), func(n606 *Node) bool {
-					return func(r607 Seq) bool {
-						return anyChild(n606, roK77, func(n608 *Node) bool { return gcmp(nodeSeq(n608), r607, opEq) })
-					}(boolSeq(false)) && anyChild(n606, roK81, func(n609 *Node) bool {
-						return (fnNormalizeSpace(childStr(n609, roK54)) == "M") && anyChild(n609, roK80, func(n610 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n610, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n590 *Node) bool {
+					return func(r591 Seq) bool {
+						return anyChild(n590, roK78, func(n592 *Node) bool { return gcmp(nodeSeq(n592), r591, opEq) })
+					}(boolSeq(false)) && anyChild(n590, roK82, func(n593 *Node) bool {
+						return (fnNormalizeSpace(childStr(n593, roK54)) == "M") && anyChild(n593, roK81, func(n594 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n594, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK103), func(n611 *Node) bool {
-						return anyChild(n611, roK63, func(n612 *Node) bool {
-							return anyChild(n612, roK113, func(n613 *Node) bool { return hasChild(n613, roK112) })
+					return anyNode(desc(root(n), roK104), func(n595 *Node) bool {
+						return anyChild(n595, roK63, func(n596 *Node) bool {
+							return anyChild(n596, roK116, func(n597 *Node) bool { return hasChild(n597, roK115) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n615 *Node) bool {
-						return anyChild(n615, roK113, func(n616 *Node) bool {
-							return ebv(step(child(n616, roK80), func(n617 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n617, roK54))) == "VAT"))
-							})) && hasChild(n616, roK112)
+					return anyNode(desc(root(n), roK117), func(n599 *Node) bool {
+						return anyChild(n599, roK116, func(n600 *Node) bool {
+							return ebv(step(child(n600, roK81), func(n601 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n601, roK54))) == "VAT"))
+							})) && hasChild(n600, roK115)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 131, func() bool {
 			return !memoBool(v, 130, func() bool {
-				return anyNode(desc(root(n), roK76), func(n619 *Node) bool {
-					return func(r620 Seq) bool {
-						return anyChild(n619, roK77, func(n621 *Node) bool { return gcmp(nodeSeq(n621), r620, opEq) })
-					}(boolSeq(false)) && anyChild(n619, roK81, func(n622 *Node) bool {
-						return (fnNormalizeSpace(childStr(n622, roK54)) == "M") && anyChild(n622, roK80, func(n623 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n623, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n603 *Node) bool {
+					return func(r604 Seq) bool {
+						return anyChild(n603, roK78, func(n605 *Node) bool { return gcmp(nodeSeq(n605), r604, opEq) })
+					}(boolSeq(false)) && anyChild(n603, roK82, func(n606 *Node) bool {
+						return (fnNormalizeSpace(childStr(n606, roK54)) == "M") && anyChild(n606, roK81, func(n607 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n607, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3675,37 +4437,37 @@ func roT0080(v []Seq, n *Node) bool {
 	return memoBool(v, 132, func() bool {
 		return (memoBool(v, 133, func() bool {
 			return (memoBool(v, 134, func() bool {
-				return anyNode(desc(root(n), roK76), func(n624 *Node) bool {
-					return func(r625 Seq) bool {
-						return anyChild(n624, roK77, func(n626 *Node) bool { return gcmp(nodeSeq(n626), r625, opEq) })
-					}(boolSeq(true)) && anyChild(n624, roK81, func(n627 *Node) bool {
-						return (fnNormalizeSpace(childStr(n627, roK54)) == "M") && anyChild(n627, roK80, func(n628 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n628, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n608 *Node) bool {
+					return func(r609 Seq) bool {
+						return anyChild(n608, roK78, func(n610 *Node) bool { return gcmp(nodeSeq(n610), r609, opEq) })
+					}(boolSeq(true)) && anyChild(n608, roK82, func(n611 *Node) bool {
+						return (fnNormalizeSpace(childStr(n611, roK54)) == "M") && anyChild(n611, roK81, func(n612 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n612, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK103), func(n629 *Node) bool {
-						return anyChild(n629, roK63, func(n630 *Node) bool {
-							return anyChild(n630, roK113, func(n631 *Node) bool { return hasChild(n631, roK112) })
+					return anyNode(desc(root(n), roK104), func(n613 *Node) bool {
+						return anyChild(n613, roK63, func(n614 *Node) bool {
+							return anyChild(n614, roK116, func(n615 *Node) bool { return hasChild(n615, roK115) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n633 *Node) bool {
-						return anyChild(n633, roK113, func(n634 *Node) bool {
-							return ebv(step(child(n634, roK80), func(n635 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n635, roK54))) == "VAT"))
-							})) && hasChild(n634, roK112)
+					return anyNode(desc(root(n), roK117), func(n617 *Node) bool {
+						return anyChild(n617, roK116, func(n618 *Node) bool {
+							return ebv(step(child(n618, roK81), func(n619 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n619, roK54))) == "VAT"))
+							})) && hasChild(n618, roK115)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 135, func() bool {
 			return !memoBool(v, 134, func() bool {
-				return anyNode(desc(root(n), roK76), func(n637 *Node) bool {
-					return func(r638 Seq) bool {
-						return anyChild(n637, roK77, func(n639 *Node) bool { return gcmp(nodeSeq(n639), r638, opEq) })
-					}(boolSeq(true)) && anyChild(n637, roK81, func(n640 *Node) bool {
-						return (fnNormalizeSpace(childStr(n640, roK54)) == "M") && anyChild(n640, roK80, func(n641 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n641, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n621 *Node) bool {
+					return func(r622 Seq) bool {
+						return anyChild(n621, roK78, func(n623 *Node) bool { return gcmp(nodeSeq(n623), r622, opEq) })
+					}(boolSeq(true)) && anyChild(n621, roK82, func(n624 *Node) bool {
+						return (fnNormalizeSpace(childStr(n624, roK54)) == "M") && anyChild(n624, roK81, func(n625 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n625, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3717,35 +4479,35 @@ func roT0080(v []Seq, n *Node) bool {
 func roT0081(v []Seq, n *Node) bool {
 	return ((memoBool(v, 136, func() bool {
 		return (memoBool(v, 137, func() bool {
-			return anyNode(desc(root(n), roK81), func(n642 *Node) bool {
-				return anyChild(n642, roK80, func(n643 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n643, roK54))) == "VAT") }) && anyChild(n642, roK54, func(n644 *Node) bool { return (fnNormalizeSpace(n644.StringValue()) == "O") })
+			return anyNode(desc(root(n), roK82), func(n626 *Node) bool {
+				return anyChild(n626, roK81, func(n627 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n627, roK54))) == "VAT") }) && anyChild(n626, roK54, func(n628 *Node) bool { return (fnNormalizeSpace(n628.StringValue()) == "O") })
 			})
 		}) || memoBool(v, 138, func() bool {
-			return anyNode(desc(root(n), roK110), func(n645 *Node) bool {
-				return anyChild(n645, roK80, func(n646 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n646, roK54))) == "VAT") }) && anyChild(n645, roK54, func(n647 *Node) bool { return (fnNormalizeSpace(n647.StringValue()) == "O") })
+			return anyNode(desc(root(n), roK113), func(n629 *Node) bool {
+				return anyChild(n629, roK81, func(n630 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n630, roK54))) == "VAT") }) && anyChild(n629, roK54, func(n631 *Node) bool { return (fnNormalizeSpace(n631.StringValue()) == "O") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k648 := 0
-		anyChild(n, roK106, func(n649 *Node) bool {
-			return anyChild(n649, roK111, func(n650 *Node) bool {
-				return anyChild(n650, roK81, func(n651 *Node) bool {
-					return anyChild(n651, roK80, func(n652 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n652, roK54))) == "VAT") }) && anyChild(n651, roK54, func(n653 *Node) bool { return (fnNormalizeSpace(n653.StringValue()) == "O") && tally1(&k648) })
+		k632 := 0
+		anyChild(n, roK109, func(n633 *Node) bool {
+			return anyChild(n633, roK114, func(n634 *Node) bool {
+				return anyChild(n634, roK82, func(n635 *Node) bool {
+					return anyChild(n635, roK81, func(n636 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n636, roK54))) == "VAT") }) && anyChild(n635, roK54, func(n637 *Node) bool { return (fnNormalizeSpace(n637.StringValue()) == "O") && tally1(&k632) })
 				})
 			})
 		})
-		return countOf(k648)
-	}(), roK108, opEq)) || memoBool(v, 139, func() bool {
+		return countOf(k632)
+	}(), roK111, opEq)) || memoBool(v, 139, func() bool {
 		return (memoBool(v, 140, func() bool {
 			return !memoBool(v, 137, func() bool {
-				return anyNode(desc(root(n), roK81), func(n654 *Node) bool {
-					return anyChild(n654, roK80, func(n655 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n655, roK54))) == "VAT") }) && anyChild(n654, roK54, func(n656 *Node) bool { return (fnNormalizeSpace(n656.StringValue()) == "O") })
+				return anyNode(desc(root(n), roK82), func(n638 *Node) bool {
+					return anyChild(n638, roK81, func(n639 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n639, roK54))) == "VAT") }) && anyChild(n638, roK54, func(n640 *Node) bool { return (fnNormalizeSpace(n640.StringValue()) == "O") })
 				})
 			})
 		}) && memoBool(v, 141, func() bool {
 			return !memoBool(v, 138, func() bool {
-				return anyNode(desc(root(n), roK110), func(n657 *Node) bool {
-					return anyChild(n657, roK80, func(n658 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n658, roK54))) == "VAT") }) && anyChild(n657, roK54, func(n659 *Node) bool { return (fnNormalizeSpace(n659.StringValue()) == "O") })
+				return anyNode(desc(root(n), roK113), func(n641 *Node) bool {
+					return anyChild(n641, roK81, func(n642 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n642, roK54))) == "VAT") }) && anyChild(n641, roK54, func(n643 *Node) bool { return (fnNormalizeSpace(n643.StringValue()) == "O") })
 				})
 			})
 		}))
@@ -3757,42 +4519,42 @@ func roT0082(v []Seq, n *Node) bool {
 	return memoBool(v, 142, func() bool {
 		return (memoBool(v, 143, func() bool {
 			return (memoBool(v, 144, func() bool {
-				return anyNode(desc(root(n), roK110), func(n660 *Node) bool {
-					return (fnNormalizeSpace(childStr(n660, roK54)) == "O") && anyChild(n660, roK80, func(n661 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n661, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK113), func(n644 *Node) bool {
+					return (fnNormalizeSpace(childStr(n644, roK54)) == "O") && anyChild(n644, roK81, func(n645 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n645, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 145, func() bool {
 				return (memoBool(v, 146, func() bool {
 					return (memoBool(v, 147, func() bool {
 						return !memoBool(v, 74, func() bool {
-							return anyNode(desc(root(n), roK103), func(n662 *Node) bool {
-								return anyChild(n662, roK63, func(n663 *Node) bool {
-									return anyChild(n663, roK113, func(n664 *Node) bool {
-										return ebv(step(child(n664, roK80), func(n665 *Node) Seq {
-											return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n665, roK54))) == "VAT"))
-										})) && hasChild(n664, roK112)
+							return anyNode(desc(root(n), roK104), func(n646 *Node) bool {
+								return anyChild(n646, roK63, func(n647 *Node) bool {
+									return anyChild(n647, roK116, func(n648 *Node) bool {
+										return ebv(step(child(n648, roK81), func(n649 *Node) Seq {
+											return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n649, roK54))) == "VAT"))
+										})) && hasChild(n648, roK115)
 									})
 								})
 							})
 						})
 					}) && memoBool(v, 148, func() bool {
 						return !memoBool(v, 21, func() bool {
-							return anyNode(desc(root(n), roK114), func(n667 *Node) bool {
-								return anyChild(n667, roK113, func(n668 *Node) bool {
-									return ebv(step(child(n668, roK80), func(n669 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n669, roK54))) == "VAT"))
-									})) && hasChild(n668, roK112)
+							return anyNode(desc(root(n), roK117), func(n651 *Node) bool {
+								return anyChild(n651, roK116, func(n652 *Node) bool {
+									return ebv(step(child(n652, roK81), func(n653 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n653, roK54))) == "VAT"))
+									})) && hasChild(n652, roK115)
 								})
 							})
 						})
 					}))
 				}) && memoBool(v, 149, func() bool {
 					return !memoBool(v, 23, func() bool {
-						return anyNode(desc(root(n), roK64), func(n671 *Node) bool {
-							return anyChild(n671, roK63, func(n672 *Node) bool {
-								return anyChild(n672, roK113, func(n673 *Node) bool {
-									return ebv(step(child(n673, roK80), func(n674 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n674, roK54))) == "VAT"))
-									})) && hasChild(n673, roK112)
+						return anyNode(desc(root(n), roK64), func(n655 *Node) bool {
+							return anyChild(n655, roK63, func(n656 *Node) bool {
+								return anyChild(n656, roK116, func(n657 *Node) bool {
+									return ebv(step(child(n657, roK81), func(n658 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n658, roK54))) == "VAT"))
+									})) && hasChild(n657, roK115)
 								})
 							})
 						})
@@ -3801,8 +4563,8 @@ func roT0082(v []Seq, n *Node) bool {
 			}))
 		}) || memoBool(v, 150, func() bool {
 			return !memoBool(v, 144, func() bool {
-				return anyNode(desc(root(n), roK110), func(n676 *Node) bool {
-					return (fnNormalizeSpace(childStr(n676, roK54)) == "O") && anyChild(n676, roK80, func(n677 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n677, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK113), func(n660 *Node) bool {
+					return (fnNormalizeSpace(childStr(n660, roK54)) == "O") && anyChild(n660, roK81, func(n661 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n661, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -3811,74 +4573,74 @@ func roT0082(v []Seq, n *Node) bool {
 
 // BR-O-03: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not…
 func roT0083(v []Seq, n *Node) bool {
-	return (((anyChild(root(n), roK57, func(n678 *Node) bool {
-		return anyChild(n678, roK76, func(n679 *Node) bool {
-			return func(r680 Seq) bool {
-				return anyChild(n679, roK77, func(n681 *Node) bool { return gcmp(nodeSeq(n681), r680, opEq) })
-			}(boolSeq(false)) && anyChild(n679, roK81, func(n682 *Node) bool {
-				return (fnNormalizeSpace(childStr(n682, roK54)) == "O") && anyChild(n682, roK80, func(n683 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n683, roK54))) == "VAT") })
+	return (((anyChild(root(n), roK57, func(n662 *Node) bool {
+		return anyChild(n662, roK77, func(n663 *Node) bool {
+			return func(r664 Seq) bool {
+				return anyChild(n663, roK78, func(n665 *Node) bool { return gcmp(nodeSeq(n665), r664, opEq) })
+			}(boolSeq(false)) && anyChild(n663, roK82, func(n666 *Node) bool {
+				return (fnNormalizeSpace(childStr(n666, roK54)) == "O") && anyChild(n666, roK81, func(n667 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n667, roK54))) == "VAT") })
 			})
 		})
-	}) || anyChild(root(n), roK78, func(n684 *Node) bool {
-		return anyChild(n684, roK76, func(n685 *Node) bool {
-			return func(r686 Seq) bool {
-				return anyChild(n685, roK77, func(n687 *Node) bool { return gcmp(nodeSeq(n687), r686, opEq) })
-			}(boolSeq(false)) && anyChild(n685, roK81, func(n688 *Node) bool {
-				return (fnNormalizeSpace(childStr(n688, roK54)) == "O") && anyChild(n688, roK80, func(n689 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n689, roK54))) == "VAT") })
+	}) || anyChild(root(n), roK79, func(n668 *Node) bool {
+		return anyChild(n668, roK77, func(n669 *Node) bool {
+			return func(r670 Seq) bool {
+				return anyChild(n669, roK78, func(n671 *Node) bool { return gcmp(nodeSeq(n671), r670, opEq) })
+			}(boolSeq(false)) && anyChild(n669, roK82, func(n672 *Node) bool {
+				return (fnNormalizeSpace(childStr(n672, roK54)) == "O") && anyChild(n672, roK81, func(n673 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n673, roK54))) == "VAT") })
 			})
 		})
 	})) && memoBool(v, 145, func() bool {
 		return (memoBool(v, 146, func() bool {
 			return (memoBool(v, 147, func() bool {
 				return !memoBool(v, 74, func() bool {
-					return anyNode(desc(root(n), roK103), func(n690 *Node) bool {
-						return anyChild(n690, roK63, func(n691 *Node) bool {
-							return anyChild(n691, roK113, func(n692 *Node) bool {
-								return ebv(step(child(n692, roK80), func(n693 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n693, roK54))) == "VAT"))
-								})) && hasChild(n692, roK112)
+					return anyNode(desc(root(n), roK104), func(n674 *Node) bool {
+						return anyChild(n674, roK63, func(n675 *Node) bool {
+							return anyChild(n675, roK116, func(n676 *Node) bool {
+								return ebv(step(child(n676, roK81), func(n677 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n677, roK54))) == "VAT"))
+								})) && hasChild(n676, roK115)
 							})
 						})
 					})
 				})
 			}) && memoBool(v, 148, func() bool {
 				return !memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n695 *Node) bool {
-						return anyChild(n695, roK113, func(n696 *Node) bool {
-							return ebv(step(child(n696, roK80), func(n697 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n697, roK54))) == "VAT"))
-							})) && hasChild(n696, roK112)
+					return anyNode(desc(root(n), roK117), func(n679 *Node) bool {
+						return anyChild(n679, roK116, func(n680 *Node) bool {
+							return ebv(step(child(n680, roK81), func(n681 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n681, roK54))) == "VAT"))
+							})) && hasChild(n680, roK115)
 						})
 					})
 				})
 			}))
 		}) && memoBool(v, 149, func() bool {
 			return !memoBool(v, 23, func() bool {
-				return anyNode(desc(root(n), roK64), func(n699 *Node) bool {
-					return anyChild(n699, roK63, func(n700 *Node) bool {
-						return anyChild(n700, roK113, func(n701 *Node) bool {
-							return ebv(step(child(n701, roK80), func(n702 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n702, roK54))) == "VAT"))
-							})) && hasChild(n701, roK112)
+				return anyNode(desc(root(n), roK64), func(n683 *Node) bool {
+					return anyChild(n683, roK63, func(n684 *Node) bool {
+						return anyChild(n684, roK116, func(n685 *Node) bool {
+							return ebv(step(child(n685, roK81), func(n686 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n686, roK54))) == "VAT"))
+							})) && hasChild(n685, roK115)
 						})
 					})
 				})
 			})
 		}))
-	})) || !(anyChild(root(n), roK57, func(n704 *Node) bool {
-		return anyChild(n704, roK76, func(n705 *Node) bool {
-			return func(r706 Seq) bool {
-				return anyChild(n705, roK77, func(n707 *Node) bool { return gcmp(nodeSeq(n707), r706, opEq) })
-			}(boolSeq(false)) && anyChild(n705, roK81, func(n708 *Node) bool {
-				return (fnNormalizeSpace(childStr(n708, roK54)) == "O") && anyChild(n708, roK80, func(n709 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n709, roK54))) == "VAT") })
+	})) || !(anyChild(root(n), roK57, func(n688 *Node) bool {
+		return anyChild(n688, roK77, func(n689 *Node) bool {
+			return func(r690 Seq) bool {
+				return anyChild(n689, roK78, func(n691 *Node) bool { return gcmp(nodeSeq(n691), r690, opEq) })
+			}(boolSeq(false)) && anyChild(n689, roK82, func(n692 *Node) bool {
+				return (fnNormalizeSpace(childStr(n692, roK54)) == "O") && anyChild(n692, roK81, func(n693 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n693, roK54))) == "VAT") })
 			})
 		})
-	}) || anyChild(root(n), roK78, func(n710 *Node) bool {
-		return anyChild(n710, roK76, func(n711 *Node) bool {
-			return func(r712 Seq) bool {
-				return anyChild(n711, roK77, func(n713 *Node) bool { return gcmp(nodeSeq(n713), r712, opEq) })
-			}(boolSeq(false)) && anyChild(n711, roK81, func(n714 *Node) bool {
-				return (fnNormalizeSpace(childStr(n714, roK54)) == "O") && anyChild(n714, roK80, func(n715 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n715, roK54))) == "VAT") })
+	}) || anyChild(root(n), roK79, func(n694 *Node) bool {
+		return anyChild(n694, roK77, func(n695 *Node) bool {
+			return func(r696 Seq) bool {
+				return anyChild(n695, roK78, func(n697 *Node) bool { return gcmp(nodeSeq(n697), r696, opEq) })
+			}(boolSeq(false)) && anyChild(n695, roK82, func(n698 *Node) bool {
+				return (fnNormalizeSpace(childStr(n698, roK54)) == "O") && anyChild(n698, roK81, func(n699 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n699, roK54))) == "VAT") })
 			})
 		})
 	})))
@@ -3886,74 +4648,74 @@ func roT0083(v []Seq, n *Node) bool {
 
 // BR-O-04: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(…
 func roT0084(v []Seq, n *Node) bool {
-	return (((anyChild(root(n), roK57, func(n716 *Node) bool {
-		return anyChild(n716, roK76, func(n717 *Node) bool {
-			return func(r718 Seq) bool {
-				return anyChild(n717, roK77, func(n719 *Node) bool { return gcmp(nodeSeq(n719), r718, opEq) })
-			}(boolSeq(true)) && anyChild(n717, roK81, func(n720 *Node) bool {
-				return (fnNormalizeSpace(childStr(n720, roK54)) == "O") && anyChild(n720, roK80, func(n721 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n721, roK54))) == "VAT") })
+	return (((anyChild(root(n), roK57, func(n700 *Node) bool {
+		return anyChild(n700, roK77, func(n701 *Node) bool {
+			return func(r702 Seq) bool {
+				return anyChild(n701, roK78, func(n703 *Node) bool { return gcmp(nodeSeq(n703), r702, opEq) })
+			}(boolSeq(true)) && anyChild(n701, roK82, func(n704 *Node) bool {
+				return (fnNormalizeSpace(childStr(n704, roK54)) == "O") && anyChild(n704, roK81, func(n705 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n705, roK54))) == "VAT") })
 			})
 		})
-	}) || anyChild(root(n), roK78, func(n722 *Node) bool {
-		return anyChild(n722, roK76, func(n723 *Node) bool {
-			return func(r724 Seq) bool {
-				return anyChild(n723, roK77, func(n725 *Node) bool { return gcmp(nodeSeq(n725), r724, opEq) })
-			}(boolSeq(true)) && anyChild(n723, roK81, func(n726 *Node) bool {
-				return (fnNormalizeSpace(childStr(n726, roK54)) == "O") && anyChild(n726, roK80, func(n727 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n727, roK54))) == "VAT") })
+	}) || anyChild(root(n), roK79, func(n706 *Node) bool {
+		return anyChild(n706, roK77, func(n707 *Node) bool {
+			return func(r708 Seq) bool {
+				return anyChild(n707, roK78, func(n709 *Node) bool { return gcmp(nodeSeq(n709), r708, opEq) })
+			}(boolSeq(true)) && anyChild(n707, roK82, func(n710 *Node) bool {
+				return (fnNormalizeSpace(childStr(n710, roK54)) == "O") && anyChild(n710, roK81, func(n711 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n711, roK54))) == "VAT") })
 			})
 		})
 	})) && memoBool(v, 145, func() bool {
 		return (memoBool(v, 146, func() bool {
 			return (memoBool(v, 147, func() bool {
 				return !memoBool(v, 74, func() bool {
-					return anyNode(desc(root(n), roK103), func(n728 *Node) bool {
-						return anyChild(n728, roK63, func(n729 *Node) bool {
-							return anyChild(n729, roK113, func(n730 *Node) bool {
-								return ebv(step(child(n730, roK80), func(n731 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n731, roK54))) == "VAT"))
-								})) && hasChild(n730, roK112)
+					return anyNode(desc(root(n), roK104), func(n712 *Node) bool {
+						return anyChild(n712, roK63, func(n713 *Node) bool {
+							return anyChild(n713, roK116, func(n714 *Node) bool {
+								return ebv(step(child(n714, roK81), func(n715 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n715, roK54))) == "VAT"))
+								})) && hasChild(n714, roK115)
 							})
 						})
 					})
 				})
 			}) && memoBool(v, 148, func() bool {
 				return !memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n733 *Node) bool {
-						return anyChild(n733, roK113, func(n734 *Node) bool {
-							return ebv(step(child(n734, roK80), func(n735 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n735, roK54))) == "VAT"))
-							})) && hasChild(n734, roK112)
+					return anyNode(desc(root(n), roK117), func(n717 *Node) bool {
+						return anyChild(n717, roK116, func(n718 *Node) bool {
+							return ebv(step(child(n718, roK81), func(n719 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n719, roK54))) == "VAT"))
+							})) && hasChild(n718, roK115)
 						})
 					})
 				})
 			}))
 		}) && memoBool(v, 149, func() bool {
 			return !memoBool(v, 23, func() bool {
-				return anyNode(desc(root(n), roK64), func(n737 *Node) bool {
-					return anyChild(n737, roK63, func(n738 *Node) bool {
-						return anyChild(n738, roK113, func(n739 *Node) bool {
-							return ebv(step(child(n739, roK80), func(n740 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n740, roK54))) == "VAT"))
-							})) && hasChild(n739, roK112)
+				return anyNode(desc(root(n), roK64), func(n721 *Node) bool {
+					return anyChild(n721, roK63, func(n722 *Node) bool {
+						return anyChild(n722, roK116, func(n723 *Node) bool {
+							return ebv(step(child(n723, roK81), func(n724 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n724, roK54))) == "VAT"))
+							})) && hasChild(n723, roK115)
 						})
 					})
 				})
 			})
 		}))
-	})) || !(anyChild(root(n), roK57, func(n742 *Node) bool {
-		return anyChild(n742, roK76, func(n743 *Node) bool {
-			return func(r744 Seq) bool {
-				return anyChild(n743, roK77, func(n745 *Node) bool { return gcmp(nodeSeq(n745), r744, opEq) })
-			}(boolSeq(true)) && anyChild(n743, roK81, func(n746 *Node) bool {
-				return (fnNormalizeSpace(childStr(n746, roK54)) == "O") && anyChild(n746, roK80, func(n747 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n747, roK54))) == "VAT") })
+	})) || !(anyChild(root(n), roK57, func(n726 *Node) bool {
+		return anyChild(n726, roK77, func(n727 *Node) bool {
+			return func(r728 Seq) bool {
+				return anyChild(n727, roK78, func(n729 *Node) bool { return gcmp(nodeSeq(n729), r728, opEq) })
+			}(boolSeq(true)) && anyChild(n727, roK82, func(n730 *Node) bool {
+				return (fnNormalizeSpace(childStr(n730, roK54)) == "O") && anyChild(n730, roK81, func(n731 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n731, roK54))) == "VAT") })
 			})
 		})
-	}) || anyChild(root(n), roK78, func(n748 *Node) bool {
-		return anyChild(n748, roK76, func(n749 *Node) bool {
-			return func(r750 Seq) bool {
-				return anyChild(n749, roK77, func(n751 *Node) bool { return gcmp(nodeSeq(n751), r750, opEq) })
-			}(boolSeq(true)) && anyChild(n749, roK81, func(n752 *Node) bool {
-				return (fnNormalizeSpace(childStr(n752, roK54)) == "O") && anyChild(n752, roK80, func(n753 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n753, roK54))) == "VAT") })
+	}) || anyChild(root(n), roK79, func(n732 *Node) bool {
+		return anyChild(n732, roK77, func(n733 *Node) bool {
+			return func(r734 Seq) bool {
+				return anyChild(n733, roK78, func(n735 *Node) bool { return gcmp(nodeSeq(n735), r734, opEq) })
+			}(boolSeq(true)) && anyChild(n733, roK82, func(n736 *Node) bool {
+				return (fnNormalizeSpace(childStr(n736, roK54)) == "O") && anyChild(n736, roK81, func(n737 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n737, roK54))) == "VAT") })
 			})
 		})
 	})))
@@ -3961,26 +4723,26 @@ func roT0084(v []Seq, n *Node) bool {
 
 // BR-O-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[n…
 func roT0085(v []Seq, n *Node) bool {
-	return ((anyChild(n, roK106, func(n754 *Node) bool {
-		return anyChild(n754, roK111, func(n755 *Node) bool {
-			return anyChild(n755, roK81, func(n756 *Node) bool {
-				return anyChild(n756, roK80, func(n757 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n757, roK54))) == "VAT") }) && anyChild(n756, roK54, func(n758 *Node) bool { return (fnNormalizeSpace(n758.StringValue()) == "O") })
+	return ((anyChild(n, roK109, func(n738 *Node) bool {
+		return anyChild(n738, roK114, func(n739 *Node) bool {
+			return anyChild(n739, roK82, func(n740 *Node) bool {
+				return anyChild(n740, roK81, func(n741 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n741, roK54))) == "VAT") }) && anyChild(n740, roK54, func(n742 *Node) bool { return (fnNormalizeSpace(n742.StringValue()) == "O") })
 			})
 		})
 	}) && gcmp(func() Seq {
-		k759 := 0
-		anyChild(n, roK106, func(n760 *Node) bool {
-			return anyChild(n760, roK111, func(n761 *Node) bool {
-				return anyChild(n761, roK81, func(n762 *Node) bool {
-					return (fnNormalizeSpace(childStr(n762, roK54)) != "O") && anyChild(n762, roK80, func(n763 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n763, roK54))) == "VAT") }) && tally1(&k759)
+		k743 := 0
+		anyChild(n, roK109, func(n744 *Node) bool {
+			return anyChild(n744, roK114, func(n745 *Node) bool {
+				return anyChild(n745, roK82, func(n746 *Node) bool {
+					return (fnNormalizeSpace(childStr(n746, roK54)) != "O") && anyChild(n746, roK81, func(n747 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n747, roK54))) == "VAT") }) && tally1(&k743)
 				})
 			})
 		})
-		return countOf(k759)
-	}(), roK58, opEq)) || !anyChild(n, roK106, func(n764 *Node) bool {
-		return anyChild(n764, roK111, func(n765 *Node) bool {
-			return anyChild(n765, roK81, func(n766 *Node) bool {
-				return anyChild(n766, roK80, func(n767 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n767, roK54))) == "VAT") }) && anyChild(n766, roK54, func(n768 *Node) bool { return (fnNormalizeSpace(n768.StringValue()) == "O") })
+		return countOf(k743)
+	}(), roK58, opEq)) || !anyChild(n, roK109, func(n748 *Node) bool {
+		return anyChild(n748, roK114, func(n749 *Node) bool {
+			return anyChild(n749, roK82, func(n750 *Node) bool {
+				return anyChild(n750, roK81, func(n751 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n751, roK54))) == "VAT") }) && anyChild(n750, roK54, func(n752 *Node) bool { return (fnNormalizeSpace(n752.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -3988,24 +4750,24 @@ func roT0085(v []Seq, n *Node) bool {
 
 // BR-O-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:ClassifiedTaxCategory[normalize-space(cb…
 func roT0086(v []Seq, n *Node) bool {
-	return ((anyChild(n, roK106, func(n769 *Node) bool {
-		return anyChild(n769, roK111, func(n770 *Node) bool {
-			return anyChild(n770, roK81, func(n771 *Node) bool {
-				return anyChild(n771, roK80, func(n772 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n772, roK54))) == "VAT") }) && anyChild(n771, roK54, func(n773 *Node) bool { return (fnNormalizeSpace(n773.StringValue()) == "O") })
+	return ((anyChild(n, roK109, func(n753 *Node) bool {
+		return anyChild(n753, roK114, func(n754 *Node) bool {
+			return anyChild(n754, roK82, func(n755 *Node) bool {
+				return anyChild(n755, roK81, func(n756 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n756, roK54))) == "VAT") }) && anyChild(n755, roK54, func(n757 *Node) bool { return (fnNormalizeSpace(n757.StringValue()) == "O") })
 			})
 		})
 	}) && memoBool(v, 151, func() bool {
 		return gcmp(func() Seq {
-			k774 := 0
-			anyNode(desc(root(n), roK110), func(n775 *Node) bool {
-				return (fnNormalizeSpace(childStr(n775, roK54)) != "O") && anyChild(n775, roK80, func(n776 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n776, roK54))) == "VAT") }) && tally1(&k774)
+			k758 := 0
+			anyNode(desc(root(n), roK113), func(n759 *Node) bool {
+				return (fnNormalizeSpace(childStr(n759, roK54)) != "O") && anyChild(n759, roK81, func(n760 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n760, roK54))) == "VAT") }) && tally1(&k758)
 			})
-			return countOf(k774)
+			return countOf(k758)
 		}(), roK58, opEq)
-	})) || !anyChild(n, roK106, func(n777 *Node) bool {
-		return anyChild(n777, roK111, func(n778 *Node) bool {
-			return anyChild(n778, roK81, func(n779 *Node) bool {
-				return anyChild(n779, roK80, func(n780 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n780, roK54))) == "VAT") }) && anyChild(n779, roK54, func(n781 *Node) bool { return (fnNormalizeSpace(n781.StringValue()) == "O") })
+	})) || !anyChild(n, roK109, func(n761 *Node) bool {
+		return anyChild(n761, roK114, func(n762 *Node) bool {
+			return anyChild(n762, roK82, func(n763 *Node) bool {
+				return anyChild(n763, roK81, func(n764 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n764, roK54))) == "VAT") }) && anyChild(n763, roK54, func(n765 *Node) bool { return (fnNormalizeSpace(n765.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -4013,28 +4775,28 @@ func roT0086(v []Seq, n *Node) bool {
 
 // BR-O-13: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=fals…
 func roT0087(v []Seq, n *Node) bool {
-	return ((anyChild(n, roK106, func(n782 *Node) bool {
-		return anyChild(n782, roK111, func(n783 *Node) bool {
-			return anyChild(n783, roK81, func(n784 *Node) bool {
-				return anyChild(n784, roK80, func(n785 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n785, roK54))) == "VAT") }) && anyChild(n784, roK54, func(n786 *Node) bool { return (fnNormalizeSpace(n786.StringValue()) == "O") })
+	return ((anyChild(n, roK109, func(n766 *Node) bool {
+		return anyChild(n766, roK114, func(n767 *Node) bool {
+			return anyChild(n767, roK82, func(n768 *Node) bool {
+				return anyChild(n768, roK81, func(n769 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n769, roK54))) == "VAT") }) && anyChild(n768, roK54, func(n770 *Node) bool { return (fnNormalizeSpace(n770.StringValue()) == "O") })
 			})
 		})
 	}) && memoBool(v, 152, func() bool {
 		return gcmp(func() Seq {
-			k787 := 0
-			anyNode(desc(root(n), roK76), func(n788 *Node) bool {
-				return func(r789 Seq) bool {
-					return anyChild(n788, roK77, func(n790 *Node) bool { return gcmp(nodeSeq(n790), r789, opEq) })
-				}(boolSeq(false)) && anyChild(n788, roK81, func(n791 *Node) bool {
-					return (fnNormalizeSpace(childStr(n791, roK54)) != "O") && anyChild(n791, roK80, func(n792 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n792, roK54))) == "VAT") }) && tally1(&k787)
+			k771 := 0
+			anyNode(desc(root(n), roK77), func(n772 *Node) bool {
+				return func(r773 Seq) bool {
+					return anyChild(n772, roK78, func(n774 *Node) bool { return gcmp(nodeSeq(n774), r773, opEq) })
+				}(boolSeq(false)) && anyChild(n772, roK82, func(n775 *Node) bool {
+					return (fnNormalizeSpace(childStr(n775, roK54)) != "O") && anyChild(n775, roK81, func(n776 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n776, roK54))) == "VAT") }) && tally1(&k771)
 				})
 			})
-			return countOf(k787)
+			return countOf(k771)
 		}(), roK58, opEq)
-	})) || !anyChild(n, roK106, func(n793 *Node) bool {
-		return anyChild(n793, roK111, func(n794 *Node) bool {
-			return anyChild(n794, roK81, func(n795 *Node) bool {
-				return anyChild(n795, roK80, func(n796 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n796, roK54))) == "VAT") }) && anyChild(n795, roK54, func(n797 *Node) bool { return (fnNormalizeSpace(n797.StringValue()) == "O") })
+	})) || !anyChild(n, roK109, func(n777 *Node) bool {
+		return anyChild(n777, roK114, func(n778 *Node) bool {
+			return anyChild(n778, roK82, func(n779 *Node) bool {
+				return anyChild(n779, roK81, func(n780 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n780, roK54))) == "VAT") }) && anyChild(n779, roK54, func(n781 *Node) bool { return (fnNormalizeSpace(n781.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -4042,28 +4804,28 @@ func roT0087(v []Seq, n *Node) bool {
 
 // BR-O-14: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=true…
 func roT0088(v []Seq, n *Node) bool {
-	return ((anyChild(n, roK106, func(n798 *Node) bool {
-		return anyChild(n798, roK111, func(n799 *Node) bool {
-			return anyChild(n799, roK81, func(n800 *Node) bool {
-				return anyChild(n800, roK80, func(n801 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n801, roK54))) == "VAT") }) && anyChild(n800, roK54, func(n802 *Node) bool { return (fnNormalizeSpace(n802.StringValue()) == "O") })
+	return ((anyChild(n, roK109, func(n782 *Node) bool {
+		return anyChild(n782, roK114, func(n783 *Node) bool {
+			return anyChild(n783, roK82, func(n784 *Node) bool {
+				return anyChild(n784, roK81, func(n785 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n785, roK54))) == "VAT") }) && anyChild(n784, roK54, func(n786 *Node) bool { return (fnNormalizeSpace(n786.StringValue()) == "O") })
 			})
 		})
 	}) && memoBool(v, 153, func() bool {
 		return gcmp(func() Seq {
-			k803 := 0
-			anyNode(desc(root(n), roK76), func(n804 *Node) bool {
-				return func(r805 Seq) bool {
-					return anyChild(n804, roK77, func(n806 *Node) bool { return gcmp(nodeSeq(n806), r805, opEq) })
-				}(boolSeq(true)) && anyChild(n804, roK81, func(n807 *Node) bool {
-					return (fnNormalizeSpace(childStr(n807, roK54)) != "O") && anyChild(n807, roK80, func(n808 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n808, roK54))) == "VAT") }) && tally1(&k803)
+			k787 := 0
+			anyNode(desc(root(n), roK77), func(n788 *Node) bool {
+				return func(r789 Seq) bool {
+					return anyChild(n788, roK78, func(n790 *Node) bool { return gcmp(nodeSeq(n790), r789, opEq) })
+				}(boolSeq(true)) && anyChild(n788, roK82, func(n791 *Node) bool {
+					return (fnNormalizeSpace(childStr(n791, roK54)) != "O") && anyChild(n791, roK81, func(n792 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n792, roK54))) == "VAT") }) && tally1(&k787)
 				})
 			})
-			return countOf(k803)
+			return countOf(k787)
 		}(), roK58, opEq)
-	})) || !anyChild(n, roK106, func(n809 *Node) bool {
-		return anyChild(n809, roK111, func(n810 *Node) bool {
-			return anyChild(n810, roK81, func(n811 *Node) bool {
-				return anyChild(n811, roK80, func(n812 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n812, roK54))) == "VAT") }) && anyChild(n811, roK54, func(n813 *Node) bool { return (fnNormalizeSpace(n813.StringValue()) == "O") })
+	})) || !anyChild(n, roK109, func(n793 *Node) bool {
+		return anyChild(n793, roK114, func(n794 *Node) bool {
+			return anyChild(n794, roK82, func(n795 *Node) bool {
+				return anyChild(n795, roK81, func(n796 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n796, roK54))) == "VAT") }) && anyChild(n795, roK54, func(n797 *Node) bool { return (fnNormalizeSpace(n797.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -4073,44 +4835,44 @@ func roT0088(v []Seq, n *Node) bool {
 func roT0089(v []Seq, n *Node) bool {
 	return ((memoBool(v, 154, func() bool {
 		return gcmp(arith(func() Seq {
-			k814 := 0
-			anyNode(desc(root(n), roK76), func(n815 *Node) bool {
-				return anyChild(n815, roK81, func(n816 *Node) bool { return (fnNormalizeSpace(childStr(n816, roK54)) == "S") && tally1(&k814) })
+			k798 := 0
+			anyNode(desc(root(n), roK77), func(n799 *Node) bool {
+				return anyChild(n799, roK82, func(n800 *Node) bool { return (fnNormalizeSpace(childStr(n800, roK54)) == "S") && tally1(&k798) })
 			})
-			return countOf(k814)
+			return countOf(k798)
 		}(), func() Seq {
-			k817 := 0
-			anyNode(desc(root(n), roK110), func(n818 *Node) bool { return (fnNormalizeSpace(childStr(n818, roK54)) == "S") && tally1(&k817) })
-			return countOf(k817)
+			k801 := 0
+			anyNode(desc(root(n), roK113), func(n802 *Node) bool { return (fnNormalizeSpace(childStr(n802, roK54)) == "S") && tally1(&k801) })
+			return countOf(k801)
 		}(), opAdd), roK58, opGt)
 	}) && gcmp(func() Seq {
-		k819 := 0
-		anyChild(n, roK106, func(n820 *Node) bool {
-			return anyChild(n820, roK111, func(n821 *Node) bool {
-				return anyChild(n821, roK81, func(n822 *Node) bool { return (fnNormalizeSpace(childStr(n822, roK54)) == "S") && tally1(&k819) })
+		k803 := 0
+		anyChild(n, roK109, func(n804 *Node) bool {
+			return anyChild(n804, roK114, func(n805 *Node) bool {
+				return anyChild(n805, roK82, func(n806 *Node) bool { return (fnNormalizeSpace(childStr(n806, roK54)) == "S") && tally1(&k803) })
 			})
 		})
-		return countOf(k819)
+		return countOf(k803)
 	}(), roK58, opGt)) || (memoBool(v, 155, func() bool {
 		return gcmp(arith(func() Seq {
-			k823 := 0
-			anyNode(desc(root(n), roK76), func(n824 *Node) bool {
-				return anyChild(n824, roK81, func(n825 *Node) bool { return (fnNormalizeSpace(childStr(n825, roK54)) == "S") && tally1(&k823) })
+			k807 := 0
+			anyNode(desc(root(n), roK77), func(n808 *Node) bool {
+				return anyChild(n808, roK82, func(n809 *Node) bool { return (fnNormalizeSpace(childStr(n809, roK54)) == "S") && tally1(&k807) })
 			})
-			return countOf(k823)
+			return countOf(k807)
 		}(), func() Seq {
-			k826 := 0
-			anyNode(desc(root(n), roK110), func(n827 *Node) bool { return (fnNormalizeSpace(childStr(n827, roK54)) == "S") && tally1(&k826) })
-			return countOf(k826)
+			k810 := 0
+			anyNode(desc(root(n), roK113), func(n811 *Node) bool { return (fnNormalizeSpace(childStr(n811, roK54)) == "S") && tally1(&k810) })
+			return countOf(k810)
 		}(), opAdd), roK58, opEq)
 	}) && gcmp(func() Seq {
-		k828 := 0
-		anyChild(n, roK106, func(n829 *Node) bool {
-			return anyChild(n829, roK111, func(n830 *Node) bool {
-				return anyChild(n830, roK81, func(n831 *Node) bool { return (fnNormalizeSpace(childStr(n831, roK54)) == "S") && tally1(&k828) })
+		k812 := 0
+		anyChild(n, roK109, func(n813 *Node) bool {
+			return anyChild(n813, roK114, func(n814 *Node) bool {
+				return anyChild(n814, roK82, func(n815 *Node) bool { return (fnNormalizeSpace(childStr(n815, roK54)) == "S") && tally1(&k812) })
 			})
 		})
-		return countOf(k828)
+		return countOf(k812)
 	}(), roK58, opEq)))
 }
 
@@ -4119,29 +4881,29 @@ func roT0090(v []Seq, n *Node) bool {
 	return memoBool(v, 156, func() bool {
 		return (memoBool(v, 157, func() bool {
 			return (memoBool(v, 158, func() bool {
-				return anyNode(desc(root(n), roK110), func(n832 *Node) bool {
-					return (fnNormalizeSpace(childStr(n832, roK54)) == "S") && anyChild(n832, roK80, func(n833 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n833, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK113), func(n816 *Node) bool {
+					return (fnNormalizeSpace(childStr(n816, roK54)) == "S") && anyChild(n816, roK81, func(n817 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n817, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK103), func(n834 *Node) bool {
-						return anyChild(n834, roK63, func(n835 *Node) bool {
-							return anyChild(n835, roK113, func(n836 *Node) bool { return hasChild(n836, roK112) })
+					return anyNode(desc(root(n), roK104), func(n818 *Node) bool {
+						return anyChild(n818, roK63, func(n819 *Node) bool {
+							return anyChild(n819, roK116, func(n820 *Node) bool { return hasChild(n820, roK115) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n838 *Node) bool {
-						return anyChild(n838, roK113, func(n839 *Node) bool {
-							return ebv(step(child(n839, roK80), func(n840 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n840, roK54))) == "VAT"))
-							})) && hasChild(n839, roK112)
+					return anyNode(desc(root(n), roK117), func(n822 *Node) bool {
+						return anyChild(n822, roK116, func(n823 *Node) bool {
+							return ebv(step(child(n823, roK81), func(n824 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n824, roK54))) == "VAT"))
+							})) && hasChild(n823, roK115)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 159, func() bool {
 			return !memoBool(v, 160, func() bool {
-				return anyNode(desc(root(n), roK110), func(n842 *Node) bool { return (fnNormalizeSpace(childStr(n842, roK54)) == "S") })
+				return anyNode(desc(root(n), roK113), func(n826 *Node) bool { return (fnNormalizeSpace(childStr(n826, roK54)) == "S") })
 			})
 		}))
 	})
@@ -4152,37 +4914,37 @@ func roT0091(v []Seq, n *Node) bool {
 	return memoBool(v, 161, func() bool {
 		return (memoBool(v, 162, func() bool {
 			return (memoBool(v, 163, func() bool {
-				return anyNode(desc(root(n), roK76), func(n843 *Node) bool {
-					return func(r844 Seq) bool {
-						return anyChild(n843, roK77, func(n845 *Node) bool { return gcmp(nodeSeq(n845), r844, opEq) })
-					}(boolSeq(false)) && anyChild(n843, roK81, func(n846 *Node) bool {
-						return (fnNormalizeSpace(childStr(n846, roK54)) == "S") && anyChild(n846, roK80, func(n847 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n847, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n827 *Node) bool {
+					return func(r828 Seq) bool {
+						return anyChild(n827, roK78, func(n829 *Node) bool { return gcmp(nodeSeq(n829), r828, opEq) })
+					}(boolSeq(false)) && anyChild(n827, roK82, func(n830 *Node) bool {
+						return (fnNormalizeSpace(childStr(n830, roK54)) == "S") && anyChild(n830, roK81, func(n831 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n831, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK103), func(n848 *Node) bool {
-						return anyChild(n848, roK63, func(n849 *Node) bool {
-							return anyChild(n849, roK113, func(n850 *Node) bool { return hasChild(n850, roK112) })
+					return anyNode(desc(root(n), roK104), func(n832 *Node) bool {
+						return anyChild(n832, roK63, func(n833 *Node) bool {
+							return anyChild(n833, roK116, func(n834 *Node) bool { return hasChild(n834, roK115) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n852 *Node) bool {
-						return anyChild(n852, roK113, func(n853 *Node) bool {
-							return ebv(step(child(n853, roK80), func(n854 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n854, roK54))) == "VAT"))
-							})) && hasChild(n853, roK112)
+					return anyNode(desc(root(n), roK117), func(n836 *Node) bool {
+						return anyChild(n836, roK116, func(n837 *Node) bool {
+							return ebv(step(child(n837, roK81), func(n838 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n838, roK54))) == "VAT"))
+							})) && hasChild(n837, roK115)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 164, func() bool {
 			return !memoBool(v, 163, func() bool {
-				return anyNode(desc(root(n), roK76), func(n856 *Node) bool {
-					return func(r857 Seq) bool {
-						return anyChild(n856, roK77, func(n858 *Node) bool { return gcmp(nodeSeq(n858), r857, opEq) })
-					}(boolSeq(false)) && anyChild(n856, roK81, func(n859 *Node) bool {
-						return (fnNormalizeSpace(childStr(n859, roK54)) == "S") && anyChild(n859, roK80, func(n860 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n860, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n840 *Node) bool {
+					return func(r841 Seq) bool {
+						return anyChild(n840, roK78, func(n842 *Node) bool { return gcmp(nodeSeq(n842), r841, opEq) })
+					}(boolSeq(false)) && anyChild(n840, roK82, func(n843 *Node) bool {
+						return (fnNormalizeSpace(childStr(n843, roK54)) == "S") && anyChild(n843, roK81, func(n844 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n844, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -4195,37 +4957,37 @@ func roT0092(v []Seq, n *Node) bool {
 	return memoBool(v, 165, func() bool {
 		return (memoBool(v, 166, func() bool {
 			return (memoBool(v, 167, func() bool {
-				return anyNode(desc(root(n), roK76), func(n861 *Node) bool {
-					return func(r862 Seq) bool {
-						return anyChild(n861, roK77, func(n863 *Node) bool { return gcmp(nodeSeq(n863), r862, opEq) })
-					}(boolSeq(true)) && anyChild(n861, roK81, func(n864 *Node) bool {
-						return (fnNormalizeSpace(childStr(n864, roK54)) == "S") && anyChild(n864, roK80, func(n865 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n865, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n845 *Node) bool {
+					return func(r846 Seq) bool {
+						return anyChild(n845, roK78, func(n847 *Node) bool { return gcmp(nodeSeq(n847), r846, opEq) })
+					}(boolSeq(true)) && anyChild(n845, roK82, func(n848 *Node) bool {
+						return (fnNormalizeSpace(childStr(n848, roK54)) == "S") && anyChild(n848, roK81, func(n849 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n849, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK103), func(n866 *Node) bool {
-						return anyChild(n866, roK63, func(n867 *Node) bool {
-							return anyChild(n867, roK113, func(n868 *Node) bool { return hasChild(n868, roK112) })
+					return anyNode(desc(root(n), roK104), func(n850 *Node) bool {
+						return anyChild(n850, roK63, func(n851 *Node) bool {
+							return anyChild(n851, roK116, func(n852 *Node) bool { return hasChild(n852, roK115) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n870 *Node) bool {
-						return anyChild(n870, roK113, func(n871 *Node) bool {
-							return ebv(step(child(n871, roK80), func(n872 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n872, roK54))) == "VAT"))
-							})) && hasChild(n871, roK112)
+					return anyNode(desc(root(n), roK117), func(n854 *Node) bool {
+						return anyChild(n854, roK116, func(n855 *Node) bool {
+							return ebv(step(child(n855, roK81), func(n856 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n856, roK54))) == "VAT"))
+							})) && hasChild(n855, roK115)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 168, func() bool {
 			return !memoBool(v, 167, func() bool {
-				return anyNode(desc(root(n), roK76), func(n874 *Node) bool {
-					return func(r875 Seq) bool {
-						return anyChild(n874, roK77, func(n876 *Node) bool { return gcmp(nodeSeq(n876), r875, opEq) })
-					}(boolSeq(true)) && anyChild(n874, roK81, func(n877 *Node) bool {
-						return (fnNormalizeSpace(childStr(n877, roK54)) == "S") && anyChild(n877, roK80, func(n878 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n878, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n858 *Node) bool {
+					return func(r859 Seq) bool {
+						return anyChild(n858, roK78, func(n860 *Node) bool { return gcmp(nodeSeq(n860), r859, opEq) })
+					}(boolSeq(true)) && anyChild(n858, roK82, func(n861 *Node) bool {
+						return (fnNormalizeSpace(childStr(n861, roK54)) == "S") && anyChild(n861, roK81, func(n862 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n862, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -4237,35 +4999,35 @@ func roT0092(v []Seq, n *Node) bool {
 func roT0093(v []Seq, n *Node) bool {
 	return ((memoBool(v, 169, func() bool {
 		return (memoBool(v, 170, func() bool {
-			return anyNode(desc(root(n), roK81), func(n879 *Node) bool {
-				return anyChild(n879, roK80, func(n880 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n880, roK54))) == "VAT") }) && anyChild(n879, roK54, func(n881 *Node) bool { return (fnNormalizeSpace(n881.StringValue()) == "Z") })
+			return anyNode(desc(root(n), roK82), func(n863 *Node) bool {
+				return anyChild(n863, roK81, func(n864 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n864, roK54))) == "VAT") }) && anyChild(n863, roK54, func(n865 *Node) bool { return (fnNormalizeSpace(n865.StringValue()) == "Z") })
 			})
 		}) || memoBool(v, 171, func() bool {
-			return anyNode(desc(root(n), roK110), func(n882 *Node) bool {
-				return anyChild(n882, roK80, func(n883 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n883, roK54))) == "VAT") }) && anyChild(n882, roK54, func(n884 *Node) bool { return (fnNormalizeSpace(n884.StringValue()) == "Z") })
+			return anyNode(desc(root(n), roK113), func(n866 *Node) bool {
+				return anyChild(n866, roK81, func(n867 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n867, roK54))) == "VAT") }) && anyChild(n866, roK54, func(n868 *Node) bool { return (fnNormalizeSpace(n868.StringValue()) == "Z") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k885 := 0
-		anyChild(n, roK106, func(n886 *Node) bool {
-			return anyChild(n886, roK111, func(n887 *Node) bool {
-				return anyChild(n887, roK81, func(n888 *Node) bool {
-					return anyChild(n888, roK80, func(n889 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n889, roK54))) == "VAT") }) && anyChild(n888, roK54, func(n890 *Node) bool { return (fnNormalizeSpace(n890.StringValue()) == "Z") && tally1(&k885) })
+		k869 := 0
+		anyChild(n, roK109, func(n870 *Node) bool {
+			return anyChild(n870, roK114, func(n871 *Node) bool {
+				return anyChild(n871, roK82, func(n872 *Node) bool {
+					return anyChild(n872, roK81, func(n873 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n873, roK54))) == "VAT") }) && anyChild(n872, roK54, func(n874 *Node) bool { return (fnNormalizeSpace(n874.StringValue()) == "Z") && tally1(&k869) })
 				})
 			})
 		})
-		return countOf(k885)
-	}(), roK108, opEq)) || memoBool(v, 172, func() bool {
+		return countOf(k869)
+	}(), roK111, opEq)) || memoBool(v, 172, func() bool {
 		return (memoBool(v, 173, func() bool {
 			return !memoBool(v, 170, func() bool {
-				return anyNode(desc(root(n), roK81), func(n891 *Node) bool {
-					return anyChild(n891, roK80, func(n892 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n892, roK54))) == "VAT") }) && anyChild(n891, roK54, func(n893 *Node) bool { return (fnNormalizeSpace(n893.StringValue()) == "Z") })
+				return anyNode(desc(root(n), roK82), func(n875 *Node) bool {
+					return anyChild(n875, roK81, func(n876 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n876, roK54))) == "VAT") }) && anyChild(n875, roK54, func(n877 *Node) bool { return (fnNormalizeSpace(n877.StringValue()) == "Z") })
 				})
 			})
 		}) && memoBool(v, 174, func() bool {
 			return !memoBool(v, 171, func() bool {
-				return anyNode(desc(root(n), roK110), func(n894 *Node) bool {
-					return anyChild(n894, roK80, func(n895 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n895, roK54))) == "VAT") }) && anyChild(n894, roK54, func(n896 *Node) bool { return (fnNormalizeSpace(n896.StringValue()) == "Z") })
+				return anyNode(desc(root(n), roK113), func(n878 *Node) bool {
+					return anyChild(n878, roK81, func(n879 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n879, roK54))) == "VAT") }) && anyChild(n878, roK54, func(n880 *Node) bool { return (fnNormalizeSpace(n880.StringValue()) == "Z") })
 				})
 			})
 		}))
@@ -4277,30 +5039,30 @@ func roT0094(v []Seq, n *Node) bool {
 	return memoBool(v, 175, func() bool {
 		return (memoBool(v, 176, func() bool {
 			return (memoBool(v, 177, func() bool {
-				return anyNode(desc(root(n), roK110), func(n897 *Node) bool {
-					return (fnNormalizeSpace(childStr(n897, roK54)) == "Z") && anyChild(n897, roK80, func(n898 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n898, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK113), func(n881 *Node) bool {
+					return (fnNormalizeSpace(childStr(n881, roK54)) == "Z") && anyChild(n881, roK81, func(n882 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n882, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK103), func(n899 *Node) bool {
-						return anyChild(n899, roK63, func(n900 *Node) bool {
-							return anyChild(n900, roK113, func(n901 *Node) bool { return hasChild(n901, roK112) })
+					return anyNode(desc(root(n), roK104), func(n883 *Node) bool {
+						return anyChild(n883, roK63, func(n884 *Node) bool {
+							return anyChild(n884, roK116, func(n885 *Node) bool { return hasChild(n885, roK115) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n903 *Node) bool {
-						return anyChild(n903, roK113, func(n904 *Node) bool {
-							return ebv(step(child(n904, roK80), func(n905 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n905, roK54))) == "VAT"))
-							})) && hasChild(n904, roK112)
+					return anyNode(desc(root(n), roK117), func(n887 *Node) bool {
+						return anyChild(n887, roK116, func(n888 *Node) bool {
+							return ebv(step(child(n888, roK81), func(n889 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n889, roK54))) == "VAT"))
+							})) && hasChild(n888, roK115)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 178, func() bool {
 			return !memoBool(v, 177, func() bool {
-				return anyNode(desc(root(n), roK110), func(n907 *Node) bool {
-					return (fnNormalizeSpace(childStr(n907, roK54)) == "Z") && anyChild(n907, roK80, func(n908 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n908, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK113), func(n891 *Node) bool {
+					return (fnNormalizeSpace(childStr(n891, roK54)) == "Z") && anyChild(n891, roK81, func(n892 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n892, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -4312,37 +5074,37 @@ func roT0095(v []Seq, n *Node) bool {
 	return memoBool(v, 179, func() bool {
 		return (memoBool(v, 180, func() bool {
 			return (memoBool(v, 181, func() bool {
-				return anyNode(desc(root(n), roK76), func(n909 *Node) bool {
-					return func(r910 Seq) bool {
-						return anyChild(n909, roK77, func(n911 *Node) bool { return gcmp(nodeSeq(n911), r910, opEq) })
-					}(boolSeq(false)) && anyChild(n909, roK81, func(n912 *Node) bool {
-						return (fnNormalizeSpace(childStr(n912, roK54)) == "Z") && anyChild(n912, roK80, func(n913 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n913, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n893 *Node) bool {
+					return func(r894 Seq) bool {
+						return anyChild(n893, roK78, func(n895 *Node) bool { return gcmp(nodeSeq(n895), r894, opEq) })
+					}(boolSeq(false)) && anyChild(n893, roK82, func(n896 *Node) bool {
+						return (fnNormalizeSpace(childStr(n896, roK54)) == "Z") && anyChild(n896, roK81, func(n897 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n897, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK103), func(n914 *Node) bool {
-						return anyChild(n914, roK63, func(n915 *Node) bool {
-							return anyChild(n915, roK113, func(n916 *Node) bool { return hasChild(n916, roK112) })
+					return anyNode(desc(root(n), roK104), func(n898 *Node) bool {
+						return anyChild(n898, roK63, func(n899 *Node) bool {
+							return anyChild(n899, roK116, func(n900 *Node) bool { return hasChild(n900, roK115) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n918 *Node) bool {
-						return anyChild(n918, roK113, func(n919 *Node) bool {
-							return ebv(step(child(n919, roK80), func(n920 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n920, roK54))) == "VAT"))
-							})) && hasChild(n919, roK112)
+					return anyNode(desc(root(n), roK117), func(n902 *Node) bool {
+						return anyChild(n902, roK116, func(n903 *Node) bool {
+							return ebv(step(child(n903, roK81), func(n904 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n904, roK54))) == "VAT"))
+							})) && hasChild(n903, roK115)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 182, func() bool {
 			return !memoBool(v, 181, func() bool {
-				return anyNode(desc(root(n), roK76), func(n922 *Node) bool {
-					return func(r923 Seq) bool {
-						return anyChild(n922, roK77, func(n924 *Node) bool { return gcmp(nodeSeq(n924), r923, opEq) })
-					}(boolSeq(false)) && anyChild(n922, roK81, func(n925 *Node) bool {
-						return (fnNormalizeSpace(childStr(n925, roK54)) == "Z") && anyChild(n925, roK80, func(n926 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n926, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n906 *Node) bool {
+					return func(r907 Seq) bool {
+						return anyChild(n906, roK78, func(n908 *Node) bool { return gcmp(nodeSeq(n908), r907, opEq) })
+					}(boolSeq(false)) && anyChild(n906, roK82, func(n909 *Node) bool {
+						return (fnNormalizeSpace(childStr(n909, roK54)) == "Z") && anyChild(n909, roK81, func(n910 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n910, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -4355,37 +5117,37 @@ func roT0096(v []Seq, n *Node) bool {
 	return memoBool(v, 183, func() bool {
 		return (memoBool(v, 184, func() bool {
 			return (memoBool(v, 185, func() bool {
-				return anyNode(desc(root(n), roK76), func(n927 *Node) bool {
-					return func(r928 Seq) bool {
-						return anyChild(n927, roK77, func(n929 *Node) bool { return gcmp(nodeSeq(n929), r928, opEq) })
-					}(boolSeq(true)) && anyChild(n927, roK81, func(n930 *Node) bool {
-						return (fnNormalizeSpace(childStr(n930, roK54)) == "Z") && anyChild(n930, roK80, func(n931 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n931, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n911 *Node) bool {
+					return func(r912 Seq) bool {
+						return anyChild(n911, roK78, func(n913 *Node) bool { return gcmp(nodeSeq(n913), r912, opEq) })
+					}(boolSeq(true)) && anyChild(n911, roK82, func(n914 *Node) bool {
+						return (fnNormalizeSpace(childStr(n914, roK54)) == "Z") && anyChild(n914, roK81, func(n915 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n915, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK103), func(n932 *Node) bool {
-						return anyChild(n932, roK63, func(n933 *Node) bool {
-							return anyChild(n933, roK113, func(n934 *Node) bool { return hasChild(n934, roK112) })
+					return anyNode(desc(root(n), roK104), func(n916 *Node) bool {
+						return anyChild(n916, roK63, func(n917 *Node) bool {
+							return anyChild(n917, roK116, func(n918 *Node) bool { return hasChild(n918, roK115) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK114), func(n936 *Node) bool {
-						return anyChild(n936, roK113, func(n937 *Node) bool {
-							return ebv(step(child(n937, roK80), func(n938 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n938, roK54))) == "VAT"))
-							})) && hasChild(n937, roK112)
+					return anyNode(desc(root(n), roK117), func(n920 *Node) bool {
+						return anyChild(n920, roK116, func(n921 *Node) bool {
+							return ebv(step(child(n921, roK81), func(n922 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n922, roK54))) == "VAT"))
+							})) && hasChild(n921, roK115)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 186, func() bool {
 			return !memoBool(v, 185, func() bool {
-				return anyNode(desc(root(n), roK76), func(n940 *Node) bool {
-					return func(r941 Seq) bool {
-						return anyChild(n940, roK77, func(n942 *Node) bool { return gcmp(nodeSeq(n942), r941, opEq) })
-					}(boolSeq(true)) && anyChild(n940, roK81, func(n943 *Node) bool {
-						return (fnNormalizeSpace(childStr(n943, roK54)) == "Z") && anyChild(n943, roK80, func(n944 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n944, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n924 *Node) bool {
+					return func(r925 Seq) bool {
+						return anyChild(n924, roK78, func(n926 *Node) bool { return gcmp(nodeSeq(n926), r925, opEq) })
+					}(boolSeq(true)) && anyChild(n924, roK82, func(n927 *Node) bool {
+						return (fnNormalizeSpace(childStr(n927, roK54)) == "Z") && anyChild(n927, roK81, func(n928 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n928, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -4399,28 +5161,28 @@ func roT0097(v []Seq, n *Node) bool {
 		return (memoBool(v, 188, func() bool {
 			return (memoBool(v, 189, func() bool {
 				return !memoBool(v, 190, func() bool {
-					return anyNode(desc(root(n), roK67), func(n945 *Node) bool { return (n945.StringValue() != "IT") })
+					return anyNode(desc(root(n), roK67), func(n929 *Node) bool { return (n929.StringValue() != "IT") })
 				})
 			}) && memoBool(v, 191, func() bool {
 				return (memoBool(v, 192, func() bool {
-					return anyNode(desc(root(n), roK81), func(n946 *Node) bool {
-						return anyChild(n946, roK54, func(n947 *Node) bool { return (n947.StringValue() == "B") })
+					return anyNode(desc(root(n), roK82), func(n930 *Node) bool {
+						return anyChild(n930, roK54, func(n931 *Node) bool { return (n931.StringValue() == "B") })
 					})
 				}) || memoBool(v, 193, func() bool {
-					return anyNode(desc(root(n), roK110), func(n948 *Node) bool {
-						return anyChild(n948, roK54, func(n949 *Node) bool { return (n949.StringValue() == "B") })
+					return anyNode(desc(root(n), roK113), func(n932 *Node) bool {
+						return anyChild(n932, roK54, func(n933 *Node) bool { return (n933.StringValue() == "B") })
 					})
 				}))
 			}))
 		}) || memoBool(v, 194, func() bool {
 			return !memoBool(v, 191, func() bool {
 				return (memoBool(v, 192, func() bool {
-					return anyNode(desc(root(n), roK81), func(n950 *Node) bool {
-						return anyChild(n950, roK54, func(n951 *Node) bool { return (n951.StringValue() == "B") })
+					return anyNode(desc(root(n), roK82), func(n934 *Node) bool {
+						return anyChild(n934, roK54, func(n935 *Node) bool { return (n935.StringValue() == "B") })
 					})
 				}) || memoBool(v, 193, func() bool {
-					return anyNode(desc(root(n), roK110), func(n952 *Node) bool {
-						return anyChild(n952, roK54, func(n953 *Node) bool { return (n953.StringValue() == "B") })
+					return anyNode(desc(root(n), roK113), func(n936 *Node) bool {
+						return anyChild(n936, roK54, func(n937 *Node) bool { return (n937.StringValue() == "B") })
 					})
 				}))
 			})
@@ -4434,23 +5196,23 @@ func roT0098(v []Seq, n *Node) bool {
 		return (memoBool(v, 196, func() bool {
 			return (memoBool(v, 191, func() bool {
 				return (memoBool(v, 192, func() bool {
-					return anyNode(desc(root(n), roK81), func(n954 *Node) bool {
-						return anyChild(n954, roK54, func(n955 *Node) bool { return (n955.StringValue() == "B") })
+					return anyNode(desc(root(n), roK82), func(n938 *Node) bool {
+						return anyChild(n938, roK54, func(n939 *Node) bool { return (n939.StringValue() == "B") })
 					})
 				}) || memoBool(v, 193, func() bool {
-					return anyNode(desc(root(n), roK110), func(n956 *Node) bool {
-						return anyChild(n956, roK54, func(n957 *Node) bool { return (n957.StringValue() == "B") })
+					return anyNode(desc(root(n), roK113), func(n940 *Node) bool {
+						return anyChild(n940, roK54, func(n941 *Node) bool { return (n941.StringValue() == "B") })
 					})
 				}))
 			}) && memoBool(v, 197, func() bool {
 				return !memoBool(v, 198, func() bool {
 					return (memoBool(v, 199, func() bool {
-						return anyNode(desc(root(n), roK81), func(n958 *Node) bool {
-							return anyChild(n958, roK54, func(n959 *Node) bool { return (n959.StringValue() == "S") })
+						return anyNode(desc(root(n), roK82), func(n942 *Node) bool {
+							return anyChild(n942, roK54, func(n943 *Node) bool { return (n943.StringValue() == "S") })
 						})
 					}) || memoBool(v, 200, func() bool {
-						return anyNode(desc(root(n), roK110), func(n960 *Node) bool {
-							return anyChild(n960, roK54, func(n961 *Node) bool { return (n961.StringValue() == "S") })
+						return anyNode(desc(root(n), roK113), func(n944 *Node) bool {
+							return anyChild(n944, roK54, func(n945 *Node) bool { return (n945.StringValue() == "S") })
 						})
 					}))
 				})
@@ -4458,12 +5220,12 @@ func roT0098(v []Seq, n *Node) bool {
 		}) || memoBool(v, 194, func() bool {
 			return !memoBool(v, 191, func() bool {
 				return (memoBool(v, 192, func() bool {
-					return anyNode(desc(root(n), roK81), func(n962 *Node) bool {
-						return anyChild(n962, roK54, func(n963 *Node) bool { return (n963.StringValue() == "B") })
+					return anyNode(desc(root(n), roK82), func(n946 *Node) bool {
+						return anyChild(n946, roK54, func(n947 *Node) bool { return (n947.StringValue() == "B") })
 					})
 				}) || memoBool(v, 193, func() bool {
-					return anyNode(desc(root(n), roK110), func(n964 *Node) bool {
-						return anyChild(n964, roK54, func(n965 *Node) bool { return (n965.StringValue() == "B") })
+					return anyNode(desc(root(n), roK113), func(n948 *Node) bool {
+						return anyChild(n948, roK54, func(n949 *Node) bool { return (n949.StringValue() == "B") })
 					})
 				}))
 			})
@@ -4475,7 +5237,7 @@ func roT0098(v []Seq, n *Node) bool {
 func roM010(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -4484,7 +5246,7 @@ func roM010(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -4496,77 +5258,75 @@ func roM010(v []Seq, n *Node) bool {
 
 // BR-21: (cbc:ID) != ”
 func roT0099(v []Seq, n *Node) bool {
-	return anyChild(n, roK54, func(n966 *Node) bool { return (n966.StringValue() != "") })
+	return anyChild(n, roK54, func(n950 *Node) bool { return (n950.StringValue() != "") })
 }
 
 // BR-22: exists(cbc:InvoicedQuantity) or exists(cbc:CreditedQuantity)
 func roT0100(v []Seq, n *Node) bool {
-	return (hasChild(n, roK120) || hasChild(n, roK121))
+	return (hasChild(n, roK125) || hasChild(n, roK126))
 }
 
 // BR-23: exists(cbc:InvoicedQuantity/@unitCode) or exists(cbc:CreditedQuantity/@unitCode)
 func roT0101(v []Seq, n *Node) bool {
-	return (anyChild(n, roK120, func(n969 *Node) bool { return hasAttr(n969, roK122) }) || anyChild(n, roK121, func(n971 *Node) bool { return hasAttr(n971, roK122) }))
+	return (anyChild(n, roK125, func(n953 *Node) bool { return hasAttr(n953, roK127) }) || anyChild(n, roK126, func(n955 *Node) bool { return hasAttr(n955, roK127) }))
 }
 
 // BR-24: exists(cbc:LineExtensionAmount)
 func roT0102(v []Seq, n *Node) bool {
-	return hasChild(n, roK86)
+	return hasChild(n, roK87)
 }
 
 // BR-25: (cac:Item/cbc:Name) != ”
 func roT0103(v []Seq, n *Node) bool {
-	return anyChild(n, roK124, func(n974 *Node) bool {
-		return anyChild(n974, roK123, func(n975 *Node) bool { return (n975.StringValue() != "") })
+	return anyChild(n, roK129, func(n958 *Node) bool {
+		return anyChild(n958, roK128, func(n959 *Node) bool { return (n959.StringValue() != "") })
 	})
 }
 
 // BR-26: exists(cac:Price/cbc:PriceAmount)
 func roT0104(v []Seq, n *Node) bool {
-	return anyChild(n, roK126, func(n976 *Node) bool { return hasChild(n976, roK125) })
+	return existsNames(n, roK132)
 }
 
 // BR-28: (cac:Price/cac:AllowanceCharge/cbc:BaseAmount) >= 0 or not(exists(cac:Price/cac:AllowanceCharge/cbc:BaseAmount))
 func roT0105(v []Seq, n *Node) bool {
-	return (anyChild(n, roK126, func(n978 *Node) bool {
-		return anyChild(n978, roK76, func(n979 *Node) bool {
-			return anyChild(n979, roK85, func(n980 *Node) bool { return gcmp(nodeSeq(n980), roK58, opGe) })
+	return (anyChild(n, roK130, func(n960 *Node) bool {
+		return anyChild(n960, roK77, func(n961 *Node) bool {
+			return anyChild(n961, roK86, func(n962 *Node) bool { return gcmp(nodeSeq(n962), roK58, opGe) })
 		})
-	}) || !anyChild(n, roK126, func(n981 *Node) bool {
-		return anyChild(n981, roK76, func(n982 *Node) bool { return hasChild(n982, roK85) })
-	}))
+	}) || !existsNames(n, roK133))
 }
 
 // BR-CO-04: (cac:Item/cac:ClassifiedTaxCategory[cac:TaxScheme/(normalize-space(upper-case(cbc:ID))='VAT')]/cbc:ID)
 func roT0106(v []Seq, n *Node) bool {
-	return anyChild(n, roK124, func(n984 *Node) bool {
-		return anyChild(n984, roK110, func(n985 *Node) bool {
-			return ebv(step(child(n985, roK80), func(n986 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n986, roK54))) == "VAT"))
-			})) && hasChild(n985, roK54)
+	return anyChild(n, roK129, func(n963 *Node) bool {
+		return anyChild(n963, roK113, func(n964 *Node) bool {
+			return ebv(step(child(n964, roK81), func(n965 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n965, roK54))) == "VAT"))
+			})) && hasChild(n964, roK54)
 		})
 	})
 }
 
 // BR-DEC-23: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func roT0107(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK87), ".")), roK85, opLe)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
 func roM011(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r988 Seq) bool {
-			return anyChild(m, roK77, func(n989 *Node) bool { return gcmp(nodeSeq(n989), r988, opEq) })
+		if !(func(r967 Seq) bool {
+			return anyChild(m, roK78, func(n968 *Node) bool { return gcmp(nodeSeq(n968), r967, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -4575,16 +5335,16 @@ func roM011(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r990 Seq) bool {
-			return anyChild(m, roK77, func(n991 *Node) bool { return gcmp(nodeSeq(n991), r990, opEq) })
+		if !(func(r969 Seq) bool {
+			return anyChild(m, roK78, func(n970 *Node) bool { return gcmp(nodeSeq(n970), r969, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -4596,12 +5356,12 @@ func roM011(v []Seq, n *Node) bool {
 
 // BR-41: exists(cbc:Amount)
 func roT0108(v []Seq, n *Node) bool {
-	return hasChild(n, roK79)
+	return hasChild(n, roK80)
 }
 
 // BR-42: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0109(v []Seq, n *Node) bool {
-	return (hasChild(n, roK82) || hasChild(n, roK83))
+	return (hasChild(n, roK83) || hasChild(n, roK84))
 }
 
 // BR-CO-07: true()
@@ -4611,33 +5371,33 @@ func roT0110(v []Seq, n *Node) bool {
 
 // BR-CO-23: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0111(v []Seq, n *Node) bool {
-	return (hasChild(n, roK82) || hasChild(n, roK83))
+	return (hasChild(n, roK83) || hasChild(n, roK84))
 }
 
 // BR-DEC-24: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT0112(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK79), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK80), ".")), roK85, opLe)
 }
 
 // BR-DEC-25: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT0113(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK85), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK85, opLe)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
 func roM012(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r997 Seq) bool {
-			return anyChild(m, roK77, func(n998 *Node) bool { return gcmp(nodeSeq(n998), r997, opEq) })
+		if !(func(r976 Seq) bool {
+			return anyChild(m, roK78, func(n977 *Node) bool { return gcmp(nodeSeq(n977), r976, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -4646,16 +5406,16 @@ func roM012(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r999 Seq) bool {
-			return anyChild(m, roK77, func(n1000 *Node) bool { return gcmp(nodeSeq(n1000), r999, opEq) })
+		if !(func(r978 Seq) bool {
+			return anyChild(m, roK78, func(n979 *Node) bool { return gcmp(nodeSeq(n979), r978, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -4667,12 +5427,12 @@ func roM012(v []Seq, n *Node) bool {
 
 // BR-43: exists(cbc:Amount)
 func roT0114(v []Seq, n *Node) bool {
-	return hasChild(n, roK79)
+	return hasChild(n, roK80)
 }
 
 // BR-44: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0115(v []Seq, n *Node) bool {
-	return (hasChild(n, roK82) || hasChild(n, roK83))
+	return (hasChild(n, roK83) || hasChild(n, roK84))
 }
 
 // BR-CO-08: true()
@@ -4682,28 +5442,28 @@ func roT0116(v []Seq, n *Node) bool {
 
 // BR-CO-24: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func roT0117(v []Seq, n *Node) bool {
-	return (hasChild(n, roK82) || hasChild(n, roK83))
+	return (hasChild(n, roK83) || hasChild(n, roK84))
 }
 
 // BR-DEC-27: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT0118(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK79), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK80), ".")), roK85, opLe)
 }
 
 // BR-DEC-28: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT0119(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK85), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK85, opLe)
 }
 
 // cac:InvoiceLine/cac:InvoicePeriod | cac:CreditNoteLine/cac:InvoicePeriod
 func roM013(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -4712,11 +5472,11 @@ func roM013(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -4728,19 +5488,19 @@ func roM013(v []Seq, n *Node) bool {
 
 // BR-30: (exists(cbc:EndDate) and exists(cbc:StartDate) and xs:date(cbc:EndDate) >= xs:date(cbc:StartDate)) or not(exists(cbc:StartDate)) or not(exists(cbc:EndDate))
 func roT0120(v []Seq, n *Node) bool {
-	return ((((hasChild(n, roK127) && hasChild(n, roK128)) && gcmp(castDate(child(n, roK127)), castDate(child(n, roK128)), opGe)) || !hasChild(n, roK128)) || !hasChild(n, roK127))
+	return ((((hasChild(n, roK134) && hasChild(n, roK135)) && gcmp(castDate(child(n, roK134)), castDate(child(n, roK135)), opGe)) || !hasChild(n, roK135)) || !hasChild(n, roK134))
 }
 
 // BR-CO-20: exists(cbc:StartDate) or exists(cbc:EndDate)
 func roT0121(v []Seq, n *Node) bool {
-	return (hasChild(n, roK128) || hasChild(n, roK127))
+	return (hasChild(n, roK135) || hasChild(n, roK134))
 }
 
 // cac:InvoicePeriod
 func roM014(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
 		return true
@@ -4752,19 +5512,19 @@ func roM014(v []Seq, n *Node) bool {
 
 // BR-29: (exists(cbc:EndDate) and exists(cbc:StartDate) and xs:date(cbc:EndDate) >= xs:date(cbc:StartDate)) or not(exists(cbc:StartDate)) or not(exists(cbc:EndDate))
 func roT0122(v []Seq, n *Node) bool {
-	return ((((hasChild(n, roK127) && hasChild(n, roK128)) && gcmp(castDate(child(n, roK127)), castDate(child(n, roK128)), opGe)) || !hasChild(n, roK128)) || !hasChild(n, roK127))
+	return ((((hasChild(n, roK134) && hasChild(n, roK135)) && gcmp(castDate(child(n, roK134)), castDate(child(n, roK135)), opGe)) || !hasChild(n, roK135)) || !hasChild(n, roK134))
 }
 
 // BR-CO-19: exists(cbc:StartDate) or exists(cbc:EndDate) or (exists(cbc:DescriptionCode) and not(exists(cbc:StartDate)) and not(exists(cbc:EndDate)))
 func roT0123(v []Seq, n *Node) bool {
-	return ((hasChild(n, roK128) || hasChild(n, roK127)) || ((hasChild(n, roK116) && !hasChild(n, roK128)) && !hasChild(n, roK127)))
+	return ((hasChild(n, roK135) || hasChild(n, roK134)) || ((hasChild(n, roK120) && !hasChild(n, roK135)) && !hasChild(n, roK134)))
 }
 
 // //cac:AdditionalItemProperty
 func roM015(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK136) {
 			return false
 		}
 		return true
@@ -4776,26 +5536,26 @@ func roM015(v []Seq, n *Node) bool {
 
 // BR-54: exists(cbc:Name) and exists(cbc:Value)
 func roT0124(v []Seq, n *Node) bool {
-	return (hasChild(n, roK123) && hasChild(n, roK130))
+	return (hasChild(n, roK128) && hasChild(n, roK137))
 }
 
 // cac:InvoiceLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode | cac:CreditNoteLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode
 func roM016(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK138) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK132) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK139) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -4804,19 +5564,19 @@ func roM016(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK138) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK132) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK139) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -4828,7 +5588,7 @@ func roM016(v []Seq, n *Node) bool {
 
 // BR-65: exists(@listID)
 func roT0125(v []Seq, n *Node) bool {
-	return hasAttr(n, roK133)
+	return hasAttr(n, roK140)
 }
 
 // cac:InvoiceLine/cac:Item/cac:StandardItemIdentification/cbc:ID | cac:CreditNoteLine/cac:Item/cac:StandardItemIdentification/cbc:ID
@@ -4839,15 +5599,15 @@ func roM017(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK134) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK141) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -4860,15 +5620,15 @@ func roM017(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK134) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK141) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -4904,7 +5664,7 @@ func roM018(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK78) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK79) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -4916,14 +5676,14 @@ func roM018(v []Seq, n *Node) bool {
 
 // BR-CL-08: (contains(.,'#') and string-length(substring-before(substring-after(.,'#'),'#'))=3 and ( ( contains(' AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AA…
 func roT0127(v []Seq, n *Node) bool {
-	return ((((strings.Contains(n.StringValue(), "#") && gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#")), roK135, opEq)) && containsWord(roK136, fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#"))) || !strings.Contains(n.StringValue(), "#")) || !gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#")), roK135, opEq))
+	return ((((strings.Contains(n.StringValue(), "#") && gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#")), roK142, opEq)) && containsWord(roK143, fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#"))) || !strings.Contains(n.StringValue(), "#")) || !gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#")), roK142, opEq))
 }
 
 // cac:PayeeParty
 func roM019(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK137) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK144) {
 			return false
 		}
 		return true
@@ -4935,29 +5695,29 @@ func roM019(v []Seq, n *Node) bool {
 
 // BR-17: exists(cac:PartyName/cbc:Name) and (not(cac:PartyName/cbc:Name = ../cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) and not(cac:PartyIdentification/cbc:ID = ../cac:AccountingSupplierPart…
 func roT0128(v []Seq, n *Node) bool {
-	return (anyChild(n, roK138, func(n1025 *Node) bool { return hasChild(n1025, roK123) }) && (!func(r1031 Seq) bool {
-		return anyChild(n, roK138, func(n1032 *Node) bool {
-			return anyChild(n1032, roK123, func(n1033 *Node) bool { return gcmp(nodeSeq(n1033), r1031, opEq) })
+	return (existsNames(n, roK146) && (!func(r1008 Seq) bool {
+		return anyChild(n, roK145, func(n1009 *Node) bool {
+			return anyChild(n1009, roK128, func(n1010 *Node) bool { return gcmp(nodeSeq(n1010), r1008, opEq) })
 		})
-	}(step(step(step(step(parent(n), func(n1027 *Node) Seq { return child(n1027, roK103) }), func(n1028 *Node) Seq { return child(n1028, roK63) }), func(n1029 *Node) Seq { return child(n1029, roK138) }), func(n1030 *Node) Seq { return child(n1030, roK123) })) && !func(r1038 Seq) bool {
-		return anyChild(n, roK139, func(n1039 *Node) bool {
-			return anyChild(n1039, roK54, func(n1040 *Node) bool { return gcmp(nodeSeq(n1040), r1038, opEq) })
+	}(step(step(step(step(parent(n), func(n1004 *Node) Seq { return child(n1004, roK104) }), func(n1005 *Node) Seq { return child(n1005, roK63) }), func(n1006 *Node) Seq { return child(n1006, roK145) }), func(n1007 *Node) Seq { return child(n1007, roK128) })) && !func(r1015 Seq) bool {
+		return anyChild(n, roK147, func(n1016 *Node) bool {
+			return anyChild(n1016, roK54, func(n1017 *Node) bool { return gcmp(nodeSeq(n1017), r1015, opEq) })
 		})
-	}(step(step(step(step(parent(n), func(n1034 *Node) Seq { return child(n1034, roK103) }), func(n1035 *Node) Seq { return child(n1035, roK63) }), func(n1036 *Node) Seq { return child(n1036, roK139) }), func(n1037 *Node) Seq { return child(n1037, roK54) }))))
+	}(step(step(step(step(parent(n), func(n1011 *Node) Seq { return child(n1011, roK104) }), func(n1012 *Node) Seq { return child(n1012, roK63) }), func(n1013 *Node) Seq { return child(n1013, roK147) }), func(n1014 *Node) Seq { return child(n1014, roK54) }))))
 }
 
 // cac:PaymentMeans[cbc:PaymentMeansCode='30' or cbc:PaymentMeansCode='58']/cac:PayeeFinancialAccount
 func roM020(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK140) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK148) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK70) {
 			return false
 		}
-		if !(anyChild(m, roK141, func(n1041 *Node) bool { return (n1041.StringValue() == "30") }) || anyChild(m, roK141, func(n1042 *Node) bool { return (n1042.StringValue() == "58") })) {
+		if !(anyChild(m, roK149, func(n1018 *Node) bool { return (n1018.StringValue() == "30") }) || anyChild(m, roK149, func(n1019 *Node) bool { return (n1019.StringValue() == "58") })) {
 			return false
 		}
 		return true
@@ -4969,7 +5729,7 @@ func roM020(v []Seq, n *Node) bool {
 
 // BR-50: (cbc:ID) != ”
 func roT0129(v []Seq, n *Node) bool {
-	return anyChild(n, roK54, func(n1043 *Node) bool { return (n1043.StringValue() != "") })
+	return anyChild(n, roK54, func(n1020 *Node) bool { return (n1020.StringValue() != "") })
 }
 
 // cac:PaymentMeans
@@ -4988,19 +5748,19 @@ func roM021(v []Seq, n *Node) bool {
 
 // BR-49: exists(cbc:PaymentMeansCode)
 func roT0130(v []Seq, n *Node) bool {
-	return hasChild(n, roK141)
+	return hasChild(n, roK149)
 }
 
 // BR-61: (exists(cac:PayeeFinancialAccount/cbc:ID) and ((normalize-space(cbc:PaymentMeansCode) = '30') or (normalize-space(cbc:PaymentMeansCode) = '58') )) or ((normalize-space(cbc:PaymentMeansCode) != '30') a…
 func roT0131(v []Seq, n *Node) bool {
-	return ((anyChild(n, roK140, func(n1045 *Node) bool { return hasChild(n1045, roK54) }) && ((fnNormalizeSpace(childStr(n, roK141)) == "30") || (fnNormalizeSpace(childStr(n, roK141)) == "58"))) || ((fnNormalizeSpace(childStr(n, roK141)) != "30") && (fnNormalizeSpace(childStr(n, roK141)) != "58")))
+	return ((existsNames(n, roK150) && ((fnNormalizeSpace(childStr(n, roK149)) == "30") || (fnNormalizeSpace(childStr(n, roK149)) == "58"))) || ((fnNormalizeSpace(childStr(n, roK149)) != "30") && (fnNormalizeSpace(childStr(n, roK149)) != "58")))
 }
 
 // cac:BillingReference
 func roM022(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK142) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK151) {
 			return false
 		}
 		return true
@@ -5012,14 +5772,14 @@ func roM022(v []Seq, n *Node) bool {
 
 // BR-55: exists(cac:InvoiceDocumentReference/cbc:ID)
 func roT0132(v []Seq, n *Node) bool {
-	return anyChild(n, roK143, func(n1047 *Node) bool { return hasChild(n1047, roK54) })
+	return existsNames(n, roK153)
 }
 
 // cac:AccountingSupplierParty
 func roM023(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK103) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
 			return false
 		}
 		return true
@@ -5031,15 +5791,11 @@ func roM023(v []Seq, n *Node) bool {
 
 // BR-CO-26: exists(cac:Party/cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:CompanyID) or exists(cac:Party/cac:PartyIdentification/cbc:ID) or exists(cac:Party/cac:PartyLegalEntity…
 func roT0133(v []Seq, n *Node) bool {
-	return ((anyChild(n, roK63, func(n1049 *Node) bool {
-		return anyChild(n1049, roK113, func(n1050 *Node) bool {
-			return anyChild(n1050, roK80, func(n1051 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1051, roK54))) == "VAT") }) && hasChild(n1050, roK112)
+	return ((anyChild(n, roK63, func(n1022 *Node) bool {
+		return anyChild(n1022, roK116, func(n1023 *Node) bool {
+			return anyChild(n1023, roK81, func(n1024 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1024, roK54))) == "VAT") }) && hasChild(n1023, roK115)
 		})
-	}) || anyChild(n, roK63, func(n1053 *Node) bool {
-		return anyChild(n1053, roK139, func(n1054 *Node) bool { return hasChild(n1054, roK54) })
-	})) || anyChild(n, roK63, func(n1056 *Node) bool {
-		return anyChild(n1056, roK102, func(n1057 *Node) bool { return hasChild(n1057, roK112) })
-	}))
+	}) || existsNames(n, roK154)) || existsNames(n, roK155))
 }
 
 // cac:AccountingSupplierParty/cac:Party/cbc:EndpointID
@@ -5054,7 +5810,7 @@ func roM024(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK103) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
 			return false
 		}
 		return true
@@ -5081,7 +5837,7 @@ func roM025(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK103) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
 			return false
 		}
 		return true
@@ -5093,8 +5849,8 @@ func roM025(v []Seq, n *Node) bool {
 
 // BR-09: (cac:Country/cbc:IdentificationCode) != ”
 func roT0135(v []Seq, n *Node) bool {
-	return anyChild(n, roK68, func(n1060 *Node) bool {
-		return anyChild(n1060, roK67, func(n1061 *Node) bool { return (n1061.StringValue() != "") })
+	return anyChild(n, roK68, func(n1027 *Node) bool {
+		return anyChild(n1027, roK67, func(n1028 *Node) bool { return (n1028.StringValue() != "") })
 	})
 }
 
@@ -5102,7 +5858,7 @@ func roT0135(v []Seq, n *Node) bool {
 func roM026(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
 			return false
 		}
 		return true
@@ -5114,8 +5870,8 @@ func roM026(v []Seq, n *Node) bool {
 
 // BR-18: (cac:PartyName/cbc:Name) != ”
 func roT0136(v []Seq, n *Node) bool {
-	return anyChild(n, roK138, func(n1062 *Node) bool {
-		return anyChild(n1062, roK123, func(n1063 *Node) bool { return (n1063.StringValue() != "") })
+	return anyChild(n, roK145, func(n1029 *Node) bool {
+		return anyChild(n1029, roK128, func(n1030 *Node) bool { return (n1030.StringValue() != "") })
 	})
 }
 
@@ -5126,10 +5882,10 @@ func roT0137(v []Seq, n *Node) bool {
 
 // BR-56: exists(cac:PartyTaxScheme[cac:TaxScheme/(normalize-space(upper-case(cbc:ID)) = 'VAT')]/cbc:CompanyID)
 func roT0138(v []Seq, n *Node) bool {
-	return anyChild(n, roK113, func(n1065 *Node) bool {
-		return ebv(step(child(n1065, roK80), func(n1066 *Node) Seq {
-			return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n1066, roK54))) == "VAT"))
-		})) && hasChild(n1065, roK112)
+	return anyChild(n, roK116, func(n1032 *Node) bool {
+		return ebv(step(child(n1032, roK81), func(n1033 *Node) Seq {
+			return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n1033, roK54))) == "VAT"))
+		})) && hasChild(n1032, roK115)
 	})
 }
 
@@ -5141,7 +5897,7 @@ func roM027(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
 			return false
 		}
 		return true
@@ -5153,8 +5909,8 @@ func roM027(v []Seq, n *Node) bool {
 
 // BR-20: (cac:Country/cbc:IdentificationCode) != ”
 func roT0139(v []Seq, n *Node) bool {
-	return anyChild(n, roK68, func(n1068 *Node) bool {
-		return anyChild(n1068, roK67, func(n1069 *Node) bool { return (n1069.StringValue() != "") })
+	return anyChild(n, roK68, func(n1035 *Node) bool {
+		return anyChild(n1035, roK67, func(n1036 *Node) bool { return (n1036.StringValue() != "") })
 	})
 }
 
@@ -5162,7 +5918,7 @@ func roT0139(v []Seq, n *Node) bool {
 func roM028(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
 			return false
 		}
 		m = m.Parent
@@ -5175,11 +5931,11 @@ func roM028(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK78) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK79) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -5191,22 +5947,22 @@ func roM028(v []Seq, n *Node) bool {
 
 // BR-CO-14: (xs:decimal(child::cbc:TaxAmount)= round((sum(cac:TaxSubtotal/xs:decimal(cbc:TaxAmount)) * 10 * 10)) div 100) or not(cac:TaxSubtotal)
 func roT0140(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, roK105)), arith(fnRound(arith(arith(func() Seq {
-		var a1070 sumAcc
-		anyChild(n, roK111, func(n1071 *Node) bool { return a1070.add(castDecimal(child(n1071, roK105))) })
-		return a1070.result()
-	}(), roK72, opMul), roK72, opMul)), roK91, opDiv), opEq) || !hasChild(n, roK111))
+	return (gcmp(castDecimal(child(n, roK108)), arith(fnRound(arith(arith(func() Seq {
+		var a1037 sumAcc
+		anyChild(n, roK114, func(n1038 *Node) bool { return a1037.add(castDecimal(child(n1038, roK108))) })
+		return a1037.result()
+	}(), roK72, opMul), roK72, opMul)), roK92, opDiv), opEq) || !hasChild(n, roK114))
 }
 
 // cac:TaxTotal/cac:TaxSubtotal
 func roM029(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
 			return false
 		}
 		return true
@@ -5218,63 +5974,63 @@ func roM029(v []Seq, n *Node) bool {
 
 // BR-45: exists(cbc:TaxableAmount)
 func roT0141(v []Seq, n *Node) bool {
-	return hasChild(n, roK144)
+	return hasChild(n, roK156)
 }
 
 // BR-46: exists(cbc:TaxAmount)
 func roT0142(v []Seq, n *Node) bool {
-	return hasChild(n, roK105)
+	return hasChild(n, roK108)
 }
 
 // BR-47: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0143(v []Seq, n *Node) bool {
-	return anyChild(n, roK81, func(n1075 *Node) bool {
-		return anyChild(n1075, roK80, func(n1076 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1076, roK54))) == "VAT") }) && hasChild(n1075, roK54)
+	return anyChild(n, roK82, func(n1042 *Node) bool {
+		return anyChild(n1042, roK81, func(n1043 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1043, roK54))) == "VAT") }) && hasChild(n1042, roK54)
 	})
 }
 
 // BR-48: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:Percent) or (cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)='O')
 func roT0144(v []Seq, n *Node) bool {
-	return (anyChild(n, roK81, func(n1078 *Node) bool {
-		return anyChild(n1078, roK80, func(n1079 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1079, roK54))) == "VAT") }) && hasChild(n1078, roK145)
-	}) || anyChild(n, roK81, func(n1081 *Node) bool {
-		return anyChild(n1081, roK80, func(n1082 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1082, roK54))) == "VAT") }) && (fnNormalizeSpace(childStr(n1081, roK54)) == "O")
+	return (anyChild(n, roK82, func(n1045 *Node) bool {
+		return anyChild(n1045, roK81, func(n1046 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1046, roK54))) == "VAT") }) && hasChild(n1045, roK157)
+	}) || anyChild(n, roK82, func(n1048 *Node) bool {
+		return anyChild(n1048, roK81, func(n1049 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1049, roK54))) == "VAT") }) && (fnNormalizeSpace(childStr(n1048, roK54)) == "O")
 	}))
 }
 
 // BR-CO-17: (round(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/xs:decimal(cbc:Percent)) = 0 and (round(xs:decimal(cbc:TaxAmount)) = 0)) or (round(cac:TaxCategory[cac:TaxScheme/normali…
 func roT0145(v []Seq, n *Node) bool {
-	return (((gcmp(fnRound(step(filter(child(n, roK81), func(p1083 *Node) bool {
-		return anyChild(p1083, roK80, func(n1084 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1084, roK54))) == "VAT") })
-	}), func(n1085 *Node) Seq { return castDecimal(child(n1085, roK145)) })), roK58, opEq) && gcmp(fnRound(castDecimal(child(n, roK105))), roK58, opEq)) || (gcmp(fnRound(step(filter(child(n, roK81), func(p1086 *Node) bool {
-		return anyChild(p1086, roK80, func(n1087 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1087, roK54))) == "VAT") })
-	}), func(n1088 *Node) Seq { return castDecimal(child(n1088, roK145)) })), roK58, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, roK105))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK144))), arith(step(filter(child(n, roK81), func(p1089 *Node) bool {
-		return anyChild(p1089, roK80, func(n1090 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1090, roK54))) == "VAT") })
-	}), func(n1091 *Node) Seq { return castDecimal(child(n1091, roK145)) }), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, roK105))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK144))), arith(step(filter(child(n, roK81), func(p1092 *Node) bool {
-		return anyChild(p1092, roK80, func(n1093 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1093, roK54))) == "VAT") })
-	}), func(n1094 *Node) Seq { return castDecimal(child(n1094, roK145)) }), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt)))) || (!(len(step(filter(child(n, roK81), func(p1095 *Node) bool {
-		return anyChild(p1095, roK80, func(n1096 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1096, roK54))) == "VAT") })
-	}), func(n1097 *Node) Seq { return castDecimal(child(n1097, roK145)) })) > 0) && gcmp(fnRound(castDecimal(child(n, roK105))), roK58, opEq)))
+	return (((gcmp(fnRound(step(filter(child(n, roK82), func(p1050 *Node) bool {
+		return anyChild(p1050, roK81, func(n1051 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1051, roK54))) == "VAT") })
+	}), func(n1052 *Node) Seq { return castDecimal(child(n1052, roK157)) })), roK58, opEq) && gcmp(fnRound(castDecimal(child(n, roK108))), roK58, opEq)) || (gcmp(fnRound(step(filter(child(n, roK82), func(p1053 *Node) bool {
+		return anyChild(p1053, roK81, func(n1054 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1054, roK54))) == "VAT") })
+	}), func(n1055 *Node) Seq { return castDecimal(child(n1055, roK157)) })), roK58, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, roK108))), roK111, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK156))), arith(step(filter(child(n, roK82), func(p1056 *Node) bool {
+		return anyChild(p1056, roK81, func(n1057 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1057, roK54))) == "VAT") })
+	}), func(n1058 *Node) Seq { return castDecimal(child(n1058, roK157)) }), roK92, opDiv), opMul), roK72, opMul), roK72, opMul)), roK92, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, roK108))), roK111, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK156))), arith(step(filter(child(n, roK82), func(p1059 *Node) bool {
+		return anyChild(p1059, roK81, func(n1060 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1060, roK54))) == "VAT") })
+	}), func(n1061 *Node) Seq { return castDecimal(child(n1061, roK157)) }), roK92, opDiv), opMul), roK72, opMul), roK72, opMul)), roK92, opDiv), opGt)))) || (!(len(step(filter(child(n, roK82), func(p1062 *Node) bool {
+		return anyChild(p1062, roK81, func(n1063 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1063, roK54))) == "VAT") })
+	}), func(n1064 *Node) Seq { return castDecimal(child(n1064, roK157)) })) > 0) && gcmp(fnRound(castDecimal(child(n, roK108))), roK58, opEq)))
 }
 
 // BR-DEC-19: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
 func roT0146(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK144), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK156), ".")), roK85, opLe)
 }
 
 // BR-DEC-20: string-length(substring-after(cbc:TaxAmount,'.'))<=2
 func roT0147(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK105), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK108), ".")), roK85, opLe)
 }
 
 // //cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM030(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK116) {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1098 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1098, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1065 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1065, roK54))) == "VAT") })) {
 			return false
 		}
 		return true
@@ -5286,32 +6042,32 @@ func roM030(v []Seq, n *Node) bool {
 
 // BR-CO-09: ( contains( ' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO …
 func roT0148(v []Seq, n *Node) bool {
-	return containsWord(roK146, fnSubstring(childStr(n, roK112), roK108, roK84))
+	return containsWord(roK158, fnSubstring(childStr(n, roK115), roK111, roK85))
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM031(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1099 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1099, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1066 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1066, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -5324,98 +6080,98 @@ func roM031(v []Seq, n *Node) bool {
 // BR-AE-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='AE']/xs:decimal(cbc:LineExtensionAmount)) +…
 func roT0149(v []Seq, n *Node) bool {
 	return func() bool {
-		var c1117, c1126 cseSlot
-		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1101 *Node) Seq { return child(n1101, roK144) })), arith(arith(func() Seq {
-			var a1102 sumAcc
-			anyNode(parent(n), func(n1103 *Node) bool {
-				return anyNode(parent(n1103), func(n1104 *Node) bool {
+		var c1084, c1093 cseSlot
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1068 *Node) Seq { return child(n1068, roK156) })), arith(arith(func() Seq {
+			var a1069 sumAcc
+			anyNode(parent(n), func(n1070 *Node) bool {
+				return anyNode(parent(n1070), func(n1071 *Node) bool {
+					return anyNode(parent(n1071), func(n1072 *Node) bool {
+						return anyChild(n1072, roK90, func(n1073 *Node) bool {
+							return anyChild(n1073, roK129, func(n1074 *Node) bool {
+								return anyChild(n1074, roK113, func(n1075 *Node) bool { return (fnNormalizeSpace(childStr(n1075, roK54)) == "AE") })
+							}) && a1069.add(castDecimal(child(n1073, roK87)))
+						})
+					})
+				})
+			})
+			return a1069.result()
+		}(), c1084.get(func() Seq {
+			return func() Seq {
+				var a1076 sumAcc
+				anyNode(parent(n), func(n1077 *Node) bool {
+					return anyNode(parent(n1077), func(n1078 *Node) bool {
+						return anyNode(parent(n1078), func(n1079 *Node) bool {
+							return anyChild(n1079, roK77, func(n1080 *Node) bool {
+								return func(r1081 Seq) bool {
+									return anyChild(n1080, roK78, func(n1082 *Node) bool { return gcmp(nodeSeq(n1082), r1081, opEq) })
+								}(boolSeq(true)) && anyChild(n1080, roK82, func(n1083 *Node) bool { return (fnNormalizeSpace(childStr(n1083, roK54)) == "AE") }) && a1076.add(castDecimal(child(n1080, roK80)))
+							})
+						})
+					})
+				})
+				return a1076.result()
+			}()
+		}), opAdd), c1093.get(func() Seq {
+			return func() Seq {
+				var a1085 sumAcc
+				anyNode(parent(n), func(n1086 *Node) bool {
+					return anyNode(parent(n1086), func(n1087 *Node) bool {
+						return anyNode(parent(n1087), func(n1088 *Node) bool {
+							return anyChild(n1088, roK77, func(n1089 *Node) bool {
+								return func(r1090 Seq) bool {
+									return anyChild(n1089, roK78, func(n1091 *Node) bool { return gcmp(nodeSeq(n1091), r1090, opEq) })
+								}(boolSeq(false)) && anyChild(n1089, roK82, func(n1092 *Node) bool { return (fnNormalizeSpace(childStr(n1092, roK54)) == "AE") }) && a1085.add(castDecimal(child(n1089, roK80)))
+							})
+						})
+					})
+				})
+				return a1085.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK91)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1095 *Node) Seq { return child(n1095, roK156) })), arith(arith(func() Seq {
+			var a1096 sumAcc
+			anyNode(parent(n), func(n1097 *Node) bool {
+				return anyNode(parent(n1097), func(n1098 *Node) bool {
+					return anyNode(parent(n1098), func(n1099 *Node) bool {
+						return anyChild(n1099, roK91, func(n1100 *Node) bool {
+							return anyChild(n1100, roK129, func(n1101 *Node) bool {
+								return anyChild(n1101, roK113, func(n1102 *Node) bool { return (fnNormalizeSpace(childStr(n1102, roK54)) == "AE") })
+							}) && a1096.add(castDecimal(child(n1100, roK87)))
+						})
+					})
+				})
+			})
+			return a1096.result()
+		}(), c1084.get(func() Seq {
+			return func() Seq {
+				var a1103 sumAcc
+				anyNode(parent(n), func(n1104 *Node) bool {
 					return anyNode(parent(n1104), func(n1105 *Node) bool {
-						return anyChild(n1105, roK89, func(n1106 *Node) bool {
-							return anyChild(n1106, roK124, func(n1107 *Node) bool {
-								return anyChild(n1107, roK110, func(n1108 *Node) bool { return (fnNormalizeSpace(childStr(n1108, roK54)) == "AE") })
-							}) && a1102.add(castDecimal(child(n1106, roK86)))
-						})
-					})
-				})
-			})
-			return a1102.result()
-		}(), c1117.get(func() Seq {
-			return func() Seq {
-				var a1109 sumAcc
-				anyNode(parent(n), func(n1110 *Node) bool {
-					return anyNode(parent(n1110), func(n1111 *Node) bool {
-						return anyNode(parent(n1111), func(n1112 *Node) bool {
-							return anyChild(n1112, roK76, func(n1113 *Node) bool {
-								return func(r1114 Seq) bool {
-									return anyChild(n1113, roK77, func(n1115 *Node) bool { return gcmp(nodeSeq(n1115), r1114, opEq) })
-								}(boolSeq(true)) && anyChild(n1113, roK81, func(n1116 *Node) bool { return (fnNormalizeSpace(childStr(n1116, roK54)) == "AE") }) && a1109.add(castDecimal(child(n1113, roK79)))
+						return anyNode(parent(n1105), func(n1106 *Node) bool {
+							return anyChild(n1106, roK77, func(n1107 *Node) bool {
+								return func(r1108 Seq) bool {
+									return anyChild(n1107, roK78, func(n1109 *Node) bool { return gcmp(nodeSeq(n1109), r1108, opEq) })
+								}(boolSeq(true)) && anyChild(n1107, roK82, func(n1110 *Node) bool { return (fnNormalizeSpace(childStr(n1110, roK54)) == "AE") }) && a1103.add(castDecimal(child(n1107, roK80)))
 							})
 						})
 					})
 				})
-				return a1109.result()
+				return a1103.result()
 			}()
-		}), opAdd), c1126.get(func() Seq {
+		}), opAdd), c1093.get(func() Seq {
 			return func() Seq {
-				var a1118 sumAcc
-				anyNode(parent(n), func(n1119 *Node) bool {
-					return anyNode(parent(n1119), func(n1120 *Node) bool {
-						return anyNode(parent(n1120), func(n1121 *Node) bool {
-							return anyChild(n1121, roK76, func(n1122 *Node) bool {
-								return func(r1123 Seq) bool {
-									return anyChild(n1122, roK77, func(n1124 *Node) bool { return gcmp(nodeSeq(n1124), r1123, opEq) })
-								}(boolSeq(false)) && anyChild(n1122, roK81, func(n1125 *Node) bool { return (fnNormalizeSpace(childStr(n1125, roK54)) == "AE") }) && a1118.add(castDecimal(child(n1122, roK79)))
+				var a1111 sumAcc
+				anyNode(parent(n), func(n1112 *Node) bool {
+					return anyNode(parent(n1112), func(n1113 *Node) bool {
+						return anyNode(parent(n1113), func(n1114 *Node) bool {
+							return anyChild(n1114, roK77, func(n1115 *Node) bool {
+								return func(r1116 Seq) bool {
+									return anyChild(n1115, roK78, func(n1117 *Node) bool { return gcmp(nodeSeq(n1117), r1116, opEq) })
+								}(boolSeq(false)) && anyChild(n1115, roK82, func(n1118 *Node) bool { return (fnNormalizeSpace(childStr(n1118, roK54)) == "AE") }) && a1111.add(castDecimal(child(n1115, roK80)))
 							})
 						})
 					})
 				})
-				return a1118.result()
-			}()
-		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1128 *Node) Seq { return child(n1128, roK144) })), arith(arith(func() Seq {
-			var a1129 sumAcc
-			anyNode(parent(n), func(n1130 *Node) bool {
-				return anyNode(parent(n1130), func(n1131 *Node) bool {
-					return anyNode(parent(n1131), func(n1132 *Node) bool {
-						return anyChild(n1132, roK90, func(n1133 *Node) bool {
-							return anyChild(n1133, roK124, func(n1134 *Node) bool {
-								return anyChild(n1134, roK110, func(n1135 *Node) bool { return (fnNormalizeSpace(childStr(n1135, roK54)) == "AE") })
-							}) && a1129.add(castDecimal(child(n1133, roK86)))
-						})
-					})
-				})
-			})
-			return a1129.result()
-		}(), c1117.get(func() Seq {
-			return func() Seq {
-				var a1136 sumAcc
-				anyNode(parent(n), func(n1137 *Node) bool {
-					return anyNode(parent(n1137), func(n1138 *Node) bool {
-						return anyNode(parent(n1138), func(n1139 *Node) bool {
-							return anyChild(n1139, roK76, func(n1140 *Node) bool {
-								return func(r1141 Seq) bool {
-									return anyChild(n1140, roK77, func(n1142 *Node) bool { return gcmp(nodeSeq(n1142), r1141, opEq) })
-								}(boolSeq(true)) && anyChild(n1140, roK81, func(n1143 *Node) bool { return (fnNormalizeSpace(childStr(n1143, roK54)) == "AE") }) && a1136.add(castDecimal(child(n1140, roK79)))
-							})
-						})
-					})
-				})
-				return a1136.result()
-			}()
-		}), opAdd), c1126.get(func() Seq {
-			return func() Seq {
-				var a1144 sumAcc
-				anyNode(parent(n), func(n1145 *Node) bool {
-					return anyNode(parent(n1145), func(n1146 *Node) bool {
-						return anyNode(parent(n1146), func(n1147 *Node) bool {
-							return anyChild(n1147, roK76, func(n1148 *Node) bool {
-								return func(r1149 Seq) bool {
-									return anyChild(n1148, roK77, func(n1150 *Node) bool { return gcmp(nodeSeq(n1150), r1149, opEq) })
-								}(boolSeq(false)) && anyChild(n1148, roK81, func(n1151 *Node) bool { return (fnNormalizeSpace(childStr(n1151, roK54)) == "AE") }) && a1144.add(castDecimal(child(n1148, roK79)))
-							})
-						})
-					})
-				})
-				return a1144.result()
+				return a1111.result()
 			}()
 		}), opSub), opEq)))
 	}()
@@ -5423,33 +6179,33 @@ func roT0149(v []Seq, n *Node) bool {
 
 // BR-AE-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0150(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1152 *Node) Seq { return child(n1152, roK105) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1119 *Node) Seq { return child(n1119, roK108) })), roK58, opEq)
 }
 
 // BR-AE-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0151(v []Seq, n *Node) bool {
-	return (hasChild(n, roK147) || hasChild(n, roK148))
+	return (hasChild(n, roK159) || hasChild(n, roK160))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM032(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1155 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1155, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1122 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1122, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1156 Seq) bool {
-			return anyChild(m, roK77, func(n1157 *Node) bool { return gcmp(nodeSeq(n1157), r1156, opEq) })
+		if !(func(r1123 Seq) bool {
+			return anyChild(m, roK78, func(n1124 *Node) bool { return gcmp(nodeSeq(n1124), r1123, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5462,28 +6218,28 @@ func roM032(v []Seq, n *Node) bool {
 
 // BR-AE-06: (xs:decimal(cbc:Percent) = 0)
 func roT0152(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM033(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1158 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1158, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1125 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1125, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1159 Seq) bool {
-			return anyChild(m, roK77, func(n1160 *Node) bool { return gcmp(nodeSeq(n1160), r1159, opEq) })
+		if !(func(r1126 Seq) bool {
+			return anyChild(m, roK78, func(n1127 *Node) bool { return gcmp(nodeSeq(n1127), r1126, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5496,28 +6252,28 @@ func roM033(v []Seq, n *Node) bool {
 
 // BR-AE-07: (xs:decimal(cbc:Percent) = 0)
 func roT0153(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norm…
 func roM034(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1161 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1161, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1128 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1128, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -5526,21 +6282,21 @@ func roM034(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1162 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1162, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1129 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1129, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -5552,32 +6308,32 @@ func roM034(v []Seq, n *Node) bool {
 
 // BR-AE-05: (xs:decimal(cbc:Percent) = 0)
 func roT0154(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM035(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1163 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1163, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1130 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1130, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -5590,98 +6346,98 @@ func roM035(v []Seq, n *Node) bool {
 // BR-E-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='E']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0155(v []Seq, n *Node) bool {
 	return func() bool {
-		var c1181, c1190 cseSlot
-		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1165 *Node) Seq { return child(n1165, roK144) })), arith(arith(func() Seq {
-			var a1166 sumAcc
-			anyNode(parent(n), func(n1167 *Node) bool {
-				return anyNode(parent(n1167), func(n1168 *Node) bool {
+		var c1148, c1157 cseSlot
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1132 *Node) Seq { return child(n1132, roK156) })), arith(arith(func() Seq {
+			var a1133 sumAcc
+			anyNode(parent(n), func(n1134 *Node) bool {
+				return anyNode(parent(n1134), func(n1135 *Node) bool {
+					return anyNode(parent(n1135), func(n1136 *Node) bool {
+						return anyChild(n1136, roK90, func(n1137 *Node) bool {
+							return anyChild(n1137, roK129, func(n1138 *Node) bool {
+								return anyChild(n1138, roK113, func(n1139 *Node) bool { return (fnNormalizeSpace(childStr(n1139, roK54)) == "E") })
+							}) && a1133.add(castDecimal(child(n1137, roK87)))
+						})
+					})
+				})
+			})
+			return a1133.result()
+		}(), c1148.get(func() Seq {
+			return func() Seq {
+				var a1140 sumAcc
+				anyNode(parent(n), func(n1141 *Node) bool {
+					return anyNode(parent(n1141), func(n1142 *Node) bool {
+						return anyNode(parent(n1142), func(n1143 *Node) bool {
+							return anyChild(n1143, roK77, func(n1144 *Node) bool {
+								return func(r1145 Seq) bool {
+									return anyChild(n1144, roK78, func(n1146 *Node) bool { return gcmp(nodeSeq(n1146), r1145, opEq) })
+								}(boolSeq(true)) && anyChild(n1144, roK82, func(n1147 *Node) bool { return (fnNormalizeSpace(childStr(n1147, roK54)) == "E") }) && a1140.add(castDecimal(child(n1144, roK80)))
+							})
+						})
+					})
+				})
+				return a1140.result()
+			}()
+		}), opAdd), c1157.get(func() Seq {
+			return func() Seq {
+				var a1149 sumAcc
+				anyNode(parent(n), func(n1150 *Node) bool {
+					return anyNode(parent(n1150), func(n1151 *Node) bool {
+						return anyNode(parent(n1151), func(n1152 *Node) bool {
+							return anyChild(n1152, roK77, func(n1153 *Node) bool {
+								return func(r1154 Seq) bool {
+									return anyChild(n1153, roK78, func(n1155 *Node) bool { return gcmp(nodeSeq(n1155), r1154, opEq) })
+								}(boolSeq(false)) && anyChild(n1153, roK82, func(n1156 *Node) bool { return (fnNormalizeSpace(childStr(n1156, roK54)) == "E") }) && a1149.add(castDecimal(child(n1153, roK80)))
+							})
+						})
+					})
+				})
+				return a1149.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK91)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1159 *Node) Seq { return child(n1159, roK156) })), arith(arith(func() Seq {
+			var a1160 sumAcc
+			anyNode(parent(n), func(n1161 *Node) bool {
+				return anyNode(parent(n1161), func(n1162 *Node) bool {
+					return anyNode(parent(n1162), func(n1163 *Node) bool {
+						return anyChild(n1163, roK91, func(n1164 *Node) bool {
+							return anyChild(n1164, roK129, func(n1165 *Node) bool {
+								return anyChild(n1165, roK113, func(n1166 *Node) bool { return (fnNormalizeSpace(childStr(n1166, roK54)) == "E") })
+							}) && a1160.add(castDecimal(child(n1164, roK87)))
+						})
+					})
+				})
+			})
+			return a1160.result()
+		}(), c1148.get(func() Seq {
+			return func() Seq {
+				var a1167 sumAcc
+				anyNode(parent(n), func(n1168 *Node) bool {
 					return anyNode(parent(n1168), func(n1169 *Node) bool {
-						return anyChild(n1169, roK89, func(n1170 *Node) bool {
-							return anyChild(n1170, roK124, func(n1171 *Node) bool {
-								return anyChild(n1171, roK110, func(n1172 *Node) bool { return (fnNormalizeSpace(childStr(n1172, roK54)) == "E") })
-							}) && a1166.add(castDecimal(child(n1170, roK86)))
-						})
-					})
-				})
-			})
-			return a1166.result()
-		}(), c1181.get(func() Seq {
-			return func() Seq {
-				var a1173 sumAcc
-				anyNode(parent(n), func(n1174 *Node) bool {
-					return anyNode(parent(n1174), func(n1175 *Node) bool {
-						return anyNode(parent(n1175), func(n1176 *Node) bool {
-							return anyChild(n1176, roK76, func(n1177 *Node) bool {
-								return func(r1178 Seq) bool {
-									return anyChild(n1177, roK77, func(n1179 *Node) bool { return gcmp(nodeSeq(n1179), r1178, opEq) })
-								}(boolSeq(true)) && anyChild(n1177, roK81, func(n1180 *Node) bool { return (fnNormalizeSpace(childStr(n1180, roK54)) == "E") }) && a1173.add(castDecimal(child(n1177, roK79)))
+						return anyNode(parent(n1169), func(n1170 *Node) bool {
+							return anyChild(n1170, roK77, func(n1171 *Node) bool {
+								return func(r1172 Seq) bool {
+									return anyChild(n1171, roK78, func(n1173 *Node) bool { return gcmp(nodeSeq(n1173), r1172, opEq) })
+								}(boolSeq(true)) && anyChild(n1171, roK82, func(n1174 *Node) bool { return (fnNormalizeSpace(childStr(n1174, roK54)) == "E") }) && a1167.add(castDecimal(child(n1171, roK80)))
 							})
 						})
 					})
 				})
-				return a1173.result()
+				return a1167.result()
 			}()
-		}), opAdd), c1190.get(func() Seq {
+		}), opAdd), c1157.get(func() Seq {
 			return func() Seq {
-				var a1182 sumAcc
-				anyNode(parent(n), func(n1183 *Node) bool {
-					return anyNode(parent(n1183), func(n1184 *Node) bool {
-						return anyNode(parent(n1184), func(n1185 *Node) bool {
-							return anyChild(n1185, roK76, func(n1186 *Node) bool {
-								return func(r1187 Seq) bool {
-									return anyChild(n1186, roK77, func(n1188 *Node) bool { return gcmp(nodeSeq(n1188), r1187, opEq) })
-								}(boolSeq(false)) && anyChild(n1186, roK81, func(n1189 *Node) bool { return (fnNormalizeSpace(childStr(n1189, roK54)) == "E") }) && a1182.add(castDecimal(child(n1186, roK79)))
+				var a1175 sumAcc
+				anyNode(parent(n), func(n1176 *Node) bool {
+					return anyNode(parent(n1176), func(n1177 *Node) bool {
+						return anyNode(parent(n1177), func(n1178 *Node) bool {
+							return anyChild(n1178, roK77, func(n1179 *Node) bool {
+								return func(r1180 Seq) bool {
+									return anyChild(n1179, roK78, func(n1181 *Node) bool { return gcmp(nodeSeq(n1181), r1180, opEq) })
+								}(boolSeq(false)) && anyChild(n1179, roK82, func(n1182 *Node) bool { return (fnNormalizeSpace(childStr(n1182, roK54)) == "E") }) && a1175.add(castDecimal(child(n1179, roK80)))
 							})
 						})
 					})
 				})
-				return a1182.result()
-			}()
-		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1192 *Node) Seq { return child(n1192, roK144) })), arith(arith(func() Seq {
-			var a1193 sumAcc
-			anyNode(parent(n), func(n1194 *Node) bool {
-				return anyNode(parent(n1194), func(n1195 *Node) bool {
-					return anyNode(parent(n1195), func(n1196 *Node) bool {
-						return anyChild(n1196, roK90, func(n1197 *Node) bool {
-							return anyChild(n1197, roK124, func(n1198 *Node) bool {
-								return anyChild(n1198, roK110, func(n1199 *Node) bool { return (fnNormalizeSpace(childStr(n1199, roK54)) == "E") })
-							}) && a1193.add(castDecimal(child(n1197, roK86)))
-						})
-					})
-				})
-			})
-			return a1193.result()
-		}(), c1181.get(func() Seq {
-			return func() Seq {
-				var a1200 sumAcc
-				anyNode(parent(n), func(n1201 *Node) bool {
-					return anyNode(parent(n1201), func(n1202 *Node) bool {
-						return anyNode(parent(n1202), func(n1203 *Node) bool {
-							return anyChild(n1203, roK76, func(n1204 *Node) bool {
-								return func(r1205 Seq) bool {
-									return anyChild(n1204, roK77, func(n1206 *Node) bool { return gcmp(nodeSeq(n1206), r1205, opEq) })
-								}(boolSeq(true)) && anyChild(n1204, roK81, func(n1207 *Node) bool { return (fnNormalizeSpace(childStr(n1207, roK54)) == "E") }) && a1200.add(castDecimal(child(n1204, roK79)))
-							})
-						})
-					})
-				})
-				return a1200.result()
-			}()
-		}), opAdd), c1190.get(func() Seq {
-			return func() Seq {
-				var a1208 sumAcc
-				anyNode(parent(n), func(n1209 *Node) bool {
-					return anyNode(parent(n1209), func(n1210 *Node) bool {
-						return anyNode(parent(n1210), func(n1211 *Node) bool {
-							return anyChild(n1211, roK76, func(n1212 *Node) bool {
-								return func(r1213 Seq) bool {
-									return anyChild(n1212, roK77, func(n1214 *Node) bool { return gcmp(nodeSeq(n1214), r1213, opEq) })
-								}(boolSeq(false)) && anyChild(n1212, roK81, func(n1215 *Node) bool { return (fnNormalizeSpace(childStr(n1215, roK54)) == "E") }) && a1208.add(castDecimal(child(n1212, roK79)))
-							})
-						})
-					})
-				})
-				return a1208.result()
+				return a1175.result()
 			}()
 		}), opSub), opEq)))
 	}()
@@ -5689,33 +6445,33 @@ func roT0155(v []Seq, n *Node) bool {
 
 // BR-E-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0156(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1216 *Node) Seq { return child(n1216, roK105) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1183 *Node) Seq { return child(n1183, roK108) })), roK58, opEq)
 }
 
 // BR-E-10: exists(cbc:TaxExemptionReason) or exists(cbc:TaxExemptionReasonCode)
 func roT0157(v []Seq, n *Node) bool {
-	return (hasChild(n, roK147) || hasChild(n, roK148))
+	return (hasChild(n, roK159) || hasChild(n, roK160))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM036(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1219 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1219, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1186 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1186, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1220 Seq) bool {
-			return anyChild(m, roK77, func(n1221 *Node) bool { return gcmp(nodeSeq(n1221), r1220, opEq) })
+		if !(func(r1187 Seq) bool {
+			return anyChild(m, roK78, func(n1188 *Node) bool { return gcmp(nodeSeq(n1188), r1187, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5728,28 +6484,28 @@ func roM036(v []Seq, n *Node) bool {
 
 // BR-E-06: (xs:decimal(cbc:Percent) = 0)
 func roT0158(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM037(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1222 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1222, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1189 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1189, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1223 Seq) bool {
-			return anyChild(m, roK77, func(n1224 *Node) bool { return gcmp(nodeSeq(n1224), r1223, opEq) })
+		if !(func(r1190 Seq) bool {
+			return anyChild(m, roK78, func(n1191 *Node) bool { return gcmp(nodeSeq(n1191), r1190, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5762,28 +6518,28 @@ func roM037(v []Seq, n *Node) bool {
 
 // BR-E-07: (xs:decimal(cbc:Percent) = 0)
 func roT0159(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func roM038(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1225 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1225, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1192 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1192, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -5792,21 +6548,21 @@ func roM038(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1226 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1226, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1193 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1193, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -5818,32 +6574,32 @@ func roM038(v []Seq, n *Node) bool {
 
 // BR-E-05: (xs:decimal(cbc:Percent) = 0)
 func roT0160(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM039(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1227 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1227, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1194 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1194, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -5856,98 +6612,98 @@ func roM039(v []Seq, n *Node) bool {
 // BR-G-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='G']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0161(v []Seq, n *Node) bool {
 	return func() bool {
-		var c1245, c1254 cseSlot
-		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1229 *Node) Seq { return child(n1229, roK144) })), arith(arith(func() Seq {
-			var a1230 sumAcc
-			anyNode(parent(n), func(n1231 *Node) bool {
-				return anyNode(parent(n1231), func(n1232 *Node) bool {
+		var c1212, c1221 cseSlot
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1196 *Node) Seq { return child(n1196, roK156) })), arith(arith(func() Seq {
+			var a1197 sumAcc
+			anyNode(parent(n), func(n1198 *Node) bool {
+				return anyNode(parent(n1198), func(n1199 *Node) bool {
+					return anyNode(parent(n1199), func(n1200 *Node) bool {
+						return anyChild(n1200, roK90, func(n1201 *Node) bool {
+							return anyChild(n1201, roK129, func(n1202 *Node) bool {
+								return anyChild(n1202, roK113, func(n1203 *Node) bool { return (fnNormalizeSpace(childStr(n1203, roK54)) == "G") })
+							}) && a1197.add(castDecimal(child(n1201, roK87)))
+						})
+					})
+				})
+			})
+			return a1197.result()
+		}(), c1212.get(func() Seq {
+			return func() Seq {
+				var a1204 sumAcc
+				anyNode(parent(n), func(n1205 *Node) bool {
+					return anyNode(parent(n1205), func(n1206 *Node) bool {
+						return anyNode(parent(n1206), func(n1207 *Node) bool {
+							return anyChild(n1207, roK77, func(n1208 *Node) bool {
+								return func(r1209 Seq) bool {
+									return anyChild(n1208, roK78, func(n1210 *Node) bool { return gcmp(nodeSeq(n1210), r1209, opEq) })
+								}(boolSeq(true)) && anyChild(n1208, roK82, func(n1211 *Node) bool { return (fnNormalizeSpace(childStr(n1211, roK54)) == "G") }) && a1204.add(castDecimal(child(n1208, roK80)))
+							})
+						})
+					})
+				})
+				return a1204.result()
+			}()
+		}), opAdd), c1221.get(func() Seq {
+			return func() Seq {
+				var a1213 sumAcc
+				anyNode(parent(n), func(n1214 *Node) bool {
+					return anyNode(parent(n1214), func(n1215 *Node) bool {
+						return anyNode(parent(n1215), func(n1216 *Node) bool {
+							return anyChild(n1216, roK77, func(n1217 *Node) bool {
+								return func(r1218 Seq) bool {
+									return anyChild(n1217, roK78, func(n1219 *Node) bool { return gcmp(nodeSeq(n1219), r1218, opEq) })
+								}(boolSeq(false)) && anyChild(n1217, roK82, func(n1220 *Node) bool { return (fnNormalizeSpace(childStr(n1220, roK54)) == "G") }) && a1213.add(castDecimal(child(n1217, roK80)))
+							})
+						})
+					})
+				})
+				return a1213.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK91)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1223 *Node) Seq { return child(n1223, roK156) })), arith(arith(func() Seq {
+			var a1224 sumAcc
+			anyNode(parent(n), func(n1225 *Node) bool {
+				return anyNode(parent(n1225), func(n1226 *Node) bool {
+					return anyNode(parent(n1226), func(n1227 *Node) bool {
+						return anyChild(n1227, roK91, func(n1228 *Node) bool {
+							return anyChild(n1228, roK129, func(n1229 *Node) bool {
+								return anyChild(n1229, roK113, func(n1230 *Node) bool { return (fnNormalizeSpace(childStr(n1230, roK54)) == "G") })
+							}) && a1224.add(castDecimal(child(n1228, roK87)))
+						})
+					})
+				})
+			})
+			return a1224.result()
+		}(), c1212.get(func() Seq {
+			return func() Seq {
+				var a1231 sumAcc
+				anyNode(parent(n), func(n1232 *Node) bool {
 					return anyNode(parent(n1232), func(n1233 *Node) bool {
-						return anyChild(n1233, roK89, func(n1234 *Node) bool {
-							return anyChild(n1234, roK124, func(n1235 *Node) bool {
-								return anyChild(n1235, roK110, func(n1236 *Node) bool { return (fnNormalizeSpace(childStr(n1236, roK54)) == "G") })
-							}) && a1230.add(castDecimal(child(n1234, roK86)))
-						})
-					})
-				})
-			})
-			return a1230.result()
-		}(), c1245.get(func() Seq {
-			return func() Seq {
-				var a1237 sumAcc
-				anyNode(parent(n), func(n1238 *Node) bool {
-					return anyNode(parent(n1238), func(n1239 *Node) bool {
-						return anyNode(parent(n1239), func(n1240 *Node) bool {
-							return anyChild(n1240, roK76, func(n1241 *Node) bool {
-								return func(r1242 Seq) bool {
-									return anyChild(n1241, roK77, func(n1243 *Node) bool { return gcmp(nodeSeq(n1243), r1242, opEq) })
-								}(boolSeq(true)) && anyChild(n1241, roK81, func(n1244 *Node) bool { return (fnNormalizeSpace(childStr(n1244, roK54)) == "G") }) && a1237.add(castDecimal(child(n1241, roK79)))
+						return anyNode(parent(n1233), func(n1234 *Node) bool {
+							return anyChild(n1234, roK77, func(n1235 *Node) bool {
+								return func(r1236 Seq) bool {
+									return anyChild(n1235, roK78, func(n1237 *Node) bool { return gcmp(nodeSeq(n1237), r1236, opEq) })
+								}(boolSeq(true)) && anyChild(n1235, roK82, func(n1238 *Node) bool { return (fnNormalizeSpace(childStr(n1238, roK54)) == "G") }) && a1231.add(castDecimal(child(n1235, roK80)))
 							})
 						})
 					})
 				})
-				return a1237.result()
+				return a1231.result()
 			}()
-		}), opAdd), c1254.get(func() Seq {
+		}), opAdd), c1221.get(func() Seq {
 			return func() Seq {
-				var a1246 sumAcc
-				anyNode(parent(n), func(n1247 *Node) bool {
-					return anyNode(parent(n1247), func(n1248 *Node) bool {
-						return anyNode(parent(n1248), func(n1249 *Node) bool {
-							return anyChild(n1249, roK76, func(n1250 *Node) bool {
-								return func(r1251 Seq) bool {
-									return anyChild(n1250, roK77, func(n1252 *Node) bool { return gcmp(nodeSeq(n1252), r1251, opEq) })
-								}(boolSeq(false)) && anyChild(n1250, roK81, func(n1253 *Node) bool { return (fnNormalizeSpace(childStr(n1253, roK54)) == "G") }) && a1246.add(castDecimal(child(n1250, roK79)))
+				var a1239 sumAcc
+				anyNode(parent(n), func(n1240 *Node) bool {
+					return anyNode(parent(n1240), func(n1241 *Node) bool {
+						return anyNode(parent(n1241), func(n1242 *Node) bool {
+							return anyChild(n1242, roK77, func(n1243 *Node) bool {
+								return func(r1244 Seq) bool {
+									return anyChild(n1243, roK78, func(n1245 *Node) bool { return gcmp(nodeSeq(n1245), r1244, opEq) })
+								}(boolSeq(false)) && anyChild(n1243, roK82, func(n1246 *Node) bool { return (fnNormalizeSpace(childStr(n1246, roK54)) == "G") }) && a1239.add(castDecimal(child(n1243, roK80)))
 							})
 						})
 					})
 				})
-				return a1246.result()
-			}()
-		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1256 *Node) Seq { return child(n1256, roK144) })), arith(arith(func() Seq {
-			var a1257 sumAcc
-			anyNode(parent(n), func(n1258 *Node) bool {
-				return anyNode(parent(n1258), func(n1259 *Node) bool {
-					return anyNode(parent(n1259), func(n1260 *Node) bool {
-						return anyChild(n1260, roK90, func(n1261 *Node) bool {
-							return anyChild(n1261, roK124, func(n1262 *Node) bool {
-								return anyChild(n1262, roK110, func(n1263 *Node) bool { return (fnNormalizeSpace(childStr(n1263, roK54)) == "G") })
-							}) && a1257.add(castDecimal(child(n1261, roK86)))
-						})
-					})
-				})
-			})
-			return a1257.result()
-		}(), c1245.get(func() Seq {
-			return func() Seq {
-				var a1264 sumAcc
-				anyNode(parent(n), func(n1265 *Node) bool {
-					return anyNode(parent(n1265), func(n1266 *Node) bool {
-						return anyNode(parent(n1266), func(n1267 *Node) bool {
-							return anyChild(n1267, roK76, func(n1268 *Node) bool {
-								return func(r1269 Seq) bool {
-									return anyChild(n1268, roK77, func(n1270 *Node) bool { return gcmp(nodeSeq(n1270), r1269, opEq) })
-								}(boolSeq(true)) && anyChild(n1268, roK81, func(n1271 *Node) bool { return (fnNormalizeSpace(childStr(n1271, roK54)) == "G") }) && a1264.add(castDecimal(child(n1268, roK79)))
-							})
-						})
-					})
-				})
-				return a1264.result()
-			}()
-		}), opAdd), c1254.get(func() Seq {
-			return func() Seq {
-				var a1272 sumAcc
-				anyNode(parent(n), func(n1273 *Node) bool {
-					return anyNode(parent(n1273), func(n1274 *Node) bool {
-						return anyNode(parent(n1274), func(n1275 *Node) bool {
-							return anyChild(n1275, roK76, func(n1276 *Node) bool {
-								return func(r1277 Seq) bool {
-									return anyChild(n1276, roK77, func(n1278 *Node) bool { return gcmp(nodeSeq(n1278), r1277, opEq) })
-								}(boolSeq(false)) && anyChild(n1276, roK81, func(n1279 *Node) bool { return (fnNormalizeSpace(childStr(n1279, roK54)) == "G") }) && a1272.add(castDecimal(child(n1276, roK79)))
-							})
-						})
-					})
-				})
-				return a1272.result()
+				return a1239.result()
 			}()
 		}), opSub), opEq)))
 	}()
@@ -5955,33 +6711,33 @@ func roT0161(v []Seq, n *Node) bool {
 
 // BR-G-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0162(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1280 *Node) Seq { return child(n1280, roK105) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1247 *Node) Seq { return child(n1247, roK108) })), roK58, opEq)
 }
 
 // BR-G-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0163(v []Seq, n *Node) bool {
-	return (hasChild(n, roK147) || hasChild(n, roK148))
+	return (hasChild(n, roK159) || hasChild(n, roK160))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM040(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1283 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1283, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1250 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1250, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1284 Seq) bool {
-			return anyChild(m, roK77, func(n1285 *Node) bool { return gcmp(nodeSeq(n1285), r1284, opEq) })
+		if !(func(r1251 Seq) bool {
+			return anyChild(m, roK78, func(n1252 *Node) bool { return gcmp(nodeSeq(n1252), r1251, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5994,28 +6750,28 @@ func roM040(v []Seq, n *Node) bool {
 
 // BR-G-06: (xs:decimal(cbc:Percent) = 0)
 func roT0164(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM041(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1286 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1286, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1253 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1253, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1287 Seq) bool {
-			return anyChild(m, roK77, func(n1288 *Node) bool { return gcmp(nodeSeq(n1288), r1287, opEq) })
+		if !(func(r1254 Seq) bool {
+			return anyChild(m, roK78, func(n1255 *Node) bool { return gcmp(nodeSeq(n1255), r1254, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6028,28 +6784,28 @@ func roM041(v []Seq, n *Node) bool {
 
 // BR-G-07: (xs:decimal(cbc:Percent) = 0)
 func roT0165(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func roM042(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1289 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1289, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1256 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1256, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -6058,21 +6814,21 @@ func roM042(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1290 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1290, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1257 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1257, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -6084,32 +6840,32 @@ func roM042(v []Seq, n *Node) bool {
 
 // BR-G-05: (xs:decimal(cbc:Percent) = 0)
 func roT0166(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM043(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1291 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1291, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1258 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1258, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -6122,98 +6878,98 @@ func roM043(v []Seq, n *Node) bool {
 // BR-IC-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='K']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0167(v []Seq, n *Node) bool {
 	return func() bool {
-		var c1309, c1318 cseSlot
-		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1293 *Node) Seq { return child(n1293, roK144) })), arith(arith(func() Seq {
-			var a1294 sumAcc
-			anyNode(parent(n), func(n1295 *Node) bool {
-				return anyNode(parent(n1295), func(n1296 *Node) bool {
+		var c1276, c1285 cseSlot
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1260 *Node) Seq { return child(n1260, roK156) })), arith(arith(func() Seq {
+			var a1261 sumAcc
+			anyNode(parent(n), func(n1262 *Node) bool {
+				return anyNode(parent(n1262), func(n1263 *Node) bool {
+					return anyNode(parent(n1263), func(n1264 *Node) bool {
+						return anyChild(n1264, roK90, func(n1265 *Node) bool {
+							return anyChild(n1265, roK129, func(n1266 *Node) bool {
+								return anyChild(n1266, roK113, func(n1267 *Node) bool { return (fnNormalizeSpace(childStr(n1267, roK54)) == "K") })
+							}) && a1261.add(castDecimal(child(n1265, roK87)))
+						})
+					})
+				})
+			})
+			return a1261.result()
+		}(), c1276.get(func() Seq {
+			return func() Seq {
+				var a1268 sumAcc
+				anyNode(parent(n), func(n1269 *Node) bool {
+					return anyNode(parent(n1269), func(n1270 *Node) bool {
+						return anyNode(parent(n1270), func(n1271 *Node) bool {
+							return anyChild(n1271, roK77, func(n1272 *Node) bool {
+								return func(r1273 Seq) bool {
+									return anyChild(n1272, roK78, func(n1274 *Node) bool { return gcmp(nodeSeq(n1274), r1273, opEq) })
+								}(boolSeq(true)) && anyChild(n1272, roK82, func(n1275 *Node) bool { return (fnNormalizeSpace(childStr(n1275, roK54)) == "K") }) && a1268.add(castDecimal(child(n1272, roK80)))
+							})
+						})
+					})
+				})
+				return a1268.result()
+			}()
+		}), opAdd), c1285.get(func() Seq {
+			return func() Seq {
+				var a1277 sumAcc
+				anyNode(parent(n), func(n1278 *Node) bool {
+					return anyNode(parent(n1278), func(n1279 *Node) bool {
+						return anyNode(parent(n1279), func(n1280 *Node) bool {
+							return anyChild(n1280, roK77, func(n1281 *Node) bool {
+								return func(r1282 Seq) bool {
+									return anyChild(n1281, roK78, func(n1283 *Node) bool { return gcmp(nodeSeq(n1283), r1282, opEq) })
+								}(boolSeq(false)) && anyChild(n1281, roK82, func(n1284 *Node) bool { return (fnNormalizeSpace(childStr(n1284, roK54)) == "K") }) && a1277.add(castDecimal(child(n1281, roK80)))
+							})
+						})
+					})
+				})
+				return a1277.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK91)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1287 *Node) Seq { return child(n1287, roK156) })), arith(arith(func() Seq {
+			var a1288 sumAcc
+			anyNode(parent(n), func(n1289 *Node) bool {
+				return anyNode(parent(n1289), func(n1290 *Node) bool {
+					return anyNode(parent(n1290), func(n1291 *Node) bool {
+						return anyChild(n1291, roK91, func(n1292 *Node) bool {
+							return anyChild(n1292, roK129, func(n1293 *Node) bool {
+								return anyChild(n1293, roK113, func(n1294 *Node) bool { return (fnNormalizeSpace(childStr(n1294, roK54)) == "K") })
+							}) && a1288.add(castDecimal(child(n1292, roK87)))
+						})
+					})
+				})
+			})
+			return a1288.result()
+		}(), c1276.get(func() Seq {
+			return func() Seq {
+				var a1295 sumAcc
+				anyNode(parent(n), func(n1296 *Node) bool {
 					return anyNode(parent(n1296), func(n1297 *Node) bool {
-						return anyChild(n1297, roK89, func(n1298 *Node) bool {
-							return anyChild(n1298, roK124, func(n1299 *Node) bool {
-								return anyChild(n1299, roK110, func(n1300 *Node) bool { return (fnNormalizeSpace(childStr(n1300, roK54)) == "K") })
-							}) && a1294.add(castDecimal(child(n1298, roK86)))
-						})
-					})
-				})
-			})
-			return a1294.result()
-		}(), c1309.get(func() Seq {
-			return func() Seq {
-				var a1301 sumAcc
-				anyNode(parent(n), func(n1302 *Node) bool {
-					return anyNode(parent(n1302), func(n1303 *Node) bool {
-						return anyNode(parent(n1303), func(n1304 *Node) bool {
-							return anyChild(n1304, roK76, func(n1305 *Node) bool {
-								return func(r1306 Seq) bool {
-									return anyChild(n1305, roK77, func(n1307 *Node) bool { return gcmp(nodeSeq(n1307), r1306, opEq) })
-								}(boolSeq(true)) && anyChild(n1305, roK81, func(n1308 *Node) bool { return (fnNormalizeSpace(childStr(n1308, roK54)) == "K") }) && a1301.add(castDecimal(child(n1305, roK79)))
+						return anyNode(parent(n1297), func(n1298 *Node) bool {
+							return anyChild(n1298, roK77, func(n1299 *Node) bool {
+								return func(r1300 Seq) bool {
+									return anyChild(n1299, roK78, func(n1301 *Node) bool { return gcmp(nodeSeq(n1301), r1300, opEq) })
+								}(boolSeq(true)) && anyChild(n1299, roK82, func(n1302 *Node) bool { return (fnNormalizeSpace(childStr(n1302, roK54)) == "K") }) && a1295.add(castDecimal(child(n1299, roK80)))
 							})
 						})
 					})
 				})
-				return a1301.result()
+				return a1295.result()
 			}()
-		}), opAdd), c1318.get(func() Seq {
+		}), opAdd), c1285.get(func() Seq {
 			return func() Seq {
-				var a1310 sumAcc
-				anyNode(parent(n), func(n1311 *Node) bool {
-					return anyNode(parent(n1311), func(n1312 *Node) bool {
-						return anyNode(parent(n1312), func(n1313 *Node) bool {
-							return anyChild(n1313, roK76, func(n1314 *Node) bool {
-								return func(r1315 Seq) bool {
-									return anyChild(n1314, roK77, func(n1316 *Node) bool { return gcmp(nodeSeq(n1316), r1315, opEq) })
-								}(boolSeq(false)) && anyChild(n1314, roK81, func(n1317 *Node) bool { return (fnNormalizeSpace(childStr(n1317, roK54)) == "K") }) && a1310.add(castDecimal(child(n1314, roK79)))
+				var a1303 sumAcc
+				anyNode(parent(n), func(n1304 *Node) bool {
+					return anyNode(parent(n1304), func(n1305 *Node) bool {
+						return anyNode(parent(n1305), func(n1306 *Node) bool {
+							return anyChild(n1306, roK77, func(n1307 *Node) bool {
+								return func(r1308 Seq) bool {
+									return anyChild(n1307, roK78, func(n1309 *Node) bool { return gcmp(nodeSeq(n1309), r1308, opEq) })
+								}(boolSeq(false)) && anyChild(n1307, roK82, func(n1310 *Node) bool { return (fnNormalizeSpace(childStr(n1310, roK54)) == "K") }) && a1303.add(castDecimal(child(n1307, roK80)))
 							})
 						})
 					})
 				})
-				return a1310.result()
-			}()
-		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1320 *Node) Seq { return child(n1320, roK144) })), arith(arith(func() Seq {
-			var a1321 sumAcc
-			anyNode(parent(n), func(n1322 *Node) bool {
-				return anyNode(parent(n1322), func(n1323 *Node) bool {
-					return anyNode(parent(n1323), func(n1324 *Node) bool {
-						return anyChild(n1324, roK90, func(n1325 *Node) bool {
-							return anyChild(n1325, roK124, func(n1326 *Node) bool {
-								return anyChild(n1326, roK110, func(n1327 *Node) bool { return (fnNormalizeSpace(childStr(n1327, roK54)) == "K") })
-							}) && a1321.add(castDecimal(child(n1325, roK86)))
-						})
-					})
-				})
-			})
-			return a1321.result()
-		}(), c1309.get(func() Seq {
-			return func() Seq {
-				var a1328 sumAcc
-				anyNode(parent(n), func(n1329 *Node) bool {
-					return anyNode(parent(n1329), func(n1330 *Node) bool {
-						return anyNode(parent(n1330), func(n1331 *Node) bool {
-							return anyChild(n1331, roK76, func(n1332 *Node) bool {
-								return func(r1333 Seq) bool {
-									return anyChild(n1332, roK77, func(n1334 *Node) bool { return gcmp(nodeSeq(n1334), r1333, opEq) })
-								}(boolSeq(true)) && anyChild(n1332, roK81, func(n1335 *Node) bool { return (fnNormalizeSpace(childStr(n1335, roK54)) == "K") }) && a1328.add(castDecimal(child(n1332, roK79)))
-							})
-						})
-					})
-				})
-				return a1328.result()
-			}()
-		}), opAdd), c1318.get(func() Seq {
-			return func() Seq {
-				var a1336 sumAcc
-				anyNode(parent(n), func(n1337 *Node) bool {
-					return anyNode(parent(n1337), func(n1338 *Node) bool {
-						return anyNode(parent(n1338), func(n1339 *Node) bool {
-							return anyChild(n1339, roK76, func(n1340 *Node) bool {
-								return func(r1341 Seq) bool {
-									return anyChild(n1340, roK77, func(n1342 *Node) bool { return gcmp(nodeSeq(n1342), r1341, opEq) })
-								}(boolSeq(false)) && anyChild(n1340, roK81, func(n1343 *Node) bool { return (fnNormalizeSpace(childStr(n1343, roK54)) == "K") }) && a1336.add(castDecimal(child(n1340, roK79)))
-							})
-						})
-					})
-				})
-				return a1336.result()
+				return a1303.result()
 			}()
 		}), opSub), opEq)))
 	}()
@@ -6221,33 +6977,33 @@ func roT0167(v []Seq, n *Node) bool {
 
 // BR-IC-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0168(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1344 *Node) Seq { return child(n1344, roK105) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1311 *Node) Seq { return child(n1311, roK108) })), roK58, opEq)
 }
 
 // BR-IC-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0169(v []Seq, n *Node) bool {
-	return (hasChild(n, roK147) || hasChild(n, roK148))
+	return (hasChild(n, roK159) || hasChild(n, roK160))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM044(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1347 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1347, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1314 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1314, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1348 Seq) bool {
-			return anyChild(m, roK77, func(n1349 *Node) bool { return gcmp(nodeSeq(n1349), r1348, opEq) })
+		if !(func(r1315 Seq) bool {
+			return anyChild(m, roK78, func(n1316 *Node) bool { return gcmp(nodeSeq(n1316), r1315, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6260,28 +7016,28 @@ func roM044(v []Seq, n *Node) bool {
 
 // BR-IC-06: (xs:decimal(cbc:Percent) = 0)
 func roT0170(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM045(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1350 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1350, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1317 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1317, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1351 Seq) bool {
-			return anyChild(m, roK77, func(n1352 *Node) bool { return gcmp(nodeSeq(n1352), r1351, opEq) })
+		if !(func(r1318 Seq) bool {
+			return anyChild(m, roK78, func(n1319 *Node) bool { return gcmp(nodeSeq(n1319), r1318, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6294,28 +7050,28 @@ func roM045(v []Seq, n *Node) bool {
 
 // BR-IC-07: (xs:decimal(cbc:Percent) = 0)
 func roT0171(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func roM046(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1353 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1353, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1320 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1320, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -6324,21 +7080,21 @@ func roM046(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1354 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1354, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1321 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1321, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -6350,32 +7106,32 @@ func roM046(v []Seq, n *Node) bool {
 
 // BR-IC-05: (xs:decimal(cbc:Percent) = 0)
 func roT0172(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM047(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1355 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1355, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1322 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1322, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -6387,224 +7143,224 @@ func roM047(v []Seq, n *Node) bool {
 
 // BR-IG-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func roT0173(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, roK145)), func(q1356 Seq) bool {
+	return every(castDecimal(child(n, roK157)), func(q1323 Seq) bool {
 		return func() bool {
-			var c1367, c1377, c1387, c1429 cseSlot
-			return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && (func(r1388 Seq) bool {
-				return anyNode(parent(n), func(n1389 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1389, roK144), roK108, opSub)), r1388, opLt)
+			var c1334, c1344, c1354, c1396 cseSlot
+			return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1355 Seq) bool {
+				return anyNode(parent(n), func(n1356 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1356, roK156), roK111, opSub)), r1355, opLt)
 				})
-			}(arith(arith(c1367.get(func() Seq {
+			}(arith(arith(c1334.get(func() Seq {
 				return func() Seq {
-					var a1358 sumAcc
-					anyNode(parent(n), func(n1359 *Node) bool {
-						return anyNode(parent(n1359), func(n1360 *Node) bool {
-							return anyNode(parent(n1360), func(n1361 *Node) bool {
-								return anyChild(n1361, roK89, func(n1362 *Node) bool {
-									return anyChild(n1362, roK124, func(n1363 *Node) bool {
-										return anyChild(n1363, roK110, func(n1364 *Node) bool { return (fnNormalizeSpace(childStr(n1364, roK54)) == "L") })
-									}) && anyChild(n1362, roK124, func(n1365 *Node) bool {
-										return anyChild(n1365, roK110, func(n1366 *Node) bool { return gcmp(castDecimal(child(n1366, roK145)), q1356, opEq) })
-									}) && a1358.add(castDecimal(child(n1362, roK86)))
+					var a1325 sumAcc
+					anyNode(parent(n), func(n1326 *Node) bool {
+						return anyNode(parent(n1326), func(n1327 *Node) bool {
+							return anyNode(parent(n1327), func(n1328 *Node) bool {
+								return anyChild(n1328, roK90, func(n1329 *Node) bool {
+									return anyChild(n1329, roK129, func(n1330 *Node) bool {
+										return anyChild(n1330, roK113, func(n1331 *Node) bool { return (fnNormalizeSpace(childStr(n1331, roK54)) == "L") })
+									}) && anyChild(n1329, roK129, func(n1332 *Node) bool {
+										return anyChild(n1332, roK113, func(n1333 *Node) bool { return gcmp(castDecimal(child(n1333, roK157)), q1323, opEq) })
+									}) && a1325.add(castDecimal(child(n1329, roK87)))
 								})
 							})
 						})
 					})
-					return a1358.result()
+					return a1325.result()
 				}()
-			}), c1377.get(func() Seq {
+			}), c1344.get(func() Seq {
 				return func() Seq {
-					var a1368 sumAcc
-					anyNode(parent(n), func(n1369 *Node) bool {
-						return anyNode(parent(n1369), func(n1370 *Node) bool {
-							return anyNode(parent(n1370), func(n1371 *Node) bool {
-								return anyChild(n1371, roK76, func(n1372 *Node) bool {
-									return func(r1373 Seq) bool {
-										return anyChild(n1372, roK77, func(n1374 *Node) bool { return gcmp(nodeSeq(n1374), r1373, opEq) })
-									}(boolSeq(true)) && anyChild(n1372, roK81, func(n1375 *Node) bool { return (fnNormalizeSpace(childStr(n1375, roK54)) == "L") }) && anyChild(n1372, roK81, func(n1376 *Node) bool { return gcmp(castDecimal(child(n1376, roK145)), q1356, opEq) }) && a1368.add(castDecimal(child(n1372, roK79)))
+					var a1335 sumAcc
+					anyNode(parent(n), func(n1336 *Node) bool {
+						return anyNode(parent(n1336), func(n1337 *Node) bool {
+							return anyNode(parent(n1337), func(n1338 *Node) bool {
+								return anyChild(n1338, roK77, func(n1339 *Node) bool {
+									return func(r1340 Seq) bool {
+										return anyChild(n1339, roK78, func(n1341 *Node) bool { return gcmp(nodeSeq(n1341), r1340, opEq) })
+									}(boolSeq(true)) && anyChild(n1339, roK82, func(n1342 *Node) bool { return (fnNormalizeSpace(childStr(n1342, roK54)) == "L") }) && anyChild(n1339, roK82, func(n1343 *Node) bool { return gcmp(castDecimal(child(n1343, roK157)), q1323, opEq) }) && a1335.add(castDecimal(child(n1339, roK80)))
 								})
 							})
 						})
 					})
-					return a1368.result()
+					return a1335.result()
 				}()
-			}), opAdd), c1387.get(func() Seq {
+			}), opAdd), c1354.get(func() Seq {
 				return func() Seq {
-					var a1378 sumAcc
-					anyNode(parent(n), func(n1379 *Node) bool {
-						return anyNode(parent(n1379), func(n1380 *Node) bool {
-							return anyNode(parent(n1380), func(n1381 *Node) bool {
-								return anyChild(n1381, roK76, func(n1382 *Node) bool {
-									return func(r1383 Seq) bool {
-										return anyChild(n1382, roK77, func(n1384 *Node) bool { return gcmp(nodeSeq(n1384), r1383, opEq) })
-									}(boolSeq(false)) && anyChild(n1382, roK81, func(n1385 *Node) bool { return (fnNormalizeSpace(childStr(n1385, roK54)) == "L") }) && anyChild(n1382, roK81, func(n1386 *Node) bool { return gcmp(castDecimal(child(n1386, roK145)), q1356, opEq) }) && a1378.add(castDecimal(child(n1382, roK79)))
+					var a1345 sumAcc
+					anyNode(parent(n), func(n1346 *Node) bool {
+						return anyNode(parent(n1346), func(n1347 *Node) bool {
+							return anyNode(parent(n1347), func(n1348 *Node) bool {
+								return anyChild(n1348, roK77, func(n1349 *Node) bool {
+									return func(r1350 Seq) bool {
+										return anyChild(n1349, roK78, func(n1351 *Node) bool { return gcmp(nodeSeq(n1351), r1350, opEq) })
+									}(boolSeq(false)) && anyChild(n1349, roK82, func(n1352 *Node) bool { return (fnNormalizeSpace(childStr(n1352, roK54)) == "L") }) && anyChild(n1349, roK82, func(n1353 *Node) bool { return gcmp(castDecimal(child(n1353, roK157)), q1323, opEq) }) && a1345.add(castDecimal(child(n1349, roK80)))
 								})
 							})
 						})
 					})
-					return a1378.result()
+					return a1345.result()
 				}()
-			}), opSub)) && func(r1417 Seq) bool {
-				return anyNode(parent(n), func(n1418 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1418, roK144), roK108, opAdd)), r1417, opGt)
+			}), opSub)) && func(r1384 Seq) bool {
+				return anyNode(parent(n), func(n1385 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1385, roK156), roK111, opAdd)), r1384, opGt)
 				})
-			}(arith(arith(c1367.get(func() Seq {
+			}(arith(arith(c1334.get(func() Seq {
 				return func() Seq {
-					var a1390 sumAcc
-					anyNode(parent(n), func(n1391 *Node) bool {
-						return anyNode(parent(n1391), func(n1392 *Node) bool {
-							return anyNode(parent(n1392), func(n1393 *Node) bool {
-								return anyChild(n1393, roK89, func(n1394 *Node) bool {
-									return anyChild(n1394, roK124, func(n1395 *Node) bool {
-										return anyChild(n1395, roK110, func(n1396 *Node) bool { return (fnNormalizeSpace(childStr(n1396, roK54)) == "L") })
-									}) && anyChild(n1394, roK124, func(n1397 *Node) bool {
-										return anyChild(n1397, roK110, func(n1398 *Node) bool { return gcmp(castDecimal(child(n1398, roK145)), q1356, opEq) })
-									}) && a1390.add(castDecimal(child(n1394, roK86)))
+					var a1357 sumAcc
+					anyNode(parent(n), func(n1358 *Node) bool {
+						return anyNode(parent(n1358), func(n1359 *Node) bool {
+							return anyNode(parent(n1359), func(n1360 *Node) bool {
+								return anyChild(n1360, roK90, func(n1361 *Node) bool {
+									return anyChild(n1361, roK129, func(n1362 *Node) bool {
+										return anyChild(n1362, roK113, func(n1363 *Node) bool { return (fnNormalizeSpace(childStr(n1363, roK54)) == "L") })
+									}) && anyChild(n1361, roK129, func(n1364 *Node) bool {
+										return anyChild(n1364, roK113, func(n1365 *Node) bool { return gcmp(castDecimal(child(n1365, roK157)), q1323, opEq) })
+									}) && a1357.add(castDecimal(child(n1361, roK87)))
 								})
 							})
 						})
 					})
-					return a1390.result()
+					return a1357.result()
 				}()
-			}), c1377.get(func() Seq {
+			}), c1344.get(func() Seq {
 				return func() Seq {
-					var a1399 sumAcc
-					anyNode(parent(n), func(n1400 *Node) bool {
-						return anyNode(parent(n1400), func(n1401 *Node) bool {
-							return anyNode(parent(n1401), func(n1402 *Node) bool {
-								return anyChild(n1402, roK76, func(n1403 *Node) bool {
-									return func(r1404 Seq) bool {
-										return anyChild(n1403, roK77, func(n1405 *Node) bool { return gcmp(nodeSeq(n1405), r1404, opEq) })
-									}(boolSeq(true)) && anyChild(n1403, roK81, func(n1406 *Node) bool { return (fnNormalizeSpace(childStr(n1406, roK54)) == "L") }) && anyChild(n1403, roK81, func(n1407 *Node) bool { return gcmp(castDecimal(child(n1407, roK145)), q1356, opEq) }) && a1399.add(castDecimal(child(n1403, roK79)))
+					var a1366 sumAcc
+					anyNode(parent(n), func(n1367 *Node) bool {
+						return anyNode(parent(n1367), func(n1368 *Node) bool {
+							return anyNode(parent(n1368), func(n1369 *Node) bool {
+								return anyChild(n1369, roK77, func(n1370 *Node) bool {
+									return func(r1371 Seq) bool {
+										return anyChild(n1370, roK78, func(n1372 *Node) bool { return gcmp(nodeSeq(n1372), r1371, opEq) })
+									}(boolSeq(true)) && anyChild(n1370, roK82, func(n1373 *Node) bool { return (fnNormalizeSpace(childStr(n1373, roK54)) == "L") }) && anyChild(n1370, roK82, func(n1374 *Node) bool { return gcmp(castDecimal(child(n1374, roK157)), q1323, opEq) }) && a1366.add(castDecimal(child(n1370, roK80)))
 								})
 							})
 						})
 					})
-					return a1399.result()
+					return a1366.result()
 				}()
-			}), opAdd), c1387.get(func() Seq {
+			}), opAdd), c1354.get(func() Seq {
 				return func() Seq {
-					var a1408 sumAcc
-					anyNode(parent(n), func(n1409 *Node) bool {
-						return anyNode(parent(n1409), func(n1410 *Node) bool {
-							return anyNode(parent(n1410), func(n1411 *Node) bool {
-								return anyChild(n1411, roK76, func(n1412 *Node) bool {
-									return func(r1413 Seq) bool {
-										return anyChild(n1412, roK77, func(n1414 *Node) bool { return gcmp(nodeSeq(n1414), r1413, opEq) })
-									}(boolSeq(false)) && anyChild(n1412, roK81, func(n1415 *Node) bool { return (fnNormalizeSpace(childStr(n1415, roK54)) == "L") }) && anyChild(n1412, roK81, func(n1416 *Node) bool { return gcmp(castDecimal(child(n1416, roK145)), q1356, opEq) }) && a1408.add(castDecimal(child(n1412, roK79)))
+					var a1375 sumAcc
+					anyNode(parent(n), func(n1376 *Node) bool {
+						return anyNode(parent(n1376), func(n1377 *Node) bool {
+							return anyNode(parent(n1377), func(n1378 *Node) bool {
+								return anyChild(n1378, roK77, func(n1379 *Node) bool {
+									return func(r1380 Seq) bool {
+										return anyChild(n1379, roK78, func(n1381 *Node) bool { return gcmp(nodeSeq(n1381), r1380, opEq) })
+									}(boolSeq(false)) && anyChild(n1379, roK82, func(n1382 *Node) bool { return (fnNormalizeSpace(childStr(n1382, roK54)) == "L") }) && anyChild(n1379, roK82, func(n1383 *Node) bool { return gcmp(castDecimal(child(n1383, roK157)), q1323, opEq) }) && a1375.add(castDecimal(child(n1379, roK80)))
 								})
 							})
 						})
 					})
-					return a1408.result()
+					return a1375.result()
 				}()
-			}), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1448 Seq) bool {
-				return anyNode(parent(n), func(n1449 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1449, roK144), roK108, opSub)), r1448, opLt)
+			}), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK91)) > 0) }) && (func(r1415 Seq) bool {
+				return anyNode(parent(n), func(n1416 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1416, roK156), roK111, opSub)), r1415, opLt)
 				})
-			}(arith(arith(c1429.get(func() Seq {
+			}(arith(arith(c1396.get(func() Seq {
 				return func() Seq {
-					var a1420 sumAcc
-					anyNode(parent(n), func(n1421 *Node) bool {
-						return anyNode(parent(n1421), func(n1422 *Node) bool {
-							return anyNode(parent(n1422), func(n1423 *Node) bool {
-								return anyChild(n1423, roK90, func(n1424 *Node) bool {
-									return anyChild(n1424, roK124, func(n1425 *Node) bool {
-										return anyChild(n1425, roK110, func(n1426 *Node) bool { return (fnNormalizeSpace(childStr(n1426, roK54)) == "L") })
-									}) && anyChild(n1424, roK124, func(n1427 *Node) bool {
-										return anyChild(n1427, roK110, func(n1428 *Node) bool { return gcmp(castDecimal(child(n1428, roK145)), q1356, opEq) })
-									}) && a1420.add(castDecimal(child(n1424, roK86)))
+					var a1387 sumAcc
+					anyNode(parent(n), func(n1388 *Node) bool {
+						return anyNode(parent(n1388), func(n1389 *Node) bool {
+							return anyNode(parent(n1389), func(n1390 *Node) bool {
+								return anyChild(n1390, roK91, func(n1391 *Node) bool {
+									return anyChild(n1391, roK129, func(n1392 *Node) bool {
+										return anyChild(n1392, roK113, func(n1393 *Node) bool { return (fnNormalizeSpace(childStr(n1393, roK54)) == "L") })
+									}) && anyChild(n1391, roK129, func(n1394 *Node) bool {
+										return anyChild(n1394, roK113, func(n1395 *Node) bool { return gcmp(castDecimal(child(n1395, roK157)), q1323, opEq) })
+									}) && a1387.add(castDecimal(child(n1391, roK87)))
 								})
 							})
 						})
 					})
-					return a1420.result()
+					return a1387.result()
 				}()
-			}), c1377.get(func() Seq {
+			}), c1344.get(func() Seq {
 				return func() Seq {
-					var a1430 sumAcc
-					anyNode(parent(n), func(n1431 *Node) bool {
-						return anyNode(parent(n1431), func(n1432 *Node) bool {
-							return anyNode(parent(n1432), func(n1433 *Node) bool {
-								return anyChild(n1433, roK76, func(n1434 *Node) bool {
-									return func(r1435 Seq) bool {
-										return anyChild(n1434, roK77, func(n1436 *Node) bool { return gcmp(nodeSeq(n1436), r1435, opEq) })
-									}(boolSeq(true)) && anyChild(n1434, roK81, func(n1437 *Node) bool { return (fnNormalizeSpace(childStr(n1437, roK54)) == "L") }) && anyChild(n1434, roK81, func(n1438 *Node) bool { return gcmp(castDecimal(child(n1438, roK145)), q1356, opEq) }) && a1430.add(castDecimal(child(n1434, roK79)))
+					var a1397 sumAcc
+					anyNode(parent(n), func(n1398 *Node) bool {
+						return anyNode(parent(n1398), func(n1399 *Node) bool {
+							return anyNode(parent(n1399), func(n1400 *Node) bool {
+								return anyChild(n1400, roK77, func(n1401 *Node) bool {
+									return func(r1402 Seq) bool {
+										return anyChild(n1401, roK78, func(n1403 *Node) bool { return gcmp(nodeSeq(n1403), r1402, opEq) })
+									}(boolSeq(true)) && anyChild(n1401, roK82, func(n1404 *Node) bool { return (fnNormalizeSpace(childStr(n1404, roK54)) == "L") }) && anyChild(n1401, roK82, func(n1405 *Node) bool { return gcmp(castDecimal(child(n1405, roK157)), q1323, opEq) }) && a1397.add(castDecimal(child(n1401, roK80)))
 								})
 							})
 						})
 					})
-					return a1430.result()
+					return a1397.result()
 				}()
-			}), opAdd), c1387.get(func() Seq {
+			}), opAdd), c1354.get(func() Seq {
 				return func() Seq {
-					var a1439 sumAcc
-					anyNode(parent(n), func(n1440 *Node) bool {
-						return anyNode(parent(n1440), func(n1441 *Node) bool {
-							return anyNode(parent(n1441), func(n1442 *Node) bool {
-								return anyChild(n1442, roK76, func(n1443 *Node) bool {
-									return func(r1444 Seq) bool {
-										return anyChild(n1443, roK77, func(n1445 *Node) bool { return gcmp(nodeSeq(n1445), r1444, opEq) })
-									}(boolSeq(false)) && anyChild(n1443, roK81, func(n1446 *Node) bool { return (fnNormalizeSpace(childStr(n1446, roK54)) == "L") }) && anyChild(n1443, roK81, func(n1447 *Node) bool { return gcmp(castDecimal(child(n1447, roK145)), q1356, opEq) }) && a1439.add(castDecimal(child(n1443, roK79)))
+					var a1406 sumAcc
+					anyNode(parent(n), func(n1407 *Node) bool {
+						return anyNode(parent(n1407), func(n1408 *Node) bool {
+							return anyNode(parent(n1408), func(n1409 *Node) bool {
+								return anyChild(n1409, roK77, func(n1410 *Node) bool {
+									return func(r1411 Seq) bool {
+										return anyChild(n1410, roK78, func(n1412 *Node) bool { return gcmp(nodeSeq(n1412), r1411, opEq) })
+									}(boolSeq(false)) && anyChild(n1410, roK82, func(n1413 *Node) bool { return (fnNormalizeSpace(childStr(n1413, roK54)) == "L") }) && anyChild(n1410, roK82, func(n1414 *Node) bool { return gcmp(castDecimal(child(n1414, roK157)), q1323, opEq) }) && a1406.add(castDecimal(child(n1410, roK80)))
 								})
 							})
 						})
 					})
-					return a1439.result()
+					return a1406.result()
 				}()
-			}), opSub)) && func(r1477 Seq) bool {
-				return anyNode(parent(n), func(n1478 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1478, roK144), roK108, opAdd)), r1477, opGt)
+			}), opSub)) && func(r1444 Seq) bool {
+				return anyNode(parent(n), func(n1445 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1445, roK156), roK111, opAdd)), r1444, opGt)
 				})
-			}(arith(arith(c1429.get(func() Seq {
+			}(arith(arith(c1396.get(func() Seq {
 				return func() Seq {
-					var a1450 sumAcc
-					anyNode(parent(n), func(n1451 *Node) bool {
-						return anyNode(parent(n1451), func(n1452 *Node) bool {
-							return anyNode(parent(n1452), func(n1453 *Node) bool {
-								return anyChild(n1453, roK90, func(n1454 *Node) bool {
-									return anyChild(n1454, roK124, func(n1455 *Node) bool {
-										return anyChild(n1455, roK110, func(n1456 *Node) bool { return (fnNormalizeSpace(childStr(n1456, roK54)) == "L") })
-									}) && anyChild(n1454, roK124, func(n1457 *Node) bool {
-										return anyChild(n1457, roK110, func(n1458 *Node) bool { return gcmp(castDecimal(child(n1458, roK145)), q1356, opEq) })
-									}) && a1450.add(castDecimal(child(n1454, roK86)))
+					var a1417 sumAcc
+					anyNode(parent(n), func(n1418 *Node) bool {
+						return anyNode(parent(n1418), func(n1419 *Node) bool {
+							return anyNode(parent(n1419), func(n1420 *Node) bool {
+								return anyChild(n1420, roK91, func(n1421 *Node) bool {
+									return anyChild(n1421, roK129, func(n1422 *Node) bool {
+										return anyChild(n1422, roK113, func(n1423 *Node) bool { return (fnNormalizeSpace(childStr(n1423, roK54)) == "L") })
+									}) && anyChild(n1421, roK129, func(n1424 *Node) bool {
+										return anyChild(n1424, roK113, func(n1425 *Node) bool { return gcmp(castDecimal(child(n1425, roK157)), q1323, opEq) })
+									}) && a1417.add(castDecimal(child(n1421, roK87)))
 								})
 							})
 						})
 					})
-					return a1450.result()
+					return a1417.result()
 				}()
-			}), c1377.get(func() Seq {
+			}), c1344.get(func() Seq {
 				return func() Seq {
-					var a1459 sumAcc
-					anyNode(parent(n), func(n1460 *Node) bool {
-						return anyNode(parent(n1460), func(n1461 *Node) bool {
-							return anyNode(parent(n1461), func(n1462 *Node) bool {
-								return anyChild(n1462, roK76, func(n1463 *Node) bool {
-									return func(r1464 Seq) bool {
-										return anyChild(n1463, roK77, func(n1465 *Node) bool { return gcmp(nodeSeq(n1465), r1464, opEq) })
-									}(boolSeq(true)) && anyChild(n1463, roK81, func(n1466 *Node) bool { return (fnNormalizeSpace(childStr(n1466, roK54)) == "L") }) && anyChild(n1463, roK81, func(n1467 *Node) bool { return gcmp(castDecimal(child(n1467, roK145)), q1356, opEq) }) && a1459.add(castDecimal(child(n1463, roK79)))
+					var a1426 sumAcc
+					anyNode(parent(n), func(n1427 *Node) bool {
+						return anyNode(parent(n1427), func(n1428 *Node) bool {
+							return anyNode(parent(n1428), func(n1429 *Node) bool {
+								return anyChild(n1429, roK77, func(n1430 *Node) bool {
+									return func(r1431 Seq) bool {
+										return anyChild(n1430, roK78, func(n1432 *Node) bool { return gcmp(nodeSeq(n1432), r1431, opEq) })
+									}(boolSeq(true)) && anyChild(n1430, roK82, func(n1433 *Node) bool { return (fnNormalizeSpace(childStr(n1433, roK54)) == "L") }) && anyChild(n1430, roK82, func(n1434 *Node) bool { return gcmp(castDecimal(child(n1434, roK157)), q1323, opEq) }) && a1426.add(castDecimal(child(n1430, roK80)))
 								})
 							})
 						})
 					})
-					return a1459.result()
+					return a1426.result()
 				}()
-			}), opAdd), c1387.get(func() Seq {
+			}), opAdd), c1354.get(func() Seq {
 				return func() Seq {
-					var a1468 sumAcc
-					anyNode(parent(n), func(n1469 *Node) bool {
-						return anyNode(parent(n1469), func(n1470 *Node) bool {
-							return anyNode(parent(n1470), func(n1471 *Node) bool {
-								return anyChild(n1471, roK76, func(n1472 *Node) bool {
-									return func(r1473 Seq) bool {
-										return anyChild(n1472, roK77, func(n1474 *Node) bool { return gcmp(nodeSeq(n1474), r1473, opEq) })
-									}(boolSeq(false)) && anyChild(n1472, roK81, func(n1475 *Node) bool { return (fnNormalizeSpace(childStr(n1475, roK54)) == "L") }) && anyChild(n1472, roK81, func(n1476 *Node) bool { return gcmp(castDecimal(child(n1476, roK145)), q1356, opEq) }) && a1468.add(castDecimal(child(n1472, roK79)))
+					var a1435 sumAcc
+					anyNode(parent(n), func(n1436 *Node) bool {
+						return anyNode(parent(n1436), func(n1437 *Node) bool {
+							return anyNode(parent(n1437), func(n1438 *Node) bool {
+								return anyChild(n1438, roK77, func(n1439 *Node) bool {
+									return func(r1440 Seq) bool {
+										return anyChild(n1439, roK78, func(n1441 *Node) bool { return gcmp(nodeSeq(n1441), r1440, opEq) })
+									}(boolSeq(false)) && anyChild(n1439, roK82, func(n1442 *Node) bool { return (fnNormalizeSpace(childStr(n1442, roK54)) == "L") }) && anyChild(n1439, roK82, func(n1443 *Node) bool { return gcmp(castDecimal(child(n1443, roK157)), q1323, opEq) }) && a1435.add(castDecimal(child(n1439, roK80)))
 								})
 							})
 						})
 					})
-					return a1468.result()
+					return a1435.result()
 				}()
 			}), opSub)))))
 		}()
@@ -6613,33 +7369,33 @@ func roT0173(v []Seq, n *Node) bool {
 
 // BR-IG-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0174(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1479 *Node) Seq { return child(n1479, roK105) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1480 *Node) Seq { return child(n1480, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1481 *Node) Seq { return child(n1481, roK105) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1482 *Node) Seq { return child(n1482, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1446 *Node) Seq { return child(n1446, roK108) }))), roK111, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1447 *Node) Seq { return child(n1447, roK156) }))), arith(castDecimal(child(n, roK157)), roK92, opDiv), opMul), roK72, opMul), roK72, opMul)), roK92, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1448 *Node) Seq { return child(n1448, roK108) }))), roK111, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1449 *Node) Seq { return child(n1449, roK156) }))), arith(castDecimal(child(n, roK157)), roK92, opDiv), opMul), roK72, opMul), roK72, opMul)), roK92, opDiv), opGt))
 }
 
 // BR-IG-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func roT0175(v []Seq, n *Node) bool {
-	return (!hasChild(n, roK147) && !hasChild(n, roK148))
+	return (!hasChild(n, roK159) && !hasChild(n, roK160))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM048(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1485 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1485, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1452 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1452, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1486 Seq) bool {
-			return anyChild(m, roK77, func(n1487 *Node) bool { return gcmp(nodeSeq(n1487), r1486, opEq) })
+		if !(func(r1453 Seq) bool {
+			return anyChild(m, roK78, func(n1454 *Node) bool { return gcmp(nodeSeq(n1454), r1453, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6652,28 +7408,28 @@ func roM048(v []Seq, n *Node) bool {
 
 // BR-IG-06: (cbc:Percent) >= 0
 func roT0176(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1488 *Node) bool { return gcmp(nodeSeq(n1488), roK58, opGe) })
+	return anyChild(n, roK157, func(n1455 *Node) bool { return gcmp(nodeSeq(n1455), roK58, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM049(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1489 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1489, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1456 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1456, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1490 Seq) bool {
-			return anyChild(m, roK77, func(n1491 *Node) bool { return gcmp(nodeSeq(n1491), r1490, opEq) })
+		if !(func(r1457 Seq) bool {
+			return anyChild(m, roK78, func(n1458 *Node) bool { return gcmp(nodeSeq(n1458), r1457, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6686,28 +7442,28 @@ func roM049(v []Seq, n *Node) bool {
 
 // BR-IG-07: (cbc:Percent) >= 0
 func roT0177(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1492 *Node) bool { return gcmp(nodeSeq(n1492), roK58, opGe) })
+	return anyChild(n, roK157, func(n1459 *Node) bool { return gcmp(nodeSeq(n1459), roK58, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
 func roM050(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1493 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1493, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1460 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1460, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -6716,21 +7472,21 @@ func roM050(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1494 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1494, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1461 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1461, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -6742,32 +7498,32 @@ func roM050(v []Seq, n *Node) bool {
 
 // BR-IG-05: (cbc:Percent) >= 0
 func roT0178(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1495 *Node) bool { return gcmp(nodeSeq(n1495), roK58, opGe) })
+	return anyChild(n, roK157, func(n1462 *Node) bool { return gcmp(nodeSeq(n1462), roK58, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM051(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1496 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1496, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1463 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1463, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -6779,224 +7535,224 @@ func roM051(v []Seq, n *Node) bool {
 
 // BR-IP-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func roT0179(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, roK145)), func(q1497 Seq) bool {
+	return every(castDecimal(child(n, roK157)), func(q1464 Seq) bool {
 		return func() bool {
-			var c1508, c1518, c1528, c1570 cseSlot
-			return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && (func(r1529 Seq) bool {
-				return anyNode(parent(n), func(n1530 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1530, roK144), roK108, opSub)), r1529, opLt)
+			var c1475, c1485, c1495, c1537 cseSlot
+			return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1496 Seq) bool {
+				return anyNode(parent(n), func(n1497 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1497, roK156), roK111, opSub)), r1496, opLt)
 				})
-			}(arith(arith(c1508.get(func() Seq {
+			}(arith(arith(c1475.get(func() Seq {
 				return func() Seq {
-					var a1499 sumAcc
-					anyNode(parent(n), func(n1500 *Node) bool {
-						return anyNode(parent(n1500), func(n1501 *Node) bool {
-							return anyNode(parent(n1501), func(n1502 *Node) bool {
-								return anyChild(n1502, roK89, func(n1503 *Node) bool {
-									return anyChild(n1503, roK124, func(n1504 *Node) bool {
-										return anyChild(n1504, roK110, func(n1505 *Node) bool { return (fnNormalizeSpace(childStr(n1505, roK54)) == "M") })
-									}) && anyChild(n1503, roK124, func(n1506 *Node) bool {
-										return anyChild(n1506, roK110, func(n1507 *Node) bool { return gcmp(castDecimal(child(n1507, roK145)), q1497, opEq) })
-									}) && a1499.add(castDecimal(child(n1503, roK86)))
+					var a1466 sumAcc
+					anyNode(parent(n), func(n1467 *Node) bool {
+						return anyNode(parent(n1467), func(n1468 *Node) bool {
+							return anyNode(parent(n1468), func(n1469 *Node) bool {
+								return anyChild(n1469, roK90, func(n1470 *Node) bool {
+									return anyChild(n1470, roK129, func(n1471 *Node) bool {
+										return anyChild(n1471, roK113, func(n1472 *Node) bool { return (fnNormalizeSpace(childStr(n1472, roK54)) == "M") })
+									}) && anyChild(n1470, roK129, func(n1473 *Node) bool {
+										return anyChild(n1473, roK113, func(n1474 *Node) bool { return gcmp(castDecimal(child(n1474, roK157)), q1464, opEq) })
+									}) && a1466.add(castDecimal(child(n1470, roK87)))
 								})
 							})
 						})
 					})
-					return a1499.result()
+					return a1466.result()
 				}()
-			}), c1518.get(func() Seq {
+			}), c1485.get(func() Seq {
 				return func() Seq {
-					var a1509 sumAcc
-					anyNode(parent(n), func(n1510 *Node) bool {
-						return anyNode(parent(n1510), func(n1511 *Node) bool {
-							return anyNode(parent(n1511), func(n1512 *Node) bool {
-								return anyChild(n1512, roK76, func(n1513 *Node) bool {
-									return func(r1514 Seq) bool {
-										return anyChild(n1513, roK77, func(n1515 *Node) bool { return gcmp(nodeSeq(n1515), r1514, opEq) })
-									}(boolSeq(true)) && anyChild(n1513, roK81, func(n1516 *Node) bool { return (fnNormalizeSpace(childStr(n1516, roK54)) == "M") }) && anyChild(n1513, roK81, func(n1517 *Node) bool { return gcmp(castDecimal(child(n1517, roK145)), q1497, opEq) }) && a1509.add(castDecimal(child(n1513, roK79)))
+					var a1476 sumAcc
+					anyNode(parent(n), func(n1477 *Node) bool {
+						return anyNode(parent(n1477), func(n1478 *Node) bool {
+							return anyNode(parent(n1478), func(n1479 *Node) bool {
+								return anyChild(n1479, roK77, func(n1480 *Node) bool {
+									return func(r1481 Seq) bool {
+										return anyChild(n1480, roK78, func(n1482 *Node) bool { return gcmp(nodeSeq(n1482), r1481, opEq) })
+									}(boolSeq(true)) && anyChild(n1480, roK82, func(n1483 *Node) bool { return (fnNormalizeSpace(childStr(n1483, roK54)) == "M") }) && anyChild(n1480, roK82, func(n1484 *Node) bool { return gcmp(castDecimal(child(n1484, roK157)), q1464, opEq) }) && a1476.add(castDecimal(child(n1480, roK80)))
 								})
 							})
 						})
 					})
-					return a1509.result()
+					return a1476.result()
 				}()
-			}), opAdd), c1528.get(func() Seq {
+			}), opAdd), c1495.get(func() Seq {
 				return func() Seq {
-					var a1519 sumAcc
-					anyNode(parent(n), func(n1520 *Node) bool {
-						return anyNode(parent(n1520), func(n1521 *Node) bool {
-							return anyNode(parent(n1521), func(n1522 *Node) bool {
-								return anyChild(n1522, roK76, func(n1523 *Node) bool {
-									return func(r1524 Seq) bool {
-										return anyChild(n1523, roK77, func(n1525 *Node) bool { return gcmp(nodeSeq(n1525), r1524, opEq) })
-									}(boolSeq(false)) && anyChild(n1523, roK81, func(n1526 *Node) bool { return (fnNormalizeSpace(childStr(n1526, roK54)) == "M") }) && anyChild(n1523, roK81, func(n1527 *Node) bool { return gcmp(castDecimal(child(n1527, roK145)), q1497, opEq) }) && a1519.add(castDecimal(child(n1523, roK79)))
+					var a1486 sumAcc
+					anyNode(parent(n), func(n1487 *Node) bool {
+						return anyNode(parent(n1487), func(n1488 *Node) bool {
+							return anyNode(parent(n1488), func(n1489 *Node) bool {
+								return anyChild(n1489, roK77, func(n1490 *Node) bool {
+									return func(r1491 Seq) bool {
+										return anyChild(n1490, roK78, func(n1492 *Node) bool { return gcmp(nodeSeq(n1492), r1491, opEq) })
+									}(boolSeq(false)) && anyChild(n1490, roK82, func(n1493 *Node) bool { return (fnNormalizeSpace(childStr(n1493, roK54)) == "M") }) && anyChild(n1490, roK82, func(n1494 *Node) bool { return gcmp(castDecimal(child(n1494, roK157)), q1464, opEq) }) && a1486.add(castDecimal(child(n1490, roK80)))
 								})
 							})
 						})
 					})
-					return a1519.result()
+					return a1486.result()
 				}()
-			}), opSub)) && func(r1558 Seq) bool {
-				return anyNode(parent(n), func(n1559 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1559, roK144), roK108, opAdd)), r1558, opGt)
+			}), opSub)) && func(r1525 Seq) bool {
+				return anyNode(parent(n), func(n1526 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1526, roK156), roK111, opAdd)), r1525, opGt)
 				})
-			}(arith(arith(c1508.get(func() Seq {
+			}(arith(arith(c1475.get(func() Seq {
 				return func() Seq {
-					var a1531 sumAcc
-					anyNode(parent(n), func(n1532 *Node) bool {
-						return anyNode(parent(n1532), func(n1533 *Node) bool {
-							return anyNode(parent(n1533), func(n1534 *Node) bool {
-								return anyChild(n1534, roK89, func(n1535 *Node) bool {
-									return anyChild(n1535, roK124, func(n1536 *Node) bool {
-										return anyChild(n1536, roK110, func(n1537 *Node) bool { return (fnNormalizeSpace(childStr(n1537, roK54)) == "M") })
-									}) && anyChild(n1535, roK124, func(n1538 *Node) bool {
-										return anyChild(n1538, roK110, func(n1539 *Node) bool { return gcmp(castDecimal(child(n1539, roK145)), q1497, opEq) })
-									}) && a1531.add(castDecimal(child(n1535, roK86)))
+					var a1498 sumAcc
+					anyNode(parent(n), func(n1499 *Node) bool {
+						return anyNode(parent(n1499), func(n1500 *Node) bool {
+							return anyNode(parent(n1500), func(n1501 *Node) bool {
+								return anyChild(n1501, roK90, func(n1502 *Node) bool {
+									return anyChild(n1502, roK129, func(n1503 *Node) bool {
+										return anyChild(n1503, roK113, func(n1504 *Node) bool { return (fnNormalizeSpace(childStr(n1504, roK54)) == "M") })
+									}) && anyChild(n1502, roK129, func(n1505 *Node) bool {
+										return anyChild(n1505, roK113, func(n1506 *Node) bool { return gcmp(castDecimal(child(n1506, roK157)), q1464, opEq) })
+									}) && a1498.add(castDecimal(child(n1502, roK87)))
 								})
 							})
 						})
 					})
-					return a1531.result()
+					return a1498.result()
 				}()
-			}), c1518.get(func() Seq {
+			}), c1485.get(func() Seq {
 				return func() Seq {
-					var a1540 sumAcc
-					anyNode(parent(n), func(n1541 *Node) bool {
-						return anyNode(parent(n1541), func(n1542 *Node) bool {
-							return anyNode(parent(n1542), func(n1543 *Node) bool {
-								return anyChild(n1543, roK76, func(n1544 *Node) bool {
-									return func(r1545 Seq) bool {
-										return anyChild(n1544, roK77, func(n1546 *Node) bool { return gcmp(nodeSeq(n1546), r1545, opEq) })
-									}(boolSeq(true)) && anyChild(n1544, roK81, func(n1547 *Node) bool { return (fnNormalizeSpace(childStr(n1547, roK54)) == "M") }) && anyChild(n1544, roK81, func(n1548 *Node) bool { return gcmp(castDecimal(child(n1548, roK145)), q1497, opEq) }) && a1540.add(castDecimal(child(n1544, roK79)))
+					var a1507 sumAcc
+					anyNode(parent(n), func(n1508 *Node) bool {
+						return anyNode(parent(n1508), func(n1509 *Node) bool {
+							return anyNode(parent(n1509), func(n1510 *Node) bool {
+								return anyChild(n1510, roK77, func(n1511 *Node) bool {
+									return func(r1512 Seq) bool {
+										return anyChild(n1511, roK78, func(n1513 *Node) bool { return gcmp(nodeSeq(n1513), r1512, opEq) })
+									}(boolSeq(true)) && anyChild(n1511, roK82, func(n1514 *Node) bool { return (fnNormalizeSpace(childStr(n1514, roK54)) == "M") }) && anyChild(n1511, roK82, func(n1515 *Node) bool { return gcmp(castDecimal(child(n1515, roK157)), q1464, opEq) }) && a1507.add(castDecimal(child(n1511, roK80)))
 								})
 							})
 						})
 					})
-					return a1540.result()
+					return a1507.result()
 				}()
-			}), opAdd), c1528.get(func() Seq {
+			}), opAdd), c1495.get(func() Seq {
 				return func() Seq {
-					var a1549 sumAcc
-					anyNode(parent(n), func(n1550 *Node) bool {
-						return anyNode(parent(n1550), func(n1551 *Node) bool {
-							return anyNode(parent(n1551), func(n1552 *Node) bool {
-								return anyChild(n1552, roK76, func(n1553 *Node) bool {
-									return func(r1554 Seq) bool {
-										return anyChild(n1553, roK77, func(n1555 *Node) bool { return gcmp(nodeSeq(n1555), r1554, opEq) })
-									}(boolSeq(false)) && anyChild(n1553, roK81, func(n1556 *Node) bool { return (fnNormalizeSpace(childStr(n1556, roK54)) == "M") }) && anyChild(n1553, roK81, func(n1557 *Node) bool { return gcmp(castDecimal(child(n1557, roK145)), q1497, opEq) }) && a1549.add(castDecimal(child(n1553, roK79)))
+					var a1516 sumAcc
+					anyNode(parent(n), func(n1517 *Node) bool {
+						return anyNode(parent(n1517), func(n1518 *Node) bool {
+							return anyNode(parent(n1518), func(n1519 *Node) bool {
+								return anyChild(n1519, roK77, func(n1520 *Node) bool {
+									return func(r1521 Seq) bool {
+										return anyChild(n1520, roK78, func(n1522 *Node) bool { return gcmp(nodeSeq(n1522), r1521, opEq) })
+									}(boolSeq(false)) && anyChild(n1520, roK82, func(n1523 *Node) bool { return (fnNormalizeSpace(childStr(n1523, roK54)) == "M") }) && anyChild(n1520, roK82, func(n1524 *Node) bool { return gcmp(castDecimal(child(n1524, roK157)), q1464, opEq) }) && a1516.add(castDecimal(child(n1520, roK80)))
 								})
 							})
 						})
 					})
-					return a1549.result()
+					return a1516.result()
 				}()
-			}), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1589 Seq) bool {
-				return anyNode(parent(n), func(n1590 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1590, roK144), roK108, opSub)), r1589, opLt)
+			}), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK91)) > 0) }) && (func(r1556 Seq) bool {
+				return anyNode(parent(n), func(n1557 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1557, roK156), roK111, opSub)), r1556, opLt)
 				})
-			}(arith(arith(c1570.get(func() Seq {
+			}(arith(arith(c1537.get(func() Seq {
 				return func() Seq {
-					var a1561 sumAcc
-					anyNode(parent(n), func(n1562 *Node) bool {
-						return anyNode(parent(n1562), func(n1563 *Node) bool {
-							return anyNode(parent(n1563), func(n1564 *Node) bool {
-								return anyChild(n1564, roK90, func(n1565 *Node) bool {
-									return anyChild(n1565, roK124, func(n1566 *Node) bool {
-										return anyChild(n1566, roK110, func(n1567 *Node) bool { return (fnNormalizeSpace(childStr(n1567, roK54)) == "M") })
-									}) && anyChild(n1565, roK124, func(n1568 *Node) bool {
-										return anyChild(n1568, roK110, func(n1569 *Node) bool { return gcmp(castDecimal(child(n1569, roK145)), q1497, opEq) })
-									}) && a1561.add(castDecimal(child(n1565, roK86)))
+					var a1528 sumAcc
+					anyNode(parent(n), func(n1529 *Node) bool {
+						return anyNode(parent(n1529), func(n1530 *Node) bool {
+							return anyNode(parent(n1530), func(n1531 *Node) bool {
+								return anyChild(n1531, roK91, func(n1532 *Node) bool {
+									return anyChild(n1532, roK129, func(n1533 *Node) bool {
+										return anyChild(n1533, roK113, func(n1534 *Node) bool { return (fnNormalizeSpace(childStr(n1534, roK54)) == "M") })
+									}) && anyChild(n1532, roK129, func(n1535 *Node) bool {
+										return anyChild(n1535, roK113, func(n1536 *Node) bool { return gcmp(castDecimal(child(n1536, roK157)), q1464, opEq) })
+									}) && a1528.add(castDecimal(child(n1532, roK87)))
 								})
 							})
 						})
 					})
-					return a1561.result()
+					return a1528.result()
 				}()
-			}), c1518.get(func() Seq {
+			}), c1485.get(func() Seq {
 				return func() Seq {
-					var a1571 sumAcc
-					anyNode(parent(n), func(n1572 *Node) bool {
-						return anyNode(parent(n1572), func(n1573 *Node) bool {
-							return anyNode(parent(n1573), func(n1574 *Node) bool {
-								return anyChild(n1574, roK76, func(n1575 *Node) bool {
-									return func(r1576 Seq) bool {
-										return anyChild(n1575, roK77, func(n1577 *Node) bool { return gcmp(nodeSeq(n1577), r1576, opEq) })
-									}(boolSeq(true)) && anyChild(n1575, roK81, func(n1578 *Node) bool { return (fnNormalizeSpace(childStr(n1578, roK54)) == "M") }) && anyChild(n1575, roK81, func(n1579 *Node) bool { return gcmp(castDecimal(child(n1579, roK145)), q1497, opEq) }) && a1571.add(castDecimal(child(n1575, roK79)))
+					var a1538 sumAcc
+					anyNode(parent(n), func(n1539 *Node) bool {
+						return anyNode(parent(n1539), func(n1540 *Node) bool {
+							return anyNode(parent(n1540), func(n1541 *Node) bool {
+								return anyChild(n1541, roK77, func(n1542 *Node) bool {
+									return func(r1543 Seq) bool {
+										return anyChild(n1542, roK78, func(n1544 *Node) bool { return gcmp(nodeSeq(n1544), r1543, opEq) })
+									}(boolSeq(true)) && anyChild(n1542, roK82, func(n1545 *Node) bool { return (fnNormalizeSpace(childStr(n1545, roK54)) == "M") }) && anyChild(n1542, roK82, func(n1546 *Node) bool { return gcmp(castDecimal(child(n1546, roK157)), q1464, opEq) }) && a1538.add(castDecimal(child(n1542, roK80)))
 								})
 							})
 						})
 					})
-					return a1571.result()
+					return a1538.result()
 				}()
-			}), opAdd), c1528.get(func() Seq {
+			}), opAdd), c1495.get(func() Seq {
 				return func() Seq {
-					var a1580 sumAcc
-					anyNode(parent(n), func(n1581 *Node) bool {
-						return anyNode(parent(n1581), func(n1582 *Node) bool {
-							return anyNode(parent(n1582), func(n1583 *Node) bool {
-								return anyChild(n1583, roK76, func(n1584 *Node) bool {
-									return func(r1585 Seq) bool {
-										return anyChild(n1584, roK77, func(n1586 *Node) bool { return gcmp(nodeSeq(n1586), r1585, opEq) })
-									}(boolSeq(false)) && anyChild(n1584, roK81, func(n1587 *Node) bool { return (fnNormalizeSpace(childStr(n1587, roK54)) == "M") }) && anyChild(n1584, roK81, func(n1588 *Node) bool { return gcmp(castDecimal(child(n1588, roK145)), q1497, opEq) }) && a1580.add(castDecimal(child(n1584, roK79)))
+					var a1547 sumAcc
+					anyNode(parent(n), func(n1548 *Node) bool {
+						return anyNode(parent(n1548), func(n1549 *Node) bool {
+							return anyNode(parent(n1549), func(n1550 *Node) bool {
+								return anyChild(n1550, roK77, func(n1551 *Node) bool {
+									return func(r1552 Seq) bool {
+										return anyChild(n1551, roK78, func(n1553 *Node) bool { return gcmp(nodeSeq(n1553), r1552, opEq) })
+									}(boolSeq(false)) && anyChild(n1551, roK82, func(n1554 *Node) bool { return (fnNormalizeSpace(childStr(n1554, roK54)) == "M") }) && anyChild(n1551, roK82, func(n1555 *Node) bool { return gcmp(castDecimal(child(n1555, roK157)), q1464, opEq) }) && a1547.add(castDecimal(child(n1551, roK80)))
 								})
 							})
 						})
 					})
-					return a1580.result()
+					return a1547.result()
 				}()
-			}), opSub)) && func(r1618 Seq) bool {
-				return anyNode(parent(n), func(n1619 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1619, roK144), roK108, opAdd)), r1618, opGt)
+			}), opSub)) && func(r1585 Seq) bool {
+				return anyNode(parent(n), func(n1586 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1586, roK156), roK111, opAdd)), r1585, opGt)
 				})
-			}(arith(arith(c1570.get(func() Seq {
+			}(arith(arith(c1537.get(func() Seq {
 				return func() Seq {
-					var a1591 sumAcc
-					anyNode(parent(n), func(n1592 *Node) bool {
-						return anyNode(parent(n1592), func(n1593 *Node) bool {
-							return anyNode(parent(n1593), func(n1594 *Node) bool {
-								return anyChild(n1594, roK90, func(n1595 *Node) bool {
-									return anyChild(n1595, roK124, func(n1596 *Node) bool {
-										return anyChild(n1596, roK110, func(n1597 *Node) bool { return (fnNormalizeSpace(childStr(n1597, roK54)) == "M") })
-									}) && anyChild(n1595, roK124, func(n1598 *Node) bool {
-										return anyChild(n1598, roK110, func(n1599 *Node) bool { return gcmp(castDecimal(child(n1599, roK145)), q1497, opEq) })
-									}) && a1591.add(castDecimal(child(n1595, roK86)))
+					var a1558 sumAcc
+					anyNode(parent(n), func(n1559 *Node) bool {
+						return anyNode(parent(n1559), func(n1560 *Node) bool {
+							return anyNode(parent(n1560), func(n1561 *Node) bool {
+								return anyChild(n1561, roK91, func(n1562 *Node) bool {
+									return anyChild(n1562, roK129, func(n1563 *Node) bool {
+										return anyChild(n1563, roK113, func(n1564 *Node) bool { return (fnNormalizeSpace(childStr(n1564, roK54)) == "M") })
+									}) && anyChild(n1562, roK129, func(n1565 *Node) bool {
+										return anyChild(n1565, roK113, func(n1566 *Node) bool { return gcmp(castDecimal(child(n1566, roK157)), q1464, opEq) })
+									}) && a1558.add(castDecimal(child(n1562, roK87)))
 								})
 							})
 						})
 					})
-					return a1591.result()
+					return a1558.result()
 				}()
-			}), c1518.get(func() Seq {
+			}), c1485.get(func() Seq {
 				return func() Seq {
-					var a1600 sumAcc
-					anyNode(parent(n), func(n1601 *Node) bool {
-						return anyNode(parent(n1601), func(n1602 *Node) bool {
-							return anyNode(parent(n1602), func(n1603 *Node) bool {
-								return anyChild(n1603, roK76, func(n1604 *Node) bool {
-									return func(r1605 Seq) bool {
-										return anyChild(n1604, roK77, func(n1606 *Node) bool { return gcmp(nodeSeq(n1606), r1605, opEq) })
-									}(boolSeq(true)) && anyChild(n1604, roK81, func(n1607 *Node) bool { return (fnNormalizeSpace(childStr(n1607, roK54)) == "M") }) && anyChild(n1604, roK81, func(n1608 *Node) bool { return gcmp(castDecimal(child(n1608, roK145)), q1497, opEq) }) && a1600.add(castDecimal(child(n1604, roK79)))
+					var a1567 sumAcc
+					anyNode(parent(n), func(n1568 *Node) bool {
+						return anyNode(parent(n1568), func(n1569 *Node) bool {
+							return anyNode(parent(n1569), func(n1570 *Node) bool {
+								return anyChild(n1570, roK77, func(n1571 *Node) bool {
+									return func(r1572 Seq) bool {
+										return anyChild(n1571, roK78, func(n1573 *Node) bool { return gcmp(nodeSeq(n1573), r1572, opEq) })
+									}(boolSeq(true)) && anyChild(n1571, roK82, func(n1574 *Node) bool { return (fnNormalizeSpace(childStr(n1574, roK54)) == "M") }) && anyChild(n1571, roK82, func(n1575 *Node) bool { return gcmp(castDecimal(child(n1575, roK157)), q1464, opEq) }) && a1567.add(castDecimal(child(n1571, roK80)))
 								})
 							})
 						})
 					})
-					return a1600.result()
+					return a1567.result()
 				}()
-			}), opAdd), c1528.get(func() Seq {
+			}), opAdd), c1495.get(func() Seq {
 				return func() Seq {
-					var a1609 sumAcc
-					anyNode(parent(n), func(n1610 *Node) bool {
-						return anyNode(parent(n1610), func(n1611 *Node) bool {
-							return anyNode(parent(n1611), func(n1612 *Node) bool {
-								return anyChild(n1612, roK76, func(n1613 *Node) bool {
-									return func(r1614 Seq) bool {
-										return anyChild(n1613, roK77, func(n1615 *Node) bool { return gcmp(nodeSeq(n1615), r1614, opEq) })
-									}(boolSeq(false)) && anyChild(n1613, roK81, func(n1616 *Node) bool { return (fnNormalizeSpace(childStr(n1616, roK54)) == "M") }) && anyChild(n1613, roK81, func(n1617 *Node) bool { return gcmp(castDecimal(child(n1617, roK145)), q1497, opEq) }) && a1609.add(castDecimal(child(n1613, roK79)))
+					var a1576 sumAcc
+					anyNode(parent(n), func(n1577 *Node) bool {
+						return anyNode(parent(n1577), func(n1578 *Node) bool {
+							return anyNode(parent(n1578), func(n1579 *Node) bool {
+								return anyChild(n1579, roK77, func(n1580 *Node) bool {
+									return func(r1581 Seq) bool {
+										return anyChild(n1580, roK78, func(n1582 *Node) bool { return gcmp(nodeSeq(n1582), r1581, opEq) })
+									}(boolSeq(false)) && anyChild(n1580, roK82, func(n1583 *Node) bool { return (fnNormalizeSpace(childStr(n1583, roK54)) == "M") }) && anyChild(n1580, roK82, func(n1584 *Node) bool { return gcmp(castDecimal(child(n1584, roK157)), q1464, opEq) }) && a1576.add(castDecimal(child(n1580, roK80)))
 								})
 							})
 						})
 					})
-					return a1609.result()
+					return a1576.result()
 				}()
 			}), opSub)))))
 		}()
@@ -7005,33 +7761,33 @@ func roT0179(v []Seq, n *Node) bool {
 
 // BR-IP-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0180(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1620 *Node) Seq { return child(n1620, roK105) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1621 *Node) Seq { return child(n1621, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1622 *Node) Seq { return child(n1622, roK105) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1623 *Node) Seq { return child(n1623, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1587 *Node) Seq { return child(n1587, roK108) }))), roK111, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1588 *Node) Seq { return child(n1588, roK156) }))), arith(castDecimal(child(n, roK157)), roK92, opDiv), opMul), roK72, opMul), roK72, opMul)), roK92, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1589 *Node) Seq { return child(n1589, roK108) }))), roK111, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1590 *Node) Seq { return child(n1590, roK156) }))), arith(castDecimal(child(n, roK157)), roK92, opDiv), opMul), roK72, opMul), roK72, opMul)), roK92, opDiv), opGt))
 }
 
 // BR-IP-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func roT0181(v []Seq, n *Node) bool {
-	return (!hasChild(n, roK147) && !hasChild(n, roK148))
+	return (!hasChild(n, roK159) && !hasChild(n, roK160))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM052(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1626 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1626, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1593 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1593, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1627 Seq) bool {
-			return anyChild(m, roK77, func(n1628 *Node) bool { return gcmp(nodeSeq(n1628), r1627, opEq) })
+		if !(func(r1594 Seq) bool {
+			return anyChild(m, roK78, func(n1595 *Node) bool { return gcmp(nodeSeq(n1595), r1594, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7044,28 +7800,28 @@ func roM052(v []Seq, n *Node) bool {
 
 // BR-IP-06: (cbc:Percent) >= 0
 func roT0182(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1629 *Node) bool { return gcmp(nodeSeq(n1629), roK58, opGe) })
+	return anyChild(n, roK157, func(n1596 *Node) bool { return gcmp(nodeSeq(n1596), roK58, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM053(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1630 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1630, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1597 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1597, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1631 Seq) bool {
-			return anyChild(m, roK77, func(n1632 *Node) bool { return gcmp(nodeSeq(n1632), r1631, opEq) })
+		if !(func(r1598 Seq) bool {
+			return anyChild(m, roK78, func(n1599 *Node) bool { return gcmp(nodeSeq(n1599), r1598, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7078,28 +7834,28 @@ func roM053(v []Seq, n *Node) bool {
 
 // BR-IP-07: (cbc:Percent) >= 0
 func roT0183(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1633 *Node) bool { return gcmp(nodeSeq(n1633), roK58, opGe) })
+	return anyChild(n, roK157, func(n1600 *Node) bool { return gcmp(nodeSeq(n1600), roK58, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
 func roM054(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1634 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1634, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1601 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1601, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -7108,21 +7864,21 @@ func roM054(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1635 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1635, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1602 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1602, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -7134,32 +7890,32 @@ func roM054(v []Seq, n *Node) bool {
 
 // BR-IP-05: (cbc:Percent) >= 0
 func roT0184(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1636 *Node) bool { return gcmp(nodeSeq(n1636), roK58, opGe) })
+	return anyChild(n, roK157, func(n1603 *Node) bool { return gcmp(nodeSeq(n1603), roK58, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM055(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1637 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1637, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1604 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1604, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -7172,98 +7928,98 @@ func roM055(v []Seq, n *Node) bool {
 // BR-O-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='O']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0185(v []Seq, n *Node) bool {
 	return func() bool {
-		var c1655, c1664 cseSlot
-		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1639 *Node) Seq { return child(n1639, roK144) })), arith(arith(func() Seq {
-			var a1640 sumAcc
-			anyNode(parent(n), func(n1641 *Node) bool {
-				return anyNode(parent(n1641), func(n1642 *Node) bool {
+		var c1622, c1631 cseSlot
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1606 *Node) Seq { return child(n1606, roK156) })), arith(arith(func() Seq {
+			var a1607 sumAcc
+			anyNode(parent(n), func(n1608 *Node) bool {
+				return anyNode(parent(n1608), func(n1609 *Node) bool {
+					return anyNode(parent(n1609), func(n1610 *Node) bool {
+						return anyChild(n1610, roK90, func(n1611 *Node) bool {
+							return anyChild(n1611, roK129, func(n1612 *Node) bool {
+								return anyChild(n1612, roK113, func(n1613 *Node) bool { return (fnNormalizeSpace(childStr(n1613, roK54)) == "O") })
+							}) && a1607.add(castDecimal(child(n1611, roK87)))
+						})
+					})
+				})
+			})
+			return a1607.result()
+		}(), c1622.get(func() Seq {
+			return func() Seq {
+				var a1614 sumAcc
+				anyNode(parent(n), func(n1615 *Node) bool {
+					return anyNode(parent(n1615), func(n1616 *Node) bool {
+						return anyNode(parent(n1616), func(n1617 *Node) bool {
+							return anyChild(n1617, roK77, func(n1618 *Node) bool {
+								return func(r1619 Seq) bool {
+									return anyChild(n1618, roK78, func(n1620 *Node) bool { return gcmp(nodeSeq(n1620), r1619, opEq) })
+								}(boolSeq(true)) && anyChild(n1618, roK82, func(n1621 *Node) bool { return (fnNormalizeSpace(childStr(n1621, roK54)) == "O") }) && a1614.add(castDecimal(child(n1618, roK80)))
+							})
+						})
+					})
+				})
+				return a1614.result()
+			}()
+		}), opAdd), c1631.get(func() Seq {
+			return func() Seq {
+				var a1623 sumAcc
+				anyNode(parent(n), func(n1624 *Node) bool {
+					return anyNode(parent(n1624), func(n1625 *Node) bool {
+						return anyNode(parent(n1625), func(n1626 *Node) bool {
+							return anyChild(n1626, roK77, func(n1627 *Node) bool {
+								return func(r1628 Seq) bool {
+									return anyChild(n1627, roK78, func(n1629 *Node) bool { return gcmp(nodeSeq(n1629), r1628, opEq) })
+								}(boolSeq(false)) && anyChild(n1627, roK82, func(n1630 *Node) bool { return (fnNormalizeSpace(childStr(n1630, roK54)) == "O") }) && a1623.add(castDecimal(child(n1627, roK80)))
+							})
+						})
+					})
+				})
+				return a1623.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK91)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1633 *Node) Seq { return child(n1633, roK156) })), arith(arith(func() Seq {
+			var a1634 sumAcc
+			anyNode(parent(n), func(n1635 *Node) bool {
+				return anyNode(parent(n1635), func(n1636 *Node) bool {
+					return anyNode(parent(n1636), func(n1637 *Node) bool {
+						return anyChild(n1637, roK91, func(n1638 *Node) bool {
+							return anyChild(n1638, roK129, func(n1639 *Node) bool {
+								return anyChild(n1639, roK113, func(n1640 *Node) bool { return (fnNormalizeSpace(childStr(n1640, roK54)) == "O") })
+							}) && a1634.add(castDecimal(child(n1638, roK87)))
+						})
+					})
+				})
+			})
+			return a1634.result()
+		}(), c1622.get(func() Seq {
+			return func() Seq {
+				var a1641 sumAcc
+				anyNode(parent(n), func(n1642 *Node) bool {
 					return anyNode(parent(n1642), func(n1643 *Node) bool {
-						return anyChild(n1643, roK89, func(n1644 *Node) bool {
-							return anyChild(n1644, roK124, func(n1645 *Node) bool {
-								return anyChild(n1645, roK110, func(n1646 *Node) bool { return (fnNormalizeSpace(childStr(n1646, roK54)) == "O") })
-							}) && a1640.add(castDecimal(child(n1644, roK86)))
-						})
-					})
-				})
-			})
-			return a1640.result()
-		}(), c1655.get(func() Seq {
-			return func() Seq {
-				var a1647 sumAcc
-				anyNode(parent(n), func(n1648 *Node) bool {
-					return anyNode(parent(n1648), func(n1649 *Node) bool {
-						return anyNode(parent(n1649), func(n1650 *Node) bool {
-							return anyChild(n1650, roK76, func(n1651 *Node) bool {
-								return func(r1652 Seq) bool {
-									return anyChild(n1651, roK77, func(n1653 *Node) bool { return gcmp(nodeSeq(n1653), r1652, opEq) })
-								}(boolSeq(true)) && anyChild(n1651, roK81, func(n1654 *Node) bool { return (fnNormalizeSpace(childStr(n1654, roK54)) == "O") }) && a1647.add(castDecimal(child(n1651, roK79)))
+						return anyNode(parent(n1643), func(n1644 *Node) bool {
+							return anyChild(n1644, roK77, func(n1645 *Node) bool {
+								return func(r1646 Seq) bool {
+									return anyChild(n1645, roK78, func(n1647 *Node) bool { return gcmp(nodeSeq(n1647), r1646, opEq) })
+								}(boolSeq(true)) && anyChild(n1645, roK82, func(n1648 *Node) bool { return (fnNormalizeSpace(childStr(n1648, roK54)) == "O") }) && a1641.add(castDecimal(child(n1645, roK80)))
 							})
 						})
 					})
 				})
-				return a1647.result()
+				return a1641.result()
 			}()
-		}), opAdd), c1664.get(func() Seq {
+		}), opAdd), c1631.get(func() Seq {
 			return func() Seq {
-				var a1656 sumAcc
-				anyNode(parent(n), func(n1657 *Node) bool {
-					return anyNode(parent(n1657), func(n1658 *Node) bool {
-						return anyNode(parent(n1658), func(n1659 *Node) bool {
-							return anyChild(n1659, roK76, func(n1660 *Node) bool {
-								return func(r1661 Seq) bool {
-									return anyChild(n1660, roK77, func(n1662 *Node) bool { return gcmp(nodeSeq(n1662), r1661, opEq) })
-								}(boolSeq(false)) && anyChild(n1660, roK81, func(n1663 *Node) bool { return (fnNormalizeSpace(childStr(n1663, roK54)) == "O") }) && a1656.add(castDecimal(child(n1660, roK79)))
+				var a1649 sumAcc
+				anyNode(parent(n), func(n1650 *Node) bool {
+					return anyNode(parent(n1650), func(n1651 *Node) bool {
+						return anyNode(parent(n1651), func(n1652 *Node) bool {
+							return anyChild(n1652, roK77, func(n1653 *Node) bool {
+								return func(r1654 Seq) bool {
+									return anyChild(n1653, roK78, func(n1655 *Node) bool { return gcmp(nodeSeq(n1655), r1654, opEq) })
+								}(boolSeq(false)) && anyChild(n1653, roK82, func(n1656 *Node) bool { return (fnNormalizeSpace(childStr(n1656, roK54)) == "O") }) && a1649.add(castDecimal(child(n1653, roK80)))
 							})
 						})
 					})
 				})
-				return a1656.result()
-			}()
-		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1666 *Node) Seq { return child(n1666, roK144) })), arith(arith(func() Seq {
-			var a1667 sumAcc
-			anyNode(parent(n), func(n1668 *Node) bool {
-				return anyNode(parent(n1668), func(n1669 *Node) bool {
-					return anyNode(parent(n1669), func(n1670 *Node) bool {
-						return anyChild(n1670, roK90, func(n1671 *Node) bool {
-							return anyChild(n1671, roK124, func(n1672 *Node) bool {
-								return anyChild(n1672, roK110, func(n1673 *Node) bool { return (fnNormalizeSpace(childStr(n1673, roK54)) == "O") })
-							}) && a1667.add(castDecimal(child(n1671, roK86)))
-						})
-					})
-				})
-			})
-			return a1667.result()
-		}(), c1655.get(func() Seq {
-			return func() Seq {
-				var a1674 sumAcc
-				anyNode(parent(n), func(n1675 *Node) bool {
-					return anyNode(parent(n1675), func(n1676 *Node) bool {
-						return anyNode(parent(n1676), func(n1677 *Node) bool {
-							return anyChild(n1677, roK76, func(n1678 *Node) bool {
-								return func(r1679 Seq) bool {
-									return anyChild(n1678, roK77, func(n1680 *Node) bool { return gcmp(nodeSeq(n1680), r1679, opEq) })
-								}(boolSeq(true)) && anyChild(n1678, roK81, func(n1681 *Node) bool { return (fnNormalizeSpace(childStr(n1681, roK54)) == "O") }) && a1674.add(castDecimal(child(n1678, roK79)))
-							})
-						})
-					})
-				})
-				return a1674.result()
-			}()
-		}), opAdd), c1664.get(func() Seq {
-			return func() Seq {
-				var a1682 sumAcc
-				anyNode(parent(n), func(n1683 *Node) bool {
-					return anyNode(parent(n1683), func(n1684 *Node) bool {
-						return anyNode(parent(n1684), func(n1685 *Node) bool {
-							return anyChild(n1685, roK76, func(n1686 *Node) bool {
-								return func(r1687 Seq) bool {
-									return anyChild(n1686, roK77, func(n1688 *Node) bool { return gcmp(nodeSeq(n1688), r1687, opEq) })
-								}(boolSeq(false)) && anyChild(n1686, roK81, func(n1689 *Node) bool { return (fnNormalizeSpace(childStr(n1689, roK54)) == "O") }) && a1682.add(castDecimal(child(n1686, roK79)))
-							})
-						})
-					})
-				})
-				return a1682.result()
+				return a1649.result()
 			}()
 		}), opSub), opEq)))
 	}()
@@ -7271,33 +8027,33 @@ func roT0185(v []Seq, n *Node) bool {
 
 // BR-O-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0186(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1690 *Node) Seq { return child(n1690, roK105) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1657 *Node) Seq { return child(n1657, roK108) })), roK58, opEq)
 }
 
 // BR-O-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0187(v []Seq, n *Node) bool {
-	return (hasChild(n, roK147) || hasChild(n, roK148))
+	return (hasChild(n, roK159) || hasChild(n, roK160))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM056(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1693 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1693, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1660 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1660, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1694 Seq) bool {
-			return anyChild(m, roK77, func(n1695 *Node) bool { return gcmp(nodeSeq(n1695), r1694, opEq) })
+		if !(func(r1661 Seq) bool {
+			return anyChild(m, roK78, func(n1662 *Node) bool { return gcmp(nodeSeq(n1662), r1661, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7310,28 +8066,28 @@ func roM056(v []Seq, n *Node) bool {
 
 // BR-O-06: not(cbc:Percent)
 func roT0188(v []Seq, n *Node) bool {
-	return !hasChild(n, roK145)
+	return !hasChild(n, roK157)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM057(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1697 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1697, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1664 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1664, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1698 Seq) bool {
-			return anyChild(m, roK77, func(n1699 *Node) bool { return gcmp(nodeSeq(n1699), r1698, opEq) })
+		if !(func(r1665 Seq) bool {
+			return anyChild(m, roK78, func(n1666 *Node) bool { return gcmp(nodeSeq(n1666), r1665, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7344,28 +8100,28 @@ func roM057(v []Seq, n *Node) bool {
 
 // BR-O-07: not(cbc:Percent)
 func roT0189(v []Seq, n *Node) bool {
-	return !hasChild(n, roK145)
+	return !hasChild(n, roK157)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func roM058(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1701 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1701, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1668 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1668, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -7374,21 +8130,21 @@ func roM058(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1702 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1702, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1669 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1669, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -7400,32 +8156,32 @@ func roM058(v []Seq, n *Node) bool {
 
 // BR-O-05: not(cbc:Percent)
 func roT0190(v []Seq, n *Node) bool {
-	return !hasChild(n, roK145)
+	return !hasChild(n, roK157)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM059(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1704 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1704, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1671 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1671, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -7437,240 +8193,240 @@ func roM059(v []Seq, n *Node) bool {
 
 // BR-S-08: every $rate in xs:decimal(cbc:Percent) satisfies (((exists(//cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = 'S'][cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent…
 func roT0191(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, roK145)), func(q1705 Seq) bool {
+	return every(castDecimal(child(n, roK157)), func(q1672 Seq) bool {
 		return func() bool {
-			var c1723, c1733, c1743, c1792 cseSlot
-			return (((anyNode(desc(root(n), roK89), func(n1706 *Node) bool {
-				return anyChild(n1706, roK124, func(n1707 *Node) bool {
-					return anyChild(n1707, roK110, func(n1708 *Node) bool { return (fnNormalizeSpace(childStr(n1708, roK54)) == "S") })
-				}) && anyChild(n1706, roK124, func(n1709 *Node) bool {
-					return anyChild(n1709, roK110, func(n1710 *Node) bool { return gcmp(castDecimal(child(n1710, roK145)), q1705, opEq) })
+			var c1690, c1700, c1710, c1759 cseSlot
+			return (((anyNode(desc(root(n), roK90), func(n1673 *Node) bool {
+				return anyChild(n1673, roK129, func(n1674 *Node) bool {
+					return anyChild(n1674, roK113, func(n1675 *Node) bool { return (fnNormalizeSpace(childStr(n1675, roK54)) == "S") })
+				}) && anyChild(n1673, roK129, func(n1676 *Node) bool {
+					return anyChild(n1676, roK113, func(n1677 *Node) bool { return gcmp(castDecimal(child(n1677, roK157)), q1672, opEq) })
 				})
-			}) || anyNode(desc(root(n), roK76), func(n1711 *Node) bool {
-				return anyChild(n1711, roK81, func(n1712 *Node) bool { return (fnNormalizeSpace(childStr(n1712, roK54)) == "S") }) && anyChild(n1711, roK81, func(n1713 *Node) bool { return gcmp(castDecimal(child(n1713, roK145)), q1705, opEq) })
-			})) && (func(r1744 Seq) bool {
-				return anyNode(parent(n), func(n1745 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1745, roK144), roK108, opSub)), r1744, opLt)
+			}) || anyNode(desc(root(n), roK77), func(n1678 *Node) bool {
+				return anyChild(n1678, roK82, func(n1679 *Node) bool { return (fnNormalizeSpace(childStr(n1679, roK54)) == "S") }) && anyChild(n1678, roK82, func(n1680 *Node) bool { return gcmp(castDecimal(child(n1680, roK157)), q1672, opEq) })
+			})) && (func(r1711 Seq) bool {
+				return anyNode(parent(n), func(n1712 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1712, roK156), roK111, opSub)), r1711, opLt)
 				})
-			}(arith(arith(c1723.get(func() Seq {
+			}(arith(arith(c1690.get(func() Seq {
 				return func() Seq {
-					var a1714 sumAcc
-					anyNode(parent(n), func(n1715 *Node) bool {
-						return anyNode(parent(n1715), func(n1716 *Node) bool {
-							return anyNode(parent(n1716), func(n1717 *Node) bool {
-								return anyChild(n1717, roK89, func(n1718 *Node) bool {
-									return anyChild(n1718, roK124, func(n1719 *Node) bool {
-										return anyChild(n1719, roK110, func(n1720 *Node) bool { return (fnNormalizeSpace(childStr(n1720, roK54)) == "S") })
-									}) && anyChild(n1718, roK124, func(n1721 *Node) bool {
-										return anyChild(n1721, roK110, func(n1722 *Node) bool { return gcmp(castDecimal(child(n1722, roK145)), q1705, opEq) })
-									}) && a1714.add(castDecimal(child(n1718, roK86)))
+					var a1681 sumAcc
+					anyNode(parent(n), func(n1682 *Node) bool {
+						return anyNode(parent(n1682), func(n1683 *Node) bool {
+							return anyNode(parent(n1683), func(n1684 *Node) bool {
+								return anyChild(n1684, roK90, func(n1685 *Node) bool {
+									return anyChild(n1685, roK129, func(n1686 *Node) bool {
+										return anyChild(n1686, roK113, func(n1687 *Node) bool { return (fnNormalizeSpace(childStr(n1687, roK54)) == "S") })
+									}) && anyChild(n1685, roK129, func(n1688 *Node) bool {
+										return anyChild(n1688, roK113, func(n1689 *Node) bool { return gcmp(castDecimal(child(n1689, roK157)), q1672, opEq) })
+									}) && a1681.add(castDecimal(child(n1685, roK87)))
 								})
 							})
 						})
 					})
-					return a1714.result()
+					return a1681.result()
 				}()
-			}), c1733.get(func() Seq {
+			}), c1700.get(func() Seq {
 				return func() Seq {
-					var a1724 sumAcc
-					anyNode(parent(n), func(n1725 *Node) bool {
-						return anyNode(parent(n1725), func(n1726 *Node) bool {
-							return anyNode(parent(n1726), func(n1727 *Node) bool {
-								return anyChild(n1727, roK76, func(n1728 *Node) bool {
-									return func(r1729 Seq) bool {
-										return anyChild(n1728, roK77, func(n1730 *Node) bool { return gcmp(nodeSeq(n1730), r1729, opEq) })
-									}(boolSeq(true)) && anyChild(n1728, roK81, func(n1731 *Node) bool { return (fnNormalizeSpace(childStr(n1731, roK54)) == "S") }) && anyChild(n1728, roK81, func(n1732 *Node) bool { return gcmp(castDecimal(child(n1732, roK145)), q1705, opEq) }) && a1724.add(castDecimal(child(n1728, roK79)))
+					var a1691 sumAcc
+					anyNode(parent(n), func(n1692 *Node) bool {
+						return anyNode(parent(n1692), func(n1693 *Node) bool {
+							return anyNode(parent(n1693), func(n1694 *Node) bool {
+								return anyChild(n1694, roK77, func(n1695 *Node) bool {
+									return func(r1696 Seq) bool {
+										return anyChild(n1695, roK78, func(n1697 *Node) bool { return gcmp(nodeSeq(n1697), r1696, opEq) })
+									}(boolSeq(true)) && anyChild(n1695, roK82, func(n1698 *Node) bool { return (fnNormalizeSpace(childStr(n1698, roK54)) == "S") }) && anyChild(n1695, roK82, func(n1699 *Node) bool { return gcmp(castDecimal(child(n1699, roK157)), q1672, opEq) }) && a1691.add(castDecimal(child(n1695, roK80)))
 								})
 							})
 						})
 					})
-					return a1724.result()
+					return a1691.result()
 				}()
-			}), opAdd), c1743.get(func() Seq {
+			}), opAdd), c1710.get(func() Seq {
 				return func() Seq {
-					var a1734 sumAcc
-					anyNode(parent(n), func(n1735 *Node) bool {
-						return anyNode(parent(n1735), func(n1736 *Node) bool {
-							return anyNode(parent(n1736), func(n1737 *Node) bool {
-								return anyChild(n1737, roK76, func(n1738 *Node) bool {
-									return func(r1739 Seq) bool {
-										return anyChild(n1738, roK77, func(n1740 *Node) bool { return gcmp(nodeSeq(n1740), r1739, opEq) })
-									}(boolSeq(false)) && anyChild(n1738, roK81, func(n1741 *Node) bool { return (fnNormalizeSpace(childStr(n1741, roK54)) == "S") }) && anyChild(n1738, roK81, func(n1742 *Node) bool { return gcmp(castDecimal(child(n1742, roK145)), q1705, opEq) }) && a1734.add(castDecimal(child(n1738, roK79)))
+					var a1701 sumAcc
+					anyNode(parent(n), func(n1702 *Node) bool {
+						return anyNode(parent(n1702), func(n1703 *Node) bool {
+							return anyNode(parent(n1703), func(n1704 *Node) bool {
+								return anyChild(n1704, roK77, func(n1705 *Node) bool {
+									return func(r1706 Seq) bool {
+										return anyChild(n1705, roK78, func(n1707 *Node) bool { return gcmp(nodeSeq(n1707), r1706, opEq) })
+									}(boolSeq(false)) && anyChild(n1705, roK82, func(n1708 *Node) bool { return (fnNormalizeSpace(childStr(n1708, roK54)) == "S") }) && anyChild(n1705, roK82, func(n1709 *Node) bool { return gcmp(castDecimal(child(n1709, roK157)), q1672, opEq) }) && a1701.add(castDecimal(child(n1705, roK80)))
 								})
 							})
 						})
 					})
-					return a1734.result()
+					return a1701.result()
 				}()
-			}), opSub)) && func(r1773 Seq) bool {
-				return anyNode(parent(n), func(n1774 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1774, roK144), roK108, opAdd)), r1773, opGt)
+			}), opSub)) && func(r1740 Seq) bool {
+				return anyNode(parent(n), func(n1741 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1741, roK156), roK111, opAdd)), r1740, opGt)
 				})
-			}(arith(arith(c1723.get(func() Seq {
+			}(arith(arith(c1690.get(func() Seq {
 				return func() Seq {
-					var a1746 sumAcc
-					anyNode(parent(n), func(n1747 *Node) bool {
-						return anyNode(parent(n1747), func(n1748 *Node) bool {
-							return anyNode(parent(n1748), func(n1749 *Node) bool {
-								return anyChild(n1749, roK89, func(n1750 *Node) bool {
-									return anyChild(n1750, roK124, func(n1751 *Node) bool {
-										return anyChild(n1751, roK110, func(n1752 *Node) bool { return (fnNormalizeSpace(childStr(n1752, roK54)) == "S") })
-									}) && anyChild(n1750, roK124, func(n1753 *Node) bool {
-										return anyChild(n1753, roK110, func(n1754 *Node) bool { return gcmp(castDecimal(child(n1754, roK145)), q1705, opEq) })
-									}) && a1746.add(castDecimal(child(n1750, roK86)))
+					var a1713 sumAcc
+					anyNode(parent(n), func(n1714 *Node) bool {
+						return anyNode(parent(n1714), func(n1715 *Node) bool {
+							return anyNode(parent(n1715), func(n1716 *Node) bool {
+								return anyChild(n1716, roK90, func(n1717 *Node) bool {
+									return anyChild(n1717, roK129, func(n1718 *Node) bool {
+										return anyChild(n1718, roK113, func(n1719 *Node) bool { return (fnNormalizeSpace(childStr(n1719, roK54)) == "S") })
+									}) && anyChild(n1717, roK129, func(n1720 *Node) bool {
+										return anyChild(n1720, roK113, func(n1721 *Node) bool { return gcmp(castDecimal(child(n1721, roK157)), q1672, opEq) })
+									}) && a1713.add(castDecimal(child(n1717, roK87)))
 								})
 							})
 						})
 					})
-					return a1746.result()
+					return a1713.result()
 				}()
-			}), c1733.get(func() Seq {
+			}), c1700.get(func() Seq {
 				return func() Seq {
-					var a1755 sumAcc
-					anyNode(parent(n), func(n1756 *Node) bool {
-						return anyNode(parent(n1756), func(n1757 *Node) bool {
-							return anyNode(parent(n1757), func(n1758 *Node) bool {
-								return anyChild(n1758, roK76, func(n1759 *Node) bool {
-									return func(r1760 Seq) bool {
-										return anyChild(n1759, roK77, func(n1761 *Node) bool { return gcmp(nodeSeq(n1761), r1760, opEq) })
-									}(boolSeq(true)) && anyChild(n1759, roK81, func(n1762 *Node) bool { return (fnNormalizeSpace(childStr(n1762, roK54)) == "S") }) && anyChild(n1759, roK81, func(n1763 *Node) bool { return gcmp(castDecimal(child(n1763, roK145)), q1705, opEq) }) && a1755.add(castDecimal(child(n1759, roK79)))
+					var a1722 sumAcc
+					anyNode(parent(n), func(n1723 *Node) bool {
+						return anyNode(parent(n1723), func(n1724 *Node) bool {
+							return anyNode(parent(n1724), func(n1725 *Node) bool {
+								return anyChild(n1725, roK77, func(n1726 *Node) bool {
+									return func(r1727 Seq) bool {
+										return anyChild(n1726, roK78, func(n1728 *Node) bool { return gcmp(nodeSeq(n1728), r1727, opEq) })
+									}(boolSeq(true)) && anyChild(n1726, roK82, func(n1729 *Node) bool { return (fnNormalizeSpace(childStr(n1729, roK54)) == "S") }) && anyChild(n1726, roK82, func(n1730 *Node) bool { return gcmp(castDecimal(child(n1730, roK157)), q1672, opEq) }) && a1722.add(castDecimal(child(n1726, roK80)))
 								})
 							})
 						})
 					})
-					return a1755.result()
+					return a1722.result()
 				}()
-			}), opAdd), c1743.get(func() Seq {
+			}), opAdd), c1710.get(func() Seq {
 				return func() Seq {
-					var a1764 sumAcc
-					anyNode(parent(n), func(n1765 *Node) bool {
-						return anyNode(parent(n1765), func(n1766 *Node) bool {
-							return anyNode(parent(n1766), func(n1767 *Node) bool {
-								return anyChild(n1767, roK76, func(n1768 *Node) bool {
-									return func(r1769 Seq) bool {
-										return anyChild(n1768, roK77, func(n1770 *Node) bool { return gcmp(nodeSeq(n1770), r1769, opEq) })
-									}(boolSeq(false)) && anyChild(n1768, roK81, func(n1771 *Node) bool { return (fnNormalizeSpace(childStr(n1771, roK54)) == "S") }) && anyChild(n1768, roK81, func(n1772 *Node) bool { return gcmp(castDecimal(child(n1772, roK145)), q1705, opEq) }) && a1764.add(castDecimal(child(n1768, roK79)))
+					var a1731 sumAcc
+					anyNode(parent(n), func(n1732 *Node) bool {
+						return anyNode(parent(n1732), func(n1733 *Node) bool {
+							return anyNode(parent(n1733), func(n1734 *Node) bool {
+								return anyChild(n1734, roK77, func(n1735 *Node) bool {
+									return func(r1736 Seq) bool {
+										return anyChild(n1735, roK78, func(n1737 *Node) bool { return gcmp(nodeSeq(n1737), r1736, opEq) })
+									}(boolSeq(false)) && anyChild(n1735, roK82, func(n1738 *Node) bool { return (fnNormalizeSpace(childStr(n1738, roK54)) == "S") }) && anyChild(n1735, roK82, func(n1739 *Node) bool { return gcmp(castDecimal(child(n1739, roK157)), q1672, opEq) }) && a1731.add(castDecimal(child(n1735, roK80)))
 								})
 							})
 						})
 					})
-					return a1764.result()
+					return a1731.result()
 				}()
-			}), opSub)))) || ((anyNode(desc(root(n), roK90), func(n1775 *Node) bool {
-				return anyChild(n1775, roK124, func(n1776 *Node) bool {
-					return anyChild(n1776, roK110, func(n1777 *Node) bool { return (fnNormalizeSpace(childStr(n1777, roK54)) == "S") })
-				}) && anyChild(n1775, roK124, func(n1778 *Node) bool {
-					return anyChild(n1778, roK110, func(n1779 *Node) bool { return gcmp(castDecimal(child(n1779, roK145)), q1705, opEq) })
+			}), opSub)))) || ((anyNode(desc(root(n), roK91), func(n1742 *Node) bool {
+				return anyChild(n1742, roK129, func(n1743 *Node) bool {
+					return anyChild(n1743, roK113, func(n1744 *Node) bool { return (fnNormalizeSpace(childStr(n1744, roK54)) == "S") })
+				}) && anyChild(n1742, roK129, func(n1745 *Node) bool {
+					return anyChild(n1745, roK113, func(n1746 *Node) bool { return gcmp(castDecimal(child(n1746, roK157)), q1672, opEq) })
 				})
-			}) || anyNode(desc(root(n), roK76), func(n1780 *Node) bool {
-				return anyChild(n1780, roK81, func(n1781 *Node) bool { return (fnNormalizeSpace(childStr(n1781, roK54)) == "S") }) && anyChild(n1780, roK81, func(n1782 *Node) bool { return gcmp(castDecimal(child(n1782, roK145)), q1705, opEq) })
-			})) && (func(r1811 Seq) bool {
-				return anyNode(parent(n), func(n1812 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1812, roK144), roK108, opSub)), r1811, opLt)
+			}) || anyNode(desc(root(n), roK77), func(n1747 *Node) bool {
+				return anyChild(n1747, roK82, func(n1748 *Node) bool { return (fnNormalizeSpace(childStr(n1748, roK54)) == "S") }) && anyChild(n1747, roK82, func(n1749 *Node) bool { return gcmp(castDecimal(child(n1749, roK157)), q1672, opEq) })
+			})) && (func(r1778 Seq) bool {
+				return anyNode(parent(n), func(n1779 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1779, roK156), roK111, opSub)), r1778, opLt)
 				})
-			}(arith(arith(c1792.get(func() Seq {
+			}(arith(arith(c1759.get(func() Seq {
 				return func() Seq {
-					var a1783 sumAcc
-					anyNode(parent(n), func(n1784 *Node) bool {
-						return anyNode(parent(n1784), func(n1785 *Node) bool {
-							return anyNode(parent(n1785), func(n1786 *Node) bool {
-								return anyChild(n1786, roK90, func(n1787 *Node) bool {
-									return anyChild(n1787, roK124, func(n1788 *Node) bool {
-										return anyChild(n1788, roK110, func(n1789 *Node) bool { return (fnNormalizeSpace(childStr(n1789, roK54)) == "S") })
-									}) && anyChild(n1787, roK124, func(n1790 *Node) bool {
-										return anyChild(n1790, roK110, func(n1791 *Node) bool { return gcmp(castDecimal(child(n1791, roK145)), q1705, opEq) })
-									}) && a1783.add(castDecimal(child(n1787, roK86)))
+					var a1750 sumAcc
+					anyNode(parent(n), func(n1751 *Node) bool {
+						return anyNode(parent(n1751), func(n1752 *Node) bool {
+							return anyNode(parent(n1752), func(n1753 *Node) bool {
+								return anyChild(n1753, roK91, func(n1754 *Node) bool {
+									return anyChild(n1754, roK129, func(n1755 *Node) bool {
+										return anyChild(n1755, roK113, func(n1756 *Node) bool { return (fnNormalizeSpace(childStr(n1756, roK54)) == "S") })
+									}) && anyChild(n1754, roK129, func(n1757 *Node) bool {
+										return anyChild(n1757, roK113, func(n1758 *Node) bool { return gcmp(castDecimal(child(n1758, roK157)), q1672, opEq) })
+									}) && a1750.add(castDecimal(child(n1754, roK87)))
 								})
 							})
 						})
 					})
-					return a1783.result()
+					return a1750.result()
 				}()
-			}), c1733.get(func() Seq {
+			}), c1700.get(func() Seq {
 				return func() Seq {
-					var a1793 sumAcc
-					anyNode(parent(n), func(n1794 *Node) bool {
-						return anyNode(parent(n1794), func(n1795 *Node) bool {
-							return anyNode(parent(n1795), func(n1796 *Node) bool {
-								return anyChild(n1796, roK76, func(n1797 *Node) bool {
-									return func(r1798 Seq) bool {
-										return anyChild(n1797, roK77, func(n1799 *Node) bool { return gcmp(nodeSeq(n1799), r1798, opEq) })
-									}(boolSeq(true)) && anyChild(n1797, roK81, func(n1800 *Node) bool { return (fnNormalizeSpace(childStr(n1800, roK54)) == "S") }) && anyChild(n1797, roK81, func(n1801 *Node) bool { return gcmp(castDecimal(child(n1801, roK145)), q1705, opEq) }) && a1793.add(castDecimal(child(n1797, roK79)))
+					var a1760 sumAcc
+					anyNode(parent(n), func(n1761 *Node) bool {
+						return anyNode(parent(n1761), func(n1762 *Node) bool {
+							return anyNode(parent(n1762), func(n1763 *Node) bool {
+								return anyChild(n1763, roK77, func(n1764 *Node) bool {
+									return func(r1765 Seq) bool {
+										return anyChild(n1764, roK78, func(n1766 *Node) bool { return gcmp(nodeSeq(n1766), r1765, opEq) })
+									}(boolSeq(true)) && anyChild(n1764, roK82, func(n1767 *Node) bool { return (fnNormalizeSpace(childStr(n1767, roK54)) == "S") }) && anyChild(n1764, roK82, func(n1768 *Node) bool { return gcmp(castDecimal(child(n1768, roK157)), q1672, opEq) }) && a1760.add(castDecimal(child(n1764, roK80)))
 								})
 							})
 						})
 					})
-					return a1793.result()
+					return a1760.result()
 				}()
-			}), opAdd), c1743.get(func() Seq {
+			}), opAdd), c1710.get(func() Seq {
 				return func() Seq {
-					var a1802 sumAcc
-					anyNode(parent(n), func(n1803 *Node) bool {
-						return anyNode(parent(n1803), func(n1804 *Node) bool {
-							return anyNode(parent(n1804), func(n1805 *Node) bool {
-								return anyChild(n1805, roK76, func(n1806 *Node) bool {
-									return func(r1807 Seq) bool {
-										return anyChild(n1806, roK77, func(n1808 *Node) bool { return gcmp(nodeSeq(n1808), r1807, opEq) })
-									}(boolSeq(false)) && anyChild(n1806, roK81, func(n1809 *Node) bool { return (fnNormalizeSpace(childStr(n1809, roK54)) == "S") }) && anyChild(n1806, roK81, func(n1810 *Node) bool { return gcmp(castDecimal(child(n1810, roK145)), q1705, opEq) }) && a1802.add(castDecimal(child(n1806, roK79)))
+					var a1769 sumAcc
+					anyNode(parent(n), func(n1770 *Node) bool {
+						return anyNode(parent(n1770), func(n1771 *Node) bool {
+							return anyNode(parent(n1771), func(n1772 *Node) bool {
+								return anyChild(n1772, roK77, func(n1773 *Node) bool {
+									return func(r1774 Seq) bool {
+										return anyChild(n1773, roK78, func(n1775 *Node) bool { return gcmp(nodeSeq(n1775), r1774, opEq) })
+									}(boolSeq(false)) && anyChild(n1773, roK82, func(n1776 *Node) bool { return (fnNormalizeSpace(childStr(n1776, roK54)) == "S") }) && anyChild(n1773, roK82, func(n1777 *Node) bool { return gcmp(castDecimal(child(n1777, roK157)), q1672, opEq) }) && a1769.add(castDecimal(child(n1773, roK80)))
 								})
 							})
 						})
 					})
-					return a1802.result()
+					return a1769.result()
 				}()
-			}), opSub)) && func(r1840 Seq) bool {
-				return anyNode(parent(n), func(n1841 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1841, roK144), roK108, opAdd)), r1840, opGt)
+			}), opSub)) && func(r1807 Seq) bool {
+				return anyNode(parent(n), func(n1808 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1808, roK156), roK111, opAdd)), r1807, opGt)
 				})
-			}(arith(arith(c1792.get(func() Seq {
+			}(arith(arith(c1759.get(func() Seq {
 				return func() Seq {
-					var a1813 sumAcc
-					anyNode(parent(n), func(n1814 *Node) bool {
-						return anyNode(parent(n1814), func(n1815 *Node) bool {
-							return anyNode(parent(n1815), func(n1816 *Node) bool {
-								return anyChild(n1816, roK90, func(n1817 *Node) bool {
-									return anyChild(n1817, roK124, func(n1818 *Node) bool {
-										return anyChild(n1818, roK110, func(n1819 *Node) bool { return (fnNormalizeSpace(childStr(n1819, roK54)) == "S") })
-									}) && anyChild(n1817, roK124, func(n1820 *Node) bool {
-										return anyChild(n1820, roK110, func(n1821 *Node) bool { return gcmp(castDecimal(child(n1821, roK145)), q1705, opEq) })
-									}) && a1813.add(castDecimal(child(n1817, roK86)))
+					var a1780 sumAcc
+					anyNode(parent(n), func(n1781 *Node) bool {
+						return anyNode(parent(n1781), func(n1782 *Node) bool {
+							return anyNode(parent(n1782), func(n1783 *Node) bool {
+								return anyChild(n1783, roK91, func(n1784 *Node) bool {
+									return anyChild(n1784, roK129, func(n1785 *Node) bool {
+										return anyChild(n1785, roK113, func(n1786 *Node) bool { return (fnNormalizeSpace(childStr(n1786, roK54)) == "S") })
+									}) && anyChild(n1784, roK129, func(n1787 *Node) bool {
+										return anyChild(n1787, roK113, func(n1788 *Node) bool { return gcmp(castDecimal(child(n1788, roK157)), q1672, opEq) })
+									}) && a1780.add(castDecimal(child(n1784, roK87)))
 								})
 							})
 						})
 					})
-					return a1813.result()
+					return a1780.result()
 				}()
-			}), c1733.get(func() Seq {
+			}), c1700.get(func() Seq {
 				return func() Seq {
-					var a1822 sumAcc
-					anyNode(parent(n), func(n1823 *Node) bool {
-						return anyNode(parent(n1823), func(n1824 *Node) bool {
-							return anyNode(parent(n1824), func(n1825 *Node) bool {
-								return anyChild(n1825, roK76, func(n1826 *Node) bool {
-									return func(r1827 Seq) bool {
-										return anyChild(n1826, roK77, func(n1828 *Node) bool { return gcmp(nodeSeq(n1828), r1827, opEq) })
-									}(boolSeq(true)) && anyChild(n1826, roK81, func(n1829 *Node) bool { return (fnNormalizeSpace(childStr(n1829, roK54)) == "S") }) && anyChild(n1826, roK81, func(n1830 *Node) bool { return gcmp(castDecimal(child(n1830, roK145)), q1705, opEq) }) && a1822.add(castDecimal(child(n1826, roK79)))
+					var a1789 sumAcc
+					anyNode(parent(n), func(n1790 *Node) bool {
+						return anyNode(parent(n1790), func(n1791 *Node) bool {
+							return anyNode(parent(n1791), func(n1792 *Node) bool {
+								return anyChild(n1792, roK77, func(n1793 *Node) bool {
+									return func(r1794 Seq) bool {
+										return anyChild(n1793, roK78, func(n1795 *Node) bool { return gcmp(nodeSeq(n1795), r1794, opEq) })
+									}(boolSeq(true)) && anyChild(n1793, roK82, func(n1796 *Node) bool { return (fnNormalizeSpace(childStr(n1796, roK54)) == "S") }) && anyChild(n1793, roK82, func(n1797 *Node) bool { return gcmp(castDecimal(child(n1797, roK157)), q1672, opEq) }) && a1789.add(castDecimal(child(n1793, roK80)))
 								})
 							})
 						})
 					})
-					return a1822.result()
+					return a1789.result()
 				}()
-			}), opAdd), c1743.get(func() Seq {
+			}), opAdd), c1710.get(func() Seq {
 				return func() Seq {
-					var a1831 sumAcc
-					anyNode(parent(n), func(n1832 *Node) bool {
-						return anyNode(parent(n1832), func(n1833 *Node) bool {
-							return anyNode(parent(n1833), func(n1834 *Node) bool {
-								return anyChild(n1834, roK76, func(n1835 *Node) bool {
-									return func(r1836 Seq) bool {
-										return anyChild(n1835, roK77, func(n1837 *Node) bool { return gcmp(nodeSeq(n1837), r1836, opEq) })
-									}(boolSeq(false)) && anyChild(n1835, roK81, func(n1838 *Node) bool { return (fnNormalizeSpace(childStr(n1838, roK54)) == "S") }) && anyChild(n1835, roK81, func(n1839 *Node) bool { return gcmp(castDecimal(child(n1839, roK145)), q1705, opEq) }) && a1831.add(castDecimal(child(n1835, roK79)))
+					var a1798 sumAcc
+					anyNode(parent(n), func(n1799 *Node) bool {
+						return anyNode(parent(n1799), func(n1800 *Node) bool {
+							return anyNode(parent(n1800), func(n1801 *Node) bool {
+								return anyChild(n1801, roK77, func(n1802 *Node) bool {
+									return func(r1803 Seq) bool {
+										return anyChild(n1802, roK78, func(n1804 *Node) bool { return gcmp(nodeSeq(n1804), r1803, opEq) })
+									}(boolSeq(false)) && anyChild(n1802, roK82, func(n1805 *Node) bool { return (fnNormalizeSpace(childStr(n1805, roK54)) == "S") }) && anyChild(n1802, roK82, func(n1806 *Node) bool { return gcmp(castDecimal(child(n1806, roK157)), q1672, opEq) }) && a1798.add(castDecimal(child(n1802, roK80)))
 								})
 							})
 						})
 					})
-					return a1831.result()
+					return a1798.result()
 				}()
 			}), opSub)))))
 		}()
@@ -7679,33 +8435,33 @@ func roT0191(v []Seq, n *Node) bool {
 
 // BR-S-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0192(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1842 *Node) Seq { return child(n1842, roK105) }))), roK108, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1843 *Node) Seq { return child(n1843, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1844 *Node) Seq { return child(n1844, roK105) }))), roK108, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1845 *Node) Seq { return child(n1845, roK144) }))), arith(castDecimal(child(n, roK145)), roK91, opDiv), opMul), roK72, opMul), roK72, opMul)), roK91, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1809 *Node) Seq { return child(n1809, roK108) }))), roK111, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1810 *Node) Seq { return child(n1810, roK156) }))), arith(castDecimal(child(n, roK157)), roK92, opDiv), opMul), roK72, opMul), roK72, opMul)), roK92, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1811 *Node) Seq { return child(n1811, roK108) }))), roK111, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1812 *Node) Seq { return child(n1812, roK156) }))), arith(castDecimal(child(n, roK157)), roK92, opDiv), opMul), roK72, opMul), roK72, opMul)), roK92, opDiv), opGt))
 }
 
 // BR-S-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func roT0193(v []Seq, n *Node) bool {
-	return (!hasChild(n, roK147) && !hasChild(n, roK148))
+	return (!hasChild(n, roK159) && !hasChild(n, roK160))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM060(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1848 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1848, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1815 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1815, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1849 Seq) bool {
-			return anyChild(m, roK77, func(n1850 *Node) bool { return gcmp(nodeSeq(n1850), r1849, opEq) })
+		if !(func(r1816 Seq) bool {
+			return anyChild(m, roK78, func(n1817 *Node) bool { return gcmp(nodeSeq(n1817), r1816, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7718,28 +8474,28 @@ func roM060(v []Seq, n *Node) bool {
 
 // BR-S-06: (cbc:Percent) > 0
 func roT0194(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1851 *Node) bool { return gcmp(nodeSeq(n1851), roK58, opGt) })
+	return anyChild(n, roK157, func(n1818 *Node) bool { return gcmp(nodeSeq(n1818), roK58, opGt) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM061(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1852 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1852, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1819 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1819, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1853 Seq) bool {
-			return anyChild(m, roK77, func(n1854 *Node) bool { return gcmp(nodeSeq(n1854), r1853, opEq) })
+		if !(func(r1820 Seq) bool {
+			return anyChild(m, roK78, func(n1821 *Node) bool { return gcmp(nodeSeq(n1821), r1820, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7752,28 +8508,28 @@ func roM061(v []Seq, n *Node) bool {
 
 // BR-S-07: (cbc:Percent) > 0
 func roT0195(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1855 *Node) bool { return gcmp(nodeSeq(n1855), roK58, opGt) })
+	return anyChild(n, roK157, func(n1822 *Node) bool { return gcmp(nodeSeq(n1822), roK58, opGt) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func roM062(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1856 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1856, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1823 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1823, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -7782,21 +8538,21 @@ func roM062(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1857 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1857, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1824 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1824, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -7808,32 +8564,32 @@ func roM062(v []Seq, n *Node) bool {
 
 // BR-S-05: (cbc:Percent) > 0
 func roT0196(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1858 *Node) bool { return gcmp(nodeSeq(n1858), roK58, opGt) })
+	return anyChild(n, roK157, func(n1825 *Node) bool { return gcmp(nodeSeq(n1825), roK58, opGt) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM063(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1859 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1859, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1826 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1826, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -7846,98 +8602,98 @@ func roM063(v []Seq, n *Node) bool {
 // BR-Z-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='Z']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0197(v []Seq, n *Node) bool {
 	return func() bool {
-		var c1877, c1886 cseSlot
-		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1861 *Node) Seq { return child(n1861, roK144) })), arith(arith(func() Seq {
-			var a1862 sumAcc
-			anyNode(parent(n), func(n1863 *Node) bool {
-				return anyNode(parent(n1863), func(n1864 *Node) bool {
+		var c1844, c1853 cseSlot
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1828 *Node) Seq { return child(n1828, roK156) })), arith(arith(func() Seq {
+			var a1829 sumAcc
+			anyNode(parent(n), func(n1830 *Node) bool {
+				return anyNode(parent(n1830), func(n1831 *Node) bool {
+					return anyNode(parent(n1831), func(n1832 *Node) bool {
+						return anyChild(n1832, roK90, func(n1833 *Node) bool {
+							return anyChild(n1833, roK129, func(n1834 *Node) bool {
+								return anyChild(n1834, roK113, func(n1835 *Node) bool { return (fnNormalizeSpace(childStr(n1835, roK54)) == "Z") })
+							}) && a1829.add(castDecimal(child(n1833, roK87)))
+						})
+					})
+				})
+			})
+			return a1829.result()
+		}(), c1844.get(func() Seq {
+			return func() Seq {
+				var a1836 sumAcc
+				anyNode(parent(n), func(n1837 *Node) bool {
+					return anyNode(parent(n1837), func(n1838 *Node) bool {
+						return anyNode(parent(n1838), func(n1839 *Node) bool {
+							return anyChild(n1839, roK77, func(n1840 *Node) bool {
+								return func(r1841 Seq) bool {
+									return anyChild(n1840, roK78, func(n1842 *Node) bool { return gcmp(nodeSeq(n1842), r1841, opEq) })
+								}(boolSeq(true)) && anyChild(n1840, roK82, func(n1843 *Node) bool { return (fnNormalizeSpace(childStr(n1843, roK54)) == "Z") }) && a1836.add(castDecimal(child(n1840, roK80)))
+							})
+						})
+					})
+				})
+				return a1836.result()
+			}()
+		}), opAdd), c1853.get(func() Seq {
+			return func() Seq {
+				var a1845 sumAcc
+				anyNode(parent(n), func(n1846 *Node) bool {
+					return anyNode(parent(n1846), func(n1847 *Node) bool {
+						return anyNode(parent(n1847), func(n1848 *Node) bool {
+							return anyChild(n1848, roK77, func(n1849 *Node) bool {
+								return func(r1850 Seq) bool {
+									return anyChild(n1849, roK78, func(n1851 *Node) bool { return gcmp(nodeSeq(n1851), r1850, opEq) })
+								}(boolSeq(false)) && anyChild(n1849, roK82, func(n1852 *Node) bool { return (fnNormalizeSpace(childStr(n1852, roK54)) == "Z") }) && a1845.add(castDecimal(child(n1849, roK80)))
+							})
+						})
+					})
+				})
+				return a1845.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK91)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1855 *Node) Seq { return child(n1855, roK156) })), arith(arith(func() Seq {
+			var a1856 sumAcc
+			anyNode(parent(n), func(n1857 *Node) bool {
+				return anyNode(parent(n1857), func(n1858 *Node) bool {
+					return anyNode(parent(n1858), func(n1859 *Node) bool {
+						return anyChild(n1859, roK91, func(n1860 *Node) bool {
+							return anyChild(n1860, roK129, func(n1861 *Node) bool {
+								return anyChild(n1861, roK113, func(n1862 *Node) bool { return (fnNormalizeSpace(childStr(n1862, roK54)) == "Z") })
+							}) && a1856.add(castDecimal(child(n1860, roK87)))
+						})
+					})
+				})
+			})
+			return a1856.result()
+		}(), c1844.get(func() Seq {
+			return func() Seq {
+				var a1863 sumAcc
+				anyNode(parent(n), func(n1864 *Node) bool {
 					return anyNode(parent(n1864), func(n1865 *Node) bool {
-						return anyChild(n1865, roK89, func(n1866 *Node) bool {
-							return anyChild(n1866, roK124, func(n1867 *Node) bool {
-								return anyChild(n1867, roK110, func(n1868 *Node) bool { return (fnNormalizeSpace(childStr(n1868, roK54)) == "Z") })
-							}) && a1862.add(castDecimal(child(n1866, roK86)))
-						})
-					})
-				})
-			})
-			return a1862.result()
-		}(), c1877.get(func() Seq {
-			return func() Seq {
-				var a1869 sumAcc
-				anyNode(parent(n), func(n1870 *Node) bool {
-					return anyNode(parent(n1870), func(n1871 *Node) bool {
-						return anyNode(parent(n1871), func(n1872 *Node) bool {
-							return anyChild(n1872, roK76, func(n1873 *Node) bool {
-								return func(r1874 Seq) bool {
-									return anyChild(n1873, roK77, func(n1875 *Node) bool { return gcmp(nodeSeq(n1875), r1874, opEq) })
-								}(boolSeq(true)) && anyChild(n1873, roK81, func(n1876 *Node) bool { return (fnNormalizeSpace(childStr(n1876, roK54)) == "Z") }) && a1869.add(castDecimal(child(n1873, roK79)))
+						return anyNode(parent(n1865), func(n1866 *Node) bool {
+							return anyChild(n1866, roK77, func(n1867 *Node) bool {
+								return func(r1868 Seq) bool {
+									return anyChild(n1867, roK78, func(n1869 *Node) bool { return gcmp(nodeSeq(n1869), r1868, opEq) })
+								}(boolSeq(true)) && anyChild(n1867, roK82, func(n1870 *Node) bool { return (fnNormalizeSpace(childStr(n1870, roK54)) == "Z") }) && a1863.add(castDecimal(child(n1867, roK80)))
 							})
 						})
 					})
 				})
-				return a1869.result()
+				return a1863.result()
 			}()
-		}), opAdd), c1886.get(func() Seq {
+		}), opAdd), c1853.get(func() Seq {
 			return func() Seq {
-				var a1878 sumAcc
-				anyNode(parent(n), func(n1879 *Node) bool {
-					return anyNode(parent(n1879), func(n1880 *Node) bool {
-						return anyNode(parent(n1880), func(n1881 *Node) bool {
-							return anyChild(n1881, roK76, func(n1882 *Node) bool {
-								return func(r1883 Seq) bool {
-									return anyChild(n1882, roK77, func(n1884 *Node) bool { return gcmp(nodeSeq(n1884), r1883, opEq) })
-								}(boolSeq(false)) && anyChild(n1882, roK81, func(n1885 *Node) bool { return (fnNormalizeSpace(childStr(n1885, roK54)) == "Z") }) && a1878.add(castDecimal(child(n1882, roK79)))
+				var a1871 sumAcc
+				anyNode(parent(n), func(n1872 *Node) bool {
+					return anyNode(parent(n1872), func(n1873 *Node) bool {
+						return anyNode(parent(n1873), func(n1874 *Node) bool {
+							return anyChild(n1874, roK77, func(n1875 *Node) bool {
+								return func(r1876 Seq) bool {
+									return anyChild(n1875, roK78, func(n1877 *Node) bool { return gcmp(nodeSeq(n1877), r1876, opEq) })
+								}(boolSeq(false)) && anyChild(n1875, roK82, func(n1878 *Node) bool { return (fnNormalizeSpace(childStr(n1878, roK54)) == "Z") }) && a1871.add(castDecimal(child(n1875, roK80)))
 							})
 						})
 					})
 				})
-				return a1878.result()
-			}()
-		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1888 *Node) Seq { return child(n1888, roK144) })), arith(arith(func() Seq {
-			var a1889 sumAcc
-			anyNode(parent(n), func(n1890 *Node) bool {
-				return anyNode(parent(n1890), func(n1891 *Node) bool {
-					return anyNode(parent(n1891), func(n1892 *Node) bool {
-						return anyChild(n1892, roK90, func(n1893 *Node) bool {
-							return anyChild(n1893, roK124, func(n1894 *Node) bool {
-								return anyChild(n1894, roK110, func(n1895 *Node) bool { return (fnNormalizeSpace(childStr(n1895, roK54)) == "Z") })
-							}) && a1889.add(castDecimal(child(n1893, roK86)))
-						})
-					})
-				})
-			})
-			return a1889.result()
-		}(), c1877.get(func() Seq {
-			return func() Seq {
-				var a1896 sumAcc
-				anyNode(parent(n), func(n1897 *Node) bool {
-					return anyNode(parent(n1897), func(n1898 *Node) bool {
-						return anyNode(parent(n1898), func(n1899 *Node) bool {
-							return anyChild(n1899, roK76, func(n1900 *Node) bool {
-								return func(r1901 Seq) bool {
-									return anyChild(n1900, roK77, func(n1902 *Node) bool { return gcmp(nodeSeq(n1902), r1901, opEq) })
-								}(boolSeq(true)) && anyChild(n1900, roK81, func(n1903 *Node) bool { return (fnNormalizeSpace(childStr(n1903, roK54)) == "Z") }) && a1896.add(castDecimal(child(n1900, roK79)))
-							})
-						})
-					})
-				})
-				return a1896.result()
-			}()
-		}), opAdd), c1886.get(func() Seq {
-			return func() Seq {
-				var a1904 sumAcc
-				anyNode(parent(n), func(n1905 *Node) bool {
-					return anyNode(parent(n1905), func(n1906 *Node) bool {
-						return anyNode(parent(n1906), func(n1907 *Node) bool {
-							return anyChild(n1907, roK76, func(n1908 *Node) bool {
-								return func(r1909 Seq) bool {
-									return anyChild(n1908, roK77, func(n1910 *Node) bool { return gcmp(nodeSeq(n1910), r1909, opEq) })
-								}(boolSeq(false)) && anyChild(n1908, roK81, func(n1911 *Node) bool { return (fnNormalizeSpace(childStr(n1911, roK54)) == "Z") }) && a1904.add(castDecimal(child(n1908, roK79)))
-							})
-						})
-					})
-				})
-				return a1904.result()
+				return a1871.result()
 			}()
 		}), opSub), opEq)))
 	}()
@@ -7945,33 +8701,33 @@ func roT0197(v []Seq, n *Node) bool {
 
 // BR-Z-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0198(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1912 *Node) Seq { return child(n1912, roK105) })), roK58, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1879 *Node) Seq { return child(n1879, roK108) })), roK58, opEq)
 }
 
 // BR-Z-10: not((cbc:TaxExemptionReason) or (cbc:TaxExemptionReasonCode))
 func roT0199(v []Seq, n *Node) bool {
-	return !(hasChild(n, roK147) || hasChild(n, roK148))
+	return !(hasChild(n, roK159) || hasChild(n, roK160))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM064(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1915 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1915, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1882 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1882, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1916 Seq) bool {
-			return anyChild(m, roK77, func(n1917 *Node) bool { return gcmp(nodeSeq(n1917), r1916, opEq) })
+		if !(func(r1883 Seq) bool {
+			return anyChild(m, roK78, func(n1884 *Node) bool { return gcmp(nodeSeq(n1884), r1883, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7984,28 +8740,28 @@ func roM064(v []Seq, n *Node) bool {
 
 // BR-Z-06: (xs:decimal(cbc:Percent) = 0)
 func roT0200(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM065(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1918 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1918, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1885 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1885, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1919 Seq) bool {
-			return anyChild(m, roK77, func(n1920 *Node) bool { return gcmp(nodeSeq(n1920), r1919, opEq) })
+		if !(func(r1886 Seq) bool {
+			return anyChild(m, roK78, func(n1887 *Node) bool { return gcmp(nodeSeq(n1887), r1886, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -8018,28 +8774,28 @@ func roM065(v []Seq, n *Node) bool {
 
 // BR-Z-07: (xs:decimal(cbc:Percent) = 0)
 func roT0201(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func roM066(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1921 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1921, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1888 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1888, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -8048,21 +8804,21 @@ func roM066(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, roK80, func(n1922 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1922, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1889 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1889, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -8074,7 +8830,7 @@ func roM066(v []Seq, n *Node) bool {
 
 // BR-Z-05: (xs:decimal(cbc:Percent) = 0)
 func roT0202(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK145)), roK58, opEq)
+	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
 }
 
 // cac:AccountingSupplierParty/cac:Party
@@ -8085,7 +8841,7 @@ func roM067(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK103) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
 			return false
 		}
 		return true
@@ -8098,10 +8854,10 @@ func roM067(v []Seq, n *Node) bool {
 // UBL-SR-42: (count(cac:PartyTaxScheme) <= 2)
 func roT0203(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1923 := 0
-		anyChild(n, roK113, func(n1924 *Node) bool { return tally1(&k1923) })
-		return countOf(k1923)
-	}(), roK84, opLe)
+		k1890 := 0
+		anyChild(n, roK116, func(n1891 *Node) bool { return tally1(&k1890) })
+		return countOf(k1890)
+	}(), roK85, opLe)
 }
 
 // cac:AdditionalDocumentReference
@@ -8121,25 +8877,25 @@ func roM068(v []Seq, n *Node) bool {
 // UBL-SR-33: (count(cbc:DocumentDescription) <= 1)
 func roT0204(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1925 := 0
-		anyChild(n, roK149, func(n1926 *Node) bool { return tally1(&k1925) })
-		return countOf(k1925)
-	}(), roK108, opLe)
+		k1892 := 0
+		anyChild(n, roK161, func(n1893 *Node) bool { return tally1(&k1892) })
+		return countOf(k1892)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-43: ((cbc:DocumentTypeCode='130') or ((local-name(/*) = 'CreditNote') and (cbc:DocumentTypeCode='50')) or (not(cbc:ID/@scheme) and not(cbc:DocumentTypeCode)))
 func roT0205(v []Seq, n *Node) bool {
-	return ((anyChild(n, roK150, func(n1927 *Node) bool { return (n1927.StringValue() == "130") }) || (memoBool(v, 203, func() bool { return (fnLocalName(child(root(n), roK119)) == "CreditNote") }) && anyChild(n, roK150, func(n1928 *Node) bool { return (n1928.StringValue() == "50") }))) || (!anyChild(n, roK54, func(n1929 *Node) bool { return hasAttr(n1929, roK151) }) && !hasChild(n, roK150)))
+	return ((anyChild(n, roK162, func(n1894 *Node) bool { return (n1894.StringValue() == "130") }) || (memoBool(v, 203, func() bool { return (fnLocalName(child(root(n), roK124)) == "CreditNote") }) && anyChild(n, roK162, func(n1895 *Node) bool { return (n1895.StringValue() == "50") }))) || (!anyChild(n, roK54, func(n1896 *Node) bool { return hasAttr(n1896, roK163) }) && !hasChild(n, roK162)))
 }
 
 // //*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]
 func roM069(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
-		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, roK126), func(n1932 *Node) bool { return hasChild(n1932, roK76) })) {
+		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, roK130), func(n1899 *Node) bool { return hasChild(n1899, roK77) })) {
 			return false
 		}
 		return true
@@ -8151,14 +8907,14 @@ func roM069(v []Seq, n *Node) bool {
 
 // UBL-DT-01: string-length(substring-after(.,'.'))<=2
 func roT0206(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(n.StringValue(), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(n.StringValue(), ".")), roK85, opLe)
 }
 
 // //*[ends-with(name(), 'BinaryObject')]
 func roM070(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
 			return false
 		}
 		if !(strings.HasSuffix(m.Local, "BinaryObject")) {
@@ -8173,12 +8929,12 @@ func roM070(v []Seq, n *Node) bool {
 
 // UBL-DT-06: (@mimeCode)
 func roT0207(v []Seq, n *Node) bool {
-	return hasAttr(n, roK152)
+	return hasAttr(n, roK164)
 }
 
 // UBL-DT-07: (@filename)
 func roT0208(v []Seq, n *Node) bool {
-	return hasAttr(n, roK153)
+	return hasAttr(n, roK165)
 }
 
 // cac:Delivery
@@ -8198,25 +8954,25 @@ func roM071(v []Seq, n *Node) bool {
 // UBL-SR-25: (count(cac:DeliveryParty/cac:PartyName/cbc:Name) <= 1)
 func roT0209(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1936 := 0
-		anyChild(n, roK154, func(n1937 *Node) bool {
-			return anyChild(n1937, roK138, func(n1938 *Node) bool {
-				return anyChild(n1938, roK123, func(n1939 *Node) bool { return tally1(&k1936) })
+		k1903 := 0
+		anyChild(n, roK166, func(n1904 *Node) bool {
+			return anyChild(n1904, roK145, func(n1905 *Node) bool {
+				return anyChild(n1905, roK128, func(n1906 *Node) bool { return tally1(&k1903) })
 			})
 		})
-		return countOf(k1936)
-	}(), roK108, opLe)
+		return countOf(k1903)
+	}(), roK111, opLe)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = false()]
 func roM072(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1940 Seq) bool {
-			return anyChild(m, roK77, func(n1941 *Node) bool { return gcmp(nodeSeq(n1941), r1940, opEq) })
+		if !(func(r1907 Seq) bool {
+			return anyChild(m, roK78, func(n1908 *Node) bool { return gcmp(nodeSeq(n1908), r1907, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -8230,21 +8986,21 @@ func roM072(v []Seq, n *Node) bool {
 // UBL-SR-30: (count(cbc:AllowanceChargeReason) <= 1)
 func roT0210(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1942 := 0
-		anyChild(n, roK82, func(n1943 *Node) bool { return tally1(&k1942) })
-		return countOf(k1942)
-	}(), roK108, opLe)
+		k1909 := 0
+		anyChild(n, roK83, func(n1910 *Node) bool { return tally1(&k1909) })
+		return countOf(k1909)
+	}(), roK111, opLe)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = true()]
 func roM073(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1944 Seq) bool {
-			return anyChild(m, roK77, func(n1945 *Node) bool { return gcmp(nodeSeq(n1945), r1944, opEq) })
+		if !(func(r1911 Seq) bool {
+			return anyChild(m, roK78, func(n1912 *Node) bool { return gcmp(nodeSeq(n1912), r1911, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -8258,10 +9014,10 @@ func roM073(v []Seq, n *Node) bool {
 // UBL-SR-31: (count(cbc:AllowanceChargeReason) <= 1)
 func roT0211(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1946 := 0
-		anyChild(n, roK82, func(n1947 *Node) bool { return tally1(&k1946) })
-		return countOf(k1946)
-	}(), roK108, opLe)
+		k1913 := 0
+		anyChild(n, roK83, func(n1914 *Node) bool { return tally1(&k1913) })
+		return countOf(k1913)
+	}(), roK111, opLe)
 }
 
 // /ubl:Invoice | /cn:CreditNote
@@ -8277,7 +9033,7 @@ func roM074(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK78) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK79) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -8289,4862 +9045,3250 @@ func roM074(v []Seq, n *Node) bool {
 
 // UBL-CR-001: not(ext:UBLExtensions)
 func roT0212(v []Seq, n *Node) bool {
-	return !hasChild(n, roK155)
+	return !hasChild(n, roK167)
 }
 
 // UBL-CR-002: not(cbc:UBLVersionID) or cbc:UBLVersionID = '2.1'
 func roT0213(v []Seq, n *Node) bool {
-	return (!hasChild(n, roK156) || anyChild(n, roK156, func(n1950 *Node) bool { return (n1950.StringValue() == "2.1") }))
+	return (!hasChild(n, roK168) || anyChild(n, roK168, func(n1917 *Node) bool { return (n1917.StringValue() == "2.1") }))
 }
 
 // UBL-CR-003: not(cbc:ProfileExecutionID)
 func roT0214(v []Seq, n *Node) bool {
-	return !hasChild(n, roK157)
+	return !hasChild(n, roK169)
 }
 
 // UBL-CR-004: not(cbc:CopyIndicator)
 func roT0215(v []Seq, n *Node) bool {
-	return !hasChild(n, roK158)
+	return !hasChild(n, roK170)
 }
 
 // UBL-CR-005: not(cbc:UUID)
 func roT0216(v []Seq, n *Node) bool {
-	return !hasChild(n, roK159)
+	return !hasChild(n, roK171)
 }
 
 // UBL-CR-006: not(cbc:IssueTime)
 func roT0217(v []Seq, n *Node) bool {
-	return !hasChild(n, roK160)
+	return !hasChild(n, roK172)
 }
 
 // UBL-CR-007: not(cbc:PricingCurrencyCode)
 func roT0218(v []Seq, n *Node) bool {
-	return !hasChild(n, roK161)
+	return !hasChild(n, roK173)
 }
 
 // UBL-CR-008: not(cbc:PaymentCurrencyCode)
 func roT0219(v []Seq, n *Node) bool {
-	return !hasChild(n, roK162)
+	return !hasChild(n, roK174)
 }
 
 // UBL-CR-009: not(cbc:PaymentAlternativeCurrencyCode)
 func roT0220(v []Seq, n *Node) bool {
-	return !hasChild(n, roK163)
+	return !hasChild(n, roK175)
 }
 
 // UBL-CR-010: not(cbc:AccountingCostCode)
 func roT0221(v []Seq, n *Node) bool {
-	return !hasChild(n, roK164)
+	return !hasChild(n, roK176)
 }
 
 // UBL-CR-011: not(cbc:LineCountNumeric)
 func roT0222(v []Seq, n *Node) bool {
-	return !hasChild(n, roK165)
+	return !hasChild(n, roK177)
 }
 
 // UBL-CR-012: not(cac:InvoicePeriod/cbc:StartTime)
 func roT0223(v []Seq, n *Node) bool {
-	return !anyChild(n, roK117, func(n1960 *Node) bool { return hasChild(n1960, roK166) })
+	return !existsNames(n, roK179)
 }
 
 // UBL-CR-013: not(cac:InvoicePeriod/cbc:EndTime)
 func roT0224(v []Seq, n *Node) bool {
-	return !anyChild(n, roK117, func(n1962 *Node) bool { return hasChild(n1962, roK167) })
+	return !existsNames(n, roK181)
 }
 
 // UBL-CR-014: not(cac:InvoicePeriod/cbc:DurationMeasure)
 func roT0225(v []Seq, n *Node) bool {
-	return !anyChild(n, roK117, func(n1964 *Node) bool { return hasChild(n1964, roK168) })
+	return !existsNames(n, roK183)
 }
 
 // UBL-CR-015: not(cac:InvoicePeriod/cbc:Description)
 func roT0226(v []Seq, n *Node) bool {
-	return !anyChild(n, roK117, func(n1966 *Node) bool { return hasChild(n1966, roK169) })
+	return !existsNames(n, roK185)
 }
 
 // UBL-CR-016: not(cac:OrderReference/cbc:CopyIndicator)
 func roT0227(v []Seq, n *Node) bool {
-	return !anyChild(n, roK170, func(n1968 *Node) bool { return hasChild(n1968, roK158) })
+	return !existsNames(n, roK187)
 }
 
 // UBL-CR-017: not(cac:OrderReference/cbc:UUID)
 func roT0228(v []Seq, n *Node) bool {
-	return !anyChild(n, roK170, func(n1970 *Node) bool { return hasChild(n1970, roK159) })
+	return !existsNames(n, roK188)
 }
 
 // UBL-CR-018: not(cac:OrderReference/cbc:IssueDate)
 func roT0229(v []Seq, n *Node) bool {
-	return !anyChild(n, roK170, func(n1972 *Node) bool { return hasChild(n1972, roK97) })
+	return !existsNames(n, roK189)
 }
 
 // UBL-CR-019: not(cac:OrderReference/cbc:IssueTime)
 func roT0230(v []Seq, n *Node) bool {
-	return !anyChild(n, roK170, func(n1974 *Node) bool { return hasChild(n1974, roK160) })
+	return !existsNames(n, roK190)
 }
 
 // UBL-CR-020: not(cac:OrderReference/cbc:CustomerReference)
 func roT0231(v []Seq, n *Node) bool {
-	return !anyChild(n, roK170, func(n1976 *Node) bool { return hasChild(n1976, roK171) })
+	return !existsNames(n, roK192)
 }
 
 // UBL-CR-021: not(cac:OrderReference/cbc:OrderTypeCode)
 func roT0232(v []Seq, n *Node) bool {
-	return !anyChild(n, roK170, func(n1978 *Node) bool { return hasChild(n1978, roK172) })
+	return !existsNames(n, roK194)
 }
 
 // UBL-CR-022: not(cac:OrderReference/cac:DocumentReference)
 func roT0233(v []Seq, n *Node) bool {
-	return !anyChild(n, roK170, func(n1980 *Node) bool { return hasChild(n1980, roK173) })
+	return !existsNames(n, roK196)
 }
 
 // UBL-CR-023: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:CopyIndicator)
 func roT0234(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1982 *Node) bool {
-		return anyChild(n1982, roK143, func(n1983 *Node) bool { return hasChild(n1983, roK158) })
-	})
+	return !existsNames(n, roK197)
 }
 
 // UBL-CR-024: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID)
 func roT0235(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1985 *Node) bool {
-		return anyChild(n1985, roK143, func(n1986 *Node) bool { return hasChild(n1986, roK159) })
-	})
+	return !existsNames(n, roK198)
 }
 
 // UBL-CR-025: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueTime)
 func roT0236(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1988 *Node) bool {
-		return anyChild(n1988, roK143, func(n1989 *Node) bool { return hasChild(n1989, roK160) })
-	})
+	return !existsNames(n, roK199)
 }
 
 // UBL-CR-026: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentTypeCode)
 func roT0237(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1991 *Node) bool {
-		return anyChild(n1991, roK143, func(n1992 *Node) bool { return hasChild(n1992, roK150) })
-	})
+	return !existsNames(n, roK200)
 }
 
 // UBL-CR-027: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentType)
 func roT0238(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1994 *Node) bool {
-		return anyChild(n1994, roK143, func(n1995 *Node) bool { return hasChild(n1995, roK174) })
-	})
+	return !existsNames(n, roK202)
 }
 
 // UBL-CR-028: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:XPath)
 func roT0239(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n1997 *Node) bool {
-		return anyChild(n1997, roK143, func(n1998 *Node) bool { return hasChild(n1998, roK175) })
-	})
+	return !existsNames(n, roK204)
 }
 
 // UBL-CR-029: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LanguageID)
 func roT0240(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2000 *Node) bool {
-		return anyChild(n2000, roK143, func(n2001 *Node) bool { return hasChild(n2001, roK176) })
-	})
+	return !existsNames(n, roK206)
 }
 
 // UBL-CR-030: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LocaleCode)
 func roT0241(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2003 *Node) bool {
-		return anyChild(n2003, roK143, func(n2004 *Node) bool { return hasChild(n2004, roK177) })
-	})
+	return !existsNames(n, roK208)
 }
 
 // UBL-CR-031: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:VersionID)
 func roT0242(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2006 *Node) bool {
-		return anyChild(n2006, roK143, func(n2007 *Node) bool { return hasChild(n2007, roK178) })
-	})
+	return !existsNames(n, roK210)
 }
 
 // UBL-CR-032: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentStatusCode)
 func roT0243(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2009 *Node) bool {
-		return anyChild(n2009, roK143, func(n2010 *Node) bool { return hasChild(n2010, roK179) })
-	})
+	return !existsNames(n, roK212)
 }
 
 // UBL-CR-033: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentDescription)
 func roT0244(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2012 *Node) bool {
-		return anyChild(n2012, roK143, func(n2013 *Node) bool { return hasChild(n2013, roK149) })
-	})
+	return !existsNames(n, roK213)
 }
 
 // UBL-CR-034: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:Attachment)
 func roT0245(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2015 *Node) bool {
-		return anyChild(n2015, roK143, func(n2016 *Node) bool { return hasChild(n2016, roK180) })
-	})
+	return !existsNames(n, roK215)
 }
 
 // UBL-CR-035: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ValidityPeriod)
 func roT0246(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2018 *Node) bool {
-		return anyChild(n2018, roK143, func(n2019 *Node) bool { return hasChild(n2019, roK181) })
-	})
+	return !existsNames(n, roK217)
 }
 
 // UBL-CR-036: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:IssuerParty)
 func roT0247(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2021 *Node) bool {
-		return anyChild(n2021, roK143, func(n2022 *Node) bool { return hasChild(n2022, roK182) })
-	})
+	return !existsNames(n, roK219)
 }
 
 // UBL-CR-037: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ResultOfVerification)
 func roT0248(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2024 *Node) bool {
-		return anyChild(n2024, roK143, func(n2025 *Node) bool { return hasChild(n2025, roK183) })
-	})
+	return !existsNames(n, roK221)
 }
 
 // UBL-CR-038: not(cac:BillingReference/cac:SelfBilledInvoiceDocumentReference)
 func roT0249(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2027 *Node) bool { return hasChild(n2027, roK184) })
+	return !existsNames(n, roK223)
 }
 
 // UBL-CR-039: not(cac:BillingReference/cac:CreditNoteDocumentReference)
 func roT0250(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2029 *Node) bool { return hasChild(n2029, roK185) })
+	return !existsNames(n, roK225)
 }
 
 // UBL-CR-040: not(cac:BillingReference/cac:SelfBilledCreditNoteDocumentReference)
 func roT0251(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2031 *Node) bool { return hasChild(n2031, roK186) })
+	return !existsNames(n, roK227)
 }
 
 // UBL-CR-041: not(cac:BillingReference/cac:DebitNoteDocumentReference)
 func roT0252(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2033 *Node) bool { return hasChild(n2033, roK187) })
+	return !existsNames(n, roK229)
 }
 
 // UBL-CR-042: not(cac:BillingReference/cac:ReminderDocumentReference)
 func roT0253(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2035 *Node) bool { return hasChild(n2035, roK188) })
+	return !existsNames(n, roK231)
 }
 
 // UBL-CR-043: not(cac:BillingReference/cac:AdditionalDocumentReference)
 func roT0254(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2037 *Node) bool { return hasChild(n2037, roK53) })
+	return !existsNames(n, roK232)
 }
 
 // UBL-CR-044: not(cac:BillingReference/cac:BillingReferenceLine)
 func roT0255(v []Seq, n *Node) bool {
-	return !anyChild(n, roK142, func(n2039 *Node) bool { return hasChild(n2039, roK189) })
+	return !existsNames(n, roK234)
 }
 
 // UBL-CR-045: not(cac:DespatchDocumentReference/cbc:CopyIndicator)
 func roT0256(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2041 *Node) bool { return hasChild(n2041, roK158) })
+	return !existsNames(n, roK236)
 }
 
 // UBL-CR-046: not(cac:DespatchDocumentReference/cbc:UUID)
 func roT0257(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2043 *Node) bool { return hasChild(n2043, roK159) })
+	return !existsNames(n, roK237)
 }
 
 // UBL-CR-047: not(cac:DespatchDocumentReference/cbc:IssueDate)
 func roT0258(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2045 *Node) bool { return hasChild(n2045, roK97) })
+	return !existsNames(n, roK238)
 }
 
 // UBL-CR-048: not(cac:DespatchDocumentReference/cbc:IssueTime)
 func roT0259(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2047 *Node) bool { return hasChild(n2047, roK160) })
+	return !existsNames(n, roK239)
 }
 
 // UBL-CR-049: not(cac:DespatchDocumentReference/cbc:DocumentTypeCode)
 func roT0260(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2049 *Node) bool { return hasChild(n2049, roK150) })
+	return !existsNames(n, roK240)
 }
 
 // UBL-CR-050: not(cac:DespatchDocumentReference/cbc:DocumentType)
 func roT0261(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2051 *Node) bool { return hasChild(n2051, roK174) })
+	return !existsNames(n, roK241)
 }
 
 // UBL-CR-051: not(cac:DespatchDocumentReference/cbc:XPath)
 func roT0262(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2053 *Node) bool { return hasChild(n2053, roK175) })
+	return !existsNames(n, roK242)
 }
 
 // UBL-CR-052: not(cac:DespatchDocumentReference/cbc:LanguageID)
 func roT0263(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2055 *Node) bool { return hasChild(n2055, roK176) })
+	return !existsNames(n, roK243)
 }
 
 // UBL-CR-053: not(cac:DespatchDocumentReference/cbc:LocaleCode)
 func roT0264(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2057 *Node) bool { return hasChild(n2057, roK177) })
+	return !existsNames(n, roK244)
 }
 
 // UBL-CR-054: not(cac:DespatchDocumentReference/cbc:VersionID)
 func roT0265(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2059 *Node) bool { return hasChild(n2059, roK178) })
+	return !existsNames(n, roK245)
 }
 
 // UBL-CR-055: not(cac:DespatchDocumentReference/cbc:DocumentStatusCode)
 func roT0266(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2061 *Node) bool { return hasChild(n2061, roK179) })
+	return !existsNames(n, roK246)
 }
 
 // UBL-CR-056: not(cac:DespatchDocumentReference/cbc:DocumentDescription)
 func roT0267(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2063 *Node) bool { return hasChild(n2063, roK149) })
+	return !existsNames(n, roK247)
 }
 
 // UBL-CR-057: not(cac:DespatchDocumentReference/cac:Attachment)
 func roT0268(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2065 *Node) bool { return hasChild(n2065, roK180) })
+	return !existsNames(n, roK248)
 }
 
 // UBL-CR-058: not(cac:DespatchDocumentReference/cac:ValidityPeriod)
 func roT0269(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2067 *Node) bool { return hasChild(n2067, roK181) })
+	return !existsNames(n, roK249)
 }
 
 // UBL-CR-059: not(cac:DespatchDocumentReference/cac:IssuerParty)
 func roT0270(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2069 *Node) bool { return hasChild(n2069, roK182) })
+	return !existsNames(n, roK250)
 }
 
 // UBL-CR-060: not(cac:DespatchDocumentReference/cac:ResultOfVerification)
 func roT0271(v []Seq, n *Node) bool {
-	return !anyChild(n, roK190, func(n2071 *Node) bool { return hasChild(n2071, roK183) })
+	return !existsNames(n, roK251)
 }
 
 // UBL-CR-061: not(cac:ReceiptDocumentReference/cbc:CopyIndicator)
 func roT0272(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2073 *Node) bool { return hasChild(n2073, roK158) })
+	return !existsNames(n, roK253)
 }
 
 // UBL-CR-062: not(cac:ReceiptDocumentReference/cbc:UUID)
 func roT0273(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2075 *Node) bool { return hasChild(n2075, roK159) })
+	return !existsNames(n, roK254)
 }
 
 // UBL-CR-063: not(cac:ReceiptDocumentReference/cbc:IssueDate)
 func roT0274(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2077 *Node) bool { return hasChild(n2077, roK97) })
+	return !existsNames(n, roK255)
 }
 
 // UBL-CR-064: not(cac:ReceiptDocumentReference/cbc:IssueTime)
 func roT0275(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2079 *Node) bool { return hasChild(n2079, roK160) })
+	return !existsNames(n, roK256)
 }
 
 // UBL-CR-065: not(cac:ReceiptDocumentReference/cbc:DocumentTypeCode)
 func roT0276(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2081 *Node) bool { return hasChild(n2081, roK150) })
+	return !existsNames(n, roK257)
 }
 
 // UBL-CR-066: not(cac:ReceiptDocumentReference/cbc:DocumentType)
 func roT0277(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2083 *Node) bool { return hasChild(n2083, roK174) })
+	return !existsNames(n, roK258)
 }
 
 // UBL-CR-067: not(cac:ReceiptDocumentReference/cbc:XPath)
 func roT0278(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2085 *Node) bool { return hasChild(n2085, roK175) })
+	return !existsNames(n, roK259)
 }
 
 // UBL-CR-068: not(cac:ReceiptDocumentReference/cbc:LanguageID)
 func roT0279(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2087 *Node) bool { return hasChild(n2087, roK176) })
+	return !existsNames(n, roK260)
 }
 
 // UBL-CR-069: not(cac:ReceiptDocumentReference/cbc:LocaleCode)
 func roT0280(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2089 *Node) bool { return hasChild(n2089, roK177) })
+	return !existsNames(n, roK261)
 }
 
 // UBL-CR-070: not(cac:ReceiptDocumentReference/cbc:VersionID)
 func roT0281(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2091 *Node) bool { return hasChild(n2091, roK178) })
+	return !existsNames(n, roK262)
 }
 
 // UBL-CR-071: not(cac:ReceiptDocumentReference/cbc:DocumentStatusCode)
 func roT0282(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2093 *Node) bool { return hasChild(n2093, roK179) })
+	return !existsNames(n, roK263)
 }
 
 // UBL-CR-072: not(cac:ReceiptDocumentReference/cbc:DocumentDescription)
 func roT0283(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2095 *Node) bool { return hasChild(n2095, roK149) })
+	return !existsNames(n, roK264)
 }
 
 // UBL-CR-073: not(cac:ReceiptDocumentReference/cac:Attachment)
 func roT0284(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2097 *Node) bool { return hasChild(n2097, roK180) })
+	return !existsNames(n, roK265)
 }
 
 // UBL-CR-074: not(cac:ReceiptDocumentReference/cac:ValidityPeriod)
 func roT0285(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2099 *Node) bool { return hasChild(n2099, roK181) })
+	return !existsNames(n, roK266)
 }
 
 // UBL-CR-075: not(cac:ReceiptDocumentReference/cac:IssuerParty)
 func roT0286(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2101 *Node) bool { return hasChild(n2101, roK182) })
+	return !existsNames(n, roK267)
 }
 
 // UBL-CR-076: not(cac:ReceiptDocumentReference/cac:ResultOfVerification)
 func roT0287(v []Seq, n *Node) bool {
-	return !anyChild(n, roK191, func(n2103 *Node) bool { return hasChild(n2103, roK183) })
+	return !existsNames(n, roK268)
 }
 
 // UBL-CR-077: not(cac:StatementDocumentReference)
 func roT0288(v []Seq, n *Node) bool {
-	return !hasChild(n, roK192)
+	return !hasChild(n, roK269)
 }
 
 // UBL-CR-078: not(cac:OriginatorDocumentReference/cbc:CopyIndicator)
 func roT0289(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2106 *Node) bool { return hasChild(n2106, roK158) })
+	return !existsNames(n, roK271)
 }
 
 // UBL-CR-079: not(cac:OriginatorDocumentReference/cbc:UUID)
 func roT0290(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2108 *Node) bool { return hasChild(n2108, roK159) })
+	return !existsNames(n, roK272)
 }
 
 // UBL-CR-080: not(cac:OriginatorDocumentReference/cbc:IssueDate)
 func roT0291(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2110 *Node) bool { return hasChild(n2110, roK97) })
+	return !existsNames(n, roK273)
 }
 
 // UBL-CR-081: not(cac:OriginatorDocumentReference/cbc:IssueTime)
 func roT0292(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2112 *Node) bool { return hasChild(n2112, roK160) })
+	return !existsNames(n, roK274)
 }
 
 // UBL-CR-082: not(cac:OriginatorDocumentReference/cbc:DocumentTypeCode)
 func roT0293(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2114 *Node) bool { return hasChild(n2114, roK150) })
+	return !existsNames(n, roK275)
 }
 
 // UBL-CR-083: not(cac:OriginatorDocumentReference/cbc:DocumentType)
 func roT0294(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2116 *Node) bool { return hasChild(n2116, roK174) })
+	return !existsNames(n, roK276)
 }
 
 // UBL-CR-084: not(cac:OriginatorDocumentReference/cbc:XPath)
 func roT0295(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2118 *Node) bool { return hasChild(n2118, roK175) })
+	return !existsNames(n, roK277)
 }
 
 // UBL-CR-085: not(cac:OriginatorDocumentReference/cbc:LanguageID)
 func roT0296(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2120 *Node) bool { return hasChild(n2120, roK176) })
+	return !existsNames(n, roK278)
 }
 
 // UBL-CR-086: not(cac:OriginatorDocumentReference/cbc:LocaleCode)
 func roT0297(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2122 *Node) bool { return hasChild(n2122, roK177) })
+	return !existsNames(n, roK279)
 }
 
 // UBL-CR-087: not(cac:OriginatorDocumentReference/cbc:VersionID)
 func roT0298(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2124 *Node) bool { return hasChild(n2124, roK178) })
+	return !existsNames(n, roK280)
 }
 
 // UBL-CR-088: not(cac:OriginatorDocumentReference/cbc:DocumentStatusCode)
 func roT0299(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2126 *Node) bool { return hasChild(n2126, roK179) })
+	return !existsNames(n, roK281)
 }
 
 // UBL-CR-089: not(cac:OriginatorDocumentReference/cbc:DocumentDescription)
 func roT0300(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2128 *Node) bool { return hasChild(n2128, roK149) })
+	return !existsNames(n, roK282)
 }
 
 // UBL-CR-090: not(cac:OriginatorDocumentReference/cac:Attachment)
 func roT0301(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2130 *Node) bool { return hasChild(n2130, roK180) })
+	return !existsNames(n, roK283)
 }
 
 // UBL-CR-091: not(cac:OriginatorDocumentReference/cac:ValidityPeriod)
 func roT0302(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2132 *Node) bool { return hasChild(n2132, roK181) })
+	return !existsNames(n, roK284)
 }
 
 // UBL-CR-092: not(cac:OriginatorDocumentReference/cac:IssuerParty)
 func roT0303(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2134 *Node) bool { return hasChild(n2134, roK182) })
+	return !existsNames(n, roK285)
 }
 
 // UBL-CR-093: not(cac:OriginatorDocumentReference/cac:ResultOfVerification)
 func roT0304(v []Seq, n *Node) bool {
-	return !anyChild(n, roK193, func(n2136 *Node) bool { return hasChild(n2136, roK183) })
+	return !existsNames(n, roK286)
 }
 
 // UBL-CR-094: not(cac:ContractDocumentReference/cbc:CopyIndicator)
 func roT0305(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2138 *Node) bool { return hasChild(n2138, roK158) })
+	return !existsNames(n, roK288)
 }
 
 // UBL-CR-095: not(cac:ContractDocumentReference/cbc:UUID)
 func roT0306(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2140 *Node) bool { return hasChild(n2140, roK159) })
+	return !existsNames(n, roK289)
 }
 
 // UBL-CR-096: not(cac:ContractDocumentReference/cbc:IssueDate)
 func roT0307(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2142 *Node) bool { return hasChild(n2142, roK97) })
+	return !existsNames(n, roK290)
 }
 
 // UBL-CR-097: not(cac:ContractDocumentReference/cbc:IssueTime)
 func roT0308(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2144 *Node) bool { return hasChild(n2144, roK160) })
+	return !existsNames(n, roK291)
 }
 
 // UBL-CR-098: not(cac:ContractDocumentReference/cbc:DocumentTypeCode)
 func roT0309(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2146 *Node) bool { return hasChild(n2146, roK150) })
+	return !existsNames(n, roK292)
 }
 
 // UBL-CR-099: not(cac:ContractDocumentReference/cbc:DocumentType)
 func roT0310(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2148 *Node) bool { return hasChild(n2148, roK174) })
+	return !existsNames(n, roK293)
 }
 
 // UBL-CR-100: not(cac:ContractDocumentReference/cbc:XPath)
 func roT0311(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2150 *Node) bool { return hasChild(n2150, roK175) })
+	return !existsNames(n, roK294)
 }
 
 // UBL-CR-101: not(cac:ContractDocumentReference/cbc:LanguageID)
 func roT0312(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2152 *Node) bool { return hasChild(n2152, roK176) })
+	return !existsNames(n, roK295)
 }
 
 // UBL-CR-102: not(cac:ContractDocumentReference/cbc:LocaleCode)
 func roT0313(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2154 *Node) bool { return hasChild(n2154, roK177) })
+	return !existsNames(n, roK296)
 }
 
 // UBL-CR-103: not(cac:ContractDocumentReference/cbc:VersionID)
 func roT0314(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2156 *Node) bool { return hasChild(n2156, roK178) })
+	return !existsNames(n, roK297)
 }
 
 // UBL-CR-104: not(cac:ContractDocumentReference/cbc:DocumentStatusCode)
 func roT0315(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2158 *Node) bool { return hasChild(n2158, roK179) })
+	return !existsNames(n, roK298)
 }
 
 // UBL-CR-105: not(cac:ContractDocumentReference/cbc:DocumentDescription)
 func roT0316(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2160 *Node) bool { return hasChild(n2160, roK149) })
+	return !existsNames(n, roK299)
 }
 
 // UBL-CR-106: not(cac:ContractDocumentReference/cac:Attachment)
 func roT0317(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2162 *Node) bool { return hasChild(n2162, roK180) })
+	return !existsNames(n, roK300)
 }
 
 // UBL-CR-107: not(cac:ContractDocumentReference/cac:ValidityPeriod)
 func roT0318(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2164 *Node) bool { return hasChild(n2164, roK181) })
+	return !existsNames(n, roK301)
 }
 
 // UBL-CR-108: not(cac:ContractDocumentReference/cac:IssuerParty)
 func roT0319(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2166 *Node) bool { return hasChild(n2166, roK182) })
+	return !existsNames(n, roK302)
 }
 
 // UBL-CR-109: not(cac:ContractDocumentReference/cac:ResultOfVerification)
 func roT0320(v []Seq, n *Node) bool {
-	return !anyChild(n, roK194, func(n2168 *Node) bool { return hasChild(n2168, roK183) })
+	return !existsNames(n, roK303)
 }
 
 // UBL-CR-110: not(cac:AdditionalDocumentReference/cbc:CopyIndicator)
 func roT0321(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2170 *Node) bool { return hasChild(n2170, roK158) })
+	return !existsNames(n, roK304)
 }
 
 // UBL-CR-111: not(cac:AdditionalDocumentReference/cbc:UUID)
 func roT0322(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2172 *Node) bool { return hasChild(n2172, roK159) })
+	return !existsNames(n, roK305)
 }
 
 // UBL-CR-112: not(cac:AdditionalDocumentReference/cbc:IssueDate)
 func roT0323(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2174 *Node) bool { return hasChild(n2174, roK97) })
+	return !existsNames(n, roK306)
 }
 
 // UBL-CR-113: not(cac:AdditionalDocumentReference/cbc:IssueTime)
 func roT0324(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2176 *Node) bool { return hasChild(n2176, roK160) })
+	return !existsNames(n, roK307)
 }
 
 // UBL-CR-114: not(cac:AdditionalDocumentReference/cbc:DocumentType)
 func roT0325(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2178 *Node) bool { return hasChild(n2178, roK174) })
+	return !existsNames(n, roK308)
 }
 
 // UBL-CR-115: not(cac:AdditionalDocumentReference/cbc:XPath)
 func roT0326(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2180 *Node) bool { return hasChild(n2180, roK175) })
+	return !existsNames(n, roK309)
 }
 
 // UBL-CR-116: not(cac:AdditionalDocumentReference/cbc:LanguageID)
 func roT0327(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2182 *Node) bool { return hasChild(n2182, roK176) })
+	return !existsNames(n, roK310)
 }
 
 // UBL-CR-117: not(cac:AdditionalDocumentReference/cbc:LocaleCode)
 func roT0328(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2184 *Node) bool { return hasChild(n2184, roK177) })
+	return !existsNames(n, roK311)
 }
 
 // UBL-CR-118: not(cac:AdditionalDocumentReference/cbc:VersionID)
 func roT0329(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2186 *Node) bool { return hasChild(n2186, roK178) })
+	return !existsNames(n, roK312)
 }
 
 // UBL-CR-119: not(cac:AdditionalDocumentReference/cbc:DocumentStatusCode)
 func roT0330(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2188 *Node) bool { return hasChild(n2188, roK179) })
+	return !existsNames(n, roK313)
 }
 
 // UBL-CR-121: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:DocumentHash)
 func roT0331(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2190 *Node) bool {
-		return anyChild(n2190, roK180, func(n2191 *Node) bool {
-			return anyChild(n2191, roK196, func(n2192 *Node) bool { return hasChild(n2192, roK195) })
-		})
-	})
+	return !existsNames(n, roK316)
 }
 
 // UBL-CR-122: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:HashAlgorithmMethod)
 func roT0332(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2194 *Node) bool {
-		return anyChild(n2194, roK180, func(n2195 *Node) bool {
-			return anyChild(n2195, roK196, func(n2196 *Node) bool { return hasChild(n2196, roK197) })
-		})
-	})
+	return !existsNames(n, roK318)
 }
 
 // UBL-CR-123: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryDate)
 func roT0333(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2198 *Node) bool {
-		return anyChild(n2198, roK180, func(n2199 *Node) bool {
-			return anyChild(n2199, roK196, func(n2200 *Node) bool { return hasChild(n2200, roK198) })
-		})
-	})
+	return !existsNames(n, roK320)
 }
 
 // UBL-CR-124: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryTime)
 func roT0334(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2202 *Node) bool {
-		return anyChild(n2202, roK180, func(n2203 *Node) bool {
-			return anyChild(n2203, roK196, func(n2204 *Node) bool { return hasChild(n2204, roK199) })
-		})
-	})
+	return !existsNames(n, roK322)
 }
 
 // UBL-CR-125: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:MimeCode)
 func roT0335(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2206 *Node) bool {
-		return anyChild(n2206, roK180, func(n2207 *Node) bool {
-			return anyChild(n2207, roK196, func(n2208 *Node) bool { return hasChild(n2208, roK200) })
-		})
-	})
+	return !existsNames(n, roK324)
 }
 
 // UBL-CR-126: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FormatCode)
 func roT0336(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2210 *Node) bool {
-		return anyChild(n2210, roK180, func(n2211 *Node) bool {
-			return anyChild(n2211, roK196, func(n2212 *Node) bool { return hasChild(n2212, roK201) })
-		})
-	})
+	return !existsNames(n, roK326)
 }
 
 // UBL-CR-127: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:EncodingCode)
 func roT0337(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2214 *Node) bool {
-		return anyChild(n2214, roK180, func(n2215 *Node) bool {
-			return anyChild(n2215, roK196, func(n2216 *Node) bool { return hasChild(n2216, roK202) })
-		})
-	})
+	return !existsNames(n, roK328)
 }
 
 // UBL-CR-128: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:CharacterSetCode)
 func roT0338(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2218 *Node) bool {
-		return anyChild(n2218, roK180, func(n2219 *Node) bool {
-			return anyChild(n2219, roK196, func(n2220 *Node) bool { return hasChild(n2220, roK203) })
-		})
-	})
+	return !existsNames(n, roK330)
 }
 
 // UBL-CR-129: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FileName)
 func roT0339(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2222 *Node) bool {
-		return anyChild(n2222, roK180, func(n2223 *Node) bool {
-			return anyChild(n2223, roK196, func(n2224 *Node) bool { return hasChild(n2224, roK204) })
-		})
-	})
+	return !existsNames(n, roK332)
 }
 
 // UBL-CR-130: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:Description)
 func roT0340(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2226 *Node) bool {
-		return anyChild(n2226, roK180, func(n2227 *Node) bool {
-			return anyChild(n2227, roK196, func(n2228 *Node) bool { return hasChild(n2228, roK169) })
-		})
-	})
+	return !existsNames(n, roK333)
 }
 
 // UBL-CR-131: not(cac:AdditionalDocumentReference/cac:ValidityPeriod)
 func roT0341(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2230 *Node) bool { return hasChild(n2230, roK181) })
+	return !existsNames(n, roK334)
 }
 
 // UBL-CR-132: not(cac:AdditionalDocumentReference/cac:IssuerParty)
 func roT0342(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2232 *Node) bool { return hasChild(n2232, roK182) })
+	return !existsNames(n, roK335)
 }
 
 // UBL-CR-133: not(cac:AdditionalDocumentReference/cac:ResultOfVerification)
 func roT0343(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n2234 *Node) bool { return hasChild(n2234, roK183) })
+	return !existsNames(n, roK336)
 }
 
 // UBL-CR-134: not(cac:ProjectReference/cbc:UUID)
 func roT0344(v []Seq, n *Node) bool {
-	return !anyChild(n, roK205, func(n2236 *Node) bool { return hasChild(n2236, roK159) })
+	return !existsNames(n, roK338)
 }
 
 // UBL-CR-135: not(cac:ProjectReference/cbc:IssueDate)
 func roT0345(v []Seq, n *Node) bool {
-	return !anyChild(n, roK205, func(n2238 *Node) bool { return hasChild(n2238, roK97) })
+	return !existsNames(n, roK339)
 }
 
 // UBL-CR-136: not(cac:ProjectReference/cac:WorkPhaseReference)
 func roT0346(v []Seq, n *Node) bool {
-	return !anyChild(n, roK205, func(n2240 *Node) bool { return hasChild(n2240, roK206) })
+	return !existsNames(n, roK341)
 }
 
 // UBL-CR-137: not(cac:Signature)
 func roT0347(v []Seq, n *Node) bool {
-	return !hasChild(n, roK207)
+	return !hasChild(n, roK342)
 }
 
 // UBL-CR-138: not(cac:AccountingSupplierParty/cbc:CustomerAssignedAccountID)
 func roT0348(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2243 *Node) bool { return hasChild(n2243, roK208) })
+	return !existsNames(n, roK344)
 }
 
 // UBL-CR-139: not(cac:AccountingSupplierParty/cbc:AdditionalAccountID)
 func roT0349(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2245 *Node) bool { return hasChild(n2245, roK209) })
+	return !existsNames(n, roK346)
 }
 
 // UBL-CR-140: not(cac:AccountingSupplierParty/cbc:DataSendingCapability)
 func roT0350(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2247 *Node) bool { return hasChild(n2247, roK210) })
+	return !existsNames(n, roK348)
 }
 
 // UBL-CR-141: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkCareIndicator)
 func roT0351(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2249 *Node) bool {
-		return anyChild(n2249, roK63, func(n2250 *Node) bool { return hasChild(n2250, roK211) })
-	})
+	return !existsNames(n, roK350)
 }
 
 // UBL-CR-142: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkAttentionIndicator)
 func roT0352(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2252 *Node) bool {
-		return anyChild(n2252, roK63, func(n2253 *Node) bool { return hasChild(n2253, roK212) })
-	})
+	return !existsNames(n, roK352)
 }
 
 // UBL-CR-143: not(cac:AccountingSupplierParty/cac:Party/cbc:WebsiteURI)
 func roT0353(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2255 *Node) bool {
-		return anyChild(n2255, roK63, func(n2256 *Node) bool { return hasChild(n2256, roK213) })
-	})
+	return !existsNames(n, roK354)
 }
 
 // UBL-CR-144: not(cac:AccountingSupplierParty/cac:Party/cbc:LogoReferenceID)
 func roT0354(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2258 *Node) bool {
-		return anyChild(n2258, roK63, func(n2259 *Node) bool { return hasChild(n2259, roK214) })
-	})
+	return !existsNames(n, roK356)
 }
 
 // UBL-CR-145: not(cac:AccountingSupplierParty/cac:Party/cbc:IndustryClassificationCode)
 func roT0355(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2261 *Node) bool {
-		return anyChild(n2261, roK63, func(n2262 *Node) bool { return hasChild(n2262, roK215) })
-	})
+	return !existsNames(n, roK358)
 }
 
 // UBL-CR-146: not(cac:AccountingSupplierParty/cac:Party/cac:Language)
 func roT0356(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2264 *Node) bool {
-		return anyChild(n2264, roK63, func(n2265 *Node) bool { return hasChild(n2265, roK216) })
-	})
+	return !existsNames(n, roK360)
 }
 
 // UBL-CR-147: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:ID)
 func roT0357(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2267 *Node) bool {
-		return anyChild(n2267, roK63, func(n2268 *Node) bool {
-			return anyChild(n2268, roK66, func(n2269 *Node) bool { return hasChild(n2269, roK54) })
-		})
-	})
+	return !existsNames(n, roK361)
 }
 
 // UBL-CR-148: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0358(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2271 *Node) bool {
-		return anyChild(n2271, roK63, func(n2272 *Node) bool {
-			return anyChild(n2272, roK66, func(n2273 *Node) bool { return hasChild(n2273, roK217) })
-		})
-	})
+	return !existsNames(n, roK363)
 }
 
 // UBL-CR-149: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0359(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2275 *Node) bool {
-		return anyChild(n2275, roK63, func(n2276 *Node) bool {
-			return anyChild(n2276, roK66, func(n2277 *Node) bool { return hasChild(n2277, roK218) })
-		})
-	})
+	return !existsNames(n, roK365)
 }
 
 // UBL-CR-150: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func roT0360(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2279 *Node) bool {
-		return anyChild(n2279, roK63, func(n2280 *Node) bool {
-			return anyChild(n2280, roK66, func(n2281 *Node) bool { return hasChild(n2281, roK219) })
-		})
-	})
+	return !existsNames(n, roK367)
 }
 
 // UBL-CR-151: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func roT0361(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2283 *Node) bool {
-		return anyChild(n2283, roK63, func(n2284 *Node) bool {
-			return anyChild(n2284, roK66, func(n2285 *Node) bool { return hasChild(n2285, roK220) })
-		})
-	})
+	return !existsNames(n, roK369)
 }
 
 // UBL-CR-152: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Room)
 func roT0362(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2287 *Node) bool {
-		return anyChild(n2287, roK63, func(n2288 *Node) bool {
-			return anyChild(n2288, roK66, func(n2289 *Node) bool { return hasChild(n2289, roK221) })
-		})
-	})
+	return !existsNames(n, roK371)
 }
 
 // UBL-CR-153: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func roT0363(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2291 *Node) bool {
-		return anyChild(n2291, roK63, func(n2292 *Node) bool {
-			return anyChild(n2292, roK66, func(n2293 *Node) bool { return hasChild(n2293, roK222) })
-		})
-	})
+	return !existsNames(n, roK373)
 }
 
 // UBL-CR-154: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func roT0364(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2295 *Node) bool {
-		return anyChild(n2295, roK63, func(n2296 *Node) bool {
-			return anyChild(n2296, roK66, func(n2297 *Node) bool { return hasChild(n2297, roK223) })
-		})
-	})
+	return !existsNames(n, roK375)
 }
 
 // UBL-CR-155: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func roT0365(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2299 *Node) bool {
-		return anyChild(n2299, roK63, func(n2300 *Node) bool {
-			return anyChild(n2300, roK66, func(n2301 *Node) bool { return hasChild(n2301, roK224) })
-		})
-	})
+	return !existsNames(n, roK377)
 }
 
 // UBL-CR-156: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func roT0366(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2303 *Node) bool {
-		return anyChild(n2303, roK63, func(n2304 *Node) bool {
-			return anyChild(n2304, roK66, func(n2305 *Node) bool { return hasChild(n2305, roK225) })
-		})
-	})
+	return !existsNames(n, roK379)
 }
 
 // UBL-CR-157: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Department)
 func roT0367(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2307 *Node) bool {
-		return anyChild(n2307, roK63, func(n2308 *Node) bool {
-			return anyChild(n2308, roK66, func(n2309 *Node) bool { return hasChild(n2309, roK226) })
-		})
-	})
+	return !existsNames(n, roK381)
 }
 
 // UBL-CR-158: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func roT0368(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2311 *Node) bool {
-		return anyChild(n2311, roK63, func(n2312 *Node) bool {
-			return anyChild(n2312, roK66, func(n2313 *Node) bool { return hasChild(n2313, roK227) })
-		})
-	})
+	return !existsNames(n, roK383)
 }
 
 // UBL-CR-159: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func roT0369(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2315 *Node) bool {
-		return anyChild(n2315, roK63, func(n2316 *Node) bool {
-			return anyChild(n2316, roK66, func(n2317 *Node) bool { return hasChild(n2317, roK228) })
-		})
-	})
+	return !existsNames(n, roK385)
 }
 
 // UBL-CR-160: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func roT0370(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2319 *Node) bool {
-		return anyChild(n2319, roK63, func(n2320 *Node) bool {
-			return anyChild(n2320, roK66, func(n2321 *Node) bool { return hasChild(n2321, roK229) })
-		})
-	})
+	return !existsNames(n, roK387)
 }
 
 // UBL-CR-161: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0371(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2323 *Node) bool {
-		return anyChild(n2323, roK63, func(n2324 *Node) bool {
-			return anyChild(n2324, roK66, func(n2325 *Node) bool { return hasChild(n2325, roK230) })
-		})
-	})
+	return !existsNames(n, roK389)
 }
 
 // UBL-CR-162: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0372(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2327 *Node) bool {
-		return anyChild(n2327, roK63, func(n2328 *Node) bool {
-			return anyChild(n2328, roK66, func(n2329 *Node) bool { return hasChild(n2329, roK231) })
-		})
-	})
+	return !existsNames(n, roK391)
 }
 
 // UBL-CR-163: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Region)
 func roT0373(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2331 *Node) bool {
-		return anyChild(n2331, roK63, func(n2332 *Node) bool {
-			return anyChild(n2332, roK66, func(n2333 *Node) bool { return hasChild(n2333, roK232) })
-		})
-	})
+	return !existsNames(n, roK393)
 }
 
 // UBL-CR-164: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:District)
 func roT0374(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2335 *Node) bool {
-		return anyChild(n2335, roK63, func(n2336 *Node) bool {
-			return anyChild(n2336, roK66, func(n2337 *Node) bool { return hasChild(n2337, roK233) })
-		})
-	})
+	return !existsNames(n, roK395)
 }
 
 // UBL-CR-165: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0375(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2339 *Node) bool {
-		return anyChild(n2339, roK63, func(n2340 *Node) bool {
-			return anyChild(n2340, roK66, func(n2341 *Node) bool { return hasChild(n2341, roK234) })
-		})
-	})
+	return !existsNames(n, roK397)
 }
 
 // UBL-CR-166: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0376(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2343 *Node) bool {
-		return anyChild(n2343, roK63, func(n2344 *Node) bool {
-			return anyChild(n2344, roK66, func(n2345 *Node) bool {
-				return anyChild(n2345, roK68, func(n2346 *Node) bool { return hasChild(n2346, roK123) })
-			})
-		})
-	})
+	return !existsNames(n, roK398)
 }
 
 // UBL-CR-167: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func roT0377(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2348 *Node) bool {
-		return anyChild(n2348, roK63, func(n2349 *Node) bool {
-			return anyChild(n2349, roK66, func(n2350 *Node) bool { return hasChild(n2350, roK235) })
-		})
-	})
+	return !existsNames(n, roK400)
 }
 
 // UBL-CR-168: not(cac:AccountingSupplierParty/cac:Party/cac:PhysicalLocation)
 func roT0378(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2352 *Node) bool {
-		return anyChild(n2352, roK63, func(n2353 *Node) bool { return hasChild(n2353, roK236) })
-	})
+	return !existsNames(n, roK402)
 }
 
 // UBL-CR-169: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0379(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2355 *Node) bool {
-		return anyChild(n2355, roK63, func(n2356 *Node) bool {
-			return anyChild(n2356, roK113, func(n2357 *Node) bool { return hasChild(n2357, roK101) })
-		})
-	})
+	return !existsNames(n, roK403)
 }
 
 // UBL-CR-170: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0380(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2359 *Node) bool {
-		return anyChild(n2359, roK63, func(n2360 *Node) bool {
-			return anyChild(n2360, roK113, func(n2361 *Node) bool { return hasChild(n2361, roK237) })
-		})
-	})
+	return !existsNames(n, roK405)
 }
 
 // UBL-CR-171: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0381(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2363 *Node) bool {
-		return anyChild(n2363, roK63, func(n2364 *Node) bool {
-			return anyChild(n2364, roK113, func(n2365 *Node) bool { return hasChild(n2365, roK238) })
-		})
-	})
+	return !existsNames(n, roK407)
 }
 
 // UBL-CR-172: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0382(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2367 *Node) bool {
-		return anyChild(n2367, roK63, func(n2368 *Node) bool {
-			return anyChild(n2368, roK113, func(n2369 *Node) bool { return hasChild(n2369, roK239) })
-		})
-	})
+	return !existsNames(n, roK409)
 }
 
 // UBL-CR-173: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0383(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2371 *Node) bool {
-		return anyChild(n2371, roK63, func(n2372 *Node) bool {
-			return anyChild(n2372, roK113, func(n2373 *Node) bool { return hasChild(n2373, roK240) })
-		})
-	})
+	return !existsNames(n, roK411)
 }
 
 // UBL-CR-174: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0384(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2375 *Node) bool {
-		return anyChild(n2375, roK63, func(n2376 *Node) bool {
-			return anyChild(n2376, roK113, func(n2377 *Node) bool {
-				return anyChild(n2377, roK80, func(n2378 *Node) bool { return hasChild(n2378, roK123) })
-			})
-		})
-	})
+	return !existsNames(n, roK412)
 }
 
 // UBL-CR-175: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0385(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2380 *Node) bool {
-		return anyChild(n2380, roK63, func(n2381 *Node) bool {
-			return anyChild(n2381, roK113, func(n2382 *Node) bool {
-				return anyChild(n2382, roK80, func(n2383 *Node) bool { return hasChild(n2383, roK241) })
-			})
-		})
-	})
+	return !existsNames(n, roK414)
 }
 
 // UBL-CR-176: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0386(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2385 *Node) bool {
-		return anyChild(n2385, roK63, func(n2386 *Node) bool {
-			return anyChild(n2386, roK113, func(n2387 *Node) bool {
-				return anyChild(n2387, roK80, func(n2388 *Node) bool { return hasChild(n2388, roK242) })
-			})
-		})
-	})
+	return !existsNames(n, roK416)
 }
 
 // UBL-CR-177: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0387(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2390 *Node) bool {
-		return anyChild(n2390, roK63, func(n2391 *Node) bool {
-			return anyChild(n2391, roK113, func(n2392 *Node) bool {
-				return anyChild(n2392, roK80, func(n2393 *Node) bool { return hasChild(n2393, roK243) })
-			})
-		})
-	})
+	return !existsNames(n, roK418)
 }
 
 // UBL-CR-178: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0388(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2395 *Node) bool {
-		return anyChild(n2395, roK63, func(n2396 *Node) bool {
-			return anyChild(n2396, roK102, func(n2397 *Node) bool { return hasChild(n2397, roK244) })
-		})
-	})
+	return !existsNames(n, roK420)
 }
 
 // UBL-CR-179: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0389(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2399 *Node) bool {
-		return anyChild(n2399, roK63, func(n2400 *Node) bool {
-			return anyChild(n2400, roK102, func(n2401 *Node) bool { return hasChild(n2401, roK245) })
-		})
-	})
+	return !existsNames(n, roK422)
 }
 
 // UBL-CR-180: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0390(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2403 *Node) bool {
-		return anyChild(n2403, roK63, func(n2404 *Node) bool {
-			return anyChild(n2404, roK102, func(n2405 *Node) bool { return hasChild(n2405, roK246) })
-		})
-	})
+	return !existsNames(n, roK424)
 }
 
 // UBL-CR-181: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0391(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2407 *Node) bool {
-		return anyChild(n2407, roK63, func(n2408 *Node) bool {
-			return anyChild(n2408, roK102, func(n2409 *Node) bool { return hasChild(n2409, roK247) })
-		})
-	})
+	return !existsNames(n, roK426)
 }
 
 // UBL-CR-182: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0392(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2411 *Node) bool {
-		return anyChild(n2411, roK63, func(n2412 *Node) bool {
-			return anyChild(n2412, roK102, func(n2413 *Node) bool { return hasChild(n2413, roK248) })
-		})
-	})
+	return !existsNames(n, roK428)
 }
 
 // UBL-CR-183: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0393(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2415 *Node) bool {
-		return anyChild(n2415, roK63, func(n2416 *Node) bool {
-			return anyChild(n2416, roK102, func(n2417 *Node) bool { return hasChild(n2417, roK249) })
-		})
-	})
+	return !existsNames(n, roK430)
 }
 
 // UBL-CR-184: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0394(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2419 *Node) bool {
-		return anyChild(n2419, roK63, func(n2420 *Node) bool {
-			return anyChild(n2420, roK102, func(n2421 *Node) bool { return hasChild(n2421, roK250) })
-		})
-	})
+	return !existsNames(n, roK432)
 }
 
 // UBL-CR-185: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0395(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2423 *Node) bool {
-		return anyChild(n2423, roK63, func(n2424 *Node) bool {
-			return anyChild(n2424, roK102, func(n2425 *Node) bool { return hasChild(n2425, roK240) })
-		})
-	})
+	return !existsNames(n, roK433)
 }
 
 // UBL-CR-186: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0396(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2427 *Node) bool {
-		return anyChild(n2427, roK63, func(n2428 *Node) bool {
-			return anyChild(n2428, roK102, func(n2429 *Node) bool { return hasChild(n2429, roK251) })
-		})
-	})
+	return !existsNames(n, roK435)
 }
 
 // UBL-CR-187: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0397(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2431 *Node) bool {
-		return anyChild(n2431, roK63, func(n2432 *Node) bool {
-			return anyChild(n2432, roK102, func(n2433 *Node) bool { return hasChild(n2433, roK252) })
-		})
-	})
+	return !existsNames(n, roK437)
 }
 
 // UBL-CR-188: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0398(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2435 *Node) bool {
-		return anyChild(n2435, roK63, func(n2436 *Node) bool {
-			return anyChild(n2436, roK102, func(n2437 *Node) bool { return hasChild(n2437, roK253) })
-		})
-	})
+	return !existsNames(n, roK439)
 }
 
 // UBL-CR-189: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ID)
 func roT0399(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2439 *Node) bool {
-		return anyChild(n2439, roK63, func(n2440 *Node) bool {
-			return anyChild(n2440, roK254, func(n2441 *Node) bool { return hasChild(n2441, roK54) })
-		})
-	})
+	return !existsNames(n, roK441)
 }
 
 // UBL-CR-190: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telefax)
 func roT0400(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2443 *Node) bool {
-		return anyChild(n2443, roK63, func(n2444 *Node) bool {
-			return anyChild(n2444, roK254, func(n2445 *Node) bool { return hasChild(n2445, roK255) })
-		})
-	})
+	return !existsNames(n, roK443)
 }
 
 // UBL-CR-191: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Note)
 func roT0401(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2447 *Node) bool {
-		return anyChild(n2447, roK63, func(n2448 *Node) bool {
-			return anyChild(n2448, roK254, func(n2449 *Node) bool { return hasChild(n2449, roK60) })
-		})
-	})
+	return !existsNames(n, roK444)
 }
 
 // UBL-CR-192: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func roT0402(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2451 *Node) bool {
-		return anyChild(n2451, roK63, func(n2452 *Node) bool {
-			return anyChild(n2452, roK254, func(n2453 *Node) bool { return hasChild(n2453, roK256) })
-		})
-	})
+	return !existsNames(n, roK446)
 }
 
 // UBL-CR-193: not(cac:AccountingSupplierParty/cac:Party/cac:Person)
 func roT0403(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2455 *Node) bool {
-		return anyChild(n2455, roK63, func(n2456 *Node) bool { return hasChild(n2456, roK257) })
-	})
+	return !existsNames(n, roK448)
 }
 
 // UBL-CR-194: not(cac:AccountingSupplierParty/cac:Party/cac:AgentParty)
 func roT0404(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2458 *Node) bool {
-		return anyChild(n2458, roK63, func(n2459 *Node) bool { return hasChild(n2459, roK258) })
-	})
+	return !existsNames(n, roK450)
 }
 
 // UBL-CR-195: not(cac:AccountingSupplierParty/cac:Party/cac:ServiceProviderParty)
 func roT0405(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2461 *Node) bool {
-		return anyChild(n2461, roK63, func(n2462 *Node) bool { return hasChild(n2462, roK259) })
-	})
+	return !existsNames(n, roK452)
 }
 
 // UBL-CR-196: not(cac:AccountingSupplierParty/cac:Party/cac:PowerOfAttorney)
 func roT0406(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2464 *Node) bool {
-		return anyChild(n2464, roK63, func(n2465 *Node) bool { return hasChild(n2465, roK260) })
-	})
+	return !existsNames(n, roK454)
 }
 
 // UBL-CR-197: not(cac:AccountingSupplierParty/cac:Party/cac:FinancialAccount)
 func roT0407(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2467 *Node) bool {
-		return anyChild(n2467, roK63, func(n2468 *Node) bool { return hasChild(n2468, roK261) })
-	})
+	return !existsNames(n, roK456)
 }
 
 // UBL-CR-198: not(cac:AccountingSupplierParty/cac:DespatchContact)
 func roT0408(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2470 *Node) bool { return hasChild(n2470, roK262) })
+	return !existsNames(n, roK458)
 }
 
 // UBL-CR-199: not(cac:AccountingSupplierParty/cac:AccountingContact)
 func roT0409(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2472 *Node) bool { return hasChild(n2472, roK263) })
+	return !existsNames(n, roK460)
 }
 
 // UBL-CR-200: not(cac:AccountingSupplierParty/cac:SellerContact)
 func roT0410(v []Seq, n *Node) bool {
-	return !anyChild(n, roK103, func(n2474 *Node) bool { return hasChild(n2474, roK264) })
+	return !existsNames(n, roK462)
 }
 
 // UBL-CR-201: not(cac:AccountingCustomerParty/cbc:CustomerAssignedAccountID)
 func roT0411(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2476 *Node) bool { return hasChild(n2476, roK208) })
+	return !existsNames(n, roK463)
 }
 
 // UBL-CR-202: not(cac:AccountingCustomerParty/cbc:SupplierAssignedAccountID)
 func roT0412(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2478 *Node) bool { return hasChild(n2478, roK265) })
+	return !existsNames(n, roK465)
 }
 
 // UBL-CR-203: not(cac:AccountingCustomerParty/cbc:AdditionalAccountID)
 func roT0413(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2480 *Node) bool { return hasChild(n2480, roK209) })
+	return !existsNames(n, roK466)
 }
 
 // UBL-CR-204: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkCareIndicator)
 func roT0414(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2482 *Node) bool {
-		return anyChild(n2482, roK63, func(n2483 *Node) bool { return hasChild(n2483, roK211) })
-	})
+	return !existsNames(n, roK467)
 }
 
 // UBL-CR-205: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkAttentionIndicator)
 func roT0415(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2485 *Node) bool {
-		return anyChild(n2485, roK63, func(n2486 *Node) bool { return hasChild(n2486, roK212) })
-	})
+	return !existsNames(n, roK468)
 }
 
 // UBL-CR-206: not(cac:AccountingCustomerParty/cac:Party/cbc:WebsiteURI)
 func roT0416(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2488 *Node) bool {
-		return anyChild(n2488, roK63, func(n2489 *Node) bool { return hasChild(n2489, roK213) })
-	})
+	return !existsNames(n, roK469)
 }
 
 // UBL-CR-207: not(cac:AccountingCustomerParty/cac:Party/cbc:LogoReferenceID)
 func roT0417(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2491 *Node) bool {
-		return anyChild(n2491, roK63, func(n2492 *Node) bool { return hasChild(n2492, roK214) })
-	})
+	return !existsNames(n, roK470)
 }
 
 // UBL-CR-208: not(cac:AccountingCustomerParty/cac:Party/cbc:IndustryClassificationCode)
 func roT0418(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2494 *Node) bool {
-		return anyChild(n2494, roK63, func(n2495 *Node) bool { return hasChild(n2495, roK215) })
-	})
+	return !existsNames(n, roK471)
 }
 
 // UBL-CR-209: not(cac:AccountingCustomerParty/cac:Party/cac:Language)
 func roT0419(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2497 *Node) bool {
-		return anyChild(n2497, roK63, func(n2498 *Node) bool { return hasChild(n2498, roK216) })
-	})
+	return !existsNames(n, roK472)
 }
 
 // UBL-CR-210: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:ID)
 func roT0420(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2500 *Node) bool {
-		return anyChild(n2500, roK63, func(n2501 *Node) bool {
-			return anyChild(n2501, roK66, func(n2502 *Node) bool { return hasChild(n2502, roK54) })
-		})
-	})
+	return !existsNames(n, roK473)
 }
 
 // UBL-CR-211: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0421(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2504 *Node) bool {
-		return anyChild(n2504, roK63, func(n2505 *Node) bool {
-			return anyChild(n2505, roK66, func(n2506 *Node) bool { return hasChild(n2506, roK217) })
-		})
-	})
+	return !existsNames(n, roK474)
 }
 
 // UBL-CR-212: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0422(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2508 *Node) bool {
-		return anyChild(n2508, roK63, func(n2509 *Node) bool {
-			return anyChild(n2509, roK66, func(n2510 *Node) bool { return hasChild(n2510, roK218) })
-		})
-	})
+	return !existsNames(n, roK475)
 }
 
 // UBL-CR-213: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func roT0423(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2512 *Node) bool {
-		return anyChild(n2512, roK63, func(n2513 *Node) bool {
-			return anyChild(n2513, roK66, func(n2514 *Node) bool { return hasChild(n2514, roK219) })
-		})
-	})
+	return !existsNames(n, roK476)
 }
 
 // UBL-CR-214: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func roT0424(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2516 *Node) bool {
-		return anyChild(n2516, roK63, func(n2517 *Node) bool {
-			return anyChild(n2517, roK66, func(n2518 *Node) bool { return hasChild(n2518, roK220) })
-		})
-	})
+	return !existsNames(n, roK477)
 }
 
 // UBL-CR-215: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Room)
 func roT0425(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2520 *Node) bool {
-		return anyChild(n2520, roK63, func(n2521 *Node) bool {
-			return anyChild(n2521, roK66, func(n2522 *Node) bool { return hasChild(n2522, roK221) })
-		})
-	})
+	return !existsNames(n, roK478)
 }
 
 // UBL-CR-216: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func roT0426(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2524 *Node) bool {
-		return anyChild(n2524, roK63, func(n2525 *Node) bool {
-			return anyChild(n2525, roK66, func(n2526 *Node) bool { return hasChild(n2526, roK222) })
-		})
-	})
+	return !existsNames(n, roK479)
 }
 
 // UBL-CR-217: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func roT0427(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2528 *Node) bool {
-		return anyChild(n2528, roK63, func(n2529 *Node) bool {
-			return anyChild(n2529, roK66, func(n2530 *Node) bool { return hasChild(n2530, roK223) })
-		})
-	})
+	return !existsNames(n, roK480)
 }
 
 // UBL-CR-218: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func roT0428(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2532 *Node) bool {
-		return anyChild(n2532, roK63, func(n2533 *Node) bool {
-			return anyChild(n2533, roK66, func(n2534 *Node) bool { return hasChild(n2534, roK224) })
-		})
-	})
+	return !existsNames(n, roK481)
 }
 
 // UBL-CR-219: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func roT0429(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2536 *Node) bool {
-		return anyChild(n2536, roK63, func(n2537 *Node) bool {
-			return anyChild(n2537, roK66, func(n2538 *Node) bool { return hasChild(n2538, roK225) })
-		})
-	})
+	return !existsNames(n, roK482)
 }
 
 // UBL-CR-220: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Department)
 func roT0430(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2540 *Node) bool {
-		return anyChild(n2540, roK63, func(n2541 *Node) bool {
-			return anyChild(n2541, roK66, func(n2542 *Node) bool { return hasChild(n2542, roK226) })
-		})
-	})
+	return !existsNames(n, roK483)
 }
 
 // UBL-CR-221: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func roT0431(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2544 *Node) bool {
-		return anyChild(n2544, roK63, func(n2545 *Node) bool {
-			return anyChild(n2545, roK66, func(n2546 *Node) bool { return hasChild(n2546, roK227) })
-		})
-	})
+	return !existsNames(n, roK484)
 }
 
 // UBL-CR-222: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func roT0432(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2548 *Node) bool {
-		return anyChild(n2548, roK63, func(n2549 *Node) bool {
-			return anyChild(n2549, roK66, func(n2550 *Node) bool { return hasChild(n2550, roK228) })
-		})
-	})
+	return !existsNames(n, roK485)
 }
 
 // UBL-CR-223: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func roT0433(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2552 *Node) bool {
-		return anyChild(n2552, roK63, func(n2553 *Node) bool {
-			return anyChild(n2553, roK66, func(n2554 *Node) bool { return hasChild(n2554, roK229) })
-		})
-	})
+	return !existsNames(n, roK486)
 }
 
 // UBL-CR-224: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0434(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2556 *Node) bool {
-		return anyChild(n2556, roK63, func(n2557 *Node) bool {
-			return anyChild(n2557, roK66, func(n2558 *Node) bool { return hasChild(n2558, roK230) })
-		})
-	})
+	return !existsNames(n, roK487)
 }
 
 // UBL-CR-225: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0435(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2560 *Node) bool {
-		return anyChild(n2560, roK63, func(n2561 *Node) bool {
-			return anyChild(n2561, roK66, func(n2562 *Node) bool { return hasChild(n2562, roK231) })
-		})
-	})
+	return !existsNames(n, roK488)
 }
 
 // UBL-CR-226: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Region)
 func roT0436(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2564 *Node) bool {
-		return anyChild(n2564, roK63, func(n2565 *Node) bool {
-			return anyChild(n2565, roK66, func(n2566 *Node) bool { return hasChild(n2566, roK232) })
-		})
-	})
+	return !existsNames(n, roK489)
 }
 
 // UBL-CR-227: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:District)
 func roT0437(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2568 *Node) bool {
-		return anyChild(n2568, roK63, func(n2569 *Node) bool {
-			return anyChild(n2569, roK66, func(n2570 *Node) bool { return hasChild(n2570, roK233) })
-		})
-	})
+	return !existsNames(n, roK490)
 }
 
 // UBL-CR-228: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0438(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2572 *Node) bool {
-		return anyChild(n2572, roK63, func(n2573 *Node) bool {
-			return anyChild(n2573, roK66, func(n2574 *Node) bool { return hasChild(n2574, roK234) })
-		})
-	})
+	return !existsNames(n, roK491)
 }
 
 // UBL-CR-229: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0439(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2576 *Node) bool {
-		return anyChild(n2576, roK63, func(n2577 *Node) bool {
-			return anyChild(n2577, roK66, func(n2578 *Node) bool {
-				return anyChild(n2578, roK68, func(n2579 *Node) bool { return hasChild(n2579, roK123) })
-			})
-		})
-	})
+	return !existsNames(n, roK492)
 }
 
 // UBL-CR-230: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func roT0440(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2581 *Node) bool {
-		return anyChild(n2581, roK63, func(n2582 *Node) bool {
-			return anyChild(n2582, roK66, func(n2583 *Node) bool { return hasChild(n2583, roK235) })
-		})
-	})
+	return !existsNames(n, roK493)
 }
 
 // UBL-CR-231: not(cac:AccountingCustomerParty/cac:Party/cac:PhysicalLocation)
 func roT0441(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2585 *Node) bool {
-		return anyChild(n2585, roK63, func(n2586 *Node) bool { return hasChild(n2586, roK236) })
-	})
+	return !existsNames(n, roK494)
 }
 
 // UBL-CR-232: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0442(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2588 *Node) bool {
-		return anyChild(n2588, roK63, func(n2589 *Node) bool {
-			return anyChild(n2589, roK113, func(n2590 *Node) bool { return hasChild(n2590, roK101) })
-		})
-	})
+	return !existsNames(n, roK495)
 }
 
 // UBL-CR-233: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0443(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2592 *Node) bool {
-		return anyChild(n2592, roK63, func(n2593 *Node) bool {
-			return anyChild(n2593, roK113, func(n2594 *Node) bool { return hasChild(n2594, roK237) })
-		})
-	})
+	return !existsNames(n, roK496)
 }
 
 // UBL-CR-234: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0444(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2596 *Node) bool {
-		return anyChild(n2596, roK63, func(n2597 *Node) bool {
-			return anyChild(n2597, roK113, func(n2598 *Node) bool { return hasChild(n2598, roK238) })
-		})
-	})
+	return !existsNames(n, roK497)
 }
 
 // UBL-CR-235: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0445(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2600 *Node) bool {
-		return anyChild(n2600, roK63, func(n2601 *Node) bool {
-			return anyChild(n2601, roK113, func(n2602 *Node) bool { return hasChild(n2602, roK239) })
-		})
-	})
+	return !existsNames(n, roK498)
 }
 
 // UBL-CR-236: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0446(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2604 *Node) bool {
-		return anyChild(n2604, roK63, func(n2605 *Node) bool {
-			return anyChild(n2605, roK113, func(n2606 *Node) bool { return hasChild(n2606, roK240) })
-		})
-	})
+	return !existsNames(n, roK499)
 }
 
 // UBL-CR-237: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0447(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2608 *Node) bool {
-		return anyChild(n2608, roK63, func(n2609 *Node) bool {
-			return anyChild(n2609, roK113, func(n2610 *Node) bool {
-				return anyChild(n2610, roK80, func(n2611 *Node) bool { return hasChild(n2611, roK123) })
-			})
-		})
-	})
+	return !existsNames(n, roK500)
 }
 
 // UBL-CR-238: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0448(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2613 *Node) bool {
-		return anyChild(n2613, roK63, func(n2614 *Node) bool {
-			return anyChild(n2614, roK113, func(n2615 *Node) bool {
-				return anyChild(n2615, roK80, func(n2616 *Node) bool { return hasChild(n2616, roK241) })
-			})
-		})
-	})
+	return !existsNames(n, roK501)
 }
 
 // UBL-CR-239: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0449(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2618 *Node) bool {
-		return anyChild(n2618, roK63, func(n2619 *Node) bool {
-			return anyChild(n2619, roK113, func(n2620 *Node) bool {
-				return anyChild(n2620, roK80, func(n2621 *Node) bool { return hasChild(n2621, roK242) })
-			})
-		})
-	})
+	return !existsNames(n, roK502)
 }
 
 // UBL-CR-240: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0450(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2623 *Node) bool {
-		return anyChild(n2623, roK63, func(n2624 *Node) bool {
-			return anyChild(n2624, roK113, func(n2625 *Node) bool {
-				return anyChild(n2625, roK80, func(n2626 *Node) bool { return hasChild(n2626, roK243) })
-			})
-		})
-	})
+	return !existsNames(n, roK503)
 }
 
 // UBL-CR-241: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0451(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2628 *Node) bool {
-		return anyChild(n2628, roK63, func(n2629 *Node) bool {
-			return anyChild(n2629, roK102, func(n2630 *Node) bool { return hasChild(n2630, roK244) })
-		})
-	})
+	return !existsNames(n, roK504)
 }
 
 // UBL-CR-242: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0452(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2632 *Node) bool {
-		return anyChild(n2632, roK63, func(n2633 *Node) bool {
-			return anyChild(n2633, roK102, func(n2634 *Node) bool { return hasChild(n2634, roK245) })
-		})
-	})
+	return !existsNames(n, roK505)
 }
 
 // UBL-CR-243: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0453(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2636 *Node) bool {
-		return anyChild(n2636, roK63, func(n2637 *Node) bool {
-			return anyChild(n2637, roK102, func(n2638 *Node) bool { return hasChild(n2638, roK246) })
-		})
-	})
+	return !existsNames(n, roK506)
 }
 
 // UBL-CR-244: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func roT0454(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2640 *Node) bool {
-		return anyChild(n2640, roK63, func(n2641 *Node) bool {
-			return anyChild(n2641, roK102, func(n2642 *Node) bool { return hasChild(n2642, roK266) })
-		})
-	})
+	return !existsNames(n, roK508)
 }
 
 // UBL-CR-245: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0455(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2644 *Node) bool {
-		return anyChild(n2644, roK63, func(n2645 *Node) bool {
-			return anyChild(n2645, roK102, func(n2646 *Node) bool { return hasChild(n2646, roK247) })
-		})
-	})
+	return !existsNames(n, roK509)
 }
 
 // UBL-CR-246: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0456(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2648 *Node) bool {
-		return anyChild(n2648, roK63, func(n2649 *Node) bool {
-			return anyChild(n2649, roK102, func(n2650 *Node) bool { return hasChild(n2650, roK248) })
-		})
-	})
+	return !existsNames(n, roK510)
 }
 
 // UBL-CR-247: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0457(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2652 *Node) bool {
-		return anyChild(n2652, roK63, func(n2653 *Node) bool {
-			return anyChild(n2653, roK102, func(n2654 *Node) bool { return hasChild(n2654, roK249) })
-		})
-	})
+	return !existsNames(n, roK511)
 }
 
 // UBL-CR-248: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0458(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2656 *Node) bool {
-		return anyChild(n2656, roK63, func(n2657 *Node) bool {
-			return anyChild(n2657, roK102, func(n2658 *Node) bool { return hasChild(n2658, roK250) })
-		})
-	})
+	return !existsNames(n, roK512)
 }
 
 // UBL-CR-249: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0459(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2660 *Node) bool {
-		return anyChild(n2660, roK63, func(n2661 *Node) bool {
-			return anyChild(n2661, roK102, func(n2662 *Node) bool { return hasChild(n2662, roK240) })
-		})
-	})
+	return !existsNames(n, roK513)
 }
 
 // UBL-CR-250: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0460(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2664 *Node) bool {
-		return anyChild(n2664, roK63, func(n2665 *Node) bool {
-			return anyChild(n2665, roK102, func(n2666 *Node) bool { return hasChild(n2666, roK251) })
-		})
-	})
+	return !existsNames(n, roK514)
 }
 
 // UBL-CR-251: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0461(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2668 *Node) bool {
-		return anyChild(n2668, roK63, func(n2669 *Node) bool {
-			return anyChild(n2669, roK102, func(n2670 *Node) bool { return hasChild(n2670, roK252) })
-		})
-	})
+	return !existsNames(n, roK515)
 }
 
 // UBL-CR-252: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0462(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2672 *Node) bool {
-		return anyChild(n2672, roK63, func(n2673 *Node) bool {
-			return anyChild(n2673, roK102, func(n2674 *Node) bool { return hasChild(n2674, roK253) })
-		})
-	})
+	return !existsNames(n, roK516)
 }
 
 // UBL-CR-253: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ID)
 func roT0463(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2676 *Node) bool {
-		return anyChild(n2676, roK63, func(n2677 *Node) bool {
-			return anyChild(n2677, roK254, func(n2678 *Node) bool { return hasChild(n2678, roK54) })
-		})
-	})
+	return !existsNames(n, roK517)
 }
 
 // UBL-CR-254: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telefax)
 func roT0464(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2680 *Node) bool {
-		return anyChild(n2680, roK63, func(n2681 *Node) bool {
-			return anyChild(n2681, roK254, func(n2682 *Node) bool { return hasChild(n2682, roK255) })
-		})
-	})
+	return !existsNames(n, roK518)
 }
 
 // UBL-CR-255: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Note)
 func roT0465(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2684 *Node) bool {
-		return anyChild(n2684, roK63, func(n2685 *Node) bool {
-			return anyChild(n2685, roK254, func(n2686 *Node) bool { return hasChild(n2686, roK60) })
-		})
-	})
+	return !existsNames(n, roK519)
 }
 
 // UBL-CR-256: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func roT0466(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2688 *Node) bool {
-		return anyChild(n2688, roK63, func(n2689 *Node) bool {
-			return anyChild(n2689, roK254, func(n2690 *Node) bool { return hasChild(n2690, roK256) })
-		})
-	})
+	return !existsNames(n, roK520)
 }
 
 // UBL-CR-257: not(cac:AccountingCustomerParty/cac:Party/cac:Person)
 func roT0467(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2692 *Node) bool {
-		return anyChild(n2692, roK63, func(n2693 *Node) bool { return hasChild(n2693, roK257) })
-	})
+	return !existsNames(n, roK521)
 }
 
 // UBL-CR-258: not(cac:AccountingCustomerParty/cac:Party/cac:AgentParty)
 func roT0468(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2695 *Node) bool {
-		return anyChild(n2695, roK63, func(n2696 *Node) bool { return hasChild(n2696, roK258) })
-	})
+	return !existsNames(n, roK522)
 }
 
 // UBL-CR-259: not(cac:AccountingCustomerParty/cac:Party/cac:ServiceProviderParty)
 func roT0469(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2698 *Node) bool {
-		return anyChild(n2698, roK63, func(n2699 *Node) bool { return hasChild(n2699, roK259) })
-	})
+	return !existsNames(n, roK523)
 }
 
 // UBL-CR-260: not(cac:AccountingCustomerParty/cac:Party/cac:PowerOfAttorney)
 func roT0470(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2701 *Node) bool {
-		return anyChild(n2701, roK63, func(n2702 *Node) bool { return hasChild(n2702, roK260) })
-	})
+	return !existsNames(n, roK524)
 }
 
 // UBL-CR-261: not(cac:AccountingCustomerParty/cac:Party/cac:FinancialAccount)
 func roT0471(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2704 *Node) bool {
-		return anyChild(n2704, roK63, func(n2705 *Node) bool { return hasChild(n2705, roK261) })
-	})
+	return !existsNames(n, roK525)
 }
 
 // UBL-CR-262: not(cac:AccountingCustomerParty/cac:DeliveryContact)
 func roT0472(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2707 *Node) bool { return hasChild(n2707, roK267) })
+	return !existsNames(n, roK527)
 }
 
 // UBL-CR-263: not(cac:AccountingCustomerParty/cac:AccountingContact)
 func roT0473(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2709 *Node) bool { return hasChild(n2709, roK263) })
+	return !existsNames(n, roK528)
 }
 
 // UBL-CR-264: not(cac:AccountingCustomerParty/cac:BuyerContact)
 func roT0474(v []Seq, n *Node) bool {
-	return !anyChild(n, roK64, func(n2711 *Node) bool { return hasChild(n2711, roK268) })
+	return !existsNames(n, roK530)
 }
 
 // UBL-CR-265: not(cac:PayeeParty/cbc:MarkCareIndicator)
 func roT0475(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2713 *Node) bool { return hasChild(n2713, roK211) })
+	return !existsNames(n, roK531)
 }
 
 // UBL-CR-266: not(cac:PayeeParty/cbc:MarkAttentionIndicator)
 func roT0476(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2715 *Node) bool { return hasChild(n2715, roK212) })
+	return !existsNames(n, roK532)
 }
 
 // UBL-CR-267: not(cac:PayeeParty/cbc:WebsiteURI)
 func roT0477(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2717 *Node) bool { return hasChild(n2717, roK213) })
+	return !existsNames(n, roK533)
 }
 
 // UBL-CR-268: not(cac:PayeeParty/cbc:LogoReferenceID)
 func roT0478(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2719 *Node) bool { return hasChild(n2719, roK214) })
+	return !existsNames(n, roK534)
 }
 
 // UBL-CR-269: not(cac:PayeeParty/cbc:EndpointID)
 func roT0479(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2721 *Node) bool { return hasChild(n2721, roK62) })
+	return !existsNames(n, roK535)
 }
 
 // UBL-CR-270: not(cac:PayeeParty/cbc:IndustryClassificationCode)
 func roT0480(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2723 *Node) bool { return hasChild(n2723, roK215) })
+	return !existsNames(n, roK536)
 }
 
 // UBL-CR-271: not(cac:PayeeParty/cac:Language)
 func roT0481(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2725 *Node) bool { return hasChild(n2725, roK216) })
+	return !existsNames(n, roK537)
 }
 
 // UBL-CR-272: not(cac:PayeeParty/cac:PostalAddress)
 func roT0482(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2727 *Node) bool { return hasChild(n2727, roK66) })
+	return !existsNames(n, roK538)
 }
 
 // UBL-CR-273: not(cac:PayeeParty/cac:PhysicalLocation)
 func roT0483(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2729 *Node) bool { return hasChild(n2729, roK236) })
+	return !existsNames(n, roK539)
 }
 
 // UBL-CR-274: not(cac:PayeeParty/cac:PartyTaxScheme)
 func roT0484(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2731 *Node) bool { return hasChild(n2731, roK113) })
+	return !existsNames(n, roK540)
 }
 
 // UBL-CR-275: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationName)
 func roT0485(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2733 *Node) bool {
-		return anyChild(n2733, roK102, func(n2734 *Node) bool { return hasChild(n2734, roK101) })
-	})
+	return !existsNames(n, roK541)
 }
 
 // UBL-CR-276: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0486(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2736 *Node) bool {
-		return anyChild(n2736, roK102, func(n2737 *Node) bool { return hasChild(n2737, roK244) })
-	})
+	return !existsNames(n, roK542)
 }
 
 // UBL-CR-277: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0487(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2739 *Node) bool {
-		return anyChild(n2739, roK102, func(n2740 *Node) bool { return hasChild(n2740, roK245) })
-	})
+	return !existsNames(n, roK543)
 }
 
 // UBL-CR-278: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0488(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2742 *Node) bool {
-		return anyChild(n2742, roK102, func(n2743 *Node) bool { return hasChild(n2743, roK246) })
-	})
+	return !existsNames(n, roK544)
 }
 
 // UBL-CR-279: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func roT0489(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2745 *Node) bool {
-		return anyChild(n2745, roK102, func(n2746 *Node) bool { return hasChild(n2746, roK266) })
-	})
+	return !existsNames(n, roK545)
 }
 
 // UBL-CR-280: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0490(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2748 *Node) bool {
-		return anyChild(n2748, roK102, func(n2749 *Node) bool { return hasChild(n2749, roK247) })
-	})
+	return !existsNames(n, roK546)
 }
 
 // UBL-CR-281: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0491(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2751 *Node) bool {
-		return anyChild(n2751, roK102, func(n2752 *Node) bool { return hasChild(n2752, roK248) })
-	})
+	return !existsNames(n, roK547)
 }
 
 // UBL-CR-282: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0492(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2754 *Node) bool {
-		return anyChild(n2754, roK102, func(n2755 *Node) bool { return hasChild(n2755, roK249) })
-	})
+	return !existsNames(n, roK548)
 }
 
 // UBL-CR-283: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0493(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2757 *Node) bool {
-		return anyChild(n2757, roK102, func(n2758 *Node) bool { return hasChild(n2758, roK250) })
-	})
+	return !existsNames(n, roK549)
 }
 
 // UBL-CR-284: not(cac:PayeeParty/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0494(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2760 *Node) bool {
-		return anyChild(n2760, roK102, func(n2761 *Node) bool { return hasChild(n2761, roK240) })
-	})
+	return !existsNames(n, roK550)
 }
 
 // UBL-CR-285: not(cac:PayeeParty/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0495(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2763 *Node) bool {
-		return anyChild(n2763, roK102, func(n2764 *Node) bool { return hasChild(n2764, roK251) })
-	})
+	return !existsNames(n, roK551)
 }
 
 // UBL-CR-286: not(cac:PayeeParty/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0496(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2766 *Node) bool {
-		return anyChild(n2766, roK102, func(n2767 *Node) bool { return hasChild(n2767, roK252) })
-	})
+	return !existsNames(n, roK552)
 }
 
 // UBL-CR-287: not(cac:PayeeParty/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0497(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2769 *Node) bool {
-		return anyChild(n2769, roK102, func(n2770 *Node) bool { return hasChild(n2770, roK253) })
-	})
+	return !existsNames(n, roK553)
 }
 
 // UBL-CR-288: not(cac:PayeeParty/cac:Contact)
 func roT0498(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2772 *Node) bool { return hasChild(n2772, roK254) })
+	return !existsNames(n, roK554)
 }
 
 // UBL-CR-289: not(cac:PayeeParty/cac:Person)
 func roT0499(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2774 *Node) bool { return hasChild(n2774, roK257) })
+	return !existsNames(n, roK555)
 }
 
 // UBL-CR-290: not(cac:PayeeParty/cac:AgentParty)
 func roT0500(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2776 *Node) bool { return hasChild(n2776, roK258) })
+	return !existsNames(n, roK556)
 }
 
 // UBL-CR-291: not(cac:PayeeParty/cac:ServiceProviderParty)
 func roT0501(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2778 *Node) bool { return hasChild(n2778, roK259) })
+	return !existsNames(n, roK557)
 }
 
 // UBL-CR-292: not(cac:PayeeParty/cac:PowerOfAttorney)
 func roT0502(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2780 *Node) bool { return hasChild(n2780, roK260) })
+	return !existsNames(n, roK558)
 }
 
 // UBL-CR-293: not(cac:PayeeParty/cac:FinancialAccount)
 func roT0503(v []Seq, n *Node) bool {
-	return !anyChild(n, roK137, func(n2782 *Node) bool { return hasChild(n2782, roK261) })
+	return !existsNames(n, roK559)
 }
 
 // UBL-CR-294: not(cac:BuyerCustomerParty)
 func roT0504(v []Seq, n *Node) bool {
-	return !hasChild(n, roK269)
+	return !hasChild(n, roK560)
 }
 
 // UBL-CR-295: not(cac:SellerSupplierParty)
 func roT0505(v []Seq, n *Node) bool {
-	return !hasChild(n, roK270)
+	return !hasChild(n, roK561)
 }
 
 // UBL-CR-296: not(cac:TaxRepresentativeParty/cbc:MarkCareIndicator)
 func roT0506(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2786 *Node) bool { return hasChild(n2786, roK211) })
+	return !existsNames(n, roK562)
 }
 
 // UBL-CR-297: not(cac:TaxRepresentativeParty/cbc:MarkAttentionIndicator)
 func roT0507(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2788 *Node) bool { return hasChild(n2788, roK212) })
+	return !existsNames(n, roK563)
 }
 
 // UBL-CR-298: not(cac:TaxRepresentativeParty/cbc:WebsiteURI)
 func roT0508(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2790 *Node) bool { return hasChild(n2790, roK213) })
+	return !existsNames(n, roK564)
 }
 
 // UBL-CR-299: not(cac:TaxRepresentativeParty/cbc:LogoReferenceID)
 func roT0509(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2792 *Node) bool { return hasChild(n2792, roK214) })
+	return !existsNames(n, roK565)
 }
 
 // UBL-CR-300: not(cac:TaxRepresentativeParty/cbc:EndpointID)
 func roT0510(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2794 *Node) bool { return hasChild(n2794, roK62) })
+	return !existsNames(n, roK566)
 }
 
 // UBL-CR-301: not(cac:TaxRepresentativeParty/cbc:IndustryClassificationCode)
 func roT0511(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2796 *Node) bool { return hasChild(n2796, roK215) })
+	return !existsNames(n, roK567)
 }
 
 // UBL-CR-302: not(cac:TaxRepresentativeParty/cac:PartyIdentification)
 func roT0512(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2798 *Node) bool { return hasChild(n2798, roK139) })
+	return !existsNames(n, roK568)
 }
 
 // UBL-CR-303: not(cac:TaxRepresentativeParty/cac:Language)
 func roT0513(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2800 *Node) bool { return hasChild(n2800, roK216) })
+	return !existsNames(n, roK569)
 }
 
 // UBL-CR-304: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:ID)
 func roT0514(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2802 *Node) bool {
-		return anyChild(n2802, roK66, func(n2803 *Node) bool { return hasChild(n2803, roK54) })
-	})
+	return !existsNames(n, roK570)
 }
 
 // UBL-CR-305: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0515(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2805 *Node) bool {
-		return anyChild(n2805, roK66, func(n2806 *Node) bool { return hasChild(n2806, roK217) })
-	})
+	return !existsNames(n, roK571)
 }
 
 // UBL-CR-306: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0516(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2808 *Node) bool {
-		return anyChild(n2808, roK66, func(n2809 *Node) bool { return hasChild(n2809, roK218) })
-	})
+	return !existsNames(n, roK572)
 }
 
 // UBL-CR-307: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Postbox)
 func roT0517(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2811 *Node) bool {
-		return anyChild(n2811, roK66, func(n2812 *Node) bool { return hasChild(n2812, roK219) })
-	})
+	return !existsNames(n, roK573)
 }
 
 // UBL-CR-308: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Floor)
 func roT0518(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2814 *Node) bool {
-		return anyChild(n2814, roK66, func(n2815 *Node) bool { return hasChild(n2815, roK220) })
-	})
+	return !existsNames(n, roK574)
 }
 
 // UBL-CR-309: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Room)
 func roT0519(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2817 *Node) bool {
-		return anyChild(n2817, roK66, func(n2818 *Node) bool { return hasChild(n2818, roK221) })
-	})
+	return !existsNames(n, roK575)
 }
 
 // UBL-CR-310: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BlockName)
 func roT0520(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2820 *Node) bool {
-		return anyChild(n2820, roK66, func(n2821 *Node) bool { return hasChild(n2821, roK222) })
-	})
+	return !existsNames(n, roK576)
 }
 
 // UBL-CR-311: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingName)
 func roT0521(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2823 *Node) bool {
-		return anyChild(n2823, roK66, func(n2824 *Node) bool { return hasChild(n2824, roK223) })
-	})
+	return !existsNames(n, roK577)
 }
 
 // UBL-CR-312: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingNumber)
 func roT0522(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2826 *Node) bool {
-		return anyChild(n2826, roK66, func(n2827 *Node) bool { return hasChild(n2827, roK224) })
-	})
+	return !existsNames(n, roK578)
 }
 
 // UBL-CR-313: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:InhouseMail)
 func roT0523(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2829 *Node) bool {
-		return anyChild(n2829, roK66, func(n2830 *Node) bool { return hasChild(n2830, roK225) })
-	})
+	return !existsNames(n, roK579)
 }
 
 // UBL-CR-314: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Department)
 func roT0524(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2832 *Node) bool {
-		return anyChild(n2832, roK66, func(n2833 *Node) bool { return hasChild(n2833, roK226) })
-	})
+	return !existsNames(n, roK580)
 }
 
 // UBL-CR-315: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkAttention)
 func roT0525(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2835 *Node) bool {
-		return anyChild(n2835, roK66, func(n2836 *Node) bool { return hasChild(n2836, roK227) })
-	})
+	return !existsNames(n, roK581)
 }
 
 // UBL-CR-316: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkCare)
 func roT0526(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2838 *Node) bool {
-		return anyChild(n2838, roK66, func(n2839 *Node) bool { return hasChild(n2839, roK228) })
-	})
+	return !existsNames(n, roK582)
 }
 
 // UBL-CR-317: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PlotIdentification)
 func roT0527(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2841 *Node) bool {
-		return anyChild(n2841, roK66, func(n2842 *Node) bool { return hasChild(n2842, roK229) })
-	})
+	return !existsNames(n, roK583)
 }
 
 // UBL-CR-318: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0528(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2844 *Node) bool {
-		return anyChild(n2844, roK66, func(n2845 *Node) bool { return hasChild(n2845, roK230) })
-	})
+	return !existsNames(n, roK584)
 }
 
 // UBL-CR-319: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0529(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2847 *Node) bool {
-		return anyChild(n2847, roK66, func(n2848 *Node) bool { return hasChild(n2848, roK231) })
-	})
+	return !existsNames(n, roK585)
 }
 
 // UBL-CR-320: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Region)
 func roT0530(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2850 *Node) bool {
-		return anyChild(n2850, roK66, func(n2851 *Node) bool { return hasChild(n2851, roK232) })
-	})
+	return !existsNames(n, roK586)
 }
 
 // UBL-CR-321: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:District)
 func roT0531(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2853 *Node) bool {
-		return anyChild(n2853, roK66, func(n2854 *Node) bool { return hasChild(n2854, roK233) })
-	})
+	return !existsNames(n, roK587)
 }
 
 // UBL-CR-322: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0532(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2856 *Node) bool {
-		return anyChild(n2856, roK66, func(n2857 *Node) bool { return hasChild(n2857, roK234) })
-	})
+	return !existsNames(n, roK588)
 }
 
 // UBL-CR-323: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0533(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2859 *Node) bool {
-		return anyChild(n2859, roK66, func(n2860 *Node) bool {
-			return anyChild(n2860, roK68, func(n2861 *Node) bool { return hasChild(n2861, roK123) })
-		})
-	})
+	return !existsNames(n, roK589)
 }
 
 // UBL-CR-324: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:LocationCoordinate)
 func roT0534(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2863 *Node) bool {
-		return anyChild(n2863, roK66, func(n2864 *Node) bool { return hasChild(n2864, roK235) })
-	})
+	return !existsNames(n, roK590)
 }
 
 // UBL-CR-325: not(cac:TaxRepresentativeParty/cac:PhysicalLocation)
 func roT0535(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2866 *Node) bool { return hasChild(n2866, roK236) })
+	return !existsNames(n, roK591)
 }
 
 // UBL-CR-326: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0536(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2868 *Node) bool {
-		return anyChild(n2868, roK113, func(n2869 *Node) bool { return hasChild(n2869, roK101) })
-	})
+	return !existsNames(n, roK592)
 }
 
 // UBL-CR-327: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0537(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2871 *Node) bool {
-		return anyChild(n2871, roK113, func(n2872 *Node) bool { return hasChild(n2872, roK237) })
-	})
+	return !existsNames(n, roK593)
 }
 
 // UBL-CR-328: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0538(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2874 *Node) bool {
-		return anyChild(n2874, roK113, func(n2875 *Node) bool { return hasChild(n2875, roK238) })
-	})
+	return !existsNames(n, roK594)
 }
 
 // UBL-CR-329: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0539(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2877 *Node) bool {
-		return anyChild(n2877, roK113, func(n2878 *Node) bool { return hasChild(n2878, roK239) })
-	})
+	return !existsNames(n, roK595)
 }
 
 // UBL-CR-330: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0540(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2880 *Node) bool {
-		return anyChild(n2880, roK113, func(n2881 *Node) bool { return hasChild(n2881, roK240) })
-	})
+	return !existsNames(n, roK596)
 }
 
 // UBL-CR-331: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0541(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2883 *Node) bool {
-		return anyChild(n2883, roK113, func(n2884 *Node) bool {
-			return anyChild(n2884, roK80, func(n2885 *Node) bool { return hasChild(n2885, roK123) })
-		})
-	})
+	return !existsNames(n, roK597)
 }
 
 // UBL-CR-332: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0542(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2887 *Node) bool {
-		return anyChild(n2887, roK113, func(n2888 *Node) bool {
-			return anyChild(n2888, roK80, func(n2889 *Node) bool { return hasChild(n2889, roK241) })
-		})
-	})
+	return !existsNames(n, roK598)
 }
 
 // UBL-CR-333: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0543(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2891 *Node) bool {
-		return anyChild(n2891, roK113, func(n2892 *Node) bool {
-			return anyChild(n2892, roK80, func(n2893 *Node) bool { return hasChild(n2893, roK242) })
-		})
-	})
+	return !existsNames(n, roK599)
 }
 
 // UBL-CR-334: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0544(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2895 *Node) bool {
-		return anyChild(n2895, roK113, func(n2896 *Node) bool {
-			return anyChild(n2896, roK80, func(n2897 *Node) bool { return hasChild(n2897, roK243) })
-		})
-	})
+	return !existsNames(n, roK600)
 }
 
 // UBL-CR-335: not(cac:TaxRepresentativeParty/cac:PartyLegalEntity)
 func roT0545(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2899 *Node) bool { return hasChild(n2899, roK102) })
+	return !existsNames(n, roK601)
 }
 
 // UBL-CR-336: not(cac:TaxRepresentativeParty/cac:Contact)
 func roT0546(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2901 *Node) bool { return hasChild(n2901, roK254) })
+	return !existsNames(n, roK602)
 }
 
 // UBL-CR-337: not(cac:TaxRepresentativeParty/cac:Person)
 func roT0547(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2903 *Node) bool { return hasChild(n2903, roK257) })
+	return !existsNames(n, roK603)
 }
 
 // UBL-CR-338: not(cac:TaxRepresentativeParty/cac:AgentParty)
 func roT0548(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2905 *Node) bool { return hasChild(n2905, roK258) })
+	return !existsNames(n, roK604)
 }
 
 // UBL-CR-339: not(cac:TaxRepresentativeParty/cac:ServiceProviderParty)
 func roT0549(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2907 *Node) bool { return hasChild(n2907, roK259) })
+	return !existsNames(n, roK605)
 }
 
 // UBL-CR-340: not(cac:TaxRepresentativeParty/cac:PowerOfAttorney)
 func roT0550(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2909 *Node) bool { return hasChild(n2909, roK260) })
+	return !existsNames(n, roK606)
 }
 
 // UBL-CR-341: not(cac:TaxRepresentativeParty/cac:FinancialAccount)
 func roT0551(v []Seq, n *Node) bool {
-	return !anyChild(n, roK114, func(n2911 *Node) bool { return hasChild(n2911, roK261) })
+	return !existsNames(n, roK607)
 }
 
 // UBL-CR-342: not(cac:Delivery/cbc:ID)
 func roT0552(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2913 *Node) bool { return hasChild(n2913, roK54) })
+	return !existsNames(n, roK608)
 }
 
 // UBL-CR-343: not(cac:Delivery/cbc:Quantity)
 func roT0553(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2915 *Node) bool { return hasChild(n2915, roK271) })
+	return !existsNames(n, roK610)
 }
 
 // UBL-CR-344: not(cac:Delivery/cbc:MinimumQuantity)
 func roT0554(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2917 *Node) bool { return hasChild(n2917, roK272) })
+	return !existsNames(n, roK612)
 }
 
 // UBL-CR-345: not(cac:Delivery/cbc:MaximumQuantity)
 func roT0555(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2919 *Node) bool { return hasChild(n2919, roK273) })
+	return !existsNames(n, roK614)
 }
 
 // UBL-CR-346: not(cac:Delivery/cbc:ActualDeliveryTime)
 func roT0556(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2921 *Node) bool { return hasChild(n2921, roK274) })
+	return !existsNames(n, roK616)
 }
 
 // UBL-CR-347: not(cac:Delivery/cbc:LatestDeliveryDate)
 func roT0557(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2923 *Node) bool { return hasChild(n2923, roK275) })
+	return !existsNames(n, roK618)
 }
 
 // UBL-CR-348: not(cac:Delivery/cbc:LatestDeliveryTime)
 func roT0558(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2925 *Node) bool { return hasChild(n2925, roK276) })
+	return !existsNames(n, roK620)
 }
 
 // UBL-CR-349: not(cac:Delivery/cbc:ReleaseID)
 func roT0559(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2927 *Node) bool { return hasChild(n2927, roK277) })
+	return !existsNames(n, roK622)
 }
 
 // UBL-CR-350: not(cac:Delivery/cbc:TrackingID)
 func roT0560(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2929 *Node) bool { return hasChild(n2929, roK278) })
+	return !existsNames(n, roK624)
 }
 
 // UBL-CR-351: not(cac:Delivery/cac:DeliveryLocation/cbc:Description)
 func roT0561(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2931 *Node) bool {
-		return anyChild(n2931, roK74, func(n2932 *Node) bool { return hasChild(n2932, roK169) })
-	})
+	return !existsNames(n, roK625)
 }
 
 // UBL-CR-352: not(cac:Delivery/cac:DeliveryLocation/cbc:Conditions)
 func roT0562(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2934 *Node) bool {
-		return anyChild(n2934, roK74, func(n2935 *Node) bool { return hasChild(n2935, roK279) })
-	})
+	return !existsNames(n, roK627)
 }
 
 // UBL-CR-353: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentity)
 func roT0563(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2937 *Node) bool {
-		return anyChild(n2937, roK74, func(n2938 *Node) bool { return hasChild(n2938, roK280) })
-	})
+	return !existsNames(n, roK629)
 }
 
 // UBL-CR-354: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentityCode)
 func roT0564(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2940 *Node) bool {
-		return anyChild(n2940, roK74, func(n2941 *Node) bool { return hasChild(n2941, roK231) })
-	})
+	return !existsNames(n, roK630)
 }
 
 // UBL-CR-355: not(cac:Delivery/cac:DeliveryLocation/cbc:LocationTypeCode)
 func roT0565(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2943 *Node) bool {
-		return anyChild(n2943, roK74, func(n2944 *Node) bool { return hasChild(n2944, roK281) })
-	})
+	return !existsNames(n, roK632)
 }
 
 // UBL-CR-356: not(cac:Delivery/cac:DeliveryLocation/cbc:InformationURI)
 func roT0566(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2946 *Node) bool {
-		return anyChild(n2946, roK74, func(n2947 *Node) bool { return hasChild(n2947, roK282) })
-	})
+	return !existsNames(n, roK634)
 }
 
 // UBL-CR-357: not(cac:Delivery/cac:DeliveryLocation/cbc:Name)
 func roT0567(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2949 *Node) bool {
-		return anyChild(n2949, roK74, func(n2950 *Node) bool { return hasChild(n2950, roK123) })
-	})
+	return !existsNames(n, roK635)
 }
 
 // UBL-CR-358: not(cac:Delivery/cac:DeliveryLocation/cac:ValidityPeriod)
 func roT0568(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2952 *Node) bool {
-		return anyChild(n2952, roK74, func(n2953 *Node) bool { return hasChild(n2953, roK181) })
-	})
+	return !existsNames(n, roK636)
 }
 
 // UBL-CR-359: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:ID)
 func roT0569(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2955 *Node) bool {
-		return anyChild(n2955, roK74, func(n2956 *Node) bool {
-			return anyChild(n2956, roK73, func(n2957 *Node) bool { return hasChild(n2957, roK54) })
-		})
-	})
+	return !existsNames(n, roK637)
 }
 
 // UBL-CR-360: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressTypeCode)
 func roT0570(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2959 *Node) bool {
-		return anyChild(n2959, roK74, func(n2960 *Node) bool {
-			return anyChild(n2960, roK73, func(n2961 *Node) bool { return hasChild(n2961, roK217) })
-		})
-	})
+	return !existsNames(n, roK638)
 }
 
 // UBL-CR-361: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressFormatCode)
 func roT0571(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2963 *Node) bool {
-		return anyChild(n2963, roK74, func(n2964 *Node) bool {
-			return anyChild(n2964, roK73, func(n2965 *Node) bool { return hasChild(n2965, roK218) })
-		})
-	})
+	return !existsNames(n, roK639)
 }
 
 // UBL-CR-362: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Postbox)
 func roT0572(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2967 *Node) bool {
-		return anyChild(n2967, roK74, func(n2968 *Node) bool {
-			return anyChild(n2968, roK73, func(n2969 *Node) bool { return hasChild(n2969, roK219) })
-		})
-	})
+	return !existsNames(n, roK640)
 }
 
 // UBL-CR-363: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Floor)
 func roT0573(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2971 *Node) bool {
-		return anyChild(n2971, roK74, func(n2972 *Node) bool {
-			return anyChild(n2972, roK73, func(n2973 *Node) bool { return hasChild(n2973, roK220) })
-		})
-	})
+	return !existsNames(n, roK641)
 }
 
 // UBL-CR-364: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Room)
 func roT0574(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2975 *Node) bool {
-		return anyChild(n2975, roK74, func(n2976 *Node) bool {
-			return anyChild(n2976, roK73, func(n2977 *Node) bool { return hasChild(n2977, roK221) })
-		})
-	})
+	return !existsNames(n, roK642)
 }
 
 // UBL-CR-365: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BlockName)
 func roT0575(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2979 *Node) bool {
-		return anyChild(n2979, roK74, func(n2980 *Node) bool {
-			return anyChild(n2980, roK73, func(n2981 *Node) bool { return hasChild(n2981, roK222) })
-		})
-	})
+	return !existsNames(n, roK643)
 }
 
 // UBL-CR-366: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingName)
 func roT0576(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2983 *Node) bool {
-		return anyChild(n2983, roK74, func(n2984 *Node) bool {
-			return anyChild(n2984, roK73, func(n2985 *Node) bool { return hasChild(n2985, roK223) })
-		})
-	})
+	return !existsNames(n, roK644)
 }
 
 // UBL-CR-367: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingNumber)
 func roT0577(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2987 *Node) bool {
-		return anyChild(n2987, roK74, func(n2988 *Node) bool {
-			return anyChild(n2988, roK73, func(n2989 *Node) bool { return hasChild(n2989, roK224) })
-		})
-	})
+	return !existsNames(n, roK645)
 }
 
 // UBL-CR-368: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:InhouseMail)
 func roT0578(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2991 *Node) bool {
-		return anyChild(n2991, roK74, func(n2992 *Node) bool {
-			return anyChild(n2992, roK73, func(n2993 *Node) bool { return hasChild(n2993, roK225) })
-		})
-	})
+	return !existsNames(n, roK646)
 }
 
 // UBL-CR-369: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Department)
 func roT0579(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2995 *Node) bool {
-		return anyChild(n2995, roK74, func(n2996 *Node) bool {
-			return anyChild(n2996, roK73, func(n2997 *Node) bool { return hasChild(n2997, roK226) })
-		})
-	})
+	return !existsNames(n, roK647)
 }
 
 // UBL-CR-370: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkAttention)
 func roT0580(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n2999 *Node) bool {
-		return anyChild(n2999, roK74, func(n3000 *Node) bool {
-			return anyChild(n3000, roK73, func(n3001 *Node) bool { return hasChild(n3001, roK227) })
-		})
-	})
+	return !existsNames(n, roK648)
 }
 
 // UBL-CR-371: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkCare)
 func roT0581(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3003 *Node) bool {
-		return anyChild(n3003, roK74, func(n3004 *Node) bool {
-			return anyChild(n3004, roK73, func(n3005 *Node) bool { return hasChild(n3005, roK228) })
-		})
-	})
+	return !existsNames(n, roK649)
 }
 
 // UBL-CR-372: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PlotIdentification)
 func roT0582(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3007 *Node) bool {
-		return anyChild(n3007, roK74, func(n3008 *Node) bool {
-			return anyChild(n3008, roK73, func(n3009 *Node) bool { return hasChild(n3009, roK229) })
-		})
-	})
+	return !existsNames(n, roK650)
 }
 
 // UBL-CR-373: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CitySubdivisionName)
 func roT0583(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3011 *Node) bool {
-		return anyChild(n3011, roK74, func(n3012 *Node) bool {
-			return anyChild(n3012, roK73, func(n3013 *Node) bool { return hasChild(n3013, roK230) })
-		})
-	})
+	return !existsNames(n, roK651)
 }
 
 // UBL-CR-374: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CountrySubentityCode)
 func roT0584(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3015 *Node) bool {
-		return anyChild(n3015, roK74, func(n3016 *Node) bool {
-			return anyChild(n3016, roK73, func(n3017 *Node) bool { return hasChild(n3017, roK231) })
-		})
-	})
+	return !existsNames(n, roK652)
 }
 
 // UBL-CR-375: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Region)
 func roT0585(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3019 *Node) bool {
-		return anyChild(n3019, roK74, func(n3020 *Node) bool {
-			return anyChild(n3020, roK73, func(n3021 *Node) bool { return hasChild(n3021, roK232) })
-		})
-	})
+	return !existsNames(n, roK653)
 }
 
 // UBL-CR-376: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:District)
 func roT0586(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3023 *Node) bool {
-		return anyChild(n3023, roK74, func(n3024 *Node) bool {
-			return anyChild(n3024, roK73, func(n3025 *Node) bool { return hasChild(n3025, roK233) })
-		})
-	})
+	return !existsNames(n, roK654)
 }
 
 // UBL-CR-377: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:TimezoneOffset)
 func roT0587(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3027 *Node) bool {
-		return anyChild(n3027, roK74, func(n3028 *Node) bool {
-			return anyChild(n3028, roK73, func(n3029 *Node) bool { return hasChild(n3029, roK234) })
-		})
-	})
+	return !existsNames(n, roK655)
 }
 
 // UBL-CR-378: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country/cbc:Name)
 func roT0588(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3031 *Node) bool {
-		return anyChild(n3031, roK74, func(n3032 *Node) bool {
-			return anyChild(n3032, roK73, func(n3033 *Node) bool {
-				return anyChild(n3033, roK68, func(n3034 *Node) bool { return hasChild(n3034, roK123) })
-			})
-		})
-	})
+	return !existsNames(n, roK656)
 }
 
 // UBL-CR-379: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:LocationCoordinate)
 func roT0589(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3036 *Node) bool {
-		return anyChild(n3036, roK74, func(n3037 *Node) bool {
-			return anyChild(n3037, roK73, func(n3038 *Node) bool { return hasChild(n3038, roK235) })
-		})
-	})
+	return !existsNames(n, roK657)
 }
 
 // UBL-CR-380: not(cac:Delivery/cac:DeliveryLocation/cac:SubsidiaryLocation)
 func roT0590(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3040 *Node) bool {
-		return anyChild(n3040, roK74, func(n3041 *Node) bool { return hasChild(n3041, roK283) })
-	})
+	return !existsNames(n, roK659)
 }
 
 // UBL-CR-381: not(cac:Delivery/cac:DeliveryLocation/cac:LocationCoordinate)
 func roT0591(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3043 *Node) bool {
-		return anyChild(n3043, roK74, func(n3044 *Node) bool { return hasChild(n3044, roK235) })
-	})
+	return !existsNames(n, roK660)
 }
 
 // UBL-CR-382: not(cac:Delivery/cac:AlternativeDeliveryLocation)
 func roT0592(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3046 *Node) bool { return hasChild(n3046, roK284) })
+	return !existsNames(n, roK662)
 }
 
 // UBL-CR-383: not(cac:Delivery/cac:RequestedDeliveryPeriod)
 func roT0593(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3048 *Node) bool { return hasChild(n3048, roK285) })
+	return !existsNames(n, roK664)
 }
 
 // UBL-CR-384: not(cac:Delivery/cac:EstimatedDeliveryPeriod)
 func roT0594(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3050 *Node) bool { return hasChild(n3050, roK286) })
+	return !existsNames(n, roK666)
 }
 
 // UBL-CR-385: not(cac:Delivery/cac:CarrierParty)
 func roT0595(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3052 *Node) bool { return hasChild(n3052, roK287) })
+	return !existsNames(n, roK668)
 }
 
 // UBL-CR-386: not(cac:Delivery/cac:DeliveryParty/cbc:MarkCareIndicator)
 func roT0596(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3054 *Node) bool {
-		return anyChild(n3054, roK154, func(n3055 *Node) bool { return hasChild(n3055, roK211) })
-	})
+	return !existsNames(n, roK669)
 }
 
 // UBL-CR-387: not(cac:Delivery/cac:DeliveryParty/cbc:MarkAttentionIndicator)
 func roT0597(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3057 *Node) bool {
-		return anyChild(n3057, roK154, func(n3058 *Node) bool { return hasChild(n3058, roK212) })
-	})
+	return !existsNames(n, roK670)
 }
 
 // UBL-CR-388: not(cac:Delivery/cac:DeliveryParty/cbc:WebsiteURI)
 func roT0598(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3060 *Node) bool {
-		return anyChild(n3060, roK154, func(n3061 *Node) bool { return hasChild(n3061, roK213) })
-	})
+	return !existsNames(n, roK671)
 }
 
 // UBL-CR-389: not(cac:Delivery/cac:DeliveryParty/cbc:LogoReferenceID)
 func roT0599(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3063 *Node) bool {
-		return anyChild(n3063, roK154, func(n3064 *Node) bool { return hasChild(n3064, roK214) })
-	})
+	return !existsNames(n, roK672)
 }
 
 // UBL-CR-390: not(cac:Delivery/cac:DeliveryParty/cbc:EndpointID)
 func roT0600(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3066 *Node) bool {
-		return anyChild(n3066, roK154, func(n3067 *Node) bool { return hasChild(n3067, roK62) })
-	})
+	return !existsNames(n, roK673)
 }
 
 // UBL-CR-391: not(cac:Delivery/cac:DeliveryParty/cbc:IndustryClassificationCode)
 func roT0601(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3069 *Node) bool {
-		return anyChild(n3069, roK154, func(n3070 *Node) bool { return hasChild(n3070, roK215) })
-	})
+	return !existsNames(n, roK674)
 }
 
 // UBL-CR-392: not(cac:Delivery/cac:DeliveryParty/cac:PartyIdentification)
 func roT0602(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3072 *Node) bool {
-		return anyChild(n3072, roK154, func(n3073 *Node) bool { return hasChild(n3073, roK139) })
-	})
+	return !existsNames(n, roK675)
 }
 
 // UBL-CR-393: not(cac:Delivery/cac:DeliveryParty/cac:Language)
 func roT0603(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3075 *Node) bool {
-		return anyChild(n3075, roK154, func(n3076 *Node) bool { return hasChild(n3076, roK216) })
-	})
+	return !existsNames(n, roK676)
 }
 
 // UBL-CR-394: not(cac:Delivery/cac:DeliveryParty/cac:PostalAddress)
 func roT0604(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3078 *Node) bool {
-		return anyChild(n3078, roK154, func(n3079 *Node) bool { return hasChild(n3079, roK66) })
-	})
+	return !existsNames(n, roK677)
 }
 
 // UBL-CR-395: not(cac:Delivery/cac:DeliveryParty/cac:PhysicalLocation)
 func roT0605(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3081 *Node) bool {
-		return anyChild(n3081, roK154, func(n3082 *Node) bool { return hasChild(n3082, roK236) })
-	})
+	return !existsNames(n, roK678)
 }
 
 // UBL-CR-396: not(cac:Delivery/cac:DeliveryParty/cac:PartyTaxScheme)
 func roT0606(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3084 *Node) bool {
-		return anyChild(n3084, roK154, func(n3085 *Node) bool { return hasChild(n3085, roK113) })
-	})
+	return !existsNames(n, roK679)
 }
 
 // UBL-CR-397: not(cac:Delivery/cac:DeliveryParty/cac:PartyLegalEntity)
 func roT0607(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3087 *Node) bool {
-		return anyChild(n3087, roK154, func(n3088 *Node) bool { return hasChild(n3088, roK102) })
-	})
+	return !existsNames(n, roK680)
 }
 
 // UBL-CR-398: not(cac:Delivery/cac:DeliveryParty/cac:Contact)
 func roT0608(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3090 *Node) bool {
-		return anyChild(n3090, roK154, func(n3091 *Node) bool { return hasChild(n3091, roK254) })
-	})
+	return !existsNames(n, roK681)
 }
 
 // UBL-CR-399: not(cac:Delivery/cac:DeliveryParty/cac:Person)
 func roT0609(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3093 *Node) bool {
-		return anyChild(n3093, roK154, func(n3094 *Node) bool { return hasChild(n3094, roK257) })
-	})
+	return !existsNames(n, roK682)
 }
 
 // UBL-CR-400: not(cac:Delivery/cac:DeliveryParty/cac:AgentParty)
 func roT0610(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3096 *Node) bool {
-		return anyChild(n3096, roK154, func(n3097 *Node) bool { return hasChild(n3097, roK258) })
-	})
+	return !existsNames(n, roK683)
 }
 
 // UBL-CR-401: not(cac:Delivery/cac:DeliveryParty/cac:ServiceProviderParty)
 func roT0611(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3099 *Node) bool {
-		return anyChild(n3099, roK154, func(n3100 *Node) bool { return hasChild(n3100, roK259) })
-	})
+	return !existsNames(n, roK684)
 }
 
 // UBL-CR-402: not(cac:Delivery/cac:DeliveryParty/cac:PowerOfAttorney)
 func roT0612(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3102 *Node) bool {
-		return anyChild(n3102, roK154, func(n3103 *Node) bool { return hasChild(n3103, roK260) })
-	})
+	return !existsNames(n, roK685)
 }
 
 // UBL-CR-403: not(cac:Delivery/cac:DeliveryParty/cac:FinancialAccount)
 func roT0613(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3105 *Node) bool {
-		return anyChild(n3105, roK154, func(n3106 *Node) bool { return hasChild(n3106, roK261) })
-	})
+	return !existsNames(n, roK686)
 }
 
 // UBL-CR-404: not(cac:Delivery/cac:NotifyParty)
 func roT0614(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3108 *Node) bool { return hasChild(n3108, roK288) })
+	return !existsNames(n, roK688)
 }
 
 // UBL-CR-405: not(cac:Delivery/cac:Despatch)
 func roT0615(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3110 *Node) bool { return hasChild(n3110, roK289) })
+	return !existsNames(n, roK690)
 }
 
 // UBL-CR-406: not(cac:Delivery/cac:DeliveryTerms)
 func roT0616(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3112 *Node) bool { return hasChild(n3112, roK290) })
+	return !existsNames(n, roK692)
 }
 
 // UBL-CR-407: not(cac:Delivery/cac:MinimumDeliveryUnit)
 func roT0617(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3114 *Node) bool { return hasChild(n3114, roK291) })
+	return !existsNames(n, roK694)
 }
 
 // UBL-CR-408: not(cac:Delivery/cac:MaximumDeliveryUnit)
 func roT0618(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3116 *Node) bool { return hasChild(n3116, roK292) })
+	return !existsNames(n, roK696)
 }
 
 // UBL-CR-409: not(cac:Delivery/cac:Shipment)
 func roT0619(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n3118 *Node) bool { return hasChild(n3118, roK293) })
+	return !existsNames(n, roK698)
 }
 
 // UBL-CR-410: not(cac:DeliveryTerms)
 func roT0620(v []Seq, n *Node) bool {
-	return !hasChild(n, roK290)
+	return !hasChild(n, roK691)
 }
 
 // UBL-CR-411: not(cac:PaymentMeans/cbc:ID)
 func roT0621(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3121 *Node) bool { return hasChild(n3121, roK54) })
+	return !existsNames(n, roK699)
 }
 
 // UBL-CR-412: not(cac:PaymentMeans/cbc:PaymentDueDate) or ../cn:CreditNote
 func roT0622(v []Seq, n *Node) bool {
-	return (!anyChild(n, roK70, func(n3123 *Node) bool { return hasChild(n3123, roK294) }) || anyNode(parent(n), func(n3125 *Node) bool { return hasChild(n3125, roK78) }))
+	return (!existsNames(n, roK701) || anyNode(parent(n), func(n1932 *Node) bool { return hasChild(n1932, roK79) }))
 }
 
 // UBL-CR-413: not(cac:PaymentMeans/cbc:PaymentChannelCode)
 func roT0623(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3127 *Node) bool { return hasChild(n3127, roK295) })
+	return !existsNames(n, roK703)
 }
 
 // UBL-CR-414: not(cac:PaymentMeans/cbc:InstructionID)
 func roT0624(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3129 *Node) bool { return hasChild(n3129, roK296) })
+	return !existsNames(n, roK705)
 }
 
 // UBL-CR-415: not(cac:PaymentMeans/cac:CardAccount/cbc:CardTypeCode)
 func roT0625(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3131 *Node) bool {
-		return anyChild(n3131, roK69, func(n3132 *Node) bool { return hasChild(n3132, roK297) })
-	})
+	return !existsNames(n, roK707)
 }
 
 // UBL-CR-416: not(cac:PaymentMeans/cac:CardAccount/cbc:ValidityStartDate)
 func roT0626(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3134 *Node) bool {
-		return anyChild(n3134, roK69, func(n3135 *Node) bool { return hasChild(n3135, roK298) })
-	})
+	return !existsNames(n, roK709)
 }
 
 // UBL-CR-417: not(cac:PaymentMeans/cac:CardAccount/cbc:ExpiryDate)
 func roT0627(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3137 *Node) bool {
-		return anyChild(n3137, roK69, func(n3138 *Node) bool { return hasChild(n3138, roK198) })
-	})
+	return !existsNames(n, roK710)
 }
 
 // UBL-CR-418: not(cac:PaymentMeans/cac:CardAccount/cbc:IssuerID)
 func roT0628(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3140 *Node) bool {
-		return anyChild(n3140, roK69, func(n3141 *Node) bool { return hasChild(n3141, roK299) })
-	})
+	return !existsNames(n, roK712)
 }
 
 // UBL-CR-419: not(cac:PaymentMeans/cac:CardAccount/cbc:IssueNumberID)
 func roT0629(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3143 *Node) bool {
-		return anyChild(n3143, roK69, func(n3144 *Node) bool { return hasChild(n3144, roK300) })
-	})
+	return !existsNames(n, roK714)
 }
 
 // UBL-CR-420: not(cac:PaymentMeans/cac:CardAccount/cbc:CV2ID)
 func roT0630(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3146 *Node) bool {
-		return anyChild(n3146, roK69, func(n3147 *Node) bool { return hasChild(n3147, roK301) })
-	})
+	return !existsNames(n, roK716)
 }
 
 // UBL-CR-421: not(cac:PaymentMeans/cac:CardAccount/cbc:CardChipCode)
 func roT0631(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3149 *Node) bool {
-		return anyChild(n3149, roK69, func(n3150 *Node) bool { return hasChild(n3150, roK302) })
-	})
+	return !existsNames(n, roK718)
 }
 
 // UBL-CR-422: not(cac:PaymentMeans/cac:CardAccount/cbc:ChipApplicationID)
 func roT0632(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3152 *Node) bool {
-		return anyChild(n3152, roK69, func(n3153 *Node) bool { return hasChild(n3153, roK303) })
-	})
+	return !existsNames(n, roK720)
 }
 
 // UBL-CR-424: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AliasName)
 func roT0633(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3155 *Node) bool {
-		return anyChild(n3155, roK140, func(n3156 *Node) bool { return hasChild(n3156, roK304) })
-	})
+	return !existsNames(n, roK722)
 }
 
 // UBL-CR-425: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountTypeCode)
 func roT0634(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3158 *Node) bool {
-		return anyChild(n3158, roK140, func(n3159 *Node) bool { return hasChild(n3159, roK305) })
-	})
+	return !existsNames(n, roK724)
 }
 
 // UBL-CR-426: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountFormatCode)
 func roT0635(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3161 *Node) bool {
-		return anyChild(n3161, roK140, func(n3162 *Node) bool { return hasChild(n3162, roK306) })
-	})
+	return !existsNames(n, roK726)
 }
 
 // UBL-CR-427: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:CurrencyCode)
 func roT0636(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3164 *Node) bool {
-		return anyChild(n3164, roK140, func(n3165 *Node) bool { return hasChild(n3165, roK242) })
-	})
+	return !existsNames(n, roK727)
 }
 
 // UBL-CR-428: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:PaymentNote)
 func roT0637(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3167 *Node) bool {
-		return anyChild(n3167, roK140, func(n3168 *Node) bool { return hasChild(n3168, roK307) })
-	})
+	return !existsNames(n, roK729)
 }
 
 // UBL-CR-429: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:Name)
 func roT0638(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3170 *Node) bool {
-		return anyChild(n3170, roK140, func(n3171 *Node) bool {
-			return anyChild(n3171, roK308, func(n3172 *Node) bool { return hasChild(n3172, roK123) })
-		})
-	})
+	return !existsNames(n, roK731)
 }
 
 // UBL-CR-430: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cbc:Name)
 func roT0639(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3174 *Node) bool {
-		return anyChild(n3174, roK140, func(n3175 *Node) bool {
-			return anyChild(n3175, roK308, func(n3176 *Node) bool {
-				return anyChild(n3176, roK309, func(n3177 *Node) bool { return hasChild(n3177, roK123) })
-			})
-		})
-	})
+	return !existsNames(n, roK733)
 }
 
 // UBL-CR-431: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cac:Address)
 func roT0640(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3179 *Node) bool {
-		return anyChild(n3179, roK140, func(n3180 *Node) bool {
-			return anyChild(n3180, roK308, func(n3181 *Node) bool {
-				return anyChild(n3181, roK309, func(n3182 *Node) bool { return hasChild(n3182, roK73) })
-			})
-		})
-	})
+	return !existsNames(n, roK734)
 }
 
 // UBL-CR-432: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:Address)
 func roT0641(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3184 *Node) bool {
-		return anyChild(n3184, roK140, func(n3185 *Node) bool {
-			return anyChild(n3185, roK308, func(n3186 *Node) bool { return hasChild(n3186, roK73) })
-		})
-	})
+	return !existsNames(n, roK735)
 }
 
 // UBL-CR-433: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:Country)
 func roT0642(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3188 *Node) bool {
-		return anyChild(n3188, roK140, func(n3189 *Node) bool { return hasChild(n3189, roK68) })
-	})
+	return !existsNames(n, roK736)
 }
 
 // UBL-CR-434: not(cac:PaymentMeans/cac:CreditAccount)
 func roT0643(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3191 *Node) bool { return hasChild(n3191, roK310) })
+	return !existsNames(n, roK738)
 }
 
 // UBL-CR-435: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MandateTypeCode)
 func roT0644(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3193 *Node) bool {
-		return anyChild(n3193, roK109, func(n3194 *Node) bool { return hasChild(n3194, roK311) })
-	})
+	return !existsNames(n, roK740)
 }
 
 // UBL-CR-436: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaymentInstructionsNumeric)
 func roT0645(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3196 *Node) bool {
-		return anyChild(n3196, roK109, func(n3197 *Node) bool { return hasChild(n3197, roK312) })
-	})
+	return !existsNames(n, roK742)
 }
 
 // UBL-CR-437: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaidAmount)
 func roT0646(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3199 *Node) bool {
-		return anyChild(n3199, roK109, func(n3200 *Node) bool { return hasChild(n3200, roK313) })
-	})
+	return !existsNames(n, roK744)
 }
 
 // UBL-CR-438: not(cac:PaymentMeans/cac:PaymentMandate/cbc:SignatureID)
 func roT0647(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3202 *Node) bool {
-		return anyChild(n3202, roK109, func(n3203 *Node) bool { return hasChild(n3203, roK314) })
-	})
+	return !existsNames(n, roK746)
 }
 
 // UBL-CR-439: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerParty)
 func roT0648(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3205 *Node) bool {
-		return anyChild(n3205, roK109, func(n3206 *Node) bool { return hasChild(n3206, roK315) })
-	})
+	return !existsNames(n, roK748)
 }
 
 // UBL-CR-440: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:Name)
 func roT0649(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3208 *Node) bool {
-		return anyChild(n3208, roK109, func(n3209 *Node) bool {
-			return anyChild(n3209, roK316, func(n3210 *Node) bool { return hasChild(n3210, roK123) })
-		})
-	})
+	return !existsNames(n, roK750)
 }
 
 // UBL-CR-441: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AliasName)
 func roT0650(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3212 *Node) bool {
-		return anyChild(n3212, roK109, func(n3213 *Node) bool {
-			return anyChild(n3213, roK316, func(n3214 *Node) bool { return hasChild(n3214, roK304) })
-		})
-	})
+	return !existsNames(n, roK751)
 }
 
 // UBL-CR-442: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountTypeCode)
 func roT0651(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3216 *Node) bool {
-		return anyChild(n3216, roK109, func(n3217 *Node) bool {
-			return anyChild(n3217, roK316, func(n3218 *Node) bool { return hasChild(n3218, roK305) })
-		})
-	})
+	return !existsNames(n, roK752)
 }
 
 // UBL-CR-443: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountFormatCode)
 func roT0652(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3220 *Node) bool {
-		return anyChild(n3220, roK109, func(n3221 *Node) bool {
-			return anyChild(n3221, roK316, func(n3222 *Node) bool { return hasChild(n3222, roK306) })
-		})
-	})
+	return !existsNames(n, roK753)
 }
 
 // UBL-CR-444: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:CurrencyCode)
 func roT0653(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3224 *Node) bool {
-		return anyChild(n3224, roK109, func(n3225 *Node) bool {
-			return anyChild(n3225, roK316, func(n3226 *Node) bool { return hasChild(n3226, roK242) })
-		})
-	})
+	return !existsNames(n, roK754)
 }
 
 // UBL-CR-445: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:PaymentNote)
 func roT0654(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3228 *Node) bool {
-		return anyChild(n3228, roK109, func(n3229 *Node) bool {
-			return anyChild(n3229, roK316, func(n3230 *Node) bool { return hasChild(n3230, roK307) })
-		})
-	})
+	return !existsNames(n, roK755)
 }
 
 // UBL-CR-446: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:FinancialInstitutionBranch)
 func roT0655(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3232 *Node) bool {
-		return anyChild(n3232, roK109, func(n3233 *Node) bool {
-			return anyChild(n3233, roK316, func(n3234 *Node) bool { return hasChild(n3234, roK308) })
-		})
-	})
+	return !existsNames(n, roK756)
 }
 
 // UBL-CR-447: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:Country)
 func roT0656(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3236 *Node) bool {
-		return anyChild(n3236, roK109, func(n3237 *Node) bool {
-			return anyChild(n3237, roK316, func(n3238 *Node) bool { return hasChild(n3238, roK68) })
-		})
-	})
+	return !existsNames(n, roK757)
 }
 
 // UBL-CR-448: not(cac:PaymentMeans/cac:PaymentMandate/cac:ValidityPeriod)
 func roT0657(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3240 *Node) bool {
-		return anyChild(n3240, roK109, func(n3241 *Node) bool { return hasChild(n3241, roK181) })
-	})
+	return !existsNames(n, roK758)
 }
 
 // UBL-CR-449: not(cac:PaymentMeans/cac:PaymentMandate/cac:PaymentReversalPeriod)
 func roT0658(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3243 *Node) bool {
-		return anyChild(n3243, roK109, func(n3244 *Node) bool { return hasChild(n3244, roK317) })
-	})
+	return !existsNames(n, roK760)
 }
 
 // UBL-CR-450: not(cac:PaymentMeans/cac:PaymentMandate/cac:Clause)
 func roT0659(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3246 *Node) bool {
-		return anyChild(n3246, roK109, func(n3247 *Node) bool { return hasChild(n3247, roK318) })
-	})
+	return !existsNames(n, roK762)
 }
 
 // UBL-CR-451: not(cac:PaymentMeans/cac:TradeFinancing)
 func roT0660(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n3249 *Node) bool { return hasChild(n3249, roK319) })
+	return !existsNames(n, roK764)
 }
 
 // UBL-CR-452: not(cac:PaymentTerms/cbc:ID)
 func roT0661(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3251 *Node) bool { return hasChild(n3251, roK54) })
+	return !existsNames(n, roK765)
 }
 
 // UBL-CR-453: not(cac:PaymentTerms/cbc:PaymentMeansID)
 func roT0662(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3253 *Node) bool { return hasChild(n3253, roK320) })
+	return !existsNames(n, roK767)
 }
 
 // UBL-CR-454: not(cac:PaymentTerms/cbc:PrepaidPaymentReferenceID)
 func roT0663(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3255 *Node) bool { return hasChild(n3255, roK321) })
+	return !existsNames(n, roK769)
 }
 
 // UBL-CR-455: not(cac:PaymentTerms/cbc:ReferenceEventCode)
 func roT0664(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3257 *Node) bool { return hasChild(n3257, roK322) })
+	return !existsNames(n, roK771)
 }
 
 // UBL-CR-456: not(cac:PaymentTerms/cbc:SettlementDiscountPercent)
 func roT0665(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3259 *Node) bool { return hasChild(n3259, roK323) })
+	return !existsNames(n, roK773)
 }
 
 // UBL-CR-457: not(cac:PaymentTerms/cbc:PenaltySurchargePercent)
 func roT0666(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3261 *Node) bool { return hasChild(n3261, roK324) })
+	return !existsNames(n, roK775)
 }
 
 // UBL-CR-458: not(cac:PaymentTerms/cbc:PaymentPercent)
 func roT0667(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3263 *Node) bool { return hasChild(n3263, roK325) })
+	return !existsNames(n, roK777)
 }
 
 // UBL-CR-459: not(cac:PaymentTerms/cbc:Amount)
 func roT0668(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3265 *Node) bool { return hasChild(n3265, roK79) })
+	return !existsNames(n, roK778)
 }
 
 // UBL-CR-460: not(cac:PaymentTerms/cbc:SettlementDiscountAmount)
 func roT0669(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3267 *Node) bool { return hasChild(n3267, roK326) })
+	return !existsNames(n, roK780)
 }
 
 // UBL-CR-461: not(cac:PaymentTerms/cbc:PenaltyAmount)
 func roT0670(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3269 *Node) bool { return hasChild(n3269, roK327) })
+	return !existsNames(n, roK782)
 }
 
 // UBL-CR-462: not(cac:PaymentTerms/cbc:PaymentTermsDetailsURI)
 func roT0671(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3271 *Node) bool { return hasChild(n3271, roK328) })
+	return !existsNames(n, roK784)
 }
 
 // UBL-CR-463: not(cac:PaymentTerms/cbc:PaymentDueDate)
 func roT0672(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3273 *Node) bool { return hasChild(n3273, roK294) })
+	return !existsNames(n, roK785)
 }
 
 // UBL-CR-464: not(cac:PaymentTerms/cbc:InstallmentDueDate)
 func roT0673(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3275 *Node) bool { return hasChild(n3275, roK329) })
+	return !existsNames(n, roK787)
 }
 
 // UBL-CR-465: not(cac:PaymentTerms/cbc:InvoicingPartyReference)
 func roT0674(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3277 *Node) bool { return hasChild(n3277, roK330) })
+	return !existsNames(n, roK789)
 }
 
 // UBL-CR-466: not(cac:PaymentTerms/cac:SettlementPeriod)
 func roT0675(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3279 *Node) bool { return hasChild(n3279, roK331) })
+	return !existsNames(n, roK791)
 }
 
 // UBL-CR-467: not(cac:PaymentTerms/cac:PenaltyPeriod)
 func roT0676(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3281 *Node) bool { return hasChild(n3281, roK332) })
+	return !existsNames(n, roK793)
 }
 
 // UBL-CR-468: not(cac:PaymentTerms/cac:ExchangeRate)
 func roT0677(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3283 *Node) bool { return hasChild(n3283, roK333) })
+	return !existsNames(n, roK795)
 }
 
 // UBL-CR-469: not(cac:PaymentTerms/cac:ValidityPeriod)
 func roT0678(v []Seq, n *Node) bool {
-	return !anyChild(n, roK61, func(n3285 *Node) bool { return hasChild(n3285, roK181) })
+	return !existsNames(n, roK796)
 }
 
 // UBL-CR-470: not(cac:PrepaidPayment)
 func roT0679(v []Seq, n *Node) bool {
-	return !hasChild(n, roK334)
+	return !hasChild(n, roK797)
 }
 
 // UBL-CR-471: not(cac:AllowanceCharge/cbc:ID)
 func roT0680(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3288 *Node) bool { return hasChild(n3288, roK54) })
+	return !existsNames(n, roK798)
 }
 
 // UBL-CR-472: not(cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0681(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3290 *Node) bool { return hasChild(n3290, roK335) })
+	return !existsNames(n, roK800)
 }
 
 // UBL-CR-473: not(cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0682(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3292 *Node) bool { return hasChild(n3292, roK336) })
+	return !existsNames(n, roK802)
 }
 
 // UBL-CR-474: not(cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0683(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3294 *Node) bool { return hasChild(n3294, roK164) })
+	return !existsNames(n, roK803)
 }
 
 // UBL-CR-475: not(cac:AllowanceCharge/cbc:AccountingCost)
 func roT0684(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3296 *Node) bool { return hasChild(n3296, roK337) })
+	return !existsNames(n, roK805)
 }
 
 // UBL-CR-476: not(cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0685(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3298 *Node) bool { return hasChild(n3298, roK338) })
+	return !existsNames(n, roK807)
 }
 
 // UBL-CR-477: not(cac:AllowanceCharge/cac:TaxCategory/cbc:Name)
 func roT0686(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3300 *Node) bool {
-		return anyChild(n3300, roK81, func(n3301 *Node) bool { return hasChild(n3301, roK123) })
-	})
+	return !existsNames(n, roK808)
 }
 
 // UBL-CR-478: not(cac:AllowanceCharge/cac:TaxCategory/cbc:BaseUnitMeasure)
 func roT0687(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3303 *Node) bool {
-		return anyChild(n3303, roK81, func(n3304 *Node) bool { return hasChild(n3304, roK339) })
-	})
+	return !existsNames(n, roK810)
 }
 
 // UBL-CR-479: not(cac:AllowanceCharge/cac:TaxCategory/cbc:PerUnitAmount)
 func roT0688(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3306 *Node) bool {
-		return anyChild(n3306, roK81, func(n3307 *Node) bool { return hasChild(n3307, roK338) })
-	})
+	return !existsNames(n, roK811)
 }
 
 // UBL-CR-480: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReasonCode)
 func roT0689(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3309 *Node) bool {
-		return anyChild(n3309, roK81, func(n3310 *Node) bool { return hasChild(n3310, roK148) })
-	})
+	return !existsNames(n, roK812)
 }
 
 // UBL-CR-481: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReason)
 func roT0690(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3312 *Node) bool {
-		return anyChild(n3312, roK81, func(n3313 *Node) bool { return hasChild(n3313, roK147) })
-	})
+	return !existsNames(n, roK813)
 }
 
 // UBL-CR-482: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRange)
 func roT0691(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3315 *Node) bool {
-		return anyChild(n3315, roK81, func(n3316 *Node) bool { return hasChild(n3316, roK340) })
-	})
+	return !existsNames(n, roK815)
 }
 
 // UBL-CR-483: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRatePercent)
 func roT0692(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3318 *Node) bool {
-		return anyChild(n3318, roK81, func(n3319 *Node) bool { return hasChild(n3319, roK341) })
-	})
+	return !existsNames(n, roK817)
 }
 
 // UBL-CR-484: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func roT0693(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3321 *Node) bool {
-		return anyChild(n3321, roK81, func(n3322 *Node) bool {
-			return anyChild(n3322, roK80, func(n3323 *Node) bool { return hasChild(n3323, roK123) })
-		})
-	})
+	return !existsNames(n, roK818)
 }
 
 // UBL-CR-485: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0694(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3325 *Node) bool {
-		return anyChild(n3325, roK81, func(n3326 *Node) bool {
-			return anyChild(n3326, roK80, func(n3327 *Node) bool { return hasChild(n3327, roK241) })
-		})
-	})
+	return !existsNames(n, roK819)
 }
 
 // UBL-CR-486: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0695(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3329 *Node) bool {
-		return anyChild(n3329, roK81, func(n3330 *Node) bool {
-			return anyChild(n3330, roK80, func(n3331 *Node) bool { return hasChild(n3331, roK242) })
-		})
-	})
+	return !existsNames(n, roK820)
 }
 
 // UBL-CR-487: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cac:JurisdiccionRegionAddress)
 func roT0696(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3333 *Node) bool {
-		return anyChild(n3333, roK81, func(n3334 *Node) bool {
-			return anyChild(n3334, roK80, func(n3335 *Node) bool { return hasChild(n3335, roK342) })
-		})
-	})
+	return !existsNames(n, roK822)
 }
 
 // UBL-CR-488: not(cac:AllowanceCharge/cac:TaxTotal)
 func roT0697(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3337 *Node) bool { return hasChild(n3337, roK106) })
+	return !existsNames(n, roK823)
 }
 
 // UBL-CR-489: not(cac:AllowanceCharge/cac:PaymentMeans)
 func roT0698(v []Seq, n *Node) bool {
-	return !anyChild(n, roK76, func(n3339 *Node) bool { return hasChild(n3339, roK70) })
+	return !existsNames(n, roK824)
 }
 
 // UBL-CR-490: not(cac:TaxExchangeRate)
 func roT0699(v []Seq, n *Node) bool {
-	return !hasChild(n, roK343)
+	return !hasChild(n, roK825)
 }
 
 // UBL-CR-491: not(cac:PricingExchangeRate)
 func roT0700(v []Seq, n *Node) bool {
-	return !hasChild(n, roK344)
+	return !hasChild(n, roK826)
 }
 
 // UBL-CR-492: not(cac:PaymentExchangeRate)
 func roT0701(v []Seq, n *Node) bool {
-	return !hasChild(n, roK345)
+	return !hasChild(n, roK827)
 }
 
 // UBL-CR-493: not(cac:PaymentAlternativeExchangeRate)
 func roT0702(v []Seq, n *Node) bool {
-	return !hasChild(n, roK346)
+	return !hasChild(n, roK828)
 }
 
 // UBL-CR-494: not(cac:TaxTotal/cbc:RoundingAmount)
 func roT0703(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3345 *Node) bool { return hasChild(n3345, roK347) })
+	return !existsNames(n, roK830)
 }
 
 // UBL-CR-495: not(cac:TaxTotal/cbc:TaxEvidenceIndicator)
 func roT0704(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3347 *Node) bool { return hasChild(n3347, roK348) })
+	return !existsNames(n, roK832)
 }
 
 // UBL-CR-496: not(cac:TaxTotal/cbc:TaxIncludedIndicator)
 func roT0705(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3349 *Node) bool { return hasChild(n3349, roK349) })
+	return !existsNames(n, roK834)
 }
 
 // UBL-CR-497: not(cac:TaxTotal/cac:TaxSubtotal/cbc:CalculationSequenceNumeric)
 func roT0706(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3351 *Node) bool {
-		return anyChild(n3351, roK111, func(n3352 *Node) bool { return hasChild(n3352, roK350) })
-	})
+	return !existsNames(n, roK836)
 }
 
 // UBL-CR-498: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TransactionCurrencyTaxAmount)
 func roT0707(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3354 *Node) bool {
-		return anyChild(n3354, roK111, func(n3355 *Node) bool { return hasChild(n3355, roK351) })
-	})
+	return !existsNames(n, roK838)
 }
 
 // UBL-CR-499: not(cac:TaxTotal/cac:TaxSubtotal/cbc:Percent)
 func roT0708(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3357 *Node) bool {
-		return anyChild(n3357, roK111, func(n3358 *Node) bool { return hasChild(n3358, roK145) })
-	})
+	return !existsNames(n, roK839)
 }
 
 // UBL-CR-500: not(cac:TaxTotal/cac:TaxSubtotal/cbc:BaseUnitMeasure)
 func roT0709(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3360 *Node) bool {
-		return anyChild(n3360, roK111, func(n3361 *Node) bool { return hasChild(n3361, roK339) })
-	})
+	return !existsNames(n, roK840)
 }
 
 // UBL-CR-501: not(cac:TaxTotal/cac:TaxSubtotal/cbc:PerUnitAmount)
 func roT0710(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3363 *Node) bool {
-		return anyChild(n3363, roK111, func(n3364 *Node) bool { return hasChild(n3364, roK338) })
-	})
+	return !existsNames(n, roK841)
 }
 
 // UBL-CR-502: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRange)
 func roT0711(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3366 *Node) bool {
-		return anyChild(n3366, roK111, func(n3367 *Node) bool { return hasChild(n3367, roK340) })
-	})
+	return !existsNames(n, roK842)
 }
 
 // UBL-CR-503: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRatePercent)
 func roT0712(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3369 *Node) bool {
-		return anyChild(n3369, roK111, func(n3370 *Node) bool { return hasChild(n3370, roK341) })
-	})
+	return !existsNames(n, roK843)
 }
 
 // UBL-CR-504: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Name)
 func roT0713(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3372 *Node) bool {
-		return anyChild(n3372, roK111, func(n3373 *Node) bool {
-			return anyChild(n3373, roK81, func(n3374 *Node) bool { return hasChild(n3374, roK123) })
-		})
-	})
+	return !existsNames(n, roK844)
 }
 
 // UBL-CR-505: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:BaseUnitMeasure)
 func roT0714(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3376 *Node) bool {
-		return anyChild(n3376, roK111, func(n3377 *Node) bool {
-			return anyChild(n3377, roK81, func(n3378 *Node) bool { return hasChild(n3378, roK339) })
-		})
-	})
+	return !existsNames(n, roK845)
 }
 
 // UBL-CR-506: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:PerUnitAmount)
 func roT0715(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3380 *Node) bool {
-		return anyChild(n3380, roK111, func(n3381 *Node) bool {
-			return anyChild(n3381, roK81, func(n3382 *Node) bool { return hasChild(n3382, roK338) })
-		})
-	})
+	return !existsNames(n, roK846)
 }
 
 // UBL-CR-507: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRange)
 func roT0716(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3384 *Node) bool {
-		return anyChild(n3384, roK111, func(n3385 *Node) bool {
-			return anyChild(n3385, roK81, func(n3386 *Node) bool { return hasChild(n3386, roK340) })
-		})
-	})
+	return !existsNames(n, roK847)
 }
 
 // UBL-CR-508: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRatePercent)
 func roT0717(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3388 *Node) bool {
-		return anyChild(n3388, roK111, func(n3389 *Node) bool {
-			return anyChild(n3389, roK81, func(n3390 *Node) bool { return hasChild(n3390, roK341) })
-		})
-	})
+	return !existsNames(n, roK848)
 }
 
 // UBL-CR-509: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func roT0718(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3392 *Node) bool {
-		return anyChild(n3392, roK111, func(n3393 *Node) bool {
-			return anyChild(n3393, roK81, func(n3394 *Node) bool {
-				return anyChild(n3394, roK80, func(n3395 *Node) bool { return hasChild(n3395, roK123) })
-			})
-		})
-	})
+	return !existsNames(n, roK849)
 }
 
 // UBL-CR-510: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0719(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3397 *Node) bool {
-		return anyChild(n3397, roK111, func(n3398 *Node) bool {
-			return anyChild(n3398, roK81, func(n3399 *Node) bool {
-				return anyChild(n3399, roK80, func(n3400 *Node) bool { return hasChild(n3400, roK241) })
-			})
-		})
-	})
+	return !existsNames(n, roK850)
 }
 
 // UBL-CR-511: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0720(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3402 *Node) bool {
-		return anyChild(n3402, roK111, func(n3403 *Node) bool {
-			return anyChild(n3403, roK81, func(n3404 *Node) bool {
-				return anyChild(n3404, roK80, func(n3405 *Node) bool { return hasChild(n3405, roK242) })
-			})
-		})
-	})
+	return !existsNames(n, roK851)
 }
 
 // UBL-CR-512: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0721(v []Seq, n *Node) bool {
-	return !anyChild(n, roK106, func(n3407 *Node) bool {
-		return anyChild(n3407, roK111, func(n3408 *Node) bool {
-			return anyChild(n3408, roK81, func(n3409 *Node) bool {
-				return anyChild(n3409, roK80, func(n3410 *Node) bool { return hasChild(n3410, roK243) })
-			})
-		})
-	})
+	return !existsNames(n, roK852)
 }
 
 // UBL-CR-513: not(cac:WithholdingTaxTotal)
 func roT0722(v []Seq, n *Node) bool {
-	return !hasChild(n, roK352)
+	return !hasChild(n, roK853)
 }
 
 // UBL-CR-514: not(cac:LegalMonetaryTotal/cbc:PayableAlternativeAmount)
 func roT0723(v []Seq, n *Node) bool {
-	return !anyChild(n, roK56, func(n3413 *Node) bool { return hasChild(n3413, roK353) })
+	return !existsNames(n, roK855)
 }
 
 // UBL-CR-515: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID)
 func roT0724(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3415 *Node) bool { return hasChild(n3415, roK159) }) || anyChild(n, roK90, func(n3417 *Node) bool { return hasChild(n3417, roK159) }))
+	return !(existsNames(n, roK856) || existsNames(n, roK857))
 }
 
 // UBL-CR-516: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:TaxPointDate)
 func roT0725(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3419 *Node) bool { return hasChild(n3419, roK115) }) || anyChild(n, roK90, func(n3421 *Node) bool { return hasChild(n3421, roK115) }))
+	return !(existsNames(n, roK858) || existsNames(n, roK859))
 }
 
 // UBL-CR-517: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:AccountingCostCode)
 func roT0726(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3423 *Node) bool { return hasChild(n3423, roK164) }) || anyChild(n, roK90, func(n3425 *Node) bool { return hasChild(n3425, roK164) }))
+	return !(existsNames(n, roK860) || existsNames(n, roK861))
 }
 
 // UBL-CR-518: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:PaymentPurposeCode)
 func roT0727(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3427 *Node) bool { return hasChild(n3427, roK354) }) || anyChild(n, roK90, func(n3429 *Node) bool { return hasChild(n3429, roK354) }))
+	return !(existsNames(n, roK863) || existsNames(n, roK864))
 }
 
 // UBL-CR-519: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:FreeOfChargeIndicator)
 func roT0728(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3431 *Node) bool { return hasChild(n3431, roK355) }) || anyChild(n, roK90, func(n3433 *Node) bool { return hasChild(n3433, roK355) }))
+	return !(existsNames(n, roK866) || existsNames(n, roK867))
 }
 
 // UBL-CR-520: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:StartTime)
 func roT0729(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3435 *Node) bool {
-		return anyChild(n3435, roK117, func(n3436 *Node) bool { return hasChild(n3436, roK166) })
-	}) || anyChild(n, roK90, func(n3438 *Node) bool {
-		return anyChild(n3438, roK117, func(n3439 *Node) bool { return hasChild(n3439, roK166) })
-	}))
+	return !(existsNames(n, roK868) || existsNames(n, roK869))
 }
 
 // UBL-CR-521: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:EndTime)
 func roT0730(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3441 *Node) bool {
-		return anyChild(n3441, roK117, func(n3442 *Node) bool { return hasChild(n3442, roK167) })
-	}) || anyChild(n, roK90, func(n3444 *Node) bool {
-		return anyChild(n3444, roK117, func(n3445 *Node) bool { return hasChild(n3445, roK167) })
-	}))
+	return !(existsNames(n, roK870) || existsNames(n, roK871))
 }
 
 // UBL-CR-522: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DurationMeasure)
 func roT0731(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3447 *Node) bool {
-		return anyChild(n3447, roK117, func(n3448 *Node) bool { return hasChild(n3448, roK168) })
-	}) || anyChild(n, roK90, func(n3450 *Node) bool {
-		return anyChild(n3450, roK117, func(n3451 *Node) bool { return hasChild(n3451, roK168) })
-	}))
+	return !(existsNames(n, roK872) || existsNames(n, roK873))
 }
 
 // UBL-CR-523: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DescriptionCode)
 func roT0732(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3453 *Node) bool {
-		return anyChild(n3453, roK117, func(n3454 *Node) bool { return hasChild(n3454, roK116) })
-	}) || anyChild(n, roK90, func(n3456 *Node) bool {
-		return anyChild(n3456, roK117, func(n3457 *Node) bool { return hasChild(n3457, roK116) })
-	}))
+	return !(existsNames(n, roK874) || existsNames(n, roK875))
 }
 
 // UBL-CR-524: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:Description)
 func roT0733(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3459 *Node) bool {
-		return anyChild(n3459, roK117, func(n3460 *Node) bool { return hasChild(n3460, roK169) })
-	}) || anyChild(n, roK90, func(n3462 *Node) bool {
-		return anyChild(n3462, roK117, func(n3463 *Node) bool { return hasChild(n3463, roK169) })
-	}))
+	return !(existsNames(n, roK876) || existsNames(n, roK877))
 }
 
 // UBL-CR-525: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:SalesOrderLineID)
 func roT0734(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3465 *Node) bool {
-		return anyChild(n3465, roK357, func(n3466 *Node) bool { return hasChild(n3466, roK356) })
-	}) || anyChild(n, roK90, func(n3468 *Node) bool {
-		return anyChild(n3468, roK357, func(n3469 *Node) bool { return hasChild(n3469, roK356) })
-	}))
+	return !(existsNames(n, roK880) || existsNames(n, roK881))
 }
 
 // UBL-CR-526: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:UUID)
 func roT0735(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3471 *Node) bool {
-		return anyChild(n3471, roK357, func(n3472 *Node) bool { return hasChild(n3472, roK159) })
-	}) || anyChild(n, roK90, func(n3474 *Node) bool {
-		return anyChild(n3474, roK357, func(n3475 *Node) bool { return hasChild(n3475, roK159) })
-	}))
+	return !(existsNames(n, roK882) || existsNames(n, roK883))
 }
 
 // UBL-CR-527: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:LineStatusCode)
 func roT0736(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3477 *Node) bool {
-		return anyChild(n3477, roK357, func(n3478 *Node) bool { return hasChild(n3478, roK358) })
-	}) || anyChild(n, roK90, func(n3480 *Node) bool {
-		return anyChild(n3480, roK357, func(n3481 *Node) bool { return hasChild(n3481, roK358) })
-	}))
+	return !(existsNames(n, roK885) || existsNames(n, roK886))
 }
 
 // UBL-CR-528: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cac:OrderReference)
 func roT0737(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3483 *Node) bool {
-		return anyChild(n3483, roK357, func(n3484 *Node) bool { return hasChild(n3484, roK170) })
-	}) || anyChild(n, roK90, func(n3486 *Node) bool {
-		return anyChild(n3486, roK357, func(n3487 *Node) bool { return hasChild(n3487, roK170) })
-	}))
+	return !(existsNames(n, roK887) || existsNames(n, roK888))
 }
 
 // UBL-CR-529: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DespatchLineReference)
 func roT0738(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3489 *Node) bool { return hasChild(n3489, roK359) }) || anyChild(n, roK90, func(n3491 *Node) bool { return hasChild(n3491, roK359) }))
+	return !(existsNames(n, roK890) || existsNames(n, roK891))
 }
 
 // UBL-CR-530: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ReceiptLineReference)
 func roT0739(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3493 *Node) bool { return hasChild(n3493, roK360) }) || anyChild(n, roK90, func(n3495 *Node) bool { return hasChild(n3495, roK360) }))
+	return !(existsNames(n, roK893) || existsNames(n, roK894))
 }
 
 // UBL-CR-531: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:BillingReference)
 func roT0740(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3497 *Node) bool { return hasChild(n3497, roK142) }) || anyChild(n, roK90, func(n3499 *Node) bool { return hasChild(n3499, roK142) }))
+	return !(existsNames(n, roK895) || existsNames(n, roK896))
 }
 
 // UBL-CR-532: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:CopyIndicator)
 func roT0741(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3501 *Node) bool {
-		return anyChild(n3501, roK173, func(n3502 *Node) bool { return hasChild(n3502, roK158) })
-	}) || anyChild(n, roK90, func(n3504 *Node) bool {
-		return anyChild(n3504, roK173, func(n3505 *Node) bool { return hasChild(n3505, roK158) })
-	}))
+	return !(existsNames(n, roK897) || existsNames(n, roK898))
 }
 
 // UBL-CR-533: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:UUID)
 func roT0742(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3507 *Node) bool {
-		return anyChild(n3507, roK173, func(n3508 *Node) bool { return hasChild(n3508, roK159) })
-	}) || anyChild(n, roK90, func(n3510 *Node) bool {
-		return anyChild(n3510, roK173, func(n3511 *Node) bool { return hasChild(n3511, roK159) })
-	}))
+	return !(existsNames(n, roK899) || existsNames(n, roK900))
 }
 
 // UBL-CR-534: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueDate)
 func roT0743(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3513 *Node) bool {
-		return anyChild(n3513, roK173, func(n3514 *Node) bool { return hasChild(n3514, roK97) })
-	}) || anyChild(n, roK90, func(n3516 *Node) bool {
-		return anyChild(n3516, roK173, func(n3517 *Node) bool { return hasChild(n3517, roK97) })
-	}))
+	return !(existsNames(n, roK901) || existsNames(n, roK902))
 }
 
 // UBL-CR-535: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueTime)
 func roT0744(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3519 *Node) bool {
-		return anyChild(n3519, roK173, func(n3520 *Node) bool { return hasChild(n3520, roK160) })
-	}) || anyChild(n, roK90, func(n3522 *Node) bool {
-		return anyChild(n3522, roK173, func(n3523 *Node) bool { return hasChild(n3523, roK160) })
-	}))
+	return !(existsNames(n, roK903) || existsNames(n, roK904))
 }
 
 // UBL-CR-537: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentType)
 func roT0745(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3525 *Node) bool {
-		return anyChild(n3525, roK173, func(n3526 *Node) bool { return hasChild(n3526, roK174) })
-	}) || anyChild(n, roK90, func(n3528 *Node) bool {
-		return anyChild(n3528, roK173, func(n3529 *Node) bool { return hasChild(n3529, roK174) })
-	}))
+	return !(existsNames(n, roK905) || existsNames(n, roK906))
 }
 
 // UBL-CR-538: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:XPath)
 func roT0746(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3531 *Node) bool {
-		return anyChild(n3531, roK173, func(n3532 *Node) bool { return hasChild(n3532, roK175) })
-	}) || anyChild(n, roK90, func(n3534 *Node) bool {
-		return anyChild(n3534, roK173, func(n3535 *Node) bool { return hasChild(n3535, roK175) })
-	}))
+	return !(existsNames(n, roK907) || existsNames(n, roK908))
 }
 
 // UBL-CR-539: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LanguageID)
 func roT0747(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3537 *Node) bool {
-		return anyChild(n3537, roK173, func(n3538 *Node) bool { return hasChild(n3538, roK176) })
-	}) || anyChild(n, roK90, func(n3540 *Node) bool {
-		return anyChild(n3540, roK173, func(n3541 *Node) bool { return hasChild(n3541, roK176) })
-	}))
+	return !(existsNames(n, roK909) || existsNames(n, roK910))
 }
 
 // UBL-CR-540: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LocaleCode)
 func roT0748(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3543 *Node) bool {
-		return anyChild(n3543, roK173, func(n3544 *Node) bool { return hasChild(n3544, roK177) })
-	}) || anyChild(n, roK90, func(n3546 *Node) bool {
-		return anyChild(n3546, roK173, func(n3547 *Node) bool { return hasChild(n3547, roK177) })
-	}))
+	return !(existsNames(n, roK911) || existsNames(n, roK912))
 }
 
 // UBL-CR-541: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:VersionID)
 func roT0749(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3549 *Node) bool {
-		return anyChild(n3549, roK173, func(n3550 *Node) bool { return hasChild(n3550, roK178) })
-	}) || anyChild(n, roK90, func(n3552 *Node) bool {
-		return anyChild(n3552, roK173, func(n3553 *Node) bool { return hasChild(n3553, roK178) })
-	}))
+	return !(existsNames(n, roK913) || existsNames(n, roK914))
 }
 
 // UBL-CR-542: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentStatusCode)
 func roT0750(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3555 *Node) bool {
-		return anyChild(n3555, roK173, func(n3556 *Node) bool { return hasChild(n3556, roK179) })
-	}) || anyChild(n, roK90, func(n3558 *Node) bool {
-		return anyChild(n3558, roK173, func(n3559 *Node) bool { return hasChild(n3559, roK179) })
-	}))
+	return !(existsNames(n, roK915) || existsNames(n, roK916))
 }
 
 // UBL-CR-543: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentDescription)
 func roT0751(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3561 *Node) bool {
-		return anyChild(n3561, roK173, func(n3562 *Node) bool { return hasChild(n3562, roK149) })
-	}) || anyChild(n, roK90, func(n3564 *Node) bool {
-		return anyChild(n3564, roK173, func(n3565 *Node) bool { return hasChild(n3565, roK149) })
-	}))
+	return !(existsNames(n, roK917) || existsNames(n, roK918))
 }
 
 // UBL-CR-544: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:Attachment)
 func roT0752(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3567 *Node) bool {
-		return anyChild(n3567, roK173, func(n3568 *Node) bool { return hasChild(n3568, roK180) })
-	}) || anyChild(n, roK90, func(n3570 *Node) bool {
-		return anyChild(n3570, roK173, func(n3571 *Node) bool { return hasChild(n3571, roK180) })
-	}))
+	return !(existsNames(n, roK919) || existsNames(n, roK920))
 }
 
 // UBL-CR-545: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ValidityPeriod)
 func roT0753(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3573 *Node) bool {
-		return anyChild(n3573, roK173, func(n3574 *Node) bool { return hasChild(n3574, roK181) })
-	}) || anyChild(n, roK90, func(n3576 *Node) bool {
-		return anyChild(n3576, roK173, func(n3577 *Node) bool { return hasChild(n3577, roK181) })
-	}))
+	return !(existsNames(n, roK921) || existsNames(n, roK922))
 }
 
 // UBL-CR-546: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:IssuerParty)
 func roT0754(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3579 *Node) bool {
-		return anyChild(n3579, roK173, func(n3580 *Node) bool { return hasChild(n3580, roK182) })
-	}) || anyChild(n, roK90, func(n3582 *Node) bool {
-		return anyChild(n3582, roK173, func(n3583 *Node) bool { return hasChild(n3583, roK182) })
-	}))
+	return !(existsNames(n, roK923) || existsNames(n, roK924))
 }
 
 // UBL-CR-547: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ResultOfVerification)
 func roT0755(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3585 *Node) bool {
-		return anyChild(n3585, roK173, func(n3586 *Node) bool { return hasChild(n3586, roK183) })
-	}) || anyChild(n, roK90, func(n3588 *Node) bool {
-		return anyChild(n3588, roK173, func(n3589 *Node) bool { return hasChild(n3589, roK183) })
-	}))
+	return !(existsNames(n, roK925) || existsNames(n, roK926))
 }
 
 // UBL-CR-548: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PricingReference)
 func roT0756(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3591 *Node) bool { return hasChild(n3591, roK361) }) || anyChild(n, roK90, func(n3593 *Node) bool { return hasChild(n3593, roK361) }))
+	return !(existsNames(n, roK928) || existsNames(n, roK929))
 }
 
 // UBL-CR-549: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OriginatorParty)
 func roT0757(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3595 *Node) bool { return hasChild(n3595, roK362) }) || anyChild(n, roK90, func(n3597 *Node) bool { return hasChild(n3597, roK362) }))
+	return !(existsNames(n, roK931) || existsNames(n, roK932))
 }
 
 // UBL-CR-550: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Delivery)
 func roT0758(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3599 *Node) bool { return hasChild(n3599, roK75) }) || anyChild(n, roK90, func(n3601 *Node) bool { return hasChild(n3601, roK75) }))
+	return !(existsNames(n, roK933) || existsNames(n, roK934))
 }
 
 // UBL-CR-551: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PaymentTerms)
 func roT0759(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3603 *Node) bool { return hasChild(n3603, roK61) }) || anyChild(n, roK90, func(n3605 *Node) bool { return hasChild(n3605, roK61) }))
+	return !(existsNames(n, roK935) || existsNames(n, roK936))
 }
 
 // UBL-CR-552: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:ID)
 func roT0760(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3607 *Node) bool {
-		return anyChild(n3607, roK76, func(n3608 *Node) bool { return hasChild(n3608, roK54) })
-	}) || anyChild(n, roK90, func(n3610 *Node) bool {
-		return anyChild(n3610, roK76, func(n3611 *Node) bool { return hasChild(n3611, roK54) })
-	}))
+	return !(existsNames(n, roK937) || existsNames(n, roK938))
 }
 
 // UBL-CR-553: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0761(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3613 *Node) bool {
-		return anyChild(n3613, roK76, func(n3614 *Node) bool { return hasChild(n3614, roK335) })
-	}) || anyChild(n, roK90, func(n3616 *Node) bool {
-		return anyChild(n3616, roK76, func(n3617 *Node) bool { return hasChild(n3617, roK335) })
-	}))
+	return !(existsNames(n, roK939) || existsNames(n, roK940))
 }
 
 // UBL-CR-554: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0762(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3619 *Node) bool {
-		return anyChild(n3619, roK76, func(n3620 *Node) bool { return hasChild(n3620, roK336) })
-	}) || anyChild(n, roK90, func(n3622 *Node) bool {
-		return anyChild(n3622, roK76, func(n3623 *Node) bool { return hasChild(n3623, roK336) })
-	}))
+	return !(existsNames(n, roK941) || existsNames(n, roK942))
 }
 
 // UBL-CR-555: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0763(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3625 *Node) bool {
-		return anyChild(n3625, roK76, func(n3626 *Node) bool { return hasChild(n3626, roK164) })
-	}) || anyChild(n, roK90, func(n3628 *Node) bool {
-		return anyChild(n3628, roK76, func(n3629 *Node) bool { return hasChild(n3629, roK164) })
-	}))
+	return !(existsNames(n, roK943) || existsNames(n, roK944))
 }
 
 // UBL-CR-556: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCost)
 func roT0764(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3631 *Node) bool {
-		return anyChild(n3631, roK76, func(n3632 *Node) bool { return hasChild(n3632, roK337) })
-	}) || anyChild(n, roK90, func(n3634 *Node) bool {
-		return anyChild(n3634, roK76, func(n3635 *Node) bool { return hasChild(n3635, roK337) })
-	}))
+	return !(existsNames(n, roK945) || existsNames(n, roK946))
 }
 
 // UBL-CR-557: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0765(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3637 *Node) bool {
-		return anyChild(n3637, roK76, func(n3638 *Node) bool { return hasChild(n3638, roK338) })
-	}) || anyChild(n, roK90, func(n3640 *Node) bool {
-		return anyChild(n3640, roK76, func(n3641 *Node) bool { return hasChild(n3641, roK338) })
-	}))
+	return !(existsNames(n, roK947) || existsNames(n, roK948))
 }
 
 // UBL-CR-558: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxCategory)
 func roT0766(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3643 *Node) bool {
-		return anyChild(n3643, roK76, func(n3644 *Node) bool { return hasChild(n3644, roK81) })
-	}) || anyChild(n, roK90, func(n3646 *Node) bool {
-		return anyChild(n3646, roK76, func(n3647 *Node) bool { return hasChild(n3647, roK81) })
-	}))
+	return !(existsNames(n, roK949) || existsNames(n, roK950))
 }
 
 // UBL-CR-559: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxTotal)
 func roT0767(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3649 *Node) bool {
-		return anyChild(n3649, roK76, func(n3650 *Node) bool { return hasChild(n3650, roK106) })
-	}) || anyChild(n, roK90, func(n3652 *Node) bool {
-		return anyChild(n3652, roK76, func(n3653 *Node) bool { return hasChild(n3653, roK106) })
-	}))
+	return !(existsNames(n, roK951) || existsNames(n, roK952))
 }
 
 // UBL-CR-560: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:PaymentMeans)
 func roT0768(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3655 *Node) bool {
-		return anyChild(n3655, roK76, func(n3656 *Node) bool { return hasChild(n3656, roK70) })
-	}) || anyChild(n, roK90, func(n3658 *Node) bool {
-		return anyChild(n3658, roK76, func(n3659 *Node) bool { return hasChild(n3659, roK70) })
-	}))
+	return !(existsNames(n, roK953) || existsNames(n, roK954))
 }
 
 // UBL-CR-561: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:TaxTotal)
 func roT0769(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3661 *Node) bool { return hasChild(n3661, roK106) }) || anyChild(n, roK90, func(n3663 *Node) bool { return hasChild(n3663, roK106) }))
+	return !(existsNames(n, roK955) || existsNames(n, roK956))
 }
 
 // UBL-CR-562: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:WithholdingTaxTotal)
 func roT0770(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3665 *Node) bool { return hasChild(n3665, roK352) }) || anyChild(n, roK90, func(n3667 *Node) bool { return hasChild(n3667, roK352) }))
+	return !(existsNames(n, roK957) || existsNames(n, roK958))
 }
 
 // UBL-CR-563: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackQuantity)
 func roT0771(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3669 *Node) bool {
-		return anyChild(n3669, roK124, func(n3670 *Node) bool { return hasChild(n3670, roK363) })
-	}) || anyChild(n, roK90, func(n3672 *Node) bool {
-		return anyChild(n3672, roK124, func(n3673 *Node) bool { return hasChild(n3673, roK363) })
-	}))
+	return !(existsNames(n, roK960) || existsNames(n, roK961))
 }
 
 // UBL-CR-564: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackSizeNumeric)
 func roT0772(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3675 *Node) bool {
-		return anyChild(n3675, roK124, func(n3676 *Node) bool { return hasChild(n3676, roK364) })
-	}) || anyChild(n, roK90, func(n3678 *Node) bool {
-		return anyChild(n3678, roK124, func(n3679 *Node) bool { return hasChild(n3679, roK364) })
-	}))
+	return !(existsNames(n, roK963) || existsNames(n, roK964))
 }
 
 // UBL-CR-565: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:CatalogueIndicator)
 func roT0773(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3681 *Node) bool {
-		return anyChild(n3681, roK124, func(n3682 *Node) bool { return hasChild(n3682, roK365) })
-	}) || anyChild(n, roK90, func(n3684 *Node) bool {
-		return anyChild(n3684, roK124, func(n3685 *Node) bool { return hasChild(n3685, roK365) })
-	}))
+	return !(existsNames(n, roK966) || existsNames(n, roK967))
 }
 
 // UBL-CR-566: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:HazardousRiskIndicator)
 func roT0774(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3687 *Node) bool {
-		return anyChild(n3687, roK124, func(n3688 *Node) bool { return hasChild(n3688, roK366) })
-	}) || anyChild(n, roK90, func(n3690 *Node) bool {
-		return anyChild(n3690, roK124, func(n3691 *Node) bool { return hasChild(n3691, roK366) })
-	}))
+	return !(existsNames(n, roK969) || existsNames(n, roK970))
 }
 
 // UBL-CR-567: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:AdditionalInformation)
 func roT0775(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3693 *Node) bool {
-		return anyChild(n3693, roK124, func(n3694 *Node) bool { return hasChild(n3694, roK367) })
-	}) || anyChild(n, roK90, func(n3696 *Node) bool {
-		return anyChild(n3696, roK124, func(n3697 *Node) bool { return hasChild(n3697, roK367) })
-	}))
+	return !(existsNames(n, roK972) || existsNames(n, roK973))
 }
 
 // UBL-CR-568: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:Keyword)
 func roT0776(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3699 *Node) bool {
-		return anyChild(n3699, roK124, func(n3700 *Node) bool { return hasChild(n3700, roK368) })
-	}) || anyChild(n, roK90, func(n3702 *Node) bool {
-		return anyChild(n3702, roK124, func(n3703 *Node) bool { return hasChild(n3703, roK368) })
-	}))
+	return !(existsNames(n, roK975) || existsNames(n, roK976))
 }
 
 // UBL-CR-569: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:BrandName)
 func roT0777(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3705 *Node) bool {
-		return anyChild(n3705, roK124, func(n3706 *Node) bool { return hasChild(n3706, roK369) })
-	}) || anyChild(n, roK90, func(n3708 *Node) bool {
-		return anyChild(n3708, roK124, func(n3709 *Node) bool { return hasChild(n3709, roK369) })
-	}))
+	return !(existsNames(n, roK978) || existsNames(n, roK979))
 }
 
 // UBL-CR-570: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:ModelName)
 func roT0778(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3711 *Node) bool {
-		return anyChild(n3711, roK124, func(n3712 *Node) bool { return hasChild(n3712, roK370) })
-	}) || anyChild(n, roK90, func(n3714 *Node) bool {
-		return anyChild(n3714, roK124, func(n3715 *Node) bool { return hasChild(n3715, roK370) })
-	}))
+	return !(existsNames(n, roK981) || existsNames(n, roK982))
 }
 
 // UBL-CR-571: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:ExtendedID)
 func roT0779(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3717 *Node) bool {
-		return anyChild(n3717, roK124, func(n3718 *Node) bool {
-			return anyChild(n3718, roK372, func(n3719 *Node) bool { return hasChild(n3719, roK371) })
-		})
-	}) || anyChild(n, roK90, func(n3721 *Node) bool {
-		return anyChild(n3721, roK124, func(n3722 *Node) bool {
-			return anyChild(n3722, roK372, func(n3723 *Node) bool { return hasChild(n3723, roK371) })
-		})
-	}))
+	return !(existsNames(n, roK985) || existsNames(n, roK986))
 }
 
 // UBL-CR-572: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:BarecodeSymbologyID)
 func roT0780(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3725 *Node) bool {
-		return anyChild(n3725, roK124, func(n3726 *Node) bool {
-			return anyChild(n3726, roK372, func(n3727 *Node) bool { return hasChild(n3727, roK373) })
-		})
-	}) || anyChild(n, roK90, func(n3729 *Node) bool {
-		return anyChild(n3729, roK124, func(n3730 *Node) bool {
-			return anyChild(n3730, roK372, func(n3731 *Node) bool { return hasChild(n3731, roK373) })
-		})
-	}))
+	return !(existsNames(n, roK988) || existsNames(n, roK989))
 }
 
 // UBL-CR-573: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:PhysicalAttribute)
 func roT0781(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3733 *Node) bool {
-		return anyChild(n3733, roK124, func(n3734 *Node) bool {
-			return anyChild(n3734, roK372, func(n3735 *Node) bool { return hasChild(n3735, roK374) })
-		})
-	}) || anyChild(n, roK90, func(n3737 *Node) bool {
-		return anyChild(n3737, roK124, func(n3738 *Node) bool {
-			return anyChild(n3738, roK372, func(n3739 *Node) bool { return hasChild(n3739, roK374) })
-		})
-	}))
+	return !(existsNames(n, roK991) || existsNames(n, roK992))
 }
 
 // UBL-CR-574: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:MeasurementDimension)
 func roT0782(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3741 *Node) bool {
-		return anyChild(n3741, roK124, func(n3742 *Node) bool {
-			return anyChild(n3742, roK372, func(n3743 *Node) bool { return hasChild(n3743, roK375) })
-		})
-	}) || anyChild(n, roK90, func(n3745 *Node) bool {
-		return anyChild(n3745, roK124, func(n3746 *Node) bool {
-			return anyChild(n3746, roK372, func(n3747 *Node) bool { return hasChild(n3747, roK375) })
-		})
-	}))
+	return !(existsNames(n, roK994) || existsNames(n, roK995))
 }
 
 // UBL-CR-575: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:IssuerParty)
 func roT0783(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3749 *Node) bool {
-		return anyChild(n3749, roK124, func(n3750 *Node) bool {
-			return anyChild(n3750, roK372, func(n3751 *Node) bool { return hasChild(n3751, roK182) })
-		})
-	}) || anyChild(n, roK90, func(n3753 *Node) bool {
-		return anyChild(n3753, roK124, func(n3754 *Node) bool {
-			return anyChild(n3754, roK372, func(n3755 *Node) bool { return hasChild(n3755, roK182) })
-		})
-	}))
+	return !(existsNames(n, roK996) || existsNames(n, roK997))
 }
 
 // UBL-CR-576: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:ExtendedID)
 func roT0784(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3757 *Node) bool {
-		return anyChild(n3757, roK124, func(n3758 *Node) bool {
-			return anyChild(n3758, roK376, func(n3759 *Node) bool { return hasChild(n3759, roK371) })
-		})
-	}) || anyChild(n, roK90, func(n3761 *Node) bool {
-		return anyChild(n3761, roK124, func(n3762 *Node) bool {
-			return anyChild(n3762, roK376, func(n3763 *Node) bool { return hasChild(n3763, roK371) })
-		})
-	}))
+	return !(existsNames(n, roK999) || existsNames(n, roK1000))
 }
 
 // UBL-CR-577: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:BarecodeSymbologyID)
 func roT0785(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3765 *Node) bool {
-		return anyChild(n3765, roK124, func(n3766 *Node) bool {
-			return anyChild(n3766, roK376, func(n3767 *Node) bool { return hasChild(n3767, roK373) })
-		})
-	}) || anyChild(n, roK90, func(n3769 *Node) bool {
-		return anyChild(n3769, roK124, func(n3770 *Node) bool {
-			return anyChild(n3770, roK376, func(n3771 *Node) bool { return hasChild(n3771, roK373) })
-		})
-	}))
+	return !(existsNames(n, roK1001) || existsNames(n, roK1002))
 }
 
 // UBL-CR-578: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:PhysicalAttribute)
 func roT0786(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3773 *Node) bool {
-		return anyChild(n3773, roK124, func(n3774 *Node) bool {
-			return anyChild(n3774, roK376, func(n3775 *Node) bool { return hasChild(n3775, roK374) })
-		})
-	}) || anyChild(n, roK90, func(n3777 *Node) bool {
-		return anyChild(n3777, roK124, func(n3778 *Node) bool {
-			return anyChild(n3778, roK376, func(n3779 *Node) bool { return hasChild(n3779, roK374) })
-		})
-	}))
+	return !(existsNames(n, roK1003) || existsNames(n, roK1004))
 }
 
 // UBL-CR-579: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:MeasurementDimension)
 func roT0787(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3781 *Node) bool {
-		return anyChild(n3781, roK124, func(n3782 *Node) bool {
-			return anyChild(n3782, roK376, func(n3783 *Node) bool { return hasChild(n3783, roK375) })
-		})
-	}) || anyChild(n, roK90, func(n3785 *Node) bool {
-		return anyChild(n3785, roK124, func(n3786 *Node) bool {
-			return anyChild(n3786, roK376, func(n3787 *Node) bool { return hasChild(n3787, roK375) })
-		})
-	}))
+	return !(existsNames(n, roK1005) || existsNames(n, roK1006))
 }
 
 // UBL-CR-580: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:IssuerParty)
 func roT0788(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3789 *Node) bool {
-		return anyChild(n3789, roK124, func(n3790 *Node) bool {
-			return anyChild(n3790, roK376, func(n3791 *Node) bool { return hasChild(n3791, roK182) })
-		})
-	}) || anyChild(n, roK90, func(n3793 *Node) bool {
-		return anyChild(n3793, roK124, func(n3794 *Node) bool {
-			return anyChild(n3794, roK376, func(n3795 *Node) bool { return hasChild(n3795, roK182) })
-		})
-	}))
+	return !(existsNames(n, roK1007) || existsNames(n, roK1008))
 }
 
 // UBL-CR-581: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturersItemIdentification)
 func roT0789(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3797 *Node) bool {
-		return anyChild(n3797, roK124, func(n3798 *Node) bool { return hasChild(n3798, roK377) })
-	}) || anyChild(n, roK90, func(n3800 *Node) bool {
-		return anyChild(n3800, roK124, func(n3801 *Node) bool { return hasChild(n3801, roK377) })
-	}))
+	return !(existsNames(n, roK1010) || existsNames(n, roK1011))
 }
 
 // UBL-CR-582: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:ExtendedID)
 func roT0790(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3803 *Node) bool {
-		return anyChild(n3803, roK124, func(n3804 *Node) bool {
-			return anyChild(n3804, roK134, func(n3805 *Node) bool { return hasChild(n3805, roK371) })
-		})
-	}) || anyChild(n, roK90, func(n3807 *Node) bool {
-		return anyChild(n3807, roK124, func(n3808 *Node) bool {
-			return anyChild(n3808, roK134, func(n3809 *Node) bool { return hasChild(n3809, roK371) })
-		})
-	}))
+	return !(existsNames(n, roK1012) || existsNames(n, roK1013))
 }
 
 // UBL-CR-583: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:BarecodeSymbologyID)
 func roT0791(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3811 *Node) bool {
-		return anyChild(n3811, roK124, func(n3812 *Node) bool {
-			return anyChild(n3812, roK134, func(n3813 *Node) bool { return hasChild(n3813, roK373) })
-		})
-	}) || anyChild(n, roK90, func(n3815 *Node) bool {
-		return anyChild(n3815, roK124, func(n3816 *Node) bool {
-			return anyChild(n3816, roK134, func(n3817 *Node) bool { return hasChild(n3817, roK373) })
-		})
-	}))
+	return !(existsNames(n, roK1014) || existsNames(n, roK1015))
 }
 
 // UBL-CR-584: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:PhysicalAttribute)
 func roT0792(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3819 *Node) bool {
-		return anyChild(n3819, roK124, func(n3820 *Node) bool {
-			return anyChild(n3820, roK134, func(n3821 *Node) bool { return hasChild(n3821, roK374) })
-		})
-	}) || anyChild(n, roK90, func(n3823 *Node) bool {
-		return anyChild(n3823, roK124, func(n3824 *Node) bool {
-			return anyChild(n3824, roK134, func(n3825 *Node) bool { return hasChild(n3825, roK374) })
-		})
-	}))
+	return !(existsNames(n, roK1016) || existsNames(n, roK1017))
 }
 
 // UBL-CR-585: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:MeasurementDimension)
 func roT0793(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3827 *Node) bool {
-		return anyChild(n3827, roK124, func(n3828 *Node) bool {
-			return anyChild(n3828, roK134, func(n3829 *Node) bool { return hasChild(n3829, roK375) })
-		})
-	}) || anyChild(n, roK90, func(n3831 *Node) bool {
-		return anyChild(n3831, roK124, func(n3832 *Node) bool {
-			return anyChild(n3832, roK134, func(n3833 *Node) bool { return hasChild(n3833, roK375) })
-		})
-	}))
+	return !(existsNames(n, roK1018) || existsNames(n, roK1019))
 }
 
 // UBL-CR-586: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:IssuerParty)
 func roT0794(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3835 *Node) bool {
-		return anyChild(n3835, roK124, func(n3836 *Node) bool {
-			return anyChild(n3836, roK134, func(n3837 *Node) bool { return hasChild(n3837, roK182) })
-		})
-	}) || anyChild(n, roK90, func(n3839 *Node) bool {
-		return anyChild(n3839, roK124, func(n3840 *Node) bool {
-			return anyChild(n3840, roK134, func(n3841 *Node) bool { return hasChild(n3841, roK182) })
-		})
-	}))
+	return !(existsNames(n, roK1020) || existsNames(n, roK1021))
 }
 
 // UBL-CR-587: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueItemIdentification)
 func roT0795(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3843 *Node) bool {
-		return anyChild(n3843, roK124, func(n3844 *Node) bool { return hasChild(n3844, roK378) })
-	}) || anyChild(n, roK90, func(n3846 *Node) bool {
-		return anyChild(n3846, roK124, func(n3847 *Node) bool { return hasChild(n3847, roK378) })
-	}))
+	return !(existsNames(n, roK1023) || existsNames(n, roK1024))
 }
 
 // UBL-CR-588: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemIdentification)
 func roT0796(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3849 *Node) bool {
-		return anyChild(n3849, roK124, func(n3850 *Node) bool { return hasChild(n3850, roK379) })
-	}) || anyChild(n, roK90, func(n3852 *Node) bool {
-		return anyChild(n3852, roK124, func(n3853 *Node) bool { return hasChild(n3853, roK379) })
-	}))
+	return !(existsNames(n, roK1026) || existsNames(n, roK1027))
 }
 
 // UBL-CR-589: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueDocumentReference)
 func roT0797(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3855 *Node) bool {
-		return anyChild(n3855, roK124, func(n3856 *Node) bool { return hasChild(n3856, roK380) })
-	}) || anyChild(n, roK90, func(n3858 *Node) bool {
-		return anyChild(n3858, roK124, func(n3859 *Node) bool { return hasChild(n3859, roK380) })
-	}))
+	return !(existsNames(n, roK1029) || existsNames(n, roK1030))
 }
 
 // UBL-CR-590: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemSpecificationDocumentReference)
 func roT0798(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3861 *Node) bool {
-		return anyChild(n3861, roK124, func(n3862 *Node) bool { return hasChild(n3862, roK381) })
-	}) || anyChild(n, roK90, func(n3864 *Node) bool {
-		return anyChild(n3864, roK124, func(n3865 *Node) bool { return hasChild(n3865, roK381) })
-	}))
+	return !(existsNames(n, roK1032) || existsNames(n, roK1033))
 }
 
 // UBL-CR-591: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginCountry/cbc:Name)
 func roT0799(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3867 *Node) bool {
-		return anyChild(n3867, roK124, func(n3868 *Node) bool {
-			return anyChild(n3868, roK382, func(n3869 *Node) bool { return hasChild(n3869, roK123) })
-		})
-	}) || anyChild(n, roK90, func(n3871 *Node) bool {
-		return anyChild(n3871, roK124, func(n3872 *Node) bool {
-			return anyChild(n3872, roK382, func(n3873 *Node) bool { return hasChild(n3873, roK123) })
-		})
-	}))
+	return !(existsNames(n, roK1035) || existsNames(n, roK1036))
 }
 
 // UBL-CR-592: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:NatureCode)
 func roT0800(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3875 *Node) bool {
-		return anyChild(n3875, roK124, func(n3876 *Node) bool {
-			return anyChild(n3876, roK132, func(n3877 *Node) bool { return hasChild(n3877, roK383) })
-		})
-	}) || anyChild(n, roK90, func(n3879 *Node) bool {
-		return anyChild(n3879, roK124, func(n3880 *Node) bool {
-			return anyChild(n3880, roK132, func(n3881 *Node) bool { return hasChild(n3881, roK383) })
-		})
-	}))
+	return !(existsNames(n, roK1038) || existsNames(n, roK1039))
 }
 
 // UBL-CR-593: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CargoTypeCode)
 func roT0801(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3883 *Node) bool {
-		return anyChild(n3883, roK124, func(n3884 *Node) bool {
-			return anyChild(n3884, roK132, func(n3885 *Node) bool { return hasChild(n3885, roK384) })
-		})
-	}) || anyChild(n, roK90, func(n3887 *Node) bool {
-		return anyChild(n3887, roK124, func(n3888 *Node) bool {
-			return anyChild(n3888, roK132, func(n3889 *Node) bool { return hasChild(n3889, roK384) })
-		})
-	}))
+	return !(existsNames(n, roK1041) || existsNames(n, roK1042))
 }
 
 // UBL-CR-594: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CommodityCode)
 func roT0802(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3891 *Node) bool {
-		return anyChild(n3891, roK124, func(n3892 *Node) bool {
-			return anyChild(n3892, roK132, func(n3893 *Node) bool { return hasChild(n3893, roK385) })
-		})
-	}) || anyChild(n, roK90, func(n3895 *Node) bool {
-		return anyChild(n3895, roK124, func(n3896 *Node) bool {
-			return anyChild(n3896, roK132, func(n3897 *Node) bool { return hasChild(n3897, roK385) })
-		})
-	}))
+	return !(existsNames(n, roK1044) || existsNames(n, roK1045))
 }
 
 // UBL-CR-595: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:TransactionConditions)
 func roT0803(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3899 *Node) bool {
-		return anyChild(n3899, roK124, func(n3900 *Node) bool { return hasChild(n3900, roK386) })
-	}) || anyChild(n, roK90, func(n3902 *Node) bool {
-		return anyChild(n3902, roK124, func(n3903 *Node) bool { return hasChild(n3903, roK386) })
-	}))
+	return !(existsNames(n, roK1047) || existsNames(n, roK1048))
 }
 
 // UBL-CR-596: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:HazardousItem)
 func roT0804(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3905 *Node) bool {
-		return anyChild(n3905, roK124, func(n3906 *Node) bool { return hasChild(n3906, roK387) })
-	}) || anyChild(n, roK90, func(n3908 *Node) bool {
-		return anyChild(n3908, roK124, func(n3909 *Node) bool { return hasChild(n3909, roK387) })
-	}))
+	return !(existsNames(n, roK1050) || existsNames(n, roK1051))
 }
 
 // UBL-CR-597: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:Name)
 func roT0805(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3911 *Node) bool {
-		return anyChild(n3911, roK124, func(n3912 *Node) bool {
-			return anyChild(n3912, roK110, func(n3913 *Node) bool { return hasChild(n3913, roK123) })
-		})
-	}) || anyChild(n, roK90, func(n3915 *Node) bool {
-		return anyChild(n3915, roK124, func(n3916 *Node) bool {
-			return anyChild(n3916, roK110, func(n3917 *Node) bool { return hasChild(n3917, roK123) })
-		})
-	}))
+	return !(existsNames(n, roK1052) || existsNames(n, roK1053))
 }
 
 // UBL-CR-598: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:BaseUnitMeasure)
 func roT0806(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3919 *Node) bool {
-		return anyChild(n3919, roK124, func(n3920 *Node) bool {
-			return anyChild(n3920, roK110, func(n3921 *Node) bool { return hasChild(n3921, roK339) })
-		})
-	}) || anyChild(n, roK90, func(n3923 *Node) bool {
-		return anyChild(n3923, roK124, func(n3924 *Node) bool {
-			return anyChild(n3924, roK110, func(n3925 *Node) bool { return hasChild(n3925, roK339) })
-		})
-	}))
+	return !(existsNames(n, roK1054) || existsNames(n, roK1055))
 }
 
 // UBL-CR-599: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:PerUnitAmount)
 func roT0807(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3927 *Node) bool {
-		return anyChild(n3927, roK124, func(n3928 *Node) bool {
-			return anyChild(n3928, roK110, func(n3929 *Node) bool { return hasChild(n3929, roK338) })
-		})
-	}) || anyChild(n, roK90, func(n3931 *Node) bool {
-		return anyChild(n3931, roK124, func(n3932 *Node) bool {
-			return anyChild(n3932, roK110, func(n3933 *Node) bool { return hasChild(n3933, roK338) })
-		})
-	}))
+	return !(existsNames(n, roK1056) || existsNames(n, roK1057))
 }
 
 // UBL-CR-600: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReasonCode)
 func roT0808(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3935 *Node) bool {
-		return anyChild(n3935, roK124, func(n3936 *Node) bool {
-			return anyChild(n3936, roK110, func(n3937 *Node) bool { return hasChild(n3937, roK148) })
-		})
-	}) || anyChild(n, roK90, func(n3939 *Node) bool {
-		return anyChild(n3939, roK124, func(n3940 *Node) bool {
-			return anyChild(n3940, roK110, func(n3941 *Node) bool { return hasChild(n3941, roK148) })
-		})
-	}))
+	return !(existsNames(n, roK1058) || existsNames(n, roK1059))
 }
 
 // UBL-CR-601: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReason)
 func roT0809(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3943 *Node) bool {
-		return anyChild(n3943, roK124, func(n3944 *Node) bool {
-			return anyChild(n3944, roK110, func(n3945 *Node) bool { return hasChild(n3945, roK147) })
-		})
-	}) || anyChild(n, roK90, func(n3947 *Node) bool {
-		return anyChild(n3947, roK124, func(n3948 *Node) bool {
-			return anyChild(n3948, roK110, func(n3949 *Node) bool { return hasChild(n3949, roK147) })
-		})
-	}))
+	return !(existsNames(n, roK1060) || existsNames(n, roK1061))
 }
 
 // UBL-CR-602: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRange)
 func roT0810(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3951 *Node) bool {
-		return anyChild(n3951, roK124, func(n3952 *Node) bool {
-			return anyChild(n3952, roK110, func(n3953 *Node) bool { return hasChild(n3953, roK340) })
-		})
-	}) || anyChild(n, roK90, func(n3955 *Node) bool {
-		return anyChild(n3955, roK124, func(n3956 *Node) bool {
-			return anyChild(n3956, roK110, func(n3957 *Node) bool { return hasChild(n3957, roK340) })
-		})
-	}))
+	return !(existsNames(n, roK1062) || existsNames(n, roK1063))
 }
 
 // UBL-CR-603: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRatePercent)
 func roT0811(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3959 *Node) bool {
-		return anyChild(n3959, roK124, func(n3960 *Node) bool {
-			return anyChild(n3960, roK110, func(n3961 *Node) bool { return hasChild(n3961, roK341) })
-		})
-	}) || anyChild(n, roK90, func(n3963 *Node) bool {
-		return anyChild(n3963, roK124, func(n3964 *Node) bool {
-			return anyChild(n3964, roK110, func(n3965 *Node) bool { return hasChild(n3965, roK341) })
-		})
-	}))
+	return !(existsNames(n, roK1064) || existsNames(n, roK1065))
 }
 
 // UBL-CR-604: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:Name)
 func roT0812(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3967 *Node) bool {
-		return anyChild(n3967, roK124, func(n3968 *Node) bool {
-			return anyChild(n3968, roK110, func(n3969 *Node) bool {
-				return anyChild(n3969, roK80, func(n3970 *Node) bool { return hasChild(n3970, roK123) })
-			})
-		})
-	}) || anyChild(n, roK90, func(n3972 *Node) bool {
-		return anyChild(n3972, roK124, func(n3973 *Node) bool {
-			return anyChild(n3973, roK110, func(n3974 *Node) bool {
-				return anyChild(n3974, roK80, func(n3975 *Node) bool { return hasChild(n3975, roK123) })
-			})
-		})
-	}))
+	return !(existsNames(n, roK1066) || existsNames(n, roK1067))
 }
 
 // UBL-CR-605: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0813(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3977 *Node) bool {
-		return anyChild(n3977, roK124, func(n3978 *Node) bool {
-			return anyChild(n3978, roK110, func(n3979 *Node) bool {
-				return anyChild(n3979, roK80, func(n3980 *Node) bool { return hasChild(n3980, roK241) })
-			})
-		})
-	}) || anyChild(n, roK90, func(n3982 *Node) bool {
-		return anyChild(n3982, roK124, func(n3983 *Node) bool {
-			return anyChild(n3983, roK110, func(n3984 *Node) bool {
-				return anyChild(n3984, roK80, func(n3985 *Node) bool { return hasChild(n3985, roK241) })
-			})
-		})
-	}))
+	return !(existsNames(n, roK1068) || existsNames(n, roK1069))
 }
 
 // UBL-CR-606: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0814(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3987 *Node) bool {
-		return anyChild(n3987, roK124, func(n3988 *Node) bool {
-			return anyChild(n3988, roK110, func(n3989 *Node) bool {
-				return anyChild(n3989, roK80, func(n3990 *Node) bool { return hasChild(n3990, roK242) })
-			})
-		})
-	}) || anyChild(n, roK90, func(n3992 *Node) bool {
-		return anyChild(n3992, roK124, func(n3993 *Node) bool {
-			return anyChild(n3993, roK110, func(n3994 *Node) bool {
-				return anyChild(n3994, roK80, func(n3995 *Node) bool { return hasChild(n3995, roK242) })
-			})
-		})
-	}))
+	return !(existsNames(n, roK1070) || existsNames(n, roK1071))
 }
 
 // UBL-CR-607: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0815(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n3997 *Node) bool {
-		return anyChild(n3997, roK124, func(n3998 *Node) bool {
-			return anyChild(n3998, roK110, func(n3999 *Node) bool {
-				return anyChild(n3999, roK80, func(n4000 *Node) bool { return hasChild(n4000, roK243) })
-			})
-		})
-	}) || anyChild(n, roK90, func(n4002 *Node) bool {
-		return anyChild(n4002, roK124, func(n4003 *Node) bool {
-			return anyChild(n4003, roK110, func(n4004 *Node) bool {
-				return anyChild(n4004, roK80, func(n4005 *Node) bool { return hasChild(n4005, roK243) })
-			})
-		})
-	}))
+	return !(existsNames(n, roK1072) || existsNames(n, roK1073))
 }
 
 // UBL-CR-608: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ID)
 func roT0816(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4007 *Node) bool {
-		return anyChild(n4007, roK124, func(n4008 *Node) bool {
-			return anyChild(n4008, roK129, func(n4009 *Node) bool { return hasChild(n4009, roK54) })
-		})
-	}) || anyChild(n, roK90, func(n4011 *Node) bool {
-		return anyChild(n4011, roK124, func(n4012 *Node) bool {
-			return anyChild(n4012, roK129, func(n4013 *Node) bool { return hasChild(n4013, roK54) })
-		})
-	}))
+	return !(existsNames(n, roK1074) || existsNames(n, roK1075))
 }
 
 // UBL-CR-609: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:NameCode)
 func roT0817(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4015 *Node) bool {
-		return anyChild(n4015, roK124, func(n4016 *Node) bool {
-			return anyChild(n4016, roK129, func(n4017 *Node) bool { return hasChild(n4017, roK388) })
-		})
-	}) || anyChild(n, roK90, func(n4019 *Node) bool {
-		return anyChild(n4019, roK124, func(n4020 *Node) bool {
-			return anyChild(n4020, roK129, func(n4021 *Node) bool { return hasChild(n4021, roK388) })
-		})
-	}))
+	return !(existsNames(n, roK1077) || existsNames(n, roK1078))
 }
 
 // UBL-CR-610: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:TestMethod)
 func roT0818(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4023 *Node) bool {
-		return anyChild(n4023, roK124, func(n4024 *Node) bool {
-			return anyChild(n4024, roK129, func(n4025 *Node) bool { return hasChild(n4025, roK389) })
-		})
-	}) || anyChild(n, roK90, func(n4027 *Node) bool {
-		return anyChild(n4027, roK124, func(n4028 *Node) bool {
-			return anyChild(n4028, roK129, func(n4029 *Node) bool { return hasChild(n4029, roK389) })
-		})
-	}))
+	return !(existsNames(n, roK1080) || existsNames(n, roK1081))
 }
 
 // UBL-CR-611: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQuantity)
 func roT0819(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4031 *Node) bool {
-		return anyChild(n4031, roK124, func(n4032 *Node) bool {
-			return anyChild(n4032, roK129, func(n4033 *Node) bool { return hasChild(n4033, roK390) })
-		})
-	}) || anyChild(n, roK90, func(n4035 *Node) bool {
-		return anyChild(n4035, roK124, func(n4036 *Node) bool {
-			return anyChild(n4036, roK129, func(n4037 *Node) bool { return hasChild(n4037, roK390) })
-		})
-	}))
+	return !(existsNames(n, roK1083) || existsNames(n, roK1084))
 }
 
 // UBL-CR-612: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQualifier)
 func roT0820(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4039 *Node) bool {
-		return anyChild(n4039, roK124, func(n4040 *Node) bool {
-			return anyChild(n4040, roK129, func(n4041 *Node) bool { return hasChild(n4041, roK391) })
-		})
-	}) || anyChild(n, roK90, func(n4043 *Node) bool {
-		return anyChild(n4043, roK124, func(n4044 *Node) bool {
-			return anyChild(n4044, roK129, func(n4045 *Node) bool { return hasChild(n4045, roK391) })
-		})
-	}))
+	return !(existsNames(n, roK1086) || existsNames(n, roK1087))
 }
 
 // UBL-CR-613: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ImportanceCode)
 func roT0821(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4047 *Node) bool {
-		return anyChild(n4047, roK124, func(n4048 *Node) bool {
-			return anyChild(n4048, roK129, func(n4049 *Node) bool { return hasChild(n4049, roK392) })
-		})
-	}) || anyChild(n, roK90, func(n4051 *Node) bool {
-		return anyChild(n4051, roK124, func(n4052 *Node) bool {
-			return anyChild(n4052, roK129, func(n4053 *Node) bool { return hasChild(n4053, roK392) })
-		})
-	}))
+	return !(existsNames(n, roK1089) || existsNames(n, roK1090))
 }
 
 // UBL-CR-614: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ListValue)
 func roT0822(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4055 *Node) bool {
-		return anyChild(n4055, roK124, func(n4056 *Node) bool {
-			return anyChild(n4056, roK129, func(n4057 *Node) bool { return hasChild(n4057, roK393) })
-		})
-	}) || anyChild(n, roK90, func(n4059 *Node) bool {
-		return anyChild(n4059, roK124, func(n4060 *Node) bool {
-			return anyChild(n4060, roK129, func(n4061 *Node) bool { return hasChild(n4061, roK393) })
-		})
-	}))
+	return !(existsNames(n, roK1092) || existsNames(n, roK1093))
 }
 
 // UBL-CR-615: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:UsabilityPeriod)
 func roT0823(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4063 *Node) bool {
-		return anyChild(n4063, roK124, func(n4064 *Node) bool {
-			return anyChild(n4064, roK129, func(n4065 *Node) bool { return hasChild(n4065, roK394) })
-		})
-	}) || anyChild(n, roK90, func(n4067 *Node) bool {
-		return anyChild(n4067, roK124, func(n4068 *Node) bool {
-			return anyChild(n4068, roK129, func(n4069 *Node) bool { return hasChild(n4069, roK394) })
-		})
-	}))
+	return !(existsNames(n, roK1095) || existsNames(n, roK1096))
 }
 
 // UBL-CR-616: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyGroup)
 func roT0824(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4071 *Node) bool {
-		return anyChild(n4071, roK124, func(n4072 *Node) bool {
-			return anyChild(n4072, roK129, func(n4073 *Node) bool { return hasChild(n4073, roK395) })
-		})
-	}) || anyChild(n, roK90, func(n4075 *Node) bool {
-		return anyChild(n4075, roK124, func(n4076 *Node) bool {
-			return anyChild(n4076, roK129, func(n4077 *Node) bool { return hasChild(n4077, roK395) })
-		})
-	}))
+	return !(existsNames(n, roK1098) || existsNames(n, roK1099))
 }
 
 // UBL-CR-617: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:RangeDimension)
 func roT0825(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4079 *Node) bool {
-		return anyChild(n4079, roK124, func(n4080 *Node) bool {
-			return anyChild(n4080, roK129, func(n4081 *Node) bool { return hasChild(n4081, roK396) })
-		})
-	}) || anyChild(n, roK90, func(n4083 *Node) bool {
-		return anyChild(n4083, roK124, func(n4084 *Node) bool {
-			return anyChild(n4084, roK129, func(n4085 *Node) bool { return hasChild(n4085, roK396) })
-		})
-	}))
+	return !(existsNames(n, roK1101) || existsNames(n, roK1102))
 }
 
 // UBL-CR-618: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyRange)
 func roT0826(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4087 *Node) bool {
-		return anyChild(n4087, roK124, func(n4088 *Node) bool {
-			return anyChild(n4088, roK129, func(n4089 *Node) bool { return hasChild(n4089, roK397) })
-		})
-	}) || anyChild(n, roK90, func(n4091 *Node) bool {
-		return anyChild(n4091, roK124, func(n4092 *Node) bool {
-			return anyChild(n4092, roK129, func(n4093 *Node) bool { return hasChild(n4093, roK397) })
-		})
-	}))
+	return !(existsNames(n, roK1104) || existsNames(n, roK1105))
 }
 
 // UBL-CR-619: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturerParty)
 func roT0827(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4095 *Node) bool {
-		return anyChild(n4095, roK124, func(n4096 *Node) bool { return hasChild(n4096, roK398) })
-	}) || anyChild(n, roK90, func(n4098 *Node) bool {
-		return anyChild(n4098, roK124, func(n4099 *Node) bool { return hasChild(n4099, roK398) })
-	}))
+	return !(existsNames(n, roK1107) || existsNames(n, roK1108))
 }
 
 // UBL-CR-620: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:InformationContentProviderParty)
 func roT0828(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4101 *Node) bool {
-		return anyChild(n4101, roK124, func(n4102 *Node) bool { return hasChild(n4102, roK399) })
-	}) || anyChild(n, roK90, func(n4104 *Node) bool {
-		return anyChild(n4104, roK124, func(n4105 *Node) bool { return hasChild(n4105, roK399) })
-	}))
+	return !(existsNames(n, roK1110) || existsNames(n, roK1111))
 }
 
 // UBL-CR-621: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginAddress)
 func roT0829(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4107 *Node) bool {
-		return anyChild(n4107, roK124, func(n4108 *Node) bool { return hasChild(n4108, roK400) })
-	}) || anyChild(n, roK90, func(n4110 *Node) bool {
-		return anyChild(n4110, roK124, func(n4111 *Node) bool { return hasChild(n4111, roK400) })
-	}))
+	return !(existsNames(n, roK1113) || existsNames(n, roK1114))
 }
 
 // UBL-CR-622: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemInstance)
 func roT0830(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4113 *Node) bool {
-		return anyChild(n4113, roK124, func(n4114 *Node) bool { return hasChild(n4114, roK401) })
-	}) || anyChild(n, roK90, func(n4116 *Node) bool {
-		return anyChild(n4116, roK124, func(n4117 *Node) bool { return hasChild(n4117, roK401) })
-	}))
+	return !(existsNames(n, roK1116) || existsNames(n, roK1117))
 }
 
 // UBL-CR-623: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Certificate)
 func roT0831(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4119 *Node) bool {
-		return anyChild(n4119, roK124, func(n4120 *Node) bool { return hasChild(n4120, roK402) })
-	}) || anyChild(n, roK90, func(n4122 *Node) bool {
-		return anyChild(n4122, roK124, func(n4123 *Node) bool { return hasChild(n4123, roK402) })
-	}))
+	return !(existsNames(n, roK1119) || existsNames(n, roK1120))
 }
 
 // UBL-CR-624: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Dimension)
 func roT0832(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4125 *Node) bool {
-		return anyChild(n4125, roK124, func(n4126 *Node) bool { return hasChild(n4126, roK403) })
-	}) || anyChild(n, roK90, func(n4128 *Node) bool {
-		return anyChild(n4128, roK124, func(n4129 *Node) bool { return hasChild(n4129, roK403) })
-	}))
+	return !(existsNames(n, roK1122) || existsNames(n, roK1123))
 }
 
 // UBL-CR-625: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceChangeReason)
 func roT0833(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4131 *Node) bool {
-		return anyChild(n4131, roK126, func(n4132 *Node) bool { return hasChild(n4132, roK404) })
-	}) || anyChild(n, roK90, func(n4134 *Node) bool {
-		return anyChild(n4134, roK126, func(n4135 *Node) bool { return hasChild(n4135, roK404) })
-	}))
+	return !(existsNames(n, roK1125) || existsNames(n, roK1126))
 }
 
 // UBL-CR-626: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceTypeCode)
 func roT0834(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4137 *Node) bool {
-		return anyChild(n4137, roK126, func(n4138 *Node) bool { return hasChild(n4138, roK405) })
-	}) || anyChild(n, roK90, func(n4140 *Node) bool {
-		return anyChild(n4140, roK126, func(n4141 *Node) bool { return hasChild(n4141, roK405) })
-	}))
+	return !(existsNames(n, roK1128) || existsNames(n, roK1129))
 }
 
 // UBL-CR-627: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceType)
 func roT0835(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4143 *Node) bool {
-		return anyChild(n4143, roK126, func(n4144 *Node) bool { return hasChild(n4144, roK406) })
-	}) || anyChild(n, roK90, func(n4146 *Node) bool {
-		return anyChild(n4146, roK126, func(n4147 *Node) bool { return hasChild(n4147, roK406) })
-	}))
+	return !(existsNames(n, roK1131) || existsNames(n, roK1132))
 }
 
 // UBL-CR-628: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func roT0836(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4149 *Node) bool {
-		return anyChild(n4149, roK126, func(n4150 *Node) bool { return hasChild(n4150, roK407) })
-	}) || anyChild(n, roK90, func(n4152 *Node) bool {
-		return anyChild(n4152, roK126, func(n4153 *Node) bool { return hasChild(n4153, roK407) })
-	}))
+	return !(existsNames(n, roK1134) || existsNames(n, roK1135))
 }
 
 // UBL-CR-629: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:ValidityPeriod)
 func roT0837(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4155 *Node) bool {
-		return anyChild(n4155, roK126, func(n4156 *Node) bool { return hasChild(n4156, roK408) })
-	}) || anyChild(n, roK90, func(n4158 *Node) bool {
-		return anyChild(n4158, roK126, func(n4159 *Node) bool { return hasChild(n4159, roK408) })
-	}))
+	return !(existsNames(n, roK1137) || existsNames(n, roK1138))
 }
 
 // UBL-CR-630: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceList)
 func roT0838(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4161 *Node) bool {
-		return anyChild(n4161, roK126, func(n4162 *Node) bool { return hasChild(n4162, roK409) })
-	}) || anyChild(n, roK90, func(n4164 *Node) bool {
-		return anyChild(n4164, roK126, func(n4165 *Node) bool { return hasChild(n4165, roK409) })
-	}))
+	return !(existsNames(n, roK1140) || existsNames(n, roK1141))
 }
 
 // UBL-CR-631: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func roT0839(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4167 *Node) bool {
-		return anyChild(n4167, roK126, func(n4168 *Node) bool { return hasChild(n4168, roK407) })
-	}) || anyChild(n, roK90, func(n4170 *Node) bool {
-		return anyChild(n4170, roK126, func(n4171 *Node) bool { return hasChild(n4171, roK407) })
-	}))
+	return !(existsNames(n, roK1134) || existsNames(n, roK1135))
 }
 
 // UBL-CR-632: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:ID)
 func roT0840(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4173 *Node) bool {
-		return anyChild(n4173, roK126, func(n4174 *Node) bool {
-			return anyChild(n4174, roK76, func(n4175 *Node) bool { return hasChild(n4175, roK54) })
-		})
-	}) || anyChild(n, roK90, func(n4177 *Node) bool {
-		return anyChild(n4177, roK126, func(n4178 *Node) bool {
-			return anyChild(n4178, roK76, func(n4179 *Node) bool { return hasChild(n4179, roK54) })
-		})
-	}))
+	return !(existsNames(n, roK1142) || existsNames(n, roK1143))
 }
 
 // UBL-CR-633: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func roT0841(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4181 *Node) bool {
-		return anyChild(n4181, roK126, func(n4182 *Node) bool {
-			return anyChild(n4182, roK76, func(n4183 *Node) bool { return hasChild(n4183, roK83) })
-		})
-	}) || anyChild(n, roK90, func(n4185 *Node) bool {
-		return anyChild(n4185, roK126, func(n4186 *Node) bool {
-			return anyChild(n4186, roK76, func(n4187 *Node) bool { return hasChild(n4187, roK83) })
-		})
-	}))
+	return !(existsNames(n, roK1144) || existsNames(n, roK1145))
 }
 
 // UBL-CR-634: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func roT0842(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4189 *Node) bool {
-		return anyChild(n4189, roK126, func(n4190 *Node) bool {
-			return anyChild(n4190, roK76, func(n4191 *Node) bool { return hasChild(n4191, roK82) })
-		})
-	}) || anyChild(n, roK90, func(n4193 *Node) bool {
-		return anyChild(n4193, roK126, func(n4194 *Node) bool {
-			return anyChild(n4194, roK76, func(n4195 *Node) bool { return hasChild(n4195, roK82) })
-		})
-	}))
+	return !(existsNames(n, roK1146) || existsNames(n, roK1147))
 }
 
 // UBL-CR-635: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func roT0843(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4197 *Node) bool {
-		return anyChild(n4197, roK126, func(n4198 *Node) bool {
-			return anyChild(n4198, roK76, func(n4199 *Node) bool { return hasChild(n4199, roK410) })
-		})
-	}) || anyChild(n, roK90, func(n4201 *Node) bool {
-		return anyChild(n4201, roK126, func(n4202 *Node) bool {
-			return anyChild(n4202, roK76, func(n4203 *Node) bool { return hasChild(n4203, roK410) })
-		})
-	}))
+	return !(existsNames(n, roK1149) || existsNames(n, roK1150))
 }
 
 // UBL-CR-636: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0844(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4205 *Node) bool {
-		return anyChild(n4205, roK126, func(n4206 *Node) bool {
-			return anyChild(n4206, roK76, func(n4207 *Node) bool { return hasChild(n4207, roK335) })
-		})
-	}) || anyChild(n, roK90, func(n4209 *Node) bool {
-		return anyChild(n4209, roK126, func(n4210 *Node) bool {
-			return anyChild(n4210, roK76, func(n4211 *Node) bool { return hasChild(n4211, roK335) })
-		})
-	}))
+	return !(existsNames(n, roK1151) || existsNames(n, roK1152))
 }
 
 // UBL-CR-637: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0845(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4213 *Node) bool {
-		return anyChild(n4213, roK126, func(n4214 *Node) bool {
-			return anyChild(n4214, roK76, func(n4215 *Node) bool { return hasChild(n4215, roK336) })
-		})
-	}) || anyChild(n, roK90, func(n4217 *Node) bool {
-		return anyChild(n4217, roK126, func(n4218 *Node) bool {
-			return anyChild(n4218, roK76, func(n4219 *Node) bool { return hasChild(n4219, roK336) })
-		})
-	}))
+	return !(existsNames(n, roK1153) || existsNames(n, roK1154))
 }
 
 // UBL-CR-638: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0846(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4221 *Node) bool {
-		return anyChild(n4221, roK126, func(n4222 *Node) bool {
-			return anyChild(n4222, roK76, func(n4223 *Node) bool { return hasChild(n4223, roK164) })
-		})
-	}) || anyChild(n, roK90, func(n4225 *Node) bool {
-		return anyChild(n4225, roK126, func(n4226 *Node) bool {
-			return anyChild(n4226, roK76, func(n4227 *Node) bool { return hasChild(n4227, roK164) })
-		})
-	}))
+	return !(existsNames(n, roK1155) || existsNames(n, roK1156))
 }
 
 // UBL-CR-639: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCost)
 func roT0847(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4229 *Node) bool {
-		return anyChild(n4229, roK126, func(n4230 *Node) bool {
-			return anyChild(n4230, roK76, func(n4231 *Node) bool { return hasChild(n4231, roK337) })
-		})
-	}) || anyChild(n, roK90, func(n4233 *Node) bool {
-		return anyChild(n4233, roK126, func(n4234 *Node) bool {
-			return anyChild(n4234, roK76, func(n4235 *Node) bool { return hasChild(n4235, roK337) })
-		})
-	}))
+	return !(existsNames(n, roK1157) || existsNames(n, roK1158))
 }
 
 // UBL-CR-640: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0848(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4237 *Node) bool {
-		return anyChild(n4237, roK126, func(n4238 *Node) bool {
-			return anyChild(n4238, roK76, func(n4239 *Node) bool { return hasChild(n4239, roK338) })
-		})
-	}) || anyChild(n, roK90, func(n4241 *Node) bool {
-		return anyChild(n4241, roK126, func(n4242 *Node) bool {
-			return anyChild(n4242, roK76, func(n4243 *Node) bool { return hasChild(n4243, roK338) })
-		})
-	}))
+	return !(existsNames(n, roK1159) || existsNames(n, roK1160))
 }
 
 // UBL-CR-641: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxCategory)
 func roT0849(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4245 *Node) bool {
-		return anyChild(n4245, roK126, func(n4246 *Node) bool {
-			return anyChild(n4246, roK76, func(n4247 *Node) bool { return hasChild(n4247, roK81) })
-		})
-	}) || anyChild(n, roK90, func(n4249 *Node) bool {
-		return anyChild(n4249, roK126, func(n4250 *Node) bool {
-			return anyChild(n4250, roK76, func(n4251 *Node) bool { return hasChild(n4251, roK81) })
-		})
-	}))
+	return !(existsNames(n, roK1161) || existsNames(n, roK1162))
 }
 
 // UBL-CR-642: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxTotal)
 func roT0850(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4253 *Node) bool {
-		return anyChild(n4253, roK126, func(n4254 *Node) bool {
-			return anyChild(n4254, roK76, func(n4255 *Node) bool { return hasChild(n4255, roK106) })
-		})
-	}) || anyChild(n, roK90, func(n4257 *Node) bool {
-		return anyChild(n4257, roK126, func(n4258 *Node) bool {
-			return anyChild(n4258, roK76, func(n4259 *Node) bool { return hasChild(n4259, roK106) })
-		})
-	}))
+	return !(existsNames(n, roK1163) || existsNames(n, roK1164))
 }
 
 // UBL-CR-643: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:PaymentMeans)
 func roT0851(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4261 *Node) bool {
-		return anyChild(n4261, roK126, func(n4262 *Node) bool {
-			return anyChild(n4262, roK76, func(n4263 *Node) bool { return hasChild(n4263, roK70) })
-		})
-	}) || anyChild(n, roK90, func(n4265 *Node) bool {
-		return anyChild(n4265, roK126, func(n4266 *Node) bool {
-			return anyChild(n4266, roK76, func(n4267 *Node) bool { return hasChild(n4267, roK70) })
-		})
-	}))
+	return !(existsNames(n, roK1165) || existsNames(n, roK1166))
 }
 
 // UBL-CR-644: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:PricingExchangeRate)
 func roT0852(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4269 *Node) bool {
-		return anyChild(n4269, roK126, func(n4270 *Node) bool { return hasChild(n4270, roK344) })
-	}) || anyChild(n, roK90, func(n4272 *Node) bool {
-		return anyChild(n4272, roK126, func(n4273 *Node) bool { return hasChild(n4273, roK344) })
-	}))
+	return !(existsNames(n, roK1167) || existsNames(n, roK1168))
 }
 
 // UBL-CR-645: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DeliveryTerms)
 func roT0853(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4275 *Node) bool { return hasChild(n4275, roK290) }) || anyChild(n, roK90, func(n4277 *Node) bool { return hasChild(n4277, roK290) }))
+	return !(existsNames(n, roK1169) || existsNames(n, roK1170))
 }
 
 // UBL-CR-646: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:SubInvoiceLine)
 func roT0854(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4279 *Node) bool { return hasChild(n4279, roK411) }) || anyChild(n, roK90, func(n4281 *Node) bool { return hasChild(n4281, roK411) }))
+	return !(existsNames(n, roK1172) || existsNames(n, roK1173))
 }
 
 // UBL-CR-647: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ItemPriceExtension)
 func roT0855(v []Seq, n *Node) bool {
-	return !(anyChild(n, roK89, func(n4283 *Node) bool { return hasChild(n4283, roK412) }) || anyChild(n, roK90, func(n4285 *Node) bool { return hasChild(n4285, roK412) }))
+	return !(existsNames(n, roK1175) || existsNames(n, roK1176))
 }
 
 // UBL-CR-648: not(cbc:CustomizationID/@schemeID)
 func roT0856(v []Seq, n *Node) bool {
-	return !anyChild(n, roK96, func(n4287 *Node) bool { return hasAttr(n4287, roK65) })
+	return !anyChild(n, roK97, func(n1940 *Node) bool { return hasAttr(n1940, roK65) })
 }
 
 // UBL-CR-649: not(cbc:ProfileID/@schemeID)
 func roT0857(v []Seq, n *Node) bool {
-	return !anyChild(n, roK413, func(n4289 *Node) bool { return hasAttr(n4289, roK65) })
+	return !anyChild(n, roK1177, func(n1942 *Node) bool { return hasAttr(n1942, roK65) })
 }
 
 // UBL-CR-650: not(cbc:ID/@schemeID)
 func roT0858(v []Seq, n *Node) bool {
-	return !anyChild(n, roK54, func(n4291 *Node) bool { return hasAttr(n4291, roK65) })
+	return !anyChild(n, roK54, func(n1944 *Node) bool { return hasAttr(n1944, roK65) })
 }
 
 // UBL-CR-651: not(cbc:SalesOrderID/@schemeID)
 func roT0859(v []Seq, n *Node) bool {
-	return !anyChild(n, roK414, func(n4293 *Node) bool { return hasAttr(n4293, roK65) })
+	return !anyChild(n, roK1178, func(n1946 *Node) bool { return hasAttr(n1946, roK65) })
 }
 
 // UBL-CR-652: not(//cac:PartyTaxScheme/cbc:CompanyID/@schemeID)
 func roT0860(v []Seq, n *Node) bool {
 	return memoBool(v, 204, func() bool {
 		return !memoBool(v, 205, func() bool {
-			return anyNode(desc(root(n), roK113), func(n4295 *Node) bool {
-				return anyChild(n4295, roK112, func(n4296 *Node) bool { return hasAttr(n4296, roK65) })
+			return anyNode(desc(root(n), roK116), func(n1948 *Node) bool {
+				return anyChild(n1948, roK115, func(n1949 *Node) bool { return hasAttr(n1949, roK65) })
 			})
 		})
 	})
@@ -13152,26 +12296,26 @@ func roT0860(v []Seq, n *Node) bool {
 
 // UBL-CR-653: not(cac:PaymentMeans/cbc:PaymentID/@schemeID)
 func roT0861(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n4298 *Node) bool {
-		return anyChild(n4298, roK415, func(n4299 *Node) bool { return hasAttr(n4299, roK65) })
+	return !anyChild(n, roK70, func(n1951 *Node) bool {
+		return anyChild(n1951, roK1179, func(n1952 *Node) bool { return hasAttr(n1952, roK65) })
 	})
 }
 
 // UBL-CR-654: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID/@schemeID)
 func roT0862(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n4301 *Node) bool {
-		return anyChild(n4301, roK140, func(n4302 *Node) bool {
-			return anyChild(n4302, roK54, func(n4303 *Node) bool { return hasAttr(n4303, roK65) })
+	return !anyChild(n, roK70, func(n1954 *Node) bool {
+		return anyChild(n1954, roK148, func(n1955 *Node) bool {
+			return anyChild(n1955, roK54, func(n1956 *Node) bool { return hasAttr(n1956, roK65) })
 		})
 	})
 }
 
 // UBL-CR-655: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID/@schemeID)
 func roT0863(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n4305 *Node) bool {
-		return anyChild(n4305, roK140, func(n4306 *Node) bool {
-			return anyChild(n4306, roK308, func(n4307 *Node) bool {
-				return anyChild(n4307, roK54, func(n4308 *Node) bool { return hasAttr(n4308, roK65) })
+	return !anyChild(n, roK70, func(n1958 *Node) bool {
+		return anyChild(n1958, roK148, func(n1959 *Node) bool {
+			return anyChild(n1959, roK730, func(n1960 *Node) bool {
+				return anyChild(n1960, roK54, func(n1961 *Node) bool { return hasAttr(n1961, roK65) })
 			})
 		})
 	})
@@ -13179,23 +12323,23 @@ func roT0863(v []Seq, n *Node) bool {
 
 // UBL-CR-656: not(cbc:InvoiceTypeCode/@listID)
 func roT0864(v []Seq, n *Node) bool {
-	return !anyChild(n, roK98, func(n4310 *Node) bool { return hasAttr(n4310, roK133) })
+	return !anyChild(n, roK99, func(n1963 *Node) bool { return hasAttr(n1963, roK140) })
 }
 
 // UBL-CR-657: not(cbc:DocumentCurrencyCode/@listID)
 func roT0865(v []Seq, n *Node) bool {
-	return !anyChild(n, roK100, func(n4312 *Node) bool { return hasAttr(n4312, roK133) })
+	return !anyChild(n, roK101, func(n1965 *Node) bool { return hasAttr(n1965, roK140) })
 }
 
 // UBL-CR-658: not(cbc:TaxCurrencyCode/@listID)
 func roT0866(v []Seq, n *Node) bool {
-	return !anyChild(n, roK107, func(n4314 *Node) bool { return hasAttr(n4314, roK133) })
+	return !anyChild(n, roK110, func(n1967 *Node) bool { return hasAttr(n1967, roK140) })
 }
 
 // UBL-CR-659: not(cac:AdditionalDocumentReference/cbc:DocumentTypeCode/@listID)
 func roT0867(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n4316 *Node) bool {
-		return anyChild(n4316, roK150, func(n4317 *Node) bool { return hasAttr(n4317, roK133) })
+	return !anyChild(n, roK53, func(n1969 *Node) bool {
+		return anyChild(n1969, roK162, func(n1970 *Node) bool { return hasAttr(n1970, roK140) })
 	})
 }
 
@@ -13203,8 +12347,8 @@ func roT0867(v []Seq, n *Node) bool {
 func roT0868(v []Seq, n *Node) bool {
 	return memoBool(v, 206, func() bool {
 		return !memoBool(v, 207, func() bool {
-			return anyNode(desc(root(n), roK68), func(n4319 *Node) bool {
-				return anyChild(n4319, roK67, func(n4320 *Node) bool { return hasAttr(n4320, roK133) })
+			return anyNode(desc(root(n), roK68), func(n1972 *Node) bool {
+				return anyChild(n1972, roK67, func(n1973 *Node) bool { return hasAttr(n1973, roK140) })
 			})
 		})
 	})
@@ -13212,8 +12356,8 @@ func roT0868(v []Seq, n *Node) bool {
 
 // UBL-CR-661: not(cac:PaymentMeans/cbc:PaymentMeansCode/@listID)
 func roT0869(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n4322 *Node) bool {
-		return anyChild(n4322, roK141, func(n4323 *Node) bool { return hasAttr(n4323, roK133) })
+	return !anyChild(n, roK70, func(n1975 *Node) bool {
+		return anyChild(n1975, roK149, func(n1976 *Node) bool { return hasAttr(n1976, roK140) })
 	})
 }
 
@@ -13221,27 +12365,27 @@ func roT0869(v []Seq, n *Node) bool {
 func roT0870(v []Seq, n *Node) bool {
 	return memoBool(v, 208, func() bool {
 		return !memoBool(v, 209, func() bool {
-			return anyNode(desc(root(n), roK83), func(n4325 *Node) bool { return hasAttr(n4325, roK133) })
+			return anyNode(desc(root(n), roK84), func(n1978 *Node) bool { return hasAttr(n1978, roK140) })
 		})
 	})
 }
 
 // UBL-CR-663: not(//@unitCodeListID)
 func roT0871(v []Seq, n *Node) bool {
-	return memoBool(v, 210, func() bool { return !memoBool(v, 211, func() bool { return (len(descAttr(root(n), roK416)) > 0) }) })
+	return memoBool(v, 210, func() bool { return !memoBool(v, 211, func() bool { return (len(descAttr(root(n), roK1180)) > 0) }) })
 }
 
 // UBL-CR-664: not(//cac:FinancialInstitution)
 func roT0872(v []Seq, n *Node) bool {
-	return memoBool(v, 212, func() bool { return !memoBool(v, 213, func() bool { return (len(desc(root(n), roK309)) > 0) }) })
+	return memoBool(v, 212, func() bool { return !memoBool(v, 213, func() bool { return (len(desc(root(n), roK732)) > 0) }) })
 }
 
 // UBL-CR-665: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode != '130' or not(cbc:DocumentTypeCode)]/cbc:ID/@schemeID)
 func roT0873(v []Seq, n *Node) bool {
 	return memoBool(v, 214, func() bool {
 		return !memoBool(v, 215, func() bool {
-			return anyNode(desc(root(n), roK53), func(n4329 *Node) bool {
-				return (anyChild(n4329, roK150, func(n4330 *Node) bool { return (n4330.StringValue() != "130") }) || !hasChild(n4329, roK150)) && anyChild(n4329, roK54, func(n4332 *Node) bool { return hasAttr(n4332, roK65) })
+			return anyNode(desc(root(n), roK53), func(n1982 *Node) bool {
+				return (anyChild(n1982, roK162, func(n1983 *Node) bool { return (n1983.StringValue() != "130") }) || !hasChild(n1982, roK162)) && anyChild(n1982, roK54, func(n1985 *Node) bool { return hasAttr(n1985, roK65) })
 			})
 		})
 	})
@@ -13251,8 +12395,8 @@ func roT0873(v []Seq, n *Node) bool {
 func roT0874(v []Seq, n *Node) bool {
 	return memoBool(v, 216, func() bool {
 		return !memoBool(v, 217, func() bool {
-			return anyNode(desc(root(n), roK53), func(n4334 *Node) bool {
-				return anyChild(n4334, roK150, func(n4335 *Node) bool { return (n4335.StringValue() == "130") }) && hasChild(n4334, roK180)
+			return anyNode(desc(root(n), roK53), func(n1987 *Node) bool {
+				return anyChild(n1987, roK162, func(n1988 *Node) bool { return (n1988.StringValue() == "130") }) && hasChild(n1987, roK214)
 			})
 		})
 	})
@@ -13262,8 +12406,8 @@ func roT0874(v []Seq, n *Node) bool {
 func roT0875(v []Seq, n *Node) bool {
 	return memoBool(v, 218, func() bool {
 		return !memoBool(v, 219, func() bool {
-			return anyNode(desc(root(n), roK372), func(n4337 *Node) bool {
-				return anyChild(n4337, roK54, func(n4338 *Node) bool { return hasAttr(n4338, roK65) })
+			return anyNode(desc(root(n), roK983), func(n1990 *Node) bool {
+				return anyChild(n1990, roK54, func(n1991 *Node) bool { return hasAttr(n1991, roK65) })
 			})
 		})
 	})
@@ -13273,8 +12417,8 @@ func roT0875(v []Seq, n *Node) bool {
 func roT0876(v []Seq, n *Node) bool {
 	return memoBool(v, 220, func() bool {
 		return !memoBool(v, 221, func() bool {
-			return anyNode(desc(root(n), roK376), func(n4340 *Node) bool {
-				return anyChild(n4340, roK54, func(n4341 *Node) bool { return hasAttr(n4341, roK65) })
+			return anyNode(desc(root(n), roK998), func(n1993 *Node) bool {
+				return anyChild(n1993, roK54, func(n1994 *Node) bool { return hasAttr(n1994, roK65) })
 			})
 		})
 	})
@@ -13284,8 +12428,8 @@ func roT0876(v []Seq, n *Node) bool {
 func roT0877(v []Seq, n *Node) bool {
 	return memoBool(v, 222, func() bool {
 		return !memoBool(v, 223, func() bool {
-			return anyNode(desc(root(n), roK126), func(n4343 *Node) bool {
-				return anyChild(n4343, roK76, func(n4344 *Node) bool { return hasChild(n4344, roK83) })
+			return anyNode(desc(root(n), roK130), func(n1996 *Node) bool {
+				return anyChild(n1996, roK77, func(n1997 *Node) bool { return hasChild(n1997, roK84) })
 			})
 		})
 	})
@@ -13295,8 +12439,8 @@ func roT0877(v []Seq, n *Node) bool {
 func roT0878(v []Seq, n *Node) bool {
 	return memoBool(v, 224, func() bool {
 		return !memoBool(v, 225, func() bool {
-			return anyNode(desc(root(n), roK126), func(n4346 *Node) bool {
-				return anyChild(n4346, roK76, func(n4347 *Node) bool { return hasChild(n4347, roK82) })
+			return anyNode(desc(root(n), roK130), func(n1999 *Node) bool {
+				return anyChild(n1999, roK77, func(n2000 *Node) bool { return hasChild(n2000, roK83) })
 			})
 		})
 	})
@@ -13306,8 +12450,8 @@ func roT0878(v []Seq, n *Node) bool {
 func roT0879(v []Seq, n *Node) bool {
 	return memoBool(v, 226, func() bool {
 		return !memoBool(v, 227, func() bool {
-			return anyNode(desc(root(n), roK126), func(n4349 *Node) bool {
-				return anyChild(n4349, roK76, func(n4350 *Node) bool { return hasChild(n4350, roK410) })
+			return anyNode(desc(root(n), roK130), func(n2002 *Node) bool {
+				return anyChild(n2002, roK77, func(n2003 *Node) bool { return hasChild(n2003, roK1148) })
 			})
 		})
 	})
@@ -13315,15 +12459,15 @@ func roT0879(v []Seq, n *Node) bool {
 
 // UBL-CR-672: not(cbc:CreditNoteTypeCode/@listID)
 func roT0880(v []Seq, n *Node) bool {
-	return !anyChild(n, roK99, func(n4352 *Node) bool { return hasAttr(n4352, roK133) })
+	return !anyChild(n, roK100, func(n2005 *Node) bool { return hasAttr(n2005, roK140) })
 }
 
 // UBL-CR-673: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:DocumentDescription)
 func roT0881(v []Seq, n *Node) bool {
 	return memoBool(v, 228, func() bool {
 		return !memoBool(v, 229, func() bool {
-			return anyNode(desc(root(n), roK53), func(n4354 *Node) bool {
-				return anyChild(n4354, roK150, func(n4355 *Node) bool { return (n4355.StringValue() == "130") }) && hasChild(n4354, roK149)
+			return anyNode(desc(root(n), roK53), func(n2007 *Node) bool {
+				return anyChild(n2007, roK162, func(n2008 *Node) bool { return (n2008.StringValue() == "130") }) && hasChild(n2007, roK161)
 			})
 		})
 	})
@@ -13333,7 +12477,7 @@ func roT0881(v []Seq, n *Node) bool {
 func roT0882(v []Seq, n *Node) bool {
 	return memoBool(v, 230, func() bool {
 		return !memoBool(v, 231, func() bool {
-			return anyNode(desc(root(n), roK417), func(n4357 *Node) bool { return hasAttr(n4357, roK65) })
+			return anyNode(desc(root(n), roK1181), func(n2010 *Node) bool { return hasAttr(n2010, roK65) })
 		})
 	})
 }
@@ -13342,8 +12486,8 @@ func roT0882(v []Seq, n *Node) bool {
 func roT0883(v []Seq, n *Node) bool {
 	return memoBool(v, 232, func() bool {
 		return !memoBool(v, 233, func() bool {
-			return anyNode(desc(root(n), roK69), func(n4359 *Node) bool {
-				return anyChild(n4359, roK418, func(n4360 *Node) bool { return hasAttr(n4360, roK65) })
+			return anyNode(desc(root(n), roK69), func(n2012 *Node) bool {
+				return anyChild(n2012, roK1182, func(n2013 *Node) bool { return hasAttr(n2013, roK65) })
 			})
 		})
 	})
@@ -13353,8 +12497,8 @@ func roT0883(v []Seq, n *Node) bool {
 func roT0884(v []Seq, n *Node) bool {
 	return memoBool(v, 234, func() bool {
 		return !memoBool(v, 235, func() bool {
-			return anyNode(desc(root(n), roK109), func(n4362 *Node) bool {
-				return anyChild(n4362, roK54, func(n4363 *Node) bool { return hasAttr(n4363, roK65) })
+			return anyNode(desc(root(n), roK112), func(n2015 *Node) bool {
+				return anyChild(n2015, roK54, func(n2016 *Node) bool { return hasAttr(n2016, roK65) })
 			})
 		})
 	})
@@ -13364,9 +12508,9 @@ func roT0884(v []Seq, n *Node) bool {
 func roT0885(v []Seq, n *Node) bool {
 	return memoBool(v, 236, func() bool {
 		return !memoBool(v, 237, func() bool {
-			return anyNode(desc(root(n), roK109), func(n4365 *Node) bool {
-				return anyChild(n4365, roK316, func(n4366 *Node) bool {
-					return anyChild(n4366, roK54, func(n4367 *Node) bool { return hasAttr(n4367, roK65) })
+			return anyNode(desc(root(n), roK112), func(n2018 *Node) bool {
+				return anyChild(n2018, roK749, func(n2019 *Node) bool {
+					return anyChild(n2019, roK54, func(n2020 *Node) bool { return hasAttr(n2020, roK65) })
 				})
 			})
 		})
@@ -13377,8 +12521,8 @@ func roT0885(v []Seq, n *Node) bool {
 func roT0886(v []Seq, n *Node) bool {
 	return memoBool(v, 238, func() bool {
 		return !memoBool(v, 239, func() bool {
-			return anyNode(desc(root(n), roK81), func(n4369 *Node) bool {
-				return anyChild(n4369, roK54, func(n4370 *Node) bool { return hasAttr(n4370, roK65) })
+			return anyNode(desc(root(n), roK82), func(n2022 *Node) bool {
+				return anyChild(n2022, roK54, func(n2023 *Node) bool { return hasAttr(n2023, roK65) })
 			})
 		})
 	})
@@ -13388,8 +12532,8 @@ func roT0886(v []Seq, n *Node) bool {
 func roT0887(v []Seq, n *Node) bool {
 	return memoBool(v, 240, func() bool {
 		return !memoBool(v, 241, func() bool {
-			return anyNode(desc(root(n), roK110), func(n4372 *Node) bool {
-				return anyChild(n4372, roK54, func(n4373 *Node) bool { return hasAttr(n4373, roK65) })
+			return anyNode(desc(root(n), roK113), func(n2025 *Node) bool {
+				return anyChild(n2025, roK54, func(n2026 *Node) bool { return hasAttr(n2026, roK65) })
 			})
 		})
 	})
@@ -13399,470 +12543,470 @@ func roT0887(v []Seq, n *Node) bool {
 func roT0888(v []Seq, n *Node) bool {
 	return memoBool(v, 242, func() bool {
 		return !memoBool(v, 243, func() bool {
-			return anyNode(desc(root(n), roK70), func(n4375 *Node) bool { return hasChild(n4375, roK316) })
+			return anyNode(desc(root(n), roK70), func(n2028 *Node) bool { return hasChild(n2028, roK749) })
 		})
 	})
 }
 
 // UBL-CR-681: not(cac:PaymentMeans/cbc:InstructionNote)
 func roT0889(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n4377 *Node) bool { return hasChild(n4377, roK419) })
+	return !existsNames(n, roK1184)
 }
 
 // UBL-CR-682: not(cac:Delivery/cac:DeliveryAddress)
 func roT0890(v []Seq, n *Node) bool {
-	return !anyChild(n, roK75, func(n4379 *Node) bool { return hasChild(n4379, roK420) })
+	return !existsNames(n, roK1186)
 }
 
 // UBL-DT-08: not(//@schemeName)
 func roT0891(v []Seq, n *Node) bool {
-	return memoBool(v, 244, func() bool { return !memoBool(v, 245, func() bool { return (len(descAttr(root(n), roK421)) > 0) }) })
+	return memoBool(v, 244, func() bool { return !memoBool(v, 245, func() bool { return (len(descAttr(root(n), roK1187)) > 0) }) })
 }
 
 // UBL-DT-09: not(//@schemeAgencyName)
 func roT0892(v []Seq, n *Node) bool {
-	return memoBool(v, 246, func() bool { return !memoBool(v, 247, func() bool { return (len(descAttr(root(n), roK422)) > 0) }) })
+	return memoBool(v, 246, func() bool { return !memoBool(v, 247, func() bool { return (len(descAttr(root(n), roK1188)) > 0) }) })
 }
 
 // UBL-DT-10: not(//@schemeDataURI)
 func roT0893(v []Seq, n *Node) bool {
-	return memoBool(v, 248, func() bool { return !memoBool(v, 249, func() bool { return (len(descAttr(root(n), roK423)) > 0) }) })
+	return memoBool(v, 248, func() bool { return !memoBool(v, 249, func() bool { return (len(descAttr(root(n), roK1189)) > 0) }) })
 }
 
 // UBL-DT-11: not(//@schemeURI)
 func roT0894(v []Seq, n *Node) bool {
-	return memoBool(v, 250, func() bool { return !memoBool(v, 251, func() bool { return (len(descAttr(root(n), roK424)) > 0) }) })
+	return memoBool(v, 250, func() bool { return !memoBool(v, 251, func() bool { return (len(descAttr(root(n), roK1190)) > 0) }) })
 }
 
 // UBL-DT-12: not(//@format)
 func roT0895(v []Seq, n *Node) bool {
-	return memoBool(v, 252, func() bool { return !memoBool(v, 253, func() bool { return (len(descAttr(root(n), roK425)) > 0) }) })
+	return memoBool(v, 252, func() bool { return !memoBool(v, 253, func() bool { return (len(descAttr(root(n), roK1191)) > 0) }) })
 }
 
 // UBL-DT-13: not(//@unitCodeListIdentifier)
 func roT0896(v []Seq, n *Node) bool {
-	return memoBool(v, 254, func() bool { return !memoBool(v, 255, func() bool { return (len(descAttr(root(n), roK426)) > 0) }) })
+	return memoBool(v, 254, func() bool { return !memoBool(v, 255, func() bool { return (len(descAttr(root(n), roK1192)) > 0) }) })
 }
 
 // UBL-DT-14: not(//@unitCodeListAgencyIdentifier)
 func roT0897(v []Seq, n *Node) bool {
-	return memoBool(v, 256, func() bool { return !memoBool(v, 257, func() bool { return (len(descAttr(root(n), roK427)) > 0) }) })
+	return memoBool(v, 256, func() bool { return !memoBool(v, 257, func() bool { return (len(descAttr(root(n), roK1193)) > 0) }) })
 }
 
 // UBL-DT-15: not(//@unitCodeListAgencyName)
 func roT0898(v []Seq, n *Node) bool {
-	return memoBool(v, 258, func() bool { return !memoBool(v, 259, func() bool { return (len(descAttr(root(n), roK428)) > 0) }) })
+	return memoBool(v, 258, func() bool { return !memoBool(v, 259, func() bool { return (len(descAttr(root(n), roK1194)) > 0) }) })
 }
 
 // UBL-DT-16: not(//@listAgencyName)
 func roT0899(v []Seq, n *Node) bool {
-	return memoBool(v, 260, func() bool { return !memoBool(v, 261, func() bool { return (len(descAttr(root(n), roK429)) > 0) }) })
+	return memoBool(v, 260, func() bool { return !memoBool(v, 261, func() bool { return (len(descAttr(root(n), roK1195)) > 0) }) })
 }
 
 // UBL-DT-17: not(//@listName)
 func roT0900(v []Seq, n *Node) bool {
-	return memoBool(v, 262, func() bool { return !memoBool(v, 263, func() bool { return (len(descAttr(root(n), roK430)) > 0) }) })
+	return memoBool(v, 262, func() bool { return !memoBool(v, 263, func() bool { return (len(descAttr(root(n), roK1196)) > 0) }) })
 }
 
 // UBL-DT-18: count(//@name) - count(//cbc:PaymentMeansCode/@name) <= 0
 func roT0901(v []Seq, n *Node) bool {
 	return memoBool(v, 264, func() bool {
 		return gcmp(arith(func() Seq {
-			k4391 := 0
-			anyNode(descAttr(root(n), roK431), func(n4392 *Node) bool { return tally1(&k4391) })
-			return countOf(k4391)
+			k2040 := 0
+			anyNode(descAttr(root(n), roK1197), func(n2041 *Node) bool { return tally1(&k2040) })
+			return countOf(k2040)
 		}(), func() Seq {
-			k4393 := 0
-			anyNode(desc(root(n), roK141), func(n4394 *Node) bool {
-				return anyAttr(n4394, roK431, func(n4395 *Node) bool { return tally1(&k4393) })
+			k2042 := 0
+			anyNode(desc(root(n), roK149), func(n2043 *Node) bool {
+				return anyAttr(n2043, roK1197, func(n2044 *Node) bool { return tally1(&k2042) })
 			})
-			return countOf(k4393)
+			return countOf(k2042)
 		}(), opSub), roK58, opLe)
 	})
 }
 
 // UBL-DT-19: not(//@languageID)
 func roT0902(v []Seq, n *Node) bool {
-	return memoBool(v, 265, func() bool { return !memoBool(v, 266, func() bool { return (len(descAttr(root(n), roK432)) > 0) }) })
+	return memoBool(v, 265, func() bool { return !memoBool(v, 266, func() bool { return (len(descAttr(root(n), roK1198)) > 0) }) })
 }
 
 // UBL-DT-20: not(//@listURI)
 func roT0903(v []Seq, n *Node) bool {
-	return memoBool(v, 267, func() bool { return !memoBool(v, 268, func() bool { return (len(descAttr(root(n), roK433)) > 0) }) })
+	return memoBool(v, 267, func() bool { return !memoBool(v, 268, func() bool { return (len(descAttr(root(n), roK1199)) > 0) }) })
 }
 
 // UBL-DT-21: not(//@listSchemeURI)
 func roT0904(v []Seq, n *Node) bool {
-	return memoBool(v, 269, func() bool { return !memoBool(v, 270, func() bool { return (len(descAttr(root(n), roK434)) > 0) }) })
+	return memoBool(v, 269, func() bool { return !memoBool(v, 270, func() bool { return (len(descAttr(root(n), roK1200)) > 0) }) })
 }
 
 // UBL-DT-22: not(//@languageLocaleID)
 func roT0905(v []Seq, n *Node) bool {
-	return memoBool(v, 271, func() bool { return !memoBool(v, 272, func() bool { return (len(descAttr(root(n), roK435)) > 0) }) })
+	return memoBool(v, 271, func() bool { return !memoBool(v, 272, func() bool { return (len(descAttr(root(n), roK1201)) > 0) }) })
 }
 
 // UBL-DT-23: not(//@uri)
 func roT0906(v []Seq, n *Node) bool {
-	return memoBool(v, 273, func() bool { return !memoBool(v, 274, func() bool { return (len(descAttr(root(n), roK436)) > 0) }) })
+	return memoBool(v, 273, func() bool { return !memoBool(v, 274, func() bool { return (len(descAttr(root(n), roK1202)) > 0) }) })
 }
 
 // UBL-DT-24: not(//@currencyCodeListVersionID)
 func roT0907(v []Seq, n *Node) bool {
-	return memoBool(v, 275, func() bool { return !memoBool(v, 276, func() bool { return (len(descAttr(root(n), roK437)) > 0) }) })
+	return memoBool(v, 275, func() bool { return !memoBool(v, 276, func() bool { return (len(descAttr(root(n), roK1203)) > 0) }) })
 }
 
 // UBL-DT-25: not(//@characterSetCode)
 func roT0908(v []Seq, n *Node) bool {
-	return memoBool(v, 277, func() bool { return !memoBool(v, 278, func() bool { return (len(descAttr(root(n), roK438)) > 0) }) })
+	return memoBool(v, 277, func() bool { return !memoBool(v, 278, func() bool { return (len(descAttr(root(n), roK1204)) > 0) }) })
 }
 
 // UBL-DT-26: not(//@encodingCode)
 func roT0909(v []Seq, n *Node) bool {
-	return memoBool(v, 279, func() bool { return !memoBool(v, 280, func() bool { return (len(descAttr(root(n), roK439)) > 0) }) })
+	return memoBool(v, 279, func() bool { return !memoBool(v, 280, func() bool { return (len(descAttr(root(n), roK1205)) > 0) }) })
 }
 
 // UBL-DT-27: not(//@schemeAgencyID)
 func roT0910(v []Seq, n *Node) bool {
-	return memoBool(v, 281, func() bool { return !memoBool(v, 282, func() bool { return (len(descAttr(root(n), roK440)) > 0) }) })
+	return memoBool(v, 281, func() bool { return !memoBool(v, 282, func() bool { return (len(descAttr(root(n), roK1206)) > 0) }) })
 }
 
 // UBL-DT-28: not(//@listAgencyID)
 func roT0911(v []Seq, n *Node) bool {
-	return memoBool(v, 283, func() bool { return !memoBool(v, 284, func() bool { return (len(descAttr(root(n), roK441)) > 0) }) })
+	return memoBool(v, 283, func() bool { return !memoBool(v, 284, func() bool { return (len(descAttr(root(n), roK1207)) > 0) }) })
 }
 
 // UBL-SR-01: (count(cac:ContractDocumentReference/cbc:ID) <= 1)
 func roT0912(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4406 := 0
-		anyChild(n, roK194, func(n4407 *Node) bool {
-			return anyChild(n4407, roK54, func(n4408 *Node) bool { return tally1(&k4406) })
+		k2055 := 0
+		anyChild(n, roK287, func(n2056 *Node) bool {
+			return anyChild(n2056, roK54, func(n2057 *Node) bool { return tally1(&k2055) })
 		})
-		return countOf(k4406)
-	}(), roK108, opLe)
+		return countOf(k2055)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-02: (count(cac:ReceiptDocumentReference/cbc:ID) <= 1)
 func roT0913(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4409 := 0
-		anyChild(n, roK191, func(n4410 *Node) bool {
-			return anyChild(n4410, roK54, func(n4411 *Node) bool { return tally1(&k4409) })
+		k2058 := 0
+		anyChild(n, roK252, func(n2059 *Node) bool {
+			return anyChild(n2059, roK54, func(n2060 *Node) bool { return tally1(&k2058) })
 		})
-		return countOf(k4409)
-	}(), roK108, opLe)
+		return countOf(k2058)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-03: (count(cac:DespatchDocumentReference/cbc:ID) <= 1)
 func roT0914(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4412 := 0
-		anyChild(n, roK190, func(n4413 *Node) bool {
-			return anyChild(n4413, roK54, func(n4414 *Node) bool { return tally1(&k4412) })
+		k2061 := 0
+		anyChild(n, roK235, func(n2062 *Node) bool {
+			return anyChild(n2062, roK54, func(n2063 *Node) bool { return tally1(&k2061) })
 		})
-		return countOf(k4412)
-	}(), roK108, opLe)
+		return countOf(k2061)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-04: (count(cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']/cbc:ID) <= 1)
 func roT0915(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4415 := 0
-		anyChild(n, roK53, func(n4416 *Node) bool {
-			return anyChild(n4416, roK150, func(n4417 *Node) bool { return (n4417.StringValue() == "130") }) && anyChild(n4416, roK54, func(n4418 *Node) bool { return tally1(&k4415) })
+		k2064 := 0
+		anyChild(n, roK53, func(n2065 *Node) bool {
+			return anyChild(n2065, roK162, func(n2066 *Node) bool { return (n2066.StringValue() == "130") }) && anyChild(n2065, roK54, func(n2067 *Node) bool { return tally1(&k2064) })
 		})
-		return countOf(k4415)
-	}(), roK108, opLe)
+		return countOf(k2064)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-05: (count(cac:PaymentTerms/cbc:Note) <= 1)
 func roT0916(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4419 := 0
-		anyChild(n, roK61, func(n4420 *Node) bool {
-			return anyChild(n4420, roK60, func(n4421 *Node) bool { return tally1(&k4419) })
+		k2068 := 0
+		anyChild(n, roK61, func(n2069 *Node) bool {
+			return anyChild(n2069, roK60, func(n2070 *Node) bool { return tally1(&k2068) })
 		})
-		return countOf(k4419)
-	}(), roK108, opLe)
+		return countOf(k2068)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-08: (count(cac:InvoicePeriod) <= 1)
 func roT0917(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4422 := 0
-		anyChild(n, roK117, func(n4423 *Node) bool { return tally1(&k4422) })
-		return countOf(k4422)
-	}(), roK108, opLe)
+		k2071 := 0
+		anyChild(n, roK119, func(n2072 *Node) bool { return tally1(&k2071) })
+		return countOf(k2071)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-09: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func roT0918(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4424 := 0
-		anyChild(n, roK103, func(n4425 *Node) bool {
-			return anyChild(n4425, roK63, func(n4426 *Node) bool {
-				return anyChild(n4426, roK102, func(n4427 *Node) bool {
-					return anyChild(n4427, roK101, func(n4428 *Node) bool { return tally1(&k4424) })
+		k2073 := 0
+		anyChild(n, roK104, func(n2074 *Node) bool {
+			return anyChild(n2074, roK63, func(n2075 *Node) bool {
+				return anyChild(n2075, roK103, func(n2076 *Node) bool {
+					return anyChild(n2076, roK102, func(n2077 *Node) bool { return tally1(&k2073) })
 				})
 			})
 		})
-		return countOf(k4424)
-	}(), roK108, opLe)
+		return countOf(k2073)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-10: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0919(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4429 := 0
-		anyChild(n, roK103, func(n4430 *Node) bool {
-			return anyChild(n4430, roK63, func(n4431 *Node) bool {
-				return anyChild(n4431, roK138, func(n4432 *Node) bool {
-					return anyChild(n4432, roK123, func(n4433 *Node) bool { return tally1(&k4429) })
+		k2078 := 0
+		anyChild(n, roK104, func(n2079 *Node) bool {
+			return anyChild(n2079, roK63, func(n2080 *Node) bool {
+				return anyChild(n2080, roK145, func(n2081 *Node) bool {
+					return anyChild(n2081, roK128, func(n2082 *Node) bool { return tally1(&k2078) })
 				})
 			})
 		})
-		return countOf(k4429)
-	}(), roK108, opLe)
+		return countOf(k2078)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-11: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func roT0920(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4434 := 0
-		anyChild(n, roK103, func(n4435 *Node) bool {
-			return anyChild(n4435, roK63, func(n4436 *Node) bool {
-				return anyChild(n4436, roK102, func(n4437 *Node) bool {
-					return anyChild(n4437, roK112, func(n4438 *Node) bool { return tally1(&k4434) })
+		k2083 := 0
+		anyChild(n, roK104, func(n2084 *Node) bool {
+			return anyChild(n2084, roK63, func(n2085 *Node) bool {
+				return anyChild(n2085, roK103, func(n2086 *Node) bool {
+					return anyChild(n2086, roK115, func(n2087 *Node) bool { return tally1(&k2083) })
 				})
 			})
 		})
-		return countOf(k4434)
-	}(), roK108, opLe)
+		return countOf(k2083)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-12: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func roT0921(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4439 := 0
-		anyChild(n, roK103, func(n4440 *Node) bool {
-			return anyChild(n4440, roK63, func(n4441 *Node) bool {
-				return anyChild(n4441, roK113, func(n4442 *Node) bool {
-					return anyChild(n4442, roK80, func(n4443 *Node) bool { return (strings.ToUpper(childStr(n4443, roK54)) == "VAT") }) && anyChild(n4442, roK112, func(n4444 *Node) bool { return tally1(&k4439) })
+		k2088 := 0
+		anyChild(n, roK104, func(n2089 *Node) bool {
+			return anyChild(n2089, roK63, func(n2090 *Node) bool {
+				return anyChild(n2090, roK116, func(n2091 *Node) bool {
+					return anyChild(n2091, roK81, func(n2092 *Node) bool { return (strings.ToUpper(childStr(n2092, roK54)) == "VAT") }) && anyChild(n2091, roK115, func(n2093 *Node) bool { return tally1(&k2088) })
 				})
 			})
 		})
-		return countOf(k4439)
-	}(), roK108, opLe)
+		return countOf(k2088)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-13: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)!='VAT']/cbc:CompanyID) <= 1)
 func roT0922(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4445 := 0
-		anyChild(n, roK103, func(n4446 *Node) bool {
-			return anyChild(n4446, roK63, func(n4447 *Node) bool {
-				return anyChild(n4447, roK113, func(n4448 *Node) bool {
-					return anyChild(n4448, roK80, func(n4449 *Node) bool { return (strings.ToUpper(childStr(n4449, roK54)) != "VAT") }) && anyChild(n4448, roK112, func(n4450 *Node) bool { return tally1(&k4445) })
+		k2094 := 0
+		anyChild(n, roK104, func(n2095 *Node) bool {
+			return anyChild(n2095, roK63, func(n2096 *Node) bool {
+				return anyChild(n2096, roK116, func(n2097 *Node) bool {
+					return anyChild(n2097, roK81, func(n2098 *Node) bool { return (strings.ToUpper(childStr(n2098, roK54)) != "VAT") }) && anyChild(n2097, roK115, func(n2099 *Node) bool { return tally1(&k2094) })
 				})
 			})
 		})
-		return countOf(k4445)
-	}(), roK108, opLe)
+		return countOf(k2094)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-14: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm) <= 1)
 func roT0923(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4451 := 0
-		anyChild(n, roK103, func(n4452 *Node) bool {
-			return anyChild(n4452, roK63, func(n4453 *Node) bool {
-				return anyChild(n4453, roK102, func(n4454 *Node) bool {
-					return anyChild(n4454, roK266, func(n4455 *Node) bool { return tally1(&k4451) })
+		k2100 := 0
+		anyChild(n, roK104, func(n2101 *Node) bool {
+			return anyChild(n2101, roK63, func(n2102 *Node) bool {
+				return anyChild(n2102, roK103, func(n2103 *Node) bool {
+					return anyChild(n2103, roK507, func(n2104 *Node) bool { return tally1(&k2100) })
 				})
 			})
 		})
-		return countOf(k4451)
-	}(), roK108, opLe)
+		return countOf(k2100)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-15: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func roT0924(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4456 := 0
-		anyChild(n, roK64, func(n4457 *Node) bool {
-			return anyChild(n4457, roK63, func(n4458 *Node) bool {
-				return anyChild(n4458, roK102, func(n4459 *Node) bool {
-					return anyChild(n4459, roK101, func(n4460 *Node) bool { return tally1(&k4456) })
+		k2105 := 0
+		anyChild(n, roK64, func(n2106 *Node) bool {
+			return anyChild(n2106, roK63, func(n2107 *Node) bool {
+				return anyChild(n2107, roK103, func(n2108 *Node) bool {
+					return anyChild(n2108, roK102, func(n2109 *Node) bool { return tally1(&k2105) })
 				})
 			})
 		})
-		return countOf(k4456)
-	}(), roK108, opLe)
+		return countOf(k2105)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-16: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID) <= 1)
 func roT0925(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4461 := 0
-		anyChild(n, roK64, func(n4462 *Node) bool {
-			return anyChild(n4462, roK63, func(n4463 *Node) bool {
-				return anyChild(n4463, roK139, func(n4464 *Node) bool {
-					return anyChild(n4464, roK54, func(n4465 *Node) bool { return tally1(&k4461) })
+		k2110 := 0
+		anyChild(n, roK64, func(n2111 *Node) bool {
+			return anyChild(n2111, roK63, func(n2112 *Node) bool {
+				return anyChild(n2112, roK147, func(n2113 *Node) bool {
+					return anyChild(n2113, roK54, func(n2114 *Node) bool { return tally1(&k2110) })
 				})
 			})
 		})
-		return countOf(k4461)
-	}(), roK108, opLe)
+		return countOf(k2110)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-17: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func roT0926(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4466 := 0
-		anyChild(n, roK64, func(n4467 *Node) bool {
-			return anyChild(n4467, roK63, func(n4468 *Node) bool {
-				return anyChild(n4468, roK102, func(n4469 *Node) bool {
-					return anyChild(n4469, roK112, func(n4470 *Node) bool { return tally1(&k4466) })
+		k2115 := 0
+		anyChild(n, roK64, func(n2116 *Node) bool {
+			return anyChild(n2116, roK63, func(n2117 *Node) bool {
+				return anyChild(n2117, roK103, func(n2118 *Node) bool {
+					return anyChild(n2118, roK115, func(n2119 *Node) bool { return tally1(&k2115) })
 				})
 			})
 		})
-		return countOf(k4466)
-	}(), roK108, opLe)
+		return countOf(k2115)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-18: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func roT0927(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4471 := 0
-		anyChild(n, roK64, func(n4472 *Node) bool {
-			return anyChild(n4472, roK63, func(n4473 *Node) bool {
-				return anyChild(n4473, roK113, func(n4474 *Node) bool {
-					return anyChild(n4474, roK80, func(n4475 *Node) bool { return (strings.ToUpper(childStr(n4475, roK54)) == "VAT") }) && anyChild(n4474, roK112, func(n4476 *Node) bool { return tally1(&k4471) })
+		k2120 := 0
+		anyChild(n, roK64, func(n2121 *Node) bool {
+			return anyChild(n2121, roK63, func(n2122 *Node) bool {
+				return anyChild(n2122, roK116, func(n2123 *Node) bool {
+					return anyChild(n2123, roK81, func(n2124 *Node) bool { return (strings.ToUpper(childStr(n2124, roK54)) == "VAT") }) && anyChild(n2123, roK115, func(n2125 *Node) bool { return tally1(&k2120) })
 				})
 			})
 		})
-		return countOf(k4471)
-	}(), roK108, opLe)
+		return countOf(k2120)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-24: (count(cac:Delivery) <= 1)
 func roT0928(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4477 := 0
-		anyChild(n, roK75, func(n4478 *Node) bool { return tally1(&k4477) })
-		return countOf(k4477)
-	}(), roK108, opLe)
+		k2126 := 0
+		anyChild(n, roK75, func(n2127 *Node) bool { return tally1(&k2126) })
+		return countOf(k2126)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-29: (count(//cac:PartyIdentification/cbc:ID[upper-case(@schemeID) = 'SEPA']) <= 1)
 func roT0929(v []Seq, n *Node) bool {
 	return memoBool(v, 285, func() bool {
 		return gcmp(func() Seq {
-			k4479 := 0
-			anyNode(desc(root(n), roK139), func(n4480 *Node) bool {
-				return anyChild(n4480, roK54, func(n4481 *Node) bool { return (strings.ToUpper(str(attr(n4481, roK65))) == "SEPA") && tally1(&k4479) })
+			k2128 := 0
+			anyNode(desc(root(n), roK147), func(n2129 *Node) bool {
+				return anyChild(n2129, roK54, func(n2130 *Node) bool { return (strings.ToUpper(str(attr(n2130, roK65))) == "SEPA") && tally1(&k2128) })
 			})
-			return countOf(k4479)
-		}(), roK108, opLe)
+			return countOf(k2128)
+		}(), roK111, opLe)
 	})
 }
 
 // UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
 func roT0930(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4482 := 0
-		anyChild(n, roK205, func(n4483 *Node) bool {
-			return anyChild(n4483, roK54, func(n4484 *Node) bool { return tally1(&k4482) })
+		k2131 := 0
+		anyChild(n, roK337, func(n2132 *Node) bool {
+			return anyChild(n2132, roK54, func(n2133 *Node) bool { return tally1(&k2131) })
 		})
-		return countOf(k4482)
-	}(), roK108, opLe)
+		return countOf(k2131)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-40: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0931(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4485 := 0
-		anyChild(n, roK64, func(n4486 *Node) bool {
-			return anyChild(n4486, roK63, func(n4487 *Node) bool {
-				return anyChild(n4487, roK138, func(n4488 *Node) bool {
-					return anyChild(n4488, roK123, func(n4489 *Node) bool { return tally1(&k4485) })
+		k2134 := 0
+		anyChild(n, roK64, func(n2135 *Node) bool {
+			return anyChild(n2135, roK63, func(n2136 *Node) bool {
+				return anyChild(n2136, roK145, func(n2137 *Node) bool {
+					return anyChild(n2137, roK128, func(n2138 *Node) bool { return tally1(&k2134) })
 				})
 			})
 		})
-		return countOf(k4485)
-	}(), roK108, opLe)
+		return countOf(k2134)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-44: count(//cbc:PaymentID[not(preceding::cbc:PaymentID/. = .)]) <= 1
 func roT0932(v []Seq, n *Node) bool {
 	return memoBool(v, 286, func() bool {
 		return gcmp(func() Seq {
-			k4490 := 0
-			anyNode(desc(root(n), roK415), func(n4491 *Node) bool {
-				return !func(r4492 Seq) bool {
-					return anyNode(preceding(n4491, roK415), func(n4493 *Node) bool { return gcmp(nodeSeq(n4493), r4492, opEq) })
-				}(nodeSeq(n4491)) && tally1(&k4490)
+			k2139 := 0
+			anyNode(desc(root(n), roK1179), func(n2140 *Node) bool {
+				return !func(r2141 Seq) bool {
+					return anyNode(preceding(n2140, roK1179), func(n2142 *Node) bool { return gcmp(nodeSeq(n2142), r2141, opEq) })
+				}(nodeSeq(n2140)) && tally1(&k2139)
 			})
-			return countOf(k4490)
-		}(), roK108, opLe)
+			return countOf(k2139)
+		}(), roK111, opLe)
 	})
 }
 
 // UBL-SR-45: (count(cac:PaymentMeans/cbc:PaymentDueDate) <=1)
 func roT0933(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4494 := 0
-		anyChild(n, roK70, func(n4495 *Node) bool {
-			return anyChild(n4495, roK294, func(n4496 *Node) bool { return tally1(&k4494) })
+		k2143 := 0
+		anyChild(n, roK70, func(n2144 *Node) bool {
+			return anyChild(n2144, roK700, func(n2145 *Node) bool { return tally1(&k2143) })
 		})
-		return countOf(k4494)
-	}(), roK108, opLe)
+		return countOf(k2143)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-46: (count(cac:PaymentMeans/cbc:PaymentMeansCode/@name) <=1)
 func roT0934(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4497 := 0
-		anyChild(n, roK70, func(n4498 *Node) bool {
-			return anyChild(n4498, roK141, func(n4499 *Node) bool {
-				return anyAttr(n4499, roK431, func(n4500 *Node) bool { return tally1(&k4497) })
+		k2146 := 0
+		anyChild(n, roK70, func(n2147 *Node) bool {
+			return anyChild(n2147, roK149, func(n2148 *Node) bool {
+				return anyAttr(n2148, roK1197, func(n2149 *Node) bool { return tally1(&k2146) })
 			})
 		})
-		return countOf(k4497)
-	}(), roK108, opLe)
+		return countOf(k2146)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-47: count(//cbc:PaymentMeansCode[not(preceding::cbc:PaymentMeansCode/. = .)]) <= 1
 func roT0935(v []Seq, n *Node) bool {
 	return memoBool(v, 287, func() bool {
 		return gcmp(func() Seq {
-			k4501 := 0
-			anyNode(desc(root(n), roK141), func(n4502 *Node) bool {
-				return !func(r4503 Seq) bool {
-					return anyNode(preceding(n4502, roK141), func(n4504 *Node) bool { return gcmp(nodeSeq(n4504), r4503, opEq) })
-				}(nodeSeq(n4502)) && tally1(&k4501)
+			k2150 := 0
+			anyNode(desc(root(n), roK149), func(n2151 *Node) bool {
+				return !func(r2152 Seq) bool {
+					return anyNode(preceding(n2151, roK149), func(n2153 *Node) bool { return gcmp(nodeSeq(n2153), r2152, opEq) })
+				}(nodeSeq(n2151)) && tally1(&k2150)
 			})
-			return countOf(k4501)
-		}(), roK108, opLe)
+			return countOf(k2150)
+		}(), roK111, opLe)
 	})
 }
 
 // UBL-SR-49: (count(cac:InvoicePeriod/cbc:DescriptionCode) <=1)
 func roT0936(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4505 := 0
-		anyChild(n, roK117, func(n4506 *Node) bool {
-			return anyChild(n4506, roK116, func(n4507 *Node) bool { return tally1(&k4505) })
+		k2154 := 0
+		anyChild(n, roK119, func(n2155 *Node) bool {
+			return anyChild(n2155, roK120, func(n2156 *Node) bool { return tally1(&k2154) })
 		})
-		return countOf(k4505)
-	}(), roK108, opLe)
+		return countOf(k2154)
+	}(), roK111, opLe)
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
 func roM075(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -13871,7 +13015,7 @@ func roM075(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -13884,72 +13028,72 @@ func roM075(v []Seq, n *Node) bool {
 // UBL-SR-34: (count(cbc:Note) <= 1)
 func roT0937(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4508 := 0
-		anyChild(n, roK60, func(n4509 *Node) bool { return tally1(&k4508) })
-		return countOf(k4508)
-	}(), roK108, opLe)
+		k2157 := 0
+		anyChild(n, roK60, func(n2158 *Node) bool { return tally1(&k2157) })
+		return countOf(k2157)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-35: (count(cac:OrderLineReference/cbc:LineID) <= 1)
 func roT0938(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4510 := 0
-		anyChild(n, roK357, func(n4511 *Node) bool {
-			return anyChild(n4511, roK442, func(n4512 *Node) bool { return tally1(&k4510) })
+		k2159 := 0
+		anyChild(n, roK878, func(n2160 *Node) bool {
+			return anyChild(n2160, roK1208, func(n2161 *Node) bool { return tally1(&k2159) })
 		})
-		return countOf(k4510)
-	}(), roK108, opLe)
+		return countOf(k2159)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-36: (count(cac:InvoicePeriod) <= 1)
 func roT0939(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4513 := 0
-		anyChild(n, roK117, func(n4514 *Node) bool { return tally1(&k4513) })
-		return countOf(k4513)
-	}(), roK108, opLe)
+		k2162 := 0
+		anyChild(n, roK119, func(n2163 *Node) bool { return tally1(&k2162) })
+		return countOf(k2162)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-37: (count(cac:Price/cac:AllowanceCharge/cbc:Amount) <= 1)
 func roT0940(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4515 := 0
-		anyChild(n, roK126, func(n4516 *Node) bool {
-			return anyChild(n4516, roK76, func(n4517 *Node) bool {
-				return anyChild(n4517, roK79, func(n4518 *Node) bool { return tally1(&k4515) })
+		k2164 := 0
+		anyChild(n, roK130, func(n2165 *Node) bool {
+			return anyChild(n2165, roK77, func(n2166 *Node) bool {
+				return anyChild(n2166, roK80, func(n2167 *Node) bool { return tally1(&k2164) })
 			})
 		})
-		return countOf(k4515)
-	}(), roK108, opLe)
+		return countOf(k2164)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-48: count(cac:Item/cac:ClassifiedTaxCategory) = 1
 func roT0941(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4519 := 0
-		anyChild(n, roK124, func(n4520 *Node) bool {
-			return anyChild(n4520, roK110, func(n4521 *Node) bool { return tally1(&k4519) })
+		k2168 := 0
+		anyChild(n, roK129, func(n2169 *Node) bool {
+			return anyChild(n2169, roK113, func(n2170 *Node) bool { return tally1(&k2168) })
 		})
-		return countOf(k4519)
-	}(), roK108, opEq)
+		return countOf(k2168)
+	}(), roK111, opEq)
 }
 
 // UBL-SR-50: count(cac:Item/cbc:Description) <= 1
 func roT0942(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4522 := 0
-		anyChild(n, roK124, func(n4523 *Node) bool {
-			return anyChild(n4523, roK169, func(n4524 *Node) bool { return tally1(&k4522) })
+		k2171 := 0
+		anyChild(n, roK129, func(n2172 *Node) bool {
+			return anyChild(n2172, roK184, func(n2173 *Node) bool { return tally1(&k2171) })
 		})
-		return countOf(k4522)
-	}(), roK108, opLe)
+		return countOf(k2171)
+	}(), roK111, opLe)
 }
 
 // cac:PayeeParty
 func roM076(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK137) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK144) {
 			return false
 		}
 		return true
@@ -13962,46 +13106,46 @@ func roM076(v []Seq, n *Node) bool {
 // UBL-SR-19: (count(cac:PartyName/cbc:Name) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0943(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k4525 := 0
-		anyChild(n, roK138, func(n4526 *Node) bool {
-			return anyChild(n4526, roK123, func(n4527 *Node) bool { return tally1(&k4525) })
+		k2174 := 0
+		anyChild(n, roK145, func(n2175 *Node) bool {
+			return anyChild(n2175, roK128, func(n2176 *Node) bool { return tally1(&k2174) })
 		})
-		return countOf(k4525)
-	}(), roK108, opLe) && func(r4532 Seq) bool {
-		return anyChild(n, roK138, func(n4533 *Node) bool {
-			return anyChild(n4533, roK123, func(n4534 *Node) bool { return gcmp(nodeSeq(n4534), r4532, opNe) })
+		return countOf(k2174)
+	}(), roK111, opLe) && func(r2181 Seq) bool {
+		return anyChild(n, roK145, func(n2182 *Node) bool {
+			return anyChild(n2182, roK128, func(n2183 *Node) bool { return gcmp(nodeSeq(n2183), r2181, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n4528 *Node) Seq { return child(n4528, roK103) }), func(n4529 *Node) Seq { return child(n4529, roK63) }), func(n4530 *Node) Seq { return child(n4530, roK102) }), func(n4531 *Node) Seq { return child(n4531, roK101) })))
+	}(step(step(step(step(parent(n), func(n2177 *Node) Seq { return child(n2177, roK104) }), func(n2178 *Node) Seq { return child(n2178, roK63) }), func(n2179 *Node) Seq { return child(n2179, roK103) }), func(n2180 *Node) Seq { return child(n2180, roK102) })))
 }
 
 // UBL-SR-20: (count(cac:PartyIdentification/cbc:ID[upper-case(@schemeID) != 'SEPA']) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0944(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k4535 := 0
-		anyChild(n, roK139, func(n4536 *Node) bool {
-			return anyChild(n4536, roK54, func(n4537 *Node) bool { return (strings.ToUpper(str(attr(n4537, roK65))) != "SEPA") && tally1(&k4535) })
+		k2184 := 0
+		anyChild(n, roK147, func(n2185 *Node) bool {
+			return anyChild(n2185, roK54, func(n2186 *Node) bool { return (strings.ToUpper(str(attr(n2186, roK65))) != "SEPA") && tally1(&k2184) })
 		})
-		return countOf(k4535)
-	}(), roK108, opLe) && func(r4542 Seq) bool {
-		return anyChild(n, roK138, func(n4543 *Node) bool {
-			return anyChild(n4543, roK123, func(n4544 *Node) bool { return gcmp(nodeSeq(n4544), r4542, opNe) })
+		return countOf(k2184)
+	}(), roK111, opLe) && func(r2191 Seq) bool {
+		return anyChild(n, roK145, func(n2192 *Node) bool {
+			return anyChild(n2192, roK128, func(n2193 *Node) bool { return gcmp(nodeSeq(n2193), r2191, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n4538 *Node) Seq { return child(n4538, roK103) }), func(n4539 *Node) Seq { return child(n4539, roK63) }), func(n4540 *Node) Seq { return child(n4540, roK102) }), func(n4541 *Node) Seq { return child(n4541, roK101) })))
+	}(step(step(step(step(parent(n), func(n2187 *Node) Seq { return child(n2187, roK104) }), func(n2188 *Node) Seq { return child(n2188, roK63) }), func(n2189 *Node) Seq { return child(n2189, roK103) }), func(n2190 *Node) Seq { return child(n2190, roK102) })))
 }
 
 // UBL-SR-21: (count(cac:PartyLegalEntity/cbc:CompanyID) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0945(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k4545 := 0
-		anyChild(n, roK102, func(n4546 *Node) bool {
-			return anyChild(n4546, roK112, func(n4547 *Node) bool { return tally1(&k4545) })
+		k2194 := 0
+		anyChild(n, roK103, func(n2195 *Node) bool {
+			return anyChild(n2195, roK115, func(n2196 *Node) bool { return tally1(&k2194) })
 		})
-		return countOf(k4545)
-	}(), roK108, opLe) && func(r4552 Seq) bool {
-		return anyChild(n, roK138, func(n4553 *Node) bool {
-			return anyChild(n4553, roK123, func(n4554 *Node) bool { return gcmp(nodeSeq(n4554), r4552, opNe) })
+		return countOf(k2194)
+	}(), roK111, opLe) && func(r2201 Seq) bool {
+		return anyChild(n, roK145, func(n2202 *Node) bool {
+			return anyChild(n2202, roK128, func(n2203 *Node) bool { return gcmp(nodeSeq(n2203), r2201, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n4548 *Node) Seq { return child(n4548, roK103) }), func(n4549 *Node) Seq { return child(n4549, roK63) }), func(n4550 *Node) Seq { return child(n4550, roK102) }), func(n4551 *Node) Seq { return child(n4551, roK101) })))
+	}(step(step(step(step(parent(n), func(n2197 *Node) Seq { return child(n2197, roK104) }), func(n2198 *Node) Seq { return child(n2198, roK63) }), func(n2199 *Node) Seq { return child(n2199, roK103) }), func(n2200 *Node) Seq { return child(n2200, roK102) })))
 }
 
 // cac:PaymentMeans
@@ -14021,37 +13165,37 @@ func roM077(v []Seq, n *Node) bool {
 // UBL-SR-26: (count(cbc:PaymentID) <= 1)
 func roT0946(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4555 := 0
-		anyChild(n, roK415, func(n4556 *Node) bool { return tally1(&k4555) })
-		return countOf(k4555)
-	}(), roK108, opLe)
+		k2204 := 0
+		anyChild(n, roK1179, func(n2205 *Node) bool { return tally1(&k2204) })
+		return countOf(k2204)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-27: (count(cbc:PaymentMeansCode) <= 1)
 func roT0947(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4557 := 0
-		anyChild(n, roK141, func(n4558 *Node) bool { return tally1(&k4557) })
-		return countOf(k4557)
-	}(), roK108, opLe)
+		k2206 := 0
+		anyChild(n, roK149, func(n2207 *Node) bool { return tally1(&k2206) })
+		return countOf(k2206)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-28: (count(cac:PaymentMandate/cbc:ID) <= 1)
 func roT0948(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4559 := 0
-		anyChild(n, roK109, func(n4560 *Node) bool {
-			return anyChild(n4560, roK54, func(n4561 *Node) bool { return tally1(&k4559) })
+		k2208 := 0
+		anyChild(n, roK112, func(n2209 *Node) bool {
+			return anyChild(n2209, roK54, func(n2210 *Node) bool { return tally1(&k2208) })
 		})
-		return countOf(k4559)
-	}(), roK108, opLe)
+		return countOf(k2208)
+	}(), roK111, opLe)
 }
 
 // cac:BillingReference
 func roM078(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK142) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK151) {
 			return false
 		}
 		return true
@@ -14064,22 +13208,22 @@ func roM078(v []Seq, n *Node) bool {
 // UBL-SR-06: (count(cac:InvoiceDocumentReference) <= 1)
 func roT0949(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4562 := 0
-		anyChild(n, roK143, func(n4563 *Node) bool { return tally1(&k4562) })
-		return countOf(k4562)
-	}(), roK108, opLe)
+		k2211 := 0
+		anyChild(n, roK152, func(n2212 *Node) bool { return tally1(&k2211) })
+		return countOf(k2211)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-07: (cac:InvoiceDocumentReference/cbc:ID)
 func roT0950(v []Seq, n *Node) bool {
-	return anyChild(n, roK143, func(n4564 *Node) bool { return hasChild(n4564, roK54) })
+	return existsNames(n, roK153)
 }
 
 // cac:TaxRepresentativeParty
 func roM079(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
 			return false
 		}
 		return true
@@ -14092,34 +13236,34 @@ func roM079(v []Seq, n *Node) bool {
 // UBL-SR-22: (count(cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0951(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4566 := 0
-		anyChild(n, roK63, func(n4567 *Node) bool {
-			return anyChild(n4567, roK138, func(n4568 *Node) bool {
-				return anyChild(n4568, roK123, func(n4569 *Node) bool { return tally1(&k4566) })
+		k2213 := 0
+		anyChild(n, roK63, func(n2214 *Node) bool {
+			return anyChild(n2214, roK145, func(n2215 *Node) bool {
+				return anyChild(n2215, roK128, func(n2216 *Node) bool { return tally1(&k2213) })
 			})
 		})
-		return countOf(k4566)
-	}(), roK108, opLe)
+		return countOf(k2213)
+	}(), roK111, opLe)
 }
 
 // UBL-SR-23: (count(cac:Party/cac:PartyTaxScheme/cbc:CompanyID) <= 1)
 func roT0952(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4570 := 0
-		anyChild(n, roK63, func(n4571 *Node) bool {
-			return anyChild(n4571, roK113, func(n4572 *Node) bool {
-				return anyChild(n4572, roK112, func(n4573 *Node) bool { return tally1(&k4570) })
+		k2217 := 0
+		anyChild(n, roK63, func(n2218 *Node) bool {
+			return anyChild(n2218, roK116, func(n2219 *Node) bool {
+				return anyChild(n2219, roK115, func(n2220 *Node) bool { return tally1(&k2217) })
 			})
 		})
-		return countOf(k4570)
-	}(), roK108, opLe)
+		return countOf(k2217)
+	}(), roK111, opLe)
 }
 
 // cac:TaxSubtotal
 func roM080(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		return true
@@ -14132,25 +13276,16 @@ func roM080(v []Seq, n *Node) bool {
 // UBL-SR-32: (count(cac:TaxCategory/cbc:TaxExemptionReason) <= 1)
 func roT0953(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4574 := 0
-		anyChild(n, roK81, func(n4575 *Node) bool {
-			return anyChild(n4575, roK147, func(n4576 *Node) bool { return tally1(&k4574) })
+		k2221 := 0
+		anyChild(n, roK82, func(n2222 *Node) bool {
+			return anyChild(n2222, roK159, func(n2223 *Node) bool { return tally1(&k2221) })
 		})
-		return countOf(k4574)
-	}(), roK108, opLe)
+		return countOf(k2221)
+	}(), roK111, opLe)
 }
 
 // cbc:InvoiceTypeCode | cbc:CreditNoteTypeCode
 func roM081(v []Seq, n *Node) bool {
-	if func() bool {
-		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK98) {
-			return false
-		}
-		return true
-	}() {
-		return true
-	}
 	if func() bool {
 		m := n
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK99) {
@@ -14160,35 +13295,6 @@ func roM081(v []Seq, n *Node) bool {
 	}() {
 		return true
 	}
-	return false
-}
-
-// BR-CL-01: (self::cbc:InvoiceTypeCode and ((not(contains(normalize-space(.), ' ')) and contains(' 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 39…
-func roT0954(v []Seq, n *Node) bool {
-	return (((len(self(n, roK98)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK443, (" "+fnNormalizeSpace(n.StringValue())+" ")))) || ((len(self(n, roK99)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 532 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))))
-}
-
-// //@currencyID
-func roM082(v []Seq, n *Node) bool {
-	if func() bool {
-		m := n
-		if m == nil || m.Kind != KindAttr || !nameMatch(m, roK104) {
-			return false
-		}
-		return true
-	}() {
-		return true
-	}
-	return false
-}
-
-// BR-CL-03: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU …
-func roT0955(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK444, (" "+fnNormalizeSpace(n.StringValue())+" ")))
-}
-
-// cbc:DocumentCurrencyCode
-func roM083(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK100) {
@@ -14201,16 +13307,54 @@ func roM083(v []Seq, n *Node) bool {
 	return false
 }
 
+// BR-CL-01: (self::cbc:InvoiceTypeCode and ((not(contains(normalize-space(.), ' ')) and contains(' 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 39…
+func roT0954(v []Seq, n *Node) bool {
+	return (((len(self(n, roK99)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1209, (" "+fnNormalizeSpace(n.StringValue())+" ")))) || ((len(self(n, roK100)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 532 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))))
+}
+
+// //@currencyID
+func roM082(v []Seq, n *Node) bool {
+	if func() bool {
+		m := n
+		if m == nil || m.Kind != KindAttr || !nameMatch(m, roK107) {
+			return false
+		}
+		return true
+	}() {
+		return true
+	}
+	return false
+}
+
+// BR-CL-03: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU …
+func roT0955(v []Seq, n *Node) bool {
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1210, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+}
+
+// cbc:DocumentCurrencyCode
+func roM083(v []Seq, n *Node) bool {
+	if func() bool {
+		m := n
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK101) {
+			return false
+		}
+		return true
+	}() {
+		return true
+	}
+	return false
+}
+
 // BR-CL-04: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU …
 func roT0956(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK444, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1210, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cbc:TaxCurrencyCode
 func roM084(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK107) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
 			return false
 		}
 		return true
@@ -14222,18 +13366,18 @@ func roM084(v []Seq, n *Node) bool {
 
 // BR-CL-05: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU …
 func roT0957(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK444, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1210, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:InvoicePeriod/cbc:DescriptionCode
 func roM085(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK116) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK120) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
 		return true
@@ -14262,7 +13406,7 @@ func roM086(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK53) {
 			return false
 		}
-		if !(anyChild(m, roK150, func(n4580 *Node) bool { return (n4580.StringValue() == "130") })) {
+		if !(anyChild(m, roK162, func(n2227 *Node) bool { return (n2227.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -14278,10 +13422,10 @@ func roM086(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK173) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK195) {
 			return false
 		}
-		if !(anyChild(m, roK150, func(n4582 *Node) bool { return (n4582.StringValue() == "130") })) {
+		if !(anyChild(m, roK162, func(n2229 *Node) bool { return (n2229.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -14293,7 +13437,7 @@ func roM086(v []Seq, n *Node) bool {
 
 // BR-CL-07: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH …
 func roT0959(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK445, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK1211, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
 }
 
 // cac:PartyIdentification/cbc:ID[@schemeID]
@@ -14307,7 +13451,7 @@ func roM087(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK139) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK147) {
 			return false
 		}
 		return true
@@ -14319,21 +13463,21 @@ func roM087(v []Seq, n *Node) bool {
 
 // BR-CL-10: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0960(v []Seq, n *Node) bool {
-	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK446, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" "))) && ((len(ancestor(n, roK103)) > 0) || (len(ancestor(n, roK137)) > 0))))
+	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK1212, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" "))) && ((len(ancestor(n, roK104)) > 0) || (len(ancestor(n, roK144)) > 0))))
 }
 
 // cac:PartyLegalEntity/cbc:CompanyID[@schemeID]
 func roM088(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK112) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK115) {
 			return false
 		}
 		if !(hasAttr(m, roK65)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK102) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK103) {
 			return false
 		}
 		return true
@@ -14345,21 +13489,21 @@ func roM088(v []Seq, n *Node) bool {
 
 // BR-CL-11: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0961(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK446, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK1212, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
 }
 
 // cac:CommodityClassification/cbc:ItemClassificationCode[@listID]
 func roM089(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK138) {
 			return false
 		}
-		if !(hasAttr(m, roK133)) {
+		if !(hasAttr(m, roK140)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK132) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK139) {
 			return false
 		}
 		return true
@@ -14371,7 +13515,7 @@ func roM089(v []Seq, n *Node) bool {
 
 // BR-CL-13: ((not(contains(normalize-space(@listID), ' ')) and contains(' AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT …
 func roT0962(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK133))), " ") && containsWord(roK447, (" "+fnNormalizeSpace(str(attr(n, roK133)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK140))), " ") && containsWord(roK1213, (" "+fnNormalizeSpace(str(attr(n, roK140)))+" ")))
 }
 
 // cac:Country/cbc:IdentificationCode
@@ -14394,7 +13538,7 @@ func roM090(v []Seq, n *Node) bool {
 
 // BR-CL-14: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func roT0963(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK448, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1214, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:OriginCountry/cbc:IdentificationCode
@@ -14405,7 +13549,7 @@ func roM091(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK382) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1034) {
 			return false
 		}
 		return true
@@ -14417,14 +13561,14 @@ func roM091(v []Seq, n *Node) bool {
 
 // BR-CL-15: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func roT0964(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK448, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1214, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:PaymentMeans/cbc:PaymentMeansCode
 func roM092(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK141) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK149) {
 			return false
 		}
 		m = m.Parent
@@ -14440,7 +13584,7 @@ func roM092(v []Seq, n *Node) bool {
 
 // BR-CL-16: ( ( not(contains(normalize-space(.),' ')) and contains( ' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 5…
 func roT0965(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK449, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1215, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:TaxCategory/cbc:ID
@@ -14451,7 +13595,7 @@ func roM093(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
 			return false
 		}
 		return true
@@ -14474,7 +13618,7 @@ func roM094(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
 			return false
 		}
 		return true
@@ -14493,15 +13637,15 @@ func roT0967(v []Seq, n *Node) bool {
 func roM095(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK83) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK84) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r4588 Seq) bool {
-			return anyChild(m, roK77, func(n4589 *Node) bool { return gcmp(nodeSeq(n4589), r4588, opEq) })
+		if !(func(r2235 Seq) bool {
+			return anyChild(m, roK78, func(n2236 *Node) bool { return gcmp(nodeSeq(n2236), r2235, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -14521,15 +13665,15 @@ func roT0968(v []Seq, n *Node) bool {
 func roM096(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK83) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK84) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r4590 Seq) bool {
-			return anyChild(m, roK77, func(n4591 *Node) bool { return gcmp(nodeSeq(n4591), r4590, opEq) })
+		if !(func(r2237 Seq) bool {
+			return anyChild(m, roK78, func(n2238 *Node) bool { return gcmp(nodeSeq(n2238), r2237, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -14542,7 +13686,7 @@ func roM096(v []Seq, n *Node) bool {
 
 // BR-CL-20: ((not(contains(normalize-space(.), ' ')) and contains(' AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE A…
 func roT0969(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK450, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1216, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:StandardItemIdentification/cbc:ID[@schemeID]
@@ -14556,7 +13700,7 @@ func roM097(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK134) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK141) {
 			return false
 		}
 		return true
@@ -14568,14 +13712,14 @@ func roM097(v []Seq, n *Node) bool {
 
 // BR-CL-21: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0970(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK446, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK1212, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
 }
 
 // cbc:TaxExemptionReasonCode
 func roM098(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK148) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK160) {
 			return false
 		}
 		return true
@@ -14587,14 +13731,14 @@ func roM098(v []Seq, n *Node) bool {
 
 // BR-CL-22: ((not(contains(normalize-space(.), ' ')) and contains(' VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX…
 func roT0971(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK451, (" "+fnNormalizeSpace(strings.ToUpper(n.StringValue()))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1217, (" "+fnNormalizeSpace(strings.ToUpper(n.StringValue()))+" ")))
 }
 
 // //@unitCode
 func roM099(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindAttr || !nameMatch(m, roK122) {
+		if m == nil || m.Kind != KindAttr || !nameMatch(m, roK127) {
 			return false
 		}
 		return true
@@ -14606,17 +13750,17 @@ func roM099(v []Seq, n *Node) bool {
 
 // BR-CL-23: ((not(contains(normalize-space(.), ' ')) and contains(' 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2N 2P 2Q …
 func roT0972(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK452, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1218, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cbc:EmbeddedDocumentBinaryObject[@mimeCode]
 func roM100(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK453) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1219) {
 			return false
 		}
-		if !(hasAttr(m, roK152)) {
+		if !(hasAttr(m, roK164)) {
 			return false
 		}
 		return true
@@ -14628,10 +13772,10 @@ func roM100(v []Seq, n *Node) bool {
 
 // BR-CL-24: ((@mimeCode = 'application/pdf' or @mimeCode = 'image/png' or @mimeCode = 'image/jpeg' or @mimeCode = 'text/csv' or @mimeCode = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' or @…
 func roT0973(v []Seq, n *Node) bool {
-	return (((((anyAttr(n, roK152, func(n4594 *Node) bool { return (n4594.StringValue() == "application/pdf") }) || anyAttr(n, roK152, func(n4595 *Node) bool { return (n4595.StringValue() == "image/png") })) || anyAttr(n, roK152, func(n4596 *Node) bool { return (n4596.StringValue() == "image/jpeg") })) || anyAttr(n, roK152, func(n4597 *Node) bool { return (n4597.StringValue() == "text/csv") })) || anyAttr(n, roK152, func(n4598 *Node) bool {
-		return (n4598.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	})) || anyAttr(n, roK152, func(n4599 *Node) bool {
-		return (n4599.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
+	return (((((anyAttr(n, roK164, func(n2241 *Node) bool { return (n2241.StringValue() == "application/pdf") }) || anyAttr(n, roK164, func(n2242 *Node) bool { return (n2242.StringValue() == "image/png") })) || anyAttr(n, roK164, func(n2243 *Node) bool { return (n2243.StringValue() == "image/jpeg") })) || anyAttr(n, roK164, func(n2244 *Node) bool { return (n2244.StringValue() == "text/csv") })) || anyAttr(n, roK164, func(n2245 *Node) bool {
+		return (n2245.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	})) || anyAttr(n, roK164, func(n2246 *Node) bool {
+		return (n2246.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
 	}))
 }
 
@@ -14654,7 +13798,7 @@ func roM101(v []Seq, n *Node) bool {
 
 // BR-CL-25: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0170 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0…
 func roT0974(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK454, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK1220, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
 }
 
 // cac:DeliveryLocation/cbc:ID[@schemeID]
@@ -14680,14 +13824,14 @@ func roM102(v []Seq, n *Node) bool {
 
 // BR-CL-26: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0975(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK446, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK1212, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
 }
 
 // cbc:IssueDate
 func roM103(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK97) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK98) {
 			return false
 		}
 		return true
@@ -14706,7 +13850,7 @@ func roT0976(v []Seq, n *Node) bool {
 func roM104(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK115) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK118) {
 			return false
 		}
 		return true
@@ -14744,7 +13888,7 @@ func roT0978(v []Seq, n *Node) bool {
 func roM106(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK294) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK700) {
 			return false
 		}
 		return true
@@ -14763,7 +13907,7 @@ func roT0979(v []Seq, n *Node) bool {
 func roM107(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK118) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
 			return false
 		}
 		return true
@@ -14782,7 +13926,7 @@ func roT0980(v []Seq, n *Node) bool {
 func roM108(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK128) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK135) {
 			return false
 		}
 		return true
@@ -14801,7 +13945,7 @@ func roT0981(v []Seq, n *Node) bool {
 func roM109(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK127) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK134) {
 			return false
 		}
 		return true
@@ -14820,7 +13964,7 @@ func roT0982(v []Seq, n *Node) bool {
 func roM110(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK125) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		return true
@@ -14839,7 +13983,7 @@ func roT0983(v []Seq, n *Node) bool {
 func roM111(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK98) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK99) {
 			return false
 		}
 		return true
@@ -14858,7 +14002,7 @@ func roT0984(v []Seq, n *Node) bool {
 func roM112(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK99) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK100) {
 			return false
 		}
 		return true
@@ -14886,7 +14030,7 @@ func roM113(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK78) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK79) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -14898,566 +14042,566 @@ func roM113(v []Seq, n *Node) bool {
 
 // BR-RO-001: cbc:CustomizationID = $RO-CIUS-ID
 func roT0986(v []Seq, n *Node) bool {
-	return anyChild(n, roK96, func(n4602 *Node) bool { return gcmp(nodeSeq(n4602), v[1], opEq) })
+	return anyChild(n, roK97, func(n2249 *Node) bool { return gcmp(nodeSeq(n2249), v[1], opEq) })
 }
 
 // BR-RO-A020: count(cbc:Note) <= 20
 func roT0987(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4603 := 0
-		anyChild(n, roK60, func(n4604 *Node) bool { return tally1(&k4603) })
-		return countOf(k4603)
-	}(), roK455, opLe)
+		k2250 := 0
+		anyChild(n, roK60, func(n2251 *Node) bool { return tally1(&k2250) })
+		return countOf(k2250)
+	}(), roK1221, opLe)
 }
 
 // BR-RO-L0201: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PostalZone)) <=20
 func roT0988(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4605 string) {
-		anyChild(n, roK103, func(n4606 *Node) bool {
-			return anyChild(n4606, roK63, func(n4607 *Node) bool {
-				return anyChild(n4607, roK66, func(n4608 *Node) bool {
-					return anyChild(n4608, roK456, func(n4609 *Node) bool { return setStr(&r4605, n4609) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2252 string) {
+		anyChild(n, roK104, func(n2253 *Node) bool {
+			return anyChild(n2253, roK63, func(n2254 *Node) bool {
+				return anyChild(n2254, roK66, func(n2255 *Node) bool {
+					return anyChild(n2255, roK1222, func(n2256 *Node) bool { return setStr(&r2252, n2256) })
 				})
 			})
 		})
 		return
-	}())), roK455, opLe)
+	}())), roK1221, opLe)
 }
 
 // BR-RO-L0202: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PostalZone)) <=20
 func roT0989(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4610 string) {
-		anyChild(n, roK64, func(n4611 *Node) bool {
-			return anyChild(n4611, roK63, func(n4612 *Node) bool {
-				return anyChild(n4612, roK66, func(n4613 *Node) bool {
-					return anyChild(n4613, roK456, func(n4614 *Node) bool { return setStr(&r4610, n4614) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2257 string) {
+		anyChild(n, roK64, func(n2258 *Node) bool {
+			return anyChild(n2258, roK63, func(n2259 *Node) bool {
+				return anyChild(n2259, roK66, func(n2260 *Node) bool {
+					return anyChild(n2260, roK1222, func(n2261 *Node) bool { return setStr(&r2257, n2261) })
 				})
 			})
 		})
 		return
-	}())), roK455, opLe)
+	}())), roK1221, opLe)
 }
 
 // BR-RO-L0203: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PostalZone)) <= 20
 func roT0990(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4615 string) {
-		anyChild(n, roK114, func(n4616 *Node) bool {
-			return anyChild(n4616, roK66, func(n4617 *Node) bool {
-				return anyChild(n4617, roK456, func(n4618 *Node) bool { return setStr(&r4615, n4618) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2262 string) {
+		anyChild(n, roK117, func(n2263 *Node) bool {
+			return anyChild(n2263, roK66, func(n2264 *Node) bool {
+				return anyChild(n2264, roK1222, func(n2265 *Node) bool { return setStr(&r2262, n2265) })
 			})
 		})
 		return
-	}())), roK455, opLe)
+	}())), roK1221, opLe)
 }
 
 // BR-RO-L0204: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PostalZone)) <= 20
 func roT0991(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4619 string) {
-		anyChild(n, roK75, func(n4620 *Node) bool {
-			return anyChild(n4620, roK74, func(n4621 *Node) bool {
-				return anyChild(n4621, roK73, func(n4622 *Node) bool {
-					return anyChild(n4622, roK456, func(n4623 *Node) bool { return setStr(&r4619, n4623) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2266 string) {
+		anyChild(n, roK75, func(n2267 *Node) bool {
+			return anyChild(n2267, roK74, func(n2268 *Node) bool {
+				return anyChild(n2268, roK73, func(n2269 *Node) bool {
+					return anyChild(n2269, roK1222, func(n2270 *Node) bool { return setStr(&r2266, n2270) })
 				})
 			})
 		})
 		return
-	}())), roK455, opLe)
+	}())), roK1221, opLe)
 }
 
 // BR-RO-L155: string-length(normalize-space(cbc:ID)) <= 200
 func roT0992(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK54))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK54))), roK1223, opLe)
 }
 
 // BR-RO-L0302: string-length(normalize-space(cac:ContractDocumentReference/cbc:ID)) <= 200
 func roT0993(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4624 string) {
-		anyChild(n, roK194, func(n4625 *Node) bool {
-			return anyChild(n4625, roK54, func(n4626 *Node) bool { return setStr(&r4624, n4626) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2271 string) {
+		anyChild(n, roK287, func(n2272 *Node) bool {
+			return anyChild(n2272, roK54, func(n2273 *Node) bool { return setStr(&r2271, n2273) })
 		})
 		return
-	}())), roK457, opLe)
+	}())), roK1223, opLe)
 }
 
 // BR-RO-L0303: string-length(normalize-space(cac:OrderReference/cbc:ID)) <= 200
 func roT0994(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4627 string) {
-		anyChild(n, roK170, func(n4628 *Node) bool {
-			return anyChild(n4628, roK54, func(n4629 *Node) bool { return setStr(&r4627, n4629) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2274 string) {
+		anyChild(n, roK186, func(n2275 *Node) bool {
+			return anyChild(n2275, roK54, func(n2276 *Node) bool { return setStr(&r2274, n2276) })
 		})
 		return
-	}())), roK457, opLe)
+	}())), roK1223, opLe)
 }
 
 // BR-RO-L0304: string-length(normalize-space(cac:OrderReference/cbc:SalesOrderID)) <= 200
 func roT0995(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4630 string) {
-		anyChild(n, roK170, func(n4631 *Node) bool {
-			return anyChild(n4631, roK414, func(n4632 *Node) bool { return setStr(&r4630, n4632) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2277 string) {
+		anyChild(n, roK186, func(n2278 *Node) bool {
+			return anyChild(n2278, roK1178, func(n2279 *Node) bool { return setStr(&r2277, n2279) })
 		})
 		return
-	}())), roK457, opLe)
+	}())), roK1223, opLe)
 }
 
 // BR-RO-L0305: string-length(normalize-space(cac:ReceiptDocumentReference/cbc:ID)) <= 200
 func roT0996(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4633 string) {
-		anyChild(n, roK191, func(n4634 *Node) bool {
-			return anyChild(n4634, roK54, func(n4635 *Node) bool { return setStr(&r4633, n4635) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2280 string) {
+		anyChild(n, roK252, func(n2281 *Node) bool {
+			return anyChild(n2281, roK54, func(n2282 *Node) bool { return setStr(&r2280, n2282) })
 		})
 		return
-	}())), roK457, opLe)
+	}())), roK1223, opLe)
 }
 
 // BR-RO-L0306: string-length(normalize-space(cac:DespatchDocumentReference/cbc:ID)) <= 200
 func roT0997(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4636 string) {
-		anyChild(n, roK190, func(n4637 *Node) bool {
-			return anyChild(n4637, roK54, func(n4638 *Node) bool { return setStr(&r4636, n4638) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2283 string) {
+		anyChild(n, roK235, func(n2284 *Node) bool {
+			return anyChild(n2284, roK54, func(n2285 *Node) bool { return setStr(&r2283, n2285) })
 		})
 		return
-	}())), roK457, opLe)
+	}())), roK1223, opLe)
 }
 
 // BR-RO-L0307: string-length(normalize-space(cac:OriginatorDocumentReference/cbc:ID)) <= 200
 func roT0998(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4639 string) {
-		anyChild(n, roK193, func(n4640 *Node) bool {
-			return anyChild(n4640, roK54, func(n4641 *Node) bool { return setStr(&r4639, n4641) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2286 string) {
+		anyChild(n, roK270, func(n2287 *Node) bool {
+			return anyChild(n2287, roK54, func(n2288 *Node) bool { return setStr(&r2286, n2288) })
 		})
 		return
-	}())), roK457, opLe)
+	}())), roK1223, opLe)
 }
 
 // BR-RO-L0501: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CityName)) <= 50
 func roT0999(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4642 string) {
-		anyChild(n, roK103, func(n4643 *Node) bool {
-			return anyChild(n4643, roK63, func(n4644 *Node) bool {
-				return anyChild(n4644, roK66, func(n4645 *Node) bool {
-					return anyChild(n4645, roK458, func(n4646 *Node) bool { return setStr(&r4642, n4646) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2289 string) {
+		anyChild(n, roK104, func(n2290 *Node) bool {
+			return anyChild(n2290, roK63, func(n2291 *Node) bool {
+				return anyChild(n2291, roK66, func(n2292 *Node) bool {
+					return anyChild(n2292, roK1224, func(n2293 *Node) bool { return setStr(&r2289, n2293) })
 				})
 			})
 		})
 		return
-	}())), roK459, opLe)
+	}())), roK1225, opLe)
 }
 
 // BR-RO-L0502: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CityName)) <= 50
 func roT1000(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4647 string) {
-		anyChild(n, roK64, func(n4648 *Node) bool {
-			return anyChild(n4648, roK63, func(n4649 *Node) bool {
-				return anyChild(n4649, roK66, func(n4650 *Node) bool {
-					return anyChild(n4650, roK458, func(n4651 *Node) bool { return setStr(&r4647, n4651) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2294 string) {
+		anyChild(n, roK64, func(n2295 *Node) bool {
+			return anyChild(n2295, roK63, func(n2296 *Node) bool {
+				return anyChild(n2296, roK66, func(n2297 *Node) bool {
+					return anyChild(n2297, roK1224, func(n2298 *Node) bool { return setStr(&r2294, n2298) })
 				})
 			})
 		})
 		return
-	}())), roK459, opLe)
+	}())), roK1225, opLe)
 }
 
 // BR-RO-L0503: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CityName)) <= 50
 func roT1001(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4652 string) {
-		anyChild(n, roK114, func(n4653 *Node) bool {
-			return anyChild(n4653, roK66, func(n4654 *Node) bool {
-				return anyChild(n4654, roK458, func(n4655 *Node) bool { return setStr(&r4652, n4655) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2299 string) {
+		anyChild(n, roK117, func(n2300 *Node) bool {
+			return anyChild(n2300, roK66, func(n2301 *Node) bool {
+				return anyChild(n2301, roK1224, func(n2302 *Node) bool { return setStr(&r2299, n2302) })
 			})
 		})
 		return
-	}())), roK459, opLe)
+	}())), roK1225, opLe)
 }
 
 // BR-RO-L0504: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CityName)) <= 50
 func roT1002(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4656 string) {
-		anyChild(n, roK75, func(n4657 *Node) bool {
-			return anyChild(n4657, roK74, func(n4658 *Node) bool {
-				return anyChild(n4658, roK73, func(n4659 *Node) bool {
-					return anyChild(n4659, roK458, func(n4660 *Node) bool { return setStr(&r4656, n4660) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2303 string) {
+		anyChild(n, roK75, func(n2304 *Node) bool {
+			return anyChild(n2304, roK74, func(n2305 *Node) bool {
+				return anyChild(n2305, roK73, func(n2306 *Node) bool {
+					return anyChild(n2306, roK1224, func(n2307 *Node) bool { return setStr(&r2303, n2307) })
 				})
 			})
 		})
 		return
-	}())), roK459, opLe)
+	}())), roK1225, opLe)
 }
 
 // BR-RO-L1001: string-length(normalize-space(cbc:AccountingCost)) <= 100
 func roT1003(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK337))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK804))), roK92, opLe)
 }
 
 // BR-RO-L1002: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1004(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4661 string) {
-		anyChild(n, roK103, func(n4662 *Node) bool {
-			return anyChild(n4662, roK63, func(n4663 *Node) bool {
-				return anyChild(n4663, roK66, func(n4664 *Node) bool {
-					return anyChild(n4664, roK460, func(n4665 *Node) bool { return setStr(&r4661, n4665) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2308 string) {
+		anyChild(n, roK104, func(n2309 *Node) bool {
+			return anyChild(n2309, roK63, func(n2310 *Node) bool {
+				return anyChild(n2310, roK66, func(n2311 *Node) bool {
+					return anyChild(n2311, roK1226, func(n2312 *Node) bool { return setStr(&r2308, n2312) })
 				})
 			})
 		})
 		return
-	}())), roK91, opLe)
+	}())), roK92, opLe)
 }
 
 // BR-RO-L1003: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1005(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4666 string) {
-		anyChild(n, roK103, func(n4667 *Node) bool {
-			return anyChild(n4667, roK63, func(n4668 *Node) bool {
-				return anyChild(n4668, roK66, func(n4669 *Node) bool {
-					return anyChild(n4669, roK462, func(n4670 *Node) bool {
-						return anyChild(n4670, roK461, func(n4671 *Node) bool { return setStr(&r4666, n4671) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2313 string) {
+		anyChild(n, roK104, func(n2314 *Node) bool {
+			return anyChild(n2314, roK63, func(n2315 *Node) bool {
+				return anyChild(n2315, roK66, func(n2316 *Node) bool {
+					return anyChild(n2316, roK1228, func(n2317 *Node) bool {
+						return anyChild(n2317, roK1227, func(n2318 *Node) bool { return setStr(&r2313, n2318) })
 					})
 				})
 			})
 		})
 		return
-	}())), roK91, opLe)
+	}())), roK92, opLe)
 }
 
 // BR-RO-L1004: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Name)) <= 100
 func roT1006(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4672 string) {
-		anyChild(n, roK103, func(n4673 *Node) bool {
-			return anyChild(n4673, roK63, func(n4674 *Node) bool {
-				return anyChild(n4674, roK254, func(n4675 *Node) bool {
-					return anyChild(n4675, roK123, func(n4676 *Node) bool { return setStr(&r4672, n4676) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2319 string) {
+		anyChild(n, roK104, func(n2320 *Node) bool {
+			return anyChild(n2320, roK63, func(n2321 *Node) bool {
+				return anyChild(n2321, roK440, func(n2322 *Node) bool {
+					return anyChild(n2322, roK128, func(n2323 *Node) bool { return setStr(&r2319, n2323) })
 				})
 			})
 		})
 		return
-	}())), roK91, opLe)
+	}())), roK92, opLe)
 }
 
 // BR-RO-L1005: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telephone)) <= 100
 func roT1007(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4677 string) {
-		anyChild(n, roK103, func(n4678 *Node) bool {
-			return anyChild(n4678, roK63, func(n4679 *Node) bool {
-				return anyChild(n4679, roK254, func(n4680 *Node) bool {
-					return anyChild(n4680, roK463, func(n4681 *Node) bool { return setStr(&r4677, n4681) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2324 string) {
+		anyChild(n, roK104, func(n2325 *Node) bool {
+			return anyChild(n2325, roK63, func(n2326 *Node) bool {
+				return anyChild(n2326, roK440, func(n2327 *Node) bool {
+					return anyChild(n2327, roK1229, func(n2328 *Node) bool { return setStr(&r2324, n2328) })
 				})
 			})
 		})
 		return
-	}())), roK91, opLe)
+	}())), roK92, opLe)
 }
 
 // BR-RO-L1006: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ElectronicMail)) <= 100
 func roT1008(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4682 string) {
-		anyChild(n, roK103, func(n4683 *Node) bool {
-			return anyChild(n4683, roK63, func(n4684 *Node) bool {
-				return anyChild(n4684, roK254, func(n4685 *Node) bool {
-					return anyChild(n4685, roK464, func(n4686 *Node) bool { return setStr(&r4682, n4686) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2329 string) {
+		anyChild(n, roK104, func(n2330 *Node) bool {
+			return anyChild(n2330, roK63, func(n2331 *Node) bool {
+				return anyChild(n2331, roK440, func(n2332 *Node) bool {
+					return anyChild(n2332, roK1230, func(n2333 *Node) bool { return setStr(&r2329, n2333) })
 				})
 			})
 		})
 		return
-	}())), roK91, opLe)
+	}())), roK92, opLe)
 }
 
 // BR-RO-L1007: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1009(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4687 string) {
-		anyChild(n, roK64, func(n4688 *Node) bool {
-			return anyChild(n4688, roK63, func(n4689 *Node) bool {
-				return anyChild(n4689, roK66, func(n4690 *Node) bool {
-					return anyChild(n4690, roK460, func(n4691 *Node) bool { return setStr(&r4687, n4691) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2334 string) {
+		anyChild(n, roK64, func(n2335 *Node) bool {
+			return anyChild(n2335, roK63, func(n2336 *Node) bool {
+				return anyChild(n2336, roK66, func(n2337 *Node) bool {
+					return anyChild(n2337, roK1226, func(n2338 *Node) bool { return setStr(&r2334, n2338) })
 				})
 			})
 		})
 		return
-	}())), roK91, opLe)
+	}())), roK92, opLe)
 }
 
 // BR-RO-L1008: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1010(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4692 string) {
-		anyChild(n, roK64, func(n4693 *Node) bool {
-			return anyChild(n4693, roK63, func(n4694 *Node) bool {
-				return anyChild(n4694, roK66, func(n4695 *Node) bool {
-					return anyChild(n4695, roK462, func(n4696 *Node) bool {
-						return anyChild(n4696, roK461, func(n4697 *Node) bool { return setStr(&r4692, n4697) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2339 string) {
+		anyChild(n, roK64, func(n2340 *Node) bool {
+			return anyChild(n2340, roK63, func(n2341 *Node) bool {
+				return anyChild(n2341, roK66, func(n2342 *Node) bool {
+					return anyChild(n2342, roK1228, func(n2343 *Node) bool {
+						return anyChild(n2343, roK1227, func(n2344 *Node) bool { return setStr(&r2339, n2344) })
 					})
 				})
 			})
 		})
 		return
-	}())), roK91, opLe)
+	}())), roK92, opLe)
 }
 
 // BR-RO-L1009: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Name)) <= 100
 func roT1011(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4698 string) {
-		anyChild(n, roK64, func(n4699 *Node) bool {
-			return anyChild(n4699, roK63, func(n4700 *Node) bool {
-				return anyChild(n4700, roK254, func(n4701 *Node) bool {
-					return anyChild(n4701, roK123, func(n4702 *Node) bool { return setStr(&r4698, n4702) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2345 string) {
+		anyChild(n, roK64, func(n2346 *Node) bool {
+			return anyChild(n2346, roK63, func(n2347 *Node) bool {
+				return anyChild(n2347, roK440, func(n2348 *Node) bool {
+					return anyChild(n2348, roK128, func(n2349 *Node) bool { return setStr(&r2345, n2349) })
 				})
 			})
 		})
 		return
-	}())), roK91, opLe)
+	}())), roK92, opLe)
 }
 
 // BR-RO-L1010: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telephone)) <= 100
 func roT1012(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4703 string) {
-		anyChild(n, roK64, func(n4704 *Node) bool {
-			return anyChild(n4704, roK63, func(n4705 *Node) bool {
-				return anyChild(n4705, roK254, func(n4706 *Node) bool {
-					return anyChild(n4706, roK463, func(n4707 *Node) bool { return setStr(&r4703, n4707) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2350 string) {
+		anyChild(n, roK64, func(n2351 *Node) bool {
+			return anyChild(n2351, roK63, func(n2352 *Node) bool {
+				return anyChild(n2352, roK440, func(n2353 *Node) bool {
+					return anyChild(n2353, roK1229, func(n2354 *Node) bool { return setStr(&r2350, n2354) })
 				})
 			})
 		})
 		return
-	}())), roK91, opLe)
+	}())), roK92, opLe)
 }
 
 // BR-RO-L1011: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ElectronicMail)) <= 100
 func roT1013(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4708 string) {
-		anyChild(n, roK64, func(n4709 *Node) bool {
-			return anyChild(n4709, roK63, func(n4710 *Node) bool {
-				return anyChild(n4710, roK254, func(n4711 *Node) bool {
-					return anyChild(n4711, roK464, func(n4712 *Node) bool { return setStr(&r4708, n4712) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2355 string) {
+		anyChild(n, roK64, func(n2356 *Node) bool {
+			return anyChild(n2356, roK63, func(n2357 *Node) bool {
+				return anyChild(n2357, roK440, func(n2358 *Node) bool {
+					return anyChild(n2358, roK1230, func(n2359 *Node) bool { return setStr(&r2355, n2359) })
 				})
 			})
 		})
 		return
-	}())), roK91, opLe)
+	}())), roK92, opLe)
 }
 
 // BR-RO-L1012: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1014(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4713 string) {
-		anyChild(n, roK114, func(n4714 *Node) bool {
-			return anyChild(n4714, roK66, func(n4715 *Node) bool {
-				return anyChild(n4715, roK460, func(n4716 *Node) bool { return setStr(&r4713, n4716) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2360 string) {
+		anyChild(n, roK117, func(n2361 *Node) bool {
+			return anyChild(n2361, roK66, func(n2362 *Node) bool {
+				return anyChild(n2362, roK1226, func(n2363 *Node) bool { return setStr(&r2360, n2363) })
 			})
 		})
 		return
-	}())), roK91, opLe)
+	}())), roK92, opLe)
 }
 
 // BR-RO-L1013: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1015(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4717 string) {
-		anyChild(n, roK114, func(n4718 *Node) bool {
-			return anyChild(n4718, roK66, func(n4719 *Node) bool {
-				return anyChild(n4719, roK462, func(n4720 *Node) bool {
-					return anyChild(n4720, roK461, func(n4721 *Node) bool { return setStr(&r4717, n4721) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2364 string) {
+		anyChild(n, roK117, func(n2365 *Node) bool {
+			return anyChild(n2365, roK66, func(n2366 *Node) bool {
+				return anyChild(n2366, roK1228, func(n2367 *Node) bool {
+					return anyChild(n2367, roK1227, func(n2368 *Node) bool { return setStr(&r2364, n2368) })
 				})
 			})
 		})
 		return
-	}())), roK91, opLe)
+	}())), roK92, opLe)
 }
 
 // BR-RO-L1014: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AdditionalStreetName)) <= 100
 func roT1016(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4722 string) {
-		anyChild(n, roK75, func(n4723 *Node) bool {
-			return anyChild(n4723, roK74, func(n4724 *Node) bool {
-				return anyChild(n4724, roK73, func(n4725 *Node) bool {
-					return anyChild(n4725, roK460, func(n4726 *Node) bool { return setStr(&r4722, n4726) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2369 string) {
+		anyChild(n, roK75, func(n2370 *Node) bool {
+			return anyChild(n2370, roK74, func(n2371 *Node) bool {
+				return anyChild(n2371, roK73, func(n2372 *Node) bool {
+					return anyChild(n2372, roK1226, func(n2373 *Node) bool { return setStr(&r2369, n2373) })
 				})
 			})
 		})
 		return
-	}())), roK91, opLe)
+	}())), roK92, opLe)
 }
 
 // BR-RO-L1015: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:AddressLine/cbc:Line)) <= 100
 func roT1017(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4727 string) {
-		anyChild(n, roK75, func(n4728 *Node) bool {
-			return anyChild(n4728, roK74, func(n4729 *Node) bool {
-				return anyChild(n4729, roK73, func(n4730 *Node) bool {
-					return anyChild(n4730, roK462, func(n4731 *Node) bool {
-						return anyChild(n4731, roK461, func(n4732 *Node) bool { return setStr(&r4727, n4732) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2374 string) {
+		anyChild(n, roK75, func(n2375 *Node) bool {
+			return anyChild(n2375, roK74, func(n2376 *Node) bool {
+				return anyChild(n2376, roK73, func(n2377 *Node) bool {
+					return anyChild(n2377, roK1228, func(n2378 *Node) bool {
+						return anyChild(n2378, roK1227, func(n2379 *Node) bool { return setStr(&r2374, n2379) })
 					})
 				})
 			})
 		})
 		return
-	}())), roK91, opLe)
+	}())), roK92, opLe)
 }
 
 // BR-RO-L151: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1018(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4733 string) {
-		anyChild(n, roK103, func(n4734 *Node) bool {
-			return anyChild(n4734, roK63, func(n4735 *Node) bool {
-				return anyChild(n4735, roK66, func(n4736 *Node) bool {
-					return anyChild(n4736, roK465, func(n4737 *Node) bool { return setStr(&r4733, n4737) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2380 string) {
+		anyChild(n, roK104, func(n2381 *Node) bool {
+			return anyChild(n2381, roK63, func(n2382 *Node) bool {
+				return anyChild(n2382, roK66, func(n2383 *Node) bool {
+					return anyChild(n2383, roK1231, func(n2384 *Node) bool { return setStr(&r2380, n2384) })
 				})
 			})
 		})
 		return
-	}())), roK466, opLe)
+	}())), roK1232, opLe)
 }
 
 // BR-RO-L152: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1019(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4738 string) {
-		anyChild(n, roK64, func(n4739 *Node) bool {
-			return anyChild(n4739, roK63, func(n4740 *Node) bool {
-				return anyChild(n4740, roK66, func(n4741 *Node) bool {
-					return anyChild(n4741, roK465, func(n4742 *Node) bool { return setStr(&r4738, n4742) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2385 string) {
+		anyChild(n, roK64, func(n2386 *Node) bool {
+			return anyChild(n2386, roK63, func(n2387 *Node) bool {
+				return anyChild(n2387, roK66, func(n2388 *Node) bool {
+					return anyChild(n2388, roK1231, func(n2389 *Node) bool { return setStr(&r2385, n2389) })
 				})
 			})
 		})
 		return
-	}())), roK466, opLe)
+	}())), roK1232, opLe)
 }
 
 // BR-RO-L153: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1020(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4743 string) {
-		anyChild(n, roK114, func(n4744 *Node) bool {
-			return anyChild(n4744, roK66, func(n4745 *Node) bool {
-				return anyChild(n4745, roK465, func(n4746 *Node) bool { return setStr(&r4743, n4746) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2390 string) {
+		anyChild(n, roK117, func(n2391 *Node) bool {
+			return anyChild(n2391, roK66, func(n2392 *Node) bool {
+				return anyChild(n2392, roK1231, func(n2393 *Node) bool { return setStr(&r2390, n2393) })
 			})
 		})
 		return
-	}())), roK466, opLe)
+	}())), roK1232, opLe)
 }
 
 // BR-RO-L154: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:StreetName)) <= 150
 func roT1021(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4747 string) {
-		anyChild(n, roK75, func(n4748 *Node) bool {
-			return anyChild(n4748, roK74, func(n4749 *Node) bool {
-				return anyChild(n4749, roK73, func(n4750 *Node) bool {
-					return anyChild(n4750, roK465, func(n4751 *Node) bool { return setStr(&r4747, n4751) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2394 string) {
+		anyChild(n, roK75, func(n2395 *Node) bool {
+			return anyChild(n2395, roK74, func(n2396 *Node) bool {
+				return anyChild(n2396, roK73, func(n2397 *Node) bool {
+					return anyChild(n2397, roK1231, func(n2398 *Node) bool { return setStr(&r2394, n2398) })
 				})
 			})
 		})
 		return
-	}())), roK466, opLe)
+	}())), roK1232, opLe)
 }
 
 // BR-RO-L201: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName)) <= 200
 func roT1022(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4752 string) {
-		anyChild(n, roK103, func(n4753 *Node) bool {
-			return anyChild(n4753, roK63, func(n4754 *Node) bool {
-				return anyChild(n4754, roK102, func(n4755 *Node) bool {
-					return anyChild(n4755, roK101, func(n4756 *Node) bool { return setStr(&r4752, n4756) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2399 string) {
+		anyChild(n, roK104, func(n2400 *Node) bool {
+			return anyChild(n2400, roK63, func(n2401 *Node) bool {
+				return anyChild(n2401, roK103, func(n2402 *Node) bool {
+					return anyChild(n2402, roK102, func(n2403 *Node) bool { return setStr(&r2399, n2403) })
 				})
 			})
 		})
 		return
-	}())), roK457, opLe)
+	}())), roK1223, opLe)
 }
 
 // BR-RO-L202: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name)) <= 200
 func roT1023(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4757 string) {
-		anyChild(n, roK103, func(n4758 *Node) bool {
-			return anyChild(n4758, roK63, func(n4759 *Node) bool {
-				return anyChild(n4759, roK138, func(n4760 *Node) bool {
-					return anyChild(n4760, roK123, func(n4761 *Node) bool { return setStr(&r4757, n4761) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2404 string) {
+		anyChild(n, roK104, func(n2405 *Node) bool {
+			return anyChild(n2405, roK63, func(n2406 *Node) bool {
+				return anyChild(n2406, roK145, func(n2407 *Node) bool {
+					return anyChild(n2407, roK128, func(n2408 *Node) bool { return setStr(&r2404, n2408) })
 				})
 			})
 		})
 		return
-	}())), roK457, opLe)
+	}())), roK1223, opLe)
 }
 
 // BR-RO-L203: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName)) <= 200
 func roT1024(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4762 string) {
-		anyChild(n, roK64, func(n4763 *Node) bool {
-			return anyChild(n4763, roK63, func(n4764 *Node) bool {
-				return anyChild(n4764, roK102, func(n4765 *Node) bool {
-					return anyChild(n4765, roK101, func(n4766 *Node) bool { return setStr(&r4762, n4766) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2409 string) {
+		anyChild(n, roK64, func(n2410 *Node) bool {
+			return anyChild(n2410, roK63, func(n2411 *Node) bool {
+				return anyChild(n2411, roK103, func(n2412 *Node) bool {
+					return anyChild(n2412, roK102, func(n2413 *Node) bool { return setStr(&r2409, n2413) })
 				})
 			})
 		})
 		return
-	}())), roK457, opLe)
+	}())), roK1223, opLe)
 }
 
 // BR-RO-L204: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name)) <= 200
 func roT1025(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4767 string) {
-		anyChild(n, roK64, func(n4768 *Node) bool {
-			return anyChild(n4768, roK63, func(n4769 *Node) bool {
-				return anyChild(n4769, roK138, func(n4770 *Node) bool {
-					return anyChild(n4770, roK123, func(n4771 *Node) bool { return setStr(&r4767, n4771) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2414 string) {
+		anyChild(n, roK64, func(n2415 *Node) bool {
+			return anyChild(n2415, roK63, func(n2416 *Node) bool {
+				return anyChild(n2416, roK145, func(n2417 *Node) bool {
+					return anyChild(n2417, roK128, func(n2418 *Node) bool { return setStr(&r2414, n2418) })
 				})
 			})
 		})
 		return
-	}())), roK457, opLe)
+	}())), roK1223, opLe)
 }
 
 // BR-RO-L205: string-length(normalize-space(cac:PayeeParty/cac:PartyName/cbc:Name)) <= 200
 func roT1026(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4772 string) {
-		anyChild(n, roK137, func(n4773 *Node) bool {
-			return anyChild(n4773, roK138, func(n4774 *Node) bool {
-				return anyChild(n4774, roK123, func(n4775 *Node) bool { return setStr(&r4772, n4775) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2419 string) {
+		anyChild(n, roK144, func(n2420 *Node) bool {
+			return anyChild(n2420, roK145, func(n2421 *Node) bool {
+				return anyChild(n2421, roK128, func(n2422 *Node) bool { return setStr(&r2419, n2422) })
 			})
 		})
 		return
-	}())), roK457, opLe)
+	}())), roK1223, opLe)
 }
 
 // BR-RO-L206: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PartyName/cbc:Name)) <= 200
 func roT1027(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4776 string) {
-		anyChild(n, roK114, func(n4777 *Node) bool {
-			return anyChild(n4777, roK138, func(n4778 *Node) bool {
-				return anyChild(n4778, roK123, func(n4779 *Node) bool { return setStr(&r4776, n4779) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2423 string) {
+		anyChild(n, roK117, func(n2424 *Node) bool {
+			return anyChild(n2424, roK145, func(n2425 *Node) bool {
+				return anyChild(n2425, roK128, func(n2426 *Node) bool { return setStr(&r2423, n2426) })
 			})
 		})
 		return
-	}())), roK457, opLe)
+	}())), roK1223, opLe)
 }
 
 // BR-RO-L207: string-length(normalize-space(cac:Delivery/cac:DeliveryParty/cac:PartyName/cbc:Name)) <= 200
 func roT1028(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4780 string) {
-		anyChild(n, roK75, func(n4781 *Node) bool {
-			return anyChild(n4781, roK154, func(n4782 *Node) bool {
-				return anyChild(n4782, roK138, func(n4783 *Node) bool {
-					return anyChild(n4783, roK123, func(n4784 *Node) bool { return setStr(&r4780, n4784) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2427 string) {
+		anyChild(n, roK75, func(n2428 *Node) bool {
+			return anyChild(n2428, roK166, func(n2429 *Node) bool {
+				return anyChild(n2429, roK145, func(n2430 *Node) bool {
+					return anyChild(n2430, roK128, func(n2431 *Node) bool { return setStr(&r2427, n2431) })
 				})
 			})
 		})
 		return
-	}())), roK457, opLe)
+	}())), roK1223, opLe)
 }
 
 // BR-RO-L301: string-length(normalize-space(cac:PaymentTerms/cbc:Note)) <= 300
 func roT1029(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4785 string) {
-		anyChild(n, roK61, func(n4786 *Node) bool {
-			return anyChild(n4786, roK60, func(n4787 *Node) bool { return setStr(&r4785, n4787) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2432 string) {
+		anyChild(n, roK61, func(n2433 *Node) bool {
+			return anyChild(n2433, roK60, func(n2434 *Node) bool { return setStr(&r2432, n2434) })
 		})
 		return
-	}())), roK467, opLe)
+	}())), roK1233, opLe)
 }
 
 // BR-RO-L1000: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)) <= 1000
 func roT1030(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4788 string) {
-		anyChild(n, roK103, func(n4789 *Node) bool {
-			return anyChild(n4789, roK63, func(n4790 *Node) bool {
-				return anyChild(n4790, roK102, func(n4791 *Node) bool {
-					return anyChild(n4791, roK266, func(n4792 *Node) bool { return setStr(&r4788, n4792) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2435 string) {
+		anyChild(n, roK104, func(n2436 *Node) bool {
+			return anyChild(n2436, roK63, func(n2437 *Node) bool {
+				return anyChild(n2437, roK103, func(n2438 *Node) bool {
+					return anyChild(n2438, roK507, func(n2439 *Node) bool { return setStr(&r2435, n2439) })
 				})
 			})
 		})
 		return
-	}())), roK468, opLe)
+	}())), roK1234, opLe)
 }
 
 // BR-RO-010: matches(normalize-space(cbc:ID), '([0-9])')
@@ -15467,46 +14611,46 @@ func roT1031(v []Seq, n *Node) bool {
 
 // BR-RO-030: (normalize-space(cbc:TaxCurrencyCode) = 'RON' and normalize-space(cbc:DocumentCurrencyCode) != 'RON') or (normalize-space(cbc:TaxCurrencyCode) = 'RON' and normalize-space(cbc:DocumentCurrencyCode) = '…
 func roT1032(v []Seq, n *Node) bool {
-	return (((((fnNormalizeSpace(childStr(n, roK107)) == "RON") && (fnNormalizeSpace(childStr(n, roK100)) != "RON")) || ((fnNormalizeSpace(childStr(n, roK107)) == "RON") && (fnNormalizeSpace(childStr(n, roK100)) == "RON"))) || ((fnNormalizeSpace(childStr(n, roK107)) != "RON") && (fnNormalizeSpace(childStr(n, roK100)) == "RON"))) || (!hasChild(n, roK107) && (fnNormalizeSpace(childStr(n, roK100)) == "RON")))
+	return (((((fnNormalizeSpace(childStr(n, roK110)) == "RON") && (fnNormalizeSpace(childStr(n, roK101)) != "RON")) || ((fnNormalizeSpace(childStr(n, roK110)) == "RON") && (fnNormalizeSpace(childStr(n, roK101)) == "RON"))) || ((fnNormalizeSpace(childStr(n, roK110)) != "RON") && (fnNormalizeSpace(childStr(n, roK101)) == "RON"))) || (!hasChild(n, roK110) && (fnNormalizeSpace(childStr(n, roK101)) == "RON")))
 }
 
 // BR-RO-065: not((cac:AllowanceCharge/cac:TaxCategory/cbc:ID[ancestor::cac:AllowanceCharge/cbc:ChargeIndicator = 'false' and following-sibling::cac:TaxScheme/cbc:ID = 'VAT'] = ('S', 'Z', 'E', 'AE', 'K', 'G', 'L', …
 func roT1033(v []Seq, n *Node) bool {
-	return (!((anyChild(n, roK76, func(n4794 *Node) bool {
-		return anyChild(n4794, roK81, func(n4795 *Node) bool {
-			return anyChild(n4795, roK54, func(n4796 *Node) bool {
-				return (anyNode(ancestor(n4796, roK76), func(n4797 *Node) bool {
-					return anyChild(n4797, roK77, func(n4798 *Node) bool { return (n4798.StringValue() == "false") })
-				}) && anyNode(followingSibling(n4796, roK80), func(n4799 *Node) bool {
-					return anyChild(n4799, roK54, func(n4800 *Node) bool { return (n4800.StringValue() == "VAT") })
-				})) && gcmp(nodeSeq(n4796), roK477, opEq)
+	return (!((anyChild(n, roK77, func(n2441 *Node) bool {
+		return anyChild(n2441, roK82, func(n2442 *Node) bool {
+			return anyChild(n2442, roK54, func(n2443 *Node) bool {
+				return (anyNode(ancestor(n2443, roK77), func(n2444 *Node) bool {
+					return anyChild(n2444, roK78, func(n2445 *Node) bool { return (n2445.StringValue() == "false") })
+				}) && anyNode(followingSibling(n2443, roK81), func(n2446 *Node) bool {
+					return anyChild(n2446, roK54, func(n2447 *Node) bool { return (n2447.StringValue() == "VAT") })
+				})) && gcmp(nodeSeq(n2443), roK1243, opEq)
 			})
 		})
-	}) || anyChild(n, roK76, func(n4801 *Node) bool {
-		return anyChild(n4801, roK81, func(n4802 *Node) bool {
-			return anyChild(n4802, roK54, func(n4803 *Node) bool {
-				return anyNode(ancestor(n4803, roK76), func(n4804 *Node) bool {
-					return anyChild(n4804, roK77, func(n4805 *Node) bool { return (n4805.StringValue() == "true") })
-				}) && gcmp(nodeSeq(n4803), roK477, opEq)
+	}) || anyChild(n, roK77, func(n2448 *Node) bool {
+		return anyChild(n2448, roK82, func(n2449 *Node) bool {
+			return anyChild(n2449, roK54, func(n2450 *Node) bool {
+				return anyNode(ancestor(n2450, roK77), func(n2451 *Node) bool {
+					return anyChild(n2451, roK78, func(n2452 *Node) bool { return (n2452.StringValue() == "true") })
+				}) && gcmp(nodeSeq(n2450), roK1243, opEq)
 			})
 		})
-	})) || anyChild(n, roK89, func(n4806 *Node) bool {
-		return anyChild(n4806, roK124, func(n4807 *Node) bool {
-			return anyChild(n4807, roK110, func(n4808 *Node) bool {
-				return anyChild(n4808, roK54, func(n4809 *Node) bool { return gcmp(nodeSeq(n4809), roK477, opEq) })
+	})) || anyChild(n, roK90, func(n2453 *Node) bool {
+		return anyChild(n2453, roK129, func(n2454 *Node) bool {
+			return anyChild(n2454, roK113, func(n2455 *Node) bool {
+				return anyChild(n2455, roK54, func(n2456 *Node) bool { return gcmp(nodeSeq(n2456), roK1243, opEq) })
 			})
 		})
-	})) || ebv(concatSeq(step(step(child(n, roK114), func(n4810 *Node) Seq { return child(n4810, roK113) }), func(n4811 *Node) Seq { return child(n4811, roK112) }), step(step(step(child(n, roK103), func(n4812 *Node) Seq { return child(n4812, roK63) }), func(n4813 *Node) Seq { return child(n4813, roK113) }), func(n4814 *Node) Seq {
-		return filter(child(n4814, roK112), func(p4815 *Node) bool { return ebv(strSeq(fnNormalizeSpace(p4815.StringValue()))) })
+	})) || ebv(concatSeq(step(step(child(n, roK117), func(n2457 *Node) Seq { return child(n2457, roK116) }), func(n2458 *Node) Seq { return child(n2458, roK115) }), step(step(step(child(n, roK104), func(n2459 *Node) Seq { return child(n2459, roK63) }), func(n2460 *Node) Seq { return child(n2460, roK116) }), func(n2461 *Node) Seq {
+		return filter(child(n2461, roK115), func(p2462 *Node) bool { return ebv(strSeq(fnNormalizeSpace(p2462.StringValue()))) })
 	}))))
 }
 
 // BR-RO-081: cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:StreetName[boolean(normalize-space(.))]
 func roT1034(v []Seq, n *Node) bool {
-	return anyChild(n, roK103, func(n4816 *Node) bool {
-		return anyChild(n4816, roK63, func(n4817 *Node) bool {
-			return anyChild(n4817, roK66, func(n4818 *Node) bool {
-				return anyChild(n4818, roK465, func(n4819 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4819.StringValue()))) })
+	return anyChild(n, roK104, func(n2463 *Node) bool {
+		return anyChild(n2463, roK63, func(n2464 *Node) bool {
+			return anyChild(n2464, roK66, func(n2465 *Node) bool {
+				return anyChild(n2465, roK1231, func(n2466 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2466.StringValue()))) })
 			})
 		})
 	})
@@ -15514,10 +14658,10 @@ func roT1034(v []Seq, n *Node) bool {
 
 // BR-RO-082: cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:StreetName[boolean(normalize-space(.))]
 func roT1035(v []Seq, n *Node) bool {
-	return anyChild(n, roK64, func(n4820 *Node) bool {
-		return anyChild(n4820, roK63, func(n4821 *Node) bool {
-			return anyChild(n4821, roK66, func(n4822 *Node) bool {
-				return anyChild(n4822, roK465, func(n4823 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4823.StringValue()))) })
+	return anyChild(n, roK64, func(n2467 *Node) bool {
+		return anyChild(n2467, roK63, func(n2468 *Node) bool {
+			return anyChild(n2468, roK66, func(n2469 *Node) bool {
+				return anyChild(n2469, roK1231, func(n2470 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2470.StringValue()))) })
 			})
 		})
 	})
@@ -15525,10 +14669,10 @@ func roT1035(v []Seq, n *Node) bool {
 
 // BR-RO-091: cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CityName[boolean(normalize-space(.))]
 func roT1036(v []Seq, n *Node) bool {
-	return anyChild(n, roK103, func(n4824 *Node) bool {
-		return anyChild(n4824, roK63, func(n4825 *Node) bool {
-			return anyChild(n4825, roK66, func(n4826 *Node) bool {
-				return anyChild(n4826, roK458, func(n4827 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4827.StringValue()))) })
+	return anyChild(n, roK104, func(n2471 *Node) bool {
+		return anyChild(n2471, roK63, func(n2472 *Node) bool {
+			return anyChild(n2472, roK66, func(n2473 *Node) bool {
+				return anyChild(n2473, roK1224, func(n2474 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2474.StringValue()))) })
 			})
 		})
 	})
@@ -15536,10 +14680,10 @@ func roT1036(v []Seq, n *Node) bool {
 
 // BR-RO-092: cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CityName[boolean(normalize-space(.))]
 func roT1037(v []Seq, n *Node) bool {
-	return anyChild(n, roK64, func(n4828 *Node) bool {
-		return anyChild(n4828, roK63, func(n4829 *Node) bool {
-			return anyChild(n4829, roK66, func(n4830 *Node) bool {
-				return anyChild(n4830, roK458, func(n4831 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4831.StringValue()))) })
+	return anyChild(n, roK64, func(n2475 *Node) bool {
+		return anyChild(n2475, roK63, func(n2476 *Node) bool {
+			return anyChild(n2476, roK66, func(n2477 *Node) bool {
+				return anyChild(n2477, roK1224, func(n2478 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2478.StringValue()))) })
 			})
 		})
 	})
@@ -15547,31 +14691,31 @@ func roT1037(v []Seq, n *Node) bool {
 
 // BR-RO-100: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Count…
 func roT1038(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(func() (r4832 string) {
-		anyChild(n, roK103, func(n4833 *Node) bool {
-			return anyChild(n4833, roK63, func(n4834 *Node) bool {
-				return anyChild(n4834, roK66, func(n4835 *Node) bool {
-					return anyChild(n4835, roK68, func(n4836 *Node) bool {
-						return anyChild(n4836, roK67, func(n4837 *Node) bool { return setStr(&r4832, n4837) })
+	return (((fnNormalizeSpace(func() (r2479 string) {
+		anyChild(n, roK104, func(n2480 *Node) bool {
+			return anyChild(n2480, roK63, func(n2481 *Node) bool {
+				return anyChild(n2481, roK66, func(n2482 *Node) bool {
+					return anyChild(n2482, roK68, func(n2483 *Node) bool {
+						return anyChild(n2483, roK67, func(n2484 *Node) bool { return setStr(&r2479, n2484) })
 					})
 				})
 			})
 		})
 		return
-	}()) == "RO") && (fnNormalizeSpace(func() (r4838 string) {
-		anyChild(n, roK103, func(n4839 *Node) bool {
-			return anyChild(n4839, roK63, func(n4840 *Node) bool {
-				return anyChild(n4840, roK66, func(n4841 *Node) bool {
-					return anyChild(n4841, roK280, func(n4842 *Node) bool { return setStr(&r4838, n4842) })
+	}()) == "RO") && (fnNormalizeSpace(func() (r2485 string) {
+		anyChild(n, roK104, func(n2486 *Node) bool {
+			return anyChild(n2486, roK63, func(n2487 *Node) bool {
+				return anyChild(n2487, roK66, func(n2488 *Node) bool {
+					return anyChild(n2488, roK628, func(n2489 *Node) bool { return setStr(&r2485, n2489) })
 				})
 			})
 		})
 		return
-	}()) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(func() (r4843 string) {
-		anyChild(n, roK103, func(n4844 *Node) bool {
-			return anyChild(n4844, roK63, func(n4845 *Node) bool {
-				return anyChild(n4845, roK66, func(n4846 *Node) bool {
-					return anyChild(n4846, roK458, func(n4847 *Node) bool { return setStr(&r4843, n4847) })
+	}()) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(func() (r2490 string) {
+		anyChild(n, roK104, func(n2491 *Node) bool {
+			return anyChild(n2491, roK63, func(n2492 *Node) bool {
+				return anyChild(n2492, roK66, func(n2493 *Node) bool {
+					return anyChild(n2493, roK1224, func(n2494 *Node) bool { return setStr(&r2490, n2494) })
 				})
 			})
 		})
@@ -15581,22 +14725,22 @@ func roT1038(v []Seq, n *Node) bool {
 
 // BR-RO-110: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:C…
 func roT1039(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(func() (r4848 string) {
-		anyChild(n, roK103, func(n4849 *Node) bool {
-			return anyChild(n4849, roK63, func(n4850 *Node) bool {
-				return anyChild(n4850, roK66, func(n4851 *Node) bool {
-					return anyChild(n4851, roK68, func(n4852 *Node) bool {
-						return anyChild(n4852, roK67, func(n4853 *Node) bool { return setStr(&r4848, n4853) })
+	return ((fnNormalizeSpace(func() (r2495 string) {
+		anyChild(n, roK104, func(n2496 *Node) bool {
+			return anyChild(n2496, roK63, func(n2497 *Node) bool {
+				return anyChild(n2497, roK66, func(n2498 *Node) bool {
+					return anyChild(n2498, roK68, func(n2499 *Node) bool {
+						return anyChild(n2499, roK67, func(n2500 *Node) bool { return setStr(&r2495, n2500) })
 					})
 				})
 			})
 		})
 		return
-	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(func() (r4854 string) {
-		anyChild(n, roK103, func(n4855 *Node) bool {
-			return anyChild(n4855, roK63, func(n4856 *Node) bool {
-				return anyChild(n4856, roK66, func(n4857 *Node) bool {
-					return anyChild(n4857, roK280, func(n4858 *Node) bool { return setStr(&r4854, n4858) })
+	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(func() (r2501 string) {
+		anyChild(n, roK104, func(n2502 *Node) bool {
+			return anyChild(n2502, roK63, func(n2503 *Node) bool {
+				return anyChild(n2503, roK66, func(n2504 *Node) bool {
+					return anyChild(n2504, roK628, func(n2505 *Node) bool { return setStr(&r2501, n2505) })
 				})
 			})
 		})
@@ -15606,31 +14750,31 @@ func roT1039(v []Seq, n *Node) bool {
 
 // BR-RO-101: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Count…
 func roT1040(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(func() (r4859 string) {
-		anyChild(n, roK64, func(n4860 *Node) bool {
-			return anyChild(n4860, roK63, func(n4861 *Node) bool {
-				return anyChild(n4861, roK66, func(n4862 *Node) bool {
-					return anyChild(n4862, roK68, func(n4863 *Node) bool {
-						return anyChild(n4863, roK67, func(n4864 *Node) bool { return setStr(&r4859, n4864) })
+	return (((fnNormalizeSpace(func() (r2506 string) {
+		anyChild(n, roK64, func(n2507 *Node) bool {
+			return anyChild(n2507, roK63, func(n2508 *Node) bool {
+				return anyChild(n2508, roK66, func(n2509 *Node) bool {
+					return anyChild(n2509, roK68, func(n2510 *Node) bool {
+						return anyChild(n2510, roK67, func(n2511 *Node) bool { return setStr(&r2506, n2511) })
 					})
 				})
 			})
 		})
 		return
-	}()) == "RO") && (fnNormalizeSpace(func() (r4865 string) {
-		anyChild(n, roK64, func(n4866 *Node) bool {
-			return anyChild(n4866, roK63, func(n4867 *Node) bool {
-				return anyChild(n4867, roK66, func(n4868 *Node) bool {
-					return anyChild(n4868, roK280, func(n4869 *Node) bool { return setStr(&r4865, n4869) })
+	}()) == "RO") && (fnNormalizeSpace(func() (r2512 string) {
+		anyChild(n, roK64, func(n2513 *Node) bool {
+			return anyChild(n2513, roK63, func(n2514 *Node) bool {
+				return anyChild(n2514, roK66, func(n2515 *Node) bool {
+					return anyChild(n2515, roK628, func(n2516 *Node) bool { return setStr(&r2512, n2516) })
 				})
 			})
 		})
 		return
-	}()) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(func() (r4870 string) {
-		anyChild(n, roK64, func(n4871 *Node) bool {
-			return anyChild(n4871, roK63, func(n4872 *Node) bool {
-				return anyChild(n4872, roK66, func(n4873 *Node) bool {
-					return anyChild(n4873, roK458, func(n4874 *Node) bool { return setStr(&r4870, n4874) })
+	}()) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(func() (r2517 string) {
+		anyChild(n, roK64, func(n2518 *Node) bool {
+			return anyChild(n2518, roK63, func(n2519 *Node) bool {
+				return anyChild(n2519, roK66, func(n2520 *Node) bool {
+					return anyChild(n2520, roK1224, func(n2521 *Node) bool { return setStr(&r2517, n2521) })
 				})
 			})
 		})
@@ -15640,22 +14784,22 @@ func roT1040(v []Seq, n *Node) bool {
 
 // BR-RO-111: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:C…
 func roT1041(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(func() (r4875 string) {
-		anyChild(n, roK64, func(n4876 *Node) bool {
-			return anyChild(n4876, roK63, func(n4877 *Node) bool {
-				return anyChild(n4877, roK66, func(n4878 *Node) bool {
-					return anyChild(n4878, roK68, func(n4879 *Node) bool {
-						return anyChild(n4879, roK67, func(n4880 *Node) bool { return setStr(&r4875, n4880) })
+	return ((fnNormalizeSpace(func() (r2522 string) {
+		anyChild(n, roK64, func(n2523 *Node) bool {
+			return anyChild(n2523, roK63, func(n2524 *Node) bool {
+				return anyChild(n2524, roK66, func(n2525 *Node) bool {
+					return anyChild(n2525, roK68, func(n2526 *Node) bool {
+						return anyChild(n2526, roK67, func(n2527 *Node) bool { return setStr(&r2522, n2527) })
 					})
 				})
 			})
 		})
 		return
-	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(func() (r4881 string) {
-		anyChild(n, roK64, func(n4882 *Node) bool {
-			return anyChild(n4882, roK63, func(n4883 *Node) bool {
-				return anyChild(n4883, roK66, func(n4884 *Node) bool {
-					return anyChild(n4884, roK280, func(n4885 *Node) bool { return setStr(&r4881, n4885) })
+	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(func() (r2528 string) {
+		anyChild(n, roK64, func(n2529 *Node) bool {
+			return anyChild(n2529, roK63, func(n2530 *Node) bool {
+				return anyChild(n2530, roK66, func(n2531 *Node) bool {
+					return anyChild(n2531, roK628, func(n2532 *Node) bool { return setStr(&r2528, n2532) })
 				})
 			})
 		})
@@ -15665,32 +14809,32 @@ func roT1041(v []Seq, n *Node) bool {
 
 // BR-RO-120: not((cac:AllowanceCharge/cac:TaxCategory/cbc:ID[ancestor::cac:AllowanceCharge/cbc:ChargeIndicator = 'false' and following-sibling::cac:TaxScheme/cbc:ID = 'VAT'] = ('S', 'Z', 'E', 'AE', 'K', 'G', 'L', …
 func roT1042(v []Seq, n *Node) bool {
-	return (!((anyChild(n, roK76, func(n4886 *Node) bool {
-		return anyChild(n4886, roK81, func(n4887 *Node) bool {
-			return anyChild(n4887, roK54, func(n4888 *Node) bool {
-				return (anyNode(ancestor(n4888, roK76), func(n4889 *Node) bool {
-					return anyChild(n4889, roK77, func(n4890 *Node) bool { return (n4890.StringValue() == "false") })
-				}) && anyNode(followingSibling(n4888, roK80), func(n4891 *Node) bool {
-					return anyChild(n4891, roK54, func(n4892 *Node) bool { return (n4892.StringValue() == "VAT") })
-				})) && gcmp(nodeSeq(n4888), roK477, opEq)
+	return (!((anyChild(n, roK77, func(n2533 *Node) bool {
+		return anyChild(n2533, roK82, func(n2534 *Node) bool {
+			return anyChild(n2534, roK54, func(n2535 *Node) bool {
+				return (anyNode(ancestor(n2535, roK77), func(n2536 *Node) bool {
+					return anyChild(n2536, roK78, func(n2537 *Node) bool { return (n2537.StringValue() == "false") })
+				}) && anyNode(followingSibling(n2535, roK81), func(n2538 *Node) bool {
+					return anyChild(n2538, roK54, func(n2539 *Node) bool { return (n2539.StringValue() == "VAT") })
+				})) && gcmp(nodeSeq(n2535), roK1243, opEq)
 			})
 		})
-	}) || anyChild(n, roK76, func(n4893 *Node) bool {
-		return anyChild(n4893, roK81, func(n4894 *Node) bool {
-			return anyChild(n4894, roK54, func(n4895 *Node) bool {
-				return anyNode(ancestor(n4895, roK76), func(n4896 *Node) bool {
-					return anyChild(n4896, roK77, func(n4897 *Node) bool { return (n4897.StringValue() == "true") })
-				}) && gcmp(nodeSeq(n4895), roK477, opEq)
+	}) || anyChild(n, roK77, func(n2540 *Node) bool {
+		return anyChild(n2540, roK82, func(n2541 *Node) bool {
+			return anyChild(n2541, roK54, func(n2542 *Node) bool {
+				return anyNode(ancestor(n2542, roK77), func(n2543 *Node) bool {
+					return anyChild(n2543, roK78, func(n2544 *Node) bool { return (n2544.StringValue() == "true") })
+				}) && gcmp(nodeSeq(n2542), roK1243, opEq)
 			})
 		})
-	})) || anyChild(n, roK89, func(n4898 *Node) bool {
-		return anyChild(n4898, roK124, func(n4899 *Node) bool {
-			return anyChild(n4899, roK110, func(n4900 *Node) bool {
-				return anyChild(n4900, roK54, func(n4901 *Node) bool { return gcmp(nodeSeq(n4901), roK477, opEq) })
+	})) || anyChild(n, roK90, func(n2545 *Node) bool {
+		return anyChild(n2545, roK129, func(n2546 *Node) bool {
+			return anyChild(n2546, roK113, func(n2547 *Node) bool {
+				return anyChild(n2547, roK54, func(n2548 *Node) bool { return gcmp(nodeSeq(n2548), roK1243, opEq) })
 			})
 		})
-	})) || ebv(concatSeq(step(step(step(child(n, roK64), func(n4902 *Node) Seq { return child(n4902, roK63) }), func(n4903 *Node) Seq { return child(n4903, roK102) }), func(n4904 *Node) Seq { return child(n4904, roK112) }), step(step(step(child(n, roK64), func(n4905 *Node) Seq { return child(n4905, roK63) }), func(n4906 *Node) Seq { return child(n4906, roK113) }), func(n4907 *Node) Seq {
-		return filter(child(n4907, roK112), func(p4908 *Node) bool { return ebv(strSeq(fnNormalizeSpace(p4908.StringValue()))) })
+	})) || ebv(concatSeq(step(step(step(child(n, roK64), func(n2549 *Node) Seq { return child(n2549, roK63) }), func(n2550 *Node) Seq { return child(n2550, roK103) }), func(n2551 *Node) Seq { return child(n2551, roK115) }), step(step(step(child(n, roK64), func(n2552 *Node) Seq { return child(n2552, roK63) }), func(n2553 *Node) Seq { return child(n2553, roK116) }), func(n2554 *Node) Seq {
+		return filter(child(n2554, roK115), func(p2555 *Node) bool { return ebv(strSeq(fnNormalizeSpace(p2555.StringValue()))) })
 	}))))
 }
 
@@ -15702,7 +14846,7 @@ func roM114(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
 			return false
 		}
 		m = m.Parent
@@ -15719,11 +14863,11 @@ func roM114(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK478) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1244) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -15735,32 +14879,32 @@ func roM114(v []Seq, n *Node) bool {
 
 // BR-RO-140: cbc:StreetName[boolean(normalize-space(.))]
 func roT1043(v []Seq, n *Node) bool {
-	return anyChild(n, roK465, func(n4909 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4909.StringValue()))) })
+	return anyChild(n, roK1231, func(n2556 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2556.StringValue()))) })
 }
 
 // BR-RO-150: cbc:CityName[boolean(normalize-space(.))]
 func roT1044(v []Seq, n *Node) bool {
-	return anyChild(n, roK458, func(n4910 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4910.StringValue()))) })
+	return anyChild(n, roK1224, func(n2557 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2557.StringValue()))) })
 }
 
 // BR-RO-160: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cbc:CountrySubentity) = 'RO-B' and not(normalize-space(cbc:CityName) = $SECTOR-RO-CODES)
 func roT1045(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(func() (r4911 string) {
-		anyChild(n, roK68, func(n4912 *Node) bool {
-			return anyChild(n4912, roK67, func(n4913 *Node) bool { return setStr(&r4911, n4913) })
+	return (((fnNormalizeSpace(func() (r2558 string) {
+		anyChild(n, roK68, func(n2559 *Node) bool {
+			return anyChild(n2559, roK67, func(n2560 *Node) bool { return setStr(&r2558, n2560) })
 		})
 		return
-	}()) == "RO") && (fnNormalizeSpace(childStr(n, roK280)) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK458))), v[5], opEq))
+	}()) == "RO") && (fnNormalizeSpace(childStr(n, roK628)) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK1224))), v[5], opEq))
 }
 
 // BR-RO-170: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cbc:CountrySubentity) = $ISO-3166-RO-CODES)
 func roT1046(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(func() (r4914 string) {
-		anyChild(n, roK68, func(n4915 *Node) bool {
-			return anyChild(n4915, roK67, func(n4916 *Node) bool { return setStr(&r4914, n4916) })
+	return ((fnNormalizeSpace(func() (r2561 string) {
+		anyChild(n, roK68, func(n2562 *Node) bool {
+			return anyChild(n2562, roK67, func(n2563 *Node) bool { return setStr(&r2561, n2563) })
 		})
 		return
-	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK280))), v[4], opEq))
+	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK628))), v[4], opEq))
 }
 
 // //cac:PaymentMeans
@@ -15779,32 +14923,32 @@ func roM115(v []Seq, n *Node) bool {
 
 // BR-RO-L208: string-length(normalize-space(cac:PayeeFinancialAccount/cbc:Name)) <= 200
 func roT1047(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4917 string) {
-		anyChild(n, roK140, func(n4918 *Node) bool {
-			return anyChild(n4918, roK123, func(n4919 *Node) bool { return setStr(&r4917, n4919) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2564 string) {
+		anyChild(n, roK148, func(n2565 *Node) bool {
+			return anyChild(n2565, roK128, func(n2566 *Node) bool { return setStr(&r2564, n2566) })
 		})
 		return
-	}())), roK457, opLe)
+	}())), roK1223, opLe)
 }
 
 // BR-RO-L209: string-length(normalize-space(cac:CardAccount/cbc:HolderName)) <= 200
 func roT1048(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4920 string) {
-		anyChild(n, roK69, func(n4921 *Node) bool {
-			return anyChild(n4921, roK479, func(n4922 *Node) bool { return setStr(&r4920, n4922) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2567 string) {
+		anyChild(n, roK69, func(n2568 *Node) bool {
+			return anyChild(n2568, roK1245, func(n2569 *Node) bool { return setStr(&r2567, n2569) })
 		})
 		return
-	}())), roK457, opLe)
+	}())), roK1223, opLe)
 }
 
 // BR-RO-L1016: string-length(normalize-space(cbc:PaymentMeansCode/@name)) <= 100
 func roT1049(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK141), func(n4923 *Node) Seq { return attr(n4923, roK431) })))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK149), func(n2570 *Node) Seq { return attr(n2570, roK1197) })))), roK92, opLe)
 }
 
 // BR-RO-L140: string-length(normalize-space(cbc:PaymentID)) <= 140
 func roT1050(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK415))), roK480, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK1179))), roK1246, opLe)
 }
 
 // /ubl:Invoice/cac:Delivery/cac:DeliveryLocation/cac:Address | /ubl:CreditNote/cac:Delivery/cac:DeliveryLocation/cac:Address
@@ -15844,7 +14988,7 @@ func roM116(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK478) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1244) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -15856,48 +15000,48 @@ func roM116(v []Seq, n *Node) bool {
 
 // BR-RO-180: cbc:StreetName[boolean(normalize-space(.))]
 func roT1051(v []Seq, n *Node) bool {
-	return anyChild(n, roK465, func(n4924 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4924.StringValue()))) })
+	return anyChild(n, roK1231, func(n2571 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2571.StringValue()))) })
 }
 
 // BR-RO-201: cbc:CityName[boolean(normalize-space(.))]
 func roT1052(v []Seq, n *Node) bool {
-	return anyChild(n, roK458, func(n4925 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4925.StringValue()))) })
+	return anyChild(n, roK1224, func(n2572 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2572.StringValue()))) })
 }
 
 // BR-RO-202: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cbc:CountrySubentity) = 'RO-B' and not(normalize-space(cbc:CityName) = $SECTOR-RO-CODES)
 func roT1053(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(func() (r4926 string) {
-		anyChild(n, roK68, func(n4927 *Node) bool {
-			return anyChild(n4927, roK67, func(n4928 *Node) bool { return setStr(&r4926, n4928) })
+	return (((fnNormalizeSpace(func() (r2573 string) {
+		anyChild(n, roK68, func(n2574 *Node) bool {
+			return anyChild(n2574, roK67, func(n2575 *Node) bool { return setStr(&r2573, n2575) })
 		})
 		return
-	}()) == "RO") && (fnNormalizeSpace(childStr(n, roK280)) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK458))), v[5], opEq))
+	}()) == "RO") && (fnNormalizeSpace(childStr(n, roK628)) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK1224))), v[5], opEq))
 }
 
 // BR-RO-211: cbc:CountrySubentity[boolean(normalize-space(.))]
 func roT1054(v []Seq, n *Node) bool {
-	return anyChild(n, roK280, func(n4929 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n4929.StringValue()))) })
+	return anyChild(n, roK628, func(n2576 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2576.StringValue()))) })
 }
 
 // BR-RO-212: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cbc:CountrySubentity) = $ISO-3166-RO-CODES)
 func roT1055(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(func() (r4930 string) {
-		anyChild(n, roK68, func(n4931 *Node) bool {
-			return anyChild(n4931, roK67, func(n4932 *Node) bool { return setStr(&r4930, n4932) })
+	return ((fnNormalizeSpace(func() (r2577 string) {
+		anyChild(n, roK68, func(n2578 *Node) bool {
+			return anyChild(n2578, roK67, func(n2579 *Node) bool { return setStr(&r2577, n2579) })
 		})
 		return
-	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK280))), v[4], opEq))
+	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK628))), v[4], opEq))
 }
 
 // cac:InvoicePeriod/cbc:DescriptionCode
 func roM117(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK116) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK120) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
 		return true
@@ -15916,7 +15060,7 @@ func roT1056(v []Seq, n *Node) bool {
 func roM118(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -15925,7 +15069,7 @@ func roM118(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -15937,43 +15081,43 @@ func roM118(v []Seq, n *Node) bool {
 
 // BR-RO-L1024: string-length(normalize-space(cac:Item/cbc:Name)) <= 100
 func roT1057(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4933 string) {
-		anyChild(n, roK124, func(n4934 *Node) bool {
-			return anyChild(n4934, roK123, func(n4935 *Node) bool { return setStr(&r4933, n4935) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2580 string) {
+		anyChild(n, roK129, func(n2581 *Node) bool {
+			return anyChild(n2581, roK128, func(n2582 *Node) bool { return setStr(&r2580, n2582) })
 		})
 		return
-	}())), roK91, opLe)
+	}())), roK92, opLe)
 }
 
 // BR-RO-L1021: string-length(normalize-space(cbc:AccountingCost)) <= 100
 func roT1058(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK337))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK804))), roK92, opLe)
 }
 
 // BR-RO-L212: string-length(normalize-space(cac:Item/cbc:Description)) <= 200
 func roT1059(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4936 string) {
-		anyChild(n, roK124, func(n4937 *Node) bool {
-			return anyChild(n4937, roK169, func(n4938 *Node) bool { return setStr(&r4936, n4938) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2583 string) {
+		anyChild(n, roK129, func(n2584 *Node) bool {
+			return anyChild(n2584, roK184, func(n2585 *Node) bool { return setStr(&r2583, n2585) })
 		})
 		return
-	}())), roK457, opLe)
+	}())), roK1223, opLe)
 }
 
 // BR-RO-L303: string-length(normalize-space(cbc:Note)) <= 300
 func roT1060(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK60))), roK467, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK60))), roK1233, opLe)
 }
 
 // //cac:Item/cac:AdditionalItemProperty
 func roM119(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK136) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
 			return false
 		}
 		return true
@@ -15985,28 +15129,28 @@ func roM119(v []Seq, n *Node) bool {
 
 // BR-RO-A052: count(.) <= 50
 func roT1061(v []Seq, n *Node) bool {
-	return gcmp(fnCount(nodeSeq(n)), roK459, opLe)
+	return gcmp(fnCount(nodeSeq(n)), roK1225, opLe)
 }
 
 // BR-RO-L0505: string-length(normalize-space(cbc:Name)) <= 50
 func roT1062(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK123))), roK459, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK128))), roK1225, opLe)
 }
 
 // BR-RO-L1025: string-length(normalize-space(cbc:Value)) <= 100
 func roT1063(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK130))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK137))), roK92, opLe)
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | /ubl:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
 func roM120(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r4939 Seq) bool {
-			return anyChild(m, roK77, func(n4940 *Node) bool { return gcmp(nodeSeq(n4940), r4939, opEq) })
+		if !(func(r2586 Seq) bool {
+			return anyChild(m, roK78, func(n2587 *Node) bool { return gcmp(nodeSeq(n2587), r2586, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -16020,16 +15164,16 @@ func roM120(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r4941 Seq) bool {
-			return anyChild(m, roK77, func(n4942 *Node) bool { return gcmp(nodeSeq(n4942), r4941, opEq) })
+		if !(func(r2588 Seq) bool {
+			return anyChild(m, roK78, func(n2589 *Node) bool { return gcmp(nodeSeq(n2589), r2588, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK478) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1244) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -16041,28 +15185,28 @@ func roM120(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-01: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT1064(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK79), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK80), ".")), roK85, opLe)
 }
 
 // BR-DEC-RO-02: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT1065(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK85), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK85, opLe)
 }
 
 // BR-RO-L1017: string-length(normalize-space(cbc:AllowanceChargeReasonCode)) <= 100
 func roT1066(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK83))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK84))), roK92, opLe)
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | /ubl:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
 func roM121(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r4943 Seq) bool {
-			return anyChild(m, roK77, func(n4944 *Node) bool { return gcmp(nodeSeq(n4944), r4943, opEq) })
+		if !(func(r2590 Seq) bool {
+			return anyChild(m, roK78, func(n2591 *Node) bool { return gcmp(nodeSeq(n2591), r2590, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -16076,16 +15220,16 @@ func roM121(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r4945 Seq) bool {
-			return anyChild(m, roK77, func(n4946 *Node) bool { return gcmp(nodeSeq(n4946), r4945, opEq) })
+		if !(func(r2592 Seq) bool {
+			return anyChild(m, roK78, func(n2593 *Node) bool { return gcmp(nodeSeq(n2593), r2592, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK478) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1244) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -16097,17 +15241,17 @@ func roM121(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-05: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT1067(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK79), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK80), ".")), roK85, opLe)
 }
 
 // BR-DEC-RO-06: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT1068(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK85), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK85, opLe)
 }
 
 // BR-RO-L1018: string-length(normalize-space(cbc:AllowanceChargeReasonCode)) <= 100
 func roT1069(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK83))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK84))), roK92, opLe)
 }
 
 // cac:LegalMonetaryTotal
@@ -16126,42 +15270,42 @@ func roM122(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-09: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func roT1070(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK87), ".")), roK85, opLe)
 }
 
 // BR-DEC-RO-10: string-length(substring-after(cbc:AllowanceTotalAmount,'.'))<=2
 func roT1071(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK92), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK93), ".")), roK85, opLe)
 }
 
 // BR-DEC-RO-11: string-length(substring-after(cbc:ChargeTotalAmount,'.'))<=2
 func roT1072(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK93), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK94), ".")), roK85, opLe)
 }
 
 // BR-DEC-RO-12: string-length(substring-after(cbc:TaxExclusiveAmount,'.'))<=2
 func roT1073(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK87), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK88), ".")), roK85, opLe)
 }
 
 // BR-DEC-RO-14: string-length(substring-after(cbc:TaxInclusiveAmount,'.'))<=2
 func roT1074(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK88), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK89), ".")), roK85, opLe)
 }
 
 // BR-DEC-RO-16: string-length(substring-after(cbc:PrepaidAmount,'.'))<=2
 func roT1075(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK94), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK95), ".")), roK85, opLe)
 }
 
 // BR-DEC-RO-17: string-length(substring-after(cbc:PayableRoundingAmount,'.'))<=2
 func roT1076(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK95), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK96), ".")), roK85, opLe)
 }
 
 // BR-DEC-RO-18: string-length(substring-after(cbc:PayableAmount,'.'))<=2
 func roT1077(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK55), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK55), ".")), roK85, opLe)
 }
 
 // /ubl:Invoice | cac:CreditNote
@@ -16177,7 +15321,7 @@ func roM123(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK481) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1247) {
 			return false
 		}
 		return true
@@ -16192,29 +15336,29 @@ func roT1078(v []Seq, n *Node) bool {
 	return memoBool(v, 36, func() bool {
 		return (memoBool(v, 37, func() bool {
 			return (memoBool(v, 38, func() bool {
-				return anyNode(desc(root(n), roK106), func(n4947 *Node) bool {
-					return anyChild(n4947, roK105, func(n4948 *Node) bool {
-						return func(r4949 Seq) bool {
-							return anyAttr(n4948, roK104, func(n4950 *Node) bool { return gcmp(nodeSeq(n4950), r4949, opEq) })
-						}(child(n4948, roK100))
+				return anyNode(desc(root(n), roK109), func(n2594 *Node) bool {
+					return anyChild(n2594, roK108, func(n2595 *Node) bool {
+						return func(r2596 Seq) bool {
+							return anyAttr(n2595, roK107, func(n2597 *Node) bool { return gcmp(nodeSeq(n2597), r2596, opEq) })
+						}(child(n2595, roK101))
 					})
 				})
 			}) && memoBool(v, 39, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK106), func(n4951 *Node) Seq {
-					return filter(child(n4951, roK105), func(p4952 *Node) bool {
-						return func(r4953 Seq) bool {
-							return anyAttr(p4952, roK104, func(n4954 *Node) bool { return gcmp(nodeSeq(n4954), r4953, opEq) })
-						}(child(p4952, roK100))
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK109), func(n2598 *Node) Seq {
+					return filter(child(n2598, roK108), func(p2599 *Node) bool {
+						return func(r2600 Seq) bool {
+							return anyAttr(p2599, roK107, func(n2601 *Node) bool { return gcmp(nodeSeq(n2601), r2600, opEq) })
+						}(child(p2599, roK101))
 					})
-				})), ".")), roK84, opLe)
+				})), ".")), roK85, opLe)
 			}))
 		}) || memoBool(v, 40, func() bool {
 			return !memoBool(v, 38, func() bool {
-				return anyNode(desc(root(n), roK106), func(n4955 *Node) bool {
-					return anyChild(n4955, roK105, func(n4956 *Node) bool {
-						return func(r4957 Seq) bool {
-							return anyAttr(n4956, roK104, func(n4958 *Node) bool { return gcmp(nodeSeq(n4958), r4957, opEq) })
-						}(child(n4956, roK100))
+				return anyNode(desc(root(n), roK109), func(n2602 *Node) bool {
+					return anyChild(n2602, roK108, func(n2603 *Node) bool {
+						return func(r2604 Seq) bool {
+							return anyAttr(n2603, roK107, func(n2605 *Node) bool { return gcmp(nodeSeq(n2605), r2604, opEq) })
+						}(child(n2603, roK101))
 					})
 				})
 			})
@@ -16227,29 +15371,29 @@ func roT1079(v []Seq, n *Node) bool {
 	return memoBool(v, 41, func() bool {
 		return (memoBool(v, 42, func() bool {
 			return (memoBool(v, 43, func() bool {
-				return anyNode(desc(root(n), roK106), func(n4959 *Node) bool {
-					return anyChild(n4959, roK105, func(n4960 *Node) bool {
-						return func(r4961 Seq) bool {
-							return anyAttr(n4960, roK104, func(n4962 *Node) bool { return gcmp(nodeSeq(n4962), r4961, opEq) })
-						}(child(n4960, roK107))
+				return anyNode(desc(root(n), roK109), func(n2606 *Node) bool {
+					return anyChild(n2606, roK108, func(n2607 *Node) bool {
+						return func(r2608 Seq) bool {
+							return anyAttr(n2607, roK107, func(n2609 *Node) bool { return gcmp(nodeSeq(n2609), r2608, opEq) })
+						}(child(n2607, roK110))
 					})
 				})
 			}) && memoBool(v, 44, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK106), func(n4963 *Node) Seq {
-					return filter(child(n4963, roK105), func(p4964 *Node) bool {
-						return func(r4965 Seq) bool {
-							return anyAttr(p4964, roK104, func(n4966 *Node) bool { return gcmp(nodeSeq(n4966), r4965, opEq) })
-						}(child(p4964, roK107))
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK109), func(n2610 *Node) Seq {
+					return filter(child(n2610, roK108), func(p2611 *Node) bool {
+						return func(r2612 Seq) bool {
+							return anyAttr(p2611, roK107, func(n2613 *Node) bool { return gcmp(nodeSeq(n2613), r2612, opEq) })
+						}(child(p2611, roK110))
 					})
-				})), ".")), roK84, opLe)
+				})), ".")), roK85, opLe)
 			}))
 		}) || memoBool(v, 45, func() bool {
 			return !memoBool(v, 43, func() bool {
-				return anyNode(desc(root(n), roK106), func(n4967 *Node) bool {
-					return anyChild(n4967, roK105, func(n4968 *Node) bool {
-						return func(r4969 Seq) bool {
-							return anyAttr(n4968, roK104, func(n4970 *Node) bool { return gcmp(nodeSeq(n4970), r4969, opEq) })
-						}(child(n4968, roK107))
+				return anyNode(desc(root(n), roK109), func(n2614 *Node) bool {
+					return anyChild(n2614, roK108, func(n2615 *Node) bool {
+						return func(r2616 Seq) bool {
+							return anyAttr(n2615, roK107, func(n2617 *Node) bool { return gcmp(nodeSeq(n2617), r2616, opEq) })
+						}(child(n2615, roK110))
 					})
 				})
 			})
@@ -16261,11 +15405,11 @@ func roT1079(v []Seq, n *Node) bool {
 func roM124(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
 			return false
 		}
 		return true
@@ -16277,19 +15421,19 @@ func roM124(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-1009: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
 func roT1080(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK144), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK156), ".")), roK85, opLe)
 }
 
 // BR-DEC-RO-1010: string-length(substring-after(cbc:TaxAmount,'.'))<=2
 func roT1081(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK105), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK108), ".")), roK85, opLe)
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
 func roM125(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -16298,7 +15442,7 @@ func roM125(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -16310,23 +15454,23 @@ func roM125(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-23: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func roT1082(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK87), ".")), roK85, opLe)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
 func roM126(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r4971 Seq) bool {
-			return anyChild(m, roK77, func(n4972 *Node) bool { return gcmp(nodeSeq(n4972), r4971, opEq) })
+		if !(func(r2618 Seq) bool {
+			return anyChild(m, roK78, func(n2619 *Node) bool { return gcmp(nodeSeq(n2619), r2618, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -16335,16 +15479,16 @@ func roM126(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r4973 Seq) bool {
-			return anyChild(m, roK77, func(n4974 *Node) bool { return gcmp(nodeSeq(n4974), r4973, opEq) })
+		if !(func(r2620 Seq) bool {
+			return anyChild(m, roK78, func(n2621 *Node) bool { return gcmp(nodeSeq(n2621), r2620, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
 			return false
 		}
 		return true
@@ -16356,46 +15500,28 @@ func roM126(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-24: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT1083(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK79), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK80), ".")), roK85, opLe)
 }
 
 // BR-DEC-RO-25: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT1084(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK85), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK85, opLe)
 }
 
 // BR-RO-L1022: string-length(normalize-space(cbc:AllowanceChargeReason)) <= 100
 func roT1085(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK82))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK83))), roK92, opLe)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
 func roM127(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r4975 Seq) bool {
-			return anyChild(m, roK77, func(n4976 *Node) bool { return gcmp(nodeSeq(n4976), r4975, opEq) })
-		}(boolSeq(true))) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
-			return false
-		}
-		return true
-	}() {
-		return true
-	}
-	if func() bool {
-		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK76) {
-			return false
-		}
-		if !(func(r4977 Seq) bool {
-			return anyChild(m, roK77, func(n4978 *Node) bool { return gcmp(nodeSeq(n4978), r4977, opEq) })
+		if !(func(r2622 Seq) bool {
+			return anyChild(m, roK78, func(n2623 *Node) bool { return gcmp(nodeSeq(n2623), r2622, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -16407,22 +15533,40 @@ func roM127(v []Seq, n *Node) bool {
 	}() {
 		return true
 	}
+	if func() bool {
+		m := n
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
+			return false
+		}
+		if !(func(r2624 Seq) bool {
+			return anyChild(m, roK78, func(n2625 *Node) bool { return gcmp(nodeSeq(n2625), r2624, opEq) })
+		}(boolSeq(true))) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+			return false
+		}
+		return true
+	}() {
+		return true
+	}
 	return false
 }
 
 // BR-DEC-RO-27: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT1086(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK79), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK80), ".")), roK85, opLe)
 }
 
 // BR-DEC-RO-28: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT1087(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK85), ".")), roK84, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK85, opLe)
 }
 
 // BR-RO-L1023: string-length(normalize-space(cbc:AllowanceChargeReason)) <= 100
 func roT1088(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK82))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK83))), roK92, opLe)
 }
 
 // cbc:Note
@@ -16441,7 +15585,7 @@ func roM128(v []Seq, n *Node) bool {
 
 // BR-RO-L302: string-length(normalize-space(.)) <= 300
 func roT1089(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(n.StringValue())), roK467, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(n.StringValue())), roK1233, opLe)
 }
 
 // //cac:AdditionalDocumentReference
@@ -16460,41 +15604,41 @@ func roM129(v []Seq, n *Node) bool {
 
 // BR-RO-A051: count(.) <= 50
 func roT1090(v []Seq, n *Node) bool {
-	return gcmp(fnCount(nodeSeq(n)), roK459, opLe)
+	return gcmp(fnCount(nodeSeq(n)), roK1225, opLe)
 }
 
 // BR-RO-L0308: string-length(normalize-space(cbc:ID)) <= 200
 func roT1091(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK54))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK54))), roK1223, opLe)
 }
 
 // BR-RO-L1020: string-length(normalize-space(cbc:DocumentDescription)) <= 100
 func roT1092(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK149))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK161))), roK92, opLe)
 }
 
 // BR-RO-L210: string-length(normalize-space(cac:Attachment/cac:ExternalReference/cbc:URI)) <= 200
 func roT1093(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4979 string) {
-		anyChild(n, roK180, func(n4980 *Node) bool {
-			return anyChild(n4980, roK196, func(n4981 *Node) bool {
-				return anyChild(n4981, roK482, func(n4982 *Node) bool { return setStr(&r4979, n4982) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2626 string) {
+		anyChild(n, roK214, func(n2627 *Node) bool {
+			return anyChild(n2627, roK314, func(n2628 *Node) bool {
+				return anyChild(n2628, roK1248, func(n2629 *Node) bool { return setStr(&r2626, n2629) })
 			})
 		})
 		return
-	}())), roK457, opLe)
+	}())), roK1223, opLe)
 }
 
 // BR-RO-L211: string-length(normalize-space(cac:Attachment/cbc:EmbeddedDocumentBinaryObject/@filename)) <= 200
 func roT1094(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK180), func(n4983 *Node) Seq { return child(n4983, roK453) }), func(n4984 *Node) Seq { return attr(n4984, roK153) })))), roK457, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK214), func(n2630 *Node) Seq { return child(n2630, roK1219) }), func(n2631 *Node) Seq { return attr(n2631, roK165) })))), roK1223, opLe)
 }
 
 // //cac:BillingReference
 func roM130(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK142) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK151) {
 			return false
 		}
 		return true
@@ -16507,31 +15651,31 @@ func roM130(v []Seq, n *Node) bool {
 // BR-RO-A500: count(cac:InvoiceDocumentReference) <= 500
 func roT1095(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4985 := 0
-		anyChild(n, roK143, func(n4986 *Node) bool { return tally1(&k4985) })
-		return countOf(k4985)
-	}(), roK483, opLe)
+		k2632 := 0
+		anyChild(n, roK152, func(n2633 *Node) bool { return tally1(&k2632) })
+		return countOf(k2632)
+	}(), roK1249, opLe)
 }
 
 // BR-RO-L156: string-length(normalize-space(cac:InvoiceDocumentReference/cbc:ID)) <= 200
 func roT1096(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r4987 string) {
-		anyChild(n, roK143, func(n4988 *Node) bool {
-			return anyChild(n4988, roK54, func(n4989 *Node) bool { return setStr(&r4987, n4989) })
+	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2634 string) {
+		anyChild(n, roK152, func(n2635 *Node) bool {
+			return anyChild(n2635, roK54, func(n2636 *Node) bool { return setStr(&r2634, n2636) })
 		})
 		return
-	}())), roK457, opLe)
+	}())), roK1223, opLe)
 }
 
 // /ubl:Invoice/cac:TaxTotal/cac:TaxSubtotal | /ubl:CreditNote/cac:TaxTotal/cac:TaxSubtotal
 func roM131(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
 			return false
 		}
 		m = m.Parent
@@ -16544,15 +15688,15 @@ func roM131(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK478) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1244) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -16564,5 +15708,5 @@ func roM131(v []Seq, n *Node) bool {
 
 // BR-RO-L1019: string-length(normalize-space(cbc:TaxExemptionReason)) <= 100
 func roT1097(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK147))), roK91, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK159))), roK92, opLe)
 }

@@ -867,7 +867,30 @@ func (c *compiler) existsPath(e expr, s scope) (string, bool) {
 	if p.abs != 0 {
 		start = "root(" + s.cv + ")"
 	}
+	if g, ok := c.existsDown(p, start); ok {
+		return g, true
+	}
 	return c.existsFrom(p.steps, start, s), true
+}
+
+// existsDown compiles exists(a/b/…/z) for two or more child steps of
+// concrete names without predicates as existsNames: the runtime may answer
+// it upwards from the document's index of //z (most such names are absent
+// or rare, where the loops would visit every invoice line).
+func (c *compiler) existsDown(p *path, start string) (string, bool) {
+	if len(p.steps) < 2 {
+		return "", false
+	}
+	var names []string
+	for _, st := range p.steps {
+		if st.axis != "child" || st.test != "name" || st.desc || len(st.preds) > 0 || st.local == "*" {
+			return "", false
+		}
+		names = append(names, c.name(c.uri(st.prefix), st.local))
+	}
+	c.index(names[len(names)-1], false)
+	k := c.constant("[]*Name{" + strings.Join(names, ", ") + "}")
+	return fmt.Sprintf("existsNames(%s, %s)", start, k), true
 }
 
 func (c *compiler) existsFrom(steps []*pathStep, nv string, s scope) string {
