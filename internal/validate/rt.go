@@ -1491,6 +1491,14 @@ func anyChild(n *Node, nt *Name, f func(c *Node) bool) bool {
 	if len(n.Children) > wideKids {
 		return anyNode(child(n, nt), f)
 	}
+	if id := nt.ID; id != 0 { // text nodes have no name id
+		for _, c := range n.Children {
+			if c.ID == id && f(c) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, c := range n.Children {
 		if c.Kind == KindElement && nameMatch(c, nt) && f(c) {
 			return true
@@ -1503,6 +1511,14 @@ func anyChild(n *Node, nt *Name, f func(c *Node) bool) bool {
 func hasChild(n *Node, nt *Name) bool {
 	if len(n.Children) > wideKids {
 		return len(child(n, nt)) > 0
+	}
+	if id := nt.ID; id != 0 {
+		for _, c := range n.Children {
+			if c.ID == id {
+				return true
+			}
+		}
+		return false
 	}
 	for _, c := range n.Children {
 		if c.Kind == KindElement && nameMatch(c, nt) {
