@@ -15,41 +15,57 @@ import (
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
-// archive downloads (or reuses) one message's ZIP, parses it and stores it.
-// reused reports a ZIP taken from another company's archive; inv is the
-// stored row (with its identity marks), nil on error.
-func (e *Engine) archive(ctx context.Context, client *anaf.Client, tok *token, company *store.Company, m anaf.Message, owner string) (inv *store.Invoice, inserted, reused bool, err error) {
+// fetched is a message of a page made ready for the archive (fetch): its
+// ZIP downloaded or reused from another company's archive, parsed and
+// validated, waiting to be stored with the page's batch (syncStep.flush).
+type fetched struct {
+	m       anaf.Message
+	tok     *token // the token it was asked for with
+	inv     *store.Invoice
+	verdict *store.InvoiceValidation
+	reused  bool // the ZIP was taken from another company's archive
+	claimed bool // the download claim is held until the batch is stored
+	err     error
+}
+
+// fetch downloads (or reuses) one message's ZIP, parses and validates it;
+// the caller stores it (syncStep.flush) and releases a held claim after.
+// On error no claim is held.
+func (e *Engine) fetch(ctx context.Context, client *anaf.Client, tok *token, company *store.Company, m anaf.Message, owner string) (f fetched) {
+	f.m, f.tok = m, tok
 	zipBytes, err := e.Store.ArchivedZIP(ctx, m.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		// Another worker may be downloading the same id for the other
 		// party's company: claim it, or wait for its ZIP in the archive.
-		var claimed bool
-		zipBytes, claimed, err = e.claimOrWait(ctx, m.ID, owner)
-		if claimed {
-			defer func() { _ = e.Store.ReleaseDownload(context.WithoutCancel(ctx), m.ID, owner) }()
-		}
+		zipBytes, f.claimed, err = e.claimOrWait(ctx, m.ID, owner)
 	}
 	switch {
 	case err == nil:
-		reused = true
+		f.reused = true
 	case errors.Is(err, store.ErrNotFound):
 		zipBytes, err = e.download(ctx, client, tok.access, m.ID)
 		if err != nil {
-			return nil, false, false, fmt.Errorf("downloading message %s: %w", m.ID, err)
+			f.err = fmt.Errorf("downloading message %s: %w", m.ID, err)
 		}
 	default:
-		return nil, false, false, fmt.Errorf("looking for message %s in the archive: %w", m.ID, err)
+		f.err = fmt.Errorf("looking for message %s in the archive: %w", m.ID, err)
 	}
-	inv = BuildInvoice(company.ID, m, zipBytes)
-	inv.SyncedAt = e.now().UTC()
-	inserted, err = e.Store.InsertInvoice(ctx, inv)
-	if err != nil {
-		return nil, false, reused, fmt.Errorf("storing message %s: %w", m.ID, err)
+	if f.err != nil {
+		e.release(ctx, &f, owner)
+		return f
 	}
-	if inserted {
-		e.recordVerdict(ctx, inv, reused) // verdict.go: never fails the sync
+	f.inv = BuildInvoice(company.ID, m, zipBytes)
+	f.inv.SyncedAt = e.now().UTC()
+	f.verdict = e.verdictFor(ctx, f.inv, f.reused)
+	return f
+}
+
+// release drops f's download claim, if held.
+func (e *Engine) release(ctx context.Context, f *fetched, owner string) {
+	if f.claimed {
+		_ = e.Store.ReleaseDownload(context.WithoutCancel(ctx), f.m.ID, owner)
+		f.claimed = false
 	}
-	return inv, inserted, reused, nil
 }
 
 // perMessageQuota reports a quota of one message (descarcare: 10

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/efactura-gateway/efactura/internal/invoice"
@@ -111,26 +110,25 @@ func failedVerdict(err error) *store.InvoiceValidation {
 	return &store.InvoiceValidation{State: store.ValidationFailed, Report: rep, ValidatedWith: ValidatedWith}
 }
 
-// recordVerdict validates a freshly archived invoice and stores the
-// verdict; a ZIP reused from another company's archive takes that copy's
-// verdict when it has one. It never fails the sync: when the verdict
-// cannot be stored the row stays unvalidated and the validate_archive job
-// validates it later.
-func (e *Engine) recordVerdict(ctx context.Context, inv *store.Invoice, reused bool) {
+// verdictFor validates a fetched invoice (verdict.go: never fails the
+// sync); a ZIP reused from another company's archive takes that copy's
+// verdict when it has one. The verdict is stored with the row
+// (store.ArchiveBatch).
+func (e *Engine) verdictFor(ctx context.Context, inv *store.Invoice, reused bool) *store.InvoiceValidation {
 	var v *store.InvoiceValidation
 	if reused {
 		v, _ = e.Store.MessageValidation(ctx, inv.ANAFID, ValidatedWith)
 		if v != nil && v.State == store.ValidationNotApplicable && inv.MessageType != store.TypeErrors {
 			v = nil // decided by the other copy's message type: decide again
 		}
+		if v != nil {
+			v.ValidatedAt = nil // validated now, for this row
+		}
 	}
 	if v == nil {
 		v = Verdict(inv.ZIP, inv.MessageType, inv.DocumentType)
 	}
-	if err := e.Store.SetInvoiceValidation(ctx, inv.ID, v); err != nil {
-		e.logger().Warn("storing the validation verdict of an archived invoice; it is validated later",
-			slog.Int64("invoice_id", inv.ID), slog.String("error", err.Error()))
-	}
+	return v
 }
 
 // ArchiveValidation selects the invoices ValidateArchive validates.

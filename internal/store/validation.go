@@ -106,7 +106,7 @@ func (s *Store) MessageValidation(ctx context.Context, anafID, current string) (
 		v      InvoiceValidation
 		report string
 	)
-	err := s.q.QueryRowContext(ctx, `
+	err := s.queryRow(ctx, `
 		SELECT validation_state, validation_errors, validation_warnings, validation_report, validated_with
 		FROM invoices WHERE anaf_id = $1 AND validated_with = $2 ORDER BY id LIMIT 1`, anafID, current).
 		Scan(&v.State, &v.Errors, &v.Warnings, &report, &v.ValidatedWith)
