@@ -351,8 +351,8 @@ func fatal(ctx context.Context, err error) bool {
 	return ctx.Err() != nil || (errors.Is(err, anaf.ErrQuota) && !perMessageQuota(err)) || store.IsStorageError(err)
 }
 
-// flush stores the fetched messages in one transaction, then releases
-// their download claims and counts them. When the batch cannot be stored
+// flush stores the fetched messages in one transaction, which also
+// releases their download claims, and counts them. When the batch cannot be stored
 // for another reason than the storage (a row the database refuses), each
 // message is stored alone, so one bad row fails only itself; the messages
 // that still fail go to failed. A storage failure ends the step
@@ -360,15 +360,15 @@ func fatal(ctx context.Context, err error) bool {
 func (s *syncStep) flush(batch []fetched, failed *[]fetched) {
 	items := make([]store.ArchiveItem, len(batch))
 	for i, f := range batch {
-		items[i] = store.ArchiveItem{Invoice: f.inv, Validation: f.verdict}
+		items[i] = store.ArchiveItem{Invoice: f.inv, Validation: f.verdict, Claimed: f.claimed}
 	}
 	// What was fetched is stored even when the step is interrupted (the
 	// downloads are spent); inserts are idempotent, a lost lease included.
-	err := s.e.Store.ArchiveBatch(s.wctx, items)
+	err := s.e.Store.ArchiveBatch(s.wctx, items, s.owner)
 	if err != nil && !store.IsStorageError(err) && len(items) > 1 {
 		err = nil
 		for i := range items {
-			if ierr := s.e.Store.ArchiveBatch(s.wctx, items[i:i+1]); ierr != nil {
+			if ierr := s.e.Store.ArchiveBatch(s.wctx, items[i:i+1], s.owner); ierr != nil {
 				batch[i].err = fmt.Errorf("storing message %s: %w", batch[i].m.ID, ierr)
 				*failed = append(*failed, batch[i])
 			}
@@ -382,8 +382,8 @@ func (s *syncStep) flush(batch []fetched, failed *[]fetched) {
 	inserted := 0
 	for i := range batch {
 		f := &batch[i]
-		s.e.release(s.ctx, f, s.owner)
 		if f.err != nil {
+			s.e.release(s.ctx, f, s.owner) // not stored: the claim goes now
 			continue
 		}
 		if f.reused {

@@ -100,16 +100,21 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 type ArchiveItem struct {
 	Invoice    *Invoice
 	Validation *InvoiceValidation
-	Inserted   bool
+	// Claimed: the batch's owner holds the message's download claim
+	// (ClaimDownload); it is released in the batch's transaction, when
+	// the ZIP becomes visible in the archive.
+	Claimed  bool
+	Inserted bool
 }
 
 // ArchiveBatch stores the items in one transaction, in order, each as
 // InsertInvoice does (idempotent on company and ANAF id, identity marks)
 // with its verdict in the same row: one commit (one WAL flush) for the
-// batch instead of one per message. On error nothing is stored and the
-// items' Inserted flags are false.
-func (s *Store) ArchiveBatch(ctx context.Context, items []ArchiveItem) error {
-	for _, q := range []string{insertInvoiceSQL, existingInvoiceSQL, identitySQL} {
+// batch instead of one per message. The download claims of owner on the
+// Claimed items are released in the same transaction. On error nothing is
+// stored, no claim released, and the items' Inserted flags are false.
+func (s *Store) ArchiveBatch(ctx context.Context, items []ArchiveItem, owner string) error {
+	for _, q := range []string{insertInvoiceSQL, existingInvoiceSQL, identitySQL, releaseDownloadSQL} {
 		s.prepared(ctx, q) // outside the transaction (see prepared)
 	}
 	inserted := make([]bool, len(items))
@@ -120,6 +125,11 @@ func (s *Store) ArchiveBatch(ctx context.Context, items []ArchiveItem) error {
 				return err
 			}
 			inserted[i] = ins
+			if items[i].Claimed {
+				if _, err := tx.exec(ctx, releaseDownloadSQL, items[i].Invoice.ANAFID, owner); err != nil {
+					return tx.wrap("release download", err)
+				}
+			}
 		}
 		return nil
 	})

@@ -208,8 +208,10 @@ func (s *Store) ClaimDownload(ctx context.Context, anafID, owner string, ttl tim
 	return n == 1, s.wrap("claim download", err)
 }
 
+const releaseDownloadSQL = `DELETE FROM sync_download_claims WHERE anaf_id = $1 AND owner = $2`
+
 // ReleaseDownload drops owner's claim on anafID (no error when absent).
 func (s *Store) ReleaseDownload(ctx context.Context, anafID, owner string) error {
-	_, err := s.exec(ctx, `DELETE FROM sync_download_claims WHERE anaf_id = $1 AND owner = $2`, anafID, owner)
+	_, err := s.exec(ctx, releaseDownloadSQL, anafID, owner)
 	return s.wrap("release download", err)
 }

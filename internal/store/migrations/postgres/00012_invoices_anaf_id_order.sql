@@ -8,12 +8,20 @@
 -- the planner's statistics. (On SQLite an index on anaf_id already ends
 -- with the rowid; the same index keeps both schemas alike.)
 --
+-- sync_download_claims becomes UNLOGGED: a claim lives seconds and means
+-- nothing after a crash (PostgreSQL empties an unlogged table on crash
+-- recovery, as the claims of dead workers should be); it is written twice
+-- per downloaded message, and a transaction that writes only unlogged
+-- tables commits without waiting for a WAL flush.
+--
 -- Independent of 00011 (lists): IF [NOT] EXISTS, no other object touched.
 
 -- +goose Up
 CREATE INDEX IF NOT EXISTS invoices_anaf_id_id_idx ON invoices (anaf_id, id);
 DROP INDEX IF EXISTS invoices_anaf_id_idx;
+ALTER TABLE sync_download_claims SET UNLOGGED;
 
 -- +goose Down
+ALTER TABLE sync_download_claims SET LOGGED;
 CREATE INDEX IF NOT EXISTS invoices_anaf_id_idx ON invoices (anaf_id);
 DROP INDEX IF EXISTS invoices_anaf_id_id_idx;
