@@ -55,12 +55,21 @@ type Report struct {
 // failure (an error or a panic) is store.ValidationFailed with the reason
 // in the report. documentType is the archive row's document_type.
 func Verdict(zipBytes []byte, messageType, documentType string) (v *store.InvoiceValidation) {
+	if messageType == store.TypeErrors || documentType == invoice.DocumentTypeANAFErrors {
+		return &store.InvoiceValidation{ValidatedWith: ValidatedWith, State: store.ValidationNotApplicable}
+	}
+	arch, err := invoice.ReadArchive(zipBytes)
+	return verdictOf(arch, err, messageType, documentType)
+}
+
+// verdictOf is Verdict of an archive already read (arch and err as
+// invoice.ReadArchive returned them).
+func verdictOf(arch *invoice.Archive, err error, messageType, documentType string) (v *store.InvoiceValidation) {
 	v = &store.InvoiceValidation{ValidatedWith: ValidatedWith}
 	if messageType == store.TypeErrors || documentType == invoice.DocumentTypeANAFErrors {
 		v.State = store.ValidationNotApplicable
 		return v
 	}
-	arch, err := invoice.ReadArchive(zipBytes)
 	if err != nil {
 		v.State = store.ValidationNotApplicable
 		return v
@@ -114,7 +123,7 @@ func failedVerdict(err error) *store.InvoiceValidation {
 // sync); a ZIP reused from another company's archive takes that copy's
 // verdict when it has one. The verdict is stored with the row
 // (store.ArchiveBatch).
-func (e *Engine) verdictFor(ctx context.Context, inv *store.Invoice, reused bool) *store.InvoiceValidation {
+func (e *Engine) verdictFor(ctx context.Context, inv *store.Invoice, arch *invoice.Archive, archErr error, reused bool) *store.InvoiceValidation {
 	var v *store.InvoiceValidation
 	if reused {
 		v, _ = e.Store.MessageValidation(ctx, inv.ANAFID, ValidatedWith)
@@ -126,7 +135,7 @@ func (e *Engine) verdictFor(ctx context.Context, inv *store.Invoice, reused bool
 		}
 	}
 	if v == nil {
-		v = Verdict(inv.ZIP, inv.MessageType, inv.DocumentType)
+		v = verdictOf(arch, archErr, inv.MessageType, inv.DocumentType)
 	}
 	return v
 }
