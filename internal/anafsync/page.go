@@ -322,16 +322,16 @@ func (s *syncStep) archiveTodo(todo []anaf.Message) error {
 	// (messageFailed records the cursor first); the others are counted.
 	for _, f := range failed {
 		if err := s.messageFailed(f.m, f.err); err != nil {
-			if stop == nil || stop == errStopFetching {
+			if stop == nil || errors.Is(stop, errStopFetching) {
 				stop = err
 			}
 			break
 		}
 	}
 	switch {
-	case stop == errYield:
+	case errors.Is(stop, errYield):
 		return s.yield()
-	case stop == errStopFetching:
+	case errors.Is(stop, errStopFetching):
 		return nil
 	}
 	return stop
@@ -366,7 +366,6 @@ func (s *syncStep) flush(batch []fetched, failed *[]fetched) {
 	// downloads are spent); inserts are idempotent, a lost lease included.
 	err := s.e.Store.ArchiveBatch(s.wctx, items, s.owner)
 	if err != nil && !store.IsStorageError(err) && len(items) > 1 {
-		err = nil
 		for i := range items {
 			if ierr := s.e.Store.ArchiveBatch(s.wctx, items[i:i+1], s.owner); ierr != nil {
 				batch[i].err = fmt.Errorf("storing message %s: %w", batch[i].m.ID, ierr)

@@ -39,7 +39,7 @@ func (s *Store) prepared(ctx context.Context, query string) *sql.Stmt {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if have, ok := c.m[query]; ok {
-		_ = st.Close()
+		_ = st.Close() //nolint:sqlclosecheck // a duplicate prepared meanwhile: the cached one is kept
 		return have
 	}
 	if c.m == nil {
@@ -73,7 +73,7 @@ func (s *Store) stmtIn(ctx context.Context, st *sql.Stmt) *sql.Stmt {
 // queryRow runs query through the statement cache (prepared).
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	if st := s.prepared(ctx, query); st != nil {
-		return s.stmtIn(ctx, st).QueryRowContext(ctx, args...)
+		return s.stmtIn(ctx, st).QueryRowContext(ctx, args...) //nolint:sqlclosecheck // cached, or closed with its transaction
 	}
 	return s.q.QueryRowContext(ctx, query, args...)
 }
@@ -81,7 +81,7 @@ func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Ro
 // query runs query through the statement cache (prepared).
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := s.prepared(ctx, query); st != nil {
-		return s.stmtIn(ctx, st).QueryContext(ctx, args...)
+		return s.stmtIn(ctx, st).QueryContext(ctx, args...) //nolint:sqlclosecheck // cached, or closed with its transaction; the caller closes the rows
 	}
 	return s.q.QueryContext(ctx, query, args...)
 }
@@ -89,7 +89,7 @@ func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows
 // exec runs query through the statement cache (prepared).
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := s.prepared(ctx, query); st != nil {
-		return s.stmtIn(ctx, st).ExecContext(ctx, args...)
+		return s.stmtIn(ctx, st).ExecContext(ctx, args...) //nolint:sqlclosecheck // cached, or closed with its transaction
 	}
 	return s.q.ExecContext(ctx, query, args...)
 }

@@ -91,27 +91,34 @@ func TestSyncLookupPlans(t *testing.T) {
 			`SELECT zip FROM invoices WHERE anaf_id = '3099999999' ORDER BY id LIMIT 1`,
 			`SELECT validation_state, validated_with FROM invoices WHERE anaf_id = '3099999999' ORDER BY id`,
 		} {
-			rows, err := st.DB().QueryContext(ctx, explain+q)
-			require.NoError(t, err)
-			var plan string
-			cols, err := rows.Columns()
-			require.NoError(t, err)
-			for rows.Next() {
-				vals := make([]any, len(cols))
-				for i := range vals {
-					vals[i] = new(any)
-				}
-				require.NoError(t, rows.Scan(vals...))
-				for _, v := range vals {
-					plan += " " + toString(*(v.(*any)))
-				}
-			}
-			require.NoError(t, rows.Err())
-			require.NoError(t, rows.Close())
+			plan := explainPlan(t, st, explain+q)
 			require.Contains(t, plan, "invoices_anaf_id_id_idx", q)
 			require.NotContains(t, plan, "Sort", q)
 		}
 	})
+}
+
+// explainPlan is the text of a plan's rows, joined.
+func explainPlan(t *testing.T, st *store.Store, q string) string {
+	t.Helper()
+	rows, err := st.DB().QueryContext(t.Context(), q)
+	require.NoError(t, err)
+	defer rows.Close()
+	cols, err := rows.Columns()
+	require.NoError(t, err)
+	var plan string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		for i := range vals {
+			vals[i] = new(any)
+		}
+		require.NoError(t, rows.Scan(vals...))
+		for _, v := range vals {
+			plan += " " + toString(*(v.(*any)))
+		}
+	}
+	require.NoError(t, rows.Err())
+	return plan
 }
 
 func toString(v any) string {
