@@ -84,7 +84,7 @@ for db in $DBS; do
 	awk -v db="$db" -v m="$M" -v got="$got" -v want="$want" -v s="$secs" -v gc="$gwcpu" -v dc="$dbcpu" \
 		-v dl="$dl" -v r0="$rss0" -v rp="$rsspk" -v r1="$rss1" -v l0="$load0" -v l1="$load1" 'BEGIN {
 		pg = dc < 0 ? "-" : sprintf("%.2f", dc / got)
-		printf "%-9s %18s %7.0f %9.2f %9s %7.2f %19s %11s\n", db, sprintf("%d×%d", m, got / m), got / s, gc / got, pg, dl,
+		printf "%-9s %18s %7.0f %9.2f %9s %7.2f %19s %11s\n", db, sprintf("%d×%.0f", m, got / m), got / s, gc / got, pg, dl,
 			sprintf("%.0f/%.0f/%.0f", r0 / 1024, rp / 1024, r1 / 1024), l0 "→" l1
 		if (got < want) printf "  %s: archived %d of the simulator'"'"'s %d messages; the other %d are dated inside the last minute, left to the next sync\n", db, got, want, want - got > "/dev/stderr"
 	}'
