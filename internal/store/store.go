@@ -77,6 +77,7 @@ type Store struct {
 	q       querier // db, or the transaction of a Store handed out by WithTx
 	inTx    bool
 	logger  *slog.Logger
+	stmts   *stmtCache // sync_batch.go
 	// sqlitePath is the database file ("" for PostgreSQL and in-memory
 	// SQLite); migrations lock PATH.migrate-lock.
 	sqlitePath string
@@ -136,7 +137,7 @@ func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("store: unsupported database URL (want sqlite:PATH or postgres://...): %q", redactURL(url))
 	}
-	s := &Store{db: db, dialect: dialect, q: db, logger: slog.New(slog.DiscardHandler), sqlitePath: sqlitePath}
+	s := &Store{db: db, dialect: dialect, q: db, logger: slog.New(slog.DiscardHandler), stmts: &stmtCache{}, sqlitePath: sqlitePath}
 	if err := s.Ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -262,6 +263,7 @@ func (s *Store) SetLogger(l *slog.Logger) {
 
 // Close closes the pool.
 func (s *Store) Close() error {
+	s.closeStmts()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
