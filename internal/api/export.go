@@ -12,7 +12,8 @@ import (
 // the list's filters (invoiceFilter: supplier_cif, date_from, date_to,
 // type, q, sort_by, sort_order) and no pagination: every match, at most
 // the gateway's export cap (else 413 EXPORT_TOO_LARGE). format is csv (the
-// default) or xlsx (else 400 INVALID_FORMAT); lines=1|true gives one row
+// default), csv-ro (CSV for Romanian Excel) or xlsx (else 400
+// INVALID_FORMAT); lines=1|true gives one row
 // per invoice line (each invoice's details loaded: one query per invoice);
 // lang=ro (default) or en names the headers. The answer is an attachment
 // named facturi_<company CIF>_<YYYY-MM-DD, Bucharest>.csv|xlsx; a

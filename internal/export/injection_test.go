@@ -31,10 +31,19 @@ var formulaPayloads = []string{
 // document the parser kept as written).
 func hostileRows(t *testing.T, payload string) []store.Invoice {
 	t.Helper()
-	lines, err := json.Marshal(invoice.Invoice{Lines: []invoice.Line{{
-		ID: payload, Name: payload, Description: payload, SellerItemID: payload,
-		Quantity: payload, UnitCode: payload, Price: payload, NetAmount: payload, VATCategory: payload, VATRate: payload,
-	}}})
+	lines, err := json.Marshal(invoice.Invoice{
+		TaxCurrency: "RON",
+		Totals:      invoice.Totals{TaxExclusive: payload, VATTaxCurrency: payload},
+		VATBreakdown: []invoice.VATSubtotal{
+			{Rate: payload, TaxableAmount: payload, TaxAmount: payload},
+			{Rate: "21", TaxableAmount: payload, TaxAmount: payload},
+			{Rate: "0", TaxableAmount: payload},
+		},
+		PaymentMeans: []invoice.PaymentMeans{{IBAN: payload}},
+		Lines: []invoice.Line{{
+			ID: payload, Name: payload, Description: payload, SellerItemID: payload,
+			Quantity: payload, UnitCode: payload, Price: payload, NetAmount: payload, VATCategory: payload, VATRate: payload,
+		}}})
 	require.NoError(t, err)
 	return []store.Invoice{{
 		ID: 7, ANAFID: payload, MessageType: payload, DocumentType: payload, InvoiceNumber: payload,
@@ -44,41 +53,61 @@ func hostileRows(t *testing.T, payload string) []store.Invoice {
 	}}
 }
 
-// TestCSVFormulaInjection: in the CSV export (web and API use
+// derived are the columns whose value the export computes rather than
+// copies (the document type's label; VAT by rate from the breakdown, the
+// exchange rate from two amounts), empty or not the payload.
+var derived = map[string]bool{"document_type": true, "exchange_rate": true}
+
+// TestCSVFormulaInjection: in both CSV exports (web and API use
 // export.Write), no cell of an invoice or line row starts with = + - @,
 // a tab or a carriage return, whichever field carries the payload; the
 // value is kept, behind an apostrophe. Negative amounts stay numbers.
 func TestCSVFormulaInjection(t *testing.T) {
 	t.Parallel()
-	for _, payload := range formulaPayloads {
-		for _, opts := range []export.Options{{}, {Lines: true, Lang: "en"}} {
-			var buf bytes.Buffer
-			require.NoError(t, export.Write(&buf, "csv", hostileRows(t, payload), opts))
-			recs := readCSV(t, buf.Bytes())
-			require.Len(t, recs, 2)
-			cells := 0
-			for i, v := range recs[1] {
-				if v == "" || v == "7" || strings.HasSuffix(v, "Z") && strings.HasPrefix(v, "2026-") {
-					continue // the local id, the sync time
-				}
-				cells++
-				require.False(t, strings.ContainsRune("=+-@\t\r", rune(v[0])),
-					"column %q starts a formula: %q", recs[0][i], v)
-				// The masked CIF/CNP columns keep only part of the value.
-				if !strings.Contains(recs[0][i], "CIF") {
-					require.Contains(t, []string{"'" + payload, "'" + strings.TrimSpace(payload)}, v,
-						"column %q keeps the text (amounts trimmed) behind an apostrophe", recs[0][i])
-				}
-			}
-			require.GreaterOrEqual(t, cells, len(export.Headers(opts))-2, "every column was tried")
+	for _, format := range []string{"csv", "csv-ro"} {
+		read := readCSV
+		if format == "csv-ro" {
+			read = readCSVExcelRO
 		}
-	}
+		for _, payload := range formulaPayloads {
+			for _, opts := range []export.Options{{}, {Lines: true, Lang: "en"}} {
+				var buf bytes.Buffer
+				require.NoError(t, export.Write(&buf, format, hostileRows(t, payload), opts))
+				recs := read(t, buf.Bytes())
+				require.Len(t, recs, 2)
+				keys := export.Keys(opts)
+				cells := 0
+				for i, v := range recs[1] {
+					if v == "" || keys[i] == "id" || keys[i] == "synced_at" || derived[keys[i]] {
+						continue // the local id, the sync time, computed values
+					}
+					cells++
+					require.False(t, strings.ContainsRune("=+-@\t\r", rune(v[0])),
+						"%s: column %q starts a formula: %q", format, recs[0][i], v)
+					// The masked CIF/CNP columns keep only part of the value.
+					if !strings.Contains(recs[0][i], "CIF") {
+						require.Contains(t, []string{"'" + payload, "'" + strings.TrimSpace(payload)}, v,
+							"%s: column %q keeps the text (amounts trimmed) behind an apostrophe", format, recs[0][i])
+					}
+				}
+				// Every column but the id, the sync time, the computed ones
+				// and the fixed-rate VAT columns other than 21% and 0%.
+				skipped := 2 + len(derived)
+				if !opts.Lines {
+					skipped += 2 * (len(export.VATRates) - 1)
+				}
+				require.GreaterOrEqual(t, cells, len(keys)-skipped, "%s: every column was tried", format)
+			}
+		}
 
-	rows := sample(t)
-	var buf bytes.Buffer
-	require.NoError(t, export.Write(&buf, "csv", rows, export.Options{}))
-	recs := readCSV(t, buf.Bytes())
-	require.Equal(t, "-5.10", recs[2][13], "a negative amount is a number, not defused")
+		rows := sample(t)
+		var buf bytes.Buffer
+		require.NoError(t, export.Write(&buf, format, rows, export.Options{}))
+		got := byKey(t, export.Options{}, read(t, buf.Bytes()))
+		mark := map[string]string{"csv": ".", "csv-ro": ","}[format]
+		require.Equal(t, "-5"+mark+"10", got[1]["total_amount"], "a negative amount is a number, not defused")
+		require.Equal(t, "-238"+mark+"00", got[2]["total_amount"], "a credit note's total is a negative number")
+	}
 }
 
 // TestXLSXFormulaInjection: in the XLSX export the same payloads are

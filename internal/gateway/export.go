@@ -11,7 +11,7 @@ import (
 
 // ExportRequest is what to export: the invoices of CompanyID (0: a key's
 // own) matching Filter (and Partner, the dashboard's partner search), in
-// Format ("csv" or "xlsx"), one row per invoice or, with Lines, per
+// Format ("csv", "csv-ro" or "xlsx"), one row per invoice or, with Lines, per
 // invoice line, with headers in Lang ("ro", "en").
 type ExportRequest struct {
 	CompanyID int64
@@ -37,7 +37,7 @@ func (e *ExportTooLarge) Error() string {
 
 // Refusals of Export.
 var (
-	ErrExportFormat   = &Error{Kind: KindInvalid, Code: "invalid_format", Field: "format", Msg: "format must be csv or xlsx."}
+	ErrExportFormat   = &Error{Kind: KindInvalid, Code: "invalid_format", Field: "format", Msg: "format must be csv, csv-ro or xlsx."}
 	ErrExportTooLarge = &Error{Kind: KindInvalid, Code: "export_too_large", Msg: "too many invoices match for one export"}
 )
 
@@ -92,10 +92,10 @@ func (s *Service) Export(ctx context.Context, p Principal, req ExportRequest) (*
 			e.Cause = &ExportTooLarge{Total: total, Limit: limit}
 			return nil, &e
 		}
-		if req.Lines {
-			if rows, err = export.LoadDetails(ctx, s.Store, rows); err != nil {
-				return nil, err
-			}
+		// Both shapes need the parsed invoice: lines, or the net amount,
+		// VAT by rate, VAT in RON and IBAN of the per-invoice columns.
+		if rows, err = export.LoadDetails(ctx, s.Store, rows); err != nil {
+			return nil, err
 		}
 	}
 	var buf bytes.Buffer

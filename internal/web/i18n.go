@@ -127,7 +127,7 @@ var messages = map[string]message{
 	"dash.export":             {"Export", "Export"},
 	"dash.export.invoices":    {"o linie pe factură", "one row per invoice"},
 	"dash.export.lines":       {"o linie pe articol", "one row per line"},
-	"dash.export.bad.format":  {"Formatul de export trebuie să fie CSV sau XLSX.", "The export format must be CSV or XLSX."},
+	"dash.export.bad.format":  {"Formatul de export trebuie să fie CSV, CSV (Excel RO) sau XLSX.", "The export format must be CSV, CSV (Excel RO) or XLSX."},
 	"dash.export.too.large":   {"%d facturi corespund; un export cuprinde cel mult %d. Restrângeți intervalul de date.", "%d invoices match; an export holds at most %d. Narrow the date range."},
 	"sync.running":            {"în curs", "running"},
 	"sync.ok":                 {"reușită", "succeeded"},
