@@ -266,7 +266,7 @@ func LoadDetails(ctx context.Context, st *store.Store, rows []store.Invoice) ([]
 var Formats = map[string]string{
 	"csv":    "text/csv; charset=utf-8",
 	"csv-ro": "text/csv; charset=utf-8",
-	"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	"xlsx":   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
 // MaxRows is the most invoices one export may hold; the API answers 413
