@@ -7,11 +7,15 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/efactura-gateway/efactura/internal/export"
 	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/store/storetest"
@@ -31,12 +35,22 @@ func TestExport(t *testing.T) {
 		_, err := st.InsertInvoice(context.Background(), person)
 		require.NoError(t, err)
 		t.Run("CSV", func(t *testing.T) { f.testExportCSV(t, len(f.a)+1) })
+		t.Run("CSVExcelRO", f.testExportCSVExcelRO)
 		t.Run("Filters", f.testExportFilters)
 		t.Run("Lines", f.testExportLines)
 		t.Run("XLSX", f.testExportXLSX)
 		t.Run("MaskedInList", f.testListMasksCNP)
 		t.Run("BadRequests", f.testExportBadRequests)
 	})
+}
+
+// exportCol is the index of the export column key, per invoice or per
+// line.
+func exportCol(t *testing.T, lines bool, key string) int {
+	t.Helper()
+	i := slices.Index(export.Keys(export.Options{Lines: lines}), key)
+	require.GreaterOrEqual(t, i, 0, key)
+	return i
 }
 
 var exportFilenameRE = regexp.MustCompile(`^attachment; filename=facturi_98765438_\d{4}-\d{2}-\d{2}\.(csv|xlsx)$`)
@@ -71,11 +85,46 @@ func (f *fixture) testExportCSV(t *testing.T, wantRows int) {
 	for _, r := range recs[1:] {
 		byANAF[r[1]] = r
 	}
+	total, buyer := exportCol(t, false, "total_amount"), exportCol(t, false, "buyer_cif")
+	credit := 0
 	for _, s := range f.a {
-		require.Equal(t, s.inv.TotalAmount, byANAF[s.inv.ANAFID][13], s.inv.ANAFID)
+		want := s.inv.TotalAmount // as stored; a credit note's as −|x|
+		if s.inv.DocumentType == "CreditNote" {
+			want, credit = "-"+strings.TrimPrefix(want, "-"), credit+1
+			require.Equal(t, "Notă de credit", byANAF[s.inv.ANAFID][exportCol(t, false, "document_type")])
+		}
+		require.Equal(t, want, byANAF[s.inv.ANAFID][total], s.inv.ANAFID)
 	}
-	require.Equal(t, "1*********456", byANAF["3088888888"][10])
-	require.Equal(t, "121.00", byANAF["3088888888"][13])
+	require.Positive(t, credit, "the fixture has a credit note")
+	require.Equal(t, "1*********456", byANAF["3088888888"][buyer])
+	require.Equal(t, "121.00", byANAF["3088888888"][total])
+}
+
+// testExportCSVExcelRO: format=csv-ro is the plain CSV for Romanian
+// Excel: a .csv attachment with a BOM, ';', decimal commas, dd.mm.yyyy.
+func (f *fixture) testExportCSVExcelRO(t *testing.T) {
+	plain := f.exportCSV(t, "format=csv")
+	rec := f.get(t, "/api/v1/invoices/export?format=csv-ro")
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	require.Equal(t, "text/csv; charset=utf-8", rec.Header().Get("Content-Type"))
+	require.Regexp(t, exportFilenameRE, rec.Header().Get("Content-Disposition"))
+	body := rec.Body.Bytes()
+	require.True(t, bytes.HasPrefix(body, []byte("\xEF\xBB\xBF")), "UTF-8 BOM")
+	r := csv.NewReader(bytes.NewReader(body[3:]))
+	r.Comma = ';'
+	recs, err := r.ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, plain[0], recs[0])
+	require.Len(t, recs, len(plain))
+	total, issued := exportCol(t, false, "total_amount"), exportCol(t, false, "issue_date")
+	for i := range plain[1:] {
+		require.Equal(t, strings.Replace(plain[i+1][total], ".", ",", 1), recs[i+1][total])
+		if d, err := time.Parse(time.DateOnly, plain[i+1][issued]); err == nil {
+			require.Equal(t, d.Format("02.01.2006"), recs[i+1][issued])
+		} else {
+			require.Equal(t, plain[i+1][issued], recs[i+1][issued], "not a date: as written")
+		}
+	}
 }
 
 func (f *fixture) testExportFilters(t *testing.T) {
@@ -102,7 +151,7 @@ func (f *fixture) testExportLines(t *testing.T) {
 		}
 	}
 	require.Len(t, recs, want+1)
-	require.Equal(t, "Cantitate", recs[0][16])
+	require.Equal(t, "Cantitate", recs[0][exportCol(t, true, "quantity")])
 	s := f.a[0]
 	require.NotNil(t, s.doc, "the first seeded message of A is an invoice")
 	var got [][]string
@@ -113,8 +162,11 @@ func (f *fixture) testExportLines(t *testing.T) {
 	}
 	require.Len(t, got, len(s.doc.Lines))
 	for i, l := range s.doc.Lines {
-		require.Equal(t, []string{l.ID, l.Name, l.Quantity, l.UnitCode, l.Price, l.NetAmount},
-			[]string{got[i][12], got[i][13], got[i][16], got[i][17], got[i][19], got[i][20]})
+		var row []string
+		for _, k := range []string{"line_id", "item_name", "quantity", "unit_code", "price", "net_amount"} {
+			row = append(row, got[i][exportCol(t, true, k)])
+		}
+		require.Equal(t, []string{l.ID, l.Name, l.Quantity, l.UnitCode, l.Price, l.NetAmount}, row)
 	}
 }
 
@@ -130,9 +182,10 @@ func (f *fixture) testExportXLSX(t *testing.T) {
 	require.NoError(t, err)
 	list := f.list(t, "per_page=100&type=sent")
 	require.Len(t, rows, list.Pagination.Total+1)
-	require.Equal(t, "Total incl. VAT", rows[0][13])
+	total := exportCol(t, false, "total_amount")
+	require.Equal(t, "Total incl. VAT", rows[0][total])
 	for i := range list.Data {
-		cell, _ := excelize.CoordinatesToCellName(14, i+2)
+		cell, _ := excelize.CoordinatesToCellName(total+1, i+2)
 		typ, err := x.GetCellType("Invoices", cell)
 		require.NoError(t, err)
 		require.Contains(t, []excelize.CellType{excelize.CellTypeUnset, excelize.CellTypeNumber}, typ, "a numeric cell")

@@ -6,12 +6,14 @@ import (
 	"html"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/efactura-gateway/efactura/internal/export"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
@@ -41,11 +43,12 @@ func TestDashboardExport(t *testing.T) {
 	p := br.get("/?company=" + itoa(c.ID) + "&q=alfa&tab=received")
 	require.Equal(t, http.StatusOK, p.Status)
 	links := exportLinkRE.FindAllStringSubmatch(p.Body, -1)
-	require.Len(t, links, 4)
+	require.Len(t, links, 6, "CSV, CSV (Excel RO), XLSX, per invoice and per line")
 	csvURL := html.UnescapeString(links[0][1])
 	require.Contains(t, csvURL, "format=csv")
 	require.Contains(t, csvURL, "q=alfa")
 	require.Contains(t, csvURL, "tab=received")
+	require.Contains(t, html.UnescapeString(links[1][1]), "format=csv-ro")
 	require.Contains(t, html.UnescapeString(links[3][1]), "lines=1")
 	all := br.get("/?company=" + itoa(c.ID))
 	require.Contains(t, all.Body, "1*********456")
@@ -61,7 +64,20 @@ func TestDashboardExport(t *testing.T) {
 	require.Len(t, recs, 2)
 	require.Equal(t, "Număr", recs[0][4], "headers in the session's language")
 	require.Equal(t, "ALF-0001", recs[1][4])
-	require.Equal(t, "1190.00", recs[1][13])
+	total := slices.Index(export.Keys(export.Options{}), "total_amount")
+	require.Equal(t, "1190.00", recs[1][total])
+
+	// The same as CSV for Romanian Excel: BOM, ';', decimal comma.
+	p = br.get(html.UnescapeString(links[1][1]))
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+	require.Regexp(t, `^attachment; filename=facturi_98765438_\d{4}-\d{2}-\d{2}\.csv$`, p.Header.Get("Content-Disposition"))
+	require.True(t, strings.HasPrefix(p.Body, "\uFEFF"), "UTF-8 BOM")
+	cr := csv.NewReader(strings.NewReader(strings.TrimPrefix(p.Body, "\uFEFF")))
+	cr.Comma = ';'
+	recs, err = cr.ReadAll()
+	require.NoError(t, err)
+	require.Len(t, recs, 2)
+	require.Equal(t, "1190,00", recs[1][total])
 
 	// Every invoice, masked CNP, English headers.
 	p = br.get("/export?company=" + itoa(c.ID) + "&format=csv&lang=en")
@@ -83,12 +99,16 @@ func TestDashboardExport(t *testing.T) {
 	rows, err := x.GetRows("Lines")
 	require.NoError(t, err)
 	require.Len(t, rows, 3)
-	require.Equal(t, "Servicii software", rows[1][13])
-	require.Equal(t, "piece", rows[1][18])
-	raw, err := x.GetCellValue("Lines", "U2", excelize.Options{RawCellValue: true})
+	lineKeys := export.Keys(export.Options{Lines: true})
+	net := slices.Index(lineKeys, "net_amount")
+	require.Equal(t, "Servicii software", rows[1][slices.Index(lineKeys, "item_name")])
+	require.Equal(t, "piece", rows[1][slices.Index(lineKeys, "unit")])
+	netCell, err := excelize.CoordinatesToCellName(net+1, 2)
+	require.NoError(t, err)
+	raw, err := x.GetCellValue("Lines", netCell, excelize.Options{RawCellValue: true})
 	require.NoError(t, err)
 	require.Equal(t, "1000", raw)
-	require.Equal(t, "1,000.00", rows[1][20])
+	require.Equal(t, "1,000.00", rows[1][net])
 
 	// Bad format or date: back to the dashboard with a message.
 	p = br.get("/export?company=" + itoa(c.ID) + "&format=pdf")
