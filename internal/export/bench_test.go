@@ -24,7 +24,7 @@ func benchRows(b *testing.B, n int) []store.Invoice {
 
 func BenchmarkExport(b *testing.B) {
 	rows := benchRows(b, 10_000)
-	for _, format := range []string{"csv", "xlsx"} {
+	for _, format := range []string{"csv", "csv-ro", "xlsx"} {
 		for _, lines := range []bool{false, true} {
 			b.Run(fmt.Sprintf("%s/lines=%v/10000", format, lines), func(b *testing.B) {
 				b.ReportAllocs()
