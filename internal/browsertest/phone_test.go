@@ -112,6 +112,13 @@ func TestBrowserEveryPageFitsAPhone(t *testing.T) {
 					.slice(0, 4).map(e => e.tagName.toLowerCase() + (e.className ? "." + String(e.className).split(" ").join(".") : "")).join(", ")`)
 				problems = append(problems, fmt.Sprintf("%s at %d px is %s px wide (%s)", pg.path, width, sw, wide))
 			}
+			// Every button is within the screen, not cut off in a table scrolled sideways.
+			cut := b.eval(`Array.from(document.querySelectorAll("main button")).filter(e => {
+				const r = e.getBoundingClientRect(); return r.width > 0 && (r.left < 0 || r.right > document.documentElement.clientWidth + 0.5)
+			}).map(e => e.textContent.trim()).join(" | ")`)
+			if cut != "" {
+				problems = append(problems, fmt.Sprintf("%s at %d px: buttons outside the screen: %s", pg.path, width, cut))
+			}
 		}
 	}
 	for _, width := range []int64{360, 1280} {
