@@ -144,11 +144,12 @@ func TestBrowserEveryPageFitsAPhone(t *testing.T) {
 		visit(width, adminPages)
 		b.logout()
 	}
-	// The chart and a code block of /api/docs at phone size, close up.
+	// The chart, the invoice list and a code block of /api/docs at phone size, close up.
 	b.do("viewport 360", chromedp.EmulateViewport(360, 800))
 	b.login(userEmail)
 	b.open(id("/?company=%d", beta.ID))
 	saveShot(b, "phone-chart-360", chromedp.Screenshot(chromedp.CSS(".chart-card")))
+	saveShot(b, "phone-invoice-list-360", chromedp.Screenshot(chromedp.CSS("table.invoices")))
 	b.open("/api/docs")
 	saveShot(b, "phone-api-docs-op-360", chromedp.Screenshot(chromedp.CSS("section.op")))
 	saveShot(b, "phone-api-docs-schema-360", chromedp.Screenshot(chromedp.CSS("#schemas pre")))
