@@ -85,55 +85,99 @@ type docsResp struct {
 
 type docsSchema struct{ Name, JSON string }
 
-var docsTemplate = template.Must(template.New("docs").Parse(`<!doctype html>
+// inlineCode renders a description of the OpenAPI document (CommonMark,
+// of which the document only uses inline code) as HTML: the text escaped,
+// each `span` in backticks a <code> element.
+func inlineCode(s string) template.HTML {
+	parts := strings.Split(s, "`")
+	if len(parts)%2 == 0 { // an unpaired backtick: show the text as written
+		return template.HTML(template.HTMLEscapeString(s)) //nolint:gosec // escaped
+	}
+	var b strings.Builder
+	for i, p := range parts {
+		if i%2 == 1 {
+			b.WriteString("<code>" + template.HTMLEscapeString(p) + "</code>")
+		} else {
+			b.WriteString(template.HTMLEscapeString(p))
+		}
+	}
+	return template.HTML(b.String()) //nolint:gosec // every part is escaped
+}
+
+// The docs page uses the web app's stylesheet (/static/app.css, served by
+// the same process) and its header, plus a few rules of its own
+// (/api/docs.css). English only: the API's field names and messages are.
+var docsTemplate = template.Must(template.New("docs").Funcs(template.FuncMap{"md": inlineCode}).Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
+<title>{{.Title}} · eFactura Gateway</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/app.css">
 <link rel="stylesheet" href="/api/docs.css">
 </head>
-<body>
-<header>
-<h1>{{.Title}} <small>v{{.Version}}</small></h1>
-<p>{{.Description}}</p>
-<p>Machine-readable: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a> (OpenAPI 3.1).</p>
+<body class="api-docs">
+<a class="skip-link" href="#main">Skip to content</a>
+<header class="site-header">
+  <div class="bar">
+    <a class="brand" href="/">eFactura Gateway</a>
+    <nav class="main-nav" aria-label="API documentation">
+      <a href="/">← Back to the app</a>
+      <a href="#endpoints">Endpoints</a>
+      <a href="#schemas">Schemas</a>
+      <a href="/api/v1/openapi.json">OpenAPI JSON</a>
+    </nav>
+  </div>
 </header>
-<nav><h2>Endpoints</h2><ul>
-{{range .Operations}}<li><a href="#{{.ID}}"><code class="m">{{.Method}}</code> <code>{{.Path}}</code></a> — {{.Summary}}</li>
+<main id="main">
+<section class="card">
+<h1>{{.Title}} <small class="muted">v{{.Version}}</small></h1>
+<p>{{md .Description}}</p>
+<p>Machine-readable description: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a> (OpenAPI 3.1), for code generators and API clients.</p>
+</section>
+<nav class="card" id="endpoints" aria-labelledby="endpoints-heading"><h2 id="endpoints-heading">Endpoints</h2><ul class="endpoints">
+{{range .Operations}}<li><a href="#{{.ID}}"><code class="m">{{.Method}}</code> <code>{{.Path}}</code></a> — {{md .Summary}}</li>
 {{end}}</ul></nav>
-<main>
-{{range .Operations}}<section id="{{.ID}}" class="op">
+{{range .Operations}}<section id="{{.ID}}" class="card op">
 <h2><code class="m">{{.Method}}</code> <code>{{.Path}}</code></h2>
-<p class="summary">{{.Summary}}</p>
-{{if .Description}}<p>{{.Description}}</p>{{end}}
-<p class="auth">{{if .NeedsKey}}Needs an API key (X-API-KEY or Authorization: Bearer).{{else}}No key needed.{{end}}</p>
+<p class="summary">{{md .Summary}}</p>
+{{if .Description}}<p>{{md .Description}}</p>{{end}}
+<p class="auth">{{if .NeedsKey}}Needs an API key: <code>X-API-KEY: &lt;key&gt;</code> or <code>Authorization: Bearer &lt;key&gt;</code>.{{else}}No key needed.{{end}}</p>
 {{if .Params}}<h3>Parameters</h3>
-<table><thead><tr><th>Name</th><th>In</th><th>Required</th><th>Schema</th><th>Description</th></tr></thead><tbody>
-{{range .Params}}<tr><td><code>{{.Name}}</code></td><td>{{.In}}</td><td>{{if .Required}}yes{{else}}no{{end}}</td><td><code>{{printf "%s" .Schema}}</code></td><td>{{.Description}}</td></tr>
-{{end}}</tbody></table>{{end}}
+<div class="table-wrap"><table class="stack"><thead><tr><th>Name</th><th>In</th><th>Required</th><th>Schema</th><th>Description</th></tr></thead><tbody>
+{{range .Params}}<tr><td data-label="Name"><code>{{.Name}}</code></td><td data-label="In">{{.In}}</td><td data-label="Required">{{if .Required}}yes{{else}}no{{end}}</td><td data-label="Schema"><code>{{printf "%s" .Schema}}</code></td><td data-label="Description">{{md .Description}}</td></tr>
+{{end}}</tbody></table></div>{{end}}
 <h3>Responses</h3>
-<table><thead><tr><th>Status</th><th>Description</th><th>Content</th><th>Schema</th></tr></thead><tbody>
-{{range .Responses}}<tr><td>{{.Code}}</td><td>{{.Description}}</td><td>{{.Types}}</td><td>{{if .Schema}}<a href="#schema-{{.Schema}}">{{.Schema}}</a>{{end}}</td></tr>
-{{end}}</tbody></table>
+<div class="table-wrap"><table class="stack"><thead><tr><th>Status</th><th>Description</th><th>Content</th><th>Schema</th></tr></thead><tbody>
+{{range .Responses}}<tr><td data-label="Status">{{.Code}}</td><td data-label="Description">{{md .Description}}</td><td data-label="Content">{{.Types}}</td><td data-label="Schema">{{if .Schema}}<a href="#schema-{{.Schema}}">{{.Schema}}</a>{{end}}</td></tr>
+{{end}}</tbody></table></div>
 </section>
 {{end}}
-<section id="schemas"><h2>Schemas</h2>
+<section id="schemas" class="card"><h2>Schemas</h2>
 {{range .Schemas}}<h3 id="schema-{{.Name}}">{{.Name}}</h3>
-<pre>{{.JSON}}</pre>
+<pre>{{md .JSON}}</pre>
 {{end}}</section>
 </main>
+<footer class="site-footer"><a href="/">eFactura Gateway</a> · <a href="/api/v1/openapi.json">OpenAPI JSON</a></footer>
 </body>
 </html>
 `))
 
-// docsCSS styles the docs page (served from the API, no CDN; the CSP
-// forbids inline styles).
-const docsCSS = `body{font:15px/1.5 system-ui,sans-serif;max-width:70rem;margin:0 auto;padding:1rem;color:#1d2430}
-code,pre{font-family:ui-monospace,monospace;font-size:13px}
-pre{background:#f4f6f8;padding:.75rem;overflow:auto;border-radius:4px}
-table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #d5dbe1;padding:.3rem .5rem;text-align:left;vertical-align:top}
-.op{border-top:2px solid #d5dbe1;margin-top:2rem}.m{font-weight:bold;color:#0b5cad}small{color:#667}`
+// docsCSS adds to app.css what only the docs page needs (served from the
+// API, no CDN; the CSP forbids inline styles). Code blocks scroll inside
+// their box; long paths and schemas wrap, so the page fits a phone.
+const docsCSS = `.api-docs code,.api-docs pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem}
+.api-docs code{background:#eef2f6;padding:0 .25rem;border-radius:3px;overflow-wrap:anywhere}
+.api-docs pre{background:#f4f6f8;border:1px solid var(--line,#dde3ea);padding:.75rem;overflow:auto;max-width:100%;border-radius:4px;max-height:30rem}
+.api-docs pre code{background:none;padding:0}
+.api-docs .m{font-weight:700;color:#0b5fad;background:none;padding:0}
+.api-docs h2 code,.api-docs h2 .m{font-size:1rem}
+.api-docs .endpoints{padding-left:1.2rem;margin:0}.api-docs .endpoints li{margin-bottom:.3rem;overflow-wrap:anywhere}
+.api-docs .summary{font-weight:600}
+.api-docs .op td{overflow-wrap:anywhere}
+.api-docs .site-footer a{color:inherit}
+`
 
 // serveDocsCSS serves GET /api/docs.css.
 func serveDocsCSS(w http.ResponseWriter, _ *http.Request) {

@@ -278,6 +278,14 @@ func TestDocsPage(t *testing.T) {
 	require.NotContains(t, strings.ToLower(body), "<script")
 	require.NotContains(t, strings.ToLower(body), "style=")
 	require.NotRegexp(t, `(src|href)="(https?:)?//`, body, "no CDN or other site")
+	// User documentation in the app's look: its stylesheet, a way back,
+	// inline code as <code>, no Markdown or internal references left.
+	require.Contains(t, body, `<link rel="stylesheet" href="/static/app.css">`)
+	require.Contains(t, body, `<a href="/">← Back to the app</a>`)
+	require.Contains(t, body, "<code>X-API-KEY</code>")
+	require.NotContains(t, body, "`", "a Markdown backtick shown raw")
+	require.NotContains(t, body, "PRODUCT.md")
+	require.NotContains(t, body, "§")
 	css := serve(h, "/api/docs.css")
 	require.Equal(t, http.StatusOK, css.Code)
 	require.Contains(t, css.Header().Get("Content-Type"), "text/css")
