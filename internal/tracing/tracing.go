@@ -28,6 +28,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/efactura-gateway/efactura/internal/httpserver"
 	"github.com/efactura-gateway/efactura/internal/version"
@@ -79,11 +80,11 @@ func Setup(ctx context.Context, logger *slog.Logger) (shutdown func(context.Cont
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
 		logger.Warn("tracing: " + err.Error())
 	}))
-	Install(tp)
+	restore := Install(tp)
 	logger.Info("tracing on: spans are exported over OTLP/HTTP",
 		slog.String("service", serviceName(res)))
 	return func(ctx context.Context) error {
-		enabled.Store(false)
+		restore()
 		return tp.Shutdown(ctx)
 	}, nil
 }
@@ -110,12 +111,19 @@ func serviceName(res *resource.Resource) string {
 }
 
 // Install makes tp the global tracer provider (W3C trace context
-// propagation) and turns the HTTP middleware on. Setup calls it; tests
+// propagation) and turns the HTTP middleware on; restore turns it off,
+// with a no-op provider and the previous propagator. Setup calls it; tests
 // call it with an SDK provider over an in-memory exporter.
-func Install(tp trace.TracerProvider) {
+func Install(tp trace.TracerProvider) (restore func()) {
+	prevProp := otel.GetTextMapPropagator()
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(propagation.TraceContext{})
 	enabled.Store(true)
+	return func() {
+		enabled.Store(false)
+		otel.SetTracerProvider(noop.NewTracerProvider())
+		otel.SetTextMapPropagator(prevProp)
+	}
 }
 
 // Tracer is the gateway's tracer from the current global provider (a
