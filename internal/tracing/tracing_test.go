@@ -1,0 +1,129 @@
+package tracing
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/efactura-gateway/efactura/internal/httpserver"
+)
+
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// TestOffByDefault: without an endpoint Setup installs nothing, the HTTP
+// middleware is not added, and spans are no-op ones.
+func TestOffByDefault(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
+	shutdown, err := Setup(t.Context(), discard)
+	require.NoError(t, err)
+	require.NoError(t, shutdown(t.Context()))
+	require.False(t, Enabled())
+	next := http.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	require.Equal(t, fmtPtr(next), fmtPtr(Handler(next)), "Handler must return next itself while off")
+	require.Equal(t, fmtPtr(next), fmtPtr(Routes(next)), "Routes must return next itself while off")
+	_, span := Start(t.Context(), "x")
+	require.False(t, span.IsRecording())
+	require.False(t, span.SpanContext().IsValid())
+	span.End()
+
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1")
+	t.Setenv("OTEL_SDK_DISABLED", "true")
+	require.False(t, Configured())
+}
+
+func fmtPtr(h http.Handler) string { return fmt.Sprintf("%T %p", h, h) }
+
+func TestSpanName(t *testing.T) {
+	require.Equal(t, "GET", spanName("GET", ""))
+	require.Equal(t, "GET /api/v1/invoices/{id}", spanName("GET", "GET /api/v1/invoices/{id}"))
+	require.Equal(t, "POST /", spanName("POST", "/"))
+	require.Equal(t, "HTTP /", spanName("BREW", "/"), "a made-up method names no span")
+}
+
+// TestResourceFromEnv: OTEL_SERVICE_NAME wins over the default name.
+func TestResourceFromEnv(t *testing.T) {
+	res, err := Resource(t.Context())
+	require.NoError(t, err)
+	if os.Getenv("OTEL_SERVICE_NAME") == "" {
+		require.Equal(t, DefaultServiceName, serviceName(res))
+	}
+	t.Setenv("OTEL_SERVICE_NAME", "gw-eu-1")
+	res, err = Resource(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, "gw-eu-1", serviceName(res))
+}
+
+// cpu is this process's user+system CPU time.
+func cpu() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	return string(b)
+}
+
+// stack is the middleware order of app.Serve around a small mux.
+func stack() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /x/{id}", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	var h http.Handler = Routes(mux)
+	h = httpserver.AccessLog(discard, h)
+	h = httpserver.RequestID(h)
+	return Handler(h)
+}
+
+// BenchmarkHandler measures the per-request cost of the tracing
+// middleware off (the default) and on (SDK, every span sampled, batched
+// to an exporter that drops them), with CPU time and the load average.
+func BenchmarkHandler(b *testing.B) {
+	run := func(b *testing.B) {
+		h := stack()
+		r := httptest.NewRequest(http.MethodGet, "/x/1", nil)
+		c0 := cpu()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			h.ServeHTTP(httptest.NewRecorder(), r)
+		}
+		b.ReportMetric(float64(cpu()-c0)/float64(b.N), "cpu-ns/op")
+		b.Logf("load average: %s", loadavg())
+	}
+	b.Run("off", run)
+	b.Run("on", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+		restore := Install(tp)
+		defer func() { restore(); _ = tp.Shutdown(context.Background()) }()
+		run(b)
+	})
+}
+
+// TestRoutesNamesSpan: the span of a request is renamed after routing.
+func TestRoutesNamesSpan(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	restore := Install(tp)
+	t.Cleanup(func() { restore(); _ = tp.Shutdown(context.Background()) })
+	rec := httptest.NewRecorder()
+	stack().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x/42", nil))
+	require.Equal(t, 200, rec.Code)
+	spans := exp.GetSpans()
+	require.Len(t, spans, 1)
+	require.Equal(t, "GET /x/{id}", spans[0].Name)
+	require.Equal(t, trace.SpanKindServer, spans[0].SpanKind)
+}
