@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -126,4 +129,54 @@ func TestRoutesNamesSpan(t *testing.T) {
 	require.Len(t, spans, 1)
 	require.Equal(t, "GET /x/{id}", spans[0].Name)
 	require.Equal(t, trace.SpanKindServer, spans[0].SpanKind)
+}
+
+// TestCollectorDownCostsNoRequest: with the endpoint on a port where
+// nothing listens, requests are answered as fast as ever and the failed
+// export is logged as a warning; shutdown keeps to its deadline.
+func TestCollectorDownCostsNoRequest(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	dead := l.Addr().String()
+	require.NoError(t, l.Close())
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+dead)
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "10")
+	t.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "200")
+	var logs syncBuf
+	shutdown, err := Setup(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)))
+	require.NoError(t, err)
+	require.True(t, Enabled())
+	h := stack()
+	start := time.Now()
+	for range 100 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x/1", nil))
+		require.Equal(t, 200, rec.Code)
+	}
+	require.Less(t, time.Since(start), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start = time.Now()
+	_ = shutdown(ctx) // the last batch cannot be sent: an error, within the deadline
+	require.Less(t, time.Since(start), 3*time.Second)
+	require.False(t, Enabled())
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "tracing: ") }, 5*time.Second, 50*time.Millisecond,
+		"the failed export is logged: %s", logs.String())
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
