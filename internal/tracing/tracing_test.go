@@ -85,7 +85,7 @@ func loadavg() string {
 func stack() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /x/{id}", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
-	var h http.Handler = Routes(mux)
+	h := Routes(mux)
 	h = httpserver.AccessLog(discard, h)
 	h = httpserver.RequestID(h)
 	return Handler(h)
