@@ -180,3 +180,14 @@ func (s *syncBuf) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// BenchmarkSpanOff is the cost of a span the code starts while tracing
+// is off (ANAF calls, jobs, sync steps).
+func BenchmarkSpanOff(b *testing.B) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_, span := Start(ctx, "anaf descarcare", trace.WithSpanKind(trace.SpanKindClient))
+		End(span, nil)
+	}
+}
