@@ -30,6 +30,10 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/efactura-gateway/efactura/internal/tracing"
 	"github.com/efactura-gateway/efactura/internal/tz"
 )
 
@@ -298,6 +302,9 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 // Observer. fn receives a pointer to pass as request.status.
 func (c *Client) attempt(ctx context.Context, endpoint string, noQuota bool, uses []quotaUse, fn func(status *int) error) error {
 	start := time.Now()
+	// One client span per attempt (a no-op span while tracing is off).
+	ctx, span := tracing.Start(ctx, "anaf "+endpoint, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("anaf.endpoint", endpoint)))
 	var status int
 	var err error
 	if !noQuota {
@@ -306,19 +313,26 @@ func (c *Client) attempt(ctx context.Context, endpoint string, noQuota bool, use
 	if err == nil {
 		err = fn(&status)
 	}
-	if c.cfg.Observer != nil {
-		info := CallInfo{Endpoint: endpoint, Outcome: "ok", HTTPStatus: status, Duration: time.Since(start)}
-		if err != nil {
-			info.Kind = KindTransient
-			var e *Error
-			if errors.As(err, &e) {
-				info.Kind, info.Local = e.Kind, e.Local
-				if info.HTTPStatus == 0 {
-					info.HTTPStatus = e.HTTPStatus
-				}
+	info := CallInfo{Endpoint: endpoint, Outcome: "ok", HTTPStatus: status, Duration: time.Since(start)}
+	if err != nil {
+		info.Kind = KindTransient
+		var e *Error
+		if errors.As(err, &e) {
+			info.Kind, info.Local = e.Kind, e.Local
+			if info.HTTPStatus == 0 {
+				info.HTTPStatus = e.HTTPStatus
 			}
-			info.Outcome = info.Kind.String()
 		}
+		info.Outcome = info.Kind.String()
+	}
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("anaf.outcome", info.Outcome), attribute.Bool("anaf.local", info.Local))
+		if info.HTTPStatus != 0 {
+			span.SetAttributes(attribute.Int("http.response.status_code", info.HTTPStatus))
+		}
+	}
+	tracing.End(span, err)
+	if c.cfg.Observer != nil {
 		c.cfg.Observer(info)
 	}
 	return err

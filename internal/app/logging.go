@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 
+	"go.opentelemetry.io/otel/trace"
 	"gopkg.in/natefinch/lumberjack.v2"
 
 	"github.com/efactura-gateway/efactura/internal/httpserver"
@@ -38,15 +39,19 @@ const MaxLogField = 4096
 // values at MaxLogField. An error logged for a request whose client has
 // gone away (its context cancelled: the failure is the cancellation's
 // consequence) is written at INFO with client_gone=true, like the access
-// log's 499 — a recovered panic excepted.
+// log's 499 — a recovered panic excepted. A record logged inside a trace
+// span (tracing on) carries trace_id and span_id.
 type requestIDHandler struct{ slog.Handler }
 
 func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
 	id := httpserver.RequestIDFrom(ctx)
-	has, long, panicked := false, len(r.Message) > MaxLogField, false
+	has, hasTrace, long, panicked := false, false, len(r.Message) > MaxLogField, false
 	r.Attrs(func(a slog.Attr) bool {
 		if a.Key == "request_id" {
 			has = true
+		}
+		if a.Key == "trace_id" {
+			hasTrace = true
 		}
 		if a.Key == "panic" {
 			panicked = true
@@ -73,6 +78,14 @@ func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
 			r, cloned = r.Clone(), true
 		}
 		r.AddAttrs(slog.String("request_id", id))
+	}
+	// Tracing on: a line logged inside a span carries its trace (the
+	// access log adds its own).
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() && !hasTrace {
+		if !cloned {
+			r, cloned = r.Clone(), true
+		}
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	if id != "" && r.Level >= slog.LevelError && !panicked && errors.Is(ctx.Err(), context.Canceled) {
 		if !h.Enabled(ctx, slog.LevelInfo) {

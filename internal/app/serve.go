@@ -25,6 +25,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/metrics"
 	"github.com/efactura-gateway/efactura/internal/ratelimit"
 	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/tracing"
 	"github.com/efactura-gateway/efactura/internal/web"
 )
 
@@ -56,6 +57,19 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		// does not decrypt (a data directory, and its key, deleted).
 		e.Logger.Warn("demo: " + err.Error())
 	}
+	// Tracing (OpenTelemetry): off unless OTEL_EXPORTER_OTLP_ENDPOINT is
+	// set; flushed last, after the jobs stopped.
+	stopTracing, err := tracing.Setup(ctx, e.Logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		tctx, tcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer tcancel()
+		if err := stopTracing(tctx); err != nil {
+			e.Logger.Warn("flushing traces", slog.String("error", err.Error()))
+		}
+	}()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (set another address with --addr or EFACTURA_ADDR): %w", cfg.Addr, err)
@@ -212,11 +226,12 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 
 	// A made-up method is 501 before any mux (one series: route
 	// "unmatched", method "OTHER"), counted by the metrics middleware.
-	h := e.Metrics.Middleware(httpserver.KnownMethods(root))
+	h := e.Metrics.Middleware(httpserver.KnownMethods(tracing.Routes(root)))
 	h = httpserver.SecurityHeaders(cfg.Production(), h)
 	h = httpserver.Recover(e.Logger, h)
 	h = httpserver.AccessLogTrusting(e.Logger, cfg.TrustedProxies, h)
 	h = httpserver.RequestID(h)
+	h = tracing.Handler(h) // outermost: the access log sees the span (off: h itself)
 
 	srv := &http.Server{
 		Handler:           h,

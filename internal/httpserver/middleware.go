@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 type ctxKey int
@@ -181,6 +183,10 @@ func AccessLogTrusting(logger *slog.Logger, trusted []*net.IPNet, next http.Hand
 			slog.Int64("bytes", sw.Bytes()),
 			slog.Duration("duration", time.Since(start)),
 		)
+		// The request's trace (tracing on): find its spans from the line.
+		if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+			attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+		}
 		logger.LogAttrs(r.Context(), level, "http request", attrs...)
 	})
 }

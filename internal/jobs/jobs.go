@@ -57,10 +57,13 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/anafsync"
 	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/tracing"
 )
 
 // Timings. A sync step stops starting messages after StepDuration; River
@@ -245,8 +248,10 @@ func New(o Options) (*Runner, error) {
 		JobTimeout:           JobTimeout,
 		RescueStuckJobsAfter: RescueAfter,
 	}
+	// A span per job execution (a no-op one while tracing is off), then the metrics.
+	cfg.Middleware = []rivertype.Middleware{&traceMiddleware{}}
 	if o.Observe != nil {
-		cfg.Middleware = []rivertype.Middleware{&observeMiddleware{observe: o.Observe}}
+		cfg.Middleware = append(cfg.Middleware, &observeMiddleware{observe: o.Observe})
 	}
 	if o.Schedule {
 		cfg.PeriodicJobs = []*river.PeriodicJob{
@@ -331,7 +336,15 @@ func (w *syncWorker) Timeout(*river.Job[SyncCompanyArgs]) time.Duration { return
 func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncCompanyArgs]) error {
 	e := w.r.opts.Engine
 	owner := fmt.Sprintf("%s/job-%d", e.Owner(), job.ID)
-	res, done, err := e.Step(ctx, job.Args.RunID, owner, anafsync.StepOptions{MaxDuration: w.r.opts.StepDuration})
+	sctx, span := tracing.Start(ctx, "sync step", trace.WithAttributes(
+		attribute.Int64("sync.run_id", job.Args.RunID), attribute.Int64("sync.company_id", job.Args.CompanyID)))
+	res, done, err := e.Step(sctx, job.Args.RunID, owner, anafsync.StepOptions{MaxDuration: w.r.opts.StepDuration})
+	if res != nil && span.IsRecording() {
+		span.SetAttributes(attribute.Int("sync.found", res.Found), attribute.Int("sync.new", res.New),
+			attribute.Int("sync.failed", res.Failed), attribute.String("sync.status", res.Status))
+	}
+	span.SetAttributes(attribute.Bool("sync.done", done))
+	tracing.End(span, err)
 	var qw *anafsync.QuotaWaitError
 	if err == nil {
 		w.r.storageRecovered()
@@ -563,6 +576,40 @@ func (r *Runner) RefreshOnce(ctx context.Context) error {
 	return nil
 }
 
+// traceMiddleware wraps each job execution in a span "job KIND" with the
+// job's id, attempt and outcome (ok, snoozed, cancelled, error).
+type traceMiddleware struct{ river.MiddlewareDefaults }
+
+func (m *traceMiddleware) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
+	ctx, span := tracing.Start(ctx, "job "+job.Kind, trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attribute.String("job.kind", job.Kind), attribute.Int64("job.id", job.ID),
+			attribute.Int("job.attempt", job.Attempt)))
+	err := doInner(ctx)
+	outcome := jobOutcome(err)
+	span.SetAttributes(attribute.String("job.outcome", outcome))
+	if outcome == "error" {
+		tracing.End(span, err)
+	} else {
+		span.End() // a snooze or a cancel is no failure of the span
+	}
+	return err
+}
+
+// jobOutcome names how a job execution ended.
+func jobOutcome(err error) string {
+	var snooze *river.JobSnoozeError
+	var cancel *river.JobCancelError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &snooze):
+		return "snoozed"
+	case errors.As(err, &cancel):
+		return "cancelled"
+	}
+	return "error"
+}
+
 // observeMiddleware reports each execution to Options.Observe.
 type observeMiddleware struct {
 	river.MiddlewareDefaults
@@ -572,18 +619,6 @@ type observeMiddleware struct {
 func (m *observeMiddleware) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
 	start := time.Now()
 	err := doInner(ctx)
-	outcome := "ok"
-	var snooze *river.JobSnoozeError
-	var cancel *river.JobCancelError
-	switch {
-	case err == nil:
-	case errors.As(err, &snooze):
-		outcome = "snoozed"
-	case errors.As(err, &cancel):
-		outcome = "cancelled"
-	default:
-		outcome = "error"
-	}
-	m.observe(job.Kind, outcome, time.Since(start))
+	m.observe(job.Kind, jobOutcome(err), time.Since(start))
 	return err
 }

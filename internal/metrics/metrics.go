@@ -50,6 +50,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/httpserver"
 	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/tracing"
 	"github.com/efactura-gateway/efactura/internal/tz"
 	"github.com/efactura-gateway/efactura/internal/version"
 )
@@ -152,8 +153,10 @@ type slotKey struct{}
 
 // NoteRoute records r.Pattern (set by the ServeMux that routed r) as the
 // route label of the request, for handlers behind a nested mux whose
-// request copy the outer middleware cannot see. Harmless without Middleware.
+// request copy the outer middleware cannot see (the request's trace span
+// is named by it too). Harmless without Middleware.
 func NoteRoute(r *http.Request) {
+	tracing.NoteRoute(r)
 	if s, ok := r.Context().Value(slotKey{}).(*routeSlot); ok && r.Pattern != "" {
 		s.pattern = r.Pattern
 	}
