@@ -77,6 +77,7 @@ type Store struct {
 	q       querier // db, or the transaction of a Store handed out by WithTx
 	inTx    bool
 	logger  *slog.Logger
+	cache   *listCache // lists' totals, deep-page ids, dashboard totals (invoice_list.go)
 }
 
 // Open connects to url: "sqlite:PATH", "sqlite://PATH" or "file:PATH"
@@ -129,7 +130,7 @@ func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("store: unsupported database URL (want sqlite:PATH or postgres://...): %q", redactURL(url))
 	}
-	s := &Store{db: db, dialect: dialect, q: db, logger: slog.New(slog.DiscardHandler)}
+	s := &Store{db: db, dialect: dialect, q: db, logger: slog.New(slog.DiscardHandler), cache: &listCache{}}
 	if err := s.Ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
