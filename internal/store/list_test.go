@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
 	"github.com/efactura-gateway/efactura/internal/store"
@@ -127,4 +128,150 @@ func explain(t *testing.T, st *store.Store, q string, args []any) string {
 	}
 	require.NoError(t, rows.Err())
 	return b.String()
+}
+
+// TestListTotalsAndDeepPages: totals from the counter or the cached count
+// and deep pages from the cached ordered ids equal what OFFSET and
+// count(*) give (inside a transaction nothing is cached), and an insert,
+// an update of a filtered column or a delete is seen by the next list.
+func TestListTotalsAndDeepPages(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := t.Context()
+		c := mkCompany(t, st, "98765438")
+		other := mkCompany(t, st, "12345674")
+		bulkInvoices(t, st, c.ID, 2500)
+		bulkInvoices(t, st, other.ID, 100)
+		filters := []store.InvoiceFilter{
+			{CompanyID: c.ID},
+			{CompanyID: c.ID, SortBy: "total_amount"},
+			{CompanyID: c.ID, SortBy: "anaf_id", SortDesc: true},
+			{CompanyID: c.ID, MessageType: store.TypeReceived, SortBy: "invoice_date"},
+			{CompanyID: c.ID, DateFrom: "2024-02-01", SortBy: "synced_at", SortDesc: true},
+			{CompanyID: c.ID, Query: "alfa 3", ExcludeDuplicates: true},
+		}
+		check := func(when string) {
+			t.Helper()
+			for _, f := range filters {
+				for _, off := range []int{0, 950, 1000, 1480, 2450, 5000} {
+					f.Limit, f.Offset = 50, off
+					got, total, err := st.Invoices(ctx, f)
+					require.NoError(t, err)
+					var want []store.Invoice
+					var wantTotal int
+					require.NoError(t, st.WithTx(ctx, func(tx *store.Store) error {
+						var err error
+						want, wantTotal, err = tx.Invoices(ctx, f)
+						return err
+					}))
+					require.Equal(t, wantTotal, total, "%s: total of %+v", when, f)
+					require.Equal(t, ids(want), ids(got), "%s: page of %+v", when, f)
+				}
+			}
+			n, err := st.CountInvoices(ctx, c.ID)
+			require.NoError(t, err)
+			_, all, err := st.Invoices(ctx, store.InvoiceFilter{CompanyID: c.ID, Limit: 1, Offset: 1200})
+			require.NoError(t, err)
+			require.Equal(t, n, all)
+		}
+		check("bulk")
+		inv := sampleInvoice(c.ID, "3999999999")
+		inv.IssueDate, inv.TotalAmount = "2025-12-31", "99999999.99"
+		_, err := st.InsertInvoice(ctx, inv)
+		require.NoError(t, err)
+		check("after an insert")
+		_, err = st.DB().ExecContext(ctx, `UPDATE invoices SET duplicate_of = $1 WHERE company_id = $2 AND search_text LIKE '%alfa 3%' AND id <> $1`, inv.ID, c.ID)
+		require.NoError(t, err)
+		check("after marking duplicates")
+		_, err = st.DB().ExecContext(ctx, `DELETE FROM invoices WHERE id = $1`, inv.ID)
+		require.NoError(t, err)
+		check("after a delete")
+	})
+}
+
+// TestInvoiceMonthTotals: the dashboard's totals summed by the database
+// equal the rows summed with decimals in Go, odd totals included.
+func TestInvoiceMonthTotals(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := t.Context()
+		c := mkCompany(t, st, "98765438")
+		bulkInvoices(t, st, c.ID, 1200)
+		for i, total := range []string{" 12.5 ", "-7.25", "1e2", ".5", "0.1234567", "123456789012345.5", "abc", "", "-0.01"} {
+			inv := sampleInvoice(c.ID, fmt.Sprintf("39%08d", i))
+			inv.TotalAmount, inv.IssueDate = total, "2025-11-0"+fmt.Sprint(i%9+1)
+			_, err := st.InsertInvoice(ctx, inv)
+			require.NoError(t, err)
+		}
+		from := "2024-06-01"
+		amounts, err := st.InvoiceAmounts(ctx, c.ID, from)
+		require.NoError(t, err)
+		type key struct{ m, typ, cur string }
+		want := map[key]store.InvoiceMonthTotal{}
+		for _, a := range amounts {
+			k := key{a.IssueDate[:7], a.MessageType, a.Currency}
+			g := want[k]
+			g.Month, g.MessageType, g.Currency = k.m, k.typ, k.cur
+			g.Invoices++
+			if d, err := decimal.NewFromString(strings.TrimSpace(a.Total)); err == nil {
+				g.Counted++
+				g.Total = g.Total.Add(d)
+			}
+			want[k] = g
+		}
+		for range 2 { // the second time from the cache
+			got, err := st.InvoiceMonthTotals(ctx, c.ID, from)
+			require.NoError(t, err)
+			require.Len(t, got, len(want))
+			for _, g := range got {
+				w, ok := want[key{g.Month, g.MessageType, g.Currency}]
+				require.True(t, ok, "%+v", g)
+				require.Equal(t, w.Invoices, g.Invoices, "%+v", g)
+				require.Equal(t, w.Counted, g.Counted, "%+v", g)
+				require.True(t, w.Total.Equal(g.Total), "%s: want %s, got %s", g.Month, w.Total, g.Total)
+			}
+		}
+	})
+}
+
+// TestMigrateInvoiceBlobs: migration 00011 moves each invoice's ZIP and
+// parsed JSON to invoice_blobs and counts the existing invoices; down
+// moves them back.
+func TestMigrateInvoiceBlobs(t *testing.T) {
+	t.Parallel()
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			st, _ := storetest.Fresh(t, d)
+			ctx := t.Context()
+			require.NoError(t, st.MigrateUpTo(ctx, 10))
+			db := st.DB()
+			ts := st.TimeValue(time.Now())
+			var cid int64
+			require.NoError(t, db.QueryRowContext(ctx, `INSERT INTO companies (cif, name, created_at) VALUES ('98765438', 'B', $1) RETURNING id`, ts).Scan(&cid))
+			for i := range 3 {
+				_, err := db.ExecContext(ctx, `INSERT INTO invoices (company_id, anaf_id, message_type, anaf_created_at, zip, zip_sha256, synced_at, parsed_json)
+					VALUES ($1, $2, 'FACTURA PRIMITA', $3, $4, $5, $3, $6)`, cid, fmt.Sprint(100+i), ts, []byte("zip"+fmt.Sprint(i)), []byte{1}, []byte(`{"n":1}`))
+				require.NoError(t, err)
+			}
+			require.NoError(t, st.Migrate(ctx))
+			n, err := st.CountInvoices(ctx, cid)
+			require.NoError(t, err)
+			require.Equal(t, 3, n)
+			list, _, err := st.Invoices(ctx, store.InvoiceFilter{CompanyID: cid, SortBy: "anaf_id"})
+			require.NoError(t, err)
+			require.Len(t, list, 3)
+			zip, err := st.InvoiceZIP(ctx, cid, list[1].ID)
+			require.NoError(t, err)
+			require.Equal(t, "zip1", string(zip))
+			full, err := st.InvoiceByID(ctx, cid, list[1].ID)
+			require.NoError(t, err)
+			require.JSONEq(t, `{"n":1}`, string(full.ParsedJSON))
+
+			require.NoError(t, st.MigrateDownTo(ctx, 10))
+			var back []byte
+			require.NoError(t, db.QueryRowContext(ctx, `SELECT zip FROM invoices WHERE anaf_id = '102'`).Scan(&back))
+			require.Equal(t, "zip2", string(back))
+		})
+	}
 }
