@@ -352,7 +352,7 @@ func (s *Store) InvoiceByID(ctx context.Context, companyID, id int64) (*Invoice,
 		inv Invoice
 		d   sql.NullString
 	)
-	err := s.q.QueryRowContext(ctx, `SELECT `+invoiceListColumns+`, (SELECT parsed_json FROM invoice_blobs WHERE invoice_id = invoices.id) FROM invoices WHERE company_id = $1 AND id = $2`,
+	err := s.queryRow(ctx, `SELECT `+invoiceListColumns+`, (SELECT parsed_json FROM invoice_blobs WHERE invoice_id = invoices.id) FROM invoices WHERE company_id = $1 AND id = $2`,
 		companyID, id).Scan(append(invoiceScanArgs(&inv, &d), &inv.ParsedJSON)...)
 	if err != nil {
 		return nil, s.wrap("invoice by id", err)

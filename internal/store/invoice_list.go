@@ -138,7 +138,7 @@ func (c *listCache) put(key string, e cacheEntry) {
 // (invoice_counts, maintained by triggers); 0, 0 for a company without
 // invoices.
 func (s *Store) invoiceCounter(ctx context.Context, companyID int64) (n int, version int64, err error) {
-	err = s.q.QueryRowContext(ctx, `SELECT n, version FROM invoice_counts WHERE company_id = $1`, companyID).Scan(&n, &version)
+	err = s.queryRow(ctx, `SELECT n, version FROM invoice_counts WHERE company_id = $1`, companyID).Scan(&n, &version)
 	if err == sql.ErrNoRows {
 		return 0, 0, nil
 	}
@@ -236,7 +236,7 @@ func (s *Store) listInvoices(ctx context.Context, f InvoiceFilter, where string,
 		if e, ok := s.cache.get(key, version); ok && useCache {
 			total = e.count
 		} else {
-			if err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM invoices WHERE `+where, args...).Scan(&total); err != nil {
+			if err := s.queryRow(ctx, `SELECT count(*) FROM invoices WHERE `+where, args...).Scan(&total); err != nil {
 				return nil, 0, s.wrap("count "+op, err)
 			}
 			if useCache {
@@ -249,7 +249,7 @@ func (s *Store) listInvoices(ctx context.Context, f InvoiceFilter, where string,
 		query += fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(args)+1, len(args)+2)
 		args = append(args, f.Limit, max(f.Offset, 0))
 	}
-	rows, err := s.q.QueryContext(ctx, query, args...)
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, 0, s.wrap(op, err)
 	}
@@ -363,7 +363,7 @@ func (s *Store) InvoiceMonthTotals(ctx context.Context, companyID int64, from st
 				FROM invoices WHERE company_id = $1 AND issue_date >= $2 AND duplicate_of IS NULL)
 			GROUP BY m, message_type, currency, odd`
 	}
-	rows, err := s.q.QueryContext(ctx, query, companyID, from)
+	rows, err := s.query(ctx, query, companyID, from)
 	if err != nil {
 		return nil, s.wrap("invoice month totals", err)
 	}
