@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -103,6 +104,15 @@ func TestListPlansUseIndexes(t *testing.T) {
 			require.NoError(t, err)
 		}
 	})
+}
+
+// processCPU is this process's user and system CPU time in nanoseconds.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 func explain(t *testing.T, st *store.Store, q string, args []any) string {
@@ -272,6 +282,51 @@ func TestMigrateInvoiceBlobs(t *testing.T) {
 			var back []byte
 			require.NoError(t, db.QueryRowContext(ctx, `SELECT zip FROM invoices WHERE anaf_id = '102'`).Scan(&back))
 			require.Equal(t, "zip2", string(back))
+		})
+	}
+}
+
+// BenchmarkInvoiceList: one page of 50 of a company of 10,000 invoices
+// (as GET /api/v1/invoices runs it), per order and page.
+func BenchmarkInvoiceList(b *testing.B) {
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		b.Run(string(d), func(b *testing.B) {
+			var st *store.Store
+			if d == store.SQLite {
+				st = storetest.NewSQLite(b)
+			} else {
+				st = storetest.NewPostgres(b)
+			}
+			c, err := st.CreateCompany(b.Context(), "98765438", "B")
+			require.NoError(b, err)
+			bulkInvoices(b, st, c.ID, 10000)
+			for _, k := range []struct {
+				name string
+				f    store.InvoiceFilter
+			}{
+				{"default/p1", store.InvoiceFilter{}},
+				{"default/p200", store.InvoiceFilter{Offset: 9950}},
+				{"total_desc/p1", store.InvoiceFilter{SortBy: "total_amount", SortDesc: true}},
+				{"anaf_id/p20", store.InvoiceFilter{SortBy: "anaf_id", Offset: 950}},
+				{"type/p1", store.InvoiceFilter{MessageType: store.TypeReceived}},
+				{"q/p1", store.InvoiceFilter{Query: "alfa 3"}},
+			} {
+				b.Run(k.name, func(b *testing.B) {
+					f := k.f
+					f.CompanyID, f.Limit = c.ID, 50
+					b.ReportAllocs()
+					cpu0 := processCPU()
+					for b.Loop() {
+						list, _, err := st.Invoices(b.Context(), f)
+						if err != nil || len(list) == 0 {
+							b.Fatal(err, len(list))
+						}
+					}
+					// CPU of this process (the PostgreSQL server's not
+					// included): what a loaded machine does not distort.
+					b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+				})
+			}
 		})
 	}
 }
