@@ -279,15 +279,26 @@ func (s *Store) invoicesByIDs(ctx context.Context, companyID int64, ids []int64,
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	args := make([]any, 0, len(ids)+1)
-	args = append(args, companyID)
-	ph := make([]string, len(ids))
-	for i, id := range ids {
-		args = append(args, id)
-		ph[i] = "$" + strconv.Itoa(i+2)
+	// One parameter for the whole page (a JSON array on SQLite, an array
+	// on PostgreSQL): the statement stays the same, so it is prepared once.
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if s.dialect == Postgres {
+		rows, err = s.query(ctx, `SELECT `+invoiceListColumns+` FROM invoices WHERE company_id = $1 AND id = ANY($2)`, companyID, ids)
+	} else {
+		b := make([]byte, 0, len(ids)*8+2)
+		b = append(b, '[')
+		for i, id := range ids {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, id, 10)
+		}
+		b = append(b, ']')
+		rows, err = s.query(ctx, `SELECT `+invoiceListColumns+` FROM invoices WHERE company_id = $1 AND id IN (SELECT value FROM json_each($2))`, companyID, string(b))
 	}
-	rows, err := s.q.QueryContext(ctx, `SELECT `+invoiceListColumns+` FROM invoices WHERE company_id = $1 AND id IN (`+
-		strings.Join(ph, ", ")+`)`, args...)
 	if err != nil {
 		return nil, s.wrap(op, err)
 	}
