@@ -3,11 +3,13 @@
 # seeded by bench/apiseed with INVOICES invoices of one verified company
 # and KEYS active API keys, on SQLite and on PostgreSQL. wrk
 # (-t2 -c8 -d$BENCH_DURATION --latency) runs against: the list (default
-# order, each sort_by, a type and a date filter, page 1 and page 200),
+# order, each sort_by, a type and a date filter, free text, page 1 and
+# page 200),
 # one invoice's detail, health, and the web dashboard (logged in).
 # Per endpoint it prints req/s, p50, p99, the gateway's CPU ms per request
 # (utime+stime from /proc/PID/stat), PostgreSQL's backends' CPU ms per
-# request (the same, summed over the database's backends), the gateway's
+# request (the same, summed over the database's backends; a backend that
+# ends during a run is not counted), the gateway's
 # peak RSS (VmHWM, reset per endpoint) and the load average before and
 # after.
 #
@@ -48,14 +50,16 @@ go build -o "$work/apiseed" ./bench/apiseed
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-pg_ticks() { # CPU ticks of the bench database's backends
-	[[ -z "$pgdb" ]] && { echo 0; return; }
-	local t=0 p
+pg_snap() { # "pid ticks" of the bench database's backends
+	[[ -z "$pgdb" ]] && return 0
+	local p
 	for p in $(psql -h 127.0.0.1 -U postgres -d postgres -Atc "SELECT pid FROM pg_stat_activity WHERE datname = '$pgdb'"); do
-		t=$((t + $(ticks "$p")))
+		echo "$p $(ticks "$p")"
 	done
-	echo "$t"
 }
+# pg_delta START END: CPU ticks the backends used between two snapshots
+# (a backend that ended meanwhile is lost: the figure is a lower bound).
+pg_delta() { awk 'FILENAME == ARGV[1] {t[$1] = $2; next} {d += $2 - ($1 in t ? t[$1] : 0)} END {print d + 0}' "$1" "$2"; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 email=bench@example.com
 pass=bench-password-1234
@@ -99,7 +103,7 @@ for db in $DBS; do
 		"list anaf_id asc|$L&sort_by=anaf_id&sort_order=asc"
 		"list type=received|$L&type=received"
 		"list date range|$L&date_from=$(date -d '-400 days' +%F)&date_to=$(date -d '-100 days' +%F)"
-		"list type p200|$L&type=received&page=200"
+		"list q (free text)|$L&q=gamma"
 		"detail|$base/api/v1/invoices/$inv"
 		"health|$base/api/v1/health"
 		"dashboard (web)|$base/?company=$cid"
@@ -115,10 +119,11 @@ for db in $DBS; do
 		[[ $code == 200 ]] || { echo "$name: answered $code, skipped"; continue; }
 		echo 5 >"/proc/$gw/clear_refs" 2>/dev/null || true
 		g0=$(ticks "$gw")
-		p0=$(pg_ticks)
+		pg_snap >"$work/pg0"
 		out=$(wrk -t2 -c8 -d"$D" --latency "${hdr[@]}" "$u")
 		g1=$(ticks "$gw")
-		p1=$(pg_ticks)
+		pg_snap >"$work/pg1"
+		pgt=$(pg_delta "$work/pg0" "$work/pg1")
 		reqs=$(awk '/requests in/ {print $1}' <<<"$out")
 		rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
 		ms() { awk -v p="$1" '$1 == p {v = $2; if (v ~ /us$/) {sub(/us/, "", v); v /= 1000} else if (v ~ /ms$/) {sub(/ms/, "", v)} else if (v ~ /s$/) {sub(/s/, "", v); v *= 1000}; printf "%.2f", v}' <<<"$out"; }
@@ -126,7 +131,7 @@ for db in $DBS; do
 		rss=$(awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$gw/status")
 		printf '%-24s %9s %9s %9s %9.3f %9.3f %8s%s\n' "$name" "$rps" "$(ms 50%)" "$(ms 99%)" \
 			"$(awk -v a="$g0" -v b="$g1" -v n="$reqs" -v hz="$hz" 'BEGIN {print (b - a) * 1000 / hz / n}')" \
-			"$(awk -v a="$p0" -v b="$p1" -v n="$reqs" -v hz="$hz" 'BEGIN {print (b - a) * 1000 / hz / n}')" \
+			"$(awk -v d="$pgt" -v n="$reqs" -v hz="$hz" 'BEGIN {print d * 1000 / hz / n}')" \
 			"$rss" "${non2xx:+  ($non2xx non-2xx)}"
 	done
 	echo "load average after: $(loadavg)"

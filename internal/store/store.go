@@ -213,10 +213,9 @@ func sqliteDSN(u string) (dsn string, memory bool, err error) {
 		params.Add("_pragma", "journal_mode(WAL)")
 	}
 	params.Add("_pragma", "synchronous(NORMAL)")
-	// Reads through a memory map (no pread and copy per page) and a page
-	// cache of 16 MiB per connection instead of 2 MiB: the lists' indexes
-	// and rows stay in memory; the OS page cache holds the rest.
-	params.Add("_pragma", "cache_size(-16384)")
+	// Reads through a memory map (no pread and copy into SQLite's page
+	// cache per page); the page cache stays at SQLite's 2 MiB per
+	// connection, the OS page cache holds the rest.
 	if !memory {
 		params.Add("_pragma", "mmap_size(268435456)")
 	}
