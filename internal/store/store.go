@@ -522,7 +522,7 @@ func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 // ---- prepared statements
 
 // maxStmts bounds the prepared statements kept (list queries vary with
-// their filters; a full cache is closed and started again).
+// their filters; past it, a new query text runs unprepared).
 const maxStmts = 256
 
 // stmtCache keeps hot queries prepared on SQLite, where the driver would
@@ -546,12 +546,11 @@ func (s *Store) prepared(ctx context.Context, query string) *sql.Stmt {
 		return st
 	}
 	if len(c.m) >= maxStmts {
-		for _, st := range c.m {
-			_ = st.Close()
-		}
-		c.m = nil
+		// Full: run the query unprepared. (Closing cached statements
+		// here could close one another request is about to use.)
+		return nil
 	}
-	st, err := s.db.PrepareContext(ctx, query)
+	st, err := s.db.PrepareContext(ctx, query) //nolint:sqlclosecheck // kept in the cache, closed by Close
 	if err != nil {
 		return nil
 	}
@@ -564,7 +563,7 @@ func (s *Store) prepared(ctx context.Context, query string) *sql.Stmt {
 
 // queryRow is QueryRowContext through a prepared statement where useful.
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := s.prepared(ctx, query); st != nil {
+	if st := s.prepared(ctx, query); st != nil { //nolint:sqlclosecheck // the cache's statement, closed by Close
 		return st.QueryRowContext(ctx, args...)
 	}
 	return s.q.QueryRowContext(ctx, query, args...)
@@ -572,7 +571,7 @@ func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Ro
 
 // query is QueryContext through a prepared statement where useful.
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := s.prepared(ctx, query); st != nil {
+	if st := s.prepared(ctx, query); st != nil { //nolint:sqlclosecheck // the cache's statement, closed by Close
 		return st.QueryContext(ctx, args...)
 	}
 	return s.q.QueryContext(ctx, query, args...)
