@@ -119,6 +119,9 @@ func (c *listCache) put(key string, e cacheEntry) {
 	if c == nil {
 		return
 	}
+	if len(e.ids) > maxCacheIDs/4 {
+		return // a company this large re-reads its ids rather than evict every other entry
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old, ok := c.entries[key]; ok {
