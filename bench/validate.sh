@@ -32,9 +32,11 @@ for f in "${files[@]}"; do paths+=("$corpus/ciusro/$f"); done
 "$work/validatecpu" "${paths[@]}" >"$work/cpu.txt"
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# median of the COUNT runs: name -> ms/op, B/op, allocs/op
-median() { # benchmark name, field index (3 ns/op, 7 B/op, 9 allocs/op)
-	grep -E "^Benchmark$1-[0-9]+ " "$work/bench.txt" | awk -v f="$2" '{print $f}' | sort -n |
+# median of the COUNT runs of a benchmark for one unit (ns/op, B/op,
+# allocs/op): the value before the unit's label, wherever its column
+median() { # benchmark name, unit
+	grep -E "^Benchmark$1-[0-9]+ " "$work/bench.txt" |
+		awk -v u="$2" '{for (i = 2; i <= NF; i++) if ($i == u) print $(i-1)}' | sort -n |
 		awk '{a[NR]=$1} END {if (NR == 0) print "-"; else print a[int((NR+1)/2)]}'
 }
 printf '%-30s %5s %6s | %-22s | %-22s | %8s %8s | %s\n' file lines KB "Validate ms/op B/op allocs" "Schematron ms/op allocs" "CPU ms/doc" "Saxon ms" "goal ms"
@@ -45,11 +47,11 @@ for i in "${!files[@]}"; do
 	p=${paths[$i]}
 	lines=$(grep -cE '<(cac:)?(InvoiceLine|CreditNoteLine)[ >]' "$p" || true)
 	kb=$(( $(stat -c %s "$p") / 1024 ))
-	vns=$(median "Validate${names[$i]}" 3)
-	vb=$(median "Validate${names[$i]}" 7)
-	va=$(median "Validate${names[$i]}" 9)
-	sns=$(median "Schematron${names[$i]}" 3)
-	sa=$(median "Schematron${names[$i]}" 9)
+	vns=$(median "Validate${names[$i]}" ns/op)
+	vb=$(median "Validate${names[$i]}" B/op)
+	va=$(median "Validate${names[$i]}" allocs/op)
+	sns=$(median "Schematron${names[$i]}" ns/op)
+	sa=$(median "Schematron${names[$i]}" allocs/op)
 	cpu=$(awk -F'\t' -v f="$p" '$1 == f {print $4}' "$work/cpu.txt")
 	printf '%-30s %5s %6s | %7.3f %8s %5s | %7.3f %14s | %8s %8s | %s\n' "${files[$i]}" "$lines" "$kb" \
 		"$(awk -v n="$vns" 'BEGIN{print n/1e6}')" "$vb" "$va" "$(awk -v n="$sns" 'BEGIN{print n/1e6}')" "$sa" \

@@ -1,6 +1,20 @@
-// Command syncwait waits until a gateway database holds -want archived
-// messages with no sync run left open, then prints the seconds it waited
-// and the count (bench/sync.sh).
+// Command syncwait watches a gateway's first sync of every company
+// (bench/sync.sh): it waits until -companies companies each have a finished
+// sync run and no run is open, and measures meanwhile the gateway's CPU
+// time and resident memory (/proc/PID) and, on PostgreSQL, the CPU time of
+// the database's backends serving the gateway.
+//
+// It polls only sync_runs (a small table): counting invoices while the
+// sync runs would itself scan the archive. It then prints one line:
+//
+//	seconds archived listed gw_cpu_ms db_cpu_ms rss_start_kib rss_peak_kib rss_end_kib
+//
+// seconds runs from the first sync run seen to the last one finished;
+// archived counts the invoices; listed sums what the runs listed for the
+// companies' own CIFs (found; a page listed again after a step ran out of
+// time counts again). A message dated after the window's end (inside the
+// last minute) is left to the next sync and not waited for. db_cpu_ms is
+// -1 on SQLite.
 package main
 
 import (
@@ -8,6 +22,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/efactura-gateway/efactura/internal/store"
@@ -15,7 +31,8 @@ import (
 
 func main() {
 	db := flag.String("db", "", "database URL (sqlite:PATH or postgres://...)")
-	want := flag.Int("want", 0, "messages expected in the archive")
+	companies := flag.Int("companies", 1, "companies whose first sync is waited for")
+	pid := flag.Int("pid", 0, "the gateway's process id (CPU time and RSS); 0: not measured")
 	timeout := flag.Duration("timeout", 30*time.Minute, "give up after")
 	flag.Parse()
 	ctx := context.Background()
@@ -34,21 +51,117 @@ func main() {
 		time.Sleep(200 * time.Millisecond)
 	}
 	defer st.Close()
-	last := -1
-	for {
-		var n, open int
-		err := st.DB().QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM invoices), (SELECT COUNT(*) FROM sync_runs WHERE finished_at IS NULL)`).Scan(&n, &open)
-		if err == nil && n >= *want && open == 0 {
-			fmt.Printf("%.3f %d\n", time.Since(start).Seconds(), n)
-			return
+	pg := strings.HasPrefix(*db, "postgres")
+	backends := map[int]int64{} // PostgreSQL backend pid → CPU ticks last read
+	var rssStart, rssPeak, rssEnd int64
+	var first time.Time
+	sample := func() {
+		if *pid > 0 {
+			if r := rssKiB(*pid); r > 0 {
+				if rssStart == 0 {
+					rssStart = r
+				}
+				rssPeak, rssEnd = max(rssPeak, r), r
+			}
 		}
-		if err == nil && n != last && time.Since(start) > 0 {
-			last = n
+		if pg {
+			rows, err := st.DB().QueryContext(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+			if err != nil {
+				return
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var p int
+				if rows.Scan(&p) == nil {
+					if t := cpuTicks(p); t >= 0 {
+						backends[p] = t
+					}
+				}
+			}
+		}
+	}
+	for {
+		sample()
+		var open, done, runs int
+		err := st.DB().QueryRowContext(ctx, `SELECT
+			(SELECT COUNT(*) FROM sync_runs WHERE finished_at IS NULL),
+			(SELECT COUNT(DISTINCT company_id) FROM sync_runs WHERE finished_at IS NOT NULL),
+			(SELECT COUNT(*) FROM sync_runs)`).Scan(&open, &done, &runs)
+		if err == nil && runs > 0 && first.IsZero() {
+			first = time.Now()
+		}
+		if err == nil && done >= *companies && open == 0 {
+			break
 		}
 		if time.Since(start) > *timeout {
-			fmt.Fprintf(os.Stderr, "syncwait: %d of %d after %v (last error: %v)\n", last, *want, *timeout, err)
+			fmt.Fprintf(os.Stderr, "syncwait: %d of %d companies synced after %v (last error: %v)\n", done, *companies, *timeout, err)
 			os.Exit(1)
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
+	secs := time.Since(first).Seconds()
+	sample()
+	var gwCPU, dbCPU int64 = -1, -1
+	if *pid > 0 {
+		gwCPU = cpuTicks(*pid) * 1000 / clockTicks
+	}
+	if pg {
+		var t int64
+		for _, v := range backends {
+			t += v
+		}
+		dbCPU = t * 1000 / clockTicks
+	}
+	var n, listed int
+	if err := st.DB().QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM invoices), (SELECT COALESCE(SUM(found_count), 0) FROM sync_runs)`).Scan(&n, &listed); err != nil {
+		fmt.Fprintln(os.Stderr, "syncwait:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("%.3f %d %d %d %d %d %d %d\n", secs, n, listed, gwCPU, dbCPU, rssStart, rssPeak, rssEnd)
+}
+
+// clockTicks is USER_HZ, 100 on Linux.
+const clockTicks = 100
+
+// cpuTicks is the user + system CPU time of a process in clock ticks
+// (/proc/PID/stat fields 14 and 15), -1 when it cannot be read.
+func cpuTicks(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return -1
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(s[i+1:])
+	// f[0] is field 3 (state): utime is field 14, stime field 15.
+	if len(f) < 13 {
+		return -1
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	k, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return u + k
+}
+
+// rssKiB is the resident memory of a process (VmRSS), 0 when unknown.
+func rssKiB(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				n, _ := strconv.ParseInt(f[0], 10, 64)
+				return n
+			}
+		}
+	}
+	return 0
 }

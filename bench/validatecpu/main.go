@@ -2,7 +2,7 @@
 // (this process's user+system time from getrusage, GC included) and wall
 // time, with the allocations per call: for each FILE, a warm-up, then N calls.
 //
-//	go run ./bench/validatecpu [-n N] [-profile ro|en] FILE...
+//	go run ./bench/validatecpu [-n N] [-w N] [-profile ro|en] FILE...
 //
 // Output, one line per file: file, bytes, calls, CPU ms/doc, wall ms/doc,
 // allocs/doc, bytes/doc (tab-separated). Used by bench/validate.sh.
@@ -30,6 +30,7 @@ func cpu() time.Duration {
 func main() {
 	n := flag.Int("n", 0, "calls per file (0: as many as fit in about 2 s)")
 	profile := flag.String("profile", validate.ProfileRO, "rules profile")
+	warmN := flag.Int("w", 0, "warm-up calls (0: about 200 ms of them); a fixed count makes the work deterministic, e.g. under valgrind")
 	flag.Parse()
 	for _, file := range flag.Args() {
 		doc, err := os.ReadFile(file)
@@ -40,7 +41,7 @@ func main() {
 		calls := *n
 		t0 := time.Now()
 		warm := 0
-		for time.Since(t0) < 200*time.Millisecond || warm < 3 {
+		for (*warmN == 0 && time.Since(t0) < 200*time.Millisecond) || warm < max(3, *warmN) {
 			if _, err := validate.Validate(doc, *profile); err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				os.Exit(1)

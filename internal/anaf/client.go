@@ -282,7 +282,7 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 	if limit <= 0 {
 		limit = c.cfg.MaxBodyBytes
 	}
-	data, err := io.ReadAll(io.LimitReader(hresp.Body, limit+1))
+	data, err := readBody(hresp, limit)
 	if err != nil {
 		return nil, c.transportError(ctx, req, hresp.StatusCode, fmt.Errorf("read body: %w", err), false)
 	}
@@ -481,4 +481,20 @@ func statusError(endpoint string, resp *response, text string, cause error) *Err
 		e.Kind = KindMalformed
 	}
 	return e
+}
+
+// readBody reads a response body of at most limit bytes (limit+1 read
+// tell a larger one): into one buffer of the announced size when the
+// Content-Length is known and within limit (a ZIP of ANAF's is; io.ReadAll
+// would grow its buffer by doubling, copying and allocating ~2× the body),
+// else as io.ReadAll. A body shorter than announced fails as with ReadAll.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= limit {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit+1))
 }

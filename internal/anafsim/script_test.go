@@ -3,7 +3,10 @@ package anafsim
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,4 +128,98 @@ func TestFaultHTTP429WithoutRetryAfter(t *testing.T) {
 	resp, _ := b.api(t, http.MethodGet, "/prod/FCTEL/rest/descarcare?id="+id, nil)
 	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 	require.Empty(t, resp.Header.Get("Retry-After"))
+}
+
+// TestScriptAndFaultsOverHTTP drives issue 15's situations the way a test
+// outside Go does (docs/anaf-sim.md): POST /__sim/script for every action
+// and POST /__sim/faults for the fault kinds added with them.
+func TestScriptAndFaultsOverHTTP(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	loadN(t, b.sim, 1)
+	id := sellerMessage(t, b)
+	post := func(path, body string) (int, string) {
+		t.Helper()
+		resp, err := http.Post(b.srv.URL+path, "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var sb strings.Builder
+		_, err = io.Copy(&sb, resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, sb.String()
+	}
+	now := b.clock.Now()
+	at := func(d time.Duration) string { return now.Add(d).UTC().Format(time.RFC3339) }
+
+	// republish answers the new id; the list then holds both.
+	code, body := post("/__sim/script", `{"action":"republish","id":"`+id+`"}`)
+	require.Equal(t, http.StatusOK, code, body)
+	var out struct{ Status, ID string }
+	require.NoError(t, json.Unmarshal([]byte(body), &out))
+	require.Equal(t, "ok", out.Status)
+	require.NotEmpty(t, out.ID)
+	require.NotEqual(t, id, out.ID)
+	lr := b.page(t, seller, now.Add(-59*24*time.Hour), now, 1)
+	require.Len(t, lr.Mesaje, 2)
+
+	// hide_until and set_created: the republished message is listed later, under an earlier data_creare.
+	for _, s := range []string{
+		`{"action":"hide_until","id":"` + out.ID + `","at":"` + at(time.Hour) + `"}`,
+		`{"action":"set_created","id":"` + out.ID + `","at":"` + at(-3*time.Hour) + `"}`,
+	} {
+		code, body = post("/__sim/script", s)
+		require.Equal(t, http.StatusOK, code, body)
+	}
+	lr = b.page(t, seller, now.Add(-59*24*time.Hour), now, 1)
+	require.Len(t, lr.Mesaje, 1, "hidden until an hour from now")
+	b.clock.Advance(time.Hour + time.Minute)
+	lr = b.page(t, seller, now.Add(-4*time.Hour), now.Add(-2*time.Hour), 1)
+	require.Len(t, lr.Mesaje, 1, "visible, with its earlier data_creare")
+	require.Equal(t, out.ID, lr.Mesaje[0].ID)
+
+	// list_also_for, expire, other_layout.
+	const other = "31415920"
+	code, body = post("/__sim/script", `{"action":"list_also_for","id":"`+id+`","cif":"`+seller+`","list_cif":"`+other+`"}`)
+	require.Equal(t, http.StatusOK, code, body)
+	lr = b.page(t, other, now.Add(-59*24*time.Hour), b.clock.Now(), 1)
+	require.Len(t, lr.Mesaje, 1)
+	require.Equal(t, seller, lr.Mesaje[0].CIF)
+	code, body = post("/__sim/script", `{"action":"expire","id":"`+id+`"}`)
+	require.Equal(t, http.StatusOK, code, body)
+	_, z := b.api(t, http.MethodGet, "/prod/FCTEL/rest/descarcare?id="+id, nil)
+	e, _ := eroareOf(t, z)
+	require.Equal(t, expiredText, e)
+	code, body = post("/__sim/script", `{"action":"other_layout","id":"`+out.ID+`"}`)
+	require.Equal(t, http.StatusOK, code, body)
+	_, z = b.api(t, http.MethodGet, "/prod/FCTEL/rest/descarcare?id="+out.ID, nil)
+	_, err := invoice.ReadArchive(z)
+	require.Error(t, err, "a ZIP of another layout")
+
+	// Refusals: unknown action, unknown id, bad JSON.
+	for _, s := range []string{`{"action":"vanish","id":"` + id + `"}`, `{"action":"expire","id":"999"}`, `{`} {
+		code, body = post("/__sim/script", s)
+		require.Equal(t, http.StatusBadRequest, code, "%s → %s", s, body)
+	}
+
+	// The faults of issue 15 over HTTP: 429 without Retry-After, 401 invalid_token until cleared.
+	code, body = post("/__sim/faults", `{"endpoint":"listaMesajePaginatieFactura","kind":"http429"}`)
+	require.Equal(t, http.StatusOK, code, body)
+	q := "/prod/FCTEL/rest/listaMesajePaginatieFactura?cif=" + seller + "&pagina=1&startTime=" +
+		strconv.FormatInt(now.Add(-time.Hour).UnixMilli(), 10) + "&endTime=" + strconv.FormatInt(now.UnixMilli(), 10)
+	resp, _ := b.api(t, http.MethodGet, q, nil)
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	require.Empty(t, resp.Header.Get("Retry-After"))
+	code, body = post("/__sim/faults", `{"endpoint":"listaMesajePaginatieFactura","kind":"invalid_token"}`)
+	require.Equal(t, http.StatusOK, code, body)
+	for range 2 {
+		resp, _ = b.api(t, http.MethodGet, q, nil)
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	}
+	req, err := http.NewRequest(http.MethodDelete, b.srv.URL+"/__sim/faults", nil)
+	require.NoError(t, err)
+	dr, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	dr.Body.Close()
+	resp, _ = b.api(t, http.MethodGet, q, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
 }

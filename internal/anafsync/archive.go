@@ -15,41 +15,62 @@ import (
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
-// archive downloads (or reuses) one message's ZIP, parses it and stores it.
-// reused reports a ZIP taken from another company's archive; inv is the
-// stored row (with its identity marks), nil on error.
-func (e *Engine) archive(ctx context.Context, client *anaf.Client, tok *token, company *store.Company, m anaf.Message, owner string) (inv *store.Invoice, inserted, reused bool, err error) {
+// fetched is a message of a page made ready for the archive (fetch): its
+// ZIP downloaded or reused from another company's archive, parsed and
+// validated, waiting to be stored with the page's batch (syncStep.flush).
+type fetched struct {
+	m       anaf.Message
+	tok     *token // the token it was asked for with
+	inv     *store.Invoice
+	verdict *store.InvoiceValidation
+	reused  bool // the ZIP was taken from another company's archive
+	claimed bool // the download claim is held until the batch is stored
+	err     error
+}
+
+// fetch downloads (or reuses) one message's ZIP, parses and validates it;
+// the caller stores it (syncStep.flush) and releases a held claim after.
+// On error no claim is held.
+func (e *Engine) fetch(ctx context.Context, client *anaf.Client, tok *token, company *store.Company, m anaf.Message, owner string) (f fetched) {
+	f.m, f.tok = m, tok
+	var arch *invoice.Archive // read once, for the row and the verdict
 	zipBytes, err := e.Store.ArchivedZIP(ctx, m.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		// Another worker may be downloading the same id for the other
 		// party's company: claim it, or wait for its ZIP in the archive.
-		var claimed bool
-		zipBytes, claimed, err = e.claimOrWait(ctx, m.ID, owner)
-		if claimed {
-			defer func() { _ = e.Store.ReleaseDownload(context.WithoutCancel(ctx), m.ID, owner) }()
-		}
+		zipBytes, f.claimed, err = e.claimOrWait(ctx, m.ID, owner)
 	}
 	switch {
 	case err == nil:
-		reused = true
+		f.reused = true
 	case errors.Is(err, store.ErrNotFound):
-		zipBytes, err = e.download(ctx, client, tok.access, m.ID)
+		zipBytes, arch, err = e.download(ctx, client, tok.access, m.ID)
 		if err != nil {
-			return nil, false, false, fmt.Errorf("downloading message %s: %w", m.ID, err)
+			f.err = fmt.Errorf("downloading message %s: %w", m.ID, err)
 		}
 	default:
-		return nil, false, false, fmt.Errorf("looking for message %s in the archive: %w", m.ID, err)
+		f.err = fmt.Errorf("looking for message %s in the archive: %w", m.ID, err)
 	}
-	inv = BuildInvoice(company.ID, m, zipBytes)
-	inv.SyncedAt = e.now().UTC()
-	inserted, err = e.Store.InsertInvoice(ctx, inv)
-	if err != nil {
-		return nil, false, reused, fmt.Errorf("storing message %s: %w", m.ID, err)
+	if f.err != nil {
+		e.release(ctx, &f, owner)
+		return f
 	}
-	if inserted {
-		e.recordVerdict(ctx, inv, reused) // verdict.go: never fails the sync
+	var archErr error
+	if arch == nil {
+		arch, archErr = invoice.ReadArchive(zipBytes)
 	}
-	return inv, inserted, reused, nil
+	f.inv = buildInvoice(company.ID, m, zipBytes, arch, archErr)
+	f.inv.SyncedAt = e.now().UTC()
+	f.verdict = e.verdictFor(ctx, f.inv, arch, archErr, f.reused)
+	return f
+}
+
+// release drops f's download claim, if held.
+func (e *Engine) release(ctx context.Context, f *fetched, owner string) {
+	if f.claimed {
+		_ = e.Store.ReleaseDownload(context.WithoutCancel(ctx), f.m.ID, owner)
+		f.claimed = false
+	}
 }
 
 // perMessageQuota reports a quota of one message (descarcare: 10
@@ -103,7 +124,9 @@ func (e *Engine) claimOrWait(ctx context.Context, id, owner string) (zip []byte,
 // spent and some unreadable bytes were received, they are returned (the
 // caller archives them with ParseError): the bytes are never lost and the
 // message is not downloaded again on the next run.
-func (e *Engine) download(ctx context.Context, client *anaf.Client, access, id string) ([]byte, error) {
+//
+// arch is the read archive when the bytes returned are readable (nil else).
+func (e *Engine) download(ctx context.Context, client *anaf.Client, access, id string) (b []byte, arch *invoice.Archive, err error) {
 	var (
 		kept    []byte // last unreadable bytes received
 		lastErr error
@@ -116,17 +139,17 @@ func (e *Engine) download(ctx context.Context, client *anaf.Client, access, id s
 		b, err := e.downloadWithRetry(ctx, client, access, id)
 		switch {
 		case err == nil:
-			if _, rerr := invoice.ReadArchive(b); rerr == nil {
-				return b, nil
+			if a, rerr := invoice.ReadArchive(b); rerr == nil {
+				return b, a, nil
 			}
 			if isZIP(b) {
 				// A whole ZIP of a layout the gateway cannot read: ANAF
 				// sends the same again, so it is archived as it is (with
 				// its parse error) and never downloaded again.
-				return b, nil
+				return b, nil, nil
 			}
 			if kept != nil && bytes.Equal(kept, b) {
-				return b, nil
+				return b, nil, nil
 			}
 			kept, lastErr = b, nil
 		case errors.Is(err, anaf.ErrMalformed):
@@ -135,15 +158,15 @@ func (e *Engine) download(ctx context.Context, client *anaf.Client, access, id s
 			// E.g. the daily quota: keep what ANAF already sent.
 			e.logger().Warn("re-download failed; archiving the unreadable ZIP received earlier",
 				slog.String("id", id), slog.String("error", err.Error()))
-			return kept, nil
+			return kept, nil, nil
 		default:
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if kept != nil {
-		return kept, nil
+		return kept, nil, nil
 	}
-	return nil, fmt.Errorf("still unreadable after %d downloads: %w", MaxRedownloads+1, lastErr)
+	return nil, nil, fmt.Errorf("still unreadable after %d downloads: %w", MaxRedownloads+1, lastErr)
 }
 
 // isZIP reports whether b opens as a ZIP archive (its central directory
@@ -169,8 +192,15 @@ func (e *Engine) downloadWithRetry(ctx context.Context, client *anaf.Client, acc
 // or document that cannot be read is kept, with ParseError saying why
 // (invoice.Summarize classifies and parses it).
 func BuildInvoice(companyID int64, m anaf.Message, zipBytes []byte) *store.Invoice {
+	arch, err := invoice.ReadArchive(zipBytes)
+	return buildInvoice(companyID, m, zipBytes, arch, err)
+}
+
+// buildInvoice is BuildInvoice of a ZIP already read (arch and err as
+// invoice.ReadArchive returned them).
+func buildInvoice(companyID int64, m anaf.Message, zipBytes []byte, arch *invoice.Archive, archErr error) *store.Invoice {
 	sum := sha256.Sum256(zipBytes)
-	s := invoice.Summarize(zipBytes, m.Type == store.TypeErrors)
+	s := invoice.SummarizeArchive(arch, archErr, m.Type == store.TypeErrors)
 	inv := &store.Invoice{
 		CompanyID:     companyID,
 		ANAFID:        m.ID,

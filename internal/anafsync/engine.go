@@ -21,6 +21,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
@@ -177,10 +178,22 @@ type Engine struct {
 	PollLease time.Duration
 	// OnUpload, when set, is told of every state change of an upload.
 	OnUpload func(UploadEvent)
+	// Concurrency is how many messages of a company one sync step fetches
+	// at once (download, parse, validate) while it stores the fetched
+	// ones (0: DefaultConcurrency). Each download still counts against
+	// ANAF's quotas as before (the client's quota accounting).
+	Concurrency int
+	// BatchSize is how many fetched messages are stored in one transaction
+	// (0: DefaultBatchSize).
+	BatchSize int
 
 	// enqueue, set by New, makes SyncNow queue a durable job instead of
 	// syncing in a goroutine of this process.
 	enqueue Enqueuer
+
+	// Rows inserted since the last ANALYZE (AnalyzeEvery), and whether one runs.
+	sinceAnalyze atomic.Int64
+	analyzing    atomic.Bool
 
 	mu        sync.Mutex
 	running   map[int64]*Progress
@@ -217,6 +230,45 @@ func New(o Options) *Engine {
 	return &Engine{
 		Store: o.Store, Secrets: o.Secrets, ANAFClient: o.ANAFClient, Logger: o.Logger, Now: o.Now,
 		Retry: o.Retry, OnLease: o.OnLease, OnRunFinished: o.OnRunFinished, OnRelist: o.OnRelist, enqueue: o.Enqueue,
+	}
+}
+
+// Sync throughput (issue 16).
+const (
+	// DefaultConcurrency: messages of one company fetched at once.
+	DefaultConcurrency = 4
+	// DefaultBatchSize: fetched messages stored per transaction.
+	DefaultBatchSize = 100
+	// AnalyzeEvery: after this many rows inserted by this process since
+	// the last time, the sync refreshes PostgreSQL's planner statistics of
+	// invoices (store.AnalyzeInvoices).
+	AnalyzeEvery = 5000
+)
+
+func (e *Engine) concurrency() int {
+	if e.Concurrency > 0 {
+		return e.Concurrency
+	}
+	return DefaultConcurrency
+}
+
+func (e *Engine) batchSize() int {
+	if e.BatchSize > 0 {
+		return e.BatchSize
+	}
+	return DefaultBatchSize
+}
+
+// inserted counts n rows the sync inserted and, every AnalyzeEvery, runs
+// ANALYZE on invoices (one at a time; a failure is logged).
+func (e *Engine) inserted(ctx context.Context, n int) {
+	if n <= 0 || e.sinceAnalyze.Add(int64(n)) < AnalyzeEvery || !e.analyzing.CompareAndSwap(false, true) {
+		return
+	}
+	defer e.analyzing.Store(false)
+	e.sinceAnalyze.Store(0)
+	if err := e.Store.AnalyzeInvoices(ctx); err != nil {
+		e.logger().Warn("refreshing the planner statistics of invoices", slog.String("error", err.Error()))
 	}
 }
 

@@ -1,6 +1,7 @@
 package anafsync
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -175,10 +176,8 @@ func (s *syncStep) archivePage(page int, msgs []anaf.Message, total int) error {
 		p.Todo += len(todo)
 	})
 	s.pageFailed, s.pageAtRisk = 0, 0
-	for i, m := range todo {
-		if err := s.archiveMessage(i, m); err != nil {
-			return err
-		}
+	if err := s.archiveTodo(todo); err != nil {
+		return err
 	}
 	res.Found += len(own)
 	res.Failed += s.pageFailed
@@ -207,47 +206,196 @@ func (s *syncStep) archivePage(page int, msgs []anaf.Message, total int) error {
 	return nil
 }
 
-// archiveMessage archives the page's i-th message to do. A message that
-// fails is counted (the run goes on); errors end the step.
-func (s *syncStep) archiveMessage(i int, m anaf.Message) error {
-	if err := s.ctx.Err(); err != nil {
-		return interrupted(err)
-	}
-	if i > 0 && s.outOfTime() {
-		// Out of time mid-page: archived messages are counted; the
-		// page is listed again next step (archived ones are skipped).
-		return s.yield()
-	}
-	if err := s.checkpoint(); err != nil {
-		if s.ctx.Err() != nil {
-			return interrupted(err)
+// archiveTodo archives the page's messages to do: up to
+// Engine.concurrency() are fetched at once (downloaded, parsed, validated)
+// while those fetched are stored in batches of at most Engine.batchSize()
+// messages, one transaction each (flush). A message that fails is counted
+// (the run goes on); errors end the step, after what was fetched is stored.
+//
+// The width starts at one message and doubles with each success up to
+// the concurrency; any failure brings it back to one. A failing ANAF
+// (5xx, malformed answers, 401) is thus met one request at a time, as by
+// a serial sync: one refresh per step, retries and re-downloads of one
+// message, no burst of parallel failures spending quota.
+func (s *syncStep) archiveTodo(todo []anaf.Message) error {
+	var (
+		results  = make(chan fetched)
+		pending  []fetched // fetched, waiting for the batch
+		failed   []fetched // failed, handled (messageFailed) after the last batch
+		retry    []anaf.Message
+		next     int
+		inflight int
+		stop     error // ends the step once what runs is done
+		timer    *time.Timer
+		timerC   <-chan time.Time
+	)
+	conc, batch := s.e.concurrency(), s.e.batchSize()
+	width := 1
+	flush := func() {
+		if timer != nil {
+			timer.Stop()
+			timer, timerC = nil, nil
 		}
-		return fmt.Errorf("recording sync progress: %w", err)
-	}
-	inv, inserted, reused, err := s.e.archive(s.ctx, s.client, s.tok, s.company, m, s.owner)
-	if errors.Is(err, anaf.ErrUnauthorized) {
-		if err := s.reauth(err); err != nil {
-			return err
+		if len(pending) == 0 {
+			return
 		}
-		inv, inserted, reused, err = s.e.archive(s.ctx, s.client, s.tok, s.company, m, s.owner)
-		if errors.Is(err, anaf.ErrUnauthorized) {
-			return s.e.refusedAfterRefresh(s.wctx, s.tok, err)
+		s.flush(pending, &failed)
+		pending = pending[:0]
+		if err := s.checkpoint(); err != nil && stop == nil {
+			stop = fmt.Errorf("recording sync progress: %w", err)
+			if s.ctx.Err() != nil {
+				stop = interrupted(err)
+			}
+		}
+	}
+	for {
+		for stop == nil && inflight < width && (len(retry) > 0 || next < len(todo)) {
+			if err := s.ctx.Err(); err != nil {
+				stop = interrupted(err)
+				break
+			}
+			if next > 0 && s.outOfTime() {
+				// Out of time mid-page: what is fetched is stored and
+				// counted; the page is listed again next step
+				// (archived ones are skipped).
+				stop = errYield
+				break
+			}
+			var m anaf.Message
+			if len(retry) > 0 {
+				m, retry = retry[0], retry[1:]
+			} else {
+				m = todo[next]
+				next++
+			}
+			inflight++
+			go func(tok *token) {
+				results <- s.e.fetch(s.ctx, s.client, tok, s.company, m, s.owner)
+			}(s.tok)
+		}
+		if inflight == 0 {
+			break
+		}
+		select {
+		case f := <-results:
+			inflight--
+			if f.err != nil {
+				width = 1
+			}
+			switch {
+			case f.err == nil:
+				width = min(2*width, conc)
+				pending = append(pending, f)
+				if timer == nil {
+					timer = time.NewTimer(maxBatchDelay)
+					timerC = timer.C
+				}
+			case errors.Is(f.err, anaf.ErrUnauthorized) && stop == nil:
+				// One refresh per step; a message refused with a token
+				// already replaced is asked again with the new one.
+				if f.tok == s.tok {
+					if err := s.reauth(f.err); err != nil {
+						stop = err
+						break
+					}
+				}
+				retry = append(retry, f.m)
+			case errors.Is(f.err, anaf.ErrUnauthorized):
+				// The step ends anyway: listed again next time.
+			default:
+				if fatal(s.ctx, f.err) && stop == nil {
+					stop = errStopFetching
+				}
+				failed = append(failed, f)
+			}
+			s.report(func(p *Progress) { p.Done++; p.Failed = s.res.Failed + s.pageFailed + len(failed) })
+			if len(pending) >= batch {
+				flush()
+			}
+		case <-timerC:
+			timer, timerC = nil, nil
+			flush()
+		}
+	}
+	flush()
+	// Failures in the order they came: the first fatal one ends the step
+	// (messageFailed records the cursor first); the others are counted.
+	for _, f := range failed {
+		if err := s.messageFailed(f.m, f.err); err != nil {
+			if stop == nil || errors.Is(stop, errStopFetching) {
+				stop = err
+			}
+			break
 		}
 	}
 	switch {
-	case err != nil:
-		if serr := s.messageFailed(m, err); serr != nil {
-			return serr
+	case errors.Is(stop, errYield):
+		return s.yield()
+	case errors.Is(stop, errStopFetching):
+		return nil
+	}
+	return stop
+}
+
+// errStopFetching: a failure that ends the step (fatal) was met; no new
+// message is started and messageFailed says how the step ends.
+var errStopFetching = errors.New("stop fetching")
+
+// maxBatchDelay bounds how long a fetched message waits for its batch to
+// fill: its download claim (downloadClaimTTL) and the run's progress stay fresh.
+const maxBatchDelay = 500 * time.Millisecond
+
+// fatal reports a message failure that ends the step (messageFailed):
+// an interruption, a run-wide quota, the archive's storage.
+func fatal(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || (errors.Is(err, anaf.ErrQuota) && !perMessageQuota(err)) || store.IsStorageError(err)
+}
+
+// flush stores the fetched messages in one transaction, which also
+// releases their download claims, and counts them. When the batch cannot be stored
+// for another reason than the storage (a row the database refuses), each
+// message is stored alone, so one bad row fails only itself; the messages
+// that still fail go to failed. A storage failure ends the step
+// (messageFailed, via failed).
+func (s *syncStep) flush(batch []fetched, failed *[]fetched) {
+	items := make([]store.ArchiveItem, len(batch))
+	for i, f := range batch {
+		items[i] = store.ArchiveItem{Invoice: f.inv, Validation: f.verdict, Claimed: f.claimed}
+	}
+	// What was fetched is stored even when the step is interrupted (the
+	// downloads are spent); inserts are idempotent, a lost lease included.
+	err := s.e.Store.ArchiveBatch(s.wctx, items, s.owner)
+	if err != nil && !store.IsStorageError(err) && len(items) > 1 {
+		for i := range items {
+			if ierr := s.e.Store.ArchiveBatch(s.wctx, items[i:i+1], s.owner); ierr != nil {
+				batch[i].err = fmt.Errorf("storing message %s: %w", batch[i].m.ID, ierr)
+				*failed = append(*failed, batch[i])
+			}
 		}
-	case inserted:
-		s.res.New++
-		s.stored(m, inv)
+	} else if err != nil {
+		for i := range batch {
+			batch[i].err = fmt.Errorf("storing message %s: %w", batch[i].m.ID, err)
+			*failed = append(*failed, batch[i])
+		}
 	}
-	if reused && err == nil {
-		s.res.Reused++
+	inserted := 0
+	for i := range batch {
+		f := &batch[i]
+		if f.err != nil {
+			s.e.release(s.ctx, f, s.owner) // not stored: the claim goes now
+			continue
+		}
+		if f.reused {
+			s.res.Reused++
+		}
+		if items[i].Inserted {
+			inserted++
+			s.res.New++
+			s.stored(f.m, f.inv)
+		}
 	}
-	s.report(func(p *Progress) { p.Done++; p.New = s.res.New; p.Failed = s.res.Failed + s.pageFailed })
-	return nil
+	s.report(func(p *Progress) { p.New = s.res.New })
+	s.e.inserted(s.wctx, inserted)
 }
 
 // messageFailed decides what a message's failure means: the step's

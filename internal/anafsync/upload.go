@@ -417,7 +417,7 @@ func (e *Engine) archiveUploadZIP(ctx context.Context, client *anaf.Client, tok 
 	}
 	zipBytes, err := e.Store.ArchivedZIP(ctx, downloadID)
 	if errors.Is(err, store.ErrNotFound) {
-		zipBytes, err = e.download(ctx, client, tok.access, downloadID)
+		zipBytes, _, err = e.download(ctx, client, tok.access, downloadID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("downloading %s: %w", downloadID, err)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/efactura-gateway/efactura/internal/invoice"
@@ -56,12 +55,21 @@ type Report struct {
 // failure (an error or a panic) is store.ValidationFailed with the reason
 // in the report. documentType is the archive row's document_type.
 func Verdict(zipBytes []byte, messageType, documentType string) (v *store.InvoiceValidation) {
+	if messageType == store.TypeErrors || documentType == invoice.DocumentTypeANAFErrors {
+		return &store.InvoiceValidation{ValidatedWith: ValidatedWith, State: store.ValidationNotApplicable}
+	}
+	arch, err := invoice.ReadArchive(zipBytes)
+	return verdictOf(arch, err, messageType, documentType)
+}
+
+// verdictOf is Verdict of an archive already read (arch and err as
+// invoice.ReadArchive returned them).
+func verdictOf(arch *invoice.Archive, err error, messageType, documentType string) (v *store.InvoiceValidation) {
 	v = &store.InvoiceValidation{ValidatedWith: ValidatedWith}
 	if messageType == store.TypeErrors || documentType == invoice.DocumentTypeANAFErrors {
 		v.State = store.ValidationNotApplicable
 		return v
 	}
-	arch, err := invoice.ReadArchive(zipBytes)
 	if err != nil {
 		v.State = store.ValidationNotApplicable
 		return v
@@ -111,26 +119,25 @@ func failedVerdict(err error) *store.InvoiceValidation {
 	return &store.InvoiceValidation{State: store.ValidationFailed, Report: rep, ValidatedWith: ValidatedWith}
 }
 
-// recordVerdict validates a freshly archived invoice and stores the
-// verdict; a ZIP reused from another company's archive takes that copy's
-// verdict when it has one. It never fails the sync: when the verdict
-// cannot be stored the row stays unvalidated and the validate_archive job
-// validates it later.
-func (e *Engine) recordVerdict(ctx context.Context, inv *store.Invoice, reused bool) {
+// verdictFor validates a fetched invoice (verdict.go: never fails the
+// sync); a ZIP reused from another company's archive takes that copy's
+// verdict when it has one. The verdict is stored with the row
+// (store.ArchiveBatch).
+func (e *Engine) verdictFor(ctx context.Context, inv *store.Invoice, arch *invoice.Archive, archErr error, reused bool) *store.InvoiceValidation {
 	var v *store.InvoiceValidation
 	if reused {
 		v, _ = e.Store.MessageValidation(ctx, inv.ANAFID, ValidatedWith)
 		if v != nil && v.State == store.ValidationNotApplicable && inv.MessageType != store.TypeErrors {
 			v = nil // decided by the other copy's message type: decide again
 		}
+		if v != nil {
+			v.ValidatedAt = nil // validated now, for this row
+		}
 	}
 	if v == nil {
-		v = Verdict(inv.ZIP, inv.MessageType, inv.DocumentType)
+		v = verdictOf(arch, archErr, inv.MessageType, inv.DocumentType)
 	}
-	if err := e.Store.SetInvoiceValidation(ctx, inv.ID, v); err != nil {
-		e.logger().Warn("storing the validation verdict of an archived invoice; it is validated later",
-			slog.Int64("invoice_id", inv.ID), slog.String("error", err.Error()))
-	}
+	return v
 }
 
 // ArchiveValidation selects the invoices ValidateArchive validates.

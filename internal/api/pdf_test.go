@@ -19,6 +19,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/invoice"
 	"github.com/efactura-gateway/efactura/internal/invoice/invoicegen"
 	"github.com/efactura-gateway/efactura/internal/invoice/render"
+	"github.com/efactura-gateway/efactura/internal/locale"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/store/storetest"
 )
@@ -48,7 +49,7 @@ func TestInvoicePDF(t *testing.T) {
 
 		text := pdfToText(t, rec.Body.Bytes())
 		for _, want := range []string{parsed.doc.Number, parsed.doc.Seller.Name, parsed.doc.Buyer.Name,
-			parsed.doc.Totals.Payable, parsed.inv.ANAFID, parsed.inv.UploadID, store.TypeReceived} {
+			locale.Money("ro", parsed.doc.Totals.Payable, parsed.doc.Currency), parsed.inv.ANAFID, parsed.inv.UploadID, store.TypeReceived} {
 			require.Contains(t, text, want)
 		}
 	})

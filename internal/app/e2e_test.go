@@ -54,13 +54,21 @@ type demoRun struct {
 // startDemo runs `serve --demo --demo-invoices dir` in-process on a free port.
 func startDemo(t *testing.T, dataDir, dbURL, invoicesDir string) *demoRun {
 	t.Helper()
-	cfg, err := config.Load(func(k string) string {
-		return map[string]string{
-			"EFACTURA_DATA_DIR": dataDir,
-			"DATABASE_URL":      dbURL,
-			"EFACTURA_ADDR":     "127.0.0.1:0",
-		}[k]
-	})
+	return startDemoEnv(t, dataDir, dbURL, invoicesDir, nil)
+}
+
+// startDemoEnv is startDemo with more environment variables (extra).
+func startDemoEnv(t *testing.T, dataDir, dbURL, invoicesDir string, extra map[string]string) *demoRun {
+	t.Helper()
+	vars := map[string]string{
+		"EFACTURA_DATA_DIR": dataDir,
+		"DATABASE_URL":      dbURL,
+		"EFACTURA_ADDR":     "127.0.0.1:0",
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
 	require.NoError(t, err)
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithCancel(context.Background())

@@ -8,6 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -179,7 +183,10 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	root.Handle("GET /readyz", readyHandler(required))
+	// On SIGTERM /readyz turns 503 at once (draining) while everything
+	// else is still served for cfg.ShutdownDrain.
+	var draining atomic.Bool
+	root.Handle("GET /readyz", drainAware(&draining, readyHandler(required)))
 	// /metrics: on its own listener (EFACTURA_METRICS_ADDR), else here for
 	// loopback clients and holders of EFACTURA_METRICS_TOKEN only (404 to others).
 	var metricsSrv *http.Server
@@ -191,7 +198,8 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		}
 		mmux := http.NewServeMux()
 		mmux.Handle("GET /metrics", e.Metrics.Handler())
-		metricsSrv = &http.Server{Handler: mmux, ReadHeaderTimeout: 10 * time.Second}
+		metricsSrv = &http.Server{Handler: mmux, ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(e.Logger.Handler(), slog.LevelWarn)}
 		go func() { _ = metricsSrv.Serve(mln) }()
 		e.Logger.Info("metrics listening", slog.String("addr", mln.Addr().String()))
 	} else {
@@ -207,7 +215,7 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	h := e.Metrics.Middleware(httpserver.KnownMethods(root))
 	h = httpserver.SecurityHeaders(cfg.Production(), h)
 	h = httpserver.Recover(e.Logger, h)
-	h = httpserver.AccessLog(e.Logger, h)
+	h = httpserver.AccessLogTrusting(e.Logger, cfg.TrustedProxies, h)
 	h = httpserver.RequestID(h)
 
 	srv := &http.Server{
@@ -246,6 +254,7 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 			return err
 		}
 	case <-ctx.Done():
+		drain(&draining, srv, cfg.ShutdownDrain, errc, e.Logger)
 	}
 	e.Logger.Info("shutting down")
 	shCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -266,4 +275,47 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	engine.Wait()
 	e.Logger.Info("shutdown complete")
 	return nil
+}
+
+// drainAware answers 503 "draining" while draining is set, else passes to next.
+func drainAware(draining *atomic.Bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("unavailable: draining\n"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// drain is the first step of a graceful stop: /readyz answers 503 at once
+// while the server goes on accepting and answering for d, so the load
+// balancer sees the replica leave before any connection is refused.
+// Keep-alives are turned off meanwhile (each answer closes its connection,
+// so clients come back through the balancer). A second SIGINT/SIGTERM, or
+// the server failing, ends the drain early.
+func drain(draining *atomic.Bool, srv *http.Server, d time.Duration, errc <-chan error, logger *slog.Logger) {
+	draining.Store(true)
+	if d <= 0 {
+		return
+	}
+	srv.SetKeepAlivesEnabled(false)
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	logger.Info("draining: /readyz answers 503, requests are still served", slog.Duration("drain", d))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-again:
+		logger.Info("second stop signal: ending the drain early")
+	case err := <-errc:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Warn("server failed while draining", slog.String("error", err.Error()))
+		}
+	}
 }

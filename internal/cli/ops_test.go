@@ -42,6 +42,9 @@ func TestBackupRestoreVerifyCommands(t *testing.T) {
 	code, _, errOut = r.run("restore", "--in", backup)
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "empty database")
+	code, out, errOut = r.run("restore", "--in", backup, "--check")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "is intact (SQLite integrity check ok)")
 
 	// Onto a new machine: the database's directory does not exist yet.
 	r2 := newRunner(t)

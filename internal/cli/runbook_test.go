@@ -207,6 +207,12 @@ func TestOperationsRunbooks(t *testing.T) {
 	build := exec.Command("go", "build", "-o", filepath.Join(binDir, "efactura"), "../../cmd/efactura")
 	build.Stderr = os.Stderr
 	require.NoError(t, build.Run())
+	// The backups are the gateway's own (issue 18 item 4): PostgreSQL's
+	// client tools, present on this machine or not, must never be called.
+	for _, tool := range []string{"pg_dump", "pg_restore", "psql"} {
+		require.NoError(t, os.WriteFile(filepath.Join(binDir, tool),
+			[]byte("#!/bin/sh\necho \"runbook: $0 must not be called\" >&2\nexit 97\n"), 0o700))
+	}
 	blocks := runbooks{rotate: rotateBlock, backup: backupBlock, restore: restoreBlock}
 	t.Run("SQLite", func(t *testing.T) { t.Parallel(); followRunbooks(t, binDir, blocks, store.SQLite) })
 	t.Run("PostgreSQL", func(t *testing.T) { t.Parallel(); followRunbooks(t, binDir, blocks, store.Postgres) })

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,18 +42,19 @@ func TestUploadCommand(t *testing.T) {
 	// sync) and the ANAF connection; stopped once the syncs are done.
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
+	serveOut := &lockedBuffer{}
 	go func() {
-		var out strings.Builder
-		done <- RunEnv(ctx, []string{"serve", "--demo"}, &out, &out, func(k string) string { return r.env[k] })
+		done <- RunEnv(ctx, []string{"serve", "--demo"}, serveOut, serveOut, func(k string) string { return r.env[k] })
 	}()
-	deadline := time.Now().Add(60 * time.Second)
+	// Generous: on a machine at load 25 the demo's first syncs took over 60 s.
+	deadline := time.Now().Add(180 * time.Second)
 	for {
 		_, err := os.Stat(filepath.Join(r.env["EFACTURA_DATA_DIR"], "demo-credentials.txt"))
 		code, out, _ := r.run("company", "list")
 		if err == nil && code == 0 && strings.Contains(out, "27182818") && !strings.Contains(out, "unverified") {
 			break
 		}
-		require.True(t, time.Now().Before(deadline), "serve --demo did not verify the companies in 60s: %s", out)
+		require.True(t, time.Now().Before(deadline), "serve --demo did not verify the companies in 180 s\ncompany list: %s\nserve: %s", out, serveOut.String())
 		time.Sleep(300 * time.Millisecond)
 	}
 	cancel()
@@ -99,4 +101,22 @@ func TestUploadCommand(t *testing.T) {
 	require.Equal(t, 1, code, errOut)
 	code, _, errOut = r.run("upload", "--company", "RO1", valid)
 	require.Equal(t, 2, code, errOut)
+}
+
+// lockedBuffer collects a background command's output for a failure message.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -62,6 +62,12 @@ type Config struct {
 	LoginFailuresPerIP        int // per client address, default 50
 	LoginFailuresPerAccount   int // per account from any address, default 200
 	LoginFailureWindow        time.Duration
+
+	// ShutdownDrain is how long a replica told to stop (SIGTERM) keeps
+	// serving with /readyz answering 503, so the load balancer takes it
+	// out before it stops accepting (EFACTURA_SHUTDOWN_DRAIN; production
+	// default 10s, development 0).
+	ShutdownDrain time.Duration
 }
 
 // Production reports whether EFACTURA_ENV=production.
@@ -199,6 +205,14 @@ func (l *loader) limits(c *Config) error {
 	if c.DBMaxConnLifetime, err = time.ParseDuration(l.get("EFACTURA_DB_MAX_CONN_LIFETIME", "30m")); err != nil {
 		return fmt.Errorf("EFACTURA_DB_MAX_CONN_LIFETIME must be a duration such as 30m: %w", err)
 	}
+	def := "0s"
+	if c.Production() {
+		def = "10s"
+	}
+	drain := l.get("EFACTURA_SHUTDOWN_DRAIN", def)
+	if c.ShutdownDrain, err = time.ParseDuration(drain); err != nil || c.ShutdownDrain < 0 || c.ShutdownDrain > 10*time.Minute {
+		return fmt.Errorf("EFACTURA_SHUTDOWN_DRAIN must be a duration between 0s and 10m such as 10s, not %q", drain)
+	}
 	return nil
 }
 
@@ -241,6 +255,9 @@ func (l *loader) trustedProxies(c *Config) error {
 		_, n, err := net.ParseCIDR(s)
 		if err != nil {
 			return fmt.Errorf("EFACTURA_TRUSTED_PROXIES: %q is not a CIDR", s)
+		}
+		if ones, _ := n.Mask.Size(); ones == 0 && c.Production() {
+			return fmt.Errorf("EFACTURA_TRUSTED_PROXIES must not contain %s in production: it trusts every address, so any client can choose the address the rate limits and login throttling see; list your proxies' addresses", n)
 		}
 		c.TrustedProxies = append(c.TrustedProxies, n)
 	}
@@ -288,6 +305,9 @@ func (l *loader) production(c *Config, dbURL string) error {
 		return errors.New("DATABASE_URL is the development default (" + DefaultDatabaseURL + "): give production its own database")
 	}
 	c.DatabaseURL = dbURL
+	if err := checkPlaceholders(c, dbURL); err != nil {
+		return err
+	}
 	if err := checkSecretKey(c.SecretKey); err != nil {
 		return err
 	}
@@ -356,6 +376,42 @@ func parseBool(s string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("%q is not true or false", s)
+}
+
+// placeholderMarkers are the words example files put where a password
+// belongs (deploy/.env.example writes CHANGE-ME).
+var placeholderMarkers = []string{"change-me", "changeme", "change_me"}
+
+func hasPlaceholder(v string) bool {
+	lv := strings.ToLower(v)
+	for _, m := range placeholderMarkers {
+		if strings.Contains(lv, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkPlaceholders refuses, in production, a password or secret still
+// holding an example file's placeholder: the passwords of DATABASE_URL and
+// REDIS_URL, the ANAF client secret and the metrics token.
+func checkPlaceholders(c *Config, dbURL string) error {
+	for _, it := range []struct{ name, url string }{{"DATABASE_URL", dbURL}, {"REDIS_URL", c.RedisURL}} {
+		if u, err := url.Parse(it.url); err == nil && u.User != nil {
+			if pw, ok := u.User.Password(); ok && hasPlaceholder(pw) {
+				return fmt.Errorf("%s holds a placeholder password (CHANGE-ME): set the real password", it.name)
+			}
+		}
+	}
+	for _, it := range []struct{ name, v string }{
+		{"EFACTURA_ANAF_CLIENT_SECRET", c.ANAFClientSecret},
+		{"EFACTURA_METRICS_TOKEN", c.MetricsToken},
+	} {
+		if hasPlaceholder(it.v) {
+			return fmt.Errorf("%s holds a placeholder (CHANGE-ME): set the real value", it.name)
+		}
+	}
+	return nil
 }
 
 var weakMarkers = []string{"change-me", "changeme", "change_me", "secret", "password", "example", "default", "development"}

@@ -57,6 +57,13 @@ func TestProductionRefusesWeakOrMissing(t *testing.T) {
 		{"BadLogLevel", "EFACTURA_LOG_LEVEL", "loud", "EFACTURA_LOG_LEVEL"},
 		{"MySQL", "DATABASE_URL", "mysql://x", "DATABASE_URL"},
 		{"MissingSecretFile", "EFACTURA_SECRET_KEY_FILE", "/nonexistent/secret", "EFACTURA_SECRET_KEY_FILE"},
+		{"TrustEveryIPv4", "EFACTURA_TRUSTED_PROXIES", "10.0.0.1, 0.0.0.0/0", "EFACTURA_TRUSTED_PROXIES"},
+		{"TrustEveryIPv6", "EFACTURA_TRUSTED_PROXIES", "::/0", "EFACTURA_TRUSTED_PROXIES"},
+		{"PlaceholderDatabasePassword", "DATABASE_URL", "postgres://efactura:CHANGE-ME@postgres:5432/efactura?sslmode=disable", "DATABASE_URL"},
+		{"PlaceholderRedisPassword", "REDIS_URL", "redis://:change-me@redis:6379/0", "REDIS_URL"},
+		{"PlaceholderANAFSecret", "EFACTURA_ANAF_CLIENT_SECRET", "CHANGE-ME", "EFACTURA_ANAF_CLIENT_SECRET"},
+		{"PlaceholderMetricsToken", "EFACTURA_METRICS_TOKEN", "CHANGEME-token", "EFACTURA_METRICS_TOKEN"},
+		{"BadDrain", "EFACTURA_SHUTDOWN_DRAIN", "-1s", "EFACTURA_SHUTDOWN_DRAIN"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,4 +113,29 @@ func TestLoginThrottleSettings(t *testing.T) {
 		require.Error(t, err, k)
 		require.Contains(t, err.Error(), k)
 	}
+}
+
+func TestShutdownDrainDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"EFACTURA_DATA_DIR": t.TempDir()}))
+	require.NoError(t, err)
+	require.Zero(t, c.ShutdownDrain, "development stops at once")
+	prod := map[string]string{
+		"EFACTURA_ENV":             "production",
+		"DATABASE_URL":             "postgres://u:a-real-password@db/efactura",
+		"EFACTURA_SECRET_KEY":      NewSecretKey(),
+		"EFACTURA_ENCRYPTION_KEY":  NewEncryptionKey("k1"),
+		"EFACTURA_BASE_URL":        "https://gw.example",
+		"EFACTURA_TRUSTED_PROXIES": "10.0.0.0/8,fd00::/8",
+	}
+	c, err = Load(env(prod))
+	require.NoError(t, err)
+	require.Equal(t, 10*time.Second, c.ShutdownDrain)
+	prod["EFACTURA_SHUTDOWN_DRAIN"] = "3s"
+	c, err = Load(env(prod))
+	require.NoError(t, err)
+	require.Equal(t, 3*time.Second, c.ShutdownDrain)
+	// Development may trust everything (a local proxy in front of a laptop).
+	_, err = Load(env(map[string]string{"EFACTURA_DATA_DIR": t.TempDir(), "EFACTURA_TRUSTED_PROXIES": "0.0.0.0/0"}))
+	require.NoError(t, err)
 }

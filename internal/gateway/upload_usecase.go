@@ -176,6 +176,13 @@ func (s *Service) UploadInvoice(ctx context.Context, p Principal, req UploadRequ
 		}
 		row.State = store.UploadSending
 		if err := s.duplicate(ctx, c, row); err != nil {
+			// A concurrent request with the same key committed the
+			// upload since the check above: its answer, not a conflict.
+			if key != "" {
+				if u, ierr := s.idempotent(ctx, p, scope, key, sum[:]); u != nil || ierr != nil {
+					return u, ierr
+				}
+			}
 			return nil, err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 type ctxKey int
@@ -102,17 +103,63 @@ func (w *StatusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *StatusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// AccessLog writes one line per request after the response, at a level
-// that follows the status (5xx error, 4xx warn, else info). The query
-// string is never logged (it may carry OAuth codes).
+// StatusClientClosedRequest (499, nginx's) is the status recorded for a
+// request whose client went away before it was answered: logged at INFO,
+// never counted as a server error.
+const StatusClientClosedRequest = 499
+
+// Outcome is the status to record for r answered through w: w's status,
+// or 499 when the client disconnected (r's context cancelled) before an
+// answer was written or while the handler failed with a 5xx because of it.
+func (w *StatusRecorder) Outcome(r *http.Request) int {
+	if errors.Is(r.Context().Err(), context.Canceled) && (w.status == 0 || w.status >= 500) {
+		return StatusClientClosedRequest
+	}
+	return w.Status()
+}
+
+// Caps of the access log's fields: a 48 KB path or a made-up method
+// must not write a 48 KB line.
+const (
+	MaxLoggedPath   = 512
+	MaxLoggedMethod = 16
+)
+
+// Truncate returns s cut to at most max bytes (at a rune boundary) with
+// "…" appended when it was cut.
+func Truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// AccessLog is AccessLogTrusting without trusted proxies: client_ip is
+// the connection's peer.
 func AccessLog(logger *slog.Logger, next http.Handler) http.Handler {
+	return AccessLogTrusting(logger, nil, next)
+}
+
+// AccessLogTrusting writes one line per request after the response, at a
+// level that follows the status (5xx error, 4xx warn, else info; a client
+// that went away, 499, info). client_ip is ClientIP behind the trusted
+// proxies. The query string is never logged (it may carry OAuth codes);
+// the path and the method are capped (MaxLoggedPath, MaxLoggedMethod; a
+// longer path adds path_bytes, its length).
+func AccessLogTrusting(logger *slog.Logger, trusted []*net.IPNet, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := NewStatusRecorder(w)
 		next.ServeHTTP(sw, r)
-		status := sw.Status()
+		status := sw.Outcome(r)
 		level := slog.LevelInfo
 		switch {
+		case status == StatusClientClosedRequest:
+			level = slog.LevelInfo // the client's doing, not an error of ours
 		case status == http.StatusNotImplemented:
 			level = slog.LevelWarn // a made-up method (KnownMethods): the client's doing
 		case status >= 500:
@@ -120,14 +167,21 @@ func AccessLog(logger *slog.Logger, next http.Handler) http.Handler {
 		case status >= 400:
 			level = slog.LevelWarn
 		}
-		logger.LogAttrs(r.Context(), level, "http request",
+		attrs := []slog.Attr{
 			slog.String("request_id", RequestIDFrom(r.Context())),
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("client_ip", ClientIP(r, trusted)),
+			slog.String("method", Truncate(r.Method, MaxLoggedMethod)),
+			slog.String("path", Truncate(r.URL.Path, MaxLoggedPath)),
+		}
+		if len(r.URL.Path) > MaxLoggedPath {
+			attrs = append(attrs, slog.Int("path_bytes", len(r.URL.Path)))
+		}
+		attrs = append(attrs,
 			slog.Int("status", status),
 			slog.Int64("bytes", sw.Bytes()),
 			slog.Duration("duration", time.Since(start)),
 		)
+		logger.LogAttrs(r.Context(), level, "http request", attrs...)
 	})
 }
 
@@ -165,7 +219,7 @@ func Recover(logger *slog.Logger, next http.Handler) http.Handler {
 					panic(v)
 				}
 				logger.ErrorContext(r.Context(), "panic serving request",
-					slog.Any("panic", v), slog.String("request_id", RequestIDFrom(r.Context())), slog.String("path", r.URL.Path),
+					slog.Any("panic", v), slog.String("request_id", RequestIDFrom(r.Context())), slog.String("path", Truncate(r.URL.Path, MaxLoggedPath)),
 					slog.String("stack", string(debug.Stack()))) // for the operator's log only, never the answer
 				if strings.HasPrefix(r.URL.Path, "/api/") {
 					w.Header().Set("Content-Type", "application/json")

@@ -41,6 +41,12 @@ type Summary struct {
 // failures are in ParseError.
 func Summarize(zipBytes []byte, errorList bool) Summary {
 	arch, err := ReadArchive(zipBytes)
+	return SummarizeArchive(arch, err, errorList)
+}
+
+// SummarizeArchive is Summarize of an archive already read: arch and err
+// are what ReadArchive returned (the sync reads each ZIP once).
+func SummarizeArchive(arch *Archive, err error, errorList bool) Summary {
 	if err != nil {
 		return Summary{ParseError: "the ZIP from ANAF could not be read: " + err.Error()}
 	}

@@ -19,6 +19,12 @@
 //     (users' ANAF connections by state: connected, refresh_failed,
 //     needs_attention, reconnect_needed, key_missing),
 //     efactura_last_backup_timestamp_seconds (read from the store at scrape time);
+//   - efactura_sync_oldest_success_age_seconds,
+//     efactura_anaf_connection_expiry_days,
+//     efactura_upload_oldest_unfinished_seconds{state},
+//     efactura_uploads_past_deadline (the alerts' figures, read from the
+//     store at most once per OpsEvery);
+//   - the Go runtime's go_* and the process's process_* series;
 //   - efactura_dependency_up{dependency} 1|0 (RegisterChecks, at scrape time);
 //   - efactura_build_info{version,goversion} 1.
 package metrics
@@ -38,6 +44,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
@@ -61,6 +68,7 @@ type Metrics struct {
 	relists      prometheus.Counter
 	lateMessages prometheus.Counter
 	checks       *checksCollector
+	stores       []*storeCollector
 }
 
 // New registers the gateway's series (and build info) on reg; reg nil
@@ -112,8 +120,21 @@ func New(reg *prometheus.Registry) *Metrics {
 	build.WithLabelValues(version.String(), runtime.Version()).Set(1)
 	reg.MustRegister(m.httpRequests, m.httpDuration, m.jobs, m.jobDuration, m.syncRuns, m.archived,
 		m.anafCalls, m.anafDuration, m.relists, m.lateMessages, build)
+	// Every sync status exists from the start at 0, so the first failure
+	// of a replica is an increase Prometheus sees (increase() cannot see
+	// the step from "no series" to 1).
+	for _, st := range SyncStatuses {
+		m.syncRuns.WithLabelValues(st)
+	}
+	// The Go runtime (go_*: goroutines, GC, memory) and the process
+	// (process_*: CPU, resident memory, open file descriptors).
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// SyncStatuses are the final statuses of a sync run (anafsync's), the
+// values of efactura_sync_runs_total's status label.
+var SyncStatuses = []string{"ok", "ok_with_warnings", "partial", "failed"}
 
 // Registry returns the registry the series live on.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
@@ -166,7 +187,8 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 				route = "unmatched"
 			}
 			method := MethodLabel(r.Method)
-			m.httpRequests.WithLabelValues(route, method, strconv.Itoa(sw.Status())).Inc()
+			// A client that went away is 499 (httpserver.Outcome), not a 5xx.
+			m.httpRequests.WithLabelValues(route, method, strconv.Itoa(sw.Outcome(r))).Inc()
 			m.httpDuration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 		}()
 		next.ServeHTTP(sw, r)
@@ -326,7 +348,16 @@ type storeCollector struct {
 	tokenDays, reconnect, backup, quota  *prometheus.Desc
 	connections                          *prometheus.Desc
 	quotaLimitPerMinute, quotaLimitDaily int
+
+	syncAge, connDays, uploadAge, pastDeadline *prometheus.Desc
+	opsMu                                      sync.Mutex
+	ops                                        []prometheus.Metric // the last ops figures
+	opsAt                                      time.Time
 }
+
+// OpsEvery is how long the alert figures read from the database (sync
+// age, ANAF connection end, uploads) are reused between scrapes.
+const OpsEvery = time.Minute
 
 // RegisterStore exports figures computed from the database at each scrape
 // (bounded by a 2 s timeout; a failing query omits its series and logs):
@@ -337,7 +368,7 @@ func (m *Metrics) RegisterStore(st *store.Store, logger *slog.Logger) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	m.reg.MustRegister(&storeCollector{
+	c := &storeCollector{
 		st: st, log: logger,
 		tokenDays: prometheus.NewDesc("efactura_anaf_token_expiry_days",
 			"Days until the nearest connected ANAF access token expires (negative: expired).", nil, nil),
@@ -351,7 +382,17 @@ func (m *Metrics) RegisterStore(st *store.Store, logger *slog.Logger) {
 			"ANAF calls left in the current window, by quota (rate: all calls this minute; listaMesajeFactura: the busiest CIF today).", []string{"quota"}, nil),
 		quotaLimitPerMinute: anaf.DefaultPerMinute,
 		quotaLimitDaily:     anaf.DefaultListPerCIFPerDay,
-	})
+		syncAge: prometheus.NewDesc("efactura_sync_oldest_success_age_seconds",
+			"Among verified companies that sync automatically, the longest time since a sync ended ok, ok_with_warnings or partial (never: since the company was added); absent without such companies.", nil, nil),
+		connDays: prometheus.NewDesc("efactura_anaf_connection_expiry_days",
+			"Days until the first connected user's ANAF authorization ends (refresh token exp, else consent + 365 days); the owner must connect again before.", nil, nil),
+		uploadAge: prometheus.NewDesc("efactura_upload_oldest_unfinished_seconds",
+			"How long the oldest upload has been in its state, by unfinished state (sending, unknown, pending); 0 when none.", []string{"state"}, nil),
+		pastDeadline: prometheus.NewDesc("efactura_uploads_past_deadline",
+			"Invoices issued in the last 60 days, uploaded but never accepted by ANAF, whose legal deadline is over.", nil, nil),
+	}
+	m.stores = append(m.stores, c)
+	m.reg.MustRegister(c)
 }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -360,6 +401,45 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.connections
 	ch <- c.backup
 	ch <- c.quota
+	ch <- c.syncAge
+	ch <- c.connDays
+	ch <- c.uploadAge
+	ch <- c.pastDeadline
+}
+
+// opsFigures reads the alert figures, at most once per OpsEvery; a
+// failing query omits its series (and logs).
+func (c *storeCollector) opsFigures(ctx context.Context, now time.Time, fail func(string, error)) []prometheus.Metric {
+	c.opsMu.Lock()
+	defer c.opsMu.Unlock()
+	if c.ops != nil && now.Sub(c.opsAt) < OpsEvery {
+		return c.ops
+	}
+	out := []prometheus.Metric{}
+	if age, n, err := c.st.OldestSyncSuccess(ctx, now); err != nil {
+		fail("sync age", err)
+	} else if n > 0 {
+		out = append(out, prometheus.MustNewConstMetric(c.syncAge, prometheus.GaugeValue, age.Seconds()))
+	}
+	if end, err := c.st.EarliestANAFConnectionEnd(ctx); err != nil {
+		fail("ANAF connection end", err)
+	} else if end != nil {
+		out = append(out, prometheus.MustNewConstMetric(c.connDays, prometheus.GaugeValue, end.Sub(now).Hours()/24))
+	}
+	if ages, err := c.st.OldestUnfinishedUploads(ctx, now); err != nil {
+		fail("unfinished uploads", err)
+	} else {
+		for _, st := range store.UnfinishedUploadStates {
+			out = append(out, prometheus.MustNewConstMetric(c.uploadAge, prometheus.GaugeValue, ages[st].Seconds(), st))
+		}
+	}
+	if n, err := c.st.PastDeadlineUploads(ctx, now); err != nil {
+		fail("uploads past deadline", err)
+	} else {
+		out = append(out, prometheus.MustNewConstMetric(c.pastDeadline, prometheus.GaugeValue, float64(n)))
+	}
+	c.ops, c.opsAt = out, now
+	return out
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
@@ -369,6 +449,9 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		c.log.Warn("metrics: reading "+what, slog.String("error", err.Error()))
 	}
 	now := time.Now()
+	for _, m := range c.opsFigures(ctx, now, fail) {
+		ch <- m
+	}
 	if t, err := c.st.NearestTokenExpiry(ctx); err != nil {
 		fail("token expiry", err)
 	} else if t != nil {

@@ -279,6 +279,7 @@ func productionEnv(t *testing.T) map[string]string {
 		"EFACTURA_SECRET_KEY":     "pR7xK2mQ9vL4nT8wZ1cF6hJ3bY5gD0sA",
 		"EFACTURA_ENCRYPTION_KEY": config.NewEncryptionKey("k1"),
 		"DATABASE_URL":            "sqlite:" + t.TempDir() + "/prod.db",
+		"EFACTURA_SHUTDOWN_DRAIN": "0s", // the test stops it: no load balancer to drain
 	}
 }
 

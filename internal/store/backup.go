@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -15,86 +14,122 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// Backup file signatures: SQLite's header, pg_dump's custom format.
+// sqliteMagic is SQLite's file header; pgDumpMagic pg_dump's custom
+// format (the gateway's PostgreSQL backups before issue 18).
 var (
 	sqliteMagic = []byte("SQLite format 3\x00")
 	pgDumpMagic = []byte("PGDMP")
 )
 
-// Backup writes one consistent backup of the database st (opened from
-// dbURL) to out, which must not exist:
+// Backup writes one consistent backup of the database st to out, which
+// must not exist:
 //   - SQLite: VACUUM INTO, an online copy (the gateway keeps running);
-//   - PostgreSQL: `pg_dump --format=custom --no-owner` from PATH (its major
-//     version must be at least the server's), one snapshot of every table,
-//     the archived ZIPs included.
+//     the manifest returned is nil;
+//   - PostgreSQL: the native archive of pgbackup.go, through the
+//     connection itself (no pg_dump, whatever the server's version): one
+//     REPEATABLE READ snapshot of every table of the schema, the archived
+//     ZIPs included, streamed to the file.
 //
 // Errors name the step that failed; a partial file is removed.
-func Backup(ctx context.Context, st *Store, dbURL, out string) error {
+func Backup(ctx context.Context, st *Store, out string, opts BackupOptions) (*BackupManifest, error) {
 	if _, err := os.Stat(out); err == nil {
-		return fmt.Errorf("store: backup: %s already exists (choose a new file name)", out)
+		return nil, fmt.Errorf("store: backup: %s already exists (choose a new file name)", out)
 	}
 	if st.Dialect() == SQLite {
-		return st.BackupSQLite(ctx, out)
+		return nil, st.BackupSQLite(ctx, out)
 	}
-	pgDump, err := exec.LookPath("pg_dump")
-	if err != nil {
-		return errors.New("store: backup: pg_dump is not on PATH (install the PostgreSQL client tools of the server's major version, or run the backup from a container that has them)")
-	}
-	cmd := exec.CommandContext(ctx, pgDump, "--format=custom", "--no-owner", "--no-privileges", "--file="+out, "--dbname="+libpqURL(dbURL))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		_ = os.Remove(out)
-		return fmt.Errorf("store: pg_dump: %w: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	return os.Chmod(out, 0o600)
+	return backupPostgres(ctx, st, out, opts)
 }
 
 // Restore puts the backup file in into the database at dbURL, which must
-// hold no users, companies or invoices (a fresh database, migrated or not,
-// or for SQLite no file at all, even in a directory that does not exist
-// yet: a new machine): a SQLite backup is copied into a temporary file
-// beside the target, checked, and renamed into place (restoreSQLite); a
-// pg_dump file is loaded with `pg_restore --clean --if-exists --no-owner
-// --exit-on-error --single-transaction` from PATH, so a failure rolls
-// everything back and leaves the database as it was. The backup's kind
-// must match the database's. Either way a failed restore can be retried.
-func Restore(ctx context.Context, dbURL, in string) error {
-	head := make([]byte, 16)
+// hold no users, companies or invoices unless opts.Force (a fresh
+// database, migrated or not, or for SQLite no file at all, even in a
+// directory that does not exist yet: a new machine). The backup's kind
+// must match the database's:
+//   - SQLite: copied into a temporary file beside the target, checked,
+//     and renamed into place (restoreSQLite);
+//   - PostgreSQL (restorePostgres): the schema is migrated to the
+//     backup's versions, then in one transaction the backup's tables are
+//     emptied, loaded with COPY FROM in dependency order, the sequences
+//     set, and every table's row count and SHA-256 checked; a failure
+//     rolls the data back (the migrated, empty schema stays).
+//
+// Either way a failed restore can be retried.
+func Restore(ctx context.Context, dbURL, in string, opts RestoreOptions) error {
+	head := make([]byte, 128)
 	f, err := os.Open(in)
 	if err != nil {
 		return fmt.Errorf("store: restore: %w", err)
 	}
-	_, err = io.ReadFull(f, head)
+	n, _ := io.ReadFull(f, head)
 	_ = f.Close()
-	if err != nil {
+	head = head[:n]
+	if n < len(sqliteMagic) {
 		return fmt.Errorf("store: restore: %s is not a backup (too short)", in)
 	}
 	isPG := strings.HasPrefix(dbURL, "postgres://") || strings.HasPrefix(dbURL, "postgresql://")
 	switch {
-	case isPG && !bytes.HasPrefix(head, pgDumpMagic):
-		return fmt.Errorf("store: restore: %s is not a PostgreSQL backup (pg_dump custom format) and DATABASE_URL is PostgreSQL", in)
-	case !isPG && !bytes.Equal(head, sqliteMagic):
+	case isPG && bytes.HasPrefix(head, pgDumpMagic):
+		return fmt.Errorf("store: restore: %s is a pg_dump file (a backup of an older gateway version); load it with PostgreSQL's own tools: pg_restore --no-owner --no-privileges --single-transaction --exit-on-error --dbname=... %s (see docs/operations.md)", in, in)
+	case isPG && !isNativeBackup(head):
+		return fmt.Errorf("store: restore: %s is not a PostgreSQL backup of the gateway and DATABASE_URL is PostgreSQL", in)
+	case !isPG && !bytes.Equal(head[:len(sqliteMagic)], sqliteMagic):
 		return fmt.Errorf("store: restore: %s is not a SQLite backup and DATABASE_URL is SQLite", in)
 	}
-	if err := checkEmpty(ctx, dbURL); err != nil {
-		return err
-	}
 	if isPG {
-		pgRestore, err := exec.LookPath("pg_restore")
-		if err != nil {
-			return errors.New("store: restore: pg_restore is not on PATH (install the PostgreSQL client tools)")
+		return restorePostgres(ctx, dbURL, in, opts)
+	}
+	if !opts.Force {
+		if err := checkEmpty(ctx, dbURL); err != nil {
+			return err
 		}
-		cmd := exec.CommandContext(ctx, pgRestore, "--clean", "--if-exists", "--no-owner", "--no-privileges",
-			"--exit-on-error", "--single-transaction", "--dbname="+libpqURL(dbURL), in)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("store: pg_restore: %w: %s", err, strings.TrimSpace(stderr.String()))
-		}
-		return nil
 	}
 	return restoreSQLite(ctx, dbURL, in)
+}
+
+// CheckBackup reads the backup file in without touching any database:
+// a PostgreSQL archive's every table against the manifest's size and
+// SHA-256 (its manifest is returned), a SQLite file's integrity check on
+// a temporary copy.
+func CheckBackup(ctx context.Context, in string) (*BackupManifest, error) {
+	head := make([]byte, 128)
+	f, err := os.Open(in)
+	if err != nil {
+		return nil, fmt.Errorf("store: check: %w", err)
+	}
+	n, _ := io.ReadFull(f, head)
+	_ = f.Close()
+	head = head[:n]
+	switch {
+	case isNativeBackup(head):
+		a, err := OpenBackup(in)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = a.Close() }() // read only
+		if err := a.Verify(); err != nil {
+			return nil, err
+		}
+		return a.Manifest, nil
+	case bytes.HasPrefix(head, sqliteMagic):
+		dir, err := os.MkdirTemp("", "efactura-check-*")
+		if err != nil {
+			return nil, fmt.Errorf("store: check: %w", err)
+		}
+		defer func() { _ = os.RemoveAll(dir) }()
+		tmp := filepath.Join(dir, "check.db")
+		if err := os.WriteFile(tmp, nil, 0o600); err != nil {
+			return nil, fmt.Errorf("store: check: %w", err)
+		}
+		if err := copyInto(in, tmp); err != nil {
+			return nil, fmt.Errorf("store: check: %w", err)
+		}
+		return nil, checkSQLiteFile(ctx, "sqlite:"+tmp)
+	case bytes.HasPrefix(head, pgDumpMagic):
+		return nil, fmt.Errorf("store: check: %s is a pg_dump file (a backup of an older gateway version); check it with pg_restore --list", in)
+	default:
+		return nil, fmt.Errorf("store: check: %s is not a backup of the gateway", in)
+	}
 }
 
 // restoreSQLite copies the backup to a temporary file in the target's
@@ -195,7 +230,7 @@ func checkEmpty(ctx context.Context, dbURL string) error {
 		return fmt.Errorf("store: restore: %w", err)
 	}
 	if !empty {
-		return errors.New("store: restore: the database already holds users, companies or invoices; restore only into an empty database")
+		return errors.New("store: restore: the database already holds users, companies or invoices; restore only into an empty database (or pass --force to replace it)")
 	}
 	return nil
 }
@@ -210,26 +245,6 @@ func sqlitePath(u string) string {
 	}
 	path, _, _ := strings.Cut(rest, "?")
 	return path
-}
-
-// libpqURL drops pgx-only query parameters libpq tools refuse.
-func libpqURL(u string) string {
-	base, query, ok := strings.Cut(u, "?")
-	if !ok {
-		return u
-	}
-	var keep []string
-	for _, kv := range strings.Split(query, "&") {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "pool_") || k == "default_query_exec_mode" || k == "statement_cache_capacity" {
-			continue
-		}
-		keep = append(keep, kv)
-	}
-	if len(keep) == 0 {
-		return base
-	}
-	return base + "?" + strings.Join(keep, "&")
 }
 
 // copyInto copies src into the existing file dst (truncated), synced, mode 0600.
@@ -276,10 +291,10 @@ func (s *Store) LastBackupAt(ctx context.Context) (*time.Time, error) {
 
 // BackupSQLite writes a consistent copy of a SQLite database to path with
 // VACUUM INTO (online: readers and the writer go on meanwhile). path must
-// not exist. PostgreSQL databases are backed up with pg_dump instead.
+// not exist. PostgreSQL databases are backed up by Backup.
 func (s *Store) BackupSQLite(ctx context.Context, path string) error {
 	if s.dialect != SQLite {
-		return errors.New("store: BackupSQLite needs a SQLite database (use pg_dump for PostgreSQL)")
+		return errors.New("store: BackupSQLite needs a SQLite database (use Backup for PostgreSQL)")
 	}
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("store: backup: %s already exists", path)

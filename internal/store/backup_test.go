@@ -59,14 +59,16 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 			require.Len(t, before, 25)
 
 			out := filepath.Join(t.TempDir(), "efactura.backup")
-			require.NoError(t, store.Backup(ctx, src, srcURL, out))
-			require.Error(t, store.Backup(ctx, src, srcURL, out), "never overwrites")
+			_, err = store.Backup(ctx, src, out, store.BackupOptions{})
+			require.NoError(t, err)
+			_, err = store.Backup(ctx, src, out, store.BackupOptions{})
+			require.Error(t, err, "never overwrites")
 			fi, err := os.Stat(out)
 			require.NoError(t, err)
 			require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
 
 			// Restoring over data is refused.
-			require.ErrorContains(t, store.Restore(ctx, srcURL, out), "empty database")
+			require.ErrorContains(t, store.Restore(ctx, srcURL, out, store.RestoreOptions{}), "empty database")
 
 			// Wipe: a new, empty database.
 			var dstURL string
@@ -75,7 +77,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 			} else {
 				_, dstURL = storetest.Fresh(t, d)
 			}
-			require.NoError(t, store.Restore(ctx, dstURL, out))
+			require.NoError(t, store.Restore(ctx, dstURL, out, store.RestoreOptions{}))
 			dst, err := store.Open(ctx, dstURL, store.PoolConfig{})
 			require.NoError(t, err)
 			defer dst.Close()
@@ -94,7 +96,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 			// A backup of the other kind is refused.
 			other := filepath.Join(t.TempDir(), "other")
 			require.NoError(t, os.WriteFile(other, []byte("this is not a backup file"), 0o600))
-			require.ErrorContains(t, store.Restore(ctx, dstURL, other), "not a")
+			require.ErrorContains(t, store.Restore(ctx, dstURL, other, store.RestoreOptions{}), "not a")
 		})
 	}
 }
@@ -133,7 +135,7 @@ func TestVerifyArchiveFindsMismatches(t *testing.T) {
 func backupWithInvoices(t *testing.T, d store.Dialect, n int) (string, map[string]archived) {
 	t.Helper()
 	ctx := context.Background()
-	src, srcURL := storetest.Fresh(t, d)
+	src, _ := storetest.Fresh(t, d)
 	require.NoError(t, src.Migrate(ctx))
 	c, err := src.CreateCompany(ctx, "12345674", "ALFA SOFT SRL")
 	require.NoError(t, err)
@@ -142,7 +144,8 @@ func backupWithInvoices(t *testing.T, d store.Dialect, n int) (string, map[strin
 		require.NoError(t, err)
 	}
 	out := filepath.Join(t.TempDir(), "efactura.backup")
-	require.NoError(t, store.Backup(ctx, src, srcURL, out))
+	_, err = store.Backup(ctx, src, out, store.BackupOptions{})
+	require.NoError(t, err)
 	return out, archiveOf(t, src, c.ID)
 }
 
@@ -165,7 +168,7 @@ func TestRestoreIntoFreshDirectory(t *testing.T) {
 	backup, want := backupWithInvoices(t, store.SQLite, 3)
 	dir := filepath.Join(t.TempDir(), "new-machine", "data")
 	dbURL := "sqlite:" + filepath.Join(dir, "efactura.db")
-	require.NoError(t, store.Restore(context.Background(), dbURL, backup))
+	require.NoError(t, store.Restore(context.Background(), dbURL, backup, store.RestoreOptions{}))
 	requireRestored(t, dbURL, want)
 	fi, err := os.Stat(filepath.Join(dir, "efactura.db"))
 	require.NoError(t, err)
@@ -190,15 +193,15 @@ func TestFailedRestoreCanBeRetried(t *testing.T) {
 			backup, want := backupWithInvoices(t, d, 5)
 			good, err := os.ReadFile(backup)
 			require.NoError(t, err)
-			// Damaged: the right header, the end of the file missing (pg_dump:
-			// past the table of contents, so pg_restore has created tables
-			// and loaded rows when it fails).
-			cut := len(good) / 2
+			// Damaged — SQLite: the right header, the end of the file
+			// missing; PostgreSQL: a byte of the invoices' data flipped, so
+			// the tables loaded before it (users, companies) are rolled back.
+			bad := good[:len(good)/2]
 			if d == store.Postgres {
-				cut = len(good) - 64
+				bad = flipInTable(t, backup, "invoices")
 			}
 			damaged := filepath.Join(t.TempDir(), "damaged.backup")
-			require.NoError(t, os.WriteFile(damaged, good[:cut], 0o600))
+			require.NoError(t, os.WriteFile(damaged, bad, 0o600))
 
 			var dbURL, dir string
 			if d == store.SQLite {
@@ -210,7 +213,7 @@ func TestFailedRestoreCanBeRetried(t *testing.T) {
 				require.NoError(t, dst.Migrate(ctx))
 				require.NoError(t, dst.Close())
 			}
-			require.Error(t, store.Restore(ctx, dbURL, damaged))
+			require.Error(t, store.Restore(ctx, dbURL, damaged, store.RestoreOptions{}))
 			if d == store.SQLite {
 				entries, err := os.ReadDir(dir)
 				require.NoError(t, err)
@@ -226,7 +229,7 @@ func TestFailedRestoreCanBeRetried(t *testing.T) {
 				require.False(t, pending, "the migrated schema is still there")
 				require.NoError(t, dst.Close())
 			}
-			require.NoError(t, store.Restore(ctx, dbURL, backup), "the retry succeeds")
+			require.NoError(t, store.Restore(ctx, dbURL, backup, store.RestoreOptions{}), "the retry succeeds")
 			requireRestored(t, dbURL, want)
 		})
 	}

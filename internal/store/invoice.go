@@ -83,6 +83,40 @@ func numericOrNil(s string) any {
 // Idempotent on (company_id, anaf_id): inserted=false when it existed (inv.ID then set to the existing id).
 // ZIPSHA256 is computed when empty and SyncedAt set to now when zero.
 func (s *Store) InsertInvoice(ctx context.Context, inv *Invoice) (inserted bool, err error) {
+	err = s.WithTx(ctx, func(tx *Store) error {
+		var err error
+		inserted, err = tx.insertInvoice(ctx, inv, nil)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	return inserted, nil
+}
+
+// insertInvoiceSQL inserts an invoice with its validation verdict (the
+// columns' defaults when there is none); sync_batch.go prepares it once.
+const insertInvoiceSQL = `
+	INSERT INTO invoices (company_id, anaf_id, upload_id, message_type, details, cif_emitent,
+		cif_beneficiar, anaf_created_at, document_type, invoice_number, issue_date, due_date,
+		currency, issuer_name, receiver_name, supplier_cif, total_amount, total_amount_num,
+		vat_amount, parse_error, search_text, zip_sha256, synced_at,
+		validation_state, validation_errors, validation_warnings, validation_report, validated_with, validated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+		$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)
+	ON CONFLICT (company_id, anaf_id) DO NOTHING
+	RETURNING id`
+
+// insertBlobsSQL stores an inserted invoice's ZIP and parsed JSON beside
+// its row (migration 00011), so lists read small rows.
+const insertBlobsSQL = `INSERT INTO invoice_blobs (invoice_id, zip, parsed_json) VALUES ($1, $2, $3)`
+
+const existingInvoiceSQL = `SELECT id, duplicate_of, conflict_of FROM invoices WHERE company_id = $1 AND anaf_id = $2`
+
+// insertInvoice is InsertInvoice inside the transaction of s, with the
+// validation verdict v stored in the same row when not nil (its
+// ValidatedAt set to now when nil).
+func (s *Store) insertInvoice(ctx context.Context, inv *Invoice, v *InvoiceValidation) (inserted bool, err error) {
 	if len(inv.ZIPSHA256) == 0 {
 		sum := sha256.Sum256(inv.ZIP)
 		inv.ZIPSHA256 = sum[:]
@@ -97,45 +131,41 @@ func (s *Store) InsertInvoice(ctx context.Context, inv *Invoice) (inserted bool,
 		zip = []byte{} // NOT NULL column; an empty ZIP is still a value
 	}
 	search := foldSearch(inv.InvoiceNumber + "\n" + inv.IssuerName + "\n" + inv.ReceiverName)
-	err = s.WithTx(ctx, func(tx *Store) error {
-		err := tx.q.QueryRowContext(ctx, `
-			INSERT INTO invoices (company_id, anaf_id, upload_id, message_type, details, cif_emitent,
-				cif_beneficiar, anaf_created_at, document_type, invoice_number, issue_date, due_date,
-				currency, issuer_name, receiver_name, supplier_cif, total_amount, total_amount_num,
-				vat_amount, parse_error, search_text, zip_sha256, synced_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-				$19, $20, $21, $22, $23)
-			ON CONFLICT (company_id, anaf_id) DO NOTHING
-			RETURNING id`,
-			inv.CompanyID, inv.ANAFID, inv.UploadID, inv.MessageType, inv.Details, inv.CIFEmitent,
-			inv.CIFBeneficiar, tx.tv(inv.ANAFCreatedAt), inv.DocumentType, inv.InvoiceNumber,
-			nullString(inv.IssueDate), inv.DueDate, inv.Currency, inv.IssuerName, inv.ReceiverName,
-			inv.SupplierCIF, inv.TotalAmount, numericOrNil(inv.TotalAmount), inv.VATAmount,
-			inv.ParseError, search, inv.ZIPSHA256, tx.tv(inv.SyncedAt)).Scan(&inv.ID)
-		if err == nil {
-			// The ZIP and parsed JSON live beside the row (invoice_blobs),
-			// so lists read small rows.
-			if _, err := tx.q.ExecContext(ctx, `INSERT INTO invoice_blobs (invoice_id, zip, parsed_json) VALUES ($1, $2, $3)`,
-				inv.ID, zip, inv.ParsedJSON); err != nil {
-				return tx.wrap("insert invoice blobs", err)
-			}
+	var (
+		vState, vReport, vWith string
+		vErrors, vWarnings     int
+		vAt                    any
+	)
+	if v != nil {
+		if v.ValidatedWith == "" {
+			return false, errors.New("store: insert invoice: ValidatedWith is required with a verdict")
 		}
-		if err == nil {
-			inserted = true
-			return tx.markIdentity(ctx, inv)
+		at := now()
+		if v.ValidatedAt != nil {
+			at = utcMicro(*v.ValidatedAt)
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return tx.wrap("insert invoice", err)
-		}
-		// The row exists: report its id and marks.
-		err = tx.q.QueryRowContext(ctx, `SELECT id, duplicate_of, conflict_of FROM invoices WHERE company_id = $1 AND anaf_id = $2`,
-			inv.CompanyID, inv.ANAFID).Scan(&inv.ID, nullIDCol{&inv.DuplicateOf}, nullIDCol{&inv.ConflictOf})
-		return tx.wrap("insert invoice: existing", err)
-	})
-	if err != nil {
-		return false, err
+		v.ValidatedAt = &at
+		vState, vErrors, vWarnings, vReport, vWith, vAt = v.State, v.Errors, v.Warnings, string(v.Report), v.ValidatedWith, s.tv(at)
 	}
-	return inserted, nil
+	err = s.queryRow(ctx, insertInvoiceSQL,
+		inv.CompanyID, inv.ANAFID, inv.UploadID, inv.MessageType, inv.Details, inv.CIFEmitent,
+		inv.CIFBeneficiar, s.tv(inv.ANAFCreatedAt), inv.DocumentType, inv.InvoiceNumber,
+		nullString(inv.IssueDate), inv.DueDate, inv.Currency, inv.IssuerName, inv.ReceiverName,
+		inv.SupplierCIF, inv.TotalAmount, numericOrNil(inv.TotalAmount), inv.VATAmount,
+		inv.ParseError, search, inv.ZIPSHA256, s.tv(inv.SyncedAt),
+		vState, vErrors, vWarnings, vReport, vWith, vAt).Scan(&inv.ID)
+	if err == nil {
+		if _, err := s.exec(ctx, insertBlobsSQL, inv.ID, zip, inv.ParsedJSON); err != nil {
+			return false, s.wrap("insert invoice blobs", err)
+		}
+		return true, s.markIdentity(ctx, inv)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return false, s.wrap("insert invoice", err)
+	}
+	// The row exists: report its id and marks.
+	err = s.queryRow(ctx, existingInvoiceSQL, inv.CompanyID, inv.ANAFID).Scan(&inv.ID, nullIDCol{&inv.DuplicateOf}, nullIDCol{&inv.ConflictOf})
+	return false, s.wrap("insert invoice: existing", err)
 }
 
 // InvoiceIdentity is the identity of an invoice, one rule for the whole
@@ -183,9 +213,7 @@ func (s *Store) markIdentity(ctx context.Context, inv *Invoice) error {
 	if !ok {
 		return nil
 	}
-	rows, err := s.q.QueryContext(ctx, `SELECT id, anaf_created_at, anaf_id, total_amount, duplicate_of, conflict_of FROM invoices
-		WHERE company_id = $1 AND supplier_cif = $2 AND invoice_number = $3 AND issue_date = $4 AND message_type = $5`,
-		inv.CompanyID, supplier, number, date, inv.MessageType)
+	rows, err := s.query(ctx, identitySQL, inv.CompanyID, supplier, number, date, inv.MessageType)
 	if err != nil {
 		return s.wrap("invoice identity", err)
 	}
@@ -239,6 +267,9 @@ func (s *Store) markIdentity(ctx context.Context, inv *Invoice) error {
 	return nil
 }
 
+const identitySQL = `SELECT id, anaf_created_at, anaf_id, total_amount, duplicate_of, conflict_of FROM invoices
+	WHERE company_id = $1 AND supplier_cif = $2 AND invoice_number = $3 AND issue_date = $4 AND message_type = $5`
+
 // nullID is an id parameter, NULL for 0.
 func nullID(id int64) any {
 	if id == 0 {
@@ -283,11 +314,13 @@ func (s *Store) ExistingANAFIDs(ctx context.Context, companyID int64, anafIDs []
 	return out, nil
 }
 
+const archivedZIPSQL = `SELECT b.zip FROM invoices i JOIN invoice_blobs b ON b.invoice_id = i.id WHERE i.anaf_id = $1 ORDER BY i.id LIMIT 1`
+
 // ArchivedZIP returns the ZIP of a message already archived for any company
 // (the same ANAF message id is the same signed ZIP). ErrNotFound.
 func (s *Store) ArchivedZIP(ctx context.Context, anafID string) ([]byte, error) {
 	var zip []byte
-	err := s.q.QueryRowContext(ctx, `SELECT b.zip FROM invoices i JOIN invoice_blobs b ON b.invoice_id = i.id WHERE i.anaf_id = $1 ORDER BY i.id LIMIT 1`, anafID).Scan(&zip)
+	err := s.queryRow(ctx, archivedZIPSQL, anafID).Scan(&zip)
 	if err != nil {
 		return nil, s.wrap("archived zip", err)
 	}

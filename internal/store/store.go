@@ -23,7 +23,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -78,8 +77,11 @@ type Store struct {
 	q       querier // db, or the transaction of a Store handed out by WithTx
 	inTx    bool
 	logger  *slog.Logger
+	stmts   *stmtCache // sync_batch.go: SQLite's prepared hot queries
 	cache   *listCache // lists' totals, deep-page ids, dashboard totals (invoice_list.go)
-	stmts   *stmtCache // SQLite's prepared hot queries
+	// sqlitePath is the database file ("" for PostgreSQL and in-memory
+	// SQLite); migrations lock PATH.migrate-lock.
+	sqlitePath string
 }
 
 // Open connects to url: "sqlite:PATH", "sqlite://PATH" or "file:PATH"
@@ -89,9 +91,10 @@ type Store struct {
 // before returning.
 func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
 	var (
-		db      *sql.DB
-		dialect Dialect
-		err     error
+		db         *sql.DB
+		dialect    Dialect
+		err        error
+		sqlitePath string
 	)
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
@@ -120,6 +123,9 @@ func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}
+		if !memory {
+			sqlitePath = sqliteFilePath(url)
+		}
 		if memory {
 			// Every connection to ":memory:" is a separate database: keep one.
 			db.SetMaxOpenConns(1)
@@ -132,7 +138,7 @@ func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("store: unsupported database URL (want sqlite:PATH or postgres://...): %q", redactURL(url))
 	}
-	s := &Store{db: db, dialect: dialect, q: db, logger: slog.New(slog.DiscardHandler), cache: &listCache{}, stmts: &stmtCache{}}
+	s := &Store{db: db, dialect: dialect, q: db, logger: slog.New(slog.DiscardHandler), stmts: &stmtCache{}, cache: &listCache{}, sqlitePath: sqlitePath}
 	if err := s.Ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -233,6 +239,19 @@ func sqliteDSN(u string) (dsn string, memory bool, err error) {
 	return path + "?" + dsn, memory, nil
 }
 
+// sqliteFilePath is the database file of a sqlite:/file: URL (as sqliteDSN
+// reads it).
+func sqliteFilePath(u string) string {
+	rest := strings.TrimPrefix(u, "file:")
+	if rest == u {
+		rest = strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "//")
+	} else {
+		rest = strings.TrimPrefix(rest, "//")
+	}
+	path, _, _ := strings.Cut(rest, "?")
+	return path
+}
+
 // redactURL hides a password in a database URL for error messages.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
@@ -251,14 +270,7 @@ func (s *Store) SetLogger(l *slog.Logger) {
 
 // Close closes the pool.
 func (s *Store) Close() error {
-	if c := s.stmts; c != nil {
-		c.mu.Lock()
-		for _, st := range c.m {
-			_ = st.Close()
-		}
-		c.m = nil
-		c.mu.Unlock()
-	}
+	s.closeStmts()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
@@ -318,6 +330,8 @@ func (s *Store) provider() (*goose.Provider, error) {
 			return nil, fmt.Errorf("store: migration locker: %w", err)
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
+	} else if s.sqlitePath != "" {
+		opts = append(opts, goose.WithSessionLocker(&sqliteMigrationLocker{path: s.sqlitePath + ".migrate-lock"}))
 	}
 	fsys, err := fs.Sub(migrationsFS, dir)
 	if err != nil {
@@ -518,61 +532,3 @@ func nullString(v string) any {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
-
-// ---- prepared statements
-
-// maxStmts bounds the prepared statements kept (list queries vary with
-// their filters; past it, a new query text runs unprepared).
-const maxStmts = 256
-
-// stmtCache keeps hot queries prepared on SQLite, where the driver would
-// otherwise parse the SQL text on every call (pgx caches prepared
-// statements per connection itself).
-type stmtCache struct {
-	mu sync.Mutex
-	m  map[string]*sql.Stmt
-}
-
-// prepared returns query prepared on the pool, or nil when it should run
-// unprepared: PostgreSQL, inside a transaction, or preparing failed.
-func (s *Store) prepared(ctx context.Context, query string) *sql.Stmt {
-	if s.dialect != SQLite || s.inTx || s.stmts == nil {
-		return nil
-	}
-	c := s.stmts
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.m[query]; ok {
-		return st
-	}
-	if len(c.m) >= maxStmts {
-		// Full: run the query unprepared. (Closing cached statements
-		// here could close one another request is about to use.)
-		return nil
-	}
-	st, err := s.db.PrepareContext(ctx, query) //nolint:sqlclosecheck // kept in the cache, closed by Close
-	if err != nil {
-		return nil
-	}
-	if c.m == nil {
-		c.m = make(map[string]*sql.Stmt)
-	}
-	c.m[query] = st
-	return st
-}
-
-// queryRow is QueryRowContext through a prepared statement where useful.
-func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := s.prepared(ctx, query); st != nil { //nolint:sqlclosecheck // the cache's statement, closed by Close
-		return st.QueryRowContext(ctx, args...)
-	}
-	return s.q.QueryRowContext(ctx, query, args...)
-}
-
-// query is QueryContext through a prepared statement where useful.
-func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := s.prepared(ctx, query); st != nil { //nolint:sqlclosecheck // the cache's statement, closed by Close
-		return st.QueryContext(ctx, args...)
-	}
-	return s.q.QueryContext(ctx, query, args...)
-}

@@ -102,42 +102,47 @@ func TestMigrate(t *testing.T) {
 		}
 	})
 
-	// Several replicas starting together: each Migrate waits on the
-	// advisory lock and exactly one applies the migration.
-	t.Run("ConcurrentPostgres", func(t *testing.T) {
-		t.Parallel()
-		_, dbURL := storetest.Fresh(t, store.Postgres)
-		const replicas = 4
-		var wg sync.WaitGroup
-		errs := make([]error, replicas)
-		for i := range replicas {
-			wg.Go(func() {
-				st, err := store.Open(t.Context(), dbURL, store.PoolConfig{MaxConns: 2})
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				defer st.Close()
-				errs[i] = st.Migrate(t.Context())
-			})
-		}
-		wg.Wait()
-		for _, err := range errs {
+	// Several replicas (or, on SQLite, the server and a CLI command)
+	// starting together: each Migrate waits on the lock (PostgreSQL's
+	// advisory lock, SQLite's PATH.migrate-lock) and exactly one applies
+	// each migration. Without the SQLite lock the second writer failed with
+	// "duplicate column name" (seen in CI at load 25).
+	for _, d := range []store.Dialect{store.Postgres, store.SQLite} {
+		t.Run("Concurrent"+map[store.Dialect]string{store.Postgres: "Postgres", store.SQLite: "SQLite"}[d], func(t *testing.T) {
+			t.Parallel()
+			_, dbURL := storetest.Fresh(t, d)
+			const replicas = 12
+			var wg sync.WaitGroup
+			errs := make([]error, replicas)
+			for i := range replicas {
+				wg.Go(func() {
+					st, err := store.Open(t.Context(), dbURL, store.PoolConfig{MaxConns: 2})
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					defer st.Close()
+					errs[i] = st.Migrate(t.Context())
+				})
+			}
+			wg.Wait()
+			for _, err := range errs {
+				require.NoError(t, err)
+			}
+			st, err := store.Open(t.Context(), dbURL, store.PoolConfig{MaxConns: 1})
 			require.NoError(t, err)
-		}
-		st, err := store.Open(t.Context(), dbURL, store.PoolConfig{MaxConns: 1})
-		require.NoError(t, err)
-		defer st.Close()
-		var applied int
-		require.NoError(t, st.DB().QueryRowContext(t.Context(),
-			`SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied))
-		// Count the migration files: numbers may have gaps (a number taken
-		// by a change on another branch), so the latest version is no count.
-		files, err := filepath.Glob("migrations/postgres/*.sql")
-		require.NoError(t, err)
-		require.NotEmpty(t, files)
-		require.Equal(t, len(files), applied, "each migration recorded exactly once")
-	})
+			defer st.Close()
+			var applied int
+			require.NoError(t, st.DB().QueryRowContext(t.Context(),
+				`SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied))
+			// Count the migration files: numbers may have gaps (a number taken
+			// by a change on another branch), so the latest version is no count.
+			files, err := filepath.Glob("migrations/" + map[store.Dialect]string{store.Postgres: "postgres", store.SQLite: "sqlite"}[d] + "/*.sql")
+			require.NoError(t, err)
+			require.NotEmpty(t, files)
+			require.Equal(t, len(files), applied, "each migration recorded exactly once")
+		})
+	}
 }
 
 func TestUsers(t *testing.T) {

@@ -189,17 +189,18 @@ func (s *Store) tryTokenLock(ctx context.Context, userID int64, owner string) (b
 	return taken, s.wrap("token lock", err)
 }
 
+const claimDownloadSQL = `
+	INSERT INTO sync_download_claims (anaf_id, owner, claim_until) VALUES ($1, $2, $3)
+	ON CONFLICT (anaf_id) DO UPDATE SET owner = excluded.owner, claim_until = excluded.claim_until
+	WHERE sync_download_claims.claim_until < $4 OR sync_download_claims.owner = excluded.owner`
+
 // ClaimDownload claims the download of ANAF message anafID for owner until
 // now+ttl: ok when nobody holds a live claim (or owner does). A message
 // listed for two companies (seller and buyer) is then downloaded by one
 // worker while the other waits for the ZIP in the archive (ArchivedZIP).
 func (s *Store) ClaimDownload(ctx context.Context, anafID, owner string, ttl time.Duration) (bool, error) {
 	t := now()
-	res, err := s.q.ExecContext(ctx, `
-		INSERT INTO sync_download_claims (anaf_id, owner, claim_until) VALUES ($1, $2, $3)
-		ON CONFLICT (anaf_id) DO UPDATE SET owner = excluded.owner, claim_until = excluded.claim_until
-		WHERE sync_download_claims.claim_until < $4 OR sync_download_claims.owner = excluded.owner`,
-		anafID, owner, s.tv(t.Add(ttl)), s.tv(t))
+	res, err := s.exec(ctx, claimDownloadSQL, anafID, owner, s.tv(t.Add(ttl)), s.tv(t))
 	if err != nil {
 		return false, s.wrap("claim download", err)
 	}
@@ -207,8 +208,10 @@ func (s *Store) ClaimDownload(ctx context.Context, anafID, owner string, ttl tim
 	return n == 1, s.wrap("claim download", err)
 }
 
+const releaseDownloadSQL = `DELETE FROM sync_download_claims WHERE anaf_id = $1 AND owner = $2`
+
 // ReleaseDownload drops owner's claim on anafID (no error when absent).
 func (s *Store) ReleaseDownload(ctx context.Context, anafID, owner string) error {
-	_, err := s.q.ExecContext(ctx, `DELETE FROM sync_download_claims WHERE anaf_id = $1 AND owner = $2`, anafID, owner)
+	_, err := s.exec(ctx, releaseDownloadSQL, anafID, owner)
 	return s.wrap("release download", err)
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"slices"
 	"strconv"
@@ -102,22 +103,39 @@ func (s *Store) InvoiceValidation(ctx context.Context, companyID, id int64) (*In
 // company archive the same signed ZIP), so a second copy need not be
 // validated again. ErrNotFound when no copy has one.
 func (s *Store) MessageValidation(ctx context.Context, anafID, current string) (*InvoiceValidation, error) {
-	var (
-		v      InvoiceValidation
-		report string
-	)
-	err := s.q.QueryRowContext(ctx, `
-		SELECT validation_state, validation_errors, validation_warnings, validation_report, validated_with
-		FROM invoices WHERE anaf_id = $1 AND validated_with = $2 ORDER BY id LIMIT 1`, anafID, current).
-		Scan(&v.State, &v.Errors, &v.Warnings, &report, &v.ValidatedWith)
+	// The copies of the id in id order (the (anaf_id, id) index; a handful
+	// of rows), the first validated with current chosen here: with
+	// validated_with in the WHERE clause PostgreSQL may prefer its index,
+	// which every row of the archive shares.
+	rows, err := s.query(ctx, messageValidationSQL, anafID)
 	if err != nil {
 		return nil, s.wrap("message validation", err)
 	}
-	if report != "" {
-		v.Report = []byte(report)
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			v      InvoiceValidation
+			report string
+		)
+		if err := rows.Scan(&v.State, &v.Errors, &v.Warnings, &report, &v.ValidatedWith); err != nil {
+			return nil, s.wrap("message validation", err)
+		}
+		if v.ValidatedWith != current {
+			continue
+		}
+		if report != "" {
+			v.Report = []byte(report)
+		}
+		return &v, nil
 	}
-	return &v, nil
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("message validation", err)
+	}
+	return nil, s.wrap("message validation", sql.ErrNoRows)
 }
+
+const messageValidationSQL = `SELECT validation_state, validation_errors, validation_warnings, validation_report, validated_with
+	FROM invoices WHERE anaf_id = $1 ORDER BY id`
 
 // ValidationScan selects invoices to validate. Current is the profile and
 // rules version of this build ("ro 1.0.9"): an invoice needs validation

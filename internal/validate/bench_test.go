@@ -52,6 +52,7 @@ func benchValidate(b *testing.B, name string) {
 	}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		if _, err := Validate(data, ProfileRO); err != nil {
 			b.Fatal(err)

@@ -65,6 +65,7 @@ func (d *Document) release() {
 		for _, sp := range ix.cacheChunks {
 			cachePool.Put(sp)
 		}
+		ix.releaseIndex()
 		d.Root.x = nil
 	}
 	d.slabs = nil
@@ -348,6 +349,14 @@ func (p *scanner) addText(data string, line int) {
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
 
+// nameEnd: the bytes that end a name in scanner.name.
+var nameEnd = func() (t [256]bool) {
+	for _, c := range []byte(" \t\n\r/>=<\"'") {
+		t[c] = true
+	}
+	return t
+}()
+
 func (p *scanner) skipSpace() {
 	for p.pos < len(p.data) && isSpace(p.data[p.pos]) {
 		p.pos++
@@ -357,11 +366,7 @@ func (p *scanner) skipSpace() {
 // name reads an XML name (a QName: prefix:local) at pos.
 func (p *scanner) name() (*qname, error) {
 	start := p.pos
-	for p.pos < len(p.data) {
-		c := p.data[p.pos]
-		if isSpace(c) || c == '/' || c == '>' || c == '=' || c == '<' || c == '"' || c == '\'' {
-			break
-		}
+	for p.pos < len(p.data) && !nameEnd[p.data[p.pos]] {
 		p.pos++
 	}
 	if q, ok := p.qnames[string(p.data[start:p.pos])]; ok {

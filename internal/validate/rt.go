@@ -401,40 +401,46 @@ func arith(a, b Seq, op int) Seq {
 	if len(a) == 0 || len(b) == 0 {
 		return nil
 	}
-	x, ok1 := numItem(a[0])
-	y, ok2 := numItem(b[0])
+	return Seq{arithItem(a[0], b[0], op)}
+}
+
+// arithItem is arith on two items.
+func arithItem(a, b Item, op int) Item {
+	nan := Item{K: iDouble, F: math.NaN()}
+	x, ok1 := numItem(a)
+	y, ok2 := numItem(b)
 	if !ok1 || !ok2 {
-		return Seq{{K: iDouble, F: math.NaN()}}
+		return nan
 	}
 	if x.K == iDecimal && y.K == iDecimal {
 		if r, ok := decArith(x, y, op); ok {
-			return Seq{r}
+			return r
 		}
 		xd, yd := x.dec(), y.dec()
 		switch op {
 		case opAdd:
-			return decSeq(xd.Add(yd))
+			return Item{K: iDecimal, D: xd.Add(yd)}
 		case opSub:
-			return decSeq(xd.Sub(yd))
+			return Item{K: iDecimal, D: xd.Sub(yd)}
 		case opMul:
-			return decSeq(xd.Mul(yd))
+			return Item{K: iDecimal, D: xd.Mul(yd)}
 		}
 		if yd.IsZero() {
-			return Seq{{K: iDouble, F: math.NaN()}}
+			return nan
 		}
-		return decSeq(xd.DivRound(yd, 20))
+		return Item{K: iDecimal, D: xd.DivRound(yd, 20)}
 	}
 	fx, _ := toDouble(x)
 	fy, _ := toDouble(y)
 	switch op {
 	case opAdd:
-		return dblLit(fx + fy)
+		return Item{K: iDouble, F: fx + fy}
 	case opSub:
-		return dblLit(fx - fy)
+		return Item{K: iDouble, F: fx - fy}
 	case opMul:
-		return dblLit(fx * fy)
+		return Item{K: iDouble, F: fx * fy}
 	}
-	return dblLit(fx / fy)
+	return Item{K: iDouble, F: fx / fy}
 }
 
 func neg(a Seq) Seq {
@@ -811,6 +817,7 @@ func indexNames(attr bool, names ...*Name) bool {
 // in document order.
 type docIndex struct {
 	seqs []Seq
+	bufs *indexBufs // seqs' arrays, from indexPool
 	// the node caches' items are carved from chunks, recycled with the
 	// document's node slabs
 	items  []Item
@@ -880,7 +887,7 @@ func (n *Node) index() *docIndex {
 	if n.x != nil && n.x.doc != nil && n.x.doc.seqs != nil {
 		return n.x.doc
 	}
-	cnt := make([]int32, indexSlots+1)
+	cnt := make([]int32, indexSlots+1) // on the stack when small enough
 	var walk func(p *Node, fill func(k int, m *Node))
 	walk = func(p *Node, fill func(k int, m *Node)) {
 		for _, c := range p.Children {
@@ -900,8 +907,15 @@ func (n *Node) index() *docIndex {
 	}
 	total := 0
 	walk(n, func(k int, _ *Node) { cnt[k]++; total++ })
-	all := make(Seq, 0, total)
-	seqs := make([]Seq, indexSlots+1)
+	bufs := indexPool.Get().(*indexBufs)
+	if cap(bufs.all) < total {
+		bufs.all = make(Seq, 0, total)
+	}
+	if cap(bufs.seqs) < int(indexSlots)+1 {
+		bufs.seqs = make([]Seq, indexSlots+1)
+	}
+	all := bufs.all[:0]
+	seqs := bufs.seqs[:indexSlots+1]
 	for k, c := range cnt {
 		if c > 0 {
 			seqs[k] = all[len(all) : len(all) : len(all)+int(c)]
@@ -914,7 +928,28 @@ func (n *Node) index() *docIndex {
 		x.doc = &docIndex{}
 	}
 	x.doc.seqs = seqs
+	x.doc.bufs = bufs
 	return x.doc
+}
+
+// indexBufs are a document index's arrays, recycled with the document.
+type indexBufs struct {
+	all  Seq
+	seqs []Seq
+}
+
+var indexPool = sync.Pool{New: func() any { return &indexBufs{} }}
+
+// releaseIndex returns the index's arrays to the pool, cleared (they hold
+// node pointers).
+func (d *docIndex) releaseIndex() {
+	if d.bufs == nil {
+		return
+	}
+	clear(d.bufs.all[:cap(d.bufs.all)])
+	clear(d.bufs.seqs)
+	indexPool.Put(d.bufs)
+	d.bufs, d.seqs = nil, nil
 }
 
 // descAttr is //@name.
@@ -1125,22 +1160,21 @@ func fnSum(s Seq) Seq {
 // it without building the sequence): the first item atomised (untyped
 // becomes xs:double), then each further item added with arith.
 type sumAcc struct {
-	acc  Seq
+	acc  Item
 	some bool
 }
 
 func (a *sumAcc) item(it Item) {
 	if !a.some {
 		a.some = true
-		first := atom(it)
-		a.acc = Seq{first}
-		if first.K == iUntyped {
-			f, _ := parseDouble(first.S)
-			a.acc = dblLit(f)
+		a.acc = atom(it)
+		if a.acc.K == iUntyped {
+			f, _ := parseDouble(a.acc.S)
+			a.acc = Item{K: iDouble, F: f}
 		}
 		return
 	}
-	a.acc = arith(a.acc, Seq{it}, opAdd)
+	a.acc = arithItem(a.acc, it, opAdd)
 }
 
 // add adds the items of s; it returns false (for use inside anyNode loops).
@@ -1155,7 +1189,7 @@ func (a *sumAcc) result() Seq {
 	if !a.some {
 		return intSeq(0)
 	}
-	return a.acc
+	return Seq{a.acc}
 }
 
 // tally adds len(s) to *k; it returns false (for use inside anyNode loops).
@@ -1445,4 +1479,144 @@ func memoBool(v []Seq, k int, f func() bool) bool {
 	b := f()
 	v[k] = boolSeq(b)
 	return b
+}
+
+// wideKids is the number of children above which the child loops use the
+// parent's cached index by name instead of a scan.
+const wideKids = 16
+
+// anyChild is anyNode(child(n, nt), f) without building the children's
+// items (a scan of a narrow parent's children, in document order).
+func anyChild(n *Node, nt *Name, f func(c *Node) bool) bool {
+	if len(n.Children) > wideKids {
+		return anyNode(child(n, nt), f)
+	}
+	if id := nt.ID; id != 0 { // text nodes have no name id
+		for _, c := range n.Children {
+			if c.ID == id && f(c) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range n.Children {
+		if c.Kind == KindElement && nameMatch(c, nt) && f(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasChild is exists(child::nt).
+func hasChild(n *Node, nt *Name) bool {
+	if len(n.Children) > wideKids {
+		return len(child(n, nt)) > 0
+	}
+	if id := nt.ID; id != 0 {
+		for _, c := range n.Children {
+			if c.ID == id {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range n.Children {
+		if c.Kind == KindElement && nameMatch(c, nt) {
+			return true
+		}
+	}
+	return false
+}
+
+// childStr is fn:string(child::nt[1]): the first such child's text, "" if
+// there is none.
+func childStr(n *Node, nt *Name) string {
+	if len(n.Children) > wideKids {
+		return str(child(n, nt))
+	}
+	for _, c := range n.Children {
+		if c.Kind == KindElement && nameMatch(c, nt) {
+			return c.StringValue()
+		}
+	}
+	return ""
+}
+
+// setStr stores n's string value in *r; it returns true (the first node of
+// a loop is the one wanted).
+func setStr(r *string, n *Node) bool {
+	*r = n.StringValue()
+	return true
+}
+
+// anyAttr is anyNode(attr(n, nt), f) without building the items.
+func anyAttr(n *Node, nt *Name, f func(a *Node) bool) bool {
+	for _, a := range n.Attrs {
+		if nameMatch(a, nt) && f(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasAttr is exists(@nt).
+func hasAttr(n *Node, nt *Name) bool {
+	for _, a := range n.Attrs {
+		if nameMatch(a, nt) {
+			return true
+		}
+	}
+	return false
+}
+
+// cseSlot holds a sub-expression that a check evaluates more than once
+// with the same context and variables (the generator's common
+// sub-expressions): computed on first use.
+type cseSlot struct {
+	s  Seq
+	ok bool
+}
+
+func (c *cseSlot) get(f func() Seq) Seq {
+	if !c.ok {
+		c.s, c.ok = f(), true
+	}
+	return c.s
+}
+
+// upwardMax is the number of //last nodes up to which existsNames looks
+// upwards from them rather than down from the context.
+const upwardMax = 16
+
+// existsNames is exists(names[0]/names[1]/…) from n (child steps of
+// concrete names, the last one indexed): upwards from the document's
+// `//last` nodes when there are few of them, else by loops down from n.
+func existsNames(n *Node, names []*Name) bool {
+	last := names[len(names)-1]
+	if r := root(n); r.Kind == KindDocument && r != n && last.indexElem {
+		if cand := desc(r, last); len(cand) <= upwardMax {
+			for _, it := range cand {
+				m := it.N
+				i := len(names) - 2
+				for ; i >= 0; i-- {
+					m = m.Parent
+					if m == nil || m.Kind != KindElement || m.ID != names[i].ID {
+						break
+					}
+				}
+				if i < 0 && m.Parent == n {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return existsDownFrom(n, names)
+}
+
+func existsDownFrom(n *Node, names []*Name) bool {
+	if len(names) == 1 {
+		return hasChild(n, names[0])
+	}
+	return anyChild(n, names[0], func(c *Node) bool { return existsDownFrom(c, names[1:]) })
 }

@@ -7,411 +7,1177 @@ import "strings"
 var _ = strings.Contains
 
 var (
-	enK0   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalDocumentReference")
-	enK1   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ID")
-	enK2   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndpointID")
-	enK3   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Party")
-	enK4   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingCustomerParty")
-	enK5   = nameOf("", "schemeID")
-	enK6   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PostalAddress")
-	enK7   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Country")
-	enK8   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IdentificationCode")
-	enK9   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumberID")
-	enK10  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CardAccount")
-	enK11  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMeans")
-	enK12  = intLit("10")
-	enK13  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Address")
-	enK14  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryLocation")
-	enK15  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Delivery")
-	enK16  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AllowanceCharge")
-	enK17  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeIndicator")
-	enK18  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "Invoice")
-	enK19  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2", "CreditNote")
-	enK20  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Amount")
-	enK21  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxCategory")
-	enK22  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxScheme")
-	enK23  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReason")
-	enK24  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReasonCode")
-	enK25  = intLit("2")
-	enK26  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseAmount")
-	enK27  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LegalMonetaryTotal")
-	enK28  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineExtensionAmount")
-	enK29  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExclusiveAmount")
-	enK30  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxInclusiveAmount")
-	enK31  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAmount")
-	enK32  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceLine")
-	enK33  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteLine")
-	enK34  = intLit("100")
-	enK35  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceTotalAmount")
-	enK36  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeTotalAmount")
-	enK37  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidAmount")
-	enK38  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableRoundingAmount")
-	enK39  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomizationID")
-	enK40  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueDate")
-	enK41  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoiceTypeCode")
-	enK42  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditNoteTypeCode")
-	enK43  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentCurrencyCode")
-	enK44  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingSupplierParty")
-	enK45  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyLegalEntity")
-	enK46  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationName")
-	enK47  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
-	enK48  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
-	enK49  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
-	enK50  = nameOf("", "currencyID")
-	enK51  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ClassifiedTaxCategory")
-	enK52  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxSubtotal")
-	enK53  = intLit("1")
-	enK54  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyTaxScheme")
-	enK55  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyID")
-	enK56  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxRepresentativeParty")
-	enK57  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxPointDate")
-	enK58  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoicePeriod")
-	enK59  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DescriptionCode")
-	enK60  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryDate")
-	enK61  = nameOf("*", "*")
-	enK62  = intLit("0")
-	enK63  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicedQuantity")
-	enK64  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditedQuantity")
-	enK65  = nameOf("", "unitCode")
-	enK66  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Item")
-	enK67  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Name")
-	enK68  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Price")
-	enK69  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceAmount")
-	enK70  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndDate")
-	enK71  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartDate")
-	enK72  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemProperty")
-	enK73  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Value")
-	enK74  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ItemClassificationCode")
-	enK75  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CommodityClassification")
-	enK76  = nameOf("", "listID")
-	enK77  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StandardItemIdentification")
-	enK78  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Note")
-	enK79  = intLit("3")
-	enK80  = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABZ ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACM ACN ACO ACP ACQ ACR ACS ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADH ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADS ADT ADU ADV ADW ADX ADY ADZ AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHW AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ARR ARS AUT AUU AUV AUW AUX AUY AUZ AVA AVB AVC AVD AVE AVF BAG BAH BAI BAJ BAK BAL BAM BAN BAO BAP BAQ BAR BAS BLC BLD BLE BLF BLG BLH BLI BLJ BLK BLL BLM BLN BLO BLP BLQ BLR BLS BLT BLU BLV BLW BLX BLY BLZ BMA BMB BMC BMD BME CCI CEX CHG CIP CLP CLR COI CUR CUS DAR DCL DEL DIN DOC DUT EUR FBC GBL GEN GS7 HAN HAZ ICN IIN IMI IND INS INV IRP ITR ITS LAN LIN LOI MCO MDH MKS ORI OSI PAC PAI PAY PKG PKT PMD PMT PRD PRF PRI PUR QIN QQD QUT RAH REG RET REV RQR SAF SIC SIN SLR SPA SPG SPH SPP SPT SRN SSR SUR TCA TDT TRA TRR TXD WHI ZZZ ")
-	enK81  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeParty")
-	enK82  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyName")
-	enK83  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyIdentification")
-	enK84  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeFinancialAccount")
-	enK85  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansCode")
-	enK86  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReference")
-	enK87  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceDocumentReference")
-	enK88  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxableAmount")
-	enK89  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Percent")
-	enK90  = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH EL ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
-	enK91  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReason")
-	enK92  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReasonCode")
-	enK93  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AddressLine")
-	enK94  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentDescription")
-	enK95  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentTypeCode")
-	enK96  = nameOf("", "mimeCode")
-	enK97  = nameOf("", "filename")
-	enK98  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryParty")
-	enK99  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2", "UBLExtensions")
-	enK100 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UBLVersionID")
-	enK101 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileExecutionID")
-	enK102 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CopyIndicator")
-	enK103 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UUID")
-	enK104 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueTime")
-	enK105 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PricingCurrencyCode")
-	enK106 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentCurrencyCode")
-	enK107 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentAlternativeCurrencyCode")
-	enK108 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCostCode")
-	enK109 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineCountNumeric")
-	enK110 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartTime")
-	enK111 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndTime")
-	enK112 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DurationMeasure")
-	enK113 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Description")
-	enK114 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderReference")
-	enK115 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerReference")
-	enK116 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderTypeCode")
-	enK117 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DocumentReference")
-	enK118 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentType")
-	enK119 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "XPath")
-	enK120 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LanguageID")
-	enK121 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocaleCode")
-	enK122 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "VersionID")
-	enK123 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentStatusCode")
-	enK124 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Attachment")
-	enK125 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ValidityPeriod")
-	enK126 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "IssuerParty")
-	enK127 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ResultOfVerification")
-	enK128 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledInvoiceDocumentReference")
-	enK129 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteDocumentReference")
-	enK130 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledCreditNoteDocumentReference")
-	enK131 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DebitNoteDocumentReference")
-	enK132 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReminderDocumentReference")
-	enK133 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReferenceLine")
-	enK134 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchDocumentReference")
-	enK135 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptDocumentReference")
-	enK136 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StatementDocumentReference")
-	enK137 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorDocumentReference")
-	enK138 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ContractDocumentReference")
-	enK139 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExternalReference")
-	enK140 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentHash")
-	enK141 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HashAlgorithmMethod")
-	enK142 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryDate")
-	enK143 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryTime")
-	enK144 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MimeCode")
-	enK145 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FormatCode")
-	enK146 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EncodingCode")
-	enK147 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CharacterSetCode")
-	enK148 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FileName")
-	enK149 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ProjectReference")
-	enK150 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WorkPhaseReference")
-	enK151 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Signature")
-	enK152 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerAssignedAccountID")
-	enK153 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalAccountID")
-	enK154 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DataSendingCapability")
-	enK155 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCareIndicator")
-	enK156 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttentionIndicator")
-	enK157 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "WebsiteURI")
-	enK158 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LogoReferenceID")
-	enK159 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IndustryClassificationCode")
-	enK160 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Language")
-	enK161 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressTypeCode")
-	enK162 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressFormatCode")
-	enK163 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Postbox")
-	enK164 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Floor")
-	enK165 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Room")
-	enK166 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BlockName")
-	enK167 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingName")
-	enK168 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingNumber")
-	enK169 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InhouseMail")
-	enK170 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Department")
-	enK171 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttention")
-	enK172 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCare")
-	enK173 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PlotIdentification")
-	enK174 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CitySubdivisionName")
-	enK175 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentityCode")
-	enK176 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Region")
-	enK177 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "District")
-	enK178 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TimezoneOffset")
-	enK179 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LocationCoordinate")
-	enK180 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalLocation")
-	enK181 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxLevelCode")
-	enK182 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReasonCode")
-	enK183 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReason")
-	enK184 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RegistrationAddress")
-	enK185 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxTypeCode")
-	enK186 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CurrencyCode")
-	enK187 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdictionRegionAddress")
-	enK188 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationDate")
-	enK189 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationExpirationDate")
-	enK190 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalFormCode")
-	enK191 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SoleProprietorshipIndicator")
-	enK192 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLiquidationStatusCode")
-	enK193 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CorporateStockAmount")
-	enK194 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FullyPaidSharesIndicator")
-	enK195 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CorporateRegistrationScheme")
-	enK196 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HeadOfficeParty")
-	enK197 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ShareholderParty")
-	enK198 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Contact")
-	enK199 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telefax")
-	enK200 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OtherCommunication")
-	enK201 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Person")
-	enK202 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AgentParty")
-	enK203 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ServiceProviderParty")
-	enK204 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PowerOfAttorney")
-	enK205 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialAccount")
-	enK206 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchContact")
-	enK207 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingContact")
-	enK208 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerContact")
-	enK209 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SupplierAssignedAccountID")
-	enK210 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalForm")
-	enK211 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryContact")
-	enK212 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerContact")
-	enK213 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerCustomerParty")
-	enK214 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerSupplierParty")
-	enK215 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Quantity")
-	enK216 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MinimumQuantity")
-	enK217 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumQuantity")
-	enK218 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryTime")
-	enK219 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryDate")
-	enK220 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryTime")
-	enK221 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReleaseID")
-	enK222 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TrackingID")
-	enK223 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Conditions")
-	enK224 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentity")
-	enK225 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocationTypeCode")
-	enK226 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InformationURI")
-	enK227 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubsidiaryLocation")
-	enK228 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AlternativeDeliveryLocation")
-	enK229 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RequestedDeliveryPeriod")
-	enK230 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "EstimatedDeliveryPeriod")
-	enK231 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CarrierParty")
-	enK232 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "NotifyParty")
-	enK233 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Despatch")
-	enK234 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryTerms")
-	enK235 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MinimumDeliveryUnit")
-	enK236 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MaximumDeliveryUnit")
-	enK237 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Shipment")
-	enK238 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentDueDate")
-	enK239 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentChannelCode")
-	enK240 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionID")
-	enK241 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardTypeCode")
-	enK242 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityStartDate")
-	enK243 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssuerID")
-	enK244 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueNumberID")
-	enK245 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CV2ID")
-	enK246 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardChipCode")
-	enK247 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChipApplicationID")
-	enK248 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AliasName")
-	enK249 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountTypeCode")
-	enK250 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountFormatCode")
-	enK251 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentNote")
-	enK252 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitutionBranch")
-	enK253 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitution")
-	enK254 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditAccount")
-	enK255 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMandate")
-	enK256 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MandateTypeCode")
-	enK257 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaymentInstructionsNumeric")
-	enK258 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaidAmount")
-	enK259 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SignatureID")
-	enK260 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerParty")
-	enK261 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerFinancialAccount")
-	enK262 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentReversalPeriod")
-	enK263 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Clause")
-	enK264 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TradeFinancing")
-	enK265 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentTerms")
-	enK266 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansID")
-	enK267 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidPaymentReferenceID")
-	enK268 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReferenceEventCode")
-	enK269 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountPercent")
-	enK270 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltySurchargePercent")
-	enK271 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPercent")
-	enK272 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountAmount")
-	enK273 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltyAmount")
-	enK274 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentTermsDetailsURI")
-	enK275 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstallmentDueDate")
-	enK276 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicingPartyReference")
-	enK277 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SettlementPeriod")
-	enK278 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PenaltyPeriod")
-	enK279 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExchangeRate")
-	enK280 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PrepaidPayment")
-	enK281 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidIndicator")
-	enK282 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SequenceNumeric")
-	enK283 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCost")
-	enK284 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PerUnitAmount")
-	enK285 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseUnitMeasure")
-	enK286 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRange")
-	enK287 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRatePercent")
-	enK288 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxExchangeRate")
-	enK289 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingExchangeRate")
-	enK290 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentExchangeRate")
-	enK291 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentAlternativeExchangeRate")
-	enK292 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RoundingAmount")
-	enK293 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxEvidenceIndicator")
-	enK294 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxIncludedIndicator")
-	enK295 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CalculationSequenceNumeric")
-	enK296 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TransactionCurrencyTaxAmount")
-	enK297 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WithholdingTaxTotal")
-	enK298 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAlternativeAmount")
-	enK299 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPurposeCode")
-	enK300 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FreeOfChargeIndicator")
-	enK301 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderLineReference")
-	enK302 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderLineID")
-	enK303 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineStatusCode")
-	enK304 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchLineReference")
-	enK305 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptLineReference")
-	enK306 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingReference")
-	enK307 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorParty")
-	enK308 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackQuantity")
-	enK309 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackSizeNumeric")
-	enK310 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CatalogueIndicator")
-	enK311 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HazardousRiskIndicator")
-	enK312 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalInformation")
-	enK313 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Keyword")
-	enK314 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BrandName")
-	enK315 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ModelName")
-	enK316 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyersItemIdentification")
-	enK317 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExtendedID")
-	enK318 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BarcodeSymbologyID")
-	enK319 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalAttribute")
-	enK320 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MeasurementDimension")
-	enK321 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellersItemIdentification")
-	enK322 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturersItemIdentification")
-	enK323 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueItemIdentification")
-	enK324 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemIdentification")
-	enK325 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueDocumentReference")
-	enK326 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemSpecificationDocumentReference")
-	enK327 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginCountry")
-	enK328 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NatureCode")
-	enK329 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CargoTypeCode")
-	enK330 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CommodityCode")
-	enK331 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TransactionConditions")
-	enK332 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HazardousItem")
-	enK333 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NameCode")
-	enK334 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TestMethod")
-	enK335 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQuantity")
-	enK336 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQualifier")
-	enK337 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ImportanceCode")
-	enK338 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ListValue")
-	enK339 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "UsabilityPeriod")
-	enK340 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyGroup")
-	enK341 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RangeDimension")
-	enK342 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyRange")
-	enK343 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturerParty")
-	enK344 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InformationContentProviderParty")
-	enK345 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginAddress")
-	enK346 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemInstance")
-	enK347 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Certificate")
-	enK348 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Dimension")
-	enK349 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceChangeReason")
-	enK350 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceTypeCode")
-	enK351 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceType")
-	enK352 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderableUnitFactorRate")
-	enK353 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityPeriod")
-	enK354 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceList")
-	enK355 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MultiplierFactorNumeric")
-	enK356 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubInvoiceLine")
-	enK357 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPriceExtension")
-	enK358 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileID")
-	enK359 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderID")
-	enK360 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentID")
-	enK361 = nameOf("", "unitCodeListID")
-	enK362 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NetworkID")
-	enK363 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionNote")
-	enK364 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryAddress")
-	enK365 = nameOf("", "schemeName")
-	enK366 = nameOf("", "schemeAgencyName")
-	enK367 = nameOf("", "schemeDataURI")
-	enK368 = nameOf("", "schemeURI")
-	enK369 = nameOf("", "format")
-	enK370 = nameOf("", "unitCodeListIdentifier")
-	enK371 = nameOf("", "unitCodeListAgencyIdentifier")
-	enK372 = nameOf("", "unitCodeListAgencyName")
-	enK373 = nameOf("", "listAgencyName")
-	enK374 = nameOf("", "listName")
-	enK375 = nameOf("", "name")
-	enK376 = nameOf("", "languageID")
-	enK377 = nameOf("", "listURI")
-	enK378 = nameOf("", "listSchemeURI")
-	enK379 = nameOf("", "languageLocaleID")
-	enK380 = nameOf("", "uri")
-	enK381 = nameOf("", "currencyCodeListVersionID")
-	enK382 = nameOf("", "characterSetCode")
-	enK383 = nameOf("", "encodingCode")
-	enK384 = nameOf("", "schemeAgencyID")
-	enK385 = nameOf("", "listAgencyID")
-	enK386 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineID")
-	enK387 = wordSet(" 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 395 456 457 471 472 473 500 501 527 553 575 623 633 751 780 817 870 875 876 877 935 ")
-	enK388 = wordSet(" AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VES VED VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ")
-	enK389 = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABY ABZ AC ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACN ACO ACP ACQ ACR ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADT ADU ADV ADW ADX ADY ADZ AE AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AF AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB AJC AJD AJE AJF AJG AJH AJI AJJ AJK AJL AJM AJN AJO AJP AJQ AJR AJS AJT AJU AJV AJW AJX AJY AJZ AKA AKB AKC AKD AKE AKF AKG AKH AKI AKJ AKK AKL AKM AKN AKO AKP AKQ AKR AKS AKT AKU AKV AKW AKX AKY AKZ ALA ALB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ALR ALS ALT ALU ALV ALW ALX ALY ALZ AMA AMB AMC AMD AME AMF AMG AMH AMI AMJ AMK AML AMM AMN AMO AMP AMQ AMR AMS AMT AMU AMV AMW AMX AMY AMZ ANA ANB ANC AND ANE ANF ANG ANH ANI ANJ ANK ANL ANM ANN ANO ANP ANQ ANR ANS ANT ANU ANV ANW ANX ANY AOA AOD AOE AOF AOG AOH AOI AOJ AOK AOL AOM AON AOO AOP AOQ AOR AOS AOT AOU AOV AOW AOX AOY AOZ AP APA APB APC APD APE APF APG APH API APJ APK APL APM APN APO APP APQ APR APS APT APU APV APW APX APY APZ AQA AQB AQC AQD AQE AQF AQG AQH AQI AQJ AQK AQL AQM AQN AQO AQP AQQ AQR AQS AQT AQU AQV AQW AQX AQY AQZ ARA ARB ARC ARD ARE ARF ARG ARH ARI ARJ ARK ARL ARM ARN ARO ARP ARQ ARR ARS ART ARU ARV ARW ARX ARY ARZ ASA ASB ASC ASD ASE ASF ASG ASH ASI ASJ ASK ASL ASM ASN ASO ASP ASQ ASR ASS AST ASU ASV ASW ASX ASY ASZ ATA ATB ATC ATD ATE ATF ATG ATH ATI ATJ ATK ATL ATM ATN ATO ATP ATQ ATR ATS ATT ATU ATV ATW ATX ATY ATZ AU AUA AUB AUC AUD AUE AUF AUG AUH AUI AUJ AUK AUL AUM AUN AUO AUP AUQ AUR AUS AUT AUU AUV AUW AUX AUY AUZ AV AVA AVB AVC AVD AVE AVF AVG AVH AVI AVJ AVK AVL AVM AVN AVO AVP AVQ AVR AVS AVT AVU AVV AVW AVX AVY AVZ AWA AWB AWC AWD AWE AWF AWG AWH AWI AWJ AWK AWL AWM AWN AWO AWP AWQ AWR AWS AWT AWU AWV AWW AWX AWY AWZ AXA AXB AXC AXD AXE AXF AXG AXH AXI AXJ AXK AXL AXM AXN AXO AXP AXQ AXR AXS AXU BA BC BD BE BH BM BN BO BR BT BTP BW CAS CAT CAU CAV CAW CAX CAY CAZ CBA CBB CD CEC CED CFE CFF CFO CG CH CK CKN CM CMR CN CNO COF CP CR CRN CS CST CT CU CV CW CZ DA DAN DB DI DL DM DQ DR EA EB ED EE EEP EI EN EQ ER ERN ET EX FC FF FI FLW FN FO FS FT FV FX GA GC GD GDN GN HS HWB IA IB ICA ICE ICO II IL INB INN INO IP IS IT IV JB JE LA LAN LAR LB LC LI LO LRC LS MA MB MF MG MH MR MRN MS MSS MWB NA NF OH OI ON OP OR PB PC PD PE PF PI PK PL POR PP PQ PR PS PW PY RA RC RCN RE REN RF RR RT SA SB SD SE SEA SF SH SI SM SN SP SQ SRN SS STA SW SZ TB TCR TE TF TI TIN TL TN TP UAR UC UCN UN UO URI VA VC VGR VM VN VON VOR VP VR VS VT VV WE WM WN WR WS WY XA XC XP ZZZ ")
-	enK390 = wordSet(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 0217 0218 0219 0220 0221 0222 0223 0224 0225 0226 0227 0228 0229 0230 0231 0232 0233 0234 0235 0236 0237 0238 0239 0240 0241 0242 0243 0244 0245 0246 0247 0248 ")
-	enK391 = wordSet(" AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT BU BV BW BX BY BZ CC CG CL CR CV DR DW EC EF EMD EN FS GB GN GMN GS HS IB IN IS IT IZ MA MF MN MP NB ON PD PL PO PPI PV QS RC RN RU RY SA SG SK SN SRS SRT SRU SRV SRW SRX SRY SRZ SS SSA SSB SSC SSD SSE SSF SSG SSH SSI SSJ SSK SSL SSM SSN SSO SSP SSQ SSR SSS SST SSU SSV SSW SSX SSY SSZ ST STA STB STC STD STE STF STG STH STI STJ STK STL STM STN STO STP STQ STR STS STT STU STV STW STX STY STZ SUA SUB SUC SUD SUE SUF SUG SUH SUI SUJ SUK SUL SUM TG TSN TSO TSP TSQ TSR TSS TST TSU UA UP VN VP VS VX ZZZ ")
-	enK392 = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
-	enK393 = wordSet(" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 74 75 76 77 78 91 92 93 94 95 96 97 98 ZZZ ")
-	enK394 = wordSet(" AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADT ADW ADY ADZ AEA AEB AEC AED AEF AEH AEI AEJ AEK AEL AEM AEN AEO AEP AES AET AEU AEV AEW AEX AEY AEZ AJ AU CA CAB CAD CAE CAF CAI CAJ CAK CAL CAM CAN CAO CAP CAQ CAR CAS CAT CAU CAV CAW CAX CAY CAZ CD CG CS CT DAB DAD DAC DAF DAG DAH DAI DAJ DAK DAL DAM DAN DAO DAP DAQ DL EG EP ER FAA FAB FAC FC FH FI GAA HAA HD HH IAA IAB ID IF IR IS KO L1 LA LAA LAB LF MAE MI ML NAA OA PA PAA PC PL PRV RAB RAC RAD RAF RE RF RH RV SA SAA SAD SAE SAI SG SH SM SU TAB TAC TT TV V1 V2 WH XAA YY ZZZ ")
-	enK395 = wordSet(" VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX-EU-132-1H VATEX-EU-132-1I VATEX-EU-132-1J VATEX-EU-132-1K VATEX-EU-132-1L VATEX-EU-132-1M VATEX-EU-132-1N VATEX-EU-132-1O VATEX-EU-132-1P VATEX-EU-132-1Q VATEX-EU-135-1 VATEX-EU-143 VATEX-EU-143-1A VATEX-EU-143-1B VATEX-EU-143-1C VATEX-EU-143-1D VATEX-EU-143-1E VATEX-EU-143-1F VATEX-EU-143-1FA VATEX-EU-143-1G VATEX-EU-143-1H VATEX-EU-143-1I VATEX-EU-143-1J VATEX-EU-143-1K VATEX-EU-143-1L VATEX-EU-144 VATEX-EU-146-1E VATEX-EU-159 VATEX-EU-309 VATEX-EU-148 VATEX-EU-148-A VATEX-EU-148-B VATEX-EU-148-C VATEX-EU-148-D VATEX-EU-148-E VATEX-EU-148-F VATEX-EU-148-G VATEX-EU-151 VATEX-EU-151-1A VATEX-EU-151-1AA VATEX-EU-151-1B VATEX-EU-151-1C VATEX-EU-151-1D VATEX-EU-151-1E VATEX-EU-G VATEX-EU-O VATEX-EU-IC VATEX-EU-AE VATEX-EU-D VATEX-EU-F VATEX-EU-I VATEX-EU-J VATEX-FR-FRANCHISE VATEX-FR-CNWVAT VATEX-EU-153 VATEX-FR-CGI261-1 VATEX-FR-CGI261-2 VATEX-FR-CGI261-3 VATEX-FR-CGI261-4 VATEX-FR-CGI261-5 VATEX-FR-CGI261-7 VATEX-FR-CGI261-8 VATEX-FR-CGI261A VATEX-FR-CGI261B VATEX-FR-CGI261C-1 VATEX-FR-CGI261C-2 VATEX-FR-CGI261C-3 VATEX-FR-CGI261D-1 VATEX-FR-CGI261D-1BIS VATEX-FR-CGI261D-2 VATEX-FR-CGI261D-3 VATEX-FR-CGI261D-4 VATEX-FR-CGI261E-1 VATEX-FR-CGI261E-2 VATEX-FR-CGI277A VATEX-FR-CGI275 VATEX-FR-298SEXDECIESA VATEX-FR-CGI295 VATEX-FR-AE ")
-	enK396 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseQuantity")
-	enK397 = wordSet(" 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2N 2P 2Q 2R 2U 2X 2Y 2Z 3B 3C 4C 4G 4H 4K 4L 4M 4N 4O 4P 4Q 4R 4T 4U 4W 4X 5A 5B 5E 5J A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A2 A20 A21 A22 A23 A24 A26 A27 A28 A29 A3 A30 A31 A32 A33 A34 A35 A36 A37 A38 A39 A4 A40 A41 A42 A43 A44 A45 A47 A48 A49 A5 A53 A54 A55 A56 A59 A6 A68 A69 A7 A70 A71 A73 A74 A75 A76 A8 A84 A85 A86 A87 A88 A89 A9 A90 A91 A93 A94 A95 A96 A97 A98 A99 AA AB ACR ACT AD AE AH AI AK AL AMH AMP ANN APZ AQ AS ASM ASU ATM AWG AY AZ B1 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B21 B22 B23 B24 B25 B26 B27 B28 B29 B3 B30 B31 B32 B33 B34 B35 B4 B41 B42 B43 B44 B45 B46 B47 B48 B49 B50 B52 B53 B54 B55 B56 B57 B58 B59 B60 B61 B62 B63 B64 B66 B67 B68 B69 B7 B70 B71 B72 B73 B74 B75 B76 B77 B78 B79 B8 B80 B81 B82 B83 B84 B85 B86 B87 B88 B89 B90 B91 B92 B93 B94 B95 B96 B97 B98 B99 BAR BB BFT BHP BIL BLD BLL BP BPM BQL BTU BUA BUI C0 C10 C11 C12 C13 C14 C15 C16 C17 C18 C19 C20 C21 C22 C23 C24 C25 C26 C27 C28 C29 C3 C30 C31 C32 C33 C34 C35 C36 C37 C38 C39 C40 C41 C42 C43 C44 C45 C46 C47 C48 C49 C50 C51 C52 C53 C54 C55 C56 C57 C58 C59 C60 C61 C62 C63 C64 C65 C66 C67 C68 C69 C7 C70 C71 C72 C73 C74 C75 C76 C78 C79 C8 C80 C81 C82 C83 C84 C85 C86 C87 C88 C89 C9 C90 C91 C92 C93 C94 C95 C96 C97 C99 CCT CDL CEL CEN CG CGM CKG CLF CLT CMK CMQ CMT CNP CNT COU CTG CTM CTN CUR CWA CWI D03 D04 D1 D10 D11 D12 D13 D15 D16 D17 D18 D19 D2 D20 D21 D22 D23 D24 D25 D26 D27 D29 D30 D31 D32 D33 D34 D36 D41 D42 D43 D44 D45 D46 D47 D48 D49 D5 D50 D51 D52 D53 D54 D55 D56 D57 D58 D59 D6 D60 D61 D62 D63 D65 D68 D69 D73 D74 D77 D78 D80 D81 D82 D83 D85 D86 D87 D88 D89 D91 D93 D94 D95 DAA DAD DAY DB DBM DBW DD DEC DG DJ DLT DMA DMK DMO DMQ DMT DN DPC DPR DPT DRA DRI DRL DT DTN DWT DZN DZP E01 E07 E08 E09 E10 E12 E14 E15 E16 E17 E18 E19 E20 E21 E22 E23 E25 E27 E28 E30 E31 E32 E33 E34 E35 E36 E37 E38 E39 E4 E40 E41 E42 E43 E44 E45 E46 E47 E48 E49 E50 E51 E52 E53 E54 E55 E56 E57 E58 E59 E60 E61 E62 E63 E64 E65 E66 E67 E68 E69 E70 E71 E72 E73 E74 E75 E76 E77 E78 E79 E80 E81 E82 E83 E84 E85 E86 E87 E88 E89 E90 E91 E92 E93 E94 E95 E96 E97 E98 E99 EA EB EQ F01 F02 F03 F04 F05 F06 F07 F08 F10 F11 F12 F13 F14 F15 F16 F17 F18 F19 F20 F21 F22 F23 F24 F25 F26 F27 F28 F29 F30 F31 F32 F33 F34 F35 F36 F37 F38 F39 F40 F41 F42 F43 F44 F45 F46 F47 F48 F49 F50 F51 F52 F53 F54 F55 F56 F57 F58 F59 F60 F61 F62 F63 F64 F65 F66 F67 F68 F69 F70 F71 F72 F73 F74 F75 F76 F77 F78 F79 F80 F81 F82 F83 F84 F85 F86 F87 F88 F89 F90 F91 F92 F93 F94 F95 F96 F97 F98 F99 FAH FAR FBM FC FF FH FIT FL FNU FOT FP FR FS FTK FTQ G01 G04 G05 G06 G08 G09 G10 G11 G12 G13 G14 G15 G16 G17 G18 G19 G2 G20 G21 G23 G24 G25 G26 G27 G28 G29 G3 G30 G31 G32 G33 G34 G35 G36 G37 G38 G39 G40 G41 G42 G43 G44 G45 G46 G47 G48 G49 G50 G51 G52 G53 G54 G55 G56 G57 G58 G59 G60 G61 G62 G63 G64 G65 G66 G67 G68 G69 G70 G71 G72 G73 G74 G75 G76 G77 G78 G79 G80 G81 G82 G83 G84 G85 G86 G87 G88 G89 G90 G91 G92 G93 G94 G95 G96 G97 G98 G99 GB GBQ GDW GE GF GFI GGR GIA GIC GII GIP GJ GL GLD GLI GLL GM GO GP GQ GRM GRN GRO GV GWH H03 H04 H05 H06 H07 H08 H09 H10 H11 H12 H13 H14 H15 H16 H18 H19 H20 H21 H22 H23 H24 H25 H26 H27 H28 H29 H30 H31 H32 H33 H34 H35 H36 H37 H38 H39 H40 H41 H42 H43 H44 H45 H46 H47 H48 H49 H50 H51 H52 H53 H54 H55 H56 H57 H58 H59 H60 H61 H62 H63 H64 H65 H66 H67 H68 H69 H70 H71 H72 H73 H74 H75 H76 H77 H79 H80 H81 H82 H83 H84 H85 H87 H88 H89 H90 H91 H92 H93 H94 H95 H96 H98 H99 HA HAD HBA HBX HC HDW HEA HGM HH HIU HKM HLT HM HMO HMQ HMT HPA HTZ HUR HWE IA IE INH INK INQ ISD IU IUG IV J10 J12 J13 J14 J15 J16 J17 J18 J19 J2 J20 J21 J22 J23 J24 J25 J26 J27 J28 J29 J30 J31 J32 J33 J34 J35 J36 J38 J39 J40 J41 J42 J43 J44 J45 J46 J47 J48 J49 J50 J51 J52 J53 J54 J55 J56 J57 J58 J59 J60 J61 J62 J63 J64 J65 J66 J67 J68 J69 J70 J71 J72 J73 J74 J75 J76 J78 J79 J81 J82 J83 J84 J85 J87 J90 J91 J92 J93 J95 J96 J97 J98 J99 JE JK JM JNT JOU JPS JWL K1 K10 K11 K12 K13 K14 K15 K16 K17 K18 K19 K2 K20 K21 K22 K23 K26 K27 K28 K3 K30 K31 K32 K33 K34 K35 K36 K37 K38 K39 K40 K41 K42 K43 K45 K46 K47 K48 K49 K50 K51 K52 K53 K54 K55 K58 K59 K6 K60 K61 K62 K63 K64 K65 K66 K67 K68 K69 K70 K71 K73 K74 K75 K76 K77 K78 K79 K80 K81 K82 K83 K84 K85 K86 K87 K88 K89 K90 K91 K92 K93 K94 K95 K96 K97 K98 K99 KA KAT KB KBA KCC KDW KEL KGM KGS KHY KHZ KI KIC KIP KJ KJO KL KLK KLX KMA KMH KMK KMQ KMT KNI KNM KNS KNT KO KPA KPH KPO KPP KR KSD KSH KT KTN KUR KVA KVR KVT KW KWH KWN KWO KWS KWT KWY KX L10 L11 L12 L13 L14 L15 L16 L17 L18 L19 L2 L20 L21 L23 L24 L25 L26 L27 L28 L29 L30 L31 L32 L33 L34 L35 L36 L37 L38 L39 L40 L41 L42 L43 L44 L45 L46 L47 L48 L49 L50 L51 L52 L53 L54 L55 L56 L57 L58 L59 L60 L63 L64 L65 L66 L67 L68 L69 L70 L71 L72 L73 L74 L75 L76 L77 L78 L79 L80 L81 L82 L83 L84 L85 L86 L87 L88 L89 L90 L91 L92 L93 L94 L95 L96 L98 L99 LA LAC LBR LBT LD LEF LF LH LK LM LN LO LP LPA LR LS LTN LTR LUB LUM LUX LY M1 M10 M11 M12 M13 M14 M15 M16 M17 M18 M19 M20 M21 M22 M23 M24 M25 M26 M27 M29 M30 M31 M32 M33 M34 M35 M36 M37 M38 M39 M4 M40 M41 M42 M43 M44 M45 M46 M47 M48 M49 M5 M50 M51 M52 M53 M55 M56 M57 M58 M59 M60 M61 M62 M63 M64 M65 M66 M67 M68 M69 M7 M70 M71 M72 M73 M74 M75 M76 M77 M78 M79 M80 M81 M82 M83 M84 M85 M86 M87 M88 M89 M9 M90 M91 M92 M93 M94 M95 M96 M97 M98 M99 MAH MAL MAM MAR MAW MBE MBF MBR MC MCU MD MGM MHZ MIK MIL MIN MIO MIU MKD MKM MKW MLD MLT MMK MMQ MMT MND MNJ MON MPA MQD MQH MQM MQS MQW MRD MRM MRW MSK MTK MTQ MTR MTS MTZ MVA MWH N1 N10 N11 N12 N13 N14 N15 N16 N17 N18 N19 N20 N21 N22 N23 N24 N25 N26 N27 N28 N29 N3 N30 N31 N32 N33 N34 N35 N36 N37 N38 N39 N40 N41 N42 N43 N44 N45 N46 N47 N48 N49 N50 N51 N52 N53 N54 N55 N56 N57 N58 N59 N60 N61 N62 N63 N64 N65 N66 N67 N68 N69 N70 N71 N72 N73 N74 N75 N76 N77 N78 N79 N80 N81 N82 N83 N84 N85 N86 N87 N88 N89 N90 N91 N92 N93 N94 N95 N96 N97 N98 N99 NA NAR NCL NEW NF NIL NIU NL NM3 NMI NMP NPT NT NTU NU NX OA ODE ODG ODK ODM OHM ON ONZ OPM OT OZA OZI P1 P10 P11 P12 P13 P14 P15 P16 P17 P18 P19 P2 P20 P21 P22 P23 P24 P25 P26 P27 P28 P29 P30 P31 P32 P33 P34 P35 P36 P37 P38 P39 P40 P41 P42 P43 P44 P45 P46 P47 P48 P49 P5 P50 P51 P52 P53 P54 P55 P56 P57 P58 P59 P60 P61 P62 P63 P64 P65 P66 P67 P68 P69 P70 P71 P72 P73 P74 P75 P76 P77 P78 P79 P80 P81 P82 P83 P84 P85 P86 P87 P88 P89 P90 P91 P92 P93 P94 P95 P96 P97 P98 P99 PAL PD PFL PGL PI PLA PO PQ PR PS PTD PTI PTL PTN Q10 Q11 Q12 Q13 Q14 Q15 Q16 Q17 Q18 Q19 Q20 Q21 Q22 Q23 Q24 Q25 Q26 Q27 Q28 Q29 Q3 Q30 Q31 Q32 Q33 Q34 Q35 Q36 Q37 Q38 Q39 Q40 Q41 Q42 QA QAN QB QR QTD QTI QTL QTR R1 R9 RH RM ROM RP RPM RPS RT S3 S4 SAN SCO SCR SEC SET SG SIE SM3 SMI SQ SQR SR STC STI STK STL STN STW SW SX SYR T0 T3 TAH TAN TI TIC TIP TKM TMS TNE TP TPI TPR TQD TRL TST TTS U1 U2 UB UC VA VLT VP W2 WA WB WCD WE WEB WEE WG WHR WM WSD WTT X1 YDK YDQ YRD Z11 Z9 ZP ZZ X1A X1B X1D X1F X1G X1W X2C X3A X3H X43 X44 X4A X4B X4C X4D X4F X4G X4H X5H X5L X5M X6H X6P X7A X7B X8A X8B X8C XAA XAB XAC XAD XAE XAF XAG XAH XAI XAJ XAL XAM XAP XAT XAV XB4 XBA XBB XBC XBD XBE XBF XBG XBH XBI XBJ XBK XBL XBM XBN XBO XBP XBQ XBR XBS XBT XBU XBV XBW XBX XBY XBZ XCA XCB XCC XCD XCE XCF XCG XCH XCI XCJ XCK XCL XCM XCN XCO XCP XCQ XCR XCS XCT XCU XCV XCW XCX XCY XCZ XDA XDB XDC XDG XDH XDI XDJ XDK XDL XDM XDN XDP XDR XDS XDT XDU XDV XDW XDX XDY XEC XED XEE XEF XEG XEH XEI XEN XFB XFC XFD XFE XFI XFL XFO XFP XFR XFT XFW XFX XGB XGI XGL XGR XGU XGY XGZ XHA XHB XHC XHG XHN XHR XIA XIB XIC XID XIE XIF XIG XIH XIK XIL XIN XIZ XJB XJC XJG XJR XJT XJY XKG XKI XLE XLG XLT XLU XLV XLZ XMA XMB XMC XME XMR XMS XMT XMW XMX XNA XNE XNF XNG XNS XNT XNU XNV XO1 XO2 XO3 XO4 XO5 XO6 XO7 XO8 XO9 XOA XOB XOC XOD XOE XOF XOG XOH XOI XOJ XOK XOL XOM XON XOP XOQ XOR XOS XOT XOU XOV XOW XOX XOY XOZ XP1 XP2 XP3 XP4 XPA XPB XPC XPD XPE XPF XPG XPH XPI XPJ XPK XPL XPN XPO XPP XPR XPT XPU XPV XPX XPY XPZ XQA XQB XQC XQD XQF XQG XQH XQJ XQK XQL XQM XQN XQP XQQ XQR XQS XRD XRG XRJ XRK XRL XRO XRT XRZ XSA XSB XSC XSD XSE XSH XSI XSK XSL XSM XSO XSP XSS XST XSU XSV XSW XSX XSY XSZ XT1 XTB XTC XTD XTE XTG XTI XTK XTL XTN XTO XTR XTS XTT XTU XTV XTW XTY XTZ XUC XUN XVA XVG XVI XVK XVL XVN XVO XVP XVQ XVR XVS XVY XWA XWB XWC XWD XWF XWG XWH XWJ XWK XWL XWM XWN XWP XWQ XWR XWS XWT XWU XWV XWW XWX XWY XWZ XXA XXB XXC XXD XXF XXG XXH XXJ XXK XYA XYB XYC XYD XYF XYG XYH XYJ XYK XYL XYM XYN XYP XYQ XYR XYS XYT XYV XYW XYX XYY XYZ XZA XZB XZC XZD XZF XZG XZH XZJ XZK XZL XZM XZN XZP XZQ XZR XZS XZT XZU XZV XZW XZX XZY XZZ ")
-	enK398 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EmbeddedDocumentBinaryObject")
-	enK399 = wordSet(" 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0154 0158 0170 0177 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208 0209 0210 0211 0212 0213 0215 0216 0217 0218 0219 0220 0221 0225 0230 0235 0240 0244 0242 0245 0246 0248 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951 9952 9953 9957 9959 AN AQ AS AU EM ")
+	enK0    = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalDocumentReference")
+	enK1    = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ID")
+	enK2    = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndpointID")
+	enK3    = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Party")
+	enK4    = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingCustomerParty")
+	enK5    = nameOf("", "schemeID")
+	enK6    = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PostalAddress")
+	enK7    = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IdentificationCode")
+	enK8    = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Country")
+	enK9    = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumberID")
+	enK10   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CardAccount")
+	enK11   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMeans")
+	enK12   = intLit("10")
+	enK13   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Address")
+	enK14   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryLocation")
+	enK15   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Delivery")
+	enK16   = []*Name{enK8, enK7}
+	enK17   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AllowanceCharge")
+	enK18   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeIndicator")
+	enK19   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "Invoice")
+	enK20   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2", "CreditNote")
+	enK21   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Amount")
+	enK22   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxScheme")
+	enK23   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxCategory")
+	enK24   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReason")
+	enK25   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReasonCode")
+	enK26   = intLit("2")
+	enK27   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseAmount")
+	enK28   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LegalMonetaryTotal")
+	enK29   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineExtensionAmount")
+	enK30   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExclusiveAmount")
+	enK31   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxInclusiveAmount")
+	enK32   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAmount")
+	enK33   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceLine")
+	enK34   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteLine")
+	enK35   = intLit("100")
+	enK36   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceTotalAmount")
+	enK37   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeTotalAmount")
+	enK38   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidAmount")
+	enK39   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableRoundingAmount")
+	enK40   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomizationID")
+	enK41   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueDate")
+	enK42   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoiceTypeCode")
+	enK43   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditNoteTypeCode")
+	enK44   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentCurrencyCode")
+	enK45   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationName")
+	enK46   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyLegalEntity")
+	enK47   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingSupplierParty")
+	enK48   = []*Name{enK47, enK3, enK6}
+	enK49   = []*Name{enK4, enK3, enK6}
+	enK50   = nameOf("", "currencyID")
+	enK51   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
+	enK52   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
+	enK53   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
+	enK54   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ClassifiedTaxCategory")
+	enK55   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxSubtotal")
+	enK56   = intLit("1")
+	enK57   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyID")
+	enK58   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyTaxScheme")
+	enK59   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxRepresentativeParty")
+	enK60   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxPointDate")
+	enK61   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoicePeriod")
+	enK62   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DescriptionCode")
+	enK63   = []*Name{enK61, enK62}
+	enK64   = []*Name{enK52, enK55}
+	enK65   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryDate")
+	enK66   = nameOf("*", "*")
+	enK67   = intLit("0")
+	enK68   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicedQuantity")
+	enK69   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditedQuantity")
+	enK70   = nameOf("", "unitCode")
+	enK71   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Name")
+	enK72   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Item")
+	enK73   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Price")
+	enK74   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceAmount")
+	enK75   = []*Name{enK73, enK74}
+	enK76   = []*Name{enK73, enK17, enK27}
+	enK77   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndDate")
+	enK78   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartDate")
+	enK79   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemProperty")
+	enK80   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Value")
+	enK81   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ItemClassificationCode")
+	enK82   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CommodityClassification")
+	enK83   = nameOf("", "listID")
+	enK84   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StandardItemIdentification")
+	enK85   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Note")
+	enK86   = intLit("3")
+	enK87   = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABZ ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACM ACN ACO ACP ACQ ACR ACS ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADH ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADS ADT ADU ADV ADW ADX ADY ADZ AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHW AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ARR ARS AUT AUU AUV AUW AUX AUY AUZ AVA AVB AVC AVD AVE AVF BAG BAH BAI BAJ BAK BAL BAM BAN BAO BAP BAQ BAR BAS BLC BLD BLE BLF BLG BLH BLI BLJ BLK BLL BLM BLN BLO BLP BLQ BLR BLS BLT BLU BLV BLW BLX BLY BLZ BMA BMB BMC BMD BME CCI CEX CHG CIP CLP CLR COI CUR CUS DAR DCL DEL DIN DOC DUT EUR FBC GBL GEN GS7 HAN HAZ ICN IIN IMI IND INS INV IRP ITR ITS LAN LIN LOI MCO MDH MKS ORI OSI PAC PAI PAY PKG PKT PMD PMT PRD PRF PRI PUR QIN QQD QUT RAH REG RET REV RQR SAF SIC SIN SLR SPA SPG SPH SPP SPT SRN SSR SUR TCA TDT TRA TRR TXD WHI ZZZ ")
+	enK88   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeParty")
+	enK89   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyName")
+	enK90   = []*Name{enK89, enK71}
+	enK91   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyIdentification")
+	enK92   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeFinancialAccount")
+	enK93   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansCode")
+	enK94   = []*Name{enK92, enK1}
+	enK95   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReference")
+	enK96   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceDocumentReference")
+	enK97   = []*Name{enK96, enK1}
+	enK98   = []*Name{enK3, enK46, enK57}
+	enK99   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxableAmount")
+	enK100  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Percent")
+	enK101  = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH EL ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
+	enK102  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReason")
+	enK103  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReasonCode")
+	enK104  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AddressLine")
+	enK105  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentDescription")
+	enK106  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentTypeCode")
+	enK107  = nameOf("", "mimeCode")
+	enK108  = nameOf("", "filename")
+	enK109  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryParty")
+	enK110  = []*Name{enK22, enK1}
+	enK111  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2", "UBLExtensions")
+	enK112  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UBLVersionID")
+	enK113  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileExecutionID")
+	enK114  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CopyIndicator")
+	enK115  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UUID")
+	enK116  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueTime")
+	enK117  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PricingCurrencyCode")
+	enK118  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentCurrencyCode")
+	enK119  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentAlternativeCurrencyCode")
+	enK120  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCostCode")
+	enK121  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineCountNumeric")
+	enK122  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartTime")
+	enK123  = []*Name{enK61, enK122}
+	enK124  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndTime")
+	enK125  = []*Name{enK61, enK124}
+	enK126  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DurationMeasure")
+	enK127  = []*Name{enK61, enK126}
+	enK128  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Description")
+	enK129  = []*Name{enK61, enK128}
+	enK130  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderReference")
+	enK131  = []*Name{enK130, enK114}
+	enK132  = []*Name{enK130, enK115}
+	enK133  = []*Name{enK130, enK41}
+	enK134  = []*Name{enK130, enK116}
+	enK135  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerReference")
+	enK136  = []*Name{enK130, enK135}
+	enK137  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderTypeCode")
+	enK138  = []*Name{enK130, enK137}
+	enK139  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DocumentReference")
+	enK140  = []*Name{enK130, enK139}
+	enK141  = []*Name{enK95, enK96, enK114}
+	enK142  = []*Name{enK95, enK96, enK115}
+	enK143  = []*Name{enK95, enK96, enK116}
+	enK144  = []*Name{enK95, enK96, enK106}
+	enK145  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentType")
+	enK146  = []*Name{enK95, enK96, enK145}
+	enK147  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "XPath")
+	enK148  = []*Name{enK95, enK96, enK147}
+	enK149  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LanguageID")
+	enK150  = []*Name{enK95, enK96, enK149}
+	enK151  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocaleCode")
+	enK152  = []*Name{enK95, enK96, enK151}
+	enK153  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "VersionID")
+	enK154  = []*Name{enK95, enK96, enK153}
+	enK155  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentStatusCode")
+	enK156  = []*Name{enK95, enK96, enK155}
+	enK157  = []*Name{enK95, enK96, enK105}
+	enK158  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Attachment")
+	enK159  = []*Name{enK95, enK96, enK158}
+	enK160  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ValidityPeriod")
+	enK161  = []*Name{enK95, enK96, enK160}
+	enK162  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "IssuerParty")
+	enK163  = []*Name{enK95, enK96, enK162}
+	enK164  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ResultOfVerification")
+	enK165  = []*Name{enK95, enK96, enK164}
+	enK166  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledInvoiceDocumentReference")
+	enK167  = []*Name{enK95, enK166}
+	enK168  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteDocumentReference")
+	enK169  = []*Name{enK95, enK168}
+	enK170  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledCreditNoteDocumentReference")
+	enK171  = []*Name{enK95, enK170}
+	enK172  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DebitNoteDocumentReference")
+	enK173  = []*Name{enK95, enK172}
+	enK174  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReminderDocumentReference")
+	enK175  = []*Name{enK95, enK174}
+	enK176  = []*Name{enK95, enK0}
+	enK177  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReferenceLine")
+	enK178  = []*Name{enK95, enK177}
+	enK179  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchDocumentReference")
+	enK180  = []*Name{enK179, enK114}
+	enK181  = []*Name{enK179, enK115}
+	enK182  = []*Name{enK179, enK41}
+	enK183  = []*Name{enK179, enK116}
+	enK184  = []*Name{enK179, enK106}
+	enK185  = []*Name{enK179, enK145}
+	enK186  = []*Name{enK179, enK147}
+	enK187  = []*Name{enK179, enK149}
+	enK188  = []*Name{enK179, enK151}
+	enK189  = []*Name{enK179, enK153}
+	enK190  = []*Name{enK179, enK155}
+	enK191  = []*Name{enK179, enK105}
+	enK192  = []*Name{enK179, enK158}
+	enK193  = []*Name{enK179, enK160}
+	enK194  = []*Name{enK179, enK162}
+	enK195  = []*Name{enK179, enK164}
+	enK196  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptDocumentReference")
+	enK197  = []*Name{enK196, enK114}
+	enK198  = []*Name{enK196, enK115}
+	enK199  = []*Name{enK196, enK41}
+	enK200  = []*Name{enK196, enK116}
+	enK201  = []*Name{enK196, enK106}
+	enK202  = []*Name{enK196, enK145}
+	enK203  = []*Name{enK196, enK147}
+	enK204  = []*Name{enK196, enK149}
+	enK205  = []*Name{enK196, enK151}
+	enK206  = []*Name{enK196, enK153}
+	enK207  = []*Name{enK196, enK155}
+	enK208  = []*Name{enK196, enK105}
+	enK209  = []*Name{enK196, enK158}
+	enK210  = []*Name{enK196, enK160}
+	enK211  = []*Name{enK196, enK162}
+	enK212  = []*Name{enK196, enK164}
+	enK213  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StatementDocumentReference")
+	enK214  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorDocumentReference")
+	enK215  = []*Name{enK214, enK114}
+	enK216  = []*Name{enK214, enK115}
+	enK217  = []*Name{enK214, enK41}
+	enK218  = []*Name{enK214, enK116}
+	enK219  = []*Name{enK214, enK106}
+	enK220  = []*Name{enK214, enK145}
+	enK221  = []*Name{enK214, enK147}
+	enK222  = []*Name{enK214, enK149}
+	enK223  = []*Name{enK214, enK151}
+	enK224  = []*Name{enK214, enK153}
+	enK225  = []*Name{enK214, enK155}
+	enK226  = []*Name{enK214, enK105}
+	enK227  = []*Name{enK214, enK158}
+	enK228  = []*Name{enK214, enK160}
+	enK229  = []*Name{enK214, enK162}
+	enK230  = []*Name{enK214, enK164}
+	enK231  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ContractDocumentReference")
+	enK232  = []*Name{enK231, enK114}
+	enK233  = []*Name{enK231, enK115}
+	enK234  = []*Name{enK231, enK41}
+	enK235  = []*Name{enK231, enK116}
+	enK236  = []*Name{enK231, enK106}
+	enK237  = []*Name{enK231, enK145}
+	enK238  = []*Name{enK231, enK147}
+	enK239  = []*Name{enK231, enK149}
+	enK240  = []*Name{enK231, enK151}
+	enK241  = []*Name{enK231, enK153}
+	enK242  = []*Name{enK231, enK155}
+	enK243  = []*Name{enK231, enK105}
+	enK244  = []*Name{enK231, enK158}
+	enK245  = []*Name{enK231, enK160}
+	enK246  = []*Name{enK231, enK162}
+	enK247  = []*Name{enK231, enK164}
+	enK248  = []*Name{enK0, enK114}
+	enK249  = []*Name{enK0, enK115}
+	enK250  = []*Name{enK0, enK41}
+	enK251  = []*Name{enK0, enK116}
+	enK252  = []*Name{enK0, enK145}
+	enK253  = []*Name{enK0, enK147}
+	enK254  = []*Name{enK0, enK149}
+	enK255  = []*Name{enK0, enK151}
+	enK256  = []*Name{enK0, enK153}
+	enK257  = []*Name{enK0, enK155}
+	enK258  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExternalReference")
+	enK259  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentHash")
+	enK260  = []*Name{enK0, enK158, enK258, enK259}
+	enK261  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HashAlgorithmMethod")
+	enK262  = []*Name{enK0, enK158, enK258, enK261}
+	enK263  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryDate")
+	enK264  = []*Name{enK0, enK158, enK258, enK263}
+	enK265  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryTime")
+	enK266  = []*Name{enK0, enK158, enK258, enK265}
+	enK267  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MimeCode")
+	enK268  = []*Name{enK0, enK158, enK258, enK267}
+	enK269  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FormatCode")
+	enK270  = []*Name{enK0, enK158, enK258, enK269}
+	enK271  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EncodingCode")
+	enK272  = []*Name{enK0, enK158, enK258, enK271}
+	enK273  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CharacterSetCode")
+	enK274  = []*Name{enK0, enK158, enK258, enK273}
+	enK275  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FileName")
+	enK276  = []*Name{enK0, enK158, enK258, enK275}
+	enK277  = []*Name{enK0, enK158, enK258, enK128}
+	enK278  = []*Name{enK0, enK160}
+	enK279  = []*Name{enK0, enK162}
+	enK280  = []*Name{enK0, enK164}
+	enK281  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ProjectReference")
+	enK282  = []*Name{enK281, enK115}
+	enK283  = []*Name{enK281, enK41}
+	enK284  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WorkPhaseReference")
+	enK285  = []*Name{enK281, enK284}
+	enK286  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Signature")
+	enK287  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerAssignedAccountID")
+	enK288  = []*Name{enK47, enK287}
+	enK289  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalAccountID")
+	enK290  = []*Name{enK47, enK289}
+	enK291  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DataSendingCapability")
+	enK292  = []*Name{enK47, enK291}
+	enK293  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCareIndicator")
+	enK294  = []*Name{enK47, enK3, enK293}
+	enK295  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttentionIndicator")
+	enK296  = []*Name{enK47, enK3, enK295}
+	enK297  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "WebsiteURI")
+	enK298  = []*Name{enK47, enK3, enK297}
+	enK299  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LogoReferenceID")
+	enK300  = []*Name{enK47, enK3, enK299}
+	enK301  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IndustryClassificationCode")
+	enK302  = []*Name{enK47, enK3, enK301}
+	enK303  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Language")
+	enK304  = []*Name{enK47, enK3, enK303}
+	enK305  = []*Name{enK47, enK3, enK6, enK1}
+	enK306  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressTypeCode")
+	enK307  = []*Name{enK47, enK3, enK6, enK306}
+	enK308  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressFormatCode")
+	enK309  = []*Name{enK47, enK3, enK6, enK308}
+	enK310  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Postbox")
+	enK311  = []*Name{enK47, enK3, enK6, enK310}
+	enK312  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Floor")
+	enK313  = []*Name{enK47, enK3, enK6, enK312}
+	enK314  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Room")
+	enK315  = []*Name{enK47, enK3, enK6, enK314}
+	enK316  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BlockName")
+	enK317  = []*Name{enK47, enK3, enK6, enK316}
+	enK318  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingName")
+	enK319  = []*Name{enK47, enK3, enK6, enK318}
+	enK320  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingNumber")
+	enK321  = []*Name{enK47, enK3, enK6, enK320}
+	enK322  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InhouseMail")
+	enK323  = []*Name{enK47, enK3, enK6, enK322}
+	enK324  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Department")
+	enK325  = []*Name{enK47, enK3, enK6, enK324}
+	enK326  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttention")
+	enK327  = []*Name{enK47, enK3, enK6, enK326}
+	enK328  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCare")
+	enK329  = []*Name{enK47, enK3, enK6, enK328}
+	enK330  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PlotIdentification")
+	enK331  = []*Name{enK47, enK3, enK6, enK330}
+	enK332  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CitySubdivisionName")
+	enK333  = []*Name{enK47, enK3, enK6, enK332}
+	enK334  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentityCode")
+	enK335  = []*Name{enK47, enK3, enK6, enK334}
+	enK336  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Region")
+	enK337  = []*Name{enK47, enK3, enK6, enK336}
+	enK338  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "District")
+	enK339  = []*Name{enK47, enK3, enK6, enK338}
+	enK340  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TimezoneOffset")
+	enK341  = []*Name{enK47, enK3, enK6, enK340}
+	enK342  = []*Name{enK47, enK3, enK6, enK8, enK71}
+	enK343  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LocationCoordinate")
+	enK344  = []*Name{enK47, enK3, enK6, enK343}
+	enK345  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalLocation")
+	enK346  = []*Name{enK47, enK3, enK345}
+	enK347  = []*Name{enK47, enK3, enK58, enK45}
+	enK348  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxLevelCode")
+	enK349  = []*Name{enK47, enK3, enK58, enK348}
+	enK350  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReasonCode")
+	enK351  = []*Name{enK47, enK3, enK58, enK350}
+	enK352  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReason")
+	enK353  = []*Name{enK47, enK3, enK58, enK352}
+	enK354  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RegistrationAddress")
+	enK355  = []*Name{enK47, enK3, enK58, enK354}
+	enK356  = []*Name{enK47, enK3, enK58, enK22, enK71}
+	enK357  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxTypeCode")
+	enK358  = []*Name{enK47, enK3, enK58, enK22, enK357}
+	enK359  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CurrencyCode")
+	enK360  = []*Name{enK47, enK3, enK58, enK22, enK359}
+	enK361  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdictionRegionAddress")
+	enK362  = []*Name{enK47, enK3, enK58, enK22, enK361}
+	enK363  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationDate")
+	enK364  = []*Name{enK47, enK3, enK46, enK363}
+	enK365  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationExpirationDate")
+	enK366  = []*Name{enK47, enK3, enK46, enK365}
+	enK367  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalFormCode")
+	enK368  = []*Name{enK47, enK3, enK46, enK367}
+	enK369  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SoleProprietorshipIndicator")
+	enK370  = []*Name{enK47, enK3, enK46, enK369}
+	enK371  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLiquidationStatusCode")
+	enK372  = []*Name{enK47, enK3, enK46, enK371}
+	enK373  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CorporateStockAmount")
+	enK374  = []*Name{enK47, enK3, enK46, enK373}
+	enK375  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FullyPaidSharesIndicator")
+	enK376  = []*Name{enK47, enK3, enK46, enK375}
+	enK377  = []*Name{enK47, enK3, enK46, enK354}
+	enK378  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CorporateRegistrationScheme")
+	enK379  = []*Name{enK47, enK3, enK46, enK378}
+	enK380  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HeadOfficeParty")
+	enK381  = []*Name{enK47, enK3, enK46, enK380}
+	enK382  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ShareholderParty")
+	enK383  = []*Name{enK47, enK3, enK46, enK382}
+	enK384  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Contact")
+	enK385  = []*Name{enK47, enK3, enK384, enK1}
+	enK386  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telefax")
+	enK387  = []*Name{enK47, enK3, enK384, enK386}
+	enK388  = []*Name{enK47, enK3, enK384, enK85}
+	enK389  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OtherCommunication")
+	enK390  = []*Name{enK47, enK3, enK384, enK389}
+	enK391  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Person")
+	enK392  = []*Name{enK47, enK3, enK391}
+	enK393  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AgentParty")
+	enK394  = []*Name{enK47, enK3, enK393}
+	enK395  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ServiceProviderParty")
+	enK396  = []*Name{enK47, enK3, enK395}
+	enK397  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PowerOfAttorney")
+	enK398  = []*Name{enK47, enK3, enK397}
+	enK399  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialAccount")
+	enK400  = []*Name{enK47, enK3, enK399}
+	enK401  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchContact")
+	enK402  = []*Name{enK47, enK401}
+	enK403  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingContact")
+	enK404  = []*Name{enK47, enK403}
+	enK405  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerContact")
+	enK406  = []*Name{enK47, enK405}
+	enK407  = []*Name{enK4, enK287}
+	enK408  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SupplierAssignedAccountID")
+	enK409  = []*Name{enK4, enK408}
+	enK410  = []*Name{enK4, enK289}
+	enK411  = []*Name{enK4, enK3, enK293}
+	enK412  = []*Name{enK4, enK3, enK295}
+	enK413  = []*Name{enK4, enK3, enK297}
+	enK414  = []*Name{enK4, enK3, enK299}
+	enK415  = []*Name{enK4, enK3, enK301}
+	enK416  = []*Name{enK4, enK3, enK303}
+	enK417  = []*Name{enK4, enK3, enK6, enK1}
+	enK418  = []*Name{enK4, enK3, enK6, enK306}
+	enK419  = []*Name{enK4, enK3, enK6, enK308}
+	enK420  = []*Name{enK4, enK3, enK6, enK310}
+	enK421  = []*Name{enK4, enK3, enK6, enK312}
+	enK422  = []*Name{enK4, enK3, enK6, enK314}
+	enK423  = []*Name{enK4, enK3, enK6, enK316}
+	enK424  = []*Name{enK4, enK3, enK6, enK318}
+	enK425  = []*Name{enK4, enK3, enK6, enK320}
+	enK426  = []*Name{enK4, enK3, enK6, enK322}
+	enK427  = []*Name{enK4, enK3, enK6, enK324}
+	enK428  = []*Name{enK4, enK3, enK6, enK326}
+	enK429  = []*Name{enK4, enK3, enK6, enK328}
+	enK430  = []*Name{enK4, enK3, enK6, enK330}
+	enK431  = []*Name{enK4, enK3, enK6, enK332}
+	enK432  = []*Name{enK4, enK3, enK6, enK334}
+	enK433  = []*Name{enK4, enK3, enK6, enK336}
+	enK434  = []*Name{enK4, enK3, enK6, enK338}
+	enK435  = []*Name{enK4, enK3, enK6, enK340}
+	enK436  = []*Name{enK4, enK3, enK6, enK8, enK71}
+	enK437  = []*Name{enK4, enK3, enK6, enK343}
+	enK438  = []*Name{enK4, enK3, enK345}
+	enK439  = []*Name{enK4, enK3, enK58, enK45}
+	enK440  = []*Name{enK4, enK3, enK58, enK348}
+	enK441  = []*Name{enK4, enK3, enK58, enK350}
+	enK442  = []*Name{enK4, enK3, enK58, enK352}
+	enK443  = []*Name{enK4, enK3, enK58, enK354}
+	enK444  = []*Name{enK4, enK3, enK58, enK22, enK71}
+	enK445  = []*Name{enK4, enK3, enK58, enK22, enK357}
+	enK446  = []*Name{enK4, enK3, enK58, enK22, enK359}
+	enK447  = []*Name{enK4, enK3, enK58, enK22, enK361}
+	enK448  = []*Name{enK4, enK3, enK46, enK363}
+	enK449  = []*Name{enK4, enK3, enK46, enK365}
+	enK450  = []*Name{enK4, enK3, enK46, enK367}
+	enK451  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalForm")
+	enK452  = []*Name{enK4, enK3, enK46, enK451}
+	enK453  = []*Name{enK4, enK3, enK46, enK369}
+	enK454  = []*Name{enK4, enK3, enK46, enK371}
+	enK455  = []*Name{enK4, enK3, enK46, enK373}
+	enK456  = []*Name{enK4, enK3, enK46, enK375}
+	enK457  = []*Name{enK4, enK3, enK46, enK354}
+	enK458  = []*Name{enK4, enK3, enK46, enK378}
+	enK459  = []*Name{enK4, enK3, enK46, enK380}
+	enK460  = []*Name{enK4, enK3, enK46, enK382}
+	enK461  = []*Name{enK4, enK3, enK384, enK1}
+	enK462  = []*Name{enK4, enK3, enK384, enK386}
+	enK463  = []*Name{enK4, enK3, enK384, enK85}
+	enK464  = []*Name{enK4, enK3, enK384, enK389}
+	enK465  = []*Name{enK4, enK3, enK391}
+	enK466  = []*Name{enK4, enK3, enK393}
+	enK467  = []*Name{enK4, enK3, enK395}
+	enK468  = []*Name{enK4, enK3, enK397}
+	enK469  = []*Name{enK4, enK3, enK399}
+	enK470  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryContact")
+	enK471  = []*Name{enK4, enK470}
+	enK472  = []*Name{enK4, enK403}
+	enK473  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerContact")
+	enK474  = []*Name{enK4, enK473}
+	enK475  = []*Name{enK88, enK293}
+	enK476  = []*Name{enK88, enK295}
+	enK477  = []*Name{enK88, enK297}
+	enK478  = []*Name{enK88, enK299}
+	enK479  = []*Name{enK88, enK2}
+	enK480  = []*Name{enK88, enK301}
+	enK481  = []*Name{enK88, enK303}
+	enK482  = []*Name{enK88, enK6}
+	enK483  = []*Name{enK88, enK345}
+	enK484  = []*Name{enK88, enK58}
+	enK485  = []*Name{enK88, enK46, enK45}
+	enK486  = []*Name{enK88, enK46, enK363}
+	enK487  = []*Name{enK88, enK46, enK365}
+	enK488  = []*Name{enK88, enK46, enK367}
+	enK489  = []*Name{enK88, enK46, enK451}
+	enK490  = []*Name{enK88, enK46, enK369}
+	enK491  = []*Name{enK88, enK46, enK371}
+	enK492  = []*Name{enK88, enK46, enK373}
+	enK493  = []*Name{enK88, enK46, enK375}
+	enK494  = []*Name{enK88, enK46, enK354}
+	enK495  = []*Name{enK88, enK46, enK378}
+	enK496  = []*Name{enK88, enK46, enK380}
+	enK497  = []*Name{enK88, enK46, enK382}
+	enK498  = []*Name{enK88, enK384}
+	enK499  = []*Name{enK88, enK391}
+	enK500  = []*Name{enK88, enK393}
+	enK501  = []*Name{enK88, enK395}
+	enK502  = []*Name{enK88, enK397}
+	enK503  = []*Name{enK88, enK399}
+	enK504  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerCustomerParty")
+	enK505  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerSupplierParty")
+	enK506  = []*Name{enK59, enK293}
+	enK507  = []*Name{enK59, enK295}
+	enK508  = []*Name{enK59, enK297}
+	enK509  = []*Name{enK59, enK299}
+	enK510  = []*Name{enK59, enK2}
+	enK511  = []*Name{enK59, enK301}
+	enK512  = []*Name{enK59, enK91}
+	enK513  = []*Name{enK59, enK303}
+	enK514  = []*Name{enK59, enK6, enK1}
+	enK515  = []*Name{enK59, enK6, enK306}
+	enK516  = []*Name{enK59, enK6, enK308}
+	enK517  = []*Name{enK59, enK6, enK310}
+	enK518  = []*Name{enK59, enK6, enK312}
+	enK519  = []*Name{enK59, enK6, enK314}
+	enK520  = []*Name{enK59, enK6, enK316}
+	enK521  = []*Name{enK59, enK6, enK318}
+	enK522  = []*Name{enK59, enK6, enK320}
+	enK523  = []*Name{enK59, enK6, enK322}
+	enK524  = []*Name{enK59, enK6, enK324}
+	enK525  = []*Name{enK59, enK6, enK326}
+	enK526  = []*Name{enK59, enK6, enK328}
+	enK527  = []*Name{enK59, enK6, enK330}
+	enK528  = []*Name{enK59, enK6, enK332}
+	enK529  = []*Name{enK59, enK6, enK334}
+	enK530  = []*Name{enK59, enK6, enK336}
+	enK531  = []*Name{enK59, enK6, enK338}
+	enK532  = []*Name{enK59, enK6, enK340}
+	enK533  = []*Name{enK59, enK6, enK8, enK71}
+	enK534  = []*Name{enK59, enK6, enK343}
+	enK535  = []*Name{enK59, enK345}
+	enK536  = []*Name{enK59, enK58, enK45}
+	enK537  = []*Name{enK59, enK58, enK348}
+	enK538  = []*Name{enK59, enK58, enK350}
+	enK539  = []*Name{enK59, enK58, enK352}
+	enK540  = []*Name{enK59, enK58, enK354}
+	enK541  = []*Name{enK59, enK58, enK22, enK71}
+	enK542  = []*Name{enK59, enK58, enK22, enK357}
+	enK543  = []*Name{enK59, enK58, enK22, enK359}
+	enK544  = []*Name{enK59, enK58, enK22, enK361}
+	enK545  = []*Name{enK59, enK46}
+	enK546  = []*Name{enK59, enK384}
+	enK547  = []*Name{enK59, enK391}
+	enK548  = []*Name{enK59, enK393}
+	enK549  = []*Name{enK59, enK395}
+	enK550  = []*Name{enK59, enK397}
+	enK551  = []*Name{enK59, enK399}
+	enK552  = []*Name{enK15, enK1}
+	enK553  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Quantity")
+	enK554  = []*Name{enK15, enK553}
+	enK555  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MinimumQuantity")
+	enK556  = []*Name{enK15, enK555}
+	enK557  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumQuantity")
+	enK558  = []*Name{enK15, enK557}
+	enK559  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryTime")
+	enK560  = []*Name{enK15, enK559}
+	enK561  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryDate")
+	enK562  = []*Name{enK15, enK561}
+	enK563  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryTime")
+	enK564  = []*Name{enK15, enK563}
+	enK565  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReleaseID")
+	enK566  = []*Name{enK15, enK565}
+	enK567  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TrackingID")
+	enK568  = []*Name{enK15, enK567}
+	enK569  = []*Name{enK15, enK14, enK128}
+	enK570  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Conditions")
+	enK571  = []*Name{enK15, enK14, enK570}
+	enK572  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentity")
+	enK573  = []*Name{enK15, enK14, enK572}
+	enK574  = []*Name{enK15, enK14, enK334}
+	enK575  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocationTypeCode")
+	enK576  = []*Name{enK15, enK14, enK575}
+	enK577  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InformationURI")
+	enK578  = []*Name{enK15, enK14, enK577}
+	enK579  = []*Name{enK15, enK14, enK71}
+	enK580  = []*Name{enK15, enK14, enK160}
+	enK581  = []*Name{enK15, enK14, enK13, enK1}
+	enK582  = []*Name{enK15, enK14, enK13, enK306}
+	enK583  = []*Name{enK15, enK14, enK13, enK308}
+	enK584  = []*Name{enK15, enK14, enK13, enK310}
+	enK585  = []*Name{enK15, enK14, enK13, enK312}
+	enK586  = []*Name{enK15, enK14, enK13, enK314}
+	enK587  = []*Name{enK15, enK14, enK13, enK316}
+	enK588  = []*Name{enK15, enK14, enK13, enK318}
+	enK589  = []*Name{enK15, enK14, enK13, enK320}
+	enK590  = []*Name{enK15, enK14, enK13, enK322}
+	enK591  = []*Name{enK15, enK14, enK13, enK324}
+	enK592  = []*Name{enK15, enK14, enK13, enK326}
+	enK593  = []*Name{enK15, enK14, enK13, enK328}
+	enK594  = []*Name{enK15, enK14, enK13, enK330}
+	enK595  = []*Name{enK15, enK14, enK13, enK332}
+	enK596  = []*Name{enK15, enK14, enK13, enK334}
+	enK597  = []*Name{enK15, enK14, enK13, enK336}
+	enK598  = []*Name{enK15, enK14, enK13, enK338}
+	enK599  = []*Name{enK15, enK14, enK13, enK340}
+	enK600  = []*Name{enK15, enK14, enK13, enK8, enK71}
+	enK601  = []*Name{enK15, enK14, enK13, enK343}
+	enK602  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubsidiaryLocation")
+	enK603  = []*Name{enK15, enK14, enK602}
+	enK604  = []*Name{enK15, enK14, enK343}
+	enK605  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AlternativeDeliveryLocation")
+	enK606  = []*Name{enK15, enK605}
+	enK607  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RequestedDeliveryPeriod")
+	enK608  = []*Name{enK15, enK607}
+	enK609  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "EstimatedDeliveryPeriod")
+	enK610  = []*Name{enK15, enK609}
+	enK611  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CarrierParty")
+	enK612  = []*Name{enK15, enK611}
+	enK613  = []*Name{enK15, enK109, enK293}
+	enK614  = []*Name{enK15, enK109, enK295}
+	enK615  = []*Name{enK15, enK109, enK297}
+	enK616  = []*Name{enK15, enK109, enK299}
+	enK617  = []*Name{enK15, enK109, enK2}
+	enK618  = []*Name{enK15, enK109, enK301}
+	enK619  = []*Name{enK15, enK109, enK91}
+	enK620  = []*Name{enK15, enK109, enK303}
+	enK621  = []*Name{enK15, enK109, enK6}
+	enK622  = []*Name{enK15, enK109, enK345}
+	enK623  = []*Name{enK15, enK109, enK58}
+	enK624  = []*Name{enK15, enK109, enK46}
+	enK625  = []*Name{enK15, enK109, enK384}
+	enK626  = []*Name{enK15, enK109, enK391}
+	enK627  = []*Name{enK15, enK109, enK393}
+	enK628  = []*Name{enK15, enK109, enK395}
+	enK629  = []*Name{enK15, enK109, enK397}
+	enK630  = []*Name{enK15, enK109, enK399}
+	enK631  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "NotifyParty")
+	enK632  = []*Name{enK15, enK631}
+	enK633  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Despatch")
+	enK634  = []*Name{enK15, enK633}
+	enK635  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryTerms")
+	enK636  = []*Name{enK15, enK635}
+	enK637  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MinimumDeliveryUnit")
+	enK638  = []*Name{enK15, enK637}
+	enK639  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MaximumDeliveryUnit")
+	enK640  = []*Name{enK15, enK639}
+	enK641  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Shipment")
+	enK642  = []*Name{enK15, enK641}
+	enK643  = []*Name{enK11, enK1}
+	enK644  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentDueDate")
+	enK645  = []*Name{enK11, enK644}
+	enK646  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentChannelCode")
+	enK647  = []*Name{enK11, enK646}
+	enK648  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionID")
+	enK649  = []*Name{enK11, enK648}
+	enK650  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardTypeCode")
+	enK651  = []*Name{enK11, enK10, enK650}
+	enK652  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityStartDate")
+	enK653  = []*Name{enK11, enK10, enK652}
+	enK654  = []*Name{enK11, enK10, enK263}
+	enK655  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssuerID")
+	enK656  = []*Name{enK11, enK10, enK655}
+	enK657  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueNumberID")
+	enK658  = []*Name{enK11, enK10, enK657}
+	enK659  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CV2ID")
+	enK660  = []*Name{enK11, enK10, enK659}
+	enK661  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardChipCode")
+	enK662  = []*Name{enK11, enK10, enK661}
+	enK663  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChipApplicationID")
+	enK664  = []*Name{enK11, enK10, enK663}
+	enK665  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AliasName")
+	enK666  = []*Name{enK11, enK92, enK665}
+	enK667  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountTypeCode")
+	enK668  = []*Name{enK11, enK92, enK667}
+	enK669  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountFormatCode")
+	enK670  = []*Name{enK11, enK92, enK669}
+	enK671  = []*Name{enK11, enK92, enK359}
+	enK672  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentNote")
+	enK673  = []*Name{enK11, enK92, enK672}
+	enK674  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitutionBranch")
+	enK675  = []*Name{enK11, enK92, enK674, enK71}
+	enK676  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitution")
+	enK677  = []*Name{enK11, enK92, enK674, enK676, enK71}
+	enK678  = []*Name{enK11, enK92, enK674, enK676, enK13}
+	enK679  = []*Name{enK11, enK92, enK674, enK13}
+	enK680  = []*Name{enK11, enK92, enK8}
+	enK681  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditAccount")
+	enK682  = []*Name{enK11, enK681}
+	enK683  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMandate")
+	enK684  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MandateTypeCode")
+	enK685  = []*Name{enK11, enK683, enK684}
+	enK686  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaymentInstructionsNumeric")
+	enK687  = []*Name{enK11, enK683, enK686}
+	enK688  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaidAmount")
+	enK689  = []*Name{enK11, enK683, enK688}
+	enK690  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SignatureID")
+	enK691  = []*Name{enK11, enK683, enK690}
+	enK692  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerParty")
+	enK693  = []*Name{enK11, enK683, enK692}
+	enK694  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerFinancialAccount")
+	enK695  = []*Name{enK11, enK683, enK694, enK71}
+	enK696  = []*Name{enK11, enK683, enK694, enK665}
+	enK697  = []*Name{enK11, enK683, enK694, enK667}
+	enK698  = []*Name{enK11, enK683, enK694, enK669}
+	enK699  = []*Name{enK11, enK683, enK694, enK359}
+	enK700  = []*Name{enK11, enK683, enK694, enK672}
+	enK701  = []*Name{enK11, enK683, enK694, enK674}
+	enK702  = []*Name{enK11, enK683, enK694, enK8}
+	enK703  = []*Name{enK11, enK683, enK160}
+	enK704  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentReversalPeriod")
+	enK705  = []*Name{enK11, enK683, enK704}
+	enK706  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Clause")
+	enK707  = []*Name{enK11, enK683, enK706}
+	enK708  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TradeFinancing")
+	enK709  = []*Name{enK11, enK708}
+	enK710  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentTerms")
+	enK711  = []*Name{enK710, enK1}
+	enK712  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansID")
+	enK713  = []*Name{enK710, enK712}
+	enK714  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidPaymentReferenceID")
+	enK715  = []*Name{enK710, enK714}
+	enK716  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReferenceEventCode")
+	enK717  = []*Name{enK710, enK716}
+	enK718  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountPercent")
+	enK719  = []*Name{enK710, enK718}
+	enK720  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltySurchargePercent")
+	enK721  = []*Name{enK710, enK720}
+	enK722  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPercent")
+	enK723  = []*Name{enK710, enK722}
+	enK724  = []*Name{enK710, enK21}
+	enK725  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountAmount")
+	enK726  = []*Name{enK710, enK725}
+	enK727  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltyAmount")
+	enK728  = []*Name{enK710, enK727}
+	enK729  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentTermsDetailsURI")
+	enK730  = []*Name{enK710, enK729}
+	enK731  = []*Name{enK710, enK644}
+	enK732  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstallmentDueDate")
+	enK733  = []*Name{enK710, enK732}
+	enK734  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicingPartyReference")
+	enK735  = []*Name{enK710, enK734}
+	enK736  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SettlementPeriod")
+	enK737  = []*Name{enK710, enK736}
+	enK738  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PenaltyPeriod")
+	enK739  = []*Name{enK710, enK738}
+	enK740  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExchangeRate")
+	enK741  = []*Name{enK710, enK740}
+	enK742  = []*Name{enK710, enK160}
+	enK743  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PrepaidPayment")
+	enK744  = []*Name{enK17, enK1}
+	enK745  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidIndicator")
+	enK746  = []*Name{enK17, enK745}
+	enK747  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SequenceNumeric")
+	enK748  = []*Name{enK17, enK747}
+	enK749  = []*Name{enK17, enK120}
+	enK750  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCost")
+	enK751  = []*Name{enK17, enK750}
+	enK752  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PerUnitAmount")
+	enK753  = []*Name{enK17, enK752}
+	enK754  = []*Name{enK17, enK23, enK71}
+	enK755  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseUnitMeasure")
+	enK756  = []*Name{enK17, enK23, enK755}
+	enK757  = []*Name{enK17, enK23, enK752}
+	enK758  = []*Name{enK17, enK23, enK103}
+	enK759  = []*Name{enK17, enK23, enK102}
+	enK760  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRange")
+	enK761  = []*Name{enK17, enK23, enK760}
+	enK762  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRatePercent")
+	enK763  = []*Name{enK17, enK23, enK762}
+	enK764  = []*Name{enK17, enK23, enK22, enK71}
+	enK765  = []*Name{enK17, enK23, enK22, enK357}
+	enK766  = []*Name{enK17, enK23, enK22, enK359}
+	enK767  = []*Name{enK17, enK23, enK22, enK361}
+	enK768  = []*Name{enK17, enK52}
+	enK769  = []*Name{enK17, enK11}
+	enK770  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxExchangeRate")
+	enK771  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingExchangeRate")
+	enK772  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentExchangeRate")
+	enK773  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentAlternativeExchangeRate")
+	enK774  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RoundingAmount")
+	enK775  = []*Name{enK52, enK774}
+	enK776  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxEvidenceIndicator")
+	enK777  = []*Name{enK52, enK776}
+	enK778  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxIncludedIndicator")
+	enK779  = []*Name{enK52, enK778}
+	enK780  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CalculationSequenceNumeric")
+	enK781  = []*Name{enK52, enK55, enK780}
+	enK782  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TransactionCurrencyTaxAmount")
+	enK783  = []*Name{enK52, enK55, enK782}
+	enK784  = []*Name{enK52, enK55, enK100}
+	enK785  = []*Name{enK52, enK55, enK755}
+	enK786  = []*Name{enK52, enK55, enK752}
+	enK787  = []*Name{enK52, enK55, enK760}
+	enK788  = []*Name{enK52, enK55, enK762}
+	enK789  = []*Name{enK52, enK55, enK23, enK71}
+	enK790  = []*Name{enK52, enK55, enK23, enK755}
+	enK791  = []*Name{enK52, enK55, enK23, enK752}
+	enK792  = []*Name{enK52, enK55, enK23, enK760}
+	enK793  = []*Name{enK52, enK55, enK23, enK762}
+	enK794  = []*Name{enK52, enK55, enK23, enK22, enK71}
+	enK795  = []*Name{enK52, enK55, enK23, enK22, enK357}
+	enK796  = []*Name{enK52, enK55, enK23, enK22, enK359}
+	enK797  = []*Name{enK52, enK55, enK23, enK22, enK361}
+	enK798  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WithholdingTaxTotal")
+	enK799  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAlternativeAmount")
+	enK800  = []*Name{enK28, enK799}
+	enK801  = []*Name{enK33, enK115}
+	enK802  = []*Name{enK34, enK115}
+	enK803  = []*Name{enK33, enK60}
+	enK804  = []*Name{enK34, enK60}
+	enK805  = []*Name{enK33, enK120}
+	enK806  = []*Name{enK34, enK120}
+	enK807  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPurposeCode")
+	enK808  = []*Name{enK33, enK807}
+	enK809  = []*Name{enK34, enK807}
+	enK810  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FreeOfChargeIndicator")
+	enK811  = []*Name{enK33, enK810}
+	enK812  = []*Name{enK34, enK810}
+	enK813  = []*Name{enK33, enK61, enK122}
+	enK814  = []*Name{enK34, enK61, enK122}
+	enK815  = []*Name{enK33, enK61, enK124}
+	enK816  = []*Name{enK34, enK61, enK124}
+	enK817  = []*Name{enK33, enK61, enK126}
+	enK818  = []*Name{enK34, enK61, enK126}
+	enK819  = []*Name{enK33, enK61, enK62}
+	enK820  = []*Name{enK34, enK61, enK62}
+	enK821  = []*Name{enK33, enK61, enK128}
+	enK822  = []*Name{enK34, enK61, enK128}
+	enK823  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderLineReference")
+	enK824  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderLineID")
+	enK825  = []*Name{enK33, enK823, enK824}
+	enK826  = []*Name{enK34, enK823, enK824}
+	enK827  = []*Name{enK33, enK823, enK115}
+	enK828  = []*Name{enK34, enK823, enK115}
+	enK829  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineStatusCode")
+	enK830  = []*Name{enK33, enK823, enK829}
+	enK831  = []*Name{enK34, enK823, enK829}
+	enK832  = []*Name{enK33, enK823, enK130}
+	enK833  = []*Name{enK34, enK823, enK130}
+	enK834  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchLineReference")
+	enK835  = []*Name{enK33, enK834}
+	enK836  = []*Name{enK34, enK834}
+	enK837  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptLineReference")
+	enK838  = []*Name{enK33, enK837}
+	enK839  = []*Name{enK34, enK837}
+	enK840  = []*Name{enK33, enK95}
+	enK841  = []*Name{enK34, enK95}
+	enK842  = []*Name{enK33, enK139, enK114}
+	enK843  = []*Name{enK34, enK139, enK114}
+	enK844  = []*Name{enK33, enK139, enK115}
+	enK845  = []*Name{enK34, enK139, enK115}
+	enK846  = []*Name{enK33, enK139, enK41}
+	enK847  = []*Name{enK34, enK139, enK41}
+	enK848  = []*Name{enK33, enK139, enK116}
+	enK849  = []*Name{enK34, enK139, enK116}
+	enK850  = []*Name{enK33, enK139, enK145}
+	enK851  = []*Name{enK34, enK139, enK145}
+	enK852  = []*Name{enK33, enK139, enK147}
+	enK853  = []*Name{enK34, enK139, enK147}
+	enK854  = []*Name{enK33, enK139, enK149}
+	enK855  = []*Name{enK34, enK139, enK149}
+	enK856  = []*Name{enK33, enK139, enK151}
+	enK857  = []*Name{enK34, enK139, enK151}
+	enK858  = []*Name{enK33, enK139, enK153}
+	enK859  = []*Name{enK34, enK139, enK153}
+	enK860  = []*Name{enK33, enK139, enK155}
+	enK861  = []*Name{enK34, enK139, enK155}
+	enK862  = []*Name{enK33, enK139, enK105}
+	enK863  = []*Name{enK34, enK139, enK105}
+	enK864  = []*Name{enK33, enK139, enK158}
+	enK865  = []*Name{enK34, enK139, enK158}
+	enK866  = []*Name{enK33, enK139, enK160}
+	enK867  = []*Name{enK34, enK139, enK160}
+	enK868  = []*Name{enK33, enK139, enK162}
+	enK869  = []*Name{enK34, enK139, enK162}
+	enK870  = []*Name{enK33, enK139, enK164}
+	enK871  = []*Name{enK34, enK139, enK164}
+	enK872  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingReference")
+	enK873  = []*Name{enK33, enK872}
+	enK874  = []*Name{enK34, enK872}
+	enK875  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorParty")
+	enK876  = []*Name{enK33, enK875}
+	enK877  = []*Name{enK34, enK875}
+	enK878  = []*Name{enK33, enK15}
+	enK879  = []*Name{enK34, enK15}
+	enK880  = []*Name{enK33, enK710}
+	enK881  = []*Name{enK34, enK710}
+	enK882  = []*Name{enK33, enK17, enK1}
+	enK883  = []*Name{enK34, enK17, enK1}
+	enK884  = []*Name{enK33, enK17, enK745}
+	enK885  = []*Name{enK34, enK17, enK745}
+	enK886  = []*Name{enK33, enK17, enK747}
+	enK887  = []*Name{enK34, enK17, enK747}
+	enK888  = []*Name{enK33, enK17, enK120}
+	enK889  = []*Name{enK34, enK17, enK120}
+	enK890  = []*Name{enK33, enK17, enK750}
+	enK891  = []*Name{enK34, enK17, enK750}
+	enK892  = []*Name{enK33, enK17, enK752}
+	enK893  = []*Name{enK34, enK17, enK752}
+	enK894  = []*Name{enK33, enK17, enK23}
+	enK895  = []*Name{enK34, enK17, enK23}
+	enK896  = []*Name{enK33, enK17, enK52}
+	enK897  = []*Name{enK34, enK17, enK52}
+	enK898  = []*Name{enK33, enK17, enK11}
+	enK899  = []*Name{enK34, enK17, enK11}
+	enK900  = []*Name{enK33, enK52}
+	enK901  = []*Name{enK34, enK52}
+	enK902  = []*Name{enK33, enK798}
+	enK903  = []*Name{enK34, enK798}
+	enK904  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackQuantity")
+	enK905  = []*Name{enK33, enK72, enK904}
+	enK906  = []*Name{enK34, enK72, enK904}
+	enK907  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackSizeNumeric")
+	enK908  = []*Name{enK33, enK72, enK907}
+	enK909  = []*Name{enK34, enK72, enK907}
+	enK910  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CatalogueIndicator")
+	enK911  = []*Name{enK33, enK72, enK910}
+	enK912  = []*Name{enK34, enK72, enK910}
+	enK913  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HazardousRiskIndicator")
+	enK914  = []*Name{enK33, enK72, enK913}
+	enK915  = []*Name{enK34, enK72, enK913}
+	enK916  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalInformation")
+	enK917  = []*Name{enK33, enK72, enK916}
+	enK918  = []*Name{enK34, enK72, enK916}
+	enK919  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Keyword")
+	enK920  = []*Name{enK33, enK72, enK919}
+	enK921  = []*Name{enK34, enK72, enK919}
+	enK922  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BrandName")
+	enK923  = []*Name{enK33, enK72, enK922}
+	enK924  = []*Name{enK34, enK72, enK922}
+	enK925  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ModelName")
+	enK926  = []*Name{enK33, enK72, enK925}
+	enK927  = []*Name{enK34, enK72, enK925}
+	enK928  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyersItemIdentification")
+	enK929  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExtendedID")
+	enK930  = []*Name{enK33, enK72, enK928, enK929}
+	enK931  = []*Name{enK34, enK72, enK928, enK929}
+	enK932  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BarcodeSymbologyID")
+	enK933  = []*Name{enK33, enK72, enK928, enK932}
+	enK934  = []*Name{enK34, enK72, enK928, enK932}
+	enK935  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalAttribute")
+	enK936  = []*Name{enK33, enK72, enK928, enK935}
+	enK937  = []*Name{enK34, enK72, enK928, enK935}
+	enK938  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MeasurementDimension")
+	enK939  = []*Name{enK33, enK72, enK928, enK938}
+	enK940  = []*Name{enK34, enK72, enK928, enK938}
+	enK941  = []*Name{enK33, enK72, enK928, enK162}
+	enK942  = []*Name{enK34, enK72, enK928, enK162}
+	enK943  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellersItemIdentification")
+	enK944  = []*Name{enK33, enK72, enK943, enK929}
+	enK945  = []*Name{enK34, enK72, enK943, enK929}
+	enK946  = []*Name{enK33, enK72, enK943, enK932}
+	enK947  = []*Name{enK34, enK72, enK943, enK932}
+	enK948  = []*Name{enK33, enK72, enK943, enK935}
+	enK949  = []*Name{enK34, enK72, enK943, enK935}
+	enK950  = []*Name{enK33, enK72, enK943, enK938}
+	enK951  = []*Name{enK34, enK72, enK943, enK938}
+	enK952  = []*Name{enK33, enK72, enK943, enK162}
+	enK953  = []*Name{enK34, enK72, enK943, enK162}
+	enK954  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturersItemIdentification")
+	enK955  = []*Name{enK33, enK72, enK954}
+	enK956  = []*Name{enK34, enK72, enK954}
+	enK957  = []*Name{enK33, enK72, enK84, enK929}
+	enK958  = []*Name{enK34, enK72, enK84, enK929}
+	enK959  = []*Name{enK33, enK72, enK84, enK932}
+	enK960  = []*Name{enK34, enK72, enK84, enK932}
+	enK961  = []*Name{enK33, enK72, enK84, enK935}
+	enK962  = []*Name{enK34, enK72, enK84, enK935}
+	enK963  = []*Name{enK33, enK72, enK84, enK938}
+	enK964  = []*Name{enK34, enK72, enK84, enK938}
+	enK965  = []*Name{enK33, enK72, enK84, enK162}
+	enK966  = []*Name{enK34, enK72, enK84, enK162}
+	enK967  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueItemIdentification")
+	enK968  = []*Name{enK33, enK72, enK967}
+	enK969  = []*Name{enK34, enK72, enK967}
+	enK970  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemIdentification")
+	enK971  = []*Name{enK33, enK72, enK970}
+	enK972  = []*Name{enK34, enK72, enK970}
+	enK973  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueDocumentReference")
+	enK974  = []*Name{enK33, enK72, enK973}
+	enK975  = []*Name{enK34, enK72, enK973}
+	enK976  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemSpecificationDocumentReference")
+	enK977  = []*Name{enK33, enK72, enK976}
+	enK978  = []*Name{enK34, enK72, enK976}
+	enK979  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginCountry")
+	enK980  = []*Name{enK33, enK72, enK979, enK71}
+	enK981  = []*Name{enK34, enK72, enK979, enK71}
+	enK982  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NatureCode")
+	enK983  = []*Name{enK33, enK72, enK82, enK982}
+	enK984  = []*Name{enK34, enK72, enK82, enK982}
+	enK985  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CargoTypeCode")
+	enK986  = []*Name{enK33, enK72, enK82, enK985}
+	enK987  = []*Name{enK34, enK72, enK82, enK985}
+	enK988  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CommodityCode")
+	enK989  = []*Name{enK33, enK72, enK82, enK988}
+	enK990  = []*Name{enK34, enK72, enK82, enK988}
+	enK991  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TransactionConditions")
+	enK992  = []*Name{enK33, enK72, enK991}
+	enK993  = []*Name{enK34, enK72, enK991}
+	enK994  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HazardousItem")
+	enK995  = []*Name{enK33, enK72, enK994}
+	enK996  = []*Name{enK34, enK72, enK994}
+	enK997  = []*Name{enK33, enK72, enK54, enK71}
+	enK998  = []*Name{enK34, enK72, enK54, enK71}
+	enK999  = []*Name{enK33, enK72, enK54, enK755}
+	enK1000 = []*Name{enK34, enK72, enK54, enK755}
+	enK1001 = []*Name{enK33, enK72, enK54, enK752}
+	enK1002 = []*Name{enK34, enK72, enK54, enK752}
+	enK1003 = []*Name{enK33, enK72, enK54, enK103}
+	enK1004 = []*Name{enK34, enK72, enK54, enK103}
+	enK1005 = []*Name{enK33, enK72, enK54, enK102}
+	enK1006 = []*Name{enK34, enK72, enK54, enK102}
+	enK1007 = []*Name{enK33, enK72, enK54, enK760}
+	enK1008 = []*Name{enK34, enK72, enK54, enK760}
+	enK1009 = []*Name{enK33, enK72, enK54, enK762}
+	enK1010 = []*Name{enK34, enK72, enK54, enK762}
+	enK1011 = []*Name{enK33, enK72, enK54, enK22, enK71}
+	enK1012 = []*Name{enK34, enK72, enK54, enK22, enK71}
+	enK1013 = []*Name{enK33, enK72, enK54, enK22, enK357}
+	enK1014 = []*Name{enK34, enK72, enK54, enK22, enK357}
+	enK1015 = []*Name{enK33, enK72, enK54, enK22, enK359}
+	enK1016 = []*Name{enK34, enK72, enK54, enK22, enK359}
+	enK1017 = []*Name{enK33, enK72, enK54, enK22, enK361}
+	enK1018 = []*Name{enK34, enK72, enK54, enK22, enK361}
+	enK1019 = []*Name{enK33, enK72, enK79, enK1}
+	enK1020 = []*Name{enK34, enK72, enK79, enK1}
+	enK1021 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NameCode")
+	enK1022 = []*Name{enK33, enK72, enK79, enK1021}
+	enK1023 = []*Name{enK34, enK72, enK79, enK1021}
+	enK1024 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TestMethod")
+	enK1025 = []*Name{enK33, enK72, enK79, enK1024}
+	enK1026 = []*Name{enK34, enK72, enK79, enK1024}
+	enK1027 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQuantity")
+	enK1028 = []*Name{enK33, enK72, enK79, enK1027}
+	enK1029 = []*Name{enK34, enK72, enK79, enK1027}
+	enK1030 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQualifier")
+	enK1031 = []*Name{enK33, enK72, enK79, enK1030}
+	enK1032 = []*Name{enK34, enK72, enK79, enK1030}
+	enK1033 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ImportanceCode")
+	enK1034 = []*Name{enK33, enK72, enK79, enK1033}
+	enK1035 = []*Name{enK34, enK72, enK79, enK1033}
+	enK1036 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ListValue")
+	enK1037 = []*Name{enK33, enK72, enK79, enK1036}
+	enK1038 = []*Name{enK34, enK72, enK79, enK1036}
+	enK1039 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "UsabilityPeriod")
+	enK1040 = []*Name{enK33, enK72, enK79, enK1039}
+	enK1041 = []*Name{enK34, enK72, enK79, enK1039}
+	enK1042 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyGroup")
+	enK1043 = []*Name{enK33, enK72, enK79, enK1042}
+	enK1044 = []*Name{enK34, enK72, enK79, enK1042}
+	enK1045 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RangeDimension")
+	enK1046 = []*Name{enK33, enK72, enK79, enK1045}
+	enK1047 = []*Name{enK34, enK72, enK79, enK1045}
+	enK1048 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyRange")
+	enK1049 = []*Name{enK33, enK72, enK79, enK1048}
+	enK1050 = []*Name{enK34, enK72, enK79, enK1048}
+	enK1051 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturerParty")
+	enK1052 = []*Name{enK33, enK72, enK1051}
+	enK1053 = []*Name{enK34, enK72, enK1051}
+	enK1054 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InformationContentProviderParty")
+	enK1055 = []*Name{enK33, enK72, enK1054}
+	enK1056 = []*Name{enK34, enK72, enK1054}
+	enK1057 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginAddress")
+	enK1058 = []*Name{enK33, enK72, enK1057}
+	enK1059 = []*Name{enK34, enK72, enK1057}
+	enK1060 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemInstance")
+	enK1061 = []*Name{enK33, enK72, enK1060}
+	enK1062 = []*Name{enK34, enK72, enK1060}
+	enK1063 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Certificate")
+	enK1064 = []*Name{enK33, enK72, enK1063}
+	enK1065 = []*Name{enK34, enK72, enK1063}
+	enK1066 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Dimension")
+	enK1067 = []*Name{enK33, enK72, enK1066}
+	enK1068 = []*Name{enK34, enK72, enK1066}
+	enK1069 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceChangeReason")
+	enK1070 = []*Name{enK33, enK73, enK1069}
+	enK1071 = []*Name{enK34, enK73, enK1069}
+	enK1072 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceTypeCode")
+	enK1073 = []*Name{enK33, enK73, enK1072}
+	enK1074 = []*Name{enK34, enK73, enK1072}
+	enK1075 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceType")
+	enK1076 = []*Name{enK33, enK73, enK1075}
+	enK1077 = []*Name{enK34, enK73, enK1075}
+	enK1078 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderableUnitFactorRate")
+	enK1079 = []*Name{enK33, enK73, enK1078}
+	enK1080 = []*Name{enK34, enK73, enK1078}
+	enK1081 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityPeriod")
+	enK1082 = []*Name{enK33, enK73, enK1081}
+	enK1083 = []*Name{enK34, enK73, enK1081}
+	enK1084 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceList")
+	enK1085 = []*Name{enK33, enK73, enK1084}
+	enK1086 = []*Name{enK34, enK73, enK1084}
+	enK1087 = []*Name{enK33, enK73, enK17, enK1}
+	enK1088 = []*Name{enK34, enK73, enK17, enK1}
+	enK1089 = []*Name{enK33, enK73, enK17, enK25}
+	enK1090 = []*Name{enK34, enK73, enK17, enK25}
+	enK1091 = []*Name{enK33, enK73, enK17, enK24}
+	enK1092 = []*Name{enK34, enK73, enK17, enK24}
+	enK1093 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MultiplierFactorNumeric")
+	enK1094 = []*Name{enK33, enK73, enK17, enK1093}
+	enK1095 = []*Name{enK34, enK73, enK17, enK1093}
+	enK1096 = []*Name{enK33, enK73, enK17, enK745}
+	enK1097 = []*Name{enK34, enK73, enK17, enK745}
+	enK1098 = []*Name{enK33, enK73, enK17, enK747}
+	enK1099 = []*Name{enK34, enK73, enK17, enK747}
+	enK1100 = []*Name{enK33, enK73, enK17, enK120}
+	enK1101 = []*Name{enK34, enK73, enK17, enK120}
+	enK1102 = []*Name{enK33, enK73, enK17, enK750}
+	enK1103 = []*Name{enK34, enK73, enK17, enK750}
+	enK1104 = []*Name{enK33, enK73, enK17, enK752}
+	enK1105 = []*Name{enK34, enK73, enK17, enK752}
+	enK1106 = []*Name{enK33, enK73, enK17, enK23}
+	enK1107 = []*Name{enK34, enK73, enK17, enK23}
+	enK1108 = []*Name{enK33, enK73, enK17, enK52}
+	enK1109 = []*Name{enK34, enK73, enK17, enK52}
+	enK1110 = []*Name{enK33, enK73, enK17, enK11}
+	enK1111 = []*Name{enK34, enK73, enK17, enK11}
+	enK1112 = []*Name{enK33, enK73, enK771}
+	enK1113 = []*Name{enK34, enK73, enK771}
+	enK1114 = []*Name{enK33, enK635}
+	enK1115 = []*Name{enK34, enK635}
+	enK1116 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubInvoiceLine")
+	enK1117 = []*Name{enK33, enK1116}
+	enK1118 = []*Name{enK34, enK1116}
+	enK1119 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPriceExtension")
+	enK1120 = []*Name{enK33, enK1119}
+	enK1121 = []*Name{enK34, enK1119}
+	enK1122 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileID")
+	enK1123 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderID")
+	enK1124 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentID")
+	enK1125 = nameOf("", "unitCodeListID")
+	enK1126 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NetworkID")
+	enK1127 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionNote")
+	enK1128 = []*Name{enK11, enK1127}
+	enK1129 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryAddress")
+	enK1130 = []*Name{enK15, enK1129}
+	enK1131 = nameOf("", "schemeName")
+	enK1132 = nameOf("", "schemeAgencyName")
+	enK1133 = nameOf("", "schemeDataURI")
+	enK1134 = nameOf("", "schemeURI")
+	enK1135 = nameOf("", "format")
+	enK1136 = nameOf("", "unitCodeListIdentifier")
+	enK1137 = nameOf("", "unitCodeListAgencyIdentifier")
+	enK1138 = nameOf("", "unitCodeListAgencyName")
+	enK1139 = nameOf("", "listAgencyName")
+	enK1140 = nameOf("", "listName")
+	enK1141 = nameOf("", "name")
+	enK1142 = nameOf("", "languageID")
+	enK1143 = nameOf("", "listURI")
+	enK1144 = nameOf("", "listSchemeURI")
+	enK1145 = nameOf("", "languageLocaleID")
+	enK1146 = nameOf("", "uri")
+	enK1147 = nameOf("", "currencyCodeListVersionID")
+	enK1148 = nameOf("", "characterSetCode")
+	enK1149 = nameOf("", "encodingCode")
+	enK1150 = nameOf("", "schemeAgencyID")
+	enK1151 = nameOf("", "listAgencyID")
+	enK1152 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineID")
+	enK1153 = wordSet(" 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 395 456 457 471 472 473 500 501 527 553 575 623 633 751 780 817 870 875 876 877 935 ")
+	enK1154 = wordSet(" AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VES VED VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ")
+	enK1155 = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABY ABZ AC ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACN ACO ACP ACQ ACR ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADT ADU ADV ADW ADX ADY ADZ AE AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AF AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB AJC AJD AJE AJF AJG AJH AJI AJJ AJK AJL AJM AJN AJO AJP AJQ AJR AJS AJT AJU AJV AJW AJX AJY AJZ AKA AKB AKC AKD AKE AKF AKG AKH AKI AKJ AKK AKL AKM AKN AKO AKP AKQ AKR AKS AKT AKU AKV AKW AKX AKY AKZ ALA ALB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ALR ALS ALT ALU ALV ALW ALX ALY ALZ AMA AMB AMC AMD AME AMF AMG AMH AMI AMJ AMK AML AMM AMN AMO AMP AMQ AMR AMS AMT AMU AMV AMW AMX AMY AMZ ANA ANB ANC AND ANE ANF ANG ANH ANI ANJ ANK ANL ANM ANN ANO ANP ANQ ANR ANS ANT ANU ANV ANW ANX ANY AOA AOD AOE AOF AOG AOH AOI AOJ AOK AOL AOM AON AOO AOP AOQ AOR AOS AOT AOU AOV AOW AOX AOY AOZ AP APA APB APC APD APE APF APG APH API APJ APK APL APM APN APO APP APQ APR APS APT APU APV APW APX APY APZ AQA AQB AQC AQD AQE AQF AQG AQH AQI AQJ AQK AQL AQM AQN AQO AQP AQQ AQR AQS AQT AQU AQV AQW AQX AQY AQZ ARA ARB ARC ARD ARE ARF ARG ARH ARI ARJ ARK ARL ARM ARN ARO ARP ARQ ARR ARS ART ARU ARV ARW ARX ARY ARZ ASA ASB ASC ASD ASE ASF ASG ASH ASI ASJ ASK ASL ASM ASN ASO ASP ASQ ASR ASS AST ASU ASV ASW ASX ASY ASZ ATA ATB ATC ATD ATE ATF ATG ATH ATI ATJ ATK ATL ATM ATN ATO ATP ATQ ATR ATS ATT ATU ATV ATW ATX ATY ATZ AU AUA AUB AUC AUD AUE AUF AUG AUH AUI AUJ AUK AUL AUM AUN AUO AUP AUQ AUR AUS AUT AUU AUV AUW AUX AUY AUZ AV AVA AVB AVC AVD AVE AVF AVG AVH AVI AVJ AVK AVL AVM AVN AVO AVP AVQ AVR AVS AVT AVU AVV AVW AVX AVY AVZ AWA AWB AWC AWD AWE AWF AWG AWH AWI AWJ AWK AWL AWM AWN AWO AWP AWQ AWR AWS AWT AWU AWV AWW AWX AWY AWZ AXA AXB AXC AXD AXE AXF AXG AXH AXI AXJ AXK AXL AXM AXN AXO AXP AXQ AXR AXS AXU BA BC BD BE BH BM BN BO BR BT BTP BW CAS CAT CAU CAV CAW CAX CAY CAZ CBA CBB CD CEC CED CFE CFF CFO CG CH CK CKN CM CMR CN CNO COF CP CR CRN CS CST CT CU CV CW CZ DA DAN DB DI DL DM DQ DR EA EB ED EE EEP EI EN EQ ER ERN ET EX FC FF FI FLW FN FO FS FT FV FX GA GC GD GDN GN HS HWB IA IB ICA ICE ICO II IL INB INN INO IP IS IT IV JB JE LA LAN LAR LB LC LI LO LRC LS MA MB MF MG MH MR MRN MS MSS MWB NA NF OH OI ON OP OR PB PC PD PE PF PI PK PL POR PP PQ PR PS PW PY RA RC RCN RE REN RF RR RT SA SB SD SE SEA SF SH SI SM SN SP SQ SRN SS STA SW SZ TB TCR TE TF TI TIN TL TN TP UAR UC UCN UN UO URI VA VC VGR VM VN VON VOR VP VR VS VT VV WE WM WN WR WS WY XA XC XP ZZZ ")
+	enK1156 = wordSet(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 0217 0218 0219 0220 0221 0222 0223 0224 0225 0226 0227 0228 0229 0230 0231 0232 0233 0234 0235 0236 0237 0238 0239 0240 0241 0242 0243 0244 0245 0246 0247 0248 ")
+	enK1157 = wordSet(" AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT BU BV BW BX BY BZ CC CG CL CR CV DR DW EC EF EMD EN FS GB GN GMN GS HS IB IN IS IT IZ MA MF MN MP NB ON PD PL PO PPI PV QS RC RN RU RY SA SG SK SN SRS SRT SRU SRV SRW SRX SRY SRZ SS SSA SSB SSC SSD SSE SSF SSG SSH SSI SSJ SSK SSL SSM SSN SSO SSP SSQ SSR SSS SST SSU SSV SSW SSX SSY SSZ ST STA STB STC STD STE STF STG STH STI STJ STK STL STM STN STO STP STQ STR STS STT STU STV STW STX STY STZ SUA SUB SUC SUD SUE SUF SUG SUH SUI SUJ SUK SUL SUM TG TSN TSO TSP TSQ TSR TSS TST TSU UA UP VN VP VS VX ZZZ ")
+	enK1158 = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
+	enK1159 = wordSet(" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 74 75 76 77 78 91 92 93 94 95 96 97 98 ZZZ ")
+	enK1160 = wordSet(" AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADT ADW ADY ADZ AEA AEB AEC AED AEF AEH AEI AEJ AEK AEL AEM AEN AEO AEP AES AET AEU AEV AEW AEX AEY AEZ AJ AU CA CAB CAD CAE CAF CAI CAJ CAK CAL CAM CAN CAO CAP CAQ CAR CAS CAT CAU CAV CAW CAX CAY CAZ CD CG CS CT DAB DAD DAC DAF DAG DAH DAI DAJ DAK DAL DAM DAN DAO DAP DAQ DL EG EP ER FAA FAB FAC FC FH FI GAA HAA HD HH IAA IAB ID IF IR IS KO L1 LA LAA LAB LF MAE MI ML NAA OA PA PAA PC PL PRV RAB RAC RAD RAF RE RF RH RV SA SAA SAD SAE SAI SG SH SM SU TAB TAC TT TV V1 V2 WH XAA YY ZZZ ")
+	enK1161 = wordSet(" VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX-EU-132-1H VATEX-EU-132-1I VATEX-EU-132-1J VATEX-EU-132-1K VATEX-EU-132-1L VATEX-EU-132-1M VATEX-EU-132-1N VATEX-EU-132-1O VATEX-EU-132-1P VATEX-EU-132-1Q VATEX-EU-135-1 VATEX-EU-143 VATEX-EU-143-1A VATEX-EU-143-1B VATEX-EU-143-1C VATEX-EU-143-1D VATEX-EU-143-1E VATEX-EU-143-1F VATEX-EU-143-1FA VATEX-EU-143-1G VATEX-EU-143-1H VATEX-EU-143-1I VATEX-EU-143-1J VATEX-EU-143-1K VATEX-EU-143-1L VATEX-EU-144 VATEX-EU-146-1E VATEX-EU-159 VATEX-EU-309 VATEX-EU-148 VATEX-EU-148-A VATEX-EU-148-B VATEX-EU-148-C VATEX-EU-148-D VATEX-EU-148-E VATEX-EU-148-F VATEX-EU-148-G VATEX-EU-151 VATEX-EU-151-1A VATEX-EU-151-1AA VATEX-EU-151-1B VATEX-EU-151-1C VATEX-EU-151-1D VATEX-EU-151-1E VATEX-EU-G VATEX-EU-O VATEX-EU-IC VATEX-EU-AE VATEX-EU-D VATEX-EU-F VATEX-EU-I VATEX-EU-J VATEX-FR-FRANCHISE VATEX-FR-CNWVAT VATEX-EU-153 VATEX-FR-CGI261-1 VATEX-FR-CGI261-2 VATEX-FR-CGI261-3 VATEX-FR-CGI261-4 VATEX-FR-CGI261-5 VATEX-FR-CGI261-7 VATEX-FR-CGI261-8 VATEX-FR-CGI261A VATEX-FR-CGI261B VATEX-FR-CGI261C-1 VATEX-FR-CGI261C-2 VATEX-FR-CGI261C-3 VATEX-FR-CGI261D-1 VATEX-FR-CGI261D-1BIS VATEX-FR-CGI261D-2 VATEX-FR-CGI261D-3 VATEX-FR-CGI261D-4 VATEX-FR-CGI261E-1 VATEX-FR-CGI261E-2 VATEX-FR-CGI277A VATEX-FR-CGI275 VATEX-FR-298SEXDECIESA VATEX-FR-CGI295 VATEX-FR-AE ")
+	enK1162 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseQuantity")
+	enK1163 = wordSet(" 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2N 2P 2Q 2R 2U 2X 2Y 2Z 3B 3C 4C 4G 4H 4K 4L 4M 4N 4O 4P 4Q 4R 4T 4U 4W 4X 5A 5B 5E 5J A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A2 A20 A21 A22 A23 A24 A26 A27 A28 A29 A3 A30 A31 A32 A33 A34 A35 A36 A37 A38 A39 A4 A40 A41 A42 A43 A44 A45 A47 A48 A49 A5 A53 A54 A55 A56 A59 A6 A68 A69 A7 A70 A71 A73 A74 A75 A76 A8 A84 A85 A86 A87 A88 A89 A9 A90 A91 A93 A94 A95 A96 A97 A98 A99 AA AB ACR ACT AD AE AH AI AK AL AMH AMP ANN APZ AQ AS ASM ASU ATM AWG AY AZ B1 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B21 B22 B23 B24 B25 B26 B27 B28 B29 B3 B30 B31 B32 B33 B34 B35 B4 B41 B42 B43 B44 B45 B46 B47 B48 B49 B50 B52 B53 B54 B55 B56 B57 B58 B59 B60 B61 B62 B63 B64 B66 B67 B68 B69 B7 B70 B71 B72 B73 B74 B75 B76 B77 B78 B79 B8 B80 B81 B82 B83 B84 B85 B86 B87 B88 B89 B90 B91 B92 B93 B94 B95 B96 B97 B98 B99 BAR BB BFT BHP BIL BLD BLL BP BPM BQL BTU BUA BUI C0 C10 C11 C12 C13 C14 C15 C16 C17 C18 C19 C20 C21 C22 C23 C24 C25 C26 C27 C28 C29 C3 C30 C31 C32 C33 C34 C35 C36 C37 C38 C39 C40 C41 C42 C43 C44 C45 C46 C47 C48 C49 C50 C51 C52 C53 C54 C55 C56 C57 C58 C59 C60 C61 C62 C63 C64 C65 C66 C67 C68 C69 C7 C70 C71 C72 C73 C74 C75 C76 C78 C79 C8 C80 C81 C82 C83 C84 C85 C86 C87 C88 C89 C9 C90 C91 C92 C93 C94 C95 C96 C97 C99 CCT CDL CEL CEN CG CGM CKG CLF CLT CMK CMQ CMT CNP CNT COU CTG CTM CTN CUR CWA CWI D03 D04 D1 D10 D11 D12 D13 D15 D16 D17 D18 D19 D2 D20 D21 D22 D23 D24 D25 D26 D27 D29 D30 D31 D32 D33 D34 D36 D41 D42 D43 D44 D45 D46 D47 D48 D49 D5 D50 D51 D52 D53 D54 D55 D56 D57 D58 D59 D6 D60 D61 D62 D63 D65 D68 D69 D73 D74 D77 D78 D80 D81 D82 D83 D85 D86 D87 D88 D89 D91 D93 D94 D95 DAA DAD DAY DB DBM DBW DD DEC DG DJ DLT DMA DMK DMO DMQ DMT DN DPC DPR DPT DRA DRI DRL DT DTN DWT DZN DZP E01 E07 E08 E09 E10 E12 E14 E15 E16 E17 E18 E19 E20 E21 E22 E23 E25 E27 E28 E30 E31 E32 E33 E34 E35 E36 E37 E38 E39 E4 E40 E41 E42 E43 E44 E45 E46 E47 E48 E49 E50 E51 E52 E53 E54 E55 E56 E57 E58 E59 E60 E61 E62 E63 E64 E65 E66 E67 E68 E69 E70 E71 E72 E73 E74 E75 E76 E77 E78 E79 E80 E81 E82 E83 E84 E85 E86 E87 E88 E89 E90 E91 E92 E93 E94 E95 E96 E97 E98 E99 EA EB EQ F01 F02 F03 F04 F05 F06 F07 F08 F10 F11 F12 F13 F14 F15 F16 F17 F18 F19 F20 F21 F22 F23 F24 F25 F26 F27 F28 F29 F30 F31 F32 F33 F34 F35 F36 F37 F38 F39 F40 F41 F42 F43 F44 F45 F46 F47 F48 F49 F50 F51 F52 F53 F54 F55 F56 F57 F58 F59 F60 F61 F62 F63 F64 F65 F66 F67 F68 F69 F70 F71 F72 F73 F74 F75 F76 F77 F78 F79 F80 F81 F82 F83 F84 F85 F86 F87 F88 F89 F90 F91 F92 F93 F94 F95 F96 F97 F98 F99 FAH FAR FBM FC FF FH FIT FL FNU FOT FP FR FS FTK FTQ G01 G04 G05 G06 G08 G09 G10 G11 G12 G13 G14 G15 G16 G17 G18 G19 G2 G20 G21 G23 G24 G25 G26 G27 G28 G29 G3 G30 G31 G32 G33 G34 G35 G36 G37 G38 G39 G40 G41 G42 G43 G44 G45 G46 G47 G48 G49 G50 G51 G52 G53 G54 G55 G56 G57 G58 G59 G60 G61 G62 G63 G64 G65 G66 G67 G68 G69 G70 G71 G72 G73 G74 G75 G76 G77 G78 G79 G80 G81 G82 G83 G84 G85 G86 G87 G88 G89 G90 G91 G92 G93 G94 G95 G96 G97 G98 G99 GB GBQ GDW GE GF GFI GGR GIA GIC GII GIP GJ GL GLD GLI GLL GM GO GP GQ GRM GRN GRO GV GWH H03 H04 H05 H06 H07 H08 H09 H10 H11 H12 H13 H14 H15 H16 H18 H19 H20 H21 H22 H23 H24 H25 H26 H27 H28 H29 H30 H31 H32 H33 H34 H35 H36 H37 H38 H39 H40 H41 H42 H43 H44 H45 H46 H47 H48 H49 H50 H51 H52 H53 H54 H55 H56 H57 H58 H59 H60 H61 H62 H63 H64 H65 H66 H67 H68 H69 H70 H71 H72 H73 H74 H75 H76 H77 H79 H80 H81 H82 H83 H84 H85 H87 H88 H89 H90 H91 H92 H93 H94 H95 H96 H98 H99 HA HAD HBA HBX HC HDW HEA HGM HH HIU HKM HLT HM HMO HMQ HMT HPA HTZ HUR HWE IA IE INH INK INQ ISD IU IUG IV J10 J12 J13 J14 J15 J16 J17 J18 J19 J2 J20 J21 J22 J23 J24 J25 J26 J27 J28 J29 J30 J31 J32 J33 J34 J35 J36 J38 J39 J40 J41 J42 J43 J44 J45 J46 J47 J48 J49 J50 J51 J52 J53 J54 J55 J56 J57 J58 J59 J60 J61 J62 J63 J64 J65 J66 J67 J68 J69 J70 J71 J72 J73 J74 J75 J76 J78 J79 J81 J82 J83 J84 J85 J87 J90 J91 J92 J93 J95 J96 J97 J98 J99 JE JK JM JNT JOU JPS JWL K1 K10 K11 K12 K13 K14 K15 K16 K17 K18 K19 K2 K20 K21 K22 K23 K26 K27 K28 K3 K30 K31 K32 K33 K34 K35 K36 K37 K38 K39 K40 K41 K42 K43 K45 K46 K47 K48 K49 K50 K51 K52 K53 K54 K55 K58 K59 K6 K60 K61 K62 K63 K64 K65 K66 K67 K68 K69 K70 K71 K73 K74 K75 K76 K77 K78 K79 K80 K81 K82 K83 K84 K85 K86 K87 K88 K89 K90 K91 K92 K93 K94 K95 K96 K97 K98 K99 KA KAT KB KBA KCC KDW KEL KGM KGS KHY KHZ KI KIC KIP KJ KJO KL KLK KLX KMA KMH KMK KMQ KMT KNI KNM KNS KNT KO KPA KPH KPO KPP KR KSD KSH KT KTN KUR KVA KVR KVT KW KWH KWN KWO KWS KWT KWY KX L10 L11 L12 L13 L14 L15 L16 L17 L18 L19 L2 L20 L21 L23 L24 L25 L26 L27 L28 L29 L30 L31 L32 L33 L34 L35 L36 L37 L38 L39 L40 L41 L42 L43 L44 L45 L46 L47 L48 L49 L50 L51 L52 L53 L54 L55 L56 L57 L58 L59 L60 L63 L64 L65 L66 L67 L68 L69 L70 L71 L72 L73 L74 L75 L76 L77 L78 L79 L80 L81 L82 L83 L84 L85 L86 L87 L88 L89 L90 L91 L92 L93 L94 L95 L96 L98 L99 LA LAC LBR LBT LD LEF LF LH LK LM LN LO LP LPA LR LS LTN LTR LUB LUM LUX LY M1 M10 M11 M12 M13 M14 M15 M16 M17 M18 M19 M20 M21 M22 M23 M24 M25 M26 M27 M29 M30 M31 M32 M33 M34 M35 M36 M37 M38 M39 M4 M40 M41 M42 M43 M44 M45 M46 M47 M48 M49 M5 M50 M51 M52 M53 M55 M56 M57 M58 M59 M60 M61 M62 M63 M64 M65 M66 M67 M68 M69 M7 M70 M71 M72 M73 M74 M75 M76 M77 M78 M79 M80 M81 M82 M83 M84 M85 M86 M87 M88 M89 M9 M90 M91 M92 M93 M94 M95 M96 M97 M98 M99 MAH MAL MAM MAR MAW MBE MBF MBR MC MCU MD MGM MHZ MIK MIL MIN MIO MIU MKD MKM MKW MLD MLT MMK MMQ MMT MND MNJ MON MPA MQD MQH MQM MQS MQW MRD MRM MRW MSK MTK MTQ MTR MTS MTZ MVA MWH N1 N10 N11 N12 N13 N14 N15 N16 N17 N18 N19 N20 N21 N22 N23 N24 N25 N26 N27 N28 N29 N3 N30 N31 N32 N33 N34 N35 N36 N37 N38 N39 N40 N41 N42 N43 N44 N45 N46 N47 N48 N49 N50 N51 N52 N53 N54 N55 N56 N57 N58 N59 N60 N61 N62 N63 N64 N65 N66 N67 N68 N69 N70 N71 N72 N73 N74 N75 N76 N77 N78 N79 N80 N81 N82 N83 N84 N85 N86 N87 N88 N89 N90 N91 N92 N93 N94 N95 N96 N97 N98 N99 NA NAR NCL NEW NF NIL NIU NL NM3 NMI NMP NPT NT NTU NU NX OA ODE ODG ODK ODM OHM ON ONZ OPM OT OZA OZI P1 P10 P11 P12 P13 P14 P15 P16 P17 P18 P19 P2 P20 P21 P22 P23 P24 P25 P26 P27 P28 P29 P30 P31 P32 P33 P34 P35 P36 P37 P38 P39 P40 P41 P42 P43 P44 P45 P46 P47 P48 P49 P5 P50 P51 P52 P53 P54 P55 P56 P57 P58 P59 P60 P61 P62 P63 P64 P65 P66 P67 P68 P69 P70 P71 P72 P73 P74 P75 P76 P77 P78 P79 P80 P81 P82 P83 P84 P85 P86 P87 P88 P89 P90 P91 P92 P93 P94 P95 P96 P97 P98 P99 PAL PD PFL PGL PI PLA PO PQ PR PS PTD PTI PTL PTN Q10 Q11 Q12 Q13 Q14 Q15 Q16 Q17 Q18 Q19 Q20 Q21 Q22 Q23 Q24 Q25 Q26 Q27 Q28 Q29 Q3 Q30 Q31 Q32 Q33 Q34 Q35 Q36 Q37 Q38 Q39 Q40 Q41 Q42 QA QAN QB QR QTD QTI QTL QTR R1 R9 RH RM ROM RP RPM RPS RT S3 S4 SAN SCO SCR SEC SET SG SIE SM3 SMI SQ SQR SR STC STI STK STL STN STW SW SX SYR T0 T3 TAH TAN TI TIC TIP TKM TMS TNE TP TPI TPR TQD TRL TST TTS U1 U2 UB UC VA VLT VP W2 WA WB WCD WE WEB WEE WG WHR WM WSD WTT X1 YDK YDQ YRD Z11 Z9 ZP ZZ X1A X1B X1D X1F X1G X1W X2C X3A X3H X43 X44 X4A X4B X4C X4D X4F X4G X4H X5H X5L X5M X6H X6P X7A X7B X8A X8B X8C XAA XAB XAC XAD XAE XAF XAG XAH XAI XAJ XAL XAM XAP XAT XAV XB4 XBA XBB XBC XBD XBE XBF XBG XBH XBI XBJ XBK XBL XBM XBN XBO XBP XBQ XBR XBS XBT XBU XBV XBW XBX XBY XBZ XCA XCB XCC XCD XCE XCF XCG XCH XCI XCJ XCK XCL XCM XCN XCO XCP XCQ XCR XCS XCT XCU XCV XCW XCX XCY XCZ XDA XDB XDC XDG XDH XDI XDJ XDK XDL XDM XDN XDP XDR XDS XDT XDU XDV XDW XDX XDY XEC XED XEE XEF XEG XEH XEI XEN XFB XFC XFD XFE XFI XFL XFO XFP XFR XFT XFW XFX XGB XGI XGL XGR XGU XGY XGZ XHA XHB XHC XHG XHN XHR XIA XIB XIC XID XIE XIF XIG XIH XIK XIL XIN XIZ XJB XJC XJG XJR XJT XJY XKG XKI XLE XLG XLT XLU XLV XLZ XMA XMB XMC XME XMR XMS XMT XMW XMX XNA XNE XNF XNG XNS XNT XNU XNV XO1 XO2 XO3 XO4 XO5 XO6 XO7 XO8 XO9 XOA XOB XOC XOD XOE XOF XOG XOH XOI XOJ XOK XOL XOM XON XOP XOQ XOR XOS XOT XOU XOV XOW XOX XOY XOZ XP1 XP2 XP3 XP4 XPA XPB XPC XPD XPE XPF XPG XPH XPI XPJ XPK XPL XPN XPO XPP XPR XPT XPU XPV XPX XPY XPZ XQA XQB XQC XQD XQF XQG XQH XQJ XQK XQL XQM XQN XQP XQQ XQR XQS XRD XRG XRJ XRK XRL XRO XRT XRZ XSA XSB XSC XSD XSE XSH XSI XSK XSL XSM XSO XSP XSS XST XSU XSV XSW XSX XSY XSZ XT1 XTB XTC XTD XTE XTG XTI XTK XTL XTN XTO XTR XTS XTT XTU XTV XTW XTY XTZ XUC XUN XVA XVG XVI XVK XVL XVN XVO XVP XVQ XVR XVS XVY XWA XWB XWC XWD XWF XWG XWH XWJ XWK XWL XWM XWN XWP XWQ XWR XWS XWT XWU XWV XWW XWX XWY XWZ XXA XXB XXC XXD XXF XXG XXH XXJ XXK XYA XYB XYC XYD XYF XYG XYH XYJ XYK XYL XYM XYN XYP XYQ XYR XYS XYT XYV XYW XYX XYY XYZ XZA XZB XZC XZD XZF XZG XZH XZJ XZK XZL XZM XZN XZP XZQ XZR XZS XZT XZU XZV XZW XZX XZY XZZ ")
+	enK1164 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EmbeddedDocumentBinaryObject")
+	enK1165 = wordSet(" 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0154 0158 0170 0177 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208 0209 0210 0211 0212 0213 0215 0216 0217 0218 0219 0220 0221 0225 0230 0235 0240 0244 0242 0245 0246 0248 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951 9952 9953 9957 9959 AN AQ AS AU EM ")
 )
 
-var _ = indexNames(false, enK32, enK33, enK48, enK21, enK51, enK44, enK56, enK4, enK16, enK8, enK54, enK7, enK24, enK253, enK0, enK316, enK321, enK68, enK9, enK10, enK255, enK11, enK85, enK83, enK360)
+var _ = indexNames(false, enK7, enK33, enK34, enK6, enK52, enK23, enK54, enK47, enK59, enK4, enK17, enK62, enK55, enK74, enK27, enK71, enK1, enK57, enK122, enK124, enK126, enK128, enK114, enK115, enK41, enK116, enK135, enK137, enK139, enK106, enK145, enK147, enK149, enK151, enK153, enK155, enK105, enK158, enK160, enK162, enK164, enK166, enK168, enK170, enK172, enK174, enK0, enK177, enK259, enK261, enK263, enK265, enK267, enK269, enK271, enK273, enK275, enK284, enK287, enK289, enK291, enK293, enK295, enK297, enK299, enK301, enK303, enK306, enK308, enK310, enK312, enK314, enK316, enK318, enK320, enK322, enK324, enK326, enK328, enK330, enK332, enK334, enK336, enK338, enK340, enK343, enK345, enK45, enK348, enK350, enK352, enK354, enK357, enK359, enK361, enK363, enK365, enK367, enK369, enK371, enK373, enK375, enK378, enK380, enK382, enK386, enK85, enK389, enK391, enK393, enK395, enK397, enK399, enK401, enK403, enK405, enK408, enK451, enK470, enK473, enK2, enK58, enK384, enK91, enK46, enK553, enK555, enK557, enK559, enK561, enK563, enK565, enK567, enK570, enK572, enK575, enK577, enK602, enK605, enK607, enK609, enK611, enK631, enK633, enK635, enK637, enK639, enK641, enK644, enK646, enK648, enK650, enK652, enK655, enK657, enK659, enK661, enK663, enK665, enK667, enK669, enK672, enK13, enK8, enK681, enK684, enK686, enK688, enK690, enK692, enK674, enK704, enK706, enK708, enK712, enK714, enK716, enK718, enK720, enK722, enK21, enK725, enK727, enK729, enK732, enK734, enK736, enK738, enK740, enK745, enK747, enK120, enK750, enK752, enK755, enK103, enK102, enK760, enK762, enK11, enK774, enK776, enK778, enK780, enK782, enK100, enK799, enK60, enK807, enK810, enK824, enK829, enK130, enK834, enK837, enK95, enK872, enK875, enK15, enK710, enK798, enK904, enK907, enK910, enK913, enK916, enK919, enK922, enK925, enK929, enK932, enK935, enK938, enK954, enK967, enK970, enK973, enK976, enK982, enK985, enK988, enK991, enK994, enK1021, enK1024, enK1027, enK1030, enK1033, enK1036, enK1039, enK1042, enK1045, enK1048, enK1051, enK1054, enK1057, enK1060, enK1063, enK1066, enK1069, enK1072, enK1075, enK1078, enK1081, enK1084, enK25, enK24, enK1093, enK771, enK1116, enK1119, enK676, enK928, enK943, enK73, enK9, enK10, enK683, enK1127, enK1129, enK93, enK1124)
 
-var _ = indexNames(true, enK361, enK365, enK366, enK367, enK368, enK369, enK370, enK371, enK372, enK373, enK374, enK375, enK376, enK377, enK378, enK379, enK380, enK381, enK382, enK383, enK384, enK385)
+var _ = indexNames(true, enK1125, enK1131, enK1132, enK1133, enK1134, enK1135, enK1136, enK1137, enK1138, enK1139, enK1140, enK1141, enK1142, enK1143, enK1144, enK1145, enK1146, enK1147, enK1148, enK1149, enK1150, enK1151)
 
 var schemaEN = &Schema{
 	Lets: enLets,
@@ -1636,7 +2402,7 @@ func enM000(v []Seq, n *Node) bool {
 
 // BR-52: normalize-space(cbc:ID) != ”
 func enT0000(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(child(n, enK1))) != "")
+	return (fnNormalizeSpace(childStr(n, enK1)) != "")
 }
 
 // cac:AccountingCustomerParty/cac:Party/cbc:EndpointID
@@ -1663,7 +2429,7 @@ func enM001(v []Seq, n *Node) bool {
 
 // BR-63: exists(@schemeID)
 func enT0001(v []Seq, n *Node) bool {
-	return (len(attr(n, enK5)) > 0)
+	return hasAttr(n, enK5)
 }
 
 // cac:AccountingCustomerParty/cac:Party/cac:PostalAddress
@@ -1690,7 +2456,10 @@ func enM002(v []Seq, n *Node) bool {
 
 // BR-11: normalize-space(cac:Country/cbc:IdentificationCode) != ”
 func enT0002(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK7), func(n2 *Node) Seq { return child(n2, enK8) }))) != "")
+	return (fnNormalizeSpace(func() (r2 string) {
+		anyChild(n, enK8, func(n3 *Node) bool { return anyChild(n3, enK7, func(n4 *Node) bool { return setStr(&r2, n4) }) })
+		return
+	}()) != "")
 }
 
 // cac:PaymentMeans/cac:CardAccount/cbc:PrimaryAccountNumberID
@@ -1717,7 +2486,7 @@ func enM003(v []Seq, n *Node) bool {
 
 // BR-51: string-length(normalize-space(.))<=10
 func enT0003(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(nodeSeq(n)))), enK12, opLe)
+	return gcmp(fnStringLength(fnNormalizeSpace(n.StringValue())), enK12, opLe)
 }
 
 // cac:Delivery/cac:DeliveryLocation/cac:Address
@@ -1744,23 +2513,23 @@ func enM004(v []Seq, n *Node) bool {
 
 // BR-57: exists(cac:Country/cbc:IdentificationCode)
 func enT0004(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK7), func(n3 *Node) bool { return (len(child(n3, enK8)) > 0) })
+	return existsNames(n, enK16)
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
 func enM005(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
 		if !(func(r5 Seq) bool {
-			return anyNode(child(m, enK17), func(n6 *Node) bool { return gcmp(nodeSeq(n6), r5, opEq) })
+			return anyChild(m, enK18, func(n6 *Node) bool { return gcmp(nodeSeq(n6), r5, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK18) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -1769,16 +2538,16 @@ func enM005(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
 		if !(func(r7 Seq) bool {
-			return anyNode(child(m, enK17), func(n8 *Node) bool { return gcmp(nodeSeq(n8), r7, opEq) })
+			return anyChild(m, enK18, func(n8 *Node) bool { return gcmp(nodeSeq(n8), r7, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK20) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -1790,19 +2559,19 @@ func enM005(v []Seq, n *Node) bool {
 
 // BR-31: exists(cbc:Amount)
 func enT0005(v []Seq, n *Node) bool {
-	return (len(child(n, enK20)) > 0)
+	return hasChild(n, enK21)
 }
 
 // BR-32: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0006(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK21), func(n10 *Node) bool {
-		return anyNode(child(n10, enK22), func(n11 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n11, enK1)))) == "VAT") }) && (len(child(n10, enK1)) > 0)
+	return anyChild(n, enK23, func(n10 *Node) bool {
+		return anyChild(n10, enK22, func(n11 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n11, enK1))) == "VAT") }) && hasChild(n10, enK1)
 	})
 }
 
 // BR-33: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0007(v []Seq, n *Node) bool {
-	return ((len(child(n, enK23)) > 0) || (len(child(n, enK24)) > 0))
+	return (hasChild(n, enK24) || hasChild(n, enK25))
 }
 
 // BR-CO-05: true()
@@ -1812,33 +2581,33 @@ func enT0008(v []Seq, n *Node) bool {
 
 // BR-CO-21: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0009(v []Seq, n *Node) bool {
-	return ((len(child(n, enK23)) > 0) || (len(child(n, enK24)) > 0))
+	return (hasChild(n, enK24) || hasChild(n, enK25))
 }
 
 // BR-DEC-01: string-length(substring-after(cbc:Amount,'.'))<=2
 func enT0010(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK20)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK21), ".")), enK26, opLe)
 }
 
 // BR-DEC-02: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func enT0011(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK26)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK27), ".")), enK26, opLe)
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
 func enM006(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
 		if !(func(r17 Seq) bool {
-			return anyNode(child(m, enK17), func(n18 *Node) bool { return gcmp(nodeSeq(n18), r17, opEq) })
+			return anyChild(m, enK18, func(n18 *Node) bool { return gcmp(nodeSeq(n18), r17, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK18) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -1847,16 +2616,16 @@ func enM006(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
 		if !(func(r19 Seq) bool {
-			return anyNode(child(m, enK17), func(n20 *Node) bool { return gcmp(nodeSeq(n20), r19, opEq) })
+			return anyChild(m, enK18, func(n20 *Node) bool { return gcmp(nodeSeq(n20), r19, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK20) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -1868,19 +2637,19 @@ func enM006(v []Seq, n *Node) bool {
 
 // BR-36: exists(cbc:Amount)
 func enT0012(v []Seq, n *Node) bool {
-	return (len(child(n, enK20)) > 0)
+	return hasChild(n, enK21)
 }
 
 // BR-37: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0013(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK21), func(n22 *Node) bool {
-		return anyNode(child(n22, enK22), func(n23 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n23, enK1)))) == "VAT") }) && (len(child(n22, enK1)) > 0)
+	return anyChild(n, enK23, func(n22 *Node) bool {
+		return anyChild(n22, enK22, func(n23 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n23, enK1))) == "VAT") }) && hasChild(n22, enK1)
 	})
 }
 
 // BR-38: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0014(v []Seq, n *Node) bool {
-	return ((len(child(n, enK23)) > 0) || (len(child(n, enK24)) > 0))
+	return (hasChild(n, enK24) || hasChild(n, enK25))
 }
 
 // BR-CO-06: true()
@@ -1890,24 +2659,24 @@ func enT0015(v []Seq, n *Node) bool {
 
 // BR-CO-22: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0016(v []Seq, n *Node) bool {
-	return ((len(child(n, enK23)) > 0) || (len(child(n, enK24)) > 0))
+	return (hasChild(n, enK24) || hasChild(n, enK25))
 }
 
 // BR-DEC-05: string-length(substring-after(cbc:Amount,'.'))<=2
 func enT0017(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK20)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK21), ".")), enK26, opLe)
 }
 
 // BR-DEC-06: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func enT0018(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK26)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK27), ".")), enK26, opLe)
 }
 
 // cac:LegalMonetaryTotal
 func enM007(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK27) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK28) {
 			return false
 		}
 		return true
@@ -1919,45 +2688,45 @@ func enM007(v []Seq, n *Node) bool {
 
 // BR-12: exists(cbc:LineExtensionAmount)
 func enT0019(v []Seq, n *Node) bool {
-	return (len(child(n, enK28)) > 0)
+	return hasChild(n, enK29)
 }
 
 // BR-13: exists(cbc:TaxExclusiveAmount)
 func enT0020(v []Seq, n *Node) bool {
-	return (len(child(n, enK29)) > 0)
+	return hasChild(n, enK30)
 }
 
 // BR-14: exists(cbc:TaxInclusiveAmount)
 func enT0021(v []Seq, n *Node) bool {
-	return (len(child(n, enK30)) > 0)
+	return hasChild(n, enK31)
 }
 
 // BR-15: exists(cbc:PayableAmount)
 func enT0022(v []Seq, n *Node) bool {
-	return (len(child(n, enK31)) > 0)
+	return hasChild(n, enK32)
 }
 
 // BR-CO-10: (xs:decimal(cbc:LineExtensionAmount) = xs:decimal(round(sum(//(cac:InvoiceLine|cac:CreditNoteLine)/xs:decimal(cbc:LineExtensionAmount)) * 10 * 10) div 100))
 func enT0023(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK28)), castDecimal(arith(fnRound(arith(arith(fnSum(step(union(desc(root(n), enK32), desc(root(n), enK33)), func(n33 *Node) Seq { return castDecimal(child(n33, enK28)) })), enK12, opMul), enK12, opMul)), enK34, opDiv)), opEq)
+	return gcmp(castDecimal(child(n, enK29)), castDecimal(arith(fnRound(arith(arith(fnSum(step(union(desc(root(n), enK33), desc(root(n), enK34)), func(n33 *Node) Seq { return castDecimal(child(n33, enK29)) })), enK12, opMul), enK12, opMul)), enK35, opDiv)), opEq)
 }
 
 // BR-CO-11: xs:decimal(cbc:AllowanceTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=false()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:AllowanceTotalAmount) and not(../cac:Allow…
 func enT0024(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, enK35)), arith(fnRound(arith(arith(func() Seq {
+	return (gcmp(castDecimal(child(n, enK36)), arith(fnRound(arith(arith(func() Seq {
 		var a34 sumAcc
 		anyNode(parent(n), func(n35 *Node) bool {
-			return anyNode(child(n35, enK16), func(n36 *Node) bool {
+			return anyChild(n35, enK17, func(n36 *Node) bool {
 				return func(r37 Seq) bool {
-					return anyNode(child(n36, enK17), func(n38 *Node) bool { return gcmp(nodeSeq(n38), r37, opEq) })
-				}(boolSeq(false)) && a34.add(castDecimal(child(n36, enK20)))
+					return anyChild(n36, enK18, func(n38 *Node) bool { return gcmp(nodeSeq(n38), r37, opEq) })
+				}(boolSeq(false)) && a34.add(castDecimal(child(n36, enK21)))
 			})
 		})
 		return a34.result()
-	}(), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || (!(len(child(n, enK35)) > 0) && !anyNode(parent(n), func(n40 *Node) bool {
-		return anyNode(child(n40, enK16), func(n41 *Node) bool {
+	}(), enK12, opMul), enK12, opMul)), enK35, opDiv), opEq) || (!hasChild(n, enK36) && !anyNode(parent(n), func(n40 *Node) bool {
+		return anyChild(n40, enK17, func(n41 *Node) bool {
 			return func(r42 Seq) bool {
-				return anyNode(child(n41, enK17), func(n43 *Node) bool { return gcmp(nodeSeq(n43), r42, opEq) })
+				return anyChild(n41, enK18, func(n43 *Node) bool { return gcmp(nodeSeq(n43), r42, opEq) })
 			}(boolSeq(false))
 		})
 	})))
@@ -1965,20 +2734,20 @@ func enT0024(v []Seq, n *Node) bool {
 
 // BR-CO-12: xs:decimal(cbc:ChargeTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=true()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:ChargeTotalAmount) and not(../cac:AllowanceCha…
 func enT0025(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, enK36)), arith(fnRound(arith(arith(func() Seq {
+	return (gcmp(castDecimal(child(n, enK37)), arith(fnRound(arith(arith(func() Seq {
 		var a44 sumAcc
 		anyNode(parent(n), func(n45 *Node) bool {
-			return anyNode(child(n45, enK16), func(n46 *Node) bool {
+			return anyChild(n45, enK17, func(n46 *Node) bool {
 				return func(r47 Seq) bool {
-					return anyNode(child(n46, enK17), func(n48 *Node) bool { return gcmp(nodeSeq(n48), r47, opEq) })
-				}(boolSeq(true)) && a44.add(castDecimal(child(n46, enK20)))
+					return anyChild(n46, enK18, func(n48 *Node) bool { return gcmp(nodeSeq(n48), r47, opEq) })
+				}(boolSeq(true)) && a44.add(castDecimal(child(n46, enK21)))
 			})
 		})
 		return a44.result()
-	}(), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || (!(len(child(n, enK36)) > 0) && !anyNode(parent(n), func(n50 *Node) bool {
-		return anyNode(child(n50, enK16), func(n51 *Node) bool {
+	}(), enK12, opMul), enK12, opMul)), enK35, opDiv), opEq) || (!hasChild(n, enK37) && !anyNode(parent(n), func(n50 *Node) bool {
+		return anyChild(n50, enK17, func(n51 *Node) bool {
 			return func(r52 Seq) bool {
-				return anyNode(child(n51, enK17), func(n53 *Node) bool { return gcmp(nodeSeq(n53), r52, opEq) })
+				return anyChild(n51, enK18, func(n53 *Node) bool { return gcmp(nodeSeq(n53), r52, opEq) })
 			}(boolSeq(true))
 		})
 	})))
@@ -1986,59 +2755,59 @@ func enT0025(v []Seq, n *Node) bool {
 
 // BR-CO-13: ((cbc:ChargeTotalAmount) and (cbc:AllowanceTotalAmount) and (xs:decimal(cbc:TaxExclusiveAmount) = round((xs:decimal(cbc:LineExtensionAmount) + xs:decimal(cbc:ChargeTotalAmount) - xs:decimal(cbc:Allowa…
 func enT0026(v []Seq, n *Node) bool {
-	return ((((((len(child(n, enK36)) > 0) && (len(child(n, enK35)) > 0)) && gcmp(castDecimal(child(n, enK29)), arith(fnRound(arith(arith(arith(arith(castDecimal(child(n, enK28)), castDecimal(child(n, enK36)), opAdd), castDecimal(child(n, enK35)), opSub), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq)) || ((!(len(child(n, enK36)) > 0) && (len(child(n, enK35)) > 0)) && gcmp(castDecimal(child(n, enK29)), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK28)), castDecimal(child(n, enK35)), opSub), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq))) || (((len(child(n, enK36)) > 0) && !(len(child(n, enK35)) > 0)) && gcmp(castDecimal(child(n, enK29)), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK28)), castDecimal(child(n, enK36)), opAdd), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq))) || ((!(len(child(n, enK36)) > 0) && !(len(child(n, enK35)) > 0)) && gcmp(castDecimal(child(n, enK29)), castDecimal(child(n, enK28)), opEq)))
+	return (((((hasChild(n, enK37) && hasChild(n, enK36)) && gcmp(castDecimal(child(n, enK30)), arith(fnRound(arith(arith(arith(arith(castDecimal(child(n, enK29)), castDecimal(child(n, enK37)), opAdd), castDecimal(child(n, enK36)), opSub), enK12, opMul), enK12, opMul)), enK35, opDiv), opEq)) || ((!hasChild(n, enK37) && hasChild(n, enK36)) && gcmp(castDecimal(child(n, enK30)), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK29)), castDecimal(child(n, enK36)), opSub), enK12, opMul), enK12, opMul)), enK35, opDiv), opEq))) || ((hasChild(n, enK37) && !hasChild(n, enK36)) && gcmp(castDecimal(child(n, enK30)), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK29)), castDecimal(child(n, enK37)), opAdd), enK12, opMul), enK12, opMul)), enK35, opDiv), opEq))) || ((!hasChild(n, enK37) && !hasChild(n, enK36)) && gcmp(castDecimal(child(n, enK30)), castDecimal(child(n, enK29)), opEq)))
 }
 
 // BR-CO-16: (exists(cbc:PrepaidAmount) and not(exists(cbc:PayableRoundingAmount)) and (xs:decimal(cbc:PayableAmount) = (round((xs:decimal(cbc:TaxInclusiveAmount) - xs:decimal(cbc:PrepaidAmount)) * 10 * 10) div 10…
 func enT0027(v []Seq, n *Node) bool {
-	return ((((((len(child(n, enK37)) > 0) && !(len(child(n, enK38)) > 0)) && gcmp(castDecimal(child(n, enK31)), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK30)), castDecimal(child(n, enK37)), opSub), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq)) || ((!(len(child(n, enK37)) > 0) && !(len(child(n, enK38)) > 0)) && gcmp(castDecimal(child(n, enK31)), castDecimal(child(n, enK30)), opEq))) || (((len(child(n, enK37)) > 0) && (len(child(n, enK38)) > 0)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, enK31)), castDecimal(child(n, enK38)), opSub), enK12, opMul), enK12, opMul)), enK34, opDiv), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK30)), castDecimal(child(n, enK37)), opSub), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq))) || ((!(len(child(n, enK37)) > 0) && (len(child(n, enK38)) > 0)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, enK31)), castDecimal(child(n, enK38)), opSub), enK12, opMul), enK12, opMul)), enK34, opDiv), castDecimal(child(n, enK30)), opEq)))
+	return (((((hasChild(n, enK38) && !hasChild(n, enK39)) && gcmp(castDecimal(child(n, enK32)), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK31)), castDecimal(child(n, enK38)), opSub), enK12, opMul), enK12, opMul)), enK35, opDiv), opEq)) || ((!hasChild(n, enK38) && !hasChild(n, enK39)) && gcmp(castDecimal(child(n, enK32)), castDecimal(child(n, enK31)), opEq))) || ((hasChild(n, enK38) && hasChild(n, enK39)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, enK32)), castDecimal(child(n, enK39)), opSub), enK12, opMul), enK12, opMul)), enK35, opDiv), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK31)), castDecimal(child(n, enK38)), opSub), enK12, opMul), enK12, opMul)), enK35, opDiv), opEq))) || ((!hasChild(n, enK38) && hasChild(n, enK39)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, enK32)), castDecimal(child(n, enK39)), opSub), enK12, opMul), enK12, opMul)), enK35, opDiv), castDecimal(child(n, enK31)), opEq)))
 }
 
 // BR-DEC-09: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func enT0028(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK28)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK29), ".")), enK26, opLe)
 }
 
 // BR-DEC-10: string-length(substring-after(cbc:AllowanceTotalAmount,'.'))<=2
 func enT0029(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK35)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK36), ".")), enK26, opLe)
 }
 
 // BR-DEC-11: string-length(substring-after(cbc:ChargeTotalAmount,'.'))<=2
 func enT0030(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK36)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK37), ".")), enK26, opLe)
 }
 
 // BR-DEC-12: string-length(substring-after(cbc:TaxExclusiveAmount,'.'))<=2
 func enT0031(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK29)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK30), ".")), enK26, opLe)
 }
 
 // BR-DEC-14: string-length(substring-after(cbc:TaxInclusiveAmount,'.'))<=2
 func enT0032(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK30)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK31), ".")), enK26, opLe)
 }
 
 // BR-DEC-16: string-length(substring-after(cbc:PrepaidAmount,'.'))<=2
 func enT0033(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK37)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK38), ".")), enK26, opLe)
 }
 
 // BR-DEC-17: string-length(substring-after(cbc:PayableRoundingAmount,'.'))<=2
 func enT0034(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK38)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK39), ".")), enK26, opLe)
 }
 
 // BR-DEC-18: string-length(substring-after(cbc:PayableAmount,'.'))<=2
 func enT0035(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK31)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK32), ".")), enK26, opLe)
 }
 
 // /ubl:Invoice | /cn:CreditNote
 func enM008(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK18) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -2047,7 +2816,7 @@ func enM008(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK20) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -2059,68 +2828,78 @@ func enM008(v []Seq, n *Node) bool {
 
 // BR-01: normalize-space(cbc:CustomizationID) != ”
 func enT0036(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(child(n, enK39))) != "")
+	return (fnNormalizeSpace(childStr(n, enK40)) != "")
 }
 
 // BR-02: normalize-space(cbc:ID) != ”
 func enT0037(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(child(n, enK1))) != "")
+	return (fnNormalizeSpace(childStr(n, enK1)) != "")
 }
 
 // BR-03: normalize-space(cbc:IssueDate) != ”
 func enT0038(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(child(n, enK40))) != "")
+	return (fnNormalizeSpace(childStr(n, enK41)) != "")
 }
 
 // BR-04: normalize-space(cbc:InvoiceTypeCode) != ” or normalize-space(cbc:CreditNoteTypeCode) !=”
 func enT0039(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(str(child(n, enK41))) != "") || (fnNormalizeSpace(str(child(n, enK42))) != ""))
+	return ((fnNormalizeSpace(childStr(n, enK42)) != "") || (fnNormalizeSpace(childStr(n, enK43)) != ""))
 }
 
 // BR-05: normalize-space(cbc:DocumentCurrencyCode) != ”
 func enT0040(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(child(n, enK43))) != "")
+	return (fnNormalizeSpace(childStr(n, enK44)) != "")
 }
 
 // BR-06: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) != ”
 func enT0041(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(step(step(child(n, enK44), func(n70 *Node) Seq { return child(n70, enK3) }), func(n71 *Node) Seq { return child(n71, enK45) }), func(n72 *Node) Seq { return child(n72, enK46) }))) != "")
+	return (fnNormalizeSpace(func() (r70 string) {
+		anyChild(n, enK47, func(n71 *Node) bool {
+			return anyChild(n71, enK3, func(n72 *Node) bool {
+				return anyChild(n72, enK46, func(n73 *Node) bool { return anyChild(n73, enK45, func(n74 *Node) bool { return setStr(&r70, n74) }) })
+			})
+		})
+		return
+	}()) != "")
 }
 
 // BR-07: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) != ”
 func enT0042(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(step(step(child(n, enK4), func(n73 *Node) Seq { return child(n73, enK3) }), func(n74 *Node) Seq { return child(n74, enK45) }), func(n75 *Node) Seq { return child(n75, enK46) }))) != "")
+	return (fnNormalizeSpace(func() (r75 string) {
+		anyChild(n, enK4, func(n76 *Node) bool {
+			return anyChild(n76, enK3, func(n77 *Node) bool {
+				return anyChild(n77, enK46, func(n78 *Node) bool { return anyChild(n78, enK45, func(n79 *Node) bool { return setStr(&r75, n79) }) })
+			})
+		})
+		return
+	}()) != "")
 }
 
 // BR-08: exists(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress)
 func enT0043(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK44), func(n76 *Node) bool {
-		return anyNode(child(n76, enK3), func(n77 *Node) bool { return (len(child(n77, enK6)) > 0) })
-	})
+	return existsNames(n, enK48)
 }
 
 // BR-10: exists(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress)
 func enT0044(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK4), func(n79 *Node) bool {
-		return anyNode(child(n79, enK3), func(n80 *Node) bool { return (len(child(n80, enK6)) > 0) })
-	})
+	return existsNames(n, enK49)
 }
 
 // BR-16: exists(cac:InvoiceLine) or exists(cac:CreditNoteLine)
 func enT0045(v []Seq, n *Node) bool {
-	return ((len(child(n, enK32)) > 0) || (len(child(n, enK33)) > 0))
+	return (hasChild(n, enK33) || hasChild(n, enK34))
 }
 
 // BR-53: every $taxcurrency in cbc:TaxCurrencyCode satisfies exists(//cac:TaxTotal/cbc:TaxAmount[@currencyID=$taxcurrency])
 func enT0046(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n85 *Node) bool {
-		return !func(q84 Seq) bool {
-			return anyNode(desc(root(n), enK48), func(n86 *Node) bool {
-				return anyNode(child(n86, enK49), func(n87 *Node) bool {
-					return anyNode(attr(n87, enK50), func(n88 *Node) bool { return gcmp(nodeSeq(n88), q84, opEq) })
+	return !anyChild(n, enK53, func(n83 *Node) bool {
+		return !func(q82 Seq) bool {
+			return anyNode(desc(root(n), enK52), func(n84 *Node) bool {
+				return anyChild(n84, enK51, func(n85 *Node) bool {
+					return anyAttr(n85, enK50, func(n86 *Node) bool { return gcmp(nodeSeq(n86), q82, opEq) })
 				})
 			})
-		}(nodeSeq(n85))
+		}(nodeSeq(n83))
 	})
 }
 
@@ -2128,35 +2907,35 @@ func enT0046(v []Seq, n *Node) bool {
 func enT0047(v []Seq, n *Node) bool {
 	return ((memoBool(v, 0, func() bool {
 		return (memoBool(v, 1, func() bool {
-			return anyNode(desc(root(n), enK21), func(n89 *Node) bool {
-				return anyNode(child(n89, enK22), func(n90 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n90, enK1)))) == "VAT") }) && anyNode(child(n89, enK1), func(n91 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n91))) == "AE") })
+			return anyNode(desc(root(n), enK23), func(n87 *Node) bool {
+				return anyChild(n87, enK22, func(n88 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n88, enK1))) == "VAT") }) && anyChild(n87, enK1, func(n89 *Node) bool { return (fnNormalizeSpace(n89.StringValue()) == "AE") })
 			})
 		}) || memoBool(v, 2, func() bool {
-			return anyNode(desc(root(n), enK51), func(n92 *Node) bool {
-				return anyNode(child(n92, enK22), func(n93 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n93, enK1)))) == "VAT") }) && anyNode(child(n92, enK1), func(n94 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n94))) == "AE") })
+			return anyNode(desc(root(n), enK54), func(n90 *Node) bool {
+				return anyChild(n90, enK22, func(n91 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n91, enK1))) == "VAT") }) && anyChild(n90, enK1, func(n92 *Node) bool { return (fnNormalizeSpace(n92.StringValue()) == "AE") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k95 := 0
-		anyNode(child(n, enK48), func(n96 *Node) bool {
-			return anyNode(child(n96, enK52), func(n97 *Node) bool {
-				return anyNode(child(n97, enK21), func(n98 *Node) bool {
-					return anyNode(child(n98, enK22), func(n99 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n99, enK1)))) == "VAT") }) && anyNode(child(n98, enK1), func(n100 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n100))) == "AE") && tally1(&k95) })
+		k93 := 0
+		anyChild(n, enK52, func(n94 *Node) bool {
+			return anyChild(n94, enK55, func(n95 *Node) bool {
+				return anyChild(n95, enK23, func(n96 *Node) bool {
+					return anyChild(n96, enK22, func(n97 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n97, enK1))) == "VAT") }) && anyChild(n96, enK1, func(n98 *Node) bool { return (fnNormalizeSpace(n98.StringValue()) == "AE") && tally1(&k93) })
 				})
 			})
 		})
-		return countOf(k95)
-	}(), enK53, opEq)) || memoBool(v, 3, func() bool {
+		return countOf(k93)
+	}(), enK56, opEq)) || memoBool(v, 3, func() bool {
 		return (memoBool(v, 4, func() bool {
 			return !memoBool(v, 1, func() bool {
-				return anyNode(desc(root(n), enK21), func(n101 *Node) bool {
-					return anyNode(child(n101, enK22), func(n102 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n102, enK1)))) == "VAT") }) && anyNode(child(n101, enK1), func(n103 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n103))) == "AE") })
+				return anyNode(desc(root(n), enK23), func(n99 *Node) bool {
+					return anyChild(n99, enK22, func(n100 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n100, enK1))) == "VAT") }) && anyChild(n99, enK1, func(n101 *Node) bool { return (fnNormalizeSpace(n101.StringValue()) == "AE") })
 				})
 			})
 		}) && memoBool(v, 5, func() bool {
 			return !memoBool(v, 2, func() bool {
-				return anyNode(desc(root(n), enK51), func(n104 *Node) bool {
-					return anyNode(child(n104, enK22), func(n105 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n105, enK1)))) == "VAT") }) && anyNode(child(n104, enK1), func(n106 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n106))) == "AE") })
+				return anyNode(desc(root(n), enK54), func(n102 *Node) bool {
+					return anyChild(n102, enK22, func(n103 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n103, enK1))) == "VAT") }) && anyChild(n102, enK1, func(n104 *Node) bool { return (fnNormalizeSpace(n104.StringValue()) == "AE") })
 				})
 			})
 		}))
@@ -2169,49 +2948,49 @@ func enT0048(v []Seq, n *Node) bool {
 		return (memoBool(v, 7, func() bool {
 			return (memoBool(v, 8, func() bool {
 				return (memoBool(v, 9, func() bool {
-					return anyNode(desc(root(n), enK51), func(n107 *Node) bool {
-						return (fnNormalizeSpace(str(child(n107, enK1))) == "AE") && anyNode(child(n107, enK22), func(n108 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n108, enK1)))) == "VAT") })
+					return anyNode(desc(root(n), enK54), func(n105 *Node) bool {
+						return (fnNormalizeSpace(childStr(n105, enK1)) == "AE") && anyChild(n105, enK22, func(n106 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n106, enK1))) == "VAT") })
 					})
 				}) && memoBool(v, 10, func() bool {
 					return (memoBool(v, 11, func() bool {
-						return anyNode(desc(root(n), enK44), func(n109 *Node) bool {
-							return anyNode(child(n109, enK3), func(n110 *Node) bool {
-								return anyNode(child(n110, enK54), func(n111 *Node) bool { return (len(child(n111, enK55)) > 0) })
+						return anyNode(desc(root(n), enK47), func(n107 *Node) bool {
+							return anyChild(n107, enK3, func(n108 *Node) bool {
+								return anyChild(n108, enK58, func(n109 *Node) bool { return hasChild(n109, enK57) })
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
-						return anyNode(desc(root(n), enK56), func(n113 *Node) bool {
-							return anyNode(child(n113, enK54), func(n114 *Node) bool {
-								return ebv(step(child(n114, enK22), func(n115 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n115, enK1)))) == "VAT"))
-								})) && (len(child(n114, enK55)) > 0)
+						return anyNode(desc(root(n), enK59), func(n111 *Node) bool {
+							return anyChild(n111, enK58, func(n112 *Node) bool {
+								return ebv(step(child(n112, enK22), func(n113 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n113, enK1))) == "VAT"))
+								})) && hasChild(n112, enK57)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 13, func() bool {
 				return (memoBool(v, 14, func() bool {
-					return anyNode(desc(root(n), enK4), func(n117 *Node) bool {
-						return anyNode(child(n117, enK3), func(n118 *Node) bool {
-							return anyNode(child(n118, enK54), func(n119 *Node) bool {
-								return ebv(step(child(n119, enK22), func(n120 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n120, enK1)))) == "VAT"))
-								})) && (len(child(n119, enK55)) > 0)
+					return anyNode(desc(root(n), enK4), func(n115 *Node) bool {
+						return anyChild(n115, enK3, func(n116 *Node) bool {
+							return anyChild(n116, enK58, func(n117 *Node) bool {
+								return ebv(step(child(n117, enK22), func(n118 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n118, enK1))) == "VAT"))
+								})) && hasChild(n117, enK57)
 							})
 						})
 					})
 				}) || memoBool(v, 15, func() bool {
-					return anyNode(desc(root(n), enK4), func(n122 *Node) bool {
-						return anyNode(child(n122, enK3), func(n123 *Node) bool {
-							return anyNode(child(n123, enK45), func(n124 *Node) bool { return (len(child(n124, enK55)) > 0) })
+					return anyNode(desc(root(n), enK4), func(n120 *Node) bool {
+						return anyChild(n120, enK3, func(n121 *Node) bool {
+							return anyChild(n121, enK46, func(n122 *Node) bool { return hasChild(n122, enK57) })
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 16, func() bool {
 			return !memoBool(v, 9, func() bool {
-				return anyNode(desc(root(n), enK51), func(n126 *Node) bool {
-					return (fnNormalizeSpace(str(child(n126, enK1))) == "AE") && anyNode(child(n126, enK22), func(n127 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n127, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK54), func(n124 *Node) bool {
+					return (fnNormalizeSpace(childStr(n124, enK1)) == "AE") && anyChild(n124, enK22, func(n125 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n125, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -2224,56 +3003,56 @@ func enT0049(v []Seq, n *Node) bool {
 		return (memoBool(v, 18, func() bool {
 			return (memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), enK16), func(n128 *Node) bool {
-						return func(r129 Seq) bool {
-							return anyNode(child(n128, enK17), func(n130 *Node) bool { return gcmp(nodeSeq(n130), r129, opEq) })
-						}(boolSeq(false)) && anyNode(child(n128, enK21), func(n131 *Node) bool {
-							return (fnNormalizeSpace(str(child(n131, enK1))) == "AE") && anyNode(child(n131, enK22), func(n132 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n132, enK1)))) == "VAT") })
+					return anyNode(desc(root(n), enK17), func(n126 *Node) bool {
+						return func(r127 Seq) bool {
+							return anyChild(n126, enK18, func(n128 *Node) bool { return gcmp(nodeSeq(n128), r127, opEq) })
+						}(boolSeq(false)) && anyChild(n126, enK23, func(n129 *Node) bool {
+							return (fnNormalizeSpace(childStr(n129, enK1)) == "AE") && anyChild(n129, enK22, func(n130 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n130, enK1))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 10, func() bool {
 					return (memoBool(v, 11, func() bool {
-						return anyNode(desc(root(n), enK44), func(n133 *Node) bool {
-							return anyNode(child(n133, enK3), func(n134 *Node) bool {
-								return anyNode(child(n134, enK54), func(n135 *Node) bool { return (len(child(n135, enK55)) > 0) })
+						return anyNode(desc(root(n), enK47), func(n131 *Node) bool {
+							return anyChild(n131, enK3, func(n132 *Node) bool {
+								return anyChild(n132, enK58, func(n133 *Node) bool { return hasChild(n133, enK57) })
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
-						return anyNode(desc(root(n), enK56), func(n137 *Node) bool {
-							return anyNode(child(n137, enK54), func(n138 *Node) bool {
-								return ebv(step(child(n138, enK22), func(n139 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n139, enK1)))) == "VAT"))
-								})) && (len(child(n138, enK55)) > 0)
+						return anyNode(desc(root(n), enK59), func(n135 *Node) bool {
+							return anyChild(n135, enK58, func(n136 *Node) bool {
+								return ebv(step(child(n136, enK22), func(n137 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n137, enK1))) == "VAT"))
+								})) && hasChild(n136, enK57)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 13, func() bool {
 				return (memoBool(v, 14, func() bool {
-					return anyNode(desc(root(n), enK4), func(n141 *Node) bool {
-						return anyNode(child(n141, enK3), func(n142 *Node) bool {
-							return anyNode(child(n142, enK54), func(n143 *Node) bool {
-								return ebv(step(child(n143, enK22), func(n144 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n144, enK1)))) == "VAT"))
-								})) && (len(child(n143, enK55)) > 0)
+					return anyNode(desc(root(n), enK4), func(n139 *Node) bool {
+						return anyChild(n139, enK3, func(n140 *Node) bool {
+							return anyChild(n140, enK58, func(n141 *Node) bool {
+								return ebv(step(child(n141, enK22), func(n142 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n142, enK1))) == "VAT"))
+								})) && hasChild(n141, enK57)
 							})
 						})
 					})
 				}) || memoBool(v, 15, func() bool {
-					return anyNode(desc(root(n), enK4), func(n146 *Node) bool {
-						return anyNode(child(n146, enK3), func(n147 *Node) bool {
-							return anyNode(child(n147, enK45), func(n148 *Node) bool { return (len(child(n148, enK55)) > 0) })
+					return anyNode(desc(root(n), enK4), func(n144 *Node) bool {
+						return anyChild(n144, enK3, func(n145 *Node) bool {
+							return anyChild(n145, enK46, func(n146 *Node) bool { return hasChild(n146, enK57) })
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 21, func() bool {
 			return !memoBool(v, 20, func() bool {
-				return anyNode(desc(root(n), enK16), func(n150 *Node) bool {
-					return func(r151 Seq) bool {
-						return anyNode(child(n150, enK17), func(n152 *Node) bool { return gcmp(nodeSeq(n152), r151, opEq) })
-					}(boolSeq(false)) && anyNode(child(n150, enK21), func(n153 *Node) bool {
-						return (fnNormalizeSpace(str(child(n153, enK1))) == "AE") && anyNode(child(n153, enK22), func(n154 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n154, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n148 *Node) bool {
+					return func(r149 Seq) bool {
+						return anyChild(n148, enK18, func(n150 *Node) bool { return gcmp(nodeSeq(n150), r149, opEq) })
+					}(boolSeq(false)) && anyChild(n148, enK23, func(n151 *Node) bool {
+						return (fnNormalizeSpace(childStr(n151, enK1)) == "AE") && anyChild(n151, enK22, func(n152 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n152, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -2287,56 +3066,56 @@ func enT0050(v []Seq, n *Node) bool {
 		return (memoBool(v, 23, func() bool {
 			return (memoBool(v, 24, func() bool {
 				return (memoBool(v, 25, func() bool {
-					return anyNode(desc(root(n), enK16), func(n155 *Node) bool {
-						return func(r156 Seq) bool {
-							return anyNode(child(n155, enK17), func(n157 *Node) bool { return gcmp(nodeSeq(n157), r156, opEq) })
-						}(boolSeq(true)) && anyNode(child(n155, enK21), func(n158 *Node) bool {
-							return (fnNormalizeSpace(str(child(n158, enK1))) == "AE") && anyNode(child(n158, enK22), func(n159 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n159, enK1)))) == "VAT") })
+					return anyNode(desc(root(n), enK17), func(n153 *Node) bool {
+						return func(r154 Seq) bool {
+							return anyChild(n153, enK18, func(n155 *Node) bool { return gcmp(nodeSeq(n155), r154, opEq) })
+						}(boolSeq(true)) && anyChild(n153, enK23, func(n156 *Node) bool {
+							return (fnNormalizeSpace(childStr(n156, enK1)) == "AE") && anyChild(n156, enK22, func(n157 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n157, enK1))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 10, func() bool {
 					return (memoBool(v, 11, func() bool {
-						return anyNode(desc(root(n), enK44), func(n160 *Node) bool {
-							return anyNode(child(n160, enK3), func(n161 *Node) bool {
-								return anyNode(child(n161, enK54), func(n162 *Node) bool { return (len(child(n162, enK55)) > 0) })
+						return anyNode(desc(root(n), enK47), func(n158 *Node) bool {
+							return anyChild(n158, enK3, func(n159 *Node) bool {
+								return anyChild(n159, enK58, func(n160 *Node) bool { return hasChild(n160, enK57) })
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
-						return anyNode(desc(root(n), enK56), func(n164 *Node) bool {
-							return anyNode(child(n164, enK54), func(n165 *Node) bool {
-								return ebv(step(child(n165, enK22), func(n166 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n166, enK1)))) == "VAT"))
-								})) && (len(child(n165, enK55)) > 0)
+						return anyNode(desc(root(n), enK59), func(n162 *Node) bool {
+							return anyChild(n162, enK58, func(n163 *Node) bool {
+								return ebv(step(child(n163, enK22), func(n164 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n164, enK1))) == "VAT"))
+								})) && hasChild(n163, enK57)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 13, func() bool {
 				return (memoBool(v, 14, func() bool {
-					return anyNode(desc(root(n), enK4), func(n168 *Node) bool {
-						return anyNode(child(n168, enK3), func(n169 *Node) bool {
-							return anyNode(child(n169, enK54), func(n170 *Node) bool {
-								return ebv(step(child(n170, enK22), func(n171 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n171, enK1)))) == "VAT"))
-								})) && (len(child(n170, enK55)) > 0)
+					return anyNode(desc(root(n), enK4), func(n166 *Node) bool {
+						return anyChild(n166, enK3, func(n167 *Node) bool {
+							return anyChild(n167, enK58, func(n168 *Node) bool {
+								return ebv(step(child(n168, enK22), func(n169 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n169, enK1))) == "VAT"))
+								})) && hasChild(n168, enK57)
 							})
 						})
 					})
 				}) || memoBool(v, 15, func() bool {
-					return anyNode(desc(root(n), enK4), func(n173 *Node) bool {
-						return anyNode(child(n173, enK3), func(n174 *Node) bool {
-							return anyNode(child(n174, enK45), func(n175 *Node) bool { return (len(child(n175, enK55)) > 0) })
+					return anyNode(desc(root(n), enK4), func(n171 *Node) bool {
+						return anyChild(n171, enK3, func(n172 *Node) bool {
+							return anyChild(n172, enK46, func(n173 *Node) bool { return hasChild(n173, enK57) })
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 26, func() bool {
 			return !memoBool(v, 25, func() bool {
-				return anyNode(desc(root(n), enK16), func(n177 *Node) bool {
-					return func(r178 Seq) bool {
-						return anyNode(child(n177, enK17), func(n179 *Node) bool { return gcmp(nodeSeq(n179), r178, opEq) })
-					}(boolSeq(true)) && anyNode(child(n177, enK21), func(n180 *Node) bool {
-						return (fnNormalizeSpace(str(child(n180, enK1))) == "AE") && anyNode(child(n180, enK22), func(n181 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n181, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n175 *Node) bool {
+					return func(r176 Seq) bool {
+						return anyChild(n175, enK18, func(n177 *Node) bool { return gcmp(nodeSeq(n177), r176, opEq) })
+					}(boolSeq(true)) && anyChild(n175, enK23, func(n178 *Node) bool {
+						return (fnNormalizeSpace(childStr(n178, enK1)) == "AE") && anyChild(n178, enK22, func(n179 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n179, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -2346,35 +3125,35 @@ func enT0050(v []Seq, n *Node) bool {
 
 // BR-CO-03: (exists(cbc:TaxPointDate) and not(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and exists(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and not(cac:InvoicePeri…
 func enT0051(v []Seq, n *Node) bool {
-	return ((((len(child(n, enK57)) > 0) && !anyNode(child(n, enK58), func(n183 *Node) bool { return (len(child(n183, enK59)) > 0) })) || (!(len(child(n, enK57)) > 0) && anyNode(child(n, enK58), func(n186 *Node) bool { return (len(child(n186, enK59)) > 0) }))) || (!(len(child(n, enK57)) > 0) && !anyNode(child(n, enK58), func(n189 *Node) bool { return (len(child(n189, enK59)) > 0) })))
+	return (((hasChild(n, enK60) && !existsNames(n, enK63)) || (!hasChild(n, enK60) && existsNames(n, enK63))) || (!hasChild(n, enK60) && !existsNames(n, enK63)))
 }
 
 // BR-CO-15: every $Currency in cbc:DocumentCurrencyCode satisfies (count(cac:TaxTotal/xs:decimal(cbc:TaxAmount[@currencyID=$Currency])) eq 1) and (cac:LegalMonetaryTotal/xs:decimal(cbc:TaxInclusiveAmount) = round…
 func enT0052(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK43), func(n192 *Node) bool {
-		return !func(q191 Seq) bool {
+	return !anyChild(n, enK44, func(n184 *Node) bool {
+		return !func(q183 Seq) bool {
 			return (ebv(vcmp(func() Seq {
-				k193 := 0
-				anyNode(child(n, enK48), func(n194 *Node) bool {
-					return tally(&k193, castDecimal(filter(child(n194, enK49), func(p195 *Node) bool {
-						return anyNode(attr(p195, enK50), func(n196 *Node) bool { return gcmp(nodeSeq(n196), q191, opEq) })
+				k185 := 0
+				anyChild(n, enK52, func(n186 *Node) bool {
+					return tally(&k185, castDecimal(filter(child(n186, enK51), func(p187 *Node) bool {
+						return anyAttr(p187, enK50, func(n188 *Node) bool { return gcmp(nodeSeq(n188), q183, opEq) })
 					})))
 				})
-				return countOf(k193)
-			}(), enK53, opEq)) && func(r201 Seq) bool {
-				return anyNode(child(n, enK27), func(n202 *Node) bool { return gcmp(castDecimal(child(n202, enK30)), r201, opEq) })
-			}(arith(fnRound(arith(arith(arith(step(child(n, enK27), func(n197 *Node) Seq { return castDecimal(child(n197, enK29)) }), step(child(n, enK48), func(n198 *Node) Seq {
-				return castDecimal(filter(child(n198, enK49), func(p199 *Node) bool {
-					return anyNode(attr(p199, enK50), func(n200 *Node) bool { return gcmp(nodeSeq(n200), q191, opEq) })
+				return countOf(k185)
+			}(), enK56, opEq)) && func(r193 Seq) bool {
+				return anyChild(n, enK28, func(n194 *Node) bool { return gcmp(castDecimal(child(n194, enK31)), r193, opEq) })
+			}(arith(fnRound(arith(arith(arith(step(child(n, enK28), func(n189 *Node) Seq { return castDecimal(child(n189, enK30)) }), step(child(n, enK52), func(n190 *Node) Seq {
+				return castDecimal(filter(child(n190, enK51), func(p191 *Node) bool {
+					return anyAttr(p191, enK50, func(n192 *Node) bool { return gcmp(nodeSeq(n192), q183, opEq) })
 				}))
-			}), opAdd), enK12, opMul), enK12, opMul)), enK34, opDiv)))
-		}(nodeSeq(n192))
+			}), opAdd), enK12, opMul), enK12, opMul)), enK35, opDiv)))
+		}(nodeSeq(n184))
 	})
 }
 
 // BR-CO-18: exists(cac:TaxTotal/cac:TaxSubtotal)
 func enT0053(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK48), func(n203 *Node) bool { return (len(child(n203, enK52)) > 0) })
+	return existsNames(n, enK64)
 }
 
 // BR-DEC-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
@@ -2382,29 +3161,29 @@ func enT0054(v []Seq, n *Node) bool {
 	return memoBool(v, 27, func() bool {
 		return (memoBool(v, 28, func() bool {
 			return (memoBool(v, 29, func() bool {
-				return anyNode(desc(root(n), enK48), func(n205 *Node) bool {
-					return anyNode(child(n205, enK49), func(n206 *Node) bool {
-						return func(r207 Seq) bool {
-							return anyNode(attr(n206, enK50), func(n208 *Node) bool { return gcmp(nodeSeq(n208), r207, opEq) })
-						}(child(n206, enK43))
+				return anyNode(desc(root(n), enK52), func(n195 *Node) bool {
+					return anyChild(n195, enK51, func(n196 *Node) bool {
+						return func(r197 Seq) bool {
+							return anyAttr(n196, enK50, func(n198 *Node) bool { return gcmp(nodeSeq(n198), r197, opEq) })
+						}(child(n196, enK44))
 					})
 				})
 			}) && memoBool(v, 30, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK48), func(n209 *Node) Seq {
-					return filter(child(n209, enK49), func(p210 *Node) bool {
-						return func(r211 Seq) bool {
-							return anyNode(attr(p210, enK50), func(n212 *Node) bool { return gcmp(nodeSeq(n212), r211, opEq) })
-						}(child(p210, enK43))
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK52), func(n199 *Node) Seq {
+					return filter(child(n199, enK51), func(p200 *Node) bool {
+						return func(r201 Seq) bool {
+							return anyAttr(p200, enK50, func(n202 *Node) bool { return gcmp(nodeSeq(n202), r201, opEq) })
+						}(child(p200, enK44))
 					})
-				})), ".")), enK25, opLe)
+				})), ".")), enK26, opLe)
 			}))
 		}) || memoBool(v, 31, func() bool {
 			return !memoBool(v, 29, func() bool {
-				return anyNode(desc(root(n), enK48), func(n213 *Node) bool {
-					return anyNode(child(n213, enK49), func(n214 *Node) bool {
-						return func(r215 Seq) bool {
-							return anyNode(attr(n214, enK50), func(n216 *Node) bool { return gcmp(nodeSeq(n216), r215, opEq) })
-						}(child(n214, enK43))
+				return anyNode(desc(root(n), enK52), func(n203 *Node) bool {
+					return anyChild(n203, enK51, func(n204 *Node) bool {
+						return func(r205 Seq) bool {
+							return anyAttr(n204, enK50, func(n206 *Node) bool { return gcmp(nodeSeq(n206), r205, opEq) })
+						}(child(n204, enK44))
 					})
 				})
 			})
@@ -2417,29 +3196,29 @@ func enT0055(v []Seq, n *Node) bool {
 	return memoBool(v, 32, func() bool {
 		return (memoBool(v, 33, func() bool {
 			return (memoBool(v, 34, func() bool {
-				return anyNode(desc(root(n), enK48), func(n217 *Node) bool {
-					return anyNode(child(n217, enK49), func(n218 *Node) bool {
-						return func(r219 Seq) bool {
-							return anyNode(attr(n218, enK50), func(n220 *Node) bool { return gcmp(nodeSeq(n220), r219, opEq) })
-						}(child(n218, enK47))
+				return anyNode(desc(root(n), enK52), func(n207 *Node) bool {
+					return anyChild(n207, enK51, func(n208 *Node) bool {
+						return func(r209 Seq) bool {
+							return anyAttr(n208, enK50, func(n210 *Node) bool { return gcmp(nodeSeq(n210), r209, opEq) })
+						}(child(n208, enK53))
 					})
 				})
 			}) && memoBool(v, 35, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK48), func(n221 *Node) Seq {
-					return filter(child(n221, enK49), func(p222 *Node) bool {
-						return func(r223 Seq) bool {
-							return anyNode(attr(p222, enK50), func(n224 *Node) bool { return gcmp(nodeSeq(n224), r223, opEq) })
-						}(child(p222, enK47))
+				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK52), func(n211 *Node) Seq {
+					return filter(child(n211, enK51), func(p212 *Node) bool {
+						return func(r213 Seq) bool {
+							return anyAttr(p212, enK50, func(n214 *Node) bool { return gcmp(nodeSeq(n214), r213, opEq) })
+						}(child(p212, enK53))
 					})
-				})), ".")), enK25, opLe)
+				})), ".")), enK26, opLe)
 			}))
 		}) || memoBool(v, 36, func() bool {
 			return !memoBool(v, 34, func() bool {
-				return anyNode(desc(root(n), enK48), func(n225 *Node) bool {
-					return anyNode(child(n225, enK49), func(n226 *Node) bool {
-						return func(r227 Seq) bool {
-							return anyNode(attr(n226, enK50), func(n228 *Node) bool { return gcmp(nodeSeq(n228), r227, opEq) })
-						}(child(n226, enK47))
+				return anyNode(desc(root(n), enK52), func(n215 *Node) bool {
+					return anyChild(n215, enK51, func(n216 *Node) bool {
+						return func(r217 Seq) bool {
+							return anyAttr(n216, enK50, func(n218 *Node) bool { return gcmp(nodeSeq(n218), r217, opEq) })
+						}(child(n216, enK53))
 					})
 				})
 			})
@@ -2451,35 +3230,35 @@ func enT0055(v []Seq, n *Node) bool {
 func enT0056(v []Seq, n *Node) bool {
 	return ((memoBool(v, 37, func() bool {
 		return (memoBool(v, 38, func() bool {
-			return anyNode(desc(root(n), enK21), func(n229 *Node) bool {
-				return anyNode(child(n229, enK22), func(n230 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n230, enK1)))) == "VAT") }) && anyNode(child(n229, enK1), func(n231 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n231))) == "E") })
+			return anyNode(desc(root(n), enK23), func(n219 *Node) bool {
+				return anyChild(n219, enK22, func(n220 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n220, enK1))) == "VAT") }) && anyChild(n219, enK1, func(n221 *Node) bool { return (fnNormalizeSpace(n221.StringValue()) == "E") })
 			})
 		}) || memoBool(v, 39, func() bool {
-			return anyNode(desc(root(n), enK51), func(n232 *Node) bool {
-				return anyNode(child(n232, enK22), func(n233 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n233, enK1)))) == "VAT") }) && anyNode(child(n232, enK1), func(n234 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n234))) == "E") })
+			return anyNode(desc(root(n), enK54), func(n222 *Node) bool {
+				return anyChild(n222, enK22, func(n223 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n223, enK1))) == "VAT") }) && anyChild(n222, enK1, func(n224 *Node) bool { return (fnNormalizeSpace(n224.StringValue()) == "E") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k235 := 0
-		anyNode(child(n, enK48), func(n236 *Node) bool {
-			return anyNode(child(n236, enK52), func(n237 *Node) bool {
-				return anyNode(child(n237, enK21), func(n238 *Node) bool {
-					return anyNode(child(n238, enK22), func(n239 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n239, enK1)))) == "VAT") }) && anyNode(child(n238, enK1), func(n240 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n240))) == "E") && tally1(&k235) })
+		k225 := 0
+		anyChild(n, enK52, func(n226 *Node) bool {
+			return anyChild(n226, enK55, func(n227 *Node) bool {
+				return anyChild(n227, enK23, func(n228 *Node) bool {
+					return anyChild(n228, enK22, func(n229 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n229, enK1))) == "VAT") }) && anyChild(n228, enK1, func(n230 *Node) bool { return (fnNormalizeSpace(n230.StringValue()) == "E") && tally1(&k225) })
 				})
 			})
 		})
-		return countOf(k235)
-	}(), enK53, opEq)) || memoBool(v, 40, func() bool {
+		return countOf(k225)
+	}(), enK56, opEq)) || memoBool(v, 40, func() bool {
 		return (memoBool(v, 41, func() bool {
 			return !memoBool(v, 38, func() bool {
-				return anyNode(desc(root(n), enK21), func(n241 *Node) bool {
-					return anyNode(child(n241, enK22), func(n242 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n242, enK1)))) == "VAT") }) && anyNode(child(n241, enK1), func(n243 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n243))) == "E") })
+				return anyNode(desc(root(n), enK23), func(n231 *Node) bool {
+					return anyChild(n231, enK22, func(n232 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n232, enK1))) == "VAT") }) && anyChild(n231, enK1, func(n233 *Node) bool { return (fnNormalizeSpace(n233.StringValue()) == "E") })
 				})
 			})
 		}) && memoBool(v, 42, func() bool {
 			return !memoBool(v, 39, func() bool {
-				return anyNode(desc(root(n), enK51), func(n244 *Node) bool {
-					return anyNode(child(n244, enK22), func(n245 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n245, enK1)))) == "VAT") }) && anyNode(child(n244, enK1), func(n246 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n246))) == "E") })
+				return anyNode(desc(root(n), enK54), func(n234 *Node) bool {
+					return anyChild(n234, enK22, func(n235 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n235, enK1))) == "VAT") }) && anyChild(n234, enK1, func(n236 *Node) bool { return (fnNormalizeSpace(n236.StringValue()) == "E") })
 				})
 			})
 		}))
@@ -2491,30 +3270,30 @@ func enT0057(v []Seq, n *Node) bool {
 	return memoBool(v, 43, func() bool {
 		return (memoBool(v, 44, func() bool {
 			return (memoBool(v, 45, func() bool {
-				return anyNode(desc(root(n), enK51), func(n247 *Node) bool {
-					return (fnNormalizeSpace(str(child(n247, enK1))) == "E") && anyNode(child(n247, enK22), func(n248 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n248, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK54), func(n237 *Node) bool {
+					return (fnNormalizeSpace(childStr(n237, enK1)) == "E") && anyChild(n237, enK22, func(n238 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n238, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n249 *Node) bool {
-						return anyNode(child(n249, enK3), func(n250 *Node) bool {
-							return anyNode(child(n250, enK54), func(n251 *Node) bool { return (len(child(n251, enK55)) > 0) })
+					return anyNode(desc(root(n), enK47), func(n239 *Node) bool {
+						return anyChild(n239, enK3, func(n240 *Node) bool {
+							return anyChild(n240, enK58, func(n241 *Node) bool { return hasChild(n241, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n253 *Node) bool {
-						return anyNode(child(n253, enK54), func(n254 *Node) bool {
-							return ebv(step(child(n254, enK22), func(n255 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n255, enK1)))) == "VAT"))
-							})) && (len(child(n254, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n243 *Node) bool {
+						return anyChild(n243, enK58, func(n244 *Node) bool {
+							return ebv(step(child(n244, enK22), func(n245 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n245, enK1))) == "VAT"))
+							})) && hasChild(n244, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 46, func() bool {
 			return !memoBool(v, 45, func() bool {
-				return anyNode(desc(root(n), enK51), func(n257 *Node) bool {
-					return (fnNormalizeSpace(str(child(n257, enK1))) == "E") && anyNode(child(n257, enK22), func(n258 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n258, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK54), func(n247 *Node) bool {
+					return (fnNormalizeSpace(childStr(n247, enK1)) == "E") && anyChild(n247, enK22, func(n248 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n248, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -2526,37 +3305,37 @@ func enT0058(v []Seq, n *Node) bool {
 	return memoBool(v, 47, func() bool {
 		return (memoBool(v, 48, func() bool {
 			return (memoBool(v, 49, func() bool {
-				return anyNode(desc(root(n), enK16), func(n259 *Node) bool {
-					return func(r260 Seq) bool {
-						return anyNode(child(n259, enK17), func(n261 *Node) bool { return gcmp(nodeSeq(n261), r260, opEq) })
-					}(boolSeq(false)) && anyNode(child(n259, enK21), func(n262 *Node) bool {
-						return (fnNormalizeSpace(str(child(n262, enK1))) == "E") && anyNode(child(n262, enK22), func(n263 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n263, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n249 *Node) bool {
+					return func(r250 Seq) bool {
+						return anyChild(n249, enK18, func(n251 *Node) bool { return gcmp(nodeSeq(n251), r250, opEq) })
+					}(boolSeq(false)) && anyChild(n249, enK23, func(n252 *Node) bool {
+						return (fnNormalizeSpace(childStr(n252, enK1)) == "E") && anyChild(n252, enK22, func(n253 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n253, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n264 *Node) bool {
-						return anyNode(child(n264, enK3), func(n265 *Node) bool {
-							return anyNode(child(n265, enK54), func(n266 *Node) bool { return (len(child(n266, enK55)) > 0) })
+					return anyNode(desc(root(n), enK47), func(n254 *Node) bool {
+						return anyChild(n254, enK3, func(n255 *Node) bool {
+							return anyChild(n255, enK58, func(n256 *Node) bool { return hasChild(n256, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n268 *Node) bool {
-						return anyNode(child(n268, enK54), func(n269 *Node) bool {
-							return ebv(step(child(n269, enK22), func(n270 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n270, enK1)))) == "VAT"))
-							})) && (len(child(n269, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n258 *Node) bool {
+						return anyChild(n258, enK58, func(n259 *Node) bool {
+							return ebv(step(child(n259, enK22), func(n260 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n260, enK1))) == "VAT"))
+							})) && hasChild(n259, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 50, func() bool {
 			return !memoBool(v, 49, func() bool {
-				return anyNode(desc(root(n), enK16), func(n272 *Node) bool {
-					return func(r273 Seq) bool {
-						return anyNode(child(n272, enK17), func(n274 *Node) bool { return gcmp(nodeSeq(n274), r273, opEq) })
-					}(boolSeq(false)) && anyNode(child(n272, enK21), func(n275 *Node) bool {
-						return (fnNormalizeSpace(str(child(n275, enK1))) == "E") && anyNode(child(n275, enK22), func(n276 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n276, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n262 *Node) bool {
+					return func(r263 Seq) bool {
+						return anyChild(n262, enK18, func(n264 *Node) bool { return gcmp(nodeSeq(n264), r263, opEq) })
+					}(boolSeq(false)) && anyChild(n262, enK23, func(n265 *Node) bool {
+						return (fnNormalizeSpace(childStr(n265, enK1)) == "E") && anyChild(n265, enK22, func(n266 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n266, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -2569,37 +3348,37 @@ func enT0059(v []Seq, n *Node) bool {
 	return memoBool(v, 51, func() bool {
 		return (memoBool(v, 52, func() bool {
 			return (memoBool(v, 53, func() bool {
-				return anyNode(desc(root(n), enK16), func(n277 *Node) bool {
-					return func(r278 Seq) bool {
-						return anyNode(child(n277, enK17), func(n279 *Node) bool { return gcmp(nodeSeq(n279), r278, opEq) })
-					}(boolSeq(true)) && anyNode(child(n277, enK21), func(n280 *Node) bool {
-						return (fnNormalizeSpace(str(child(n280, enK1))) == "E") && anyNode(child(n280, enK22), func(n281 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n281, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n267 *Node) bool {
+					return func(r268 Seq) bool {
+						return anyChild(n267, enK18, func(n269 *Node) bool { return gcmp(nodeSeq(n269), r268, opEq) })
+					}(boolSeq(true)) && anyChild(n267, enK23, func(n270 *Node) bool {
+						return (fnNormalizeSpace(childStr(n270, enK1)) == "E") && anyChild(n270, enK22, func(n271 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n271, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n282 *Node) bool {
-						return anyNode(child(n282, enK3), func(n283 *Node) bool {
-							return anyNode(child(n283, enK54), func(n284 *Node) bool { return (len(child(n284, enK55)) > 0) })
+					return anyNode(desc(root(n), enK47), func(n272 *Node) bool {
+						return anyChild(n272, enK3, func(n273 *Node) bool {
+							return anyChild(n273, enK58, func(n274 *Node) bool { return hasChild(n274, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n286 *Node) bool {
-						return anyNode(child(n286, enK54), func(n287 *Node) bool {
-							return ebv(step(child(n287, enK22), func(n288 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n288, enK1)))) == "VAT"))
-							})) && (len(child(n287, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n276 *Node) bool {
+						return anyChild(n276, enK58, func(n277 *Node) bool {
+							return ebv(step(child(n277, enK22), func(n278 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n278, enK1))) == "VAT"))
+							})) && hasChild(n277, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 54, func() bool {
 			return !memoBool(v, 53, func() bool {
-				return anyNode(desc(root(n), enK16), func(n290 *Node) bool {
-					return func(r291 Seq) bool {
-						return anyNode(child(n290, enK17), func(n292 *Node) bool { return gcmp(nodeSeq(n292), r291, opEq) })
-					}(boolSeq(true)) && anyNode(child(n290, enK21), func(n293 *Node) bool {
-						return (fnNormalizeSpace(str(child(n293, enK1))) == "E") && anyNode(child(n293, enK22), func(n294 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n294, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n280 *Node) bool {
+					return func(r281 Seq) bool {
+						return anyChild(n280, enK18, func(n282 *Node) bool { return gcmp(nodeSeq(n282), r281, opEq) })
+					}(boolSeq(true)) && anyChild(n280, enK23, func(n283 *Node) bool {
+						return (fnNormalizeSpace(childStr(n283, enK1)) == "E") && anyChild(n283, enK22, func(n284 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n284, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -2611,35 +3390,35 @@ func enT0059(v []Seq, n *Node) bool {
 func enT0060(v []Seq, n *Node) bool {
 	return ((memoBool(v, 55, func() bool {
 		return (memoBool(v, 56, func() bool {
-			return anyNode(desc(root(n), enK21), func(n295 *Node) bool {
-				return anyNode(child(n295, enK22), func(n296 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n296, enK1)))) == "VAT") }) && anyNode(child(n295, enK1), func(n297 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n297))) == "G") })
+			return anyNode(desc(root(n), enK23), func(n285 *Node) bool {
+				return anyChild(n285, enK22, func(n286 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n286, enK1))) == "VAT") }) && anyChild(n285, enK1, func(n287 *Node) bool { return (fnNormalizeSpace(n287.StringValue()) == "G") })
 			})
 		}) || memoBool(v, 57, func() bool {
-			return anyNode(desc(root(n), enK51), func(n298 *Node) bool {
-				return anyNode(child(n298, enK22), func(n299 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n299, enK1)))) == "VAT") }) && anyNode(child(n298, enK1), func(n300 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n300))) == "G") })
+			return anyNode(desc(root(n), enK54), func(n288 *Node) bool {
+				return anyChild(n288, enK22, func(n289 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n289, enK1))) == "VAT") }) && anyChild(n288, enK1, func(n290 *Node) bool { return (fnNormalizeSpace(n290.StringValue()) == "G") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k301 := 0
-		anyNode(child(n, enK48), func(n302 *Node) bool {
-			return anyNode(child(n302, enK52), func(n303 *Node) bool {
-				return anyNode(child(n303, enK21), func(n304 *Node) bool {
-					return anyNode(child(n304, enK22), func(n305 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n305, enK1)))) == "VAT") }) && anyNode(child(n304, enK1), func(n306 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n306))) == "G") && tally1(&k301) })
+		k291 := 0
+		anyChild(n, enK52, func(n292 *Node) bool {
+			return anyChild(n292, enK55, func(n293 *Node) bool {
+				return anyChild(n293, enK23, func(n294 *Node) bool {
+					return anyChild(n294, enK22, func(n295 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n295, enK1))) == "VAT") }) && anyChild(n294, enK1, func(n296 *Node) bool { return (fnNormalizeSpace(n296.StringValue()) == "G") && tally1(&k291) })
 				})
 			})
 		})
-		return countOf(k301)
-	}(), enK53, opEq)) || memoBool(v, 58, func() bool {
+		return countOf(k291)
+	}(), enK56, opEq)) || memoBool(v, 58, func() bool {
 		return (memoBool(v, 59, func() bool {
 			return !memoBool(v, 56, func() bool {
-				return anyNode(desc(root(n), enK21), func(n307 *Node) bool {
-					return anyNode(child(n307, enK22), func(n308 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n308, enK1)))) == "VAT") }) && anyNode(child(n307, enK1), func(n309 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n309))) == "G") })
+				return anyNode(desc(root(n), enK23), func(n297 *Node) bool {
+					return anyChild(n297, enK22, func(n298 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n298, enK1))) == "VAT") }) && anyChild(n297, enK1, func(n299 *Node) bool { return (fnNormalizeSpace(n299.StringValue()) == "G") })
 				})
 			})
 		}) && memoBool(v, 60, func() bool {
 			return !memoBool(v, 57, func() bool {
-				return anyNode(desc(root(n), enK51), func(n310 *Node) bool {
-					return anyNode(child(n310, enK22), func(n311 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n311, enK1)))) == "VAT") }) && anyNode(child(n310, enK1), func(n312 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n312))) == "G") })
+				return anyNode(desc(root(n), enK54), func(n300 *Node) bool {
+					return anyChild(n300, enK22, func(n301 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n301, enK1))) == "VAT") }) && anyChild(n300, enK1, func(n302 *Node) bool { return (fnNormalizeSpace(n302.StringValue()) == "G") })
 				})
 			})
 		}))
@@ -2651,34 +3430,34 @@ func enT0061(v []Seq, n *Node) bool {
 	return memoBool(v, 61, func() bool {
 		return (memoBool(v, 62, func() bool {
 			return (memoBool(v, 63, func() bool {
-				return anyNode(desc(root(n), enK51), func(n313 *Node) bool {
-					return (fnNormalizeSpace(str(child(n313, enK1))) == "G") && anyNode(child(n313, enK22), func(n314 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n314, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK54), func(n303 *Node) bool {
+					return (fnNormalizeSpace(childStr(n303, enK1)) == "G") && anyChild(n303, enK22, func(n304 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n304, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 64, func() bool {
 				return (memoBool(v, 65, func() bool {
-					return anyNode(desc(root(n), enK44), func(n315 *Node) bool {
-						return anyNode(child(n315, enK3), func(n316 *Node) bool {
-							return anyNode(child(n316, enK54), func(n317 *Node) bool {
-								return ebv(step(child(n317, enK22), func(n318 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n318, enK1)))) == "VAT"))
-								})) && (len(child(n317, enK55)) > 0)
+					return anyNode(desc(root(n), enK47), func(n305 *Node) bool {
+						return anyChild(n305, enK3, func(n306 *Node) bool {
+							return anyChild(n306, enK58, func(n307 *Node) bool {
+								return ebv(step(child(n307, enK22), func(n308 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n308, enK1))) == "VAT"))
+								})) && hasChild(n307, enK57)
 							})
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n320 *Node) bool {
-						return anyNode(child(n320, enK54), func(n321 *Node) bool {
-							return ebv(step(child(n321, enK22), func(n322 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n322, enK1)))) == "VAT"))
-							})) && (len(child(n321, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n310 *Node) bool {
+						return anyChild(n310, enK58, func(n311 *Node) bool {
+							return ebv(step(child(n311, enK22), func(n312 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n312, enK1))) == "VAT"))
+							})) && hasChild(n311, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 66, func() bool {
 			return !memoBool(v, 63, func() bool {
-				return anyNode(desc(root(n), enK51), func(n324 *Node) bool {
-					return (fnNormalizeSpace(str(child(n324, enK1))) == "G") && anyNode(child(n324, enK22), func(n325 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n325, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK54), func(n314 *Node) bool {
+					return (fnNormalizeSpace(childStr(n314, enK1)) == "G") && anyChild(n314, enK22, func(n315 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n315, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -2690,39 +3469,39 @@ func enT0062(v []Seq, n *Node) bool {
 	return memoBool(v, 67, func() bool {
 		return (memoBool(v, 68, func() bool {
 			return (memoBool(v, 69, func() bool {
-				return anyNode(desc(root(n), enK16), func(n326 *Node) bool {
-					return func(r327 Seq) bool {
-						return anyNode(child(n326, enK17), func(n328 *Node) bool { return gcmp(nodeSeq(n328), r327, opEq) })
-					}(boolSeq(false)) && anyNode(child(n326, enK21), func(n329 *Node) bool { return (fnNormalizeSpace(str(child(n329, enK1))) == "G") })
+				return anyNode(desc(root(n), enK17), func(n316 *Node) bool {
+					return func(r317 Seq) bool {
+						return anyChild(n316, enK18, func(n318 *Node) bool { return gcmp(nodeSeq(n318), r317, opEq) })
+					}(boolSeq(false)) && anyChild(n316, enK23, func(n319 *Node) bool { return (fnNormalizeSpace(childStr(n319, enK1)) == "G") })
 				})
 			}) && memoBool(v, 64, func() bool {
 				return (memoBool(v, 65, func() bool {
-					return anyNode(desc(root(n), enK44), func(n330 *Node) bool {
-						return anyNode(child(n330, enK3), func(n331 *Node) bool {
-							return anyNode(child(n331, enK54), func(n332 *Node) bool {
-								return ebv(step(child(n332, enK22), func(n333 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n333, enK1)))) == "VAT"))
-								})) && (len(child(n332, enK55)) > 0)
+					return anyNode(desc(root(n), enK47), func(n320 *Node) bool {
+						return anyChild(n320, enK3, func(n321 *Node) bool {
+							return anyChild(n321, enK58, func(n322 *Node) bool {
+								return ebv(step(child(n322, enK22), func(n323 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n323, enK1))) == "VAT"))
+								})) && hasChild(n322, enK57)
 							})
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n335 *Node) bool {
-						return anyNode(child(n335, enK54), func(n336 *Node) bool {
-							return ebv(step(child(n336, enK22), func(n337 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n337, enK1)))) == "VAT"))
-							})) && (len(child(n336, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n325 *Node) bool {
+						return anyChild(n325, enK58, func(n326 *Node) bool {
+							return ebv(step(child(n326, enK22), func(n327 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n327, enK1))) == "VAT"))
+							})) && hasChild(n326, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 70, func() bool {
 			return !memoBool(v, 71, func() bool {
-				return anyNode(desc(root(n), enK16), func(n339 *Node) bool {
-					return func(r340 Seq) bool {
-						return anyNode(child(n339, enK17), func(n341 *Node) bool { return gcmp(nodeSeq(n341), r340, opEq) })
-					}(boolSeq(false)) && anyNode(child(n339, enK21), func(n342 *Node) bool {
-						return (fnNormalizeSpace(str(child(n342, enK1))) == "G") && anyNode(child(n342, enK22), func(n343 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n343, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n329 *Node) bool {
+					return func(r330 Seq) bool {
+						return anyChild(n329, enK18, func(n331 *Node) bool { return gcmp(nodeSeq(n331), r330, opEq) })
+					}(boolSeq(false)) && anyChild(n329, enK23, func(n332 *Node) bool {
+						return (fnNormalizeSpace(childStr(n332, enK1)) == "G") && anyChild(n332, enK22, func(n333 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n333, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -2735,39 +3514,39 @@ func enT0063(v []Seq, n *Node) bool {
 	return memoBool(v, 72, func() bool {
 		return (memoBool(v, 73, func() bool {
 			return (memoBool(v, 74, func() bool {
-				return anyNode(desc(root(n), enK16), func(n344 *Node) bool {
-					return func(r345 Seq) bool {
-						return anyNode(child(n344, enK17), func(n346 *Node) bool { return gcmp(nodeSeq(n346), r345, opEq) })
-					}(boolSeq(true)) && anyNode(child(n344, enK21), func(n347 *Node) bool { return (fnNormalizeSpace(str(child(n347, enK1))) == "G") })
+				return anyNode(desc(root(n), enK17), func(n334 *Node) bool {
+					return func(r335 Seq) bool {
+						return anyChild(n334, enK18, func(n336 *Node) bool { return gcmp(nodeSeq(n336), r335, opEq) })
+					}(boolSeq(true)) && anyChild(n334, enK23, func(n337 *Node) bool { return (fnNormalizeSpace(childStr(n337, enK1)) == "G") })
 				})
 			}) && memoBool(v, 64, func() bool {
 				return (memoBool(v, 65, func() bool {
-					return anyNode(desc(root(n), enK44), func(n348 *Node) bool {
-						return anyNode(child(n348, enK3), func(n349 *Node) bool {
-							return anyNode(child(n349, enK54), func(n350 *Node) bool {
-								return ebv(step(child(n350, enK22), func(n351 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n351, enK1)))) == "VAT"))
-								})) && (len(child(n350, enK55)) > 0)
+					return anyNode(desc(root(n), enK47), func(n338 *Node) bool {
+						return anyChild(n338, enK3, func(n339 *Node) bool {
+							return anyChild(n339, enK58, func(n340 *Node) bool {
+								return ebv(step(child(n340, enK22), func(n341 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n341, enK1))) == "VAT"))
+								})) && hasChild(n340, enK57)
 							})
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n353 *Node) bool {
-						return anyNode(child(n353, enK54), func(n354 *Node) bool {
-							return ebv(step(child(n354, enK22), func(n355 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n355, enK1)))) == "VAT"))
-							})) && (len(child(n354, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n343 *Node) bool {
+						return anyChild(n343, enK58, func(n344 *Node) bool {
+							return ebv(step(child(n344, enK22), func(n345 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n345, enK1))) == "VAT"))
+							})) && hasChild(n344, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 75, func() bool {
 			return !memoBool(v, 76, func() bool {
-				return anyNode(desc(root(n), enK16), func(n357 *Node) bool {
-					return func(r358 Seq) bool {
-						return anyNode(child(n357, enK17), func(n359 *Node) bool { return gcmp(nodeSeq(n359), r358, opEq) })
-					}(boolSeq(true)) && anyNode(child(n357, enK21), func(n360 *Node) bool {
-						return (fnNormalizeSpace(str(child(n360, enK1))) == "G") && anyNode(child(n360, enK22), func(n361 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n361, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n347 *Node) bool {
+					return func(r348 Seq) bool {
+						return anyChild(n347, enK18, func(n349 *Node) bool { return gcmp(nodeSeq(n349), r348, opEq) })
+					}(boolSeq(true)) && anyChild(n347, enK23, func(n350 *Node) bool {
+						return (fnNormalizeSpace(childStr(n350, enK1)) == "G") && anyChild(n350, enK22, func(n351 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n351, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -2779,35 +3558,35 @@ func enT0063(v []Seq, n *Node) bool {
 func enT0064(v []Seq, n *Node) bool {
 	return ((memoBool(v, 77, func() bool {
 		return (memoBool(v, 78, func() bool {
-			return anyNode(desc(root(n), enK21), func(n362 *Node) bool {
-				return anyNode(child(n362, enK22), func(n363 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n363, enK1)))) == "VAT") }) && anyNode(child(n362, enK1), func(n364 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n364))) == "K") })
+			return anyNode(desc(root(n), enK23), func(n352 *Node) bool {
+				return anyChild(n352, enK22, func(n353 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n353, enK1))) == "VAT") }) && anyChild(n352, enK1, func(n354 *Node) bool { return (fnNormalizeSpace(n354.StringValue()) == "K") })
 			})
 		}) || memoBool(v, 79, func() bool {
-			return anyNode(desc(root(n), enK51), func(n365 *Node) bool {
-				return anyNode(child(n365, enK22), func(n366 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n366, enK1)))) == "VAT") }) && anyNode(child(n365, enK1), func(n367 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n367))) == "K") })
+			return anyNode(desc(root(n), enK54), func(n355 *Node) bool {
+				return anyChild(n355, enK22, func(n356 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n356, enK1))) == "VAT") }) && anyChild(n355, enK1, func(n357 *Node) bool { return (fnNormalizeSpace(n357.StringValue()) == "K") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k368 := 0
-		anyNode(child(n, enK48), func(n369 *Node) bool {
-			return anyNode(child(n369, enK52), func(n370 *Node) bool {
-				return anyNode(child(n370, enK21), func(n371 *Node) bool {
-					return anyNode(child(n371, enK22), func(n372 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n372, enK1)))) == "VAT") }) && anyNode(child(n371, enK1), func(n373 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n373))) == "K") && tally1(&k368) })
+		k358 := 0
+		anyChild(n, enK52, func(n359 *Node) bool {
+			return anyChild(n359, enK55, func(n360 *Node) bool {
+				return anyChild(n360, enK23, func(n361 *Node) bool {
+					return anyChild(n361, enK22, func(n362 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n362, enK1))) == "VAT") }) && anyChild(n361, enK1, func(n363 *Node) bool { return (fnNormalizeSpace(n363.StringValue()) == "K") && tally1(&k358) })
 				})
 			})
 		})
-		return countOf(k368)
-	}(), enK53, opEq)) || memoBool(v, 80, func() bool {
+		return countOf(k358)
+	}(), enK56, opEq)) || memoBool(v, 80, func() bool {
 		return (memoBool(v, 81, func() bool {
 			return !memoBool(v, 78, func() bool {
-				return anyNode(desc(root(n), enK21), func(n374 *Node) bool {
-					return anyNode(child(n374, enK22), func(n375 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n375, enK1)))) == "VAT") }) && anyNode(child(n374, enK1), func(n376 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n376))) == "K") })
+				return anyNode(desc(root(n), enK23), func(n364 *Node) bool {
+					return anyChild(n364, enK22, func(n365 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n365, enK1))) == "VAT") }) && anyChild(n364, enK1, func(n366 *Node) bool { return (fnNormalizeSpace(n366.StringValue()) == "K") })
 				})
 			})
 		}) && memoBool(v, 82, func() bool {
 			return !memoBool(v, 79, func() bool {
-				return anyNode(desc(root(n), enK51), func(n377 *Node) bool {
-					return anyNode(child(n377, enK22), func(n378 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n378, enK1)))) == "VAT") }) && anyNode(child(n377, enK1), func(n379 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n379))) == "K") })
+				return anyNode(desc(root(n), enK54), func(n367 *Node) bool {
+					return anyChild(n367, enK22, func(n368 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n368, enK1))) == "VAT") }) && anyChild(n367, enK1, func(n369 *Node) bool { return (fnNormalizeSpace(n369.StringValue()) == "K") })
 				})
 			})
 		}))
@@ -2820,45 +3599,45 @@ func enT0065(v []Seq, n *Node) bool {
 		return (memoBool(v, 84, func() bool {
 			return (memoBool(v, 85, func() bool {
 				return (memoBool(v, 86, func() bool {
-					return anyNode(desc(root(n), enK51), func(n380 *Node) bool {
-						return (fnNormalizeSpace(str(child(n380, enK1))) == "K") && anyNode(child(n380, enK22), func(n381 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n381, enK1)))) == "VAT") })
+					return anyNode(desc(root(n), enK54), func(n370 *Node) bool {
+						return (fnNormalizeSpace(childStr(n370, enK1)) == "K") && anyChild(n370, enK22, func(n371 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n371, enK1))) == "VAT") })
 					})
 				}) && memoBool(v, 64, func() bool {
 					return (memoBool(v, 65, func() bool {
-						return anyNode(desc(root(n), enK44), func(n382 *Node) bool {
-							return anyNode(child(n382, enK3), func(n383 *Node) bool {
-								return anyNode(child(n383, enK54), func(n384 *Node) bool {
-									return ebv(step(child(n384, enK22), func(n385 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n385, enK1)))) == "VAT"))
-									})) && (len(child(n384, enK55)) > 0)
+						return anyNode(desc(root(n), enK47), func(n372 *Node) bool {
+							return anyChild(n372, enK3, func(n373 *Node) bool {
+								return anyChild(n373, enK58, func(n374 *Node) bool {
+									return ebv(step(child(n374, enK22), func(n375 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n375, enK1))) == "VAT"))
+									})) && hasChild(n374, enK57)
 								})
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
-						return anyNode(desc(root(n), enK56), func(n387 *Node) bool {
-							return anyNode(child(n387, enK54), func(n388 *Node) bool {
-								return ebv(step(child(n388, enK22), func(n389 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n389, enK1)))) == "VAT"))
-								})) && (len(child(n388, enK55)) > 0)
+						return anyNode(desc(root(n), enK59), func(n377 *Node) bool {
+							return anyChild(n377, enK58, func(n378 *Node) bool {
+								return ebv(step(child(n378, enK22), func(n379 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n379, enK1))) == "VAT"))
+								})) && hasChild(n378, enK57)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 14, func() bool {
-				return anyNode(desc(root(n), enK4), func(n391 *Node) bool {
-					return anyNode(child(n391, enK3), func(n392 *Node) bool {
-						return anyNode(child(n392, enK54), func(n393 *Node) bool {
-							return ebv(step(child(n393, enK22), func(n394 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n394, enK1)))) == "VAT"))
-							})) && (len(child(n393, enK55)) > 0)
+				return anyNode(desc(root(n), enK4), func(n381 *Node) bool {
+					return anyChild(n381, enK3, func(n382 *Node) bool {
+						return anyChild(n382, enK58, func(n383 *Node) bool {
+							return ebv(step(child(n383, enK22), func(n384 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n384, enK1))) == "VAT"))
+							})) && hasChild(n383, enK57)
 						})
 					})
 				})
 			}))
 		}) || memoBool(v, 87, func() bool {
 			return !memoBool(v, 86, func() bool {
-				return anyNode(desc(root(n), enK51), func(n396 *Node) bool {
-					return (fnNormalizeSpace(str(child(n396, enK1))) == "K") && anyNode(child(n396, enK22), func(n397 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n397, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK54), func(n386 *Node) bool {
+					return (fnNormalizeSpace(childStr(n386, enK1)) == "K") && anyChild(n386, enK22, func(n387 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n387, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -2871,52 +3650,52 @@ func enT0066(v []Seq, n *Node) bool {
 		return (memoBool(v, 89, func() bool {
 			return (memoBool(v, 90, func() bool {
 				return (memoBool(v, 91, func() bool {
-					return anyNode(desc(root(n), enK16), func(n398 *Node) bool {
-						return func(r399 Seq) bool {
-							return anyNode(child(n398, enK17), func(n400 *Node) bool { return gcmp(nodeSeq(n400), r399, opEq) })
-						}(boolSeq(false)) && anyNode(child(n398, enK21), func(n401 *Node) bool {
-							return (fnNormalizeSpace(str(child(n401, enK1))) == "K") && anyNode(child(n401, enK22), func(n402 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n402, enK1)))) == "VAT") })
+					return anyNode(desc(root(n), enK17), func(n388 *Node) bool {
+						return func(r389 Seq) bool {
+							return anyChild(n388, enK18, func(n390 *Node) bool { return gcmp(nodeSeq(n390), r389, opEq) })
+						}(boolSeq(false)) && anyChild(n388, enK23, func(n391 *Node) bool {
+							return (fnNormalizeSpace(childStr(n391, enK1)) == "K") && anyChild(n391, enK22, func(n392 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n392, enK1))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 64, func() bool {
 					return (memoBool(v, 65, func() bool {
-						return anyNode(desc(root(n), enK44), func(n403 *Node) bool {
-							return anyNode(child(n403, enK3), func(n404 *Node) bool {
-								return anyNode(child(n404, enK54), func(n405 *Node) bool {
-									return ebv(step(child(n405, enK22), func(n406 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n406, enK1)))) == "VAT"))
-									})) && (len(child(n405, enK55)) > 0)
+						return anyNode(desc(root(n), enK47), func(n393 *Node) bool {
+							return anyChild(n393, enK3, func(n394 *Node) bool {
+								return anyChild(n394, enK58, func(n395 *Node) bool {
+									return ebv(step(child(n395, enK22), func(n396 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n396, enK1))) == "VAT"))
+									})) && hasChild(n395, enK57)
 								})
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
-						return anyNode(desc(root(n), enK56), func(n408 *Node) bool {
-							return anyNode(child(n408, enK54), func(n409 *Node) bool {
-								return ebv(step(child(n409, enK22), func(n410 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n410, enK1)))) == "VAT"))
-								})) && (len(child(n409, enK55)) > 0)
+						return anyNode(desc(root(n), enK59), func(n398 *Node) bool {
+							return anyChild(n398, enK58, func(n399 *Node) bool {
+								return ebv(step(child(n399, enK22), func(n400 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n400, enK1))) == "VAT"))
+								})) && hasChild(n399, enK57)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 14, func() bool {
-				return anyNode(desc(root(n), enK4), func(n412 *Node) bool {
-					return anyNode(child(n412, enK3), func(n413 *Node) bool {
-						return anyNode(child(n413, enK54), func(n414 *Node) bool {
-							return ebv(step(child(n414, enK22), func(n415 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n415, enK1)))) == "VAT"))
-							})) && (len(child(n414, enK55)) > 0)
+				return anyNode(desc(root(n), enK4), func(n402 *Node) bool {
+					return anyChild(n402, enK3, func(n403 *Node) bool {
+						return anyChild(n403, enK58, func(n404 *Node) bool {
+							return ebv(step(child(n404, enK22), func(n405 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n405, enK1))) == "VAT"))
+							})) && hasChild(n404, enK57)
 						})
 					})
 				})
 			}))
 		}) || memoBool(v, 92, func() bool {
 			return !memoBool(v, 91, func() bool {
-				return anyNode(desc(root(n), enK16), func(n417 *Node) bool {
-					return func(r418 Seq) bool {
-						return anyNode(child(n417, enK17), func(n419 *Node) bool { return gcmp(nodeSeq(n419), r418, opEq) })
-					}(boolSeq(false)) && anyNode(child(n417, enK21), func(n420 *Node) bool {
-						return (fnNormalizeSpace(str(child(n420, enK1))) == "K") && anyNode(child(n420, enK22), func(n421 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n421, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n407 *Node) bool {
+					return func(r408 Seq) bool {
+						return anyChild(n407, enK18, func(n409 *Node) bool { return gcmp(nodeSeq(n409), r408, opEq) })
+					}(boolSeq(false)) && anyChild(n407, enK23, func(n410 *Node) bool {
+						return (fnNormalizeSpace(childStr(n410, enK1)) == "K") && anyChild(n410, enK22, func(n411 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n411, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -2930,52 +3709,52 @@ func enT0067(v []Seq, n *Node) bool {
 		return (memoBool(v, 94, func() bool {
 			return (memoBool(v, 95, func() bool {
 				return (memoBool(v, 96, func() bool {
-					return anyNode(desc(root(n), enK16), func(n422 *Node) bool {
-						return func(r423 Seq) bool {
-							return anyNode(child(n422, enK17), func(n424 *Node) bool { return gcmp(nodeSeq(n424), r423, opEq) })
-						}(boolSeq(true)) && anyNode(child(n422, enK21), func(n425 *Node) bool {
-							return (fnNormalizeSpace(str(child(n425, enK1))) == "K") && anyNode(child(n425, enK22), func(n426 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n426, enK1)))) == "VAT") })
+					return anyNode(desc(root(n), enK17), func(n412 *Node) bool {
+						return func(r413 Seq) bool {
+							return anyChild(n412, enK18, func(n414 *Node) bool { return gcmp(nodeSeq(n414), r413, opEq) })
+						}(boolSeq(true)) && anyChild(n412, enK23, func(n415 *Node) bool {
+							return (fnNormalizeSpace(childStr(n415, enK1)) == "K") && anyChild(n415, enK22, func(n416 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n416, enK1))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 64, func() bool {
 					return (memoBool(v, 65, func() bool {
-						return anyNode(desc(root(n), enK44), func(n427 *Node) bool {
-							return anyNode(child(n427, enK3), func(n428 *Node) bool {
-								return anyNode(child(n428, enK54), func(n429 *Node) bool {
-									return ebv(step(child(n429, enK22), func(n430 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n430, enK1)))) == "VAT"))
-									})) && (len(child(n429, enK55)) > 0)
+						return anyNode(desc(root(n), enK47), func(n417 *Node) bool {
+							return anyChild(n417, enK3, func(n418 *Node) bool {
+								return anyChild(n418, enK58, func(n419 *Node) bool {
+									return ebv(step(child(n419, enK22), func(n420 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n420, enK1))) == "VAT"))
+									})) && hasChild(n419, enK57)
 								})
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
-						return anyNode(desc(root(n), enK56), func(n432 *Node) bool {
-							return anyNode(child(n432, enK54), func(n433 *Node) bool {
-								return ebv(step(child(n433, enK22), func(n434 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n434, enK1)))) == "VAT"))
-								})) && (len(child(n433, enK55)) > 0)
+						return anyNode(desc(root(n), enK59), func(n422 *Node) bool {
+							return anyChild(n422, enK58, func(n423 *Node) bool {
+								return ebv(step(child(n423, enK22), func(n424 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n424, enK1))) == "VAT"))
+								})) && hasChild(n423, enK57)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 14, func() bool {
-				return anyNode(desc(root(n), enK4), func(n436 *Node) bool {
-					return anyNode(child(n436, enK3), func(n437 *Node) bool {
-						return anyNode(child(n437, enK54), func(n438 *Node) bool {
-							return ebv(step(child(n438, enK22), func(n439 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n439, enK1)))) == "VAT"))
-							})) && (len(child(n438, enK55)) > 0)
+				return anyNode(desc(root(n), enK4), func(n426 *Node) bool {
+					return anyChild(n426, enK3, func(n427 *Node) bool {
+						return anyChild(n427, enK58, func(n428 *Node) bool {
+							return ebv(step(child(n428, enK22), func(n429 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n429, enK1))) == "VAT"))
+							})) && hasChild(n428, enK57)
 						})
 					})
 				})
 			}))
 		}) || memoBool(v, 97, func() bool {
 			return !memoBool(v, 96, func() bool {
-				return anyNode(desc(root(n), enK16), func(n441 *Node) bool {
-					return func(r442 Seq) bool {
-						return anyNode(child(n441, enK17), func(n443 *Node) bool { return gcmp(nodeSeq(n443), r442, opEq) })
-					}(boolSeq(true)) && anyNode(child(n441, enK21), func(n444 *Node) bool {
-						return (fnNormalizeSpace(str(child(n444, enK1))) == "K") && anyNode(child(n444, enK22), func(n445 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n445, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n431 *Node) bool {
+					return func(r432 Seq) bool {
+						return anyChild(n431, enK18, func(n433 *Node) bool { return gcmp(nodeSeq(n433), r432, opEq) })
+					}(boolSeq(true)) && anyChild(n431, enK23, func(n434 *Node) bool {
+						return (fnNormalizeSpace(childStr(n434, enK1)) == "K") && anyChild(n434, enK22, func(n435 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n435, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -2985,16 +3764,21 @@ func enT0067(v []Seq, n *Node) bool {
 
 // BR-IC-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cbc:ActualDeliveryDate) …
 func enT0068(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK48), func(n446 *Node) bool {
-		return anyNode(child(n446, enK52), func(n447 *Node) bool {
-			return anyNode(child(n447, enK21), func(n448 *Node) bool {
-				return anyNode(child(n448, enK22), func(n449 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n449, enK1)))) == "VAT") }) && anyNode(child(n448, enK1), func(n450 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n450))) == "K") })
+	return ((anyChild(n, enK52, func(n436 *Node) bool {
+		return anyChild(n436, enK55, func(n437 *Node) bool {
+			return anyChild(n437, enK23, func(n438 *Node) bool {
+				return anyChild(n438, enK22, func(n439 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n439, enK1))) == "VAT") }) && anyChild(n438, enK1, func(n440 *Node) bool { return (fnNormalizeSpace(n440.StringValue()) == "K") })
 			})
 		})
-	}) && (gcmp(fnStringLength(str(step(child(n, enK15), func(n451 *Node) Seq { return child(n451, enK60) }))), enK53, opGt) || anyNode(child(n, enK58), func(n452 *Node) bool { return (len(child(n452, enK61)) > 0) }))) || !anyNode(child(n, enK48), func(n454 *Node) bool {
-		return anyNode(child(n454, enK52), func(n455 *Node) bool {
-			return anyNode(child(n455, enK21), func(n456 *Node) bool {
-				return anyNode(child(n456, enK22), func(n457 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n457, enK1)))) == "VAT") }) && anyNode(child(n456, enK1), func(n458 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n458))) == "K") })
+	}) && (gcmp(fnStringLength(func() (r441 string) {
+		anyChild(n, enK15, func(n442 *Node) bool {
+			return anyChild(n442, enK65, func(n443 *Node) bool { return setStr(&r441, n443) })
+		})
+		return
+	}()), enK56, opGt) || anyChild(n, enK61, func(n444 *Node) bool { return hasChild(n444, enK66) }))) || !anyChild(n, enK52, func(n446 *Node) bool {
+		return anyChild(n446, enK55, func(n447 *Node) bool {
+			return anyChild(n447, enK23, func(n448 *Node) bool {
+				return anyChild(n448, enK22, func(n449 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n449, enK1))) == "VAT") }) && anyChild(n448, enK1, func(n450 *Node) bool { return (fnNormalizeSpace(n450.StringValue()) == "K") })
 			})
 		})
 	}))
@@ -3002,16 +3786,27 @@ func enT0068(v []Seq, n *Node) bool {
 
 // BR-IC-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cac:DeliveryLocation/cac…
 func enT0069(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK48), func(n459 *Node) bool {
-		return anyNode(child(n459, enK52), func(n460 *Node) bool {
-			return anyNode(child(n460, enK21), func(n461 *Node) bool {
-				return anyNode(child(n461, enK22), func(n462 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n462, enK1)))) == "VAT") }) && anyNode(child(n461, enK1), func(n463 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n463))) == "K") })
+	return ((anyChild(n, enK52, func(n451 *Node) bool {
+		return anyChild(n451, enK55, func(n452 *Node) bool {
+			return anyChild(n452, enK23, func(n453 *Node) bool {
+				return anyChild(n453, enK22, func(n454 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n454, enK1))) == "VAT") }) && anyChild(n453, enK1, func(n455 *Node) bool { return (fnNormalizeSpace(n455.StringValue()) == "K") })
 			})
 		})
-	}) && gcmp(fnStringLength(str(step(step(step(step(child(n, enK15), func(n464 *Node) Seq { return child(n464, enK14) }), func(n465 *Node) Seq { return child(n465, enK13) }), func(n466 *Node) Seq { return child(n466, enK7) }), func(n467 *Node) Seq { return child(n467, enK8) }))), enK53, opGt)) || !anyNode(child(n, enK48), func(n468 *Node) bool {
-		return anyNode(child(n468, enK52), func(n469 *Node) bool {
-			return anyNode(child(n469, enK21), func(n470 *Node) bool {
-				return anyNode(child(n470, enK22), func(n471 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n471, enK1)))) == "VAT") }) && anyNode(child(n470, enK1), func(n472 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n472))) == "K") })
+	}) && gcmp(fnStringLength(func() (r456 string) {
+		anyChild(n, enK15, func(n457 *Node) bool {
+			return anyChild(n457, enK14, func(n458 *Node) bool {
+				return anyChild(n458, enK13, func(n459 *Node) bool {
+					return anyChild(n459, enK8, func(n460 *Node) bool {
+						return anyChild(n460, enK7, func(n461 *Node) bool { return setStr(&r456, n461) })
+					})
+				})
+			})
+		})
+		return
+	}()), enK56, opGt)) || !anyChild(n, enK52, func(n462 *Node) bool {
+		return anyChild(n462, enK55, func(n463 *Node) bool {
+			return anyChild(n463, enK23, func(n464 *Node) bool {
+				return anyChild(n464, enK22, func(n465 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n465, enK1))) == "VAT") }) && anyChild(n464, enK1, func(n466 *Node) bool { return (fnNormalizeSpace(n466.StringValue()) == "K") })
 			})
 		})
 	}))
@@ -3021,57 +3816,57 @@ func enT0069(v []Seq, n *Node) bool {
 func enT0070(v []Seq, n *Node) bool {
 	return ((memoBool(v, 98, func() bool {
 		return gcmp(arith(func() Seq {
-			k473 := 0
-			anyNode(desc(root(n), enK16), func(n474 *Node) bool {
-				return anyNode(child(n474, enK21), func(n475 *Node) bool {
-					return (fnNormalizeSpace(str(child(n475, enK1))) == "L") && anyNode(child(n475, enK22), func(n476 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n476, enK1)))) == "VAT") }) && tally1(&k473)
+			k467 := 0
+			anyNode(desc(root(n), enK17), func(n468 *Node) bool {
+				return anyChild(n468, enK23, func(n469 *Node) bool {
+					return (fnNormalizeSpace(childStr(n469, enK1)) == "L") && anyChild(n469, enK22, func(n470 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n470, enK1))) == "VAT") }) && tally1(&k467)
 				})
 			})
-			return countOf(k473)
+			return countOf(k467)
 		}(), func() Seq {
-			k477 := 0
-			anyNode(desc(root(n), enK51), func(n478 *Node) bool {
-				return (fnNormalizeSpace(str(child(n478, enK1))) == "L") && anyNode(child(n478, enK22), func(n479 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n479, enK1)))) == "VAT") }) && tally1(&k477)
+			k471 := 0
+			anyNode(desc(root(n), enK54), func(n472 *Node) bool {
+				return (fnNormalizeSpace(childStr(n472, enK1)) == "L") && anyChild(n472, enK22, func(n473 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n473, enK1))) == "VAT") }) && tally1(&k471)
 			})
-			return countOf(k477)
-		}(), opAdd), enK62, opGt)
+			return countOf(k471)
+		}(), opAdd), enK67, opGt)
 	}) && gcmp(func() Seq {
-		k480 := 0
-		anyNode(child(n, enK48), func(n481 *Node) bool {
-			return anyNode(child(n481, enK52), func(n482 *Node) bool {
-				return anyNode(child(n482, enK21), func(n483 *Node) bool {
-					return anyNode(child(n483, enK1), func(n484 *Node) bool { return (n484.StringValue() == "L") }) && tally1(&k480)
+		k474 := 0
+		anyChild(n, enK52, func(n475 *Node) bool {
+			return anyChild(n475, enK55, func(n476 *Node) bool {
+				return anyChild(n476, enK23, func(n477 *Node) bool {
+					return anyChild(n477, enK1, func(n478 *Node) bool { return (n478.StringValue() == "L") }) && tally1(&k474)
 				})
 			})
 		})
-		return countOf(k480)
-	}(), enK62, opGt)) || (memoBool(v, 99, func() bool {
+		return countOf(k474)
+	}(), enK67, opGt)) || (memoBool(v, 99, func() bool {
 		return gcmp(arith(func() Seq {
-			k485 := 0
-			anyNode(desc(root(n), enK16), func(n486 *Node) bool {
-				return anyNode(child(n486, enK21), func(n487 *Node) bool {
-					return (fnNormalizeSpace(str(child(n487, enK1))) == "L") && anyNode(child(n487, enK22), func(n488 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n488, enK1)))) == "VAT") }) && tally1(&k485)
+			k479 := 0
+			anyNode(desc(root(n), enK17), func(n480 *Node) bool {
+				return anyChild(n480, enK23, func(n481 *Node) bool {
+					return (fnNormalizeSpace(childStr(n481, enK1)) == "L") && anyChild(n481, enK22, func(n482 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n482, enK1))) == "VAT") }) && tally1(&k479)
 				})
 			})
-			return countOf(k485)
+			return countOf(k479)
 		}(), func() Seq {
-			k489 := 0
-			anyNode(desc(root(n), enK51), func(n490 *Node) bool {
-				return (fnNormalizeSpace(str(child(n490, enK1))) == "L") && anyNode(child(n490, enK22), func(n491 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n491, enK1)))) == "VAT") }) && tally1(&k489)
+			k483 := 0
+			anyNode(desc(root(n), enK54), func(n484 *Node) bool {
+				return (fnNormalizeSpace(childStr(n484, enK1)) == "L") && anyChild(n484, enK22, func(n485 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n485, enK1))) == "VAT") }) && tally1(&k483)
 			})
-			return countOf(k489)
-		}(), opAdd), enK62, opEq)
+			return countOf(k483)
+		}(), opAdd), enK67, opEq)
 	}) && gcmp(func() Seq {
-		k492 := 0
-		anyNode(child(n, enK48), func(n493 *Node) bool {
-			return anyNode(child(n493, enK52), func(n494 *Node) bool {
-				return anyNode(child(n494, enK21), func(n495 *Node) bool {
-					return (fnNormalizeSpace(str(child(n495, enK1))) == "L") && anyNode(child(n495, enK22), func(n496 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n496, enK1)))) == "VAT") }) && tally1(&k492)
+		k486 := 0
+		anyChild(n, enK52, func(n487 *Node) bool {
+			return anyChild(n487, enK55, func(n488 *Node) bool {
+				return anyChild(n488, enK23, func(n489 *Node) bool {
+					return (fnNormalizeSpace(childStr(n489, enK1)) == "L") && anyChild(n489, enK22, func(n490 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n490, enK1))) == "VAT") }) && tally1(&k486)
 				})
 			})
 		})
-		return countOf(k492)
-	}(), enK62, opEq)))
+		return countOf(k486)
+	}(), enK67, opEq)))
 }
 
 // BR-AF-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
@@ -3079,30 +3874,30 @@ func enT0071(v []Seq, n *Node) bool {
 	return memoBool(v, 100, func() bool {
 		return (memoBool(v, 101, func() bool {
 			return (memoBool(v, 102, func() bool {
-				return anyNode(desc(root(n), enK51), func(n497 *Node) bool {
-					return (fnNormalizeSpace(str(child(n497, enK1))) == "L") && anyNode(child(n497, enK22), func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n498, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK54), func(n491 *Node) bool {
+					return (fnNormalizeSpace(childStr(n491, enK1)) == "L") && anyChild(n491, enK22, func(n492 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n492, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n499 *Node) bool {
-						return anyNode(child(n499, enK3), func(n500 *Node) bool {
-							return anyNode(child(n500, enK54), func(n501 *Node) bool { return (len(child(n501, enK55)) > 0) })
+					return anyNode(desc(root(n), enK47), func(n493 *Node) bool {
+						return anyChild(n493, enK3, func(n494 *Node) bool {
+							return anyChild(n494, enK58, func(n495 *Node) bool { return hasChild(n495, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n503 *Node) bool {
-						return anyNode(child(n503, enK54), func(n504 *Node) bool {
-							return ebv(step(child(n504, enK22), func(n505 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n505, enK1)))) == "VAT"))
-							})) && (len(child(n504, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n497 *Node) bool {
+						return anyChild(n497, enK58, func(n498 *Node) bool {
+							return ebv(step(child(n498, enK22), func(n499 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n499, enK1))) == "VAT"))
+							})) && hasChild(n498, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 103, func() bool {
 			return !memoBool(v, 102, func() bool {
-				return anyNode(desc(root(n), enK51), func(n507 *Node) bool {
-					return (fnNormalizeSpace(str(child(n507, enK1))) == "L") && anyNode(child(n507, enK22), func(n508 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n508, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK54), func(n501 *Node) bool {
+					return (fnNormalizeSpace(childStr(n501, enK1)) == "L") && anyChild(n501, enK22, func(n502 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n502, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -3114,37 +3909,37 @@ func enT0072(v []Seq, n *Node) bool {
 	return memoBool(v, 104, func() bool {
 		return (memoBool(v, 105, func() bool {
 			return (memoBool(v, 106, func() bool {
-				return anyNode(desc(root(n), enK16), func(n509 *Node) bool {
-					return func(r510 Seq) bool {
-						return anyNode(child(n509, enK17), func(n511 *Node) bool { return gcmp(nodeSeq(n511), r510, opEq) })
-					}(boolSeq(false)) && anyNode(child(n509, enK21), func(n512 *Node) bool {
-						return (fnNormalizeSpace(str(child(n512, enK1))) == "L") && anyNode(child(n512, enK22), func(n513 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n513, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n503 *Node) bool {
+					return func(r504 Seq) bool {
+						return anyChild(n503, enK18, func(n505 *Node) bool { return gcmp(nodeSeq(n505), r504, opEq) })
+					}(boolSeq(false)) && anyChild(n503, enK23, func(n506 *Node) bool {
+						return (fnNormalizeSpace(childStr(n506, enK1)) == "L") && anyChild(n506, enK22, func(n507 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n507, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n514 *Node) bool {
-						return anyNode(child(n514, enK3), func(n515 *Node) bool {
-							return anyNode(child(n515, enK54), func(n516 *Node) bool { return (len(child(n516, enK55)) > 0) })
+					return anyNode(desc(root(n), enK47), func(n508 *Node) bool {
+						return anyChild(n508, enK3, func(n509 *Node) bool {
+							return anyChild(n509, enK58, func(n510 *Node) bool { return hasChild(n510, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n518 *Node) bool {
-						return anyNode(child(n518, enK54), func(n519 *Node) bool {
-							return ebv(step(child(n519, enK22), func(n520 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n520, enK1)))) == "VAT"))
-							})) && (len(child(n519, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n512 *Node) bool {
+						return anyChild(n512, enK58, func(n513 *Node) bool {
+							return ebv(step(child(n513, enK22), func(n514 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n514, enK1))) == "VAT"))
+							})) && hasChild(n513, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 107, func() bool {
 			return !memoBool(v, 106, func() bool {
-				return anyNode(desc(root(n), enK16), func(n522 *Node) bool {
-					return func(r523 Seq) bool {
-						return anyNode(child(n522, enK17), func(n524 *Node) bool { return gcmp(nodeSeq(n524), r523, opEq) })
-					}(boolSeq(false)) && anyNode(child(n522, enK21), func(n525 *Node) bool {
-						return (fnNormalizeSpace(str(child(n525, enK1))) == "L") && anyNode(child(n525, enK22), func(n526 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n526, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n516 *Node) bool {
+					return func(r517 Seq) bool {
+						return anyChild(n516, enK18, func(n518 *Node) bool { return gcmp(nodeSeq(n518), r517, opEq) })
+					}(boolSeq(false)) && anyChild(n516, enK23, func(n519 *Node) bool {
+						return (fnNormalizeSpace(childStr(n519, enK1)) == "L") && anyChild(n519, enK22, func(n520 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n520, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3157,37 +3952,37 @@ func enT0073(v []Seq, n *Node) bool {
 	return memoBool(v, 108, func() bool {
 		return (memoBool(v, 109, func() bool {
 			return (memoBool(v, 110, func() bool {
-				return anyNode(desc(root(n), enK16), func(n527 *Node) bool {
-					return func(r528 Seq) bool {
-						return anyNode(child(n527, enK17), func(n529 *Node) bool { return gcmp(nodeSeq(n529), r528, opEq) })
-					}(boolSeq(true)) && anyNode(child(n527, enK21), func(n530 *Node) bool {
-						return (fnNormalizeSpace(str(child(n530, enK1))) == "L") && anyNode(child(n530, enK22), func(n531 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n531, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n521 *Node) bool {
+					return func(r522 Seq) bool {
+						return anyChild(n521, enK18, func(n523 *Node) bool { return gcmp(nodeSeq(n523), r522, opEq) })
+					}(boolSeq(true)) && anyChild(n521, enK23, func(n524 *Node) bool {
+						return (fnNormalizeSpace(childStr(n524, enK1)) == "L") && anyChild(n524, enK22, func(n525 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n525, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n532 *Node) bool {
-						return anyNode(child(n532, enK3), func(n533 *Node) bool {
-							return anyNode(child(n533, enK54), func(n534 *Node) bool { return (len(child(n534, enK55)) > 0) })
+					return anyNode(desc(root(n), enK47), func(n526 *Node) bool {
+						return anyChild(n526, enK3, func(n527 *Node) bool {
+							return anyChild(n527, enK58, func(n528 *Node) bool { return hasChild(n528, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n536 *Node) bool {
-						return anyNode(child(n536, enK54), func(n537 *Node) bool {
-							return ebv(step(child(n537, enK22), func(n538 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n538, enK1)))) == "VAT"))
-							})) && (len(child(n537, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n530 *Node) bool {
+						return anyChild(n530, enK58, func(n531 *Node) bool {
+							return ebv(step(child(n531, enK22), func(n532 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n532, enK1))) == "VAT"))
+							})) && hasChild(n531, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 111, func() bool {
 			return !memoBool(v, 112, func() bool {
-				return anyNode(desc(root(n), enK16), func(n540 *Node) bool {
-					return func(r541 Seq) bool {
-						return anyNode(child(n540, enK17), func(n542 *Node) bool { return gcmp(nodeSeq(n542), r541, opEq) })
-					}(boolSeq(true)) && anyNode(child(n540, enK21), func(n543 *Node) bool {
-						return anyNode(child(n543, enK1), func(n544 *Node) bool { return (n544.StringValue() == "L") }) && anyNode(child(n543, enK22), func(n545 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n545, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n534 *Node) bool {
+					return func(r535 Seq) bool {
+						return anyChild(n534, enK18, func(n536 *Node) bool { return gcmp(nodeSeq(n536), r535, opEq) })
+					}(boolSeq(true)) && anyChild(n534, enK23, func(n537 *Node) bool {
+						return anyChild(n537, enK1, func(n538 *Node) bool { return (n538.StringValue() == "L") }) && anyChild(n537, enK22, func(n539 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n539, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3199,57 +3994,57 @@ func enT0073(v []Seq, n *Node) bool {
 func enT0074(v []Seq, n *Node) bool {
 	return ((memoBool(v, 113, func() bool {
 		return gcmp(arith(func() Seq {
-			k546 := 0
-			anyNode(desc(root(n), enK16), func(n547 *Node) bool {
-				return anyNode(child(n547, enK21), func(n548 *Node) bool {
-					return (fnNormalizeSpace(str(child(n548, enK1))) == "M") && anyNode(child(n548, enK22), func(n549 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n549, enK1)))) == "VAT") }) && tally1(&k546)
+			k540 := 0
+			anyNode(desc(root(n), enK17), func(n541 *Node) bool {
+				return anyChild(n541, enK23, func(n542 *Node) bool {
+					return (fnNormalizeSpace(childStr(n542, enK1)) == "M") && anyChild(n542, enK22, func(n543 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n543, enK1))) == "VAT") }) && tally1(&k540)
 				})
 			})
-			return countOf(k546)
+			return countOf(k540)
 		}(), func() Seq {
-			k550 := 0
-			anyNode(desc(root(n), enK51), func(n551 *Node) bool {
-				return (fnNormalizeSpace(str(child(n551, enK1))) == "M") && anyNode(child(n551, enK22), func(n552 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n552, enK1)))) == "VAT") }) && tally1(&k550)
+			k544 := 0
+			anyNode(desc(root(n), enK54), func(n545 *Node) bool {
+				return (fnNormalizeSpace(childStr(n545, enK1)) == "M") && anyChild(n545, enK22, func(n546 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n546, enK1))) == "VAT") }) && tally1(&k544)
 			})
-			return countOf(k550)
-		}(), opAdd), enK62, opGt)
+			return countOf(k544)
+		}(), opAdd), enK67, opGt)
 	}) && gcmp(func() Seq {
-		k553 := 0
-		anyNode(child(n, enK48), func(n554 *Node) bool {
-			return anyNode(child(n554, enK52), func(n555 *Node) bool {
-				return anyNode(child(n555, enK21), func(n556 *Node) bool {
-					return anyNode(child(n556, enK1), func(n557 *Node) bool { return (n557.StringValue() == "M") }) && anyNode(child(n556, enK22), func(n558 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n558, enK1)))) == "VAT") }) && tally1(&k553)
+		k547 := 0
+		anyChild(n, enK52, func(n548 *Node) bool {
+			return anyChild(n548, enK55, func(n549 *Node) bool {
+				return anyChild(n549, enK23, func(n550 *Node) bool {
+					return anyChild(n550, enK1, func(n551 *Node) bool { return (n551.StringValue() == "M") }) && anyChild(n550, enK22, func(n552 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n552, enK1))) == "VAT") }) && tally1(&k547)
 				})
 			})
 		})
-		return countOf(k553)
-	}(), enK62, opGt)) || (memoBool(v, 114, func() bool {
+		return countOf(k547)
+	}(), enK67, opGt)) || (memoBool(v, 114, func() bool {
 		return gcmp(arith(func() Seq {
-			k559 := 0
-			anyNode(desc(root(n), enK16), func(n560 *Node) bool {
-				return anyNode(child(n560, enK21), func(n561 *Node) bool {
-					return (fnNormalizeSpace(str(child(n561, enK1))) == "M") && anyNode(child(n561, enK22), func(n562 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n562, enK1)))) == "VAT") }) && tally1(&k559)
+			k553 := 0
+			anyNode(desc(root(n), enK17), func(n554 *Node) bool {
+				return anyChild(n554, enK23, func(n555 *Node) bool {
+					return (fnNormalizeSpace(childStr(n555, enK1)) == "M") && anyChild(n555, enK22, func(n556 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n556, enK1))) == "VAT") }) && tally1(&k553)
 				})
 			})
-			return countOf(k559)
+			return countOf(k553)
 		}(), func() Seq {
-			k563 := 0
-			anyNode(desc(root(n), enK51), func(n564 *Node) bool {
-				return (fnNormalizeSpace(str(child(n564, enK1))) == "M") && anyNode(child(n564, enK22), func(n565 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n565, enK1)))) == "VAT") }) && tally1(&k563)
+			k557 := 0
+			anyNode(desc(root(n), enK54), func(n558 *Node) bool {
+				return (fnNormalizeSpace(childStr(n558, enK1)) == "M") && anyChild(n558, enK22, func(n559 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n559, enK1))) == "VAT") }) && tally1(&k557)
 			})
-			return countOf(k563)
-		}(), opAdd), enK62, opEq)
+			return countOf(k557)
+		}(), opAdd), enK67, opEq)
 	}) && gcmp(func() Seq {
-		k566 := 0
-		anyNode(child(n, enK48), func(n567 *Node) bool {
-			return anyNode(child(n567, enK52), func(n568 *Node) bool {
-				return anyNode(child(n568, enK21), func(n569 *Node) bool {
-					return (fnNormalizeSpace(str(child(n569, enK1))) == "M") && anyNode(child(n569, enK22), func(n570 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n570, enK1)))) == "VAT") }) && tally1(&k566)
+		k560 := 0
+		anyChild(n, enK52, func(n561 *Node) bool {
+			return anyChild(n561, enK55, func(n562 *Node) bool {
+				return anyChild(n562, enK23, func(n563 *Node) bool {
+					return (fnNormalizeSpace(childStr(n563, enK1)) == "M") && anyChild(n563, enK22, func(n564 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n564, enK1))) == "VAT") }) && tally1(&k560)
 				})
 			})
 		})
-		return countOf(k566)
-	}(), enK62, opEq)))
+		return countOf(k560)
+	}(), enK67, opEq)))
 }
 
 // BR-AG-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
@@ -3257,30 +4052,30 @@ func enT0075(v []Seq, n *Node) bool {
 	return memoBool(v, 115, func() bool {
 		return (memoBool(v, 116, func() bool {
 			return (memoBool(v, 117, func() bool {
-				return anyNode(desc(root(n), enK51), func(n571 *Node) bool {
-					return (fnNormalizeSpace(str(child(n571, enK1))) == "M") && anyNode(child(n571, enK22), func(n572 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n572, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK54), func(n565 *Node) bool {
+					return (fnNormalizeSpace(childStr(n565, enK1)) == "M") && anyChild(n565, enK22, func(n566 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n566, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n573 *Node) bool {
-						return anyNode(child(n573, enK3), func(n574 *Node) bool {
-							return anyNode(child(n574, enK54), func(n575 *Node) bool { return (len(child(n575, enK55)) > 0) })
+					return anyNode(desc(root(n), enK47), func(n567 *Node) bool {
+						return anyChild(n567, enK3, func(n568 *Node) bool {
+							return anyChild(n568, enK58, func(n569 *Node) bool { return hasChild(n569, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n577 *Node) bool {
-						return anyNode(child(n577, enK54), func(n578 *Node) bool {
-							return ebv(step(child(n578, enK22), func(n579 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n579, enK1)))) == "VAT"))
-							})) && (len(child(n578, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n571 *Node) bool {
+						return anyChild(n571, enK58, func(n572 *Node) bool {
+							return ebv(step(child(n572, enK22), func(n573 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n573, enK1))) == "VAT"))
+							})) && hasChild(n572, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 118, func() bool {
 			return !memoBool(v, 117, func() bool {
-				return anyNode(desc(root(n), enK51), func(n581 *Node) bool {
-					return (fnNormalizeSpace(str(child(n581, enK1))) == "M") && anyNode(child(n581, enK22), func(n582 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n582, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK54), func(n575 *Node) bool {
+					return (fnNormalizeSpace(childStr(n575, enK1)) == "M") && anyChild(n575, enK22, func(n576 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n576, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -3292,37 +4087,37 @@ func enT0076(v []Seq, n *Node) bool {
 	return memoBool(v, 119, func() bool {
 		return (memoBool(v, 120, func() bool {
 			return (memoBool(v, 121, func() bool {
-				return anyNode(desc(root(n), enK16), func(n583 *Node) bool {
-					return func(r584 Seq) bool {
-						return anyNode(child(n583, enK17), func(n585 *Node) bool { return gcmp(nodeSeq(n585), r584, opEq) })
-					}(boolSeq(false)) && anyNode(child(n583, enK21), func(n586 *Node) bool {
-						return (fnNormalizeSpace(str(child(n586, enK1))) == "M") && anyNode(child(n586, enK22), func(n587 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n587, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n577 *Node) bool {
+					return func(r578 Seq) bool {
+						return anyChild(n577, enK18, func(n579 *Node) bool { return gcmp(nodeSeq(n579), r578, opEq) })
+					}(boolSeq(false)) && anyChild(n577, enK23, func(n580 *Node) bool {
+						return (fnNormalizeSpace(childStr(n580, enK1)) == "M") && anyChild(n580, enK22, func(n581 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n581, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n588 *Node) bool {
-						return anyNode(child(n588, enK3), func(n589 *Node) bool {
-							return anyNode(child(n589, enK54), func(n590 *Node) bool { return (len(child(n590, enK55)) > 0) })
+					return anyNode(desc(root(n), enK47), func(n582 *Node) bool {
+						return anyChild(n582, enK3, func(n583 *Node) bool {
+							return anyChild(n583, enK58, func(n584 *Node) bool { return hasChild(n584, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n592 *Node) bool {
-						return anyNode(child(n592, enK54), func(n593 *Node) bool {
-							return ebv(step(child(n593, enK22), func(n594 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n594, enK1)))) == "VAT"))
-							})) && (len(child(n593, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n586 *Node) bool {
+						return anyChild(n586, enK58, func(n587 *Node) bool {
+							return ebv(step(child(n587, enK22), func(n588 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n588, enK1))) == "VAT"))
+							})) && hasChild(n587, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 122, func() bool {
 			return !memoBool(v, 121, func() bool {
-				return anyNode(desc(root(n), enK16), func(n596 *Node) bool {
-					return func(r597 Seq) bool {
-						return anyNode(child(n596, enK17), func(n598 *Node) bool { return gcmp(nodeSeq(n598), r597, opEq) })
-					}(boolSeq(false)) && anyNode(child(n596, enK21), func(n599 *Node) bool {
-						return (fnNormalizeSpace(str(child(n599, enK1))) == "M") && anyNode(child(n599, enK22), func(n600 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n600, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n590 *Node) bool {
+					return func(r591 Seq) bool {
+						return anyChild(n590, enK18, func(n592 *Node) bool { return gcmp(nodeSeq(n592), r591, opEq) })
+					}(boolSeq(false)) && anyChild(n590, enK23, func(n593 *Node) bool {
+						return (fnNormalizeSpace(childStr(n593, enK1)) == "M") && anyChild(n593, enK22, func(n594 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n594, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3335,37 +4130,37 @@ func enT0077(v []Seq, n *Node) bool {
 	return memoBool(v, 123, func() bool {
 		return (memoBool(v, 124, func() bool {
 			return (memoBool(v, 125, func() bool {
-				return anyNode(desc(root(n), enK16), func(n601 *Node) bool {
-					return func(r602 Seq) bool {
-						return anyNode(child(n601, enK17), func(n603 *Node) bool { return gcmp(nodeSeq(n603), r602, opEq) })
-					}(boolSeq(true)) && anyNode(child(n601, enK21), func(n604 *Node) bool {
-						return (fnNormalizeSpace(str(child(n604, enK1))) == "M") && anyNode(child(n604, enK22), func(n605 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n605, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n595 *Node) bool {
+					return func(r596 Seq) bool {
+						return anyChild(n595, enK18, func(n597 *Node) bool { return gcmp(nodeSeq(n597), r596, opEq) })
+					}(boolSeq(true)) && anyChild(n595, enK23, func(n598 *Node) bool {
+						return (fnNormalizeSpace(childStr(n598, enK1)) == "M") && anyChild(n598, enK22, func(n599 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n599, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n606 *Node) bool {
-						return anyNode(child(n606, enK3), func(n607 *Node) bool {
-							return anyNode(child(n607, enK54), func(n608 *Node) bool { return (len(child(n608, enK55)) > 0) })
+					return anyNode(desc(root(n), enK47), func(n600 *Node) bool {
+						return anyChild(n600, enK3, func(n601 *Node) bool {
+							return anyChild(n601, enK58, func(n602 *Node) bool { return hasChild(n602, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n610 *Node) bool {
-						return anyNode(child(n610, enK54), func(n611 *Node) bool {
-							return ebv(step(child(n611, enK22), func(n612 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n612, enK1)))) == "VAT"))
-							})) && (len(child(n611, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n604 *Node) bool {
+						return anyChild(n604, enK58, func(n605 *Node) bool {
+							return ebv(step(child(n605, enK22), func(n606 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n606, enK1))) == "VAT"))
+							})) && hasChild(n605, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 126, func() bool {
 			return !memoBool(v, 125, func() bool {
-				return anyNode(desc(root(n), enK16), func(n614 *Node) bool {
-					return func(r615 Seq) bool {
-						return anyNode(child(n614, enK17), func(n616 *Node) bool { return gcmp(nodeSeq(n616), r615, opEq) })
-					}(boolSeq(true)) && anyNode(child(n614, enK21), func(n617 *Node) bool {
-						return (fnNormalizeSpace(str(child(n617, enK1))) == "M") && anyNode(child(n617, enK22), func(n618 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n618, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n608 *Node) bool {
+					return func(r609 Seq) bool {
+						return anyChild(n608, enK18, func(n610 *Node) bool { return gcmp(nodeSeq(n610), r609, opEq) })
+					}(boolSeq(true)) && anyChild(n608, enK23, func(n611 *Node) bool {
+						return (fnNormalizeSpace(childStr(n611, enK1)) == "M") && anyChild(n611, enK22, func(n612 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n612, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3377,35 +4172,35 @@ func enT0077(v []Seq, n *Node) bool {
 func enT0078(v []Seq, n *Node) bool {
 	return ((memoBool(v, 127, func() bool {
 		return (memoBool(v, 128, func() bool {
-			return anyNode(desc(root(n), enK21), func(n619 *Node) bool {
-				return anyNode(child(n619, enK22), func(n620 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n620, enK1)))) == "VAT") }) && anyNode(child(n619, enK1), func(n621 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n621))) == "O") })
+			return anyNode(desc(root(n), enK23), func(n613 *Node) bool {
+				return anyChild(n613, enK22, func(n614 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n614, enK1))) == "VAT") }) && anyChild(n613, enK1, func(n615 *Node) bool { return (fnNormalizeSpace(n615.StringValue()) == "O") })
 			})
 		}) || memoBool(v, 129, func() bool {
-			return anyNode(desc(root(n), enK51), func(n622 *Node) bool {
-				return anyNode(child(n622, enK22), func(n623 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n623, enK1)))) == "VAT") }) && anyNode(child(n622, enK1), func(n624 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n624))) == "O") })
+			return anyNode(desc(root(n), enK54), func(n616 *Node) bool {
+				return anyChild(n616, enK22, func(n617 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n617, enK1))) == "VAT") }) && anyChild(n616, enK1, func(n618 *Node) bool { return (fnNormalizeSpace(n618.StringValue()) == "O") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k625 := 0
-		anyNode(child(n, enK48), func(n626 *Node) bool {
-			return anyNode(child(n626, enK52), func(n627 *Node) bool {
-				return anyNode(child(n627, enK21), func(n628 *Node) bool {
-					return anyNode(child(n628, enK22), func(n629 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n629, enK1)))) == "VAT") }) && anyNode(child(n628, enK1), func(n630 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n630))) == "O") && tally1(&k625) })
+		k619 := 0
+		anyChild(n, enK52, func(n620 *Node) bool {
+			return anyChild(n620, enK55, func(n621 *Node) bool {
+				return anyChild(n621, enK23, func(n622 *Node) bool {
+					return anyChild(n622, enK22, func(n623 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n623, enK1))) == "VAT") }) && anyChild(n622, enK1, func(n624 *Node) bool { return (fnNormalizeSpace(n624.StringValue()) == "O") && tally1(&k619) })
 				})
 			})
 		})
-		return countOf(k625)
-	}(), enK53, opEq)) || memoBool(v, 130, func() bool {
+		return countOf(k619)
+	}(), enK56, opEq)) || memoBool(v, 130, func() bool {
 		return (memoBool(v, 131, func() bool {
 			return !memoBool(v, 128, func() bool {
-				return anyNode(desc(root(n), enK21), func(n631 *Node) bool {
-					return anyNode(child(n631, enK22), func(n632 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n632, enK1)))) == "VAT") }) && anyNode(child(n631, enK1), func(n633 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n633))) == "O") })
+				return anyNode(desc(root(n), enK23), func(n625 *Node) bool {
+					return anyChild(n625, enK22, func(n626 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n626, enK1))) == "VAT") }) && anyChild(n625, enK1, func(n627 *Node) bool { return (fnNormalizeSpace(n627.StringValue()) == "O") })
 				})
 			})
 		}) && memoBool(v, 132, func() bool {
 			return !memoBool(v, 129, func() bool {
-				return anyNode(desc(root(n), enK51), func(n634 *Node) bool {
-					return anyNode(child(n634, enK22), func(n635 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n635, enK1)))) == "VAT") }) && anyNode(child(n634, enK1), func(n636 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n636))) == "O") })
+				return anyNode(desc(root(n), enK54), func(n628 *Node) bool {
+					return anyChild(n628, enK22, func(n629 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n629, enK1))) == "VAT") }) && anyChild(n628, enK1, func(n630 *Node) bool { return (fnNormalizeSpace(n630.StringValue()) == "O") })
 				})
 			})
 		}))
@@ -3417,42 +4212,42 @@ func enT0079(v []Seq, n *Node) bool {
 	return memoBool(v, 133, func() bool {
 		return (memoBool(v, 134, func() bool {
 			return (memoBool(v, 135, func() bool {
-				return anyNode(desc(root(n), enK51), func(n637 *Node) bool {
-					return (fnNormalizeSpace(str(child(n637, enK1))) == "O") && anyNode(child(n637, enK22), func(n638 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n638, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK54), func(n631 *Node) bool {
+					return (fnNormalizeSpace(childStr(n631, enK1)) == "O") && anyChild(n631, enK22, func(n632 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n632, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 136, func() bool {
 				return (memoBool(v, 137, func() bool {
 					return (memoBool(v, 138, func() bool {
 						return !memoBool(v, 65, func() bool {
-							return anyNode(desc(root(n), enK44), func(n639 *Node) bool {
-								return anyNode(child(n639, enK3), func(n640 *Node) bool {
-									return anyNode(child(n640, enK54), func(n641 *Node) bool {
-										return ebv(step(child(n641, enK22), func(n642 *Node) Seq {
-											return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n642, enK1)))) == "VAT"))
-										})) && (len(child(n641, enK55)) > 0)
+							return anyNode(desc(root(n), enK47), func(n633 *Node) bool {
+								return anyChild(n633, enK3, func(n634 *Node) bool {
+									return anyChild(n634, enK58, func(n635 *Node) bool {
+										return ebv(step(child(n635, enK22), func(n636 *Node) Seq {
+											return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n636, enK1))) == "VAT"))
+										})) && hasChild(n635, enK57)
 									})
 								})
 							})
 						})
 					}) && memoBool(v, 139, func() bool {
 						return !memoBool(v, 12, func() bool {
-							return anyNode(desc(root(n), enK56), func(n644 *Node) bool {
-								return anyNode(child(n644, enK54), func(n645 *Node) bool {
-									return ebv(step(child(n645, enK22), func(n646 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n646, enK1)))) == "VAT"))
-									})) && (len(child(n645, enK55)) > 0)
+							return anyNode(desc(root(n), enK59), func(n638 *Node) bool {
+								return anyChild(n638, enK58, func(n639 *Node) bool {
+									return ebv(step(child(n639, enK22), func(n640 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n640, enK1))) == "VAT"))
+									})) && hasChild(n639, enK57)
 								})
 							})
 						})
 					}))
 				}) && memoBool(v, 140, func() bool {
 					return !memoBool(v, 14, func() bool {
-						return anyNode(desc(root(n), enK4), func(n648 *Node) bool {
-							return anyNode(child(n648, enK3), func(n649 *Node) bool {
-								return anyNode(child(n649, enK54), func(n650 *Node) bool {
-									return ebv(step(child(n650, enK22), func(n651 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n651, enK1)))) == "VAT"))
-									})) && (len(child(n650, enK55)) > 0)
+						return anyNode(desc(root(n), enK4), func(n642 *Node) bool {
+							return anyChild(n642, enK3, func(n643 *Node) bool {
+								return anyChild(n643, enK58, func(n644 *Node) bool {
+									return ebv(step(child(n644, enK22), func(n645 *Node) Seq {
+										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n645, enK1))) == "VAT"))
+									})) && hasChild(n644, enK57)
 								})
 							})
 						})
@@ -3461,8 +4256,8 @@ func enT0079(v []Seq, n *Node) bool {
 			}))
 		}) || memoBool(v, 141, func() bool {
 			return !memoBool(v, 135, func() bool {
-				return anyNode(desc(root(n), enK51), func(n653 *Node) bool {
-					return (fnNormalizeSpace(str(child(n653, enK1))) == "O") && anyNode(child(n653, enK22), func(n654 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n654, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK54), func(n647 *Node) bool {
+					return (fnNormalizeSpace(childStr(n647, enK1)) == "O") && anyChild(n647, enK22, func(n648 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n648, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -3471,74 +4266,74 @@ func enT0079(v []Seq, n *Node) bool {
 
 // BR-O-03: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not…
 func enT0080(v []Seq, n *Node) bool {
-	return (((anyNode(child(root(n), enK18), func(n655 *Node) bool {
-		return anyNode(child(n655, enK16), func(n656 *Node) bool {
-			return func(r657 Seq) bool {
-				return anyNode(child(n656, enK17), func(n658 *Node) bool { return gcmp(nodeSeq(n658), r657, opEq) })
-			}(boolSeq(false)) && anyNode(child(n656, enK21), func(n659 *Node) bool {
-				return (fnNormalizeSpace(str(child(n659, enK1))) == "O") && anyNode(child(n659, enK22), func(n660 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n660, enK1)))) == "VAT") })
+	return (((anyChild(root(n), enK19, func(n649 *Node) bool {
+		return anyChild(n649, enK17, func(n650 *Node) bool {
+			return func(r651 Seq) bool {
+				return anyChild(n650, enK18, func(n652 *Node) bool { return gcmp(nodeSeq(n652), r651, opEq) })
+			}(boolSeq(false)) && anyChild(n650, enK23, func(n653 *Node) bool {
+				return (fnNormalizeSpace(childStr(n653, enK1)) == "O") && anyChild(n653, enK22, func(n654 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n654, enK1))) == "VAT") })
 			})
 		})
-	}) || anyNode(child(root(n), enK19), func(n661 *Node) bool {
-		return anyNode(child(n661, enK16), func(n662 *Node) bool {
-			return func(r663 Seq) bool {
-				return anyNode(child(n662, enK17), func(n664 *Node) bool { return gcmp(nodeSeq(n664), r663, opEq) })
-			}(boolSeq(false)) && anyNode(child(n662, enK21), func(n665 *Node) bool {
-				return (fnNormalizeSpace(str(child(n665, enK1))) == "O") && anyNode(child(n665, enK22), func(n666 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n666, enK1)))) == "VAT") })
+	}) || anyChild(root(n), enK20, func(n655 *Node) bool {
+		return anyChild(n655, enK17, func(n656 *Node) bool {
+			return func(r657 Seq) bool {
+				return anyChild(n656, enK18, func(n658 *Node) bool { return gcmp(nodeSeq(n658), r657, opEq) })
+			}(boolSeq(false)) && anyChild(n656, enK23, func(n659 *Node) bool {
+				return (fnNormalizeSpace(childStr(n659, enK1)) == "O") && anyChild(n659, enK22, func(n660 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n660, enK1))) == "VAT") })
 			})
 		})
 	})) && memoBool(v, 136, func() bool {
 		return (memoBool(v, 137, func() bool {
 			return (memoBool(v, 138, func() bool {
 				return !memoBool(v, 65, func() bool {
-					return anyNode(desc(root(n), enK44), func(n667 *Node) bool {
-						return anyNode(child(n667, enK3), func(n668 *Node) bool {
-							return anyNode(child(n668, enK54), func(n669 *Node) bool {
-								return ebv(step(child(n669, enK22), func(n670 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n670, enK1)))) == "VAT"))
-								})) && (len(child(n669, enK55)) > 0)
+					return anyNode(desc(root(n), enK47), func(n661 *Node) bool {
+						return anyChild(n661, enK3, func(n662 *Node) bool {
+							return anyChild(n662, enK58, func(n663 *Node) bool {
+								return ebv(step(child(n663, enK22), func(n664 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n664, enK1))) == "VAT"))
+								})) && hasChild(n663, enK57)
 							})
 						})
 					})
 				})
 			}) && memoBool(v, 139, func() bool {
 				return !memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n672 *Node) bool {
-						return anyNode(child(n672, enK54), func(n673 *Node) bool {
-							return ebv(step(child(n673, enK22), func(n674 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n674, enK1)))) == "VAT"))
-							})) && (len(child(n673, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n666 *Node) bool {
+						return anyChild(n666, enK58, func(n667 *Node) bool {
+							return ebv(step(child(n667, enK22), func(n668 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n668, enK1))) == "VAT"))
+							})) && hasChild(n667, enK57)
 						})
 					})
 				})
 			}))
 		}) && memoBool(v, 140, func() bool {
 			return !memoBool(v, 14, func() bool {
-				return anyNode(desc(root(n), enK4), func(n676 *Node) bool {
-					return anyNode(child(n676, enK3), func(n677 *Node) bool {
-						return anyNode(child(n677, enK54), func(n678 *Node) bool {
-							return ebv(step(child(n678, enK22), func(n679 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n679, enK1)))) == "VAT"))
-							})) && (len(child(n678, enK55)) > 0)
+				return anyNode(desc(root(n), enK4), func(n670 *Node) bool {
+					return anyChild(n670, enK3, func(n671 *Node) bool {
+						return anyChild(n671, enK58, func(n672 *Node) bool {
+							return ebv(step(child(n672, enK22), func(n673 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n673, enK1))) == "VAT"))
+							})) && hasChild(n672, enK57)
 						})
 					})
 				})
 			})
 		}))
-	})) || !(anyNode(child(root(n), enK18), func(n681 *Node) bool {
-		return anyNode(child(n681, enK16), func(n682 *Node) bool {
-			return func(r683 Seq) bool {
-				return anyNode(child(n682, enK17), func(n684 *Node) bool { return gcmp(nodeSeq(n684), r683, opEq) })
-			}(boolSeq(false)) && anyNode(child(n682, enK21), func(n685 *Node) bool {
-				return (fnNormalizeSpace(str(child(n685, enK1))) == "O") && anyNode(child(n685, enK22), func(n686 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n686, enK1)))) == "VAT") })
+	})) || !(anyChild(root(n), enK19, func(n675 *Node) bool {
+		return anyChild(n675, enK17, func(n676 *Node) bool {
+			return func(r677 Seq) bool {
+				return anyChild(n676, enK18, func(n678 *Node) bool { return gcmp(nodeSeq(n678), r677, opEq) })
+			}(boolSeq(false)) && anyChild(n676, enK23, func(n679 *Node) bool {
+				return (fnNormalizeSpace(childStr(n679, enK1)) == "O") && anyChild(n679, enK22, func(n680 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n680, enK1))) == "VAT") })
 			})
 		})
-	}) || anyNode(child(root(n), enK19), func(n687 *Node) bool {
-		return anyNode(child(n687, enK16), func(n688 *Node) bool {
-			return func(r689 Seq) bool {
-				return anyNode(child(n688, enK17), func(n690 *Node) bool { return gcmp(nodeSeq(n690), r689, opEq) })
-			}(boolSeq(false)) && anyNode(child(n688, enK21), func(n691 *Node) bool {
-				return (fnNormalizeSpace(str(child(n691, enK1))) == "O") && anyNode(child(n691, enK22), func(n692 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n692, enK1)))) == "VAT") })
+	}) || anyChild(root(n), enK20, func(n681 *Node) bool {
+		return anyChild(n681, enK17, func(n682 *Node) bool {
+			return func(r683 Seq) bool {
+				return anyChild(n682, enK18, func(n684 *Node) bool { return gcmp(nodeSeq(n684), r683, opEq) })
+			}(boolSeq(false)) && anyChild(n682, enK23, func(n685 *Node) bool {
+				return (fnNormalizeSpace(childStr(n685, enK1)) == "O") && anyChild(n685, enK22, func(n686 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n686, enK1))) == "VAT") })
 			})
 		})
 	})))
@@ -3546,74 +4341,74 @@ func enT0080(v []Seq, n *Node) bool {
 
 // BR-O-04: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(…
 func enT0081(v []Seq, n *Node) bool {
-	return (((anyNode(child(root(n), enK18), func(n693 *Node) bool {
-		return anyNode(child(n693, enK16), func(n694 *Node) bool {
-			return func(r695 Seq) bool {
-				return anyNode(child(n694, enK17), func(n696 *Node) bool { return gcmp(nodeSeq(n696), r695, opEq) })
-			}(boolSeq(true)) && anyNode(child(n694, enK21), func(n697 *Node) bool {
-				return (fnNormalizeSpace(str(child(n697, enK1))) == "O") && anyNode(child(n697, enK22), func(n698 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n698, enK1)))) == "VAT") })
+	return (((anyChild(root(n), enK19, func(n687 *Node) bool {
+		return anyChild(n687, enK17, func(n688 *Node) bool {
+			return func(r689 Seq) bool {
+				return anyChild(n688, enK18, func(n690 *Node) bool { return gcmp(nodeSeq(n690), r689, opEq) })
+			}(boolSeq(true)) && anyChild(n688, enK23, func(n691 *Node) bool {
+				return (fnNormalizeSpace(childStr(n691, enK1)) == "O") && anyChild(n691, enK22, func(n692 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n692, enK1))) == "VAT") })
 			})
 		})
-	}) || anyNode(child(root(n), enK19), func(n699 *Node) bool {
-		return anyNode(child(n699, enK16), func(n700 *Node) bool {
-			return func(r701 Seq) bool {
-				return anyNode(child(n700, enK17), func(n702 *Node) bool { return gcmp(nodeSeq(n702), r701, opEq) })
-			}(boolSeq(true)) && anyNode(child(n700, enK21), func(n703 *Node) bool {
-				return (fnNormalizeSpace(str(child(n703, enK1))) == "O") && anyNode(child(n703, enK22), func(n704 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n704, enK1)))) == "VAT") })
+	}) || anyChild(root(n), enK20, func(n693 *Node) bool {
+		return anyChild(n693, enK17, func(n694 *Node) bool {
+			return func(r695 Seq) bool {
+				return anyChild(n694, enK18, func(n696 *Node) bool { return gcmp(nodeSeq(n696), r695, opEq) })
+			}(boolSeq(true)) && anyChild(n694, enK23, func(n697 *Node) bool {
+				return (fnNormalizeSpace(childStr(n697, enK1)) == "O") && anyChild(n697, enK22, func(n698 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n698, enK1))) == "VAT") })
 			})
 		})
 	})) && memoBool(v, 136, func() bool {
 		return (memoBool(v, 137, func() bool {
 			return (memoBool(v, 138, func() bool {
 				return !memoBool(v, 65, func() bool {
-					return anyNode(desc(root(n), enK44), func(n705 *Node) bool {
-						return anyNode(child(n705, enK3), func(n706 *Node) bool {
-							return anyNode(child(n706, enK54), func(n707 *Node) bool {
-								return ebv(step(child(n707, enK22), func(n708 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n708, enK1)))) == "VAT"))
-								})) && (len(child(n707, enK55)) > 0)
+					return anyNode(desc(root(n), enK47), func(n699 *Node) bool {
+						return anyChild(n699, enK3, func(n700 *Node) bool {
+							return anyChild(n700, enK58, func(n701 *Node) bool {
+								return ebv(step(child(n701, enK22), func(n702 *Node) Seq {
+									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n702, enK1))) == "VAT"))
+								})) && hasChild(n701, enK57)
 							})
 						})
 					})
 				})
 			}) && memoBool(v, 139, func() bool {
 				return !memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n710 *Node) bool {
-						return anyNode(child(n710, enK54), func(n711 *Node) bool {
-							return ebv(step(child(n711, enK22), func(n712 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n712, enK1)))) == "VAT"))
-							})) && (len(child(n711, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n704 *Node) bool {
+						return anyChild(n704, enK58, func(n705 *Node) bool {
+							return ebv(step(child(n705, enK22), func(n706 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n706, enK1))) == "VAT"))
+							})) && hasChild(n705, enK57)
 						})
 					})
 				})
 			}))
 		}) && memoBool(v, 140, func() bool {
 			return !memoBool(v, 14, func() bool {
-				return anyNode(desc(root(n), enK4), func(n714 *Node) bool {
-					return anyNode(child(n714, enK3), func(n715 *Node) bool {
-						return anyNode(child(n715, enK54), func(n716 *Node) bool {
-							return ebv(step(child(n716, enK22), func(n717 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n717, enK1)))) == "VAT"))
-							})) && (len(child(n716, enK55)) > 0)
+				return anyNode(desc(root(n), enK4), func(n708 *Node) bool {
+					return anyChild(n708, enK3, func(n709 *Node) bool {
+						return anyChild(n709, enK58, func(n710 *Node) bool {
+							return ebv(step(child(n710, enK22), func(n711 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n711, enK1))) == "VAT"))
+							})) && hasChild(n710, enK57)
 						})
 					})
 				})
 			})
 		}))
-	})) || !(anyNode(child(root(n), enK18), func(n719 *Node) bool {
-		return anyNode(child(n719, enK16), func(n720 *Node) bool {
-			return func(r721 Seq) bool {
-				return anyNode(child(n720, enK17), func(n722 *Node) bool { return gcmp(nodeSeq(n722), r721, opEq) })
-			}(boolSeq(true)) && anyNode(child(n720, enK21), func(n723 *Node) bool {
-				return (fnNormalizeSpace(str(child(n723, enK1))) == "O") && anyNode(child(n723, enK22), func(n724 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n724, enK1)))) == "VAT") })
+	})) || !(anyChild(root(n), enK19, func(n713 *Node) bool {
+		return anyChild(n713, enK17, func(n714 *Node) bool {
+			return func(r715 Seq) bool {
+				return anyChild(n714, enK18, func(n716 *Node) bool { return gcmp(nodeSeq(n716), r715, opEq) })
+			}(boolSeq(true)) && anyChild(n714, enK23, func(n717 *Node) bool {
+				return (fnNormalizeSpace(childStr(n717, enK1)) == "O") && anyChild(n717, enK22, func(n718 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n718, enK1))) == "VAT") })
 			})
 		})
-	}) || anyNode(child(root(n), enK19), func(n725 *Node) bool {
-		return anyNode(child(n725, enK16), func(n726 *Node) bool {
-			return func(r727 Seq) bool {
-				return anyNode(child(n726, enK17), func(n728 *Node) bool { return gcmp(nodeSeq(n728), r727, opEq) })
-			}(boolSeq(true)) && anyNode(child(n726, enK21), func(n729 *Node) bool {
-				return (fnNormalizeSpace(str(child(n729, enK1))) == "O") && anyNode(child(n729, enK22), func(n730 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n730, enK1)))) == "VAT") })
+	}) || anyChild(root(n), enK20, func(n719 *Node) bool {
+		return anyChild(n719, enK17, func(n720 *Node) bool {
+			return func(r721 Seq) bool {
+				return anyChild(n720, enK18, func(n722 *Node) bool { return gcmp(nodeSeq(n722), r721, opEq) })
+			}(boolSeq(true)) && anyChild(n720, enK23, func(n723 *Node) bool {
+				return (fnNormalizeSpace(childStr(n723, enK1)) == "O") && anyChild(n723, enK22, func(n724 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n724, enK1))) == "VAT") })
 			})
 		})
 	})))
@@ -3621,26 +4416,26 @@ func enT0081(v []Seq, n *Node) bool {
 
 // BR-O-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[n…
 func enT0082(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK48), func(n731 *Node) bool {
-		return anyNode(child(n731, enK52), func(n732 *Node) bool {
-			return anyNode(child(n732, enK21), func(n733 *Node) bool {
-				return anyNode(child(n733, enK22), func(n734 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n734, enK1)))) == "VAT") }) && anyNode(child(n733, enK1), func(n735 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n735))) == "O") })
+	return ((anyChild(n, enK52, func(n725 *Node) bool {
+		return anyChild(n725, enK55, func(n726 *Node) bool {
+			return anyChild(n726, enK23, func(n727 *Node) bool {
+				return anyChild(n727, enK22, func(n728 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n728, enK1))) == "VAT") }) && anyChild(n727, enK1, func(n729 *Node) bool { return (fnNormalizeSpace(n729.StringValue()) == "O") })
 			})
 		})
 	}) && gcmp(func() Seq {
-		k736 := 0
-		anyNode(child(n, enK48), func(n737 *Node) bool {
-			return anyNode(child(n737, enK52), func(n738 *Node) bool {
-				return anyNode(child(n738, enK21), func(n739 *Node) bool {
-					return (fnNormalizeSpace(str(child(n739, enK1))) != "O") && anyNode(child(n739, enK22), func(n740 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n740, enK1)))) == "VAT") }) && tally1(&k736)
+		k730 := 0
+		anyChild(n, enK52, func(n731 *Node) bool {
+			return anyChild(n731, enK55, func(n732 *Node) bool {
+				return anyChild(n732, enK23, func(n733 *Node) bool {
+					return (fnNormalizeSpace(childStr(n733, enK1)) != "O") && anyChild(n733, enK22, func(n734 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n734, enK1))) == "VAT") }) && tally1(&k730)
 				})
 			})
 		})
-		return countOf(k736)
-	}(), enK62, opEq)) || !anyNode(child(n, enK48), func(n741 *Node) bool {
-		return anyNode(child(n741, enK52), func(n742 *Node) bool {
-			return anyNode(child(n742, enK21), func(n743 *Node) bool {
-				return anyNode(child(n743, enK22), func(n744 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n744, enK1)))) == "VAT") }) && anyNode(child(n743, enK1), func(n745 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n745))) == "O") })
+		return countOf(k730)
+	}(), enK67, opEq)) || !anyChild(n, enK52, func(n735 *Node) bool {
+		return anyChild(n735, enK55, func(n736 *Node) bool {
+			return anyChild(n736, enK23, func(n737 *Node) bool {
+				return anyChild(n737, enK22, func(n738 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n738, enK1))) == "VAT") }) && anyChild(n737, enK1, func(n739 *Node) bool { return (fnNormalizeSpace(n739.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -3648,24 +4443,24 @@ func enT0082(v []Seq, n *Node) bool {
 
 // BR-O-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:ClassifiedTaxCategory[normalize-space(cb…
 func enT0083(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK48), func(n746 *Node) bool {
-		return anyNode(child(n746, enK52), func(n747 *Node) bool {
-			return anyNode(child(n747, enK21), func(n748 *Node) bool {
-				return anyNode(child(n748, enK22), func(n749 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n749, enK1)))) == "VAT") }) && anyNode(child(n748, enK1), func(n750 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n750))) == "O") })
+	return ((anyChild(n, enK52, func(n740 *Node) bool {
+		return anyChild(n740, enK55, func(n741 *Node) bool {
+			return anyChild(n741, enK23, func(n742 *Node) bool {
+				return anyChild(n742, enK22, func(n743 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n743, enK1))) == "VAT") }) && anyChild(n742, enK1, func(n744 *Node) bool { return (fnNormalizeSpace(n744.StringValue()) == "O") })
 			})
 		})
 	}) && memoBool(v, 142, func() bool {
 		return gcmp(func() Seq {
-			k751 := 0
-			anyNode(desc(root(n), enK51), func(n752 *Node) bool {
-				return (fnNormalizeSpace(str(child(n752, enK1))) != "O") && anyNode(child(n752, enK22), func(n753 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n753, enK1)))) == "VAT") }) && tally1(&k751)
+			k745 := 0
+			anyNode(desc(root(n), enK54), func(n746 *Node) bool {
+				return (fnNormalizeSpace(childStr(n746, enK1)) != "O") && anyChild(n746, enK22, func(n747 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n747, enK1))) == "VAT") }) && tally1(&k745)
 			})
-			return countOf(k751)
-		}(), enK62, opEq)
-	})) || !anyNode(child(n, enK48), func(n754 *Node) bool {
-		return anyNode(child(n754, enK52), func(n755 *Node) bool {
-			return anyNode(child(n755, enK21), func(n756 *Node) bool {
-				return anyNode(child(n756, enK22), func(n757 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n757, enK1)))) == "VAT") }) && anyNode(child(n756, enK1), func(n758 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n758))) == "O") })
+			return countOf(k745)
+		}(), enK67, opEq)
+	})) || !anyChild(n, enK52, func(n748 *Node) bool {
+		return anyChild(n748, enK55, func(n749 *Node) bool {
+			return anyChild(n749, enK23, func(n750 *Node) bool {
+				return anyChild(n750, enK22, func(n751 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n751, enK1))) == "VAT") }) && anyChild(n750, enK1, func(n752 *Node) bool { return (fnNormalizeSpace(n752.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -3673,28 +4468,28 @@ func enT0083(v []Seq, n *Node) bool {
 
 // BR-O-13: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=fals…
 func enT0084(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK48), func(n759 *Node) bool {
-		return anyNode(child(n759, enK52), func(n760 *Node) bool {
-			return anyNode(child(n760, enK21), func(n761 *Node) bool {
-				return anyNode(child(n761, enK22), func(n762 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n762, enK1)))) == "VAT") }) && anyNode(child(n761, enK1), func(n763 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n763))) == "O") })
+	return ((anyChild(n, enK52, func(n753 *Node) bool {
+		return anyChild(n753, enK55, func(n754 *Node) bool {
+			return anyChild(n754, enK23, func(n755 *Node) bool {
+				return anyChild(n755, enK22, func(n756 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n756, enK1))) == "VAT") }) && anyChild(n755, enK1, func(n757 *Node) bool { return (fnNormalizeSpace(n757.StringValue()) == "O") })
 			})
 		})
 	}) && memoBool(v, 143, func() bool {
 		return gcmp(func() Seq {
-			k764 := 0
-			anyNode(desc(root(n), enK16), func(n765 *Node) bool {
-				return func(r766 Seq) bool {
-					return anyNode(child(n765, enK17), func(n767 *Node) bool { return gcmp(nodeSeq(n767), r766, opEq) })
-				}(boolSeq(false)) && anyNode(child(n765, enK21), func(n768 *Node) bool {
-					return (fnNormalizeSpace(str(child(n768, enK1))) != "O") && anyNode(child(n768, enK22), func(n769 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n769, enK1)))) == "VAT") }) && tally1(&k764)
+			k758 := 0
+			anyNode(desc(root(n), enK17), func(n759 *Node) bool {
+				return func(r760 Seq) bool {
+					return anyChild(n759, enK18, func(n761 *Node) bool { return gcmp(nodeSeq(n761), r760, opEq) })
+				}(boolSeq(false)) && anyChild(n759, enK23, func(n762 *Node) bool {
+					return (fnNormalizeSpace(childStr(n762, enK1)) != "O") && anyChild(n762, enK22, func(n763 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n763, enK1))) == "VAT") }) && tally1(&k758)
 				})
 			})
-			return countOf(k764)
-		}(), enK62, opEq)
-	})) || !anyNode(child(n, enK48), func(n770 *Node) bool {
-		return anyNode(child(n770, enK52), func(n771 *Node) bool {
-			return anyNode(child(n771, enK21), func(n772 *Node) bool {
-				return anyNode(child(n772, enK22), func(n773 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n773, enK1)))) == "VAT") }) && anyNode(child(n772, enK1), func(n774 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n774))) == "O") })
+			return countOf(k758)
+		}(), enK67, opEq)
+	})) || !anyChild(n, enK52, func(n764 *Node) bool {
+		return anyChild(n764, enK55, func(n765 *Node) bool {
+			return anyChild(n765, enK23, func(n766 *Node) bool {
+				return anyChild(n766, enK22, func(n767 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n767, enK1))) == "VAT") }) && anyChild(n766, enK1, func(n768 *Node) bool { return (fnNormalizeSpace(n768.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -3702,28 +4497,28 @@ func enT0084(v []Seq, n *Node) bool {
 
 // BR-O-14: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=true…
 func enT0085(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK48), func(n775 *Node) bool {
-		return anyNode(child(n775, enK52), func(n776 *Node) bool {
-			return anyNode(child(n776, enK21), func(n777 *Node) bool {
-				return anyNode(child(n777, enK22), func(n778 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n778, enK1)))) == "VAT") }) && anyNode(child(n777, enK1), func(n779 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n779))) == "O") })
+	return ((anyChild(n, enK52, func(n769 *Node) bool {
+		return anyChild(n769, enK55, func(n770 *Node) bool {
+			return anyChild(n770, enK23, func(n771 *Node) bool {
+				return anyChild(n771, enK22, func(n772 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n772, enK1))) == "VAT") }) && anyChild(n771, enK1, func(n773 *Node) bool { return (fnNormalizeSpace(n773.StringValue()) == "O") })
 			})
 		})
 	}) && memoBool(v, 144, func() bool {
 		return gcmp(func() Seq {
-			k780 := 0
-			anyNode(desc(root(n), enK16), func(n781 *Node) bool {
-				return func(r782 Seq) bool {
-					return anyNode(child(n781, enK17), func(n783 *Node) bool { return gcmp(nodeSeq(n783), r782, opEq) })
-				}(boolSeq(true)) && anyNode(child(n781, enK21), func(n784 *Node) bool {
-					return (fnNormalizeSpace(str(child(n784, enK1))) != "O") && anyNode(child(n784, enK22), func(n785 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n785, enK1)))) == "VAT") }) && tally1(&k780)
+			k774 := 0
+			anyNode(desc(root(n), enK17), func(n775 *Node) bool {
+				return func(r776 Seq) bool {
+					return anyChild(n775, enK18, func(n777 *Node) bool { return gcmp(nodeSeq(n777), r776, opEq) })
+				}(boolSeq(true)) && anyChild(n775, enK23, func(n778 *Node) bool {
+					return (fnNormalizeSpace(childStr(n778, enK1)) != "O") && anyChild(n778, enK22, func(n779 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n779, enK1))) == "VAT") }) && tally1(&k774)
 				})
 			})
-			return countOf(k780)
-		}(), enK62, opEq)
-	})) || !anyNode(child(n, enK48), func(n786 *Node) bool {
-		return anyNode(child(n786, enK52), func(n787 *Node) bool {
-			return anyNode(child(n787, enK21), func(n788 *Node) bool {
-				return anyNode(child(n788, enK22), func(n789 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n789, enK1)))) == "VAT") }) && anyNode(child(n788, enK1), func(n790 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n790))) == "O") })
+			return countOf(k774)
+		}(), enK67, opEq)
+	})) || !anyChild(n, enK52, func(n780 *Node) bool {
+		return anyChild(n780, enK55, func(n781 *Node) bool {
+			return anyChild(n781, enK23, func(n782 *Node) bool {
+				return anyChild(n782, enK22, func(n783 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n783, enK1))) == "VAT") }) && anyChild(n782, enK1, func(n784 *Node) bool { return (fnNormalizeSpace(n784.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -3733,45 +4528,45 @@ func enT0085(v []Seq, n *Node) bool {
 func enT0086(v []Seq, n *Node) bool {
 	return ((memoBool(v, 145, func() bool {
 		return gcmp(arith(func() Seq {
-			k791 := 0
-			anyNode(desc(root(n), enK16), func(n792 *Node) bool {
-				return anyNode(child(n792, enK21), func(n793 *Node) bool { return (fnNormalizeSpace(str(child(n793, enK1))) == "S") && tally1(&k791) })
+			k785 := 0
+			anyNode(desc(root(n), enK17), func(n786 *Node) bool {
+				return anyChild(n786, enK23, func(n787 *Node) bool { return (fnNormalizeSpace(childStr(n787, enK1)) == "S") && tally1(&k785) })
 			})
-			return countOf(k791)
+			return countOf(k785)
 		}(), func() Seq {
-			k794 := 0
-			anyNode(desc(root(n), enK51), func(n795 *Node) bool { return (fnNormalizeSpace(str(child(n795, enK1))) == "S") && tally1(&k794) })
-			return countOf(k794)
-		}(), opAdd), enK62, opGt)
+			k788 := 0
+			anyNode(desc(root(n), enK54), func(n789 *Node) bool { return (fnNormalizeSpace(childStr(n789, enK1)) == "S") && tally1(&k788) })
+			return countOf(k788)
+		}(), opAdd), enK67, opGt)
 	}) && gcmp(func() Seq {
-		k796 := 0
-		anyNode(child(n, enK48), func(n797 *Node) bool {
-			return anyNode(child(n797, enK52), func(n798 *Node) bool {
-				return anyNode(child(n798, enK21), func(n799 *Node) bool { return (fnNormalizeSpace(str(child(n799, enK1))) == "S") && tally1(&k796) })
+		k790 := 0
+		anyChild(n, enK52, func(n791 *Node) bool {
+			return anyChild(n791, enK55, func(n792 *Node) bool {
+				return anyChild(n792, enK23, func(n793 *Node) bool { return (fnNormalizeSpace(childStr(n793, enK1)) == "S") && tally1(&k790) })
 			})
 		})
-		return countOf(k796)
-	}(), enK62, opGt)) || (memoBool(v, 146, func() bool {
+		return countOf(k790)
+	}(), enK67, opGt)) || (memoBool(v, 146, func() bool {
 		return gcmp(arith(func() Seq {
-			k800 := 0
-			anyNode(desc(root(n), enK16), func(n801 *Node) bool {
-				return anyNode(child(n801, enK21), func(n802 *Node) bool { return (fnNormalizeSpace(str(child(n802, enK1))) == "S") && tally1(&k800) })
+			k794 := 0
+			anyNode(desc(root(n), enK17), func(n795 *Node) bool {
+				return anyChild(n795, enK23, func(n796 *Node) bool { return (fnNormalizeSpace(childStr(n796, enK1)) == "S") && tally1(&k794) })
 			})
-			return countOf(k800)
+			return countOf(k794)
 		}(), func() Seq {
-			k803 := 0
-			anyNode(desc(root(n), enK51), func(n804 *Node) bool { return (fnNormalizeSpace(str(child(n804, enK1))) == "S") && tally1(&k803) })
-			return countOf(k803)
-		}(), opAdd), enK62, opEq)
+			k797 := 0
+			anyNode(desc(root(n), enK54), func(n798 *Node) bool { return (fnNormalizeSpace(childStr(n798, enK1)) == "S") && tally1(&k797) })
+			return countOf(k797)
+		}(), opAdd), enK67, opEq)
 	}) && gcmp(func() Seq {
-		k805 := 0
-		anyNode(child(n, enK48), func(n806 *Node) bool {
-			return anyNode(child(n806, enK52), func(n807 *Node) bool {
-				return anyNode(child(n807, enK21), func(n808 *Node) bool { return (fnNormalizeSpace(str(child(n808, enK1))) == "S") && tally1(&k805) })
+		k799 := 0
+		anyChild(n, enK52, func(n800 *Node) bool {
+			return anyChild(n800, enK55, func(n801 *Node) bool {
+				return anyChild(n801, enK23, func(n802 *Node) bool { return (fnNormalizeSpace(childStr(n802, enK1)) == "S") && tally1(&k799) })
 			})
 		})
-		return countOf(k805)
-	}(), enK62, opEq)))
+		return countOf(k799)
+	}(), enK67, opEq)))
 }
 
 // BR-S-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
@@ -3779,29 +4574,29 @@ func enT0087(v []Seq, n *Node) bool {
 	return memoBool(v, 147, func() bool {
 		return (memoBool(v, 148, func() bool {
 			return (memoBool(v, 149, func() bool {
-				return anyNode(desc(root(n), enK51), func(n809 *Node) bool {
-					return (fnNormalizeSpace(str(child(n809, enK1))) == "S") && anyNode(child(n809, enK22), func(n810 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n810, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK54), func(n803 *Node) bool {
+					return (fnNormalizeSpace(childStr(n803, enK1)) == "S") && anyChild(n803, enK22, func(n804 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n804, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n811 *Node) bool {
-						return anyNode(child(n811, enK3), func(n812 *Node) bool {
-							return anyNode(child(n812, enK54), func(n813 *Node) bool { return (len(child(n813, enK55)) > 0) })
+					return anyNode(desc(root(n), enK47), func(n805 *Node) bool {
+						return anyChild(n805, enK3, func(n806 *Node) bool {
+							return anyChild(n806, enK58, func(n807 *Node) bool { return hasChild(n807, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n815 *Node) bool {
-						return anyNode(child(n815, enK54), func(n816 *Node) bool {
-							return ebv(step(child(n816, enK22), func(n817 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n817, enK1)))) == "VAT"))
-							})) && (len(child(n816, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n809 *Node) bool {
+						return anyChild(n809, enK58, func(n810 *Node) bool {
+							return ebv(step(child(n810, enK22), func(n811 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n811, enK1))) == "VAT"))
+							})) && hasChild(n810, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 150, func() bool {
 			return !memoBool(v, 151, func() bool {
-				return anyNode(desc(root(n), enK51), func(n819 *Node) bool { return (fnNormalizeSpace(str(child(n819, enK1))) == "S") })
+				return anyNode(desc(root(n), enK54), func(n813 *Node) bool { return (fnNormalizeSpace(childStr(n813, enK1)) == "S") })
 			})
 		}))
 	})
@@ -3812,37 +4607,37 @@ func enT0088(v []Seq, n *Node) bool {
 	return memoBool(v, 152, func() bool {
 		return (memoBool(v, 153, func() bool {
 			return (memoBool(v, 154, func() bool {
-				return anyNode(desc(root(n), enK16), func(n820 *Node) bool {
-					return func(r821 Seq) bool {
-						return anyNode(child(n820, enK17), func(n822 *Node) bool { return gcmp(nodeSeq(n822), r821, opEq) })
-					}(boolSeq(false)) && anyNode(child(n820, enK21), func(n823 *Node) bool {
-						return (fnNormalizeSpace(str(child(n823, enK1))) == "S") && anyNode(child(n823, enK22), func(n824 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n824, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n814 *Node) bool {
+					return func(r815 Seq) bool {
+						return anyChild(n814, enK18, func(n816 *Node) bool { return gcmp(nodeSeq(n816), r815, opEq) })
+					}(boolSeq(false)) && anyChild(n814, enK23, func(n817 *Node) bool {
+						return (fnNormalizeSpace(childStr(n817, enK1)) == "S") && anyChild(n817, enK22, func(n818 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n818, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n825 *Node) bool {
-						return anyNode(child(n825, enK3), func(n826 *Node) bool {
-							return anyNode(child(n826, enK54), func(n827 *Node) bool { return (len(child(n827, enK55)) > 0) })
+					return anyNode(desc(root(n), enK47), func(n819 *Node) bool {
+						return anyChild(n819, enK3, func(n820 *Node) bool {
+							return anyChild(n820, enK58, func(n821 *Node) bool { return hasChild(n821, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n829 *Node) bool {
-						return anyNode(child(n829, enK54), func(n830 *Node) bool {
-							return ebv(step(child(n830, enK22), func(n831 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n831, enK1)))) == "VAT"))
-							})) && (len(child(n830, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n823 *Node) bool {
+						return anyChild(n823, enK58, func(n824 *Node) bool {
+							return ebv(step(child(n824, enK22), func(n825 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n825, enK1))) == "VAT"))
+							})) && hasChild(n824, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 155, func() bool {
 			return !memoBool(v, 154, func() bool {
-				return anyNode(desc(root(n), enK16), func(n833 *Node) bool {
-					return func(r834 Seq) bool {
-						return anyNode(child(n833, enK17), func(n835 *Node) bool { return gcmp(nodeSeq(n835), r834, opEq) })
-					}(boolSeq(false)) && anyNode(child(n833, enK21), func(n836 *Node) bool {
-						return (fnNormalizeSpace(str(child(n836, enK1))) == "S") && anyNode(child(n836, enK22), func(n837 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n837, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n827 *Node) bool {
+					return func(r828 Seq) bool {
+						return anyChild(n827, enK18, func(n829 *Node) bool { return gcmp(nodeSeq(n829), r828, opEq) })
+					}(boolSeq(false)) && anyChild(n827, enK23, func(n830 *Node) bool {
+						return (fnNormalizeSpace(childStr(n830, enK1)) == "S") && anyChild(n830, enK22, func(n831 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n831, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3855,37 +4650,37 @@ func enT0089(v []Seq, n *Node) bool {
 	return memoBool(v, 156, func() bool {
 		return (memoBool(v, 157, func() bool {
 			return (memoBool(v, 158, func() bool {
-				return anyNode(desc(root(n), enK16), func(n838 *Node) bool {
-					return func(r839 Seq) bool {
-						return anyNode(child(n838, enK17), func(n840 *Node) bool { return gcmp(nodeSeq(n840), r839, opEq) })
-					}(boolSeq(true)) && anyNode(child(n838, enK21), func(n841 *Node) bool {
-						return (fnNormalizeSpace(str(child(n841, enK1))) == "S") && anyNode(child(n841, enK22), func(n842 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n842, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n832 *Node) bool {
+					return func(r833 Seq) bool {
+						return anyChild(n832, enK18, func(n834 *Node) bool { return gcmp(nodeSeq(n834), r833, opEq) })
+					}(boolSeq(true)) && anyChild(n832, enK23, func(n835 *Node) bool {
+						return (fnNormalizeSpace(childStr(n835, enK1)) == "S") && anyChild(n835, enK22, func(n836 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n836, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n843 *Node) bool {
-						return anyNode(child(n843, enK3), func(n844 *Node) bool {
-							return anyNode(child(n844, enK54), func(n845 *Node) bool { return (len(child(n845, enK55)) > 0) })
+					return anyNode(desc(root(n), enK47), func(n837 *Node) bool {
+						return anyChild(n837, enK3, func(n838 *Node) bool {
+							return anyChild(n838, enK58, func(n839 *Node) bool { return hasChild(n839, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n847 *Node) bool {
-						return anyNode(child(n847, enK54), func(n848 *Node) bool {
-							return ebv(step(child(n848, enK22), func(n849 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n849, enK1)))) == "VAT"))
-							})) && (len(child(n848, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n841 *Node) bool {
+						return anyChild(n841, enK58, func(n842 *Node) bool {
+							return ebv(step(child(n842, enK22), func(n843 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n843, enK1))) == "VAT"))
+							})) && hasChild(n842, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 159, func() bool {
 			return !memoBool(v, 158, func() bool {
-				return anyNode(desc(root(n), enK16), func(n851 *Node) bool {
-					return func(r852 Seq) bool {
-						return anyNode(child(n851, enK17), func(n853 *Node) bool { return gcmp(nodeSeq(n853), r852, opEq) })
-					}(boolSeq(true)) && anyNode(child(n851, enK21), func(n854 *Node) bool {
-						return (fnNormalizeSpace(str(child(n854, enK1))) == "S") && anyNode(child(n854, enK22), func(n855 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n855, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n845 *Node) bool {
+					return func(r846 Seq) bool {
+						return anyChild(n845, enK18, func(n847 *Node) bool { return gcmp(nodeSeq(n847), r846, opEq) })
+					}(boolSeq(true)) && anyChild(n845, enK23, func(n848 *Node) bool {
+						return (fnNormalizeSpace(childStr(n848, enK1)) == "S") && anyChild(n848, enK22, func(n849 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n849, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3897,35 +4692,35 @@ func enT0089(v []Seq, n *Node) bool {
 func enT0090(v []Seq, n *Node) bool {
 	return ((memoBool(v, 160, func() bool {
 		return (memoBool(v, 161, func() bool {
-			return anyNode(desc(root(n), enK21), func(n856 *Node) bool {
-				return anyNode(child(n856, enK22), func(n857 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n857, enK1)))) == "VAT") }) && anyNode(child(n856, enK1), func(n858 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n858))) == "Z") })
+			return anyNode(desc(root(n), enK23), func(n850 *Node) bool {
+				return anyChild(n850, enK22, func(n851 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n851, enK1))) == "VAT") }) && anyChild(n850, enK1, func(n852 *Node) bool { return (fnNormalizeSpace(n852.StringValue()) == "Z") })
 			})
 		}) || memoBool(v, 162, func() bool {
-			return anyNode(desc(root(n), enK51), func(n859 *Node) bool {
-				return anyNode(child(n859, enK22), func(n860 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n860, enK1)))) == "VAT") }) && anyNode(child(n859, enK1), func(n861 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n861))) == "Z") })
+			return anyNode(desc(root(n), enK54), func(n853 *Node) bool {
+				return anyChild(n853, enK22, func(n854 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n854, enK1))) == "VAT") }) && anyChild(n853, enK1, func(n855 *Node) bool { return (fnNormalizeSpace(n855.StringValue()) == "Z") })
 			})
 		}))
 	}) && gcmp(func() Seq {
-		k862 := 0
-		anyNode(child(n, enK48), func(n863 *Node) bool {
-			return anyNode(child(n863, enK52), func(n864 *Node) bool {
-				return anyNode(child(n864, enK21), func(n865 *Node) bool {
-					return anyNode(child(n865, enK22), func(n866 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n866, enK1)))) == "VAT") }) && anyNode(child(n865, enK1), func(n867 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n867))) == "Z") && tally1(&k862) })
+		k856 := 0
+		anyChild(n, enK52, func(n857 *Node) bool {
+			return anyChild(n857, enK55, func(n858 *Node) bool {
+				return anyChild(n858, enK23, func(n859 *Node) bool {
+					return anyChild(n859, enK22, func(n860 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n860, enK1))) == "VAT") }) && anyChild(n859, enK1, func(n861 *Node) bool { return (fnNormalizeSpace(n861.StringValue()) == "Z") && tally1(&k856) })
 				})
 			})
 		})
-		return countOf(k862)
-	}(), enK53, opEq)) || memoBool(v, 163, func() bool {
+		return countOf(k856)
+	}(), enK56, opEq)) || memoBool(v, 163, func() bool {
 		return (memoBool(v, 164, func() bool {
 			return !memoBool(v, 161, func() bool {
-				return anyNode(desc(root(n), enK21), func(n868 *Node) bool {
-					return anyNode(child(n868, enK22), func(n869 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n869, enK1)))) == "VAT") }) && anyNode(child(n868, enK1), func(n870 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n870))) == "Z") })
+				return anyNode(desc(root(n), enK23), func(n862 *Node) bool {
+					return anyChild(n862, enK22, func(n863 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n863, enK1))) == "VAT") }) && anyChild(n862, enK1, func(n864 *Node) bool { return (fnNormalizeSpace(n864.StringValue()) == "Z") })
 				})
 			})
 		}) && memoBool(v, 165, func() bool {
 			return !memoBool(v, 162, func() bool {
-				return anyNode(desc(root(n), enK51), func(n871 *Node) bool {
-					return anyNode(child(n871, enK22), func(n872 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n872, enK1)))) == "VAT") }) && anyNode(child(n871, enK1), func(n873 *Node) bool { return (fnNormalizeSpace(str(nodeSeq(n873))) == "Z") })
+				return anyNode(desc(root(n), enK54), func(n865 *Node) bool {
+					return anyChild(n865, enK22, func(n866 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n866, enK1))) == "VAT") }) && anyChild(n865, enK1, func(n867 *Node) bool { return (fnNormalizeSpace(n867.StringValue()) == "Z") })
 				})
 			})
 		}))
@@ -3937,30 +4732,30 @@ func enT0091(v []Seq, n *Node) bool {
 	return memoBool(v, 166, func() bool {
 		return (memoBool(v, 167, func() bool {
 			return (memoBool(v, 168, func() bool {
-				return anyNode(desc(root(n), enK51), func(n874 *Node) bool {
-					return (fnNormalizeSpace(str(child(n874, enK1))) == "Z") && anyNode(child(n874, enK22), func(n875 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n875, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK54), func(n868 *Node) bool {
+					return (fnNormalizeSpace(childStr(n868, enK1)) == "Z") && anyChild(n868, enK22, func(n869 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n869, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n876 *Node) bool {
-						return anyNode(child(n876, enK3), func(n877 *Node) bool {
-							return anyNode(child(n877, enK54), func(n878 *Node) bool { return (len(child(n878, enK55)) > 0) })
+					return anyNode(desc(root(n), enK47), func(n870 *Node) bool {
+						return anyChild(n870, enK3, func(n871 *Node) bool {
+							return anyChild(n871, enK58, func(n872 *Node) bool { return hasChild(n872, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n880 *Node) bool {
-						return anyNode(child(n880, enK54), func(n881 *Node) bool {
-							return ebv(step(child(n881, enK22), func(n882 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n882, enK1)))) == "VAT"))
-							})) && (len(child(n881, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n874 *Node) bool {
+						return anyChild(n874, enK58, func(n875 *Node) bool {
+							return ebv(step(child(n875, enK22), func(n876 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n876, enK1))) == "VAT"))
+							})) && hasChild(n875, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 169, func() bool {
 			return !memoBool(v, 168, func() bool {
-				return anyNode(desc(root(n), enK51), func(n884 *Node) bool {
-					return (fnNormalizeSpace(str(child(n884, enK1))) == "Z") && anyNode(child(n884, enK22), func(n885 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n885, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK54), func(n878 *Node) bool {
+					return (fnNormalizeSpace(childStr(n878, enK1)) == "Z") && anyChild(n878, enK22, func(n879 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n879, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -3972,37 +4767,37 @@ func enT0092(v []Seq, n *Node) bool {
 	return memoBool(v, 170, func() bool {
 		return (memoBool(v, 171, func() bool {
 			return (memoBool(v, 172, func() bool {
-				return anyNode(desc(root(n), enK16), func(n886 *Node) bool {
-					return func(r887 Seq) bool {
-						return anyNode(child(n886, enK17), func(n888 *Node) bool { return gcmp(nodeSeq(n888), r887, opEq) })
-					}(boolSeq(false)) && anyNode(child(n886, enK21), func(n889 *Node) bool {
-						return (fnNormalizeSpace(str(child(n889, enK1))) == "Z") && anyNode(child(n889, enK22), func(n890 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n890, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n880 *Node) bool {
+					return func(r881 Seq) bool {
+						return anyChild(n880, enK18, func(n882 *Node) bool { return gcmp(nodeSeq(n882), r881, opEq) })
+					}(boolSeq(false)) && anyChild(n880, enK23, func(n883 *Node) bool {
+						return (fnNormalizeSpace(childStr(n883, enK1)) == "Z") && anyChild(n883, enK22, func(n884 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n884, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n891 *Node) bool {
-						return anyNode(child(n891, enK3), func(n892 *Node) bool {
-							return anyNode(child(n892, enK54), func(n893 *Node) bool { return (len(child(n893, enK55)) > 0) })
+					return anyNode(desc(root(n), enK47), func(n885 *Node) bool {
+						return anyChild(n885, enK3, func(n886 *Node) bool {
+							return anyChild(n886, enK58, func(n887 *Node) bool { return hasChild(n887, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n895 *Node) bool {
-						return anyNode(child(n895, enK54), func(n896 *Node) bool {
-							return ebv(step(child(n896, enK22), func(n897 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n897, enK1)))) == "VAT"))
-							})) && (len(child(n896, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n889 *Node) bool {
+						return anyChild(n889, enK58, func(n890 *Node) bool {
+							return ebv(step(child(n890, enK22), func(n891 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n891, enK1))) == "VAT"))
+							})) && hasChild(n890, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 173, func() bool {
 			return !memoBool(v, 172, func() bool {
-				return anyNode(desc(root(n), enK16), func(n899 *Node) bool {
-					return func(r900 Seq) bool {
-						return anyNode(child(n899, enK17), func(n901 *Node) bool { return gcmp(nodeSeq(n901), r900, opEq) })
-					}(boolSeq(false)) && anyNode(child(n899, enK21), func(n902 *Node) bool {
-						return (fnNormalizeSpace(str(child(n902, enK1))) == "Z") && anyNode(child(n902, enK22), func(n903 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n903, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n893 *Node) bool {
+					return func(r894 Seq) bool {
+						return anyChild(n893, enK18, func(n895 *Node) bool { return gcmp(nodeSeq(n895), r894, opEq) })
+					}(boolSeq(false)) && anyChild(n893, enK23, func(n896 *Node) bool {
+						return (fnNormalizeSpace(childStr(n896, enK1)) == "Z") && anyChild(n896, enK22, func(n897 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n897, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -4015,37 +4810,37 @@ func enT0093(v []Seq, n *Node) bool {
 	return memoBool(v, 174, func() bool {
 		return (memoBool(v, 175, func() bool {
 			return (memoBool(v, 176, func() bool {
-				return anyNode(desc(root(n), enK16), func(n904 *Node) bool {
-					return func(r905 Seq) bool {
-						return anyNode(child(n904, enK17), func(n906 *Node) bool { return gcmp(nodeSeq(n906), r905, opEq) })
-					}(boolSeq(true)) && anyNode(child(n904, enK21), func(n907 *Node) bool {
-						return (fnNormalizeSpace(str(child(n907, enK1))) == "Z") && anyNode(child(n907, enK22), func(n908 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n908, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n898 *Node) bool {
+					return func(r899 Seq) bool {
+						return anyChild(n898, enK18, func(n900 *Node) bool { return gcmp(nodeSeq(n900), r899, opEq) })
+					}(boolSeq(true)) && anyChild(n898, enK23, func(n901 *Node) bool {
+						return (fnNormalizeSpace(childStr(n901, enK1)) == "Z") && anyChild(n901, enK22, func(n902 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n902, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK44), func(n909 *Node) bool {
-						return anyNode(child(n909, enK3), func(n910 *Node) bool {
-							return anyNode(child(n910, enK54), func(n911 *Node) bool { return (len(child(n911, enK55)) > 0) })
+					return anyNode(desc(root(n), enK47), func(n903 *Node) bool {
+						return anyChild(n903, enK3, func(n904 *Node) bool {
+							return anyChild(n904, enK58, func(n905 *Node) bool { return hasChild(n905, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK56), func(n913 *Node) bool {
-						return anyNode(child(n913, enK54), func(n914 *Node) bool {
-							return ebv(step(child(n914, enK22), func(n915 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n915, enK1)))) == "VAT"))
-							})) && (len(child(n914, enK55)) > 0)
+					return anyNode(desc(root(n), enK59), func(n907 *Node) bool {
+						return anyChild(n907, enK58, func(n908 *Node) bool {
+							return ebv(step(child(n908, enK22), func(n909 *Node) Seq {
+								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n909, enK1))) == "VAT"))
+							})) && hasChild(n908, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 177, func() bool {
 			return !memoBool(v, 176, func() bool {
-				return anyNode(desc(root(n), enK16), func(n917 *Node) bool {
-					return func(r918 Seq) bool {
-						return anyNode(child(n917, enK17), func(n919 *Node) bool { return gcmp(nodeSeq(n919), r918, opEq) })
-					}(boolSeq(true)) && anyNode(child(n917, enK21), func(n920 *Node) bool {
-						return (fnNormalizeSpace(str(child(n920, enK1))) == "Z") && anyNode(child(n920, enK22), func(n921 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n921, enK1)))) == "VAT") })
+				return anyNode(desc(root(n), enK17), func(n911 *Node) bool {
+					return func(r912 Seq) bool {
+						return anyChild(n911, enK18, func(n913 *Node) bool { return gcmp(nodeSeq(n913), r912, opEq) })
+					}(boolSeq(true)) && anyChild(n911, enK23, func(n914 *Node) bool {
+						return (fnNormalizeSpace(childStr(n914, enK1)) == "Z") && anyChild(n914, enK22, func(n915 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n915, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -4059,28 +4854,28 @@ func enT0094(v []Seq, n *Node) bool {
 		return (memoBool(v, 179, func() bool {
 			return (memoBool(v, 180, func() bool {
 				return !memoBool(v, 181, func() bool {
-					return anyNode(desc(root(n), enK8), func(n922 *Node) bool { return (n922.StringValue() != "IT") })
+					return anyNode(desc(root(n), enK7), func(n916 *Node) bool { return (n916.StringValue() != "IT") })
 				})
 			}) && memoBool(v, 182, func() bool {
 				return (memoBool(v, 183, func() bool {
-					return anyNode(desc(root(n), enK21), func(n923 *Node) bool {
-						return anyNode(child(n923, enK1), func(n924 *Node) bool { return (n924.StringValue() == "B") })
+					return anyNode(desc(root(n), enK23), func(n917 *Node) bool {
+						return anyChild(n917, enK1, func(n918 *Node) bool { return (n918.StringValue() == "B") })
 					})
 				}) || memoBool(v, 184, func() bool {
-					return anyNode(desc(root(n), enK51), func(n925 *Node) bool {
-						return anyNode(child(n925, enK1), func(n926 *Node) bool { return (n926.StringValue() == "B") })
+					return anyNode(desc(root(n), enK54), func(n919 *Node) bool {
+						return anyChild(n919, enK1, func(n920 *Node) bool { return (n920.StringValue() == "B") })
 					})
 				}))
 			}))
 		}) || memoBool(v, 185, func() bool {
 			return !memoBool(v, 182, func() bool {
 				return (memoBool(v, 183, func() bool {
-					return anyNode(desc(root(n), enK21), func(n927 *Node) bool {
-						return anyNode(child(n927, enK1), func(n928 *Node) bool { return (n928.StringValue() == "B") })
+					return anyNode(desc(root(n), enK23), func(n921 *Node) bool {
+						return anyChild(n921, enK1, func(n922 *Node) bool { return (n922.StringValue() == "B") })
 					})
 				}) || memoBool(v, 184, func() bool {
-					return anyNode(desc(root(n), enK51), func(n929 *Node) bool {
-						return anyNode(child(n929, enK1), func(n930 *Node) bool { return (n930.StringValue() == "B") })
+					return anyNode(desc(root(n), enK54), func(n923 *Node) bool {
+						return anyChild(n923, enK1, func(n924 *Node) bool { return (n924.StringValue() == "B") })
 					})
 				}))
 			})
@@ -4090,47 +4885,47 @@ func enT0094(v []Seq, n *Node) bool {
 
 // BR-B-02: ((cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID ='B' or cac:AllowanceCharge/cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B') and (not(cac:TaxTotal/cac:TaxSubtotal/cac:Tax…
 func enT0095(v []Seq, n *Node) bool {
-	return ((((anyNode(child(n, enK48), func(n931 *Node) bool {
-		return anyNode(child(n931, enK52), func(n932 *Node) bool {
-			return anyNode(child(n932, enK21), func(n933 *Node) bool {
-				return anyNode(child(n933, enK1), func(n934 *Node) bool { return (n934.StringValue() == "B") })
+	return ((((anyChild(n, enK52, func(n925 *Node) bool {
+		return anyChild(n925, enK55, func(n926 *Node) bool {
+			return anyChild(n926, enK23, func(n927 *Node) bool {
+				return anyChild(n927, enK1, func(n928 *Node) bool { return (n928.StringValue() == "B") })
 			})
 		})
-	}) || anyNode(child(n, enK16), func(n935 *Node) bool {
-		return anyNode(child(n935, enK21), func(n936 *Node) bool {
-			return anyNode(child(n936, enK1), func(n937 *Node) bool { return (n937.StringValue() == "B") })
+	}) || anyChild(n, enK17, func(n929 *Node) bool {
+		return anyChild(n929, enK23, func(n930 *Node) bool {
+			return anyChild(n930, enK1, func(n931 *Node) bool { return (n931.StringValue() == "B") })
 		})
 	})) || memoBool(v, 184, func() bool {
-		return anyNode(desc(root(n), enK51), func(n938 *Node) bool {
-			return anyNode(child(n938, enK1), func(n939 *Node) bool { return (n939.StringValue() == "B") })
+		return anyNode(desc(root(n), enK54), func(n932 *Node) bool {
+			return anyChild(n932, enK1, func(n933 *Node) bool { return (n933.StringValue() == "B") })
 		})
-	})) && !((anyNode(child(n, enK48), func(n940 *Node) bool {
-		return anyNode(child(n940, enK52), func(n941 *Node) bool {
-			return anyNode(child(n941, enK21), func(n942 *Node) bool {
-				return anyNode(child(n942, enK1), func(n943 *Node) bool { return (n943.StringValue() == "S") })
+	})) && !((anyChild(n, enK52, func(n934 *Node) bool {
+		return anyChild(n934, enK55, func(n935 *Node) bool {
+			return anyChild(n935, enK23, func(n936 *Node) bool {
+				return anyChild(n936, enK1, func(n937 *Node) bool { return (n937.StringValue() == "S") })
 			})
 		})
-	}) || anyNode(child(n, enK16), func(n944 *Node) bool {
-		return anyNode(child(n944, enK21), func(n945 *Node) bool {
-			return anyNode(child(n945, enK1), func(n946 *Node) bool { return (n946.StringValue() == "S") })
+	}) || anyChild(n, enK17, func(n938 *Node) bool {
+		return anyChild(n938, enK23, func(n939 *Node) bool {
+			return anyChild(n939, enK1, func(n940 *Node) bool { return (n940.StringValue() == "S") })
 		})
 	})) || memoBool(v, 186, func() bool {
-		return anyNode(desc(root(n), enK51), func(n947 *Node) bool {
-			return anyNode(child(n947, enK1), func(n948 *Node) bool { return (n948.StringValue() == "S") })
+		return anyNode(desc(root(n), enK54), func(n941 *Node) bool {
+			return anyChild(n941, enK1, func(n942 *Node) bool { return (n942.StringValue() == "S") })
 		})
-	}))) || !((anyNode(child(n, enK48), func(n949 *Node) bool {
-		return anyNode(child(n949, enK52), func(n950 *Node) bool {
-			return anyNode(child(n950, enK21), func(n951 *Node) bool {
-				return anyNode(child(n951, enK1), func(n952 *Node) bool { return (n952.StringValue() == "B") })
+	}))) || !((anyChild(n, enK52, func(n943 *Node) bool {
+		return anyChild(n943, enK55, func(n944 *Node) bool {
+			return anyChild(n944, enK23, func(n945 *Node) bool {
+				return anyChild(n945, enK1, func(n946 *Node) bool { return (n946.StringValue() == "B") })
 			})
 		})
-	}) || anyNode(child(n, enK16), func(n953 *Node) bool {
-		return anyNode(child(n953, enK21), func(n954 *Node) bool {
-			return anyNode(child(n954, enK1), func(n955 *Node) bool { return (n955.StringValue() == "B") })
+	}) || anyChild(n, enK17, func(n947 *Node) bool {
+		return anyChild(n947, enK23, func(n948 *Node) bool {
+			return anyChild(n948, enK1, func(n949 *Node) bool { return (n949.StringValue() == "B") })
 		})
 	})) || memoBool(v, 184, func() bool {
-		return anyNode(desc(root(n), enK51), func(n956 *Node) bool {
-			return anyNode(child(n956, enK1), func(n957 *Node) bool { return (n957.StringValue() == "B") })
+		return anyNode(desc(root(n), enK54), func(n950 *Node) bool {
+			return anyChild(n950, enK1, func(n951 *Node) bool { return (n951.StringValue() == "B") })
 		})
 	})))
 }
@@ -4139,7 +4934,7 @@ func enT0095(v []Seq, n *Node) bool {
 func enM009(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
 			return false
 		}
 		return true
@@ -4148,7 +4943,7 @@ func enM009(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
 			return false
 		}
 		return true
@@ -4160,82 +4955,85 @@ func enM009(v []Seq, n *Node) bool {
 
 // BR-21: normalize-space(cbc:ID) != ”
 func enT0096(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(child(n, enK1))) != "")
+	return (fnNormalizeSpace(childStr(n, enK1)) != "")
 }
 
 // BR-22: exists(cbc:InvoicedQuantity) or exists(cbc:CreditedQuantity)
 func enT0097(v []Seq, n *Node) bool {
-	return ((len(child(n, enK63)) > 0) || (len(child(n, enK64)) > 0))
+	return (hasChild(n, enK68) || hasChild(n, enK69))
 }
 
 // BR-23: exists(cbc:InvoicedQuantity/@unitCode) or exists(cbc:CreditedQuantity/@unitCode)
 func enT0098(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK63), func(n960 *Node) bool { return (len(attr(n960, enK65)) > 0) }) || anyNode(child(n, enK64), func(n962 *Node) bool { return (len(attr(n962, enK65)) > 0) }))
+	return (anyChild(n, enK68, func(n954 *Node) bool { return hasAttr(n954, enK70) }) || anyChild(n, enK69, func(n956 *Node) bool { return hasAttr(n956, enK70) }))
 }
 
 // BR-24: exists(cbc:LineExtensionAmount)
 func enT0099(v []Seq, n *Node) bool {
-	return (len(child(n, enK28)) > 0)
+	return hasChild(n, enK29)
 }
 
 // BR-25: normalize-space(cac:Item/cbc:Name) != ”
 func enT0100(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK66), func(n965 *Node) Seq { return child(n965, enK67) }))) != "")
+	return (fnNormalizeSpace(func() (r959 string) {
+		anyChild(n, enK72, func(n960 *Node) bool {
+			return anyChild(n960, enK71, func(n961 *Node) bool { return setStr(&r959, n961) })
+		})
+		return
+	}()) != "")
 }
 
 // BR-26: exists(cac:Price/cbc:PriceAmount)
 func enT0101(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK68), func(n966 *Node) bool { return (len(child(n966, enK69)) > 0) })
+	return existsNames(n, enK75)
 }
 
 // BR-27: (cac:Price/cbc:PriceAmount) >= 0
 func enT0102(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK68), func(n968 *Node) bool {
-		return anyNode(child(n968, enK69), func(n969 *Node) bool { return gcmp(nodeSeq(n969), enK62, opGe) })
+	return anyChild(n, enK73, func(n962 *Node) bool {
+		return anyChild(n962, enK74, func(n963 *Node) bool { return gcmp(nodeSeq(n963), enK67, opGe) })
 	})
 }
 
 // BR-28: (cac:Price/cac:AllowanceCharge/cbc:BaseAmount) >= 0 or not(exists(cac:Price/cac:AllowanceCharge/cbc:BaseAmount))
 func enT0103(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK68), func(n970 *Node) bool {
-		return anyNode(child(n970, enK16), func(n971 *Node) bool {
-			return anyNode(child(n971, enK26), func(n972 *Node) bool { return gcmp(nodeSeq(n972), enK62, opGe) })
+	return (anyChild(n, enK73, func(n964 *Node) bool {
+		return anyChild(n964, enK17, func(n965 *Node) bool {
+			return anyChild(n965, enK27, func(n966 *Node) bool { return gcmp(nodeSeq(n966), enK67, opGe) })
 		})
-	}) || !anyNode(child(n, enK68), func(n973 *Node) bool {
-		return anyNode(child(n973, enK16), func(n974 *Node) bool { return (len(child(n974, enK26)) > 0) })
-	}))
+	}) || !existsNames(n, enK76))
 }
 
 // BR-CO-04: (cac:Item/cac:ClassifiedTaxCategory[cac:TaxScheme/(normalize-space(upper-case(cbc:ID))='VAT')]/cbc:ID)
 func enT0104(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK66), func(n976 *Node) bool {
-		return anyNode(child(n976, enK51), func(n977 *Node) bool {
-			return ebv(step(child(n977, enK22), func(n978 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n978, enK1)))) == "VAT"))
-			})) && (len(child(n977, enK1)) > 0)
+	return anyChild(n, enK72, func(n967 *Node) bool {
+		return anyChild(n967, enK54, func(n968 *Node) bool {
+			return ebv(step(child(n968, enK22), func(n969 *Node) Seq {
+				return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n969, enK1))) == "VAT"))
+			})) && hasChild(n968, enK1)
 		})
 	})
 }
 
 // BR-DEC-23: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func enT0105(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK28)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK29), ".")), enK26, opLe)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
 func enM010(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r980 Seq) bool {
-			return anyNode(child(m, enK17), func(n981 *Node) bool { return gcmp(nodeSeq(n981), r980, opEq) })
+		if !(func(r971 Seq) bool {
+			return anyChild(m, enK18, func(n972 *Node) bool { return gcmp(nodeSeq(n972), r971, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
 			return false
 		}
 		return true
@@ -4244,16 +5042,16 @@ func enM010(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r982 Seq) bool {
-			return anyNode(child(m, enK17), func(n983 *Node) bool { return gcmp(nodeSeq(n983), r982, opEq) })
+		if !(func(r973 Seq) bool {
+			return anyChild(m, enK18, func(n974 *Node) bool { return gcmp(nodeSeq(n974), r973, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
 			return false
 		}
 		return true
@@ -4265,12 +5063,12 @@ func enM010(v []Seq, n *Node) bool {
 
 // BR-41: exists(cbc:Amount)
 func enT0106(v []Seq, n *Node) bool {
-	return (len(child(n, enK20)) > 0)
+	return hasChild(n, enK21)
 }
 
 // BR-42: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0107(v []Seq, n *Node) bool {
-	return ((len(child(n, enK23)) > 0) || (len(child(n, enK24)) > 0))
+	return (hasChild(n, enK24) || hasChild(n, enK25))
 }
 
 // BR-CO-07: true()
@@ -4280,33 +5078,33 @@ func enT0108(v []Seq, n *Node) bool {
 
 // BR-CO-23: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0109(v []Seq, n *Node) bool {
-	return ((len(child(n, enK23)) > 0) || (len(child(n, enK24)) > 0))
+	return (hasChild(n, enK24) || hasChild(n, enK25))
 }
 
 // BR-DEC-24: string-length(substring-after(cbc:Amount,'.'))<=2
 func enT0110(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK20)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK21), ".")), enK26, opLe)
 }
 
 // BR-DEC-25: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func enT0111(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK26)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK27), ".")), enK26, opLe)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
 func enM011(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r989 Seq) bool {
-			return anyNode(child(m, enK17), func(n990 *Node) bool { return gcmp(nodeSeq(n990), r989, opEq) })
+		if !(func(r980 Seq) bool {
+			return anyChild(m, enK18, func(n981 *Node) bool { return gcmp(nodeSeq(n981), r980, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
 			return false
 		}
 		return true
@@ -4315,16 +5113,16 @@ func enM011(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r991 Seq) bool {
-			return anyNode(child(m, enK17), func(n992 *Node) bool { return gcmp(nodeSeq(n992), r991, opEq) })
+		if !(func(r982 Seq) bool {
+			return anyChild(m, enK18, func(n983 *Node) bool { return gcmp(nodeSeq(n983), r982, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
 			return false
 		}
 		return true
@@ -4336,12 +5134,12 @@ func enM011(v []Seq, n *Node) bool {
 
 // BR-43: exists(cbc:Amount)
 func enT0112(v []Seq, n *Node) bool {
-	return (len(child(n, enK20)) > 0)
+	return hasChild(n, enK21)
 }
 
 // BR-44: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0113(v []Seq, n *Node) bool {
-	return ((len(child(n, enK23)) > 0) || (len(child(n, enK24)) > 0))
+	return (hasChild(n, enK24) || hasChild(n, enK25))
 }
 
 // BR-CO-08: true()
@@ -4351,28 +5149,28 @@ func enT0114(v []Seq, n *Node) bool {
 
 // BR-CO-24: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0115(v []Seq, n *Node) bool {
-	return ((len(child(n, enK23)) > 0) || (len(child(n, enK24)) > 0))
+	return (hasChild(n, enK24) || hasChild(n, enK25))
 }
 
 // BR-DEC-27: string-length(substring-after(cbc:Amount,'.'))<=2
 func enT0116(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK20)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK21), ".")), enK26, opLe)
 }
 
 // BR-DEC-28: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func enT0117(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK26)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK27), ".")), enK26, opLe)
 }
 
 // cac:InvoiceLine/cac:InvoicePeriod | cac:CreditNoteLine/cac:InvoicePeriod
 func enM012(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK58) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
 			return false
 		}
 		return true
@@ -4381,11 +5179,11 @@ func enM012(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK58) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
 			return false
 		}
 		return true
@@ -4397,19 +5195,19 @@ func enM012(v []Seq, n *Node) bool {
 
 // BR-30: (exists(cbc:EndDate) and exists(cbc:StartDate) and xs:date(cbc:EndDate) >= xs:date(cbc:StartDate)) or not(exists(cbc:StartDate)) or not(exists(cbc:EndDate))
 func enT0118(v []Seq, n *Node) bool {
-	return (((((len(child(n, enK70)) > 0) && (len(child(n, enK71)) > 0)) && gcmp(castDate(child(n, enK70)), castDate(child(n, enK71)), opGe)) || !(len(child(n, enK71)) > 0)) || !(len(child(n, enK70)) > 0))
+	return ((((hasChild(n, enK77) && hasChild(n, enK78)) && gcmp(castDate(child(n, enK77)), castDate(child(n, enK78)), opGe)) || !hasChild(n, enK78)) || !hasChild(n, enK77))
 }
 
 // BR-CO-20: exists(cbc:StartDate) or exists(cbc:EndDate)
 func enT0119(v []Seq, n *Node) bool {
-	return ((len(child(n, enK71)) > 0) || (len(child(n, enK70)) > 0))
+	return (hasChild(n, enK78) || hasChild(n, enK77))
 }
 
 // cac:InvoicePeriod
 func enM013(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK58) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
 			return false
 		}
 		return true
@@ -4421,19 +5219,19 @@ func enM013(v []Seq, n *Node) bool {
 
 // BR-29: (exists(cbc:EndDate) and exists(cbc:StartDate) and xs:date(cbc:EndDate) >= xs:date(cbc:StartDate)) or not(exists(cbc:StartDate)) or not(exists(cbc:EndDate))
 func enT0120(v []Seq, n *Node) bool {
-	return (((((len(child(n, enK70)) > 0) && (len(child(n, enK71)) > 0)) && gcmp(castDate(child(n, enK70)), castDate(child(n, enK71)), opGe)) || !(len(child(n, enK71)) > 0)) || !(len(child(n, enK70)) > 0))
+	return ((((hasChild(n, enK77) && hasChild(n, enK78)) && gcmp(castDate(child(n, enK77)), castDate(child(n, enK78)), opGe)) || !hasChild(n, enK78)) || !hasChild(n, enK77))
 }
 
 // BR-CO-19: exists(cbc:StartDate) or exists(cbc:EndDate) or (exists(cbc:DescriptionCode) and not(exists(cbc:StartDate)) and not(exists(cbc:EndDate)))
 func enT0121(v []Seq, n *Node) bool {
-	return (((len(child(n, enK71)) > 0) || (len(child(n, enK70)) > 0)) || (((len(child(n, enK59)) > 0) && !(len(child(n, enK71)) > 0)) && !(len(child(n, enK70)) > 0)))
+	return ((hasChild(n, enK78) || hasChild(n, enK77)) || ((hasChild(n, enK62) && !hasChild(n, enK78)) && !hasChild(n, enK77)))
 }
 
 // //cac:AdditionalItemProperty
 func enM014(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK79) {
 			return false
 		}
 		return true
@@ -4445,26 +5243,26 @@ func enM014(v []Seq, n *Node) bool {
 
 // BR-54: exists(cbc:Name) and exists(cbc:Value)
 func enT0122(v []Seq, n *Node) bool {
-	return ((len(child(n, enK67)) > 0) && (len(child(n, enK73)) > 0))
+	return (hasChild(n, enK71) && hasChild(n, enK80))
 }
 
 // cac:InvoiceLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode | cac:CreditNoteLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode
 func enM015(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK81) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK75) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK82) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
 			return false
 		}
 		return true
@@ -4473,19 +5271,19 @@ func enM015(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK81) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK75) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK82) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
 			return false
 		}
 		return true
@@ -4497,7 +5295,7 @@ func enM015(v []Seq, n *Node) bool {
 
 // BR-65: exists(@listID)
 func enT0123(v []Seq, n *Node) bool {
-	return (len(attr(n, enK76)) > 0)
+	return hasAttr(n, enK83)
 }
 
 // cac:InvoiceLine/cac:Item/cac:StandardItemIdentification/cbc:ID | cac:CreditNoteLine/cac:Item/cac:StandardItemIdentification/cbc:ID
@@ -4508,15 +5306,15 @@ func enM016(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK77) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK84) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
 			return false
 		}
 		return true
@@ -4529,15 +5327,15 @@ func enM016(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK77) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK84) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
 			return false
 		}
 		return true
@@ -4549,18 +5347,18 @@ func enM016(v []Seq, n *Node) bool {
 
 // BR-64: exists(@schemeID)
 func enT0124(v []Seq, n *Node) bool {
-	return (len(attr(n, enK5)) > 0)
+	return hasAttr(n, enK5)
 }
 
 // /ubl:Invoice/cbc:Note | /cn:CreditNote/cbc:Note
 func enM017(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK78) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK85) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK18) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -4569,11 +5367,11 @@ func enM017(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK78) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK85) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK20) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -4585,14 +5383,14 @@ func enM017(v []Seq, n *Node) bool {
 
 // BR-CL-08: (contains(.,'#') and string-length(substring-before(substring-after(.,'#'),'#'))=3 and ( ( contains(' AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AA…
 func enT0125(v []Seq, n *Node) bool {
-	return ((((strings.Contains(str(nodeSeq(n)), "#") && gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#")), enK79, opEq)) && containsWord(enK80, fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#"))) || !strings.Contains(str(nodeSeq(n)), "#")) || !gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(str(nodeSeq(n)), "#"), "#")), enK79, opEq))
+	return ((((strings.Contains(n.StringValue(), "#") && gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#")), enK86, opEq)) && containsWord(enK87, fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#"))) || !strings.Contains(n.StringValue(), "#")) || !gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#")), enK86, opEq))
 }
 
 // cac:PayeeParty
 func enM018(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK88) {
 			return false
 		}
 		return true
@@ -4604,29 +5402,29 @@ func enM018(v []Seq, n *Node) bool {
 
 // BR-17: exists(cac:PartyName/cbc:Name) and (not(cac:PartyName/cbc:Name = ../cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) and not(cac:PartyIdentification/cbc:ID = ../cac:AccountingSupplierPart…
 func enT0126(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK82), func(n1017 *Node) bool { return (len(child(n1017, enK67)) > 0) }) && (!func(r1023 Seq) bool {
-		return anyNode(child(n, enK82), func(n1024 *Node) bool {
-			return anyNode(child(n1024, enK67), func(n1025 *Node) bool { return gcmp(nodeSeq(n1025), r1023, opEq) })
+	return (existsNames(n, enK90) && (!func(r1012 Seq) bool {
+		return anyChild(n, enK89, func(n1013 *Node) bool {
+			return anyChild(n1013, enK71, func(n1014 *Node) bool { return gcmp(nodeSeq(n1014), r1012, opEq) })
 		})
-	}(step(step(step(step(parent(n), func(n1019 *Node) Seq { return child(n1019, enK44) }), func(n1020 *Node) Seq { return child(n1020, enK3) }), func(n1021 *Node) Seq { return child(n1021, enK82) }), func(n1022 *Node) Seq { return child(n1022, enK67) })) && !func(r1030 Seq) bool {
-		return anyNode(child(n, enK83), func(n1031 *Node) bool {
-			return anyNode(child(n1031, enK1), func(n1032 *Node) bool { return gcmp(nodeSeq(n1032), r1030, opEq) })
+	}(step(step(step(step(parent(n), func(n1008 *Node) Seq { return child(n1008, enK47) }), func(n1009 *Node) Seq { return child(n1009, enK3) }), func(n1010 *Node) Seq { return child(n1010, enK89) }), func(n1011 *Node) Seq { return child(n1011, enK71) })) && !func(r1019 Seq) bool {
+		return anyChild(n, enK91, func(n1020 *Node) bool {
+			return anyChild(n1020, enK1, func(n1021 *Node) bool { return gcmp(nodeSeq(n1021), r1019, opEq) })
 		})
-	}(step(step(step(step(parent(n), func(n1026 *Node) Seq { return child(n1026, enK44) }), func(n1027 *Node) Seq { return child(n1027, enK3) }), func(n1028 *Node) Seq { return child(n1028, enK83) }), func(n1029 *Node) Seq { return child(n1029, enK1) }))))
+	}(step(step(step(step(parent(n), func(n1015 *Node) Seq { return child(n1015, enK47) }), func(n1016 *Node) Seq { return child(n1016, enK3) }), func(n1017 *Node) Seq { return child(n1017, enK91) }), func(n1018 *Node) Seq { return child(n1018, enK1) }))))
 }
 
 // cac:PaymentMeans[cbc:PaymentMeansCode='30' or cbc:PaymentMeansCode='58']/cac:PayeeFinancialAccount
 func enM019(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK84) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK92) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK11) {
 			return false
 		}
-		if !(anyNode(child(m, enK85), func(n1033 *Node) bool { return (n1033.StringValue() == "30") }) || anyNode(child(m, enK85), func(n1034 *Node) bool { return (n1034.StringValue() == "58") })) {
+		if !(anyChild(m, enK93, func(n1022 *Node) bool { return (n1022.StringValue() == "30") }) || anyChild(m, enK93, func(n1023 *Node) bool { return (n1023.StringValue() == "58") })) {
 			return false
 		}
 		return true
@@ -4638,7 +5436,7 @@ func enM019(v []Seq, n *Node) bool {
 
 // BR-50: normalize-space(cbc:ID) != ”
 func enT0127(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(child(n, enK1))) != "")
+	return (fnNormalizeSpace(childStr(n, enK1)) != "")
 }
 
 // cac:PaymentMeans
@@ -4657,19 +5455,19 @@ func enM020(v []Seq, n *Node) bool {
 
 // BR-49: exists(cbc:PaymentMeansCode)
 func enT0128(v []Seq, n *Node) bool {
-	return (len(child(n, enK85)) > 0)
+	return hasChild(n, enK93)
 }
 
 // BR-61: (exists(cac:PayeeFinancialAccount/cbc:ID) and ((normalize-space(cbc:PaymentMeansCode) = '30') or (normalize-space(cbc:PaymentMeansCode) = '58') )) or ((normalize-space(cbc:PaymentMeansCode) != '30') a…
 func enT0129(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK84), func(n1036 *Node) bool { return (len(child(n1036, enK1)) > 0) }) && ((fnNormalizeSpace(str(child(n, enK85))) == "30") || (fnNormalizeSpace(str(child(n, enK85))) == "58"))) || ((fnNormalizeSpace(str(child(n, enK85))) != "30") && (fnNormalizeSpace(str(child(n, enK85))) != "58")))
+	return ((existsNames(n, enK94) && ((fnNormalizeSpace(childStr(n, enK93)) == "30") || (fnNormalizeSpace(childStr(n, enK93)) == "58"))) || ((fnNormalizeSpace(childStr(n, enK93)) != "30") && (fnNormalizeSpace(childStr(n, enK93)) != "58")))
 }
 
 // cac:BillingReference
 func enM021(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK86) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK95) {
 			return false
 		}
 		return true
@@ -4681,14 +5479,14 @@ func enM021(v []Seq, n *Node) bool {
 
 // BR-55: exists(cac:InvoiceDocumentReference/cbc:ID)
 func enT0130(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK87), func(n1038 *Node) bool { return (len(child(n1038, enK1)) > 0) })
+	return existsNames(n, enK97)
 }
 
 // cac:AccountingSupplierParty
 func enM022(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK44) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
 			return false
 		}
 		return true
@@ -4700,19 +5498,17 @@ func enM022(v []Seq, n *Node) bool {
 
 // BR-CO-26: exists(cac:Party/cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:CompanyID) or exists(cac:Party/cac:PartyIdentification/cbc:ID[not(@schemeID = 'SEPA')]) or exists(cac:P…
 func enT0131(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK3), func(n1040 *Node) bool {
-		return anyNode(child(n1040, enK54), func(n1041 *Node) bool {
-			return anyNode(child(n1041, enK22), func(n1042 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1042, enK1)))) == "VAT") }) && (len(child(n1041, enK55)) > 0)
+	return ((anyChild(n, enK3, func(n1025 *Node) bool {
+		return anyChild(n1025, enK58, func(n1026 *Node) bool {
+			return anyChild(n1026, enK22, func(n1027 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1027, enK1))) == "VAT") }) && hasChild(n1026, enK57)
 		})
-	}) || anyNode(child(n, enK3), func(n1044 *Node) bool {
-		return anyNode(child(n1044, enK83), func(n1045 *Node) bool {
-			return anyNode(child(n1045, enK1), func(n1046 *Node) bool {
-				return !anyNode(attr(n1046, enK5), func(n1047 *Node) bool { return (n1047.StringValue() == "SEPA") })
+	}) || anyChild(n, enK3, func(n1029 *Node) bool {
+		return anyChild(n1029, enK91, func(n1030 *Node) bool {
+			return anyChild(n1030, enK1, func(n1031 *Node) bool {
+				return !anyAttr(n1031, enK5, func(n1032 *Node) bool { return (n1032.StringValue() == "SEPA") })
 			})
 		})
-	})) || anyNode(child(n, enK3), func(n1048 *Node) bool {
-		return anyNode(child(n1048, enK45), func(n1049 *Node) bool { return (len(child(n1049, enK55)) > 0) })
-	}))
+	})) || existsNames(n, enK98))
 }
 
 // cac:AccountingSupplierParty/cac:Party/cbc:EndpointID
@@ -4727,7 +5523,7 @@ func enM023(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK44) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
 			return false
 		}
 		return true
@@ -4739,7 +5535,7 @@ func enM023(v []Seq, n *Node) bool {
 
 // BR-62: exists(@schemeID)
 func enT0132(v []Seq, n *Node) bool {
-	return (len(attr(n, enK5)) > 0)
+	return hasAttr(n, enK5)
 }
 
 // cac:AccountingSupplierParty/cac:Party/cac:PostalAddress
@@ -4754,7 +5550,7 @@ func enM024(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK44) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
 			return false
 		}
 		return true
@@ -4766,14 +5562,19 @@ func enM024(v []Seq, n *Node) bool {
 
 // BR-09: normalize-space(cac:Country/cbc:IdentificationCode) != ”
 func enT0133(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK7), func(n1052 *Node) Seq { return child(n1052, enK8) }))) != "")
+	return (fnNormalizeSpace(func() (r1034 string) {
+		anyChild(n, enK8, func(n1035 *Node) bool {
+			return anyChild(n1035, enK7, func(n1036 *Node) bool { return setStr(&r1034, n1036) })
+		})
+		return
+	}()) != "")
 }
 
 // cac:TaxRepresentativeParty
 func enM025(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK56) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK59) {
 			return false
 		}
 		return true
@@ -4785,20 +5586,25 @@ func enM025(v []Seq, n *Node) bool {
 
 // BR-18: normalize-space(cac:PartyName/cbc:Name) != ”
 func enT0134(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK82), func(n1053 *Node) Seq { return child(n1053, enK67) }))) != "")
+	return (fnNormalizeSpace(func() (r1037 string) {
+		anyChild(n, enK89, func(n1038 *Node) bool {
+			return anyChild(n1038, enK71, func(n1039 *Node) bool { return setStr(&r1037, n1039) })
+		})
+		return
+	}()) != "")
 }
 
 // BR-19: exists(cac:PostalAddress)
 func enT0135(v []Seq, n *Node) bool {
-	return (len(child(n, enK6)) > 0)
+	return hasChild(n, enK6)
 }
 
 // BR-56: exists(cac:PartyTaxScheme[cac:TaxScheme/(normalize-space(upper-case(cbc:ID)) = 'VAT')]/cbc:CompanyID)
 func enT0136(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK54), func(n1055 *Node) bool {
-		return ebv(step(child(n1055, enK22), func(n1056 *Node) Seq {
-			return boolSeq((fnNormalizeSpace(strings.ToUpper(str(child(n1056, enK1)))) == "VAT"))
-		})) && (len(child(n1055, enK55)) > 0)
+	return anyChild(n, enK58, func(n1041 *Node) bool {
+		return ebv(step(child(n1041, enK22), func(n1042 *Node) Seq {
+			return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n1042, enK1))) == "VAT"))
+		})) && hasChild(n1041, enK57)
 	})
 }
 
@@ -4810,7 +5616,7 @@ func enM026(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK56) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK59) {
 			return false
 		}
 		return true
@@ -4822,18 +5628,23 @@ func enM026(v []Seq, n *Node) bool {
 
 // BR-20: normalize-space(cac:Country/cbc:IdentificationCode) != ”
 func enT0137(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(str(step(child(n, enK7), func(n1058 *Node) Seq { return child(n1058, enK8) }))) != "")
+	return (fnNormalizeSpace(func() (r1044 string) {
+		anyChild(n, enK8, func(n1045 *Node) bool {
+			return anyChild(n1045, enK7, func(n1046 *Node) bool { return setStr(&r1044, n1046) })
+		})
+		return
+	}()) != "")
 }
 
 // /ubl:Invoice/cac:TaxTotal | /cn:CreditNote/cac:TaxTotal
 func enM027(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK52) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK18) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -4842,11 +5653,11 @@ func enM027(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK52) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK20) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -4858,22 +5669,22 @@ func enM027(v []Seq, n *Node) bool {
 
 // BR-CO-14: (xs:decimal(child::cbc:TaxAmount)= round((sum(cac:TaxSubtotal/xs:decimal(cbc:TaxAmount)) * 10 * 10)) div 100) or not(cac:TaxSubtotal)
 func enT0138(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, enK49)), arith(fnRound(arith(arith(func() Seq {
-		var a1059 sumAcc
-		anyNode(child(n, enK52), func(n1060 *Node) bool { return a1059.add(castDecimal(child(n1060, enK49))) })
-		return a1059.result()
-	}(), enK12, opMul), enK12, opMul)), enK34, opDiv), opEq) || !(len(child(n, enK52)) > 0))
+	return (gcmp(castDecimal(child(n, enK51)), arith(fnRound(arith(arith(func() Seq {
+		var a1047 sumAcc
+		anyChild(n, enK55, func(n1048 *Node) bool { return a1047.add(castDecimal(child(n1048, enK51))) })
+		return a1047.result()
+	}(), enK12, opMul), enK12, opMul)), enK35, opDiv), opEq) || !hasChild(n, enK55))
 }
 
 // cac:TaxTotal/cac:TaxSubtotal
 func enM028(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK52) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK52) {
 			return false
 		}
 		return true
@@ -4885,63 +5696,63 @@ func enM028(v []Seq, n *Node) bool {
 
 // BR-45: exists(cbc:TaxableAmount)
 func enT0139(v []Seq, n *Node) bool {
-	return (len(child(n, enK88)) > 0)
+	return hasChild(n, enK99)
 }
 
 // BR-46: exists(cbc:TaxAmount)
 func enT0140(v []Seq, n *Node) bool {
-	return (len(child(n, enK49)) > 0)
+	return hasChild(n, enK51)
 }
 
 // BR-47: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0141(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK21), func(n1064 *Node) bool {
-		return anyNode(child(n1064, enK22), func(n1065 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1065, enK1)))) == "VAT") }) && (len(child(n1064, enK1)) > 0)
+	return anyChild(n, enK23, func(n1052 *Node) bool {
+		return anyChild(n1052, enK22, func(n1053 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1053, enK1))) == "VAT") }) && hasChild(n1052, enK1)
 	})
 }
 
 // BR-48: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:Percent) or (cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)='O')
 func enT0142(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK21), func(n1067 *Node) bool {
-		return anyNode(child(n1067, enK22), func(n1068 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1068, enK1)))) == "VAT") }) && (len(child(n1067, enK89)) > 0)
-	}) || anyNode(child(n, enK21), func(n1070 *Node) bool {
-		return anyNode(child(n1070, enK22), func(n1071 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1071, enK1)))) == "VAT") }) && (fnNormalizeSpace(str(child(n1070, enK1))) == "O")
+	return (anyChild(n, enK23, func(n1055 *Node) bool {
+		return anyChild(n1055, enK22, func(n1056 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1056, enK1))) == "VAT") }) && hasChild(n1055, enK100)
+	}) || anyChild(n, enK23, func(n1058 *Node) bool {
+		return anyChild(n1058, enK22, func(n1059 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1059, enK1))) == "VAT") }) && (fnNormalizeSpace(childStr(n1058, enK1)) == "O")
 	}))
 }
 
 // BR-CO-17: (round(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/xs:decimal(cbc:Percent)) = 0 and (round(xs:decimal(cbc:TaxAmount)) = 0)) or (round(cac:TaxCategory[cac:TaxScheme/normali…
 func enT0143(v []Seq, n *Node) bool {
-	return (((gcmp(fnRound(step(filter(child(n, enK21), func(p1072 *Node) bool {
-		return anyNode(child(p1072, enK22), func(n1073 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1073, enK1)))) == "VAT") })
-	}), func(n1074 *Node) Seq { return castDecimal(child(n1074, enK89)) })), enK62, opEq) && gcmp(fnRound(castDecimal(child(n, enK49))), enK62, opEq)) || (gcmp(fnRound(step(filter(child(n, enK21), func(p1075 *Node) bool {
-		return anyNode(child(p1075, enK22), func(n1076 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1076, enK1)))) == "VAT") })
-	}), func(n1077 *Node) Seq { return castDecimal(child(n1077, enK89)) })), enK62, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, enK49))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK88))), arith(step(filter(child(n, enK21), func(p1078 *Node) bool {
-		return anyNode(child(p1078, enK22), func(n1079 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1079, enK1)))) == "VAT") })
-	}), func(n1080 *Node) Seq { return castDecimal(child(n1080, enK89)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, enK49))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK88))), arith(step(filter(child(n, enK21), func(p1081 *Node) bool {
-		return anyNode(child(p1081, enK22), func(n1082 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1082, enK1)))) == "VAT") })
-	}), func(n1083 *Node) Seq { return castDecimal(child(n1083, enK89)) }), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt)))) || (!(len(step(filter(child(n, enK21), func(p1084 *Node) bool {
-		return anyNode(child(p1084, enK22), func(n1085 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1085, enK1)))) == "VAT") })
-	}), func(n1086 *Node) Seq { return castDecimal(child(n1086, enK89)) })) > 0) && gcmp(fnRound(castDecimal(child(n, enK49))), enK62, opEq)))
+	return (((gcmp(fnRound(step(filter(child(n, enK23), func(p1060 *Node) bool {
+		return anyChild(p1060, enK22, func(n1061 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1061, enK1))) == "VAT") })
+	}), func(n1062 *Node) Seq { return castDecimal(child(n1062, enK100)) })), enK67, opEq) && gcmp(fnRound(castDecimal(child(n, enK51))), enK67, opEq)) || (gcmp(fnRound(step(filter(child(n, enK23), func(p1063 *Node) bool {
+		return anyChild(p1063, enK22, func(n1064 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1064, enK1))) == "VAT") })
+	}), func(n1065 *Node) Seq { return castDecimal(child(n1065, enK100)) })), enK67, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, enK51))), enK56, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK99))), arith(step(filter(child(n, enK23), func(p1066 *Node) bool {
+		return anyChild(p1066, enK22, func(n1067 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1067, enK1))) == "VAT") })
+	}), func(n1068 *Node) Seq { return castDecimal(child(n1068, enK100)) }), enK35, opDiv), opMul), enK12, opMul), enK12, opMul)), enK35, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, enK51))), enK56, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK99))), arith(step(filter(child(n, enK23), func(p1069 *Node) bool {
+		return anyChild(p1069, enK22, func(n1070 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1070, enK1))) == "VAT") })
+	}), func(n1071 *Node) Seq { return castDecimal(child(n1071, enK100)) }), enK35, opDiv), opMul), enK12, opMul), enK12, opMul)), enK35, opDiv), opGt)))) || (!(len(step(filter(child(n, enK23), func(p1072 *Node) bool {
+		return anyChild(p1072, enK22, func(n1073 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1073, enK1))) == "VAT") })
+	}), func(n1074 *Node) Seq { return castDecimal(child(n1074, enK100)) })) > 0) && gcmp(fnRound(castDecimal(child(n, enK51))), enK67, opEq)))
 }
 
 // BR-DEC-19: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
 func enT0144(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK88)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK99), ".")), enK26, opLe)
 }
 
 // BR-DEC-20: string-length(substring-after(cbc:TaxAmount,'.'))<=2
 func enT0145(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(child(n, enK49)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK51), ".")), enK26, opLe)
 }
 
 // //cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM029(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK58) {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1087 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1087, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1075 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1075, enK1))) == "VAT") })) {
 			return false
 		}
 		return true
@@ -4953,20 +5764,24 @@ func enM029(v []Seq, n *Node) bool {
 
 // BR-CO-09: ( contains( ' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO …
 func enT0146(v []Seq, n *Node) bool {
-	return containsWord(enK90, fnSubstring(str(child(n, enK55)), enK53, enK25))
+	return containsWord(enK101, fnSubstring(childStr(n, enK57), enK56, enK26))
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM030(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1088 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1088, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1076 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1076, enK1))) == "VAT") })) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		m = m.Parent
@@ -4974,11 +5789,7 @@ func enM030(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -4990,122 +5801,133 @@ func enM030(v []Seq, n *Node) bool {
 
 // BR-AE-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='AE']/xs:decimal(cbc:LineExtensionAmount)) +…
 func enT0147(v []Seq, n *Node) bool {
-	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1090 *Node) Seq { return child(n1090, enK88) })), arith(arith(func() Seq {
-		var a1091 sumAcc
-		anyNode(parent(n), func(n1092 *Node) bool {
-			return anyNode(parent(n1092), func(n1093 *Node) bool {
-				return anyNode(parent(n1093), func(n1094 *Node) bool {
-					return anyNode(child(n1094, enK32), func(n1095 *Node) bool {
-						return anyNode(child(n1095, enK66), func(n1096 *Node) bool {
-							return anyNode(child(n1096, enK51), func(n1097 *Node) bool { return (fnNormalizeSpace(str(child(n1097, enK1))) == "AE") })
-						}) && a1091.add(castDecimal(child(n1095, enK28)))
+	return func() bool {
+		var c1094, c1103 cseSlot
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1078 *Node) Seq { return child(n1078, enK99) })), arith(arith(func() Seq {
+			var a1079 sumAcc
+			anyNode(parent(n), func(n1080 *Node) bool {
+				return anyNode(parent(n1080), func(n1081 *Node) bool {
+					return anyNode(parent(n1081), func(n1082 *Node) bool {
+						return anyChild(n1082, enK33, func(n1083 *Node) bool {
+							return anyChild(n1083, enK72, func(n1084 *Node) bool {
+								return anyChild(n1084, enK54, func(n1085 *Node) bool { return (fnNormalizeSpace(childStr(n1085, enK1)) == "AE") })
+							}) && a1079.add(castDecimal(child(n1083, enK29)))
+						})
 					})
 				})
 			})
-		})
-		return a1091.result()
-	}(), func() Seq {
-		var a1098 sumAcc
-		anyNode(parent(n), func(n1099 *Node) bool {
-			return anyNode(parent(n1099), func(n1100 *Node) bool {
-				return anyNode(parent(n1100), func(n1101 *Node) bool {
-					return anyNode(child(n1101, enK16), func(n1102 *Node) bool {
-						return func(r1103 Seq) bool {
-							return anyNode(child(n1102, enK17), func(n1104 *Node) bool { return gcmp(nodeSeq(n1104), r1103, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1102, enK21), func(n1105 *Node) bool { return (fnNormalizeSpace(str(child(n1105, enK1))) == "AE") }) && a1098.add(castDecimal(child(n1102, enK20)))
+			return a1079.result()
+		}(), c1094.get(func() Seq {
+			return func() Seq {
+				var a1086 sumAcc
+				anyNode(parent(n), func(n1087 *Node) bool {
+					return anyNode(parent(n1087), func(n1088 *Node) bool {
+						return anyNode(parent(n1088), func(n1089 *Node) bool {
+							return anyChild(n1089, enK17, func(n1090 *Node) bool {
+								return func(r1091 Seq) bool {
+									return anyChild(n1090, enK18, func(n1092 *Node) bool { return gcmp(nodeSeq(n1092), r1091, opEq) })
+								}(boolSeq(true)) && anyChild(n1090, enK23, func(n1093 *Node) bool { return (fnNormalizeSpace(childStr(n1093, enK1)) == "AE") }) && a1086.add(castDecimal(child(n1090, enK21)))
+							})
+						})
+					})
+				})
+				return a1086.result()
+			}()
+		}), opAdd), c1103.get(func() Seq {
+			return func() Seq {
+				var a1095 sumAcc
+				anyNode(parent(n), func(n1096 *Node) bool {
+					return anyNode(parent(n1096), func(n1097 *Node) bool {
+						return anyNode(parent(n1097), func(n1098 *Node) bool {
+							return anyChild(n1098, enK17, func(n1099 *Node) bool {
+								return func(r1100 Seq) bool {
+									return anyChild(n1099, enK18, func(n1101 *Node) bool { return gcmp(nodeSeq(n1101), r1100, opEq) })
+								}(boolSeq(false)) && anyChild(n1099, enK23, func(n1102 *Node) bool { return (fnNormalizeSpace(childStr(n1102, enK1)) == "AE") }) && a1095.add(castDecimal(child(n1099, enK21)))
+							})
+						})
+					})
+				})
+				return a1095.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK34)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1105 *Node) Seq { return child(n1105, enK99) })), arith(arith(func() Seq {
+			var a1106 sumAcc
+			anyNode(parent(n), func(n1107 *Node) bool {
+				return anyNode(parent(n1107), func(n1108 *Node) bool {
+					return anyNode(parent(n1108), func(n1109 *Node) bool {
+						return anyChild(n1109, enK34, func(n1110 *Node) bool {
+							return anyChild(n1110, enK72, func(n1111 *Node) bool {
+								return anyChild(n1111, enK54, func(n1112 *Node) bool { return (fnNormalizeSpace(childStr(n1112, enK1)) == "AE") })
+							}) && a1106.add(castDecimal(child(n1110, enK29)))
+						})
 					})
 				})
 			})
-		})
-		return a1098.result()
-	}(), opAdd), func() Seq {
-		var a1106 sumAcc
-		anyNode(parent(n), func(n1107 *Node) bool {
-			return anyNode(parent(n1107), func(n1108 *Node) bool {
-				return anyNode(parent(n1108), func(n1109 *Node) bool {
-					return anyNode(child(n1109, enK16), func(n1110 *Node) bool {
-						return func(r1111 Seq) bool {
-							return anyNode(child(n1110, enK17), func(n1112 *Node) bool { return gcmp(nodeSeq(n1112), r1111, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1110, enK21), func(n1113 *Node) bool { return (fnNormalizeSpace(str(child(n1113, enK1))) == "AE") }) && a1106.add(castDecimal(child(n1110, enK20)))
+			return a1106.result()
+		}(), c1094.get(func() Seq {
+			return func() Seq {
+				var a1113 sumAcc
+				anyNode(parent(n), func(n1114 *Node) bool {
+					return anyNode(parent(n1114), func(n1115 *Node) bool {
+						return anyNode(parent(n1115), func(n1116 *Node) bool {
+							return anyChild(n1116, enK17, func(n1117 *Node) bool {
+								return func(r1118 Seq) bool {
+									return anyChild(n1117, enK18, func(n1119 *Node) bool { return gcmp(nodeSeq(n1119), r1118, opEq) })
+								}(boolSeq(true)) && anyChild(n1117, enK23, func(n1120 *Node) bool { return (fnNormalizeSpace(childStr(n1120, enK1)) == "AE") }) && a1113.add(castDecimal(child(n1117, enK21)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1106.result()
-	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1115 *Node) Seq { return child(n1115, enK88) })), arith(arith(func() Seq {
-		var a1116 sumAcc
-		anyNode(parent(n), func(n1117 *Node) bool {
-			return anyNode(parent(n1117), func(n1118 *Node) bool {
-				return anyNode(parent(n1118), func(n1119 *Node) bool {
-					return anyNode(child(n1119, enK33), func(n1120 *Node) bool {
-						return anyNode(child(n1120, enK66), func(n1121 *Node) bool {
-							return anyNode(child(n1121, enK51), func(n1122 *Node) bool { return (fnNormalizeSpace(str(child(n1122, enK1))) == "AE") })
-						}) && a1116.add(castDecimal(child(n1120, enK28)))
+				return a1113.result()
+			}()
+		}), opAdd), c1103.get(func() Seq {
+			return func() Seq {
+				var a1121 sumAcc
+				anyNode(parent(n), func(n1122 *Node) bool {
+					return anyNode(parent(n1122), func(n1123 *Node) bool {
+						return anyNode(parent(n1123), func(n1124 *Node) bool {
+							return anyChild(n1124, enK17, func(n1125 *Node) bool {
+								return func(r1126 Seq) bool {
+									return anyChild(n1125, enK18, func(n1127 *Node) bool { return gcmp(nodeSeq(n1127), r1126, opEq) })
+								}(boolSeq(false)) && anyChild(n1125, enK23, func(n1128 *Node) bool { return (fnNormalizeSpace(childStr(n1128, enK1)) == "AE") }) && a1121.add(castDecimal(child(n1125, enK21)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1116.result()
-	}(), func() Seq {
-		var a1123 sumAcc
-		anyNode(parent(n), func(n1124 *Node) bool {
-			return anyNode(parent(n1124), func(n1125 *Node) bool {
-				return anyNode(parent(n1125), func(n1126 *Node) bool {
-					return anyNode(child(n1126, enK16), func(n1127 *Node) bool {
-						return func(r1128 Seq) bool {
-							return anyNode(child(n1127, enK17), func(n1129 *Node) bool { return gcmp(nodeSeq(n1129), r1128, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1127, enK21), func(n1130 *Node) bool { return (fnNormalizeSpace(str(child(n1130, enK1))) == "AE") }) && a1123.add(castDecimal(child(n1127, enK20)))
-					})
-				})
-			})
-		})
-		return a1123.result()
-	}(), opAdd), func() Seq {
-		var a1131 sumAcc
-		anyNode(parent(n), func(n1132 *Node) bool {
-			return anyNode(parent(n1132), func(n1133 *Node) bool {
-				return anyNode(parent(n1133), func(n1134 *Node) bool {
-					return anyNode(child(n1134, enK16), func(n1135 *Node) bool {
-						return func(r1136 Seq) bool {
-							return anyNode(child(n1135, enK17), func(n1137 *Node) bool { return gcmp(nodeSeq(n1137), r1136, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1135, enK21), func(n1138 *Node) bool { return (fnNormalizeSpace(str(child(n1138, enK1))) == "AE") }) && a1131.add(castDecimal(child(n1135, enK20)))
-					})
-				})
-			})
-		})
-		return a1131.result()
-	}(), opSub), opEq)))
+				return a1121.result()
+			}()
+		}), opSub), opEq)))
+	}()
 }
 
 // BR-AE-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0148(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1139 *Node) Seq { return child(n1139, enK49) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1129 *Node) Seq { return child(n1129, enK51) })), enK67, opEq)
 }
 
 // BR-AE-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func enT0149(v []Seq, n *Node) bool {
-	return ((len(child(n, enK91)) > 0) || (len(child(n, enK92)) > 0))
+	return (hasChild(n, enK102) || hasChild(n, enK103))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM031(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1142 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1142, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1132 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1132, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r1143 Seq) bool {
-			return anyNode(child(m, enK17), func(n1144 *Node) bool { return gcmp(nodeSeq(n1144), r1143, opEq) })
+		if !(func(r1133 Seq) bool {
+			return anyChild(m, enK18, func(n1134 *Node) bool { return gcmp(nodeSeq(n1134), r1133, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5118,28 +5940,28 @@ func enM031(v []Seq, n *Node) bool {
 
 // BR-AE-06: (xs:decimal(cbc:Percent) = 0)
 func enT0150(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM032(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1145 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1145, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1135 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1135, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r1146 Seq) bool {
-			return anyNode(child(m, enK17), func(n1147 *Node) bool { return gcmp(nodeSeq(n1147), r1146, opEq) })
+		if !(func(r1136 Seq) bool {
+			return anyChild(m, enK18, func(n1137 *Node) bool { return gcmp(nodeSeq(n1137), r1136, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5152,28 +5974,28 @@ func enM032(v []Seq, n *Node) bool {
 
 // BR-AE-07: (xs:decimal(cbc:Percent) = 0)
 func enT0151(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norm…
 func enM033(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1148 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1148, enK1)))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if !(anyChild(m, enK22, func(n1138 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1138, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
 			return false
 		}
 		return true
@@ -5182,21 +6004,21 @@ func enM033(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "AE") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1149 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1149, enK1)))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if !(anyChild(m, enK22, func(n1139 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1139, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
 			return false
 		}
 		return true
@@ -5208,20 +6030,24 @@ func enM033(v []Seq, n *Node) bool {
 
 // BR-AE-05: (xs:decimal(cbc:Percent) = 0)
 func enT0152(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM034(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1150 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1150, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1140 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1140, enK1))) == "VAT") })) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		m = m.Parent
@@ -5229,11 +6055,7 @@ func enM034(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -5245,122 +6067,133 @@ func enM034(v []Seq, n *Node) bool {
 
 // BR-E-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='E']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0153(v []Seq, n *Node) bool {
-	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1152 *Node) Seq { return child(n1152, enK88) })), arith(arith(func() Seq {
-		var a1153 sumAcc
-		anyNode(parent(n), func(n1154 *Node) bool {
-			return anyNode(parent(n1154), func(n1155 *Node) bool {
-				return anyNode(parent(n1155), func(n1156 *Node) bool {
-					return anyNode(child(n1156, enK32), func(n1157 *Node) bool {
-						return anyNode(child(n1157, enK66), func(n1158 *Node) bool {
-							return anyNode(child(n1158, enK51), func(n1159 *Node) bool { return (fnNormalizeSpace(str(child(n1159, enK1))) == "E") })
-						}) && a1153.add(castDecimal(child(n1157, enK28)))
+	return func() bool {
+		var c1158, c1167 cseSlot
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1142 *Node) Seq { return child(n1142, enK99) })), arith(arith(func() Seq {
+			var a1143 sumAcc
+			anyNode(parent(n), func(n1144 *Node) bool {
+				return anyNode(parent(n1144), func(n1145 *Node) bool {
+					return anyNode(parent(n1145), func(n1146 *Node) bool {
+						return anyChild(n1146, enK33, func(n1147 *Node) bool {
+							return anyChild(n1147, enK72, func(n1148 *Node) bool {
+								return anyChild(n1148, enK54, func(n1149 *Node) bool { return (fnNormalizeSpace(childStr(n1149, enK1)) == "E") })
+							}) && a1143.add(castDecimal(child(n1147, enK29)))
+						})
 					})
 				})
 			})
-		})
-		return a1153.result()
-	}(), func() Seq {
-		var a1160 sumAcc
-		anyNode(parent(n), func(n1161 *Node) bool {
-			return anyNode(parent(n1161), func(n1162 *Node) bool {
-				return anyNode(parent(n1162), func(n1163 *Node) bool {
-					return anyNode(child(n1163, enK16), func(n1164 *Node) bool {
-						return func(r1165 Seq) bool {
-							return anyNode(child(n1164, enK17), func(n1166 *Node) bool { return gcmp(nodeSeq(n1166), r1165, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1164, enK21), func(n1167 *Node) bool { return (fnNormalizeSpace(str(child(n1167, enK1))) == "E") }) && a1160.add(castDecimal(child(n1164, enK20)))
+			return a1143.result()
+		}(), c1158.get(func() Seq {
+			return func() Seq {
+				var a1150 sumAcc
+				anyNode(parent(n), func(n1151 *Node) bool {
+					return anyNode(parent(n1151), func(n1152 *Node) bool {
+						return anyNode(parent(n1152), func(n1153 *Node) bool {
+							return anyChild(n1153, enK17, func(n1154 *Node) bool {
+								return func(r1155 Seq) bool {
+									return anyChild(n1154, enK18, func(n1156 *Node) bool { return gcmp(nodeSeq(n1156), r1155, opEq) })
+								}(boolSeq(true)) && anyChild(n1154, enK23, func(n1157 *Node) bool { return (fnNormalizeSpace(childStr(n1157, enK1)) == "E") }) && a1150.add(castDecimal(child(n1154, enK21)))
+							})
+						})
+					})
+				})
+				return a1150.result()
+			}()
+		}), opAdd), c1167.get(func() Seq {
+			return func() Seq {
+				var a1159 sumAcc
+				anyNode(parent(n), func(n1160 *Node) bool {
+					return anyNode(parent(n1160), func(n1161 *Node) bool {
+						return anyNode(parent(n1161), func(n1162 *Node) bool {
+							return anyChild(n1162, enK17, func(n1163 *Node) bool {
+								return func(r1164 Seq) bool {
+									return anyChild(n1163, enK18, func(n1165 *Node) bool { return gcmp(nodeSeq(n1165), r1164, opEq) })
+								}(boolSeq(false)) && anyChild(n1163, enK23, func(n1166 *Node) bool { return (fnNormalizeSpace(childStr(n1166, enK1)) == "E") }) && a1159.add(castDecimal(child(n1163, enK21)))
+							})
+						})
+					})
+				})
+				return a1159.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK34)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1169 *Node) Seq { return child(n1169, enK99) })), arith(arith(func() Seq {
+			var a1170 sumAcc
+			anyNode(parent(n), func(n1171 *Node) bool {
+				return anyNode(parent(n1171), func(n1172 *Node) bool {
+					return anyNode(parent(n1172), func(n1173 *Node) bool {
+						return anyChild(n1173, enK34, func(n1174 *Node) bool {
+							return anyChild(n1174, enK72, func(n1175 *Node) bool {
+								return anyChild(n1175, enK54, func(n1176 *Node) bool { return (fnNormalizeSpace(childStr(n1176, enK1)) == "E") })
+							}) && a1170.add(castDecimal(child(n1174, enK29)))
+						})
 					})
 				})
 			})
-		})
-		return a1160.result()
-	}(), opAdd), func() Seq {
-		var a1168 sumAcc
-		anyNode(parent(n), func(n1169 *Node) bool {
-			return anyNode(parent(n1169), func(n1170 *Node) bool {
-				return anyNode(parent(n1170), func(n1171 *Node) bool {
-					return anyNode(child(n1171, enK16), func(n1172 *Node) bool {
-						return func(r1173 Seq) bool {
-							return anyNode(child(n1172, enK17), func(n1174 *Node) bool { return gcmp(nodeSeq(n1174), r1173, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1172, enK21), func(n1175 *Node) bool { return (fnNormalizeSpace(str(child(n1175, enK1))) == "E") }) && a1168.add(castDecimal(child(n1172, enK20)))
+			return a1170.result()
+		}(), c1158.get(func() Seq {
+			return func() Seq {
+				var a1177 sumAcc
+				anyNode(parent(n), func(n1178 *Node) bool {
+					return anyNode(parent(n1178), func(n1179 *Node) bool {
+						return anyNode(parent(n1179), func(n1180 *Node) bool {
+							return anyChild(n1180, enK17, func(n1181 *Node) bool {
+								return func(r1182 Seq) bool {
+									return anyChild(n1181, enK18, func(n1183 *Node) bool { return gcmp(nodeSeq(n1183), r1182, opEq) })
+								}(boolSeq(true)) && anyChild(n1181, enK23, func(n1184 *Node) bool { return (fnNormalizeSpace(childStr(n1184, enK1)) == "E") }) && a1177.add(castDecimal(child(n1181, enK21)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1168.result()
-	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1177 *Node) Seq { return child(n1177, enK88) })), arith(arith(func() Seq {
-		var a1178 sumAcc
-		anyNode(parent(n), func(n1179 *Node) bool {
-			return anyNode(parent(n1179), func(n1180 *Node) bool {
-				return anyNode(parent(n1180), func(n1181 *Node) bool {
-					return anyNode(child(n1181, enK33), func(n1182 *Node) bool {
-						return anyNode(child(n1182, enK66), func(n1183 *Node) bool {
-							return anyNode(child(n1183, enK51), func(n1184 *Node) bool { return (fnNormalizeSpace(str(child(n1184, enK1))) == "E") })
-						}) && a1178.add(castDecimal(child(n1182, enK28)))
+				return a1177.result()
+			}()
+		}), opAdd), c1167.get(func() Seq {
+			return func() Seq {
+				var a1185 sumAcc
+				anyNode(parent(n), func(n1186 *Node) bool {
+					return anyNode(parent(n1186), func(n1187 *Node) bool {
+						return anyNode(parent(n1187), func(n1188 *Node) bool {
+							return anyChild(n1188, enK17, func(n1189 *Node) bool {
+								return func(r1190 Seq) bool {
+									return anyChild(n1189, enK18, func(n1191 *Node) bool { return gcmp(nodeSeq(n1191), r1190, opEq) })
+								}(boolSeq(false)) && anyChild(n1189, enK23, func(n1192 *Node) bool { return (fnNormalizeSpace(childStr(n1192, enK1)) == "E") }) && a1185.add(castDecimal(child(n1189, enK21)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1178.result()
-	}(), func() Seq {
-		var a1185 sumAcc
-		anyNode(parent(n), func(n1186 *Node) bool {
-			return anyNode(parent(n1186), func(n1187 *Node) bool {
-				return anyNode(parent(n1187), func(n1188 *Node) bool {
-					return anyNode(child(n1188, enK16), func(n1189 *Node) bool {
-						return func(r1190 Seq) bool {
-							return anyNode(child(n1189, enK17), func(n1191 *Node) bool { return gcmp(nodeSeq(n1191), r1190, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1189, enK21), func(n1192 *Node) bool { return (fnNormalizeSpace(str(child(n1192, enK1))) == "E") }) && a1185.add(castDecimal(child(n1189, enK20)))
-					})
-				})
-			})
-		})
-		return a1185.result()
-	}(), opAdd), func() Seq {
-		var a1193 sumAcc
-		anyNode(parent(n), func(n1194 *Node) bool {
-			return anyNode(parent(n1194), func(n1195 *Node) bool {
-				return anyNode(parent(n1195), func(n1196 *Node) bool {
-					return anyNode(child(n1196, enK16), func(n1197 *Node) bool {
-						return func(r1198 Seq) bool {
-							return anyNode(child(n1197, enK17), func(n1199 *Node) bool { return gcmp(nodeSeq(n1199), r1198, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1197, enK21), func(n1200 *Node) bool { return (fnNormalizeSpace(str(child(n1200, enK1))) == "E") }) && a1193.add(castDecimal(child(n1197, enK20)))
-					})
-				})
-			})
-		})
-		return a1193.result()
-	}(), opSub), opEq)))
+				return a1185.result()
+			}()
+		}), opSub), opEq)))
+	}()
 }
 
 // BR-E-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0154(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1201 *Node) Seq { return child(n1201, enK49) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1193 *Node) Seq { return child(n1193, enK51) })), enK67, opEq)
 }
 
 // BR-E-10: exists(cbc:TaxExemptionReason) or exists(cbc:TaxExemptionReasonCode)
 func enT0155(v []Seq, n *Node) bool {
-	return ((len(child(n, enK91)) > 0) || (len(child(n, enK92)) > 0))
+	return (hasChild(n, enK102) || hasChild(n, enK103))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM035(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1204 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1204, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1196 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1196, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r1205 Seq) bool {
-			return anyNode(child(m, enK17), func(n1206 *Node) bool { return gcmp(nodeSeq(n1206), r1205, opEq) })
+		if !(func(r1197 Seq) bool {
+			return anyChild(m, enK18, func(n1198 *Node) bool { return gcmp(nodeSeq(n1198), r1197, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5373,28 +6206,28 @@ func enM035(v []Seq, n *Node) bool {
 
 // BR-E-06: (xs:decimal(cbc:Percent) = 0)
 func enT0156(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM036(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1207 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1207, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1199 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1199, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r1208 Seq) bool {
-			return anyNode(child(m, enK17), func(n1209 *Node) bool { return gcmp(nodeSeq(n1209), r1208, opEq) })
+		if !(func(r1200 Seq) bool {
+			return anyChild(m, enK18, func(n1201 *Node) bool { return gcmp(nodeSeq(n1201), r1200, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5407,28 +6240,28 @@ func enM036(v []Seq, n *Node) bool {
 
 // BR-E-07: (xs:decimal(cbc:Percent) = 0)
 func enT0157(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func enM037(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1210 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1210, enK1)))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if !(anyChild(m, enK22, func(n1202 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1202, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
 			return false
 		}
 		return true
@@ -5437,21 +6270,21 @@ func enM037(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "E") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1211 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1211, enK1)))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if !(anyChild(m, enK22, func(n1203 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1203, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
 			return false
 		}
 		return true
@@ -5463,20 +6296,24 @@ func enM037(v []Seq, n *Node) bool {
 
 // BR-E-05: (xs:decimal(cbc:Percent) = 0)
 func enT0158(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM038(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1212 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1212, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1204 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1204, enK1))) == "VAT") })) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		m = m.Parent
@@ -5484,11 +6321,7 @@ func enM038(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -5500,122 +6333,133 @@ func enM038(v []Seq, n *Node) bool {
 
 // BR-G-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='G']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0159(v []Seq, n *Node) bool {
-	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1214 *Node) Seq { return child(n1214, enK88) })), arith(arith(func() Seq {
-		var a1215 sumAcc
-		anyNode(parent(n), func(n1216 *Node) bool {
-			return anyNode(parent(n1216), func(n1217 *Node) bool {
-				return anyNode(parent(n1217), func(n1218 *Node) bool {
-					return anyNode(child(n1218, enK32), func(n1219 *Node) bool {
-						return anyNode(child(n1219, enK66), func(n1220 *Node) bool {
-							return anyNode(child(n1220, enK51), func(n1221 *Node) bool { return (fnNormalizeSpace(str(child(n1221, enK1))) == "G") })
-						}) && a1215.add(castDecimal(child(n1219, enK28)))
+	return func() bool {
+		var c1222, c1231 cseSlot
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1206 *Node) Seq { return child(n1206, enK99) })), arith(arith(func() Seq {
+			var a1207 sumAcc
+			anyNode(parent(n), func(n1208 *Node) bool {
+				return anyNode(parent(n1208), func(n1209 *Node) bool {
+					return anyNode(parent(n1209), func(n1210 *Node) bool {
+						return anyChild(n1210, enK33, func(n1211 *Node) bool {
+							return anyChild(n1211, enK72, func(n1212 *Node) bool {
+								return anyChild(n1212, enK54, func(n1213 *Node) bool { return (fnNormalizeSpace(childStr(n1213, enK1)) == "G") })
+							}) && a1207.add(castDecimal(child(n1211, enK29)))
+						})
 					})
 				})
 			})
-		})
-		return a1215.result()
-	}(), func() Seq {
-		var a1222 sumAcc
-		anyNode(parent(n), func(n1223 *Node) bool {
-			return anyNode(parent(n1223), func(n1224 *Node) bool {
-				return anyNode(parent(n1224), func(n1225 *Node) bool {
-					return anyNode(child(n1225, enK16), func(n1226 *Node) bool {
-						return func(r1227 Seq) bool {
-							return anyNode(child(n1226, enK17), func(n1228 *Node) bool { return gcmp(nodeSeq(n1228), r1227, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1226, enK21), func(n1229 *Node) bool { return (fnNormalizeSpace(str(child(n1229, enK1))) == "G") }) && a1222.add(castDecimal(child(n1226, enK20)))
+			return a1207.result()
+		}(), c1222.get(func() Seq {
+			return func() Seq {
+				var a1214 sumAcc
+				anyNode(parent(n), func(n1215 *Node) bool {
+					return anyNode(parent(n1215), func(n1216 *Node) bool {
+						return anyNode(parent(n1216), func(n1217 *Node) bool {
+							return anyChild(n1217, enK17, func(n1218 *Node) bool {
+								return func(r1219 Seq) bool {
+									return anyChild(n1218, enK18, func(n1220 *Node) bool { return gcmp(nodeSeq(n1220), r1219, opEq) })
+								}(boolSeq(true)) && anyChild(n1218, enK23, func(n1221 *Node) bool { return (fnNormalizeSpace(childStr(n1221, enK1)) == "G") }) && a1214.add(castDecimal(child(n1218, enK21)))
+							})
+						})
+					})
+				})
+				return a1214.result()
+			}()
+		}), opAdd), c1231.get(func() Seq {
+			return func() Seq {
+				var a1223 sumAcc
+				anyNode(parent(n), func(n1224 *Node) bool {
+					return anyNode(parent(n1224), func(n1225 *Node) bool {
+						return anyNode(parent(n1225), func(n1226 *Node) bool {
+							return anyChild(n1226, enK17, func(n1227 *Node) bool {
+								return func(r1228 Seq) bool {
+									return anyChild(n1227, enK18, func(n1229 *Node) bool { return gcmp(nodeSeq(n1229), r1228, opEq) })
+								}(boolSeq(false)) && anyChild(n1227, enK23, func(n1230 *Node) bool { return (fnNormalizeSpace(childStr(n1230, enK1)) == "G") }) && a1223.add(castDecimal(child(n1227, enK21)))
+							})
+						})
+					})
+				})
+				return a1223.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK34)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1233 *Node) Seq { return child(n1233, enK99) })), arith(arith(func() Seq {
+			var a1234 sumAcc
+			anyNode(parent(n), func(n1235 *Node) bool {
+				return anyNode(parent(n1235), func(n1236 *Node) bool {
+					return anyNode(parent(n1236), func(n1237 *Node) bool {
+						return anyChild(n1237, enK34, func(n1238 *Node) bool {
+							return anyChild(n1238, enK72, func(n1239 *Node) bool {
+								return anyChild(n1239, enK54, func(n1240 *Node) bool { return (fnNormalizeSpace(childStr(n1240, enK1)) == "G") })
+							}) && a1234.add(castDecimal(child(n1238, enK29)))
+						})
 					})
 				})
 			})
-		})
-		return a1222.result()
-	}(), opAdd), func() Seq {
-		var a1230 sumAcc
-		anyNode(parent(n), func(n1231 *Node) bool {
-			return anyNode(parent(n1231), func(n1232 *Node) bool {
-				return anyNode(parent(n1232), func(n1233 *Node) bool {
-					return anyNode(child(n1233, enK16), func(n1234 *Node) bool {
-						return func(r1235 Seq) bool {
-							return anyNode(child(n1234, enK17), func(n1236 *Node) bool { return gcmp(nodeSeq(n1236), r1235, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1234, enK21), func(n1237 *Node) bool { return (fnNormalizeSpace(str(child(n1237, enK1))) == "G") }) && a1230.add(castDecimal(child(n1234, enK20)))
+			return a1234.result()
+		}(), c1222.get(func() Seq {
+			return func() Seq {
+				var a1241 sumAcc
+				anyNode(parent(n), func(n1242 *Node) bool {
+					return anyNode(parent(n1242), func(n1243 *Node) bool {
+						return anyNode(parent(n1243), func(n1244 *Node) bool {
+							return anyChild(n1244, enK17, func(n1245 *Node) bool {
+								return func(r1246 Seq) bool {
+									return anyChild(n1245, enK18, func(n1247 *Node) bool { return gcmp(nodeSeq(n1247), r1246, opEq) })
+								}(boolSeq(true)) && anyChild(n1245, enK23, func(n1248 *Node) bool { return (fnNormalizeSpace(childStr(n1248, enK1)) == "G") }) && a1241.add(castDecimal(child(n1245, enK21)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1230.result()
-	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1239 *Node) Seq { return child(n1239, enK88) })), arith(arith(func() Seq {
-		var a1240 sumAcc
-		anyNode(parent(n), func(n1241 *Node) bool {
-			return anyNode(parent(n1241), func(n1242 *Node) bool {
-				return anyNode(parent(n1242), func(n1243 *Node) bool {
-					return anyNode(child(n1243, enK33), func(n1244 *Node) bool {
-						return anyNode(child(n1244, enK66), func(n1245 *Node) bool {
-							return anyNode(child(n1245, enK51), func(n1246 *Node) bool { return (fnNormalizeSpace(str(child(n1246, enK1))) == "G") })
-						}) && a1240.add(castDecimal(child(n1244, enK28)))
+				return a1241.result()
+			}()
+		}), opAdd), c1231.get(func() Seq {
+			return func() Seq {
+				var a1249 sumAcc
+				anyNode(parent(n), func(n1250 *Node) bool {
+					return anyNode(parent(n1250), func(n1251 *Node) bool {
+						return anyNode(parent(n1251), func(n1252 *Node) bool {
+							return anyChild(n1252, enK17, func(n1253 *Node) bool {
+								return func(r1254 Seq) bool {
+									return anyChild(n1253, enK18, func(n1255 *Node) bool { return gcmp(nodeSeq(n1255), r1254, opEq) })
+								}(boolSeq(false)) && anyChild(n1253, enK23, func(n1256 *Node) bool { return (fnNormalizeSpace(childStr(n1256, enK1)) == "G") }) && a1249.add(castDecimal(child(n1253, enK21)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1240.result()
-	}(), func() Seq {
-		var a1247 sumAcc
-		anyNode(parent(n), func(n1248 *Node) bool {
-			return anyNode(parent(n1248), func(n1249 *Node) bool {
-				return anyNode(parent(n1249), func(n1250 *Node) bool {
-					return anyNode(child(n1250, enK16), func(n1251 *Node) bool {
-						return func(r1252 Seq) bool {
-							return anyNode(child(n1251, enK17), func(n1253 *Node) bool { return gcmp(nodeSeq(n1253), r1252, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1251, enK21), func(n1254 *Node) bool { return (fnNormalizeSpace(str(child(n1254, enK1))) == "G") }) && a1247.add(castDecimal(child(n1251, enK20)))
-					})
-				})
-			})
-		})
-		return a1247.result()
-	}(), opAdd), func() Seq {
-		var a1255 sumAcc
-		anyNode(parent(n), func(n1256 *Node) bool {
-			return anyNode(parent(n1256), func(n1257 *Node) bool {
-				return anyNode(parent(n1257), func(n1258 *Node) bool {
-					return anyNode(child(n1258, enK16), func(n1259 *Node) bool {
-						return func(r1260 Seq) bool {
-							return anyNode(child(n1259, enK17), func(n1261 *Node) bool { return gcmp(nodeSeq(n1261), r1260, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1259, enK21), func(n1262 *Node) bool { return (fnNormalizeSpace(str(child(n1262, enK1))) == "G") }) && a1255.add(castDecimal(child(n1259, enK20)))
-					})
-				})
-			})
-		})
-		return a1255.result()
-	}(), opSub), opEq)))
+				return a1249.result()
+			}()
+		}), opSub), opEq)))
+	}()
 }
 
 // BR-G-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0160(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1263 *Node) Seq { return child(n1263, enK49) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1257 *Node) Seq { return child(n1257, enK51) })), enK67, opEq)
 }
 
 // BR-G-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func enT0161(v []Seq, n *Node) bool {
-	return ((len(child(n, enK91)) > 0) || (len(child(n, enK92)) > 0))
+	return (hasChild(n, enK102) || hasChild(n, enK103))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM039(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1266 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1266, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1260 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1260, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r1267 Seq) bool {
-			return anyNode(child(m, enK17), func(n1268 *Node) bool { return gcmp(nodeSeq(n1268), r1267, opEq) })
+		if !(func(r1261 Seq) bool {
+			return anyChild(m, enK18, func(n1262 *Node) bool { return gcmp(nodeSeq(n1262), r1261, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5628,28 +6472,28 @@ func enM039(v []Seq, n *Node) bool {
 
 // BR-G-06: (xs:decimal(cbc:Percent) = 0)
 func enT0162(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM040(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1269 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1269, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1263 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1263, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r1270 Seq) bool {
-			return anyNode(child(m, enK17), func(n1271 *Node) bool { return gcmp(nodeSeq(n1271), r1270, opEq) })
+		if !(func(r1264 Seq) bool {
+			return anyChild(m, enK18, func(n1265 *Node) bool { return gcmp(nodeSeq(n1265), r1264, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5662,28 +6506,28 @@ func enM040(v []Seq, n *Node) bool {
 
 // BR-G-07: (xs:decimal(cbc:Percent) = 0)
 func enT0163(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func enM041(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1272 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1272, enK1)))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if !(anyChild(m, enK22, func(n1266 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1266, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
 			return false
 		}
 		return true
@@ -5692,21 +6536,21 @@ func enM041(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "G") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1273 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1273, enK1)))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if !(anyChild(m, enK22, func(n1267 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1267, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
 			return false
 		}
 		return true
@@ -5718,20 +6562,24 @@ func enM041(v []Seq, n *Node) bool {
 
 // BR-G-05: (xs:decimal(cbc:Percent) = 0)
 func enT0164(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM042(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1274 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1274, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1268 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1268, enK1))) == "VAT") })) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		m = m.Parent
@@ -5739,11 +6587,7 @@ func enM042(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -5755,122 +6599,133 @@ func enM042(v []Seq, n *Node) bool {
 
 // BR-IC-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='K']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0165(v []Seq, n *Node) bool {
-	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1276 *Node) Seq { return child(n1276, enK88) })), arith(arith(func() Seq {
-		var a1277 sumAcc
-		anyNode(parent(n), func(n1278 *Node) bool {
-			return anyNode(parent(n1278), func(n1279 *Node) bool {
-				return anyNode(parent(n1279), func(n1280 *Node) bool {
-					return anyNode(child(n1280, enK32), func(n1281 *Node) bool {
-						return anyNode(child(n1281, enK66), func(n1282 *Node) bool {
-							return anyNode(child(n1282, enK51), func(n1283 *Node) bool { return (fnNormalizeSpace(str(child(n1283, enK1))) == "K") })
-						}) && a1277.add(castDecimal(child(n1281, enK28)))
+	return func() bool {
+		var c1286, c1295 cseSlot
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1270 *Node) Seq { return child(n1270, enK99) })), arith(arith(func() Seq {
+			var a1271 sumAcc
+			anyNode(parent(n), func(n1272 *Node) bool {
+				return anyNode(parent(n1272), func(n1273 *Node) bool {
+					return anyNode(parent(n1273), func(n1274 *Node) bool {
+						return anyChild(n1274, enK33, func(n1275 *Node) bool {
+							return anyChild(n1275, enK72, func(n1276 *Node) bool {
+								return anyChild(n1276, enK54, func(n1277 *Node) bool { return (fnNormalizeSpace(childStr(n1277, enK1)) == "K") })
+							}) && a1271.add(castDecimal(child(n1275, enK29)))
+						})
 					})
 				})
 			})
-		})
-		return a1277.result()
-	}(), func() Seq {
-		var a1284 sumAcc
-		anyNode(parent(n), func(n1285 *Node) bool {
-			return anyNode(parent(n1285), func(n1286 *Node) bool {
-				return anyNode(parent(n1286), func(n1287 *Node) bool {
-					return anyNode(child(n1287, enK16), func(n1288 *Node) bool {
-						return func(r1289 Seq) bool {
-							return anyNode(child(n1288, enK17), func(n1290 *Node) bool { return gcmp(nodeSeq(n1290), r1289, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1288, enK21), func(n1291 *Node) bool { return (fnNormalizeSpace(str(child(n1291, enK1))) == "K") }) && a1284.add(castDecimal(child(n1288, enK20)))
+			return a1271.result()
+		}(), c1286.get(func() Seq {
+			return func() Seq {
+				var a1278 sumAcc
+				anyNode(parent(n), func(n1279 *Node) bool {
+					return anyNode(parent(n1279), func(n1280 *Node) bool {
+						return anyNode(parent(n1280), func(n1281 *Node) bool {
+							return anyChild(n1281, enK17, func(n1282 *Node) bool {
+								return func(r1283 Seq) bool {
+									return anyChild(n1282, enK18, func(n1284 *Node) bool { return gcmp(nodeSeq(n1284), r1283, opEq) })
+								}(boolSeq(true)) && anyChild(n1282, enK23, func(n1285 *Node) bool { return (fnNormalizeSpace(childStr(n1285, enK1)) == "K") }) && a1278.add(castDecimal(child(n1282, enK21)))
+							})
+						})
+					})
+				})
+				return a1278.result()
+			}()
+		}), opAdd), c1295.get(func() Seq {
+			return func() Seq {
+				var a1287 sumAcc
+				anyNode(parent(n), func(n1288 *Node) bool {
+					return anyNode(parent(n1288), func(n1289 *Node) bool {
+						return anyNode(parent(n1289), func(n1290 *Node) bool {
+							return anyChild(n1290, enK17, func(n1291 *Node) bool {
+								return func(r1292 Seq) bool {
+									return anyChild(n1291, enK18, func(n1293 *Node) bool { return gcmp(nodeSeq(n1293), r1292, opEq) })
+								}(boolSeq(false)) && anyChild(n1291, enK23, func(n1294 *Node) bool { return (fnNormalizeSpace(childStr(n1294, enK1)) == "K") }) && a1287.add(castDecimal(child(n1291, enK21)))
+							})
+						})
+					})
+				})
+				return a1287.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK34)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1297 *Node) Seq { return child(n1297, enK99) })), arith(arith(func() Seq {
+			var a1298 sumAcc
+			anyNode(parent(n), func(n1299 *Node) bool {
+				return anyNode(parent(n1299), func(n1300 *Node) bool {
+					return anyNode(parent(n1300), func(n1301 *Node) bool {
+						return anyChild(n1301, enK34, func(n1302 *Node) bool {
+							return anyChild(n1302, enK72, func(n1303 *Node) bool {
+								return anyChild(n1303, enK54, func(n1304 *Node) bool { return (fnNormalizeSpace(childStr(n1304, enK1)) == "K") })
+							}) && a1298.add(castDecimal(child(n1302, enK29)))
+						})
 					})
 				})
 			})
-		})
-		return a1284.result()
-	}(), opAdd), func() Seq {
-		var a1292 sumAcc
-		anyNode(parent(n), func(n1293 *Node) bool {
-			return anyNode(parent(n1293), func(n1294 *Node) bool {
-				return anyNode(parent(n1294), func(n1295 *Node) bool {
-					return anyNode(child(n1295, enK16), func(n1296 *Node) bool {
-						return func(r1297 Seq) bool {
-							return anyNode(child(n1296, enK17), func(n1298 *Node) bool { return gcmp(nodeSeq(n1298), r1297, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1296, enK21), func(n1299 *Node) bool { return (fnNormalizeSpace(str(child(n1299, enK1))) == "K") }) && a1292.add(castDecimal(child(n1296, enK20)))
+			return a1298.result()
+		}(), c1286.get(func() Seq {
+			return func() Seq {
+				var a1305 sumAcc
+				anyNode(parent(n), func(n1306 *Node) bool {
+					return anyNode(parent(n1306), func(n1307 *Node) bool {
+						return anyNode(parent(n1307), func(n1308 *Node) bool {
+							return anyChild(n1308, enK17, func(n1309 *Node) bool {
+								return func(r1310 Seq) bool {
+									return anyChild(n1309, enK18, func(n1311 *Node) bool { return gcmp(nodeSeq(n1311), r1310, opEq) })
+								}(boolSeq(true)) && anyChild(n1309, enK23, func(n1312 *Node) bool { return (fnNormalizeSpace(childStr(n1312, enK1)) == "K") }) && a1305.add(castDecimal(child(n1309, enK21)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1292.result()
-	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1301 *Node) Seq { return child(n1301, enK88) })), arith(arith(func() Seq {
-		var a1302 sumAcc
-		anyNode(parent(n), func(n1303 *Node) bool {
-			return anyNode(parent(n1303), func(n1304 *Node) bool {
-				return anyNode(parent(n1304), func(n1305 *Node) bool {
-					return anyNode(child(n1305, enK33), func(n1306 *Node) bool {
-						return anyNode(child(n1306, enK66), func(n1307 *Node) bool {
-							return anyNode(child(n1307, enK51), func(n1308 *Node) bool { return (fnNormalizeSpace(str(child(n1308, enK1))) == "K") })
-						}) && a1302.add(castDecimal(child(n1306, enK28)))
+				return a1305.result()
+			}()
+		}), opAdd), c1295.get(func() Seq {
+			return func() Seq {
+				var a1313 sumAcc
+				anyNode(parent(n), func(n1314 *Node) bool {
+					return anyNode(parent(n1314), func(n1315 *Node) bool {
+						return anyNode(parent(n1315), func(n1316 *Node) bool {
+							return anyChild(n1316, enK17, func(n1317 *Node) bool {
+								return func(r1318 Seq) bool {
+									return anyChild(n1317, enK18, func(n1319 *Node) bool { return gcmp(nodeSeq(n1319), r1318, opEq) })
+								}(boolSeq(false)) && anyChild(n1317, enK23, func(n1320 *Node) bool { return (fnNormalizeSpace(childStr(n1320, enK1)) == "K") }) && a1313.add(castDecimal(child(n1317, enK21)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1302.result()
-	}(), func() Seq {
-		var a1309 sumAcc
-		anyNode(parent(n), func(n1310 *Node) bool {
-			return anyNode(parent(n1310), func(n1311 *Node) bool {
-				return anyNode(parent(n1311), func(n1312 *Node) bool {
-					return anyNode(child(n1312, enK16), func(n1313 *Node) bool {
-						return func(r1314 Seq) bool {
-							return anyNode(child(n1313, enK17), func(n1315 *Node) bool { return gcmp(nodeSeq(n1315), r1314, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1313, enK21), func(n1316 *Node) bool { return (fnNormalizeSpace(str(child(n1316, enK1))) == "K") }) && a1309.add(castDecimal(child(n1313, enK20)))
-					})
-				})
-			})
-		})
-		return a1309.result()
-	}(), opAdd), func() Seq {
-		var a1317 sumAcc
-		anyNode(parent(n), func(n1318 *Node) bool {
-			return anyNode(parent(n1318), func(n1319 *Node) bool {
-				return anyNode(parent(n1319), func(n1320 *Node) bool {
-					return anyNode(child(n1320, enK16), func(n1321 *Node) bool {
-						return func(r1322 Seq) bool {
-							return anyNode(child(n1321, enK17), func(n1323 *Node) bool { return gcmp(nodeSeq(n1323), r1322, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1321, enK21), func(n1324 *Node) bool { return (fnNormalizeSpace(str(child(n1324, enK1))) == "K") }) && a1317.add(castDecimal(child(n1321, enK20)))
-					})
-				})
-			})
-		})
-		return a1317.result()
-	}(), opSub), opEq)))
+				return a1313.result()
+			}()
+		}), opSub), opEq)))
+	}()
 }
 
 // BR-IC-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0166(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1325 *Node) Seq { return child(n1325, enK49) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1321 *Node) Seq { return child(n1321, enK51) })), enK67, opEq)
 }
 
 // BR-IC-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func enT0167(v []Seq, n *Node) bool {
-	return ((len(child(n, enK91)) > 0) || (len(child(n, enK92)) > 0))
+	return (hasChild(n, enK102) || hasChild(n, enK103))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM043(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1328 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1328, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1324 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1324, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r1329 Seq) bool {
-			return anyNode(child(m, enK17), func(n1330 *Node) bool { return gcmp(nodeSeq(n1330), r1329, opEq) })
+		if !(func(r1325 Seq) bool {
+			return anyChild(m, enK18, func(n1326 *Node) bool { return gcmp(nodeSeq(n1326), r1325, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5883,28 +6738,28 @@ func enM043(v []Seq, n *Node) bool {
 
 // BR-IC-06: (xs:decimal(cbc:Percent) = 0)
 func enT0168(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM044(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1331 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1331, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1327 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1327, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r1332 Seq) bool {
-			return anyNode(child(m, enK17), func(n1333 *Node) bool { return gcmp(nodeSeq(n1333), r1332, opEq) })
+		if !(func(r1328 Seq) bool {
+			return anyChild(m, enK18, func(n1329 *Node) bool { return gcmp(nodeSeq(n1329), r1328, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5917,28 +6772,28 @@ func enM044(v []Seq, n *Node) bool {
 
 // BR-IC-07: (xs:decimal(cbc:Percent) = 0)
 func enT0169(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func enM045(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1334 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1334, enK1)))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if !(anyChild(m, enK22, func(n1330 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1330, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
 			return false
 		}
 		return true
@@ -5947,21 +6802,21 @@ func enM045(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "K") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1335 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1335, enK1)))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if !(anyChild(m, enK22, func(n1331 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1331, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
 			return false
 		}
 		return true
@@ -5973,20 +6828,24 @@ func enM045(v []Seq, n *Node) bool {
 
 // BR-IC-05: (xs:decimal(cbc:Percent) = 0)
 func enT0170(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM046(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1336 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1336, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1332 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1332, enK1))) == "VAT") })) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		m = m.Parent
@@ -5994,11 +6853,7 @@ func enM046(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -6010,232 +6865,259 @@ func enM046(v []Seq, n *Node) bool {
 
 // BR-AF-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func enT0171(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK89)), func(q1337 Seq) bool {
-		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && (func(r1366 Seq) bool {
-			return anyNode(parent(n), func(n1367 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1367, enK88), enK53, opSub)), r1366, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1339 sumAcc
-			anyNode(parent(n), func(n1340 *Node) bool {
-				return anyNode(parent(n1340), func(n1341 *Node) bool {
-					return anyNode(parent(n1341), func(n1342 *Node) bool {
-						return anyNode(child(n1342, enK32), func(n1343 *Node) bool {
-							return anyNode(child(n1343, enK66), func(n1344 *Node) bool {
-								return anyNode(child(n1344, enK51), func(n1345 *Node) bool { return (fnNormalizeSpace(str(child(n1345, enK1))) == "L") })
-							}) && anyNode(child(n1343, enK66), func(n1346 *Node) bool {
-								return anyNode(child(n1346, enK51), func(n1347 *Node) bool { return gcmp(castDecimal(child(n1347, enK89)), q1337, opEq) })
-							}) && a1339.add(castDecimal(child(n1343, enK28)))
+	return every(castDecimal(child(n, enK100)), func(q1333 Seq) bool {
+		return func() bool {
+			var c1344, c1354, c1364, c1406 cseSlot
+			return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK33)) > 0) }) && (func(r1365 Seq) bool {
+				return anyNode(parent(n), func(n1366 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1366, enK99), enK56, opSub)), r1365, opLt)
+				})
+			}(arith(arith(c1344.get(func() Seq {
+				return func() Seq {
+					var a1335 sumAcc
+					anyNode(parent(n), func(n1336 *Node) bool {
+						return anyNode(parent(n1336), func(n1337 *Node) bool {
+							return anyNode(parent(n1337), func(n1338 *Node) bool {
+								return anyChild(n1338, enK33, func(n1339 *Node) bool {
+									return anyChild(n1339, enK72, func(n1340 *Node) bool {
+										return anyChild(n1340, enK54, func(n1341 *Node) bool { return (fnNormalizeSpace(childStr(n1341, enK1)) == "L") })
+									}) && anyChild(n1339, enK72, func(n1342 *Node) bool {
+										return anyChild(n1342, enK54, func(n1343 *Node) bool { return gcmp(castDecimal(child(n1343, enK100)), q1333, opEq) })
+									}) && a1335.add(castDecimal(child(n1339, enK29)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1339.result()
-		}(), func() Seq {
-			var a1348 sumAcc
-			anyNode(parent(n), func(n1349 *Node) bool {
-				return anyNode(parent(n1349), func(n1350 *Node) bool {
-					return anyNode(parent(n1350), func(n1351 *Node) bool {
-						return anyNode(child(n1351, enK16), func(n1352 *Node) bool {
-							return func(r1353 Seq) bool {
-								return anyNode(child(n1352, enK17), func(n1354 *Node) bool { return gcmp(nodeSeq(n1354), r1353, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1352, enK21), func(n1355 *Node) bool { return (fnNormalizeSpace(str(child(n1355, enK1))) == "L") }) && anyNode(child(n1352, enK21), func(n1356 *Node) bool { return gcmp(castDecimal(child(n1356, enK89)), q1337, opEq) }) && a1348.add(castDecimal(child(n1352, enK20)))
+					return a1335.result()
+				}()
+			}), c1354.get(func() Seq {
+				return func() Seq {
+					var a1345 sumAcc
+					anyNode(parent(n), func(n1346 *Node) bool {
+						return anyNode(parent(n1346), func(n1347 *Node) bool {
+							return anyNode(parent(n1347), func(n1348 *Node) bool {
+								return anyChild(n1348, enK17, func(n1349 *Node) bool {
+									return func(r1350 Seq) bool {
+										return anyChild(n1349, enK18, func(n1351 *Node) bool { return gcmp(nodeSeq(n1351), r1350, opEq) })
+									}(boolSeq(true)) && anyChild(n1349, enK23, func(n1352 *Node) bool { return (fnNormalizeSpace(childStr(n1352, enK1)) == "L") }) && anyChild(n1349, enK23, func(n1353 *Node) bool { return gcmp(castDecimal(child(n1353, enK100)), q1333, opEq) }) && a1345.add(castDecimal(child(n1349, enK21)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1348.result()
-		}(), opAdd), func() Seq {
-			var a1357 sumAcc
-			anyNode(parent(n), func(n1358 *Node) bool {
-				return anyNode(parent(n1358), func(n1359 *Node) bool {
-					return anyNode(parent(n1359), func(n1360 *Node) bool {
-						return anyNode(child(n1360, enK16), func(n1361 *Node) bool {
-							return func(r1362 Seq) bool {
-								return anyNode(child(n1361, enK17), func(n1363 *Node) bool { return gcmp(nodeSeq(n1363), r1362, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1361, enK21), func(n1364 *Node) bool { return (fnNormalizeSpace(str(child(n1364, enK1))) == "L") }) && anyNode(child(n1361, enK21), func(n1365 *Node) bool { return gcmp(castDecimal(child(n1365, enK89)), q1337, opEq) }) && a1357.add(castDecimal(child(n1361, enK20)))
+					return a1345.result()
+				}()
+			}), opAdd), c1364.get(func() Seq {
+				return func() Seq {
+					var a1355 sumAcc
+					anyNode(parent(n), func(n1356 *Node) bool {
+						return anyNode(parent(n1356), func(n1357 *Node) bool {
+							return anyNode(parent(n1357), func(n1358 *Node) bool {
+								return anyChild(n1358, enK17, func(n1359 *Node) bool {
+									return func(r1360 Seq) bool {
+										return anyChild(n1359, enK18, func(n1361 *Node) bool { return gcmp(nodeSeq(n1361), r1360, opEq) })
+									}(boolSeq(false)) && anyChild(n1359, enK23, func(n1362 *Node) bool { return (fnNormalizeSpace(childStr(n1362, enK1)) == "L") }) && anyChild(n1359, enK23, func(n1363 *Node) bool { return gcmp(castDecimal(child(n1363, enK100)), q1333, opEq) }) && a1355.add(castDecimal(child(n1359, enK21)))
+								})
+							})
 						})
 					})
+					return a1355.result()
+				}()
+			}), opSub)) && func(r1394 Seq) bool {
+				return anyNode(parent(n), func(n1395 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1395, enK99), enK56, opAdd)), r1394, opGt)
 				})
-			})
-			return a1357.result()
-		}(), opSub)) && func(r1395 Seq) bool {
-			return anyNode(parent(n), func(n1396 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1396, enK88), enK53, opAdd)), r1395, opGt)
-			})
-		}(arith(arith(func() Seq {
-			var a1368 sumAcc
-			anyNode(parent(n), func(n1369 *Node) bool {
-				return anyNode(parent(n1369), func(n1370 *Node) bool {
-					return anyNode(parent(n1370), func(n1371 *Node) bool {
-						return anyNode(child(n1371, enK32), func(n1372 *Node) bool {
-							return anyNode(child(n1372, enK66), func(n1373 *Node) bool {
-								return anyNode(child(n1373, enK51), func(n1374 *Node) bool { return (fnNormalizeSpace(str(child(n1374, enK1))) == "L") })
-							}) && anyNode(child(n1372, enK66), func(n1375 *Node) bool {
-								return anyNode(child(n1375, enK51), func(n1376 *Node) bool { return gcmp(castDecimal(child(n1376, enK89)), q1337, opEq) })
-							}) && a1368.add(castDecimal(child(n1372, enK28)))
+			}(arith(arith(c1344.get(func() Seq {
+				return func() Seq {
+					var a1367 sumAcc
+					anyNode(parent(n), func(n1368 *Node) bool {
+						return anyNode(parent(n1368), func(n1369 *Node) bool {
+							return anyNode(parent(n1369), func(n1370 *Node) bool {
+								return anyChild(n1370, enK33, func(n1371 *Node) bool {
+									return anyChild(n1371, enK72, func(n1372 *Node) bool {
+										return anyChild(n1372, enK54, func(n1373 *Node) bool { return (fnNormalizeSpace(childStr(n1373, enK1)) == "L") })
+									}) && anyChild(n1371, enK72, func(n1374 *Node) bool {
+										return anyChild(n1374, enK54, func(n1375 *Node) bool { return gcmp(castDecimal(child(n1375, enK100)), q1333, opEq) })
+									}) && a1367.add(castDecimal(child(n1371, enK29)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1368.result()
-		}(), func() Seq {
-			var a1377 sumAcc
-			anyNode(parent(n), func(n1378 *Node) bool {
-				return anyNode(parent(n1378), func(n1379 *Node) bool {
-					return anyNode(parent(n1379), func(n1380 *Node) bool {
-						return anyNode(child(n1380, enK16), func(n1381 *Node) bool {
-							return func(r1382 Seq) bool {
-								return anyNode(child(n1381, enK17), func(n1383 *Node) bool { return gcmp(nodeSeq(n1383), r1382, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1381, enK21), func(n1384 *Node) bool { return (fnNormalizeSpace(str(child(n1384, enK1))) == "L") }) && anyNode(child(n1381, enK21), func(n1385 *Node) bool { return gcmp(castDecimal(child(n1385, enK89)), q1337, opEq) }) && a1377.add(castDecimal(child(n1381, enK20)))
+					return a1367.result()
+				}()
+			}), c1354.get(func() Seq {
+				return func() Seq {
+					var a1376 sumAcc
+					anyNode(parent(n), func(n1377 *Node) bool {
+						return anyNode(parent(n1377), func(n1378 *Node) bool {
+							return anyNode(parent(n1378), func(n1379 *Node) bool {
+								return anyChild(n1379, enK17, func(n1380 *Node) bool {
+									return func(r1381 Seq) bool {
+										return anyChild(n1380, enK18, func(n1382 *Node) bool { return gcmp(nodeSeq(n1382), r1381, opEq) })
+									}(boolSeq(true)) && anyChild(n1380, enK23, func(n1383 *Node) bool { return (fnNormalizeSpace(childStr(n1383, enK1)) == "L") }) && anyChild(n1380, enK23, func(n1384 *Node) bool { return gcmp(castDecimal(child(n1384, enK100)), q1333, opEq) }) && a1376.add(castDecimal(child(n1380, enK21)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1377.result()
-		}(), opAdd), func() Seq {
-			var a1386 sumAcc
-			anyNode(parent(n), func(n1387 *Node) bool {
-				return anyNode(parent(n1387), func(n1388 *Node) bool {
-					return anyNode(parent(n1388), func(n1389 *Node) bool {
-						return anyNode(child(n1389, enK16), func(n1390 *Node) bool {
-							return func(r1391 Seq) bool {
-								return anyNode(child(n1390, enK17), func(n1392 *Node) bool { return gcmp(nodeSeq(n1392), r1391, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1390, enK21), func(n1393 *Node) bool { return (fnNormalizeSpace(str(child(n1393, enK1))) == "L") }) && anyNode(child(n1390, enK21), func(n1394 *Node) bool { return gcmp(castDecimal(child(n1394, enK89)), q1337, opEq) }) && a1386.add(castDecimal(child(n1390, enK20)))
+					return a1376.result()
+				}()
+			}), opAdd), c1364.get(func() Seq {
+				return func() Seq {
+					var a1385 sumAcc
+					anyNode(parent(n), func(n1386 *Node) bool {
+						return anyNode(parent(n1386), func(n1387 *Node) bool {
+							return anyNode(parent(n1387), func(n1388 *Node) bool {
+								return anyChild(n1388, enK17, func(n1389 *Node) bool {
+									return func(r1390 Seq) bool {
+										return anyChild(n1389, enK18, func(n1391 *Node) bool { return gcmp(nodeSeq(n1391), r1390, opEq) })
+									}(boolSeq(false)) && anyChild(n1389, enK23, func(n1392 *Node) bool { return (fnNormalizeSpace(childStr(n1392, enK1)) == "L") }) && anyChild(n1389, enK23, func(n1393 *Node) bool { return gcmp(castDecimal(child(n1393, enK100)), q1333, opEq) }) && a1385.add(castDecimal(child(n1389, enK21)))
+								})
+							})
 						})
 					})
+					return a1385.result()
+				}()
+			}), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK34)) > 0) }) && (func(r1425 Seq) bool {
+				return anyNode(parent(n), func(n1426 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1426, enK99), enK56, opSub)), r1425, opLt)
 				})
-			})
-			return a1386.result()
-		}(), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && (func(r1425 Seq) bool {
-			return anyNode(parent(n), func(n1426 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1426, enK88), enK53, opSub)), r1425, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1398 sumAcc
-			anyNode(parent(n), func(n1399 *Node) bool {
-				return anyNode(parent(n1399), func(n1400 *Node) bool {
-					return anyNode(parent(n1400), func(n1401 *Node) bool {
-						return anyNode(child(n1401, enK33), func(n1402 *Node) bool {
-							return anyNode(child(n1402, enK66), func(n1403 *Node) bool {
-								return anyNode(child(n1403, enK51), func(n1404 *Node) bool { return (fnNormalizeSpace(str(child(n1404, enK1))) == "L") })
-							}) && anyNode(child(n1402, enK66), func(n1405 *Node) bool {
-								return anyNode(child(n1405, enK51), func(n1406 *Node) bool { return gcmp(castDecimal(child(n1406, enK89)), q1337, opEq) })
-							}) && a1398.add(castDecimal(child(n1402, enK28)))
+			}(arith(arith(c1406.get(func() Seq {
+				return func() Seq {
+					var a1397 sumAcc
+					anyNode(parent(n), func(n1398 *Node) bool {
+						return anyNode(parent(n1398), func(n1399 *Node) bool {
+							return anyNode(parent(n1399), func(n1400 *Node) bool {
+								return anyChild(n1400, enK34, func(n1401 *Node) bool {
+									return anyChild(n1401, enK72, func(n1402 *Node) bool {
+										return anyChild(n1402, enK54, func(n1403 *Node) bool { return (fnNormalizeSpace(childStr(n1403, enK1)) == "L") })
+									}) && anyChild(n1401, enK72, func(n1404 *Node) bool {
+										return anyChild(n1404, enK54, func(n1405 *Node) bool { return gcmp(castDecimal(child(n1405, enK100)), q1333, opEq) })
+									}) && a1397.add(castDecimal(child(n1401, enK29)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1398.result()
-		}(), func() Seq {
-			var a1407 sumAcc
-			anyNode(parent(n), func(n1408 *Node) bool {
-				return anyNode(parent(n1408), func(n1409 *Node) bool {
-					return anyNode(parent(n1409), func(n1410 *Node) bool {
-						return anyNode(child(n1410, enK16), func(n1411 *Node) bool {
-							return func(r1412 Seq) bool {
-								return anyNode(child(n1411, enK17), func(n1413 *Node) bool { return gcmp(nodeSeq(n1413), r1412, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1411, enK21), func(n1414 *Node) bool { return (fnNormalizeSpace(str(child(n1414, enK1))) == "L") }) && anyNode(child(n1411, enK21), func(n1415 *Node) bool { return gcmp(castDecimal(child(n1415, enK89)), q1337, opEq) }) && a1407.add(castDecimal(child(n1411, enK20)))
+					return a1397.result()
+				}()
+			}), c1354.get(func() Seq {
+				return func() Seq {
+					var a1407 sumAcc
+					anyNode(parent(n), func(n1408 *Node) bool {
+						return anyNode(parent(n1408), func(n1409 *Node) bool {
+							return anyNode(parent(n1409), func(n1410 *Node) bool {
+								return anyChild(n1410, enK17, func(n1411 *Node) bool {
+									return func(r1412 Seq) bool {
+										return anyChild(n1411, enK18, func(n1413 *Node) bool { return gcmp(nodeSeq(n1413), r1412, opEq) })
+									}(boolSeq(true)) && anyChild(n1411, enK23, func(n1414 *Node) bool { return (fnNormalizeSpace(childStr(n1414, enK1)) == "L") }) && anyChild(n1411, enK23, func(n1415 *Node) bool { return gcmp(castDecimal(child(n1415, enK100)), q1333, opEq) }) && a1407.add(castDecimal(child(n1411, enK21)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1407.result()
-		}(), opAdd), func() Seq {
-			var a1416 sumAcc
-			anyNode(parent(n), func(n1417 *Node) bool {
-				return anyNode(parent(n1417), func(n1418 *Node) bool {
-					return anyNode(parent(n1418), func(n1419 *Node) bool {
-						return anyNode(child(n1419, enK16), func(n1420 *Node) bool {
-							return func(r1421 Seq) bool {
-								return anyNode(child(n1420, enK17), func(n1422 *Node) bool { return gcmp(nodeSeq(n1422), r1421, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1420, enK21), func(n1423 *Node) bool { return (fnNormalizeSpace(str(child(n1423, enK1))) == "L") }) && anyNode(child(n1420, enK21), func(n1424 *Node) bool { return gcmp(castDecimal(child(n1424, enK89)), q1337, opEq) }) && a1416.add(castDecimal(child(n1420, enK20)))
+					return a1407.result()
+				}()
+			}), opAdd), c1364.get(func() Seq {
+				return func() Seq {
+					var a1416 sumAcc
+					anyNode(parent(n), func(n1417 *Node) bool {
+						return anyNode(parent(n1417), func(n1418 *Node) bool {
+							return anyNode(parent(n1418), func(n1419 *Node) bool {
+								return anyChild(n1419, enK17, func(n1420 *Node) bool {
+									return func(r1421 Seq) bool {
+										return anyChild(n1420, enK18, func(n1422 *Node) bool { return gcmp(nodeSeq(n1422), r1421, opEq) })
+									}(boolSeq(false)) && anyChild(n1420, enK23, func(n1423 *Node) bool { return (fnNormalizeSpace(childStr(n1423, enK1)) == "L") }) && anyChild(n1420, enK23, func(n1424 *Node) bool { return gcmp(castDecimal(child(n1424, enK100)), q1333, opEq) }) && a1416.add(castDecimal(child(n1420, enK21)))
+								})
+							})
 						})
 					})
+					return a1416.result()
+				}()
+			}), opSub)) && func(r1454 Seq) bool {
+				return anyNode(parent(n), func(n1455 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1455, enK99), enK56, opAdd)), r1454, opGt)
 				})
-			})
-			return a1416.result()
-		}(), opSub)) && func(r1454 Seq) bool {
-			return anyNode(parent(n), func(n1455 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1455, enK88), enK53, opAdd)), r1454, opGt)
-			})
-		}(arith(arith(func() Seq {
-			var a1427 sumAcc
-			anyNode(parent(n), func(n1428 *Node) bool {
-				return anyNode(parent(n1428), func(n1429 *Node) bool {
-					return anyNode(parent(n1429), func(n1430 *Node) bool {
-						return anyNode(child(n1430, enK33), func(n1431 *Node) bool {
-							return anyNode(child(n1431, enK66), func(n1432 *Node) bool {
-								return anyNode(child(n1432, enK51), func(n1433 *Node) bool { return (fnNormalizeSpace(str(child(n1433, enK1))) == "L") })
-							}) && anyNode(child(n1431, enK66), func(n1434 *Node) bool {
-								return anyNode(child(n1434, enK51), func(n1435 *Node) bool { return gcmp(castDecimal(child(n1435, enK89)), q1337, opEq) })
-							}) && a1427.add(castDecimal(child(n1431, enK28)))
+			}(arith(arith(c1406.get(func() Seq {
+				return func() Seq {
+					var a1427 sumAcc
+					anyNode(parent(n), func(n1428 *Node) bool {
+						return anyNode(parent(n1428), func(n1429 *Node) bool {
+							return anyNode(parent(n1429), func(n1430 *Node) bool {
+								return anyChild(n1430, enK34, func(n1431 *Node) bool {
+									return anyChild(n1431, enK72, func(n1432 *Node) bool {
+										return anyChild(n1432, enK54, func(n1433 *Node) bool { return (fnNormalizeSpace(childStr(n1433, enK1)) == "L") })
+									}) && anyChild(n1431, enK72, func(n1434 *Node) bool {
+										return anyChild(n1434, enK54, func(n1435 *Node) bool { return gcmp(castDecimal(child(n1435, enK100)), q1333, opEq) })
+									}) && a1427.add(castDecimal(child(n1431, enK29)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1427.result()
-		}(), func() Seq {
-			var a1436 sumAcc
-			anyNode(parent(n), func(n1437 *Node) bool {
-				return anyNode(parent(n1437), func(n1438 *Node) bool {
-					return anyNode(parent(n1438), func(n1439 *Node) bool {
-						return anyNode(child(n1439, enK16), func(n1440 *Node) bool {
-							return func(r1441 Seq) bool {
-								return anyNode(child(n1440, enK17), func(n1442 *Node) bool { return gcmp(nodeSeq(n1442), r1441, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1440, enK21), func(n1443 *Node) bool { return (fnNormalizeSpace(str(child(n1443, enK1))) == "L") }) && anyNode(child(n1440, enK21), func(n1444 *Node) bool { return gcmp(castDecimal(child(n1444, enK89)), q1337, opEq) }) && a1436.add(castDecimal(child(n1440, enK20)))
+					return a1427.result()
+				}()
+			}), c1354.get(func() Seq {
+				return func() Seq {
+					var a1436 sumAcc
+					anyNode(parent(n), func(n1437 *Node) bool {
+						return anyNode(parent(n1437), func(n1438 *Node) bool {
+							return anyNode(parent(n1438), func(n1439 *Node) bool {
+								return anyChild(n1439, enK17, func(n1440 *Node) bool {
+									return func(r1441 Seq) bool {
+										return anyChild(n1440, enK18, func(n1442 *Node) bool { return gcmp(nodeSeq(n1442), r1441, opEq) })
+									}(boolSeq(true)) && anyChild(n1440, enK23, func(n1443 *Node) bool { return (fnNormalizeSpace(childStr(n1443, enK1)) == "L") }) && anyChild(n1440, enK23, func(n1444 *Node) bool { return gcmp(castDecimal(child(n1444, enK100)), q1333, opEq) }) && a1436.add(castDecimal(child(n1440, enK21)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1436.result()
-		}(), opAdd), func() Seq {
-			var a1445 sumAcc
-			anyNode(parent(n), func(n1446 *Node) bool {
-				return anyNode(parent(n1446), func(n1447 *Node) bool {
-					return anyNode(parent(n1447), func(n1448 *Node) bool {
-						return anyNode(child(n1448, enK16), func(n1449 *Node) bool {
-							return func(r1450 Seq) bool {
-								return anyNode(child(n1449, enK17), func(n1451 *Node) bool { return gcmp(nodeSeq(n1451), r1450, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1449, enK21), func(n1452 *Node) bool { return (fnNormalizeSpace(str(child(n1452, enK1))) == "L") }) && anyNode(child(n1449, enK21), func(n1453 *Node) bool { return gcmp(castDecimal(child(n1453, enK89)), q1337, opEq) }) && a1445.add(castDecimal(child(n1449, enK20)))
+					return a1436.result()
+				}()
+			}), opAdd), c1364.get(func() Seq {
+				return func() Seq {
+					var a1445 sumAcc
+					anyNode(parent(n), func(n1446 *Node) bool {
+						return anyNode(parent(n1446), func(n1447 *Node) bool {
+							return anyNode(parent(n1447), func(n1448 *Node) bool {
+								return anyChild(n1448, enK17, func(n1449 *Node) bool {
+									return func(r1450 Seq) bool {
+										return anyChild(n1449, enK18, func(n1451 *Node) bool { return gcmp(nodeSeq(n1451), r1450, opEq) })
+									}(boolSeq(false)) && anyChild(n1449, enK23, func(n1452 *Node) bool { return (fnNormalizeSpace(childStr(n1452, enK1)) == "L") }) && anyChild(n1449, enK23, func(n1453 *Node) bool { return gcmp(castDecimal(child(n1453, enK100)), q1333, opEq) }) && a1445.add(castDecimal(child(n1449, enK21)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1445.result()
-		}(), opSub)))))
+					return a1445.result()
+				}()
+			}), opSub)))))
+		}()
 	})
 }
 
 // BR-AF-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0172(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1456 *Node) Seq { return child(n1456, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1457 *Node) Seq { return child(n1457, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1458 *Node) Seq { return child(n1458, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1459 *Node) Seq { return child(n1459, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1456 *Node) Seq { return child(n1456, enK51) }))), enK56, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1457 *Node) Seq { return child(n1457, enK99) }))), arith(castDecimal(child(n, enK100)), enK35, opDiv), opMul), enK12, opMul), enK12, opMul)), enK35, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1458 *Node) Seq { return child(n1458, enK51) }))), enK56, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1459 *Node) Seq { return child(n1459, enK99) }))), arith(castDecimal(child(n, enK100)), enK35, opDiv), opMul), enK12, opMul), enK12, opMul)), enK35, opDiv), opGt))
 }
 
 // BR-AF-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func enT0173(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK91)) > 0) && !(len(child(n, enK92)) > 0))
+	return (!hasChild(n, enK102) && !hasChild(n, enK103))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM047(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1462 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1462, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1462 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1462, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
 		if !(func(r1463 Seq) bool {
-			return anyNode(child(m, enK17), func(n1464 *Node) bool { return gcmp(nodeSeq(n1464), r1463, opEq) })
+			return anyChild(m, enK18, func(n1464 *Node) bool { return gcmp(nodeSeq(n1464), r1463, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6248,28 +7130,28 @@ func enM047(v []Seq, n *Node) bool {
 
 // BR-AF-06: (cbc:Percent) >= 0
 func enT0174(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK89), func(n1465 *Node) bool { return gcmp(nodeSeq(n1465), enK62, opGe) })
+	return anyChild(n, enK100, func(n1465 *Node) bool { return gcmp(nodeSeq(n1465), enK67, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM048(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1466 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1466, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1466 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1466, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
 		if !(func(r1467 Seq) bool {
-			return anyNode(child(m, enK17), func(n1468 *Node) bool { return gcmp(nodeSeq(n1468), r1467, opEq) })
+			return anyChild(m, enK18, func(n1468 *Node) bool { return gcmp(nodeSeq(n1468), r1467, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6282,28 +7164,28 @@ func enM048(v []Seq, n *Node) bool {
 
 // BR-AF-07: (cbc:Percent) >= 0
 func enT0175(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK89), func(n1469 *Node) bool { return gcmp(nodeSeq(n1469), enK62, opGe) })
+	return anyChild(n, enK100, func(n1469 *Node) bool { return gcmp(nodeSeq(n1469), enK67, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
 func enM049(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1470 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1470, enK1)))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if !(anyChild(m, enK22, func(n1470 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1470, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
 			return false
 		}
 		return true
@@ -6312,21 +7194,21 @@ func enM049(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "L") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1471 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1471, enK1)))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if !(anyChild(m, enK22, func(n1471 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1471, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
 			return false
 		}
 		return true
@@ -6338,20 +7220,24 @@ func enM049(v []Seq, n *Node) bool {
 
 // BR-AF-05: (cbc:Percent) >= 0
 func enT0176(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK89), func(n1472 *Node) bool { return gcmp(nodeSeq(n1472), enK62, opGe) })
+	return anyChild(n, enK100, func(n1472 *Node) bool { return gcmp(nodeSeq(n1472), enK67, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM050(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1473 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1473, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1473 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1473, enK1))) == "VAT") })) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		m = m.Parent
@@ -6359,11 +7245,7 @@ func enM050(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -6375,232 +7257,259 @@ func enM050(v []Seq, n *Node) bool {
 
 // BR-AG-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func enT0177(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK89)), func(q1474 Seq) bool {
-		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && (func(r1503 Seq) bool {
-			return anyNode(parent(n), func(n1504 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1504, enK88), enK53, opSub)), r1503, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1476 sumAcc
-			anyNode(parent(n), func(n1477 *Node) bool {
-				return anyNode(parent(n1477), func(n1478 *Node) bool {
-					return anyNode(parent(n1478), func(n1479 *Node) bool {
-						return anyNode(child(n1479, enK32), func(n1480 *Node) bool {
-							return anyNode(child(n1480, enK66), func(n1481 *Node) bool {
-								return anyNode(child(n1481, enK51), func(n1482 *Node) bool { return (fnNormalizeSpace(str(child(n1482, enK1))) == "M") })
-							}) && anyNode(child(n1480, enK66), func(n1483 *Node) bool {
-								return anyNode(child(n1483, enK51), func(n1484 *Node) bool { return gcmp(castDecimal(child(n1484, enK89)), q1474, opEq) })
-							}) && a1476.add(castDecimal(child(n1480, enK28)))
+	return every(castDecimal(child(n, enK100)), func(q1474 Seq) bool {
+		return func() bool {
+			var c1485, c1495, c1505, c1547 cseSlot
+			return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK33)) > 0) }) && (func(r1506 Seq) bool {
+				return anyNode(parent(n), func(n1507 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1507, enK99), enK56, opSub)), r1506, opLt)
+				})
+			}(arith(arith(c1485.get(func() Seq {
+				return func() Seq {
+					var a1476 sumAcc
+					anyNode(parent(n), func(n1477 *Node) bool {
+						return anyNode(parent(n1477), func(n1478 *Node) bool {
+							return anyNode(parent(n1478), func(n1479 *Node) bool {
+								return anyChild(n1479, enK33, func(n1480 *Node) bool {
+									return anyChild(n1480, enK72, func(n1481 *Node) bool {
+										return anyChild(n1481, enK54, func(n1482 *Node) bool { return (fnNormalizeSpace(childStr(n1482, enK1)) == "M") })
+									}) && anyChild(n1480, enK72, func(n1483 *Node) bool {
+										return anyChild(n1483, enK54, func(n1484 *Node) bool { return gcmp(castDecimal(child(n1484, enK100)), q1474, opEq) })
+									}) && a1476.add(castDecimal(child(n1480, enK29)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1476.result()
-		}(), func() Seq {
-			var a1485 sumAcc
-			anyNode(parent(n), func(n1486 *Node) bool {
-				return anyNode(parent(n1486), func(n1487 *Node) bool {
-					return anyNode(parent(n1487), func(n1488 *Node) bool {
-						return anyNode(child(n1488, enK16), func(n1489 *Node) bool {
-							return func(r1490 Seq) bool {
-								return anyNode(child(n1489, enK17), func(n1491 *Node) bool { return gcmp(nodeSeq(n1491), r1490, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1489, enK21), func(n1492 *Node) bool { return (fnNormalizeSpace(str(child(n1492, enK1))) == "M") }) && anyNode(child(n1489, enK21), func(n1493 *Node) bool { return gcmp(castDecimal(child(n1493, enK89)), q1474, opEq) }) && a1485.add(castDecimal(child(n1489, enK20)))
+					return a1476.result()
+				}()
+			}), c1495.get(func() Seq {
+				return func() Seq {
+					var a1486 sumAcc
+					anyNode(parent(n), func(n1487 *Node) bool {
+						return anyNode(parent(n1487), func(n1488 *Node) bool {
+							return anyNode(parent(n1488), func(n1489 *Node) bool {
+								return anyChild(n1489, enK17, func(n1490 *Node) bool {
+									return func(r1491 Seq) bool {
+										return anyChild(n1490, enK18, func(n1492 *Node) bool { return gcmp(nodeSeq(n1492), r1491, opEq) })
+									}(boolSeq(true)) && anyChild(n1490, enK23, func(n1493 *Node) bool { return (fnNormalizeSpace(childStr(n1493, enK1)) == "M") }) && anyChild(n1490, enK23, func(n1494 *Node) bool { return gcmp(castDecimal(child(n1494, enK100)), q1474, opEq) }) && a1486.add(castDecimal(child(n1490, enK21)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1485.result()
-		}(), opAdd), func() Seq {
-			var a1494 sumAcc
-			anyNode(parent(n), func(n1495 *Node) bool {
-				return anyNode(parent(n1495), func(n1496 *Node) bool {
-					return anyNode(parent(n1496), func(n1497 *Node) bool {
-						return anyNode(child(n1497, enK16), func(n1498 *Node) bool {
-							return func(r1499 Seq) bool {
-								return anyNode(child(n1498, enK17), func(n1500 *Node) bool { return gcmp(nodeSeq(n1500), r1499, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1498, enK21), func(n1501 *Node) bool { return (fnNormalizeSpace(str(child(n1501, enK1))) == "M") }) && anyNode(child(n1498, enK21), func(n1502 *Node) bool { return gcmp(castDecimal(child(n1502, enK89)), q1474, opEq) }) && a1494.add(castDecimal(child(n1498, enK20)))
+					return a1486.result()
+				}()
+			}), opAdd), c1505.get(func() Seq {
+				return func() Seq {
+					var a1496 sumAcc
+					anyNode(parent(n), func(n1497 *Node) bool {
+						return anyNode(parent(n1497), func(n1498 *Node) bool {
+							return anyNode(parent(n1498), func(n1499 *Node) bool {
+								return anyChild(n1499, enK17, func(n1500 *Node) bool {
+									return func(r1501 Seq) bool {
+										return anyChild(n1500, enK18, func(n1502 *Node) bool { return gcmp(nodeSeq(n1502), r1501, opEq) })
+									}(boolSeq(false)) && anyChild(n1500, enK23, func(n1503 *Node) bool { return (fnNormalizeSpace(childStr(n1503, enK1)) == "M") }) && anyChild(n1500, enK23, func(n1504 *Node) bool { return gcmp(castDecimal(child(n1504, enK100)), q1474, opEq) }) && a1496.add(castDecimal(child(n1500, enK21)))
+								})
+							})
 						})
 					})
+					return a1496.result()
+				}()
+			}), opSub)) && func(r1535 Seq) bool {
+				return anyNode(parent(n), func(n1536 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1536, enK99), enK56, opAdd)), r1535, opGt)
 				})
-			})
-			return a1494.result()
-		}(), opSub)) && func(r1532 Seq) bool {
-			return anyNode(parent(n), func(n1533 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1533, enK88), enK53, opAdd)), r1532, opGt)
-			})
-		}(arith(arith(func() Seq {
-			var a1505 sumAcc
-			anyNode(parent(n), func(n1506 *Node) bool {
-				return anyNode(parent(n1506), func(n1507 *Node) bool {
-					return anyNode(parent(n1507), func(n1508 *Node) bool {
-						return anyNode(child(n1508, enK32), func(n1509 *Node) bool {
-							return anyNode(child(n1509, enK66), func(n1510 *Node) bool {
-								return anyNode(child(n1510, enK51), func(n1511 *Node) bool { return (fnNormalizeSpace(str(child(n1511, enK1))) == "M") })
-							}) && anyNode(child(n1509, enK66), func(n1512 *Node) bool {
-								return anyNode(child(n1512, enK51), func(n1513 *Node) bool { return gcmp(castDecimal(child(n1513, enK89)), q1474, opEq) })
-							}) && a1505.add(castDecimal(child(n1509, enK28)))
+			}(arith(arith(c1485.get(func() Seq {
+				return func() Seq {
+					var a1508 sumAcc
+					anyNode(parent(n), func(n1509 *Node) bool {
+						return anyNode(parent(n1509), func(n1510 *Node) bool {
+							return anyNode(parent(n1510), func(n1511 *Node) bool {
+								return anyChild(n1511, enK33, func(n1512 *Node) bool {
+									return anyChild(n1512, enK72, func(n1513 *Node) bool {
+										return anyChild(n1513, enK54, func(n1514 *Node) bool { return (fnNormalizeSpace(childStr(n1514, enK1)) == "M") })
+									}) && anyChild(n1512, enK72, func(n1515 *Node) bool {
+										return anyChild(n1515, enK54, func(n1516 *Node) bool { return gcmp(castDecimal(child(n1516, enK100)), q1474, opEq) })
+									}) && a1508.add(castDecimal(child(n1512, enK29)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1505.result()
-		}(), func() Seq {
-			var a1514 sumAcc
-			anyNode(parent(n), func(n1515 *Node) bool {
-				return anyNode(parent(n1515), func(n1516 *Node) bool {
-					return anyNode(parent(n1516), func(n1517 *Node) bool {
-						return anyNode(child(n1517, enK16), func(n1518 *Node) bool {
-							return func(r1519 Seq) bool {
-								return anyNode(child(n1518, enK17), func(n1520 *Node) bool { return gcmp(nodeSeq(n1520), r1519, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1518, enK21), func(n1521 *Node) bool { return (fnNormalizeSpace(str(child(n1521, enK1))) == "M") }) && anyNode(child(n1518, enK21), func(n1522 *Node) bool { return gcmp(castDecimal(child(n1522, enK89)), q1474, opEq) }) && a1514.add(castDecimal(child(n1518, enK20)))
+					return a1508.result()
+				}()
+			}), c1495.get(func() Seq {
+				return func() Seq {
+					var a1517 sumAcc
+					anyNode(parent(n), func(n1518 *Node) bool {
+						return anyNode(parent(n1518), func(n1519 *Node) bool {
+							return anyNode(parent(n1519), func(n1520 *Node) bool {
+								return anyChild(n1520, enK17, func(n1521 *Node) bool {
+									return func(r1522 Seq) bool {
+										return anyChild(n1521, enK18, func(n1523 *Node) bool { return gcmp(nodeSeq(n1523), r1522, opEq) })
+									}(boolSeq(true)) && anyChild(n1521, enK23, func(n1524 *Node) bool { return (fnNormalizeSpace(childStr(n1524, enK1)) == "M") }) && anyChild(n1521, enK23, func(n1525 *Node) bool { return gcmp(castDecimal(child(n1525, enK100)), q1474, opEq) }) && a1517.add(castDecimal(child(n1521, enK21)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1514.result()
-		}(), opAdd), func() Seq {
-			var a1523 sumAcc
-			anyNode(parent(n), func(n1524 *Node) bool {
-				return anyNode(parent(n1524), func(n1525 *Node) bool {
-					return anyNode(parent(n1525), func(n1526 *Node) bool {
-						return anyNode(child(n1526, enK16), func(n1527 *Node) bool {
-							return func(r1528 Seq) bool {
-								return anyNode(child(n1527, enK17), func(n1529 *Node) bool { return gcmp(nodeSeq(n1529), r1528, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1527, enK21), func(n1530 *Node) bool { return (fnNormalizeSpace(str(child(n1530, enK1))) == "M") }) && anyNode(child(n1527, enK21), func(n1531 *Node) bool { return gcmp(castDecimal(child(n1531, enK89)), q1474, opEq) }) && a1523.add(castDecimal(child(n1527, enK20)))
+					return a1517.result()
+				}()
+			}), opAdd), c1505.get(func() Seq {
+				return func() Seq {
+					var a1526 sumAcc
+					anyNode(parent(n), func(n1527 *Node) bool {
+						return anyNode(parent(n1527), func(n1528 *Node) bool {
+							return anyNode(parent(n1528), func(n1529 *Node) bool {
+								return anyChild(n1529, enK17, func(n1530 *Node) bool {
+									return func(r1531 Seq) bool {
+										return anyChild(n1530, enK18, func(n1532 *Node) bool { return gcmp(nodeSeq(n1532), r1531, opEq) })
+									}(boolSeq(false)) && anyChild(n1530, enK23, func(n1533 *Node) bool { return (fnNormalizeSpace(childStr(n1533, enK1)) == "M") }) && anyChild(n1530, enK23, func(n1534 *Node) bool { return gcmp(castDecimal(child(n1534, enK100)), q1474, opEq) }) && a1526.add(castDecimal(child(n1530, enK21)))
+								})
+							})
 						})
 					})
+					return a1526.result()
+				}()
+			}), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK34)) > 0) }) && (func(r1566 Seq) bool {
+				return anyNode(parent(n), func(n1567 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1567, enK99), enK56, opSub)), r1566, opLt)
 				})
-			})
-			return a1523.result()
-		}(), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && (func(r1562 Seq) bool {
-			return anyNode(parent(n), func(n1563 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1563, enK88), enK53, opSub)), r1562, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1535 sumAcc
-			anyNode(parent(n), func(n1536 *Node) bool {
-				return anyNode(parent(n1536), func(n1537 *Node) bool {
-					return anyNode(parent(n1537), func(n1538 *Node) bool {
-						return anyNode(child(n1538, enK33), func(n1539 *Node) bool {
-							return anyNode(child(n1539, enK66), func(n1540 *Node) bool {
-								return anyNode(child(n1540, enK51), func(n1541 *Node) bool { return (fnNormalizeSpace(str(child(n1541, enK1))) == "M") })
-							}) && anyNode(child(n1539, enK66), func(n1542 *Node) bool {
-								return anyNode(child(n1542, enK51), func(n1543 *Node) bool { return gcmp(castDecimal(child(n1543, enK89)), q1474, opEq) })
-							}) && a1535.add(castDecimal(child(n1539, enK28)))
+			}(arith(arith(c1547.get(func() Seq {
+				return func() Seq {
+					var a1538 sumAcc
+					anyNode(parent(n), func(n1539 *Node) bool {
+						return anyNode(parent(n1539), func(n1540 *Node) bool {
+							return anyNode(parent(n1540), func(n1541 *Node) bool {
+								return anyChild(n1541, enK34, func(n1542 *Node) bool {
+									return anyChild(n1542, enK72, func(n1543 *Node) bool {
+										return anyChild(n1543, enK54, func(n1544 *Node) bool { return (fnNormalizeSpace(childStr(n1544, enK1)) == "M") })
+									}) && anyChild(n1542, enK72, func(n1545 *Node) bool {
+										return anyChild(n1545, enK54, func(n1546 *Node) bool { return gcmp(castDecimal(child(n1546, enK100)), q1474, opEq) })
+									}) && a1538.add(castDecimal(child(n1542, enK29)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1535.result()
-		}(), func() Seq {
-			var a1544 sumAcc
-			anyNode(parent(n), func(n1545 *Node) bool {
-				return anyNode(parent(n1545), func(n1546 *Node) bool {
-					return anyNode(parent(n1546), func(n1547 *Node) bool {
-						return anyNode(child(n1547, enK16), func(n1548 *Node) bool {
-							return func(r1549 Seq) bool {
-								return anyNode(child(n1548, enK17), func(n1550 *Node) bool { return gcmp(nodeSeq(n1550), r1549, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1548, enK21), func(n1551 *Node) bool { return (fnNormalizeSpace(str(child(n1551, enK1))) == "M") }) && anyNode(child(n1548, enK21), func(n1552 *Node) bool { return gcmp(castDecimal(child(n1552, enK89)), q1474, opEq) }) && a1544.add(castDecimal(child(n1548, enK20)))
+					return a1538.result()
+				}()
+			}), c1495.get(func() Seq {
+				return func() Seq {
+					var a1548 sumAcc
+					anyNode(parent(n), func(n1549 *Node) bool {
+						return anyNode(parent(n1549), func(n1550 *Node) bool {
+							return anyNode(parent(n1550), func(n1551 *Node) bool {
+								return anyChild(n1551, enK17, func(n1552 *Node) bool {
+									return func(r1553 Seq) bool {
+										return anyChild(n1552, enK18, func(n1554 *Node) bool { return gcmp(nodeSeq(n1554), r1553, opEq) })
+									}(boolSeq(true)) && anyChild(n1552, enK23, func(n1555 *Node) bool { return (fnNormalizeSpace(childStr(n1555, enK1)) == "M") }) && anyChild(n1552, enK23, func(n1556 *Node) bool { return gcmp(castDecimal(child(n1556, enK100)), q1474, opEq) }) && a1548.add(castDecimal(child(n1552, enK21)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1544.result()
-		}(), opAdd), func() Seq {
-			var a1553 sumAcc
-			anyNode(parent(n), func(n1554 *Node) bool {
-				return anyNode(parent(n1554), func(n1555 *Node) bool {
-					return anyNode(parent(n1555), func(n1556 *Node) bool {
-						return anyNode(child(n1556, enK16), func(n1557 *Node) bool {
-							return func(r1558 Seq) bool {
-								return anyNode(child(n1557, enK17), func(n1559 *Node) bool { return gcmp(nodeSeq(n1559), r1558, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1557, enK21), func(n1560 *Node) bool { return (fnNormalizeSpace(str(child(n1560, enK1))) == "M") }) && anyNode(child(n1557, enK21), func(n1561 *Node) bool { return gcmp(castDecimal(child(n1561, enK89)), q1474, opEq) }) && a1553.add(castDecimal(child(n1557, enK20)))
+					return a1548.result()
+				}()
+			}), opAdd), c1505.get(func() Seq {
+				return func() Seq {
+					var a1557 sumAcc
+					anyNode(parent(n), func(n1558 *Node) bool {
+						return anyNode(parent(n1558), func(n1559 *Node) bool {
+							return anyNode(parent(n1559), func(n1560 *Node) bool {
+								return anyChild(n1560, enK17, func(n1561 *Node) bool {
+									return func(r1562 Seq) bool {
+										return anyChild(n1561, enK18, func(n1563 *Node) bool { return gcmp(nodeSeq(n1563), r1562, opEq) })
+									}(boolSeq(false)) && anyChild(n1561, enK23, func(n1564 *Node) bool { return (fnNormalizeSpace(childStr(n1564, enK1)) == "M") }) && anyChild(n1561, enK23, func(n1565 *Node) bool { return gcmp(castDecimal(child(n1565, enK100)), q1474, opEq) }) && a1557.add(castDecimal(child(n1561, enK21)))
+								})
+							})
 						})
 					})
+					return a1557.result()
+				}()
+			}), opSub)) && func(r1595 Seq) bool {
+				return anyNode(parent(n), func(n1596 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1596, enK99), enK56, opAdd)), r1595, opGt)
 				})
-			})
-			return a1553.result()
-		}(), opSub)) && func(r1591 Seq) bool {
-			return anyNode(parent(n), func(n1592 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1592, enK88), enK53, opAdd)), r1591, opGt)
-			})
-		}(arith(arith(func() Seq {
-			var a1564 sumAcc
-			anyNode(parent(n), func(n1565 *Node) bool {
-				return anyNode(parent(n1565), func(n1566 *Node) bool {
-					return anyNode(parent(n1566), func(n1567 *Node) bool {
-						return anyNode(child(n1567, enK33), func(n1568 *Node) bool {
-							return anyNode(child(n1568, enK66), func(n1569 *Node) bool {
-								return anyNode(child(n1569, enK51), func(n1570 *Node) bool { return (fnNormalizeSpace(str(child(n1570, enK1))) == "M") })
-							}) && anyNode(child(n1568, enK66), func(n1571 *Node) bool {
-								return anyNode(child(n1571, enK51), func(n1572 *Node) bool { return gcmp(castDecimal(child(n1572, enK89)), q1474, opEq) })
-							}) && a1564.add(castDecimal(child(n1568, enK28)))
+			}(arith(arith(c1547.get(func() Seq {
+				return func() Seq {
+					var a1568 sumAcc
+					anyNode(parent(n), func(n1569 *Node) bool {
+						return anyNode(parent(n1569), func(n1570 *Node) bool {
+							return anyNode(parent(n1570), func(n1571 *Node) bool {
+								return anyChild(n1571, enK34, func(n1572 *Node) bool {
+									return anyChild(n1572, enK72, func(n1573 *Node) bool {
+										return anyChild(n1573, enK54, func(n1574 *Node) bool { return (fnNormalizeSpace(childStr(n1574, enK1)) == "M") })
+									}) && anyChild(n1572, enK72, func(n1575 *Node) bool {
+										return anyChild(n1575, enK54, func(n1576 *Node) bool { return gcmp(castDecimal(child(n1576, enK100)), q1474, opEq) })
+									}) && a1568.add(castDecimal(child(n1572, enK29)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1564.result()
-		}(), func() Seq {
-			var a1573 sumAcc
-			anyNode(parent(n), func(n1574 *Node) bool {
-				return anyNode(parent(n1574), func(n1575 *Node) bool {
-					return anyNode(parent(n1575), func(n1576 *Node) bool {
-						return anyNode(child(n1576, enK16), func(n1577 *Node) bool {
-							return func(r1578 Seq) bool {
-								return anyNode(child(n1577, enK17), func(n1579 *Node) bool { return gcmp(nodeSeq(n1579), r1578, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1577, enK21), func(n1580 *Node) bool { return (fnNormalizeSpace(str(child(n1580, enK1))) == "M") }) && anyNode(child(n1577, enK21), func(n1581 *Node) bool { return gcmp(castDecimal(child(n1581, enK89)), q1474, opEq) }) && a1573.add(castDecimal(child(n1577, enK20)))
+					return a1568.result()
+				}()
+			}), c1495.get(func() Seq {
+				return func() Seq {
+					var a1577 sumAcc
+					anyNode(parent(n), func(n1578 *Node) bool {
+						return anyNode(parent(n1578), func(n1579 *Node) bool {
+							return anyNode(parent(n1579), func(n1580 *Node) bool {
+								return anyChild(n1580, enK17, func(n1581 *Node) bool {
+									return func(r1582 Seq) bool {
+										return anyChild(n1581, enK18, func(n1583 *Node) bool { return gcmp(nodeSeq(n1583), r1582, opEq) })
+									}(boolSeq(true)) && anyChild(n1581, enK23, func(n1584 *Node) bool { return (fnNormalizeSpace(childStr(n1584, enK1)) == "M") }) && anyChild(n1581, enK23, func(n1585 *Node) bool { return gcmp(castDecimal(child(n1585, enK100)), q1474, opEq) }) && a1577.add(castDecimal(child(n1581, enK21)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1573.result()
-		}(), opAdd), func() Seq {
-			var a1582 sumAcc
-			anyNode(parent(n), func(n1583 *Node) bool {
-				return anyNode(parent(n1583), func(n1584 *Node) bool {
-					return anyNode(parent(n1584), func(n1585 *Node) bool {
-						return anyNode(child(n1585, enK16), func(n1586 *Node) bool {
-							return func(r1587 Seq) bool {
-								return anyNode(child(n1586, enK17), func(n1588 *Node) bool { return gcmp(nodeSeq(n1588), r1587, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1586, enK21), func(n1589 *Node) bool { return (fnNormalizeSpace(str(child(n1589, enK1))) == "M") }) && anyNode(child(n1586, enK21), func(n1590 *Node) bool { return gcmp(castDecimal(child(n1590, enK89)), q1474, opEq) }) && a1582.add(castDecimal(child(n1586, enK20)))
+					return a1577.result()
+				}()
+			}), opAdd), c1505.get(func() Seq {
+				return func() Seq {
+					var a1586 sumAcc
+					anyNode(parent(n), func(n1587 *Node) bool {
+						return anyNode(parent(n1587), func(n1588 *Node) bool {
+							return anyNode(parent(n1588), func(n1589 *Node) bool {
+								return anyChild(n1589, enK17, func(n1590 *Node) bool {
+									return func(r1591 Seq) bool {
+										return anyChild(n1590, enK18, func(n1592 *Node) bool { return gcmp(nodeSeq(n1592), r1591, opEq) })
+									}(boolSeq(false)) && anyChild(n1590, enK23, func(n1593 *Node) bool { return (fnNormalizeSpace(childStr(n1593, enK1)) == "M") }) && anyChild(n1590, enK23, func(n1594 *Node) bool { return gcmp(castDecimal(child(n1594, enK100)), q1474, opEq) }) && a1586.add(castDecimal(child(n1590, enK21)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1582.result()
-		}(), opSub)))))
+					return a1586.result()
+				}()
+			}), opSub)))))
+		}()
 	})
 }
 
 // BR-AG-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0178(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1593 *Node) Seq { return child(n1593, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1594 *Node) Seq { return child(n1594, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1595 *Node) Seq { return child(n1595, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1596 *Node) Seq { return child(n1596, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1597 *Node) Seq { return child(n1597, enK51) }))), enK56, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1598 *Node) Seq { return child(n1598, enK99) }))), arith(castDecimal(child(n, enK100)), enK35, opDiv), opMul), enK12, opMul), enK12, opMul)), enK35, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1599 *Node) Seq { return child(n1599, enK51) }))), enK56, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1600 *Node) Seq { return child(n1600, enK99) }))), arith(castDecimal(child(n, enK100)), enK35, opDiv), opMul), enK12, opMul), enK12, opMul)), enK35, opDiv), opGt))
 }
 
 // BR-AG-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func enT0179(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK91)) > 0) && !(len(child(n, enK92)) > 0))
+	return (!hasChild(n, enK102) && !hasChild(n, enK103))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM051(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1599 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1599, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1603 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1603, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r1600 Seq) bool {
-			return anyNode(child(m, enK17), func(n1601 *Node) bool { return gcmp(nodeSeq(n1601), r1600, opEq) })
+		if !(func(r1604 Seq) bool {
+			return anyChild(m, enK18, func(n1605 *Node) bool { return gcmp(nodeSeq(n1605), r1604, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6613,28 +7522,28 @@ func enM051(v []Seq, n *Node) bool {
 
 // BR-AG-06: (cbc:Percent) >= 0
 func enT0180(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK89), func(n1602 *Node) bool { return gcmp(nodeSeq(n1602), enK62, opGe) })
+	return anyChild(n, enK100, func(n1606 *Node) bool { return gcmp(nodeSeq(n1606), enK67, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM052(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1603 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1603, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1607 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1607, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r1604 Seq) bool {
-			return anyNode(child(m, enK17), func(n1605 *Node) bool { return gcmp(nodeSeq(n1605), r1604, opEq) })
+		if !(func(r1608 Seq) bool {
+			return anyChild(m, enK18, func(n1609 *Node) bool { return gcmp(nodeSeq(n1609), r1608, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6647,28 +7556,28 @@ func enM052(v []Seq, n *Node) bool {
 
 // BR-AG-07: (cbc:Percent) >= 0
 func enT0181(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK89), func(n1606 *Node) bool { return gcmp(nodeSeq(n1606), enK62, opGe) })
+	return anyChild(n, enK100, func(n1610 *Node) bool { return gcmp(nodeSeq(n1610), enK67, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
 func enM053(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1607 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1607, enK1)))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if !(anyChild(m, enK22, func(n1611 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1611, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
 			return false
 		}
 		return true
@@ -6677,21 +7586,21 @@ func enM053(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "M") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1608 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1608, enK1)))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if !(anyChild(m, enK22, func(n1612 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1612, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
 			return false
 		}
 		return true
@@ -6703,20 +7612,24 @@ func enM053(v []Seq, n *Node) bool {
 
 // BR-AG-05: (cbc:Percent) >= 0
 func enT0182(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK89), func(n1609 *Node) bool { return gcmp(nodeSeq(n1609), enK62, opGe) })
+	return anyChild(n, enK100, func(n1613 *Node) bool { return gcmp(nodeSeq(n1613), enK67, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM054(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1610 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1610, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1614 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1614, enK1))) == "VAT") })) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		m = m.Parent
@@ -6724,11 +7637,7 @@ func enM054(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -6740,122 +7649,133 @@ func enM054(v []Seq, n *Node) bool {
 
 // BR-O-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='O']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0183(v []Seq, n *Node) bool {
-	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1612 *Node) Seq { return child(n1612, enK88) })), arith(arith(func() Seq {
-		var a1613 sumAcc
-		anyNode(parent(n), func(n1614 *Node) bool {
-			return anyNode(parent(n1614), func(n1615 *Node) bool {
-				return anyNode(parent(n1615), func(n1616 *Node) bool {
-					return anyNode(child(n1616, enK32), func(n1617 *Node) bool {
-						return anyNode(child(n1617, enK66), func(n1618 *Node) bool {
-							return anyNode(child(n1618, enK51), func(n1619 *Node) bool { return (fnNormalizeSpace(str(child(n1619, enK1))) == "O") })
-						}) && a1613.add(castDecimal(child(n1617, enK28)))
+	return func() bool {
+		var c1632, c1641 cseSlot
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1616 *Node) Seq { return child(n1616, enK99) })), arith(arith(func() Seq {
+			var a1617 sumAcc
+			anyNode(parent(n), func(n1618 *Node) bool {
+				return anyNode(parent(n1618), func(n1619 *Node) bool {
+					return anyNode(parent(n1619), func(n1620 *Node) bool {
+						return anyChild(n1620, enK33, func(n1621 *Node) bool {
+							return anyChild(n1621, enK72, func(n1622 *Node) bool {
+								return anyChild(n1622, enK54, func(n1623 *Node) bool { return (fnNormalizeSpace(childStr(n1623, enK1)) == "O") })
+							}) && a1617.add(castDecimal(child(n1621, enK29)))
+						})
 					})
 				})
 			})
-		})
-		return a1613.result()
-	}(), func() Seq {
-		var a1620 sumAcc
-		anyNode(parent(n), func(n1621 *Node) bool {
-			return anyNode(parent(n1621), func(n1622 *Node) bool {
-				return anyNode(parent(n1622), func(n1623 *Node) bool {
-					return anyNode(child(n1623, enK16), func(n1624 *Node) bool {
-						return func(r1625 Seq) bool {
-							return anyNode(child(n1624, enK17), func(n1626 *Node) bool { return gcmp(nodeSeq(n1626), r1625, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1624, enK21), func(n1627 *Node) bool { return (fnNormalizeSpace(str(child(n1627, enK1))) == "O") }) && a1620.add(castDecimal(child(n1624, enK20)))
+			return a1617.result()
+		}(), c1632.get(func() Seq {
+			return func() Seq {
+				var a1624 sumAcc
+				anyNode(parent(n), func(n1625 *Node) bool {
+					return anyNode(parent(n1625), func(n1626 *Node) bool {
+						return anyNode(parent(n1626), func(n1627 *Node) bool {
+							return anyChild(n1627, enK17, func(n1628 *Node) bool {
+								return func(r1629 Seq) bool {
+									return anyChild(n1628, enK18, func(n1630 *Node) bool { return gcmp(nodeSeq(n1630), r1629, opEq) })
+								}(boolSeq(true)) && anyChild(n1628, enK23, func(n1631 *Node) bool { return (fnNormalizeSpace(childStr(n1631, enK1)) == "O") }) && a1624.add(castDecimal(child(n1628, enK21)))
+							})
+						})
+					})
+				})
+				return a1624.result()
+			}()
+		}), opAdd), c1641.get(func() Seq {
+			return func() Seq {
+				var a1633 sumAcc
+				anyNode(parent(n), func(n1634 *Node) bool {
+					return anyNode(parent(n1634), func(n1635 *Node) bool {
+						return anyNode(parent(n1635), func(n1636 *Node) bool {
+							return anyChild(n1636, enK17, func(n1637 *Node) bool {
+								return func(r1638 Seq) bool {
+									return anyChild(n1637, enK18, func(n1639 *Node) bool { return gcmp(nodeSeq(n1639), r1638, opEq) })
+								}(boolSeq(false)) && anyChild(n1637, enK23, func(n1640 *Node) bool { return (fnNormalizeSpace(childStr(n1640, enK1)) == "O") }) && a1633.add(castDecimal(child(n1637, enK21)))
+							})
+						})
+					})
+				})
+				return a1633.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK34)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1643 *Node) Seq { return child(n1643, enK99) })), arith(arith(func() Seq {
+			var a1644 sumAcc
+			anyNode(parent(n), func(n1645 *Node) bool {
+				return anyNode(parent(n1645), func(n1646 *Node) bool {
+					return anyNode(parent(n1646), func(n1647 *Node) bool {
+						return anyChild(n1647, enK34, func(n1648 *Node) bool {
+							return anyChild(n1648, enK72, func(n1649 *Node) bool {
+								return anyChild(n1649, enK54, func(n1650 *Node) bool { return (fnNormalizeSpace(childStr(n1650, enK1)) == "O") })
+							}) && a1644.add(castDecimal(child(n1648, enK29)))
+						})
 					})
 				})
 			})
-		})
-		return a1620.result()
-	}(), opAdd), func() Seq {
-		var a1628 sumAcc
-		anyNode(parent(n), func(n1629 *Node) bool {
-			return anyNode(parent(n1629), func(n1630 *Node) bool {
-				return anyNode(parent(n1630), func(n1631 *Node) bool {
-					return anyNode(child(n1631, enK16), func(n1632 *Node) bool {
-						return func(r1633 Seq) bool {
-							return anyNode(child(n1632, enK17), func(n1634 *Node) bool { return gcmp(nodeSeq(n1634), r1633, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1632, enK21), func(n1635 *Node) bool { return (fnNormalizeSpace(str(child(n1635, enK1))) == "O") }) && a1628.add(castDecimal(child(n1632, enK20)))
+			return a1644.result()
+		}(), c1632.get(func() Seq {
+			return func() Seq {
+				var a1651 sumAcc
+				anyNode(parent(n), func(n1652 *Node) bool {
+					return anyNode(parent(n1652), func(n1653 *Node) bool {
+						return anyNode(parent(n1653), func(n1654 *Node) bool {
+							return anyChild(n1654, enK17, func(n1655 *Node) bool {
+								return func(r1656 Seq) bool {
+									return anyChild(n1655, enK18, func(n1657 *Node) bool { return gcmp(nodeSeq(n1657), r1656, opEq) })
+								}(boolSeq(true)) && anyChild(n1655, enK23, func(n1658 *Node) bool { return (fnNormalizeSpace(childStr(n1658, enK1)) == "O") }) && a1651.add(castDecimal(child(n1655, enK21)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1628.result()
-	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1637 *Node) Seq { return child(n1637, enK88) })), arith(arith(func() Seq {
-		var a1638 sumAcc
-		anyNode(parent(n), func(n1639 *Node) bool {
-			return anyNode(parent(n1639), func(n1640 *Node) bool {
-				return anyNode(parent(n1640), func(n1641 *Node) bool {
-					return anyNode(child(n1641, enK33), func(n1642 *Node) bool {
-						return anyNode(child(n1642, enK66), func(n1643 *Node) bool {
-							return anyNode(child(n1643, enK51), func(n1644 *Node) bool { return (fnNormalizeSpace(str(child(n1644, enK1))) == "O") })
-						}) && a1638.add(castDecimal(child(n1642, enK28)))
+				return a1651.result()
+			}()
+		}), opAdd), c1641.get(func() Seq {
+			return func() Seq {
+				var a1659 sumAcc
+				anyNode(parent(n), func(n1660 *Node) bool {
+					return anyNode(parent(n1660), func(n1661 *Node) bool {
+						return anyNode(parent(n1661), func(n1662 *Node) bool {
+							return anyChild(n1662, enK17, func(n1663 *Node) bool {
+								return func(r1664 Seq) bool {
+									return anyChild(n1663, enK18, func(n1665 *Node) bool { return gcmp(nodeSeq(n1665), r1664, opEq) })
+								}(boolSeq(false)) && anyChild(n1663, enK23, func(n1666 *Node) bool { return (fnNormalizeSpace(childStr(n1666, enK1)) == "O") }) && a1659.add(castDecimal(child(n1663, enK21)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1638.result()
-	}(), func() Seq {
-		var a1645 sumAcc
-		anyNode(parent(n), func(n1646 *Node) bool {
-			return anyNode(parent(n1646), func(n1647 *Node) bool {
-				return anyNode(parent(n1647), func(n1648 *Node) bool {
-					return anyNode(child(n1648, enK16), func(n1649 *Node) bool {
-						return func(r1650 Seq) bool {
-							return anyNode(child(n1649, enK17), func(n1651 *Node) bool { return gcmp(nodeSeq(n1651), r1650, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1649, enK21), func(n1652 *Node) bool { return (fnNormalizeSpace(str(child(n1652, enK1))) == "O") }) && a1645.add(castDecimal(child(n1649, enK20)))
-					})
-				})
-			})
-		})
-		return a1645.result()
-	}(), opAdd), func() Seq {
-		var a1653 sumAcc
-		anyNode(parent(n), func(n1654 *Node) bool {
-			return anyNode(parent(n1654), func(n1655 *Node) bool {
-				return anyNode(parent(n1655), func(n1656 *Node) bool {
-					return anyNode(child(n1656, enK16), func(n1657 *Node) bool {
-						return func(r1658 Seq) bool {
-							return anyNode(child(n1657, enK17), func(n1659 *Node) bool { return gcmp(nodeSeq(n1659), r1658, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1657, enK21), func(n1660 *Node) bool { return (fnNormalizeSpace(str(child(n1660, enK1))) == "O") }) && a1653.add(castDecimal(child(n1657, enK20)))
-					})
-				})
-			})
-		})
-		return a1653.result()
-	}(), opSub), opEq)))
+				return a1659.result()
+			}()
+		}), opSub), opEq)))
+	}()
 }
 
 // BR-O-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0184(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1661 *Node) Seq { return child(n1661, enK49) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1667 *Node) Seq { return child(n1667, enK51) })), enK67, opEq)
 }
 
 // BR-O-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func enT0185(v []Seq, n *Node) bool {
-	return ((len(child(n, enK91)) > 0) || (len(child(n, enK92)) > 0))
+	return (hasChild(n, enK102) || hasChild(n, enK103))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM055(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1664 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1664, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1670 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1670, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r1665 Seq) bool {
-			return anyNode(child(m, enK17), func(n1666 *Node) bool { return gcmp(nodeSeq(n1666), r1665, opEq) })
+		if !(func(r1671 Seq) bool {
+			return anyChild(m, enK18, func(n1672 *Node) bool { return gcmp(nodeSeq(n1672), r1671, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6868,28 +7788,28 @@ func enM055(v []Seq, n *Node) bool {
 
 // BR-O-06: not(cbc:Percent)
 func enT0186(v []Seq, n *Node) bool {
-	return !(len(child(n, enK89)) > 0)
+	return !hasChild(n, enK100)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM056(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1668 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1668, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1674 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1674, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r1669 Seq) bool {
-			return anyNode(child(m, enK17), func(n1670 *Node) bool { return gcmp(nodeSeq(n1670), r1669, opEq) })
+		if !(func(r1675 Seq) bool {
+			return anyChild(m, enK18, func(n1676 *Node) bool { return gcmp(nodeSeq(n1676), r1675, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6902,28 +7822,28 @@ func enM056(v []Seq, n *Node) bool {
 
 // BR-O-07: not(cbc:Percent)
 func enT0187(v []Seq, n *Node) bool {
-	return !(len(child(n, enK89)) > 0)
+	return !hasChild(n, enK100)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func enM057(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1672 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1672, enK1)))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if !(anyChild(m, enK22, func(n1678 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1678, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
 			return false
 		}
 		return true
@@ -6932,21 +7852,21 @@ func enM057(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "O") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1673 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1673, enK1)))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if !(anyChild(m, enK22, func(n1679 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1679, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
 			return false
 		}
 		return true
@@ -6958,20 +7878,24 @@ func enM057(v []Seq, n *Node) bool {
 
 // BR-O-05: not(cbc:Percent)
 func enT0188(v []Seq, n *Node) bool {
-	return !(len(child(n, enK89)) > 0)
+	return !hasChild(n, enK100)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM058(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1675 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1675, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1681 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1681, enK1))) == "VAT") })) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		m = m.Parent
@@ -6979,11 +7903,7 @@ func enM058(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -6995,248 +7915,275 @@ func enM058(v []Seq, n *Node) bool {
 
 // BR-S-08: every $rate in xs:decimal(cbc:Percent) satisfies (((exists(//cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = 'S'][cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent…
 func enT0189(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK89)), func(q1676 Seq) bool {
-		return (((anyNode(desc(root(n), enK32), func(n1677 *Node) bool {
-			return anyNode(child(n1677, enK66), func(n1678 *Node) bool {
-				return anyNode(child(n1678, enK51), func(n1679 *Node) bool { return (fnNormalizeSpace(str(child(n1679, enK1))) == "S") })
-			}) && anyNode(child(n1677, enK66), func(n1680 *Node) bool {
-				return anyNode(child(n1680, enK51), func(n1681 *Node) bool { return gcmp(castDecimal(child(n1681, enK89)), q1676, opEq) })
-			})
-		}) || anyNode(desc(root(n), enK16), func(n1682 *Node) bool {
-			return anyNode(child(n1682, enK21), func(n1683 *Node) bool { return (fnNormalizeSpace(str(child(n1683, enK1))) == "S") }) && anyNode(child(n1682, enK21), func(n1684 *Node) bool { return gcmp(castDecimal(child(n1684, enK89)), q1676, opEq) })
-		})) && (func(r1712 Seq) bool {
-			return anyNode(parent(n), func(n1713 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1713, enK88), enK53, opSub)), r1712, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1685 sumAcc
-			anyNode(parent(n), func(n1686 *Node) bool {
-				return anyNode(parent(n1686), func(n1687 *Node) bool {
-					return anyNode(parent(n1687), func(n1688 *Node) bool {
-						return anyNode(child(n1688, enK32), func(n1689 *Node) bool {
-							return anyNode(child(n1689, enK66), func(n1690 *Node) bool {
-								return anyNode(child(n1690, enK51), func(n1691 *Node) bool { return (fnNormalizeSpace(str(child(n1691, enK1))) == "S") })
-							}) && anyNode(child(n1689, enK66), func(n1692 *Node) bool {
-								return anyNode(child(n1692, enK51), func(n1693 *Node) bool { return gcmp(castDecimal(child(n1693, enK89)), q1676, opEq) })
-							}) && a1685.add(castDecimal(child(n1689, enK28)))
+	return every(castDecimal(child(n, enK100)), func(q1682 Seq) bool {
+		return func() bool {
+			var c1700, c1710, c1720, c1769 cseSlot
+			return (((anyNode(desc(root(n), enK33), func(n1683 *Node) bool {
+				return anyChild(n1683, enK72, func(n1684 *Node) bool {
+					return anyChild(n1684, enK54, func(n1685 *Node) bool { return (fnNormalizeSpace(childStr(n1685, enK1)) == "S") })
+				}) && anyChild(n1683, enK72, func(n1686 *Node) bool {
+					return anyChild(n1686, enK54, func(n1687 *Node) bool { return gcmp(castDecimal(child(n1687, enK100)), q1682, opEq) })
+				})
+			}) || anyNode(desc(root(n), enK17), func(n1688 *Node) bool {
+				return anyChild(n1688, enK23, func(n1689 *Node) bool { return (fnNormalizeSpace(childStr(n1689, enK1)) == "S") }) && anyChild(n1688, enK23, func(n1690 *Node) bool { return gcmp(castDecimal(child(n1690, enK100)), q1682, opEq) })
+			})) && (func(r1721 Seq) bool {
+				return anyNode(parent(n), func(n1722 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1722, enK99), enK56, opSub)), r1721, opLt)
+				})
+			}(arith(arith(c1700.get(func() Seq {
+				return func() Seq {
+					var a1691 sumAcc
+					anyNode(parent(n), func(n1692 *Node) bool {
+						return anyNode(parent(n1692), func(n1693 *Node) bool {
+							return anyNode(parent(n1693), func(n1694 *Node) bool {
+								return anyChild(n1694, enK33, func(n1695 *Node) bool {
+									return anyChild(n1695, enK72, func(n1696 *Node) bool {
+										return anyChild(n1696, enK54, func(n1697 *Node) bool { return (fnNormalizeSpace(childStr(n1697, enK1)) == "S") })
+									}) && anyChild(n1695, enK72, func(n1698 *Node) bool {
+										return anyChild(n1698, enK54, func(n1699 *Node) bool { return gcmp(castDecimal(child(n1699, enK100)), q1682, opEq) })
+									}) && a1691.add(castDecimal(child(n1695, enK29)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1685.result()
-		}(), func() Seq {
-			var a1694 sumAcc
-			anyNode(parent(n), func(n1695 *Node) bool {
-				return anyNode(parent(n1695), func(n1696 *Node) bool {
-					return anyNode(parent(n1696), func(n1697 *Node) bool {
-						return anyNode(child(n1697, enK16), func(n1698 *Node) bool {
-							return func(r1699 Seq) bool {
-								return anyNode(child(n1698, enK17), func(n1700 *Node) bool { return gcmp(nodeSeq(n1700), r1699, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1698, enK21), func(n1701 *Node) bool { return (fnNormalizeSpace(str(child(n1701, enK1))) == "S") }) && anyNode(child(n1698, enK21), func(n1702 *Node) bool { return gcmp(castDecimal(child(n1702, enK89)), q1676, opEq) }) && a1694.add(castDecimal(child(n1698, enK20)))
+					return a1691.result()
+				}()
+			}), c1710.get(func() Seq {
+				return func() Seq {
+					var a1701 sumAcc
+					anyNode(parent(n), func(n1702 *Node) bool {
+						return anyNode(parent(n1702), func(n1703 *Node) bool {
+							return anyNode(parent(n1703), func(n1704 *Node) bool {
+								return anyChild(n1704, enK17, func(n1705 *Node) bool {
+									return func(r1706 Seq) bool {
+										return anyChild(n1705, enK18, func(n1707 *Node) bool { return gcmp(nodeSeq(n1707), r1706, opEq) })
+									}(boolSeq(true)) && anyChild(n1705, enK23, func(n1708 *Node) bool { return (fnNormalizeSpace(childStr(n1708, enK1)) == "S") }) && anyChild(n1705, enK23, func(n1709 *Node) bool { return gcmp(castDecimal(child(n1709, enK100)), q1682, opEq) }) && a1701.add(castDecimal(child(n1705, enK21)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1694.result()
-		}(), opAdd), func() Seq {
-			var a1703 sumAcc
-			anyNode(parent(n), func(n1704 *Node) bool {
-				return anyNode(parent(n1704), func(n1705 *Node) bool {
-					return anyNode(parent(n1705), func(n1706 *Node) bool {
-						return anyNode(child(n1706, enK16), func(n1707 *Node) bool {
-							return func(r1708 Seq) bool {
-								return anyNode(child(n1707, enK17), func(n1709 *Node) bool { return gcmp(nodeSeq(n1709), r1708, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1707, enK21), func(n1710 *Node) bool { return (fnNormalizeSpace(str(child(n1710, enK1))) == "S") }) && anyNode(child(n1707, enK21), func(n1711 *Node) bool { return gcmp(castDecimal(child(n1711, enK89)), q1676, opEq) }) && a1703.add(castDecimal(child(n1707, enK20)))
+					return a1701.result()
+				}()
+			}), opAdd), c1720.get(func() Seq {
+				return func() Seq {
+					var a1711 sumAcc
+					anyNode(parent(n), func(n1712 *Node) bool {
+						return anyNode(parent(n1712), func(n1713 *Node) bool {
+							return anyNode(parent(n1713), func(n1714 *Node) bool {
+								return anyChild(n1714, enK17, func(n1715 *Node) bool {
+									return func(r1716 Seq) bool {
+										return anyChild(n1715, enK18, func(n1717 *Node) bool { return gcmp(nodeSeq(n1717), r1716, opEq) })
+									}(boolSeq(false)) && anyChild(n1715, enK23, func(n1718 *Node) bool { return (fnNormalizeSpace(childStr(n1718, enK1)) == "S") }) && anyChild(n1715, enK23, func(n1719 *Node) bool { return gcmp(castDecimal(child(n1719, enK100)), q1682, opEq) }) && a1711.add(castDecimal(child(n1715, enK21)))
+								})
+							})
 						})
 					})
+					return a1711.result()
+				}()
+			}), opSub)) && func(r1750 Seq) bool {
+				return anyNode(parent(n), func(n1751 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1751, enK99), enK56, opAdd)), r1750, opGt)
 				})
-			})
-			return a1703.result()
-		}(), opSub)) && func(r1741 Seq) bool {
-			return anyNode(parent(n), func(n1742 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1742, enK88), enK53, opAdd)), r1741, opGt)
-			})
-		}(arith(arith(func() Seq {
-			var a1714 sumAcc
-			anyNode(parent(n), func(n1715 *Node) bool {
-				return anyNode(parent(n1715), func(n1716 *Node) bool {
-					return anyNode(parent(n1716), func(n1717 *Node) bool {
-						return anyNode(child(n1717, enK32), func(n1718 *Node) bool {
-							return anyNode(child(n1718, enK66), func(n1719 *Node) bool {
-								return anyNode(child(n1719, enK51), func(n1720 *Node) bool { return (fnNormalizeSpace(str(child(n1720, enK1))) == "S") })
-							}) && anyNode(child(n1718, enK66), func(n1721 *Node) bool {
-								return anyNode(child(n1721, enK51), func(n1722 *Node) bool { return gcmp(castDecimal(child(n1722, enK89)), q1676, opEq) })
-							}) && a1714.add(castDecimal(child(n1718, enK28)))
+			}(arith(arith(c1700.get(func() Seq {
+				return func() Seq {
+					var a1723 sumAcc
+					anyNode(parent(n), func(n1724 *Node) bool {
+						return anyNode(parent(n1724), func(n1725 *Node) bool {
+							return anyNode(parent(n1725), func(n1726 *Node) bool {
+								return anyChild(n1726, enK33, func(n1727 *Node) bool {
+									return anyChild(n1727, enK72, func(n1728 *Node) bool {
+										return anyChild(n1728, enK54, func(n1729 *Node) bool { return (fnNormalizeSpace(childStr(n1729, enK1)) == "S") })
+									}) && anyChild(n1727, enK72, func(n1730 *Node) bool {
+										return anyChild(n1730, enK54, func(n1731 *Node) bool { return gcmp(castDecimal(child(n1731, enK100)), q1682, opEq) })
+									}) && a1723.add(castDecimal(child(n1727, enK29)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1714.result()
-		}(), func() Seq {
-			var a1723 sumAcc
-			anyNode(parent(n), func(n1724 *Node) bool {
-				return anyNode(parent(n1724), func(n1725 *Node) bool {
-					return anyNode(parent(n1725), func(n1726 *Node) bool {
-						return anyNode(child(n1726, enK16), func(n1727 *Node) bool {
-							return func(r1728 Seq) bool {
-								return anyNode(child(n1727, enK17), func(n1729 *Node) bool { return gcmp(nodeSeq(n1729), r1728, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1727, enK21), func(n1730 *Node) bool { return (fnNormalizeSpace(str(child(n1730, enK1))) == "S") }) && anyNode(child(n1727, enK21), func(n1731 *Node) bool { return gcmp(castDecimal(child(n1731, enK89)), q1676, opEq) }) && a1723.add(castDecimal(child(n1727, enK20)))
+					return a1723.result()
+				}()
+			}), c1710.get(func() Seq {
+				return func() Seq {
+					var a1732 sumAcc
+					anyNode(parent(n), func(n1733 *Node) bool {
+						return anyNode(parent(n1733), func(n1734 *Node) bool {
+							return anyNode(parent(n1734), func(n1735 *Node) bool {
+								return anyChild(n1735, enK17, func(n1736 *Node) bool {
+									return func(r1737 Seq) bool {
+										return anyChild(n1736, enK18, func(n1738 *Node) bool { return gcmp(nodeSeq(n1738), r1737, opEq) })
+									}(boolSeq(true)) && anyChild(n1736, enK23, func(n1739 *Node) bool { return (fnNormalizeSpace(childStr(n1739, enK1)) == "S") }) && anyChild(n1736, enK23, func(n1740 *Node) bool { return gcmp(castDecimal(child(n1740, enK100)), q1682, opEq) }) && a1732.add(castDecimal(child(n1736, enK21)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1723.result()
-		}(), opAdd), func() Seq {
-			var a1732 sumAcc
-			anyNode(parent(n), func(n1733 *Node) bool {
-				return anyNode(parent(n1733), func(n1734 *Node) bool {
-					return anyNode(parent(n1734), func(n1735 *Node) bool {
-						return anyNode(child(n1735, enK16), func(n1736 *Node) bool {
-							return func(r1737 Seq) bool {
-								return anyNode(child(n1736, enK17), func(n1738 *Node) bool { return gcmp(nodeSeq(n1738), r1737, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1736, enK21), func(n1739 *Node) bool { return (fnNormalizeSpace(str(child(n1739, enK1))) == "S") }) && anyNode(child(n1736, enK21), func(n1740 *Node) bool { return gcmp(castDecimal(child(n1740, enK89)), q1676, opEq) }) && a1732.add(castDecimal(child(n1736, enK20)))
+					return a1732.result()
+				}()
+			}), opAdd), c1720.get(func() Seq {
+				return func() Seq {
+					var a1741 sumAcc
+					anyNode(parent(n), func(n1742 *Node) bool {
+						return anyNode(parent(n1742), func(n1743 *Node) bool {
+							return anyNode(parent(n1743), func(n1744 *Node) bool {
+								return anyChild(n1744, enK17, func(n1745 *Node) bool {
+									return func(r1746 Seq) bool {
+										return anyChild(n1745, enK18, func(n1747 *Node) bool { return gcmp(nodeSeq(n1747), r1746, opEq) })
+									}(boolSeq(false)) && anyChild(n1745, enK23, func(n1748 *Node) bool { return (fnNormalizeSpace(childStr(n1748, enK1)) == "S") }) && anyChild(n1745, enK23, func(n1749 *Node) bool { return gcmp(castDecimal(child(n1749, enK100)), q1682, opEq) }) && a1741.add(castDecimal(child(n1745, enK21)))
+								})
+							})
 						})
 					})
+					return a1741.result()
+				}()
+			}), opSub)))) || ((anyNode(desc(root(n), enK34), func(n1752 *Node) bool {
+				return anyChild(n1752, enK72, func(n1753 *Node) bool {
+					return anyChild(n1753, enK54, func(n1754 *Node) bool { return (fnNormalizeSpace(childStr(n1754, enK1)) == "S") })
+				}) && anyChild(n1752, enK72, func(n1755 *Node) bool {
+					return anyChild(n1755, enK54, func(n1756 *Node) bool { return gcmp(castDecimal(child(n1756, enK100)), q1682, opEq) })
 				})
-			})
-			return a1732.result()
-		}(), opSub)))) || ((anyNode(desc(root(n), enK33), func(n1743 *Node) bool {
-			return anyNode(child(n1743, enK66), func(n1744 *Node) bool {
-				return anyNode(child(n1744, enK51), func(n1745 *Node) bool { return (fnNormalizeSpace(str(child(n1745, enK1))) == "S") })
-			}) && anyNode(child(n1743, enK66), func(n1746 *Node) bool {
-				return anyNode(child(n1746, enK51), func(n1747 *Node) bool { return gcmp(castDecimal(child(n1747, enK89)), q1676, opEq) })
-			})
-		}) || anyNode(desc(root(n), enK16), func(n1748 *Node) bool {
-			return anyNode(child(n1748, enK21), func(n1749 *Node) bool { return (fnNormalizeSpace(str(child(n1749, enK1))) == "S") }) && anyNode(child(n1748, enK21), func(n1750 *Node) bool { return gcmp(castDecimal(child(n1750, enK89)), q1676, opEq) })
-		})) && (func(r1778 Seq) bool {
-			return anyNode(parent(n), func(n1779 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1779, enK88), enK53, opSub)), r1778, opLt)
-			})
-		}(arith(arith(func() Seq {
-			var a1751 sumAcc
-			anyNode(parent(n), func(n1752 *Node) bool {
-				return anyNode(parent(n1752), func(n1753 *Node) bool {
-					return anyNode(parent(n1753), func(n1754 *Node) bool {
-						return anyNode(child(n1754, enK33), func(n1755 *Node) bool {
-							return anyNode(child(n1755, enK66), func(n1756 *Node) bool {
-								return anyNode(child(n1756, enK51), func(n1757 *Node) bool { return (fnNormalizeSpace(str(child(n1757, enK1))) == "S") })
-							}) && anyNode(child(n1755, enK66), func(n1758 *Node) bool {
-								return anyNode(child(n1758, enK51), func(n1759 *Node) bool { return gcmp(castDecimal(child(n1759, enK89)), q1676, opEq) })
-							}) && a1751.add(castDecimal(child(n1755, enK28)))
+			}) || anyNode(desc(root(n), enK17), func(n1757 *Node) bool {
+				return anyChild(n1757, enK23, func(n1758 *Node) bool { return (fnNormalizeSpace(childStr(n1758, enK1)) == "S") }) && anyChild(n1757, enK23, func(n1759 *Node) bool { return gcmp(castDecimal(child(n1759, enK100)), q1682, opEq) })
+			})) && (func(r1788 Seq) bool {
+				return anyNode(parent(n), func(n1789 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1789, enK99), enK56, opSub)), r1788, opLt)
+				})
+			}(arith(arith(c1769.get(func() Seq {
+				return func() Seq {
+					var a1760 sumAcc
+					anyNode(parent(n), func(n1761 *Node) bool {
+						return anyNode(parent(n1761), func(n1762 *Node) bool {
+							return anyNode(parent(n1762), func(n1763 *Node) bool {
+								return anyChild(n1763, enK34, func(n1764 *Node) bool {
+									return anyChild(n1764, enK72, func(n1765 *Node) bool {
+										return anyChild(n1765, enK54, func(n1766 *Node) bool { return (fnNormalizeSpace(childStr(n1766, enK1)) == "S") })
+									}) && anyChild(n1764, enK72, func(n1767 *Node) bool {
+										return anyChild(n1767, enK54, func(n1768 *Node) bool { return gcmp(castDecimal(child(n1768, enK100)), q1682, opEq) })
+									}) && a1760.add(castDecimal(child(n1764, enK29)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1751.result()
-		}(), func() Seq {
-			var a1760 sumAcc
-			anyNode(parent(n), func(n1761 *Node) bool {
-				return anyNode(parent(n1761), func(n1762 *Node) bool {
-					return anyNode(parent(n1762), func(n1763 *Node) bool {
-						return anyNode(child(n1763, enK16), func(n1764 *Node) bool {
-							return func(r1765 Seq) bool {
-								return anyNode(child(n1764, enK17), func(n1766 *Node) bool { return gcmp(nodeSeq(n1766), r1765, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1764, enK21), func(n1767 *Node) bool { return (fnNormalizeSpace(str(child(n1767, enK1))) == "S") }) && anyNode(child(n1764, enK21), func(n1768 *Node) bool { return gcmp(castDecimal(child(n1768, enK89)), q1676, opEq) }) && a1760.add(castDecimal(child(n1764, enK20)))
+					return a1760.result()
+				}()
+			}), c1710.get(func() Seq {
+				return func() Seq {
+					var a1770 sumAcc
+					anyNode(parent(n), func(n1771 *Node) bool {
+						return anyNode(parent(n1771), func(n1772 *Node) bool {
+							return anyNode(parent(n1772), func(n1773 *Node) bool {
+								return anyChild(n1773, enK17, func(n1774 *Node) bool {
+									return func(r1775 Seq) bool {
+										return anyChild(n1774, enK18, func(n1776 *Node) bool { return gcmp(nodeSeq(n1776), r1775, opEq) })
+									}(boolSeq(true)) && anyChild(n1774, enK23, func(n1777 *Node) bool { return (fnNormalizeSpace(childStr(n1777, enK1)) == "S") }) && anyChild(n1774, enK23, func(n1778 *Node) bool { return gcmp(castDecimal(child(n1778, enK100)), q1682, opEq) }) && a1770.add(castDecimal(child(n1774, enK21)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1760.result()
-		}(), opAdd), func() Seq {
-			var a1769 sumAcc
-			anyNode(parent(n), func(n1770 *Node) bool {
-				return anyNode(parent(n1770), func(n1771 *Node) bool {
-					return anyNode(parent(n1771), func(n1772 *Node) bool {
-						return anyNode(child(n1772, enK16), func(n1773 *Node) bool {
-							return func(r1774 Seq) bool {
-								return anyNode(child(n1773, enK17), func(n1775 *Node) bool { return gcmp(nodeSeq(n1775), r1774, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1773, enK21), func(n1776 *Node) bool { return (fnNormalizeSpace(str(child(n1776, enK1))) == "S") }) && anyNode(child(n1773, enK21), func(n1777 *Node) bool { return gcmp(castDecimal(child(n1777, enK89)), q1676, opEq) }) && a1769.add(castDecimal(child(n1773, enK20)))
+					return a1770.result()
+				}()
+			}), opAdd), c1720.get(func() Seq {
+				return func() Seq {
+					var a1779 sumAcc
+					anyNode(parent(n), func(n1780 *Node) bool {
+						return anyNode(parent(n1780), func(n1781 *Node) bool {
+							return anyNode(parent(n1781), func(n1782 *Node) bool {
+								return anyChild(n1782, enK17, func(n1783 *Node) bool {
+									return func(r1784 Seq) bool {
+										return anyChild(n1783, enK18, func(n1785 *Node) bool { return gcmp(nodeSeq(n1785), r1784, opEq) })
+									}(boolSeq(false)) && anyChild(n1783, enK23, func(n1786 *Node) bool { return (fnNormalizeSpace(childStr(n1786, enK1)) == "S") }) && anyChild(n1783, enK23, func(n1787 *Node) bool { return gcmp(castDecimal(child(n1787, enK100)), q1682, opEq) }) && a1779.add(castDecimal(child(n1783, enK21)))
+								})
+							})
 						})
 					})
+					return a1779.result()
+				}()
+			}), opSub)) && func(r1817 Seq) bool {
+				return anyNode(parent(n), func(n1818 *Node) bool {
+					return gcmp(castDecimal(arith(child(n1818, enK99), enK56, opAdd)), r1817, opGt)
 				})
-			})
-			return a1769.result()
-		}(), opSub)) && func(r1807 Seq) bool {
-			return anyNode(parent(n), func(n1808 *Node) bool {
-				return gcmp(castDecimal(arith(child(n1808, enK88), enK53, opAdd)), r1807, opGt)
-			})
-		}(arith(arith(func() Seq {
-			var a1780 sumAcc
-			anyNode(parent(n), func(n1781 *Node) bool {
-				return anyNode(parent(n1781), func(n1782 *Node) bool {
-					return anyNode(parent(n1782), func(n1783 *Node) bool {
-						return anyNode(child(n1783, enK33), func(n1784 *Node) bool {
-							return anyNode(child(n1784, enK66), func(n1785 *Node) bool {
-								return anyNode(child(n1785, enK51), func(n1786 *Node) bool { return (fnNormalizeSpace(str(child(n1786, enK1))) == "S") })
-							}) && anyNode(child(n1784, enK66), func(n1787 *Node) bool {
-								return anyNode(child(n1787, enK51), func(n1788 *Node) bool { return gcmp(castDecimal(child(n1788, enK89)), q1676, opEq) })
-							}) && a1780.add(castDecimal(child(n1784, enK28)))
+			}(arith(arith(c1769.get(func() Seq {
+				return func() Seq {
+					var a1790 sumAcc
+					anyNode(parent(n), func(n1791 *Node) bool {
+						return anyNode(parent(n1791), func(n1792 *Node) bool {
+							return anyNode(parent(n1792), func(n1793 *Node) bool {
+								return anyChild(n1793, enK34, func(n1794 *Node) bool {
+									return anyChild(n1794, enK72, func(n1795 *Node) bool {
+										return anyChild(n1795, enK54, func(n1796 *Node) bool { return (fnNormalizeSpace(childStr(n1796, enK1)) == "S") })
+									}) && anyChild(n1794, enK72, func(n1797 *Node) bool {
+										return anyChild(n1797, enK54, func(n1798 *Node) bool { return gcmp(castDecimal(child(n1798, enK100)), q1682, opEq) })
+									}) && a1790.add(castDecimal(child(n1794, enK29)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1780.result()
-		}(), func() Seq {
-			var a1789 sumAcc
-			anyNode(parent(n), func(n1790 *Node) bool {
-				return anyNode(parent(n1790), func(n1791 *Node) bool {
-					return anyNode(parent(n1791), func(n1792 *Node) bool {
-						return anyNode(child(n1792, enK16), func(n1793 *Node) bool {
-							return func(r1794 Seq) bool {
-								return anyNode(child(n1793, enK17), func(n1795 *Node) bool { return gcmp(nodeSeq(n1795), r1794, opEq) })
-							}(boolSeq(true)) && anyNode(child(n1793, enK21), func(n1796 *Node) bool { return (fnNormalizeSpace(str(child(n1796, enK1))) == "S") }) && anyNode(child(n1793, enK21), func(n1797 *Node) bool { return gcmp(castDecimal(child(n1797, enK89)), q1676, opEq) }) && a1789.add(castDecimal(child(n1793, enK20)))
+					return a1790.result()
+				}()
+			}), c1710.get(func() Seq {
+				return func() Seq {
+					var a1799 sumAcc
+					anyNode(parent(n), func(n1800 *Node) bool {
+						return anyNode(parent(n1800), func(n1801 *Node) bool {
+							return anyNode(parent(n1801), func(n1802 *Node) bool {
+								return anyChild(n1802, enK17, func(n1803 *Node) bool {
+									return func(r1804 Seq) bool {
+										return anyChild(n1803, enK18, func(n1805 *Node) bool { return gcmp(nodeSeq(n1805), r1804, opEq) })
+									}(boolSeq(true)) && anyChild(n1803, enK23, func(n1806 *Node) bool { return (fnNormalizeSpace(childStr(n1806, enK1)) == "S") }) && anyChild(n1803, enK23, func(n1807 *Node) bool { return gcmp(castDecimal(child(n1807, enK100)), q1682, opEq) }) && a1799.add(castDecimal(child(n1803, enK21)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1789.result()
-		}(), opAdd), func() Seq {
-			var a1798 sumAcc
-			anyNode(parent(n), func(n1799 *Node) bool {
-				return anyNode(parent(n1799), func(n1800 *Node) bool {
-					return anyNode(parent(n1800), func(n1801 *Node) bool {
-						return anyNode(child(n1801, enK16), func(n1802 *Node) bool {
-							return func(r1803 Seq) bool {
-								return anyNode(child(n1802, enK17), func(n1804 *Node) bool { return gcmp(nodeSeq(n1804), r1803, opEq) })
-							}(boolSeq(false)) && anyNode(child(n1802, enK21), func(n1805 *Node) bool { return (fnNormalizeSpace(str(child(n1805, enK1))) == "S") }) && anyNode(child(n1802, enK21), func(n1806 *Node) bool { return gcmp(castDecimal(child(n1806, enK89)), q1676, opEq) }) && a1798.add(castDecimal(child(n1802, enK20)))
+					return a1799.result()
+				}()
+			}), opAdd), c1720.get(func() Seq {
+				return func() Seq {
+					var a1808 sumAcc
+					anyNode(parent(n), func(n1809 *Node) bool {
+						return anyNode(parent(n1809), func(n1810 *Node) bool {
+							return anyNode(parent(n1810), func(n1811 *Node) bool {
+								return anyChild(n1811, enK17, func(n1812 *Node) bool {
+									return func(r1813 Seq) bool {
+										return anyChild(n1812, enK18, func(n1814 *Node) bool { return gcmp(nodeSeq(n1814), r1813, opEq) })
+									}(boolSeq(false)) && anyChild(n1812, enK23, func(n1815 *Node) bool { return (fnNormalizeSpace(childStr(n1815, enK1)) == "S") }) && anyChild(n1812, enK23, func(n1816 *Node) bool { return gcmp(castDecimal(child(n1816, enK100)), q1682, opEq) }) && a1808.add(castDecimal(child(n1812, enK21)))
+								})
+							})
 						})
 					})
-				})
-			})
-			return a1798.result()
-		}(), opSub)))))
+					return a1808.result()
+				}()
+			}), opSub)))))
+		}()
 	})
 }
 
 // BR-S-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0190(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1809 *Node) Seq { return child(n1809, enK49) }))), enK53, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1810 *Node) Seq { return child(n1810, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1811 *Node) Seq { return child(n1811, enK49) }))), enK53, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1812 *Node) Seq { return child(n1812, enK88) }))), arith(castDecimal(child(n, enK89)), enK34, opDiv), opMul), enK12, opMul), enK12, opMul)), enK34, opDiv), opGt))
+	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1819 *Node) Seq { return child(n1819, enK51) }))), enK56, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1820 *Node) Seq { return child(n1820, enK99) }))), arith(castDecimal(child(n, enK100)), enK35, opDiv), opMul), enK12, opMul), enK12, opMul)), enK35, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1821 *Node) Seq { return child(n1821, enK51) }))), enK56, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1822 *Node) Seq { return child(n1822, enK99) }))), arith(castDecimal(child(n, enK100)), enK35, opDiv), opMul), enK12, opMul), enK12, opMul)), enK35, opDiv), opGt))
 }
 
 // BR-S-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func enT0191(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK91)) > 0) && !(len(child(n, enK92)) > 0))
+	return (!hasChild(n, enK102) && !hasChild(n, enK103))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM059(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1815 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1815, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1825 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1825, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r1816 Seq) bool {
-			return anyNode(child(m, enK17), func(n1817 *Node) bool { return gcmp(nodeSeq(n1817), r1816, opEq) })
+		if !(func(r1826 Seq) bool {
+			return anyChild(m, enK18, func(n1827 *Node) bool { return gcmp(nodeSeq(n1827), r1826, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7249,28 +8196,28 @@ func enM059(v []Seq, n *Node) bool {
 
 // BR-S-06: (cbc:Percent) > 0
 func enT0192(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK89), func(n1818 *Node) bool { return gcmp(nodeSeq(n1818), enK62, opGt) })
+	return anyChild(n, enK100, func(n1828 *Node) bool { return gcmp(nodeSeq(n1828), enK67, opGt) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM060(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1819 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1819, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1829 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1829, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r1820 Seq) bool {
-			return anyNode(child(m, enK17), func(n1821 *Node) bool { return gcmp(nodeSeq(n1821), r1820, opEq) })
+		if !(func(r1830 Seq) bool {
+			return anyChild(m, enK18, func(n1831 *Node) bool { return gcmp(nodeSeq(n1831), r1830, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7283,28 +8230,28 @@ func enM060(v []Seq, n *Node) bool {
 
 // BR-S-07: (cbc:Percent) > 0
 func enT0193(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK89), func(n1822 *Node) bool { return gcmp(nodeSeq(n1822), enK62, opGt) })
+	return anyChild(n, enK100, func(n1832 *Node) bool { return gcmp(nodeSeq(n1832), enK67, opGt) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func enM061(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1823 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1823, enK1)))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if !(anyChild(m, enK22, func(n1833 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1833, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
 			return false
 		}
 		return true
@@ -7313,21 +8260,21 @@ func enM061(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "S") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1824 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1824, enK1)))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if !(anyChild(m, enK22, func(n1834 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1834, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
 			return false
 		}
 		return true
@@ -7339,20 +8286,24 @@ func enM061(v []Seq, n *Node) bool {
 
 // BR-S-05: (cbc:Percent) > 0
 func enT0194(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK89), func(n1825 *Node) bool { return gcmp(nodeSeq(n1825), enK62, opGt) })
+	return anyChild(n, enK100, func(n1835 *Node) bool { return gcmp(nodeSeq(n1835), enK67, opGt) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM062(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1826 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1826, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1836 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1836, enK1))) == "VAT") })) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		m = m.Parent
@@ -7360,11 +8311,7 @@ func enM062(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -7376,122 +8323,133 @@ func enM062(v []Seq, n *Node) bool {
 
 // BR-Z-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='Z']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0195(v []Seq, n *Node) bool {
-	return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK32)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1828 *Node) Seq { return child(n1828, enK88) })), arith(arith(func() Seq {
-		var a1829 sumAcc
-		anyNode(parent(n), func(n1830 *Node) bool {
-			return anyNode(parent(n1830), func(n1831 *Node) bool {
-				return anyNode(parent(n1831), func(n1832 *Node) bool {
-					return anyNode(child(n1832, enK32), func(n1833 *Node) bool {
-						return anyNode(child(n1833, enK66), func(n1834 *Node) bool {
-							return anyNode(child(n1834, enK51), func(n1835 *Node) bool { return (fnNormalizeSpace(str(child(n1835, enK1))) == "Z") })
-						}) && a1829.add(castDecimal(child(n1833, enK28)))
+	return func() bool {
+		var c1854, c1863 cseSlot
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1838 *Node) Seq { return child(n1838, enK99) })), arith(arith(func() Seq {
+			var a1839 sumAcc
+			anyNode(parent(n), func(n1840 *Node) bool {
+				return anyNode(parent(n1840), func(n1841 *Node) bool {
+					return anyNode(parent(n1841), func(n1842 *Node) bool {
+						return anyChild(n1842, enK33, func(n1843 *Node) bool {
+							return anyChild(n1843, enK72, func(n1844 *Node) bool {
+								return anyChild(n1844, enK54, func(n1845 *Node) bool { return (fnNormalizeSpace(childStr(n1845, enK1)) == "Z") })
+							}) && a1839.add(castDecimal(child(n1843, enK29)))
+						})
 					})
 				})
 			})
-		})
-		return a1829.result()
-	}(), func() Seq {
-		var a1836 sumAcc
-		anyNode(parent(n), func(n1837 *Node) bool {
-			return anyNode(parent(n1837), func(n1838 *Node) bool {
-				return anyNode(parent(n1838), func(n1839 *Node) bool {
-					return anyNode(child(n1839, enK16), func(n1840 *Node) bool {
-						return func(r1841 Seq) bool {
-							return anyNode(child(n1840, enK17), func(n1842 *Node) bool { return gcmp(nodeSeq(n1842), r1841, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1840, enK21), func(n1843 *Node) bool { return (fnNormalizeSpace(str(child(n1843, enK1))) == "Z") }) && a1836.add(castDecimal(child(n1840, enK20)))
+			return a1839.result()
+		}(), c1854.get(func() Seq {
+			return func() Seq {
+				var a1846 sumAcc
+				anyNode(parent(n), func(n1847 *Node) bool {
+					return anyNode(parent(n1847), func(n1848 *Node) bool {
+						return anyNode(parent(n1848), func(n1849 *Node) bool {
+							return anyChild(n1849, enK17, func(n1850 *Node) bool {
+								return func(r1851 Seq) bool {
+									return anyChild(n1850, enK18, func(n1852 *Node) bool { return gcmp(nodeSeq(n1852), r1851, opEq) })
+								}(boolSeq(true)) && anyChild(n1850, enK23, func(n1853 *Node) bool { return (fnNormalizeSpace(childStr(n1853, enK1)) == "Z") }) && a1846.add(castDecimal(child(n1850, enK21)))
+							})
+						})
+					})
+				})
+				return a1846.result()
+			}()
+		}), opAdd), c1863.get(func() Seq {
+			return func() Seq {
+				var a1855 sumAcc
+				anyNode(parent(n), func(n1856 *Node) bool {
+					return anyNode(parent(n1856), func(n1857 *Node) bool {
+						return anyNode(parent(n1857), func(n1858 *Node) bool {
+							return anyChild(n1858, enK17, func(n1859 *Node) bool {
+								return func(r1860 Seq) bool {
+									return anyChild(n1859, enK18, func(n1861 *Node) bool { return gcmp(nodeSeq(n1861), r1860, opEq) })
+								}(boolSeq(false)) && anyChild(n1859, enK23, func(n1862 *Node) bool { return (fnNormalizeSpace(childStr(n1862, enK1)) == "Z") }) && a1855.add(castDecimal(child(n1859, enK21)))
+							})
+						})
+					})
+				})
+				return a1855.result()
+			}()
+		}), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK34)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1865 *Node) Seq { return child(n1865, enK99) })), arith(arith(func() Seq {
+			var a1866 sumAcc
+			anyNode(parent(n), func(n1867 *Node) bool {
+				return anyNode(parent(n1867), func(n1868 *Node) bool {
+					return anyNode(parent(n1868), func(n1869 *Node) bool {
+						return anyChild(n1869, enK34, func(n1870 *Node) bool {
+							return anyChild(n1870, enK72, func(n1871 *Node) bool {
+								return anyChild(n1871, enK54, func(n1872 *Node) bool { return (fnNormalizeSpace(childStr(n1872, enK1)) == "Z") })
+							}) && a1866.add(castDecimal(child(n1870, enK29)))
+						})
 					})
 				})
 			})
-		})
-		return a1836.result()
-	}(), opAdd), func() Seq {
-		var a1844 sumAcc
-		anyNode(parent(n), func(n1845 *Node) bool {
-			return anyNode(parent(n1845), func(n1846 *Node) bool {
-				return anyNode(parent(n1846), func(n1847 *Node) bool {
-					return anyNode(child(n1847, enK16), func(n1848 *Node) bool {
-						return func(r1849 Seq) bool {
-							return anyNode(child(n1848, enK17), func(n1850 *Node) bool { return gcmp(nodeSeq(n1850), r1849, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1848, enK21), func(n1851 *Node) bool { return (fnNormalizeSpace(str(child(n1851, enK1))) == "Z") }) && a1844.add(castDecimal(child(n1848, enK20)))
+			return a1866.result()
+		}(), c1854.get(func() Seq {
+			return func() Seq {
+				var a1873 sumAcc
+				anyNode(parent(n), func(n1874 *Node) bool {
+					return anyNode(parent(n1874), func(n1875 *Node) bool {
+						return anyNode(parent(n1875), func(n1876 *Node) bool {
+							return anyChild(n1876, enK17, func(n1877 *Node) bool {
+								return func(r1878 Seq) bool {
+									return anyChild(n1877, enK18, func(n1879 *Node) bool { return gcmp(nodeSeq(n1879), r1878, opEq) })
+								}(boolSeq(true)) && anyChild(n1877, enK23, func(n1880 *Node) bool { return (fnNormalizeSpace(childStr(n1880, enK1)) == "Z") }) && a1873.add(castDecimal(child(n1877, enK21)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1844.result()
-	}(), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1853 *Node) Seq { return child(n1853, enK88) })), arith(arith(func() Seq {
-		var a1854 sumAcc
-		anyNode(parent(n), func(n1855 *Node) bool {
-			return anyNode(parent(n1855), func(n1856 *Node) bool {
-				return anyNode(parent(n1856), func(n1857 *Node) bool {
-					return anyNode(child(n1857, enK33), func(n1858 *Node) bool {
-						return anyNode(child(n1858, enK66), func(n1859 *Node) bool {
-							return anyNode(child(n1859, enK51), func(n1860 *Node) bool { return (fnNormalizeSpace(str(child(n1860, enK1))) == "Z") })
-						}) && a1854.add(castDecimal(child(n1858, enK28)))
+				return a1873.result()
+			}()
+		}), opAdd), c1863.get(func() Seq {
+			return func() Seq {
+				var a1881 sumAcc
+				anyNode(parent(n), func(n1882 *Node) bool {
+					return anyNode(parent(n1882), func(n1883 *Node) bool {
+						return anyNode(parent(n1883), func(n1884 *Node) bool {
+							return anyChild(n1884, enK17, func(n1885 *Node) bool {
+								return func(r1886 Seq) bool {
+									return anyChild(n1885, enK18, func(n1887 *Node) bool { return gcmp(nodeSeq(n1887), r1886, opEq) })
+								}(boolSeq(false)) && anyChild(n1885, enK23, func(n1888 *Node) bool { return (fnNormalizeSpace(childStr(n1888, enK1)) == "Z") }) && a1881.add(castDecimal(child(n1885, enK21)))
+							})
+						})
 					})
 				})
-			})
-		})
-		return a1854.result()
-	}(), func() Seq {
-		var a1861 sumAcc
-		anyNode(parent(n), func(n1862 *Node) bool {
-			return anyNode(parent(n1862), func(n1863 *Node) bool {
-				return anyNode(parent(n1863), func(n1864 *Node) bool {
-					return anyNode(child(n1864, enK16), func(n1865 *Node) bool {
-						return func(r1866 Seq) bool {
-							return anyNode(child(n1865, enK17), func(n1867 *Node) bool { return gcmp(nodeSeq(n1867), r1866, opEq) })
-						}(boolSeq(true)) && anyNode(child(n1865, enK21), func(n1868 *Node) bool { return (fnNormalizeSpace(str(child(n1868, enK1))) == "Z") }) && a1861.add(castDecimal(child(n1865, enK20)))
-					})
-				})
-			})
-		})
-		return a1861.result()
-	}(), opAdd), func() Seq {
-		var a1869 sumAcc
-		anyNode(parent(n), func(n1870 *Node) bool {
-			return anyNode(parent(n1870), func(n1871 *Node) bool {
-				return anyNode(parent(n1871), func(n1872 *Node) bool {
-					return anyNode(child(n1872, enK16), func(n1873 *Node) bool {
-						return func(r1874 Seq) bool {
-							return anyNode(child(n1873, enK17), func(n1875 *Node) bool { return gcmp(nodeSeq(n1875), r1874, opEq) })
-						}(boolSeq(false)) && anyNode(child(n1873, enK21), func(n1876 *Node) bool { return (fnNormalizeSpace(str(child(n1876, enK1))) == "Z") }) && a1869.add(castDecimal(child(n1873, enK20)))
-					})
-				})
-			})
-		})
-		return a1869.result()
-	}(), opSub), opEq)))
+				return a1881.result()
+			}()
+		}), opSub), opEq)))
+	}()
 }
 
 // BR-Z-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0196(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1877 *Node) Seq { return child(n1877, enK49) })), enK62, opEq)
+	return gcmp(castDecimal(step(parent(n), func(n1889 *Node) Seq { return child(n1889, enK51) })), enK67, opEq)
 }
 
 // BR-Z-10: not((cbc:TaxExemptionReason) or (cbc:TaxExemptionReasonCode))
 func enT0197(v []Seq, n *Node) bool {
-	return !((len(child(n, enK91)) > 0) || (len(child(n, enK92)) > 0))
+	return !(hasChild(n, enK102) || hasChild(n, enK103))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM063(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1880 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1880, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1892 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1892, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r1881 Seq) bool {
-			return anyNode(child(m, enK17), func(n1882 *Node) bool { return gcmp(nodeSeq(n1882), r1881, opEq) })
+		if !(func(r1893 Seq) bool {
+			return anyChild(m, enK18, func(n1894 *Node) bool { return gcmp(nodeSeq(n1894), r1893, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7504,28 +8462,28 @@ func enM063(v []Seq, n *Node) bool {
 
 // BR-Z-06: (xs:decimal(cbc:Percent) = 0)
 func enT0198(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM064(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1883 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1883, enK1)))) == "VAT") })) {
+		if !(anyChild(m, enK22, func(n1895 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1895, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r1884 Seq) bool {
-			return anyNode(child(m, enK17), func(n1885 *Node) bool { return gcmp(nodeSeq(n1885), r1884, opEq) })
+		if !(func(r1896 Seq) bool {
+			return anyChild(m, enK18, func(n1897 *Node) bool { return gcmp(nodeSeq(n1897), r1896, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7538,28 +8496,28 @@ func enM064(v []Seq, n *Node) bool {
 
 // BR-Z-07: (xs:decimal(cbc:Percent) = 0)
 func enT0199(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func enM065(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1886 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1886, enK1)))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if !(anyChild(m, enK22, func(n1898 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1898, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
 			return false
 		}
 		return true
@@ -7568,21 +8526,21 @@ func enM065(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
-		if !(fnNormalizeSpace(str(child(m, enK1))) == "Z") {
+		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyNode(child(m, enK22), func(n1887 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(str(child(n1887, enK1)))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if !(anyChild(m, enK22, func(n1899 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1899, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
 			return false
 		}
 		return true
@@ -7594,7 +8552,7 @@ func enM065(v []Seq, n *Node) bool {
 
 // BR-Z-05: (xs:decimal(cbc:Percent) = 0)
 func enT0200(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK89)), enK62, opEq)
+	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
 }
 
 // //cac:PostalAddress | //cac:Address
@@ -7622,11 +8580,11 @@ func enM066(v []Seq, n *Node) bool {
 
 // UBL-SR-51: not(cac:AddressLine) or count(cac:AddressLine) = 1
 func enT0201(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK93)) > 0) || gcmp(func() Seq {
-		k1889 := 0
-		anyNode(child(n, enK93), func(n1890 *Node) bool { return tally1(&k1889) })
-		return countOf(k1889)
-	}(), enK53, opEq))
+	return (!hasChild(n, enK104) || gcmp(func() Seq {
+		k1901 := 0
+		anyChild(n, enK104, func(n1902 *Node) bool { return tally1(&k1901) })
+		return countOf(k1901)
+	}(), enK56, opEq))
 }
 
 // cac:AccountingSupplierParty/cac:Party
@@ -7637,7 +8595,7 @@ func enM067(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK44) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
 			return false
 		}
 		return true
@@ -7650,10 +8608,10 @@ func enM067(v []Seq, n *Node) bool {
 // UBL-SR-42: (count(cac:PartyTaxScheme) <= 2)
 func enT0202(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1891 := 0
-		anyNode(child(n, enK54), func(n1892 *Node) bool { return tally1(&k1891) })
-		return countOf(k1891)
-	}(), enK25, opLe)
+		k1903 := 0
+		anyChild(n, enK58, func(n1904 *Node) bool { return tally1(&k1903) })
+		return countOf(k1903)
+	}(), enK26, opLe)
 }
 
 // cac:AdditionalDocumentReference
@@ -7673,25 +8631,25 @@ func enM068(v []Seq, n *Node) bool {
 // UBL-SR-33: (count(cbc:DocumentDescription) <= 1)
 func enT0203(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1893 := 0
-		anyNode(child(n, enK94), func(n1894 *Node) bool { return tally1(&k1893) })
-		return countOf(k1893)
-	}(), enK53, opLe)
+		k1905 := 0
+		anyChild(n, enK105, func(n1906 *Node) bool { return tally1(&k1905) })
+		return countOf(k1905)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-43: ((cbc:DocumentTypeCode='130') or ((local-name(/*) = 'CreditNote') and (cbc:DocumentTypeCode='50')) or (not(cbc:ID/@schemeID) and not(cbc:DocumentTypeCode)))
 func enT0204(v []Seq, n *Node) bool {
-	return ((anyNode(child(n, enK95), func(n1895 *Node) bool { return (n1895.StringValue() == "130") }) || (memoBool(v, 189, func() bool { return (fnLocalName(child(root(n), enK61)) == "CreditNote") }) && anyNode(child(n, enK95), func(n1896 *Node) bool { return (n1896.StringValue() == "50") }))) || (!anyNode(child(n, enK1), func(n1897 *Node) bool { return (len(attr(n1897, enK5)) > 0) }) && !(len(child(n, enK95)) > 0)))
+	return ((anyChild(n, enK106, func(n1907 *Node) bool { return (n1907.StringValue() == "130") }) || (memoBool(v, 189, func() bool { return (fnLocalName(child(root(n), enK66)) == "CreditNote") }) && anyChild(n, enK106, func(n1908 *Node) bool { return (n1908.StringValue() == "50") }))) || (!anyChild(n, enK1, func(n1909 *Node) bool { return hasAttr(n1909, enK5) }) && !hasChild(n, enK106)))
 }
 
 // //*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]
 func enM069(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
 			return false
 		}
-		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, enK68), func(n1900 *Node) bool { return (len(child(n1900, enK16)) > 0) })) {
+		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, enK73), func(n1912 *Node) bool { return hasChild(n1912, enK17) })) {
 			return false
 		}
 		return true
@@ -7703,14 +8661,14 @@ func enM069(v []Seq, n *Node) bool {
 
 // UBL-DT-01: string-length(substring-after(.,'.'))<=2
 func enT0205(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(str(nodeSeq(n)), ".")), enK25, opLe)
+	return gcmp(fnStringLength(fnSubstringAfter(n.StringValue(), ".")), enK26, opLe)
 }
 
 // //*[ends-with(name(), 'BinaryObject')]
 func enM070(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
 			return false
 		}
 		if !(strings.HasSuffix(m.Local, "BinaryObject")) {
@@ -7725,12 +8683,12 @@ func enM070(v []Seq, n *Node) bool {
 
 // UBL-DT-06: (@mimeCode)
 func enT0206(v []Seq, n *Node) bool {
-	return (len(attr(n, enK96)) > 0)
+	return hasAttr(n, enK107)
 }
 
 // UBL-DT-07: (@filename)
 func enT0207(v []Seq, n *Node) bool {
-	return (len(attr(n, enK97)) > 0)
+	return hasAttr(n, enK108)
 }
 
 // cac:Delivery
@@ -7750,25 +8708,25 @@ func enM071(v []Seq, n *Node) bool {
 // UBL-SR-25: (count(cac:DeliveryParty/cac:PartyName/cbc:Name) <= 1)
 func enT0208(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1904 := 0
-		anyNode(child(n, enK98), func(n1905 *Node) bool {
-			return anyNode(child(n1905, enK82), func(n1906 *Node) bool {
-				return anyNode(child(n1906, enK67), func(n1907 *Node) bool { return tally1(&k1904) })
+		k1916 := 0
+		anyChild(n, enK109, func(n1917 *Node) bool {
+			return anyChild(n1917, enK89, func(n1918 *Node) bool {
+				return anyChild(n1918, enK71, func(n1919 *Node) bool { return tally1(&k1916) })
 			})
 		})
-		return countOf(k1904)
-	}(), enK53, opLe)
+		return countOf(k1916)
+	}(), enK56, opLe)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = false()]
 func enM072(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r1908 Seq) bool {
-			return anyNode(child(m, enK17), func(n1909 *Node) bool { return gcmp(nodeSeq(n1909), r1908, opEq) })
+		if !(func(r1920 Seq) bool {
+			return anyChild(m, enK18, func(n1921 *Node) bool { return gcmp(nodeSeq(n1921), r1920, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7782,21 +8740,21 @@ func enM072(v []Seq, n *Node) bool {
 // UBL-SR-30: (count(cbc:AllowanceChargeReason) <= 1)
 func enT0209(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1910 := 0
-		anyNode(child(n, enK23), func(n1911 *Node) bool { return tally1(&k1910) })
-		return countOf(k1910)
-	}(), enK53, opLe)
+		k1922 := 0
+		anyChild(n, enK24, func(n1923 *Node) bool { return tally1(&k1922) })
+		return countOf(k1922)
+	}(), enK56, opLe)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = true()]
 func enM073(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r1912 Seq) bool {
-			return anyNode(child(m, enK17), func(n1913 *Node) bool { return gcmp(nodeSeq(n1913), r1912, opEq) })
+		if !(func(r1924 Seq) bool {
+			return anyChild(m, enK18, func(n1925 *Node) bool { return gcmp(nodeSeq(n1925), r1924, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7810,17 +8768,17 @@ func enM073(v []Seq, n *Node) bool {
 // UBL-SR-31: (count(cbc:AllowanceChargeReason) <= 1)
 func enT0210(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k1914 := 0
-		anyNode(child(n, enK23), func(n1915 *Node) bool { return tally1(&k1914) })
-		return countOf(k1914)
-	}(), enK53, opLe)
+		k1926 := 0
+		anyChild(n, enK24, func(n1927 *Node) bool { return tally1(&k1926) })
+		return countOf(k1926)
+	}(), enK56, opLe)
 }
 
 // cac:PartyTaxScheme
 func enM074(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK58) {
 			return false
 		}
 		return true
@@ -7832,14 +8790,14 @@ func enM074(v []Seq, n *Node) bool {
 
 // UBL-SR-53: exists(cac:TaxScheme/cbc:ID) and exists(cbc:CompanyID)
 func enT0211(v []Seq, n *Node) bool {
-	return (anyNode(child(n, enK22), func(n1916 *Node) bool { return (len(child(n1916, enK1)) > 0) }) && (len(child(n, enK55)) > 0))
+	return (existsNames(n, enK110) && hasChild(n, enK57))
 }
 
 // /ubl:Invoice | /cn:CreditNote
 func enM075(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK18) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -7848,7 +8806,7 @@ func enM075(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK20) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -7860,4853 +8818,3245 @@ func enM075(v []Seq, n *Node) bool {
 
 // UBL-CR-001: not(ext:UBLExtensions)
 func enT0212(v []Seq, n *Node) bool {
-	return !(len(child(n, enK99)) > 0)
+	return !hasChild(n, enK111)
 }
 
 // UBL-CR-002: not(cbc:UBLVersionID) or cbc:UBLVersionID = '2.1'
 func enT0213(v []Seq, n *Node) bool {
-	return (!(len(child(n, enK100)) > 0) || anyNode(child(n, enK100), func(n1921 *Node) bool { return (n1921.StringValue() == "2.1") }))
+	return (!hasChild(n, enK112) || anyChild(n, enK112, func(n1931 *Node) bool { return (n1931.StringValue() == "2.1") }))
 }
 
 // UBL-CR-003: not(cbc:ProfileExecutionID)
 func enT0214(v []Seq, n *Node) bool {
-	return !(len(child(n, enK101)) > 0)
+	return !hasChild(n, enK113)
 }
 
 // UBL-CR-004: not(cbc:CopyIndicator)
 func enT0215(v []Seq, n *Node) bool {
-	return !(len(child(n, enK102)) > 0)
+	return !hasChild(n, enK114)
 }
 
 // UBL-CR-005: not(cbc:UUID)
 func enT0216(v []Seq, n *Node) bool {
-	return !(len(child(n, enK103)) > 0)
+	return !hasChild(n, enK115)
 }
 
 // UBL-CR-006: not(cbc:IssueTime)
 func enT0217(v []Seq, n *Node) bool {
-	return !(len(child(n, enK104)) > 0)
+	return !hasChild(n, enK116)
 }
 
 // UBL-CR-007: not(cbc:PricingCurrencyCode)
 func enT0218(v []Seq, n *Node) bool {
-	return !(len(child(n, enK105)) > 0)
+	return !hasChild(n, enK117)
 }
 
 // UBL-CR-008: not(cbc:PaymentCurrencyCode)
 func enT0219(v []Seq, n *Node) bool {
-	return !(len(child(n, enK106)) > 0)
+	return !hasChild(n, enK118)
 }
 
 // UBL-CR-009: not(cbc:PaymentAlternativeCurrencyCode)
 func enT0220(v []Seq, n *Node) bool {
-	return !(len(child(n, enK107)) > 0)
+	return !hasChild(n, enK119)
 }
 
 // UBL-CR-010: not(cbc:AccountingCostCode)
 func enT0221(v []Seq, n *Node) bool {
-	return !(len(child(n, enK108)) > 0)
+	return !hasChild(n, enK120)
 }
 
 // UBL-CR-011: not(cbc:LineCountNumeric)
 func enT0222(v []Seq, n *Node) bool {
-	return !(len(child(n, enK109)) > 0)
+	return !hasChild(n, enK121)
 }
 
 // UBL-CR-012: not(cac:InvoicePeriod/cbc:StartTime)
 func enT0223(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1931 *Node) bool { return (len(child(n1931, enK110)) > 0) })
+	return !existsNames(n, enK123)
 }
 
 // UBL-CR-013: not(cac:InvoicePeriod/cbc:EndTime)
 func enT0224(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1933 *Node) bool { return (len(child(n1933, enK111)) > 0) })
+	return !existsNames(n, enK125)
 }
 
 // UBL-CR-014: not(cac:InvoicePeriod/cbc:DurationMeasure)
 func enT0225(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1935 *Node) bool { return (len(child(n1935, enK112)) > 0) })
+	return !existsNames(n, enK127)
 }
 
 // UBL-CR-015: not(cac:InvoicePeriod/cbc:Description)
 func enT0226(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK58), func(n1937 *Node) bool { return (len(child(n1937, enK113)) > 0) })
+	return !existsNames(n, enK129)
 }
 
 // UBL-CR-016: not(cac:OrderReference/cbc:CopyIndicator)
 func enT0227(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK114), func(n1939 *Node) bool { return (len(child(n1939, enK102)) > 0) })
+	return !existsNames(n, enK131)
 }
 
 // UBL-CR-017: not(cac:OrderReference/cbc:UUID)
 func enT0228(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK114), func(n1941 *Node) bool { return (len(child(n1941, enK103)) > 0) })
+	return !existsNames(n, enK132)
 }
 
 // UBL-CR-018: not(cac:OrderReference/cbc:IssueDate)
 func enT0229(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK114), func(n1943 *Node) bool { return (len(child(n1943, enK40)) > 0) })
+	return !existsNames(n, enK133)
 }
 
 // UBL-CR-019: not(cac:OrderReference/cbc:IssueTime)
 func enT0230(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK114), func(n1945 *Node) bool { return (len(child(n1945, enK104)) > 0) })
+	return !existsNames(n, enK134)
 }
 
 // UBL-CR-020: not(cac:OrderReference/cbc:CustomerReference)
 func enT0231(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK114), func(n1947 *Node) bool { return (len(child(n1947, enK115)) > 0) })
+	return !existsNames(n, enK136)
 }
 
 // UBL-CR-021: not(cac:OrderReference/cbc:OrderTypeCode)
 func enT0232(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK114), func(n1949 *Node) bool { return (len(child(n1949, enK116)) > 0) })
+	return !existsNames(n, enK138)
 }
 
 // UBL-CR-022: not(cac:OrderReference/cac:DocumentReference)
 func enT0233(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK114), func(n1951 *Node) bool { return (len(child(n1951, enK117)) > 0) })
+	return !existsNames(n, enK140)
 }
 
 // UBL-CR-023: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:CopyIndicator)
 func enT0234(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1953 *Node) bool {
-		return anyNode(child(n1953, enK87), func(n1954 *Node) bool { return (len(child(n1954, enK102)) > 0) })
-	})
+	return !existsNames(n, enK141)
 }
 
 // UBL-CR-024: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID)
 func enT0235(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1956 *Node) bool {
-		return anyNode(child(n1956, enK87), func(n1957 *Node) bool { return (len(child(n1957, enK103)) > 0) })
-	})
+	return !existsNames(n, enK142)
 }
 
 // UBL-CR-025: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueTime)
 func enT0236(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1959 *Node) bool {
-		return anyNode(child(n1959, enK87), func(n1960 *Node) bool { return (len(child(n1960, enK104)) > 0) })
-	})
+	return !existsNames(n, enK143)
 }
 
 // UBL-CR-026: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentTypeCode)
 func enT0237(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1962 *Node) bool {
-		return anyNode(child(n1962, enK87), func(n1963 *Node) bool { return (len(child(n1963, enK95)) > 0) })
-	})
+	return !existsNames(n, enK144)
 }
 
 // UBL-CR-027: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentType)
 func enT0238(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1965 *Node) bool {
-		return anyNode(child(n1965, enK87), func(n1966 *Node) bool { return (len(child(n1966, enK118)) > 0) })
-	})
+	return !existsNames(n, enK146)
 }
 
 // UBL-CR-028: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:XPath)
 func enT0239(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1968 *Node) bool {
-		return anyNode(child(n1968, enK87), func(n1969 *Node) bool { return (len(child(n1969, enK119)) > 0) })
-	})
+	return !existsNames(n, enK148)
 }
 
 // UBL-CR-029: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LanguageID)
 func enT0240(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1971 *Node) bool {
-		return anyNode(child(n1971, enK87), func(n1972 *Node) bool { return (len(child(n1972, enK120)) > 0) })
-	})
+	return !existsNames(n, enK150)
 }
 
 // UBL-CR-030: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LocaleCode)
 func enT0241(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1974 *Node) bool {
-		return anyNode(child(n1974, enK87), func(n1975 *Node) bool { return (len(child(n1975, enK121)) > 0) })
-	})
+	return !existsNames(n, enK152)
 }
 
 // UBL-CR-031: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:VersionID)
 func enT0242(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1977 *Node) bool {
-		return anyNode(child(n1977, enK87), func(n1978 *Node) bool { return (len(child(n1978, enK122)) > 0) })
-	})
+	return !existsNames(n, enK154)
 }
 
 // UBL-CR-032: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentStatusCode)
 func enT0243(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1980 *Node) bool {
-		return anyNode(child(n1980, enK87), func(n1981 *Node) bool { return (len(child(n1981, enK123)) > 0) })
-	})
+	return !existsNames(n, enK156)
 }
 
 // UBL-CR-033: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentDescription)
 func enT0244(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1983 *Node) bool {
-		return anyNode(child(n1983, enK87), func(n1984 *Node) bool { return (len(child(n1984, enK94)) > 0) })
-	})
+	return !existsNames(n, enK157)
 }
 
 // UBL-CR-034: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:Attachment)
 func enT0245(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1986 *Node) bool {
-		return anyNode(child(n1986, enK87), func(n1987 *Node) bool { return (len(child(n1987, enK124)) > 0) })
-	})
+	return !existsNames(n, enK159)
 }
 
 // UBL-CR-035: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ValidityPeriod)
 func enT0246(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1989 *Node) bool {
-		return anyNode(child(n1989, enK87), func(n1990 *Node) bool { return (len(child(n1990, enK125)) > 0) })
-	})
+	return !existsNames(n, enK161)
 }
 
 // UBL-CR-036: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:IssuerParty)
 func enT0247(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1992 *Node) bool {
-		return anyNode(child(n1992, enK87), func(n1993 *Node) bool { return (len(child(n1993, enK126)) > 0) })
-	})
+	return !existsNames(n, enK163)
 }
 
 // UBL-CR-037: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ResultOfVerification)
 func enT0248(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1995 *Node) bool {
-		return anyNode(child(n1995, enK87), func(n1996 *Node) bool { return (len(child(n1996, enK127)) > 0) })
-	})
+	return !existsNames(n, enK165)
 }
 
 // UBL-CR-038: not(cac:BillingReference/cac:SelfBilledInvoiceDocumentReference)
 func enT0249(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n1998 *Node) bool { return (len(child(n1998, enK128)) > 0) })
+	return !existsNames(n, enK167)
 }
 
 // UBL-CR-039: not(cac:BillingReference/cac:CreditNoteDocumentReference)
 func enT0250(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n2000 *Node) bool { return (len(child(n2000, enK129)) > 0) })
+	return !existsNames(n, enK169)
 }
 
 // UBL-CR-040: not(cac:BillingReference/cac:SelfBilledCreditNoteDocumentReference)
 func enT0251(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n2002 *Node) bool { return (len(child(n2002, enK130)) > 0) })
+	return !existsNames(n, enK171)
 }
 
 // UBL-CR-041: not(cac:BillingReference/cac:DebitNoteDocumentReference)
 func enT0252(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n2004 *Node) bool { return (len(child(n2004, enK131)) > 0) })
+	return !existsNames(n, enK173)
 }
 
 // UBL-CR-042: not(cac:BillingReference/cac:ReminderDocumentReference)
 func enT0253(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n2006 *Node) bool { return (len(child(n2006, enK132)) > 0) })
+	return !existsNames(n, enK175)
 }
 
 // UBL-CR-043: not(cac:BillingReference/cac:AdditionalDocumentReference)
 func enT0254(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n2008 *Node) bool { return (len(child(n2008, enK0)) > 0) })
+	return !existsNames(n, enK176)
 }
 
 // UBL-CR-044: not(cac:BillingReference/cac:BillingReferenceLine)
 func enT0255(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK86), func(n2010 *Node) bool { return (len(child(n2010, enK133)) > 0) })
+	return !existsNames(n, enK178)
 }
 
 // UBL-CR-045: not(cac:DespatchDocumentReference/cbc:CopyIndicator)
 func enT0256(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2012 *Node) bool { return (len(child(n2012, enK102)) > 0) })
+	return !existsNames(n, enK180)
 }
 
 // UBL-CR-046: not(cac:DespatchDocumentReference/cbc:UUID)
 func enT0257(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2014 *Node) bool { return (len(child(n2014, enK103)) > 0) })
+	return !existsNames(n, enK181)
 }
 
 // UBL-CR-047: not(cac:DespatchDocumentReference/cbc:IssueDate)
 func enT0258(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2016 *Node) bool { return (len(child(n2016, enK40)) > 0) })
+	return !existsNames(n, enK182)
 }
 
 // UBL-CR-048: not(cac:DespatchDocumentReference/cbc:IssueTime)
 func enT0259(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2018 *Node) bool { return (len(child(n2018, enK104)) > 0) })
+	return !existsNames(n, enK183)
 }
 
 // UBL-CR-049: not(cac:DespatchDocumentReference/cbc:DocumentTypeCode)
 func enT0260(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2020 *Node) bool { return (len(child(n2020, enK95)) > 0) })
+	return !existsNames(n, enK184)
 }
 
 // UBL-CR-050: not(cac:DespatchDocumentReference/cbc:DocumentType)
 func enT0261(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2022 *Node) bool { return (len(child(n2022, enK118)) > 0) })
+	return !existsNames(n, enK185)
 }
 
 // UBL-CR-051: not(cac:DespatchDocumentReference/cbc:XPath)
 func enT0262(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2024 *Node) bool { return (len(child(n2024, enK119)) > 0) })
+	return !existsNames(n, enK186)
 }
 
 // UBL-CR-052: not(cac:DespatchDocumentReference/cbc:LanguageID)
 func enT0263(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2026 *Node) bool { return (len(child(n2026, enK120)) > 0) })
+	return !existsNames(n, enK187)
 }
 
 // UBL-CR-053: not(cac:DespatchDocumentReference/cbc:LocaleCode)
 func enT0264(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2028 *Node) bool { return (len(child(n2028, enK121)) > 0) })
+	return !existsNames(n, enK188)
 }
 
 // UBL-CR-054: not(cac:DespatchDocumentReference/cbc:VersionID)
 func enT0265(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2030 *Node) bool { return (len(child(n2030, enK122)) > 0) })
+	return !existsNames(n, enK189)
 }
 
 // UBL-CR-055: not(cac:DespatchDocumentReference/cbc:DocumentStatusCode)
 func enT0266(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2032 *Node) bool { return (len(child(n2032, enK123)) > 0) })
+	return !existsNames(n, enK190)
 }
 
 // UBL-CR-056: not(cac:DespatchDocumentReference/cbc:DocumentDescription)
 func enT0267(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2034 *Node) bool { return (len(child(n2034, enK94)) > 0) })
+	return !existsNames(n, enK191)
 }
 
 // UBL-CR-057: not(cac:DespatchDocumentReference/cac:Attachment)
 func enT0268(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2036 *Node) bool { return (len(child(n2036, enK124)) > 0) })
+	return !existsNames(n, enK192)
 }
 
 // UBL-CR-058: not(cac:DespatchDocumentReference/cac:ValidityPeriod)
 func enT0269(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2038 *Node) bool { return (len(child(n2038, enK125)) > 0) })
+	return !existsNames(n, enK193)
 }
 
 // UBL-CR-059: not(cac:DespatchDocumentReference/cac:IssuerParty)
 func enT0270(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2040 *Node) bool { return (len(child(n2040, enK126)) > 0) })
+	return !existsNames(n, enK194)
 }
 
 // UBL-CR-060: not(cac:DespatchDocumentReference/cac:ResultOfVerification)
 func enT0271(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK134), func(n2042 *Node) bool { return (len(child(n2042, enK127)) > 0) })
+	return !existsNames(n, enK195)
 }
 
 // UBL-CR-061: not(cac:ReceiptDocumentReference/cbc:CopyIndicator)
 func enT0272(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2044 *Node) bool { return (len(child(n2044, enK102)) > 0) })
+	return !existsNames(n, enK197)
 }
 
 // UBL-CR-062: not(cac:ReceiptDocumentReference/cbc:UUID)
 func enT0273(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2046 *Node) bool { return (len(child(n2046, enK103)) > 0) })
+	return !existsNames(n, enK198)
 }
 
 // UBL-CR-063: not(cac:ReceiptDocumentReference/cbc:IssueDate)
 func enT0274(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2048 *Node) bool { return (len(child(n2048, enK40)) > 0) })
+	return !existsNames(n, enK199)
 }
 
 // UBL-CR-064: not(cac:ReceiptDocumentReference/cbc:IssueTime)
 func enT0275(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2050 *Node) bool { return (len(child(n2050, enK104)) > 0) })
+	return !existsNames(n, enK200)
 }
 
 // UBL-CR-065: not(cac:ReceiptDocumentReference/cbc:DocumentTypeCode)
 func enT0276(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2052 *Node) bool { return (len(child(n2052, enK95)) > 0) })
+	return !existsNames(n, enK201)
 }
 
 // UBL-CR-066: not(cac:ReceiptDocumentReference/cbc:DocumentType)
 func enT0277(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2054 *Node) bool { return (len(child(n2054, enK118)) > 0) })
+	return !existsNames(n, enK202)
 }
 
 // UBL-CR-067: not(cac:ReceiptDocumentReference/cbc:XPath)
 func enT0278(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2056 *Node) bool { return (len(child(n2056, enK119)) > 0) })
+	return !existsNames(n, enK203)
 }
 
 // UBL-CR-068: not(cac:ReceiptDocumentReference/cbc:LanguageID)
 func enT0279(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2058 *Node) bool { return (len(child(n2058, enK120)) > 0) })
+	return !existsNames(n, enK204)
 }
 
 // UBL-CR-069: not(cac:ReceiptDocumentReference/cbc:LocaleCode)
 func enT0280(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2060 *Node) bool { return (len(child(n2060, enK121)) > 0) })
+	return !existsNames(n, enK205)
 }
 
 // UBL-CR-070: not(cac:ReceiptDocumentReference/cbc:VersionID)
 func enT0281(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2062 *Node) bool { return (len(child(n2062, enK122)) > 0) })
+	return !existsNames(n, enK206)
 }
 
 // UBL-CR-071: not(cac:ReceiptDocumentReference/cbc:DocumentStatusCode)
 func enT0282(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2064 *Node) bool { return (len(child(n2064, enK123)) > 0) })
+	return !existsNames(n, enK207)
 }
 
 // UBL-CR-072: not(cac:ReceiptDocumentReference/cbc:DocumentDescription)
 func enT0283(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2066 *Node) bool { return (len(child(n2066, enK94)) > 0) })
+	return !existsNames(n, enK208)
 }
 
 // UBL-CR-073: not(cac:ReceiptDocumentReference/cac:Attachment)
 func enT0284(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2068 *Node) bool { return (len(child(n2068, enK124)) > 0) })
+	return !existsNames(n, enK209)
 }
 
 // UBL-CR-074: not(cac:ReceiptDocumentReference/cac:ValidityPeriod)
 func enT0285(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2070 *Node) bool { return (len(child(n2070, enK125)) > 0) })
+	return !existsNames(n, enK210)
 }
 
 // UBL-CR-075: not(cac:ReceiptDocumentReference/cac:IssuerParty)
 func enT0286(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2072 *Node) bool { return (len(child(n2072, enK126)) > 0) })
+	return !existsNames(n, enK211)
 }
 
 // UBL-CR-076: not(cac:ReceiptDocumentReference/cac:ResultOfVerification)
 func enT0287(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK135), func(n2074 *Node) bool { return (len(child(n2074, enK127)) > 0) })
+	return !existsNames(n, enK212)
 }
 
 // UBL-CR-077: not(cac:StatementDocumentReference)
 func enT0288(v []Seq, n *Node) bool {
-	return !(len(child(n, enK136)) > 0)
+	return !hasChild(n, enK213)
 }
 
 // UBL-CR-078: not(cac:OriginatorDocumentReference/cbc:CopyIndicator)
 func enT0289(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2077 *Node) bool { return (len(child(n2077, enK102)) > 0) })
+	return !existsNames(n, enK215)
 }
 
 // UBL-CR-079: not(cac:OriginatorDocumentReference/cbc:UUID)
 func enT0290(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2079 *Node) bool { return (len(child(n2079, enK103)) > 0) })
+	return !existsNames(n, enK216)
 }
 
 // UBL-CR-080: not(cac:OriginatorDocumentReference/cbc:IssueDate)
 func enT0291(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2081 *Node) bool { return (len(child(n2081, enK40)) > 0) })
+	return !existsNames(n, enK217)
 }
 
 // UBL-CR-081: not(cac:OriginatorDocumentReference/cbc:IssueTime)
 func enT0292(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2083 *Node) bool { return (len(child(n2083, enK104)) > 0) })
+	return !existsNames(n, enK218)
 }
 
 // UBL-CR-082: not(cac:OriginatorDocumentReference/cbc:DocumentTypeCode)
 func enT0293(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2085 *Node) bool { return (len(child(n2085, enK95)) > 0) })
+	return !existsNames(n, enK219)
 }
 
 // UBL-CR-083: not(cac:OriginatorDocumentReference/cbc:DocumentType)
 func enT0294(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2087 *Node) bool { return (len(child(n2087, enK118)) > 0) })
+	return !existsNames(n, enK220)
 }
 
 // UBL-CR-084: not(cac:OriginatorDocumentReference/cbc:XPath)
 func enT0295(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2089 *Node) bool { return (len(child(n2089, enK119)) > 0) })
+	return !existsNames(n, enK221)
 }
 
 // UBL-CR-085: not(cac:OriginatorDocumentReference/cbc:LanguageID)
 func enT0296(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2091 *Node) bool { return (len(child(n2091, enK120)) > 0) })
+	return !existsNames(n, enK222)
 }
 
 // UBL-CR-086: not(cac:OriginatorDocumentReference/cbc:LocaleCode)
 func enT0297(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2093 *Node) bool { return (len(child(n2093, enK121)) > 0) })
+	return !existsNames(n, enK223)
 }
 
 // UBL-CR-087: not(cac:OriginatorDocumentReference/cbc:VersionID)
 func enT0298(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2095 *Node) bool { return (len(child(n2095, enK122)) > 0) })
+	return !existsNames(n, enK224)
 }
 
 // UBL-CR-088: not(cac:OriginatorDocumentReference/cbc:DocumentStatusCode)
 func enT0299(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2097 *Node) bool { return (len(child(n2097, enK123)) > 0) })
+	return !existsNames(n, enK225)
 }
 
 // UBL-CR-089: not(cac:OriginatorDocumentReference/cbc:DocumentDescription)
 func enT0300(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2099 *Node) bool { return (len(child(n2099, enK94)) > 0) })
+	return !existsNames(n, enK226)
 }
 
 // UBL-CR-090: not(cac:OriginatorDocumentReference/cac:Attachment)
 func enT0301(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2101 *Node) bool { return (len(child(n2101, enK124)) > 0) })
+	return !existsNames(n, enK227)
 }
 
 // UBL-CR-091: not(cac:OriginatorDocumentReference/cac:ValidityPeriod)
 func enT0302(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2103 *Node) bool { return (len(child(n2103, enK125)) > 0) })
+	return !existsNames(n, enK228)
 }
 
 // UBL-CR-092: not(cac:OriginatorDocumentReference/cac:IssuerParty)
 func enT0303(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2105 *Node) bool { return (len(child(n2105, enK126)) > 0) })
+	return !existsNames(n, enK229)
 }
 
 // UBL-CR-093: not(cac:OriginatorDocumentReference/cac:ResultOfVerification)
 func enT0304(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK137), func(n2107 *Node) bool { return (len(child(n2107, enK127)) > 0) })
+	return !existsNames(n, enK230)
 }
 
 // UBL-CR-094: not(cac:ContractDocumentReference/cbc:CopyIndicator)
 func enT0305(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2109 *Node) bool { return (len(child(n2109, enK102)) > 0) })
+	return !existsNames(n, enK232)
 }
 
 // UBL-CR-095: not(cac:ContractDocumentReference/cbc:UUID)
 func enT0306(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2111 *Node) bool { return (len(child(n2111, enK103)) > 0) })
+	return !existsNames(n, enK233)
 }
 
 // UBL-CR-096: not(cac:ContractDocumentReference/cbc:IssueDate)
 func enT0307(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2113 *Node) bool { return (len(child(n2113, enK40)) > 0) })
+	return !existsNames(n, enK234)
 }
 
 // UBL-CR-097: not(cac:ContractDocumentReference/cbc:IssueTime)
 func enT0308(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2115 *Node) bool { return (len(child(n2115, enK104)) > 0) })
+	return !existsNames(n, enK235)
 }
 
 // UBL-CR-098: not(cac:ContractDocumentReference/cbc:DocumentTypeCode)
 func enT0309(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2117 *Node) bool { return (len(child(n2117, enK95)) > 0) })
+	return !existsNames(n, enK236)
 }
 
 // UBL-CR-099: not(cac:ContractDocumentReference/cbc:DocumentType)
 func enT0310(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2119 *Node) bool { return (len(child(n2119, enK118)) > 0) })
+	return !existsNames(n, enK237)
 }
 
 // UBL-CR-100: not(cac:ContractDocumentReference/cbc:XPath)
 func enT0311(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2121 *Node) bool { return (len(child(n2121, enK119)) > 0) })
+	return !existsNames(n, enK238)
 }
 
 // UBL-CR-101: not(cac:ContractDocumentReference/cbc:LanguageID)
 func enT0312(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2123 *Node) bool { return (len(child(n2123, enK120)) > 0) })
+	return !existsNames(n, enK239)
 }
 
 // UBL-CR-102: not(cac:ContractDocumentReference/cbc:LocaleCode)
 func enT0313(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2125 *Node) bool { return (len(child(n2125, enK121)) > 0) })
+	return !existsNames(n, enK240)
 }
 
 // UBL-CR-103: not(cac:ContractDocumentReference/cbc:VersionID)
 func enT0314(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2127 *Node) bool { return (len(child(n2127, enK122)) > 0) })
+	return !existsNames(n, enK241)
 }
 
 // UBL-CR-104: not(cac:ContractDocumentReference/cbc:DocumentStatusCode)
 func enT0315(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2129 *Node) bool { return (len(child(n2129, enK123)) > 0) })
+	return !existsNames(n, enK242)
 }
 
 // UBL-CR-105: not(cac:ContractDocumentReference/cbc:DocumentDescription)
 func enT0316(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2131 *Node) bool { return (len(child(n2131, enK94)) > 0) })
+	return !existsNames(n, enK243)
 }
 
 // UBL-CR-106: not(cac:ContractDocumentReference/cac:Attachment)
 func enT0317(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2133 *Node) bool { return (len(child(n2133, enK124)) > 0) })
+	return !existsNames(n, enK244)
 }
 
 // UBL-CR-107: not(cac:ContractDocumentReference/cac:ValidityPeriod)
 func enT0318(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2135 *Node) bool { return (len(child(n2135, enK125)) > 0) })
+	return !existsNames(n, enK245)
 }
 
 // UBL-CR-108: not(cac:ContractDocumentReference/cac:IssuerParty)
 func enT0319(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2137 *Node) bool { return (len(child(n2137, enK126)) > 0) })
+	return !existsNames(n, enK246)
 }
 
 // UBL-CR-109: not(cac:ContractDocumentReference/cac:ResultOfVerification)
 func enT0320(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK138), func(n2139 *Node) bool { return (len(child(n2139, enK127)) > 0) })
+	return !existsNames(n, enK247)
 }
 
 // UBL-CR-110: not(cac:AdditionalDocumentReference/cbc:CopyIndicator)
 func enT0321(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2141 *Node) bool { return (len(child(n2141, enK102)) > 0) })
+	return !existsNames(n, enK248)
 }
 
 // UBL-CR-111: not(cac:AdditionalDocumentReference/cbc:UUID)
 func enT0322(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2143 *Node) bool { return (len(child(n2143, enK103)) > 0) })
+	return !existsNames(n, enK249)
 }
 
 // UBL-CR-112: not(cac:AdditionalDocumentReference/cbc:IssueDate)
 func enT0323(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2145 *Node) bool { return (len(child(n2145, enK40)) > 0) })
+	return !existsNames(n, enK250)
 }
 
 // UBL-CR-113: not(cac:AdditionalDocumentReference/cbc:IssueTime)
 func enT0324(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2147 *Node) bool { return (len(child(n2147, enK104)) > 0) })
+	return !existsNames(n, enK251)
 }
 
 // UBL-CR-114: not(cac:AdditionalDocumentReference/cbc:DocumentType)
 func enT0325(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2149 *Node) bool { return (len(child(n2149, enK118)) > 0) })
+	return !existsNames(n, enK252)
 }
 
 // UBL-CR-115: not(cac:AdditionalDocumentReference/cbc:XPath)
 func enT0326(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2151 *Node) bool { return (len(child(n2151, enK119)) > 0) })
+	return !existsNames(n, enK253)
 }
 
 // UBL-CR-116: not(cac:AdditionalDocumentReference/cbc:LanguageID)
 func enT0327(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2153 *Node) bool { return (len(child(n2153, enK120)) > 0) })
+	return !existsNames(n, enK254)
 }
 
 // UBL-CR-117: not(cac:AdditionalDocumentReference/cbc:LocaleCode)
 func enT0328(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2155 *Node) bool { return (len(child(n2155, enK121)) > 0) })
+	return !existsNames(n, enK255)
 }
 
 // UBL-CR-118: not(cac:AdditionalDocumentReference/cbc:VersionID)
 func enT0329(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2157 *Node) bool { return (len(child(n2157, enK122)) > 0) })
+	return !existsNames(n, enK256)
 }
 
 // UBL-CR-119: not(cac:AdditionalDocumentReference/cbc:DocumentStatusCode)
 func enT0330(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2159 *Node) bool { return (len(child(n2159, enK123)) > 0) })
+	return !existsNames(n, enK257)
 }
 
 // UBL-CR-121: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:DocumentHash)
 func enT0331(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2161 *Node) bool {
-		return anyNode(child(n2161, enK124), func(n2162 *Node) bool {
-			return anyNode(child(n2162, enK139), func(n2163 *Node) bool { return (len(child(n2163, enK140)) > 0) })
-		})
-	})
+	return !existsNames(n, enK260)
 }
 
 // UBL-CR-122: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:HashAlgorithmMethod)
 func enT0332(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2165 *Node) bool {
-		return anyNode(child(n2165, enK124), func(n2166 *Node) bool {
-			return anyNode(child(n2166, enK139), func(n2167 *Node) bool { return (len(child(n2167, enK141)) > 0) })
-		})
-	})
+	return !existsNames(n, enK262)
 }
 
 // UBL-CR-123: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryDate)
 func enT0333(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2169 *Node) bool {
-		return anyNode(child(n2169, enK124), func(n2170 *Node) bool {
-			return anyNode(child(n2170, enK139), func(n2171 *Node) bool { return (len(child(n2171, enK142)) > 0) })
-		})
-	})
+	return !existsNames(n, enK264)
 }
 
 // UBL-CR-124: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryTime)
 func enT0334(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2173 *Node) bool {
-		return anyNode(child(n2173, enK124), func(n2174 *Node) bool {
-			return anyNode(child(n2174, enK139), func(n2175 *Node) bool { return (len(child(n2175, enK143)) > 0) })
-		})
-	})
+	return !existsNames(n, enK266)
 }
 
 // UBL-CR-125: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:MimeCode)
 func enT0335(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2177 *Node) bool {
-		return anyNode(child(n2177, enK124), func(n2178 *Node) bool {
-			return anyNode(child(n2178, enK139), func(n2179 *Node) bool { return (len(child(n2179, enK144)) > 0) })
-		})
-	})
+	return !existsNames(n, enK268)
 }
 
 // UBL-CR-126: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FormatCode)
 func enT0336(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2181 *Node) bool {
-		return anyNode(child(n2181, enK124), func(n2182 *Node) bool {
-			return anyNode(child(n2182, enK139), func(n2183 *Node) bool { return (len(child(n2183, enK145)) > 0) })
-		})
-	})
+	return !existsNames(n, enK270)
 }
 
 // UBL-CR-127: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:EncodingCode)
 func enT0337(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2185 *Node) bool {
-		return anyNode(child(n2185, enK124), func(n2186 *Node) bool {
-			return anyNode(child(n2186, enK139), func(n2187 *Node) bool { return (len(child(n2187, enK146)) > 0) })
-		})
-	})
+	return !existsNames(n, enK272)
 }
 
 // UBL-CR-128: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:CharacterSetCode)
 func enT0338(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2189 *Node) bool {
-		return anyNode(child(n2189, enK124), func(n2190 *Node) bool {
-			return anyNode(child(n2190, enK139), func(n2191 *Node) bool { return (len(child(n2191, enK147)) > 0) })
-		})
-	})
+	return !existsNames(n, enK274)
 }
 
 // UBL-CR-129: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FileName)
 func enT0339(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2193 *Node) bool {
-		return anyNode(child(n2193, enK124), func(n2194 *Node) bool {
-			return anyNode(child(n2194, enK139), func(n2195 *Node) bool { return (len(child(n2195, enK148)) > 0) })
-		})
-	})
+	return !existsNames(n, enK276)
 }
 
 // UBL-CR-130: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:Description)
 func enT0340(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2197 *Node) bool {
-		return anyNode(child(n2197, enK124), func(n2198 *Node) bool {
-			return anyNode(child(n2198, enK139), func(n2199 *Node) bool { return (len(child(n2199, enK113)) > 0) })
-		})
-	})
+	return !existsNames(n, enK277)
 }
 
 // UBL-CR-131: not(cac:AdditionalDocumentReference/cac:ValidityPeriod)
 func enT0341(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2201 *Node) bool { return (len(child(n2201, enK125)) > 0) })
+	return !existsNames(n, enK278)
 }
 
 // UBL-CR-132: not(cac:AdditionalDocumentReference/cac:IssuerParty)
 func enT0342(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2203 *Node) bool { return (len(child(n2203, enK126)) > 0) })
+	return !existsNames(n, enK279)
 }
 
 // UBL-CR-133: not(cac:AdditionalDocumentReference/cac:ResultOfVerification)
 func enT0343(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n2205 *Node) bool { return (len(child(n2205, enK127)) > 0) })
+	return !existsNames(n, enK280)
 }
 
 // UBL-CR-134: not(cac:ProjectReference/cbc:UUID)
 func enT0344(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK149), func(n2207 *Node) bool { return (len(child(n2207, enK103)) > 0) })
+	return !existsNames(n, enK282)
 }
 
 // UBL-CR-135: not(cac:ProjectReference/cbc:IssueDate)
 func enT0345(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK149), func(n2209 *Node) bool { return (len(child(n2209, enK40)) > 0) })
+	return !existsNames(n, enK283)
 }
 
 // UBL-CR-136: not(cac:ProjectReference/cac:WorkPhaseReference)
 func enT0346(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK149), func(n2211 *Node) bool { return (len(child(n2211, enK150)) > 0) })
+	return !existsNames(n, enK285)
 }
 
 // UBL-CR-137: not(cac:Signature)
 func enT0347(v []Seq, n *Node) bool {
-	return !(len(child(n, enK151)) > 0)
+	return !hasChild(n, enK286)
 }
 
 // UBL-CR-138: not(cac:AccountingSupplierParty/cbc:CustomerAssignedAccountID)
 func enT0348(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2214 *Node) bool { return (len(child(n2214, enK152)) > 0) })
+	return !existsNames(n, enK288)
 }
 
 // UBL-CR-139: not(cac:AccountingSupplierParty/cbc:AdditionalAccountID)
 func enT0349(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2216 *Node) bool { return (len(child(n2216, enK153)) > 0) })
+	return !existsNames(n, enK290)
 }
 
 // UBL-CR-140: not(cac:AccountingSupplierParty/cbc:DataSendingCapability)
 func enT0350(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2218 *Node) bool { return (len(child(n2218, enK154)) > 0) })
+	return !existsNames(n, enK292)
 }
 
 // UBL-CR-141: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkCareIndicator)
 func enT0351(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2220 *Node) bool {
-		return anyNode(child(n2220, enK3), func(n2221 *Node) bool { return (len(child(n2221, enK155)) > 0) })
-	})
+	return !existsNames(n, enK294)
 }
 
 // UBL-CR-142: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkAttentionIndicator)
 func enT0352(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2223 *Node) bool {
-		return anyNode(child(n2223, enK3), func(n2224 *Node) bool { return (len(child(n2224, enK156)) > 0) })
-	})
+	return !existsNames(n, enK296)
 }
 
 // UBL-CR-143: not(cac:AccountingSupplierParty/cac:Party/cbc:WebsiteURI)
 func enT0353(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2226 *Node) bool {
-		return anyNode(child(n2226, enK3), func(n2227 *Node) bool { return (len(child(n2227, enK157)) > 0) })
-	})
+	return !existsNames(n, enK298)
 }
 
 // UBL-CR-144: not(cac:AccountingSupplierParty/cac:Party/cbc:LogoReferenceID)
 func enT0354(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2229 *Node) bool {
-		return anyNode(child(n2229, enK3), func(n2230 *Node) bool { return (len(child(n2230, enK158)) > 0) })
-	})
+	return !existsNames(n, enK300)
 }
 
 // UBL-CR-145: not(cac:AccountingSupplierParty/cac:Party/cbc:IndustryClassificationCode)
 func enT0355(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2232 *Node) bool {
-		return anyNode(child(n2232, enK3), func(n2233 *Node) bool { return (len(child(n2233, enK159)) > 0) })
-	})
+	return !existsNames(n, enK302)
 }
 
 // UBL-CR-146: not(cac:AccountingSupplierParty/cac:Party/cac:Language)
 func enT0356(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2235 *Node) bool {
-		return anyNode(child(n2235, enK3), func(n2236 *Node) bool { return (len(child(n2236, enK160)) > 0) })
-	})
+	return !existsNames(n, enK304)
 }
 
 // UBL-CR-147: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:ID)
 func enT0357(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2238 *Node) bool {
-		return anyNode(child(n2238, enK3), func(n2239 *Node) bool {
-			return anyNode(child(n2239, enK6), func(n2240 *Node) bool { return (len(child(n2240, enK1)) > 0) })
-		})
-	})
+	return !existsNames(n, enK305)
 }
 
 // UBL-CR-148: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0358(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2242 *Node) bool {
-		return anyNode(child(n2242, enK3), func(n2243 *Node) bool {
-			return anyNode(child(n2243, enK6), func(n2244 *Node) bool { return (len(child(n2244, enK161)) > 0) })
-		})
-	})
+	return !existsNames(n, enK307)
 }
 
 // UBL-CR-149: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0359(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2246 *Node) bool {
-		return anyNode(child(n2246, enK3), func(n2247 *Node) bool {
-			return anyNode(child(n2247, enK6), func(n2248 *Node) bool { return (len(child(n2248, enK162)) > 0) })
-		})
-	})
+	return !existsNames(n, enK309)
 }
 
 // UBL-CR-150: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func enT0360(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2250 *Node) bool {
-		return anyNode(child(n2250, enK3), func(n2251 *Node) bool {
-			return anyNode(child(n2251, enK6), func(n2252 *Node) bool { return (len(child(n2252, enK163)) > 0) })
-		})
-	})
+	return !existsNames(n, enK311)
 }
 
 // UBL-CR-151: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func enT0361(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2254 *Node) bool {
-		return anyNode(child(n2254, enK3), func(n2255 *Node) bool {
-			return anyNode(child(n2255, enK6), func(n2256 *Node) bool { return (len(child(n2256, enK164)) > 0) })
-		})
-	})
+	return !existsNames(n, enK313)
 }
 
 // UBL-CR-152: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Room)
 func enT0362(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2258 *Node) bool {
-		return anyNode(child(n2258, enK3), func(n2259 *Node) bool {
-			return anyNode(child(n2259, enK6), func(n2260 *Node) bool { return (len(child(n2260, enK165)) > 0) })
-		})
-	})
+	return !existsNames(n, enK315)
 }
 
 // UBL-CR-153: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func enT0363(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2262 *Node) bool {
-		return anyNode(child(n2262, enK3), func(n2263 *Node) bool {
-			return anyNode(child(n2263, enK6), func(n2264 *Node) bool { return (len(child(n2264, enK166)) > 0) })
-		})
-	})
+	return !existsNames(n, enK317)
 }
 
 // UBL-CR-154: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func enT0364(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2266 *Node) bool {
-		return anyNode(child(n2266, enK3), func(n2267 *Node) bool {
-			return anyNode(child(n2267, enK6), func(n2268 *Node) bool { return (len(child(n2268, enK167)) > 0) })
-		})
-	})
+	return !existsNames(n, enK319)
 }
 
 // UBL-CR-155: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func enT0365(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2270 *Node) bool {
-		return anyNode(child(n2270, enK3), func(n2271 *Node) bool {
-			return anyNode(child(n2271, enK6), func(n2272 *Node) bool { return (len(child(n2272, enK168)) > 0) })
-		})
-	})
+	return !existsNames(n, enK321)
 }
 
 // UBL-CR-156: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func enT0366(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2274 *Node) bool {
-		return anyNode(child(n2274, enK3), func(n2275 *Node) bool {
-			return anyNode(child(n2275, enK6), func(n2276 *Node) bool { return (len(child(n2276, enK169)) > 0) })
-		})
-	})
+	return !existsNames(n, enK323)
 }
 
 // UBL-CR-157: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Department)
 func enT0367(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2278 *Node) bool {
-		return anyNode(child(n2278, enK3), func(n2279 *Node) bool {
-			return anyNode(child(n2279, enK6), func(n2280 *Node) bool { return (len(child(n2280, enK170)) > 0) })
-		})
-	})
+	return !existsNames(n, enK325)
 }
 
 // UBL-CR-158: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func enT0368(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2282 *Node) bool {
-		return anyNode(child(n2282, enK3), func(n2283 *Node) bool {
-			return anyNode(child(n2283, enK6), func(n2284 *Node) bool { return (len(child(n2284, enK171)) > 0) })
-		})
-	})
+	return !existsNames(n, enK327)
 }
 
 // UBL-CR-159: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func enT0369(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2286 *Node) bool {
-		return anyNode(child(n2286, enK3), func(n2287 *Node) bool {
-			return anyNode(child(n2287, enK6), func(n2288 *Node) bool { return (len(child(n2288, enK172)) > 0) })
-		})
-	})
+	return !existsNames(n, enK329)
 }
 
 // UBL-CR-160: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func enT0370(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2290 *Node) bool {
-		return anyNode(child(n2290, enK3), func(n2291 *Node) bool {
-			return anyNode(child(n2291, enK6), func(n2292 *Node) bool { return (len(child(n2292, enK173)) > 0) })
-		})
-	})
+	return !existsNames(n, enK331)
 }
 
 // UBL-CR-161: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0371(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2294 *Node) bool {
-		return anyNode(child(n2294, enK3), func(n2295 *Node) bool {
-			return anyNode(child(n2295, enK6), func(n2296 *Node) bool { return (len(child(n2296, enK174)) > 0) })
-		})
-	})
+	return !existsNames(n, enK333)
 }
 
 // UBL-CR-162: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0372(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2298 *Node) bool {
-		return anyNode(child(n2298, enK3), func(n2299 *Node) bool {
-			return anyNode(child(n2299, enK6), func(n2300 *Node) bool { return (len(child(n2300, enK175)) > 0) })
-		})
-	})
+	return !existsNames(n, enK335)
 }
 
 // UBL-CR-163: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Region)
 func enT0373(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2302 *Node) bool {
-		return anyNode(child(n2302, enK3), func(n2303 *Node) bool {
-			return anyNode(child(n2303, enK6), func(n2304 *Node) bool { return (len(child(n2304, enK176)) > 0) })
-		})
-	})
+	return !existsNames(n, enK337)
 }
 
 // UBL-CR-164: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:District)
 func enT0374(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2306 *Node) bool {
-		return anyNode(child(n2306, enK3), func(n2307 *Node) bool {
-			return anyNode(child(n2307, enK6), func(n2308 *Node) bool { return (len(child(n2308, enK177)) > 0) })
-		})
-	})
+	return !existsNames(n, enK339)
 }
 
 // UBL-CR-165: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0375(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2310 *Node) bool {
-		return anyNode(child(n2310, enK3), func(n2311 *Node) bool {
-			return anyNode(child(n2311, enK6), func(n2312 *Node) bool { return (len(child(n2312, enK178)) > 0) })
-		})
-	})
+	return !existsNames(n, enK341)
 }
 
 // UBL-CR-166: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0376(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2314 *Node) bool {
-		return anyNode(child(n2314, enK3), func(n2315 *Node) bool {
-			return anyNode(child(n2315, enK6), func(n2316 *Node) bool {
-				return anyNode(child(n2316, enK7), func(n2317 *Node) bool { return (len(child(n2317, enK67)) > 0) })
-			})
-		})
-	})
+	return !existsNames(n, enK342)
 }
 
 // UBL-CR-167: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func enT0377(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2319 *Node) bool {
-		return anyNode(child(n2319, enK3), func(n2320 *Node) bool {
-			return anyNode(child(n2320, enK6), func(n2321 *Node) bool { return (len(child(n2321, enK179)) > 0) })
-		})
-	})
+	return !existsNames(n, enK344)
 }
 
 // UBL-CR-168: not(cac:AccountingSupplierParty/cac:Party/cac:PhysicalLocation)
 func enT0378(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2323 *Node) bool {
-		return anyNode(child(n2323, enK3), func(n2324 *Node) bool { return (len(child(n2324, enK180)) > 0) })
-	})
+	return !existsNames(n, enK346)
 }
 
 // UBL-CR-169: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0379(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2326 *Node) bool {
-		return anyNode(child(n2326, enK3), func(n2327 *Node) bool {
-			return anyNode(child(n2327, enK54), func(n2328 *Node) bool { return (len(child(n2328, enK46)) > 0) })
-		})
-	})
+	return !existsNames(n, enK347)
 }
 
 // UBL-CR-170: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0380(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2330 *Node) bool {
-		return anyNode(child(n2330, enK3), func(n2331 *Node) bool {
-			return anyNode(child(n2331, enK54), func(n2332 *Node) bool { return (len(child(n2332, enK181)) > 0) })
-		})
-	})
+	return !existsNames(n, enK349)
 }
 
 // UBL-CR-171: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0381(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2334 *Node) bool {
-		return anyNode(child(n2334, enK3), func(n2335 *Node) bool {
-			return anyNode(child(n2335, enK54), func(n2336 *Node) bool { return (len(child(n2336, enK182)) > 0) })
-		})
-	})
+	return !existsNames(n, enK351)
 }
 
 // UBL-CR-172: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0382(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2338 *Node) bool {
-		return anyNode(child(n2338, enK3), func(n2339 *Node) bool {
-			return anyNode(child(n2339, enK54), func(n2340 *Node) bool { return (len(child(n2340, enK183)) > 0) })
-		})
-	})
+	return !existsNames(n, enK353)
 }
 
 // UBL-CR-173: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0383(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2342 *Node) bool {
-		return anyNode(child(n2342, enK3), func(n2343 *Node) bool {
-			return anyNode(child(n2343, enK54), func(n2344 *Node) bool { return (len(child(n2344, enK184)) > 0) })
-		})
-	})
+	return !existsNames(n, enK355)
 }
 
 // UBL-CR-174: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0384(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2346 *Node) bool {
-		return anyNode(child(n2346, enK3), func(n2347 *Node) bool {
-			return anyNode(child(n2347, enK54), func(n2348 *Node) bool {
-				return anyNode(child(n2348, enK22), func(n2349 *Node) bool { return (len(child(n2349, enK67)) > 0) })
-			})
-		})
-	})
+	return !existsNames(n, enK356)
 }
 
 // UBL-CR-175: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0385(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2351 *Node) bool {
-		return anyNode(child(n2351, enK3), func(n2352 *Node) bool {
-			return anyNode(child(n2352, enK54), func(n2353 *Node) bool {
-				return anyNode(child(n2353, enK22), func(n2354 *Node) bool { return (len(child(n2354, enK185)) > 0) })
-			})
-		})
-	})
+	return !existsNames(n, enK358)
 }
 
 // UBL-CR-176: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0386(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2356 *Node) bool {
-		return anyNode(child(n2356, enK3), func(n2357 *Node) bool {
-			return anyNode(child(n2357, enK54), func(n2358 *Node) bool {
-				return anyNode(child(n2358, enK22), func(n2359 *Node) bool { return (len(child(n2359, enK186)) > 0) })
-			})
-		})
-	})
+	return !existsNames(n, enK360)
 }
 
 // UBL-CR-177: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0387(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2361 *Node) bool {
-		return anyNode(child(n2361, enK3), func(n2362 *Node) bool {
-			return anyNode(child(n2362, enK54), func(n2363 *Node) bool {
-				return anyNode(child(n2363, enK22), func(n2364 *Node) bool { return (len(child(n2364, enK187)) > 0) })
-			})
-		})
-	})
+	return !existsNames(n, enK362)
 }
 
 // UBL-CR-178: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0388(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2366 *Node) bool {
-		return anyNode(child(n2366, enK3), func(n2367 *Node) bool {
-			return anyNode(child(n2367, enK45), func(n2368 *Node) bool { return (len(child(n2368, enK188)) > 0) })
-		})
-	})
+	return !existsNames(n, enK364)
 }
 
 // UBL-CR-179: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0389(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2370 *Node) bool {
-		return anyNode(child(n2370, enK3), func(n2371 *Node) bool {
-			return anyNode(child(n2371, enK45), func(n2372 *Node) bool { return (len(child(n2372, enK189)) > 0) })
-		})
-	})
+	return !existsNames(n, enK366)
 }
 
 // UBL-CR-180: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0390(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2374 *Node) bool {
-		return anyNode(child(n2374, enK3), func(n2375 *Node) bool {
-			return anyNode(child(n2375, enK45), func(n2376 *Node) bool { return (len(child(n2376, enK190)) > 0) })
-		})
-	})
+	return !existsNames(n, enK368)
 }
 
 // UBL-CR-181: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0391(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2378 *Node) bool {
-		return anyNode(child(n2378, enK3), func(n2379 *Node) bool {
-			return anyNode(child(n2379, enK45), func(n2380 *Node) bool { return (len(child(n2380, enK191)) > 0) })
-		})
-	})
+	return !existsNames(n, enK370)
 }
 
 // UBL-CR-182: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0392(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2382 *Node) bool {
-		return anyNode(child(n2382, enK3), func(n2383 *Node) bool {
-			return anyNode(child(n2383, enK45), func(n2384 *Node) bool { return (len(child(n2384, enK192)) > 0) })
-		})
-	})
+	return !existsNames(n, enK372)
 }
 
 // UBL-CR-183: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0393(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2386 *Node) bool {
-		return anyNode(child(n2386, enK3), func(n2387 *Node) bool {
-			return anyNode(child(n2387, enK45), func(n2388 *Node) bool { return (len(child(n2388, enK193)) > 0) })
-		})
-	})
+	return !existsNames(n, enK374)
 }
 
 // UBL-CR-184: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0394(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2390 *Node) bool {
-		return anyNode(child(n2390, enK3), func(n2391 *Node) bool {
-			return anyNode(child(n2391, enK45), func(n2392 *Node) bool { return (len(child(n2392, enK194)) > 0) })
-		})
-	})
+	return !existsNames(n, enK376)
 }
 
 // UBL-CR-185: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0395(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2394 *Node) bool {
-		return anyNode(child(n2394, enK3), func(n2395 *Node) bool {
-			return anyNode(child(n2395, enK45), func(n2396 *Node) bool { return (len(child(n2396, enK184)) > 0) })
-		})
-	})
+	return !existsNames(n, enK377)
 }
 
 // UBL-CR-186: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0396(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2398 *Node) bool {
-		return anyNode(child(n2398, enK3), func(n2399 *Node) bool {
-			return anyNode(child(n2399, enK45), func(n2400 *Node) bool { return (len(child(n2400, enK195)) > 0) })
-		})
-	})
+	return !existsNames(n, enK379)
 }
 
 // UBL-CR-187: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0397(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2402 *Node) bool {
-		return anyNode(child(n2402, enK3), func(n2403 *Node) bool {
-			return anyNode(child(n2403, enK45), func(n2404 *Node) bool { return (len(child(n2404, enK196)) > 0) })
-		})
-	})
+	return !existsNames(n, enK381)
 }
 
 // UBL-CR-188: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0398(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2406 *Node) bool {
-		return anyNode(child(n2406, enK3), func(n2407 *Node) bool {
-			return anyNode(child(n2407, enK45), func(n2408 *Node) bool { return (len(child(n2408, enK197)) > 0) })
-		})
-	})
+	return !existsNames(n, enK383)
 }
 
 // UBL-CR-189: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ID)
 func enT0399(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2410 *Node) bool {
-		return anyNode(child(n2410, enK3), func(n2411 *Node) bool {
-			return anyNode(child(n2411, enK198), func(n2412 *Node) bool { return (len(child(n2412, enK1)) > 0) })
-		})
-	})
+	return !existsNames(n, enK385)
 }
 
 // UBL-CR-190: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telefax)
 func enT0400(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2414 *Node) bool {
-		return anyNode(child(n2414, enK3), func(n2415 *Node) bool {
-			return anyNode(child(n2415, enK198), func(n2416 *Node) bool { return (len(child(n2416, enK199)) > 0) })
-		})
-	})
+	return !existsNames(n, enK387)
 }
 
 // UBL-CR-191: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Note)
 func enT0401(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2418 *Node) bool {
-		return anyNode(child(n2418, enK3), func(n2419 *Node) bool {
-			return anyNode(child(n2419, enK198), func(n2420 *Node) bool { return (len(child(n2420, enK78)) > 0) })
-		})
-	})
+	return !existsNames(n, enK388)
 }
 
 // UBL-CR-192: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func enT0402(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2422 *Node) bool {
-		return anyNode(child(n2422, enK3), func(n2423 *Node) bool {
-			return anyNode(child(n2423, enK198), func(n2424 *Node) bool { return (len(child(n2424, enK200)) > 0) })
-		})
-	})
+	return !existsNames(n, enK390)
 }
 
 // UBL-CR-193: not(cac:AccountingSupplierParty/cac:Party/cac:Person)
 func enT0403(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2426 *Node) bool {
-		return anyNode(child(n2426, enK3), func(n2427 *Node) bool { return (len(child(n2427, enK201)) > 0) })
-	})
+	return !existsNames(n, enK392)
 }
 
 // UBL-CR-194: not(cac:AccountingSupplierParty/cac:Party/cac:AgentParty)
 func enT0404(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2429 *Node) bool {
-		return anyNode(child(n2429, enK3), func(n2430 *Node) bool { return (len(child(n2430, enK202)) > 0) })
-	})
+	return !existsNames(n, enK394)
 }
 
 // UBL-CR-195: not(cac:AccountingSupplierParty/cac:Party/cac:ServiceProviderParty)
 func enT0405(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2432 *Node) bool {
-		return anyNode(child(n2432, enK3), func(n2433 *Node) bool { return (len(child(n2433, enK203)) > 0) })
-	})
+	return !existsNames(n, enK396)
 }
 
 // UBL-CR-196: not(cac:AccountingSupplierParty/cac:Party/cac:PowerOfAttorney)
 func enT0406(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2435 *Node) bool {
-		return anyNode(child(n2435, enK3), func(n2436 *Node) bool { return (len(child(n2436, enK204)) > 0) })
-	})
+	return !existsNames(n, enK398)
 }
 
 // UBL-CR-197: not(cac:AccountingSupplierParty/cac:Party/cac:FinancialAccount)
 func enT0407(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2438 *Node) bool {
-		return anyNode(child(n2438, enK3), func(n2439 *Node) bool { return (len(child(n2439, enK205)) > 0) })
-	})
+	return !existsNames(n, enK400)
 }
 
 // UBL-CR-198: not(cac:AccountingSupplierParty/cac:DespatchContact)
 func enT0408(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2441 *Node) bool { return (len(child(n2441, enK206)) > 0) })
+	return !existsNames(n, enK402)
 }
 
 // UBL-CR-199: not(cac:AccountingSupplierParty/cac:AccountingContact)
 func enT0409(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2443 *Node) bool { return (len(child(n2443, enK207)) > 0) })
+	return !existsNames(n, enK404)
 }
 
 // UBL-CR-200: not(cac:AccountingSupplierParty/cac:SellerContact)
 func enT0410(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK44), func(n2445 *Node) bool { return (len(child(n2445, enK208)) > 0) })
+	return !existsNames(n, enK406)
 }
 
 // UBL-CR-201: not(cac:AccountingCustomerParty/cbc:CustomerAssignedAccountID)
 func enT0411(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2447 *Node) bool { return (len(child(n2447, enK152)) > 0) })
+	return !existsNames(n, enK407)
 }
 
 // UBL-CR-202: not(cac:AccountingCustomerParty/cbc:SupplierAssignedAccountID)
 func enT0412(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2449 *Node) bool { return (len(child(n2449, enK209)) > 0) })
+	return !existsNames(n, enK409)
 }
 
 // UBL-CR-203: not(cac:AccountingCustomerParty/cbc:AdditionalAccountID)
 func enT0413(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2451 *Node) bool { return (len(child(n2451, enK153)) > 0) })
+	return !existsNames(n, enK410)
 }
 
 // UBL-CR-204: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkCareIndicator)
 func enT0414(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2453 *Node) bool {
-		return anyNode(child(n2453, enK3), func(n2454 *Node) bool { return (len(child(n2454, enK155)) > 0) })
-	})
+	return !existsNames(n, enK411)
 }
 
 // UBL-CR-205: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkAttentionIndicator)
 func enT0415(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2456 *Node) bool {
-		return anyNode(child(n2456, enK3), func(n2457 *Node) bool { return (len(child(n2457, enK156)) > 0) })
-	})
+	return !existsNames(n, enK412)
 }
 
 // UBL-CR-206: not(cac:AccountingCustomerParty/cac:Party/cbc:WebsiteURI)
 func enT0416(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2459 *Node) bool {
-		return anyNode(child(n2459, enK3), func(n2460 *Node) bool { return (len(child(n2460, enK157)) > 0) })
-	})
+	return !existsNames(n, enK413)
 }
 
 // UBL-CR-207: not(cac:AccountingCustomerParty/cac:Party/cbc:LogoReferenceID)
 func enT0417(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2462 *Node) bool {
-		return anyNode(child(n2462, enK3), func(n2463 *Node) bool { return (len(child(n2463, enK158)) > 0) })
-	})
+	return !existsNames(n, enK414)
 }
 
 // UBL-CR-208: not(cac:AccountingCustomerParty/cac:Party/cbc:IndustryClassificationCode)
 func enT0418(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2465 *Node) bool {
-		return anyNode(child(n2465, enK3), func(n2466 *Node) bool { return (len(child(n2466, enK159)) > 0) })
-	})
+	return !existsNames(n, enK415)
 }
 
 // UBL-CR-209: not(cac:AccountingCustomerParty/cac:Party/cac:Language)
 func enT0419(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2468 *Node) bool {
-		return anyNode(child(n2468, enK3), func(n2469 *Node) bool { return (len(child(n2469, enK160)) > 0) })
-	})
+	return !existsNames(n, enK416)
 }
 
 // UBL-CR-210: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:ID)
 func enT0420(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2471 *Node) bool {
-		return anyNode(child(n2471, enK3), func(n2472 *Node) bool {
-			return anyNode(child(n2472, enK6), func(n2473 *Node) bool { return (len(child(n2473, enK1)) > 0) })
-		})
-	})
+	return !existsNames(n, enK417)
 }
 
 // UBL-CR-211: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0421(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2475 *Node) bool {
-		return anyNode(child(n2475, enK3), func(n2476 *Node) bool {
-			return anyNode(child(n2476, enK6), func(n2477 *Node) bool { return (len(child(n2477, enK161)) > 0) })
-		})
-	})
+	return !existsNames(n, enK418)
 }
 
 // UBL-CR-212: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0422(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2479 *Node) bool {
-		return anyNode(child(n2479, enK3), func(n2480 *Node) bool {
-			return anyNode(child(n2480, enK6), func(n2481 *Node) bool { return (len(child(n2481, enK162)) > 0) })
-		})
-	})
+	return !existsNames(n, enK419)
 }
 
 // UBL-CR-213: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func enT0423(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2483 *Node) bool {
-		return anyNode(child(n2483, enK3), func(n2484 *Node) bool {
-			return anyNode(child(n2484, enK6), func(n2485 *Node) bool { return (len(child(n2485, enK163)) > 0) })
-		})
-	})
+	return !existsNames(n, enK420)
 }
 
 // UBL-CR-214: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func enT0424(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2487 *Node) bool {
-		return anyNode(child(n2487, enK3), func(n2488 *Node) bool {
-			return anyNode(child(n2488, enK6), func(n2489 *Node) bool { return (len(child(n2489, enK164)) > 0) })
-		})
-	})
+	return !existsNames(n, enK421)
 }
 
 // UBL-CR-215: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Room)
 func enT0425(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2491 *Node) bool {
-		return anyNode(child(n2491, enK3), func(n2492 *Node) bool {
-			return anyNode(child(n2492, enK6), func(n2493 *Node) bool { return (len(child(n2493, enK165)) > 0) })
-		})
-	})
+	return !existsNames(n, enK422)
 }
 
 // UBL-CR-216: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func enT0426(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2495 *Node) bool {
-		return anyNode(child(n2495, enK3), func(n2496 *Node) bool {
-			return anyNode(child(n2496, enK6), func(n2497 *Node) bool { return (len(child(n2497, enK166)) > 0) })
-		})
-	})
+	return !existsNames(n, enK423)
 }
 
 // UBL-CR-217: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func enT0427(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2499 *Node) bool {
-		return anyNode(child(n2499, enK3), func(n2500 *Node) bool {
-			return anyNode(child(n2500, enK6), func(n2501 *Node) bool { return (len(child(n2501, enK167)) > 0) })
-		})
-	})
+	return !existsNames(n, enK424)
 }
 
 // UBL-CR-218: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func enT0428(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2503 *Node) bool {
-		return anyNode(child(n2503, enK3), func(n2504 *Node) bool {
-			return anyNode(child(n2504, enK6), func(n2505 *Node) bool { return (len(child(n2505, enK168)) > 0) })
-		})
-	})
+	return !existsNames(n, enK425)
 }
 
 // UBL-CR-219: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func enT0429(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2507 *Node) bool {
-		return anyNode(child(n2507, enK3), func(n2508 *Node) bool {
-			return anyNode(child(n2508, enK6), func(n2509 *Node) bool { return (len(child(n2509, enK169)) > 0) })
-		})
-	})
+	return !existsNames(n, enK426)
 }
 
 // UBL-CR-220: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Department)
 func enT0430(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2511 *Node) bool {
-		return anyNode(child(n2511, enK3), func(n2512 *Node) bool {
-			return anyNode(child(n2512, enK6), func(n2513 *Node) bool { return (len(child(n2513, enK170)) > 0) })
-		})
-	})
+	return !existsNames(n, enK427)
 }
 
 // UBL-CR-221: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func enT0431(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2515 *Node) bool {
-		return anyNode(child(n2515, enK3), func(n2516 *Node) bool {
-			return anyNode(child(n2516, enK6), func(n2517 *Node) bool { return (len(child(n2517, enK171)) > 0) })
-		})
-	})
+	return !existsNames(n, enK428)
 }
 
 // UBL-CR-222: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func enT0432(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2519 *Node) bool {
-		return anyNode(child(n2519, enK3), func(n2520 *Node) bool {
-			return anyNode(child(n2520, enK6), func(n2521 *Node) bool { return (len(child(n2521, enK172)) > 0) })
-		})
-	})
+	return !existsNames(n, enK429)
 }
 
 // UBL-CR-223: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func enT0433(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2523 *Node) bool {
-		return anyNode(child(n2523, enK3), func(n2524 *Node) bool {
-			return anyNode(child(n2524, enK6), func(n2525 *Node) bool { return (len(child(n2525, enK173)) > 0) })
-		})
-	})
+	return !existsNames(n, enK430)
 }
 
 // UBL-CR-224: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0434(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2527 *Node) bool {
-		return anyNode(child(n2527, enK3), func(n2528 *Node) bool {
-			return anyNode(child(n2528, enK6), func(n2529 *Node) bool { return (len(child(n2529, enK174)) > 0) })
-		})
-	})
+	return !existsNames(n, enK431)
 }
 
 // UBL-CR-225: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0435(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2531 *Node) bool {
-		return anyNode(child(n2531, enK3), func(n2532 *Node) bool {
-			return anyNode(child(n2532, enK6), func(n2533 *Node) bool { return (len(child(n2533, enK175)) > 0) })
-		})
-	})
+	return !existsNames(n, enK432)
 }
 
 // UBL-CR-226: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Region)
 func enT0436(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2535 *Node) bool {
-		return anyNode(child(n2535, enK3), func(n2536 *Node) bool {
-			return anyNode(child(n2536, enK6), func(n2537 *Node) bool { return (len(child(n2537, enK176)) > 0) })
-		})
-	})
+	return !existsNames(n, enK433)
 }
 
 // UBL-CR-227: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:District)
 func enT0437(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2539 *Node) bool {
-		return anyNode(child(n2539, enK3), func(n2540 *Node) bool {
-			return anyNode(child(n2540, enK6), func(n2541 *Node) bool { return (len(child(n2541, enK177)) > 0) })
-		})
-	})
+	return !existsNames(n, enK434)
 }
 
 // UBL-CR-228: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0438(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2543 *Node) bool {
-		return anyNode(child(n2543, enK3), func(n2544 *Node) bool {
-			return anyNode(child(n2544, enK6), func(n2545 *Node) bool { return (len(child(n2545, enK178)) > 0) })
-		})
-	})
+	return !existsNames(n, enK435)
 }
 
 // UBL-CR-229: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0439(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2547 *Node) bool {
-		return anyNode(child(n2547, enK3), func(n2548 *Node) bool {
-			return anyNode(child(n2548, enK6), func(n2549 *Node) bool {
-				return anyNode(child(n2549, enK7), func(n2550 *Node) bool { return (len(child(n2550, enK67)) > 0) })
-			})
-		})
-	})
+	return !existsNames(n, enK436)
 }
 
 // UBL-CR-230: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func enT0440(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2552 *Node) bool {
-		return anyNode(child(n2552, enK3), func(n2553 *Node) bool {
-			return anyNode(child(n2553, enK6), func(n2554 *Node) bool { return (len(child(n2554, enK179)) > 0) })
-		})
-	})
+	return !existsNames(n, enK437)
 }
 
 // UBL-CR-231: not(cac:AccountingCustomerParty/cac:Party/cac:PhysicalLocation)
 func enT0441(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2556 *Node) bool {
-		return anyNode(child(n2556, enK3), func(n2557 *Node) bool { return (len(child(n2557, enK180)) > 0) })
-	})
+	return !existsNames(n, enK438)
 }
 
 // UBL-CR-232: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0442(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2559 *Node) bool {
-		return anyNode(child(n2559, enK3), func(n2560 *Node) bool {
-			return anyNode(child(n2560, enK54), func(n2561 *Node) bool { return (len(child(n2561, enK46)) > 0) })
-		})
-	})
+	return !existsNames(n, enK439)
 }
 
 // UBL-CR-233: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0443(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2563 *Node) bool {
-		return anyNode(child(n2563, enK3), func(n2564 *Node) bool {
-			return anyNode(child(n2564, enK54), func(n2565 *Node) bool { return (len(child(n2565, enK181)) > 0) })
-		})
-	})
+	return !existsNames(n, enK440)
 }
 
 // UBL-CR-234: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0444(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2567 *Node) bool {
-		return anyNode(child(n2567, enK3), func(n2568 *Node) bool {
-			return anyNode(child(n2568, enK54), func(n2569 *Node) bool { return (len(child(n2569, enK182)) > 0) })
-		})
-	})
+	return !existsNames(n, enK441)
 }
 
 // UBL-CR-235: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0445(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2571 *Node) bool {
-		return anyNode(child(n2571, enK3), func(n2572 *Node) bool {
-			return anyNode(child(n2572, enK54), func(n2573 *Node) bool { return (len(child(n2573, enK183)) > 0) })
-		})
-	})
+	return !existsNames(n, enK442)
 }
 
 // UBL-CR-236: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0446(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2575 *Node) bool {
-		return anyNode(child(n2575, enK3), func(n2576 *Node) bool {
-			return anyNode(child(n2576, enK54), func(n2577 *Node) bool { return (len(child(n2577, enK184)) > 0) })
-		})
-	})
+	return !existsNames(n, enK443)
 }
 
 // UBL-CR-237: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0447(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2579 *Node) bool {
-		return anyNode(child(n2579, enK3), func(n2580 *Node) bool {
-			return anyNode(child(n2580, enK54), func(n2581 *Node) bool {
-				return anyNode(child(n2581, enK22), func(n2582 *Node) bool { return (len(child(n2582, enK67)) > 0) })
-			})
-		})
-	})
+	return !existsNames(n, enK444)
 }
 
 // UBL-CR-238: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0448(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2584 *Node) bool {
-		return anyNode(child(n2584, enK3), func(n2585 *Node) bool {
-			return anyNode(child(n2585, enK54), func(n2586 *Node) bool {
-				return anyNode(child(n2586, enK22), func(n2587 *Node) bool { return (len(child(n2587, enK185)) > 0) })
-			})
-		})
-	})
+	return !existsNames(n, enK445)
 }
 
 // UBL-CR-239: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0449(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2589 *Node) bool {
-		return anyNode(child(n2589, enK3), func(n2590 *Node) bool {
-			return anyNode(child(n2590, enK54), func(n2591 *Node) bool {
-				return anyNode(child(n2591, enK22), func(n2592 *Node) bool { return (len(child(n2592, enK186)) > 0) })
-			})
-		})
-	})
+	return !existsNames(n, enK446)
 }
 
 // UBL-CR-240: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0450(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2594 *Node) bool {
-		return anyNode(child(n2594, enK3), func(n2595 *Node) bool {
-			return anyNode(child(n2595, enK54), func(n2596 *Node) bool {
-				return anyNode(child(n2596, enK22), func(n2597 *Node) bool { return (len(child(n2597, enK187)) > 0) })
-			})
-		})
-	})
+	return !existsNames(n, enK447)
 }
 
 // UBL-CR-241: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0451(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2599 *Node) bool {
-		return anyNode(child(n2599, enK3), func(n2600 *Node) bool {
-			return anyNode(child(n2600, enK45), func(n2601 *Node) bool { return (len(child(n2601, enK188)) > 0) })
-		})
-	})
+	return !existsNames(n, enK448)
 }
 
 // UBL-CR-242: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0452(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2603 *Node) bool {
-		return anyNode(child(n2603, enK3), func(n2604 *Node) bool {
-			return anyNode(child(n2604, enK45), func(n2605 *Node) bool { return (len(child(n2605, enK189)) > 0) })
-		})
-	})
+	return !existsNames(n, enK449)
 }
 
 // UBL-CR-243: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0453(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2607 *Node) bool {
-		return anyNode(child(n2607, enK3), func(n2608 *Node) bool {
-			return anyNode(child(n2608, enK45), func(n2609 *Node) bool { return (len(child(n2609, enK190)) > 0) })
-		})
-	})
+	return !existsNames(n, enK450)
 }
 
 // UBL-CR-244: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func enT0454(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2611 *Node) bool {
-		return anyNode(child(n2611, enK3), func(n2612 *Node) bool {
-			return anyNode(child(n2612, enK45), func(n2613 *Node) bool { return (len(child(n2613, enK210)) > 0) })
-		})
-	})
+	return !existsNames(n, enK452)
 }
 
 // UBL-CR-245: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0455(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2615 *Node) bool {
-		return anyNode(child(n2615, enK3), func(n2616 *Node) bool {
-			return anyNode(child(n2616, enK45), func(n2617 *Node) bool { return (len(child(n2617, enK191)) > 0) })
-		})
-	})
+	return !existsNames(n, enK453)
 }
 
 // UBL-CR-246: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0456(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2619 *Node) bool {
-		return anyNode(child(n2619, enK3), func(n2620 *Node) bool {
-			return anyNode(child(n2620, enK45), func(n2621 *Node) bool { return (len(child(n2621, enK192)) > 0) })
-		})
-	})
+	return !existsNames(n, enK454)
 }
 
 // UBL-CR-247: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0457(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2623 *Node) bool {
-		return anyNode(child(n2623, enK3), func(n2624 *Node) bool {
-			return anyNode(child(n2624, enK45), func(n2625 *Node) bool { return (len(child(n2625, enK193)) > 0) })
-		})
-	})
+	return !existsNames(n, enK455)
 }
 
 // UBL-CR-248: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0458(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2627 *Node) bool {
-		return anyNode(child(n2627, enK3), func(n2628 *Node) bool {
-			return anyNode(child(n2628, enK45), func(n2629 *Node) bool { return (len(child(n2629, enK194)) > 0) })
-		})
-	})
+	return !existsNames(n, enK456)
 }
 
 // UBL-CR-249: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0459(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2631 *Node) bool {
-		return anyNode(child(n2631, enK3), func(n2632 *Node) bool {
-			return anyNode(child(n2632, enK45), func(n2633 *Node) bool { return (len(child(n2633, enK184)) > 0) })
-		})
-	})
+	return !existsNames(n, enK457)
 }
 
 // UBL-CR-250: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0460(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2635 *Node) bool {
-		return anyNode(child(n2635, enK3), func(n2636 *Node) bool {
-			return anyNode(child(n2636, enK45), func(n2637 *Node) bool { return (len(child(n2637, enK195)) > 0) })
-		})
-	})
+	return !existsNames(n, enK458)
 }
 
 // UBL-CR-251: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0461(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2639 *Node) bool {
-		return anyNode(child(n2639, enK3), func(n2640 *Node) bool {
-			return anyNode(child(n2640, enK45), func(n2641 *Node) bool { return (len(child(n2641, enK196)) > 0) })
-		})
-	})
+	return !existsNames(n, enK459)
 }
 
 // UBL-CR-252: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0462(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2643 *Node) bool {
-		return anyNode(child(n2643, enK3), func(n2644 *Node) bool {
-			return anyNode(child(n2644, enK45), func(n2645 *Node) bool { return (len(child(n2645, enK197)) > 0) })
-		})
-	})
+	return !existsNames(n, enK460)
 }
 
 // UBL-CR-253: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ID)
 func enT0463(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2647 *Node) bool {
-		return anyNode(child(n2647, enK3), func(n2648 *Node) bool {
-			return anyNode(child(n2648, enK198), func(n2649 *Node) bool { return (len(child(n2649, enK1)) > 0) })
-		})
-	})
+	return !existsNames(n, enK461)
 }
 
 // UBL-CR-254: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telefax)
 func enT0464(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2651 *Node) bool {
-		return anyNode(child(n2651, enK3), func(n2652 *Node) bool {
-			return anyNode(child(n2652, enK198), func(n2653 *Node) bool { return (len(child(n2653, enK199)) > 0) })
-		})
-	})
+	return !existsNames(n, enK462)
 }
 
 // UBL-CR-255: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Note)
 func enT0465(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2655 *Node) bool {
-		return anyNode(child(n2655, enK3), func(n2656 *Node) bool {
-			return anyNode(child(n2656, enK198), func(n2657 *Node) bool { return (len(child(n2657, enK78)) > 0) })
-		})
-	})
+	return !existsNames(n, enK463)
 }
 
 // UBL-CR-256: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func enT0466(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2659 *Node) bool {
-		return anyNode(child(n2659, enK3), func(n2660 *Node) bool {
-			return anyNode(child(n2660, enK198), func(n2661 *Node) bool { return (len(child(n2661, enK200)) > 0) })
-		})
-	})
+	return !existsNames(n, enK464)
 }
 
 // UBL-CR-257: not(cac:AccountingCustomerParty/cac:Party/cac:Person)
 func enT0467(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2663 *Node) bool {
-		return anyNode(child(n2663, enK3), func(n2664 *Node) bool { return (len(child(n2664, enK201)) > 0) })
-	})
+	return !existsNames(n, enK465)
 }
 
 // UBL-CR-258: not(cac:AccountingCustomerParty/cac:Party/cac:AgentParty)
 func enT0468(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2666 *Node) bool {
-		return anyNode(child(n2666, enK3), func(n2667 *Node) bool { return (len(child(n2667, enK202)) > 0) })
-	})
+	return !existsNames(n, enK466)
 }
 
 // UBL-CR-259: not(cac:AccountingCustomerParty/cac:Party/cac:ServiceProviderParty)
 func enT0469(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2669 *Node) bool {
-		return anyNode(child(n2669, enK3), func(n2670 *Node) bool { return (len(child(n2670, enK203)) > 0) })
-	})
+	return !existsNames(n, enK467)
 }
 
 // UBL-CR-260: not(cac:AccountingCustomerParty/cac:Party/cac:PowerOfAttorney)
 func enT0470(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2672 *Node) bool {
-		return anyNode(child(n2672, enK3), func(n2673 *Node) bool { return (len(child(n2673, enK204)) > 0) })
-	})
+	return !existsNames(n, enK468)
 }
 
 // UBL-CR-261: not(cac:AccountingCustomerParty/cac:Party/cac:FinancialAccount)
 func enT0471(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2675 *Node) bool {
-		return anyNode(child(n2675, enK3), func(n2676 *Node) bool { return (len(child(n2676, enK205)) > 0) })
-	})
+	return !existsNames(n, enK469)
 }
 
 // UBL-CR-262: not(cac:AccountingCustomerParty/cac:DeliveryContact)
 func enT0472(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2678 *Node) bool { return (len(child(n2678, enK211)) > 0) })
+	return !existsNames(n, enK471)
 }
 
 // UBL-CR-263: not(cac:AccountingCustomerParty/cac:AccountingContact)
 func enT0473(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2680 *Node) bool { return (len(child(n2680, enK207)) > 0) })
+	return !existsNames(n, enK472)
 }
 
 // UBL-CR-264: not(cac:AccountingCustomerParty/cac:BuyerContact)
 func enT0474(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK4), func(n2682 *Node) bool { return (len(child(n2682, enK212)) > 0) })
+	return !existsNames(n, enK474)
 }
 
 // UBL-CR-265: not(cac:PayeeParty/cbc:MarkCareIndicator)
 func enT0475(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2684 *Node) bool { return (len(child(n2684, enK155)) > 0) })
+	return !existsNames(n, enK475)
 }
 
 // UBL-CR-266: not(cac:PayeeParty/cbc:MarkAttentionIndicator)
 func enT0476(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2686 *Node) bool { return (len(child(n2686, enK156)) > 0) })
+	return !existsNames(n, enK476)
 }
 
 // UBL-CR-267: not(cac:PayeeParty/cbc:WebsiteURI)
 func enT0477(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2688 *Node) bool { return (len(child(n2688, enK157)) > 0) })
+	return !existsNames(n, enK477)
 }
 
 // UBL-CR-268: not(cac:PayeeParty/cbc:LogoReferenceID)
 func enT0478(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2690 *Node) bool { return (len(child(n2690, enK158)) > 0) })
+	return !existsNames(n, enK478)
 }
 
 // UBL-CR-269: not(cac:PayeeParty/cbc:EndpointID)
 func enT0479(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2692 *Node) bool { return (len(child(n2692, enK2)) > 0) })
+	return !existsNames(n, enK479)
 }
 
 // UBL-CR-270: not(cac:PayeeParty/cbc:IndustryClassificationCode)
 func enT0480(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2694 *Node) bool { return (len(child(n2694, enK159)) > 0) })
+	return !existsNames(n, enK480)
 }
 
 // UBL-CR-271: not(cac:PayeeParty/cac:Language)
 func enT0481(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2696 *Node) bool { return (len(child(n2696, enK160)) > 0) })
+	return !existsNames(n, enK481)
 }
 
 // UBL-CR-272: not(cac:PayeeParty/cac:PostalAddress)
 func enT0482(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2698 *Node) bool { return (len(child(n2698, enK6)) > 0) })
+	return !existsNames(n, enK482)
 }
 
 // UBL-CR-273: not(cac:PayeeParty/cac:PhysicalLocation)
 func enT0483(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2700 *Node) bool { return (len(child(n2700, enK180)) > 0) })
+	return !existsNames(n, enK483)
 }
 
 // UBL-CR-274: not(cac:PayeeParty/cac:PartyTaxScheme)
 func enT0484(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2702 *Node) bool { return (len(child(n2702, enK54)) > 0) })
+	return !existsNames(n, enK484)
 }
 
 // UBL-CR-275: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationName)
 func enT0485(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2704 *Node) bool {
-		return anyNode(child(n2704, enK45), func(n2705 *Node) bool { return (len(child(n2705, enK46)) > 0) })
-	})
+	return !existsNames(n, enK485)
 }
 
 // UBL-CR-276: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0486(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2707 *Node) bool {
-		return anyNode(child(n2707, enK45), func(n2708 *Node) bool { return (len(child(n2708, enK188)) > 0) })
-	})
+	return !existsNames(n, enK486)
 }
 
 // UBL-CR-277: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0487(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2710 *Node) bool {
-		return anyNode(child(n2710, enK45), func(n2711 *Node) bool { return (len(child(n2711, enK189)) > 0) })
-	})
+	return !existsNames(n, enK487)
 }
 
 // UBL-CR-278: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0488(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2713 *Node) bool {
-		return anyNode(child(n2713, enK45), func(n2714 *Node) bool { return (len(child(n2714, enK190)) > 0) })
-	})
+	return !existsNames(n, enK488)
 }
 
 // UBL-CR-279: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func enT0489(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2716 *Node) bool {
-		return anyNode(child(n2716, enK45), func(n2717 *Node) bool { return (len(child(n2717, enK210)) > 0) })
-	})
+	return !existsNames(n, enK489)
 }
 
 // UBL-CR-280: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0490(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2719 *Node) bool {
-		return anyNode(child(n2719, enK45), func(n2720 *Node) bool { return (len(child(n2720, enK191)) > 0) })
-	})
+	return !existsNames(n, enK490)
 }
 
 // UBL-CR-281: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0491(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2722 *Node) bool {
-		return anyNode(child(n2722, enK45), func(n2723 *Node) bool { return (len(child(n2723, enK192)) > 0) })
-	})
+	return !existsNames(n, enK491)
 }
 
 // UBL-CR-282: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0492(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2725 *Node) bool {
-		return anyNode(child(n2725, enK45), func(n2726 *Node) bool { return (len(child(n2726, enK193)) > 0) })
-	})
+	return !existsNames(n, enK492)
 }
 
 // UBL-CR-283: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0493(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2728 *Node) bool {
-		return anyNode(child(n2728, enK45), func(n2729 *Node) bool { return (len(child(n2729, enK194)) > 0) })
-	})
+	return !existsNames(n, enK493)
 }
 
 // UBL-CR-284: not(cac:PayeeParty/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0494(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2731 *Node) bool {
-		return anyNode(child(n2731, enK45), func(n2732 *Node) bool { return (len(child(n2732, enK184)) > 0) })
-	})
+	return !existsNames(n, enK494)
 }
 
 // UBL-CR-285: not(cac:PayeeParty/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0495(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2734 *Node) bool {
-		return anyNode(child(n2734, enK45), func(n2735 *Node) bool { return (len(child(n2735, enK195)) > 0) })
-	})
+	return !existsNames(n, enK495)
 }
 
 // UBL-CR-286: not(cac:PayeeParty/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0496(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2737 *Node) bool {
-		return anyNode(child(n2737, enK45), func(n2738 *Node) bool { return (len(child(n2738, enK196)) > 0) })
-	})
+	return !existsNames(n, enK496)
 }
 
 // UBL-CR-287: not(cac:PayeeParty/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0497(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2740 *Node) bool {
-		return anyNode(child(n2740, enK45), func(n2741 *Node) bool { return (len(child(n2741, enK197)) > 0) })
-	})
+	return !existsNames(n, enK497)
 }
 
 // UBL-CR-288: not(cac:PayeeParty/cac:Contact)
 func enT0498(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2743 *Node) bool { return (len(child(n2743, enK198)) > 0) })
+	return !existsNames(n, enK498)
 }
 
 // UBL-CR-289: not(cac:PayeeParty/cac:Person)
 func enT0499(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2745 *Node) bool { return (len(child(n2745, enK201)) > 0) })
+	return !existsNames(n, enK499)
 }
 
 // UBL-CR-290: not(cac:PayeeParty/cac:AgentParty)
 func enT0500(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2747 *Node) bool { return (len(child(n2747, enK202)) > 0) })
+	return !existsNames(n, enK500)
 }
 
 // UBL-CR-291: not(cac:PayeeParty/cac:ServiceProviderParty)
 func enT0501(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2749 *Node) bool { return (len(child(n2749, enK203)) > 0) })
+	return !existsNames(n, enK501)
 }
 
 // UBL-CR-292: not(cac:PayeeParty/cac:PowerOfAttorney)
 func enT0502(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2751 *Node) bool { return (len(child(n2751, enK204)) > 0) })
+	return !existsNames(n, enK502)
 }
 
 // UBL-CR-293: not(cac:PayeeParty/cac:FinancialAccount)
 func enT0503(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK81), func(n2753 *Node) bool { return (len(child(n2753, enK205)) > 0) })
+	return !existsNames(n, enK503)
 }
 
 // UBL-CR-294: not(cac:BuyerCustomerParty)
 func enT0504(v []Seq, n *Node) bool {
-	return !(len(child(n, enK213)) > 0)
+	return !hasChild(n, enK504)
 }
 
 // UBL-CR-295: not(cac:SellerSupplierParty)
 func enT0505(v []Seq, n *Node) bool {
-	return !(len(child(n, enK214)) > 0)
+	return !hasChild(n, enK505)
 }
 
 // UBL-CR-296: not(cac:TaxRepresentativeParty/cbc:MarkCareIndicator)
 func enT0506(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2757 *Node) bool { return (len(child(n2757, enK155)) > 0) })
+	return !existsNames(n, enK506)
 }
 
 // UBL-CR-297: not(cac:TaxRepresentativeParty/cbc:MarkAttentionIndicator)
 func enT0507(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2759 *Node) bool { return (len(child(n2759, enK156)) > 0) })
+	return !existsNames(n, enK507)
 }
 
 // UBL-CR-298: not(cac:TaxRepresentativeParty/cbc:WebsiteURI)
 func enT0508(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2761 *Node) bool { return (len(child(n2761, enK157)) > 0) })
+	return !existsNames(n, enK508)
 }
 
 // UBL-CR-299: not(cac:TaxRepresentativeParty/cbc:LogoReferenceID)
 func enT0509(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2763 *Node) bool { return (len(child(n2763, enK158)) > 0) })
+	return !existsNames(n, enK509)
 }
 
 // UBL-CR-300: not(cac:TaxRepresentativeParty/cbc:EndpointID)
 func enT0510(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2765 *Node) bool { return (len(child(n2765, enK2)) > 0) })
+	return !existsNames(n, enK510)
 }
 
 // UBL-CR-301: not(cac:TaxRepresentativeParty/cbc:IndustryClassificationCode)
 func enT0511(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2767 *Node) bool { return (len(child(n2767, enK159)) > 0) })
+	return !existsNames(n, enK511)
 }
 
 // UBL-CR-302: not(cac:TaxRepresentativeParty/cac:PartyIdentification)
 func enT0512(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2769 *Node) bool { return (len(child(n2769, enK83)) > 0) })
+	return !existsNames(n, enK512)
 }
 
 // UBL-CR-303: not(cac:TaxRepresentativeParty/cac:Language)
 func enT0513(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2771 *Node) bool { return (len(child(n2771, enK160)) > 0) })
+	return !existsNames(n, enK513)
 }
 
 // UBL-CR-304: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:ID)
 func enT0514(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2773 *Node) bool {
-		return anyNode(child(n2773, enK6), func(n2774 *Node) bool { return (len(child(n2774, enK1)) > 0) })
-	})
+	return !existsNames(n, enK514)
 }
 
 // UBL-CR-305: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0515(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2776 *Node) bool {
-		return anyNode(child(n2776, enK6), func(n2777 *Node) bool { return (len(child(n2777, enK161)) > 0) })
-	})
+	return !existsNames(n, enK515)
 }
 
 // UBL-CR-306: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0516(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2779 *Node) bool {
-		return anyNode(child(n2779, enK6), func(n2780 *Node) bool { return (len(child(n2780, enK162)) > 0) })
-	})
+	return !existsNames(n, enK516)
 }
 
 // UBL-CR-307: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Postbox)
 func enT0517(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2782 *Node) bool {
-		return anyNode(child(n2782, enK6), func(n2783 *Node) bool { return (len(child(n2783, enK163)) > 0) })
-	})
+	return !existsNames(n, enK517)
 }
 
 // UBL-CR-308: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Floor)
 func enT0518(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2785 *Node) bool {
-		return anyNode(child(n2785, enK6), func(n2786 *Node) bool { return (len(child(n2786, enK164)) > 0) })
-	})
+	return !existsNames(n, enK518)
 }
 
 // UBL-CR-309: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Room)
 func enT0519(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2788 *Node) bool {
-		return anyNode(child(n2788, enK6), func(n2789 *Node) bool { return (len(child(n2789, enK165)) > 0) })
-	})
+	return !existsNames(n, enK519)
 }
 
 // UBL-CR-310: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BlockName)
 func enT0520(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2791 *Node) bool {
-		return anyNode(child(n2791, enK6), func(n2792 *Node) bool { return (len(child(n2792, enK166)) > 0) })
-	})
+	return !existsNames(n, enK520)
 }
 
 // UBL-CR-311: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingName)
 func enT0521(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2794 *Node) bool {
-		return anyNode(child(n2794, enK6), func(n2795 *Node) bool { return (len(child(n2795, enK167)) > 0) })
-	})
+	return !existsNames(n, enK521)
 }
 
 // UBL-CR-312: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingNumber)
 func enT0522(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2797 *Node) bool {
-		return anyNode(child(n2797, enK6), func(n2798 *Node) bool { return (len(child(n2798, enK168)) > 0) })
-	})
+	return !existsNames(n, enK522)
 }
 
 // UBL-CR-313: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:InhouseMail)
 func enT0523(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2800 *Node) bool {
-		return anyNode(child(n2800, enK6), func(n2801 *Node) bool { return (len(child(n2801, enK169)) > 0) })
-	})
+	return !existsNames(n, enK523)
 }
 
 // UBL-CR-314: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Department)
 func enT0524(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2803 *Node) bool {
-		return anyNode(child(n2803, enK6), func(n2804 *Node) bool { return (len(child(n2804, enK170)) > 0) })
-	})
+	return !existsNames(n, enK524)
 }
 
 // UBL-CR-315: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkAttention)
 func enT0525(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2806 *Node) bool {
-		return anyNode(child(n2806, enK6), func(n2807 *Node) bool { return (len(child(n2807, enK171)) > 0) })
-	})
+	return !existsNames(n, enK525)
 }
 
 // UBL-CR-316: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkCare)
 func enT0526(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2809 *Node) bool {
-		return anyNode(child(n2809, enK6), func(n2810 *Node) bool { return (len(child(n2810, enK172)) > 0) })
-	})
+	return !existsNames(n, enK526)
 }
 
 // UBL-CR-317: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PlotIdentification)
 func enT0527(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2812 *Node) bool {
-		return anyNode(child(n2812, enK6), func(n2813 *Node) bool { return (len(child(n2813, enK173)) > 0) })
-	})
+	return !existsNames(n, enK527)
 }
 
 // UBL-CR-318: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0528(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2815 *Node) bool {
-		return anyNode(child(n2815, enK6), func(n2816 *Node) bool { return (len(child(n2816, enK174)) > 0) })
-	})
+	return !existsNames(n, enK528)
 }
 
 // UBL-CR-319: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0529(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2818 *Node) bool {
-		return anyNode(child(n2818, enK6), func(n2819 *Node) bool { return (len(child(n2819, enK175)) > 0) })
-	})
+	return !existsNames(n, enK529)
 }
 
 // UBL-CR-320: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Region)
 func enT0530(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2821 *Node) bool {
-		return anyNode(child(n2821, enK6), func(n2822 *Node) bool { return (len(child(n2822, enK176)) > 0) })
-	})
+	return !existsNames(n, enK530)
 }
 
 // UBL-CR-321: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:District)
 func enT0531(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2824 *Node) bool {
-		return anyNode(child(n2824, enK6), func(n2825 *Node) bool { return (len(child(n2825, enK177)) > 0) })
-	})
+	return !existsNames(n, enK531)
 }
 
 // UBL-CR-322: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0532(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2827 *Node) bool {
-		return anyNode(child(n2827, enK6), func(n2828 *Node) bool { return (len(child(n2828, enK178)) > 0) })
-	})
+	return !existsNames(n, enK532)
 }
 
 // UBL-CR-323: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0533(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2830 *Node) bool {
-		return anyNode(child(n2830, enK6), func(n2831 *Node) bool {
-			return anyNode(child(n2831, enK7), func(n2832 *Node) bool { return (len(child(n2832, enK67)) > 0) })
-		})
-	})
+	return !existsNames(n, enK533)
 }
 
 // UBL-CR-324: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:LocationCoordinate)
 func enT0534(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2834 *Node) bool {
-		return anyNode(child(n2834, enK6), func(n2835 *Node) bool { return (len(child(n2835, enK179)) > 0) })
-	})
+	return !existsNames(n, enK534)
 }
 
 // UBL-CR-325: not(cac:TaxRepresentativeParty/cac:PhysicalLocation)
 func enT0535(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2837 *Node) bool { return (len(child(n2837, enK180)) > 0) })
+	return !existsNames(n, enK535)
 }
 
 // UBL-CR-326: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0536(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2839 *Node) bool {
-		return anyNode(child(n2839, enK54), func(n2840 *Node) bool { return (len(child(n2840, enK46)) > 0) })
-	})
+	return !existsNames(n, enK536)
 }
 
 // UBL-CR-327: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0537(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2842 *Node) bool {
-		return anyNode(child(n2842, enK54), func(n2843 *Node) bool { return (len(child(n2843, enK181)) > 0) })
-	})
+	return !existsNames(n, enK537)
 }
 
 // UBL-CR-328: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0538(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2845 *Node) bool {
-		return anyNode(child(n2845, enK54), func(n2846 *Node) bool { return (len(child(n2846, enK182)) > 0) })
-	})
+	return !existsNames(n, enK538)
 }
 
 // UBL-CR-329: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0539(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2848 *Node) bool {
-		return anyNode(child(n2848, enK54), func(n2849 *Node) bool { return (len(child(n2849, enK183)) > 0) })
-	})
+	return !existsNames(n, enK539)
 }
 
 // UBL-CR-330: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0540(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2851 *Node) bool {
-		return anyNode(child(n2851, enK54), func(n2852 *Node) bool { return (len(child(n2852, enK184)) > 0) })
-	})
+	return !existsNames(n, enK540)
 }
 
 // UBL-CR-331: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0541(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2854 *Node) bool {
-		return anyNode(child(n2854, enK54), func(n2855 *Node) bool {
-			return anyNode(child(n2855, enK22), func(n2856 *Node) bool { return (len(child(n2856, enK67)) > 0) })
-		})
-	})
+	return !existsNames(n, enK541)
 }
 
 // UBL-CR-332: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0542(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2858 *Node) bool {
-		return anyNode(child(n2858, enK54), func(n2859 *Node) bool {
-			return anyNode(child(n2859, enK22), func(n2860 *Node) bool { return (len(child(n2860, enK185)) > 0) })
-		})
-	})
+	return !existsNames(n, enK542)
 }
 
 // UBL-CR-333: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0543(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2862 *Node) bool {
-		return anyNode(child(n2862, enK54), func(n2863 *Node) bool {
-			return anyNode(child(n2863, enK22), func(n2864 *Node) bool { return (len(child(n2864, enK186)) > 0) })
-		})
-	})
+	return !existsNames(n, enK543)
 }
 
 // UBL-CR-334: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0544(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2866 *Node) bool {
-		return anyNode(child(n2866, enK54), func(n2867 *Node) bool {
-			return anyNode(child(n2867, enK22), func(n2868 *Node) bool { return (len(child(n2868, enK187)) > 0) })
-		})
-	})
+	return !existsNames(n, enK544)
 }
 
 // UBL-CR-335: not(cac:TaxRepresentativeParty/cac:PartyLegalEntity)
 func enT0545(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2870 *Node) bool { return (len(child(n2870, enK45)) > 0) })
+	return !existsNames(n, enK545)
 }
 
 // UBL-CR-336: not(cac:TaxRepresentativeParty/cac:Contact)
 func enT0546(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2872 *Node) bool { return (len(child(n2872, enK198)) > 0) })
+	return !existsNames(n, enK546)
 }
 
 // UBL-CR-337: not(cac:TaxRepresentativeParty/cac:Person)
 func enT0547(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2874 *Node) bool { return (len(child(n2874, enK201)) > 0) })
+	return !existsNames(n, enK547)
 }
 
 // UBL-CR-338: not(cac:TaxRepresentativeParty/cac:AgentParty)
 func enT0548(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2876 *Node) bool { return (len(child(n2876, enK202)) > 0) })
+	return !existsNames(n, enK548)
 }
 
 // UBL-CR-339: not(cac:TaxRepresentativeParty/cac:ServiceProviderParty)
 func enT0549(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2878 *Node) bool { return (len(child(n2878, enK203)) > 0) })
+	return !existsNames(n, enK549)
 }
 
 // UBL-CR-340: not(cac:TaxRepresentativeParty/cac:PowerOfAttorney)
 func enT0550(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2880 *Node) bool { return (len(child(n2880, enK204)) > 0) })
+	return !existsNames(n, enK550)
 }
 
 // UBL-CR-341: not(cac:TaxRepresentativeParty/cac:FinancialAccount)
 func enT0551(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK56), func(n2882 *Node) bool { return (len(child(n2882, enK205)) > 0) })
+	return !existsNames(n, enK551)
 }
 
 // UBL-CR-342: not(cac:Delivery/cbc:ID)
 func enT0552(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2884 *Node) bool { return (len(child(n2884, enK1)) > 0) })
+	return !existsNames(n, enK552)
 }
 
 // UBL-CR-343: not(cac:Delivery/cbc:Quantity)
 func enT0553(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2886 *Node) bool { return (len(child(n2886, enK215)) > 0) })
+	return !existsNames(n, enK554)
 }
 
 // UBL-CR-344: not(cac:Delivery/cbc:MinimumQuantity)
 func enT0554(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2888 *Node) bool { return (len(child(n2888, enK216)) > 0) })
+	return !existsNames(n, enK556)
 }
 
 // UBL-CR-345: not(cac:Delivery/cbc:MaximumQuantity)
 func enT0555(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2890 *Node) bool { return (len(child(n2890, enK217)) > 0) })
+	return !existsNames(n, enK558)
 }
 
 // UBL-CR-346: not(cac:Delivery/cbc:ActualDeliveryTime)
 func enT0556(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2892 *Node) bool { return (len(child(n2892, enK218)) > 0) })
+	return !existsNames(n, enK560)
 }
 
 // UBL-CR-347: not(cac:Delivery/cbc:LatestDeliveryDate)
 func enT0557(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2894 *Node) bool { return (len(child(n2894, enK219)) > 0) })
+	return !existsNames(n, enK562)
 }
 
 // UBL-CR-348: not(cac:Delivery/cbc:LatestDeliveryTime)
 func enT0558(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2896 *Node) bool { return (len(child(n2896, enK220)) > 0) })
+	return !existsNames(n, enK564)
 }
 
 // UBL-CR-349: not(cac:Delivery/cbc:ReleaseID)
 func enT0559(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2898 *Node) bool { return (len(child(n2898, enK221)) > 0) })
+	return !existsNames(n, enK566)
 }
 
 // UBL-CR-350: not(cac:Delivery/cbc:TrackingID)
 func enT0560(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2900 *Node) bool { return (len(child(n2900, enK222)) > 0) })
+	return !existsNames(n, enK568)
 }
 
 // UBL-CR-351: not(cac:Delivery/cac:DeliveryLocation/cbc:Description)
 func enT0561(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2902 *Node) bool {
-		return anyNode(child(n2902, enK14), func(n2903 *Node) bool { return (len(child(n2903, enK113)) > 0) })
-	})
+	return !existsNames(n, enK569)
 }
 
 // UBL-CR-352: not(cac:Delivery/cac:DeliveryLocation/cbc:Conditions)
 func enT0562(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2905 *Node) bool {
-		return anyNode(child(n2905, enK14), func(n2906 *Node) bool { return (len(child(n2906, enK223)) > 0) })
-	})
+	return !existsNames(n, enK571)
 }
 
 // UBL-CR-353: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentity)
 func enT0563(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2908 *Node) bool {
-		return anyNode(child(n2908, enK14), func(n2909 *Node) bool { return (len(child(n2909, enK224)) > 0) })
-	})
+	return !existsNames(n, enK573)
 }
 
 // UBL-CR-354: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentityCode)
 func enT0564(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2911 *Node) bool {
-		return anyNode(child(n2911, enK14), func(n2912 *Node) bool { return (len(child(n2912, enK175)) > 0) })
-	})
+	return !existsNames(n, enK574)
 }
 
 // UBL-CR-355: not(cac:Delivery/cac:DeliveryLocation/cbc:LocationTypeCode)
 func enT0565(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2914 *Node) bool {
-		return anyNode(child(n2914, enK14), func(n2915 *Node) bool { return (len(child(n2915, enK225)) > 0) })
-	})
+	return !existsNames(n, enK576)
 }
 
 // UBL-CR-356: not(cac:Delivery/cac:DeliveryLocation/cbc:InformationURI)
 func enT0566(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2917 *Node) bool {
-		return anyNode(child(n2917, enK14), func(n2918 *Node) bool { return (len(child(n2918, enK226)) > 0) })
-	})
+	return !existsNames(n, enK578)
 }
 
 // UBL-CR-357: not(cac:Delivery/cac:DeliveryLocation/cbc:Name)
 func enT0567(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2920 *Node) bool {
-		return anyNode(child(n2920, enK14), func(n2921 *Node) bool { return (len(child(n2921, enK67)) > 0) })
-	})
+	return !existsNames(n, enK579)
 }
 
 // UBL-CR-358: not(cac:Delivery/cac:DeliveryLocation/cac:ValidityPeriod)
 func enT0568(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2923 *Node) bool {
-		return anyNode(child(n2923, enK14), func(n2924 *Node) bool { return (len(child(n2924, enK125)) > 0) })
-	})
+	return !existsNames(n, enK580)
 }
 
 // UBL-CR-359: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:ID)
 func enT0569(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2926 *Node) bool {
-		return anyNode(child(n2926, enK14), func(n2927 *Node) bool {
-			return anyNode(child(n2927, enK13), func(n2928 *Node) bool { return (len(child(n2928, enK1)) > 0) })
-		})
-	})
+	return !existsNames(n, enK581)
 }
 
 // UBL-CR-360: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressTypeCode)
 func enT0570(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2930 *Node) bool {
-		return anyNode(child(n2930, enK14), func(n2931 *Node) bool {
-			return anyNode(child(n2931, enK13), func(n2932 *Node) bool { return (len(child(n2932, enK161)) > 0) })
-		})
-	})
+	return !existsNames(n, enK582)
 }
 
 // UBL-CR-361: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressFormatCode)
 func enT0571(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2934 *Node) bool {
-		return anyNode(child(n2934, enK14), func(n2935 *Node) bool {
-			return anyNode(child(n2935, enK13), func(n2936 *Node) bool { return (len(child(n2936, enK162)) > 0) })
-		})
-	})
+	return !existsNames(n, enK583)
 }
 
 // UBL-CR-362: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Postbox)
 func enT0572(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2938 *Node) bool {
-		return anyNode(child(n2938, enK14), func(n2939 *Node) bool {
-			return anyNode(child(n2939, enK13), func(n2940 *Node) bool { return (len(child(n2940, enK163)) > 0) })
-		})
-	})
+	return !existsNames(n, enK584)
 }
 
 // UBL-CR-363: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Floor)
 func enT0573(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2942 *Node) bool {
-		return anyNode(child(n2942, enK14), func(n2943 *Node) bool {
-			return anyNode(child(n2943, enK13), func(n2944 *Node) bool { return (len(child(n2944, enK164)) > 0) })
-		})
-	})
+	return !existsNames(n, enK585)
 }
 
 // UBL-CR-364: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Room)
 func enT0574(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2946 *Node) bool {
-		return anyNode(child(n2946, enK14), func(n2947 *Node) bool {
-			return anyNode(child(n2947, enK13), func(n2948 *Node) bool { return (len(child(n2948, enK165)) > 0) })
-		})
-	})
+	return !existsNames(n, enK586)
 }
 
 // UBL-CR-365: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BlockName)
 func enT0575(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2950 *Node) bool {
-		return anyNode(child(n2950, enK14), func(n2951 *Node) bool {
-			return anyNode(child(n2951, enK13), func(n2952 *Node) bool { return (len(child(n2952, enK166)) > 0) })
-		})
-	})
+	return !existsNames(n, enK587)
 }
 
 // UBL-CR-366: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingName)
 func enT0576(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2954 *Node) bool {
-		return anyNode(child(n2954, enK14), func(n2955 *Node) bool {
-			return anyNode(child(n2955, enK13), func(n2956 *Node) bool { return (len(child(n2956, enK167)) > 0) })
-		})
-	})
+	return !existsNames(n, enK588)
 }
 
 // UBL-CR-367: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingNumber)
 func enT0577(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2958 *Node) bool {
-		return anyNode(child(n2958, enK14), func(n2959 *Node) bool {
-			return anyNode(child(n2959, enK13), func(n2960 *Node) bool { return (len(child(n2960, enK168)) > 0) })
-		})
-	})
+	return !existsNames(n, enK589)
 }
 
 // UBL-CR-368: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:InhouseMail)
 func enT0578(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2962 *Node) bool {
-		return anyNode(child(n2962, enK14), func(n2963 *Node) bool {
-			return anyNode(child(n2963, enK13), func(n2964 *Node) bool { return (len(child(n2964, enK169)) > 0) })
-		})
-	})
+	return !existsNames(n, enK590)
 }
 
 // UBL-CR-369: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Department)
 func enT0579(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2966 *Node) bool {
-		return anyNode(child(n2966, enK14), func(n2967 *Node) bool {
-			return anyNode(child(n2967, enK13), func(n2968 *Node) bool { return (len(child(n2968, enK170)) > 0) })
-		})
-	})
+	return !existsNames(n, enK591)
 }
 
 // UBL-CR-370: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkAttention)
 func enT0580(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2970 *Node) bool {
-		return anyNode(child(n2970, enK14), func(n2971 *Node) bool {
-			return anyNode(child(n2971, enK13), func(n2972 *Node) bool { return (len(child(n2972, enK171)) > 0) })
-		})
-	})
+	return !existsNames(n, enK592)
 }
 
 // UBL-CR-371: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkCare)
 func enT0581(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2974 *Node) bool {
-		return anyNode(child(n2974, enK14), func(n2975 *Node) bool {
-			return anyNode(child(n2975, enK13), func(n2976 *Node) bool { return (len(child(n2976, enK172)) > 0) })
-		})
-	})
+	return !existsNames(n, enK593)
 }
 
 // UBL-CR-372: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PlotIdentification)
 func enT0582(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2978 *Node) bool {
-		return anyNode(child(n2978, enK14), func(n2979 *Node) bool {
-			return anyNode(child(n2979, enK13), func(n2980 *Node) bool { return (len(child(n2980, enK173)) > 0) })
-		})
-	})
+	return !existsNames(n, enK594)
 }
 
 // UBL-CR-373: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CitySubdivisionName)
 func enT0583(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2982 *Node) bool {
-		return anyNode(child(n2982, enK14), func(n2983 *Node) bool {
-			return anyNode(child(n2983, enK13), func(n2984 *Node) bool { return (len(child(n2984, enK174)) > 0) })
-		})
-	})
+	return !existsNames(n, enK595)
 }
 
 // UBL-CR-374: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CountrySubentityCode)
 func enT0584(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2986 *Node) bool {
-		return anyNode(child(n2986, enK14), func(n2987 *Node) bool {
-			return anyNode(child(n2987, enK13), func(n2988 *Node) bool { return (len(child(n2988, enK175)) > 0) })
-		})
-	})
+	return !existsNames(n, enK596)
 }
 
 // UBL-CR-375: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Region)
 func enT0585(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2990 *Node) bool {
-		return anyNode(child(n2990, enK14), func(n2991 *Node) bool {
-			return anyNode(child(n2991, enK13), func(n2992 *Node) bool { return (len(child(n2992, enK176)) > 0) })
-		})
-	})
+	return !existsNames(n, enK597)
 }
 
 // UBL-CR-376: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:District)
 func enT0586(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2994 *Node) bool {
-		return anyNode(child(n2994, enK14), func(n2995 *Node) bool {
-			return anyNode(child(n2995, enK13), func(n2996 *Node) bool { return (len(child(n2996, enK177)) > 0) })
-		})
-	})
+	return !existsNames(n, enK598)
 }
 
 // UBL-CR-377: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:TimezoneOffset)
 func enT0587(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n2998 *Node) bool {
-		return anyNode(child(n2998, enK14), func(n2999 *Node) bool {
-			return anyNode(child(n2999, enK13), func(n3000 *Node) bool { return (len(child(n3000, enK178)) > 0) })
-		})
-	})
+	return !existsNames(n, enK599)
 }
 
 // UBL-CR-378: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country/cbc:Name)
 func enT0588(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3002 *Node) bool {
-		return anyNode(child(n3002, enK14), func(n3003 *Node) bool {
-			return anyNode(child(n3003, enK13), func(n3004 *Node) bool {
-				return anyNode(child(n3004, enK7), func(n3005 *Node) bool { return (len(child(n3005, enK67)) > 0) })
-			})
-		})
-	})
+	return !existsNames(n, enK600)
 }
 
 // UBL-CR-379: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:LocationCoordinate)
 func enT0589(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3007 *Node) bool {
-		return anyNode(child(n3007, enK14), func(n3008 *Node) bool {
-			return anyNode(child(n3008, enK13), func(n3009 *Node) bool { return (len(child(n3009, enK179)) > 0) })
-		})
-	})
+	return !existsNames(n, enK601)
 }
 
 // UBL-CR-380: not(cac:Delivery/cac:DeliveryLocation/cac:SubsidiaryLocation)
 func enT0590(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3011 *Node) bool {
-		return anyNode(child(n3011, enK14), func(n3012 *Node) bool { return (len(child(n3012, enK227)) > 0) })
-	})
+	return !existsNames(n, enK603)
 }
 
 // UBL-CR-381: not(cac:Delivery/cac:DeliveryLocation/cac:LocationCoordinate)
 func enT0591(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3014 *Node) bool {
-		return anyNode(child(n3014, enK14), func(n3015 *Node) bool { return (len(child(n3015, enK179)) > 0) })
-	})
+	return !existsNames(n, enK604)
 }
 
 // UBL-CR-382: not(cac:Delivery/cac:AlternativeDeliveryLocation)
 func enT0592(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3017 *Node) bool { return (len(child(n3017, enK228)) > 0) })
+	return !existsNames(n, enK606)
 }
 
 // UBL-CR-383: not(cac:Delivery/cac:RequestedDeliveryPeriod)
 func enT0593(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3019 *Node) bool { return (len(child(n3019, enK229)) > 0) })
+	return !existsNames(n, enK608)
 }
 
 // UBL-CR-384: not(cac:Delivery/cac:EstimatedDeliveryPeriod)
 func enT0594(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3021 *Node) bool { return (len(child(n3021, enK230)) > 0) })
+	return !existsNames(n, enK610)
 }
 
 // UBL-CR-385: not(cac:Delivery/cac:CarrierParty)
 func enT0595(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3023 *Node) bool { return (len(child(n3023, enK231)) > 0) })
+	return !existsNames(n, enK612)
 }
 
 // UBL-CR-386: not(cac:Delivery/cac:DeliveryParty/cbc:MarkCareIndicator)
 func enT0596(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3025 *Node) bool {
-		return anyNode(child(n3025, enK98), func(n3026 *Node) bool { return (len(child(n3026, enK155)) > 0) })
-	})
+	return !existsNames(n, enK613)
 }
 
 // UBL-CR-387: not(cac:Delivery/cac:DeliveryParty/cbc:MarkAttentionIndicator)
 func enT0597(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3028 *Node) bool {
-		return anyNode(child(n3028, enK98), func(n3029 *Node) bool { return (len(child(n3029, enK156)) > 0) })
-	})
+	return !existsNames(n, enK614)
 }
 
 // UBL-CR-388: not(cac:Delivery/cac:DeliveryParty/cbc:WebsiteURI)
 func enT0598(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3031 *Node) bool {
-		return anyNode(child(n3031, enK98), func(n3032 *Node) bool { return (len(child(n3032, enK157)) > 0) })
-	})
+	return !existsNames(n, enK615)
 }
 
 // UBL-CR-389: not(cac:Delivery/cac:DeliveryParty/cbc:LogoReferenceID)
 func enT0599(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3034 *Node) bool {
-		return anyNode(child(n3034, enK98), func(n3035 *Node) bool { return (len(child(n3035, enK158)) > 0) })
-	})
+	return !existsNames(n, enK616)
 }
 
 // UBL-CR-390: not(cac:Delivery/cac:DeliveryParty/cbc:EndpointID)
 func enT0600(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3037 *Node) bool {
-		return anyNode(child(n3037, enK98), func(n3038 *Node) bool { return (len(child(n3038, enK2)) > 0) })
-	})
+	return !existsNames(n, enK617)
 }
 
 // UBL-CR-391: not(cac:Delivery/cac:DeliveryParty/cbc:IndustryClassificationCode)
 func enT0601(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3040 *Node) bool {
-		return anyNode(child(n3040, enK98), func(n3041 *Node) bool { return (len(child(n3041, enK159)) > 0) })
-	})
+	return !existsNames(n, enK618)
 }
 
 // UBL-CR-392: not(cac:Delivery/cac:DeliveryParty/cac:PartyIdentification)
 func enT0602(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3043 *Node) bool {
-		return anyNode(child(n3043, enK98), func(n3044 *Node) bool { return (len(child(n3044, enK83)) > 0) })
-	})
+	return !existsNames(n, enK619)
 }
 
 // UBL-CR-393: not(cac:Delivery/cac:DeliveryParty/cac:Language)
 func enT0603(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3046 *Node) bool {
-		return anyNode(child(n3046, enK98), func(n3047 *Node) bool { return (len(child(n3047, enK160)) > 0) })
-	})
+	return !existsNames(n, enK620)
 }
 
 // UBL-CR-394: not(cac:Delivery/cac:DeliveryParty/cac:PostalAddress)
 func enT0604(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3049 *Node) bool {
-		return anyNode(child(n3049, enK98), func(n3050 *Node) bool { return (len(child(n3050, enK6)) > 0) })
-	})
+	return !existsNames(n, enK621)
 }
 
 // UBL-CR-395: not(cac:Delivery/cac:DeliveryParty/cac:PhysicalLocation)
 func enT0605(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3052 *Node) bool {
-		return anyNode(child(n3052, enK98), func(n3053 *Node) bool { return (len(child(n3053, enK180)) > 0) })
-	})
+	return !existsNames(n, enK622)
 }
 
 // UBL-CR-396: not(cac:Delivery/cac:DeliveryParty/cac:PartyTaxScheme)
 func enT0606(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3055 *Node) bool {
-		return anyNode(child(n3055, enK98), func(n3056 *Node) bool { return (len(child(n3056, enK54)) > 0) })
-	})
+	return !existsNames(n, enK623)
 }
 
 // UBL-CR-397: not(cac:Delivery/cac:DeliveryParty/cac:PartyLegalEntity)
 func enT0607(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3058 *Node) bool {
-		return anyNode(child(n3058, enK98), func(n3059 *Node) bool { return (len(child(n3059, enK45)) > 0) })
-	})
+	return !existsNames(n, enK624)
 }
 
 // UBL-CR-398: not(cac:Delivery/cac:DeliveryParty/cac:Contact)
 func enT0608(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3061 *Node) bool {
-		return anyNode(child(n3061, enK98), func(n3062 *Node) bool { return (len(child(n3062, enK198)) > 0) })
-	})
+	return !existsNames(n, enK625)
 }
 
 // UBL-CR-399: not(cac:Delivery/cac:DeliveryParty/cac:Person)
 func enT0609(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3064 *Node) bool {
-		return anyNode(child(n3064, enK98), func(n3065 *Node) bool { return (len(child(n3065, enK201)) > 0) })
-	})
+	return !existsNames(n, enK626)
 }
 
 // UBL-CR-400: not(cac:Delivery/cac:DeliveryParty/cac:AgentParty)
 func enT0610(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3067 *Node) bool {
-		return anyNode(child(n3067, enK98), func(n3068 *Node) bool { return (len(child(n3068, enK202)) > 0) })
-	})
+	return !existsNames(n, enK627)
 }
 
 // UBL-CR-401: not(cac:Delivery/cac:DeliveryParty/cac:ServiceProviderParty)
 func enT0611(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3070 *Node) bool {
-		return anyNode(child(n3070, enK98), func(n3071 *Node) bool { return (len(child(n3071, enK203)) > 0) })
-	})
+	return !existsNames(n, enK628)
 }
 
 // UBL-CR-402: not(cac:Delivery/cac:DeliveryParty/cac:PowerOfAttorney)
 func enT0612(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3073 *Node) bool {
-		return anyNode(child(n3073, enK98), func(n3074 *Node) bool { return (len(child(n3074, enK204)) > 0) })
-	})
+	return !existsNames(n, enK629)
 }
 
 // UBL-CR-403: not(cac:Delivery/cac:DeliveryParty/cac:FinancialAccount)
 func enT0613(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3076 *Node) bool {
-		return anyNode(child(n3076, enK98), func(n3077 *Node) bool { return (len(child(n3077, enK205)) > 0) })
-	})
+	return !existsNames(n, enK630)
 }
 
 // UBL-CR-404: not(cac:Delivery/cac:NotifyParty)
 func enT0614(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3079 *Node) bool { return (len(child(n3079, enK232)) > 0) })
+	return !existsNames(n, enK632)
 }
 
 // UBL-CR-405: not(cac:Delivery/cac:Despatch)
 func enT0615(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3081 *Node) bool { return (len(child(n3081, enK233)) > 0) })
+	return !existsNames(n, enK634)
 }
 
 // UBL-CR-406: not(cac:Delivery/cac:DeliveryTerms)
 func enT0616(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3083 *Node) bool { return (len(child(n3083, enK234)) > 0) })
+	return !existsNames(n, enK636)
 }
 
 // UBL-CR-407: not(cac:Delivery/cac:MinimumDeliveryUnit)
 func enT0617(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3085 *Node) bool { return (len(child(n3085, enK235)) > 0) })
+	return !existsNames(n, enK638)
 }
 
 // UBL-CR-408: not(cac:Delivery/cac:MaximumDeliveryUnit)
 func enT0618(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3087 *Node) bool { return (len(child(n3087, enK236)) > 0) })
+	return !existsNames(n, enK640)
 }
 
 // UBL-CR-409: not(cac:Delivery/cac:Shipment)
 func enT0619(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n3089 *Node) bool { return (len(child(n3089, enK237)) > 0) })
+	return !existsNames(n, enK642)
 }
 
 // UBL-CR-410: not(cac:DeliveryTerms)
 func enT0620(v []Seq, n *Node) bool {
-	return !(len(child(n, enK234)) > 0)
+	return !hasChild(n, enK635)
 }
 
 // UBL-CR-411: not(cac:PaymentMeans/cbc:ID)
 func enT0621(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3092 *Node) bool { return (len(child(n3092, enK1)) > 0) })
+	return !existsNames(n, enK643)
 }
 
 // UBL-CR-412: not(cac:PaymentMeans/cbc:PaymentDueDate) or ../cn:CreditNote
 func enT0622(v []Seq, n *Node) bool {
-	return (!anyNode(child(n, enK11), func(n3094 *Node) bool { return (len(child(n3094, enK238)) > 0) }) || anyNode(parent(n), func(n3096 *Node) bool { return (len(child(n3096, enK19)) > 0) }))
+	return (!existsNames(n, enK645) || anyNode(parent(n), func(n1946 *Node) bool { return hasChild(n1946, enK20) }))
 }
 
 // UBL-CR-413: not(cac:PaymentMeans/cbc:PaymentChannelCode)
 func enT0623(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3098 *Node) bool { return (len(child(n3098, enK239)) > 0) })
+	return !existsNames(n, enK647)
 }
 
 // UBL-CR-414: not(cac:PaymentMeans/cbc:InstructionID)
 func enT0624(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3100 *Node) bool { return (len(child(n3100, enK240)) > 0) })
+	return !existsNames(n, enK649)
 }
 
 // UBL-CR-415: not(cac:PaymentMeans/cac:CardAccount/cbc:CardTypeCode)
 func enT0625(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3102 *Node) bool {
-		return anyNode(child(n3102, enK10), func(n3103 *Node) bool { return (len(child(n3103, enK241)) > 0) })
-	})
+	return !existsNames(n, enK651)
 }
 
 // UBL-CR-416: not(cac:PaymentMeans/cac:CardAccount/cbc:ValidityStartDate)
 func enT0626(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3105 *Node) bool {
-		return anyNode(child(n3105, enK10), func(n3106 *Node) bool { return (len(child(n3106, enK242)) > 0) })
-	})
+	return !existsNames(n, enK653)
 }
 
 // UBL-CR-417: not(cac:PaymentMeans/cac:CardAccount/cbc:ExpiryDate)
 func enT0627(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3108 *Node) bool {
-		return anyNode(child(n3108, enK10), func(n3109 *Node) bool { return (len(child(n3109, enK142)) > 0) })
-	})
+	return !existsNames(n, enK654)
 }
 
 // UBL-CR-418: not(cac:PaymentMeans/cac:CardAccount/cbc:IssuerID)
 func enT0628(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3111 *Node) bool {
-		return anyNode(child(n3111, enK10), func(n3112 *Node) bool { return (len(child(n3112, enK243)) > 0) })
-	})
+	return !existsNames(n, enK656)
 }
 
 // UBL-CR-419: not(cac:PaymentMeans/cac:CardAccount/cbc:IssueNumberID)
 func enT0629(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3114 *Node) bool {
-		return anyNode(child(n3114, enK10), func(n3115 *Node) bool { return (len(child(n3115, enK244)) > 0) })
-	})
+	return !existsNames(n, enK658)
 }
 
 // UBL-CR-420: not(cac:PaymentMeans/cac:CardAccount/cbc:CV2ID)
 func enT0630(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3117 *Node) bool {
-		return anyNode(child(n3117, enK10), func(n3118 *Node) bool { return (len(child(n3118, enK245)) > 0) })
-	})
+	return !existsNames(n, enK660)
 }
 
 // UBL-CR-421: not(cac:PaymentMeans/cac:CardAccount/cbc:CardChipCode)
 func enT0631(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3120 *Node) bool {
-		return anyNode(child(n3120, enK10), func(n3121 *Node) bool { return (len(child(n3121, enK246)) > 0) })
-	})
+	return !existsNames(n, enK662)
 }
 
 // UBL-CR-422: not(cac:PaymentMeans/cac:CardAccount/cbc:ChipApplicationID)
 func enT0632(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3123 *Node) bool {
-		return anyNode(child(n3123, enK10), func(n3124 *Node) bool { return (len(child(n3124, enK247)) > 0) })
-	})
+	return !existsNames(n, enK664)
 }
 
 // UBL-CR-424: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AliasName)
 func enT0633(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3126 *Node) bool {
-		return anyNode(child(n3126, enK84), func(n3127 *Node) bool { return (len(child(n3127, enK248)) > 0) })
-	})
+	return !existsNames(n, enK666)
 }
 
 // UBL-CR-425: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountTypeCode)
 func enT0634(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3129 *Node) bool {
-		return anyNode(child(n3129, enK84), func(n3130 *Node) bool { return (len(child(n3130, enK249)) > 0) })
-	})
+	return !existsNames(n, enK668)
 }
 
 // UBL-CR-426: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountFormatCode)
 func enT0635(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3132 *Node) bool {
-		return anyNode(child(n3132, enK84), func(n3133 *Node) bool { return (len(child(n3133, enK250)) > 0) })
-	})
+	return !existsNames(n, enK670)
 }
 
 // UBL-CR-427: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:CurrencyCode)
 func enT0636(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3135 *Node) bool {
-		return anyNode(child(n3135, enK84), func(n3136 *Node) bool { return (len(child(n3136, enK186)) > 0) })
-	})
+	return !existsNames(n, enK671)
 }
 
 // UBL-CR-428: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:PaymentNote)
 func enT0637(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3138 *Node) bool {
-		return anyNode(child(n3138, enK84), func(n3139 *Node) bool { return (len(child(n3139, enK251)) > 0) })
-	})
+	return !existsNames(n, enK673)
 }
 
 // UBL-CR-429: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:Name)
 func enT0638(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3141 *Node) bool {
-		return anyNode(child(n3141, enK84), func(n3142 *Node) bool {
-			return anyNode(child(n3142, enK252), func(n3143 *Node) bool { return (len(child(n3143, enK67)) > 0) })
-		})
-	})
+	return !existsNames(n, enK675)
 }
 
 // UBL-CR-430: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cbc:Name)
 func enT0639(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3145 *Node) bool {
-		return anyNode(child(n3145, enK84), func(n3146 *Node) bool {
-			return anyNode(child(n3146, enK252), func(n3147 *Node) bool {
-				return anyNode(child(n3147, enK253), func(n3148 *Node) bool { return (len(child(n3148, enK67)) > 0) })
-			})
-		})
-	})
+	return !existsNames(n, enK677)
 }
 
 // UBL-CR-431: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cac:Address)
 func enT0640(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3150 *Node) bool {
-		return anyNode(child(n3150, enK84), func(n3151 *Node) bool {
-			return anyNode(child(n3151, enK252), func(n3152 *Node) bool {
-				return anyNode(child(n3152, enK253), func(n3153 *Node) bool { return (len(child(n3153, enK13)) > 0) })
-			})
-		})
-	})
+	return !existsNames(n, enK678)
 }
 
 // UBL-CR-432: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:Address)
 func enT0641(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3155 *Node) bool {
-		return anyNode(child(n3155, enK84), func(n3156 *Node) bool {
-			return anyNode(child(n3156, enK252), func(n3157 *Node) bool { return (len(child(n3157, enK13)) > 0) })
-		})
-	})
+	return !existsNames(n, enK679)
 }
 
 // UBL-CR-433: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:Country)
 func enT0642(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3159 *Node) bool {
-		return anyNode(child(n3159, enK84), func(n3160 *Node) bool { return (len(child(n3160, enK7)) > 0) })
-	})
+	return !existsNames(n, enK680)
 }
 
 // UBL-CR-434: not(cac:PaymentMeans/cac:CreditAccount)
 func enT0643(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3162 *Node) bool { return (len(child(n3162, enK254)) > 0) })
+	return !existsNames(n, enK682)
 }
 
 // UBL-CR-435: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MandateTypeCode)
 func enT0644(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3164 *Node) bool {
-		return anyNode(child(n3164, enK255), func(n3165 *Node) bool { return (len(child(n3165, enK256)) > 0) })
-	})
+	return !existsNames(n, enK685)
 }
 
 // UBL-CR-436: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaymentInstructionsNumeric)
 func enT0645(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3167 *Node) bool {
-		return anyNode(child(n3167, enK255), func(n3168 *Node) bool { return (len(child(n3168, enK257)) > 0) })
-	})
+	return !existsNames(n, enK687)
 }
 
 // UBL-CR-437: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaidAmount)
 func enT0646(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3170 *Node) bool {
-		return anyNode(child(n3170, enK255), func(n3171 *Node) bool { return (len(child(n3171, enK258)) > 0) })
-	})
+	return !existsNames(n, enK689)
 }
 
 // UBL-CR-438: not(cac:PaymentMeans/cac:PaymentMandate/cbc:SignatureID)
 func enT0647(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3173 *Node) bool {
-		return anyNode(child(n3173, enK255), func(n3174 *Node) bool { return (len(child(n3174, enK259)) > 0) })
-	})
+	return !existsNames(n, enK691)
 }
 
 // UBL-CR-439: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerParty)
 func enT0648(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3176 *Node) bool {
-		return anyNode(child(n3176, enK255), func(n3177 *Node) bool { return (len(child(n3177, enK260)) > 0) })
-	})
+	return !existsNames(n, enK693)
 }
 
 // UBL-CR-440: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:Name)
 func enT0649(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3179 *Node) bool {
-		return anyNode(child(n3179, enK255), func(n3180 *Node) bool {
-			return anyNode(child(n3180, enK261), func(n3181 *Node) bool { return (len(child(n3181, enK67)) > 0) })
-		})
-	})
+	return !existsNames(n, enK695)
 }
 
 // UBL-CR-441: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AliasName)
 func enT0650(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3183 *Node) bool {
-		return anyNode(child(n3183, enK255), func(n3184 *Node) bool {
-			return anyNode(child(n3184, enK261), func(n3185 *Node) bool { return (len(child(n3185, enK248)) > 0) })
-		})
-	})
+	return !existsNames(n, enK696)
 }
 
 // UBL-CR-442: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountTypeCode)
 func enT0651(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3187 *Node) bool {
-		return anyNode(child(n3187, enK255), func(n3188 *Node) bool {
-			return anyNode(child(n3188, enK261), func(n3189 *Node) bool { return (len(child(n3189, enK249)) > 0) })
-		})
-	})
+	return !existsNames(n, enK697)
 }
 
 // UBL-CR-443: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountFormatCode)
 func enT0652(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3191 *Node) bool {
-		return anyNode(child(n3191, enK255), func(n3192 *Node) bool {
-			return anyNode(child(n3192, enK261), func(n3193 *Node) bool { return (len(child(n3193, enK250)) > 0) })
-		})
-	})
+	return !existsNames(n, enK698)
 }
 
 // UBL-CR-444: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:CurrencyCode)
 func enT0653(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3195 *Node) bool {
-		return anyNode(child(n3195, enK255), func(n3196 *Node) bool {
-			return anyNode(child(n3196, enK261), func(n3197 *Node) bool { return (len(child(n3197, enK186)) > 0) })
-		})
-	})
+	return !existsNames(n, enK699)
 }
 
 // UBL-CR-445: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:PaymentNote)
 func enT0654(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3199 *Node) bool {
-		return anyNode(child(n3199, enK255), func(n3200 *Node) bool {
-			return anyNode(child(n3200, enK261), func(n3201 *Node) bool { return (len(child(n3201, enK251)) > 0) })
-		})
-	})
+	return !existsNames(n, enK700)
 }
 
 // UBL-CR-446: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:FinancialInstitutionBranch)
 func enT0655(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3203 *Node) bool {
-		return anyNode(child(n3203, enK255), func(n3204 *Node) bool {
-			return anyNode(child(n3204, enK261), func(n3205 *Node) bool { return (len(child(n3205, enK252)) > 0) })
-		})
-	})
+	return !existsNames(n, enK701)
 }
 
 // UBL-CR-447: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:Country)
 func enT0656(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3207 *Node) bool {
-		return anyNode(child(n3207, enK255), func(n3208 *Node) bool {
-			return anyNode(child(n3208, enK261), func(n3209 *Node) bool { return (len(child(n3209, enK7)) > 0) })
-		})
-	})
+	return !existsNames(n, enK702)
 }
 
 // UBL-CR-448: not(cac:PaymentMeans/cac:PaymentMandate/cac:ValidityPeriod)
 func enT0657(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3211 *Node) bool {
-		return anyNode(child(n3211, enK255), func(n3212 *Node) bool { return (len(child(n3212, enK125)) > 0) })
-	})
+	return !existsNames(n, enK703)
 }
 
 // UBL-CR-449: not(cac:PaymentMeans/cac:PaymentMandate/cac:PaymentReversalPeriod)
 func enT0658(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3214 *Node) bool {
-		return anyNode(child(n3214, enK255), func(n3215 *Node) bool { return (len(child(n3215, enK262)) > 0) })
-	})
+	return !existsNames(n, enK705)
 }
 
 // UBL-CR-450: not(cac:PaymentMeans/cac:PaymentMandate/cac:Clause)
 func enT0659(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3217 *Node) bool {
-		return anyNode(child(n3217, enK255), func(n3218 *Node) bool { return (len(child(n3218, enK263)) > 0) })
-	})
+	return !existsNames(n, enK707)
 }
 
 // UBL-CR-451: not(cac:PaymentMeans/cac:TradeFinancing)
 func enT0660(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n3220 *Node) bool { return (len(child(n3220, enK264)) > 0) })
+	return !existsNames(n, enK709)
 }
 
 // UBL-CR-452: not(cac:PaymentTerms/cbc:ID)
 func enT0661(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3222 *Node) bool { return (len(child(n3222, enK1)) > 0) })
+	return !existsNames(n, enK711)
 }
 
 // UBL-CR-453: not(cac:PaymentTerms/cbc:PaymentMeansID)
 func enT0662(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3224 *Node) bool { return (len(child(n3224, enK266)) > 0) })
+	return !existsNames(n, enK713)
 }
 
 // UBL-CR-454: not(cac:PaymentTerms/cbc:PrepaidPaymentReferenceID)
 func enT0663(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3226 *Node) bool { return (len(child(n3226, enK267)) > 0) })
+	return !existsNames(n, enK715)
 }
 
 // UBL-CR-455: not(cac:PaymentTerms/cbc:ReferenceEventCode)
 func enT0664(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3228 *Node) bool { return (len(child(n3228, enK268)) > 0) })
+	return !existsNames(n, enK717)
 }
 
 // UBL-CR-456: not(cac:PaymentTerms/cbc:SettlementDiscountPercent)
 func enT0665(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3230 *Node) bool { return (len(child(n3230, enK269)) > 0) })
+	return !existsNames(n, enK719)
 }
 
 // UBL-CR-457: not(cac:PaymentTerms/cbc:PenaltySurchargePercent)
 func enT0666(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3232 *Node) bool { return (len(child(n3232, enK270)) > 0) })
+	return !existsNames(n, enK721)
 }
 
 // UBL-CR-458: not(cac:PaymentTerms/cbc:PaymentPercent)
 func enT0667(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3234 *Node) bool { return (len(child(n3234, enK271)) > 0) })
+	return !existsNames(n, enK723)
 }
 
 // UBL-CR-459: not(cac:PaymentTerms/cbc:Amount)
 func enT0668(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3236 *Node) bool { return (len(child(n3236, enK20)) > 0) })
+	return !existsNames(n, enK724)
 }
 
 // UBL-CR-460: not(cac:PaymentTerms/cbc:SettlementDiscountAmount)
 func enT0669(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3238 *Node) bool { return (len(child(n3238, enK272)) > 0) })
+	return !existsNames(n, enK726)
 }
 
 // UBL-CR-461: not(cac:PaymentTerms/cbc:PenaltyAmount)
 func enT0670(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3240 *Node) bool { return (len(child(n3240, enK273)) > 0) })
+	return !existsNames(n, enK728)
 }
 
 // UBL-CR-462: not(cac:PaymentTerms/cbc:PaymentTermsDetailsURI)
 func enT0671(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3242 *Node) bool { return (len(child(n3242, enK274)) > 0) })
+	return !existsNames(n, enK730)
 }
 
 // UBL-CR-463: not(cac:PaymentTerms/cbc:PaymentDueDate)
 func enT0672(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3244 *Node) bool { return (len(child(n3244, enK238)) > 0) })
+	return !existsNames(n, enK731)
 }
 
 // UBL-CR-464: not(cac:PaymentTerms/cbc:InstallmentDueDate)
 func enT0673(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3246 *Node) bool { return (len(child(n3246, enK275)) > 0) })
+	return !existsNames(n, enK733)
 }
 
 // UBL-CR-465: not(cac:PaymentTerms/cbc:InvoicingPartyReference)
 func enT0674(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3248 *Node) bool { return (len(child(n3248, enK276)) > 0) })
+	return !existsNames(n, enK735)
 }
 
 // UBL-CR-466: not(cac:PaymentTerms/cac:SettlementPeriod)
 func enT0675(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3250 *Node) bool { return (len(child(n3250, enK277)) > 0) })
+	return !existsNames(n, enK737)
 }
 
 // UBL-CR-467: not(cac:PaymentTerms/cac:PenaltyPeriod)
 func enT0676(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3252 *Node) bool { return (len(child(n3252, enK278)) > 0) })
+	return !existsNames(n, enK739)
 }
 
 // UBL-CR-468: not(cac:PaymentTerms/cac:ExchangeRate)
 func enT0677(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3254 *Node) bool { return (len(child(n3254, enK279)) > 0) })
+	return !existsNames(n, enK741)
 }
 
 // UBL-CR-469: not(cac:PaymentTerms/cac:ValidityPeriod)
 func enT0678(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK265), func(n3256 *Node) bool { return (len(child(n3256, enK125)) > 0) })
+	return !existsNames(n, enK742)
 }
 
 // UBL-CR-470: not(cac:PrepaidPayment)
 func enT0679(v []Seq, n *Node) bool {
-	return !(len(child(n, enK280)) > 0)
+	return !hasChild(n, enK743)
 }
 
 // UBL-CR-471: not(cac:AllowanceCharge/cbc:ID)
 func enT0680(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3259 *Node) bool { return (len(child(n3259, enK1)) > 0) })
+	return !existsNames(n, enK744)
 }
 
 // UBL-CR-472: not(cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0681(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3261 *Node) bool { return (len(child(n3261, enK281)) > 0) })
+	return !existsNames(n, enK746)
 }
 
 // UBL-CR-473: not(cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0682(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3263 *Node) bool { return (len(child(n3263, enK282)) > 0) })
+	return !existsNames(n, enK748)
 }
 
 // UBL-CR-474: not(cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0683(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3265 *Node) bool { return (len(child(n3265, enK108)) > 0) })
+	return !existsNames(n, enK749)
 }
 
 // UBL-CR-475: not(cac:AllowanceCharge/cbc:AccountingCost)
 func enT0684(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3267 *Node) bool { return (len(child(n3267, enK283)) > 0) })
+	return !existsNames(n, enK751)
 }
 
 // UBL-CR-476: not(cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0685(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3269 *Node) bool { return (len(child(n3269, enK284)) > 0) })
+	return !existsNames(n, enK753)
 }
 
 // UBL-CR-477: not(cac:AllowanceCharge/cac:TaxCategory/cbc:Name)
 func enT0686(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3271 *Node) bool {
-		return anyNode(child(n3271, enK21), func(n3272 *Node) bool { return (len(child(n3272, enK67)) > 0) })
-	})
+	return !existsNames(n, enK754)
 }
 
 // UBL-CR-478: not(cac:AllowanceCharge/cac:TaxCategory/cbc:BaseUnitMeasure)
 func enT0687(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3274 *Node) bool {
-		return anyNode(child(n3274, enK21), func(n3275 *Node) bool { return (len(child(n3275, enK285)) > 0) })
-	})
+	return !existsNames(n, enK756)
 }
 
 // UBL-CR-479: not(cac:AllowanceCharge/cac:TaxCategory/cbc:PerUnitAmount)
 func enT0688(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3277 *Node) bool {
-		return anyNode(child(n3277, enK21), func(n3278 *Node) bool { return (len(child(n3278, enK284)) > 0) })
-	})
+	return !existsNames(n, enK757)
 }
 
 // UBL-CR-480: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReasonCode)
 func enT0689(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3280 *Node) bool {
-		return anyNode(child(n3280, enK21), func(n3281 *Node) bool { return (len(child(n3281, enK92)) > 0) })
-	})
+	return !existsNames(n, enK758)
 }
 
 // UBL-CR-481: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReason)
 func enT0690(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3283 *Node) bool {
-		return anyNode(child(n3283, enK21), func(n3284 *Node) bool { return (len(child(n3284, enK91)) > 0) })
-	})
+	return !existsNames(n, enK759)
 }
 
 // UBL-CR-482: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRange)
 func enT0691(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3286 *Node) bool {
-		return anyNode(child(n3286, enK21), func(n3287 *Node) bool { return (len(child(n3287, enK286)) > 0) })
-	})
+	return !existsNames(n, enK761)
 }
 
 // UBL-CR-483: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRatePercent)
 func enT0692(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3289 *Node) bool {
-		return anyNode(child(n3289, enK21), func(n3290 *Node) bool { return (len(child(n3290, enK287)) > 0) })
-	})
+	return !existsNames(n, enK763)
 }
 
 // UBL-CR-484: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func enT0693(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3292 *Node) bool {
-		return anyNode(child(n3292, enK21), func(n3293 *Node) bool {
-			return anyNode(child(n3293, enK22), func(n3294 *Node) bool { return (len(child(n3294, enK67)) > 0) })
-		})
-	})
+	return !existsNames(n, enK764)
 }
 
 // UBL-CR-485: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0694(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3296 *Node) bool {
-		return anyNode(child(n3296, enK21), func(n3297 *Node) bool {
-			return anyNode(child(n3297, enK22), func(n3298 *Node) bool { return (len(child(n3298, enK185)) > 0) })
-		})
-	})
+	return !existsNames(n, enK765)
 }
 
 // UBL-CR-486: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0695(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3300 *Node) bool {
-		return anyNode(child(n3300, enK21), func(n3301 *Node) bool {
-			return anyNode(child(n3301, enK22), func(n3302 *Node) bool { return (len(child(n3302, enK186)) > 0) })
-		})
-	})
+	return !existsNames(n, enK766)
 }
 
 // UBL-CR-487: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0696(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3304 *Node) bool {
-		return anyNode(child(n3304, enK21), func(n3305 *Node) bool {
-			return anyNode(child(n3305, enK22), func(n3306 *Node) bool { return (len(child(n3306, enK187)) > 0) })
-		})
-	})
+	return !existsNames(n, enK767)
 }
 
 // UBL-CR-488: not(cac:AllowanceCharge/cac:TaxTotal)
 func enT0697(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3308 *Node) bool { return (len(child(n3308, enK48)) > 0) })
+	return !existsNames(n, enK768)
 }
 
 // UBL-CR-489: not(cac:AllowanceCharge/cac:PaymentMeans)
 func enT0698(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK16), func(n3310 *Node) bool { return (len(child(n3310, enK11)) > 0) })
+	return !existsNames(n, enK769)
 }
 
 // UBL-CR-490: not(cac:TaxExchangeRate)
 func enT0699(v []Seq, n *Node) bool {
-	return !(len(child(n, enK288)) > 0)
+	return !hasChild(n, enK770)
 }
 
 // UBL-CR-491: not(cac:PricingExchangeRate)
 func enT0700(v []Seq, n *Node) bool {
-	return !(len(child(n, enK289)) > 0)
+	return !hasChild(n, enK771)
 }
 
 // UBL-CR-492: not(cac:PaymentExchangeRate)
 func enT0701(v []Seq, n *Node) bool {
-	return !(len(child(n, enK290)) > 0)
+	return !hasChild(n, enK772)
 }
 
 // UBL-CR-493: not(cac:PaymentAlternativeExchangeRate)
 func enT0702(v []Seq, n *Node) bool {
-	return !(len(child(n, enK291)) > 0)
+	return !hasChild(n, enK773)
 }
 
 // UBL-CR-494: not(cac:TaxTotal/cbc:RoundingAmount)
 func enT0703(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3316 *Node) bool { return (len(child(n3316, enK292)) > 0) })
+	return !existsNames(n, enK775)
 }
 
 // UBL-CR-495: not(cac:TaxTotal/cbc:TaxEvidenceIndicator)
 func enT0704(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3318 *Node) bool { return (len(child(n3318, enK293)) > 0) })
+	return !existsNames(n, enK777)
 }
 
 // UBL-CR-496: not(cac:TaxTotal/cbc:TaxIncludedIndicator)
 func enT0705(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3320 *Node) bool { return (len(child(n3320, enK294)) > 0) })
+	return !existsNames(n, enK779)
 }
 
 // UBL-CR-497: not(cac:TaxTotal/cac:TaxSubtotal/cbc:CalculationSequenceNumeric)
 func enT0706(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3322 *Node) bool {
-		return anyNode(child(n3322, enK52), func(n3323 *Node) bool { return (len(child(n3323, enK295)) > 0) })
-	})
+	return !existsNames(n, enK781)
 }
 
 // UBL-CR-498: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TransactionCurrencyTaxAmount)
 func enT0707(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3325 *Node) bool {
-		return anyNode(child(n3325, enK52), func(n3326 *Node) bool { return (len(child(n3326, enK296)) > 0) })
-	})
+	return !existsNames(n, enK783)
 }
 
 // UBL-CR-499: not(cac:TaxTotal/cac:TaxSubtotal/cbc:Percent)
 func enT0708(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3328 *Node) bool {
-		return anyNode(child(n3328, enK52), func(n3329 *Node) bool { return (len(child(n3329, enK89)) > 0) })
-	})
+	return !existsNames(n, enK784)
 }
 
 // UBL-CR-500: not(cac:TaxTotal/cac:TaxSubtotal/cbc:BaseUnitMeasure)
 func enT0709(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3331 *Node) bool {
-		return anyNode(child(n3331, enK52), func(n3332 *Node) bool { return (len(child(n3332, enK285)) > 0) })
-	})
+	return !existsNames(n, enK785)
 }
 
 // UBL-CR-501: not(cac:TaxTotal/cac:TaxSubtotal/cbc:PerUnitAmount)
 func enT0710(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3334 *Node) bool {
-		return anyNode(child(n3334, enK52), func(n3335 *Node) bool { return (len(child(n3335, enK284)) > 0) })
-	})
+	return !existsNames(n, enK786)
 }
 
 // UBL-CR-502: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRange)
 func enT0711(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3337 *Node) bool {
-		return anyNode(child(n3337, enK52), func(n3338 *Node) bool { return (len(child(n3338, enK286)) > 0) })
-	})
+	return !existsNames(n, enK787)
 }
 
 // UBL-CR-503: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRatePercent)
 func enT0712(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3340 *Node) bool {
-		return anyNode(child(n3340, enK52), func(n3341 *Node) bool { return (len(child(n3341, enK287)) > 0) })
-	})
+	return !existsNames(n, enK788)
 }
 
 // UBL-CR-504: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Name)
 func enT0713(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3343 *Node) bool {
-		return anyNode(child(n3343, enK52), func(n3344 *Node) bool {
-			return anyNode(child(n3344, enK21), func(n3345 *Node) bool { return (len(child(n3345, enK67)) > 0) })
-		})
-	})
+	return !existsNames(n, enK789)
 }
 
 // UBL-CR-505: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:BaseUnitMeasure)
 func enT0714(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3347 *Node) bool {
-		return anyNode(child(n3347, enK52), func(n3348 *Node) bool {
-			return anyNode(child(n3348, enK21), func(n3349 *Node) bool { return (len(child(n3349, enK285)) > 0) })
-		})
-	})
+	return !existsNames(n, enK790)
 }
 
 // UBL-CR-506: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:PerUnitAmount)
 func enT0715(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3351 *Node) bool {
-		return anyNode(child(n3351, enK52), func(n3352 *Node) bool {
-			return anyNode(child(n3352, enK21), func(n3353 *Node) bool { return (len(child(n3353, enK284)) > 0) })
-		})
-	})
+	return !existsNames(n, enK791)
 }
 
 // UBL-CR-507: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRange)
 func enT0716(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3355 *Node) bool {
-		return anyNode(child(n3355, enK52), func(n3356 *Node) bool {
-			return anyNode(child(n3356, enK21), func(n3357 *Node) bool { return (len(child(n3357, enK286)) > 0) })
-		})
-	})
+	return !existsNames(n, enK792)
 }
 
 // UBL-CR-508: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRatePercent)
 func enT0717(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3359 *Node) bool {
-		return anyNode(child(n3359, enK52), func(n3360 *Node) bool {
-			return anyNode(child(n3360, enK21), func(n3361 *Node) bool { return (len(child(n3361, enK287)) > 0) })
-		})
-	})
+	return !existsNames(n, enK793)
 }
 
 // UBL-CR-509: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func enT0718(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3363 *Node) bool {
-		return anyNode(child(n3363, enK52), func(n3364 *Node) bool {
-			return anyNode(child(n3364, enK21), func(n3365 *Node) bool {
-				return anyNode(child(n3365, enK22), func(n3366 *Node) bool { return (len(child(n3366, enK67)) > 0) })
-			})
-		})
-	})
+	return !existsNames(n, enK794)
 }
 
 // UBL-CR-510: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0719(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3368 *Node) bool {
-		return anyNode(child(n3368, enK52), func(n3369 *Node) bool {
-			return anyNode(child(n3369, enK21), func(n3370 *Node) bool {
-				return anyNode(child(n3370, enK22), func(n3371 *Node) bool { return (len(child(n3371, enK185)) > 0) })
-			})
-		})
-	})
+	return !existsNames(n, enK795)
 }
 
 // UBL-CR-511: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0720(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3373 *Node) bool {
-		return anyNode(child(n3373, enK52), func(n3374 *Node) bool {
-			return anyNode(child(n3374, enK21), func(n3375 *Node) bool {
-				return anyNode(child(n3375, enK22), func(n3376 *Node) bool { return (len(child(n3376, enK186)) > 0) })
-			})
-		})
-	})
+	return !existsNames(n, enK796)
 }
 
 // UBL-CR-512: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0721(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK48), func(n3378 *Node) bool {
-		return anyNode(child(n3378, enK52), func(n3379 *Node) bool {
-			return anyNode(child(n3379, enK21), func(n3380 *Node) bool {
-				return anyNode(child(n3380, enK22), func(n3381 *Node) bool { return (len(child(n3381, enK187)) > 0) })
-			})
-		})
-	})
+	return !existsNames(n, enK797)
 }
 
 // UBL-CR-513: not(cac:WithholdingTaxTotal)
 func enT0722(v []Seq, n *Node) bool {
-	return !(len(child(n, enK297)) > 0)
+	return !hasChild(n, enK798)
 }
 
 // UBL-CR-514: not(cac:LegalMonetaryTotal/cbc:PayableAlternativeAmount)
 func enT0723(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK27), func(n3384 *Node) bool { return (len(child(n3384, enK298)) > 0) })
+	return !existsNames(n, enK800)
 }
 
 // UBL-CR-515: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID)
 func enT0724(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3386 *Node) bool { return (len(child(n3386, enK103)) > 0) }) || anyNode(child(n, enK33), func(n3388 *Node) bool { return (len(child(n3388, enK103)) > 0) }))
+	return !(existsNames(n, enK801) || existsNames(n, enK802))
 }
 
 // UBL-CR-516: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:TaxPointDate)
 func enT0725(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3390 *Node) bool { return (len(child(n3390, enK57)) > 0) }) || anyNode(child(n, enK33), func(n3392 *Node) bool { return (len(child(n3392, enK57)) > 0) }))
+	return !(existsNames(n, enK803) || existsNames(n, enK804))
 }
 
 // UBL-CR-517: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:AccountingCostCode)
 func enT0726(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3394 *Node) bool { return (len(child(n3394, enK108)) > 0) }) || anyNode(child(n, enK33), func(n3396 *Node) bool { return (len(child(n3396, enK108)) > 0) }))
+	return !(existsNames(n, enK805) || existsNames(n, enK806))
 }
 
 // UBL-CR-518: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:PaymentPurposeCode)
 func enT0727(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3398 *Node) bool { return (len(child(n3398, enK299)) > 0) }) || anyNode(child(n, enK33), func(n3400 *Node) bool { return (len(child(n3400, enK299)) > 0) }))
+	return !(existsNames(n, enK808) || existsNames(n, enK809))
 }
 
 // UBL-CR-519: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:FreeOfChargeIndicator)
 func enT0728(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3402 *Node) bool { return (len(child(n3402, enK300)) > 0) }) || anyNode(child(n, enK33), func(n3404 *Node) bool { return (len(child(n3404, enK300)) > 0) }))
+	return !(existsNames(n, enK811) || existsNames(n, enK812))
 }
 
 // UBL-CR-520: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:StartTime)
 func enT0729(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3406 *Node) bool {
-		return anyNode(child(n3406, enK58), func(n3407 *Node) bool { return (len(child(n3407, enK110)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3409 *Node) bool {
-		return anyNode(child(n3409, enK58), func(n3410 *Node) bool { return (len(child(n3410, enK110)) > 0) })
-	}))
+	return !(existsNames(n, enK813) || existsNames(n, enK814))
 }
 
 // UBL-CR-521: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:EndTime)
 func enT0730(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3412 *Node) bool {
-		return anyNode(child(n3412, enK58), func(n3413 *Node) bool { return (len(child(n3413, enK111)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3415 *Node) bool {
-		return anyNode(child(n3415, enK58), func(n3416 *Node) bool { return (len(child(n3416, enK111)) > 0) })
-	}))
+	return !(existsNames(n, enK815) || existsNames(n, enK816))
 }
 
 // UBL-CR-522: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DurationMeasure)
 func enT0731(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3418 *Node) bool {
-		return anyNode(child(n3418, enK58), func(n3419 *Node) bool { return (len(child(n3419, enK112)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3421 *Node) bool {
-		return anyNode(child(n3421, enK58), func(n3422 *Node) bool { return (len(child(n3422, enK112)) > 0) })
-	}))
+	return !(existsNames(n, enK817) || existsNames(n, enK818))
 }
 
 // UBL-CR-523: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DescriptionCode)
 func enT0732(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3424 *Node) bool {
-		return anyNode(child(n3424, enK58), func(n3425 *Node) bool { return (len(child(n3425, enK59)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3427 *Node) bool {
-		return anyNode(child(n3427, enK58), func(n3428 *Node) bool { return (len(child(n3428, enK59)) > 0) })
-	}))
+	return !(existsNames(n, enK819) || existsNames(n, enK820))
 }
 
 // UBL-CR-524: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:Description)
 func enT0733(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3430 *Node) bool {
-		return anyNode(child(n3430, enK58), func(n3431 *Node) bool { return (len(child(n3431, enK113)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3433 *Node) bool {
-		return anyNode(child(n3433, enK58), func(n3434 *Node) bool { return (len(child(n3434, enK113)) > 0) })
-	}))
+	return !(existsNames(n, enK821) || existsNames(n, enK822))
 }
 
 // UBL-CR-525: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:SalesOrderLineID)
 func enT0734(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3436 *Node) bool {
-		return anyNode(child(n3436, enK301), func(n3437 *Node) bool { return (len(child(n3437, enK302)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3439 *Node) bool {
-		return anyNode(child(n3439, enK301), func(n3440 *Node) bool { return (len(child(n3440, enK302)) > 0) })
-	}))
+	return !(existsNames(n, enK825) || existsNames(n, enK826))
 }
 
 // UBL-CR-526: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:UUID)
 func enT0735(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3442 *Node) bool {
-		return anyNode(child(n3442, enK301), func(n3443 *Node) bool { return (len(child(n3443, enK103)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3445 *Node) bool {
-		return anyNode(child(n3445, enK301), func(n3446 *Node) bool { return (len(child(n3446, enK103)) > 0) })
-	}))
+	return !(existsNames(n, enK827) || existsNames(n, enK828))
 }
 
 // UBL-CR-527: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:LineStatusCode)
 func enT0736(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3448 *Node) bool {
-		return anyNode(child(n3448, enK301), func(n3449 *Node) bool { return (len(child(n3449, enK303)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3451 *Node) bool {
-		return anyNode(child(n3451, enK301), func(n3452 *Node) bool { return (len(child(n3452, enK303)) > 0) })
-	}))
+	return !(existsNames(n, enK830) || existsNames(n, enK831))
 }
 
 // UBL-CR-528: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cac:OrderReference)
 func enT0737(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3454 *Node) bool {
-		return anyNode(child(n3454, enK301), func(n3455 *Node) bool { return (len(child(n3455, enK114)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3457 *Node) bool {
-		return anyNode(child(n3457, enK301), func(n3458 *Node) bool { return (len(child(n3458, enK114)) > 0) })
-	}))
+	return !(existsNames(n, enK832) || existsNames(n, enK833))
 }
 
 // UBL-CR-529: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DespatchLineReference)
 func enT0738(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3460 *Node) bool { return (len(child(n3460, enK304)) > 0) }) || anyNode(child(n, enK33), func(n3462 *Node) bool { return (len(child(n3462, enK304)) > 0) }))
+	return !(existsNames(n, enK835) || existsNames(n, enK836))
 }
 
 // UBL-CR-530: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ReceiptLineReference)
 func enT0739(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3464 *Node) bool { return (len(child(n3464, enK305)) > 0) }) || anyNode(child(n, enK33), func(n3466 *Node) bool { return (len(child(n3466, enK305)) > 0) }))
+	return !(existsNames(n, enK838) || existsNames(n, enK839))
 }
 
 // UBL-CR-531: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:BillingReference)
 func enT0740(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3468 *Node) bool { return (len(child(n3468, enK86)) > 0) }) || anyNode(child(n, enK33), func(n3470 *Node) bool { return (len(child(n3470, enK86)) > 0) }))
+	return !(existsNames(n, enK840) || existsNames(n, enK841))
 }
 
 // UBL-CR-532: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:CopyIndicator)
 func enT0741(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3472 *Node) bool {
-		return anyNode(child(n3472, enK117), func(n3473 *Node) bool { return (len(child(n3473, enK102)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3475 *Node) bool {
-		return anyNode(child(n3475, enK117), func(n3476 *Node) bool { return (len(child(n3476, enK102)) > 0) })
-	}))
+	return !(existsNames(n, enK842) || existsNames(n, enK843))
 }
 
 // UBL-CR-533: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:UUID)
 func enT0742(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3478 *Node) bool {
-		return anyNode(child(n3478, enK117), func(n3479 *Node) bool { return (len(child(n3479, enK103)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3481 *Node) bool {
-		return anyNode(child(n3481, enK117), func(n3482 *Node) bool { return (len(child(n3482, enK103)) > 0) })
-	}))
+	return !(existsNames(n, enK844) || existsNames(n, enK845))
 }
 
 // UBL-CR-534: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueDate)
 func enT0743(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3484 *Node) bool {
-		return anyNode(child(n3484, enK117), func(n3485 *Node) bool { return (len(child(n3485, enK40)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3487 *Node) bool {
-		return anyNode(child(n3487, enK117), func(n3488 *Node) bool { return (len(child(n3488, enK40)) > 0) })
-	}))
+	return !(existsNames(n, enK846) || existsNames(n, enK847))
 }
 
 // UBL-CR-535: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueTime)
 func enT0744(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3490 *Node) bool {
-		return anyNode(child(n3490, enK117), func(n3491 *Node) bool { return (len(child(n3491, enK104)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3493 *Node) bool {
-		return anyNode(child(n3493, enK117), func(n3494 *Node) bool { return (len(child(n3494, enK104)) > 0) })
-	}))
+	return !(existsNames(n, enK848) || existsNames(n, enK849))
 }
 
 // UBL-CR-537: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentType)
 func enT0745(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3496 *Node) bool {
-		return anyNode(child(n3496, enK117), func(n3497 *Node) bool { return (len(child(n3497, enK118)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3499 *Node) bool {
-		return anyNode(child(n3499, enK117), func(n3500 *Node) bool { return (len(child(n3500, enK118)) > 0) })
-	}))
+	return !(existsNames(n, enK850) || existsNames(n, enK851))
 }
 
 // UBL-CR-538: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:XPath)
 func enT0746(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3502 *Node) bool {
-		return anyNode(child(n3502, enK117), func(n3503 *Node) bool { return (len(child(n3503, enK119)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3505 *Node) bool {
-		return anyNode(child(n3505, enK117), func(n3506 *Node) bool { return (len(child(n3506, enK119)) > 0) })
-	}))
+	return !(existsNames(n, enK852) || existsNames(n, enK853))
 }
 
 // UBL-CR-539: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LanguageID)
 func enT0747(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3508 *Node) bool {
-		return anyNode(child(n3508, enK117), func(n3509 *Node) bool { return (len(child(n3509, enK120)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3511 *Node) bool {
-		return anyNode(child(n3511, enK117), func(n3512 *Node) bool { return (len(child(n3512, enK120)) > 0) })
-	}))
+	return !(existsNames(n, enK854) || existsNames(n, enK855))
 }
 
 // UBL-CR-540: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LocaleCode)
 func enT0748(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3514 *Node) bool {
-		return anyNode(child(n3514, enK117), func(n3515 *Node) bool { return (len(child(n3515, enK121)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3517 *Node) bool {
-		return anyNode(child(n3517, enK117), func(n3518 *Node) bool { return (len(child(n3518, enK121)) > 0) })
-	}))
+	return !(existsNames(n, enK856) || existsNames(n, enK857))
 }
 
 // UBL-CR-541: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:VersionID)
 func enT0749(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3520 *Node) bool {
-		return anyNode(child(n3520, enK117), func(n3521 *Node) bool { return (len(child(n3521, enK122)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3523 *Node) bool {
-		return anyNode(child(n3523, enK117), func(n3524 *Node) bool { return (len(child(n3524, enK122)) > 0) })
-	}))
+	return !(existsNames(n, enK858) || existsNames(n, enK859))
 }
 
 // UBL-CR-542: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentStatusCode)
 func enT0750(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3526 *Node) bool {
-		return anyNode(child(n3526, enK117), func(n3527 *Node) bool { return (len(child(n3527, enK123)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3529 *Node) bool {
-		return anyNode(child(n3529, enK117), func(n3530 *Node) bool { return (len(child(n3530, enK123)) > 0) })
-	}))
+	return !(existsNames(n, enK860) || existsNames(n, enK861))
 }
 
 // UBL-CR-543: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentDescription)
 func enT0751(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3532 *Node) bool {
-		return anyNode(child(n3532, enK117), func(n3533 *Node) bool { return (len(child(n3533, enK94)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3535 *Node) bool {
-		return anyNode(child(n3535, enK117), func(n3536 *Node) bool { return (len(child(n3536, enK94)) > 0) })
-	}))
+	return !(existsNames(n, enK862) || existsNames(n, enK863))
 }
 
 // UBL-CR-544: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:Attachment)
 func enT0752(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3538 *Node) bool {
-		return anyNode(child(n3538, enK117), func(n3539 *Node) bool { return (len(child(n3539, enK124)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3541 *Node) bool {
-		return anyNode(child(n3541, enK117), func(n3542 *Node) bool { return (len(child(n3542, enK124)) > 0) })
-	}))
+	return !(existsNames(n, enK864) || existsNames(n, enK865))
 }
 
 // UBL-CR-545: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ValidityPeriod)
 func enT0753(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3544 *Node) bool {
-		return anyNode(child(n3544, enK117), func(n3545 *Node) bool { return (len(child(n3545, enK125)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3547 *Node) bool {
-		return anyNode(child(n3547, enK117), func(n3548 *Node) bool { return (len(child(n3548, enK125)) > 0) })
-	}))
+	return !(existsNames(n, enK866) || existsNames(n, enK867))
 }
 
 // UBL-CR-546: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:IssuerParty)
 func enT0754(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3550 *Node) bool {
-		return anyNode(child(n3550, enK117), func(n3551 *Node) bool { return (len(child(n3551, enK126)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3553 *Node) bool {
-		return anyNode(child(n3553, enK117), func(n3554 *Node) bool { return (len(child(n3554, enK126)) > 0) })
-	}))
+	return !(existsNames(n, enK868) || existsNames(n, enK869))
 }
 
 // UBL-CR-547: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ResultOfVerification)
 func enT0755(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3556 *Node) bool {
-		return anyNode(child(n3556, enK117), func(n3557 *Node) bool { return (len(child(n3557, enK127)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3559 *Node) bool {
-		return anyNode(child(n3559, enK117), func(n3560 *Node) bool { return (len(child(n3560, enK127)) > 0) })
-	}))
+	return !(existsNames(n, enK870) || existsNames(n, enK871))
 }
 
 // UBL-CR-548: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PricingReference)
 func enT0756(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3562 *Node) bool { return (len(child(n3562, enK306)) > 0) }) || anyNode(child(n, enK33), func(n3564 *Node) bool { return (len(child(n3564, enK306)) > 0) }))
+	return !(existsNames(n, enK873) || existsNames(n, enK874))
 }
 
 // UBL-CR-549: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OriginatorParty)
 func enT0757(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3566 *Node) bool { return (len(child(n3566, enK307)) > 0) }) || anyNode(child(n, enK33), func(n3568 *Node) bool { return (len(child(n3568, enK307)) > 0) }))
+	return !(existsNames(n, enK876) || existsNames(n, enK877))
 }
 
 // UBL-CR-550: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Delivery)
 func enT0758(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3570 *Node) bool { return (len(child(n3570, enK15)) > 0) }) || anyNode(child(n, enK33), func(n3572 *Node) bool { return (len(child(n3572, enK15)) > 0) }))
+	return !(existsNames(n, enK878) || existsNames(n, enK879))
 }
 
 // UBL-CR-551: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PaymentTerms)
 func enT0759(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3574 *Node) bool { return (len(child(n3574, enK265)) > 0) }) || anyNode(child(n, enK33), func(n3576 *Node) bool { return (len(child(n3576, enK265)) > 0) }))
+	return !(existsNames(n, enK880) || existsNames(n, enK881))
 }
 
 // UBL-CR-552: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:ID)
 func enT0760(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3578 *Node) bool {
-		return anyNode(child(n3578, enK16), func(n3579 *Node) bool { return (len(child(n3579, enK1)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3581 *Node) bool {
-		return anyNode(child(n3581, enK16), func(n3582 *Node) bool { return (len(child(n3582, enK1)) > 0) })
-	}))
+	return !(existsNames(n, enK882) || existsNames(n, enK883))
 }
 
 // UBL-CR-553: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0761(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3584 *Node) bool {
-		return anyNode(child(n3584, enK16), func(n3585 *Node) bool { return (len(child(n3585, enK281)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3587 *Node) bool {
-		return anyNode(child(n3587, enK16), func(n3588 *Node) bool { return (len(child(n3588, enK281)) > 0) })
-	}))
+	return !(existsNames(n, enK884) || existsNames(n, enK885))
 }
 
 // UBL-CR-554: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0762(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3590 *Node) bool {
-		return anyNode(child(n3590, enK16), func(n3591 *Node) bool { return (len(child(n3591, enK282)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3593 *Node) bool {
-		return anyNode(child(n3593, enK16), func(n3594 *Node) bool { return (len(child(n3594, enK282)) > 0) })
-	}))
+	return !(existsNames(n, enK886) || existsNames(n, enK887))
 }
 
 // UBL-CR-555: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0763(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3596 *Node) bool {
-		return anyNode(child(n3596, enK16), func(n3597 *Node) bool { return (len(child(n3597, enK108)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3599 *Node) bool {
-		return anyNode(child(n3599, enK16), func(n3600 *Node) bool { return (len(child(n3600, enK108)) > 0) })
-	}))
+	return !(existsNames(n, enK888) || existsNames(n, enK889))
 }
 
 // UBL-CR-556: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCost)
 func enT0764(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3602 *Node) bool {
-		return anyNode(child(n3602, enK16), func(n3603 *Node) bool { return (len(child(n3603, enK283)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3605 *Node) bool {
-		return anyNode(child(n3605, enK16), func(n3606 *Node) bool { return (len(child(n3606, enK283)) > 0) })
-	}))
+	return !(existsNames(n, enK890) || existsNames(n, enK891))
 }
 
 // UBL-CR-557: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0765(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3608 *Node) bool {
-		return anyNode(child(n3608, enK16), func(n3609 *Node) bool { return (len(child(n3609, enK284)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3611 *Node) bool {
-		return anyNode(child(n3611, enK16), func(n3612 *Node) bool { return (len(child(n3612, enK284)) > 0) })
-	}))
+	return !(existsNames(n, enK892) || existsNames(n, enK893))
 }
 
 // UBL-CR-558: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxCategory)
 func enT0766(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3614 *Node) bool {
-		return anyNode(child(n3614, enK16), func(n3615 *Node) bool { return (len(child(n3615, enK21)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3617 *Node) bool {
-		return anyNode(child(n3617, enK16), func(n3618 *Node) bool { return (len(child(n3618, enK21)) > 0) })
-	}))
+	return !(existsNames(n, enK894) || existsNames(n, enK895))
 }
 
 // UBL-CR-559: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxTotal)
 func enT0767(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3620 *Node) bool {
-		return anyNode(child(n3620, enK16), func(n3621 *Node) bool { return (len(child(n3621, enK48)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3623 *Node) bool {
-		return anyNode(child(n3623, enK16), func(n3624 *Node) bool { return (len(child(n3624, enK48)) > 0) })
-	}))
+	return !(existsNames(n, enK896) || existsNames(n, enK897))
 }
 
 // UBL-CR-560: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:PaymentMeans)
 func enT0768(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3626 *Node) bool {
-		return anyNode(child(n3626, enK16), func(n3627 *Node) bool { return (len(child(n3627, enK11)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3629 *Node) bool {
-		return anyNode(child(n3629, enK16), func(n3630 *Node) bool { return (len(child(n3630, enK11)) > 0) })
-	}))
+	return !(existsNames(n, enK898) || existsNames(n, enK899))
 }
 
 // UBL-CR-561: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:TaxTotal)
 func enT0769(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3632 *Node) bool { return (len(child(n3632, enK48)) > 0) }) || anyNode(child(n, enK33), func(n3634 *Node) bool { return (len(child(n3634, enK48)) > 0) }))
+	return !(existsNames(n, enK900) || existsNames(n, enK901))
 }
 
 // UBL-CR-562: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:WithholdingTaxTotal)
 func enT0770(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3636 *Node) bool { return (len(child(n3636, enK297)) > 0) }) || anyNode(child(n, enK33), func(n3638 *Node) bool { return (len(child(n3638, enK297)) > 0) }))
+	return !(existsNames(n, enK902) || existsNames(n, enK903))
 }
 
 // UBL-CR-563: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackQuantity)
 func enT0771(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3640 *Node) bool {
-		return anyNode(child(n3640, enK66), func(n3641 *Node) bool { return (len(child(n3641, enK308)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3643 *Node) bool {
-		return anyNode(child(n3643, enK66), func(n3644 *Node) bool { return (len(child(n3644, enK308)) > 0) })
-	}))
+	return !(existsNames(n, enK905) || existsNames(n, enK906))
 }
 
 // UBL-CR-564: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackSizeNumeric)
 func enT0772(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3646 *Node) bool {
-		return anyNode(child(n3646, enK66), func(n3647 *Node) bool { return (len(child(n3647, enK309)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3649 *Node) bool {
-		return anyNode(child(n3649, enK66), func(n3650 *Node) bool { return (len(child(n3650, enK309)) > 0) })
-	}))
+	return !(existsNames(n, enK908) || existsNames(n, enK909))
 }
 
 // UBL-CR-565: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:CatalogueIndicator)
 func enT0773(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3652 *Node) bool {
-		return anyNode(child(n3652, enK66), func(n3653 *Node) bool { return (len(child(n3653, enK310)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3655 *Node) bool {
-		return anyNode(child(n3655, enK66), func(n3656 *Node) bool { return (len(child(n3656, enK310)) > 0) })
-	}))
+	return !(existsNames(n, enK911) || existsNames(n, enK912))
 }
 
 // UBL-CR-566: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:HazardousRiskIndicator)
 func enT0774(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3658 *Node) bool {
-		return anyNode(child(n3658, enK66), func(n3659 *Node) bool { return (len(child(n3659, enK311)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3661 *Node) bool {
-		return anyNode(child(n3661, enK66), func(n3662 *Node) bool { return (len(child(n3662, enK311)) > 0) })
-	}))
+	return !(existsNames(n, enK914) || existsNames(n, enK915))
 }
 
 // UBL-CR-567: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:AdditionalInformation)
 func enT0775(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3664 *Node) bool {
-		return anyNode(child(n3664, enK66), func(n3665 *Node) bool { return (len(child(n3665, enK312)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3667 *Node) bool {
-		return anyNode(child(n3667, enK66), func(n3668 *Node) bool { return (len(child(n3668, enK312)) > 0) })
-	}))
+	return !(existsNames(n, enK917) || existsNames(n, enK918))
 }
 
 // UBL-CR-568: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:Keyword)
 func enT0776(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3670 *Node) bool {
-		return anyNode(child(n3670, enK66), func(n3671 *Node) bool { return (len(child(n3671, enK313)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3673 *Node) bool {
-		return anyNode(child(n3673, enK66), func(n3674 *Node) bool { return (len(child(n3674, enK313)) > 0) })
-	}))
+	return !(existsNames(n, enK920) || existsNames(n, enK921))
 }
 
 // UBL-CR-569: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:BrandName)
 func enT0777(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3676 *Node) bool {
-		return anyNode(child(n3676, enK66), func(n3677 *Node) bool { return (len(child(n3677, enK314)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3679 *Node) bool {
-		return anyNode(child(n3679, enK66), func(n3680 *Node) bool { return (len(child(n3680, enK314)) > 0) })
-	}))
+	return !(existsNames(n, enK923) || existsNames(n, enK924))
 }
 
 // UBL-CR-570: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:ModelName)
 func enT0778(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3682 *Node) bool {
-		return anyNode(child(n3682, enK66), func(n3683 *Node) bool { return (len(child(n3683, enK315)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3685 *Node) bool {
-		return anyNode(child(n3685, enK66), func(n3686 *Node) bool { return (len(child(n3686, enK315)) > 0) })
-	}))
+	return !(existsNames(n, enK926) || existsNames(n, enK927))
 }
 
 // UBL-CR-571: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:ExtendedID)
 func enT0779(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3688 *Node) bool {
-		return anyNode(child(n3688, enK66), func(n3689 *Node) bool {
-			return anyNode(child(n3689, enK316), func(n3690 *Node) bool { return (len(child(n3690, enK317)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3692 *Node) bool {
-		return anyNode(child(n3692, enK66), func(n3693 *Node) bool {
-			return anyNode(child(n3693, enK316), func(n3694 *Node) bool { return (len(child(n3694, enK317)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK930) || existsNames(n, enK931))
 }
 
 // UBL-CR-572: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:BarcodeSymbologyID)
 func enT0780(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3696 *Node) bool {
-		return anyNode(child(n3696, enK66), func(n3697 *Node) bool {
-			return anyNode(child(n3697, enK316), func(n3698 *Node) bool { return (len(child(n3698, enK318)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3700 *Node) bool {
-		return anyNode(child(n3700, enK66), func(n3701 *Node) bool {
-			return anyNode(child(n3701, enK316), func(n3702 *Node) bool { return (len(child(n3702, enK318)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK933) || existsNames(n, enK934))
 }
 
 // UBL-CR-573: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:PhysicalAttribute)
 func enT0781(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3704 *Node) bool {
-		return anyNode(child(n3704, enK66), func(n3705 *Node) bool {
-			return anyNode(child(n3705, enK316), func(n3706 *Node) bool { return (len(child(n3706, enK319)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3708 *Node) bool {
-		return anyNode(child(n3708, enK66), func(n3709 *Node) bool {
-			return anyNode(child(n3709, enK316), func(n3710 *Node) bool { return (len(child(n3710, enK319)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK936) || existsNames(n, enK937))
 }
 
 // UBL-CR-574: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:MeasurementDimension)
 func enT0782(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3712 *Node) bool {
-		return anyNode(child(n3712, enK66), func(n3713 *Node) bool {
-			return anyNode(child(n3713, enK316), func(n3714 *Node) bool { return (len(child(n3714, enK320)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3716 *Node) bool {
-		return anyNode(child(n3716, enK66), func(n3717 *Node) bool {
-			return anyNode(child(n3717, enK316), func(n3718 *Node) bool { return (len(child(n3718, enK320)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK939) || existsNames(n, enK940))
 }
 
 // UBL-CR-575: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:IssuerParty)
 func enT0783(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3720 *Node) bool {
-		return anyNode(child(n3720, enK66), func(n3721 *Node) bool {
-			return anyNode(child(n3721, enK316), func(n3722 *Node) bool { return (len(child(n3722, enK126)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3724 *Node) bool {
-		return anyNode(child(n3724, enK66), func(n3725 *Node) bool {
-			return anyNode(child(n3725, enK316), func(n3726 *Node) bool { return (len(child(n3726, enK126)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK941) || existsNames(n, enK942))
 }
 
 // UBL-CR-576: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:ExtendedID)
 func enT0784(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3728 *Node) bool {
-		return anyNode(child(n3728, enK66), func(n3729 *Node) bool {
-			return anyNode(child(n3729, enK321), func(n3730 *Node) bool { return (len(child(n3730, enK317)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3732 *Node) bool {
-		return anyNode(child(n3732, enK66), func(n3733 *Node) bool {
-			return anyNode(child(n3733, enK321), func(n3734 *Node) bool { return (len(child(n3734, enK317)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK944) || existsNames(n, enK945))
 }
 
 // UBL-CR-577: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:BarcodeSymbologyID)
 func enT0785(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3736 *Node) bool {
-		return anyNode(child(n3736, enK66), func(n3737 *Node) bool {
-			return anyNode(child(n3737, enK321), func(n3738 *Node) bool { return (len(child(n3738, enK318)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3740 *Node) bool {
-		return anyNode(child(n3740, enK66), func(n3741 *Node) bool {
-			return anyNode(child(n3741, enK321), func(n3742 *Node) bool { return (len(child(n3742, enK318)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK946) || existsNames(n, enK947))
 }
 
 // UBL-CR-578: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:PhysicalAttribute)
 func enT0786(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3744 *Node) bool {
-		return anyNode(child(n3744, enK66), func(n3745 *Node) bool {
-			return anyNode(child(n3745, enK321), func(n3746 *Node) bool { return (len(child(n3746, enK319)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3748 *Node) bool {
-		return anyNode(child(n3748, enK66), func(n3749 *Node) bool {
-			return anyNode(child(n3749, enK321), func(n3750 *Node) bool { return (len(child(n3750, enK319)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK948) || existsNames(n, enK949))
 }
 
 // UBL-CR-579: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:MeasurementDimension)
 func enT0787(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3752 *Node) bool {
-		return anyNode(child(n3752, enK66), func(n3753 *Node) bool {
-			return anyNode(child(n3753, enK321), func(n3754 *Node) bool { return (len(child(n3754, enK320)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3756 *Node) bool {
-		return anyNode(child(n3756, enK66), func(n3757 *Node) bool {
-			return anyNode(child(n3757, enK321), func(n3758 *Node) bool { return (len(child(n3758, enK320)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK950) || existsNames(n, enK951))
 }
 
 // UBL-CR-580: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:IssuerParty)
 func enT0788(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3760 *Node) bool {
-		return anyNode(child(n3760, enK66), func(n3761 *Node) bool {
-			return anyNode(child(n3761, enK321), func(n3762 *Node) bool { return (len(child(n3762, enK126)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3764 *Node) bool {
-		return anyNode(child(n3764, enK66), func(n3765 *Node) bool {
-			return anyNode(child(n3765, enK321), func(n3766 *Node) bool { return (len(child(n3766, enK126)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK952) || existsNames(n, enK953))
 }
 
 // UBL-CR-581: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturersItemIdentification)
 func enT0789(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3768 *Node) bool {
-		return anyNode(child(n3768, enK66), func(n3769 *Node) bool { return (len(child(n3769, enK322)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3771 *Node) bool {
-		return anyNode(child(n3771, enK66), func(n3772 *Node) bool { return (len(child(n3772, enK322)) > 0) })
-	}))
+	return !(existsNames(n, enK955) || existsNames(n, enK956))
 }
 
 // UBL-CR-582: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:ExtendedID)
 func enT0790(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3774 *Node) bool {
-		return anyNode(child(n3774, enK66), func(n3775 *Node) bool {
-			return anyNode(child(n3775, enK77), func(n3776 *Node) bool { return (len(child(n3776, enK317)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3778 *Node) bool {
-		return anyNode(child(n3778, enK66), func(n3779 *Node) bool {
-			return anyNode(child(n3779, enK77), func(n3780 *Node) bool { return (len(child(n3780, enK317)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK957) || existsNames(n, enK958))
 }
 
 // UBL-CR-583: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:BarcodeSymbologyID)
 func enT0791(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3782 *Node) bool {
-		return anyNode(child(n3782, enK66), func(n3783 *Node) bool {
-			return anyNode(child(n3783, enK77), func(n3784 *Node) bool { return (len(child(n3784, enK318)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3786 *Node) bool {
-		return anyNode(child(n3786, enK66), func(n3787 *Node) bool {
-			return anyNode(child(n3787, enK77), func(n3788 *Node) bool { return (len(child(n3788, enK318)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK959) || existsNames(n, enK960))
 }
 
 // UBL-CR-584: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:PhysicalAttribute)
 func enT0792(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3790 *Node) bool {
-		return anyNode(child(n3790, enK66), func(n3791 *Node) bool {
-			return anyNode(child(n3791, enK77), func(n3792 *Node) bool { return (len(child(n3792, enK319)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3794 *Node) bool {
-		return anyNode(child(n3794, enK66), func(n3795 *Node) bool {
-			return anyNode(child(n3795, enK77), func(n3796 *Node) bool { return (len(child(n3796, enK319)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK961) || existsNames(n, enK962))
 }
 
 // UBL-CR-585: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:MeasurementDimension)
 func enT0793(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3798 *Node) bool {
-		return anyNode(child(n3798, enK66), func(n3799 *Node) bool {
-			return anyNode(child(n3799, enK77), func(n3800 *Node) bool { return (len(child(n3800, enK320)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3802 *Node) bool {
-		return anyNode(child(n3802, enK66), func(n3803 *Node) bool {
-			return anyNode(child(n3803, enK77), func(n3804 *Node) bool { return (len(child(n3804, enK320)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK963) || existsNames(n, enK964))
 }
 
 // UBL-CR-586: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:IssuerParty)
 func enT0794(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3806 *Node) bool {
-		return anyNode(child(n3806, enK66), func(n3807 *Node) bool {
-			return anyNode(child(n3807, enK77), func(n3808 *Node) bool { return (len(child(n3808, enK126)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3810 *Node) bool {
-		return anyNode(child(n3810, enK66), func(n3811 *Node) bool {
-			return anyNode(child(n3811, enK77), func(n3812 *Node) bool { return (len(child(n3812, enK126)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK965) || existsNames(n, enK966))
 }
 
 // UBL-CR-587: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueItemIdentification)
 func enT0795(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3814 *Node) bool {
-		return anyNode(child(n3814, enK66), func(n3815 *Node) bool { return (len(child(n3815, enK323)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3817 *Node) bool {
-		return anyNode(child(n3817, enK66), func(n3818 *Node) bool { return (len(child(n3818, enK323)) > 0) })
-	}))
+	return !(existsNames(n, enK968) || existsNames(n, enK969))
 }
 
 // UBL-CR-588: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemIdentification)
 func enT0796(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3820 *Node) bool {
-		return anyNode(child(n3820, enK66), func(n3821 *Node) bool { return (len(child(n3821, enK324)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3823 *Node) bool {
-		return anyNode(child(n3823, enK66), func(n3824 *Node) bool { return (len(child(n3824, enK324)) > 0) })
-	}))
+	return !(existsNames(n, enK971) || existsNames(n, enK972))
 }
 
 // UBL-CR-589: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueDocumentReference)
 func enT0797(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3826 *Node) bool {
-		return anyNode(child(n3826, enK66), func(n3827 *Node) bool { return (len(child(n3827, enK325)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3829 *Node) bool {
-		return anyNode(child(n3829, enK66), func(n3830 *Node) bool { return (len(child(n3830, enK325)) > 0) })
-	}))
+	return !(existsNames(n, enK974) || existsNames(n, enK975))
 }
 
 // UBL-CR-590: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemSpecificationDocumentReference)
 func enT0798(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3832 *Node) bool {
-		return anyNode(child(n3832, enK66), func(n3833 *Node) bool { return (len(child(n3833, enK326)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3835 *Node) bool {
-		return anyNode(child(n3835, enK66), func(n3836 *Node) bool { return (len(child(n3836, enK326)) > 0) })
-	}))
+	return !(existsNames(n, enK977) || existsNames(n, enK978))
 }
 
 // UBL-CR-591: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginCountry/cbc:Name)
 func enT0799(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3838 *Node) bool {
-		return anyNode(child(n3838, enK66), func(n3839 *Node) bool {
-			return anyNode(child(n3839, enK327), func(n3840 *Node) bool { return (len(child(n3840, enK67)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3842 *Node) bool {
-		return anyNode(child(n3842, enK66), func(n3843 *Node) bool {
-			return anyNode(child(n3843, enK327), func(n3844 *Node) bool { return (len(child(n3844, enK67)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK980) || existsNames(n, enK981))
 }
 
 // UBL-CR-592: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:NatureCode)
 func enT0800(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3846 *Node) bool {
-		return anyNode(child(n3846, enK66), func(n3847 *Node) bool {
-			return anyNode(child(n3847, enK75), func(n3848 *Node) bool { return (len(child(n3848, enK328)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3850 *Node) bool {
-		return anyNode(child(n3850, enK66), func(n3851 *Node) bool {
-			return anyNode(child(n3851, enK75), func(n3852 *Node) bool { return (len(child(n3852, enK328)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK983) || existsNames(n, enK984))
 }
 
 // UBL-CR-593: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CargoTypeCode)
 func enT0801(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3854 *Node) bool {
-		return anyNode(child(n3854, enK66), func(n3855 *Node) bool {
-			return anyNode(child(n3855, enK75), func(n3856 *Node) bool { return (len(child(n3856, enK329)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3858 *Node) bool {
-		return anyNode(child(n3858, enK66), func(n3859 *Node) bool {
-			return anyNode(child(n3859, enK75), func(n3860 *Node) bool { return (len(child(n3860, enK329)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK986) || existsNames(n, enK987))
 }
 
 // UBL-CR-594: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CommodityCode)
 func enT0802(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3862 *Node) bool {
-		return anyNode(child(n3862, enK66), func(n3863 *Node) bool {
-			return anyNode(child(n3863, enK75), func(n3864 *Node) bool { return (len(child(n3864, enK330)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3866 *Node) bool {
-		return anyNode(child(n3866, enK66), func(n3867 *Node) bool {
-			return anyNode(child(n3867, enK75), func(n3868 *Node) bool { return (len(child(n3868, enK330)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK989) || existsNames(n, enK990))
 }
 
 // UBL-CR-595: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:TransactionConditions)
 func enT0803(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3870 *Node) bool {
-		return anyNode(child(n3870, enK66), func(n3871 *Node) bool { return (len(child(n3871, enK331)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3873 *Node) bool {
-		return anyNode(child(n3873, enK66), func(n3874 *Node) bool { return (len(child(n3874, enK331)) > 0) })
-	}))
+	return !(existsNames(n, enK992) || existsNames(n, enK993))
 }
 
 // UBL-CR-596: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:HazardousItem)
 func enT0804(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3876 *Node) bool {
-		return anyNode(child(n3876, enK66), func(n3877 *Node) bool { return (len(child(n3877, enK332)) > 0) })
-	}) || anyNode(child(n, enK33), func(n3879 *Node) bool {
-		return anyNode(child(n3879, enK66), func(n3880 *Node) bool { return (len(child(n3880, enK332)) > 0) })
-	}))
+	return !(existsNames(n, enK995) || existsNames(n, enK996))
 }
 
 // UBL-CR-597: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:Name)
 func enT0805(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3882 *Node) bool {
-		return anyNode(child(n3882, enK66), func(n3883 *Node) bool {
-			return anyNode(child(n3883, enK51), func(n3884 *Node) bool { return (len(child(n3884, enK67)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3886 *Node) bool {
-		return anyNode(child(n3886, enK66), func(n3887 *Node) bool {
-			return anyNode(child(n3887, enK51), func(n3888 *Node) bool { return (len(child(n3888, enK67)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK997) || existsNames(n, enK998))
 }
 
 // UBL-CR-598: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:BaseUnitMeasure)
 func enT0806(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3890 *Node) bool {
-		return anyNode(child(n3890, enK66), func(n3891 *Node) bool {
-			return anyNode(child(n3891, enK51), func(n3892 *Node) bool { return (len(child(n3892, enK285)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3894 *Node) bool {
-		return anyNode(child(n3894, enK66), func(n3895 *Node) bool {
-			return anyNode(child(n3895, enK51), func(n3896 *Node) bool { return (len(child(n3896, enK285)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK999) || existsNames(n, enK1000))
 }
 
 // UBL-CR-599: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:PerUnitAmount)
 func enT0807(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3898 *Node) bool {
-		return anyNode(child(n3898, enK66), func(n3899 *Node) bool {
-			return anyNode(child(n3899, enK51), func(n3900 *Node) bool { return (len(child(n3900, enK284)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3902 *Node) bool {
-		return anyNode(child(n3902, enK66), func(n3903 *Node) bool {
-			return anyNode(child(n3903, enK51), func(n3904 *Node) bool { return (len(child(n3904, enK284)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1001) || existsNames(n, enK1002))
 }
 
 // UBL-CR-600: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReasonCode)
 func enT0808(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3906 *Node) bool {
-		return anyNode(child(n3906, enK66), func(n3907 *Node) bool {
-			return anyNode(child(n3907, enK51), func(n3908 *Node) bool { return (len(child(n3908, enK92)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3910 *Node) bool {
-		return anyNode(child(n3910, enK66), func(n3911 *Node) bool {
-			return anyNode(child(n3911, enK51), func(n3912 *Node) bool { return (len(child(n3912, enK92)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1003) || existsNames(n, enK1004))
 }
 
 // UBL-CR-601: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReason)
 func enT0809(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3914 *Node) bool {
-		return anyNode(child(n3914, enK66), func(n3915 *Node) bool {
-			return anyNode(child(n3915, enK51), func(n3916 *Node) bool { return (len(child(n3916, enK91)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3918 *Node) bool {
-		return anyNode(child(n3918, enK66), func(n3919 *Node) bool {
-			return anyNode(child(n3919, enK51), func(n3920 *Node) bool { return (len(child(n3920, enK91)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1005) || existsNames(n, enK1006))
 }
 
 // UBL-CR-602: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRange)
 func enT0810(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3922 *Node) bool {
-		return anyNode(child(n3922, enK66), func(n3923 *Node) bool {
-			return anyNode(child(n3923, enK51), func(n3924 *Node) bool { return (len(child(n3924, enK286)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3926 *Node) bool {
-		return anyNode(child(n3926, enK66), func(n3927 *Node) bool {
-			return anyNode(child(n3927, enK51), func(n3928 *Node) bool { return (len(child(n3928, enK286)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1007) || existsNames(n, enK1008))
 }
 
 // UBL-CR-603: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRatePercent)
 func enT0811(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3930 *Node) bool {
-		return anyNode(child(n3930, enK66), func(n3931 *Node) bool {
-			return anyNode(child(n3931, enK51), func(n3932 *Node) bool { return (len(child(n3932, enK287)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3934 *Node) bool {
-		return anyNode(child(n3934, enK66), func(n3935 *Node) bool {
-			return anyNode(child(n3935, enK51), func(n3936 *Node) bool { return (len(child(n3936, enK287)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1009) || existsNames(n, enK1010))
 }
 
 // UBL-CR-604: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:Name)
 func enT0812(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3938 *Node) bool {
-		return anyNode(child(n3938, enK66), func(n3939 *Node) bool {
-			return anyNode(child(n3939, enK51), func(n3940 *Node) bool {
-				return anyNode(child(n3940, enK22), func(n3941 *Node) bool { return (len(child(n3941, enK67)) > 0) })
-			})
-		})
-	}) || anyNode(child(n, enK33), func(n3943 *Node) bool {
-		return anyNode(child(n3943, enK66), func(n3944 *Node) bool {
-			return anyNode(child(n3944, enK51), func(n3945 *Node) bool {
-				return anyNode(child(n3945, enK22), func(n3946 *Node) bool { return (len(child(n3946, enK67)) > 0) })
-			})
-		})
-	}))
+	return !(existsNames(n, enK1011) || existsNames(n, enK1012))
 }
 
 // UBL-CR-605: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0813(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3948 *Node) bool {
-		return anyNode(child(n3948, enK66), func(n3949 *Node) bool {
-			return anyNode(child(n3949, enK51), func(n3950 *Node) bool {
-				return anyNode(child(n3950, enK22), func(n3951 *Node) bool { return (len(child(n3951, enK185)) > 0) })
-			})
-		})
-	}) || anyNode(child(n, enK33), func(n3953 *Node) bool {
-		return anyNode(child(n3953, enK66), func(n3954 *Node) bool {
-			return anyNode(child(n3954, enK51), func(n3955 *Node) bool {
-				return anyNode(child(n3955, enK22), func(n3956 *Node) bool { return (len(child(n3956, enK185)) > 0) })
-			})
-		})
-	}))
+	return !(existsNames(n, enK1013) || existsNames(n, enK1014))
 }
 
 // UBL-CR-606: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0814(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3958 *Node) bool {
-		return anyNode(child(n3958, enK66), func(n3959 *Node) bool {
-			return anyNode(child(n3959, enK51), func(n3960 *Node) bool {
-				return anyNode(child(n3960, enK22), func(n3961 *Node) bool { return (len(child(n3961, enK186)) > 0) })
-			})
-		})
-	}) || anyNode(child(n, enK33), func(n3963 *Node) bool {
-		return anyNode(child(n3963, enK66), func(n3964 *Node) bool {
-			return anyNode(child(n3964, enK51), func(n3965 *Node) bool {
-				return anyNode(child(n3965, enK22), func(n3966 *Node) bool { return (len(child(n3966, enK186)) > 0) })
-			})
-		})
-	}))
+	return !(existsNames(n, enK1015) || existsNames(n, enK1016))
 }
 
 // UBL-CR-607: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0815(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3968 *Node) bool {
-		return anyNode(child(n3968, enK66), func(n3969 *Node) bool {
-			return anyNode(child(n3969, enK51), func(n3970 *Node) bool {
-				return anyNode(child(n3970, enK22), func(n3971 *Node) bool { return (len(child(n3971, enK187)) > 0) })
-			})
-		})
-	}) || anyNode(child(n, enK33), func(n3973 *Node) bool {
-		return anyNode(child(n3973, enK66), func(n3974 *Node) bool {
-			return anyNode(child(n3974, enK51), func(n3975 *Node) bool {
-				return anyNode(child(n3975, enK22), func(n3976 *Node) bool { return (len(child(n3976, enK187)) > 0) })
-			})
-		})
-	}))
+	return !(existsNames(n, enK1017) || existsNames(n, enK1018))
 }
 
 // UBL-CR-608: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ID)
 func enT0816(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3978 *Node) bool {
-		return anyNode(child(n3978, enK66), func(n3979 *Node) bool {
-			return anyNode(child(n3979, enK72), func(n3980 *Node) bool { return (len(child(n3980, enK1)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3982 *Node) bool {
-		return anyNode(child(n3982, enK66), func(n3983 *Node) bool {
-			return anyNode(child(n3983, enK72), func(n3984 *Node) bool { return (len(child(n3984, enK1)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1019) || existsNames(n, enK1020))
 }
 
 // UBL-CR-609: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:NameCode)
 func enT0817(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3986 *Node) bool {
-		return anyNode(child(n3986, enK66), func(n3987 *Node) bool {
-			return anyNode(child(n3987, enK72), func(n3988 *Node) bool { return (len(child(n3988, enK333)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3990 *Node) bool {
-		return anyNode(child(n3990, enK66), func(n3991 *Node) bool {
-			return anyNode(child(n3991, enK72), func(n3992 *Node) bool { return (len(child(n3992, enK333)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1022) || existsNames(n, enK1023))
 }
 
 // UBL-CR-610: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:TestMethod)
 func enT0818(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n3994 *Node) bool {
-		return anyNode(child(n3994, enK66), func(n3995 *Node) bool {
-			return anyNode(child(n3995, enK72), func(n3996 *Node) bool { return (len(child(n3996, enK334)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n3998 *Node) bool {
-		return anyNode(child(n3998, enK66), func(n3999 *Node) bool {
-			return anyNode(child(n3999, enK72), func(n4000 *Node) bool { return (len(child(n4000, enK334)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1025) || existsNames(n, enK1026))
 }
 
 // UBL-CR-611: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQuantity)
 func enT0819(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4002 *Node) bool {
-		return anyNode(child(n4002, enK66), func(n4003 *Node) bool {
-			return anyNode(child(n4003, enK72), func(n4004 *Node) bool { return (len(child(n4004, enK335)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4006 *Node) bool {
-		return anyNode(child(n4006, enK66), func(n4007 *Node) bool {
-			return anyNode(child(n4007, enK72), func(n4008 *Node) bool { return (len(child(n4008, enK335)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1028) || existsNames(n, enK1029))
 }
 
 // UBL-CR-612: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQualifier)
 func enT0820(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4010 *Node) bool {
-		return anyNode(child(n4010, enK66), func(n4011 *Node) bool {
-			return anyNode(child(n4011, enK72), func(n4012 *Node) bool { return (len(child(n4012, enK336)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4014 *Node) bool {
-		return anyNode(child(n4014, enK66), func(n4015 *Node) bool {
-			return anyNode(child(n4015, enK72), func(n4016 *Node) bool { return (len(child(n4016, enK336)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1031) || existsNames(n, enK1032))
 }
 
 // UBL-CR-613: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ImportanceCode)
 func enT0821(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4018 *Node) bool {
-		return anyNode(child(n4018, enK66), func(n4019 *Node) bool {
-			return anyNode(child(n4019, enK72), func(n4020 *Node) bool { return (len(child(n4020, enK337)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4022 *Node) bool {
-		return anyNode(child(n4022, enK66), func(n4023 *Node) bool {
-			return anyNode(child(n4023, enK72), func(n4024 *Node) bool { return (len(child(n4024, enK337)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1034) || existsNames(n, enK1035))
 }
 
 // UBL-CR-614: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ListValue)
 func enT0822(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4026 *Node) bool {
-		return anyNode(child(n4026, enK66), func(n4027 *Node) bool {
-			return anyNode(child(n4027, enK72), func(n4028 *Node) bool { return (len(child(n4028, enK338)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4030 *Node) bool {
-		return anyNode(child(n4030, enK66), func(n4031 *Node) bool {
-			return anyNode(child(n4031, enK72), func(n4032 *Node) bool { return (len(child(n4032, enK338)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1037) || existsNames(n, enK1038))
 }
 
 // UBL-CR-615: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:UsabilityPeriod)
 func enT0823(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4034 *Node) bool {
-		return anyNode(child(n4034, enK66), func(n4035 *Node) bool {
-			return anyNode(child(n4035, enK72), func(n4036 *Node) bool { return (len(child(n4036, enK339)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4038 *Node) bool {
-		return anyNode(child(n4038, enK66), func(n4039 *Node) bool {
-			return anyNode(child(n4039, enK72), func(n4040 *Node) bool { return (len(child(n4040, enK339)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1040) || existsNames(n, enK1041))
 }
 
 // UBL-CR-616: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyGroup)
 func enT0824(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4042 *Node) bool {
-		return anyNode(child(n4042, enK66), func(n4043 *Node) bool {
-			return anyNode(child(n4043, enK72), func(n4044 *Node) bool { return (len(child(n4044, enK340)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4046 *Node) bool {
-		return anyNode(child(n4046, enK66), func(n4047 *Node) bool {
-			return anyNode(child(n4047, enK72), func(n4048 *Node) bool { return (len(child(n4048, enK340)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1043) || existsNames(n, enK1044))
 }
 
 // UBL-CR-617: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:RangeDimension)
 func enT0825(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4050 *Node) bool {
-		return anyNode(child(n4050, enK66), func(n4051 *Node) bool {
-			return anyNode(child(n4051, enK72), func(n4052 *Node) bool { return (len(child(n4052, enK341)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4054 *Node) bool {
-		return anyNode(child(n4054, enK66), func(n4055 *Node) bool {
-			return anyNode(child(n4055, enK72), func(n4056 *Node) bool { return (len(child(n4056, enK341)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1046) || existsNames(n, enK1047))
 }
 
 // UBL-CR-618: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyRange)
 func enT0826(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4058 *Node) bool {
-		return anyNode(child(n4058, enK66), func(n4059 *Node) bool {
-			return anyNode(child(n4059, enK72), func(n4060 *Node) bool { return (len(child(n4060, enK342)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4062 *Node) bool {
-		return anyNode(child(n4062, enK66), func(n4063 *Node) bool {
-			return anyNode(child(n4063, enK72), func(n4064 *Node) bool { return (len(child(n4064, enK342)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1049) || existsNames(n, enK1050))
 }
 
 // UBL-CR-619: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturerParty)
 func enT0827(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4066 *Node) bool {
-		return anyNode(child(n4066, enK66), func(n4067 *Node) bool { return (len(child(n4067, enK343)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4069 *Node) bool {
-		return anyNode(child(n4069, enK66), func(n4070 *Node) bool { return (len(child(n4070, enK343)) > 0) })
-	}))
+	return !(existsNames(n, enK1052) || existsNames(n, enK1053))
 }
 
 // UBL-CR-620: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:InformationContentProviderParty)
 func enT0828(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4072 *Node) bool {
-		return anyNode(child(n4072, enK66), func(n4073 *Node) bool { return (len(child(n4073, enK344)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4075 *Node) bool {
-		return anyNode(child(n4075, enK66), func(n4076 *Node) bool { return (len(child(n4076, enK344)) > 0) })
-	}))
+	return !(existsNames(n, enK1055) || existsNames(n, enK1056))
 }
 
 // UBL-CR-621: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginAddress)
 func enT0829(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4078 *Node) bool {
-		return anyNode(child(n4078, enK66), func(n4079 *Node) bool { return (len(child(n4079, enK345)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4081 *Node) bool {
-		return anyNode(child(n4081, enK66), func(n4082 *Node) bool { return (len(child(n4082, enK345)) > 0) })
-	}))
+	return !(existsNames(n, enK1058) || existsNames(n, enK1059))
 }
 
 // UBL-CR-622: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemInstance)
 func enT0830(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4084 *Node) bool {
-		return anyNode(child(n4084, enK66), func(n4085 *Node) bool { return (len(child(n4085, enK346)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4087 *Node) bool {
-		return anyNode(child(n4087, enK66), func(n4088 *Node) bool { return (len(child(n4088, enK346)) > 0) })
-	}))
+	return !(existsNames(n, enK1061) || existsNames(n, enK1062))
 }
 
 // UBL-CR-623: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Certificate)
 func enT0831(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4090 *Node) bool {
-		return anyNode(child(n4090, enK66), func(n4091 *Node) bool { return (len(child(n4091, enK347)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4093 *Node) bool {
-		return anyNode(child(n4093, enK66), func(n4094 *Node) bool { return (len(child(n4094, enK347)) > 0) })
-	}))
+	return !(existsNames(n, enK1064) || existsNames(n, enK1065))
 }
 
 // UBL-CR-624: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Dimension)
 func enT0832(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4096 *Node) bool {
-		return anyNode(child(n4096, enK66), func(n4097 *Node) bool { return (len(child(n4097, enK348)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4099 *Node) bool {
-		return anyNode(child(n4099, enK66), func(n4100 *Node) bool { return (len(child(n4100, enK348)) > 0) })
-	}))
+	return !(existsNames(n, enK1067) || existsNames(n, enK1068))
 }
 
 // UBL-CR-625: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceChangeReason)
 func enT0833(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4102 *Node) bool {
-		return anyNode(child(n4102, enK68), func(n4103 *Node) bool { return (len(child(n4103, enK349)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4105 *Node) bool {
-		return anyNode(child(n4105, enK68), func(n4106 *Node) bool { return (len(child(n4106, enK349)) > 0) })
-	}))
+	return !(existsNames(n, enK1070) || existsNames(n, enK1071))
 }
 
 // UBL-CR-626: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceTypeCode)
 func enT0834(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4108 *Node) bool {
-		return anyNode(child(n4108, enK68), func(n4109 *Node) bool { return (len(child(n4109, enK350)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4111 *Node) bool {
-		return anyNode(child(n4111, enK68), func(n4112 *Node) bool { return (len(child(n4112, enK350)) > 0) })
-	}))
+	return !(existsNames(n, enK1073) || existsNames(n, enK1074))
 }
 
 // UBL-CR-627: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceType)
 func enT0835(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4114 *Node) bool {
-		return anyNode(child(n4114, enK68), func(n4115 *Node) bool { return (len(child(n4115, enK351)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4117 *Node) bool {
-		return anyNode(child(n4117, enK68), func(n4118 *Node) bool { return (len(child(n4118, enK351)) > 0) })
-	}))
+	return !(existsNames(n, enK1076) || existsNames(n, enK1077))
 }
 
 // UBL-CR-628: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func enT0836(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4120 *Node) bool {
-		return anyNode(child(n4120, enK68), func(n4121 *Node) bool { return (len(child(n4121, enK352)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4123 *Node) bool {
-		return anyNode(child(n4123, enK68), func(n4124 *Node) bool { return (len(child(n4124, enK352)) > 0) })
-	}))
+	return !(existsNames(n, enK1079) || existsNames(n, enK1080))
 }
 
 // UBL-CR-629: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:ValidityPeriod)
 func enT0837(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4126 *Node) bool {
-		return anyNode(child(n4126, enK68), func(n4127 *Node) bool { return (len(child(n4127, enK353)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4129 *Node) bool {
-		return anyNode(child(n4129, enK68), func(n4130 *Node) bool { return (len(child(n4130, enK353)) > 0) })
-	}))
+	return !(existsNames(n, enK1082) || existsNames(n, enK1083))
 }
 
 // UBL-CR-630: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceList)
 func enT0838(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4132 *Node) bool {
-		return anyNode(child(n4132, enK68), func(n4133 *Node) bool { return (len(child(n4133, enK354)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4135 *Node) bool {
-		return anyNode(child(n4135, enK68), func(n4136 *Node) bool { return (len(child(n4136, enK354)) > 0) })
-	}))
+	return !(existsNames(n, enK1085) || existsNames(n, enK1086))
 }
 
 // UBL-CR-632: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:ID)
 func enT0839(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4138 *Node) bool {
-		return anyNode(child(n4138, enK68), func(n4139 *Node) bool {
-			return anyNode(child(n4139, enK16), func(n4140 *Node) bool { return (len(child(n4140, enK1)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4142 *Node) bool {
-		return anyNode(child(n4142, enK68), func(n4143 *Node) bool {
-			return anyNode(child(n4143, enK16), func(n4144 *Node) bool { return (len(child(n4144, enK1)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1087) || existsNames(n, enK1088))
 }
 
 // UBL-CR-633: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func enT0840(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4146 *Node) bool {
-		return anyNode(child(n4146, enK68), func(n4147 *Node) bool {
-			return anyNode(child(n4147, enK16), func(n4148 *Node) bool { return (len(child(n4148, enK24)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4150 *Node) bool {
-		return anyNode(child(n4150, enK68), func(n4151 *Node) bool {
-			return anyNode(child(n4151, enK16), func(n4152 *Node) bool { return (len(child(n4152, enK24)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1089) || existsNames(n, enK1090))
 }
 
 // UBL-CR-634: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func enT0841(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4154 *Node) bool {
-		return anyNode(child(n4154, enK68), func(n4155 *Node) bool {
-			return anyNode(child(n4155, enK16), func(n4156 *Node) bool { return (len(child(n4156, enK23)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4158 *Node) bool {
-		return anyNode(child(n4158, enK68), func(n4159 *Node) bool {
-			return anyNode(child(n4159, enK16), func(n4160 *Node) bool { return (len(child(n4160, enK23)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1091) || existsNames(n, enK1092))
 }
 
 // UBL-CR-635: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func enT0842(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4162 *Node) bool {
-		return anyNode(child(n4162, enK68), func(n4163 *Node) bool {
-			return anyNode(child(n4163, enK16), func(n4164 *Node) bool { return (len(child(n4164, enK355)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4166 *Node) bool {
-		return anyNode(child(n4166, enK68), func(n4167 *Node) bool {
-			return anyNode(child(n4167, enK16), func(n4168 *Node) bool { return (len(child(n4168, enK355)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1094) || existsNames(n, enK1095))
 }
 
 // UBL-CR-636: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0843(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4170 *Node) bool {
-		return anyNode(child(n4170, enK68), func(n4171 *Node) bool {
-			return anyNode(child(n4171, enK16), func(n4172 *Node) bool { return (len(child(n4172, enK281)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4174 *Node) bool {
-		return anyNode(child(n4174, enK68), func(n4175 *Node) bool {
-			return anyNode(child(n4175, enK16), func(n4176 *Node) bool { return (len(child(n4176, enK281)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1096) || existsNames(n, enK1097))
 }
 
 // UBL-CR-637: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0844(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4178 *Node) bool {
-		return anyNode(child(n4178, enK68), func(n4179 *Node) bool {
-			return anyNode(child(n4179, enK16), func(n4180 *Node) bool { return (len(child(n4180, enK282)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4182 *Node) bool {
-		return anyNode(child(n4182, enK68), func(n4183 *Node) bool {
-			return anyNode(child(n4183, enK16), func(n4184 *Node) bool { return (len(child(n4184, enK282)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1098) || existsNames(n, enK1099))
 }
 
 // UBL-CR-638: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0845(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4186 *Node) bool {
-		return anyNode(child(n4186, enK68), func(n4187 *Node) bool {
-			return anyNode(child(n4187, enK16), func(n4188 *Node) bool { return (len(child(n4188, enK108)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4190 *Node) bool {
-		return anyNode(child(n4190, enK68), func(n4191 *Node) bool {
-			return anyNode(child(n4191, enK16), func(n4192 *Node) bool { return (len(child(n4192, enK108)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1100) || existsNames(n, enK1101))
 }
 
 // UBL-CR-639: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCost)
 func enT0846(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4194 *Node) bool {
-		return anyNode(child(n4194, enK68), func(n4195 *Node) bool {
-			return anyNode(child(n4195, enK16), func(n4196 *Node) bool { return (len(child(n4196, enK283)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4198 *Node) bool {
-		return anyNode(child(n4198, enK68), func(n4199 *Node) bool {
-			return anyNode(child(n4199, enK16), func(n4200 *Node) bool { return (len(child(n4200, enK283)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1102) || existsNames(n, enK1103))
 }
 
 // UBL-CR-640: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0847(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4202 *Node) bool {
-		return anyNode(child(n4202, enK68), func(n4203 *Node) bool {
-			return anyNode(child(n4203, enK16), func(n4204 *Node) bool { return (len(child(n4204, enK284)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4206 *Node) bool {
-		return anyNode(child(n4206, enK68), func(n4207 *Node) bool {
-			return anyNode(child(n4207, enK16), func(n4208 *Node) bool { return (len(child(n4208, enK284)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1104) || existsNames(n, enK1105))
 }
 
 // UBL-CR-641: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxCategory)
 func enT0848(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4210 *Node) bool {
-		return anyNode(child(n4210, enK68), func(n4211 *Node) bool {
-			return anyNode(child(n4211, enK16), func(n4212 *Node) bool { return (len(child(n4212, enK21)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4214 *Node) bool {
-		return anyNode(child(n4214, enK68), func(n4215 *Node) bool {
-			return anyNode(child(n4215, enK16), func(n4216 *Node) bool { return (len(child(n4216, enK21)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1106) || existsNames(n, enK1107))
 }
 
 // UBL-CR-642: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxTotal)
 func enT0849(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4218 *Node) bool {
-		return anyNode(child(n4218, enK68), func(n4219 *Node) bool {
-			return anyNode(child(n4219, enK16), func(n4220 *Node) bool { return (len(child(n4220, enK48)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4222 *Node) bool {
-		return anyNode(child(n4222, enK68), func(n4223 *Node) bool {
-			return anyNode(child(n4223, enK16), func(n4224 *Node) bool { return (len(child(n4224, enK48)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1108) || existsNames(n, enK1109))
 }
 
 // UBL-CR-643: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:PaymentMeans)
 func enT0850(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4226 *Node) bool {
-		return anyNode(child(n4226, enK68), func(n4227 *Node) bool {
-			return anyNode(child(n4227, enK16), func(n4228 *Node) bool { return (len(child(n4228, enK11)) > 0) })
-		})
-	}) || anyNode(child(n, enK33), func(n4230 *Node) bool {
-		return anyNode(child(n4230, enK68), func(n4231 *Node) bool {
-			return anyNode(child(n4231, enK16), func(n4232 *Node) bool { return (len(child(n4232, enK11)) > 0) })
-		})
-	}))
+	return !(existsNames(n, enK1110) || existsNames(n, enK1111))
 }
 
 // UBL-CR-644: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:PricingExchangeRate)
 func enT0851(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4234 *Node) bool {
-		return anyNode(child(n4234, enK68), func(n4235 *Node) bool { return (len(child(n4235, enK289)) > 0) })
-	}) || anyNode(child(n, enK33), func(n4237 *Node) bool {
-		return anyNode(child(n4237, enK68), func(n4238 *Node) bool { return (len(child(n4238, enK289)) > 0) })
-	}))
+	return !(existsNames(n, enK1112) || existsNames(n, enK1113))
 }
 
 // UBL-CR-645: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DeliveryTerms)
 func enT0852(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4240 *Node) bool { return (len(child(n4240, enK234)) > 0) }) || anyNode(child(n, enK33), func(n4242 *Node) bool { return (len(child(n4242, enK234)) > 0) }))
+	return !(existsNames(n, enK1114) || existsNames(n, enK1115))
 }
 
 // UBL-CR-646: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:SubInvoiceLine)
 func enT0853(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4244 *Node) bool { return (len(child(n4244, enK356)) > 0) }) || anyNode(child(n, enK33), func(n4246 *Node) bool { return (len(child(n4246, enK356)) > 0) }))
+	return !(existsNames(n, enK1117) || existsNames(n, enK1118))
 }
 
 // UBL-CR-647: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ItemPriceExtension)
 func enT0854(v []Seq, n *Node) bool {
-	return !(anyNode(child(n, enK32), func(n4248 *Node) bool { return (len(child(n4248, enK357)) > 0) }) || anyNode(child(n, enK33), func(n4250 *Node) bool { return (len(child(n4250, enK357)) > 0) }))
+	return !(existsNames(n, enK1120) || existsNames(n, enK1121))
 }
 
 // UBL-CR-648: not(cbc:CustomizationID/@schemeID)
 func enT0855(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK39), func(n4252 *Node) bool { return (len(attr(n4252, enK5)) > 0) })
+	return !anyChild(n, enK40, func(n1954 *Node) bool { return hasAttr(n1954, enK5) })
 }
 
 // UBL-CR-649: not(cbc:ProfileID/@schemeID)
 func enT0856(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK358), func(n4254 *Node) bool { return (len(attr(n4254, enK5)) > 0) })
+	return !anyChild(n, enK1122, func(n1956 *Node) bool { return hasAttr(n1956, enK5) })
 }
 
 // UBL-CR-650: not(cbc:ID/@schemeID)
 func enT0857(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK1), func(n4256 *Node) bool { return (len(attr(n4256, enK5)) > 0) })
+	return !anyChild(n, enK1, func(n1958 *Node) bool { return hasAttr(n1958, enK5) })
 }
 
 // UBL-CR-651: not(cbc:SalesOrderID/@schemeID)
 func enT0858(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK359), func(n4258 *Node) bool { return (len(attr(n4258, enK5)) > 0) })
+	return !anyChild(n, enK1123, func(n1960 *Node) bool { return hasAttr(n1960, enK5) })
 }
 
 // UBL-CR-652: not(//cac:PartyTaxScheme/cbc:CompanyID/@schemeID)
 func enT0859(v []Seq, n *Node) bool {
 	return memoBool(v, 190, func() bool {
 		return !memoBool(v, 191, func() bool {
-			return anyNode(desc(root(n), enK54), func(n4260 *Node) bool {
-				return anyNode(child(n4260, enK55), func(n4261 *Node) bool { return (len(attr(n4261, enK5)) > 0) })
+			return anyNode(desc(root(n), enK58), func(n1962 *Node) bool {
+				return anyChild(n1962, enK57, func(n1963 *Node) bool { return hasAttr(n1963, enK5) })
 			})
 		})
 	})
@@ -12714,26 +12064,26 @@ func enT0859(v []Seq, n *Node) bool {
 
 // UBL-CR-653: not(cac:PaymentMeans/cbc:PaymentID/@schemeID)
 func enT0860(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n4263 *Node) bool {
-		return anyNode(child(n4263, enK360), func(n4264 *Node) bool { return (len(attr(n4264, enK5)) > 0) })
+	return !anyChild(n, enK11, func(n1965 *Node) bool {
+		return anyChild(n1965, enK1124, func(n1966 *Node) bool { return hasAttr(n1966, enK5) })
 	})
 }
 
 // UBL-CR-654: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID/@schemeID)
 func enT0861(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n4266 *Node) bool {
-		return anyNode(child(n4266, enK84), func(n4267 *Node) bool {
-			return anyNode(child(n4267, enK1), func(n4268 *Node) bool { return (len(attr(n4268, enK5)) > 0) })
+	return !anyChild(n, enK11, func(n1968 *Node) bool {
+		return anyChild(n1968, enK92, func(n1969 *Node) bool {
+			return anyChild(n1969, enK1, func(n1970 *Node) bool { return hasAttr(n1970, enK5) })
 		})
 	})
 }
 
 // UBL-CR-655: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID/@schemeID)
 func enT0862(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n4270 *Node) bool {
-		return anyNode(child(n4270, enK84), func(n4271 *Node) bool {
-			return anyNode(child(n4271, enK252), func(n4272 *Node) bool {
-				return anyNode(child(n4272, enK1), func(n4273 *Node) bool { return (len(attr(n4273, enK5)) > 0) })
+	return !anyChild(n, enK11, func(n1972 *Node) bool {
+		return anyChild(n1972, enK92, func(n1973 *Node) bool {
+			return anyChild(n1973, enK674, func(n1974 *Node) bool {
+				return anyChild(n1974, enK1, func(n1975 *Node) bool { return hasAttr(n1975, enK5) })
 			})
 		})
 	})
@@ -12741,23 +12091,23 @@ func enT0862(v []Seq, n *Node) bool {
 
 // UBL-CR-656: not(cbc:InvoiceTypeCode/@listID)
 func enT0863(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK41), func(n4275 *Node) bool { return (len(attr(n4275, enK76)) > 0) })
+	return !anyChild(n, enK42, func(n1977 *Node) bool { return hasAttr(n1977, enK83) })
 }
 
 // UBL-CR-657: not(cbc:DocumentCurrencyCode/@listID)
 func enT0864(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK43), func(n4277 *Node) bool { return (len(attr(n4277, enK76)) > 0) })
+	return !anyChild(n, enK44, func(n1979 *Node) bool { return hasAttr(n1979, enK83) })
 }
 
 // UBL-CR-658: not(cbc:TaxCurrencyCode/@listID)
 func enT0865(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK47), func(n4279 *Node) bool { return (len(attr(n4279, enK76)) > 0) })
+	return !anyChild(n, enK53, func(n1981 *Node) bool { return hasAttr(n1981, enK83) })
 }
 
 // UBL-CR-659: not(cac:AdditionalDocumentReference/cbc:DocumentTypeCode/@listID)
 func enT0866(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK0), func(n4281 *Node) bool {
-		return anyNode(child(n4281, enK95), func(n4282 *Node) bool { return (len(attr(n4282, enK76)) > 0) })
+	return !anyChild(n, enK0, func(n1983 *Node) bool {
+		return anyChild(n1983, enK106, func(n1984 *Node) bool { return hasAttr(n1984, enK83) })
 	})
 }
 
@@ -12765,8 +12115,8 @@ func enT0866(v []Seq, n *Node) bool {
 func enT0867(v []Seq, n *Node) bool {
 	return memoBool(v, 192, func() bool {
 		return !memoBool(v, 193, func() bool {
-			return anyNode(desc(root(n), enK7), func(n4284 *Node) bool {
-				return anyNode(child(n4284, enK8), func(n4285 *Node) bool { return (len(attr(n4285, enK76)) > 0) })
+			return anyNode(desc(root(n), enK8), func(n1986 *Node) bool {
+				return anyChild(n1986, enK7, func(n1987 *Node) bool { return hasAttr(n1987, enK83) })
 			})
 		})
 	})
@@ -12774,8 +12124,8 @@ func enT0867(v []Seq, n *Node) bool {
 
 // UBL-CR-661: not(cac:PaymentMeans/cbc:PaymentMeansCode/@listID)
 func enT0868(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n4287 *Node) bool {
-		return anyNode(child(n4287, enK85), func(n4288 *Node) bool { return (len(attr(n4288, enK76)) > 0) })
+	return !anyChild(n, enK11, func(n1989 *Node) bool {
+		return anyChild(n1989, enK93, func(n1990 *Node) bool { return hasAttr(n1990, enK83) })
 	})
 }
 
@@ -12783,27 +12133,27 @@ func enT0868(v []Seq, n *Node) bool {
 func enT0869(v []Seq, n *Node) bool {
 	return memoBool(v, 194, func() bool {
 		return !memoBool(v, 195, func() bool {
-			return anyNode(desc(root(n), enK24), func(n4290 *Node) bool { return (len(attr(n4290, enK76)) > 0) })
+			return anyNode(desc(root(n), enK25), func(n1992 *Node) bool { return hasAttr(n1992, enK83) })
 		})
 	})
 }
 
 // UBL-CR-663: not(//@unitCodeListID)
 func enT0870(v []Seq, n *Node) bool {
-	return memoBool(v, 196, func() bool { return !memoBool(v, 197, func() bool { return (len(descAttr(root(n), enK361)) > 0) }) })
+	return memoBool(v, 196, func() bool { return !memoBool(v, 197, func() bool { return (len(descAttr(root(n), enK1125)) > 0) }) })
 }
 
 // UBL-CR-664: not(//cac:FinancialInstitution)
 func enT0871(v []Seq, n *Node) bool {
-	return memoBool(v, 198, func() bool { return !memoBool(v, 199, func() bool { return (len(desc(root(n), enK253)) > 0) }) })
+	return memoBool(v, 198, func() bool { return !memoBool(v, 199, func() bool { return (len(desc(root(n), enK676)) > 0) }) })
 }
 
 // UBL-CR-665: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode != '130' or not(cbc:DocumentTypeCode)]/cbc:ID/@schemeID)
 func enT0872(v []Seq, n *Node) bool {
 	return memoBool(v, 200, func() bool {
 		return !memoBool(v, 201, func() bool {
-			return anyNode(desc(root(n), enK0), func(n4294 *Node) bool {
-				return (anyNode(child(n4294, enK95), func(n4295 *Node) bool { return (n4295.StringValue() != "130") }) || !(len(child(n4294, enK95)) > 0)) && anyNode(child(n4294, enK1), func(n4297 *Node) bool { return (len(attr(n4297, enK5)) > 0) })
+			return anyNode(desc(root(n), enK0), func(n1996 *Node) bool {
+				return (anyChild(n1996, enK106, func(n1997 *Node) bool { return (n1997.StringValue() != "130") }) || !hasChild(n1996, enK106)) && anyChild(n1996, enK1, func(n1999 *Node) bool { return hasAttr(n1999, enK5) })
 			})
 		})
 	})
@@ -12813,8 +12163,8 @@ func enT0872(v []Seq, n *Node) bool {
 func enT0873(v []Seq, n *Node) bool {
 	return memoBool(v, 202, func() bool {
 		return !memoBool(v, 203, func() bool {
-			return anyNode(desc(root(n), enK0), func(n4299 *Node) bool {
-				return anyNode(child(n4299, enK95), func(n4300 *Node) bool { return (n4300.StringValue() == "130") }) && (len(child(n4299, enK124)) > 0)
+			return anyNode(desc(root(n), enK0), func(n2001 *Node) bool {
+				return anyChild(n2001, enK106, func(n2002 *Node) bool { return (n2002.StringValue() == "130") }) && hasChild(n2001, enK158)
 			})
 		})
 	})
@@ -12824,8 +12174,8 @@ func enT0873(v []Seq, n *Node) bool {
 func enT0874(v []Seq, n *Node) bool {
 	return memoBool(v, 204, func() bool {
 		return !memoBool(v, 205, func() bool {
-			return anyNode(desc(root(n), enK316), func(n4302 *Node) bool {
-				return anyNode(child(n4302, enK1), func(n4303 *Node) bool { return (len(attr(n4303, enK5)) > 0) })
+			return anyNode(desc(root(n), enK928), func(n2004 *Node) bool {
+				return anyChild(n2004, enK1, func(n2005 *Node) bool { return hasAttr(n2005, enK5) })
 			})
 		})
 	})
@@ -12835,8 +12185,8 @@ func enT0874(v []Seq, n *Node) bool {
 func enT0875(v []Seq, n *Node) bool {
 	return memoBool(v, 206, func() bool {
 		return !memoBool(v, 207, func() bool {
-			return anyNode(desc(root(n), enK321), func(n4305 *Node) bool {
-				return anyNode(child(n4305, enK1), func(n4306 *Node) bool { return (len(attr(n4306, enK5)) > 0) })
+			return anyNode(desc(root(n), enK943), func(n2007 *Node) bool {
+				return anyChild(n2007, enK1, func(n2008 *Node) bool { return hasAttr(n2008, enK5) })
 			})
 		})
 	})
@@ -12846,8 +12196,8 @@ func enT0875(v []Seq, n *Node) bool {
 func enT0876(v []Seq, n *Node) bool {
 	return memoBool(v, 208, func() bool {
 		return !memoBool(v, 209, func() bool {
-			return anyNode(desc(root(n), enK68), func(n4308 *Node) bool {
-				return anyNode(child(n4308, enK16), func(n4309 *Node) bool { return (len(child(n4309, enK24)) > 0) })
+			return anyNode(desc(root(n), enK73), func(n2010 *Node) bool {
+				return anyChild(n2010, enK17, func(n2011 *Node) bool { return hasChild(n2011, enK25) })
 			})
 		})
 	})
@@ -12857,8 +12207,8 @@ func enT0876(v []Seq, n *Node) bool {
 func enT0877(v []Seq, n *Node) bool {
 	return memoBool(v, 210, func() bool {
 		return !memoBool(v, 211, func() bool {
-			return anyNode(desc(root(n), enK68), func(n4311 *Node) bool {
-				return anyNode(child(n4311, enK16), func(n4312 *Node) bool { return (len(child(n4312, enK23)) > 0) })
+			return anyNode(desc(root(n), enK73), func(n2013 *Node) bool {
+				return anyChild(n2013, enK17, func(n2014 *Node) bool { return hasChild(n2014, enK24) })
 			})
 		})
 	})
@@ -12868,8 +12218,8 @@ func enT0877(v []Seq, n *Node) bool {
 func enT0878(v []Seq, n *Node) bool {
 	return memoBool(v, 212, func() bool {
 		return !memoBool(v, 213, func() bool {
-			return anyNode(desc(root(n), enK68), func(n4314 *Node) bool {
-				return anyNode(child(n4314, enK16), func(n4315 *Node) bool { return (len(child(n4315, enK355)) > 0) })
+			return anyNode(desc(root(n), enK73), func(n2016 *Node) bool {
+				return anyChild(n2016, enK17, func(n2017 *Node) bool { return hasChild(n2017, enK1093) })
 			})
 		})
 	})
@@ -12877,15 +12227,15 @@ func enT0878(v []Seq, n *Node) bool {
 
 // UBL-CR-672: not(cbc:CreditNoteTypeCode/@listID)
 func enT0879(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK42), func(n4317 *Node) bool { return (len(attr(n4317, enK76)) > 0) })
+	return !anyChild(n, enK43, func(n2019 *Node) bool { return hasAttr(n2019, enK83) })
 }
 
 // UBL-CR-673: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:DocumentDescription)
 func enT0880(v []Seq, n *Node) bool {
 	return memoBool(v, 214, func() bool {
 		return !memoBool(v, 215, func() bool {
-			return anyNode(desc(root(n), enK0), func(n4319 *Node) bool {
-				return anyNode(child(n4319, enK95), func(n4320 *Node) bool { return (n4320.StringValue() == "130") }) && (len(child(n4319, enK94)) > 0)
+			return anyNode(desc(root(n), enK0), func(n2021 *Node) bool {
+				return anyChild(n2021, enK106, func(n2022 *Node) bool { return (n2022.StringValue() == "130") }) && hasChild(n2021, enK105)
 			})
 		})
 	})
@@ -12895,7 +12245,7 @@ func enT0880(v []Seq, n *Node) bool {
 func enT0881(v []Seq, n *Node) bool {
 	return memoBool(v, 216, func() bool {
 		return !memoBool(v, 217, func() bool {
-			return anyNode(desc(root(n), enK9), func(n4322 *Node) bool { return (len(attr(n4322, enK5)) > 0) })
+			return anyNode(desc(root(n), enK9), func(n2024 *Node) bool { return hasAttr(n2024, enK5) })
 		})
 	})
 }
@@ -12904,8 +12254,8 @@ func enT0881(v []Seq, n *Node) bool {
 func enT0882(v []Seq, n *Node) bool {
 	return memoBool(v, 218, func() bool {
 		return !memoBool(v, 219, func() bool {
-			return anyNode(desc(root(n), enK10), func(n4324 *Node) bool {
-				return anyNode(child(n4324, enK362), func(n4325 *Node) bool { return (len(attr(n4325, enK5)) > 0) })
+			return anyNode(desc(root(n), enK10), func(n2026 *Node) bool {
+				return anyChild(n2026, enK1126, func(n2027 *Node) bool { return hasAttr(n2027, enK5) })
 			})
 		})
 	})
@@ -12915,8 +12265,8 @@ func enT0882(v []Seq, n *Node) bool {
 func enT0883(v []Seq, n *Node) bool {
 	return memoBool(v, 220, func() bool {
 		return !memoBool(v, 221, func() bool {
-			return anyNode(desc(root(n), enK255), func(n4327 *Node) bool {
-				return anyNode(child(n4327, enK1), func(n4328 *Node) bool { return (len(attr(n4328, enK5)) > 0) })
+			return anyNode(desc(root(n), enK683), func(n2029 *Node) bool {
+				return anyChild(n2029, enK1, func(n2030 *Node) bool { return hasAttr(n2030, enK5) })
 			})
 		})
 	})
@@ -12926,9 +12276,9 @@ func enT0883(v []Seq, n *Node) bool {
 func enT0884(v []Seq, n *Node) bool {
 	return memoBool(v, 222, func() bool {
 		return !memoBool(v, 223, func() bool {
-			return anyNode(desc(root(n), enK255), func(n4330 *Node) bool {
-				return anyNode(child(n4330, enK261), func(n4331 *Node) bool {
-					return anyNode(child(n4331, enK1), func(n4332 *Node) bool { return (len(attr(n4332, enK5)) > 0) })
+			return anyNode(desc(root(n), enK683), func(n2032 *Node) bool {
+				return anyChild(n2032, enK694, func(n2033 *Node) bool {
+					return anyChild(n2033, enK1, func(n2034 *Node) bool { return hasAttr(n2034, enK5) })
 				})
 			})
 		})
@@ -12939,8 +12289,8 @@ func enT0884(v []Seq, n *Node) bool {
 func enT0885(v []Seq, n *Node) bool {
 	return memoBool(v, 224, func() bool {
 		return !memoBool(v, 225, func() bool {
-			return anyNode(desc(root(n), enK21), func(n4334 *Node) bool {
-				return anyNode(child(n4334, enK1), func(n4335 *Node) bool { return (len(attr(n4335, enK5)) > 0) })
+			return anyNode(desc(root(n), enK23), func(n2036 *Node) bool {
+				return anyChild(n2036, enK1, func(n2037 *Node) bool { return hasAttr(n2037, enK5) })
 			})
 		})
 	})
@@ -12950,8 +12300,8 @@ func enT0885(v []Seq, n *Node) bool {
 func enT0886(v []Seq, n *Node) bool {
 	return memoBool(v, 226, func() bool {
 		return !memoBool(v, 227, func() bool {
-			return anyNode(desc(root(n), enK51), func(n4337 *Node) bool {
-				return anyNode(child(n4337, enK1), func(n4338 *Node) bool { return (len(attr(n4338, enK5)) > 0) })
+			return anyNode(desc(root(n), enK54), func(n2039 *Node) bool {
+				return anyChild(n2039, enK1, func(n2040 *Node) bool { return hasAttr(n2040, enK5) })
 			})
 		})
 	})
@@ -12961,503 +12311,491 @@ func enT0886(v []Seq, n *Node) bool {
 func enT0887(v []Seq, n *Node) bool {
 	return memoBool(v, 228, func() bool {
 		return !memoBool(v, 229, func() bool {
-			return anyNode(desc(root(n), enK11), func(n4340 *Node) bool { return (len(child(n4340, enK261)) > 0) })
+			return anyNode(desc(root(n), enK11), func(n2042 *Node) bool { return hasChild(n2042, enK694) })
 		})
 	})
 }
 
 // UBL-CR-681: not(cac:PaymentMeans/cbc:InstructionNote)
 func enT0888(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK11), func(n4342 *Node) bool { return (len(child(n4342, enK363)) > 0) })
+	return !existsNames(n, enK1128)
 }
 
 // UBL-CR-682: not(cac:Delivery/cac:DeliveryAddress)
 func enT0889(v []Seq, n *Node) bool {
-	return !anyNode(child(n, enK15), func(n4344 *Node) bool { return (len(child(n4344, enK364)) > 0) })
+	return !existsNames(n, enK1130)
 }
 
 // UBL-DT-08: not(//@schemeName)
 func enT0890(v []Seq, n *Node) bool {
-	return memoBool(v, 230, func() bool { return !memoBool(v, 231, func() bool { return (len(descAttr(root(n), enK365)) > 0) }) })
+	return memoBool(v, 230, func() bool { return !memoBool(v, 231, func() bool { return (len(descAttr(root(n), enK1131)) > 0) }) })
 }
 
 // UBL-DT-09: not(//@schemeAgencyName)
 func enT0891(v []Seq, n *Node) bool {
-	return memoBool(v, 232, func() bool { return !memoBool(v, 233, func() bool { return (len(descAttr(root(n), enK366)) > 0) }) })
+	return memoBool(v, 232, func() bool { return !memoBool(v, 233, func() bool { return (len(descAttr(root(n), enK1132)) > 0) }) })
 }
 
 // UBL-DT-10: not(//@schemeDataURI)
 func enT0892(v []Seq, n *Node) bool {
-	return memoBool(v, 234, func() bool { return !memoBool(v, 235, func() bool { return (len(descAttr(root(n), enK367)) > 0) }) })
+	return memoBool(v, 234, func() bool { return !memoBool(v, 235, func() bool { return (len(descAttr(root(n), enK1133)) > 0) }) })
 }
 
 // UBL-DT-11: not(//@schemeURI)
 func enT0893(v []Seq, n *Node) bool {
-	return memoBool(v, 236, func() bool { return !memoBool(v, 237, func() bool { return (len(descAttr(root(n), enK368)) > 0) }) })
+	return memoBool(v, 236, func() bool { return !memoBool(v, 237, func() bool { return (len(descAttr(root(n), enK1134)) > 0) }) })
 }
 
 // UBL-DT-12: not(//@format)
 func enT0894(v []Seq, n *Node) bool {
-	return memoBool(v, 238, func() bool { return !memoBool(v, 239, func() bool { return (len(descAttr(root(n), enK369)) > 0) }) })
+	return memoBool(v, 238, func() bool { return !memoBool(v, 239, func() bool { return (len(descAttr(root(n), enK1135)) > 0) }) })
 }
 
 // UBL-DT-13: not(//@unitCodeListIdentifier)
 func enT0895(v []Seq, n *Node) bool {
-	return memoBool(v, 240, func() bool { return !memoBool(v, 241, func() bool { return (len(descAttr(root(n), enK370)) > 0) }) })
+	return memoBool(v, 240, func() bool { return !memoBool(v, 241, func() bool { return (len(descAttr(root(n), enK1136)) > 0) }) })
 }
 
 // UBL-DT-14: not(//@unitCodeListAgencyIdentifier)
 func enT0896(v []Seq, n *Node) bool {
-	return memoBool(v, 242, func() bool { return !memoBool(v, 243, func() bool { return (len(descAttr(root(n), enK371)) > 0) }) })
+	return memoBool(v, 242, func() bool { return !memoBool(v, 243, func() bool { return (len(descAttr(root(n), enK1137)) > 0) }) })
 }
 
 // UBL-DT-15: not(//@unitCodeListAgencyName)
 func enT0897(v []Seq, n *Node) bool {
-	return memoBool(v, 244, func() bool { return !memoBool(v, 245, func() bool { return (len(descAttr(root(n), enK372)) > 0) }) })
+	return memoBool(v, 244, func() bool { return !memoBool(v, 245, func() bool { return (len(descAttr(root(n), enK1138)) > 0) }) })
 }
 
 // UBL-DT-16: not(//@listAgencyName)
 func enT0898(v []Seq, n *Node) bool {
-	return memoBool(v, 246, func() bool { return !memoBool(v, 247, func() bool { return (len(descAttr(root(n), enK373)) > 0) }) })
+	return memoBool(v, 246, func() bool { return !memoBool(v, 247, func() bool { return (len(descAttr(root(n), enK1139)) > 0) }) })
 }
 
 // UBL-DT-17: not(//@listName)
 func enT0899(v []Seq, n *Node) bool {
-	return memoBool(v, 248, func() bool { return !memoBool(v, 249, func() bool { return (len(descAttr(root(n), enK374)) > 0) }) })
+	return memoBool(v, 248, func() bool { return !memoBool(v, 249, func() bool { return (len(descAttr(root(n), enK1140)) > 0) }) })
 }
 
 // UBL-DT-18: count(//@name) - count(//cbc:PaymentMeansCode/@name) <= 0
 func enT0900(v []Seq, n *Node) bool {
 	return memoBool(v, 250, func() bool {
 		return gcmp(arith(func() Seq {
-			k4356 := 0
-			anyNode(descAttr(root(n), enK375), func(n4357 *Node) bool { return tally1(&k4356) })
-			return countOf(k4356)
+			k2054 := 0
+			anyNode(descAttr(root(n), enK1141), func(n2055 *Node) bool { return tally1(&k2054) })
+			return countOf(k2054)
 		}(), func() Seq {
-			k4358 := 0
-			anyNode(desc(root(n), enK85), func(n4359 *Node) bool {
-				return anyNode(attr(n4359, enK375), func(n4360 *Node) bool { return tally1(&k4358) })
+			k2056 := 0
+			anyNode(desc(root(n), enK93), func(n2057 *Node) bool {
+				return anyAttr(n2057, enK1141, func(n2058 *Node) bool { return tally1(&k2056) })
 			})
-			return countOf(k4358)
-		}(), opSub), enK62, opLe)
+			return countOf(k2056)
+		}(), opSub), enK67, opLe)
 	})
 }
 
 // UBL-DT-19: not(//@languageID)
 func enT0901(v []Seq, n *Node) bool {
-	return memoBool(v, 251, func() bool { return !memoBool(v, 252, func() bool { return (len(descAttr(root(n), enK376)) > 0) }) })
+	return memoBool(v, 251, func() bool { return !memoBool(v, 252, func() bool { return (len(descAttr(root(n), enK1142)) > 0) }) })
 }
 
 // UBL-DT-20: not(//@listURI)
 func enT0902(v []Seq, n *Node) bool {
-	return memoBool(v, 253, func() bool { return !memoBool(v, 254, func() bool { return (len(descAttr(root(n), enK377)) > 0) }) })
+	return memoBool(v, 253, func() bool { return !memoBool(v, 254, func() bool { return (len(descAttr(root(n), enK1143)) > 0) }) })
 }
 
 // UBL-DT-21: not(//@listSchemeURI)
 func enT0903(v []Seq, n *Node) bool {
-	return memoBool(v, 255, func() bool { return !memoBool(v, 256, func() bool { return (len(descAttr(root(n), enK378)) > 0) }) })
+	return memoBool(v, 255, func() bool { return !memoBool(v, 256, func() bool { return (len(descAttr(root(n), enK1144)) > 0) }) })
 }
 
 // UBL-DT-22: not(//@languageLocaleID)
 func enT0904(v []Seq, n *Node) bool {
-	return memoBool(v, 257, func() bool { return !memoBool(v, 258, func() bool { return (len(descAttr(root(n), enK379)) > 0) }) })
+	return memoBool(v, 257, func() bool { return !memoBool(v, 258, func() bool { return (len(descAttr(root(n), enK1145)) > 0) }) })
 }
 
 // UBL-DT-23: not(//@uri)
 func enT0905(v []Seq, n *Node) bool {
-	return memoBool(v, 259, func() bool { return !memoBool(v, 260, func() bool { return (len(descAttr(root(n), enK380)) > 0) }) })
+	return memoBool(v, 259, func() bool { return !memoBool(v, 260, func() bool { return (len(descAttr(root(n), enK1146)) > 0) }) })
 }
 
 // UBL-DT-24: not(//@currencyCodeListVersionID)
 func enT0906(v []Seq, n *Node) bool {
-	return memoBool(v, 261, func() bool { return !memoBool(v, 262, func() bool { return (len(descAttr(root(n), enK381)) > 0) }) })
+	return memoBool(v, 261, func() bool { return !memoBool(v, 262, func() bool { return (len(descAttr(root(n), enK1147)) > 0) }) })
 }
 
 // UBL-DT-25: not(//@characterSetCode)
 func enT0907(v []Seq, n *Node) bool {
-	return memoBool(v, 263, func() bool { return !memoBool(v, 264, func() bool { return (len(descAttr(root(n), enK382)) > 0) }) })
+	return memoBool(v, 263, func() bool { return !memoBool(v, 264, func() bool { return (len(descAttr(root(n), enK1148)) > 0) }) })
 }
 
 // UBL-DT-26: not(//@encodingCode)
 func enT0908(v []Seq, n *Node) bool {
-	return memoBool(v, 265, func() bool { return !memoBool(v, 266, func() bool { return (len(descAttr(root(n), enK383)) > 0) }) })
+	return memoBool(v, 265, func() bool { return !memoBool(v, 266, func() bool { return (len(descAttr(root(n), enK1149)) > 0) }) })
 }
 
 // UBL-DT-27: not(//@schemeAgencyID)
 func enT0909(v []Seq, n *Node) bool {
-	return memoBool(v, 267, func() bool { return !memoBool(v, 268, func() bool { return (len(descAttr(root(n), enK384)) > 0) }) })
+	return memoBool(v, 267, func() bool { return !memoBool(v, 268, func() bool { return (len(descAttr(root(n), enK1150)) > 0) }) })
 }
 
 // UBL-DT-28: not(//@listAgencyID)
 func enT0910(v []Seq, n *Node) bool {
-	return memoBool(v, 269, func() bool { return !memoBool(v, 270, func() bool { return (len(descAttr(root(n), enK385)) > 0) }) })
+	return memoBool(v, 269, func() bool { return !memoBool(v, 270, func() bool { return (len(descAttr(root(n), enK1151)) > 0) }) })
 }
 
 // UBL-SR-01: (count(cac:ContractDocumentReference/cbc:ID) <= 1)
 func enT0911(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4371 := 0
-		anyNode(child(n, enK138), func(n4372 *Node) bool {
-			return anyNode(child(n4372, enK1), func(n4373 *Node) bool { return tally1(&k4371) })
-		})
-		return countOf(k4371)
-	}(), enK53, opLe)
+		k2069 := 0
+		anyChild(n, enK231, func(n2070 *Node) bool { return anyChild(n2070, enK1, func(n2071 *Node) bool { return tally1(&k2069) }) })
+		return countOf(k2069)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-02: (count(cac:ReceiptDocumentReference/cbc:ID) <= 1)
 func enT0912(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4374 := 0
-		anyNode(child(n, enK135), func(n4375 *Node) bool {
-			return anyNode(child(n4375, enK1), func(n4376 *Node) bool { return tally1(&k4374) })
-		})
-		return countOf(k4374)
-	}(), enK53, opLe)
+		k2072 := 0
+		anyChild(n, enK196, func(n2073 *Node) bool { return anyChild(n2073, enK1, func(n2074 *Node) bool { return tally1(&k2072) }) })
+		return countOf(k2072)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-03: (count(cac:DespatchDocumentReference/cbc:ID) <= 1)
 func enT0913(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4377 := 0
-		anyNode(child(n, enK134), func(n4378 *Node) bool {
-			return anyNode(child(n4378, enK1), func(n4379 *Node) bool { return tally1(&k4377) })
-		})
-		return countOf(k4377)
-	}(), enK53, opLe)
+		k2075 := 0
+		anyChild(n, enK179, func(n2076 *Node) bool { return anyChild(n2076, enK1, func(n2077 *Node) bool { return tally1(&k2075) }) })
+		return countOf(k2075)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-04: (count(cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']/cbc:ID) <= 1)
 func enT0914(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4380 := 0
-		anyNode(child(n, enK0), func(n4381 *Node) bool {
-			return anyNode(child(n4381, enK95), func(n4382 *Node) bool { return (n4382.StringValue() == "130") }) && anyNode(child(n4381, enK1), func(n4383 *Node) bool { return tally1(&k4380) })
+		k2078 := 0
+		anyChild(n, enK0, func(n2079 *Node) bool {
+			return anyChild(n2079, enK106, func(n2080 *Node) bool { return (n2080.StringValue() == "130") }) && anyChild(n2079, enK1, func(n2081 *Node) bool { return tally1(&k2078) })
 		})
-		return countOf(k4380)
-	}(), enK53, opLe)
+		return countOf(k2078)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-05: (count(cac:PaymentTerms/cbc:Note) <= 1)
 func enT0915(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4384 := 0
-		anyNode(child(n, enK265), func(n4385 *Node) bool {
-			return anyNode(child(n4385, enK78), func(n4386 *Node) bool { return tally1(&k4384) })
+		k2082 := 0
+		anyChild(n, enK710, func(n2083 *Node) bool {
+			return anyChild(n2083, enK85, func(n2084 *Node) bool { return tally1(&k2082) })
 		})
-		return countOf(k4384)
-	}(), enK53, opLe)
+		return countOf(k2082)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-08: (count(cac:InvoicePeriod) <= 1)
 func enT0916(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4387 := 0
-		anyNode(child(n, enK58), func(n4388 *Node) bool { return tally1(&k4387) })
-		return countOf(k4387)
-	}(), enK53, opLe)
+		k2085 := 0
+		anyChild(n, enK61, func(n2086 *Node) bool { return tally1(&k2085) })
+		return countOf(k2085)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-09: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func enT0917(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4389 := 0
-		anyNode(child(n, enK44), func(n4390 *Node) bool {
-			return anyNode(child(n4390, enK3), func(n4391 *Node) bool {
-				return anyNode(child(n4391, enK45), func(n4392 *Node) bool {
-					return anyNode(child(n4392, enK46), func(n4393 *Node) bool { return tally1(&k4389) })
+		k2087 := 0
+		anyChild(n, enK47, func(n2088 *Node) bool {
+			return anyChild(n2088, enK3, func(n2089 *Node) bool {
+				return anyChild(n2089, enK46, func(n2090 *Node) bool {
+					return anyChild(n2090, enK45, func(n2091 *Node) bool { return tally1(&k2087) })
 				})
 			})
 		})
-		return countOf(k4389)
-	}(), enK53, opLe)
+		return countOf(k2087)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-10: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func enT0918(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4394 := 0
-		anyNode(child(n, enK44), func(n4395 *Node) bool {
-			return anyNode(child(n4395, enK3), func(n4396 *Node) bool {
-				return anyNode(child(n4396, enK82), func(n4397 *Node) bool {
-					return anyNode(child(n4397, enK67), func(n4398 *Node) bool { return tally1(&k4394) })
+		k2092 := 0
+		anyChild(n, enK47, func(n2093 *Node) bool {
+			return anyChild(n2093, enK3, func(n2094 *Node) bool {
+				return anyChild(n2094, enK89, func(n2095 *Node) bool {
+					return anyChild(n2095, enK71, func(n2096 *Node) bool { return tally1(&k2092) })
 				})
 			})
 		})
-		return countOf(k4394)
-	}(), enK53, opLe)
+		return countOf(k2092)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-11: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func enT0919(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4399 := 0
-		anyNode(child(n, enK44), func(n4400 *Node) bool {
-			return anyNode(child(n4400, enK3), func(n4401 *Node) bool {
-				return anyNode(child(n4401, enK45), func(n4402 *Node) bool {
-					return anyNode(child(n4402, enK55), func(n4403 *Node) bool { return tally1(&k4399) })
+		k2097 := 0
+		anyChild(n, enK47, func(n2098 *Node) bool {
+			return anyChild(n2098, enK3, func(n2099 *Node) bool {
+				return anyChild(n2099, enK46, func(n2100 *Node) bool {
+					return anyChild(n2100, enK57, func(n2101 *Node) bool { return tally1(&k2097) })
 				})
 			})
 		})
-		return countOf(k4399)
-	}(), enK53, opLe)
+		return countOf(k2097)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-12: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func enT0920(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4404 := 0
-		anyNode(child(n, enK44), func(n4405 *Node) bool {
-			return anyNode(child(n4405, enK3), func(n4406 *Node) bool {
-				return anyNode(child(n4406, enK54), func(n4407 *Node) bool {
-					return anyNode(child(n4407, enK22), func(n4408 *Node) bool { return (strings.ToUpper(str(child(n4408, enK1))) == "VAT") }) && anyNode(child(n4407, enK55), func(n4409 *Node) bool { return tally1(&k4404) })
+		k2102 := 0
+		anyChild(n, enK47, func(n2103 *Node) bool {
+			return anyChild(n2103, enK3, func(n2104 *Node) bool {
+				return anyChild(n2104, enK58, func(n2105 *Node) bool {
+					return anyChild(n2105, enK22, func(n2106 *Node) bool { return (strings.ToUpper(childStr(n2106, enK1)) == "VAT") }) && anyChild(n2105, enK57, func(n2107 *Node) bool { return tally1(&k2102) })
 				})
 			})
 		})
-		return countOf(k4404)
-	}(), enK53, opLe)
+		return countOf(k2102)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-13: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)!='VAT']/cbc:CompanyID) <= 1)
 func enT0921(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4410 := 0
-		anyNode(child(n, enK44), func(n4411 *Node) bool {
-			return anyNode(child(n4411, enK3), func(n4412 *Node) bool {
-				return anyNode(child(n4412, enK54), func(n4413 *Node) bool {
-					return anyNode(child(n4413, enK22), func(n4414 *Node) bool { return (strings.ToUpper(str(child(n4414, enK1))) != "VAT") }) && anyNode(child(n4413, enK55), func(n4415 *Node) bool { return tally1(&k4410) })
+		k2108 := 0
+		anyChild(n, enK47, func(n2109 *Node) bool {
+			return anyChild(n2109, enK3, func(n2110 *Node) bool {
+				return anyChild(n2110, enK58, func(n2111 *Node) bool {
+					return anyChild(n2111, enK22, func(n2112 *Node) bool { return (strings.ToUpper(childStr(n2112, enK1)) != "VAT") }) && anyChild(n2111, enK57, func(n2113 *Node) bool { return tally1(&k2108) })
 				})
 			})
 		})
-		return countOf(k4410)
-	}(), enK53, opLe)
+		return countOf(k2108)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-14: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm) <= 1)
 func enT0922(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4416 := 0
-		anyNode(child(n, enK44), func(n4417 *Node) bool {
-			return anyNode(child(n4417, enK3), func(n4418 *Node) bool {
-				return anyNode(child(n4418, enK45), func(n4419 *Node) bool {
-					return anyNode(child(n4419, enK210), func(n4420 *Node) bool { return tally1(&k4416) })
+		k2114 := 0
+		anyChild(n, enK47, func(n2115 *Node) bool {
+			return anyChild(n2115, enK3, func(n2116 *Node) bool {
+				return anyChild(n2116, enK46, func(n2117 *Node) bool {
+					return anyChild(n2117, enK451, func(n2118 *Node) bool { return tally1(&k2114) })
 				})
 			})
 		})
-		return countOf(k4416)
-	}(), enK53, opLe)
+		return countOf(k2114)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-15: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func enT0923(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4421 := 0
-		anyNode(child(n, enK4), func(n4422 *Node) bool {
-			return anyNode(child(n4422, enK3), func(n4423 *Node) bool {
-				return anyNode(child(n4423, enK45), func(n4424 *Node) bool {
-					return anyNode(child(n4424, enK46), func(n4425 *Node) bool { return tally1(&k4421) })
+		k2119 := 0
+		anyChild(n, enK4, func(n2120 *Node) bool {
+			return anyChild(n2120, enK3, func(n2121 *Node) bool {
+				return anyChild(n2121, enK46, func(n2122 *Node) bool {
+					return anyChild(n2122, enK45, func(n2123 *Node) bool { return tally1(&k2119) })
 				})
 			})
 		})
-		return countOf(k4421)
-	}(), enK53, opLe)
+		return countOf(k2119)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-16: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID) <= 1)
 func enT0924(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4426 := 0
-		anyNode(child(n, enK4), func(n4427 *Node) bool {
-			return anyNode(child(n4427, enK3), func(n4428 *Node) bool {
-				return anyNode(child(n4428, enK83), func(n4429 *Node) bool {
-					return anyNode(child(n4429, enK1), func(n4430 *Node) bool { return tally1(&k4426) })
-				})
+		k2124 := 0
+		anyChild(n, enK4, func(n2125 *Node) bool {
+			return anyChild(n2125, enK3, func(n2126 *Node) bool {
+				return anyChild(n2126, enK91, func(n2127 *Node) bool { return anyChild(n2127, enK1, func(n2128 *Node) bool { return tally1(&k2124) }) })
 			})
 		})
-		return countOf(k4426)
-	}(), enK53, opLe)
+		return countOf(k2124)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-17: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func enT0925(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4431 := 0
-		anyNode(child(n, enK4), func(n4432 *Node) bool {
-			return anyNode(child(n4432, enK3), func(n4433 *Node) bool {
-				return anyNode(child(n4433, enK45), func(n4434 *Node) bool {
-					return anyNode(child(n4434, enK55), func(n4435 *Node) bool { return tally1(&k4431) })
+		k2129 := 0
+		anyChild(n, enK4, func(n2130 *Node) bool {
+			return anyChild(n2130, enK3, func(n2131 *Node) bool {
+				return anyChild(n2131, enK46, func(n2132 *Node) bool {
+					return anyChild(n2132, enK57, func(n2133 *Node) bool { return tally1(&k2129) })
 				})
 			})
 		})
-		return countOf(k4431)
-	}(), enK53, opLe)
+		return countOf(k2129)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-18: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func enT0926(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4436 := 0
-		anyNode(child(n, enK4), func(n4437 *Node) bool {
-			return anyNode(child(n4437, enK3), func(n4438 *Node) bool {
-				return anyNode(child(n4438, enK54), func(n4439 *Node) bool {
-					return anyNode(child(n4439, enK22), func(n4440 *Node) bool { return (strings.ToUpper(str(child(n4440, enK1))) == "VAT") }) && anyNode(child(n4439, enK55), func(n4441 *Node) bool { return tally1(&k4436) })
+		k2134 := 0
+		anyChild(n, enK4, func(n2135 *Node) bool {
+			return anyChild(n2135, enK3, func(n2136 *Node) bool {
+				return anyChild(n2136, enK58, func(n2137 *Node) bool {
+					return anyChild(n2137, enK22, func(n2138 *Node) bool { return (strings.ToUpper(childStr(n2138, enK1)) == "VAT") }) && anyChild(n2137, enK57, func(n2139 *Node) bool { return tally1(&k2134) })
 				})
 			})
 		})
-		return countOf(k4436)
-	}(), enK53, opLe)
+		return countOf(k2134)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-24: (count(cac:Delivery) <= 1)
 func enT0927(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4442 := 0
-		anyNode(child(n, enK15), func(n4443 *Node) bool { return tally1(&k4442) })
-		return countOf(k4442)
-	}(), enK53, opLe)
+		k2140 := 0
+		anyChild(n, enK15, func(n2141 *Node) bool { return tally1(&k2140) })
+		return countOf(k2140)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-29: (count(//cac:PartyIdentification/cbc:ID[upper-case(@schemeID) = 'SEPA']) <= 1)
 func enT0928(v []Seq, n *Node) bool {
 	return memoBool(v, 271, func() bool {
 		return gcmp(func() Seq {
-			k4444 := 0
-			anyNode(desc(root(n), enK83), func(n4445 *Node) bool {
-				return anyNode(child(n4445, enK1), func(n4446 *Node) bool { return (strings.ToUpper(str(attr(n4446, enK5))) == "SEPA") && tally1(&k4444) })
+			k2142 := 0
+			anyNode(desc(root(n), enK91), func(n2143 *Node) bool {
+				return anyChild(n2143, enK1, func(n2144 *Node) bool { return (strings.ToUpper(str(attr(n2144, enK5))) == "SEPA") && tally1(&k2142) })
 			})
-			return countOf(k4444)
-		}(), enK53, opLe)
+			return countOf(k2142)
+		}(), enK56, opLe)
 	})
 }
 
 // UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
 func enT0929(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4447 := 0
-		anyNode(child(n, enK149), func(n4448 *Node) bool {
-			return anyNode(child(n4448, enK1), func(n4449 *Node) bool { return tally1(&k4447) })
-		})
-		return countOf(k4447)
-	}(), enK53, opLe)
+		k2145 := 0
+		anyChild(n, enK281, func(n2146 *Node) bool { return anyChild(n2146, enK1, func(n2147 *Node) bool { return tally1(&k2145) }) })
+		return countOf(k2145)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-40: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func enT0930(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4450 := 0
-		anyNode(child(n, enK4), func(n4451 *Node) bool {
-			return anyNode(child(n4451, enK3), func(n4452 *Node) bool {
-				return anyNode(child(n4452, enK82), func(n4453 *Node) bool {
-					return anyNode(child(n4453, enK67), func(n4454 *Node) bool { return tally1(&k4450) })
+		k2148 := 0
+		anyChild(n, enK4, func(n2149 *Node) bool {
+			return anyChild(n2149, enK3, func(n2150 *Node) bool {
+				return anyChild(n2150, enK89, func(n2151 *Node) bool {
+					return anyChild(n2151, enK71, func(n2152 *Node) bool { return tally1(&k2148) })
 				})
 			})
 		})
-		return countOf(k4450)
-	}(), enK53, opLe)
+		return countOf(k2148)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-44: count(//cbc:PaymentID[not(preceding::cbc:PaymentID/. = .)]) <= 1
 func enT0931(v []Seq, n *Node) bool {
 	return memoBool(v, 272, func() bool {
 		return gcmp(func() Seq {
-			k4455 := 0
-			anyNode(desc(root(n), enK360), func(n4456 *Node) bool {
-				return !func(r4457 Seq) bool {
-					return anyNode(preceding(n4456, enK360), func(n4458 *Node) bool { return gcmp(nodeSeq(n4458), r4457, opEq) })
-				}(nodeSeq(n4456)) && tally1(&k4455)
+			k2153 := 0
+			anyNode(desc(root(n), enK1124), func(n2154 *Node) bool {
+				return !func(r2155 Seq) bool {
+					return anyNode(preceding(n2154, enK1124), func(n2156 *Node) bool { return gcmp(nodeSeq(n2156), r2155, opEq) })
+				}(nodeSeq(n2154)) && tally1(&k2153)
 			})
-			return countOf(k4455)
-		}(), enK53, opLe)
+			return countOf(k2153)
+		}(), enK56, opLe)
 	})
 }
 
 // UBL-SR-45: (count(cac:PaymentMeans/cbc:PaymentDueDate) <=1)
 func enT0932(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4459 := 0
-		anyNode(child(n, enK11), func(n4460 *Node) bool {
-			return anyNode(child(n4460, enK238), func(n4461 *Node) bool { return tally1(&k4459) })
+		k2157 := 0
+		anyChild(n, enK11, func(n2158 *Node) bool {
+			return anyChild(n2158, enK644, func(n2159 *Node) bool { return tally1(&k2157) })
 		})
-		return countOf(k4459)
-	}(), enK53, opLe)
+		return countOf(k2157)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-46: (count(cac:PaymentMeans/cbc:PaymentMeansCode/@name) <=1)
 func enT0933(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4462 := 0
-		anyNode(child(n, enK11), func(n4463 *Node) bool {
-			return anyNode(child(n4463, enK85), func(n4464 *Node) bool {
-				return anyNode(attr(n4464, enK375), func(n4465 *Node) bool { return tally1(&k4462) })
+		k2160 := 0
+		anyChild(n, enK11, func(n2161 *Node) bool {
+			return anyChild(n2161, enK93, func(n2162 *Node) bool {
+				return anyAttr(n2162, enK1141, func(n2163 *Node) bool { return tally1(&k2160) })
 			})
 		})
-		return countOf(k4462)
-	}(), enK53, opLe)
+		return countOf(k2160)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-47: count(//cbc:PaymentMeansCode[not(preceding::cbc:PaymentMeansCode/. = .)]) <= 1
 func enT0934(v []Seq, n *Node) bool {
 	return memoBool(v, 273, func() bool {
 		return gcmp(func() Seq {
-			k4466 := 0
-			anyNode(desc(root(n), enK85), func(n4467 *Node) bool {
-				return !func(r4468 Seq) bool {
-					return anyNode(preceding(n4467, enK85), func(n4469 *Node) bool { return gcmp(nodeSeq(n4469), r4468, opEq) })
-				}(nodeSeq(n4467)) && tally1(&k4466)
+			k2164 := 0
+			anyNode(desc(root(n), enK93), func(n2165 *Node) bool {
+				return !func(r2166 Seq) bool {
+					return anyNode(preceding(n2165, enK93), func(n2167 *Node) bool { return gcmp(nodeSeq(n2167), r2166, opEq) })
+				}(nodeSeq(n2165)) && tally1(&k2164)
 			})
-			return countOf(k4466)
-		}(), enK53, opLe)
+			return countOf(k2164)
+		}(), enK56, opLe)
 	})
 }
 
 // UBL-SR-49: (count(cac:InvoicePeriod/cbc:DescriptionCode) <=1)
 func enT0935(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4470 := 0
-		anyNode(child(n, enK58), func(n4471 *Node) bool {
-			return anyNode(child(n4471, enK59), func(n4472 *Node) bool { return tally1(&k4470) })
+		k2168 := 0
+		anyChild(n, enK61, func(n2169 *Node) bool {
+			return anyChild(n2169, enK62, func(n2170 *Node) bool { return tally1(&k2168) })
 		})
-		return countOf(k4470)
-	}(), enK53, opLe)
+		return countOf(k2168)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-54: count(cac:PaymentMeans/cac:CardAccount) <= 1
 func enT0936(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4473 := 0
-		anyNode(child(n, enK11), func(n4474 *Node) bool {
-			return anyNode(child(n4474, enK10), func(n4475 *Node) bool { return tally1(&k4473) })
+		k2171 := 0
+		anyChild(n, enK11, func(n2172 *Node) bool {
+			return anyChild(n2172, enK10, func(n2173 *Node) bool { return tally1(&k2171) })
 		})
-		return countOf(k4473)
-	}(), enK53, opLe)
+		return countOf(k2171)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-55: count(cac:PaymentMeans/cac:PaymentMandate) <= 1
 func enT0937(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4476 := 0
-		anyNode(child(n, enK11), func(n4477 *Node) bool {
-			return anyNode(child(n4477, enK255), func(n4478 *Node) bool { return tally1(&k4476) })
+		k2174 := 0
+		anyChild(n, enK11, func(n2175 *Node) bool {
+			return anyChild(n2175, enK683, func(n2176 *Node) bool { return tally1(&k2174) })
 		})
-		return countOf(k4476)
-	}(), enK53, opLe)
+		return countOf(k2174)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-56: count(cac:OriginatorDocumentReference/cbc:ID) <= 1
 func enT0938(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4479 := 0
-		anyNode(child(n, enK137), func(n4480 *Node) bool {
-			return anyNode(child(n4480, enK1), func(n4481 *Node) bool { return tally1(&k4479) })
-		})
-		return countOf(k4479)
-	}(), enK53, opLe)
+		k2177 := 0
+		anyChild(n, enK214, func(n2178 *Node) bool { return anyChild(n2178, enK1, func(n2179 *Node) bool { return tally1(&k2177) }) })
+		return countOf(k2177)
+	}(), enK56, opLe)
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
 func enM076(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
 			return false
 		}
 		return true
@@ -13466,7 +12804,7 @@ func enM076(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
 			return false
 		}
 		return true
@@ -13479,81 +12817,81 @@ func enM076(v []Seq, n *Node) bool {
 // UBL-SR-34: (count(cbc:Note) <= 1)
 func enT0939(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4482 := 0
-		anyNode(child(n, enK78), func(n4483 *Node) bool { return tally1(&k4482) })
-		return countOf(k4482)
-	}(), enK53, opLe)
+		k2180 := 0
+		anyChild(n, enK85, func(n2181 *Node) bool { return tally1(&k2180) })
+		return countOf(k2180)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-35: (count(cac:OrderLineReference/cbc:LineID) <= 1)
 func enT0940(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4484 := 0
-		anyNode(child(n, enK301), func(n4485 *Node) bool {
-			return anyNode(child(n4485, enK386), func(n4486 *Node) bool { return tally1(&k4484) })
+		k2182 := 0
+		anyChild(n, enK823, func(n2183 *Node) bool {
+			return anyChild(n2183, enK1152, func(n2184 *Node) bool { return tally1(&k2182) })
 		})
-		return countOf(k4484)
-	}(), enK53, opLe)
+		return countOf(k2182)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-36: (count(cac:InvoicePeriod) <= 1)
 func enT0941(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4487 := 0
-		anyNode(child(n, enK58), func(n4488 *Node) bool { return tally1(&k4487) })
-		return countOf(k4487)
-	}(), enK53, opLe)
+		k2185 := 0
+		anyChild(n, enK61, func(n2186 *Node) bool { return tally1(&k2185) })
+		return countOf(k2185)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-37: (count(cac:Price/cac:AllowanceCharge/cbc:Amount) <= 1)
 func enT0942(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4489 := 0
-		anyNode(child(n, enK68), func(n4490 *Node) bool {
-			return anyNode(child(n4490, enK16), func(n4491 *Node) bool {
-				return anyNode(child(n4491, enK20), func(n4492 *Node) bool { return tally1(&k4489) })
+		k2187 := 0
+		anyChild(n, enK73, func(n2188 *Node) bool {
+			return anyChild(n2188, enK17, func(n2189 *Node) bool {
+				return anyChild(n2189, enK21, func(n2190 *Node) bool { return tally1(&k2187) })
 			})
 		})
-		return countOf(k4489)
-	}(), enK53, opLe)
+		return countOf(k2187)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-48: count(cac:Item/cac:ClassifiedTaxCategory) = 1
 func enT0943(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4493 := 0
-		anyNode(child(n, enK66), func(n4494 *Node) bool {
-			return anyNode(child(n4494, enK51), func(n4495 *Node) bool { return tally1(&k4493) })
+		k2191 := 0
+		anyChild(n, enK72, func(n2192 *Node) bool {
+			return anyChild(n2192, enK54, func(n2193 *Node) bool { return tally1(&k2191) })
 		})
-		return countOf(k4493)
-	}(), enK53, opEq)
+		return countOf(k2191)
+	}(), enK56, opEq)
 }
 
 // UBL-SR-50: count(cac:Item/cbc:Description) <= 1
 func enT0944(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4496 := 0
-		anyNode(child(n, enK66), func(n4497 *Node) bool {
-			return anyNode(child(n4497, enK113), func(n4498 *Node) bool { return tally1(&k4496) })
+		k2194 := 0
+		anyChild(n, enK72, func(n2195 *Node) bool {
+			return anyChild(n2195, enK128, func(n2196 *Node) bool { return tally1(&k2194) })
 		})
-		return countOf(k4496)
-	}(), enK53, opLe)
+		return countOf(k2194)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-52: count(cac:DocumentReference) <= 1
 func enT0945(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4499 := 0
-		anyNode(child(n, enK117), func(n4500 *Node) bool { return tally1(&k4499) })
-		return countOf(k4499)
-	}(), enK53, opLe)
+		k2197 := 0
+		anyChild(n, enK139, func(n2198 *Node) bool { return tally1(&k2197) })
+		return countOf(k2197)
+	}(), enK56, opLe)
 }
 
 // cac:PayeeParty
 func enM077(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK88) {
 			return false
 		}
 		return true
@@ -13566,46 +12904,46 @@ func enM077(v []Seq, n *Node) bool {
 // UBL-SR-19: (count(cac:PartyName/cbc:Name) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0946(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k4501 := 0
-		anyNode(child(n, enK82), func(n4502 *Node) bool {
-			return anyNode(child(n4502, enK67), func(n4503 *Node) bool { return tally1(&k4501) })
+		k2199 := 0
+		anyChild(n, enK89, func(n2200 *Node) bool {
+			return anyChild(n2200, enK71, func(n2201 *Node) bool { return tally1(&k2199) })
 		})
-		return countOf(k4501)
-	}(), enK53, opLe) && func(r4508 Seq) bool {
-		return anyNode(child(n, enK82), func(n4509 *Node) bool {
-			return anyNode(child(n4509, enK67), func(n4510 *Node) bool { return gcmp(nodeSeq(n4510), r4508, opNe) })
+		return countOf(k2199)
+	}(), enK56, opLe) && func(r2206 Seq) bool {
+		return anyChild(n, enK89, func(n2207 *Node) bool {
+			return anyChild(n2207, enK71, func(n2208 *Node) bool { return gcmp(nodeSeq(n2208), r2206, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n4504 *Node) Seq { return child(n4504, enK44) }), func(n4505 *Node) Seq { return child(n4505, enK3) }), func(n4506 *Node) Seq { return child(n4506, enK45) }), func(n4507 *Node) Seq { return child(n4507, enK46) })))
+	}(step(step(step(step(parent(n), func(n2202 *Node) Seq { return child(n2202, enK47) }), func(n2203 *Node) Seq { return child(n2203, enK3) }), func(n2204 *Node) Seq { return child(n2204, enK46) }), func(n2205 *Node) Seq { return child(n2205, enK45) })))
 }
 
 // UBL-SR-20: (count(cac:PartyIdentification/cbc:ID[upper-case(@schemeID) != 'SEPA']) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0947(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k4511 := 0
-		anyNode(child(n, enK83), func(n4512 *Node) bool {
-			return anyNode(child(n4512, enK1), func(n4513 *Node) bool { return (strings.ToUpper(str(attr(n4513, enK5))) != "SEPA") && tally1(&k4511) })
+		k2209 := 0
+		anyChild(n, enK91, func(n2210 *Node) bool {
+			return anyChild(n2210, enK1, func(n2211 *Node) bool { return (strings.ToUpper(str(attr(n2211, enK5))) != "SEPA") && tally1(&k2209) })
 		})
-		return countOf(k4511)
-	}(), enK53, opLe) && func(r4518 Seq) bool {
-		return anyNode(child(n, enK82), func(n4519 *Node) bool {
-			return anyNode(child(n4519, enK67), func(n4520 *Node) bool { return gcmp(nodeSeq(n4520), r4518, opNe) })
+		return countOf(k2209)
+	}(), enK56, opLe) && func(r2216 Seq) bool {
+		return anyChild(n, enK89, func(n2217 *Node) bool {
+			return anyChild(n2217, enK71, func(n2218 *Node) bool { return gcmp(nodeSeq(n2218), r2216, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n4514 *Node) Seq { return child(n4514, enK44) }), func(n4515 *Node) Seq { return child(n4515, enK3) }), func(n4516 *Node) Seq { return child(n4516, enK45) }), func(n4517 *Node) Seq { return child(n4517, enK46) })))
+	}(step(step(step(step(parent(n), func(n2212 *Node) Seq { return child(n2212, enK47) }), func(n2213 *Node) Seq { return child(n2213, enK3) }), func(n2214 *Node) Seq { return child(n2214, enK46) }), func(n2215 *Node) Seq { return child(n2215, enK45) })))
 }
 
 // UBL-SR-21: (count(cac:PartyLegalEntity/cbc:CompanyID) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0948(v []Seq, n *Node) bool {
 	return (gcmp(func() Seq {
-		k4521 := 0
-		anyNode(child(n, enK45), func(n4522 *Node) bool {
-			return anyNode(child(n4522, enK55), func(n4523 *Node) bool { return tally1(&k4521) })
+		k2219 := 0
+		anyChild(n, enK46, func(n2220 *Node) bool {
+			return anyChild(n2220, enK57, func(n2221 *Node) bool { return tally1(&k2219) })
 		})
-		return countOf(k4521)
-	}(), enK53, opLe) && func(r4528 Seq) bool {
-		return anyNode(child(n, enK82), func(n4529 *Node) bool {
-			return anyNode(child(n4529, enK67), func(n4530 *Node) bool { return gcmp(nodeSeq(n4530), r4528, opNe) })
+		return countOf(k2219)
+	}(), enK56, opLe) && func(r2226 Seq) bool {
+		return anyChild(n, enK89, func(n2227 *Node) bool {
+			return anyChild(n2227, enK71, func(n2228 *Node) bool { return gcmp(nodeSeq(n2228), r2226, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n4524 *Node) Seq { return child(n4524, enK44) }), func(n4525 *Node) Seq { return child(n4525, enK3) }), func(n4526 *Node) Seq { return child(n4526, enK45) }), func(n4527 *Node) Seq { return child(n4527, enK46) })))
+	}(step(step(step(step(parent(n), func(n2222 *Node) Seq { return child(n2222, enK47) }), func(n2223 *Node) Seq { return child(n2223, enK3) }), func(n2224 *Node) Seq { return child(n2224, enK46) }), func(n2225 *Node) Seq { return child(n2225, enK45) })))
 }
 
 // cac:PaymentMeans
@@ -13625,37 +12963,35 @@ func enM078(v []Seq, n *Node) bool {
 // UBL-SR-26: (count(cbc:PaymentID) <= 1)
 func enT0949(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4531 := 0
-		anyNode(child(n, enK360), func(n4532 *Node) bool { return tally1(&k4531) })
-		return countOf(k4531)
-	}(), enK53, opLe)
+		k2229 := 0
+		anyChild(n, enK1124, func(n2230 *Node) bool { return tally1(&k2229) })
+		return countOf(k2229)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-27: (count(cbc:PaymentMeansCode) <= 1)
 func enT0950(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4533 := 0
-		anyNode(child(n, enK85), func(n4534 *Node) bool { return tally1(&k4533) })
-		return countOf(k4533)
-	}(), enK53, opLe)
+		k2231 := 0
+		anyChild(n, enK93, func(n2232 *Node) bool { return tally1(&k2231) })
+		return countOf(k2231)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-28: (count(cac:PaymentMandate/cbc:ID) <= 1)
 func enT0951(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4535 := 0
-		anyNode(child(n, enK255), func(n4536 *Node) bool {
-			return anyNode(child(n4536, enK1), func(n4537 *Node) bool { return tally1(&k4535) })
-		})
-		return countOf(k4535)
-	}(), enK53, opLe)
+		k2233 := 0
+		anyChild(n, enK683, func(n2234 *Node) bool { return anyChild(n2234, enK1, func(n2235 *Node) bool { return tally1(&k2233) }) })
+		return countOf(k2233)
+	}(), enK56, opLe)
 }
 
 // cac:BillingReference
 func enM079(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK86) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK95) {
 			return false
 		}
 		return true
@@ -13668,22 +13004,22 @@ func enM079(v []Seq, n *Node) bool {
 // UBL-SR-06: (count(cac:InvoiceDocumentReference) <= 1)
 func enT0952(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4538 := 0
-		anyNode(child(n, enK87), func(n4539 *Node) bool { return tally1(&k4538) })
-		return countOf(k4538)
-	}(), enK53, opLe)
+		k2236 := 0
+		anyChild(n, enK96, func(n2237 *Node) bool { return tally1(&k2236) })
+		return countOf(k2236)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-07: (cac:InvoiceDocumentReference/cbc:ID)
 func enT0953(v []Seq, n *Node) bool {
-	return anyNode(child(n, enK87), func(n4540 *Node) bool { return (len(child(n4540, enK1)) > 0) })
+	return existsNames(n, enK97)
 }
 
 // cac:TaxRepresentativeParty
 func enM080(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK56) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK59) {
 			return false
 		}
 		return true
@@ -13696,30 +13032,30 @@ func enM080(v []Seq, n *Node) bool {
 // UBL-SR-22: (count(cac:PartyName/cbc:Name) <= 1)
 func enT0954(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4542 := 0
-		anyNode(child(n, enK82), func(n4543 *Node) bool {
-			return anyNode(child(n4543, enK67), func(n4544 *Node) bool { return tally1(&k4542) })
+		k2238 := 0
+		anyChild(n, enK89, func(n2239 *Node) bool {
+			return anyChild(n2239, enK71, func(n2240 *Node) bool { return tally1(&k2238) })
 		})
-		return countOf(k4542)
-	}(), enK53, opLe)
+		return countOf(k2238)
+	}(), enK56, opLe)
 }
 
 // UBL-SR-23: (count(cac:PartyTaxScheme/cbc:CompanyID) <= 1)
 func enT0955(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4545 := 0
-		anyNode(child(n, enK54), func(n4546 *Node) bool {
-			return anyNode(child(n4546, enK55), func(n4547 *Node) bool { return tally1(&k4545) })
+		k2241 := 0
+		anyChild(n, enK58, func(n2242 *Node) bool {
+			return anyChild(n2242, enK57, func(n2243 *Node) bool { return tally1(&k2241) })
 		})
-		return countOf(k4545)
-	}(), enK53, opLe)
+		return countOf(k2241)
+	}(), enK56, opLe)
 }
 
 // cac:TaxSubtotal
 func enM081(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK52) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		return true
@@ -13732,19 +13068,19 @@ func enM081(v []Seq, n *Node) bool {
 // UBL-SR-32: (count(cac:TaxCategory/cbc:TaxExemptionReason) <= 1)
 func enT0956(v []Seq, n *Node) bool {
 	return gcmp(func() Seq {
-		k4548 := 0
-		anyNode(child(n, enK21), func(n4549 *Node) bool {
-			return anyNode(child(n4549, enK91), func(n4550 *Node) bool { return tally1(&k4548) })
+		k2244 := 0
+		anyChild(n, enK23, func(n2245 *Node) bool {
+			return anyChild(n2245, enK102, func(n2246 *Node) bool { return tally1(&k2244) })
 		})
-		return countOf(k4548)
-	}(), enK53, opLe)
+		return countOf(k2244)
+	}(), enK56, opLe)
 }
 
 // cbc:InvoiceTypeCode | cbc:CreditNoteTypeCode
 func enM082(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK41) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK42) {
 			return false
 		}
 		return true
@@ -13753,7 +13089,7 @@ func enM082(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK42) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK43) {
 			return false
 		}
 		return true
@@ -13765,14 +13101,14 @@ func enM082(v []Seq, n *Node) bool {
 
 // BR-CL-01: (self::cbc:InvoiceTypeCode and ((not(contains(normalize-space(.), ' ')) and contains(' 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 39…
 func enT0957(v []Seq, n *Node) bool {
-	return (((len(self(n, enK41)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK387, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))) || ((len(self(n, enK42)) > 0) && (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 502 503 532 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))))
+	return (((len(self(n, enK42)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1153, (" "+fnNormalizeSpace(n.StringValue())+" ")))) || ((len(self(n, enK43)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 502 503 532 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))))
 }
 
 // cbc:Amount | cbc:BaseAmount | cbc:PriceAmount | cbc:TaxAmount | cbc:TaxableAmount | cbc:LineExtensionAmount | cbc:TaxExclusiveAmount | cbc:TaxInclusiveAmount | cbc:AllowanceTotalAmount | cbc:ChargeTot…
 func enM083(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK20) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
 			return false
 		}
 		return true
@@ -13781,7 +13117,7 @@ func enM083(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK26) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK27) {
 			return false
 		}
 		return true
@@ -13790,7 +13126,7 @@ func enM083(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK69) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		return true
@@ -13799,7 +13135,7 @@ func enM083(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK49) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
 			return false
 		}
 		return true
@@ -13808,16 +13144,7 @@ func enM083(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK88) {
-			return false
-		}
-		return true
-	}() {
-		return true
-	}
-	if func() bool {
-		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK28) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK99) {
 			return false
 		}
 		return true
@@ -13844,7 +13171,7 @@ func enM083(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK35) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
 			return false
 		}
 		return true
@@ -13880,7 +13207,16 @@ func enM083(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK39) {
+			return false
+		}
+		return true
+	}() {
+		return true
+	}
+	if func() bool {
+		m := n
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
 			return false
 		}
 		return true
@@ -13892,14 +13228,14 @@ func enM083(v []Seq, n *Node) bool {
 
 // BR-CL-03: ((not(contains(normalize-space(@currencyID), ' ')) and contains(' AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY CO…
 func enT0958(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK50))), " ") && containsWord(enK388, (" "+fnNormalizeSpace(str(attr(n, enK50)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK50))), " ") && containsWord(enK1154, (" "+fnNormalizeSpace(str(attr(n, enK50)))+" ")))
 }
 
 // cbc:DocumentCurrencyCode
 func enM084(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK43) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK44) {
 			return false
 		}
 		return true
@@ -13911,14 +13247,14 @@ func enM084(v []Seq, n *Node) bool {
 
 // BR-CL-04: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC …
 func enT0959(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK388, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1154, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cbc:TaxCurrencyCode
 func enM085(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK53) {
 			return false
 		}
 		return true
@@ -13930,18 +13266,18 @@ func enM085(v []Seq, n *Node) bool {
 
 // BR-CL-05: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC …
 func enT0960(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK388, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1154, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:InvoicePeriod/cbc:DescriptionCode
 func enM086(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK59) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK62) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK58) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK61) {
 			return false
 		}
 		return true
@@ -13953,7 +13289,7 @@ func enM086(v []Seq, n *Node) bool {
 
 // BR-CL-06: ((not(contains(normalize-space(.), ' ')) and contains(' 3 35 432 ', concat(' ', normalize-space(.), ' '))))
 func enT0961(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 3 35 432 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 3 35 432 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:ID[@schemeID] | cac:DocumentReference[cbc:DocumentTypeCode = '130']/cbc:ID[@schemeID]
@@ -13963,14 +13299,14 @@ func enM087(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK1) {
 			return false
 		}
-		if !(len(attr(m, enK5)) > 0) {
+		if !(hasAttr(m, enK5)) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK0) {
 			return false
 		}
-		if !(anyNode(child(m, enK95), func(n4554 *Node) bool { return (n4554.StringValue() == "130") })) {
+		if !(anyChild(m, enK106, func(n2250 *Node) bool { return (n2250.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -13982,14 +13318,14 @@ func enM087(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK1) {
 			return false
 		}
-		if !(len(attr(m, enK5)) > 0) {
+		if !(hasAttr(m, enK5)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK117) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK139) {
 			return false
 		}
-		if !(anyNode(child(m, enK95), func(n4556 *Node) bool { return (n4556.StringValue() == "130") })) {
+		if !(anyChild(m, enK106, func(n2252 *Node) bool { return (n2252.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -14001,7 +13337,7 @@ func enM087(v []Seq, n *Node) bool {
 
 // BR-CL-07: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH …
 func enT0962(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK389, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK1155, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
 }
 
 // cac:PartyIdentification/cbc:ID[@schemeID]
@@ -14011,11 +13347,11 @@ func enM088(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK1) {
 			return false
 		}
-		if !(len(attr(m, enK5)) > 0) {
+		if !(hasAttr(m, enK5)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK83) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK91) {
 			return false
 		}
 		return true
@@ -14027,21 +13363,21 @@ func enM088(v []Seq, n *Node) bool {
 
 // BR-CL-10: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func enT0963(v []Seq, n *Node) bool {
-	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK390, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, enK5)))+" "))) && ((len(ancestor(n, enK44)) > 0) || (len(ancestor(n, enK81)) > 0))))
+	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK1156, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, enK5)))+" "))) && ((len(ancestor(n, enK47)) > 0) || (len(ancestor(n, enK88)) > 0))))
 }
 
 // cac:PartyLegalEntity/cbc:CompanyID[@schemeID]
 func enM089(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK57) {
 			return false
 		}
-		if !(len(attr(m, enK5)) > 0) {
+		if !(hasAttr(m, enK5)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK45) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK46) {
 			return false
 		}
 		return true
@@ -14053,21 +13389,21 @@ func enM089(v []Seq, n *Node) bool {
 
 // BR-CL-11: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func enT0964(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK390, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK1156, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
 }
 
 // cac:CommodityClassification/cbc:ItemClassificationCode[@listID]
 func enM090(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK81) {
 			return false
 		}
-		if !(len(attr(m, enK76)) > 0) {
+		if !(hasAttr(m, enK83)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK75) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK82) {
 			return false
 		}
 		return true
@@ -14079,18 +13415,18 @@ func enM090(v []Seq, n *Node) bool {
 
 // BR-CL-13: ((not(contains(normalize-space(@listID), ' ')) and contains(' AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT …
 func enT0965(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK76))), " ") && containsWord(enK391, (" "+fnNormalizeSpace(str(attr(n, enK76)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK83))), " ") && containsWord(enK1157, (" "+fnNormalizeSpace(str(attr(n, enK83)))+" ")))
 }
 
 // cac:Country/cbc:IdentificationCode
 func enM091(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK8) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK7) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK7) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK8) {
 			return false
 		}
 		return true
@@ -14102,18 +13438,18 @@ func enM091(v []Seq, n *Node) bool {
 
 // BR-CL-14: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func enT0966(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK392, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1158, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:OriginCountry/cbc:IdentificationCode
 func enM092(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK8) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK7) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK327) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK979) {
 			return false
 		}
 		return true
@@ -14125,14 +13461,14 @@ func enM092(v []Seq, n *Node) bool {
 
 // BR-CL-15: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func enT0967(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK392, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1158, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:PaymentMeans/cbc:PaymentMeansCode
 func enM093(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK85) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK93) {
 			return false
 		}
 		m = m.Parent
@@ -14148,7 +13484,7 @@ func enM093(v []Seq, n *Node) bool {
 
 // BR-CL-16: ( ( not(contains(normalize-space(.),' ')) and contains( ' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 5…
 func enT0968(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK393, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1159, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:TaxCategory/cbc:ID
@@ -14159,7 +13495,7 @@ func enM094(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
 			return false
 		}
 		return true
@@ -14171,7 +13507,7 @@ func enM094(v []Seq, n *Node) bool {
 
 // BR-CL-17: ( ( not(contains(normalize-space(.),' ')) and contains( ' AE L M E S Z G O K B ',concat(' ',normalize-space(.),' ') ) ) )
 func enT0969(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" AE L M E S Z G O K B ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" AE L M E S Z G O K B ", (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:ClassifiedTaxCategory/cbc:ID
@@ -14182,7 +13518,7 @@ func enM095(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
 		return true
@@ -14194,22 +13530,22 @@ func enM095(v []Seq, n *Node) bool {
 
 // BR-CL-18: ( ( not(contains(normalize-space(.),' ')) and contains( ' AE L M E S Z G O K B ',concat(' ',normalize-space(.),' ') ) ) )
 func enT0970(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" AE L M E S Z G O K B ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" AE L M E S Z G O K B ", (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = false()]/cbc:AllowanceChargeReasonCode
 func enM096(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK24) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK25) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r4562 Seq) bool {
-			return anyNode(child(m, enK17), func(n4563 *Node) bool { return gcmp(nodeSeq(n4563), r4562, opEq) })
+		if !(func(r2258 Seq) bool {
+			return anyChild(m, enK18, func(n2259 *Node) bool { return gcmp(nodeSeq(n2259), r2258, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -14222,22 +13558,22 @@ func enM096(v []Seq, n *Node) bool {
 
 // BR-CL-19: ((not(contains(normalize-space(.), ' ')) and contains(' 41 42 60 62 63 64 65 66 67 68 70 71 88 95 100 102 103 104 105 ', concat(' ', normalize-space(.), ' '))))
 func enT0971(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && strings.Contains(" 41 42 60 62 63 64 65 66 67 68 70 71 88 95 100 102 103 104 105 ", (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 41 42 60 62 63 64 65 66 67 68 70 71 88 95 100 102 103 104 105 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = true()]/cbc:AllowanceChargeReasonCode
 func enM097(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK24) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK25) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
 			return false
 		}
-		if !(func(r4564 Seq) bool {
-			return anyNode(child(m, enK17), func(n4565 *Node) bool { return gcmp(nodeSeq(n4565), r4564, opEq) })
+		if !(func(r2260 Seq) bool {
+			return anyChild(m, enK18, func(n2261 *Node) bool { return gcmp(nodeSeq(n2261), r2260, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -14250,7 +13586,7 @@ func enM097(v []Seq, n *Node) bool {
 
 // BR-CL-20: ((not(contains(normalize-space(.), ' ')) and contains(' AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE A…
 func enT0972(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK394, (" "+fnNormalizeSpace(str(nodeSeq(n)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1160, (" "+fnNormalizeSpace(n.StringValue())+" ")))
 }
 
 // cac:StandardItemIdentification/cbc:ID[@schemeID]
@@ -14260,11 +13596,11 @@ func enM098(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK1) {
 			return false
 		}
-		if !(len(attr(m, enK5)) > 0) {
+		if !(hasAttr(m, enK5)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK77) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK84) {
 			return false
 		}
 		return true
@@ -14276,14 +13612,14 @@ func enM098(v []Seq, n *Node) bool {
 
 // BR-CL-21: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func enT0973(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK390, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK1156, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
 }
 
 // cbc:TaxExemptionReasonCode
 func enM099(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK92) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK103) {
 			return false
 		}
 		return true
@@ -14295,29 +13631,17 @@ func enM099(v []Seq, n *Node) bool {
 
 // BR-CL-22: ((not(contains(normalize-space(.), ' ')) and contains(' VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX…
 func enT0974(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(nodeSeq(n))), " ") && containsWord(enK395, (" "+fnNormalizeSpace(strings.ToUpper(str(nodeSeq(n))))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1161, (" "+fnNormalizeSpace(strings.ToUpper(n.StringValue()))+" ")))
 }
 
 // cbc:InvoicedQuantity[@unitCode] | cbc:BaseQuantity[@unitCode] | cbc:CreditedQuantity[@unitCode]
 func enM100(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK63) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK68) {
 			return false
 		}
-		if !(len(attr(m, enK65)) > 0) {
-			return false
-		}
-		return true
-	}() {
-		return true
-	}
-	if func() bool {
-		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK396) {
-			return false
-		}
-		if !(len(attr(m, enK65)) > 0) {
+		if !(hasAttr(m, enK70)) {
 			return false
 		}
 		return true
@@ -14326,10 +13650,22 @@ func enM100(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK64) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK1162) {
 			return false
 		}
-		if !(len(attr(m, enK65)) > 0) {
+		if !(hasAttr(m, enK70)) {
+			return false
+		}
+		return true
+	}() {
+		return true
+	}
+	if func() bool {
+		m := n
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK69) {
+			return false
+		}
+		if !(hasAttr(m, enK70)) {
 			return false
 		}
 		return true
@@ -14341,17 +13677,17 @@ func enM100(v []Seq, n *Node) bool {
 
 // BR-CL-23: ((not(contains(normalize-space(@unitCode), ' ')) and contains(' 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2…
 func enT0975(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK65))), " ") && containsWord(enK397, (" "+fnNormalizeSpace(str(attr(n, enK65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK70))), " ") && containsWord(enK1163, (" "+fnNormalizeSpace(str(attr(n, enK70)))+" ")))
 }
 
 // cbc:EmbeddedDocumentBinaryObject[@mimeCode]
 func enM101(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK398) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK1164) {
 			return false
 		}
-		if !(len(attr(m, enK96)) > 0) {
+		if !(hasAttr(m, enK107)) {
 			return false
 		}
 		return true
@@ -14363,10 +13699,10 @@ func enM101(v []Seq, n *Node) bool {
 
 // BR-CL-24: ((@mimeCode = 'application/pdf' or @mimeCode = 'image/png' or @mimeCode = 'image/jpeg' or @mimeCode = 'text/csv' or @mimeCode = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' or @…
 func enT0976(v []Seq, n *Node) bool {
-	return (((((anyNode(attr(n, enK96), func(n4571 *Node) bool { return (n4571.StringValue() == "application/pdf") }) || anyNode(attr(n, enK96), func(n4572 *Node) bool { return (n4572.StringValue() == "image/png") })) || anyNode(attr(n, enK96), func(n4573 *Node) bool { return (n4573.StringValue() == "image/jpeg") })) || anyNode(attr(n, enK96), func(n4574 *Node) bool { return (n4574.StringValue() == "text/csv") })) || anyNode(attr(n, enK96), func(n4575 *Node) bool {
-		return (n4575.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	})) || anyNode(attr(n, enK96), func(n4576 *Node) bool {
-		return (n4576.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
+	return (((((anyAttr(n, enK107, func(n2267 *Node) bool { return (n2267.StringValue() == "application/pdf") }) || anyAttr(n, enK107, func(n2268 *Node) bool { return (n2268.StringValue() == "image/png") })) || anyAttr(n, enK107, func(n2269 *Node) bool { return (n2269.StringValue() == "image/jpeg") })) || anyAttr(n, enK107, func(n2270 *Node) bool { return (n2270.StringValue() == "text/csv") })) || anyAttr(n, enK107, func(n2271 *Node) bool {
+		return (n2271.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	})) || anyAttr(n, enK107, func(n2272 *Node) bool {
+		return (n2272.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
 	}))
 }
 
@@ -14377,7 +13713,7 @@ func enM102(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK2) {
 			return false
 		}
-		if !(len(attr(m, enK5)) > 0) {
+		if !(hasAttr(m, enK5)) {
 			return false
 		}
 		return true
@@ -14389,7 +13725,7 @@ func enM102(v []Seq, n *Node) bool {
 
 // BR-CL-25: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0154 0158 0170 0177 0183 0184 0188 0190 0191 0192 0193 0194 0195 0…
 func enT0977(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK399, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK1165, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
 }
 
 // cac:DeliveryLocation/cbc:ID[@schemeID]
@@ -14399,7 +13735,7 @@ func enM103(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK1) {
 			return false
 		}
-		if !(len(attr(m, enK5)) > 0) {
+		if !(hasAttr(m, enK5)) {
 			return false
 		}
 		m = m.Parent
@@ -14415,5 +13751,5 @@ func enM103(v []Seq, n *Node) bool {
 
 // BR-CL-26: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func enT0978(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK390, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK1156, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
 }

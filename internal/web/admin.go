@@ -171,8 +171,8 @@ func (a *app) showAuditPage(w http.ResponseWriter, r *http.Request) {
 	p := auditPage{
 		Action: strings.TrimSpace(q.Get("action")),
 		Actor:  strings.TrimSpace(q.Get("actor")),
-		From:   strings.TrimSpace(q.Get("from")),
-		To:     strings.TrimSpace(q.Get("to")),
+		From:   filterDay(q.Get("from")),
+		To:     filterDay(q.Get("to")),
 		Errors: formErrors{},
 		Limit:  auditLimit,
 	}

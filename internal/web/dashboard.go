@@ -10,6 +10,7 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/invoice"
+	"github.com/efactura-gateway/efactura/internal/locale"
 )
 
 // perPage is the number of invoices on a dashboard page.
@@ -248,6 +249,16 @@ func (a *app) selectCompany(r *http.Request, companies []gateway.Company) (*gate
 	return &companies[0], true
 }
 
+// filterDay is a day typed into a date filter as YYYY-MM-DD: the filters
+// accept what the pages show ("07.01.2026", "7 Jan 2026") and ISO. Text
+// that is no day is returned trimmed, for the page to refuse it.
+func filterDay(s string) string {
+	if d, ok := locale.ParseDay(s); ok {
+		return d
+	}
+	return strings.TrimSpace(s)
+}
+
 // parseDashFilter reads the dashboard query, replacing unknown values by defaults.
 func parseDashFilter(q url.Values, companyID int64) dashFilter {
 	f := dashFilter{
@@ -255,8 +266,8 @@ func parseDashFilter(q url.Values, companyID int64) dashFilter {
 		Tab:       "all",
 		Q:         strings.TrimSpace(q.Get("q")),
 		Partner:   strings.TrimSpace(q.Get("partner")),
-		From:      strings.TrimSpace(q.Get("from")),
-		To:        strings.TrimSpace(q.Get("to")),
+		From:      filterDay(q.Get("from")),
+		To:        filterDay(q.Get("to")),
 		Sort:      "date",
 		Order:     "desc",
 		Page:      1,

@@ -94,7 +94,7 @@ func TestDashboardExport(t *testing.T) {
 	p = br.get("/export?company=" + itoa(c.ID) + "&format=pdf")
 	require.Equal(t, http.StatusSeeOther, p.Status)
 	require.True(t, strings.HasPrefix(p.Location, "/?"), p.Location)
-	p = br.get("/export?company=" + itoa(c.ID) + "&format=csv&from=15.01.2026")
+	p = br.get("/export?company=" + itoa(c.ID) + "&format=csv&from=31.02.2026")
 	require.Equal(t, http.StatusSeeOther, p.Status)
 
 	// Another company's export, or none named, is a 404.

@@ -11,90 +11,22 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/efactura-gateway/efactura/internal/gateway"
+	"github.com/efactura-gateway/efactura/internal/locale"
 )
 
-// numberSeparators returns the thousands and decimal separators of lang:
-// Romanian "1.234,56", English "1,234.56".
-func numberSeparators(lang string) (thousands, dec string) {
-	if lang == "en" {
-		return ",", "."
-	}
-	return ".", ","
-}
-
-// groupDigits puts the thousands separator into a run of digits.
-func groupDigits(digits, sep string) string {
-	if len(digits) <= 3 {
-		return digits
-	}
-	var b strings.Builder
-	head := len(digits) % 3
-	if head > 0 {
-		b.WriteString(digits[:head])
-	}
-	for i := head; i < len(digits); i += 3 {
-		if b.Len() > 0 {
-			b.WriteString(sep)
-		}
-		b.WriteString(digits[i : i+3])
-	}
-	return b.String()
-}
-
-// formatDecimal writes d in lang with at least two decimals (more when d
-// has them): "1.234,56" (ro), "1,234.56" (en).
-func formatDecimal(lang string, d decimal.Decimal) string {
-	places := int32(2)
-	if e := -d.Exponent(); e > places {
-		places = e
-	}
-	s := d.StringFixed(places)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	intPart, frac, _ := strings.Cut(s, ".")
-	th, dec := numberSeparators(lang)
-	out := groupDigits(intPart, th)
-	if frac != "" {
-		out += dec + frac
-	}
-	if neg {
-		out = "-" + out
-	}
-	return out
-}
+// The number formats are internal/locale's, which the invoice page and
+// the PDF (internal/invoice/view) use too.
 
 // formatMoney writes an amount as written in an invoice ("1234.5") with its
 // ISO currency in lang: "1.234,50 lei" (ro, RON), "1,234.50 RON" (en).
 // Text that is not a number is returned as is, with the currency.
-func formatMoney(lang, amount, currency string) string {
-	amount = strings.TrimSpace(amount)
-	if amount == "" {
-		return ""
-	}
-	d, err := decimal.NewFromString(amount)
-	if err != nil {
-		return strings.TrimSpace(amount + " " + currency)
-	}
-	return strings.TrimSpace(formatDecimal(lang, d) + " " + currencyLabel(lang, currency))
-}
+func formatMoney(lang, amount, currency string) string { return locale.Money(lang, amount, currency) }
 
 // currencyLabel is "lei" for RON in Romanian, else the ISO code.
-func currencyLabel(lang, currency string) string {
-	if lang == "ro" && currency == "RON" {
-		return "lei"
-	}
-	return currency
-}
+func currencyLabel(lang, currency string) string { return locale.CurrencyLabel(lang, currency) }
 
 // formatInt writes an integer with lang's thousands separator.
-func formatInt(lang string, n int) string {
-	th, _ := numberSeparators(lang)
-	s := strconv.Itoa(n)
-	if n < 0 {
-		return "-" + groupDigits(s[1:], th)
-	}
-	return groupDigits(s, th)
-}
+func formatInt(lang string, n int) string { return locale.Int(lang, n) }
 
 // moneyTotal is a sum in one currency.
 type moneyTotal struct {

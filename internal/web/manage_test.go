@@ -84,8 +84,13 @@ func TestFormValidationKeepsInput(t *testing.T) {
 	// Audit filters: a bad date is shown next to its field.
 	p = ab.get("/admin/audit?from=2026-13-01&action=user.")
 	require.Equal(t, http.StatusUnprocessableEntity, p.Status)
-	fieldError(t, p.Body, "from", "Data trebuie scrisă AAAA-LL-ZZ.")
+	fieldError(t, p.Body, "from", "Scrieți data ca ZZ.LL.AAAA (de exemplu 07.01.2026).")
 	require.Contains(t, p.Body, `value="user."`)
+	// ...and a day as the page writes it is taken.
+	p = ab.get("/admin/audit?from=07.01.2026&to=2026-01-08")
+	require.Equal(t, http.StatusOK, p.Status)
+	require.Contains(t, p.Body, `value="07.01.2026"`)
+	require.Contains(t, p.Body, `value="08.01.2026"`)
 }
 
 func TestCompanyAccess(t *testing.T) {

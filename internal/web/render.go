@@ -17,6 +17,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/efactura-gateway/efactura/internal/gateway"
+	"github.com/efactura-gateway/efactura/internal/locale"
 )
 
 //go:embed templates/*.html
@@ -94,16 +95,17 @@ func templateFuncs(lang string) template.FuncMap {
 		"static": func(name string) string {
 			return "/static/" + name + "?v=" + staticVersions[name]
 		},
-		// localtime shows a time (time.Time or *time.Time) in Europe/Bucharest.
+		// localtime shows a time (time.Time or *time.Time) in
+		// Europe/Bucharest: "07.01.2026 14:05" (ro), "7 Jan 2026 14:05" (en).
 		"localtime": func(v any) string {
 			switch t := v.(type) {
 			case time.Time:
-				return formatLocal(t)
+				return formatDateTime(lang, t)
 			case *time.Time:
 				if t == nil {
 					return ""
 				}
-				return formatLocal(*t)
+				return formatDateTime(lang, *t)
 			}
 			return ""
 		},
@@ -130,7 +132,7 @@ func templateFuncs(lang string) template.FuncMap {
 			}
 			return fmt.Sprint(amount)
 		},
-		// date shows a day in Europe/Bucharest: dd.mm.yyyy (ro), yyyy-mm-dd (en).
+		// date shows a day in Europe/Bucharest: dd.mm.yyyy (ro), 7 Jan 2026 (en).
 		"date": func(t time.Time) string { return formatDate(lang, t) },
 		// syncError says in the page's language what a sync run's error
 		// means and what to do; never the error chain (in the log).
@@ -144,7 +146,7 @@ func templateFuncs(lang string) template.FuncMap {
 		"syncStatus": gateway.SyncShownStatus,
 		// datetime shows a time in Europe/Bucharest: dd.mm.yyyy HH:MM (ro).
 		"datetime": func(t time.Time) string { return formatDateTime(lang, t) },
-		// day shows a YYYY-MM-DD day: dd.mm.yyyy (ro).
+		// day shows a YYYY-MM-DD day: dd.mm.yyyy (ro), 7 Jan 2026 (en).
 		"day": func(d string) string { return formatDay(lang, d) },
 		// clip cuts a text to n characters, with an ellipsis.
 		"clip": func(s string, n int) string {
@@ -160,24 +162,9 @@ func templateFuncs(lang string) template.FuncMap {
 	}
 }
 
-func formatLocal(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(bucharest).Format("2006-01-02 15:04")
-}
-
-// formatDate shows the day of t in Europe/Bucharest, dd.mm.yyyy on
-// Romanian pages.
-func formatDate(lang string, t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	if lang == "ro" {
-		return t.In(bucharest).Format("02.01.2006")
-	}
-	return t.In(bucharest).Format("2006-01-02")
-}
+// formatDate shows the day of t in Europe/Bucharest: "07.01.2026" on
+// Romanian pages, "7 Jan 2026" on English ones.
+func formatDate(lang string, t time.Time) string { return locale.Date(lang, t) }
 
 // flash is a one-time message shown on the next page.
 type flash struct {

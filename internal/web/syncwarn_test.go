@@ -35,7 +35,7 @@ func TestDashboardShowsSyncWarnings(t *testing.T) {
 	require.Equal(t, http.StatusOK, p.Status)
 	require.Contains(t, p.Body, "reușită, cu avertismente")
 	require.Contains(t, p.Body, "Fisierul nu mai poate fi descarcat pentru ca a trecut perioada de 60 de zile")
-	require.Contains(t, p.Body, "limita zilnică de descărcări a ANAF; se descarcă după 2026-01-16 00:00")
+	require.Contains(t, p.Body, "limita zilnică de descărcări a ANAF; se descarcă după 16.01.2026 00:00")
 	require.Contains(t, p.Body, "ANAF a listat 2 mesaje pentru alt CIF (12345674, 31415920)")
 	require.Contains(t, p.Body, "republicat")
 }

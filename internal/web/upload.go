@@ -15,6 +15,7 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/invoice"
+	"github.com/efactura-gateway/efactura/internal/locale"
 )
 
 // Sending invoices (issue 14, PRODUCT.md §3): the upload page of a
@@ -476,22 +477,8 @@ func (a *app) submitBuyerMessage(w http.ResponseWriter, r *http.Request) {
 }
 
 // formatDateTime shows t in Europe/Bucharest: dd.mm.yyyy HH:MM (ro),
-// yyyy-mm-dd HH:MM (en).
-func formatDateTime(lang string, t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	if lang == "ro" {
-		return t.In(bucharest).Format("02.01.2006 15:04")
-	}
-	return t.In(bucharest).Format("2006-01-02 15:04")
-}
+// "7 Jan 2026 14:05" (en).
+func formatDateTime(lang string, t time.Time) string { return locale.DateTime(lang, t) }
 
-// formatDay shows a YYYY-MM-DD day: dd.mm.yyyy (ro), as it is (en).
-func formatDay(lang, day string) string {
-	d, err := time.Parse(time.DateOnly, day)
-	if err != nil || lang != "ro" {
-		return day
-	}
-	return d.Format("02.01.2006")
-}
+// formatDay shows a YYYY-MM-DD day: "07.01.2026" (ro), "7 Jan 2026" (en).
+func formatDay(lang, day string) string { return locale.Day(lang, day) }

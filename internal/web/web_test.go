@@ -281,7 +281,7 @@ func TestJourneyFromRegistrationToDownload(t *testing.T) {
 	// The invoice page shows the parsed document and ANAF's facts.
 	p = alice.get("/invoices/" + itoa(inv.ID))
 	require.Equal(t, http.StatusOK, p.Status)
-	for _, want := range []string{"AS-0042", "ALFA SOFT SRL", "RO12345674", "Servicii software", "190.00", "RO49AAAA1B31007593840000", "Mulțumim!", "3012345671", "2026-01-15 10:30"} {
+	for _, want := range []string{"AS-0042", "ALFA SOFT SRL", "RO12345674", "Servicii software", "190,00 lei", "RO49AAAA1B31007593840000", "Mulțumim!", "3012345671", "15.01.2026 10:30"} {
 		require.Contains(t, p.Body, want)
 	}
 
@@ -747,7 +747,7 @@ func TestANAFConnection(t *testing.T) {
 	}))
 	body = br.get("/anaf").Body
 	require.Contains(t, body, "Conectat la ANAF.")
-	require.Contains(t, body, "2036-07-01 12:00")
+	require.Contains(t, body, "01.07.2036 12:00")
 	// Every other state says what happened and what to do, in the user's language.
 	for _, tc := range []struct {
 		status  string
@@ -824,9 +824,23 @@ func TestDashboardPagination(t *testing.T) {
 	require.NotContains(t, p.Body, "N-1002<")
 	require.Contains(t, p.Body, `<option value="number" selected>`)
 
-	p = br.get("/?from=15-01-2026")
+	p = br.get("/?from=31.02.2026")
 	require.Equal(t, http.StatusOK, p.Status)
-	require.Contains(t, p.Body, "Data trebuie scrisă AAAA-LL-ZZ.")
+	require.Contains(t, p.Body, "Scrieți data ca ZZ.LL.AAAA (de exemplu 07.01.2026).")
+	// The date filters take what the page shows (dd.mm.yyyy in Romanian,
+	// "7 Jan 2026" in English) and ISO, and show it back the page's way;
+	// links carry ISO.
+	p = br.get("/?from=01.01.2026&to=2026-12-31")
+	require.Equal(t, http.StatusOK, p.Status)
+	require.NotContains(t, p.Body, "Scrieți data ca")
+	require.Contains(t, p.Body, `value="01.01.2026"`)
+	require.Contains(t, p.Body, `value="31.12.2026"`)
+	require.Contains(t, p.Body, "from=2026-01-01")
+	require.Regexp(t, `<td class="nowrap">\d{2}\.\d{2}\.\d{4}</td>`, p.Body, "issue days dd.mm.yyyy")
+	p = br.get("/?from=1+Jan+2026&lang=en")
+	require.Equal(t, http.StatusOK, p.Status)
+	require.Contains(t, p.Body, `value="1 Jan 2026"`)
+	require.NotContains(t, p.Body, "Write the date as")
 }
 
 func TestSafeNext(t *testing.T) {

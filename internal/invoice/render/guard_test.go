@@ -43,8 +43,14 @@ func TestGuard(t *testing.T) {
 	require.ErrorIs(t, err, render.ErrBusy)
 	r2()
 
-	go func() { time.Sleep(10 * time.Millisecond); release() }()
-	pdf, err := g.PDF(t.Context(), load)
+	release()
+	// A waiter gets a slot freed within its wait (a long wait: on a loaded
+	// machine the releasing goroutine may run late).
+	w := render.NewGuard(render.GuardConfig{Concurrency: 1, Wait: time.Minute})
+	rw, err := w.Acquire(t.Context())
+	require.NoError(t, err)
+	go func() { time.Sleep(10 * time.Millisecond); rw() }()
+	pdf, err := w.PDF(t.Context(), load)
 	require.NoError(t, err)
 	require.Equal(t, "%PDF-", string(pdf[:5]))
 

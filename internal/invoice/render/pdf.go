@@ -61,15 +61,19 @@ var goFonts = sync.OnceValues(func() ([]*entity.CustomFont, error) {
 		Load()
 })
 
-// PDF writes inv as an A4 PDF made locally with maroto and the Go fonts:
-// a header with the document type (Factură, Factură storno / Notă de
-// credit …), number and dates; seller and buyer (name, VAT id, legal id,
-// address with county); the lines table, which breaks across pages and
-// repeats its header on every page; the VAT breakdown (BG-23); totals
-// BT-106…BT-115; payment means (IBAN); notes; attachments; and, when facts
-// is not nil, ANAF's message id, upload id, message type and time. Every
-// page carries "<type> <number> din <date> · pagina N din M" at the bottom.
-// Amounts are shown as written, followed by the currency code.
+// PDF writes inv as an A4 PDF made locally with maroto and the Go fonts,
+// from the same view model (internal/invoice/view) as the web invoice
+// page: a header with the document type (Factură, Notă de credit, Factură
+// storno …), number and dates; seller and buyer (name, VAT id, legal id,
+// address with county and country by name), payee, tax representative
+// and delivery; the lines table (with each line's allowances, charges and
+// details), which breaks across pages and repeats its header on every
+// page; document-level allowances and charges; the VAT breakdown (BG-23);
+// totals BT-106…BT-115; payment means (account, account name, bank);
+// notes; attachments; and, when facts is not nil, ANAF's message id,
+// upload id, message type and time. Every page carries "<type> <number>
+// din <date> · pagina N din M" at the bottom. Amounts are in the
+// language's format with their currency.
 //
 // Errors: ErrNoInvoice for a nil inv; a font or PDF generation failure or
 // the writer's error, wrapped.
@@ -144,9 +148,17 @@ func (p *pdfDoc) build() error {
 	if err := p.lines(); err != nil {
 		return err
 	}
+	p.charges()
 	p.vat()
 	p.totals()
-	p.list(p.v.L.PaymentTitle, p.v.Payments)
+	pays := make([]string, 0, len(p.v.Payments)+1)
+	for _, pm := range p.v.Payments {
+		pays = append(pays, pm.Text())
+	}
+	if p.v.Terms != "" {
+		pays = append(pays, p.v.L.PaymentTerms+": "+p.v.Terms)
+	}
+	p.list(p.v.L.PaymentTitle, pays)
 	p.list(p.v.L.NotesTitle, p.v.Notes)
 	p.list(p.v.L.AttachTitle, p.v.Attach)
 	p.facts()
@@ -211,18 +223,37 @@ func (p *pdfDoc) labelledRows(kvs []view.KV, perRow int) {
 	}
 }
 
+// parties draws the parties two by two: seller and buyer, then payee,
+// tax representative and delivery when there are.
 func (p *pdfDoc) parties() {
-	s, b := p.v.Seller, p.v.Buyer
+	ps := p.v.Parties()
+	for i := 0; i < len(ps); i += 2 {
+		var b view.Party
+		if i+1 < len(ps) {
+			b = ps[i+1]
+		}
+		p.partyPair(ps[i], b)
+	}
+}
+
+func (p *pdfDoc) partyPair(s, b view.Party) {
 	role := txt(9, fontstyle.Bold, align.Left)
 	roleStyle := &props.Cell{BackgroundColor: headBg}
 	p.m.AddRows(row.New(4))
+	right := col.New(23)
+	if b.Role != "" {
+		right = text.NewCol(23, strings.ToUpper(b.Role), withTop(role, 1.5)).WithStyle(roleStyle)
+	}
+	p.ensureSpace(6.5 + 6 + 4*float64(min(max(len(s.Rows), len(b.Rows)), 6)))
 	p.m.AddRows(row.New(6.5).Add(
 		text.NewCol(23, strings.ToUpper(s.Role), withTop(role, 1.5)).WithStyle(roleStyle),
 		col.New(2),
-		text.NewCol(23, strings.ToUpper(b.Role), withTop(role, 1.5)).WithStyle(roleStyle),
+		right,
 	))
 	name := txt(10.5, fontstyle.Bold, align.Left)
-	p.m.AddAutoRow(text.NewCol(23, s.Name, name), col.New(2), text.NewCol(23, b.Name, name))
+	if s.Name != "" || b.Name != "" {
+		p.m.AddAutoRow(text.NewCol(23, s.Name, name), col.New(2), text.NewCol(23, b.Name, name))
+	}
 	n := max(len(s.Rows), len(b.Rows))
 	body := txt(8.5, fontstyle.Normal, align.Left)
 	body.Top, body.Bottom = 0.4, 0.4
@@ -230,7 +261,7 @@ func (p *pdfDoc) parties() {
 		if i >= len(rows) {
 			return col.New(23)
 		}
-		return text.NewCol(23, rows[i].K+": "+rows[i].V, body)
+		return text.NewCol(23, clip(rows[i].K+": "+rows[i].V), body)
 	}
 	for i := range n {
 		p.m.AddAutoRow(cell(s.Rows, i), col.New(2), cell(b.Rows, i))
@@ -238,7 +269,7 @@ func (p *pdfDoc) parties() {
 }
 
 // line table columns: no., name, unit, quantity, price, net, VAT.
-var lineCols = [7]int{2, 22, 4, 5, 5, 6, 4}
+var lineCols = [7]int{2, 17, 4, 4, 8, 8, 5}
 
 func (p *pdfDoc) lines() error {
 	v := p.v
@@ -277,6 +308,10 @@ func (p *pdfDoc) lines() error {
 		if ln.Description != "" && ln.Description != ln.Name {
 			name = strings.TrimSpace(name + " — " + ln.Description)
 		}
+		lineRule := rule
+		if len(ln.Details) > 0 {
+			lineRule = nil
+		}
 		p.m.AddRows(row.New().Add(
 			text.NewCol(lineCols[0], clip(ln.ID), cellL),
 			text.NewCol(lineCols[1], clip(name), cellL),
@@ -285,13 +320,59 @@ func (p *pdfDoc) lines() error {
 			text.NewCol(lineCols[4], clip(ln.Price), cellR),
 			text.NewCol(lineCols[5], clip(ln.Net), cellR),
 			text.NewCol(lineCols[6], clip(ln.VAT), cellR),
-		).WithStyle(rule))
+		).WithStyle(lineRule))
+		if len(ln.Details) > 0 {
+			// The line's details span the table below its name, so that
+			// their text never interleaves with the other columns.
+			p.m.AddRows(row.New().Add(
+				col.New(lineCols[0]),
+				text.NewCol(grid-lineCols[0], clip(strings.Join(ln.Details, " · ")), withColor(withTop(txt(7.5, fontstyle.Normal, align.Left), 0), grey)),
+			).WithStyle(rule))
+		}
 	}
 	return p.m.RegisterHeader() // no header after the table
 }
 
+// charge table columns: kind, reason, base, percent, amount, VAT.
+var chargeCols = [6]int{7, 14, 8, 5, 8, 6}
+
+// charges draws the document-level allowances and charges (BG-20, BG-21).
+func (p *pdfDoc) charges() {
+	cs := p.v.Charges
+	if len(cs) == 0 {
+		return
+	}
+	L := p.v.L
+	p.m.AddRows(row.New(2.5))
+	p.ensureSpace(8 + 7 + 7*float64(min(len(cs), 6)))
+	p.m.AddRows(p.sectionTitle(L.ChargesTitle))
+	head := withTop(txt(8, fontstyle.Bold, align.Left), 2)
+	headR := withTop(txt(8, fontstyle.Bold, align.Right), 2)
+	p.m.AddRows(row.New(7).Add(
+		text.NewCol(chargeCols[0], L.ColKind, head),
+		text.NewCol(chargeCols[1], L.ColReason, head),
+		text.NewCol(chargeCols[2], L.ColBase, headR),
+		text.NewCol(chargeCols[3], L.ColPercent, headR),
+		text.NewCol(chargeCols[4], L.ColAmount, headR),
+		text.NewCol(chargeCols[5], L.ColVAT, headR),
+	).WithStyle(&props.Cell{BackgroundColor: headBg}))
+	cellL := txt(8.5, fontstyle.Normal, align.Left)
+	cellR := txt(8.5, fontstyle.Normal, align.Right)
+	rule := &props.Cell{BorderType: border.Bottom, BorderColor: lightGrey, BorderThickness: 0.15}
+	for _, c := range cs {
+		p.m.AddRows(row.New().Add(
+			text.NewCol(chargeCols[0], clip(c.Kind), cellL),
+			text.NewCol(chargeCols[1], clip(c.Reason), cellL),
+			text.NewCol(chargeCols[2], clip(c.Base), cellR),
+			text.NewCol(chargeCols[3], clip(c.Percent), cellR),
+			text.NewCol(chargeCols[4], clip(c.Amount), cellR),
+			text.NewCol(chargeCols[5], clip(c.VAT), cellR),
+		).WithStyle(rule))
+	}
+}
+
 // vat table columns: category, rate, taxable amount, tax amount, exemption.
-var vatCols = [5]int{11, 5, 9, 9, 14}
+var vatCols = [5]int{10, 4, 10, 10, 14}
 
 func (p *pdfDoc) vat() {
 	if len(p.v.VAT) == 0 {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/invoice"
 	"github.com/efactura-gateway/efactura/internal/invoice/render"
+	"github.com/efactura-gateway/efactura/internal/locale"
 )
 
 // repoRoot is the repository root seen from this package's directory.
@@ -118,14 +119,14 @@ func TestPDFText(t *testing.T) {
 	for _, want := range []string{
 		"Factură", "GMC-0001", "10.01.2026", "09.02.2026",
 		inv.Seller.Name, inv.Buyer.Name, "RO31415920", "RO98765438", "J22/3141/2009", "J12/567/2012",
-		"Iași (RO-IS)", "Cluj (RO-CJ)",
-		"1584.08 EUR", "316.75 EUR", "1611.47 RON", "1900.83 EUR", "10.00 EUR", "100.00 EUR", "0.01 EUR", "1800.84 EUR",
-		"159.03 EUR", "17.49 EUR", // VAT breakdown
-		"Manual de programare", "Transport marfă", "1425.05",
-		"RO78INGB0000RNCB31415920",
+		"Iași", "Cluj", "România", "Factură comercială", "Cota standard",
+		"1.584,08 EUR", "316,75 EUR", "1.611,47 lei", "1.900,83 EUR", "10,00 EUR", "100,00 EUR", "0,01 EUR", "1.800,84 EUR",
+		"159,03 EUR", "17,49 EUR", // VAT breakdown
+		"Manual de programare", "Transport marfă", "1.425,05",
+		"Transfer credit", "RO78INGB0000RNCB31415920",
 		"Factură emisă conform contractului nr. 12/2025.",
 		commaBelow, cedilla,
-		"3012345671", "5012345678", "FACTURA PRIMITA", "2026-01-15 11:41", // Bucharest is UTC+2 in January
+		"3012345671", "5012345678", "FACTURA PRIMITA", "15.01.2026 11:41", // Bucharest is UTC+2 in January
 	} {
 		require.Contains(t, text, want)
 	}
@@ -136,7 +137,8 @@ func TestPDFCreditNoteEnglish(t *testing.T) {
 	t.Parallel()
 	inv := parseFile(t, filepath.Join(repoRoot, "testdata", "invoices", "gen-05-creditnote-DLG-0001.xml"))
 	text := pdfText(t, renderPDF(t, inv, nil))
-	require.Contains(t, text, "Factură storno / Notă de credit")
+	require.Contains(t, text, "Notă de credit")
+	require.NotContains(t, text, "Factură ")
 	require.Contains(t, text, inv.Number)
 	require.NotEmpty(t, inv.PrecedingInvoices)
 	require.Contains(t, text, "Factura inițială")
@@ -146,6 +148,8 @@ func TestPDFCreditNoteEnglish(t *testing.T) {
 	text = pdfText(t, renderPDF(t, inv, nil, render.WithLang(render.EN)))
 	require.Contains(t, text, "Credit note")
 	require.Contains(t, text, "Amount due")
+	require.Contains(t, text, "5 Jan 2026")
+	require.Contains(t, text, "82,655.15 RON")
 }
 
 // checkPages verifies a many-line PDF: every page repeats the table caption
@@ -156,7 +160,7 @@ func checkPages(t *testing.T, inv *invoice.Invoice, text string, minPages int) {
 	require.GreaterOrEqual(t, len(pages), minPages)
 	for i, p := range pages {
 		require.Contains(t, p, fmt.Sprintf("pagina %d din %d", i+1, len(pages)), "page %d", i+1)
-		if i < len(pages)-1 || strings.Contains(p, inv.Lines[len(inv.Lines)-1].NetAmount) {
+		if i < len(pages)-1 || strings.Contains(p, locale.Money("ro", inv.Lines[len(inv.Lines)-1].NetAmount, inv.Currency)) {
 			require.Contains(t, p, "PRODUSE ȘI SERVICII", "caption repeated on page %d", i+1)
 			require.Contains(t, p, "Denumire", "header repeated on page %d", i+1)
 			require.Contains(t, p, "Preț unitar", "header repeated on page %d", i+1)
@@ -164,7 +168,9 @@ func checkPages(t *testing.T, inv *invoice.Invoice, text string, minPages int) {
 	}
 	require.Contains(t, text, inv.Lines[0].Name)
 	require.Contains(t, text, inv.Lines[len(inv.Lines)-1].Name)
-	require.Contains(t, pages[len(pages)-1], inv.Totals.Payable)
+	payable := locale.Money("ro", inv.Totals.Payable, inv.Currency)
+	require.Greater(t, strings.LastIndex(text, payable), strings.LastIndex(text, inv.Lines[len(inv.Lines)-1].Name),
+		"the amount due %s comes after the last line", payable)
 }
 
 func TestPDFManyLines(t *testing.T) {
@@ -234,8 +240,8 @@ func TestHTML(t *testing.T) {
 	require.True(t, strings.HasPrefix(html, "<!DOCTYPE html>"))
 	for _, want := range []string{
 		`<html lang="ro">`, "<style>", "Factură", "GMC-0001", inv.Seller.Name, inv.Buyer.Name,
-		"1584.08 EUR", "316.75 EUR", "1611.47 RON", "1900.83 EUR", "1800.84 EUR",
-		"RO78INGB0000RNCB31415920", commaBelow, cedilla, "3012345671", "5012345678", "Iași (RO-IS)",
+		"1.584,08 EUR", "316,75 EUR", "1.611,47 lei", "1.900,83 EUR", "1.800,84 EUR",
+		"RO78INGB0000RNCB31415920", commaBelow, cedilla, "3012345671", "5012345678", `title="RO-IS">Iași<`,
 		"&lt;script&gt;",
 	} {
 		require.Contains(t, html, want)
@@ -248,5 +254,7 @@ func TestHTML(t *testing.T) {
 	require.NoError(t, render.HTML(&buf, inv, nil, render.WithLang(render.EN)))
 	require.Contains(t, buf.String(), `<html lang="en">`)
 	require.Contains(t, buf.String(), "Amount due")
+	require.Contains(t, buf.String(), "1,800.84 EUR")
+	require.Contains(t, buf.String(), "10 Jan 2026")
 	require.NotContains(t, buf.String(), "Message id")
 }

@@ -24,14 +24,27 @@ type Labels struct {
 	ANAFTitle, MessageID, UploadID, MessageType            string
 	ReceivedAt, RomanianTime                               string
 	Page, Disclaimer, NoLines                              string
+
+	Reversal, TaxPointCode, SalesOrderRef, DespatchRef       string
+	ReceivingRef, TenderRef, ObjectRef, AccountingCost       string
+	LineNote, GrossPrice, PriceDiscount, OfAmount            string
+	SellerItemID, BuyerItemID, StandardItemID                string
+	Classification, Origin, OrderLineRef                     string
+	Allowance, Charge, ChargesTitle                          string
+	ColKind, ColReason, ColBase, ColPercent, ColAmount       string
+	Account, Bank, Card, CardHolder, Mandate, DebitedAccount string
+	TaxRegID, PartyID, LegalForm, Endpoint, Region           string
+	Payee, TaxRep, Delivery, DeliveryDate, Location          string
+
+	lang Lang
 }
 
 var labelsRO = Labels{
-	Invoice: "Factură", CreditNote: "Factură storno / Notă de credit", Corrected: "Factură corectată",
+	Invoice: "Factură", CreditNote: "Notă de credit", Corrected: "Factură corectată",
 	SelfBilled: "Autofactură", Accounting: "Factură – informații contabile",
 	Number: "Nr.", Of: "din",
 	IssueDate: "Data emiterii", DueDate: "Data scadenței", Currency: "Moneda", TaxCurrency: "Moneda TVA",
-	TypeCode: "Cod tip document", BuyerRef: "Referința cumpărătorului", OrderRef: "Comanda",
+	TypeCode: "Tip document", BuyerRef: "Referința cumpărătorului", OrderRef: "Comanda",
 	ContractRef: "Contract", ProjectRef: "Proiect", Preceding: "Factura inițială",
 	TaxPointDate: "Data exigibilității TVA", Period: "Perioada facturată", Contact: "Contact",
 	PaymentTerms: "Termeni de plată",
@@ -54,6 +67,22 @@ var labelsRO = Labels{
 	Page:       "pagina {current} din {total}",
 	Disclaimer: "Reprezentare vizuală generată local din fișierul XML e-Factura; documentul legal este fișierul XML.",
 	NoLines:    "Fără linii.",
+
+	Reversal: "Factură storno", TaxPointCode: "Exigibilitatea TVA", SalesOrderRef: "Comanda de vânzare",
+	DespatchRef: "Aviz de expediție", ReceivingRef: "Aviz de recepție", TenderRef: "Licitație / lot",
+	ObjectRef: "Obiect facturat", AccountingCost: "Cont contabil al cumpărătorului",
+	LineNote: "Notă", GrossPrice: "Preț brut", PriceDiscount: "Reducere de preț", OfAmount: "din",
+	SellerItemID: "Cod articol vânzător", BuyerItemID: "Cod articol cumpărător", StandardItemID: "Cod standard",
+	Classification: "Clasificare", Origin: "Țara de origine", OrderLineRef: "Linia comenzii",
+	Allowance: "Reducere", Charge: "Taxă suplimentară", ChargesTitle: "Reduceri și taxe suplimentare",
+	ColKind: "Tip", ColReason: "Motiv", ColBase: "Bază", ColPercent: "Procent", ColAmount: "Valoare",
+	Account: "Cont (IBAN)", Bank: "Banca (BIC)", Card: "Card", CardHolder: "Titular card", Mandate: "Mandat de debitare",
+	DebitedAccount: "Cont debitat",
+	TaxRegID:       "Cod de înregistrare fiscală", PartyID: "Identificator", LegalForm: "Informații juridice",
+	Endpoint: "Adresă electronică", Region: "Regiunea",
+	Payee: "Beneficiarul plății", TaxRep: "Reprezentant fiscal", Delivery: "Livrare", DeliveryDate: "Data livrării",
+	Location: "Locul livrării",
+	lang:     RO,
 }
 
 var labelsEN = Labels{
@@ -61,7 +90,7 @@ var labelsEN = Labels{
 	SelfBilled: "Self-billed invoice", Accounting: "Invoice – accounting information",
 	Number: "No.", Of: "of",
 	IssueDate: "Issue date", DueDate: "Due date", Currency: "Currency", TaxCurrency: "VAT currency",
-	TypeCode: "Type code", BuyerRef: "Buyer reference", OrderRef: "Order",
+	TypeCode: "Document type", BuyerRef: "Buyer reference", OrderRef: "Order",
 	ContractRef: "Contract", ProjectRef: "Project", Preceding: "Preceding invoice",
 	TaxPointDate: "VAT point date", Period: "Invoicing period", Contact: "Contact",
 	PaymentTerms: "Payment terms",
@@ -84,6 +113,22 @@ var labelsEN = Labels{
 	Page:       "page {current} of {total}",
 	Disclaimer: "Visual representation made locally from the e-Factura XML file; the legal document is the XML file.",
 	NoLines:    "No lines.",
+
+	Reversal: "Reversal invoice", TaxPointCode: "VAT point", SalesOrderRef: "Sales order",
+	DespatchRef: "Despatch advice", ReceivingRef: "Receiving advice", TenderRef: "Tender or lot",
+	ObjectRef: "Invoiced object", AccountingCost: "Buyer accounting reference",
+	LineNote: "Note", GrossPrice: "Gross price", PriceDiscount: "Price discount", OfAmount: "of",
+	SellerItemID: "Seller's item id", BuyerItemID: "Buyer's item id", StandardItemID: "Standard item id",
+	Classification: "Classification", Origin: "Country of origin", OrderLineRef: "Order line",
+	Allowance: "Allowance", Charge: "Charge", ChargesTitle: "Allowances and charges",
+	ColKind: "Type", ColReason: "Reason", ColBase: "Base", ColPercent: "Percent", ColAmount: "Amount",
+	Account: "Account (IBAN)", Bank: "Bank (BIC)", Card: "Card", CardHolder: "Card holder", Mandate: "Direct debit mandate",
+	DebitedAccount: "Debited account",
+	TaxRegID:       "Tax registration id", PartyID: "Identifier", LegalForm: "Legal information",
+	Endpoint: "Electronic address", Region: "Region",
+	Payee: "Payee", TaxRep: "Tax representative", Delivery: "Delivery", DeliveryDate: "Delivery date",
+	Location: "Delivery location",
+	lang:     EN,
 }
 
 // LabelsFor returns the labels of l; anything but EN is Romanian.
@@ -92,97 +137,4 @@ func LabelsFor(l Lang) Labels {
 		return labelsEN
 	}
 	return labelsRO
-}
-
-// unitName gives a readable name for the commonest UN/ECE Rec 20 codes
-// (BT-130), followed by the code; unknown codes are shown as written.
-func unitName(code string, l Lang) string {
-	names, ok := unitNames[code]
-	if !ok {
-		return code
-	}
-	if l == EN {
-		return names[1]
-	}
-	return names[0]
-}
-
-var unitNames = map[string][2]string{
-	"C62": {"buc", "pcs"}, "H87": {"buc", "pcs"}, "EA": {"buc", "each"}, "XPP": {"buc", "pcs"},
-	"HUR": {"oră", "hour"}, "DAY": {"zi", "day"}, "MON": {"lună", "month"}, "ANN": {"an", "year"},
-	"WEE": {"săpt.", "week"}, "MIN": {"min", "min"},
-	"KGM": {"kg", "kg"}, "GRM": {"g", "g"}, "TNE": {"t", "t"},
-	"LTR": {"l", "l"}, "MTR": {"m", "m"}, "KMT": {"km", "km"}, "MTK": {"m²", "m²"}, "MTQ": {"m³", "m³"},
-	"KWH": {"kWh", "kWh"}, "SET": {"set", "set"}, "PR": {"pereche", "pair"}, "XBX": {"cutie", "box"},
-	"XPK": {"pachet", "pack"}, "E48": {"serviciu", "service"}, "LS": {"paușal", "lump sum"},
-}
-
-// vatCategoryName names an UNCL5305 VAT category code (BT-118, BT-151).
-func vatCategoryName(code string, l Lang) string {
-	n, ok := vatCategories[code]
-	if !ok {
-		return ""
-	}
-	if l == EN {
-		return n[1]
-	}
-	return n[0]
-}
-
-var vatCategories = map[string][2]string{
-	"S":  {"cota standard", "standard rate"},
-	"Z":  {"cota zero", "zero rated"},
-	"E":  {"scutit", "exempt"},
-	"AE": {"taxare inversă", "reverse charge"},
-	"K":  {"livrare intracomunitară", "intra-community supply"},
-	"G":  {"export", "export"},
-	"O":  {"neimpozabil", "not subject to VAT"},
-	"L":  {"IGIC", "IGIC"},
-	"M":  {"IPSI", "IPSI"},
-	"B":  {"transfer (Italia)", "transferred (Italy)"},
-}
-
-// paymentMeansName names an UNCL4461 payment means code (BT-81).
-func paymentMeansName(code string, l Lang) string {
-	n, ok := paymentMeans[code]
-	if !ok {
-		return ""
-	}
-	if l == EN {
-		return n[1]
-	}
-	return n[0]
-}
-
-var paymentMeans = map[string][2]string{
-	"1":   {"nedefinit", "not defined"},
-	"10":  {"numerar", "cash"},
-	"20":  {"cec", "cheque"},
-	"30":  {"transfer credit", "credit transfer"},
-	"31":  {"transfer debit", "debit transfer"},
-	"42":  {"plată în cont bancar", "payment to bank account"},
-	"48":  {"card bancar", "bank card"},
-	"49":  {"debitare directă", "direct debit"},
-	"57":  {"ordin de plată permanent", "standing agreement"},
-	"58":  {"transfer credit SEPA", "SEPA credit transfer"},
-	"59":  {"debitare directă SEPA", "SEPA direct debit"},
-	"68":  {"plată online", "online payment"},
-	"97":  {"compensare", "clearing between partners"},
-	"ZZZ": {"altă modalitate", "mutually defined"},
-}
-
-// countyName names a Romanian county by its ISO 3166-2:RO code (BT-39,
-// CIUS-RO BR-RO-110); other subdivisions get "".
-func countyName(code string) string { return counties[code] }
-
-var counties = map[string]string{
-	"RO-AB": "Alba", "RO-AR": "Arad", "RO-AG": "Argeș", "RO-BC": "Bacău", "RO-BH": "Bihor",
-	"RO-BN": "Bistrița-Năsăud", "RO-BT": "Botoșani", "RO-BV": "Brașov", "RO-BR": "Brăila",
-	"RO-B": "București", "RO-BZ": "Buzău", "RO-CS": "Caraș-Severin", "RO-CL": "Călărași",
-	"RO-CJ": "Cluj", "RO-CT": "Constanța", "RO-CV": "Covasna", "RO-DB": "Dâmbovița", "RO-DJ": "Dolj",
-	"RO-GL": "Galați", "RO-GR": "Giurgiu", "RO-GJ": "Gorj", "RO-HR": "Harghita", "RO-HD": "Hunedoara",
-	"RO-IL": "Ialomița", "RO-IS": "Iași", "RO-IF": "Ilfov", "RO-MM": "Maramureș", "RO-MH": "Mehedinți",
-	"RO-MS": "Mureș", "RO-NT": "Neamț", "RO-OT": "Olt", "RO-PH": "Prahova", "RO-SM": "Satu Mare",
-	"RO-SJ": "Sălaj", "RO-SB": "Sibiu", "RO-SV": "Suceava", "RO-TR": "Teleorman", "RO-TM": "Timiș",
-	"RO-TL": "Tulcea", "RO-VS": "Vaslui", "RO-VL": "Vâlcea", "RO-VN": "Vrancea",
 }

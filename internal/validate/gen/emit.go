@@ -25,6 +25,92 @@ type compiler struct {
 	memoK map[string]int
 	// memoSelf: the memoized expression whose own body is being compiled
 	memoSelf expr
+	// cse: the frame (a check, or a quantifier's body) whose repeated
+	// sums are evaluated once
+	cse *cseFrame
+}
+
+// cseFrame is one evaluation of a check or of a quantifier's body: within
+// it the context node (cv) and the variables are fixed, so an expression
+// of them written twice has one value. Repeated sum() calls (BR-S-08 and
+// its siblings write each sum over the lines twice) get a cseSlot.
+type cseFrame struct {
+	cv     string
+	counts map[string]int    // sum() expressions of the frame -> occurrences
+	slots  map[string]string // -> Go variable of its cseSlot
+	decl   []string
+}
+
+// countSums counts the sum() calls of e outside nested quantifier bodies
+// (which are frames of their own).
+func countSums(e expr, counts map[string]int) {
+	switch x := e.(type) {
+	case *call:
+		if x.name == "sum" {
+			counts[exprKey(x)]++
+		}
+		for _, a := range x.args {
+			countSums(a, counts)
+		}
+	case *binary:
+		countSums(x.l, counts)
+		countSums(x.r, counts)
+	case *negate:
+		countSums(x.x, counts)
+	case *quant:
+		countSums(x.in, counts)
+	case *castable:
+		countSums(x.x, counts)
+	case *seqExpr:
+		for _, it := range x.items {
+			countSums(it, counts)
+		}
+	case *path:
+		for _, st := range x.steps {
+			if st.primary != nil {
+				countSums(st.primary, counts)
+			}
+			for _, p := range st.preds {
+				countSums(p, counts)
+			}
+		}
+	}
+}
+
+// framed compiles the boolean e as a CSE frame with context variable cv:
+// the Go bool expression, wrapped in a closure declaring the frame's slots
+// when it has any.
+func (c *compiler) framed(e expr, s scope) string {
+	outer := c.cse
+	f := &cseFrame{cv: s.cv, counts: map[string]int{}, slots: map[string]string{}}
+	countSums(e, f.counts)
+	c.cse = f
+	g := c.boolOf(e, s)
+	c.cse = outer
+	if len(f.decl) == 0 {
+		return g
+	}
+	return fmt.Sprintf("func() bool { var %s cseSlot; return %s }()", strings.Join(f.decl, ", "), g)
+}
+
+// cseSeq returns the Go Seq expression g of e through the frame's slot
+// when e occurs more than once in the frame with the frame's context.
+func (c *compiler) cseSeq(e expr, s scope, g string) string {
+	f := c.cse
+	if f == nil || s.cv != f.cv {
+		return g
+	}
+	k := exprKey(e)
+	if f.counts[k] < 2 {
+		return g
+	}
+	v, ok := f.slots[k]
+	if !ok {
+		v = c.fresh("c")
+		f.slots[k] = v
+		f.decl = append(f.decl, v)
+	}
+	return fmt.Sprintf("%s.get(func() Seq { return %s })", v, g)
 }
 
 // index records a `//name` (attr: `//@name`) name constant for indexNames.
@@ -162,7 +248,7 @@ func (c *compiler) boolOf(e expr, s scope) string {
 		if p, ok := loopable(x.in, loopAny); ok {
 			// a loop over the path's items: no sequence is built
 			loop := c.loopPath(p, s, func(nv, seq, str string) string {
-				body := c.boolOf(x.body, s.bind(x.name, g))
+				body := c.framed(x.body, s.bind(x.name, g))
 				if nv != "" {
 					if x.every {
 						return fmt.Sprintf("!func(%s Seq) bool { return %s }(nodeSeq(%s))", g, body, nv)
@@ -179,7 +265,7 @@ func (c *compiler) boolOf(e expr, s scope) string {
 			}
 			return loop
 		}
-		body := c.boolOf(x.body, s.bind(x.name, g))
+		body := c.framed(x.body, s.bind(x.name, g))
 		return fmt.Sprintf("%s(%s, func(%s Seq) bool { return %s })", fn, c.seqOf(x.in, s), g, body)
 	case *castable:
 		if x.typ != "xs:date" || x.empty {
@@ -272,13 +358,81 @@ func (c *compiler) strOf(e expr, s scope) string {
 		if g, ok := c.strCall(x, s); ok {
 			return g
 		}
+	case *path:
+		if g, ok := c.strPath(x, s); ok {
+			return g
+		}
+	case *ctxItem:
+		return s.cv + ".StringValue()"
 	}
 	return "str(" + c.seqOf(e, s) + ")"
 }
 
+// childSteps: p is a relative path of child name steps without `//` (its
+// nodes, visited by nested loops over the children, come in document
+// order).
+func childSteps(p *path) bool {
+	if p.abs != 0 || len(p.steps) == 0 {
+		return false
+	}
+	for _, st := range p.steps {
+		if st.axis != "child" || st.test != "name" || st.desc {
+			return false
+		}
+	}
+	return true
+}
+
+// strPath compiles fn:string of the first node of a path of child steps:
+// one child's text without building a sequence.
+func (c *compiler) strPath(p *path, s scope) (string, bool) {
+	if !childSteps(p) {
+		return "", false
+	}
+	if len(p.steps) == 1 && len(p.steps[0].preds) == 0 {
+		st := p.steps[0]
+		return fmt.Sprintf("childStr(%s, %s)", s.cv, c.name(c.stepSpace(st), st.local)), true
+	}
+	r := c.fresh("r")
+	loop := c.loopFrom(p.steps, s.cv, s, func(nv, _, _ string) string {
+		return fmt.Sprintf("setStr(&%s, %s)", r, nv)
+	})
+	return fmt.Sprintf("func() (%s string) { %s; return }()", r, loop), true
+}
+
+// stepSpace is the namespace of a name step ("*" for a wildcard).
+func (c *compiler) stepSpace(st *pathStep) string {
+	if st.prefix == "" && st.local == "*" {
+		return "*"
+	}
+	return c.uri(st.prefix)
+}
+
+// anyOver is the Go bool expression: some node next selected by step st
+// from node nv satisfies cond ("" for none). Child and attribute name steps
+// loop over the node's own lists (no item sequence is built).
+func (c *compiler) anyOver(st *pathStep, nv, next, cond string, s scope) string {
+	if !st.desc && st.test == "name" && (st.axis == "child" || st.axis == "attribute") {
+		fn := "Child"
+		if st.axis == "attribute" {
+			fn = "Attr"
+		}
+		k := c.name(c.stepSpace(st), st.local)
+		if cond == "" {
+			return fmt.Sprintf("has%s(%s, %s)", fn, nv, k)
+		}
+		return fmt.Sprintf("any%s(%s, %s, func(%s *Node) bool { return %s })", fn, nv, k, next, cond)
+	}
+	sel := c.axisCall(st, nv, s)
+	if cond == "" {
+		return "(len(" + sel + ") > 0)"
+	}
+	return fmt.Sprintf("anyNode(%s, func(%s *Node) bool { return %s })", sel, next, cond)
+}
+
 func (c *compiler) ctxOrArg(x *call, s scope) string {
 	if len(x.args) == 0 {
-		return "str(nodeSeq(" + s.cv + "))"
+		return s.cv + ".StringValue()"
 	}
 	return c.strOf(x.args[0], s)
 }
@@ -426,9 +580,9 @@ func (c *compiler) seqCall(x *call, s scope) string {
 				}
 				return a + ".add(" + seq + ")"
 			})
-			return fmt.Sprintf("func() Seq { var %s sumAcc; %s; return %s.result() }()", a, loop, a)
+			return c.cseSeq(x, s, fmt.Sprintf("func() Seq { var %s sumAcc; %s; return %s.result() }()", a, loop, a))
 		}
-		return one("fnSum")
+		return c.cseSeq(x, s, one("fnSum"))
 	case "round":
 		return one("fnRound")
 	case "abs":
@@ -713,12 +867,34 @@ func (c *compiler) existsPath(e expr, s scope) (string, bool) {
 	if p.abs != 0 {
 		start = "root(" + s.cv + ")"
 	}
+	if g, ok := c.existsDown(p, start); ok {
+		return g, true
+	}
 	return c.existsFrom(p.steps, start, s), true
+}
+
+// existsDown compiles exists(a/b/…/z) for two or more child steps of
+// concrete names without predicates as existsNames: the runtime may answer
+// it upwards from the document's index of //z (most such names are absent
+// or rare, where the loops would visit every invoice line).
+func (c *compiler) existsDown(p *path, start string) (string, bool) {
+	if len(p.steps) < 2 {
+		return "", false
+	}
+	var names []string
+	for _, st := range p.steps {
+		if st.axis != "child" || st.test != "name" || st.desc || len(st.preds) > 0 || st.local == "*" {
+			return "", false
+		}
+		names = append(names, c.name(c.uri(st.prefix), st.local))
+	}
+	c.index(names[len(names)-1], false)
+	k := c.constant("[]*Name{" + strings.Join(names, ", ") + "}")
+	return fmt.Sprintf("existsNames(%s, %s)", start, k), true
 }
 
 func (c *compiler) existsFrom(steps []*pathStep, nv string, s scope) string {
 	st := steps[0]
-	sel := c.axisCall(st, nv, s)
 	next := c.fresh("n")
 	var conds []string
 	for _, pr := range st.preds {
@@ -733,10 +909,7 @@ func (c *compiler) existsFrom(steps []*pathStep, nv string, s scope) string {
 	if len(steps) > 1 {
 		conds = append(conds, c.existsFrom(steps[1:], next, s))
 	}
-	if len(conds) == 0 {
-		return "(len(" + sel + ") > 0)"
-	}
-	return fmt.Sprintf("anyNode(%s, func(%s *Node) bool { return %s })", sel, next, strings.Join(conds, " && "))
+	return c.anyOver(st, nv, next, strings.Join(conds, " && "), s)
 }
 
 // cmpStringLiteral compiles `x = 'lit'` and `x != 'lit'` (either side)
@@ -924,7 +1097,6 @@ func (c *compiler) loopFrom(steps []*pathStep, nv string, s scope, leaf func(nv,
 		}
 		return leaf("", c.seqOf(st.primary, s.with(nv)), "")
 	}
-	sel := c.axisCall(st, nv, s)
 	next := c.fresh("n")
 	var conds []string
 	for _, pr := range st.preds {
@@ -941,7 +1113,7 @@ func (c *compiler) loopFrom(steps []*pathStep, nv string, s scope, leaf func(nv,
 	} else {
 		conds = append(conds, leaf(next, "", ""))
 	}
-	return fmt.Sprintf("anyNode(%s, func(%s *Node) bool { return %s })", sel, next, strings.Join(conds, " && "))
+	return c.anyOver(st, nv, next, strings.Join(conds, " && "), s)
 }
 
 // leafSeq is the Seq of one leaf of loopPath.

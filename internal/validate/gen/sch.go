@@ -175,7 +175,7 @@ func Generate(s *Schema, o Options) ([]byte, error) {
 					refused = append(refused, fmt.Sprintf("%s %q: %v", ch.ID, ch.Test, err))
 				} else {
 					try(ch.ID, func() {
-						g := c.boolOf(e, scope{cv: "n"})
+						g := c.framed(e, scope{cv: "n"})
 						fmt.Fprintf(&body, "// %s: %s\nfunc %s(v []Seq, n *Node) bool {\n\treturn %s\n}\n\n", ch.ID, oneLine(ch.Test), tname, g)
 					})
 				}

@@ -9,6 +9,7 @@ package xsd
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/xml"
 	"errors"
 	"regexp"
@@ -79,6 +80,15 @@ func checkFast(doc []byte, src string) (issues []Issue, ok bool) {
 // tab, LF, CR; no U+FFFE, U+FFFF), so no text needs the per-rune check.
 func plainChars(doc []byte) bool {
 	for i := 0; i < len(doc); {
+		if i+8 <= len(doc) {
+			// eight bytes at a time while they are all printable ASCII
+			// (0x20…0x7F): no high bit, none below 0x20
+			w := binary.LittleEndian.Uint64(doc[i:])
+			if (w|(w-0x2020202020202020))&0x8080808080808080 == 0 {
+				i += 8
+				continue
+			}
+		}
 		c := doc[i]
 		if c < utf8.RuneSelf {
 			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
