@@ -62,7 +62,8 @@ type Deps struct {
 
 type handler struct {
 	Deps
-	gw *gateway.Service
+	gw     *gateway.Service
+	checks healthCache // health.go
 }
 
 // New returns the API handler; mount it at "/api/". Every request passes

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,6 +149,20 @@ func (f *fixture) testHealth(t *testing.T) {
 		m := decode(t, rec.Body.Bytes())
 		require.Equal(t, "degraded", m["status"])
 		require.Equal(t, map[string]any{"database": "healthy", "redis": "degraded"}, m["checks"])
+	})
+
+	t.Run("checks reused for a second", func(t *testing.T) {
+		var calls atomic.Int32
+		h := New(Deps{Gateway: gw(f.st), Checks: map[string]func(context.Context) error{
+			"jobs": func(context.Context) error { calls.Add(1); return nil },
+		}})
+		for range 3 {
+			require.Equal(t, http.StatusOK, serve(h, "/api/v1/health").Code)
+		}
+		require.Equal(t, int32(1), calls.Load(), "one job-queue check for three calls within a second")
+		time.Sleep(healthCacheFor + 50*time.Millisecond)
+		require.Equal(t, http.StatusOK, serve(h, "/api/v1/health").Code)
+		require.Equal(t, int32(2), calls.Load(), "checked again after a second")
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/efactura-gateway/efactura/internal/gateway"
@@ -43,9 +44,47 @@ type lastSyncHealth struct {
 func (h *handler) health(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
-	checks := map[string]any{}
-	status := "healthy"
-	code := http.StatusOK
+	deps, status, code := h.dependencies(ctx)
+	checks := make(map[string]any, len(deps)+1)
+	for k, v := range deps {
+		checks[k] = v
+	}
+	if p := h.authOf(r).p; p != nil {
+		checks["company"] = companyHealthJSON(h.gw.CompanyHealth(ctx, p))
+	}
+	writeJSON(w, code, healthResponse{
+		Status:    status,
+		Timestamp: time.Now().UTC().Format(time.RFC3339),
+		Version:   version.Version,
+		Checks:    checks,
+	})
+}
+
+// healthCacheFor is how long health reuses its dependency checks: a
+// probe every second or a load balancer polling many replicas no longer
+// costs a database ping and a job-queue query per call.
+const healthCacheFor = time.Second
+
+// healthCache holds the last dependency checks of health.
+type healthCache struct {
+	mu     sync.Mutex
+	at     time.Time
+	checks map[string]string
+	status string
+	code   int
+}
+
+// dependencies checks the database and the required and degradable
+// dependencies, or returns the checks of less than healthCacheFor ago.
+func (h *handler) dependencies(ctx context.Context) (checks map[string]string, status string, code int) {
+	c := &h.checks
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.checks != nil && time.Since(c.at) < healthCacheFor {
+		return c.checks, c.status, c.code
+	}
+	checks = map[string]string{}
+	status, code = "healthy", http.StatusOK
 	if err := h.gw.Ping(ctx); err != nil {
 		checks["database"] = "unhealthy"
 		status, code = "unhealthy", http.StatusServiceUnavailable
@@ -71,15 +110,8 @@ func (h *handler) health(w http.ResponseWriter, r *http.Request) {
 			checks[name] = "healthy"
 		}
 	}
-	if p := h.authOf(r).p; p != nil {
-		checks["company"] = companyHealthJSON(h.gw.CompanyHealth(ctx, p))
-	}
-	writeJSON(w, code, healthResponse{
-		Status:    status,
-		Timestamp: time.Now().UTC().Format(time.RFC3339),
-		Version:   version.Version,
-		Checks:    checks,
-	})
+	c.at, c.checks, c.status, c.code = time.Now(), checks, status, code
+	return checks, status, code
 }
 
 func companyHealthJSON(c *gateway.CompanyHealth) companyHealth {

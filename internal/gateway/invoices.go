@@ -297,15 +297,18 @@ func fileName(inv *Invoice, ext string) string {
 // dashboard's figures.
 type InvoiceAmount = store.InvoiceAmount
 
+// InvoiceMonthTotal is the dashboard's total of one month, type and currency.
+type InvoiceMonthTotal = store.InvoiceMonthTotal
+
 // InvoiceFigures are a company's archive size and its invoices' amounts
 // since a date, for the dashboard.
 type InvoiceFigures struct {
 	Archived int
-	Amounts  []InvoiceAmount
+	Months   []InvoiceMonthTotal // summed by month, type and currency
 }
 
 // Figures returns the figures of a company the principal may see, the
-// amounts of invoices issued from since (YYYY-MM-DD) on. An unverified
+// totals of invoices issued from since (YYYY-MM-DD) on. An unverified
 // company has none (ErrUnverified).
 func (s *Service) Figures(ctx context.Context, p Principal, companyID int64, since string) (*InvoiceFigures, error) {
 	c, err := s.company(ctx, p, companyID)
@@ -316,7 +319,7 @@ func (s *Service) Figures(ctx context.Context, p Principal, companyID int64, sin
 	if out.Archived, err = s.Store.CountInvoices(ctx, c.ID); err != nil {
 		return nil, err
 	}
-	if out.Amounts, err = s.Store.InvoiceAmounts(ctx, c.ID, since); err != nil {
+	if out.Months, err = s.Store.InvoiceMonthTotals(ctx, c.ID, since); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -36,7 +36,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *APIKey) error {
 
 // APIKeyByHash finds an unrevoked key by its SHA-256 (indexed, O(1)). ErrNotFound.
 func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error) {
-	k, err := scanAPIKey(s.q.QueryRowContext(ctx, `
+	k, err := scanAPIKey(s.queryRow(ctx, `
 		SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $1 AND revoked_at IS NULL`, hash))
 	if err != nil {
 		return nil, s.wrap("api key by hash", err)

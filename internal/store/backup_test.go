@@ -118,7 +118,7 @@ func TestVerifyArchiveFindsMismatches(t *testing.T) {
 
 		// Corrupt one stored ZIP behind the store's back.
 		corrupt := []byte("PK\x03\x04 altered")
-		_, err = st.DB().ExecContext(ctx, `UPDATE invoices SET zip = $1 WHERE anaf_id = '3002'`, corrupt)
+		_, err = st.DB().ExecContext(ctx, `UPDATE invoice_blobs SET zip = $1 WHERE invoice_id = (SELECT id FROM invoices WHERE anaf_id = '3002')`, corrupt)
 		require.NoError(t, err)
 		checked, bad, err = st.VerifyArchive(ctx)
 		require.NoError(t, err)

@@ -47,7 +47,7 @@ func (s *Store) CompanyByCIF(ctx context.Context, cif string) (*Company, error) 
 
 // CompanyByID finds a company. ErrNotFound.
 func (s *Store) CompanyByID(ctx context.Context, id int64) (*Company, error) {
-	c, err := scanCompany(s.q.QueryRowContext(ctx, `SELECT `+companyColumns+` FROM companies c WHERE c.id = $1`, id))
+	c, err := scanCompany(s.queryRow(ctx, `SELECT `+companyColumns+` FROM companies c WHERE c.id = $1`, id))
 	if err != nil {
 		return nil, s.wrap("company by id", err)
 	}

@@ -33,3 +33,11 @@ func (s *Store) MigrateDownTo(ctx context.Context, version int64) error {
 
 // TimeValue is a time as the dialect stores it (TEXT on SQLite), for raw SQL in tests.
 func (s *Store) TimeValue(t time.Time) any { return s.tv(t) }
+
+// InvoiceListQuery is the page query Invoices runs for f (LIMIT 50), for
+// tests that EXPLAIN it.
+func (s *Store) InvoiceListQuery(f InvoiceFilter) (string, []any) {
+	where, args := invoiceWhere(f)
+	return `SELECT ` + invoiceListColumns + ` FROM invoices WHERE ` + where + ` ORDER BY ` +
+		s.invoiceOrder(f.SortBy, f.SortDesc) + ` LIMIT 50 OFFSET 0`, args
+}

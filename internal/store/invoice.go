@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"errors"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -101,12 +100,16 @@ const insertInvoiceSQL = `
 	INSERT INTO invoices (company_id, anaf_id, upload_id, message_type, details, cif_emitent,
 		cif_beneficiar, anaf_created_at, document_type, invoice_number, issue_date, due_date,
 		currency, issuer_name, receiver_name, supplier_cif, total_amount, total_amount_num,
-		vat_amount, parsed_json, parse_error, search_text, zip, zip_sha256, synced_at,
+		vat_amount, parse_error, search_text, zip_sha256, synced_at,
 		validation_state, validation_errors, validation_warnings, validation_report, validated_with, validated_at)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-		$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)
+		$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)
 	ON CONFLICT (company_id, anaf_id) DO NOTHING
 	RETURNING id`
+
+// insertBlobsSQL stores an inserted invoice's ZIP and parsed JSON beside
+// its row (migration 00011), so lists read small rows.
+const insertBlobsSQL = `INSERT INTO invoice_blobs (invoice_id, zip, parsed_json) VALUES ($1, $2, $3)`
 
 const existingInvoiceSQL = `SELECT id, duplicate_of, conflict_of FROM invoices WHERE company_id = $1 AND anaf_id = $2`
 
@@ -149,9 +152,12 @@ func (s *Store) insertInvoice(ctx context.Context, inv *Invoice, v *InvoiceValid
 		inv.CIFBeneficiar, s.tv(inv.ANAFCreatedAt), inv.DocumentType, inv.InvoiceNumber,
 		nullString(inv.IssueDate), inv.DueDate, inv.Currency, inv.IssuerName, inv.ReceiverName,
 		inv.SupplierCIF, inv.TotalAmount, numericOrNil(inv.TotalAmount), inv.VATAmount,
-		inv.ParsedJSON, inv.ParseError, search, zip, inv.ZIPSHA256, s.tv(inv.SyncedAt),
+		inv.ParseError, search, inv.ZIPSHA256, s.tv(inv.SyncedAt),
 		vState, vErrors, vWarnings, vReport, vWith, vAt).Scan(&inv.ID)
 	if err == nil {
+		if _, err := s.exec(ctx, insertBlobsSQL, inv.ID, zip, inv.ParsedJSON); err != nil {
+			return false, s.wrap("insert invoice blobs", err)
+		}
 		return true, s.markIdentity(ctx, inv)
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
@@ -308,7 +314,7 @@ func (s *Store) ExistingANAFIDs(ctx context.Context, companyID int64, anafIDs []
 	return out, nil
 }
 
-const archivedZIPSQL = `SELECT zip FROM invoices WHERE anaf_id = $1 ORDER BY id LIMIT 1`
+const archivedZIPSQL = `SELECT b.zip FROM invoices i JOIN invoice_blobs b ON b.invoice_id = i.id WHERE i.anaf_id = $1 ORDER BY i.id LIMIT 1`
 
 // ArchivedZIP returns the ZIP of a message already archived for any company
 // (the same ANAF message id is the same signed ZIP). ErrNotFound.
@@ -319,44 +325,6 @@ func (s *Store) ArchivedZIP(ctx context.Context, anafID string) ([]byte, error) 
 		return nil, s.wrap("archived zip", err)
 	}
 	return zip, nil
-}
-
-// invoiceSorts maps InvoiceFilter.SortBy to ORDER BY expressions. It is the
-// whitelist: nothing else ever reaches the SQL text.
-var invoiceSorts = map[string][]string{
-	"invoice_date":   {"issue_date"},
-	"issue_date":     {"issue_date"},
-	"total_amount":   {"total_amount_num"},
-	"synced_at":      {"synced_at"},
-	"anaf_id":        {"length(anaf_id)", "anaf_id"}, // digits: shorter is smaller
-	"invoice_number": {"invoice_number"},
-}
-
-// ValidInvoiceSort reports whether sortBy is a key InvoiceFilter.SortBy
-// accepts ("" included, the default order).
-func ValidInvoiceSort(sortBy string) bool {
-	_, ok := invoiceSorts[sortBy]
-	return ok || sortBy == ""
-}
-
-// invoiceOrder builds the ORDER BY clause from the whitelist. Rows without
-// a value for the key (no issue date, unparseable total) come last in both
-// directions; ties are broken by id in the same direction.
-func invoiceOrder(sortBy string, desc bool) string {
-	cols, ok := invoiceSorts[sortBy]
-	if !ok || sortBy == "" {
-		cols, desc = invoiceSorts["invoice_date"], true
-	}
-	dir := " ASC"
-	if desc {
-		dir = " DESC"
-	}
-	parts := []string{"CASE WHEN " + cols[len(cols)-1] + " IS NULL THEN 1 ELSE 0 END"}
-	for _, c := range cols {
-		parts = append(parts, c+dir)
-	}
-	parts = append(parts, "id"+dir)
-	return strings.Join(parts, ", ")
 }
 
 // escapeLike escapes LIKE wildcards so user text matches literally (ESCAPE '\').
@@ -411,40 +379,13 @@ func invoiceWhere(f InvoiceFilter) (string, []any) {
 	return strings.Join(conds, " AND "), args
 }
 
-// Invoices lists a company's invoices matching f (ZIP and ParsedJSON not loaded) and the total count.
-// Default order: issue date desc, then id desc; invoices without an issue date last.
-// SortBy outside ValidInvoiceSort falls back to the default order; SortDesc
-// applies to a named SortBy. Limit <= 0 returns every match.
-func (s *Store) Invoices(ctx context.Context, f InvoiceFilter) ([]Invoice, int, error) {
-	where, args := invoiceWhere(f)
-	var total int
-	if err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM invoices WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, s.wrap("count invoices", err)
-	}
-	query := `SELECT ` + invoiceListColumns + ` FROM invoices WHERE ` + where +
-		` ORDER BY ` + invoiceOrder(f.SortBy, f.SortDesc)
-	if f.Limit > 0 {
-		query += fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(args)+1, len(args)+2)
-		args = append(args, f.Limit, max(f.Offset, 0))
-	}
-	rows, err := s.q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, 0, s.wrap("invoices", err)
-	}
-	list, err := collect(rows, "invoices", s, scanInvoice)
-	if err != nil {
-		return nil, 0, err
-	}
-	return list, total, nil
-}
-
 // InvoiceByID returns one invoice of the company with ParsedJSON (no ZIP). ErrNotFound (also for another company's invoice).
 func (s *Store) InvoiceByID(ctx context.Context, companyID, id int64) (*Invoice, error) {
 	var (
 		inv Invoice
 		d   sql.NullString
 	)
-	err := s.q.QueryRowContext(ctx, `SELECT `+invoiceListColumns+`, parsed_json FROM invoices WHERE company_id = $1 AND id = $2`,
+	err := s.queryRow(ctx, `SELECT `+invoiceListColumns+`, (SELECT parsed_json FROM invoice_blobs WHERE invoice_id = invoices.id) FROM invoices WHERE company_id = $1 AND id = $2`,
 		companyID, id).Scan(append(invoiceScanArgs(&inv, &d), &inv.ParsedJSON)...)
 	if err != nil {
 		return nil, s.wrap("invoice by id", err)
@@ -456,7 +397,7 @@ func (s *Store) InvoiceByID(ctx context.Context, companyID, id int64) (*Invoice,
 // InvoiceZIP returns the original ZIP of one invoice of the company. ErrNotFound.
 func (s *Store) InvoiceZIP(ctx context.Context, companyID, id int64) ([]byte, error) {
 	var zip []byte
-	err := s.q.QueryRowContext(ctx, `SELECT zip FROM invoices WHERE company_id = $1 AND id = $2`, companyID, id).Scan(&zip)
+	err := s.q.QueryRowContext(ctx, `SELECT b.zip FROM invoices i JOIN invoice_blobs b ON b.invoice_id = i.id WHERE i.company_id = $1 AND i.id = $2`, companyID, id).Scan(&zip)
 	if err != nil {
 		return nil, s.wrap("invoice zip", err)
 	}
@@ -464,86 +405,6 @@ func (s *Store) InvoiceZIP(ctx context.Context, companyID, id int64) ([]byte, er
 		zip = []byte{}
 	}
 	return zip, nil
-}
-
-// CountInvoices returns how many invoices the company has.
-func (s *Store) CountInvoices(ctx context.Context, companyID int64) (int, error) {
-	var n int
-	err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM invoices WHERE company_id = $1`, companyID).Scan(&n)
-	return n, s.wrap("count invoices", err)
-}
-
-// InvoiceAmount is one invoice's date, type and total, as written (for the
-// dashboard's figures and chart; summed with decimals by the caller).
-type InvoiceAmount struct {
-	IssueDate   string // YYYY-MM-DD (BT-2)
-	MessageType string
-	Currency    string // BT-5
-	Total       string // BT-112 as written; "" when unknown
-}
-
-// InvoiceAmounts lists the date, type, currency and total of the company's
-// invoices issued on or after from (YYYY-MM-DD), oldest first; rows marked
-// duplicate_of another are left out (a re-published message counts once).
-func (s *Store) InvoiceAmounts(ctx context.Context, companyID int64, from string) ([]InvoiceAmount, error) {
-	rows, err := s.q.QueryContext(ctx, `
-		SELECT issue_date, message_type, currency, total_amount FROM invoices
-		WHERE company_id = $1 AND issue_date >= $2 AND duplicate_of IS NULL ORDER BY issue_date, id`, companyID, from)
-	if err != nil {
-		return nil, s.wrap("invoice amounts", err)
-	}
-	return collect(rows, "invoice amounts", s, func(row interface{ Scan(...any) error }) (*InvoiceAmount, error) {
-		var (
-			a InvoiceAmount
-			d sql.NullString
-		)
-		err := row.Scan(&d, &a.MessageType, &a.Currency, &a.Total)
-		a.IssueDate = d.String
-		return &a, err
-	})
-}
-
-// InvoicesWithPartner is Invoices with one more condition: the partner is
-// partner. A CIF (with or without "RO") matches the issuer's or the
-// receiver's CIF; other text matches part of the issuer's or receiver's
-// name (case-insensitive, diacritics ignored). An empty partner is Invoices.
-func (s *Store) InvoicesWithPartner(ctx context.Context, f InvoiceFilter, partner string) ([]Invoice, int, error) {
-	partner = strings.TrimSpace(partner)
-	if partner == "" {
-		return s.Invoices(ctx, f)
-	}
-	where, args := invoiceWhere(f)
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	if digits, err := cif.Normalize(partner); err == nil {
-		c := []string{arg(digits), arg("RO" + digits)}
-		in := strings.Join(c, ", ")
-		where += " AND (cif_emitent IN (" + in + ") OR cif_beneficiar IN (" + in + ") OR supplier_cif IN (" + in + "))"
-	} else {
-		// search_text holds the folded number and party names; the name
-		// columns decide which party matched.
-		p := arg("%" + escapeLike(foldSearch(partner)) + "%")
-		where += " AND search_text LIKE " + p + ` ESCAPE '\'`
-	}
-	var total int
-	if err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM invoices WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, s.wrap("count invoices with partner", err)
-	}
-	query := `SELECT ` + invoiceListColumns + ` FROM invoices WHERE ` + where + ` ORDER BY ` + invoiceOrder(f.SortBy, f.SortDesc)
-	if f.Limit > 0 {
-		query += " LIMIT " + arg(f.Limit) + " OFFSET " + arg(max(f.Offset, 0))
-	}
-	rows, err := s.q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, 0, s.wrap("invoices with partner", err)
-	}
-	list, err := collect(rows, "invoices with partner", s, scanInvoice)
-	if err != nil {
-		return nil, 0, err
-	}
-	return list, total, nil
 }
 
 // ArchiveMismatch is one stored ZIP whose SHA-256 differs from the hash
@@ -572,7 +433,7 @@ func (s *Store) VerifyArchive(ctx context.Context) (checked int, bad []ArchiveMi
 		for _, id := range ids {
 			var m ArchiveMismatch
 			var zip []byte
-			if err := s.q.QueryRowContext(ctx, `SELECT company_id, anaf_id, zip, zip_sha256 FROM invoices WHERE id = $1`, id).
+			if err := s.q.QueryRowContext(ctx, `SELECT i.company_id, i.anaf_id, b.zip, i.zip_sha256 FROM invoices i JOIN invoice_blobs b ON b.invoice_id = i.id WHERE i.id = $1`, id).
 				Scan(&m.CompanyID, &m.ANAFID, &zip, &m.Stored); err != nil {
 				if errors.Is(err, sql.ErrNoRows) {
 					continue // deleted meanwhile

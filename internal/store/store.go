@@ -77,7 +77,8 @@ type Store struct {
 	q       querier // db, or the transaction of a Store handed out by WithTx
 	inTx    bool
 	logger  *slog.Logger
-	stmts   *stmtCache // sync_batch.go
+	stmts   *stmtCache // sync_batch.go: SQLite's prepared hot queries
+	cache   *listCache // lists' totals, deep-page ids, dashboard totals (invoice_list.go)
 	// sqlitePath is the database file ("" for PostgreSQL and in-memory
 	// SQLite); migrations lock PATH.migrate-lock.
 	sqlitePath string
@@ -137,7 +138,7 @@ func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("store: unsupported database URL (want sqlite:PATH or postgres://...): %q", redactURL(url))
 	}
-	s := &Store{db: db, dialect: dialect, q: db, logger: slog.New(slog.DiscardHandler), stmts: &stmtCache{}, sqlitePath: sqlitePath}
+	s := &Store{db: db, dialect: dialect, q: db, logger: slog.New(slog.DiscardHandler), stmts: &stmtCache{}, cache: &listCache{}, sqlitePath: sqlitePath}
 	if err := s.Ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -218,6 +219,12 @@ func sqliteDSN(u string) (dsn string, memory bool, err error) {
 		params.Add("_pragma", "journal_mode(WAL)")
 	}
 	params.Add("_pragma", "synchronous(NORMAL)")
+	// Reads through a memory map (no pread and copy into SQLite's page
+	// cache per page); the page cache stays at SQLite's 2 MiB per
+	// connection, the OS page cache holds the rest.
+	if !memory {
+		params.Add("_pragma", "mmap_size(268435456)")
+	}
 	// BEGIN IMMEDIATE: a transaction takes the write lock when it starts,
 	// so it waits on busy_timeout instead of failing with SQLITE_BUSY when
 	// it later tries to upgrade a read lock another writer beat it to.

@@ -88,7 +88,7 @@ func TestSyncLookupPlans(t *testing.T) {
 			explain = `EXPLAIN QUERY PLAN `
 		}
 		for _, q := range []string{
-			`SELECT zip FROM invoices WHERE anaf_id = '3099999999' ORDER BY id LIMIT 1`,
+			`SELECT b.zip FROM invoices i JOIN invoice_blobs b ON b.invoice_id = i.id WHERE i.anaf_id = '3099999999' ORDER BY i.id LIMIT 1`,
 			`SELECT validation_state, validated_with FROM invoices WHERE anaf_id = '3099999999' ORDER BY id`,
 		} {
 			plan := explainPlan(t, st, explain+q)

@@ -85,7 +85,7 @@ func (s *Store) InvoiceValidation(ctx context.Context, companyID, id int64) (*In
 		v      InvoiceValidation
 		report string
 	)
-	err := s.q.QueryRowContext(ctx, `
+	err := s.queryRow(ctx, `
 		SELECT validation_state, validation_errors, validation_warnings, validation_report, validated_with, validated_at
 		FROM invoices WHERE company_id = $1 AND id = $2`, companyID, id).
 		Scan(&v.State, &v.Errors, &v.Warnings, &report, &v.ValidatedWith, nullTimeCol{&v.ValidatedAt})

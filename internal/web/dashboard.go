@@ -197,7 +197,7 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Archived = figures.Archived
-	p.Figures = buildFigures(lang, figures.Amounts, time.Now())
+	p.Figures = buildFigures(lang, figures.Months, time.Now())
 
 	if len(p.Errors) == 0 {
 		sf := p.Filter.storeFilter() // export.go: the export uses the same filter

@@ -57,33 +57,33 @@ func monthsBack(now time.Time) []string {
 	return out
 }
 
-// buildFigures sums the amounts into the dashboard's figures and chart.
-// now decides the current month; lang the labels.
-func buildFigures(lang string, amounts []gateway.InvoiceAmount, now time.Time) dashFigures {
+// buildFigures turns the monthly totals (summed by the database) into the
+// dashboard's figures and chart. now decides the current month; lang the
+// labels.
+func buildFigures(lang string, totals []gateway.InvoiceMonthTotal, now time.Time) dashFigures {
 	months := monthsBack(now)
 	thisMonth := months[len(months)-1]
 	type key struct{ month, currency string }
 	received, sent := map[key]decimal.Decimal{}, map[key]decimal.Decimal{}
 	count := map[string]int{}
 	var f dashFigures
-	for _, a := range amounts {
-		if strings.HasPrefix(a.IssueDate, thisMonth) {
-			f.ThisMonth++
+	for _, a := range totals {
+		if a.Month == thisMonth {
+			f.ThisMonth += a.Invoices
 		}
-		d, err := decimal.NewFromString(strings.TrimSpace(a.Total))
-		if err != nil || a.Currency == "" || len(a.IssueDate) < 7 {
+		if a.Counted == 0 || a.Currency == "" || len(a.Month) < 7 {
 			continue
 		}
-		k := key{a.IssueDate[:7], a.Currency}
+		k := key{a.Month, a.Currency}
 		switch a.MessageType {
 		case gateway.TypeReceived:
-			received[k] = received[k].Add(d)
+			received[k] = received[k].Add(a.Total)
 		case gateway.TypeSent:
-			sent[k] = sent[k].Add(d)
+			sent[k] = sent[k].Add(a.Total)
 		default:
 			continue
 		}
-		count[a.Currency]++
+		count[a.Currency] += a.Counted
 	}
 	currencies := make([]string, 0, len(count))
 	for c := range count {

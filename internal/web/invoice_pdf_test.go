@@ -96,7 +96,7 @@ func TestInvoicePDFGuard(t *testing.T) {
 	}
 	parsed, err := json.Marshal(doc)
 	require.NoError(t, err)
-	_, err = b.st.DB().ExecContext(t.Context(), `UPDATE invoices SET parsed_json = $1 WHERE id = $2`, parsed, big.ID)
+	_, err = b.st.DB().ExecContext(t.Context(), `UPDATE invoice_blobs SET parsed_json = $1 WHERE invoice_id = $2`, parsed, big.ID)
 	require.NoError(t, err)
 	p = br.get("/invoices/" + itoa(big.ID) + "/pdf")
 	require.Equal(t, http.StatusUnprocessableEntity, p.Status)

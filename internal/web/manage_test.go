@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
 	"github.com/efactura-gateway/efactura/internal/gateway"
@@ -351,11 +352,10 @@ func TestFormatMoney(t *testing.T) {
 func TestFiguresAndChart(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)
-	f := buildFigures("ro", []store.InvoiceAmount{
-		{IssueDate: "2026-03-02", MessageType: store.TypeReceived, Currency: "RON", Total: "1000.50"},
-		{IssueDate: "2026-03-03", MessageType: store.TypeReceived, Currency: "RON", Total: "0.50"},
-		{IssueDate: "2026-02-03", MessageType: store.TypeSent, Currency: "EUR", Total: "10"},
-		{IssueDate: "2026-03-09", MessageType: store.TypeErrors, Currency: "RON", Total: "5"},
+	f := buildFigures("ro", []store.InvoiceMonthTotal{
+		{Month: "2026-03", MessageType: store.TypeReceived, Currency: "RON", Invoices: 2, Counted: 2, Total: decimal.RequireFromString("1001.00")},
+		{Month: "2026-02", MessageType: store.TypeSent, Currency: "EUR", Invoices: 1, Counted: 1, Total: decimal.RequireFromString("10")},
+		{Month: "2026-03", MessageType: store.TypeErrors, Currency: "RON", Invoices: 1, Counted: 1, Total: decimal.RequireFromString("5")},
 	}, now)
 	require.Equal(t, 3, f.ThisMonth)
 	require.Len(t, f.Received, 1)
