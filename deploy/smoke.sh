@@ -332,6 +332,11 @@ $COMPOSE up -d --no-build --wait --wait-timeout 180 >"$SMOKE_RUN/up.log" 2>&1 ||
 $COMPOSE ps --format '{{.Service}} {{.Status}}' | sed 's/^/smoke:        /'
 $COMPOSE run --rm --no-deps -T cli migrate status >"$SMOKE_RUN/migrate.log" 2>&1 ||
 	{ cat "$SMOKE_RUN/migrate.log" >&2; fail "docker compose run --rm --no-deps -T cli migrate status (docs/operations.md §1) fails"; }
+# docs/operations.md §5 "Large PostgreSQL installations": pg_dump by the
+# server's own version, inside its container, to a file on the host.
+$COMPOSE exec postgres pg_dump -Fc -U efactura efactura >"$SMOKE_RUN/pg_dump.custom" 2>"$SMOKE_RUN/pg_dump.err" ||
+	{ cat "$SMOKE_RUN/pg_dump.err" >&2; fail "docker compose exec postgres pg_dump -Fc -U efactura efactura > FILE (docs/operations.md §5) fails"; }
+[ "$(head -c 5 "$SMOKE_RUN/pg_dump.custom")" = PGDMP ] || fail "docker compose exec postgres pg_dump -Fc wrote no custom-format dump"
 # Each service sees only its own secrets (no shared env_file).
 pg_sees=$(docker exec "$($COMPOSE ps -q postgres)" sh -c 'env; ls /run/secrets' | grep -E '^(EFACTURA_|DATABASE_URL|REDIS_URL)|^(database_url|efactura_secret_key|efactura_encryption_key|anaf_client_secret)$' || true)
 [ -z "$pg_sees" ] || fail "the PostgreSQL container sees the gateway's settings or secrets: $pg_sees"

@@ -33,8 +33,11 @@ import (
 // efactura user (install drops -o/-g), systemd (systemctl start/stop/
 // restart efactura runs `efactura serve` in the background with the unit's
 // EnvironmentFile, environment and working directory, and waits for
-// /readyz), and `efa` (§1: the binary with the same environment). $M is
-// the machine's root directory, $ADDR the gateway's listen address.
+// /readyz; systemd-run runs its command in the foreground with the
+// EnvironmentFile=, Environment= and WorkingDirectory= properties it is
+// given, the user and terminal options dropped), and `efa` (§1: the binary
+// with the same environment). $M is the machine's root directory, $ADDR
+// the gateway's listen address.
 const runbookPrelude = `set -euo pipefail
 sudo() { "$@"; }
 install() {
@@ -71,6 +74,23 @@ gw_stop() {
   while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   rm -f "$M/run/efactura.pid"
 }
+systemd-run() {
+  local ef="" wd=/ env=()
+  while [ $# -gt 0 ]; do case "$1" in
+    --quiet|--wait|--pty|--uid=*|--gid=*) shift;;
+    -p) case "$2" in
+          EnvironmentFile=*) ef=${2#EnvironmentFile=};;
+          Environment=*) env+=("${2#Environment=}");;
+          WorkingDirectory=*) wd=${2#WorkingDirectory=};;
+          *) echo "systemd-run stand-in: unknown property $2" >&2; return 1;;
+        esac; shift 2;;
+    -*) echo "systemd-run stand-in: unknown option $1" >&2; return 1;;
+    *) break;;
+  esac; done
+  ( set -a; if [ -n "$ef" ]; then . "$ef"; fi; set +a
+    for e in "${env[@]}"; do export "$e"; done
+    cd "$wd" && exec "$@" )
+}
 systemctl() {
   [ "${2:-}" = efactura ] || { echo "systemctl stand-in: only start|stop|restart efactura" >&2; return 1; }
   case "$1" in start) gw_start;; stop) gw_stop;; restart) gw_stop; gw_start;; *) return 1;; esac
@@ -81,14 +101,22 @@ systemctl() {
 // in docs/operations.md, unindented.
 func runbookBlock(t *testing.T, doc, name string) string {
 	t.Helper()
+	return markedBlock(t, doc, name, "sh")
+}
+
+// markedBlock returns the lang block that follows "<!-- runbook: name -->"
+// in docs/operations.md, unindented.
+func markedBlock(t *testing.T, doc, name, lang string) string {
+	t.Helper()
 	marker := "<!-- runbook: " + name + " -->"
 	i := strings.Index(doc, marker)
 	require.GreaterOrEqual(t, i, 0, "docs/operations.md has no %s", marker)
 	rest := doc[i+len(marker):]
-	open := strings.Index(rest, "```sh\n")
+	fence := "```" + lang + "\n"
+	open := strings.Index(rest, fence)
 	require.GreaterOrEqual(t, open, 0)
 	require.Empty(t, strings.TrimSpace(rest[:open]), "the block must follow the marker")
-	body := rest[open+len("```sh\n"):]
+	body := rest[open+len(fence):]
 	end := strings.Index(body, "```")
 	require.GreaterOrEqual(t, end, 0)
 	var out []string
@@ -144,6 +172,7 @@ func (m *machine) run(t *testing.T, binDir, block string) string {
 		"/var/lib/efactura", m.path("var/lib/efactura"),
 		"/var/backups/efactura", m.path("var/backups/efactura"),
 		"127.0.0.1:8080", m.addr,
+		"/usr/local/bin/efactura", "efactura", // installed: the built binary on PATH
 	).Replace(block)
 	cmd := exec.Command("bash", "-c", runbookPrelude+script)
 	cmd.Env = append(os.Environ(), "M="+m.root, "ADDR="+m.addr, "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
@@ -202,6 +231,7 @@ func TestOperationsRunbooks(t *testing.T) {
 	require.NoError(t, err)
 	doc := string(docB)
 	rotateBlock, backupBlock, restoreBlock := runbookBlock(t, doc, "rotate-key"), runbookBlock(t, doc, "backup"), runbookBlock(t, doc, "restore")
+	operatorBlock, timer := runbookBlock(t, doc, "operator"), timerCommand(t, markedBlock(t, doc, "backup-timer", "ini"))
 
 	binDir := t.TempDir()
 	build := exec.Command("go", "build", "-o", filepath.Join(binDir, "efactura"), "../../cmd/efactura")
@@ -213,13 +243,39 @@ func TestOperationsRunbooks(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(binDir, tool),
 			[]byte("#!/bin/sh\necho \"runbook: $0 must not be called\" >&2\nexit 97\n"), 0o700))
 	}
-	blocks := runbooks{rotate: rotateBlock, backup: backupBlock, restore: restoreBlock}
+	blocks := runbooks{operator: operatorBlock, rotate: rotateBlock, backup: backupBlock, restore: restoreBlock, timer: timer}
 	t.Run("SQLite", func(t *testing.T) { t.Parallel(); followRunbooks(t, binDir, blocks, store.SQLite) })
 	t.Run("PostgreSQL", func(t *testing.T) { t.Parallel(); followRunbooks(t, binDir, blocks, store.Postgres) })
 }
 
 // runbooks are the blocks of docs/operations.md.
-type runbooks struct{ rotate, backup, restore string }
+type runbooks struct{ operator, rotate, backup, restore, timer string }
+
+// timerCommand is the daily backup service of docs/operations.md as the
+// systemd-run stand-in runs it: the [Service]'s EnvironmentFile=,
+// Environment= and WorkingDirectory=, and its ExecStart= with systemd's
+// escapes undone (%% is %, $$ is $).
+func timerCommand(t *testing.T, ini string) string {
+	t.Helper()
+	var props []string
+	var exec string
+	for _, line := range strings.Split(ini, "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		switch k {
+		case "EnvironmentFile", "Environment", "WorkingDirectory":
+			props = append(props, "-p "+k+"="+v)
+		case "ExecStart":
+			require.Empty(t, exec, "one ExecStart=")
+			exec = strings.NewReplacer("%%", "%", "$$", "$").Replace(v)
+		}
+	}
+	require.NotEmpty(t, exec, "the backup service has an ExecStart=")
+	require.Len(t, props, 4, "EnvironmentFile=, two Environment= and WorkingDirectory=")
+	return "sudo systemd-run --quiet --wait --uid=efactura " + strings.Join(props, " ") + " " + exec
+}
 
 // followRunbooks runs the runbooks on dialect d: SQLite at
 // /var/lib/efactura/data/efactura.db (whose directory the new machine does
@@ -275,8 +331,13 @@ func followRunbooks(t *testing.T, binDir string, rb runbooks, d store.Dialect) {
 	requireTokensUnder(t, oldURL, firstKey, firstKID)
 	old.run(t, binDir, "sudo systemctl start efactura")
 
+	// §1's operator commands, as written (efa through systemd-run).
+	out := old.run(t, binDir, rb.operator)
+	require.Regexp(t, `user admin@example\.ro created \(id [0-9]+\)`, out)
+	require.Contains(t, out, "(up to date)")
+
 	// Key rotation, as written.
-	out := old.run(t, binDir, rb.rotate)
+	out = old.run(t, binDir, rb.rotate)
 	require.Contains(t, out, "2 secrets, 2 would be re-encrypted", out)
 	require.Regexp(t, `2 secrets, 2 re-encrypted with key "k[0-9]{8}-[0-9a-f]{6}"`, out)
 	require.Contains(t, out, "2 secrets, 0 would be re-encrypted", "after the old key is gone")
@@ -313,6 +374,15 @@ func followRunbooks(t *testing.T, binDir string, rb runbooks, d store.Dialect) {
 	require.Equal(t, served, invoicesPage(t, fresh, string(apiKey)), "the same invoices, the same API key")
 	requireTokensUnder(t, strings.Replace(newDB, "/var/lib/efactura", fresh.path("var/lib/efactura"), 1), newKey, newKID)
 	requireSyncs(t, binDir, fresh, sim, cif)
+
+	// The daily backup service's command, as its unit runs it.
+	out = fresh.run(t, binDir, rb.timer)
+	require.Contains(t, out, "backup written to "+fresh.path("var/backups/efactura/efactura-"))
+	require.Contains(t, out, " is intact")
+	require.Contains(t, out, fmt.Sprintf("%d archived ZIPs checked, 0 mismatches", want))
+	backups, err = filepath.Glob(fresh.path("var/backups/efactura/efactura-*.bak"))
+	require.NoError(t, err)
+	require.Len(t, backups, 2, "the copied backup and the timer's")
 }
 
 // seed runs `efactura serve --demo` (development) on the machine's
