@@ -375,7 +375,11 @@ func followRunbooks(t *testing.T, binDir string, rb runbooks, d store.Dialect) {
 	requireTokensUnder(t, strings.Replace(newDB, "/var/lib/efactura", fresh.path("var/lib/efactura"), 1), newKey, newKID)
 	requireSyncs(t, binDir, fresh, sim, cif)
 
-	// The daily backup service's command, as its unit runs it.
+	// The daily backup service's command, as its unit runs it. Its file
+	// name has a one-second resolution, like the copied backup's: on an
+	// idle machine the steps above take less than a second, and the timer
+	// would find its name taken (the backup refuses to overwrite).
+	time.Sleep(1100 * time.Millisecond)
 	out = fresh.run(t, binDir, rb.timer)
 	require.Contains(t, out, "backup written to "+fresh.path("var/backups/efactura/efactura-"))
 	require.Contains(t, out, " is intact")
