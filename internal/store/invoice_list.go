@@ -370,7 +370,9 @@ const sqliteSimpleTotal = `(u <> '' AND u NOT GLOB '*[^0-9.]*' AND u GLOB '[0-9]
 // (YYYY-MM-DD), grouped by month, message type and currency, summed in the
 // database (exactly: NUMERIC on PostgreSQL, integer parts on SQLite) and
 // cached per version of the company's invoices. Rows marked duplicate_of
-// another are left out (a re-published message counts once).
+// another are left out (a re-published message counts once). A credit
+// note (document_type CreditNote) counts as −|BT-112|; any other document
+// as written (a reversal invoice with a negative total stays negative).
 func (s *Store) InvoiceMonthTotals(ctx context.Context, companyID int64, from string) ([]InvoiceMonthTotal, error) {
 	useCache := !s.inTx && s.cache != nil
 	var version int64
@@ -386,21 +388,22 @@ func (s *Store) InvoiceMonthTotals(ctx context.Context, companyID int64, from st
 	}
 	var query string
 	if s.dialect == Postgres {
-		query = `SELECT substr(issue_date, 1, 7), message_type, currency, '', count(*), count(total_amount_num),
-				coalesce(sum(total_amount_num), 0)::text, 0
+		query = `SELECT substr(issue_date, 1, 7), message_type, currency, '', 0, count(*), count(total_amount_num),
+				coalesce(sum(CASE WHEN document_type = 'CreditNote' THEN -abs(total_amount_num) ELSE total_amount_num END), 0)::text, 0
 			FROM invoices WHERE company_id = $1 AND issue_date >= $2 AND duplicate_of IS NULL
 			GROUP BY 1, 2, 3`
 	} else {
 		simple := sqliteSimpleTotal
-		query = `SELECT m, message_type, currency, CASE WHEN ` + simple + ` THEN '' ELSE t END AS odd, count(*),
+		query = `SELECT m, message_type, currency, CASE WHEN ` + simple + ` THEN '' ELSE t END AS odd, CASE WHEN ` + simple + ` THEN 0 ELSE cn END AS oddcn, count(*),
 				sum(CASE WHEN ` + simple + ` THEN 1 ELSE 0 END),
 				coalesce(sum(CASE WHEN ` + simple + ` THEN sgn * CAST(CASE WHEN instr(u, '.') > 0 THEN substr(u, 1, instr(u, '.') - 1) ELSE u END AS INTEGER) END), 0),
 				coalesce(sum(CASE WHEN ` + simple + ` AND instr(u, '.') > 0 THEN sgn * CAST(substr(substr(u, instr(u, '.') + 1) || '000000', 1, 6) AS INTEGER) END), 0)
 			FROM (SELECT substr(issue_date, 1, 7) AS m, message_type, currency, trim(total_amount) AS t,
 					CASE WHEN trim(total_amount) GLOB '-*' THEN substr(trim(total_amount), 2) ELSE trim(total_amount) END AS u,
-					CASE WHEN trim(total_amount) GLOB '-*' THEN -1 ELSE 1 END AS sgn
+					CASE WHEN document_type = 'CreditNote' OR trim(total_amount) GLOB '-*' THEN -1 ELSE 1 END AS sgn,
+					CASE WHEN document_type = 'CreditNote' THEN 1 ELSE 0 END AS cn
 				FROM invoices WHERE company_id = $1 AND issue_date >= $2 AND duplicate_of IS NULL)
-			GROUP BY m, message_type, currency, odd`
+			GROUP BY m, message_type, currency, odd, oddcn`
 	}
 	rows, err := s.query(ctx, query, companyID, from)
 	if err != nil {
@@ -414,11 +417,12 @@ func (s *Store) InvoiceMonthTotals(ctx context.Context, companyID int64, from st
 		var (
 			k             gk
 			odd, sum      string
+			oddCN         int
 			all, counted  int
 			micro         int64
 			month, typ, c sql.NullString
 		)
-		if err := rows.Scan(&month, &typ, &c, &odd, &all, &counted, &sum, &micro); err != nil {
+		if err := rows.Scan(&month, &typ, &c, &odd, &oddCN, &all, &counted, &sum, &micro); err != nil {
 			return nil, s.wrap("invoice month totals", err)
 		}
 		k = gk{month.String, typ.String, c.String}
@@ -434,6 +438,9 @@ func (s *Store) InvoiceMonthTotals(ctx context.Context, companyID int64, from st
 			// Not a plain decimal text (SQLite): summed here, as the
 			// dashboard always did, when it is a decimal at all.
 			if d, err := decimal.NewFromString(strings.TrimSpace(odd)); err == nil {
+				if oddCN == 1 {
+					d = d.Abs().Neg()
+				}
 				g.Counted += all
 				g.Total = g.Total.Add(d.Mul(decimal.NewFromInt(int64(all))))
 			}
@@ -462,6 +469,7 @@ type InvoiceAmount struct {
 	MessageType string
 	Currency    string // BT-5
 	Total       string // BT-112 as written; "" when unknown
+	CreditNote  bool   // document_type CreditNote
 }
 
 // InvoiceAmounts lists the date, type, currency and total of the company's
@@ -469,7 +477,7 @@ type InvoiceAmount struct {
 // duplicate_of another are left out (a re-published message counts once).
 func (s *Store) InvoiceAmounts(ctx context.Context, companyID int64, from string) ([]InvoiceAmount, error) {
 	rows, err := s.q.QueryContext(ctx, `
-		SELECT issue_date, message_type, currency, total_amount FROM invoices
+		SELECT issue_date, message_type, currency, total_amount, document_type = 'CreditNote' FROM invoices
 		WHERE company_id = $1 AND issue_date >= $2 AND duplicate_of IS NULL ORDER BY issue_date, id`, companyID, from)
 	if err != nil {
 		return nil, s.wrap("invoice amounts", err)
@@ -479,7 +487,7 @@ func (s *Store) InvoiceAmounts(ctx context.Context, companyID int64, from string
 			a InvoiceAmount
 			d sql.NullString
 		)
-		err := row.Scan(&d, &a.MessageType, &a.Currency, &a.Total)
+		err := row.Scan(&d, &a.MessageType, &a.Currency, &a.Total, &a.CreditNote)
 		a.IssueDate = d.String
 		return &a, err
 	})

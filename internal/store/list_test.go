@@ -212,6 +212,11 @@ func TestInvoiceMonthTotals(t *testing.T) {
 			inv.TotalAmount, inv.IssueDate = total, "2025-11-0"+fmt.Sprint(i%9+1)
 			_, err := st.InsertInvoice(ctx, inv)
 			require.NoError(t, err)
+			// The same totals on credit notes: each counts as −|total|.
+			cn := sampleInvoice(c.ID, fmt.Sprintf("38%08d", i))
+			cn.TotalAmount, cn.IssueDate, cn.DocumentType = total, "2025-11-0"+fmt.Sprint(i%9+1), "CreditNote"
+			_, err = st.InsertInvoice(ctx, cn)
+			require.NoError(t, err)
 		}
 		from := "2024-06-01"
 		amounts, err := st.InvoiceAmounts(ctx, c.ID, from)
@@ -224,6 +229,9 @@ func TestInvoiceMonthTotals(t *testing.T) {
 			g.Month, g.MessageType, g.Currency = k.m, k.typ, k.cur
 			g.Invoices++
 			if d, err := decimal.NewFromString(strings.TrimSpace(a.Total)); err == nil {
+				if a.CreditNote {
+					d = d.Abs().Neg()
+				}
 				g.Counted++
 				g.Total = g.Total.Add(d)
 			}
