@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/efactura-gateway/efactura/internal/app"
+	"github.com/efactura-gateway/efactura/internal/testbuf"
 )
 
 // httpSeries returns the efactura_http_* series (name and labels, no
@@ -154,7 +155,7 @@ func TestRedisOutageDegrades(t *testing.T) {
 	t.Parallel()
 	addr := freePort(t)
 	stop := startRedis(t, addr)
-	logs := &lockedBuffer{}
+	logs := &testbuf.Buffer{}
 	_, lines := serveDemo(t, map[string]string{"REDIS_URL": "redis://" + addr + "/0"}, logs)
 	base, key := lines["url"], lines["api key"]
 
@@ -199,7 +200,7 @@ func TestRedisOutageDegrades(t *testing.T) {
 func TestRedisDownAtStart(t *testing.T) {
 	t.Parallel()
 	addr := freePort(t) // nothing listens there
-	logs := &lockedBuffer{}
+	logs := &testbuf.Buffer{}
 	_, lines := serveDemo(t, map[string]string{"REDIS_URL": "redis://" + addr + "/0"}, logs)
 	base, key := lines["url"], lines["api key"]
 	code, body := get(t, http.DefaultClient, base+"/readyz", nil)

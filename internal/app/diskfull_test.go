@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/efactura-gateway/efactura/internal/testbuf"
 )
 
 // mountTmpfs mounts a tmpfs of size on a fresh directory, unmounted at the
@@ -61,7 +63,7 @@ func fillDisk(t *testing.T, dir string) {
 func TestFullDiskFailsReadiness(t *testing.T) {
 	t.Parallel()
 	dir := mountTmpfs(t, "64m")
-	logs := &lockedBuffer{}
+	logs := &testbuf.Buffer{}
 	_, lines := serveDemo(t, map[string]string{
 		"EFACTURA_DATA_DIR": dir,
 		"DATABASE_URL":      "sqlite:" + filepath.Join(dir, "efactura.db"),

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -25,25 +24,8 @@ import (
 	"github.com/efactura-gateway/efactura/internal/invoice"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/store/storetest"
+	"github.com/efactura-gateway/efactura/internal/testbuf"
 )
-
-// syncBuffer is a goroutine-safe stdout for the demo.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 type demoRun struct {
 	url, admin, key string
@@ -74,7 +56,7 @@ func startDemoEnv(t *testing.T, dataDir, dbURL, invoicesDir string, extra map[st
 	ctx, cancel := context.WithCancel(context.Background())
 	e, err := app.Open(ctx, cfg, logger, app.OpenOptions{Migrate: true})
 	require.NoError(t, err)
-	out := &syncBuffer{}
+	out := &testbuf.Buffer{}
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,25 +21,8 @@ import (
 	"github.com/efactura-gateway/efactura/internal/config"
 	"github.com/efactura-gateway/efactura/internal/httpserver"
 	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/testbuf"
 )
-
-// lockedBuffer collects log output from every goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // serveDemo runs the demo in-process with env and the logger app.NewLogger
 // builds from it (writing to logs); it returns the demo's lines.
@@ -61,7 +43,7 @@ func serveDemo(t *testing.T, env map[string]string, logs io.Writer) (*app.Env, m
 	ctx, cancel := context.WithCancel(context.Background())
 	e, err := app.Open(ctx, cfg, logger, app.OpenOptions{Migrate: true})
 	require.NoError(t, err)
-	out := &lockedBuffer{}
+	out := &testbuf.Buffer{}
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
@@ -187,7 +169,7 @@ func TestMetricsOnTheirOwnListener(t *testing.T) {
 // and that request lines carry a request id.
 func TestLogsCarryNoSecrets(t *testing.T) {
 	t.Parallel()
-	logs := &lockedBuffer{}
+	logs := &testbuf.Buffer{}
 	e, lines := serveDemo(t, map[string]string{"EFACTURA_LOG_LEVEL": "debug", "EFACTURA_LOG_FORMAT": "json"}, logs)
 	base, key := lines["url"], lines["api key"]
 	email, password, _ := strings.Cut(lines["admin"], " ")
@@ -263,7 +245,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 
 func TestRequestIDOnEveryLineOfARequest(t *testing.T) {
 	t.Parallel()
-	var buf lockedBuffer
+	var buf testbuf.Buffer
 	cfg := &config.Config{LogFormat: "json", LogLevel: "debug"}
 	logger := app.NewLogger(cfg, &buf)
 	h := httpserver.RequestID(httpserver.AccessLog(logger, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/config"
 	"github.com/efactura-gateway/efactura/internal/secretbox"
 	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/testbuf"
 )
 
 // TestDemoStartsOverUndecryptableSecrets: `serve` refuses secrets its key
@@ -36,7 +37,7 @@ func TestDemoStartsOverUndecryptableSecrets(t *testing.T) {
 		ExpiresAt: time.Now().Add(time.Hour), Status: "connected"}))
 	require.NoError(t, st.Close())
 
-	logs := &lockedBuffer{}
+	logs := &testbuf.Buffer{}
 	_, lines := serveDemo(t, map[string]string{"DATABASE_URL": dbURL}, logs)
 	require.NotEmpty(t, lines["api key"])
 	require.Contains(t, logs.String(), `2 under key \"gone\"`)

@@ -20,6 +20,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/efactura-gateway/efactura/internal/testbuf"
 	"github.com/efactura-gateway/efactura/internal/tracing"
 )
 
@@ -60,7 +61,7 @@ func TestTracingSpansAndLogIDs(t *testing.T) {
 	restore := tracing.Install(tp)
 	t.Cleanup(func() { restore(); _ = tp.Shutdown(t.Context()) })
 
-	logs := &lockedBuffer{}
+	logs := &testbuf.Buffer{}
 	_, lines := serveDemo(t, map[string]string{"EFACTURA_LOG_FORMAT": "json"}, logs)
 	base, key := lines["url"], lines["api key"]
 

@@ -7,13 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/efactura-gateway/efactura/internal/anafsim"
+	"github.com/efactura-gateway/efactura/internal/testbuf"
 )
 
 // TestUploadCommand runs `efactura upload` against the ANAF simulator
@@ -42,7 +42,7 @@ func TestUploadCommand(t *testing.T) {
 	// sync) and the ANAF connection; stopped once the syncs are done.
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	serveOut := &lockedBuffer{}
+	serveOut := &testbuf.Buffer{}
 	go func() {
 		done <- RunEnv(ctx, []string{"serve", "--demo"}, serveOut, serveOut, func(k string) string { return r.env[k] })
 	}()
@@ -101,22 +101,4 @@ func TestUploadCommand(t *testing.T) {
 	require.Equal(t, 1, code, errOut)
 	code, _, errOut = r.run("upload", "--company", "RO1", valid)
 	require.Equal(t, 2, code, errOut)
-}
-
-// lockedBuffer collects a background command's output for a failure message.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

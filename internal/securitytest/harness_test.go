@@ -1,7 +1,6 @@
 package securitytest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,27 +26,10 @@ import (
 	"github.com/efactura-gateway/efactura/internal/invoice/invoicegen"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/store/storetest"
+	"github.com/efactura-gateway/efactura/internal/testbuf"
 )
 
 const password = "correct horse battery staple"
-
-// lockedBuffer collects the gateway's log lines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // stack is the whole gateway (app.Serve: web, API, middleware, jobs) on a
 // loopback port, over its own database.
@@ -56,7 +37,7 @@ type stack struct {
 	url  string
 	st   *store.Store
 	env  *app.Env
-	logs *lockedBuffer
+	logs *testbuf.Buffer
 }
 
 // productionPasswordCost, as a key of startStack's extra, makes the stack
@@ -93,7 +74,7 @@ func startStack(t *testing.T, dialect store.Dialect, extra map[string]string) *s
 	}
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	require.NoError(t, err)
-	logs := &lockedBuffer{}
+	logs := &testbuf.Buffer{}
 	logger := app.NewLogger(cfg, logs)
 	ctx, cancel := context.WithCancel(context.Background())
 	e, err := app.Open(ctx, cfg, logger, app.OpenOptions{Migrate: true, PasswordParams: params})
