@@ -128,6 +128,12 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/admin/anaf"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
 	{matrixRoute{"GET", "/admin/audit"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
 	{matrixRoute{"GET", "/admin/system"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
+	// Two-factor login (issue 19): the account page is the user's own (an
+	// admin impersonating them gets 404); the second step answers only a
+	// login waiting for its code, so here it sends everyone on.
+	{matrixRoute{"GET", "/account/2fa"}, [6]string{toLogin, toPend, ok, ok, ok, nf}},
+	{matrixRoute{"GET", "/login/2fa"}, [6]string{toLogin, toLogin, home, home, home, home}},
+	{matrixRoute{"GET", "/admin/2fa"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
 	// The API ignores sessions: a cookie is no key.
 	{matrixRoute{"GET", "/api/v1/health"}, [6]string{ok, ok, ok, ok, ok, ok}},
 	{matrixRoute{"GET", "/api/v1/openapi.json"}, [6]string{ok, ok, ok, ok, ok, ok}},
@@ -172,6 +178,14 @@ var matrix = []struct {
 	{matrixRoute{"POST", "/companies/{id}/members/{uid}/remove"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
 	{matrixRoute{"POST", "/anaf/disconnect"}, [6]string{toLogin, toPend, acted, acted, acted, acted}},
 	{matrixRoute{"POST", "/account/password"}, [6]string{toLogin, toPend, bad, bad, bad, nf}},
+	// Two-factor login: start makes a secret waiting for its code, so the
+	// empty confirmation is refused; codes and disable need it on first.
+	{matrixRoute{"POST", "/account/2fa/start"}, [6]string{toLogin, toPend, acted, acted, acted, nf}},
+	{matrixRoute{"POST", "/account/2fa/confirm"}, [6]string{toLogin, toPend, bad, bad, bad, nf}},
+	{matrixRoute{"POST", "/account/2fa/codes"}, [6]string{toLogin, toPend, acted, acted, acted, nf}},
+	{matrixRoute{"POST", "/account/2fa/disable"}, [6]string{toLogin, toPend, acted, acted, acted, nf}},
+	{matrixRoute{"POST", "/login/2fa"}, [6]string{toLogin, toLogin, home, home, home, home}},
+	{matrixRoute{"POST", "/admin/2fa"}, [6]string{toLogin, toPend, nf, nf, bad, nf}},
 	{matrixRoute{"POST", "/companies/{id}/delete"}, [6]string{toLogin, toPend, bad, nf, nf, bad}},
 	// A hands {id} over to a member, then leaves it (no longer the last owner).
 	{matrixRoute{"POST", "/companies/{id}/members/{uid}/handover"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
@@ -204,6 +218,8 @@ var webRoutes = []string{
 	"GET /validate", "POST /validate",
 	"GET /companies/{id}/upload", "POST /companies/{id}/upload", "GET /companies/{id}/uploads",
 	"GET /uploads/{id}", "GET /uploads/{id}/status", "POST /invoices/{id}/message",
+	"GET /login/2fa", "POST /login/2fa", "GET /account/2fa", "POST /account/2fa/start", "POST /account/2fa/confirm",
+	"POST /account/2fa/codes", "POST /account/2fa/disable", "GET /admin/2fa", "POST /admin/2fa",
 }
 
 // TestMatrixCoversRoutes fails when a route of the web route table (read

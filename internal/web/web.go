@@ -190,6 +190,17 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /admin/audit", admin(a.showAuditPage))
 	mux.Handle("GET /admin/system", admin(a.showSystemPage))
 
+	// Two-factor login (twofactor.go).
+	mux.HandleFunc("GET /login/2fa", a.showSecondStepPage)
+	mux.HandleFunc("POST /login/2fa", a.submitSecondStep)
+	mux.Handle("GET /account/2fa", login(a.showTwoFactorPage))
+	mux.Handle("POST /account/2fa/start", login(a.submitTwoFactorStart))
+	mux.Handle("POST /account/2fa/confirm", login(a.submitTwoFactorConfirm))
+	mux.Handle("POST /account/2fa/codes", login(a.submitTwoFactorCodes))
+	mux.Handle("POST /account/2fa/disable", login(a.submitTwoFactorDisable))
+	mux.Handle("GET /admin/2fa", admin(a.showTwoFactorPolicyPage))
+	mux.Handle("POST /admin/2fa", admin(a.submitTwoFactorPolicy))
+
 	mux.HandleFunc("/", a.notFound)
 	return mux
 }
