@@ -1,0 +1,108 @@
+package compliance
+
+import (
+	"sort"
+	"time"
+
+	"github.com/efactura-gateway/efactura/internal/deadline"
+	"github.com/efactura-gateway/efactura/internal/tz"
+)
+
+// Invoice is one sent invoice as the checks see it: one invoice identity
+// (seller CIF + number BT-1 + issue date BT-2), with where the gateway
+// knows it from.
+type Invoice struct {
+	InvoiceID int64  // the archived FACTURA TRIMISA row; 0 when only an upload knows it
+	UploadID  int64  // the gateway's upload; 0 when it was sent outside the gateway
+	SellerCIF string // digits
+	Number    string // BT-1 as written
+	IssueDate time.Time
+	// Submitted is when ANAF received it: the upload's time when it went
+	// through the gateway, else the creation time of ANAF's FACTURA
+	// TRIMISA message (a little after the upload itself). Zero when ANAF
+	// has not accepted it (an upload refused, invalid or still in flight).
+	Submitted time.Time
+}
+
+// DeadlineStatus is where an invoice stands against its deadline.
+type DeadlineStatus string
+
+// The statuses.
+const (
+	OnTime  DeadlineStatus = "on_time" // sent on or before its last day
+	Late    DeadlineStatus = "late"    // sent after its last day
+	Overdue DeadlineStatus = "overdue" // not (yet) accepted by ANAF, and its last day has passed
+	Open    DeadlineStatus = "open"    // not (yet) accepted by ANAF, still in time
+)
+
+// DeadlineRow is one invoice checked against its deadline.
+type DeadlineRow struct {
+	Invoice
+	Due      time.Time       // last day to send it (00:00 UTC, a calendar date)
+	Regime   deadline.Regime // the law that set Due (by the issue date)
+	Status   DeadlineStatus
+	DaysLate int // calendar days after Due: when it was sent (Late) or as of today (Overdue)
+}
+
+// DeadlineReport is the deadline check of a set of sent invoices.
+type DeadlineReport struct {
+	Checked int           // invoices checked
+	OnTime  int           // of which sent in time
+	Open    int           // of which not sent yet, still in time
+	Late    []DeadlineRow // sent late, most days late first
+	Overdue []DeadlineRow // not accepted by ANAF and past their deadline, most days first
+}
+
+// CheckDeadlines checks each invoice against its legal deadline. today is
+// the current instant (its day counts in Europe/Bucharest, as the
+// submission times do).
+func CheckDeadlines(invs []Invoice, today time.Time) DeadlineReport {
+	var r DeadlineReport
+	now := bucharestDay(today)
+	for _, inv := range invs {
+		if inv.IssueDate.IsZero() {
+			continue
+		}
+		row := DeadlineRow{Invoice: inv}
+		row.Due, row.Regime = deadline.Due(inv.IssueDate)
+		r.Checked++
+		switch {
+		case !inv.Submitted.IsZero():
+			if d := daysBetween(row.Due, bucharestDay(inv.Submitted)); d > 0 {
+				row.Status, row.DaysLate = Late, d
+				r.Late = append(r.Late, row)
+			} else {
+				row.Status = OnTime
+				r.OnTime++
+			}
+		default:
+			if d := daysBetween(row.Due, now); d > 0 {
+				row.Status, row.DaysLate = Overdue, d
+				r.Overdue = append(r.Overdue, row)
+			} else {
+				row.Status = Open
+				r.Open++
+			}
+		}
+	}
+	for _, rows := range [][]DeadlineRow{r.Late, r.Overdue} {
+		sort.SliceStable(rows, func(i, j int) bool {
+			if rows[i].DaysLate != rows[j].DaysLate {
+				return rows[i].DaysLate > rows[j].DaysLate
+			}
+			return rows[i].IssueDate.Before(rows[j].IssueDate)
+		})
+	}
+	return r
+}
+
+// bucharestDay is the calendar date (00:00 UTC) of instant t in Romania.
+func bucharestDay(t time.Time) time.Time {
+	y, m, d := t.In(tz.Bucharest()).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// daysBetween is b - a in whole calendar days (both dates at 00:00 UTC).
+func daysBetween(a, b time.Time) int {
+	return int(b.Sub(a) / (24 * time.Hour))
+}
