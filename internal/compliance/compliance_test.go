@@ -43,7 +43,7 @@ func TestParsePattern(t *testing.T) {
 		{`(?P<nr>\d+)`, ErrPatternNoNumber},
 		{`(?P<number>\d+`, ErrPatternSyntax},
 		{`(?P<number>\d+)(?P<number>x)`, ErrPatternTwice},
-		{`(?P<number>a)\1`, ErrPatternSyntax},              // RE2 has no back-references
+		{`(?P<number>a)\1`, ErrPatternSyntax}, // RE2 has no back-references
 		{strings.Repeat("a", MaxPatternLen) + `(?P<number>\d+)`, ErrPatternLong},
 		{"(?P<number>\\d+)\xff", ErrPatternEncoding},
 	} {
