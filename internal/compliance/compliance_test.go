@@ -297,3 +297,25 @@ func TestUnmatchedCap(t *testing.T) {
 		t.Fatalf("unmatched %d listed %d checked %d", r.UnmatchedCount, len(r.Unmatched), r.Checked)
 	}
 }
+
+func TestMerge(t *testing.T) {
+	d := day(t, "2026-03-02")
+	sync := at(t, "2026-03-05 10:05")
+	up := at(t, "2026-03-05 10:00")
+	got := Merge([]Invoice{
+		{InvoiceID: 10, SellerCIF: "1", Number: "F1", IssueDate: d, Submitted: sync}, // seen through sync
+		{UploadID: 3, SellerCIF: "1", Number: "F1", IssueDate: d},                    // an upload ANAF refused
+		{UploadID: 4, InvoiceID: 10, SellerCIF: "1", Number: "F1", IssueDate: d, Submitted: up},
+		{UploadID: 5, SellerCIF: "1", Number: "F2", IssueDate: d}, // only refused
+		{InvoiceID: 11, SellerCIF: "2", Number: "F1", IssueDate: d, Submitted: sync},
+	})
+	if len(got) != 3 {
+		t.Fatalf("merged %d identities, want 3: %+v", len(got), got)
+	}
+	if g := got[0]; g.InvoiceID != 10 || g.UploadID != 4 || !g.Submitted.Equal(up) {
+		t.Errorf("F1 merged as %+v", g)
+	}
+	if g := got[1]; g.UploadID != 5 || !g.Submitted.IsZero() {
+		t.Errorf("F2 merged as %+v", g)
+	}
+}

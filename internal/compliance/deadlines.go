@@ -106,3 +106,37 @@ func bucharestDay(t time.Time) time.Time {
 func daysBetween(a, b time.Time) int {
 	return int(b.Sub(a) / (24 * time.Hour))
 }
+
+// Merge joins what several sources know of one invoice identity (seller
+// CIF + number + issue date): the archived row, the uploads of it. The
+// result keeps the first order of identities; its InvoiceID is the
+// archived row's, its UploadID the upload ANAF accepted (else the first),
+// and Submitted the earliest submission any source knows.
+func Merge(invs []Invoice) []Invoice {
+	type acc struct {
+		i        int
+		accepted bool // UploadID is an upload ANAF accepted
+	}
+	at := map[string]*acc{}
+	var out []Invoice
+	for _, inv := range invs {
+		id := inv.SellerCIF + "\x00" + inv.Number + "\x00" + inv.IssueDate.Format(time.DateOnly)
+		a, ok := at[id]
+		if !ok {
+			at[id] = &acc{i: len(out), accepted: inv.UploadID != 0 && !inv.Submitted.IsZero()}
+			out = append(out, inv)
+			continue
+		}
+		m := &out[a.i]
+		if m.InvoiceID == 0 {
+			m.InvoiceID = inv.InvoiceID
+		}
+		if inv.UploadID != 0 && (m.UploadID == 0 || !a.accepted && !inv.Submitted.IsZero()) {
+			m.UploadID, a.accepted = inv.UploadID, !inv.Submitted.IsZero()
+		}
+		if !inv.Submitted.IsZero() && (m.Submitted.IsZero() || inv.Submitted.Before(m.Submitted)) {
+			m.Submitted = inv.Submitted
+		}
+	}
+	return out
+}
