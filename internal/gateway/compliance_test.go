@@ -154,8 +154,8 @@ func TestCompliance(t *testing.T) {
 		ownerA, memberA := gateway.Actor{UserID: owner.ID, Email: owner.Email}, gateway.Actor{UserID: member.ID}
 		require.ErrorIs(t, gw.SetNumberingPattern(ctx, memberA, c.ID, `^FCT-(?P<number>\d+)$`), gateway.ErrNotFound)
 		for pat, want := range map[string]*gateway.Error{
-			`^FCT-(\d+)$`:  gateway.ErrPatternNoNumber,
-			`(?P<number>`:  gateway.ErrPatternSyntax,
+			`^FCT-(\d+)$`: gateway.ErrPatternNoNumber,
+			`(?P<number>`: gateway.ErrPatternSyntax,
 			string(make([]byte, 300)) + `(?P<number>\d+)`: gateway.ErrPatternLong,
 		} {
 			err := gw.SetNumberingPattern(ctx, ownerA, c.ID, pat)
