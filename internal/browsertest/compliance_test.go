@@ -71,7 +71,7 @@ func TestBrowserCompliancePage(t *testing.T) {
 	insertSent(t, g, alfa, "3400000004", "ALF-0002", "2026-01-08", "2026-01-09 10:00")
 	insertSent(t, g, alfa, "3400000005", "ALF-0005", "2026-01-12", "2026-01-13 10:00") // 0003–0004 missing
 	rep1 := insertSent(t, g, alfa, "3400000006", "ALF-0006", "2026-01-13", "2026-01-14 10:00")
-	rep2 := insertSent(t, g, alfa, "3400000007", "ALF-0006", "2026-01-20", "2026-01-21 10:00") // the same number again
+	rep2 := insertSent(t, g, alfa, "3400000007", "ALF-0006", "2026-01-20", "2026-01-21 10:00")  // the same number again
 	late2 := insertSent(t, g, alfa, "3400000008", "ALF-0007", "2026-02-02", "2026-02-23 09:00") // due 9.2: 14 days late
 
 	path := fmt.Sprintf("/companies/%d/compliance/numbering?from=01.12.2025&to=28.02.2026", alfa.ID)
