@@ -262,6 +262,9 @@ func TestCheckNumbering(t *testing.T) {
 		{"one identity given twice counts once", def, []Invoice{
 			inv(t, 1, "F1", "2026-01-05"), {InvoiceID: 0, UploadID: 7, SellerCIF: "123", Number: "F1", IssueDate: day(t, "2026-01-05")},
 		}, NumberingOptions{}, "123|F[2026-2026] 1 F1..F1"},
+		{"a number ANAF refused is missing", def, []Invoice{
+			inv(t, 1, "F1", "2026-01-05"), {UploadID: 9, SellerCIF: "123", Number: "F2", IssueDate: day(t, "2026-01-06"), Refused: true}, inv(t, 3, "F3", "2026-01-07"),
+		}, NumberingOptions{}, "123|F[2026-2026] 2 F1..F3 missing 1 (F2)"},
 		{"numbers not following the pattern", def, []Invoice{
 			inv(t, 1, "F1", "2026-01-05"), inv(t, 2, "FARA NUMAR", "2026-01-06"), inv(t, 3, "F2", "2026-01-06"),
 		}, NumberingOptions{}, "123|F[2026-2026] 2 F1..F2; unmatched 1"},
@@ -304,18 +307,18 @@ func TestMerge(t *testing.T) {
 	up := at(t, "2026-03-05 10:00")
 	got := Merge([]Invoice{
 		{InvoiceID: 10, SellerCIF: "1", Number: "F1", IssueDate: d, Submitted: sync}, // seen through sync
-		{UploadID: 3, SellerCIF: "1", Number: "F1", IssueDate: d},                    // an upload ANAF refused
+		{UploadID: 3, SellerCIF: "1", Number: "F1", IssueDate: d, Refused: true},     // an upload ANAF refused
 		{UploadID: 4, InvoiceID: 10, SellerCIF: "1", Number: "F1", IssueDate: d, Submitted: up},
-		{UploadID: 5, SellerCIF: "1", Number: "F2", IssueDate: d}, // only refused
+		{UploadID: 5, SellerCIF: "1", Number: "F2", IssueDate: d, Refused: true}, // only refused
 		{InvoiceID: 11, SellerCIF: "2", Number: "F1", IssueDate: d, Submitted: sync},
 	})
 	if len(got) != 3 {
 		t.Fatalf("merged %d identities, want 3: %+v", len(got), got)
 	}
-	if g := got[0]; g.InvoiceID != 10 || g.UploadID != 4 || !g.Submitted.Equal(up) {
+	if g := got[0]; g.InvoiceID != 10 || g.UploadID != 4 || !g.Submitted.Equal(up) || g.Refused {
 		t.Errorf("F1 merged as %+v", g)
 	}
-	if g := got[1]; g.UploadID != 5 || !g.Submitted.IsZero() {
+	if g := got[1]; g.UploadID != 5 || !g.Submitted.IsZero() || !g.Refused {
 		t.Errorf("F2 merged as %+v", g)
 	}
 }

@@ -22,6 +22,11 @@ type Invoice struct {
 	// TRIMISA message (a little after the upload itself). Zero when ANAF
 	// has not accepted it (an upload refused, invalid or still in flight).
 	Submitted time.Time
+	// Refused: ANAF refused it or the gateway found it invalid, and no
+	// other upload of it is accepted or in flight: ANAF does not hold
+	// the number (CheckNumbering leaves it out; CheckDeadlines counts it
+	// overdue once its deadline passed).
+	Refused bool
 }
 
 // DeadlineStatus is where an invoice stands against its deadline.
@@ -111,7 +116,8 @@ func daysBetween(a, b time.Time) int {
 // CIF + number + issue date): the archived row, the uploads of it. The
 // result keeps the first order of identities; its InvoiceID is the
 // archived row's, its UploadID the upload ANAF accepted (else the first),
-// and Submitted the earliest submission any source knows.
+// Submitted the earliest submission any source knows, and Refused only
+// when every source is a refused upload.
 func Merge(invs []Invoice) []Invoice {
 	type acc struct {
 		i        int
@@ -131,6 +137,7 @@ func Merge(invs []Invoice) []Invoice {
 		if m.InvoiceID == 0 {
 			m.InvoiceID = inv.InvoiceID
 		}
+		m.Refused = m.Refused && inv.Refused
 		if inv.UploadID != 0 && (m.UploadID == 0 || !a.accepted && !inv.Submitted.IsZero()) {
 			m.UploadID, a.accepted = inv.UploadID, !inv.Submitted.IsZero()
 		}

@@ -94,7 +94,8 @@ type seriesKey struct {
 // the lowest and the highest, the numbers used twice, and the invoices
 // whose number does not follow the pattern. Invoices must be distinct
 // identities (ANAF's re-publications left out by the caller); a repeated
-// identity is counted once.
+// identity is counted once. Refused invoices are left out: ANAF does not
+// hold their number, so it is missing.
 //
 // Yearly restarts: when the numbers of a year start at or below the
 // highest number of the previous year, the series restarted and each
@@ -112,7 +113,7 @@ func CheckNumbering(invs []Invoice, p *Pattern, o NumberingOptions) NumberingRep
 	groups := map[seriesKey][]numbered{}
 	seen := map[string]bool{}
 	for _, inv := range invs {
-		if !o.From.IsZero() && inv.IssueDate.Before(o.From) || !o.To.IsZero() && inv.IssueDate.After(o.To) {
+		if inv.Refused || !o.From.IsZero() && inv.IssueDate.Before(o.From) || !o.To.IsZero() && inv.IssueDate.After(o.To) {
 			continue
 		}
 		id := inv.SellerCIF + "\x00" + inv.Number + "\x00" + inv.IssueDate.Format(time.DateOnly)

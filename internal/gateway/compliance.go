@@ -99,6 +99,7 @@ func (s *Service) Compliance(ctx context.Context, p Principal, companyID int64, 
 		if r.Submitted != nil {
 			inv.Submitted = *r.Submitted
 		}
+		inv.Refused = r.State == store.UploadNOK || r.State == store.UploadInvalid
 		invs = append(invs, inv)
 	}
 	invs = compliance.Merge(invs)
