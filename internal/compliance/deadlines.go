@@ -64,12 +64,22 @@ type DeadlineReport struct {
 func CheckDeadlines(invs []Invoice, today time.Time) DeadlineReport {
 	var r DeadlineReport
 	now := bucharestDay(today)
+	type due struct {
+		day    time.Time
+		regime deadline.Regime
+	}
+	dues := map[time.Time]due{} // by issue date: many invoices share one
 	for _, inv := range invs {
 		if inv.IssueDate.IsZero() {
 			continue
 		}
 		row := DeadlineRow{Invoice: inv}
-		row.Due, row.Regime = deadline.Due(inv.IssueDate)
+		d, ok := dues[inv.IssueDate]
+		if !ok {
+			d.day, d.regime = deadline.Due(inv.IssueDate)
+			dues[inv.IssueDate] = d
+		}
+		row.Due, row.Regime = d.day, d.regime
 		r.Checked++
 		switch {
 		case !inv.Submitted.IsZero():

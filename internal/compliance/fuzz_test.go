@@ -28,6 +28,14 @@ func FuzzPattern(f *testing.F) {
 		if p.re.SubexpIndex(GroupNumber) < 0 {
 			t.Fatal("accepted a pattern without the number group")
 		}
+		if p.Default() {
+			// The fast path and the regular expression agree.
+			s1, v1, sp1, ok1 := p.Split(number)
+			s2, v2, sp2, ok2 := p.splitRE(number)
+			if ok1 != ok2 || ok1 && (s1 != s2 || v1 != v2 || sp1 != sp2) {
+				t.Fatalf("default split of %q: fast %v %d %v %v, regexp %v %d %v %v", number, s1, v1, sp1, ok1, s2, v2, sp2, ok2)
+			}
+		}
 		s, v, span, ok := p.Split(number)
 		if !ok {
 			return

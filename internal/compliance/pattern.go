@@ -107,6 +107,33 @@ func (p *Pattern) Default() bool { return p.src == DefaultPattern }
 // pattern: no match, a number group that is empty, not all ASCII digits,
 // or longer than MaxNumberDigits.
 func (p *Pattern) Split(number string) (s Series, n uint64, span [2]int, ok bool) {
+	if p.src == DefaultPattern {
+		return splitDefault(number)
+	}
+	return p.splitRE(number)
+}
+
+// splitDefault is DefaultPattern without the regular expression engine:
+// the last run of ASCII digits (FuzzPattern checks that both agree).
+func splitDefault(number string) (s Series, n uint64, span [2]int, ok bool) {
+	b := len(number)
+	for b > 0 && (number[b-1] < '0' || number[b-1] > '9') {
+		b--
+	}
+	a := b
+	for a > 0 && number[a-1] >= '0' && number[a-1] <= '9' {
+		a--
+	}
+	if a == b || b-a > MaxNumberDigits {
+		return Series{}, 0, span, false
+	}
+	for i := a; i < b; i++ {
+		n = n*10 + uint64(number[i]-'0')
+	}
+	return Series{Prefix: number[:a], Suffix: number[b:]}, n, [2]int{a, b}, true
+}
+
+func (p *Pattern) splitRE(number string) (s Series, n uint64, span [2]int, ok bool) {
 	m := p.re.FindStringSubmatchIndex(number)
 	if m == nil {
 		return Series{}, 0, span, false
