@@ -123,6 +123,8 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/companies/{id}/uploads"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
 	{matrixRoute{"GET", "/uploads/{id}"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
 	{matrixRoute{"GET", "/uploads/{id}/status"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	// Compliance watch, deadlines and numbering (issue 20): members only.
+	{matrixRoute{"GET", "/companies/{id}/compliance/numbering"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
 	// Administration: 404 to everyone but admins (not even known to exist).
 	{matrixRoute{"GET", "/admin/users"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
 	{matrixRoute{"GET", "/admin/anaf"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
@@ -150,6 +152,8 @@ var matrix = []struct {
 	{matrixRoute{"POST", "/api/v1/invoices"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/uploads"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/uploads/{id}"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/compliance/deadlines"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/compliance/numbering"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	// State-changing web routes, sent same-origin with an empty form.
 	{matrixRoute{"POST", "/register"}, [6]string{bad, bad, bad, bad, bad, bad}},
 	{matrixRoute{"POST", "/companies/{id}/sync"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
@@ -158,6 +162,7 @@ var matrix = []struct {
 	{matrixRoute{"POST", "/companies/{id}/upload"}, [6]string{toLogin, toPend, bad, nf, nf, bad}},
 	{matrixRoute{"POST", "/invoices/{id}/message"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
 	{matrixRoute{"POST", "/companies/{id}"}, [6]string{toLogin, toPend, bad, nf, nf, bad}},
+	{matrixRoute{"POST", "/companies/{id}/numbering"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
 	{matrixRoute{"POST", "/companies/{id}/members"}, [6]string{toLogin, toPend, bad, nf, nf, forbid}},
 	{matrixRoute{"POST", "/companies/{id}/keys"}, [6]string{toLogin, toPend, bad, nf, nf, forbid}},
 	{matrixRoute{"POST", "/anaf/connect"}, [6]string{toLogin, toPend, acted, acted, acted, forbid}},
@@ -222,6 +227,7 @@ var webRoutes = []string{
 	"GET /uploads/{id}", "GET /uploads/{id}/status", "POST /invoices/{id}/message",
 	"GET /login/2fa", "POST /login/2fa", "GET /account/2fa", "POST /account/2fa/start", "POST /account/2fa/confirm",
 	"POST /account/2fa/codes", "POST /account/2fa/disable", "GET /admin/2fa", "POST /admin/2fa",
+	"GET /companies/{id}/compliance/numbering", "POST /companies/{id}/numbering",
 }
 
 // TestMatrixCoversRoutes fails when a route of the web route table (read

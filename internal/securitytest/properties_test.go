@@ -82,6 +82,8 @@ func TestAPIKeyMatrix(t *testing.T) {
 		{"GET", "/api/v1/uploads", [7]int{401, 401, 401, 401, 200, 200, 200}},
 		{"GET", "/api/v1/uploads/999999", [7]int{401, 401, 401, 401, 404, 404, 404}},
 		{"GET", "/api/v1/uploads/" + strconv.FormatInt(w.uploadA.ID, 10), [7]int{401, 401, 401, 401, 200, 200, 404}},
+		{"GET", "/api/v1/compliance/deadlines", [7]int{401, 401, 401, 401, 200, 200, 200}},
+		{"GET", "/api/v1/compliance/numbering", [7]int{401, 401, 401, 401, 200, 200, 200}},
 	}
 	codes := map[string]string{"none": "MISSING_API_KEY", "malformed": "INVALID_API_KEY_FORMAT", "unknown": "INVALID_API_KEY", "revoked": "INVALID_API_KEY"}
 	for _, r := range rows {

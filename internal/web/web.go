@@ -172,6 +172,8 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /companies/{id}/keys", login(a.showAPIKeysPage))
 	mux.Handle("POST /companies/{id}/keys", login(a.submitCreateAPIKey))
 	mux.Handle("POST /companies/{id}/keys/{kid}/revoke", login(a.submitRevokeAPIKey))
+	mux.Handle("GET /companies/{id}/compliance/numbering", login(a.showCompliancePage)) // compliance.go
+	mux.Handle("POST /companies/{id}/numbering", login(a.submitNumberingPattern))
 
 	mux.Handle("GET /anaf", login(a.showANAFPage))
 	mux.Handle("GET /anaf/connect", login(a.submitANAFConnect)) // a link: see submitANAFConnect
