@@ -59,7 +59,11 @@ func TestHistoryFlags(t *testing.T) {
 		{"number reused with another total", inv(10, "S-2", "2026-01-26", "RON", "2000.00", "RO49AAAA1B31007593840000", "21"), usual, []string{FlagNumberReused}},
 		{"number reused with the same total: nothing", inv(10, "S-2", "2026-01-12", "RON", "2380.00", "RO49AAAA1B31007593840000", "21"), usual, []string{}},
 		{"number reused only by a duplicate_of row: nothing", inv(10, "S-9", "2026-01-26", "RON", "1190.00", "RO49AAAA1B31007593840000", "21"),
-			append([]Invoice{func() Invoice { x := inv(11, "S-9", "2026-01-20", "RON", "5.00", "", "21"); x.Duplicate = true; return x }()}, usual...), []string{}},
+			append([]Invoice{func() Invoice {
+				x := inv(11, "S-9", "2026-01-20", "RON", "5.00", "", "21")
+				x.Duplicate = true
+				return x
+			}()}, usual...), []string{}},
 		{"the duplicate row itself gets no flag", dup, usual, []string{}},
 		{"first invoice large", inv(10, "N-1", "2026-01-26", "RON", "50000.01", "", "21"), nil, []string{FlagFirstLarge}},
 		{"first invoice at the threshold: nothing", inv(10, "N-1", "2026-01-26", "RON", "50000.00", "", "21"), nil, []string{}},
