@@ -151,6 +151,9 @@ func normRate(s string) string {
 // company's CIF digits.
 func History(cfg Config, companyCIF string, inv Invoice, history []Invoice) []Flag {
 	cfg = cfg.withDefaults()
+	if inv.Duplicate {
+		return nil // an ANAF re-publication: its original carries the flags
+	}
 	var flags []Flag
 	if inv.BuyerCIF != "" && companyCIF != "" && inv.BuyerCIF != companyCIF {
 		flags = append(flags, Flag{Code: FlagBuyerNotCompany, Details: map[string]string{"buyer_cif": inv.BuyerCIF, "company_cif": companyCIF}})
@@ -160,16 +163,13 @@ func History(cfg Config, companyCIF string, inv Invoice, history []Invoice) []Fl
 		if h.ID == inv.ID || h.Duplicate {
 			continue
 		}
-		if h.Number != "" && h.Number == inv.Number && !h.Total.Equal(inv.Total) && !inv.Duplicate {
+		if h.Number != "" && h.Number == inv.Number && !h.Total.Equal(inv.Total) {
 			flags = appendOnce(flags, Flag{Code: FlagNumberReused, Details: map[string]string{
 				"number": inv.Number, "other_total": h.Total.String(), "other_issue_date": h.IssueDate, "total": inv.Total.String()}})
 		}
 		if earlier(h, inv) {
 			before = append(before, h)
 		}
-	}
-	if inv.Duplicate {
-		return flags
 	}
 	if len(before) == 0 {
 		if limit, ok := cfg.LargeFirst[strings.ToUpper(inv.Currency)]; ok && inv.Total.Abs().GreaterThan(limit) {
