@@ -215,10 +215,10 @@ type InvoiceFilter struct {
 	// RiskUnchecked keeps only invoices with a risk flag nobody marked
 	// checked (risk.go).
 	RiskUnchecked bool
-	SortBy            string // invoice_date | total_amount | synced_at | anaf_id
-	SortDesc          bool
-	Limit             int
-	Offset            int
+	SortBy        string // invoice_date | total_amount | synced_at | anaf_id
+	SortDesc      bool
+	Limit         int
+	Offset        int
 }
 
 // SyncRun records one synchronisation of a company.
