@@ -33,6 +33,9 @@ func (h *handler) routes() []route {
 		{"GET", "/api/v1/sync", gateway.ScopeRead, h.listSyncRuns},                  // sync.go
 		{"POST", "/api/v1/sync", gateway.ScopeWrite, h.startSync},                   // sync.go
 		{"POST", "/api/v1/validate", gateway.ScopeRead, h.validateDoc},              // validate.go
+
+		// Supplier risk flags (issue 20): risk.go.
+		{"POST", "/api/v1/invoices/{id}/risk/checked", gateway.ScopeWrite, h.markRiskChecked},
 	}
 }
 

@@ -144,6 +144,7 @@ var matrix = []struct {
 	{matrixRoute{"POST", "/api/v1/invoices"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/uploads"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/uploads/{id}"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"POST", "/api/v1/invoices/{id}/risk/checked"}, [6]string{"401", "401", "401", "401", "401", "401"}}, // issue 20
 	// State-changing web routes, sent same-origin with an empty form.
 	{matrixRoute{"POST", "/register"}, [6]string{bad, bad, bad, bad, bad, bad}},
 	{matrixRoute{"POST", "/companies/{id}/sync"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
@@ -151,6 +152,7 @@ var matrix = []struct {
 	{matrixRoute{"POST", "/validate"}, [6]string{toLogin, toPend, bad, bad, bad, bad}},
 	{matrixRoute{"POST", "/companies/{id}/upload"}, [6]string{toLogin, toPend, bad, nf, nf, bad}},
 	{matrixRoute{"POST", "/invoices/{id}/message"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
+	{matrixRoute{"POST", "/invoices/{id}/risk/checked"}, [6]string{toLogin, toPend, acted, nf, nf, acted}}, // issue 20
 	{matrixRoute{"POST", "/companies/{id}"}, [6]string{toLogin, toPend, bad, nf, nf, bad}},
 	{matrixRoute{"POST", "/companies/{id}/members"}, [6]string{toLogin, toPend, bad, nf, nf, forbid}},
 	{matrixRoute{"POST", "/companies/{id}/keys"}, [6]string{toLogin, toPend, bad, nf, nf, forbid}},
@@ -204,6 +206,7 @@ var webRoutes = []string{
 	"GET /validate", "POST /validate",
 	"GET /companies/{id}/upload", "POST /companies/{id}/upload", "GET /companies/{id}/uploads",
 	"GET /uploads/{id}", "GET /uploads/{id}/status", "POST /invoices/{id}/message",
+	"POST /invoices/{id}/risk/checked",
 }
 
 // TestMatrixCoversRoutes fails when a route of the web route table (read
