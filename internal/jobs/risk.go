@@ -58,7 +58,9 @@ func (w *riskWorker) Work(ctx context.Context, _ *river.Job[CheckRisksArgs]) err
 			w.r.log.Info("checked supplier risks", slog.Int("invoices", res.Checked), slog.Int("flags", res.Flags),
 				slog.Int("vat_pending", res.VATPending), slog.Int("vat_requests", res.Lookups), slog.Int("cache_hits", res.CacheHits))
 		}
-		if !res.More || res.VATErr != nil {
+		// ANAF's VAT service failing is not the job's failure: the
+		// invoices wait for their retry time (riskcheck); stop for now.
+		if !res.More || res.VATPending > 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
