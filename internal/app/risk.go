@@ -25,10 +25,14 @@ func (e *Env) vatURL() string {
 	return anaf.DefaultPublicURL + anaf.VATPath
 }
 
+// vatLimiter paces this process's calls of the VAT-payer service (ANAF:
+// one request a second), whatever client makes them.
+var vatLimiter = anaf.NewVATLimiter()
+
 // RiskChecker builds the supplier risk checker (issue 20): its own ANAF
 // client for the token-less VAT-payer service, paced at one request a
-// second for this process.
+// second for this process (one limiter shared by every checker).
 func (e *Env) RiskChecker() *riskcheck.Checker {
-	client := anaf.New(anaf.Config{VATURL: e.vatURL(), VATLimiter: anaf.NewVATLimiter(), Observer: e.anafObserver()})
+	client := anaf.New(anaf.Config{VATURL: e.vatURL(), VATLimiter: vatLimiter, Observer: e.anafObserver()})
 	return riskcheck.New(riskcheck.Options{Store: e.Store, ANAF: client, Logger: e.Logger})
 }

@@ -107,6 +107,18 @@ func TestBrowserRiskFlags(t *testing.T) {
 	flag := b.text(`li[data-code="supplier_inactive"]`)
 	require.Contains(t, flag, "Verificat la")
 	require.Contains(t, flag, userEmail)
+
+	// "Fill in from ANAF" on the add-company form (issue 17): the name from
+	// the (simulated) VAT-payer register, the inactive status said.
+	b.open("/companies?lang=ro")
+	b.fill("#cif", "RO31415920")
+	b.submit(`button[name="lookup"]`, "#found-hint")
+	b.shot("taxpayer-lookup")
+	require.Equal(t, "GAMMA CONSTRUCŢII SA", b.eval(`document.querySelector("#name").value`))
+	require.Contains(t, b.text("#found-hint"), "contribuabil inactiv")
+	b.open("/companies?lang=en&lookup=1&cif=13579240")
+	require.Contains(t, b.text("#cif-error"), "ANAF does not know this CIF")
+
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	require.Empty(t, b.console, "console errors or CSP violations")

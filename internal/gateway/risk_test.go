@@ -1,10 +1,12 @@
 package gateway_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/store/storetest"
@@ -88,4 +90,45 @@ func TestRiskUseCases(t *testing.T) {
 		}
 		require.Len(t, got, 2, "one row per marking that changed something")
 	})
+}
+
+type fakeTaxpayers struct {
+	calls int
+	err   error
+}
+
+func (f *fakeTaxpayers) Taxpayer(_ context.Context, cui, date string) (*anaf.VATRecord, bool, error) {
+	f.calls++
+	if f.err != nil {
+		return nil, false, f.err
+	}
+	if cui != "31415920" {
+		return nil, false, nil
+	}
+	return &anaf.VATRecord{CUI: cui, Date: date, Name: "GAMMA SA", Address: "IAŞI", Status: anaf.Inactive{Inactive: true}}, true, nil
+}
+
+// TestLookupTaxpayer: the add-company form's "fill in from ANAF": a bad
+// CIF is refused before asking, an unknown one and an outage are field
+// errors, a known one gives name and address.
+func TestLookupTaxpayer(t *testing.T) {
+	t.Parallel()
+	src := &fakeTaxpayers{}
+	gw := &gateway.Service{Taxpayers: src}
+	user := gateway.Actor{UserID: 1}
+	_, err := gw.LookupTaxpayer(t.Context(), gateway.Actor{}, "31415920")
+	require.ErrorIs(t, err, gateway.ErrNotFound)
+	_, err = gw.LookupTaxpayer(t.Context(), user, "31415921")
+	require.ErrorIs(t, err, gateway.ErrTaxpayerBadCIF)
+	require.Zero(t, src.calls)
+	tp, err := gw.LookupTaxpayer(t.Context(), user, "RO 31415920")
+	require.NoError(t, err)
+	require.Equal(t, gateway.Taxpayer{CIF: "31415920", Name: "GAMMA SA", Address: "IAŞI", Inactive: true}, *tp)
+	_, err = gw.LookupTaxpayer(t.Context(), user, "12345674")
+	require.ErrorIs(t, err, gateway.ErrTaxpayerNotFound)
+	src.err = &anaf.Error{Kind: anaf.KindTransient}
+	_, err = gw.LookupTaxpayer(t.Context(), user, "31415920")
+	require.ErrorIs(t, err, gateway.ErrTaxpayerUnavailable)
+	_, err = (&gateway.Service{}).LookupTaxpayer(t.Context(), user, "31415920")
+	require.ErrorIs(t, err, gateway.ErrTaxpayerUnavailable)
 }

@@ -338,3 +338,35 @@ func Status(r anaf.VATRecord, date string) risk.VATStatus {
 	}
 	return st
 }
+
+// Taxpayer returns ANAF's VAT-payer record of cui (digits) at date
+// (YYYY-MM-DD), from vat_lookups or one request (then cached); found is
+// false when ANAF does not know the CUI. Errors: the service's (*anaf.Error,
+// e.g. ErrTransient while it is down) or the database's.
+func (c *Checker) Taxpayer(ctx context.Context, cui, date string) (rec *anaf.VATRecord, found bool, err error) {
+	res := &Result{}
+	p := pair{cui, date}
+	answers, err := c.vat(ctx, map[pair]bool{p: true}, res)
+	if err != nil {
+		return nil, false, err
+	}
+	if res.VATErr != nil {
+		return nil, false, res.VATErr
+	}
+	a, ok := answers[p]
+	if !ok || !a.known {
+		return nil, false, errors.New("riskcheck: no answer")
+	}
+	if !a.status.Found {
+		return nil, false, nil
+	}
+	l, err := c.o.Store.VATLookup(ctx, cui, date)
+	if err != nil {
+		return nil, false, err
+	}
+	var r anaf.VATRecord
+	if err := json.Unmarshal(l.Answer, &r); err != nil {
+		return nil, false, fmt.Errorf("riskcheck: cached answer: %w", err)
+	}
+	return &r, true, nil
+}

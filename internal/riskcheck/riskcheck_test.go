@@ -166,3 +166,27 @@ func TestChecker(t *testing.T) {
 		require.Equal(t, 2, counts[co.ID])
 	})
 }
+
+// TestTaxpayer: the add-company lookup through the checker: asked once,
+// then from the cache; not found; an outage is the service's error.
+func TestTaxpayer(t *testing.T) {
+	st := storetest.NewSQLite(t)
+	sim, err := anafsim.New(anafsim.Options{})
+	require.NoError(t, err)
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	ch := riskcheck.New(riskcheck.Options{Store: st, ANAF: anaf.New(anaf.Config{PublicBaseURL: srv.URL, VATLimiter: rate.NewLimiter(rate.Inf, 1)})})
+	for range 2 {
+		r, found, err := ch.Taxpayer(t.Context(), "12345674", "2026-01-10")
+		require.NoError(t, err)
+		require.True(t, found)
+		require.Equal(t, "ALFA SOFT SRL", r.Name)
+	}
+	require.Equal(t, 1, sim.Stats().Calls["tva"], "the second ask comes from the cache")
+	_, found, err := ch.Taxpayer(t.Context(), "13579240", "2026-01-10")
+	require.NoError(t, err)
+	require.False(t, found)
+	require.NoError(t, sim.InjectFault(anafsim.Fault{Endpoint: "tva", Kind: anafsim.FaultWAFHTML}))
+	_, _, err = ch.Taxpayer(t.Context(), "98765438", "2026-01-10")
+	require.ErrorIs(t, err, anaf.ErrTransient)
+}

@@ -641,6 +641,13 @@ var messages = map[string]message{
 	"risk.text.buyer_not_company":            {"Cumpărătorul de pe factură are CIF %s, iar compania are CIF %s.", "The invoice's buyer has CIF %s, while the company's CIF is %s."},
 	"risk.text.unusual_currency":             {"Moneda %s nu apare pe cele %s facturi anterioare ale furnizorului (de obicei: %s).", "The currency %s is not on the supplier's %s earlier invoices (usually: %s)."},
 	"risk.text.unusual_vat_rate":             {"Cota de TVA %s%% nu apare pe cele %s facturi anterioare ale furnizorului (de obicei: %s).", "The VAT rate %s%% is not on the supplier's %s earlier invoices (usually: %s)."},
+	// "Fill in from ANAF" on the add-company form (issue 17, with issue 20's VAT-payer client): taxpayer.go.
+	"taxpayer.lookup":              {"Completează din ANAF", "Fill in from ANAF"},
+	"taxpayer.found":               {"Din registrul ANAF al plătitorilor de TVA: %s. Verificați numele înainte de a adăuga compania.", "From ANAF's VAT-payer register: %s. Check the name before adding the company."},
+	"taxpayer.inactive":            {"ANAF o înregistrează ca contribuabil inactiv.", "ANAF lists it as an inactive taxpayer."},
+	"tenancy.taxpayer_bad_cif":     {"Introduceți un CIF valid.", "Enter a valid CIF."},
+	"tenancy.taxpayer_not_found":   {"ANAF nu cunoaște acest CIF.", "ANAF does not know this CIF."},
+	"tenancy.taxpayer_unavailable": {"Registrul ANAF nu a răspuns; scrieți numele.", "ANAF's register did not answer; type the name."},
 }
 
 // translate returns the message key in lang, formatted with args. An
