@@ -10,8 +10,10 @@ import (
 
 // Supplier risk flags (issue 20, part 2; migration 00018).
 
-// riskUncheckedCond selects invoices with a flag nobody marked checked.
-const riskUncheckedCond = `EXISTS (SELECT 1 FROM invoice_risk_flags rf WHERE rf.company_id = invoices.company_id AND rf.invoice_id = invoices.id AND rf.checked_at IS NULL)`
+// riskUncheckedCond selects invoices with a flag nobody marked checked
+// ($1 is the company in invoiceWhere): the few flagged ids come from the
+// partial index invoice_risk_flags_unchecked_idx, not a probe per invoice.
+const riskUncheckedCond = `id IN (SELECT rf.invoice_id FROM invoice_risk_flags rf WHERE rf.company_id = $1 AND rf.checked_at IS NULL)`
 
 // VATLookup is one cached answer of ANAF's VAT-payer service for (CUI, date).
 type VATLookup struct {
