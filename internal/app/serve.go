@@ -109,7 +109,8 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		return fmt.Errorf("job queue: %w", err)
 	}
 	runner, err = jobs.New(jobs.Options{Store: e.Store, Engine: engine, Logger: e.Logger, Schedule: true,
-		StepDuration: o.SyncStep, ScheduleEvery: o.ScheduleEvery, Observe: e.Metrics.ObserveJob})
+		StepDuration: o.SyncStep, ScheduleEvery: o.ScheduleEvery, Observe: e.Metrics.ObserveJob,
+		Risk: e.RiskChecker()})
 	if err != nil {
 		ln.Close()
 		return err

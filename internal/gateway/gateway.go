@@ -62,6 +62,9 @@ type Service struct {
 	// PasswordParams are the argon2id costs of new password hashes; zero:
 	// auth.DefaultArgon2Params. Tests pass auth.TestArgon2Params.
 	PasswordParams auth.Argon2Params
+	// Taxpayers answers ANAF's VAT-payer register (taxpayer.go); nil:
+	// LookupTaxpayer answers ErrTaxpayerUnavailable.
+	Taxpayers TaxpayerSource
 }
 
 // Keyring encrypts secrets at rest (secretbox.Keyring).

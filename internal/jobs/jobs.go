@@ -62,6 +62,7 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/anafsync"
+	"github.com/efactura-gateway/efactura/internal/riskcheck"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/tracing"
 )
@@ -145,6 +146,10 @@ type Options struct {
 	StorageBackoff time.Duration
 	// RelistEvery overrides the daily re-list period (tests); default RelistEvery.
 	RelistEvery time.Duration
+	// Risk, when set, computes supplier risk flags (risk.go: the periodic
+	// check_risks job); CheckRisksEvery overrides its period (tests).
+	Risk            *riskcheck.Checker
+	CheckRisksEvery time.Duration
 	// Observe, when set, is told of every job execution: its kind, outcome
 	// ("ok", "snoozed", "cancelled", "error") and run time (metrics).
 	Observe func(kind, outcome string, d time.Duration)
@@ -234,6 +239,9 @@ func New(o Options) (*Runner, error) {
 	if o.RelistEvery <= 0 {
 		o.RelistEvery = RelistEvery
 	}
+	if o.CheckRisksEvery <= 0 {
+		o.CheckRisksEvery = CheckRisksEvery
+	}
 	r := &Runner{opts: o, log: o.Logger}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &syncWorker{r: r})
@@ -241,6 +249,7 @@ func New(o Options) (*Runner, error) {
 	river.AddWorker(workers, &refreshWorker{r: r})
 	river.AddWorker(workers, &validateWorker{r: r}) // validate.go
 	addUploadWorkers(workers, r)                    // upload.go
+	river.AddWorker(workers, &riskWorker{r: r})     // risk.go
 	cfg := &river.Config{
 		Logger:               o.Logger.With(slog.String("component", "river")),
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
@@ -263,6 +272,9 @@ func New(o Options) (*Runner, error) {
 			}, &river.PeriodicJobOpts{ID: "refresh_tokens", RunOnStart: true}),
 		}
 		cfg.PeriodicJobs = append(cfg.PeriodicJobs, uploadPeriodicJobs(o.ResumeUploadsEvery)...)
+		if o.Risk != nil {
+			cfg.PeriodicJobs = append(cfg.PeriodicJobs, riskPeriodicJobs(o.CheckRisksEvery)...)
+		}
 	}
 	client, err := river.NewClient(driverFor(o.Store), cfg)
 	if err != nil {

@@ -164,6 +164,7 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /uploads/{id}", login(a.showUploadPage))
 	mux.Handle("GET /uploads/{id}/status", login(a.showUploadStatus))
 	mux.Handle("POST /invoices/{id}/message", login(a.submitBuyerMessage))
+	mux.Handle("POST /invoices/{id}/risk/checked", login(a.submitRiskChecked)) // risk.go
 	mux.Handle("GET /invitations", login(a.showInvitationsPage))
 	mux.Handle("POST /invitations/{id}/accept", login(a.submitAnswerInvitation(true)))
 	mux.Handle("POST /invitations/{id}/decline", login(a.submitAnswerInvitation(false)))
