@@ -62,6 +62,7 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/anafsync"
+	"github.com/efactura-gateway/efactura/internal/mail"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/tracing"
 )
@@ -145,6 +146,9 @@ type Options struct {
 	StorageBackoff time.Duration
 	// RelistEvery overrides the daily re-list period (tests); default RelistEvery.
 	RelistEvery time.Duration
+	// Mail, when set, sends e-mail (send_mail) and, with Schedule and SMTP
+	// configured, the daily digests (mail_digest); mail.go.
+	Mail *mail.Service
 	// Observe, when set, is told of every job execution: its kind, outcome
 	// ("ok", "snoozed", "cancelled", "error") and run time (metrics).
 	Observe func(kind, outcome string, d time.Duration)
@@ -241,6 +245,7 @@ func New(o Options) (*Runner, error) {
 	river.AddWorker(workers, &refreshWorker{r: r})
 	river.AddWorker(workers, &validateWorker{r: r}) // validate.go
 	addUploadWorkers(workers, r)                    // upload.go
+	addMailWorkers(workers, r)                      // mail.go
 	cfg := &river.Config{
 		Logger:               o.Logger.With(slog.String("component", "river")),
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
@@ -263,6 +268,7 @@ func New(o Options) (*Runner, error) {
 			}, &river.PeriodicJobOpts{ID: "refresh_tokens", RunOnStart: true}),
 		}
 		cfg.PeriodicJobs = append(cfg.PeriodicJobs, uploadPeriodicJobs(o.ResumeUploadsEvery)...)
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, mailPeriodicJobs(r)...)
 	}
 	client, err := river.NewClient(driverFor(o.Store), cfg)
 	if err != nil {
