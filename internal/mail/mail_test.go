@@ -30,9 +30,12 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time   { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time)  { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
-func bucharest(s string) time.Time { t, _ := time.ParseInLocation("2006-01-02 15:04", s, tz.Bucharest()); return t }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+func bucharest(s string) time.Time {
+	t, _ := time.ParseInLocation("2006-01-02 15:04", s, tz.Bucharest())
+	return t
+}
 
 // queue is the test's job queue: it records the mails to send, and
 // deliverAll sends them the way the send_mail job does.
