@@ -25,6 +25,12 @@ func ValidNotifyMode(m string) bool {
 	return m == NotifyInstant || m == NotifyDigest || m == NotifyNone
 }
 
+// Audit actions of the notification settings (issue 19).
+const (
+	ActionNotifySet         = "notify.set"         // a user changed a mode (or an admin their registration mails)
+	ActionNotifyUnsubscribe = "notify.unsubscribe" // an unsubscribe link was used
+)
+
 // Outbox mail states.
 const (
 	MailPending = "pending"
