@@ -7,11 +7,11 @@ import "fmt"
 var texts = map[string][2]string{
 	"greeting":        {"Bună ziua,", "Hello,"},
 	"open":            {"Deschide în eFactura Gateway", "Open in eFactura Gateway"},
-	"prefs":           {"Alege ce e-mailuri primești", "Choose which e-mails you get"},
+	"prefs":           {"Alegeți ce e-mailuri primiți", "Choose which e-mails you get"},
 	"unsubscribe":     {"Dezabonare", "Unsubscribe"},
-	"footer":          {"Primești acest e-mail pentru că ești membru al firmei în eFactura Gateway.", "You get this e-mail because you are a member of the company in eFactura Gateway."},
-	"footer.admin":    {"Primești acest e-mail pentru că ești administrator al eFactura Gateway.", "You get this e-mail because you are an administrator of eFactura Gateway."},
-	"footer.digest":   {"Rezumatul zilnic al firmelor pentru care ai ales „rezumat zilnic”.", "The daily digest of the companies for which you chose \"daily digest\"."},
+	"footer":          {"Primiți acest e-mail pentru că sunteți membru al firmei în eFactura Gateway.", "You get this e-mail because you are a member of the company in eFactura Gateway."},
+	"footer.admin":    {"Primiți acest e-mail pentru că sunteți administrator al eFactura Gateway.", "You get this e-mail because you are an administrator of eFactura Gateway."},
+	"footer.digest":   {"Rezumatul zilnic al firmelor pentru care ați ales „rezumat zilnic”.", "The daily digest of the companies for which you chose \"daily digest\"."},
 	"company":         {"%s (CIF %s)", "%s (CIF %s)"},
 	"number":          {"Număr: %s", "Number: %s"},
 	"date":            {"Data emiterii: %s", "Issue date: %s"},
@@ -36,7 +36,7 @@ var texts = map[string][2]string{
 		"The legal deadline for sending runs out today or on the next working day, and ANAF has not accepted the invoice yet."},
 
 	"ev.invoice.received.subject":                {"Factură nouă de la %s", "New invoice from %s"},
-	"ev.invoice.received.heading":                {"Ai primit o factură nouă", "You received a new invoice"},
+	"ev.invoice.received.heading":                {"Ați primit o factură nouă", "You received a new invoice"},
 	"ev.upload.ok.subject":                       {"Factura %s a fost acceptată de ANAF", "Invoice %s was accepted by ANAF"},
 	"ev.upload.ok.heading":                       {"ANAF a acceptat factura trimisă", "ANAF accepted the invoice you sent"},
 	"ev.upload.nok.subject":                      {"Factura %s a fost respinsă de ANAF", "Invoice %s was rejected by ANAF"},
@@ -46,16 +46,16 @@ var texts = map[string][2]string{
 	"ev.sync.failed.line":                        {"Facturile noi nu mai sunt aduse până când problema este rezolvată.", "New invoices are not fetched until the problem is solved."},
 	"ev.anaf.connection.expiring.subject":        {"Conexiunea ANAF expiră curând: %s", "The ANAF connection expires soon: %s"},
 	"ev.anaf.connection.expiring.heading":        {"Conexiunea ANAF expiră curând", "The ANAF connection expires soon"},
-	"ev.anaf.connection.expiring.line":           {"Reconectează-te la ANAF înainte de %s, altfel sincronizarea se oprește.", "Reconnect to ANAF before %s, or the sync stops."},
-	"ev.anaf.connection.expiring.line.nodate":    {"Reconectează-te la ANAF curând, altfel sincronizarea se oprește.", "Reconnect to ANAF soon, or the sync stops."},
-	"ev.anaf.connection.needs_attention.subject": {"Conexiunea ANAF are nevoie de tine: %s", "The ANAF connection needs you: %s"},
+	"ev.anaf.connection.expiring.line":           {"Reconectați-vă la ANAF înainte de %s, altfel sincronizarea se oprește.", "Reconnect to ANAF before %s, or the sync stops."},
+	"ev.anaf.connection.expiring.line.nodate":    {"Reconectați-vă la ANAF curând, altfel sincronizarea se oprește.", "Reconnect to ANAF soon, or the sync stops."},
+	"ev.anaf.connection.needs_attention.subject": {"Conexiunea ANAF are nevoie de dumneavoastră: %s", "The ANAF connection needs you: %s"},
 	"ev.anaf.connection.needs_attention.heading": {"Conexiunea ANAF are nevoie de atenție", "The ANAF connection needs attention"},
-	"ev.anaf.connection.needs_attention.line":    {"Deschide pagina ANAF și reconectează-te.", "Open the ANAF page and reconnect."},
+	"ev.anaf.connection.needs_attention.line":    {"Deschideți pagina ANAF și reconectați-vă.", "Open the ANAF page and reconnect."},
 
 	"reg.subject": {"Cont nou de aprobat: %s", "New account to approve: %s"},
 	"reg.heading": {"Un utilizator nou așteaptă aprobarea", "A new user waits for approval"},
 	"reg.line":    {"%s s-a înregistrat la %s.", "%s registered at %s."},
-	"reg.open":    {"Aprobă sau respinge", "Approve or reject"},
+	"reg.open":    {"Aprobați sau respingeți", "Approve or reject"},
 }
 
 // tr is the text key in lang ("en", else Romanian), formatted with args.

@@ -128,6 +128,14 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/admin/anaf"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
 	{matrixRoute{"GET", "/admin/audit"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
 	{matrixRoute{"GET", "/admin/system"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
+	// E-mail notifications (issue 19): one's own settings; the unsubscribe
+	// page needs no login (the signed link is the authority): without a
+	// valid link it is a 400 for everyone.
+	{matrixRoute{"GET", "/account/notifications"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
+	{matrixRoute{"GET", "/unsubscribe"}, [6]string{"400", "400", "400", "400", "400", "400"}},
+	{matrixRoute{"GET", "/admin/mail"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
+	{matrixRoute{"POST", "/account/notifications"}, [6]string{toLogin, toPend, acted, acted, acted, acted}},
+	{matrixRoute{"POST", "/unsubscribe"}, [6]string{"400", "400", "400", "400", "400", "400"}},
 	// The API ignores sessions: a cookie is no key.
 	{matrixRoute{"GET", "/api/v1/health"}, [6]string{ok, ok, ok, ok, ok, ok}},
 	{matrixRoute{"GET", "/api/v1/openapi.json"}, [6]string{ok, ok, ok, ok, ok, ok}},
@@ -204,6 +212,7 @@ var webRoutes = []string{
 	"GET /validate", "POST /validate",
 	"GET /companies/{id}/upload", "POST /companies/{id}/upload", "GET /companies/{id}/uploads",
 	"GET /uploads/{id}", "GET /uploads/{id}/status", "POST /invoices/{id}/message",
+	"GET /account/notifications", "POST /account/notifications", "GET /unsubscribe", "POST /unsubscribe", "GET /admin/mail",
 }
 
 // TestMatrixCoversRoutes fails when a route of the web route table (read

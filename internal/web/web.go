@@ -190,6 +190,13 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /admin/audit", admin(a.showAuditPage))
 	mux.Handle("GET /admin/system", admin(a.showSystemPage))
 
+	// E-mail notifications (issue 19; notifications.go).
+	mux.Handle("GET /account/notifications", login(a.showNotificationsPage))
+	mux.Handle("POST /account/notifications", login(a.submitNotifications))
+	mux.HandleFunc("GET /unsubscribe", a.showUnsubscribePage) // no login: the signed link is the authority
+	mux.HandleFunc("POST /unsubscribe", a.submitUnsubscribe)  // the form, or RFC 8058 one-click
+	mux.Handle("GET /admin/mail", admin(a.showAdminMailPage))
+
 	mux.HandleFunc("/", a.notFound)
 	return mux
 }
