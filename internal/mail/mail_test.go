@@ -131,7 +131,7 @@ func TestInstantMail(t *testing.T) {
 		require.Len(t, msgs, 1, "exactly one mail: the instant member, once")
 		m := msgs[0]
 		require.Equal(t, []string{"instant@example.com"}, m.To)
-		require.Equal(t, "[eFactura] New invoice from BETA TRADING SRL", m.Header.Get("Subject"))
+		require.Equal(t, "[eFactura] New invoice from BETA TRADING SRL", m.Subject())
 		require.Contains(t, m.Text, "Total: 1,190.00 RON")
 		require.Contains(t, m.Text, "Number: F-0042")
 		require.Contains(t, m.Text, baseURL+"/invoices/42")
@@ -218,7 +218,7 @@ func TestDigest(t *testing.T) {
 		require.Len(t, msgs, instant+1)
 		d := msgs[len(msgs)-1]
 		require.Equal(t, []string{"digest@example.com"}, d.To)
-		require.Equal(t, "[eFactura] Rezumatul zilei: 10.03.2026", d.Header.Get("Subject"))
+		require.Equal(t, "[eFactura] Rezumatul zilei: 10.03.2026", d.Subject())
 		for _, want := range []string{
 			"ALFA SOFT SRL (CIF 12345674)",
 			"Facturi primite (3)",
@@ -282,7 +282,7 @@ func TestRegistrationMail(t *testing.T) {
 	msgs := b.smtp.Messages()
 	require.Len(t, msgs, 1)
 	require.Equal(t, []string{a1.Email}, msgs[0].To)
-	require.Equal(t, "[eFactura] Cont nou de aprobat: nou@example.com", msgs[0].Header.Get("Subject"))
+	require.Equal(t, "[eFactura] Cont nou de aprobat: nou@example.com", msgs[0].Subject())
 	require.Contains(t, msgs[0].Text, baseURL+"/admin/users")
 	u, err := b.svc.VerifyToken(strings.TrimPrefix(strings.Trim(msgs[0].Header.Get("List-Unsubscribe"), "<>"), baseURL+"/unsubscribe?t="))
 	require.NoError(t, err)

@@ -102,7 +102,7 @@ func TestNotificationsJourney(t *testing.T) {
 		require.Len(t, msgs, 2)
 		m := msgs[1]
 		require.Equal(t, []string{ana.Email}, m.To)
-		require.Equal(t, "[eFactura] New invoice from BETA SRL", m.Header.Get("Subject"))
+		require.Equal(t, "[eFactura] New invoice from BETA SRL", m.Subject())
 		link := strings.Trim(m.Header.Get("List-Unsubscribe"), "<>")
 		path := strings.TrimPrefix(link, mailBase)
 		require.NotEqual(t, link, path)

@@ -268,3 +268,12 @@ func walk(ctype, cte string, body io.Reader, m *Message) error {
 	}
 	return nil
 }
+
+// Subject is the decoded Subject header (RFC 2047).
+func (m Message) Subject() string {
+	s, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	if err != nil {
+		return m.Header.Get("Subject")
+	}
+	return s
+}
