@@ -249,7 +249,7 @@ func walk(ctype, cte string, body io.Reader, m *Message) error {
 			}
 		}
 	}
-	var r io.Reader = body
+	r := body
 	switch strings.ToLower(cte) {
 	case "quoted-printable":
 		r = quotedprintable.NewReader(body)
