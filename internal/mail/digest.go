@@ -133,16 +133,16 @@ func (s *Service) digestFor(ctx context.Context, uid int64, dayStart time.Time, 
 	lang := u.Lang
 	var sections []section
 	for _, p := range prefs {
+		if p.Mode != store.NotifyDigest {
+			continue // chose otherwise since: its kept items are dropped below
+		}
 		var its []store.DigestItem
 		for _, it := range items {
 			if it.CompanyID == p.CompanyID {
 				its = append(its, it)
 			}
 		}
-		var ups []store.Upload
-		if p.Mode == store.NotifyDigest {
-			ups = near[p.CompanyID]
-		}
+		ups := near[p.CompanyID]
 		if len(its) == 0 && len(ups) == 0 {
 			continue
 		}
@@ -150,6 +150,9 @@ func (s *Service) digestFor(ctx context.Context, uid int64, dayStart time.Time, 
 		sections = append(sections, s.digestSection(lang, c, its, ups))
 	}
 	if len(sections) == 0 {
+		if len(items) > 0 { // kept for a company no longer in digest mode (or left)
+			return false, s.st.DropDigestItems(ctx, uid, dayStart)
+		}
 		return false, nil
 	}
 	v := &view{Lang: lang, Heading: tr(lang, "digest.heading", locale.Day(lang, covered)), Sections: sections,

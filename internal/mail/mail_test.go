@@ -249,6 +249,20 @@ func TestDigest(t *testing.T) {
 		require.Contains(t, last.Text, "Facturi primite (1)")
 		require.Contains(t, last.Text, "D-4")
 		require.NotContains(t, last.Text, "OUT-77")
+
+		// A member who leaves the digest after an event was kept for it gets
+		// no digest for it, and the kept item is dropped.
+		more := received("evt_e", "E-5", "2", "RON", b.clk.Now())
+		more.CompanyID = b.company.ID
+		require.NoError(t, b.svc.Notify(ctx, more))
+		require.NoError(t, st.SetNotifyPref(ctx, b.digest.ID, b.company.ID, store.NotifyInstant, time.Now()))
+		b.clk.Set(bucharest("2026-03-13 07:30"))
+		n, err = b.svc.SendDigests(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n)
+		items, err := st.OpenDigestItems(ctx, b.digest.ID, b.clk.Now())
+		require.NoError(t, err)
+		require.Empty(t, items)
 	})
 }
 

@@ -307,6 +307,14 @@ func (s *Store) CloseDigestItems(ctx context.Context, userID int64, before time.
 	return s.wrap("close digest items", err)
 }
 
+// DropDigestItems deletes userID's open items created before before (none
+// of their companies is in digest mode any more).
+func (s *Store) DropDigestItems(ctx context.Context, userID int64, before time.Time) error {
+	_, err := s.q.ExecContext(ctx, `DELETE FROM mail_digest_items WHERE user_id = $1 AND outbox_id IS NULL AND created_at < $2`,
+		userID, s.tv(before))
+	return s.wrap("drop digest items", err)
+}
+
 // UploadsAwaitingAcceptance lists the uploads not accepted by ANAF (any
 // state but ok, buyer messages left out) issued on or after issuedSince
 // (YYYY-MM-DD) whose invoice has no accepted upload either: the invoices
