@@ -321,6 +321,9 @@ type item struct {
 // compose renders v into an outbox mail with subject (the kind, key and
 // recipient are the caller's).
 func (s *Service) compose(v *view, subject string) *store.OutboxMail {
+	if v.Lang != "en" {
+		v.Lang = "ro" // the pages' default language
+	}
 	v.Subject = tr(v.Lang, "subject.prefix") + subject
 	if v.PrefsURL == "" {
 		v.PrefsURL = s.baseURL + "/account/notifications"

@@ -6,7 +6,7 @@ import "fmt"
 // store.User.Lang; Romanian when unset, as the pages).
 var texts = map[string][2]string{
 	"greeting":        {"Bună ziua,", "Hello,"},
-	"open":            {"Deschide în eFactura Gateway", "Open in eFactura Gateway"},
+	"open":            {"Deschideți în eFactura Gateway", "Open in eFactura Gateway"},
 	"prefs":           {"Alegeți ce e-mailuri primiți", "Choose which e-mails you get"},
 	"unsubscribe":     {"Dezabonare", "Unsubscribe"},
 	"footer":          {"Primiți acest e-mail pentru că sunteți membru al firmei în eFactura Gateway.", "You get this e-mail because you are a member of the company in eFactura Gateway."},
