@@ -19,6 +19,7 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/auth"
+	"github.com/efactura-gateway/efactura/internal/mail"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
@@ -65,6 +66,9 @@ type Service struct {
 	// Taxpayers answers ANAF's VAT-payer register (taxpayer.go); nil:
 	// LookupTaxpayer answers ErrTaxpayerUnavailable.
 	Taxpayers TaxpayerSource
+	// Mail is the e-mail notifier (notifications.go): registration mails
+	// and unsubscribe links; nil: no mail.
+	Mail *mail.Service
 }
 
 // Keyring encrypts secrets at rest (secretbox.Keyring).

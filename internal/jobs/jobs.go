@@ -62,6 +62,7 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/anafsync"
+	"github.com/efactura-gateway/efactura/internal/mail"
 	"github.com/efactura-gateway/efactura/internal/riskcheck"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/tracing"
@@ -150,6 +151,9 @@ type Options struct {
 	// check_risks job); CheckRisksEvery overrides its period (tests).
 	Risk            *riskcheck.Checker
 	CheckRisksEvery time.Duration
+	// Mail, when set, sends e-mail (send_mail) and, with Schedule and SMTP
+	// configured, the daily digests (mail_digest); mail.go.
+	Mail *mail.Service
 	// Observe, when set, is told of every job execution: its kind, outcome
 	// ("ok", "snoozed", "cancelled", "error") and run time (metrics).
 	Observe func(kind, outcome string, d time.Duration)
@@ -250,6 +254,7 @@ func New(o Options) (*Runner, error) {
 	river.AddWorker(workers, &validateWorker{r: r}) // validate.go
 	addUploadWorkers(workers, r)                    // upload.go
 	river.AddWorker(workers, &riskWorker{r: r})     // risk.go
+	addMailWorkers(workers, r)                      // mail.go
 	cfg := &river.Config{
 		Logger:               o.Logger.With(slog.String("component", "river")),
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
@@ -275,6 +280,7 @@ func New(o Options) (*Runner, error) {
 		if o.Risk != nil {
 			cfg.PeriodicJobs = append(cfg.PeriodicJobs, riskPeriodicJobs(o.CheckRisksEvery)...)
 		}
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, mailPeriodicJobs(r)...)
 	}
 	client, err := river.NewClient(driverFor(o.Store), cfg)
 	if err != nil {

@@ -136,6 +136,14 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/account/2fa"}, [6]string{toLogin, toPend, ok, ok, ok, nf}},
 	{matrixRoute{"GET", "/login/2fa"}, [6]string{toLogin, toLogin, home, home, home, home}},
 	{matrixRoute{"GET", "/admin/2fa"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
+	// E-mail notifications (issue 19): one's own settings; the unsubscribe
+	// page needs no login (the signed link is the authority): without a
+	// valid link it is a 400 for everyone.
+	{matrixRoute{"GET", "/account/notifications"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
+	{matrixRoute{"GET", "/unsubscribe"}, [6]string{"400", "400", "400", "400", "400", "400"}},
+	{matrixRoute{"GET", "/admin/mail"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
+	{matrixRoute{"POST", "/account/notifications"}, [6]string{toLogin, toPend, acted, acted, acted, acted}},
+	{matrixRoute{"POST", "/unsubscribe"}, [6]string{"400", "400", "400", "400", "400", "400"}},
 	// The API ignores sessions: a cookie is no key.
 	{matrixRoute{"GET", "/api/v1/health"}, [6]string{ok, ok, ok, ok, ok, ok}},
 	{matrixRoute{"GET", "/api/v1/openapi.json"}, [6]string{ok, ok, ok, ok, ok, ok}},
@@ -231,6 +239,7 @@ var webRoutes = []string{
 	"POST /account/2fa/codes", "POST /account/2fa/disable", "GET /admin/2fa", "POST /admin/2fa",
 	"GET /companies/{id}/compliance/numbering", "POST /companies/{id}/numbering",
 	"POST /invoices/{id}/risk/checked",
+	"GET /account/notifications", "POST /account/notifications", "GET /unsubscribe", "POST /unsubscribe", "GET /admin/mail",
 }
 
 // TestMatrixCoversRoutes fails when a route of the web route table (read

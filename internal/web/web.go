@@ -203,6 +203,12 @@ func (a *app) routes() http.Handler {
 	mux.Handle("POST /account/2fa/disable", login(a.submitTwoFactorDisable))
 	mux.Handle("GET /admin/2fa", admin(a.showTwoFactorPolicyPage))
 	mux.Handle("POST /admin/2fa", admin(a.submitTwoFactorPolicy))
+	// E-mail notifications (issue 19; notifications.go).
+	mux.Handle("GET /account/notifications", login(a.showNotificationsPage))
+	mux.Handle("POST /account/notifications", login(a.submitNotifications))
+	mux.HandleFunc("GET /unsubscribe", a.showUnsubscribePage) // no login: the signed link is the authority
+	mux.HandleFunc("POST /unsubscribe", a.submitUnsubscribe)  // the form, or RFC 8058 one-click
+	mux.Handle("GET /admin/mail", admin(a.showAdminMailPage))
 
 	mux.HandleFunc("/", a.notFound)
 	return mux
