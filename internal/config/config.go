@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -68,6 +69,12 @@ type Config struct {
 	// out before it stops accepting (EFACTURA_SHUTDOWN_DRAIN; production
 	// default 10s, development 0).
 	ShutdownDrain time.Duration
+
+	// Webhooks (webhooks.go): address ranges deliveries may reach
+	// although not public (EFACTURA_WEBHOOK_ALLOW_CIDRS), and whether
+	// http:// endpoints are accepted (development only).
+	WebhookAllowCIDRs []netip.Prefix
+	WebhookAllowHTTP  bool
 }
 
 // Production reports whether EFACTURA_ENV=production.
@@ -97,6 +104,7 @@ func Load(getenv Getenv) (*Config, error) {
 		func() error { return l.limits(c) },
 		func() error { return checkANAF(c) },
 		func() error { return l.trustedProxies(c) },
+		func() error { return l.webhooks(c) },
 		func() error { return checkConnections(c, dbURL) },
 		func() error {
 			if c.Production() {

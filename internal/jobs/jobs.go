@@ -64,6 +64,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/anafsync"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/tracing"
+	"github.com/efactura-gateway/efactura/internal/webhook"
 )
 
 // Timings. A sync step stops starting messages after StepDuration; River
@@ -145,6 +146,9 @@ type Options struct {
 	StorageBackoff time.Duration
 	// RelistEvery overrides the daily re-list period (tests); default RelistEvery.
 	RelistEvery time.Duration
+	// Webhooks, when set, dispatches events and delivers webhooks
+	// (events.go); the runner becomes the store's event queue.
+	Webhooks *webhook.Deliverer
 	// Observe, when set, is told of every job execution: its kind, outcome
 	// ("ok", "snoozed", "cancelled", "error") and run time (metrics).
 	Observe func(kind, outcome string, d time.Duration)
@@ -241,6 +245,9 @@ func New(o Options) (*Runner, error) {
 	river.AddWorker(workers, &refreshWorker{r: r})
 	river.AddWorker(workers, &validateWorker{r: r}) // validate.go
 	addUploadWorkers(workers, r)                    // upload.go
+	if o.Webhooks != nil {
+		addEventWorkers(workers, r) // events.go
+	}
 	cfg := &river.Config{
 		Logger:               o.Logger.With(slog.String("component", "river")),
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
@@ -263,12 +270,18 @@ func New(o Options) (*Runner, error) {
 			}, &river.PeriodicJobOpts{ID: "refresh_tokens", RunOnStart: true}),
 		}
 		cfg.PeriodicJobs = append(cfg.PeriodicJobs, uploadPeriodicJobs(o.ResumeUploadsEvery)...)
+		if o.Webhooks != nil {
+			cfg.PeriodicJobs = append(cfg.PeriodicJobs, eventPeriodicJobs()...)
+		}
 	}
 	client, err := river.NewClient(driverFor(o.Store), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river client: %w", err)
 	}
 	r.client = client
+	if o.Webhooks != nil {
+		o.Store.SetEventQueue(r) // events commit with their dispatch_event job
+	}
 	return r, nil
 }
 

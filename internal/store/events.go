@@ -325,3 +325,16 @@ func (s *Store) RecordConnectionExpiring(ctx context.Context, userID int64, expi
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// ANAFConnectionsExpiringBefore lists connected ANAF tokens whose grant
+// (the refresh token) expires before t: the connection ends then, and its
+// user must connect again (anaf.connection.expiring).
+func (s *Store) ANAFConnectionsExpiringBefore(ctx context.Context, t time.Time) ([]ANAFToken, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT `+anafTokenColumns+` FROM anaf_tokens
+		WHERE status = $1 AND refresh_expires_at IS NOT NULL AND refresh_expires_at < $2 ORDER BY refresh_expires_at, user_id`,
+		ANAFConnected, s.tv(t))
+	if err != nil {
+		return nil, s.wrap("anaf connections expiring", err)
+	}
+	return collect(rows, "anaf connections expiring", s, scanANAFToken)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -255,3 +256,17 @@ func (s *Store) ResendWebhookDelivery(ctx context.Context, id int64) error {
 		return tx.queueDelivery(ctx, id)
 	})
 }
+
+// Audit actions of webhooks (issue 19).
+const (
+	ActionWebhookCreate  = "webhook.create"
+	ActionWebhookEnable  = "webhook.enable"
+	ActionWebhookDisable = "webhook.disable" // by an owner, or by the gateway after the retry window (actor none)
+	ActionWebhookDelete  = "webhook.delete"
+	ActionWebhookRotate  = "webhook.rotate" // a new secret
+	ActionWebhookResend  = "webhook.resend" // a delivery queued again
+	ActionWebhookTest    = "webhook.test"   // a test event sent
+)
+
+// TargetWebhook is the audit target of an endpoint.
+func TargetWebhook(id int64) string { return "webhook:" + strconv.FormatInt(id, 10) }
