@@ -36,7 +36,8 @@ const SweepEventsEvery = time.Minute
 var ExpiringNotices = []int{14, 3}
 
 var eventUnique = river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled, rivertype.JobStateRetryable,
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled,
+	rivertype.JobStateRetryable,
 }}
 
 // DispatchEventArgs is the dispatch_event job.
@@ -61,9 +62,11 @@ type DeliverWebhookArgs struct {
 func (DeliverWebhookArgs) Kind() string { return "deliver_webhook" }
 
 // InsertOpts: failures of the receiver snooze (not attempts); errors are
-// the database's. One queued per delivery.
+// the database's. Not unique: a "resend" queues a job at once beside one
+// snoozed for an hour; the delivery's next_attempt_at makes the early one
+// wait and the late one find it delivered.
 func (DeliverWebhookArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 10, UniqueOpts: eventUnique}
+	return river.InsertOpts{MaxAttempts: 10}
 }
 
 // SweepEventsArgs is the periodic sweep_events job.

@@ -290,6 +290,11 @@ func (d *Deliverer) Attempt(ctx context.Context, deliveryID int64) (Result, erro
 	if dl.Status == store.DeliveryDelivered || dl.Status == store.DeliveryFailed {
 		return Result{Done: true}, nil
 	}
+	if dl.NextAttemptAt != nil {
+		if wait := dl.NextAttemptAt.Sub(d.now()); wait > time.Second {
+			return Result{RetryAfter: wait}, nil // a job woken early (a resend's twin): not yet
+		}
+	}
 	ep, err := st.WebhookEndpointByID(ctx, dl.EndpointID)
 	if errors.Is(err, store.ErrNotFound) {
 		return Result{Done: true}, nil
