@@ -62,6 +62,9 @@ type Service struct {
 	// PasswordParams are the argon2id costs of new password hashes; zero:
 	// auth.DefaultArgon2Params. Tests pass auth.TestArgon2Params.
 	PasswordParams auth.Argon2Params
+	// Webhooks is the policy of webhook endpoint URLs (webhooks.go); the
+	// zero policy is production's.
+	WebhookPolicy WebhookPolicy
 }
 
 // Keyring encrypts secrets at rest (secretbox.Keyring).

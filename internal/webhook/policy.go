@@ -138,7 +138,7 @@ func (p Policy) ParseURL(raw string) (*url.URL, error) {
 		if !p.AddrAllowed(ip) {
 			return nil, &URLError{"address", "the address is loopback, private, link-local or otherwise not public"}
 		}
-	} else if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+	} else if h := strings.TrimSuffix(host, "."); h == "localhost" || strings.HasSuffix(h, ".localhost") {
 		return nil, &URLError{"address", "the address is loopback, private, link-local or otherwise not public"}
 	}
 	u.Host = strings.ToLower(u.Host)
