@@ -220,6 +220,7 @@ func (e *Env) Gateway(eng *anafsync.Engine) *gateway.Service {
 	if eng != nil {
 		s.Verifier = eng
 	}
+	s.WebhookPolicy = e.WebhookPolicy()
 	return s
 }
 

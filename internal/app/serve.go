@@ -23,10 +23,12 @@ import (
 	"github.com/efactura-gateway/efactura/internal/httpserver"
 	"github.com/efactura-gateway/efactura/internal/jobs"
 	"github.com/efactura-gateway/efactura/internal/metrics"
+	"github.com/efactura-gateway/efactura/internal/notify"
 	"github.com/efactura-gateway/efactura/internal/ratelimit"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/tracing"
 	"github.com/efactura-gateway/efactura/internal/web"
+	"github.com/efactura-gateway/efactura/internal/webhook"
 )
 
 // ServeOptions select the demo mode and where the demo prints.
@@ -40,6 +42,11 @@ type ServeOptions struct {
 	// and scheduler period (tests); zero: jobs.StepDuration, jobs.ScheduleEvery.
 	SyncStep      time.Duration
 	ScheduleEvery time.Duration
+	// Subscribers are told of every event after it commits (issue 19:
+	// the mail notifier); WebhookDisabled, when set, is told when the
+	// gateway disables an endpoint after its retry window.
+	Subscribers     []notify.Subscriber
+	WebhookDisabled webhook.DisabledNotifier
 }
 
 // Serve runs the gateway until ctx is cancelled, then shuts down gracefully.
@@ -108,8 +115,12 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		ln.Close()
 		return fmt.Errorf("job queue: %w", err)
 	}
+	// Events and webhooks (issue 19): the gateway is built before the
+	// runner so the dispatcher can render events in the API's shape.
+	gw := e.Gateway(engine)
 	runner, err = jobs.New(jobs.Options{Store: e.Store, Engine: engine, Logger: e.Logger, Schedule: true,
-		StepDuration: o.SyncStep, ScheduleEvery: o.ScheduleEvery, Observe: e.Metrics.ObserveJob})
+		StepDuration: o.SyncStep, ScheduleEvery: o.ScheduleEvery, Observe: e.Metrics.ObserveJob,
+		Webhooks: e.Deliverer(gw, o.Subscribers, o.WebhookDisabled)})
 	if err != nil {
 		ln.Close()
 		return err
@@ -127,7 +138,6 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 
 	// One use-case layer under the pages and the API: one render guard,
 	// one export cap, one sync starter (the job queue).
-	gw := e.Gateway(engine)
 	gw.SyncStarter = func(ctx context.Context, companyID int64) (int64, error) {
 		run, err := runner.StartSync(ctx, companyID)
 		if run != nil {

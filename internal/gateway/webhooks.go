@@ -372,3 +372,31 @@ func ParseWebhookThreshold(s string) (int, error) {
 	}
 	return n, nil
 }
+
+// EventSubject returns what an event is about, for its webhook data: the
+// invoice (invoice.*) or the upload (upload.*) of the company; both nil
+// for other types. A system use case (the dispatch job), no principal.
+func (s *Service) EventSubject(ctx context.Context, companyID int64, typ string, subjectID int64) (*Invoice, *Upload, error) {
+	switch typ {
+	case notify.InvoiceReceived, notify.InvoiceSent:
+		inv, err := s.Store.InvoiceByID(ctx, companyID, subjectID)
+		if err != nil {
+			return nil, nil, err
+		}
+		return inv, nil, nil
+	case notify.UploadOK, notify.UploadNOK:
+		c, err := s.Store.CompanyByID(ctx, companyID)
+		if err != nil {
+			return nil, nil, err
+		}
+		u, err := s.Store.UploadByID(ctx, subjectID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if u.CompanyID != companyID {
+			return nil, nil, ErrNotFound
+		}
+		return nil, s.uploadView(c, u), nil
+	}
+	return nil, nil, nil
+}
