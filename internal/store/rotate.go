@@ -89,7 +89,7 @@ func (s *Store) RotateSecrets(ctx context.Context, reseal func(ct []byte) (out [
 				}
 			}
 		}
-		return nil
+		return tx.rotateWebhookSecrets(ctx, reseal, &st) // webhooks.go
 	})
 	return st, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -270,3 +271,28 @@ const (
 
 // TargetWebhook is the audit target of an endpoint.
 func TargetWebhook(id int64) string { return "webhook:" + strconv.FormatInt(id, 10) }
+
+// rotateWebhookSecrets is RotateSecrets for the webhook endpoints' secrets.
+func (s *Store) rotateWebhookSecrets(ctx context.Context, reseal func(ct []byte) ([]byte, bool, error), st *RotateStats) error {
+	eps, err := s.AllWebhookEndpoints(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ep := range eps {
+		if len(ep.SecretEnc) == 0 {
+			continue
+		}
+		st.Secrets++
+		out, changed, err := reseal(ep.SecretEnc)
+		if err != nil {
+			return fmt.Errorf("rotate: webhook secret of endpoint %d: %w", ep.ID, err)
+		}
+		if changed {
+			if _, err := s.q.ExecContext(ctx, `UPDATE webhook_endpoints SET secret_enc = $1 WHERE id = $2`, out, ep.ID); err != nil {
+				return s.wrap("rotate: webhook secret", err)
+			}
+			st.Reencrypted++
+		}
+	}
+	return nil
+}
