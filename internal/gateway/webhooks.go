@@ -56,8 +56,9 @@ type WebhookInput struct {
 
 // webhookCompany is the tenant check of the webhook use cases: a user
 // must own the company (or be the operator at the CLI); a key is its own
-// company's with scope (read to look, write to change). change also
-// refuses an impersonating admin (no credential is made that way).
+// company's with scope (read to look, write to change). Creating an
+// endpoint and rotating its secret also refuse an impersonating admin
+// (no credential is made that way: CreateCredentialAllowed).
 func (s *Service) webhookCompany(ctx context.Context, p Principal, companyID int64, change bool) (*store.Company, error) {
 	if k, ok := p.Key(); ok {
 		scope := ScopeRead
@@ -80,16 +81,7 @@ func (s *Service) webhookCompany(ctx context.Context, p Principal, companyID int
 	if a.UserID == 0 && !a.CLI {
 		return nil, ErrNotFound
 	}
-	c, err := s.managed(ctx, a, companyID)
-	if err != nil {
-		return nil, err
-	}
-	if change {
-		if err := CreateCredentialAllowed(a); err != nil {
-			return nil, err
-		}
-	}
-	return c, nil
+	return s.managed(ctx, a, companyID)
 }
 
 // webhookAudit records a webhook action of the principal (a key is named
@@ -134,6 +126,9 @@ func (s *Service) checkWebhookURL(ctx context.Context, raw string) (string, erro
 func (s *Service) CreateWebhook(ctx context.Context, p Principal, companyID int64, in WebhookInput) (string, *WebhookEndpoint, error) {
 	c, err := s.webhookCompany(ctx, p, companyID, true)
 	if err != nil {
+		return "", nil, err
+	}
+	if err := CreateCredentialAllowed(p.Actor()); err != nil {
 		return "", nil, err
 	}
 	if s.Secrets == nil {
@@ -261,6 +256,9 @@ func (s *Service) DeleteWebhook(ctx context.Context, p Principal, companyID, id 
 func (s *Service) RotateWebhookSecret(ctx context.Context, p Principal, companyID, id int64) (string, error) {
 	c, err := s.webhookCompany(ctx, p, companyID, true)
 	if err != nil {
+		return "", err
+	}
+	if err := CreateCredentialAllowed(p.Actor()); err != nil {
 		return "", err
 	}
 	if s.Secrets == nil {
