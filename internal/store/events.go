@@ -235,30 +235,36 @@ func (s *Store) syncFailedEvent(ctx context.Context, r *SyncRun) error {
 	if r.Status != SyncFailed {
 		return nil
 	}
-	rows, err := s.q.QueryContext(ctx, `SELECT status FROM sync_runs WHERE company_id = $1 AND finished_at IS NOT NULL
-		ORDER BY finished_at DESC, id DESC LIMIT 1000`, r.CompanyID)
+	n, err := s.consecutiveFailedRuns(ctx, r.CompanyID)
 	if err != nil {
-		return s.wrap("consecutive failed syncs", err)
+		return err
 	}
+	detail, _ := json.Marshal(map[string]any{"consecutive_failures": max(n, 1), "run_id": r.ID, "error": r.Error})
+	_, err = s.recordEvent(ctx, &Event{CompanyID: r.CompanyID, Type: EventSyncFailed, SubjectID: r.ID, Detail: detail})
+	return err
+}
+
+// consecutiveFailedRuns counts the company's latest finished runs that
+// failed, newest first, up to the first that did not.
+func (s *Store) consecutiveFailedRuns(ctx context.Context, companyID int64) (int, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT status FROM sync_runs WHERE company_id = $1 AND finished_at IS NOT NULL
+		ORDER BY finished_at DESC, id DESC LIMIT 1000`, companyID)
+	if err != nil {
+		return 0, s.wrap("consecutive failed syncs", err)
+	}
+	defer rows.Close()
 	n := 0
 	for rows.Next() {
 		var st string
 		if err := rows.Scan(&st); err != nil {
-			_ = rows.Close()
-			return s.wrap("consecutive failed syncs", err)
+			return 0, s.wrap("consecutive failed syncs", err)
 		}
 		if st != SyncFailed {
 			break
 		}
 		n++
 	}
-	_ = rows.Close()
-	if err := rows.Err(); err != nil {
-		return s.wrap("consecutive failed syncs", err)
-	}
-	detail, _ := json.Marshal(map[string]any{"consecutive_failures": max(n, 1), "run_id": r.ID, "error": r.Error})
-	_, err = s.recordEvent(ctx, &Event{CompanyID: r.CompanyID, Type: EventSyncFailed, SubjectID: r.ID, Detail: detail})
-	return err
+	return n, s.wrap("consecutive failed syncs", rows.Err())
 }
 
 // connectionEvents records anaf.connection.needs_attention for every
