@@ -373,7 +373,8 @@ func ParseWebhookThreshold(s string) (int, error) {
 
 // EventSubject returns what an event is about, for its webhook data: the
 // invoice (invoice.*) or the upload (upload.*) of the company; both nil
-// for other types. A system use case (the dispatch job), no principal.
+// for other types; store.ErrNotFound when the subject is gone. A system
+// use case (the dispatch job), no principal.
 func (s *Service) EventSubject(ctx context.Context, companyID int64, typ string, subjectID int64) (*Invoice, *Upload, error) {
 	switch typ {
 	case notify.InvoiceReceived, notify.InvoiceSent:
@@ -392,7 +393,7 @@ func (s *Service) EventSubject(ctx context.Context, companyID int64, typ string,
 			return nil, nil, err
 		}
 		if u.CompanyID != companyID {
-			return nil, nil, ErrNotFound
+			return nil, nil, store.ErrNotFound
 		}
 		return nil, s.uploadView(c, u), nil
 	}

@@ -234,9 +234,14 @@ func Envelope(ev *store.Event, company *store.Company) notify.Event {
 // event's detail with the subject's id and a link.
 func (d *Deliverer) buildData(ctx context.Context, ev *store.Event, company *store.Company) (json.RawMessage, error) {
 	if d.Data != nil {
-		if data, err := d.Data(ctx, ev, company); err != nil || data != nil {
-			return data, err
+		data, err := d.Data(ctx, ev, company)
+		switch {
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		case err == nil && data != nil:
+			return data, nil
 		}
+		// The subject is gone (a deleted upload or invoice): the minimal data.
 	}
 	m := map[string]any{}
 	_ = json.Unmarshal(ev.Detail, &m)
