@@ -116,3 +116,24 @@ func TestWebhookRoutes(t *testing.T) {
 }
 
 func itoa(v int64) string { b, _ := json.Marshal(v); return string(b) }
+
+// TestOpenAPIWebhooksSection: the document's top-level webhooks section
+// (OpenAPI 3.1) describes every event type's envelope.
+func TestOpenAPIWebhooksSection(t *testing.T) {
+	t.Parallel()
+	var doc struct {
+		Webhooks map[string]struct {
+			Post struct {
+				RequestBody struct {
+					Content map[string]json.RawMessage `json:"content"`
+				} `json:"requestBody"`
+			} `json:"post"`
+		} `json:"webhooks"`
+	}
+	require.NoError(t, json.Unmarshal(OpenAPIJSON, &doc))
+	for _, typ := range append(gateway.WebhookEventTypes(), "test") {
+		w, ok := doc.Webhooks[typ]
+		require.True(t, ok, "event %s is missing from openapi.json's webhooks", typ)
+		require.Contains(t, string(w.Post.RequestBody.Content["application/json"]), `"const": "`+typ+`"`)
+	}
+}
