@@ -24,7 +24,9 @@ var portfolioSorts = map[string]func(a, b *portfolioRow) int{
 	"name": func(a, b *portfolioRow) int {
 		return cmp.Compare(strings.ToLower(a.Company.Name), strings.ToLower(b.Company.Name))
 	},
-	"cif":  func(a, b *portfolioRow) int { return cmp.Compare(len(a.Company.CIF), len(b.Company.CIF))*2 + cmp.Compare(a.Company.CIF, b.Company.CIF) },
+	"cif": func(a, b *portfolioRow) int {
+		return cmp.Compare(len(a.Company.CIF), len(b.Company.CIF))*2 + cmp.Compare(a.Company.CIF, b.Company.CIF)
+	},
 	"conn": func(a, b *portfolioRow) int { return cmp.Compare(a.Conn, b.Conn) },
 	"sync": func(a, b *portfolioRow) int {
 		return cmp.Compare(a.syncAt().UnixNano(), b.syncAt().UnixNano())
