@@ -278,6 +278,7 @@ func (s *Store) MarkCompanyVisited(ctx context.Context, userID, companyID int64,
 // of now.
 func (s *Store) SPVAtRisk(ctx context.Context, now time.Time) (messages, staleCompanies int, err error) {
 	cut := now.Add(-SPVAtRiskAge)
+	var failed int
 	err = s.q.QueryRowContext(ctx, `
 		SELECT
 			(SELECT count(*) FROM sync_message_states x JOIN companies c ON c.id = x.company_id
@@ -288,11 +289,11 @@ func (s *Store) SPVAtRisk(ctx context.Context, now time.Time) (messages, staleCo
 				FROM companies c WHERE c.status = 'verified')),
 			(SELECT count(*) FROM companies c WHERE c.auto_sync AND c.status = 'verified'
 				AND coalesce((SELECT MAX(r.finished_at) FROM sync_runs r WHERE r.company_id = c.id AND r.status IN `+syncSuccessStatuses+`), c.created_at) < $2)`,
-		MessageDeferred, s.tv(cut)).Scan(&messages, new(int), &staleCompanies)
+		MessageDeferred, s.tv(cut)).Scan(&messages, &failed, &staleCompanies)
 	if err != nil {
 		return 0, 0, s.wrap("spv at risk", err)
 	}
-	return messages, staleCompanies, nil
+	return messages + failed, staleCompanies, nil
 }
 
 // CompanyAtRisk are one company's at-risk messages (as in
