@@ -619,6 +619,8 @@ var messages = map[string]message{
 	"pf.col.rejected":          {"Încărcări respinse", "Rejected uploads"},
 	"pf.col.atrisk":            {"Mesaje în risc (60 de zile)", "Messages at risk (60 days)"},
 	"pf.col.late":              {"Peste termen", "Past deadline"},
+	"pf.order.asc":             {"crescătoare (A–Z, cele mai mici întâi)", "ascending (A–Z, smallest first)"},
+	"pf.order.desc":            {"descrescătoare (Z–A, cele mai mari întâi)", "descending (Z–A, largest first)"},
 	"pf.unverified":            {"neverificată", "unverified"},
 	"pf.needs":                 {"cere atenție", "needs attention"},
 	"pf.stale":                 {"fără sincronizare reușită de peste 50 de zile", "no successful sync for over 50 days"},

@@ -103,6 +103,7 @@ type portfolioPage struct {
 	Needing   int // companies that need attention
 	Sort      string
 	Order     string
+	Sorts     []sortOption
 }
 
 // portfolioQuery builds the portfolio URL.
@@ -188,6 +189,7 @@ func (a *app) showPortfolio(w http.ResponseWriter, r *http.Request) {
 		}
 		h.URL = portfolioQuery(p.Find, p.Attention, col.Key, order)
 		p.Heads = append(p.Heads, h)
+		p.Sorts = append(p.Sorts, sortOption{Key: col.Key, Label: col.Label, Selected: col.Key == p.Sort})
 	}
 	a.render(w, r, http.StatusOK, "portfolio", "invoices", p)
 }
