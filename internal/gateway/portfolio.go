@@ -134,3 +134,6 @@ func (s *Service) SPVAtRisk(ctx context.Context, p Principal, companyID int64) (
 	f := store.PortfolioFigures{LastSuccess: r.LastSuccess}
 	return &CompanyAtRisk{Messages: r.Messages, LastSuccess: r.LastSuccess, Stale: f.Stale(c.CreatedAt, now)}, nil
 }
+
+// AuditEvent is one audit row (the audit page's AuditEntry embeds it).
+type AuditEvent = store.AuditEvent
