@@ -103,19 +103,8 @@ func (s *Store) Portfolio(ctx context.Context, userID int64, now time.Time) (map
 			f.LastRun = &runs[i]
 		}
 	}
-	rows, err = s.q.QueryContext(ctx, `SELECT company_id, at_risk FROM sync_runs WHERE id IN (
-		SELECT (SELECT x.id FROM sync_runs x WHERE x.company_id = m.company_id AND x.finished_at IS NOT NULL
-			ORDER BY x.started_at DESC, x.id DESC LIMIT 1)
-		FROM memberships m WHERE m.user_id = $1)`, userID)
-	if err != nil {
-		return nil, s.wrap("portfolio at risk", err)
-	}
-	if err := scanPairs(rows, func(company int64, n int) {
-		if f := out[company]; f != nil {
-			f.AtRisk += n
-		}
-	}); err != nil {
-		return nil, s.wrap("portfolio at risk", err)
+	if err := s.portfolioFailedAtRisk(ctx, userID, out); err != nil {
+		return nil, err
 	}
 
 	if err := s.portfolioConsenting(ctx, userID, now, out); err != nil {
@@ -133,23 +122,29 @@ func (s *Store) Portfolio(ctx context.Context, userID int64, now time.Time) (map
 	return out, nil
 }
 
-// scanPairs reads (company id, count) rows.
-func scanPairs(rows interface {
-	Next() bool
-	Scan(...any) error
-	Err() error
-	Close() error
-}, each func(int64, int)) error {
+// portfolioFailedAtRisk adds to AtRisk the at-risk count of each
+// company's latest finished run (a running run has not counted its
+// failures yet).
+func (s *Store) portfolioFailedAtRisk(ctx context.Context, userID int64, out map[int64]*PortfolioFigures) error {
+	rows, err := s.q.QueryContext(ctx, `SELECT company_id, at_risk FROM sync_runs WHERE id IN (
+		SELECT (SELECT x.id FROM sync_runs x WHERE x.company_id = m.company_id AND x.finished_at IS NOT NULL
+			ORDER BY x.started_at DESC, x.id DESC LIMIT 1)
+		FROM memberships m WHERE m.user_id = $1)`, userID)
+	if err != nil {
+		return s.wrap("portfolio at risk", err)
+	}
 	defer rows.Close()
 	for rows.Next() {
-		var id int64
+		var company int64
 		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return err
+		if err := rows.Scan(&company, &n); err != nil {
+			return s.wrap("portfolio at risk", err)
 		}
-		each(id, n)
+		if f := out[company]; f != nil {
+			f.AtRisk += n
+		}
 	}
-	return rows.Err()
+	return s.wrap("portfolio at risk", rows.Err())
 }
 
 // portfolioConsenting fills Consenting for every company of the user, in
