@@ -209,3 +209,22 @@ func FuzzParseAmount(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSearchText: any text typed into the cross-company search reaches
+// SQLite as parameters only and never fails the query (LIKE wildcards,
+// quotes, NUL, invalid UTF-8, amounts, CIFs).
+func FuzzSearchText(f *testing.F) {
+	st := storetest.NewSQLite(f)
+	ctx := context.Background()
+	c, err := st.CreateCompany(ctx, "12345674", "ALFA")
+	require.NoError(f, err)
+	bulkInvoices(f, st, c.ID, 20)
+	for _, s := range []string{"alfa 3", "F-000001", "RO12345674", "1.234,56", "%", "_", `\`, "'", "\x00", "\xff", "ț", "-0", ""} {
+		f.Add(s, s)
+	}
+	f.Fuzz(func(t *testing.T, text, partner string) {
+		_, n, err := st.SearchInvoices(ctx, []int64{c.ID}, store.InvoiceFilter{Limit: 5}, partner, text)
+		require.NoError(t, err)
+		require.LessOrEqual(t, n, 20)
+	})
+}
