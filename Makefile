@@ -47,3 +47,5 @@ fuzz: ## Fuzz the parsers and the validator for a while (FUZZTIME=60s).
 	$(GO) test -run '^$$' -fuzz '^FuzzParseVATResponse$$' -fuzztime $${FUZZTIME:-60s} ./internal/anaf/
 	$(GO) test -run '^$$' -fuzz '^FuzzVerifyToken$$' -fuzztime $${FUZZTIME:-60s} ./internal/mail/
 	$(GO) test -run '^$$' -fuzz '^FuzzComposeEvent$$' -fuzztime $${FUZZTIME:-60s} ./internal/mail/
+	$(GO) test -run '^$$' -fuzz '^FuzzSearchText$$' -fuzztime $${FUZZTIME:-60s} ./internal/store/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseAmount$$' -fuzztime $${FUZZTIME:-60s} ./internal/store/

@@ -287,6 +287,21 @@ func (c *Client) Export(ctx context.Context, o *ListOptions) ([]byte, error) {
 	return c.bytes(ctx, "/api/v1/invoices/export", o.values())
 }
 
+// BulkZIP returns GET /api/v1/invoices/bulk.zip: one ZIP of ANAF's
+// original ZIPs of the filtered invoices (o's filters; with pdf, their
+// PDFs too, labelled in o.Lang).
+func (c *Client) BulkZIP(ctx context.Context, o *ListOptions, pdf bool) ([]byte, error) {
+	v := o.values()
+	v.Del("format")
+	v.Del("lines")
+	v.Del("page")
+	v.Del("per_page")
+	if pdf {
+		v.Set("pdf", "true")
+	}
+	return c.bytes(ctx, "/api/v1/invoices/bulk.zip", v)
+}
+
 // SyncRuns calls GET /api/v1/sync; limit 0 takes the server's default.
 func (c *Client) SyncRuns(ctx context.Context, limit int) ([]SyncRun, error) {
 	v := url.Values{}

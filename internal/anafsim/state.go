@@ -356,7 +356,7 @@ func (s *Server) indexLocked() {
 	s.loadedHash = map[string]bool{}
 	s.pending = map[string]*upload{}
 	for idx, u := range s.st.Uploads {
-		if u.Loaded {
+		if u.Loaded && u.Outcome != "nok" { // LoadRejection's are no loaded file
 			s.loadedHash[u.DocHash] = true
 		}
 		if !u.Done {

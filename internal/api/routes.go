@@ -27,6 +27,7 @@ func (h *handler) routes() []route {
 		{"GET", "/api/v1/invoices/{id}/xml", gateway.ScopeRead, h.downloadXML},      // invoices.go
 		{"GET", "/api/v1/invoices/{id}/pdf", gateway.ScopeRead, h.downloadPDF},      // invoices.go
 		{"GET", "/api/v1/invoices/export", gateway.ScopeRead, h.exportInvoices},     // export.go
+		{"GET", "/api/v1/invoices/bulk.zip", gateway.ScopeRead, h.bulkInvoices},     // bulk.go
 		{"POST", "/api/v1/invoices", gateway.ScopeWrite, h.uploadInvoice},           // upload.go
 		{"GET", "/api/v1/uploads", gateway.ScopeRead, h.listUploads},                // upload.go
 		{"GET", "/api/v1/uploads/{id}", gateway.ScopeRead, h.getUpload},             // upload.go

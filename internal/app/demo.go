@@ -25,6 +25,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/invoice"
 	"github.com/efactura-gateway/efactura/internal/invoice/invoicegen"
 	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/tz"
 )
 
 // Demo credentials of the built-in simulator's OAuth application (development only).
@@ -44,6 +45,10 @@ type demoState struct {
 	apiKey    string
 	companies []store.Company
 	keyCIF    string
+	// sampleDate is the day the generated samples are dated around (the
+	// first run's, kept in demo-credentials.txt so a rerun loads the same
+	// documents); "" with --demo-invoices.
+	sampleDate string
 }
 
 // Close stops the in-process simulator.
@@ -100,7 +105,7 @@ func setupDemo(ctx context.Context, e *Env, invoicesDir string) (*demoState, err
 	if err := d.ensureAPIKey(ctx, admin.ID, cifs, counts, saved["api_key"]); err != nil {
 		return nil, err
 	}
-	if err := writeCredentials(credPath, map[string]string{"admin_email": demoAdminEmail, "admin_password": d.adminPass, "api_key": d.apiKey, "api_key_cif": d.keyCIF}); err != nil {
+	if err := writeCredentials(credPath, map[string]string{"admin_email": demoAdminEmail, "admin_password": d.adminPass, "api_key": d.apiKey, "api_key_cif": d.keyCIF, "sample_date": d.sampleDate}); err != nil {
 		return nil, err
 	}
 
@@ -155,7 +160,13 @@ func (d *demoState) startSim(invoicesDir string) (names map[string]string, count
 			return nil, nil, err
 		}
 	} else {
-		files = invoicegen.Generate(demoInvoiceCount, demoSeed)
+		base := d.demoSampleDate()
+		files = invoicegen.GenerateAt(demoInvoiceCount, demoSeed, base)
+		// An upload ANAF refused, so the errors tab shows an ERORI FACTURA.
+		rej := invoicegen.GenerateAt(1, demoSeed+1, base)[0]
+		if err := sim.LoadRejection(rej.Name, rej.Data, demoRejection); err != nil {
+			logger.Warn("demo: the sample ANAF error message was not loaded", slog.String("error", err.Error()))
+		}
 	}
 	names, counts = map[string]string{}, map[string]int{}
 	loaded := d.loadSim(files, names, counts)
@@ -496,3 +507,20 @@ func decryptable(e *Env, t *store.ANAFToken) bool {
 }
 
 func randomPassword() string { return config.NewSecretKey()[:20] }
+
+// demoRejection is ANAF's error text of the demo's refused upload.
+const demoRejection = "E: validari globale  SCHEMATRON   eroare: [BR-CO-15]-Invoice total amount with VAT (BT-112) = Invoice total amount without VAT (BT-109) + Invoice total VAT amount (BT-110)."
+
+// demoSampleDate is the day the generated samples are dated around: the
+// one saved by an earlier run in the data directory, else today (so this
+// month's figures are not empty). It sets d.sampleDate.
+func (d *demoState) demoSampleDate() time.Time {
+	saved := readCredentials(filepath.Join(d.env.Cfg.DataDir, "demo-credentials.txt"))["sample_date"]
+	day, err := time.Parse(time.DateOnly, saved)
+	if err != nil {
+		l := time.Now().In(tz.Bucharest())
+		day = time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	d.sampleDate = day.Format(time.DateOnly)
+	return day
+}

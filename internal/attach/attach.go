@@ -62,3 +62,15 @@ func SafeName(s string) string {
 	}
 	return string(out)
 }
+
+// StreamHeaders sets the headers of a download whose body is written as
+// it is made (a bulk ZIP): Write's, without Content-Length and
+// X-Content-SHA256 (unknown before the end). The caller then writes the
+// status and the body.
+func StreamHeaders(w http.ResponseWriter, contentType, name string) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Disposition", "attachment; filename="+SafeName(name))
+	h.Set("Cache-Control", "private, no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+}

@@ -73,6 +73,8 @@ func TestBrowserEveryPageFitsAPhone(t *testing.T) {
 	type page struct{ name, path string }
 	id := func(format string, v int64) string { return fmt.Sprintf(format, v) }
 	userPages := []page{
+		{"portfolio", "/"}, // Ana has two companies: the portfolio
+		{"search", "/search?q=alfa"},
 		{"dashboard", id("/?company=%d", beta.ID)},
 		{"dashboard-en", id("/?company=%d&lang=en", beta.ID)},
 		{"invoice", id("/invoices/%d?lang=ro", rich.ID)},

@@ -169,15 +169,27 @@ func (s *Service) ConnectionState(ctx context.Context, companyID int64) (*ConnSt
 	if err != nil {
 		return nil, err
 	}
+	return s.connStateOfGrants(ids, func(id int64) (*store.ANAFToken, error) {
+		t, err := s.Store.ANAFTokenByUser(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		return t, err
+	})
+}
+
+// connStateOfGrants is ConnectionState's rule over the consenting
+// members ids, their grants read by token (nil, nil: none).
+func (s *Service) connStateOfGrants(ids []int64, token func(int64) (*store.ANAFToken, error)) (*ConnState, error) {
 	st := &ConnState{Status: ConnDisconnected}
 	var stale *ConnState // the first connected grant whose access token expired
 	for _, id := range ids {
-		t, err := s.Store.ANAFTokenByUser(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
+		t, err := token(id)
 		if err != nil {
 			return nil, err
+		}
+		if t == nil {
+			continue
 		}
 		exp := t.ExpiresAt.UTC()
 		t.Status = s.keyStatus(t)

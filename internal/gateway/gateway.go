@@ -50,6 +50,9 @@ type Service struct {
 	PDFGuard *PDFGuard
 	// ExportCap is the most invoices one export may hold (0: export.MaxRows).
 	ExportCap int
+	// BulkCap is the most invoices one bulk ZIP may hold (0:
+	// BulkMaxInvoices, BulkMaxPDFs with PDFs).
+	BulkCap int
 	// SyncStarter queues a sync of a company now and returns its run
 	// (jobs.Runner.StartSync); nil: StartSync answers ErrSyncUnavailable.
 	SyncStarter func(ctx context.Context, companyID int64) (runID int64, err error)

@@ -190,6 +190,8 @@ func TestOpsFigures(t *testing.T) {
 	out := scrape(t, m)
 	require.Contains(t, out, `efactura_upload_oldest_unfinished_seconds{state="sending"} 0`)
 	require.Contains(t, out, "efactura_uploads_past_deadline 0")
+	require.Contains(t, out, "efactura_spv_messages_at_risk 0")
+	require.Contains(t, out, "efactura_spv_companies_stale 0")
 	require.NotContains(t, out, "efactura_sync_oldest_success_age_seconds ", "no company, no series")
 	require.NotContains(t, out, "efactura_anaf_connection_expiry_days ")
 

@@ -353,6 +353,7 @@ type storeCollector struct {
 	quotaLimitPerMinute, quotaLimitDaily int
 
 	syncAge, connDays, uploadAge, pastDeadline *prometheus.Desc
+	spvAtRisk, spvStale                        *prometheus.Desc // the SPV 60-day edge
 	opsMu                                      sync.Mutex
 	ops                                        []prometheus.Metric // the last ops figures
 	opsAt                                      time.Time
@@ -393,6 +394,10 @@ func (m *Metrics) RegisterStore(st *store.Store, logger *slog.Logger) {
 			"How long the oldest upload has been in its state, by unfinished state (sending, unknown, pending); 0 when none.", []string{"state"}, nil),
 		pastDeadline: prometheus.NewDesc("efactura_uploads_past_deadline",
 			"Invoices issued in the last 60 days, uploaded but never accepted by ANAF, whose legal deadline is over.", nil, nil),
+		spvAtRisk: prometheus.NewDesc("efactura_spv_messages_at_risk",
+			"Messages ANAF listed that are not archived and are over 50 days old (ANAF deletes them at 60), over the verified companies.", nil, nil),
+		spvStale: prometheus.NewDesc("efactura_spv_companies_stale",
+			"Verified companies that sync automatically and had no successful sync for over 50 days (never: since added): messages may already be lost.", nil, nil),
 	}
 	m.stores = append(m.stores, c)
 	m.reg.MustRegister(c)
@@ -408,6 +413,8 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.connDays
 	ch <- c.uploadAge
 	ch <- c.pastDeadline
+	ch <- c.spvAtRisk
+	ch <- c.spvStale
 }
 
 // opsFigures reads the alert figures, at most once per OpsEvery; a
@@ -440,6 +447,12 @@ func (c *storeCollector) opsFigures(ctx context.Context, now time.Time, fail fun
 		fail("uploads past deadline", err)
 	} else {
 		out = append(out, prometheus.MustNewConstMetric(c.pastDeadline, prometheus.GaugeValue, float64(n)))
+	}
+	if msgs, stale, err := c.st.SPVAtRisk(ctx, now); err != nil {
+		fail("SPV messages at risk", err)
+	} else {
+		out = append(out, prometheus.MustNewConstMetric(c.spvAtRisk, prometheus.GaugeValue, float64(msgs)),
+			prometheus.MustNewConstMetric(c.spvStale, prometheus.GaugeValue, float64(stale)))
 	}
 	c.ops, c.opsAt = out, now
 	return out

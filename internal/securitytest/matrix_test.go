@@ -72,6 +72,12 @@ func (r matrixRoute) path(w *world) string {
 	if p == "/export" {
 		p += "?format=csv&company=" + strconv.FormatInt(w.compA.ID, 10)
 	}
+	switch p { // portfolio: the search's export and the bulk ZIPs
+	case "/search/export":
+		p += "?format=csv"
+	case "/export/bulk.zip":
+		p += "?company=" + strconv.FormatInt(w.compA.ID, 10)
+	}
 	return p
 }
 
@@ -108,6 +114,10 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
 	{matrixRoute{"GET", "/account/password"}, [6]string{toLogin, toPend, ok, ok, ok, nf}},
 	{matrixRoute{"GET", "/export"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/search"}, [6]string{toLogin, toPend, ok, ok, ok, ok}}, // portfolio: each user's own companies
+	{matrixRoute{"GET", "/search/export"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
+	{matrixRoute{"GET", "/search/bulk.zip"}, [6]string{toLogin, toPend, ok, ok, ok, ok}},
+	{matrixRoute{"GET", "/export/bulk.zip"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
 	{matrixRoute{"GET", "/companies/{id}/sync/status"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
 	{matrixRoute{"GET", "/invoices/{id}"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
 	{matrixRoute{"GET", "/invoices/{id}/zip"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
@@ -161,6 +171,7 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/api/v1/invoices/{id}/xml"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/invoices/{id}/pdf"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/invoices/export"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/invoices/bulk.zip"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/sync"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"POST", "/api/v1/sync"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"POST", "/api/v1/validate"}, [6]string{"401", "401", "401", "401", "401", "401"}},

@@ -191,6 +191,13 @@ func (s *Store) InvoicesWithPartner(ctx context.Context, f InvoiceFilter, partne
 		return s.Invoices(ctx, f)
 	}
 	where, args := invoiceWhere(f)
+	where, args = partnerWhere(where, args, partner)
+	return s.listInvoices(ctx, f, where, args, "invoices with partner")
+}
+
+// partnerWhere adds InvoicesWithPartner's condition on partner to where
+// and its args.
+func partnerWhere(where string, args []any, partner string) (string, []any) {
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
@@ -205,7 +212,7 @@ func (s *Store) InvoicesWithPartner(ctx context.Context, f InvoiceFilter, partne
 		p := arg("%" + escapeLike(foldSearch(partner)) + "%")
 		where += " AND search_text LIKE " + p + ` ESCAPE '\'`
 	}
-	return s.listInvoices(ctx, f, where, args, "invoices with partner")
+	return where, args
 }
 
 // listInvoices runs a list: the total from the company's counter (no

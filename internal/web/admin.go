@@ -157,7 +157,7 @@ func (a *app) submitANAFApp(w http.ResponseWriter, r *http.Request) {
 type auditPage struct {
 	Action, Actor, From, To string
 	Errors                  formErrors
-	Events                  []gateway.AuditEntry
+	Events                  []auditRow
 	Limit                   int
 }
 
@@ -197,7 +197,7 @@ func (a *app) showAuditPage(w http.ResponseWriter, r *http.Request) {
 			a.useCaseError(w, r, err, "/admin/users")
 			return
 		}
-		p.Events = events
+		p.Events = auditRows(reqCtx(r).lang, events) // audittext.go
 	}
 	status := http.StatusOK
 	if len(p.Errors) > 0 {

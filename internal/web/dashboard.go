@@ -114,6 +114,7 @@ type dashboardPage struct {
 	LastSync  *gateway.SyncRun
 	Running   bool // LastSync is queued or running: the page follows its progress
 	Figures   dashFigures
+	AtRisk    *gateway.CompanyAtRisk // the SPV 60-day edge
 	Pages     int
 	PrevURL   string
 	NextURL   string
@@ -136,6 +137,10 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
+	if len(companies) > 1 && r.URL.Query().Get("company") == "" {
+		a.showPortfolio(w, r) // portfolio.go: a company's dashboard is /?company=ID
+		return
+	}
 	p := dashboardPage{Companies: companies, Errors: formErrors{}}
 	if len(companies) == 0 && r.URL.Query().Get("company") != "" {
 		a.notFound(w, r) // not a company of the user's, as for a member of others
@@ -151,6 +156,7 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Company = company
+	a.gw().MarkVisited(ctx, a.actor(r), company.ID) // the portfolio counts what is new since
 	if !company.Verified() {
 		// Nothing from ANAF until ANAF confirms a consenting member's rights
 		// on the CIF; the page says why and what to do.
@@ -202,6 +208,10 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Archived = figures.Archived
+	if p.AtRisk, err = gw.SPVAtRisk(ctx, who, company.ID); err != nil { // portfolio.go
+		a.useCaseError(w, r, err, "/")
+		return
+	}
 	p.Figures = buildFigures(lang, figures.Months, time.Now())
 
 	if len(p.Errors) == 0 {

@@ -134,6 +134,10 @@ func (a *app) routes() http.Handler {
 	mux.Handle("POST /impersonate/stop", login(a.submitStopImpersonation))
 
 	mux.Handle("GET /{$}", login(a.showDashboard))
+	mux.Handle("GET /search", login(a.showSearch)) // portfolio.go: cross-company search, exports, bulk ZIPs
+	mux.Handle("GET /search/export", login(a.downloadSearchExport))
+	mux.Handle("GET /search/bulk.zip", login(a.downloadSearchBulk))
+	mux.Handle("GET /export/bulk.zip", login(a.downloadDashBulk))
 	mux.Handle("GET /export", login(a.downloadExport)) // export.go
 	mux.Handle("POST /companies/{id}/sync", login(a.submitSyncNow))
 	mux.Handle("GET /companies/{id}/sync/status", login(a.showSyncStatus))

@@ -101,7 +101,16 @@ type line struct {
 // Sellers take turns, buyers are drawn among the others, so money flows
 // in both directions. Names are
 // "gen-NN-<kind>-<number>.xml".
-func Generate(n int, seed int64) []File {
+func Generate(n int, seed int64) []File { return generate(n, seed, BaseDate, false) }
+
+// GenerateAt is Generate with issue dates in the 50 days up to base
+// instead of before BaseDate, every fourth document in base's month (the
+// demo: invoices of the last weeks, this month's figures never empty).
+func GenerateAt(n int, seed int64, base time.Time) []File {
+	return generate(n, seed, time.Date(base.Year(), base.Month(), base.Day(), 0, 0, 0, 0, time.UTC), true)
+}
+
+func generate(n int, seed int64, base time.Time, thisMonth bool) []File {
 	r := rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
 	counters := map[string]int{}
 	out := make([]File, 0, n)
@@ -121,7 +130,7 @@ func Generate(n int, seed int64) []File {
 		}
 		d := doc{
 			kind: kind, number: number, seller: seller, buyer: buyer,
-			issue:    BaseDate.AddDate(0, 0, -r.IntN(50)),
+			issue:    base.AddDate(0, 0, -daysBack(r.IntN(50), i, base, thisMonth)),
 			currency: "RON",
 			discount: i%10 == 6,
 			prepaid:  i%10 == 7,
@@ -508,4 +517,13 @@ func IBAN(c Company) string {
 	n, _ := new(big.Int).SetString(num.String(), 10)
 	check := 98 - new(big.Int).Mod(n, big.NewInt(97)).Int64()
 	return fmt.Sprintf("RO%02d%s", check, bban)
+}
+
+// daysBack is how many days before base a document is issued: drawn,
+// or for every fourth document with thisMonth, within base's month.
+func daysBack(drawn, i int, base time.Time, thisMonth bool) int {
+	if thisMonth && i%4 == 0 {
+		return drawn % base.Day()
+	}
+	return drawn
 }
