@@ -10,6 +10,7 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/attach"
 	"github.com/efactura-gateway/efactura/internal/chain"
+	"github.com/efactura-gateway/efactura/internal/cif"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/tz"
 )
@@ -102,25 +103,35 @@ type ArchiveReport struct {
 	Problems  []string
 }
 
-// VerifyArchive checks every company's chain (companyID 0) or one's: it
+// VerifyArchive checks every company's chain (companyCIF "") or one's: it
 // recomputes each entry's hash and link and names the first broken one,
 // checks each entry against its invoice row and the SHA-256 of the stored
 // ZIP, that every archived invoice has its entry and that the head row is
 // the last entry; heads (exported daily heads, may be nil) must each be an
 // entry of their chain. The operator only (Actor.CLI). One ZIP in memory
 // at a time.
-func (s *Service) VerifyArchive(ctx context.Context, a Actor, companyID int64, heads []ChainHead) (*ArchiveReport, error) {
+func (s *Service) VerifyArchive(ctx context.Context, a Actor, companyCIF string, heads []ChainHead) (*ArchiveReport, error) {
 	if !a.CLI {
 		return nil, ErrCLIOnly
 	}
-	ids := []int64{companyID}
-	if companyID == 0 {
-		var err error
-		if ids, err = s.Store.ChainCompanies(ctx); err != nil {
+	var companyID int64
+	ids, err := s.Store.ChainCompanies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if companyCIF != "" {
+		digits, err := cif.Normalize(companyCIF)
+		if err != nil {
+			return nil, &Error{Kind: KindInvalid, Code: "invalid_cif", Field: "company", Msg: "the company's CIF is not valid: " + err.Error()}
+		}
+		c, err := s.Store.CompanyByCIF(ctx, digits)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, &Error{Kind: KindNotFound, Code: "not_found", Msg: "no company has CIF " + digits}
+		}
+		if err != nil {
 			return nil, err
 		}
-	} else if _, err := s.Store.CompanyByID(ctx, companyID); err != nil {
-		return nil, err
+		companyID, ids = c.ID, []int64{c.ID}
 	}
 	rep := &ArchiveReport{Heads: len(heads)}
 	want := map[int64]map[int64][]ChainHead{} // company → seq → heads
