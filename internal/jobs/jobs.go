@@ -241,6 +241,7 @@ func New(o Options) (*Runner, error) {
 	river.AddWorker(workers, &refreshWorker{r: r})
 	river.AddWorker(workers, &validateWorker{r: r}) // validate.go
 	addUploadWorkers(workers, r)                    // upload.go
+	addDigestWorker(workers, r)                     // chaindigest.go
 	cfg := &river.Config{
 		Logger:               o.Logger.With(slog.String("component", "river")),
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
@@ -263,6 +264,7 @@ func New(o Options) (*Runner, error) {
 			}, &river.PeriodicJobOpts{ID: "refresh_tokens", RunOnStart: true}),
 		}
 		cfg.PeriodicJobs = append(cfg.PeriodicJobs, uploadPeriodicJobs(o.ResumeUploadsEvery)...)
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, digestPeriodicJobs()...) // chaindigest.go
 	}
 	client, err := river.NewClient(driverFor(o.Store), cfg)
 	if err != nil {
