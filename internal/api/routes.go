@@ -33,6 +33,10 @@ func (h *handler) routes() []route {
 		{"GET", "/api/v1/sync", gateway.ScopeRead, h.listSyncRuns},                  // sync.go
 		{"POST", "/api/v1/sync", gateway.ScopeWrite, h.startSync},                   // sync.go
 		{"POST", "/api/v1/validate", gateway.ScopeRead, h.validateDoc},              // validate.go
+		// The tamper-evident archive (archive.go).
+		{"GET", "/api/v1/archive", gateway.ScopeRead, h.getArchiveChain},
+		{"GET", "/api/v1/archive/heads", gateway.ScopeRead, h.downloadChainHeads},
+		{"GET", "/api/v1/audit-pack", gateway.ScopeRead, h.downloadAuditPack},
 	}
 }
 
