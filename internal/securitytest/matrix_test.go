@@ -123,6 +123,11 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/companies/{id}/uploads"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
 	{matrixRoute{"GET", "/uploads/{id}"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
 	{matrixRoute{"GET", "/uploads/{id}/status"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	// The tamper-evident archive (issue 20 part 4): members only; the pack
+	// without a period shows the page again with the refusal.
+	{matrixRoute{"GET", "/companies/{id}/archive"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/companies/{id}/archive/heads"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/companies/{id}/archive/pack"}, [6]string{toLogin, toPend, bad, nf, nf, bad}},
 	// Administration: 404 to everyone but admins (not even known to exist).
 	{matrixRoute{"GET", "/admin/users"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
 	{matrixRoute{"GET", "/admin/anaf"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
@@ -144,6 +149,9 @@ var matrix = []struct {
 	{matrixRoute{"POST", "/api/v1/invoices"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/uploads"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/uploads/{id}"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/archive"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/archive/heads"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/audit-pack"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	// State-changing web routes, sent same-origin with an empty form.
 	{matrixRoute{"POST", "/register"}, [6]string{bad, bad, bad, bad, bad, bad}},
 	{matrixRoute{"POST", "/companies/{id}/sync"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
@@ -204,6 +212,7 @@ var webRoutes = []string{
 	"GET /validate", "POST /validate",
 	"GET /companies/{id}/upload", "POST /companies/{id}/upload", "GET /companies/{id}/uploads",
 	"GET /uploads/{id}", "GET /uploads/{id}/status", "POST /invoices/{id}/message",
+	"GET /companies/{id}/archive", "GET /companies/{id}/archive/heads", "GET /companies/{id}/archive/pack",
 }
 
 // TestMatrixCoversRoutes fails when a route of the web route table (read

@@ -172,6 +172,9 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /companies/{id}/keys", login(a.showAPIKeysPage))
 	mux.Handle("POST /companies/{id}/keys", login(a.submitCreateAPIKey))
 	mux.Handle("POST /companies/{id}/keys/{kid}/revoke", login(a.submitRevokeAPIKey))
+	mux.Handle("GET /companies/{id}/archive", login(a.showArchivePage)) // archive.go
+	mux.Handle("GET /companies/{id}/archive/heads", login(a.downloadChainHeads))
+	mux.Handle("GET /companies/{id}/archive/pack", login(a.downloadAuditPack))
 
 	mux.Handle("GET /anaf", login(a.showANAFPage))
 	mux.Handle("GET /anaf/connect", login(a.submitANAFConnect)) // a link: see submitANAFConnect
