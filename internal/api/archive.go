@@ -93,6 +93,9 @@ func (h *handler) downloadAuditPack(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Content-Disposition", "attachment; filename="+attach.SafeName(ap.FileName))
 	hd.Set("Cache-Control", "private, no-store")
 	hd.Set("X-Content-Type-Options", "nosniff")
+	// A large period outlasts the server's write timeout: the pack is
+	// written as it is made, so the deadline is lifted for this answer.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	w.WriteHeader(http.StatusOK)
 	if err := ap.Write(r.Context(), w); err != nil {
 		// The status is sent: the client sees a broken ZIP.

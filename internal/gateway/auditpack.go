@@ -246,6 +246,9 @@ director (fiecare linie OK), apoi "efactura verify-archive --pack %s", cu
 `, ap.c.Name, ap.c.CIF, ap.from, ap.to, locale.DateTime("en", at.In(tz.Bucharest())), ap.Invoices, ap.FileName, ap.FileName)
 }
 
+// maxPackFile bounds one file read from a pack being checked.
+const maxPackFile = 256 << 20
+
 // VerifyAuditPack checks an audit pack offline (no database): every file
 // against SHA256SUMS (and none missing or unlisted), the chain in
 // chain.csv link by link, every ZIP of the index against its chain entry,
@@ -272,7 +275,11 @@ func VerifyAuditPack(r io.ReaderAt, size int64, heads []ChainHead) (*ArchiveRepo
 			return nil, err
 		}
 		defer rc.Close()
-		return io.ReadAll(rc)
+		b, err := io.ReadAll(io.LimitReader(rc, maxPackFile+1))
+		if err == nil && len(b) > maxPackFile {
+			err = fmt.Errorf("%s is larger than %d MB: not a file of an audit pack", name, maxPackFile>>20)
+		}
+		return b, err
 	}
 	sumsBody, err := read("SHA256SUMS")
 	if err != nil {

@@ -107,6 +107,9 @@ func (a *app) downloadAuditPack(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Disposition", "attachment; filename="+attach.SafeName(ap.FileName))
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
+	// A large period outlasts the server's write timeout: the pack is
+	// written as it is made, so the deadline is lifted for this answer.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	w.WriteHeader(http.StatusOK)
 	if err := ap.Write(r.Context(), w); err != nil {
 		// The status is sent: the browser keeps a broken ZIP.
