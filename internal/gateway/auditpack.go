@@ -249,6 +249,36 @@ director (fiecare linie OK), apoi "efactura verify-archive --pack %s", cu
 // maxPackFile bounds one file read from a pack being checked.
 const maxPackFile = 256 << 20
 
+// packCheck is one offline check of an audit pack (VerifyAuditPack).
+type packCheck struct {
+	rep     *ArchiveReport
+	files   map[string]*zip.File
+	actual  map[string]string // file → SHA-256 now
+	entries map[int64]chain.Entry
+	check   *chain.Checker
+}
+
+func (pc *packCheck) problem(format string, a ...any) {
+	pc.rep.Problems = append(pc.rep.Problems, fmt.Sprintf(format, a...))
+}
+
+func (pc *packCheck) read(name string) ([]byte, error) {
+	f, ok := pc.files[name]
+	if !ok {
+		return nil, fmt.Errorf("the pack has no %s", name)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, maxPackFile+1))
+	if err == nil && len(b) > maxPackFile {
+		err = fmt.Errorf("%s is larger than %d MB: not a file of an audit pack", name, maxPackFile>>20)
+	}
+	return b, err
+}
+
 // VerifyAuditPack checks an audit pack offline (no database): every file
 // against SHA256SUMS (and none missing or unlisted), the chain in
 // chain.csv link by link, every ZIP of the index against its chain entry,
@@ -259,152 +289,158 @@ func VerifyAuditPack(r io.ReaderAt, size int64, heads []ChainHead) (*ArchiveRepo
 	if err != nil {
 		return nil, fmt.Errorf("not an audit pack (a ZIP): %w", err)
 	}
-	rep := &ArchiveReport{Companies: 1, Heads: len(heads)}
-	problem := func(format string, a ...any) { rep.Problems = append(rep.Problems, fmt.Sprintf(format, a...)) }
-	files := map[string]*zip.File{}
+	pc := &packCheck{rep: &ArchiveReport{Companies: 1, Heads: len(heads)}, files: map[string]*zip.File{},
+		actual: map[string]string{}, entries: map[int64]chain.Entry{}}
 	for _, f := range zr.File {
-		files[f.Name] = f
+		pc.files[f.Name] = f
 	}
-	read := func(name string) ([]byte, error) {
-		f, ok := files[name]
-		if !ok {
-			return nil, fmt.Errorf("the pack has no %s", name)
-		}
-		rc, err := f.Open()
-		if err != nil {
+	for _, step := range []func() error{pc.sums, pc.chain, pc.index} {
+		if err := step(); err != nil {
 			return nil, err
 		}
-		defer rc.Close()
-		b, err := io.ReadAll(io.LimitReader(rc, maxPackFile+1))
-		if err == nil && len(b) > maxPackFile {
-			err = fmt.Errorf("%s is larger than %d MB: not a file of an audit pack", name, maxPackFile>>20)
-		}
-		return b, err
 	}
-	sumsBody, err := read("SHA256SUMS")
-	if err != nil {
+	if err := pc.heads(heads); err != nil {
 		return nil, err
 	}
+	return pc.rep, nil
+}
+
+// sums checks every file against SHA256SUMS.
+func (pc *packCheck) sums() error {
+	body, err := pc.read("SHA256SUMS")
+	if err != nil {
+		return err
+	}
 	sums := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(sumsBody))
+	sc := bufio.NewScanner(bytes.NewReader(body))
 	for sc.Scan() {
 		hash, name, ok := strings.Cut(sc.Text(), "  ")
 		if !ok {
-			problem("SHA256SUMS: the line %q is not \"<sha256>  <file>\"", sc.Text())
+			pc.problem("SHA256SUMS: the line %q is not \"<sha256>  <file>\"", sc.Text())
 			continue
 		}
 		sums[name] = hash
 	}
-	names := make([]string, 0, len(files))
-	for name := range files {
+	names := make([]string, 0, len(pc.files))
+	for name := range pc.files {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	actual := map[string]string{}
 	for _, name := range names {
 		if name == "SHA256SUMS" {
 			continue
 		}
-		body, err := read(name)
+		b, err := pc.read(name)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		sum := sha256.Sum256(body)
-		actual[name] = hex.EncodeToString(sum[:])
+		sum := sha256.Sum256(b)
+		pc.actual[name] = hex.EncodeToString(sum[:])
 		switch want, ok := sums[name]; {
 		case !ok:
-			problem("%s is not listed in SHA256SUMS: it was added", name)
-		case want != actual[name]:
-			problem("%s: SHA-256 %s, SHA256SUMS says %s: the file was altered", name, actual[name], want)
+			pc.problem("%s is not listed in SHA256SUMS: it was added", name)
+		case want != pc.actual[name]:
+			pc.problem("%s: SHA-256 %s, SHA256SUMS says %s: the file was altered", name, pc.actual[name], want)
 		}
 	}
 	for name := range sums {
-		if _, ok := files[name]; !ok {
-			problem("%s is listed in SHA256SUMS but missing from the pack: it was removed", name)
+		if _, ok := pc.files[name]; !ok {
+			pc.problem("%s is listed in SHA256SUMS but missing from the pack: it was removed", name)
 		}
 	}
-	// The chain, link by link.
-	chainBody, err := read("chain.csv")
+	return nil
+}
+
+// chain checks chain.csv link by link.
+func (pc *packCheck) chain() error {
+	body, err := pc.read("chain.csv")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var (
-		check   *chain.Checker
-		broken  bool
-		entries = map[int64]chain.Entry{}
-	)
-	if err := chain.ReadEntries(bytes.NewReader(chainBody), func(e chain.Entry) error {
-		if check == nil {
-			check = &chain.Checker{CompanyID: e.CompanyID}
+	broken := false
+	return chain.ReadEntries(bytes.NewReader(body), func(e chain.Entry) error {
+		if pc.check == nil {
+			pc.check = &chain.Checker{CompanyID: e.CompanyID}
 		}
-		rep.Entries++
-		entries[e.Seq] = e
-		if b := check.Add(e); b != nil && !broken {
+		pc.rep.Entries++
+		pc.entries[e.Seq] = e
+		if b := pc.check.Add(e); b != nil && !broken {
 			broken = true
-			problem("chain.csv: the chain is broken at entry %d: %s", b.Seq, b.Reason)
+			pc.problem("chain.csv: the chain is broken at entry %d: %s", b.Seq, b.Reason)
 		}
 		return nil
-	}); err != nil {
-		return nil, err
-	}
-	// Every ZIP of the index is the one chained.
-	indexBody, err := read("index.csv")
+	})
+}
+
+// index checks that every ZIP of the index is the one chained.
+func (pc *packCheck) index() error {
+	body, err := pc.read("index.csv")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	ir := csv.NewReader(bytes.NewReader(indexBody))
+	ir := csv.NewReader(bytes.NewReader(body))
 	ir.FieldsPerRecord = len(packIndexHeader)
 	recs, err := ir.ReadAll()
-	if err != nil || len(recs) == 0 {
-		return nil, fmt.Errorf("index.csv is not the pack's index: %v", err)
+	if err != nil {
+		return fmt.Errorf("index.csv is not the pack's index: %w", err)
+	}
+	if len(recs) == 0 {
+		return errors.New("index.csv is empty")
 	}
 	for _, rec := range recs[1:] {
-		id, msg, zipName, zipSHA, seqText := rec[0], rec[1], rec[11], rec[12], rec[15]
-		if got, ok := actual[zipName]; !ok {
-			problem("invoice %s (message %s): %s is missing from the pack", id, msg, zipName)
-		} else if got != zipSHA {
-			problem("invoice %s (message %s): %s has SHA-256 %s, the index says %s", id, msg, zipName, got, zipSHA)
-		}
-		seq, err := strconv.ParseInt(seqText, 10, 64)
-		if err != nil {
-			problem("invoice %s (message %s) has no chain entry", id, msg)
-			continue
-		}
-		e, ok := entries[seq]
-		switch {
-		case !ok:
-			problem("invoice %s (message %s): chain entry %d is not in chain.csv", id, msg, seq)
-		case strconv.FormatInt(e.InvoiceID, 10) != id || e.ANAFID != msg:
-			problem("invoice %s (message %s): chain entry %d is invoice %d (message %s)", id, msg, seq, e.InvoiceID, e.ANAFID)
-		case e.ZIPSHA256 != actual[zipName]:
-			problem("invoice %s (message %s): %s has SHA-256 %s, chain entry %d recorded %s: the ZIP is not the one archived", id, msg, zipName, actual[zipName], seq, e.ZIPSHA256)
-		}
+		pc.indexRow(rec[0], rec[1], rec[11], rec[12], rec[15])
 	}
-	// The heads the pack carries, and those kept elsewhere.
-	headsBody, err := read("heads.csv")
-	if err != nil {
-		return nil, err
+	return nil
+}
+
+func (pc *packCheck) indexRow(id, msg, zipName, zipSHA, seqText string) {
+	if got, ok := pc.actual[zipName]; !ok {
+		pc.problem("invoice %s (message %s): %s is missing from the pack", id, msg, zipName)
+	} else if got != zipSHA {
+		pc.problem("invoice %s (message %s): %s has SHA-256 %s, the index says %s", id, msg, zipName, got, zipSHA)
 	}
-	packHeads, err := chain.ReadHeads(bytes.NewReader(headsBody))
+	seq, err := strconv.ParseInt(seqText, 10, 64)
 	if err != nil {
-		return nil, fmt.Errorf("heads.csv: %w", err)
+		pc.problem("invoice %s (message %s) has no chain entry", id, msg)
+		return
+	}
+	e, ok := pc.entries[seq]
+	switch {
+	case !ok:
+		pc.problem("invoice %s (message %s): chain entry %d is not in chain.csv", id, msg, seq)
+	case strconv.FormatInt(e.InvoiceID, 10) != id || e.ANAFID != msg:
+		pc.problem("invoice %s (message %s): chain entry %d is invoice %d (message %s)", id, msg, seq, e.InvoiceID, e.ANAFID)
+	case e.ZIPSHA256 != pc.actual[zipName]:
+		pc.problem("invoice %s (message %s): %s has SHA-256 %s, chain entry %d recorded %s: the ZIP is not the one archived", id, msg, zipName, pc.actual[zipName], seq, e.ZIPSHA256)
+	}
+}
+
+// heads checks the pack's heads.csv and the exported heads against the chain.
+func (pc *packCheck) heads(exported []ChainHead) error {
+	body, err := pc.read("heads.csv")
+	if err != nil {
+		return err
+	}
+	packHeads, err := chain.ReadHeads(bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("heads.csv: %w", err)
 	}
 	for _, set := range []struct {
 		what  string
 		heads []ChainHead
-	}{{"heads.csv in the pack", packHeads}, {"the exported heads", heads}} {
+	}{{"heads.csv in the pack", packHeads}, {"the exported heads", exported}} {
 		for _, h := range set.heads {
-			if check != nil && h.CompanyID != check.CompanyID {
+			if pc.check != nil && h.CompanyID != pc.check.CompanyID {
 				continue
 			}
-			e, ok := entries[h.Seq]
+			e, ok := pc.entries[h.Seq]
 			switch {
 			case !ok:
-				problem("%s: the head of %s (entry %d) is not in chain.csv: the chain was cut short or rewritten", set.what, h.Day, h.Seq)
+				pc.problem("%s: the head of %s (entry %d) is not in chain.csv: the chain was cut short or rewritten", set.what, h.Day, h.Seq)
 			case e.EntryHash != h.EntryHash:
-				problem("%s: the head of %s (entry %d) is %s, chain.csv has %s: the chain was rewritten", set.what, h.Day, h.Seq, h.EntryHash, e.EntryHash)
+				pc.problem("%s: the head of %s (entry %d) is %s, chain.csv has %s: the chain was rewritten", set.what, h.Day, h.Seq, h.EntryHash, e.EntryHash)
 			}
 		}
 	}
-	return rep, nil
+	return nil
 }
