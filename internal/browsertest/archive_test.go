@@ -73,6 +73,16 @@ func TestBrowserArchivePage(t *testing.T) {
 			}
 		}
 	}
+	// The two downloads, as the page's links and form ask for them.
+	for path, want := range map[string]string{
+		page + "/heads": "200 text/csv; charset=utf-8",
+		page + "/pack?from=01.01.2000&to=31.12.2099": "200 application/zip",
+	} {
+		got := b.eval(`fetch(` + strconv.Quote(path) + `).then(r => r.arrayBuffer().then(b => r.status + " " + r.headers.get("content-type") + " " + (b.byteLength > 0)))`)
+		if got != want+" true" {
+			problems = append(problems, fmt.Sprintf("GET %s: %s, want %s", path, got, want))
+		}
+	}
 	// A period the wrong way round: the page says so.
 	b.open(page + "/pack?from=01.02.2026&to=01.01.2026&lang=en")
 	b.shot("archive-pack-refused-en-360")
