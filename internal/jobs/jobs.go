@@ -32,6 +32,8 @@
 //     old quota counters.
 //   - send_upload, poll_upload and the periodic resume_uploads: sending
 //     invoices (issue 14), see upload.go.
+//   - archive_digest (periodic, hourly): every archive chain's head as
+//     the day's digest (issue 20), see chaindigest.go.
 //
 // Uniqueness: at most one open sync run per company (a unique index in
 // sync_runs), so the scheduler, the API and the web never start a second
