@@ -43,3 +43,4 @@ fuzz: ## Fuzz the parsers and the validator for a while (FUZZTIME=60s).
 	$(GO) test -run '^$$' -fuzz '^FuzzUploadParams$$' -fuzztime $${FUZZTIME:-60s} ./internal/api/
 	$(GO) test -run '^$$' -fuzz '^FuzzUploadInput$$' -fuzztime $${FUZZTIME:-60s} ./internal/gateway/
 	$(GO) test -run '^$$' -fuzz '^FuzzANAFErrorList$$' -fuzztime $${FUZZTIME:-60s} ./internal/anafsync/
+	$(GO) test -run '^$$' -fuzz '^FuzzPattern$$' -fuzztime $${FUZZTIME:-60s} ./internal/compliance/

@@ -33,6 +33,10 @@ func (h *handler) routes() []route {
 		{"GET", "/api/v1/sync", gateway.ScopeRead, h.listSyncRuns},                  // sync.go
 		{"POST", "/api/v1/sync", gateway.ScopeWrite, h.startSync},                   // sync.go
 		{"POST", "/api/v1/validate", gateway.ScopeRead, h.validateDoc},              // validate.go
+
+		// Compliance watch, deadlines and numbering (issue 20).
+		{"GET", "/api/v1/compliance/deadlines", gateway.ScopeRead, h.complianceDeadlines}, // compliance.go
+		{"GET", "/api/v1/compliance/numbering", gateway.ScopeRead, h.complianceNumbering}, // compliance.go
 		// The tamper-evident archive (archive.go).
 		{"GET", "/api/v1/archive", gateway.ScopeRead, h.getArchiveChain},
 		{"GET", "/api/v1/archive/heads", gateway.ScopeRead, h.downloadChainHeads},

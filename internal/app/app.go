@@ -22,6 +22,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/metrics"
 	"github.com/efactura-gateway/efactura/internal/secretbox"
 	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/tracing"
 )
 
 // NewLogger builds the process logger from the configuration: JSON or
@@ -84,7 +85,8 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger, o OpenOp
 	if err != nil {
 		return nil, fmt.Errorf("EFACTURA_ENCRYPTION_KEY: %w", err)
 	}
-	pc := store.PoolConfig{MaxConns: cfg.DBMaxConns, MinConns: cfg.DBMinConns, MaxConnLifetime: cfg.DBMaxConnLifetime}
+	pc := store.PoolConfig{MaxConns: cfg.DBMaxConns, MinConns: cfg.DBMinConns, MaxConnLifetime: cfg.DBMaxConnLifetime,
+		Trace: tracing.Configured() || tracing.Enabled()}
 	var st *store.Store
 	deadline := time.Now().Add(o.WaitFor)
 	delay := 250 * time.Millisecond

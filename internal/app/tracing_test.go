@@ -54,7 +54,7 @@ func spanAttr(s sdktrace.ReadOnlySpan, key string) (string, bool) {
 // server span named by its route (the nested API mux's pattern for the
 // API) with its status; the access log line carries the span's trace and
 // span ids; the demo's sync yields job, sync step and ANAF spans with the
-// endpoint and outcome. Not parallel: the provider is global.
+// endpoint and outcome, and database spans inside them. Not parallel: the provider is global.
 func TestTracingSpansAndLogIDs(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
@@ -138,6 +138,16 @@ func TestTracingSpansAndLogIDs(t *testing.T) {
 	// The step runs inside its job's span.
 	step := m["sync step"]
 	require.True(t, step.Parent().IsValid())
+	// Database calls (otelsql) are spans inside the traced work.
+	var db sdktrace.ReadOnlySpan
+	for name, s := range m {
+		if strings.HasPrefix(name, "sql.") && s.Parent().IsValid() {
+			db = s
+		}
+	}
+	require.NotNil(t, db, "a database span")
+	sys, _ := spanAttr(db, "db.system.name")
+	require.Equal(t, "sqlite", sys)
 }
 
 // otlpReceiver is an OTLP/HTTP trace receiver: it decodes every POST

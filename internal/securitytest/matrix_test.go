@@ -128,6 +128,8 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/companies/{id}/archive"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
 	{matrixRoute{"GET", "/companies/{id}/archive/heads"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
 	{matrixRoute{"GET", "/companies/{id}/archive/pack"}, [6]string{toLogin, toPend, bad, nf, nf, bad}},
+	// Compliance watch, deadlines and numbering (issue 20): members only.
+	{matrixRoute{"GET", "/companies/{id}/compliance/numbering"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
 	// Administration: 404 to everyone but admins (not even known to exist).
 	{matrixRoute{"GET", "/admin/users"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
 	{matrixRoute{"GET", "/admin/anaf"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
@@ -152,6 +154,8 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/api/v1/archive"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/archive/heads"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/audit-pack"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/compliance/deadlines"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/compliance/numbering"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	// State-changing web routes, sent same-origin with an empty form.
 	{matrixRoute{"POST", "/register"}, [6]string{bad, bad, bad, bad, bad, bad}},
 	{matrixRoute{"POST", "/companies/{id}/sync"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
@@ -160,6 +164,7 @@ var matrix = []struct {
 	{matrixRoute{"POST", "/companies/{id}/upload"}, [6]string{toLogin, toPend, bad, nf, nf, bad}},
 	{matrixRoute{"POST", "/invoices/{id}/message"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
 	{matrixRoute{"POST", "/companies/{id}"}, [6]string{toLogin, toPend, bad, nf, nf, bad}},
+	{matrixRoute{"POST", "/companies/{id}/numbering"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
 	{matrixRoute{"POST", "/companies/{id}/members"}, [6]string{toLogin, toPend, bad, nf, nf, forbid}},
 	{matrixRoute{"POST", "/companies/{id}/keys"}, [6]string{toLogin, toPend, bad, nf, nf, forbid}},
 	{matrixRoute{"POST", "/anaf/connect"}, [6]string{toLogin, toPend, acted, acted, acted, forbid}},
@@ -213,6 +218,7 @@ var webRoutes = []string{
 	"GET /companies/{id}/upload", "POST /companies/{id}/upload", "GET /companies/{id}/uploads",
 	"GET /uploads/{id}", "GET /uploads/{id}/status", "POST /invoices/{id}/message",
 	"GET /companies/{id}/archive", "GET /companies/{id}/archive/heads", "GET /companies/{id}/archive/pack",
+	"GET /companies/{id}/compliance/numbering", "POST /companies/{id}/numbering",
 }
 
 // TestMatrixCoversRoutes fails when a route of the web route table (read

@@ -86,6 +86,8 @@ func TestAPIKeyMatrix(t *testing.T) {
 		{"GET", "/api/v1/archive", [7]int{401, 401, 401, 401, 200, 200, 200}},
 		{"GET", "/api/v1/archive/heads", [7]int{401, 401, 401, 401, 200, 200, 200}},
 		{"GET", "/api/v1/audit-pack?from=2000-01-01&to=2099-12-31", [7]int{401, 401, 401, 401, 200, 200, 200}},
+		{"GET", "/api/v1/compliance/deadlines", [7]int{401, 401, 401, 401, 200, 200, 200}},
+		{"GET", "/api/v1/compliance/numbering", [7]int{401, 401, 401, 401, 200, 200, 200}},
 	}
 	codes := map[string]string{"none": "MISSING_API_KEY", "malformed": "INVALID_API_KEY_FORMAT", "unknown": "INVALID_API_KEY", "revoked": "INVALID_API_KEY"}
 	for _, r := range rows {

@@ -82,7 +82,8 @@ func TestXSS(t *testing.T) {
 	cid := strconv.FormatInt(w.compA.ID, 10)
 	webPages := []string{"/companies/" + cid + "/uploads", "/uploads/" + upID, "/uploads/" + upID + "/status", "/companies/" + cid + "/upload", "/", "/?q=" + url.QueryEscape(payload), "/?partner=" + url.QueryEscape(payload), "/?tab=" + url.QueryEscape(payload),
 		"/invoices/" + id, "/companies", "/companies/" + cid, "/companies/" + cid + "/keys", "/companies/" + cid + "/delete",
-		"/anaf", "/login?next=" + url.QueryEscape(payload), "/export?format=csv&company=" + cid}
+		"/anaf", "/login?next=" + url.QueryEscape(payload), "/export?format=csv&company=" + cid,
+		"/companies/" + cid + "/compliance/numbering?from=2026-01-01&to=2026-02-28", "/companies/" + cid + "/compliance/numbering?from=" + url.QueryEscape(payload)}
 	for _, role := range []string{userA, adminAsA} {
 		b := s.loginAs(t, w, role)
 		for _, p := range webPages {
@@ -104,6 +105,8 @@ func TestXSS(t *testing.T) {
 		page := b.get("/invoices/" + id)
 		require.Equal(t, 200, page.Status)
 		require.Contains(t, page.Body, "&lt;script&gt;alert(", "the payload is shown, as text")
+		page = b.get("/companies/" + cid + "/compliance/numbering?from=2026-01-01&to=2026-02-28")
+		require.Contains(t, page.Body, "&lt;script&gt;alert(", "the refused upload's number is on the compliance page, as text")
 	}
 	admin := s.loginAs(t, w, admin)
 	for _, p := range []string{"/admin/users", "/admin/audit", "/admin/system"} {
@@ -112,7 +115,8 @@ func TestXSS(t *testing.T) {
 
 	// The API's JSON escapes markup; answers are never HTML.
 	for _, p := range []string{"/api/v1/invoices", "/api/v1/invoices/" + id, "/api/v1/health", "/api/v1/invoices?q=" + url.QueryEscape(payload),
-		"/api/v1/uploads", "/api/v1/uploads/" + upID} {
+		"/api/v1/uploads", "/api/v1/uploads/" + upID, "/api/v1/compliance/deadlines?from=2026-01-01&to=2026-02-28",
+		"/api/v1/compliance/numbering?from=2026-01-01&to=2026-02-28"} {
 		r := s.apiReq(t, "GET", p, w.keyARead, nil)
 		require.Equal(t, 200, r.Status, p)
 		require.Equal(t, "application/json", r.Header.Get("Content-Type"))

@@ -23,6 +23,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -180,6 +181,9 @@ func (s *Store) withPgx(ctx context.Context, fn func(conn *pgx.Conn) error) erro
 	}
 	defer func() { _ = c.Close() }() // back to the pool; the work's error is what matters
 	return c.Raw(func(dc any) error {
+		if w, ok := dc.(interface{ Raw() driver.Conn }); ok {
+			dc = w.Raw() // traced (PoolConfig.Trace): otelsql's wrapper
+		}
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("store: unexpected driver connection %T", dc)

@@ -30,6 +30,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/database"
 	"github.com/pressly/goose/v3/lock"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -50,6 +51,12 @@ type PoolConfig struct {
 	MinConns        int           // default 1: connections opened at start (PostgreSQL); up to MaxConns stay idle until MaxConnIdleTime
 	MaxConnLifetime time.Duration // default 30m
 	MaxConnIdleTime time.Duration // default 10m; an idle connection above MinConns is closed after it
+	// Trace wraps the driver in OpenTelemetry spans (otelsql): one span
+	// per statement, transaction and commit, named after the method, with
+	// the query text (never the arguments). Spans are made only inside a
+	// traced request, job or sync step (a span in the context), so pool
+	// housekeeping and untraced work cost nothing more than the wrapper.
+	Trace bool
 }
 
 // sqliteMaxConns bounds the SQLite pool: WAL lets readers run beside the
@@ -99,7 +106,7 @@ func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		dialect = Postgres
-		db, err = sql.Open("pgx", url)
+		db, err = openDB("pgx", url, pc.Trace, semconv.DBSystemNamePostgreSQL)
 		if err != nil {
 			return nil, fmt.Errorf("store: open postgres: %w", err)
 		}
@@ -119,7 +126,7 @@ func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		db, err = sql.Open("sqlite", dsn)
+		db, err = openDB("sqlite", dsn, pc.Trace, semconv.DBSystemNameSQLite)
 		if err != nil {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}

@@ -33,7 +33,8 @@ type companyPage struct {
 	JoinRequests []gateway.JoinRequest
 	Member       memberForm
 	Me           int64
-	Owners       int // how many owners: the last one cannot step down
+	Owners       int           // how many owners: the last one cannot step down
+	Numbering    numberingForm // the numbering pattern (compliance.go)
 }
 
 // ownedCompany loads the company of {id} when the user owns it. Everyone
@@ -77,7 +78,7 @@ func (a *app) renderCompany(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	a.render(w, r, status, "company", "companies", companyPage{
 		Company: c, Settings: s, Members: adm.Members, Invitations: adm.Invitations, JoinRequests: adm.JoinRequests,
-		Member: m, Me: reqCtx(r).user.ID, Owners: owners,
+		Member: m, Me: reqCtx(r).user.ID, Owners: owners, Numbering: a.numberingFormFor(r, c),
 	})
 }
 

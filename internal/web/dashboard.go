@@ -176,6 +176,7 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 		p.Tabs = append(p.Tabs, tabLink{Label: "dash.tab." + tab.Key, URL: f.url(1), Active: tab.Key == p.Filter.Tab})
 	}
 	p.Tabs = append(p.Tabs, tabLink{Label: "upload.tab", URL: "/companies/" + strconv.FormatInt(company.ID, 10) + "/uploads"}) // upload.go
+	p.Tabs = append(p.Tabs, complianceTab(company.ID))
 	for _, s := range sortColumns {
 		p.Sorts = append(p.Sorts, sortOption{Key: s.Key, Label: s.Label, Selected: s.Key == p.Filter.Sort})
 	}

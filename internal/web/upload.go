@@ -141,7 +141,10 @@ func companyTabs(companyID int64, active string) []tabLink {
 		}
 		tabs = append(tabs, tabLink{Label: "dash.tab." + tab.Key, URL: u})
 	}
-	return append(tabs, tabLink{Label: "upload.tab", URL: "/companies/" + id + "/uploads", Active: active == "uploads"})
+	tabs = append(tabs, tabLink{Label: "upload.tab", URL: "/companies/" + id + "/uploads", Active: active == "uploads"})
+	ct := complianceTab(companyID)
+	ct.Active = active == "compliance"
+	return append(tabs, ct)
 }
 
 // newFormToken is a one-time token for the send form.

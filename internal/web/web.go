@@ -175,6 +175,8 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /companies/{id}/archive", login(a.showArchivePage)) // archive.go
 	mux.Handle("GET /companies/{id}/archive/heads", login(a.downloadChainHeads))
 	mux.Handle("GET /companies/{id}/archive/pack", login(a.downloadAuditPack))
+	mux.Handle("GET /companies/{id}/compliance/numbering", login(a.showCompliancePage)) // compliance.go
+	mux.Handle("POST /companies/{id}/numbering", login(a.submitNumberingPattern))
 
 	mux.Handle("GET /anaf", login(a.showANAFPage))
 	mux.Handle("GET /anaf/connect", login(a.submitANAFConnect)) // a link: see submitANAFConnect
