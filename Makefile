@@ -44,3 +44,6 @@ fuzz: ## Fuzz the parsers and the validator for a while (FUZZTIME=60s).
 	$(GO) test -run '^$$' -fuzz '^FuzzUploadInput$$' -fuzztime $${FUZZTIME:-60s} ./internal/gateway/
 	$(GO) test -run '^$$' -fuzz '^FuzzANAFErrorList$$' -fuzztime $${FUZZTIME:-60s} ./internal/anafsync/
 	$(GO) test -run '^$$' -fuzz '^FuzzPattern$$' -fuzztime $${FUZZTIME:-60s} ./internal/compliance/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseVATResponse$$' -fuzztime $${FUZZTIME:-60s} ./internal/anaf/
+	$(GO) test -run '^$$' -fuzz '^FuzzVerifyToken$$' -fuzztime $${FUZZTIME:-60s} ./internal/mail/
+	$(GO) test -run '^$$' -fuzz '^FuzzComposeEvent$$' -fuzztime $${FUZZTIME:-60s} ./internal/mail/

@@ -122,6 +122,8 @@ type InvoiceDetail struct {
 	ANAFDetails *string         `json:"anaf_details"`
 	// Validation is the gateway's own validator's verdict on the invoice.
 	Validation InvoiceValidation `json:"validation"`
+	// Risk are the supplier risk flags of a received invoice (risk.go).
+	Risk InvoiceRisk `json:"risk"`
 }
 
 // InvoiceValidation is the native validator's verdict on an archived

@@ -113,6 +113,13 @@ type Config struct {
 	// (including local refusals and each retry) with its endpoint, outcome,
 	// HTTP status and duration: the metrics hook.
 	Observer Observer
+
+	// VATURL is the VAT-payer service (vat.go), default
+	// PublicBaseURL + VATPath.
+	VATURL string
+	// VATLimiter paces LookupVAT (ANAF: one request a second); nil: no
+	// pacing. Share one NewVATLimiter per process.
+	VATLimiter VATLimiter
 }
 
 // CallInfo describes one finished attempt, for Config.Observer.

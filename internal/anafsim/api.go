@@ -50,6 +50,7 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST "+base+"transformare/{$}", s.endpoint("transformare", accessPublic, s.notFound("/FCTEL/rest/transformare/")))
 	}
 	mux.HandleFunc("POST /api/validate/signature", s.endpoint("signature", accessPublic, s.handleSignature))
+	mux.HandleFunc("POST /api/PlatitorTvaRest/v9/tva", s.endpoint("tva", accessPublic, s.handleVAT)) // vat.go
 	mux.HandleFunc("GET /TestOauth/jaxrs/hello", s.endpoint("hello", accessHello, s.handleHello))
 	mux.HandleFunc("POST /__sim/faults", s.handlePostFaults)
 	mux.HandleFunc("DELETE /__sim/faults", s.handleDeleteFaults)

@@ -90,6 +90,7 @@ type invoiceDetailJSON struct {
 	UploadID   *string         `json:"upload_id"`
 	Detalii    *string         `json:"anaf_details"`
 	Validation validationJSON  `json:"validation"` // validation_json.go
+	Risk       riskJSON        `json:"risk"`       // risk.go
 }
 
 func (h *handler) getInvoice(w http.ResponseWriter, r *http.Request) {
@@ -108,6 +109,12 @@ func (h *handler) getInvoice(w http.ResponseWriter, r *http.Request) {
 	if len(inv.ParsedJSON) > 0 {
 		out.Details = inv.ParsedJSON
 	}
+	rep, err := h.gw.InvoiceRisk(r.Context(), principalFrom(r.Context()).Principal, id)
+	if err != nil {
+		h.useCaseError(w, r, err)
+		return
+	}
+	out.Risk = toRiskJSON(rep)
 	writeJSON(w, http.StatusOK, dataResponse[invoiceDetailJSON]{Data: out})
 }
 

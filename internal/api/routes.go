@@ -37,6 +37,8 @@ func (h *handler) routes() []route {
 		// Compliance watch, deadlines and numbering (issue 20).
 		{"GET", "/api/v1/compliance/deadlines", gateway.ScopeRead, h.complianceDeadlines}, // compliance.go
 		{"GET", "/api/v1/compliance/numbering", gateway.ScopeRead, h.complianceNumbering}, // compliance.go
+		// Supplier risk flags (issue 20): risk.go.
+		{"POST", "/api/v1/invoices/{id}/risk/checked", gateway.ScopeWrite, h.markRiskChecked},
 		// The tamper-evident archive (archive.go).
 		{"GET", "/api/v1/archive", gateway.ScopeRead, h.getArchiveChain},
 		{"GET", "/api/v1/archive/heads", gateway.ScopeRead, h.downloadChainHeads},

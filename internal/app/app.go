@@ -222,6 +222,7 @@ func (e *Env) Gateway(eng *anafsync.Engine) *gateway.Service {
 	if eng != nil {
 		s.Verifier = eng
 	}
+	s.Taxpayers = e.RiskChecker() // risk.go: the VAT-payer register for the "add company" form
 	return s
 }
 

@@ -108,12 +108,20 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		ln.Close()
 		return fmt.Errorf("job queue: %w", err)
 	}
-	runner, err = jobs.New(jobs.Options{Store: e.Store, Engine: engine, Logger: e.Logger, Schedule: true,
-		StepDuration: o.SyncStep, ScheduleEvery: o.ScheduleEvery, Observe: e.Metrics.ObserveJob})
+	// E-mail (mail.go): sent by the runner's send_mail jobs; off without EFACTURA_SMTP_URL.
+	mailer, err := e.Mailer()
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	runner, err = jobs.New(jobs.Options{Store: e.Store, Engine: engine, Logger: e.Logger, Schedule: true,
+		StepDuration: o.SyncStep, ScheduleEvery: o.ScheduleEvery, Observe: e.Metrics.ObserveJob,
+		Risk: e.RiskChecker(), Mail: mailer})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	mailer.Enqueue = runner.EnqueueMail
 	sessions := scs.New()
 	sessionStore := auth.NewSessionStore(e.Store, e.Logger)
 	sessions.Store = sessionStore
@@ -136,6 +144,7 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		return 0, err
 	}
 	gw.UploadQueuer = runner.EnqueueUpload
+	gw.Mail = mailer
 	gw.Throttle = gateway.NewLoginThrottle(gateway.LoginLimits{PerAccountIP: cfg.LoginFailuresPerAccountIP, PerIP: cfg.LoginFailuresPerIP,
 		PerAccount: cfg.LoginFailuresPerAccount, Window: cfg.LoginFailureWindow})
 	webHandler, err := web.New(web.Deps{

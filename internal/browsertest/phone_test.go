@@ -86,6 +86,7 @@ func TestBrowserEveryPageFitsAPhone(t *testing.T) {
 		{"apikeys", id("/companies/%d/keys", beta.ID)},
 		{"anaf", "/anaf"},
 		{"account", "/account/password"},
+		{"notifications", "/account/notifications"},
 		{"validate", "/validate"},
 		{"api-docs", "/api/docs"},
 	}
@@ -94,6 +95,7 @@ func TestBrowserEveryPageFitsAPhone(t *testing.T) {
 		{"admin-anaf", "/admin/anaf"},
 		{"admin-audit", "/admin/audit"},
 		{"admin-system", "/admin/system"},
+		{"admin-mail", "/admin/mail"},
 	}
 	publicPages := []page{{"login", "/login"}, {"register", "/register"}}
 

@@ -176,6 +176,7 @@ type userCmd struct {
 	List          userListCmd     `cmd:"" help:"List users."`
 	SetAdmin      userSetAdminCmd `cmd:"" name:"set-admin" help:"Grant (or with --off remove) the admin role."`
 	ResetPassword userResetCmd    `cmd:"" name:"reset-password" help:"Set a new password."`
+	Reset2FA      userReset2FACmd `cmd:"" name:"reset-2fa" help:"Remove a user's two-factor login and recovery codes (a lost phone); they set it up again."`
 }
 
 type userCreateCmd struct {

@@ -33,7 +33,8 @@ func (c *rotateKeyCmd) Run(g *globals) error {
 		if err != nil {
 			return fmt.Errorf("rotate-key: nothing was deleted: %w", err)
 		}
-		details := fmt.Sprintf("deleted the undecryptable ANAF connections of %d users; ANAF client secret deleted: %t (cli)", st.Tokens, st.ClientSecret)
+		details := fmt.Sprintf("deleted the undecryptable ANAF connections of %d users; ANAF client secret deleted: %t; two-factor logins removed: %d (cli)",
+			st.Tokens, st.ClientSecret, st.TOTP)
 		if err := e.Store.Audit(g.ctx, &store.AuditEvent{Action: store.ActionSecretsForgotten, Target: "encryption_key", Details: details}); err != nil {
 			return fmt.Errorf("the undecryptable secrets were deleted, but recording it failed: %w", err)
 		}
@@ -42,6 +43,9 @@ func (c *rotateKeyCmd) Run(g *globals) error {
 			app = "deleted (an admin sets it again: Admin → ANAF)"
 		}
 		fmt.Fprintf(g.stdout, "%d ANAF connections deleted (their users connect to ANAF again); ANAF client secret %s\n", st.Tokens, app)
+		if st.TOTP > 0 {
+			fmt.Fprintf(g.stdout, "%d two-factor logins removed (their users set them up again)\n", st.TOTP)
+		}
 	}
 	// Refuse before anything is written when a secret does not open.
 	if err := e.CheckSecrets(g.ctx); err != nil {

@@ -68,6 +68,11 @@ type Config struct {
 	// out before it stops accepting (EFACTURA_SHUTDOWN_DRAIN; production
 	// default 10s, development 0).
 	ShutdownDrain time.Duration
+
+	// E-mail (issue 19; mail.go): EFACTURA_SMTP_URL and EFACTURA_MAIL_FROM;
+	// mail is off when SMTPURL is empty.
+	SMTPURL  string
+	MailFrom string
 }
 
 // Production reports whether EFACTURA_ENV=production.
@@ -98,6 +103,7 @@ func Load(getenv Getenv) (*Config, error) {
 		func() error { return checkANAF(c) },
 		func() error { return l.trustedProxies(c) },
 		func() error { return checkConnections(c, dbURL) },
+		func() error { return l.mail(c) },
 		func() error {
 			if c.Production() {
 				return l.production(c, dbURL)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/auth"
+	"github.com/efactura-gateway/efactura/internal/mail"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
@@ -62,6 +63,12 @@ type Service struct {
 	// PasswordParams are the argon2id costs of new password hashes; zero:
 	// auth.DefaultArgon2Params. Tests pass auth.TestArgon2Params.
 	PasswordParams auth.Argon2Params
+	// Taxpayers answers ANAF's VAT-payer register (taxpayer.go); nil:
+	// LookupTaxpayer answers ErrTaxpayerUnavailable.
+	Taxpayers TaxpayerSource
+	// Mail is the e-mail notifier (notifications.go): registration mails
+	// and unsubscribe links; nil: no mail.
+	Mail *mail.Service
 }
 
 // Keyring encrypts secrets at rest (secretbox.Keyring).

@@ -135,6 +135,8 @@ type InvoicePage struct {
 	ParseError string
 	// Verdict is the native validator's verdict (validation.go).
 	Verdict *Verdict
+	// Risk are the supplier risk flags (risk.go).
+	Risk *RiskReport
 }
 
 // InvoicePage returns invoice id, when the principal may see it (as
@@ -159,6 +161,9 @@ func (s *Service) InvoicePage(ctx context.Context, p Principal, id int64, lang s
 		page.View = view.New(doc, facts, view.Lang(lang))
 	}
 	if page.Verdict, err = s.verdictOf(ctx, inv); err != nil {
+		return nil, err
+	}
+	if page.Risk, err = s.riskOf(ctx, inv); err != nil {
 		return nil, err
 	}
 	return page, nil

@@ -29,11 +29,10 @@ var (
 // (trimmed, lower-cased). For a pending or approved user, start binds the
 // session (it may fail: the error is returned); for an approved one the
 // login is audited and the user's one-time notice ("" when none) taken.
+// A user with a second factor gets u and ErrSecondFactorRequired instead:
+// nothing is bound until VerifySecondFactor accepts the code.
 func (s *Service) Login(ctx context.Context, ip, email, password string, start func(*User) error) (u *User, notice string, err error) {
-	th := s.Throttle
-	if th == nil {
-		th = defaultThrottle
-	}
+	th := s.throttle()
 	wait, err := th.wait(ctx, s.Store, email, ip)
 	if err != nil {
 		return nil, "", err
@@ -69,25 +68,36 @@ func (s *Service) Login(ctx context.Context, ip, email, password string, start f
 		return nil, "", ErrLoginFailed
 	}
 	s.rehashPassword(ctx, u, password)
-	if u.Status != store.UserRejected {
-		// The right password: forget this address's failures of the account.
-		if err := th.succeeded(ctx, s.Store, email, ip); err != nil {
-			s.logger().ErrorContext(ctx, "login throttle: clear failures", "error", err.Error())
-		}
-	}
-	switch u.Status {
-	case store.UserRejected:
+	if u.Status == store.UserRejected {
 		return nil, "", ErrLoginRejected
-	case store.UserPending:
-		if err := start(u); err != nil {
-			return nil, "", err
+	}
+	// With a second factor the password is not enough: the failures stay
+	// counted until the code is right too (VerifySecondFactor), so the
+	// password cannot be used to reset the throttle of the second step.
+	if on, err := s.twoFactorOn(ctx, u.ID); err != nil || on {
+		if err == nil {
+			err = ErrSecondFactorRequired
 		}
-		return u, "", nil
+		return u, "", err
+	}
+	return s.finishLogin(ctx, ip, u, start, "")
+}
+
+// finishLogin ends a login whose credentials were right: it forgets this
+// address's failures of the account, binds the session (start) and, for
+// an approved user, audits the login (details say how: "" or "2fa") and
+// takes the user's one-time notice.
+func (s *Service) finishLogin(ctx context.Context, ip string, u *User, start func(*User) error, details string) (*User, string, error) {
+	if err := s.throttle().succeeded(ctx, s.Store, u.Email, ip); err != nil {
+		s.logger().ErrorContext(ctx, "login throttle: clear failures", "error", err.Error())
 	}
 	if err := start(u); err != nil {
 		return nil, "", err
 	}
-	s.auditTarget(ctx, Actor{UserID: u.ID, Email: u.Email, IP: ip}, store.ActionUserLogin, store.TargetUser(u.ID), "")
+	if u.Status == store.UserPending {
+		return u, "", nil
+	}
+	s.auditTarget(ctx, Actor{UserID: u.ID, Email: u.Email, IP: ip}, store.ActionUserLogin, store.TargetUser(u.ID), details)
 	// A one-time notice (e.g. the tenancy migration turned off this
 	// member's consent to lend their ANAF connection).
 	n, err := s.Store.TakeNotice(ctx, u.ID)

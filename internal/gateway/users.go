@@ -227,6 +227,7 @@ func (s *Service) Register(ctx context.Context, ip, email, password string) erro
 	switch {
 	case err == nil:
 		s.auditTarget(ctx, Actor{UserID: u.ID, Email: u.Email, IP: ip}, store.ActionUserRegister, store.TargetUser(u.ID), "email="+u.Email)
+		s.registrationMail(ctx, u) // notifications.go; best-effort
 	case errors.Is(err, store.ErrAlreadyExists):
 		s.auditTarget(ctx, Actor{IP: ip}, store.ActionUserRegisterExisting, strings.ToLower(email), "registration for an existing account ignored")
 	default:

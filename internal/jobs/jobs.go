@@ -64,6 +64,8 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/anafsync"
+	"github.com/efactura-gateway/efactura/internal/mail"
+	"github.com/efactura-gateway/efactura/internal/riskcheck"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/tracing"
 )
@@ -147,6 +149,13 @@ type Options struct {
 	StorageBackoff time.Duration
 	// RelistEvery overrides the daily re-list period (tests); default RelistEvery.
 	RelistEvery time.Duration
+	// Risk, when set, computes supplier risk flags (risk.go: the periodic
+	// check_risks job); CheckRisksEvery overrides its period (tests).
+	Risk            *riskcheck.Checker
+	CheckRisksEvery time.Duration
+	// Mail, when set, sends e-mail (send_mail) and, with Schedule and SMTP
+	// configured, the daily digests (mail_digest); mail.go.
+	Mail *mail.Service
 	// Observe, when set, is told of every job execution: its kind, outcome
 	// ("ok", "snoozed", "cancelled", "error") and run time (metrics).
 	Observe func(kind, outcome string, d time.Duration)
@@ -236,6 +245,9 @@ func New(o Options) (*Runner, error) {
 	if o.RelistEvery <= 0 {
 		o.RelistEvery = RelistEvery
 	}
+	if o.CheckRisksEvery <= 0 {
+		o.CheckRisksEvery = CheckRisksEvery
+	}
 	r := &Runner{opts: o, log: o.Logger}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &syncWorker{r: r})
@@ -244,6 +256,8 @@ func New(o Options) (*Runner, error) {
 	river.AddWorker(workers, &validateWorker{r: r}) // validate.go
 	addUploadWorkers(workers, r)                    // upload.go
 	addDigestWorker(workers, r)                     // chaindigest.go
+	river.AddWorker(workers, &riskWorker{r: r})     // risk.go
+	addMailWorkers(workers, r)                      // mail.go
 	cfg := &river.Config{
 		Logger:               o.Logger.With(slog.String("component", "river")),
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
@@ -267,6 +281,10 @@ func New(o Options) (*Runner, error) {
 		}
 		cfg.PeriodicJobs = append(cfg.PeriodicJobs, uploadPeriodicJobs(o.ResumeUploadsEvery)...)
 		cfg.PeriodicJobs = append(cfg.PeriodicJobs, digestPeriodicJobs()...) // chaindigest.go
+		if o.Risk != nil {
+			cfg.PeriodicJobs = append(cfg.PeriodicJobs, riskPeriodicJobs(o.CheckRisksEvery)...)
+		}
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, mailPeriodicJobs(r)...)
 	}
 	client, err := river.NewClient(driverFor(o.Store), cfg)
 	if err != nil {

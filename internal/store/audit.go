@@ -110,6 +110,10 @@ const (
 	// ActionSecretsForgotten: `efactura rotate-key --forget-undecryptable`
 	// deleted the secrets whose key is lost (target "encryption_key").
 	ActionSecretsForgotten = "system.secrets_forgotten"
+
+	// ActionInvoiceRiskChecked: a member (or a write key) marked supplier
+	// risk flags of an invoice checked (issue 20; target the company).
+	ActionInvoiceRiskChecked = "invoice.risk_checked"
 )
 
 // Audit targets have one format: "<kind>:<id>", e.g. "company:12345674",

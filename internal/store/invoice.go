@@ -380,6 +380,9 @@ func invoiceWhere(f InvoiceFilter) (string, []any) {
 	if f.ExcludeDuplicates {
 		conds = append(conds, "duplicate_of IS NULL")
 	}
+	if f.RiskUnchecked { // risk.go: ids from the partial index invoice_risk_flags_unchecked_idx
+		conds = append(conds, riskUncheckedCond)
+	}
 	return strings.Join(conds, " AND "), args
 }
 

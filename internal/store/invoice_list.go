@@ -215,7 +215,9 @@ func (s *Store) InvoicesWithPartner(ctx context.Context, f InvoiceFilter, partne
 // nothing is cached (its version may be rolled back).
 func (s *Store) listInvoices(ctx context.Context, f InvoiceFilter, where string, args []any, op string) ([]Invoice, int, error) {
 	order := s.invoiceOrder(f.SortBy, f.SortDesc)
-	useCache := !s.inTx && s.cache != nil
+	// The risk filter reads invoice_risk_flags, which changes without the
+	// invoice version the cache is keyed by: never cached.
+	useCache := !s.inTx && s.cache != nil && !f.RiskUnchecked
 	var (
 		total   = -1
 		version int64

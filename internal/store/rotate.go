@@ -14,8 +14,9 @@ type RotateStats struct {
 }
 
 // RotateSecrets passes every secret encrypted at rest — the ANAF OAuth
-// application's client secret (anaf_app.client_secret_enc) and every
-// user's ANAF access and refresh tokens (anaf_tokens) — through reseal,
+// application's client secret (anaf_app.client_secret_enc), every
+// user's ANAF access and refresh tokens (anaf_tokens) and TOTP secrets
+// (user_totp) — through reseal,
 // and stores what it returns when changed is true, all in one
 // transaction: on any error nothing is rewritten. reseal decides (e.g.
 // decrypt and encrypt again under the newest key of the keyring when the
@@ -89,7 +90,7 @@ func (s *Store) RotateSecrets(ctx context.Context, reseal func(ct []byte) (out [
 				}
 			}
 		}
-		return nil
+		return tx.rotateTOTPSecrets(ctx, reseal, &st) // twofactor.go
 	})
 	return st, err
 }
@@ -98,6 +99,7 @@ func (s *Store) RotateSecrets(ctx context.Context, reseal func(ct []byte) (out [
 type ForgetStats struct {
 	Tokens       int  // users whose ANAF grant was deleted (they connect again)
 	ClientSecret bool // the ANAF OAuth application was deleted (an admin sets it again)
+	TOTP         int  // users whose second factor was deleted (they enrol again)
 }
 
 // ForgetSecrets deletes, in one transaction, every secret at rest that
@@ -148,7 +150,8 @@ func (s *Store) ForgetSecrets(ctx context.Context, unusable func(ct []byte) bool
 			}
 		}
 		st.Tokens = len(users)
-		return nil
+		st.TOTP, err = tx.forgetTOTPSecrets(ctx, unusable) // twofactor.go
+		return err
 	})
 	return st, err
 }

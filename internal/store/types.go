@@ -212,10 +212,13 @@ type InvoiceFilter struct {
 	// ExcludeDuplicates leaves out rows with DuplicateOf set (figures and
 	// exports, unless the caller asks for duplicates).
 	ExcludeDuplicates bool
-	SortBy            string // invoice_date | total_amount | synced_at | anaf_id
-	SortDesc          bool
-	Limit             int
-	Offset            int
+	// RiskUnchecked keeps only invoices with a risk flag nobody marked
+	// checked (risk.go).
+	RiskUnchecked bool
+	SortBy        string // invoice_date | total_amount | synced_at | anaf_id
+	SortDesc      bool
+	Limit         int
+	Offset        int
 }
 
 // SyncRun records one synchronisation of a company.

@@ -110,6 +110,9 @@ func (a *app) submitLogin(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, gateway.ErrLoginRejected):
 		fail(a.t(r, "login.rejected"))
 		return
+	case errors.Is(err, gateway.ErrSecondFactorRequired):
+		a.startSecondStep(w, r, u, f.Next) // twofactor.go
+		return
 	case err != nil:
 		a.serverError(w, r, err)
 		return

@@ -16,6 +16,9 @@ type companyForm struct {
 	CIF    string
 	Name   string
 	Errors formErrors
+	// Found is ANAF's VAT-payer register's answer to "fill in from ANAF"
+	// (taxpayer.go); nil when not asked or not found.
+	Found *gateway.Taxpayer
 }
 
 // companiesPage is the data of companies.html.
@@ -26,6 +29,10 @@ type companiesPage struct {
 }
 
 func (a *app) showCompaniesPage(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("lookup") != "" { // taxpayer.go: "fill in from ANAF"
+		a.renderCompanies(w, r, http.StatusOK, a.lookupTaxpayer(r))
+		return
+	}
 	a.renderCompanies(w, r, http.StatusOK, companyForm{})
 }
 

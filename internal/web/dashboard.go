@@ -43,6 +43,7 @@ type dashFilter struct {
 	Sort      string // sortColumns key
 	Order     string // "desc" | "asc"
 	Page      int    // 1-based
+	Risk      bool   // only invoices with unchecked supplier risk flags (risk.go)
 }
 
 // url returns the dashboard URL for f at page, omitting defaults.
@@ -65,6 +66,9 @@ func (f dashFilter) url(page int) string {
 	}
 	if page > 1 {
 		q.Set("page", strconv.Itoa(page))
+	}
+	if f.Risk {
+		q.Set("risk", "1")
 	}
 	return "/?" + q.Encode()
 }
@@ -289,6 +293,7 @@ func parseDashFilter(q url.Values, companyID int64) dashFilter {
 	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 {
 		f.Page = n
 	}
+	f.Risk = q.Get("risk") == "1"
 	return f
 }
 

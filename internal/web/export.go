@@ -20,6 +20,8 @@ func (f dashFilter) storeFilter() gateway.InvoiceFilter {
 		DateTo:    f.To,
 		Query:     f.Q,
 		SortDesc:  f.Order == "desc",
+		// RiskUnchecked: the dashboard's "with unchecked risk flags" (risk.go).
+		RiskUnchecked: f.Risk,
 	}
 	for _, tab := range dashboardTabs {
 		if tab.Key == f.Tab {

@@ -78,7 +78,8 @@ func (a *app) loadSessionUser(r *http.Request, rc *requestContext) error {
 }
 
 // requireLogin sends visitors without an approved account to /login,
-// remembering where they were going (GET only).
+// remembering where they were going (GET only), and users the two-factor
+// policy requires to enrol to /account/2fa.
 func (a *app) requireLogin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := reqCtx(r)
@@ -92,6 +93,9 @@ func (a *app) requireLogin(h http.HandlerFunc) http.Handler {
 				to += "?next=" + url.QueryEscape(r.URL.RequestURI())
 			}
 			redirect(w, r, to)
+			return
+		}
+		if a.mustEnrolTwoFactor(w, r) { // twofactor.go
 			return
 		}
 		h(w, r)

@@ -91,6 +91,8 @@ func parseViews() (*views, error) {
 func templateFuncs(lang string) template.FuncMap {
 	return template.FuncMap{
 		"t": func(key string, args ...any) string { return translate(lang, key, args...) },
+		// riskText explains a supplier risk flag (risk.go).
+		"riskText": func(f gateway.RiskFlag) string { return riskText(lang, f) },
 		// static returns the versioned URL of an embedded asset.
 		"static": func(name string) string {
 			return "/static/" + name + "?v=" + staticVersions[name]

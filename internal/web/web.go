@@ -164,6 +164,7 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /uploads/{id}", login(a.showUploadPage))
 	mux.Handle("GET /uploads/{id}/status", login(a.showUploadStatus))
 	mux.Handle("POST /invoices/{id}/message", login(a.submitBuyerMessage))
+	mux.Handle("POST /invoices/{id}/risk/checked", login(a.submitRiskChecked)) // risk.go
 	mux.Handle("GET /invitations", login(a.showInvitationsPage))
 	mux.Handle("POST /invitations/{id}/accept", login(a.submitAnswerInvitation(true)))
 	mux.Handle("POST /invitations/{id}/decline", login(a.submitAnswerInvitation(false)))
@@ -194,6 +195,23 @@ func (a *app) routes() http.Handler {
 	mux.Handle("POST /admin/anaf", admin(a.submitANAFApp))
 	mux.Handle("GET /admin/audit", admin(a.showAuditPage))
 	mux.Handle("GET /admin/system", admin(a.showSystemPage))
+
+	// Two-factor login (twofactor.go).
+	mux.HandleFunc("GET /login/2fa", a.showSecondStepPage)
+	mux.HandleFunc("POST /login/2fa", a.submitSecondStep)
+	mux.Handle("GET /account/2fa", login(a.showTwoFactorPage))
+	mux.Handle("POST /account/2fa/start", login(a.submitTwoFactorStart))
+	mux.Handle("POST /account/2fa/confirm", login(a.submitTwoFactorConfirm))
+	mux.Handle("POST /account/2fa/codes", login(a.submitTwoFactorCodes))
+	mux.Handle("POST /account/2fa/disable", login(a.submitTwoFactorDisable))
+	mux.Handle("GET /admin/2fa", admin(a.showTwoFactorPolicyPage))
+	mux.Handle("POST /admin/2fa", admin(a.submitTwoFactorPolicy))
+	// E-mail notifications (issue 19; notifications.go).
+	mux.Handle("GET /account/notifications", login(a.showNotificationsPage))
+	mux.Handle("POST /account/notifications", login(a.submitNotifications))
+	mux.HandleFunc("GET /unsubscribe", a.showUnsubscribePage) // no login: the signed link is the authority
+	mux.HandleFunc("POST /unsubscribe", a.submitUnsubscribe)  // the form, or RFC 8058 one-click
+	mux.Handle("GET /admin/mail", admin(a.showAdminMailPage))
 
 	mux.HandleFunc("/", a.notFound)
 	return mux
