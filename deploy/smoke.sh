@@ -157,6 +157,7 @@ if ! pull_or_false debian:bookworm-slim; then
 		# ca-certificates, once installed in an image, trusts them too, so
 		# the builds reach the Go module proxy as the host does.
 		if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+			mkdir -p "$CACHE/rootfs.tmp/usr/local/share/ca-certificates"
 			cp /usr/local/share/ca-certificates/*.crt "$CACHE/rootfs.tmp/usr/local/share/ca-certificates/"
 		fi
 		tar -C "$CACHE/rootfs.tmp" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"

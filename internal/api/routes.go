@@ -39,6 +39,16 @@ func (h *handler) routes() []route {
 		{"GET", "/api/v1/compliance/numbering", gateway.ScopeRead, h.complianceNumbering}, // compliance.go
 		// Supplier risk flags (issue 20): risk.go.
 		{"POST", "/api/v1/invoices/{id}/risk/checked", gateway.ScopeWrite, h.markRiskChecked},
+		// Webhooks (issue 19): webhooks.go
+		{"GET", "/api/v1/webhooks", gateway.ScopeRead, h.listWebhooks},
+		{"POST", "/api/v1/webhooks", gateway.ScopeWrite, h.createWebhook},
+		{"DELETE", "/api/v1/webhooks/{id}", gateway.ScopeWrite, h.deleteWebhook},
+		{"POST", "/api/v1/webhooks/{id}/enable", gateway.ScopeWrite, h.setWebhookEnabled(true)},
+		{"POST", "/api/v1/webhooks/{id}/disable", gateway.ScopeWrite, h.setWebhookEnabled(false)},
+		{"POST", "/api/v1/webhooks/{id}/rotate-secret", gateway.ScopeWrite, h.rotateWebhook},
+		{"GET", "/api/v1/webhooks/{id}/deliveries", gateway.ScopeRead, h.webhookDeliveries},
+		{"POST", "/api/v1/webhooks/{id}/deliveries/{delivery}/resend", gateway.ScopeWrite, h.resendDelivery},
+		{"POST", "/api/v1/webhooks/{id}/test", gateway.ScopeWrite, h.testWebhook},
 		// The tamper-evident archive (archive.go).
 		{"GET", "/api/v1/archive", gateway.ScopeRead, h.getArchiveChain},
 		{"GET", "/api/v1/archive/heads", gateway.ScopeRead, h.downloadChainHeads},

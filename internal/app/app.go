@@ -223,6 +223,7 @@ func (e *Env) Gateway(eng *anafsync.Engine) *gateway.Service {
 		s.Verifier = eng
 	}
 	s.Taxpayers = e.RiskChecker() // risk.go: the VAT-payer register for the "add company" form
+	s.WebhookPolicy = e.WebhookPolicy()
 	return s
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -23,10 +24,12 @@ import (
 	"github.com/efactura-gateway/efactura/internal/httpserver"
 	"github.com/efactura-gateway/efactura/internal/jobs"
 	"github.com/efactura-gateway/efactura/internal/metrics"
+	"github.com/efactura-gateway/efactura/internal/notify"
 	"github.com/efactura-gateway/efactura/internal/ratelimit"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/tracing"
 	"github.com/efactura-gateway/efactura/internal/web"
+	"github.com/efactura-gateway/efactura/internal/webhook"
 )
 
 // ServeOptions select the demo mode and where the demo prints.
@@ -40,6 +43,11 @@ type ServeOptions struct {
 	// and scheduler period (tests); zero: jobs.StepDuration, jobs.ScheduleEvery.
 	SyncStep      time.Duration
 	ScheduleEvery time.Duration
+	// Subscribers are told of every event after it commits (issue 19:
+	// the mail notifier); WebhookDisabled, when set, is told when the
+	// gateway disables an endpoint after its retry window.
+	Subscribers     []notify.Subscriber
+	WebhookDisabled webhook.DisabledNotifier
 }
 
 // Serve runs the gateway until ctx is cancelled, then shuts down gracefully.
@@ -108,15 +116,21 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		ln.Close()
 		return fmt.Errorf("job queue: %w", err)
 	}
-	// E-mail (mail.go): sent by the runner's send_mail jobs; off without EFACTURA_SMTP_URL.
+	// E-mail (mail.go): sent by the runner's send_mail jobs; off without
+	// EFACTURA_SMTP_URL. It is one of the event dispatcher's subscribers.
 	mailer, err := e.Mailer()
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	// Events and webhooks (issue 19): the gateway is built before the
+	// runner so the dispatcher can render events in the API's shape.
+	gw := e.Gateway(engine)
+	subscribers := append(slices.Clone(o.Subscribers), mailer)
 	runner, err = jobs.New(jobs.Options{Store: e.Store, Engine: engine, Logger: e.Logger, Schedule: true,
 		StepDuration: o.SyncStep, ScheduleEvery: o.ScheduleEvery, Observe: e.Metrics.ObserveJob,
-		Risk: e.RiskChecker(), Mail: mailer})
+		Risk: e.RiskChecker(), Mail: mailer,
+		Webhooks: e.Deliverer(gw, subscribers, o.WebhookDisabled)})
 	if err != nil {
 		ln.Close()
 		return err
@@ -135,7 +149,6 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 
 	// One use-case layer under the pages and the API: one render guard,
 	// one export cap, one sync starter (the job queue).
-	gw := e.Gateway(engine)
 	gw.SyncStarter = func(ctx context.Context, companyID int64) (int64, error) {
 		run, err := runner.StartSync(ctx, companyID)
 		if run != nil {

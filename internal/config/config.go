@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -73,6 +74,11 @@ type Config struct {
 	// mail is off when SMTPURL is empty.
 	SMTPURL  string
 	MailFrom string
+	// Webhooks (webhooks.go): address ranges deliveries may reach
+	// although not public (EFACTURA_WEBHOOK_ALLOW_CIDRS), and whether
+	// http:// endpoints are accepted (development only).
+	WebhookAllowCIDRs []netip.Prefix
+	WebhookAllowHTTP  bool
 }
 
 // Production reports whether EFACTURA_ENV=production.
@@ -102,6 +108,7 @@ func Load(getenv Getenv) (*Config, error) {
 		func() error { return l.limits(c) },
 		func() error { return checkANAF(c) },
 		func() error { return l.trustedProxies(c) },
+		func() error { return l.webhooks(c) },
 		func() error { return checkConnections(c, dbURL) },
 		func() error { return l.mail(c) },
 		func() error {

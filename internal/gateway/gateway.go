@@ -69,6 +69,9 @@ type Service struct {
 	// Mail is the e-mail notifier (notifications.go): registration mails
 	// and unsubscribe links; nil: no mail.
 	Mail *mail.Service
+	// Webhooks is the policy of webhook endpoint URLs (webhooks.go); the
+	// zero policy is production's.
+	WebhookPolicy WebhookPolicy
 }
 
 // Keyring encrypts secrets at rest (secretbox.Keyring).

@@ -68,6 +68,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/riskcheck"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/tracing"
+	"github.com/efactura-gateway/efactura/internal/webhook"
 )
 
 // Timings. A sync step stops starting messages after StepDuration; River
@@ -156,6 +157,9 @@ type Options struct {
 	// Mail, when set, sends e-mail (send_mail) and, with Schedule and SMTP
 	// configured, the daily digests (mail_digest); mail.go.
 	Mail *mail.Service
+	// Webhooks, when set, dispatches events and delivers webhooks
+	// (events.go); the runner becomes the store's event queue.
+	Webhooks *webhook.Deliverer
 	// Observe, when set, is told of every job execution: its kind, outcome
 	// ("ok", "snoozed", "cancelled", "error") and run time (metrics).
 	Observe func(kind, outcome string, d time.Duration)
@@ -258,6 +262,9 @@ func New(o Options) (*Runner, error) {
 	addDigestWorker(workers, r)                     // chaindigest.go
 	river.AddWorker(workers, &riskWorker{r: r})     // risk.go
 	addMailWorkers(workers, r)                      // mail.go
+	if o.Webhooks != nil {
+		addEventWorkers(workers, r) // events.go
+	}
 	cfg := &river.Config{
 		Logger:               o.Logger.With(slog.String("component", "river")),
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
@@ -285,12 +292,18 @@ func New(o Options) (*Runner, error) {
 			cfg.PeriodicJobs = append(cfg.PeriodicJobs, riskPeriodicJobs(o.CheckRisksEvery)...)
 		}
 		cfg.PeriodicJobs = append(cfg.PeriodicJobs, mailPeriodicJobs(r)...)
+		if o.Webhooks != nil {
+			cfg.PeriodicJobs = append(cfg.PeriodicJobs, eventPeriodicJobs()...)
+		}
 	}
 	client, err := river.NewClient(driverFor(o.Store), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river client: %w", err)
 	}
 	r.client = client
+	if o.Webhooks != nil {
+		o.Store.SetEventQueue(r) // events commit with their dispatch_event job
+	}
 	return r, nil
 }
 

@@ -30,8 +30,9 @@ type eventData struct {
 		ID      string `json:"id"`
 		Message string `json:"message"`
 	} `json:"errors"`
-	Error     string `json:"error"`      // sync.failed: the last error, as the API says it
-	ExpiresAt string `json:"expires_at"` // anaf.connection.expiring (RFC 3339)
+	Error               string `json:"error"`                // sync.failed: the last error, as the API says it
+	ConsecutiveFailures int    `json:"consecutive_failures"` // sync.failed: the streak's length, this run included
+	ExpiresAt           string `json:"expires_at"`           // anaf.connection.expiring (RFC 3339)
 }
 
 func parseData(raw []byte) eventData {

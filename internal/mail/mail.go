@@ -126,6 +126,10 @@ const (
 	KindRegistration = "registration"
 )
 
+// SyncFailedThreshold is the length of a streak of failed syncs of a
+// company that is mailed (the webhooks' default threshold too).
+const SyncFailedThreshold = 3
+
 // instantTypes are the events mailed one by one to "instant" members;
 // invoice.sent is not (the company sent it; upload.ok says it when it
 // was sent through the gateway) and neither is the webhooks' test event.
@@ -146,6 +150,13 @@ var digestTypes = map[string]bool{
 func (s *Service) Notify(ctx context.Context, ev notify.Event) error {
 	if !s.On() || (!instantTypes[ev.Type] && !digestTypes[ev.Type]) {
 		return nil
+	}
+	// sync.failed is recorded for every failed run with the length of the
+	// streak; people are told once per streak, at SyncFailedThreshold.
+	if ev.Type == notify.SyncFailed {
+		if n := parseData(ev.Data).ConsecutiveFailures; n != 0 && n != SyncFailedThreshold {
+			return nil
+		}
 	}
 	c, err := s.st.CompanyByID(ctx, ev.CompanyID)
 	if errors.Is(err, store.ErrNotFound) {

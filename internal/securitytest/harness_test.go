@@ -133,6 +133,9 @@ type world struct {
 	joinAccept, joinDecline, joinB *store.JoinRequest
 	invoiceDocA                    []byte
 	uploadA, uploadB               *store.Upload // one upload of A's and of B's company
+	// Webhooks (issue 19): an endpoint of A's company with one delivery.
+	webhookA  *store.WebhookEndpoint
+	deliveryA *store.WebhookDelivery
 }
 
 var cifCounter atomic.Int64
@@ -235,6 +238,7 @@ func (s *stack) seed(t *testing.T, tag string, doc []byte) *world {
 		require.NoError(t, s.st.CreateUpload(ctx, u))
 		*c.up = u
 	}
+	w.webhookA, w.deliveryA = s.webhook(t, w.compA)
 	return w
 }
 

@@ -63,6 +63,10 @@ func (r matrixRoute) path(w *world) string {
 		p = strings.Replace(p, "{rid}", strconv.FormatInt(w.joinDecline.ID, 10), 1)
 	}
 	p = strings.Replace(p, "{iid}", strconv.FormatInt(w.inviteOther.ID, 10), 1)
+	if w.webhookA != nil { // webhooks (issue 19)
+		p = strings.Replace(p, "{wid}", strconv.FormatInt(w.webhookA.ID, 10), 1)
+		p = strings.Replace(p, "{did}", strconv.FormatInt(w.deliveryA.ID, 10), 1)
+	}
 	p = strings.Replace(p, "{kid}", strconv.FormatInt(w.keyA.ID, 10), 1)
 	p = strings.Replace(p, "{uid}", strconv.FormatInt(w.member.ID, 10), 1)
 	if p == "/export" {
@@ -130,6 +134,9 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/companies/{id}/archive/pack"}, [6]string{toLogin, toPend, bad, nf, nf, bad}},
 	// Compliance watch, deadlines and numbering (issue 20): members only.
 	{matrixRoute{"GET", "/companies/{id}/compliance/numbering"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	// Webhooks (issue 19): owners only; {wid} is A's endpoint, {did} its delivery.
+	{matrixRoute{"GET", "/companies/{id}/webhooks"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/companies/{id}/webhooks/{wid}"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
 	// Administration: 404 to everyone but admins (not even known to exist).
 	{matrixRoute{"GET", "/admin/users"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
 	{matrixRoute{"GET", "/admin/anaf"}, [6]string{toLogin, toPend, nf, nf, ok, nf}},
@@ -171,6 +178,15 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/api/v1/compliance/deadlines"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/compliance/numbering"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"POST", "/api/v1/invoices/{id}/risk/checked"}, [6]string{"401", "401", "401", "401", "401", "401"}}, // issue 20
+	{matrixRoute{"GET", "/api/v1/webhooks"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"POST", "/api/v1/webhooks"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"DELETE", "/api/v1/webhooks/{id}"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"POST", "/api/v1/webhooks/{id}/enable"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"POST", "/api/v1/webhooks/{id}/disable"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"POST", "/api/v1/webhooks/{id}/rotate-secret"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/webhooks/{id}/deliveries"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"POST", "/api/v1/webhooks/{id}/deliveries/{delivery}/resend"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"POST", "/api/v1/webhooks/{id}/test"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	// State-changing web routes, sent same-origin with an empty form.
 	{matrixRoute{"POST", "/register"}, [6]string{bad, bad, bad, bad, bad, bad}},
 	{matrixRoute{"POST", "/companies/{id}/sync"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
@@ -198,6 +214,13 @@ var matrix = []struct {
 	{matrixRoute{"POST", "/admin/users/{id}/reject"}, [6]string{toLogin, toPend, nf, nf, acted, nf}},
 	{matrixRoute{"POST", "/admin/anaf"}, [6]string{toLogin, toPend, nf, nf, bad, nf}},
 	{matrixRoute{"POST", "/companies/{id}/keys/{kid}/revoke"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
+	{matrixRoute{"POST", "/companies/{id}/webhooks"}, [6]string{toLogin, toPend, bad, nf, nf, forbid}},
+	{matrixRoute{"POST", "/companies/{id}/webhooks/{wid}/test"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
+	{matrixRoute{"POST", "/companies/{id}/webhooks/{wid}/deliveries/{did}/resend"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
+	{matrixRoute{"POST", "/companies/{id}/webhooks/{wid}/disable"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
+	{matrixRoute{"POST", "/companies/{id}/webhooks/{wid}/enable"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
+	{matrixRoute{"POST", "/companies/{id}/webhooks/{wid}/rotate"}, [6]string{toLogin, toPend, ok, nf, nf, forbid}},
+	{matrixRoute{"POST", "/companies/{id}/webhooks/{wid}/delete"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
 	{matrixRoute{"POST", "/companies/{id}/members/{uid}/remove"}, [6]string{toLogin, toPend, acted, nf, nf, acted}},
 	{matrixRoute{"POST", "/anaf/disconnect"}, [6]string{toLogin, toPend, acted, acted, acted, acted}},
 	{matrixRoute{"POST", "/account/password"}, [6]string{toLogin, toPend, bad, bad, bad, nf}},
@@ -249,6 +272,10 @@ var webRoutes = []string{
 	"GET /companies/{id}/compliance/numbering", "POST /companies/{id}/numbering",
 	"POST /invoices/{id}/risk/checked",
 	"GET /account/notifications", "POST /account/notifications", "GET /unsubscribe", "POST /unsubscribe", "GET /admin/mail",
+	"GET /companies/{id}/webhooks", "POST /companies/{id}/webhooks", "GET /companies/{id}/webhooks/{wid}",
+	"POST /companies/{id}/webhooks/{wid}/enable", "POST /companies/{id}/webhooks/{wid}/disable",
+	"POST /companies/{id}/webhooks/{wid}/delete", "POST /companies/{id}/webhooks/{wid}/rotate",
+	"POST /companies/{id}/webhooks/{wid}/test", "POST /companies/{id}/webhooks/{wid}/deliveries/{did}/resend",
 }
 
 // TestMatrixCoversRoutes fails when a route of the web route table (read

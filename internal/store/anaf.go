@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 )
 
@@ -32,6 +34,25 @@ func (s *Store) SetANAFApp(ctx context.Context, app *ANAFApp) error {
 
 // SaveANAFToken inserts or replaces a user's ANAF token. UpdatedAt is set on t.
 func (s *Store) SaveANAFToken(ctx context.Context, t *ANAFToken) error {
+	if t.Status == ANAFReconnectNeeded || t.Status == ANAFNeedsAttention {
+		// anaf.connection.needs_attention (events.go) when the status
+		// becomes one of these, in the same transaction.
+		return s.WithTx(ctx, func(tx *Store) error {
+			var from string
+			err := tx.q.QueryRowContext(ctx, `SELECT status FROM anaf_tokens WHERE user_id = $1`, t.UserID).Scan(&from)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return tx.wrap("save anaf token", err)
+			}
+			if err := tx.saveANAFToken(ctx, t); err != nil {
+				return err
+			}
+			return tx.connectionEvents(ctx, t.UserID, from, t.Status)
+		})
+	}
+	return s.saveANAFToken(ctx, t)
+}
+
+func (s *Store) saveANAFToken(ctx context.Context, t *ANAFToken) error {
 	t.UpdatedAt = now()
 	_, err := s.q.ExecContext(ctx, `
 		INSERT INTO anaf_tokens (user_id, access_token_enc, refresh_token_enc, expires_at,

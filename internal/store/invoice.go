@@ -162,7 +162,10 @@ func (s *Store) insertInvoice(ctx context.Context, inv *Invoice, v *InvoiceValid
 		if _, err := s.appendChain(ctx, inv.CompanyID, []*Invoice{inv}, inv.SyncedAt); err != nil {
 			return false, err
 		}
-		return true, s.markIdentity(ctx, inv)
+		if err := s.markIdentity(ctx, inv); err != nil {
+			return false, err
+		}
+		return true, s.invoiceEvent(ctx, inv) // events.go (issue 19)
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return false, s.wrap("insert invoice", err)

@@ -90,7 +90,10 @@ func (s *Store) RotateSecrets(ctx context.Context, reseal func(ct []byte) (out [
 				}
 			}
 		}
-		return tx.rotateTOTPSecrets(ctx, reseal, &st) // twofactor.go
+		if err := tx.rotateTOTPSecrets(ctx, reseal, &st); err != nil { // twofactor.go
+			return err
+		}
+		return tx.rotateWebhookSecrets(ctx, reseal, &st) // webhooks.go
 	})
 	return st, err
 }

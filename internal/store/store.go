@@ -86,6 +86,7 @@ type Store struct {
 	logger  *slog.Logger
 	stmts   *stmtCache // sync_batch.go: SQLite's prepared hot queries
 	cache   *listCache // lists' totals, deep-page ids, dashboard totals (invoice_list.go)
+	events  *eventHook // events.go: queues an event's dispatch in its transaction
 	// sqlitePath is the database file ("" for PostgreSQL and in-memory
 	// SQLite); migrations lock PATH.migrate-lock.
 	sqlitePath string
@@ -145,7 +146,7 @@ func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("store: unsupported database URL (want sqlite:PATH or postgres://...): %q", redactURL(url))
 	}
-	s := &Store{db: db, dialect: dialect, q: db, logger: slog.New(slog.DiscardHandler), stmts: &stmtCache{}, cache: &listCache{}, sqlitePath: sqlitePath}
+	s := &Store{db: db, dialect: dialect, q: db, logger: slog.New(slog.DiscardHandler), stmts: &stmtCache{}, cache: &listCache{}, events: &eventHook{}, sqlitePath: sqlitePath}
 	if err := s.Ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, err

@@ -98,6 +98,19 @@ func (s *Store) SaveSyncRun(ctx context.Context, r *SyncRun) error {
 // SaveSyncRun fields from r); FinishedAt is set to now when nil, and
 // UpdatedAt to FinishedAt. ErrNotFound.
 func (s *Store) FinishSyncRun(ctx context.Context, r *SyncRun) error {
+	if r.Status == SyncFailed {
+		// sync.failed (events.go) in the run's transaction.
+		return s.WithTx(ctx, func(tx *Store) error {
+			if err := tx.finishSyncRun(ctx, r); err != nil {
+				return err
+			}
+			return tx.syncFailedEvent(ctx, r)
+		})
+	}
+	return s.finishSyncRun(ctx, r)
+}
+
+func (s *Store) finishSyncRun(ctx context.Context, r *SyncRun) error {
 	if r.FinishedAt == nil {
 		t := now()
 		r.FinishedAt = &t

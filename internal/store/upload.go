@@ -133,6 +133,19 @@ func nullBytes(b []byte) any {
 // upload of the same (company, seller CIF, number, issue date) is refused
 // with ErrAlreadyExists (uploads_active_idx).
 func (s *Store) CreateUpload(ctx context.Context, u *Upload) error {
+	if u.State == UploadInvalid {
+		// upload.nok (events.go) in the upload's transaction.
+		return s.WithTx(ctx, func(tx *Store) error {
+			if err := tx.createUpload(ctx, u); err != nil {
+				return err
+			}
+			return tx.uploadEvent(ctx, u.CompanyID, u.ID, u.State)
+		})
+	}
+	return s.createUpload(ctx, u)
+}
+
+func (s *Store) createUpload(ctx context.Context, u *Upload) error {
 	t := now()
 	u.CreatedAt, u.UpdatedAt, u.StateAt = t, t, t
 	if u.Standard == "" {
@@ -260,6 +273,23 @@ type UploadUpdate struct {
 // (none: any). ErrNotFound when no row matched (gone, or another worker
 // moved it on first).
 func (s *Store) UpdateUpload(ctx context.Context, id int64, up UploadUpdate, from ...string) error {
+	if up.State == UploadOK || up.State == UploadNOK {
+		// upload.ok / upload.nok (events.go) in the state change's transaction.
+		return s.WithTx(ctx, func(tx *Store) error {
+			if err := tx.updateUpload(ctx, id, up, from...); err != nil {
+				return err
+			}
+			var companyID int64
+			if err := tx.q.QueryRowContext(ctx, `SELECT company_id FROM uploads WHERE id = $1`, id).Scan(&companyID); err != nil {
+				return tx.wrap("update upload", err)
+			}
+			return tx.uploadEvent(ctx, companyID, id, up.State)
+		})
+	}
+	return s.updateUpload(ctx, id, up, from...)
+}
+
+func (s *Store) updateUpload(ctx context.Context, id int64, up UploadUpdate, from ...string) error {
 	t := now()
 	sets := []string{"updated_at = $1"}
 	args := []any{s.tv(t)}

@@ -178,6 +178,16 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /companies/{id}/archive/pack", login(a.downloadAuditPack))
 	mux.Handle("GET /companies/{id}/compliance/numbering", login(a.showCompliancePage)) // compliance.go
 	mux.Handle("POST /companies/{id}/numbering", login(a.submitNumberingPattern))
+	// Webhooks (issue 19): webhooks.go
+	mux.Handle("GET /companies/{id}/webhooks", login(a.showWebhooksPage))
+	mux.Handle("POST /companies/{id}/webhooks", login(a.submitCreateWebhook))
+	mux.Handle("GET /companies/{id}/webhooks/{wid}", login(a.showWebhookLog))
+	mux.Handle("POST /companies/{id}/webhooks/{wid}/enable", login(a.submitWebhookEnabled(true)))
+	mux.Handle("POST /companies/{id}/webhooks/{wid}/disable", login(a.submitWebhookEnabled(false)))
+	mux.Handle("POST /companies/{id}/webhooks/{wid}/delete", login(a.submitDeleteWebhook))
+	mux.Handle("POST /companies/{id}/webhooks/{wid}/rotate", login(a.submitRotateWebhook))
+	mux.Handle("POST /companies/{id}/webhooks/{wid}/test", login(a.submitTestWebhook))
+	mux.Handle("POST /companies/{id}/webhooks/{wid}/deliveries/{did}/resend", login(a.submitResendDelivery))
 
 	mux.Handle("GET /anaf", login(a.showANAFPage))
 	mux.Handle("GET /anaf/connect", login(a.submitANAFConnect)) // a link: see submitANAFConnect

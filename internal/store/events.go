@@ -1,0 +1,346 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Events and webhooks (issue 19, migration 00013). An event is recorded in
+// the transaction of the data it announces, and the hook the jobs runner
+// installs (SetEventQueue) inserts its dispatch_event River job in that
+// same transaction: both commit, or neither. Without a hook (a one-off CLI
+// process) the event waits, undispatched, for the periodic sweep.
+
+// EventQueue is what the jobs runner installs: EventRecorded queues the
+// dispatch of an event, DeliveryQueued the attempt of a webhook delivery,
+// each within tx.
+type EventQueue interface {
+	EventRecorded(ctx context.Context, tx *sql.Tx, eventID int64) error
+	DeliveryQueued(ctx context.Context, tx *sql.Tx, deliveryID int64) error
+}
+
+type eventHook struct {
+	mu sync.RWMutex
+	q  EventQueue
+}
+
+// SetEventQueue installs q (nil removes it) for s and every transaction
+// of s.
+func (s *Store) SetEventQueue(q EventQueue) {
+	s.events.mu.Lock()
+	defer s.events.mu.Unlock()
+	s.events.q = q
+}
+
+func (s *Store) eventQueue() EventQueue {
+	if s.events == nil {
+		return nil
+	}
+	s.events.mu.RLock()
+	defer s.events.mu.RUnlock()
+	return s.events.q
+}
+
+// Event is one recorded event (notify.Event before its data is built).
+type Event struct {
+	ID        int64
+	PublicID  string // evt_…
+	CompanyID int64
+	Type      string // a notify constant
+	SubjectID int64  // the invoice or upload id; 0 when none
+	// Detail is what the data is built from besides the subject: the
+	// failure count of sync.failed, the days of anaf.connection.expiring,
+	// the endpoint of a test event.
+	Detail       json.RawMessage
+	Data         json.RawMessage // the envelope's data, once built (nil before)
+	DedupeKey    string          // "": none
+	CreatedAt    time.Time
+	DispatchedAt *time.Time
+}
+
+// Event types recorded by the store (the notify constants; the store does
+// not import notify to stay below it, the values are the contract).
+const (
+	EventInvoiceReceived          = "invoice.received"
+	EventInvoiceSent              = "invoice.sent"
+	EventUploadOK                 = "upload.ok"
+	EventUploadNOK                = "upload.nok"
+	EventSyncFailed               = "sync.failed"
+	EventConnectionExpiring       = "anaf.connection.expiring"
+	EventConnectionNeedsAttention = "anaf.connection.needs_attention"
+	EventTest                     = "test"
+)
+
+func newPublicID(prefix string) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+const eventColumns = `id, public_id, company_id, type, subject_id, detail, data, dedupe_key, created_at, dispatched_at`
+
+func scanEvent(row interface{ Scan(...any) error }) (*Event, error) {
+	var e Event
+	var detail string
+	var data, dedupe sql.NullString
+	if err := row.Scan(&e.ID, &e.PublicID, &e.CompanyID, &e.Type, &e.SubjectID, &detail, &data, &dedupe,
+		timeCol{&e.CreatedAt}, nullTimeCol{&e.DispatchedAt}); err != nil {
+		return nil, err
+	}
+	e.Detail = json.RawMessage(detail)
+	if data.Valid {
+		e.Data = json.RawMessage(data.String)
+	}
+	e.DedupeKey = dedupe.String
+	return &e, nil
+}
+
+// RecordEvent records ev in the transaction of s (a transaction of its own
+// otherwise) and queues its dispatch in it. ID, PublicID and CreatedAt are
+// set. With a DedupeKey already recorded nothing happens (recorded=false).
+func (s *Store) RecordEvent(ctx context.Context, ev *Event) (recorded bool, err error) {
+	err = s.WithTx(ctx, func(tx *Store) error {
+		var err error
+		recorded, err = tx.recordEvent(ctx, ev)
+		return err
+	})
+	return recorded, err
+}
+
+const insertEventSQL = `INSERT INTO events (public_id, company_id, type, subject_id, detail, dedupe_key, created_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id`
+
+func (s *Store) recordEvent(ctx context.Context, ev *Event) (bool, error) {
+	if ev.PublicID == "" {
+		ev.PublicID = newPublicID("evt_")
+	}
+	if ev.CreatedAt.IsZero() {
+		ev.CreatedAt = now()
+	}
+	ev.CreatedAt = utcMicro(ev.CreatedAt)
+	if len(ev.Detail) == 0 {
+		ev.Detail = json.RawMessage("{}")
+	}
+	err := s.queryRow(ctx, insertEventSQL, ev.PublicID, ev.CompanyID, ev.Type, ev.SubjectID, string(ev.Detail),
+		nullString(ev.DedupeKey), s.tv(ev.CreatedAt)).Scan(&ev.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil // the dedupe key exists
+	}
+	if err != nil {
+		return false, s.wrap("record event", err)
+	}
+	if q := s.eventQueue(); q != nil {
+		if tx := s.SQLTx(); tx != nil {
+			if err := q.EventRecorded(ctx, tx, ev.ID); err != nil {
+				return false, s.wrap("queue event", err)
+			}
+		}
+	}
+	return true, nil
+}
+
+// EventByID returns one event. ErrNotFound.
+func (s *Store) EventByID(ctx context.Context, id int64) (*Event, error) {
+	e, err := scanEvent(s.q.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id = $1`, id))
+	if err != nil {
+		return nil, s.wrap("event", err)
+	}
+	return e, nil
+}
+
+// SetEventData records the envelope's data of an event once (a later call
+// keeps the first data: redeliveries carry the same bytes).
+func (s *Store) SetEventData(ctx context.Context, id int64, data json.RawMessage) error {
+	_, err := s.q.ExecContext(ctx, `UPDATE events SET data = $1 WHERE id = $2 AND data IS NULL`, string(data), id)
+	return s.wrap("set event data", err)
+}
+
+// MarkEventDispatched records that an event's deliveries were created and
+// its subscribers told.
+func (s *Store) MarkEventDispatched(ctx context.Context, id int64, at time.Time) error {
+	_, err := s.q.ExecContext(ctx, `UPDATE events SET dispatched_at = $1 WHERE id = $2`, s.tv(at), id)
+	return s.wrap("mark event dispatched", err)
+}
+
+// UndispatchedEvents lists events recorded before before and not yet
+// dispatched (their job lost, or recorded without a queue), oldest first.
+func (s *Store) UndispatchedEvents(ctx context.Context, before time.Time, limit int) ([]Event, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE dispatched_at IS NULL AND created_at < $1 ORDER BY created_at, id LIMIT $2`, s.tv(before), limit)
+	if err != nil {
+		return nil, s.wrap("undispatched events", err)
+	}
+	return collect(rows, "undispatched events", s, scanEvent)
+}
+
+// CompanyEvents lists a company's latest events, newest first.
+func (s *Store) CompanyEvents(ctx context.Context, companyID int64, limit int) ([]Event, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE company_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, companyID, limit)
+	if err != nil {
+		return nil, s.wrap("company events", err)
+	}
+	return collect(rows, "company events", s, scanEvent)
+}
+
+// invoiceEvent records invoice.received or invoice.sent for an invoice
+// the sync (or an accepted upload) just inserted, unless it is a
+// duplicate of one already announced or a message of another type (ANAF's
+// error lists, buyer messages).
+func (s *Store) invoiceEvent(ctx context.Context, inv *Invoice) error {
+	var typ string
+	switch inv.MessageType {
+	case TypeReceived:
+		typ = EventInvoiceReceived
+	case TypeSent:
+		typ = EventInvoiceSent
+	default:
+		return nil
+	}
+	if inv.DuplicateOf != 0 {
+		return nil
+	}
+	_, err := s.recordEvent(ctx, &Event{CompanyID: inv.CompanyID, Type: typ, SubjectID: inv.ID, CreatedAt: inv.SyncedAt})
+	return err
+}
+
+// uploadEvent records upload.ok or upload.nok when an upload reaches that
+// state (state is the new one).
+func (s *Store) uploadEvent(ctx context.Context, companyID, uploadID int64, state string) error {
+	var typ string
+	switch state {
+	case UploadOK:
+		typ = EventUploadOK
+	case UploadNOK, UploadInvalid:
+		typ = EventUploadNOK
+	default:
+		return nil
+	}
+	_, err := s.recordEvent(ctx, &Event{CompanyID: companyID, Type: typ, SubjectID: uploadID})
+	return err
+}
+
+// syncFailedEvent records sync.failed after a failed run r, with the
+// number of consecutive failed runs of the company (this one included):
+// each endpoint is told once, when the count reaches its threshold.
+func (s *Store) syncFailedEvent(ctx context.Context, r *SyncRun) error {
+	if r.Status != SyncFailed {
+		return nil
+	}
+	n, err := s.consecutiveFailedRuns(ctx, r.CompanyID)
+	if err != nil {
+		return err
+	}
+	detail, _ := json.Marshal(map[string]any{"consecutive_failures": max(n, 1), "run_id": r.ID, "error": r.Error})
+	_, err = s.recordEvent(ctx, &Event{CompanyID: r.CompanyID, Type: EventSyncFailed, SubjectID: r.ID, Detail: detail})
+	return err
+}
+
+// consecutiveFailedRuns counts the company's latest finished runs that
+// failed, newest first, up to the first that did not.
+func (s *Store) consecutiveFailedRuns(ctx context.Context, companyID int64) (int, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT status FROM sync_runs WHERE company_id = $1 AND finished_at IS NOT NULL
+		ORDER BY finished_at DESC, id DESC LIMIT 1000`, companyID)
+	if err != nil {
+		return 0, s.wrap("consecutive failed syncs", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var st string
+		if err := rows.Scan(&st); err != nil {
+			return 0, s.wrap("consecutive failed syncs", err)
+		}
+		if st != SyncFailed {
+			break
+		}
+		n++
+	}
+	return n, s.wrap("consecutive failed syncs", rows.Err())
+}
+
+// connectionEvents records anaf.connection.needs_attention for every
+// company the user is a member of, when the user's connection status
+// becomes reconnect_needed or needs_attention (from another status).
+func (s *Store) connectionEvents(ctx context.Context, userID int64, from, to string) error {
+	if from == to || (to != ANAFReconnectNeeded && to != ANAFNeedsAttention) {
+		return nil
+	}
+	ids, err := s.memberCompanyIDs(ctx, userID)
+	if err != nil {
+		return err
+	}
+	detail, _ := json.Marshal(map[string]any{"user_id": userID, "status": to})
+	for _, id := range ids {
+		if _, err := s.recordEvent(ctx, &Event{CompanyID: id, Type: EventConnectionNeedsAttention, SubjectID: userID, Detail: detail}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) memberCompanyIDs(ctx context.Context, userID int64) ([]int64, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT company_id FROM memberships WHERE user_id = $1 ORDER BY company_id`, userID)
+	if err != nil {
+		return nil, s.wrap("member companies", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.wrap("member companies", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, s.wrap("member companies", rows.Err())
+}
+
+// RecordConnectionExpiring records anaf.connection.expiring for each
+// company of the user, once per (user, expiry, days): the periodic job
+// calls it 14 and 3 days before a connection's expiry.
+func (s *Store) RecordConnectionExpiring(ctx context.Context, userID int64, expiresAt time.Time, days int) (int, error) {
+	n := 0
+	err := s.WithTx(ctx, func(tx *Store) error {
+		ids, err := tx.memberCompanyIDs(ctx, userID)
+		if err != nil {
+			return err
+		}
+		detail, _ := json.Marshal(map[string]any{"user_id": userID, "expires_at": expiresAt.UTC().Format(time.RFC3339), "days": days})
+		for _, id := range ids {
+			key := strings.Join([]string{"expiring", itoa(id), itoa(userID), expiresAt.UTC().Format(time.RFC3339), itoa(int64(days))}, ":")
+			ok, err := tx.recordEvent(ctx, &Event{CompanyID: id, Type: EventConnectionExpiring, SubjectID: userID, Detail: detail, DedupeKey: key})
+			if err != nil {
+				return err
+			}
+			if ok {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// ANAFConnectionsExpiringBefore lists connected ANAF tokens whose grant
+// (the refresh token) expires before t: the connection ends then, and its
+// user must connect again (anaf.connection.expiring).
+func (s *Store) ANAFConnectionsExpiringBefore(ctx context.Context, t time.Time) ([]ANAFToken, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT `+anafTokenColumns+` FROM anaf_tokens
+		WHERE status = $1 AND refresh_expires_at IS NOT NULL AND refresh_expires_at < $2 ORDER BY refresh_expires_at, user_id`,
+		ANAFConnected, s.tv(t))
+	if err != nil {
+		return nil, s.wrap("anaf connections expiring", err)
+	}
+	return collect(rows, "anaf connections expiring", s, scanANAFToken)
+}

@@ -1,0 +1,163 @@
+package webhook_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/efactura-gateway/efactura/internal/notify"
+	"github.com/efactura-gateway/efactura/internal/secretbox"
+	"github.com/efactura-gateway/efactura/internal/store"
+	"github.com/efactura-gateway/efactura/internal/store/storetest"
+	"github.com/efactura-gateway/efactura/internal/webhook"
+)
+
+func typesOf(evs []store.Event) []string {
+	var out []string
+	for i := len(evs) - 1; i >= 0; i-- { // oldest first
+		out = append(out, evs[i].Type)
+	}
+	return out
+}
+
+// TestEventsRecorded: the store records each event with the data it
+// announces (a failed run, an upload's verdict, a connection needing its
+// user, an expiring one once), and the dispatch gives sync.failed to an
+// endpoint once, when the streak reaches its threshold.
+func TestEventsRecorded(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := t.Context()
+		u, err := st.CreateUser(ctx, "o@example.ro", "x", false, store.UserApproved)
+		require.NoError(t, err)
+		c, err := st.CreateCompanyWithOwner(ctx, "12345674", "ALFA SRL", u.ID)
+		require.NoError(t, err)
+		spec, err := secretbox.Generate("t")
+		require.NoError(t, err)
+		keys, err := secretbox.Parse(spec)
+		require.NoError(t, err)
+		enc, err := keys.Encrypt([]byte(webhook.NewSecret()))
+		require.NoError(t, err)
+		ep := &store.WebhookEndpoint{CompanyID: c.ID, URL: "https://203.0.113.9/h", EventTypes: []string{notify.SyncFailed, notify.UploadNOK},
+			SyncFailedThreshold: 3, SecretEnc: enc}
+		require.NoError(t, st.CreateWebhookEndpoint(ctx, ep))
+		d := &webhook.Deliverer{Store: st, Keys: keys, Logger: slog.New(slog.DiscardHandler), BaseURL: "https://gw"}
+
+		// Four failed runs, then a good one, then a failed one.
+		for _, status := range []string{store.SyncFailed, store.SyncFailed, store.SyncFailed, store.SyncFailed, store.SyncOK, store.SyncFailed} {
+			run, err := st.StartSyncRun(ctx, c.ID)
+			require.NoError(t, err)
+			run.Status, run.Error = status, "ANAF unreachable"
+			require.NoError(t, st.FinishSyncRun(ctx, run))
+		}
+		evs, err := st.CompanyEvents(ctx, c.ID, 100)
+		require.NoError(t, err)
+		var counts []int
+		for i := len(evs) - 1; i >= 0; i-- {
+			require.Equal(t, notify.SyncFailed, evs[i].Type)
+			var det struct {
+				N int `json:"consecutive_failures"`
+			}
+			require.NoError(t, json.Unmarshal(evs[i].Detail, &det))
+			counts = append(counts, det.N)
+			require.NoError(t, d.Dispatch(ctx, evs[i].ID))
+		}
+		require.Equal(t, []int{1, 2, 3, 4, 1}, counts)
+		dls, err := st.WebhookDeliveries(ctx, ep.ID, 10)
+		require.NoError(t, err)
+		require.Len(t, dls, 1, "sync.failed once, at the threshold")
+
+		// Uploads: invalid (nok), then one accepted.
+		bad := &store.Upload{CompanyID: c.ID, State: store.UploadInvalid, SellerCIF: c.CIF, InvoiceNumber: "A1", IssueDate: "2026-01-15",
+			Document: []byte("<x/>"), DocSHA256: make([]byte, 32)}
+		require.NoError(t, st.CreateUpload(ctx, bad))
+		good := &store.Upload{CompanyID: c.ID, State: store.UploadSending, SellerCIF: c.CIF, InvoiceNumber: "A2", IssueDate: "2026-01-15",
+			Document: []byte("<x/>"), DocSHA256: make([]byte, 32)}
+		require.NoError(t, st.CreateUpload(ctx, good))
+		require.NoError(t, st.UpdateUpload(ctx, good.ID, store.UploadUpdate{State: store.UploadPending}))
+		require.NoError(t, st.UpdateUpload(ctx, good.ID, store.UploadUpdate{State: store.UploadOK}))
+		// A refused state change (wrong from-state) records nothing.
+		require.ErrorIs(t, st.UpdateUpload(ctx, good.ID, store.UploadUpdate{State: store.UploadNOK}, store.UploadPending), store.ErrNotFound)
+
+		// The connection: reconnect_needed once (not again while it stays so).
+		tok := &store.ANAFToken{UserID: u.ID, AccessTokenEnc: []byte{1}, RefreshTokenEnc: []byte{1}, ExpiresAt: time.Now().Add(time.Hour),
+			Status: store.ANAFConnected}
+		require.NoError(t, st.SaveANAFToken(ctx, tok))
+		tok.Status = store.ANAFReconnectNeeded
+		require.NoError(t, st.SaveANAFToken(ctx, tok))
+		require.NoError(t, st.SaveANAFToken(ctx, tok))
+
+		// Expiring: once per (expiry, days).
+		exp := time.Now().Add(10 * 24 * time.Hour).UTC().Truncate(time.Second)
+		for range 2 {
+			_, err := st.RecordConnectionExpiring(ctx, u.ID, exp, 14)
+			require.NoError(t, err)
+		}
+		n, err := st.RecordConnectionExpiring(ctx, u.ID, exp, 3)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+
+		evs, err = st.CompanyEvents(ctx, c.ID, 100)
+		require.NoError(t, err)
+		require.Equal(t, []string{
+			notify.SyncFailed, notify.SyncFailed, notify.SyncFailed, notify.SyncFailed, notify.SyncFailed,
+			notify.UploadNOK, notify.UploadOK, notify.ConnectionNeedsAttention, notify.ConnectionExpiring, notify.ConnectionExpiring,
+		}, typesOf(evs))
+
+		// The upload.nok event's data names the upload, with its link.
+		nokEv := evs[4]
+		require.Equal(t, notify.UploadNOK, nokEv.Type)
+		require.NoError(t, d.Dispatch(ctx, nokEv.ID))
+		got, err := st.EventByID(ctx, nokEv.ID)
+		require.NoError(t, err)
+		require.NotNil(t, got.DispatchedAt)
+		require.JSONEq(t, `{"id":`+itoa(bad.ID)+`,"url":"https://gw/api/v1/uploads/`+itoa(bad.ID)+`"}`, string(got.Data))
+	})
+}
+
+// TestEventRollsBackWithItsData: an event recorded in a transaction that
+// fails is gone with it; and a queue that refuses the dispatch job fails
+// the transaction (the data is not stored without its event).
+func TestEventRollsBackWithItsData(t *testing.T) {
+	t.Parallel()
+	st := storetest.NewSQLite(t)
+	ctx := t.Context()
+	c, err := st.CreateCompany(ctx, "12345674", "ALFA SRL")
+	require.NoError(t, err)
+	boom := errors.New("boom")
+	err = st.WithTx(ctx, func(tx *store.Store) error {
+		if _, err := tx.RecordEvent(ctx, &store.Event{CompanyID: c.ID, Type: notify.UploadOK, SubjectID: 1}); err != nil {
+			return err
+		}
+		return boom
+	})
+	require.ErrorIs(t, err, boom)
+	st.SetEventQueue(refusingQueue{})
+	t.Cleanup(func() { st.SetEventQueue(nil) })
+	u := &store.Upload{CompanyID: c.ID, State: store.UploadInvalid, SellerCIF: c.CIF, InvoiceNumber: "A1", IssueDate: "2026-01-15",
+		Document: []byte("<x/>"), DocSHA256: make([]byte, 32)}
+	require.Error(t, st.CreateUpload(ctx, u))
+	evs, err := st.CompanyEvents(ctx, c.ID, 10)
+	require.NoError(t, err)
+	require.Empty(t, evs)
+	ups, _, err := st.Uploads(ctx, store.UploadFilter{CompanyID: c.ID, Limit: 10})
+	require.NoError(t, err)
+	require.Empty(t, ups, "the upload rolled back with its event")
+}
+
+type refusingQueue struct{}
+
+func (refusingQueue) EventRecorded(context.Context, *sql.Tx, int64) error {
+	return errors.New("queue down")
+}
+func (refusingQueue) DeliveryQueued(context.Context, *sql.Tx, int64) error {
+	return errors.New("queue down")
+}
+
+func itoa(v int64) string { b, _ := json.Marshal(v); return string(b) }
