@@ -164,6 +164,11 @@ func TestOpenAPIResponses(t *testing.T) {
 		{"ValidateBadProfile", "POST", "/api/v1/validate", "/api/v1/validate?profile=fr", []string{"X-API-KEY", f.keyA, "Content-Type", "application/xml"}, "<a/>", nil, 400},
 		{"ValidateNoKey", "POST", "/api/v1/validate", "/api/v1/validate", []string{"Content-Type", "application/xml"}, "<a/>", nil, 401},
 		{"ValidateWrongType", "POST", "/api/v1/validate", "/api/v1/validate", []string{"X-API-KEY", f.keyA, "Content-Type", "application/json"}, "{}", nil, 415},
+		{"Archive", "GET", "/api/v1/archive", "/api/v1/archive", []string{"X-API-KEY", f.keyA}, "", nil, 200},
+		{"ArchiveHeads", "GET", "/api/v1/archive/heads", "/api/v1/archive/heads", []string{"X-API-KEY", f.keyA}, "", nil, 200},
+		{"AuditPack", "GET", "/api/v1/audit-pack", "/api/v1/audit-pack?from=2000-01-01&to=2099-12-31&lang=en", []string{"X-API-KEY", f.keyA}, "", nil, 200},
+		{"AuditPackBadPeriod", "GET", "/api/v1/audit-pack", "/api/v1/audit-pack?from=2026-02-01&to=2026-01-01", []string{"X-API-KEY", f.keyA}, "", nil, 400},
+		{"AuditPackNoKey", "GET", "/api/v1/audit-pack", "/api/v1/audit-pack", []string{}, "", nil, 401},
 		{"ValidateTooLarge", "POST", "/api/v1/validate", "/api/v1/validate", []string{"X-API-KEY", f.keyA, "Content-Type", "application/xml"}, strings.Repeat(" ", 10<<20+1), nil, 413},
 	}
 	for _, tc := range cases {

@@ -50,6 +50,10 @@ func (h *handler) routes() []route {
 		{"GET", "/api/v1/webhooks/{id}/deliveries", gateway.ScopeRead, h.webhookDeliveries},
 		{"POST", "/api/v1/webhooks/{id}/deliveries/{delivery}/resend", gateway.ScopeWrite, h.resendDelivery},
 		{"POST", "/api/v1/webhooks/{id}/test", gateway.ScopeWrite, h.testWebhook},
+		// The tamper-evident archive (archive.go).
+		{"GET", "/api/v1/archive", gateway.ScopeRead, h.getArchiveChain},
+		{"GET", "/api/v1/archive/heads", gateway.ScopeRead, h.downloadChainHeads},
+		{"GET", "/api/v1/audit-pack", gateway.ScopeRead, h.downloadAuditPack},
 	}
 }
 

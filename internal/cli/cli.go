@@ -44,7 +44,7 @@ type root struct {
 	Keygen        keygenCmd        `cmd:"" help:"Print new values for EFACTURA_SECRET_KEY and EFACTURA_ENCRYPTION_KEY."`
 	Backup        backupCmd        `cmd:"" help:"Write a consistent backup of the database (--out FILE)."`
 	Restore       restoreCmd       `cmd:"" help:"Restore a backup into an empty database (--in FILE)."`
-	VerifyArchive verifyArchiveCmd `cmd:"" name:"verify-archive" help:"Recompute every archived ZIP's SHA-256; exit 1 on any mismatch."`
+	VerifyArchive verifyArchiveCmd `cmd:"" name:"verify-archive" help:"Check the archive chains (every link, ZIP and row; --heads FILE, --company CIF) or an audit pack offline (--pack FILE); exit 1 on any problem."`
 	Revalidate    revalidateCmd    `cmd:"" help:"Validate archived invoices with the native validator and store the verdicts (--company CIF, --all); prints counts."`
 	Probe         probeCmd         `cmd:"" help:"GET a health URL; exit 0 on 2xx (container HEALTHCHECK)."`
 	RotateKey     rotateKeyCmd     `cmd:"" name:"rotate-key" help:"Re-encrypt the ANAF client secret and tokens with the newest EFACTURA_ENCRYPTION_KEY."`

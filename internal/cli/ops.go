@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -73,29 +72,6 @@ func (c *restoreCmd) Run(g *globals) error {
 		return err
 	}
 	fmt.Fprintf(g.stdout, "restored %s; run `efactura verify-archive`, then start the gateway (it applies newer migrations itself)\n", c.In)
-	return nil
-}
-
-type verifyArchiveCmd struct{}
-
-func (verifyArchiveCmd) Run(g *globals) error {
-	e, err := g.env(false)
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	checked, bad, err := e.Store.VerifyArchive(g.ctx)
-	if err != nil {
-		return err
-	}
-	for _, m := range bad {
-		fmt.Fprintf(g.stdout, "MISMATCH invoice %d (company %d, ANAF id %s): stored sha256 %s, actual %s\n",
-			m.InvoiceID, m.CompanyID, m.ANAFID, hex.EncodeToString(m.Stored), hex.EncodeToString(m.Actual))
-	}
-	fmt.Fprintf(g.stdout, "%d archived ZIPs checked, %d mismatches\n", checked, len(bad))
-	if len(bad) > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d archived ZIPs do not match their SHA-256", len(bad))}
-	}
 	return nil
 }
 

@@ -22,7 +22,7 @@ func TestBackupRestoreVerifyCommands(t *testing.T) {
 
 	code, out, errOut := r.run("verify-archive")
 	require.Equal(t, 0, code, errOut)
-	require.Contains(t, out, "0 archived ZIPs checked, 0 mismatches")
+	require.Contains(t, out, "0 chain entries checked, 0 exported heads compared, 0 problems")
 
 	backup := filepath.Join(t.TempDir(), "b.db")
 	code, out, errOut = r.run("backup", "--out", backup)

@@ -370,7 +370,7 @@ func followRunbooks(t *testing.T, binDir string, rb runbooks, d store.Dialect) {
 	// Restore, as written, into the fresh directory; the gateway starts.
 	out = fresh.run(t, binDir, rb.restore)
 	require.Contains(t, out, "ok")
-	require.Contains(t, out, fmt.Sprintf("%d archived ZIPs checked, 0 mismatches", want))
+	require.Contains(t, out, fmt.Sprintf("%d chain entries checked, 0 exported heads compared, 0 problems", want))
 	require.Equal(t, served, invoicesPage(t, fresh, string(apiKey)), "the same invoices, the same API key")
 	requireTokensUnder(t, strings.Replace(newDB, "/var/lib/efactura", fresh.path("var/lib/efactura"), 1), newKey, newKID)
 	requireSyncs(t, binDir, fresh, sim, cif)
@@ -383,7 +383,7 @@ func followRunbooks(t *testing.T, binDir string, rb runbooks, d store.Dialect) {
 	out = fresh.run(t, binDir, rb.timer)
 	require.Contains(t, out, "backup written to "+fresh.path("var/backups/efactura/efactura-"))
 	require.Contains(t, out, " is intact")
-	require.Contains(t, out, fmt.Sprintf("%d archived ZIPs checked, 0 mismatches", want))
+	require.Contains(t, out, fmt.Sprintf("%d chain entries checked, 0 exported heads compared, 0 problems", want))
 	backups, err = filepath.Glob(fresh.path("var/backups/efactura/efactura-*.bak"))
 	require.NoError(t, err)
 	require.Len(t, backups, 2, "the copied backup and the timer's")

@@ -32,6 +32,8 @@
 //     old quota counters.
 //   - send_upload, poll_upload and the periodic resume_uploads: sending
 //     invoices (issue 14), see upload.go.
+//   - archive_digest (periodic, hourly): every archive chain's head as
+//     the day's digest (issue 20), see chaindigest.go.
 //
 // Uniqueness: at most one open sync run per company (a unique index in
 // sync_runs), so the scheduler, the API and the web never start a second
@@ -257,6 +259,7 @@ func New(o Options) (*Runner, error) {
 	river.AddWorker(workers, &refreshWorker{r: r})
 	river.AddWorker(workers, &validateWorker{r: r}) // validate.go
 	addUploadWorkers(workers, r)                    // upload.go
+	addDigestWorker(workers, r)                     // chaindigest.go
 	river.AddWorker(workers, &riskWorker{r: r})     // risk.go
 	addMailWorkers(workers, r)                      // mail.go
 	if o.Webhooks != nil {
@@ -284,6 +287,7 @@ func New(o Options) (*Runner, error) {
 			}, &river.PeriodicJobOpts{ID: "refresh_tokens", RunOnStart: true}),
 		}
 		cfg.PeriodicJobs = append(cfg.PeriodicJobs, uploadPeriodicJobs(o.ResumeUploadsEvery)...)
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, digestPeriodicJobs()...) // chaindigest.go
 		if o.Risk != nil {
 			cfg.PeriodicJobs = append(cfg.PeriodicJobs, riskPeriodicJobs(o.CheckRisksEvery)...)
 		}

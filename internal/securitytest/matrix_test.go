@@ -137,6 +137,11 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/companies/{id}/uploads"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
 	{matrixRoute{"GET", "/uploads/{id}"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
 	{matrixRoute{"GET", "/uploads/{id}/status"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	// The tamper-evident archive (issue 20 part 4): members only; the pack
+	// without a period shows the page again with the refusal.
+	{matrixRoute{"GET", "/companies/{id}/archive"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/companies/{id}/archive/heads"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
+	{matrixRoute{"GET", "/companies/{id}/archive/pack"}, [6]string{toLogin, toPend, bad, nf, nf, bad}},
 	// Compliance watch, deadlines and numbering (issue 20): members only.
 	{matrixRoute{"GET", "/companies/{id}/compliance/numbering"}, [6]string{toLogin, toPend, ok, nf, nf, ok}},
 	// Webhooks (issue 19): owners only; {wid} is A's endpoint, {did} its delivery.
@@ -178,6 +183,9 @@ var matrix = []struct {
 	{matrixRoute{"POST", "/api/v1/invoices"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/uploads"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/uploads/{id}"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/archive"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/archive/heads"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/audit-pack"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/compliance/deadlines"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/compliance/numbering"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"POST", "/api/v1/invoices/{id}/risk/checked"}, [6]string{"401", "401", "401", "401", "401", "401"}}, // issue 20
@@ -269,6 +277,7 @@ var webRoutes = []string{
 	"GET /validate", "POST /validate",
 	"GET /companies/{id}/upload", "POST /companies/{id}/upload", "GET /companies/{id}/uploads",
 	"GET /uploads/{id}", "GET /uploads/{id}/status", "POST /invoices/{id}/message",
+	"GET /companies/{id}/archive", "GET /companies/{id}/archive/heads", "GET /companies/{id}/archive/pack",
 	"GET /login/2fa", "POST /login/2fa", "GET /account/2fa", "POST /account/2fa/start", "POST /account/2fa/confirm",
 	"POST /account/2fa/codes", "POST /account/2fa/disable", "GET /admin/2fa", "POST /admin/2fa",
 	"GET /companies/{id}/compliance/numbering", "POST /companies/{id}/numbering",

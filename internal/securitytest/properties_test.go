@@ -82,6 +82,10 @@ func TestAPIKeyMatrix(t *testing.T) {
 		{"GET", "/api/v1/uploads", [7]int{401, 401, 401, 401, 200, 200, 200}},
 		{"GET", "/api/v1/uploads/999999", [7]int{401, 401, 401, 401, 404, 404, 404}},
 		{"GET", "/api/v1/uploads/" + strconv.FormatInt(w.uploadA.ID, 10), [7]int{401, 401, 401, 401, 200, 200, 404}},
+		// The archive: each key its own company's chain, heads and pack.
+		{"GET", "/api/v1/archive", [7]int{401, 401, 401, 401, 200, 200, 200}},
+		{"GET", "/api/v1/archive/heads", [7]int{401, 401, 401, 401, 200, 200, 200}},
+		{"GET", "/api/v1/audit-pack?from=2000-01-01&to=2099-12-31", [7]int{401, 401, 401, 401, 200, 200, 200}},
 		{"GET", "/api/v1/compliance/deadlines", [7]int{401, 401, 401, 401, 200, 200, 200}},
 		{"GET", "/api/v1/compliance/numbering", [7]int{401, 401, 401, 401, 200, 200, 200}},
 	}
@@ -113,6 +117,10 @@ func TestAPIKeyMatrix(t *testing.T) {
 	ups := s.apiReq(t, "GET", "/api/v1/uploads", w.keyBRead, nil)
 	require.Contains(t, ups.Body, `"file_name":"`+w.uploadB.FileName+`"`)
 	require.NotContains(t, ups.Body, `"id":`+strconv.FormatInt(w.uploadA.ID, 10)+`,`)
+	chainB := s.apiReq(t, "GET", "/api/v1/archive", w.keyBRead, nil)
+	require.Contains(t, chainB.Body, `"company_cif":"`+w.compB.CIF+`"`)
+	packB := s.apiReq(t, "GET", "/api/v1/audit-pack?from=2000-01-01&to=2099-12-31", w.keyBRead, nil)
+	require.NotContains(t, packB.Body, w.invA.ANAFID, "B's pack holds nothing of A")
 	runs := s.apiReq(t, "GET", "/api/v1/sync", w.keyBRead, nil)
 	require.NotContains(t, runs.Body, `"id":`+strconv.FormatInt(w.runA.ID, 10)+`,`)
 	t.Logf("API key matrix: %d routes × %d principals", len(rows), len(principals))

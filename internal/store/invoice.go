@@ -158,6 +158,10 @@ func (s *Store) insertInvoice(ctx context.Context, inv *Invoice, v *InvoiceValid
 		if _, err := s.exec(ctx, insertBlobsSQL, inv.ID, zip, inv.ParsedJSON); err != nil {
 			return false, s.wrap("insert invoice blobs", err)
 		}
+		// The tamper-evident chain (chain.go): its entry in the same transaction.
+		if _, err := s.appendChain(ctx, inv.CompanyID, []*Invoice{inv}, inv.SyncedAt); err != nil {
+			return false, err
+		}
 		if err := s.markIdentity(ctx, inv); err != nil {
 			return false, err
 		}

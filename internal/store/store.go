@@ -366,6 +366,15 @@ func (s *Store) Migrate(ctx context.Context) error {
 	for _, r := range res {
 		s.logger.InfoContext(ctx, "migration applied", slog.Int64("version", r.Source.Version), slog.Duration("duration", r.Duration))
 	}
+	// The archive chain's backfill (migration 00017): ZIPs archived
+	// before the chain existed, chained once in archiving order.
+	n, err := s.BackfillChain(ctx)
+	if err != nil {
+		return fmt.Errorf("store: chain the archive: %w", err)
+	}
+	if n > 0 {
+		s.logger.InfoContext(ctx, "archive chain backfilled", slog.Int("entries", n))
+	}
 	return nil
 }
 

@@ -114,7 +114,7 @@ type ArchiveItem struct {
 // Claimed items are released in the same transaction. On error nothing is
 // stored, no claim released, and the items' Inserted flags are false.
 func (s *Store) ArchiveBatch(ctx context.Context, items []ArchiveItem, owner string) error {
-	for _, q := range []string{insertInvoiceSQL, insertBlobsSQL, existingInvoiceSQL, identitySQL, releaseDownloadSQL, insertEventSQL} {
+	for _, q := range []string{insertInvoiceSQL, insertBlobsSQL, lockChainSQL, insertChainSQL, setChainHeadSQL, existingInvoiceSQL, identitySQL, releaseDownloadSQL, insertEventSQL} {
 		s.prepared(ctx, q) // outside the transaction (see prepared)
 	}
 	inserted := make([]bool, len(items))

@@ -177,6 +177,9 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /companies/{id}/keys", login(a.showAPIKeysPage))
 	mux.Handle("POST /companies/{id}/keys", login(a.submitCreateAPIKey))
 	mux.Handle("POST /companies/{id}/keys/{kid}/revoke", login(a.submitRevokeAPIKey))
+	mux.Handle("GET /companies/{id}/archive", login(a.showArchivePage)) // archive.go
+	mux.Handle("GET /companies/{id}/archive/heads", login(a.downloadChainHeads))
+	mux.Handle("GET /companies/{id}/archive/pack", login(a.downloadAuditPack))
 	mux.Handle("GET /companies/{id}/compliance/numbering", login(a.showCompliancePage)) // compliance.go
 	mux.Handle("POST /companies/{id}/numbering", login(a.submitNumberingPattern))
 	// Webhooks (issue 19): webhooks.go
