@@ -24,7 +24,7 @@ func (ArchiveDigestArgs) Kind() string { return "archive_digest" }
 
 // InsertOpts: one per period.
 func (ArchiveDigestArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByPeriod: DigestEvery}}
+	return river.InsertOpts{Queue: QueueBackground, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByPeriod: DigestEvery}}
 }
 
 type digestWorker struct {

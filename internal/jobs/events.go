@@ -50,7 +50,7 @@ func (DispatchEventArgs) Kind() string { return "dispatch_event" }
 
 // InsertOpts: retried (database errors, a subscriber failing); one queued per event.
 func (DispatchEventArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 25, UniqueOpts: eventUnique}
+	return river.InsertOpts{Queue: QueueBackground, MaxAttempts: 25, UniqueOpts: eventUnique}
 }
 
 // DeliverWebhookArgs is the deliver_webhook job.
@@ -66,7 +66,7 @@ func (DeliverWebhookArgs) Kind() string { return "deliver_webhook" }
 // snoozed for an hour; the delivery's next_attempt_at makes the early one
 // wait and the late one find it delivered.
 func (DeliverWebhookArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 10}
+	return river.InsertOpts{Queue: QueueBackground, MaxAttempts: 10}
 }
 
 // SweepEventsArgs is the periodic sweep_events job.
@@ -76,7 +76,9 @@ type SweepEventsArgs struct{}
 func (SweepEventsArgs) Kind() string { return "sweep_events" }
 
 // InsertOpts: one attempt; it runs again next period.
-func (SweepEventsArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 1} }
+func (SweepEventsArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueBackground, MaxAttempts: 1}
+}
 
 func addEventWorkers(w *river.Workers, r *Runner) {
 	river.AddWorker(w, &dispatchWorker{r: r})

@@ -71,6 +71,15 @@ import (
 	"github.com/efactura-gateway/efactura/internal/webhook"
 )
 
+// QueueBackground is the queue of what tells and checks rather than
+// archives and sends: event dispatch, webhook deliveries, e-mail, digests,
+// supplier risk checks, daily chain heads. Its own workers
+// (Options.BackgroundWorkers) so that slow webhook receivers, SMTP servers
+// or ANAF's paced VAT service never hold the workers syncs and uploads
+// need, and a burst of events after a large sync never queues ahead of
+// the next sync step.
+const QueueBackground = "background"
+
 // Timings. A sync step stops starting messages after StepDuration; River
 // cancels a job after JobTimeout and rescues one left "running" (its
 // process died) after RescueAfter > JobTimeout, so a rescue never races a
@@ -135,8 +144,12 @@ type Options struct {
 	Store  *store.Store
 	Engine *anafsync.Engine
 	Logger *slog.Logger
-	// Workers is how many jobs run at once in this process (default 4).
+	// Workers is how many jobs of the default queue (syncs, uploads,
+	// validation, scheduling) run at once in this process (default 4).
 	Workers int
+	// BackgroundWorkers is how many jobs of QueueBackground run at once
+	// (default 2).
+	BackgroundWorkers int
 	// Schedule enables the periodic jobs (schedule_syncs, refresh_tokens);
 	// the CLI's one-off uses leave it off.
 	Schedule bool
@@ -231,6 +244,9 @@ func New(o Options) (*Runner, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.BackgroundWorkers <= 0 {
+		o.BackgroundWorkers = 2
+	}
 	if o.Workers <= 0 {
 		o.Workers = 4
 	}
@@ -266,8 +282,9 @@ func New(o Options) (*Runner, error) {
 		addEventWorkers(workers, r) // events.go
 	}
 	cfg := &river.Config{
-		Logger:               o.Logger.With(slog.String("component", "river")),
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
+		Logger: o.Logger.With(slog.String("component", "river")),
+		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers},
+			QueueBackground: {MaxWorkers: o.BackgroundWorkers}},
 		Workers:              workers,
 		JobTimeout:           JobTimeout,
 		RescueStuckJobsAfter: RescueAfter,

@@ -38,7 +38,7 @@ func (SendMailArgs) Kind() string { return "send_mail" }
 
 // InsertOpts: MailAttempts; one job per mail.
 func (SendMailArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: MailAttempts, UniqueOpts: uploadUnique}
+	return river.InsertOpts{Queue: QueueBackground, MaxAttempts: MailAttempts, UniqueOpts: uploadUnique}
 }
 
 // MailDigestArgs is the periodic mail_digest job.
@@ -48,7 +48,9 @@ type MailDigestArgs struct{}
 func (MailDigestArgs) Kind() string { return "mail_digest" }
 
 // InsertOpts: a few attempts; idempotent (one digest per user and day).
-func (MailDigestArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 3} }
+func (MailDigestArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueBackground, MaxAttempts: 3}
+}
 
 func addMailWorkers(w *river.Workers, r *Runner) {
 	if r.opts.Mail == nil {
