@@ -96,7 +96,7 @@ func TestNotifyReceivedInvoiceEndToEnd(t *testing.T) {
 
 		// What the sync archived: the received invoices and their events.
 		received := map[string]bool{} // invoice id
-		var events []store.Event     // invoice.received
+		var events []store.Event      // invoice.received
 		for _, co := range e.cos {
 			invs, _, err := st.Invoices(ctx, store.InvoiceFilter{CompanyID: co.ID, MessageType: store.TypeReceived,
 				ExcludeDuplicates: true, Limit: 1000})
