@@ -848,6 +848,20 @@ var messages = map[string]message{
 	"tenancy.webhook_disabled":                       {"Webhook-ul este dezactivat: activați-l întâi.", "The webhook is disabled: enable it first."},
 	"tenancy.webhook_too_many":                       {"O companie are cel mult 10 webhook-uri.", "A company has at most 10 webhooks."},
 	"tenancy.webhook_unavailable":                    {"Webhook-urile au nevoie de cheia de criptare (EFACTURA_ENCRYPTION_KEY).", "Webhooks need the encryption key (EFACTURA_ENCRYPTION_KEY)."},
+	// Webhook delivery log: the last error's summary (notifye2e; the raw text is the cell's title).
+	"webhooks.derr.timeout":     {"Timp de așteptare depășit: receptorul nu a răspuns la timp", "Timed out: the receiver did not answer in time"},
+	"webhooks.derr.blocked":     {"Adresă internă refuzată (protecție SSRF; vezi EFACTURA_WEBHOOK_ALLOW_CIDRS)", "Internal address refused (SSRF protection; see EFACTURA_WEBHOOK_ALLOW_CIDRS)"},
+	"webhooks.derr.refused":     {"Conexiune refuzată de server", "Connection refused by the server"},
+	"webhooks.derr.reset":       {"Conexiunea s-a întrerupt înainte de răspuns", "The connection dropped before an answer"},
+	"webhooks.derr.dns":         {"Numele gazdei nu poate fi rezolvat (DNS)", "The host name does not resolve (DNS)"},
+	"webhooks.derr.unreachable": {"Serverul nu poate fi atins (rețea)", "The server cannot be reached (network)"},
+	"webhooks.derr.tls":         {"Eroare TLS: certificatul sau conexiunea securizată", "TLS error: the certificate or the secure connection"},
+	"webhooks.derr.redirects":   {"Prea multe redirecționări", "Too many redirects"},
+	"webhooks.derr.status":      {"Receptorul a răspuns cu HTTP %d", "The receiver answered HTTP %d"},
+	"webhooks.derr.url":         {"Adresa webhook-ului este refuzată", "The webhook's address is refused"},
+	"webhooks.derr.disabled":    {"Webhook-ul este dezactivat", "The webhook is disabled"},
+	"webhooks.derr.secret":      {"Secretul nu poate fi decriptat: generați un secret nou", "The secret cannot be decrypted: make a new secret"},
+	"webhooks.derr.other":       {"Altă eroare (detaliile apar la trecerea mouse-ului)", "Another error (details on hover)"},
 }
 
 // translate returns the message key in lang, formatted with args. An

@@ -33,6 +33,9 @@ type webhooksPage struct {
 // webhookLogPage is the data of webhook.html.
 type webhookLogPage struct {
 	Log *gateway.WebhookLog
+	// Errors are the deliveries' last errors summarised in the page's
+	// language, by delivery id (the raw text is the cell's title).
+	Errors map[int64]string
 }
 
 func init() {
@@ -175,7 +178,15 @@ func (a *app) showWebhookLog(w http.ResponseWriter, r *http.Request) {
 		a.useCaseError(w, r, err, webhooksPath(c))
 		return
 	}
-	a.render(w, r, http.StatusOK, "webhook", "companies", webhookLogPage{Log: log})
+	errs := map[int64]string{}
+	for _, dl := range log.Deliveries {
+		if kind, status := gateway.DeliveryErrorKind(dl.LastError); kind == gateway.DeliveryErrStatus {
+			errs[dl.ID] = a.t(r, "webhooks.derr.status", status)
+		} else if kind != "" {
+			errs[dl.ID] = a.t(r, "webhooks.derr."+kind)
+		}
+	}
+	a.render(w, r, http.StatusOK, "webhook", "companies", webhookLogPage{Log: log, Errors: errs})
 }
 
 func (a *app) submitTestWebhook(w http.ResponseWriter, r *http.Request) {
