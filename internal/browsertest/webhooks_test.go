@@ -89,6 +89,7 @@ func TestBrowserWebhooks(t *testing.T) {
 	b.submit("form[action$='/resend'] button", ".flash-ok")
 	b.open(page)
 	b.submit(fmt.Sprintf("form[action$='/%d/disable'] button", loop.ID), ".flash-ok")
+	require.Contains(t, b.eval(`document.querySelector("main").innerText`), "de un proprietar", "why it is disabled, in Romanian")
 	b.submit(fmt.Sprintf("form[action$='/%d/enable'] button", loop.ID), ".flash-ok")
 	b.eval(`(window.confirm = () => true, "ok")`)
 	b.submit(fmt.Sprintf("form[action$='/%d/delete'] button", loop.ID), ".flash-ok")

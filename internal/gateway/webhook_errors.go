@@ -4,7 +4,25 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/efactura-gateway/efactura/internal/webhook"
 )
+
+// WebhookDisabledByOwner is the reason stored when an owner disables an endpoint.
+const WebhookDisabledByOwner = "disabled by an owner"
+
+// WebhookDisabledReasonKind names why an endpoint is disabled, for the
+// pages: "timeout" (the gateway, after 24 hours of failed deliveries),
+// "owner", or "" for a reason this version does not know.
+func WebhookDisabledReasonKind(reason string) string {
+	switch reason {
+	case webhook.DisabledTimeout:
+		return "timeout"
+	case WebhookDisabledByOwner:
+		return "owner"
+	}
+	return ""
+}
 
 // Kinds of a webhook delivery's last error, as the delivery log page
 // summarises it (the raw text stays available beside it).

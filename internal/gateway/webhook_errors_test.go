@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/efactura-gateway/efactura/internal/gateway"
+	"github.com/efactura-gateway/efactura/internal/webhook"
 )
 
 // TestDeliveryErrorKind: the delivery log's error texts, as the webhook
@@ -39,6 +40,14 @@ func TestDeliveryErrorKind(t *testing.T) {
 			require.Zero(t, status, text)
 		}
 	}
+}
+
+// TestWebhookDisabledReasonKind: the stored reasons the pages translate.
+func TestWebhookDisabledReasonKind(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "timeout", gateway.WebhookDisabledReasonKind(webhook.DisabledTimeout))
+	require.Equal(t, "owner", gateway.WebhookDisabledReasonKind(gateway.WebhookDisabledByOwner))
+	require.Empty(t, gateway.WebhookDisabledReasonKind("something else"))
 }
 
 // FuzzDeliveryErrorKind: any stored text gives a known kind, and a status

@@ -862,6 +862,8 @@ var messages = map[string]message{
 	"webhooks.derr.disabled":    {"Webhook-ul este dezactivat", "The webhook is disabled"},
 	"webhooks.derr.secret":      {"Secretul nu poate fi decriptat: generați un secret nou", "The secret cannot be decrypted: make a new secret"},
 	"webhooks.derr.other":       {"Altă eroare (detaliile apar la trecerea mouse-ului)", "Another error (details on hover)"},
+	"webhooks.reason.timeout":   {"de gateway: livrările au eșuat timp de 24 de ore", "by the gateway: deliveries failed for 24 hours"},
+	"webhooks.reason.owner":     {"de un proprietar", "by an owner"},
 }
 
 // translate returns the message key in lang, formatted with args. An
