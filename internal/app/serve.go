@@ -45,7 +45,8 @@ type ServeOptions struct {
 	ScheduleEvery time.Duration
 	// Subscribers are told of every event after it commits (issue 19:
 	// the mail notifier); WebhookDisabled, when set, is told when the
-	// gateway disables an endpoint after its retry window.
+	// gateway disables an endpoint after its retry window (nil: the mail
+	// notifier e-mails the company's owners when mail is on).
 	Subscribers     []notify.Subscriber
 	WebhookDisabled webhook.DisabledNotifier
 }
@@ -127,10 +128,14 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	// runner so the dispatcher can render events in the API's shape.
 	gw := e.Gateway(engine)
 	subscribers := append(slices.Clone(o.Subscribers), mailer)
+	disabled := o.WebhookDisabled
+	if disabled == nil && mailer.On() {
+		disabled = mailer // the owners are e-mailed when an endpoint is disabled
+	}
 	runner, err = jobs.New(jobs.Options{Store: e.Store, Engine: engine, Logger: e.Logger, Schedule: true,
 		StepDuration: o.SyncStep, ScheduleEvery: o.ScheduleEvery, Observe: e.Metrics.ObserveJob,
 		Risk: e.RiskChecker(), Mail: mailer,
-		Webhooks: e.Deliverer(gw, subscribers, o.WebhookDisabled)})
+		Webhooks: e.Deliverer(gw, subscribers, disabled)})
 	if err != nil {
 		ln.Close()
 		return err

@@ -74,17 +74,22 @@ func TestBrowserWebhooks(t *testing.T) {
 	for {
 		b.open(logPage)
 		text := b.eval(`document.querySelector("main").innerText`)
-		if strings.Contains(text, "not public") || strings.Contains(text, "address not allowed") {
+		if strings.Contains(text, "Adresă internă refuzată") {
 			break
 		}
 		require.True(t, time.Now().Before(deadline), "the refused delivery did not reach the log")
 		time.Sleep(300 * time.Millisecond)
 	}
 	b.shot("webhook-log-refused")
+	// The Romanian page summarises the error; the raw text is the title.
+	raw := b.eval(`document.querySelector("td .delivery-error").title`)
+	require.True(t, strings.Contains(raw, "not public") || strings.Contains(raw, "address not allowed"), raw)
+	require.NotContains(t, b.eval(`document.querySelector("main").innerText`), "address not allowed")
 	require.Zero(t, hits.Load(), "the loopback receiver was reached")
 	b.submit("form[action$='/resend'] button", ".flash-ok")
 	b.open(page)
 	b.submit(fmt.Sprintf("form[action$='/%d/disable'] button", loop.ID), ".flash-ok")
+	require.Contains(t, b.eval(`document.querySelector("main").innerText`), "de un proprietar", "why it is disabled, in Romanian")
 	b.submit(fmt.Sprintf("form[action$='/%d/enable'] button", loop.ID), ".flash-ok")
 	b.eval(`(window.confirm = () => true, "ok")`)
 	b.submit(fmt.Sprintf("form[action$='/%d/delete'] button", loop.ID), ".flash-ok")

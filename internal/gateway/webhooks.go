@@ -225,7 +225,7 @@ func (s *Service) SetWebhookEnabled(ctx context.Context, p Principal, companyID,
 	}
 	reason, action := "", store.ActionWebhookEnable
 	if !enabled {
-		reason, action = "disabled by an owner", store.ActionWebhookDisable
+		reason, action = WebhookDisabledByOwner, store.ActionWebhookDisable
 	}
 	if err := s.Store.SetWebhookEndpointEnabled(ctx, ep.ID, enabled, reason); err != nil {
 		return err

@@ -269,8 +269,8 @@ func TestWebhookRetriesThenDisables(t *testing.T) {
 
 type disabledFunc func(url string)
 
-func (f disabledFunc) WebhookDisabled(_ context.Context, _ int64, url, _ string) error {
-	f(url)
+func (f disabledFunc) WebhookDisabled(_ context.Context, ep webhook.DisabledEndpoint) error {
+	f(ep.URL)
 	return nil
 }
 

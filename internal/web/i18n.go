@@ -977,6 +977,22 @@ var messages = map[string]message{
 	"chain.pack.period":     {"Alegeți perioada: două zile, prima nu după a doua.", "Choose the period: two days, the first not after the second."},
 	"chain.pack.too.large":  {"Prea multe facturi în perioadă: un pachet are cel mult %d. Alegeți o perioadă mai scurtă.", "Too many invoices in the period: a pack holds at most %d. Choose a shorter period."},
 	"chain.pack.unverified": {"Firma nu este încă verificată de ANAF: nu are facturi arhivate.", "The company is not verified by ANAF yet: it has no archived invoices."},
+	// Webhook delivery log: the last error's summary (notifye2e; the raw text is the cell's title).
+	"webhooks.derr.timeout":     {"Timp de așteptare depășit: receptorul nu a răspuns la timp", "Timed out: the receiver did not answer in time"},
+	"webhooks.derr.blocked":     {"Adresă internă refuzată (protecție SSRF; vezi EFACTURA_WEBHOOK_ALLOW_CIDRS)", "Internal address refused (SSRF protection; see EFACTURA_WEBHOOK_ALLOW_CIDRS)"},
+	"webhooks.derr.refused":     {"Conexiune refuzată de server", "Connection refused by the server"},
+	"webhooks.derr.reset":       {"Conexiunea s-a întrerupt înainte de răspuns", "The connection dropped before an answer"},
+	"webhooks.derr.dns":         {"Numele gazdei nu poate fi rezolvat (DNS)", "The host name does not resolve (DNS)"},
+	"webhooks.derr.unreachable": {"Serverul nu poate fi atins (rețea)", "The server cannot be reached (network)"},
+	"webhooks.derr.tls":         {"Eroare TLS: certificatul sau conexiunea securizată", "TLS error: the certificate or the secure connection"},
+	"webhooks.derr.redirects":   {"Prea multe redirecționări", "Too many redirects"},
+	"webhooks.derr.status":      {"Receptorul a răspuns cu HTTP %d", "The receiver answered HTTP %d"},
+	"webhooks.derr.url":         {"Adresa webhook-ului este refuzată", "The webhook's address is refused"},
+	"webhooks.derr.disabled":    {"Webhook-ul este dezactivat", "The webhook is disabled"},
+	"webhooks.derr.secret":      {"Secretul nu poate fi decriptat: generați un secret nou", "The secret cannot be decrypted: make a new secret"},
+	"webhooks.derr.other":       {"Altă eroare (detaliile apar la trecerea mouse-ului)", "Another error (details on hover)"},
+	"webhooks.reason.timeout":   {"de gateway: livrările au eșuat timp de 24 de ore", "by the gateway: deliveries failed for 24 hours"},
+	"webhooks.reason.owner":     {"de un proprietar", "by an owner"},
 }
 
 // translate returns the message key in lang, formatted with args. An

@@ -28,11 +28,33 @@ type webhooksPage struct {
 	Form       webhookForm
 	NewSecret  string // the secret just made (create or rotate), shown this once
 	NewURL     string
+	Reasons    map[int64]string // why each disabled endpoint is, in the page's language
 }
 
 // webhookLogPage is the data of webhook.html.
 type webhookLogPage struct {
 	Log *gateway.WebhookLog
+	// Errors are the deliveries' last errors summarised in the page's
+	// language, by delivery id (the raw text is the cell's title).
+	Errors  map[int64]string
+	Reasons map[int64]string // why the endpoint is disabled, in the page's language
+}
+
+// disabledReasons says, in the request's language, why each disabled
+// endpoint is (the stored reason itself when it is not a known one).
+func (a *app) disabledReasons(r *http.Request, eps ...gateway.WebhookEndpoint) map[int64]string {
+	out := map[int64]string{}
+	for _, ep := range eps {
+		if ep.Enabled || ep.DisabledReason == "" {
+			continue
+		}
+		if kind := gateway.WebhookDisabledReasonKind(ep.DisabledReason); kind != "" {
+			out[ep.ID] = a.t(r, "webhooks.reason."+kind)
+		} else {
+			out[ep.ID] = ep.DisabledReason
+		}
+	}
+	return out
 }
 
 func init() {
@@ -66,6 +88,7 @@ func (a *app) renderWebhooks(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	p.Endpoints, p.EventTypes = eps, gateway.WebhookEventTypes()
+	p.Reasons = a.disabledReasons(r, eps...)
 	a.render(w, r, status, "webhooks", "companies", p)
 }
 
@@ -175,7 +198,16 @@ func (a *app) showWebhookLog(w http.ResponseWriter, r *http.Request) {
 		a.useCaseError(w, r, err, webhooksPath(c))
 		return
 	}
-	a.render(w, r, http.StatusOK, "webhook", "companies", webhookLogPage{Log: log})
+	errs := map[int64]string{}
+	for _, dl := range log.Deliveries {
+		if kind, status := gateway.DeliveryErrorKind(dl.LastError); kind == gateway.DeliveryErrStatus {
+			errs[dl.ID] = a.t(r, "webhooks.derr.status", status)
+		} else if kind != "" {
+			errs[dl.ID] = a.t(r, "webhooks.derr."+kind)
+		}
+	}
+	a.render(w, r, http.StatusOK, "webhook", "companies", webhookLogPage{Log: log, Errors: errs,
+		Reasons: a.disabledReasons(r, *log.Endpoint)})
 }
 
 func (a *app) submitTestWebhook(w http.ResponseWriter, r *http.Request) {

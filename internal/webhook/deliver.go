@@ -36,9 +36,20 @@ const (
 type DataFunc func(ctx context.Context, ev *store.Event, company *store.Company) (json.RawMessage, error)
 
 // DisabledNotifier is told when the gateway disables an endpoint after the
-// retry window (the mail notifier e-mails the company's owners).
+// retry window (the mail notifier e-mails the company's owners), once per
+// disablement.
 type DisabledNotifier interface {
-	WebhookDisabled(ctx context.Context, companyID int64, endpointURL, reason string) error
+	WebhookDisabled(ctx context.Context, ep DisabledEndpoint) error
+}
+
+// DisabledEndpoint is an endpoint the gateway just disabled. (ID, At)
+// names the disablement: a notifier keyed on it tells each one once.
+type DisabledEndpoint struct {
+	ID        int64
+	CompanyID int64
+	URL       string
+	Reason    string    // DisabledTimeout
+	At        time.Time // when it was disabled (the Deliverer's clock), UTC
 }
 
 // Deliverer dispatches events and attempts deliveries.
@@ -356,23 +367,29 @@ func (d *Deliverer) Attempt(ctx context.Context, deliveryID int64) (Result, erro
 // and tells the DisabledNotifier.
 func (d *Deliverer) giveUp(ctx context.Context, ep *store.WebhookEndpoint, dl *store.WebhookDelivery, att store.DeliveryAttempt) error {
 	st := d.Store
+	at := d.now().UTC()
+	// Only the attempt that turns the endpoint off disables, audits and
+	// tells (two deliveries giving up together disable it once).
+	var disabled bool
 	err := st.WithTx(ctx, func(tx *store.Store) error {
 		if err := tx.RecordDeliveryAttempt(ctx, dl.ID, att); err != nil {
 			return err
 		}
-		if err := tx.SetWebhookEndpointEnabled(ctx, ep.ID, false, DisabledTimeout); err != nil {
+		var err error
+		if disabled, err = tx.DisableWebhookEndpoint(ctx, ep.ID, DisabledTimeout, at); err != nil || !disabled {
 			return err
 		}
 		return tx.Audit(ctx, &store.AuditEvent{Action: store.ActionWebhookDisable, Target: store.TargetWebhook(ep.ID),
 			Details: "disabled by the gateway: " + DisabledTimeout + " (delivery " + dl.PublicID + ")"})
 	})
-	if err != nil {
+	if err != nil || !disabled {
 		return err
 	}
 	d.log().Warn("webhook endpoint disabled: deliveries failed for the whole retry window",
 		slog.Int64("endpoint_id", ep.ID), slog.Int64("company_id", ep.CompanyID))
 	if d.Disabled != nil {
-		if err := d.Disabled.WebhookDisabled(ctx, ep.CompanyID, ep.URL, DisabledTimeout); err != nil {
+		de := DisabledEndpoint{ID: ep.ID, CompanyID: ep.CompanyID, URL: ep.URL, Reason: DisabledTimeout, At: at}
+		if err := d.Disabled.WebhookDisabled(ctx, de); err != nil {
 			d.log().Warn("telling the owners of a disabled webhook endpoint", slog.Int64("endpoint_id", ep.ID),
 				slog.String("error", err.Error()))
 		}
