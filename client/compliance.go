@@ -122,3 +122,26 @@ func (c *Client) ComplianceNumbering(ctx context.Context, from, to string) (*Num
 	}
 	return &out.Data, &out.Meta, nil
 }
+
+// SPVEdge is the key's company's SPV 60-day edge (GET /api/v1/compliance/spv).
+type SPVEdge struct {
+	CompanyCIF           string     `json:"company_cif"`
+	CompanyID            int64      `json:"company_id"`
+	AtRiskMessages       int        `json:"at_risk_messages"`
+	AtRiskAgeDays        int        `json:"at_risk_age_days"`
+	LastSuccessfulSyncAt *time.Time `json:"last_successful_sync_at"`
+	Stale                bool       `json:"stale"`
+}
+
+// ComplianceSPV calls GET /api/v1/compliance/spv: the messages ANAF listed
+// that are not archived and near its 60-day limit, and whether the last
+// successful sync is so old that messages may already be lost.
+func (c *Client) ComplianceSPV(ctx context.Context) (*SPVEdge, error) {
+	var out struct {
+		Data SPVEdge `json:"data"`
+	}
+	if err := c.getJSON(ctx, "/api/v1/compliance/spv", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out.Data, nil
+}

@@ -178,3 +178,37 @@ func (h *handler) complianceNumbering(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, complianceResponse[numberingJSON]{Meta: meta, Data: out})
 }
+
+// spvJSON is the key's company's SPV 60-day edge (issue 20, part 3).
+type spvJSON struct {
+	CompanyCIF     string     `json:"company_cif"`
+	CompanyID      int64      `json:"company_id"`
+	AtRiskMessages int        `json:"at_risk_messages"`
+	AtRiskAgeDays  int        `json:"at_risk_age_days"`
+	LastSuccessAt  *time.Time `json:"last_successful_sync_at"`
+	Stale          bool       `json:"stale"`
+}
+
+// complianceSPV is GET /api/v1/compliance/spv: the messages ANAF listed
+// that are not archived and older than gateway.SPVAtRiskAge, and whether
+// the last successful sync is so old that messages may already be lost.
+func (h *handler) complianceSPV(w http.ResponseWriter, r *http.Request) {
+	p := principalFrom(r.Context())
+	rep, err := h.gw.SPVAtRisk(r.Context(), p.Principal, 0)
+	if errors.Is(err, gateway.ErrUnverified) {
+		writeError(w, http.StatusConflict, "COMPANY_UNVERIFIED", "The key's company "+gateway.ErrUnverified.Msg+".")
+		return
+	}
+	if err != nil {
+		h.useCaseError(w, r, err)
+		return
+	}
+	var last *time.Time
+	if rep.LastSuccess != nil {
+		t := rep.LastSuccess.UTC()
+		last = &t
+	}
+	c := rep.Company
+	writeJSON(w, http.StatusOK, map[string]spvJSON{"data": {CompanyCIF: c.CIF, CompanyID: c.ID, AtRiskMessages: rep.Messages,
+		AtRiskAgeDays: int(gateway.SPVAtRiskAge / (24 * time.Hour)), LastSuccessAt: last, Stale: rep.Stale}})
+}

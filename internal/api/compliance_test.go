@@ -51,3 +51,44 @@ func TestComplianceEndpoints(t *testing.T) {
 		requireError(t, get(pattern, pattern, ""), http.StatusUnauthorized, "MISSING_API_KEY")
 	}
 }
+
+// TestComplianceSPV: GET /api/v1/compliance/spv answers the key's
+// company's SPV 60-day edge in the documented shape, and refuses an
+// unverified company and a missing key as documented.
+func TestComplianceSPV(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, storetest.NewSQLite(t))
+	d := loadDoc(t)
+	sc, err := newSchemaChecker(OpenAPIJSON)
+	require.NoError(t, err)
+	unverified, err := f.st.CreateCompany(t.Context(), "31415920", "GAMMA SRL")
+	require.NoError(t, err)
+	keyU := f.newKey(t, unverified.ID)
+	get := func(key string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", "/api/v1/compliance/spv", nil)
+		req.Header.Set("X-API-KEY", key)
+		rec := httptest.NewRecorder()
+		f.h.ServeHTTP(rec, req)
+		checkAgainstDoc(t, d, sc, "GET", "/api/v1/compliance/spv", rec)
+		return rec
+	}
+	rec := get(f.keyA)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var body struct {
+		Data spvJSON `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+	require.Equal(t, f.compA.CIF, body.Data.CompanyCIF)
+	require.Equal(t, f.compA.ID, body.Data.CompanyID)
+	require.Equal(t, 50, body.Data.AtRiskAgeDays)
+	require.Zero(t, body.Data.AtRiskMessages)
+	requireError(t, get(keyU), http.StatusConflict, "COMPANY_UNVERIFIED")
+	requireError(t, get(""), http.StatusUnauthorized, "MISSING_API_KEY")
+
+	// The Go client's twin reads the same answer.
+	edge, err := f.client(f.keyA).ComplianceSPV(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, body.Data.CompanyCIF, edge.CompanyCIF)
+	require.Equal(t, 50, edge.AtRiskAgeDays)
+	require.Equal(t, body.Data.Stale, edge.Stale)
+}

@@ -38,6 +38,7 @@ func (h *handler) routes() []route {
 		// Compliance watch, deadlines and numbering (issue 20).
 		{"GET", "/api/v1/compliance/deadlines", gateway.ScopeRead, h.complianceDeadlines}, // compliance.go
 		{"GET", "/api/v1/compliance/numbering", gateway.ScopeRead, h.complianceNumbering}, // compliance.go
+		{"GET", "/api/v1/compliance/spv", gateway.ScopeRead, h.complianceSPV},             // compliance.go
 		// Supplier risk flags (issue 20): risk.go.
 		{"POST", "/api/v1/invoices/{id}/risk/checked", gateway.ScopeWrite, h.markRiskChecked},
 		// Webhooks (issue 19): webhooks.go

@@ -114,13 +114,15 @@ func (s *Service) MarkVisited(ctx context.Context, a Actor, companyID int64) {
 // archived older than SPVAtRiskAge, and whether its last successful sync
 // is so old that messages may already be lost.
 type CompanyAtRisk struct {
+	Company     *Company
 	Messages    int
 	LastSuccess *time.Time
 	Stale       bool
 }
 
 // SPVAtRisk returns the 60-day edge of a company the principal may see
-// (ErrUnverified for an unverified one: nothing from ANAF yet).
+// (ErrUnverified for an unverified one: nothing from ANAF yet); an API
+// key's own company with companyID 0.
 func (s *Service) SPVAtRisk(ctx context.Context, p Principal, companyID int64) (*CompanyAtRisk, error) {
 	c, err := s.company(ctx, p, companyID)
 	if err != nil {
@@ -132,7 +134,7 @@ func (s *Service) SPVAtRisk(ctx context.Context, p Principal, companyID int64) (
 		return nil, err
 	}
 	f := store.PortfolioFigures{LastSuccess: r.LastSuccess}
-	return &CompanyAtRisk{Messages: r.Messages, LastSuccess: r.LastSuccess, Stale: f.Stale(c.CreatedAt, now)}, nil
+	return &CompanyAtRisk{Company: c, Messages: r.Messages, LastSuccess: r.LastSuccess, Stale: f.Stale(c.CreatedAt, now)}, nil
 }
 
 // AuditEvent is one audit row (the audit page's AuditEntry embeds it).

@@ -187,6 +187,7 @@ var matrix = []struct {
 	{matrixRoute{"GET", "/api/v1/archive/heads"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/audit-pack"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/compliance/deadlines"}, [6]string{"401", "401", "401", "401", "401", "401"}},
+	{matrixRoute{"GET", "/api/v1/compliance/spv"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"GET", "/api/v1/compliance/numbering"}, [6]string{"401", "401", "401", "401", "401", "401"}},
 	{matrixRoute{"POST", "/api/v1/invoices/{id}/risk/checked"}, [6]string{"401", "401", "401", "401", "401", "401"}}, // issue 20
 	{matrixRoute{"GET", "/api/v1/webhooks"}, [6]string{"401", "401", "401", "401", "401", "401"}},
