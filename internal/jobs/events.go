@@ -177,6 +177,10 @@ func (r *Runner) SweepEvents(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	// Companies near ANAF's 60-day limit: one notice a day each.
+	if _, err := st.RecordSPVAtRisk(ctx, now); err != nil {
+		errs = append(errs, err)
+	}
 	evs, err := st.UndispatchedEvents(ctx, now.Add(-time.Minute), 1000)
 	if err != nil {
 		return errors.Join(append(errs, err)...)

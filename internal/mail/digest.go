@@ -221,6 +221,7 @@ func (s *Service) digestSection(lang string, c *store.Company, its []store.Diges
 		{notify.SyncFailed, "digest.sync"},
 		{notify.ConnectionExpiring, "digest.conn"},
 		{notify.ConnectionNeedsAttention, "digest.conn"},
+		{notify.SPVAtRisk, "digest.spv"},
 	} {
 		if xs := byType[k.typ]; len(xs) > 0 {
 			g := group{Title: tr(lang, k.title, len(xs))}

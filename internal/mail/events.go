@@ -33,6 +33,8 @@ type eventData struct {
 	Error               string `json:"error"`                // sync.failed: the last error, as the API says it
 	ConsecutiveFailures int    `json:"consecutive_failures"` // sync.failed: the streak's length, this run included
 	ExpiresAt           string `json:"expires_at"`           // anaf.connection.expiring (RFC 3339)
+	AtRiskMessages      int    `json:"at_risk_messages"`     // spv.messages_at_risk
+	Stale               bool   `json:"stale"`                // spv.messages_at_risk: no successful sync for 50 days
 }
 
 func parseData(raw []byte) eventData {
@@ -134,6 +136,13 @@ func eventFacts(lang string, ev notify.Event, d eventData) (subjectArg string, f
 		}
 	case notify.ConnectionNeedsAttention:
 		facts = append(facts, tr(lang, "ev.anaf.connection.needs_attention.line"))
+	case notify.SPVAtRisk:
+		if d.AtRiskMessages > 0 {
+			facts = append(facts, tr(lang, "ev.spv.messages_at_risk.line", d.AtRiskMessages))
+		}
+		if d.Stale {
+			facts = append(facts, tr(lang, "ev.spv.messages_at_risk.stale"))
+		}
 	}
 	return "", facts
 }

@@ -21,6 +21,7 @@ func FuzzComposeEvent(f *testing.F) {
 	f.Add(notify.UploadNOK, `{"id":"7","total_amount":"12.5","errors":[{"id":"BR-01","message":"x"}]}`)
 	f.Add(notify.ConnectionExpiring, `{"expires_at":"2026-03-01T10:00:00Z"}`)
 	f.Add(notify.SyncFailed, `not json`)
+	f.Add(notify.SPVAtRisk, `{"at_risk_messages":3,"stale":true}`)
 	f.Fuzz(func(t *testing.T, typ, data string) {
 		ev := notify.Event{ID: "evt", Type: typ, CompanyID: 1, Data: []byte(data)}
 		for _, lang := range []string{"ro", "en"} {

@@ -135,13 +135,13 @@ const SyncFailedThreshold = 3
 // was sent through the gateway) and neither is the webhooks' test event.
 var instantTypes = map[string]bool{
 	notify.InvoiceReceived: true, notify.UploadOK: true, notify.UploadNOK: true, notify.SyncFailed: true,
-	notify.ConnectionExpiring: true, notify.ConnectionNeedsAttention: true,
+	notify.ConnectionExpiring: true, notify.ConnectionNeedsAttention: true, notify.SPVAtRisk: true,
 }
 
 // digestTypes are the events a daily digest groups.
 var digestTypes = map[string]bool{
 	notify.InvoiceReceived: true, notify.UploadNOK: true, notify.SyncFailed: true,
-	notify.ConnectionExpiring: true, notify.ConnectionNeedsAttention: true,
+	notify.ConnectionExpiring: true, notify.ConnectionNeedsAttention: true, notify.SPVAtRisk: true,
 }
 
 // Notify is the notify.Subscriber: for each approved member of the

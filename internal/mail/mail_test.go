@@ -384,3 +384,21 @@ func FuzzVerifyToken(f *testing.F) {
 		}
 	})
 }
+
+// TestSPVAtRiskMail: spv.messages_at_risk is mailed to the instant member
+// in their language with the count and the stale warning.
+func TestSPVAtRiskMail(t *testing.T) {
+	t.Parallel()
+	st := storetest.NewSQLite(t)
+	b := setup(t, st, mailtest.Options{})
+	ev := notify.Event{ID: "evt_spv", Type: notify.SPVAtRisk, CreatedAt: b.clk.Now().UTC(), CompanyID: b.company.ID, CompanyCIF: "12345674",
+		Data: json.RawMessage(`{"at_risk_messages":3,"at_risk_age_days":50,"stale":true,"last_successful_sync_at":null,"url":"` + baseURL + `/companies/1"}`)}
+	require.NoError(t, b.svc.Notify(t.Context(), ev))
+	b.q.deliverAll(t, b.svc)
+	msgs := b.smtp.Messages()
+	require.Len(t, msgs, 1)
+	require.Equal(t, []string{"instant@example.com"}, msgs[0].To)
+	require.Contains(t, msgs[0].Subject(), "SPV messages near the 60-day limit")
+	require.Contains(t, msgs[0].Text, "3 messages ANAF listed are not archived")
+	require.Contains(t, msgs[0].Text, "No successful sync for over 50 days")
+}

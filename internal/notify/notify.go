@@ -26,11 +26,12 @@ const (
 	SyncFailed               = "sync.failed"                     // a company's sync failed N times in a row
 	ConnectionExpiring       = "anaf.connection.expiring"        // an ANAF connection expires in 14 or 3 days
 	ConnectionNeedsAttention = "anaf.connection.needs_attention" // an ANAF connection needs the user (reconnect, rights)
+	SPVAtRisk                = "spv.messages_at_risk"            // messages near ANAF's 60-day limit, or no successful sync for 50 days (once a day)
 	Test                     = "test"                            // "send test event"
 )
 
 // Types lists every event type a subscriber may choose, in display order.
-var Types = []string{InvoiceReceived, InvoiceSent, UploadOK, UploadNOK, SyncFailed, ConnectionExpiring, ConnectionNeedsAttention}
+var Types = []string{InvoiceReceived, InvoiceSent, UploadOK, UploadNOK, SyncFailed, ConnectionExpiring, ConnectionNeedsAttention, SPVAtRisk}
 
 // Event is one thing that happened to one company.
 type Event struct {

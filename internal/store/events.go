@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/efactura-gateway/efactura/internal/tz"
+
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -76,6 +78,7 @@ const (
 	EventSyncFailed               = "sync.failed"
 	EventConnectionExpiring       = "anaf.connection.expiring"
 	EventConnectionNeedsAttention = "anaf.connection.needs_attention"
+	EventSPVAtRisk                = "spv.messages_at_risk"
 	EventTest                     = "test"
 )
 
@@ -331,6 +334,73 @@ func (s *Store) RecordConnectionExpiring(ctx context.Context, userID int64, expi
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// RecordSPVAtRisk records spv.messages_at_risk, at most once per company
+// and Romanian calendar day, for each verified company with messages at
+// risk of ANAF's 60-day limit (as CompanySPVAtRisk counts them) or, when
+// it syncs on its own, no successful sync for SPVAtRiskAge (stale). The
+// periodic sweep_events job calls it; it answers how many it recorded.
+func (s *Store) RecordSPVAtRisk(ctx context.Context, now time.Time) (int, error) {
+	cut := now.Add(-SPVAtRiskAge)
+	rows, err := s.q.QueryContext(ctx, `
+		SELECT c.id, c.auto_sync, c.created_at,
+			(SELECT count(*) FROM sync_message_states x WHERE x.company_id = c.id AND x.state = $1 AND x.anaf_created_at < $2),
+			coalesce((SELECT r.at_risk FROM sync_runs r WHERE r.company_id = c.id AND r.finished_at IS NOT NULL
+				ORDER BY r.started_at DESC, r.id DESC LIMIT 1), 0),
+			(SELECT MAX(r.finished_at) FROM sync_runs r WHERE r.company_id = c.id AND r.status IN `+syncSuccessStatuses+`)
+		FROM companies c WHERE c.status = 'verified' ORDER BY c.id`, MessageDeferred, s.tv(cut))
+	if err != nil {
+		return 0, s.wrap("spv at risk events", err)
+	}
+	type atRisk struct {
+		id       int64
+		messages int
+		stale    bool
+		last     *time.Time
+	}
+	var found []atRisk
+	for rows.Next() {
+		var (
+			a                atRisk
+			auto             bool
+			created          time.Time
+			deferred, failed int
+		)
+		if err := rows.Scan(&a.id, &auto, timeCol{&created}, &deferred, &failed, nullTimeCol{&a.last}); err != nil {
+			rows.Close()
+			return 0, s.wrap("spv at risk events", err)
+		}
+		a.messages = deferred + failed
+		f := PortfolioFigures{LastSuccess: a.last}
+		a.stale = auto && f.Stale(created, now)
+		if a.messages > 0 || a.stale {
+			found = append(found, a)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, s.wrap("spv at risk events", err)
+	}
+	day := now.In(tz.Bucharest()).Format(time.DateOnly)
+	n := 0
+	for _, a := range found {
+		d := map[string]any{"at_risk_messages": a.messages, "at_risk_age_days": int(SPVAtRiskAge / (24 * time.Hour)), "stale": a.stale,
+			"last_successful_sync_at": nil}
+		if a.last != nil {
+			d["last_successful_sync_at"] = a.last.UTC().Format(time.RFC3339)
+		}
+		detail, _ := json.Marshal(d)
+		ok, err := s.RecordEvent(ctx, &Event{CompanyID: a.id, Type: EventSPVAtRisk, Detail: detail,
+			DedupeKey: "spv:" + itoa(a.id) + ":" + day})
+		if err != nil {
+			return n, err
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
 
 // ANAFConnectionsExpiringBefore lists connected ANAF tokens whose grant
 // (the refresh token) expires before t: the connection ends then, and its

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -226,5 +227,44 @@ func FuzzSearchText(f *testing.F) {
 		_, n, err := st.SearchInvoices(ctx, []int64{c.ID}, store.InvoiceFilter{Limit: 5}, partner, text)
 		require.NoError(t, err)
 		require.LessOrEqual(t, n, 20)
+	})
+}
+
+// TestRecordSPVAtRisk: spv.messages_at_risk is recorded for each verified
+// company with messages at risk or (syncing on its own) stale, at most
+// once a Romanian day, with the figures the API shows; none for the
+// company without either.
+func TestRecordSPVAtRisk(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := t.Context()
+		w := newPortfolioWorld(t, st)
+		n, err := st.RecordSPVAtRisk(ctx, w.now)
+		require.NoError(t, err)
+		require.Equal(t, 2, n, "c1 (2 at risk) and c2 (1 at risk, stale); not c3")
+		n, err = st.RecordSPVAtRisk(ctx, w.now.Add(time.Minute))
+		require.NoError(t, err)
+		require.Zero(t, n, "once a day")
+
+		var detail string
+		require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT detail FROM events WHERE company_id = $1 AND type = $2`,
+			w.c2.ID, store.EventSPVAtRisk).Scan(&detail))
+		var d struct {
+			AtRisk int     `json:"at_risk_messages"`
+			Stale  bool    `json:"stale"`
+			Last   *string `json:"last_successful_sync_at"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(detail), &d))
+		require.Equal(t, 1, d.AtRisk)
+		require.True(t, d.Stale, "added 60 days ago, never synced, auto-sync on")
+		require.Nil(t, d.Last)
+		var c3 int
+		require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT count(*) FROM events WHERE company_id = $1 AND type = $2`,
+			w.c3.ID, store.EventSPVAtRisk).Scan(&c3))
+		require.Zero(t, c3)
+
+		n, err = st.RecordSPVAtRisk(ctx, w.now.Add(24*time.Hour))
+		require.NoError(t, err)
+		require.Equal(t, 2, n, "the next day again")
 	})
 }

@@ -817,6 +817,7 @@ var messages = map[string]message{
 	"webhooks.event.upload.ok":                       {"încărcare acceptată de ANAF", "upload accepted by ANAF"},
 	"webhooks.event.upload.nok":                      {"încărcare respinsă", "upload refused"},
 	"webhooks.event.sync.failed":                     {"sincronizarea eșuează", "sync failing"},
+	"webhooks.event.spv.messages_at_risk":            {"mesaje SPV aproape de limita de 60 de zile (o dată pe zi)", "SPV messages near the 60-day limit (once a day)"},
 	"webhooks.event.anaf.connection.expiring":        {"conexiunea ANAF expiră (cu 14 și 3 zile înainte)", "ANAF connection expiring (14 and 3 days before)"},
 	"webhooks.event.anaf.connection.needs_attention": {"conexiunea ANAF cere reconectare", "ANAF connection needs reconnecting"},
 	"webhooks.enabled.ok":                            {"Webhook-ul a fost activat.", "The webhook was enabled."},
