@@ -335,12 +335,17 @@ func (s *Store) RecordConnectionExpiring(ctx context.Context, userID int64, expi
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 
-// RecordSPVAtRisk records spv.messages_at_risk, at most once per company
-// and Romanian calendar day, for each verified company with messages at
-// risk of ANAF's 60-day limit (as CompanySPVAtRisk counts them) or, when
-// it syncs on its own, no successful sync for SPVAtRiskAge (stale). The
-// periodic sweep_events job calls it; it answers how many it recorded.
-func (s *Store) RecordSPVAtRisk(ctx context.Context, now time.Time) (int, error) {
+// spvAtRisk is one company's SPV 60-day edge (RecordSPVAtRisk).
+type spvAtRisk struct {
+	id       int64
+	messages int
+	stale    bool
+	last     *time.Time
+}
+
+// spvAtRiskCompanies lists the verified companies with messages at risk
+// or stale as of now (RecordSPVAtRisk).
+func (s *Store) spvAtRiskCompanies(ctx context.Context, now time.Time) ([]spvAtRisk, error) {
 	cut := now.Add(-SPVAtRiskAge)
 	rows, err := s.q.QueryContext(ctx, `
 		SELECT c.id, c.auto_sync, c.created_at,
@@ -350,25 +355,19 @@ func (s *Store) RecordSPVAtRisk(ctx context.Context, now time.Time) (int, error)
 			(SELECT MAX(r.finished_at) FROM sync_runs r WHERE r.company_id = c.id AND r.status IN `+syncSuccessStatuses+`)
 		FROM companies c WHERE c.status = 'verified' ORDER BY c.id`, MessageDeferred, s.tv(cut))
 	if err != nil {
-		return 0, s.wrap("spv at risk events", err)
+		return nil, s.wrap("spv at risk events", err)
 	}
-	type atRisk struct {
-		id       int64
-		messages int
-		stale    bool
-		last     *time.Time
-	}
-	var found []atRisk
+	defer rows.Close()
+	var found []spvAtRisk
 	for rows.Next() {
 		var (
-			a                atRisk
+			a                spvAtRisk
 			auto             bool
 			created          time.Time
 			deferred, failed int
 		)
 		if err := rows.Scan(&a.id, &auto, timeCol{&created}, &deferred, &failed, nullTimeCol{&a.last}); err != nil {
-			rows.Close()
-			return 0, s.wrap("spv at risk events", err)
+			return nil, s.wrap("spv at risk events", err)
 		}
 		a.messages = deferred + failed
 		f := PortfolioFigures{LastSuccess: a.last}
@@ -377,9 +376,18 @@ func (s *Store) RecordSPVAtRisk(ctx context.Context, now time.Time) (int, error)
 			found = append(found, a)
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, s.wrap("spv at risk events", err)
+	return found, s.wrap("spv at risk events", rows.Err())
+}
+
+// RecordSPVAtRisk records spv.messages_at_risk, at most once per company
+// and Romanian calendar day, for each verified company with messages at
+// risk of ANAF's 60-day limit (as CompanySPVAtRisk counts them) or, when
+// it syncs on its own, no successful sync for SPVAtRiskAge (stale). The
+// periodic sweep_events job calls it; it answers how many it recorded.
+func (s *Store) RecordSPVAtRisk(ctx context.Context, now time.Time) (int, error) {
+	found, err := s.spvAtRiskCompanies(ctx, now)
+	if err != nil {
+		return 0, err
 	}
 	day := now.In(tz.Bucharest()).Format(time.DateOnly)
 	n := 0
