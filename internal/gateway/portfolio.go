@@ -27,6 +27,9 @@ type PortfolioRow struct {
 	// Stale: no successful sync for SPVAtRiskAge (a verified company):
 	// messages may already be lost.
 	Stale bool
+	// Risk counts the received invoices with unchecked supplier risk
+	// flags (risk.go, RiskCounts).
+	Risk int
 }
 
 // NeedsAttention reports whether anything on the row asks for the
@@ -72,6 +75,16 @@ func (s *Service) Portfolio(ctx context.Context, a Actor) ([]PortfolioRow, error
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]int64, 0, len(companies))
+	for _, c := range companies {
+		if c.Verified() {
+			ids = append(ids, c.ID)
+		}
+	}
+	risks, err := s.Store.RiskCounts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]PortfolioRow, 0, len(companies))
 	for _, c := range companies {
 		row := PortfolioRow{Company: c, Conn: ConnDisconnected}
@@ -86,6 +99,7 @@ func (s *Service) Portfolio(ctx context.Context, a Actor) ([]PortfolioRow, error
 			row.AtRisk, row.PastDeadline = f.AtRisk, f.PastDeadline
 			row.Stale = c.Verified() && f.Stale(c.CreatedAt, now)
 		}
+		row.Risk = risks[c.ID]
 		if !c.Verified() {
 			// Nothing from ANAF until it is verified.
 			row.NewInvoices, row.NewErrors, row.AtRisk = 0, 0, 0

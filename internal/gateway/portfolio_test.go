@@ -76,6 +76,17 @@ func TestPortfolioSearchBulk(t *testing.T) {
 		require.NotNil(t, rows[0].LastVisit)
 		require.Equal(t, 1, rows[1].NewInvoices)
 		require.Nil(t, rows[1].LastVisit)
+		require.Zero(t, rows[0].Risk)
+
+		// An unchecked supplier risk flag on Alfa's invoice: its row counts it.
+		var invID int64
+		require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT id FROM invoices WHERE company_id = $1`, a1.ID).Scan(&invID))
+		require.NoError(t, st.SaveRiskCheck(ctx, &store.RiskCheck{InvoiceID: invID, CompanyID: a1.ID, VATDone: true},
+			[]store.RiskFlag{{Code: "iban_changed", Details: []byte(`{}`)}}))
+		rows, err = gw.Portfolio(ctx, me)
+		require.NoError(t, err)
+		require.Equal(t, 1, rows[0].Risk)
+		require.Zero(t, rows[1].Risk)
 		_, err = gw.Portfolio(ctx, gateway.Actor{})
 		require.Error(t, err)
 

@@ -866,6 +866,7 @@ var messages = map[string]message{
 	"pf.col.rejected":          {"Încărcări respinse", "Rejected uploads"},
 	"pf.col.atrisk":            {"Mesaje în risc (60 de zile)", "Messages at risk (60 days)"},
 	"pf.col.late":              {"Peste termen", "Past deadline"},
+	"pf.col.risk":              {"Riscuri furnizori neverificate", "Unchecked supplier risks"},
 	"pf.order.asc":             {"crescătoare (A–Z, cele mai mici întâi)", "ascending (A–Z, smallest first)"},
 	"pf.order.desc":            {"descrescătoare (Z–A, cele mai mari întâi)", "descending (Z–A, largest first)"},
 	"pf.unverified":            {"neverificată", "unverified"},

@@ -36,12 +36,14 @@ var portfolioSorts = map[string]func(a, b *portfolioRow) int{
 	"rejected": func(a, b *portfolioRow) int { return cmp.Compare(a.Rejected, b.Rejected) },
 	"atrisk":   func(a, b *portfolioRow) int { return cmp.Compare(a.atRiskKey(), b.atRiskKey()) },
 	"late":     func(a, b *portfolioRow) int { return cmp.Compare(a.PastDeadline, b.PastDeadline) },
+	"risk":     func(a, b *portfolioRow) int { return cmp.Compare(a.Risk, b.Risk) },
 }
 
 // portfolioColumns are the sortable columns in display order.
 var portfolioColumns = []struct{ Key, Label string }{
 	{"name", "pf.col.company"}, {"conn", "pf.col.conn"}, {"sync", "pf.col.sync"}, {"new", "pf.col.new"},
 	{"errors", "pf.col.errors"}, {"rejected", "pf.col.rejected"}, {"atrisk", "pf.col.atrisk"}, {"late", "pf.col.late"},
+	{"risk", "pf.col.risk"},
 }
 
 // portfolioRow is a gateway.PortfolioRow with its links.
@@ -83,6 +85,9 @@ func (r *portfolioRow) RejectedURL() string {
 func (r *portfolioRow) LateURL() string {
 	return "/companies/" + strconv.FormatInt(r.Company.ID, 10) + "/uploads"
 }
+
+// RiskURL lists the company's invoices with unchecked supplier risk flags.
+func (r *portfolioRow) RiskURL() string { return r.DashURL() + "&risk=1" }
 
 // AtRiskURL is the dashboard, which explains the 60-day edge.
 func (r *portfolioRow) AtRiskURL() string { return r.DashURL() + "#spv-edge" }
