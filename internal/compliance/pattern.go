@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -124,7 +125,9 @@ func splitDefault(number string) (s Series, n uint64, span [2]int, ok bool) {
 	for a > 0 && number[a-1] >= '0' && number[a-1] <= '9' {
 		a--
 	}
-	if a == b || b-a > MaxNumberDigits {
+	// The pattern's `.*?` prefix stops at a line break (the regexp's
+	// `.` excludes \n): a prefix with one does not follow it.
+	if a == b || b-a > MaxNumberDigits || strings.IndexByte(number[:a], '\n') >= 0 {
 		return Series{}, 0, span, false
 	}
 	for i := a; i < b; i++ {
