@@ -70,6 +70,12 @@ func (s *Service) VerifyToken(token string) (Unsubscribe, error) {
 	if err1 != nil || err2 != nil || !hmac.Equal(sig, s.sign(payload)) {
 		return Unsubscribe{}, ErrBadToken
 	}
+	// The decoder skips '\r' and '\n' and ignores a last character's unused
+	// bits, so a signed token has other spellings: only the one this gateway
+	// wrote is accepted.
+	if base64.RawURLEncoding.EncodeToString(payload) != p64 || base64.RawURLEncoding.EncodeToString(sig) != sig64 {
+		return Unsubscribe{}, ErrBadToken
+	}
 	parts := strings.Split(string(payload), ":")
 	if len(parts) != 4 || parts[0] != tokenVersion {
 		return Unsubscribe{}, ErrBadToken
