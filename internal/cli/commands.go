@@ -213,20 +213,10 @@ type userApproveCmd struct {
 }
 
 func (c *userApproveCmd) Run(g *globals) error {
-	e, err := g.env(true)
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	u, err := userByEmail(g, e, c.Email)
-	if err != nil {
-		return err
-	}
-	if _, err := e.Gateway(nil).ApproveUser(g.ctx, cliActor, u.ID); err != nil {
-		return err
-	}
-	fmt.Fprintf(g.stdout, "user %s approved\n", u.Email)
-	return nil
+	return onUser(g, c.Email, func(gw *gateway.Service, u *store.User) (string, error) {
+		_, err := gw.ApproveUser(g.ctx, cliActor, u.ID)
+		return "user " + u.Email + " approved", err
+	})
 }
 
 type userRejectCmd struct {
@@ -234,20 +224,10 @@ type userRejectCmd struct {
 }
 
 func (c *userRejectCmd) Run(g *globals) error {
-	e, err := g.env(true)
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	u, err := userByEmail(g, e, c.Email)
-	if err != nil {
-		return err
-	}
-	if _, err := e.Gateway(nil).RejectUser(g.ctx, cliActor, u.ID); err != nil {
-		return err
-	}
-	fmt.Fprintf(g.stdout, "user %s rejected\n", u.Email)
-	return nil
+	return onUser(g, c.Email, func(gw *gateway.Service, u *store.User) (string, error) {
+		_, err := gw.RejectUser(g.ctx, cliActor, u.ID)
+		return "user " + u.Email + " rejected", err
+	})
 }
 
 type userListCmd struct {
@@ -287,20 +267,10 @@ type userSetAdminCmd struct {
 }
 
 func (c *userSetAdminCmd) Run(g *globals) error {
-	e, err := g.env(true)
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	u, err := userByEmail(g, e, c.Email)
-	if err != nil {
-		return err
-	}
-	if _, err := e.Gateway(nil).SetAdmin(g.ctx, cliActor, u.ID, !c.Off); err != nil {
-		return err
-	}
-	fmt.Fprintf(g.stdout, "user %s admin=%v\n", u.Email, !c.Off)
-	return nil
+	return onUser(g, c.Email, func(gw *gateway.Service, u *store.User) (string, error) {
+		_, err := gw.SetAdmin(g.ctx, cliActor, u.ID, !c.Off)
+		return fmt.Sprintf("user %s admin=%v", u.Email, !c.Off), err
+	})
 }
 
 type userResetCmd struct {
@@ -312,19 +282,29 @@ func (c *userResetCmd) Run(g *globals) error {
 	if len(c.Password) < 10 {
 		return usageErr("the password must have at least 10 characters")
 	}
+	return onUser(g, c.Email, func(gw *gateway.Service, u *store.User) (string, error) {
+		_, err := gw.ResetPassword(g.ctx, cliActor, u.ID, c.Password)
+		return "password of " + u.Email + " changed", err
+	})
+}
+
+// onUser runs act, a use case on the user with e-mail email, and prints the
+// line it returns: the shape of every `user <verb> EMAIL` command.
+func onUser(g *globals, email string, act func(*gateway.Service, *store.User) (string, error)) error {
 	e, err := g.env(true)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	u, err := userByEmail(g, e, c.Email)
+	u, err := userByEmail(g, e, email)
 	if err != nil {
 		return err
 	}
-	if _, err := e.Gateway(nil).ResetPassword(g.ctx, cliActor, u.ID, c.Password); err != nil {
+	msg, err := act(e.Gateway(nil), u)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(g.stdout, "password of %s changed\n", u.Email)
+	fmt.Fprintln(g.stdout, msg)
 	return nil
 }
 

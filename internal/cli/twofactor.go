@@ -1,6 +1,9 @@
 package cli
 
-import "fmt"
+import (
+	"github.com/efactura-gateway/efactura/internal/gateway"
+	"github.com/efactura-gateway/efactura/internal/store"
+)
 
 // userReset2FACmd removes a user's second factor (TOTP secret and
 // recovery codes) for a user who lost both their phone and their
@@ -12,23 +15,11 @@ type userReset2FACmd struct {
 }
 
 func (c *userReset2FACmd) Run(g *globals) error {
-	e, err := g.env(true)
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	u, err := userByEmail(g, e, c.Email)
-	if err != nil {
-		return err
-	}
-	on, err := e.Gateway(nil).ResetTwoFactor(g.ctx, cliActor, u.ID)
-	if err != nil {
-		return err
-	}
-	if !on {
-		fmt.Fprintf(g.stdout, "%s has no two-factor login: nothing to remove\n", u.Email)
-		return nil
-	}
-	fmt.Fprintf(g.stdout, "two-factor login of %s removed: they log in with the password and set it up again\n", u.Email)
-	return nil
+	return onUser(g, c.Email, func(gw *gateway.Service, u *store.User) (string, error) {
+		on, err := gw.ResetTwoFactor(g.ctx, cliActor, u.ID)
+		if !on {
+			return u.Email + " has no two-factor login: nothing to remove", err
+		}
+		return "two-factor login of " + u.Email + " removed: they log in with the password and set it up again", err
+	})
 }
