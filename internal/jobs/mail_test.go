@@ -25,20 +25,7 @@ func TestSendMailJob(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := t.Context()
-		smtp := mailtest.New(t, mailtest.Options{TLS: true})
-		svc, err := mail.New(mail.Options{Store: st, SMTPURL: smtp.URL(), From: "efactura@gw.example.ro",
-			BaseURL: "https://gw.example.ro", SecretKey: "jobs-test-secret-key-0123456789abcdef", TLSConfig: smtp.ClientTLS()})
-		require.NoError(t, err)
-		require.NoError(t, jobs.Migrate(ctx, st, nil))
-		r, err := jobs.New(jobs.Options{Store: st, Engine: &anafsync.Engine{Store: st}, Logger: slog.New(slog.DiscardHandler), Mail: svc})
-		require.NoError(t, err)
-		svc.Enqueue = r.EnqueueMail
-		require.NoError(t, r.Start(ctx))
-		t.Cleanup(func() {
-			c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = r.Stop(c)
-		})
+		smtp, svc, r := startMailRunner(t, st, "https://gw.example.ro")
 
 		u, err := st.CreateUser(ctx, "ana@example.com", "x", false, store.UserApproved)
 		require.NoError(t, err)
@@ -67,4 +54,27 @@ func TestSendMailJob(t *testing.T) {
 		require.Len(t, res.Jobs, 1, "one send_mail job for the redelivered event")
 		require.Len(t, smtp.Messages(), 1)
 	})
+}
+
+// startMailRunner starts a real SMTP server (TLS), the mail service
+// sending to it and a River runner whose send_mail jobs it enqueues,
+// stopped at the test's end.
+func startMailRunner(t *testing.T, st *store.Store, baseURL string) (*mailtest.Server, *mail.Service, *jobs.Runner) {
+	t.Helper()
+	ctx := t.Context()
+	smtp := mailtest.New(t, mailtest.Options{TLS: true})
+	svc, err := mail.New(mail.Options{Store: st, SMTPURL: smtp.URL(), From: "efactura@gw.example.ro",
+		BaseURL: baseURL, SecretKey: "jobs-test-secret-key-0123456789abcdef", TLSConfig: smtp.ClientTLS()})
+	require.NoError(t, err)
+	require.NoError(t, jobs.Migrate(ctx, st, nil))
+	r, err := jobs.New(jobs.Options{Store: st, Engine: &anafsync.Engine{Store: st}, Logger: slog.New(slog.DiscardHandler), Mail: svc})
+	require.NoError(t, err)
+	svc.Enqueue = r.EnqueueMail
+	require.NoError(t, r.Start(ctx))
+	t.Cleanup(func() {
+		c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = r.Stop(c)
+	})
+	return smtp, svc, r
 }

@@ -11,10 +11,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/efactura-gateway/efactura/internal/anafsync"
-	"github.com/efactura-gateway/efactura/internal/jobs"
-	"github.com/efactura-gateway/efactura/internal/mail"
-	"github.com/efactura-gateway/efactura/internal/mail/mailtest"
 	"github.com/efactura-gateway/efactura/internal/notify"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/store/storetest"
@@ -53,22 +49,9 @@ func TestWebhookDisabledMailsOwners(t *testing.T) {
 		ep := &store.WebhookEndpoint{CompanyID: co.ID, URL: srv.URL, EventTypes: []string{notify.UploadNOK}, SyncFailedThreshold: 3, SecretEnc: enc}
 		require.NoError(t, st.CreateWebhookEndpoint(ctx, ep))
 
-		smtp := mailtest.New(t, mailtest.Options{TLS: true})
-		svc, err := mail.New(mail.Options{Store: st, SMTPURL: smtp.URL(), From: "efactura@gw.example",
-			BaseURL: "https://gw.example", SecretKey: "disabled-mail-secret-key-0123456789abcdef", TLSConfig: smtp.ClientTLS()})
-		require.NoError(t, err)
-		require.NoError(t, jobs.Migrate(ctx, st, nil))
 		// The runner only sends mails here: the deliveries are attempted
 		// by hand, on the injected clock.
-		r, err := jobs.New(jobs.Options{Store: st, Engine: &anafsync.Engine{Store: st}, Logger: slog.New(slog.DiscardHandler), Mail: svc})
-		require.NoError(t, err)
-		svc.Enqueue = r.EnqueueMail
-		require.NoError(t, r.Start(ctx))
-		t.Cleanup(func() {
-			c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = r.Stop(c)
-		})
+		smtp, svc, _ := startMailRunner(t, st, "https://gw.example")
 
 		clock := time.Now().UTC()
 		d := &webhook.Deliverer{Store: st, Keys: keys, BaseURL: "https://gw.example",
