@@ -162,23 +162,26 @@ func (s *Service) StartTwoFactor(ctx context.Context, a Actor) (*TwoFactorEnrolm
 
 // ConfirmTwoFactor switches the actor's pending secret on when code is a
 // current code of it, and returns the ten recovery codes, shown once
-// (only their SHA-256 is stored). Audited.
-func (s *Service) ConfirmTwoFactor(ctx context.Context, a Actor, code string) ([]string, error) {
+// (only their SHA-256 is stored). Every other session of the actor ends
+// with it, as on a password change: sessions that logged in before the
+// returned cut, with the password alone, are logged out (the door renews
+// its own after it). Audited.
+func (s *Service) ConfirmTwoFactor(ctx context.Context, a Actor, code string) ([]string, time.Time, error) {
 	if err := selfOnly(a); err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	t, err := s.Store.TOTPByUser(ctx, a.UserID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, ErrTwoFactorNotStarted
+		return nil, time.Time{}, ErrTwoFactorNotStarted
 	case err != nil:
-		return nil, err
+		return nil, time.Time{}, err
 	case t.Enabled():
-		return nil, ErrTwoFactorOn
+		return nil, time.Time{}, ErrTwoFactorOn
 	}
 	secret, err := s.openTOTPSecret(t)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	digits, _, ok := parseSecondFactor(code)
 	step, matched := int64(0), false
@@ -186,21 +189,29 @@ func (s *Service) ConfirmTwoFactor(ctx context.Context, a Actor, code string) ([
 		step, matched = s.matchTOTP(secret, digits, 0)
 	}
 	if !matched {
-		return nil, FieldErrors{ErrTwoFactorCode}
+		return nil, time.Time{}, FieldErrors{ErrTwoFactorCode}
 	}
 	codes, hashes, err := newRecoveryCodes()
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
-	on, err := s.Store.EnableTOTP(ctx, a.UserID, t.SecretEnc, step, hashes)
+	cut := s.now().UTC().Truncate(time.Microsecond)
+	var on bool
+	err = s.Store.WithTx(ctx, func(tx *store.Store) error {
+		var err error
+		if on, err = tx.EnableTOTP(ctx, a.UserID, t.SecretEnc, step, hashes); err != nil || !on {
+			return err
+		}
+		return tx.SetUserSessionsValidAfter(ctx, a.UserID, cut)
+	})
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	if !on { // replaced by another set-up meanwhile
-		return nil, ErrTwoFactorNotStarted
+		return nil, time.Time{}, ErrTwoFactorNotStarted
 	}
-	s.auditTarget(ctx, a, store.ActionTwoFactorEnable, store.TargetUser(a.UserID), fmt.Sprintf("%d recovery codes", len(codes)))
-	return codes, nil
+	s.auditTarget(ctx, a, store.ActionTwoFactorEnable, store.TargetUser(a.UserID), fmt.Sprintf("%d recovery codes; other sessions ended", len(codes)))
+	return codes, cut, nil
 }
 
 // DisableTwoFactor switches the actor's second factor off after their

@@ -71,7 +71,7 @@ func (b *twoFactorBundle) enrol(t *testing.T, u *store.User) (string, []string) 
 	a := gateway.Actor{UserID: u.ID, Email: u.Email, IP: twoFactorIP}
 	e, err := b.gw.StartTwoFactor(t.Context(), a)
 	require.NoError(t, err)
-	codes, err := b.gw.ConfirmTwoFactor(t.Context(), a, b.code(t, e.Secret, 0))
+	codes, _, err := b.gw.ConfirmTwoFactor(t.Context(), a, b.code(t, e.Secret, 0))
 	require.NoError(t, err)
 	return e.Secret, codes
 }
@@ -88,7 +88,7 @@ func TestTwoFactorEnrolLoginRecover(t *testing.T) {
 		require.NoError(t, err)
 		require.False(t, state.Enabled)
 		require.Nil(t, state.Pending)
-		_, err = b.gw.ConfirmTwoFactor(ctx, a, "123456")
+		_, _, err = b.gw.ConfirmTwoFactor(ctx, a, "123456")
 		require.ErrorIs(t, err, gateway.ErrTwoFactorNotStarted)
 
 		// Start: a secret waiting for its code, sealed at rest, with a QR code.
@@ -107,9 +107,9 @@ func TestTwoFactorEnrolLoginRecover(t *testing.T) {
 
 		// A wrong code is refused by field; the right one switches it on
 		// and gives ten distinct recovery codes, audited.
-		_, err = b.gw.ConfirmTwoFactor(ctx, a, "000000")
+		_, _, err = b.gw.ConfirmTwoFactor(ctx, a, "000000")
 		require.ErrorIs(t, err, gateway.ErrTwoFactorCode)
-		codes, err := b.gw.ConfirmTwoFactor(ctx, a, b.code(t, e.Secret, 0))
+		codes, _, err := b.gw.ConfirmTwoFactor(ctx, a, b.code(t, e.Secret, 0))
 		require.NoError(t, err)
 		require.Len(t, codes, 10)
 		for _, c := range codes {

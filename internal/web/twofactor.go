@@ -198,11 +198,18 @@ type recoveryCodesPage struct {
 }
 
 func (a *app) submitTwoFactorConfirm(w http.ResponseWriter, r *http.Request) {
-	codes, err := a.gw().ConfirmTwoFactor(r.Context(), a.actor(r), r.PostFormValue("code"))
+	ctx := r.Context()
+	codes, cut, err := a.gw().ConfirmTwoFactor(ctx, a.actor(r), r.PostFormValue("code"))
 	if err != nil {
 		a.twoFactorError(w, r, "confirm", err)
 		return
 	}
+	// Other sessions ended at cut (password alone); this one goes on, renewed.
+	if err := a.Sessions.RenewToken(ctx); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.Sessions.Put(ctx, sessAuthAt, cut.UnixNano())
 	a.render(w, r, http.StatusOK, "twofa_codes", "account", recoveryCodesPage{Codes: codes, Enabled: true})
 }
 

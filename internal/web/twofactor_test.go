@@ -37,7 +37,7 @@ func TestSecondStep(t *testing.T) {
 		require.NoError(t, err)
 		code, err := totp.GenerateCode(e.Secret, time.Now())
 		require.NoError(t, err)
-		_, err = gw.ConfirmTwoFactor(t.Context(), a, code)
+		_, _, err = gw.ConfirmTwoFactor(t.Context(), a, code)
 		require.NoError(t, err)
 		return e.Secret
 	}
@@ -77,4 +77,36 @@ func TestSecondStep(t *testing.T) {
 	require.Equal(t, http.StatusOK, br.get("/companies").Status)
 	require.Equal(t, "/", br.get("/login/2fa").Location, "logged in: nothing to wait for")
 	require.Equal(t, "/login", b.browser(t).get("/login/2fa").Location, "no login waiting")
+}
+
+// TestEnableTwoFactorEndsOtherSessions: switching the second factor on
+// logs out every other session of the user (logged in with the password
+// alone), as a password change does; the session that switched it on goes
+// on, and another user's session is untouched.
+func TestEnableTwoFactorEndsOtherSessions(t *testing.T) {
+	t.Parallel()
+	keys, err := secretbox.Parse("k1:" + strings.Repeat("C", 43) + "=")
+	require.NoError(t, err)
+	var gw *gateway.Service
+	b := setup(t, func(d *Deps) {
+		d.Gateway.Secrets = keys
+		gw = d.Gateway
+	})
+	ana := b.user(t, "ana@example.ro", store.UserApproved, false)
+	radu := b.user(t, "radu@example.ro", store.UserApproved, false)
+	here, phone, other := b.browser(t), b.browser(t), b.browser(t)
+	here.login(ana.Email)
+	phone.login(ana.Email)
+	other.login(radu.Email)
+
+	e, err := gw.StartTwoFactor(t.Context(), gateway.Actor{UserID: ana.ID, Email: ana.Email})
+	require.NoError(t, err)
+	code, err := totp.GenerateCode(e.Secret, time.Now())
+	require.NoError(t, err)
+	p := here.post("/account/2fa/confirm", url.Values{"code": {code}})
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+
+	require.Equal(t, http.StatusOK, here.get("/account/2fa").Status, "the session that switched it on goes on")
+	require.True(t, strings.HasPrefix(phone.get("/account/2fa").Location, "/login"), "the other session of the user is logged out")
+	require.Equal(t, http.StatusOK, other.get("/account/2fa").Status, "another user's session is untouched")
 }
