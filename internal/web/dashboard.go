@@ -115,6 +115,7 @@ type dashboardPage struct {
 	Running   bool // LastSync is queued or running: the page follows its progress
 	Figures   dashFigures
 	AtRisk    *gateway.CompanyAtRisk // the SPV 60-day edge
+	Steps     *gateway.FirstSteps    // the guided first steps, for a user without companies
 	Pages     int
 	PrevURL   string
 	NextURL   string
@@ -147,6 +148,14 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(companies) == 0 {
+		// The guided first steps (issue 17): connect ANAF first, then add
+		// companies by CIF (firststeps.go).
+		steps, err := a.gw().GuideFirstSteps(ctx, a.actor(r))
+		if err != nil {
+			a.serverError(w, r, err)
+			return
+		}
+		p.Steps = steps
 		a.render(w, r, http.StatusOK, "dashboard", "invoices", p)
 		return
 	}
