@@ -174,7 +174,16 @@ func TestBrowserEveryPageFitsAPhone(t *testing.T) {
 	require.Empty(t, problems)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	require.Empty(t, b.console, "console errors or CSP violations")
+	var console []string
+	for _, c := range b.console {
+		// The 404 page and a refused unsubscribe link answer with their
+		// status on purpose; Chromium logs that as a failed load.
+		if strings.Contains(c, "Failed to load resource") && (strings.Contains(c, "/no-such-page") || strings.Contains(c, "/unsubscribe?t=bad")) {
+			continue
+		}
+		console = append(console, c)
+	}
+	require.Empty(t, console, "console errors or CSP violations")
 }
 
 // saveShot saves the PNG an action captures as NN-name.png.

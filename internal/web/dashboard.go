@@ -10,6 +10,7 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/invoice"
+	"github.com/efactura-gateway/efactura/internal/invoice/view"
 	"github.com/efactura-gateway/efactura/internal/locale"
 )
 
@@ -93,7 +94,10 @@ type invoiceRow struct {
 	IssueDate   string
 	PartnerName string
 	PartnerCIF  string
-	Total       string // formatted in the page's language, with the currency
+	Total       string // formatted in the page's language, with the currency; a credit note's as −|BT-112|
+	// DocLabel names a credit note ("Notă de credit") or a reversal
+	// invoice ("Factură storno"); "" for an ordinary invoice.
+	DocLabel    string
 	MessageType string
 	SyncedAt    time.Time
 	DuplicateOf int64 // the first invoice of the same identity (ANAF re-published it); 0 for none
@@ -325,7 +329,8 @@ func newInvoiceRow(lang string, inv *gateway.Invoice) invoiceRow {
 		IssueDate:   inv.IssueDate,
 		PartnerName: inv.IssuerName,
 		PartnerCIF:  inv.CIFEmitent,
-		Total:       formatMoney(lang, inv.TotalAmount, inv.Currency),
+		Total:       formatMoney(lang, listAmount(inv), inv.Currency),
+		DocLabel:    listDocLabel(lang, inv),
 		MessageType: inv.MessageType,
 		SyncedAt:    inv.SyncedAt,
 		DuplicateOf: inv.DuplicateOf,
@@ -338,6 +343,30 @@ func newInvoiceRow(lang string, inv *gateway.Invoice) invoiceRow {
 		row.Number = "#" + inv.ANAFID
 	}
 	return row
+}
+
+// listAmount is the total a list row shows: a credit note (stored
+// document type CreditNote) counts as −|BT-112|, as in the figures and
+// the exports (issue 17); anything else as written.
+func listAmount(inv *gateway.Invoice) string {
+	total := strings.TrimSpace(inv.TotalAmount)
+	if inv.DocumentType != string(invoice.DocCreditNote) || total == "" {
+		return total
+	}
+	return "-" + strings.TrimPrefix(strings.TrimPrefix(total, "-"), "+")
+}
+
+// listDocLabel is a row's DocLabel: the invoice page's names for a credit
+// note and for an invoice with a negative total.
+func listDocLabel(lang string, inv *gateway.Invoice) string {
+	L := view.LabelsFor(view.Lang(lang))
+	switch {
+	case inv.DocumentType == string(invoice.DocCreditNote):
+		return L.CreditNote
+	case inv.DocumentType == string(invoice.DocInvoice) && strings.HasPrefix(strings.TrimSpace(inv.TotalAmount), "-"):
+		return L.Reversal
+	}
+	return ""
 }
 
 // submitSyncNow starts a background sync of a company the user belongs

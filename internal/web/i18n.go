@@ -115,7 +115,7 @@ var messages = map[string]message{
 	"dash.fig.lastsync":       {"Ultima sincronizare", "Last sync"},
 	"dash.fig.never":          {"niciodată", "never"},
 	"dash.sync.now":           {"Sincronizează acum", "Sync now"},
-	"dash.sync.started":       {"Sincronizarea a pornit. Reîncărcați pagina peste câteva momente.", "Sync started. Reload the page in a few moments."},
+	"dash.sync.started":       {"Sincronizarea a pornit; pagina arată progresul și se actualizează singură.", "Sync started; the page shows its progress and updates itself."},
 	"dash.sync.failed":        {"Sincronizarea nu a putut porni: %s", "The sync could not start: %s"},
 	"dash.sync.failed.busy":   {"o sincronizare a acestei companii rulează deja.", "a sync of this company is already running."},
 	"dash.sync.failed.later":  {"încercați din nou peste un minut; dacă se repetă, anunțați administratorul.", "try again in a minute; if it happens again, tell the administrator."},
