@@ -21,7 +21,8 @@ import (
 // invitations, invitations, API keys, the ANAF connection, the account,
 // validation, the archive, compliance, webhooks and a webhook's log, two-factor
 // login, deleting a company, a 404, the admin pages (two-factor policy
-// included), /api/docs, login, register and unsubscribe) at 360 px and
+// included), /api/docs, login, register, unsubscribe and an account waiting
+// for approval) at 360 px and
 // at 1280 px: at 360 px no page is wider than the screen
 // (document.documentElement.scrollWidth <= 360), and the console stays
 // clean. Screenshots of both widths go to the artifacts folder.
@@ -37,6 +38,9 @@ func TestBrowserEveryPageFitsAPhone(t *testing.T) {
 	ana, err := st.CreateUser(ctx, userEmail, hash, false, store.UserApproved)
 	require.NoError(t, err)
 	radu, err := st.CreateUser(ctx, "radu.popescu-contabilitate@example.ro", hash, false, store.UserApproved)
+	require.NoError(t, err)
+	const waiting = "asteapta.aprobarea-contului@example.ro" // an account waiting for approval: /pending
+	_, err = st.CreateUser(ctx, waiting, hash, false, store.UserPending)
 	require.NoError(t, err)
 
 	// Ana's verified company with invoices (a rich one, a credit note,
@@ -160,6 +164,11 @@ func TestBrowserEveryPageFitsAPhone(t *testing.T) {
 		b.logout()
 		b.login(adminEmail)
 		visit(width, adminPages)
+		b.logout()
+		b.open("/login")
+		b.fill("#email", waiting, "#password", password)
+		b.submit("main form button[type=submit]", "form[action='/logout']")
+		visit(width, []page{{"pending", "/pending"}})
 		b.logout()
 	}
 	// The chart, the invoice list and a code block of /api/docs at phone size, close up.
