@@ -43,8 +43,19 @@ type gateway struct {
 // and an auto-approving simulator loaded with testdata/invoices.
 func startGateway(t *testing.T) *gateway {
 	t.Helper()
-	sim, err := anafsim.New(anafsim.Options{ClientID: "browser-client", ClientSecret: "browser-secret", AutoApprove: true, NoQuotas: true,
-		Logger: slog.New(slog.DiscardHandler)})
+	return startGatewayWith(t, nil)
+}
+
+// startGatewayWith is startGateway with the simulator's options tuned
+// (e.g. RightsCIFs) by tune, when not nil.
+func startGatewayWith(t *testing.T, tune func(*anafsim.Options)) *gateway {
+	t.Helper()
+	simOpts := anafsim.Options{ClientID: "browser-client", ClientSecret: "browser-secret", AutoApprove: true, NoQuotas: true,
+		Logger: slog.New(slog.DiscardHandler)}
+	if tune != nil {
+		tune(&simOpts)
+	}
+	sim, err := anafsim.New(simOpts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = sim.Close() })
 	invoices, err := filepath.Abs("../../testdata/invoices")

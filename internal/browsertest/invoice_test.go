@@ -107,6 +107,27 @@ func TestBrowserInvoicePage(t *testing.T) {
 			}
 		}
 	}
+	// The credit note counts as −|BT-112| in the dashboard's figures and
+	// list: 229,90 − 82.655,15 = −82.425,25 lei received.
+	negative := map[string]*regexp.Regexp{
+		"ro": regexp.MustCompile(`[-−][\s\x{a0}\x{202f}]?82\.425,25[\s\x{a0}\x{202f}]?lei`), "en": regexp.MustCompile(`[-−][\s\x{a0}\x{202f}]?82,425\.25[\s\x{a0}\x{202f}]?RON`)}
+	row := map[string]*regexp.Regexp{
+		"ro": regexp.MustCompile(`[-−][\s\x{a0}\x{202f}]?82\.655,15[\s\x{a0}\x{202f}]?lei`), "en": regexp.MustCompile(`[-−][\s\x{a0}\x{202f}]?82,655\.15[\s\x{a0}\x{202f}]?RON`)}
+	label := map[string]string{"ro": "Notă de credit", "en": "Credit note"}
+	for _, width := range []int64{1280, 360} {
+		b.do(fmt.Sprintf("viewport %d", width), chromedp.EmulateViewport(width, 900))
+		for _, lang := range []string{"ro", "en"} {
+			b.open(fmt.Sprintf("/?company=%d&lang=%s", c.ID, lang))
+			b.shot(fmt.Sprintf("dashboard-creditnote-%s-%d", lang, width))
+			if fig := b.text(".figures"); !negative[lang].MatchString(fig) {
+				problems = append(problems, fmt.Sprintf("dashboard (%s, %d px): received figure without the credit note subtracted: %q", lang, width, fig))
+			}
+			tr := b.eval(`Array.from(document.querySelectorAll("table.invoices tbody tr")).map(tr => tr.innerText).filter(s => s.includes("DLG-0001")).join("|")`)
+			if !row[lang].MatchString(tr) || !strings.Contains(tr, label[lang]) {
+				problems = append(problems, fmt.Sprintf("dashboard (%s, %d px): the credit note's row is not labelled and negative: %q", lang, width, tr))
+			}
+		}
+	}
 	require.Empty(t, problems)
 	b.mu.Lock()
 	defer b.mu.Unlock()

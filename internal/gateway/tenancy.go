@@ -59,7 +59,7 @@ func (s *Service) AddCompany(ctx context.Context, a Actor, ownerID int64, digits
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return s.createCompany(ctx, a, ownerID, digits, name)
+		return s.createCompany(ctx, a, ownerID, digits, name, func() error { return s.verify(ctx, ownerID, digits) })
 	case err != nil:
 		return nil, err
 	}
@@ -94,7 +94,10 @@ func (s *Service) AddCompany(ctx context.Context, a Actor, ownerID int64, digits
 	return s.requestJoin(ctx, a, ownerID, existing)
 }
 
-func (s *Service) createCompany(ctx context.Context, a Actor, ownerID int64, digits, name string) (*AddResult, error) {
+// createCompany creates the company and then asks verified (ANAF, with
+// the owner's token, or an answer AddCompanyChecked already has) whether
+// the owner's grant covers the CIF.
+func (s *Service) createCompany(ctx context.Context, a Actor, ownerID int64, digits, name string, verified func() error) (*AddResult, error) {
 	var c *store.Company
 	var err error
 	if ownerID == 0 { // the operator at the CLI, without --owner: no members yet
@@ -110,7 +113,7 @@ func (s *Service) createCompany(ctx context.Context, a Actor, ownerID int64, dig
 	}
 	s.audit(ctx, a, store.ActionCompanyCreate, c, fmt.Sprintf("%s; owner=%s", c.Name, s.userName(ctx, ownerID)))
 	res := &AddResult{Outcome: Created, Company: c}
-	res.VerifyErr = s.verify(ctx, ownerID, digits)
+	res.VerifyErr = verified()
 	if errors.Is(res.VerifyErr, anafsync.ErrNotCovered) {
 		// Remembered as a sync's refusal is: not tried again for a day.
 		if err := s.Store.MarkANAFDenied(ctx, c.ID, ownerID, s.now().Add(anafsync.NotCoveredFor)); err != nil {

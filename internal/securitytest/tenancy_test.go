@@ -241,7 +241,8 @@ func TestTenancyAttack(t *testing.T) {
 	}
 }
 
-// TestTenancySquatting: a CIF added by a user without rights on it stays
+// TestTenancySquatting: a user whose ANAF grant does not cover a CIF is
+// refused when adding it; a CIF added by a user without a connection stays
 // unverified and shows nothing; the rightful user's own ANAF grant
 // verifies it and they take it over; the squatter then gets 404 on
 // everything of it and their key of it is revoked. A later user asking
@@ -251,23 +252,40 @@ func TestTenancySquatting(t *testing.T) {
 	r := newTenancyRig(t, testDialect())
 	ctx := t.Context()
 	squatter, rightful, joiner := r.user(t, "squatter"), r.user(t, "rightful"), r.user(t, "joiner")
-	squatterToken := r.connect(t, squatter, otherCIF) // a grant, but not for victimCIF
 	r.connect(t, rightful, victimCIF)
 
+	// With an ANAF connection, a CIF the grant does not cover is refused
+	// at once (issue 17's guided add): nothing is added.
+	prober := r.user(t, "prober")
+	proberToken := r.connect(t, prober, otherCIF)
+	p := r.browser(t)
+	p.login(prober.Email, "/")
+	resp := p.post("/companies", url.Values{"cif": {victimCIF}, "name": {"PROBE SRL"}})
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status, resp.Body)
+	require.Contains(t, resp.Body, "nu are drept în SPV pentru CIF "+victimCIF)
+	require.Positive(t, r.calls[proberToken].Load(), "the prober's own token was asked")
+	_, err := r.st.CompanyByCIF(ctx, victimCIF)
+	require.ErrorIs(t, err, store.ErrNotFound, "a refused CIF is not added")
+
+	// Without one, the CIF is added unverified; the squatter then connects
+	// a grant that does not cover it.
 	s := r.browser(t)
 	s.login(squatter.Email, "/")
-	resp := s.post("/companies", url.Values{"cif": {victimCIF}, "name": {"SQUAT SRL"}})
+	resp = s.post("/companies", url.Values{"cif": {victimCIF}, "name": {"SQUAT SRL"}})
 	require.Equal(t, http.StatusSeeOther, resp.Status, resp.Body)
 	c, err := r.st.CompanyByCIF(ctx, victimCIF)
 	require.NoError(t, err)
-	require.Equal(t, store.CompanyUnverified, c.Status, "ANAF refused the squatter's grant for the CIF")
+	require.Equal(t, store.CompanyUnverified, c.Status, "nobody's grant verified the CIF")
+	squatterToken := r.connect(t, squatter, otherCIF) // a grant, but not for victimCIF
 	keyS, _ := r.key(t, c, squatter, store.ScopeRead)
+	run := r.syncNow(t, s, c.ID)
+	require.Equal(t, store.SyncFailed, run.Status)
 	m, err := r.st.MembershipOf(ctx, c.ID, squatter.ID)
 	require.NoError(t, err)
-	require.NotNil(t, m.DeniedUntil, "ANAF's refusal when the company was added is remembered for 24 h")
+	require.NotNil(t, m.DeniedUntil, "ANAF's refusal is remembered for 24 h")
 	calls := r.calls[squatterToken].Load()
-	require.Positive(t, calls, "the squatter's own token was asked when the company was added")
-	run := r.syncNow(t, s, c.ID)
+	require.Positive(t, calls, "the squatter's own token was asked by the sync")
+	run = r.syncNow(t, s, c.ID)
 	require.Equal(t, store.SyncFailed, run.Status)
 	require.Equal(t, calls, r.calls[squatterToken].Load(), "a refused token is not tried again within 24 h")
 	require.Equal(t, "refused", gateway.SyncErrorCode(run.Error), run.Error)

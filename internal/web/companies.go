@@ -26,6 +26,9 @@ type companiesPage struct {
 	Companies []gateway.Company
 	Form      companyForm
 	HasANAF   bool // the user's own ANAF connection is live: lending it means something
+	// Suggestions are partner CIFs of the user's synced invoices (only
+	// suggestions: ANAF lists no certificate's CIFs); firststeps.go.
+	Suggestions []gateway.PartnerCIF
 }
 
 func (a *app) showCompaniesPage(w http.ResponseWriter, r *http.Request) {
@@ -42,12 +45,12 @@ func (a *app) renderCompanies(w http.ResponseWriter, r *http.Request, status int
 		a.serverError(w, r, err)
 		return
 	}
-	has, err := a.gw().HasANAFConnection(r.Context(), a.actor(r))
+	steps, err := a.gw().GuideFirstSteps(r.Context(), a.actor(r))
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	a.render(w, r, status, "companies", "companies", companiesPage{Companies: companies, Form: f, HasANAF: has})
+	a.render(w, r, status, "companies", "companies", companiesPage{Companies: companies, Form: f, HasANAF: steps.ANAFConnected, Suggestions: steps.Suggestions})
 }
 
 // submitAddCompany adds a company with the user as its creator (owner,
@@ -56,7 +59,6 @@ func (a *app) renderCompanies(w http.ResponseWriter, r *http.Request, status int
 // taken over when it is unverified and the user's own grant verifies it.
 func (a *app) submitAddCompany(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	user := reqCtx(r).user
 	f := companyForm{
 		CIF:    strings.TrimSpace(r.PostFormValue("cif")),
 		Name:   strings.TrimSpace(r.PostFormValue("name")),
@@ -69,6 +71,12 @@ func (a *app) submitAddCompany(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		f.Errors["cif"] = a.t(r, "companies.cif.invalid")
 	}
+	if f.Name == "" && len(f.Errors) == 0 {
+		// Name left empty: ANAF's VAT-payer register names the CIF (taxpayer.go).
+		if found := a.lookupTaxpayerCIF(r, f.CIF); found.Found != nil && found.Name != "" {
+			f.Name, f.Found = found.Name, found.Found
+		}
+	}
 	if f.Name == "" {
 		f.Errors["name"] = a.t(r, "form.required")
 	} else if utf8.RuneCountInString(f.Name) > 200 {
@@ -78,7 +86,16 @@ func (a *app) submitAddCompany(w http.ResponseWriter, r *http.Request) {
 		a.renderCompanies(w, r, http.StatusUnprocessableEntity, f)
 		return
 	}
-	res, err := a.gw().AddCompany(ctx, a.actor(r), user.ID, digits, f.Name)
+	res, err := a.gw().AddCompanyChecked(ctx, a.actor(r), digits, f.Name)
+	var nc *gateway.NotCoveredError
+	if errors.As(err, &nc) { // firststeps.go: ANAF refused the user's token for the CIF
+		f.Errors["cif"] = a.t(r, "firststeps.not_covered", nc.CIF)
+		if nc.ANAF != "" {
+			f.Errors["cif"] += " " + a.t(r, "firststeps.anaf_said", nc.ANAF)
+		}
+		a.renderCompanies(w, r, http.StatusUnprocessableEntity, f)
+		return
+	}
 	if err != nil {
 		a.useCaseError(w, r, err, "/companies")
 		return

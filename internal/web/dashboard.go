@@ -10,6 +10,7 @@ import (
 
 	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/invoice"
+	"github.com/efactura-gateway/efactura/internal/invoice/view"
 	"github.com/efactura-gateway/efactura/internal/locale"
 )
 
@@ -93,7 +94,10 @@ type invoiceRow struct {
 	IssueDate   string
 	PartnerName string
 	PartnerCIF  string
-	Total       string // formatted in the page's language, with the currency
+	Total       string // formatted in the page's language, with the currency; a credit note's as −|BT-112|
+	// DocLabel names a credit note ("Notă de credit") or a reversal
+	// invoice ("Factură storno"); "" for an ordinary invoice.
+	DocLabel    string
 	MessageType string
 	SyncedAt    time.Time
 	DuplicateOf int64 // the first invoice of the same identity (ANAF re-published it); 0 for none
@@ -115,6 +119,7 @@ type dashboardPage struct {
 	Running   bool // LastSync is queued or running: the page follows its progress
 	Figures   dashFigures
 	AtRisk    *gateway.CompanyAtRisk // the SPV 60-day edge
+	Steps     *gateway.FirstSteps    // the guided first steps, for a user without companies
 	Pages     int
 	PrevURL   string
 	NextURL   string
@@ -147,6 +152,14 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(companies) == 0 {
+		// The guided first steps (issue 17): connect ANAF first, then add
+		// companies by CIF (firststeps.go).
+		steps, err := a.gw().GuideFirstSteps(ctx, a.actor(r))
+		if err != nil {
+			a.serverError(w, r, err)
+			return
+		}
+		p.Steps = steps
 		a.render(w, r, http.StatusOK, "dashboard", "invoices", p)
 		return
 	}
@@ -316,7 +329,8 @@ func newInvoiceRow(lang string, inv *gateway.Invoice) invoiceRow {
 		IssueDate:   inv.IssueDate,
 		PartnerName: inv.IssuerName,
 		PartnerCIF:  inv.CIFEmitent,
-		Total:       formatMoney(lang, inv.TotalAmount, inv.Currency),
+		Total:       formatMoney(lang, listAmount(inv), inv.Currency),
+		DocLabel:    listDocLabel(lang, inv),
 		MessageType: inv.MessageType,
 		SyncedAt:    inv.SyncedAt,
 		DuplicateOf: inv.DuplicateOf,
@@ -329,6 +343,30 @@ func newInvoiceRow(lang string, inv *gateway.Invoice) invoiceRow {
 		row.Number = "#" + inv.ANAFID
 	}
 	return row
+}
+
+// listAmount is the total a list row shows: a credit note (stored
+// document type CreditNote) counts as −|BT-112|, as in the figures and
+// the exports (issue 17); anything else as written.
+func listAmount(inv *gateway.Invoice) string {
+	total := strings.TrimSpace(inv.TotalAmount)
+	if inv.DocumentType != string(invoice.DocCreditNote) || total == "" {
+		return total
+	}
+	return "-" + strings.TrimPrefix(strings.TrimPrefix(total, "-"), "+")
+}
+
+// listDocLabel is a row's DocLabel: the invoice page's names for a credit
+// note and for an invoice with a negative total.
+func listDocLabel(lang string, inv *gateway.Invoice) string {
+	L := view.LabelsFor(view.Lang(lang))
+	switch {
+	case inv.DocumentType == string(invoice.DocCreditNote):
+		return L.CreditNote
+	case inv.DocumentType == string(invoice.DocInvoice) && strings.HasPrefix(strings.TrimSpace(inv.TotalAmount), "-"):
+		return L.Reversal
+	}
+	return ""
 }
 
 // submitSyncNow starts a background sync of a company the user belongs

@@ -189,7 +189,62 @@ func monthlyChartSVG(lang, currency string, months []string, received, sent []de
 	fmt.Fprintf(&b, `<rect class="chart-sent" x="%d" y="%d" width="12" height="12"/><text class="chart-axis" x="%d" y="%d">%s</text>`,
 		lx+120, height-14, lx+136, height-4, esc(translate(lang, "chart.sent")))
 	b.WriteString(`</svg>`)
+	b.WriteString(monthlyChartPhoneSVG(lang, currency, months, received, sent))
 	return template.HTML(b.String()) //nolint:gosec // every text above is escaped
+}
+
+// monthlyChartPhoneSVG is the chart for a phone (app.css shows it instead
+// of the wide one below 640 px): one row per month, newest first, with
+// horizontal bars and each value written beside its bar, so nothing needs
+// an axis or sideways scrolling at 360 px. Aria-hidden: the wide chart's
+// description says the same to screen readers.
+func monthlyChartPhoneSVG(lang, currency string, months []string, received, sent []decimal.Decimal) string {
+	const (
+		width           = 340
+		labelW, valueW  = 62, 92
+		rowH, barH, gap = 34, 11, 2
+		legendH         = 24
+	)
+	barMax := float64(width - labelW - valueW - 8)
+	maxV := decimal.Zero
+	for i := range months {
+		maxV = decimal.Max(maxV, received[i], sent[i])
+	}
+	if maxV.IsZero() {
+		maxV = decimal.NewFromInt(1)
+	}
+	maxF := maxV.InexactFloat64()
+	esc := template.HTMLEscapeString
+	height := legendH + rowH*len(months)
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart-phone" viewBox="0 0 %d %d" aria-hidden="true" xmlns="http://www.w3.org/2000/svg">`, width, height)
+	fmt.Fprintf(&b, `<rect class="chart-received" x="0" y="4" width="12" height="12"/><text class="chart-axis" x="16" y="14">%s</text>`,
+		esc(translate(lang, "chart.received")))
+	fmt.Fprintf(&b, `<rect class="chart-sent" x="110" y="4" width="12" height="12"/><text class="chart-axis" x="126" y="14">%s</text>`,
+		esc(translate(lang, "chart.sent")))
+	fmt.Fprintf(&b, `<text class="chart-axis" x="%d" y="14" text-anchor="end">%s</text>`, width, esc(currencyLabel(lang, currency)))
+	for row := range months {
+		i := len(months) - 1 - row // newest first
+		y := legendH + rowH*row
+		fmt.Fprintf(&b, `<line class="chart-grid" x1="0" y1="%d" x2="%d" y2="%d"/>`, y, width, y)
+		fmt.Fprintf(&b, `<text class="chart-axis" x="0" y="%d">%s</text>`, y+rowH/2+4, esc(monthLabel(lang, months[i])))
+		for j, v := range []decimal.Decimal{received[i], sent[i]} {
+			class := "chart-received"
+			if j == 1 {
+				class = "chart-sent"
+			}
+			w := v.InexactFloat64() / maxF * barMax
+			if w < 0 {
+				w = 0
+			}
+			by := y + 5 + j*(barH+gap)
+			fmt.Fprintf(&b, `<rect class="%s" x="%d" y="%d" width="%.1f" height="%d"/>`, class, labelW, by, w, barH)
+			fmt.Fprintf(&b, `<text class="chart-axis chart-value" x="%d" y="%d" text-anchor="end">%s</text>`,
+				width, by+barH-1, esc(formatInt(lang, int(v.Round(0).IntPart()))))
+		}
+	}
+	b.WriteString(`</svg>`)
+	return b.String()
 }
 
 // monthLabel writes "2026-03" as "mar. 2026" (ro) or "Mar 2026" (en).

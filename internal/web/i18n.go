@@ -115,7 +115,7 @@ var messages = map[string]message{
 	"dash.fig.lastsync":       {"Ultima sincronizare", "Last sync"},
 	"dash.fig.never":          {"niciodată", "never"},
 	"dash.sync.now":           {"Sincronizează acum", "Sync now"},
-	"dash.sync.started":       {"Sincronizarea a pornit. Reîncărcați pagina peste câteva momente.", "Sync started. Reload the page in a few moments."},
+	"dash.sync.started":       {"Sincronizarea a pornit; pagina arată progresul și se actualizează singură.", "Sync started; the page shows its progress and updates itself."},
 	"dash.sync.failed":        {"Sincronizarea nu a putut porni: %s", "The sync could not start: %s"},
 	"dash.sync.failed.busy":   {"o sincronizare a acestei companii rulează deja.", "a sync of this company is already running."},
 	"dash.sync.failed.later":  {"încercați din nou peste un minut; dacă se repetă, anunțați administratorul.", "try again in a minute; if it happens again, tell the administrator."},
@@ -995,6 +995,24 @@ var messages = map[string]message{
 	"webhooks.derr.other":       {"Altă eroare (detaliile apar la trecerea mouse-ului)", "Another error (details on hover)"},
 	"webhooks.reason.timeout":   {"de gateway: livrările au eșuat timp de 24 de ore", "by the gateway: deliveries failed for 24 hours"},
 	"webhooks.reason.owner":     {"de un proprietar", "by an owner"},
+	// Guided first steps (issue 17, web17): firststeps.go, dashboard.html's empty state, companies.html.
+	"firststeps.title":           {"Primii pași", "First steps"},
+	"firststeps.intro":           {"Gateway-ul aduce facturile din SPV cu certificatul dvs. digital. Urmați pașii în ordine.", "The gateway fetches invoices from SPV with your digital certificate. Follow the steps in order."},
+	"firststeps.step1":           {"Conectați ANAF cu certificatul digital (token-ul dvs. sau al firmei).", "Connect ANAF with your digital certificate (your own or the firm's token)."},
+	"firststeps.step1.done":      {"ANAF este conectat.", "ANAF is connected."},
+	"firststeps.step1.go":        {"Conectare ANAF", "Connect ANAF"},
+	"firststeps.step2":           {"Adăugați companiile după CIF: numele și adresa vin din registrul ANAF al plătitorilor de TVA, iar ANAF confirmă imediat, cu conexiunea dvs., dreptul în SPV pe fiecare CIF.", "Add companies by CIF: the name and address come from ANAF's VAT-payer register, and ANAF confirms at once, with your connection, the SPV right on each CIF."},
+	"firststeps.step2.wait":      {"Mai întâi pasul 1: fără conexiune ANAF, o companie adăugată rămâne neverificată și sincronizarea eșuează.", "Step 1 first: without an ANAF connection an added company stays unverified and its sync fails."},
+	"firststeps.step2.go":        {"Adăugați o companie", "Add a company"},
+	"firststeps.step3":           {"Deschideți tabloul de bord al companiei: facturile apar după prima sincronizare (butonul „Sincronizează acum” o pornește imediat).", "Open the company's dashboard: invoices show after the first sync (\"Sync now\" starts it at once)."},
+	"firststeps.connect.first":   {"Conectați mai întâi ANAF: astfel fiecare CIF adăugat este verificat imediat.", "Connect ANAF first: then every CIF you add is verified at once."},
+	"firststeps.not_covered":     {"Certificatul dvs. nu are drept în SPV pentru CIF %s, deci compania nu a fost adăugată. Cereți reprezentantului legal al firmei să vă împuternicească în SPV (formularul 270) sau conectați ANAF cu un certificat care are acest drept.", "Your certificate has no SPV right for CIF %s, so the company was not added. Ask the company's legal representative to empower you in SPV (form 270), or connect ANAF with a certificate that has this right."},
+	"firststeps.anaf_said":       {"Răspunsul ANAF: „%s”.", "ANAF's answer: \"%s\"."},
+	"firststeps.suggestions":     {"Parteneri din facturile sincronizate", "Partners in your synced invoices"},
+	"firststeps.suggestions.why": {"Doar sugestii: ANAF nu are un apel care să listeze CIF-urile unui certificat. Adăugarea verifică fiecare CIF cu ANAF.", "Suggestions only: ANAF has no call listing a certificate's CIFs. Adding one checks the CIF with ANAF."},
+	"firststeps.suggestion.use":  {"Completează %s", "Fill in %s"},
+	"firststeps.invoices":        {"facturi: %d", "invoices: %d"},
+	"firststeps.name.hint":       {"Lăsat gol, numele se completează din registrul ANAF.", "Left empty, the name is filled from ANAF's register."},
 }
 
 // translate returns the message key in lang, formatted with args. An

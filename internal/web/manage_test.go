@@ -364,6 +364,11 @@ func TestFiguresAndChart(t *testing.T) {
 	svg := string(f.Chart)
 	require.True(t, strings.HasPrefix(svg, `<svg class="chart"`))
 	require.Contains(t, svg, "mar. 26 — primite: 1.001,00 lei")
+	// The phone's chart: newest month first, each value written beside its bar.
+	require.Contains(t, svg, `<svg class="chart-phone"`)
+	phone := svg[strings.Index(svg, `<svg class="chart-phone"`):]
+	require.Less(t, strings.Index(phone, ">mar. 26<"), strings.Index(phone, ">feb. 26<"), "newest first")
+	require.Contains(t, phone, `text-anchor="end">1.001</text>`)
 	require.NotContains(t, svg, "style=")
 	require.NotContains(t, svg, "<script")
 }

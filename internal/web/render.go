@@ -68,13 +68,14 @@ func parseViews() (*views, error) {
 	}
 	v := &views{pages: map[string]map[string]*template.Template{}}
 	for _, lang := range languages {
-		base, err := template.New(layoutFile).Funcs(templateFuncs(lang)).ParseFS(templateFS, "templates/"+layoutFile)
+		// The layout and the shared parts (templates/_*.html) are in every page.
+		base, err := template.New(layoutFile).Funcs(templateFuncs(lang)).ParseFS(templateFS, "templates/"+layoutFile, "templates/_*.html")
 		if err != nil {
 			return nil, fmt.Errorf("web: parse %s: %w", layoutFile, err)
 		}
 		v.pages[lang] = map[string]*template.Template{}
 		for _, e := range entries {
-			if e.IsDir() || e.Name() == layoutFile || !strings.HasSuffix(e.Name(), ".html") {
+			if e.IsDir() || e.Name() == layoutFile || strings.HasPrefix(e.Name(), "_") || !strings.HasSuffix(e.Name(), ".html") {
 				continue
 			}
 			t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+e.Name())

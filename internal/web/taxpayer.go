@@ -14,7 +14,18 @@ import (
 // none, and a refusal is shown on the CIF field.
 func (a *app) lookupTaxpayer(r *http.Request) companyForm {
 	q := r.URL.Query()
-	f := companyForm{CIF: strings.TrimSpace(q.Get("cif")), Name: strings.TrimSpace(q.Get("name")), Errors: formErrors{}}
+	f := a.lookupTaxpayerCIF(r, q.Get("cif"))
+	if f.Name == "" {
+		f.Name = strings.TrimSpace(q.Get("name"))
+	}
+	return f
+}
+
+// lookupTaxpayerCIF is the add form after asking ANAF's VAT-payer
+// register about cifInput: Found and Name filled, or the refusal on the
+// CIF field.
+func (a *app) lookupTaxpayerCIF(r *http.Request, cifInput string) companyForm {
+	f := companyForm{CIF: strings.TrimSpace(cifInput), Errors: formErrors{}}
 	tp, err := a.gw().LookupTaxpayer(r.Context(), a.actor(r), f.CIF)
 	var ge *gateway.Error
 	switch {
