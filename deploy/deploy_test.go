@@ -199,6 +199,10 @@ func TestSmokeInCI(t *testing.T) {
 		require.NoError(t, err)
 		require.NotZero(t, st.Mode()&0o111, "%s is executable", f)
 	}
+	require.Contains(t, string(ci), "\ntimeout 120 deploy/docs-check.sh\n", ".ci/run runs the docs' configuration checks")
+	st, err := os.Stat("docs-check.sh")
+	require.NoError(t, err)
+	require.NotZero(t, st.Mode()&0o111, "docs-check.sh is executable")
 	r, err := os.ReadFile("rolling.sh")
 	require.NoError(t, err)
 	require.Contains(t, string(r), `$COMPOSE restart --no-deps "$s"`)
