@@ -8,7 +8,8 @@
 #   promtool   the doc's `promtool check rules` / `promtool test rules`
 #              block, and `promtool check config` on its Prometheus
 #              configuration block (rule_files pointed at a copy of
-#              deploy/prometheus/alerts.yml, as the doc says to install it)
+#              deploy/prometheus/alerts.yml, as the doc says to install it);
+#              docs/scaling.md's PromQL parsed as a rule expression
 #   nginx      `nginx -t` on deploy/nginx/efactura.conf as a conf.d/ file
 #              of Debian's nginx, with a self-signed certificate made by
 #              openssl where the file expects /etc/nginx/certs, and
@@ -101,6 +102,15 @@ if promtool=$(tool promtool prometheus usr/bin/promtool 2>"$WORK/why"); then
 		ran "promtool check config on the doc's Prometheus configuration"
 	else
 		fail "promtool check config on the doc's Prometheus configuration"
+	fi
+	# docs/scaling.md's PromQL, parsed as a recording rule's expression.
+	expr=$(grep -o '`rate(efactura_[^`]*`' docs/scaling.md | head -n 1 | tr -d '`')
+	printf 'groups:\n  - name: docs\n    rules:\n      - record: docs:scaling\n        expr: %s\n' "$expr" >"$WORK/prometheus/scaling.yml"
+	show promtool check rules "(docs/scaling.md: $expr)"
+	if [ -n "$expr" ] && "$promtool" check rules "$WORK/prometheus/scaling.yml"; then
+		ran "promtool parses docs/scaling.md's $expr"
+	else
+		fail "docs/scaling.md's PromQL ($expr) does not parse"
 	fi
 else
 	skipped "promtool: $(cat "$WORK/why")"
