@@ -47,10 +47,29 @@ func TestBackupDuringSync(t *testing.T) {
 func cliRun(t *testing.T, dataDir, dbURL string, args ...string) (int, string) {
 	t.Helper()
 	env := map[string]string{"DATABASE_URL": dbURL, "EFACTURA_DATA_DIR": dataDir, "EFACTURA_LOG_LEVEL": "warn"}
-	var out bytes.Buffer
-	code := cli.RunEnv(context.Background(), args, &out, &out, func(k string) string { return env[k] })
+	out := &lockedBuffer{}
+	code := cli.RunEnv(context.Background(), args, out, out, func(k string) string { return env[k] })
 	t.Logf("efactura %s → exit %d\n%s", strings.Join(args, " "), code, out.String())
 	return code, out.String()
+}
+
+// lockedBuffer: the CLI makes its logger slog's default, which parallel
+// tests may still write to after the command returned.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func backupDuringSync(t *testing.T, d store.Dialect) {
