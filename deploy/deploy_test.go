@@ -130,6 +130,11 @@ func TestDockerfile(t *testing.T) {
 	// The HEALTHCHECK follows EFACTURA_ADDR, not a fixed port.
 	require.Regexp(t, `(?m)^HEALTHCHECK .*\n\s+CMD \["sh", "-c", ".*EFACTURA_ADDR.*exec efactura probe .*/healthz.*"\]`, string(b))
 	require.NotContains(t, string(b), "127.0.0.1:8080/healthz")
+	// Backups are native (issue 18 item 4): no PostgreSQL client tools in the image.
+	instructions := strings.ToLower(regexp.MustCompile(`(?m)^#.*$`).ReplaceAllString(string(b), ""))
+	for _, pkg := range []string{"postgresql-client", "pg_dump", "libpq"} {
+		require.NotContains(t, instructions, pkg)
+	}
 }
 
 func TestSystemdUnitAndNginx(t *testing.T) {
@@ -194,6 +199,10 @@ func TestSmokeInCI(t *testing.T) {
 		require.NoError(t, err)
 		require.NotZero(t, st.Mode()&0o111, "%s is executable", f)
 	}
+	require.Contains(t, string(ci), "\ntimeout 120 deploy/docs-check.sh\n", ".ci/run runs the docs' configuration checks")
+	st, err := os.Stat("docs-check.sh")
+	require.NoError(t, err)
+	require.NotZero(t, st.Mode()&0o111, "docs-check.sh is executable")
 	r, err := os.ReadFile("rolling.sh")
 	require.NoError(t, err)
 	require.Contains(t, string(r), `$COMPOSE restart --no-deps "$s"`)
