@@ -48,6 +48,7 @@ func parse(data []byte, src string, decoded bool) (*Document, error) {
 		(&Document{slabs: p.slabs}).release()
 		return nil, fmt.Errorf("%w: line %d: %s", ErrNotWellFormed, p.line, err.Error())
 	}
+	p.doc.x.doc.slabs, p.doc.x.doc.slabNodes = p.slabs, p.order-1
 	return &Document{Root: p.doc, Nodes: p.order, slabs: p.slabs}, nil
 }
 

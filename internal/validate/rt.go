@@ -817,7 +817,11 @@ func indexNames(attr bool, names ...*Name) bool {
 // in document order.
 type docIndex struct {
 	seqs []Seq
-	bufs *indexBufs // seqs' arrays, from indexPool
+	// the document's node slabs and how many nodes they hold (set by
+	// parse): index walks them in order instead of the tree
+	slabs     []*[]Node
+	slabNodes int
+	bufs      *indexBufs // seqs' arrays, from indexPool
 	// the node caches' items are carved from chunks, recycled with the
 	// document's node slabs
 	items  []Item
@@ -906,7 +910,38 @@ func (n *Node) index() *docIndex {
 		}
 	}
 	total := 0
-	walk(n, func(k int, _ *Node) { cnt[k]++; total++ })
+	var slab func(fill func(k int, m *Node))
+	if n.x != nil && n.x.doc != nil && n.x.doc.slabs != nil {
+		// a document from parse: its nodes are in the slabs in document
+		// order (attributes after their element, before its children), so
+		// one loop over them replaces the recursive walk
+		slabs, left := n.x.doc.slabs, n.x.doc.slabNodes
+		slab = func(fill func(k int, m *Node)) {
+			rest := left
+			for _, sp := range slabs {
+				nodes := (*sp)[:min(rest, len(*sp))]
+				rest -= len(nodes)
+				for i := range nodes {
+					m := &nodes[i]
+					if m.ID == 0 {
+						continue
+					}
+					nm := nameByID[m.ID]
+					switch {
+					case m.Kind == KindElement && nm.indexElem:
+						fill(int(nm.slotElem), m)
+					case m.Kind == KindAttr && nm.indexAttr:
+						fill(int(nm.slotAttr), m)
+					}
+				}
+			}
+		}
+	}
+	if slab != nil {
+		slab(func(k int, _ *Node) { cnt[k]++; total++ })
+	} else {
+		walk(n, func(k int, _ *Node) { cnt[k]++; total++ })
+	}
 	bufs := indexPool.Get().(*indexBufs)
 	if cap(bufs.all) < total {
 		bufs.all = make(Seq, 0, total)
@@ -922,7 +957,12 @@ func (n *Node) index() *docIndex {
 			all = all[:len(all)+int(c)]
 		}
 	}
-	walk(n, func(k int, m *Node) { seqs[k] = append(seqs[k], Item{K: iNode, ID: m.ID, N: m}) })
+	fill := func(k int, m *Node) { seqs[k] = append(seqs[k], Item{K: iNode, ID: m.ID, N: m}) }
+	if slab != nil {
+		slab(fill)
+	} else {
+		walk(n, fill)
+	}
 	x := n.ext()
 	if x.doc == nil {
 		x.doc = &docIndex{}
@@ -1594,7 +1634,9 @@ const upwardMax = 16
 func existsNames(n *Node, names []*Name) bool {
 	last := names[len(names)-1]
 	if r := root(n); r.Kind == KindDocument && r != n && last.indexElem {
-		if cand := desc(r, last); len(cand) <= upwardMax {
+		// from the root element every candidate is in n's subtree, so going
+		// up from each costs less than walking down: no limit then
+		if cand := desc(r, last); len(cand) <= upwardMax || n.Parent == r {
 			for _, it := range cand {
 				m := it.N
 				i := len(names) - 2
