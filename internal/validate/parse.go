@@ -33,8 +33,11 @@ func parse(data []byte, src string, decoded bool) (*Document, error) {
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("%w: not UTF-8", ErrNotWellFormed)
 	}
-	p := &scanner{data: data, src: src, line: 1, decoded: decoded, doc: &Node{Kind: KindDocument, x: &nodeCache{doc: &docIndex{}}}, order: 1, names: namesPool.Get().(map[string]string),
-		qnames: qnamesPool.Get().(map[string]*qname), gen: nsGens.Add(1)}
+	p := scannerPool.Get().(*scanner)
+	// the scratch stacks keep their arrays from the last parse
+	*p = scanner{data: data, src: src, line: 1, decoded: decoded, doc: &Node{Kind: KindDocument, x: &nodeCache{doc: &docIndex{}}}, order: 1, names: namesPool.Get().(map[string]string),
+		qnames: qnamesPool.Get().(map[string]*qname), gen: nsGens.Add(1),
+		buf: p.buf[:0], kids: p.kids[:0], kidMark: p.kidMark[:0], rawAttrs: p.rawAttrs[:0], ns: p.ns[:0], marks: p.marks[:0], open: p.open[:0]}
 	p.cur = p.doc
 	p.kidMark = append(p.kidMark, 0)
 	err := p.run()
@@ -44,12 +47,33 @@ func parse(data []byte, src string, decoded bool) (*Document, error) {
 	if len(p.qnames) <= maxPooledNames {
 		qnamesPool.Put(p.qnames)
 	}
+	d := &Document{Root: p.doc, Nodes: p.order, slabs: p.slabs, kidChunks: p.kidChunks}
+	line := p.line
+	p.recycle()
 	if err != nil {
-		(&Document{slabs: p.slabs}).release()
-		return nil, fmt.Errorf("%w: line %d: %s", ErrNotWellFormed, p.line, err.Error())
+		d.Root = nil
+		d.release()
+		return nil, fmt.Errorf("%w: line %d: %s", ErrNotWellFormed, line, err.Error())
 	}
-	p.doc.x.doc.slabs, p.doc.x.doc.slabNodes = p.slabs, p.order-1
-	return &Document{Root: p.doc, Nodes: p.order, slabs: p.slabs}, nil
+	d.Root.x.doc.slabs, d.Root.x.doc.slabNodes = d.slabs, d.Nodes-1
+	return d, nil
+}
+
+// scannerPool recycles scanners for their scratch stacks' arrays.
+var scannerPool = sync.Pool{New: func() any { return &scanner{} }}
+
+// recycle clears what the scanner points to (the scratch stacks hold node
+// and name pointers; data and src are the caller's) and pools it.
+func (p *scanner) recycle() {
+	if cap(p.kids) > 1<<16 || cap(p.buf) > 1<<16 {
+		return // a huge document's stacks: let them go
+	}
+	clear(p.kids[:cap(p.kids)])
+	clear(p.open[:cap(p.open)])
+	clear(p.ns[:cap(p.ns)])
+	clear(p.rawAttrs[:cap(p.rawAttrs)])
+	*p = scanner{buf: p.buf[:0], kids: p.kids[:0], kidMark: p.kidMark[:0], rawAttrs: p.rawAttrs[:0], ns: p.ns[:0], marks: p.marks[:0], open: p.open[:0]}
+	scannerPool.Put(p)
 }
 
 // release returns the document's node slabs to the pool; the document and
@@ -58,6 +82,11 @@ func (d *Document) release() {
 	for _, sp := range d.slabs {
 		slabPool.Put(sp)
 	}
+	for _, kp := range d.kidChunks {
+		clear(*kp) // node pointers
+		kidPool.Put(kp)
+	}
+	d.kidChunks = nil
 	if d.Root != nil && d.Root.x != nil && d.Root.x.doc != nil {
 		ix := d.Root.x.doc
 		for _, sp := range ix.chunks {
@@ -81,26 +110,27 @@ type scanner struct {
 	buf  []byte // scratch for decoded texts (copied into strings)
 	// children of the open nodes, pending until their end tags (closeKids);
 	// kidMark: where each open node's start on kids (the document's first)
-	kids     []*Node
-	kidMark  []int
-	kidArena []*Node
-	rawAttrs []rawAttr // scratch of attrs()
-	pos      int
-	line     int // line of pos
-	lineAt   int // position line was counted up to
-	doc      *Node
-	cur      *Node
-	order    int
-	ns       []nsBinding
-	marks    []int
-	open     []*qname // names of open elements
-	sawRoot  bool
-	slab     []Node // nodes are carved from chunks
-	slabs    []*[]Node
-	names    map[string]string // interned indentation
-	qnames   map[string]*qname // names as written, checked, with their resolution
-	decoded  bool              // decoded to UTF-8 from the declared encoding
-	gen      uint64            // namespace generation: changes with the bindings in scope
+	kids      []*Node
+	kidMark   []int
+	kidArena  []*Node
+	kidChunks []*[]*Node // kidArena's arrays, from kidPool
+	rawAttrs  []rawAttr  // scratch of attrs()
+	pos       int
+	line      int // line of pos
+	lineAt    int // position line was counted up to
+	doc       *Node
+	cur       *Node
+	order     int
+	ns        []nsBinding
+	marks     []int
+	open      []*qname // names of open elements
+	sawRoot   bool
+	slab      []Node // nodes are carved from chunks
+	slabs     []*[]Node
+	names     map[string]string // interned indentation
+	qnames    map[string]*qname // names as written, checked, with their resolution
+	decoded   bool              // decoded to UTF-8 from the declared encoding
+	gen       uint64            // namespace generation: changes with the bindings in scope
 }
 
 // qname is a name as written (a QName) with, for the namespace generation
@@ -220,7 +250,9 @@ func (p *scanner) ptrs(k int) []*Node {
 		return make([]*Node, 0, k)
 	}
 	if k > len(p.kidArena) {
-		p.kidArena = make([]*Node, kidChunk)
+		kp := kidPool.Get().(*[]*Node)
+		p.kidChunks = append(p.kidChunks, kp)
+		p.kidArena = *kp
 	}
 	out := p.kidArena[:0:k]
 	p.kidArena = p.kidArena[k:]
@@ -228,6 +260,10 @@ func (p *scanner) ptrs(k int) []*Node {
 }
 
 const kidChunk = 1024
+
+// kidPool recycles the arrays children and attribute lists are carved from
+// (cleared when their document is released).
+var kidPool = sync.Pool{New: func() any { s := make([]*Node, kidChunk); return &s }}
 
 func (p *scanner) skipTo(end string, from int) error {
 	i := bytes.Index(p.data[from:], []byte(end))
