@@ -339,7 +339,7 @@ func (p *scanner) charData() error {
 	raw := p.data[start:end]
 	p.pos = end
 	if p.cur == p.doc {
-		if len(bytes.Trim(raw, " \t\r\n")) > 0 {
+		if !blank(raw, true) {
 			return scanError("text outside the root element")
 		}
 		return nil
@@ -364,7 +364,7 @@ func (p *scanner) str(at int, b []byte) string {
 	if at+len(b) <= len(p.data) && &b[0] == &p.data[at] {
 		return p.src[at : at+len(b)]
 	}
-	if len(b) <= 64 && len(bytes.Trim(b, " \t\n")) == 0 {
+	if len(b) <= 64 && blank(b, false) {
 		return p.intern(b) // indentation repeats
 	}
 	return string(b)
@@ -382,6 +382,17 @@ func (p *scanner) addText(data string, line int) {
 	*n = Node{Kind: KindText, Data: data, Parent: p.cur, Order: p.order, Line: line}
 	p.kids = append(p.kids, n)
 	p.order++
+}
+
+// blank: b is only spaces, tabs, line feeds and (cr) carriage returns
+// (bytes.Trim with a cutset builds its set on every call).
+func blank(b []byte, cr bool) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\n' && (!cr || c != '\r') {
+			return false
+		}
+	}
+	return true
 }
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
@@ -600,9 +611,20 @@ func (p *scanner) addAttrs(el *Node, attrs []rawAttr, line int) error {
 
 func (p *scanner) endTag() error {
 	p.pos += 2
-	q, err := p.name()
-	if err != nil {
-		return err
+	var q *qname
+	if k := len(p.open); k > 0 {
+		// usually the open element's name: compared in place, without
+		// the name map (which would give the same *qname)
+		raw := p.open[k-1].raw
+		if end := p.pos + len(raw); end < len(p.data) && nameEnd[p.data[end]] && string(p.data[p.pos:end]) == raw {
+			q, p.pos = p.open[k-1], end
+		}
+	}
+	if q == nil {
+		var err error
+		if q, err = p.name(); err != nil {
+			return err
+		}
 	}
 	p.skipSpace()
 	if p.pos >= len(p.data) || p.data[p.pos] != '>' {

@@ -242,7 +242,7 @@ func (c *checker) chars(t xml.CharData) error {
 		c.sawFFFD = true
 	}
 	if len(c.stack) == 0 {
-		if len(bytes.Trim(t, " \t\r\n")) > 0 {
+		if !blank(t) {
 			return errors.New("text outside the root element")
 		}
 		return nil
@@ -257,7 +257,7 @@ func (c *checker) chars(t xml.CharData) error {
 		}
 		return nil
 	}
-	if !f.textBad && !types[f.typ].mixed && len(bytes.Trim(t, " \t\r\n")) > 0 {
+	if !f.textBad && !types[f.typ].mixed && !blank(t) {
 		f.textBad = true
 		c.issue(f.line, "text is not allowed in %s (element-only content)", types[f.typ].name)
 	}
@@ -299,4 +299,15 @@ func (c *checker) finish(f *frame, line int) {
 			return
 		}
 	}
+}
+
+// blank: t is only XML white space (space, tab, CR, LF); bytes.Trim with a
+// cutset builds its set on every call.
+func blank(t []byte) bool {
+	for _, b := range t {
+		if b != ' ' && b != '\t' && b != '\r' && b != '\n' {
+			return false
+		}
+	}
+	return true
 }
