@@ -38,3 +38,36 @@ func TestIndexFromSlabs(t *testing.T) {
 	}
 	t.Logf("%d documents: same index", n)
 }
+
+// TestEndTagInPlace: end tags matched against the open element's name in
+// place are still checked as before (a longer or shorter name, a prefix,
+// white space, a document that ends inside the end tag).
+func TestEndTagInPlace(t *testing.T) {
+	for doc, ok := range map[string]bool{
+		`<a></a>`:                       true,
+		`<a></a >`:                      true,
+		"<a></a\n\t>":                   true,
+		`<a></ab>`:                      false,
+		`<ab></a>`:                      false,
+		`<a></a`:                        false,
+		`<a></`:                         false,
+		`<a></a/>`:                      false,
+		`<p:a xmlns:p="urn:x"></p:a>`:   true,
+		`<p:a xmlns:p="urn:x"></p:ab>`:  false,
+		`<p:a xmlns:p="urn:x"></a>`:     false,
+		`<a><b></b><b></b></a>`:         true,
+		`<a><b></a></b>`:                false,
+		`<a xmlns="urn:x"><a></a></a>`:  true,
+		`<a:b xmlns:a="urn:x"></a:b:c>`: false,
+		`<a.b-c></a.b-c>`:               true,
+		`<a.b-c></a.b-c.>`:              false,
+	} {
+		d, err := Parse([]byte(doc))
+		if (err == nil) != ok {
+			t.Errorf("%s: error %v, want ok=%v", doc, err, ok)
+		}
+		if d != nil {
+			d.release()
+		}
+	}
+}
