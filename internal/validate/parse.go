@@ -344,6 +344,13 @@ func (p *scanner) charData() error {
 		}
 		return nil
 	}
+	if s, ok := crlfIndent(raw); ok {
+		// the indentation of a document with CR LF line ends: what
+		// decodeText and str would make of it, without the copy and the
+		// intern map
+		p.addText(s, p.lineOf(start))
+		return nil
+	}
 	txt, err := decodeText(p.buf[:0], raw, false)
 	if err != nil {
 		return err
@@ -353,6 +360,39 @@ func (p *scanner) charData() error {
 	}
 	p.addText(p.str(start, txt), p.lineOf(start))
 	return nil
+}
+
+// indents[c][k] is "\n" followed by k spaces (c = 0) or k tabs (c = 1).
+var indents = func() (t [2][maxIndent + 1]string) {
+	for k := range maxIndent + 1 {
+		t[0][k] = "\n" + strings.Repeat(" ", k)
+		t[1][k] = "\n" + strings.Repeat("\t", k)
+	}
+	return t
+}()
+
+const maxIndent = 64
+
+// crlfIndent: raw is "\r\n" then up to maxIndent spaces, or tabs; s is its
+// text after line-end normalisation ("\n" and the same spaces or tabs).
+func crlfIndent(raw []byte) (s string, ok bool) {
+	if len(raw) < 2 || raw[0] != '\r' || raw[1] != '\n' || len(raw)-2 > maxIndent {
+		return "", false
+	}
+	k := len(raw) - 2
+	if k == 0 {
+		return indents[0][0], true
+	}
+	c := 0
+	if raw[2] == '\t' {
+		c = 1
+	}
+	for _, b := range raw[2:] {
+		if b != " \t"[c] {
+			return "", false
+		}
+	}
+	return indents[c][k], true
 }
 
 // str is b as a string: a substring of src when b is data[at:at+len(b)]

@@ -3,6 +3,7 @@ package validate
 import (
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -68,6 +69,27 @@ func TestEndTagInPlace(t *testing.T) {
 		}
 		if d != nil {
 			d.release()
+		}
+	}
+}
+
+// TestCRLFIndent: the shortcut for CR LF indentation gives the text that
+// decoding and normalising it gives, and declines anything else.
+func TestCRLFIndent(t *testing.T) {
+	for _, raw := range []string{"\r\n", "\r\n ", "\r\n    ", "\r\n\t\t", "\r\n" + strings.Repeat(" ", maxIndent),
+		"\r\n" + strings.Repeat(" ", maxIndent+1), "\r\n \t", "\r\n\t ", "\r\nx", "\n  ", "\r", "\r\r\n", " \r\n", "\r\n  \r\n", ""} {
+		s, ok := crlfIndent([]byte(raw))
+		want, err := decodeText(nil, []byte(raw), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok && s != string(want) {
+			t.Errorf("%q: %q, decoded %q", raw, s, want)
+		}
+		simple := len(raw) >= 2 && raw[:2] == "\r\n" && len(raw)-2 <= maxIndent &&
+			(strings.Trim(raw[2:], " ") == "" || strings.Trim(raw[2:], "\t") == "")
+		if ok != simple {
+			t.Errorf("%q: ok %v, want %v", raw, ok, simple)
 		}
 	}
 }
