@@ -9,6 +9,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // place decides the new element's type from its parent and writes its path.
@@ -270,12 +271,14 @@ func (c *checker) chars(t xml.CharData) error {
 func (c *checker) finish(f *frame, line int) {
 	t := &types[f.typ]
 	if t.leaf {
+		// the value without a copy: validValue and inEnum keep nothing of it
+		txt := unsafe.String(unsafe.SliceData(c.text), len(c.text))
 		switch {
 		case f.childInLeaf != "":
 			c.issue(line, "element %s is not allowed: %s has simple content (%s)", f.childInLeaf, t.name, kindNames[t.value])
-		case t.value != vString && !validValue(t.value, string(c.text)):
+		case t.value != vString && !validValue(t.value, txt):
 			c.issue(line, "%q is not a valid %s", c.text, kindNames[t.value])
-		case !inEnum(t.enum, t.value, string(c.text)):
+		case !inEnum(t.enum, t.value, txt):
 			c.issue(line, "%q is not one of %s", c.text, strings.Join(t.enum, ", "))
 		}
 		return
