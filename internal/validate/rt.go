@@ -167,8 +167,21 @@ func str(s Seq) string {
 
 func xmlSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
 
+// trimXMLSpace is strings.TrimFunc(s, xmlSpace) byte by byte (the four are
+// ASCII, never part of a longer UTF-8 sequence).
+func trimXMLSpace(s string) string {
+	i, j := 0, len(s)
+	for i < j && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	for j > i && (s[j-1] == ' ' || s[j-1] == '\t' || s[j-1] == '\n' || s[j-1] == '\r') {
+		j--
+	}
+	return s[i:j]
+}
+
 func parseDouble(s string) (float64, bool) {
-	s = strings.TrimFunc(s, xmlSpace)
+	s = trimXMLSpace(s)
 	switch s {
 	case "INF", "+INF":
 		return math.Inf(1), true
@@ -195,7 +208,7 @@ func parseDouble(s string) (float64, bool) {
 // parseDecimal is the xs:decimal of s: in an int64 when it has at most
 // maxFastDigits digits, else a big decimal.
 func parseDecimal(s string) (Item, bool) {
-	s = strings.TrimFunc(s, xmlSpace)
+	s = trimXMLSpace(s)
 	if it, ok := parseFastDecimal(s); ok {
 		return it, true
 	}
@@ -339,7 +352,7 @@ func castUntypedFor(u Item, other uint8) Item {
 		}
 		return Item{K: iDouble, F: f}
 	case iBool:
-		switch strings.TrimFunc(u.S, xmlSpace) {
+		switch trimXMLSpace(u.S) {
 		case "true", "1":
 			return Item{K: iBool, B: true}
 		case "false", "0":
@@ -1328,7 +1341,7 @@ func castDecimal(s Seq) Seq {
 var dateRe = regexp.MustCompile(`^(-?\d{4,})-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?$`)
 
 func parseDate(s string) (time.Time, bool) {
-	s = strings.TrimFunc(s, xmlSpace)
+	s = trimXMLSpace(s)
 	m := dateRe.FindStringSubmatch(s)
 	if m == nil {
 		return time.Time{}, false

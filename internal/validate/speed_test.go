@@ -93,3 +93,12 @@ func TestCRLFIndent(t *testing.T) {
 		}
 	}
 }
+
+// TestTrimXMLSpace: the byte loop trims as strings.TrimFunc(s, xmlSpace).
+func TestTrimXMLSpace(t *testing.T) {
+	for _, s := range []string{"", " ", "a", " 1.5 ", "\t\r\n a b \n", "\u00a0a\u00a0", "a\v", "\xff \xff", " \xff ", "x\n\ny", "\u2003a"} {
+		if got, want := trimXMLSpace(s), strings.TrimFunc(s, xmlSpace); got != want {
+			t.Errorf("%q: %q, want %q", s, got, want)
+		}
+	}
+}
