@@ -125,7 +125,8 @@ func decCmp(a, b Item) int {
 	return a.dec().Cmp(b.dec())
 }
 
-// decArith is +, - or * of two fast decimals when the result stays fast.
+// decArith is +, -, * of two fast decimals when the result stays fast, and
+// div by a power of ten.
 func decArith(a, b Item, op int) (Item, bool) {
 	if a.sc == 0 || b.sc == 0 {
 		return Item{}, false
@@ -151,6 +152,22 @@ func decArith(a, b Item, op int) (Item, bool) {
 			return Item{}, false
 		}
 		return fastDec(a.I*b.I, scale), true
+	case opDiv:
+		// by a power of ten (the rules' "div 100"): exact, only the scale
+		// moves; DivRound to 20 places gives the same value
+		y, x := b.I, a.I
+		if y < 0 {
+			y, x = -y, -x
+		}
+		k := 0
+		for k < len(pow10) && pow10[k] != y {
+			k++
+		}
+		scale := int(a.sc) - 1 + k - (int(b.sc) - 1)
+		if k == len(pow10) || scale < 0 || scale >= len(pow10) {
+			return Item{}, false
+		}
+		return fastDec(x, scale), true
 	}
 	return Item{}, false
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // TestDecimalFastPath: every operation of the int64 fast path gives the
-// value (and text) the big decimal gives, on random and edge operands.
+// value (and text) the big decimal gives, on random and edge operands
+// (and powers of ten as divisors, div's fast case).
 func TestDecimalFastPath(t *testing.T) {
 	rng := rand.New(rand.NewSource(13))
 	edge := []string{"0", "-0", "1", "-1", "0.5", "-0.5", "1.5", "-1.5", "2.5", "-2.5", "0.05", "99999999999999999",
@@ -57,7 +58,8 @@ func TestDecimalFastPath(t *testing.T) {
 		same("round "+a, fnRound(Seq{fa}), Seq{{K: iDecimal, D: ba.D.Add(decimal.New(5, -1)).Floor()}})
 		same("abs "+a, fnAbs(Seq{fa}), Seq{{K: iDecimal, D: ba.D.Abs()}})
 		same("neg "+a, neg(Seq{fa}), Seq{{K: iDecimal, D: ba.D.Neg()}})
-		for _, b := range []string{vals[(i*7+3)%len(vals)], vals[(i*13+1)%len(vals)], edge[i%len(edge)]} {
+		tens := []string{"1", "10", "100", "-100", "0.1", "0.01", "1.00", "100.0", "-0.001", "1000000000000000", "0.00000000000000001", "10000000000000000.0"}
+		for _, b := range []string{vals[(i*7+3)%len(vals)], vals[(i*13+1)%len(vals)], edge[i%len(edge)], tens[i%len(tens)], tens[(i/len(tens))%len(tens)]} {
 			fb, _ := parseDecimal(b)
 			bb := big(b)
 			for _, op := range []int{opAdd, opSub, opMul, opDiv} {

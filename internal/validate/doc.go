@@ -106,7 +106,8 @@ type Document struct {
 	Root  *Node // the document node
 	Nodes int
 
-	slabs []*[]Node
+	slabs     []*[]Node
+	kidChunks []*[]*Node
 }
 
 // ErrNotWellFormed wraps XML syntax errors.

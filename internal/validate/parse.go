@@ -33,8 +33,11 @@ func parse(data []byte, src string, decoded bool) (*Document, error) {
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("%w: not UTF-8", ErrNotWellFormed)
 	}
-	p := &scanner{data: data, src: src, line: 1, decoded: decoded, doc: &Node{Kind: KindDocument, x: &nodeCache{doc: &docIndex{}}}, order: 1, names: namesPool.Get().(map[string]string),
-		qnames: qnamesPool.Get().(map[string]*qname), gen: nsGens.Add(1)}
+	p := scannerPool.Get().(*scanner)
+	// the scratch stacks keep their arrays from the last parse
+	*p = scanner{data: data, src: src, line: 1, decoded: decoded, doc: &Node{Kind: KindDocument, x: &nodeCache{doc: &docIndex{}}}, order: 1, names: namesPool.Get().(map[string]string),
+		qnames: qnamesPool.Get().(map[string]*qname), gen: nsGens.Add(1),
+		buf: p.buf[:0], kids: p.kids[:0], kidMark: p.kidMark[:0], rawAttrs: p.rawAttrs[:0], ns: p.ns[:0], marks: p.marks[:0], open: p.open[:0]}
 	p.cur = p.doc
 	p.kidMark = append(p.kidMark, 0)
 	err := p.run()
@@ -44,11 +47,33 @@ func parse(data []byte, src string, decoded bool) (*Document, error) {
 	if len(p.qnames) <= maxPooledNames {
 		qnamesPool.Put(p.qnames)
 	}
+	d := &Document{Root: p.doc, Nodes: p.order, slabs: p.slabs, kidChunks: p.kidChunks}
+	line := p.line
+	p.recycle()
 	if err != nil {
-		(&Document{slabs: p.slabs}).release()
-		return nil, fmt.Errorf("%w: line %d: %s", ErrNotWellFormed, p.line, err.Error())
+		d.Root = nil
+		d.release()
+		return nil, fmt.Errorf("%w: line %d: %s", ErrNotWellFormed, line, err.Error())
 	}
-	return &Document{Root: p.doc, Nodes: p.order, slabs: p.slabs}, nil
+	d.Root.x.doc.slabs, d.Root.x.doc.slabNodes = d.slabs, d.Nodes-1
+	return d, nil
+}
+
+// scannerPool recycles scanners for their scratch stacks' arrays.
+var scannerPool = sync.Pool{New: func() any { return &scanner{} }}
+
+// recycle clears what the scanner points to (the scratch stacks hold node
+// and name pointers; data and src are the caller's) and pools it.
+func (p *scanner) recycle() {
+	if cap(p.kids) > 1<<16 || cap(p.buf) > 1<<16 {
+		return // a huge document's stacks: let them go
+	}
+	clear(p.kids[:cap(p.kids)])
+	clear(p.open[:cap(p.open)])
+	clear(p.ns[:cap(p.ns)])
+	clear(p.rawAttrs[:cap(p.rawAttrs)])
+	*p = scanner{buf: p.buf[:0], kids: p.kids[:0], kidMark: p.kidMark[:0], rawAttrs: p.rawAttrs[:0], ns: p.ns[:0], marks: p.marks[:0], open: p.open[:0]}
+	scannerPool.Put(p)
 }
 
 // release returns the document's node slabs to the pool; the document and
@@ -57,6 +82,11 @@ func (d *Document) release() {
 	for _, sp := range d.slabs {
 		slabPool.Put(sp)
 	}
+	for _, kp := range d.kidChunks {
+		clear(*kp) // node pointers
+		kidPool.Put(kp)
+	}
+	d.kidChunks = nil
 	if d.Root != nil && d.Root.x != nil && d.Root.x.doc != nil {
 		ix := d.Root.x.doc
 		for _, sp := range ix.chunks {
@@ -80,26 +110,27 @@ type scanner struct {
 	buf  []byte // scratch for decoded texts (copied into strings)
 	// children of the open nodes, pending until their end tags (closeKids);
 	// kidMark: where each open node's start on kids (the document's first)
-	kids     []*Node
-	kidMark  []int
-	kidArena []*Node
-	rawAttrs []rawAttr // scratch of attrs()
-	pos      int
-	line     int // line of pos
-	lineAt   int // position line was counted up to
-	doc      *Node
-	cur      *Node
-	order    int
-	ns       []nsBinding
-	marks    []int
-	open     []*qname // names of open elements
-	sawRoot  bool
-	slab     []Node // nodes are carved from chunks
-	slabs    []*[]Node
-	names    map[string]string // interned indentation
-	qnames   map[string]*qname // names as written, checked, with their resolution
-	decoded  bool              // decoded to UTF-8 from the declared encoding
-	gen      uint64            // namespace generation: changes with the bindings in scope
+	kids      []*Node
+	kidMark   []int
+	kidArena  []*Node
+	kidChunks []*[]*Node // kidArena's arrays, from kidPool
+	rawAttrs  []rawAttr  // scratch of attrs()
+	pos       int
+	line      int // line of pos
+	lineAt    int // position line was counted up to
+	doc       *Node
+	cur       *Node
+	order     int
+	ns        []nsBinding
+	marks     []int
+	open      []*qname // names of open elements
+	sawRoot   bool
+	slab      []Node // nodes are carved from chunks
+	slabs     []*[]Node
+	names     map[string]string // interned indentation
+	qnames    map[string]*qname // names as written, checked, with their resolution
+	decoded   bool              // decoded to UTF-8 from the declared encoding
+	gen       uint64            // namespace generation: changes with the bindings in scope
 }
 
 // qname is a name as written (a QName) with, for the namespace generation
@@ -219,7 +250,9 @@ func (p *scanner) ptrs(k int) []*Node {
 		return make([]*Node, 0, k)
 	}
 	if k > len(p.kidArena) {
-		p.kidArena = make([]*Node, kidChunk)
+		kp := kidPool.Get().(*[]*Node)
+		p.kidChunks = append(p.kidChunks, kp)
+		p.kidArena = *kp
 	}
 	out := p.kidArena[:0:k]
 	p.kidArena = p.kidArena[k:]
@@ -227,6 +260,10 @@ func (p *scanner) ptrs(k int) []*Node {
 }
 
 const kidChunk = 1024
+
+// kidPool recycles the arrays children and attribute lists are carved from
+// (cleared when their document is released).
+var kidPool = sync.Pool{New: func() any { s := make([]*Node, kidChunk); return &s }}
 
 func (p *scanner) skipTo(end string, from int) error {
 	i := bytes.Index(p.data[from:], []byte(end))
@@ -302,9 +339,16 @@ func (p *scanner) charData() error {
 	raw := p.data[start:end]
 	p.pos = end
 	if p.cur == p.doc {
-		if len(bytes.Trim(raw, " \t\r\n")) > 0 {
+		if !blank(raw, true) {
 			return scanError("text outside the root element")
 		}
+		return nil
+	}
+	if s, ok := crlfIndent(raw); ok {
+		// the indentation of a document with CR LF line ends: what
+		// decodeText and str would make of it, without the copy and the
+		// intern map
+		p.addText(s, p.lineOf(start))
 		return nil
 	}
 	txt, err := decodeText(p.buf[:0], raw, false)
@@ -318,6 +362,39 @@ func (p *scanner) charData() error {
 	return nil
 }
 
+// indents[c][k] is "\n" followed by k spaces (c = 0) or k tabs (c = 1).
+var indents = func() (t [2][maxIndent + 1]string) {
+	for k := range maxIndent + 1 {
+		t[0][k] = "\n" + strings.Repeat(" ", k)
+		t[1][k] = "\n" + strings.Repeat("\t", k)
+	}
+	return t
+}()
+
+const maxIndent = 64
+
+// crlfIndent: raw is "\r\n" then up to maxIndent spaces, or tabs; s is its
+// text after line-end normalisation ("\n" and the same spaces or tabs).
+func crlfIndent(raw []byte) (s string, ok bool) {
+	if len(raw) < 2 || raw[0] != '\r' || raw[1] != '\n' || len(raw)-2 > maxIndent {
+		return "", false
+	}
+	k := len(raw) - 2
+	if k == 0 {
+		return indents[0][0], true
+	}
+	c := 0
+	if raw[2] == '\t' {
+		c = 1
+	}
+	for _, b := range raw[2:] {
+		if b != " \t"[c] {
+			return "", false
+		}
+	}
+	return indents[c][k], true
+}
+
 // str is b as a string: a substring of src when b is data[at:at+len(b)]
 // (no reference was resolved), else a copy.
 func (p *scanner) str(at int, b []byte) string {
@@ -327,7 +404,7 @@ func (p *scanner) str(at int, b []byte) string {
 	if at+len(b) <= len(p.data) && &b[0] == &p.data[at] {
 		return p.src[at : at+len(b)]
 	}
-	if len(b) <= 64 && len(bytes.Trim(b, " \t\n")) == 0 {
+	if len(b) <= 64 && blank(b, false) {
 		return p.intern(b) // indentation repeats
 	}
 	return string(b)
@@ -345,6 +422,17 @@ func (p *scanner) addText(data string, line int) {
 	*n = Node{Kind: KindText, Data: data, Parent: p.cur, Order: p.order, Line: line}
 	p.kids = append(p.kids, n)
 	p.order++
+}
+
+// blank: b is only spaces, tabs, line feeds and (cr) carriage returns
+// (bytes.Trim with a cutset builds its set on every call).
+func blank(b []byte, cr bool) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\n' && (!cr || c != '\r') {
+			return false
+		}
+	}
+	return true
 }
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
@@ -563,9 +651,20 @@ func (p *scanner) addAttrs(el *Node, attrs []rawAttr, line int) error {
 
 func (p *scanner) endTag() error {
 	p.pos += 2
-	q, err := p.name()
-	if err != nil {
-		return err
+	var q *qname
+	if k := len(p.open); k > 0 {
+		// usually the open element's name: compared in place, without
+		// the name map (which would give the same *qname)
+		raw := p.open[k-1].raw
+		if end := p.pos + len(raw); end < len(p.data) && nameEnd[p.data[end]] && string(p.data[p.pos:end]) == raw {
+			q, p.pos = p.open[k-1], end
+		}
+	}
+	if q == nil {
+		var err error
+		if q, err = p.name(); err != nil {
+			return err
+		}
 	}
 	p.skipSpace()
 	if p.pos >= len(p.data) || p.data[p.pos] != '>' {

@@ -167,8 +167,21 @@ func str(s Seq) string {
 
 func xmlSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
 
+// trimXMLSpace is strings.TrimFunc(s, xmlSpace) byte by byte (the four are
+// ASCII, never part of a longer UTF-8 sequence).
+func trimXMLSpace(s string) string {
+	i, j := 0, len(s)
+	for i < j && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	for j > i && (s[j-1] == ' ' || s[j-1] == '\t' || s[j-1] == '\n' || s[j-1] == '\r') {
+		j--
+	}
+	return s[i:j]
+}
+
 func parseDouble(s string) (float64, bool) {
-	s = strings.TrimFunc(s, xmlSpace)
+	s = trimXMLSpace(s)
 	switch s {
 	case "INF", "+INF":
 		return math.Inf(1), true
@@ -195,7 +208,7 @@ func parseDouble(s string) (float64, bool) {
 // parseDecimal is the xs:decimal of s: in an int64 when it has at most
 // maxFastDigits digits, else a big decimal.
 func parseDecimal(s string) (Item, bool) {
-	s = strings.TrimFunc(s, xmlSpace)
+	s = trimXMLSpace(s)
 	if it, ok := parseFastDecimal(s); ok {
 		return it, true
 	}
@@ -339,7 +352,7 @@ func castUntypedFor(u Item, other uint8) Item {
 		}
 		return Item{K: iDouble, F: f}
 	case iBool:
-		switch strings.TrimFunc(u.S, xmlSpace) {
+		switch trimXMLSpace(u.S) {
 		case "true", "1":
 			return Item{K: iBool, B: true}
 		case "false", "0":
@@ -817,7 +830,11 @@ func indexNames(attr bool, names ...*Name) bool {
 // in document order.
 type docIndex struct {
 	seqs []Seq
-	bufs *indexBufs // seqs' arrays, from indexPool
+	// the document's node slabs and how many nodes they hold (set by
+	// parse): index walks them in order instead of the tree
+	slabs     []*[]Node
+	slabNodes int
+	bufs      *indexBufs // seqs' arrays, from indexPool
 	// the node caches' items are carved from chunks, recycled with the
 	// document's node slabs
 	items  []Item
@@ -906,7 +923,38 @@ func (n *Node) index() *docIndex {
 		}
 	}
 	total := 0
-	walk(n, func(k int, _ *Node) { cnt[k]++; total++ })
+	var slab func(fill func(k int, m *Node))
+	if n.x != nil && n.x.doc != nil && n.x.doc.slabs != nil {
+		// a document from parse: its nodes are in the slabs in document
+		// order (attributes after their element, before its children), so
+		// one loop over them replaces the recursive walk
+		slabs, left := n.x.doc.slabs, n.x.doc.slabNodes
+		slab = func(fill func(k int, m *Node)) {
+			rest := left
+			for _, sp := range slabs {
+				nodes := (*sp)[:min(rest, len(*sp))]
+				rest -= len(nodes)
+				for i := range nodes {
+					m := &nodes[i]
+					if m.ID == 0 {
+						continue
+					}
+					nm := nameByID[m.ID]
+					switch {
+					case m.Kind == KindElement && nm.indexElem:
+						fill(int(nm.slotElem), m)
+					case m.Kind == KindAttr && nm.indexAttr:
+						fill(int(nm.slotAttr), m)
+					}
+				}
+			}
+		}
+	}
+	if slab != nil {
+		slab(func(k int, _ *Node) { cnt[k]++; total++ })
+	} else {
+		walk(n, func(k int, _ *Node) { cnt[k]++; total++ })
+	}
 	bufs := indexPool.Get().(*indexBufs)
 	if cap(bufs.all) < total {
 		bufs.all = make(Seq, 0, total)
@@ -922,7 +970,12 @@ func (n *Node) index() *docIndex {
 			all = all[:len(all)+int(c)]
 		}
 	}
-	walk(n, func(k int, m *Node) { seqs[k] = append(seqs[k], Item{K: iNode, ID: m.ID, N: m}) })
+	fill := func(k int, m *Node) { seqs[k] = append(seqs[k], Item{K: iNode, ID: m.ID, N: m}) }
+	if slab != nil {
+		slab(fill)
+	} else {
+		walk(n, fill)
+	}
 	x := n.ext()
 	if x.doc == nil {
 		x.doc = &docIndex{}
@@ -1288,7 +1341,7 @@ func castDecimal(s Seq) Seq {
 var dateRe = regexp.MustCompile(`^(-?\d{4,})-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?$`)
 
 func parseDate(s string) (time.Time, bool) {
-	s = strings.TrimFunc(s, xmlSpace)
+	s = trimXMLSpace(s)
 	m := dateRe.FindStringSubmatch(s)
 	if m == nil {
 		return time.Time{}, false
@@ -1594,7 +1647,9 @@ const upwardMax = 16
 func existsNames(n *Node, names []*Name) bool {
 	last := names[len(names)-1]
 	if r := root(n); r.Kind == KindDocument && r != n && last.indexElem {
-		if cand := desc(r, last); len(cand) <= upwardMax {
+		// from the root element every candidate is in n's subtree, so going
+		// up from each costs less than walking down: no limit then
+		if cand := desc(r, last); len(cand) <= upwardMax || n.Parent == r {
 			for _, it := range cand {
 				m := it.N
 				i := len(names) - 2

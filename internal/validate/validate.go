@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/efactura-gateway/efactura/internal/validate/xsd"
 )
@@ -47,8 +48,14 @@ func Validate(doc []byte, profile string) (*Report, error) {
 		return nil, errors.New("validate: unknown profile " + strconv.Quote(profile))
 	}
 	r := &Report{Profile: profile, Errors: []Error{}, Warnings: []Error{}}
-	src := string(doc) // one copy, for both layers
+	// the document as a string without a copy: both layers read it only
+	// during this call, and the report's strings that can be substrings of
+	// it (the XSD issues' texts here, the invoice line ids in lineOf) are copies
+	src := unsafe.String(unsafe.SliceData(doc), len(doc))
 	issues, err := xsd.CheckSource(doc, src)
+	for i := range issues {
+		issues[i].Location, issues[i].Message = strings.Clone(issues[i].Location), strings.Clone(issues[i].Message)
+	}
 	if err != nil {
 		if !errors.Is(err, xsd.ErrNotXML) {
 			return nil, err

@@ -111,7 +111,7 @@ func (c *checker) checkXSI(f *frame, a resolvedAttr) {
 
 // checkID records an xsd:ID value: each must be unique in the document.
 func (c *checker) checkID(f *frame, v string) {
-	v = strings.Trim(v, " \t\r\n")
+	v = trimSpace(v)
 	if c.ids == nil {
 		c.ids = map[string]bool{}
 	}
@@ -128,7 +128,7 @@ func inEnum(enum []string, kind valueKind, v string) bool {
 		return true
 	}
 	if kind != vString {
-		v = strings.Trim(v, " \t\r\n")
+		v = trimSpace(v)
 	}
 	for _, e := range enum {
 		if e == v {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // place decides the new element's type from its parent and writes its path.
@@ -242,7 +243,7 @@ func (c *checker) chars(t xml.CharData) error {
 		c.sawFFFD = true
 	}
 	if len(c.stack) == 0 {
-		if len(bytes.Trim(t, " \t\r\n")) > 0 {
+		if !blank(t) {
 			return errors.New("text outside the root element")
 		}
 		return nil
@@ -257,7 +258,7 @@ func (c *checker) chars(t xml.CharData) error {
 		}
 		return nil
 	}
-	if !f.textBad && !types[f.typ].mixed && len(bytes.Trim(t, " \t\r\n")) > 0 {
+	if !f.textBad && !types[f.typ].mixed && !blank(t) {
 		f.textBad = true
 		c.issue(f.line, "text is not allowed in %s (element-only content)", types[f.typ].name)
 	}
@@ -270,12 +271,14 @@ func (c *checker) chars(t xml.CharData) error {
 func (c *checker) finish(f *frame, line int) {
 	t := &types[f.typ]
 	if t.leaf {
+		// the value without a copy: validValue and inEnum keep nothing of it
+		txt := unsafe.String(unsafe.SliceData(c.text), len(c.text))
 		switch {
 		case f.childInLeaf != "":
 			c.issue(line, "element %s is not allowed: %s has simple content (%s)", f.childInLeaf, t.name, kindNames[t.value])
-		case t.value != vString && !validValue(t.value, string(c.text)):
+		case t.value != vString && !validValue(t.value, txt):
 			c.issue(line, "%q is not a valid %s", c.text, kindNames[t.value])
-		case !inEnum(t.enum, t.value, string(c.text)):
+		case !inEnum(t.enum, t.value, txt):
 			c.issue(line, "%q is not one of %s", c.text, strings.Join(t.enum, ", "))
 		}
 		return
@@ -299,4 +302,15 @@ func (c *checker) finish(f *frame, line int) {
 			return
 		}
 	}
+}
+
+// blank: t is only XML white space (space, tab, CR, LF); bytes.Trim with a
+// cutset builds its set on every call.
+func blank(t []byte) bool {
+	for _, b := range t {
+		if b != ' ' && b != '\t' && b != '\r' && b != '\n' {
+			return false
+		}
+	}
+	return true
 }

@@ -108,7 +108,16 @@ func plainChars(doc []byte) bool {
 
 func isNameStart(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' }
 
-func isNameChar(c byte) bool { return isNameStart(c) || c >= '0' && c <= '9' || c == '.' || c == '-' }
+func isNameChar(c byte) bool { return nameChars[c] }
+
+// nameChars is isNameChar's table: ASCII letters, '_', digits, '.', '-'.
+var nameChars = func() (t [256]bool) {
+	for c := range 256 {
+		b := byte(c)
+		t[c] = isNameStart(b) || b >= '0' && b <= '9' || b == '.' || b == '-'
+	}
+	return t
+}()
 
 // name reads an ASCII QName (prefix:local or local) ended by white space,
 // '>', '/', '=' or '?'.
@@ -121,6 +130,10 @@ func (r *fastReader) name() (xml.Name, error) {
 	r.pos++
 	for r.pos < len(d) {
 		c := d[r.pos]
+		if nameChars[c] { // the usual case first, from the table
+			r.pos++
+			continue
+		}
 		switch {
 		case isNameChar(c):
 			r.pos++

@@ -12,7 +12,7 @@ func validValue(kind valueKind, s string) bool {
 	case vURI:
 		return isURI(s)
 	}
-	s = strings.Trim(s, " \t\r\n")
+	s = trimSpace(s)
 	switch kind {
 	case vDecimal:
 		return isDecimal(s)
@@ -238,7 +238,7 @@ func isBase64(s string) bool {
 // (text before a ':' that comes before any '/', '?' or '#') and an
 // unclosed IPv6 literal.
 func isURI(s string) bool {
-	s = strings.Trim(s, " \t\r\n")
+	s = trimSpace(s)
 	for i := 0; i < len(s); i++ {
 		if s[i] == '%' && (i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2])) {
 			return false
@@ -281,4 +281,17 @@ func isNCName(s string) bool {
 		}
 	}
 	return true
+}
+
+// trimSpace is strings.Trim(s, " \t\r\n") without building the cutset's
+// set on every call.
+func trimSpace(s string) string {
+	i, j := 0, len(s)
+	for i < j && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n') {
+		i++
+	}
+	for j > i && (s[j-1] == ' ' || s[j-1] == '\t' || s[j-1] == '\r' || s[j-1] == '\n') {
+		j--
+	}
+	return s[i:j]
 }
