@@ -1,8 +1,8 @@
 package api
 
 import (
+	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -98,23 +98,18 @@ func (h *handler) getInvoice(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	inv, _, verdict, err := h.gw.InvoiceWithVerdict(r.Context(), principalFrom(r.Context()).Principal, id)
+	d, err := h.gw.InvoiceDetail(r.Context(), principalFrom(r.Context()).Principal, id)
 	if err != nil {
 		h.useCaseError(w, r, err)
 		return
 	}
-	out := invoiceDetailJSON{invoiceJSON: h.toJSON(inv), Details: json.RawMessage("null"), ZIPSHA256: fmt.Sprintf("%x", inv.ZIPSHA256),
+	inv := d.Invoice
+	out := invoiceDetailJSON{invoiceJSON: h.toJSON(inv), Details: json.RawMessage("null"), ZIPSHA256: hex.EncodeToString(inv.ZIPSHA256),
 		UploadID: nullable(inv.UploadID), Detalii: nullable(inv.Details),
-		Validation: toValidationJSON(verdict)}
+		Validation: toValidationJSON(d.Verdict), Risk: toRiskJSON(d.Risk)}
 	if len(inv.ParsedJSON) > 0 {
 		out.Details = inv.ParsedJSON
 	}
-	rep, err := h.gw.InvoiceRisk(r.Context(), principalFrom(r.Context()).Principal, id)
-	if err != nil {
-		h.useCaseError(w, r, err)
-		return
-	}
-	out.Risk = toRiskJSON(rep)
 	writeJSON(w, http.StatusOK, dataResponse[invoiceDetailJSON]{Data: out})
 }
 
