@@ -48,6 +48,7 @@ func (h *handler) listInvoices(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Limit, f.Offset = perPage, (page-1)*perPage
+	f.Brief = true // the columns toJSON shows
 	if page-1 > math.MaxInt32/perPage {
 		// Far past any real page: an empty page, without an int overflow
 		// turning the offset negative (which would serve page 1).
@@ -63,7 +64,7 @@ func (h *handler) listInvoices(w http.ResponseWriter, r *http.Request) {
 		data = append(data, h.toJSON(&list.Rows[i]))
 	}
 	pages := (list.Total + perPage - 1) / perPage
-	writeJSON(w, http.StatusOK, listResponse{
+	writeInvoiceList(w, &listResponse{ // list_json.go: writeJSON's bytes, without reflection
 		Data: data,
 		Pagination: pagination{Page: page, PerPage: perPage, Total: list.Total, Pages: pages,
 			HasNext: page < pages, HasPrev: page > 1},
