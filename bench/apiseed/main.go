@@ -2,7 +2,8 @@
 // company (BETA TRADING SRL) owned by an approved admin, -invoices
 // invoices made from generated UBL documents (real ZIPs and parsed JSON,
 // issue dates spread over two years, received and sent), and -keys active
-// API keys of that company. It prints the company id and one key.
+// API keys of that company, their risk checks recorded as done. It prints
+// the company id and one key.
 package main
 
 import (
@@ -100,6 +101,19 @@ func run(ctx context.Context, dbURL string, n, keys int, email, password string)
 		if err != nil {
 			return err
 		}
+	}
+	var now any = time.Now().UTC()
+	if st.Dialect() == store.SQLite {
+		now = time.Now().UTC().Format("2006-01-02T15:04:05.000000Z")
+	}
+	// The invoices' risk checks are recorded as done (no flags): otherwise
+	// the gateway's risk job works through all of them (their supplier
+	// histories, and VAT lookups retried offline) while the benchmark
+	// measures the gateway's CPU, which it would dominate.
+	if _, err := st.DB().ExecContext(ctx, `
+		INSERT INTO invoice_risk_checks (invoice_id, company_id, computed_at, vat_done)
+		SELECT id, company_id, $1, TRUE FROM invoices WHERE company_id = $2`, now, c.ID); err != nil {
+		return err
 	}
 	var first string
 	for start := 0; start < keys; start += batch {

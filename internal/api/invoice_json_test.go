@@ -1,6 +1,9 @@
 package api
 
 import (
+	"encoding/json"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -46,4 +49,41 @@ func TestDecimalJSON(t *testing.T) {
 	} {
 		require.Equal(t, tc.want, string(decimalJSON(tc.in)), "decimalJSON(%q)", tc.in)
 	}
+}
+
+// decimalJSONRegexp is decimalJSON as it was written first, with a
+// regular expression: the reference FuzzDecimalJSON checks the scanner
+// against.
+func decimalJSONRegexp(s string) string {
+	m := regexp.MustCompile(`^([+-]?)([0-9]*)(?:\.([0-9]*))?$`).FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil || m[2] == "" && m[3] == "" {
+		return "null"
+	}
+	sign, ip, frac := m[1], strings.TrimLeft(m[2], "0"), m[3]
+	if sign == "+" {
+		sign = ""
+	}
+	if ip == "" {
+		ip = "0"
+	}
+	out := sign + ip
+	if frac != "" {
+		out += "." + frac
+	}
+	return out
+}
+
+func FuzzDecimalJSON(f *testing.F) {
+	for _, s := range []string{"1190.00", "-0.00", "007.50", ".5", "5.", "+3", " 12.30 ", "1e3", "", ".", "+-3", "1.2.3", "١٢٣", "\u00a01.5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, want := string(decimalJSON(s)), decimalJSONRegexp(s)
+		if got != want {
+			t.Fatalf("decimalJSON(%q) = %s, want %s", s, got, want)
+		}
+		if got != "null" && !json.Valid([]byte(got)) {
+			t.Fatalf("decimalJSON(%q) = %s: not JSON", s, got)
+		}
+	})
 }

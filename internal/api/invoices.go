@@ -1,8 +1,8 @@
 package api
 
 import (
+	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -48,6 +48,7 @@ func (h *handler) listInvoices(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Limit, f.Offset = perPage, (page-1)*perPage
+	f.Brief = true // the columns toJSON shows
 	if page-1 > math.MaxInt32/perPage {
 		// Far past any real page: an empty page, without an int overflow
 		// turning the offset negative (which would serve page 1).
@@ -63,7 +64,7 @@ func (h *handler) listInvoices(w http.ResponseWriter, r *http.Request) {
 		data = append(data, h.toJSON(&list.Rows[i]))
 	}
 	pages := (list.Total + perPage - 1) / perPage
-	writeJSON(w, http.StatusOK, listResponse{
+	writeInvoiceList(w, &listResponse{ // list_json.go: writeJSON's bytes, without reflection
 		Data: data,
 		Pagination: pagination{Page: page, PerPage: perPage, Total: list.Total, Pages: pages,
 			HasNext: page < pages, HasPrev: page > 1},
@@ -98,23 +99,18 @@ func (h *handler) getInvoice(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	inv, _, verdict, err := h.gw.InvoiceWithVerdict(r.Context(), principalFrom(r.Context()).Principal, id)
+	d, err := h.gw.InvoiceDetail(r.Context(), principalFrom(r.Context()).Principal, id)
 	if err != nil {
 		h.useCaseError(w, r, err)
 		return
 	}
-	out := invoiceDetailJSON{invoiceJSON: h.toJSON(inv), Details: json.RawMessage("null"), ZIPSHA256: fmt.Sprintf("%x", inv.ZIPSHA256),
+	inv := d.Invoice
+	out := invoiceDetailJSON{invoiceJSON: h.toJSON(inv), Details: json.RawMessage("null"), ZIPSHA256: hex.EncodeToString(inv.ZIPSHA256),
 		UploadID: nullable(inv.UploadID), Detalii: nullable(inv.Details),
-		Validation: toValidationJSON(verdict)}
+		Validation: toValidationJSON(d.Verdict), Risk: toRiskJSON(d.Risk)}
 	if len(inv.ParsedJSON) > 0 {
 		out.Details = inv.ParsedJSON
 	}
-	rep, err := h.gw.InvoiceRisk(r.Context(), principalFrom(r.Context()).Principal, id)
-	if err != nil {
-		h.useCaseError(w, r, err)
-		return
-	}
-	out.Risk = toRiskJSON(rep)
 	writeJSON(w, http.StatusOK, dataResponse[invoiceDetailJSON]{Data: out})
 }
 

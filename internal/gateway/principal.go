@@ -14,6 +14,10 @@ type KeyPrincipal struct {
 	CompanyID int64
 	Scope     string // ScopeRead or ScopeWrite
 	KeyID     int64
+	// company is the key's company as AuthenticateKey found it with the
+	// key (nil: looked up by the use case), so that a request looks its
+	// company up once.
+	company *Company
 }
 
 // Principal is who asks for an invoice use case: a web user (an Actor),
@@ -76,12 +80,19 @@ func (s *Service) company(ctx context.Context, p Principal, companyID int64) (*C
 	if companyID != 0 && companyID != p.key.CompanyID {
 		return nil, ErrNotFound
 	}
-	c, err := s.Store.CompanyByID(ctx, p.key.CompanyID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, err
+	var c *Company
+	if p.key.company != nil && p.key.company.ID == p.key.CompanyID {
+		cc := *p.key.company // the caller may change its copy
+		c = &cc
+	} else {
+		var err error
+		c, err = s.Store.CompanyByID(ctx, p.key.CompanyID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, ErrNotFound
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	if !c.Verified() {
 		return c, ErrUnverified
@@ -115,15 +126,20 @@ var ErrKeyLookup = &Error{Kind: KindUnavailable, Code: "service_unavailable",
 	Msg: "The API key could not be checked because the database is unavailable; try again shortly."}
 
 // AuthenticateKey looks up an API key by its secret (already checked to
-// look like one, auth.LooksLikeAPIKey): ErrKeyInvalid when it is unknown
-// or revoked, an ErrKeyLookup copy (with the cause) when the lookup fails.
+// look like one, auth.LooksLikeAPIKey) with its company, in one query
+// whose answer the store reuses for a few seconds (store.KeyAuthByHash;
+// a revocation through this process is seen at once, docs/security.md):
+// ErrKeyInvalid when it is unknown or revoked, an ErrKeyLookup copy (with
+// the cause) when the lookup fails. The principal carries the company,
+// so that the use cases do not look it up again.
 func (s *Service) AuthenticateKey(ctx context.Context, secret string) (*KeyAuth, error) {
-	k, err := s.Store.APIKeyByHash(ctx, auth.HashAPIKey(secret))
+	ka, err := s.Store.KeyAuthByHash(ctx, auth.HashAPIKey(secret))
 	if err == nil {
-		var c *store.Company
-		if c, err = s.Store.CompanyByID(ctx, k.CompanyID); err == nil {
-			return &KeyAuth{Principal: KeyOf(k.CompanyID, k.Scope, k.ID), Key: k, Company: c}, nil
-		}
+		k, c := &ka.Key, &ka.Company
+		p := KeyOf(k.CompanyID, k.Scope, k.ID)
+		cc := *c
+		p.key.company = &cc
+		return &KeyAuth{Principal: p, Key: k, Company: c}, nil
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrKeyInvalid

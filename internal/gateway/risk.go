@@ -46,15 +46,27 @@ var ErrRiskBadCode = &Error{Kind: KindInvalid, Code: "risk_bad_code", Field: "co
 
 // riskOf reads the flags of an invoice the caller may see.
 func (s *Service) riskOf(ctx context.Context, inv *Invoice) (*RiskReport, error) {
-	rep := &RiskReport{Flags: []RiskFlag{}}
 	chk, err := s.Store.RiskCheckOf(ctx, inv.CompanyID, inv.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return rep, nil
+		return &RiskReport{Flags: []RiskFlag{}}, nil
 	case err != nil:
 		return nil, err
 	}
+	return s.riskFrom(ctx, inv, chk, true)
+}
+
+// riskFrom is the risk report of inv from its check (nil: not checked
+// yet), reading its flags when hasFlags.
+func (s *Service) riskFrom(ctx context.Context, inv *Invoice, chk *store.RiskCheck, hasFlags bool) (*RiskReport, error) {
+	rep := &RiskReport{Flags: []RiskFlag{}}
+	if chk == nil {
+		return rep, nil
+	}
 	rep.Checked, rep.VATPending, rep.NextTryAt = true, !chk.VATDone, chk.NextTryAt
+	if !hasFlags {
+		return rep, nil
+	}
 	flags, err := s.Store.RiskFlags(ctx, inv.CompanyID, inv.ID)
 	if err != nil {
 		return nil, err

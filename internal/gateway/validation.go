@@ -54,6 +54,11 @@ func (s *Service) verdictOf(ctx context.Context, inv *Invoice) (*Verdict, error)
 	if err != nil {
 		return nil, err
 	}
+	return s.verdictFrom(ctx, inv, v), nil
+}
+
+// verdictFrom is the verdict v stored on inv.
+func (s *Service) verdictFrom(ctx context.Context, inv *Invoice, v *store.InvoiceValidation) *Verdict {
 	out := &Verdict{State: v.State, Errors: v.Errors, Warnings: v.Warnings, ValidatedWith: v.ValidatedWith,
 		ValidatedAt: v.ValidatedAt, Current: v.ValidatedWith == ValidatedWith}
 	if len(v.Report) > 0 {
@@ -64,7 +69,7 @@ func (s *Service) verdictOf(ctx context.Context, inv *Invoice) (*Verdict, error)
 			out.Report, out.RawReport = &rep, v.Report
 		}
 	}
-	return out, nil
+	return out
 }
 
 // InvoiceWithVerdict is Invoice (the same tenant check) with the native

@@ -57,11 +57,15 @@ func (s *Store) APIKeys(ctx context.Context, companyID int64) ([]APIKey, error) 
 // TouchAPIKey sets last_used_at. ErrNotFound.
 func (s *Store) TouchAPIKey(ctx context.Context, id int64, at time.Time) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE api_keys SET last_used_at = $1 WHERE id = $2`, s.tv(at), id)
+	if err == nil {
+		s.keys.touched(id, at)
+	}
 	return s.mustAffect("touch api key", res, err)
 }
 
 // RevokeAPIKey revokes a key of the company. ErrNotFound when no such live key.
 func (s *Store) RevokeAPIKey(ctx context.Context, companyID, id int64) error {
+	defer s.keyAuthChanged()
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE api_keys SET revoked_at = $1 WHERE company_id = $2 AND id = $3 AND revoked_at IS NULL`,
 		s.tv(now()), companyID, id)

@@ -85,6 +85,7 @@ func (s *Store) CompaniesForUser(ctx context.Context, userID int64) ([]Company, 
 
 // UpdateCompany saves name, auto-sync and interval. ErrNotFound.
 func (s *Store) UpdateCompany(ctx context.Context, c *Company) error {
+	defer s.keyAuthChanged()
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE companies SET name = $1, auto_sync = $2, sync_interval_minutes = $3 WHERE id = $4`,
 		c.Name, c.AutoSync, c.SyncIntervalMinutes, c.ID)
@@ -94,6 +95,7 @@ func (s *Store) UpdateCompany(ctx context.Context, c *Company) error {
 // DeleteCompany removes a company and, by cascade, its memberships,
 // invoices, API keys and sync runs. ErrNotFound.
 func (s *Store) DeleteCompany(ctx context.Context, id int64) error {
+	defer s.keyAuthChanged()
 	res, err := s.q.ExecContext(ctx, `DELETE FROM companies WHERE id = $1`, id)
 	return s.mustAffect("delete company", res, err)
 }
@@ -123,6 +125,7 @@ func (s *Store) AddMembership(ctx context.Context, companyID, userID int64, role
 // ErrNotFound when the user was not a member.
 func (s *Store) RemoveMembership(ctx context.Context, companyID, userID int64) error {
 	return s.WithTx(ctx, func(tx *Store) error {
+		tx.keyAuthChanged()
 		res, err := tx.q.ExecContext(ctx, `DELETE FROM memberships WHERE company_id = $1 AND user_id = $2`, companyID, userID)
 		if err := tx.mustAffect("remove membership", res, err); err != nil {
 			return err

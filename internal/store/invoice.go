@@ -42,6 +42,26 @@ func (c nullIDCol) Scan(src any) error {
 	return nil
 }
 
+// invoiceBriefColumns are the columns of an invoice the API's list shows
+// (InvoiceFilter.Brief): fewer columns to convert per row.
+const invoiceBriefColumns = `id, anaf_id, message_type, cif_emitent, cif_beneficiar, document_type, invoice_number,
+	issue_date, due_date, currency, issuer_name, receiver_name, supplier_cif, total_amount, vat_amount, parse_error,
+	synced_at, duplicate_of, conflict_of`
+
+// scanBrief scans invoiceBriefColumns into inv, with dst (19 slots) as
+// the argument list, reused from row to row.
+func scanBrief(row interface{ Scan(...any) error }, inv *Invoice, d *sql.NullString, dst []any) error {
+	dst = append(dst[:0], &inv.ID, &inv.ANAFID, &inv.MessageType, &inv.CIFEmitent, &inv.CIFBeneficiar,
+		&inv.DocumentType, &inv.InvoiceNumber, d, &inv.DueDate, &inv.Currency, &inv.IssuerName,
+		&inv.ReceiverName, &inv.SupplierCIF, &inv.TotalAmount, &inv.VATAmount, &inv.ParseError,
+		timeCol{&inv.SyncedAt}, nullIDCol{&inv.DuplicateOf}, nullIDCol{&inv.ConflictOf})
+	if err := row.Scan(dst...); err != nil {
+		return err
+	}
+	inv.IssueDate = d.String
+	return nil
+}
+
 func scanInvoice(row interface{ Scan(...any) error }) (*Invoice, error) {
 	var (
 		inv Invoice

@@ -264,7 +264,7 @@ func (s *Store) listInvoices(ctx context.Context, f InvoiceFilter, where string,
 			ok = true
 		}
 		if ok {
-			list, err := s.invoicesByIDs(ctx, f.CompanyID, e.ids[min(f.Offset, len(e.ids)):min(f.Offset+f.Limit, len(e.ids))], op)
+			list, err := s.invoicesByIDs(ctx, f, e.ids[min(f.Offset, len(e.ids)):min(f.Offset+f.Limit, len(e.ids))], op)
 			return list, len(e.ids), err
 		}
 	}
@@ -281,20 +281,50 @@ func (s *Store) listInvoices(ctx context.Context, f InvoiceFilter, where string,
 			}
 		}
 	}
-	query := `SELECT ` + invoiceListColumns + ` FROM invoices WHERE ` + where + ` ORDER BY ` + order
+	query := `SELECT ` + listColumns(f) + ` FROM invoices WHERE ` + where + ` ORDER BY ` + order
 	if f.Limit > 0 {
-		query += fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(args)+1, len(args)+2)
+		query += " LIMIT $" + strconv.Itoa(len(args)+1) + " OFFSET $" + strconv.Itoa(len(args)+2)
 		args = append(args, f.Limit, max(f.Offset, 0))
 	}
 	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, 0, s.wrap(op, err)
 	}
-	list, err := collect(rows, op, s, scanInvoice)
+	list, err := s.collectList(rows, f, op)
 	if err != nil {
 		return nil, 0, err
 	}
 	return list, total, nil
+}
+
+func listColumns(f InvoiceFilter) string {
+	if f.Brief {
+		return invoiceBriefColumns
+	}
+	return invoiceListColumns
+}
+
+// collectList reads a page of invoices (f.Brief: the brief columns).
+func (s *Store) collectList(rows *sql.Rows, f InvoiceFilter, op string) ([]Invoice, error) {
+	if !f.Brief {
+		return collect(rows, op, s, scanInvoice)
+	}
+	defer rows.Close()
+	out := make([]Invoice, 0, max(min(f.Limit, 100), 0))
+	var (
+		d   sql.NullString
+		dst = make([]any, 0, 19)
+	)
+	for rows.Next() {
+		out = append(out, Invoice{CompanyID: f.CompanyID})
+		if err := scanBrief(rows, &out[len(out)-1], &d, dst); err != nil {
+			return nil, s.wrap(op, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(op, err)
+	}
+	return out, nil
 }
 
 func scanIDs(rows *sql.Rows) ([]int64, error) {
@@ -312,7 +342,8 @@ func scanIDs(rows *sql.Rows) ([]int64, error) {
 
 // invoicesByIDs loads the company's invoices of ids, in the order of ids
 // (a row deleted meanwhile is left out).
-func (s *Store) invoicesByIDs(ctx context.Context, companyID int64, ids []int64, op string) ([]Invoice, error) {
+func (s *Store) invoicesByIDs(ctx context.Context, f InvoiceFilter, ids []int64, op string) ([]Invoice, error) {
+	companyID := f.CompanyID
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -323,7 +354,7 @@ func (s *Store) invoicesByIDs(ctx context.Context, companyID int64, ids []int64,
 		err  error
 	)
 	if s.dialect == Postgres {
-		rows, err = s.query(ctx, `SELECT `+invoiceListColumns+` FROM invoices WHERE company_id = $1 AND id = ANY($2)`, companyID, ids)
+		rows, err = s.query(ctx, `SELECT `+listColumns(f)+` FROM invoices WHERE company_id = $1 AND id = ANY($2)`, companyID, ids)
 	} else {
 		b := make([]byte, 0, len(ids)*8+2)
 		b = append(b, '[')
@@ -334,12 +365,12 @@ func (s *Store) invoicesByIDs(ctx context.Context, companyID int64, ids []int64,
 			b = strconv.AppendInt(b, id, 10)
 		}
 		b = append(b, ']')
-		rows, err = s.query(ctx, `SELECT `+invoiceListColumns+` FROM invoices WHERE company_id = $1 AND id IN (SELECT value FROM json_each($2))`, companyID, string(b))
+		rows, err = s.query(ctx, `SELECT `+listColumns(f)+` FROM invoices WHERE company_id = $1 AND id IN (SELECT value FROM json_each($2))`, companyID, string(b))
 	}
 	if err != nil {
 		return nil, s.wrap(op, err)
 	}
-	got, err := collect(rows, op, s, scanInvoice)
+	got, err := s.collectList(rows, f, op)
 	if err != nil {
 		return nil, err
 	}

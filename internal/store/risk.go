@@ -217,7 +217,7 @@ func (s *Store) RiskCheckOf(ctx context.Context, companyID, invoiceID int64) (*R
 
 // RiskFlags returns the flags of one invoice of the company, by id.
 func (s *Store) RiskFlags(ctx context.Context, companyID, invoiceID int64) ([]RiskFlag, error) {
-	rows, err := s.q.QueryContext(ctx, `SELECT f.id, f.invoice_id, f.company_id, f.code, f.details, f.computed_at, f.checked_by, f.checked_at,
+	rows, err := s.query(ctx, `SELECT f.id, f.invoice_id, f.company_id, f.code, f.details, f.computed_at, f.checked_by, f.checked_at,
 			COALESCE(u.email, '')
 		FROM invoice_risk_flags f LEFT JOIN users u ON u.id = f.checked_by
 		WHERE f.company_id = $1 AND f.invoice_id = $2 ORDER BY f.id`, companyID, invoiceID)

@@ -84,9 +84,13 @@ type Store struct {
 	q       querier // db, or the transaction of a Store handed out by WithTx
 	inTx    bool
 	logger  *slog.Logger
-	stmts   *stmtCache // sync_batch.go: SQLite's prepared hot queries
-	cache   *listCache // lists' totals, deep-page ids, dashboard totals (invoice_list.go)
-	events  *eventHook // events.go: queues an event's dispatch in its transaction
+	stmts   *stmtCache    // sync_batch.go: SQLite's prepared hot queries
+	cache   *listCache    // lists' totals, deep-page ids, dashboard totals (invoice_list.go)
+	events  *eventHook    // events.go: queues an event's dispatch in its transaction
+	keys    *keyAuthCache // keyauth.go: short-lived cache of API key lookups
+	// keysDirty, in a transaction, is set when it changed what a key
+	// lookup finds: WithTx invalidates the key cache again after the commit.
+	keysDirty *bool
 	// sqlitePath is the database file ("" for PostgreSQL and in-memory
 	// SQLite); migrations lock PATH.migrate-lock.
 	sqlitePath string
@@ -146,7 +150,7 @@ func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("store: unsupported database URL (want sqlite:PATH or postgres://...): %q", redactURL(url))
 	}
-	s := &Store{db: db, dialect: dialect, q: db, logger: slog.New(slog.DiscardHandler), stmts: &stmtCache{}, cache: &listCache{}, events: &eventHook{}, sqlitePath: sqlitePath}
+	s := &Store{db: db, dialect: dialect, q: db, logger: slog.New(slog.DiscardHandler), stmts: &stmtCache{}, cache: &listCache{}, events: &eventHook{}, keys: &keyAuthCache{}, sqlitePath: sqlitePath}
 	if err := s.Ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -279,6 +283,7 @@ func (s *Store) SetLogger(l *slog.Logger) {
 // Close closes the pool.
 func (s *Store) Close() error {
 	s.closeStmts()
+	s.keys.epoch.Add(1) // no key lookup outlives the database
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
@@ -314,12 +319,16 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
 	txs := *s
 	txs.q = tx
 	txs.inTx = true
+	txs.keysDirty = new(bool)
 	if err := fn(&txs); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", s.mapErr(err))
+	}
+	if *txs.keysDirty {
+		s.keys.epoch.Add(1)
 	}
 	return nil
 }

@@ -76,6 +76,7 @@ func (s *Store) CreateCompanyWithOwner(ctx context.Context, cif, name string, ow
 // SetCompanyVerified marks a company verified (once; later calls keep the
 // first time). changed reports whether it was unverified before.
 func (s *Store) SetCompanyVerified(ctx context.Context, companyID, byUserID int64) (changed bool, err error) {
+	defer s.keyAuthChanged()
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE companies SET status = $1, verified_at = $2, verified_by = $3
 		WHERE id = $4 AND status <> $1`, CompanyVerified, s.tv(now()), nullInt64(byUserID), companyID)
@@ -220,6 +221,7 @@ func (s *Store) MarkANAFDenied(ctx context.Context, companyID, userID int64, unt
 func (s *Store) TakeOverCompany(ctx context.Context, companyID, userID int64) ([]string, error) {
 	var removed []string
 	err := s.WithTx(ctx, func(tx *Store) error {
+		tx.keyAuthChanged()
 		var status string
 		if err := tx.q.QueryRowContext(ctx, `SELECT status FROM companies WHERE id = $1`, companyID).Scan(&status); err != nil {
 			return tx.wrap("take over: company", err)

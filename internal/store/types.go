@@ -219,6 +219,9 @@ type InvoiceFilter struct {
 	SortDesc      bool
 	Limit         int
 	Offset        int
+	// Brief loads only what the API's list shows (invoiceBriefColumns):
+	// UploadID, Details, ANAFCreatedAt and ZIPSHA256 stay zero.
+	Brief bool
 }
 
 // SyncRun records one synchronisation of a company.

@@ -230,6 +230,7 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 	if len(p.Errors) == 0 {
 		sf := p.Filter.storeFilter() // export.go: the export uses the same filter
 		sf.Limit, sf.Offset = perPage, (p.Filter.Page-1)*perPage
+		sf.Brief = true // the columns newInvoiceRow shows
 		list, err := gw.Invoices(ctx, who, company.ID, sf, p.Filter.Partner)
 		if err != nil {
 			a.useCaseError(w, r, err, "/")
