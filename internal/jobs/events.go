@@ -124,25 +124,24 @@ type dispatchWorker struct {
 }
 
 func (w *dispatchWorker) Work(ctx context.Context, job *river.Job[DispatchEventArgs]) error {
-	ids := job.Args.EventIDs
-	if job.Args.EventID != 0 {
-		ids = append([]int64{job.Args.EventID}, ids...)
-	}
-	// Each event of a batch is dispatched even when another fails; the
-	// job is retried with them all (Dispatch skips a dispatched event).
-	var errs []error
-	for _, id := range ids {
-		if err := ctx.Err(); err != nil {
-			errs = append(errs, err)
-			break
-		}
-		if err := w.r.opts.Webhooks.Dispatch(ctx, id); err != nil {
-			w.r.log.Warn("dispatching an event", slog.Int64("event_id", id), slog.Int("attempt", job.Attempt),
+	if len(job.Args.EventIDs) > 0 {
+		// A sync batch's events; retried with them all (a dispatched
+		// one is skipped).
+		if err := w.r.opts.Webhooks.DispatchMany(ctx, job.Args.EventIDs); err != nil {
+			w.r.log.Warn("dispatching events", slog.Int("events", len(job.Args.EventIDs)), slog.Int("attempt", job.Attempt),
 				slog.String("error", err.Error()))
-			errs = append(errs, err)
+			return err
 		}
 	}
-	return errors.Join(errs...)
+	if job.Args.EventID == 0 {
+		return nil
+	}
+	if err := w.r.opts.Webhooks.Dispatch(ctx, job.Args.EventID); err != nil {
+		w.r.log.Warn("dispatching an event", slog.Int64("event_id", job.Args.EventID), slog.Int("attempt", job.Attempt),
+			slog.String("error", err.Error()))
+		return err
+	}
+	return nil
 }
 
 type deliverWorker struct {
