@@ -7,7 +7,11 @@
 // It polls only sync_runs (a small table): counting invoices while the
 // sync runs would itself scan the archive. It then prints one line:
 //
-//	seconds archived listed gw_cpu_ms db_cpu_ms rss_start_kib rss_peak_kib rss_end_kib
+//	seconds archived listed gw_cpu_ms db_cpu_ms rss_start_kib rss_peak_kib rss_end_kib drain_s gw_all_ms db_all_ms
+//
+// drain_s is how long the background jobs the sync left (its events'
+// dispatch, risk checks, validation) took to finish after it (at most
+// -drain); gw_all_ms and db_all_ms are the CPU times counted then.
 //
 // seconds runs from the first sync run seen to the last one finished;
 // archived counts the invoices; listed sums what the runs listed for the
@@ -34,6 +38,7 @@ func main() {
 	companies := flag.Int("companies", 1, "companies whose first sync is waited for")
 	pid := flag.Int("pid", 0, "the gateway's process id (CPU time and RSS); 0: not measured")
 	timeout := flag.Duration("timeout", 30*time.Minute, "give up after")
+	drain := flag.Duration("drain", 3*time.Minute, "after the sync, wait at most this long for its background jobs")
 	flag.Parse()
 	ctx := context.Background()
 	start := time.Now()
@@ -101,23 +106,45 @@ func main() {
 	}
 	secs := time.Since(first).Seconds()
 	sample()
-	var gwCPU, dbCPU int64 = -1, -1
-	if *pid > 0 {
-		gwCPU = cpuTicks(*pid) * 1000 / clockTicks
-	}
-	if pg {
-		var t int64
-		for _, v := range backends {
-			t += v
+	cpu := func() (gw, db int64) {
+		gw, db = -1, -1
+		if *pid > 0 {
+			gw = cpuTicks(*pid) * 1000 / clockTicks
 		}
-		dbCPU = t * 1000 / clockTicks
+		if pg {
+			var t int64
+			for _, v := range backends {
+				t += v
+			}
+			db = t * 1000 / clockTicks
+		}
+		return gw, db
 	}
+	gwCPU, dbCPU := cpu()
+	// The work the sync leaves to background jobs (its events' dispatch,
+	// the risk checks of received invoices, validation): waited for up to
+	// -drain, then the CPU counted again.
+	drainStart := time.Now()
+	for quiet := 0; quiet < 3 && time.Since(drainStart) < *drain; {
+		sample()
+		var n int
+		err := st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE state IN ('available', 'running', 'retryable', 'scheduled')
+			AND kind IN ('dispatch_event', 'deliver_webhook', 'check_risks', 'validate_archive', 'send_mail')`).Scan(&n)
+		if err == nil && n == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	drainSecs := time.Since(drainStart).Seconds()
+	gwAll, dbAll := cpu()
 	var n, listed int
 	if err := st.DB().QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM invoices), (SELECT COALESCE(SUM(found_count), 0) FROM sync_runs)`).Scan(&n, &listed); err != nil {
 		fmt.Fprintln(os.Stderr, "syncwait:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("%.3f %d %d %d %d %d %d %d\n", secs, n, listed, gwCPU, dbCPU, rssStart, rssPeak, rssEnd)
+	fmt.Printf("%.3f %d %d %d %d %d %d %d %.1f %d %d\n", secs, n, listed, gwCPU, dbCPU, rssStart, rssPeak, rssEnd, drainSecs, gwAll, dbAll)
 }
 
 // clockTicks is USER_HZ, 100 on Linux.

@@ -371,7 +371,12 @@ func (s *Server) handleDescarcare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	locked := true
+	defer func() {
+		if locked {
+			s.mu.Unlock()
+		}
+	}()
 	a := s.st.Archives[id]
 	if a == nil {
 		eroare(w, titluDescarc, "Pentru id=%s nu exista inregistrata nici o factura", id)
@@ -393,15 +398,22 @@ func (s *Server) handleDescarcare(w http.ResponseWriter, r *http.Request) {
 		eroare(w, titluDescarc, "S-au facut deja %d descarcari de mesaj in cursul zilei", s.opts.DownloadsPerDay)
 		return
 	}
-	z, err := s.zipLocked(a)
-	if err == nil && a.OtherLayout {
-		z, err = s.otherLayoutZIPLocked(a)
+	// The ZIP (a signature and deflate) is built outside the lock, from a
+	// copy of the archive: parallel downloads do not wait for each other.
+	arc, doc := *a, s.docs[a.DocHash]
+	s.mu.Unlock()
+	locked = false
+	z, err := s.buildZIP(&arc, doc)
+	if err == nil && arc.OtherLayout {
+		z, err = s.otherLayoutZIP(&arc, doc)
 	}
 	if err != nil {
 		s.springError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
+	s.mu.Lock()
 	s.downloads[id]++ // total, reported by /__sim/stats
+	s.mu.Unlock()
 	markOK(r)
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+id+`.zip"`)

@@ -100,7 +100,12 @@ func (s *Server) VerifySignature(index string, doc, signature []byte) error {
 
 // zipLocked builds the deterministic ZIP of archive a.
 func (s *Server) zipLocked(a *archive) ([]byte, error) {
-	doc := s.docs[a.DocHash]
+	return s.buildZIP(a, s.docs[a.DocHash])
+}
+
+// buildZIP builds the deterministic ZIP of archive a with its document
+// doc; it reads no mutable state of s (descarcare builds outside s.mu).
+func (s *Server) buildZIP(a *archive, doc []byte) ([]byte, error) {
 	z, err := invoice.BuildArchive(a.UploadIndex, doc, s.signatureXML(a.UploadIndex, doc))
 	if err != nil {
 		return nil, fmt.Errorf("anafsim: archive %s: %w", a.DownloadID, err)

@@ -135,7 +135,12 @@ func (s *Server) ListAlsoFor(downloadID, cif, listCIF string) error {
 // the download id: a valid ZIP that ANAF's layout (API.md §5) does not
 // describe.
 func (s *Server) otherLayoutZIPLocked(a *archive) ([]byte, error) {
-	doc := s.docs[a.DocHash]
+	return s.otherLayoutZIP(a, s.docs[a.DocHash])
+}
+
+// otherLayoutZIP is otherLayoutZIPLocked with the document given (no
+// mutable state of s read).
+func (s *Server) otherLayoutZIP(a *archive, doc []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for _, f := range []struct {

@@ -19,15 +19,26 @@ import (
 //
 //	go test ./internal/anafsync/ -run '^$' -bench BenchmarkSync -benchtime 3x
 func BenchmarkSync(b *testing.B) {
-	for _, n := range []int{50, 200} {
-		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+	for _, db := range []struct {
+		name string
+		open func(testing.TB) *store.Store
+	}{{"sqlite", storetest.NewSQLite}, {"postgres", storetest.NewPostgres}} {
+		for _, n := range []int{50, 200, 2000} {
+			b.Run(fmt.Sprintf("%s/N=%d", db.name, n), func(b *testing.B) { benchSync(b, db.open, n) })
+		}
+	}
+}
+
+func benchSync(b *testing.B, open func(testing.TB) *store.Store, n int) {
+	{
+		{
 			var (
 				archived int
 				elapsed  time.Duration
 			)
 			for range b.N {
 				b.StopTimer()
-				tb := setup(b, storetest.NewSQLite(b), options{invoices: n})
+				tb := setup(b, open(b), options{invoices: n, noQuotas: true})
 				var companies []*store.Company
 				cifs := make([]string, 0)
 				for cif := range tb.sim.CIFs() {
@@ -53,6 +64,6 @@ func BenchmarkSync(b *testing.B) {
 			}
 			b.ReportMetric(float64(archived)/elapsed.Seconds(), "invoices/s")
 			b.ReportMetric(float64(archived)/float64(b.N), "invoices/op")
-		})
+		}
 	}
 }

@@ -53,6 +53,7 @@ type options struct {
 	logger   func(testing.TB) *slog.Logger   // default: discard
 	files    func(n int) []invoicegen.File   // default: invoicegen.Generate(n, testSeed)
 	clock    func() time.Time                // start time; default 2026-01-15 10:00 UTC
+	noQuotas bool                            // no quotas in the simulator nor in the client's accounting (benchmarks)
 }
 
 type testBundle struct {
@@ -86,7 +87,7 @@ func setup(t testing.TB, st *store.Store, opts options) *testBundle {
 		logger = opts.logger(t)
 	}
 	simOpts := anafsim.Options{ClientID: testClientID, ClientSecret: testClientSecret, AutoApprove: true,
-		Now: b.clock.Now, Logger: logger}
+		Now: b.clock.Now, Logger: logger, NoQuotas: opts.noQuotas}
 	for _, c := range invoicegen.Companies {
 		simOpts.KnownCIFs = append(simOpts.KnownCIFs, c.CIF)
 	}
@@ -115,6 +116,11 @@ func setup(t testing.TB, st *store.Store, opts options) *testBundle {
 	b.client = anaf.New(anaf.Config{BaseURL: b.srv.URL, OAuthURL: b.srv.URL, Env: anaf.EnvTest,
 		ClientID: testClientID, ClientSecret: testClientSecret, RedirectURI: testRedirect,
 		Now: b.clock.Now, Timeout: 10 * time.Second})
+	if opts.noQuotas {
+		b.client = anaf.New(anaf.Config{BaseURL: b.srv.URL, OAuthURL: b.srv.URL, Env: anaf.EnvTest,
+			ClientID: testClientID, ClientSecret: testClientSecret, RedirectURI: testRedirect,
+			Now: b.clock.Now, Timeout: 10 * time.Second, Quota: anaf.UnlimitedQuota})
+	}
 
 	spec, err := secretbox.Generate("test")
 	require.NoError(t, err)

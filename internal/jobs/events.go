@@ -42,7 +42,10 @@ var eventUnique = river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
 
 // DispatchEventArgs is the dispatch_event job.
 type DispatchEventArgs struct {
-	EventID int64 `json:"event_id"`
+	EventID int64 `json:"event_id,omitempty"`
+	// EventIDs: the events of one sync batch, dispatched by one job
+	// (store.EventBatchQueue), in order.
+	EventIDs []int64 `json:"event_ids,omitempty"`
 }
 
 // Kind is "dispatch_event".
@@ -101,6 +104,13 @@ func (r *Runner) EventRecorded(ctx context.Context, tx *sql.Tx, eventID int64) e
 	return err
 }
 
+// EventsRecorded queues the dispatch of several events in one job, in the
+// store's transaction (store.EventBatchQueue).
+func (r *Runner) EventsRecorded(ctx context.Context, tx *sql.Tx, eventIDs []int64) error {
+	_, err := r.client.InsertTx(ctx, tx, DispatchEventArgs{EventIDs: eventIDs}, nil)
+	return err
+}
+
 // DeliveryQueued queues an attempt of a delivery in the store's
 // transaction (store.EventQueue).
 func (r *Runner) DeliveryQueued(ctx context.Context, tx *sql.Tx, deliveryID int64) error {
@@ -114,6 +124,18 @@ type dispatchWorker struct {
 }
 
 func (w *dispatchWorker) Work(ctx context.Context, job *river.Job[DispatchEventArgs]) error {
+	if len(job.Args.EventIDs) > 0 {
+		// A sync batch's events; retried with them all (a dispatched
+		// one is skipped).
+		if err := w.r.opts.Webhooks.DispatchMany(ctx, job.Args.EventIDs); err != nil {
+			w.r.log.Warn("dispatching events", slog.Int("events", len(job.Args.EventIDs)), slog.Int("attempt", job.Attempt),
+				slog.String("error", err.Error()))
+			return err
+		}
+	}
+	if job.Args.EventID == 0 {
+		return nil
+	}
 	if err := w.r.opts.Webhooks.Dispatch(ctx, job.Args.EventID); err != nil {
 		w.r.log.Warn("dispatching an event", slog.Int64("event_id", job.Args.EventID), slog.Int("attempt", job.Attempt),
 			slog.String("error", err.Error()))

@@ -42,10 +42,29 @@ func (s *Store) chainHead(ctx context.Context, companyID int64) (*chain.Entry, e
 
 // appendChain appends entries for the invoices to their company's chain,
 // in order, inside the transaction of s (WithTx), and moves the head.
+//
+// In an ArchiveBatch transaction the head is locked at the company's first
+// append of the batch and moved once, when the batch ends (endBatch).
 func (s *Store) appendChain(ctx context.Context, companyID int64, invs []*Invoice, at time.Time) (*chain.Entry, error) {
-	head, err := s.chainHead(ctx, companyID)
-	if err != nil {
-		return nil, err
+	var bh *batchHead
+	if s.batch != nil {
+		bh = s.batch.heads[companyID]
+	}
+	var head *chain.Entry
+	if bh != nil {
+		head = bh.entry
+	} else {
+		var err error
+		if head, err = s.chainHead(ctx, companyID); err != nil {
+			return nil, err
+		}
+		if s.batch != nil {
+			if s.batch.heads == nil {
+				s.batch.heads = map[int64]*batchHead{}
+			}
+			bh = &batchHead{entry: head}
+			s.batch.heads[companyID] = bh
+		}
 	}
 	for _, inv := range invs {
 		e := chain.Next(head, companyID, inv.ID, inv.ANAFID, inv.ZIPSHA256, at)
@@ -53,6 +72,12 @@ func (s *Store) appendChain(ctx context.Context, companyID int64, invs []*Invoic
 			return nil, s.wrap("append archive chain", err)
 		}
 		head = &e
+	}
+	if bh != nil {
+		if len(invs) > 0 {
+			bh.entry, bh.moved = head, true
+		}
+		return head, nil
 	}
 	if head != nil {
 		if _, err := s.exec(ctx, setChainHeadSQL, companyID, head.Seq, head.EntryHash); err != nil {

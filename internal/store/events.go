@@ -29,6 +29,29 @@ type EventQueue interface {
 	DeliveryQueued(ctx context.Context, tx *sql.Tx, deliveryID int64) error
 }
 
+// EventBatchQueue is an EventQueue that queues the dispatch of several
+// events at once (one job): ArchiveBatch records an event per archived
+// invoice and queues them together when its batch ends (issue 16: one job
+// per event was a fifth of the sync's CPU on SQLite).
+type EventBatchQueue interface {
+	EventQueue
+	EventsRecorded(ctx context.Context, tx *sql.Tx, eventIDs []int64) error
+}
+
+// queueEvents queues the dispatch of the events recorded by a batch, in
+// its transaction.
+func (s *Store) queueEvents(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	q, ok := s.eventQueue().(EventBatchQueue)
+	tx := s.SQLTx()
+	if !ok || tx == nil {
+		return nil // recorded without a queue: the periodic sweep dispatches them
+	}
+	return s.wrap("queue events", q.EventsRecorded(ctx, tx, ids))
+}
+
 type eventHook struct {
 	mu sync.RWMutex
 	q  EventQueue
@@ -141,6 +164,10 @@ func (s *Store) recordEvent(ctx context.Context, ev *Event) (bool, error) {
 		return false, s.wrap("record event", err)
 	}
 	if q := s.eventQueue(); q != nil {
+		if _, ok := q.(EventBatchQueue); ok && s.batch != nil {
+			s.batch.events = append(s.batch.events, ev.ID) // queued when the batch ends (queueEvents)
+			return true, nil
+		}
 		if tx := s.SQLTx(); tx != nil {
 			if err := q.EventRecorded(ctx, tx, ev.ID); err != nil {
 				return false, s.wrap("queue event", err)

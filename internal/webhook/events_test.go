@@ -161,3 +161,55 @@ func (refusingQueue) DeliveryQueued(context.Context, *sql.Tx, int64) error {
 }
 
 func itoa(v int64) string { b, _ := json.Marshal(v); return string(b) }
+
+// countingSubscriber counts the events it is told of.
+type countingSubscriber struct{ n map[string]int }
+
+func (c *countingSubscriber) Notify(_ context.Context, ev notify.Event) error {
+	c.n[ev.ID]++
+	return nil
+}
+
+// TestDispatchMany: a sync batch's events dispatched by one job get what
+// Dispatch gives each (data, a delivery per wanting endpoint, the
+// subscribers told, marked dispatched); run again, no second delivery.
+func TestDispatchMany(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := t.Context()
+		u, err := st.CreateUser(ctx, "o@example.ro", "x", false, store.UserApproved)
+		require.NoError(t, err)
+		c, err := st.CreateCompanyWithOwner(ctx, "12345674", "ALFA SRL", u.ID)
+		require.NoError(t, err)
+		spec, err := secretbox.Generate("t")
+		require.NoError(t, err)
+		keys, err := secretbox.Parse(spec)
+		require.NoError(t, err)
+		enc, err := keys.Encrypt([]byte(webhook.NewSecret()))
+		require.NoError(t, err)
+		ep := &store.WebhookEndpoint{CompanyID: c.ID, URL: "https://203.0.113.9/h", EventTypes: []string{notify.UploadNOK}, SecretEnc: enc}
+		require.NoError(t, st.CreateWebhookEndpoint(ctx, ep))
+		subs := &countingSubscriber{n: map[string]int{}}
+		d := &webhook.Deliverer{Store: st, Keys: keys, Logger: slog.New(slog.DiscardHandler), BaseURL: "https://gw",
+			Subscribers: []notify.Subscriber{subs}}
+		var ids []int64
+		for _, typ := range []string{notify.UploadNOK, notify.UploadOK, notify.UploadNOK} {
+			ev := &store.Event{CompanyID: c.ID, Type: typ}
+			_, err := st.RecordEvent(ctx, ev)
+			require.NoError(t, err)
+			ids = append(ids, ev.ID)
+		}
+		require.NoError(t, d.DispatchMany(ctx, append(ids, 1<<40))) // an unknown id is skipped
+		require.NoError(t, d.DispatchMany(ctx, ids))
+		dls, err := st.WebhookDeliveries(ctx, ep.ID, 10)
+		require.NoError(t, err)
+		require.Len(t, dls, 2, "one delivery per upload.nok, not again")
+		for _, id := range ids {
+			ev, err := st.EventByID(ctx, id)
+			require.NoError(t, err)
+			require.NotNil(t, ev.DispatchedAt)
+			require.NotEmpty(t, ev.Data)
+			require.Equal(t, 1, subs.n[ev.PublicID], "told once: the second run skips dispatched events")
+		}
+	})
+}
