@@ -138,6 +138,7 @@ code() { curl -s -o /dev/null -w '%{http_code}' -H "X-API-KEY: $key" "http://127
 echo "before: $(code)"
 id=$(efa apikey list --company RO12345674 | cut -f1)
 efa apikey revoke --company RO12345674 "$id"
+sleep 6   # the gateway, another process, keeps a key lookup 5 s (docs/security.md)
 echo "after: $(code)"
 efa revalidate
 efa rotate-key --forget-undecryptable

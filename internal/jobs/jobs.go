@@ -218,7 +218,7 @@ func Migrate(ctx context.Context, st *store.Store, logger *slog.Logger) error {
 		return nil
 	}
 	if st.Dialect() != store.Postgres {
-		return migrate()
+		return st.WithSQLiteMigrationLock(ctx, migrate)
 	}
 	conn, err := st.DB().Conn(ctx)
 	if err != nil {

@@ -60,3 +60,21 @@ func (l *sqliteMigrationLocker) SessionUnlock(_ context.Context, _ *sql.Conn) er
 	l.db, l.tx = nil, nil
 	return err
 }
+
+// WithSQLiteMigrationLock runs fn holding the cross-process migration lock
+// of a SQLite file database (the one goose's migrations take, released
+// before fn's caller takes it again), for other schemas migrated next to
+// ours: River's, whose migrator two processes starting together would
+// otherwise both apply ("table river_notification already exists").
+// PostgreSQL and in-memory SQLite run fn as is.
+func (s *Store) WithSQLiteMigrationLock(ctx context.Context, fn func() error) error {
+	if s.dialect == Postgres || s.sqlitePath == "" {
+		return fn()
+	}
+	l := &sqliteMigrationLocker{path: s.sqlitePath + ".migrate-lock"}
+	if err := l.SessionLock(ctx, nil); err != nil {
+		return err
+	}
+	defer func() { _ = l.SessionUnlock(context.WithoutCancel(ctx), nil) }()
+	return fn()
+}
