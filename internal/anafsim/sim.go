@@ -58,6 +58,7 @@ const (
 	DefaultRASPTipBuyer    = "MESAJ CUMPARATOR TRANSMIS"
 	DefaultSerial          = "34:00:00:25:69:aa:bb:cc:dd:00:25:69"
 	loadSpread             = 50 * 24 * time.Hour // data_creare spread of loaded files
+	loadRecent             = 5 * time.Minute     // a loaded file's data_creare is at least this old at its first load
 	retention              = 60 * 24 * time.Hour // listable/downloadable period
 )
 

@@ -238,7 +238,7 @@ func (s *Server) loadLocked(data []byte, d *docInfo) {
 	}
 	s.loadedHash[key] = true
 	offset := time.Duration(binary.BigEndian.Uint64(sum[8:16])%uint64(loadSpread/time.Minute)) * time.Minute
-	created := first.Add(-offset)
+	created := loadedCreated(first, offset, d.IssueDate)
 	idx := hashID("50", s.uploadTaken, []byte("upload"), data)
 	dl := hashID("30", s.downloadTaken, []byte("download"), data)
 	uploader := d.SellerCIF
@@ -252,6 +252,31 @@ func (s *Server) loadLocked(data []byte, d *docInfo) {
 	}
 	s.st.Uploads[idx] = u
 	s.publishOKLocked(u, created)
+}
+
+// loadedCreated is a loaded file's data_creare: offset before its first
+// load, but never before its issue date (BT-2, a day in Romania) — ANAF
+// cannot have received an invoice before it was issued. An invoice issued
+// within the spread gets a time between its issue day and the first load,
+// drawn from offset too; one issued later than that (dated in the future)
+// is left at the latest time allowed. Never within loadRecent of the first
+// load, so that a sync started at once lists it (the gateway lists up to a
+// minute ago).
+func loadedCreated(first time.Time, offset time.Duration, issueDate string) time.Time {
+	latest := first.Add(-loadRecent)
+	created := first.Add(-offset)
+	if created.After(latest) {
+		created = latest
+	}
+	day, err := time.ParseInLocation(time.DateOnly, issueDate, bucharest)
+	if err != nil || !created.Before(day) {
+		return created
+	}
+	span := latest.Sub(day)
+	if span <= time.Minute {
+		return latest
+	}
+	return day.Add(offset % span).UTC().Truncate(time.Minute)
 }
 
 // publishOKLocked creates the archive and the TRIMISA/PRIMITA messages of u.

@@ -109,3 +109,23 @@ func TestDeterministicIDsAndZips(t *testing.T) {
 		require.Contains(t, s3.st.Archives, id)
 	}
 }
+
+// TestLoadedCreatedNotBeforeIssue: a loaded invoice's data_creare is never
+// before its issue day in Romania nor within loadRecent of its first load,
+// and stays inside the spread; the demo's invoices, dated around today,
+// were otherwise "received" by ANAF weeks before they were issued.
+func TestLoadedCreatedNotBeforeIssue(t *testing.T) {
+	t.Parallel()
+	first := time.Date(2026, 12, 7, 19, 0, 0, 0, time.UTC)
+	for _, issue := range []string{"2026-12-07", "2026-12-01", "2026-11-20", "2026-10-01", "2025-01-15", "2026-12-20", "not a date"} {
+		day, err := time.ParseInLocation(time.DateOnly, issue, bucharest)
+		for off := time.Duration(0); off < loadSpread; off += 97 * time.Minute {
+			c := loadedCreated(first, off, issue)
+			require.False(t, c.After(first.Add(-loadRecent)), "%s %v: %v after the latest time", issue, off, c)
+			require.False(t, c.Before(first.Add(-loadSpread)), "%s %v: %v before the spread", issue, off, c)
+			if err == nil && day.Before(first.Add(-loadRecent)) {
+				require.False(t, c.Before(day), "%s %v: %v before the issue day", issue, off, c)
+			}
+		}
+	}
+}
