@@ -71,14 +71,21 @@ func (a *app) submitAddCompany(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		f.Errors["cif"] = a.t(r, "companies.cif.invalid")
 	}
+	nameErr := a.t(r, "form.required")
 	if f.Name == "" && len(f.Errors) == 0 {
 		// Name left empty: ANAF's VAT-payer register names the CIF (taxpayer.go).
-		if found := a.lookupTaxpayerCIF(r, f.CIF); found.Found != nil && found.Name != "" {
+		found := a.lookupTaxpayerCIF(r, f.CIF)
+		switch {
+		case found.Found != nil && found.Name != "":
 			f.Name, f.Found = found.Name, found.Found
+		case found.Errors["cif"] == a.t(r, "tenancy.taxpayer_unavailable"): // it says to type the name
+			nameErr = found.Errors["cif"]
+		case found.Errors["cif"] != "": // e.g. the register does not know the CIF: say so
+			nameErr = found.Errors["cif"] + " " + a.t(r, "companies.name.type_it")
 		}
 	}
 	if f.Name == "" {
-		f.Errors["name"] = a.t(r, "form.required")
+		f.Errors["name"] = nameErr
 	} else if utf8.RuneCountInString(f.Name) > 200 {
 		f.Name = string([]rune(f.Name)[:200])
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/stretchr/testify/require"
 
+	"github.com/efactura-gateway/efactura/internal/anaf"
 	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/invoice"
@@ -866,3 +867,34 @@ func TestNewRequiresGatewayAndSessions(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// unknownTaxpayers is a VAT-payer register that knows no CIF.
+type unknownTaxpayers struct{}
+
+func (unknownTaxpayers) Taxpayer(context.Context, string, string) (*anaf.VATRecord, bool, error) {
+	return nil, false, nil
+}
+
+// TestAddCompanyNameNotInRegister: a CIF whose name was left empty (to be
+// filled from ANAF's register) that the register does not know is refused
+// with the register's answer and what to do, not a bare "required"; with
+// no register at all the form says it did not answer.
+func TestAddCompanyNameNotInRegister(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(d *Deps) { d.Gateway.Taxpayers = unknownTaxpayers{} })
+	alice := b.user(t, "alice@example.ro", store.UserApproved, false)
+	br := b.browser(t)
+	br.login(alice.Email)
+	p := br.post("/companies", url.Values{"cif": {"14399840"}, "name": {""}})
+	require.Equal(t, http.StatusUnprocessableEntity, p.Status)
+	require.Contains(t, p.Body, "ANAF nu cunoaște acest CIF. Scrieți denumirea companiei.")
+	require.NotContains(t, p.Body, "Câmp obligatoriu.")
+
+	b = setup(t)
+	bob := b.user(t, "bob@example.ro", store.UserApproved, false)
+	br = b.browser(t)
+	br.login(bob.Email)
+	p = br.post("/companies", url.Values{"cif": {"14399840"}, "name": {""}})
+	require.Equal(t, http.StatusUnprocessableEntity, p.Status)
+	require.Contains(t, p.Body, "Registrul ANAF nu a răspuns; scrieți numele.")
+}
