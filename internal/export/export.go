@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -291,6 +292,14 @@ func Filename(cif, format string, now time.Time) string {
 		return '_'
 	}, cif)
 	return fmt.Sprintf("facturi_%s_%s.%s", safe, now.In(bucharest).Format(time.DateOnly), format)
+}
+
+// LinesName is the file name of an export with one row per invoice line:
+// name (Filename's) with "_linii" before its extension, so that the two
+// exports of one list made the same day do not overwrite each other.
+func LinesName(name string) string {
+	ext := filepath.Ext(name)
+	return strings.TrimSuffix(name, ext) + "_linii" + ext
 }
 
 // Write writes rows in format ("csv", "csv-ro" or "xlsx", see Formats)

@@ -498,5 +498,6 @@ func TestFilename(t *testing.T) {
 	at := time.Date(2025, 12, 31, 22, 30, 0, 0, time.UTC)
 	require.Equal(t, "facturi_98765438_2026-01-01.csv", export.Filename("98765438", "csv", at))
 	require.Equal(t, "facturi_RO_1_2_2026-01-01.xlsx", export.Filename("RO/1\"2", "xlsx", at))
+	require.Equal(t, "facturi_98765438_2026-01-01_linii.csv", export.LinesName(export.Filename("98765438", "csv-ro", at)))
 	require.ErrorContains(t, export.Write(&bytes.Buffer{}, "pdf", nil, export.Options{}), `unknown format "pdf"`)
 }

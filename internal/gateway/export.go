@@ -102,5 +102,13 @@ func (s *Service) Export(ctx context.Context, p Principal, req ExportRequest) (*
 	if err := export.Write(&buf, req.Format, rows, export.Options{Lines: req.Lines, Lang: req.Lang}); err != nil {
 		return nil, err
 	}
-	return &Document{Body: buf.Bytes(), ContentType: contentType, FileName: export.Filename(c.CIF, req.Format, s.now())}, nil
+	return &Document{Body: buf.Bytes(), ContentType: contentType, FileName: exportName(export.Filename(c.CIF, req.Format, s.now()), req.Lines)}, nil
+}
+
+// exportName is an export's file name, marked when it has a row per line.
+func exportName(name string, lines bool) string {
+	if lines {
+		return export.LinesName(name)
+	}
+	return name
 }

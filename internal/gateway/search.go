@@ -165,7 +165,7 @@ func (s *Service) SearchExport(ctx context.Context, p Principal, req SearchReque
 	if err := export.Write(&buf, format, rows, export.Options{Lines: lines, Lang: lang}); err != nil {
 		return nil, err
 	}
-	return &Document{Body: buf.Bytes(), ContentType: contentType, FileName: export.Filename(scopeName(cs), format, s.now())}, nil
+	return &Document{Body: buf.Bytes(), ContentType: contentType, FileName: exportName(export.Filename(scopeName(cs), format, s.now()), lines)}, nil
 }
 
 // BulkMaxInvoices is the most invoices one bulk ZIP holds (Service.BulkCap
