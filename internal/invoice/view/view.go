@@ -87,7 +87,13 @@ type View struct {
 
 // KV is a labelled value; Code is the code the value names ("380",
 // "RO-CJ"), "" when the value is not a code's name.
-type KV struct{ K, V, Code string }
+type KV struct {
+	K, V, Code string
+	// Search, when set, is a term the web page links to its search (a
+	// preceding invoice's number: the original of a credit note); the PDF
+	// shows V only.
+	Search string
+}
 
 // Party is the seller, the buyer, the payee, the tax representative or
 // the delivery.
@@ -244,7 +250,9 @@ func metaRows(inv *invoice.Invoice, L Labels, lang Lang) []KV {
 		if pr.IssueDate != "" {
 			ref += " " + L.Of + " " + date(pr.IssueDate, lang)
 		}
-		add(L.Preceding, ref)
+		if ref = strings.TrimSpace(ref); ref != "" {
+			rows = append(rows, KV{K: L.Preceding, V: ref, Search: pr.ID})
+		}
 	}
 	add(L.BuyerRef, inv.BuyerReference)
 	add(L.OrderRef, inv.OrderReference)

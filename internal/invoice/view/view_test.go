@@ -122,3 +122,19 @@ func TestTitlesAndSigns(t *testing.T) {
 	inv.DocumentType, inv.TypeCode = invoice.DocInvoice, "386"
 	require.Equal(t, "Factură de avans", view.New(inv, nil, view.RO).Title)
 }
+
+// TestPrecedingInvoiceSearch: a credit note's preceding invoice is a meta
+// row carrying its number as a search term (the web page links it).
+func TestPrecedingInvoiceSearch(t *testing.T) {
+	t.Parallel()
+	inv := &invoice.Invoice{DocumentType: invoice.DocCreditNote, Number: "CN-2", IssueDate: "2026-02-01", Currency: "RON",
+		PrecedingInvoices: []invoice.DocumentReference{{ID: "EPS-0001", IssueDate: "2026-01-15"}, {IssueDate: "2026-01-10"}}}
+	v := view.New(inv, nil, view.RO)
+	var found []view.KV
+	for _, r := range v.Meta {
+		if r.K == "Factura inițială" {
+			found = append(found, r)
+		}
+	}
+	require.Equal(t, []view.KV{{K: "Factura inițială", V: "EPS-0001 din 15.01.2026", Search: "EPS-0001"}, {K: "Factura inițială", V: "din 10.01.2026"}}, found)
+}
