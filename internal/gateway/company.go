@@ -93,3 +93,13 @@ func (s *Service) InvoiceCount(ctx context.Context, a Actor, companyID int64) (i
 func (s *Service) Companies(ctx context.Context, a Actor) ([]store.Company, error) {
 	return s.Store.CompaniesForUser(ctx, a.UserID)
 }
+
+// JoinRequestsToDecide lists the pending join requests of the companies
+// the actor owns: theirs to accept or decline on the company's settings
+// page. None while impersonating (the admin would see another's).
+func (s *Service) JoinRequestsToDecide(ctx context.Context, a Actor) ([]JoinRequest, error) {
+	if a.UserID == 0 || a.Impersonated() {
+		return nil, nil
+	}
+	return s.Store.PendingJoinRequestsToDecide(ctx, a.UserID)
+}

@@ -406,6 +406,18 @@ func (s *Store) PendingJoinRequestsForUser(ctx context.Context, userID int64) ([
 	return collect(rows, "join requests for user", s, scanJoin)
 }
 
+// PendingJoinRequestsToDecide lists the pending join requests of the
+// companies userID owns (theirs to accept or decline), oldest first.
+func (s *Store) PendingJoinRequestsToDecide(ctx context.Context, userID int64) ([]JoinRequest, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT `+joinColumns+joinFrom+`
+		WHERE j.status = 'pending' AND j.company_id IN (SELECT m.company_id FROM memberships m WHERE m.user_id = $1 AND m.role = 'owner')
+		ORDER BY j.created_at, j.id`, userID)
+	if err != nil {
+		return nil, s.wrap("join requests to decide", err)
+	}
+	return collect(rows, "join requests to decide", s, scanJoin)
+}
+
 // DecideJoinRequest moves a pending request to status (accepted, declined,
 // revoked). ErrNotFound when it is not pending.
 func (s *Store) DecideJoinRequest(ctx context.Context, id int64, status string, byUserID int64) error {

@@ -436,6 +436,14 @@ func TestJoinRequestsStore(t *testing.T) {
 		_, err = st.JoinRequestByID(ctx, 999999)
 		require.ErrorIs(t, err, store.ErrNotFound)
 
+		toDecide, err := st.PendingJoinRequestsToDecide(ctx, owner.ID)
+		require.NoError(t, err)
+		require.Len(t, toDecide, 3, "the owner decides on both companies' requests")
+		require.Equal(t, []int64{ja.ID, jb.ID, ja2.ID}, []int64{toDecide[0].ID, toDecide[1].ID, toDecide[2].ID})
+		toDecide, err = st.PendingJoinRequestsToDecide(ctx, ana.ID)
+		require.NoError(t, err)
+		require.Empty(t, toDecide, "a requester owns none of them")
+
 		ofCompany, err := st.PendingJoinRequestsForCompany(ctx, c.ID)
 		require.NoError(t, err)
 		require.Len(t, ofCompany, 2)

@@ -29,6 +29,8 @@ type companiesPage struct {
 	// Suggestions are partner CIFs of the user's synced invoices (only
 	// suggestions: ANAF lists no certificate's CIFs); firststeps.go.
 	Suggestions []gateway.PartnerCIF
+	// Joins are the pending join requests of the companies the user owns.
+	Joins []gateway.JoinRequest
 }
 
 func (a *app) showCompaniesPage(w http.ResponseWriter, r *http.Request) {
@@ -50,7 +52,12 @@ func (a *app) renderCompanies(w http.ResponseWriter, r *http.Request, status int
 		a.serverError(w, r, err)
 		return
 	}
-	a.render(w, r, status, "companies", "companies", companiesPage{Companies: companies, Form: f, HasANAF: steps.ANAFConnected, Suggestions: steps.Suggestions})
+	joins, err := a.gw().JoinRequestsToDecide(r.Context(), a.actor(r))
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.render(w, r, status, "companies", "companies", companiesPage{Companies: companies, Form: f, HasANAF: steps.ANAFConnected, Suggestions: steps.Suggestions, Joins: joins})
 }
 
 // submitAddCompany adds a company with the user as its creator (owner,

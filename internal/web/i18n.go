@@ -755,6 +755,9 @@ var messages = map[string]message{
 	"tenancy.taxpayer_not_found":   {"ANAF nu cunoaște acest CIF.", "ANAF does not know this CIF."},
 	"tenancy.taxpayer_unavailable": {"Registrul ANAF nu a răspuns; scrieți numele.", "ANAF's register did not answer; type the name."},
 	"companies.name.type_it":       {"Scrieți denumirea companiei.", "Type the company's name."},
+	"companies.joins.title":        {"Cereri de alăturare de decis", "Join requests to decide"},
+	"companies.joins.item":         {"%s cere să se alăture companiei %s (CIF %s).", "%s asks to join %s (CIF %s)."},
+	"companies.joins.decide":       {"Acceptați sau refuzați", "Accept or decline"},
 	// E-mail notifications (issue 19): settings, unsubscribe, the admins' outbox.
 	"notify.title":            {"Notificări prin e-mail", "E-mail notifications"},
 	"notify.explain":          {"Alegeți, pentru fiecare firmă, cum aflați ce se întâmplă: facturi primite, încărcări acceptate sau respinse, sincronizări eșuate, conexiunea ANAF.", "Choose, for each company, how you learn what happens: invoices received, uploads accepted or rejected, failed syncs, the ANAF connection."},

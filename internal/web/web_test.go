@@ -599,6 +599,12 @@ func TestAddCompany(t *testing.T) {
 		require.Len(t, joins, 1)
 		require.Equal(t, bob.ID, joins[0].UserID)
 		require.Equal(t, bob.Email, joins[0].Email)
+		// The owner sees it on the companies page, with the way to decide.
+		page := br.get("/companies").Body
+		require.Contains(t, page, "Cereri de alăturare de decis")
+		require.Contains(t, page, "bob@example.ro cere să se alăture companiei ALFA SOFT SRL (CIF 12345674).")
+		require.Contains(t, page, `href="/companies/`+strconv.FormatInt(all[0].ID, 10)+`"`)
+		require.NotContains(t, bobBrowser.get("/companies").Body, "Cereri de alăturare de decis", "not the requester's to decide")
 		// Bob does not reach the company meanwhile.
 		require.NotContains(t, bobBrowser.get("/?company="+itoa(all[0].ID)).Body, "ALFA SOFT SRL")
 		require.NotContains(t, bobBrowser.get("/companies").Body, "ALFA SOFT SRL")
