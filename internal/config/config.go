@@ -504,18 +504,27 @@ func devSecret(dir, name string, gen func() string) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("creating data directory %s: %w", dir, err)
 	}
+	// Written whole to a temporary file, then hard-linked into place: the
+	// name appears with its content or not at all, so a process starting
+	// at the same moment (serve and a CLI command) never reads it empty.
 	v := gen()
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) { // another process won the race
-		b, err := os.ReadFile(p)
-		return strings.TrimSpace(string(b)), err
-	}
+	tmp, err := os.CreateTemp(dir, "."+name+".*")
 	if err != nil {
 		return "", fmt.Errorf("writing development secret %s: %w", p, err)
 	}
-	defer f.Close()
-	if _, err := f.WriteString(v + "\n"); err != nil {
-		return "", err
+	defer os.Remove(tmp.Name())
+	_, werr := tmp.WriteString(v + "\n")
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return "", fmt.Errorf("writing development secret %s: %w", p, werr)
+	}
+	if err := os.Link(tmp.Name(), p); errors.Is(err, os.ErrExist) { // another process won the race
+		b, err := os.ReadFile(p)
+		return strings.TrimSpace(string(b)), err
+	} else if err != nil {
+		return "", fmt.Errorf("writing development secret %s: %w", p, err)
 	}
 	return v, nil
 }
