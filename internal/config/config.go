@@ -512,7 +512,7 @@ func devSecret(dir, name string, gen func() string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("writing development secret %s: %w", p, err)
 	}
-	defer os.Remove(tmp.Name())
+	defer func() { _ = os.Remove(tmp.Name()) }() // the link, if made, keeps the content
 	_, werr := tmp.WriteString(v + "\n")
 	if cerr := tmp.Close(); werr == nil {
 		werr = cerr
