@@ -53,7 +53,7 @@ func exportCol(t *testing.T, lines bool, key string) int {
 	return i
 }
 
-var exportFilenameRE = regexp.MustCompile(`^attachment; filename=facturi_98765438_\d{4}-\d{2}-\d{2}\.(csv|xlsx)$`)
+var exportFilenameRE = regexp.MustCompile(`^attachment; filename=facturi_98765438_\d{4}-\d{2}-\d{2}(_linii)?\.(csv|xlsx)$`)
 
 // exportCSV serves an export with A's key, requires a CSV attachment and
 // parses it back.
@@ -142,6 +142,7 @@ func (f *fixture) testExportFilters(t *testing.T) {
 
 func (f *fixture) testExportLines(t *testing.T) {
 	recs := f.exportCSV(t, "format=csv&lines=1")
+	require.Regexp(t, `_linii\.csv$`, f.get(t, "/api/v1/invoices/export?format=csv&lines=1").Header().Get("Content-Disposition"), "a row-per-line export is named apart")
 	want := 1 // the person's invoice has no parsed details: one empty line row
 	for _, s := range f.a {
 		if s.doc != nil && len(s.doc.Lines) > 0 {
