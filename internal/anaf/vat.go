@@ -395,7 +395,10 @@ func cuiOf(raw json.RawMessage) (string, error) {
 	if s == "" || len(s) > 12 || strings.ContainsFunc(s, func(r rune) bool { return r < '0' || r > '9' }) {
 		return "", fmt.Errorf("CUI %.20q is not digits", raw)
 	}
-	return strings.TrimLeft(s, "0"), nil
+	if s = strings.TrimLeft(s, "0"); s == "" { // 0 is no taxpayer's CUI
+		return "", fmt.Errorf("CUI %.20q is zero", raw)
+	}
+	return s, nil
 }
 
 // vatDate returns a YYYY-MM-DD date from YYYY-MM-DD or dd.MM.yyyy; ""
