@@ -100,6 +100,17 @@ func (e *env) engine(st *store.Store) *anafsync.Engine {
 		ANAFClient: func(context.Context) (*anaf.Client, error) { return e.client(), nil }}
 }
 
+// syncAll syncs every company of e once by a new engine, and returns it.
+func (e *env) syncAll(t *testing.T, st *store.Store) *anafsync.Engine {
+	t.Helper()
+	eng := e.engine(st)
+	for _, c := range e.cos {
+		_, err := eng.SyncCompany(t.Context(), c.ID, nil)
+		require.NoError(t, err)
+	}
+	return eng
+}
+
 func (e *env) runner(t *testing.T, st *store.Store, eng *anafsync.Engine) *jobs.Runner {
 	t.Helper()
 	require.NoError(t, jobs.Migrate(t.Context(), st, nil))

@@ -27,11 +27,7 @@ func TestCheckRisksJob(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := t.Context()
 		e := newEnv(t, st, 40, nil)
-		eng := e.engine(st)
-		for _, c := range e.cos {
-			_, err := eng.SyncCompany(ctx, c.ID, nil)
-			require.NoError(t, err)
-		}
+		eng := e.syncAll(t, st)
 		vat := anaf.New(anaf.Config{PublicBaseURL: e.srv.URL, VATLimiter: rate.NewLimiter(rate.Inf, 1)})
 		ch := riskcheck.New(riskcheck.Options{Store: st, ANAF: vat, Batch: 7})
 		require.NoError(t, jobs.Migrate(ctx, st, nil))

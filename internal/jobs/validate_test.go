@@ -24,11 +24,7 @@ func TestValidateArchiveJob(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := t.Context()
 		e := newEnv(t, st, 6, nil)
-		eng := e.engine(st)
-		for _, c := range e.cos {
-			_, err := eng.SyncCompany(ctx, c.ID, nil)
-			require.NoError(t, err)
-		}
+		eng := e.syncAll(t, st)
 		want := map[int64]store.InvoiceValidation{}
 		for _, c := range e.cos {
 			list, _, err := st.Invoices(ctx, store.InvoiceFilter{CompanyID: c.ID})
@@ -121,11 +117,7 @@ func TestValidateArchiveEnqueuedAtStart(t *testing.T) {
 	st := storetest.NewSQLite(t)
 	ctx := t.Context()
 	e := newEnv(t, st, 3, nil)
-	eng := e.engine(st)
-	for _, c := range e.cos {
-		_, err := eng.SyncCompany(ctx, c.ID, nil)
-		require.NoError(t, err)
-	}
+	eng := e.syncAll(t, st)
 	n, err := st.ResetInvoiceValidation(ctx, 0)
 	require.NoError(t, err)
 	require.Positive(t, n)
