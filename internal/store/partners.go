@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"sort"
+	"time"
 
 	"github.com/efactura-gateway/efactura/internal/cif"
 )
@@ -15,10 +16,17 @@ type PartnerCIF struct {
 	Invoices int    // how many of the user's invoices name it
 }
 
+// PartnerWindow bounds the invoices PartnerCIFs reads to those synced in
+// the last 90 days: the companies page asks on every view, and a range of
+// the (company_id, synced_at) index per company costs what the recent
+// months hold, not what the whole archive does.
+const PartnerWindow = 90 * 24 * time.Hour
+
 // PartnerCIFs returns up to limit CIFs of partners in the invoices of
-// userID's companies, most frequent first, without the CIFs of companies
-// the user already belongs to. ANAF has no call that lists the CIFs a
-// certificate may act for (issue 17), so these are only suggestions.
+// userID's companies synced within PartnerWindow, most frequent first,
+// without the CIFs of companies the user already belongs to. ANAF has no
+// call that lists the CIFs a certificate may act for (issue 17), so these
+// are only suggestions.
 func (s *Store) PartnerCIFs(ctx context.Context, userID int64, limit int) ([]PartnerCIF, error) {
 	rows, err := s.q.QueryContext(ctx, `
 		SELECT CASE WHEN i.cif_emitent = c.cif OR i.cif_emitent = 'RO' || c.cif THEN i.cif_beneficiar ELSE i.cif_emitent END,
@@ -27,7 +35,8 @@ func (s *Store) PartnerCIFs(ctx context.Context, userID int64, limit int) ([]Par
 		FROM invoices i
 		JOIN companies c ON c.id = i.company_id
 		JOIN memberships m ON m.company_id = c.id AND m.user_id = $1
-		GROUP BY 1`, userID)
+		WHERE i.synced_at >= $2
+		GROUP BY 1`, userID, s.tv(now().Add(-PartnerWindow)))
 	if err != nil {
 		return nil, s.wrap("partner cifs", err)
 	}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -39,6 +40,9 @@ func TestPartnerCIFs(t *testing.T) {
 		add(beta, "5", store.TypeReceived, "DE123456789", "98765438", "GMBH", "BETA")       // foreign VAT number
 		add(alfa, "6", store.TypeSent, "RO12345674", "RO27182818", "ALFA", "EPSILON ÎNVĂŢARE SRL")
 		add(theirs, "7", store.TypeReceived, "44556670", "31415920", "ZETA", "GAMMA") // another user's
+		add(beta, "8", store.TypeReceived, "RO44556670", "98765438", "ZETA", "BETA")  // synced before the window
+		_, err = st.DB().ExecContext(ctx, `UPDATE invoices SET synced_at = $1 WHERE anaf_id = '8'`, st.TimeValue(time.Now().Add(-store.PartnerWindow-time.Hour)))
+		require.NoError(t, err)
 
 		got, err := st.PartnerCIFs(ctx, u.ID, 10)
 		require.NoError(t, err)
