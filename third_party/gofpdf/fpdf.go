@@ -77,6 +77,7 @@ func fpdfNew(orientationStr, unitStr, sizeStr, fontDirStr string, size SizeType)
 	f.n = 2
 	f.pages = make([]*bytes.Buffer, 0, 8)
 	f.pages = append(f.pages, bytes.NewBufferString("")) // pages[0] is unused (1-based)
+	f.buffer.Buffer = *getByteBuf()                      // Patched: a reused body buffer (see recycleBuffers)
 	f.pageSizes = make(map[int]SizeType)
 	f.pageBoxes = make(map[int]map[string]PageBox)
 	f.defPageBoxes = make(map[string]PageBox)
@@ -3495,7 +3496,29 @@ func (f *Fpdf) Output(w io.Writer) error {
 	if err != nil {
 		f.err = err
 	}
+	f.recycleBuffers()
 	return f.err
+}
+
+// recycleBuffers hands the buffers of the pages, all written out into the
+// document by Close, back for the next document (patched). Output writes
+// the document only once: the body was drained by WriteTo above.
+func (f *Fpdf) recycleBuffers() {
+	if f.state < 3 {
+		return
+	}
+	for n, pg := range f.pages {
+		if n > 0 && pg != nil {
+			putByteBuf(pg)
+			f.pages[n] = new(bytes.Buffer)
+		}
+	}
+	if f.buffer.Len() == 0 {
+		body := new(bytes.Buffer)
+		*body = f.buffer.Buffer
+		f.buffer.Buffer = bytes.Buffer{}
+		putByteBuf(body)
+	}
 }
 
 func (f *Fpdf) getpagesizestr(sizeStr string) (size SizeType) {
@@ -3539,7 +3562,7 @@ func (f *Fpdf) beginpage(orientationStr string, size SizeType) {
 	for box, pb := range f.defPageBoxes {
 		f.pageBoxes[f.page][box] = pb
 	}
-	f.pages = append(f.pages, bytes.NewBufferString(""))
+	f.pages = append(f.pages, getByteBuf()) // Patched: reused
 	f.pageLinks = append(f.pageLinks, make([]linkType, 0, 0))
 	f.pageAttachments = append(f.pageAttachments, []annotationAttach{})
 	f.state = 2
@@ -3771,8 +3794,19 @@ func (f *Fpdf) putstream(b []byte) {
 		f.protect.rc4(uint32(f.n), &b)
 	}
 	f.out("stream")
-	f.out(string(b))
+	f.outBytes(b) // Patched: not copied into a string first.
 	f.out("endstream")
+}
+
+// outBytes is out for a line of bytes (patched).
+func (f *Fpdf) outBytes(b []byte) {
+	if f.state == 2 {
+		f.pages[f.page].Write(b)
+		f.pages[f.page].WriteByte('\n')
+	} else {
+		f.buffer.Write(b)
+		f.buffer.WriteByte('\n')
+	}
 }
 
 // out; Add a line to the document
@@ -3964,9 +3998,11 @@ func (f *Fpdf) putpages() {
 		// Page content
 		f.newobj()
 		if f.compress {
-			data := sliceCompress(f.pages[n].Bytes())
-			f.outf("<</Filter /FlateDecode /Length %d>>", len(data))
-			f.putstream(data)
+			// Patched: compressed into a reused buffer.
+			data := compressToBuf(f.pages[n].Bytes())
+			f.outf("<</Filter /FlateDecode /Length %d>>", data.Len())
+			f.putstream(data.Bytes())
+			putByteBuf(data)
 		} else {
 			f.outf("<</Length %d>>", f.pages[n].Len())
 			f.putstream(f.pages[n].Bytes())
@@ -4133,7 +4169,8 @@ func (f *Fpdf) putfonts() {
 				delete(usedRunes, 0)
 				utf8FontStream := font.utf8File.GenerateCutFont(usedRunes)
 				utf8FontSize := len(utf8FontStream)
-				compressedFontStream := sliceCompress(utf8FontStream)
+				compressedFontBuf := compressToBuf(utf8FontStream) // Patched: a reused buffer
+				compressedFontStream := compressedFontBuf.Bytes()
 				CodeSignDictionary := font.utf8File.CodeSymbolDictionary
 				delete(CodeSignDictionary, 0)
 
@@ -4181,23 +4218,26 @@ func (f *Fpdf) putfonts() {
 				f.out("endobj")
 
 				// Embed CIDToGIDMap
-				// Patched: a pooled scratch buffer, cleared after use.
-				cidBuf := cidToGidMaps.Get().(*[]byte)
-				cidToGidMap := *cidBuf
-
+				// Patched: a reused scratch buffer, cleared after use; the
+				// map ends at the largest CID used (a shorter stream maps the
+				// CIDs past its end to glyph 0, and no text uses them), not
+				// at 65535: 128 KiB of mostly zeros compressed for every font.
+				cidBuf := getCidToGidMap()
+				maxCid := 0
 				for cc, glyph := range CodeSignDictionary {
-					cidToGidMap[cc*2] = byte(glyph >> 8)
-					cidToGidMap[cc*2+1] = byte(glyph & 0xFF)
+					cidBuf[cc*2] = byte(glyph >> 8)
+					cidBuf[cc*2+1] = byte(glyph & 0xFF)
+					if cc > maxCid {
+						maxCid = cc
+					}
 				}
-
-				cidToGidMap = sliceCompress(cidToGidMap)
-				for i := range *cidBuf {
-					(*cidBuf)[i] = 0
-				}
-				cidToGidMaps.Put(cidBuf)
+				cidUsed := 2 * (maxCid + 1)
+				cidToGidMap := compressToBuf(cidBuf[:cidUsed])
+				putCidToGidMap(cidBuf, cidUsed)
 				f.newobj()
-				f.out("<</Length " + strconv.Itoa(len(cidToGidMap)) + "/Filter /FlateDecode>>")
-				f.putstream(cidToGidMap)
+				f.out("<</Length " + strconv.Itoa(cidToGidMap.Len()) + "/Filter /FlateDecode>>")
+				f.putstream(cidToGidMap.Bytes())
+				putByteBuf(cidToGidMap)
 				f.out("endobj")
 
 				//Font file
@@ -4207,6 +4247,7 @@ func (f *Fpdf) putfonts() {
 				f.out("/Length1 " + strconv.Itoa(utf8FontSize))
 				f.out(">>")
 				f.putstream(compressedFontStream)
+				putByteBuf(compressedFontBuf)
 				f.out("endobj")
 			default:
 				f.err = fmt.Errorf("unsupported font type: %s", tp)

@@ -84,20 +84,86 @@ func storeCutTables(k fontBytesKey, t *cutTables) {
 	}
 }
 
+// Patched (2): the compressors, the CIDToGIDMap scratch buffers and the
+// buffers of a document's pages and body are kept on small bounded free
+// lists rather than in sync.Pools, which every garbage collection empties:
+// a document allocates about a megabyte, so the collector ran every few
+// documents and most of them built a new compressor (~1.1 MB) anyway.
+
+// maxFree bounds each free list (the machine's documents in flight).
+const maxFree = 4
+
+// maxKeptBuf is the largest buffer kept for reuse: the rare big document
+// does not pin its memory.
+const maxKeptBuf = 1 << 20
+
 // zlibWriters are BestSpeed compressors for sliceCompress: each holds
 // about a megabyte of tables that NewWriterLevel would allocate and clear
 // again for every stream.
-var zlibWriters = sync.Pool{New: func() interface{} {
-	w, _ := zlib.NewWriterLevel(nil, zlib.BestSpeed)
-	return w
-}}
+var zlibWriters = make(chan *zlib.Writer, maxFree)
+
+func getZlibWriter() *zlib.Writer {
+	select {
+	case w := <-zlibWriters:
+		return w
+	default:
+		w, _ := zlib.NewWriterLevel(nil, zlib.BestSpeed)
+		return w
+	}
+}
+
+func putZlibWriter(w *zlib.Writer) {
+	w.Reset(nil)
+	select {
+	case zlibWriters <- w:
+	default:
+	}
+}
 
 // cidToGidMaps are the 128 KiB scratch buffers of putfonts' CIDToGIDMap,
 // handed back cleared.
-var cidToGidMaps = sync.Pool{New: func() interface{} {
-	b := make([]byte, 256*256*2)
-	return &b
-}}
+var cidToGidMaps = make(chan []byte, maxFree)
 
-// compressBufs are sliceCompress's output buffers.
-var compressBufs = sync.Pool{New: func() interface{} { return new(bytes.Buffer) }}
+func getCidToGidMap() []byte {
+	select {
+	case b := <-cidToGidMaps:
+		return b
+	default:
+		return make([]byte, 256*256*2)
+	}
+}
+
+// putCidToGidMap takes back b, of which only b[:used] may be non-zero.
+func putCidToGidMap(b []byte, used int) {
+	for i := range b[:used] {
+		b[i] = 0
+	}
+	select {
+	case cidToGidMaps <- b:
+	default:
+	}
+}
+
+// byteBufs are buffers for compressed streams, page contents and the
+// document's body.
+var byteBufs = make(chan *bytes.Buffer, 4*maxFree)
+
+func getByteBuf() *bytes.Buffer {
+	select {
+	case b := <-byteBufs:
+		return b
+	default:
+		return new(bytes.Buffer)
+	}
+}
+
+func putByteBuf(b *bytes.Buffer) {
+	if b == nil || b.Cap() > maxKeptBuf {
+		return
+	}
+	b.Reset()
+	select {
+	case byteBufs <- b:
+	default:
+	}
+}

@@ -83,19 +83,24 @@ func slicesEqual(a, b []float64) bool {
 
 // sliceCompress returns a zlib-compressed copy of the specified byte array
 func sliceCompress(data []byte) []byte {
-	// Patched: a pooled compressor, Reset (the same output as a new one),
-	// writing into a pooled buffer; the result is copied out at its size.
-	buf := compressBufs.Get().(*bytes.Buffer)
-	buf.Reset()
-	cmp := zlibWriters.Get().(*zlib.Writer)
+	// Patched: a reused compressor, Reset (the same output as a new one),
+	// writing into a reused buffer; the result is copied out at its size.
+	buf := compressToBuf(data)
+	out := append([]byte(nil), buf.Bytes()...)
+	putByteBuf(buf)
+	return out
+}
+
+// compressToBuf is sliceCompress into a buffer of byteBufs, which the
+// caller hands back with putByteBuf once written out (patched).
+func compressToBuf(data []byte) *bytes.Buffer {
+	buf := getByteBuf()
+	cmp := getZlibWriter()
 	cmp.Reset(buf)
 	cmp.Write(data)
 	cmp.Close()
-	cmp.Reset(nil)
-	zlibWriters.Put(cmp)
-	out := append([]byte(nil), buf.Bytes()...)
-	compressBufs.Put(buf)
-	return out
+	putZlibWriter(cmp)
+	return buf
 }
 
 // sliceUncompress returns an uncompressed copy of the specified zlib-compressed byte array
