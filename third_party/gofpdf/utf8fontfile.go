@@ -166,19 +166,23 @@ func (utf *utf8FontFile) calcInt32(x, y []int) []int {
 }
 
 func (utf *utf8FontFile) generateChecksum(data []byte) []int {
-	if (len(data) % 4) != 0 {
-		// Patched: data may be a table sliced from the font's bytes, whose
-		// capacity runs into the next table: pad a copy, never the font
-		// (the caller's bytes, shared by every document and goroutine).
-		data = data[:len(data):len(data)]
-		for i := 0; (len(data) % 4) != 0; i++ {
-			data = append(data, 0)
-		}
-	}
+	// Patched: the last, partial word is padded with zeros in place of
+	// appending them to a copy of the table (data may be sliced from the
+	// font's bytes, shared by every document and goroutine: never written).
 	answer := []int{0x0000, 0x0000}
-	for i := 0; i < len(data); i += 4 {
+	n := len(data) &^ 3
+	for i := 0; i < n; i += 4 {
 		answer[0] += (int(data[i]) << 8) + int(data[i+1])
 		answer[1] += (int(data[i+2]) << 8) + int(data[i+3])
+		answer[0] += answer[1] >> 16
+		answer[1] = answer[1] & 0xFFFF
+		answer[0] = answer[0] & 0xFFFF
+	}
+	if n < len(data) {
+		var last [4]byte
+		copy(last[:], data[n:])
+		answer[0] += (int(last[0]) << 8) + int(last[1])
+		answer[1] += (int(last[2]) << 8) + int(last[3])
 		answer[0] += answer[1] >> 16
 		answer[1] = answer[1] & 0xFFFF
 		answer[0] = answer[0] & 0xFFFF
@@ -705,10 +709,16 @@ func (utf *utf8FontFile) GenerateCutFont(usedRunes map[int]int) []byte {
 
 	symbolData := utf.getTableData("glyf")
 
-	offsets := make([]int, 0)
-	glyfData := make([]byte, 0)
+	// Patched: glyf, offsets and hmtx allocated at their final size (glyf
+	// grew by doubling).
+	glyfSize := 0
+	for _, originalSymbolIdx := range symbolCollectionKeys {
+		glyfSize += (utf.symbolPosition[originalSymbolIdx+1] - utf.symbolPosition[originalSymbolIdx] + 3) &^ 3
+	}
+	offsets := make([]int, 0, len(symbolCollectionKeys)+1)
+	glyfData := make([]byte, 0, glyfSize)
 	pos := 0
-	hmtxData := make([]byte, 0)
+	hmtxData := make([]byte, 0, 4*len(symbolCollectionKeys))
 	utf.symbolData = make(map[int]map[string][]int, 0)
 
 	for _, originalSymbolIdx := range symbolCollectionKeys {
@@ -1043,7 +1053,8 @@ func (utf *utf8FontFile) assembleTables() []byte {
 
 	checksum := utf.generateChecksum([]byte(answer))
 	checksum = utf.calcInt32([]int{0xB1B0, 0xAFBA}, checksum)
-	answer = utf.splice(answer, (begin + 8), pack2Uint16(checksum[0], checksum[1]))
+	// Patched: written in place (splice copied the whole font).
+	copy(answer[begin+8:], pack2Uint16(checksum[0], checksum[1]))
 	return answer
 }
 
