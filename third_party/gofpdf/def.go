@@ -510,6 +510,9 @@ type Fpdf struct {
 	importedTplObjs  map[string]string          // imported template names and IDs (hashed) (gofpdi)
 	importedTplIDs   map[string]int             // imported template ids hash to object id int (gofpdi)
 	buffer           fmtBuffer                  // buffer holding in-memory PDF
+	lineBuf          []byte                     // Patched: scratch for one content line (Text, SetFont)
+	runeBuf          []byte                     // Patched: scratch for Text's UTF-16
+	lastTf           lastTfType                 // Patched: the last font selection written (SetFont)
 	pages            []*bytes.Buffer            // slice[page] of page content; 1-based
 	state            int                        // current document state
 	compress         bool                       // compression flag
@@ -735,4 +738,12 @@ type fontInfoType struct {
 	Widths             []int
 	Size1, Size2       uint32
 	Desc               FontDescType
+}
+
+// lastTfType is where SetFont last wrote a font selection (patched): the
+// page, the page's length right after it, and the font and size.
+type lastTfType struct {
+	page, end int
+	font      string
+	size      float64
 }

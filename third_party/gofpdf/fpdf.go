@@ -2126,7 +2126,25 @@ func (f *Fpdf) SetFont(familyStr, styleStr string, size float64) {
 		f.isCurrentUTF8 = false
 	}
 	if f.page > 0 {
-		f.outf("BT /F%s %.2f Tf ET", f.currentFont.i, f.fontSizePt)
+		// Patched: the same selection as the line just before it (nothing
+		// written since) is not repeated — maroto selects the font again
+		// for every measurement and every text; and the line is formatted
+		// without fmt (the same bytes).
+		pg := f.pages[f.page]
+		if f.state == 2 && f.lastTf.page == f.page && f.lastTf.end == pg.Len() &&
+			f.lastTf.font == f.currentFont.i && f.lastTf.size == f.fontSizePt {
+			return
+		}
+		b := append(f.lineBuf[:0], "BT /F"...)
+		b = append(b, f.currentFont.i...)
+		b = append(b, ' ')
+		b = appendF2(b, f.fontSizePt)
+		b = append(b, " Tf ET"...)
+		f.lineBuf = b
+		f.outBytes(b)
+		if f.state == 2 {
+			f.lastTf = lastTfType{page: f.page, end: pg.Len(), font: f.currentFont.i, size: f.fontSizePt}
+		}
 	}
 	return
 }
@@ -2230,6 +2248,10 @@ func (f *Fpdf) Bookmark(txtStr string, level int, y float64) {
 // precisely on the page, but it is usually easier to use Cell(), MultiCell()
 // or Write() which are the standard methods to print text.
 func (f *Fpdf) Text(x, y float64, txtStr string) {
+	if f.isCurrentUTF8 && !f.isRTL && !f.underline && !f.strikeout {
+		f.textUTF8(x, y, txtStr)
+		return
+	}
 	var txt2 string
 	if f.isCurrentUTF8 {
 		if f.isRTL {
@@ -2254,6 +2276,35 @@ func (f *Fpdf) Text(x, y float64, txtStr string) {
 		s = sprintf("q %s %s Q", f.color.text.str, s)
 	}
 	f.out(s)
+}
+
+// textUTF8 is Text for a UTF-8 font, left to right, neither underlined
+// nor struck out (patched): the same line, written without fmt and
+// without the intermediate strings.
+func (f *Fpdf) textUTF8(x, y float64, txtStr string) {
+	b := f.lineBuf[:0]
+	if f.colorFlag {
+		b = append(b, "q "...)
+		b = append(b, f.color.text.str...)
+		b = append(b, ' ')
+	}
+	b = append(b, "BT "...)
+	b = appendF2(b, x*f.k)
+	b = append(b, ' ')
+	b = appendF2(b, (f.h-y)*f.k)
+	b = append(b, " Td ("...)
+	used := f.currentFont.usedRunes
+	for _, uni := range txtStr {
+		used[int(uni)] = int(uni)
+	}
+	f.runeBuf = utf8toutf16Append(f.runeBuf[:0], txtStr)
+	b = appendEscaped(b, f.runeBuf)
+	b = append(b, ") Tj ET"...)
+	if f.colorFlag {
+		b = append(b, " Q"...)
+	}
+	f.lineBuf = b
+	f.outBytes(b)
 }
 
 // SetWordSpacing sets spacing between words of following text. See the

@@ -25,6 +25,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -128,6 +129,12 @@ func utf8toutf16(s string, withBOM ...bool) string {
 	if bom {
 		res = append(res, 0xFE, 0xFF)
 	}
+	return string(utf8toutf16Append(res, s))
+}
+
+// utf8toutf16Append appends the UTF-16 of s to res (patched out of
+// utf8toutf16: the same bytes, into a buffer the caller reuses).
+func utf8toutf16Append(res []byte, s string) []byte {
 	nb := len(s)
 	i := 0
 	for i < nb {
@@ -153,7 +160,31 @@ func utf8toutf16(s string, withBOM ...bool) string {
 			res = append(res, 0, c1)
 		}
 	}
-	return string(res)
+	return res
+}
+
+// appendEscaped appends s escaped as Fpdf.escape does (patched: one
+// pass, the same bytes).
+func appendEscaped(b, s []byte) []byte {
+	for _, c := range s {
+		switch c {
+		case '\\', '(', ')':
+			b = append(b, '\\', c)
+		case '\r':
+			b = append(b, '\\', 'r')
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// appendF2 appends v as fmt's %.2f does (patched: without fmt).
+func appendF2(b []byte, v float64) []byte {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return append(b, fmt.Sprintf("%.2f", v)...)
+	}
+	return strconv.AppendFloat(b, v, 'f', 2, 64)
 }
 
 // intIf returns a if cnd is true, otherwise b
