@@ -4310,6 +4310,17 @@ func (f *Fpdf) putfonts() {
 }
 
 func (f *Fpdf) generateCIDFontMap(font *fontDefType, LastRune int) {
+	// Patched: the /W array depends only on the font, LastRune and which
+	// runes above 255 the document used (every rune up to 255 with a width
+	// is listed anyway): a document with the same ones reuses it.
+	var wKey cidFontMapKey
+	if font.utf8File != nil && font.utf8File.reuseKey.first != nil {
+		wKey = makeCIDFontMapKey(font, LastRune)
+		if w, ok := loadCIDFontMap(wKey); ok {
+			f.out(w)
+			return
+		}
+	}
 	rangeID := 0
 	cidArray := make(map[int]*untypedKeyMap)
 	cidArrayKeys := make([]int, 0)
@@ -4423,7 +4434,11 @@ func (f *Fpdf) generateCIDFontMap(font *fontDefType, LastRune int) {
 			w.printf(" %d [ %s ]\n", k, implode(" ", ws.valueSet))
 		}
 	}
-	f.out("/W [" + w.String() + " ]")
+	wLine := "/W [" + w.String() + " ]"
+	if wKey.font.first != nil {
+		storeCIDFontMap(wKey, wLine)
+	}
+	f.out(wLine)
 }
 
 func implode(sep string, arr []int) string {
