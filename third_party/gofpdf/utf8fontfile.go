@@ -168,26 +168,28 @@ func (utf *utf8FontFile) calcInt32(x, y []int) []int {
 func (utf *utf8FontFile) generateChecksum(data []byte) []int {
 	// Patched: the last, partial word is padded with zeros in place of
 	// appending them to a copy of the table (data may be sliced from the
-	// font's bytes, shared by every document and goroutine: never written).
-	answer := []int{0x0000, 0x0000}
+	// font's bytes, shared by every document and goroutine: never written);
+	// the sums are kept in locals (the same values).
+	hi, lo := 0, 0
 	n := len(data) &^ 3
 	for i := 0; i < n; i += 4 {
-		answer[0] += (int(data[i]) << 8) + int(data[i+1])
-		answer[1] += (int(data[i+2]) << 8) + int(data[i+3])
-		answer[0] += answer[1] >> 16
-		answer[1] = answer[1] & 0xFFFF
-		answer[0] = answer[0] & 0xFFFF
+		w := data[i : i+4 : i+4]
+		hi += (int(w[0]) << 8) + int(w[1])
+		lo += (int(w[2]) << 8) + int(w[3])
+		hi += lo >> 16
+		lo &= 0xFFFF
+		hi &= 0xFFFF
 	}
 	if n < len(data) {
 		var last [4]byte
 		copy(last[:], data[n:])
-		answer[0] += (int(last[0]) << 8) + int(last[1])
-		answer[1] += (int(last[2]) << 8) + int(last[3])
-		answer[0] += answer[1] >> 16
-		answer[1] = answer[1] & 0xFFFF
-		answer[0] = answer[0] & 0xFFFF
+		hi += (int(last[0]) << 8) + int(last[1])
+		lo += (int(last[2]) << 8) + int(last[3])
+		hi += lo >> 16
+		lo &= 0xFFFF
+		hi &= 0xFFFF
 	}
-	return answer
+	return []int{hi, lo}
 }
 
 func (utf *utf8FontFile) seek(shift int) {
