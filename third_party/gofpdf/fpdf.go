@@ -862,6 +862,13 @@ func colorComp(v int) (int, float64) {
 }
 
 func rgbColorValue(r, g, b int, grayStr, fullStr string) (clr colorType) {
+	// Patched: a color's value is formatted once (maroto sets the colors
+	// again for every cell and text).
+	k := colorKey{r, g, b, grayStr, fullStr}
+	if c, ok := loadColor(k); ok {
+		return c
+	}
+	defer func() { storeColor(k, clr) }()
 	clr.ir, clr.r = colorComp(r)
 	clr.ig, clr.g = colorComp(g)
 	clr.ib, clr.b = colorComp(b)

@@ -212,3 +212,30 @@ func storeCIDFontMap(k cidFontMapKey, w string) {
 	}
 	cidFontMaps[k] = w
 }
+
+// colorKey names a value of rgbColorValue (patched).
+type colorKey struct {
+	r, g, b          int
+	grayStr, fullStr string
+}
+
+// maxColors bounds colors; it is emptied when full.
+const maxColors = 1024
+
+var colors = map[colorKey]colorType{}
+
+func loadColor(k colorKey) (colorType, bool) {
+	reuseMu.Lock()
+	defer reuseMu.Unlock()
+	c, ok := colors[k]
+	return c, ok
+}
+
+func storeColor(k colorKey, c colorType) {
+	reuseMu.Lock()
+	defer reuseMu.Unlock()
+	if len(colors) >= maxColors {
+		colors = map[colorKey]colorType{}
+	}
+	colors[k] = c
+}
