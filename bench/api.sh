@@ -22,6 +22,7 @@
 #   bench/api.sh                      10000 invoices, 10000 keys, 20 s per endpoint
 #   BENCH_INVOICES=10000 BENCH_KEYS=10000 BENCH_DURATION=20s
 #   BENCH_DBS="sqlite postgres" (default), BENCH_PG=postgres://postgres@127.0.0.1:5432
+#   BENCH_BIN=PATH                    measure this efactura binary (e.g. an older build for A/B)
 #
 # About 5 minutes per database at the default 20 s (13 endpoints);
 # BENCH_DURATION=5s for a quick run. Needs Go, curl, wrk (apt-get install
@@ -46,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$work/efactura" ./cmd/efactura
+if [[ -n ${BENCH_BIN:-} ]]; then cp "$BENCH_BIN" "$work/efactura"; else go build -o "$work/efactura" ./cmd/efactura; fi
 go build -o "$work/apiseed" ./bench/apiseed
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }

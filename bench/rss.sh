@@ -15,6 +15,8 @@
 #                                (createdb on RSS_PG, default
 #                                postgres://postgres@127.0.0.1:5432) instead
 #                                of SQLite
+#   RSS_BIN=PATH                 measure this efactura binary (e.g. an
+#                                older build) instead of building one
 #
 # Needs Go and curl. Prints one line per phase (MiB) and the load average.
 set -euo pipefail
@@ -32,7 +34,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$work/efactura" ./cmd/efactura
+if [[ -n ${RSS_BIN:-} ]]; then cp "$RSS_BIN" "$work/efactura"; else go build -o "$work/efactura" ./cmd/efactura; fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)))
 base="http://127.0.0.1:$port"
 dburl=""
