@@ -10,8 +10,10 @@
 # (utime+stime from /proc/PID/stat), PostgreSQL's backends' CPU ms per
 # request (the same, summed over the database's backends; a backend that
 # ends during a run is not counted), the gateway's
-# peak RSS (VmHWM, reset per endpoint) and the load average before and
-# after.
+# peak RSS (VmHWM, reset per endpoint) with the peaks of its anonymous
+# and file-backed parts (RssAnon, RssFile sampled every 50 ms: the file
+# part is the binary's pages and SQLite's memory map) and the load average
+# before and after.
 #
 # The rate limits are raised for the run (EFACTURA_RATE_LIMIT_KEY_PER_MIN
 # and _IP_PER_MIN = 100000000): the benchmark measures the endpoints, not
@@ -20,6 +22,7 @@
 #   bench/api.sh                      10000 invoices, 10000 keys, 20 s per endpoint
 #   BENCH_INVOICES=10000 BENCH_KEYS=10000 BENCH_DURATION=20s
 #   BENCH_DBS="sqlite postgres" (default), BENCH_PG=postgres://postgres@127.0.0.1:5432
+#   BENCH_BIN=PATH                    measure this efactura binary (e.g. an older build for A/B)
 #
 # About 5 minutes per database at the default 20 s (13 endpoints);
 # BENCH_DURATION=5s for a quick run. Needs Go, curl, wrk (apt-get install
@@ -44,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$work/efactura" ./cmd/efactura
+if [[ -n ${BENCH_BIN:-} ]]; then cp "$BENCH_BIN" "$work/efactura"; else go build -o "$work/efactura" ./cmd/efactura; fi
 go build -o "$work/apiseed" ./bench/apiseed
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
@@ -61,6 +64,17 @@ pg_snap() { # "pid ticks" of the bench database's backends
 # (a backend that ended meanwhile is lost: the figure is a lower bound).
 pg_delta() { awk 'FILENAME == ARGV[1] {t[$1] = $2; next} {d += $2 - ($1 in t ? t[$1] : 0)} END {print d + 0}' "$1" "$2"; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+# rss_sampler PID OUT: the peaks of RssAnon and RssFile (MiB) until killed.
+rss_sampler() {
+	local a=0 f=0 x y
+	trap 'echo "$((a / 1024)) $((f / 1024))" >"$2"; exit 0' TERM
+	while :; do
+		read -r x y < <(awk '$1 == "RssAnon:" {a = $2} $1 == "RssFile:" {f = $2} END {print a + 0, f + 0}' "/proc/$1/status" 2>/dev/null)
+		((x > a)) && a=$x
+		((y > f)) && f=$y
+		sleep 0.05
+	done
+}
 email=bench@example.com
 pass=bench-password-1234
 
@@ -121,7 +135,7 @@ for db in $DBS; do
 		"health|$base/api/v1/health"
 		"dashboard (web)|$base/?company=$cid"
 	)
-	printf '%-24s %9s %9s %9s %9s %9s %8s\n' endpoint "req/s" "p50 ms" "p99 ms" "gw ms/req" "pg ms/req" "RSS MiB"
+	printf '%-24s %9s %9s %9s %9s %9s %8s %5s %5s\n' endpoint "req/s" "p50 ms" "p99 ms" "gw ms/req" "pg ms/req" "RSS MiB" "anon" "file"
 	echo "load average before: $(loadavg)"
 	for e in "${endpoints[@]}"; do
 		name=${e%%|*}
@@ -133,19 +147,24 @@ for db in $DBS; do
 		echo 5 >"/proc/$gw/clear_refs" 2>/dev/null || true
 		g0=$(ticks "$gw")
 		pg_snap >"$work/pg0"
+		rss_sampler "$gw" "$work/rss" &
+		sampler=$!
 		out=$(wrk -t2 -c8 -d"$D" --latency "${hdr[@]}" "$u")
 		g1=$(ticks "$gw")
 		pg_snap >"$work/pg1"
+		kill -TERM "$sampler" 2>/dev/null || true
+		wait "$sampler" 2>/dev/null || true
+		read -r anon file <"$work/rss" || { anon=?; file=?; }
 		pgt=$(pg_delta "$work/pg0" "$work/pg1")
 		reqs=$(awk '/requests in/ {print $1}' <<<"$out")
 		rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
 		ms() { awk -v p="$1" '$1 == p {v = $2; if (v ~ /us$/) {sub(/us/, "", v); v /= 1000} else if (v ~ /ms$/) {sub(/ms/, "", v)} else if (v ~ /s$/) {sub(/s/, "", v); v *= 1000}; printf "%.2f", v}' <<<"$out"; }
 		non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
 		rss=$(awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$gw/status")
-		printf '%-24s %9s %9s %9s %9.3f %9.3f %8s%s\n' "$name" "$rps" "$(ms 50%)" "$(ms 99%)" \
+		printf '%-24s %9s %9s %9s %9.3f %9.3f %8s %5s %5s%s\n' "$name" "$rps" "$(ms 50%)" "$(ms 99%)" \
 			"$(awk -v a="$g0" -v b="$g1" -v n="$reqs" -v hz="$hz" 'BEGIN {print (b - a) * 1000 / hz / n}')" \
 			"$(awk -v d="$pgt" -v n="$reqs" -v hz="$hz" 'BEGIN {print d * 1000 / hz / n}')" \
-			"$rss" "${non2xx:+  ($non2xx non-2xx)}"
+			"$rss" "$anon" "$file" "${non2xx:+  ($non2xx non-2xx)}"
 	done
 	echo "load average after: $(loadavg)"
 	kill "$gw" 2>/dev/null || true

@@ -5,10 +5,18 @@
 # its memory per hash is what moves these figures). VmRSS is sampled every
 # 20 ms; "peak" is the largest sample of the phase, and VmHWM the kernel's
 # high-water mark since the phase began (reset through /proc/PID/clear_refs);
-# "cpu" the gateway's CPU time (user + system) during the phase.
+# "cpu" the gateway's CPU time (user + system) during the phase; "anon"
+# and "file" the peaks of RssAnon and RssFile (the anonymous memory, and
+# the binary's and SQLite's memory-mapped pages).
 #
 #   bench/rss.sh [LOGINS]        default 10 parallel logins
 #   RSS_IDLE=8                   seconds to let the demo's first sync settle
+#   RSS_DB=postgres              the demo on a fresh PostgreSQL database
+#                                (createdb on RSS_PG, default
+#                                postgres://postgres@127.0.0.1:5432) instead
+#                                of SQLite
+#   RSS_BIN=PATH                 measure this efactura binary (e.g. an
+#                                older build) instead of building one
 #
 # Needs Go and curl. Prints one line per phase (MiB) and the load average.
 set -euo pipefail
@@ -17,18 +25,26 @@ P=${1:-10}
 IDLE=${RSS_IDLE:-8}
 work=$(mktemp -d)
 gw=""
+pgdb=""
 cleanup() {
 	[[ -n "$gw" ]] && kill "$gw" 2>/dev/null || true
 	wait 2>/dev/null || true
+	[[ -n "$pgdb" ]] && dropdb -h 127.0.0.1 -U postgres --if-exists "$pgdb" 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
-go build -o "$work/efactura" ./cmd/efactura
+if [[ -n ${RSS_BIN:-} ]]; then cp "$RSS_BIN" "$work/efactura"; else go build -o "$work/efactura" ./cmd/efactura; fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)))
 base="http://127.0.0.1:$port"
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-EFACTURA_DATA_DIR="$work/data" EFACTURA_ADDR="127.0.0.1:$port" EFACTURA_LOG_LEVEL=warn \
+dburl=""
+if [[ ${RSS_DB:-sqlite} == postgres ]]; then
+	pgdb="efactura_rssbench_$$"
+	createdb -h 127.0.0.1 -U postgres "$pgdb"
+	dburl="${RSS_PG:-postgres://postgres@127.0.0.1:5432}/$pgdb?sslmode=disable"
+fi
+echo "database: ${RSS_DB:-sqlite}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+DATABASE_URL="$dburl" EFACTURA_DATA_DIR="$work/data" EFACTURA_ADDR="127.0.0.1:$port" EFACTURA_LOG_LEVEL=warn \
 	"$work/efactura" serve --demo >"$work/gw.log" 2>&1 &
 gw=$!
 for _ in $(seq 1 300); do curl -fs "$base/api/v1/health" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -42,21 +58,24 @@ mib() { awk -v k="$1:" '$1 == k {printf "%.1f", $2/1024}' "/proc/$gw/status"; }
 reset_hwm() { echo 5 >"/proc/$gw/clear_refs" 2>/dev/null || true; }
 # sample PHASE CMD...: runs CMD while sampling VmRSS, prints the phase's line.
 sample() {
-	local phase=$1 peak=0 r t0
+	local phase=$1 peak=0 r t0 a f pa=0 pf=0
 	shift
 	reset_hwm
 	t0=$(ticks)
 	"$@" &
 	local job=$!
 	while kill -0 "$job" 2>/dev/null; do
-		r=$(awk '$1 == "VmRSS:" {print $2}' "/proc/$gw/status")
+		read -r r a f < <(awk '$1 == "VmRSS:" {r = $2} $1 == "RssAnon:" {a = $2} $1 == "RssFile:" {f = $2} END {print r + 0, a + 0, f + 0}' "/proc/$gw/status")
 		((r > peak)) && peak=$r
+		((a > pa)) && pa=$a
+		((f > pf)) && pf=$f
 		sleep 0.02
 	done
 	wait "$job"
 	r=$(awk '$1 == "VmRSS:" {print $2}' "/proc/$gw/status")
 	((r > peak)) && peak=$r
-	printf '%-22s VmRSS %6s  peak %6.1f  VmHWM %6s  cpu %6.0f ms\n' "$phase" "$(mib VmRSS)" "$(awk -v p="$peak" 'BEGIN {print p/1024}')" "$(mib VmHWM)" \
+	printf '%-22s VmRSS %6s  peak %6.1f  VmHWM %6s  anon %5.1f  file %5.1f  cpu %6.0f ms\n' "$phase" "$(mib VmRSS)" "$(awk -v p="$peak" 'BEGIN {print p/1024}')" "$(mib VmHWM)" \
+		"$(awk -v p="$pa" 'BEGIN {print p/1024}')" "$(awk -v p="$pf" 'BEGIN {print p/1024}')" \
 		"$(awk -v a="$t0" -v b="$(ticks)" -v hz="$hz" 'BEGIN {print (b - a) * 1000 / hz}')"
 }
 login() {

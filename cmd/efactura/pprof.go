@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -47,5 +48,39 @@ func init() {
 		}
 		pprof.StopCPUProfile()
 		_ = f.Close()
+	}()
+}
+
+// With EFACTURA_HEAPPROFILE set (a path, %d the process id, a second %d
+// a sequence number), each SIGUSR2 writes a heap profile there after a
+// collection (the live heap: go tool pprof -sample_index=inuse_space).
+func init() {
+	path := os.Getenv("EFACTURA_HEAPPROFILE")
+	if path == "" {
+		return
+	}
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGUSR2)
+	go func() {
+		for n := 1; ; n++ {
+			<-c
+			p := path
+			switch strings.Count(p, "%d") {
+			case 1:
+				p = fmt.Sprintf(p, os.Getpid())
+			case 2:
+				p = fmt.Sprintf(p, os.Getpid(), n)
+			}
+			f, err := os.Create(p)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "heapprofile:", err)
+				continue
+			}
+			runtime.GC()
+			if err := pprof.WriteHeapProfile(f); err != nil {
+				fmt.Fprintln(os.Stderr, "heapprofile:", err)
+			}
+			_ = f.Close()
+		}
 	}()
 }

@@ -27,6 +27,9 @@ type globals struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv config.Getenv
+	// process: run by Run, as the efactura process itself (not a test's
+	// RunEnv): serve then sets the process-wide soft memory limit.
+	process bool
 }
 
 type root struct {
@@ -93,7 +96,7 @@ func RunEnv(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		fmt.Fprintln(stderr, "efactura:", err)
 		return 2
 	}
-	g := &globals{ctx: ctx, stdout: stdout, stderr: stderr, getenv: getenv}
+	g := &globals{ctx: ctx, stdout: stdout, stderr: stderr, getenv: getenv, process: getenv == nil}
 	if err := kctx.Run(g, parser); err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {

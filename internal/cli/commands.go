@@ -46,6 +46,11 @@ func (c *serveCmd) Run(g *globals) error {
 	}
 	logger := app.NewLogger(cfg, g.stderr)
 	slog.SetDefault(logger)
+	if g.process {
+		// Go's soft memory limit (GOMEMLIMIT, or app.DefaultMemoryLimit):
+		// the process only, never a test binary running serve in-process.
+		app.ApplyMemoryLimit(os.Getenv)
+	}
 	e, err := app.Open(g.ctx, cfg, logger, app.OpenOptions{Migrate: true, WaitFor: 60 * time.Second})
 	if err != nil {
 		return err

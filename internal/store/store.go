@@ -234,12 +234,14 @@ func sqliteDSN(u string) (dsn string, memory bool, err error) {
 		params.Add("_pragma", "journal_mode(WAL)")
 	}
 	params.Add("_pragma", "synchronous(NORMAL)")
-	// Reads through a memory map (no pread and copy into SQLite's page
-	// cache per page); the page cache stays at SQLite's 2 MiB per
-	// connection, the OS page cache holds the rest.
-	if !memory {
-		params.Add("_pragma", "mmap_size(268435456)")
-	}
+	// No memory map (SQLite's default, mmap_size 0): pages are read with
+	// pread into SQLite's page cache (its default 2 MiB per connection;
+	// the OS page cache holds the rest). A map's touched pages count in
+	// the process's RSS once per connection (each maps the file itself):
+	// the 256 MiB map used before added 40–100 MiB of file-backed RSS on a
+	// 70 MB archive under bench/api.sh, for no measurable CPU gain on the
+	// list and detail queries (docs/performance.md, "Memory, issue 16").
+	// A database URL's own ?_pragma=mmap_size(N) still turns it on.
 	// BEGIN IMMEDIATE: a transaction takes the write lock when it starts,
 	// so it waits on busy_timeout instead of failing with SQLITE_BUSY when
 	// it later tries to upgrade a read lock another writer beat it to.

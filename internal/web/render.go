@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -31,8 +32,16 @@ var staticFS embed.FS
 const layoutFile = "layout.html"
 
 // views holds each page's template, per language (the t func is bound to
-// the language at parse time, so templates call {{t "key"}}).
+// the language at parse time, so templates call {{t "key"}}). A page is
+// parsed the first time it is shown in a language, not at start: all of
+// them, in both languages, held about 9 MiB of the process's heap for
+// pages most processes never show (the API-only and sync-only
+// deployments); TestViewsParseEveryPage parses them all.
 type views struct {
+	names map[string]bool               // the page names (files of templates/)
+	base  map[string]*template.Template // lang → the layout and shared parts, parsed at start
+
+	mu    sync.Mutex
 	pages map[string]map[string]*template.Template // lang → page name → template
 }
 
@@ -60,32 +69,54 @@ func mustHashStatic() map[string]string {
 	return out
 }
 
-// parseViews parses every page of templates/ for every language.
+// parseViews parses the layout and the shared parts for every language
+// and lists the pages; views.page parses a page when first asked for.
 func parseViews() (*views, error) {
 	entries, err := fs.ReadDir(templateFS, "templates")
 	if err != nil {
 		return nil, fmt.Errorf("web: read templates: %w", err)
 	}
-	v := &views{pages: map[string]map[string]*template.Template{}}
+	v := &views{names: map[string]bool{}, base: map[string]*template.Template{}, pages: map[string]map[string]*template.Template{}}
+	for _, e := range entries {
+		if e.IsDir() || e.Name() == layoutFile || strings.HasPrefix(e.Name(), "_") || !strings.HasSuffix(e.Name(), ".html") {
+			continue
+		}
+		v.names[strings.TrimSuffix(e.Name(), ".html")] = true
+	}
 	for _, lang := range languages {
 		// The layout and the shared parts (templates/_*.html) are in every page.
 		base, err := template.New(layoutFile).Funcs(templateFuncs(lang)).ParseFS(templateFS, "templates/"+layoutFile, "templates/_*.html")
 		if err != nil {
 			return nil, fmt.Errorf("web: parse %s: %w", layoutFile, err)
 		}
+		v.base[lang] = base
 		v.pages[lang] = map[string]*template.Template{}
-		for _, e := range entries {
-			if e.IsDir() || e.Name() == layoutFile || strings.HasPrefix(e.Name(), "_") || !strings.HasSuffix(e.Name(), ".html") {
-				continue
-			}
-			t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+e.Name())
-			if err != nil {
-				return nil, fmt.Errorf("web: parse %s: %w", e.Name(), err)
-			}
-			v.pages[lang][strings.TrimSuffix(e.Name(), ".html")] = t
-		}
 	}
 	return v, nil
+}
+
+// page is the template of page name in lang, parsed on first use (a clone
+// of the language's base with the page's file); ok is false for a page or
+// language that does not exist.
+func (v *views) page(lang, name string) (t *template.Template, ok bool, err error) {
+	base, ok := v.base[lang]
+	if !ok || !v.names[name] {
+		return nil, false, nil
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if t, ok := v.pages[lang][name]; ok {
+		return t, true, nil
+	}
+	c, err := base.Clone()
+	if err != nil {
+		return nil, true, fmt.Errorf("web: clone %s: %w", layoutFile, err)
+	}
+	if t, err = c.ParseFS(templateFS, "templates/"+name+".html"); err != nil {
+		return nil, true, fmt.Errorf("web: parse %s.html: %w", name, err)
+	}
+	v.pages[lang][name] = t
+	return t, true, nil
 }
 
 // templateFuncs are the helpers available in templates for one language.
@@ -207,9 +238,12 @@ type refresher interface{ RefreshSeconds() int }
 // buffer so a template error becomes a clean 500.
 func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name, nav string, page any) {
 	rc := reqCtx(r)
-	t, ok := a.views.pages[rc.lang][name]
-	if !ok {
-		a.serverError(w, r, fmt.Errorf("web: no template %q", name))
+	t, ok, err := a.views.page(rc.lang, name)
+	if err != nil || !ok {
+		if err == nil {
+			err = fmt.Errorf("web: no template %q", name)
+		}
+		a.serverError(w, r, err)
 		return
 	}
 	data := pageData{
@@ -280,7 +314,7 @@ func (a *app) notFound(w http.ResponseWriter, r *http.Request) {
 func (a *app) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	a.Logger.ErrorContext(r.Context(), "web request failed", "method", r.Method, "path", r.URL.Path, "error", err.Error())
 	msg := a.t(r, "error.internal")
-	if t, ok := a.views.pages[reqCtx(r).lang]["error"]; ok {
+	if t, ok, err := a.views.page(reqCtx(r).lang, "error"); ok && err == nil {
 		var buf bytes.Buffer
 		data := pageData{Lang: reqCtx(r).lang, User: reqCtx(r).user, Impersonator: reqCtx(r).impersonator, Page: errorPage{Message: msg}}
 		if t.ExecuteTemplate(&buf, layoutFile, data) == nil {
