@@ -98,6 +98,18 @@ const (
 	lookChunkMax = 32
 )
 
+// lookAheadSize is how many messages the next look-ahead covers at a fetch
+// width: one while the width is one (a page's start, or after a failure:
+// a failing ANAF or a full disk is met one message at a time, each claim
+// a write that finds a full disk before the next download), else
+// lookChunk per unit of width, at most lookChunkMax.
+func lookAheadSize(width int) int {
+	if width <= 1 {
+		return 1
+	}
+	return min(lookChunk*width, lookChunkMax)
+}
+
 // lookAhead looks up a chunk of the page's messages at once, where fetch
 // would for each (issue 16): which are archived (one query), claims the
 // downloads of the others (one statement), and which of those claimed are

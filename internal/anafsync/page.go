@@ -276,7 +276,7 @@ func (s *syncStep) archiveTodo(todo []anaf.Message) error {
 			} else {
 				if next >= looked {
 					// The next chunk's lookups and claims, at once.
-					looked = next + min(lookChunk*width, lookChunkMax)
+					looked = next + lookAheadSize(width)
 					hints = s.e.lookAhead(s.ctx, todo[next:min(looked, len(todo))], s.owner, hints)
 				}
 				m = todo[next]
