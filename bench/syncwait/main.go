@@ -7,7 +7,12 @@
 // It polls only sync_runs (a small table): counting invoices while the
 // sync runs would itself scan the archive. It then prints one line:
 //
-//	seconds archived listed gw_cpu_ms db_cpu_ms rss_start_kib rss_peak_kib rss_end_kib drain_s gw_all_ms db_all_ms
+//	seconds archived listed gw_cpu_ms db_cpu_ms rss_start_kib rss_peak_kib rss_end_kib drain_s gw_all_ms db_all_ms anon_peak_kib anon_end_kib
+//
+// anon_peak_kib and anon_end_kib are the anonymous part of the resident
+// memory (RssAnon: the heaps): VmRSS also counts the database file's pages
+// SQLite reads through its memory map (mmap_size), which the kernel drops
+// when it needs them.
 //
 // drain_s is how long the background jobs the sync left (its events'
 // dispatch, risk checks, validation) took to finish after it (at most
@@ -58,7 +63,7 @@ func main() {
 	defer st.Close()
 	pg := strings.HasPrefix(*db, "postgres")
 	backends := map[int]int64{} // PostgreSQL backend pid → CPU ticks last read
-	var rssStart, rssPeak, rssEnd int64
+	var rssStart, rssPeak, rssEnd, anonPeak, anonEnd int64
 	var first time.Time
 	sample := func() {
 		if *pid > 0 {
@@ -67,6 +72,9 @@ func main() {
 					rssStart = r
 				}
 				rssPeak, rssEnd = max(rssPeak, r), r
+			}
+			if a := statusKiB(*pid, "RssAnon:"); a > 0 {
+				anonPeak, anonEnd = max(anonPeak, a), a
 			}
 		}
 		if pg {
@@ -144,7 +152,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "syncwait:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("%.3f %d %d %d %d %d %d %d %.1f %d %d\n", secs, n, listed, gwCPU, dbCPU, rssStart, rssPeak, rssEnd, drainSecs, gwAll, dbAll)
+	fmt.Printf("%.3f %d %d %d %d %d %d %d %.1f %d %d %d %d\n", secs, n, listed, gwCPU, dbCPU, rssStart, rssPeak, rssEnd, drainSecs, gwAll, dbAll, anonPeak, anonEnd)
 }
 
 // clockTicks is USER_HZ, 100 on Linux.
@@ -176,13 +184,16 @@ func cpuTicks(pid int) int64 {
 }
 
 // rssKiB is the resident memory of a process (VmRSS), 0 when unknown.
-func rssKiB(pid int) int64 {
+func rssKiB(pid int) int64 { return statusKiB(pid, "VmRSS:") }
+
+// statusKiB is a kB field of /proc/PID/status (VmRSS:, RssAnon:), 0 when unknown.
+func statusKiB(pid int, field string) int64 {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			f := strings.Fields(rest)
 			if len(f) > 0 {
 				n, _ := strconv.ParseInt(f[0], 10, 64)

@@ -31,11 +31,27 @@ type fetched struct {
 // fetch downloads (or reuses) one message's ZIP, parses and validates it;
 // the caller stores it (syncStep.flush) and releases a held claim after.
 // On error no claim is held.
-func (e *Engine) fetch(ctx context.Context, client *anaf.Client, tok *token, company *store.Company, m anaf.Message, owner string) (f fetched) {
+//
+// hint is what lookAhead found of the message: with hintClaimed the claim
+// is held and the message was not archived then (downloaded at once);
+// otherwise the archive is looked at first.
+func (e *Engine) fetch(ctx context.Context, client *anaf.Client, tok *token, company *store.Company, m anaf.Message, owner string, hint lookHint) (f fetched) {
 	f.m, f.tok = m, tok
-	var arch *invoice.Archive // read once, for the row and the verdict
-	zipBytes, err := e.Store.ArchivedZIP(ctx, m.ID)
-	if errors.Is(err, store.ErrNotFound) {
+	var (
+		arch     *invoice.Archive // read once, for the row and the verdict
+		zipBytes []byte
+		err      error
+	)
+	switch hint {
+	case hintClaimed:
+		f.claimed, err = true, store.ErrNotFound
+	case hintClaimedArchived:
+		f.claimed = true
+		zipBytes, err = e.Store.ArchivedZIP(ctx, m.ID)
+	default:
+		zipBytes, err = e.Store.ArchivedZIP(ctx, m.ID)
+	}
+	if errors.Is(err, store.ErrNotFound) && !f.claimed {
 		// Another worker may be downloading the same id for the other
 		// party's company: claim it, or wait for its ZIP in the archive.
 		zipBytes, f.claimed, err = e.claimOrWait(ctx, m.ID, owner)
@@ -63,6 +79,104 @@ func (e *Engine) fetch(ctx context.Context, client *anaf.Client, tok *token, com
 	f.inv.SyncedAt = e.now().UTC()
 	f.verdict = e.verdictFor(ctx, f.inv, arch, archErr, f.reused)
 	return f
+}
+
+// lookHint is what lookAhead found of a message before its fetch.
+type lookHint uint8
+
+const (
+	hintNone            lookHint = iota // not looked at (or archived by another company): fetch looks
+	hintClaimed                         // not archived, and its download claimed by this owner
+	hintClaimedArchived                 // claimed by this owner, and archived meanwhile (the claim goes with the batch)
+)
+
+// Look-ahead chunks (archiveTodo): lookChunk messages per unit of the
+// fetch width, at most lookChunkMax. A claim taken ahead lives
+// downloadClaimTTL; a chunk is fetched well within it.
+const (
+	lookChunk    = 8
+	lookChunkMax = 32
+)
+
+// lookAheadSize is how many messages the next look-ahead covers at a fetch
+// width: one while the width is one (a page's start, or after a failure:
+// a failing ANAF or a full disk is met one message at a time, each claim
+// a write that finds a full disk before the next download), else
+// lookChunk per unit of width, at most lookChunkMax.
+func lookAheadSize(width int) int {
+	if width <= 1 {
+		return 1
+	}
+	return min(lookChunk*width, lookChunkMax)
+}
+
+// lookAhead looks up a chunk of the page's messages at once, where fetch
+// would for each (issue 16): which are archived (one query), claims the
+// downloads of the others (one statement), and which of those claimed are
+// archived after all (another query: a claimant may have archived it and
+// released its claim since). It adds the chunk's hints to hints; on an
+// error the chunk is left to fetch (hintNone), with no claim held.
+func (e *Engine) lookAhead(ctx context.Context, msgs []anaf.Message, owner string, hints map[string]lookHint) map[string]lookHint {
+	if hints == nil {
+		hints = make(map[string]lookHint, len(msgs))
+	}
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+	}
+	archived, err := e.Store.ArchivedAmong(ctx, ids)
+	if err != nil {
+		return hints
+	}
+	rest := ids[:0]
+	for _, id := range ids {
+		if !archived[id] {
+			rest = append(rest, id)
+		}
+	}
+	if len(rest) == 0 {
+		return hints
+	}
+	claimed, err := e.Store.ClaimDownloads(ctx, rest, owner, downloadClaimTTL)
+	if err != nil || len(claimed) == 0 {
+		return hints
+	}
+	mine := make([]string, 0, len(claimed))
+	for _, id := range rest {
+		if claimed[id] {
+			mine = append(mine, id)
+		}
+	}
+	since, err := e.Store.ArchivedAmong(ctx, mine)
+	if err != nil {
+		_ = e.Store.ReleaseDownloads(context.WithoutCancel(ctx), mine, owner)
+		return hints
+	}
+	for _, id := range mine {
+		if since[id] {
+			hints[id] = hintClaimedArchived
+		} else {
+			hints[id] = hintClaimed
+		}
+	}
+	return hints
+}
+
+// releaseHints drops the claims lookAhead took for messages whose fetch
+// did not start.
+func (e *Engine) releaseHints(ctx context.Context, hints map[string]lookHint, owner string) {
+	var ids []string
+	for id, h := range hints {
+		if h == hintClaimed || h == hintClaimedArchived {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	if err := e.Store.ReleaseDownloads(ctx, ids, owner); err != nil {
+		e.logger().Warn("releasing download claims", slog.String("error", err.Error()))
+	}
 }
 
 // release drops f's download claim, if held.

@@ -228,7 +228,13 @@ func (s *syncStep) archiveTodo(todo []anaf.Message) error {
 		stop     error // ends the step once what runs is done
 		timer    *time.Timer
 		timerC   <-chan time.Time
+		hints    map[string]lookHint // of todo[next:looked]
+		looked   int
 	)
+	defer func() {
+		// Claims taken ahead for messages the step did not start.
+		s.e.releaseHints(s.wctx, hints, s.owner)
+	}()
 	conc, batch := s.e.concurrency(), s.e.batchSize()
 	width := 1
 	flush := func() {
@@ -261,16 +267,26 @@ func (s *syncStep) archiveTodo(todo []anaf.Message) error {
 				stop = errYield
 				break
 			}
-			var m anaf.Message
+			var (
+				m    anaf.Message
+				hint lookHint
+			)
 			if len(retry) > 0 {
 				m, retry = retry[0], retry[1:]
 			} else {
+				if next >= looked {
+					// The next chunk's lookups and claims, at once.
+					looked = next + lookAheadSize(width)
+					hints = s.e.lookAhead(s.ctx, todo[next:min(looked, len(todo))], s.owner, hints)
+				}
 				m = todo[next]
 				next++
+				hint = hints[m.ID]
+				delete(hints, m.ID)
 			}
 			inflight++
 			go func(tok *token) {
-				results <- s.e.fetch(s.ctx, s.client, tok, s.company, m, s.owner)
+				results <- s.e.fetch(s.ctx, s.client, tok, s.company, m, s.owner, hint)
 			}(s.tok)
 		}
 		if inflight == 0 {

@@ -94,3 +94,36 @@ func TestSyncNowEnqueues(t *testing.T) {
 	require.Equal(t, []int64{1, 2}, got)
 	e.Wait()
 }
+
+// TestStepReleasesClaimsAhead: a step that runs out of time mid-page
+// leaves no download claim behind, those its look-ahead took for messages
+// it did not start included (issue 16), and the steps after it archive
+// every message with one download each.
+func TestStepReleasesClaimsAhead(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := t.Context()
+		b := setup(t, st, options{invoices: 40, noQuotas: true})
+		company := b.company(t, b.busiestCIF(t))
+		run, _, err := b.engine.QueueRun(ctx, company.ID)
+		require.NoError(t, err)
+		steps := 0
+		for done := false; !done; steps++ {
+			require.Less(t, steps, 200)
+			_, done, err = b.engine.Step(ctx, run.ID, "test-owner", anafsync.StepOptions{
+				MaxDuration: 30 * time.Millisecond,
+				Progress:    func(anafsync.Progress) { time.Sleep(5 * time.Millisecond) }, // a slow message
+			})
+			require.NoError(t, err)
+			var claims int
+			require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT count(*) FROM sync_download_claims`).Scan(&claims))
+			require.Zero(t, claims, "step %d left claims", steps)
+		}
+		require.Greater(t, steps, 1, "the steps ran out of time")
+		want := len(b.rawList(t, company.CIF))
+		var n int
+		require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT count(*) FROM invoices WHERE company_id = $1`, company.ID).Scan(&n))
+		require.Equal(t, want, n)
+		require.Equal(t, want, b.sim.Stats().OKCalls["descarcare"], "one download per message")
+	})
+}

@@ -242,6 +242,11 @@ func sqliteDSN(u string) (dsn string, memory bool, err error) {
 	// 70 MB archive under bench/api.sh, for no measurable CPU gain on the
 	// list and detail queries (docs/performance.md, "Memory, issue 16").
 	// A database URL's own ?_pragma=mmap_size(N) still turns it on.
+	// Statement journals (a statement's undo inside a larger transaction:
+	// each insert of a sync batch) in memory instead of a temporary file
+	// written through write(2) once past 64 KiB (issue 16: 5 % of the
+	// sync's CPU).
+	params.Add("_pragma", "temp_store(2)")
 	// BEGIN IMMEDIATE: a transaction takes the write lock when it starts,
 	// so it waits on busy_timeout instead of failing with SQLITE_BUSY when
 	// it later tries to upgrade a read lock another writer beat it to.
