@@ -53,3 +53,4 @@ fuzz: ## Fuzz the parsers and the validator for a while (FUZZTIME=60s).
 	$(GO) test -run '^$$' -fuzz '^FuzzVerifySignature$$' -fuzztime $${FUZZTIME:-60s} ./client/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSecondFactor$$' -fuzztime $${FUZZTIME:-60s} ./internal/gateway/
 	$(GO) test -run '^$$' -fuzz '^FuzzDeliveryErrorKind$$' -fuzztime $${FUZZTIME:-60s} ./internal/gateway/
+	$(GO) test -run '^$$' -fuzz '^FuzzWebhookEvents$$' -fuzztime $${FUZZTIME:-60s} ./internal/gateway/
