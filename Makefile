@@ -49,3 +49,8 @@ fuzz: ## Fuzz the parsers and the validator for a while (FUZZTIME=60s).
 	$(GO) test -run '^$$' -fuzz '^FuzzComposeEvent$$' -fuzztime $${FUZZTIME:-60s} ./internal/mail/
 	$(GO) test -run '^$$' -fuzz '^FuzzSearchText$$' -fuzztime $${FUZZTIME:-60s} ./internal/store/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseAmount$$' -fuzztime $${FUZZTIME:-60s} ./internal/store/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseURL$$' -fuzztime $${FUZZTIME:-60s} ./internal/webhook/
+	$(GO) test -run '^$$' -fuzz '^FuzzVerifySignature$$' -fuzztime $${FUZZTIME:-60s} ./client/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSecondFactor$$' -fuzztime $${FUZZTIME:-60s} ./internal/gateway/
+	$(GO) test -run '^$$' -fuzz '^FuzzDeliveryErrorKind$$' -fuzztime $${FUZZTIME:-60s} ./internal/gateway/
+	$(GO) test -run '^$$' -fuzz '^FuzzWebhookEvents$$' -fuzztime $${FUZZTIME:-60s} ./internal/gateway/

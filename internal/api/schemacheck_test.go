@@ -26,7 +26,7 @@ var known = map[string]bool{
 	"$ref": true, "type": true, "properties": true, "required": true, "additionalProperties": true,
 	"unevaluatedProperties": true, "allOf": true, "items": true, "enum": true, "pattern": true,
 	"minimum": true, "maximum": true, "maxLength": true, "format": true, "description": true,
-	"default": true, "contentEncoding": true,
+	"default": true, "contentEncoding": true, "const": true,
 }
 
 func newSchemaChecker(spec []byte) (*schemaChecker, error) {
@@ -100,6 +100,9 @@ func (c *schemaChecker) eval(s map[string]any, v any, path string) (map[string]b
 	}
 	if enum, ok := s["enum"].([]any); ok && !slices.ContainsFunc(enum, func(e any) bool { return fmt.Sprint(e) == fmt.Sprint(v) }) {
 		return nil, fmt.Errorf("%s: %v not in %v", path, v, enum)
+	}
+	if c, ok := s["const"]; ok && fmt.Sprint(c) != fmt.Sprint(v) {
+		return nil, fmt.Errorf("%s: %v is not %v", path, v, c)
 	}
 	switch v := v.(type) {
 	case string:

@@ -30,4 +30,13 @@ func TestWebhookAllowCIDRs(t *testing.T) {
 	if _, err := Load(env(map[string]string{"EFACTURA_DATA_DIR": dir, "EFACTURA_WEBHOOK_ALLOW_CIDRS": "localhost"})); err == nil {
 		t.Fatal("a host name is not a CIDR")
 	}
+	// Production: https:// endpoints only, and still closed by default.
+	c, err = Load(env(map[string]string{"EFACTURA_ENV": "production", "DATABASE_URL": "postgres://u@db/efactura",
+		"EFACTURA_SECRET_KEY": NewSecretKey(), "EFACTURA_ENCRYPTION_KEY": NewEncryptionKey("k1"), "EFACTURA_BASE_URL": "https://gw.example"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WebhookAllowHTTP || len(c.WebhookAllowCIDRs) != 0 {
+		t.Fatalf("production: http:// must be refused and no range allowed; got %v %v", c.WebhookAllowHTTP, c.WebhookAllowCIDRs)
+	}
 }

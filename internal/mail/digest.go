@@ -217,13 +217,22 @@ func (s *Service) digestSection(lang string, c *store.Company, its []store.Diges
 		}
 		sec.Groups = append(sec.Groups, g)
 	}
-	for _, k := range []struct{ typ, title string }{
-		{notify.SyncFailed, "digest.sync"},
-		{notify.ConnectionExpiring, "digest.conn"},
-		{notify.ConnectionNeedsAttention, "digest.conn"},
-		{notify.SPVAtRisk, "digest.spv"},
+	// One group per title: a connection expiring and one needing its user
+	// are both "ANAF connection" notices, counted together.
+	for _, k := range []struct {
+		types []string
+		title string
+	}{
+		{[]string{notify.SyncFailed}, "digest.sync"},
+		{[]string{notify.ConnectionExpiring, notify.ConnectionNeedsAttention}, "digest.conn"},
+		{[]string{notify.SPVAtRisk}, "digest.spv"},
 	} {
-		if xs := byType[k.typ]; len(xs) > 0 {
+		var xs []store.DigestItem
+		for _, typ := range k.types {
+			xs = append(xs, byType[typ]...)
+		}
+		sort.SliceStable(xs, func(i, j int) bool { return xs[i].CreatedAt.Before(xs[j].CreatedAt) })
+		if len(xs) > 0 {
 			g := group{Title: tr(lang, k.title, len(xs))}
 			for _, it := range xs {
 				ev := notify.Event{Type: it.EventType, CompanyID: c.ID}

@@ -169,13 +169,16 @@ func TestDigest(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b := setup(t, st, mailtest.Options{})
 		ctx := t.Context()
-		// Tuesday 10 March 2026: two invoices, a rejected upload, a failed sync.
+		// Tuesday 10 March 2026: three invoices, a rejected upload, a failed sync, an
+		// ANAF connection expiring in 14 days and one needing its user.
 		for _, ev := range []notify.Event{
 			received("evt_a", "A-1", "1190.00", "RON", b.clk.Now()),
 			received("evt_b", "B-2", "100.5", "RON", b.clk.Now()),
 			received("evt_c", "C-3", "50", "EUR", b.clk.Now()),
 			{ID: "evt_n", Type: notify.UploadNOK, Data: json.RawMessage(`{"id":7,"invoice_number":"OUT-9","issue_date":"2026-03-09","errors":[{"id":"BR-RO-010","message":"lipsește"}]}`)},
 			{ID: "evt_s", Type: notify.SyncFailed, Data: json.RawMessage(`{"error":"ANAF nu răspunde"}`)},
+			{ID: "evt_e14", Type: notify.ConnectionExpiring, Data: json.RawMessage(`{"expires_at":"2026-03-24T09:00:00Z","days":14}`)},
+			{ID: "evt_na", Type: notify.ConnectionNeedsAttention, Data: json.RawMessage(`{"status":"reconnect_needed"}`)},
 			{ID: "evt_x", Type: notify.InvoiceSent, Data: json.RawMessage(`{}`)}, // not in digests
 		} {
 			ev.CompanyID = b.company.ID
@@ -183,7 +186,7 @@ func TestDigest(t *testing.T) {
 		}
 		b.q.deliverAll(t, b.svc) // the instant member's mails
 		instant := len(b.smtp.Messages())
-		require.Equal(t, 5, instant, "instant: 3 invoices, the rejected upload, the failed sync")
+		require.Equal(t, 7, instant, "instant: 3 invoices, the rejected upload, the failed sync, the two connection notices")
 
 		// Same day, and the next morning before 07:00: no digest yet.
 		n, err := b.svc.SendDigests(ctx)
@@ -228,6 +231,9 @@ func TestDigest(t *testing.T) {
 			"Factura OUT-9 din 09.03.2026 — BR-RO-010 lipsește",
 			"Sincronizări eșuate (1)",
 			"ANAF nu răspunde",
+			"Conexiunea ANAF (2)", // expiring and needing attention: one group
+			"Reconectați-vă la ANAF înainte de 24.03.2026",
+			"Deschideți pagina ANAF și reconectați-vă.",
 			"Facturi netrimise cu termenul legal aproape (1)",
 			"OUT-77",
 			"termen 11.03.2026",

@@ -47,6 +47,10 @@ func TestEventsRecorded(t *testing.T) {
 		ep := &store.WebhookEndpoint{CompanyID: c.ID, URL: "https://203.0.113.9/h", EventTypes: []string{notify.SyncFailed, notify.UploadNOK},
 			SyncFailedThreshold: 3, SecretEnc: enc}
 		require.NoError(t, st.CreateWebhookEndpoint(ctx, ep))
+		// Another endpoint with its own threshold (configurable per endpoint).
+		ep4 := &store.WebhookEndpoint{CompanyID: c.ID, URL: "https://203.0.113.10/h", EventTypes: []string{notify.SyncFailed},
+			SyncFailedThreshold: 4, SecretEnc: enc}
+		require.NoError(t, st.CreateWebhookEndpoint(ctx, ep4))
 		d := &webhook.Deliverer{Store: st, Keys: keys, Logger: slog.New(slog.DiscardHandler), BaseURL: "https://gw"}
 
 		// Four failed runs, then a good one, then a failed one.
@@ -72,6 +76,21 @@ func TestEventsRecorded(t *testing.T) {
 		dls, err := st.WebhookDeliveries(ctx, ep.ID, 10)
 		require.NoError(t, err)
 		require.Len(t, dls, 1, "sync.failed once, at the threshold")
+		dls4, err := st.WebhookDeliveries(ctx, ep4.ID, 10)
+		require.NoError(t, err)
+		require.Len(t, dls4, 1, "sync.failed once, at this endpoint's threshold of 4")
+		for _, pair := range []struct {
+			dl   store.WebhookDelivery
+			want int
+		}{{dls[0], 3}, {dls4[0], 4}} {
+			ev, err := st.EventByID(ctx, pair.dl.EventID)
+			require.NoError(t, err)
+			var det struct {
+				N int `json:"consecutive_failures"`
+			}
+			require.NoError(t, json.Unmarshal(ev.Detail, &det))
+			require.Equal(t, pair.want, det.N)
+		}
 
 		// Uploads: invalid (nok), then one accepted.
 		bad := &store.Upload{CompanyID: c.ID, State: store.UploadInvalid, SellerCIF: c.CIF, InvoiceNumber: "A1", IssueDate: "2026-01-15",

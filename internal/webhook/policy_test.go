@@ -115,7 +115,8 @@ func TestCheckURLResolves(t *testing.T) {
 }
 
 // TestDialGuard: the delivery client refuses, at dial time, an address the
-// policy does not allow, whatever name led there, and the redirect to one.
+// policy does not allow, whatever name led there, and the redirect to one
+// (by address, or by a name resolving to one).
 func TestDialGuard(t *testing.T) {
 	hit := false
 	target := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hit = true }))
@@ -155,6 +156,46 @@ func TestDialGuard(t *testing.T) {
 		if !errors.Is(err, webhook.ErrBlockedAddress) && !strings.Contains(err.Error(), "redirect refused") {
 			t.Fatalf("redirect to %s: %v", to, err)
 		}
+	}
+
+	// A redirect to a host name (which the URL check cannot judge) that
+	// resolves to a blocked address: refused when dialled. The redirector
+	// listens on 127.0.0.3, the only address allowed; the name is the
+	// machine's own, resolving to another loopback address.
+	host, err := os.Hostname()
+	if err != nil {
+		t.Skip(err)
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(context.Background(), "ip4", host)
+	if err != nil || len(addrs) == 0 || !addrs[0].Unmap().IsLoopback() || addrs[0].Unmap() == netip.MustParseAddr("127.0.0.3") {
+		t.Skipf("%s does not resolve to a loopback address other than 127.0.0.3 here", host)
+	}
+	l, err := net.Listen("tcp", "127.0.0.3:0")
+	if err != nil {
+		t.Skipf("cannot listen on 127.0.0.3: %v", err)
+	}
+	redirector := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://"+host+port+"/", http.StatusTemporaryRedirect)
+	}))
+	redirector.Listener.Close()
+	redirector.Listener = l
+	redirector.StartTLS()
+	t.Cleanup(redirector.Close)
+	allow := webhook.Policy{AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.3/32")}}
+	conf := redirector.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+	conf.ServerName = "127.0.0.1" // the test certificate's name; the address is 127.0.0.3
+	d = &webhook.Deliverer{Policy: allow, TLSConfig: conf}
+	req, _ := http.NewRequest(http.MethodPost, redirector.URL, strings.NewReader("{}"))
+	resp, err := d.Client().Do(req)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("redirect to %s (%s) followed", host, addrs[0])
+	}
+	if !errors.Is(err, webhook.ErrBlockedAddress) {
+		t.Fatalf("redirect to %s (%s): %v, want the address refused at dial time", host, addrs[0], err)
+	}
+	if hit {
+		t.Fatal("the loopback server was reached")
 	}
 }
 

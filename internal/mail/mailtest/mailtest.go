@@ -46,6 +46,7 @@ type Server struct {
 	srv      *smtp.Server
 	addr     string
 	tls      bool
+	implicit bool
 	user, pw string
 	// Fail, when it returns an error, refuses the DATA of a message (a
 	// failing relay); set before mails are sent.
@@ -57,22 +58,25 @@ type Server struct {
 }
 
 // Options: TLS makes it offer STARTTLS with a fresh self-signed certificate
-// (ClientTLS trusts it); User and Password require AUTH PLAIN.
+// (ClientTLS trusts it); ImplicitTLS makes it speak TLS from the first byte
+// instead (smtps://); User and Password require AUTH PLAIN.
 type Options struct {
 	TLS            bool
+	ImplicitTLS    bool
 	User, Password string
 }
 
 // New starts a server, stopped at the test's end.
 func New(t testing.TB, o Options) *Server {
 	t.Helper()
-	s := &Server{t: t, tls: o.TLS, user: o.User, pw: o.Password, arrivals: make(chan struct{}, 1000)}
+	s := &Server{t: t, tls: o.TLS || o.ImplicitTLS, implicit: o.ImplicitTLS, user: o.User, pw: o.Password,
+		arrivals: make(chan struct{}, 1000)}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
 	s.srv.Domain = "localhost"
 	s.srv.ReadTimeout, s.srv.WriteTimeout = 30*time.Second, 30*time.Second
 	s.srv.MaxMessageBytes = 10 << 20
 	s.srv.ErrorLog = nil
-	if o.TLS {
+	if s.tls {
 		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}, MinVersion: tls.VersionTLS12}
 	} else {
 		s.srv.AllowInsecureAuth = true
@@ -80,6 +84,9 @@ func New(t testing.TB, o Options) *Server {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("mailtest: listen: %v", err)
+	}
+	if s.implicit {
+		l = tls.NewListener(l, s.srv.TLSConfig)
 	}
 	s.addr = l.Addr().String()
 	go func() { _ = s.srv.Serve(l) }()
@@ -121,10 +128,14 @@ func (s *Server) ClientTLS() *tls.Config {
 }
 
 // URL is the EFACTURA_SMTP_URL of the server: smtp:// (STARTTLS) with
-// Options.TLS, else smtp+plain://; with the credentials when required.
+// Options.TLS, smtps:// with Options.ImplicitTLS, else smtp+plain://; with
+// the credentials when required.
 func (s *Server) URL() string {
 	u := url.URL{Scheme: "smtp+plain", Host: s.addr}
-	if s.tls {
+	switch {
+	case s.implicit:
+		u.Scheme = "smtps"
+	case s.tls:
 		u.Scheme = "smtp"
 	}
 	if s.user != "" {
