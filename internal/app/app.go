@@ -20,6 +20,7 @@ import (
 	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/jobs"
 	"github.com/efactura-gateway/efactura/internal/metrics"
+	"github.com/efactura-gateway/efactura/internal/ratelimit"
 	"github.com/efactura-gateway/efactura/internal/secretbox"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/tracing"
@@ -59,6 +60,8 @@ type Env struct {
 	Metrics *metrics.Metrics
 	// PasswordParams are the argon2id costs of new hashes (OpenOptions).
 	PasswordParams auth.Argon2Params
+	// vatPace, when set (ShareVATPace), paces the VAT-payer calls.
+	vatPace *ratelimit.Pacer
 }
 
 // Close releases the store.

@@ -102,6 +102,18 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		e.Metrics.RegisterDB(e.Store.DB())
 		e.Metrics.RegisterStore(e.Store, e.Logger)
 	}
+	// Rate limits: in memory, or shared by every replica through Redis when
+	// REDIS_URL is set (one Redis pool serves the limiter and its probe);
+	// while Redis is down (also at start) they are kept in this process.
+	// Opened before the risk checkers are built: ANAF's VAT-payer pace (one
+	// request a second per installation) is kept there too.
+	limiter, redisPing, closeLimiter, err := ratelimit.Open(cfg.RedisURL, e.Logger)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("REDIS_URL: %w", err)
+	}
+	defer func() { _ = closeLimiter() }()
+	e.ShareVATPace(limiter)
 	// The engine queues syncs on the job runner, and the runner works them
 	// with the engine: the engine's Enqueuer forwards to the runner built
 	// just below, before anything can ask for a sync.
@@ -190,15 +202,6 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 		"anaf":    (&cachedProbe{ttl: ANAFProbeEvery, check: anafReachable(cfg.ANAFBaseURL, nil)}).Check,
 		"storage": runner.StorageCheck,
 	}
-	// Rate limits: in memory, or shared by every replica through Redis when
-	// REDIS_URL is set (one Redis pool serves the limiter and its probe);
-	// while Redis is down (also at start) they are kept in this process.
-	limiter, redisPing, closeLimiter, err := ratelimit.Open(cfg.RedisURL, e.Logger)
-	if err != nil {
-		ln.Close()
-		return fmt.Errorf("REDIS_URL: %w", err)
-	}
-	defer func() { _ = closeLimiter() }()
 	if redisPing != nil {
 		pctx, pcancel := context.WithTimeout(ctx, 3*time.Second)
 		_ = redisPing(pctx) // logs "Redis is unavailable" now when it is: the gateway starts degraded

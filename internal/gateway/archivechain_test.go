@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"fmt"
 	"strings"
@@ -114,5 +115,29 @@ func TestAuditPackRefusals(t *testing.T) {
 		rep, err := gateway.VerifyAuditPack(bytes.NewReader(buf.Bytes()), int64(buf.Len()), nil)
 		require.NoError(t, err)
 		require.Empty(t, rep.Problems)
+		// Unpacked and zipped again with `zip -r`, which adds the folders'
+		// own entries: still clean (they were named "added" files).
+		rezipped := withFolderEntries(t, buf.Bytes())
+		rep, err = gateway.VerifyAuditPack(bytes.NewReader(rezipped), int64(len(rezipped)), nil)
+		require.NoError(t, err)
+		require.Empty(t, rep.Problems)
 	}
+}
+
+// withFolderEntries copies a ZIP, adding an entry for each folder first.
+func withFolderEntries(t *testing.T, b []byte) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, dir := range []string{"pdf/", "zip/"} {
+		_, err := zw.CreateHeader(&zip.FileHeader{Name: dir})
+		require.NoError(t, err)
+	}
+	for _, f := range zr.File {
+		require.NoError(t, zw.Copy(f))
+	}
+	require.NoError(t, zw.Close())
+	return out.Bytes()
 }

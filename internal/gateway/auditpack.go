@@ -292,6 +292,11 @@ func VerifyAuditPack(r io.ReaderAt, size int64, heads []ChainHead) (*ArchiveRepo
 	pc := &packCheck{rep: &ArchiveReport{Companies: 1, Heads: len(heads)}, files: map[string]*zip.File{},
 		actual: map[string]string{}, entries: map[int64]chain.Entry{}}
 	for _, f := range zr.File {
+		// A folder's own entry is no file: an auditor's `zip -r` of the
+		// unpacked pack adds "zip/" and "pdf/".
+		if strings.HasSuffix(f.Name, "/") && f.FileInfo().IsDir() {
+			continue
+		}
 		pc.files[f.Name] = f
 	}
 	for _, step := range []func() error{pc.sums, pc.chain, pc.index} {

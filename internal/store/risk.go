@@ -86,6 +86,35 @@ func (s *Store) RiskInvoice(ctx context.Context, id int64) (*RiskRow, error) {
 	return &r, nil
 }
 
+// RiskInvoices returns the received invoices of ids for the checker, by
+// id, in one query (ids deleted meanwhile are absent).
+func (s *Store) RiskInvoices(ctx context.Context, ids []int64) (map[int64]*RiskRow, error) {
+	out := make(map[int64]*RiskRow, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ph := make([]string, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		ph[i] = "$" + strconv.Itoa(i+1)
+		args[i] = id
+	}
+	rows, err := s.q.QueryContext(ctx, `SELECT `+riskRowColumns+` FROM invoices i JOIN companies c ON c.id = i.company_id
+		WHERE i.id IN (`+strings.Join(ph, ", ")+`)`, args...)
+	if err != nil {
+		return nil, s.wrap("risk invoices", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRiskRow(rows)
+		if err != nil {
+			return nil, s.wrap("risk invoices", err)
+		}
+		out[r.ID] = &r
+	}
+	return out, s.wrap("risk invoices", rows.Err())
+}
+
 // RiskHistory returns the company's received invoices from supplierCIF
 // (the most recent limit by issue date), the index on (company_id,
 // supplier_cif, …) answering.
@@ -173,29 +202,47 @@ type RiskFlag struct {
 	CheckedByEmail string // the checker's e-mail (RiskFlags), "" when none or deleted
 }
 
+// RiskSave is one invoice's check and its flags, for SaveRiskChecks.
+type RiskSave struct {
+	Check *RiskCheck
+	Flags []RiskFlag
+}
+
 // SaveRiskCheck records c and adds flags (a flag already stored for the
 // invoice keeps its details and its checked state), in one transaction.
 func (s *Store) SaveRiskCheck(ctx context.Context, c *RiskCheck, flags []RiskFlag) error {
-	if c.ComputedAt.IsZero() {
-		c.ComputedAt = now()
+	return s.SaveRiskChecks(ctx, []RiskSave{{Check: c, Flags: flags}})
+}
+
+// SaveRiskChecks is SaveRiskCheck for a batch, in one transaction (a
+// first sync's checks: one commit per batch, not per invoice).
+func (s *Store) SaveRiskChecks(ctx context.Context, batch []RiskSave) error {
+	if len(batch) == 0 {
+		return nil
 	}
 	return s.WithTx(ctx, func(tx *Store) error {
-		_, err := tx.q.ExecContext(ctx, `
-			INSERT INTO invoice_risk_checks (invoice_id, company_id, computed_at, vat_done, attempts, next_try_at, last_error)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (invoice_id) DO UPDATE SET computed_at = excluded.computed_at, vat_done = excluded.vat_done,
-				attempts = excluded.attempts, next_try_at = excluded.next_try_at, last_error = excluded.last_error`,
-			c.InvoiceID, c.CompanyID, tx.tv(c.ComputedAt), c.VATDone, c.Attempts, tx.tpv(c.NextTryAt), c.LastError)
-		if err != nil {
-			return tx.wrap("save risk check", err)
-		}
-		for _, f := range flags {
+		for _, b := range batch {
+			c := b.Check
+			if c.ComputedAt.IsZero() {
+				c.ComputedAt = now()
+			}
 			_, err := tx.q.ExecContext(ctx, `
-				INSERT INTO invoice_risk_flags (invoice_id, company_id, code, details, computed_at) VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (invoice_id, code) DO NOTHING`,
-				c.InvoiceID, c.CompanyID, f.Code, string(f.Details), tx.tv(c.ComputedAt))
+				INSERT INTO invoice_risk_checks (invoice_id, company_id, computed_at, vat_done, attempts, next_try_at, last_error)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)
+				ON CONFLICT (invoice_id) DO UPDATE SET computed_at = excluded.computed_at, vat_done = excluded.vat_done,
+					attempts = excluded.attempts, next_try_at = excluded.next_try_at, last_error = excluded.last_error`,
+				c.InvoiceID, c.CompanyID, tx.tv(c.ComputedAt), c.VATDone, c.Attempts, tx.tpv(c.NextTryAt), c.LastError)
 			if err != nil {
-				return tx.wrap("save risk flag", err)
+				return tx.wrap("save risk check", err)
+			}
+			for _, f := range b.Flags {
+				_, err := tx.q.ExecContext(ctx, `
+					INSERT INTO invoice_risk_flags (invoice_id, company_id, code, details, computed_at) VALUES ($1, $2, $3, $4, $5)
+					ON CONFLICT (invoice_id, code) DO NOTHING`,
+					c.InvoiceID, c.CompanyID, f.Code, string(f.Details), tx.tv(c.ComputedAt))
+				if err != nil {
+					return tx.wrap("save risk flag", err)
+				}
 			}
 		}
 		return nil
