@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
 	"github.com/efactura-gateway/efactura/internal/gateway"
@@ -55,4 +56,23 @@ func TestDashRowsHTML(t *testing.T) {
 		require.Equal(t, w, string(dashRowsHTML(lang, rows)), lang)
 	}
 	require.Empty(t, dashRowsHTML("ro", nil))
+}
+
+// TestCachedChartSVG: a cached chart is the chart of its data, per
+// language and per data.
+func TestCachedChartSVG(t *testing.T) {
+	t.Parallel()
+	months := monthsBack(time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC))
+	rec, snt := make([]decimal.Decimal, len(months)), make([]decimal.Decimal, len(months))
+	for i := range months {
+		rec[i], snt[i] = decimal.NewFromInt(int64(100*i+7)), decimal.RequireFromString("12.5")
+	}
+	for _, lang := range languages {
+		want := monthlyChartSVG(lang, "RON", months, rec, snt)
+		require.Equal(t, want, cachedChartSVG(lang, "RON", months, rec, snt))
+		require.Equal(t, want, cachedChartSVG(lang, "RON", months, rec, snt), "from the cache")
+	}
+	snt[3] = decimal.NewFromInt(999)
+	require.Equal(t, monthlyChartSVG("ro", "RON", months, rec, snt), cachedChartSVG("ro", "RON", months, rec, snt), "other data, another chart")
+	require.NotEqual(t, cachedChartSVG("ro", "EUR", months, rec, snt), cachedChartSVG("ro", "RON", months, rec, snt))
 }
