@@ -111,7 +111,7 @@ func (h *handler) getInvoice(w http.ResponseWriter, r *http.Request) {
 	if len(inv.ParsedJSON) > 0 {
 		out.Details = inv.ParsedJSON
 	}
-	writeJSON(w, http.StatusOK, dataResponse[invoiceDetailJSON]{Data: out})
+	writeInvoiceDetail(w, &dataResponse[invoiceDetailJSON]{Data: out}) // detail_json.go
 }
 
 // downloadZIP serves GET /api/v1/invoices/{id}/download: ANAF's original

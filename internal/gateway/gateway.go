@@ -298,7 +298,10 @@ func (s *Service) OwnedCompany(ctx context.Context, a Actor, companyID int64) (*
 // member's, and verified. ErrNotFound for non-members; ErrUnverified for
 // an unverified company (it shows nothing from ANAF).
 func (s *Service) ViewableCompany(ctx context.Context, a Actor, companyID int64) (*store.Company, error) {
-	c, _, err := s.membership(ctx, a, companyID)
+	c, err := s.Store.CompanyOfMember(ctx, companyID, a.UserID) // membership's check in one query
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -37,7 +37,13 @@ func (s *Service) Invoices(ctx context.Context, p Principal, companyID int64, f 
 	if err != nil {
 		return nil, err
 	}
+	return s.invoicesOf(ctx, c, f, partner)
+}
+
+// invoicesOf is Invoices of a company the caller checked and found verified.
+func (s *Service) invoicesOf(ctx context.Context, c *Company, f InvoiceFilter, partner string) (*InvoiceList, error) {
 	f.CompanyID = c.ID
+	var err error
 	if f.Offset < 0 || f.Offset > math.MaxInt32 {
 		f.Offset = math.MaxInt32 // far past any real page: an empty one
 	}
@@ -320,7 +326,13 @@ func (s *Service) Figures(ctx context.Context, p Principal, companyID int64, sin
 	if err != nil {
 		return nil, err
 	}
+	return s.figuresOf(ctx, c, since)
+}
+
+// figuresOf is Figures of a company the caller checked and found verified.
+func (s *Service) figuresOf(ctx context.Context, c *Company, since string) (*InvoiceFigures, error) {
 	out := &InvoiceFigures{}
+	var err error
 	if out.Archived, err = s.Store.CountInvoices(ctx, c.ID); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -102,6 +103,40 @@ func TestInvoicePrincipals(t *testing.T) {
 		require.Zero(t, list.Total)
 		_, err = gw.Figures(ctx, user, unverified.ID, "2000-01-01")
 		require.ErrorIs(t, err, gateway.ErrUnverified)
+
+		// Dashboard: one tenant check for the page (issue 16), answering
+		// what LastSync, Figures, SPVAtRisk and Invoices answer.
+		q := gateway.DashboardQuery{Since: "2000-01-01", List: &gateway.InvoiceFilter{Limit: 10}}
+		d, err := gw.Dashboard(ctx, user, a.ID, q)
+		require.NoError(t, err)
+		require.Equal(t, a.ID, d.Company.ID)
+		require.Equal(t, store.RoleOwner, d.Company.Role)
+		require.Nil(t, d.LastSync, "never synced")
+		figures, err := gw.Figures(ctx, user, a.ID, "2000-01-01")
+		require.NoError(t, err)
+		require.Equal(t, figures, d.Figures)
+		require.Equal(t, 2, d.Figures.Archived)
+		atRisk, err := gw.SPVAtRisk(ctx, user, a.ID)
+		require.NoError(t, err)
+		require.Equal(t, atRisk.Messages, d.AtRisk.Messages)
+		require.Equal(t, 2, d.List.Total)
+		require.Len(t, d.List.Rows, 2)
+		pf, err := st.Portfolio(ctx, alice.ID, time.Now())
+		require.NoError(t, err)
+		require.NotNil(t, pf[a.ID].LastVisit, "the visit is recorded for the portfolio")
+		d, err = gw.Dashboard(ctx, user, a.ID, gateway.DashboardQuery{Since: "2000-01-01"})
+		require.NoError(t, err)
+		require.Nil(t, d.List, "no list asked for")
+		for name, p := range map[string]gateway.Principal{"other company": user, "key": keyA, "nobody": {}} {
+			_, err = gw.Dashboard(ctx, p, b.ID, q)
+			require.ErrorIs(t, err, gateway.ErrNotFound, name)
+		}
+		d, err = gw.Dashboard(ctx, user, unverified.ID, q)
+		require.NoError(t, err, "an unverified company's page says why it is empty")
+		require.Equal(t, unverified.ID, d.Company.ID)
+		require.Nil(t, d.Figures)
+		require.Nil(t, d.AtRisk)
+		require.Nil(t, d.List)
 	})
 }
 

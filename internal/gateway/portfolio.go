@@ -119,6 +119,15 @@ func (s *Service) MarkVisited(ctx context.Context, a Actor, companyID int64) {
 	if _, _, err := s.membership(ctx, a, companyID); err != nil {
 		return
 	}
+	s.markVisited(ctx, a, companyID)
+}
+
+// markVisited is MarkVisited of a company the caller checked the user
+// belongs to.
+func (s *Service) markVisited(ctx context.Context, a Actor, companyID int64) {
+	if a.UserID == 0 || a.Impersonated() {
+		return
+	}
 	if err := s.Store.MarkCompanyVisited(ctx, a.UserID, companyID, s.now()); err != nil {
 		s.logger().WarnContext(ctx, "recording company visit", "company_id", companyID, "error", err.Error())
 	}
@@ -142,6 +151,11 @@ func (s *Service) SPVAtRisk(ctx context.Context, p Principal, companyID int64) (
 	if err != nil {
 		return nil, err
 	}
+	return s.spvAtRiskOf(ctx, c)
+}
+
+// spvAtRiskOf is SPVAtRisk of a company the caller checked and found verified.
+func (s *Service) spvAtRiskOf(ctx context.Context, c *Company) (*CompanyAtRisk, error) {
 	now := s.now()
 	r, err := s.Store.CompanySPVAtRisk(ctx, c.ID, now)
 	if err != nil {

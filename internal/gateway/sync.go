@@ -25,6 +25,11 @@ func (s *Service) LastSync(ctx context.Context, p Principal, companyID int64) (*
 	if err != nil {
 		return nil, err
 	}
+	return s.lastSyncOf(ctx, c)
+}
+
+// lastSyncOf is LastSync of a company the caller checked.
+func (s *Service) lastSyncOf(ctx context.Context, c *Company) (*SyncRun, error) {
 	run, err := s.Store.LastSyncRun(ctx, c.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil

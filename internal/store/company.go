@@ -54,6 +54,21 @@ func (s *Store) CompanyByID(ctx context.Context, id int64) (*Company, error) {
 	return c, nil
 }
 
+// CompanyOfMember finds a company with the user's Role and Consent in
+// one prepared query (the tenant check of the pages a member views).
+// ErrNotFound when either is missing or the user is no member.
+func (s *Store) CompanyOfMember(ctx context.Context, companyID, userID int64) (*Company, error) {
+	var c Company
+	err := s.queryRow(ctx, `SELECT `+companyColumns+`, m.role, m.anaf_consent
+		FROM companies c JOIN memberships m ON m.company_id = c.id
+		WHERE c.id = $1 AND m.user_id = $2`, companyID, userID).Scan(&c.ID, &c.CIF, &c.Name, &c.AutoSync, &c.SyncIntervalMinutes,
+		nullTimeCol{&c.LastSyncedUntil}, timeCol{&c.CreatedAt}, &c.Status, nullTimeCol{&c.VerifiedAt}, &c.Role, &c.Consent)
+	if err != nil {
+		return nil, s.wrap("company of member", err)
+	}
+	return &c, nil
+}
+
 // Companies lists every company ordered by CIF.
 func (s *Store) Companies(ctx context.Context) ([]Company, error) {
 	rows, err := s.q.QueryContext(ctx, `SELECT `+companyColumns+` FROM companies c ORDER BY c.cif`)
@@ -66,7 +81,7 @@ func (s *Store) Companies(ctx context.Context) ([]Company, error) {
 // CompaniesForUser lists the companies a user is a member of, ordered by
 // name, with Role, Consent and Owners set.
 func (s *Store) CompaniesForUser(ctx context.Context, userID int64) ([]Company, error) {
-	rows, err := s.q.QueryContext(ctx, `
+	rows, err := s.query(ctx, `
 		SELECT `+companyColumns+`, m.role, m.anaf_consent,
 		       (SELECT count(*) FROM memberships o WHERE o.company_id = c.id AND o.role = 'owner')
 		FROM companies c JOIN memberships m ON m.company_id = c.id

@@ -258,7 +258,7 @@ func (s *Store) pastDeadlineByCompany(ctx context.Context, now time.Time, cond s
 // MarkCompanyVisited records that the user opened the company's
 // dashboard at.
 func (s *Store) MarkCompanyVisited(ctx context.Context, userID, companyID int64, at time.Time) error {
-	_, err := s.q.ExecContext(ctx, `
+	_, err := s.exec(ctx, `
 		INSERT INTO company_visits (user_id, company_id, visited_at) VALUES ($1, $2, $3)
 		ON CONFLICT (user_id, company_id) DO UPDATE SET visited_at = excluded.visited_at`,
 		userID, companyID, s.tv(at))
@@ -302,7 +302,7 @@ type CompanyAtRisk struct {
 func (s *Store) CompanySPVAtRisk(ctx context.Context, companyID int64, now time.Time) (*CompanyAtRisk, error) {
 	out := &CompanyAtRisk{}
 	var deferred, failed int
-	err := s.q.QueryRowContext(ctx, `
+	err := s.queryRow(ctx, `
 		SELECT
 			(SELECT count(*) FROM sync_message_states WHERE company_id = $1 AND state = $2 AND anaf_created_at < $3),
 			coalesce((SELECT at_risk FROM sync_runs WHERE company_id = $1 AND finished_at IS NOT NULL ORDER BY started_at DESC, id DESC LIMIT 1), 0),

@@ -7,7 +7,7 @@ import (
 
 // SessionFind returns the data of an unexpired session. found=false when absent or expired.
 func (s *Store) SessionFind(ctx context.Context, tokenHash []byte) (data []byte, found bool, err error) {
-	err = s.q.QueryRowContext(ctx, `SELECT data FROM sessions WHERE token_hash = $1 AND expiry > $2`,
+	err = s.queryRow(ctx, `SELECT data FROM sessions WHERE token_hash = $1 AND expiry > $2`,
 		tokenHash, s.tv(time.Now())).Scan(&data)
 	if err != nil {
 		err = s.wrap("find session", err)
@@ -21,7 +21,7 @@ func (s *Store) SessionFind(ctx context.Context, tokenHash []byte) (data []byte,
 
 // SessionCommit inserts or replaces a session.
 func (s *Store) SessionCommit(ctx context.Context, tokenHash []byte, data []byte, expiry time.Time) error {
-	_, err := s.q.ExecContext(ctx, `
+	_, err := s.exec(ctx, `
 		INSERT INTO sessions (token_hash, data, expiry) VALUES ($1, $2, $3)
 		ON CONFLICT (token_hash) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`,
 		tokenHash, data, s.tv(expiry))

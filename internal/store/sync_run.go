@@ -138,7 +138,7 @@ func (s *Store) SyncRunByID(ctx context.Context, id int64) (*SyncRun, error) {
 
 // LastSyncRun returns the company's latest run. ErrNotFound.
 func (s *Store) LastSyncRun(ctx context.Context, companyID int64) (*SyncRun, error) {
-	r, err := scanSyncRun(s.q.QueryRowContext(ctx, `SELECT `+syncRunColumns+` FROM sync_runs WHERE company_id = $1
+	r, err := scanSyncRun(s.queryRow(ctx, `SELECT `+syncRunColumns+` FROM sync_runs WHERE company_id = $1
 		ORDER BY started_at DESC, id DESC LIMIT 1`, companyID))
 	if err != nil {
 		return nil, s.wrap("last sync run", err)

@@ -65,6 +65,26 @@ func TestCreateCompanyWithOwner(t *testing.T) {
 		require.True(t, m.Consent)
 		require.ErrorIs(t, st.SetRole(ctx, c.ID, 999999, store.RoleOwner), store.ErrNotFound)
 		require.ErrorIs(t, st.SetConsent(ctx, c.ID, 999999, true), store.ErrNotFound)
+
+		// CompanyOfMember: the company with the member's role and consent
+		// in one query (the dashboard's tenant check, issue 16).
+		require.NoError(t, st.SetRole(ctx, c.ID, other.ID, store.RoleMember))
+		require.NoError(t, st.SetConsent(ctx, c.ID, other.ID, false))
+		got, err := st.CompanyOfMember(ctx, c.ID, other.ID)
+		require.NoError(t, err)
+		want, err := st.CompanyByID(ctx, c.ID)
+		require.NoError(t, err)
+		want.Role, want.Consent = store.RoleMember, false
+		require.Equal(t, want, got)
+		got, err = st.CompanyOfMember(ctx, c.ID, owner.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.RoleOwner, got.Role)
+		require.True(t, got.Consent)
+		stranger := mkUser(t, st, "stranger@example.ro")
+		_, err = st.CompanyOfMember(ctx, c.ID, stranger.ID)
+		require.ErrorIs(t, err, store.ErrNotFound)
+		_, err = st.CompanyOfMember(ctx, 999999, owner.ID)
+		require.ErrorIs(t, err, store.ErrNotFound)
 	})
 }
 

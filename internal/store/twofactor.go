@@ -166,7 +166,7 @@ func (s *Store) TwoFactorPolicy(ctx context.Context) (string, time.Time, error) 
 		p  string
 		at time.Time
 	)
-	err := s.q.QueryRowContext(ctx, `SELECT required, updated_at FROM twofa_policy WHERE id = 1`).Scan(&p, timeCol{&at})
+	err := s.queryRow(ctx, `SELECT required, updated_at FROM twofa_policy WHERE id = 1`).Scan(&p, timeCol{&at})
 	if errors.Is(err, sql.ErrNoRows) {
 		return TwoFactorOff, time.Time{}, nil
 	}

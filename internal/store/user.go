@@ -45,7 +45,7 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
 
 // UserByID finds a user. ErrNotFound.
 func (s *Store) UserByID(ctx context.Context, id int64) (*User, error) {
-	u, err := scanUser(s.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	u, err := scanUser(s.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	if err != nil {
 		return nil, s.wrap("user by id", err)
 	}

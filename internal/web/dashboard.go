@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -113,6 +114,7 @@ type dashboardPage struct {
 	Tabs      []tabLink
 	Sorts     []sortOption
 	Rows      []invoiceRow
+	RowsHTML  template.HTML // Rows' <tr> elements (dashRowsHTML)
 	Matching  int
 	Archived  int
 	LastSync  *gateway.SyncRun
@@ -169,17 +171,6 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Company = company
-	a.gw().MarkVisited(ctx, a.actor(r), company.ID) // the portfolio counts what is new since
-	if !company.Verified() {
-		// Nothing from ANAF until ANAF confirms a consenting member's rights
-		// on the CIF; the page says why and what to do.
-		if run, err := a.gw().LastSync(ctx, a.principal(r), company.ID); err == nil && run != nil {
-			p.LastSync = run
-			p.Running = run.FinishedAt == nil
-		}
-		a.render(w, r, http.StatusOK, "dashboard", "invoices", p)
-		return
-	}
 	lang := reqCtx(r).lang
 	p.Filter = parseDashFilter(r.URL.Query(), company.ID)
 	for _, field := range []struct {
@@ -193,6 +184,34 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 			p.Errors[field.name] = a.t(r, "dash.bad.date")
 		}
 	}
+	// One use case for the page: one tenant check (issue 16). It records
+	// the visit (the portfolio counts what is new since).
+	now := time.Now()
+	months := monthsBack(now)
+	q := gateway.DashboardQuery{Since: months[0] + "-01", Partner: p.Filter.Partner}
+	if len(p.Errors) == 0 {
+		sf := p.Filter.storeFilter() // export.go: the export uses the same filter
+		sf.Limit, sf.Offset = perPage, (p.Filter.Page-1)*perPage
+		sf.Brief = true // the columns newInvoiceRow shows
+		q.List = &sf
+	}
+	d, err := a.gw().Dashboard(ctx, a.principal(r), company.ID, q)
+	if err != nil {
+		a.useCaseError(w, r, err, "/")
+		return
+	}
+	if d.LastSync != nil {
+		p.LastSync = d.LastSync
+		p.Running = d.LastSync.FinishedAt == nil
+	}
+	if d.Figures == nil { // unverified: the use case answered the last sync only
+		// Nothing from ANAF until ANAF confirms a consenting member's rights
+		// on the CIF; the page says why and what to do.
+		p.Filter = dashFilter{}
+		p.Errors = formErrors{}
+		a.render(w, r, http.StatusOK, "dashboard", "invoices", p)
+		return
+	}
 	for _, tab := range dashboardTabs {
 		f := p.Filter
 		f.Tab = tab.Key
@@ -203,43 +222,16 @@ func (a *app) showDashboard(w http.ResponseWriter, r *http.Request) {
 	for _, s := range sortColumns {
 		p.Sorts = append(p.Sorts, sortOption{Key: s.Key, Label: s.Label, Selected: s.Key == p.Filter.Sort})
 	}
-
-	gw, who := a.gw(), a.principal(r)
-	run, err := gw.LastSync(ctx, who, company.ID)
-	if err != nil {
-		a.useCaseError(w, r, err, "/")
-		return
-	}
-	if run != nil {
-		p.LastSync = run
-		p.Running = run.FinishedAt == nil
-	}
-	months := monthsBack(time.Now())
-	figures, err := gw.Figures(ctx, who, company.ID, months[0]+"-01")
-	if err != nil {
-		a.useCaseError(w, r, err, "/")
-		return
-	}
-	p.Archived = figures.Archived
-	if p.AtRisk, err = gw.SPVAtRisk(ctx, who, company.ID); err != nil { // portfolio.go
-		a.useCaseError(w, r, err, "/")
-		return
-	}
-	p.Figures = buildFigures(lang, figures.Months, time.Now())
-
-	if len(p.Errors) == 0 {
-		sf := p.Filter.storeFilter() // export.go: the export uses the same filter
-		sf.Limit, sf.Offset = perPage, (p.Filter.Page-1)*perPage
-		sf.Brief = true // the columns newInvoiceRow shows
-		list, err := gw.Invoices(ctx, who, company.ID, sf, p.Filter.Partner)
-		if err != nil {
-			a.useCaseError(w, r, err, "/")
-			return
+	p.Archived = d.Figures.Archived
+	p.AtRisk = d.AtRisk
+	p.Figures = buildFigures(lang, d.Figures.Months, now)
+	if d.List != nil {
+		p.Matching = d.List.Total
+		p.Rows = make([]invoiceRow, 0, len(d.List.Rows))
+		for i := range d.List.Rows {
+			p.Rows = append(p.Rows, newInvoiceRow(lang, &d.List.Rows[i]))
 		}
-		p.Matching = list.Total
-		for i := range list.Rows {
-			p.Rows = append(p.Rows, newInvoiceRow(lang, &list.Rows[i]))
-		}
+		p.RowsHTML = dashRowsHTML(lang, p.Rows)
 	}
 	p.Pages = max(1, (p.Matching+perPage-1)/perPage)
 	if p.Filter.Page > 1 {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -118,9 +119,51 @@ func buildFigures(lang string, totals []gateway.InvoiceMonthTotal, now time.Time
 		for i, m := range months {
 			rec[i], snt[i] = received[key{m, main}], sent[key{m, main}]
 		}
-		f.Chart = monthlyChartSVG(lang, main, months, rec, snt)
+		f.Chart = cachedChartSVG(lang, main, months, rec, snt)
 	}
 	return f
+}
+
+// chartCache holds recent charts by their data: drawing one was ≈ 8 % of
+// a dashboard view's CPU (issue 16) and the same company's chart stays the
+// same until its invoices change. Bounded: emptied when full.
+var chartCache = struct {
+	sync.Mutex
+	m map[string]template.HTML
+}{m: map[string]template.HTML{}}
+
+// chartCacheMax bounds chartCache (a chart is a few KB).
+const chartCacheMax = 512
+
+// cachedChartSVG is monthlyChartSVG, reused while its data is the same.
+func cachedChartSVG(lang, currency string, months []string, received, sent []decimal.Decimal) template.HTML {
+	var k strings.Builder
+	k.WriteString(lang)
+	k.WriteByte(0)
+	k.WriteString(currency)
+	for i, m := range months {
+		k.WriteByte(0)
+		k.WriteString(m)
+		k.WriteByte(0)
+		k.WriteString(received[i].String())
+		k.WriteByte(0)
+		k.WriteString(sent[i].String())
+	}
+	key := k.String()
+	chartCache.Lock()
+	svg, ok := chartCache.m[key]
+	chartCache.Unlock()
+	if ok {
+		return svg
+	}
+	svg = monthlyChartSVG(lang, currency, months, received, sent)
+	chartCache.Lock()
+	if len(chartCache.m) >= chartCacheMax {
+		clear(chartCache.m)
+	}
+	chartCache.m[key] = svg
+	chartCache.Unlock()
+	return svg
 }
 
 // monthlyChartSVG draws grouped bars (received, sent) per month as inline

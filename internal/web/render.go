@@ -143,17 +143,7 @@ func templateFuncs(lang string) template.FuncMap {
 			}
 			return ""
 		},
-		"typeLabel": func(messageType string) string {
-			switch messageType {
-			case gateway.TypeReceived:
-				return translate(lang, "type.received")
-			case gateway.TypeSent:
-				return translate(lang, "type.sent")
-			case gateway.TypeErrors:
-				return translate(lang, "type.errors")
-			}
-			return messageType
-		},
+		"typeLabel":   func(messageType string) string { return typeLabel(lang, messageType) },
 		"roleLabel":   func(role string) string { return translate(lang, "role."+role) },
 		"statusLabel": func(status string) string { return translate(lang, "status."+status) },
 		// money formats an amount with its currency: "1.234,56 lei" (ro).
@@ -194,6 +184,19 @@ func templateFuncs(lang string) template.FuncMap {
 		// num formats an integer with thousands separators.
 		"num": func(n int) string { return formatInt(lang, n) },
 	}
+}
+
+// typeLabel names an ANAF message type in lang.
+func typeLabel(lang, messageType string) string {
+	switch messageType {
+	case gateway.TypeReceived:
+		return translate(lang, "type.received")
+	case gateway.TypeSent:
+		return translate(lang, "type.sent")
+	case gateway.TypeErrors:
+		return translate(lang, "type.errors")
+	}
+	return messageType
 }
 
 // formatDate shows the day of t in Europe/Bucharest: "07.01.2026" on
