@@ -56,7 +56,7 @@ func setup(t *testing.T, mutate ...func(*Deps)) *testBundle {
 
 // setupOn is setup over an existing database: a second UI instance on it
 // stands for another replica (its own sessions, its own process state).
-func setupOn(t *testing.T, st *store.Store, mutate ...func(*Deps)) *testBundle {
+func setupOn(t testing.TB, st *store.Store, mutate ...func(*Deps)) *testBundle {
 	t.Helper()
 	sessions := scs.New()
 	sessions.Store = memstore.New()
@@ -81,12 +81,12 @@ func setupOn(t *testing.T, st *store.Store, mutate ...func(*Deps)) *testBundle {
 
 // browser is a cookie-keeping client that does not follow redirects.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	c    *http.Client
 	base string
 }
 
-func (b *testBundle) browser(t *testing.T) *browser {
+func (b *testBundle) browser(t testing.TB) *browser {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
@@ -137,7 +137,7 @@ func (br *browser) login(email string) {
 	require.Equal(br.t, "/", p.Location)
 }
 
-func (b *testBundle) user(t *testing.T, email, status string, admin bool) *store.User {
+func (b *testBundle) user(t testing.TB, email, status string, admin bool) *store.User {
 	t.Helper()
 	hash, err := auth.TestArgon2Params.Hash(testPassword)
 	require.NoError(t, err)
@@ -146,7 +146,7 @@ func (b *testBundle) user(t *testing.T, email, status string, admin bool) *store
 	return u
 }
 
-func (b *testBundle) company(t *testing.T, cifDigits, name string, owner *store.User) *store.Company {
+func (b *testBundle) company(t testing.TB, cifDigits, name string, owner *store.User) *store.Company {
 	t.Helper()
 	c, err := b.st.CreateCompany(t.Context(), cifDigits, name)
 	require.NoError(t, err)
@@ -158,7 +158,7 @@ func (b *testBundle) company(t *testing.T, cifDigits, name string, owner *store.
 }
 
 // invoiceOf inserts a parsed received invoice with a real ANAF-shaped ZIP.
-func (b *testBundle) invoiceOf(t *testing.T, c *store.Company, anafID, number, issuer string) *store.Invoice {
+func (b *testBundle) invoiceOf(t testing.TB, c *store.Company, anafID, number, issuer string) *store.Invoice {
 	t.Helper()
 	doc := []byte(`<?xml version="1.0" encoding="UTF-8"?><Invoice><ID>` + number + `</ID></Invoice>`)
 	zip, err := invoice.BuildArchive("55"+anafID, doc, []byte("<Signature/>"))
