@@ -313,28 +313,12 @@ func (s *Store) ExistingANAFIDs(ctx context.Context, companyID int64, anafIDs []
 		ids := anafIDs[start:min(start+chunk, len(anafIDs))]
 		args := make([]any, 0, len(ids)+1)
 		args = append(args, companyID)
-		ph := make([]string, len(ids))
-		for i, id := range ids {
+		for _, id := range ids {
 			args = append(args, id)
-			ph[i] = "$" + strconv.Itoa(i+2)
 		}
 		// Only generated placeholders are formatted into the SQL; the ids are parameters.
-		if err := func() error {
-			rows, err := s.q.QueryContext(ctx, `SELECT anaf_id FROM invoices WHERE company_id = $1 AND anaf_id IN (`+
-				strings.Join(ph, ", ")+`)`, args...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					return err
-				}
-				out[id] = true
-			}
-			return rows.Err()
-		}(); err != nil {
+		if err := s.addIDs(ctx, out, `SELECT anaf_id FROM invoices WHERE company_id = $1 AND anaf_id IN (`+
+			placeholders(2, len(ids))+`)`, args...); err != nil {
 			return nil, s.wrap("existing anaf ids", err)
 		}
 	}

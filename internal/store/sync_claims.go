@@ -53,21 +53,7 @@ func (s *Store) ArchivedAmong(ctx context.Context, anafIDs []string) (map[string
 			args[i] = id
 		}
 		// Only generated placeholders are formatted into the SQL; the ids are parameters.
-		if err := func() error {
-			rows, err := s.q.QueryContext(ctx, `SELECT DISTINCT anaf_id FROM invoices WHERE anaf_id IN (`+placeholders(1, len(part))+`)`, args...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					return err
-				}
-				out[id] = true
-			}
-			return rows.Err()
-		}(); err != nil {
+		if err := s.addIDs(ctx, out, `SELECT DISTINCT anaf_id FROM invoices WHERE anaf_id IN (`+placeholders(1, len(part))+`)`, args...); err != nil {
 			return nil, s.wrap("archived anaf ids", err)
 		}
 	}
@@ -96,24 +82,10 @@ func (s *Store) ClaimDownloads(ctx context.Context, anafIDs []string, owner stri
 			args = append(args, id)
 		}
 		// Only generated placeholders are formatted into the SQL; the ids are parameters.
-		if err := func() error {
-			rows, err := s.q.QueryContext(ctx, `INSERT INTO sync_download_claims (anaf_id, owner, claim_until) VALUES `+values.String()+`
+		if err := s.addIDs(ctx, out, `INSERT INTO sync_download_claims (anaf_id, owner, claim_until) VALUES `+values.String()+`
 				ON CONFLICT (anaf_id) DO UPDATE SET owner = excluded.owner, claim_until = excluded.claim_until
 				WHERE sync_download_claims.claim_until < $3 OR sync_download_claims.owner = excluded.owner
-				RETURNING anaf_id`, args...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					return err
-				}
-				out[id] = true
-			}
-			return rows.Err()
-		}(); err != nil {
+				RETURNING anaf_id`, args...); err != nil {
 			return nil, s.wrap("claim downloads", err)
 		}
 	}
@@ -136,4 +108,21 @@ func (s *Store) ReleaseDownloads(ctx context.Context, anafIDs []string, owner st
 		}
 	}
 	return nil
+}
+
+// addIDs runs query, whose rows are single ids, and adds each to out.
+func (s *Store) addIDs(ctx context.Context, out map[string]bool, query string, args ...any) error {
+	rows, err := s.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		out[id] = true
+	}
+	return rows.Err()
 }
