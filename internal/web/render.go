@@ -41,7 +41,7 @@ type views struct {
 	names map[string]bool               // the page names (files of templates/)
 	base  map[string]*template.Template // lang → the layout and shared parts, parsed at start
 
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	pages map[string]map[string]*template.Template // lang → page name → template
 }
 
@@ -102,6 +102,12 @@ func (v *views) page(lang, name string) (t *template.Template, ok bool, err erro
 	base, ok := v.base[lang]
 	if !ok || !v.names[name] {
 		return nil, false, nil
+	}
+	v.mu.RLock()
+	t, ok = v.pages[lang][name]
+	v.mu.RUnlock()
+	if ok {
+		return t, true, nil
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
