@@ -2,7 +2,6 @@ package browsertest
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,9 +9,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
-
-	"github.com/efactura-gateway/efactura/internal/auth"
-	"github.com/efactura-gateway/efactura/internal/store"
 )
 
 // TestBrowserArchivePage shows the tamper-evident archive page of a
@@ -22,25 +18,17 @@ import (
 // (a period the wrong way round is refused on the page); nothing
 // overflows sideways and the console stays clean.
 func TestBrowserArchivePage(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil && os.Getenv("CI") == "" {
-		t.Skipf("browser tests need Chromium at %s (apt-get install chromium); skipped", chromiumPath)
-	}
+	needChromium(t)
 	g := startGateway(t)
 	ctx := t.Context()
 	st := g.store
-	hash, err := auth.HashPassword(password)
-	require.NoError(t, err)
-	ana, err := st.CreateUser(ctx, userEmail, hash, false, store.UserApproved)
-	require.NoError(t, err)
-	beta, err := st.CreateCompanyWithOwner(ctx, companyCIF, "BETA TRADING SRL", ana.ID)
-	require.NoError(t, err)
-	_, err = st.SetCompanyVerified(ctx, beta.ID, ana.ID)
-	require.NoError(t, err)
+	ana := approvedUser(t, st)
+	beta := verifiedCompany(t, st, companyCIF, "BETA TRADING SRL", ana)
 	for i, f := range []string{"gen-01-invoice-ALF-0001.xml", "gen-02-invoice-EPS-0001.xml", "gen-04-invoice-BTR-0001.xml"} {
 		insertInvoice(t, g, beta, "34000000"+strconv.Itoa(10+i), "../../testdata/invoices/"+f)
 	}
 	// As if the first two had been chained by the migration.
-	_, err = st.DB().ExecContext(ctx, `UPDATE archive_chain_heads SET backfill_seq = 2, backfill_at = $1 WHERE company_id = $2`,
+	_, err := st.DB().ExecContext(ctx, `UPDATE archive_chain_heads SET backfill_seq = 2, backfill_at = $1 WHERE company_id = $2`,
 		time.Now().Add(-72*time.Hour).UTC().Format("2006-01-02T15:04:05.000000Z"), beta.ID)
 	require.NoError(t, err)
 	for d := 2; d >= 0; d-- {

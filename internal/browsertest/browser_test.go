@@ -125,7 +125,10 @@ type browser struct {
 	console []string // errors, exceptions and CSP reports
 }
 
-func newBrowser(t *testing.T, base string) *browser {
+// needChromium skips the test, saying so, when Chromium is missing, and
+// fails it when CI is set (.ci/run installs it): a browser test never
+// passes by skipping in CI.
+func needChromium(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") != "" {
@@ -133,6 +136,11 @@ func newBrowser(t *testing.T, base string) *browser {
 		}
 		t.Skipf("browser tests need Chromium at %s (apt-get install chromium); skipped", chromiumPath)
 	}
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	t.Helper()
+	needChromium(t)
 	artifacts := os.Getenv("EFACTURA_ARTIFACTS")
 	if artifacts == "" {
 		artifacts = t.TempDir()
@@ -280,9 +288,7 @@ func (b *browser) logout() {
 // ANAF → sync with progress → invoice → PDF → API key → language switch →
 // impersonation with banner → logout in headless Chromium.
 func TestBrowserJourney(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil && os.Getenv("CI") == "" {
-		t.Skipf("browser tests need Chromium at %s (apt-get install chromium); skipped", chromiumPath)
-	}
+	needChromium(t)
 	g := startGateway(t)
 	b := newBrowser(t, g.url)
 
@@ -406,4 +412,24 @@ func TestBrowserJourney(t *testing.T) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	require.Empty(t, b.console, "console errors or CSP violations")
+}
+
+// approvedUser creates the approved user userEmail with password.
+func approvedUser(t *testing.T, st *store.Store) *store.User {
+	t.Helper()
+	hash, err := auth.HashPassword(password)
+	require.NoError(t, err)
+	u, err := st.CreateUser(t.Context(), userEmail, hash, false, store.UserApproved)
+	require.NoError(t, err)
+	return u
+}
+
+// verifiedCompany creates company cif owned by owner, verified by owner.
+func verifiedCompany(t *testing.T, st *store.Store, cif, name string, owner *store.User) *store.Company {
+	t.Helper()
+	c, err := st.CreateCompanyWithOwner(t.Context(), cif, name, owner.ID)
+	require.NoError(t, err)
+	_, err = st.SetCompanyVerified(t.Context(), c.ID, owner.ID)
+	require.NoError(t, err)
+	return c
 }

@@ -51,9 +51,7 @@ func insertSent(t *testing.T, g *gateway, c *store.Company, anafID, number, issu
 // company page (a wrong one refused in the user's language), nothing wider
 // than a phone, a clean console.
 func TestBrowserCompliancePage(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil && os.Getenv("CI") == "" {
-		t.Skipf("browser tests need Chromium at %s (apt-get install chromium); skipped", chromiumPath)
-	}
+	needChromium(t)
 	g := startGateway(t)
 	ctx := t.Context()
 	hash, err := auth.HashPassword(password)

@@ -2,7 +2,6 @@ package browsertest
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -28,9 +27,7 @@ const refusedCIF = "27182818"
 // invoices are offered as suggestions only. At 1280 and 360 px, Romanian
 // and English, with a clean console.
 func TestBrowserFirstSteps(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil && os.Getenv("CI") == "" {
-		t.Skipf("browser tests need Chromium at %s (apt-get install chromium); skipped", chromiumPath)
-	}
+	needChromium(t)
 	var rights []string
 	for _, c := range anafsim.VATCompanies {
 		if c.CUI != refusedCIF {

@@ -45,9 +45,7 @@ func insertInvoice(t *testing.T, g *gateway, c *store.Company, anafID, file stri
 // with their currency, days as the language writes them, credit notes
 // titled as such, nothing wider than the screen, a clean console.
 func TestBrowserInvoicePage(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil && os.Getenv("CI") == "" {
-		t.Skipf("browser tests need Chromium at %s (apt-get install chromium); skipped", chromiumPath)
-	}
+	needChromium(t)
 	g := startGateway(t)
 	hash, err := auth.HashPassword(password)
 	require.NoError(t, err)

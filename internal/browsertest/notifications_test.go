@@ -1,7 +1,6 @@
 package browsertest
 
 import (
-	"os"
 	"strconv"
 	"testing"
 
@@ -17,9 +16,7 @@ import (
 // chooses instant mails for one and none for the other, and finds her
 // choices kept; the page fits a 360 px phone and the console stays clean.
 func TestBrowserNotificationSettings(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil && os.Getenv("CI") == "" {
-		t.Skipf("browser tests need Chromium at %s (apt-get install chromium); skipped", chromiumPath)
-	}
+	needChromium(t)
 	g := startGateway(t)
 	ctx := t.Context()
 	hash, err := auth.HashPassword(password)

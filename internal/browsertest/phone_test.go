@@ -27,9 +27,7 @@ import (
 // (document.documentElement.scrollWidth <= 360), and the console stays
 // clean. Screenshots of both widths go to the artifacts folder.
 func TestBrowserEveryPageFitsAPhone(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil && os.Getenv("CI") == "" {
-		t.Skipf("browser tests need Chromium at %s (apt-get install chromium); skipped", chromiumPath)
-	}
+	needChromium(t)
 	g := startGateway(t)
 	ctx := t.Context()
 	st := g.store
@@ -47,10 +45,7 @@ func TestBrowserEveryPageFitsAPhone(t *testing.T) {
 	// several months for the chart), a member, an invitation, a key and
 	// two uploads; a second company with a long name for the switcher; an
 	// invitation to a third.
-	beta, err := st.CreateCompanyWithOwner(ctx, companyCIF, "BETA TRADING SRL", ana.ID)
-	require.NoError(t, err)
-	_, err = st.SetCompanyVerified(ctx, beta.ID, ana.ID)
-	require.NoError(t, err)
+	beta := verifiedCompany(t, st, companyCIF, "BETA TRADING SRL", ana)
 	_, err = st.CreateCompanyWithOwner(ctx, "12345674", "ALFA SOFT SOLUȚII INFORMATICE ȘI CONSULTANȚĂ PENTRU CONTABILITATE SRL", ana.ID)
 	require.NoError(t, err)
 	require.NoError(t, st.InsertMembership(ctx, beta.ID, radu.ID, store.RoleMember, false))

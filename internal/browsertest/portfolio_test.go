@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -13,7 +12,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
@@ -24,16 +22,11 @@ import (
 // Romanian and English, at 1280 and 360 px (nothing wider than the
 // screen), with a clean console.
 func TestBrowserPortfolioSearchBulk(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil && os.Getenv("CI") == "" {
-		t.Skipf("browser tests need Chromium at %s (apt-get install chromium); skipped", chromiumPath)
-	}
+	needChromium(t)
 	g := startGateway(t)
 	ctx := t.Context()
 	st := g.store
-	hash, err := auth.HashPassword(password)
-	require.NoError(t, err)
-	ana, err := st.CreateUser(ctx, userEmail, hash, false, store.UserApproved)
-	require.NoError(t, err)
+	ana := approvedUser(t, st)
 	beta, err := st.CreateCompanyWithOwner(ctx, companyCIF, "BETA TRADING SRL", ana.ID)
 	require.NoError(t, err)
 	alfa, err := st.CreateCompanyWithOwner(ctx, "12345674", "ALFA SOFT SOLUȚII INFORMATICE ȘI CONSULTANȚĂ PENTRU CONTABILITATE SRL", ana.ID)

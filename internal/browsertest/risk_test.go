@@ -28,9 +28,7 @@ import (
 // English (days as the language writes them), the dashboard's filter
 // lists it, and "mark as checked" records who checked it.
 func TestBrowserRiskFlags(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil && os.Getenv("CI") == "" {
-		t.Skipf("browser tests need Chromium at %s (apt-get install chromium); skipped", chromiumPath)
-	}
+	needChromium(t)
 	g := startGateway(t)
 	ctx := t.Context()
 	hash, err := auth.HashPassword(password)

@@ -2,14 +2,12 @@ package browsertest
 
 import (
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
 
@@ -19,27 +17,16 @@ import (
 // count, a link to the explanation) and one never synced successfully for
 // over 50 days; the company's dashboard explains both.
 func TestBrowserSPVEdge(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil && os.Getenv("CI") == "" {
-		t.Skipf("browser tests need Chromium at %s (apt-get install chromium); skipped", chromiumPath)
-	}
+	needChromium(t)
 	g := startGateway(t)
 	ctx := t.Context()
 	st := g.store
-	hash, err := auth.HashPassword(password)
-	require.NoError(t, err)
-	ana, err := st.CreateUser(ctx, userEmail, hash, false, store.UserApproved)
-	require.NoError(t, err)
-	c, err := st.CreateCompanyWithOwner(ctx, companyCIF, "BETA TRADING SRL", ana.ID)
-	require.NoError(t, err)
-	_, err = st.SetCompanyVerified(ctx, c.ID, ana.ID)
-	require.NoError(t, err)
+	ana := approvedUser(t, st)
+	c := verifiedCompany(t, st, companyCIF, "BETA TRADING SRL", ana)
 	// A second company makes / the portfolio (one company: its dashboard).
-	alfa, err := st.CreateCompanyWithOwner(ctx, "12345674", "ALFA SOFT SRL", ana.ID)
-	require.NoError(t, err)
-	_, err = st.SetCompanyVerified(ctx, alfa.ID, ana.ID)
-	require.NoError(t, err)
+	verifiedCompany(t, st, "12345674", "ALFA SOFT SRL", ana)
 	now := time.Now()
-	_, err = st.DB().ExecContext(ctx, `UPDATE companies SET created_at = $1 WHERE id = $2`, now.Add(-70*24*time.Hour).UTC().Format("2006-01-02T15:04:05.000000Z"), c.ID)
+	_, err := st.DB().ExecContext(ctx, `UPDATE companies SET created_at = $1 WHERE id = $2`, now.Add(-70*24*time.Hour).UTC().Format("2006-01-02T15:04:05.000000Z"), c.ID)
 	require.NoError(t, err)
 	old, recent := now.Add(-55*24*time.Hour), now.Add(-10*24*time.Hour)
 	require.NoError(t, st.SetMessageState(ctx, &store.MessageState{CompanyID: c.ID, ANAFID: "3900000001", State: store.MessageDeferred, ANAFCreatedAt: &old}))

@@ -2,7 +2,6 @@ package browsertest
 
 import (
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -19,9 +18,7 @@ import (
 // 1280 and 360 px: nothing may overflow the page sideways, and the
 // console stays clean.
 func TestBrowserTenancyPages(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil && os.Getenv("CI") == "" {
-		t.Skipf("browser tests need Chromium at %s (apt-get install chromium); skipped", chromiumPath)
-	}
+	needChromium(t)
 	g := startGateway(t)
 	ctx := t.Context()
 	st := g.store
@@ -37,10 +34,7 @@ func TestBrowserTenancyPages(t *testing.T) {
 	// A verified company Ana owns, with a member who lends nothing, a
 	// pending invitation and a join request; an unverified one; and an
 	// invitation to Ana from Radu's company.
-	beta, err := st.CreateCompanyWithOwner(ctx, companyCIF, "BETA TRADING SRL", ana.ID)
-	require.NoError(t, err)
-	_, err = st.SetCompanyVerified(ctx, beta.ID, ana.ID)
-	require.NoError(t, err)
+	beta := verifiedCompany(t, st, companyCIF, "BETA TRADING SRL", ana)
 	require.NoError(t, st.InsertMembership(ctx, beta.ID, radu.ID, store.RoleMember, false))
 	in14 := time.Now().Add(14 * 24 * time.Hour)
 	require.NoError(t, st.CreateInvitation(ctx, &store.Invitation{CompanyID: beta.ID, Email: "maria.ionescu-expert-contabil@example.ro", Role: store.RoleMember, InvitedBy: ana.ID, ExpiresAt: in14}))

@@ -2,7 +2,6 @@ package browsertest
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -24,9 +23,7 @@ import (
 // every page fits the screen. The console stays clean (the QR code is a
 // data: image the CSP allows).
 func TestBrowserTwoFactor(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil && os.Getenv("CI") == "" {
-		t.Skipf("browser tests need Chromium at %s (apt-get install chromium); skipped", chromiumPath)
-	}
+	needChromium(t)
 	g := startGateway(t)
 	hash, err := auth.HashPassword(password)
 	require.NoError(t, err)

@@ -21,9 +21,7 @@ import (
 // the pages at 1280 and 360 px, nothing overflowing sideways, and a
 // clean console.
 func TestBrowserUploadJourney(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil && os.Getenv("CI") == "" {
-		t.Skipf("browser tests need Chromium at %s (apt-get install chromium); skipped", chromiumPath)
-	}
+	needChromium(t)
 	g := startGateway(t)
 	hash, err := auth.HashPassword(password)
 	require.NoError(t, err)

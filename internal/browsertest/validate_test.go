@@ -43,9 +43,7 @@ func brokenInvoice(t *testing.T) string {
 // 1280 and 360 px, in Romanian and English: the verdict and each error
 // show, nothing overflows sideways, the console stays clean.
 func TestBrowserValidatePage(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil && os.Getenv("CI") == "" {
-		t.Skipf("browser tests need Chromium at %s (apt-get install chromium); skipped", chromiumPath)
-	}
+	needChromium(t)
 	g := startGateway(t)
 	hash, err := auth.HashPassword(password)
 	require.NoError(t, err)

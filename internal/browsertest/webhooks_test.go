@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,7 +12,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/efactura-gateway/efactura/internal/auth"
 	"github.com/efactura-gateway/efactura/internal/notify"
 	"github.com/efactura-gateway/efactura/internal/store"
 )
@@ -25,16 +23,11 @@ import (
 // delivery log says so, the receiver is never reached; resend, disable,
 // enable and delete answer with their messages.
 func TestBrowserWebhooks(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil && os.Getenv("CI") == "" {
-		t.Skipf("browser tests need Chromium at %s (apt-get install chromium); skipped", chromiumPath)
-	}
+	needChromium(t)
 	g := startGateway(t)
 	ctx := t.Context()
 	st := g.store
-	hash, err := auth.HashPassword(password)
-	require.NoError(t, err)
-	ana, err := st.CreateUser(ctx, userEmail, hash, false, store.UserApproved)
-	require.NoError(t, err)
+	ana := approvedUser(t, st)
 	beta, err := st.CreateCompanyWithOwner(ctx, companyCIF, "BETA TRADING SRL", ana.ID)
 	require.NoError(t, err)
 
