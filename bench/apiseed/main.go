@@ -2,7 +2,8 @@
 // company (BETA TRADING SRL) owned by an approved admin, -invoices
 // invoices made from generated UBL documents (real ZIPs and parsed JSON,
 // issue dates spread over two years, received and sent), and -keys active
-// API keys of that company, their risk checks recorded as done. It prints
+// API keys of that company, their risk checks recorded as done and their
+// events as dispatched. It prints
 // the company id and one key.
 package main
 
@@ -113,6 +114,11 @@ func run(ctx context.Context, dbURL string, n, keys int, email, password string)
 	if _, err := st.DB().ExecContext(ctx, `
 		INSERT INTO invoice_risk_checks (invoice_id, company_id, computed_at, vat_done)
 		SELECT id, company_id, $1, TRUE FROM invoices WHERE company_id = $2`, now, c.ID); err != nil {
+		return err
+	}
+	// Their invoice.received/sent events as dispatched too: otherwise the
+	// gateway's sweep_events dispatches all of them during the run.
+	if _, err := st.DB().ExecContext(ctx, `UPDATE events SET dispatched_at = created_at WHERE company_id = $1`, c.ID); err != nil {
 		return err
 	}
 	var first string

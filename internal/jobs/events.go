@@ -31,6 +31,13 @@ import (
 // SweepEventsEvery is the period of sweep_events.
 const SweepEventsEvery = time.Minute
 
+// SweepEventsMax bounds the undispatched events one sweep queues;
+// SweepEventsChunk is how many one dispatch_event job carries.
+const (
+	SweepEventsMax   = 10000
+	SweepEventsChunk = 100
+)
+
 // ExpiringNotices are the days before a connection's end at which
 // anaf.connection.expiring is recorded.
 var ExpiringNotices = []int{14, 3}
@@ -203,13 +210,24 @@ func (r *Runner) SweepEvents(ctx context.Context) error {
 	if _, err := st.RecordSPVAtRisk(ctx, now); err != nil {
 		errs = append(errs, err)
 	}
-	evs, err := st.UndispatchedEvents(ctx, now.Add(-time.Minute), 1000)
+	evs, err := st.UndispatchedEvents(ctx, now.Add(-time.Minute), SweepEventsMax)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
-	for _, ev := range evs {
-		if _, err := r.client.Insert(ctx, DispatchEventArgs{EventID: ev.ID}, nil); err != nil {
-			errs = append(errs, fmt.Errorf("jobs: queue dispatch of event %d: %w", ev.ID, err))
+	// A backlog (events recorded by a process without a queue, a restore)
+	// is dispatched SweepEventsChunk events per job, as a sync batch's are:
+	// one job per event ran a few events a second on SQLite.
+	for start := 0; start < len(evs); start += SweepEventsChunk {
+		chunk := evs[start:min(start+SweepEventsChunk, len(evs))]
+		args := DispatchEventArgs{EventID: chunk[0].ID}
+		if len(chunk) > 1 {
+			args = DispatchEventArgs{EventIDs: make([]int64, len(chunk))}
+			for i := range chunk {
+				args.EventIDs[i] = chunk[i].ID
+			}
+		}
+		if _, err := r.client.Insert(ctx, args, nil); err != nil {
+			errs = append(errs, fmt.Errorf("jobs: queue dispatch of events %d…: %w", chunk[0].ID, err))
 		}
 	}
 	return errors.Join(errs...)
