@@ -22,8 +22,8 @@ import (
 
 // TestCrashResume builds the binary, runs `serve --demo` against an
 // external simulator with latency, kills it with SIGKILL in the middle of
-// its syncs, starts it again and requires that within 60 s every message of
-// every company is archived exactly once (the archive equals the
+// its syncs, starts it again and requires that within 120 s every message
+// of every company is archived exactly once (the archive equals the
 // simulator's message set) and no message was delivered twice by ANAF.
 // SQLite always; PostgreSQL when EFACTURA_TEST_DATABASE_URL is set.
 func TestCrashResume(t *testing.T) {
@@ -81,7 +81,12 @@ func TestCrashResume(t *testing.T) {
 			_ = second.Process.Signal(syscall.SIGTERM)
 			_ = second.Wait()
 		})
-		deadline := time.Now().Add(60 * time.Second)
+		// A run the killed process held resumes once stale (jobs.StaleAfter,
+		// then the next schedule_syncs tick), and its River job once rescued
+		// (jobs.RescueAfter plus the rescuer's 30 s period): under a loaded
+		// CI machine 60 s was seen too short once. The bound is about
+		// correctness (exactly once), not speed.
+		deadline := time.Now().Add(120 * time.Second)
 		for count() != want && time.Now().Before(deadline) {
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -95,7 +100,7 @@ func TestCrashResume(t *testing.T) {
 				t.Logf("run %d company %d %s page %d found %d new %d failed %d %q", id, cid, status, np, f, nw, fl, msg)
 			}
 			rows.Close()
-			t.Fatalf("archive has %d of %d messages 60 s after the restart", got, want)
+			t.Fatalf("archive has %d of %d messages 120 s after the restart", got, want)
 		}
 		t.Logf("%s: killed at %d/%d messages, complete %v after restart", d, killedAt, want, time.Since(restarted).Round(time.Second))
 
