@@ -96,6 +96,34 @@ type listCache struct {
 	ids     int // ids held, summed over entries
 
 	pages pageCache // brief list pages (listInvoices)
+
+	visitsMu sync.Mutex
+	visits   map[[2]int64]visitMark // user, company: MarkCompanyVisited's last write
+}
+
+// visitMark is a visit mark MarkCompanyVisited wrote: when, and under
+// which version of the company's invoices (read before the write).
+type visitMark struct {
+	version int64
+	at      time.Time
+}
+
+const maxVisitMarks = 10000
+
+func (c *listCache) visit(key [2]int64) (visitMark, bool) {
+	c.visitsMu.Lock()
+	defer c.visitsMu.Unlock()
+	m, ok := c.visits[key]
+	return m, ok
+}
+
+func (c *listCache) putVisit(key [2]int64, m visitMark) {
+	c.visitsMu.Lock()
+	defer c.visitsMu.Unlock()
+	if c.visits == nil || len(c.visits) >= maxVisitMarks {
+		c.visits = make(map[[2]int64]visitMark)
+	}
+	c.visits[key] = m
 }
 
 // pageCache holds brief list pages (the API's list, the dashboard's
