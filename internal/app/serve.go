@@ -157,7 +157,11 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	sessionStore := auth.NewSessionStore(e.Store, e.Logger)
 	sessions.Store = sessionStore
 	sessions.Lifetime = 12 * time.Hour
-	sessions.IdleTimeout = 2 * time.Hour
+	// The idle limit is kept by the session store (its stored expiry) and
+	// the web UI (web.Deps.SessionIdle), which commits an active session
+	// once a minute: scs's IdleTimeout would rewrite it on every request.
+	const sessionIdle = 2 * time.Hour
+	sessionStore.Idle = sessionIdle
 	sessions.Cookie.Name = "efactura_session"
 	sessions.Cookie.HttpOnly = true
 	sessions.Cookie.SameSite = http.SameSiteLaxMode
@@ -180,6 +184,7 @@ func Serve(ctx context.Context, e *Env, o ServeOptions) error {
 	webHandler, err := web.New(web.Deps{
 		Gateway: gw, Sessions: sessions, Sync: engine, Logger: e.Logger,
 		Registration: cfg.Registration, Production: cfg.Production(), TrustedProxies: cfg.TrustedProxies,
+		SessionIdle: sessionIdle,
 	})
 	if err != nil {
 		ln.Close()

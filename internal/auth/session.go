@@ -15,6 +15,11 @@ import (
 type SessionStore struct {
 	st     *store.Store
 	logger *slog.Logger
+	// Idle, when set, ends a stored session Idle after its last commit
+	// (within its absolute deadline): the idle timeout kept by the store,
+	// for a SessionManager without scs's IdleTimeout (which recommits on
+	// every request; the web UI commits an active session once a minute).
+	Idle time.Duration
 }
 
 // NewSessionStore returns a SessionStore over st; logger (nil: discard)
@@ -53,6 +58,11 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 
 // CommitCtx saves a session until expiry (scs.CtxStore).
 func (s *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	if s.Idle > 0 {
+		if idle := time.Now().Add(s.Idle).UTC(); idle.Before(expiry) {
+			expiry = idle
+		}
+	}
 	return s.st.SessionCommit(ctx, tokenHash(token), b, expiry)
 }
 

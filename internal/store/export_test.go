@@ -41,3 +41,13 @@ func (s *Store) InvoiceListQuery(f InvoiceFilter) (string, []any) {
 	return `SELECT ` + invoiceListColumns + ` FROM invoices WHERE ` + where + ` ORDER BY ` +
 		s.invoiceOrder(f.SortBy, f.SortDesc) + ` LIMIT 50 OFFSET 0`, args
 }
+
+// InvoiceBriefColumns is the brief list's column list (invoiceBriefColumns).
+const InvoiceBriefColumns = invoiceBriefColumns
+
+// InvoiceVersion is the company's invoice version (invoice_counts), which
+// keys the list caches.
+func (s *Store) InvoiceVersion(ctx context.Context, companyID int64) (int64, error) {
+	_, v, err := s.invoiceCounter(ctx, companyID)
+	return v, err
+}

@@ -268,3 +268,32 @@ func TestRecordSPVAtRisk(t *testing.T) {
 		require.Equal(t, 2, n, "the next day again")
 	})
 }
+
+// TestMarkCompanyVisitedKept: a second visit within VisitMarkEvery while
+// the company's invoices stay the same keeps the mark (no write: the
+// portfolio counts the same); after an insert, or later, the mark moves.
+func TestMarkCompanyVisitedKept(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := t.Context()
+		w := newPortfolioWorld(t, st)
+		visited := func() time.Time {
+			t.Helper()
+			got, err := st.Portfolio(ctx, w.u.ID, w.now)
+			require.NoError(t, err)
+			require.NotNil(t, got[w.c1.ID].LastVisit)
+			return got[w.c1.ID].LastVisit.UTC()
+		}
+		t0 := time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC)
+		require.NoError(t, st.MarkCompanyVisited(ctx, w.u.ID, w.c1.ID, t0))
+		require.Equal(t, t0, visited())
+		require.NoError(t, st.MarkCompanyVisited(ctx, w.u.ID, w.c1.ID, t0.Add(30*time.Second)))
+		require.Equal(t, t0, visited(), "same invoices, within the minute: kept")
+		_, err := st.InsertInvoice(ctx, sampleInvoice(w.c1.ID, "3999999999"))
+		require.NoError(t, err)
+		require.NoError(t, st.MarkCompanyVisited(ctx, w.u.ID, w.c1.ID, t0.Add(40*time.Second)))
+		require.Equal(t, t0.Add(40*time.Second), visited(), "an invoice since: written")
+		require.NoError(t, st.MarkCompanyVisited(ctx, w.u.ID, w.c1.ID, t0.Add(2*time.Minute)))
+		require.Equal(t, t0.Add(2*time.Minute), visited(), "a minute later: written")
+	})
+}

@@ -261,7 +261,9 @@ func (a *app) selectCompany(r *http.Request, companies []gateway.Company) (*gate
 		if c == nil {
 			return nil, false
 		}
-		a.Sessions.Put(r.Context(), sessCompanyID, c.ID)
+		if a.Sessions.GetInt64(r.Context(), sessCompanyID) != c.ID {
+			a.Sessions.Put(r.Context(), sessCompanyID, c.ID) // a Put writes the session, even of the same value
+		}
 		return c, true
 	}
 	if c := find(a.Sessions.GetInt64(r.Context(), sessCompanyID)); c != nil {

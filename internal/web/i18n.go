@@ -1045,7 +1045,9 @@ func validLang(l string) bool {
 func (a *app) requestLang(r *http.Request, u *gateway.User) string {
 	ctx := r.Context()
 	if l := r.URL.Query().Get("lang"); validLang(l) {
-		a.Sessions.Put(ctx, sessLang, l)
+		if a.Sessions.GetString(ctx, sessLang) != l {
+			a.Sessions.Put(ctx, sessLang, l) // a Put writes the session, even of the same value
+		}
 		if u != nil && u.Lang != l {
 			if err := a.gw().SetUserLang(ctx, u.ID, l); err != nil {
 				a.Logger.WarnContext(ctx, "save user language", "user_id", u.ID, "error", err.Error())

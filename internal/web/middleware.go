@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/efactura-gateway/efactura/internal/gateway"
 	"github.com/efactura-gateway/efactura/internal/httpserver"
@@ -51,6 +52,9 @@ func (a *app) loadUser(next http.Handler) http.Handler {
 // counts as logged out.
 func (a *app) loadSessionUser(r *http.Request, rc *requestContext) error {
 	ctx := r.Context()
+	if err := a.touchSession(ctx, time.Now()); err != nil {
+		return err
+	}
 	id := a.Sessions.GetInt64(ctx, sessUserID)
 	if id <= 0 {
 		return nil
@@ -130,4 +134,32 @@ func safeNext(next string) string {
 // says in X-Forwarded-For (httpserver.ClientIP).
 func (a *app) clientIP(r *http.Request) string {
 	return httpserver.ClientIP(r, a.TrustedProxies)
+}
+
+// seenEvery is how stale a session's last-request stamp (sessSeen) may
+// get before a request rewrites it.
+const seenEvery = time.Minute
+
+// touchSession enforces SessionIdle: a logged-in session whose last
+// request is older than SessionIdle is destroyed (the visitor is logged
+// out, as scs's IdleTimeout would); otherwise its stamp is renewed when
+// older than seenEvery — the only write of a view that changes nothing
+// else in the session. A session without a user is not stamped (no
+// session row for every anonymous visit). The idle limit is thus kept to
+// within a minute.
+func (a *app) touchSession(ctx context.Context, now time.Time) error {
+	if a.SessionIdle <= 0 {
+		return nil
+	}
+	seen := a.Sessions.GetInt64(ctx, sessSeen)
+	if seen > 0 && now.Sub(time.Unix(seen, 0)) > a.SessionIdle {
+		return a.Sessions.Destroy(ctx)
+	}
+	if a.Sessions.GetInt64(ctx, sessUserID) <= 0 {
+		return nil
+	}
+	if now.Sub(time.Unix(seen, 0)) >= seenEvery {
+		a.Sessions.Put(ctx, sessSeen, now.Unix())
+	}
+	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/alexedwards/scs/v2"
 
@@ -49,6 +50,12 @@ type Deps struct {
 	// PDFGuard bounds PDF renders (concurrency, lines); nil: the
 	// Gateway's, else render.Shared(), the guard the API uses too.
 	PDFGuard *gateway.PDFGuard
+	// SessionIdle logs out a session left idle this long (0: never). Its
+	// last request is stamped in the session at most once a minute
+	// (touchSession), so a view writes the session only then; scs's own
+	// Sessions.IdleTimeout, which the caller then leaves 0, rewrites the
+	// session on every request.
+	SessionIdle time.Duration
 }
 
 // MaxFormBytes is the largest request body the web UI reads (forms; the
@@ -69,6 +76,9 @@ const (
 	// sessImpersonator is the admin's user id while they impersonate the
 	// user in sessUserID.
 	sessImpersonator = "impersonator_id"
+	// sessSeen is the session's last request, to the minute (Unix
+	// seconds; touchSession).
+	sessSeen = "seen"
 )
 
 // bucharest is the zone every time is shown in.
