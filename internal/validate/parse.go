@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+
+	"github.com/efactura-gateway/efactura/internal/validate/xsd"
 )
 
 // Parse builds the document model in one pass over the bytes: a small XML
@@ -27,11 +29,20 @@ func Parse(data []byte) (*Document, error) {
 // (src == string(data)); decoded: it was decoded from the encoding its XML
 // declaration names.
 func parse(data []byte, src string, decoded bool) (*Document, error) {
+	d, _, err := parseOdd(data, src, decoded)
+	return d, err
+}
+
+// parseOdd is parse that also says whether the document held a name or an
+// attribute value the XSD layer's tree path cannot take from the tree as it
+// would read it from the bytes (odd): a name that is not an ASCII QName, an
+// attribute value with a tab or a line end (normalised to spaces here).
+func parseOdd(data []byte, src string, decoded bool) (*Document, bool, error) {
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) { // a UTF-8 byte order mark is not text
 		data, src = data[3:], src[3:]
 	}
 	if !utf8.Valid(data) {
-		return nil, fmt.Errorf("%w: not UTF-8", ErrNotWellFormed)
+		return nil, true, fmt.Errorf("%w: not UTF-8", ErrNotWellFormed)
 	}
 	p := scannerPool.Get().(*scanner)
 	// the scratch stacks keep their arrays from the last parse
@@ -48,15 +59,15 @@ func parse(data []byte, src string, decoded bool) (*Document, error) {
 		qnamesPool.Put(p.qnames)
 	}
 	d := &Document{Root: p.doc, Nodes: p.order, slabs: p.slabs, kidChunks: p.kidChunks}
-	line := p.line
+	line, odd := p.line, p.odd
 	p.recycle()
 	if err != nil {
 		d.Root = nil
 		d.release()
-		return nil, fmt.Errorf("%w: line %d: %s", ErrNotWellFormed, line, err.Error())
+		return nil, true, fmt.Errorf("%w: line %d: %s", ErrNotWellFormed, line, err.Error())
 	}
 	d.Root.x.doc.slabs, d.Root.x.doc.slabNodes = d.slabs, d.Nodes-1
-	return d, nil
+	return d, odd, nil
 }
 
 // scannerPool recycles scanners for their scratch stacks' arrays.
@@ -131,6 +142,7 @@ type scanner struct {
 	qnames    map[string]*qname // names as written, checked, with their resolution
 	decoded   bool              // decoded to UTF-8 from the declared encoding
 	gen       uint64            // namespace generation: changes with the bindings in scope
+	odd       bool              // see parseOdd
 }
 
 // qname is a name as written (a QName) with, for the namespace generation
@@ -140,6 +152,7 @@ type qname struct {
 	gen, agen          uint64
 	uri, auri          string
 	id, aid            int32
+	plain              bool // xsd.PlainName(raw)
 }
 
 // nsGens numbers namespace generations across parses (qname maps are
@@ -458,6 +471,7 @@ func (p *scanner) name() (*qname, error) {
 		p.pos++
 	}
 	if q, ok := p.qnames[string(p.data[start:p.pos])]; ok {
+		p.odd = p.odd || !q.plain
 		return q, nil
 	}
 	n := string(p.data[start:p.pos])
@@ -471,9 +485,10 @@ func (p *scanner) name() (*qname, error) {
 	if strings.Count(n, ":") > 1 || strings.HasSuffix(n, ":") {
 		return nil, scanError("invalid QName " + strconv.Quote(n))
 	}
-	q := &qname{raw: n}
+	q := &qname{raw: n, plain: xsd.PlainName(n)}
 	q.prefix, q.local = splitQName(n)
 	p.qnames[n] = q
+	p.odd = p.odd || !q.plain
 	return q, nil
 }
 
@@ -546,6 +561,9 @@ func (p *scanner) attrs() ([]rawAttr, bool, error) {
 		v, err := decodeText(p.buf[:0], raw, true)
 		if err != nil {
 			return nil, false, err
+		}
+		if len(v) > 0 && &v[0] != &raw[0] && bytes.ContainsAny(raw, "\t\n\r") {
+			p.odd = true // normalised: the XSD layer reads the raw value
 		}
 		for _, a := range out {
 			if a.name == n {
