@@ -88,6 +88,29 @@ func plainChars(doc []byte) bool {
 				i += 8
 				continue
 			}
+			// one of them is not: these eight one by one (stepping
+			// one byte and trying eight again would test a line end
+			// eight times)
+			for end := i + 8; i < end; {
+				c := doc[i]
+				switch {
+				case c >= 0x20 && c < utf8.RuneSelf:
+					i++
+					continue
+				case c < 0x20:
+					if c != '\t' && c != '\n' && c != '\r' {
+						return false
+					}
+					i++
+					continue
+				}
+				r, size := utf8.DecodeRune(doc[i:])
+				if r == utf8.RuneError && size == 1 || r == 0xFFFE || r == 0xFFFF {
+					return false
+				}
+				i += size
+			}
+			continue
 		}
 		c := doc[i]
 		if c < utf8.RuneSelf {
