@@ -29,7 +29,7 @@ func Parse(data []byte) (*Document, error) {
 // (src == string(data)); decoded: it was decoded from the encoding its XML
 // declaration names.
 func parse(data []byte, src string, decoded bool) (*Document, error) {
-	d, _, err := parseOdd(data, src, decoded)
+	d, _, err := parseOdd(data, src, decoded, false)
 	return d, err
 }
 
@@ -37,17 +37,19 @@ func parse(data []byte, src string, decoded bool) (*Document, error) {
 // attribute value the XSD layer's tree path cannot take from the tree as it
 // would read it from the bytes (odd): a name that is not an ASCII QName, an
 // attribute value with a tab or a line end (normalised to spaces here).
-func parseOdd(data []byte, src string, decoded bool) (*Document, bool, error) {
+// charsOK: the caller has checked that data is UTF-8 of XML characters
+// (xsd.Plain), so the scanner does not check again.
+func parseOdd(data []byte, src string, decoded, charsOK bool) (*Document, bool, error) {
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) { // a UTF-8 byte order mark is not text
 		data, src = data[3:], src[3:]
 	}
-	if !utf8.Valid(data) {
+	if !charsOK && !utf8.Valid(data) {
 		return nil, true, fmt.Errorf("%w: not UTF-8", ErrNotWellFormed)
 	}
 	p := scannerPool.Get().(*scanner)
 	// the scratch stacks keep their arrays from the last parse
 	*p = scanner{data: data, src: src, line: 1, decoded: decoded, doc: &Node{Kind: KindDocument, x: &nodeCache{doc: &docIndex{}}}, order: 1, names: namesPool.Get().(map[string]string),
-		qnames: qnamesPool.Get().(map[string]*qname), gen: nsGens.Add(1),
+		qnames: qnamesPool.Get().(map[string]*qname), gen: nsGens.Add(1), charsOK: charsOK,
 		buf: p.buf[:0], kids: p.kids[:0], kidMark: p.kidMark[:0], rawAttrs: p.rawAttrs[:0], ns: p.ns[:0], marks: p.marks[:0], open: p.open[:0]}
 	p.cur = p.doc
 	p.kidMark = append(p.kidMark, 0)
@@ -143,6 +145,7 @@ type scanner struct {
 	decoded   bool              // decoded to UTF-8 from the declared encoding
 	gen       uint64            // namespace generation: changes with the bindings in scope
 	odd       bool              // see parseOdd
+	charsOK   bool              // see parseOdd
 }
 
 // qname is a name as written (a QName) with, for the namespace generation
@@ -364,7 +367,7 @@ func (p *scanner) charData() error {
 		p.addText(s, p.lineOf(start))
 		return nil
 	}
-	txt, err := decodeText(p.buf[:0], raw, false)
+	txt, err := decodeText(p.buf[:0], raw, false, !p.charsOK)
 	if err != nil {
 		return err
 	}
@@ -466,10 +469,12 @@ func (p *scanner) skipSpace() {
 
 // name reads an XML name (a QName: prefix:local) at pos.
 func (p *scanner) name() (*qname, error) {
-	start := p.pos
-	for p.pos < len(p.data) && !nameEnd[p.data[p.pos]] {
-		p.pos++
+	start, d := p.pos, p.data
+	i := start
+	for i < len(d) && !nameEnd[d[i]] {
+		i++
 	}
+	p.pos = i
 	if q, ok := p.qnames[string(p.data[start:p.pos])]; ok {
 		p.odd = p.odd || !q.plain
 		return q, nil
@@ -558,7 +563,7 @@ func (p *scanner) attrs() ([]rawAttr, bool, error) {
 		if bytes.IndexByte(raw, '<') >= 0 {
 			return nil, false, scanError("< in attribute value")
 		}
-		v, err := decodeText(p.buf[:0], raw, true)
+		v, err := decodeText(p.buf[:0], raw, true, !p.charsOK)
 		if err != nil {
 			return nil, false, err
 		}
@@ -719,12 +724,15 @@ func normalizeNewlines(b []byte) []byte {
 
 // decodeText resolves entity and character references; line ends become
 // \n, and in attribute values (attr) every white-space character a space.
-func decodeText(out, raw []byte, attr bool) ([]byte, error) {
-	if bytes.IndexByte(raw, '&') < 0 && bytes.IndexByte(raw, '\r') < 0 && (!attr || !bytes.ContainsAny(raw, "\t\n")) {
-		return raw, checkChars(raw)
+// check: refuse control characters (the caller has not checked them).
+func decodeText(out, raw []byte, attr, check bool) ([]byte, error) {
+	if check {
+		if err := checkChars(raw); err != nil {
+			return nil, err
+		}
 	}
-	if err := checkChars(raw); err != nil {
-		return nil, err
+	if bytes.IndexByte(raw, '&') < 0 && bytes.IndexByte(raw, '\r') < 0 && (!attr || !bytes.ContainsAny(raw, "\t\n")) {
+		return raw, nil
 	}
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]

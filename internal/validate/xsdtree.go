@@ -27,7 +27,7 @@ func parseClean(doc []byte, src string) (d *Document, perr error, clean bool) {
 		d, perr = parse(doc, src, false)
 		return d, perr, false
 	}
-	d, odd, perr := parseOdd(doc, src, false)
+	d, odd, perr := parseOdd(doc, src, false, true)
 	if perr != nil || odd {
 		return d, perr, false
 	}

@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"encoding/xml"
 	"errors"
+	"math/bits"
 	"regexp"
 	"strconv"
 	"unicode/utf8"
@@ -78,55 +79,42 @@ func checkFast(doc []byte, src string) (issues []Issue, ok bool) {
 
 // plainChars: valid UTF-8 holding XML characters only (no C0 control but
 // tab, LF, CR; no U+FFFE, U+FFFF), so no text needs the per-rune check.
+// utf8.Valid checks the encoding (it is far faster than decoding rune by
+// rune); the control characters are found eight bytes at a time, and
+// U+FFFE/U+FFFF from their rare first byte.
 func plainChars(doc []byte) bool {
-	for i := 0; i < len(doc); {
-		if i+8 <= len(doc) {
-			// eight bytes at a time while they are all printable ASCII
-			// (0x20…0x7F): no high bit, none below 0x20
-			w := binary.LittleEndian.Uint64(doc[i:])
-			if (w|(w-0x2020202020202020))&0x8080808080808080 == 0 {
-				i += 8
-				continue
-			}
-			// one of them is not: these eight one by one (stepping
-			// one byte and trying eight again would test a line end
-			// eight times)
-			for end := i + 8; i < end; {
-				c := doc[i]
-				switch {
-				case c >= 0x20 && c < utf8.RuneSelf:
-					i++
-					continue
-				case c < 0x20:
-					if c != '\t' && c != '\n' && c != '\r' {
-						return false
-					}
-					i++
-					continue
-				}
-				r, size := utf8.DecodeRune(doc[i:])
-				if r == utf8.RuneError && size == 1 || r == 0xFFFE || r == 0xFFFF {
-					return false
-				}
-				i += size
-			}
-			continue
-		}
-		c := doc[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+	if !utf8.Valid(doc) {
+		return false
+	}
+	b := doc
+	for len(b) >= 8 {
+		w := binary.LittleEndian.Uint64(b)
+		b = b[8:]
+		// high bit of each byte below 0x20 (exact: the sum cannot carry
+		// into the next byte)
+		m := ^(((w & 0x7F7F7F7F7F7F7F7F) + 0x6060606060606060) | w) & 0x8080808080808080
+		for m != 0 {
+			if c := byte(w >> (bits.TrailingZeros64(m) - 7)); c != '\t' && c != '\n' && c != '\r' {
 				return false
 			}
-			i++
-			continue
+			m &= m - 1
 		}
-		r, size := utf8.DecodeRune(doc[i:])
-		if r == utf8.RuneError && size == 1 || r == 0xFFFE || r == 0xFFFF {
+	}
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
 			return false
 		}
-		i += size
 	}
-	return true
+	for i := 0; ; { // U+FFFE, U+FFFF: EF BF BE, EF BF BF
+		j := bytes.IndexByte(doc[i:], 0xEF)
+		if j < 0 {
+			return true
+		}
+		i += j + 1
+		if i+1 < len(doc) && doc[i] == 0xBF && (doc[i+1] == 0xBE || doc[i+1] == 0xBF) {
+			return false
+		}
+	}
 }
 
 func isNameStart(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' }

@@ -16,6 +16,7 @@ package xsd
 
 import (
 	"bytes"
+	"encoding/binary"
 	"unsafe"
 )
 
@@ -373,9 +374,15 @@ var required = func() (r [len(types)]uint64) {
 	return r
 }()
 
+// blankString: s is only XML white space; an indentation's run of spaces
+// is compared eight bytes at a time.
 func blankString(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !isSpace(s[i]) {
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	for len(b) >= 8 && binary.LittleEndian.Uint64(b) == 0x2020202020202020 {
+		b = b[8:]
+	}
+	for _, c := range b {
+		if !isSpace(c) {
 			return false
 		}
 	}
