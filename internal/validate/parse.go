@@ -146,6 +146,7 @@ type scanner struct {
 	gen       uint64            // namespace generation: changes with the bindings in scope
 	odd       bool              // see parseOdd
 	charsOK   bool              // see parseOdd
+	qcache    [256]*qname       // names of this document already looked up in qnames (name)
 }
 
 // qname is a name as written (a QName) with, for the namespace generation
@@ -475,7 +476,18 @@ func (p *scanner) name() (*qname, error) {
 		i++
 	}
 	p.pos = i
+	var h uint8
+	if k := i - start; k > 0 {
+		// a name read before in this document: from a small cache by a
+		// hash of its length and three of its bytes, else the map
+		h = uint8(k*31 + int(d[start+k/2])*7 + int(d[i-1])*3 + int(d[start]))
+		if q := p.qcache[h]; q != nil && q.raw == string(d[start:i]) {
+			p.odd = p.odd || !q.plain
+			return q, nil
+		}
+	}
 	if q, ok := p.qnames[string(p.data[start:p.pos])]; ok {
+		p.qcache[h] = q
 		p.odd = p.odd || !q.plain
 		return q, nil
 	}

@@ -86,20 +86,23 @@ func plainChars(doc []byte) bool {
 	if !utf8.Valid(doc) {
 		return false
 	}
-	b := doc
-	for len(b) >= 8 {
-		w := binary.LittleEndian.Uint64(b)
-		b = b[8:]
-		// high bit of each byte below 0x20 (exact: the sum cannot carry
-		// into the next byte)
-		m := ^(((w & 0x7F7F7F7F7F7F7F7F) + 0x6060606060606060) | w) & 0x8080808080808080
-		for m != 0 {
-			if c := byte(w >> (bits.TrailingZeros64(m) - 7)); c != '\t' && c != '\n' && c != '\r' {
-				return false
-			}
-			m &= m - 1
+	// sixteen bytes a round; the high bit of each byte below 0x20 (exact:
+	// the sum cannot carry into the next byte)
+	const lo7, add, hi = 0x7F7F7F7F7F7F7F7F, 0x6060606060606060, 0x8080808080808080
+	i := 0
+	for ; i+16 <= len(doc); i += 16 {
+		w1 := binary.LittleEndian.Uint64(doc[i : i+8])
+		w2 := binary.LittleEndian.Uint64(doc[i+8 : i+16])
+		m1 := ^(((w1 & lo7) + add) | w1) & hi
+		m2 := ^(((w2 & lo7) + add) | w2) & hi
+		if m1|m2 == 0 {
+			continue
+		}
+		if !lineEnds(w1, m1) || !lineEnds(w2, m2) {
+			return false
 		}
 	}
+	b := doc[i:]
 	for _, c := range b {
 		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
 			return false
@@ -115,6 +118,18 @@ func plainChars(doc []byte) bool {
 			return false
 		}
 	}
+}
+
+// lineEnds: the bytes of w that m marks are tabs, line feeds or carriage
+// returns.
+func lineEnds(w, m uint64) bool {
+	for m != 0 {
+		if c := byte(w >> (bits.TrailingZeros64(m) - 7)); c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+		m &= m - 1
+	}
+	return true
 }
 
 func isNameStart(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' }
