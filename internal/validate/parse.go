@@ -221,7 +221,15 @@ func (p *scanner) run() error {
 			continue
 		}
 		var err error
+		next := byte(0)
+		if p.pos+1 < len(d) {
+			next = d[p.pos+1]
+		}
 		switch {
+		case next == '/':
+			err = p.endTag()
+		case next != '?' && next != '!':
+			err = p.startTag() // the usual tags first, by their second byte
 		case bytes.HasPrefix(d[p.pos:], []byte("<?")):
 			err = p.skipPI()
 		case bytes.HasPrefix(d[p.pos:], []byte("<!--")):
@@ -367,6 +375,21 @@ func (p *scanner) charData() error {
 		// intern map
 		p.addText(s, p.lineOf(start))
 		return nil
+	}
+	if p.charsOK && len(raw) <= 64 {
+		// a short text (indentation, most values) with no reference and
+		// no carriage return: itself, without decodeText's two searches
+		plain := true
+		for _, c := range raw {
+			if c == '&' || c == '\r' {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			p.addText(p.src[start:end], p.lineOf(start))
+			return nil
+		}
 	}
 	txt, err := decodeText(p.buf[:0], raw, false, !p.charsOK)
 	if err != nil {
