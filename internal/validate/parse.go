@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+
+	"github.com/efactura-gateway/efactura/internal/validate/xsd"
 )
 
 // Parse builds the document model in one pass over the bytes: a small XML
@@ -27,16 +29,27 @@ func Parse(data []byte) (*Document, error) {
 // (src == string(data)); decoded: it was decoded from the encoding its XML
 // declaration names.
 func parse(data []byte, src string, decoded bool) (*Document, error) {
+	d, _, err := parseOdd(data, src, decoded, false)
+	return d, err
+}
+
+// parseOdd is parse that also says whether the document held a name or an
+// attribute value the XSD layer's tree path cannot take from the tree as it
+// would read it from the bytes (odd): a name that is not an ASCII QName, an
+// attribute value with a tab or a line end (normalised to spaces here).
+// charsOK: the caller has checked that data is UTF-8 of XML characters
+// (xsd.Plain), so the scanner does not check again.
+func parseOdd(data []byte, src string, decoded, charsOK bool) (*Document, bool, error) {
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) { // a UTF-8 byte order mark is not text
 		data, src = data[3:], src[3:]
 	}
-	if !utf8.Valid(data) {
-		return nil, fmt.Errorf("%w: not UTF-8", ErrNotWellFormed)
+	if !charsOK && !utf8.Valid(data) {
+		return nil, true, fmt.Errorf("%w: not UTF-8", ErrNotWellFormed)
 	}
 	p := scannerPool.Get().(*scanner)
 	// the scratch stacks keep their arrays from the last parse
 	*p = scanner{data: data, src: src, line: 1, decoded: decoded, doc: &Node{Kind: KindDocument, x: &nodeCache{doc: &docIndex{}}}, order: 1, names: namesPool.Get().(map[string]string),
-		qnames: qnamesPool.Get().(map[string]*qname), gen: nsGens.Add(1),
+		qnames: qnamesPool.Get().(map[string]*qname), gen: nsGens.Add(1), charsOK: charsOK,
 		buf: p.buf[:0], kids: p.kids[:0], kidMark: p.kidMark[:0], rawAttrs: p.rawAttrs[:0], ns: p.ns[:0], marks: p.marks[:0], open: p.open[:0]}
 	p.cur = p.doc
 	p.kidMark = append(p.kidMark, 0)
@@ -48,15 +61,15 @@ func parse(data []byte, src string, decoded bool) (*Document, error) {
 		qnamesPool.Put(p.qnames)
 	}
 	d := &Document{Root: p.doc, Nodes: p.order, slabs: p.slabs, kidChunks: p.kidChunks}
-	line := p.line
+	line, odd := p.line, p.odd
 	p.recycle()
 	if err != nil {
 		d.Root = nil
 		d.release()
-		return nil, fmt.Errorf("%w: line %d: %s", ErrNotWellFormed, line, err.Error())
+		return nil, true, fmt.Errorf("%w: line %d: %s", ErrNotWellFormed, line, err.Error())
 	}
 	d.Root.x.doc.slabs, d.Root.x.doc.slabNodes = d.slabs, d.Nodes-1
-	return d, nil
+	return d, odd, nil
 }
 
 // scannerPool recycles scanners for their scratch stacks' arrays.
@@ -131,6 +144,9 @@ type scanner struct {
 	qnames    map[string]*qname // names as written, checked, with their resolution
 	decoded   bool              // decoded to UTF-8 from the declared encoding
 	gen       uint64            // namespace generation: changes with the bindings in scope
+	odd       bool              // see parseOdd
+	charsOK   bool              // see parseOdd
+	qcache    [256]*qname       // names of this document already looked up in qnames (name)
 }
 
 // qname is a name as written (a QName) with, for the namespace generation
@@ -140,6 +156,7 @@ type qname struct {
 	gen, agen          uint64
 	uri, auri          string
 	id, aid            int32
+	plain              bool // xsd.PlainName(raw)
 }
 
 // nsGens numbers namespace generations across parses (qname maps are
@@ -204,7 +221,15 @@ func (p *scanner) run() error {
 			continue
 		}
 		var err error
+		next := byte(0)
+		if p.pos+1 < len(d) {
+			next = d[p.pos+1]
+		}
 		switch {
+		case next == '/':
+			err = p.endTag()
+		case next != '?' && next != '!':
+			err = p.startTag() // the usual tags first, by their second byte
 		case bytes.HasPrefix(d[p.pos:], []byte("<?")):
 			err = p.skipPI()
 		case bytes.HasPrefix(d[p.pos:], []byte("<!--")):
@@ -351,7 +376,22 @@ func (p *scanner) charData() error {
 		p.addText(s, p.lineOf(start))
 		return nil
 	}
-	txt, err := decodeText(p.buf[:0], raw, false)
+	if p.charsOK && len(raw) <= 64 {
+		// a short text (indentation, most values) with no reference and
+		// no carriage return: itself, without decodeText's two searches
+		plain := true
+		for _, c := range raw {
+			if c == '&' || c == '\r' {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			p.addText(p.src[start:end], p.lineOf(start))
+			return nil
+		}
+	}
+	txt, err := decodeText(p.buf[:0], raw, false, !p.charsOK)
 	if err != nil {
 		return err
 	}
@@ -453,11 +493,25 @@ func (p *scanner) skipSpace() {
 
 // name reads an XML name (a QName: prefix:local) at pos.
 func (p *scanner) name() (*qname, error) {
-	start := p.pos
-	for p.pos < len(p.data) && !nameEnd[p.data[p.pos]] {
-		p.pos++
+	start, d := p.pos, p.data
+	i := start
+	for i < len(d) && !nameEnd[d[i]] {
+		i++
+	}
+	p.pos = i
+	var h uint8
+	if k := i - start; k > 0 {
+		// a name read before in this document: from a small cache by a
+		// hash of its length and three of its bytes, else the map
+		h = uint8(k*31 + int(d[start+k/2])*7 + int(d[i-1])*3 + int(d[start]))
+		if q := p.qcache[h]; q != nil && q.raw == string(d[start:i]) {
+			p.odd = p.odd || !q.plain
+			return q, nil
+		}
 	}
 	if q, ok := p.qnames[string(p.data[start:p.pos])]; ok {
+		p.qcache[h] = q
+		p.odd = p.odd || !q.plain
 		return q, nil
 	}
 	n := string(p.data[start:p.pos])
@@ -471,9 +525,10 @@ func (p *scanner) name() (*qname, error) {
 	if strings.Count(n, ":") > 1 || strings.HasSuffix(n, ":") {
 		return nil, scanError("invalid QName " + strconv.Quote(n))
 	}
-	q := &qname{raw: n}
+	q := &qname{raw: n, plain: xsd.PlainName(n)}
 	q.prefix, q.local = splitQName(n)
 	p.qnames[n] = q
+	p.odd = p.odd || !q.plain
 	return q, nil
 }
 
@@ -543,9 +598,12 @@ func (p *scanner) attrs() ([]rawAttr, bool, error) {
 		if bytes.IndexByte(raw, '<') >= 0 {
 			return nil, false, scanError("< in attribute value")
 		}
-		v, err := decodeText(p.buf[:0], raw, true)
+		v, err := decodeText(p.buf[:0], raw, true, !p.charsOK)
 		if err != nil {
 			return nil, false, err
+		}
+		if len(v) > 0 && &v[0] != &raw[0] && bytes.ContainsAny(raw, "\t\n\r") {
+			p.odd = true // normalised: the XSD layer reads the raw value
 		}
 		for _, a := range out {
 			if a.name == n {
@@ -701,12 +759,15 @@ func normalizeNewlines(b []byte) []byte {
 
 // decodeText resolves entity and character references; line ends become
 // \n, and in attribute values (attr) every white-space character a space.
-func decodeText(out, raw []byte, attr bool) ([]byte, error) {
-	if bytes.IndexByte(raw, '&') < 0 && bytes.IndexByte(raw, '\r') < 0 && (!attr || !bytes.ContainsAny(raw, "\t\n")) {
-		return raw, checkChars(raw)
+// check: refuse control characters (the caller has not checked them).
+func decodeText(out, raw []byte, attr, check bool) ([]byte, error) {
+	if check {
+		if err := checkChars(raw); err != nil {
+			return nil, err
+		}
 	}
-	if err := checkChars(raw); err != nil {
-		return nil, err
+	if bytes.IndexByte(raw, '&') < 0 && bytes.IndexByte(raw, '\r') < 0 && (!attr || !bytes.ContainsAny(raw, "\t\n")) {
+		return raw, nil
 	}
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]

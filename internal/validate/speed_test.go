@@ -79,7 +79,7 @@ func TestCRLFIndent(t *testing.T) {
 	for _, raw := range []string{"\r\n", "\r\n ", "\r\n    ", "\r\n\t\t", "\r\n" + strings.Repeat(" ", maxIndent),
 		"\r\n" + strings.Repeat(" ", maxIndent+1), "\r\n \t", "\r\n\t ", "\r\nx", "\n  ", "\r", "\r\r\n", " \r\n", "\r\n  \r\n", ""} {
 		s, ok := crlfIndent([]byte(raw))
-		want, err := decodeText(nil, []byte(raw), false)
+		want, err := decodeText(nil, []byte(raw), false, true)
 		if err != nil {
 			t.Fatal(err)
 		}

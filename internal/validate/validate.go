@@ -52,11 +52,33 @@ func Validate(doc []byte, profile string) (*Report, error) {
 	// during this call, and the report's strings that can be substrings of
 	// it (the XSD issues' texts here, the invoice line ids in lineOf) are copies
 	src := unsafe.String(unsafe.SliceData(doc), len(doc))
-	issues, err := xsd.CheckSource(doc, src)
-	for i := range issues {
-		issues[i].Location, issues[i].Message = strings.Clone(issues[i].Location), strings.Clone(issues[i].Message)
+	s, err := schemaOf(profile)
+	if err != nil {
+		return nil, err
+	}
+	// the rules' tree first: on a plain document it answers for the XSD
+	// layer too when that layer would find nothing (xsdtree.go)
+	var d *Document
+	doc8, decoded, serr := toUTF8(doc) // the XSD layer reads it in its encoding: so do the rules
+	clean := false
+	switch {
+	case serr != nil:
+	case decoded:
+		d, serr = parse(doc8, string(doc8), true)
+	default:
+		d, serr, clean = parseClean(doc8, src)
+	}
+	var issues []xsd.Issue
+	if !clean {
+		issues, err = xsd.CheckSource(doc, src)
+		for i := range issues {
+			issues[i].Location, issues[i].Message = strings.Clone(issues[i].Location), strings.Clone(issues[i].Message)
+		}
 	}
 	if err != nil {
+		if d != nil {
+			d.release()
+		}
 		if !errors.Is(err, xsd.ErrNotXML) {
 			return nil, err
 		}
@@ -68,21 +90,12 @@ func Validate(doc []byte, profile string) (*Report, error) {
 		}
 		return r, nil
 	}
-	s, err := schemaOf(profile)
-	if err != nil {
-		return nil, err
-	}
 	var fs []Finding
 	var shape docShape
-	doc8, decoded, serr := toUTF8(doc) // the XSD layer read it in its encoding: so do the rules
 	if serr == nil {
-		src8 := src
-		if decoded {
-			src8 = string(doc8)
-		}
-		fs, shape, serr = runSchema(s, doc8, src8, decoded)
-	}
-	if serr != nil {
+		fs, shape = s.Run(d), shapeOf(d)
+		d.release() // findings and shape hold no node pointers
+	} else {
 		shape = scan(doc)
 	}
 	r.DocType = shape.root

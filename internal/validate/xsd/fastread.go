@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"encoding/xml"
 	"errors"
+	"math/bits"
 	"regexp"
 	"strconv"
 	"unicode/utf8"
@@ -78,30 +79,55 @@ func checkFast(doc []byte, src string) (issues []Issue, ok bool) {
 
 // plainChars: valid UTF-8 holding XML characters only (no C0 control but
 // tab, LF, CR; no U+FFFE, U+FFFF), so no text needs the per-rune check.
+// utf8.Valid checks the encoding (it is far faster than decoding rune by
+// rune); the control characters are found eight bytes at a time, and
+// U+FFFE/U+FFFF from their rare first byte.
 func plainChars(doc []byte) bool {
-	for i := 0; i < len(doc); {
-		if i+8 <= len(doc) {
-			// eight bytes at a time while they are all printable ASCII
-			// (0x20…0x7F): no high bit, none below 0x20
-			w := binary.LittleEndian.Uint64(doc[i:])
-			if (w|(w-0x2020202020202020))&0x8080808080808080 == 0 {
-				i += 8
-				continue
-			}
-		}
-		c := doc[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				return false
-			}
-			i++
+	if !utf8.Valid(doc) {
+		return false
+	}
+	// sixteen bytes a round; the high bit of each byte below 0x20 (exact:
+	// the sum cannot carry into the next byte)
+	const lo7, add, hi = 0x7F7F7F7F7F7F7F7F, 0x6060606060606060, 0x8080808080808080
+	i := 0
+	for ; i+16 <= len(doc); i += 16 {
+		w1 := binary.LittleEndian.Uint64(doc[i : i+8])
+		w2 := binary.LittleEndian.Uint64(doc[i+8 : i+16])
+		m1 := ^(((w1 & lo7) + add) | w1) & hi
+		m2 := ^(((w2 & lo7) + add) | w2) & hi
+		if m1|m2 == 0 {
 			continue
 		}
-		r, size := utf8.DecodeRune(doc[i:])
-		if r == utf8.RuneError && size == 1 || r == 0xFFFE || r == 0xFFFF {
+		if !lineEnds(w1, m1) || !lineEnds(w2, m2) {
 			return false
 		}
-		i += size
+	}
+	b := doc[i:]
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	for i := 0; ; { // U+FFFE, U+FFFF: EF BF BE, EF BF BF
+		j := bytes.IndexByte(doc[i:], 0xEF)
+		if j < 0 {
+			return true
+		}
+		i += j + 1
+		if i+1 < len(doc) && doc[i] == 0xBF && (doc[i+1] == 0xBE || doc[i+1] == 0xBF) {
+			return false
+		}
+	}
+}
+
+// lineEnds: the bytes of w that m marks are tabs, line feeds or carriage
+// returns.
+func lineEnds(w, m uint64) bool {
+	for m != 0 {
+		if c := byte(w >> (bits.TrailingZeros64(m) - 7)); c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+		m &= m - 1
 	}
 	return true
 }
