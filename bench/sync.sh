@@ -33,6 +33,7 @@
 #   bench/sync.sh [INVOICES [COMPANIES]]      default 50000 50 (50 companies × 2,000 messages)
 #   BENCH_DBS="sqlite postgres" (default), BENCH_PG=postgres://postgres@127.0.0.1:5432
 #
+#   BENCH_BIN=PATH runs that efactura binary instead of building this tree's (A/B runs)
 #   BENCH_PG_STATS=1 prints pg_stat_user_tables of invoices; BENCH_KEEP_PG=1 keeps the PostgreSQL database
 #
 # Needs Go, curl and jq; PostgreSQL via createdb/dropdb on 127.0.0.1 as postgres
@@ -53,7 +54,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$work/efactura" ./cmd/efactura
+if [[ -n "${BENCH_BIN:-}" ]]; then
+	cp "$BENCH_BIN" "$work/efactura" # another build (A/B against main)
+else
+	go build -o "$work/efactura" ./cmd/efactura
+fi
 go build -o "$work/syncwait" ./bench/syncwait
 
 # cpu_ms PID: the process's CPU time so far (user + system), in ms.

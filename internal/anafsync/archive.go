@@ -92,7 +92,7 @@ const (
 
 // Look-ahead chunks (archiveTodo): lookChunk messages per unit of the
 // fetch width, at most lookChunkMax. A claim taken ahead lives
-// downloadClaimTTL; a chunk is fetched well within it.
+// downloadClaimTTL and is renewed while held (renewClaims).
 const (
 	lookChunk    = 8
 	lookChunkMax = 32
@@ -176,6 +176,37 @@ func (e *Engine) releaseHints(ctx context.Context, hints map[string]lookHint, ow
 	}
 	if err := e.Store.ReleaseDownloads(ctx, ids, owner); err != nil {
 		e.logger().Warn("releasing download claims", slog.String("error", err.Error()))
+	}
+}
+
+// claimRenewEvery is how often archiveTodo renews the download claims it
+// holds (renewClaims): well within downloadClaimTTL.
+const claimRenewEvery = downloadClaimTTL / 3
+
+// renewClaims extends owner's claims on the messages taken ahead (hints),
+// in flight (fetching: those whose fetch claimed hold it) and fetched
+// waiting for their batch (pending), so none expires while its message is
+// still worked on: another worker would download it again.
+func (e *Engine) renewClaims(ctx context.Context, hints map[string]lookHint, fetching map[string]bool, pending []fetched, owner string) {
+	ids := make([]string, 0, len(hints)+len(fetching)+len(pending))
+	for id, h := range hints {
+		if h == hintClaimed || h == hintClaimedArchived {
+			ids = append(ids, id)
+		}
+	}
+	for id := range fetching {
+		ids = append(ids, id)
+	}
+	for i := range pending {
+		if pending[i].claimed {
+			ids = append(ids, pending[i].m.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	if err := e.Store.RenewDownloads(ctx, ids, owner, downloadClaimTTL); err != nil && ctx.Err() == nil {
+		e.logger().Warn("renewing download claims", slog.String("error", err.Error()))
 	}
 }
 

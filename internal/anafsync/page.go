@@ -230,11 +230,17 @@ func (s *syncStep) archiveTodo(todo []anaf.Message) error {
 		timerC   <-chan time.Time
 		hints    map[string]lookHint // of todo[next:looked]
 		looked   int
+		fetching = map[string]bool{} // the ids in flight
 	)
 	defer func() {
 		// Claims taken ahead for messages the step did not start.
 		s.e.releaseHints(s.wctx, hints, s.owner)
 	}()
+	// The download claims held (taken ahead, in flight, fetched and
+	// waiting for their batch) are renewed while the page is worked: a
+	// slow chunk keeps them past downloadClaimTTL.
+	renew := time.NewTicker(claimRenewEvery)
+	defer renew.Stop()
 	conc, batch := s.e.concurrency(), s.e.batchSize()
 	width := 1
 	flush := func() {
@@ -285,6 +291,7 @@ func (s *syncStep) archiveTodo(todo []anaf.Message) error {
 				delete(hints, m.ID)
 			}
 			inflight++
+			fetching[m.ID] = true
 			go func(tok *token) {
 				results <- s.e.fetch(s.ctx, s.client, tok, s.company, m, s.owner, hint)
 			}(s.tok)
@@ -295,6 +302,7 @@ func (s *syncStep) archiveTodo(todo []anaf.Message) error {
 		select {
 		case f := <-results:
 			inflight--
+			delete(fetching, f.m.ID)
 			if f.err != nil {
 				width = 1
 			}
@@ -331,6 +339,8 @@ func (s *syncStep) archiveTodo(todo []anaf.Message) error {
 		case <-timerC:
 			timer, timerC = nil, nil
 			flush()
+		case <-renew.C:
+			s.e.renewClaims(s.ctx, hints, fetching, pending, s.owner)
 		}
 	}
 	flush()

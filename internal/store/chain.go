@@ -23,9 +23,6 @@ const lockChainSQL = `
 	ON CONFLICT (company_id) DO UPDATE SET seq = archive_chain_heads.seq
 	RETURNING seq, entry_hash`
 
-const insertChainSQL = `INSERT INTO archive_chain (company_id, seq, invoice_id, anaf_id, zip_sha256, prev_hash, entry_hash, created_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
-
 const setChainHeadSQL = `UPDATE archive_chain_heads SET seq = $2, entry_hash = $3 WHERE company_id = $1`
 
 // chainHead locks and returns the head of the company's chain (nil: empty).
@@ -41,50 +38,40 @@ func (s *Store) chainHead(ctx context.Context, companyID int64) (*chain.Entry, e
 }
 
 // appendChain appends entries for the invoices to their company's chain,
-// in order, inside the transaction of s (WithTx), and moves the head.
-//
-// In an ArchiveBatch transaction the head is locked at the company's first
-// append of the batch and moved once, when the batch ends (endBatch).
+// in order, at time at, inside the transaction of s (WithTx): it locks
+// the head, writes the entries together and moves the head.
 func (s *Store) appendChain(ctx context.Context, companyID int64, invs []*Invoice, at time.Time) (*chain.Entry, error) {
-	var bh *batchHead
-	if s.batch != nil {
-		bh = s.batch.heads[companyID]
+	head, err := s.chainHead(ctx, companyID)
+	if err != nil {
+		return nil, err
 	}
-	var head *chain.Entry
-	if bh != nil {
-		head = bh.entry
-	} else {
-		var err error
-		if head, err = s.chainHead(ctx, companyID); err != nil {
-			return nil, err
-		}
-		if s.batch != nil {
-			if s.batch.heads == nil {
-				s.batch.heads = map[int64]*batchHead{}
-			}
-			bh = &batchHead{entry: head}
-			s.batch.heads[companyID] = bh
-		}
+	entries := make([]chain.Entry, len(invs))
+	for i, inv := range invs {
+		entries[i] = chain.Next(head, companyID, inv.ID, inv.ANAFID, inv.ZIPSHA256, at)
+		head = &entries[i]
 	}
-	for _, inv := range invs {
-		e := chain.Next(head, companyID, inv.ID, inv.ANAFID, inv.ZIPSHA256, at)
-		if _, err := s.exec(ctx, insertChainSQL, e.CompanyID, e.Seq, e.InvoiceID, e.ANAFID, e.ZIPSHA256, e.PrevHash, e.EntryHash, s.tv(e.CreatedAt)); err != nil {
-			return nil, s.wrap("append archive chain", err)
-		}
-		head = &e
+	if err := s.writeChain(ctx, entries); err != nil {
+		return nil, err
 	}
-	if bh != nil {
-		if len(invs) > 0 {
-			bh.entry, bh.moved = head, true
-		}
-		return head, nil
+	return head, s.moveChainHead(ctx, companyID, head)
+}
+
+// writeChain inserts chain entries, a few statements for many (multiRow).
+func (s *Store) writeChain(ctx context.Context, entries []chain.Entry) error {
+	err := insertChainRows.exec(ctx, s, len(entries), func(i int, dst []any) []any {
+		e := &entries[i]
+		return append(dst, e.CompanyID, e.Seq, e.InvoiceID, e.ANAFID, e.ZIPSHA256, e.PrevHash, e.EntryHash, s.tv(e.CreatedAt))
+	})
+	return s.wrap("append archive chain", err)
+}
+
+// moveChainHead sets the company's locked head to head (nil: nothing appended).
+func (s *Store) moveChainHead(ctx context.Context, companyID int64, head *chain.Entry) error {
+	if head == nil {
+		return nil
 	}
-	if head != nil {
-		if _, err := s.exec(ctx, setChainHeadSQL, companyID, head.Seq, head.EntryHash); err != nil {
-			return nil, s.wrap("move archive chain head", err)
-		}
-	}
-	return head, nil
+	_, err := s.exec(ctx, setChainHeadSQL, companyID, head.Seq, head.EntryHash)
+	return s.wrap("move archive chain head", err)
 }
 
 // BackfillChain chains the invoices archived before the chain existed

@@ -38,20 +38,6 @@ type EventBatchQueue interface {
 	EventsRecorded(ctx context.Context, tx *sql.Tx, eventIDs []int64) error
 }
 
-// queueEvents queues the dispatch of the events recorded by a batch, in
-// its transaction.
-func (s *Store) queueEvents(ctx context.Context, ids []int64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	q, ok := s.eventQueue().(EventBatchQueue)
-	tx := s.SQLTx()
-	if !ok || tx == nil {
-		return nil // recorded without a queue: the periodic sweep dispatches them
-	}
-	return s.wrap("queue events", q.EventsRecorded(ctx, tx, ids))
-}
-
 type eventHook struct {
 	mu sync.RWMutex
 	q  EventQueue
@@ -164,10 +150,6 @@ func (s *Store) recordEvent(ctx context.Context, ev *Event) (bool, error) {
 		return false, s.wrap("record event", err)
 	}
 	if q := s.eventQueue(); q != nil {
-		if _, ok := q.(EventBatchQueue); ok && s.batch != nil {
-			s.batch.events = append(s.batch.events, ev.ID) // queued when the batch ends (queueEvents)
-			return true, nil
-		}
 		if tx := s.SQLTx(); tx != nil {
 			if err := q.EventRecorded(ctx, tx, ev.ID); err != nil {
 				return false, s.wrap("queue event", err)
@@ -200,6 +182,75 @@ func (s *Store) MarkEventDispatched(ctx context.Context, id int64, at time.Time)
 	return s.wrap("mark event dispatched", err)
 }
 
+// EventsByIDs returns the events of ids that exist, in one query per 200
+// ids (a sync batch's dispatch, issue 16), in no particular order.
+func (s *Store) EventsByIDs(ctx context.Context, ids []int64) ([]Event, error) {
+	var out []Event
+	for start := 0; start < len(ids); start += maxIDsPerStatement {
+		part := ids[start:min(start+maxIDsPerStatement, len(ids))]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		// Only generated placeholders are formatted into the SQL; the ids are parameters.
+		rows, err := s.q.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id IN (`+placeholders(1, len(part))+`)`, args...)
+		if err != nil {
+			return nil, s.wrap("events", err)
+		}
+		evs, err := collect(rows, "events", s, scanEvent)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evs...)
+	}
+	return out, nil
+}
+
+// setEventDataRows writes the data of events that have none (SetEventsData).
+var setEventDataRows = newMultiRow(2, `UPDATE events SET data = v.column2 FROM (VALUES `, ", ",
+	`) AS v WHERE events.id = v.column1 AND events.data IS NULL RETURNING id`,
+	func(p []string) string { return "(CAST(" + p[0] + " AS BIGINT), " + p[1] + ")" })
+
+// SetEventsData is SetEventData for several events, in a few statements
+// (multiRow): each event keeps the first data written. set reports the
+// events whose data is now data[id] (the others had data already).
+func (s *Store) SetEventsData(ctx context.Context, data map[int64]json.RawMessage) (set map[int64]bool, err error) {
+	ids := make([]int64, 0, len(data))
+	for id := range data {
+		ids = append(ids, id)
+	}
+	set = make(map[int64]bool, len(ids))
+	err = setEventDataRows.query(ctx, s, len(ids), func(i int, dst []any) []any {
+		return append(dst, ids[i], string(data[ids[i]]))
+	}, func(r *sql.Rows) error {
+		var id int64
+		if err := r.Scan(&id); err != nil {
+			return err
+		}
+		set[id] = true
+		return nil
+	})
+	return set, s.wrap("set event data", err)
+}
+
+// MarkEventsDispatched is MarkEventDispatched for several events, in one
+// statement per 200.
+func (s *Store) MarkEventsDispatched(ctx context.Context, ids []int64, at time.Time) error {
+	for start := 0; start < len(ids); start += maxIDsPerStatement {
+		part := ids[start:min(start+maxIDsPerStatement, len(ids))]
+		args := make([]any, 0, len(part)+1)
+		args = append(args, s.tv(at))
+		for _, id := range part {
+			args = append(args, id)
+		}
+		// Only generated placeholders are formatted into the SQL; the ids are parameters.
+		if _, err := s.q.ExecContext(ctx, `UPDATE events SET dispatched_at = $1 WHERE id IN (`+placeholders(2, len(part))+`)`, args...); err != nil {
+			return s.wrap("mark events dispatched", err)
+		}
+	}
+	return nil
+}
+
 // UndispatchedEvents lists events recorded before before and not yet
 // dispatched (their job lost, or recorded without a queue), oldest first.
 func (s *Store) UndispatchedEvents(ctx context.Context, before time.Time, limit int) ([]Event, error) {
@@ -221,25 +272,72 @@ func (s *Store) CompanyEvents(ctx context.Context, companyID int64, limit int) (
 	return collect(rows, "company events", s, scanEvent)
 }
 
-// invoiceEvent records invoice.received or invoice.sent for an invoice
-// the sync (or an accepted upload) just inserted, unless it is a
-// duplicate of one already announced or a message of another type (ANAF's
-// error lists, buyer messages).
-func (s *Store) invoiceEvent(ctx context.Context, inv *Invoice) error {
-	var typ string
-	switch inv.MessageType {
-	case TypeReceived:
-		typ = EventInvoiceReceived
-	case TypeSent:
-		typ = EventInvoiceSent
-	default:
+// invoiceEvents records invoice.received or invoice.sent for each of the
+// invoices the sync (or an accepted upload) just inserted, in order, unless
+// it is a duplicate of one already announced or a message of another type
+// (ANAF's error lists, buyer messages): the events written together
+// (multiRow) and their dispatch queued in the transaction — in one job
+// when batchQueue and the queue takes several (EventBatchQueue), else one
+// job per event.
+func (s *Store) invoiceEvents(ctx context.Context, invs []*Invoice, batchQueue bool) error {
+	evs := make([]*Event, 0, len(invs))
+	for _, inv := range invs {
+		var typ string
+		switch inv.MessageType {
+		case TypeReceived:
+			typ = EventInvoiceReceived
+		case TypeSent:
+			typ = EventInvoiceSent
+		default:
+			continue
+		}
+		if inv.DuplicateOf != 0 {
+			continue
+		}
+		evs = append(evs, &Event{PublicID: newPublicID("evt_"), CompanyID: inv.CompanyID, Type: typ, SubjectID: inv.ID,
+			Detail: json.RawMessage("{}"), CreatedAt: utcMicro(inv.SyncedAt)})
+	}
+	if len(evs) == 0 {
 		return nil
 	}
-	if inv.DuplicateOf != 0 {
-		return nil
+	byPublic := make(map[string]*Event, len(evs))
+	for _, ev := range evs {
+		byPublic[ev.PublicID] = ev
 	}
-	_, err := s.recordEvent(ctx, &Event{CompanyID: inv.CompanyID, Type: typ, SubjectID: inv.ID, CreatedAt: inv.SyncedAt})
-	return err
+	ids := make([]int64, 0, len(evs))
+	err := insertEventRows.query(ctx, s, len(evs), func(i int, dst []any) []any {
+		ev := evs[i]
+		return append(dst, ev.PublicID, ev.CompanyID, ev.Type, ev.SubjectID, string(ev.Detail), nil, s.tv(ev.CreatedAt))
+	}, func(r *sql.Rows) error {
+		var (
+			id  int64
+			pub string
+		)
+		if err := r.Scan(&id, &pub); err != nil {
+			return err
+		}
+		if ev := byPublic[pub]; ev != nil {
+			ev.ID = id
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return s.wrap("record event", err)
+	}
+	q, tx := s.eventQueue(), s.SQLTx()
+	if q == nil || tx == nil {
+		return nil // recorded without a queue: the periodic sweep dispatches them
+	}
+	if bq, ok := q.(EventBatchQueue); ok && batchQueue {
+		return s.wrap("queue events", bq.EventsRecorded(ctx, tx, ids))
+	}
+	for _, id := range ids {
+		if err := q.EventRecorded(ctx, tx, id); err != nil {
+			return s.wrap("queue event", err)
+		}
+	}
+	return nil
 }
 
 // uploadEvent records upload.ok or upload.nok when an upload reaches that

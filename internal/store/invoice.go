@@ -5,10 +5,8 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"errors"
-	"sort"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/shopspring/decimal"
@@ -104,95 +102,16 @@ func numericOrNil(s string) any {
 // ZIPSHA256 is computed when empty and SyncedAt set to now when zero.
 func (s *Store) InsertInvoice(ctx context.Context, inv *Invoice) (inserted bool, err error) {
 	err = s.WithTx(ctx, func(tx *Store) error {
-		var err error
-		inserted, err = tx.insertInvoice(ctx, inv, nil)
+		ins, err := tx.insertInvoices(ctx, []*Invoice{inv}, []*InvoiceValidation{nil}, false)
+		if err == nil {
+			inserted = ins[0]
+		}
 		return err
 	})
 	if err != nil {
 		return false, err
 	}
 	return inserted, nil
-}
-
-// insertInvoiceSQL inserts an invoice with its validation verdict (the
-// columns' defaults when there is none); sync_batch.go prepares it once.
-const insertInvoiceSQL = `
-	INSERT INTO invoices (company_id, anaf_id, upload_id, message_type, details, cif_emitent,
-		cif_beneficiar, anaf_created_at, document_type, invoice_number, issue_date, due_date,
-		currency, issuer_name, receiver_name, supplier_cif, total_amount, total_amount_num,
-		vat_amount, parse_error, search_text, zip_sha256, synced_at,
-		validation_state, validation_errors, validation_warnings, validation_report, validated_with, validated_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-		$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)
-	ON CONFLICT (company_id, anaf_id) DO NOTHING
-	RETURNING id`
-
-// insertBlobsSQL stores an inserted invoice's ZIP and parsed JSON beside
-// its row (migration 00011), so lists read small rows.
-const insertBlobsSQL = `INSERT INTO invoice_blobs (invoice_id, zip, parsed_json) VALUES ($1, $2, $3)`
-
-const existingInvoiceSQL = `SELECT id, duplicate_of, conflict_of FROM invoices WHERE company_id = $1 AND anaf_id = $2`
-
-// insertInvoice is InsertInvoice inside the transaction of s, with the
-// validation verdict v stored in the same row when not nil (its
-// ValidatedAt set to now when nil).
-func (s *Store) insertInvoice(ctx context.Context, inv *Invoice, v *InvoiceValidation) (inserted bool, err error) {
-	if len(inv.ZIPSHA256) == 0 {
-		sum := sha256.Sum256(inv.ZIP)
-		inv.ZIPSHA256 = sum[:]
-	}
-	if inv.SyncedAt.IsZero() {
-		inv.SyncedAt = now()
-	}
-	inv.SyncedAt = utcMicro(inv.SyncedAt)
-	inv.ANAFCreatedAt = utcMicro(inv.ANAFCreatedAt)
-	zip := inv.ZIP
-	if zip == nil {
-		zip = []byte{} // NOT NULL column; an empty ZIP is still a value
-	}
-	search := foldSearch(inv.InvoiceNumber + "\n" + inv.IssuerName + "\n" + inv.ReceiverName)
-	var (
-		vState, vReport, vWith string
-		vErrors, vWarnings     int
-		vAt                    any
-	)
-	if v != nil {
-		if v.ValidatedWith == "" {
-			return false, errors.New("store: insert invoice: ValidatedWith is required with a verdict")
-		}
-		at := now()
-		if v.ValidatedAt != nil {
-			at = utcMicro(*v.ValidatedAt)
-		}
-		v.ValidatedAt = &at
-		vState, vErrors, vWarnings, vReport, vWith, vAt = v.State, v.Errors, v.Warnings, string(v.Report), v.ValidatedWith, s.tv(at)
-	}
-	err = s.queryRow(ctx, insertInvoiceSQL,
-		inv.CompanyID, inv.ANAFID, inv.UploadID, inv.MessageType, inv.Details, inv.CIFEmitent,
-		inv.CIFBeneficiar, s.tv(inv.ANAFCreatedAt), inv.DocumentType, inv.InvoiceNumber,
-		nullString(inv.IssueDate), inv.DueDate, inv.Currency, inv.IssuerName, inv.ReceiverName,
-		inv.SupplierCIF, inv.TotalAmount, numericOrNil(inv.TotalAmount), inv.VATAmount,
-		inv.ParseError, search, inv.ZIPSHA256, s.tv(inv.SyncedAt),
-		vState, vErrors, vWarnings, vReport, vWith, vAt).Scan(&inv.ID)
-	if err == nil {
-		if _, err := s.exec(ctx, insertBlobsSQL, inv.ID, zip, inv.ParsedJSON); err != nil {
-			return false, s.wrap("insert invoice blobs", err)
-		}
-		// The tamper-evident chain (chain.go): its entry in the same transaction.
-		if _, err := s.appendChain(ctx, inv.CompanyID, []*Invoice{inv}, inv.SyncedAt); err != nil {
-			return false, err
-		}
-		if err := s.markIdentity(ctx, inv); err != nil {
-			return false, err
-		}
-		return true, s.invoiceEvent(ctx, inv) // events.go (issue 19)
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return false, s.wrap("insert invoice", err)
-	}
-	// The row exists: report its id and marks.
-	err = s.queryRow(ctx, existingInvoiceSQL, inv.CompanyID, inv.ANAFID).Scan(&inv.ID, nullIDCol{&inv.DuplicateOf}, nullIDCol{&inv.ConflictOf})
-	return false, s.wrap("insert invoice: existing", err)
 }
 
 // InvoiceIdentity is the identity of an invoice, one rule for the whole
@@ -214,88 +133,6 @@ func SameTotal(a, b string) bool {
 	}
 	return strings.TrimSpace(a) == strings.TrimSpace(b)
 }
-
-// identityRow is one member of an identity group (markIdentity).
-type identityRow struct {
-	id          int64
-	created     time.Time
-	anafID      string
-	total       string
-	dup, confl  int64
-	wantDup     int64
-	wantConflct int64
-}
-
-// markIdentity marks the rows of the company and message type sharing
-// inv's identity (InvoiceIdentity) after inv was inserted: the first of
-// them (earliest data_creare, then the smaller ANAF id) is the original;
-// every other row with the same total is duplicate_of it, one with another
-// total is conflict_of it. A row is never marked against itself: rows of
-// one company have distinct ANAF message ids (an upload the gateway sent
-// and the message ANAF lists for it are one row, id_descarcare). inv's
-// DuplicateOf and ConflictOf are set.
-func (s *Store) markIdentity(ctx context.Context, inv *Invoice) error {
-	inv.MarkedDuplicates, inv.MarkedConflicts = 0, 0
-	supplier, number, date, ok := InvoiceIdentity(inv)
-	if !ok {
-		return nil
-	}
-	rows, err := s.query(ctx, identitySQL, inv.CompanyID, supplier, number, date, inv.MessageType)
-	if err != nil {
-		return s.wrap("invoice identity", err)
-	}
-	group, err := collect(rows, "invoice identity", s, func(row interface{ Scan(...any) error }) (*identityRow, error) {
-		var r identityRow
-		err := row.Scan(&r.id, timeCol{&r.created}, &r.anafID, &r.total, nullIDCol{&r.dup}, nullIDCol{&r.confl})
-		return &r, err
-	})
-	if err != nil || len(group) < 2 {
-		return err
-	}
-	sort.Slice(group, func(i, j int) bool {
-		a, b := group[i], group[j]
-		if !a.created.Equal(b.created) {
-			return a.created.Before(b.created)
-		}
-		if len(a.anafID) != len(b.anafID) {
-			return len(a.anafID) < len(b.anafID)
-		}
-		if a.anafID != b.anafID {
-			return a.anafID < b.anafID
-		}
-		return a.id < b.id
-	})
-	first := group[0]
-	for i := range group {
-		r := &group[i]
-		if i > 0 {
-			if SameTotal(r.total, first.total) {
-				r.wantDup = first.id
-			} else {
-				r.wantConflct = first.id
-			}
-		}
-		if r.wantDup != 0 && r.dup == 0 {
-			inv.MarkedDuplicates++
-		}
-		if r.wantConflct != 0 && r.confl == 0 {
-			inv.MarkedConflicts++
-		}
-		if r.wantDup != r.dup || r.wantConflct != r.confl {
-			if _, err := s.q.ExecContext(ctx, `UPDATE invoices SET duplicate_of = $1, conflict_of = $2 WHERE id = $3`,
-				nullID(r.wantDup), nullID(r.wantConflct), r.id); err != nil {
-				return s.wrap("mark invoice identity", err)
-			}
-		}
-		if r.id == inv.ID {
-			inv.DuplicateOf, inv.ConflictOf = r.wantDup, r.wantConflct
-		}
-	}
-	return nil
-}
-
-const identitySQL = `SELECT id, anaf_created_at, anaf_id, total_amount, duplicate_of, conflict_of FROM invoices
-	WHERE company_id = $1 AND supplier_cif = $2 AND invoice_number = $3 AND issue_date = $4 AND message_type = $5`
 
 // nullID is an id parameter, NULL for 0.
 func nullID(id int64) any {

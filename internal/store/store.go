@@ -94,9 +94,6 @@ type Store struct {
 	// sqlitePath is the database file ("" for PostgreSQL and in-memory
 	// SQLite); migrations lock PATH.migrate-lock.
 	sqlitePath string
-
-	// batch (sync_batch.go): what an ArchiveBatch transaction writes once.
-	batch *batchState
 }
 
 // Open connects to url: "sqlite:PATH", "sqlite://PATH" or "file:PATH"

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"sync"
-
-	"github.com/efactura-gateway/efactura/internal/chain"
 )
 
 // stmtCache holds the statements of the sync's hot path prepared once per
@@ -112,74 +110,33 @@ type ArchiveItem struct {
 // ArchiveBatch stores the items in one transaction, in order, each as
 // InsertInvoice does (idempotent on company and ANAF id, identity marks)
 // with its verdict in the same row: one commit (one WAL flush) for the
-// batch instead of one per message. The download claims of owner on the
-// Claimed items are released in the same transaction. On error nothing is
-// stored, no claim released, and the items' Inserted flags are false.
+// batch instead of one per message, and each kind of row written in a few
+// statements for the batch (insertInvoices), the events' dispatch queued
+// in one job. The download claims of owner on the Claimed items are
+// released in the same transaction. On error nothing is stored, no claim
+// released, and the items' Inserted flags are false.
 func (s *Store) ArchiveBatch(ctx context.Context, items []ArchiveItem, owner string) (err error) {
-	for _, q := range []string{insertInvoiceSQL, insertBlobsSQL, lockChainSQL, insertChainSQL, setChainHeadSQL, existingInvoiceSQL, identitySQL, releaseDownloadSQL, insertEventSQL} {
-		s.prepared(ctx, q) // outside the transaction (see prepared)
-	}
-	inserted := make([]bool, len(items))
+	s.prepareArchive(ctx)
+	var inserted []bool
 	err = s.WithTx(ctx, func(tx *Store) (err error) {
-		if tx.batch == nil {
-			b := &batchState{}
-			tx.batch = b
-			defer func() { tx.batch = nil }()
-			defer func() {
-				if err == nil {
-					err = tx.endBatch(ctx, b)
-				}
-			}()
-		}
+		invs := make([]*Invoice, len(items))
+		vs := make([]*InvoiceValidation, len(items))
+		claimed := make([]string, 0, len(items))
 		for i := range items {
-			ins, err := tx.insertInvoice(ctx, items[i].Invoice, items[i].Validation)
-			if err != nil {
-				return err
-			}
-			inserted[i] = ins
+			invs[i], vs[i] = items[i].Invoice, items[i].Validation
 			if items[i].Claimed {
-				if _, err := tx.exec(ctx, releaseDownloadSQL, items[i].Invoice.ANAFID, owner); err != nil {
-					return tx.wrap("release download", err)
-				}
+				claimed = append(claimed, items[i].Invoice.ANAFID)
 			}
 		}
-		return nil
+		if inserted, err = tx.insertInvoices(ctx, invs, vs, true); err != nil {
+			return err
+		}
+		return tx.ReleaseDownloads(ctx, claimed, owner)
 	})
 	for i := range items {
 		items[i].Inserted = err == nil && inserted[i]
 	}
 	return err
-}
-
-// batchState is what the statements of one ArchiveBatch transaction
-// write once for the batch instead of once per message: the chain heads
-// it locked and moved (chain.go: one lock and one head update per company
-// and batch), and the events it recorded, whose dispatch is queued in
-// one job (events.go, EventBatchQueue).
-type batchState struct {
-	heads  map[int64]*batchHead
-	events []int64
-}
-
-// batchHead is a company's chain head locked by the batch (entry nil: an
-// empty chain); moved once the batch appended to it.
-type batchHead struct {
-	entry *chain.Entry
-	moved bool
-}
-
-// endBatch writes what the batch deferred, in its transaction: the moved
-// chain heads and the dispatch of its events.
-func (s *Store) endBatch(ctx context.Context, b *batchState) error {
-	for companyID, h := range b.heads {
-		if !h.moved {
-			continue
-		}
-		if _, err := s.exec(ctx, setChainHeadSQL, companyID, h.entry.Seq, h.entry.EntryHash); err != nil {
-			return s.wrap("move archive chain head", err)
-		}
-	}
-	return s.queueEvents(ctx, b.events)
 }
 
 // AnalyzeInvoices refreshes PostgreSQL's planner statistics of the

@@ -1,6 +1,8 @@
 package store_test
 
 import (
+	"fmt"
+	"sort"
 	"testing"
 	"time"
 
@@ -130,4 +132,131 @@ func toString(v any) string {
 	default:
 		return ""
 	}
+}
+
+// TestArchiveBatchAsInserts: a batch writes each kind of row in a few
+// statements (issue 16) with the outcome of inserting its invoices one
+// after the other: the same identity marks (duplicates and conflicts
+// within the batch and against the archive), the same per-invoice
+// DuplicateOf, ConflictOf and Marked* counts, one row for a message listed
+// twice, one event per announced invoice, the chain in the batch's order;
+// and batches of any size (chunks of 64, 16, 4, 1 rows).
+func TestArchiveBatchAsInserts(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := t.Context()
+		base := time.Date(2026, 1, 15, 7, 0, 0, 0, time.UTC)
+		type spec struct {
+			anafID string
+			number string
+			hours  int
+			total  string
+			typ    string
+		}
+		specs := []spec{
+			{"3000000010", "X-1", 5, "10.00", store.TypeReceived}, // in the archive before the batch
+			{"3000000002", "AS-1", 2, "1190.00", store.TypeReceived},
+			{"3000000001", "AS-1", 0, "1190.0", store.TypeReceived}, // earlier: the original, the one above its duplicate
+			{"3000000003", "AS-1", 3, "1200.00", store.TypeReceived},
+			{"3000000005", "AS-1", 5, "1190.00", store.TypeReceived}, // a duplicate at its turn: not announced
+			{"3000000004", "AS-1", 4, "1190.00", store.TypeSent},
+			{"3000000002", "AS-1", 2, "1190.00", store.TypeReceived}, // listed twice
+			{"3000000011", "X-1", 1, "10.00", store.TypeReceived},    // earlier than the archived X-1
+			{"3000000012", "X-1", 6, "11.00", store.TypeReceived},
+			{"3000000013", "", 6, "11.00", store.TypeReceived}, // no identity
+			{"3000000014", "E-1", 6, "11.00", store.TypeErrors},
+		}
+		mk := func(companyID int64, sp spec) *store.Invoice {
+			inv := sampleInvoice(companyID, sp.anafID)
+			inv.InvoiceNumber, inv.TotalAmount, inv.MessageType = sp.number, sp.total, sp.typ
+			inv.ANAFCreatedAt = base.Add(time.Duration(sp.hours) * time.Hour)
+			inv.SyncedAt = base.Add(time.Duration(len(sp.anafID)) * time.Minute)
+			return inv
+		}
+		one, batch := mkCompany(t, st, "98765438"), mkCompany(t, st, "12345674")
+		type outcome struct {
+			inserted           bool
+			dupOf, conflOf     string // the ANAF id marked against
+			marked, conflicted int
+		}
+		anafOf := func(companyID, id int64) string {
+			if id == 0 {
+				return ""
+			}
+			inv, err := st.InvoiceByID(ctx, companyID, id)
+			require.NoError(t, err)
+			return inv.ANAFID
+		}
+		var want []outcome
+		for _, sp := range specs {
+			inv := mk(one.ID, sp)
+			ins, err := st.InsertInvoice(ctx, inv)
+			require.NoError(t, err)
+			want = append(want, outcome{ins, anafOf(one.ID, inv.DuplicateOf), anafOf(one.ID, inv.ConflictOf), inv.MarkedDuplicates, inv.MarkedConflicts})
+		}
+		_, err := st.InsertInvoice(ctx, mk(batch.ID, specs[0]))
+		require.NoError(t, err)
+		items := make([]store.ArchiveItem, len(specs)-1)
+		for i, sp := range specs[1:] {
+			items[i] = store.ArchiveItem{Invoice: mk(batch.ID, sp)}
+		}
+		require.NoError(t, st.ArchiveBatch(ctx, items, "w"))
+		got := []outcome{want[0]}
+		for _, it := range items {
+			inv := it.Invoice
+			got = append(got, outcome{it.Inserted, anafOf(batch.ID, inv.DuplicateOf), anafOf(batch.ID, inv.ConflictOf), inv.MarkedDuplicates, inv.MarkedConflicts})
+		}
+		require.Equal(t, want, got)
+
+		// The rows' marks and the events, the same in both companies.
+		marks := func(companyID int64) map[string][2]string {
+			list, _, err := st.Invoices(ctx, store.InvoiceFilter{CompanyID: companyID, Limit: 100})
+			require.NoError(t, err)
+			out := map[string][2]string{}
+			for _, inv := range list {
+				out[inv.ANAFID] = [2]string{anafOf(companyID, inv.DuplicateOf), anafOf(companyID, inv.ConflictOf)}
+			}
+			return out
+		}
+		require.Equal(t, marks(one.ID), marks(batch.ID))
+		require.Equal(t, [2]string{"3000000001", ""}, marks(batch.ID)["3000000002"])
+		require.Equal(t, [2]string{"3000000011", ""}, marks(batch.ID)["3000000010"])
+		subjects := func(companyID int64) []string {
+			evs, err := st.CompanyEvents(ctx, companyID, 100)
+			require.NoError(t, err)
+			var out []string
+			for _, ev := range evs {
+				out = append(out, ev.Type+" "+anafOf(companyID, ev.SubjectID))
+			}
+			sort.Strings(out)
+			return out
+		}
+		require.Equal(t, subjects(one.ID), subjects(batch.ID))
+		// 3000000002 is announced: at its turn it was the first of its identity.
+		require.Len(t, subjects(batch.ID), 8, "the duplicate, the repeated message and the error list announce nothing")
+		chained := checkChain(t, st, batch.ID)
+		require.Len(t, chained, 10)
+		require.Equal(t, "3000000002", chained[1].ANAFID)
+		require.Equal(t, "3000000001", chained[2].ANAFID)
+
+		// Batches of every chunk size, and one row at a time.
+		for _, n := range []int{1, 3, 5, 21, 64, 85, 150} {
+			items := make([]store.ArchiveItem, n)
+			for i := range items {
+				items[i] = store.ArchiveItem{Invoice: sampleInvoice(batch.ID, fmt.Sprintf("6%03d%05d", n, i)),
+					Validation: &store.InvoiceValidation{State: store.ValidationValid, ValidatedWith: "ro test"}}
+			}
+			require.NoError(t, st.ArchiveBatch(ctx, items, "w"))
+			seen := map[int64]bool{}
+			for _, it := range items {
+				require.True(t, it.Inserted)
+				require.False(t, seen[it.Invoice.ID])
+				seen[it.Invoice.ID] = true
+				zip, err := st.InvoiceZIP(ctx, batch.ID, it.Invoice.ID)
+				require.NoError(t, err)
+				require.Equal(t, it.Invoice.ZIP, zip)
+			}
+		}
+		require.Len(t, checkChain(t, st, batch.ID), 10+1+3+5+21+64+85+150)
+	})
 }

@@ -110,6 +110,28 @@ func (s *Store) ReleaseDownloads(ctx context.Context, anafIDs []string, owner st
 	return nil
 }
 
+// RenewDownloads extends owner's live claims on anafIDs to now+ttl (a
+// claim another owner took over, or released, is left alone), in one
+// statement per 200 ids: the sync renews the claims it holds for messages
+// not yet archived, so a slow chunk keeps them (issue 16).
+func (s *Store) RenewDownloads(ctx context.Context, anafIDs []string, owner string, ttl time.Duration) error {
+	ids := uniqueIDs(anafIDs)
+	until := s.tv(now().Add(ttl))
+	for start := 0; start < len(ids); start += maxIDsPerStatement {
+		part := ids[start:min(start+maxIDsPerStatement, len(ids))]
+		args := make([]any, 0, len(part)+2)
+		args = append(args, owner, until)
+		for _, id := range part {
+			args = append(args, id)
+		}
+		// Only generated placeholders are formatted into the SQL; the ids are parameters.
+		if _, err := s.q.ExecContext(ctx, `UPDATE sync_download_claims SET claim_until = $2 WHERE owner = $1 AND anaf_id IN (`+placeholders(3, len(part))+`)`, args...); err != nil {
+			return s.wrap("renew download claims", err)
+		}
+	}
+	return nil
+}
+
 // addIDs runs query, whose rows are single ids, and adds each to out.
 func (s *Store) addIDs(ctx context.Context, out map[string]bool, query string, args ...any) error {
 	rows, err := s.q.QueryContext(ctx, query, args...)

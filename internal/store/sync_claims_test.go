@@ -68,3 +68,30 @@ func TestClaimDownloads(t *testing.T) {
 		require.Len(t, claimed, 450)
 	})
 }
+
+// TestRenewDownloads: the sync extends the claims it holds (a slow chunk
+// keeps them past their TTL), never another owner's.
+func TestRenewDownloads(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := t.Context()
+		// w1's claims would have expired; w2's is live.
+		claimed, err := st.ClaimDownloads(ctx, []string{"4100000001", "4100000002"}, "w1", -time.Second)
+		require.NoError(t, err)
+		require.Len(t, claimed, 2)
+		ok, err := st.ClaimDownload(ctx, "4100000003", "w2", -time.Second)
+		require.NoError(t, err)
+		require.True(t, ok)
+
+		require.NoError(t, st.RenewDownloads(ctx, []string{"4100000001", "4100000002", "4100000003", "4100000009"}, "w1", time.Minute))
+		for _, id := range []string{"4100000001", "4100000002"} {
+			ok, err := st.ClaimDownload(ctx, id, "w3", time.Minute)
+			require.NoError(t, err)
+			require.False(t, ok, "w1's renewed claim on %s holds", id)
+		}
+		ok, err = st.ClaimDownload(ctx, "4100000003", "w3", time.Minute)
+		require.NoError(t, err)
+		require.True(t, ok, "w2's expired claim was not renewed by w1")
+		require.NoError(t, st.RenewDownloads(ctx, nil, "w1", time.Minute))
+	})
+}
