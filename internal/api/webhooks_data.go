@@ -34,3 +34,28 @@ func EventData(gw *gateway.Service, baseURL string) func(ctx context.Context, ty
 		return nil, nil
 	}
 }
+
+// EventInvoicesData is EventData for several invoice events of one
+// company at once (a sync batch's dispatch): the data of each invoice
+// among ids, by id; a gone invoice has none (EventData then tells).
+func EventInvoicesData(gw *gateway.Service, baseURL string) func(ctx context.Context, companyID int64, ids []int64) (map[int64]json.RawMessage, error) {
+	h := &handler{Deps: Deps{Gateway: gw, BaseURL: baseURL}}
+	return func(ctx context.Context, companyID int64, ids []int64) (map[int64]json.RawMessage, error) {
+		invs, err := gw.EventInvoices(ctx, companyID, ids)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[int64]json.RawMessage, len(invs))
+		for id, inv := range invs {
+			b, err := json.Marshal(struct {
+				invoiceJSON
+				URL string `json:"url"`
+			}{h.toJSON(inv), fmt.Sprintf("%s/api/v1/invoices/%d", baseURL, inv.ID)})
+			if err != nil {
+				return nil, err
+			}
+			out[id] = b
+		}
+		return out, nil
+	}
+}

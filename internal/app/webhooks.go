@@ -29,5 +29,6 @@ func (e *Env) Deliverer(gw *gateway.Service, subs []notify.Subscriber, disabled 
 		Data: func(ctx context.Context, ev *store.Event, _ *store.Company) (json.RawMessage, error) {
 			return data(ctx, ev.Type, ev.CompanyID, ev.SubjectID)
 		},
+		InvoicesData: api.EventInvoicesData(gw, e.Cfg.BaseURL),
 	}
 }

@@ -35,6 +35,11 @@ const (
 // API's own JSON shape with a link (nil: the Deliverer's minimal data).
 type DataFunc func(ctx context.Context, ev *store.Event, company *store.Company) (json.RawMessage, error)
 
+// InvoicesDataFunc builds the data of several invoice events of one
+// company at once (DispatchMany), by invoice id; an invoice it has no data
+// for is left to the DataFunc.
+type InvoicesDataFunc func(ctx context.Context, companyID int64, invoiceIDs []int64) (map[int64]json.RawMessage, error)
+
 // DisabledNotifier is told when the gateway disables an endpoint after the
 // retry window (the mail notifier e-mails the company's owners), once per
 // disablement.
@@ -59,6 +64,9 @@ type Deliverer struct {
 	Policy      Policy
 	BaseURL     string
 	Data        DataFunc
+	// InvoicesData, when set, builds the data of a batch's invoice events
+	// with one call per company (DispatchMany) where Data takes one per event.
+	InvoicesData InvoicesDataFunc
 	Subscribers []notify.Subscriber
 	Disabled    DisabledNotifier // optional
 	Logger      *slog.Logger
@@ -483,7 +491,7 @@ func (d *Deliverer) DispatchMany(ctx context.Context, eventIDs []int64) error {
 	companies := map[int64]*store.Company{}
 	endpoints := map[int64][]store.WebhookEndpoint{}
 	items := make([]*item, 0, len(evs))
-	data := map[int64]json.RawMessage{} // built here for the events without
+	data := map[int64]json.RawMessage{} // built here for the events without (buildDataMany)
 	for _, id := range eventIDs {
 		ev := byID[id]
 		if ev == nil || ev.DispatchedAt != nil {
@@ -506,15 +514,17 @@ func (d *Deliverer) DispatchMany(ctx context.Context, eventIDs []int64) error {
 		if company == nil {
 			continue
 		}
-		if ev.Data == nil {
-			if data[ev.ID], err = d.buildData(ctx, ev, company); err != nil {
-				return fmt.Errorf("webhook: event %s data: %w", ev.PublicID, err)
-			}
-		}
 		items = append(items, &item{ev: ev, company: company})
 	}
 	if len(items) == 0 {
 		return nil
+	}
+	pending := make([]*store.Event, len(items))
+	for i, it := range items {
+		pending[i] = it.ev
+	}
+	if err := d.buildDataMany(ctx, pending, companies, data); err != nil {
+		return err
 	}
 	err = st.WithTx(ctx, func(tx *store.Store) error {
 		if len(data) > 0 {
@@ -579,4 +589,47 @@ func (d *Deliverer) DispatchMany(ctx context.Context, eventIDs []int64) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// buildDataMany builds into data the envelope data of the events without
+// one: the invoice events' with InvoicesData, one call per company, the
+// others' (and those it has none for) one by one as Dispatch does.
+func (d *Deliverer) buildDataMany(ctx context.Context, evs []*store.Event, companies map[int64]*store.Company, data map[int64]json.RawMessage) error {
+	if d.InvoicesData != nil {
+		byCompany := map[int64][]int64{}
+		for _, ev := range evs {
+			if ev.Data == nil && (ev.Type == notify.InvoiceReceived || ev.Type == notify.InvoiceSent) {
+				byCompany[ev.CompanyID] = append(byCompany[ev.CompanyID], ev.SubjectID)
+			}
+		}
+		built := map[[2]int64]json.RawMessage{}
+		for cid, ids := range byCompany {
+			m, err := d.InvoicesData(ctx, cid, ids)
+			if err != nil {
+				return fmt.Errorf("webhook: events' data: %w", err)
+			}
+			for id, b := range m {
+				built[[2]int64{cid, id}] = b
+			}
+		}
+		for _, ev := range evs {
+			if b, ok := built[[2]int64{ev.CompanyID, ev.SubjectID}]; ok && ev.Data == nil && (ev.Type == notify.InvoiceReceived || ev.Type == notify.InvoiceSent) {
+				data[ev.ID] = b
+			}
+		}
+	}
+	for _, ev := range evs {
+		if ev.Data != nil {
+			continue
+		}
+		if _, ok := data[ev.ID]; ok {
+			continue
+		}
+		b, err := d.buildData(ctx, ev, companies[ev.CompanyID])
+		if err != nil {
+			return fmt.Errorf("webhook: event %s data: %w", ev.PublicID, err)
+		}
+		data[ev.ID] = b
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strconv"
 	"testing"
 	"time"
 
@@ -229,6 +230,72 @@ func TestDispatchMany(t *testing.T) {
 			require.NotNil(t, ev.DispatchedAt)
 			require.NotEmpty(t, ev.Data)
 			require.Equal(t, 1, subs.n[ev.PublicID], "told once: the second run skips dispatched events")
+		}
+	})
+}
+
+// TestDispatchManyInvoicesData: a batch's invoice events get their data
+// from InvoicesData, one call per company (issue 16); an invoice it has
+// no data for goes through Data as in Dispatch; an event that has data
+// keeps it (the first data written wins).
+func TestDispatchManyInvoicesData(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := t.Context()
+		a, err := st.CreateCompany(ctx, "12345674", "ALFA SRL")
+		require.NoError(t, err)
+		b, err := st.CreateCompany(ctx, "98765438", "BETA SRL")
+		require.NoError(t, err)
+		var invs []*store.Invoice
+		for i, cid := range []int64{a.ID, a.ID, a.ID, b.ID} {
+			inv := &store.Invoice{CompanyID: cid, ANAFID: "300000000" + string(rune('1'+i)), MessageType: store.TypeReceived,
+				ANAFCreatedAt: time.Date(2026, 1, 15, 7, 0, 0, 0, time.UTC), InvoiceNumber: "N-" + string(rune('1'+i)),
+				IssueDate: "2026-01-15", SupplierCIF: "RO1", TotalAmount: "1.00", ZIP: []byte("zip")}
+			_, err := st.InsertInvoice(ctx, inv)
+			require.NoError(t, err)
+			invs = append(invs, inv)
+		}
+		var ids []int64
+		for _, c := range []int64{a.ID, b.ID} {
+			evs, err := st.CompanyEvents(ctx, c, 10)
+			require.NoError(t, err)
+			for _, ev := range evs {
+				ids = append(ids, ev.ID)
+			}
+		}
+		require.Len(t, ids, 4)
+		preset := ids[0]
+		require.NoError(t, st.SetEventData(ctx, preset, json.RawMessage(`{"preset":true}`)))
+		calls := 0
+		d := &webhook.Deliverer{Store: st, Logger: slog.New(slog.DiscardHandler), BaseURL: "https://gw",
+			Data: func(_ context.Context, ev *store.Event, _ *store.Company) (json.RawMessage, error) {
+				return json.RawMessage(`{"one":` + strconv.FormatInt(ev.SubjectID, 10) + `}`), nil
+			},
+			InvoicesData: func(_ context.Context, companyID int64, ids []int64) (map[int64]json.RawMessage, error) {
+				calls++
+				out := map[int64]json.RawMessage{}
+				for _, id := range ids {
+					if id != invs[1].ID { // "gone"
+						out[id] = json.RawMessage(`{"many":` + strconv.FormatInt(id, 10) + `}`)
+					}
+				}
+				return out, nil
+			}}
+		require.NoError(t, d.DispatchMany(ctx, ids))
+		require.Equal(t, 2, calls, "one call per company")
+		for _, id := range ids {
+			ev, err := st.EventByID(ctx, id)
+			require.NoError(t, err)
+			require.NotNil(t, ev.DispatchedAt)
+			sub := strconv.FormatInt(ev.SubjectID, 10)
+			switch {
+			case id == preset:
+				require.JSONEq(t, `{"preset":true}`, string(ev.Data))
+			case ev.SubjectID == invs[1].ID:
+				require.JSONEq(t, `{"one":`+sub+`}`, string(ev.Data))
+			default:
+				require.JSONEq(t, `{"many":`+sub+`}`, string(ev.Data))
+			}
 		}
 	})
 }
