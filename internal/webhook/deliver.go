@@ -59,24 +59,24 @@ type DisabledEndpoint struct {
 
 // Deliverer dispatches events and attempts deliveries.
 type Deliverer struct {
-	Store   *store.Store
-	Keys    *secretbox.Keyring
-	Policy  Policy
-	BaseURL string
-	Data    DataFunc
-	// InvoicesData, when set, builds the data of a batch's invoice events
-	// with one call per company (DispatchMany) where Data takes one per event.
-	InvoicesData InvoicesDataFunc
-	Subscribers  []notify.Subscriber
-	Disabled     DisabledNotifier // optional
-	Logger       *slog.Logger
-	Now          func() time.Time // the clock (tests); time.Now
-	Timeout      time.Duration
-	MaxBody      int64
-	Window       time.Duration
+	Store       *store.Store
+	Keys        *secretbox.Keyring
+	Policy      Policy
+	BaseURL     string
+	Data        DataFunc
+	Subscribers []notify.Subscriber
+	Disabled    DisabledNotifier // optional
+	Logger      *slog.Logger
+	Now         func() time.Time // the clock (tests); time.Now
+	Timeout     time.Duration
+	MaxBody     int64
+	Window      time.Duration
 	// TLSConfig overrides the client's TLS configuration (tests trust
 	// their test server's certificate); the SSRF guard stays in place.
 	TLSConfig *tls.Config
+	// InvoicesData, when set, builds the data of a batch's invoice events
+	// with one call per company (DispatchMany) where Data takes one per event.
+	InvoicesData InvoicesDataFunc
 
 	client *http.Client
 }
