@@ -89,6 +89,16 @@ func TestEventDataIsTheAPIShape(t *testing.T) {
 
 	inv := filter(f.a, func(s seeded) bool { return s.doc != nil })[0].inv
 	check(notify.InvoiceReceived, "/api/v1/invoices", inv.ID)
+	// A batch's invoices at once (the sync's dispatch): the same bytes; a
+	// missing invoice or another company's has none.
+	one, err := data(ctx, notify.InvoiceReceived, f.compA.ID, inv.ID)
+	require.NoError(t, err)
+	many, err := EventInvoicesData(gw(f.st), testBaseURL)(ctx, f.compA.ID, []int64{inv.ID, 1 << 40})
+	require.NoError(t, err)
+	require.Equal(t, map[int64]json.RawMessage{inv.ID: one}, many)
+	many, err = EventInvoicesData(gw(f.st), testBaseURL)(ctx, f.compB.ID, []int64{inv.ID})
+	require.NoError(t, err)
+	require.Empty(t, many)
 
 	up := &store.Upload{CompanyID: f.compA.ID, State: store.UploadInvalid, SellerCIF: f.compA.CIF, InvoiceNumber: "A1",
 		IssueDate: "2026-01-15", Document: []byte("<x/>"), DocSHA256: make([]byte, 32)}
