@@ -1110,17 +1110,21 @@ func root(n *Node) *Node {
 // --- functions -------------------------------------------------------
 
 func fnNormalizeSpace(s string) string {
-	clean := len(s) == 0 || (s[0] != ' ' && s[len(s)-1] != ' ')
-	for i := 0; clean && i < len(s); i++ {
-		switch s[i] {
-		case '\t', '\n', '\r':
-			clean = false
-		case ' ':
-			clean = s[i+1] != ' '
-		}
-	}
-	if clean {
+	if len(s) == 0 {
 		return s
+	}
+	if s[0] != ' ' && s[len(s)-1] != ' ' {
+		// clean: no tab, line feed or carriage return and no two spaces in
+		// a row (one compare per byte for the bytes above the space)
+		i := 0
+		for ; i < len(s); i++ {
+			if c := s[i]; c <= ' ' && (c == '\t' || c == '\n' || c == '\r' || c == ' ' && s[i+1] == ' ') {
+				break
+			}
+		}
+		if i == len(s) {
+			return s
+		}
 	}
 	return strings.Join(strings.FieldsFunc(s, xmlSpace), " ")
 }
