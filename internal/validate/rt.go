@@ -1154,6 +1154,15 @@ func containsWord(w *words, s string) bool {
 	return strings.Contains(w.text, s)
 }
 
+// containsCode is containsWord(w, " "+code+" ") without the padded
+// string: a set lookup for a code without spaces.
+func containsCode(w *words, code string) bool {
+	if code != "" && strings.IndexByte(code, ' ') < 0 {
+		return w.set[code]
+	}
+	return strings.Contains(w.text, " "+code+" ")
+}
+
 func fnStringLength(s string) Seq {
 	return intSeq(utf8.RuneCountInString(s))
 }

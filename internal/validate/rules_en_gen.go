@@ -12990,7 +12990,7 @@ func enM082(v []Seq, n *Node) bool {
 
 // BR-CL-01: (self::cbc:InvoiceTypeCode and ((not(contains(normalize-space(.), ' ')) and contains(' 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 39…
 func enT0957(v []Seq, n *Node) bool {
-	return (((len(self(n, enK43)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1156, (" "+fnNormalizeSpace(n.StringValue())+" ")))) || ((len(self(n, enK44)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 502 503 532 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))))
+	return (((len(self(n, enK43)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(enK1156, fnNormalizeSpace(n.StringValue())))) || ((len(self(n, enK44)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 502 503 532 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))))
 }
 
 // cbc:Amount | cbc:BaseAmount | cbc:PriceAmount | cbc:TaxAmount | cbc:TaxableAmount | cbc:LineExtensionAmount | cbc:TaxExclusiveAmount | cbc:TaxInclusiveAmount | cbc:AllowanceTotalAmount | cbc:ChargeTot…
@@ -13117,7 +13117,7 @@ func enM083(v []Seq, n *Node) bool {
 
 // BR-CL-03: ((not(contains(normalize-space(@currencyID), ' ')) and contains(' AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY CO…
 func enT0958(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK51))), " ") && containsWord(enK1157, (" "+fnNormalizeSpace(str(attr(n, enK51)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK51))), " ") && containsCode(enK1157, fnNormalizeSpace(str(attr(n, enK51)))))
 }
 
 // cbc:DocumentCurrencyCode
@@ -13136,7 +13136,7 @@ func enM084(v []Seq, n *Node) bool {
 
 // BR-CL-04: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC …
 func enT0959(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1157, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(enK1157, fnNormalizeSpace(n.StringValue())))
 }
 
 // cbc:TaxCurrencyCode
@@ -13155,7 +13155,7 @@ func enM085(v []Seq, n *Node) bool {
 
 // BR-CL-05: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC …
 func enT0960(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1157, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(enK1157, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:InvoicePeriod/cbc:DescriptionCode
@@ -13226,7 +13226,7 @@ func enM087(v []Seq, n *Node) bool {
 
 // BR-CL-07: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH …
 func enT0962(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK1158, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsCode(enK1158, fnNormalizeSpace(str(attr(n, enK5)))))
 }
 
 // cac:PartyIdentification/cbc:ID[@schemeID]
@@ -13252,7 +13252,7 @@ func enM088(v []Seq, n *Node) bool {
 
 // BR-CL-10: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func enT0963(v []Seq, n *Node) bool {
-	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK1159, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, enK5)))+" "))) && ((len(ancestor(n, enK48)) > 0) || (len(ancestor(n, enK89)) > 0))))
+	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsCode(enK1159, fnNormalizeSpace(str(attr(n, enK5))))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, enK5)))+" "))) && ((len(ancestor(n, enK48)) > 0) || (len(ancestor(n, enK89)) > 0))))
 }
 
 // cac:PartyLegalEntity/cbc:CompanyID[@schemeID]
@@ -13278,7 +13278,7 @@ func enM089(v []Seq, n *Node) bool {
 
 // BR-CL-11: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func enT0964(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK1159, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsCode(enK1159, fnNormalizeSpace(str(attr(n, enK5)))))
 }
 
 // cac:CommodityClassification/cbc:ItemClassificationCode[@listID]
@@ -13304,7 +13304,7 @@ func enM090(v []Seq, n *Node) bool {
 
 // BR-CL-13: ((not(contains(normalize-space(@listID), ' ')) and contains(' AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT …
 func enT0965(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK85))), " ") && containsWord(enK1160, (" "+fnNormalizeSpace(str(attr(n, enK85)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK85))), " ") && containsCode(enK1160, fnNormalizeSpace(str(attr(n, enK85)))))
 }
 
 // cac:Country/cbc:IdentificationCode
@@ -13327,7 +13327,7 @@ func enM091(v []Seq, n *Node) bool {
 
 // BR-CL-14: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func enT0966(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1161, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(enK1161, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:OriginCountry/cbc:IdentificationCode
@@ -13350,7 +13350,7 @@ func enM092(v []Seq, n *Node) bool {
 
 // BR-CL-15: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func enT0967(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1161, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(enK1161, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:PaymentMeans/cbc:PaymentMeansCode
@@ -13373,7 +13373,7 @@ func enM093(v []Seq, n *Node) bool {
 
 // BR-CL-16: ( ( not(contains(normalize-space(.),' ')) and contains( ' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 5…
 func enT0968(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1162, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(enK1162, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:TaxCategory/cbc:ID
@@ -13475,7 +13475,7 @@ func enM097(v []Seq, n *Node) bool {
 
 // BR-CL-20: ((not(contains(normalize-space(.), ' ')) and contains(' AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE A…
 func enT0972(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1163, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(enK1163, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:StandardItemIdentification/cbc:ID[@schemeID]
@@ -13501,7 +13501,7 @@ func enM098(v []Seq, n *Node) bool {
 
 // BR-CL-21: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func enT0973(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK1159, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsCode(enK1159, fnNormalizeSpace(str(attr(n, enK5)))))
 }
 
 // cbc:TaxExemptionReasonCode
@@ -13520,7 +13520,7 @@ func enM099(v []Seq, n *Node) bool {
 
 // BR-CL-22: ((not(contains(normalize-space(.), ' ')) and contains(' VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX…
 func enT0974(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1164, (" "+fnNormalizeSpace(strings.ToUpper(n.StringValue()))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(enK1164, fnNormalizeSpace(strings.ToUpper(n.StringValue()))))
 }
 
 // cbc:InvoicedQuantity[@unitCode] | cbc:BaseQuantity[@unitCode] | cbc:CreditedQuantity[@unitCode]
@@ -13566,7 +13566,7 @@ func enM100(v []Seq, n *Node) bool {
 
 // BR-CL-23: ((not(contains(normalize-space(@unitCode), ' ')) and contains(' 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2…
 func enT0975(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK72))), " ") && containsWord(enK1166, (" "+fnNormalizeSpace(str(attr(n, enK72)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK72))), " ") && containsCode(enK1166, fnNormalizeSpace(str(attr(n, enK72)))))
 }
 
 // cbc:EmbeddedDocumentBinaryObject[@mimeCode]
@@ -13614,7 +13614,7 @@ func enM102(v []Seq, n *Node) bool {
 
 // BR-CL-25: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0154 0158 0170 0177 0183 0184 0188 0190 0191 0192 0193 0194 0195 0…
 func enT0977(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK1168, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsCode(enK1168, fnNormalizeSpace(str(attr(n, enK5)))))
 }
 
 // cac:DeliveryLocation/cbc:ID[@schemeID]
@@ -13640,5 +13640,5 @@ func enM103(v []Seq, n *Node) bool {
 
 // BR-CL-26: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func enT0978(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK1159, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsCode(enK1159, fnNormalizeSpace(str(attr(n, enK5)))))
 }

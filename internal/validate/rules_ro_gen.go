@@ -13199,7 +13199,7 @@ func roM081(v []Seq, n *Node) bool {
 
 // BR-CL-01: (self::cbc:InvoiceTypeCode and ((not(contains(normalize-space(.), ' ')) and contains(' 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 39…
 func roT0954(v []Seq, n *Node) bool {
-	return (((len(self(n, roK101)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1212, (" "+fnNormalizeSpace(n.StringValue())+" ")))) || ((len(self(n, roK102)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 532 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))))
+	return (((len(self(n, roK101)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1212, fnNormalizeSpace(n.StringValue())))) || ((len(self(n, roK102)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 532 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))))
 }
 
 // //@currencyID
@@ -13218,7 +13218,7 @@ func roM082(v []Seq, n *Node) bool {
 
 // BR-CL-03: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU …
 func roT0955(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1213, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1213, fnNormalizeSpace(n.StringValue())))
 }
 
 // cbc:DocumentCurrencyCode
@@ -13237,7 +13237,7 @@ func roM083(v []Seq, n *Node) bool {
 
 // BR-CL-04: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU …
 func roT0956(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1213, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1213, fnNormalizeSpace(n.StringValue())))
 }
 
 // cbc:TaxCurrencyCode
@@ -13256,7 +13256,7 @@ func roM084(v []Seq, n *Node) bool {
 
 // BR-CL-05: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU …
 func roT0957(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1213, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1213, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:InvoicePeriod/cbc:DescriptionCode
@@ -13327,7 +13327,7 @@ func roM086(v []Seq, n *Node) bool {
 
 // BR-CL-07: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH …
 func roT0959(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && containsWord(roK1214, (" "+fnNormalizeSpace(str(attr(n, roK66)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && containsCode(roK1214, fnNormalizeSpace(str(attr(n, roK66)))))
 }
 
 // cac:PartyIdentification/cbc:ID[@schemeID]
@@ -13353,7 +13353,7 @@ func roM087(v []Seq, n *Node) bool {
 
 // BR-CL-10: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0960(v []Seq, n *Node) bool {
-	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && containsWord(roK1215, (" "+fnNormalizeSpace(str(attr(n, roK66)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, roK66)))+" "))) && ((len(ancestor(n, roK106)) > 0) || (len(ancestor(n, roK145)) > 0))))
+	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && containsCode(roK1215, fnNormalizeSpace(str(attr(n, roK66))))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, roK66)))+" "))) && ((len(ancestor(n, roK106)) > 0) || (len(ancestor(n, roK145)) > 0))))
 }
 
 // cac:PartyLegalEntity/cbc:CompanyID[@schemeID]
@@ -13379,7 +13379,7 @@ func roM088(v []Seq, n *Node) bool {
 
 // BR-CL-11: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0961(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && containsWord(roK1215, (" "+fnNormalizeSpace(str(attr(n, roK66)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && containsCode(roK1215, fnNormalizeSpace(str(attr(n, roK66)))))
 }
 
 // cac:CommodityClassification/cbc:ItemClassificationCode[@listID]
@@ -13405,7 +13405,7 @@ func roM089(v []Seq, n *Node) bool {
 
 // BR-CL-13: ((not(contains(normalize-space(@listID), ' ')) and contains(' AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT …
 func roT0962(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK142))), " ") && containsWord(roK1216, (" "+fnNormalizeSpace(str(attr(n, roK142)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK142))), " ") && containsCode(roK1216, fnNormalizeSpace(str(attr(n, roK142)))))
 }
 
 // cac:Country/cbc:IdentificationCode
@@ -13428,7 +13428,7 @@ func roM090(v []Seq, n *Node) bool {
 
 // BR-CL-14: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func roT0963(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1217, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1217, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:OriginCountry/cbc:IdentificationCode
@@ -13451,7 +13451,7 @@ func roM091(v []Seq, n *Node) bool {
 
 // BR-CL-15: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func roT0964(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1217, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1217, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:PaymentMeans/cbc:PaymentMeansCode
@@ -13474,7 +13474,7 @@ func roM092(v []Seq, n *Node) bool {
 
 // BR-CL-16: ( ( not(contains(normalize-space(.),' ')) and contains( ' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 5…
 func roT0965(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1218, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1218, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:TaxCategory/cbc:ID
@@ -13576,7 +13576,7 @@ func roM096(v []Seq, n *Node) bool {
 
 // BR-CL-20: ((not(contains(normalize-space(.), ' ')) and contains(' AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE A…
 func roT0969(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1219, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1219, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:StandardItemIdentification/cbc:ID[@schemeID]
@@ -13602,7 +13602,7 @@ func roM097(v []Seq, n *Node) bool {
 
 // BR-CL-21: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0970(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && containsWord(roK1215, (" "+fnNormalizeSpace(str(attr(n, roK66)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && containsCode(roK1215, fnNormalizeSpace(str(attr(n, roK66)))))
 }
 
 // cbc:TaxExemptionReasonCode
@@ -13621,7 +13621,7 @@ func roM098(v []Seq, n *Node) bool {
 
 // BR-CL-22: ((not(contains(normalize-space(.), ' ')) and contains(' VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX…
 func roT0971(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1220, (" "+fnNormalizeSpace(strings.ToUpper(n.StringValue()))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1220, fnNormalizeSpace(strings.ToUpper(n.StringValue()))))
 }
 
 // //@unitCode
@@ -13640,7 +13640,7 @@ func roM099(v []Seq, n *Node) bool {
 
 // BR-CL-23: ((not(contains(normalize-space(.), ' ')) and contains(' 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2N 2P 2Q …
 func roT0972(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1221, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1221, fnNormalizeSpace(n.StringValue())))
 }
 
 // cbc:EmbeddedDocumentBinaryObject[@mimeCode]
@@ -13688,7 +13688,7 @@ func roM101(v []Seq, n *Node) bool {
 
 // BR-CL-25: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0170 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0…
 func roT0974(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && containsWord(roK1223, (" "+fnNormalizeSpace(str(attr(n, roK66)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && containsCode(roK1223, fnNormalizeSpace(str(attr(n, roK66)))))
 }
 
 // cac:DeliveryLocation/cbc:ID[@schemeID]
@@ -13714,7 +13714,7 @@ func roM102(v []Seq, n *Node) bool {
 
 // BR-CL-26: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0975(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && containsWord(roK1215, (" "+fnNormalizeSpace(str(attr(n, roK66)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && containsCode(roK1215, fnNormalizeSpace(str(attr(n, roK66)))))
 }
 
 // cbc:IssueDate

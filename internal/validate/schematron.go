@@ -143,8 +143,21 @@ func (s *Schema) Run(d *Document) []Finding {
 			ents = tab[n.ID]
 		}
 		for i := range ents {
+			// per pattern, the first rule whose context matches is applied
 			e := &ents[i]
-			outs[e.pi] = s.Patterns[e.pi].apply(v, n, e.rules, outs[e.pi])
+			rules := s.Patterns[e.pi].Rules
+			for _, ri := range e.rules {
+				r := &rules[ri]
+				if !r.Match(v, n) {
+					continue
+				}
+				for j := range r.Checks {
+					if c := &r.Checks[j]; c.Test(v, n) == c.Report {
+						outs[e.pi] = append(outs[e.pi], Finding{ID: c.ID, Flag: c.Flag, Location: location(n), Line: n.Line})
+					}
+				}
+				break
+			}
 		}
 	}
 	if d.slabs != nil {
@@ -262,22 +275,6 @@ func appendOnce(list []int, i int) []int {
 		return list
 	}
 	return append(list, i)
-}
-
-func (p *Pattern) apply(v []Seq, n *Node, rules []int, out []Finding) []Finding {
-	for _, ri := range rules {
-		r := &p.Rules[ri]
-		if !r.Match(v, n) {
-			continue
-		}
-		for i := range r.Checks {
-			if c := &r.Checks[i]; c.Test(v, n) == c.Report {
-				out = append(out, Finding{ID: c.ID, Flag: c.Flag, Location: location(n), Line: n.Line})
-			}
-		}
-		return out
-	}
-	return out
 }
 
 // location is an XPath to n with prefixes as written and positions.

@@ -195,6 +195,12 @@ func isWordList(v string) bool {
 	return true
 }
 
+// isSpaceLit: e is the string literal ' '.
+func isSpaceLit(e expr) bool {
+	l, ok := e.(*lit)
+	return ok && l.kind == "string" && l.val == " "
+}
+
 // boolean-valued expressions compile to Go bool directly.
 func isBoolExpr(e expr) bool {
 	switch x := e.(type) {
@@ -331,6 +337,11 @@ func (c *compiler) boolCall(x *call, s scope) (string, bool) {
 		if l, ok := x.args[0].(*lit); ok && l.kind == "string" && isWordList(l.val) {
 			// a code list (' A B C ') searched for ' code ': a set lookup
 			k := c.constant(fmt.Sprintf("wordSet(%s)", strconv.Quote(l.val)))
+			if cc, ok := x.args[1].(*call); ok && cc.name == "concat" && len(cc.args) == 3 && isSpaceLit(cc.args[0]) && isSpaceLit(cc.args[2]) {
+				// contains(list, concat(' ', code, ' ')): the code looked up
+				// without building the padded string
+				return fmt.Sprintf("containsCode(%s, %s)", k, c.strOf(cc.args[1], s)), true
+			}
 			return fmt.Sprintf("containsWord(%s, %s)", k, c.strOf(x.args[1], s)), true
 		}
 		return fmt.Sprintf("strings.Contains(%s, %s)", c.strOf(x.args[0], s), c.strOf(x.args[1], s)), true
