@@ -1660,6 +1660,12 @@ const upwardMax = 16
 func existsNames(n *Node, names []*Name) bool {
 	last := names[len(names)-1]
 	if r := root(n); r.Kind == KindDocument && r != n && last.indexElem {
+		// a name of the path absent from the document: no such path
+		for _, nm := range names[:len(names)-1] {
+			if nm.indexElem && len(desc(r, nm)) == 0 {
+				return false
+			}
+		}
 		// from the root element every candidate is in n's subtree, so going
 		// up from each costs less than walking down: no limit then
 		if cand := desc(r, last); len(cand) <= upwardMax || n.Parent == r {

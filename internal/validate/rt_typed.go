@@ -158,3 +158,19 @@ func countChildren(n *Node, nt *Name) int {
 	}
 	return k
 }
+
+// firstChild is the first child::nt of n, nil when there is none.
+func firstChild(n *Node, nt *Name) *Node {
+	if len(n.Children) > wideKids {
+		if s := child(n, nt); len(s) > 0 {
+			return s[0].N
+		}
+		return nil
+	}
+	for _, c := range n.Children {
+		if c.Kind == KindElement && nameMatch(c, nt) {
+			return c
+		}
+	}
+	return nil
+}

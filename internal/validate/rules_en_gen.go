@@ -1178,7 +1178,7 @@ var (
 	enK1168 = wordSet(" 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0154 0158 0170 0177 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208 0209 0210 0211 0212 0213 0215 0216 0217 0218 0219 0220 0221 0225 0230 0235 0240 0244 0242 0245 0246 0248 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951 9952 9953 9957 9959 AN AQ AS AU EM ")
 )
 
-var _ = indexNames(false, enK7, enK31, enK32, enK6, enK53, enK22, enK55, enK48, enK59, enK4, enK16, enK62, enK56, enK76, enK25, enK73, enK1, enK57, enK125, enK127, enK129, enK131, enK117, enK118, enK42, enK119, enK138, enK140, enK142, enK109, enK148, enK150, enK152, enK154, enK156, enK158, enK108, enK161, enK163, enK165, enK167, enK169, enK171, enK173, enK175, enK177, enK0, enK180, enK262, enK264, enK266, enK268, enK270, enK272, enK274, enK276, enK278, enK287, enK290, enK292, enK294, enK296, enK298, enK300, enK302, enK304, enK306, enK309, enK311, enK313, enK315, enK317, enK319, enK321, enK323, enK325, enK327, enK329, enK331, enK333, enK335, enK337, enK339, enK341, enK343, enK346, enK348, enK46, enK351, enK353, enK355, enK357, enK360, enK362, enK364, enK366, enK368, enK370, enK372, enK374, enK376, enK378, enK381, enK383, enK385, enK389, enK87, enK392, enK394, enK396, enK398, enK400, enK402, enK404, enK406, enK408, enK411, enK454, enK473, enK476, enK2, enK58, enK387, enK92, enK47, enK556, enK558, enK560, enK562, enK564, enK566, enK568, enK570, enK573, enK575, enK578, enK580, enK605, enK608, enK610, enK612, enK614, enK634, enK636, enK638, enK640, enK642, enK644, enK647, enK649, enK651, enK653, enK655, enK658, enK660, enK662, enK664, enK666, enK668, enK670, enK672, enK675, enK12, enK8, enK684, enK687, enK689, enK691, enK693, enK695, enK677, enK707, enK709, enK711, enK715, enK717, enK719, enK721, enK723, enK725, enK20, enK728, enK730, enK732, enK735, enK737, enK739, enK741, enK743, enK748, enK750, enK123, enK753, enK755, enK758, enK106, enK105, enK763, enK765, enK11, enK777, enK779, enK781, enK783, enK785, enK101, enK802, enK60, enK810, enK813, enK827, enK832, enK133, enK837, enK840, enK96, enK875, enK878, enK14, enK713, enK801, enK907, enK910, enK913, enK916, enK919, enK922, enK925, enK928, enK932, enK935, enK938, enK941, enK957, enK970, enK973, enK976, enK979, enK985, enK988, enK991, enK994, enK997, enK1024, enK1027, enK1030, enK1033, enK1036, enK1039, enK1042, enK1045, enK1048, enK1051, enK1054, enK1057, enK1060, enK1063, enK1066, enK1069, enK1072, enK1075, enK1078, enK1081, enK1084, enK1087, enK24, enK23, enK1096, enK774, enK1119, enK1122, enK679, enK931, enK946, enK75, enK9, enK10, enK686, enK1130, enK1132, enK94, enK1127)
+var _ = indexNames(false, enK8, enK7, enK31, enK32, enK48, enK3, enK6, enK4, enK53, enK22, enK55, enK59, enK16, enK61, enK62, enK56, enK75, enK76, enK25, enK90, enK73, enK93, enK1, enK97, enK47, enK57, enK21, enK125, enK127, enK129, enK131, enK133, enK117, enK118, enK42, enK119, enK138, enK140, enK142, enK96, enK109, enK148, enK150, enK152, enK154, enK156, enK158, enK108, enK161, enK163, enK165, enK167, enK169, enK171, enK173, enK175, enK177, enK0, enK180, enK182, enK199, enK217, enK234, enK261, enK262, enK264, enK266, enK268, enK270, enK272, enK274, enK276, enK278, enK284, enK287, enK290, enK292, enK294, enK296, enK298, enK300, enK302, enK304, enK306, enK309, enK311, enK313, enK315, enK317, enK319, enK321, enK323, enK325, enK327, enK329, enK331, enK333, enK335, enK337, enK339, enK341, enK343, enK346, enK348, enK58, enK46, enK351, enK353, enK355, enK357, enK360, enK362, enK364, enK366, enK368, enK370, enK372, enK374, enK376, enK378, enK381, enK383, enK385, enK387, enK389, enK87, enK392, enK394, enK396, enK398, enK400, enK402, enK404, enK406, enK408, enK411, enK454, enK473, enK476, enK89, enK2, enK92, enK14, enK556, enK558, enK560, enK562, enK564, enK566, enK568, enK570, enK13, enK573, enK575, enK578, enK580, enK12, enK605, enK608, enK610, enK612, enK614, enK112, enK634, enK636, enK638, enK640, enK642, enK644, enK11, enK647, enK649, enK651, enK10, enK653, enK655, enK658, enK660, enK662, enK664, enK666, enK668, enK670, enK672, enK675, enK677, enK679, enK684, enK686, enK687, enK689, enK691, enK693, enK695, enK697, enK707, enK709, enK711, enK713, enK715, enK717, enK719, enK721, enK723, enK725, enK20, enK728, enK730, enK732, enK735, enK737, enK739, enK741, enK743, enK748, enK750, enK123, enK753, enK755, enK758, enK106, enK105, enK763, enK765, enK777, enK779, enK781, enK783, enK785, enK101, enK26, enK802, enK60, enK810, enK813, enK826, enK827, enK832, enK837, enK840, enK875, enK878, enK801, enK74, enK907, enK910, enK913, enK916, enK919, enK922, enK925, enK928, enK931, enK932, enK935, enK938, enK941, enK946, enK957, enK86, enK970, enK973, enK976, enK979, enK982, enK84, enK985, enK988, enK991, enK994, enK997, enK81, enK1024, enK1027, enK1030, enK1033, enK1036, enK1039, enK1042, enK1045, enK1048, enK1051, enK1054, enK1057, enK1060, enK1063, enK1066, enK1069, enK1072, enK1075, enK1078, enK1081, enK1084, enK1087, enK24, enK23, enK1096, enK774, enK1119, enK1122, enK9, enK1130, enK1132, enK94, enK1127)
 
 var _ = indexNames(true, enK1128, enK1134, enK1135, enK1136, enK1137, enK1138, enK1139, enK1140, enK1141, enK1142, enK1143, enK1144, enK1145, enK1146, enK1147, enK1148, enK1149, enK1150, enK1151, enK1152, enK1153, enK1154)
 
@@ -2969,9 +2969,10 @@ func enT0048(v []Seq, n *Node) bool {
 					}) || memoBool(v, 12, func() bool {
 						return anyNode(desc(root(n), enK59), func(n114 *Node) bool {
 							return anyChild(n114, enK58, func(n115 *Node) bool {
-								return ebv(step(child(n115, enK21), func(n116 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n116, enK1))) == "VAT"))
-								})) && hasChild(n115, enK57)
+								return func() bool {
+									n116 := firstChild(n115, enK21)
+									return n116 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n116, enK1))) == "VAT")
+								}() && hasChild(n115, enK57)
 							})
 						})
 					}))
@@ -2981,9 +2982,10 @@ func enT0048(v []Seq, n *Node) bool {
 					return anyNode(desc(root(n), enK4), func(n118 *Node) bool {
 						return anyChild(n118, enK3, func(n119 *Node) bool {
 							return anyChild(n119, enK58, func(n120 *Node) bool {
-								return ebv(step(child(n120, enK21), func(n121 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n121, enK1))) == "VAT"))
-								})) && hasChild(n120, enK57)
+								return func() bool {
+									n121 := firstChild(n120, enK21)
+									return n121 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n121, enK1))) == "VAT")
+								}() && hasChild(n120, enK57)
 							})
 						})
 					})
@@ -3028,9 +3030,10 @@ func enT0049(v []Seq, n *Node) bool {
 					}) || memoBool(v, 12, func() bool {
 						return anyNode(desc(root(n), enK59), func(n138 *Node) bool {
 							return anyChild(n138, enK58, func(n139 *Node) bool {
-								return ebv(step(child(n139, enK21), func(n140 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n140, enK1))) == "VAT"))
-								})) && hasChild(n139, enK57)
+								return func() bool {
+									n140 := firstChild(n139, enK21)
+									return n140 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n140, enK1))) == "VAT")
+								}() && hasChild(n139, enK57)
 							})
 						})
 					}))
@@ -3040,9 +3043,10 @@ func enT0049(v []Seq, n *Node) bool {
 					return anyNode(desc(root(n), enK4), func(n142 *Node) bool {
 						return anyChild(n142, enK3, func(n143 *Node) bool {
 							return anyChild(n143, enK58, func(n144 *Node) bool {
-								return ebv(step(child(n144, enK21), func(n145 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n145, enK1))) == "VAT"))
-								})) && hasChild(n144, enK57)
+								return func() bool {
+									n145 := firstChild(n144, enK21)
+									return n145 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n145, enK1))) == "VAT")
+								}() && hasChild(n144, enK57)
 							})
 						})
 					})
@@ -3091,9 +3095,10 @@ func enT0050(v []Seq, n *Node) bool {
 					}) || memoBool(v, 12, func() bool {
 						return anyNode(desc(root(n), enK59), func(n165 *Node) bool {
 							return anyChild(n165, enK58, func(n166 *Node) bool {
-								return ebv(step(child(n166, enK21), func(n167 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n167, enK1))) == "VAT"))
-								})) && hasChild(n166, enK57)
+								return func() bool {
+									n167 := firstChild(n166, enK21)
+									return n167 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n167, enK1))) == "VAT")
+								}() && hasChild(n166, enK57)
 							})
 						})
 					}))
@@ -3103,9 +3108,10 @@ func enT0050(v []Seq, n *Node) bool {
 					return anyNode(desc(root(n), enK4), func(n169 *Node) bool {
 						return anyChild(n169, enK3, func(n170 *Node) bool {
 							return anyChild(n170, enK58, func(n171 *Node) bool {
-								return ebv(step(child(n171, enK21), func(n172 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n172, enK1))) == "VAT"))
-								})) && hasChild(n171, enK57)
+								return func() bool {
+									n172 := firstChild(n171, enK21)
+									return n172 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n172, enK1))) == "VAT")
+								}() && hasChild(n171, enK57)
 							})
 						})
 					})
@@ -3290,9 +3296,10 @@ func enT0057(v []Seq, n *Node) bool {
 				}) || memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n246 *Node) bool {
 						return anyChild(n246, enK58, func(n247 *Node) bool {
-							return ebv(step(child(n247, enK21), func(n248 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n248, enK1))) == "VAT"))
-							})) && hasChild(n247, enK57)
+							return func() bool {
+								n248 := firstChild(n247, enK21)
+								return n248 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n248, enK1))) == "VAT")
+							}() && hasChild(n247, enK57)
 						})
 					})
 				}))
@@ -3329,9 +3336,10 @@ func enT0058(v []Seq, n *Node) bool {
 				}) || memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n261 *Node) bool {
 						return anyChild(n261, enK58, func(n262 *Node) bool {
-							return ebv(step(child(n262, enK21), func(n263 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n263, enK1))) == "VAT"))
-							})) && hasChild(n262, enK57)
+							return func() bool {
+								n263 := firstChild(n262, enK21)
+								return n263 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n263, enK1))) == "VAT")
+							}() && hasChild(n262, enK57)
 						})
 					})
 				}))
@@ -3372,9 +3380,10 @@ func enT0059(v []Seq, n *Node) bool {
 				}) || memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n279 *Node) bool {
 						return anyChild(n279, enK58, func(n280 *Node) bool {
-							return ebv(step(child(n280, enK21), func(n281 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n281, enK1))) == "VAT"))
-							})) && hasChild(n280, enK57)
+							return func() bool {
+								n281 := firstChild(n280, enK21)
+								return n281 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n281, enK1))) == "VAT")
+							}() && hasChild(n280, enK57)
 						})
 					})
 				}))
@@ -3444,18 +3453,20 @@ func enT0061(v []Seq, n *Node) bool {
 					return anyNode(desc(root(n), enK48), func(n308 *Node) bool {
 						return anyChild(n308, enK3, func(n309 *Node) bool {
 							return anyChild(n309, enK58, func(n310 *Node) bool {
-								return ebv(step(child(n310, enK21), func(n311 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n311, enK1))) == "VAT"))
-								})) && hasChild(n310, enK57)
+								return func() bool {
+									n311 := firstChild(n310, enK21)
+									return n311 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n311, enK1))) == "VAT")
+								}() && hasChild(n310, enK57)
 							})
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n313 *Node) bool {
 						return anyChild(n313, enK58, func(n314 *Node) bool {
-							return ebv(step(child(n314, enK21), func(n315 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n315, enK1))) == "VAT"))
-							})) && hasChild(n314, enK57)
+							return func() bool {
+								n315 := firstChild(n314, enK21)
+								return n315 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n315, enK1))) == "VAT")
+							}() && hasChild(n314, enK57)
 						})
 					})
 				}))
@@ -3485,18 +3496,20 @@ func enT0062(v []Seq, n *Node) bool {
 					return anyNode(desc(root(n), enK48), func(n323 *Node) bool {
 						return anyChild(n323, enK3, func(n324 *Node) bool {
 							return anyChild(n324, enK58, func(n325 *Node) bool {
-								return ebv(step(child(n325, enK21), func(n326 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n326, enK1))) == "VAT"))
-								})) && hasChild(n325, enK57)
+								return func() bool {
+									n326 := firstChild(n325, enK21)
+									return n326 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n326, enK1))) == "VAT")
+								}() && hasChild(n325, enK57)
 							})
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n328 *Node) bool {
 						return anyChild(n328, enK58, func(n329 *Node) bool {
-							return ebv(step(child(n329, enK21), func(n330 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n330, enK1))) == "VAT"))
-							})) && hasChild(n329, enK57)
+							return func() bool {
+								n330 := firstChild(n329, enK21)
+								return n330 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n330, enK1))) == "VAT")
+							}() && hasChild(n329, enK57)
 						})
 					})
 				}))
@@ -3530,18 +3543,20 @@ func enT0063(v []Seq, n *Node) bool {
 					return anyNode(desc(root(n), enK48), func(n341 *Node) bool {
 						return anyChild(n341, enK3, func(n342 *Node) bool {
 							return anyChild(n342, enK58, func(n343 *Node) bool {
-								return ebv(step(child(n343, enK21), func(n344 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n344, enK1))) == "VAT"))
-								})) && hasChild(n343, enK57)
+								return func() bool {
+									n344 := firstChild(n343, enK21)
+									return n344 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n344, enK1))) == "VAT")
+								}() && hasChild(n343, enK57)
 							})
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n346 *Node) bool {
 						return anyChild(n346, enK58, func(n347 *Node) bool {
-							return ebv(step(child(n347, enK21), func(n348 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n348, enK1))) == "VAT"))
-							})) && hasChild(n347, enK57)
+							return func() bool {
+								n348 := firstChild(n347, enK21)
+								return n348 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n348, enK1))) == "VAT")
+							}() && hasChild(n347, enK57)
 						})
 					})
 				}))
@@ -3612,18 +3627,20 @@ func enT0065(v []Seq, n *Node) bool {
 						return anyNode(desc(root(n), enK48), func(n375 *Node) bool {
 							return anyChild(n375, enK3, func(n376 *Node) bool {
 								return anyChild(n376, enK58, func(n377 *Node) bool {
-									return ebv(step(child(n377, enK21), func(n378 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n378, enK1))) == "VAT"))
-									})) && hasChild(n377, enK57)
+									return func() bool {
+										n378 := firstChild(n377, enK21)
+										return n378 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n378, enK1))) == "VAT")
+									}() && hasChild(n377, enK57)
 								})
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
 						return anyNode(desc(root(n), enK59), func(n380 *Node) bool {
 							return anyChild(n380, enK58, func(n381 *Node) bool {
-								return ebv(step(child(n381, enK21), func(n382 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n382, enK1))) == "VAT"))
-								})) && hasChild(n381, enK57)
+								return func() bool {
+									n382 := firstChild(n381, enK21)
+									return n382 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n382, enK1))) == "VAT")
+								}() && hasChild(n381, enK57)
 							})
 						})
 					}))
@@ -3632,9 +3649,10 @@ func enT0065(v []Seq, n *Node) bool {
 				return anyNode(desc(root(n), enK4), func(n384 *Node) bool {
 					return anyChild(n384, enK3, func(n385 *Node) bool {
 						return anyChild(n385, enK58, func(n386 *Node) bool {
-							return ebv(step(child(n386, enK21), func(n387 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n387, enK1))) == "VAT"))
-							})) && hasChild(n386, enK57)
+							return func() bool {
+								n387 := firstChild(n386, enK21)
+								return n387 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n387, enK1))) == "VAT")
+							}() && hasChild(n386, enK57)
 						})
 					})
 				})
@@ -3667,18 +3685,20 @@ func enT0066(v []Seq, n *Node) bool {
 						return anyNode(desc(root(n), enK48), func(n396 *Node) bool {
 							return anyChild(n396, enK3, func(n397 *Node) bool {
 								return anyChild(n397, enK58, func(n398 *Node) bool {
-									return ebv(step(child(n398, enK21), func(n399 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n399, enK1))) == "VAT"))
-									})) && hasChild(n398, enK57)
+									return func() bool {
+										n399 := firstChild(n398, enK21)
+										return n399 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n399, enK1))) == "VAT")
+									}() && hasChild(n398, enK57)
 								})
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
 						return anyNode(desc(root(n), enK59), func(n401 *Node) bool {
 							return anyChild(n401, enK58, func(n402 *Node) bool {
-								return ebv(step(child(n402, enK21), func(n403 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n403, enK1))) == "VAT"))
-								})) && hasChild(n402, enK57)
+								return func() bool {
+									n403 := firstChild(n402, enK21)
+									return n403 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n403, enK1))) == "VAT")
+								}() && hasChild(n402, enK57)
 							})
 						})
 					}))
@@ -3687,9 +3707,10 @@ func enT0066(v []Seq, n *Node) bool {
 				return anyNode(desc(root(n), enK4), func(n405 *Node) bool {
 					return anyChild(n405, enK3, func(n406 *Node) bool {
 						return anyChild(n406, enK58, func(n407 *Node) bool {
-							return ebv(step(child(n407, enK21), func(n408 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n408, enK1))) == "VAT"))
-							})) && hasChild(n407, enK57)
+							return func() bool {
+								n408 := firstChild(n407, enK21)
+								return n408 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n408, enK1))) == "VAT")
+							}() && hasChild(n407, enK57)
 						})
 					})
 				})
@@ -3726,18 +3747,20 @@ func enT0067(v []Seq, n *Node) bool {
 						return anyNode(desc(root(n), enK48), func(n420 *Node) bool {
 							return anyChild(n420, enK3, func(n421 *Node) bool {
 								return anyChild(n421, enK58, func(n422 *Node) bool {
-									return ebv(step(child(n422, enK21), func(n423 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n423, enK1))) == "VAT"))
-									})) && hasChild(n422, enK57)
+									return func() bool {
+										n423 := firstChild(n422, enK21)
+										return n423 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n423, enK1))) == "VAT")
+									}() && hasChild(n422, enK57)
 								})
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
 						return anyNode(desc(root(n), enK59), func(n425 *Node) bool {
 							return anyChild(n425, enK58, func(n426 *Node) bool {
-								return ebv(step(child(n426, enK21), func(n427 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n427, enK1))) == "VAT"))
-								})) && hasChild(n426, enK57)
+								return func() bool {
+									n427 := firstChild(n426, enK21)
+									return n427 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n427, enK1))) == "VAT")
+								}() && hasChild(n426, enK57)
 							})
 						})
 					}))
@@ -3746,9 +3769,10 @@ func enT0067(v []Seq, n *Node) bool {
 				return anyNode(desc(root(n), enK4), func(n429 *Node) bool {
 					return anyChild(n429, enK3, func(n430 *Node) bool {
 						return anyChild(n430, enK58, func(n431 *Node) bool {
-							return ebv(step(child(n431, enK21), func(n432 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n432, enK1))) == "VAT"))
-							})) && hasChild(n431, enK57)
+							return func() bool {
+								n432 := firstChild(n431, enK21)
+								return n432 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n432, enK1))) == "VAT")
+							}() && hasChild(n431, enK57)
 						})
 					})
 				})
@@ -3886,9 +3910,10 @@ func enT0071(v []Seq, n *Node) bool {
 				}) || memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n500 *Node) bool {
 						return anyChild(n500, enK58, func(n501 *Node) bool {
-							return ebv(step(child(n501, enK21), func(n502 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n502, enK1))) == "VAT"))
-							})) && hasChild(n501, enK57)
+							return func() bool {
+								n502 := firstChild(n501, enK21)
+								return n502 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n502, enK1))) == "VAT")
+							}() && hasChild(n501, enK57)
 						})
 					})
 				}))
@@ -3925,9 +3950,10 @@ func enT0072(v []Seq, n *Node) bool {
 				}) || memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n515 *Node) bool {
 						return anyChild(n515, enK58, func(n516 *Node) bool {
-							return ebv(step(child(n516, enK21), func(n517 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n517, enK1))) == "VAT"))
-							})) && hasChild(n516, enK57)
+							return func() bool {
+								n517 := firstChild(n516, enK21)
+								return n517 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n517, enK1))) == "VAT")
+							}() && hasChild(n516, enK57)
 						})
 					})
 				}))
@@ -3968,9 +3994,10 @@ func enT0073(v []Seq, n *Node) bool {
 				}) || memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n533 *Node) bool {
 						return anyChild(n533, enK58, func(n534 *Node) bool {
-							return ebv(step(child(n534, enK21), func(n535 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n535, enK1))) == "VAT"))
-							})) && hasChild(n534, enK57)
+							return func() bool {
+								n535 := firstChild(n534, enK21)
+								return n535 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n535, enK1))) == "VAT")
+							}() && hasChild(n534, enK57)
 						})
 					})
 				}))
@@ -4058,9 +4085,10 @@ func enT0075(v []Seq, n *Node) bool {
 				}) || memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n574 *Node) bool {
 						return anyChild(n574, enK58, func(n575 *Node) bool {
-							return ebv(step(child(n575, enK21), func(n576 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n576, enK1))) == "VAT"))
-							})) && hasChild(n575, enK57)
+							return func() bool {
+								n576 := firstChild(n575, enK21)
+								return n576 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n576, enK1))) == "VAT")
+							}() && hasChild(n575, enK57)
 						})
 					})
 				}))
@@ -4097,9 +4125,10 @@ func enT0076(v []Seq, n *Node) bool {
 				}) || memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n589 *Node) bool {
 						return anyChild(n589, enK58, func(n590 *Node) bool {
-							return ebv(step(child(n590, enK21), func(n591 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n591, enK1))) == "VAT"))
-							})) && hasChild(n590, enK57)
+							return func() bool {
+								n591 := firstChild(n590, enK21)
+								return n591 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n591, enK1))) == "VAT")
+							}() && hasChild(n590, enK57)
 						})
 					})
 				}))
@@ -4140,9 +4169,10 @@ func enT0077(v []Seq, n *Node) bool {
 				}) || memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n607 *Node) bool {
 						return anyChild(n607, enK58, func(n608 *Node) bool {
-							return ebv(step(child(n608, enK21), func(n609 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n609, enK1))) == "VAT"))
-							})) && hasChild(n608, enK57)
+							return func() bool {
+								n609 := firstChild(n608, enK21)
+								return n609 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n609, enK1))) == "VAT")
+							}() && hasChild(n608, enK57)
 						})
 					})
 				}))
@@ -4214,9 +4244,10 @@ func enT0079(v []Seq, n *Node) bool {
 							return anyNode(desc(root(n), enK48), func(n636 *Node) bool {
 								return anyChild(n636, enK3, func(n637 *Node) bool {
 									return anyChild(n637, enK58, func(n638 *Node) bool {
-										return ebv(step(child(n638, enK21), func(n639 *Node) Seq {
-											return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n639, enK1))) == "VAT"))
-										})) && hasChild(n638, enK57)
+										return func() bool {
+											n639 := firstChild(n638, enK21)
+											return n639 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n639, enK1))) == "VAT")
+										}() && hasChild(n638, enK57)
 									})
 								})
 							})
@@ -4225,9 +4256,10 @@ func enT0079(v []Seq, n *Node) bool {
 						return !memoBool(v, 12, func() bool {
 							return anyNode(desc(root(n), enK59), func(n641 *Node) bool {
 								return anyChild(n641, enK58, func(n642 *Node) bool {
-									return ebv(step(child(n642, enK21), func(n643 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n643, enK1))) == "VAT"))
-									})) && hasChild(n642, enK57)
+									return func() bool {
+										n643 := firstChild(n642, enK21)
+										return n643 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n643, enK1))) == "VAT")
+									}() && hasChild(n642, enK57)
 								})
 							})
 						})
@@ -4237,9 +4269,10 @@ func enT0079(v []Seq, n *Node) bool {
 						return anyNode(desc(root(n), enK4), func(n645 *Node) bool {
 							return anyChild(n645, enK3, func(n646 *Node) bool {
 								return anyChild(n646, enK58, func(n647 *Node) bool {
-									return ebv(step(child(n647, enK21), func(n648 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n648, enK1))) == "VAT"))
-									})) && hasChild(n647, enK57)
+									return func() bool {
+										n648 := firstChild(n647, enK21)
+										return n648 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n648, enK1))) == "VAT")
+									}() && hasChild(n647, enK57)
 								})
 							})
 						})
@@ -4281,9 +4314,10 @@ func enT0080(v []Seq, n *Node) bool {
 					return anyNode(desc(root(n), enK48), func(n664 *Node) bool {
 						return anyChild(n664, enK3, func(n665 *Node) bool {
 							return anyChild(n665, enK58, func(n666 *Node) bool {
-								return ebv(step(child(n666, enK21), func(n667 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n667, enK1))) == "VAT"))
-								})) && hasChild(n666, enK57)
+								return func() bool {
+									n667 := firstChild(n666, enK21)
+									return n667 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n667, enK1))) == "VAT")
+								}() && hasChild(n666, enK57)
 							})
 						})
 					})
@@ -4292,9 +4326,10 @@ func enT0080(v []Seq, n *Node) bool {
 				return !memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n669 *Node) bool {
 						return anyChild(n669, enK58, func(n670 *Node) bool {
-							return ebv(step(child(n670, enK21), func(n671 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n671, enK1))) == "VAT"))
-							})) && hasChild(n670, enK57)
+							return func() bool {
+								n671 := firstChild(n670, enK21)
+								return n671 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n671, enK1))) == "VAT")
+							}() && hasChild(n670, enK57)
 						})
 					})
 				})
@@ -4304,9 +4339,10 @@ func enT0080(v []Seq, n *Node) bool {
 				return anyNode(desc(root(n), enK4), func(n673 *Node) bool {
 					return anyChild(n673, enK3, func(n674 *Node) bool {
 						return anyChild(n674, enK58, func(n675 *Node) bool {
-							return ebv(step(child(n675, enK21), func(n676 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n676, enK1))) == "VAT"))
-							})) && hasChild(n675, enK57)
+							return func() bool {
+								n676 := firstChild(n675, enK21)
+								return n676 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n676, enK1))) == "VAT")
+							}() && hasChild(n675, enK57)
 						})
 					})
 				})
@@ -4356,9 +4392,10 @@ func enT0081(v []Seq, n *Node) bool {
 					return anyNode(desc(root(n), enK48), func(n702 *Node) bool {
 						return anyChild(n702, enK3, func(n703 *Node) bool {
 							return anyChild(n703, enK58, func(n704 *Node) bool {
-								return ebv(step(child(n704, enK21), func(n705 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n705, enK1))) == "VAT"))
-								})) && hasChild(n704, enK57)
+								return func() bool {
+									n705 := firstChild(n704, enK21)
+									return n705 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n705, enK1))) == "VAT")
+								}() && hasChild(n704, enK57)
 							})
 						})
 					})
@@ -4367,9 +4404,10 @@ func enT0081(v []Seq, n *Node) bool {
 				return !memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n707 *Node) bool {
 						return anyChild(n707, enK58, func(n708 *Node) bool {
-							return ebv(step(child(n708, enK21), func(n709 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n709, enK1))) == "VAT"))
-							})) && hasChild(n708, enK57)
+							return func() bool {
+								n709 := firstChild(n708, enK21)
+								return n709 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n709, enK1))) == "VAT")
+							}() && hasChild(n708, enK57)
 						})
 					})
 				})
@@ -4379,9 +4417,10 @@ func enT0081(v []Seq, n *Node) bool {
 				return anyNode(desc(root(n), enK4), func(n711 *Node) bool {
 					return anyChild(n711, enK3, func(n712 *Node) bool {
 						return anyChild(n712, enK58, func(n713 *Node) bool {
-							return ebv(step(child(n713, enK21), func(n714 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n714, enK1))) == "VAT"))
-							})) && hasChild(n713, enK57)
+							return func() bool {
+								n714 := firstChild(n713, enK21)
+								return n714 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n714, enK1))) == "VAT")
+							}() && hasChild(n713, enK57)
 						})
 					})
 				})
@@ -4569,9 +4608,10 @@ func enT0087(v []Seq, n *Node) bool {
 				}) || memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n812 *Node) bool {
 						return anyChild(n812, enK58, func(n813 *Node) bool {
-							return ebv(step(child(n813, enK21), func(n814 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n814, enK1))) == "VAT"))
-							})) && hasChild(n813, enK57)
+							return func() bool {
+								n814 := firstChild(n813, enK21)
+								return n814 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n814, enK1))) == "VAT")
+							}() && hasChild(n813, enK57)
 						})
 					})
 				}))
@@ -4606,9 +4646,10 @@ func enT0088(v []Seq, n *Node) bool {
 				}) || memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n826 *Node) bool {
 						return anyChild(n826, enK58, func(n827 *Node) bool {
-							return ebv(step(child(n827, enK21), func(n828 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n828, enK1))) == "VAT"))
-							})) && hasChild(n827, enK57)
+							return func() bool {
+								n828 := firstChild(n827, enK21)
+								return n828 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n828, enK1))) == "VAT")
+							}() && hasChild(n827, enK57)
 						})
 					})
 				}))
@@ -4649,9 +4690,10 @@ func enT0089(v []Seq, n *Node) bool {
 				}) || memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n844 *Node) bool {
 						return anyChild(n844, enK58, func(n845 *Node) bool {
-							return ebv(step(child(n845, enK21), func(n846 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n846, enK1))) == "VAT"))
-							})) && hasChild(n845, enK57)
+							return func() bool {
+								n846 := firstChild(n845, enK21)
+								return n846 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n846, enK1))) == "VAT")
+							}() && hasChild(n845, enK57)
 						})
 					})
 				}))
@@ -4726,9 +4768,10 @@ func enT0091(v []Seq, n *Node) bool {
 				}) || memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n877 *Node) bool {
 						return anyChild(n877, enK58, func(n878 *Node) bool {
-							return ebv(step(child(n878, enK21), func(n879 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n879, enK1))) == "VAT"))
-							})) && hasChild(n878, enK57)
+							return func() bool {
+								n879 := firstChild(n878, enK21)
+								return n879 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n879, enK1))) == "VAT")
+							}() && hasChild(n878, enK57)
 						})
 					})
 				}))
@@ -4765,9 +4808,10 @@ func enT0092(v []Seq, n *Node) bool {
 				}) || memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n892 *Node) bool {
 						return anyChild(n892, enK58, func(n893 *Node) bool {
-							return ebv(step(child(n893, enK21), func(n894 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n894, enK1))) == "VAT"))
-							})) && hasChild(n893, enK57)
+							return func() bool {
+								n894 := firstChild(n893, enK21)
+								return n894 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n894, enK1))) == "VAT")
+							}() && hasChild(n893, enK57)
 						})
 					})
 				}))
@@ -4808,9 +4852,10 @@ func enT0093(v []Seq, n *Node) bool {
 				}) || memoBool(v, 12, func() bool {
 					return anyNode(desc(root(n), enK59), func(n910 *Node) bool {
 						return anyChild(n910, enK58, func(n911 *Node) bool {
-							return ebv(step(child(n911, enK21), func(n912 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n912, enK1))) == "VAT"))
-							})) && hasChild(n911, enK57)
+							return func() bool {
+								n912 := firstChild(n911, enK21)
+								return n912 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n912, enK1))) == "VAT")
+							}() && hasChild(n911, enK57)
 						})
 					})
 				}))
@@ -4989,9 +5034,10 @@ func enT0103(v []Seq, n *Node) bool {
 func enT0104(v []Seq, n *Node) bool {
 	return anyChild(n, enK74, func(n970 *Node) bool {
 		return anyChild(n970, enK55, func(n971 *Node) bool {
-			return ebv(step(child(n971, enK21), func(n972 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n972, enK1))) == "VAT"))
-			})) && hasChild(n971, enK1)
+			return func() bool {
+				n972 := firstChild(n971, enK21)
+				return n972 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n972, enK1))) == "VAT")
+			}() && hasChild(n971, enK1)
 		})
 	})
 }
@@ -5583,9 +5629,10 @@ func enT0135(v []Seq, n *Node) bool {
 // BR-56: exists(cac:PartyTaxScheme[cac:TaxScheme/(normalize-space(upper-case(cbc:ID)) = 'VAT')]/cbc:CompanyID)
 func enT0136(v []Seq, n *Node) bool {
 	return anyChild(n, enK58, func(n1044 *Node) bool {
-		return ebv(step(child(n1044, enK21), func(n1045 *Node) Seq {
-			return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n1045, enK1))) == "VAT"))
-		})) && hasChild(n1044, enK57)
+		return func() bool {
+			n1045 := firstChild(n1044, enK21)
+			return n1045 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n1045, enK1))) == "VAT")
+		}() && hasChild(n1044, enK57)
 	})
 }
 

@@ -1254,7 +1254,7 @@ var (
 	roK1244 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "URI")
 )
 
-var _ = indexNames(false, roK60, roK62, roK68, roK89, roK90, roK67, roK111, roK82, roK114, roK106, roK118, roK65, roK77, roK121, roK115, roK133, roK85, roK130, roK54, roK116, roK181, roK183, roK185, roK187, roK173, roK174, roK100, roK175, roK194, roK196, roK198, roK165, roK204, roK206, roK208, roK210, roK212, roK214, roK164, roK217, roK219, roK221, roK223, roK225, roK227, roK229, roK231, roK233, roK53, roK236, roK318, roK320, roK322, roK324, roK326, roK328, roK330, roK332, roK334, roK343, roK346, roK348, roK350, roK352, roK354, roK356, roK358, roK360, roK362, roK365, roK367, roK369, roK371, roK373, roK375, roK377, roK379, roK381, roK383, roK385, roK387, roK389, roK391, roK393, roK395, roK397, roK399, roK402, roK404, roK104, roK407, roK409, roK411, roK413, roK416, roK418, roK420, roK422, roK424, roK426, roK428, roK430, roK432, roK434, roK437, roK439, roK441, roK445, roK61, roK448, roK450, roK452, roK454, roK456, roK458, roK460, roK462, roK464, roK467, roK510, roK529, roK532, roK63, roK117, roK443, roK148, roK105, roK612, roK614, roK616, roK618, roK620, roK622, roK624, roK626, roK629, roK631, roK634, roK636, roK661, roK664, roK666, roK668, roK670, roK690, roK692, roK694, roK696, roK698, roK700, roK703, roK705, roK707, roK709, roK711, roK714, roK716, roK718, roK720, roK722, roK724, roK726, roK728, roK731, roK73, roK69, roK740, roK742, roK744, roK746, roK748, roK750, roK733, roK762, roK764, roK766, roK769, roK771, roK773, roK775, roK777, roK779, roK80, roK782, roK784, roK786, roK789, roK791, roK793, roK795, roK797, roK802, roK804, roK179, roK807, roK809, roK812, roK163, roK162, roK817, roK819, roK824, roK71, roK832, roK834, roK836, roK838, roK840, roK158, roK857, roK119, roK865, roK868, roK882, roK887, roK189, roK892, roK895, roK152, roK930, roK933, roK75, roK856, roK962, roK965, roK968, roK971, roK974, roK977, roK980, roK983, roK987, roK990, roK993, roK996, roK1012, roK1025, roK1028, roK1031, roK1034, roK1040, roK1043, roK1046, roK1049, roK1052, roK1079, roK1082, roK1085, roK1088, roK1091, roK1094, roK1097, roK1100, roK1103, roK1106, roK1109, roK1112, roK1115, roK1118, roK1121, roK1124, roK1127, roK1130, roK1133, roK1136, roK1139, roK1142, roK84, roK83, roK1151, roK829, roK1174, roK1177, roK735, roK986, roK1001, roK132, roK1184, roK70, roK113, roK1186, roK1188, roK150, roK1182)
+var _ = indexNames(false, roK60, roK62, roK69, roK68, roK89, roK90, roK106, roK64, roK67, roK65, roK111, roK82, roK114, roK118, roK77, roK120, roK121, roK115, roK132, roK133, roK85, roK146, roK130, roK149, roK54, roK153, roK148, roK105, roK116, roK181, roK183, roK185, roK187, roK189, roK173, roK174, roK100, roK175, roK194, roK196, roK198, roK152, roK165, roK204, roK206, roK208, roK210, roK212, roK214, roK164, roK217, roK219, roK221, roK223, roK225, roK227, roK229, roK231, roK233, roK53, roK236, roK238, roK255, roK273, roK290, roK317, roK318, roK320, roK322, roK324, roK326, roK328, roK330, roK332, roK334, roK340, roK343, roK346, roK348, roK350, roK352, roK354, roK356, roK358, roK360, roK362, roK365, roK367, roK369, roK371, roK373, roK375, roK377, roK379, roK381, roK383, roK385, roK387, roK389, roK391, roK393, roK395, roK397, roK399, roK402, roK404, roK117, roK104, roK407, roK409, roK411, roK413, roK81, roK416, roK418, roK420, roK422, roK424, roK426, roK428, roK430, roK432, roK434, roK437, roK439, roK441, roK443, roK445, roK61, roK448, roK450, roK452, roK454, roK456, roK458, roK460, roK462, roK464, roK467, roK510, roK529, roK532, roK145, roK63, roK75, roK612, roK614, roK616, roK618, roK620, roK622, roK624, roK626, roK74, roK629, roK631, roK634, roK636, roK73, roK661, roK664, roK666, roK668, roK670, roK169, roK690, roK692, roK694, roK696, roK698, roK700, roK71, roK703, roK705, roK707, roK70, roK709, roK711, roK714, roK716, roK718, roK720, roK722, roK724, roK726, roK728, roK731, roK733, roK735, roK740, roK113, roK742, roK744, roK746, roK748, roK750, roK752, roK762, roK764, roK766, roK769, roK771, roK773, roK775, roK777, roK779, roK80, roK782, roK784, roK786, roK789, roK791, roK793, roK795, roK797, roK802, roK804, roK179, roK807, roK809, roK812, roK163, roK162, roK817, roK819, roK824, roK832, roK834, roK836, roK838, roK840, roK158, roK56, roK857, roK119, roK865, roK868, roK881, roK882, roK887, roK892, roK895, roK930, roK933, roK856, roK131, roK962, roK965, roK968, roK971, roK974, roK977, roK980, roK983, roK986, roK987, roK990, roK993, roK996, roK1001, roK1012, roK143, roK1025, roK1028, roK1031, roK1034, roK1037, roK141, roK1040, roK1043, roK1046, roK1049, roK1052, roK138, roK1079, roK1082, roK1085, roK1088, roK1091, roK1094, roK1097, roK1100, roK1103, roK1106, roK1109, roK1112, roK1115, roK1118, roK1121, roK1124, roK1127, roK1130, roK1133, roK1136, roK1139, roK1142, roK84, roK83, roK1151, roK829, roK1174, roK1177, roK1184, roK1186, roK1188, roK150, roK1182)
 
 var _ = indexNames(true, roK1183, roK1190, roK1191, roK1192, roK1193, roK1194, roK1195, roK1196, roK1197, roK1198, roK1199, roK1200, roK1201, roK1202, roK1203, roK1204, roK1205, roK1206, roK1207, roK1208, roK1209, roK1210)
 
@@ -3266,9 +3266,10 @@ func roT0051(v []Seq, n *Node) bool {
 					}) || memoBool(v, 21, func() bool {
 						return anyNode(desc(root(n), roK118), func(n127 *Node) bool {
 							return anyChild(n127, roK117, func(n128 *Node) bool {
-								return ebv(step(child(n128, roK81), func(n129 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n129, roK54))) == "VAT"))
-								})) && hasChild(n128, roK116)
+								return func() bool {
+									n129 := firstChild(n128, roK81)
+									return n129 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n129, roK54))) == "VAT")
+								}() && hasChild(n128, roK116)
 							})
 						})
 					}))
@@ -3278,9 +3279,10 @@ func roT0051(v []Seq, n *Node) bool {
 					return anyNode(desc(root(n), roK65), func(n131 *Node) bool {
 						return anyChild(n131, roK64, func(n132 *Node) bool {
 							return anyChild(n132, roK117, func(n133 *Node) bool {
-								return ebv(step(child(n133, roK81), func(n134 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n134, roK54))) == "VAT"))
-								})) && hasChild(n133, roK116)
+								return func() bool {
+									n134 := firstChild(n133, roK81)
+									return n134 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n134, roK54))) == "VAT")
+								}() && hasChild(n133, roK116)
 							})
 						})
 					})
@@ -3325,9 +3327,10 @@ func roT0052(v []Seq, n *Node) bool {
 					}) || memoBool(v, 21, func() bool {
 						return anyNode(desc(root(n), roK118), func(n151 *Node) bool {
 							return anyChild(n151, roK117, func(n152 *Node) bool {
-								return ebv(step(child(n152, roK81), func(n153 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n153, roK54))) == "VAT"))
-								})) && hasChild(n152, roK116)
+								return func() bool {
+									n153 := firstChild(n152, roK81)
+									return n153 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n153, roK54))) == "VAT")
+								}() && hasChild(n152, roK116)
 							})
 						})
 					}))
@@ -3337,9 +3340,10 @@ func roT0052(v []Seq, n *Node) bool {
 					return anyNode(desc(root(n), roK65), func(n155 *Node) bool {
 						return anyChild(n155, roK64, func(n156 *Node) bool {
 							return anyChild(n156, roK117, func(n157 *Node) bool {
-								return ebv(step(child(n157, roK81), func(n158 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n158, roK54))) == "VAT"))
-								})) && hasChild(n157, roK116)
+								return func() bool {
+									n158 := firstChild(n157, roK81)
+									return n158 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n158, roK54))) == "VAT")
+								}() && hasChild(n157, roK116)
 							})
 						})
 					})
@@ -3388,9 +3392,10 @@ func roT0053(v []Seq, n *Node) bool {
 					}) || memoBool(v, 21, func() bool {
 						return anyNode(desc(root(n), roK118), func(n178 *Node) bool {
 							return anyChild(n178, roK117, func(n179 *Node) bool {
-								return ebv(step(child(n179, roK81), func(n180 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n180, roK54))) == "VAT"))
-								})) && hasChild(n179, roK116)
+								return func() bool {
+									n180 := firstChild(n179, roK81)
+									return n180 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n180, roK54))) == "VAT")
+								}() && hasChild(n179, roK116)
 							})
 						})
 					}))
@@ -3400,9 +3405,10 @@ func roT0053(v []Seq, n *Node) bool {
 					return anyNode(desc(root(n), roK65), func(n182 *Node) bool {
 						return anyChild(n182, roK64, func(n183 *Node) bool {
 							return anyChild(n183, roK117, func(n184 *Node) bool {
-								return ebv(step(child(n184, roK81), func(n185 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n185, roK54))) == "VAT"))
-								})) && hasChild(n184, roK116)
+								return func() bool {
+									n185 := firstChild(n184, roK81)
+									return n185 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n185, roK54))) == "VAT")
+								}() && hasChild(n184, roK116)
 							})
 						})
 					})
@@ -3587,9 +3593,10 @@ func roT0060(v []Seq, n *Node) bool {
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n259 *Node) bool {
 						return anyChild(n259, roK117, func(n260 *Node) bool {
-							return ebv(step(child(n260, roK81), func(n261 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n261, roK54))) == "VAT"))
-							})) && hasChild(n260, roK116)
+							return func() bool {
+								n261 := firstChild(n260, roK81)
+								return n261 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n261, roK54))) == "VAT")
+							}() && hasChild(n260, roK116)
 						})
 					})
 				}))
@@ -3626,9 +3633,10 @@ func roT0061(v []Seq, n *Node) bool {
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n274 *Node) bool {
 						return anyChild(n274, roK117, func(n275 *Node) bool {
-							return ebv(step(child(n275, roK81), func(n276 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n276, roK54))) == "VAT"))
-							})) && hasChild(n275, roK116)
+							return func() bool {
+								n276 := firstChild(n275, roK81)
+								return n276 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n276, roK54))) == "VAT")
+							}() && hasChild(n275, roK116)
 						})
 					})
 				}))
@@ -3669,9 +3677,10 @@ func roT0062(v []Seq, n *Node) bool {
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n292 *Node) bool {
 						return anyChild(n292, roK117, func(n293 *Node) bool {
-							return ebv(step(child(n293, roK81), func(n294 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n294, roK54))) == "VAT"))
-							})) && hasChild(n293, roK116)
+							return func() bool {
+								n294 := firstChild(n293, roK81)
+								return n294 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n294, roK54))) == "VAT")
+							}() && hasChild(n293, roK116)
 						})
 					})
 				}))
@@ -3741,18 +3750,20 @@ func roT0064(v []Seq, n *Node) bool {
 					return anyNode(desc(root(n), roK106), func(n321 *Node) bool {
 						return anyChild(n321, roK64, func(n322 *Node) bool {
 							return anyChild(n322, roK117, func(n323 *Node) bool {
-								return ebv(step(child(n323, roK81), func(n324 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n324, roK54))) == "VAT"))
-								})) && hasChild(n323, roK116)
+								return func() bool {
+									n324 := firstChild(n323, roK81)
+									return n324 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n324, roK54))) == "VAT")
+								}() && hasChild(n323, roK116)
 							})
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n326 *Node) bool {
 						return anyChild(n326, roK117, func(n327 *Node) bool {
-							return ebv(step(child(n327, roK81), func(n328 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n328, roK54))) == "VAT"))
-							})) && hasChild(n327, roK116)
+							return func() bool {
+								n328 := firstChild(n327, roK81)
+								return n328 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n328, roK54))) == "VAT")
+							}() && hasChild(n327, roK116)
 						})
 					})
 				}))
@@ -3782,18 +3793,20 @@ func roT0065(v []Seq, n *Node) bool {
 					return anyNode(desc(root(n), roK106), func(n336 *Node) bool {
 						return anyChild(n336, roK64, func(n337 *Node) bool {
 							return anyChild(n337, roK117, func(n338 *Node) bool {
-								return ebv(step(child(n338, roK81), func(n339 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n339, roK54))) == "VAT"))
-								})) && hasChild(n338, roK116)
+								return func() bool {
+									n339 := firstChild(n338, roK81)
+									return n339 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n339, roK54))) == "VAT")
+								}() && hasChild(n338, roK116)
 							})
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n341 *Node) bool {
 						return anyChild(n341, roK117, func(n342 *Node) bool {
-							return ebv(step(child(n342, roK81), func(n343 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n343, roK54))) == "VAT"))
-							})) && hasChild(n342, roK116)
+							return func() bool {
+								n343 := firstChild(n342, roK81)
+								return n343 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n343, roK54))) == "VAT")
+							}() && hasChild(n342, roK116)
 						})
 					})
 				}))
@@ -3827,18 +3840,20 @@ func roT0066(v []Seq, n *Node) bool {
 					return anyNode(desc(root(n), roK106), func(n354 *Node) bool {
 						return anyChild(n354, roK64, func(n355 *Node) bool {
 							return anyChild(n355, roK117, func(n356 *Node) bool {
-								return ebv(step(child(n356, roK81), func(n357 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n357, roK54))) == "VAT"))
-								})) && hasChild(n356, roK116)
+								return func() bool {
+									n357 := firstChild(n356, roK81)
+									return n357 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n357, roK54))) == "VAT")
+								}() && hasChild(n356, roK116)
 							})
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n359 *Node) bool {
 						return anyChild(n359, roK117, func(n360 *Node) bool {
-							return ebv(step(child(n360, roK81), func(n361 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n361, roK54))) == "VAT"))
-							})) && hasChild(n360, roK116)
+							return func() bool {
+								n361 := firstChild(n360, roK81)
+								return n361 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n361, roK54))) == "VAT")
+							}() && hasChild(n360, roK116)
 						})
 					})
 				}))
@@ -3909,18 +3924,20 @@ func roT0068(v []Seq, n *Node) bool {
 						return anyNode(desc(root(n), roK106), func(n388 *Node) bool {
 							return anyChild(n388, roK64, func(n389 *Node) bool {
 								return anyChild(n389, roK117, func(n390 *Node) bool {
-									return ebv(step(child(n390, roK81), func(n391 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n391, roK54))) == "VAT"))
-									})) && hasChild(n390, roK116)
+									return func() bool {
+										n391 := firstChild(n390, roK81)
+										return n391 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n391, roK54))) == "VAT")
+									}() && hasChild(n390, roK116)
 								})
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
 						return anyNode(desc(root(n), roK118), func(n393 *Node) bool {
 							return anyChild(n393, roK117, func(n394 *Node) bool {
-								return ebv(step(child(n394, roK81), func(n395 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n395, roK54))) == "VAT"))
-								})) && hasChild(n394, roK116)
+								return func() bool {
+									n395 := firstChild(n394, roK81)
+									return n395 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n395, roK54))) == "VAT")
+								}() && hasChild(n394, roK116)
 							})
 						})
 					}))
@@ -3929,9 +3946,10 @@ func roT0068(v []Seq, n *Node) bool {
 				return anyNode(desc(root(n), roK65), func(n397 *Node) bool {
 					return anyChild(n397, roK64, func(n398 *Node) bool {
 						return anyChild(n398, roK117, func(n399 *Node) bool {
-							return ebv(step(child(n399, roK81), func(n400 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n400, roK54))) == "VAT"))
-							})) && hasChild(n399, roK116)
+							return func() bool {
+								n400 := firstChild(n399, roK81)
+								return n400 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n400, roK54))) == "VAT")
+							}() && hasChild(n399, roK116)
 						})
 					})
 				})
@@ -3964,18 +3982,20 @@ func roT0069(v []Seq, n *Node) bool {
 						return anyNode(desc(root(n), roK106), func(n409 *Node) bool {
 							return anyChild(n409, roK64, func(n410 *Node) bool {
 								return anyChild(n410, roK117, func(n411 *Node) bool {
-									return ebv(step(child(n411, roK81), func(n412 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n412, roK54))) == "VAT"))
-									})) && hasChild(n411, roK116)
+									return func() bool {
+										n412 := firstChild(n411, roK81)
+										return n412 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n412, roK54))) == "VAT")
+									}() && hasChild(n411, roK116)
 								})
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
 						return anyNode(desc(root(n), roK118), func(n414 *Node) bool {
 							return anyChild(n414, roK117, func(n415 *Node) bool {
-								return ebv(step(child(n415, roK81), func(n416 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n416, roK54))) == "VAT"))
-								})) && hasChild(n415, roK116)
+								return func() bool {
+									n416 := firstChild(n415, roK81)
+									return n416 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n416, roK54))) == "VAT")
+								}() && hasChild(n415, roK116)
 							})
 						})
 					}))
@@ -3984,9 +4004,10 @@ func roT0069(v []Seq, n *Node) bool {
 				return anyNode(desc(root(n), roK65), func(n418 *Node) bool {
 					return anyChild(n418, roK64, func(n419 *Node) bool {
 						return anyChild(n419, roK117, func(n420 *Node) bool {
-							return ebv(step(child(n420, roK81), func(n421 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n421, roK54))) == "VAT"))
-							})) && hasChild(n420, roK116)
+							return func() bool {
+								n421 := firstChild(n420, roK81)
+								return n421 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n421, roK54))) == "VAT")
+							}() && hasChild(n420, roK116)
 						})
 					})
 				})
@@ -4023,18 +4044,20 @@ func roT0070(v []Seq, n *Node) bool {
 						return anyNode(desc(root(n), roK106), func(n433 *Node) bool {
 							return anyChild(n433, roK64, func(n434 *Node) bool {
 								return anyChild(n434, roK117, func(n435 *Node) bool {
-									return ebv(step(child(n435, roK81), func(n436 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n436, roK54))) == "VAT"))
-									})) && hasChild(n435, roK116)
+									return func() bool {
+										n436 := firstChild(n435, roK81)
+										return n436 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n436, roK54))) == "VAT")
+									}() && hasChild(n435, roK116)
 								})
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
 						return anyNode(desc(root(n), roK118), func(n438 *Node) bool {
 							return anyChild(n438, roK117, func(n439 *Node) bool {
-								return ebv(step(child(n439, roK81), func(n440 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n440, roK54))) == "VAT"))
-								})) && hasChild(n439, roK116)
+								return func() bool {
+									n440 := firstChild(n439, roK81)
+									return n440 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n440, roK54))) == "VAT")
+								}() && hasChild(n439, roK116)
 							})
 						})
 					}))
@@ -4043,9 +4066,10 @@ func roT0070(v []Seq, n *Node) bool {
 				return anyNode(desc(root(n), roK65), func(n442 *Node) bool {
 					return anyChild(n442, roK64, func(n443 *Node) bool {
 						return anyChild(n443, roK117, func(n444 *Node) bool {
-							return ebv(step(child(n444, roK81), func(n445 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n445, roK54))) == "VAT"))
-							})) && hasChild(n444, roK116)
+							return func() bool {
+								n445 := firstChild(n444, roK81)
+								return n445 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n445, roK54))) == "VAT")
+							}() && hasChild(n444, roK116)
 						})
 					})
 				})
@@ -4183,9 +4207,10 @@ func roT0074(v []Seq, n *Node) bool {
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n513 *Node) bool {
 						return anyChild(n513, roK117, func(n514 *Node) bool {
-							return ebv(step(child(n514, roK81), func(n515 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n515, roK54))) == "VAT"))
-							})) && hasChild(n514, roK116)
+							return func() bool {
+								n515 := firstChild(n514, roK81)
+								return n515 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n515, roK54))) == "VAT")
+							}() && hasChild(n514, roK116)
 						})
 					})
 				}))
@@ -4222,9 +4247,10 @@ func roT0075(v []Seq, n *Node) bool {
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n528 *Node) bool {
 						return anyChild(n528, roK117, func(n529 *Node) bool {
-							return ebv(step(child(n529, roK81), func(n530 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n530, roK54))) == "VAT"))
-							})) && hasChild(n529, roK116)
+							return func() bool {
+								n530 := firstChild(n529, roK81)
+								return n530 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n530, roK54))) == "VAT")
+							}() && hasChild(n529, roK116)
 						})
 					})
 				}))
@@ -4265,9 +4291,10 @@ func roT0076(v []Seq, n *Node) bool {
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n546 *Node) bool {
 						return anyChild(n546, roK117, func(n547 *Node) bool {
-							return ebv(step(child(n547, roK81), func(n548 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n548, roK54))) == "VAT"))
-							})) && hasChild(n547, roK116)
+							return func() bool {
+								n548 := firstChild(n547, roK81)
+								return n548 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n548, roK54))) == "VAT")
+							}() && hasChild(n547, roK116)
 						})
 					})
 				}))
@@ -4355,9 +4382,10 @@ func roT0078(v []Seq, n *Node) bool {
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n587 *Node) bool {
 						return anyChild(n587, roK117, func(n588 *Node) bool {
-							return ebv(step(child(n588, roK81), func(n589 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n589, roK54))) == "VAT"))
-							})) && hasChild(n588, roK116)
+							return func() bool {
+								n589 := firstChild(n588, roK81)
+								return n589 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n589, roK54))) == "VAT")
+							}() && hasChild(n588, roK116)
 						})
 					})
 				}))
@@ -4394,9 +4422,10 @@ func roT0079(v []Seq, n *Node) bool {
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n602 *Node) bool {
 						return anyChild(n602, roK117, func(n603 *Node) bool {
-							return ebv(step(child(n603, roK81), func(n604 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n604, roK54))) == "VAT"))
-							})) && hasChild(n603, roK116)
+							return func() bool {
+								n604 := firstChild(n603, roK81)
+								return n604 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n604, roK54))) == "VAT")
+							}() && hasChild(n603, roK116)
 						})
 					})
 				}))
@@ -4437,9 +4466,10 @@ func roT0080(v []Seq, n *Node) bool {
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n620 *Node) bool {
 						return anyChild(n620, roK117, func(n621 *Node) bool {
-							return ebv(step(child(n621, roK81), func(n622 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n622, roK54))) == "VAT"))
-							})) && hasChild(n621, roK116)
+							return func() bool {
+								n622 := firstChild(n621, roK81)
+								return n622 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n622, roK54))) == "VAT")
+							}() && hasChild(n621, roK116)
 						})
 					})
 				}))
@@ -4511,9 +4541,10 @@ func roT0082(v []Seq, n *Node) bool {
 							return anyNode(desc(root(n), roK106), func(n649 *Node) bool {
 								return anyChild(n649, roK64, func(n650 *Node) bool {
 									return anyChild(n650, roK117, func(n651 *Node) bool {
-										return ebv(step(child(n651, roK81), func(n652 *Node) Seq {
-											return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n652, roK54))) == "VAT"))
-										})) && hasChild(n651, roK116)
+										return func() bool {
+											n652 := firstChild(n651, roK81)
+											return n652 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n652, roK54))) == "VAT")
+										}() && hasChild(n651, roK116)
 									})
 								})
 							})
@@ -4522,9 +4553,10 @@ func roT0082(v []Seq, n *Node) bool {
 						return !memoBool(v, 21, func() bool {
 							return anyNode(desc(root(n), roK118), func(n654 *Node) bool {
 								return anyChild(n654, roK117, func(n655 *Node) bool {
-									return ebv(step(child(n655, roK81), func(n656 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n656, roK54))) == "VAT"))
-									})) && hasChild(n655, roK116)
+									return func() bool {
+										n656 := firstChild(n655, roK81)
+										return n656 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n656, roK54))) == "VAT")
+									}() && hasChild(n655, roK116)
 								})
 							})
 						})
@@ -4534,9 +4566,10 @@ func roT0082(v []Seq, n *Node) bool {
 						return anyNode(desc(root(n), roK65), func(n658 *Node) bool {
 							return anyChild(n658, roK64, func(n659 *Node) bool {
 								return anyChild(n659, roK117, func(n660 *Node) bool {
-									return ebv(step(child(n660, roK81), func(n661 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n661, roK54))) == "VAT"))
-									})) && hasChild(n660, roK116)
+									return func() bool {
+										n661 := firstChild(n660, roK81)
+										return n661 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n661, roK54))) == "VAT")
+									}() && hasChild(n660, roK116)
 								})
 							})
 						})
@@ -4578,9 +4611,10 @@ func roT0083(v []Seq, n *Node) bool {
 					return anyNode(desc(root(n), roK106), func(n677 *Node) bool {
 						return anyChild(n677, roK64, func(n678 *Node) bool {
 							return anyChild(n678, roK117, func(n679 *Node) bool {
-								return ebv(step(child(n679, roK81), func(n680 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n680, roK54))) == "VAT"))
-								})) && hasChild(n679, roK116)
+								return func() bool {
+									n680 := firstChild(n679, roK81)
+									return n680 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n680, roK54))) == "VAT")
+								}() && hasChild(n679, roK116)
 							})
 						})
 					})
@@ -4589,9 +4623,10 @@ func roT0083(v []Seq, n *Node) bool {
 				return !memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n682 *Node) bool {
 						return anyChild(n682, roK117, func(n683 *Node) bool {
-							return ebv(step(child(n683, roK81), func(n684 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n684, roK54))) == "VAT"))
-							})) && hasChild(n683, roK116)
+							return func() bool {
+								n684 := firstChild(n683, roK81)
+								return n684 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n684, roK54))) == "VAT")
+							}() && hasChild(n683, roK116)
 						})
 					})
 				})
@@ -4601,9 +4636,10 @@ func roT0083(v []Seq, n *Node) bool {
 				return anyNode(desc(root(n), roK65), func(n686 *Node) bool {
 					return anyChild(n686, roK64, func(n687 *Node) bool {
 						return anyChild(n687, roK117, func(n688 *Node) bool {
-							return ebv(step(child(n688, roK81), func(n689 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n689, roK54))) == "VAT"))
-							})) && hasChild(n688, roK116)
+							return func() bool {
+								n689 := firstChild(n688, roK81)
+								return n689 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n689, roK54))) == "VAT")
+							}() && hasChild(n688, roK116)
 						})
 					})
 				})
@@ -4653,9 +4689,10 @@ func roT0084(v []Seq, n *Node) bool {
 					return anyNode(desc(root(n), roK106), func(n715 *Node) bool {
 						return anyChild(n715, roK64, func(n716 *Node) bool {
 							return anyChild(n716, roK117, func(n717 *Node) bool {
-								return ebv(step(child(n717, roK81), func(n718 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n718, roK54))) == "VAT"))
-								})) && hasChild(n717, roK116)
+								return func() bool {
+									n718 := firstChild(n717, roK81)
+									return n718 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n718, roK54))) == "VAT")
+								}() && hasChild(n717, roK116)
 							})
 						})
 					})
@@ -4664,9 +4701,10 @@ func roT0084(v []Seq, n *Node) bool {
 				return !memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n720 *Node) bool {
 						return anyChild(n720, roK117, func(n721 *Node) bool {
-							return ebv(step(child(n721, roK81), func(n722 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n722, roK54))) == "VAT"))
-							})) && hasChild(n721, roK116)
+							return func() bool {
+								n722 := firstChild(n721, roK81)
+								return n722 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n722, roK54))) == "VAT")
+							}() && hasChild(n721, roK116)
 						})
 					})
 				})
@@ -4676,9 +4714,10 @@ func roT0084(v []Seq, n *Node) bool {
 				return anyNode(desc(root(n), roK65), func(n724 *Node) bool {
 					return anyChild(n724, roK64, func(n725 *Node) bool {
 						return anyChild(n725, roK117, func(n726 *Node) bool {
-							return ebv(step(child(n726, roK81), func(n727 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n727, roK54))) == "VAT"))
-							})) && hasChild(n726, roK116)
+							return func() bool {
+								n727 := firstChild(n726, roK81)
+								return n727 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n727, roK54))) == "VAT")
+							}() && hasChild(n726, roK116)
 						})
 					})
 				})
@@ -4866,9 +4905,10 @@ func roT0090(v []Seq, n *Node) bool {
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n825 *Node) bool {
 						return anyChild(n825, roK117, func(n826 *Node) bool {
-							return ebv(step(child(n826, roK81), func(n827 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n827, roK54))) == "VAT"))
-							})) && hasChild(n826, roK116)
+							return func() bool {
+								n827 := firstChild(n826, roK81)
+								return n827 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n827, roK54))) == "VAT")
+							}() && hasChild(n826, roK116)
 						})
 					})
 				}))
@@ -4903,9 +4943,10 @@ func roT0091(v []Seq, n *Node) bool {
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n839 *Node) bool {
 						return anyChild(n839, roK117, func(n840 *Node) bool {
-							return ebv(step(child(n840, roK81), func(n841 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n841, roK54))) == "VAT"))
-							})) && hasChild(n840, roK116)
+							return func() bool {
+								n841 := firstChild(n840, roK81)
+								return n841 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n841, roK54))) == "VAT")
+							}() && hasChild(n840, roK116)
 						})
 					})
 				}))
@@ -4946,9 +4987,10 @@ func roT0092(v []Seq, n *Node) bool {
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n857 *Node) bool {
 						return anyChild(n857, roK117, func(n858 *Node) bool {
-							return ebv(step(child(n858, roK81), func(n859 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n859, roK54))) == "VAT"))
-							})) && hasChild(n858, roK116)
+							return func() bool {
+								n859 := firstChild(n858, roK81)
+								return n859 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n859, roK54))) == "VAT")
+							}() && hasChild(n858, roK116)
 						})
 					})
 				}))
@@ -5023,9 +5065,10 @@ func roT0094(v []Seq, n *Node) bool {
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n890 *Node) bool {
 						return anyChild(n890, roK117, func(n891 *Node) bool {
-							return ebv(step(child(n891, roK81), func(n892 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n892, roK54))) == "VAT"))
-							})) && hasChild(n891, roK116)
+							return func() bool {
+								n892 := firstChild(n891, roK81)
+								return n892 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n892, roK54))) == "VAT")
+							}() && hasChild(n891, roK116)
 						})
 					})
 				}))
@@ -5062,9 +5105,10 @@ func roT0095(v []Seq, n *Node) bool {
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n905 *Node) bool {
 						return anyChild(n905, roK117, func(n906 *Node) bool {
-							return ebv(step(child(n906, roK81), func(n907 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n907, roK54))) == "VAT"))
-							})) && hasChild(n906, roK116)
+							return func() bool {
+								n907 := firstChild(n906, roK81)
+								return n907 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n907, roK54))) == "VAT")
+							}() && hasChild(n906, roK116)
 						})
 					})
 				}))
@@ -5105,9 +5149,10 @@ func roT0096(v []Seq, n *Node) bool {
 				}) || memoBool(v, 21, func() bool {
 					return anyNode(desc(root(n), roK118), func(n923 *Node) bool {
 						return anyChild(n923, roK117, func(n924 *Node) bool {
-							return ebv(step(child(n924, roK81), func(n925 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n925, roK54))) == "VAT"))
-							})) && hasChild(n924, roK116)
+							return func() bool {
+								n925 := firstChild(n924, roK81)
+								return n925 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n925, roK54))) == "VAT")
+							}() && hasChild(n924, roK116)
 						})
 					})
 				}))
@@ -5272,9 +5317,10 @@ func roT0105(v []Seq, n *Node) bool {
 func roT0106(v []Seq, n *Node) bool {
 	return anyChild(n, roK131, func(n966 *Node) bool {
 		return anyChild(n966, roK114, func(n967 *Node) bool {
-			return ebv(step(child(n967, roK81), func(n968 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n968, roK54))) == "VAT"))
-			})) && hasChild(n967, roK54)
+			return func() bool {
+				n968 := firstChild(n967, roK81)
+				return n968 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n968, roK54))) == "VAT")
+			}() && hasChild(n967, roK54)
 		})
 	})
 }
@@ -5854,9 +5900,10 @@ func roT0137(v []Seq, n *Node) bool {
 // BR-56: exists(cac:PartyTaxScheme[cac:TaxScheme/(normalize-space(upper-case(cbc:ID)) = 'VAT')]/cbc:CompanyID)
 func roT0138(v []Seq, n *Node) bool {
 	return anyChild(n, roK117, func(n1035 *Node) bool {
-		return ebv(step(child(n1035, roK81), func(n1036 *Node) Seq {
-			return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n1036, roK54))) == "VAT"))
-		})) && hasChild(n1035, roK116)
+		return func() bool {
+			n1036 := firstChild(n1035, roK81)
+			return n1036 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n1036, roK54))) == "VAT")
+		}() && hasChild(n1035, roK116)
 	})
 }
 

@@ -289,6 +289,9 @@ func (c *compiler) boolOf(e expr, s scope) string {
 			return b
 		}
 	case *path:
+		if g, ok := c.ebvChildBool(x, s); ok {
+			return g
+		}
 		// a path ending in an axis step yields nodes: its EBV is exists()
 		if g, ok := c.existsPath(x, s); ok {
 			return g
@@ -905,7 +908,9 @@ func (c *compiler) existsDown(p *path, start string) (string, bool) {
 		}
 		names = append(names, c.name(c.uri(st.prefix), st.local))
 	}
-	c.index(names[len(names)-1], false)
+	for _, nm := range names {
+		c.index(nm, false) // an absent name answers at once
+	}
 	k := c.constant("[]*Name{" + strings.Join(names, ", ") + "}")
 	return fmt.Sprintf("existsNames(%s, %s)", start, k), true
 }
@@ -1228,4 +1233,21 @@ func (c *compiler) gcmpLoopSide(p []*path, o expr, op string, pathLeft bool, s s
 		return body
 	}
 	return fmt.Sprintf("func(%s Seq) bool { return %s }(%s)", ov, body, g)
+}
+
+// ebvChildBool compiles the EBV of name/(boolean expression): a sequence of
+// booleans, one per child in document order, whose EBV is the first one's
+// (no sequence is built).
+func (c *compiler) ebvChildBool(x *path, s scope) (string, bool) {
+	if x.abs != 0 || len(x.steps) != 2 {
+		return "", false
+	}
+	st, last := x.steps[0], x.steps[1]
+	if st.axis != "child" || st.test != "name" || st.desc || len(st.preds) > 0 ||
+		last.axis != "" || last.desc || len(last.preds) > 0 || !isBoolExpr(last.primary) {
+		return "", false
+	}
+	nv := c.fresh("n")
+	k := c.name(c.stepSpace(st), st.local)
+	return fmt.Sprintf("func() bool { %s := firstChild(%s, %s); return %s != nil && %s }()", nv, s.cv, k, nv, c.boolOf(last.primary, s.with(nv))), true
 }
