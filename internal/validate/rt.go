@@ -898,51 +898,6 @@ func items(n *Node, k int) Seq {
 	return out
 }
 
-// slotTab is, per name id, the index slots of its elements [0] and
-// attributes [1] (0: not indexed); rebuilt (a new table) when names were
-// registered or indexed since (tests register their own).
-type slotTab [][2]int32
-
-var (
-	slots      slotTab
-	slotsBuilt int32 // indexSlots when slots was built
-)
-
-func slotTable() slotTab {
-	nameMutex.Lock()
-	defer nameMutex.Unlock()
-	if slots == nil || slotsBuilt != indexSlots || len(slots) != len(nameByID) {
-		t := make(slotTab, len(nameByID))
-		for id, nm := range nameByID {
-			if nm == nil {
-				continue
-			}
-			if nm.indexElem {
-				t[id][0] = nm.slotElem
-			}
-			if nm.indexAttr {
-				t[id][1] = nm.slotAttr
-			}
-		}
-		slots, slotsBuilt = t, indexSlots
-	}
-	return slots
-}
-
-// slot is m's index slot, 0 when its name is not indexed (or unknown).
-func (t slotTab) slot(m *Node) int32 {
-	if m.ID == 0 || int(m.ID) >= len(t) {
-		return 0
-	}
-	switch m.Kind {
-	case KindElement:
-		return t[m.ID][0]
-	case KindAttr:
-		return t[m.ID][1]
-	}
-	return 0
-}
-
 // index builds the document's name index in two walks (count, then fill
 // one backing array).
 func (n *Node) index() *docIndex {
@@ -968,27 +923,35 @@ func (n *Node) index() *docIndex {
 		}
 	}
 	total := 0
-	var slabs []*[]Node
-	left := 0
+	var slab func(fill func(k int, m *Node))
 	if n.x != nil && n.x.doc != nil && n.x.doc.slabs != nil {
 		// a document from parse: its nodes are in the slabs in document
 		// order (attributes after their element, before its children), so
-		// loops over them (count, then fill) replace the recursive walk
-		slabs, left = n.x.doc.slabs, n.x.doc.slabNodes
-	}
-	tab := slotTable()
-	if slabs != nil {
-		rest := left
-		for _, sp := range slabs {
-			nodes := (*sp)[:min(rest, len(*sp))]
-			rest -= len(nodes)
-			for i := range nodes {
-				if k := tab.slot(&nodes[i]); k != 0 {
-					cnt[k]++
-					total++
+		// one loop over them replaces the recursive walk
+		slabs, left := n.x.doc.slabs, n.x.doc.slabNodes
+		slab = func(fill func(k int, m *Node)) {
+			rest := left
+			for _, sp := range slabs {
+				nodes := (*sp)[:min(rest, len(*sp))]
+				rest -= len(nodes)
+				for i := range nodes {
+					m := &nodes[i]
+					if m.ID == 0 {
+						continue
+					}
+					nm := nameByID[m.ID]
+					switch {
+					case m.Kind == KindElement && nm.indexElem:
+						fill(int(nm.slotElem), m)
+					case m.Kind == KindAttr && nm.indexAttr:
+						fill(int(nm.slotAttr), m)
+					}
 				}
 			}
 		}
+	}
+	if slab != nil {
+		slab(func(k int, _ *Node) { cnt[k]++; total++ })
 	} else {
 		walk(n, func(k int, _ *Node) { cnt[k]++; total++ })
 	}
@@ -1007,20 +970,11 @@ func (n *Node) index() *docIndex {
 			all = all[:len(all)+int(c)]
 		}
 	}
-	if slabs != nil {
-		rest := left
-		for _, sp := range slabs {
-			nodes := (*sp)[:min(rest, len(*sp))]
-			rest -= len(nodes)
-			for i := range nodes {
-				m := &nodes[i]
-				if k := tab.slot(m); k != 0 {
-					seqs[k] = append(seqs[k], Item{K: iNode, ID: m.ID, N: m})
-				}
-			}
-		}
+	fill := func(k int, m *Node) { seqs[k] = append(seqs[k], Item{K: iNode, ID: m.ID, N: m}) }
+	if slab != nil {
+		slab(fill)
 	} else {
-		walk(n, func(k int, m *Node) { seqs[k] = append(seqs[k], Item{K: iNode, ID: m.ID, N: m}) })
+		walk(n, fill)
 	}
 	x := n.ext()
 	if x.doc == nil {
