@@ -1110,17 +1110,21 @@ func root(n *Node) *Node {
 // --- functions -------------------------------------------------------
 
 func fnNormalizeSpace(s string) string {
-	clean := len(s) == 0 || (s[0] != ' ' && s[len(s)-1] != ' ')
-	for i := 0; clean && i < len(s); i++ {
-		switch s[i] {
-		case '\t', '\n', '\r':
-			clean = false
-		case ' ':
-			clean = s[i+1] != ' '
-		}
-	}
-	if clean {
+	if len(s) == 0 {
 		return s
+	}
+	if s[0] != ' ' && s[len(s)-1] != ' ' {
+		// clean: no tab, line feed or carriage return and no two spaces in
+		// a row (one compare per byte for the bytes above the space)
+		i := 0
+		for ; i < len(s); i++ {
+			if c := s[i]; c <= ' ' && (c == '\t' || c == '\n' || c == '\r' || c == ' ' && s[i+1] == ' ') {
+				break
+			}
+		}
+		if i == len(s) {
+			return s
+		}
 	}
 	return strings.Join(strings.FieldsFunc(s, xmlSpace), " ")
 }
@@ -1148,6 +1152,15 @@ func containsWord(w *words, s string) bool {
 		return w.set[s[1:len(s)-1]]
 	}
 	return strings.Contains(w.text, s)
+}
+
+// containsCode is containsWord(w, " "+code+" ") without the padded
+// string: a set lookup for a code without spaces.
+func containsCode(w *words, code string) bool {
+	if code != "" && strings.IndexByte(code, ' ') < 0 {
+		return w.set[code]
+	}
+	return strings.Contains(w.text, " "+code+" ")
 }
 
 func fnStringLength(s string) Seq {
@@ -1647,6 +1660,12 @@ const upwardMax = 16
 func existsNames(n *Node, names []*Name) bool {
 	last := names[len(names)-1]
 	if r := root(n); r.Kind == KindDocument && r != n && last.indexElem {
+		// a name of the path absent from the document: no such path
+		for _, nm := range names[:len(names)-1] {
+			if nm.indexElem && len(desc(r, nm)) == 0 {
+				return false
+			}
+		}
 		// from the root element every candidate is in n's subtree, so going
 		// up from each costs less than walking down: no limit then
 		if cand := desc(r, last); len(cand) <= upwardMax || n.Parent == r {

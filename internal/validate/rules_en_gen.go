@@ -19,51 +19,51 @@ var (
 	enK9    = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumberID")
 	enK10   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CardAccount")
 	enK11   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMeans")
-	enK12   = intLit("10")
-	enK13   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Address")
-	enK14   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryLocation")
-	enK15   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Delivery")
-	enK16   = []*Name{enK8, enK7}
-	enK17   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AllowanceCharge")
-	enK18   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeIndicator")
-	enK19   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "Invoice")
-	enK20   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2", "CreditNote")
-	enK21   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Amount")
-	enK22   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxScheme")
-	enK23   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxCategory")
-	enK24   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReason")
-	enK25   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReasonCode")
-	enK26   = intLit("2")
-	enK27   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseAmount")
-	enK28   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LegalMonetaryTotal")
-	enK29   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineExtensionAmount")
-	enK30   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExclusiveAmount")
-	enK31   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxInclusiveAmount")
-	enK32   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAmount")
-	enK33   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceLine")
-	enK34   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteLine")
+	enK12   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Address")
+	enK13   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryLocation")
+	enK14   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Delivery")
+	enK15   = []*Name{enK8, enK7}
+	enK16   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AllowanceCharge")
+	enK17   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeIndicator")
+	enK18   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "Invoice")
+	enK19   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2", "CreditNote")
+	enK20   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Amount")
+	enK21   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxScheme")
+	enK22   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxCategory")
+	enK23   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReason")
+	enK24   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReasonCode")
+	enK25   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseAmount")
+	enK26   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LegalMonetaryTotal")
+	enK27   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineExtensionAmount")
+	enK28   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExclusiveAmount")
+	enK29   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxInclusiveAmount")
+	enK30   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAmount")
+	enK31   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceLine")
+	enK32   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteLine")
+	enK33   = intLit("10")
+	enK34   = litItem(enK33)
 	enK35   = intLit("100")
-	enK36   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceTotalAmount")
-	enK37   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeTotalAmount")
-	enK38   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidAmount")
-	enK39   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableRoundingAmount")
-	enK40   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomizationID")
-	enK41   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueDate")
-	enK42   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoiceTypeCode")
-	enK43   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditNoteTypeCode")
-	enK44   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentCurrencyCode")
-	enK45   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationName")
-	enK46   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyLegalEntity")
-	enK47   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingSupplierParty")
-	enK48   = []*Name{enK47, enK3, enK6}
-	enK49   = []*Name{enK4, enK3, enK6}
-	enK50   = nameOf("", "currencyID")
-	enK51   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
-	enK52   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
-	enK53   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
-	enK54   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ClassifiedTaxCategory")
-	enK55   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxSubtotal")
-	enK56   = intLit("1")
+	enK36   = litItem(enK35)
+	enK37   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceTotalAmount")
+	enK38   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeTotalAmount")
+	enK39   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidAmount")
+	enK40   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableRoundingAmount")
+	enK41   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomizationID")
+	enK42   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueDate")
+	enK43   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoiceTypeCode")
+	enK44   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditNoteTypeCode")
+	enK45   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentCurrencyCode")
+	enK46   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationName")
+	enK47   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyLegalEntity")
+	enK48   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingSupplierParty")
+	enK49   = []*Name{enK48, enK3, enK6}
+	enK50   = []*Name{enK4, enK3, enK6}
+	enK51   = nameOf("", "currencyID")
+	enK52   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
+	enK53   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
+	enK54   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
+	enK55   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ClassifiedTaxCategory")
+	enK56   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxSubtotal")
 	enK57   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyID")
 	enK58   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyTaxScheme")
 	enK59   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxRepresentativeParty")
@@ -71,1113 +71,1116 @@ var (
 	enK61   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoicePeriod")
 	enK62   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DescriptionCode")
 	enK63   = []*Name{enK61, enK62}
-	enK64   = []*Name{enK52, enK55}
-	enK65   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryDate")
-	enK66   = nameOf("*", "*")
-	enK67   = intLit("0")
-	enK68   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicedQuantity")
-	enK69   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditedQuantity")
-	enK70   = nameOf("", "unitCode")
-	enK71   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Name")
-	enK72   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Item")
-	enK73   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Price")
-	enK74   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceAmount")
-	enK75   = []*Name{enK73, enK74}
-	enK76   = []*Name{enK73, enK17, enK27}
-	enK77   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndDate")
-	enK78   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartDate")
-	enK79   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemProperty")
-	enK80   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Value")
-	enK81   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ItemClassificationCode")
-	enK82   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CommodityClassification")
-	enK83   = nameOf("", "listID")
-	enK84   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StandardItemIdentification")
-	enK85   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Note")
-	enK86   = intLit("3")
-	enK87   = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABZ ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACM ACN ACO ACP ACQ ACR ACS ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADH ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADS ADT ADU ADV ADW ADX ADY ADZ AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHW AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ARR ARS AUT AUU AUV AUW AUX AUY AUZ AVA AVB AVC AVD AVE AVF BAG BAH BAI BAJ BAK BAL BAM BAN BAO BAP BAQ BAR BAS BLC BLD BLE BLF BLG BLH BLI BLJ BLK BLL BLM BLN BLO BLP BLQ BLR BLS BLT BLU BLV BLW BLX BLY BLZ BMA BMB BMC BMD BME CCI CEX CHG CIP CLP CLR COI CUR CUS DAR DCL DEL DIN DOC DUT EUR FBC GBL GEN GS7 HAN HAZ ICN IIN IMI IND INS INV IRP ITR ITS LAN LIN LOI MCO MDH MKS ORI OSI PAC PAI PAY PKG PKT PMD PMT PRD PRF PRI PUR QIN QQD QUT RAH REG RET REV RQR SAF SIC SIN SLR SPA SPG SPH SPP SPT SRN SSR SUR TCA TDT TRA TRR TXD WHI ZZZ ")
-	enK88   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeParty")
-	enK89   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyName")
-	enK90   = []*Name{enK89, enK71}
-	enK91   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyIdentification")
-	enK92   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeFinancialAccount")
-	enK93   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansCode")
-	enK94   = []*Name{enK92, enK1}
-	enK95   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReference")
-	enK96   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceDocumentReference")
-	enK97   = []*Name{enK96, enK1}
-	enK98   = []*Name{enK3, enK46, enK57}
-	enK99   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxableAmount")
-	enK100  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Percent")
-	enK101  = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH EL ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
-	enK102  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReason")
-	enK103  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReasonCode")
-	enK104  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AddressLine")
-	enK105  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentDescription")
-	enK106  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentTypeCode")
-	enK107  = nameOf("", "mimeCode")
-	enK108  = nameOf("", "filename")
-	enK109  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryParty")
-	enK110  = []*Name{enK22, enK1}
-	enK111  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2", "UBLExtensions")
-	enK112  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UBLVersionID")
-	enK113  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileExecutionID")
-	enK114  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CopyIndicator")
-	enK115  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UUID")
-	enK116  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueTime")
-	enK117  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PricingCurrencyCode")
-	enK118  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentCurrencyCode")
-	enK119  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentAlternativeCurrencyCode")
-	enK120  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCostCode")
-	enK121  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineCountNumeric")
-	enK122  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartTime")
-	enK123  = []*Name{enK61, enK122}
-	enK124  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndTime")
-	enK125  = []*Name{enK61, enK124}
-	enK126  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DurationMeasure")
-	enK127  = []*Name{enK61, enK126}
-	enK128  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Description")
-	enK129  = []*Name{enK61, enK128}
-	enK130  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderReference")
-	enK131  = []*Name{enK130, enK114}
-	enK132  = []*Name{enK130, enK115}
-	enK133  = []*Name{enK130, enK41}
-	enK134  = []*Name{enK130, enK116}
-	enK135  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerReference")
-	enK136  = []*Name{enK130, enK135}
-	enK137  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderTypeCode")
-	enK138  = []*Name{enK130, enK137}
-	enK139  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DocumentReference")
-	enK140  = []*Name{enK130, enK139}
-	enK141  = []*Name{enK95, enK96, enK114}
-	enK142  = []*Name{enK95, enK96, enK115}
-	enK143  = []*Name{enK95, enK96, enK116}
-	enK144  = []*Name{enK95, enK96, enK106}
-	enK145  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentType")
-	enK146  = []*Name{enK95, enK96, enK145}
-	enK147  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "XPath")
-	enK148  = []*Name{enK95, enK96, enK147}
-	enK149  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LanguageID")
-	enK150  = []*Name{enK95, enK96, enK149}
-	enK151  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocaleCode")
-	enK152  = []*Name{enK95, enK96, enK151}
-	enK153  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "VersionID")
-	enK154  = []*Name{enK95, enK96, enK153}
-	enK155  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentStatusCode")
-	enK156  = []*Name{enK95, enK96, enK155}
-	enK157  = []*Name{enK95, enK96, enK105}
-	enK158  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Attachment")
-	enK159  = []*Name{enK95, enK96, enK158}
-	enK160  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ValidityPeriod")
-	enK161  = []*Name{enK95, enK96, enK160}
-	enK162  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "IssuerParty")
-	enK163  = []*Name{enK95, enK96, enK162}
-	enK164  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ResultOfVerification")
-	enK165  = []*Name{enK95, enK96, enK164}
-	enK166  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledInvoiceDocumentReference")
-	enK167  = []*Name{enK95, enK166}
-	enK168  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteDocumentReference")
-	enK169  = []*Name{enK95, enK168}
-	enK170  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledCreditNoteDocumentReference")
-	enK171  = []*Name{enK95, enK170}
-	enK172  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DebitNoteDocumentReference")
-	enK173  = []*Name{enK95, enK172}
-	enK174  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReminderDocumentReference")
-	enK175  = []*Name{enK95, enK174}
-	enK176  = []*Name{enK95, enK0}
-	enK177  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReferenceLine")
-	enK178  = []*Name{enK95, enK177}
-	enK179  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchDocumentReference")
-	enK180  = []*Name{enK179, enK114}
-	enK181  = []*Name{enK179, enK115}
-	enK182  = []*Name{enK179, enK41}
-	enK183  = []*Name{enK179, enK116}
-	enK184  = []*Name{enK179, enK106}
-	enK185  = []*Name{enK179, enK145}
-	enK186  = []*Name{enK179, enK147}
-	enK187  = []*Name{enK179, enK149}
-	enK188  = []*Name{enK179, enK151}
-	enK189  = []*Name{enK179, enK153}
-	enK190  = []*Name{enK179, enK155}
-	enK191  = []*Name{enK179, enK105}
-	enK192  = []*Name{enK179, enK158}
-	enK193  = []*Name{enK179, enK160}
-	enK194  = []*Name{enK179, enK162}
-	enK195  = []*Name{enK179, enK164}
-	enK196  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptDocumentReference")
-	enK197  = []*Name{enK196, enK114}
-	enK198  = []*Name{enK196, enK115}
-	enK199  = []*Name{enK196, enK41}
-	enK200  = []*Name{enK196, enK116}
-	enK201  = []*Name{enK196, enK106}
-	enK202  = []*Name{enK196, enK145}
-	enK203  = []*Name{enK196, enK147}
-	enK204  = []*Name{enK196, enK149}
-	enK205  = []*Name{enK196, enK151}
-	enK206  = []*Name{enK196, enK153}
-	enK207  = []*Name{enK196, enK155}
-	enK208  = []*Name{enK196, enK105}
-	enK209  = []*Name{enK196, enK158}
-	enK210  = []*Name{enK196, enK160}
-	enK211  = []*Name{enK196, enK162}
-	enK212  = []*Name{enK196, enK164}
-	enK213  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StatementDocumentReference")
-	enK214  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorDocumentReference")
-	enK215  = []*Name{enK214, enK114}
-	enK216  = []*Name{enK214, enK115}
-	enK217  = []*Name{enK214, enK41}
-	enK218  = []*Name{enK214, enK116}
-	enK219  = []*Name{enK214, enK106}
-	enK220  = []*Name{enK214, enK145}
-	enK221  = []*Name{enK214, enK147}
-	enK222  = []*Name{enK214, enK149}
-	enK223  = []*Name{enK214, enK151}
-	enK224  = []*Name{enK214, enK153}
-	enK225  = []*Name{enK214, enK155}
-	enK226  = []*Name{enK214, enK105}
-	enK227  = []*Name{enK214, enK158}
-	enK228  = []*Name{enK214, enK160}
-	enK229  = []*Name{enK214, enK162}
-	enK230  = []*Name{enK214, enK164}
-	enK231  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ContractDocumentReference")
-	enK232  = []*Name{enK231, enK114}
-	enK233  = []*Name{enK231, enK115}
-	enK234  = []*Name{enK231, enK41}
-	enK235  = []*Name{enK231, enK116}
-	enK236  = []*Name{enK231, enK106}
-	enK237  = []*Name{enK231, enK145}
-	enK238  = []*Name{enK231, enK147}
-	enK239  = []*Name{enK231, enK149}
-	enK240  = []*Name{enK231, enK151}
-	enK241  = []*Name{enK231, enK153}
-	enK242  = []*Name{enK231, enK155}
-	enK243  = []*Name{enK231, enK105}
-	enK244  = []*Name{enK231, enK158}
-	enK245  = []*Name{enK231, enK160}
-	enK246  = []*Name{enK231, enK162}
-	enK247  = []*Name{enK231, enK164}
-	enK248  = []*Name{enK0, enK114}
-	enK249  = []*Name{enK0, enK115}
-	enK250  = []*Name{enK0, enK41}
-	enK251  = []*Name{enK0, enK116}
-	enK252  = []*Name{enK0, enK145}
-	enK253  = []*Name{enK0, enK147}
-	enK254  = []*Name{enK0, enK149}
-	enK255  = []*Name{enK0, enK151}
-	enK256  = []*Name{enK0, enK153}
-	enK257  = []*Name{enK0, enK155}
-	enK258  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExternalReference")
-	enK259  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentHash")
-	enK260  = []*Name{enK0, enK158, enK258, enK259}
-	enK261  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HashAlgorithmMethod")
-	enK262  = []*Name{enK0, enK158, enK258, enK261}
-	enK263  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryDate")
-	enK264  = []*Name{enK0, enK158, enK258, enK263}
-	enK265  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryTime")
-	enK266  = []*Name{enK0, enK158, enK258, enK265}
-	enK267  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MimeCode")
-	enK268  = []*Name{enK0, enK158, enK258, enK267}
-	enK269  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FormatCode")
-	enK270  = []*Name{enK0, enK158, enK258, enK269}
-	enK271  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EncodingCode")
-	enK272  = []*Name{enK0, enK158, enK258, enK271}
-	enK273  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CharacterSetCode")
-	enK274  = []*Name{enK0, enK158, enK258, enK273}
-	enK275  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FileName")
-	enK276  = []*Name{enK0, enK158, enK258, enK275}
-	enK277  = []*Name{enK0, enK158, enK258, enK128}
-	enK278  = []*Name{enK0, enK160}
-	enK279  = []*Name{enK0, enK162}
-	enK280  = []*Name{enK0, enK164}
-	enK281  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ProjectReference")
-	enK282  = []*Name{enK281, enK115}
-	enK283  = []*Name{enK281, enK41}
-	enK284  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WorkPhaseReference")
-	enK285  = []*Name{enK281, enK284}
-	enK286  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Signature")
-	enK287  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerAssignedAccountID")
-	enK288  = []*Name{enK47, enK287}
-	enK289  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalAccountID")
-	enK290  = []*Name{enK47, enK289}
-	enK291  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DataSendingCapability")
-	enK292  = []*Name{enK47, enK291}
-	enK293  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCareIndicator")
-	enK294  = []*Name{enK47, enK3, enK293}
-	enK295  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttentionIndicator")
-	enK296  = []*Name{enK47, enK3, enK295}
-	enK297  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "WebsiteURI")
-	enK298  = []*Name{enK47, enK3, enK297}
-	enK299  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LogoReferenceID")
-	enK300  = []*Name{enK47, enK3, enK299}
-	enK301  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IndustryClassificationCode")
-	enK302  = []*Name{enK47, enK3, enK301}
-	enK303  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Language")
-	enK304  = []*Name{enK47, enK3, enK303}
-	enK305  = []*Name{enK47, enK3, enK6, enK1}
-	enK306  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressTypeCode")
-	enK307  = []*Name{enK47, enK3, enK6, enK306}
-	enK308  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressFormatCode")
-	enK309  = []*Name{enK47, enK3, enK6, enK308}
-	enK310  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Postbox")
-	enK311  = []*Name{enK47, enK3, enK6, enK310}
-	enK312  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Floor")
-	enK313  = []*Name{enK47, enK3, enK6, enK312}
-	enK314  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Room")
-	enK315  = []*Name{enK47, enK3, enK6, enK314}
-	enK316  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BlockName")
-	enK317  = []*Name{enK47, enK3, enK6, enK316}
-	enK318  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingName")
-	enK319  = []*Name{enK47, enK3, enK6, enK318}
-	enK320  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingNumber")
-	enK321  = []*Name{enK47, enK3, enK6, enK320}
-	enK322  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InhouseMail")
-	enK323  = []*Name{enK47, enK3, enK6, enK322}
-	enK324  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Department")
-	enK325  = []*Name{enK47, enK3, enK6, enK324}
-	enK326  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttention")
-	enK327  = []*Name{enK47, enK3, enK6, enK326}
-	enK328  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCare")
-	enK329  = []*Name{enK47, enK3, enK6, enK328}
-	enK330  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PlotIdentification")
-	enK331  = []*Name{enK47, enK3, enK6, enK330}
-	enK332  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CitySubdivisionName")
-	enK333  = []*Name{enK47, enK3, enK6, enK332}
-	enK334  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentityCode")
-	enK335  = []*Name{enK47, enK3, enK6, enK334}
-	enK336  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Region")
-	enK337  = []*Name{enK47, enK3, enK6, enK336}
-	enK338  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "District")
-	enK339  = []*Name{enK47, enK3, enK6, enK338}
-	enK340  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TimezoneOffset")
-	enK341  = []*Name{enK47, enK3, enK6, enK340}
-	enK342  = []*Name{enK47, enK3, enK6, enK8, enK71}
-	enK343  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LocationCoordinate")
-	enK344  = []*Name{enK47, enK3, enK6, enK343}
-	enK345  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalLocation")
-	enK346  = []*Name{enK47, enK3, enK345}
-	enK347  = []*Name{enK47, enK3, enK58, enK45}
-	enK348  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxLevelCode")
-	enK349  = []*Name{enK47, enK3, enK58, enK348}
-	enK350  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReasonCode")
-	enK351  = []*Name{enK47, enK3, enK58, enK350}
-	enK352  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReason")
-	enK353  = []*Name{enK47, enK3, enK58, enK352}
-	enK354  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RegistrationAddress")
-	enK355  = []*Name{enK47, enK3, enK58, enK354}
-	enK356  = []*Name{enK47, enK3, enK58, enK22, enK71}
-	enK357  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxTypeCode")
-	enK358  = []*Name{enK47, enK3, enK58, enK22, enK357}
-	enK359  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CurrencyCode")
-	enK360  = []*Name{enK47, enK3, enK58, enK22, enK359}
-	enK361  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdictionRegionAddress")
-	enK362  = []*Name{enK47, enK3, enK58, enK22, enK361}
-	enK363  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationDate")
-	enK364  = []*Name{enK47, enK3, enK46, enK363}
-	enK365  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationExpirationDate")
-	enK366  = []*Name{enK47, enK3, enK46, enK365}
-	enK367  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalFormCode")
-	enK368  = []*Name{enK47, enK3, enK46, enK367}
-	enK369  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SoleProprietorshipIndicator")
-	enK370  = []*Name{enK47, enK3, enK46, enK369}
-	enK371  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLiquidationStatusCode")
-	enK372  = []*Name{enK47, enK3, enK46, enK371}
-	enK373  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CorporateStockAmount")
-	enK374  = []*Name{enK47, enK3, enK46, enK373}
-	enK375  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FullyPaidSharesIndicator")
-	enK376  = []*Name{enK47, enK3, enK46, enK375}
-	enK377  = []*Name{enK47, enK3, enK46, enK354}
-	enK378  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CorporateRegistrationScheme")
-	enK379  = []*Name{enK47, enK3, enK46, enK378}
-	enK380  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HeadOfficeParty")
-	enK381  = []*Name{enK47, enK3, enK46, enK380}
-	enK382  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ShareholderParty")
-	enK383  = []*Name{enK47, enK3, enK46, enK382}
-	enK384  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Contact")
-	enK385  = []*Name{enK47, enK3, enK384, enK1}
-	enK386  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telefax")
-	enK387  = []*Name{enK47, enK3, enK384, enK386}
-	enK388  = []*Name{enK47, enK3, enK384, enK85}
-	enK389  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OtherCommunication")
-	enK390  = []*Name{enK47, enK3, enK384, enK389}
-	enK391  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Person")
-	enK392  = []*Name{enK47, enK3, enK391}
-	enK393  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AgentParty")
-	enK394  = []*Name{enK47, enK3, enK393}
-	enK395  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ServiceProviderParty")
-	enK396  = []*Name{enK47, enK3, enK395}
-	enK397  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PowerOfAttorney")
-	enK398  = []*Name{enK47, enK3, enK397}
-	enK399  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialAccount")
-	enK400  = []*Name{enK47, enK3, enK399}
-	enK401  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchContact")
-	enK402  = []*Name{enK47, enK401}
-	enK403  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingContact")
-	enK404  = []*Name{enK47, enK403}
-	enK405  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerContact")
-	enK406  = []*Name{enK47, enK405}
-	enK407  = []*Name{enK4, enK287}
-	enK408  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SupplierAssignedAccountID")
-	enK409  = []*Name{enK4, enK408}
-	enK410  = []*Name{enK4, enK289}
-	enK411  = []*Name{enK4, enK3, enK293}
-	enK412  = []*Name{enK4, enK3, enK295}
-	enK413  = []*Name{enK4, enK3, enK297}
-	enK414  = []*Name{enK4, enK3, enK299}
-	enK415  = []*Name{enK4, enK3, enK301}
-	enK416  = []*Name{enK4, enK3, enK303}
-	enK417  = []*Name{enK4, enK3, enK6, enK1}
-	enK418  = []*Name{enK4, enK3, enK6, enK306}
-	enK419  = []*Name{enK4, enK3, enK6, enK308}
-	enK420  = []*Name{enK4, enK3, enK6, enK310}
-	enK421  = []*Name{enK4, enK3, enK6, enK312}
-	enK422  = []*Name{enK4, enK3, enK6, enK314}
-	enK423  = []*Name{enK4, enK3, enK6, enK316}
-	enK424  = []*Name{enK4, enK3, enK6, enK318}
-	enK425  = []*Name{enK4, enK3, enK6, enK320}
-	enK426  = []*Name{enK4, enK3, enK6, enK322}
-	enK427  = []*Name{enK4, enK3, enK6, enK324}
-	enK428  = []*Name{enK4, enK3, enK6, enK326}
-	enK429  = []*Name{enK4, enK3, enK6, enK328}
-	enK430  = []*Name{enK4, enK3, enK6, enK330}
-	enK431  = []*Name{enK4, enK3, enK6, enK332}
-	enK432  = []*Name{enK4, enK3, enK6, enK334}
-	enK433  = []*Name{enK4, enK3, enK6, enK336}
-	enK434  = []*Name{enK4, enK3, enK6, enK338}
-	enK435  = []*Name{enK4, enK3, enK6, enK340}
-	enK436  = []*Name{enK4, enK3, enK6, enK8, enK71}
-	enK437  = []*Name{enK4, enK3, enK6, enK343}
-	enK438  = []*Name{enK4, enK3, enK345}
-	enK439  = []*Name{enK4, enK3, enK58, enK45}
-	enK440  = []*Name{enK4, enK3, enK58, enK348}
-	enK441  = []*Name{enK4, enK3, enK58, enK350}
-	enK442  = []*Name{enK4, enK3, enK58, enK352}
-	enK443  = []*Name{enK4, enK3, enK58, enK354}
-	enK444  = []*Name{enK4, enK3, enK58, enK22, enK71}
-	enK445  = []*Name{enK4, enK3, enK58, enK22, enK357}
-	enK446  = []*Name{enK4, enK3, enK58, enK22, enK359}
-	enK447  = []*Name{enK4, enK3, enK58, enK22, enK361}
-	enK448  = []*Name{enK4, enK3, enK46, enK363}
-	enK449  = []*Name{enK4, enK3, enK46, enK365}
-	enK450  = []*Name{enK4, enK3, enK46, enK367}
-	enK451  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalForm")
-	enK452  = []*Name{enK4, enK3, enK46, enK451}
-	enK453  = []*Name{enK4, enK3, enK46, enK369}
-	enK454  = []*Name{enK4, enK3, enK46, enK371}
-	enK455  = []*Name{enK4, enK3, enK46, enK373}
-	enK456  = []*Name{enK4, enK3, enK46, enK375}
-	enK457  = []*Name{enK4, enK3, enK46, enK354}
-	enK458  = []*Name{enK4, enK3, enK46, enK378}
-	enK459  = []*Name{enK4, enK3, enK46, enK380}
-	enK460  = []*Name{enK4, enK3, enK46, enK382}
-	enK461  = []*Name{enK4, enK3, enK384, enK1}
-	enK462  = []*Name{enK4, enK3, enK384, enK386}
-	enK463  = []*Name{enK4, enK3, enK384, enK85}
-	enK464  = []*Name{enK4, enK3, enK384, enK389}
-	enK465  = []*Name{enK4, enK3, enK391}
-	enK466  = []*Name{enK4, enK3, enK393}
-	enK467  = []*Name{enK4, enK3, enK395}
-	enK468  = []*Name{enK4, enK3, enK397}
-	enK469  = []*Name{enK4, enK3, enK399}
-	enK470  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryContact")
-	enK471  = []*Name{enK4, enK470}
-	enK472  = []*Name{enK4, enK403}
-	enK473  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerContact")
+	enK64   = intLit("1")
+	enK65   = []*Name{enK53, enK56}
+	enK66   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryDate")
+	enK67   = nameOf("*", "*")
+	enK68   = intLit("0")
+	enK69   = litItem(enK68)
+	enK70   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicedQuantity")
+	enK71   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditedQuantity")
+	enK72   = nameOf("", "unitCode")
+	enK73   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Name")
+	enK74   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Item")
+	enK75   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Price")
+	enK76   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceAmount")
+	enK77   = []*Name{enK75, enK76}
+	enK78   = []*Name{enK75, enK16, enK25}
+	enK79   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndDate")
+	enK80   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartDate")
+	enK81   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemProperty")
+	enK82   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Value")
+	enK83   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ItemClassificationCode")
+	enK84   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CommodityClassification")
+	enK85   = nameOf("", "listID")
+	enK86   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StandardItemIdentification")
+	enK87   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Note")
+	enK88   = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABZ ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACM ACN ACO ACP ACQ ACR ACS ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADH ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADS ADT ADU ADV ADW ADX ADY ADZ AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHW AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ARR ARS AUT AUU AUV AUW AUX AUY AUZ AVA AVB AVC AVD AVE AVF BAG BAH BAI BAJ BAK BAL BAM BAN BAO BAP BAQ BAR BAS BLC BLD BLE BLF BLG BLH BLI BLJ BLK BLL BLM BLN BLO BLP BLQ BLR BLS BLT BLU BLV BLW BLX BLY BLZ BMA BMB BMC BMD BME CCI CEX CHG CIP CLP CLR COI CUR CUS DAR DCL DEL DIN DOC DUT EUR FBC GBL GEN GS7 HAN HAZ ICN IIN IMI IND INS INV IRP ITR ITS LAN LIN LOI MCO MDH MKS ORI OSI PAC PAI PAY PKG PKT PMD PMT PRD PRF PRI PUR QIN QQD QUT RAH REG RET REV RQR SAF SIC SIN SLR SPA SPG SPH SPP SPT SRN SSR SUR TCA TDT TRA TRR TXD WHI ZZZ ")
+	enK89   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeParty")
+	enK90   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyName")
+	enK91   = []*Name{enK90, enK73}
+	enK92   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyIdentification")
+	enK93   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeFinancialAccount")
+	enK94   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansCode")
+	enK95   = []*Name{enK93, enK1}
+	enK96   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReference")
+	enK97   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceDocumentReference")
+	enK98   = []*Name{enK97, enK1}
+	enK99   = []*Name{enK3, enK47, enK57}
+	enK100  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxableAmount")
+	enK101  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Percent")
+	enK102  = litItem(enK64)
+	enK103  = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH EL ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
+	enK104  = intLit("2")
+	enK105  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReason")
+	enK106  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReasonCode")
+	enK107  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AddressLine")
+	enK108  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentDescription")
+	enK109  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentTypeCode")
+	enK110  = nameOf("", "mimeCode")
+	enK111  = nameOf("", "filename")
+	enK112  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryParty")
+	enK113  = []*Name{enK21, enK1}
+	enK114  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2", "UBLExtensions")
+	enK115  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UBLVersionID")
+	enK116  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileExecutionID")
+	enK117  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CopyIndicator")
+	enK118  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UUID")
+	enK119  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueTime")
+	enK120  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PricingCurrencyCode")
+	enK121  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentCurrencyCode")
+	enK122  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentAlternativeCurrencyCode")
+	enK123  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCostCode")
+	enK124  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineCountNumeric")
+	enK125  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartTime")
+	enK126  = []*Name{enK61, enK125}
+	enK127  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndTime")
+	enK128  = []*Name{enK61, enK127}
+	enK129  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DurationMeasure")
+	enK130  = []*Name{enK61, enK129}
+	enK131  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Description")
+	enK132  = []*Name{enK61, enK131}
+	enK133  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderReference")
+	enK134  = []*Name{enK133, enK117}
+	enK135  = []*Name{enK133, enK118}
+	enK136  = []*Name{enK133, enK42}
+	enK137  = []*Name{enK133, enK119}
+	enK138  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerReference")
+	enK139  = []*Name{enK133, enK138}
+	enK140  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderTypeCode")
+	enK141  = []*Name{enK133, enK140}
+	enK142  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DocumentReference")
+	enK143  = []*Name{enK133, enK142}
+	enK144  = []*Name{enK96, enK97, enK117}
+	enK145  = []*Name{enK96, enK97, enK118}
+	enK146  = []*Name{enK96, enK97, enK119}
+	enK147  = []*Name{enK96, enK97, enK109}
+	enK148  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentType")
+	enK149  = []*Name{enK96, enK97, enK148}
+	enK150  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "XPath")
+	enK151  = []*Name{enK96, enK97, enK150}
+	enK152  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LanguageID")
+	enK153  = []*Name{enK96, enK97, enK152}
+	enK154  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocaleCode")
+	enK155  = []*Name{enK96, enK97, enK154}
+	enK156  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "VersionID")
+	enK157  = []*Name{enK96, enK97, enK156}
+	enK158  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentStatusCode")
+	enK159  = []*Name{enK96, enK97, enK158}
+	enK160  = []*Name{enK96, enK97, enK108}
+	enK161  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Attachment")
+	enK162  = []*Name{enK96, enK97, enK161}
+	enK163  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ValidityPeriod")
+	enK164  = []*Name{enK96, enK97, enK163}
+	enK165  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "IssuerParty")
+	enK166  = []*Name{enK96, enK97, enK165}
+	enK167  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ResultOfVerification")
+	enK168  = []*Name{enK96, enK97, enK167}
+	enK169  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledInvoiceDocumentReference")
+	enK170  = []*Name{enK96, enK169}
+	enK171  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteDocumentReference")
+	enK172  = []*Name{enK96, enK171}
+	enK173  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledCreditNoteDocumentReference")
+	enK174  = []*Name{enK96, enK173}
+	enK175  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DebitNoteDocumentReference")
+	enK176  = []*Name{enK96, enK175}
+	enK177  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReminderDocumentReference")
+	enK178  = []*Name{enK96, enK177}
+	enK179  = []*Name{enK96, enK0}
+	enK180  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReferenceLine")
+	enK181  = []*Name{enK96, enK180}
+	enK182  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchDocumentReference")
+	enK183  = []*Name{enK182, enK117}
+	enK184  = []*Name{enK182, enK118}
+	enK185  = []*Name{enK182, enK42}
+	enK186  = []*Name{enK182, enK119}
+	enK187  = []*Name{enK182, enK109}
+	enK188  = []*Name{enK182, enK148}
+	enK189  = []*Name{enK182, enK150}
+	enK190  = []*Name{enK182, enK152}
+	enK191  = []*Name{enK182, enK154}
+	enK192  = []*Name{enK182, enK156}
+	enK193  = []*Name{enK182, enK158}
+	enK194  = []*Name{enK182, enK108}
+	enK195  = []*Name{enK182, enK161}
+	enK196  = []*Name{enK182, enK163}
+	enK197  = []*Name{enK182, enK165}
+	enK198  = []*Name{enK182, enK167}
+	enK199  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptDocumentReference")
+	enK200  = []*Name{enK199, enK117}
+	enK201  = []*Name{enK199, enK118}
+	enK202  = []*Name{enK199, enK42}
+	enK203  = []*Name{enK199, enK119}
+	enK204  = []*Name{enK199, enK109}
+	enK205  = []*Name{enK199, enK148}
+	enK206  = []*Name{enK199, enK150}
+	enK207  = []*Name{enK199, enK152}
+	enK208  = []*Name{enK199, enK154}
+	enK209  = []*Name{enK199, enK156}
+	enK210  = []*Name{enK199, enK158}
+	enK211  = []*Name{enK199, enK108}
+	enK212  = []*Name{enK199, enK161}
+	enK213  = []*Name{enK199, enK163}
+	enK214  = []*Name{enK199, enK165}
+	enK215  = []*Name{enK199, enK167}
+	enK216  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StatementDocumentReference")
+	enK217  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorDocumentReference")
+	enK218  = []*Name{enK217, enK117}
+	enK219  = []*Name{enK217, enK118}
+	enK220  = []*Name{enK217, enK42}
+	enK221  = []*Name{enK217, enK119}
+	enK222  = []*Name{enK217, enK109}
+	enK223  = []*Name{enK217, enK148}
+	enK224  = []*Name{enK217, enK150}
+	enK225  = []*Name{enK217, enK152}
+	enK226  = []*Name{enK217, enK154}
+	enK227  = []*Name{enK217, enK156}
+	enK228  = []*Name{enK217, enK158}
+	enK229  = []*Name{enK217, enK108}
+	enK230  = []*Name{enK217, enK161}
+	enK231  = []*Name{enK217, enK163}
+	enK232  = []*Name{enK217, enK165}
+	enK233  = []*Name{enK217, enK167}
+	enK234  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ContractDocumentReference")
+	enK235  = []*Name{enK234, enK117}
+	enK236  = []*Name{enK234, enK118}
+	enK237  = []*Name{enK234, enK42}
+	enK238  = []*Name{enK234, enK119}
+	enK239  = []*Name{enK234, enK109}
+	enK240  = []*Name{enK234, enK148}
+	enK241  = []*Name{enK234, enK150}
+	enK242  = []*Name{enK234, enK152}
+	enK243  = []*Name{enK234, enK154}
+	enK244  = []*Name{enK234, enK156}
+	enK245  = []*Name{enK234, enK158}
+	enK246  = []*Name{enK234, enK108}
+	enK247  = []*Name{enK234, enK161}
+	enK248  = []*Name{enK234, enK163}
+	enK249  = []*Name{enK234, enK165}
+	enK250  = []*Name{enK234, enK167}
+	enK251  = []*Name{enK0, enK117}
+	enK252  = []*Name{enK0, enK118}
+	enK253  = []*Name{enK0, enK42}
+	enK254  = []*Name{enK0, enK119}
+	enK255  = []*Name{enK0, enK148}
+	enK256  = []*Name{enK0, enK150}
+	enK257  = []*Name{enK0, enK152}
+	enK258  = []*Name{enK0, enK154}
+	enK259  = []*Name{enK0, enK156}
+	enK260  = []*Name{enK0, enK158}
+	enK261  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExternalReference")
+	enK262  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentHash")
+	enK263  = []*Name{enK0, enK161, enK261, enK262}
+	enK264  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HashAlgorithmMethod")
+	enK265  = []*Name{enK0, enK161, enK261, enK264}
+	enK266  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryDate")
+	enK267  = []*Name{enK0, enK161, enK261, enK266}
+	enK268  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryTime")
+	enK269  = []*Name{enK0, enK161, enK261, enK268}
+	enK270  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MimeCode")
+	enK271  = []*Name{enK0, enK161, enK261, enK270}
+	enK272  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FormatCode")
+	enK273  = []*Name{enK0, enK161, enK261, enK272}
+	enK274  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EncodingCode")
+	enK275  = []*Name{enK0, enK161, enK261, enK274}
+	enK276  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CharacterSetCode")
+	enK277  = []*Name{enK0, enK161, enK261, enK276}
+	enK278  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FileName")
+	enK279  = []*Name{enK0, enK161, enK261, enK278}
+	enK280  = []*Name{enK0, enK161, enK261, enK131}
+	enK281  = []*Name{enK0, enK163}
+	enK282  = []*Name{enK0, enK165}
+	enK283  = []*Name{enK0, enK167}
+	enK284  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ProjectReference")
+	enK285  = []*Name{enK284, enK118}
+	enK286  = []*Name{enK284, enK42}
+	enK287  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WorkPhaseReference")
+	enK288  = []*Name{enK284, enK287}
+	enK289  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Signature")
+	enK290  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerAssignedAccountID")
+	enK291  = []*Name{enK48, enK290}
+	enK292  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalAccountID")
+	enK293  = []*Name{enK48, enK292}
+	enK294  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DataSendingCapability")
+	enK295  = []*Name{enK48, enK294}
+	enK296  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCareIndicator")
+	enK297  = []*Name{enK48, enK3, enK296}
+	enK298  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttentionIndicator")
+	enK299  = []*Name{enK48, enK3, enK298}
+	enK300  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "WebsiteURI")
+	enK301  = []*Name{enK48, enK3, enK300}
+	enK302  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LogoReferenceID")
+	enK303  = []*Name{enK48, enK3, enK302}
+	enK304  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IndustryClassificationCode")
+	enK305  = []*Name{enK48, enK3, enK304}
+	enK306  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Language")
+	enK307  = []*Name{enK48, enK3, enK306}
+	enK308  = []*Name{enK48, enK3, enK6, enK1}
+	enK309  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressTypeCode")
+	enK310  = []*Name{enK48, enK3, enK6, enK309}
+	enK311  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressFormatCode")
+	enK312  = []*Name{enK48, enK3, enK6, enK311}
+	enK313  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Postbox")
+	enK314  = []*Name{enK48, enK3, enK6, enK313}
+	enK315  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Floor")
+	enK316  = []*Name{enK48, enK3, enK6, enK315}
+	enK317  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Room")
+	enK318  = []*Name{enK48, enK3, enK6, enK317}
+	enK319  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BlockName")
+	enK320  = []*Name{enK48, enK3, enK6, enK319}
+	enK321  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingName")
+	enK322  = []*Name{enK48, enK3, enK6, enK321}
+	enK323  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingNumber")
+	enK324  = []*Name{enK48, enK3, enK6, enK323}
+	enK325  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InhouseMail")
+	enK326  = []*Name{enK48, enK3, enK6, enK325}
+	enK327  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Department")
+	enK328  = []*Name{enK48, enK3, enK6, enK327}
+	enK329  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttention")
+	enK330  = []*Name{enK48, enK3, enK6, enK329}
+	enK331  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCare")
+	enK332  = []*Name{enK48, enK3, enK6, enK331}
+	enK333  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PlotIdentification")
+	enK334  = []*Name{enK48, enK3, enK6, enK333}
+	enK335  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CitySubdivisionName")
+	enK336  = []*Name{enK48, enK3, enK6, enK335}
+	enK337  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentityCode")
+	enK338  = []*Name{enK48, enK3, enK6, enK337}
+	enK339  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Region")
+	enK340  = []*Name{enK48, enK3, enK6, enK339}
+	enK341  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "District")
+	enK342  = []*Name{enK48, enK3, enK6, enK341}
+	enK343  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TimezoneOffset")
+	enK344  = []*Name{enK48, enK3, enK6, enK343}
+	enK345  = []*Name{enK48, enK3, enK6, enK8, enK73}
+	enK346  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LocationCoordinate")
+	enK347  = []*Name{enK48, enK3, enK6, enK346}
+	enK348  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalLocation")
+	enK349  = []*Name{enK48, enK3, enK348}
+	enK350  = []*Name{enK48, enK3, enK58, enK46}
+	enK351  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxLevelCode")
+	enK352  = []*Name{enK48, enK3, enK58, enK351}
+	enK353  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReasonCode")
+	enK354  = []*Name{enK48, enK3, enK58, enK353}
+	enK355  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReason")
+	enK356  = []*Name{enK48, enK3, enK58, enK355}
+	enK357  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RegistrationAddress")
+	enK358  = []*Name{enK48, enK3, enK58, enK357}
+	enK359  = []*Name{enK48, enK3, enK58, enK21, enK73}
+	enK360  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxTypeCode")
+	enK361  = []*Name{enK48, enK3, enK58, enK21, enK360}
+	enK362  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CurrencyCode")
+	enK363  = []*Name{enK48, enK3, enK58, enK21, enK362}
+	enK364  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdictionRegionAddress")
+	enK365  = []*Name{enK48, enK3, enK58, enK21, enK364}
+	enK366  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationDate")
+	enK367  = []*Name{enK48, enK3, enK47, enK366}
+	enK368  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationExpirationDate")
+	enK369  = []*Name{enK48, enK3, enK47, enK368}
+	enK370  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalFormCode")
+	enK371  = []*Name{enK48, enK3, enK47, enK370}
+	enK372  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SoleProprietorshipIndicator")
+	enK373  = []*Name{enK48, enK3, enK47, enK372}
+	enK374  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLiquidationStatusCode")
+	enK375  = []*Name{enK48, enK3, enK47, enK374}
+	enK376  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CorporateStockAmount")
+	enK377  = []*Name{enK48, enK3, enK47, enK376}
+	enK378  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FullyPaidSharesIndicator")
+	enK379  = []*Name{enK48, enK3, enK47, enK378}
+	enK380  = []*Name{enK48, enK3, enK47, enK357}
+	enK381  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CorporateRegistrationScheme")
+	enK382  = []*Name{enK48, enK3, enK47, enK381}
+	enK383  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HeadOfficeParty")
+	enK384  = []*Name{enK48, enK3, enK47, enK383}
+	enK385  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ShareholderParty")
+	enK386  = []*Name{enK48, enK3, enK47, enK385}
+	enK387  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Contact")
+	enK388  = []*Name{enK48, enK3, enK387, enK1}
+	enK389  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telefax")
+	enK390  = []*Name{enK48, enK3, enK387, enK389}
+	enK391  = []*Name{enK48, enK3, enK387, enK87}
+	enK392  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OtherCommunication")
+	enK393  = []*Name{enK48, enK3, enK387, enK392}
+	enK394  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Person")
+	enK395  = []*Name{enK48, enK3, enK394}
+	enK396  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AgentParty")
+	enK397  = []*Name{enK48, enK3, enK396}
+	enK398  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ServiceProviderParty")
+	enK399  = []*Name{enK48, enK3, enK398}
+	enK400  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PowerOfAttorney")
+	enK401  = []*Name{enK48, enK3, enK400}
+	enK402  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialAccount")
+	enK403  = []*Name{enK48, enK3, enK402}
+	enK404  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchContact")
+	enK405  = []*Name{enK48, enK404}
+	enK406  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingContact")
+	enK407  = []*Name{enK48, enK406}
+	enK408  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerContact")
+	enK409  = []*Name{enK48, enK408}
+	enK410  = []*Name{enK4, enK290}
+	enK411  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SupplierAssignedAccountID")
+	enK412  = []*Name{enK4, enK411}
+	enK413  = []*Name{enK4, enK292}
+	enK414  = []*Name{enK4, enK3, enK296}
+	enK415  = []*Name{enK4, enK3, enK298}
+	enK416  = []*Name{enK4, enK3, enK300}
+	enK417  = []*Name{enK4, enK3, enK302}
+	enK418  = []*Name{enK4, enK3, enK304}
+	enK419  = []*Name{enK4, enK3, enK306}
+	enK420  = []*Name{enK4, enK3, enK6, enK1}
+	enK421  = []*Name{enK4, enK3, enK6, enK309}
+	enK422  = []*Name{enK4, enK3, enK6, enK311}
+	enK423  = []*Name{enK4, enK3, enK6, enK313}
+	enK424  = []*Name{enK4, enK3, enK6, enK315}
+	enK425  = []*Name{enK4, enK3, enK6, enK317}
+	enK426  = []*Name{enK4, enK3, enK6, enK319}
+	enK427  = []*Name{enK4, enK3, enK6, enK321}
+	enK428  = []*Name{enK4, enK3, enK6, enK323}
+	enK429  = []*Name{enK4, enK3, enK6, enK325}
+	enK430  = []*Name{enK4, enK3, enK6, enK327}
+	enK431  = []*Name{enK4, enK3, enK6, enK329}
+	enK432  = []*Name{enK4, enK3, enK6, enK331}
+	enK433  = []*Name{enK4, enK3, enK6, enK333}
+	enK434  = []*Name{enK4, enK3, enK6, enK335}
+	enK435  = []*Name{enK4, enK3, enK6, enK337}
+	enK436  = []*Name{enK4, enK3, enK6, enK339}
+	enK437  = []*Name{enK4, enK3, enK6, enK341}
+	enK438  = []*Name{enK4, enK3, enK6, enK343}
+	enK439  = []*Name{enK4, enK3, enK6, enK8, enK73}
+	enK440  = []*Name{enK4, enK3, enK6, enK346}
+	enK441  = []*Name{enK4, enK3, enK348}
+	enK442  = []*Name{enK4, enK3, enK58, enK46}
+	enK443  = []*Name{enK4, enK3, enK58, enK351}
+	enK444  = []*Name{enK4, enK3, enK58, enK353}
+	enK445  = []*Name{enK4, enK3, enK58, enK355}
+	enK446  = []*Name{enK4, enK3, enK58, enK357}
+	enK447  = []*Name{enK4, enK3, enK58, enK21, enK73}
+	enK448  = []*Name{enK4, enK3, enK58, enK21, enK360}
+	enK449  = []*Name{enK4, enK3, enK58, enK21, enK362}
+	enK450  = []*Name{enK4, enK3, enK58, enK21, enK364}
+	enK451  = []*Name{enK4, enK3, enK47, enK366}
+	enK452  = []*Name{enK4, enK3, enK47, enK368}
+	enK453  = []*Name{enK4, enK3, enK47, enK370}
+	enK454  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalForm")
+	enK455  = []*Name{enK4, enK3, enK47, enK454}
+	enK456  = []*Name{enK4, enK3, enK47, enK372}
+	enK457  = []*Name{enK4, enK3, enK47, enK374}
+	enK458  = []*Name{enK4, enK3, enK47, enK376}
+	enK459  = []*Name{enK4, enK3, enK47, enK378}
+	enK460  = []*Name{enK4, enK3, enK47, enK357}
+	enK461  = []*Name{enK4, enK3, enK47, enK381}
+	enK462  = []*Name{enK4, enK3, enK47, enK383}
+	enK463  = []*Name{enK4, enK3, enK47, enK385}
+	enK464  = []*Name{enK4, enK3, enK387, enK1}
+	enK465  = []*Name{enK4, enK3, enK387, enK389}
+	enK466  = []*Name{enK4, enK3, enK387, enK87}
+	enK467  = []*Name{enK4, enK3, enK387, enK392}
+	enK468  = []*Name{enK4, enK3, enK394}
+	enK469  = []*Name{enK4, enK3, enK396}
+	enK470  = []*Name{enK4, enK3, enK398}
+	enK471  = []*Name{enK4, enK3, enK400}
+	enK472  = []*Name{enK4, enK3, enK402}
+	enK473  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryContact")
 	enK474  = []*Name{enK4, enK473}
-	enK475  = []*Name{enK88, enK293}
-	enK476  = []*Name{enK88, enK295}
-	enK477  = []*Name{enK88, enK297}
-	enK478  = []*Name{enK88, enK299}
-	enK479  = []*Name{enK88, enK2}
-	enK480  = []*Name{enK88, enK301}
-	enK481  = []*Name{enK88, enK303}
-	enK482  = []*Name{enK88, enK6}
-	enK483  = []*Name{enK88, enK345}
-	enK484  = []*Name{enK88, enK58}
-	enK485  = []*Name{enK88, enK46, enK45}
-	enK486  = []*Name{enK88, enK46, enK363}
-	enK487  = []*Name{enK88, enK46, enK365}
-	enK488  = []*Name{enK88, enK46, enK367}
-	enK489  = []*Name{enK88, enK46, enK451}
-	enK490  = []*Name{enK88, enK46, enK369}
-	enK491  = []*Name{enK88, enK46, enK371}
-	enK492  = []*Name{enK88, enK46, enK373}
-	enK493  = []*Name{enK88, enK46, enK375}
-	enK494  = []*Name{enK88, enK46, enK354}
-	enK495  = []*Name{enK88, enK46, enK378}
-	enK496  = []*Name{enK88, enK46, enK380}
-	enK497  = []*Name{enK88, enK46, enK382}
-	enK498  = []*Name{enK88, enK384}
-	enK499  = []*Name{enK88, enK391}
-	enK500  = []*Name{enK88, enK393}
-	enK501  = []*Name{enK88, enK395}
-	enK502  = []*Name{enK88, enK397}
-	enK503  = []*Name{enK88, enK399}
-	enK504  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerCustomerParty")
-	enK505  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerSupplierParty")
-	enK506  = []*Name{enK59, enK293}
-	enK507  = []*Name{enK59, enK295}
-	enK508  = []*Name{enK59, enK297}
-	enK509  = []*Name{enK59, enK299}
-	enK510  = []*Name{enK59, enK2}
-	enK511  = []*Name{enK59, enK301}
-	enK512  = []*Name{enK59, enK91}
-	enK513  = []*Name{enK59, enK303}
-	enK514  = []*Name{enK59, enK6, enK1}
-	enK515  = []*Name{enK59, enK6, enK306}
-	enK516  = []*Name{enK59, enK6, enK308}
-	enK517  = []*Name{enK59, enK6, enK310}
-	enK518  = []*Name{enK59, enK6, enK312}
-	enK519  = []*Name{enK59, enK6, enK314}
-	enK520  = []*Name{enK59, enK6, enK316}
-	enK521  = []*Name{enK59, enK6, enK318}
-	enK522  = []*Name{enK59, enK6, enK320}
-	enK523  = []*Name{enK59, enK6, enK322}
-	enK524  = []*Name{enK59, enK6, enK324}
-	enK525  = []*Name{enK59, enK6, enK326}
-	enK526  = []*Name{enK59, enK6, enK328}
-	enK527  = []*Name{enK59, enK6, enK330}
-	enK528  = []*Name{enK59, enK6, enK332}
-	enK529  = []*Name{enK59, enK6, enK334}
-	enK530  = []*Name{enK59, enK6, enK336}
-	enK531  = []*Name{enK59, enK6, enK338}
-	enK532  = []*Name{enK59, enK6, enK340}
-	enK533  = []*Name{enK59, enK6, enK8, enK71}
-	enK534  = []*Name{enK59, enK6, enK343}
-	enK535  = []*Name{enK59, enK345}
-	enK536  = []*Name{enK59, enK58, enK45}
-	enK537  = []*Name{enK59, enK58, enK348}
-	enK538  = []*Name{enK59, enK58, enK350}
-	enK539  = []*Name{enK59, enK58, enK352}
-	enK540  = []*Name{enK59, enK58, enK354}
-	enK541  = []*Name{enK59, enK58, enK22, enK71}
-	enK542  = []*Name{enK59, enK58, enK22, enK357}
-	enK543  = []*Name{enK59, enK58, enK22, enK359}
-	enK544  = []*Name{enK59, enK58, enK22, enK361}
-	enK545  = []*Name{enK59, enK46}
-	enK546  = []*Name{enK59, enK384}
-	enK547  = []*Name{enK59, enK391}
-	enK548  = []*Name{enK59, enK393}
-	enK549  = []*Name{enK59, enK395}
-	enK550  = []*Name{enK59, enK397}
-	enK551  = []*Name{enK59, enK399}
-	enK552  = []*Name{enK15, enK1}
-	enK553  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Quantity")
-	enK554  = []*Name{enK15, enK553}
-	enK555  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MinimumQuantity")
-	enK556  = []*Name{enK15, enK555}
-	enK557  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumQuantity")
-	enK558  = []*Name{enK15, enK557}
-	enK559  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryTime")
-	enK560  = []*Name{enK15, enK559}
-	enK561  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryDate")
-	enK562  = []*Name{enK15, enK561}
-	enK563  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryTime")
-	enK564  = []*Name{enK15, enK563}
-	enK565  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReleaseID")
-	enK566  = []*Name{enK15, enK565}
-	enK567  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TrackingID")
-	enK568  = []*Name{enK15, enK567}
-	enK569  = []*Name{enK15, enK14, enK128}
-	enK570  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Conditions")
-	enK571  = []*Name{enK15, enK14, enK570}
-	enK572  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentity")
-	enK573  = []*Name{enK15, enK14, enK572}
-	enK574  = []*Name{enK15, enK14, enK334}
-	enK575  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocationTypeCode")
-	enK576  = []*Name{enK15, enK14, enK575}
-	enK577  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InformationURI")
-	enK578  = []*Name{enK15, enK14, enK577}
-	enK579  = []*Name{enK15, enK14, enK71}
-	enK580  = []*Name{enK15, enK14, enK160}
-	enK581  = []*Name{enK15, enK14, enK13, enK1}
-	enK582  = []*Name{enK15, enK14, enK13, enK306}
-	enK583  = []*Name{enK15, enK14, enK13, enK308}
-	enK584  = []*Name{enK15, enK14, enK13, enK310}
-	enK585  = []*Name{enK15, enK14, enK13, enK312}
-	enK586  = []*Name{enK15, enK14, enK13, enK314}
-	enK587  = []*Name{enK15, enK14, enK13, enK316}
-	enK588  = []*Name{enK15, enK14, enK13, enK318}
-	enK589  = []*Name{enK15, enK14, enK13, enK320}
-	enK590  = []*Name{enK15, enK14, enK13, enK322}
-	enK591  = []*Name{enK15, enK14, enK13, enK324}
-	enK592  = []*Name{enK15, enK14, enK13, enK326}
-	enK593  = []*Name{enK15, enK14, enK13, enK328}
-	enK594  = []*Name{enK15, enK14, enK13, enK330}
-	enK595  = []*Name{enK15, enK14, enK13, enK332}
-	enK596  = []*Name{enK15, enK14, enK13, enK334}
-	enK597  = []*Name{enK15, enK14, enK13, enK336}
-	enK598  = []*Name{enK15, enK14, enK13, enK338}
-	enK599  = []*Name{enK15, enK14, enK13, enK340}
-	enK600  = []*Name{enK15, enK14, enK13, enK8, enK71}
-	enK601  = []*Name{enK15, enK14, enK13, enK343}
-	enK602  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubsidiaryLocation")
-	enK603  = []*Name{enK15, enK14, enK602}
-	enK604  = []*Name{enK15, enK14, enK343}
-	enK605  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AlternativeDeliveryLocation")
-	enK606  = []*Name{enK15, enK605}
-	enK607  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RequestedDeliveryPeriod")
-	enK608  = []*Name{enK15, enK607}
-	enK609  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "EstimatedDeliveryPeriod")
-	enK610  = []*Name{enK15, enK609}
-	enK611  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CarrierParty")
-	enK612  = []*Name{enK15, enK611}
-	enK613  = []*Name{enK15, enK109, enK293}
-	enK614  = []*Name{enK15, enK109, enK295}
-	enK615  = []*Name{enK15, enK109, enK297}
-	enK616  = []*Name{enK15, enK109, enK299}
-	enK617  = []*Name{enK15, enK109, enK2}
-	enK618  = []*Name{enK15, enK109, enK301}
-	enK619  = []*Name{enK15, enK109, enK91}
-	enK620  = []*Name{enK15, enK109, enK303}
-	enK621  = []*Name{enK15, enK109, enK6}
-	enK622  = []*Name{enK15, enK109, enK345}
-	enK623  = []*Name{enK15, enK109, enK58}
-	enK624  = []*Name{enK15, enK109, enK46}
-	enK625  = []*Name{enK15, enK109, enK384}
-	enK626  = []*Name{enK15, enK109, enK391}
-	enK627  = []*Name{enK15, enK109, enK393}
-	enK628  = []*Name{enK15, enK109, enK395}
-	enK629  = []*Name{enK15, enK109, enK397}
-	enK630  = []*Name{enK15, enK109, enK399}
-	enK631  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "NotifyParty")
-	enK632  = []*Name{enK15, enK631}
-	enK633  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Despatch")
-	enK634  = []*Name{enK15, enK633}
-	enK635  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryTerms")
-	enK636  = []*Name{enK15, enK635}
-	enK637  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MinimumDeliveryUnit")
-	enK638  = []*Name{enK15, enK637}
-	enK639  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MaximumDeliveryUnit")
-	enK640  = []*Name{enK15, enK639}
-	enK641  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Shipment")
-	enK642  = []*Name{enK15, enK641}
-	enK643  = []*Name{enK11, enK1}
-	enK644  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentDueDate")
-	enK645  = []*Name{enK11, enK644}
-	enK646  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentChannelCode")
-	enK647  = []*Name{enK11, enK646}
-	enK648  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionID")
-	enK649  = []*Name{enK11, enK648}
-	enK650  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardTypeCode")
-	enK651  = []*Name{enK11, enK10, enK650}
-	enK652  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityStartDate")
-	enK653  = []*Name{enK11, enK10, enK652}
-	enK654  = []*Name{enK11, enK10, enK263}
-	enK655  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssuerID")
+	enK475  = []*Name{enK4, enK406}
+	enK476  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerContact")
+	enK477  = []*Name{enK4, enK476}
+	enK478  = []*Name{enK89, enK296}
+	enK479  = []*Name{enK89, enK298}
+	enK480  = []*Name{enK89, enK300}
+	enK481  = []*Name{enK89, enK302}
+	enK482  = []*Name{enK89, enK2}
+	enK483  = []*Name{enK89, enK304}
+	enK484  = []*Name{enK89, enK306}
+	enK485  = []*Name{enK89, enK6}
+	enK486  = []*Name{enK89, enK348}
+	enK487  = []*Name{enK89, enK58}
+	enK488  = []*Name{enK89, enK47, enK46}
+	enK489  = []*Name{enK89, enK47, enK366}
+	enK490  = []*Name{enK89, enK47, enK368}
+	enK491  = []*Name{enK89, enK47, enK370}
+	enK492  = []*Name{enK89, enK47, enK454}
+	enK493  = []*Name{enK89, enK47, enK372}
+	enK494  = []*Name{enK89, enK47, enK374}
+	enK495  = []*Name{enK89, enK47, enK376}
+	enK496  = []*Name{enK89, enK47, enK378}
+	enK497  = []*Name{enK89, enK47, enK357}
+	enK498  = []*Name{enK89, enK47, enK381}
+	enK499  = []*Name{enK89, enK47, enK383}
+	enK500  = []*Name{enK89, enK47, enK385}
+	enK501  = []*Name{enK89, enK387}
+	enK502  = []*Name{enK89, enK394}
+	enK503  = []*Name{enK89, enK396}
+	enK504  = []*Name{enK89, enK398}
+	enK505  = []*Name{enK89, enK400}
+	enK506  = []*Name{enK89, enK402}
+	enK507  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerCustomerParty")
+	enK508  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerSupplierParty")
+	enK509  = []*Name{enK59, enK296}
+	enK510  = []*Name{enK59, enK298}
+	enK511  = []*Name{enK59, enK300}
+	enK512  = []*Name{enK59, enK302}
+	enK513  = []*Name{enK59, enK2}
+	enK514  = []*Name{enK59, enK304}
+	enK515  = []*Name{enK59, enK92}
+	enK516  = []*Name{enK59, enK306}
+	enK517  = []*Name{enK59, enK6, enK1}
+	enK518  = []*Name{enK59, enK6, enK309}
+	enK519  = []*Name{enK59, enK6, enK311}
+	enK520  = []*Name{enK59, enK6, enK313}
+	enK521  = []*Name{enK59, enK6, enK315}
+	enK522  = []*Name{enK59, enK6, enK317}
+	enK523  = []*Name{enK59, enK6, enK319}
+	enK524  = []*Name{enK59, enK6, enK321}
+	enK525  = []*Name{enK59, enK6, enK323}
+	enK526  = []*Name{enK59, enK6, enK325}
+	enK527  = []*Name{enK59, enK6, enK327}
+	enK528  = []*Name{enK59, enK6, enK329}
+	enK529  = []*Name{enK59, enK6, enK331}
+	enK530  = []*Name{enK59, enK6, enK333}
+	enK531  = []*Name{enK59, enK6, enK335}
+	enK532  = []*Name{enK59, enK6, enK337}
+	enK533  = []*Name{enK59, enK6, enK339}
+	enK534  = []*Name{enK59, enK6, enK341}
+	enK535  = []*Name{enK59, enK6, enK343}
+	enK536  = []*Name{enK59, enK6, enK8, enK73}
+	enK537  = []*Name{enK59, enK6, enK346}
+	enK538  = []*Name{enK59, enK348}
+	enK539  = []*Name{enK59, enK58, enK46}
+	enK540  = []*Name{enK59, enK58, enK351}
+	enK541  = []*Name{enK59, enK58, enK353}
+	enK542  = []*Name{enK59, enK58, enK355}
+	enK543  = []*Name{enK59, enK58, enK357}
+	enK544  = []*Name{enK59, enK58, enK21, enK73}
+	enK545  = []*Name{enK59, enK58, enK21, enK360}
+	enK546  = []*Name{enK59, enK58, enK21, enK362}
+	enK547  = []*Name{enK59, enK58, enK21, enK364}
+	enK548  = []*Name{enK59, enK47}
+	enK549  = []*Name{enK59, enK387}
+	enK550  = []*Name{enK59, enK394}
+	enK551  = []*Name{enK59, enK396}
+	enK552  = []*Name{enK59, enK398}
+	enK553  = []*Name{enK59, enK400}
+	enK554  = []*Name{enK59, enK402}
+	enK555  = []*Name{enK14, enK1}
+	enK556  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Quantity")
+	enK557  = []*Name{enK14, enK556}
+	enK558  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MinimumQuantity")
+	enK559  = []*Name{enK14, enK558}
+	enK560  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumQuantity")
+	enK561  = []*Name{enK14, enK560}
+	enK562  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryTime")
+	enK563  = []*Name{enK14, enK562}
+	enK564  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryDate")
+	enK565  = []*Name{enK14, enK564}
+	enK566  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryTime")
+	enK567  = []*Name{enK14, enK566}
+	enK568  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReleaseID")
+	enK569  = []*Name{enK14, enK568}
+	enK570  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TrackingID")
+	enK571  = []*Name{enK14, enK570}
+	enK572  = []*Name{enK14, enK13, enK131}
+	enK573  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Conditions")
+	enK574  = []*Name{enK14, enK13, enK573}
+	enK575  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentity")
+	enK576  = []*Name{enK14, enK13, enK575}
+	enK577  = []*Name{enK14, enK13, enK337}
+	enK578  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocationTypeCode")
+	enK579  = []*Name{enK14, enK13, enK578}
+	enK580  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InformationURI")
+	enK581  = []*Name{enK14, enK13, enK580}
+	enK582  = []*Name{enK14, enK13, enK73}
+	enK583  = []*Name{enK14, enK13, enK163}
+	enK584  = []*Name{enK14, enK13, enK12, enK1}
+	enK585  = []*Name{enK14, enK13, enK12, enK309}
+	enK586  = []*Name{enK14, enK13, enK12, enK311}
+	enK587  = []*Name{enK14, enK13, enK12, enK313}
+	enK588  = []*Name{enK14, enK13, enK12, enK315}
+	enK589  = []*Name{enK14, enK13, enK12, enK317}
+	enK590  = []*Name{enK14, enK13, enK12, enK319}
+	enK591  = []*Name{enK14, enK13, enK12, enK321}
+	enK592  = []*Name{enK14, enK13, enK12, enK323}
+	enK593  = []*Name{enK14, enK13, enK12, enK325}
+	enK594  = []*Name{enK14, enK13, enK12, enK327}
+	enK595  = []*Name{enK14, enK13, enK12, enK329}
+	enK596  = []*Name{enK14, enK13, enK12, enK331}
+	enK597  = []*Name{enK14, enK13, enK12, enK333}
+	enK598  = []*Name{enK14, enK13, enK12, enK335}
+	enK599  = []*Name{enK14, enK13, enK12, enK337}
+	enK600  = []*Name{enK14, enK13, enK12, enK339}
+	enK601  = []*Name{enK14, enK13, enK12, enK341}
+	enK602  = []*Name{enK14, enK13, enK12, enK343}
+	enK603  = []*Name{enK14, enK13, enK12, enK8, enK73}
+	enK604  = []*Name{enK14, enK13, enK12, enK346}
+	enK605  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubsidiaryLocation")
+	enK606  = []*Name{enK14, enK13, enK605}
+	enK607  = []*Name{enK14, enK13, enK346}
+	enK608  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AlternativeDeliveryLocation")
+	enK609  = []*Name{enK14, enK608}
+	enK610  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RequestedDeliveryPeriod")
+	enK611  = []*Name{enK14, enK610}
+	enK612  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "EstimatedDeliveryPeriod")
+	enK613  = []*Name{enK14, enK612}
+	enK614  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CarrierParty")
+	enK615  = []*Name{enK14, enK614}
+	enK616  = []*Name{enK14, enK112, enK296}
+	enK617  = []*Name{enK14, enK112, enK298}
+	enK618  = []*Name{enK14, enK112, enK300}
+	enK619  = []*Name{enK14, enK112, enK302}
+	enK620  = []*Name{enK14, enK112, enK2}
+	enK621  = []*Name{enK14, enK112, enK304}
+	enK622  = []*Name{enK14, enK112, enK92}
+	enK623  = []*Name{enK14, enK112, enK306}
+	enK624  = []*Name{enK14, enK112, enK6}
+	enK625  = []*Name{enK14, enK112, enK348}
+	enK626  = []*Name{enK14, enK112, enK58}
+	enK627  = []*Name{enK14, enK112, enK47}
+	enK628  = []*Name{enK14, enK112, enK387}
+	enK629  = []*Name{enK14, enK112, enK394}
+	enK630  = []*Name{enK14, enK112, enK396}
+	enK631  = []*Name{enK14, enK112, enK398}
+	enK632  = []*Name{enK14, enK112, enK400}
+	enK633  = []*Name{enK14, enK112, enK402}
+	enK634  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "NotifyParty")
+	enK635  = []*Name{enK14, enK634}
+	enK636  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Despatch")
+	enK637  = []*Name{enK14, enK636}
+	enK638  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryTerms")
+	enK639  = []*Name{enK14, enK638}
+	enK640  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MinimumDeliveryUnit")
+	enK641  = []*Name{enK14, enK640}
+	enK642  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MaximumDeliveryUnit")
+	enK643  = []*Name{enK14, enK642}
+	enK644  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Shipment")
+	enK645  = []*Name{enK14, enK644}
+	enK646  = []*Name{enK11, enK1}
+	enK647  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentDueDate")
+	enK648  = []*Name{enK11, enK647}
+	enK649  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentChannelCode")
+	enK650  = []*Name{enK11, enK649}
+	enK651  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionID")
+	enK652  = []*Name{enK11, enK651}
+	enK653  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardTypeCode")
+	enK654  = []*Name{enK11, enK10, enK653}
+	enK655  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityStartDate")
 	enK656  = []*Name{enK11, enK10, enK655}
-	enK657  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueNumberID")
-	enK658  = []*Name{enK11, enK10, enK657}
-	enK659  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CV2ID")
-	enK660  = []*Name{enK11, enK10, enK659}
-	enK661  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardChipCode")
-	enK662  = []*Name{enK11, enK10, enK661}
-	enK663  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChipApplicationID")
-	enK664  = []*Name{enK11, enK10, enK663}
-	enK665  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AliasName")
-	enK666  = []*Name{enK11, enK92, enK665}
-	enK667  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountTypeCode")
-	enK668  = []*Name{enK11, enK92, enK667}
-	enK669  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountFormatCode")
-	enK670  = []*Name{enK11, enK92, enK669}
-	enK671  = []*Name{enK11, enK92, enK359}
-	enK672  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentNote")
-	enK673  = []*Name{enK11, enK92, enK672}
-	enK674  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitutionBranch")
-	enK675  = []*Name{enK11, enK92, enK674, enK71}
-	enK676  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitution")
-	enK677  = []*Name{enK11, enK92, enK674, enK676, enK71}
-	enK678  = []*Name{enK11, enK92, enK674, enK676, enK13}
-	enK679  = []*Name{enK11, enK92, enK674, enK13}
-	enK680  = []*Name{enK11, enK92, enK8}
-	enK681  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditAccount")
-	enK682  = []*Name{enK11, enK681}
-	enK683  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMandate")
-	enK684  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MandateTypeCode")
-	enK685  = []*Name{enK11, enK683, enK684}
-	enK686  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaymentInstructionsNumeric")
-	enK687  = []*Name{enK11, enK683, enK686}
-	enK688  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaidAmount")
-	enK689  = []*Name{enK11, enK683, enK688}
-	enK690  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SignatureID")
-	enK691  = []*Name{enK11, enK683, enK690}
-	enK692  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerParty")
-	enK693  = []*Name{enK11, enK683, enK692}
-	enK694  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerFinancialAccount")
-	enK695  = []*Name{enK11, enK683, enK694, enK71}
-	enK696  = []*Name{enK11, enK683, enK694, enK665}
-	enK697  = []*Name{enK11, enK683, enK694, enK667}
-	enK698  = []*Name{enK11, enK683, enK694, enK669}
-	enK699  = []*Name{enK11, enK683, enK694, enK359}
-	enK700  = []*Name{enK11, enK683, enK694, enK672}
-	enK701  = []*Name{enK11, enK683, enK694, enK674}
-	enK702  = []*Name{enK11, enK683, enK694, enK8}
-	enK703  = []*Name{enK11, enK683, enK160}
-	enK704  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentReversalPeriod")
-	enK705  = []*Name{enK11, enK683, enK704}
-	enK706  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Clause")
-	enK707  = []*Name{enK11, enK683, enK706}
-	enK708  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TradeFinancing")
-	enK709  = []*Name{enK11, enK708}
-	enK710  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentTerms")
-	enK711  = []*Name{enK710, enK1}
-	enK712  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansID")
-	enK713  = []*Name{enK710, enK712}
-	enK714  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidPaymentReferenceID")
-	enK715  = []*Name{enK710, enK714}
-	enK716  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReferenceEventCode")
-	enK717  = []*Name{enK710, enK716}
-	enK718  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountPercent")
-	enK719  = []*Name{enK710, enK718}
-	enK720  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltySurchargePercent")
-	enK721  = []*Name{enK710, enK720}
-	enK722  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPercent")
-	enK723  = []*Name{enK710, enK722}
-	enK724  = []*Name{enK710, enK21}
-	enK725  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountAmount")
-	enK726  = []*Name{enK710, enK725}
-	enK727  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltyAmount")
-	enK728  = []*Name{enK710, enK727}
-	enK729  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentTermsDetailsURI")
-	enK730  = []*Name{enK710, enK729}
-	enK731  = []*Name{enK710, enK644}
-	enK732  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstallmentDueDate")
-	enK733  = []*Name{enK710, enK732}
-	enK734  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicingPartyReference")
-	enK735  = []*Name{enK710, enK734}
-	enK736  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SettlementPeriod")
-	enK737  = []*Name{enK710, enK736}
-	enK738  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PenaltyPeriod")
-	enK739  = []*Name{enK710, enK738}
-	enK740  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExchangeRate")
-	enK741  = []*Name{enK710, enK740}
-	enK742  = []*Name{enK710, enK160}
-	enK743  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PrepaidPayment")
-	enK744  = []*Name{enK17, enK1}
-	enK745  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidIndicator")
-	enK746  = []*Name{enK17, enK745}
-	enK747  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SequenceNumeric")
-	enK748  = []*Name{enK17, enK747}
-	enK749  = []*Name{enK17, enK120}
-	enK750  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCost")
-	enK751  = []*Name{enK17, enK750}
-	enK752  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PerUnitAmount")
-	enK753  = []*Name{enK17, enK752}
-	enK754  = []*Name{enK17, enK23, enK71}
-	enK755  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseUnitMeasure")
-	enK756  = []*Name{enK17, enK23, enK755}
-	enK757  = []*Name{enK17, enK23, enK752}
-	enK758  = []*Name{enK17, enK23, enK103}
-	enK759  = []*Name{enK17, enK23, enK102}
-	enK760  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRange")
-	enK761  = []*Name{enK17, enK23, enK760}
-	enK762  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRatePercent")
-	enK763  = []*Name{enK17, enK23, enK762}
-	enK764  = []*Name{enK17, enK23, enK22, enK71}
-	enK765  = []*Name{enK17, enK23, enK22, enK357}
-	enK766  = []*Name{enK17, enK23, enK22, enK359}
-	enK767  = []*Name{enK17, enK23, enK22, enK361}
-	enK768  = []*Name{enK17, enK52}
-	enK769  = []*Name{enK17, enK11}
-	enK770  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxExchangeRate")
-	enK771  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingExchangeRate")
-	enK772  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentExchangeRate")
-	enK773  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentAlternativeExchangeRate")
-	enK774  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RoundingAmount")
-	enK775  = []*Name{enK52, enK774}
-	enK776  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxEvidenceIndicator")
-	enK777  = []*Name{enK52, enK776}
-	enK778  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxIncludedIndicator")
-	enK779  = []*Name{enK52, enK778}
-	enK780  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CalculationSequenceNumeric")
-	enK781  = []*Name{enK52, enK55, enK780}
-	enK782  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TransactionCurrencyTaxAmount")
-	enK783  = []*Name{enK52, enK55, enK782}
-	enK784  = []*Name{enK52, enK55, enK100}
-	enK785  = []*Name{enK52, enK55, enK755}
-	enK786  = []*Name{enK52, enK55, enK752}
-	enK787  = []*Name{enK52, enK55, enK760}
-	enK788  = []*Name{enK52, enK55, enK762}
-	enK789  = []*Name{enK52, enK55, enK23, enK71}
-	enK790  = []*Name{enK52, enK55, enK23, enK755}
-	enK791  = []*Name{enK52, enK55, enK23, enK752}
-	enK792  = []*Name{enK52, enK55, enK23, enK760}
-	enK793  = []*Name{enK52, enK55, enK23, enK762}
-	enK794  = []*Name{enK52, enK55, enK23, enK22, enK71}
-	enK795  = []*Name{enK52, enK55, enK23, enK22, enK357}
-	enK796  = []*Name{enK52, enK55, enK23, enK22, enK359}
-	enK797  = []*Name{enK52, enK55, enK23, enK22, enK361}
-	enK798  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WithholdingTaxTotal")
-	enK799  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAlternativeAmount")
-	enK800  = []*Name{enK28, enK799}
-	enK801  = []*Name{enK33, enK115}
-	enK802  = []*Name{enK34, enK115}
-	enK803  = []*Name{enK33, enK60}
-	enK804  = []*Name{enK34, enK60}
-	enK805  = []*Name{enK33, enK120}
-	enK806  = []*Name{enK34, enK120}
-	enK807  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPurposeCode")
-	enK808  = []*Name{enK33, enK807}
-	enK809  = []*Name{enK34, enK807}
-	enK810  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FreeOfChargeIndicator")
-	enK811  = []*Name{enK33, enK810}
-	enK812  = []*Name{enK34, enK810}
-	enK813  = []*Name{enK33, enK61, enK122}
-	enK814  = []*Name{enK34, enK61, enK122}
-	enK815  = []*Name{enK33, enK61, enK124}
-	enK816  = []*Name{enK34, enK61, enK124}
-	enK817  = []*Name{enK33, enK61, enK126}
-	enK818  = []*Name{enK34, enK61, enK126}
-	enK819  = []*Name{enK33, enK61, enK62}
-	enK820  = []*Name{enK34, enK61, enK62}
-	enK821  = []*Name{enK33, enK61, enK128}
-	enK822  = []*Name{enK34, enK61, enK128}
-	enK823  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderLineReference")
-	enK824  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderLineID")
-	enK825  = []*Name{enK33, enK823, enK824}
-	enK826  = []*Name{enK34, enK823, enK824}
-	enK827  = []*Name{enK33, enK823, enK115}
-	enK828  = []*Name{enK34, enK823, enK115}
-	enK829  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineStatusCode")
-	enK830  = []*Name{enK33, enK823, enK829}
-	enK831  = []*Name{enK34, enK823, enK829}
-	enK832  = []*Name{enK33, enK823, enK130}
-	enK833  = []*Name{enK34, enK823, enK130}
-	enK834  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchLineReference")
-	enK835  = []*Name{enK33, enK834}
-	enK836  = []*Name{enK34, enK834}
-	enK837  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptLineReference")
-	enK838  = []*Name{enK33, enK837}
-	enK839  = []*Name{enK34, enK837}
-	enK840  = []*Name{enK33, enK95}
-	enK841  = []*Name{enK34, enK95}
-	enK842  = []*Name{enK33, enK139, enK114}
-	enK843  = []*Name{enK34, enK139, enK114}
-	enK844  = []*Name{enK33, enK139, enK115}
-	enK845  = []*Name{enK34, enK139, enK115}
-	enK846  = []*Name{enK33, enK139, enK41}
-	enK847  = []*Name{enK34, enK139, enK41}
-	enK848  = []*Name{enK33, enK139, enK116}
-	enK849  = []*Name{enK34, enK139, enK116}
-	enK850  = []*Name{enK33, enK139, enK145}
-	enK851  = []*Name{enK34, enK139, enK145}
-	enK852  = []*Name{enK33, enK139, enK147}
-	enK853  = []*Name{enK34, enK139, enK147}
-	enK854  = []*Name{enK33, enK139, enK149}
-	enK855  = []*Name{enK34, enK139, enK149}
-	enK856  = []*Name{enK33, enK139, enK151}
-	enK857  = []*Name{enK34, enK139, enK151}
-	enK858  = []*Name{enK33, enK139, enK153}
-	enK859  = []*Name{enK34, enK139, enK153}
-	enK860  = []*Name{enK33, enK139, enK155}
-	enK861  = []*Name{enK34, enK139, enK155}
-	enK862  = []*Name{enK33, enK139, enK105}
-	enK863  = []*Name{enK34, enK139, enK105}
-	enK864  = []*Name{enK33, enK139, enK158}
-	enK865  = []*Name{enK34, enK139, enK158}
-	enK866  = []*Name{enK33, enK139, enK160}
-	enK867  = []*Name{enK34, enK139, enK160}
-	enK868  = []*Name{enK33, enK139, enK162}
-	enK869  = []*Name{enK34, enK139, enK162}
-	enK870  = []*Name{enK33, enK139, enK164}
-	enK871  = []*Name{enK34, enK139, enK164}
-	enK872  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingReference")
-	enK873  = []*Name{enK33, enK872}
-	enK874  = []*Name{enK34, enK872}
-	enK875  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorParty")
-	enK876  = []*Name{enK33, enK875}
-	enK877  = []*Name{enK34, enK875}
-	enK878  = []*Name{enK33, enK15}
-	enK879  = []*Name{enK34, enK15}
-	enK880  = []*Name{enK33, enK710}
-	enK881  = []*Name{enK34, enK710}
-	enK882  = []*Name{enK33, enK17, enK1}
-	enK883  = []*Name{enK34, enK17, enK1}
-	enK884  = []*Name{enK33, enK17, enK745}
-	enK885  = []*Name{enK34, enK17, enK745}
-	enK886  = []*Name{enK33, enK17, enK747}
-	enK887  = []*Name{enK34, enK17, enK747}
-	enK888  = []*Name{enK33, enK17, enK120}
-	enK889  = []*Name{enK34, enK17, enK120}
-	enK890  = []*Name{enK33, enK17, enK750}
-	enK891  = []*Name{enK34, enK17, enK750}
-	enK892  = []*Name{enK33, enK17, enK752}
-	enK893  = []*Name{enK34, enK17, enK752}
-	enK894  = []*Name{enK33, enK17, enK23}
-	enK895  = []*Name{enK34, enK17, enK23}
-	enK896  = []*Name{enK33, enK17, enK52}
-	enK897  = []*Name{enK34, enK17, enK52}
-	enK898  = []*Name{enK33, enK17, enK11}
-	enK899  = []*Name{enK34, enK17, enK11}
-	enK900  = []*Name{enK33, enK52}
-	enK901  = []*Name{enK34, enK52}
-	enK902  = []*Name{enK33, enK798}
-	enK903  = []*Name{enK34, enK798}
-	enK904  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackQuantity")
-	enK905  = []*Name{enK33, enK72, enK904}
-	enK906  = []*Name{enK34, enK72, enK904}
-	enK907  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackSizeNumeric")
-	enK908  = []*Name{enK33, enK72, enK907}
-	enK909  = []*Name{enK34, enK72, enK907}
-	enK910  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CatalogueIndicator")
-	enK911  = []*Name{enK33, enK72, enK910}
-	enK912  = []*Name{enK34, enK72, enK910}
-	enK913  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HazardousRiskIndicator")
-	enK914  = []*Name{enK33, enK72, enK913}
-	enK915  = []*Name{enK34, enK72, enK913}
-	enK916  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalInformation")
-	enK917  = []*Name{enK33, enK72, enK916}
-	enK918  = []*Name{enK34, enK72, enK916}
-	enK919  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Keyword")
-	enK920  = []*Name{enK33, enK72, enK919}
-	enK921  = []*Name{enK34, enK72, enK919}
-	enK922  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BrandName")
-	enK923  = []*Name{enK33, enK72, enK922}
-	enK924  = []*Name{enK34, enK72, enK922}
-	enK925  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ModelName")
-	enK926  = []*Name{enK33, enK72, enK925}
-	enK927  = []*Name{enK34, enK72, enK925}
-	enK928  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyersItemIdentification")
-	enK929  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExtendedID")
-	enK930  = []*Name{enK33, enK72, enK928, enK929}
-	enK931  = []*Name{enK34, enK72, enK928, enK929}
-	enK932  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BarcodeSymbologyID")
-	enK933  = []*Name{enK33, enK72, enK928, enK932}
-	enK934  = []*Name{enK34, enK72, enK928, enK932}
-	enK935  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalAttribute")
-	enK936  = []*Name{enK33, enK72, enK928, enK935}
-	enK937  = []*Name{enK34, enK72, enK928, enK935}
-	enK938  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MeasurementDimension")
-	enK939  = []*Name{enK33, enK72, enK928, enK938}
-	enK940  = []*Name{enK34, enK72, enK928, enK938}
-	enK941  = []*Name{enK33, enK72, enK928, enK162}
-	enK942  = []*Name{enK34, enK72, enK928, enK162}
-	enK943  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellersItemIdentification")
-	enK944  = []*Name{enK33, enK72, enK943, enK929}
-	enK945  = []*Name{enK34, enK72, enK943, enK929}
-	enK946  = []*Name{enK33, enK72, enK943, enK932}
-	enK947  = []*Name{enK34, enK72, enK943, enK932}
-	enK948  = []*Name{enK33, enK72, enK943, enK935}
-	enK949  = []*Name{enK34, enK72, enK943, enK935}
-	enK950  = []*Name{enK33, enK72, enK943, enK938}
-	enK951  = []*Name{enK34, enK72, enK943, enK938}
-	enK952  = []*Name{enK33, enK72, enK943, enK162}
-	enK953  = []*Name{enK34, enK72, enK943, enK162}
-	enK954  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturersItemIdentification")
-	enK955  = []*Name{enK33, enK72, enK954}
-	enK956  = []*Name{enK34, enK72, enK954}
-	enK957  = []*Name{enK33, enK72, enK84, enK929}
-	enK958  = []*Name{enK34, enK72, enK84, enK929}
-	enK959  = []*Name{enK33, enK72, enK84, enK932}
-	enK960  = []*Name{enK34, enK72, enK84, enK932}
-	enK961  = []*Name{enK33, enK72, enK84, enK935}
-	enK962  = []*Name{enK34, enK72, enK84, enK935}
-	enK963  = []*Name{enK33, enK72, enK84, enK938}
-	enK964  = []*Name{enK34, enK72, enK84, enK938}
-	enK965  = []*Name{enK33, enK72, enK84, enK162}
-	enK966  = []*Name{enK34, enK72, enK84, enK162}
-	enK967  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueItemIdentification")
-	enK968  = []*Name{enK33, enK72, enK967}
-	enK969  = []*Name{enK34, enK72, enK967}
-	enK970  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemIdentification")
-	enK971  = []*Name{enK33, enK72, enK970}
-	enK972  = []*Name{enK34, enK72, enK970}
-	enK973  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueDocumentReference")
-	enK974  = []*Name{enK33, enK72, enK973}
-	enK975  = []*Name{enK34, enK72, enK973}
-	enK976  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemSpecificationDocumentReference")
-	enK977  = []*Name{enK33, enK72, enK976}
-	enK978  = []*Name{enK34, enK72, enK976}
-	enK979  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginCountry")
-	enK980  = []*Name{enK33, enK72, enK979, enK71}
-	enK981  = []*Name{enK34, enK72, enK979, enK71}
-	enK982  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NatureCode")
-	enK983  = []*Name{enK33, enK72, enK82, enK982}
-	enK984  = []*Name{enK34, enK72, enK82, enK982}
-	enK985  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CargoTypeCode")
-	enK986  = []*Name{enK33, enK72, enK82, enK985}
-	enK987  = []*Name{enK34, enK72, enK82, enK985}
-	enK988  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CommodityCode")
-	enK989  = []*Name{enK33, enK72, enK82, enK988}
-	enK990  = []*Name{enK34, enK72, enK82, enK988}
-	enK991  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TransactionConditions")
-	enK992  = []*Name{enK33, enK72, enK991}
-	enK993  = []*Name{enK34, enK72, enK991}
-	enK994  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HazardousItem")
-	enK995  = []*Name{enK33, enK72, enK994}
-	enK996  = []*Name{enK34, enK72, enK994}
-	enK997  = []*Name{enK33, enK72, enK54, enK71}
-	enK998  = []*Name{enK34, enK72, enK54, enK71}
-	enK999  = []*Name{enK33, enK72, enK54, enK755}
-	enK1000 = []*Name{enK34, enK72, enK54, enK755}
-	enK1001 = []*Name{enK33, enK72, enK54, enK752}
-	enK1002 = []*Name{enK34, enK72, enK54, enK752}
-	enK1003 = []*Name{enK33, enK72, enK54, enK103}
-	enK1004 = []*Name{enK34, enK72, enK54, enK103}
-	enK1005 = []*Name{enK33, enK72, enK54, enK102}
-	enK1006 = []*Name{enK34, enK72, enK54, enK102}
-	enK1007 = []*Name{enK33, enK72, enK54, enK760}
-	enK1008 = []*Name{enK34, enK72, enK54, enK760}
-	enK1009 = []*Name{enK33, enK72, enK54, enK762}
-	enK1010 = []*Name{enK34, enK72, enK54, enK762}
-	enK1011 = []*Name{enK33, enK72, enK54, enK22, enK71}
-	enK1012 = []*Name{enK34, enK72, enK54, enK22, enK71}
-	enK1013 = []*Name{enK33, enK72, enK54, enK22, enK357}
-	enK1014 = []*Name{enK34, enK72, enK54, enK22, enK357}
-	enK1015 = []*Name{enK33, enK72, enK54, enK22, enK359}
-	enK1016 = []*Name{enK34, enK72, enK54, enK22, enK359}
-	enK1017 = []*Name{enK33, enK72, enK54, enK22, enK361}
-	enK1018 = []*Name{enK34, enK72, enK54, enK22, enK361}
-	enK1019 = []*Name{enK33, enK72, enK79, enK1}
-	enK1020 = []*Name{enK34, enK72, enK79, enK1}
-	enK1021 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NameCode")
-	enK1022 = []*Name{enK33, enK72, enK79, enK1021}
-	enK1023 = []*Name{enK34, enK72, enK79, enK1021}
-	enK1024 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TestMethod")
-	enK1025 = []*Name{enK33, enK72, enK79, enK1024}
-	enK1026 = []*Name{enK34, enK72, enK79, enK1024}
-	enK1027 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQuantity")
-	enK1028 = []*Name{enK33, enK72, enK79, enK1027}
-	enK1029 = []*Name{enK34, enK72, enK79, enK1027}
-	enK1030 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQualifier")
-	enK1031 = []*Name{enK33, enK72, enK79, enK1030}
-	enK1032 = []*Name{enK34, enK72, enK79, enK1030}
-	enK1033 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ImportanceCode")
-	enK1034 = []*Name{enK33, enK72, enK79, enK1033}
-	enK1035 = []*Name{enK34, enK72, enK79, enK1033}
-	enK1036 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ListValue")
-	enK1037 = []*Name{enK33, enK72, enK79, enK1036}
-	enK1038 = []*Name{enK34, enK72, enK79, enK1036}
-	enK1039 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "UsabilityPeriod")
-	enK1040 = []*Name{enK33, enK72, enK79, enK1039}
-	enK1041 = []*Name{enK34, enK72, enK79, enK1039}
-	enK1042 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyGroup")
-	enK1043 = []*Name{enK33, enK72, enK79, enK1042}
-	enK1044 = []*Name{enK34, enK72, enK79, enK1042}
-	enK1045 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RangeDimension")
-	enK1046 = []*Name{enK33, enK72, enK79, enK1045}
-	enK1047 = []*Name{enK34, enK72, enK79, enK1045}
-	enK1048 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyRange")
-	enK1049 = []*Name{enK33, enK72, enK79, enK1048}
-	enK1050 = []*Name{enK34, enK72, enK79, enK1048}
-	enK1051 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturerParty")
-	enK1052 = []*Name{enK33, enK72, enK1051}
-	enK1053 = []*Name{enK34, enK72, enK1051}
-	enK1054 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InformationContentProviderParty")
-	enK1055 = []*Name{enK33, enK72, enK1054}
-	enK1056 = []*Name{enK34, enK72, enK1054}
-	enK1057 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginAddress")
-	enK1058 = []*Name{enK33, enK72, enK1057}
-	enK1059 = []*Name{enK34, enK72, enK1057}
-	enK1060 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemInstance")
-	enK1061 = []*Name{enK33, enK72, enK1060}
-	enK1062 = []*Name{enK34, enK72, enK1060}
-	enK1063 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Certificate")
-	enK1064 = []*Name{enK33, enK72, enK1063}
-	enK1065 = []*Name{enK34, enK72, enK1063}
-	enK1066 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Dimension")
-	enK1067 = []*Name{enK33, enK72, enK1066}
-	enK1068 = []*Name{enK34, enK72, enK1066}
-	enK1069 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceChangeReason")
-	enK1070 = []*Name{enK33, enK73, enK1069}
-	enK1071 = []*Name{enK34, enK73, enK1069}
-	enK1072 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceTypeCode")
-	enK1073 = []*Name{enK33, enK73, enK1072}
-	enK1074 = []*Name{enK34, enK73, enK1072}
-	enK1075 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceType")
-	enK1076 = []*Name{enK33, enK73, enK1075}
-	enK1077 = []*Name{enK34, enK73, enK1075}
-	enK1078 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderableUnitFactorRate")
-	enK1079 = []*Name{enK33, enK73, enK1078}
-	enK1080 = []*Name{enK34, enK73, enK1078}
-	enK1081 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityPeriod")
-	enK1082 = []*Name{enK33, enK73, enK1081}
-	enK1083 = []*Name{enK34, enK73, enK1081}
-	enK1084 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceList")
-	enK1085 = []*Name{enK33, enK73, enK1084}
-	enK1086 = []*Name{enK34, enK73, enK1084}
-	enK1087 = []*Name{enK33, enK73, enK17, enK1}
-	enK1088 = []*Name{enK34, enK73, enK17, enK1}
-	enK1089 = []*Name{enK33, enK73, enK17, enK25}
-	enK1090 = []*Name{enK34, enK73, enK17, enK25}
-	enK1091 = []*Name{enK33, enK73, enK17, enK24}
-	enK1092 = []*Name{enK34, enK73, enK17, enK24}
-	enK1093 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MultiplierFactorNumeric")
-	enK1094 = []*Name{enK33, enK73, enK17, enK1093}
-	enK1095 = []*Name{enK34, enK73, enK17, enK1093}
-	enK1096 = []*Name{enK33, enK73, enK17, enK745}
-	enK1097 = []*Name{enK34, enK73, enK17, enK745}
-	enK1098 = []*Name{enK33, enK73, enK17, enK747}
-	enK1099 = []*Name{enK34, enK73, enK17, enK747}
-	enK1100 = []*Name{enK33, enK73, enK17, enK120}
-	enK1101 = []*Name{enK34, enK73, enK17, enK120}
-	enK1102 = []*Name{enK33, enK73, enK17, enK750}
-	enK1103 = []*Name{enK34, enK73, enK17, enK750}
-	enK1104 = []*Name{enK33, enK73, enK17, enK752}
-	enK1105 = []*Name{enK34, enK73, enK17, enK752}
-	enK1106 = []*Name{enK33, enK73, enK17, enK23}
-	enK1107 = []*Name{enK34, enK73, enK17, enK23}
-	enK1108 = []*Name{enK33, enK73, enK17, enK52}
-	enK1109 = []*Name{enK34, enK73, enK17, enK52}
-	enK1110 = []*Name{enK33, enK73, enK17, enK11}
-	enK1111 = []*Name{enK34, enK73, enK17, enK11}
-	enK1112 = []*Name{enK33, enK73, enK771}
-	enK1113 = []*Name{enK34, enK73, enK771}
-	enK1114 = []*Name{enK33, enK635}
-	enK1115 = []*Name{enK34, enK635}
-	enK1116 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubInvoiceLine")
-	enK1117 = []*Name{enK33, enK1116}
-	enK1118 = []*Name{enK34, enK1116}
-	enK1119 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPriceExtension")
-	enK1120 = []*Name{enK33, enK1119}
-	enK1121 = []*Name{enK34, enK1119}
-	enK1122 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileID")
-	enK1123 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderID")
-	enK1124 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentID")
-	enK1125 = nameOf("", "unitCodeListID")
-	enK1126 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NetworkID")
-	enK1127 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionNote")
-	enK1128 = []*Name{enK11, enK1127}
-	enK1129 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryAddress")
-	enK1130 = []*Name{enK15, enK1129}
-	enK1131 = nameOf("", "schemeName")
-	enK1132 = nameOf("", "schemeAgencyName")
-	enK1133 = nameOf("", "schemeDataURI")
-	enK1134 = nameOf("", "schemeURI")
-	enK1135 = nameOf("", "format")
-	enK1136 = nameOf("", "unitCodeListIdentifier")
-	enK1137 = nameOf("", "unitCodeListAgencyIdentifier")
-	enK1138 = nameOf("", "unitCodeListAgencyName")
-	enK1139 = nameOf("", "listAgencyName")
-	enK1140 = nameOf("", "listName")
-	enK1141 = nameOf("", "name")
-	enK1142 = nameOf("", "languageID")
-	enK1143 = nameOf("", "listURI")
-	enK1144 = nameOf("", "listSchemeURI")
-	enK1145 = nameOf("", "languageLocaleID")
-	enK1146 = nameOf("", "uri")
-	enK1147 = nameOf("", "currencyCodeListVersionID")
-	enK1148 = nameOf("", "characterSetCode")
-	enK1149 = nameOf("", "encodingCode")
-	enK1150 = nameOf("", "schemeAgencyID")
-	enK1151 = nameOf("", "listAgencyID")
-	enK1152 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineID")
-	enK1153 = wordSet(" 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 395 456 457 471 472 473 500 501 527 553 575 623 633 751 780 817 870 875 876 877 935 ")
-	enK1154 = wordSet(" AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VES VED VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ")
-	enK1155 = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABY ABZ AC ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACN ACO ACP ACQ ACR ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADT ADU ADV ADW ADX ADY ADZ AE AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AF AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB AJC AJD AJE AJF AJG AJH AJI AJJ AJK AJL AJM AJN AJO AJP AJQ AJR AJS AJT AJU AJV AJW AJX AJY AJZ AKA AKB AKC AKD AKE AKF AKG AKH AKI AKJ AKK AKL AKM AKN AKO AKP AKQ AKR AKS AKT AKU AKV AKW AKX AKY AKZ ALA ALB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ALR ALS ALT ALU ALV ALW ALX ALY ALZ AMA AMB AMC AMD AME AMF AMG AMH AMI AMJ AMK AML AMM AMN AMO AMP AMQ AMR AMS AMT AMU AMV AMW AMX AMY AMZ ANA ANB ANC AND ANE ANF ANG ANH ANI ANJ ANK ANL ANM ANN ANO ANP ANQ ANR ANS ANT ANU ANV ANW ANX ANY AOA AOD AOE AOF AOG AOH AOI AOJ AOK AOL AOM AON AOO AOP AOQ AOR AOS AOT AOU AOV AOW AOX AOY AOZ AP APA APB APC APD APE APF APG APH API APJ APK APL APM APN APO APP APQ APR APS APT APU APV APW APX APY APZ AQA AQB AQC AQD AQE AQF AQG AQH AQI AQJ AQK AQL AQM AQN AQO AQP AQQ AQR AQS AQT AQU AQV AQW AQX AQY AQZ ARA ARB ARC ARD ARE ARF ARG ARH ARI ARJ ARK ARL ARM ARN ARO ARP ARQ ARR ARS ART ARU ARV ARW ARX ARY ARZ ASA ASB ASC ASD ASE ASF ASG ASH ASI ASJ ASK ASL ASM ASN ASO ASP ASQ ASR ASS AST ASU ASV ASW ASX ASY ASZ ATA ATB ATC ATD ATE ATF ATG ATH ATI ATJ ATK ATL ATM ATN ATO ATP ATQ ATR ATS ATT ATU ATV ATW ATX ATY ATZ AU AUA AUB AUC AUD AUE AUF AUG AUH AUI AUJ AUK AUL AUM AUN AUO AUP AUQ AUR AUS AUT AUU AUV AUW AUX AUY AUZ AV AVA AVB AVC AVD AVE AVF AVG AVH AVI AVJ AVK AVL AVM AVN AVO AVP AVQ AVR AVS AVT AVU AVV AVW AVX AVY AVZ AWA AWB AWC AWD AWE AWF AWG AWH AWI AWJ AWK AWL AWM AWN AWO AWP AWQ AWR AWS AWT AWU AWV AWW AWX AWY AWZ AXA AXB AXC AXD AXE AXF AXG AXH AXI AXJ AXK AXL AXM AXN AXO AXP AXQ AXR AXS AXU BA BC BD BE BH BM BN BO BR BT BTP BW CAS CAT CAU CAV CAW CAX CAY CAZ CBA CBB CD CEC CED CFE CFF CFO CG CH CK CKN CM CMR CN CNO COF CP CR CRN CS CST CT CU CV CW CZ DA DAN DB DI DL DM DQ DR EA EB ED EE EEP EI EN EQ ER ERN ET EX FC FF FI FLW FN FO FS FT FV FX GA GC GD GDN GN HS HWB IA IB ICA ICE ICO II IL INB INN INO IP IS IT IV JB JE LA LAN LAR LB LC LI LO LRC LS MA MB MF MG MH MR MRN MS MSS MWB NA NF OH OI ON OP OR PB PC PD PE PF PI PK PL POR PP PQ PR PS PW PY RA RC RCN RE REN RF RR RT SA SB SD SE SEA SF SH SI SM SN SP SQ SRN SS STA SW SZ TB TCR TE TF TI TIN TL TN TP UAR UC UCN UN UO URI VA VC VGR VM VN VON VOR VP VR VS VT VV WE WM WN WR WS WY XA XC XP ZZZ ")
-	enK1156 = wordSet(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 0217 0218 0219 0220 0221 0222 0223 0224 0225 0226 0227 0228 0229 0230 0231 0232 0233 0234 0235 0236 0237 0238 0239 0240 0241 0242 0243 0244 0245 0246 0247 0248 ")
-	enK1157 = wordSet(" AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT BU BV BW BX BY BZ CC CG CL CR CV DR DW EC EF EMD EN FS GB GN GMN GS HS IB IN IS IT IZ MA MF MN MP NB ON PD PL PO PPI PV QS RC RN RU RY SA SG SK SN SRS SRT SRU SRV SRW SRX SRY SRZ SS SSA SSB SSC SSD SSE SSF SSG SSH SSI SSJ SSK SSL SSM SSN SSO SSP SSQ SSR SSS SST SSU SSV SSW SSX SSY SSZ ST STA STB STC STD STE STF STG STH STI STJ STK STL STM STN STO STP STQ STR STS STT STU STV STW STX STY STZ SUA SUB SUC SUD SUE SUF SUG SUH SUI SUJ SUK SUL SUM TG TSN TSO TSP TSQ TSR TSS TST TSU UA UP VN VP VS VX ZZZ ")
-	enK1158 = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
-	enK1159 = wordSet(" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 74 75 76 77 78 91 92 93 94 95 96 97 98 ZZZ ")
-	enK1160 = wordSet(" AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADT ADW ADY ADZ AEA AEB AEC AED AEF AEH AEI AEJ AEK AEL AEM AEN AEO AEP AES AET AEU AEV AEW AEX AEY AEZ AJ AU CA CAB CAD CAE CAF CAI CAJ CAK CAL CAM CAN CAO CAP CAQ CAR CAS CAT CAU CAV CAW CAX CAY CAZ CD CG CS CT DAB DAD DAC DAF DAG DAH DAI DAJ DAK DAL DAM DAN DAO DAP DAQ DL EG EP ER FAA FAB FAC FC FH FI GAA HAA HD HH IAA IAB ID IF IR IS KO L1 LA LAA LAB LF MAE MI ML NAA OA PA PAA PC PL PRV RAB RAC RAD RAF RE RF RH RV SA SAA SAD SAE SAI SG SH SM SU TAB TAC TT TV V1 V2 WH XAA YY ZZZ ")
-	enK1161 = wordSet(" VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX-EU-132-1H VATEX-EU-132-1I VATEX-EU-132-1J VATEX-EU-132-1K VATEX-EU-132-1L VATEX-EU-132-1M VATEX-EU-132-1N VATEX-EU-132-1O VATEX-EU-132-1P VATEX-EU-132-1Q VATEX-EU-135-1 VATEX-EU-143 VATEX-EU-143-1A VATEX-EU-143-1B VATEX-EU-143-1C VATEX-EU-143-1D VATEX-EU-143-1E VATEX-EU-143-1F VATEX-EU-143-1FA VATEX-EU-143-1G VATEX-EU-143-1H VATEX-EU-143-1I VATEX-EU-143-1J VATEX-EU-143-1K VATEX-EU-143-1L VATEX-EU-144 VATEX-EU-146-1E VATEX-EU-159 VATEX-EU-309 VATEX-EU-148 VATEX-EU-148-A VATEX-EU-148-B VATEX-EU-148-C VATEX-EU-148-D VATEX-EU-148-E VATEX-EU-148-F VATEX-EU-148-G VATEX-EU-151 VATEX-EU-151-1A VATEX-EU-151-1AA VATEX-EU-151-1B VATEX-EU-151-1C VATEX-EU-151-1D VATEX-EU-151-1E VATEX-EU-G VATEX-EU-O VATEX-EU-IC VATEX-EU-AE VATEX-EU-D VATEX-EU-F VATEX-EU-I VATEX-EU-J VATEX-FR-FRANCHISE VATEX-FR-CNWVAT VATEX-EU-153 VATEX-FR-CGI261-1 VATEX-FR-CGI261-2 VATEX-FR-CGI261-3 VATEX-FR-CGI261-4 VATEX-FR-CGI261-5 VATEX-FR-CGI261-7 VATEX-FR-CGI261-8 VATEX-FR-CGI261A VATEX-FR-CGI261B VATEX-FR-CGI261C-1 VATEX-FR-CGI261C-2 VATEX-FR-CGI261C-3 VATEX-FR-CGI261D-1 VATEX-FR-CGI261D-1BIS VATEX-FR-CGI261D-2 VATEX-FR-CGI261D-3 VATEX-FR-CGI261D-4 VATEX-FR-CGI261E-1 VATEX-FR-CGI261E-2 VATEX-FR-CGI277A VATEX-FR-CGI275 VATEX-FR-298SEXDECIESA VATEX-FR-CGI295 VATEX-FR-AE ")
-	enK1162 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseQuantity")
-	enK1163 = wordSet(" 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2N 2P 2Q 2R 2U 2X 2Y 2Z 3B 3C 4C 4G 4H 4K 4L 4M 4N 4O 4P 4Q 4R 4T 4U 4W 4X 5A 5B 5E 5J A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A2 A20 A21 A22 A23 A24 A26 A27 A28 A29 A3 A30 A31 A32 A33 A34 A35 A36 A37 A38 A39 A4 A40 A41 A42 A43 A44 A45 A47 A48 A49 A5 A53 A54 A55 A56 A59 A6 A68 A69 A7 A70 A71 A73 A74 A75 A76 A8 A84 A85 A86 A87 A88 A89 A9 A90 A91 A93 A94 A95 A96 A97 A98 A99 AA AB ACR ACT AD AE AH AI AK AL AMH AMP ANN APZ AQ AS ASM ASU ATM AWG AY AZ B1 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B21 B22 B23 B24 B25 B26 B27 B28 B29 B3 B30 B31 B32 B33 B34 B35 B4 B41 B42 B43 B44 B45 B46 B47 B48 B49 B50 B52 B53 B54 B55 B56 B57 B58 B59 B60 B61 B62 B63 B64 B66 B67 B68 B69 B7 B70 B71 B72 B73 B74 B75 B76 B77 B78 B79 B8 B80 B81 B82 B83 B84 B85 B86 B87 B88 B89 B90 B91 B92 B93 B94 B95 B96 B97 B98 B99 BAR BB BFT BHP BIL BLD BLL BP BPM BQL BTU BUA BUI C0 C10 C11 C12 C13 C14 C15 C16 C17 C18 C19 C20 C21 C22 C23 C24 C25 C26 C27 C28 C29 C3 C30 C31 C32 C33 C34 C35 C36 C37 C38 C39 C40 C41 C42 C43 C44 C45 C46 C47 C48 C49 C50 C51 C52 C53 C54 C55 C56 C57 C58 C59 C60 C61 C62 C63 C64 C65 C66 C67 C68 C69 C7 C70 C71 C72 C73 C74 C75 C76 C78 C79 C8 C80 C81 C82 C83 C84 C85 C86 C87 C88 C89 C9 C90 C91 C92 C93 C94 C95 C96 C97 C99 CCT CDL CEL CEN CG CGM CKG CLF CLT CMK CMQ CMT CNP CNT COU CTG CTM CTN CUR CWA CWI D03 D04 D1 D10 D11 D12 D13 D15 D16 D17 D18 D19 D2 D20 D21 D22 D23 D24 D25 D26 D27 D29 D30 D31 D32 D33 D34 D36 D41 D42 D43 D44 D45 D46 D47 D48 D49 D5 D50 D51 D52 D53 D54 D55 D56 D57 D58 D59 D6 D60 D61 D62 D63 D65 D68 D69 D73 D74 D77 D78 D80 D81 D82 D83 D85 D86 D87 D88 D89 D91 D93 D94 D95 DAA DAD DAY DB DBM DBW DD DEC DG DJ DLT DMA DMK DMO DMQ DMT DN DPC DPR DPT DRA DRI DRL DT DTN DWT DZN DZP E01 E07 E08 E09 E10 E12 E14 E15 E16 E17 E18 E19 E20 E21 E22 E23 E25 E27 E28 E30 E31 E32 E33 E34 E35 E36 E37 E38 E39 E4 E40 E41 E42 E43 E44 E45 E46 E47 E48 E49 E50 E51 E52 E53 E54 E55 E56 E57 E58 E59 E60 E61 E62 E63 E64 E65 E66 E67 E68 E69 E70 E71 E72 E73 E74 E75 E76 E77 E78 E79 E80 E81 E82 E83 E84 E85 E86 E87 E88 E89 E90 E91 E92 E93 E94 E95 E96 E97 E98 E99 EA EB EQ F01 F02 F03 F04 F05 F06 F07 F08 F10 F11 F12 F13 F14 F15 F16 F17 F18 F19 F20 F21 F22 F23 F24 F25 F26 F27 F28 F29 F30 F31 F32 F33 F34 F35 F36 F37 F38 F39 F40 F41 F42 F43 F44 F45 F46 F47 F48 F49 F50 F51 F52 F53 F54 F55 F56 F57 F58 F59 F60 F61 F62 F63 F64 F65 F66 F67 F68 F69 F70 F71 F72 F73 F74 F75 F76 F77 F78 F79 F80 F81 F82 F83 F84 F85 F86 F87 F88 F89 F90 F91 F92 F93 F94 F95 F96 F97 F98 F99 FAH FAR FBM FC FF FH FIT FL FNU FOT FP FR FS FTK FTQ G01 G04 G05 G06 G08 G09 G10 G11 G12 G13 G14 G15 G16 G17 G18 G19 G2 G20 G21 G23 G24 G25 G26 G27 G28 G29 G3 G30 G31 G32 G33 G34 G35 G36 G37 G38 G39 G40 G41 G42 G43 G44 G45 G46 G47 G48 G49 G50 G51 G52 G53 G54 G55 G56 G57 G58 G59 G60 G61 G62 G63 G64 G65 G66 G67 G68 G69 G70 G71 G72 G73 G74 G75 G76 G77 G78 G79 G80 G81 G82 G83 G84 G85 G86 G87 G88 G89 G90 G91 G92 G93 G94 G95 G96 G97 G98 G99 GB GBQ GDW GE GF GFI GGR GIA GIC GII GIP GJ GL GLD GLI GLL GM GO GP GQ GRM GRN GRO GV GWH H03 H04 H05 H06 H07 H08 H09 H10 H11 H12 H13 H14 H15 H16 H18 H19 H20 H21 H22 H23 H24 H25 H26 H27 H28 H29 H30 H31 H32 H33 H34 H35 H36 H37 H38 H39 H40 H41 H42 H43 H44 H45 H46 H47 H48 H49 H50 H51 H52 H53 H54 H55 H56 H57 H58 H59 H60 H61 H62 H63 H64 H65 H66 H67 H68 H69 H70 H71 H72 H73 H74 H75 H76 H77 H79 H80 H81 H82 H83 H84 H85 H87 H88 H89 H90 H91 H92 H93 H94 H95 H96 H98 H99 HA HAD HBA HBX HC HDW HEA HGM HH HIU HKM HLT HM HMO HMQ HMT HPA HTZ HUR HWE IA IE INH INK INQ ISD IU IUG IV J10 J12 J13 J14 J15 J16 J17 J18 J19 J2 J20 J21 J22 J23 J24 J25 J26 J27 J28 J29 J30 J31 J32 J33 J34 J35 J36 J38 J39 J40 J41 J42 J43 J44 J45 J46 J47 J48 J49 J50 J51 J52 J53 J54 J55 J56 J57 J58 J59 J60 J61 J62 J63 J64 J65 J66 J67 J68 J69 J70 J71 J72 J73 J74 J75 J76 J78 J79 J81 J82 J83 J84 J85 J87 J90 J91 J92 J93 J95 J96 J97 J98 J99 JE JK JM JNT JOU JPS JWL K1 K10 K11 K12 K13 K14 K15 K16 K17 K18 K19 K2 K20 K21 K22 K23 K26 K27 K28 K3 K30 K31 K32 K33 K34 K35 K36 K37 K38 K39 K40 K41 K42 K43 K45 K46 K47 K48 K49 K50 K51 K52 K53 K54 K55 K58 K59 K6 K60 K61 K62 K63 K64 K65 K66 K67 K68 K69 K70 K71 K73 K74 K75 K76 K77 K78 K79 K80 K81 K82 K83 K84 K85 K86 K87 K88 K89 K90 K91 K92 K93 K94 K95 K96 K97 K98 K99 KA KAT KB KBA KCC KDW KEL KGM KGS KHY KHZ KI KIC KIP KJ KJO KL KLK KLX KMA KMH KMK KMQ KMT KNI KNM KNS KNT KO KPA KPH KPO KPP KR KSD KSH KT KTN KUR KVA KVR KVT KW KWH KWN KWO KWS KWT KWY KX L10 L11 L12 L13 L14 L15 L16 L17 L18 L19 L2 L20 L21 L23 L24 L25 L26 L27 L28 L29 L30 L31 L32 L33 L34 L35 L36 L37 L38 L39 L40 L41 L42 L43 L44 L45 L46 L47 L48 L49 L50 L51 L52 L53 L54 L55 L56 L57 L58 L59 L60 L63 L64 L65 L66 L67 L68 L69 L70 L71 L72 L73 L74 L75 L76 L77 L78 L79 L80 L81 L82 L83 L84 L85 L86 L87 L88 L89 L90 L91 L92 L93 L94 L95 L96 L98 L99 LA LAC LBR LBT LD LEF LF LH LK LM LN LO LP LPA LR LS LTN LTR LUB LUM LUX LY M1 M10 M11 M12 M13 M14 M15 M16 M17 M18 M19 M20 M21 M22 M23 M24 M25 M26 M27 M29 M30 M31 M32 M33 M34 M35 M36 M37 M38 M39 M4 M40 M41 M42 M43 M44 M45 M46 M47 M48 M49 M5 M50 M51 M52 M53 M55 M56 M57 M58 M59 M60 M61 M62 M63 M64 M65 M66 M67 M68 M69 M7 M70 M71 M72 M73 M74 M75 M76 M77 M78 M79 M80 M81 M82 M83 M84 M85 M86 M87 M88 M89 M9 M90 M91 M92 M93 M94 M95 M96 M97 M98 M99 MAH MAL MAM MAR MAW MBE MBF MBR MC MCU MD MGM MHZ MIK MIL MIN MIO MIU MKD MKM MKW MLD MLT MMK MMQ MMT MND MNJ MON MPA MQD MQH MQM MQS MQW MRD MRM MRW MSK MTK MTQ MTR MTS MTZ MVA MWH N1 N10 N11 N12 N13 N14 N15 N16 N17 N18 N19 N20 N21 N22 N23 N24 N25 N26 N27 N28 N29 N3 N30 N31 N32 N33 N34 N35 N36 N37 N38 N39 N40 N41 N42 N43 N44 N45 N46 N47 N48 N49 N50 N51 N52 N53 N54 N55 N56 N57 N58 N59 N60 N61 N62 N63 N64 N65 N66 N67 N68 N69 N70 N71 N72 N73 N74 N75 N76 N77 N78 N79 N80 N81 N82 N83 N84 N85 N86 N87 N88 N89 N90 N91 N92 N93 N94 N95 N96 N97 N98 N99 NA NAR NCL NEW NF NIL NIU NL NM3 NMI NMP NPT NT NTU NU NX OA ODE ODG ODK ODM OHM ON ONZ OPM OT OZA OZI P1 P10 P11 P12 P13 P14 P15 P16 P17 P18 P19 P2 P20 P21 P22 P23 P24 P25 P26 P27 P28 P29 P30 P31 P32 P33 P34 P35 P36 P37 P38 P39 P40 P41 P42 P43 P44 P45 P46 P47 P48 P49 P5 P50 P51 P52 P53 P54 P55 P56 P57 P58 P59 P60 P61 P62 P63 P64 P65 P66 P67 P68 P69 P70 P71 P72 P73 P74 P75 P76 P77 P78 P79 P80 P81 P82 P83 P84 P85 P86 P87 P88 P89 P90 P91 P92 P93 P94 P95 P96 P97 P98 P99 PAL PD PFL PGL PI PLA PO PQ PR PS PTD PTI PTL PTN Q10 Q11 Q12 Q13 Q14 Q15 Q16 Q17 Q18 Q19 Q20 Q21 Q22 Q23 Q24 Q25 Q26 Q27 Q28 Q29 Q3 Q30 Q31 Q32 Q33 Q34 Q35 Q36 Q37 Q38 Q39 Q40 Q41 Q42 QA QAN QB QR QTD QTI QTL QTR R1 R9 RH RM ROM RP RPM RPS RT S3 S4 SAN SCO SCR SEC SET SG SIE SM3 SMI SQ SQR SR STC STI STK STL STN STW SW SX SYR T0 T3 TAH TAN TI TIC TIP TKM TMS TNE TP TPI TPR TQD TRL TST TTS U1 U2 UB UC VA VLT VP W2 WA WB WCD WE WEB WEE WG WHR WM WSD WTT X1 YDK YDQ YRD Z11 Z9 ZP ZZ X1A X1B X1D X1F X1G X1W X2C X3A X3H X43 X44 X4A X4B X4C X4D X4F X4G X4H X5H X5L X5M X6H X6P X7A X7B X8A X8B X8C XAA XAB XAC XAD XAE XAF XAG XAH XAI XAJ XAL XAM XAP XAT XAV XB4 XBA XBB XBC XBD XBE XBF XBG XBH XBI XBJ XBK XBL XBM XBN XBO XBP XBQ XBR XBS XBT XBU XBV XBW XBX XBY XBZ XCA XCB XCC XCD XCE XCF XCG XCH XCI XCJ XCK XCL XCM XCN XCO XCP XCQ XCR XCS XCT XCU XCV XCW XCX XCY XCZ XDA XDB XDC XDG XDH XDI XDJ XDK XDL XDM XDN XDP XDR XDS XDT XDU XDV XDW XDX XDY XEC XED XEE XEF XEG XEH XEI XEN XFB XFC XFD XFE XFI XFL XFO XFP XFR XFT XFW XFX XGB XGI XGL XGR XGU XGY XGZ XHA XHB XHC XHG XHN XHR XIA XIB XIC XID XIE XIF XIG XIH XIK XIL XIN XIZ XJB XJC XJG XJR XJT XJY XKG XKI XLE XLG XLT XLU XLV XLZ XMA XMB XMC XME XMR XMS XMT XMW XMX XNA XNE XNF XNG XNS XNT XNU XNV XO1 XO2 XO3 XO4 XO5 XO6 XO7 XO8 XO9 XOA XOB XOC XOD XOE XOF XOG XOH XOI XOJ XOK XOL XOM XON XOP XOQ XOR XOS XOT XOU XOV XOW XOX XOY XOZ XP1 XP2 XP3 XP4 XPA XPB XPC XPD XPE XPF XPG XPH XPI XPJ XPK XPL XPN XPO XPP XPR XPT XPU XPV XPX XPY XPZ XQA XQB XQC XQD XQF XQG XQH XQJ XQK XQL XQM XQN XQP XQQ XQR XQS XRD XRG XRJ XRK XRL XRO XRT XRZ XSA XSB XSC XSD XSE XSH XSI XSK XSL XSM XSO XSP XSS XST XSU XSV XSW XSX XSY XSZ XT1 XTB XTC XTD XTE XTG XTI XTK XTL XTN XTO XTR XTS XTT XTU XTV XTW XTY XTZ XUC XUN XVA XVG XVI XVK XVL XVN XVO XVP XVQ XVR XVS XVY XWA XWB XWC XWD XWF XWG XWH XWJ XWK XWL XWM XWN XWP XWQ XWR XWS XWT XWU XWV XWW XWX XWY XWZ XXA XXB XXC XXD XXF XXG XXH XXJ XXK XYA XYB XYC XYD XYF XYG XYH XYJ XYK XYL XYM XYN XYP XYQ XYR XYS XYT XYV XYW XYX XYY XYZ XZA XZB XZC XZD XZF XZG XZH XZJ XZK XZL XZM XZN XZP XZQ XZR XZS XZT XZU XZV XZW XZX XZY XZZ ")
-	enK1164 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EmbeddedDocumentBinaryObject")
-	enK1165 = wordSet(" 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0154 0158 0170 0177 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208 0209 0210 0211 0212 0213 0215 0216 0217 0218 0219 0220 0221 0225 0230 0235 0240 0244 0242 0245 0246 0248 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951 9952 9953 9957 9959 AN AQ AS AU EM ")
+	enK657  = []*Name{enK11, enK10, enK266}
+	enK658  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssuerID")
+	enK659  = []*Name{enK11, enK10, enK658}
+	enK660  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueNumberID")
+	enK661  = []*Name{enK11, enK10, enK660}
+	enK662  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CV2ID")
+	enK663  = []*Name{enK11, enK10, enK662}
+	enK664  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardChipCode")
+	enK665  = []*Name{enK11, enK10, enK664}
+	enK666  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChipApplicationID")
+	enK667  = []*Name{enK11, enK10, enK666}
+	enK668  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AliasName")
+	enK669  = []*Name{enK11, enK93, enK668}
+	enK670  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountTypeCode")
+	enK671  = []*Name{enK11, enK93, enK670}
+	enK672  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountFormatCode")
+	enK673  = []*Name{enK11, enK93, enK672}
+	enK674  = []*Name{enK11, enK93, enK362}
+	enK675  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentNote")
+	enK676  = []*Name{enK11, enK93, enK675}
+	enK677  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitutionBranch")
+	enK678  = []*Name{enK11, enK93, enK677, enK73}
+	enK679  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitution")
+	enK680  = []*Name{enK11, enK93, enK677, enK679, enK73}
+	enK681  = []*Name{enK11, enK93, enK677, enK679, enK12}
+	enK682  = []*Name{enK11, enK93, enK677, enK12}
+	enK683  = []*Name{enK11, enK93, enK8}
+	enK684  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditAccount")
+	enK685  = []*Name{enK11, enK684}
+	enK686  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMandate")
+	enK687  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MandateTypeCode")
+	enK688  = []*Name{enK11, enK686, enK687}
+	enK689  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaymentInstructionsNumeric")
+	enK690  = []*Name{enK11, enK686, enK689}
+	enK691  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaidAmount")
+	enK692  = []*Name{enK11, enK686, enK691}
+	enK693  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SignatureID")
+	enK694  = []*Name{enK11, enK686, enK693}
+	enK695  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerParty")
+	enK696  = []*Name{enK11, enK686, enK695}
+	enK697  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerFinancialAccount")
+	enK698  = []*Name{enK11, enK686, enK697, enK73}
+	enK699  = []*Name{enK11, enK686, enK697, enK668}
+	enK700  = []*Name{enK11, enK686, enK697, enK670}
+	enK701  = []*Name{enK11, enK686, enK697, enK672}
+	enK702  = []*Name{enK11, enK686, enK697, enK362}
+	enK703  = []*Name{enK11, enK686, enK697, enK675}
+	enK704  = []*Name{enK11, enK686, enK697, enK677}
+	enK705  = []*Name{enK11, enK686, enK697, enK8}
+	enK706  = []*Name{enK11, enK686, enK163}
+	enK707  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentReversalPeriod")
+	enK708  = []*Name{enK11, enK686, enK707}
+	enK709  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Clause")
+	enK710  = []*Name{enK11, enK686, enK709}
+	enK711  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TradeFinancing")
+	enK712  = []*Name{enK11, enK711}
+	enK713  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentTerms")
+	enK714  = []*Name{enK713, enK1}
+	enK715  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansID")
+	enK716  = []*Name{enK713, enK715}
+	enK717  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidPaymentReferenceID")
+	enK718  = []*Name{enK713, enK717}
+	enK719  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReferenceEventCode")
+	enK720  = []*Name{enK713, enK719}
+	enK721  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountPercent")
+	enK722  = []*Name{enK713, enK721}
+	enK723  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltySurchargePercent")
+	enK724  = []*Name{enK713, enK723}
+	enK725  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPercent")
+	enK726  = []*Name{enK713, enK725}
+	enK727  = []*Name{enK713, enK20}
+	enK728  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountAmount")
+	enK729  = []*Name{enK713, enK728}
+	enK730  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltyAmount")
+	enK731  = []*Name{enK713, enK730}
+	enK732  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentTermsDetailsURI")
+	enK733  = []*Name{enK713, enK732}
+	enK734  = []*Name{enK713, enK647}
+	enK735  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstallmentDueDate")
+	enK736  = []*Name{enK713, enK735}
+	enK737  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicingPartyReference")
+	enK738  = []*Name{enK713, enK737}
+	enK739  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SettlementPeriod")
+	enK740  = []*Name{enK713, enK739}
+	enK741  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PenaltyPeriod")
+	enK742  = []*Name{enK713, enK741}
+	enK743  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExchangeRate")
+	enK744  = []*Name{enK713, enK743}
+	enK745  = []*Name{enK713, enK163}
+	enK746  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PrepaidPayment")
+	enK747  = []*Name{enK16, enK1}
+	enK748  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidIndicator")
+	enK749  = []*Name{enK16, enK748}
+	enK750  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SequenceNumeric")
+	enK751  = []*Name{enK16, enK750}
+	enK752  = []*Name{enK16, enK123}
+	enK753  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCost")
+	enK754  = []*Name{enK16, enK753}
+	enK755  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PerUnitAmount")
+	enK756  = []*Name{enK16, enK755}
+	enK757  = []*Name{enK16, enK22, enK73}
+	enK758  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseUnitMeasure")
+	enK759  = []*Name{enK16, enK22, enK758}
+	enK760  = []*Name{enK16, enK22, enK755}
+	enK761  = []*Name{enK16, enK22, enK106}
+	enK762  = []*Name{enK16, enK22, enK105}
+	enK763  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRange")
+	enK764  = []*Name{enK16, enK22, enK763}
+	enK765  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRatePercent")
+	enK766  = []*Name{enK16, enK22, enK765}
+	enK767  = []*Name{enK16, enK22, enK21, enK73}
+	enK768  = []*Name{enK16, enK22, enK21, enK360}
+	enK769  = []*Name{enK16, enK22, enK21, enK362}
+	enK770  = []*Name{enK16, enK22, enK21, enK364}
+	enK771  = []*Name{enK16, enK53}
+	enK772  = []*Name{enK16, enK11}
+	enK773  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxExchangeRate")
+	enK774  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingExchangeRate")
+	enK775  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentExchangeRate")
+	enK776  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentAlternativeExchangeRate")
+	enK777  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RoundingAmount")
+	enK778  = []*Name{enK53, enK777}
+	enK779  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxEvidenceIndicator")
+	enK780  = []*Name{enK53, enK779}
+	enK781  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxIncludedIndicator")
+	enK782  = []*Name{enK53, enK781}
+	enK783  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CalculationSequenceNumeric")
+	enK784  = []*Name{enK53, enK56, enK783}
+	enK785  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TransactionCurrencyTaxAmount")
+	enK786  = []*Name{enK53, enK56, enK785}
+	enK787  = []*Name{enK53, enK56, enK101}
+	enK788  = []*Name{enK53, enK56, enK758}
+	enK789  = []*Name{enK53, enK56, enK755}
+	enK790  = []*Name{enK53, enK56, enK763}
+	enK791  = []*Name{enK53, enK56, enK765}
+	enK792  = []*Name{enK53, enK56, enK22, enK73}
+	enK793  = []*Name{enK53, enK56, enK22, enK758}
+	enK794  = []*Name{enK53, enK56, enK22, enK755}
+	enK795  = []*Name{enK53, enK56, enK22, enK763}
+	enK796  = []*Name{enK53, enK56, enK22, enK765}
+	enK797  = []*Name{enK53, enK56, enK22, enK21, enK73}
+	enK798  = []*Name{enK53, enK56, enK22, enK21, enK360}
+	enK799  = []*Name{enK53, enK56, enK22, enK21, enK362}
+	enK800  = []*Name{enK53, enK56, enK22, enK21, enK364}
+	enK801  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WithholdingTaxTotal")
+	enK802  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAlternativeAmount")
+	enK803  = []*Name{enK26, enK802}
+	enK804  = []*Name{enK31, enK118}
+	enK805  = []*Name{enK32, enK118}
+	enK806  = []*Name{enK31, enK60}
+	enK807  = []*Name{enK32, enK60}
+	enK808  = []*Name{enK31, enK123}
+	enK809  = []*Name{enK32, enK123}
+	enK810  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPurposeCode")
+	enK811  = []*Name{enK31, enK810}
+	enK812  = []*Name{enK32, enK810}
+	enK813  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FreeOfChargeIndicator")
+	enK814  = []*Name{enK31, enK813}
+	enK815  = []*Name{enK32, enK813}
+	enK816  = []*Name{enK31, enK61, enK125}
+	enK817  = []*Name{enK32, enK61, enK125}
+	enK818  = []*Name{enK31, enK61, enK127}
+	enK819  = []*Name{enK32, enK61, enK127}
+	enK820  = []*Name{enK31, enK61, enK129}
+	enK821  = []*Name{enK32, enK61, enK129}
+	enK822  = []*Name{enK31, enK61, enK62}
+	enK823  = []*Name{enK32, enK61, enK62}
+	enK824  = []*Name{enK31, enK61, enK131}
+	enK825  = []*Name{enK32, enK61, enK131}
+	enK826  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderLineReference")
+	enK827  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderLineID")
+	enK828  = []*Name{enK31, enK826, enK827}
+	enK829  = []*Name{enK32, enK826, enK827}
+	enK830  = []*Name{enK31, enK826, enK118}
+	enK831  = []*Name{enK32, enK826, enK118}
+	enK832  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineStatusCode")
+	enK833  = []*Name{enK31, enK826, enK832}
+	enK834  = []*Name{enK32, enK826, enK832}
+	enK835  = []*Name{enK31, enK826, enK133}
+	enK836  = []*Name{enK32, enK826, enK133}
+	enK837  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchLineReference")
+	enK838  = []*Name{enK31, enK837}
+	enK839  = []*Name{enK32, enK837}
+	enK840  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptLineReference")
+	enK841  = []*Name{enK31, enK840}
+	enK842  = []*Name{enK32, enK840}
+	enK843  = []*Name{enK31, enK96}
+	enK844  = []*Name{enK32, enK96}
+	enK845  = []*Name{enK31, enK142, enK117}
+	enK846  = []*Name{enK32, enK142, enK117}
+	enK847  = []*Name{enK31, enK142, enK118}
+	enK848  = []*Name{enK32, enK142, enK118}
+	enK849  = []*Name{enK31, enK142, enK42}
+	enK850  = []*Name{enK32, enK142, enK42}
+	enK851  = []*Name{enK31, enK142, enK119}
+	enK852  = []*Name{enK32, enK142, enK119}
+	enK853  = []*Name{enK31, enK142, enK148}
+	enK854  = []*Name{enK32, enK142, enK148}
+	enK855  = []*Name{enK31, enK142, enK150}
+	enK856  = []*Name{enK32, enK142, enK150}
+	enK857  = []*Name{enK31, enK142, enK152}
+	enK858  = []*Name{enK32, enK142, enK152}
+	enK859  = []*Name{enK31, enK142, enK154}
+	enK860  = []*Name{enK32, enK142, enK154}
+	enK861  = []*Name{enK31, enK142, enK156}
+	enK862  = []*Name{enK32, enK142, enK156}
+	enK863  = []*Name{enK31, enK142, enK158}
+	enK864  = []*Name{enK32, enK142, enK158}
+	enK865  = []*Name{enK31, enK142, enK108}
+	enK866  = []*Name{enK32, enK142, enK108}
+	enK867  = []*Name{enK31, enK142, enK161}
+	enK868  = []*Name{enK32, enK142, enK161}
+	enK869  = []*Name{enK31, enK142, enK163}
+	enK870  = []*Name{enK32, enK142, enK163}
+	enK871  = []*Name{enK31, enK142, enK165}
+	enK872  = []*Name{enK32, enK142, enK165}
+	enK873  = []*Name{enK31, enK142, enK167}
+	enK874  = []*Name{enK32, enK142, enK167}
+	enK875  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingReference")
+	enK876  = []*Name{enK31, enK875}
+	enK877  = []*Name{enK32, enK875}
+	enK878  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorParty")
+	enK879  = []*Name{enK31, enK878}
+	enK880  = []*Name{enK32, enK878}
+	enK881  = []*Name{enK31, enK14}
+	enK882  = []*Name{enK32, enK14}
+	enK883  = []*Name{enK31, enK713}
+	enK884  = []*Name{enK32, enK713}
+	enK885  = []*Name{enK31, enK16, enK1}
+	enK886  = []*Name{enK32, enK16, enK1}
+	enK887  = []*Name{enK31, enK16, enK748}
+	enK888  = []*Name{enK32, enK16, enK748}
+	enK889  = []*Name{enK31, enK16, enK750}
+	enK890  = []*Name{enK32, enK16, enK750}
+	enK891  = []*Name{enK31, enK16, enK123}
+	enK892  = []*Name{enK32, enK16, enK123}
+	enK893  = []*Name{enK31, enK16, enK753}
+	enK894  = []*Name{enK32, enK16, enK753}
+	enK895  = []*Name{enK31, enK16, enK755}
+	enK896  = []*Name{enK32, enK16, enK755}
+	enK897  = []*Name{enK31, enK16, enK22}
+	enK898  = []*Name{enK32, enK16, enK22}
+	enK899  = []*Name{enK31, enK16, enK53}
+	enK900  = []*Name{enK32, enK16, enK53}
+	enK901  = []*Name{enK31, enK16, enK11}
+	enK902  = []*Name{enK32, enK16, enK11}
+	enK903  = []*Name{enK31, enK53}
+	enK904  = []*Name{enK32, enK53}
+	enK905  = []*Name{enK31, enK801}
+	enK906  = []*Name{enK32, enK801}
+	enK907  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackQuantity")
+	enK908  = []*Name{enK31, enK74, enK907}
+	enK909  = []*Name{enK32, enK74, enK907}
+	enK910  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackSizeNumeric")
+	enK911  = []*Name{enK31, enK74, enK910}
+	enK912  = []*Name{enK32, enK74, enK910}
+	enK913  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CatalogueIndicator")
+	enK914  = []*Name{enK31, enK74, enK913}
+	enK915  = []*Name{enK32, enK74, enK913}
+	enK916  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HazardousRiskIndicator")
+	enK917  = []*Name{enK31, enK74, enK916}
+	enK918  = []*Name{enK32, enK74, enK916}
+	enK919  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalInformation")
+	enK920  = []*Name{enK31, enK74, enK919}
+	enK921  = []*Name{enK32, enK74, enK919}
+	enK922  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Keyword")
+	enK923  = []*Name{enK31, enK74, enK922}
+	enK924  = []*Name{enK32, enK74, enK922}
+	enK925  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BrandName")
+	enK926  = []*Name{enK31, enK74, enK925}
+	enK927  = []*Name{enK32, enK74, enK925}
+	enK928  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ModelName")
+	enK929  = []*Name{enK31, enK74, enK928}
+	enK930  = []*Name{enK32, enK74, enK928}
+	enK931  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyersItemIdentification")
+	enK932  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExtendedID")
+	enK933  = []*Name{enK31, enK74, enK931, enK932}
+	enK934  = []*Name{enK32, enK74, enK931, enK932}
+	enK935  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BarcodeSymbologyID")
+	enK936  = []*Name{enK31, enK74, enK931, enK935}
+	enK937  = []*Name{enK32, enK74, enK931, enK935}
+	enK938  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalAttribute")
+	enK939  = []*Name{enK31, enK74, enK931, enK938}
+	enK940  = []*Name{enK32, enK74, enK931, enK938}
+	enK941  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MeasurementDimension")
+	enK942  = []*Name{enK31, enK74, enK931, enK941}
+	enK943  = []*Name{enK32, enK74, enK931, enK941}
+	enK944  = []*Name{enK31, enK74, enK931, enK165}
+	enK945  = []*Name{enK32, enK74, enK931, enK165}
+	enK946  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellersItemIdentification")
+	enK947  = []*Name{enK31, enK74, enK946, enK932}
+	enK948  = []*Name{enK32, enK74, enK946, enK932}
+	enK949  = []*Name{enK31, enK74, enK946, enK935}
+	enK950  = []*Name{enK32, enK74, enK946, enK935}
+	enK951  = []*Name{enK31, enK74, enK946, enK938}
+	enK952  = []*Name{enK32, enK74, enK946, enK938}
+	enK953  = []*Name{enK31, enK74, enK946, enK941}
+	enK954  = []*Name{enK32, enK74, enK946, enK941}
+	enK955  = []*Name{enK31, enK74, enK946, enK165}
+	enK956  = []*Name{enK32, enK74, enK946, enK165}
+	enK957  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturersItemIdentification")
+	enK958  = []*Name{enK31, enK74, enK957}
+	enK959  = []*Name{enK32, enK74, enK957}
+	enK960  = []*Name{enK31, enK74, enK86, enK932}
+	enK961  = []*Name{enK32, enK74, enK86, enK932}
+	enK962  = []*Name{enK31, enK74, enK86, enK935}
+	enK963  = []*Name{enK32, enK74, enK86, enK935}
+	enK964  = []*Name{enK31, enK74, enK86, enK938}
+	enK965  = []*Name{enK32, enK74, enK86, enK938}
+	enK966  = []*Name{enK31, enK74, enK86, enK941}
+	enK967  = []*Name{enK32, enK74, enK86, enK941}
+	enK968  = []*Name{enK31, enK74, enK86, enK165}
+	enK969  = []*Name{enK32, enK74, enK86, enK165}
+	enK970  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueItemIdentification")
+	enK971  = []*Name{enK31, enK74, enK970}
+	enK972  = []*Name{enK32, enK74, enK970}
+	enK973  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemIdentification")
+	enK974  = []*Name{enK31, enK74, enK973}
+	enK975  = []*Name{enK32, enK74, enK973}
+	enK976  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueDocumentReference")
+	enK977  = []*Name{enK31, enK74, enK976}
+	enK978  = []*Name{enK32, enK74, enK976}
+	enK979  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemSpecificationDocumentReference")
+	enK980  = []*Name{enK31, enK74, enK979}
+	enK981  = []*Name{enK32, enK74, enK979}
+	enK982  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginCountry")
+	enK983  = []*Name{enK31, enK74, enK982, enK73}
+	enK984  = []*Name{enK32, enK74, enK982, enK73}
+	enK985  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NatureCode")
+	enK986  = []*Name{enK31, enK74, enK84, enK985}
+	enK987  = []*Name{enK32, enK74, enK84, enK985}
+	enK988  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CargoTypeCode")
+	enK989  = []*Name{enK31, enK74, enK84, enK988}
+	enK990  = []*Name{enK32, enK74, enK84, enK988}
+	enK991  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CommodityCode")
+	enK992  = []*Name{enK31, enK74, enK84, enK991}
+	enK993  = []*Name{enK32, enK74, enK84, enK991}
+	enK994  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TransactionConditions")
+	enK995  = []*Name{enK31, enK74, enK994}
+	enK996  = []*Name{enK32, enK74, enK994}
+	enK997  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HazardousItem")
+	enK998  = []*Name{enK31, enK74, enK997}
+	enK999  = []*Name{enK32, enK74, enK997}
+	enK1000 = []*Name{enK31, enK74, enK55, enK73}
+	enK1001 = []*Name{enK32, enK74, enK55, enK73}
+	enK1002 = []*Name{enK31, enK74, enK55, enK758}
+	enK1003 = []*Name{enK32, enK74, enK55, enK758}
+	enK1004 = []*Name{enK31, enK74, enK55, enK755}
+	enK1005 = []*Name{enK32, enK74, enK55, enK755}
+	enK1006 = []*Name{enK31, enK74, enK55, enK106}
+	enK1007 = []*Name{enK32, enK74, enK55, enK106}
+	enK1008 = []*Name{enK31, enK74, enK55, enK105}
+	enK1009 = []*Name{enK32, enK74, enK55, enK105}
+	enK1010 = []*Name{enK31, enK74, enK55, enK763}
+	enK1011 = []*Name{enK32, enK74, enK55, enK763}
+	enK1012 = []*Name{enK31, enK74, enK55, enK765}
+	enK1013 = []*Name{enK32, enK74, enK55, enK765}
+	enK1014 = []*Name{enK31, enK74, enK55, enK21, enK73}
+	enK1015 = []*Name{enK32, enK74, enK55, enK21, enK73}
+	enK1016 = []*Name{enK31, enK74, enK55, enK21, enK360}
+	enK1017 = []*Name{enK32, enK74, enK55, enK21, enK360}
+	enK1018 = []*Name{enK31, enK74, enK55, enK21, enK362}
+	enK1019 = []*Name{enK32, enK74, enK55, enK21, enK362}
+	enK1020 = []*Name{enK31, enK74, enK55, enK21, enK364}
+	enK1021 = []*Name{enK32, enK74, enK55, enK21, enK364}
+	enK1022 = []*Name{enK31, enK74, enK81, enK1}
+	enK1023 = []*Name{enK32, enK74, enK81, enK1}
+	enK1024 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NameCode")
+	enK1025 = []*Name{enK31, enK74, enK81, enK1024}
+	enK1026 = []*Name{enK32, enK74, enK81, enK1024}
+	enK1027 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TestMethod")
+	enK1028 = []*Name{enK31, enK74, enK81, enK1027}
+	enK1029 = []*Name{enK32, enK74, enK81, enK1027}
+	enK1030 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQuantity")
+	enK1031 = []*Name{enK31, enK74, enK81, enK1030}
+	enK1032 = []*Name{enK32, enK74, enK81, enK1030}
+	enK1033 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQualifier")
+	enK1034 = []*Name{enK31, enK74, enK81, enK1033}
+	enK1035 = []*Name{enK32, enK74, enK81, enK1033}
+	enK1036 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ImportanceCode")
+	enK1037 = []*Name{enK31, enK74, enK81, enK1036}
+	enK1038 = []*Name{enK32, enK74, enK81, enK1036}
+	enK1039 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ListValue")
+	enK1040 = []*Name{enK31, enK74, enK81, enK1039}
+	enK1041 = []*Name{enK32, enK74, enK81, enK1039}
+	enK1042 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "UsabilityPeriod")
+	enK1043 = []*Name{enK31, enK74, enK81, enK1042}
+	enK1044 = []*Name{enK32, enK74, enK81, enK1042}
+	enK1045 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyGroup")
+	enK1046 = []*Name{enK31, enK74, enK81, enK1045}
+	enK1047 = []*Name{enK32, enK74, enK81, enK1045}
+	enK1048 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RangeDimension")
+	enK1049 = []*Name{enK31, enK74, enK81, enK1048}
+	enK1050 = []*Name{enK32, enK74, enK81, enK1048}
+	enK1051 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyRange")
+	enK1052 = []*Name{enK31, enK74, enK81, enK1051}
+	enK1053 = []*Name{enK32, enK74, enK81, enK1051}
+	enK1054 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturerParty")
+	enK1055 = []*Name{enK31, enK74, enK1054}
+	enK1056 = []*Name{enK32, enK74, enK1054}
+	enK1057 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InformationContentProviderParty")
+	enK1058 = []*Name{enK31, enK74, enK1057}
+	enK1059 = []*Name{enK32, enK74, enK1057}
+	enK1060 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginAddress")
+	enK1061 = []*Name{enK31, enK74, enK1060}
+	enK1062 = []*Name{enK32, enK74, enK1060}
+	enK1063 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemInstance")
+	enK1064 = []*Name{enK31, enK74, enK1063}
+	enK1065 = []*Name{enK32, enK74, enK1063}
+	enK1066 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Certificate")
+	enK1067 = []*Name{enK31, enK74, enK1066}
+	enK1068 = []*Name{enK32, enK74, enK1066}
+	enK1069 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Dimension")
+	enK1070 = []*Name{enK31, enK74, enK1069}
+	enK1071 = []*Name{enK32, enK74, enK1069}
+	enK1072 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceChangeReason")
+	enK1073 = []*Name{enK31, enK75, enK1072}
+	enK1074 = []*Name{enK32, enK75, enK1072}
+	enK1075 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceTypeCode")
+	enK1076 = []*Name{enK31, enK75, enK1075}
+	enK1077 = []*Name{enK32, enK75, enK1075}
+	enK1078 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceType")
+	enK1079 = []*Name{enK31, enK75, enK1078}
+	enK1080 = []*Name{enK32, enK75, enK1078}
+	enK1081 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderableUnitFactorRate")
+	enK1082 = []*Name{enK31, enK75, enK1081}
+	enK1083 = []*Name{enK32, enK75, enK1081}
+	enK1084 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityPeriod")
+	enK1085 = []*Name{enK31, enK75, enK1084}
+	enK1086 = []*Name{enK32, enK75, enK1084}
+	enK1087 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceList")
+	enK1088 = []*Name{enK31, enK75, enK1087}
+	enK1089 = []*Name{enK32, enK75, enK1087}
+	enK1090 = []*Name{enK31, enK75, enK16, enK1}
+	enK1091 = []*Name{enK32, enK75, enK16, enK1}
+	enK1092 = []*Name{enK31, enK75, enK16, enK24}
+	enK1093 = []*Name{enK32, enK75, enK16, enK24}
+	enK1094 = []*Name{enK31, enK75, enK16, enK23}
+	enK1095 = []*Name{enK32, enK75, enK16, enK23}
+	enK1096 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MultiplierFactorNumeric")
+	enK1097 = []*Name{enK31, enK75, enK16, enK1096}
+	enK1098 = []*Name{enK32, enK75, enK16, enK1096}
+	enK1099 = []*Name{enK31, enK75, enK16, enK748}
+	enK1100 = []*Name{enK32, enK75, enK16, enK748}
+	enK1101 = []*Name{enK31, enK75, enK16, enK750}
+	enK1102 = []*Name{enK32, enK75, enK16, enK750}
+	enK1103 = []*Name{enK31, enK75, enK16, enK123}
+	enK1104 = []*Name{enK32, enK75, enK16, enK123}
+	enK1105 = []*Name{enK31, enK75, enK16, enK753}
+	enK1106 = []*Name{enK32, enK75, enK16, enK753}
+	enK1107 = []*Name{enK31, enK75, enK16, enK755}
+	enK1108 = []*Name{enK32, enK75, enK16, enK755}
+	enK1109 = []*Name{enK31, enK75, enK16, enK22}
+	enK1110 = []*Name{enK32, enK75, enK16, enK22}
+	enK1111 = []*Name{enK31, enK75, enK16, enK53}
+	enK1112 = []*Name{enK32, enK75, enK16, enK53}
+	enK1113 = []*Name{enK31, enK75, enK16, enK11}
+	enK1114 = []*Name{enK32, enK75, enK16, enK11}
+	enK1115 = []*Name{enK31, enK75, enK774}
+	enK1116 = []*Name{enK32, enK75, enK774}
+	enK1117 = []*Name{enK31, enK638}
+	enK1118 = []*Name{enK32, enK638}
+	enK1119 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubInvoiceLine")
+	enK1120 = []*Name{enK31, enK1119}
+	enK1121 = []*Name{enK32, enK1119}
+	enK1122 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPriceExtension")
+	enK1123 = []*Name{enK31, enK1122}
+	enK1124 = []*Name{enK32, enK1122}
+	enK1125 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileID")
+	enK1126 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderID")
+	enK1127 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentID")
+	enK1128 = nameOf("", "unitCodeListID")
+	enK1129 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NetworkID")
+	enK1130 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionNote")
+	enK1131 = []*Name{enK11, enK1130}
+	enK1132 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryAddress")
+	enK1133 = []*Name{enK14, enK1132}
+	enK1134 = nameOf("", "schemeName")
+	enK1135 = nameOf("", "schemeAgencyName")
+	enK1136 = nameOf("", "schemeDataURI")
+	enK1137 = nameOf("", "schemeURI")
+	enK1138 = nameOf("", "format")
+	enK1139 = nameOf("", "unitCodeListIdentifier")
+	enK1140 = nameOf("", "unitCodeListAgencyIdentifier")
+	enK1141 = nameOf("", "unitCodeListAgencyName")
+	enK1142 = nameOf("", "listAgencyName")
+	enK1143 = nameOf("", "listName")
+	enK1144 = nameOf("", "name")
+	enK1145 = nameOf("", "languageID")
+	enK1146 = nameOf("", "listURI")
+	enK1147 = nameOf("", "listSchemeURI")
+	enK1148 = nameOf("", "languageLocaleID")
+	enK1149 = nameOf("", "uri")
+	enK1150 = nameOf("", "currencyCodeListVersionID")
+	enK1151 = nameOf("", "characterSetCode")
+	enK1152 = nameOf("", "encodingCode")
+	enK1153 = nameOf("", "schemeAgencyID")
+	enK1154 = nameOf("", "listAgencyID")
+	enK1155 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineID")
+	enK1156 = wordSet(" 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 395 456 457 471 472 473 500 501 527 553 575 623 633 751 780 817 870 875 876 877 935 ")
+	enK1157 = wordSet(" AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VES VED VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ")
+	enK1158 = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABY ABZ AC ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACN ACO ACP ACQ ACR ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADT ADU ADV ADW ADX ADY ADZ AE AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AF AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB AJC AJD AJE AJF AJG AJH AJI AJJ AJK AJL AJM AJN AJO AJP AJQ AJR AJS AJT AJU AJV AJW AJX AJY AJZ AKA AKB AKC AKD AKE AKF AKG AKH AKI AKJ AKK AKL AKM AKN AKO AKP AKQ AKR AKS AKT AKU AKV AKW AKX AKY AKZ ALA ALB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ALR ALS ALT ALU ALV ALW ALX ALY ALZ AMA AMB AMC AMD AME AMF AMG AMH AMI AMJ AMK AML AMM AMN AMO AMP AMQ AMR AMS AMT AMU AMV AMW AMX AMY AMZ ANA ANB ANC AND ANE ANF ANG ANH ANI ANJ ANK ANL ANM ANN ANO ANP ANQ ANR ANS ANT ANU ANV ANW ANX ANY AOA AOD AOE AOF AOG AOH AOI AOJ AOK AOL AOM AON AOO AOP AOQ AOR AOS AOT AOU AOV AOW AOX AOY AOZ AP APA APB APC APD APE APF APG APH API APJ APK APL APM APN APO APP APQ APR APS APT APU APV APW APX APY APZ AQA AQB AQC AQD AQE AQF AQG AQH AQI AQJ AQK AQL AQM AQN AQO AQP AQQ AQR AQS AQT AQU AQV AQW AQX AQY AQZ ARA ARB ARC ARD ARE ARF ARG ARH ARI ARJ ARK ARL ARM ARN ARO ARP ARQ ARR ARS ART ARU ARV ARW ARX ARY ARZ ASA ASB ASC ASD ASE ASF ASG ASH ASI ASJ ASK ASL ASM ASN ASO ASP ASQ ASR ASS AST ASU ASV ASW ASX ASY ASZ ATA ATB ATC ATD ATE ATF ATG ATH ATI ATJ ATK ATL ATM ATN ATO ATP ATQ ATR ATS ATT ATU ATV ATW ATX ATY ATZ AU AUA AUB AUC AUD AUE AUF AUG AUH AUI AUJ AUK AUL AUM AUN AUO AUP AUQ AUR AUS AUT AUU AUV AUW AUX AUY AUZ AV AVA AVB AVC AVD AVE AVF AVG AVH AVI AVJ AVK AVL AVM AVN AVO AVP AVQ AVR AVS AVT AVU AVV AVW AVX AVY AVZ AWA AWB AWC AWD AWE AWF AWG AWH AWI AWJ AWK AWL AWM AWN AWO AWP AWQ AWR AWS AWT AWU AWV AWW AWX AWY AWZ AXA AXB AXC AXD AXE AXF AXG AXH AXI AXJ AXK AXL AXM AXN AXO AXP AXQ AXR AXS AXU BA BC BD BE BH BM BN BO BR BT BTP BW CAS CAT CAU CAV CAW CAX CAY CAZ CBA CBB CD CEC CED CFE CFF CFO CG CH CK CKN CM CMR CN CNO COF CP CR CRN CS CST CT CU CV CW CZ DA DAN DB DI DL DM DQ DR EA EB ED EE EEP EI EN EQ ER ERN ET EX FC FF FI FLW FN FO FS FT FV FX GA GC GD GDN GN HS HWB IA IB ICA ICE ICO II IL INB INN INO IP IS IT IV JB JE LA LAN LAR LB LC LI LO LRC LS MA MB MF MG MH MR MRN MS MSS MWB NA NF OH OI ON OP OR PB PC PD PE PF PI PK PL POR PP PQ PR PS PW PY RA RC RCN RE REN RF RR RT SA SB SD SE SEA SF SH SI SM SN SP SQ SRN SS STA SW SZ TB TCR TE TF TI TIN TL TN TP UAR UC UCN UN UO URI VA VC VGR VM VN VON VOR VP VR VS VT VV WE WM WN WR WS WY XA XC XP ZZZ ")
+	enK1159 = wordSet(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 0217 0218 0219 0220 0221 0222 0223 0224 0225 0226 0227 0228 0229 0230 0231 0232 0233 0234 0235 0236 0237 0238 0239 0240 0241 0242 0243 0244 0245 0246 0247 0248 ")
+	enK1160 = wordSet(" AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT BU BV BW BX BY BZ CC CG CL CR CV DR DW EC EF EMD EN FS GB GN GMN GS HS IB IN IS IT IZ MA MF MN MP NB ON PD PL PO PPI PV QS RC RN RU RY SA SG SK SN SRS SRT SRU SRV SRW SRX SRY SRZ SS SSA SSB SSC SSD SSE SSF SSG SSH SSI SSJ SSK SSL SSM SSN SSO SSP SSQ SSR SSS SST SSU SSV SSW SSX SSY SSZ ST STA STB STC STD STE STF STG STH STI STJ STK STL STM STN STO STP STQ STR STS STT STU STV STW STX STY STZ SUA SUB SUC SUD SUE SUF SUG SUH SUI SUJ SUK SUL SUM TG TSN TSO TSP TSQ TSR TSS TST TSU UA UP VN VP VS VX ZZZ ")
+	enK1161 = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
+	enK1162 = wordSet(" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 74 75 76 77 78 91 92 93 94 95 96 97 98 ZZZ ")
+	enK1163 = wordSet(" AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADT ADW ADY ADZ AEA AEB AEC AED AEF AEH AEI AEJ AEK AEL AEM AEN AEO AEP AES AET AEU AEV AEW AEX AEY AEZ AJ AU CA CAB CAD CAE CAF CAI CAJ CAK CAL CAM CAN CAO CAP CAQ CAR CAS CAT CAU CAV CAW CAX CAY CAZ CD CG CS CT DAB DAD DAC DAF DAG DAH DAI DAJ DAK DAL DAM DAN DAO DAP DAQ DL EG EP ER FAA FAB FAC FC FH FI GAA HAA HD HH IAA IAB ID IF IR IS KO L1 LA LAA LAB LF MAE MI ML NAA OA PA PAA PC PL PRV RAB RAC RAD RAF RE RF RH RV SA SAA SAD SAE SAI SG SH SM SU TAB TAC TT TV V1 V2 WH XAA YY ZZZ ")
+	enK1164 = wordSet(" VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX-EU-132-1H VATEX-EU-132-1I VATEX-EU-132-1J VATEX-EU-132-1K VATEX-EU-132-1L VATEX-EU-132-1M VATEX-EU-132-1N VATEX-EU-132-1O VATEX-EU-132-1P VATEX-EU-132-1Q VATEX-EU-135-1 VATEX-EU-143 VATEX-EU-143-1A VATEX-EU-143-1B VATEX-EU-143-1C VATEX-EU-143-1D VATEX-EU-143-1E VATEX-EU-143-1F VATEX-EU-143-1FA VATEX-EU-143-1G VATEX-EU-143-1H VATEX-EU-143-1I VATEX-EU-143-1J VATEX-EU-143-1K VATEX-EU-143-1L VATEX-EU-144 VATEX-EU-146-1E VATEX-EU-159 VATEX-EU-309 VATEX-EU-148 VATEX-EU-148-A VATEX-EU-148-B VATEX-EU-148-C VATEX-EU-148-D VATEX-EU-148-E VATEX-EU-148-F VATEX-EU-148-G VATEX-EU-151 VATEX-EU-151-1A VATEX-EU-151-1AA VATEX-EU-151-1B VATEX-EU-151-1C VATEX-EU-151-1D VATEX-EU-151-1E VATEX-EU-G VATEX-EU-O VATEX-EU-IC VATEX-EU-AE VATEX-EU-D VATEX-EU-F VATEX-EU-I VATEX-EU-J VATEX-FR-FRANCHISE VATEX-FR-CNWVAT VATEX-EU-153 VATEX-FR-CGI261-1 VATEX-FR-CGI261-2 VATEX-FR-CGI261-3 VATEX-FR-CGI261-4 VATEX-FR-CGI261-5 VATEX-FR-CGI261-7 VATEX-FR-CGI261-8 VATEX-FR-CGI261A VATEX-FR-CGI261B VATEX-FR-CGI261C-1 VATEX-FR-CGI261C-2 VATEX-FR-CGI261C-3 VATEX-FR-CGI261D-1 VATEX-FR-CGI261D-1BIS VATEX-FR-CGI261D-2 VATEX-FR-CGI261D-3 VATEX-FR-CGI261D-4 VATEX-FR-CGI261E-1 VATEX-FR-CGI261E-2 VATEX-FR-CGI277A VATEX-FR-CGI275 VATEX-FR-298SEXDECIESA VATEX-FR-CGI295 VATEX-FR-AE ")
+	enK1165 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseQuantity")
+	enK1166 = wordSet(" 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2N 2P 2Q 2R 2U 2X 2Y 2Z 3B 3C 4C 4G 4H 4K 4L 4M 4N 4O 4P 4Q 4R 4T 4U 4W 4X 5A 5B 5E 5J A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A2 A20 A21 A22 A23 A24 A26 A27 A28 A29 A3 A30 A31 A32 A33 A34 A35 A36 A37 A38 A39 A4 A40 A41 A42 A43 A44 A45 A47 A48 A49 A5 A53 A54 A55 A56 A59 A6 A68 A69 A7 A70 A71 A73 A74 A75 A76 A8 A84 A85 A86 A87 A88 A89 A9 A90 A91 A93 A94 A95 A96 A97 A98 A99 AA AB ACR ACT AD AE AH AI AK AL AMH AMP ANN APZ AQ AS ASM ASU ATM AWG AY AZ B1 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B21 B22 B23 B24 B25 B26 B27 B28 B29 B3 B30 B31 B32 B33 B34 B35 B4 B41 B42 B43 B44 B45 B46 B47 B48 B49 B50 B52 B53 B54 B55 B56 B57 B58 B59 B60 B61 B62 B63 B64 B66 B67 B68 B69 B7 B70 B71 B72 B73 B74 B75 B76 B77 B78 B79 B8 B80 B81 B82 B83 B84 B85 B86 B87 B88 B89 B90 B91 B92 B93 B94 B95 B96 B97 B98 B99 BAR BB BFT BHP BIL BLD BLL BP BPM BQL BTU BUA BUI C0 C10 C11 C12 C13 C14 C15 C16 C17 C18 C19 C20 C21 C22 C23 C24 C25 C26 C27 C28 C29 C3 C30 C31 C32 C33 C34 C35 C36 C37 C38 C39 C40 C41 C42 C43 C44 C45 C46 C47 C48 C49 C50 C51 C52 C53 C54 C55 C56 C57 C58 C59 C60 C61 C62 C63 C64 C65 C66 C67 C68 C69 C7 C70 C71 C72 C73 C74 C75 C76 C78 C79 C8 C80 C81 C82 C83 C84 C85 C86 C87 C88 C89 C9 C90 C91 C92 C93 C94 C95 C96 C97 C99 CCT CDL CEL CEN CG CGM CKG CLF CLT CMK CMQ CMT CNP CNT COU CTG CTM CTN CUR CWA CWI D03 D04 D1 D10 D11 D12 D13 D15 D16 D17 D18 D19 D2 D20 D21 D22 D23 D24 D25 D26 D27 D29 D30 D31 D32 D33 D34 D36 D41 D42 D43 D44 D45 D46 D47 D48 D49 D5 D50 D51 D52 D53 D54 D55 D56 D57 D58 D59 D6 D60 D61 D62 D63 D65 D68 D69 D73 D74 D77 D78 D80 D81 D82 D83 D85 D86 D87 D88 D89 D91 D93 D94 D95 DAA DAD DAY DB DBM DBW DD DEC DG DJ DLT DMA DMK DMO DMQ DMT DN DPC DPR DPT DRA DRI DRL DT DTN DWT DZN DZP E01 E07 E08 E09 E10 E12 E14 E15 E16 E17 E18 E19 E20 E21 E22 E23 E25 E27 E28 E30 E31 E32 E33 E34 E35 E36 E37 E38 E39 E4 E40 E41 E42 E43 E44 E45 E46 E47 E48 E49 E50 E51 E52 E53 E54 E55 E56 E57 E58 E59 E60 E61 E62 E63 E64 E65 E66 E67 E68 E69 E70 E71 E72 E73 E74 E75 E76 E77 E78 E79 E80 E81 E82 E83 E84 E85 E86 E87 E88 E89 E90 E91 E92 E93 E94 E95 E96 E97 E98 E99 EA EB EQ F01 F02 F03 F04 F05 F06 F07 F08 F10 F11 F12 F13 F14 F15 F16 F17 F18 F19 F20 F21 F22 F23 F24 F25 F26 F27 F28 F29 F30 F31 F32 F33 F34 F35 F36 F37 F38 F39 F40 F41 F42 F43 F44 F45 F46 F47 F48 F49 F50 F51 F52 F53 F54 F55 F56 F57 F58 F59 F60 F61 F62 F63 F64 F65 F66 F67 F68 F69 F70 F71 F72 F73 F74 F75 F76 F77 F78 F79 F80 F81 F82 F83 F84 F85 F86 F87 F88 F89 F90 F91 F92 F93 F94 F95 F96 F97 F98 F99 FAH FAR FBM FC FF FH FIT FL FNU FOT FP FR FS FTK FTQ G01 G04 G05 G06 G08 G09 G10 G11 G12 G13 G14 G15 G16 G17 G18 G19 G2 G20 G21 G23 G24 G25 G26 G27 G28 G29 G3 G30 G31 G32 G33 G34 G35 G36 G37 G38 G39 G40 G41 G42 G43 G44 G45 G46 G47 G48 G49 G50 G51 G52 G53 G54 G55 G56 G57 G58 G59 G60 G61 G62 G63 G64 G65 G66 G67 G68 G69 G70 G71 G72 G73 G74 G75 G76 G77 G78 G79 G80 G81 G82 G83 G84 G85 G86 G87 G88 G89 G90 G91 G92 G93 G94 G95 G96 G97 G98 G99 GB GBQ GDW GE GF GFI GGR GIA GIC GII GIP GJ GL GLD GLI GLL GM GO GP GQ GRM GRN GRO GV GWH H03 H04 H05 H06 H07 H08 H09 H10 H11 H12 H13 H14 H15 H16 H18 H19 H20 H21 H22 H23 H24 H25 H26 H27 H28 H29 H30 H31 H32 H33 H34 H35 H36 H37 H38 H39 H40 H41 H42 H43 H44 H45 H46 H47 H48 H49 H50 H51 H52 H53 H54 H55 H56 H57 H58 H59 H60 H61 H62 H63 H64 H65 H66 H67 H68 H69 H70 H71 H72 H73 H74 H75 H76 H77 H79 H80 H81 H82 H83 H84 H85 H87 H88 H89 H90 H91 H92 H93 H94 H95 H96 H98 H99 HA HAD HBA HBX HC HDW HEA HGM HH HIU HKM HLT HM HMO HMQ HMT HPA HTZ HUR HWE IA IE INH INK INQ ISD IU IUG IV J10 J12 J13 J14 J15 J16 J17 J18 J19 J2 J20 J21 J22 J23 J24 J25 J26 J27 J28 J29 J30 J31 J32 J33 J34 J35 J36 J38 J39 J40 J41 J42 J43 J44 J45 J46 J47 J48 J49 J50 J51 J52 J53 J54 J55 J56 J57 J58 J59 J60 J61 J62 J63 J64 J65 J66 J67 J68 J69 J70 J71 J72 J73 J74 J75 J76 J78 J79 J81 J82 J83 J84 J85 J87 J90 J91 J92 J93 J95 J96 J97 J98 J99 JE JK JM JNT JOU JPS JWL K1 K10 K11 K12 K13 K14 K15 K16 K17 K18 K19 K2 K20 K21 K22 K23 K26 K27 K28 K3 K30 K31 K32 K33 K34 K35 K36 K37 K38 K39 K40 K41 K42 K43 K45 K46 K47 K48 K49 K50 K51 K52 K53 K54 K55 K58 K59 K6 K60 K61 K62 K63 K64 K65 K66 K67 K68 K69 K70 K71 K73 K74 K75 K76 K77 K78 K79 K80 K81 K82 K83 K84 K85 K86 K87 K88 K89 K90 K91 K92 K93 K94 K95 K96 K97 K98 K99 KA KAT KB KBA KCC KDW KEL KGM KGS KHY KHZ KI KIC KIP KJ KJO KL KLK KLX KMA KMH KMK KMQ KMT KNI KNM KNS KNT KO KPA KPH KPO KPP KR KSD KSH KT KTN KUR KVA KVR KVT KW KWH KWN KWO KWS KWT KWY KX L10 L11 L12 L13 L14 L15 L16 L17 L18 L19 L2 L20 L21 L23 L24 L25 L26 L27 L28 L29 L30 L31 L32 L33 L34 L35 L36 L37 L38 L39 L40 L41 L42 L43 L44 L45 L46 L47 L48 L49 L50 L51 L52 L53 L54 L55 L56 L57 L58 L59 L60 L63 L64 L65 L66 L67 L68 L69 L70 L71 L72 L73 L74 L75 L76 L77 L78 L79 L80 L81 L82 L83 L84 L85 L86 L87 L88 L89 L90 L91 L92 L93 L94 L95 L96 L98 L99 LA LAC LBR LBT LD LEF LF LH LK LM LN LO LP LPA LR LS LTN LTR LUB LUM LUX LY M1 M10 M11 M12 M13 M14 M15 M16 M17 M18 M19 M20 M21 M22 M23 M24 M25 M26 M27 M29 M30 M31 M32 M33 M34 M35 M36 M37 M38 M39 M4 M40 M41 M42 M43 M44 M45 M46 M47 M48 M49 M5 M50 M51 M52 M53 M55 M56 M57 M58 M59 M60 M61 M62 M63 M64 M65 M66 M67 M68 M69 M7 M70 M71 M72 M73 M74 M75 M76 M77 M78 M79 M80 M81 M82 M83 M84 M85 M86 M87 M88 M89 M9 M90 M91 M92 M93 M94 M95 M96 M97 M98 M99 MAH MAL MAM MAR MAW MBE MBF MBR MC MCU MD MGM MHZ MIK MIL MIN MIO MIU MKD MKM MKW MLD MLT MMK MMQ MMT MND MNJ MON MPA MQD MQH MQM MQS MQW MRD MRM MRW MSK MTK MTQ MTR MTS MTZ MVA MWH N1 N10 N11 N12 N13 N14 N15 N16 N17 N18 N19 N20 N21 N22 N23 N24 N25 N26 N27 N28 N29 N3 N30 N31 N32 N33 N34 N35 N36 N37 N38 N39 N40 N41 N42 N43 N44 N45 N46 N47 N48 N49 N50 N51 N52 N53 N54 N55 N56 N57 N58 N59 N60 N61 N62 N63 N64 N65 N66 N67 N68 N69 N70 N71 N72 N73 N74 N75 N76 N77 N78 N79 N80 N81 N82 N83 N84 N85 N86 N87 N88 N89 N90 N91 N92 N93 N94 N95 N96 N97 N98 N99 NA NAR NCL NEW NF NIL NIU NL NM3 NMI NMP NPT NT NTU NU NX OA ODE ODG ODK ODM OHM ON ONZ OPM OT OZA OZI P1 P10 P11 P12 P13 P14 P15 P16 P17 P18 P19 P2 P20 P21 P22 P23 P24 P25 P26 P27 P28 P29 P30 P31 P32 P33 P34 P35 P36 P37 P38 P39 P40 P41 P42 P43 P44 P45 P46 P47 P48 P49 P5 P50 P51 P52 P53 P54 P55 P56 P57 P58 P59 P60 P61 P62 P63 P64 P65 P66 P67 P68 P69 P70 P71 P72 P73 P74 P75 P76 P77 P78 P79 P80 P81 P82 P83 P84 P85 P86 P87 P88 P89 P90 P91 P92 P93 P94 P95 P96 P97 P98 P99 PAL PD PFL PGL PI PLA PO PQ PR PS PTD PTI PTL PTN Q10 Q11 Q12 Q13 Q14 Q15 Q16 Q17 Q18 Q19 Q20 Q21 Q22 Q23 Q24 Q25 Q26 Q27 Q28 Q29 Q3 Q30 Q31 Q32 Q33 Q34 Q35 Q36 Q37 Q38 Q39 Q40 Q41 Q42 QA QAN QB QR QTD QTI QTL QTR R1 R9 RH RM ROM RP RPM RPS RT S3 S4 SAN SCO SCR SEC SET SG SIE SM3 SMI SQ SQR SR STC STI STK STL STN STW SW SX SYR T0 T3 TAH TAN TI TIC TIP TKM TMS TNE TP TPI TPR TQD TRL TST TTS U1 U2 UB UC VA VLT VP W2 WA WB WCD WE WEB WEE WG WHR WM WSD WTT X1 YDK YDQ YRD Z11 Z9 ZP ZZ X1A X1B X1D X1F X1G X1W X2C X3A X3H X43 X44 X4A X4B X4C X4D X4F X4G X4H X5H X5L X5M X6H X6P X7A X7B X8A X8B X8C XAA XAB XAC XAD XAE XAF XAG XAH XAI XAJ XAL XAM XAP XAT XAV XB4 XBA XBB XBC XBD XBE XBF XBG XBH XBI XBJ XBK XBL XBM XBN XBO XBP XBQ XBR XBS XBT XBU XBV XBW XBX XBY XBZ XCA XCB XCC XCD XCE XCF XCG XCH XCI XCJ XCK XCL XCM XCN XCO XCP XCQ XCR XCS XCT XCU XCV XCW XCX XCY XCZ XDA XDB XDC XDG XDH XDI XDJ XDK XDL XDM XDN XDP XDR XDS XDT XDU XDV XDW XDX XDY XEC XED XEE XEF XEG XEH XEI XEN XFB XFC XFD XFE XFI XFL XFO XFP XFR XFT XFW XFX XGB XGI XGL XGR XGU XGY XGZ XHA XHB XHC XHG XHN XHR XIA XIB XIC XID XIE XIF XIG XIH XIK XIL XIN XIZ XJB XJC XJG XJR XJT XJY XKG XKI XLE XLG XLT XLU XLV XLZ XMA XMB XMC XME XMR XMS XMT XMW XMX XNA XNE XNF XNG XNS XNT XNU XNV XO1 XO2 XO3 XO4 XO5 XO6 XO7 XO8 XO9 XOA XOB XOC XOD XOE XOF XOG XOH XOI XOJ XOK XOL XOM XON XOP XOQ XOR XOS XOT XOU XOV XOW XOX XOY XOZ XP1 XP2 XP3 XP4 XPA XPB XPC XPD XPE XPF XPG XPH XPI XPJ XPK XPL XPN XPO XPP XPR XPT XPU XPV XPX XPY XPZ XQA XQB XQC XQD XQF XQG XQH XQJ XQK XQL XQM XQN XQP XQQ XQR XQS XRD XRG XRJ XRK XRL XRO XRT XRZ XSA XSB XSC XSD XSE XSH XSI XSK XSL XSM XSO XSP XSS XST XSU XSV XSW XSX XSY XSZ XT1 XTB XTC XTD XTE XTG XTI XTK XTL XTN XTO XTR XTS XTT XTU XTV XTW XTY XTZ XUC XUN XVA XVG XVI XVK XVL XVN XVO XVP XVQ XVR XVS XVY XWA XWB XWC XWD XWF XWG XWH XWJ XWK XWL XWM XWN XWP XWQ XWR XWS XWT XWU XWV XWW XWX XWY XWZ XXA XXB XXC XXD XXF XXG XXH XXJ XXK XYA XYB XYC XYD XYF XYG XYH XYJ XYK XYL XYM XYN XYP XYQ XYR XYS XYT XYV XYW XYX XYY XYZ XZA XZB XZC XZD XZF XZG XZH XZJ XZK XZL XZM XZN XZP XZQ XZR XZS XZT XZU XZV XZW XZX XZY XZZ ")
+	enK1167 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EmbeddedDocumentBinaryObject")
+	enK1168 = wordSet(" 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0154 0158 0170 0177 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208 0209 0210 0211 0212 0213 0215 0216 0217 0218 0219 0220 0221 0225 0230 0235 0240 0244 0242 0245 0246 0248 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951 9952 9953 9957 9959 AN AQ AS AU EM ")
 )
 
-var _ = indexNames(false, enK7, enK33, enK34, enK6, enK52, enK23, enK54, enK47, enK59, enK4, enK17, enK62, enK55, enK74, enK27, enK71, enK1, enK57, enK122, enK124, enK126, enK128, enK114, enK115, enK41, enK116, enK135, enK137, enK139, enK106, enK145, enK147, enK149, enK151, enK153, enK155, enK105, enK158, enK160, enK162, enK164, enK166, enK168, enK170, enK172, enK174, enK0, enK177, enK259, enK261, enK263, enK265, enK267, enK269, enK271, enK273, enK275, enK284, enK287, enK289, enK291, enK293, enK295, enK297, enK299, enK301, enK303, enK306, enK308, enK310, enK312, enK314, enK316, enK318, enK320, enK322, enK324, enK326, enK328, enK330, enK332, enK334, enK336, enK338, enK340, enK343, enK345, enK45, enK348, enK350, enK352, enK354, enK357, enK359, enK361, enK363, enK365, enK367, enK369, enK371, enK373, enK375, enK378, enK380, enK382, enK386, enK85, enK389, enK391, enK393, enK395, enK397, enK399, enK401, enK403, enK405, enK408, enK451, enK470, enK473, enK2, enK58, enK384, enK91, enK46, enK553, enK555, enK557, enK559, enK561, enK563, enK565, enK567, enK570, enK572, enK575, enK577, enK602, enK605, enK607, enK609, enK611, enK631, enK633, enK635, enK637, enK639, enK641, enK644, enK646, enK648, enK650, enK652, enK655, enK657, enK659, enK661, enK663, enK665, enK667, enK669, enK672, enK13, enK8, enK681, enK684, enK686, enK688, enK690, enK692, enK674, enK704, enK706, enK708, enK712, enK714, enK716, enK718, enK720, enK722, enK21, enK725, enK727, enK729, enK732, enK734, enK736, enK738, enK740, enK745, enK747, enK120, enK750, enK752, enK755, enK103, enK102, enK760, enK762, enK11, enK774, enK776, enK778, enK780, enK782, enK100, enK799, enK60, enK807, enK810, enK824, enK829, enK130, enK834, enK837, enK95, enK872, enK875, enK15, enK710, enK798, enK904, enK907, enK910, enK913, enK916, enK919, enK922, enK925, enK929, enK932, enK935, enK938, enK954, enK967, enK970, enK973, enK976, enK982, enK985, enK988, enK991, enK994, enK1021, enK1024, enK1027, enK1030, enK1033, enK1036, enK1039, enK1042, enK1045, enK1048, enK1051, enK1054, enK1057, enK1060, enK1063, enK1066, enK1069, enK1072, enK1075, enK1078, enK1081, enK1084, enK25, enK24, enK1093, enK771, enK1116, enK1119, enK676, enK928, enK943, enK73, enK9, enK10, enK683, enK1127, enK1129, enK93, enK1124)
+var _ = indexNames(false, enK8, enK7, enK31, enK32, enK48, enK3, enK6, enK4, enK53, enK22, enK55, enK59, enK16, enK61, enK62, enK56, enK75, enK76, enK25, enK90, enK73, enK93, enK1, enK97, enK47, enK57, enK21, enK125, enK127, enK129, enK131, enK133, enK117, enK118, enK42, enK119, enK138, enK140, enK142, enK96, enK109, enK148, enK150, enK152, enK154, enK156, enK158, enK108, enK161, enK163, enK165, enK167, enK169, enK171, enK173, enK175, enK177, enK0, enK180, enK182, enK199, enK217, enK234, enK261, enK262, enK264, enK266, enK268, enK270, enK272, enK274, enK276, enK278, enK284, enK287, enK290, enK292, enK294, enK296, enK298, enK300, enK302, enK304, enK306, enK309, enK311, enK313, enK315, enK317, enK319, enK321, enK323, enK325, enK327, enK329, enK331, enK333, enK335, enK337, enK339, enK341, enK343, enK346, enK348, enK58, enK46, enK351, enK353, enK355, enK357, enK360, enK362, enK364, enK366, enK368, enK370, enK372, enK374, enK376, enK378, enK381, enK383, enK385, enK387, enK389, enK87, enK392, enK394, enK396, enK398, enK400, enK402, enK404, enK406, enK408, enK411, enK454, enK473, enK476, enK89, enK2, enK92, enK14, enK556, enK558, enK560, enK562, enK564, enK566, enK568, enK570, enK13, enK573, enK575, enK578, enK580, enK12, enK605, enK608, enK610, enK612, enK614, enK112, enK634, enK636, enK638, enK640, enK642, enK644, enK11, enK647, enK649, enK651, enK10, enK653, enK655, enK658, enK660, enK662, enK664, enK666, enK668, enK670, enK672, enK675, enK677, enK679, enK684, enK686, enK687, enK689, enK691, enK693, enK695, enK697, enK707, enK709, enK711, enK713, enK715, enK717, enK719, enK721, enK723, enK725, enK20, enK728, enK730, enK732, enK735, enK737, enK739, enK741, enK743, enK748, enK750, enK123, enK753, enK755, enK758, enK106, enK105, enK763, enK765, enK777, enK779, enK781, enK783, enK785, enK101, enK26, enK802, enK60, enK810, enK813, enK826, enK827, enK832, enK837, enK840, enK875, enK878, enK801, enK74, enK907, enK910, enK913, enK916, enK919, enK922, enK925, enK928, enK931, enK932, enK935, enK938, enK941, enK946, enK957, enK86, enK970, enK973, enK976, enK979, enK982, enK84, enK985, enK988, enK991, enK994, enK997, enK81, enK1024, enK1027, enK1030, enK1033, enK1036, enK1039, enK1042, enK1045, enK1048, enK1051, enK1054, enK1057, enK1060, enK1063, enK1066, enK1069, enK1072, enK1075, enK1078, enK1081, enK1084, enK1087, enK24, enK23, enK1096, enK774, enK1119, enK1122, enK9, enK1130, enK1132, enK94, enK1127)
 
-var _ = indexNames(true, enK1125, enK1131, enK1132, enK1133, enK1134, enK1135, enK1136, enK1137, enK1138, enK1139, enK1140, enK1141, enK1142, enK1143, enK1144, enK1145, enK1146, enK1147, enK1148, enK1149, enK1150, enK1151)
+var _ = indexNames(true, enK1128, enK1134, enK1135, enK1136, enK1137, enK1138, enK1139, enK1140, enK1141, enK1142, enK1143, enK1144, enK1145, enK1146, enK1147, enK1148, enK1149, enK1150, enK1151, enK1152, enK1153, enK1154)
 
 var schemaEN = &Schema{
 	Lets: enLets,
@@ -2486,22 +2489,22 @@ func enM003(v []Seq, n *Node) bool {
 
 // BR-51: string-length(normalize-space(.))<=10
 func enT0003(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(n.StringValue())), enK12, opLe)
+	return (strLen(fnNormalizeSpace(n.StringValue())) <= 10)
 }
 
 // cac:Delivery/cac:DeliveryLocation/cac:Address
 func enM004(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK12) {
+			return false
+		}
+		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK13) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK14) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK15) {
 			return false
 		}
 		return true
@@ -2513,23 +2516,23 @@ func enM004(v []Seq, n *Node) bool {
 
 // BR-57: exists(cac:Country/cbc:IdentificationCode)
 func enT0004(v []Seq, n *Node) bool {
-	return existsNames(n, enK16)
+	return existsNames(n, enK15)
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
 func enM005(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
 		if !(func(r5 Seq) bool {
-			return anyChild(m, enK18, func(n6 *Node) bool { return gcmp(nodeSeq(n6), r5, opEq) })
+			return anyChild(m, enK17, func(n6 *Node) bool { return gcmp(nodeSeq(n6), r5, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK18) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -2538,16 +2541,16 @@ func enM005(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
 		if !(func(r7 Seq) bool {
-			return anyChild(m, enK18, func(n8 *Node) bool { return gcmp(nodeSeq(n8), r7, opEq) })
+			return anyChild(m, enK17, func(n8 *Node) bool { return gcmp(nodeSeq(n8), r7, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK20) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -2559,19 +2562,19 @@ func enM005(v []Seq, n *Node) bool {
 
 // BR-31: exists(cbc:Amount)
 func enT0005(v []Seq, n *Node) bool {
-	return hasChild(n, enK21)
+	return hasChild(n, enK20)
 }
 
 // BR-32: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0006(v []Seq, n *Node) bool {
-	return anyChild(n, enK23, func(n10 *Node) bool {
-		return anyChild(n10, enK22, func(n11 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n11, enK1))) == "VAT") }) && hasChild(n10, enK1)
+	return anyChild(n, enK22, func(n10 *Node) bool {
+		return anyChild(n10, enK21, func(n11 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n11, enK1))) == "VAT") }) && hasChild(n10, enK1)
 	})
 }
 
 // BR-33: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0007(v []Seq, n *Node) bool {
-	return (hasChild(n, enK24) || hasChild(n, enK25))
+	return (hasChild(n, enK23) || hasChild(n, enK24))
 }
 
 // BR-CO-05: true()
@@ -2581,33 +2584,33 @@ func enT0008(v []Seq, n *Node) bool {
 
 // BR-CO-21: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0009(v []Seq, n *Node) bool {
-	return (hasChild(n, enK24) || hasChild(n, enK25))
+	return (hasChild(n, enK23) || hasChild(n, enK24))
 }
 
 // BR-DEC-01: string-length(substring-after(cbc:Amount,'.'))<=2
 func enT0010(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK21), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK20), ".")) <= 2)
 }
 
 // BR-DEC-02: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func enT0011(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK27), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK25), ".")) <= 2)
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
 func enM006(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
 		if !(func(r17 Seq) bool {
-			return anyChild(m, enK18, func(n18 *Node) bool { return gcmp(nodeSeq(n18), r17, opEq) })
+			return anyChild(m, enK17, func(n18 *Node) bool { return gcmp(nodeSeq(n18), r17, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK18) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -2616,16 +2619,16 @@ func enM006(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
 		if !(func(r19 Seq) bool {
-			return anyChild(m, enK18, func(n20 *Node) bool { return gcmp(nodeSeq(n20), r19, opEq) })
+			return anyChild(m, enK17, func(n20 *Node) bool { return gcmp(nodeSeq(n20), r19, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK20) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -2637,19 +2640,19 @@ func enM006(v []Seq, n *Node) bool {
 
 // BR-36: exists(cbc:Amount)
 func enT0012(v []Seq, n *Node) bool {
-	return hasChild(n, enK21)
+	return hasChild(n, enK20)
 }
 
 // BR-37: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0013(v []Seq, n *Node) bool {
-	return anyChild(n, enK23, func(n22 *Node) bool {
-		return anyChild(n22, enK22, func(n23 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n23, enK1))) == "VAT") }) && hasChild(n22, enK1)
+	return anyChild(n, enK22, func(n22 *Node) bool {
+		return anyChild(n22, enK21, func(n23 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n23, enK1))) == "VAT") }) && hasChild(n22, enK1)
 	})
 }
 
 // BR-38: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0014(v []Seq, n *Node) bool {
-	return (hasChild(n, enK24) || hasChild(n, enK25))
+	return (hasChild(n, enK23) || hasChild(n, enK24))
 }
 
 // BR-CO-06: true()
@@ -2659,24 +2662,24 @@ func enT0015(v []Seq, n *Node) bool {
 
 // BR-CO-22: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0016(v []Seq, n *Node) bool {
-	return (hasChild(n, enK24) || hasChild(n, enK25))
+	return (hasChild(n, enK23) || hasChild(n, enK24))
 }
 
 // BR-DEC-05: string-length(substring-after(cbc:Amount,'.'))<=2
 func enT0017(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK21), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK20), ".")) <= 2)
 }
 
 // BR-DEC-06: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func enT0018(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK27), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK25), ".")) <= 2)
 }
 
 // cac:LegalMonetaryTotal
 func enM007(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK28) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK26) {
 			return false
 		}
 		return true
@@ -2688,45 +2691,51 @@ func enM007(v []Seq, n *Node) bool {
 
 // BR-12: exists(cbc:LineExtensionAmount)
 func enT0019(v []Seq, n *Node) bool {
-	return hasChild(n, enK29)
+	return hasChild(n, enK27)
 }
 
 // BR-13: exists(cbc:TaxExclusiveAmount)
 func enT0020(v []Seq, n *Node) bool {
-	return hasChild(n, enK30)
+	return hasChild(n, enK28)
 }
 
 // BR-14: exists(cbc:TaxInclusiveAmount)
 func enT0021(v []Seq, n *Node) bool {
-	return hasChild(n, enK31)
+	return hasChild(n, enK29)
 }
 
 // BR-15: exists(cbc:PayableAmount)
 func enT0022(v []Seq, n *Node) bool {
-	return hasChild(n, enK32)
+	return hasChild(n, enK30)
 }
 
 // BR-CO-10: (xs:decimal(cbc:LineExtensionAmount) = xs:decimal(round(sum(//(cac:InvoiceLine|cac:CreditNoteLine)/xs:decimal(cbc:LineExtensionAmount)) * 10 * 10) div 100))
 func enT0023(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK29)), castDecimal(arith(fnRound(arith(arith(fnSum(step(union(desc(root(n), enK33), desc(root(n), enK34)), func(n33 *Node) Seq { return castDecimal(child(n33, enK29)) })), enK12, opMul), enK12, opMul)), enK35, opDiv)), opEq)
+	return cmpItems(childDecItem(n, enK27), decOfItem(arithItems(roundItem(arithItems(arithItems(func() Item {
+		var a33 sumAcc
+		r34 := root(n)
+		anyNode(desc(r34, enK31), func(n35 *Node) bool { return a33.addItem(childDecItem(n35, enK27)) })
+		anyNode(desc(r34, enK32), func(n36 *Node) bool { return a33.addItem(childDecItem(n36, enK27)) })
+		return a33.resultItem()
+	}(), enK34, opMul), enK34, opMul)), enK36, opDiv)), opEq)
 }
 
 // BR-CO-11: xs:decimal(cbc:AllowanceTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=false()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:AllowanceTotalAmount) and not(../cac:Allow…
 func enT0024(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, enK36)), arith(fnRound(arith(arith(func() Seq {
-		var a34 sumAcc
-		anyNode(parent(n), func(n35 *Node) bool {
-			return anyChild(n35, enK17, func(n36 *Node) bool {
-				return func(r37 Seq) bool {
-					return anyChild(n36, enK18, func(n38 *Node) bool { return gcmp(nodeSeq(n38), r37, opEq) })
-				}(boolSeq(false)) && a34.add(castDecimal(child(n36, enK21)))
+	return (cmpItems(childDecItem(n, enK37), arithItems(roundItem(arithItems(arithItems(firstItem(func() Seq {
+		var a37 sumAcc
+		anyNode(parent(n), func(n38 *Node) bool {
+			return anyChild(n38, enK16, func(n39 *Node) bool {
+				return func(r40 Seq) bool {
+					return anyChild(n39, enK17, func(n41 *Node) bool { return gcmp(nodeSeq(n41), r40, opEq) })
+				}(boolSeq(false)) && a37.add(castDecimal(child(n39, enK20)))
 			})
 		})
-		return a34.result()
-	}(), enK12, opMul), enK12, opMul)), enK35, opDiv), opEq) || (!hasChild(n, enK36) && !anyNode(parent(n), func(n40 *Node) bool {
-		return anyChild(n40, enK17, func(n41 *Node) bool {
-			return func(r42 Seq) bool {
-				return anyChild(n41, enK18, func(n43 *Node) bool { return gcmp(nodeSeq(n43), r42, opEq) })
+		return a37.result()
+	}()), enK34, opMul), enK34, opMul)), enK36, opDiv), opEq) || (!hasChild(n, enK37) && !anyNode(parent(n), func(n43 *Node) bool {
+		return anyChild(n43, enK16, func(n44 *Node) bool {
+			return func(r45 Seq) bool {
+				return anyChild(n44, enK17, func(n46 *Node) bool { return gcmp(nodeSeq(n46), r45, opEq) })
 			}(boolSeq(false))
 		})
 	})))
@@ -2734,20 +2743,20 @@ func enT0024(v []Seq, n *Node) bool {
 
 // BR-CO-12: xs:decimal(cbc:ChargeTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=true()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:ChargeTotalAmount) and not(../cac:AllowanceCha…
 func enT0025(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, enK37)), arith(fnRound(arith(arith(func() Seq {
-		var a44 sumAcc
-		anyNode(parent(n), func(n45 *Node) bool {
-			return anyChild(n45, enK17, func(n46 *Node) bool {
-				return func(r47 Seq) bool {
-					return anyChild(n46, enK18, func(n48 *Node) bool { return gcmp(nodeSeq(n48), r47, opEq) })
-				}(boolSeq(true)) && a44.add(castDecimal(child(n46, enK21)))
+	return (cmpItems(childDecItem(n, enK38), arithItems(roundItem(arithItems(arithItems(firstItem(func() Seq {
+		var a47 sumAcc
+		anyNode(parent(n), func(n48 *Node) bool {
+			return anyChild(n48, enK16, func(n49 *Node) bool {
+				return func(r50 Seq) bool {
+					return anyChild(n49, enK17, func(n51 *Node) bool { return gcmp(nodeSeq(n51), r50, opEq) })
+				}(boolSeq(true)) && a47.add(castDecimal(child(n49, enK20)))
 			})
 		})
-		return a44.result()
-	}(), enK12, opMul), enK12, opMul)), enK35, opDiv), opEq) || (!hasChild(n, enK37) && !anyNode(parent(n), func(n50 *Node) bool {
-		return anyChild(n50, enK17, func(n51 *Node) bool {
-			return func(r52 Seq) bool {
-				return anyChild(n51, enK18, func(n53 *Node) bool { return gcmp(nodeSeq(n53), r52, opEq) })
+		return a47.result()
+	}()), enK34, opMul), enK34, opMul)), enK36, opDiv), opEq) || (!hasChild(n, enK38) && !anyNode(parent(n), func(n53 *Node) bool {
+		return anyChild(n53, enK16, func(n54 *Node) bool {
+			return func(r55 Seq) bool {
+				return anyChild(n54, enK17, func(n56 *Node) bool { return gcmp(nodeSeq(n56), r55, opEq) })
 			}(boolSeq(true))
 		})
 	})))
@@ -2755,59 +2764,59 @@ func enT0025(v []Seq, n *Node) bool {
 
 // BR-CO-13: ((cbc:ChargeTotalAmount) and (cbc:AllowanceTotalAmount) and (xs:decimal(cbc:TaxExclusiveAmount) = round((xs:decimal(cbc:LineExtensionAmount) + xs:decimal(cbc:ChargeTotalAmount) - xs:decimal(cbc:Allowa…
 func enT0026(v []Seq, n *Node) bool {
-	return (((((hasChild(n, enK37) && hasChild(n, enK36)) && gcmp(castDecimal(child(n, enK30)), arith(fnRound(arith(arith(arith(arith(castDecimal(child(n, enK29)), castDecimal(child(n, enK37)), opAdd), castDecimal(child(n, enK36)), opSub), enK12, opMul), enK12, opMul)), enK35, opDiv), opEq)) || ((!hasChild(n, enK37) && hasChild(n, enK36)) && gcmp(castDecimal(child(n, enK30)), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK29)), castDecimal(child(n, enK36)), opSub), enK12, opMul), enK12, opMul)), enK35, opDiv), opEq))) || ((hasChild(n, enK37) && !hasChild(n, enK36)) && gcmp(castDecimal(child(n, enK30)), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK29)), castDecimal(child(n, enK37)), opAdd), enK12, opMul), enK12, opMul)), enK35, opDiv), opEq))) || ((!hasChild(n, enK37) && !hasChild(n, enK36)) && gcmp(castDecimal(child(n, enK30)), castDecimal(child(n, enK29)), opEq)))
+	return (((((hasChild(n, enK38) && hasChild(n, enK37)) && cmpItems(childDecItem(n, enK28), arithItems(roundItem(arithItems(arithItems(arithItems(arithItems(childDecItem(n, enK27), childDecItem(n, enK38), opAdd), childDecItem(n, enK37), opSub), enK34, opMul), enK34, opMul)), enK36, opDiv), opEq)) || ((!hasChild(n, enK38) && hasChild(n, enK37)) && cmpItems(childDecItem(n, enK28), arithItems(roundItem(arithItems(arithItems(arithItems(childDecItem(n, enK27), childDecItem(n, enK37), opSub), enK34, opMul), enK34, opMul)), enK36, opDiv), opEq))) || ((hasChild(n, enK38) && !hasChild(n, enK37)) && cmpItems(childDecItem(n, enK28), arithItems(roundItem(arithItems(arithItems(arithItems(childDecItem(n, enK27), childDecItem(n, enK38), opAdd), enK34, opMul), enK34, opMul)), enK36, opDiv), opEq))) || ((!hasChild(n, enK38) && !hasChild(n, enK37)) && cmpItems(childDecItem(n, enK28), childDecItem(n, enK27), opEq)))
 }
 
 // BR-CO-16: (exists(cbc:PrepaidAmount) and not(exists(cbc:PayableRoundingAmount)) and (xs:decimal(cbc:PayableAmount) = (round((xs:decimal(cbc:TaxInclusiveAmount) - xs:decimal(cbc:PrepaidAmount)) * 10 * 10) div 10…
 func enT0027(v []Seq, n *Node) bool {
-	return (((((hasChild(n, enK38) && !hasChild(n, enK39)) && gcmp(castDecimal(child(n, enK32)), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK31)), castDecimal(child(n, enK38)), opSub), enK12, opMul), enK12, opMul)), enK35, opDiv), opEq)) || ((!hasChild(n, enK38) && !hasChild(n, enK39)) && gcmp(castDecimal(child(n, enK32)), castDecimal(child(n, enK31)), opEq))) || ((hasChild(n, enK38) && hasChild(n, enK39)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, enK32)), castDecimal(child(n, enK39)), opSub), enK12, opMul), enK12, opMul)), enK35, opDiv), arith(fnRound(arith(arith(arith(castDecimal(child(n, enK31)), castDecimal(child(n, enK38)), opSub), enK12, opMul), enK12, opMul)), enK35, opDiv), opEq))) || ((!hasChild(n, enK38) && hasChild(n, enK39)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, enK32)), castDecimal(child(n, enK39)), opSub), enK12, opMul), enK12, opMul)), enK35, opDiv), castDecimal(child(n, enK31)), opEq)))
+	return (((((hasChild(n, enK39) && !hasChild(n, enK40)) && cmpItems(childDecItem(n, enK30), arithItems(roundItem(arithItems(arithItems(arithItems(childDecItem(n, enK29), childDecItem(n, enK39), opSub), enK34, opMul), enK34, opMul)), enK36, opDiv), opEq)) || ((!hasChild(n, enK39) && !hasChild(n, enK40)) && cmpItems(childDecItem(n, enK30), childDecItem(n, enK29), opEq))) || ((hasChild(n, enK39) && hasChild(n, enK40)) && cmpItems(arithItems(roundItem(arithItems(arithItems(arithItems(childDecItem(n, enK30), childDecItem(n, enK40), opSub), enK34, opMul), enK34, opMul)), enK36, opDiv), arithItems(roundItem(arithItems(arithItems(arithItems(childDecItem(n, enK29), childDecItem(n, enK39), opSub), enK34, opMul), enK34, opMul)), enK36, opDiv), opEq))) || ((!hasChild(n, enK39) && hasChild(n, enK40)) && cmpItems(arithItems(roundItem(arithItems(arithItems(arithItems(childDecItem(n, enK30), childDecItem(n, enK40), opSub), enK34, opMul), enK34, opMul)), enK36, opDiv), childDecItem(n, enK29), opEq)))
 }
 
 // BR-DEC-09: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func enT0028(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK29), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK27), ".")) <= 2)
 }
 
 // BR-DEC-10: string-length(substring-after(cbc:AllowanceTotalAmount,'.'))<=2
 func enT0029(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK36), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK37), ".")) <= 2)
 }
 
 // BR-DEC-11: string-length(substring-after(cbc:ChargeTotalAmount,'.'))<=2
 func enT0030(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK37), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK38), ".")) <= 2)
 }
 
 // BR-DEC-12: string-length(substring-after(cbc:TaxExclusiveAmount,'.'))<=2
 func enT0031(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK30), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK28), ".")) <= 2)
 }
 
 // BR-DEC-14: string-length(substring-after(cbc:TaxInclusiveAmount,'.'))<=2
 func enT0032(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK31), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK29), ".")) <= 2)
 }
 
 // BR-DEC-16: string-length(substring-after(cbc:PrepaidAmount,'.'))<=2
 func enT0033(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK38), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK39), ".")) <= 2)
 }
 
 // BR-DEC-17: string-length(substring-after(cbc:PayableRoundingAmount,'.'))<=2
 func enT0034(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK39), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK40), ".")) <= 2)
 }
 
 // BR-DEC-18: string-length(substring-after(cbc:PayableAmount,'.'))<=2
 func enT0035(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK32), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK30), ".")) <= 2)
 }
 
 // /ubl:Invoice | /cn:CreditNote
 func enM008(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK18) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -2816,7 +2825,7 @@ func enM008(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK20) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -2828,7 +2837,7 @@ func enM008(v []Seq, n *Node) bool {
 
 // BR-01: normalize-space(cbc:CustomizationID) != ”
 func enT0036(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(childStr(n, enK40)) != "")
+	return (fnNormalizeSpace(childStr(n, enK41)) != "")
 }
 
 // BR-02: normalize-space(cbc:ID) != ”
@@ -2838,25 +2847,25 @@ func enT0037(v []Seq, n *Node) bool {
 
 // BR-03: normalize-space(cbc:IssueDate) != ”
 func enT0038(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(childStr(n, enK41)) != "")
+	return (fnNormalizeSpace(childStr(n, enK42)) != "")
 }
 
 // BR-04: normalize-space(cbc:InvoiceTypeCode) != ” or normalize-space(cbc:CreditNoteTypeCode) !=”
 func enT0039(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(childStr(n, enK42)) != "") || (fnNormalizeSpace(childStr(n, enK43)) != ""))
+	return ((fnNormalizeSpace(childStr(n, enK43)) != "") || (fnNormalizeSpace(childStr(n, enK44)) != ""))
 }
 
 // BR-05: normalize-space(cbc:DocumentCurrencyCode) != ”
 func enT0040(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(childStr(n, enK44)) != "")
+	return (fnNormalizeSpace(childStr(n, enK45)) != "")
 }
 
 // BR-06: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) != ”
 func enT0041(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(func() (r70 string) {
-		anyChild(n, enK47, func(n71 *Node) bool {
-			return anyChild(n71, enK3, func(n72 *Node) bool {
-				return anyChild(n72, enK46, func(n73 *Node) bool { return anyChild(n73, enK45, func(n74 *Node) bool { return setStr(&r70, n74) }) })
+	return (fnNormalizeSpace(func() (r73 string) {
+		anyChild(n, enK48, func(n74 *Node) bool {
+			return anyChild(n74, enK3, func(n75 *Node) bool {
+				return anyChild(n75, enK47, func(n76 *Node) bool { return anyChild(n76, enK46, func(n77 *Node) bool { return setStr(&r73, n77) }) })
 			})
 		})
 		return
@@ -2865,10 +2874,10 @@ func enT0041(v []Seq, n *Node) bool {
 
 // BR-07: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) != ”
 func enT0042(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(func() (r75 string) {
-		anyChild(n, enK4, func(n76 *Node) bool {
-			return anyChild(n76, enK3, func(n77 *Node) bool {
-				return anyChild(n77, enK46, func(n78 *Node) bool { return anyChild(n78, enK45, func(n79 *Node) bool { return setStr(&r75, n79) }) })
+	return (fnNormalizeSpace(func() (r78 string) {
+		anyChild(n, enK4, func(n79 *Node) bool {
+			return anyChild(n79, enK3, func(n80 *Node) bool {
+				return anyChild(n80, enK47, func(n81 *Node) bool { return anyChild(n81, enK46, func(n82 *Node) bool { return setStr(&r78, n82) }) })
 			})
 		})
 		return
@@ -2877,29 +2886,29 @@ func enT0042(v []Seq, n *Node) bool {
 
 // BR-08: exists(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress)
 func enT0043(v []Seq, n *Node) bool {
-	return existsNames(n, enK48)
+	return existsNames(n, enK49)
 }
 
 // BR-10: exists(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress)
 func enT0044(v []Seq, n *Node) bool {
-	return existsNames(n, enK49)
+	return existsNames(n, enK50)
 }
 
 // BR-16: exists(cac:InvoiceLine) or exists(cac:CreditNoteLine)
 func enT0045(v []Seq, n *Node) bool {
-	return (hasChild(n, enK33) || hasChild(n, enK34))
+	return (hasChild(n, enK31) || hasChild(n, enK32))
 }
 
 // BR-53: every $taxcurrency in cbc:TaxCurrencyCode satisfies exists(//cac:TaxTotal/cbc:TaxAmount[@currencyID=$taxcurrency])
 func enT0046(v []Seq, n *Node) bool {
-	return !anyChild(n, enK53, func(n83 *Node) bool {
-		return !func(q82 Seq) bool {
-			return anyNode(desc(root(n), enK52), func(n84 *Node) bool {
-				return anyChild(n84, enK51, func(n85 *Node) bool {
-					return anyAttr(n85, enK50, func(n86 *Node) bool { return gcmp(nodeSeq(n86), q82, opEq) })
+	return !anyChild(n, enK54, func(n86 *Node) bool {
+		return !func(q85 Seq) bool {
+			return anyNode(desc(root(n), enK53), func(n87 *Node) bool {
+				return anyChild(n87, enK52, func(n88 *Node) bool {
+					return anyAttr(n88, enK51, func(n89 *Node) bool { return cmpItems(nodeItem(n89), firstItem(q85), opEq) })
 				})
 			})
-		}(nodeSeq(n83))
+		}(nodeSeq(n86))
 	})
 }
 
@@ -2907,35 +2916,34 @@ func enT0046(v []Seq, n *Node) bool {
 func enT0047(v []Seq, n *Node) bool {
 	return ((memoBool(v, 0, func() bool {
 		return (memoBool(v, 1, func() bool {
-			return anyNode(desc(root(n), enK23), func(n87 *Node) bool {
-				return anyChild(n87, enK22, func(n88 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n88, enK1))) == "VAT") }) && anyChild(n87, enK1, func(n89 *Node) bool { return (fnNormalizeSpace(n89.StringValue()) == "AE") })
+			return anyNode(desc(root(n), enK22), func(n90 *Node) bool {
+				return anyChild(n90, enK21, func(n91 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n91, enK1))) == "VAT") }) && anyChild(n90, enK1, func(n92 *Node) bool { return (fnNormalizeSpace(n92.StringValue()) == "AE") })
 			})
 		}) || memoBool(v, 2, func() bool {
-			return anyNode(desc(root(n), enK54), func(n90 *Node) bool {
-				return anyChild(n90, enK22, func(n91 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n91, enK1))) == "VAT") }) && anyChild(n90, enK1, func(n92 *Node) bool { return (fnNormalizeSpace(n92.StringValue()) == "AE") })
+			return anyNode(desc(root(n), enK55), func(n93 *Node) bool {
+				return anyChild(n93, enK21, func(n94 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n94, enK1))) == "VAT") }) && anyChild(n93, enK1, func(n95 *Node) bool { return (fnNormalizeSpace(n95.StringValue()) == "AE") })
 			})
 		}))
-	}) && gcmp(func() Seq {
-		k93 := 0
-		anyChild(n, enK52, func(n94 *Node) bool {
-			return anyChild(n94, enK55, func(n95 *Node) bool {
-				return anyChild(n95, enK23, func(n96 *Node) bool {
-					return anyChild(n96, enK22, func(n97 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n97, enK1))) == "VAT") }) && anyChild(n96, enK1, func(n98 *Node) bool { return (fnNormalizeSpace(n98.StringValue()) == "AE") && tally1(&k93) })
+	}) && (func() (k96 int) {
+		anyChild(n, enK53, func(n97 *Node) bool {
+			return anyChild(n97, enK56, func(n98 *Node) bool {
+				return anyChild(n98, enK22, func(n99 *Node) bool {
+					return anyChild(n99, enK21, func(n100 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n100, enK1))) == "VAT") }) && anyChild(n99, enK1, func(n101 *Node) bool { return (fnNormalizeSpace(n101.StringValue()) == "AE") && tally1(&k96) })
 				})
 			})
 		})
-		return countOf(k93)
-	}(), enK56, opEq)) || memoBool(v, 3, func() bool {
+		return
+	}() == 1)) || memoBool(v, 3, func() bool {
 		return (memoBool(v, 4, func() bool {
 			return !memoBool(v, 1, func() bool {
-				return anyNode(desc(root(n), enK23), func(n99 *Node) bool {
-					return anyChild(n99, enK22, func(n100 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n100, enK1))) == "VAT") }) && anyChild(n99, enK1, func(n101 *Node) bool { return (fnNormalizeSpace(n101.StringValue()) == "AE") })
+				return anyNode(desc(root(n), enK22), func(n102 *Node) bool {
+					return anyChild(n102, enK21, func(n103 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n103, enK1))) == "VAT") }) && anyChild(n102, enK1, func(n104 *Node) bool { return (fnNormalizeSpace(n104.StringValue()) == "AE") })
 				})
 			})
 		}) && memoBool(v, 5, func() bool {
 			return !memoBool(v, 2, func() bool {
-				return anyNode(desc(root(n), enK54), func(n102 *Node) bool {
-					return anyChild(n102, enK22, func(n103 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n103, enK1))) == "VAT") }) && anyChild(n102, enK1, func(n104 *Node) bool { return (fnNormalizeSpace(n104.StringValue()) == "AE") })
+				return anyNode(desc(root(n), enK55), func(n105 *Node) bool {
+					return anyChild(n105, enK21, func(n106 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n106, enK1))) == "VAT") }) && anyChild(n105, enK1, func(n107 *Node) bool { return (fnNormalizeSpace(n107.StringValue()) == "AE") })
 				})
 			})
 		}))
@@ -2948,49 +2956,51 @@ func enT0048(v []Seq, n *Node) bool {
 		return (memoBool(v, 7, func() bool {
 			return (memoBool(v, 8, func() bool {
 				return (memoBool(v, 9, func() bool {
-					return anyNode(desc(root(n), enK54), func(n105 *Node) bool {
-						return (fnNormalizeSpace(childStr(n105, enK1)) == "AE") && anyChild(n105, enK22, func(n106 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n106, enK1))) == "VAT") })
+					return anyNode(desc(root(n), enK55), func(n108 *Node) bool {
+						return (fnNormalizeSpace(childStr(n108, enK1)) == "AE") && anyChild(n108, enK21, func(n109 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n109, enK1))) == "VAT") })
 					})
 				}) && memoBool(v, 10, func() bool {
 					return (memoBool(v, 11, func() bool {
-						return anyNode(desc(root(n), enK47), func(n107 *Node) bool {
-							return anyChild(n107, enK3, func(n108 *Node) bool {
-								return anyChild(n108, enK58, func(n109 *Node) bool { return hasChild(n109, enK57) })
+						return anyNode(desc(root(n), enK48), func(n110 *Node) bool {
+							return anyChild(n110, enK3, func(n111 *Node) bool {
+								return anyChild(n111, enK58, func(n112 *Node) bool { return hasChild(n112, enK57) })
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
-						return anyNode(desc(root(n), enK59), func(n111 *Node) bool {
-							return anyChild(n111, enK58, func(n112 *Node) bool {
-								return ebv(step(child(n112, enK22), func(n113 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n113, enK1))) == "VAT"))
-								})) && hasChild(n112, enK57)
+						return anyNode(desc(root(n), enK59), func(n114 *Node) bool {
+							return anyChild(n114, enK58, func(n115 *Node) bool {
+								return func() bool {
+									n116 := firstChild(n115, enK21)
+									return n116 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n116, enK1))) == "VAT")
+								}() && hasChild(n115, enK57)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 13, func() bool {
 				return (memoBool(v, 14, func() bool {
-					return anyNode(desc(root(n), enK4), func(n115 *Node) bool {
-						return anyChild(n115, enK3, func(n116 *Node) bool {
-							return anyChild(n116, enK58, func(n117 *Node) bool {
-								return ebv(step(child(n117, enK22), func(n118 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n118, enK1))) == "VAT"))
-								})) && hasChild(n117, enK57)
+					return anyNode(desc(root(n), enK4), func(n118 *Node) bool {
+						return anyChild(n118, enK3, func(n119 *Node) bool {
+							return anyChild(n119, enK58, func(n120 *Node) bool {
+								return func() bool {
+									n121 := firstChild(n120, enK21)
+									return n121 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n121, enK1))) == "VAT")
+								}() && hasChild(n120, enK57)
 							})
 						})
 					})
 				}) || memoBool(v, 15, func() bool {
-					return anyNode(desc(root(n), enK4), func(n120 *Node) bool {
-						return anyChild(n120, enK3, func(n121 *Node) bool {
-							return anyChild(n121, enK46, func(n122 *Node) bool { return hasChild(n122, enK57) })
+					return anyNode(desc(root(n), enK4), func(n123 *Node) bool {
+						return anyChild(n123, enK3, func(n124 *Node) bool {
+							return anyChild(n124, enK47, func(n125 *Node) bool { return hasChild(n125, enK57) })
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 16, func() bool {
 			return !memoBool(v, 9, func() bool {
-				return anyNode(desc(root(n), enK54), func(n124 *Node) bool {
-					return (fnNormalizeSpace(childStr(n124, enK1)) == "AE") && anyChild(n124, enK22, func(n125 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n125, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK55), func(n127 *Node) bool {
+					return (fnNormalizeSpace(childStr(n127, enK1)) == "AE") && anyChild(n127, enK21, func(n128 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n128, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -3003,56 +3013,58 @@ func enT0049(v []Seq, n *Node) bool {
 		return (memoBool(v, 18, func() bool {
 			return (memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), enK17), func(n126 *Node) bool {
-						return func(r127 Seq) bool {
-							return anyChild(n126, enK18, func(n128 *Node) bool { return gcmp(nodeSeq(n128), r127, opEq) })
-						}(boolSeq(false)) && anyChild(n126, enK23, func(n129 *Node) bool {
-							return (fnNormalizeSpace(childStr(n129, enK1)) == "AE") && anyChild(n129, enK22, func(n130 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n130, enK1))) == "VAT") })
+					return anyNode(desc(root(n), enK16), func(n129 *Node) bool {
+						return func(r130 Seq) bool {
+							return anyChild(n129, enK17, func(n131 *Node) bool { return gcmp(nodeSeq(n131), r130, opEq) })
+						}(boolSeq(false)) && anyChild(n129, enK22, func(n132 *Node) bool {
+							return (fnNormalizeSpace(childStr(n132, enK1)) == "AE") && anyChild(n132, enK21, func(n133 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n133, enK1))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 10, func() bool {
 					return (memoBool(v, 11, func() bool {
-						return anyNode(desc(root(n), enK47), func(n131 *Node) bool {
-							return anyChild(n131, enK3, func(n132 *Node) bool {
-								return anyChild(n132, enK58, func(n133 *Node) bool { return hasChild(n133, enK57) })
+						return anyNode(desc(root(n), enK48), func(n134 *Node) bool {
+							return anyChild(n134, enK3, func(n135 *Node) bool {
+								return anyChild(n135, enK58, func(n136 *Node) bool { return hasChild(n136, enK57) })
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
-						return anyNode(desc(root(n), enK59), func(n135 *Node) bool {
-							return anyChild(n135, enK58, func(n136 *Node) bool {
-								return ebv(step(child(n136, enK22), func(n137 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n137, enK1))) == "VAT"))
-								})) && hasChild(n136, enK57)
+						return anyNode(desc(root(n), enK59), func(n138 *Node) bool {
+							return anyChild(n138, enK58, func(n139 *Node) bool {
+								return func() bool {
+									n140 := firstChild(n139, enK21)
+									return n140 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n140, enK1))) == "VAT")
+								}() && hasChild(n139, enK57)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 13, func() bool {
 				return (memoBool(v, 14, func() bool {
-					return anyNode(desc(root(n), enK4), func(n139 *Node) bool {
-						return anyChild(n139, enK3, func(n140 *Node) bool {
-							return anyChild(n140, enK58, func(n141 *Node) bool {
-								return ebv(step(child(n141, enK22), func(n142 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n142, enK1))) == "VAT"))
-								})) && hasChild(n141, enK57)
+					return anyNode(desc(root(n), enK4), func(n142 *Node) bool {
+						return anyChild(n142, enK3, func(n143 *Node) bool {
+							return anyChild(n143, enK58, func(n144 *Node) bool {
+								return func() bool {
+									n145 := firstChild(n144, enK21)
+									return n145 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n145, enK1))) == "VAT")
+								}() && hasChild(n144, enK57)
 							})
 						})
 					})
 				}) || memoBool(v, 15, func() bool {
-					return anyNode(desc(root(n), enK4), func(n144 *Node) bool {
-						return anyChild(n144, enK3, func(n145 *Node) bool {
-							return anyChild(n145, enK46, func(n146 *Node) bool { return hasChild(n146, enK57) })
+					return anyNode(desc(root(n), enK4), func(n147 *Node) bool {
+						return anyChild(n147, enK3, func(n148 *Node) bool {
+							return anyChild(n148, enK47, func(n149 *Node) bool { return hasChild(n149, enK57) })
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 21, func() bool {
 			return !memoBool(v, 20, func() bool {
-				return anyNode(desc(root(n), enK17), func(n148 *Node) bool {
-					return func(r149 Seq) bool {
-						return anyChild(n148, enK18, func(n150 *Node) bool { return gcmp(nodeSeq(n150), r149, opEq) })
-					}(boolSeq(false)) && anyChild(n148, enK23, func(n151 *Node) bool {
-						return (fnNormalizeSpace(childStr(n151, enK1)) == "AE") && anyChild(n151, enK22, func(n152 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n152, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n151 *Node) bool {
+					return func(r152 Seq) bool {
+						return anyChild(n151, enK17, func(n153 *Node) bool { return gcmp(nodeSeq(n153), r152, opEq) })
+					}(boolSeq(false)) && anyChild(n151, enK22, func(n154 *Node) bool {
+						return (fnNormalizeSpace(childStr(n154, enK1)) == "AE") && anyChild(n154, enK21, func(n155 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n155, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3066,56 +3078,58 @@ func enT0050(v []Seq, n *Node) bool {
 		return (memoBool(v, 23, func() bool {
 			return (memoBool(v, 24, func() bool {
 				return (memoBool(v, 25, func() bool {
-					return anyNode(desc(root(n), enK17), func(n153 *Node) bool {
-						return func(r154 Seq) bool {
-							return anyChild(n153, enK18, func(n155 *Node) bool { return gcmp(nodeSeq(n155), r154, opEq) })
-						}(boolSeq(true)) && anyChild(n153, enK23, func(n156 *Node) bool {
-							return (fnNormalizeSpace(childStr(n156, enK1)) == "AE") && anyChild(n156, enK22, func(n157 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n157, enK1))) == "VAT") })
+					return anyNode(desc(root(n), enK16), func(n156 *Node) bool {
+						return func(r157 Seq) bool {
+							return anyChild(n156, enK17, func(n158 *Node) bool { return gcmp(nodeSeq(n158), r157, opEq) })
+						}(boolSeq(true)) && anyChild(n156, enK22, func(n159 *Node) bool {
+							return (fnNormalizeSpace(childStr(n159, enK1)) == "AE") && anyChild(n159, enK21, func(n160 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n160, enK1))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 10, func() bool {
 					return (memoBool(v, 11, func() bool {
-						return anyNode(desc(root(n), enK47), func(n158 *Node) bool {
-							return anyChild(n158, enK3, func(n159 *Node) bool {
-								return anyChild(n159, enK58, func(n160 *Node) bool { return hasChild(n160, enK57) })
+						return anyNode(desc(root(n), enK48), func(n161 *Node) bool {
+							return anyChild(n161, enK3, func(n162 *Node) bool {
+								return anyChild(n162, enK58, func(n163 *Node) bool { return hasChild(n163, enK57) })
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
-						return anyNode(desc(root(n), enK59), func(n162 *Node) bool {
-							return anyChild(n162, enK58, func(n163 *Node) bool {
-								return ebv(step(child(n163, enK22), func(n164 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n164, enK1))) == "VAT"))
-								})) && hasChild(n163, enK57)
+						return anyNode(desc(root(n), enK59), func(n165 *Node) bool {
+							return anyChild(n165, enK58, func(n166 *Node) bool {
+								return func() bool {
+									n167 := firstChild(n166, enK21)
+									return n167 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n167, enK1))) == "VAT")
+								}() && hasChild(n166, enK57)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 13, func() bool {
 				return (memoBool(v, 14, func() bool {
-					return anyNode(desc(root(n), enK4), func(n166 *Node) bool {
-						return anyChild(n166, enK3, func(n167 *Node) bool {
-							return anyChild(n167, enK58, func(n168 *Node) bool {
-								return ebv(step(child(n168, enK22), func(n169 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n169, enK1))) == "VAT"))
-								})) && hasChild(n168, enK57)
+					return anyNode(desc(root(n), enK4), func(n169 *Node) bool {
+						return anyChild(n169, enK3, func(n170 *Node) bool {
+							return anyChild(n170, enK58, func(n171 *Node) bool {
+								return func() bool {
+									n172 := firstChild(n171, enK21)
+									return n172 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n172, enK1))) == "VAT")
+								}() && hasChild(n171, enK57)
 							})
 						})
 					})
 				}) || memoBool(v, 15, func() bool {
-					return anyNode(desc(root(n), enK4), func(n171 *Node) bool {
-						return anyChild(n171, enK3, func(n172 *Node) bool {
-							return anyChild(n172, enK46, func(n173 *Node) bool { return hasChild(n173, enK57) })
+					return anyNode(desc(root(n), enK4), func(n174 *Node) bool {
+						return anyChild(n174, enK3, func(n175 *Node) bool {
+							return anyChild(n175, enK47, func(n176 *Node) bool { return hasChild(n176, enK57) })
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 26, func() bool {
 			return !memoBool(v, 25, func() bool {
-				return anyNode(desc(root(n), enK17), func(n175 *Node) bool {
-					return func(r176 Seq) bool {
-						return anyChild(n175, enK18, func(n177 *Node) bool { return gcmp(nodeSeq(n177), r176, opEq) })
-					}(boolSeq(true)) && anyChild(n175, enK23, func(n178 *Node) bool {
-						return (fnNormalizeSpace(childStr(n178, enK1)) == "AE") && anyChild(n178, enK22, func(n179 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n179, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n178 *Node) bool {
+					return func(r179 Seq) bool {
+						return anyChild(n178, enK17, func(n180 *Node) bool { return gcmp(nodeSeq(n180), r179, opEq) })
+					}(boolSeq(true)) && anyChild(n178, enK22, func(n181 *Node) bool {
+						return (fnNormalizeSpace(childStr(n181, enK1)) == "AE") && anyChild(n181, enK21, func(n182 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n182, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3130,30 +3144,30 @@ func enT0051(v []Seq, n *Node) bool {
 
 // BR-CO-15: every $Currency in cbc:DocumentCurrencyCode satisfies (count(cac:TaxTotal/xs:decimal(cbc:TaxAmount[@currencyID=$Currency])) eq 1) and (cac:LegalMonetaryTotal/xs:decimal(cbc:TaxInclusiveAmount) = round…
 func enT0052(v []Seq, n *Node) bool {
-	return !anyChild(n, enK44, func(n184 *Node) bool {
-		return !func(q183 Seq) bool {
+	return !anyChild(n, enK45, func(n187 *Node) bool {
+		return !func(q186 Seq) bool {
 			return (ebv(vcmp(func() Seq {
-				k185 := 0
-				anyChild(n, enK52, func(n186 *Node) bool {
-					return tally(&k185, castDecimal(filter(child(n186, enK51), func(p187 *Node) bool {
-						return anyAttr(p187, enK50, func(n188 *Node) bool { return gcmp(nodeSeq(n188), q183, opEq) })
+				k188 := 0
+				anyChild(n, enK53, func(n189 *Node) bool {
+					return tally(&k188, castDecimal(filter(child(n189, enK52), func(p190 *Node) bool {
+						return anyAttr(p190, enK51, func(n191 *Node) bool { return cmpItems(nodeItem(n191), firstItem(q186), opEq) })
 					})))
 				})
-				return countOf(k185)
-			}(), enK56, opEq)) && func(r193 Seq) bool {
-				return anyChild(n, enK28, func(n194 *Node) bool { return gcmp(castDecimal(child(n194, enK31)), r193, opEq) })
-			}(arith(fnRound(arith(arith(arith(step(child(n, enK28), func(n189 *Node) Seq { return castDecimal(child(n189, enK30)) }), step(child(n, enK52), func(n190 *Node) Seq {
-				return castDecimal(filter(child(n190, enK51), func(p191 *Node) bool {
-					return anyAttr(p191, enK50, func(n192 *Node) bool { return gcmp(nodeSeq(n192), q183, opEq) })
+				return countOf(k188)
+			}(), enK64, opEq)) && func(r196 Item) bool {
+				return anyChild(n, enK26, func(n197 *Node) bool { return cmpItems(childDecItem(n197, enK29), r196, opEq) })
+			}(arithItems(roundItem(arithItems(arithItems(firstItem(arith(step(child(n, enK26), func(n192 *Node) Seq { return castDecimal(child(n192, enK28)) }), step(child(n, enK53), func(n193 *Node) Seq {
+				return castDecimal(filter(child(n193, enK52), func(p194 *Node) bool {
+					return anyAttr(p194, enK51, func(n195 *Node) bool { return cmpItems(nodeItem(n195), firstItem(q186), opEq) })
 				}))
-			}), opAdd), enK12, opMul), enK12, opMul)), enK35, opDiv)))
-		}(nodeSeq(n184))
+			}), opAdd)), enK34, opMul), enK34, opMul)), enK36, opDiv)))
+		}(nodeSeq(n187))
 	})
 }
 
 // BR-CO-18: exists(cac:TaxTotal/cac:TaxSubtotal)
 func enT0053(v []Seq, n *Node) bool {
-	return existsNames(n, enK64)
+	return existsNames(n, enK65)
 }
 
 // BR-DEC-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
@@ -3161,29 +3175,29 @@ func enT0054(v []Seq, n *Node) bool {
 	return memoBool(v, 27, func() bool {
 		return (memoBool(v, 28, func() bool {
 			return (memoBool(v, 29, func() bool {
-				return anyNode(desc(root(n), enK52), func(n195 *Node) bool {
-					return anyChild(n195, enK51, func(n196 *Node) bool {
-						return func(r197 Seq) bool {
-							return anyAttr(n196, enK50, func(n198 *Node) bool { return gcmp(nodeSeq(n198), r197, opEq) })
-						}(child(n196, enK44))
+				return anyNode(desc(root(n), enK53), func(n198 *Node) bool {
+					return anyChild(n198, enK52, func(n199 *Node) bool {
+						return func(r200 Seq) bool {
+							return anyAttr(n199, enK51, func(n201 *Node) bool { return gcmp(nodeSeq(n201), r200, opEq) })
+						}(child(n199, enK45))
 					})
 				})
 			}) && memoBool(v, 30, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK52), func(n199 *Node) Seq {
-					return filter(child(n199, enK51), func(p200 *Node) bool {
-						return func(r201 Seq) bool {
-							return anyAttr(p200, enK50, func(n202 *Node) bool { return gcmp(nodeSeq(n202), r201, opEq) })
-						}(child(p200, enK44))
+				return (strLen(fnSubstringAfter(str(step(desc(root(n), enK53), func(n202 *Node) Seq {
+					return filter(child(n202, enK52), func(p203 *Node) bool {
+						return func(r204 Seq) bool {
+							return anyAttr(p203, enK51, func(n205 *Node) bool { return gcmp(nodeSeq(n205), r204, opEq) })
+						}(child(p203, enK45))
 					})
-				})), ".")), enK26, opLe)
+				})), ".")) <= 2)
 			}))
 		}) || memoBool(v, 31, func() bool {
 			return !memoBool(v, 29, func() bool {
-				return anyNode(desc(root(n), enK52), func(n203 *Node) bool {
-					return anyChild(n203, enK51, func(n204 *Node) bool {
-						return func(r205 Seq) bool {
-							return anyAttr(n204, enK50, func(n206 *Node) bool { return gcmp(nodeSeq(n206), r205, opEq) })
-						}(child(n204, enK44))
+				return anyNode(desc(root(n), enK53), func(n206 *Node) bool {
+					return anyChild(n206, enK52, func(n207 *Node) bool {
+						return func(r208 Seq) bool {
+							return anyAttr(n207, enK51, func(n209 *Node) bool { return gcmp(nodeSeq(n209), r208, opEq) })
+						}(child(n207, enK45))
 					})
 				})
 			})
@@ -3196,29 +3210,29 @@ func enT0055(v []Seq, n *Node) bool {
 	return memoBool(v, 32, func() bool {
 		return (memoBool(v, 33, func() bool {
 			return (memoBool(v, 34, func() bool {
-				return anyNode(desc(root(n), enK52), func(n207 *Node) bool {
-					return anyChild(n207, enK51, func(n208 *Node) bool {
-						return func(r209 Seq) bool {
-							return anyAttr(n208, enK50, func(n210 *Node) bool { return gcmp(nodeSeq(n210), r209, opEq) })
-						}(child(n208, enK53))
+				return anyNode(desc(root(n), enK53), func(n210 *Node) bool {
+					return anyChild(n210, enK52, func(n211 *Node) bool {
+						return func(r212 Seq) bool {
+							return anyAttr(n211, enK51, func(n213 *Node) bool { return gcmp(nodeSeq(n213), r212, opEq) })
+						}(child(n211, enK54))
 					})
 				})
 			}) && memoBool(v, 35, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), enK52), func(n211 *Node) Seq {
-					return filter(child(n211, enK51), func(p212 *Node) bool {
-						return func(r213 Seq) bool {
-							return anyAttr(p212, enK50, func(n214 *Node) bool { return gcmp(nodeSeq(n214), r213, opEq) })
-						}(child(p212, enK53))
+				return (strLen(fnSubstringAfter(str(step(desc(root(n), enK53), func(n214 *Node) Seq {
+					return filter(child(n214, enK52), func(p215 *Node) bool {
+						return func(r216 Seq) bool {
+							return anyAttr(p215, enK51, func(n217 *Node) bool { return gcmp(nodeSeq(n217), r216, opEq) })
+						}(child(p215, enK54))
 					})
-				})), ".")), enK26, opLe)
+				})), ".")) <= 2)
 			}))
 		}) || memoBool(v, 36, func() bool {
 			return !memoBool(v, 34, func() bool {
-				return anyNode(desc(root(n), enK52), func(n215 *Node) bool {
-					return anyChild(n215, enK51, func(n216 *Node) bool {
-						return func(r217 Seq) bool {
-							return anyAttr(n216, enK50, func(n218 *Node) bool { return gcmp(nodeSeq(n218), r217, opEq) })
-						}(child(n216, enK53))
+				return anyNode(desc(root(n), enK53), func(n218 *Node) bool {
+					return anyChild(n218, enK52, func(n219 *Node) bool {
+						return func(r220 Seq) bool {
+							return anyAttr(n219, enK51, func(n221 *Node) bool { return gcmp(nodeSeq(n221), r220, opEq) })
+						}(child(n219, enK54))
 					})
 				})
 			})
@@ -3230,35 +3244,34 @@ func enT0055(v []Seq, n *Node) bool {
 func enT0056(v []Seq, n *Node) bool {
 	return ((memoBool(v, 37, func() bool {
 		return (memoBool(v, 38, func() bool {
-			return anyNode(desc(root(n), enK23), func(n219 *Node) bool {
-				return anyChild(n219, enK22, func(n220 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n220, enK1))) == "VAT") }) && anyChild(n219, enK1, func(n221 *Node) bool { return (fnNormalizeSpace(n221.StringValue()) == "E") })
+			return anyNode(desc(root(n), enK22), func(n222 *Node) bool {
+				return anyChild(n222, enK21, func(n223 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n223, enK1))) == "VAT") }) && anyChild(n222, enK1, func(n224 *Node) bool { return (fnNormalizeSpace(n224.StringValue()) == "E") })
 			})
 		}) || memoBool(v, 39, func() bool {
-			return anyNode(desc(root(n), enK54), func(n222 *Node) bool {
-				return anyChild(n222, enK22, func(n223 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n223, enK1))) == "VAT") }) && anyChild(n222, enK1, func(n224 *Node) bool { return (fnNormalizeSpace(n224.StringValue()) == "E") })
+			return anyNode(desc(root(n), enK55), func(n225 *Node) bool {
+				return anyChild(n225, enK21, func(n226 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n226, enK1))) == "VAT") }) && anyChild(n225, enK1, func(n227 *Node) bool { return (fnNormalizeSpace(n227.StringValue()) == "E") })
 			})
 		}))
-	}) && gcmp(func() Seq {
-		k225 := 0
-		anyChild(n, enK52, func(n226 *Node) bool {
-			return anyChild(n226, enK55, func(n227 *Node) bool {
-				return anyChild(n227, enK23, func(n228 *Node) bool {
-					return anyChild(n228, enK22, func(n229 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n229, enK1))) == "VAT") }) && anyChild(n228, enK1, func(n230 *Node) bool { return (fnNormalizeSpace(n230.StringValue()) == "E") && tally1(&k225) })
+	}) && (func() (k228 int) {
+		anyChild(n, enK53, func(n229 *Node) bool {
+			return anyChild(n229, enK56, func(n230 *Node) bool {
+				return anyChild(n230, enK22, func(n231 *Node) bool {
+					return anyChild(n231, enK21, func(n232 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n232, enK1))) == "VAT") }) && anyChild(n231, enK1, func(n233 *Node) bool { return (fnNormalizeSpace(n233.StringValue()) == "E") && tally1(&k228) })
 				})
 			})
 		})
-		return countOf(k225)
-	}(), enK56, opEq)) || memoBool(v, 40, func() bool {
+		return
+	}() == 1)) || memoBool(v, 40, func() bool {
 		return (memoBool(v, 41, func() bool {
 			return !memoBool(v, 38, func() bool {
-				return anyNode(desc(root(n), enK23), func(n231 *Node) bool {
-					return anyChild(n231, enK22, func(n232 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n232, enK1))) == "VAT") }) && anyChild(n231, enK1, func(n233 *Node) bool { return (fnNormalizeSpace(n233.StringValue()) == "E") })
+				return anyNode(desc(root(n), enK22), func(n234 *Node) bool {
+					return anyChild(n234, enK21, func(n235 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n235, enK1))) == "VAT") }) && anyChild(n234, enK1, func(n236 *Node) bool { return (fnNormalizeSpace(n236.StringValue()) == "E") })
 				})
 			})
 		}) && memoBool(v, 42, func() bool {
 			return !memoBool(v, 39, func() bool {
-				return anyNode(desc(root(n), enK54), func(n234 *Node) bool {
-					return anyChild(n234, enK22, func(n235 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n235, enK1))) == "VAT") }) && anyChild(n234, enK1, func(n236 *Node) bool { return (fnNormalizeSpace(n236.StringValue()) == "E") })
+				return anyNode(desc(root(n), enK55), func(n237 *Node) bool {
+					return anyChild(n237, enK21, func(n238 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n238, enK1))) == "VAT") }) && anyChild(n237, enK1, func(n239 *Node) bool { return (fnNormalizeSpace(n239.StringValue()) == "E") })
 				})
 			})
 		}))
@@ -3270,30 +3283,31 @@ func enT0057(v []Seq, n *Node) bool {
 	return memoBool(v, 43, func() bool {
 		return (memoBool(v, 44, func() bool {
 			return (memoBool(v, 45, func() bool {
-				return anyNode(desc(root(n), enK54), func(n237 *Node) bool {
-					return (fnNormalizeSpace(childStr(n237, enK1)) == "E") && anyChild(n237, enK22, func(n238 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n238, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK55), func(n240 *Node) bool {
+					return (fnNormalizeSpace(childStr(n240, enK1)) == "E") && anyChild(n240, enK21, func(n241 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n241, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK47), func(n239 *Node) bool {
-						return anyChild(n239, enK3, func(n240 *Node) bool {
-							return anyChild(n240, enK58, func(n241 *Node) bool { return hasChild(n241, enK57) })
+					return anyNode(desc(root(n), enK48), func(n242 *Node) bool {
+						return anyChild(n242, enK3, func(n243 *Node) bool {
+							return anyChild(n243, enK58, func(n244 *Node) bool { return hasChild(n244, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n243 *Node) bool {
-						return anyChild(n243, enK58, func(n244 *Node) bool {
-							return ebv(step(child(n244, enK22), func(n245 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n245, enK1))) == "VAT"))
-							})) && hasChild(n244, enK57)
+					return anyNode(desc(root(n), enK59), func(n246 *Node) bool {
+						return anyChild(n246, enK58, func(n247 *Node) bool {
+							return func() bool {
+								n248 := firstChild(n247, enK21)
+								return n248 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n248, enK1))) == "VAT")
+							}() && hasChild(n247, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 46, func() bool {
 			return !memoBool(v, 45, func() bool {
-				return anyNode(desc(root(n), enK54), func(n247 *Node) bool {
-					return (fnNormalizeSpace(childStr(n247, enK1)) == "E") && anyChild(n247, enK22, func(n248 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n248, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK55), func(n250 *Node) bool {
+					return (fnNormalizeSpace(childStr(n250, enK1)) == "E") && anyChild(n250, enK21, func(n251 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n251, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -3305,37 +3319,38 @@ func enT0058(v []Seq, n *Node) bool {
 	return memoBool(v, 47, func() bool {
 		return (memoBool(v, 48, func() bool {
 			return (memoBool(v, 49, func() bool {
-				return anyNode(desc(root(n), enK17), func(n249 *Node) bool {
-					return func(r250 Seq) bool {
-						return anyChild(n249, enK18, func(n251 *Node) bool { return gcmp(nodeSeq(n251), r250, opEq) })
-					}(boolSeq(false)) && anyChild(n249, enK23, func(n252 *Node) bool {
-						return (fnNormalizeSpace(childStr(n252, enK1)) == "E") && anyChild(n252, enK22, func(n253 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n253, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n252 *Node) bool {
+					return func(r253 Seq) bool {
+						return anyChild(n252, enK17, func(n254 *Node) bool { return gcmp(nodeSeq(n254), r253, opEq) })
+					}(boolSeq(false)) && anyChild(n252, enK22, func(n255 *Node) bool {
+						return (fnNormalizeSpace(childStr(n255, enK1)) == "E") && anyChild(n255, enK21, func(n256 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n256, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK47), func(n254 *Node) bool {
-						return anyChild(n254, enK3, func(n255 *Node) bool {
-							return anyChild(n255, enK58, func(n256 *Node) bool { return hasChild(n256, enK57) })
+					return anyNode(desc(root(n), enK48), func(n257 *Node) bool {
+						return anyChild(n257, enK3, func(n258 *Node) bool {
+							return anyChild(n258, enK58, func(n259 *Node) bool { return hasChild(n259, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n258 *Node) bool {
-						return anyChild(n258, enK58, func(n259 *Node) bool {
-							return ebv(step(child(n259, enK22), func(n260 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n260, enK1))) == "VAT"))
-							})) && hasChild(n259, enK57)
+					return anyNode(desc(root(n), enK59), func(n261 *Node) bool {
+						return anyChild(n261, enK58, func(n262 *Node) bool {
+							return func() bool {
+								n263 := firstChild(n262, enK21)
+								return n263 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n263, enK1))) == "VAT")
+							}() && hasChild(n262, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 50, func() bool {
 			return !memoBool(v, 49, func() bool {
-				return anyNode(desc(root(n), enK17), func(n262 *Node) bool {
-					return func(r263 Seq) bool {
-						return anyChild(n262, enK18, func(n264 *Node) bool { return gcmp(nodeSeq(n264), r263, opEq) })
-					}(boolSeq(false)) && anyChild(n262, enK23, func(n265 *Node) bool {
-						return (fnNormalizeSpace(childStr(n265, enK1)) == "E") && anyChild(n265, enK22, func(n266 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n266, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n265 *Node) bool {
+					return func(r266 Seq) bool {
+						return anyChild(n265, enK17, func(n267 *Node) bool { return gcmp(nodeSeq(n267), r266, opEq) })
+					}(boolSeq(false)) && anyChild(n265, enK22, func(n268 *Node) bool {
+						return (fnNormalizeSpace(childStr(n268, enK1)) == "E") && anyChild(n268, enK21, func(n269 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n269, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3348,37 +3363,38 @@ func enT0059(v []Seq, n *Node) bool {
 	return memoBool(v, 51, func() bool {
 		return (memoBool(v, 52, func() bool {
 			return (memoBool(v, 53, func() bool {
-				return anyNode(desc(root(n), enK17), func(n267 *Node) bool {
-					return func(r268 Seq) bool {
-						return anyChild(n267, enK18, func(n269 *Node) bool { return gcmp(nodeSeq(n269), r268, opEq) })
-					}(boolSeq(true)) && anyChild(n267, enK23, func(n270 *Node) bool {
-						return (fnNormalizeSpace(childStr(n270, enK1)) == "E") && anyChild(n270, enK22, func(n271 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n271, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n270 *Node) bool {
+					return func(r271 Seq) bool {
+						return anyChild(n270, enK17, func(n272 *Node) bool { return gcmp(nodeSeq(n272), r271, opEq) })
+					}(boolSeq(true)) && anyChild(n270, enK22, func(n273 *Node) bool {
+						return (fnNormalizeSpace(childStr(n273, enK1)) == "E") && anyChild(n273, enK21, func(n274 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n274, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK47), func(n272 *Node) bool {
-						return anyChild(n272, enK3, func(n273 *Node) bool {
-							return anyChild(n273, enK58, func(n274 *Node) bool { return hasChild(n274, enK57) })
+					return anyNode(desc(root(n), enK48), func(n275 *Node) bool {
+						return anyChild(n275, enK3, func(n276 *Node) bool {
+							return anyChild(n276, enK58, func(n277 *Node) bool { return hasChild(n277, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n276 *Node) bool {
-						return anyChild(n276, enK58, func(n277 *Node) bool {
-							return ebv(step(child(n277, enK22), func(n278 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n278, enK1))) == "VAT"))
-							})) && hasChild(n277, enK57)
+					return anyNode(desc(root(n), enK59), func(n279 *Node) bool {
+						return anyChild(n279, enK58, func(n280 *Node) bool {
+							return func() bool {
+								n281 := firstChild(n280, enK21)
+								return n281 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n281, enK1))) == "VAT")
+							}() && hasChild(n280, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 54, func() bool {
 			return !memoBool(v, 53, func() bool {
-				return anyNode(desc(root(n), enK17), func(n280 *Node) bool {
-					return func(r281 Seq) bool {
-						return anyChild(n280, enK18, func(n282 *Node) bool { return gcmp(nodeSeq(n282), r281, opEq) })
-					}(boolSeq(true)) && anyChild(n280, enK23, func(n283 *Node) bool {
-						return (fnNormalizeSpace(childStr(n283, enK1)) == "E") && anyChild(n283, enK22, func(n284 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n284, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n283 *Node) bool {
+					return func(r284 Seq) bool {
+						return anyChild(n283, enK17, func(n285 *Node) bool { return gcmp(nodeSeq(n285), r284, opEq) })
+					}(boolSeq(true)) && anyChild(n283, enK22, func(n286 *Node) bool {
+						return (fnNormalizeSpace(childStr(n286, enK1)) == "E") && anyChild(n286, enK21, func(n287 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n287, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3390,35 +3406,34 @@ func enT0059(v []Seq, n *Node) bool {
 func enT0060(v []Seq, n *Node) bool {
 	return ((memoBool(v, 55, func() bool {
 		return (memoBool(v, 56, func() bool {
-			return anyNode(desc(root(n), enK23), func(n285 *Node) bool {
-				return anyChild(n285, enK22, func(n286 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n286, enK1))) == "VAT") }) && anyChild(n285, enK1, func(n287 *Node) bool { return (fnNormalizeSpace(n287.StringValue()) == "G") })
+			return anyNode(desc(root(n), enK22), func(n288 *Node) bool {
+				return anyChild(n288, enK21, func(n289 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n289, enK1))) == "VAT") }) && anyChild(n288, enK1, func(n290 *Node) bool { return (fnNormalizeSpace(n290.StringValue()) == "G") })
 			})
 		}) || memoBool(v, 57, func() bool {
-			return anyNode(desc(root(n), enK54), func(n288 *Node) bool {
-				return anyChild(n288, enK22, func(n289 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n289, enK1))) == "VAT") }) && anyChild(n288, enK1, func(n290 *Node) bool { return (fnNormalizeSpace(n290.StringValue()) == "G") })
+			return anyNode(desc(root(n), enK55), func(n291 *Node) bool {
+				return anyChild(n291, enK21, func(n292 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n292, enK1))) == "VAT") }) && anyChild(n291, enK1, func(n293 *Node) bool { return (fnNormalizeSpace(n293.StringValue()) == "G") })
 			})
 		}))
-	}) && gcmp(func() Seq {
-		k291 := 0
-		anyChild(n, enK52, func(n292 *Node) bool {
-			return anyChild(n292, enK55, func(n293 *Node) bool {
-				return anyChild(n293, enK23, func(n294 *Node) bool {
-					return anyChild(n294, enK22, func(n295 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n295, enK1))) == "VAT") }) && anyChild(n294, enK1, func(n296 *Node) bool { return (fnNormalizeSpace(n296.StringValue()) == "G") && tally1(&k291) })
+	}) && (func() (k294 int) {
+		anyChild(n, enK53, func(n295 *Node) bool {
+			return anyChild(n295, enK56, func(n296 *Node) bool {
+				return anyChild(n296, enK22, func(n297 *Node) bool {
+					return anyChild(n297, enK21, func(n298 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n298, enK1))) == "VAT") }) && anyChild(n297, enK1, func(n299 *Node) bool { return (fnNormalizeSpace(n299.StringValue()) == "G") && tally1(&k294) })
 				})
 			})
 		})
-		return countOf(k291)
-	}(), enK56, opEq)) || memoBool(v, 58, func() bool {
+		return
+	}() == 1)) || memoBool(v, 58, func() bool {
 		return (memoBool(v, 59, func() bool {
 			return !memoBool(v, 56, func() bool {
-				return anyNode(desc(root(n), enK23), func(n297 *Node) bool {
-					return anyChild(n297, enK22, func(n298 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n298, enK1))) == "VAT") }) && anyChild(n297, enK1, func(n299 *Node) bool { return (fnNormalizeSpace(n299.StringValue()) == "G") })
+				return anyNode(desc(root(n), enK22), func(n300 *Node) bool {
+					return anyChild(n300, enK21, func(n301 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n301, enK1))) == "VAT") }) && anyChild(n300, enK1, func(n302 *Node) bool { return (fnNormalizeSpace(n302.StringValue()) == "G") })
 				})
 			})
 		}) && memoBool(v, 60, func() bool {
 			return !memoBool(v, 57, func() bool {
-				return anyNode(desc(root(n), enK54), func(n300 *Node) bool {
-					return anyChild(n300, enK22, func(n301 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n301, enK1))) == "VAT") }) && anyChild(n300, enK1, func(n302 *Node) bool { return (fnNormalizeSpace(n302.StringValue()) == "G") })
+				return anyNode(desc(root(n), enK55), func(n303 *Node) bool {
+					return anyChild(n303, enK21, func(n304 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n304, enK1))) == "VAT") }) && anyChild(n303, enK1, func(n305 *Node) bool { return (fnNormalizeSpace(n305.StringValue()) == "G") })
 				})
 			})
 		}))
@@ -3430,34 +3445,36 @@ func enT0061(v []Seq, n *Node) bool {
 	return memoBool(v, 61, func() bool {
 		return (memoBool(v, 62, func() bool {
 			return (memoBool(v, 63, func() bool {
-				return anyNode(desc(root(n), enK54), func(n303 *Node) bool {
-					return (fnNormalizeSpace(childStr(n303, enK1)) == "G") && anyChild(n303, enK22, func(n304 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n304, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK55), func(n306 *Node) bool {
+					return (fnNormalizeSpace(childStr(n306, enK1)) == "G") && anyChild(n306, enK21, func(n307 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n307, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 64, func() bool {
 				return (memoBool(v, 65, func() bool {
-					return anyNode(desc(root(n), enK47), func(n305 *Node) bool {
-						return anyChild(n305, enK3, func(n306 *Node) bool {
-							return anyChild(n306, enK58, func(n307 *Node) bool {
-								return ebv(step(child(n307, enK22), func(n308 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n308, enK1))) == "VAT"))
-								})) && hasChild(n307, enK57)
+					return anyNode(desc(root(n), enK48), func(n308 *Node) bool {
+						return anyChild(n308, enK3, func(n309 *Node) bool {
+							return anyChild(n309, enK58, func(n310 *Node) bool {
+								return func() bool {
+									n311 := firstChild(n310, enK21)
+									return n311 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n311, enK1))) == "VAT")
+								}() && hasChild(n310, enK57)
 							})
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n310 *Node) bool {
-						return anyChild(n310, enK58, func(n311 *Node) bool {
-							return ebv(step(child(n311, enK22), func(n312 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n312, enK1))) == "VAT"))
-							})) && hasChild(n311, enK57)
+					return anyNode(desc(root(n), enK59), func(n313 *Node) bool {
+						return anyChild(n313, enK58, func(n314 *Node) bool {
+							return func() bool {
+								n315 := firstChild(n314, enK21)
+								return n315 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n315, enK1))) == "VAT")
+							}() && hasChild(n314, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 66, func() bool {
 			return !memoBool(v, 63, func() bool {
-				return anyNode(desc(root(n), enK54), func(n314 *Node) bool {
-					return (fnNormalizeSpace(childStr(n314, enK1)) == "G") && anyChild(n314, enK22, func(n315 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n315, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK55), func(n317 *Node) bool {
+					return (fnNormalizeSpace(childStr(n317, enK1)) == "G") && anyChild(n317, enK21, func(n318 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n318, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -3469,39 +3486,41 @@ func enT0062(v []Seq, n *Node) bool {
 	return memoBool(v, 67, func() bool {
 		return (memoBool(v, 68, func() bool {
 			return (memoBool(v, 69, func() bool {
-				return anyNode(desc(root(n), enK17), func(n316 *Node) bool {
-					return func(r317 Seq) bool {
-						return anyChild(n316, enK18, func(n318 *Node) bool { return gcmp(nodeSeq(n318), r317, opEq) })
-					}(boolSeq(false)) && anyChild(n316, enK23, func(n319 *Node) bool { return (fnNormalizeSpace(childStr(n319, enK1)) == "G") })
+				return anyNode(desc(root(n), enK16), func(n319 *Node) bool {
+					return func(r320 Seq) bool {
+						return anyChild(n319, enK17, func(n321 *Node) bool { return gcmp(nodeSeq(n321), r320, opEq) })
+					}(boolSeq(false)) && anyChild(n319, enK22, func(n322 *Node) bool { return (fnNormalizeSpace(childStr(n322, enK1)) == "G") })
 				})
 			}) && memoBool(v, 64, func() bool {
 				return (memoBool(v, 65, func() bool {
-					return anyNode(desc(root(n), enK47), func(n320 *Node) bool {
-						return anyChild(n320, enK3, func(n321 *Node) bool {
-							return anyChild(n321, enK58, func(n322 *Node) bool {
-								return ebv(step(child(n322, enK22), func(n323 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n323, enK1))) == "VAT"))
-								})) && hasChild(n322, enK57)
+					return anyNode(desc(root(n), enK48), func(n323 *Node) bool {
+						return anyChild(n323, enK3, func(n324 *Node) bool {
+							return anyChild(n324, enK58, func(n325 *Node) bool {
+								return func() bool {
+									n326 := firstChild(n325, enK21)
+									return n326 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n326, enK1))) == "VAT")
+								}() && hasChild(n325, enK57)
 							})
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n325 *Node) bool {
-						return anyChild(n325, enK58, func(n326 *Node) bool {
-							return ebv(step(child(n326, enK22), func(n327 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n327, enK1))) == "VAT"))
-							})) && hasChild(n326, enK57)
+					return anyNode(desc(root(n), enK59), func(n328 *Node) bool {
+						return anyChild(n328, enK58, func(n329 *Node) bool {
+							return func() bool {
+								n330 := firstChild(n329, enK21)
+								return n330 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n330, enK1))) == "VAT")
+							}() && hasChild(n329, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 70, func() bool {
 			return !memoBool(v, 71, func() bool {
-				return anyNode(desc(root(n), enK17), func(n329 *Node) bool {
-					return func(r330 Seq) bool {
-						return anyChild(n329, enK18, func(n331 *Node) bool { return gcmp(nodeSeq(n331), r330, opEq) })
-					}(boolSeq(false)) && anyChild(n329, enK23, func(n332 *Node) bool {
-						return (fnNormalizeSpace(childStr(n332, enK1)) == "G") && anyChild(n332, enK22, func(n333 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n333, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n332 *Node) bool {
+					return func(r333 Seq) bool {
+						return anyChild(n332, enK17, func(n334 *Node) bool { return gcmp(nodeSeq(n334), r333, opEq) })
+					}(boolSeq(false)) && anyChild(n332, enK22, func(n335 *Node) bool {
+						return (fnNormalizeSpace(childStr(n335, enK1)) == "G") && anyChild(n335, enK21, func(n336 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n336, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3514,39 +3533,41 @@ func enT0063(v []Seq, n *Node) bool {
 	return memoBool(v, 72, func() bool {
 		return (memoBool(v, 73, func() bool {
 			return (memoBool(v, 74, func() bool {
-				return anyNode(desc(root(n), enK17), func(n334 *Node) bool {
-					return func(r335 Seq) bool {
-						return anyChild(n334, enK18, func(n336 *Node) bool { return gcmp(nodeSeq(n336), r335, opEq) })
-					}(boolSeq(true)) && anyChild(n334, enK23, func(n337 *Node) bool { return (fnNormalizeSpace(childStr(n337, enK1)) == "G") })
+				return anyNode(desc(root(n), enK16), func(n337 *Node) bool {
+					return func(r338 Seq) bool {
+						return anyChild(n337, enK17, func(n339 *Node) bool { return gcmp(nodeSeq(n339), r338, opEq) })
+					}(boolSeq(true)) && anyChild(n337, enK22, func(n340 *Node) bool { return (fnNormalizeSpace(childStr(n340, enK1)) == "G") })
 				})
 			}) && memoBool(v, 64, func() bool {
 				return (memoBool(v, 65, func() bool {
-					return anyNode(desc(root(n), enK47), func(n338 *Node) bool {
-						return anyChild(n338, enK3, func(n339 *Node) bool {
-							return anyChild(n339, enK58, func(n340 *Node) bool {
-								return ebv(step(child(n340, enK22), func(n341 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n341, enK1))) == "VAT"))
-								})) && hasChild(n340, enK57)
+					return anyNode(desc(root(n), enK48), func(n341 *Node) bool {
+						return anyChild(n341, enK3, func(n342 *Node) bool {
+							return anyChild(n342, enK58, func(n343 *Node) bool {
+								return func() bool {
+									n344 := firstChild(n343, enK21)
+									return n344 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n344, enK1))) == "VAT")
+								}() && hasChild(n343, enK57)
 							})
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n343 *Node) bool {
-						return anyChild(n343, enK58, func(n344 *Node) bool {
-							return ebv(step(child(n344, enK22), func(n345 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n345, enK1))) == "VAT"))
-							})) && hasChild(n344, enK57)
+					return anyNode(desc(root(n), enK59), func(n346 *Node) bool {
+						return anyChild(n346, enK58, func(n347 *Node) bool {
+							return func() bool {
+								n348 := firstChild(n347, enK21)
+								return n348 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n348, enK1))) == "VAT")
+							}() && hasChild(n347, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 75, func() bool {
 			return !memoBool(v, 76, func() bool {
-				return anyNode(desc(root(n), enK17), func(n347 *Node) bool {
-					return func(r348 Seq) bool {
-						return anyChild(n347, enK18, func(n349 *Node) bool { return gcmp(nodeSeq(n349), r348, opEq) })
-					}(boolSeq(true)) && anyChild(n347, enK23, func(n350 *Node) bool {
-						return (fnNormalizeSpace(childStr(n350, enK1)) == "G") && anyChild(n350, enK22, func(n351 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n351, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n350 *Node) bool {
+					return func(r351 Seq) bool {
+						return anyChild(n350, enK17, func(n352 *Node) bool { return gcmp(nodeSeq(n352), r351, opEq) })
+					}(boolSeq(true)) && anyChild(n350, enK22, func(n353 *Node) bool {
+						return (fnNormalizeSpace(childStr(n353, enK1)) == "G") && anyChild(n353, enK21, func(n354 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n354, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3558,35 +3579,34 @@ func enT0063(v []Seq, n *Node) bool {
 func enT0064(v []Seq, n *Node) bool {
 	return ((memoBool(v, 77, func() bool {
 		return (memoBool(v, 78, func() bool {
-			return anyNode(desc(root(n), enK23), func(n352 *Node) bool {
-				return anyChild(n352, enK22, func(n353 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n353, enK1))) == "VAT") }) && anyChild(n352, enK1, func(n354 *Node) bool { return (fnNormalizeSpace(n354.StringValue()) == "K") })
+			return anyNode(desc(root(n), enK22), func(n355 *Node) bool {
+				return anyChild(n355, enK21, func(n356 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n356, enK1))) == "VAT") }) && anyChild(n355, enK1, func(n357 *Node) bool { return (fnNormalizeSpace(n357.StringValue()) == "K") })
 			})
 		}) || memoBool(v, 79, func() bool {
-			return anyNode(desc(root(n), enK54), func(n355 *Node) bool {
-				return anyChild(n355, enK22, func(n356 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n356, enK1))) == "VAT") }) && anyChild(n355, enK1, func(n357 *Node) bool { return (fnNormalizeSpace(n357.StringValue()) == "K") })
+			return anyNode(desc(root(n), enK55), func(n358 *Node) bool {
+				return anyChild(n358, enK21, func(n359 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n359, enK1))) == "VAT") }) && anyChild(n358, enK1, func(n360 *Node) bool { return (fnNormalizeSpace(n360.StringValue()) == "K") })
 			})
 		}))
-	}) && gcmp(func() Seq {
-		k358 := 0
-		anyChild(n, enK52, func(n359 *Node) bool {
-			return anyChild(n359, enK55, func(n360 *Node) bool {
-				return anyChild(n360, enK23, func(n361 *Node) bool {
-					return anyChild(n361, enK22, func(n362 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n362, enK1))) == "VAT") }) && anyChild(n361, enK1, func(n363 *Node) bool { return (fnNormalizeSpace(n363.StringValue()) == "K") && tally1(&k358) })
+	}) && (func() (k361 int) {
+		anyChild(n, enK53, func(n362 *Node) bool {
+			return anyChild(n362, enK56, func(n363 *Node) bool {
+				return anyChild(n363, enK22, func(n364 *Node) bool {
+					return anyChild(n364, enK21, func(n365 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n365, enK1))) == "VAT") }) && anyChild(n364, enK1, func(n366 *Node) bool { return (fnNormalizeSpace(n366.StringValue()) == "K") && tally1(&k361) })
 				})
 			})
 		})
-		return countOf(k358)
-	}(), enK56, opEq)) || memoBool(v, 80, func() bool {
+		return
+	}() == 1)) || memoBool(v, 80, func() bool {
 		return (memoBool(v, 81, func() bool {
 			return !memoBool(v, 78, func() bool {
-				return anyNode(desc(root(n), enK23), func(n364 *Node) bool {
-					return anyChild(n364, enK22, func(n365 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n365, enK1))) == "VAT") }) && anyChild(n364, enK1, func(n366 *Node) bool { return (fnNormalizeSpace(n366.StringValue()) == "K") })
+				return anyNode(desc(root(n), enK22), func(n367 *Node) bool {
+					return anyChild(n367, enK21, func(n368 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n368, enK1))) == "VAT") }) && anyChild(n367, enK1, func(n369 *Node) bool { return (fnNormalizeSpace(n369.StringValue()) == "K") })
 				})
 			})
 		}) && memoBool(v, 82, func() bool {
 			return !memoBool(v, 79, func() bool {
-				return anyNode(desc(root(n), enK54), func(n367 *Node) bool {
-					return anyChild(n367, enK22, func(n368 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n368, enK1))) == "VAT") }) && anyChild(n367, enK1, func(n369 *Node) bool { return (fnNormalizeSpace(n369.StringValue()) == "K") })
+				return anyNode(desc(root(n), enK55), func(n370 *Node) bool {
+					return anyChild(n370, enK21, func(n371 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n371, enK1))) == "VAT") }) && anyChild(n370, enK1, func(n372 *Node) bool { return (fnNormalizeSpace(n372.StringValue()) == "K") })
 				})
 			})
 		}))
@@ -3599,45 +3619,48 @@ func enT0065(v []Seq, n *Node) bool {
 		return (memoBool(v, 84, func() bool {
 			return (memoBool(v, 85, func() bool {
 				return (memoBool(v, 86, func() bool {
-					return anyNode(desc(root(n), enK54), func(n370 *Node) bool {
-						return (fnNormalizeSpace(childStr(n370, enK1)) == "K") && anyChild(n370, enK22, func(n371 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n371, enK1))) == "VAT") })
+					return anyNode(desc(root(n), enK55), func(n373 *Node) bool {
+						return (fnNormalizeSpace(childStr(n373, enK1)) == "K") && anyChild(n373, enK21, func(n374 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n374, enK1))) == "VAT") })
 					})
 				}) && memoBool(v, 64, func() bool {
 					return (memoBool(v, 65, func() bool {
-						return anyNode(desc(root(n), enK47), func(n372 *Node) bool {
-							return anyChild(n372, enK3, func(n373 *Node) bool {
-								return anyChild(n373, enK58, func(n374 *Node) bool {
-									return ebv(step(child(n374, enK22), func(n375 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n375, enK1))) == "VAT"))
-									})) && hasChild(n374, enK57)
+						return anyNode(desc(root(n), enK48), func(n375 *Node) bool {
+							return anyChild(n375, enK3, func(n376 *Node) bool {
+								return anyChild(n376, enK58, func(n377 *Node) bool {
+									return func() bool {
+										n378 := firstChild(n377, enK21)
+										return n378 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n378, enK1))) == "VAT")
+									}() && hasChild(n377, enK57)
 								})
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
-						return anyNode(desc(root(n), enK59), func(n377 *Node) bool {
-							return anyChild(n377, enK58, func(n378 *Node) bool {
-								return ebv(step(child(n378, enK22), func(n379 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n379, enK1))) == "VAT"))
-								})) && hasChild(n378, enK57)
+						return anyNode(desc(root(n), enK59), func(n380 *Node) bool {
+							return anyChild(n380, enK58, func(n381 *Node) bool {
+								return func() bool {
+									n382 := firstChild(n381, enK21)
+									return n382 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n382, enK1))) == "VAT")
+								}() && hasChild(n381, enK57)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 14, func() bool {
-				return anyNode(desc(root(n), enK4), func(n381 *Node) bool {
-					return anyChild(n381, enK3, func(n382 *Node) bool {
-						return anyChild(n382, enK58, func(n383 *Node) bool {
-							return ebv(step(child(n383, enK22), func(n384 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n384, enK1))) == "VAT"))
-							})) && hasChild(n383, enK57)
+				return anyNode(desc(root(n), enK4), func(n384 *Node) bool {
+					return anyChild(n384, enK3, func(n385 *Node) bool {
+						return anyChild(n385, enK58, func(n386 *Node) bool {
+							return func() bool {
+								n387 := firstChild(n386, enK21)
+								return n387 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n387, enK1))) == "VAT")
+							}() && hasChild(n386, enK57)
 						})
 					})
 				})
 			}))
 		}) || memoBool(v, 87, func() bool {
 			return !memoBool(v, 86, func() bool {
-				return anyNode(desc(root(n), enK54), func(n386 *Node) bool {
-					return (fnNormalizeSpace(childStr(n386, enK1)) == "K") && anyChild(n386, enK22, func(n387 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n387, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK55), func(n389 *Node) bool {
+					return (fnNormalizeSpace(childStr(n389, enK1)) == "K") && anyChild(n389, enK21, func(n390 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n390, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -3650,52 +3673,55 @@ func enT0066(v []Seq, n *Node) bool {
 		return (memoBool(v, 89, func() bool {
 			return (memoBool(v, 90, func() bool {
 				return (memoBool(v, 91, func() bool {
-					return anyNode(desc(root(n), enK17), func(n388 *Node) bool {
-						return func(r389 Seq) bool {
-							return anyChild(n388, enK18, func(n390 *Node) bool { return gcmp(nodeSeq(n390), r389, opEq) })
-						}(boolSeq(false)) && anyChild(n388, enK23, func(n391 *Node) bool {
-							return (fnNormalizeSpace(childStr(n391, enK1)) == "K") && anyChild(n391, enK22, func(n392 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n392, enK1))) == "VAT") })
+					return anyNode(desc(root(n), enK16), func(n391 *Node) bool {
+						return func(r392 Seq) bool {
+							return anyChild(n391, enK17, func(n393 *Node) bool { return gcmp(nodeSeq(n393), r392, opEq) })
+						}(boolSeq(false)) && anyChild(n391, enK22, func(n394 *Node) bool {
+							return (fnNormalizeSpace(childStr(n394, enK1)) == "K") && anyChild(n394, enK21, func(n395 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n395, enK1))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 64, func() bool {
 					return (memoBool(v, 65, func() bool {
-						return anyNode(desc(root(n), enK47), func(n393 *Node) bool {
-							return anyChild(n393, enK3, func(n394 *Node) bool {
-								return anyChild(n394, enK58, func(n395 *Node) bool {
-									return ebv(step(child(n395, enK22), func(n396 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n396, enK1))) == "VAT"))
-									})) && hasChild(n395, enK57)
+						return anyNode(desc(root(n), enK48), func(n396 *Node) bool {
+							return anyChild(n396, enK3, func(n397 *Node) bool {
+								return anyChild(n397, enK58, func(n398 *Node) bool {
+									return func() bool {
+										n399 := firstChild(n398, enK21)
+										return n399 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n399, enK1))) == "VAT")
+									}() && hasChild(n398, enK57)
 								})
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
-						return anyNode(desc(root(n), enK59), func(n398 *Node) bool {
-							return anyChild(n398, enK58, func(n399 *Node) bool {
-								return ebv(step(child(n399, enK22), func(n400 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n400, enK1))) == "VAT"))
-								})) && hasChild(n399, enK57)
+						return anyNode(desc(root(n), enK59), func(n401 *Node) bool {
+							return anyChild(n401, enK58, func(n402 *Node) bool {
+								return func() bool {
+									n403 := firstChild(n402, enK21)
+									return n403 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n403, enK1))) == "VAT")
+								}() && hasChild(n402, enK57)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 14, func() bool {
-				return anyNode(desc(root(n), enK4), func(n402 *Node) bool {
-					return anyChild(n402, enK3, func(n403 *Node) bool {
-						return anyChild(n403, enK58, func(n404 *Node) bool {
-							return ebv(step(child(n404, enK22), func(n405 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n405, enK1))) == "VAT"))
-							})) && hasChild(n404, enK57)
+				return anyNode(desc(root(n), enK4), func(n405 *Node) bool {
+					return anyChild(n405, enK3, func(n406 *Node) bool {
+						return anyChild(n406, enK58, func(n407 *Node) bool {
+							return func() bool {
+								n408 := firstChild(n407, enK21)
+								return n408 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n408, enK1))) == "VAT")
+							}() && hasChild(n407, enK57)
 						})
 					})
 				})
 			}))
 		}) || memoBool(v, 92, func() bool {
 			return !memoBool(v, 91, func() bool {
-				return anyNode(desc(root(n), enK17), func(n407 *Node) bool {
-					return func(r408 Seq) bool {
-						return anyChild(n407, enK18, func(n409 *Node) bool { return gcmp(nodeSeq(n409), r408, opEq) })
-					}(boolSeq(false)) && anyChild(n407, enK23, func(n410 *Node) bool {
-						return (fnNormalizeSpace(childStr(n410, enK1)) == "K") && anyChild(n410, enK22, func(n411 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n411, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n410 *Node) bool {
+					return func(r411 Seq) bool {
+						return anyChild(n410, enK17, func(n412 *Node) bool { return gcmp(nodeSeq(n412), r411, opEq) })
+					}(boolSeq(false)) && anyChild(n410, enK22, func(n413 *Node) bool {
+						return (fnNormalizeSpace(childStr(n413, enK1)) == "K") && anyChild(n413, enK21, func(n414 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n414, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3709,52 +3735,55 @@ func enT0067(v []Seq, n *Node) bool {
 		return (memoBool(v, 94, func() bool {
 			return (memoBool(v, 95, func() bool {
 				return (memoBool(v, 96, func() bool {
-					return anyNode(desc(root(n), enK17), func(n412 *Node) bool {
-						return func(r413 Seq) bool {
-							return anyChild(n412, enK18, func(n414 *Node) bool { return gcmp(nodeSeq(n414), r413, opEq) })
-						}(boolSeq(true)) && anyChild(n412, enK23, func(n415 *Node) bool {
-							return (fnNormalizeSpace(childStr(n415, enK1)) == "K") && anyChild(n415, enK22, func(n416 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n416, enK1))) == "VAT") })
+					return anyNode(desc(root(n), enK16), func(n415 *Node) bool {
+						return func(r416 Seq) bool {
+							return anyChild(n415, enK17, func(n417 *Node) bool { return gcmp(nodeSeq(n417), r416, opEq) })
+						}(boolSeq(true)) && anyChild(n415, enK22, func(n418 *Node) bool {
+							return (fnNormalizeSpace(childStr(n418, enK1)) == "K") && anyChild(n418, enK21, func(n419 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n419, enK1))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 64, func() bool {
 					return (memoBool(v, 65, func() bool {
-						return anyNode(desc(root(n), enK47), func(n417 *Node) bool {
-							return anyChild(n417, enK3, func(n418 *Node) bool {
-								return anyChild(n418, enK58, func(n419 *Node) bool {
-									return ebv(step(child(n419, enK22), func(n420 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n420, enK1))) == "VAT"))
-									})) && hasChild(n419, enK57)
+						return anyNode(desc(root(n), enK48), func(n420 *Node) bool {
+							return anyChild(n420, enK3, func(n421 *Node) bool {
+								return anyChild(n421, enK58, func(n422 *Node) bool {
+									return func() bool {
+										n423 := firstChild(n422, enK21)
+										return n423 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n423, enK1))) == "VAT")
+									}() && hasChild(n422, enK57)
 								})
 							})
 						})
 					}) || memoBool(v, 12, func() bool {
-						return anyNode(desc(root(n), enK59), func(n422 *Node) bool {
-							return anyChild(n422, enK58, func(n423 *Node) bool {
-								return ebv(step(child(n423, enK22), func(n424 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n424, enK1))) == "VAT"))
-								})) && hasChild(n423, enK57)
+						return anyNode(desc(root(n), enK59), func(n425 *Node) bool {
+							return anyChild(n425, enK58, func(n426 *Node) bool {
+								return func() bool {
+									n427 := firstChild(n426, enK21)
+									return n427 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n427, enK1))) == "VAT")
+								}() && hasChild(n426, enK57)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 14, func() bool {
-				return anyNode(desc(root(n), enK4), func(n426 *Node) bool {
-					return anyChild(n426, enK3, func(n427 *Node) bool {
-						return anyChild(n427, enK58, func(n428 *Node) bool {
-							return ebv(step(child(n428, enK22), func(n429 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n429, enK1))) == "VAT"))
-							})) && hasChild(n428, enK57)
+				return anyNode(desc(root(n), enK4), func(n429 *Node) bool {
+					return anyChild(n429, enK3, func(n430 *Node) bool {
+						return anyChild(n430, enK58, func(n431 *Node) bool {
+							return func() bool {
+								n432 := firstChild(n431, enK21)
+								return n432 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n432, enK1))) == "VAT")
+							}() && hasChild(n431, enK57)
 						})
 					})
 				})
 			}))
 		}) || memoBool(v, 97, func() bool {
 			return !memoBool(v, 96, func() bool {
-				return anyNode(desc(root(n), enK17), func(n431 *Node) bool {
-					return func(r432 Seq) bool {
-						return anyChild(n431, enK18, func(n433 *Node) bool { return gcmp(nodeSeq(n433), r432, opEq) })
-					}(boolSeq(true)) && anyChild(n431, enK23, func(n434 *Node) bool {
-						return (fnNormalizeSpace(childStr(n434, enK1)) == "K") && anyChild(n434, enK22, func(n435 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n435, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n434 *Node) bool {
+					return func(r435 Seq) bool {
+						return anyChild(n434, enK17, func(n436 *Node) bool { return gcmp(nodeSeq(n436), r435, opEq) })
+					}(boolSeq(true)) && anyChild(n434, enK22, func(n437 *Node) bool {
+						return (fnNormalizeSpace(childStr(n437, enK1)) == "K") && anyChild(n437, enK21, func(n438 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n438, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3764,21 +3793,21 @@ func enT0067(v []Seq, n *Node) bool {
 
 // BR-IC-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cbc:ActualDeliveryDate) …
 func enT0068(v []Seq, n *Node) bool {
-	return ((anyChild(n, enK52, func(n436 *Node) bool {
-		return anyChild(n436, enK55, func(n437 *Node) bool {
-			return anyChild(n437, enK23, func(n438 *Node) bool {
-				return anyChild(n438, enK22, func(n439 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n439, enK1))) == "VAT") }) && anyChild(n438, enK1, func(n440 *Node) bool { return (fnNormalizeSpace(n440.StringValue()) == "K") })
+	return ((anyChild(n, enK53, func(n439 *Node) bool {
+		return anyChild(n439, enK56, func(n440 *Node) bool {
+			return anyChild(n440, enK22, func(n441 *Node) bool {
+				return anyChild(n441, enK21, func(n442 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n442, enK1))) == "VAT") }) && anyChild(n441, enK1, func(n443 *Node) bool { return (fnNormalizeSpace(n443.StringValue()) == "K") })
 			})
 		})
-	}) && (gcmp(fnStringLength(func() (r441 string) {
-		anyChild(n, enK15, func(n442 *Node) bool {
-			return anyChild(n442, enK65, func(n443 *Node) bool { return setStr(&r441, n443) })
+	}) && ((strLen(func() (r444 string) {
+		anyChild(n, enK14, func(n445 *Node) bool {
+			return anyChild(n445, enK66, func(n446 *Node) bool { return setStr(&r444, n446) })
 		})
 		return
-	}()), enK56, opGt) || anyChild(n, enK61, func(n444 *Node) bool { return hasChild(n444, enK66) }))) || !anyChild(n, enK52, func(n446 *Node) bool {
-		return anyChild(n446, enK55, func(n447 *Node) bool {
-			return anyChild(n447, enK23, func(n448 *Node) bool {
-				return anyChild(n448, enK22, func(n449 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n449, enK1))) == "VAT") }) && anyChild(n448, enK1, func(n450 *Node) bool { return (fnNormalizeSpace(n450.StringValue()) == "K") })
+	}()) > 1) || anyChild(n, enK61, func(n447 *Node) bool { return hasChild(n447, enK67) }))) || !anyChild(n, enK53, func(n449 *Node) bool {
+		return anyChild(n449, enK56, func(n450 *Node) bool {
+			return anyChild(n450, enK22, func(n451 *Node) bool {
+				return anyChild(n451, enK21, func(n452 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n452, enK1))) == "VAT") }) && anyChild(n451, enK1, func(n453 *Node) bool { return (fnNormalizeSpace(n453.StringValue()) == "K") })
 			})
 		})
 	}))
@@ -3786,27 +3815,27 @@ func enT0068(v []Seq, n *Node) bool {
 
 // BR-IC-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cac:DeliveryLocation/cac…
 func enT0069(v []Seq, n *Node) bool {
-	return ((anyChild(n, enK52, func(n451 *Node) bool {
-		return anyChild(n451, enK55, func(n452 *Node) bool {
-			return anyChild(n452, enK23, func(n453 *Node) bool {
-				return anyChild(n453, enK22, func(n454 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n454, enK1))) == "VAT") }) && anyChild(n453, enK1, func(n455 *Node) bool { return (fnNormalizeSpace(n455.StringValue()) == "K") })
+	return ((anyChild(n, enK53, func(n454 *Node) bool {
+		return anyChild(n454, enK56, func(n455 *Node) bool {
+			return anyChild(n455, enK22, func(n456 *Node) bool {
+				return anyChild(n456, enK21, func(n457 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n457, enK1))) == "VAT") }) && anyChild(n456, enK1, func(n458 *Node) bool { return (fnNormalizeSpace(n458.StringValue()) == "K") })
 			})
 		})
-	}) && gcmp(fnStringLength(func() (r456 string) {
-		anyChild(n, enK15, func(n457 *Node) bool {
-			return anyChild(n457, enK14, func(n458 *Node) bool {
-				return anyChild(n458, enK13, func(n459 *Node) bool {
-					return anyChild(n459, enK8, func(n460 *Node) bool {
-						return anyChild(n460, enK7, func(n461 *Node) bool { return setStr(&r456, n461) })
+	}) && (strLen(func() (r459 string) {
+		anyChild(n, enK14, func(n460 *Node) bool {
+			return anyChild(n460, enK13, func(n461 *Node) bool {
+				return anyChild(n461, enK12, func(n462 *Node) bool {
+					return anyChild(n462, enK8, func(n463 *Node) bool {
+						return anyChild(n463, enK7, func(n464 *Node) bool { return setStr(&r459, n464) })
 					})
 				})
 			})
 		})
 		return
-	}()), enK56, opGt)) || !anyChild(n, enK52, func(n462 *Node) bool {
-		return anyChild(n462, enK55, func(n463 *Node) bool {
-			return anyChild(n463, enK23, func(n464 *Node) bool {
-				return anyChild(n464, enK22, func(n465 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n465, enK1))) == "VAT") }) && anyChild(n464, enK1, func(n466 *Node) bool { return (fnNormalizeSpace(n466.StringValue()) == "K") })
+	}()) > 1)) || !anyChild(n, enK53, func(n465 *Node) bool {
+		return anyChild(n465, enK56, func(n466 *Node) bool {
+			return anyChild(n466, enK22, func(n467 *Node) bool {
+				return anyChild(n467, enK21, func(n468 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n468, enK1))) == "VAT") }) && anyChild(n467, enK1, func(n469 *Node) bool { return (fnNormalizeSpace(n469.StringValue()) == "K") })
 			})
 		})
 	}))
@@ -3815,58 +3844,52 @@ func enT0069(v []Seq, n *Node) bool {
 // BR-AF-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'…
 func enT0070(v []Seq, n *Node) bool {
 	return ((memoBool(v, 98, func() bool {
-		return gcmp(arith(func() Seq {
-			k467 := 0
-			anyNode(desc(root(n), enK17), func(n468 *Node) bool {
-				return anyChild(n468, enK23, func(n469 *Node) bool {
-					return (fnNormalizeSpace(childStr(n469, enK1)) == "L") && anyChild(n469, enK22, func(n470 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n470, enK1))) == "VAT") }) && tally1(&k467)
+		return cmpItems(arithItems(intItem(func() (k470 int) {
+			anyNode(desc(root(n), enK16), func(n471 *Node) bool {
+				return anyChild(n471, enK22, func(n472 *Node) bool {
+					return (fnNormalizeSpace(childStr(n472, enK1)) == "L") && anyChild(n472, enK21, func(n473 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n473, enK1))) == "VAT") }) && tally1(&k470)
 				})
 			})
-			return countOf(k467)
-		}(), func() Seq {
-			k471 := 0
-			anyNode(desc(root(n), enK54), func(n472 *Node) bool {
-				return (fnNormalizeSpace(childStr(n472, enK1)) == "L") && anyChild(n472, enK22, func(n473 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n473, enK1))) == "VAT") }) && tally1(&k471)
+			return
+		}()), intItem(func() (k474 int) {
+			anyNode(desc(root(n), enK55), func(n475 *Node) bool {
+				return (fnNormalizeSpace(childStr(n475, enK1)) == "L") && anyChild(n475, enK21, func(n476 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n476, enK1))) == "VAT") }) && tally1(&k474)
 			})
-			return countOf(k471)
-		}(), opAdd), enK67, opGt)
-	}) && gcmp(func() Seq {
-		k474 := 0
-		anyChild(n, enK52, func(n475 *Node) bool {
-			return anyChild(n475, enK55, func(n476 *Node) bool {
-				return anyChild(n476, enK23, func(n477 *Node) bool {
-					return anyChild(n477, enK1, func(n478 *Node) bool { return (n478.StringValue() == "L") }) && tally1(&k474)
+			return
+		}()), opAdd), enK69, opGt)
+	}) && (func() (k477 int) {
+		anyChild(n, enK53, func(n478 *Node) bool {
+			return anyChild(n478, enK56, func(n479 *Node) bool {
+				return anyChild(n479, enK22, func(n480 *Node) bool {
+					return anyChild(n480, enK1, func(n481 *Node) bool { return (n481.StringValue() == "L") }) && tally1(&k477)
 				})
 			})
 		})
-		return countOf(k474)
-	}(), enK67, opGt)) || (memoBool(v, 99, func() bool {
-		return gcmp(arith(func() Seq {
-			k479 := 0
-			anyNode(desc(root(n), enK17), func(n480 *Node) bool {
-				return anyChild(n480, enK23, func(n481 *Node) bool {
-					return (fnNormalizeSpace(childStr(n481, enK1)) == "L") && anyChild(n481, enK22, func(n482 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n482, enK1))) == "VAT") }) && tally1(&k479)
+		return
+	}() > 0)) || (memoBool(v, 99, func() bool {
+		return cmpItems(arithItems(intItem(func() (k482 int) {
+			anyNode(desc(root(n), enK16), func(n483 *Node) bool {
+				return anyChild(n483, enK22, func(n484 *Node) bool {
+					return (fnNormalizeSpace(childStr(n484, enK1)) == "L") && anyChild(n484, enK21, func(n485 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n485, enK1))) == "VAT") }) && tally1(&k482)
 				})
 			})
-			return countOf(k479)
-		}(), func() Seq {
-			k483 := 0
-			anyNode(desc(root(n), enK54), func(n484 *Node) bool {
-				return (fnNormalizeSpace(childStr(n484, enK1)) == "L") && anyChild(n484, enK22, func(n485 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n485, enK1))) == "VAT") }) && tally1(&k483)
+			return
+		}()), intItem(func() (k486 int) {
+			anyNode(desc(root(n), enK55), func(n487 *Node) bool {
+				return (fnNormalizeSpace(childStr(n487, enK1)) == "L") && anyChild(n487, enK21, func(n488 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n488, enK1))) == "VAT") }) && tally1(&k486)
 			})
-			return countOf(k483)
-		}(), opAdd), enK67, opEq)
-	}) && gcmp(func() Seq {
-		k486 := 0
-		anyChild(n, enK52, func(n487 *Node) bool {
-			return anyChild(n487, enK55, func(n488 *Node) bool {
-				return anyChild(n488, enK23, func(n489 *Node) bool {
-					return (fnNormalizeSpace(childStr(n489, enK1)) == "L") && anyChild(n489, enK22, func(n490 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n490, enK1))) == "VAT") }) && tally1(&k486)
+			return
+		}()), opAdd), enK69, opEq)
+	}) && (func() (k489 int) {
+		anyChild(n, enK53, func(n490 *Node) bool {
+			return anyChild(n490, enK56, func(n491 *Node) bool {
+				return anyChild(n491, enK22, func(n492 *Node) bool {
+					return (fnNormalizeSpace(childStr(n492, enK1)) == "L") && anyChild(n492, enK21, func(n493 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n493, enK1))) == "VAT") }) && tally1(&k489)
 				})
 			})
 		})
-		return countOf(k486)
-	}(), enK67, opEq)))
+		return
+	}() == 0)))
 }
 
 // BR-AF-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
@@ -3874,30 +3897,31 @@ func enT0071(v []Seq, n *Node) bool {
 	return memoBool(v, 100, func() bool {
 		return (memoBool(v, 101, func() bool {
 			return (memoBool(v, 102, func() bool {
-				return anyNode(desc(root(n), enK54), func(n491 *Node) bool {
-					return (fnNormalizeSpace(childStr(n491, enK1)) == "L") && anyChild(n491, enK22, func(n492 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n492, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK55), func(n494 *Node) bool {
+					return (fnNormalizeSpace(childStr(n494, enK1)) == "L") && anyChild(n494, enK21, func(n495 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n495, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK47), func(n493 *Node) bool {
-						return anyChild(n493, enK3, func(n494 *Node) bool {
-							return anyChild(n494, enK58, func(n495 *Node) bool { return hasChild(n495, enK57) })
+					return anyNode(desc(root(n), enK48), func(n496 *Node) bool {
+						return anyChild(n496, enK3, func(n497 *Node) bool {
+							return anyChild(n497, enK58, func(n498 *Node) bool { return hasChild(n498, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n497 *Node) bool {
-						return anyChild(n497, enK58, func(n498 *Node) bool {
-							return ebv(step(child(n498, enK22), func(n499 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n499, enK1))) == "VAT"))
-							})) && hasChild(n498, enK57)
+					return anyNode(desc(root(n), enK59), func(n500 *Node) bool {
+						return anyChild(n500, enK58, func(n501 *Node) bool {
+							return func() bool {
+								n502 := firstChild(n501, enK21)
+								return n502 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n502, enK1))) == "VAT")
+							}() && hasChild(n501, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 103, func() bool {
 			return !memoBool(v, 102, func() bool {
-				return anyNode(desc(root(n), enK54), func(n501 *Node) bool {
-					return (fnNormalizeSpace(childStr(n501, enK1)) == "L") && anyChild(n501, enK22, func(n502 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n502, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK55), func(n504 *Node) bool {
+					return (fnNormalizeSpace(childStr(n504, enK1)) == "L") && anyChild(n504, enK21, func(n505 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n505, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -3909,37 +3933,38 @@ func enT0072(v []Seq, n *Node) bool {
 	return memoBool(v, 104, func() bool {
 		return (memoBool(v, 105, func() bool {
 			return (memoBool(v, 106, func() bool {
-				return anyNode(desc(root(n), enK17), func(n503 *Node) bool {
-					return func(r504 Seq) bool {
-						return anyChild(n503, enK18, func(n505 *Node) bool { return gcmp(nodeSeq(n505), r504, opEq) })
-					}(boolSeq(false)) && anyChild(n503, enK23, func(n506 *Node) bool {
-						return (fnNormalizeSpace(childStr(n506, enK1)) == "L") && anyChild(n506, enK22, func(n507 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n507, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n506 *Node) bool {
+					return func(r507 Seq) bool {
+						return anyChild(n506, enK17, func(n508 *Node) bool { return gcmp(nodeSeq(n508), r507, opEq) })
+					}(boolSeq(false)) && anyChild(n506, enK22, func(n509 *Node) bool {
+						return (fnNormalizeSpace(childStr(n509, enK1)) == "L") && anyChild(n509, enK21, func(n510 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n510, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK47), func(n508 *Node) bool {
-						return anyChild(n508, enK3, func(n509 *Node) bool {
-							return anyChild(n509, enK58, func(n510 *Node) bool { return hasChild(n510, enK57) })
+					return anyNode(desc(root(n), enK48), func(n511 *Node) bool {
+						return anyChild(n511, enK3, func(n512 *Node) bool {
+							return anyChild(n512, enK58, func(n513 *Node) bool { return hasChild(n513, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n512 *Node) bool {
-						return anyChild(n512, enK58, func(n513 *Node) bool {
-							return ebv(step(child(n513, enK22), func(n514 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n514, enK1))) == "VAT"))
-							})) && hasChild(n513, enK57)
+					return anyNode(desc(root(n), enK59), func(n515 *Node) bool {
+						return anyChild(n515, enK58, func(n516 *Node) bool {
+							return func() bool {
+								n517 := firstChild(n516, enK21)
+								return n517 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n517, enK1))) == "VAT")
+							}() && hasChild(n516, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 107, func() bool {
 			return !memoBool(v, 106, func() bool {
-				return anyNode(desc(root(n), enK17), func(n516 *Node) bool {
-					return func(r517 Seq) bool {
-						return anyChild(n516, enK18, func(n518 *Node) bool { return gcmp(nodeSeq(n518), r517, opEq) })
-					}(boolSeq(false)) && anyChild(n516, enK23, func(n519 *Node) bool {
-						return (fnNormalizeSpace(childStr(n519, enK1)) == "L") && anyChild(n519, enK22, func(n520 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n520, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n519 *Node) bool {
+					return func(r520 Seq) bool {
+						return anyChild(n519, enK17, func(n521 *Node) bool { return gcmp(nodeSeq(n521), r520, opEq) })
+					}(boolSeq(false)) && anyChild(n519, enK22, func(n522 *Node) bool {
+						return (fnNormalizeSpace(childStr(n522, enK1)) == "L") && anyChild(n522, enK21, func(n523 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n523, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3952,37 +3977,38 @@ func enT0073(v []Seq, n *Node) bool {
 	return memoBool(v, 108, func() bool {
 		return (memoBool(v, 109, func() bool {
 			return (memoBool(v, 110, func() bool {
-				return anyNode(desc(root(n), enK17), func(n521 *Node) bool {
-					return func(r522 Seq) bool {
-						return anyChild(n521, enK18, func(n523 *Node) bool { return gcmp(nodeSeq(n523), r522, opEq) })
-					}(boolSeq(true)) && anyChild(n521, enK23, func(n524 *Node) bool {
-						return (fnNormalizeSpace(childStr(n524, enK1)) == "L") && anyChild(n524, enK22, func(n525 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n525, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n524 *Node) bool {
+					return func(r525 Seq) bool {
+						return anyChild(n524, enK17, func(n526 *Node) bool { return gcmp(nodeSeq(n526), r525, opEq) })
+					}(boolSeq(true)) && anyChild(n524, enK22, func(n527 *Node) bool {
+						return (fnNormalizeSpace(childStr(n527, enK1)) == "L") && anyChild(n527, enK21, func(n528 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n528, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK47), func(n526 *Node) bool {
-						return anyChild(n526, enK3, func(n527 *Node) bool {
-							return anyChild(n527, enK58, func(n528 *Node) bool { return hasChild(n528, enK57) })
+					return anyNode(desc(root(n), enK48), func(n529 *Node) bool {
+						return anyChild(n529, enK3, func(n530 *Node) bool {
+							return anyChild(n530, enK58, func(n531 *Node) bool { return hasChild(n531, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n530 *Node) bool {
-						return anyChild(n530, enK58, func(n531 *Node) bool {
-							return ebv(step(child(n531, enK22), func(n532 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n532, enK1))) == "VAT"))
-							})) && hasChild(n531, enK57)
+					return anyNode(desc(root(n), enK59), func(n533 *Node) bool {
+						return anyChild(n533, enK58, func(n534 *Node) bool {
+							return func() bool {
+								n535 := firstChild(n534, enK21)
+								return n535 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n535, enK1))) == "VAT")
+							}() && hasChild(n534, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 111, func() bool {
 			return !memoBool(v, 112, func() bool {
-				return anyNode(desc(root(n), enK17), func(n534 *Node) bool {
-					return func(r535 Seq) bool {
-						return anyChild(n534, enK18, func(n536 *Node) bool { return gcmp(nodeSeq(n536), r535, opEq) })
-					}(boolSeq(true)) && anyChild(n534, enK23, func(n537 *Node) bool {
-						return anyChild(n537, enK1, func(n538 *Node) bool { return (n538.StringValue() == "L") }) && anyChild(n537, enK22, func(n539 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n539, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n537 *Node) bool {
+					return func(r538 Seq) bool {
+						return anyChild(n537, enK17, func(n539 *Node) bool { return gcmp(nodeSeq(n539), r538, opEq) })
+					}(boolSeq(true)) && anyChild(n537, enK22, func(n540 *Node) bool {
+						return anyChild(n540, enK1, func(n541 *Node) bool { return (n541.StringValue() == "L") }) && anyChild(n540, enK21, func(n542 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n542, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -3993,58 +4019,52 @@ func enT0073(v []Seq, n *Node) bool {
 // BR-AG-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'…
 func enT0074(v []Seq, n *Node) bool {
 	return ((memoBool(v, 113, func() bool {
-		return gcmp(arith(func() Seq {
-			k540 := 0
-			anyNode(desc(root(n), enK17), func(n541 *Node) bool {
-				return anyChild(n541, enK23, func(n542 *Node) bool {
-					return (fnNormalizeSpace(childStr(n542, enK1)) == "M") && anyChild(n542, enK22, func(n543 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n543, enK1))) == "VAT") }) && tally1(&k540)
+		return cmpItems(arithItems(intItem(func() (k543 int) {
+			anyNode(desc(root(n), enK16), func(n544 *Node) bool {
+				return anyChild(n544, enK22, func(n545 *Node) bool {
+					return (fnNormalizeSpace(childStr(n545, enK1)) == "M") && anyChild(n545, enK21, func(n546 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n546, enK1))) == "VAT") }) && tally1(&k543)
 				})
 			})
-			return countOf(k540)
-		}(), func() Seq {
-			k544 := 0
-			anyNode(desc(root(n), enK54), func(n545 *Node) bool {
-				return (fnNormalizeSpace(childStr(n545, enK1)) == "M") && anyChild(n545, enK22, func(n546 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n546, enK1))) == "VAT") }) && tally1(&k544)
+			return
+		}()), intItem(func() (k547 int) {
+			anyNode(desc(root(n), enK55), func(n548 *Node) bool {
+				return (fnNormalizeSpace(childStr(n548, enK1)) == "M") && anyChild(n548, enK21, func(n549 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n549, enK1))) == "VAT") }) && tally1(&k547)
 			})
-			return countOf(k544)
-		}(), opAdd), enK67, opGt)
-	}) && gcmp(func() Seq {
-		k547 := 0
-		anyChild(n, enK52, func(n548 *Node) bool {
-			return anyChild(n548, enK55, func(n549 *Node) bool {
-				return anyChild(n549, enK23, func(n550 *Node) bool {
-					return anyChild(n550, enK1, func(n551 *Node) bool { return (n551.StringValue() == "M") }) && anyChild(n550, enK22, func(n552 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n552, enK1))) == "VAT") }) && tally1(&k547)
+			return
+		}()), opAdd), enK69, opGt)
+	}) && (func() (k550 int) {
+		anyChild(n, enK53, func(n551 *Node) bool {
+			return anyChild(n551, enK56, func(n552 *Node) bool {
+				return anyChild(n552, enK22, func(n553 *Node) bool {
+					return anyChild(n553, enK1, func(n554 *Node) bool { return (n554.StringValue() == "M") }) && anyChild(n553, enK21, func(n555 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n555, enK1))) == "VAT") }) && tally1(&k550)
 				})
 			})
 		})
-		return countOf(k547)
-	}(), enK67, opGt)) || (memoBool(v, 114, func() bool {
-		return gcmp(arith(func() Seq {
-			k553 := 0
-			anyNode(desc(root(n), enK17), func(n554 *Node) bool {
-				return anyChild(n554, enK23, func(n555 *Node) bool {
-					return (fnNormalizeSpace(childStr(n555, enK1)) == "M") && anyChild(n555, enK22, func(n556 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n556, enK1))) == "VAT") }) && tally1(&k553)
+		return
+	}() > 0)) || (memoBool(v, 114, func() bool {
+		return cmpItems(arithItems(intItem(func() (k556 int) {
+			anyNode(desc(root(n), enK16), func(n557 *Node) bool {
+				return anyChild(n557, enK22, func(n558 *Node) bool {
+					return (fnNormalizeSpace(childStr(n558, enK1)) == "M") && anyChild(n558, enK21, func(n559 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n559, enK1))) == "VAT") }) && tally1(&k556)
 				})
 			})
-			return countOf(k553)
-		}(), func() Seq {
-			k557 := 0
-			anyNode(desc(root(n), enK54), func(n558 *Node) bool {
-				return (fnNormalizeSpace(childStr(n558, enK1)) == "M") && anyChild(n558, enK22, func(n559 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n559, enK1))) == "VAT") }) && tally1(&k557)
+			return
+		}()), intItem(func() (k560 int) {
+			anyNode(desc(root(n), enK55), func(n561 *Node) bool {
+				return (fnNormalizeSpace(childStr(n561, enK1)) == "M") && anyChild(n561, enK21, func(n562 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n562, enK1))) == "VAT") }) && tally1(&k560)
 			})
-			return countOf(k557)
-		}(), opAdd), enK67, opEq)
-	}) && gcmp(func() Seq {
-		k560 := 0
-		anyChild(n, enK52, func(n561 *Node) bool {
-			return anyChild(n561, enK55, func(n562 *Node) bool {
-				return anyChild(n562, enK23, func(n563 *Node) bool {
-					return (fnNormalizeSpace(childStr(n563, enK1)) == "M") && anyChild(n563, enK22, func(n564 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n564, enK1))) == "VAT") }) && tally1(&k560)
+			return
+		}()), opAdd), enK69, opEq)
+	}) && (func() (k563 int) {
+		anyChild(n, enK53, func(n564 *Node) bool {
+			return anyChild(n564, enK56, func(n565 *Node) bool {
+				return anyChild(n565, enK22, func(n566 *Node) bool {
+					return (fnNormalizeSpace(childStr(n566, enK1)) == "M") && anyChild(n566, enK21, func(n567 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n567, enK1))) == "VAT") }) && tally1(&k563)
 				})
 			})
 		})
-		return countOf(k560)
-	}(), enK67, opEq)))
+		return
+	}() == 0)))
 }
 
 // BR-AG-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
@@ -4052,30 +4072,31 @@ func enT0075(v []Seq, n *Node) bool {
 	return memoBool(v, 115, func() bool {
 		return (memoBool(v, 116, func() bool {
 			return (memoBool(v, 117, func() bool {
-				return anyNode(desc(root(n), enK54), func(n565 *Node) bool {
-					return (fnNormalizeSpace(childStr(n565, enK1)) == "M") && anyChild(n565, enK22, func(n566 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n566, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK55), func(n568 *Node) bool {
+					return (fnNormalizeSpace(childStr(n568, enK1)) == "M") && anyChild(n568, enK21, func(n569 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n569, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK47), func(n567 *Node) bool {
-						return anyChild(n567, enK3, func(n568 *Node) bool {
-							return anyChild(n568, enK58, func(n569 *Node) bool { return hasChild(n569, enK57) })
+					return anyNode(desc(root(n), enK48), func(n570 *Node) bool {
+						return anyChild(n570, enK3, func(n571 *Node) bool {
+							return anyChild(n571, enK58, func(n572 *Node) bool { return hasChild(n572, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n571 *Node) bool {
-						return anyChild(n571, enK58, func(n572 *Node) bool {
-							return ebv(step(child(n572, enK22), func(n573 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n573, enK1))) == "VAT"))
-							})) && hasChild(n572, enK57)
+					return anyNode(desc(root(n), enK59), func(n574 *Node) bool {
+						return anyChild(n574, enK58, func(n575 *Node) bool {
+							return func() bool {
+								n576 := firstChild(n575, enK21)
+								return n576 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n576, enK1))) == "VAT")
+							}() && hasChild(n575, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 118, func() bool {
 			return !memoBool(v, 117, func() bool {
-				return anyNode(desc(root(n), enK54), func(n575 *Node) bool {
-					return (fnNormalizeSpace(childStr(n575, enK1)) == "M") && anyChild(n575, enK22, func(n576 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n576, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK55), func(n578 *Node) bool {
+					return (fnNormalizeSpace(childStr(n578, enK1)) == "M") && anyChild(n578, enK21, func(n579 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n579, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -4087,37 +4108,38 @@ func enT0076(v []Seq, n *Node) bool {
 	return memoBool(v, 119, func() bool {
 		return (memoBool(v, 120, func() bool {
 			return (memoBool(v, 121, func() bool {
-				return anyNode(desc(root(n), enK17), func(n577 *Node) bool {
-					return func(r578 Seq) bool {
-						return anyChild(n577, enK18, func(n579 *Node) bool { return gcmp(nodeSeq(n579), r578, opEq) })
-					}(boolSeq(false)) && anyChild(n577, enK23, func(n580 *Node) bool {
-						return (fnNormalizeSpace(childStr(n580, enK1)) == "M") && anyChild(n580, enK22, func(n581 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n581, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n580 *Node) bool {
+					return func(r581 Seq) bool {
+						return anyChild(n580, enK17, func(n582 *Node) bool { return gcmp(nodeSeq(n582), r581, opEq) })
+					}(boolSeq(false)) && anyChild(n580, enK22, func(n583 *Node) bool {
+						return (fnNormalizeSpace(childStr(n583, enK1)) == "M") && anyChild(n583, enK21, func(n584 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n584, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK47), func(n582 *Node) bool {
-						return anyChild(n582, enK3, func(n583 *Node) bool {
-							return anyChild(n583, enK58, func(n584 *Node) bool { return hasChild(n584, enK57) })
+					return anyNode(desc(root(n), enK48), func(n585 *Node) bool {
+						return anyChild(n585, enK3, func(n586 *Node) bool {
+							return anyChild(n586, enK58, func(n587 *Node) bool { return hasChild(n587, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n586 *Node) bool {
-						return anyChild(n586, enK58, func(n587 *Node) bool {
-							return ebv(step(child(n587, enK22), func(n588 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n588, enK1))) == "VAT"))
-							})) && hasChild(n587, enK57)
+					return anyNode(desc(root(n), enK59), func(n589 *Node) bool {
+						return anyChild(n589, enK58, func(n590 *Node) bool {
+							return func() bool {
+								n591 := firstChild(n590, enK21)
+								return n591 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n591, enK1))) == "VAT")
+							}() && hasChild(n590, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 122, func() bool {
 			return !memoBool(v, 121, func() bool {
-				return anyNode(desc(root(n), enK17), func(n590 *Node) bool {
-					return func(r591 Seq) bool {
-						return anyChild(n590, enK18, func(n592 *Node) bool { return gcmp(nodeSeq(n592), r591, opEq) })
-					}(boolSeq(false)) && anyChild(n590, enK23, func(n593 *Node) bool {
-						return (fnNormalizeSpace(childStr(n593, enK1)) == "M") && anyChild(n593, enK22, func(n594 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n594, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n593 *Node) bool {
+					return func(r594 Seq) bool {
+						return anyChild(n593, enK17, func(n595 *Node) bool { return gcmp(nodeSeq(n595), r594, opEq) })
+					}(boolSeq(false)) && anyChild(n593, enK22, func(n596 *Node) bool {
+						return (fnNormalizeSpace(childStr(n596, enK1)) == "M") && anyChild(n596, enK21, func(n597 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n597, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -4130,37 +4152,38 @@ func enT0077(v []Seq, n *Node) bool {
 	return memoBool(v, 123, func() bool {
 		return (memoBool(v, 124, func() bool {
 			return (memoBool(v, 125, func() bool {
-				return anyNode(desc(root(n), enK17), func(n595 *Node) bool {
-					return func(r596 Seq) bool {
-						return anyChild(n595, enK18, func(n597 *Node) bool { return gcmp(nodeSeq(n597), r596, opEq) })
-					}(boolSeq(true)) && anyChild(n595, enK23, func(n598 *Node) bool {
-						return (fnNormalizeSpace(childStr(n598, enK1)) == "M") && anyChild(n598, enK22, func(n599 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n599, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n598 *Node) bool {
+					return func(r599 Seq) bool {
+						return anyChild(n598, enK17, func(n600 *Node) bool { return gcmp(nodeSeq(n600), r599, opEq) })
+					}(boolSeq(true)) && anyChild(n598, enK22, func(n601 *Node) bool {
+						return (fnNormalizeSpace(childStr(n601, enK1)) == "M") && anyChild(n601, enK21, func(n602 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n602, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK47), func(n600 *Node) bool {
-						return anyChild(n600, enK3, func(n601 *Node) bool {
-							return anyChild(n601, enK58, func(n602 *Node) bool { return hasChild(n602, enK57) })
+					return anyNode(desc(root(n), enK48), func(n603 *Node) bool {
+						return anyChild(n603, enK3, func(n604 *Node) bool {
+							return anyChild(n604, enK58, func(n605 *Node) bool { return hasChild(n605, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n604 *Node) bool {
-						return anyChild(n604, enK58, func(n605 *Node) bool {
-							return ebv(step(child(n605, enK22), func(n606 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n606, enK1))) == "VAT"))
-							})) && hasChild(n605, enK57)
+					return anyNode(desc(root(n), enK59), func(n607 *Node) bool {
+						return anyChild(n607, enK58, func(n608 *Node) bool {
+							return func() bool {
+								n609 := firstChild(n608, enK21)
+								return n609 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n609, enK1))) == "VAT")
+							}() && hasChild(n608, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 126, func() bool {
 			return !memoBool(v, 125, func() bool {
-				return anyNode(desc(root(n), enK17), func(n608 *Node) bool {
-					return func(r609 Seq) bool {
-						return anyChild(n608, enK18, func(n610 *Node) bool { return gcmp(nodeSeq(n610), r609, opEq) })
-					}(boolSeq(true)) && anyChild(n608, enK23, func(n611 *Node) bool {
-						return (fnNormalizeSpace(childStr(n611, enK1)) == "M") && anyChild(n611, enK22, func(n612 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n612, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n611 *Node) bool {
+					return func(r612 Seq) bool {
+						return anyChild(n611, enK17, func(n613 *Node) bool { return gcmp(nodeSeq(n613), r612, opEq) })
+					}(boolSeq(true)) && anyChild(n611, enK22, func(n614 *Node) bool {
+						return (fnNormalizeSpace(childStr(n614, enK1)) == "M") && anyChild(n614, enK21, func(n615 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n615, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -4172,35 +4195,34 @@ func enT0077(v []Seq, n *Node) bool {
 func enT0078(v []Seq, n *Node) bool {
 	return ((memoBool(v, 127, func() bool {
 		return (memoBool(v, 128, func() bool {
-			return anyNode(desc(root(n), enK23), func(n613 *Node) bool {
-				return anyChild(n613, enK22, func(n614 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n614, enK1))) == "VAT") }) && anyChild(n613, enK1, func(n615 *Node) bool { return (fnNormalizeSpace(n615.StringValue()) == "O") })
+			return anyNode(desc(root(n), enK22), func(n616 *Node) bool {
+				return anyChild(n616, enK21, func(n617 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n617, enK1))) == "VAT") }) && anyChild(n616, enK1, func(n618 *Node) bool { return (fnNormalizeSpace(n618.StringValue()) == "O") })
 			})
 		}) || memoBool(v, 129, func() bool {
-			return anyNode(desc(root(n), enK54), func(n616 *Node) bool {
-				return anyChild(n616, enK22, func(n617 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n617, enK1))) == "VAT") }) && anyChild(n616, enK1, func(n618 *Node) bool { return (fnNormalizeSpace(n618.StringValue()) == "O") })
+			return anyNode(desc(root(n), enK55), func(n619 *Node) bool {
+				return anyChild(n619, enK21, func(n620 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n620, enK1))) == "VAT") }) && anyChild(n619, enK1, func(n621 *Node) bool { return (fnNormalizeSpace(n621.StringValue()) == "O") })
 			})
 		}))
-	}) && gcmp(func() Seq {
-		k619 := 0
-		anyChild(n, enK52, func(n620 *Node) bool {
-			return anyChild(n620, enK55, func(n621 *Node) bool {
-				return anyChild(n621, enK23, func(n622 *Node) bool {
-					return anyChild(n622, enK22, func(n623 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n623, enK1))) == "VAT") }) && anyChild(n622, enK1, func(n624 *Node) bool { return (fnNormalizeSpace(n624.StringValue()) == "O") && tally1(&k619) })
+	}) && (func() (k622 int) {
+		anyChild(n, enK53, func(n623 *Node) bool {
+			return anyChild(n623, enK56, func(n624 *Node) bool {
+				return anyChild(n624, enK22, func(n625 *Node) bool {
+					return anyChild(n625, enK21, func(n626 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n626, enK1))) == "VAT") }) && anyChild(n625, enK1, func(n627 *Node) bool { return (fnNormalizeSpace(n627.StringValue()) == "O") && tally1(&k622) })
 				})
 			})
 		})
-		return countOf(k619)
-	}(), enK56, opEq)) || memoBool(v, 130, func() bool {
+		return
+	}() == 1)) || memoBool(v, 130, func() bool {
 		return (memoBool(v, 131, func() bool {
 			return !memoBool(v, 128, func() bool {
-				return anyNode(desc(root(n), enK23), func(n625 *Node) bool {
-					return anyChild(n625, enK22, func(n626 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n626, enK1))) == "VAT") }) && anyChild(n625, enK1, func(n627 *Node) bool { return (fnNormalizeSpace(n627.StringValue()) == "O") })
+				return anyNode(desc(root(n), enK22), func(n628 *Node) bool {
+					return anyChild(n628, enK21, func(n629 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n629, enK1))) == "VAT") }) && anyChild(n628, enK1, func(n630 *Node) bool { return (fnNormalizeSpace(n630.StringValue()) == "O") })
 				})
 			})
 		}) && memoBool(v, 132, func() bool {
 			return !memoBool(v, 129, func() bool {
-				return anyNode(desc(root(n), enK54), func(n628 *Node) bool {
-					return anyChild(n628, enK22, func(n629 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n629, enK1))) == "VAT") }) && anyChild(n628, enK1, func(n630 *Node) bool { return (fnNormalizeSpace(n630.StringValue()) == "O") })
+				return anyNode(desc(root(n), enK55), func(n631 *Node) bool {
+					return anyChild(n631, enK21, func(n632 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n632, enK1))) == "VAT") }) && anyChild(n631, enK1, func(n633 *Node) bool { return (fnNormalizeSpace(n633.StringValue()) == "O") })
 				})
 			})
 		}))
@@ -4212,42 +4234,45 @@ func enT0079(v []Seq, n *Node) bool {
 	return memoBool(v, 133, func() bool {
 		return (memoBool(v, 134, func() bool {
 			return (memoBool(v, 135, func() bool {
-				return anyNode(desc(root(n), enK54), func(n631 *Node) bool {
-					return (fnNormalizeSpace(childStr(n631, enK1)) == "O") && anyChild(n631, enK22, func(n632 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n632, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK55), func(n634 *Node) bool {
+					return (fnNormalizeSpace(childStr(n634, enK1)) == "O") && anyChild(n634, enK21, func(n635 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n635, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 136, func() bool {
 				return (memoBool(v, 137, func() bool {
 					return (memoBool(v, 138, func() bool {
 						return !memoBool(v, 65, func() bool {
-							return anyNode(desc(root(n), enK47), func(n633 *Node) bool {
-								return anyChild(n633, enK3, func(n634 *Node) bool {
-									return anyChild(n634, enK58, func(n635 *Node) bool {
-										return ebv(step(child(n635, enK22), func(n636 *Node) Seq {
-											return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n636, enK1))) == "VAT"))
-										})) && hasChild(n635, enK57)
+							return anyNode(desc(root(n), enK48), func(n636 *Node) bool {
+								return anyChild(n636, enK3, func(n637 *Node) bool {
+									return anyChild(n637, enK58, func(n638 *Node) bool {
+										return func() bool {
+											n639 := firstChild(n638, enK21)
+											return n639 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n639, enK1))) == "VAT")
+										}() && hasChild(n638, enK57)
 									})
 								})
 							})
 						})
 					}) && memoBool(v, 139, func() bool {
 						return !memoBool(v, 12, func() bool {
-							return anyNode(desc(root(n), enK59), func(n638 *Node) bool {
-								return anyChild(n638, enK58, func(n639 *Node) bool {
-									return ebv(step(child(n639, enK22), func(n640 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n640, enK1))) == "VAT"))
-									})) && hasChild(n639, enK57)
+							return anyNode(desc(root(n), enK59), func(n641 *Node) bool {
+								return anyChild(n641, enK58, func(n642 *Node) bool {
+									return func() bool {
+										n643 := firstChild(n642, enK21)
+										return n643 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n643, enK1))) == "VAT")
+									}() && hasChild(n642, enK57)
 								})
 							})
 						})
 					}))
 				}) && memoBool(v, 140, func() bool {
 					return !memoBool(v, 14, func() bool {
-						return anyNode(desc(root(n), enK4), func(n642 *Node) bool {
-							return anyChild(n642, enK3, func(n643 *Node) bool {
-								return anyChild(n643, enK58, func(n644 *Node) bool {
-									return ebv(step(child(n644, enK22), func(n645 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n645, enK1))) == "VAT"))
-									})) && hasChild(n644, enK57)
+						return anyNode(desc(root(n), enK4), func(n645 *Node) bool {
+							return anyChild(n645, enK3, func(n646 *Node) bool {
+								return anyChild(n646, enK58, func(n647 *Node) bool {
+									return func() bool {
+										n648 := firstChild(n647, enK21)
+										return n648 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n648, enK1))) == "VAT")
+									}() && hasChild(n647, enK57)
 								})
 							})
 						})
@@ -4256,8 +4281,8 @@ func enT0079(v []Seq, n *Node) bool {
 			}))
 		}) || memoBool(v, 141, func() bool {
 			return !memoBool(v, 135, func() bool {
-				return anyNode(desc(root(n), enK54), func(n647 *Node) bool {
-					return (fnNormalizeSpace(childStr(n647, enK1)) == "O") && anyChild(n647, enK22, func(n648 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n648, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK55), func(n650 *Node) bool {
+					return (fnNormalizeSpace(childStr(n650, enK1)) == "O") && anyChild(n650, enK21, func(n651 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n651, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -4266,74 +4291,77 @@ func enT0079(v []Seq, n *Node) bool {
 
 // BR-O-03: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not…
 func enT0080(v []Seq, n *Node) bool {
-	return (((anyChild(root(n), enK19, func(n649 *Node) bool {
-		return anyChild(n649, enK17, func(n650 *Node) bool {
-			return func(r651 Seq) bool {
-				return anyChild(n650, enK18, func(n652 *Node) bool { return gcmp(nodeSeq(n652), r651, opEq) })
-			}(boolSeq(false)) && anyChild(n650, enK23, func(n653 *Node) bool {
-				return (fnNormalizeSpace(childStr(n653, enK1)) == "O") && anyChild(n653, enK22, func(n654 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n654, enK1))) == "VAT") })
+	return (((anyChild(root(n), enK18, func(n652 *Node) bool {
+		return anyChild(n652, enK16, func(n653 *Node) bool {
+			return func(r654 Seq) bool {
+				return anyChild(n653, enK17, func(n655 *Node) bool { return gcmp(nodeSeq(n655), r654, opEq) })
+			}(boolSeq(false)) && anyChild(n653, enK22, func(n656 *Node) bool {
+				return (fnNormalizeSpace(childStr(n656, enK1)) == "O") && anyChild(n656, enK21, func(n657 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n657, enK1))) == "VAT") })
 			})
 		})
-	}) || anyChild(root(n), enK20, func(n655 *Node) bool {
-		return anyChild(n655, enK17, func(n656 *Node) bool {
-			return func(r657 Seq) bool {
-				return anyChild(n656, enK18, func(n658 *Node) bool { return gcmp(nodeSeq(n658), r657, opEq) })
-			}(boolSeq(false)) && anyChild(n656, enK23, func(n659 *Node) bool {
-				return (fnNormalizeSpace(childStr(n659, enK1)) == "O") && anyChild(n659, enK22, func(n660 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n660, enK1))) == "VAT") })
+	}) || anyChild(root(n), enK19, func(n658 *Node) bool {
+		return anyChild(n658, enK16, func(n659 *Node) bool {
+			return func(r660 Seq) bool {
+				return anyChild(n659, enK17, func(n661 *Node) bool { return gcmp(nodeSeq(n661), r660, opEq) })
+			}(boolSeq(false)) && anyChild(n659, enK22, func(n662 *Node) bool {
+				return (fnNormalizeSpace(childStr(n662, enK1)) == "O") && anyChild(n662, enK21, func(n663 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n663, enK1))) == "VAT") })
 			})
 		})
 	})) && memoBool(v, 136, func() bool {
 		return (memoBool(v, 137, func() bool {
 			return (memoBool(v, 138, func() bool {
 				return !memoBool(v, 65, func() bool {
-					return anyNode(desc(root(n), enK47), func(n661 *Node) bool {
-						return anyChild(n661, enK3, func(n662 *Node) bool {
-							return anyChild(n662, enK58, func(n663 *Node) bool {
-								return ebv(step(child(n663, enK22), func(n664 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n664, enK1))) == "VAT"))
-								})) && hasChild(n663, enK57)
+					return anyNode(desc(root(n), enK48), func(n664 *Node) bool {
+						return anyChild(n664, enK3, func(n665 *Node) bool {
+							return anyChild(n665, enK58, func(n666 *Node) bool {
+								return func() bool {
+									n667 := firstChild(n666, enK21)
+									return n667 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n667, enK1))) == "VAT")
+								}() && hasChild(n666, enK57)
 							})
 						})
 					})
 				})
 			}) && memoBool(v, 139, func() bool {
 				return !memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n666 *Node) bool {
-						return anyChild(n666, enK58, func(n667 *Node) bool {
-							return ebv(step(child(n667, enK22), func(n668 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n668, enK1))) == "VAT"))
-							})) && hasChild(n667, enK57)
+					return anyNode(desc(root(n), enK59), func(n669 *Node) bool {
+						return anyChild(n669, enK58, func(n670 *Node) bool {
+							return func() bool {
+								n671 := firstChild(n670, enK21)
+								return n671 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n671, enK1))) == "VAT")
+							}() && hasChild(n670, enK57)
 						})
 					})
 				})
 			}))
 		}) && memoBool(v, 140, func() bool {
 			return !memoBool(v, 14, func() bool {
-				return anyNode(desc(root(n), enK4), func(n670 *Node) bool {
-					return anyChild(n670, enK3, func(n671 *Node) bool {
-						return anyChild(n671, enK58, func(n672 *Node) bool {
-							return ebv(step(child(n672, enK22), func(n673 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n673, enK1))) == "VAT"))
-							})) && hasChild(n672, enK57)
+				return anyNode(desc(root(n), enK4), func(n673 *Node) bool {
+					return anyChild(n673, enK3, func(n674 *Node) bool {
+						return anyChild(n674, enK58, func(n675 *Node) bool {
+							return func() bool {
+								n676 := firstChild(n675, enK21)
+								return n676 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n676, enK1))) == "VAT")
+							}() && hasChild(n675, enK57)
 						})
 					})
 				})
 			})
 		}))
-	})) || !(anyChild(root(n), enK19, func(n675 *Node) bool {
-		return anyChild(n675, enK17, func(n676 *Node) bool {
-			return func(r677 Seq) bool {
-				return anyChild(n676, enK18, func(n678 *Node) bool { return gcmp(nodeSeq(n678), r677, opEq) })
-			}(boolSeq(false)) && anyChild(n676, enK23, func(n679 *Node) bool {
-				return (fnNormalizeSpace(childStr(n679, enK1)) == "O") && anyChild(n679, enK22, func(n680 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n680, enK1))) == "VAT") })
+	})) || !(anyChild(root(n), enK18, func(n678 *Node) bool {
+		return anyChild(n678, enK16, func(n679 *Node) bool {
+			return func(r680 Seq) bool {
+				return anyChild(n679, enK17, func(n681 *Node) bool { return gcmp(nodeSeq(n681), r680, opEq) })
+			}(boolSeq(false)) && anyChild(n679, enK22, func(n682 *Node) bool {
+				return (fnNormalizeSpace(childStr(n682, enK1)) == "O") && anyChild(n682, enK21, func(n683 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n683, enK1))) == "VAT") })
 			})
 		})
-	}) || anyChild(root(n), enK20, func(n681 *Node) bool {
-		return anyChild(n681, enK17, func(n682 *Node) bool {
-			return func(r683 Seq) bool {
-				return anyChild(n682, enK18, func(n684 *Node) bool { return gcmp(nodeSeq(n684), r683, opEq) })
-			}(boolSeq(false)) && anyChild(n682, enK23, func(n685 *Node) bool {
-				return (fnNormalizeSpace(childStr(n685, enK1)) == "O") && anyChild(n685, enK22, func(n686 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n686, enK1))) == "VAT") })
+	}) || anyChild(root(n), enK19, func(n684 *Node) bool {
+		return anyChild(n684, enK16, func(n685 *Node) bool {
+			return func(r686 Seq) bool {
+				return anyChild(n685, enK17, func(n687 *Node) bool { return gcmp(nodeSeq(n687), r686, opEq) })
+			}(boolSeq(false)) && anyChild(n685, enK22, func(n688 *Node) bool {
+				return (fnNormalizeSpace(childStr(n688, enK1)) == "O") && anyChild(n688, enK21, func(n689 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n689, enK1))) == "VAT") })
 			})
 		})
 	})))
@@ -4341,74 +4369,77 @@ func enT0080(v []Seq, n *Node) bool {
 
 // BR-O-04: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(…
 func enT0081(v []Seq, n *Node) bool {
-	return (((anyChild(root(n), enK19, func(n687 *Node) bool {
-		return anyChild(n687, enK17, func(n688 *Node) bool {
-			return func(r689 Seq) bool {
-				return anyChild(n688, enK18, func(n690 *Node) bool { return gcmp(nodeSeq(n690), r689, opEq) })
-			}(boolSeq(true)) && anyChild(n688, enK23, func(n691 *Node) bool {
-				return (fnNormalizeSpace(childStr(n691, enK1)) == "O") && anyChild(n691, enK22, func(n692 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n692, enK1))) == "VAT") })
+	return (((anyChild(root(n), enK18, func(n690 *Node) bool {
+		return anyChild(n690, enK16, func(n691 *Node) bool {
+			return func(r692 Seq) bool {
+				return anyChild(n691, enK17, func(n693 *Node) bool { return gcmp(nodeSeq(n693), r692, opEq) })
+			}(boolSeq(true)) && anyChild(n691, enK22, func(n694 *Node) bool {
+				return (fnNormalizeSpace(childStr(n694, enK1)) == "O") && anyChild(n694, enK21, func(n695 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n695, enK1))) == "VAT") })
 			})
 		})
-	}) || anyChild(root(n), enK20, func(n693 *Node) bool {
-		return anyChild(n693, enK17, func(n694 *Node) bool {
-			return func(r695 Seq) bool {
-				return anyChild(n694, enK18, func(n696 *Node) bool { return gcmp(nodeSeq(n696), r695, opEq) })
-			}(boolSeq(true)) && anyChild(n694, enK23, func(n697 *Node) bool {
-				return (fnNormalizeSpace(childStr(n697, enK1)) == "O") && anyChild(n697, enK22, func(n698 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n698, enK1))) == "VAT") })
+	}) || anyChild(root(n), enK19, func(n696 *Node) bool {
+		return anyChild(n696, enK16, func(n697 *Node) bool {
+			return func(r698 Seq) bool {
+				return anyChild(n697, enK17, func(n699 *Node) bool { return gcmp(nodeSeq(n699), r698, opEq) })
+			}(boolSeq(true)) && anyChild(n697, enK22, func(n700 *Node) bool {
+				return (fnNormalizeSpace(childStr(n700, enK1)) == "O") && anyChild(n700, enK21, func(n701 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n701, enK1))) == "VAT") })
 			})
 		})
 	})) && memoBool(v, 136, func() bool {
 		return (memoBool(v, 137, func() bool {
 			return (memoBool(v, 138, func() bool {
 				return !memoBool(v, 65, func() bool {
-					return anyNode(desc(root(n), enK47), func(n699 *Node) bool {
-						return anyChild(n699, enK3, func(n700 *Node) bool {
-							return anyChild(n700, enK58, func(n701 *Node) bool {
-								return ebv(step(child(n701, enK22), func(n702 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n702, enK1))) == "VAT"))
-								})) && hasChild(n701, enK57)
+					return anyNode(desc(root(n), enK48), func(n702 *Node) bool {
+						return anyChild(n702, enK3, func(n703 *Node) bool {
+							return anyChild(n703, enK58, func(n704 *Node) bool {
+								return func() bool {
+									n705 := firstChild(n704, enK21)
+									return n705 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n705, enK1))) == "VAT")
+								}() && hasChild(n704, enK57)
 							})
 						})
 					})
 				})
 			}) && memoBool(v, 139, func() bool {
 				return !memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n704 *Node) bool {
-						return anyChild(n704, enK58, func(n705 *Node) bool {
-							return ebv(step(child(n705, enK22), func(n706 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n706, enK1))) == "VAT"))
-							})) && hasChild(n705, enK57)
+					return anyNode(desc(root(n), enK59), func(n707 *Node) bool {
+						return anyChild(n707, enK58, func(n708 *Node) bool {
+							return func() bool {
+								n709 := firstChild(n708, enK21)
+								return n709 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n709, enK1))) == "VAT")
+							}() && hasChild(n708, enK57)
 						})
 					})
 				})
 			}))
 		}) && memoBool(v, 140, func() bool {
 			return !memoBool(v, 14, func() bool {
-				return anyNode(desc(root(n), enK4), func(n708 *Node) bool {
-					return anyChild(n708, enK3, func(n709 *Node) bool {
-						return anyChild(n709, enK58, func(n710 *Node) bool {
-							return ebv(step(child(n710, enK22), func(n711 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n711, enK1))) == "VAT"))
-							})) && hasChild(n710, enK57)
+				return anyNode(desc(root(n), enK4), func(n711 *Node) bool {
+					return anyChild(n711, enK3, func(n712 *Node) bool {
+						return anyChild(n712, enK58, func(n713 *Node) bool {
+							return func() bool {
+								n714 := firstChild(n713, enK21)
+								return n714 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n714, enK1))) == "VAT")
+							}() && hasChild(n713, enK57)
 						})
 					})
 				})
 			})
 		}))
-	})) || !(anyChild(root(n), enK19, func(n713 *Node) bool {
-		return anyChild(n713, enK17, func(n714 *Node) bool {
-			return func(r715 Seq) bool {
-				return anyChild(n714, enK18, func(n716 *Node) bool { return gcmp(nodeSeq(n716), r715, opEq) })
-			}(boolSeq(true)) && anyChild(n714, enK23, func(n717 *Node) bool {
-				return (fnNormalizeSpace(childStr(n717, enK1)) == "O") && anyChild(n717, enK22, func(n718 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n718, enK1))) == "VAT") })
+	})) || !(anyChild(root(n), enK18, func(n716 *Node) bool {
+		return anyChild(n716, enK16, func(n717 *Node) bool {
+			return func(r718 Seq) bool {
+				return anyChild(n717, enK17, func(n719 *Node) bool { return gcmp(nodeSeq(n719), r718, opEq) })
+			}(boolSeq(true)) && anyChild(n717, enK22, func(n720 *Node) bool {
+				return (fnNormalizeSpace(childStr(n720, enK1)) == "O") && anyChild(n720, enK21, func(n721 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n721, enK1))) == "VAT") })
 			})
 		})
-	}) || anyChild(root(n), enK20, func(n719 *Node) bool {
-		return anyChild(n719, enK17, func(n720 *Node) bool {
-			return func(r721 Seq) bool {
-				return anyChild(n720, enK18, func(n722 *Node) bool { return gcmp(nodeSeq(n722), r721, opEq) })
-			}(boolSeq(true)) && anyChild(n720, enK23, func(n723 *Node) bool {
-				return (fnNormalizeSpace(childStr(n723, enK1)) == "O") && anyChild(n723, enK22, func(n724 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n724, enK1))) == "VAT") })
+	}) || anyChild(root(n), enK19, func(n722 *Node) bool {
+		return anyChild(n722, enK16, func(n723 *Node) bool {
+			return func(r724 Seq) bool {
+				return anyChild(n723, enK17, func(n725 *Node) bool { return gcmp(nodeSeq(n725), r724, opEq) })
+			}(boolSeq(true)) && anyChild(n723, enK22, func(n726 *Node) bool {
+				return (fnNormalizeSpace(childStr(n726, enK1)) == "O") && anyChild(n726, enK21, func(n727 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n727, enK1))) == "VAT") })
 			})
 		})
 	})))
@@ -4416,26 +4447,25 @@ func enT0081(v []Seq, n *Node) bool {
 
 // BR-O-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[n…
 func enT0082(v []Seq, n *Node) bool {
-	return ((anyChild(n, enK52, func(n725 *Node) bool {
-		return anyChild(n725, enK55, func(n726 *Node) bool {
-			return anyChild(n726, enK23, func(n727 *Node) bool {
-				return anyChild(n727, enK22, func(n728 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n728, enK1))) == "VAT") }) && anyChild(n727, enK1, func(n729 *Node) bool { return (fnNormalizeSpace(n729.StringValue()) == "O") })
+	return ((anyChild(n, enK53, func(n728 *Node) bool {
+		return anyChild(n728, enK56, func(n729 *Node) bool {
+			return anyChild(n729, enK22, func(n730 *Node) bool {
+				return anyChild(n730, enK21, func(n731 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n731, enK1))) == "VAT") }) && anyChild(n730, enK1, func(n732 *Node) bool { return (fnNormalizeSpace(n732.StringValue()) == "O") })
 			})
 		})
-	}) && gcmp(func() Seq {
-		k730 := 0
-		anyChild(n, enK52, func(n731 *Node) bool {
-			return anyChild(n731, enK55, func(n732 *Node) bool {
-				return anyChild(n732, enK23, func(n733 *Node) bool {
-					return (fnNormalizeSpace(childStr(n733, enK1)) != "O") && anyChild(n733, enK22, func(n734 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n734, enK1))) == "VAT") }) && tally1(&k730)
+	}) && (func() (k733 int) {
+		anyChild(n, enK53, func(n734 *Node) bool {
+			return anyChild(n734, enK56, func(n735 *Node) bool {
+				return anyChild(n735, enK22, func(n736 *Node) bool {
+					return (fnNormalizeSpace(childStr(n736, enK1)) != "O") && anyChild(n736, enK21, func(n737 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n737, enK1))) == "VAT") }) && tally1(&k733)
 				})
 			})
 		})
-		return countOf(k730)
-	}(), enK67, opEq)) || !anyChild(n, enK52, func(n735 *Node) bool {
-		return anyChild(n735, enK55, func(n736 *Node) bool {
-			return anyChild(n736, enK23, func(n737 *Node) bool {
-				return anyChild(n737, enK22, func(n738 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n738, enK1))) == "VAT") }) && anyChild(n737, enK1, func(n739 *Node) bool { return (fnNormalizeSpace(n739.StringValue()) == "O") })
+		return
+	}() == 0)) || !anyChild(n, enK53, func(n738 *Node) bool {
+		return anyChild(n738, enK56, func(n739 *Node) bool {
+			return anyChild(n739, enK22, func(n740 *Node) bool {
+				return anyChild(n740, enK21, func(n741 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n741, enK1))) == "VAT") }) && anyChild(n740, enK1, func(n742 *Node) bool { return (fnNormalizeSpace(n742.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -4443,24 +4473,23 @@ func enT0082(v []Seq, n *Node) bool {
 
 // BR-O-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:ClassifiedTaxCategory[normalize-space(cb…
 func enT0083(v []Seq, n *Node) bool {
-	return ((anyChild(n, enK52, func(n740 *Node) bool {
-		return anyChild(n740, enK55, func(n741 *Node) bool {
-			return anyChild(n741, enK23, func(n742 *Node) bool {
-				return anyChild(n742, enK22, func(n743 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n743, enK1))) == "VAT") }) && anyChild(n742, enK1, func(n744 *Node) bool { return (fnNormalizeSpace(n744.StringValue()) == "O") })
+	return ((anyChild(n, enK53, func(n743 *Node) bool {
+		return anyChild(n743, enK56, func(n744 *Node) bool {
+			return anyChild(n744, enK22, func(n745 *Node) bool {
+				return anyChild(n745, enK21, func(n746 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n746, enK1))) == "VAT") }) && anyChild(n745, enK1, func(n747 *Node) bool { return (fnNormalizeSpace(n747.StringValue()) == "O") })
 			})
 		})
 	}) && memoBool(v, 142, func() bool {
-		return gcmp(func() Seq {
-			k745 := 0
-			anyNode(desc(root(n), enK54), func(n746 *Node) bool {
-				return (fnNormalizeSpace(childStr(n746, enK1)) != "O") && anyChild(n746, enK22, func(n747 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n747, enK1))) == "VAT") }) && tally1(&k745)
+		return (func() (k748 int) {
+			anyNode(desc(root(n), enK55), func(n749 *Node) bool {
+				return (fnNormalizeSpace(childStr(n749, enK1)) != "O") && anyChild(n749, enK21, func(n750 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n750, enK1))) == "VAT") }) && tally1(&k748)
 			})
-			return countOf(k745)
-		}(), enK67, opEq)
-	})) || !anyChild(n, enK52, func(n748 *Node) bool {
-		return anyChild(n748, enK55, func(n749 *Node) bool {
-			return anyChild(n749, enK23, func(n750 *Node) bool {
-				return anyChild(n750, enK22, func(n751 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n751, enK1))) == "VAT") }) && anyChild(n750, enK1, func(n752 *Node) bool { return (fnNormalizeSpace(n752.StringValue()) == "O") })
+			return
+		}() == 0)
+	})) || !anyChild(n, enK53, func(n751 *Node) bool {
+		return anyChild(n751, enK56, func(n752 *Node) bool {
+			return anyChild(n752, enK22, func(n753 *Node) bool {
+				return anyChild(n753, enK21, func(n754 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n754, enK1))) == "VAT") }) && anyChild(n753, enK1, func(n755 *Node) bool { return (fnNormalizeSpace(n755.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -4468,28 +4497,27 @@ func enT0083(v []Seq, n *Node) bool {
 
 // BR-O-13: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=fals…
 func enT0084(v []Seq, n *Node) bool {
-	return ((anyChild(n, enK52, func(n753 *Node) bool {
-		return anyChild(n753, enK55, func(n754 *Node) bool {
-			return anyChild(n754, enK23, func(n755 *Node) bool {
-				return anyChild(n755, enK22, func(n756 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n756, enK1))) == "VAT") }) && anyChild(n755, enK1, func(n757 *Node) bool { return (fnNormalizeSpace(n757.StringValue()) == "O") })
+	return ((anyChild(n, enK53, func(n756 *Node) bool {
+		return anyChild(n756, enK56, func(n757 *Node) bool {
+			return anyChild(n757, enK22, func(n758 *Node) bool {
+				return anyChild(n758, enK21, func(n759 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n759, enK1))) == "VAT") }) && anyChild(n758, enK1, func(n760 *Node) bool { return (fnNormalizeSpace(n760.StringValue()) == "O") })
 			})
 		})
 	}) && memoBool(v, 143, func() bool {
-		return gcmp(func() Seq {
-			k758 := 0
-			anyNode(desc(root(n), enK17), func(n759 *Node) bool {
-				return func(r760 Seq) bool {
-					return anyChild(n759, enK18, func(n761 *Node) bool { return gcmp(nodeSeq(n761), r760, opEq) })
-				}(boolSeq(false)) && anyChild(n759, enK23, func(n762 *Node) bool {
-					return (fnNormalizeSpace(childStr(n762, enK1)) != "O") && anyChild(n762, enK22, func(n763 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n763, enK1))) == "VAT") }) && tally1(&k758)
+		return (func() (k761 int) {
+			anyNode(desc(root(n), enK16), func(n762 *Node) bool {
+				return func(r763 Seq) bool {
+					return anyChild(n762, enK17, func(n764 *Node) bool { return gcmp(nodeSeq(n764), r763, opEq) })
+				}(boolSeq(false)) && anyChild(n762, enK22, func(n765 *Node) bool {
+					return (fnNormalizeSpace(childStr(n765, enK1)) != "O") && anyChild(n765, enK21, func(n766 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n766, enK1))) == "VAT") }) && tally1(&k761)
 				})
 			})
-			return countOf(k758)
-		}(), enK67, opEq)
-	})) || !anyChild(n, enK52, func(n764 *Node) bool {
-		return anyChild(n764, enK55, func(n765 *Node) bool {
-			return anyChild(n765, enK23, func(n766 *Node) bool {
-				return anyChild(n766, enK22, func(n767 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n767, enK1))) == "VAT") }) && anyChild(n766, enK1, func(n768 *Node) bool { return (fnNormalizeSpace(n768.StringValue()) == "O") })
+			return
+		}() == 0)
+	})) || !anyChild(n, enK53, func(n767 *Node) bool {
+		return anyChild(n767, enK56, func(n768 *Node) bool {
+			return anyChild(n768, enK22, func(n769 *Node) bool {
+				return anyChild(n769, enK21, func(n770 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n770, enK1))) == "VAT") }) && anyChild(n769, enK1, func(n771 *Node) bool { return (fnNormalizeSpace(n771.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -4497,28 +4525,27 @@ func enT0084(v []Seq, n *Node) bool {
 
 // BR-O-14: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=true…
 func enT0085(v []Seq, n *Node) bool {
-	return ((anyChild(n, enK52, func(n769 *Node) bool {
-		return anyChild(n769, enK55, func(n770 *Node) bool {
-			return anyChild(n770, enK23, func(n771 *Node) bool {
-				return anyChild(n771, enK22, func(n772 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n772, enK1))) == "VAT") }) && anyChild(n771, enK1, func(n773 *Node) bool { return (fnNormalizeSpace(n773.StringValue()) == "O") })
+	return ((anyChild(n, enK53, func(n772 *Node) bool {
+		return anyChild(n772, enK56, func(n773 *Node) bool {
+			return anyChild(n773, enK22, func(n774 *Node) bool {
+				return anyChild(n774, enK21, func(n775 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n775, enK1))) == "VAT") }) && anyChild(n774, enK1, func(n776 *Node) bool { return (fnNormalizeSpace(n776.StringValue()) == "O") })
 			})
 		})
 	}) && memoBool(v, 144, func() bool {
-		return gcmp(func() Seq {
-			k774 := 0
-			anyNode(desc(root(n), enK17), func(n775 *Node) bool {
-				return func(r776 Seq) bool {
-					return anyChild(n775, enK18, func(n777 *Node) bool { return gcmp(nodeSeq(n777), r776, opEq) })
-				}(boolSeq(true)) && anyChild(n775, enK23, func(n778 *Node) bool {
-					return (fnNormalizeSpace(childStr(n778, enK1)) != "O") && anyChild(n778, enK22, func(n779 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n779, enK1))) == "VAT") }) && tally1(&k774)
+		return (func() (k777 int) {
+			anyNode(desc(root(n), enK16), func(n778 *Node) bool {
+				return func(r779 Seq) bool {
+					return anyChild(n778, enK17, func(n780 *Node) bool { return gcmp(nodeSeq(n780), r779, opEq) })
+				}(boolSeq(true)) && anyChild(n778, enK22, func(n781 *Node) bool {
+					return (fnNormalizeSpace(childStr(n781, enK1)) != "O") && anyChild(n781, enK21, func(n782 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n782, enK1))) == "VAT") }) && tally1(&k777)
 				})
 			})
-			return countOf(k774)
-		}(), enK67, opEq)
-	})) || !anyChild(n, enK52, func(n780 *Node) bool {
-		return anyChild(n780, enK55, func(n781 *Node) bool {
-			return anyChild(n781, enK23, func(n782 *Node) bool {
-				return anyChild(n782, enK22, func(n783 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n783, enK1))) == "VAT") }) && anyChild(n782, enK1, func(n784 *Node) bool { return (fnNormalizeSpace(n784.StringValue()) == "O") })
+			return
+		}() == 0)
+	})) || !anyChild(n, enK53, func(n783 *Node) bool {
+		return anyChild(n783, enK56, func(n784 *Node) bool {
+			return anyChild(n784, enK22, func(n785 *Node) bool {
+				return anyChild(n785, enK21, func(n786 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n786, enK1))) == "VAT") }) && anyChild(n785, enK1, func(n787 *Node) bool { return (fnNormalizeSpace(n787.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -4527,46 +4554,40 @@ func enT0085(v []Seq, n *Node) bool {
 // BR-S-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'S']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])) > 0 and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCat…
 func enT0086(v []Seq, n *Node) bool {
 	return ((memoBool(v, 145, func() bool {
-		return gcmp(arith(func() Seq {
-			k785 := 0
-			anyNode(desc(root(n), enK17), func(n786 *Node) bool {
-				return anyChild(n786, enK23, func(n787 *Node) bool { return (fnNormalizeSpace(childStr(n787, enK1)) == "S") && tally1(&k785) })
+		return cmpItems(arithItems(intItem(func() (k788 int) {
+			anyNode(desc(root(n), enK16), func(n789 *Node) bool {
+				return anyChild(n789, enK22, func(n790 *Node) bool { return (fnNormalizeSpace(childStr(n790, enK1)) == "S") && tally1(&k788) })
 			})
-			return countOf(k785)
-		}(), func() Seq {
-			k788 := 0
-			anyNode(desc(root(n), enK54), func(n789 *Node) bool { return (fnNormalizeSpace(childStr(n789, enK1)) == "S") && tally1(&k788) })
-			return countOf(k788)
-		}(), opAdd), enK67, opGt)
-	}) && gcmp(func() Seq {
-		k790 := 0
-		anyChild(n, enK52, func(n791 *Node) bool {
-			return anyChild(n791, enK55, func(n792 *Node) bool {
-				return anyChild(n792, enK23, func(n793 *Node) bool { return (fnNormalizeSpace(childStr(n793, enK1)) == "S") && tally1(&k790) })
+			return
+		}()), intItem(func() (k791 int) {
+			anyNode(desc(root(n), enK55), func(n792 *Node) bool { return (fnNormalizeSpace(childStr(n792, enK1)) == "S") && tally1(&k791) })
+			return
+		}()), opAdd), enK69, opGt)
+	}) && (func() (k793 int) {
+		anyChild(n, enK53, func(n794 *Node) bool {
+			return anyChild(n794, enK56, func(n795 *Node) bool {
+				return anyChild(n795, enK22, func(n796 *Node) bool { return (fnNormalizeSpace(childStr(n796, enK1)) == "S") && tally1(&k793) })
 			})
 		})
-		return countOf(k790)
-	}(), enK67, opGt)) || (memoBool(v, 146, func() bool {
-		return gcmp(arith(func() Seq {
-			k794 := 0
-			anyNode(desc(root(n), enK17), func(n795 *Node) bool {
-				return anyChild(n795, enK23, func(n796 *Node) bool { return (fnNormalizeSpace(childStr(n796, enK1)) == "S") && tally1(&k794) })
+		return
+	}() > 0)) || (memoBool(v, 146, func() bool {
+		return cmpItems(arithItems(intItem(func() (k797 int) {
+			anyNode(desc(root(n), enK16), func(n798 *Node) bool {
+				return anyChild(n798, enK22, func(n799 *Node) bool { return (fnNormalizeSpace(childStr(n799, enK1)) == "S") && tally1(&k797) })
 			})
-			return countOf(k794)
-		}(), func() Seq {
-			k797 := 0
-			anyNode(desc(root(n), enK54), func(n798 *Node) bool { return (fnNormalizeSpace(childStr(n798, enK1)) == "S") && tally1(&k797) })
-			return countOf(k797)
-		}(), opAdd), enK67, opEq)
-	}) && gcmp(func() Seq {
-		k799 := 0
-		anyChild(n, enK52, func(n800 *Node) bool {
-			return anyChild(n800, enK55, func(n801 *Node) bool {
-				return anyChild(n801, enK23, func(n802 *Node) bool { return (fnNormalizeSpace(childStr(n802, enK1)) == "S") && tally1(&k799) })
+			return
+		}()), intItem(func() (k800 int) {
+			anyNode(desc(root(n), enK55), func(n801 *Node) bool { return (fnNormalizeSpace(childStr(n801, enK1)) == "S") && tally1(&k800) })
+			return
+		}()), opAdd), enK69, opEq)
+	}) && (func() (k802 int) {
+		anyChild(n, enK53, func(n803 *Node) bool {
+			return anyChild(n803, enK56, func(n804 *Node) bool {
+				return anyChild(n804, enK22, func(n805 *Node) bool { return (fnNormalizeSpace(childStr(n805, enK1)) == "S") && tally1(&k802) })
 			})
 		})
-		return countOf(k799)
-	}(), enK67, opEq)))
+		return
+	}() == 0)))
 }
 
 // BR-S-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
@@ -4574,29 +4595,30 @@ func enT0087(v []Seq, n *Node) bool {
 	return memoBool(v, 147, func() bool {
 		return (memoBool(v, 148, func() bool {
 			return (memoBool(v, 149, func() bool {
-				return anyNode(desc(root(n), enK54), func(n803 *Node) bool {
-					return (fnNormalizeSpace(childStr(n803, enK1)) == "S") && anyChild(n803, enK22, func(n804 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n804, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK55), func(n806 *Node) bool {
+					return (fnNormalizeSpace(childStr(n806, enK1)) == "S") && anyChild(n806, enK21, func(n807 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n807, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK47), func(n805 *Node) bool {
-						return anyChild(n805, enK3, func(n806 *Node) bool {
-							return anyChild(n806, enK58, func(n807 *Node) bool { return hasChild(n807, enK57) })
+					return anyNode(desc(root(n), enK48), func(n808 *Node) bool {
+						return anyChild(n808, enK3, func(n809 *Node) bool {
+							return anyChild(n809, enK58, func(n810 *Node) bool { return hasChild(n810, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n809 *Node) bool {
-						return anyChild(n809, enK58, func(n810 *Node) bool {
-							return ebv(step(child(n810, enK22), func(n811 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n811, enK1))) == "VAT"))
-							})) && hasChild(n810, enK57)
+					return anyNode(desc(root(n), enK59), func(n812 *Node) bool {
+						return anyChild(n812, enK58, func(n813 *Node) bool {
+							return func() bool {
+								n814 := firstChild(n813, enK21)
+								return n814 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n814, enK1))) == "VAT")
+							}() && hasChild(n813, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 150, func() bool {
 			return !memoBool(v, 151, func() bool {
-				return anyNode(desc(root(n), enK54), func(n813 *Node) bool { return (fnNormalizeSpace(childStr(n813, enK1)) == "S") })
+				return anyNode(desc(root(n), enK55), func(n816 *Node) bool { return (fnNormalizeSpace(childStr(n816, enK1)) == "S") })
 			})
 		}))
 	})
@@ -4607,37 +4629,38 @@ func enT0088(v []Seq, n *Node) bool {
 	return memoBool(v, 152, func() bool {
 		return (memoBool(v, 153, func() bool {
 			return (memoBool(v, 154, func() bool {
-				return anyNode(desc(root(n), enK17), func(n814 *Node) bool {
-					return func(r815 Seq) bool {
-						return anyChild(n814, enK18, func(n816 *Node) bool { return gcmp(nodeSeq(n816), r815, opEq) })
-					}(boolSeq(false)) && anyChild(n814, enK23, func(n817 *Node) bool {
-						return (fnNormalizeSpace(childStr(n817, enK1)) == "S") && anyChild(n817, enK22, func(n818 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n818, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n817 *Node) bool {
+					return func(r818 Seq) bool {
+						return anyChild(n817, enK17, func(n819 *Node) bool { return gcmp(nodeSeq(n819), r818, opEq) })
+					}(boolSeq(false)) && anyChild(n817, enK22, func(n820 *Node) bool {
+						return (fnNormalizeSpace(childStr(n820, enK1)) == "S") && anyChild(n820, enK21, func(n821 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n821, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK47), func(n819 *Node) bool {
-						return anyChild(n819, enK3, func(n820 *Node) bool {
-							return anyChild(n820, enK58, func(n821 *Node) bool { return hasChild(n821, enK57) })
+					return anyNode(desc(root(n), enK48), func(n822 *Node) bool {
+						return anyChild(n822, enK3, func(n823 *Node) bool {
+							return anyChild(n823, enK58, func(n824 *Node) bool { return hasChild(n824, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n823 *Node) bool {
-						return anyChild(n823, enK58, func(n824 *Node) bool {
-							return ebv(step(child(n824, enK22), func(n825 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n825, enK1))) == "VAT"))
-							})) && hasChild(n824, enK57)
+					return anyNode(desc(root(n), enK59), func(n826 *Node) bool {
+						return anyChild(n826, enK58, func(n827 *Node) bool {
+							return func() bool {
+								n828 := firstChild(n827, enK21)
+								return n828 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n828, enK1))) == "VAT")
+							}() && hasChild(n827, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 155, func() bool {
 			return !memoBool(v, 154, func() bool {
-				return anyNode(desc(root(n), enK17), func(n827 *Node) bool {
-					return func(r828 Seq) bool {
-						return anyChild(n827, enK18, func(n829 *Node) bool { return gcmp(nodeSeq(n829), r828, opEq) })
-					}(boolSeq(false)) && anyChild(n827, enK23, func(n830 *Node) bool {
-						return (fnNormalizeSpace(childStr(n830, enK1)) == "S") && anyChild(n830, enK22, func(n831 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n831, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n830 *Node) bool {
+					return func(r831 Seq) bool {
+						return anyChild(n830, enK17, func(n832 *Node) bool { return gcmp(nodeSeq(n832), r831, opEq) })
+					}(boolSeq(false)) && anyChild(n830, enK22, func(n833 *Node) bool {
+						return (fnNormalizeSpace(childStr(n833, enK1)) == "S") && anyChild(n833, enK21, func(n834 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n834, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -4650,37 +4673,38 @@ func enT0089(v []Seq, n *Node) bool {
 	return memoBool(v, 156, func() bool {
 		return (memoBool(v, 157, func() bool {
 			return (memoBool(v, 158, func() bool {
-				return anyNode(desc(root(n), enK17), func(n832 *Node) bool {
-					return func(r833 Seq) bool {
-						return anyChild(n832, enK18, func(n834 *Node) bool { return gcmp(nodeSeq(n834), r833, opEq) })
-					}(boolSeq(true)) && anyChild(n832, enK23, func(n835 *Node) bool {
-						return (fnNormalizeSpace(childStr(n835, enK1)) == "S") && anyChild(n835, enK22, func(n836 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n836, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n835 *Node) bool {
+					return func(r836 Seq) bool {
+						return anyChild(n835, enK17, func(n837 *Node) bool { return gcmp(nodeSeq(n837), r836, opEq) })
+					}(boolSeq(true)) && anyChild(n835, enK22, func(n838 *Node) bool {
+						return (fnNormalizeSpace(childStr(n838, enK1)) == "S") && anyChild(n838, enK21, func(n839 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n839, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK47), func(n837 *Node) bool {
-						return anyChild(n837, enK3, func(n838 *Node) bool {
-							return anyChild(n838, enK58, func(n839 *Node) bool { return hasChild(n839, enK57) })
+					return anyNode(desc(root(n), enK48), func(n840 *Node) bool {
+						return anyChild(n840, enK3, func(n841 *Node) bool {
+							return anyChild(n841, enK58, func(n842 *Node) bool { return hasChild(n842, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n841 *Node) bool {
-						return anyChild(n841, enK58, func(n842 *Node) bool {
-							return ebv(step(child(n842, enK22), func(n843 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n843, enK1))) == "VAT"))
-							})) && hasChild(n842, enK57)
+					return anyNode(desc(root(n), enK59), func(n844 *Node) bool {
+						return anyChild(n844, enK58, func(n845 *Node) bool {
+							return func() bool {
+								n846 := firstChild(n845, enK21)
+								return n846 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n846, enK1))) == "VAT")
+							}() && hasChild(n845, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 159, func() bool {
 			return !memoBool(v, 158, func() bool {
-				return anyNode(desc(root(n), enK17), func(n845 *Node) bool {
-					return func(r846 Seq) bool {
-						return anyChild(n845, enK18, func(n847 *Node) bool { return gcmp(nodeSeq(n847), r846, opEq) })
-					}(boolSeq(true)) && anyChild(n845, enK23, func(n848 *Node) bool {
-						return (fnNormalizeSpace(childStr(n848, enK1)) == "S") && anyChild(n848, enK22, func(n849 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n849, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n848 *Node) bool {
+					return func(r849 Seq) bool {
+						return anyChild(n848, enK17, func(n850 *Node) bool { return gcmp(nodeSeq(n850), r849, opEq) })
+					}(boolSeq(true)) && anyChild(n848, enK22, func(n851 *Node) bool {
+						return (fnNormalizeSpace(childStr(n851, enK1)) == "S") && anyChild(n851, enK21, func(n852 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n852, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -4692,35 +4716,34 @@ func enT0089(v []Seq, n *Node) bool {
 func enT0090(v []Seq, n *Node) bool {
 	return ((memoBool(v, 160, func() bool {
 		return (memoBool(v, 161, func() bool {
-			return anyNode(desc(root(n), enK23), func(n850 *Node) bool {
-				return anyChild(n850, enK22, func(n851 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n851, enK1))) == "VAT") }) && anyChild(n850, enK1, func(n852 *Node) bool { return (fnNormalizeSpace(n852.StringValue()) == "Z") })
+			return anyNode(desc(root(n), enK22), func(n853 *Node) bool {
+				return anyChild(n853, enK21, func(n854 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n854, enK1))) == "VAT") }) && anyChild(n853, enK1, func(n855 *Node) bool { return (fnNormalizeSpace(n855.StringValue()) == "Z") })
 			})
 		}) || memoBool(v, 162, func() bool {
-			return anyNode(desc(root(n), enK54), func(n853 *Node) bool {
-				return anyChild(n853, enK22, func(n854 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n854, enK1))) == "VAT") }) && anyChild(n853, enK1, func(n855 *Node) bool { return (fnNormalizeSpace(n855.StringValue()) == "Z") })
+			return anyNode(desc(root(n), enK55), func(n856 *Node) bool {
+				return anyChild(n856, enK21, func(n857 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n857, enK1))) == "VAT") }) && anyChild(n856, enK1, func(n858 *Node) bool { return (fnNormalizeSpace(n858.StringValue()) == "Z") })
 			})
 		}))
-	}) && gcmp(func() Seq {
-		k856 := 0
-		anyChild(n, enK52, func(n857 *Node) bool {
-			return anyChild(n857, enK55, func(n858 *Node) bool {
-				return anyChild(n858, enK23, func(n859 *Node) bool {
-					return anyChild(n859, enK22, func(n860 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n860, enK1))) == "VAT") }) && anyChild(n859, enK1, func(n861 *Node) bool { return (fnNormalizeSpace(n861.StringValue()) == "Z") && tally1(&k856) })
+	}) && (func() (k859 int) {
+		anyChild(n, enK53, func(n860 *Node) bool {
+			return anyChild(n860, enK56, func(n861 *Node) bool {
+				return anyChild(n861, enK22, func(n862 *Node) bool {
+					return anyChild(n862, enK21, func(n863 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n863, enK1))) == "VAT") }) && anyChild(n862, enK1, func(n864 *Node) bool { return (fnNormalizeSpace(n864.StringValue()) == "Z") && tally1(&k859) })
 				})
 			})
 		})
-		return countOf(k856)
-	}(), enK56, opEq)) || memoBool(v, 163, func() bool {
+		return
+	}() == 1)) || memoBool(v, 163, func() bool {
 		return (memoBool(v, 164, func() bool {
 			return !memoBool(v, 161, func() bool {
-				return anyNode(desc(root(n), enK23), func(n862 *Node) bool {
-					return anyChild(n862, enK22, func(n863 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n863, enK1))) == "VAT") }) && anyChild(n862, enK1, func(n864 *Node) bool { return (fnNormalizeSpace(n864.StringValue()) == "Z") })
+				return anyNode(desc(root(n), enK22), func(n865 *Node) bool {
+					return anyChild(n865, enK21, func(n866 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n866, enK1))) == "VAT") }) && anyChild(n865, enK1, func(n867 *Node) bool { return (fnNormalizeSpace(n867.StringValue()) == "Z") })
 				})
 			})
 		}) && memoBool(v, 165, func() bool {
 			return !memoBool(v, 162, func() bool {
-				return anyNode(desc(root(n), enK54), func(n865 *Node) bool {
-					return anyChild(n865, enK22, func(n866 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n866, enK1))) == "VAT") }) && anyChild(n865, enK1, func(n867 *Node) bool { return (fnNormalizeSpace(n867.StringValue()) == "Z") })
+				return anyNode(desc(root(n), enK55), func(n868 *Node) bool {
+					return anyChild(n868, enK21, func(n869 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n869, enK1))) == "VAT") }) && anyChild(n868, enK1, func(n870 *Node) bool { return (fnNormalizeSpace(n870.StringValue()) == "Z") })
 				})
 			})
 		}))
@@ -4732,30 +4755,31 @@ func enT0091(v []Seq, n *Node) bool {
 	return memoBool(v, 166, func() bool {
 		return (memoBool(v, 167, func() bool {
 			return (memoBool(v, 168, func() bool {
-				return anyNode(desc(root(n), enK54), func(n868 *Node) bool {
-					return (fnNormalizeSpace(childStr(n868, enK1)) == "Z") && anyChild(n868, enK22, func(n869 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n869, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK55), func(n871 *Node) bool {
+					return (fnNormalizeSpace(childStr(n871, enK1)) == "Z") && anyChild(n871, enK21, func(n872 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n872, enK1))) == "VAT") })
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK47), func(n870 *Node) bool {
-						return anyChild(n870, enK3, func(n871 *Node) bool {
-							return anyChild(n871, enK58, func(n872 *Node) bool { return hasChild(n872, enK57) })
+					return anyNode(desc(root(n), enK48), func(n873 *Node) bool {
+						return anyChild(n873, enK3, func(n874 *Node) bool {
+							return anyChild(n874, enK58, func(n875 *Node) bool { return hasChild(n875, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n874 *Node) bool {
-						return anyChild(n874, enK58, func(n875 *Node) bool {
-							return ebv(step(child(n875, enK22), func(n876 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n876, enK1))) == "VAT"))
-							})) && hasChild(n875, enK57)
+					return anyNode(desc(root(n), enK59), func(n877 *Node) bool {
+						return anyChild(n877, enK58, func(n878 *Node) bool {
+							return func() bool {
+								n879 := firstChild(n878, enK21)
+								return n879 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n879, enK1))) == "VAT")
+							}() && hasChild(n878, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 169, func() bool {
 			return !memoBool(v, 168, func() bool {
-				return anyNode(desc(root(n), enK54), func(n878 *Node) bool {
-					return (fnNormalizeSpace(childStr(n878, enK1)) == "Z") && anyChild(n878, enK22, func(n879 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n879, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK55), func(n881 *Node) bool {
+					return (fnNormalizeSpace(childStr(n881, enK1)) == "Z") && anyChild(n881, enK21, func(n882 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n882, enK1))) == "VAT") })
 				})
 			})
 		}))
@@ -4767,37 +4791,38 @@ func enT0092(v []Seq, n *Node) bool {
 	return memoBool(v, 170, func() bool {
 		return (memoBool(v, 171, func() bool {
 			return (memoBool(v, 172, func() bool {
-				return anyNode(desc(root(n), enK17), func(n880 *Node) bool {
-					return func(r881 Seq) bool {
-						return anyChild(n880, enK18, func(n882 *Node) bool { return gcmp(nodeSeq(n882), r881, opEq) })
-					}(boolSeq(false)) && anyChild(n880, enK23, func(n883 *Node) bool {
-						return (fnNormalizeSpace(childStr(n883, enK1)) == "Z") && anyChild(n883, enK22, func(n884 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n884, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n883 *Node) bool {
+					return func(r884 Seq) bool {
+						return anyChild(n883, enK17, func(n885 *Node) bool { return gcmp(nodeSeq(n885), r884, opEq) })
+					}(boolSeq(false)) && anyChild(n883, enK22, func(n886 *Node) bool {
+						return (fnNormalizeSpace(childStr(n886, enK1)) == "Z") && anyChild(n886, enK21, func(n887 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n887, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK47), func(n885 *Node) bool {
-						return anyChild(n885, enK3, func(n886 *Node) bool {
-							return anyChild(n886, enK58, func(n887 *Node) bool { return hasChild(n887, enK57) })
+					return anyNode(desc(root(n), enK48), func(n888 *Node) bool {
+						return anyChild(n888, enK3, func(n889 *Node) bool {
+							return anyChild(n889, enK58, func(n890 *Node) bool { return hasChild(n890, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n889 *Node) bool {
-						return anyChild(n889, enK58, func(n890 *Node) bool {
-							return ebv(step(child(n890, enK22), func(n891 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n891, enK1))) == "VAT"))
-							})) && hasChild(n890, enK57)
+					return anyNode(desc(root(n), enK59), func(n892 *Node) bool {
+						return anyChild(n892, enK58, func(n893 *Node) bool {
+							return func() bool {
+								n894 := firstChild(n893, enK21)
+								return n894 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n894, enK1))) == "VAT")
+							}() && hasChild(n893, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 173, func() bool {
 			return !memoBool(v, 172, func() bool {
-				return anyNode(desc(root(n), enK17), func(n893 *Node) bool {
-					return func(r894 Seq) bool {
-						return anyChild(n893, enK18, func(n895 *Node) bool { return gcmp(nodeSeq(n895), r894, opEq) })
-					}(boolSeq(false)) && anyChild(n893, enK23, func(n896 *Node) bool {
-						return (fnNormalizeSpace(childStr(n896, enK1)) == "Z") && anyChild(n896, enK22, func(n897 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n897, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n896 *Node) bool {
+					return func(r897 Seq) bool {
+						return anyChild(n896, enK17, func(n898 *Node) bool { return gcmp(nodeSeq(n898), r897, opEq) })
+					}(boolSeq(false)) && anyChild(n896, enK22, func(n899 *Node) bool {
+						return (fnNormalizeSpace(childStr(n899, enK1)) == "Z") && anyChild(n899, enK21, func(n900 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n900, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -4810,37 +4835,38 @@ func enT0093(v []Seq, n *Node) bool {
 	return memoBool(v, 174, func() bool {
 		return (memoBool(v, 175, func() bool {
 			return (memoBool(v, 176, func() bool {
-				return anyNode(desc(root(n), enK17), func(n898 *Node) bool {
-					return func(r899 Seq) bool {
-						return anyChild(n898, enK18, func(n900 *Node) bool { return gcmp(nodeSeq(n900), r899, opEq) })
-					}(boolSeq(true)) && anyChild(n898, enK23, func(n901 *Node) bool {
-						return (fnNormalizeSpace(childStr(n901, enK1)) == "Z") && anyChild(n901, enK22, func(n902 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n902, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n901 *Node) bool {
+					return func(r902 Seq) bool {
+						return anyChild(n901, enK17, func(n903 *Node) bool { return gcmp(nodeSeq(n903), r902, opEq) })
+					}(boolSeq(true)) && anyChild(n901, enK22, func(n904 *Node) bool {
+						return (fnNormalizeSpace(childStr(n904, enK1)) == "Z") && anyChild(n904, enK21, func(n905 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n905, enK1))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 10, func() bool {
 				return (memoBool(v, 11, func() bool {
-					return anyNode(desc(root(n), enK47), func(n903 *Node) bool {
-						return anyChild(n903, enK3, func(n904 *Node) bool {
-							return anyChild(n904, enK58, func(n905 *Node) bool { return hasChild(n905, enK57) })
+					return anyNode(desc(root(n), enK48), func(n906 *Node) bool {
+						return anyChild(n906, enK3, func(n907 *Node) bool {
+							return anyChild(n907, enK58, func(n908 *Node) bool { return hasChild(n908, enK57) })
 						})
 					})
 				}) || memoBool(v, 12, func() bool {
-					return anyNode(desc(root(n), enK59), func(n907 *Node) bool {
-						return anyChild(n907, enK58, func(n908 *Node) bool {
-							return ebv(step(child(n908, enK22), func(n909 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n909, enK1))) == "VAT"))
-							})) && hasChild(n908, enK57)
+					return anyNode(desc(root(n), enK59), func(n910 *Node) bool {
+						return anyChild(n910, enK58, func(n911 *Node) bool {
+							return func() bool {
+								n912 := firstChild(n911, enK21)
+								return n912 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n912, enK1))) == "VAT")
+							}() && hasChild(n911, enK57)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 177, func() bool {
 			return !memoBool(v, 176, func() bool {
-				return anyNode(desc(root(n), enK17), func(n911 *Node) bool {
-					return func(r912 Seq) bool {
-						return anyChild(n911, enK18, func(n913 *Node) bool { return gcmp(nodeSeq(n913), r912, opEq) })
-					}(boolSeq(true)) && anyChild(n911, enK23, func(n914 *Node) bool {
-						return (fnNormalizeSpace(childStr(n914, enK1)) == "Z") && anyChild(n914, enK22, func(n915 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n915, enK1))) == "VAT") })
+				return anyNode(desc(root(n), enK16), func(n914 *Node) bool {
+					return func(r915 Seq) bool {
+						return anyChild(n914, enK17, func(n916 *Node) bool { return gcmp(nodeSeq(n916), r915, opEq) })
+					}(boolSeq(true)) && anyChild(n914, enK22, func(n917 *Node) bool {
+						return (fnNormalizeSpace(childStr(n917, enK1)) == "Z") && anyChild(n917, enK21, func(n918 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n918, enK1))) == "VAT") })
 					})
 				})
 			})
@@ -4854,28 +4880,28 @@ func enT0094(v []Seq, n *Node) bool {
 		return (memoBool(v, 179, func() bool {
 			return (memoBool(v, 180, func() bool {
 				return !memoBool(v, 181, func() bool {
-					return anyNode(desc(root(n), enK7), func(n916 *Node) bool { return (n916.StringValue() != "IT") })
+					return anyNode(desc(root(n), enK7), func(n919 *Node) bool { return (n919.StringValue() != "IT") })
 				})
 			}) && memoBool(v, 182, func() bool {
 				return (memoBool(v, 183, func() bool {
-					return anyNode(desc(root(n), enK23), func(n917 *Node) bool {
-						return anyChild(n917, enK1, func(n918 *Node) bool { return (n918.StringValue() == "B") })
+					return anyNode(desc(root(n), enK22), func(n920 *Node) bool {
+						return anyChild(n920, enK1, func(n921 *Node) bool { return (n921.StringValue() == "B") })
 					})
 				}) || memoBool(v, 184, func() bool {
-					return anyNode(desc(root(n), enK54), func(n919 *Node) bool {
-						return anyChild(n919, enK1, func(n920 *Node) bool { return (n920.StringValue() == "B") })
+					return anyNode(desc(root(n), enK55), func(n922 *Node) bool {
+						return anyChild(n922, enK1, func(n923 *Node) bool { return (n923.StringValue() == "B") })
 					})
 				}))
 			}))
 		}) || memoBool(v, 185, func() bool {
 			return !memoBool(v, 182, func() bool {
 				return (memoBool(v, 183, func() bool {
-					return anyNode(desc(root(n), enK23), func(n921 *Node) bool {
-						return anyChild(n921, enK1, func(n922 *Node) bool { return (n922.StringValue() == "B") })
+					return anyNode(desc(root(n), enK22), func(n924 *Node) bool {
+						return anyChild(n924, enK1, func(n925 *Node) bool { return (n925.StringValue() == "B") })
 					})
 				}) || memoBool(v, 184, func() bool {
-					return anyNode(desc(root(n), enK54), func(n923 *Node) bool {
-						return anyChild(n923, enK1, func(n924 *Node) bool { return (n924.StringValue() == "B") })
+					return anyNode(desc(root(n), enK55), func(n926 *Node) bool {
+						return anyChild(n926, enK1, func(n927 *Node) bool { return (n927.StringValue() == "B") })
 					})
 				}))
 			})
@@ -4885,47 +4911,47 @@ func enT0094(v []Seq, n *Node) bool {
 
 // BR-B-02: ((cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID ='B' or cac:AllowanceCharge/cac:TaxCategory/cbc:ID ='B' or //cac:ClassifiedTaxCategory/cbc:ID = 'B') and (not(cac:TaxTotal/cac:TaxSubtotal/cac:Tax…
 func enT0095(v []Seq, n *Node) bool {
-	return ((((anyChild(n, enK52, func(n925 *Node) bool {
-		return anyChild(n925, enK55, func(n926 *Node) bool {
-			return anyChild(n926, enK23, func(n927 *Node) bool {
-				return anyChild(n927, enK1, func(n928 *Node) bool { return (n928.StringValue() == "B") })
+	return ((((anyChild(n, enK53, func(n928 *Node) bool {
+		return anyChild(n928, enK56, func(n929 *Node) bool {
+			return anyChild(n929, enK22, func(n930 *Node) bool {
+				return anyChild(n930, enK1, func(n931 *Node) bool { return (n931.StringValue() == "B") })
 			})
 		})
-	}) || anyChild(n, enK17, func(n929 *Node) bool {
-		return anyChild(n929, enK23, func(n930 *Node) bool {
-			return anyChild(n930, enK1, func(n931 *Node) bool { return (n931.StringValue() == "B") })
+	}) || anyChild(n, enK16, func(n932 *Node) bool {
+		return anyChild(n932, enK22, func(n933 *Node) bool {
+			return anyChild(n933, enK1, func(n934 *Node) bool { return (n934.StringValue() == "B") })
 		})
 	})) || memoBool(v, 184, func() bool {
-		return anyNode(desc(root(n), enK54), func(n932 *Node) bool {
-			return anyChild(n932, enK1, func(n933 *Node) bool { return (n933.StringValue() == "B") })
+		return anyNode(desc(root(n), enK55), func(n935 *Node) bool {
+			return anyChild(n935, enK1, func(n936 *Node) bool { return (n936.StringValue() == "B") })
 		})
-	})) && !((anyChild(n, enK52, func(n934 *Node) bool {
-		return anyChild(n934, enK55, func(n935 *Node) bool {
-			return anyChild(n935, enK23, func(n936 *Node) bool {
-				return anyChild(n936, enK1, func(n937 *Node) bool { return (n937.StringValue() == "S") })
+	})) && !((anyChild(n, enK53, func(n937 *Node) bool {
+		return anyChild(n937, enK56, func(n938 *Node) bool {
+			return anyChild(n938, enK22, func(n939 *Node) bool {
+				return anyChild(n939, enK1, func(n940 *Node) bool { return (n940.StringValue() == "S") })
 			})
 		})
-	}) || anyChild(n, enK17, func(n938 *Node) bool {
-		return anyChild(n938, enK23, func(n939 *Node) bool {
-			return anyChild(n939, enK1, func(n940 *Node) bool { return (n940.StringValue() == "S") })
+	}) || anyChild(n, enK16, func(n941 *Node) bool {
+		return anyChild(n941, enK22, func(n942 *Node) bool {
+			return anyChild(n942, enK1, func(n943 *Node) bool { return (n943.StringValue() == "S") })
 		})
 	})) || memoBool(v, 186, func() bool {
-		return anyNode(desc(root(n), enK54), func(n941 *Node) bool {
-			return anyChild(n941, enK1, func(n942 *Node) bool { return (n942.StringValue() == "S") })
+		return anyNode(desc(root(n), enK55), func(n944 *Node) bool {
+			return anyChild(n944, enK1, func(n945 *Node) bool { return (n945.StringValue() == "S") })
 		})
-	}))) || !((anyChild(n, enK52, func(n943 *Node) bool {
-		return anyChild(n943, enK55, func(n944 *Node) bool {
-			return anyChild(n944, enK23, func(n945 *Node) bool {
-				return anyChild(n945, enK1, func(n946 *Node) bool { return (n946.StringValue() == "B") })
+	}))) || !((anyChild(n, enK53, func(n946 *Node) bool {
+		return anyChild(n946, enK56, func(n947 *Node) bool {
+			return anyChild(n947, enK22, func(n948 *Node) bool {
+				return anyChild(n948, enK1, func(n949 *Node) bool { return (n949.StringValue() == "B") })
 			})
 		})
-	}) || anyChild(n, enK17, func(n947 *Node) bool {
-		return anyChild(n947, enK23, func(n948 *Node) bool {
-			return anyChild(n948, enK1, func(n949 *Node) bool { return (n949.StringValue() == "B") })
+	}) || anyChild(n, enK16, func(n950 *Node) bool {
+		return anyChild(n950, enK22, func(n951 *Node) bool {
+			return anyChild(n951, enK1, func(n952 *Node) bool { return (n952.StringValue() == "B") })
 		})
 	})) || memoBool(v, 184, func() bool {
-		return anyNode(desc(root(n), enK54), func(n950 *Node) bool {
-			return anyChild(n950, enK1, func(n951 *Node) bool { return (n951.StringValue() == "B") })
+		return anyNode(desc(root(n), enK55), func(n953 *Node) bool {
+			return anyChild(n953, enK1, func(n954 *Node) bool { return (n954.StringValue() == "B") })
 		})
 	})))
 }
@@ -4934,7 +4960,7 @@ func enT0095(v []Seq, n *Node) bool {
 func enM009(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
 			return false
 		}
 		return true
@@ -4943,7 +4969,7 @@ func enM009(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
 			return false
 		}
 		return true
@@ -4960,24 +4986,24 @@ func enT0096(v []Seq, n *Node) bool {
 
 // BR-22: exists(cbc:InvoicedQuantity) or exists(cbc:CreditedQuantity)
 func enT0097(v []Seq, n *Node) bool {
-	return (hasChild(n, enK68) || hasChild(n, enK69))
+	return (hasChild(n, enK70) || hasChild(n, enK71))
 }
 
 // BR-23: exists(cbc:InvoicedQuantity/@unitCode) or exists(cbc:CreditedQuantity/@unitCode)
 func enT0098(v []Seq, n *Node) bool {
-	return (anyChild(n, enK68, func(n954 *Node) bool { return hasAttr(n954, enK70) }) || anyChild(n, enK69, func(n956 *Node) bool { return hasAttr(n956, enK70) }))
+	return (anyChild(n, enK70, func(n957 *Node) bool { return hasAttr(n957, enK72) }) || anyChild(n, enK71, func(n959 *Node) bool { return hasAttr(n959, enK72) }))
 }
 
 // BR-24: exists(cbc:LineExtensionAmount)
 func enT0099(v []Seq, n *Node) bool {
-	return hasChild(n, enK29)
+	return hasChild(n, enK27)
 }
 
 // BR-25: normalize-space(cac:Item/cbc:Name) != ”
 func enT0100(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(func() (r959 string) {
-		anyChild(n, enK72, func(n960 *Node) bool {
-			return anyChild(n960, enK71, func(n961 *Node) bool { return setStr(&r959, n961) })
+	return (fnNormalizeSpace(func() (r962 string) {
+		anyChild(n, enK74, func(n963 *Node) bool {
+			return anyChild(n963, enK73, func(n964 *Node) bool { return setStr(&r962, n964) })
 		})
 		return
 	}()) != "")
@@ -4985,55 +5011,56 @@ func enT0100(v []Seq, n *Node) bool {
 
 // BR-26: exists(cac:Price/cbc:PriceAmount)
 func enT0101(v []Seq, n *Node) bool {
-	return existsNames(n, enK75)
+	return existsNames(n, enK77)
 }
 
 // BR-27: (cac:Price/cbc:PriceAmount) >= 0
 func enT0102(v []Seq, n *Node) bool {
-	return anyChild(n, enK73, func(n962 *Node) bool {
-		return anyChild(n962, enK74, func(n963 *Node) bool { return gcmp(nodeSeq(n963), enK67, opGe) })
+	return anyChild(n, enK75, func(n965 *Node) bool {
+		return anyChild(n965, enK76, func(n966 *Node) bool { return cmpItems(nodeItem(n966), enK69, opGe) })
 	})
 }
 
 // BR-28: (cac:Price/cac:AllowanceCharge/cbc:BaseAmount) >= 0 or not(exists(cac:Price/cac:AllowanceCharge/cbc:BaseAmount))
 func enT0103(v []Seq, n *Node) bool {
-	return (anyChild(n, enK73, func(n964 *Node) bool {
-		return anyChild(n964, enK17, func(n965 *Node) bool {
-			return anyChild(n965, enK27, func(n966 *Node) bool { return gcmp(nodeSeq(n966), enK67, opGe) })
+	return (anyChild(n, enK75, func(n967 *Node) bool {
+		return anyChild(n967, enK16, func(n968 *Node) bool {
+			return anyChild(n968, enK25, func(n969 *Node) bool { return cmpItems(nodeItem(n969), enK69, opGe) })
 		})
-	}) || !existsNames(n, enK76))
+	}) || !existsNames(n, enK78))
 }
 
 // BR-CO-04: (cac:Item/cac:ClassifiedTaxCategory[cac:TaxScheme/(normalize-space(upper-case(cbc:ID))='VAT')]/cbc:ID)
 func enT0104(v []Seq, n *Node) bool {
-	return anyChild(n, enK72, func(n967 *Node) bool {
-		return anyChild(n967, enK54, func(n968 *Node) bool {
-			return ebv(step(child(n968, enK22), func(n969 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n969, enK1))) == "VAT"))
-			})) && hasChild(n968, enK1)
+	return anyChild(n, enK74, func(n970 *Node) bool {
+		return anyChild(n970, enK55, func(n971 *Node) bool {
+			return func() bool {
+				n972 := firstChild(n971, enK21)
+				return n972 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n972, enK1))) == "VAT")
+			}() && hasChild(n971, enK1)
 		})
 	})
 }
 
 // BR-DEC-23: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func enT0105(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK29), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK27), ".")) <= 2)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
 func enM010(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r971 Seq) bool {
-			return anyChild(m, enK18, func(n972 *Node) bool { return gcmp(nodeSeq(n972), r971, opEq) })
+		if !(func(r974 Seq) bool {
+			return anyChild(m, enK17, func(n975 *Node) bool { return gcmp(nodeSeq(n975), r974, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
 			return false
 		}
 		return true
@@ -5042,16 +5069,16 @@ func enM010(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r973 Seq) bool {
-			return anyChild(m, enK18, func(n974 *Node) bool { return gcmp(nodeSeq(n974), r973, opEq) })
+		if !(func(r976 Seq) bool {
+			return anyChild(m, enK17, func(n977 *Node) bool { return gcmp(nodeSeq(n977), r976, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
 			return false
 		}
 		return true
@@ -5063,12 +5090,12 @@ func enM010(v []Seq, n *Node) bool {
 
 // BR-41: exists(cbc:Amount)
 func enT0106(v []Seq, n *Node) bool {
-	return hasChild(n, enK21)
+	return hasChild(n, enK20)
 }
 
 // BR-42: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0107(v []Seq, n *Node) bool {
-	return (hasChild(n, enK24) || hasChild(n, enK25))
+	return (hasChild(n, enK23) || hasChild(n, enK24))
 }
 
 // BR-CO-07: true()
@@ -5078,33 +5105,33 @@ func enT0108(v []Seq, n *Node) bool {
 
 // BR-CO-23: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0109(v []Seq, n *Node) bool {
-	return (hasChild(n, enK24) || hasChild(n, enK25))
+	return (hasChild(n, enK23) || hasChild(n, enK24))
 }
 
 // BR-DEC-24: string-length(substring-after(cbc:Amount,'.'))<=2
 func enT0110(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK21), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK20), ".")) <= 2)
 }
 
 // BR-DEC-25: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func enT0111(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK27), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK25), ".")) <= 2)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
 func enM011(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r980 Seq) bool {
-			return anyChild(m, enK18, func(n981 *Node) bool { return gcmp(nodeSeq(n981), r980, opEq) })
+		if !(func(r983 Seq) bool {
+			return anyChild(m, enK17, func(n984 *Node) bool { return gcmp(nodeSeq(n984), r983, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
 			return false
 		}
 		return true
@@ -5113,16 +5140,16 @@ func enM011(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r982 Seq) bool {
-			return anyChild(m, enK18, func(n983 *Node) bool { return gcmp(nodeSeq(n983), r982, opEq) })
+		if !(func(r985 Seq) bool {
+			return anyChild(m, enK17, func(n986 *Node) bool { return gcmp(nodeSeq(n986), r985, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
 			return false
 		}
 		return true
@@ -5134,12 +5161,12 @@ func enM011(v []Seq, n *Node) bool {
 
 // BR-43: exists(cbc:Amount)
 func enT0112(v []Seq, n *Node) bool {
-	return hasChild(n, enK21)
+	return hasChild(n, enK20)
 }
 
 // BR-44: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0113(v []Seq, n *Node) bool {
-	return (hasChild(n, enK24) || hasChild(n, enK25))
+	return (hasChild(n, enK23) || hasChild(n, enK24))
 }
 
 // BR-CO-08: true()
@@ -5149,17 +5176,17 @@ func enT0114(v []Seq, n *Node) bool {
 
 // BR-CO-24: exists(cbc:AllowanceChargeReason) or exists(cbc:AllowanceChargeReasonCode)
 func enT0115(v []Seq, n *Node) bool {
-	return (hasChild(n, enK24) || hasChild(n, enK25))
+	return (hasChild(n, enK23) || hasChild(n, enK24))
 }
 
 // BR-DEC-27: string-length(substring-after(cbc:Amount,'.'))<=2
 func enT0116(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK21), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK20), ".")) <= 2)
 }
 
 // BR-DEC-28: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func enT0117(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK27), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK25), ".")) <= 2)
 }
 
 // cac:InvoiceLine/cac:InvoicePeriod | cac:CreditNoteLine/cac:InvoicePeriod
@@ -5170,7 +5197,7 @@ func enM012(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
 			return false
 		}
 		return true
@@ -5183,7 +5210,7 @@ func enM012(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
 			return false
 		}
 		return true
@@ -5195,12 +5222,12 @@ func enM012(v []Seq, n *Node) bool {
 
 // BR-30: (exists(cbc:EndDate) and exists(cbc:StartDate) and xs:date(cbc:EndDate) >= xs:date(cbc:StartDate)) or not(exists(cbc:StartDate)) or not(exists(cbc:EndDate))
 func enT0118(v []Seq, n *Node) bool {
-	return ((((hasChild(n, enK77) && hasChild(n, enK78)) && gcmp(castDate(child(n, enK77)), castDate(child(n, enK78)), opGe)) || !hasChild(n, enK78)) || !hasChild(n, enK77))
+	return ((((hasChild(n, enK79) && hasChild(n, enK80)) && gcmp(castDate(child(n, enK79)), castDate(child(n, enK80)), opGe)) || !hasChild(n, enK80)) || !hasChild(n, enK79))
 }
 
 // BR-CO-20: exists(cbc:StartDate) or exists(cbc:EndDate)
 func enT0119(v []Seq, n *Node) bool {
-	return (hasChild(n, enK78) || hasChild(n, enK77))
+	return (hasChild(n, enK80) || hasChild(n, enK79))
 }
 
 // cac:InvoicePeriod
@@ -5219,19 +5246,19 @@ func enM013(v []Seq, n *Node) bool {
 
 // BR-29: (exists(cbc:EndDate) and exists(cbc:StartDate) and xs:date(cbc:EndDate) >= xs:date(cbc:StartDate)) or not(exists(cbc:StartDate)) or not(exists(cbc:EndDate))
 func enT0120(v []Seq, n *Node) bool {
-	return ((((hasChild(n, enK77) && hasChild(n, enK78)) && gcmp(castDate(child(n, enK77)), castDate(child(n, enK78)), opGe)) || !hasChild(n, enK78)) || !hasChild(n, enK77))
+	return ((((hasChild(n, enK79) && hasChild(n, enK80)) && gcmp(castDate(child(n, enK79)), castDate(child(n, enK80)), opGe)) || !hasChild(n, enK80)) || !hasChild(n, enK79))
 }
 
 // BR-CO-19: exists(cbc:StartDate) or exists(cbc:EndDate) or (exists(cbc:DescriptionCode) and not(exists(cbc:StartDate)) and not(exists(cbc:EndDate)))
 func enT0121(v []Seq, n *Node) bool {
-	return ((hasChild(n, enK78) || hasChild(n, enK77)) || ((hasChild(n, enK62) && !hasChild(n, enK78)) && !hasChild(n, enK77)))
+	return ((hasChild(n, enK80) || hasChild(n, enK79)) || ((hasChild(n, enK62) && !hasChild(n, enK80)) && !hasChild(n, enK79)))
 }
 
 // //cac:AdditionalItemProperty
 func enM014(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK79) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK81) {
 			return false
 		}
 		return true
@@ -5243,26 +5270,26 @@ func enM014(v []Seq, n *Node) bool {
 
 // BR-54: exists(cbc:Name) and exists(cbc:Value)
 func enT0122(v []Seq, n *Node) bool {
-	return (hasChild(n, enK71) && hasChild(n, enK80))
+	return (hasChild(n, enK73) && hasChild(n, enK82))
 }
 
 // cac:InvoiceLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode | cac:CreditNoteLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode
 func enM015(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK83) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK82) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK84) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
 			return false
 		}
 		return true
@@ -5271,19 +5298,19 @@ func enM015(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK83) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK82) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK84) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
 			return false
 		}
 		return true
@@ -5295,7 +5322,7 @@ func enM015(v []Seq, n *Node) bool {
 
 // BR-65: exists(@listID)
 func enT0123(v []Seq, n *Node) bool {
-	return hasAttr(n, enK83)
+	return hasAttr(n, enK85)
 }
 
 // cac:InvoiceLine/cac:Item/cac:StandardItemIdentification/cbc:ID | cac:CreditNoteLine/cac:Item/cac:StandardItemIdentification/cbc:ID
@@ -5306,15 +5333,15 @@ func enM016(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK84) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK86) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
 			return false
 		}
 		return true
@@ -5327,15 +5354,15 @@ func enM016(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK84) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK86) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
 			return false
 		}
 		return true
@@ -5354,11 +5381,11 @@ func enT0124(v []Seq, n *Node) bool {
 func enM017(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK85) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK87) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK18) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -5367,11 +5394,11 @@ func enM017(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK85) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK87) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK20) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -5383,14 +5410,14 @@ func enM017(v []Seq, n *Node) bool {
 
 // BR-CL-08: (contains(.,'#') and string-length(substring-before(substring-after(.,'#'),'#'))=3 and ( ( contains(' AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AA…
 func enT0125(v []Seq, n *Node) bool {
-	return ((((strings.Contains(n.StringValue(), "#") && gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#")), enK86, opEq)) && containsWord(enK87, fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#"))) || !strings.Contains(n.StringValue(), "#")) || !gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#")), enK86, opEq))
+	return ((((strings.Contains(n.StringValue(), "#") && (strLen(fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#")) == 3)) && containsWord(enK88, fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#"))) || !strings.Contains(n.StringValue(), "#")) || !(strLen(fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#")) == 3))
 }
 
 // cac:PayeeParty
 func enM018(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK88) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK89) {
 			return false
 		}
 		return true
@@ -5402,29 +5429,29 @@ func enM018(v []Seq, n *Node) bool {
 
 // BR-17: exists(cac:PartyName/cbc:Name) and (not(cac:PartyName/cbc:Name = ../cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) and not(cac:PartyIdentification/cbc:ID = ../cac:AccountingSupplierPart…
 func enT0126(v []Seq, n *Node) bool {
-	return (existsNames(n, enK90) && (!func(r1012 Seq) bool {
-		return anyChild(n, enK89, func(n1013 *Node) bool {
-			return anyChild(n1013, enK71, func(n1014 *Node) bool { return gcmp(nodeSeq(n1014), r1012, opEq) })
+	return (existsNames(n, enK91) && (!func(r1015 Seq) bool {
+		return anyChild(n, enK90, func(n1016 *Node) bool {
+			return anyChild(n1016, enK73, func(n1017 *Node) bool { return gcmp(nodeSeq(n1017), r1015, opEq) })
 		})
-	}(step(step(step(step(parent(n), func(n1008 *Node) Seq { return child(n1008, enK47) }), func(n1009 *Node) Seq { return child(n1009, enK3) }), func(n1010 *Node) Seq { return child(n1010, enK89) }), func(n1011 *Node) Seq { return child(n1011, enK71) })) && !func(r1019 Seq) bool {
-		return anyChild(n, enK91, func(n1020 *Node) bool {
-			return anyChild(n1020, enK1, func(n1021 *Node) bool { return gcmp(nodeSeq(n1021), r1019, opEq) })
+	}(step(step(step(step(parent(n), func(n1011 *Node) Seq { return child(n1011, enK48) }), func(n1012 *Node) Seq { return child(n1012, enK3) }), func(n1013 *Node) Seq { return child(n1013, enK90) }), func(n1014 *Node) Seq { return child(n1014, enK73) })) && !func(r1022 Seq) bool {
+		return anyChild(n, enK92, func(n1023 *Node) bool {
+			return anyChild(n1023, enK1, func(n1024 *Node) bool { return gcmp(nodeSeq(n1024), r1022, opEq) })
 		})
-	}(step(step(step(step(parent(n), func(n1015 *Node) Seq { return child(n1015, enK47) }), func(n1016 *Node) Seq { return child(n1016, enK3) }), func(n1017 *Node) Seq { return child(n1017, enK91) }), func(n1018 *Node) Seq { return child(n1018, enK1) }))))
+	}(step(step(step(step(parent(n), func(n1018 *Node) Seq { return child(n1018, enK48) }), func(n1019 *Node) Seq { return child(n1019, enK3) }), func(n1020 *Node) Seq { return child(n1020, enK92) }), func(n1021 *Node) Seq { return child(n1021, enK1) }))))
 }
 
 // cac:PaymentMeans[cbc:PaymentMeansCode='30' or cbc:PaymentMeansCode='58']/cac:PayeeFinancialAccount
 func enM019(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK92) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK93) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK11) {
 			return false
 		}
-		if !(anyChild(m, enK93, func(n1022 *Node) bool { return (n1022.StringValue() == "30") }) || anyChild(m, enK93, func(n1023 *Node) bool { return (n1023.StringValue() == "58") })) {
+		if !(anyChild(m, enK94, func(n1025 *Node) bool { return (n1025.StringValue() == "30") }) || anyChild(m, enK94, func(n1026 *Node) bool { return (n1026.StringValue() == "58") })) {
 			return false
 		}
 		return true
@@ -5455,19 +5482,19 @@ func enM020(v []Seq, n *Node) bool {
 
 // BR-49: exists(cbc:PaymentMeansCode)
 func enT0128(v []Seq, n *Node) bool {
-	return hasChild(n, enK93)
+	return hasChild(n, enK94)
 }
 
 // BR-61: (exists(cac:PayeeFinancialAccount/cbc:ID) and ((normalize-space(cbc:PaymentMeansCode) = '30') or (normalize-space(cbc:PaymentMeansCode) = '58') )) or ((normalize-space(cbc:PaymentMeansCode) != '30') a…
 func enT0129(v []Seq, n *Node) bool {
-	return ((existsNames(n, enK94) && ((fnNormalizeSpace(childStr(n, enK93)) == "30") || (fnNormalizeSpace(childStr(n, enK93)) == "58"))) || ((fnNormalizeSpace(childStr(n, enK93)) != "30") && (fnNormalizeSpace(childStr(n, enK93)) != "58")))
+	return ((existsNames(n, enK95) && ((fnNormalizeSpace(childStr(n, enK94)) == "30") || (fnNormalizeSpace(childStr(n, enK94)) == "58"))) || ((fnNormalizeSpace(childStr(n, enK94)) != "30") && (fnNormalizeSpace(childStr(n, enK94)) != "58")))
 }
 
 // cac:BillingReference
 func enM021(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK95) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK96) {
 			return false
 		}
 		return true
@@ -5479,14 +5506,14 @@ func enM021(v []Seq, n *Node) bool {
 
 // BR-55: exists(cac:InvoiceDocumentReference/cbc:ID)
 func enT0130(v []Seq, n *Node) bool {
-	return existsNames(n, enK97)
+	return existsNames(n, enK98)
 }
 
 // cac:AccountingSupplierParty
 func enM022(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		return true
@@ -5498,17 +5525,17 @@ func enM022(v []Seq, n *Node) bool {
 
 // BR-CO-26: exists(cac:Party/cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:CompanyID) or exists(cac:Party/cac:PartyIdentification/cbc:ID[not(@schemeID = 'SEPA')]) or exists(cac:P…
 func enT0131(v []Seq, n *Node) bool {
-	return ((anyChild(n, enK3, func(n1025 *Node) bool {
-		return anyChild(n1025, enK58, func(n1026 *Node) bool {
-			return anyChild(n1026, enK22, func(n1027 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1027, enK1))) == "VAT") }) && hasChild(n1026, enK57)
+	return ((anyChild(n, enK3, func(n1028 *Node) bool {
+		return anyChild(n1028, enK58, func(n1029 *Node) bool {
+			return anyChild(n1029, enK21, func(n1030 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1030, enK1))) == "VAT") }) && hasChild(n1029, enK57)
 		})
-	}) || anyChild(n, enK3, func(n1029 *Node) bool {
-		return anyChild(n1029, enK91, func(n1030 *Node) bool {
-			return anyChild(n1030, enK1, func(n1031 *Node) bool {
-				return !anyAttr(n1031, enK5, func(n1032 *Node) bool { return (n1032.StringValue() == "SEPA") })
+	}) || anyChild(n, enK3, func(n1032 *Node) bool {
+		return anyChild(n1032, enK92, func(n1033 *Node) bool {
+			return anyChild(n1033, enK1, func(n1034 *Node) bool {
+				return !anyAttr(n1034, enK5, func(n1035 *Node) bool { return (n1035.StringValue() == "SEPA") })
 			})
 		})
-	})) || existsNames(n, enK98))
+	})) || existsNames(n, enK99))
 }
 
 // cac:AccountingSupplierParty/cac:Party/cbc:EndpointID
@@ -5523,7 +5550,7 @@ func enM023(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		return true
@@ -5550,7 +5577,7 @@ func enM024(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		return true
@@ -5562,9 +5589,9 @@ func enM024(v []Seq, n *Node) bool {
 
 // BR-09: normalize-space(cac:Country/cbc:IdentificationCode) != ”
 func enT0133(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(func() (r1034 string) {
-		anyChild(n, enK8, func(n1035 *Node) bool {
-			return anyChild(n1035, enK7, func(n1036 *Node) bool { return setStr(&r1034, n1036) })
+	return (fnNormalizeSpace(func() (r1037 string) {
+		anyChild(n, enK8, func(n1038 *Node) bool {
+			return anyChild(n1038, enK7, func(n1039 *Node) bool { return setStr(&r1037, n1039) })
 		})
 		return
 	}()) != "")
@@ -5586,9 +5613,9 @@ func enM025(v []Seq, n *Node) bool {
 
 // BR-18: normalize-space(cac:PartyName/cbc:Name) != ”
 func enT0134(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(func() (r1037 string) {
-		anyChild(n, enK89, func(n1038 *Node) bool {
-			return anyChild(n1038, enK71, func(n1039 *Node) bool { return setStr(&r1037, n1039) })
+	return (fnNormalizeSpace(func() (r1040 string) {
+		anyChild(n, enK90, func(n1041 *Node) bool {
+			return anyChild(n1041, enK73, func(n1042 *Node) bool { return setStr(&r1040, n1042) })
 		})
 		return
 	}()) != "")
@@ -5601,10 +5628,11 @@ func enT0135(v []Seq, n *Node) bool {
 
 // BR-56: exists(cac:PartyTaxScheme[cac:TaxScheme/(normalize-space(upper-case(cbc:ID)) = 'VAT')]/cbc:CompanyID)
 func enT0136(v []Seq, n *Node) bool {
-	return anyChild(n, enK58, func(n1041 *Node) bool {
-		return ebv(step(child(n1041, enK22), func(n1042 *Node) Seq {
-			return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n1042, enK1))) == "VAT"))
-		})) && hasChild(n1041, enK57)
+	return anyChild(n, enK58, func(n1044 *Node) bool {
+		return func() bool {
+			n1045 := firstChild(n1044, enK21)
+			return n1045 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n1045, enK1))) == "VAT")
+		}() && hasChild(n1044, enK57)
 	})
 }
 
@@ -5628,9 +5656,9 @@ func enM026(v []Seq, n *Node) bool {
 
 // BR-20: normalize-space(cac:Country/cbc:IdentificationCode) != ”
 func enT0137(v []Seq, n *Node) bool {
-	return (fnNormalizeSpace(func() (r1044 string) {
-		anyChild(n, enK8, func(n1045 *Node) bool {
-			return anyChild(n1045, enK7, func(n1046 *Node) bool { return setStr(&r1044, n1046) })
+	return (fnNormalizeSpace(func() (r1047 string) {
+		anyChild(n, enK8, func(n1048 *Node) bool {
+			return anyChild(n1048, enK7, func(n1049 *Node) bool { return setStr(&r1047, n1049) })
 		})
 		return
 	}()) != "")
@@ -5640,11 +5668,11 @@ func enT0137(v []Seq, n *Node) bool {
 func enM027(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK52) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK53) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK18) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -5653,11 +5681,11 @@ func enM027(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK52) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK53) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK20) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -5669,22 +5697,22 @@ func enM027(v []Seq, n *Node) bool {
 
 // BR-CO-14: (xs:decimal(child::cbc:TaxAmount)= round((sum(cac:TaxSubtotal/xs:decimal(cbc:TaxAmount)) * 10 * 10)) div 100) or not(cac:TaxSubtotal)
 func enT0138(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, enK51)), arith(fnRound(arith(arith(func() Seq {
-		var a1047 sumAcc
-		anyChild(n, enK55, func(n1048 *Node) bool { return a1047.add(castDecimal(child(n1048, enK51))) })
-		return a1047.result()
-	}(), enK12, opMul), enK12, opMul)), enK35, opDiv), opEq) || !hasChild(n, enK55))
+	return (cmpItems(childDecItem(n, enK52), arithItems(roundItem(arithItems(arithItems(firstItem(func() Seq {
+		var a1050 sumAcc
+		anyChild(n, enK56, func(n1051 *Node) bool { return a1050.add(castDecimal(child(n1051, enK52))) })
+		return a1050.result()
+	}()), enK34, opMul), enK34, opMul)), enK36, opDiv), opEq) || !hasChild(n, enK56))
 }
 
 // cac:TaxTotal/cac:TaxSubtotal
 func enM028(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK56) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK52) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK53) {
 			return false
 		}
 		return true
@@ -5696,53 +5724,53 @@ func enM028(v []Seq, n *Node) bool {
 
 // BR-45: exists(cbc:TaxableAmount)
 func enT0139(v []Seq, n *Node) bool {
-	return hasChild(n, enK99)
+	return hasChild(n, enK100)
 }
 
 // BR-46: exists(cbc:TaxAmount)
 func enT0140(v []Seq, n *Node) bool {
-	return hasChild(n, enK51)
+	return hasChild(n, enK52)
 }
 
 // BR-47: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func enT0141(v []Seq, n *Node) bool {
-	return anyChild(n, enK23, func(n1052 *Node) bool {
-		return anyChild(n1052, enK22, func(n1053 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1053, enK1))) == "VAT") }) && hasChild(n1052, enK1)
+	return anyChild(n, enK22, func(n1055 *Node) bool {
+		return anyChild(n1055, enK21, func(n1056 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1056, enK1))) == "VAT") }) && hasChild(n1055, enK1)
 	})
 }
 
 // BR-48: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:Percent) or (cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)='O')
 func enT0142(v []Seq, n *Node) bool {
-	return (anyChild(n, enK23, func(n1055 *Node) bool {
-		return anyChild(n1055, enK22, func(n1056 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1056, enK1))) == "VAT") }) && hasChild(n1055, enK100)
-	}) || anyChild(n, enK23, func(n1058 *Node) bool {
-		return anyChild(n1058, enK22, func(n1059 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1059, enK1))) == "VAT") }) && (fnNormalizeSpace(childStr(n1058, enK1)) == "O")
+	return (anyChild(n, enK22, func(n1058 *Node) bool {
+		return anyChild(n1058, enK21, func(n1059 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1059, enK1))) == "VAT") }) && hasChild(n1058, enK101)
+	}) || anyChild(n, enK22, func(n1061 *Node) bool {
+		return anyChild(n1061, enK21, func(n1062 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1062, enK1))) == "VAT") }) && (fnNormalizeSpace(childStr(n1061, enK1)) == "O")
 	}))
 }
 
 // BR-CO-17: (round(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/xs:decimal(cbc:Percent)) = 0 and (round(xs:decimal(cbc:TaxAmount)) = 0)) or (round(cac:TaxCategory[cac:TaxScheme/normali…
 func enT0143(v []Seq, n *Node) bool {
-	return (((gcmp(fnRound(step(filter(child(n, enK23), func(p1060 *Node) bool {
-		return anyChild(p1060, enK22, func(n1061 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1061, enK1))) == "VAT") })
-	}), func(n1062 *Node) Seq { return castDecimal(child(n1062, enK100)) })), enK67, opEq) && gcmp(fnRound(castDecimal(child(n, enK51))), enK67, opEq)) || (gcmp(fnRound(step(filter(child(n, enK23), func(p1063 *Node) bool {
-		return anyChild(p1063, enK22, func(n1064 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1064, enK1))) == "VAT") })
-	}), func(n1065 *Node) Seq { return castDecimal(child(n1065, enK100)) })), enK67, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, enK51))), enK56, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK99))), arith(step(filter(child(n, enK23), func(p1066 *Node) bool {
-		return anyChild(p1066, enK22, func(n1067 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1067, enK1))) == "VAT") })
-	}), func(n1068 *Node) Seq { return castDecimal(child(n1068, enK100)) }), enK35, opDiv), opMul), enK12, opMul), enK12, opMul)), enK35, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, enK51))), enK56, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, enK99))), arith(step(filter(child(n, enK23), func(p1069 *Node) bool {
-		return anyChild(p1069, enK22, func(n1070 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1070, enK1))) == "VAT") })
-	}), func(n1071 *Node) Seq { return castDecimal(child(n1071, enK100)) }), enK35, opDiv), opMul), enK12, opMul), enK12, opMul)), enK35, opDiv), opGt)))) || (!(len(step(filter(child(n, enK23), func(p1072 *Node) bool {
-		return anyChild(p1072, enK22, func(n1073 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1073, enK1))) == "VAT") })
-	}), func(n1074 *Node) Seq { return castDecimal(child(n1074, enK100)) })) > 0) && gcmp(fnRound(castDecimal(child(n, enK51))), enK67, opEq)))
+	return (((cmpItems(roundItem(firstItem(step(filter(child(n, enK22), func(p1063 *Node) bool {
+		return anyChild(p1063, enK21, func(n1064 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1064, enK1))) == "VAT") })
+	}), func(n1065 *Node) Seq { return castDecimal(child(n1065, enK101)) }))), enK69, opEq) && cmpItems(roundItem(childDecItem(n, enK52)), enK69, opEq)) || (cmpItems(roundItem(firstItem(step(filter(child(n, enK22), func(p1066 *Node) bool {
+		return anyChild(p1066, enK21, func(n1067 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1067, enK1))) == "VAT") })
+	}), func(n1068 *Node) Seq { return castDecimal(child(n1068, enK101)) }))), enK69, opNe) && (cmpItems(arithItems(absItem(childDecItem(n, enK52)), enK102, opSub), arithItems(roundItem(arithItems(arithItems(arithItems(absItem(childDecItem(n, enK100)), firstItem(arith(step(filter(child(n, enK22), func(p1069 *Node) bool {
+		return anyChild(p1069, enK21, func(n1070 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1070, enK1))) == "VAT") })
+	}), func(n1071 *Node) Seq { return castDecimal(child(n1071, enK101)) }), enK35, opDiv)), opMul), enK34, opMul), enK34, opMul)), enK36, opDiv), opLt) && cmpItems(arithItems(absItem(childDecItem(n, enK52)), enK102, opAdd), arithItems(roundItem(arithItems(arithItems(arithItems(absItem(childDecItem(n, enK100)), firstItem(arith(step(filter(child(n, enK22), func(p1072 *Node) bool {
+		return anyChild(p1072, enK21, func(n1073 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1073, enK1))) == "VAT") })
+	}), func(n1074 *Node) Seq { return castDecimal(child(n1074, enK101)) }), enK35, opDiv)), opMul), enK34, opMul), enK34, opMul)), enK36, opDiv), opGt)))) || (!(len(step(filter(child(n, enK22), func(p1075 *Node) bool {
+		return anyChild(p1075, enK21, func(n1076 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1076, enK1))) == "VAT") })
+	}), func(n1077 *Node) Seq { return castDecimal(child(n1077, enK101)) })) > 0) && cmpItems(roundItem(childDecItem(n, enK52)), enK69, opEq)))
 }
 
 // BR-DEC-19: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
 func enT0144(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK99), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK100), ".")) <= 2)
 }
 
 // BR-DEC-20: string-length(substring-after(cbc:TaxAmount,'.'))<=2
 func enT0145(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, enK51), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, enK52), ".")) <= 2)
 }
 
 // //cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -5752,7 +5780,7 @@ func enM029(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK58) {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1075 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1075, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1078 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1078, enK1))) == "VAT") })) {
 			return false
 		}
 		return true
@@ -5764,32 +5792,32 @@ func enM029(v []Seq, n *Node) bool {
 
 // BR-CO-09: ( contains( ' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO …
 func enT0146(v []Seq, n *Node) bool {
-	return containsWord(enK101, fnSubstring(childStr(n, enK57), enK56, enK26))
+	return containsWord(enK103, fnSubstring(childStr(n, enK57), enK64, enK104))
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM030(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1076 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1076, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1079 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1079, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK56) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK52) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK53) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -5802,132 +5830,132 @@ func enM030(v []Seq, n *Node) bool {
 // BR-AE-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='AE']/xs:decimal(cbc:LineExtensionAmount)) +…
 func enT0147(v []Seq, n *Node) bool {
 	return func() bool {
-		var c1094, c1103 cseSlot
-		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1078 *Node) Seq { return child(n1078, enK99) })), arith(arith(func() Seq {
-			var a1079 sumAcc
-			anyNode(parent(n), func(n1080 *Node) bool {
-				return anyNode(parent(n1080), func(n1081 *Node) bool {
-					return anyNode(parent(n1081), func(n1082 *Node) bool {
-						return anyChild(n1082, enK33, func(n1083 *Node) bool {
-							return anyChild(n1083, enK72, func(n1084 *Node) bool {
-								return anyChild(n1084, enK54, func(n1085 *Node) bool { return (fnNormalizeSpace(childStr(n1085, enK1)) == "AE") })
-							}) && a1079.add(castDecimal(child(n1083, enK29)))
+		var c1097, c1106 cseSlot
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK31)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1081 *Node) Seq { return child(n1081, enK100) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1082 sumAcc
+			anyNode(parent(n), func(n1083 *Node) bool {
+				return anyNode(parent(n1083), func(n1084 *Node) bool {
+					return anyNode(parent(n1084), func(n1085 *Node) bool {
+						return anyChild(n1085, enK31, func(n1086 *Node) bool {
+							return anyChild(n1086, enK74, func(n1087 *Node) bool {
+								return anyChild(n1087, enK55, func(n1088 *Node) bool { return (fnNormalizeSpace(childStr(n1088, enK1)) == "AE") })
+							}) && a1082.add(castDecimal(child(n1086, enK27)))
 						})
 					})
 				})
 			})
-			return a1079.result()
-		}(), c1094.get(func() Seq {
+			return a1082.result()
+		}()), firstItem(c1097.get(func() Seq {
 			return func() Seq {
-				var a1086 sumAcc
-				anyNode(parent(n), func(n1087 *Node) bool {
-					return anyNode(parent(n1087), func(n1088 *Node) bool {
-						return anyNode(parent(n1088), func(n1089 *Node) bool {
-							return anyChild(n1089, enK17, func(n1090 *Node) bool {
-								return func(r1091 Seq) bool {
-									return anyChild(n1090, enK18, func(n1092 *Node) bool { return gcmp(nodeSeq(n1092), r1091, opEq) })
-								}(boolSeq(true)) && anyChild(n1090, enK23, func(n1093 *Node) bool { return (fnNormalizeSpace(childStr(n1093, enK1)) == "AE") }) && a1086.add(castDecimal(child(n1090, enK21)))
+				var a1089 sumAcc
+				anyNode(parent(n), func(n1090 *Node) bool {
+					return anyNode(parent(n1090), func(n1091 *Node) bool {
+						return anyNode(parent(n1091), func(n1092 *Node) bool {
+							return anyChild(n1092, enK16, func(n1093 *Node) bool {
+								return func(r1094 Seq) bool {
+									return anyChild(n1093, enK17, func(n1095 *Node) bool { return gcmp(nodeSeq(n1095), r1094, opEq) })
+								}(boolSeq(true)) && anyChild(n1093, enK22, func(n1096 *Node) bool { return (fnNormalizeSpace(childStr(n1096, enK1)) == "AE") }) && a1089.add(castDecimal(child(n1093, enK20)))
 							})
 						})
 					})
 				})
-				return a1086.result()
+				return a1089.result()
 			}()
-		}), opAdd), c1103.get(func() Seq {
+		})), opAdd), firstItem(c1106.get(func() Seq {
 			return func() Seq {
-				var a1095 sumAcc
-				anyNode(parent(n), func(n1096 *Node) bool {
-					return anyNode(parent(n1096), func(n1097 *Node) bool {
-						return anyNode(parent(n1097), func(n1098 *Node) bool {
-							return anyChild(n1098, enK17, func(n1099 *Node) bool {
-								return func(r1100 Seq) bool {
-									return anyChild(n1099, enK18, func(n1101 *Node) bool { return gcmp(nodeSeq(n1101), r1100, opEq) })
-								}(boolSeq(false)) && anyChild(n1099, enK23, func(n1102 *Node) bool { return (fnNormalizeSpace(childStr(n1102, enK1)) == "AE") }) && a1095.add(castDecimal(child(n1099, enK21)))
+				var a1098 sumAcc
+				anyNode(parent(n), func(n1099 *Node) bool {
+					return anyNode(parent(n1099), func(n1100 *Node) bool {
+						return anyNode(parent(n1100), func(n1101 *Node) bool {
+							return anyChild(n1101, enK16, func(n1102 *Node) bool {
+								return func(r1103 Seq) bool {
+									return anyChild(n1102, enK17, func(n1104 *Node) bool { return gcmp(nodeSeq(n1104), r1103, opEq) })
+								}(boolSeq(false)) && anyChild(n1102, enK22, func(n1105 *Node) bool { return (fnNormalizeSpace(childStr(n1105, enK1)) == "AE") }) && a1098.add(castDecimal(child(n1102, enK20)))
 							})
 						})
 					})
 				})
-				return a1095.result()
+				return a1098.result()
 			}()
-		}), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK34)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1105 *Node) Seq { return child(n1105, enK99) })), arith(arith(func() Seq {
-			var a1106 sumAcc
-			anyNode(parent(n), func(n1107 *Node) bool {
-				return anyNode(parent(n1107), func(n1108 *Node) bool {
-					return anyNode(parent(n1108), func(n1109 *Node) bool {
-						return anyChild(n1109, enK34, func(n1110 *Node) bool {
-							return anyChild(n1110, enK72, func(n1111 *Node) bool {
-								return anyChild(n1111, enK54, func(n1112 *Node) bool { return (fnNormalizeSpace(childStr(n1112, enK1)) == "AE") })
-							}) && a1106.add(castDecimal(child(n1110, enK29)))
+		})), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK32)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1108 *Node) Seq { return child(n1108, enK100) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1109 sumAcc
+			anyNode(parent(n), func(n1110 *Node) bool {
+				return anyNode(parent(n1110), func(n1111 *Node) bool {
+					return anyNode(parent(n1111), func(n1112 *Node) bool {
+						return anyChild(n1112, enK32, func(n1113 *Node) bool {
+							return anyChild(n1113, enK74, func(n1114 *Node) bool {
+								return anyChild(n1114, enK55, func(n1115 *Node) bool { return (fnNormalizeSpace(childStr(n1115, enK1)) == "AE") })
+							}) && a1109.add(castDecimal(child(n1113, enK27)))
 						})
 					})
 				})
 			})
-			return a1106.result()
-		}(), c1094.get(func() Seq {
+			return a1109.result()
+		}()), firstItem(c1097.get(func() Seq {
 			return func() Seq {
-				var a1113 sumAcc
-				anyNode(parent(n), func(n1114 *Node) bool {
-					return anyNode(parent(n1114), func(n1115 *Node) bool {
-						return anyNode(parent(n1115), func(n1116 *Node) bool {
-							return anyChild(n1116, enK17, func(n1117 *Node) bool {
-								return func(r1118 Seq) bool {
-									return anyChild(n1117, enK18, func(n1119 *Node) bool { return gcmp(nodeSeq(n1119), r1118, opEq) })
-								}(boolSeq(true)) && anyChild(n1117, enK23, func(n1120 *Node) bool { return (fnNormalizeSpace(childStr(n1120, enK1)) == "AE") }) && a1113.add(castDecimal(child(n1117, enK21)))
+				var a1116 sumAcc
+				anyNode(parent(n), func(n1117 *Node) bool {
+					return anyNode(parent(n1117), func(n1118 *Node) bool {
+						return anyNode(parent(n1118), func(n1119 *Node) bool {
+							return anyChild(n1119, enK16, func(n1120 *Node) bool {
+								return func(r1121 Seq) bool {
+									return anyChild(n1120, enK17, func(n1122 *Node) bool { return gcmp(nodeSeq(n1122), r1121, opEq) })
+								}(boolSeq(true)) && anyChild(n1120, enK22, func(n1123 *Node) bool { return (fnNormalizeSpace(childStr(n1123, enK1)) == "AE") }) && a1116.add(castDecimal(child(n1120, enK20)))
 							})
 						})
 					})
 				})
-				return a1113.result()
+				return a1116.result()
 			}()
-		}), opAdd), c1103.get(func() Seq {
+		})), opAdd), firstItem(c1106.get(func() Seq {
 			return func() Seq {
-				var a1121 sumAcc
-				anyNode(parent(n), func(n1122 *Node) bool {
-					return anyNode(parent(n1122), func(n1123 *Node) bool {
-						return anyNode(parent(n1123), func(n1124 *Node) bool {
-							return anyChild(n1124, enK17, func(n1125 *Node) bool {
-								return func(r1126 Seq) bool {
-									return anyChild(n1125, enK18, func(n1127 *Node) bool { return gcmp(nodeSeq(n1127), r1126, opEq) })
-								}(boolSeq(false)) && anyChild(n1125, enK23, func(n1128 *Node) bool { return (fnNormalizeSpace(childStr(n1128, enK1)) == "AE") }) && a1121.add(castDecimal(child(n1125, enK21)))
+				var a1124 sumAcc
+				anyNode(parent(n), func(n1125 *Node) bool {
+					return anyNode(parent(n1125), func(n1126 *Node) bool {
+						return anyNode(parent(n1126), func(n1127 *Node) bool {
+							return anyChild(n1127, enK16, func(n1128 *Node) bool {
+								return func(r1129 Seq) bool {
+									return anyChild(n1128, enK17, func(n1130 *Node) bool { return gcmp(nodeSeq(n1130), r1129, opEq) })
+								}(boolSeq(false)) && anyChild(n1128, enK22, func(n1131 *Node) bool { return (fnNormalizeSpace(childStr(n1131, enK1)) == "AE") }) && a1124.add(castDecimal(child(n1128, enK20)))
 							})
 						})
 					})
 				})
-				return a1121.result()
+				return a1124.result()
 			}()
-		}), opSub), opEq)))
+		})), opSub), opEq)))
 	}()
 }
 
 // BR-AE-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0148(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1129 *Node) Seq { return child(n1129, enK51) })), enK67, opEq)
+	return cmpItems(firstItem(castDecimal(step(parent(n), func(n1132 *Node) Seq { return child(n1132, enK52) }))), enK69, opEq)
 }
 
 // BR-AE-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func enT0149(v []Seq, n *Node) bool {
-	return (hasChild(n, enK102) || hasChild(n, enK103))
+	return (hasChild(n, enK105) || hasChild(n, enK106))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM031(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1132 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1132, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1135 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1135, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1133 Seq) bool {
-			return anyChild(m, enK18, func(n1134 *Node) bool { return gcmp(nodeSeq(n1134), r1133, opEq) })
+		if !(func(r1136 Seq) bool {
+			return anyChild(m, enK17, func(n1137 *Node) bool { return gcmp(nodeSeq(n1137), r1136, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -5940,28 +5968,28 @@ func enM031(v []Seq, n *Node) bool {
 
 // BR-AE-06: (xs:decimal(cbc:Percent) = 0)
 func enT0150(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
+	return cmpItems(childDecItem(n, enK101), enK69, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM032(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1135 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1135, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1138 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1138, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1136 Seq) bool {
-			return anyChild(m, enK18, func(n1137 *Node) bool { return gcmp(nodeSeq(n1137), r1136, opEq) })
+		if !(func(r1139 Seq) bool {
+			return anyChild(m, enK17, func(n1140 *Node) bool { return gcmp(nodeSeq(n1140), r1139, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -5974,28 +6002,28 @@ func enM032(v []Seq, n *Node) bool {
 
 // BR-AE-07: (xs:decimal(cbc:Percent) = 0)
 func enT0151(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
+	return cmpItems(childDecItem(n, enK101), enK69, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norm…
 func enM033(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1138 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1138, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1141 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1141, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
 			return false
 		}
 		return true
@@ -6004,21 +6032,21 @@ func enM033(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1139 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1139, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1142 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1142, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
 			return false
 		}
 		return true
@@ -6030,32 +6058,32 @@ func enM033(v []Seq, n *Node) bool {
 
 // BR-AE-05: (xs:decimal(cbc:Percent) = 0)
 func enT0152(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
+	return cmpItems(childDecItem(n, enK101), enK69, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM034(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1140 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1140, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1143 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1143, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK56) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK52) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK53) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -6068,132 +6096,132 @@ func enM034(v []Seq, n *Node) bool {
 // BR-E-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='E']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0153(v []Seq, n *Node) bool {
 	return func() bool {
-		var c1158, c1167 cseSlot
-		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1142 *Node) Seq { return child(n1142, enK99) })), arith(arith(func() Seq {
-			var a1143 sumAcc
-			anyNode(parent(n), func(n1144 *Node) bool {
-				return anyNode(parent(n1144), func(n1145 *Node) bool {
-					return anyNode(parent(n1145), func(n1146 *Node) bool {
-						return anyChild(n1146, enK33, func(n1147 *Node) bool {
-							return anyChild(n1147, enK72, func(n1148 *Node) bool {
-								return anyChild(n1148, enK54, func(n1149 *Node) bool { return (fnNormalizeSpace(childStr(n1149, enK1)) == "E") })
-							}) && a1143.add(castDecimal(child(n1147, enK29)))
+		var c1161, c1170 cseSlot
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK31)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1145 *Node) Seq { return child(n1145, enK100) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1146 sumAcc
+			anyNode(parent(n), func(n1147 *Node) bool {
+				return anyNode(parent(n1147), func(n1148 *Node) bool {
+					return anyNode(parent(n1148), func(n1149 *Node) bool {
+						return anyChild(n1149, enK31, func(n1150 *Node) bool {
+							return anyChild(n1150, enK74, func(n1151 *Node) bool {
+								return anyChild(n1151, enK55, func(n1152 *Node) bool { return (fnNormalizeSpace(childStr(n1152, enK1)) == "E") })
+							}) && a1146.add(castDecimal(child(n1150, enK27)))
 						})
 					})
 				})
 			})
-			return a1143.result()
-		}(), c1158.get(func() Seq {
+			return a1146.result()
+		}()), firstItem(c1161.get(func() Seq {
 			return func() Seq {
-				var a1150 sumAcc
-				anyNode(parent(n), func(n1151 *Node) bool {
-					return anyNode(parent(n1151), func(n1152 *Node) bool {
-						return anyNode(parent(n1152), func(n1153 *Node) bool {
-							return anyChild(n1153, enK17, func(n1154 *Node) bool {
-								return func(r1155 Seq) bool {
-									return anyChild(n1154, enK18, func(n1156 *Node) bool { return gcmp(nodeSeq(n1156), r1155, opEq) })
-								}(boolSeq(true)) && anyChild(n1154, enK23, func(n1157 *Node) bool { return (fnNormalizeSpace(childStr(n1157, enK1)) == "E") }) && a1150.add(castDecimal(child(n1154, enK21)))
+				var a1153 sumAcc
+				anyNode(parent(n), func(n1154 *Node) bool {
+					return anyNode(parent(n1154), func(n1155 *Node) bool {
+						return anyNode(parent(n1155), func(n1156 *Node) bool {
+							return anyChild(n1156, enK16, func(n1157 *Node) bool {
+								return func(r1158 Seq) bool {
+									return anyChild(n1157, enK17, func(n1159 *Node) bool { return gcmp(nodeSeq(n1159), r1158, opEq) })
+								}(boolSeq(true)) && anyChild(n1157, enK22, func(n1160 *Node) bool { return (fnNormalizeSpace(childStr(n1160, enK1)) == "E") }) && a1153.add(castDecimal(child(n1157, enK20)))
 							})
 						})
 					})
 				})
-				return a1150.result()
+				return a1153.result()
 			}()
-		}), opAdd), c1167.get(func() Seq {
+		})), opAdd), firstItem(c1170.get(func() Seq {
 			return func() Seq {
-				var a1159 sumAcc
-				anyNode(parent(n), func(n1160 *Node) bool {
-					return anyNode(parent(n1160), func(n1161 *Node) bool {
-						return anyNode(parent(n1161), func(n1162 *Node) bool {
-							return anyChild(n1162, enK17, func(n1163 *Node) bool {
-								return func(r1164 Seq) bool {
-									return anyChild(n1163, enK18, func(n1165 *Node) bool { return gcmp(nodeSeq(n1165), r1164, opEq) })
-								}(boolSeq(false)) && anyChild(n1163, enK23, func(n1166 *Node) bool { return (fnNormalizeSpace(childStr(n1166, enK1)) == "E") }) && a1159.add(castDecimal(child(n1163, enK21)))
+				var a1162 sumAcc
+				anyNode(parent(n), func(n1163 *Node) bool {
+					return anyNode(parent(n1163), func(n1164 *Node) bool {
+						return anyNode(parent(n1164), func(n1165 *Node) bool {
+							return anyChild(n1165, enK16, func(n1166 *Node) bool {
+								return func(r1167 Seq) bool {
+									return anyChild(n1166, enK17, func(n1168 *Node) bool { return gcmp(nodeSeq(n1168), r1167, opEq) })
+								}(boolSeq(false)) && anyChild(n1166, enK22, func(n1169 *Node) bool { return (fnNormalizeSpace(childStr(n1169, enK1)) == "E") }) && a1162.add(castDecimal(child(n1166, enK20)))
 							})
 						})
 					})
 				})
-				return a1159.result()
+				return a1162.result()
 			}()
-		}), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK34)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1169 *Node) Seq { return child(n1169, enK99) })), arith(arith(func() Seq {
-			var a1170 sumAcc
-			anyNode(parent(n), func(n1171 *Node) bool {
-				return anyNode(parent(n1171), func(n1172 *Node) bool {
-					return anyNode(parent(n1172), func(n1173 *Node) bool {
-						return anyChild(n1173, enK34, func(n1174 *Node) bool {
-							return anyChild(n1174, enK72, func(n1175 *Node) bool {
-								return anyChild(n1175, enK54, func(n1176 *Node) bool { return (fnNormalizeSpace(childStr(n1176, enK1)) == "E") })
-							}) && a1170.add(castDecimal(child(n1174, enK29)))
+		})), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK32)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1172 *Node) Seq { return child(n1172, enK100) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1173 sumAcc
+			anyNode(parent(n), func(n1174 *Node) bool {
+				return anyNode(parent(n1174), func(n1175 *Node) bool {
+					return anyNode(parent(n1175), func(n1176 *Node) bool {
+						return anyChild(n1176, enK32, func(n1177 *Node) bool {
+							return anyChild(n1177, enK74, func(n1178 *Node) bool {
+								return anyChild(n1178, enK55, func(n1179 *Node) bool { return (fnNormalizeSpace(childStr(n1179, enK1)) == "E") })
+							}) && a1173.add(castDecimal(child(n1177, enK27)))
 						})
 					})
 				})
 			})
-			return a1170.result()
-		}(), c1158.get(func() Seq {
+			return a1173.result()
+		}()), firstItem(c1161.get(func() Seq {
 			return func() Seq {
-				var a1177 sumAcc
-				anyNode(parent(n), func(n1178 *Node) bool {
-					return anyNode(parent(n1178), func(n1179 *Node) bool {
-						return anyNode(parent(n1179), func(n1180 *Node) bool {
-							return anyChild(n1180, enK17, func(n1181 *Node) bool {
-								return func(r1182 Seq) bool {
-									return anyChild(n1181, enK18, func(n1183 *Node) bool { return gcmp(nodeSeq(n1183), r1182, opEq) })
-								}(boolSeq(true)) && anyChild(n1181, enK23, func(n1184 *Node) bool { return (fnNormalizeSpace(childStr(n1184, enK1)) == "E") }) && a1177.add(castDecimal(child(n1181, enK21)))
+				var a1180 sumAcc
+				anyNode(parent(n), func(n1181 *Node) bool {
+					return anyNode(parent(n1181), func(n1182 *Node) bool {
+						return anyNode(parent(n1182), func(n1183 *Node) bool {
+							return anyChild(n1183, enK16, func(n1184 *Node) bool {
+								return func(r1185 Seq) bool {
+									return anyChild(n1184, enK17, func(n1186 *Node) bool { return gcmp(nodeSeq(n1186), r1185, opEq) })
+								}(boolSeq(true)) && anyChild(n1184, enK22, func(n1187 *Node) bool { return (fnNormalizeSpace(childStr(n1187, enK1)) == "E") }) && a1180.add(castDecimal(child(n1184, enK20)))
 							})
 						})
 					})
 				})
-				return a1177.result()
+				return a1180.result()
 			}()
-		}), opAdd), c1167.get(func() Seq {
+		})), opAdd), firstItem(c1170.get(func() Seq {
 			return func() Seq {
-				var a1185 sumAcc
-				anyNode(parent(n), func(n1186 *Node) bool {
-					return anyNode(parent(n1186), func(n1187 *Node) bool {
-						return anyNode(parent(n1187), func(n1188 *Node) bool {
-							return anyChild(n1188, enK17, func(n1189 *Node) bool {
-								return func(r1190 Seq) bool {
-									return anyChild(n1189, enK18, func(n1191 *Node) bool { return gcmp(nodeSeq(n1191), r1190, opEq) })
-								}(boolSeq(false)) && anyChild(n1189, enK23, func(n1192 *Node) bool { return (fnNormalizeSpace(childStr(n1192, enK1)) == "E") }) && a1185.add(castDecimal(child(n1189, enK21)))
+				var a1188 sumAcc
+				anyNode(parent(n), func(n1189 *Node) bool {
+					return anyNode(parent(n1189), func(n1190 *Node) bool {
+						return anyNode(parent(n1190), func(n1191 *Node) bool {
+							return anyChild(n1191, enK16, func(n1192 *Node) bool {
+								return func(r1193 Seq) bool {
+									return anyChild(n1192, enK17, func(n1194 *Node) bool { return gcmp(nodeSeq(n1194), r1193, opEq) })
+								}(boolSeq(false)) && anyChild(n1192, enK22, func(n1195 *Node) bool { return (fnNormalizeSpace(childStr(n1195, enK1)) == "E") }) && a1188.add(castDecimal(child(n1192, enK20)))
 							})
 						})
 					})
 				})
-				return a1185.result()
+				return a1188.result()
 			}()
-		}), opSub), opEq)))
+		})), opSub), opEq)))
 	}()
 }
 
 // BR-E-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0154(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1193 *Node) Seq { return child(n1193, enK51) })), enK67, opEq)
+	return cmpItems(firstItem(castDecimal(step(parent(n), func(n1196 *Node) Seq { return child(n1196, enK52) }))), enK69, opEq)
 }
 
 // BR-E-10: exists(cbc:TaxExemptionReason) or exists(cbc:TaxExemptionReasonCode)
 func enT0155(v []Seq, n *Node) bool {
-	return (hasChild(n, enK102) || hasChild(n, enK103))
+	return (hasChild(n, enK105) || hasChild(n, enK106))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM035(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1196 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1196, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1199 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1199, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1197 Seq) bool {
-			return anyChild(m, enK18, func(n1198 *Node) bool { return gcmp(nodeSeq(n1198), r1197, opEq) })
+		if !(func(r1200 Seq) bool {
+			return anyChild(m, enK17, func(n1201 *Node) bool { return gcmp(nodeSeq(n1201), r1200, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6206,28 +6234,28 @@ func enM035(v []Seq, n *Node) bool {
 
 // BR-E-06: (xs:decimal(cbc:Percent) = 0)
 func enT0156(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
+	return cmpItems(childDecItem(n, enK101), enK69, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM036(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1199 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1199, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1202 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1202, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1200 Seq) bool {
-			return anyChild(m, enK18, func(n1201 *Node) bool { return gcmp(nodeSeq(n1201), r1200, opEq) })
+		if !(func(r1203 Seq) bool {
+			return anyChild(m, enK17, func(n1204 *Node) bool { return gcmp(nodeSeq(n1204), r1203, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6240,28 +6268,28 @@ func enM036(v []Seq, n *Node) bool {
 
 // BR-E-07: (xs:decimal(cbc:Percent) = 0)
 func enT0157(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
+	return cmpItems(childDecItem(n, enK101), enK69, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func enM037(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1202 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1202, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1205 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1205, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
 			return false
 		}
 		return true
@@ -6270,21 +6298,21 @@ func enM037(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "E") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1203 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1203, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1206 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1206, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
 			return false
 		}
 		return true
@@ -6296,32 +6324,32 @@ func enM037(v []Seq, n *Node) bool {
 
 // BR-E-05: (xs:decimal(cbc:Percent) = 0)
 func enT0158(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
+	return cmpItems(childDecItem(n, enK101), enK69, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM038(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1204 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1204, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1207 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1207, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK56) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK52) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK53) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -6334,132 +6362,132 @@ func enM038(v []Seq, n *Node) bool {
 // BR-G-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='G']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0159(v []Seq, n *Node) bool {
 	return func() bool {
-		var c1222, c1231 cseSlot
-		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1206 *Node) Seq { return child(n1206, enK99) })), arith(arith(func() Seq {
-			var a1207 sumAcc
-			anyNode(parent(n), func(n1208 *Node) bool {
-				return anyNode(parent(n1208), func(n1209 *Node) bool {
-					return anyNode(parent(n1209), func(n1210 *Node) bool {
-						return anyChild(n1210, enK33, func(n1211 *Node) bool {
-							return anyChild(n1211, enK72, func(n1212 *Node) bool {
-								return anyChild(n1212, enK54, func(n1213 *Node) bool { return (fnNormalizeSpace(childStr(n1213, enK1)) == "G") })
-							}) && a1207.add(castDecimal(child(n1211, enK29)))
+		var c1225, c1234 cseSlot
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK31)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1209 *Node) Seq { return child(n1209, enK100) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1210 sumAcc
+			anyNode(parent(n), func(n1211 *Node) bool {
+				return anyNode(parent(n1211), func(n1212 *Node) bool {
+					return anyNode(parent(n1212), func(n1213 *Node) bool {
+						return anyChild(n1213, enK31, func(n1214 *Node) bool {
+							return anyChild(n1214, enK74, func(n1215 *Node) bool {
+								return anyChild(n1215, enK55, func(n1216 *Node) bool { return (fnNormalizeSpace(childStr(n1216, enK1)) == "G") })
+							}) && a1210.add(castDecimal(child(n1214, enK27)))
 						})
 					})
 				})
 			})
-			return a1207.result()
-		}(), c1222.get(func() Seq {
+			return a1210.result()
+		}()), firstItem(c1225.get(func() Seq {
 			return func() Seq {
-				var a1214 sumAcc
-				anyNode(parent(n), func(n1215 *Node) bool {
-					return anyNode(parent(n1215), func(n1216 *Node) bool {
-						return anyNode(parent(n1216), func(n1217 *Node) bool {
-							return anyChild(n1217, enK17, func(n1218 *Node) bool {
-								return func(r1219 Seq) bool {
-									return anyChild(n1218, enK18, func(n1220 *Node) bool { return gcmp(nodeSeq(n1220), r1219, opEq) })
-								}(boolSeq(true)) && anyChild(n1218, enK23, func(n1221 *Node) bool { return (fnNormalizeSpace(childStr(n1221, enK1)) == "G") }) && a1214.add(castDecimal(child(n1218, enK21)))
+				var a1217 sumAcc
+				anyNode(parent(n), func(n1218 *Node) bool {
+					return anyNode(parent(n1218), func(n1219 *Node) bool {
+						return anyNode(parent(n1219), func(n1220 *Node) bool {
+							return anyChild(n1220, enK16, func(n1221 *Node) bool {
+								return func(r1222 Seq) bool {
+									return anyChild(n1221, enK17, func(n1223 *Node) bool { return gcmp(nodeSeq(n1223), r1222, opEq) })
+								}(boolSeq(true)) && anyChild(n1221, enK22, func(n1224 *Node) bool { return (fnNormalizeSpace(childStr(n1224, enK1)) == "G") }) && a1217.add(castDecimal(child(n1221, enK20)))
 							})
 						})
 					})
 				})
-				return a1214.result()
+				return a1217.result()
 			}()
-		}), opAdd), c1231.get(func() Seq {
+		})), opAdd), firstItem(c1234.get(func() Seq {
 			return func() Seq {
-				var a1223 sumAcc
-				anyNode(parent(n), func(n1224 *Node) bool {
-					return anyNode(parent(n1224), func(n1225 *Node) bool {
-						return anyNode(parent(n1225), func(n1226 *Node) bool {
-							return anyChild(n1226, enK17, func(n1227 *Node) bool {
-								return func(r1228 Seq) bool {
-									return anyChild(n1227, enK18, func(n1229 *Node) bool { return gcmp(nodeSeq(n1229), r1228, opEq) })
-								}(boolSeq(false)) && anyChild(n1227, enK23, func(n1230 *Node) bool { return (fnNormalizeSpace(childStr(n1230, enK1)) == "G") }) && a1223.add(castDecimal(child(n1227, enK21)))
+				var a1226 sumAcc
+				anyNode(parent(n), func(n1227 *Node) bool {
+					return anyNode(parent(n1227), func(n1228 *Node) bool {
+						return anyNode(parent(n1228), func(n1229 *Node) bool {
+							return anyChild(n1229, enK16, func(n1230 *Node) bool {
+								return func(r1231 Seq) bool {
+									return anyChild(n1230, enK17, func(n1232 *Node) bool { return gcmp(nodeSeq(n1232), r1231, opEq) })
+								}(boolSeq(false)) && anyChild(n1230, enK22, func(n1233 *Node) bool { return (fnNormalizeSpace(childStr(n1233, enK1)) == "G") }) && a1226.add(castDecimal(child(n1230, enK20)))
 							})
 						})
 					})
 				})
-				return a1223.result()
+				return a1226.result()
 			}()
-		}), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK34)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1233 *Node) Seq { return child(n1233, enK99) })), arith(arith(func() Seq {
-			var a1234 sumAcc
-			anyNode(parent(n), func(n1235 *Node) bool {
-				return anyNode(parent(n1235), func(n1236 *Node) bool {
-					return anyNode(parent(n1236), func(n1237 *Node) bool {
-						return anyChild(n1237, enK34, func(n1238 *Node) bool {
-							return anyChild(n1238, enK72, func(n1239 *Node) bool {
-								return anyChild(n1239, enK54, func(n1240 *Node) bool { return (fnNormalizeSpace(childStr(n1240, enK1)) == "G") })
-							}) && a1234.add(castDecimal(child(n1238, enK29)))
+		})), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK32)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1236 *Node) Seq { return child(n1236, enK100) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1237 sumAcc
+			anyNode(parent(n), func(n1238 *Node) bool {
+				return anyNode(parent(n1238), func(n1239 *Node) bool {
+					return anyNode(parent(n1239), func(n1240 *Node) bool {
+						return anyChild(n1240, enK32, func(n1241 *Node) bool {
+							return anyChild(n1241, enK74, func(n1242 *Node) bool {
+								return anyChild(n1242, enK55, func(n1243 *Node) bool { return (fnNormalizeSpace(childStr(n1243, enK1)) == "G") })
+							}) && a1237.add(castDecimal(child(n1241, enK27)))
 						})
 					})
 				})
 			})
-			return a1234.result()
-		}(), c1222.get(func() Seq {
+			return a1237.result()
+		}()), firstItem(c1225.get(func() Seq {
 			return func() Seq {
-				var a1241 sumAcc
-				anyNode(parent(n), func(n1242 *Node) bool {
-					return anyNode(parent(n1242), func(n1243 *Node) bool {
-						return anyNode(parent(n1243), func(n1244 *Node) bool {
-							return anyChild(n1244, enK17, func(n1245 *Node) bool {
-								return func(r1246 Seq) bool {
-									return anyChild(n1245, enK18, func(n1247 *Node) bool { return gcmp(nodeSeq(n1247), r1246, opEq) })
-								}(boolSeq(true)) && anyChild(n1245, enK23, func(n1248 *Node) bool { return (fnNormalizeSpace(childStr(n1248, enK1)) == "G") }) && a1241.add(castDecimal(child(n1245, enK21)))
+				var a1244 sumAcc
+				anyNode(parent(n), func(n1245 *Node) bool {
+					return anyNode(parent(n1245), func(n1246 *Node) bool {
+						return anyNode(parent(n1246), func(n1247 *Node) bool {
+							return anyChild(n1247, enK16, func(n1248 *Node) bool {
+								return func(r1249 Seq) bool {
+									return anyChild(n1248, enK17, func(n1250 *Node) bool { return gcmp(nodeSeq(n1250), r1249, opEq) })
+								}(boolSeq(true)) && anyChild(n1248, enK22, func(n1251 *Node) bool { return (fnNormalizeSpace(childStr(n1251, enK1)) == "G") }) && a1244.add(castDecimal(child(n1248, enK20)))
 							})
 						})
 					})
 				})
-				return a1241.result()
+				return a1244.result()
 			}()
-		}), opAdd), c1231.get(func() Seq {
+		})), opAdd), firstItem(c1234.get(func() Seq {
 			return func() Seq {
-				var a1249 sumAcc
-				anyNode(parent(n), func(n1250 *Node) bool {
-					return anyNode(parent(n1250), func(n1251 *Node) bool {
-						return anyNode(parent(n1251), func(n1252 *Node) bool {
-							return anyChild(n1252, enK17, func(n1253 *Node) bool {
-								return func(r1254 Seq) bool {
-									return anyChild(n1253, enK18, func(n1255 *Node) bool { return gcmp(nodeSeq(n1255), r1254, opEq) })
-								}(boolSeq(false)) && anyChild(n1253, enK23, func(n1256 *Node) bool { return (fnNormalizeSpace(childStr(n1256, enK1)) == "G") }) && a1249.add(castDecimal(child(n1253, enK21)))
+				var a1252 sumAcc
+				anyNode(parent(n), func(n1253 *Node) bool {
+					return anyNode(parent(n1253), func(n1254 *Node) bool {
+						return anyNode(parent(n1254), func(n1255 *Node) bool {
+							return anyChild(n1255, enK16, func(n1256 *Node) bool {
+								return func(r1257 Seq) bool {
+									return anyChild(n1256, enK17, func(n1258 *Node) bool { return gcmp(nodeSeq(n1258), r1257, opEq) })
+								}(boolSeq(false)) && anyChild(n1256, enK22, func(n1259 *Node) bool { return (fnNormalizeSpace(childStr(n1259, enK1)) == "G") }) && a1252.add(castDecimal(child(n1256, enK20)))
 							})
 						})
 					})
 				})
-				return a1249.result()
+				return a1252.result()
 			}()
-		}), opSub), opEq)))
+		})), opSub), opEq)))
 	}()
 }
 
 // BR-G-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0160(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1257 *Node) Seq { return child(n1257, enK51) })), enK67, opEq)
+	return cmpItems(firstItem(castDecimal(step(parent(n), func(n1260 *Node) Seq { return child(n1260, enK52) }))), enK69, opEq)
 }
 
 // BR-G-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func enT0161(v []Seq, n *Node) bool {
-	return (hasChild(n, enK102) || hasChild(n, enK103))
+	return (hasChild(n, enK105) || hasChild(n, enK106))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM039(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1260 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1260, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1263 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1263, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1261 Seq) bool {
-			return anyChild(m, enK18, func(n1262 *Node) bool { return gcmp(nodeSeq(n1262), r1261, opEq) })
+		if !(func(r1264 Seq) bool {
+			return anyChild(m, enK17, func(n1265 *Node) bool { return gcmp(nodeSeq(n1265), r1264, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6472,28 +6500,28 @@ func enM039(v []Seq, n *Node) bool {
 
 // BR-G-06: (xs:decimal(cbc:Percent) = 0)
 func enT0162(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
+	return cmpItems(childDecItem(n, enK101), enK69, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM040(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1263 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1263, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1266 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1266, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1264 Seq) bool {
-			return anyChild(m, enK18, func(n1265 *Node) bool { return gcmp(nodeSeq(n1265), r1264, opEq) })
+		if !(func(r1267 Seq) bool {
+			return anyChild(m, enK17, func(n1268 *Node) bool { return gcmp(nodeSeq(n1268), r1267, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6506,28 +6534,28 @@ func enM040(v []Seq, n *Node) bool {
 
 // BR-G-07: (xs:decimal(cbc:Percent) = 0)
 func enT0163(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
+	return cmpItems(childDecItem(n, enK101), enK69, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func enM041(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1266 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1266, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1269 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1269, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
 			return false
 		}
 		return true
@@ -6536,21 +6564,21 @@ func enM041(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "G") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1267 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1267, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1270 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1270, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
 			return false
 		}
 		return true
@@ -6562,32 +6590,32 @@ func enM041(v []Seq, n *Node) bool {
 
 // BR-G-05: (xs:decimal(cbc:Percent) = 0)
 func enT0164(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
+	return cmpItems(childDecItem(n, enK101), enK69, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM042(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1268 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1268, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1271 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1271, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK56) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK52) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK53) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -6600,132 +6628,132 @@ func enM042(v []Seq, n *Node) bool {
 // BR-IC-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='K']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0165(v []Seq, n *Node) bool {
 	return func() bool {
-		var c1286, c1295 cseSlot
-		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1270 *Node) Seq { return child(n1270, enK99) })), arith(arith(func() Seq {
-			var a1271 sumAcc
-			anyNode(parent(n), func(n1272 *Node) bool {
-				return anyNode(parent(n1272), func(n1273 *Node) bool {
-					return anyNode(parent(n1273), func(n1274 *Node) bool {
-						return anyChild(n1274, enK33, func(n1275 *Node) bool {
-							return anyChild(n1275, enK72, func(n1276 *Node) bool {
-								return anyChild(n1276, enK54, func(n1277 *Node) bool { return (fnNormalizeSpace(childStr(n1277, enK1)) == "K") })
-							}) && a1271.add(castDecimal(child(n1275, enK29)))
+		var c1289, c1298 cseSlot
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK31)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1273 *Node) Seq { return child(n1273, enK100) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1274 sumAcc
+			anyNode(parent(n), func(n1275 *Node) bool {
+				return anyNode(parent(n1275), func(n1276 *Node) bool {
+					return anyNode(parent(n1276), func(n1277 *Node) bool {
+						return anyChild(n1277, enK31, func(n1278 *Node) bool {
+							return anyChild(n1278, enK74, func(n1279 *Node) bool {
+								return anyChild(n1279, enK55, func(n1280 *Node) bool { return (fnNormalizeSpace(childStr(n1280, enK1)) == "K") })
+							}) && a1274.add(castDecimal(child(n1278, enK27)))
 						})
 					})
 				})
 			})
-			return a1271.result()
-		}(), c1286.get(func() Seq {
+			return a1274.result()
+		}()), firstItem(c1289.get(func() Seq {
 			return func() Seq {
-				var a1278 sumAcc
-				anyNode(parent(n), func(n1279 *Node) bool {
-					return anyNode(parent(n1279), func(n1280 *Node) bool {
-						return anyNode(parent(n1280), func(n1281 *Node) bool {
-							return anyChild(n1281, enK17, func(n1282 *Node) bool {
-								return func(r1283 Seq) bool {
-									return anyChild(n1282, enK18, func(n1284 *Node) bool { return gcmp(nodeSeq(n1284), r1283, opEq) })
-								}(boolSeq(true)) && anyChild(n1282, enK23, func(n1285 *Node) bool { return (fnNormalizeSpace(childStr(n1285, enK1)) == "K") }) && a1278.add(castDecimal(child(n1282, enK21)))
+				var a1281 sumAcc
+				anyNode(parent(n), func(n1282 *Node) bool {
+					return anyNode(parent(n1282), func(n1283 *Node) bool {
+						return anyNode(parent(n1283), func(n1284 *Node) bool {
+							return anyChild(n1284, enK16, func(n1285 *Node) bool {
+								return func(r1286 Seq) bool {
+									return anyChild(n1285, enK17, func(n1287 *Node) bool { return gcmp(nodeSeq(n1287), r1286, opEq) })
+								}(boolSeq(true)) && anyChild(n1285, enK22, func(n1288 *Node) bool { return (fnNormalizeSpace(childStr(n1288, enK1)) == "K") }) && a1281.add(castDecimal(child(n1285, enK20)))
 							})
 						})
 					})
 				})
-				return a1278.result()
+				return a1281.result()
 			}()
-		}), opAdd), c1295.get(func() Seq {
+		})), opAdd), firstItem(c1298.get(func() Seq {
 			return func() Seq {
-				var a1287 sumAcc
-				anyNode(parent(n), func(n1288 *Node) bool {
-					return anyNode(parent(n1288), func(n1289 *Node) bool {
-						return anyNode(parent(n1289), func(n1290 *Node) bool {
-							return anyChild(n1290, enK17, func(n1291 *Node) bool {
-								return func(r1292 Seq) bool {
-									return anyChild(n1291, enK18, func(n1293 *Node) bool { return gcmp(nodeSeq(n1293), r1292, opEq) })
-								}(boolSeq(false)) && anyChild(n1291, enK23, func(n1294 *Node) bool { return (fnNormalizeSpace(childStr(n1294, enK1)) == "K") }) && a1287.add(castDecimal(child(n1291, enK21)))
+				var a1290 sumAcc
+				anyNode(parent(n), func(n1291 *Node) bool {
+					return anyNode(parent(n1291), func(n1292 *Node) bool {
+						return anyNode(parent(n1292), func(n1293 *Node) bool {
+							return anyChild(n1293, enK16, func(n1294 *Node) bool {
+								return func(r1295 Seq) bool {
+									return anyChild(n1294, enK17, func(n1296 *Node) bool { return gcmp(nodeSeq(n1296), r1295, opEq) })
+								}(boolSeq(false)) && anyChild(n1294, enK22, func(n1297 *Node) bool { return (fnNormalizeSpace(childStr(n1297, enK1)) == "K") }) && a1290.add(castDecimal(child(n1294, enK20)))
 							})
 						})
 					})
 				})
-				return a1287.result()
+				return a1290.result()
 			}()
-		}), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK34)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1297 *Node) Seq { return child(n1297, enK99) })), arith(arith(func() Seq {
-			var a1298 sumAcc
-			anyNode(parent(n), func(n1299 *Node) bool {
-				return anyNode(parent(n1299), func(n1300 *Node) bool {
-					return anyNode(parent(n1300), func(n1301 *Node) bool {
-						return anyChild(n1301, enK34, func(n1302 *Node) bool {
-							return anyChild(n1302, enK72, func(n1303 *Node) bool {
-								return anyChild(n1303, enK54, func(n1304 *Node) bool { return (fnNormalizeSpace(childStr(n1304, enK1)) == "K") })
-							}) && a1298.add(castDecimal(child(n1302, enK29)))
+		})), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK32)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1300 *Node) Seq { return child(n1300, enK100) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1301 sumAcc
+			anyNode(parent(n), func(n1302 *Node) bool {
+				return anyNode(parent(n1302), func(n1303 *Node) bool {
+					return anyNode(parent(n1303), func(n1304 *Node) bool {
+						return anyChild(n1304, enK32, func(n1305 *Node) bool {
+							return anyChild(n1305, enK74, func(n1306 *Node) bool {
+								return anyChild(n1306, enK55, func(n1307 *Node) bool { return (fnNormalizeSpace(childStr(n1307, enK1)) == "K") })
+							}) && a1301.add(castDecimal(child(n1305, enK27)))
 						})
 					})
 				})
 			})
-			return a1298.result()
-		}(), c1286.get(func() Seq {
+			return a1301.result()
+		}()), firstItem(c1289.get(func() Seq {
 			return func() Seq {
-				var a1305 sumAcc
-				anyNode(parent(n), func(n1306 *Node) bool {
-					return anyNode(parent(n1306), func(n1307 *Node) bool {
-						return anyNode(parent(n1307), func(n1308 *Node) bool {
-							return anyChild(n1308, enK17, func(n1309 *Node) bool {
-								return func(r1310 Seq) bool {
-									return anyChild(n1309, enK18, func(n1311 *Node) bool { return gcmp(nodeSeq(n1311), r1310, opEq) })
-								}(boolSeq(true)) && anyChild(n1309, enK23, func(n1312 *Node) bool { return (fnNormalizeSpace(childStr(n1312, enK1)) == "K") }) && a1305.add(castDecimal(child(n1309, enK21)))
+				var a1308 sumAcc
+				anyNode(parent(n), func(n1309 *Node) bool {
+					return anyNode(parent(n1309), func(n1310 *Node) bool {
+						return anyNode(parent(n1310), func(n1311 *Node) bool {
+							return anyChild(n1311, enK16, func(n1312 *Node) bool {
+								return func(r1313 Seq) bool {
+									return anyChild(n1312, enK17, func(n1314 *Node) bool { return gcmp(nodeSeq(n1314), r1313, opEq) })
+								}(boolSeq(true)) && anyChild(n1312, enK22, func(n1315 *Node) bool { return (fnNormalizeSpace(childStr(n1315, enK1)) == "K") }) && a1308.add(castDecimal(child(n1312, enK20)))
 							})
 						})
 					})
 				})
-				return a1305.result()
+				return a1308.result()
 			}()
-		}), opAdd), c1295.get(func() Seq {
+		})), opAdd), firstItem(c1298.get(func() Seq {
 			return func() Seq {
-				var a1313 sumAcc
-				anyNode(parent(n), func(n1314 *Node) bool {
-					return anyNode(parent(n1314), func(n1315 *Node) bool {
-						return anyNode(parent(n1315), func(n1316 *Node) bool {
-							return anyChild(n1316, enK17, func(n1317 *Node) bool {
-								return func(r1318 Seq) bool {
-									return anyChild(n1317, enK18, func(n1319 *Node) bool { return gcmp(nodeSeq(n1319), r1318, opEq) })
-								}(boolSeq(false)) && anyChild(n1317, enK23, func(n1320 *Node) bool { return (fnNormalizeSpace(childStr(n1320, enK1)) == "K") }) && a1313.add(castDecimal(child(n1317, enK21)))
+				var a1316 sumAcc
+				anyNode(parent(n), func(n1317 *Node) bool {
+					return anyNode(parent(n1317), func(n1318 *Node) bool {
+						return anyNode(parent(n1318), func(n1319 *Node) bool {
+							return anyChild(n1319, enK16, func(n1320 *Node) bool {
+								return func(r1321 Seq) bool {
+									return anyChild(n1320, enK17, func(n1322 *Node) bool { return gcmp(nodeSeq(n1322), r1321, opEq) })
+								}(boolSeq(false)) && anyChild(n1320, enK22, func(n1323 *Node) bool { return (fnNormalizeSpace(childStr(n1323, enK1)) == "K") }) && a1316.add(castDecimal(child(n1320, enK20)))
 							})
 						})
 					})
 				})
-				return a1313.result()
+				return a1316.result()
 			}()
-		}), opSub), opEq)))
+		})), opSub), opEq)))
 	}()
 }
 
 // BR-IC-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0166(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1321 *Node) Seq { return child(n1321, enK51) })), enK67, opEq)
+	return cmpItems(firstItem(castDecimal(step(parent(n), func(n1324 *Node) Seq { return child(n1324, enK52) }))), enK69, opEq)
 }
 
 // BR-IC-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func enT0167(v []Seq, n *Node) bool {
-	return (hasChild(n, enK102) || hasChild(n, enK103))
+	return (hasChild(n, enK105) || hasChild(n, enK106))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM043(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1324 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1324, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1327 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1327, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1325 Seq) bool {
-			return anyChild(m, enK18, func(n1326 *Node) bool { return gcmp(nodeSeq(n1326), r1325, opEq) })
+		if !(func(r1328 Seq) bool {
+			return anyChild(m, enK17, func(n1329 *Node) bool { return gcmp(nodeSeq(n1329), r1328, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -6738,28 +6766,28 @@ func enM043(v []Seq, n *Node) bool {
 
 // BR-IC-06: (xs:decimal(cbc:Percent) = 0)
 func enT0168(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
+	return cmpItems(childDecItem(n, enK101), enK69, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM044(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1327 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1327, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1330 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1330, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1328 Seq) bool {
-			return anyChild(m, enK18, func(n1329 *Node) bool { return gcmp(nodeSeq(n1329), r1328, opEq) })
+		if !(func(r1331 Seq) bool {
+			return anyChild(m, enK17, func(n1332 *Node) bool { return gcmp(nodeSeq(n1332), r1331, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6772,28 +6800,28 @@ func enM044(v []Seq, n *Node) bool {
 
 // BR-IC-07: (xs:decimal(cbc:Percent) = 0)
 func enT0169(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
+	return cmpItems(childDecItem(n, enK101), enK69, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func enM045(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1330 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1330, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1333 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1333, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
 			return false
 		}
 		return true
@@ -6802,21 +6830,21 @@ func enM045(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "K") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1331 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1331, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1334 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1334, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
 			return false
 		}
 		return true
@@ -6828,32 +6856,32 @@ func enM045(v []Seq, n *Node) bool {
 
 // BR-IC-05: (xs:decimal(cbc:Percent) = 0)
 func enT0170(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
+	return cmpItems(childDecItem(n, enK101), enK69, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM046(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1332 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1332, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1335 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1335, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK56) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK52) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK53) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -6865,259 +6893,259 @@ func enM046(v []Seq, n *Node) bool {
 
 // BR-AF-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func enT0171(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK100)), func(q1333 Seq) bool {
+	return every(castDecimal(child(n, enK101)), func(q1336 Seq) bool {
 		return func() bool {
-			var c1344, c1354, c1364, c1406 cseSlot
-			return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK33)) > 0) }) && (func(r1365 Seq) bool {
-				return anyNode(parent(n), func(n1366 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1366, enK99), enK56, opSub)), r1365, opLt)
+			var c1347, c1357, c1367, c1409 cseSlot
+			return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK31)) > 0) }) && (func(r1368 Item) bool {
+				return anyNode(parent(n), func(n1369 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1369, enK100), enK64, opSub))), r1368, opLt)
 				})
-			}(arith(arith(c1344.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1347.get(func() Seq {
 				return func() Seq {
-					var a1335 sumAcc
-					anyNode(parent(n), func(n1336 *Node) bool {
-						return anyNode(parent(n1336), func(n1337 *Node) bool {
-							return anyNode(parent(n1337), func(n1338 *Node) bool {
-								return anyChild(n1338, enK33, func(n1339 *Node) bool {
-									return anyChild(n1339, enK72, func(n1340 *Node) bool {
-										return anyChild(n1340, enK54, func(n1341 *Node) bool { return (fnNormalizeSpace(childStr(n1341, enK1)) == "L") })
-									}) && anyChild(n1339, enK72, func(n1342 *Node) bool {
-										return anyChild(n1342, enK54, func(n1343 *Node) bool { return gcmp(castDecimal(child(n1343, enK100)), q1333, opEq) })
-									}) && a1335.add(castDecimal(child(n1339, enK29)))
+					var a1338 sumAcc
+					anyNode(parent(n), func(n1339 *Node) bool {
+						return anyNode(parent(n1339), func(n1340 *Node) bool {
+							return anyNode(parent(n1340), func(n1341 *Node) bool {
+								return anyChild(n1341, enK31, func(n1342 *Node) bool {
+									return anyChild(n1342, enK74, func(n1343 *Node) bool {
+										return anyChild(n1343, enK55, func(n1344 *Node) bool { return (fnNormalizeSpace(childStr(n1344, enK1)) == "L") })
+									}) && anyChild(n1342, enK74, func(n1345 *Node) bool {
+										return anyChild(n1345, enK55, func(n1346 *Node) bool { return cmpItems(childDecItem(n1346, enK101), firstItem(q1336), opEq) })
+									}) && a1338.add(castDecimal(child(n1342, enK27)))
 								})
 							})
 						})
 					})
-					return a1335.result()
+					return a1338.result()
 				}()
-			}), c1354.get(func() Seq {
+			})), firstItem(c1357.get(func() Seq {
 				return func() Seq {
-					var a1345 sumAcc
-					anyNode(parent(n), func(n1346 *Node) bool {
-						return anyNode(parent(n1346), func(n1347 *Node) bool {
-							return anyNode(parent(n1347), func(n1348 *Node) bool {
-								return anyChild(n1348, enK17, func(n1349 *Node) bool {
-									return func(r1350 Seq) bool {
-										return anyChild(n1349, enK18, func(n1351 *Node) bool { return gcmp(nodeSeq(n1351), r1350, opEq) })
-									}(boolSeq(true)) && anyChild(n1349, enK23, func(n1352 *Node) bool { return (fnNormalizeSpace(childStr(n1352, enK1)) == "L") }) && anyChild(n1349, enK23, func(n1353 *Node) bool { return gcmp(castDecimal(child(n1353, enK100)), q1333, opEq) }) && a1345.add(castDecimal(child(n1349, enK21)))
+					var a1348 sumAcc
+					anyNode(parent(n), func(n1349 *Node) bool {
+						return anyNode(parent(n1349), func(n1350 *Node) bool {
+							return anyNode(parent(n1350), func(n1351 *Node) bool {
+								return anyChild(n1351, enK16, func(n1352 *Node) bool {
+									return func(r1353 Seq) bool {
+										return anyChild(n1352, enK17, func(n1354 *Node) bool { return gcmp(nodeSeq(n1354), r1353, opEq) })
+									}(boolSeq(true)) && anyChild(n1352, enK22, func(n1355 *Node) bool { return (fnNormalizeSpace(childStr(n1355, enK1)) == "L") }) && anyChild(n1352, enK22, func(n1356 *Node) bool { return cmpItems(childDecItem(n1356, enK101), firstItem(q1336), opEq) }) && a1348.add(castDecimal(child(n1352, enK20)))
 								})
 							})
 						})
 					})
-					return a1345.result()
+					return a1348.result()
 				}()
-			}), opAdd), c1364.get(func() Seq {
+			})), opAdd), firstItem(c1367.get(func() Seq {
 				return func() Seq {
-					var a1355 sumAcc
-					anyNode(parent(n), func(n1356 *Node) bool {
-						return anyNode(parent(n1356), func(n1357 *Node) bool {
-							return anyNode(parent(n1357), func(n1358 *Node) bool {
-								return anyChild(n1358, enK17, func(n1359 *Node) bool {
-									return func(r1360 Seq) bool {
-										return anyChild(n1359, enK18, func(n1361 *Node) bool { return gcmp(nodeSeq(n1361), r1360, opEq) })
-									}(boolSeq(false)) && anyChild(n1359, enK23, func(n1362 *Node) bool { return (fnNormalizeSpace(childStr(n1362, enK1)) == "L") }) && anyChild(n1359, enK23, func(n1363 *Node) bool { return gcmp(castDecimal(child(n1363, enK100)), q1333, opEq) }) && a1355.add(castDecimal(child(n1359, enK21)))
+					var a1358 sumAcc
+					anyNode(parent(n), func(n1359 *Node) bool {
+						return anyNode(parent(n1359), func(n1360 *Node) bool {
+							return anyNode(parent(n1360), func(n1361 *Node) bool {
+								return anyChild(n1361, enK16, func(n1362 *Node) bool {
+									return func(r1363 Seq) bool {
+										return anyChild(n1362, enK17, func(n1364 *Node) bool { return gcmp(nodeSeq(n1364), r1363, opEq) })
+									}(boolSeq(false)) && anyChild(n1362, enK22, func(n1365 *Node) bool { return (fnNormalizeSpace(childStr(n1365, enK1)) == "L") }) && anyChild(n1362, enK22, func(n1366 *Node) bool { return cmpItems(childDecItem(n1366, enK101), firstItem(q1336), opEq) }) && a1358.add(castDecimal(child(n1362, enK20)))
 								})
 							})
 						})
 					})
-					return a1355.result()
+					return a1358.result()
 				}()
-			}), opSub)) && func(r1394 Seq) bool {
-				return anyNode(parent(n), func(n1395 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1395, enK99), enK56, opAdd)), r1394, opGt)
+			})), opSub)) && func(r1397 Item) bool {
+				return anyNode(parent(n), func(n1398 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1398, enK100), enK64, opAdd))), r1397, opGt)
 				})
-			}(arith(arith(c1344.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1347.get(func() Seq {
 				return func() Seq {
-					var a1367 sumAcc
-					anyNode(parent(n), func(n1368 *Node) bool {
-						return anyNode(parent(n1368), func(n1369 *Node) bool {
-							return anyNode(parent(n1369), func(n1370 *Node) bool {
-								return anyChild(n1370, enK33, func(n1371 *Node) bool {
-									return anyChild(n1371, enK72, func(n1372 *Node) bool {
-										return anyChild(n1372, enK54, func(n1373 *Node) bool { return (fnNormalizeSpace(childStr(n1373, enK1)) == "L") })
-									}) && anyChild(n1371, enK72, func(n1374 *Node) bool {
-										return anyChild(n1374, enK54, func(n1375 *Node) bool { return gcmp(castDecimal(child(n1375, enK100)), q1333, opEq) })
-									}) && a1367.add(castDecimal(child(n1371, enK29)))
+					var a1370 sumAcc
+					anyNode(parent(n), func(n1371 *Node) bool {
+						return anyNode(parent(n1371), func(n1372 *Node) bool {
+							return anyNode(parent(n1372), func(n1373 *Node) bool {
+								return anyChild(n1373, enK31, func(n1374 *Node) bool {
+									return anyChild(n1374, enK74, func(n1375 *Node) bool {
+										return anyChild(n1375, enK55, func(n1376 *Node) bool { return (fnNormalizeSpace(childStr(n1376, enK1)) == "L") })
+									}) && anyChild(n1374, enK74, func(n1377 *Node) bool {
+										return anyChild(n1377, enK55, func(n1378 *Node) bool { return cmpItems(childDecItem(n1378, enK101), firstItem(q1336), opEq) })
+									}) && a1370.add(castDecimal(child(n1374, enK27)))
 								})
 							})
 						})
 					})
-					return a1367.result()
+					return a1370.result()
 				}()
-			}), c1354.get(func() Seq {
+			})), firstItem(c1357.get(func() Seq {
 				return func() Seq {
-					var a1376 sumAcc
-					anyNode(parent(n), func(n1377 *Node) bool {
-						return anyNode(parent(n1377), func(n1378 *Node) bool {
-							return anyNode(parent(n1378), func(n1379 *Node) bool {
-								return anyChild(n1379, enK17, func(n1380 *Node) bool {
-									return func(r1381 Seq) bool {
-										return anyChild(n1380, enK18, func(n1382 *Node) bool { return gcmp(nodeSeq(n1382), r1381, opEq) })
-									}(boolSeq(true)) && anyChild(n1380, enK23, func(n1383 *Node) bool { return (fnNormalizeSpace(childStr(n1383, enK1)) == "L") }) && anyChild(n1380, enK23, func(n1384 *Node) bool { return gcmp(castDecimal(child(n1384, enK100)), q1333, opEq) }) && a1376.add(castDecimal(child(n1380, enK21)))
+					var a1379 sumAcc
+					anyNode(parent(n), func(n1380 *Node) bool {
+						return anyNode(parent(n1380), func(n1381 *Node) bool {
+							return anyNode(parent(n1381), func(n1382 *Node) bool {
+								return anyChild(n1382, enK16, func(n1383 *Node) bool {
+									return func(r1384 Seq) bool {
+										return anyChild(n1383, enK17, func(n1385 *Node) bool { return gcmp(nodeSeq(n1385), r1384, opEq) })
+									}(boolSeq(true)) && anyChild(n1383, enK22, func(n1386 *Node) bool { return (fnNormalizeSpace(childStr(n1386, enK1)) == "L") }) && anyChild(n1383, enK22, func(n1387 *Node) bool { return cmpItems(childDecItem(n1387, enK101), firstItem(q1336), opEq) }) && a1379.add(castDecimal(child(n1383, enK20)))
 								})
 							})
 						})
 					})
-					return a1376.result()
+					return a1379.result()
 				}()
-			}), opAdd), c1364.get(func() Seq {
+			})), opAdd), firstItem(c1367.get(func() Seq {
 				return func() Seq {
-					var a1385 sumAcc
-					anyNode(parent(n), func(n1386 *Node) bool {
-						return anyNode(parent(n1386), func(n1387 *Node) bool {
-							return anyNode(parent(n1387), func(n1388 *Node) bool {
-								return anyChild(n1388, enK17, func(n1389 *Node) bool {
-									return func(r1390 Seq) bool {
-										return anyChild(n1389, enK18, func(n1391 *Node) bool { return gcmp(nodeSeq(n1391), r1390, opEq) })
-									}(boolSeq(false)) && anyChild(n1389, enK23, func(n1392 *Node) bool { return (fnNormalizeSpace(childStr(n1392, enK1)) == "L") }) && anyChild(n1389, enK23, func(n1393 *Node) bool { return gcmp(castDecimal(child(n1393, enK100)), q1333, opEq) }) && a1385.add(castDecimal(child(n1389, enK21)))
+					var a1388 sumAcc
+					anyNode(parent(n), func(n1389 *Node) bool {
+						return anyNode(parent(n1389), func(n1390 *Node) bool {
+							return anyNode(parent(n1390), func(n1391 *Node) bool {
+								return anyChild(n1391, enK16, func(n1392 *Node) bool {
+									return func(r1393 Seq) bool {
+										return anyChild(n1392, enK17, func(n1394 *Node) bool { return gcmp(nodeSeq(n1394), r1393, opEq) })
+									}(boolSeq(false)) && anyChild(n1392, enK22, func(n1395 *Node) bool { return (fnNormalizeSpace(childStr(n1395, enK1)) == "L") }) && anyChild(n1392, enK22, func(n1396 *Node) bool { return cmpItems(childDecItem(n1396, enK101), firstItem(q1336), opEq) }) && a1388.add(castDecimal(child(n1392, enK20)))
 								})
 							})
 						})
 					})
-					return a1385.result()
+					return a1388.result()
 				}()
-			}), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK34)) > 0) }) && (func(r1425 Seq) bool {
-				return anyNode(parent(n), func(n1426 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1426, enK99), enK56, opSub)), r1425, opLt)
+			})), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK32)) > 0) }) && (func(r1428 Item) bool {
+				return anyNode(parent(n), func(n1429 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1429, enK100), enK64, opSub))), r1428, opLt)
 				})
-			}(arith(arith(c1406.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1409.get(func() Seq {
 				return func() Seq {
-					var a1397 sumAcc
-					anyNode(parent(n), func(n1398 *Node) bool {
-						return anyNode(parent(n1398), func(n1399 *Node) bool {
-							return anyNode(parent(n1399), func(n1400 *Node) bool {
-								return anyChild(n1400, enK34, func(n1401 *Node) bool {
-									return anyChild(n1401, enK72, func(n1402 *Node) bool {
-										return anyChild(n1402, enK54, func(n1403 *Node) bool { return (fnNormalizeSpace(childStr(n1403, enK1)) == "L") })
-									}) && anyChild(n1401, enK72, func(n1404 *Node) bool {
-										return anyChild(n1404, enK54, func(n1405 *Node) bool { return gcmp(castDecimal(child(n1405, enK100)), q1333, opEq) })
-									}) && a1397.add(castDecimal(child(n1401, enK29)))
+					var a1400 sumAcc
+					anyNode(parent(n), func(n1401 *Node) bool {
+						return anyNode(parent(n1401), func(n1402 *Node) bool {
+							return anyNode(parent(n1402), func(n1403 *Node) bool {
+								return anyChild(n1403, enK32, func(n1404 *Node) bool {
+									return anyChild(n1404, enK74, func(n1405 *Node) bool {
+										return anyChild(n1405, enK55, func(n1406 *Node) bool { return (fnNormalizeSpace(childStr(n1406, enK1)) == "L") })
+									}) && anyChild(n1404, enK74, func(n1407 *Node) bool {
+										return anyChild(n1407, enK55, func(n1408 *Node) bool { return cmpItems(childDecItem(n1408, enK101), firstItem(q1336), opEq) })
+									}) && a1400.add(castDecimal(child(n1404, enK27)))
 								})
 							})
 						})
 					})
-					return a1397.result()
+					return a1400.result()
 				}()
-			}), c1354.get(func() Seq {
+			})), firstItem(c1357.get(func() Seq {
 				return func() Seq {
-					var a1407 sumAcc
-					anyNode(parent(n), func(n1408 *Node) bool {
-						return anyNode(parent(n1408), func(n1409 *Node) bool {
-							return anyNode(parent(n1409), func(n1410 *Node) bool {
-								return anyChild(n1410, enK17, func(n1411 *Node) bool {
-									return func(r1412 Seq) bool {
-										return anyChild(n1411, enK18, func(n1413 *Node) bool { return gcmp(nodeSeq(n1413), r1412, opEq) })
-									}(boolSeq(true)) && anyChild(n1411, enK23, func(n1414 *Node) bool { return (fnNormalizeSpace(childStr(n1414, enK1)) == "L") }) && anyChild(n1411, enK23, func(n1415 *Node) bool { return gcmp(castDecimal(child(n1415, enK100)), q1333, opEq) }) && a1407.add(castDecimal(child(n1411, enK21)))
+					var a1410 sumAcc
+					anyNode(parent(n), func(n1411 *Node) bool {
+						return anyNode(parent(n1411), func(n1412 *Node) bool {
+							return anyNode(parent(n1412), func(n1413 *Node) bool {
+								return anyChild(n1413, enK16, func(n1414 *Node) bool {
+									return func(r1415 Seq) bool {
+										return anyChild(n1414, enK17, func(n1416 *Node) bool { return gcmp(nodeSeq(n1416), r1415, opEq) })
+									}(boolSeq(true)) && anyChild(n1414, enK22, func(n1417 *Node) bool { return (fnNormalizeSpace(childStr(n1417, enK1)) == "L") }) && anyChild(n1414, enK22, func(n1418 *Node) bool { return cmpItems(childDecItem(n1418, enK101), firstItem(q1336), opEq) }) && a1410.add(castDecimal(child(n1414, enK20)))
 								})
 							})
 						})
 					})
-					return a1407.result()
+					return a1410.result()
 				}()
-			}), opAdd), c1364.get(func() Seq {
+			})), opAdd), firstItem(c1367.get(func() Seq {
 				return func() Seq {
-					var a1416 sumAcc
-					anyNode(parent(n), func(n1417 *Node) bool {
-						return anyNode(parent(n1417), func(n1418 *Node) bool {
-							return anyNode(parent(n1418), func(n1419 *Node) bool {
-								return anyChild(n1419, enK17, func(n1420 *Node) bool {
-									return func(r1421 Seq) bool {
-										return anyChild(n1420, enK18, func(n1422 *Node) bool { return gcmp(nodeSeq(n1422), r1421, opEq) })
-									}(boolSeq(false)) && anyChild(n1420, enK23, func(n1423 *Node) bool { return (fnNormalizeSpace(childStr(n1423, enK1)) == "L") }) && anyChild(n1420, enK23, func(n1424 *Node) bool { return gcmp(castDecimal(child(n1424, enK100)), q1333, opEq) }) && a1416.add(castDecimal(child(n1420, enK21)))
+					var a1419 sumAcc
+					anyNode(parent(n), func(n1420 *Node) bool {
+						return anyNode(parent(n1420), func(n1421 *Node) bool {
+							return anyNode(parent(n1421), func(n1422 *Node) bool {
+								return anyChild(n1422, enK16, func(n1423 *Node) bool {
+									return func(r1424 Seq) bool {
+										return anyChild(n1423, enK17, func(n1425 *Node) bool { return gcmp(nodeSeq(n1425), r1424, opEq) })
+									}(boolSeq(false)) && anyChild(n1423, enK22, func(n1426 *Node) bool { return (fnNormalizeSpace(childStr(n1426, enK1)) == "L") }) && anyChild(n1423, enK22, func(n1427 *Node) bool { return cmpItems(childDecItem(n1427, enK101), firstItem(q1336), opEq) }) && a1419.add(castDecimal(child(n1423, enK20)))
 								})
 							})
 						})
 					})
-					return a1416.result()
+					return a1419.result()
 				}()
-			}), opSub)) && func(r1454 Seq) bool {
-				return anyNode(parent(n), func(n1455 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1455, enK99), enK56, opAdd)), r1454, opGt)
+			})), opSub)) && func(r1457 Item) bool {
+				return anyNode(parent(n), func(n1458 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1458, enK100), enK64, opAdd))), r1457, opGt)
 				})
-			}(arith(arith(c1406.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1409.get(func() Seq {
 				return func() Seq {
-					var a1427 sumAcc
-					anyNode(parent(n), func(n1428 *Node) bool {
-						return anyNode(parent(n1428), func(n1429 *Node) bool {
-							return anyNode(parent(n1429), func(n1430 *Node) bool {
-								return anyChild(n1430, enK34, func(n1431 *Node) bool {
-									return anyChild(n1431, enK72, func(n1432 *Node) bool {
-										return anyChild(n1432, enK54, func(n1433 *Node) bool { return (fnNormalizeSpace(childStr(n1433, enK1)) == "L") })
-									}) && anyChild(n1431, enK72, func(n1434 *Node) bool {
-										return anyChild(n1434, enK54, func(n1435 *Node) bool { return gcmp(castDecimal(child(n1435, enK100)), q1333, opEq) })
-									}) && a1427.add(castDecimal(child(n1431, enK29)))
+					var a1430 sumAcc
+					anyNode(parent(n), func(n1431 *Node) bool {
+						return anyNode(parent(n1431), func(n1432 *Node) bool {
+							return anyNode(parent(n1432), func(n1433 *Node) bool {
+								return anyChild(n1433, enK32, func(n1434 *Node) bool {
+									return anyChild(n1434, enK74, func(n1435 *Node) bool {
+										return anyChild(n1435, enK55, func(n1436 *Node) bool { return (fnNormalizeSpace(childStr(n1436, enK1)) == "L") })
+									}) && anyChild(n1434, enK74, func(n1437 *Node) bool {
+										return anyChild(n1437, enK55, func(n1438 *Node) bool { return cmpItems(childDecItem(n1438, enK101), firstItem(q1336), opEq) })
+									}) && a1430.add(castDecimal(child(n1434, enK27)))
 								})
 							})
 						})
 					})
-					return a1427.result()
+					return a1430.result()
 				}()
-			}), c1354.get(func() Seq {
+			})), firstItem(c1357.get(func() Seq {
 				return func() Seq {
-					var a1436 sumAcc
-					anyNode(parent(n), func(n1437 *Node) bool {
-						return anyNode(parent(n1437), func(n1438 *Node) bool {
-							return anyNode(parent(n1438), func(n1439 *Node) bool {
-								return anyChild(n1439, enK17, func(n1440 *Node) bool {
-									return func(r1441 Seq) bool {
-										return anyChild(n1440, enK18, func(n1442 *Node) bool { return gcmp(nodeSeq(n1442), r1441, opEq) })
-									}(boolSeq(true)) && anyChild(n1440, enK23, func(n1443 *Node) bool { return (fnNormalizeSpace(childStr(n1443, enK1)) == "L") }) && anyChild(n1440, enK23, func(n1444 *Node) bool { return gcmp(castDecimal(child(n1444, enK100)), q1333, opEq) }) && a1436.add(castDecimal(child(n1440, enK21)))
+					var a1439 sumAcc
+					anyNode(parent(n), func(n1440 *Node) bool {
+						return anyNode(parent(n1440), func(n1441 *Node) bool {
+							return anyNode(parent(n1441), func(n1442 *Node) bool {
+								return anyChild(n1442, enK16, func(n1443 *Node) bool {
+									return func(r1444 Seq) bool {
+										return anyChild(n1443, enK17, func(n1445 *Node) bool { return gcmp(nodeSeq(n1445), r1444, opEq) })
+									}(boolSeq(true)) && anyChild(n1443, enK22, func(n1446 *Node) bool { return (fnNormalizeSpace(childStr(n1446, enK1)) == "L") }) && anyChild(n1443, enK22, func(n1447 *Node) bool { return cmpItems(childDecItem(n1447, enK101), firstItem(q1336), opEq) }) && a1439.add(castDecimal(child(n1443, enK20)))
 								})
 							})
 						})
 					})
-					return a1436.result()
+					return a1439.result()
 				}()
-			}), opAdd), c1364.get(func() Seq {
+			})), opAdd), firstItem(c1367.get(func() Seq {
 				return func() Seq {
-					var a1445 sumAcc
-					anyNode(parent(n), func(n1446 *Node) bool {
-						return anyNode(parent(n1446), func(n1447 *Node) bool {
-							return anyNode(parent(n1447), func(n1448 *Node) bool {
-								return anyChild(n1448, enK17, func(n1449 *Node) bool {
-									return func(r1450 Seq) bool {
-										return anyChild(n1449, enK18, func(n1451 *Node) bool { return gcmp(nodeSeq(n1451), r1450, opEq) })
-									}(boolSeq(false)) && anyChild(n1449, enK23, func(n1452 *Node) bool { return (fnNormalizeSpace(childStr(n1452, enK1)) == "L") }) && anyChild(n1449, enK23, func(n1453 *Node) bool { return gcmp(castDecimal(child(n1453, enK100)), q1333, opEq) }) && a1445.add(castDecimal(child(n1449, enK21)))
+					var a1448 sumAcc
+					anyNode(parent(n), func(n1449 *Node) bool {
+						return anyNode(parent(n1449), func(n1450 *Node) bool {
+							return anyNode(parent(n1450), func(n1451 *Node) bool {
+								return anyChild(n1451, enK16, func(n1452 *Node) bool {
+									return func(r1453 Seq) bool {
+										return anyChild(n1452, enK17, func(n1454 *Node) bool { return gcmp(nodeSeq(n1454), r1453, opEq) })
+									}(boolSeq(false)) && anyChild(n1452, enK22, func(n1455 *Node) bool { return (fnNormalizeSpace(childStr(n1455, enK1)) == "L") }) && anyChild(n1452, enK22, func(n1456 *Node) bool { return cmpItems(childDecItem(n1456, enK101), firstItem(q1336), opEq) }) && a1448.add(castDecimal(child(n1452, enK20)))
 								})
 							})
 						})
 					})
-					return a1445.result()
+					return a1448.result()
 				}()
-			}), opSub)))))
+			})), opSub)))))
 		}()
 	})
 }
 
 // BR-AF-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0172(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1456 *Node) Seq { return child(n1456, enK51) }))), enK56, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1457 *Node) Seq { return child(n1457, enK99) }))), arith(castDecimal(child(n, enK100)), enK35, opDiv), opMul), enK12, opMul), enK12, opMul)), enK35, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1458 *Node) Seq { return child(n1458, enK51) }))), enK56, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1459 *Node) Seq { return child(n1459, enK99) }))), arith(castDecimal(child(n, enK100)), enK35, opDiv), opMul), enK12, opMul), enK12, opMul)), enK35, opDiv), opGt))
+	return (cmpItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1459 *Node) Seq { return child(n1459, enK52) })))), enK102, opSub), arithItems(roundItem(arithItems(arithItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1460 *Node) Seq { return child(n1460, enK100) })))), arithItems(childDecItem(n, enK101), enK36, opDiv), opMul), enK34, opMul), enK34, opMul)), enK36, opDiv), opLt) && cmpItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1461 *Node) Seq { return child(n1461, enK52) })))), enK102, opAdd), arithItems(roundItem(arithItems(arithItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1462 *Node) Seq { return child(n1462, enK100) })))), arithItems(childDecItem(n, enK101), enK36, opDiv), opMul), enK34, opMul), enK34, opMul)), enK36, opDiv), opGt))
 }
 
 // BR-AF-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func enT0173(v []Seq, n *Node) bool {
-	return (!hasChild(n, enK102) && !hasChild(n, enK103))
+	return (!hasChild(n, enK105) && !hasChild(n, enK106))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM047(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1462 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1462, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1465 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1465, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1463 Seq) bool {
-			return anyChild(m, enK18, func(n1464 *Node) bool { return gcmp(nodeSeq(n1464), r1463, opEq) })
+		if !(func(r1466 Seq) bool {
+			return anyChild(m, enK17, func(n1467 *Node) bool { return gcmp(nodeSeq(n1467), r1466, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7130,28 +7158,28 @@ func enM047(v []Seq, n *Node) bool {
 
 // BR-AF-06: (cbc:Percent) >= 0
 func enT0174(v []Seq, n *Node) bool {
-	return anyChild(n, enK100, func(n1465 *Node) bool { return gcmp(nodeSeq(n1465), enK67, opGe) })
+	return anyChild(n, enK101, func(n1468 *Node) bool { return cmpItems(nodeItem(n1468), enK69, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM048(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1466 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1466, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1469 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1469, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1467 Seq) bool {
-			return anyChild(m, enK18, func(n1468 *Node) bool { return gcmp(nodeSeq(n1468), r1467, opEq) })
+		if !(func(r1470 Seq) bool {
+			return anyChild(m, enK17, func(n1471 *Node) bool { return gcmp(nodeSeq(n1471), r1470, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7164,28 +7192,28 @@ func enM048(v []Seq, n *Node) bool {
 
 // BR-AF-07: (cbc:Percent) >= 0
 func enT0175(v []Seq, n *Node) bool {
-	return anyChild(n, enK100, func(n1469 *Node) bool { return gcmp(nodeSeq(n1469), enK67, opGe) })
+	return anyChild(n, enK101, func(n1472 *Node) bool { return cmpItems(nodeItem(n1472), enK69, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
 func enM049(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1470 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1470, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1473 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1473, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
 			return false
 		}
 		return true
@@ -7194,21 +7222,21 @@ func enM049(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "L") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1471 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1471, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1474 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1474, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
 			return false
 		}
 		return true
@@ -7220,32 +7248,32 @@ func enM049(v []Seq, n *Node) bool {
 
 // BR-AF-05: (cbc:Percent) >= 0
 func enT0176(v []Seq, n *Node) bool {
-	return anyChild(n, enK100, func(n1472 *Node) bool { return gcmp(nodeSeq(n1472), enK67, opGe) })
+	return anyChild(n, enK101, func(n1475 *Node) bool { return cmpItems(nodeItem(n1475), enK69, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM050(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1473 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1473, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1476 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1476, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK56) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK52) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK53) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -7257,259 +7285,259 @@ func enM050(v []Seq, n *Node) bool {
 
 // BR-AG-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func enT0177(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK100)), func(q1474 Seq) bool {
+	return every(castDecimal(child(n, enK101)), func(q1477 Seq) bool {
 		return func() bool {
-			var c1485, c1495, c1505, c1547 cseSlot
-			return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK33)) > 0) }) && (func(r1506 Seq) bool {
-				return anyNode(parent(n), func(n1507 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1507, enK99), enK56, opSub)), r1506, opLt)
+			var c1488, c1498, c1508, c1550 cseSlot
+			return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK31)) > 0) }) && (func(r1509 Item) bool {
+				return anyNode(parent(n), func(n1510 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1510, enK100), enK64, opSub))), r1509, opLt)
 				})
-			}(arith(arith(c1485.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1488.get(func() Seq {
 				return func() Seq {
-					var a1476 sumAcc
-					anyNode(parent(n), func(n1477 *Node) bool {
-						return anyNode(parent(n1477), func(n1478 *Node) bool {
-							return anyNode(parent(n1478), func(n1479 *Node) bool {
-								return anyChild(n1479, enK33, func(n1480 *Node) bool {
-									return anyChild(n1480, enK72, func(n1481 *Node) bool {
-										return anyChild(n1481, enK54, func(n1482 *Node) bool { return (fnNormalizeSpace(childStr(n1482, enK1)) == "M") })
-									}) && anyChild(n1480, enK72, func(n1483 *Node) bool {
-										return anyChild(n1483, enK54, func(n1484 *Node) bool { return gcmp(castDecimal(child(n1484, enK100)), q1474, opEq) })
-									}) && a1476.add(castDecimal(child(n1480, enK29)))
+					var a1479 sumAcc
+					anyNode(parent(n), func(n1480 *Node) bool {
+						return anyNode(parent(n1480), func(n1481 *Node) bool {
+							return anyNode(parent(n1481), func(n1482 *Node) bool {
+								return anyChild(n1482, enK31, func(n1483 *Node) bool {
+									return anyChild(n1483, enK74, func(n1484 *Node) bool {
+										return anyChild(n1484, enK55, func(n1485 *Node) bool { return (fnNormalizeSpace(childStr(n1485, enK1)) == "M") })
+									}) && anyChild(n1483, enK74, func(n1486 *Node) bool {
+										return anyChild(n1486, enK55, func(n1487 *Node) bool { return cmpItems(childDecItem(n1487, enK101), firstItem(q1477), opEq) })
+									}) && a1479.add(castDecimal(child(n1483, enK27)))
 								})
 							})
 						})
 					})
-					return a1476.result()
+					return a1479.result()
 				}()
-			}), c1495.get(func() Seq {
+			})), firstItem(c1498.get(func() Seq {
 				return func() Seq {
-					var a1486 sumAcc
-					anyNode(parent(n), func(n1487 *Node) bool {
-						return anyNode(parent(n1487), func(n1488 *Node) bool {
-							return anyNode(parent(n1488), func(n1489 *Node) bool {
-								return anyChild(n1489, enK17, func(n1490 *Node) bool {
-									return func(r1491 Seq) bool {
-										return anyChild(n1490, enK18, func(n1492 *Node) bool { return gcmp(nodeSeq(n1492), r1491, opEq) })
-									}(boolSeq(true)) && anyChild(n1490, enK23, func(n1493 *Node) bool { return (fnNormalizeSpace(childStr(n1493, enK1)) == "M") }) && anyChild(n1490, enK23, func(n1494 *Node) bool { return gcmp(castDecimal(child(n1494, enK100)), q1474, opEq) }) && a1486.add(castDecimal(child(n1490, enK21)))
+					var a1489 sumAcc
+					anyNode(parent(n), func(n1490 *Node) bool {
+						return anyNode(parent(n1490), func(n1491 *Node) bool {
+							return anyNode(parent(n1491), func(n1492 *Node) bool {
+								return anyChild(n1492, enK16, func(n1493 *Node) bool {
+									return func(r1494 Seq) bool {
+										return anyChild(n1493, enK17, func(n1495 *Node) bool { return gcmp(nodeSeq(n1495), r1494, opEq) })
+									}(boolSeq(true)) && anyChild(n1493, enK22, func(n1496 *Node) bool { return (fnNormalizeSpace(childStr(n1496, enK1)) == "M") }) && anyChild(n1493, enK22, func(n1497 *Node) bool { return cmpItems(childDecItem(n1497, enK101), firstItem(q1477), opEq) }) && a1489.add(castDecimal(child(n1493, enK20)))
 								})
 							})
 						})
 					})
-					return a1486.result()
+					return a1489.result()
 				}()
-			}), opAdd), c1505.get(func() Seq {
+			})), opAdd), firstItem(c1508.get(func() Seq {
 				return func() Seq {
-					var a1496 sumAcc
-					anyNode(parent(n), func(n1497 *Node) bool {
-						return anyNode(parent(n1497), func(n1498 *Node) bool {
-							return anyNode(parent(n1498), func(n1499 *Node) bool {
-								return anyChild(n1499, enK17, func(n1500 *Node) bool {
-									return func(r1501 Seq) bool {
-										return anyChild(n1500, enK18, func(n1502 *Node) bool { return gcmp(nodeSeq(n1502), r1501, opEq) })
-									}(boolSeq(false)) && anyChild(n1500, enK23, func(n1503 *Node) bool { return (fnNormalizeSpace(childStr(n1503, enK1)) == "M") }) && anyChild(n1500, enK23, func(n1504 *Node) bool { return gcmp(castDecimal(child(n1504, enK100)), q1474, opEq) }) && a1496.add(castDecimal(child(n1500, enK21)))
+					var a1499 sumAcc
+					anyNode(parent(n), func(n1500 *Node) bool {
+						return anyNode(parent(n1500), func(n1501 *Node) bool {
+							return anyNode(parent(n1501), func(n1502 *Node) bool {
+								return anyChild(n1502, enK16, func(n1503 *Node) bool {
+									return func(r1504 Seq) bool {
+										return anyChild(n1503, enK17, func(n1505 *Node) bool { return gcmp(nodeSeq(n1505), r1504, opEq) })
+									}(boolSeq(false)) && anyChild(n1503, enK22, func(n1506 *Node) bool { return (fnNormalizeSpace(childStr(n1506, enK1)) == "M") }) && anyChild(n1503, enK22, func(n1507 *Node) bool { return cmpItems(childDecItem(n1507, enK101), firstItem(q1477), opEq) }) && a1499.add(castDecimal(child(n1503, enK20)))
 								})
 							})
 						})
 					})
-					return a1496.result()
+					return a1499.result()
 				}()
-			}), opSub)) && func(r1535 Seq) bool {
-				return anyNode(parent(n), func(n1536 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1536, enK99), enK56, opAdd)), r1535, opGt)
+			})), opSub)) && func(r1538 Item) bool {
+				return anyNode(parent(n), func(n1539 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1539, enK100), enK64, opAdd))), r1538, opGt)
 				})
-			}(arith(arith(c1485.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1488.get(func() Seq {
 				return func() Seq {
-					var a1508 sumAcc
-					anyNode(parent(n), func(n1509 *Node) bool {
-						return anyNode(parent(n1509), func(n1510 *Node) bool {
-							return anyNode(parent(n1510), func(n1511 *Node) bool {
-								return anyChild(n1511, enK33, func(n1512 *Node) bool {
-									return anyChild(n1512, enK72, func(n1513 *Node) bool {
-										return anyChild(n1513, enK54, func(n1514 *Node) bool { return (fnNormalizeSpace(childStr(n1514, enK1)) == "M") })
-									}) && anyChild(n1512, enK72, func(n1515 *Node) bool {
-										return anyChild(n1515, enK54, func(n1516 *Node) bool { return gcmp(castDecimal(child(n1516, enK100)), q1474, opEq) })
-									}) && a1508.add(castDecimal(child(n1512, enK29)))
+					var a1511 sumAcc
+					anyNode(parent(n), func(n1512 *Node) bool {
+						return anyNode(parent(n1512), func(n1513 *Node) bool {
+							return anyNode(parent(n1513), func(n1514 *Node) bool {
+								return anyChild(n1514, enK31, func(n1515 *Node) bool {
+									return anyChild(n1515, enK74, func(n1516 *Node) bool {
+										return anyChild(n1516, enK55, func(n1517 *Node) bool { return (fnNormalizeSpace(childStr(n1517, enK1)) == "M") })
+									}) && anyChild(n1515, enK74, func(n1518 *Node) bool {
+										return anyChild(n1518, enK55, func(n1519 *Node) bool { return cmpItems(childDecItem(n1519, enK101), firstItem(q1477), opEq) })
+									}) && a1511.add(castDecimal(child(n1515, enK27)))
 								})
 							})
 						})
 					})
-					return a1508.result()
+					return a1511.result()
 				}()
-			}), c1495.get(func() Seq {
+			})), firstItem(c1498.get(func() Seq {
 				return func() Seq {
-					var a1517 sumAcc
-					anyNode(parent(n), func(n1518 *Node) bool {
-						return anyNode(parent(n1518), func(n1519 *Node) bool {
-							return anyNode(parent(n1519), func(n1520 *Node) bool {
-								return anyChild(n1520, enK17, func(n1521 *Node) bool {
-									return func(r1522 Seq) bool {
-										return anyChild(n1521, enK18, func(n1523 *Node) bool { return gcmp(nodeSeq(n1523), r1522, opEq) })
-									}(boolSeq(true)) && anyChild(n1521, enK23, func(n1524 *Node) bool { return (fnNormalizeSpace(childStr(n1524, enK1)) == "M") }) && anyChild(n1521, enK23, func(n1525 *Node) bool { return gcmp(castDecimal(child(n1525, enK100)), q1474, opEq) }) && a1517.add(castDecimal(child(n1521, enK21)))
+					var a1520 sumAcc
+					anyNode(parent(n), func(n1521 *Node) bool {
+						return anyNode(parent(n1521), func(n1522 *Node) bool {
+							return anyNode(parent(n1522), func(n1523 *Node) bool {
+								return anyChild(n1523, enK16, func(n1524 *Node) bool {
+									return func(r1525 Seq) bool {
+										return anyChild(n1524, enK17, func(n1526 *Node) bool { return gcmp(nodeSeq(n1526), r1525, opEq) })
+									}(boolSeq(true)) && anyChild(n1524, enK22, func(n1527 *Node) bool { return (fnNormalizeSpace(childStr(n1527, enK1)) == "M") }) && anyChild(n1524, enK22, func(n1528 *Node) bool { return cmpItems(childDecItem(n1528, enK101), firstItem(q1477), opEq) }) && a1520.add(castDecimal(child(n1524, enK20)))
 								})
 							})
 						})
 					})
-					return a1517.result()
+					return a1520.result()
 				}()
-			}), opAdd), c1505.get(func() Seq {
+			})), opAdd), firstItem(c1508.get(func() Seq {
 				return func() Seq {
-					var a1526 sumAcc
-					anyNode(parent(n), func(n1527 *Node) bool {
-						return anyNode(parent(n1527), func(n1528 *Node) bool {
-							return anyNode(parent(n1528), func(n1529 *Node) bool {
-								return anyChild(n1529, enK17, func(n1530 *Node) bool {
-									return func(r1531 Seq) bool {
-										return anyChild(n1530, enK18, func(n1532 *Node) bool { return gcmp(nodeSeq(n1532), r1531, opEq) })
-									}(boolSeq(false)) && anyChild(n1530, enK23, func(n1533 *Node) bool { return (fnNormalizeSpace(childStr(n1533, enK1)) == "M") }) && anyChild(n1530, enK23, func(n1534 *Node) bool { return gcmp(castDecimal(child(n1534, enK100)), q1474, opEq) }) && a1526.add(castDecimal(child(n1530, enK21)))
+					var a1529 sumAcc
+					anyNode(parent(n), func(n1530 *Node) bool {
+						return anyNode(parent(n1530), func(n1531 *Node) bool {
+							return anyNode(parent(n1531), func(n1532 *Node) bool {
+								return anyChild(n1532, enK16, func(n1533 *Node) bool {
+									return func(r1534 Seq) bool {
+										return anyChild(n1533, enK17, func(n1535 *Node) bool { return gcmp(nodeSeq(n1535), r1534, opEq) })
+									}(boolSeq(false)) && anyChild(n1533, enK22, func(n1536 *Node) bool { return (fnNormalizeSpace(childStr(n1536, enK1)) == "M") }) && anyChild(n1533, enK22, func(n1537 *Node) bool { return cmpItems(childDecItem(n1537, enK101), firstItem(q1477), opEq) }) && a1529.add(castDecimal(child(n1533, enK20)))
 								})
 							})
 						})
 					})
-					return a1526.result()
+					return a1529.result()
 				}()
-			}), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK34)) > 0) }) && (func(r1566 Seq) bool {
-				return anyNode(parent(n), func(n1567 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1567, enK99), enK56, opSub)), r1566, opLt)
+			})), opSub)))) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK32)) > 0) }) && (func(r1569 Item) bool {
+				return anyNode(parent(n), func(n1570 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1570, enK100), enK64, opSub))), r1569, opLt)
 				})
-			}(arith(arith(c1547.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1550.get(func() Seq {
 				return func() Seq {
-					var a1538 sumAcc
-					anyNode(parent(n), func(n1539 *Node) bool {
-						return anyNode(parent(n1539), func(n1540 *Node) bool {
-							return anyNode(parent(n1540), func(n1541 *Node) bool {
-								return anyChild(n1541, enK34, func(n1542 *Node) bool {
-									return anyChild(n1542, enK72, func(n1543 *Node) bool {
-										return anyChild(n1543, enK54, func(n1544 *Node) bool { return (fnNormalizeSpace(childStr(n1544, enK1)) == "M") })
-									}) && anyChild(n1542, enK72, func(n1545 *Node) bool {
-										return anyChild(n1545, enK54, func(n1546 *Node) bool { return gcmp(castDecimal(child(n1546, enK100)), q1474, opEq) })
-									}) && a1538.add(castDecimal(child(n1542, enK29)))
+					var a1541 sumAcc
+					anyNode(parent(n), func(n1542 *Node) bool {
+						return anyNode(parent(n1542), func(n1543 *Node) bool {
+							return anyNode(parent(n1543), func(n1544 *Node) bool {
+								return anyChild(n1544, enK32, func(n1545 *Node) bool {
+									return anyChild(n1545, enK74, func(n1546 *Node) bool {
+										return anyChild(n1546, enK55, func(n1547 *Node) bool { return (fnNormalizeSpace(childStr(n1547, enK1)) == "M") })
+									}) && anyChild(n1545, enK74, func(n1548 *Node) bool {
+										return anyChild(n1548, enK55, func(n1549 *Node) bool { return cmpItems(childDecItem(n1549, enK101), firstItem(q1477), opEq) })
+									}) && a1541.add(castDecimal(child(n1545, enK27)))
 								})
 							})
 						})
 					})
-					return a1538.result()
+					return a1541.result()
 				}()
-			}), c1495.get(func() Seq {
+			})), firstItem(c1498.get(func() Seq {
 				return func() Seq {
-					var a1548 sumAcc
-					anyNode(parent(n), func(n1549 *Node) bool {
-						return anyNode(parent(n1549), func(n1550 *Node) bool {
-							return anyNode(parent(n1550), func(n1551 *Node) bool {
-								return anyChild(n1551, enK17, func(n1552 *Node) bool {
-									return func(r1553 Seq) bool {
-										return anyChild(n1552, enK18, func(n1554 *Node) bool { return gcmp(nodeSeq(n1554), r1553, opEq) })
-									}(boolSeq(true)) && anyChild(n1552, enK23, func(n1555 *Node) bool { return (fnNormalizeSpace(childStr(n1555, enK1)) == "M") }) && anyChild(n1552, enK23, func(n1556 *Node) bool { return gcmp(castDecimal(child(n1556, enK100)), q1474, opEq) }) && a1548.add(castDecimal(child(n1552, enK21)))
+					var a1551 sumAcc
+					anyNode(parent(n), func(n1552 *Node) bool {
+						return anyNode(parent(n1552), func(n1553 *Node) bool {
+							return anyNode(parent(n1553), func(n1554 *Node) bool {
+								return anyChild(n1554, enK16, func(n1555 *Node) bool {
+									return func(r1556 Seq) bool {
+										return anyChild(n1555, enK17, func(n1557 *Node) bool { return gcmp(nodeSeq(n1557), r1556, opEq) })
+									}(boolSeq(true)) && anyChild(n1555, enK22, func(n1558 *Node) bool { return (fnNormalizeSpace(childStr(n1558, enK1)) == "M") }) && anyChild(n1555, enK22, func(n1559 *Node) bool { return cmpItems(childDecItem(n1559, enK101), firstItem(q1477), opEq) }) && a1551.add(castDecimal(child(n1555, enK20)))
 								})
 							})
 						})
 					})
-					return a1548.result()
+					return a1551.result()
 				}()
-			}), opAdd), c1505.get(func() Seq {
+			})), opAdd), firstItem(c1508.get(func() Seq {
 				return func() Seq {
-					var a1557 sumAcc
-					anyNode(parent(n), func(n1558 *Node) bool {
-						return anyNode(parent(n1558), func(n1559 *Node) bool {
-							return anyNode(parent(n1559), func(n1560 *Node) bool {
-								return anyChild(n1560, enK17, func(n1561 *Node) bool {
-									return func(r1562 Seq) bool {
-										return anyChild(n1561, enK18, func(n1563 *Node) bool { return gcmp(nodeSeq(n1563), r1562, opEq) })
-									}(boolSeq(false)) && anyChild(n1561, enK23, func(n1564 *Node) bool { return (fnNormalizeSpace(childStr(n1564, enK1)) == "M") }) && anyChild(n1561, enK23, func(n1565 *Node) bool { return gcmp(castDecimal(child(n1565, enK100)), q1474, opEq) }) && a1557.add(castDecimal(child(n1561, enK21)))
+					var a1560 sumAcc
+					anyNode(parent(n), func(n1561 *Node) bool {
+						return anyNode(parent(n1561), func(n1562 *Node) bool {
+							return anyNode(parent(n1562), func(n1563 *Node) bool {
+								return anyChild(n1563, enK16, func(n1564 *Node) bool {
+									return func(r1565 Seq) bool {
+										return anyChild(n1564, enK17, func(n1566 *Node) bool { return gcmp(nodeSeq(n1566), r1565, opEq) })
+									}(boolSeq(false)) && anyChild(n1564, enK22, func(n1567 *Node) bool { return (fnNormalizeSpace(childStr(n1567, enK1)) == "M") }) && anyChild(n1564, enK22, func(n1568 *Node) bool { return cmpItems(childDecItem(n1568, enK101), firstItem(q1477), opEq) }) && a1560.add(castDecimal(child(n1564, enK20)))
 								})
 							})
 						})
 					})
-					return a1557.result()
+					return a1560.result()
 				}()
-			}), opSub)) && func(r1595 Seq) bool {
-				return anyNode(parent(n), func(n1596 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1596, enK99), enK56, opAdd)), r1595, opGt)
+			})), opSub)) && func(r1598 Item) bool {
+				return anyNode(parent(n), func(n1599 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1599, enK100), enK64, opAdd))), r1598, opGt)
 				})
-			}(arith(arith(c1547.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1550.get(func() Seq {
 				return func() Seq {
-					var a1568 sumAcc
-					anyNode(parent(n), func(n1569 *Node) bool {
-						return anyNode(parent(n1569), func(n1570 *Node) bool {
-							return anyNode(parent(n1570), func(n1571 *Node) bool {
-								return anyChild(n1571, enK34, func(n1572 *Node) bool {
-									return anyChild(n1572, enK72, func(n1573 *Node) bool {
-										return anyChild(n1573, enK54, func(n1574 *Node) bool { return (fnNormalizeSpace(childStr(n1574, enK1)) == "M") })
-									}) && anyChild(n1572, enK72, func(n1575 *Node) bool {
-										return anyChild(n1575, enK54, func(n1576 *Node) bool { return gcmp(castDecimal(child(n1576, enK100)), q1474, opEq) })
-									}) && a1568.add(castDecimal(child(n1572, enK29)))
+					var a1571 sumAcc
+					anyNode(parent(n), func(n1572 *Node) bool {
+						return anyNode(parent(n1572), func(n1573 *Node) bool {
+							return anyNode(parent(n1573), func(n1574 *Node) bool {
+								return anyChild(n1574, enK32, func(n1575 *Node) bool {
+									return anyChild(n1575, enK74, func(n1576 *Node) bool {
+										return anyChild(n1576, enK55, func(n1577 *Node) bool { return (fnNormalizeSpace(childStr(n1577, enK1)) == "M") })
+									}) && anyChild(n1575, enK74, func(n1578 *Node) bool {
+										return anyChild(n1578, enK55, func(n1579 *Node) bool { return cmpItems(childDecItem(n1579, enK101), firstItem(q1477), opEq) })
+									}) && a1571.add(castDecimal(child(n1575, enK27)))
 								})
 							})
 						})
 					})
-					return a1568.result()
+					return a1571.result()
 				}()
-			}), c1495.get(func() Seq {
+			})), firstItem(c1498.get(func() Seq {
 				return func() Seq {
-					var a1577 sumAcc
-					anyNode(parent(n), func(n1578 *Node) bool {
-						return anyNode(parent(n1578), func(n1579 *Node) bool {
-							return anyNode(parent(n1579), func(n1580 *Node) bool {
-								return anyChild(n1580, enK17, func(n1581 *Node) bool {
-									return func(r1582 Seq) bool {
-										return anyChild(n1581, enK18, func(n1583 *Node) bool { return gcmp(nodeSeq(n1583), r1582, opEq) })
-									}(boolSeq(true)) && anyChild(n1581, enK23, func(n1584 *Node) bool { return (fnNormalizeSpace(childStr(n1584, enK1)) == "M") }) && anyChild(n1581, enK23, func(n1585 *Node) bool { return gcmp(castDecimal(child(n1585, enK100)), q1474, opEq) }) && a1577.add(castDecimal(child(n1581, enK21)))
+					var a1580 sumAcc
+					anyNode(parent(n), func(n1581 *Node) bool {
+						return anyNode(parent(n1581), func(n1582 *Node) bool {
+							return anyNode(parent(n1582), func(n1583 *Node) bool {
+								return anyChild(n1583, enK16, func(n1584 *Node) bool {
+									return func(r1585 Seq) bool {
+										return anyChild(n1584, enK17, func(n1586 *Node) bool { return gcmp(nodeSeq(n1586), r1585, opEq) })
+									}(boolSeq(true)) && anyChild(n1584, enK22, func(n1587 *Node) bool { return (fnNormalizeSpace(childStr(n1587, enK1)) == "M") }) && anyChild(n1584, enK22, func(n1588 *Node) bool { return cmpItems(childDecItem(n1588, enK101), firstItem(q1477), opEq) }) && a1580.add(castDecimal(child(n1584, enK20)))
 								})
 							})
 						})
 					})
-					return a1577.result()
+					return a1580.result()
 				}()
-			}), opAdd), c1505.get(func() Seq {
+			})), opAdd), firstItem(c1508.get(func() Seq {
 				return func() Seq {
-					var a1586 sumAcc
-					anyNode(parent(n), func(n1587 *Node) bool {
-						return anyNode(parent(n1587), func(n1588 *Node) bool {
-							return anyNode(parent(n1588), func(n1589 *Node) bool {
-								return anyChild(n1589, enK17, func(n1590 *Node) bool {
-									return func(r1591 Seq) bool {
-										return anyChild(n1590, enK18, func(n1592 *Node) bool { return gcmp(nodeSeq(n1592), r1591, opEq) })
-									}(boolSeq(false)) && anyChild(n1590, enK23, func(n1593 *Node) bool { return (fnNormalizeSpace(childStr(n1593, enK1)) == "M") }) && anyChild(n1590, enK23, func(n1594 *Node) bool { return gcmp(castDecimal(child(n1594, enK100)), q1474, opEq) }) && a1586.add(castDecimal(child(n1590, enK21)))
+					var a1589 sumAcc
+					anyNode(parent(n), func(n1590 *Node) bool {
+						return anyNode(parent(n1590), func(n1591 *Node) bool {
+							return anyNode(parent(n1591), func(n1592 *Node) bool {
+								return anyChild(n1592, enK16, func(n1593 *Node) bool {
+									return func(r1594 Seq) bool {
+										return anyChild(n1593, enK17, func(n1595 *Node) bool { return gcmp(nodeSeq(n1595), r1594, opEq) })
+									}(boolSeq(false)) && anyChild(n1593, enK22, func(n1596 *Node) bool { return (fnNormalizeSpace(childStr(n1596, enK1)) == "M") }) && anyChild(n1593, enK22, func(n1597 *Node) bool { return cmpItems(childDecItem(n1597, enK101), firstItem(q1477), opEq) }) && a1589.add(castDecimal(child(n1593, enK20)))
 								})
 							})
 						})
 					})
-					return a1586.result()
+					return a1589.result()
 				}()
-			}), opSub)))))
+			})), opSub)))))
 		}()
 	})
 }
 
 // BR-AG-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0178(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1597 *Node) Seq { return child(n1597, enK51) }))), enK56, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1598 *Node) Seq { return child(n1598, enK99) }))), arith(castDecimal(child(n, enK100)), enK35, opDiv), opMul), enK12, opMul), enK12, opMul)), enK35, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1599 *Node) Seq { return child(n1599, enK51) }))), enK56, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1600 *Node) Seq { return child(n1600, enK99) }))), arith(castDecimal(child(n, enK100)), enK35, opDiv), opMul), enK12, opMul), enK12, opMul)), enK35, opDiv), opGt))
+	return (cmpItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1600 *Node) Seq { return child(n1600, enK52) })))), enK102, opSub), arithItems(roundItem(arithItems(arithItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1601 *Node) Seq { return child(n1601, enK100) })))), arithItems(childDecItem(n, enK101), enK36, opDiv), opMul), enK34, opMul), enK34, opMul)), enK36, opDiv), opLt) && cmpItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1602 *Node) Seq { return child(n1602, enK52) })))), enK102, opAdd), arithItems(roundItem(arithItems(arithItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1603 *Node) Seq { return child(n1603, enK100) })))), arithItems(childDecItem(n, enK101), enK36, opDiv), opMul), enK34, opMul), enK34, opMul)), enK36, opDiv), opGt))
 }
 
 // BR-AG-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func enT0179(v []Seq, n *Node) bool {
-	return (!hasChild(n, enK102) && !hasChild(n, enK103))
+	return (!hasChild(n, enK105) && !hasChild(n, enK106))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM051(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1603 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1603, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1606 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1606, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1604 Seq) bool {
-			return anyChild(m, enK18, func(n1605 *Node) bool { return gcmp(nodeSeq(n1605), r1604, opEq) })
+		if !(func(r1607 Seq) bool {
+			return anyChild(m, enK17, func(n1608 *Node) bool { return gcmp(nodeSeq(n1608), r1607, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7522,28 +7550,28 @@ func enM051(v []Seq, n *Node) bool {
 
 // BR-AG-06: (cbc:Percent) >= 0
 func enT0180(v []Seq, n *Node) bool {
-	return anyChild(n, enK100, func(n1606 *Node) bool { return gcmp(nodeSeq(n1606), enK67, opGe) })
+	return anyChild(n, enK101, func(n1609 *Node) bool { return cmpItems(nodeItem(n1609), enK69, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM052(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1607 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1607, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1610 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1610, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1608 Seq) bool {
-			return anyChild(m, enK18, func(n1609 *Node) bool { return gcmp(nodeSeq(n1609), r1608, opEq) })
+		if !(func(r1611 Seq) bool {
+			return anyChild(m, enK17, func(n1612 *Node) bool { return gcmp(nodeSeq(n1612), r1611, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7556,28 +7584,28 @@ func enM052(v []Seq, n *Node) bool {
 
 // BR-AG-07: (cbc:Percent) >= 0
 func enT0181(v []Seq, n *Node) bool {
-	return anyChild(n, enK100, func(n1610 *Node) bool { return gcmp(nodeSeq(n1610), enK67, opGe) })
+	return anyChild(n, enK101, func(n1613 *Node) bool { return cmpItems(nodeItem(n1613), enK69, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
 func enM053(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1611 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1611, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1614 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1614, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
 			return false
 		}
 		return true
@@ -7586,21 +7614,21 @@ func enM053(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "M") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1612 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1612, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1615 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1615, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
 			return false
 		}
 		return true
@@ -7612,32 +7640,32 @@ func enM053(v []Seq, n *Node) bool {
 
 // BR-AG-05: (cbc:Percent) >= 0
 func enT0182(v []Seq, n *Node) bool {
-	return anyChild(n, enK100, func(n1613 *Node) bool { return gcmp(nodeSeq(n1613), enK67, opGe) })
+	return anyChild(n, enK101, func(n1616 *Node) bool { return cmpItems(nodeItem(n1616), enK69, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM054(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1614 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1614, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1617 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1617, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK56) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK52) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK53) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -7650,132 +7678,132 @@ func enM054(v []Seq, n *Node) bool {
 // BR-O-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='O']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0183(v []Seq, n *Node) bool {
 	return func() bool {
-		var c1632, c1641 cseSlot
-		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1616 *Node) Seq { return child(n1616, enK99) })), arith(arith(func() Seq {
-			var a1617 sumAcc
-			anyNode(parent(n), func(n1618 *Node) bool {
-				return anyNode(parent(n1618), func(n1619 *Node) bool {
-					return anyNode(parent(n1619), func(n1620 *Node) bool {
-						return anyChild(n1620, enK33, func(n1621 *Node) bool {
-							return anyChild(n1621, enK72, func(n1622 *Node) bool {
-								return anyChild(n1622, enK54, func(n1623 *Node) bool { return (fnNormalizeSpace(childStr(n1623, enK1)) == "O") })
-							}) && a1617.add(castDecimal(child(n1621, enK29)))
+		var c1635, c1644 cseSlot
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK31)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1619 *Node) Seq { return child(n1619, enK100) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1620 sumAcc
+			anyNode(parent(n), func(n1621 *Node) bool {
+				return anyNode(parent(n1621), func(n1622 *Node) bool {
+					return anyNode(parent(n1622), func(n1623 *Node) bool {
+						return anyChild(n1623, enK31, func(n1624 *Node) bool {
+							return anyChild(n1624, enK74, func(n1625 *Node) bool {
+								return anyChild(n1625, enK55, func(n1626 *Node) bool { return (fnNormalizeSpace(childStr(n1626, enK1)) == "O") })
+							}) && a1620.add(castDecimal(child(n1624, enK27)))
 						})
 					})
 				})
 			})
-			return a1617.result()
-		}(), c1632.get(func() Seq {
+			return a1620.result()
+		}()), firstItem(c1635.get(func() Seq {
 			return func() Seq {
-				var a1624 sumAcc
-				anyNode(parent(n), func(n1625 *Node) bool {
-					return anyNode(parent(n1625), func(n1626 *Node) bool {
-						return anyNode(parent(n1626), func(n1627 *Node) bool {
-							return anyChild(n1627, enK17, func(n1628 *Node) bool {
-								return func(r1629 Seq) bool {
-									return anyChild(n1628, enK18, func(n1630 *Node) bool { return gcmp(nodeSeq(n1630), r1629, opEq) })
-								}(boolSeq(true)) && anyChild(n1628, enK23, func(n1631 *Node) bool { return (fnNormalizeSpace(childStr(n1631, enK1)) == "O") }) && a1624.add(castDecimal(child(n1628, enK21)))
+				var a1627 sumAcc
+				anyNode(parent(n), func(n1628 *Node) bool {
+					return anyNode(parent(n1628), func(n1629 *Node) bool {
+						return anyNode(parent(n1629), func(n1630 *Node) bool {
+							return anyChild(n1630, enK16, func(n1631 *Node) bool {
+								return func(r1632 Seq) bool {
+									return anyChild(n1631, enK17, func(n1633 *Node) bool { return gcmp(nodeSeq(n1633), r1632, opEq) })
+								}(boolSeq(true)) && anyChild(n1631, enK22, func(n1634 *Node) bool { return (fnNormalizeSpace(childStr(n1634, enK1)) == "O") }) && a1627.add(castDecimal(child(n1631, enK20)))
 							})
 						})
 					})
 				})
-				return a1624.result()
+				return a1627.result()
 			}()
-		}), opAdd), c1641.get(func() Seq {
+		})), opAdd), firstItem(c1644.get(func() Seq {
 			return func() Seq {
-				var a1633 sumAcc
-				anyNode(parent(n), func(n1634 *Node) bool {
-					return anyNode(parent(n1634), func(n1635 *Node) bool {
-						return anyNode(parent(n1635), func(n1636 *Node) bool {
-							return anyChild(n1636, enK17, func(n1637 *Node) bool {
-								return func(r1638 Seq) bool {
-									return anyChild(n1637, enK18, func(n1639 *Node) bool { return gcmp(nodeSeq(n1639), r1638, opEq) })
-								}(boolSeq(false)) && anyChild(n1637, enK23, func(n1640 *Node) bool { return (fnNormalizeSpace(childStr(n1640, enK1)) == "O") }) && a1633.add(castDecimal(child(n1637, enK21)))
+				var a1636 sumAcc
+				anyNode(parent(n), func(n1637 *Node) bool {
+					return anyNode(parent(n1637), func(n1638 *Node) bool {
+						return anyNode(parent(n1638), func(n1639 *Node) bool {
+							return anyChild(n1639, enK16, func(n1640 *Node) bool {
+								return func(r1641 Seq) bool {
+									return anyChild(n1640, enK17, func(n1642 *Node) bool { return gcmp(nodeSeq(n1642), r1641, opEq) })
+								}(boolSeq(false)) && anyChild(n1640, enK22, func(n1643 *Node) bool { return (fnNormalizeSpace(childStr(n1643, enK1)) == "O") }) && a1636.add(castDecimal(child(n1640, enK20)))
 							})
 						})
 					})
 				})
-				return a1633.result()
+				return a1636.result()
 			}()
-		}), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK34)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1643 *Node) Seq { return child(n1643, enK99) })), arith(arith(func() Seq {
-			var a1644 sumAcc
-			anyNode(parent(n), func(n1645 *Node) bool {
-				return anyNode(parent(n1645), func(n1646 *Node) bool {
-					return anyNode(parent(n1646), func(n1647 *Node) bool {
-						return anyChild(n1647, enK34, func(n1648 *Node) bool {
-							return anyChild(n1648, enK72, func(n1649 *Node) bool {
-								return anyChild(n1649, enK54, func(n1650 *Node) bool { return (fnNormalizeSpace(childStr(n1650, enK1)) == "O") })
-							}) && a1644.add(castDecimal(child(n1648, enK29)))
+		})), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK32)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1646 *Node) Seq { return child(n1646, enK100) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1647 sumAcc
+			anyNode(parent(n), func(n1648 *Node) bool {
+				return anyNode(parent(n1648), func(n1649 *Node) bool {
+					return anyNode(parent(n1649), func(n1650 *Node) bool {
+						return anyChild(n1650, enK32, func(n1651 *Node) bool {
+							return anyChild(n1651, enK74, func(n1652 *Node) bool {
+								return anyChild(n1652, enK55, func(n1653 *Node) bool { return (fnNormalizeSpace(childStr(n1653, enK1)) == "O") })
+							}) && a1647.add(castDecimal(child(n1651, enK27)))
 						})
 					})
 				})
 			})
-			return a1644.result()
-		}(), c1632.get(func() Seq {
+			return a1647.result()
+		}()), firstItem(c1635.get(func() Seq {
 			return func() Seq {
-				var a1651 sumAcc
-				anyNode(parent(n), func(n1652 *Node) bool {
-					return anyNode(parent(n1652), func(n1653 *Node) bool {
-						return anyNode(parent(n1653), func(n1654 *Node) bool {
-							return anyChild(n1654, enK17, func(n1655 *Node) bool {
-								return func(r1656 Seq) bool {
-									return anyChild(n1655, enK18, func(n1657 *Node) bool { return gcmp(nodeSeq(n1657), r1656, opEq) })
-								}(boolSeq(true)) && anyChild(n1655, enK23, func(n1658 *Node) bool { return (fnNormalizeSpace(childStr(n1658, enK1)) == "O") }) && a1651.add(castDecimal(child(n1655, enK21)))
+				var a1654 sumAcc
+				anyNode(parent(n), func(n1655 *Node) bool {
+					return anyNode(parent(n1655), func(n1656 *Node) bool {
+						return anyNode(parent(n1656), func(n1657 *Node) bool {
+							return anyChild(n1657, enK16, func(n1658 *Node) bool {
+								return func(r1659 Seq) bool {
+									return anyChild(n1658, enK17, func(n1660 *Node) bool { return gcmp(nodeSeq(n1660), r1659, opEq) })
+								}(boolSeq(true)) && anyChild(n1658, enK22, func(n1661 *Node) bool { return (fnNormalizeSpace(childStr(n1661, enK1)) == "O") }) && a1654.add(castDecimal(child(n1658, enK20)))
 							})
 						})
 					})
 				})
-				return a1651.result()
+				return a1654.result()
 			}()
-		}), opAdd), c1641.get(func() Seq {
+		})), opAdd), firstItem(c1644.get(func() Seq {
 			return func() Seq {
-				var a1659 sumAcc
-				anyNode(parent(n), func(n1660 *Node) bool {
-					return anyNode(parent(n1660), func(n1661 *Node) bool {
-						return anyNode(parent(n1661), func(n1662 *Node) bool {
-							return anyChild(n1662, enK17, func(n1663 *Node) bool {
-								return func(r1664 Seq) bool {
-									return anyChild(n1663, enK18, func(n1665 *Node) bool { return gcmp(nodeSeq(n1665), r1664, opEq) })
-								}(boolSeq(false)) && anyChild(n1663, enK23, func(n1666 *Node) bool { return (fnNormalizeSpace(childStr(n1666, enK1)) == "O") }) && a1659.add(castDecimal(child(n1663, enK21)))
+				var a1662 sumAcc
+				anyNode(parent(n), func(n1663 *Node) bool {
+					return anyNode(parent(n1663), func(n1664 *Node) bool {
+						return anyNode(parent(n1664), func(n1665 *Node) bool {
+							return anyChild(n1665, enK16, func(n1666 *Node) bool {
+								return func(r1667 Seq) bool {
+									return anyChild(n1666, enK17, func(n1668 *Node) bool { return gcmp(nodeSeq(n1668), r1667, opEq) })
+								}(boolSeq(false)) && anyChild(n1666, enK22, func(n1669 *Node) bool { return (fnNormalizeSpace(childStr(n1669, enK1)) == "O") }) && a1662.add(castDecimal(child(n1666, enK20)))
 							})
 						})
 					})
 				})
-				return a1659.result()
+				return a1662.result()
 			}()
-		}), opSub), opEq)))
+		})), opSub), opEq)))
 	}()
 }
 
 // BR-O-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0184(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1667 *Node) Seq { return child(n1667, enK51) })), enK67, opEq)
+	return cmpItems(firstItem(castDecimal(step(parent(n), func(n1670 *Node) Seq { return child(n1670, enK52) }))), enK69, opEq)
 }
 
 // BR-O-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func enT0185(v []Seq, n *Node) bool {
-	return (hasChild(n, enK102) || hasChild(n, enK103))
+	return (hasChild(n, enK105) || hasChild(n, enK106))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM055(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1670 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1670, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1673 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1673, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1671 Seq) bool {
-			return anyChild(m, enK18, func(n1672 *Node) bool { return gcmp(nodeSeq(n1672), r1671, opEq) })
+		if !(func(r1674 Seq) bool {
+			return anyChild(m, enK17, func(n1675 *Node) bool { return gcmp(nodeSeq(n1675), r1674, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7788,28 +7816,28 @@ func enM055(v []Seq, n *Node) bool {
 
 // BR-O-06: not(cbc:Percent)
 func enT0186(v []Seq, n *Node) bool {
-	return !hasChild(n, enK100)
+	return !hasChild(n, enK101)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM056(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1674 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1674, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1677 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1677, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1675 Seq) bool {
-			return anyChild(m, enK18, func(n1676 *Node) bool { return gcmp(nodeSeq(n1676), r1675, opEq) })
+		if !(func(r1678 Seq) bool {
+			return anyChild(m, enK17, func(n1679 *Node) bool { return gcmp(nodeSeq(n1679), r1678, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7822,28 +7850,28 @@ func enM056(v []Seq, n *Node) bool {
 
 // BR-O-07: not(cbc:Percent)
 func enT0187(v []Seq, n *Node) bool {
-	return !hasChild(n, enK100)
+	return !hasChild(n, enK101)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func enM057(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1678 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1678, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1681 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1681, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
 			return false
 		}
 		return true
@@ -7852,21 +7880,21 @@ func enM057(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "O") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1679 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1679, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1682 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1682, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
 			return false
 		}
 		return true
@@ -7878,32 +7906,32 @@ func enM057(v []Seq, n *Node) bool {
 
 // BR-O-05: not(cbc:Percent)
 func enT0188(v []Seq, n *Node) bool {
-	return !hasChild(n, enK100)
+	return !hasChild(n, enK101)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM058(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1681 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1681, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1684 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1684, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK56) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK52) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK53) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -7915,275 +7943,275 @@ func enM058(v []Seq, n *Node) bool {
 
 // BR-S-08: every $rate in xs:decimal(cbc:Percent) satisfies (((exists(//cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = 'S'][cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent…
 func enT0189(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, enK100)), func(q1682 Seq) bool {
+	return every(castDecimal(child(n, enK101)), func(q1685 Seq) bool {
 		return func() bool {
-			var c1700, c1710, c1720, c1769 cseSlot
-			return (((anyNode(desc(root(n), enK33), func(n1683 *Node) bool {
-				return anyChild(n1683, enK72, func(n1684 *Node) bool {
-					return anyChild(n1684, enK54, func(n1685 *Node) bool { return (fnNormalizeSpace(childStr(n1685, enK1)) == "S") })
-				}) && anyChild(n1683, enK72, func(n1686 *Node) bool {
-					return anyChild(n1686, enK54, func(n1687 *Node) bool { return gcmp(castDecimal(child(n1687, enK100)), q1682, opEq) })
+			var c1703, c1713, c1723, c1772 cseSlot
+			return (((anyNode(desc(root(n), enK31), func(n1686 *Node) bool {
+				return anyChild(n1686, enK74, func(n1687 *Node) bool {
+					return anyChild(n1687, enK55, func(n1688 *Node) bool { return (fnNormalizeSpace(childStr(n1688, enK1)) == "S") })
+				}) && anyChild(n1686, enK74, func(n1689 *Node) bool {
+					return anyChild(n1689, enK55, func(n1690 *Node) bool { return cmpItems(childDecItem(n1690, enK101), firstItem(q1685), opEq) })
 				})
-			}) || anyNode(desc(root(n), enK17), func(n1688 *Node) bool {
-				return anyChild(n1688, enK23, func(n1689 *Node) bool { return (fnNormalizeSpace(childStr(n1689, enK1)) == "S") }) && anyChild(n1688, enK23, func(n1690 *Node) bool { return gcmp(castDecimal(child(n1690, enK100)), q1682, opEq) })
-			})) && (func(r1721 Seq) bool {
-				return anyNode(parent(n), func(n1722 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1722, enK99), enK56, opSub)), r1721, opLt)
+			}) || anyNode(desc(root(n), enK16), func(n1691 *Node) bool {
+				return anyChild(n1691, enK22, func(n1692 *Node) bool { return (fnNormalizeSpace(childStr(n1692, enK1)) == "S") }) && anyChild(n1691, enK22, func(n1693 *Node) bool { return cmpItems(childDecItem(n1693, enK101), firstItem(q1685), opEq) })
+			})) && (func(r1724 Item) bool {
+				return anyNode(parent(n), func(n1725 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1725, enK100), enK64, opSub))), r1724, opLt)
 				})
-			}(arith(arith(c1700.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1703.get(func() Seq {
 				return func() Seq {
-					var a1691 sumAcc
-					anyNode(parent(n), func(n1692 *Node) bool {
-						return anyNode(parent(n1692), func(n1693 *Node) bool {
-							return anyNode(parent(n1693), func(n1694 *Node) bool {
-								return anyChild(n1694, enK33, func(n1695 *Node) bool {
-									return anyChild(n1695, enK72, func(n1696 *Node) bool {
-										return anyChild(n1696, enK54, func(n1697 *Node) bool { return (fnNormalizeSpace(childStr(n1697, enK1)) == "S") })
-									}) && anyChild(n1695, enK72, func(n1698 *Node) bool {
-										return anyChild(n1698, enK54, func(n1699 *Node) bool { return gcmp(castDecimal(child(n1699, enK100)), q1682, opEq) })
-									}) && a1691.add(castDecimal(child(n1695, enK29)))
+					var a1694 sumAcc
+					anyNode(parent(n), func(n1695 *Node) bool {
+						return anyNode(parent(n1695), func(n1696 *Node) bool {
+							return anyNode(parent(n1696), func(n1697 *Node) bool {
+								return anyChild(n1697, enK31, func(n1698 *Node) bool {
+									return anyChild(n1698, enK74, func(n1699 *Node) bool {
+										return anyChild(n1699, enK55, func(n1700 *Node) bool { return (fnNormalizeSpace(childStr(n1700, enK1)) == "S") })
+									}) && anyChild(n1698, enK74, func(n1701 *Node) bool {
+										return anyChild(n1701, enK55, func(n1702 *Node) bool { return cmpItems(childDecItem(n1702, enK101), firstItem(q1685), opEq) })
+									}) && a1694.add(castDecimal(child(n1698, enK27)))
 								})
 							})
 						})
 					})
-					return a1691.result()
+					return a1694.result()
 				}()
-			}), c1710.get(func() Seq {
+			})), firstItem(c1713.get(func() Seq {
 				return func() Seq {
-					var a1701 sumAcc
-					anyNode(parent(n), func(n1702 *Node) bool {
-						return anyNode(parent(n1702), func(n1703 *Node) bool {
-							return anyNode(parent(n1703), func(n1704 *Node) bool {
-								return anyChild(n1704, enK17, func(n1705 *Node) bool {
-									return func(r1706 Seq) bool {
-										return anyChild(n1705, enK18, func(n1707 *Node) bool { return gcmp(nodeSeq(n1707), r1706, opEq) })
-									}(boolSeq(true)) && anyChild(n1705, enK23, func(n1708 *Node) bool { return (fnNormalizeSpace(childStr(n1708, enK1)) == "S") }) && anyChild(n1705, enK23, func(n1709 *Node) bool { return gcmp(castDecimal(child(n1709, enK100)), q1682, opEq) }) && a1701.add(castDecimal(child(n1705, enK21)))
+					var a1704 sumAcc
+					anyNode(parent(n), func(n1705 *Node) bool {
+						return anyNode(parent(n1705), func(n1706 *Node) bool {
+							return anyNode(parent(n1706), func(n1707 *Node) bool {
+								return anyChild(n1707, enK16, func(n1708 *Node) bool {
+									return func(r1709 Seq) bool {
+										return anyChild(n1708, enK17, func(n1710 *Node) bool { return gcmp(nodeSeq(n1710), r1709, opEq) })
+									}(boolSeq(true)) && anyChild(n1708, enK22, func(n1711 *Node) bool { return (fnNormalizeSpace(childStr(n1711, enK1)) == "S") }) && anyChild(n1708, enK22, func(n1712 *Node) bool { return cmpItems(childDecItem(n1712, enK101), firstItem(q1685), opEq) }) && a1704.add(castDecimal(child(n1708, enK20)))
 								})
 							})
 						})
 					})
-					return a1701.result()
+					return a1704.result()
 				}()
-			}), opAdd), c1720.get(func() Seq {
+			})), opAdd), firstItem(c1723.get(func() Seq {
 				return func() Seq {
-					var a1711 sumAcc
-					anyNode(parent(n), func(n1712 *Node) bool {
-						return anyNode(parent(n1712), func(n1713 *Node) bool {
-							return anyNode(parent(n1713), func(n1714 *Node) bool {
-								return anyChild(n1714, enK17, func(n1715 *Node) bool {
-									return func(r1716 Seq) bool {
-										return anyChild(n1715, enK18, func(n1717 *Node) bool { return gcmp(nodeSeq(n1717), r1716, opEq) })
-									}(boolSeq(false)) && anyChild(n1715, enK23, func(n1718 *Node) bool { return (fnNormalizeSpace(childStr(n1718, enK1)) == "S") }) && anyChild(n1715, enK23, func(n1719 *Node) bool { return gcmp(castDecimal(child(n1719, enK100)), q1682, opEq) }) && a1711.add(castDecimal(child(n1715, enK21)))
+					var a1714 sumAcc
+					anyNode(parent(n), func(n1715 *Node) bool {
+						return anyNode(parent(n1715), func(n1716 *Node) bool {
+							return anyNode(parent(n1716), func(n1717 *Node) bool {
+								return anyChild(n1717, enK16, func(n1718 *Node) bool {
+									return func(r1719 Seq) bool {
+										return anyChild(n1718, enK17, func(n1720 *Node) bool { return gcmp(nodeSeq(n1720), r1719, opEq) })
+									}(boolSeq(false)) && anyChild(n1718, enK22, func(n1721 *Node) bool { return (fnNormalizeSpace(childStr(n1721, enK1)) == "S") }) && anyChild(n1718, enK22, func(n1722 *Node) bool { return cmpItems(childDecItem(n1722, enK101), firstItem(q1685), opEq) }) && a1714.add(castDecimal(child(n1718, enK20)))
 								})
 							})
 						})
 					})
-					return a1711.result()
+					return a1714.result()
 				}()
-			}), opSub)) && func(r1750 Seq) bool {
-				return anyNode(parent(n), func(n1751 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1751, enK99), enK56, opAdd)), r1750, opGt)
+			})), opSub)) && func(r1753 Item) bool {
+				return anyNode(parent(n), func(n1754 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1754, enK100), enK64, opAdd))), r1753, opGt)
 				})
-			}(arith(arith(c1700.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1703.get(func() Seq {
 				return func() Seq {
-					var a1723 sumAcc
-					anyNode(parent(n), func(n1724 *Node) bool {
-						return anyNode(parent(n1724), func(n1725 *Node) bool {
-							return anyNode(parent(n1725), func(n1726 *Node) bool {
-								return anyChild(n1726, enK33, func(n1727 *Node) bool {
-									return anyChild(n1727, enK72, func(n1728 *Node) bool {
-										return anyChild(n1728, enK54, func(n1729 *Node) bool { return (fnNormalizeSpace(childStr(n1729, enK1)) == "S") })
-									}) && anyChild(n1727, enK72, func(n1730 *Node) bool {
-										return anyChild(n1730, enK54, func(n1731 *Node) bool { return gcmp(castDecimal(child(n1731, enK100)), q1682, opEq) })
-									}) && a1723.add(castDecimal(child(n1727, enK29)))
+					var a1726 sumAcc
+					anyNode(parent(n), func(n1727 *Node) bool {
+						return anyNode(parent(n1727), func(n1728 *Node) bool {
+							return anyNode(parent(n1728), func(n1729 *Node) bool {
+								return anyChild(n1729, enK31, func(n1730 *Node) bool {
+									return anyChild(n1730, enK74, func(n1731 *Node) bool {
+										return anyChild(n1731, enK55, func(n1732 *Node) bool { return (fnNormalizeSpace(childStr(n1732, enK1)) == "S") })
+									}) && anyChild(n1730, enK74, func(n1733 *Node) bool {
+										return anyChild(n1733, enK55, func(n1734 *Node) bool { return cmpItems(childDecItem(n1734, enK101), firstItem(q1685), opEq) })
+									}) && a1726.add(castDecimal(child(n1730, enK27)))
 								})
 							})
 						})
 					})
-					return a1723.result()
+					return a1726.result()
 				}()
-			}), c1710.get(func() Seq {
+			})), firstItem(c1713.get(func() Seq {
 				return func() Seq {
-					var a1732 sumAcc
-					anyNode(parent(n), func(n1733 *Node) bool {
-						return anyNode(parent(n1733), func(n1734 *Node) bool {
-							return anyNode(parent(n1734), func(n1735 *Node) bool {
-								return anyChild(n1735, enK17, func(n1736 *Node) bool {
-									return func(r1737 Seq) bool {
-										return anyChild(n1736, enK18, func(n1738 *Node) bool { return gcmp(nodeSeq(n1738), r1737, opEq) })
-									}(boolSeq(true)) && anyChild(n1736, enK23, func(n1739 *Node) bool { return (fnNormalizeSpace(childStr(n1739, enK1)) == "S") }) && anyChild(n1736, enK23, func(n1740 *Node) bool { return gcmp(castDecimal(child(n1740, enK100)), q1682, opEq) }) && a1732.add(castDecimal(child(n1736, enK21)))
+					var a1735 sumAcc
+					anyNode(parent(n), func(n1736 *Node) bool {
+						return anyNode(parent(n1736), func(n1737 *Node) bool {
+							return anyNode(parent(n1737), func(n1738 *Node) bool {
+								return anyChild(n1738, enK16, func(n1739 *Node) bool {
+									return func(r1740 Seq) bool {
+										return anyChild(n1739, enK17, func(n1741 *Node) bool { return gcmp(nodeSeq(n1741), r1740, opEq) })
+									}(boolSeq(true)) && anyChild(n1739, enK22, func(n1742 *Node) bool { return (fnNormalizeSpace(childStr(n1742, enK1)) == "S") }) && anyChild(n1739, enK22, func(n1743 *Node) bool { return cmpItems(childDecItem(n1743, enK101), firstItem(q1685), opEq) }) && a1735.add(castDecimal(child(n1739, enK20)))
 								})
 							})
 						})
 					})
-					return a1732.result()
+					return a1735.result()
 				}()
-			}), opAdd), c1720.get(func() Seq {
+			})), opAdd), firstItem(c1723.get(func() Seq {
 				return func() Seq {
-					var a1741 sumAcc
-					anyNode(parent(n), func(n1742 *Node) bool {
-						return anyNode(parent(n1742), func(n1743 *Node) bool {
-							return anyNode(parent(n1743), func(n1744 *Node) bool {
-								return anyChild(n1744, enK17, func(n1745 *Node) bool {
-									return func(r1746 Seq) bool {
-										return anyChild(n1745, enK18, func(n1747 *Node) bool { return gcmp(nodeSeq(n1747), r1746, opEq) })
-									}(boolSeq(false)) && anyChild(n1745, enK23, func(n1748 *Node) bool { return (fnNormalizeSpace(childStr(n1748, enK1)) == "S") }) && anyChild(n1745, enK23, func(n1749 *Node) bool { return gcmp(castDecimal(child(n1749, enK100)), q1682, opEq) }) && a1741.add(castDecimal(child(n1745, enK21)))
+					var a1744 sumAcc
+					anyNode(parent(n), func(n1745 *Node) bool {
+						return anyNode(parent(n1745), func(n1746 *Node) bool {
+							return anyNode(parent(n1746), func(n1747 *Node) bool {
+								return anyChild(n1747, enK16, func(n1748 *Node) bool {
+									return func(r1749 Seq) bool {
+										return anyChild(n1748, enK17, func(n1750 *Node) bool { return gcmp(nodeSeq(n1750), r1749, opEq) })
+									}(boolSeq(false)) && anyChild(n1748, enK22, func(n1751 *Node) bool { return (fnNormalizeSpace(childStr(n1751, enK1)) == "S") }) && anyChild(n1748, enK22, func(n1752 *Node) bool { return cmpItems(childDecItem(n1752, enK101), firstItem(q1685), opEq) }) && a1744.add(castDecimal(child(n1748, enK20)))
 								})
 							})
 						})
 					})
-					return a1741.result()
+					return a1744.result()
 				}()
-			}), opSub)))) || ((anyNode(desc(root(n), enK34), func(n1752 *Node) bool {
-				return anyChild(n1752, enK72, func(n1753 *Node) bool {
-					return anyChild(n1753, enK54, func(n1754 *Node) bool { return (fnNormalizeSpace(childStr(n1754, enK1)) == "S") })
-				}) && anyChild(n1752, enK72, func(n1755 *Node) bool {
-					return anyChild(n1755, enK54, func(n1756 *Node) bool { return gcmp(castDecimal(child(n1756, enK100)), q1682, opEq) })
+			})), opSub)))) || ((anyNode(desc(root(n), enK32), func(n1755 *Node) bool {
+				return anyChild(n1755, enK74, func(n1756 *Node) bool {
+					return anyChild(n1756, enK55, func(n1757 *Node) bool { return (fnNormalizeSpace(childStr(n1757, enK1)) == "S") })
+				}) && anyChild(n1755, enK74, func(n1758 *Node) bool {
+					return anyChild(n1758, enK55, func(n1759 *Node) bool { return cmpItems(childDecItem(n1759, enK101), firstItem(q1685), opEq) })
 				})
-			}) || anyNode(desc(root(n), enK17), func(n1757 *Node) bool {
-				return anyChild(n1757, enK23, func(n1758 *Node) bool { return (fnNormalizeSpace(childStr(n1758, enK1)) == "S") }) && anyChild(n1757, enK23, func(n1759 *Node) bool { return gcmp(castDecimal(child(n1759, enK100)), q1682, opEq) })
-			})) && (func(r1788 Seq) bool {
-				return anyNode(parent(n), func(n1789 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1789, enK99), enK56, opSub)), r1788, opLt)
+			}) || anyNode(desc(root(n), enK16), func(n1760 *Node) bool {
+				return anyChild(n1760, enK22, func(n1761 *Node) bool { return (fnNormalizeSpace(childStr(n1761, enK1)) == "S") }) && anyChild(n1760, enK22, func(n1762 *Node) bool { return cmpItems(childDecItem(n1762, enK101), firstItem(q1685), opEq) })
+			})) && (func(r1791 Item) bool {
+				return anyNode(parent(n), func(n1792 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1792, enK100), enK64, opSub))), r1791, opLt)
 				})
-			}(arith(arith(c1769.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1772.get(func() Seq {
 				return func() Seq {
-					var a1760 sumAcc
-					anyNode(parent(n), func(n1761 *Node) bool {
-						return anyNode(parent(n1761), func(n1762 *Node) bool {
-							return anyNode(parent(n1762), func(n1763 *Node) bool {
-								return anyChild(n1763, enK34, func(n1764 *Node) bool {
-									return anyChild(n1764, enK72, func(n1765 *Node) bool {
-										return anyChild(n1765, enK54, func(n1766 *Node) bool { return (fnNormalizeSpace(childStr(n1766, enK1)) == "S") })
-									}) && anyChild(n1764, enK72, func(n1767 *Node) bool {
-										return anyChild(n1767, enK54, func(n1768 *Node) bool { return gcmp(castDecimal(child(n1768, enK100)), q1682, opEq) })
-									}) && a1760.add(castDecimal(child(n1764, enK29)))
+					var a1763 sumAcc
+					anyNode(parent(n), func(n1764 *Node) bool {
+						return anyNode(parent(n1764), func(n1765 *Node) bool {
+							return anyNode(parent(n1765), func(n1766 *Node) bool {
+								return anyChild(n1766, enK32, func(n1767 *Node) bool {
+									return anyChild(n1767, enK74, func(n1768 *Node) bool {
+										return anyChild(n1768, enK55, func(n1769 *Node) bool { return (fnNormalizeSpace(childStr(n1769, enK1)) == "S") })
+									}) && anyChild(n1767, enK74, func(n1770 *Node) bool {
+										return anyChild(n1770, enK55, func(n1771 *Node) bool { return cmpItems(childDecItem(n1771, enK101), firstItem(q1685), opEq) })
+									}) && a1763.add(castDecimal(child(n1767, enK27)))
 								})
 							})
 						})
 					})
-					return a1760.result()
+					return a1763.result()
 				}()
-			}), c1710.get(func() Seq {
+			})), firstItem(c1713.get(func() Seq {
 				return func() Seq {
-					var a1770 sumAcc
-					anyNode(parent(n), func(n1771 *Node) bool {
-						return anyNode(parent(n1771), func(n1772 *Node) bool {
-							return anyNode(parent(n1772), func(n1773 *Node) bool {
-								return anyChild(n1773, enK17, func(n1774 *Node) bool {
-									return func(r1775 Seq) bool {
-										return anyChild(n1774, enK18, func(n1776 *Node) bool { return gcmp(nodeSeq(n1776), r1775, opEq) })
-									}(boolSeq(true)) && anyChild(n1774, enK23, func(n1777 *Node) bool { return (fnNormalizeSpace(childStr(n1777, enK1)) == "S") }) && anyChild(n1774, enK23, func(n1778 *Node) bool { return gcmp(castDecimal(child(n1778, enK100)), q1682, opEq) }) && a1770.add(castDecimal(child(n1774, enK21)))
+					var a1773 sumAcc
+					anyNode(parent(n), func(n1774 *Node) bool {
+						return anyNode(parent(n1774), func(n1775 *Node) bool {
+							return anyNode(parent(n1775), func(n1776 *Node) bool {
+								return anyChild(n1776, enK16, func(n1777 *Node) bool {
+									return func(r1778 Seq) bool {
+										return anyChild(n1777, enK17, func(n1779 *Node) bool { return gcmp(nodeSeq(n1779), r1778, opEq) })
+									}(boolSeq(true)) && anyChild(n1777, enK22, func(n1780 *Node) bool { return (fnNormalizeSpace(childStr(n1780, enK1)) == "S") }) && anyChild(n1777, enK22, func(n1781 *Node) bool { return cmpItems(childDecItem(n1781, enK101), firstItem(q1685), opEq) }) && a1773.add(castDecimal(child(n1777, enK20)))
 								})
 							})
 						})
 					})
-					return a1770.result()
+					return a1773.result()
 				}()
-			}), opAdd), c1720.get(func() Seq {
+			})), opAdd), firstItem(c1723.get(func() Seq {
 				return func() Seq {
-					var a1779 sumAcc
-					anyNode(parent(n), func(n1780 *Node) bool {
-						return anyNode(parent(n1780), func(n1781 *Node) bool {
-							return anyNode(parent(n1781), func(n1782 *Node) bool {
-								return anyChild(n1782, enK17, func(n1783 *Node) bool {
-									return func(r1784 Seq) bool {
-										return anyChild(n1783, enK18, func(n1785 *Node) bool { return gcmp(nodeSeq(n1785), r1784, opEq) })
-									}(boolSeq(false)) && anyChild(n1783, enK23, func(n1786 *Node) bool { return (fnNormalizeSpace(childStr(n1786, enK1)) == "S") }) && anyChild(n1783, enK23, func(n1787 *Node) bool { return gcmp(castDecimal(child(n1787, enK100)), q1682, opEq) }) && a1779.add(castDecimal(child(n1783, enK21)))
+					var a1782 sumAcc
+					anyNode(parent(n), func(n1783 *Node) bool {
+						return anyNode(parent(n1783), func(n1784 *Node) bool {
+							return anyNode(parent(n1784), func(n1785 *Node) bool {
+								return anyChild(n1785, enK16, func(n1786 *Node) bool {
+									return func(r1787 Seq) bool {
+										return anyChild(n1786, enK17, func(n1788 *Node) bool { return gcmp(nodeSeq(n1788), r1787, opEq) })
+									}(boolSeq(false)) && anyChild(n1786, enK22, func(n1789 *Node) bool { return (fnNormalizeSpace(childStr(n1789, enK1)) == "S") }) && anyChild(n1786, enK22, func(n1790 *Node) bool { return cmpItems(childDecItem(n1790, enK101), firstItem(q1685), opEq) }) && a1782.add(castDecimal(child(n1786, enK20)))
 								})
 							})
 						})
 					})
-					return a1779.result()
+					return a1782.result()
 				}()
-			}), opSub)) && func(r1817 Seq) bool {
-				return anyNode(parent(n), func(n1818 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1818, enK99), enK56, opAdd)), r1817, opGt)
+			})), opSub)) && func(r1820 Item) bool {
+				return anyNode(parent(n), func(n1821 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1821, enK100), enK64, opAdd))), r1820, opGt)
 				})
-			}(arith(arith(c1769.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1772.get(func() Seq {
 				return func() Seq {
-					var a1790 sumAcc
-					anyNode(parent(n), func(n1791 *Node) bool {
-						return anyNode(parent(n1791), func(n1792 *Node) bool {
-							return anyNode(parent(n1792), func(n1793 *Node) bool {
-								return anyChild(n1793, enK34, func(n1794 *Node) bool {
-									return anyChild(n1794, enK72, func(n1795 *Node) bool {
-										return anyChild(n1795, enK54, func(n1796 *Node) bool { return (fnNormalizeSpace(childStr(n1796, enK1)) == "S") })
-									}) && anyChild(n1794, enK72, func(n1797 *Node) bool {
-										return anyChild(n1797, enK54, func(n1798 *Node) bool { return gcmp(castDecimal(child(n1798, enK100)), q1682, opEq) })
-									}) && a1790.add(castDecimal(child(n1794, enK29)))
+					var a1793 sumAcc
+					anyNode(parent(n), func(n1794 *Node) bool {
+						return anyNode(parent(n1794), func(n1795 *Node) bool {
+							return anyNode(parent(n1795), func(n1796 *Node) bool {
+								return anyChild(n1796, enK32, func(n1797 *Node) bool {
+									return anyChild(n1797, enK74, func(n1798 *Node) bool {
+										return anyChild(n1798, enK55, func(n1799 *Node) bool { return (fnNormalizeSpace(childStr(n1799, enK1)) == "S") })
+									}) && anyChild(n1797, enK74, func(n1800 *Node) bool {
+										return anyChild(n1800, enK55, func(n1801 *Node) bool { return cmpItems(childDecItem(n1801, enK101), firstItem(q1685), opEq) })
+									}) && a1793.add(castDecimal(child(n1797, enK27)))
 								})
 							})
 						})
 					})
-					return a1790.result()
+					return a1793.result()
 				}()
-			}), c1710.get(func() Seq {
+			})), firstItem(c1713.get(func() Seq {
 				return func() Seq {
-					var a1799 sumAcc
-					anyNode(parent(n), func(n1800 *Node) bool {
-						return anyNode(parent(n1800), func(n1801 *Node) bool {
-							return anyNode(parent(n1801), func(n1802 *Node) bool {
-								return anyChild(n1802, enK17, func(n1803 *Node) bool {
-									return func(r1804 Seq) bool {
-										return anyChild(n1803, enK18, func(n1805 *Node) bool { return gcmp(nodeSeq(n1805), r1804, opEq) })
-									}(boolSeq(true)) && anyChild(n1803, enK23, func(n1806 *Node) bool { return (fnNormalizeSpace(childStr(n1806, enK1)) == "S") }) && anyChild(n1803, enK23, func(n1807 *Node) bool { return gcmp(castDecimal(child(n1807, enK100)), q1682, opEq) }) && a1799.add(castDecimal(child(n1803, enK21)))
+					var a1802 sumAcc
+					anyNode(parent(n), func(n1803 *Node) bool {
+						return anyNode(parent(n1803), func(n1804 *Node) bool {
+							return anyNode(parent(n1804), func(n1805 *Node) bool {
+								return anyChild(n1805, enK16, func(n1806 *Node) bool {
+									return func(r1807 Seq) bool {
+										return anyChild(n1806, enK17, func(n1808 *Node) bool { return gcmp(nodeSeq(n1808), r1807, opEq) })
+									}(boolSeq(true)) && anyChild(n1806, enK22, func(n1809 *Node) bool { return (fnNormalizeSpace(childStr(n1809, enK1)) == "S") }) && anyChild(n1806, enK22, func(n1810 *Node) bool { return cmpItems(childDecItem(n1810, enK101), firstItem(q1685), opEq) }) && a1802.add(castDecimal(child(n1806, enK20)))
 								})
 							})
 						})
 					})
-					return a1799.result()
+					return a1802.result()
 				}()
-			}), opAdd), c1720.get(func() Seq {
+			})), opAdd), firstItem(c1723.get(func() Seq {
 				return func() Seq {
-					var a1808 sumAcc
-					anyNode(parent(n), func(n1809 *Node) bool {
-						return anyNode(parent(n1809), func(n1810 *Node) bool {
-							return anyNode(parent(n1810), func(n1811 *Node) bool {
-								return anyChild(n1811, enK17, func(n1812 *Node) bool {
-									return func(r1813 Seq) bool {
-										return anyChild(n1812, enK18, func(n1814 *Node) bool { return gcmp(nodeSeq(n1814), r1813, opEq) })
-									}(boolSeq(false)) && anyChild(n1812, enK23, func(n1815 *Node) bool { return (fnNormalizeSpace(childStr(n1815, enK1)) == "S") }) && anyChild(n1812, enK23, func(n1816 *Node) bool { return gcmp(castDecimal(child(n1816, enK100)), q1682, opEq) }) && a1808.add(castDecimal(child(n1812, enK21)))
+					var a1811 sumAcc
+					anyNode(parent(n), func(n1812 *Node) bool {
+						return anyNode(parent(n1812), func(n1813 *Node) bool {
+							return anyNode(parent(n1813), func(n1814 *Node) bool {
+								return anyChild(n1814, enK16, func(n1815 *Node) bool {
+									return func(r1816 Seq) bool {
+										return anyChild(n1815, enK17, func(n1817 *Node) bool { return gcmp(nodeSeq(n1817), r1816, opEq) })
+									}(boolSeq(false)) && anyChild(n1815, enK22, func(n1818 *Node) bool { return (fnNormalizeSpace(childStr(n1818, enK1)) == "S") }) && anyChild(n1815, enK22, func(n1819 *Node) bool { return cmpItems(childDecItem(n1819, enK101), firstItem(q1685), opEq) }) && a1811.add(castDecimal(child(n1815, enK20)))
 								})
 							})
 						})
 					})
-					return a1808.result()
+					return a1811.result()
 				}()
-			}), opSub)))))
+			})), opSub)))))
 		}()
 	})
 }
 
 // BR-S-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func enT0190(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1819 *Node) Seq { return child(n1819, enK51) }))), enK56, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1820 *Node) Seq { return child(n1820, enK99) }))), arith(castDecimal(child(n, enK100)), enK35, opDiv), opMul), enK12, opMul), enK12, opMul)), enK35, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1821 *Node) Seq { return child(n1821, enK51) }))), enK56, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1822 *Node) Seq { return child(n1822, enK99) }))), arith(castDecimal(child(n, enK100)), enK35, opDiv), opMul), enK12, opMul), enK12, opMul)), enK35, opDiv), opGt))
+	return (cmpItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1822 *Node) Seq { return child(n1822, enK52) })))), enK102, opSub), arithItems(roundItem(arithItems(arithItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1823 *Node) Seq { return child(n1823, enK100) })))), arithItems(childDecItem(n, enK101), enK36, opDiv), opMul), enK34, opMul), enK34, opMul)), enK36, opDiv), opLt) && cmpItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1824 *Node) Seq { return child(n1824, enK52) })))), enK102, opAdd), arithItems(roundItem(arithItems(arithItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1825 *Node) Seq { return child(n1825, enK100) })))), arithItems(childDecItem(n, enK101), enK36, opDiv), opMul), enK34, opMul), enK34, opMul)), enK36, opDiv), opGt))
 }
 
 // BR-S-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func enT0191(v []Seq, n *Node) bool {
-	return (!hasChild(n, enK102) && !hasChild(n, enK103))
+	return (!hasChild(n, enK105) && !hasChild(n, enK106))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM059(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1825 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1825, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1828 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1828, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1826 Seq) bool {
-			return anyChild(m, enK18, func(n1827 *Node) bool { return gcmp(nodeSeq(n1827), r1826, opEq) })
+		if !(func(r1829 Seq) bool {
+			return anyChild(m, enK17, func(n1830 *Node) bool { return gcmp(nodeSeq(n1830), r1829, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -8196,28 +8224,28 @@ func enM059(v []Seq, n *Node) bool {
 
 // BR-S-06: (cbc:Percent) > 0
 func enT0192(v []Seq, n *Node) bool {
-	return anyChild(n, enK100, func(n1828 *Node) bool { return gcmp(nodeSeq(n1828), enK67, opGt) })
+	return anyChild(n, enK101, func(n1831 *Node) bool { return cmpItems(nodeItem(n1831), enK69, opGt) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM060(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1829 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1829, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1832 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1832, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1830 Seq) bool {
-			return anyChild(m, enK18, func(n1831 *Node) bool { return gcmp(nodeSeq(n1831), r1830, opEq) })
+		if !(func(r1833 Seq) bool {
+			return anyChild(m, enK17, func(n1834 *Node) bool { return gcmp(nodeSeq(n1834), r1833, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -8230,28 +8258,28 @@ func enM060(v []Seq, n *Node) bool {
 
 // BR-S-07: (cbc:Percent) > 0
 func enT0193(v []Seq, n *Node) bool {
-	return anyChild(n, enK100, func(n1832 *Node) bool { return gcmp(nodeSeq(n1832), enK67, opGt) })
+	return anyChild(n, enK101, func(n1835 *Node) bool { return cmpItems(nodeItem(n1835), enK69, opGt) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func enM061(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1833 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1833, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1836 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1836, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
 			return false
 		}
 		return true
@@ -8260,21 +8288,21 @@ func enM061(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "S") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1834 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1834, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1837 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1837, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
 			return false
 		}
 		return true
@@ -8286,32 +8314,32 @@ func enM061(v []Seq, n *Node) bool {
 
 // BR-S-05: (cbc:Percent) > 0
 func enT0194(v []Seq, n *Node) bool {
-	return anyChild(n, enK100, func(n1835 *Node) bool { return gcmp(nodeSeq(n1835), enK67, opGt) })
+	return anyChild(n, enK101, func(n1838 *Node) bool { return cmpItems(nodeItem(n1838), enK69, opGt) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM062(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1836 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1836, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1839 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1839, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK56) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK52) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK53) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -8324,132 +8352,132 @@ func enM062(v []Seq, n *Node) bool {
 // BR-Z-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='Z']/xs:decimal(cbc:LineExtensionAmount)) + …
 func enT0195(v []Seq, n *Node) bool {
 	return func() bool {
-		var c1854, c1863 cseSlot
-		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK33)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1838 *Node) Seq { return child(n1838, enK99) })), arith(arith(func() Seq {
-			var a1839 sumAcc
-			anyNode(parent(n), func(n1840 *Node) bool {
-				return anyNode(parent(n1840), func(n1841 *Node) bool {
-					return anyNode(parent(n1841), func(n1842 *Node) bool {
-						return anyChild(n1842, enK33, func(n1843 *Node) bool {
-							return anyChild(n1843, enK72, func(n1844 *Node) bool {
-								return anyChild(n1844, enK54, func(n1845 *Node) bool { return (fnNormalizeSpace(childStr(n1845, enK1)) == "Z") })
-							}) && a1839.add(castDecimal(child(n1843, enK29)))
+		var c1857, c1866 cseSlot
+		return ((memoBool(v, 187, func() bool { return (len(desc(root(n), enK31)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1841 *Node) Seq { return child(n1841, enK100) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1842 sumAcc
+			anyNode(parent(n), func(n1843 *Node) bool {
+				return anyNode(parent(n1843), func(n1844 *Node) bool {
+					return anyNode(parent(n1844), func(n1845 *Node) bool {
+						return anyChild(n1845, enK31, func(n1846 *Node) bool {
+							return anyChild(n1846, enK74, func(n1847 *Node) bool {
+								return anyChild(n1847, enK55, func(n1848 *Node) bool { return (fnNormalizeSpace(childStr(n1848, enK1)) == "Z") })
+							}) && a1842.add(castDecimal(child(n1846, enK27)))
 						})
 					})
 				})
 			})
-			return a1839.result()
-		}(), c1854.get(func() Seq {
+			return a1842.result()
+		}()), firstItem(c1857.get(func() Seq {
 			return func() Seq {
-				var a1846 sumAcc
-				anyNode(parent(n), func(n1847 *Node) bool {
-					return anyNode(parent(n1847), func(n1848 *Node) bool {
-						return anyNode(parent(n1848), func(n1849 *Node) bool {
-							return anyChild(n1849, enK17, func(n1850 *Node) bool {
-								return func(r1851 Seq) bool {
-									return anyChild(n1850, enK18, func(n1852 *Node) bool { return gcmp(nodeSeq(n1852), r1851, opEq) })
-								}(boolSeq(true)) && anyChild(n1850, enK23, func(n1853 *Node) bool { return (fnNormalizeSpace(childStr(n1853, enK1)) == "Z") }) && a1846.add(castDecimal(child(n1850, enK21)))
+				var a1849 sumAcc
+				anyNode(parent(n), func(n1850 *Node) bool {
+					return anyNode(parent(n1850), func(n1851 *Node) bool {
+						return anyNode(parent(n1851), func(n1852 *Node) bool {
+							return anyChild(n1852, enK16, func(n1853 *Node) bool {
+								return func(r1854 Seq) bool {
+									return anyChild(n1853, enK17, func(n1855 *Node) bool { return gcmp(nodeSeq(n1855), r1854, opEq) })
+								}(boolSeq(true)) && anyChild(n1853, enK22, func(n1856 *Node) bool { return (fnNormalizeSpace(childStr(n1856, enK1)) == "Z") }) && a1849.add(castDecimal(child(n1853, enK20)))
 							})
 						})
 					})
 				})
-				return a1846.result()
+				return a1849.result()
 			}()
-		}), opAdd), c1863.get(func() Seq {
+		})), opAdd), firstItem(c1866.get(func() Seq {
 			return func() Seq {
-				var a1855 sumAcc
-				anyNode(parent(n), func(n1856 *Node) bool {
-					return anyNode(parent(n1856), func(n1857 *Node) bool {
-						return anyNode(parent(n1857), func(n1858 *Node) bool {
-							return anyChild(n1858, enK17, func(n1859 *Node) bool {
-								return func(r1860 Seq) bool {
-									return anyChild(n1859, enK18, func(n1861 *Node) bool { return gcmp(nodeSeq(n1861), r1860, opEq) })
-								}(boolSeq(false)) && anyChild(n1859, enK23, func(n1862 *Node) bool { return (fnNormalizeSpace(childStr(n1862, enK1)) == "Z") }) && a1855.add(castDecimal(child(n1859, enK21)))
+				var a1858 sumAcc
+				anyNode(parent(n), func(n1859 *Node) bool {
+					return anyNode(parent(n1859), func(n1860 *Node) bool {
+						return anyNode(parent(n1860), func(n1861 *Node) bool {
+							return anyChild(n1861, enK16, func(n1862 *Node) bool {
+								return func(r1863 Seq) bool {
+									return anyChild(n1862, enK17, func(n1864 *Node) bool { return gcmp(nodeSeq(n1864), r1863, opEq) })
+								}(boolSeq(false)) && anyChild(n1862, enK22, func(n1865 *Node) bool { return (fnNormalizeSpace(childStr(n1865, enK1)) == "Z") }) && a1858.add(castDecimal(child(n1862, enK20)))
 							})
 						})
 					})
 				})
-				return a1855.result()
+				return a1858.result()
 			}()
-		}), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK34)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1865 *Node) Seq { return child(n1865, enK99) })), arith(arith(func() Seq {
-			var a1866 sumAcc
-			anyNode(parent(n), func(n1867 *Node) bool {
-				return anyNode(parent(n1867), func(n1868 *Node) bool {
-					return anyNode(parent(n1868), func(n1869 *Node) bool {
-						return anyChild(n1869, enK34, func(n1870 *Node) bool {
-							return anyChild(n1870, enK72, func(n1871 *Node) bool {
-								return anyChild(n1871, enK54, func(n1872 *Node) bool { return (fnNormalizeSpace(childStr(n1872, enK1)) == "Z") })
-							}) && a1866.add(castDecimal(child(n1870, enK29)))
+		})), opSub), opEq)) || (memoBool(v, 188, func() bool { return (len(desc(root(n), enK32)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1868 *Node) Seq { return child(n1868, enK100) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1869 sumAcc
+			anyNode(parent(n), func(n1870 *Node) bool {
+				return anyNode(parent(n1870), func(n1871 *Node) bool {
+					return anyNode(parent(n1871), func(n1872 *Node) bool {
+						return anyChild(n1872, enK32, func(n1873 *Node) bool {
+							return anyChild(n1873, enK74, func(n1874 *Node) bool {
+								return anyChild(n1874, enK55, func(n1875 *Node) bool { return (fnNormalizeSpace(childStr(n1875, enK1)) == "Z") })
+							}) && a1869.add(castDecimal(child(n1873, enK27)))
 						})
 					})
 				})
 			})
-			return a1866.result()
-		}(), c1854.get(func() Seq {
+			return a1869.result()
+		}()), firstItem(c1857.get(func() Seq {
 			return func() Seq {
-				var a1873 sumAcc
-				anyNode(parent(n), func(n1874 *Node) bool {
-					return anyNode(parent(n1874), func(n1875 *Node) bool {
-						return anyNode(parent(n1875), func(n1876 *Node) bool {
-							return anyChild(n1876, enK17, func(n1877 *Node) bool {
-								return func(r1878 Seq) bool {
-									return anyChild(n1877, enK18, func(n1879 *Node) bool { return gcmp(nodeSeq(n1879), r1878, opEq) })
-								}(boolSeq(true)) && anyChild(n1877, enK23, func(n1880 *Node) bool { return (fnNormalizeSpace(childStr(n1880, enK1)) == "Z") }) && a1873.add(castDecimal(child(n1877, enK21)))
+				var a1876 sumAcc
+				anyNode(parent(n), func(n1877 *Node) bool {
+					return anyNode(parent(n1877), func(n1878 *Node) bool {
+						return anyNode(parent(n1878), func(n1879 *Node) bool {
+							return anyChild(n1879, enK16, func(n1880 *Node) bool {
+								return func(r1881 Seq) bool {
+									return anyChild(n1880, enK17, func(n1882 *Node) bool { return gcmp(nodeSeq(n1882), r1881, opEq) })
+								}(boolSeq(true)) && anyChild(n1880, enK22, func(n1883 *Node) bool { return (fnNormalizeSpace(childStr(n1883, enK1)) == "Z") }) && a1876.add(castDecimal(child(n1880, enK20)))
 							})
 						})
 					})
 				})
-				return a1873.result()
+				return a1876.result()
 			}()
-		}), opAdd), c1863.get(func() Seq {
+		})), opAdd), firstItem(c1866.get(func() Seq {
 			return func() Seq {
-				var a1881 sumAcc
-				anyNode(parent(n), func(n1882 *Node) bool {
-					return anyNode(parent(n1882), func(n1883 *Node) bool {
-						return anyNode(parent(n1883), func(n1884 *Node) bool {
-							return anyChild(n1884, enK17, func(n1885 *Node) bool {
-								return func(r1886 Seq) bool {
-									return anyChild(n1885, enK18, func(n1887 *Node) bool { return gcmp(nodeSeq(n1887), r1886, opEq) })
-								}(boolSeq(false)) && anyChild(n1885, enK23, func(n1888 *Node) bool { return (fnNormalizeSpace(childStr(n1888, enK1)) == "Z") }) && a1881.add(castDecimal(child(n1885, enK21)))
+				var a1884 sumAcc
+				anyNode(parent(n), func(n1885 *Node) bool {
+					return anyNode(parent(n1885), func(n1886 *Node) bool {
+						return anyNode(parent(n1886), func(n1887 *Node) bool {
+							return anyChild(n1887, enK16, func(n1888 *Node) bool {
+								return func(r1889 Seq) bool {
+									return anyChild(n1888, enK17, func(n1890 *Node) bool { return gcmp(nodeSeq(n1890), r1889, opEq) })
+								}(boolSeq(false)) && anyChild(n1888, enK22, func(n1891 *Node) bool { return (fnNormalizeSpace(childStr(n1891, enK1)) == "Z") }) && a1884.add(castDecimal(child(n1888, enK20)))
 							})
 						})
 					})
 				})
-				return a1881.result()
+				return a1884.result()
 			}()
-		}), opSub), opEq)))
+		})), opSub), opEq)))
 	}()
 }
 
 // BR-Z-09: xs:decimal(../cbc:TaxAmount) = 0
 func enT0196(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1889 *Node) Seq { return child(n1889, enK51) })), enK67, opEq)
+	return cmpItems(firstItem(castDecimal(step(parent(n), func(n1892 *Node) Seq { return child(n1892, enK52) }))), enK69, opEq)
 }
 
 // BR-Z-10: not((cbc:TaxExemptionReason) or (cbc:TaxExemptionReasonCode))
 func enT0197(v []Seq, n *Node) bool {
-	return !(hasChild(n, enK102) || hasChild(n, enK103))
+	return !(hasChild(n, enK105) || hasChild(n, enK106))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM063(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1892 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1892, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1895 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1895, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1893 Seq) bool {
-			return anyChild(m, enK18, func(n1894 *Node) bool { return gcmp(nodeSeq(n1894), r1893, opEq) })
+		if !(func(r1896 Seq) bool {
+			return anyChild(m, enK17, func(n1897 *Node) bool { return gcmp(nodeSeq(n1897), r1896, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -8462,28 +8490,28 @@ func enM063(v []Seq, n *Node) bool {
 
 // BR-Z-06: (xs:decimal(cbc:Percent) = 0)
 func enT0198(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
+	return cmpItems(childDecItem(n, enK101), enK69, opEq)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func enM064(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1895 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1895, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1898 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1898, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1896 Seq) bool {
-			return anyChild(m, enK18, func(n1897 *Node) bool { return gcmp(nodeSeq(n1897), r1896, opEq) })
+		if !(func(r1899 Seq) bool {
+			return anyChild(m, enK17, func(n1900 *Node) bool { return gcmp(nodeSeq(n1900), r1899, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -8496,28 +8524,28 @@ func enM064(v []Seq, n *Node) bool {
 
 // BR-Z-07: (xs:decimal(cbc:Percent) = 0)
 func enT0199(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
+	return cmpItems(childDecItem(n, enK101), enK69, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func enM065(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1898 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1898, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1901 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1901, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
 			return false
 		}
 		return true
@@ -8526,21 +8554,21 @@ func enM065(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, enK1)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, enK22, func(n1899 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1899, enK1))) == "VAT") })) {
+		if !(anyChild(m, enK21, func(n1902 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1902, enK1))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK72) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
 			return false
 		}
 		return true
@@ -8552,7 +8580,7 @@ func enM065(v []Seq, n *Node) bool {
 
 // BR-Z-05: (xs:decimal(cbc:Percent) = 0)
 func enT0200(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, enK100)), enK67, opEq)
+	return cmpItems(childDecItem(n, enK101), enK69, opEq)
 }
 
 // //cac:PostalAddress | //cac:Address
@@ -8568,7 +8596,7 @@ func enM066(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK13) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK12) {
 			return false
 		}
 		return true
@@ -8580,11 +8608,7 @@ func enM066(v []Seq, n *Node) bool {
 
 // UBL-SR-51: not(cac:AddressLine) or count(cac:AddressLine) = 1
 func enT0201(v []Seq, n *Node) bool {
-	return (!hasChild(n, enK104) || gcmp(func() Seq {
-		k1901 := 0
-		anyChild(n, enK104, func(n1902 *Node) bool { return tally1(&k1901) })
-		return countOf(k1901)
-	}(), enK56, opEq))
+	return (!hasChild(n, enK107) || (countChildren(n, enK107) == 1))
 }
 
 // cac:AccountingSupplierParty/cac:Party
@@ -8595,7 +8619,7 @@ func enM067(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK48) {
 			return false
 		}
 		return true
@@ -8607,11 +8631,7 @@ func enM067(v []Seq, n *Node) bool {
 
 // UBL-SR-42: (count(cac:PartyTaxScheme) <= 2)
 func enT0202(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k1903 := 0
-		anyChild(n, enK58, func(n1904 *Node) bool { return tally1(&k1903) })
-		return countOf(k1903)
-	}(), enK26, opLe)
+	return (countChildren(n, enK58) <= 2)
 }
 
 // cac:AdditionalDocumentReference
@@ -8630,26 +8650,22 @@ func enM068(v []Seq, n *Node) bool {
 
 // UBL-SR-33: (count(cbc:DocumentDescription) <= 1)
 func enT0203(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k1905 := 0
-		anyChild(n, enK105, func(n1906 *Node) bool { return tally1(&k1905) })
-		return countOf(k1905)
-	}(), enK56, opLe)
+	return (countChildren(n, enK108) <= 1)
 }
 
 // UBL-SR-43: ((cbc:DocumentTypeCode='130') or ((local-name(/*) = 'CreditNote') and (cbc:DocumentTypeCode='50')) or (not(cbc:ID/@schemeID) and not(cbc:DocumentTypeCode)))
 func enT0204(v []Seq, n *Node) bool {
-	return ((anyChild(n, enK106, func(n1907 *Node) bool { return (n1907.StringValue() == "130") }) || (memoBool(v, 189, func() bool { return (fnLocalName(child(root(n), enK66)) == "CreditNote") }) && anyChild(n, enK106, func(n1908 *Node) bool { return (n1908.StringValue() == "50") }))) || (!anyChild(n, enK1, func(n1909 *Node) bool { return hasAttr(n1909, enK5) }) && !hasChild(n, enK106)))
+	return ((anyChild(n, enK109, func(n1904 *Node) bool { return (n1904.StringValue() == "130") }) || (memoBool(v, 189, func() bool { return (fnLocalName(child(root(n), enK67)) == "CreditNote") }) && anyChild(n, enK109, func(n1905 *Node) bool { return (n1905.StringValue() == "50") }))) || (!anyChild(n, enK1, func(n1906 *Node) bool { return hasAttr(n1906, enK5) }) && !hasChild(n, enK109)))
 }
 
 // //*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]
 func enM069(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
-		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, enK73), func(n1912 *Node) bool { return hasChild(n1912, enK17) })) {
+		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, enK75), func(n1909 *Node) bool { return hasChild(n1909, enK16) })) {
 			return false
 		}
 		return true
@@ -8661,14 +8677,14 @@ func enM069(v []Seq, n *Node) bool {
 
 // UBL-DT-01: string-length(substring-after(.,'.'))<=2
 func enT0205(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(n.StringValue(), ".")), enK26, opLe)
+	return (strLen(fnSubstringAfter(n.StringValue(), ".")) <= 2)
 }
 
 // //*[ends-with(name(), 'BinaryObject')]
 func enM070(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK67) {
 			return false
 		}
 		if !(strings.HasSuffix(m.Local, "BinaryObject")) {
@@ -8683,19 +8699,19 @@ func enM070(v []Seq, n *Node) bool {
 
 // UBL-DT-06: (@mimeCode)
 func enT0206(v []Seq, n *Node) bool {
-	return hasAttr(n, enK107)
+	return hasAttr(n, enK110)
 }
 
 // UBL-DT-07: (@filename)
 func enT0207(v []Seq, n *Node) bool {
-	return hasAttr(n, enK108)
+	return hasAttr(n, enK111)
 }
 
 // cac:Delivery
 func enM071(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK15) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK14) {
 			return false
 		}
 		return true
@@ -8707,26 +8723,25 @@ func enM071(v []Seq, n *Node) bool {
 
 // UBL-SR-25: (count(cac:DeliveryParty/cac:PartyName/cbc:Name) <= 1)
 func enT0208(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k1916 := 0
-		anyChild(n, enK109, func(n1917 *Node) bool {
-			return anyChild(n1917, enK89, func(n1918 *Node) bool {
-				return anyChild(n1918, enK71, func(n1919 *Node) bool { return tally1(&k1916) })
+	return (func() (k1913 int) {
+		anyChild(n, enK112, func(n1914 *Node) bool {
+			return anyChild(n1914, enK90, func(n1915 *Node) bool {
+				return anyChild(n1915, enK73, func(n1916 *Node) bool { return tally1(&k1913) })
 			})
 		})
-		return countOf(k1916)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = false()]
 func enM072(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1920 Seq) bool {
-			return anyChild(m, enK18, func(n1921 *Node) bool { return gcmp(nodeSeq(n1921), r1920, opEq) })
+		if !(func(r1917 Seq) bool {
+			return anyChild(m, enK17, func(n1918 *Node) bool { return gcmp(nodeSeq(n1918), r1917, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -8739,22 +8754,18 @@ func enM072(v []Seq, n *Node) bool {
 
 // UBL-SR-30: (count(cbc:AllowanceChargeReason) <= 1)
 func enT0209(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k1922 := 0
-		anyChild(n, enK24, func(n1923 *Node) bool { return tally1(&k1922) })
-		return countOf(k1922)
-	}(), enK56, opLe)
+	return (countChildren(n, enK23) <= 1)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = true()]
 func enM073(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r1924 Seq) bool {
-			return anyChild(m, enK18, func(n1925 *Node) bool { return gcmp(nodeSeq(n1925), r1924, opEq) })
+		if !(func(r1919 Seq) bool {
+			return anyChild(m, enK17, func(n1920 *Node) bool { return gcmp(nodeSeq(n1920), r1919, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -8767,11 +8778,7 @@ func enM073(v []Seq, n *Node) bool {
 
 // UBL-SR-31: (count(cbc:AllowanceChargeReason) <= 1)
 func enT0210(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k1926 := 0
-		anyChild(n, enK24, func(n1927 *Node) bool { return tally1(&k1926) })
-		return countOf(k1926)
-	}(), enK56, opLe)
+	return (countChildren(n, enK23) <= 1)
 }
 
 // cac:PartyTaxScheme
@@ -8790,14 +8797,14 @@ func enM074(v []Seq, n *Node) bool {
 
 // UBL-SR-53: exists(cac:TaxScheme/cbc:ID) and exists(cbc:CompanyID)
 func enT0211(v []Seq, n *Node) bool {
-	return (existsNames(n, enK110) && hasChild(n, enK57))
+	return (existsNames(n, enK113) && hasChild(n, enK57))
 }
 
 // /ubl:Invoice | /cn:CreditNote
 func enM075(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK18) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -8806,7 +8813,7 @@ func enM075(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK20) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK19) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -8818,3245 +8825,3245 @@ func enM075(v []Seq, n *Node) bool {
 
 // UBL-CR-001: not(ext:UBLExtensions)
 func enT0212(v []Seq, n *Node) bool {
-	return !hasChild(n, enK111)
+	return !hasChild(n, enK114)
 }
 
 // UBL-CR-002: not(cbc:UBLVersionID) or cbc:UBLVersionID = '2.1'
 func enT0213(v []Seq, n *Node) bool {
-	return (!hasChild(n, enK112) || anyChild(n, enK112, func(n1931 *Node) bool { return (n1931.StringValue() == "2.1") }))
+	return (!hasChild(n, enK115) || anyChild(n, enK115, func(n1924 *Node) bool { return (n1924.StringValue() == "2.1") }))
 }
 
 // UBL-CR-003: not(cbc:ProfileExecutionID)
 func enT0214(v []Seq, n *Node) bool {
-	return !hasChild(n, enK113)
+	return !hasChild(n, enK116)
 }
 
 // UBL-CR-004: not(cbc:CopyIndicator)
 func enT0215(v []Seq, n *Node) bool {
-	return !hasChild(n, enK114)
+	return !hasChild(n, enK117)
 }
 
 // UBL-CR-005: not(cbc:UUID)
 func enT0216(v []Seq, n *Node) bool {
-	return !hasChild(n, enK115)
+	return !hasChild(n, enK118)
 }
 
 // UBL-CR-006: not(cbc:IssueTime)
 func enT0217(v []Seq, n *Node) bool {
-	return !hasChild(n, enK116)
+	return !hasChild(n, enK119)
 }
 
 // UBL-CR-007: not(cbc:PricingCurrencyCode)
 func enT0218(v []Seq, n *Node) bool {
-	return !hasChild(n, enK117)
+	return !hasChild(n, enK120)
 }
 
 // UBL-CR-008: not(cbc:PaymentCurrencyCode)
 func enT0219(v []Seq, n *Node) bool {
-	return !hasChild(n, enK118)
+	return !hasChild(n, enK121)
 }
 
 // UBL-CR-009: not(cbc:PaymentAlternativeCurrencyCode)
 func enT0220(v []Seq, n *Node) bool {
-	return !hasChild(n, enK119)
+	return !hasChild(n, enK122)
 }
 
 // UBL-CR-010: not(cbc:AccountingCostCode)
 func enT0221(v []Seq, n *Node) bool {
-	return !hasChild(n, enK120)
+	return !hasChild(n, enK123)
 }
 
 // UBL-CR-011: not(cbc:LineCountNumeric)
 func enT0222(v []Seq, n *Node) bool {
-	return !hasChild(n, enK121)
+	return !hasChild(n, enK124)
 }
 
 // UBL-CR-012: not(cac:InvoicePeriod/cbc:StartTime)
 func enT0223(v []Seq, n *Node) bool {
-	return !existsNames(n, enK123)
+	return !existsNames(n, enK126)
 }
 
 // UBL-CR-013: not(cac:InvoicePeriod/cbc:EndTime)
 func enT0224(v []Seq, n *Node) bool {
-	return !existsNames(n, enK125)
+	return !existsNames(n, enK128)
 }
 
 // UBL-CR-014: not(cac:InvoicePeriod/cbc:DurationMeasure)
 func enT0225(v []Seq, n *Node) bool {
-	return !existsNames(n, enK127)
+	return !existsNames(n, enK130)
 }
 
 // UBL-CR-015: not(cac:InvoicePeriod/cbc:Description)
 func enT0226(v []Seq, n *Node) bool {
-	return !existsNames(n, enK129)
+	return !existsNames(n, enK132)
 }
 
 // UBL-CR-016: not(cac:OrderReference/cbc:CopyIndicator)
 func enT0227(v []Seq, n *Node) bool {
-	return !existsNames(n, enK131)
+	return !existsNames(n, enK134)
 }
 
 // UBL-CR-017: not(cac:OrderReference/cbc:UUID)
 func enT0228(v []Seq, n *Node) bool {
-	return !existsNames(n, enK132)
+	return !existsNames(n, enK135)
 }
 
 // UBL-CR-018: not(cac:OrderReference/cbc:IssueDate)
 func enT0229(v []Seq, n *Node) bool {
-	return !existsNames(n, enK133)
+	return !existsNames(n, enK136)
 }
 
 // UBL-CR-019: not(cac:OrderReference/cbc:IssueTime)
 func enT0230(v []Seq, n *Node) bool {
-	return !existsNames(n, enK134)
+	return !existsNames(n, enK137)
 }
 
 // UBL-CR-020: not(cac:OrderReference/cbc:CustomerReference)
 func enT0231(v []Seq, n *Node) bool {
-	return !existsNames(n, enK136)
+	return !existsNames(n, enK139)
 }
 
 // UBL-CR-021: not(cac:OrderReference/cbc:OrderTypeCode)
 func enT0232(v []Seq, n *Node) bool {
-	return !existsNames(n, enK138)
+	return !existsNames(n, enK141)
 }
 
 // UBL-CR-022: not(cac:OrderReference/cac:DocumentReference)
 func enT0233(v []Seq, n *Node) bool {
-	return !existsNames(n, enK140)
+	return !existsNames(n, enK143)
 }
 
 // UBL-CR-023: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:CopyIndicator)
 func enT0234(v []Seq, n *Node) bool {
-	return !existsNames(n, enK141)
+	return !existsNames(n, enK144)
 }
 
 // UBL-CR-024: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID)
 func enT0235(v []Seq, n *Node) bool {
-	return !existsNames(n, enK142)
+	return !existsNames(n, enK145)
 }
 
 // UBL-CR-025: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueTime)
 func enT0236(v []Seq, n *Node) bool {
-	return !existsNames(n, enK143)
+	return !existsNames(n, enK146)
 }
 
 // UBL-CR-026: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentTypeCode)
 func enT0237(v []Seq, n *Node) bool {
-	return !existsNames(n, enK144)
+	return !existsNames(n, enK147)
 }
 
 // UBL-CR-027: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentType)
 func enT0238(v []Seq, n *Node) bool {
-	return !existsNames(n, enK146)
+	return !existsNames(n, enK149)
 }
 
 // UBL-CR-028: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:XPath)
 func enT0239(v []Seq, n *Node) bool {
-	return !existsNames(n, enK148)
+	return !existsNames(n, enK151)
 }
 
 // UBL-CR-029: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LanguageID)
 func enT0240(v []Seq, n *Node) bool {
-	return !existsNames(n, enK150)
+	return !existsNames(n, enK153)
 }
 
 // UBL-CR-030: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LocaleCode)
 func enT0241(v []Seq, n *Node) bool {
-	return !existsNames(n, enK152)
+	return !existsNames(n, enK155)
 }
 
 // UBL-CR-031: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:VersionID)
 func enT0242(v []Seq, n *Node) bool {
-	return !existsNames(n, enK154)
+	return !existsNames(n, enK157)
 }
 
 // UBL-CR-032: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentStatusCode)
 func enT0243(v []Seq, n *Node) bool {
-	return !existsNames(n, enK156)
+	return !existsNames(n, enK159)
 }
 
 // UBL-CR-033: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentDescription)
 func enT0244(v []Seq, n *Node) bool {
-	return !existsNames(n, enK157)
+	return !existsNames(n, enK160)
 }
 
 // UBL-CR-034: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:Attachment)
 func enT0245(v []Seq, n *Node) bool {
-	return !existsNames(n, enK159)
+	return !existsNames(n, enK162)
 }
 
 // UBL-CR-035: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ValidityPeriod)
 func enT0246(v []Seq, n *Node) bool {
-	return !existsNames(n, enK161)
+	return !existsNames(n, enK164)
 }
 
 // UBL-CR-036: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:IssuerParty)
 func enT0247(v []Seq, n *Node) bool {
-	return !existsNames(n, enK163)
+	return !existsNames(n, enK166)
 }
 
 // UBL-CR-037: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ResultOfVerification)
 func enT0248(v []Seq, n *Node) bool {
-	return !existsNames(n, enK165)
+	return !existsNames(n, enK168)
 }
 
 // UBL-CR-038: not(cac:BillingReference/cac:SelfBilledInvoiceDocumentReference)
 func enT0249(v []Seq, n *Node) bool {
-	return !existsNames(n, enK167)
+	return !existsNames(n, enK170)
 }
 
 // UBL-CR-039: not(cac:BillingReference/cac:CreditNoteDocumentReference)
 func enT0250(v []Seq, n *Node) bool {
-	return !existsNames(n, enK169)
+	return !existsNames(n, enK172)
 }
 
 // UBL-CR-040: not(cac:BillingReference/cac:SelfBilledCreditNoteDocumentReference)
 func enT0251(v []Seq, n *Node) bool {
-	return !existsNames(n, enK171)
+	return !existsNames(n, enK174)
 }
 
 // UBL-CR-041: not(cac:BillingReference/cac:DebitNoteDocumentReference)
 func enT0252(v []Seq, n *Node) bool {
-	return !existsNames(n, enK173)
+	return !existsNames(n, enK176)
 }
 
 // UBL-CR-042: not(cac:BillingReference/cac:ReminderDocumentReference)
 func enT0253(v []Seq, n *Node) bool {
-	return !existsNames(n, enK175)
+	return !existsNames(n, enK178)
 }
 
 // UBL-CR-043: not(cac:BillingReference/cac:AdditionalDocumentReference)
 func enT0254(v []Seq, n *Node) bool {
-	return !existsNames(n, enK176)
+	return !existsNames(n, enK179)
 }
 
 // UBL-CR-044: not(cac:BillingReference/cac:BillingReferenceLine)
 func enT0255(v []Seq, n *Node) bool {
-	return !existsNames(n, enK178)
+	return !existsNames(n, enK181)
 }
 
 // UBL-CR-045: not(cac:DespatchDocumentReference/cbc:CopyIndicator)
 func enT0256(v []Seq, n *Node) bool {
-	return !existsNames(n, enK180)
+	return !existsNames(n, enK183)
 }
 
 // UBL-CR-046: not(cac:DespatchDocumentReference/cbc:UUID)
 func enT0257(v []Seq, n *Node) bool {
-	return !existsNames(n, enK181)
+	return !existsNames(n, enK184)
 }
 
 // UBL-CR-047: not(cac:DespatchDocumentReference/cbc:IssueDate)
 func enT0258(v []Seq, n *Node) bool {
-	return !existsNames(n, enK182)
+	return !existsNames(n, enK185)
 }
 
 // UBL-CR-048: not(cac:DespatchDocumentReference/cbc:IssueTime)
 func enT0259(v []Seq, n *Node) bool {
-	return !existsNames(n, enK183)
+	return !existsNames(n, enK186)
 }
 
 // UBL-CR-049: not(cac:DespatchDocumentReference/cbc:DocumentTypeCode)
 func enT0260(v []Seq, n *Node) bool {
-	return !existsNames(n, enK184)
+	return !existsNames(n, enK187)
 }
 
 // UBL-CR-050: not(cac:DespatchDocumentReference/cbc:DocumentType)
 func enT0261(v []Seq, n *Node) bool {
-	return !existsNames(n, enK185)
+	return !existsNames(n, enK188)
 }
 
 // UBL-CR-051: not(cac:DespatchDocumentReference/cbc:XPath)
 func enT0262(v []Seq, n *Node) bool {
-	return !existsNames(n, enK186)
+	return !existsNames(n, enK189)
 }
 
 // UBL-CR-052: not(cac:DespatchDocumentReference/cbc:LanguageID)
 func enT0263(v []Seq, n *Node) bool {
-	return !existsNames(n, enK187)
+	return !existsNames(n, enK190)
 }
 
 // UBL-CR-053: not(cac:DespatchDocumentReference/cbc:LocaleCode)
 func enT0264(v []Seq, n *Node) bool {
-	return !existsNames(n, enK188)
+	return !existsNames(n, enK191)
 }
 
 // UBL-CR-054: not(cac:DespatchDocumentReference/cbc:VersionID)
 func enT0265(v []Seq, n *Node) bool {
-	return !existsNames(n, enK189)
+	return !existsNames(n, enK192)
 }
 
 // UBL-CR-055: not(cac:DespatchDocumentReference/cbc:DocumentStatusCode)
 func enT0266(v []Seq, n *Node) bool {
-	return !existsNames(n, enK190)
+	return !existsNames(n, enK193)
 }
 
 // UBL-CR-056: not(cac:DespatchDocumentReference/cbc:DocumentDescription)
 func enT0267(v []Seq, n *Node) bool {
-	return !existsNames(n, enK191)
+	return !existsNames(n, enK194)
 }
 
 // UBL-CR-057: not(cac:DespatchDocumentReference/cac:Attachment)
 func enT0268(v []Seq, n *Node) bool {
-	return !existsNames(n, enK192)
+	return !existsNames(n, enK195)
 }
 
 // UBL-CR-058: not(cac:DespatchDocumentReference/cac:ValidityPeriod)
 func enT0269(v []Seq, n *Node) bool {
-	return !existsNames(n, enK193)
+	return !existsNames(n, enK196)
 }
 
 // UBL-CR-059: not(cac:DespatchDocumentReference/cac:IssuerParty)
 func enT0270(v []Seq, n *Node) bool {
-	return !existsNames(n, enK194)
+	return !existsNames(n, enK197)
 }
 
 // UBL-CR-060: not(cac:DespatchDocumentReference/cac:ResultOfVerification)
 func enT0271(v []Seq, n *Node) bool {
-	return !existsNames(n, enK195)
+	return !existsNames(n, enK198)
 }
 
 // UBL-CR-061: not(cac:ReceiptDocumentReference/cbc:CopyIndicator)
 func enT0272(v []Seq, n *Node) bool {
-	return !existsNames(n, enK197)
+	return !existsNames(n, enK200)
 }
 
 // UBL-CR-062: not(cac:ReceiptDocumentReference/cbc:UUID)
 func enT0273(v []Seq, n *Node) bool {
-	return !existsNames(n, enK198)
+	return !existsNames(n, enK201)
 }
 
 // UBL-CR-063: not(cac:ReceiptDocumentReference/cbc:IssueDate)
 func enT0274(v []Seq, n *Node) bool {
-	return !existsNames(n, enK199)
+	return !existsNames(n, enK202)
 }
 
 // UBL-CR-064: not(cac:ReceiptDocumentReference/cbc:IssueTime)
 func enT0275(v []Seq, n *Node) bool {
-	return !existsNames(n, enK200)
+	return !existsNames(n, enK203)
 }
 
 // UBL-CR-065: not(cac:ReceiptDocumentReference/cbc:DocumentTypeCode)
 func enT0276(v []Seq, n *Node) bool {
-	return !existsNames(n, enK201)
+	return !existsNames(n, enK204)
 }
 
 // UBL-CR-066: not(cac:ReceiptDocumentReference/cbc:DocumentType)
 func enT0277(v []Seq, n *Node) bool {
-	return !existsNames(n, enK202)
+	return !existsNames(n, enK205)
 }
 
 // UBL-CR-067: not(cac:ReceiptDocumentReference/cbc:XPath)
 func enT0278(v []Seq, n *Node) bool {
-	return !existsNames(n, enK203)
+	return !existsNames(n, enK206)
 }
 
 // UBL-CR-068: not(cac:ReceiptDocumentReference/cbc:LanguageID)
 func enT0279(v []Seq, n *Node) bool {
-	return !existsNames(n, enK204)
+	return !existsNames(n, enK207)
 }
 
 // UBL-CR-069: not(cac:ReceiptDocumentReference/cbc:LocaleCode)
 func enT0280(v []Seq, n *Node) bool {
-	return !existsNames(n, enK205)
+	return !existsNames(n, enK208)
 }
 
 // UBL-CR-070: not(cac:ReceiptDocumentReference/cbc:VersionID)
 func enT0281(v []Seq, n *Node) bool {
-	return !existsNames(n, enK206)
+	return !existsNames(n, enK209)
 }
 
 // UBL-CR-071: not(cac:ReceiptDocumentReference/cbc:DocumentStatusCode)
 func enT0282(v []Seq, n *Node) bool {
-	return !existsNames(n, enK207)
+	return !existsNames(n, enK210)
 }
 
 // UBL-CR-072: not(cac:ReceiptDocumentReference/cbc:DocumentDescription)
 func enT0283(v []Seq, n *Node) bool {
-	return !existsNames(n, enK208)
+	return !existsNames(n, enK211)
 }
 
 // UBL-CR-073: not(cac:ReceiptDocumentReference/cac:Attachment)
 func enT0284(v []Seq, n *Node) bool {
-	return !existsNames(n, enK209)
+	return !existsNames(n, enK212)
 }
 
 // UBL-CR-074: not(cac:ReceiptDocumentReference/cac:ValidityPeriod)
 func enT0285(v []Seq, n *Node) bool {
-	return !existsNames(n, enK210)
+	return !existsNames(n, enK213)
 }
 
 // UBL-CR-075: not(cac:ReceiptDocumentReference/cac:IssuerParty)
 func enT0286(v []Seq, n *Node) bool {
-	return !existsNames(n, enK211)
+	return !existsNames(n, enK214)
 }
 
 // UBL-CR-076: not(cac:ReceiptDocumentReference/cac:ResultOfVerification)
 func enT0287(v []Seq, n *Node) bool {
-	return !existsNames(n, enK212)
+	return !existsNames(n, enK215)
 }
 
 // UBL-CR-077: not(cac:StatementDocumentReference)
 func enT0288(v []Seq, n *Node) bool {
-	return !hasChild(n, enK213)
+	return !hasChild(n, enK216)
 }
 
 // UBL-CR-078: not(cac:OriginatorDocumentReference/cbc:CopyIndicator)
 func enT0289(v []Seq, n *Node) bool {
-	return !existsNames(n, enK215)
+	return !existsNames(n, enK218)
 }
 
 // UBL-CR-079: not(cac:OriginatorDocumentReference/cbc:UUID)
 func enT0290(v []Seq, n *Node) bool {
-	return !existsNames(n, enK216)
+	return !existsNames(n, enK219)
 }
 
 // UBL-CR-080: not(cac:OriginatorDocumentReference/cbc:IssueDate)
 func enT0291(v []Seq, n *Node) bool {
-	return !existsNames(n, enK217)
+	return !existsNames(n, enK220)
 }
 
 // UBL-CR-081: not(cac:OriginatorDocumentReference/cbc:IssueTime)
 func enT0292(v []Seq, n *Node) bool {
-	return !existsNames(n, enK218)
+	return !existsNames(n, enK221)
 }
 
 // UBL-CR-082: not(cac:OriginatorDocumentReference/cbc:DocumentTypeCode)
 func enT0293(v []Seq, n *Node) bool {
-	return !existsNames(n, enK219)
+	return !existsNames(n, enK222)
 }
 
 // UBL-CR-083: not(cac:OriginatorDocumentReference/cbc:DocumentType)
 func enT0294(v []Seq, n *Node) bool {
-	return !existsNames(n, enK220)
+	return !existsNames(n, enK223)
 }
 
 // UBL-CR-084: not(cac:OriginatorDocumentReference/cbc:XPath)
 func enT0295(v []Seq, n *Node) bool {
-	return !existsNames(n, enK221)
+	return !existsNames(n, enK224)
 }
 
 // UBL-CR-085: not(cac:OriginatorDocumentReference/cbc:LanguageID)
 func enT0296(v []Seq, n *Node) bool {
-	return !existsNames(n, enK222)
+	return !existsNames(n, enK225)
 }
 
 // UBL-CR-086: not(cac:OriginatorDocumentReference/cbc:LocaleCode)
 func enT0297(v []Seq, n *Node) bool {
-	return !existsNames(n, enK223)
+	return !existsNames(n, enK226)
 }
 
 // UBL-CR-087: not(cac:OriginatorDocumentReference/cbc:VersionID)
 func enT0298(v []Seq, n *Node) bool {
-	return !existsNames(n, enK224)
+	return !existsNames(n, enK227)
 }
 
 // UBL-CR-088: not(cac:OriginatorDocumentReference/cbc:DocumentStatusCode)
 func enT0299(v []Seq, n *Node) bool {
-	return !existsNames(n, enK225)
+	return !existsNames(n, enK228)
 }
 
 // UBL-CR-089: not(cac:OriginatorDocumentReference/cbc:DocumentDescription)
 func enT0300(v []Seq, n *Node) bool {
-	return !existsNames(n, enK226)
+	return !existsNames(n, enK229)
 }
 
 // UBL-CR-090: not(cac:OriginatorDocumentReference/cac:Attachment)
 func enT0301(v []Seq, n *Node) bool {
-	return !existsNames(n, enK227)
+	return !existsNames(n, enK230)
 }
 
 // UBL-CR-091: not(cac:OriginatorDocumentReference/cac:ValidityPeriod)
 func enT0302(v []Seq, n *Node) bool {
-	return !existsNames(n, enK228)
+	return !existsNames(n, enK231)
 }
 
 // UBL-CR-092: not(cac:OriginatorDocumentReference/cac:IssuerParty)
 func enT0303(v []Seq, n *Node) bool {
-	return !existsNames(n, enK229)
+	return !existsNames(n, enK232)
 }
 
 // UBL-CR-093: not(cac:OriginatorDocumentReference/cac:ResultOfVerification)
 func enT0304(v []Seq, n *Node) bool {
-	return !existsNames(n, enK230)
+	return !existsNames(n, enK233)
 }
 
 // UBL-CR-094: not(cac:ContractDocumentReference/cbc:CopyIndicator)
 func enT0305(v []Seq, n *Node) bool {
-	return !existsNames(n, enK232)
+	return !existsNames(n, enK235)
 }
 
 // UBL-CR-095: not(cac:ContractDocumentReference/cbc:UUID)
 func enT0306(v []Seq, n *Node) bool {
-	return !existsNames(n, enK233)
+	return !existsNames(n, enK236)
 }
 
 // UBL-CR-096: not(cac:ContractDocumentReference/cbc:IssueDate)
 func enT0307(v []Seq, n *Node) bool {
-	return !existsNames(n, enK234)
+	return !existsNames(n, enK237)
 }
 
 // UBL-CR-097: not(cac:ContractDocumentReference/cbc:IssueTime)
 func enT0308(v []Seq, n *Node) bool {
-	return !existsNames(n, enK235)
+	return !existsNames(n, enK238)
 }
 
 // UBL-CR-098: not(cac:ContractDocumentReference/cbc:DocumentTypeCode)
 func enT0309(v []Seq, n *Node) bool {
-	return !existsNames(n, enK236)
+	return !existsNames(n, enK239)
 }
 
 // UBL-CR-099: not(cac:ContractDocumentReference/cbc:DocumentType)
 func enT0310(v []Seq, n *Node) bool {
-	return !existsNames(n, enK237)
+	return !existsNames(n, enK240)
 }
 
 // UBL-CR-100: not(cac:ContractDocumentReference/cbc:XPath)
 func enT0311(v []Seq, n *Node) bool {
-	return !existsNames(n, enK238)
+	return !existsNames(n, enK241)
 }
 
 // UBL-CR-101: not(cac:ContractDocumentReference/cbc:LanguageID)
 func enT0312(v []Seq, n *Node) bool {
-	return !existsNames(n, enK239)
+	return !existsNames(n, enK242)
 }
 
 // UBL-CR-102: not(cac:ContractDocumentReference/cbc:LocaleCode)
 func enT0313(v []Seq, n *Node) bool {
-	return !existsNames(n, enK240)
+	return !existsNames(n, enK243)
 }
 
 // UBL-CR-103: not(cac:ContractDocumentReference/cbc:VersionID)
 func enT0314(v []Seq, n *Node) bool {
-	return !existsNames(n, enK241)
+	return !existsNames(n, enK244)
 }
 
 // UBL-CR-104: not(cac:ContractDocumentReference/cbc:DocumentStatusCode)
 func enT0315(v []Seq, n *Node) bool {
-	return !existsNames(n, enK242)
+	return !existsNames(n, enK245)
 }
 
 // UBL-CR-105: not(cac:ContractDocumentReference/cbc:DocumentDescription)
 func enT0316(v []Seq, n *Node) bool {
-	return !existsNames(n, enK243)
+	return !existsNames(n, enK246)
 }
 
 // UBL-CR-106: not(cac:ContractDocumentReference/cac:Attachment)
 func enT0317(v []Seq, n *Node) bool {
-	return !existsNames(n, enK244)
+	return !existsNames(n, enK247)
 }
 
 // UBL-CR-107: not(cac:ContractDocumentReference/cac:ValidityPeriod)
 func enT0318(v []Seq, n *Node) bool {
-	return !existsNames(n, enK245)
+	return !existsNames(n, enK248)
 }
 
 // UBL-CR-108: not(cac:ContractDocumentReference/cac:IssuerParty)
 func enT0319(v []Seq, n *Node) bool {
-	return !existsNames(n, enK246)
+	return !existsNames(n, enK249)
 }
 
 // UBL-CR-109: not(cac:ContractDocumentReference/cac:ResultOfVerification)
 func enT0320(v []Seq, n *Node) bool {
-	return !existsNames(n, enK247)
+	return !existsNames(n, enK250)
 }
 
 // UBL-CR-110: not(cac:AdditionalDocumentReference/cbc:CopyIndicator)
 func enT0321(v []Seq, n *Node) bool {
-	return !existsNames(n, enK248)
+	return !existsNames(n, enK251)
 }
 
 // UBL-CR-111: not(cac:AdditionalDocumentReference/cbc:UUID)
 func enT0322(v []Seq, n *Node) bool {
-	return !existsNames(n, enK249)
+	return !existsNames(n, enK252)
 }
 
 // UBL-CR-112: not(cac:AdditionalDocumentReference/cbc:IssueDate)
 func enT0323(v []Seq, n *Node) bool {
-	return !existsNames(n, enK250)
+	return !existsNames(n, enK253)
 }
 
 // UBL-CR-113: not(cac:AdditionalDocumentReference/cbc:IssueTime)
 func enT0324(v []Seq, n *Node) bool {
-	return !existsNames(n, enK251)
+	return !existsNames(n, enK254)
 }
 
 // UBL-CR-114: not(cac:AdditionalDocumentReference/cbc:DocumentType)
 func enT0325(v []Seq, n *Node) bool {
-	return !existsNames(n, enK252)
+	return !existsNames(n, enK255)
 }
 
 // UBL-CR-115: not(cac:AdditionalDocumentReference/cbc:XPath)
 func enT0326(v []Seq, n *Node) bool {
-	return !existsNames(n, enK253)
+	return !existsNames(n, enK256)
 }
 
 // UBL-CR-116: not(cac:AdditionalDocumentReference/cbc:LanguageID)
 func enT0327(v []Seq, n *Node) bool {
-	return !existsNames(n, enK254)
+	return !existsNames(n, enK257)
 }
 
 // UBL-CR-117: not(cac:AdditionalDocumentReference/cbc:LocaleCode)
 func enT0328(v []Seq, n *Node) bool {
-	return !existsNames(n, enK255)
+	return !existsNames(n, enK258)
 }
 
 // UBL-CR-118: not(cac:AdditionalDocumentReference/cbc:VersionID)
 func enT0329(v []Seq, n *Node) bool {
-	return !existsNames(n, enK256)
+	return !existsNames(n, enK259)
 }
 
 // UBL-CR-119: not(cac:AdditionalDocumentReference/cbc:DocumentStatusCode)
 func enT0330(v []Seq, n *Node) bool {
-	return !existsNames(n, enK257)
+	return !existsNames(n, enK260)
 }
 
 // UBL-CR-121: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:DocumentHash)
 func enT0331(v []Seq, n *Node) bool {
-	return !existsNames(n, enK260)
+	return !existsNames(n, enK263)
 }
 
 // UBL-CR-122: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:HashAlgorithmMethod)
 func enT0332(v []Seq, n *Node) bool {
-	return !existsNames(n, enK262)
+	return !existsNames(n, enK265)
 }
 
 // UBL-CR-123: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryDate)
 func enT0333(v []Seq, n *Node) bool {
-	return !existsNames(n, enK264)
+	return !existsNames(n, enK267)
 }
 
 // UBL-CR-124: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryTime)
 func enT0334(v []Seq, n *Node) bool {
-	return !existsNames(n, enK266)
+	return !existsNames(n, enK269)
 }
 
 // UBL-CR-125: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:MimeCode)
 func enT0335(v []Seq, n *Node) bool {
-	return !existsNames(n, enK268)
+	return !existsNames(n, enK271)
 }
 
 // UBL-CR-126: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FormatCode)
 func enT0336(v []Seq, n *Node) bool {
-	return !existsNames(n, enK270)
+	return !existsNames(n, enK273)
 }
 
 // UBL-CR-127: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:EncodingCode)
 func enT0337(v []Seq, n *Node) bool {
-	return !existsNames(n, enK272)
+	return !existsNames(n, enK275)
 }
 
 // UBL-CR-128: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:CharacterSetCode)
 func enT0338(v []Seq, n *Node) bool {
-	return !existsNames(n, enK274)
+	return !existsNames(n, enK277)
 }
 
 // UBL-CR-129: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FileName)
 func enT0339(v []Seq, n *Node) bool {
-	return !existsNames(n, enK276)
+	return !existsNames(n, enK279)
 }
 
 // UBL-CR-130: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:Description)
 func enT0340(v []Seq, n *Node) bool {
-	return !existsNames(n, enK277)
+	return !existsNames(n, enK280)
 }
 
 // UBL-CR-131: not(cac:AdditionalDocumentReference/cac:ValidityPeriod)
 func enT0341(v []Seq, n *Node) bool {
-	return !existsNames(n, enK278)
+	return !existsNames(n, enK281)
 }
 
 // UBL-CR-132: not(cac:AdditionalDocumentReference/cac:IssuerParty)
 func enT0342(v []Seq, n *Node) bool {
-	return !existsNames(n, enK279)
+	return !existsNames(n, enK282)
 }
 
 // UBL-CR-133: not(cac:AdditionalDocumentReference/cac:ResultOfVerification)
 func enT0343(v []Seq, n *Node) bool {
-	return !existsNames(n, enK280)
+	return !existsNames(n, enK283)
 }
 
 // UBL-CR-134: not(cac:ProjectReference/cbc:UUID)
 func enT0344(v []Seq, n *Node) bool {
-	return !existsNames(n, enK282)
+	return !existsNames(n, enK285)
 }
 
 // UBL-CR-135: not(cac:ProjectReference/cbc:IssueDate)
 func enT0345(v []Seq, n *Node) bool {
-	return !existsNames(n, enK283)
+	return !existsNames(n, enK286)
 }
 
 // UBL-CR-136: not(cac:ProjectReference/cac:WorkPhaseReference)
 func enT0346(v []Seq, n *Node) bool {
-	return !existsNames(n, enK285)
+	return !existsNames(n, enK288)
 }
 
 // UBL-CR-137: not(cac:Signature)
 func enT0347(v []Seq, n *Node) bool {
-	return !hasChild(n, enK286)
+	return !hasChild(n, enK289)
 }
 
 // UBL-CR-138: not(cac:AccountingSupplierParty/cbc:CustomerAssignedAccountID)
 func enT0348(v []Seq, n *Node) bool {
-	return !existsNames(n, enK288)
+	return !existsNames(n, enK291)
 }
 
 // UBL-CR-139: not(cac:AccountingSupplierParty/cbc:AdditionalAccountID)
 func enT0349(v []Seq, n *Node) bool {
-	return !existsNames(n, enK290)
+	return !existsNames(n, enK293)
 }
 
 // UBL-CR-140: not(cac:AccountingSupplierParty/cbc:DataSendingCapability)
 func enT0350(v []Seq, n *Node) bool {
-	return !existsNames(n, enK292)
+	return !existsNames(n, enK295)
 }
 
 // UBL-CR-141: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkCareIndicator)
 func enT0351(v []Seq, n *Node) bool {
-	return !existsNames(n, enK294)
+	return !existsNames(n, enK297)
 }
 
 // UBL-CR-142: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkAttentionIndicator)
 func enT0352(v []Seq, n *Node) bool {
-	return !existsNames(n, enK296)
+	return !existsNames(n, enK299)
 }
 
 // UBL-CR-143: not(cac:AccountingSupplierParty/cac:Party/cbc:WebsiteURI)
 func enT0353(v []Seq, n *Node) bool {
-	return !existsNames(n, enK298)
+	return !existsNames(n, enK301)
 }
 
 // UBL-CR-144: not(cac:AccountingSupplierParty/cac:Party/cbc:LogoReferenceID)
 func enT0354(v []Seq, n *Node) bool {
-	return !existsNames(n, enK300)
+	return !existsNames(n, enK303)
 }
 
 // UBL-CR-145: not(cac:AccountingSupplierParty/cac:Party/cbc:IndustryClassificationCode)
 func enT0355(v []Seq, n *Node) bool {
-	return !existsNames(n, enK302)
+	return !existsNames(n, enK305)
 }
 
 // UBL-CR-146: not(cac:AccountingSupplierParty/cac:Party/cac:Language)
 func enT0356(v []Seq, n *Node) bool {
-	return !existsNames(n, enK304)
+	return !existsNames(n, enK307)
 }
 
 // UBL-CR-147: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:ID)
 func enT0357(v []Seq, n *Node) bool {
-	return !existsNames(n, enK305)
+	return !existsNames(n, enK308)
 }
 
 // UBL-CR-148: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0358(v []Seq, n *Node) bool {
-	return !existsNames(n, enK307)
+	return !existsNames(n, enK310)
 }
 
 // UBL-CR-149: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0359(v []Seq, n *Node) bool {
-	return !existsNames(n, enK309)
+	return !existsNames(n, enK312)
 }
 
 // UBL-CR-150: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func enT0360(v []Seq, n *Node) bool {
-	return !existsNames(n, enK311)
+	return !existsNames(n, enK314)
 }
 
 // UBL-CR-151: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func enT0361(v []Seq, n *Node) bool {
-	return !existsNames(n, enK313)
+	return !existsNames(n, enK316)
 }
 
 // UBL-CR-152: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Room)
 func enT0362(v []Seq, n *Node) bool {
-	return !existsNames(n, enK315)
+	return !existsNames(n, enK318)
 }
 
 // UBL-CR-153: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func enT0363(v []Seq, n *Node) bool {
-	return !existsNames(n, enK317)
+	return !existsNames(n, enK320)
 }
 
 // UBL-CR-154: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func enT0364(v []Seq, n *Node) bool {
-	return !existsNames(n, enK319)
+	return !existsNames(n, enK322)
 }
 
 // UBL-CR-155: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func enT0365(v []Seq, n *Node) bool {
-	return !existsNames(n, enK321)
+	return !existsNames(n, enK324)
 }
 
 // UBL-CR-156: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func enT0366(v []Seq, n *Node) bool {
-	return !existsNames(n, enK323)
+	return !existsNames(n, enK326)
 }
 
 // UBL-CR-157: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Department)
 func enT0367(v []Seq, n *Node) bool {
-	return !existsNames(n, enK325)
+	return !existsNames(n, enK328)
 }
 
 // UBL-CR-158: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func enT0368(v []Seq, n *Node) bool {
-	return !existsNames(n, enK327)
+	return !existsNames(n, enK330)
 }
 
 // UBL-CR-159: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func enT0369(v []Seq, n *Node) bool {
-	return !existsNames(n, enK329)
+	return !existsNames(n, enK332)
 }
 
 // UBL-CR-160: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func enT0370(v []Seq, n *Node) bool {
-	return !existsNames(n, enK331)
+	return !existsNames(n, enK334)
 }
 
 // UBL-CR-161: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0371(v []Seq, n *Node) bool {
-	return !existsNames(n, enK333)
+	return !existsNames(n, enK336)
 }
 
 // UBL-CR-162: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0372(v []Seq, n *Node) bool {
-	return !existsNames(n, enK335)
+	return !existsNames(n, enK338)
 }
 
 // UBL-CR-163: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Region)
 func enT0373(v []Seq, n *Node) bool {
-	return !existsNames(n, enK337)
+	return !existsNames(n, enK340)
 }
 
 // UBL-CR-164: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:District)
 func enT0374(v []Seq, n *Node) bool {
-	return !existsNames(n, enK339)
+	return !existsNames(n, enK342)
 }
 
 // UBL-CR-165: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0375(v []Seq, n *Node) bool {
-	return !existsNames(n, enK341)
+	return !existsNames(n, enK344)
 }
 
 // UBL-CR-166: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0376(v []Seq, n *Node) bool {
-	return !existsNames(n, enK342)
+	return !existsNames(n, enK345)
 }
 
 // UBL-CR-167: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func enT0377(v []Seq, n *Node) bool {
-	return !existsNames(n, enK344)
+	return !existsNames(n, enK347)
 }
 
 // UBL-CR-168: not(cac:AccountingSupplierParty/cac:Party/cac:PhysicalLocation)
 func enT0378(v []Seq, n *Node) bool {
-	return !existsNames(n, enK346)
+	return !existsNames(n, enK349)
 }
 
 // UBL-CR-169: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0379(v []Seq, n *Node) bool {
-	return !existsNames(n, enK347)
+	return !existsNames(n, enK350)
 }
 
 // UBL-CR-170: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0380(v []Seq, n *Node) bool {
-	return !existsNames(n, enK349)
+	return !existsNames(n, enK352)
 }
 
 // UBL-CR-171: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0381(v []Seq, n *Node) bool {
-	return !existsNames(n, enK351)
+	return !existsNames(n, enK354)
 }
 
 // UBL-CR-172: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0382(v []Seq, n *Node) bool {
-	return !existsNames(n, enK353)
+	return !existsNames(n, enK356)
 }
 
 // UBL-CR-173: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0383(v []Seq, n *Node) bool {
-	return !existsNames(n, enK355)
+	return !existsNames(n, enK358)
 }
 
 // UBL-CR-174: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0384(v []Seq, n *Node) bool {
-	return !existsNames(n, enK356)
+	return !existsNames(n, enK359)
 }
 
 // UBL-CR-175: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0385(v []Seq, n *Node) bool {
-	return !existsNames(n, enK358)
+	return !existsNames(n, enK361)
 }
 
 // UBL-CR-176: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0386(v []Seq, n *Node) bool {
-	return !existsNames(n, enK360)
+	return !existsNames(n, enK363)
 }
 
 // UBL-CR-177: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0387(v []Seq, n *Node) bool {
-	return !existsNames(n, enK362)
+	return !existsNames(n, enK365)
 }
 
 // UBL-CR-178: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0388(v []Seq, n *Node) bool {
-	return !existsNames(n, enK364)
+	return !existsNames(n, enK367)
 }
 
 // UBL-CR-179: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0389(v []Seq, n *Node) bool {
-	return !existsNames(n, enK366)
+	return !existsNames(n, enK369)
 }
 
 // UBL-CR-180: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0390(v []Seq, n *Node) bool {
-	return !existsNames(n, enK368)
+	return !existsNames(n, enK371)
 }
 
 // UBL-CR-181: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0391(v []Seq, n *Node) bool {
-	return !existsNames(n, enK370)
+	return !existsNames(n, enK373)
 }
 
 // UBL-CR-182: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0392(v []Seq, n *Node) bool {
-	return !existsNames(n, enK372)
+	return !existsNames(n, enK375)
 }
 
 // UBL-CR-183: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0393(v []Seq, n *Node) bool {
-	return !existsNames(n, enK374)
+	return !existsNames(n, enK377)
 }
 
 // UBL-CR-184: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0394(v []Seq, n *Node) bool {
-	return !existsNames(n, enK376)
+	return !existsNames(n, enK379)
 }
 
 // UBL-CR-185: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0395(v []Seq, n *Node) bool {
-	return !existsNames(n, enK377)
+	return !existsNames(n, enK380)
 }
 
 // UBL-CR-186: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0396(v []Seq, n *Node) bool {
-	return !existsNames(n, enK379)
+	return !existsNames(n, enK382)
 }
 
 // UBL-CR-187: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0397(v []Seq, n *Node) bool {
-	return !existsNames(n, enK381)
+	return !existsNames(n, enK384)
 }
 
 // UBL-CR-188: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0398(v []Seq, n *Node) bool {
-	return !existsNames(n, enK383)
+	return !existsNames(n, enK386)
 }
 
 // UBL-CR-189: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ID)
 func enT0399(v []Seq, n *Node) bool {
-	return !existsNames(n, enK385)
+	return !existsNames(n, enK388)
 }
 
 // UBL-CR-190: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telefax)
 func enT0400(v []Seq, n *Node) bool {
-	return !existsNames(n, enK387)
+	return !existsNames(n, enK390)
 }
 
 // UBL-CR-191: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Note)
 func enT0401(v []Seq, n *Node) bool {
-	return !existsNames(n, enK388)
+	return !existsNames(n, enK391)
 }
 
 // UBL-CR-192: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func enT0402(v []Seq, n *Node) bool {
-	return !existsNames(n, enK390)
+	return !existsNames(n, enK393)
 }
 
 // UBL-CR-193: not(cac:AccountingSupplierParty/cac:Party/cac:Person)
 func enT0403(v []Seq, n *Node) bool {
-	return !existsNames(n, enK392)
+	return !existsNames(n, enK395)
 }
 
 // UBL-CR-194: not(cac:AccountingSupplierParty/cac:Party/cac:AgentParty)
 func enT0404(v []Seq, n *Node) bool {
-	return !existsNames(n, enK394)
+	return !existsNames(n, enK397)
 }
 
 // UBL-CR-195: not(cac:AccountingSupplierParty/cac:Party/cac:ServiceProviderParty)
 func enT0405(v []Seq, n *Node) bool {
-	return !existsNames(n, enK396)
+	return !existsNames(n, enK399)
 }
 
 // UBL-CR-196: not(cac:AccountingSupplierParty/cac:Party/cac:PowerOfAttorney)
 func enT0406(v []Seq, n *Node) bool {
-	return !existsNames(n, enK398)
+	return !existsNames(n, enK401)
 }
 
 // UBL-CR-197: not(cac:AccountingSupplierParty/cac:Party/cac:FinancialAccount)
 func enT0407(v []Seq, n *Node) bool {
-	return !existsNames(n, enK400)
+	return !existsNames(n, enK403)
 }
 
 // UBL-CR-198: not(cac:AccountingSupplierParty/cac:DespatchContact)
 func enT0408(v []Seq, n *Node) bool {
-	return !existsNames(n, enK402)
+	return !existsNames(n, enK405)
 }
 
 // UBL-CR-199: not(cac:AccountingSupplierParty/cac:AccountingContact)
 func enT0409(v []Seq, n *Node) bool {
-	return !existsNames(n, enK404)
+	return !existsNames(n, enK407)
 }
 
 // UBL-CR-200: not(cac:AccountingSupplierParty/cac:SellerContact)
 func enT0410(v []Seq, n *Node) bool {
-	return !existsNames(n, enK406)
+	return !existsNames(n, enK409)
 }
 
 // UBL-CR-201: not(cac:AccountingCustomerParty/cbc:CustomerAssignedAccountID)
 func enT0411(v []Seq, n *Node) bool {
-	return !existsNames(n, enK407)
+	return !existsNames(n, enK410)
 }
 
 // UBL-CR-202: not(cac:AccountingCustomerParty/cbc:SupplierAssignedAccountID)
 func enT0412(v []Seq, n *Node) bool {
-	return !existsNames(n, enK409)
+	return !existsNames(n, enK412)
 }
 
 // UBL-CR-203: not(cac:AccountingCustomerParty/cbc:AdditionalAccountID)
 func enT0413(v []Seq, n *Node) bool {
-	return !existsNames(n, enK410)
+	return !existsNames(n, enK413)
 }
 
 // UBL-CR-204: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkCareIndicator)
 func enT0414(v []Seq, n *Node) bool {
-	return !existsNames(n, enK411)
+	return !existsNames(n, enK414)
 }
 
 // UBL-CR-205: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkAttentionIndicator)
 func enT0415(v []Seq, n *Node) bool {
-	return !existsNames(n, enK412)
+	return !existsNames(n, enK415)
 }
 
 // UBL-CR-206: not(cac:AccountingCustomerParty/cac:Party/cbc:WebsiteURI)
 func enT0416(v []Seq, n *Node) bool {
-	return !existsNames(n, enK413)
+	return !existsNames(n, enK416)
 }
 
 // UBL-CR-207: not(cac:AccountingCustomerParty/cac:Party/cbc:LogoReferenceID)
 func enT0417(v []Seq, n *Node) bool {
-	return !existsNames(n, enK414)
+	return !existsNames(n, enK417)
 }
 
 // UBL-CR-208: not(cac:AccountingCustomerParty/cac:Party/cbc:IndustryClassificationCode)
 func enT0418(v []Seq, n *Node) bool {
-	return !existsNames(n, enK415)
+	return !existsNames(n, enK418)
 }
 
 // UBL-CR-209: not(cac:AccountingCustomerParty/cac:Party/cac:Language)
 func enT0419(v []Seq, n *Node) bool {
-	return !existsNames(n, enK416)
+	return !existsNames(n, enK419)
 }
 
 // UBL-CR-210: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:ID)
 func enT0420(v []Seq, n *Node) bool {
-	return !existsNames(n, enK417)
+	return !existsNames(n, enK420)
 }
 
 // UBL-CR-211: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0421(v []Seq, n *Node) bool {
-	return !existsNames(n, enK418)
+	return !existsNames(n, enK421)
 }
 
 // UBL-CR-212: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0422(v []Seq, n *Node) bool {
-	return !existsNames(n, enK419)
+	return !existsNames(n, enK422)
 }
 
 // UBL-CR-213: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func enT0423(v []Seq, n *Node) bool {
-	return !existsNames(n, enK420)
+	return !existsNames(n, enK423)
 }
 
 // UBL-CR-214: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func enT0424(v []Seq, n *Node) bool {
-	return !existsNames(n, enK421)
+	return !existsNames(n, enK424)
 }
 
 // UBL-CR-215: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Room)
 func enT0425(v []Seq, n *Node) bool {
-	return !existsNames(n, enK422)
+	return !existsNames(n, enK425)
 }
 
 // UBL-CR-216: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func enT0426(v []Seq, n *Node) bool {
-	return !existsNames(n, enK423)
+	return !existsNames(n, enK426)
 }
 
 // UBL-CR-217: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func enT0427(v []Seq, n *Node) bool {
-	return !existsNames(n, enK424)
+	return !existsNames(n, enK427)
 }
 
 // UBL-CR-218: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func enT0428(v []Seq, n *Node) bool {
-	return !existsNames(n, enK425)
+	return !existsNames(n, enK428)
 }
 
 // UBL-CR-219: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func enT0429(v []Seq, n *Node) bool {
-	return !existsNames(n, enK426)
+	return !existsNames(n, enK429)
 }
 
 // UBL-CR-220: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Department)
 func enT0430(v []Seq, n *Node) bool {
-	return !existsNames(n, enK427)
+	return !existsNames(n, enK430)
 }
 
 // UBL-CR-221: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func enT0431(v []Seq, n *Node) bool {
-	return !existsNames(n, enK428)
+	return !existsNames(n, enK431)
 }
 
 // UBL-CR-222: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func enT0432(v []Seq, n *Node) bool {
-	return !existsNames(n, enK429)
+	return !existsNames(n, enK432)
 }
 
 // UBL-CR-223: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func enT0433(v []Seq, n *Node) bool {
-	return !existsNames(n, enK430)
+	return !existsNames(n, enK433)
 }
 
 // UBL-CR-224: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0434(v []Seq, n *Node) bool {
-	return !existsNames(n, enK431)
+	return !existsNames(n, enK434)
 }
 
 // UBL-CR-225: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0435(v []Seq, n *Node) bool {
-	return !existsNames(n, enK432)
+	return !existsNames(n, enK435)
 }
 
 // UBL-CR-226: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Region)
 func enT0436(v []Seq, n *Node) bool {
-	return !existsNames(n, enK433)
+	return !existsNames(n, enK436)
 }
 
 // UBL-CR-227: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:District)
 func enT0437(v []Seq, n *Node) bool {
-	return !existsNames(n, enK434)
+	return !existsNames(n, enK437)
 }
 
 // UBL-CR-228: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0438(v []Seq, n *Node) bool {
-	return !existsNames(n, enK435)
+	return !existsNames(n, enK438)
 }
 
 // UBL-CR-229: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0439(v []Seq, n *Node) bool {
-	return !existsNames(n, enK436)
+	return !existsNames(n, enK439)
 }
 
 // UBL-CR-230: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func enT0440(v []Seq, n *Node) bool {
-	return !existsNames(n, enK437)
+	return !existsNames(n, enK440)
 }
 
 // UBL-CR-231: not(cac:AccountingCustomerParty/cac:Party/cac:PhysicalLocation)
 func enT0441(v []Seq, n *Node) bool {
-	return !existsNames(n, enK438)
+	return !existsNames(n, enK441)
 }
 
 // UBL-CR-232: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0442(v []Seq, n *Node) bool {
-	return !existsNames(n, enK439)
+	return !existsNames(n, enK442)
 }
 
 // UBL-CR-233: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0443(v []Seq, n *Node) bool {
-	return !existsNames(n, enK440)
+	return !existsNames(n, enK443)
 }
 
 // UBL-CR-234: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0444(v []Seq, n *Node) bool {
-	return !existsNames(n, enK441)
+	return !existsNames(n, enK444)
 }
 
 // UBL-CR-235: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0445(v []Seq, n *Node) bool {
-	return !existsNames(n, enK442)
+	return !existsNames(n, enK445)
 }
 
 // UBL-CR-236: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0446(v []Seq, n *Node) bool {
-	return !existsNames(n, enK443)
+	return !existsNames(n, enK446)
 }
 
 // UBL-CR-237: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0447(v []Seq, n *Node) bool {
-	return !existsNames(n, enK444)
+	return !existsNames(n, enK447)
 }
 
 // UBL-CR-238: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0448(v []Seq, n *Node) bool {
-	return !existsNames(n, enK445)
+	return !existsNames(n, enK448)
 }
 
 // UBL-CR-239: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0449(v []Seq, n *Node) bool {
-	return !existsNames(n, enK446)
+	return !existsNames(n, enK449)
 }
 
 // UBL-CR-240: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0450(v []Seq, n *Node) bool {
-	return !existsNames(n, enK447)
+	return !existsNames(n, enK450)
 }
 
 // UBL-CR-241: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0451(v []Seq, n *Node) bool {
-	return !existsNames(n, enK448)
+	return !existsNames(n, enK451)
 }
 
 // UBL-CR-242: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0452(v []Seq, n *Node) bool {
-	return !existsNames(n, enK449)
+	return !existsNames(n, enK452)
 }
 
 // UBL-CR-243: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0453(v []Seq, n *Node) bool {
-	return !existsNames(n, enK450)
+	return !existsNames(n, enK453)
 }
 
 // UBL-CR-244: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func enT0454(v []Seq, n *Node) bool {
-	return !existsNames(n, enK452)
+	return !existsNames(n, enK455)
 }
 
 // UBL-CR-245: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0455(v []Seq, n *Node) bool {
-	return !existsNames(n, enK453)
+	return !existsNames(n, enK456)
 }
 
 // UBL-CR-246: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0456(v []Seq, n *Node) bool {
-	return !existsNames(n, enK454)
+	return !existsNames(n, enK457)
 }
 
 // UBL-CR-247: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0457(v []Seq, n *Node) bool {
-	return !existsNames(n, enK455)
+	return !existsNames(n, enK458)
 }
 
 // UBL-CR-248: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0458(v []Seq, n *Node) bool {
-	return !existsNames(n, enK456)
+	return !existsNames(n, enK459)
 }
 
 // UBL-CR-249: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0459(v []Seq, n *Node) bool {
-	return !existsNames(n, enK457)
+	return !existsNames(n, enK460)
 }
 
 // UBL-CR-250: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0460(v []Seq, n *Node) bool {
-	return !existsNames(n, enK458)
+	return !existsNames(n, enK461)
 }
 
 // UBL-CR-251: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0461(v []Seq, n *Node) bool {
-	return !existsNames(n, enK459)
+	return !existsNames(n, enK462)
 }
 
 // UBL-CR-252: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0462(v []Seq, n *Node) bool {
-	return !existsNames(n, enK460)
+	return !existsNames(n, enK463)
 }
 
 // UBL-CR-253: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ID)
 func enT0463(v []Seq, n *Node) bool {
-	return !existsNames(n, enK461)
+	return !existsNames(n, enK464)
 }
 
 // UBL-CR-254: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telefax)
 func enT0464(v []Seq, n *Node) bool {
-	return !existsNames(n, enK462)
+	return !existsNames(n, enK465)
 }
 
 // UBL-CR-255: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Note)
 func enT0465(v []Seq, n *Node) bool {
-	return !existsNames(n, enK463)
+	return !existsNames(n, enK466)
 }
 
 // UBL-CR-256: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func enT0466(v []Seq, n *Node) bool {
-	return !existsNames(n, enK464)
+	return !existsNames(n, enK467)
 }
 
 // UBL-CR-257: not(cac:AccountingCustomerParty/cac:Party/cac:Person)
 func enT0467(v []Seq, n *Node) bool {
-	return !existsNames(n, enK465)
+	return !existsNames(n, enK468)
 }
 
 // UBL-CR-258: not(cac:AccountingCustomerParty/cac:Party/cac:AgentParty)
 func enT0468(v []Seq, n *Node) bool {
-	return !existsNames(n, enK466)
+	return !existsNames(n, enK469)
 }
 
 // UBL-CR-259: not(cac:AccountingCustomerParty/cac:Party/cac:ServiceProviderParty)
 func enT0469(v []Seq, n *Node) bool {
-	return !existsNames(n, enK467)
+	return !existsNames(n, enK470)
 }
 
 // UBL-CR-260: not(cac:AccountingCustomerParty/cac:Party/cac:PowerOfAttorney)
 func enT0470(v []Seq, n *Node) bool {
-	return !existsNames(n, enK468)
+	return !existsNames(n, enK471)
 }
 
 // UBL-CR-261: not(cac:AccountingCustomerParty/cac:Party/cac:FinancialAccount)
 func enT0471(v []Seq, n *Node) bool {
-	return !existsNames(n, enK469)
+	return !existsNames(n, enK472)
 }
 
 // UBL-CR-262: not(cac:AccountingCustomerParty/cac:DeliveryContact)
 func enT0472(v []Seq, n *Node) bool {
-	return !existsNames(n, enK471)
+	return !existsNames(n, enK474)
 }
 
 // UBL-CR-263: not(cac:AccountingCustomerParty/cac:AccountingContact)
 func enT0473(v []Seq, n *Node) bool {
-	return !existsNames(n, enK472)
+	return !existsNames(n, enK475)
 }
 
 // UBL-CR-264: not(cac:AccountingCustomerParty/cac:BuyerContact)
 func enT0474(v []Seq, n *Node) bool {
-	return !existsNames(n, enK474)
+	return !existsNames(n, enK477)
 }
 
 // UBL-CR-265: not(cac:PayeeParty/cbc:MarkCareIndicator)
 func enT0475(v []Seq, n *Node) bool {
-	return !existsNames(n, enK475)
+	return !existsNames(n, enK478)
 }
 
 // UBL-CR-266: not(cac:PayeeParty/cbc:MarkAttentionIndicator)
 func enT0476(v []Seq, n *Node) bool {
-	return !existsNames(n, enK476)
+	return !existsNames(n, enK479)
 }
 
 // UBL-CR-267: not(cac:PayeeParty/cbc:WebsiteURI)
 func enT0477(v []Seq, n *Node) bool {
-	return !existsNames(n, enK477)
+	return !existsNames(n, enK480)
 }
 
 // UBL-CR-268: not(cac:PayeeParty/cbc:LogoReferenceID)
 func enT0478(v []Seq, n *Node) bool {
-	return !existsNames(n, enK478)
+	return !existsNames(n, enK481)
 }
 
 // UBL-CR-269: not(cac:PayeeParty/cbc:EndpointID)
 func enT0479(v []Seq, n *Node) bool {
-	return !existsNames(n, enK479)
+	return !existsNames(n, enK482)
 }
 
 // UBL-CR-270: not(cac:PayeeParty/cbc:IndustryClassificationCode)
 func enT0480(v []Seq, n *Node) bool {
-	return !existsNames(n, enK480)
+	return !existsNames(n, enK483)
 }
 
 // UBL-CR-271: not(cac:PayeeParty/cac:Language)
 func enT0481(v []Seq, n *Node) bool {
-	return !existsNames(n, enK481)
+	return !existsNames(n, enK484)
 }
 
 // UBL-CR-272: not(cac:PayeeParty/cac:PostalAddress)
 func enT0482(v []Seq, n *Node) bool {
-	return !existsNames(n, enK482)
+	return !existsNames(n, enK485)
 }
 
 // UBL-CR-273: not(cac:PayeeParty/cac:PhysicalLocation)
 func enT0483(v []Seq, n *Node) bool {
-	return !existsNames(n, enK483)
+	return !existsNames(n, enK486)
 }
 
 // UBL-CR-274: not(cac:PayeeParty/cac:PartyTaxScheme)
 func enT0484(v []Seq, n *Node) bool {
-	return !existsNames(n, enK484)
+	return !existsNames(n, enK487)
 }
 
 // UBL-CR-275: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationName)
 func enT0485(v []Seq, n *Node) bool {
-	return !existsNames(n, enK485)
+	return !existsNames(n, enK488)
 }
 
 // UBL-CR-276: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationDate)
 func enT0486(v []Seq, n *Node) bool {
-	return !existsNames(n, enK486)
+	return !existsNames(n, enK489)
 }
 
 // UBL-CR-277: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func enT0487(v []Seq, n *Node) bool {
-	return !existsNames(n, enK487)
+	return !existsNames(n, enK490)
 }
 
 // UBL-CR-278: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func enT0488(v []Seq, n *Node) bool {
-	return !existsNames(n, enK488)
+	return !existsNames(n, enK491)
 }
 
 // UBL-CR-279: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func enT0489(v []Seq, n *Node) bool {
-	return !existsNames(n, enK489)
+	return !existsNames(n, enK492)
 }
 
 // UBL-CR-280: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func enT0490(v []Seq, n *Node) bool {
-	return !existsNames(n, enK490)
+	return !existsNames(n, enK493)
 }
 
 // UBL-CR-281: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func enT0491(v []Seq, n *Node) bool {
-	return !existsNames(n, enK491)
+	return !existsNames(n, enK494)
 }
 
 // UBL-CR-282: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func enT0492(v []Seq, n *Node) bool {
-	return !existsNames(n, enK492)
+	return !existsNames(n, enK495)
 }
 
 // UBL-CR-283: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func enT0493(v []Seq, n *Node) bool {
-	return !existsNames(n, enK493)
+	return !existsNames(n, enK496)
 }
 
 // UBL-CR-284: not(cac:PayeeParty/cac:PartyLegalEntity/cac:RegistrationAddress)
 func enT0494(v []Seq, n *Node) bool {
-	return !existsNames(n, enK494)
+	return !existsNames(n, enK497)
 }
 
 // UBL-CR-285: not(cac:PayeeParty/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func enT0495(v []Seq, n *Node) bool {
-	return !existsNames(n, enK495)
+	return !existsNames(n, enK498)
 }
 
 // UBL-CR-286: not(cac:PayeeParty/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func enT0496(v []Seq, n *Node) bool {
-	return !existsNames(n, enK496)
+	return !existsNames(n, enK499)
 }
 
 // UBL-CR-287: not(cac:PayeeParty/cac:PartyLegalEntity/cac:ShareholderParty)
 func enT0497(v []Seq, n *Node) bool {
-	return !existsNames(n, enK497)
+	return !existsNames(n, enK500)
 }
 
 // UBL-CR-288: not(cac:PayeeParty/cac:Contact)
 func enT0498(v []Seq, n *Node) bool {
-	return !existsNames(n, enK498)
+	return !existsNames(n, enK501)
 }
 
 // UBL-CR-289: not(cac:PayeeParty/cac:Person)
 func enT0499(v []Seq, n *Node) bool {
-	return !existsNames(n, enK499)
+	return !existsNames(n, enK502)
 }
 
 // UBL-CR-290: not(cac:PayeeParty/cac:AgentParty)
 func enT0500(v []Seq, n *Node) bool {
-	return !existsNames(n, enK500)
+	return !existsNames(n, enK503)
 }
 
 // UBL-CR-291: not(cac:PayeeParty/cac:ServiceProviderParty)
 func enT0501(v []Seq, n *Node) bool {
-	return !existsNames(n, enK501)
+	return !existsNames(n, enK504)
 }
 
 // UBL-CR-292: not(cac:PayeeParty/cac:PowerOfAttorney)
 func enT0502(v []Seq, n *Node) bool {
-	return !existsNames(n, enK502)
+	return !existsNames(n, enK505)
 }
 
 // UBL-CR-293: not(cac:PayeeParty/cac:FinancialAccount)
 func enT0503(v []Seq, n *Node) bool {
-	return !existsNames(n, enK503)
+	return !existsNames(n, enK506)
 }
 
 // UBL-CR-294: not(cac:BuyerCustomerParty)
 func enT0504(v []Seq, n *Node) bool {
-	return !hasChild(n, enK504)
+	return !hasChild(n, enK507)
 }
 
 // UBL-CR-295: not(cac:SellerSupplierParty)
 func enT0505(v []Seq, n *Node) bool {
-	return !hasChild(n, enK505)
+	return !hasChild(n, enK508)
 }
 
 // UBL-CR-296: not(cac:TaxRepresentativeParty/cbc:MarkCareIndicator)
 func enT0506(v []Seq, n *Node) bool {
-	return !existsNames(n, enK506)
+	return !existsNames(n, enK509)
 }
 
 // UBL-CR-297: not(cac:TaxRepresentativeParty/cbc:MarkAttentionIndicator)
 func enT0507(v []Seq, n *Node) bool {
-	return !existsNames(n, enK507)
+	return !existsNames(n, enK510)
 }
 
 // UBL-CR-298: not(cac:TaxRepresentativeParty/cbc:WebsiteURI)
 func enT0508(v []Seq, n *Node) bool {
-	return !existsNames(n, enK508)
+	return !existsNames(n, enK511)
 }
 
 // UBL-CR-299: not(cac:TaxRepresentativeParty/cbc:LogoReferenceID)
 func enT0509(v []Seq, n *Node) bool {
-	return !existsNames(n, enK509)
+	return !existsNames(n, enK512)
 }
 
 // UBL-CR-300: not(cac:TaxRepresentativeParty/cbc:EndpointID)
 func enT0510(v []Seq, n *Node) bool {
-	return !existsNames(n, enK510)
+	return !existsNames(n, enK513)
 }
 
 // UBL-CR-301: not(cac:TaxRepresentativeParty/cbc:IndustryClassificationCode)
 func enT0511(v []Seq, n *Node) bool {
-	return !existsNames(n, enK511)
+	return !existsNames(n, enK514)
 }
 
 // UBL-CR-302: not(cac:TaxRepresentativeParty/cac:PartyIdentification)
 func enT0512(v []Seq, n *Node) bool {
-	return !existsNames(n, enK512)
+	return !existsNames(n, enK515)
 }
 
 // UBL-CR-303: not(cac:TaxRepresentativeParty/cac:Language)
 func enT0513(v []Seq, n *Node) bool {
-	return !existsNames(n, enK513)
+	return !existsNames(n, enK516)
 }
 
 // UBL-CR-304: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:ID)
 func enT0514(v []Seq, n *Node) bool {
-	return !existsNames(n, enK514)
+	return !existsNames(n, enK517)
 }
 
 // UBL-CR-305: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressTypeCode)
 func enT0515(v []Seq, n *Node) bool {
-	return !existsNames(n, enK515)
+	return !existsNames(n, enK518)
 }
 
 // UBL-CR-306: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressFormatCode)
 func enT0516(v []Seq, n *Node) bool {
-	return !existsNames(n, enK516)
+	return !existsNames(n, enK519)
 }
 
 // UBL-CR-307: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Postbox)
 func enT0517(v []Seq, n *Node) bool {
-	return !existsNames(n, enK517)
+	return !existsNames(n, enK520)
 }
 
 // UBL-CR-308: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Floor)
 func enT0518(v []Seq, n *Node) bool {
-	return !existsNames(n, enK518)
+	return !existsNames(n, enK521)
 }
 
 // UBL-CR-309: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Room)
 func enT0519(v []Seq, n *Node) bool {
-	return !existsNames(n, enK519)
+	return !existsNames(n, enK522)
 }
 
 // UBL-CR-310: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BlockName)
 func enT0520(v []Seq, n *Node) bool {
-	return !existsNames(n, enK520)
+	return !existsNames(n, enK523)
 }
 
 // UBL-CR-311: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingName)
 func enT0521(v []Seq, n *Node) bool {
-	return !existsNames(n, enK521)
+	return !existsNames(n, enK524)
 }
 
 // UBL-CR-312: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingNumber)
 func enT0522(v []Seq, n *Node) bool {
-	return !existsNames(n, enK522)
+	return !existsNames(n, enK525)
 }
 
 // UBL-CR-313: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:InhouseMail)
 func enT0523(v []Seq, n *Node) bool {
-	return !existsNames(n, enK523)
+	return !existsNames(n, enK526)
 }
 
 // UBL-CR-314: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Department)
 func enT0524(v []Seq, n *Node) bool {
-	return !existsNames(n, enK524)
+	return !existsNames(n, enK527)
 }
 
 // UBL-CR-315: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkAttention)
 func enT0525(v []Seq, n *Node) bool {
-	return !existsNames(n, enK525)
+	return !existsNames(n, enK528)
 }
 
 // UBL-CR-316: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkCare)
 func enT0526(v []Seq, n *Node) bool {
-	return !existsNames(n, enK526)
+	return !existsNames(n, enK529)
 }
 
 // UBL-CR-317: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PlotIdentification)
 func enT0527(v []Seq, n *Node) bool {
-	return !existsNames(n, enK527)
+	return !existsNames(n, enK530)
 }
 
 // UBL-CR-318: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CitySubdivisionName)
 func enT0528(v []Seq, n *Node) bool {
-	return !existsNames(n, enK528)
+	return !existsNames(n, enK531)
 }
 
 // UBL-CR-319: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CountrySubentityCode)
 func enT0529(v []Seq, n *Node) bool {
-	return !existsNames(n, enK529)
+	return !existsNames(n, enK532)
 }
 
 // UBL-CR-320: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Region)
 func enT0530(v []Seq, n *Node) bool {
-	return !existsNames(n, enK530)
+	return !existsNames(n, enK533)
 }
 
 // UBL-CR-321: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:District)
 func enT0531(v []Seq, n *Node) bool {
-	return !existsNames(n, enK531)
+	return !existsNames(n, enK534)
 }
 
 // UBL-CR-322: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:TimezoneOffset)
 func enT0532(v []Seq, n *Node) bool {
-	return !existsNames(n, enK532)
+	return !existsNames(n, enK535)
 }
 
 // UBL-CR-323: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:Country/cbc:Name)
 func enT0533(v []Seq, n *Node) bool {
-	return !existsNames(n, enK533)
+	return !existsNames(n, enK536)
 }
 
 // UBL-CR-324: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:LocationCoordinate)
 func enT0534(v []Seq, n *Node) bool {
-	return !existsNames(n, enK534)
+	return !existsNames(n, enK537)
 }
 
 // UBL-CR-325: not(cac:TaxRepresentativeParty/cac:PhysicalLocation)
 func enT0535(v []Seq, n *Node) bool {
-	return !existsNames(n, enK535)
+	return !existsNames(n, enK538)
 }
 
 // UBL-CR-326: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:RegistrationName)
 func enT0536(v []Seq, n *Node) bool {
-	return !existsNames(n, enK536)
+	return !existsNames(n, enK539)
 }
 
 // UBL-CR-327: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func enT0537(v []Seq, n *Node) bool {
-	return !existsNames(n, enK537)
+	return !existsNames(n, enK540)
 }
 
 // UBL-CR-328: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func enT0538(v []Seq, n *Node) bool {
-	return !existsNames(n, enK538)
+	return !existsNames(n, enK541)
 }
 
 // UBL-CR-329: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReason)
 func enT0539(v []Seq, n *Node) bool {
-	return !existsNames(n, enK539)
+	return !existsNames(n, enK542)
 }
 
 // UBL-CR-330: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:RegistrationAddress)
 func enT0540(v []Seq, n *Node) bool {
-	return !existsNames(n, enK540)
+	return !existsNames(n, enK543)
 }
 
 // UBL-CR-331: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func enT0541(v []Seq, n *Node) bool {
-	return !existsNames(n, enK541)
+	return !existsNames(n, enK544)
 }
 
 // UBL-CR-332: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0542(v []Seq, n *Node) bool {
-	return !existsNames(n, enK542)
+	return !existsNames(n, enK545)
 }
 
 // UBL-CR-333: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func enT0543(v []Seq, n *Node) bool {
-	return !existsNames(n, enK543)
+	return !existsNames(n, enK546)
 }
 
 // UBL-CR-334: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0544(v []Seq, n *Node) bool {
-	return !existsNames(n, enK544)
+	return !existsNames(n, enK547)
 }
 
 // UBL-CR-335: not(cac:TaxRepresentativeParty/cac:PartyLegalEntity)
 func enT0545(v []Seq, n *Node) bool {
-	return !existsNames(n, enK545)
+	return !existsNames(n, enK548)
 }
 
 // UBL-CR-336: not(cac:TaxRepresentativeParty/cac:Contact)
 func enT0546(v []Seq, n *Node) bool {
-	return !existsNames(n, enK546)
+	return !existsNames(n, enK549)
 }
 
 // UBL-CR-337: not(cac:TaxRepresentativeParty/cac:Person)
 func enT0547(v []Seq, n *Node) bool {
-	return !existsNames(n, enK547)
+	return !existsNames(n, enK550)
 }
 
 // UBL-CR-338: not(cac:TaxRepresentativeParty/cac:AgentParty)
 func enT0548(v []Seq, n *Node) bool {
-	return !existsNames(n, enK548)
+	return !existsNames(n, enK551)
 }
 
 // UBL-CR-339: not(cac:TaxRepresentativeParty/cac:ServiceProviderParty)
 func enT0549(v []Seq, n *Node) bool {
-	return !existsNames(n, enK549)
+	return !existsNames(n, enK552)
 }
 
 // UBL-CR-340: not(cac:TaxRepresentativeParty/cac:PowerOfAttorney)
 func enT0550(v []Seq, n *Node) bool {
-	return !existsNames(n, enK550)
+	return !existsNames(n, enK553)
 }
 
 // UBL-CR-341: not(cac:TaxRepresentativeParty/cac:FinancialAccount)
 func enT0551(v []Seq, n *Node) bool {
-	return !existsNames(n, enK551)
+	return !existsNames(n, enK554)
 }
 
 // UBL-CR-342: not(cac:Delivery/cbc:ID)
 func enT0552(v []Seq, n *Node) bool {
-	return !existsNames(n, enK552)
+	return !existsNames(n, enK555)
 }
 
 // UBL-CR-343: not(cac:Delivery/cbc:Quantity)
 func enT0553(v []Seq, n *Node) bool {
-	return !existsNames(n, enK554)
+	return !existsNames(n, enK557)
 }
 
 // UBL-CR-344: not(cac:Delivery/cbc:MinimumQuantity)
 func enT0554(v []Seq, n *Node) bool {
-	return !existsNames(n, enK556)
+	return !existsNames(n, enK559)
 }
 
 // UBL-CR-345: not(cac:Delivery/cbc:MaximumQuantity)
 func enT0555(v []Seq, n *Node) bool {
-	return !existsNames(n, enK558)
+	return !existsNames(n, enK561)
 }
 
 // UBL-CR-346: not(cac:Delivery/cbc:ActualDeliveryTime)
 func enT0556(v []Seq, n *Node) bool {
-	return !existsNames(n, enK560)
+	return !existsNames(n, enK563)
 }
 
 // UBL-CR-347: not(cac:Delivery/cbc:LatestDeliveryDate)
 func enT0557(v []Seq, n *Node) bool {
-	return !existsNames(n, enK562)
+	return !existsNames(n, enK565)
 }
 
 // UBL-CR-348: not(cac:Delivery/cbc:LatestDeliveryTime)
 func enT0558(v []Seq, n *Node) bool {
-	return !existsNames(n, enK564)
+	return !existsNames(n, enK567)
 }
 
 // UBL-CR-349: not(cac:Delivery/cbc:ReleaseID)
 func enT0559(v []Seq, n *Node) bool {
-	return !existsNames(n, enK566)
+	return !existsNames(n, enK569)
 }
 
 // UBL-CR-350: not(cac:Delivery/cbc:TrackingID)
 func enT0560(v []Seq, n *Node) bool {
-	return !existsNames(n, enK568)
+	return !existsNames(n, enK571)
 }
 
 // UBL-CR-351: not(cac:Delivery/cac:DeliveryLocation/cbc:Description)
 func enT0561(v []Seq, n *Node) bool {
-	return !existsNames(n, enK569)
+	return !existsNames(n, enK572)
 }
 
 // UBL-CR-352: not(cac:Delivery/cac:DeliveryLocation/cbc:Conditions)
 func enT0562(v []Seq, n *Node) bool {
-	return !existsNames(n, enK571)
+	return !existsNames(n, enK574)
 }
 
 // UBL-CR-353: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentity)
 func enT0563(v []Seq, n *Node) bool {
-	return !existsNames(n, enK573)
+	return !existsNames(n, enK576)
 }
 
 // UBL-CR-354: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentityCode)
 func enT0564(v []Seq, n *Node) bool {
-	return !existsNames(n, enK574)
+	return !existsNames(n, enK577)
 }
 
 // UBL-CR-355: not(cac:Delivery/cac:DeliveryLocation/cbc:LocationTypeCode)
 func enT0565(v []Seq, n *Node) bool {
-	return !existsNames(n, enK576)
+	return !existsNames(n, enK579)
 }
 
 // UBL-CR-356: not(cac:Delivery/cac:DeliveryLocation/cbc:InformationURI)
 func enT0566(v []Seq, n *Node) bool {
-	return !existsNames(n, enK578)
+	return !existsNames(n, enK581)
 }
 
 // UBL-CR-357: not(cac:Delivery/cac:DeliveryLocation/cbc:Name)
 func enT0567(v []Seq, n *Node) bool {
-	return !existsNames(n, enK579)
+	return !existsNames(n, enK582)
 }
 
 // UBL-CR-358: not(cac:Delivery/cac:DeliveryLocation/cac:ValidityPeriod)
 func enT0568(v []Seq, n *Node) bool {
-	return !existsNames(n, enK580)
+	return !existsNames(n, enK583)
 }
 
 // UBL-CR-359: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:ID)
 func enT0569(v []Seq, n *Node) bool {
-	return !existsNames(n, enK581)
+	return !existsNames(n, enK584)
 }
 
 // UBL-CR-360: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressTypeCode)
 func enT0570(v []Seq, n *Node) bool {
-	return !existsNames(n, enK582)
+	return !existsNames(n, enK585)
 }
 
 // UBL-CR-361: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressFormatCode)
 func enT0571(v []Seq, n *Node) bool {
-	return !existsNames(n, enK583)
+	return !existsNames(n, enK586)
 }
 
 // UBL-CR-362: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Postbox)
 func enT0572(v []Seq, n *Node) bool {
-	return !existsNames(n, enK584)
+	return !existsNames(n, enK587)
 }
 
 // UBL-CR-363: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Floor)
 func enT0573(v []Seq, n *Node) bool {
-	return !existsNames(n, enK585)
+	return !existsNames(n, enK588)
 }
 
 // UBL-CR-364: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Room)
 func enT0574(v []Seq, n *Node) bool {
-	return !existsNames(n, enK586)
+	return !existsNames(n, enK589)
 }
 
 // UBL-CR-365: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BlockName)
 func enT0575(v []Seq, n *Node) bool {
-	return !existsNames(n, enK587)
+	return !existsNames(n, enK590)
 }
 
 // UBL-CR-366: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingName)
 func enT0576(v []Seq, n *Node) bool {
-	return !existsNames(n, enK588)
+	return !existsNames(n, enK591)
 }
 
 // UBL-CR-367: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingNumber)
 func enT0577(v []Seq, n *Node) bool {
-	return !existsNames(n, enK589)
+	return !existsNames(n, enK592)
 }
 
 // UBL-CR-368: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:InhouseMail)
 func enT0578(v []Seq, n *Node) bool {
-	return !existsNames(n, enK590)
+	return !existsNames(n, enK593)
 }
 
 // UBL-CR-369: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Department)
 func enT0579(v []Seq, n *Node) bool {
-	return !existsNames(n, enK591)
+	return !existsNames(n, enK594)
 }
 
 // UBL-CR-370: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkAttention)
 func enT0580(v []Seq, n *Node) bool {
-	return !existsNames(n, enK592)
+	return !existsNames(n, enK595)
 }
 
 // UBL-CR-371: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkCare)
 func enT0581(v []Seq, n *Node) bool {
-	return !existsNames(n, enK593)
+	return !existsNames(n, enK596)
 }
 
 // UBL-CR-372: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PlotIdentification)
 func enT0582(v []Seq, n *Node) bool {
-	return !existsNames(n, enK594)
+	return !existsNames(n, enK597)
 }
 
 // UBL-CR-373: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CitySubdivisionName)
 func enT0583(v []Seq, n *Node) bool {
-	return !existsNames(n, enK595)
+	return !existsNames(n, enK598)
 }
 
 // UBL-CR-374: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CountrySubentityCode)
 func enT0584(v []Seq, n *Node) bool {
-	return !existsNames(n, enK596)
+	return !existsNames(n, enK599)
 }
 
 // UBL-CR-375: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Region)
 func enT0585(v []Seq, n *Node) bool {
-	return !existsNames(n, enK597)
+	return !existsNames(n, enK600)
 }
 
 // UBL-CR-376: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:District)
 func enT0586(v []Seq, n *Node) bool {
-	return !existsNames(n, enK598)
+	return !existsNames(n, enK601)
 }
 
 // UBL-CR-377: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:TimezoneOffset)
 func enT0587(v []Seq, n *Node) bool {
-	return !existsNames(n, enK599)
+	return !existsNames(n, enK602)
 }
 
 // UBL-CR-378: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country/cbc:Name)
 func enT0588(v []Seq, n *Node) bool {
-	return !existsNames(n, enK600)
+	return !existsNames(n, enK603)
 }
 
 // UBL-CR-379: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:LocationCoordinate)
 func enT0589(v []Seq, n *Node) bool {
-	return !existsNames(n, enK601)
+	return !existsNames(n, enK604)
 }
 
 // UBL-CR-380: not(cac:Delivery/cac:DeliveryLocation/cac:SubsidiaryLocation)
 func enT0590(v []Seq, n *Node) bool {
-	return !existsNames(n, enK603)
+	return !existsNames(n, enK606)
 }
 
 // UBL-CR-381: not(cac:Delivery/cac:DeliveryLocation/cac:LocationCoordinate)
 func enT0591(v []Seq, n *Node) bool {
-	return !existsNames(n, enK604)
+	return !existsNames(n, enK607)
 }
 
 // UBL-CR-382: not(cac:Delivery/cac:AlternativeDeliveryLocation)
 func enT0592(v []Seq, n *Node) bool {
-	return !existsNames(n, enK606)
+	return !existsNames(n, enK609)
 }
 
 // UBL-CR-383: not(cac:Delivery/cac:RequestedDeliveryPeriod)
 func enT0593(v []Seq, n *Node) bool {
-	return !existsNames(n, enK608)
+	return !existsNames(n, enK611)
 }
 
 // UBL-CR-384: not(cac:Delivery/cac:EstimatedDeliveryPeriod)
 func enT0594(v []Seq, n *Node) bool {
-	return !existsNames(n, enK610)
+	return !existsNames(n, enK613)
 }
 
 // UBL-CR-385: not(cac:Delivery/cac:CarrierParty)
 func enT0595(v []Seq, n *Node) bool {
-	return !existsNames(n, enK612)
+	return !existsNames(n, enK615)
 }
 
 // UBL-CR-386: not(cac:Delivery/cac:DeliveryParty/cbc:MarkCareIndicator)
 func enT0596(v []Seq, n *Node) bool {
-	return !existsNames(n, enK613)
+	return !existsNames(n, enK616)
 }
 
 // UBL-CR-387: not(cac:Delivery/cac:DeliveryParty/cbc:MarkAttentionIndicator)
 func enT0597(v []Seq, n *Node) bool {
-	return !existsNames(n, enK614)
+	return !existsNames(n, enK617)
 }
 
 // UBL-CR-388: not(cac:Delivery/cac:DeliveryParty/cbc:WebsiteURI)
 func enT0598(v []Seq, n *Node) bool {
-	return !existsNames(n, enK615)
+	return !existsNames(n, enK618)
 }
 
 // UBL-CR-389: not(cac:Delivery/cac:DeliveryParty/cbc:LogoReferenceID)
 func enT0599(v []Seq, n *Node) bool {
-	return !existsNames(n, enK616)
+	return !existsNames(n, enK619)
 }
 
 // UBL-CR-390: not(cac:Delivery/cac:DeliveryParty/cbc:EndpointID)
 func enT0600(v []Seq, n *Node) bool {
-	return !existsNames(n, enK617)
+	return !existsNames(n, enK620)
 }
 
 // UBL-CR-391: not(cac:Delivery/cac:DeliveryParty/cbc:IndustryClassificationCode)
 func enT0601(v []Seq, n *Node) bool {
-	return !existsNames(n, enK618)
+	return !existsNames(n, enK621)
 }
 
 // UBL-CR-392: not(cac:Delivery/cac:DeliveryParty/cac:PartyIdentification)
 func enT0602(v []Seq, n *Node) bool {
-	return !existsNames(n, enK619)
+	return !existsNames(n, enK622)
 }
 
 // UBL-CR-393: not(cac:Delivery/cac:DeliveryParty/cac:Language)
 func enT0603(v []Seq, n *Node) bool {
-	return !existsNames(n, enK620)
+	return !existsNames(n, enK623)
 }
 
 // UBL-CR-394: not(cac:Delivery/cac:DeliveryParty/cac:PostalAddress)
 func enT0604(v []Seq, n *Node) bool {
-	return !existsNames(n, enK621)
+	return !existsNames(n, enK624)
 }
 
 // UBL-CR-395: not(cac:Delivery/cac:DeliveryParty/cac:PhysicalLocation)
 func enT0605(v []Seq, n *Node) bool {
-	return !existsNames(n, enK622)
+	return !existsNames(n, enK625)
 }
 
 // UBL-CR-396: not(cac:Delivery/cac:DeliveryParty/cac:PartyTaxScheme)
 func enT0606(v []Seq, n *Node) bool {
-	return !existsNames(n, enK623)
+	return !existsNames(n, enK626)
 }
 
 // UBL-CR-397: not(cac:Delivery/cac:DeliveryParty/cac:PartyLegalEntity)
 func enT0607(v []Seq, n *Node) bool {
-	return !existsNames(n, enK624)
+	return !existsNames(n, enK627)
 }
 
 // UBL-CR-398: not(cac:Delivery/cac:DeliveryParty/cac:Contact)
 func enT0608(v []Seq, n *Node) bool {
-	return !existsNames(n, enK625)
+	return !existsNames(n, enK628)
 }
 
 // UBL-CR-399: not(cac:Delivery/cac:DeliveryParty/cac:Person)
 func enT0609(v []Seq, n *Node) bool {
-	return !existsNames(n, enK626)
+	return !existsNames(n, enK629)
 }
 
 // UBL-CR-400: not(cac:Delivery/cac:DeliveryParty/cac:AgentParty)
 func enT0610(v []Seq, n *Node) bool {
-	return !existsNames(n, enK627)
+	return !existsNames(n, enK630)
 }
 
 // UBL-CR-401: not(cac:Delivery/cac:DeliveryParty/cac:ServiceProviderParty)
 func enT0611(v []Seq, n *Node) bool {
-	return !existsNames(n, enK628)
+	return !existsNames(n, enK631)
 }
 
 // UBL-CR-402: not(cac:Delivery/cac:DeliveryParty/cac:PowerOfAttorney)
 func enT0612(v []Seq, n *Node) bool {
-	return !existsNames(n, enK629)
+	return !existsNames(n, enK632)
 }
 
 // UBL-CR-403: not(cac:Delivery/cac:DeliveryParty/cac:FinancialAccount)
 func enT0613(v []Seq, n *Node) bool {
-	return !existsNames(n, enK630)
+	return !existsNames(n, enK633)
 }
 
 // UBL-CR-404: not(cac:Delivery/cac:NotifyParty)
 func enT0614(v []Seq, n *Node) bool {
-	return !existsNames(n, enK632)
+	return !existsNames(n, enK635)
 }
 
 // UBL-CR-405: not(cac:Delivery/cac:Despatch)
 func enT0615(v []Seq, n *Node) bool {
-	return !existsNames(n, enK634)
+	return !existsNames(n, enK637)
 }
 
 // UBL-CR-406: not(cac:Delivery/cac:DeliveryTerms)
 func enT0616(v []Seq, n *Node) bool {
-	return !existsNames(n, enK636)
+	return !existsNames(n, enK639)
 }
 
 // UBL-CR-407: not(cac:Delivery/cac:MinimumDeliveryUnit)
 func enT0617(v []Seq, n *Node) bool {
-	return !existsNames(n, enK638)
+	return !existsNames(n, enK641)
 }
 
 // UBL-CR-408: not(cac:Delivery/cac:MaximumDeliveryUnit)
 func enT0618(v []Seq, n *Node) bool {
-	return !existsNames(n, enK640)
+	return !existsNames(n, enK643)
 }
 
 // UBL-CR-409: not(cac:Delivery/cac:Shipment)
 func enT0619(v []Seq, n *Node) bool {
-	return !existsNames(n, enK642)
+	return !existsNames(n, enK645)
 }
 
 // UBL-CR-410: not(cac:DeliveryTerms)
 func enT0620(v []Seq, n *Node) bool {
-	return !hasChild(n, enK635)
+	return !hasChild(n, enK638)
 }
 
 // UBL-CR-411: not(cac:PaymentMeans/cbc:ID)
 func enT0621(v []Seq, n *Node) bool {
-	return !existsNames(n, enK643)
+	return !existsNames(n, enK646)
 }
 
 // UBL-CR-412: not(cac:PaymentMeans/cbc:PaymentDueDate) or ../cn:CreditNote
 func enT0622(v []Seq, n *Node) bool {
-	return (!existsNames(n, enK645) || anyNode(parent(n), func(n1946 *Node) bool { return hasChild(n1946, enK20) }))
+	return (!existsNames(n, enK648) || anyNode(parent(n), func(n1939 *Node) bool { return hasChild(n1939, enK19) }))
 }
 
 // UBL-CR-413: not(cac:PaymentMeans/cbc:PaymentChannelCode)
 func enT0623(v []Seq, n *Node) bool {
-	return !existsNames(n, enK647)
+	return !existsNames(n, enK650)
 }
 
 // UBL-CR-414: not(cac:PaymentMeans/cbc:InstructionID)
 func enT0624(v []Seq, n *Node) bool {
-	return !existsNames(n, enK649)
+	return !existsNames(n, enK652)
 }
 
 // UBL-CR-415: not(cac:PaymentMeans/cac:CardAccount/cbc:CardTypeCode)
 func enT0625(v []Seq, n *Node) bool {
-	return !existsNames(n, enK651)
+	return !existsNames(n, enK654)
 }
 
 // UBL-CR-416: not(cac:PaymentMeans/cac:CardAccount/cbc:ValidityStartDate)
 func enT0626(v []Seq, n *Node) bool {
-	return !existsNames(n, enK653)
+	return !existsNames(n, enK656)
 }
 
 // UBL-CR-417: not(cac:PaymentMeans/cac:CardAccount/cbc:ExpiryDate)
 func enT0627(v []Seq, n *Node) bool {
-	return !existsNames(n, enK654)
+	return !existsNames(n, enK657)
 }
 
 // UBL-CR-418: not(cac:PaymentMeans/cac:CardAccount/cbc:IssuerID)
 func enT0628(v []Seq, n *Node) bool {
-	return !existsNames(n, enK656)
+	return !existsNames(n, enK659)
 }
 
 // UBL-CR-419: not(cac:PaymentMeans/cac:CardAccount/cbc:IssueNumberID)
 func enT0629(v []Seq, n *Node) bool {
-	return !existsNames(n, enK658)
+	return !existsNames(n, enK661)
 }
 
 // UBL-CR-420: not(cac:PaymentMeans/cac:CardAccount/cbc:CV2ID)
 func enT0630(v []Seq, n *Node) bool {
-	return !existsNames(n, enK660)
+	return !existsNames(n, enK663)
 }
 
 // UBL-CR-421: not(cac:PaymentMeans/cac:CardAccount/cbc:CardChipCode)
 func enT0631(v []Seq, n *Node) bool {
-	return !existsNames(n, enK662)
+	return !existsNames(n, enK665)
 }
 
 // UBL-CR-422: not(cac:PaymentMeans/cac:CardAccount/cbc:ChipApplicationID)
 func enT0632(v []Seq, n *Node) bool {
-	return !existsNames(n, enK664)
+	return !existsNames(n, enK667)
 }
 
 // UBL-CR-424: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AliasName)
 func enT0633(v []Seq, n *Node) bool {
-	return !existsNames(n, enK666)
+	return !existsNames(n, enK669)
 }
 
 // UBL-CR-425: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountTypeCode)
 func enT0634(v []Seq, n *Node) bool {
-	return !existsNames(n, enK668)
+	return !existsNames(n, enK671)
 }
 
 // UBL-CR-426: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountFormatCode)
 func enT0635(v []Seq, n *Node) bool {
-	return !existsNames(n, enK670)
+	return !existsNames(n, enK673)
 }
 
 // UBL-CR-427: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:CurrencyCode)
 func enT0636(v []Seq, n *Node) bool {
-	return !existsNames(n, enK671)
+	return !existsNames(n, enK674)
 }
 
 // UBL-CR-428: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:PaymentNote)
 func enT0637(v []Seq, n *Node) bool {
-	return !existsNames(n, enK673)
+	return !existsNames(n, enK676)
 }
 
 // UBL-CR-429: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:Name)
 func enT0638(v []Seq, n *Node) bool {
-	return !existsNames(n, enK675)
+	return !existsNames(n, enK678)
 }
 
 // UBL-CR-430: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cbc:Name)
 func enT0639(v []Seq, n *Node) bool {
-	return !existsNames(n, enK677)
+	return !existsNames(n, enK680)
 }
 
 // UBL-CR-431: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cac:Address)
 func enT0640(v []Seq, n *Node) bool {
-	return !existsNames(n, enK678)
+	return !existsNames(n, enK681)
 }
 
 // UBL-CR-432: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:Address)
 func enT0641(v []Seq, n *Node) bool {
-	return !existsNames(n, enK679)
+	return !existsNames(n, enK682)
 }
 
 // UBL-CR-433: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:Country)
 func enT0642(v []Seq, n *Node) bool {
-	return !existsNames(n, enK680)
+	return !existsNames(n, enK683)
 }
 
 // UBL-CR-434: not(cac:PaymentMeans/cac:CreditAccount)
 func enT0643(v []Seq, n *Node) bool {
-	return !existsNames(n, enK682)
+	return !existsNames(n, enK685)
 }
 
 // UBL-CR-435: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MandateTypeCode)
 func enT0644(v []Seq, n *Node) bool {
-	return !existsNames(n, enK685)
+	return !existsNames(n, enK688)
 }
 
 // UBL-CR-436: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaymentInstructionsNumeric)
 func enT0645(v []Seq, n *Node) bool {
-	return !existsNames(n, enK687)
+	return !existsNames(n, enK690)
 }
 
 // UBL-CR-437: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaidAmount)
 func enT0646(v []Seq, n *Node) bool {
-	return !existsNames(n, enK689)
+	return !existsNames(n, enK692)
 }
 
 // UBL-CR-438: not(cac:PaymentMeans/cac:PaymentMandate/cbc:SignatureID)
 func enT0647(v []Seq, n *Node) bool {
-	return !existsNames(n, enK691)
+	return !existsNames(n, enK694)
 }
 
 // UBL-CR-439: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerParty)
 func enT0648(v []Seq, n *Node) bool {
-	return !existsNames(n, enK693)
+	return !existsNames(n, enK696)
 }
 
 // UBL-CR-440: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:Name)
 func enT0649(v []Seq, n *Node) bool {
-	return !existsNames(n, enK695)
+	return !existsNames(n, enK698)
 }
 
 // UBL-CR-441: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AliasName)
 func enT0650(v []Seq, n *Node) bool {
-	return !existsNames(n, enK696)
+	return !existsNames(n, enK699)
 }
 
 // UBL-CR-442: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountTypeCode)
 func enT0651(v []Seq, n *Node) bool {
-	return !existsNames(n, enK697)
+	return !existsNames(n, enK700)
 }
 
 // UBL-CR-443: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountFormatCode)
 func enT0652(v []Seq, n *Node) bool {
-	return !existsNames(n, enK698)
+	return !existsNames(n, enK701)
 }
 
 // UBL-CR-444: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:CurrencyCode)
 func enT0653(v []Seq, n *Node) bool {
-	return !existsNames(n, enK699)
+	return !existsNames(n, enK702)
 }
 
 // UBL-CR-445: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:PaymentNote)
 func enT0654(v []Seq, n *Node) bool {
-	return !existsNames(n, enK700)
+	return !existsNames(n, enK703)
 }
 
 // UBL-CR-446: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:FinancialInstitutionBranch)
 func enT0655(v []Seq, n *Node) bool {
-	return !existsNames(n, enK701)
+	return !existsNames(n, enK704)
 }
 
 // UBL-CR-447: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:Country)
 func enT0656(v []Seq, n *Node) bool {
-	return !existsNames(n, enK702)
+	return !existsNames(n, enK705)
 }
 
 // UBL-CR-448: not(cac:PaymentMeans/cac:PaymentMandate/cac:ValidityPeriod)
 func enT0657(v []Seq, n *Node) bool {
-	return !existsNames(n, enK703)
+	return !existsNames(n, enK706)
 }
 
 // UBL-CR-449: not(cac:PaymentMeans/cac:PaymentMandate/cac:PaymentReversalPeriod)
 func enT0658(v []Seq, n *Node) bool {
-	return !existsNames(n, enK705)
+	return !existsNames(n, enK708)
 }
 
 // UBL-CR-450: not(cac:PaymentMeans/cac:PaymentMandate/cac:Clause)
 func enT0659(v []Seq, n *Node) bool {
-	return !existsNames(n, enK707)
+	return !existsNames(n, enK710)
 }
 
 // UBL-CR-451: not(cac:PaymentMeans/cac:TradeFinancing)
 func enT0660(v []Seq, n *Node) bool {
-	return !existsNames(n, enK709)
+	return !existsNames(n, enK712)
 }
 
 // UBL-CR-452: not(cac:PaymentTerms/cbc:ID)
 func enT0661(v []Seq, n *Node) bool {
-	return !existsNames(n, enK711)
+	return !existsNames(n, enK714)
 }
 
 // UBL-CR-453: not(cac:PaymentTerms/cbc:PaymentMeansID)
 func enT0662(v []Seq, n *Node) bool {
-	return !existsNames(n, enK713)
+	return !existsNames(n, enK716)
 }
 
 // UBL-CR-454: not(cac:PaymentTerms/cbc:PrepaidPaymentReferenceID)
 func enT0663(v []Seq, n *Node) bool {
-	return !existsNames(n, enK715)
+	return !existsNames(n, enK718)
 }
 
 // UBL-CR-455: not(cac:PaymentTerms/cbc:ReferenceEventCode)
 func enT0664(v []Seq, n *Node) bool {
-	return !existsNames(n, enK717)
+	return !existsNames(n, enK720)
 }
 
 // UBL-CR-456: not(cac:PaymentTerms/cbc:SettlementDiscountPercent)
 func enT0665(v []Seq, n *Node) bool {
-	return !existsNames(n, enK719)
+	return !existsNames(n, enK722)
 }
 
 // UBL-CR-457: not(cac:PaymentTerms/cbc:PenaltySurchargePercent)
 func enT0666(v []Seq, n *Node) bool {
-	return !existsNames(n, enK721)
+	return !existsNames(n, enK724)
 }
 
 // UBL-CR-458: not(cac:PaymentTerms/cbc:PaymentPercent)
 func enT0667(v []Seq, n *Node) bool {
-	return !existsNames(n, enK723)
+	return !existsNames(n, enK726)
 }
 
 // UBL-CR-459: not(cac:PaymentTerms/cbc:Amount)
 func enT0668(v []Seq, n *Node) bool {
-	return !existsNames(n, enK724)
+	return !existsNames(n, enK727)
 }
 
 // UBL-CR-460: not(cac:PaymentTerms/cbc:SettlementDiscountAmount)
 func enT0669(v []Seq, n *Node) bool {
-	return !existsNames(n, enK726)
+	return !existsNames(n, enK729)
 }
 
 // UBL-CR-461: not(cac:PaymentTerms/cbc:PenaltyAmount)
 func enT0670(v []Seq, n *Node) bool {
-	return !existsNames(n, enK728)
+	return !existsNames(n, enK731)
 }
 
 // UBL-CR-462: not(cac:PaymentTerms/cbc:PaymentTermsDetailsURI)
 func enT0671(v []Seq, n *Node) bool {
-	return !existsNames(n, enK730)
+	return !existsNames(n, enK733)
 }
 
 // UBL-CR-463: not(cac:PaymentTerms/cbc:PaymentDueDate)
 func enT0672(v []Seq, n *Node) bool {
-	return !existsNames(n, enK731)
+	return !existsNames(n, enK734)
 }
 
 // UBL-CR-464: not(cac:PaymentTerms/cbc:InstallmentDueDate)
 func enT0673(v []Seq, n *Node) bool {
-	return !existsNames(n, enK733)
+	return !existsNames(n, enK736)
 }
 
 // UBL-CR-465: not(cac:PaymentTerms/cbc:InvoicingPartyReference)
 func enT0674(v []Seq, n *Node) bool {
-	return !existsNames(n, enK735)
+	return !existsNames(n, enK738)
 }
 
 // UBL-CR-466: not(cac:PaymentTerms/cac:SettlementPeriod)
 func enT0675(v []Seq, n *Node) bool {
-	return !existsNames(n, enK737)
+	return !existsNames(n, enK740)
 }
 
 // UBL-CR-467: not(cac:PaymentTerms/cac:PenaltyPeriod)
 func enT0676(v []Seq, n *Node) bool {
-	return !existsNames(n, enK739)
+	return !existsNames(n, enK742)
 }
 
 // UBL-CR-468: not(cac:PaymentTerms/cac:ExchangeRate)
 func enT0677(v []Seq, n *Node) bool {
-	return !existsNames(n, enK741)
+	return !existsNames(n, enK744)
 }
 
 // UBL-CR-469: not(cac:PaymentTerms/cac:ValidityPeriod)
 func enT0678(v []Seq, n *Node) bool {
-	return !existsNames(n, enK742)
+	return !existsNames(n, enK745)
 }
 
 // UBL-CR-470: not(cac:PrepaidPayment)
 func enT0679(v []Seq, n *Node) bool {
-	return !hasChild(n, enK743)
+	return !hasChild(n, enK746)
 }
 
 // UBL-CR-471: not(cac:AllowanceCharge/cbc:ID)
 func enT0680(v []Seq, n *Node) bool {
-	return !existsNames(n, enK744)
+	return !existsNames(n, enK747)
 }
 
 // UBL-CR-472: not(cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0681(v []Seq, n *Node) bool {
-	return !existsNames(n, enK746)
+	return !existsNames(n, enK749)
 }
 
 // UBL-CR-473: not(cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0682(v []Seq, n *Node) bool {
-	return !existsNames(n, enK748)
+	return !existsNames(n, enK751)
 }
 
 // UBL-CR-474: not(cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0683(v []Seq, n *Node) bool {
-	return !existsNames(n, enK749)
+	return !existsNames(n, enK752)
 }
 
 // UBL-CR-475: not(cac:AllowanceCharge/cbc:AccountingCost)
 func enT0684(v []Seq, n *Node) bool {
-	return !existsNames(n, enK751)
+	return !existsNames(n, enK754)
 }
 
 // UBL-CR-476: not(cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0685(v []Seq, n *Node) bool {
-	return !existsNames(n, enK753)
+	return !existsNames(n, enK756)
 }
 
 // UBL-CR-477: not(cac:AllowanceCharge/cac:TaxCategory/cbc:Name)
 func enT0686(v []Seq, n *Node) bool {
-	return !existsNames(n, enK754)
+	return !existsNames(n, enK757)
 }
 
 // UBL-CR-478: not(cac:AllowanceCharge/cac:TaxCategory/cbc:BaseUnitMeasure)
 func enT0687(v []Seq, n *Node) bool {
-	return !existsNames(n, enK756)
+	return !existsNames(n, enK759)
 }
 
 // UBL-CR-479: not(cac:AllowanceCharge/cac:TaxCategory/cbc:PerUnitAmount)
 func enT0688(v []Seq, n *Node) bool {
-	return !existsNames(n, enK757)
+	return !existsNames(n, enK760)
 }
 
 // UBL-CR-480: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReasonCode)
 func enT0689(v []Seq, n *Node) bool {
-	return !existsNames(n, enK758)
+	return !existsNames(n, enK761)
 }
 
 // UBL-CR-481: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReason)
 func enT0690(v []Seq, n *Node) bool {
-	return !existsNames(n, enK759)
+	return !existsNames(n, enK762)
 }
 
 // UBL-CR-482: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRange)
 func enT0691(v []Seq, n *Node) bool {
-	return !existsNames(n, enK761)
+	return !existsNames(n, enK764)
 }
 
 // UBL-CR-483: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRatePercent)
 func enT0692(v []Seq, n *Node) bool {
-	return !existsNames(n, enK763)
+	return !existsNames(n, enK766)
 }
 
 // UBL-CR-484: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func enT0693(v []Seq, n *Node) bool {
-	return !existsNames(n, enK764)
+	return !existsNames(n, enK767)
 }
 
 // UBL-CR-485: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0694(v []Seq, n *Node) bool {
-	return !existsNames(n, enK765)
+	return !existsNames(n, enK768)
 }
 
 // UBL-CR-486: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0695(v []Seq, n *Node) bool {
-	return !existsNames(n, enK766)
+	return !existsNames(n, enK769)
 }
 
 // UBL-CR-487: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0696(v []Seq, n *Node) bool {
-	return !existsNames(n, enK767)
+	return !existsNames(n, enK770)
 }
 
 // UBL-CR-488: not(cac:AllowanceCharge/cac:TaxTotal)
 func enT0697(v []Seq, n *Node) bool {
-	return !existsNames(n, enK768)
+	return !existsNames(n, enK771)
 }
 
 // UBL-CR-489: not(cac:AllowanceCharge/cac:PaymentMeans)
 func enT0698(v []Seq, n *Node) bool {
-	return !existsNames(n, enK769)
+	return !existsNames(n, enK772)
 }
 
 // UBL-CR-490: not(cac:TaxExchangeRate)
 func enT0699(v []Seq, n *Node) bool {
-	return !hasChild(n, enK770)
+	return !hasChild(n, enK773)
 }
 
 // UBL-CR-491: not(cac:PricingExchangeRate)
 func enT0700(v []Seq, n *Node) bool {
-	return !hasChild(n, enK771)
+	return !hasChild(n, enK774)
 }
 
 // UBL-CR-492: not(cac:PaymentExchangeRate)
 func enT0701(v []Seq, n *Node) bool {
-	return !hasChild(n, enK772)
+	return !hasChild(n, enK775)
 }
 
 // UBL-CR-493: not(cac:PaymentAlternativeExchangeRate)
 func enT0702(v []Seq, n *Node) bool {
-	return !hasChild(n, enK773)
+	return !hasChild(n, enK776)
 }
 
 // UBL-CR-494: not(cac:TaxTotal/cbc:RoundingAmount)
 func enT0703(v []Seq, n *Node) bool {
-	return !existsNames(n, enK775)
+	return !existsNames(n, enK778)
 }
 
 // UBL-CR-495: not(cac:TaxTotal/cbc:TaxEvidenceIndicator)
 func enT0704(v []Seq, n *Node) bool {
-	return !existsNames(n, enK777)
+	return !existsNames(n, enK780)
 }
 
 // UBL-CR-496: not(cac:TaxTotal/cbc:TaxIncludedIndicator)
 func enT0705(v []Seq, n *Node) bool {
-	return !existsNames(n, enK779)
+	return !existsNames(n, enK782)
 }
 
 // UBL-CR-497: not(cac:TaxTotal/cac:TaxSubtotal/cbc:CalculationSequenceNumeric)
 func enT0706(v []Seq, n *Node) bool {
-	return !existsNames(n, enK781)
+	return !existsNames(n, enK784)
 }
 
 // UBL-CR-498: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TransactionCurrencyTaxAmount)
 func enT0707(v []Seq, n *Node) bool {
-	return !existsNames(n, enK783)
+	return !existsNames(n, enK786)
 }
 
 // UBL-CR-499: not(cac:TaxTotal/cac:TaxSubtotal/cbc:Percent)
 func enT0708(v []Seq, n *Node) bool {
-	return !existsNames(n, enK784)
+	return !existsNames(n, enK787)
 }
 
 // UBL-CR-500: not(cac:TaxTotal/cac:TaxSubtotal/cbc:BaseUnitMeasure)
 func enT0709(v []Seq, n *Node) bool {
-	return !existsNames(n, enK785)
+	return !existsNames(n, enK788)
 }
 
 // UBL-CR-501: not(cac:TaxTotal/cac:TaxSubtotal/cbc:PerUnitAmount)
 func enT0710(v []Seq, n *Node) bool {
-	return !existsNames(n, enK786)
+	return !existsNames(n, enK789)
 }
 
 // UBL-CR-502: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRange)
 func enT0711(v []Seq, n *Node) bool {
-	return !existsNames(n, enK787)
+	return !existsNames(n, enK790)
 }
 
 // UBL-CR-503: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRatePercent)
 func enT0712(v []Seq, n *Node) bool {
-	return !existsNames(n, enK788)
+	return !existsNames(n, enK791)
 }
 
 // UBL-CR-504: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Name)
 func enT0713(v []Seq, n *Node) bool {
-	return !existsNames(n, enK789)
+	return !existsNames(n, enK792)
 }
 
 // UBL-CR-505: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:BaseUnitMeasure)
 func enT0714(v []Seq, n *Node) bool {
-	return !existsNames(n, enK790)
+	return !existsNames(n, enK793)
 }
 
 // UBL-CR-506: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:PerUnitAmount)
 func enT0715(v []Seq, n *Node) bool {
-	return !existsNames(n, enK791)
+	return !existsNames(n, enK794)
 }
 
 // UBL-CR-507: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRange)
 func enT0716(v []Seq, n *Node) bool {
-	return !existsNames(n, enK792)
+	return !existsNames(n, enK795)
 }
 
 // UBL-CR-508: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRatePercent)
 func enT0717(v []Seq, n *Node) bool {
-	return !existsNames(n, enK793)
+	return !existsNames(n, enK796)
 }
 
 // UBL-CR-509: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func enT0718(v []Seq, n *Node) bool {
-	return !existsNames(n, enK794)
+	return !existsNames(n, enK797)
 }
 
 // UBL-CR-510: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0719(v []Seq, n *Node) bool {
-	return !existsNames(n, enK795)
+	return !existsNames(n, enK798)
 }
 
 // UBL-CR-511: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0720(v []Seq, n *Node) bool {
-	return !existsNames(n, enK796)
+	return !existsNames(n, enK799)
 }
 
 // UBL-CR-512: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0721(v []Seq, n *Node) bool {
-	return !existsNames(n, enK797)
+	return !existsNames(n, enK800)
 }
 
 // UBL-CR-513: not(cac:WithholdingTaxTotal)
 func enT0722(v []Seq, n *Node) bool {
-	return !hasChild(n, enK798)
+	return !hasChild(n, enK801)
 }
 
 // UBL-CR-514: not(cac:LegalMonetaryTotal/cbc:PayableAlternativeAmount)
 func enT0723(v []Seq, n *Node) bool {
-	return !existsNames(n, enK800)
+	return !existsNames(n, enK803)
 }
 
 // UBL-CR-515: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID)
 func enT0724(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK801) || existsNames(n, enK802))
+	return !(existsNames(n, enK804) || existsNames(n, enK805))
 }
 
 // UBL-CR-516: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:TaxPointDate)
 func enT0725(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK803) || existsNames(n, enK804))
+	return !(existsNames(n, enK806) || existsNames(n, enK807))
 }
 
 // UBL-CR-517: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:AccountingCostCode)
 func enT0726(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK805) || existsNames(n, enK806))
+	return !(existsNames(n, enK808) || existsNames(n, enK809))
 }
 
 // UBL-CR-518: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:PaymentPurposeCode)
 func enT0727(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK808) || existsNames(n, enK809))
+	return !(existsNames(n, enK811) || existsNames(n, enK812))
 }
 
 // UBL-CR-519: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:FreeOfChargeIndicator)
 func enT0728(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK811) || existsNames(n, enK812))
+	return !(existsNames(n, enK814) || existsNames(n, enK815))
 }
 
 // UBL-CR-520: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:StartTime)
 func enT0729(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK813) || existsNames(n, enK814))
+	return !(existsNames(n, enK816) || existsNames(n, enK817))
 }
 
 // UBL-CR-521: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:EndTime)
 func enT0730(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK815) || existsNames(n, enK816))
+	return !(existsNames(n, enK818) || existsNames(n, enK819))
 }
 
 // UBL-CR-522: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DurationMeasure)
 func enT0731(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK817) || existsNames(n, enK818))
+	return !(existsNames(n, enK820) || existsNames(n, enK821))
 }
 
 // UBL-CR-523: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DescriptionCode)
 func enT0732(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK819) || existsNames(n, enK820))
+	return !(existsNames(n, enK822) || existsNames(n, enK823))
 }
 
 // UBL-CR-524: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:Description)
 func enT0733(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK821) || existsNames(n, enK822))
+	return !(existsNames(n, enK824) || existsNames(n, enK825))
 }
 
 // UBL-CR-525: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:SalesOrderLineID)
 func enT0734(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK825) || existsNames(n, enK826))
+	return !(existsNames(n, enK828) || existsNames(n, enK829))
 }
 
 // UBL-CR-526: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:UUID)
 func enT0735(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK827) || existsNames(n, enK828))
+	return !(existsNames(n, enK830) || existsNames(n, enK831))
 }
 
 // UBL-CR-527: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:LineStatusCode)
 func enT0736(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK830) || existsNames(n, enK831))
+	return !(existsNames(n, enK833) || existsNames(n, enK834))
 }
 
 // UBL-CR-528: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cac:OrderReference)
 func enT0737(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK832) || existsNames(n, enK833))
+	return !(existsNames(n, enK835) || existsNames(n, enK836))
 }
 
 // UBL-CR-529: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DespatchLineReference)
 func enT0738(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK835) || existsNames(n, enK836))
+	return !(existsNames(n, enK838) || existsNames(n, enK839))
 }
 
 // UBL-CR-530: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ReceiptLineReference)
 func enT0739(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK838) || existsNames(n, enK839))
+	return !(existsNames(n, enK841) || existsNames(n, enK842))
 }
 
 // UBL-CR-531: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:BillingReference)
 func enT0740(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK840) || existsNames(n, enK841))
+	return !(existsNames(n, enK843) || existsNames(n, enK844))
 }
 
 // UBL-CR-532: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:CopyIndicator)
 func enT0741(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK842) || existsNames(n, enK843))
+	return !(existsNames(n, enK845) || existsNames(n, enK846))
 }
 
 // UBL-CR-533: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:UUID)
 func enT0742(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK844) || existsNames(n, enK845))
+	return !(existsNames(n, enK847) || existsNames(n, enK848))
 }
 
 // UBL-CR-534: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueDate)
 func enT0743(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK846) || existsNames(n, enK847))
+	return !(existsNames(n, enK849) || existsNames(n, enK850))
 }
 
 // UBL-CR-535: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueTime)
 func enT0744(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK848) || existsNames(n, enK849))
+	return !(existsNames(n, enK851) || existsNames(n, enK852))
 }
 
 // UBL-CR-537: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentType)
 func enT0745(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK850) || existsNames(n, enK851))
+	return !(existsNames(n, enK853) || existsNames(n, enK854))
 }
 
 // UBL-CR-538: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:XPath)
 func enT0746(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK852) || existsNames(n, enK853))
+	return !(existsNames(n, enK855) || existsNames(n, enK856))
 }
 
 // UBL-CR-539: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LanguageID)
 func enT0747(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK854) || existsNames(n, enK855))
+	return !(existsNames(n, enK857) || existsNames(n, enK858))
 }
 
 // UBL-CR-540: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LocaleCode)
 func enT0748(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK856) || existsNames(n, enK857))
+	return !(existsNames(n, enK859) || existsNames(n, enK860))
 }
 
 // UBL-CR-541: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:VersionID)
 func enT0749(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK858) || existsNames(n, enK859))
+	return !(existsNames(n, enK861) || existsNames(n, enK862))
 }
 
 // UBL-CR-542: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentStatusCode)
 func enT0750(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK860) || existsNames(n, enK861))
+	return !(existsNames(n, enK863) || existsNames(n, enK864))
 }
 
 // UBL-CR-543: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentDescription)
 func enT0751(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK862) || existsNames(n, enK863))
+	return !(existsNames(n, enK865) || existsNames(n, enK866))
 }
 
 // UBL-CR-544: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:Attachment)
 func enT0752(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK864) || existsNames(n, enK865))
+	return !(existsNames(n, enK867) || existsNames(n, enK868))
 }
 
 // UBL-CR-545: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ValidityPeriod)
 func enT0753(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK866) || existsNames(n, enK867))
+	return !(existsNames(n, enK869) || existsNames(n, enK870))
 }
 
 // UBL-CR-546: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:IssuerParty)
 func enT0754(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK868) || existsNames(n, enK869))
+	return !(existsNames(n, enK871) || existsNames(n, enK872))
 }
 
 // UBL-CR-547: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ResultOfVerification)
 func enT0755(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK870) || existsNames(n, enK871))
+	return !(existsNames(n, enK873) || existsNames(n, enK874))
 }
 
 // UBL-CR-548: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PricingReference)
 func enT0756(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK873) || existsNames(n, enK874))
+	return !(existsNames(n, enK876) || existsNames(n, enK877))
 }
 
 // UBL-CR-549: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OriginatorParty)
 func enT0757(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK876) || existsNames(n, enK877))
+	return !(existsNames(n, enK879) || existsNames(n, enK880))
 }
 
 // UBL-CR-550: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Delivery)
 func enT0758(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK878) || existsNames(n, enK879))
+	return !(existsNames(n, enK881) || existsNames(n, enK882))
 }
 
 // UBL-CR-551: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PaymentTerms)
 func enT0759(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK880) || existsNames(n, enK881))
+	return !(existsNames(n, enK883) || existsNames(n, enK884))
 }
 
 // UBL-CR-552: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:ID)
 func enT0760(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK882) || existsNames(n, enK883))
+	return !(existsNames(n, enK885) || existsNames(n, enK886))
 }
 
 // UBL-CR-553: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0761(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK884) || existsNames(n, enK885))
+	return !(existsNames(n, enK887) || existsNames(n, enK888))
 }
 
 // UBL-CR-554: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0762(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK886) || existsNames(n, enK887))
+	return !(existsNames(n, enK889) || existsNames(n, enK890))
 }
 
 // UBL-CR-555: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0763(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK888) || existsNames(n, enK889))
+	return !(existsNames(n, enK891) || existsNames(n, enK892))
 }
 
 // UBL-CR-556: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCost)
 func enT0764(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK890) || existsNames(n, enK891))
+	return !(existsNames(n, enK893) || existsNames(n, enK894))
 }
 
 // UBL-CR-557: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0765(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK892) || existsNames(n, enK893))
+	return !(existsNames(n, enK895) || existsNames(n, enK896))
 }
 
 // UBL-CR-558: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxCategory)
 func enT0766(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK894) || existsNames(n, enK895))
+	return !(existsNames(n, enK897) || existsNames(n, enK898))
 }
 
 // UBL-CR-559: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxTotal)
 func enT0767(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK896) || existsNames(n, enK897))
+	return !(existsNames(n, enK899) || existsNames(n, enK900))
 }
 
 // UBL-CR-560: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:PaymentMeans)
 func enT0768(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK898) || existsNames(n, enK899))
+	return !(existsNames(n, enK901) || existsNames(n, enK902))
 }
 
 // UBL-CR-561: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:TaxTotal)
 func enT0769(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK900) || existsNames(n, enK901))
+	return !(existsNames(n, enK903) || existsNames(n, enK904))
 }
 
 // UBL-CR-562: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:WithholdingTaxTotal)
 func enT0770(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK902) || existsNames(n, enK903))
+	return !(existsNames(n, enK905) || existsNames(n, enK906))
 }
 
 // UBL-CR-563: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackQuantity)
 func enT0771(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK905) || existsNames(n, enK906))
+	return !(existsNames(n, enK908) || existsNames(n, enK909))
 }
 
 // UBL-CR-564: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackSizeNumeric)
 func enT0772(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK908) || existsNames(n, enK909))
+	return !(existsNames(n, enK911) || existsNames(n, enK912))
 }
 
 // UBL-CR-565: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:CatalogueIndicator)
 func enT0773(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK911) || existsNames(n, enK912))
+	return !(existsNames(n, enK914) || existsNames(n, enK915))
 }
 
 // UBL-CR-566: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:HazardousRiskIndicator)
 func enT0774(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK914) || existsNames(n, enK915))
+	return !(existsNames(n, enK917) || existsNames(n, enK918))
 }
 
 // UBL-CR-567: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:AdditionalInformation)
 func enT0775(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK917) || existsNames(n, enK918))
+	return !(existsNames(n, enK920) || existsNames(n, enK921))
 }
 
 // UBL-CR-568: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:Keyword)
 func enT0776(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK920) || existsNames(n, enK921))
+	return !(existsNames(n, enK923) || existsNames(n, enK924))
 }
 
 // UBL-CR-569: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:BrandName)
 func enT0777(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK923) || existsNames(n, enK924))
+	return !(existsNames(n, enK926) || existsNames(n, enK927))
 }
 
 // UBL-CR-570: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:ModelName)
 func enT0778(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK926) || existsNames(n, enK927))
+	return !(existsNames(n, enK929) || existsNames(n, enK930))
 }
 
 // UBL-CR-571: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:ExtendedID)
 func enT0779(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK930) || existsNames(n, enK931))
+	return !(existsNames(n, enK933) || existsNames(n, enK934))
 }
 
 // UBL-CR-572: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:BarcodeSymbologyID)
 func enT0780(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK933) || existsNames(n, enK934))
+	return !(existsNames(n, enK936) || existsNames(n, enK937))
 }
 
 // UBL-CR-573: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:PhysicalAttribute)
 func enT0781(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK936) || existsNames(n, enK937))
+	return !(existsNames(n, enK939) || existsNames(n, enK940))
 }
 
 // UBL-CR-574: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:MeasurementDimension)
 func enT0782(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK939) || existsNames(n, enK940))
+	return !(existsNames(n, enK942) || existsNames(n, enK943))
 }
 
 // UBL-CR-575: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:IssuerParty)
 func enT0783(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK941) || existsNames(n, enK942))
+	return !(existsNames(n, enK944) || existsNames(n, enK945))
 }
 
 // UBL-CR-576: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:ExtendedID)
 func enT0784(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK944) || existsNames(n, enK945))
+	return !(existsNames(n, enK947) || existsNames(n, enK948))
 }
 
 // UBL-CR-577: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:BarcodeSymbologyID)
 func enT0785(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK946) || existsNames(n, enK947))
+	return !(existsNames(n, enK949) || existsNames(n, enK950))
 }
 
 // UBL-CR-578: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:PhysicalAttribute)
 func enT0786(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK948) || existsNames(n, enK949))
+	return !(existsNames(n, enK951) || existsNames(n, enK952))
 }
 
 // UBL-CR-579: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:MeasurementDimension)
 func enT0787(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK950) || existsNames(n, enK951))
+	return !(existsNames(n, enK953) || existsNames(n, enK954))
 }
 
 // UBL-CR-580: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:IssuerParty)
 func enT0788(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK952) || existsNames(n, enK953))
+	return !(existsNames(n, enK955) || existsNames(n, enK956))
 }
 
 // UBL-CR-581: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturersItemIdentification)
 func enT0789(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK955) || existsNames(n, enK956))
+	return !(existsNames(n, enK958) || existsNames(n, enK959))
 }
 
 // UBL-CR-582: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:ExtendedID)
 func enT0790(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK957) || existsNames(n, enK958))
+	return !(existsNames(n, enK960) || existsNames(n, enK961))
 }
 
 // UBL-CR-583: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:BarcodeSymbologyID)
 func enT0791(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK959) || existsNames(n, enK960))
+	return !(existsNames(n, enK962) || existsNames(n, enK963))
 }
 
 // UBL-CR-584: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:PhysicalAttribute)
 func enT0792(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK961) || existsNames(n, enK962))
+	return !(existsNames(n, enK964) || existsNames(n, enK965))
 }
 
 // UBL-CR-585: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:MeasurementDimension)
 func enT0793(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK963) || existsNames(n, enK964))
+	return !(existsNames(n, enK966) || existsNames(n, enK967))
 }
 
 // UBL-CR-586: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:IssuerParty)
 func enT0794(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK965) || existsNames(n, enK966))
+	return !(existsNames(n, enK968) || existsNames(n, enK969))
 }
 
 // UBL-CR-587: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueItemIdentification)
 func enT0795(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK968) || existsNames(n, enK969))
+	return !(existsNames(n, enK971) || existsNames(n, enK972))
 }
 
 // UBL-CR-588: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemIdentification)
 func enT0796(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK971) || existsNames(n, enK972))
+	return !(existsNames(n, enK974) || existsNames(n, enK975))
 }
 
 // UBL-CR-589: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueDocumentReference)
 func enT0797(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK974) || existsNames(n, enK975))
+	return !(existsNames(n, enK977) || existsNames(n, enK978))
 }
 
 // UBL-CR-590: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemSpecificationDocumentReference)
 func enT0798(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK977) || existsNames(n, enK978))
+	return !(existsNames(n, enK980) || existsNames(n, enK981))
 }
 
 // UBL-CR-591: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginCountry/cbc:Name)
 func enT0799(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK980) || existsNames(n, enK981))
+	return !(existsNames(n, enK983) || existsNames(n, enK984))
 }
 
 // UBL-CR-592: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:NatureCode)
 func enT0800(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK983) || existsNames(n, enK984))
+	return !(existsNames(n, enK986) || existsNames(n, enK987))
 }
 
 // UBL-CR-593: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CargoTypeCode)
 func enT0801(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK986) || existsNames(n, enK987))
+	return !(existsNames(n, enK989) || existsNames(n, enK990))
 }
 
 // UBL-CR-594: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CommodityCode)
 func enT0802(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK989) || existsNames(n, enK990))
+	return !(existsNames(n, enK992) || existsNames(n, enK993))
 }
 
 // UBL-CR-595: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:TransactionConditions)
 func enT0803(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK992) || existsNames(n, enK993))
+	return !(existsNames(n, enK995) || existsNames(n, enK996))
 }
 
 // UBL-CR-596: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:HazardousItem)
 func enT0804(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK995) || existsNames(n, enK996))
+	return !(existsNames(n, enK998) || existsNames(n, enK999))
 }
 
 // UBL-CR-597: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:Name)
 func enT0805(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK997) || existsNames(n, enK998))
+	return !(existsNames(n, enK1000) || existsNames(n, enK1001))
 }
 
 // UBL-CR-598: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:BaseUnitMeasure)
 func enT0806(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK999) || existsNames(n, enK1000))
+	return !(existsNames(n, enK1002) || existsNames(n, enK1003))
 }
 
 // UBL-CR-599: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:PerUnitAmount)
 func enT0807(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1001) || existsNames(n, enK1002))
+	return !(existsNames(n, enK1004) || existsNames(n, enK1005))
 }
 
 // UBL-CR-600: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReasonCode)
 func enT0808(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1003) || existsNames(n, enK1004))
+	return !(existsNames(n, enK1006) || existsNames(n, enK1007))
 }
 
 // UBL-CR-601: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReason)
 func enT0809(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1005) || existsNames(n, enK1006))
+	return !(existsNames(n, enK1008) || existsNames(n, enK1009))
 }
 
 // UBL-CR-602: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRange)
 func enT0810(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1007) || existsNames(n, enK1008))
+	return !(existsNames(n, enK1010) || existsNames(n, enK1011))
 }
 
 // UBL-CR-603: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRatePercent)
 func enT0811(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1009) || existsNames(n, enK1010))
+	return !(existsNames(n, enK1012) || existsNames(n, enK1013))
 }
 
 // UBL-CR-604: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:Name)
 func enT0812(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1011) || existsNames(n, enK1012))
+	return !(existsNames(n, enK1014) || existsNames(n, enK1015))
 }
 
 // UBL-CR-605: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func enT0813(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1013) || existsNames(n, enK1014))
+	return !(existsNames(n, enK1016) || existsNames(n, enK1017))
 }
 
 // UBL-CR-606: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func enT0814(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1015) || existsNames(n, enK1016))
+	return !(existsNames(n, enK1018) || existsNames(n, enK1019))
 }
 
 // UBL-CR-607: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func enT0815(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1017) || existsNames(n, enK1018))
+	return !(existsNames(n, enK1020) || existsNames(n, enK1021))
 }
 
 // UBL-CR-608: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ID)
 func enT0816(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1019) || existsNames(n, enK1020))
+	return !(existsNames(n, enK1022) || existsNames(n, enK1023))
 }
 
 // UBL-CR-609: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:NameCode)
 func enT0817(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1022) || existsNames(n, enK1023))
+	return !(existsNames(n, enK1025) || existsNames(n, enK1026))
 }
 
 // UBL-CR-610: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:TestMethod)
 func enT0818(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1025) || existsNames(n, enK1026))
+	return !(existsNames(n, enK1028) || existsNames(n, enK1029))
 }
 
 // UBL-CR-611: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQuantity)
 func enT0819(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1028) || existsNames(n, enK1029))
+	return !(existsNames(n, enK1031) || existsNames(n, enK1032))
 }
 
 // UBL-CR-612: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQualifier)
 func enT0820(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1031) || existsNames(n, enK1032))
+	return !(existsNames(n, enK1034) || existsNames(n, enK1035))
 }
 
 // UBL-CR-613: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ImportanceCode)
 func enT0821(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1034) || existsNames(n, enK1035))
+	return !(existsNames(n, enK1037) || existsNames(n, enK1038))
 }
 
 // UBL-CR-614: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ListValue)
 func enT0822(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1037) || existsNames(n, enK1038))
+	return !(existsNames(n, enK1040) || existsNames(n, enK1041))
 }
 
 // UBL-CR-615: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:UsabilityPeriod)
 func enT0823(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1040) || existsNames(n, enK1041))
+	return !(existsNames(n, enK1043) || existsNames(n, enK1044))
 }
 
 // UBL-CR-616: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyGroup)
 func enT0824(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1043) || existsNames(n, enK1044))
+	return !(existsNames(n, enK1046) || existsNames(n, enK1047))
 }
 
 // UBL-CR-617: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:RangeDimension)
 func enT0825(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1046) || existsNames(n, enK1047))
+	return !(existsNames(n, enK1049) || existsNames(n, enK1050))
 }
 
 // UBL-CR-618: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyRange)
 func enT0826(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1049) || existsNames(n, enK1050))
+	return !(existsNames(n, enK1052) || existsNames(n, enK1053))
 }
 
 // UBL-CR-619: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturerParty)
 func enT0827(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1052) || existsNames(n, enK1053))
+	return !(existsNames(n, enK1055) || existsNames(n, enK1056))
 }
 
 // UBL-CR-620: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:InformationContentProviderParty)
 func enT0828(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1055) || existsNames(n, enK1056))
+	return !(existsNames(n, enK1058) || existsNames(n, enK1059))
 }
 
 // UBL-CR-621: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginAddress)
 func enT0829(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1058) || existsNames(n, enK1059))
+	return !(existsNames(n, enK1061) || existsNames(n, enK1062))
 }
 
 // UBL-CR-622: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemInstance)
 func enT0830(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1061) || existsNames(n, enK1062))
+	return !(existsNames(n, enK1064) || existsNames(n, enK1065))
 }
 
 // UBL-CR-623: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Certificate)
 func enT0831(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1064) || existsNames(n, enK1065))
+	return !(existsNames(n, enK1067) || existsNames(n, enK1068))
 }
 
 // UBL-CR-624: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Dimension)
 func enT0832(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1067) || existsNames(n, enK1068))
+	return !(existsNames(n, enK1070) || existsNames(n, enK1071))
 }
 
 // UBL-CR-625: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceChangeReason)
 func enT0833(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1070) || existsNames(n, enK1071))
+	return !(existsNames(n, enK1073) || existsNames(n, enK1074))
 }
 
 // UBL-CR-626: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceTypeCode)
 func enT0834(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1073) || existsNames(n, enK1074))
+	return !(existsNames(n, enK1076) || existsNames(n, enK1077))
 }
 
 // UBL-CR-627: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceType)
 func enT0835(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1076) || existsNames(n, enK1077))
+	return !(existsNames(n, enK1079) || existsNames(n, enK1080))
 }
 
 // UBL-CR-628: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func enT0836(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1079) || existsNames(n, enK1080))
+	return !(existsNames(n, enK1082) || existsNames(n, enK1083))
 }
 
 // UBL-CR-629: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:ValidityPeriod)
 func enT0837(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1082) || existsNames(n, enK1083))
+	return !(existsNames(n, enK1085) || existsNames(n, enK1086))
 }
 
 // UBL-CR-630: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceList)
 func enT0838(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1085) || existsNames(n, enK1086))
+	return !(existsNames(n, enK1088) || existsNames(n, enK1089))
 }
 
 // UBL-CR-632: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:ID)
 func enT0839(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1087) || existsNames(n, enK1088))
+	return !(existsNames(n, enK1090) || existsNames(n, enK1091))
 }
 
 // UBL-CR-633: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func enT0840(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1089) || existsNames(n, enK1090))
+	return !(existsNames(n, enK1092) || existsNames(n, enK1093))
 }
 
 // UBL-CR-634: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func enT0841(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1091) || existsNames(n, enK1092))
+	return !(existsNames(n, enK1094) || existsNames(n, enK1095))
 }
 
 // UBL-CR-635: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func enT0842(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1094) || existsNames(n, enK1095))
+	return !(existsNames(n, enK1097) || existsNames(n, enK1098))
 }
 
 // UBL-CR-636: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func enT0843(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1096) || existsNames(n, enK1097))
+	return !(existsNames(n, enK1099) || existsNames(n, enK1100))
 }
 
 // UBL-CR-637: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:SequenceNumeric)
 func enT0844(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1098) || existsNames(n, enK1099))
+	return !(existsNames(n, enK1101) || existsNames(n, enK1102))
 }
 
 // UBL-CR-638: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCostCode)
 func enT0845(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1100) || existsNames(n, enK1101))
+	return !(existsNames(n, enK1103) || existsNames(n, enK1104))
 }
 
 // UBL-CR-639: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCost)
 func enT0846(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1102) || existsNames(n, enK1103))
+	return !(existsNames(n, enK1105) || existsNames(n, enK1106))
 }
 
 // UBL-CR-640: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PerUnitAmount)
 func enT0847(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1104) || existsNames(n, enK1105))
+	return !(existsNames(n, enK1107) || existsNames(n, enK1108))
 }
 
 // UBL-CR-641: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxCategory)
 func enT0848(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1106) || existsNames(n, enK1107))
+	return !(existsNames(n, enK1109) || existsNames(n, enK1110))
 }
 
 // UBL-CR-642: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxTotal)
 func enT0849(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1108) || existsNames(n, enK1109))
+	return !(existsNames(n, enK1111) || existsNames(n, enK1112))
 }
 
 // UBL-CR-643: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:PaymentMeans)
 func enT0850(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1110) || existsNames(n, enK1111))
+	return !(existsNames(n, enK1113) || existsNames(n, enK1114))
 }
 
 // UBL-CR-644: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:PricingExchangeRate)
 func enT0851(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1112) || existsNames(n, enK1113))
+	return !(existsNames(n, enK1115) || existsNames(n, enK1116))
 }
 
 // UBL-CR-645: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DeliveryTerms)
 func enT0852(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1114) || existsNames(n, enK1115))
+	return !(existsNames(n, enK1117) || existsNames(n, enK1118))
 }
 
 // UBL-CR-646: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:SubInvoiceLine)
 func enT0853(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1117) || existsNames(n, enK1118))
+	return !(existsNames(n, enK1120) || existsNames(n, enK1121))
 }
 
 // UBL-CR-647: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ItemPriceExtension)
 func enT0854(v []Seq, n *Node) bool {
-	return !(existsNames(n, enK1120) || existsNames(n, enK1121))
+	return !(existsNames(n, enK1123) || existsNames(n, enK1124))
 }
 
 // UBL-CR-648: not(cbc:CustomizationID/@schemeID)
 func enT0855(v []Seq, n *Node) bool {
-	return !anyChild(n, enK40, func(n1954 *Node) bool { return hasAttr(n1954, enK5) })
+	return !anyChild(n, enK41, func(n1947 *Node) bool { return hasAttr(n1947, enK5) })
 }
 
 // UBL-CR-649: not(cbc:ProfileID/@schemeID)
 func enT0856(v []Seq, n *Node) bool {
-	return !anyChild(n, enK1122, func(n1956 *Node) bool { return hasAttr(n1956, enK5) })
+	return !anyChild(n, enK1125, func(n1949 *Node) bool { return hasAttr(n1949, enK5) })
 }
 
 // UBL-CR-650: not(cbc:ID/@schemeID)
 func enT0857(v []Seq, n *Node) bool {
-	return !anyChild(n, enK1, func(n1958 *Node) bool { return hasAttr(n1958, enK5) })
+	return !anyChild(n, enK1, func(n1951 *Node) bool { return hasAttr(n1951, enK5) })
 }
 
 // UBL-CR-651: not(cbc:SalesOrderID/@schemeID)
 func enT0858(v []Seq, n *Node) bool {
-	return !anyChild(n, enK1123, func(n1960 *Node) bool { return hasAttr(n1960, enK5) })
+	return !anyChild(n, enK1126, func(n1953 *Node) bool { return hasAttr(n1953, enK5) })
 }
 
 // UBL-CR-652: not(//cac:PartyTaxScheme/cbc:CompanyID/@schemeID)
 func enT0859(v []Seq, n *Node) bool {
 	return memoBool(v, 190, func() bool {
 		return !memoBool(v, 191, func() bool {
-			return anyNode(desc(root(n), enK58), func(n1962 *Node) bool {
-				return anyChild(n1962, enK57, func(n1963 *Node) bool { return hasAttr(n1963, enK5) })
+			return anyNode(desc(root(n), enK58), func(n1955 *Node) bool {
+				return anyChild(n1955, enK57, func(n1956 *Node) bool { return hasAttr(n1956, enK5) })
 			})
 		})
 	})
@@ -12064,26 +12071,26 @@ func enT0859(v []Seq, n *Node) bool {
 
 // UBL-CR-653: not(cac:PaymentMeans/cbc:PaymentID/@schemeID)
 func enT0860(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n1965 *Node) bool {
-		return anyChild(n1965, enK1124, func(n1966 *Node) bool { return hasAttr(n1966, enK5) })
+	return !anyChild(n, enK11, func(n1958 *Node) bool {
+		return anyChild(n1958, enK1127, func(n1959 *Node) bool { return hasAttr(n1959, enK5) })
 	})
 }
 
 // UBL-CR-654: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID/@schemeID)
 func enT0861(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n1968 *Node) bool {
-		return anyChild(n1968, enK92, func(n1969 *Node) bool {
-			return anyChild(n1969, enK1, func(n1970 *Node) bool { return hasAttr(n1970, enK5) })
+	return !anyChild(n, enK11, func(n1961 *Node) bool {
+		return anyChild(n1961, enK93, func(n1962 *Node) bool {
+			return anyChild(n1962, enK1, func(n1963 *Node) bool { return hasAttr(n1963, enK5) })
 		})
 	})
 }
 
 // UBL-CR-655: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID/@schemeID)
 func enT0862(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n1972 *Node) bool {
-		return anyChild(n1972, enK92, func(n1973 *Node) bool {
-			return anyChild(n1973, enK674, func(n1974 *Node) bool {
-				return anyChild(n1974, enK1, func(n1975 *Node) bool { return hasAttr(n1975, enK5) })
+	return !anyChild(n, enK11, func(n1965 *Node) bool {
+		return anyChild(n1965, enK93, func(n1966 *Node) bool {
+			return anyChild(n1966, enK677, func(n1967 *Node) bool {
+				return anyChild(n1967, enK1, func(n1968 *Node) bool { return hasAttr(n1968, enK5) })
 			})
 		})
 	})
@@ -12091,23 +12098,23 @@ func enT0862(v []Seq, n *Node) bool {
 
 // UBL-CR-656: not(cbc:InvoiceTypeCode/@listID)
 func enT0863(v []Seq, n *Node) bool {
-	return !anyChild(n, enK42, func(n1977 *Node) bool { return hasAttr(n1977, enK83) })
+	return !anyChild(n, enK43, func(n1970 *Node) bool { return hasAttr(n1970, enK85) })
 }
 
 // UBL-CR-657: not(cbc:DocumentCurrencyCode/@listID)
 func enT0864(v []Seq, n *Node) bool {
-	return !anyChild(n, enK44, func(n1979 *Node) bool { return hasAttr(n1979, enK83) })
+	return !anyChild(n, enK45, func(n1972 *Node) bool { return hasAttr(n1972, enK85) })
 }
 
 // UBL-CR-658: not(cbc:TaxCurrencyCode/@listID)
 func enT0865(v []Seq, n *Node) bool {
-	return !anyChild(n, enK53, func(n1981 *Node) bool { return hasAttr(n1981, enK83) })
+	return !anyChild(n, enK54, func(n1974 *Node) bool { return hasAttr(n1974, enK85) })
 }
 
 // UBL-CR-659: not(cac:AdditionalDocumentReference/cbc:DocumentTypeCode/@listID)
 func enT0866(v []Seq, n *Node) bool {
-	return !anyChild(n, enK0, func(n1983 *Node) bool {
-		return anyChild(n1983, enK106, func(n1984 *Node) bool { return hasAttr(n1984, enK83) })
+	return !anyChild(n, enK0, func(n1976 *Node) bool {
+		return anyChild(n1976, enK109, func(n1977 *Node) bool { return hasAttr(n1977, enK85) })
 	})
 }
 
@@ -12115,8 +12122,8 @@ func enT0866(v []Seq, n *Node) bool {
 func enT0867(v []Seq, n *Node) bool {
 	return memoBool(v, 192, func() bool {
 		return !memoBool(v, 193, func() bool {
-			return anyNode(desc(root(n), enK8), func(n1986 *Node) bool {
-				return anyChild(n1986, enK7, func(n1987 *Node) bool { return hasAttr(n1987, enK83) })
+			return anyNode(desc(root(n), enK8), func(n1979 *Node) bool {
+				return anyChild(n1979, enK7, func(n1980 *Node) bool { return hasAttr(n1980, enK85) })
 			})
 		})
 	})
@@ -12124,8 +12131,8 @@ func enT0867(v []Seq, n *Node) bool {
 
 // UBL-CR-661: not(cac:PaymentMeans/cbc:PaymentMeansCode/@listID)
 func enT0868(v []Seq, n *Node) bool {
-	return !anyChild(n, enK11, func(n1989 *Node) bool {
-		return anyChild(n1989, enK93, func(n1990 *Node) bool { return hasAttr(n1990, enK83) })
+	return !anyChild(n, enK11, func(n1982 *Node) bool {
+		return anyChild(n1982, enK94, func(n1983 *Node) bool { return hasAttr(n1983, enK85) })
 	})
 }
 
@@ -12133,27 +12140,27 @@ func enT0868(v []Seq, n *Node) bool {
 func enT0869(v []Seq, n *Node) bool {
 	return memoBool(v, 194, func() bool {
 		return !memoBool(v, 195, func() bool {
-			return anyNode(desc(root(n), enK25), func(n1992 *Node) bool { return hasAttr(n1992, enK83) })
+			return anyNode(desc(root(n), enK24), func(n1985 *Node) bool { return hasAttr(n1985, enK85) })
 		})
 	})
 }
 
 // UBL-CR-663: not(//@unitCodeListID)
 func enT0870(v []Seq, n *Node) bool {
-	return memoBool(v, 196, func() bool { return !memoBool(v, 197, func() bool { return (len(descAttr(root(n), enK1125)) > 0) }) })
+	return memoBool(v, 196, func() bool { return !memoBool(v, 197, func() bool { return (len(descAttr(root(n), enK1128)) > 0) }) })
 }
 
 // UBL-CR-664: not(//cac:FinancialInstitution)
 func enT0871(v []Seq, n *Node) bool {
-	return memoBool(v, 198, func() bool { return !memoBool(v, 199, func() bool { return (len(desc(root(n), enK676)) > 0) }) })
+	return memoBool(v, 198, func() bool { return !memoBool(v, 199, func() bool { return (len(desc(root(n), enK679)) > 0) }) })
 }
 
 // UBL-CR-665: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode != '130' or not(cbc:DocumentTypeCode)]/cbc:ID/@schemeID)
 func enT0872(v []Seq, n *Node) bool {
 	return memoBool(v, 200, func() bool {
 		return !memoBool(v, 201, func() bool {
-			return anyNode(desc(root(n), enK0), func(n1996 *Node) bool {
-				return (anyChild(n1996, enK106, func(n1997 *Node) bool { return (n1997.StringValue() != "130") }) || !hasChild(n1996, enK106)) && anyChild(n1996, enK1, func(n1999 *Node) bool { return hasAttr(n1999, enK5) })
+			return anyNode(desc(root(n), enK0), func(n1989 *Node) bool {
+				return (anyChild(n1989, enK109, func(n1990 *Node) bool { return (n1990.StringValue() != "130") }) || !hasChild(n1989, enK109)) && anyChild(n1989, enK1, func(n1992 *Node) bool { return hasAttr(n1992, enK5) })
 			})
 		})
 	})
@@ -12163,8 +12170,8 @@ func enT0872(v []Seq, n *Node) bool {
 func enT0873(v []Seq, n *Node) bool {
 	return memoBool(v, 202, func() bool {
 		return !memoBool(v, 203, func() bool {
-			return anyNode(desc(root(n), enK0), func(n2001 *Node) bool {
-				return anyChild(n2001, enK106, func(n2002 *Node) bool { return (n2002.StringValue() == "130") }) && hasChild(n2001, enK158)
+			return anyNode(desc(root(n), enK0), func(n1994 *Node) bool {
+				return anyChild(n1994, enK109, func(n1995 *Node) bool { return (n1995.StringValue() == "130") }) && hasChild(n1994, enK161)
 			})
 		})
 	})
@@ -12174,8 +12181,8 @@ func enT0873(v []Seq, n *Node) bool {
 func enT0874(v []Seq, n *Node) bool {
 	return memoBool(v, 204, func() bool {
 		return !memoBool(v, 205, func() bool {
-			return anyNode(desc(root(n), enK928), func(n2004 *Node) bool {
-				return anyChild(n2004, enK1, func(n2005 *Node) bool { return hasAttr(n2005, enK5) })
+			return anyNode(desc(root(n), enK931), func(n1997 *Node) bool {
+				return anyChild(n1997, enK1, func(n1998 *Node) bool { return hasAttr(n1998, enK5) })
 			})
 		})
 	})
@@ -12185,8 +12192,8 @@ func enT0874(v []Seq, n *Node) bool {
 func enT0875(v []Seq, n *Node) bool {
 	return memoBool(v, 206, func() bool {
 		return !memoBool(v, 207, func() bool {
-			return anyNode(desc(root(n), enK943), func(n2007 *Node) bool {
-				return anyChild(n2007, enK1, func(n2008 *Node) bool { return hasAttr(n2008, enK5) })
+			return anyNode(desc(root(n), enK946), func(n2000 *Node) bool {
+				return anyChild(n2000, enK1, func(n2001 *Node) bool { return hasAttr(n2001, enK5) })
 			})
 		})
 	})
@@ -12196,8 +12203,8 @@ func enT0875(v []Seq, n *Node) bool {
 func enT0876(v []Seq, n *Node) bool {
 	return memoBool(v, 208, func() bool {
 		return !memoBool(v, 209, func() bool {
-			return anyNode(desc(root(n), enK73), func(n2010 *Node) bool {
-				return anyChild(n2010, enK17, func(n2011 *Node) bool { return hasChild(n2011, enK25) })
+			return anyNode(desc(root(n), enK75), func(n2003 *Node) bool {
+				return anyChild(n2003, enK16, func(n2004 *Node) bool { return hasChild(n2004, enK24) })
 			})
 		})
 	})
@@ -12207,8 +12214,8 @@ func enT0876(v []Seq, n *Node) bool {
 func enT0877(v []Seq, n *Node) bool {
 	return memoBool(v, 210, func() bool {
 		return !memoBool(v, 211, func() bool {
-			return anyNode(desc(root(n), enK73), func(n2013 *Node) bool {
-				return anyChild(n2013, enK17, func(n2014 *Node) bool { return hasChild(n2014, enK24) })
+			return anyNode(desc(root(n), enK75), func(n2006 *Node) bool {
+				return anyChild(n2006, enK16, func(n2007 *Node) bool { return hasChild(n2007, enK23) })
 			})
 		})
 	})
@@ -12218,8 +12225,8 @@ func enT0877(v []Seq, n *Node) bool {
 func enT0878(v []Seq, n *Node) bool {
 	return memoBool(v, 212, func() bool {
 		return !memoBool(v, 213, func() bool {
-			return anyNode(desc(root(n), enK73), func(n2016 *Node) bool {
-				return anyChild(n2016, enK17, func(n2017 *Node) bool { return hasChild(n2017, enK1093) })
+			return anyNode(desc(root(n), enK75), func(n2009 *Node) bool {
+				return anyChild(n2009, enK16, func(n2010 *Node) bool { return hasChild(n2010, enK1096) })
 			})
 		})
 	})
@@ -12227,15 +12234,15 @@ func enT0878(v []Seq, n *Node) bool {
 
 // UBL-CR-672: not(cbc:CreditNoteTypeCode/@listID)
 func enT0879(v []Seq, n *Node) bool {
-	return !anyChild(n, enK43, func(n2019 *Node) bool { return hasAttr(n2019, enK83) })
+	return !anyChild(n, enK44, func(n2012 *Node) bool { return hasAttr(n2012, enK85) })
 }
 
 // UBL-CR-673: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:DocumentDescription)
 func enT0880(v []Seq, n *Node) bool {
 	return memoBool(v, 214, func() bool {
 		return !memoBool(v, 215, func() bool {
-			return anyNode(desc(root(n), enK0), func(n2021 *Node) bool {
-				return anyChild(n2021, enK106, func(n2022 *Node) bool { return (n2022.StringValue() == "130") }) && hasChild(n2021, enK105)
+			return anyNode(desc(root(n), enK0), func(n2014 *Node) bool {
+				return anyChild(n2014, enK109, func(n2015 *Node) bool { return (n2015.StringValue() == "130") }) && hasChild(n2014, enK108)
 			})
 		})
 	})
@@ -12245,7 +12252,7 @@ func enT0880(v []Seq, n *Node) bool {
 func enT0881(v []Seq, n *Node) bool {
 	return memoBool(v, 216, func() bool {
 		return !memoBool(v, 217, func() bool {
-			return anyNode(desc(root(n), enK9), func(n2024 *Node) bool { return hasAttr(n2024, enK5) })
+			return anyNode(desc(root(n), enK9), func(n2017 *Node) bool { return hasAttr(n2017, enK5) })
 		})
 	})
 }
@@ -12254,8 +12261,8 @@ func enT0881(v []Seq, n *Node) bool {
 func enT0882(v []Seq, n *Node) bool {
 	return memoBool(v, 218, func() bool {
 		return !memoBool(v, 219, func() bool {
-			return anyNode(desc(root(n), enK10), func(n2026 *Node) bool {
-				return anyChild(n2026, enK1126, func(n2027 *Node) bool { return hasAttr(n2027, enK5) })
+			return anyNode(desc(root(n), enK10), func(n2019 *Node) bool {
+				return anyChild(n2019, enK1129, func(n2020 *Node) bool { return hasAttr(n2020, enK5) })
 			})
 		})
 	})
@@ -12265,8 +12272,8 @@ func enT0882(v []Seq, n *Node) bool {
 func enT0883(v []Seq, n *Node) bool {
 	return memoBool(v, 220, func() bool {
 		return !memoBool(v, 221, func() bool {
-			return anyNode(desc(root(n), enK683), func(n2029 *Node) bool {
-				return anyChild(n2029, enK1, func(n2030 *Node) bool { return hasAttr(n2030, enK5) })
+			return anyNode(desc(root(n), enK686), func(n2022 *Node) bool {
+				return anyChild(n2022, enK1, func(n2023 *Node) bool { return hasAttr(n2023, enK5) })
 			})
 		})
 	})
@@ -12276,9 +12283,9 @@ func enT0883(v []Seq, n *Node) bool {
 func enT0884(v []Seq, n *Node) bool {
 	return memoBool(v, 222, func() bool {
 		return !memoBool(v, 223, func() bool {
-			return anyNode(desc(root(n), enK683), func(n2032 *Node) bool {
-				return anyChild(n2032, enK694, func(n2033 *Node) bool {
-					return anyChild(n2033, enK1, func(n2034 *Node) bool { return hasAttr(n2034, enK5) })
+			return anyNode(desc(root(n), enK686), func(n2025 *Node) bool {
+				return anyChild(n2025, enK697, func(n2026 *Node) bool {
+					return anyChild(n2026, enK1, func(n2027 *Node) bool { return hasAttr(n2027, enK5) })
 				})
 			})
 		})
@@ -12289,8 +12296,8 @@ func enT0884(v []Seq, n *Node) bool {
 func enT0885(v []Seq, n *Node) bool {
 	return memoBool(v, 224, func() bool {
 		return !memoBool(v, 225, func() bool {
-			return anyNode(desc(root(n), enK23), func(n2036 *Node) bool {
-				return anyChild(n2036, enK1, func(n2037 *Node) bool { return hasAttr(n2037, enK5) })
+			return anyNode(desc(root(n), enK22), func(n2029 *Node) bool {
+				return anyChild(n2029, enK1, func(n2030 *Node) bool { return hasAttr(n2030, enK5) })
 			})
 		})
 	})
@@ -12300,8 +12307,8 @@ func enT0885(v []Seq, n *Node) bool {
 func enT0886(v []Seq, n *Node) bool {
 	return memoBool(v, 226, func() bool {
 		return !memoBool(v, 227, func() bool {
-			return anyNode(desc(root(n), enK54), func(n2039 *Node) bool {
-				return anyChild(n2039, enK1, func(n2040 *Node) bool { return hasAttr(n2040, enK5) })
+			return anyNode(desc(root(n), enK55), func(n2032 *Node) bool {
+				return anyChild(n2032, enK1, func(n2033 *Node) bool { return hasAttr(n2033, enK5) })
 			})
 		})
 	})
@@ -12311,491 +12318,455 @@ func enT0886(v []Seq, n *Node) bool {
 func enT0887(v []Seq, n *Node) bool {
 	return memoBool(v, 228, func() bool {
 		return !memoBool(v, 229, func() bool {
-			return anyNode(desc(root(n), enK11), func(n2042 *Node) bool { return hasChild(n2042, enK694) })
+			return anyNode(desc(root(n), enK11), func(n2035 *Node) bool { return hasChild(n2035, enK697) })
 		})
 	})
 }
 
 // UBL-CR-681: not(cac:PaymentMeans/cbc:InstructionNote)
 func enT0888(v []Seq, n *Node) bool {
-	return !existsNames(n, enK1128)
+	return !existsNames(n, enK1131)
 }
 
 // UBL-CR-682: not(cac:Delivery/cac:DeliveryAddress)
 func enT0889(v []Seq, n *Node) bool {
-	return !existsNames(n, enK1130)
+	return !existsNames(n, enK1133)
 }
 
 // UBL-DT-08: not(//@schemeName)
 func enT0890(v []Seq, n *Node) bool {
-	return memoBool(v, 230, func() bool { return !memoBool(v, 231, func() bool { return (len(descAttr(root(n), enK1131)) > 0) }) })
+	return memoBool(v, 230, func() bool { return !memoBool(v, 231, func() bool { return (len(descAttr(root(n), enK1134)) > 0) }) })
 }
 
 // UBL-DT-09: not(//@schemeAgencyName)
 func enT0891(v []Seq, n *Node) bool {
-	return memoBool(v, 232, func() bool { return !memoBool(v, 233, func() bool { return (len(descAttr(root(n), enK1132)) > 0) }) })
+	return memoBool(v, 232, func() bool { return !memoBool(v, 233, func() bool { return (len(descAttr(root(n), enK1135)) > 0) }) })
 }
 
 // UBL-DT-10: not(//@schemeDataURI)
 func enT0892(v []Seq, n *Node) bool {
-	return memoBool(v, 234, func() bool { return !memoBool(v, 235, func() bool { return (len(descAttr(root(n), enK1133)) > 0) }) })
+	return memoBool(v, 234, func() bool { return !memoBool(v, 235, func() bool { return (len(descAttr(root(n), enK1136)) > 0) }) })
 }
 
 // UBL-DT-11: not(//@schemeURI)
 func enT0893(v []Seq, n *Node) bool {
-	return memoBool(v, 236, func() bool { return !memoBool(v, 237, func() bool { return (len(descAttr(root(n), enK1134)) > 0) }) })
+	return memoBool(v, 236, func() bool { return !memoBool(v, 237, func() bool { return (len(descAttr(root(n), enK1137)) > 0) }) })
 }
 
 // UBL-DT-12: not(//@format)
 func enT0894(v []Seq, n *Node) bool {
-	return memoBool(v, 238, func() bool { return !memoBool(v, 239, func() bool { return (len(descAttr(root(n), enK1135)) > 0) }) })
+	return memoBool(v, 238, func() bool { return !memoBool(v, 239, func() bool { return (len(descAttr(root(n), enK1138)) > 0) }) })
 }
 
 // UBL-DT-13: not(//@unitCodeListIdentifier)
 func enT0895(v []Seq, n *Node) bool {
-	return memoBool(v, 240, func() bool { return !memoBool(v, 241, func() bool { return (len(descAttr(root(n), enK1136)) > 0) }) })
+	return memoBool(v, 240, func() bool { return !memoBool(v, 241, func() bool { return (len(descAttr(root(n), enK1139)) > 0) }) })
 }
 
 // UBL-DT-14: not(//@unitCodeListAgencyIdentifier)
 func enT0896(v []Seq, n *Node) bool {
-	return memoBool(v, 242, func() bool { return !memoBool(v, 243, func() bool { return (len(descAttr(root(n), enK1137)) > 0) }) })
+	return memoBool(v, 242, func() bool { return !memoBool(v, 243, func() bool { return (len(descAttr(root(n), enK1140)) > 0) }) })
 }
 
 // UBL-DT-15: not(//@unitCodeListAgencyName)
 func enT0897(v []Seq, n *Node) bool {
-	return memoBool(v, 244, func() bool { return !memoBool(v, 245, func() bool { return (len(descAttr(root(n), enK1138)) > 0) }) })
+	return memoBool(v, 244, func() bool { return !memoBool(v, 245, func() bool { return (len(descAttr(root(n), enK1141)) > 0) }) })
 }
 
 // UBL-DT-16: not(//@listAgencyName)
 func enT0898(v []Seq, n *Node) bool {
-	return memoBool(v, 246, func() bool { return !memoBool(v, 247, func() bool { return (len(descAttr(root(n), enK1139)) > 0) }) })
+	return memoBool(v, 246, func() bool { return !memoBool(v, 247, func() bool { return (len(descAttr(root(n), enK1142)) > 0) }) })
 }
 
 // UBL-DT-17: not(//@listName)
 func enT0899(v []Seq, n *Node) bool {
-	return memoBool(v, 248, func() bool { return !memoBool(v, 249, func() bool { return (len(descAttr(root(n), enK1140)) > 0) }) })
+	return memoBool(v, 248, func() bool { return !memoBool(v, 249, func() bool { return (len(descAttr(root(n), enK1143)) > 0) }) })
 }
 
 // UBL-DT-18: count(//@name) - count(//cbc:PaymentMeansCode/@name) <= 0
 func enT0900(v []Seq, n *Node) bool {
 	return memoBool(v, 250, func() bool {
-		return gcmp(arith(func() Seq {
-			k2054 := 0
-			anyNode(descAttr(root(n), enK1141), func(n2055 *Node) bool { return tally1(&k2054) })
-			return countOf(k2054)
-		}(), func() Seq {
-			k2056 := 0
-			anyNode(desc(root(n), enK93), func(n2057 *Node) bool {
-				return anyAttr(n2057, enK1141, func(n2058 *Node) bool { return tally1(&k2056) })
+		return cmpItems(arithItems(intItem(func() (k2047 int) {
+			anyNode(descAttr(root(n), enK1144), func(n2048 *Node) bool { return tally1(&k2047) })
+			return
+		}()), intItem(func() (k2049 int) {
+			anyNode(desc(root(n), enK94), func(n2050 *Node) bool {
+				return anyAttr(n2050, enK1144, func(n2051 *Node) bool { return tally1(&k2049) })
 			})
-			return countOf(k2056)
-		}(), opSub), enK67, opLe)
+			return
+		}()), opSub), enK69, opLe)
 	})
 }
 
 // UBL-DT-19: not(//@languageID)
 func enT0901(v []Seq, n *Node) bool {
-	return memoBool(v, 251, func() bool { return !memoBool(v, 252, func() bool { return (len(descAttr(root(n), enK1142)) > 0) }) })
+	return memoBool(v, 251, func() bool { return !memoBool(v, 252, func() bool { return (len(descAttr(root(n), enK1145)) > 0) }) })
 }
 
 // UBL-DT-20: not(//@listURI)
 func enT0902(v []Seq, n *Node) bool {
-	return memoBool(v, 253, func() bool { return !memoBool(v, 254, func() bool { return (len(descAttr(root(n), enK1143)) > 0) }) })
+	return memoBool(v, 253, func() bool { return !memoBool(v, 254, func() bool { return (len(descAttr(root(n), enK1146)) > 0) }) })
 }
 
 // UBL-DT-21: not(//@listSchemeURI)
 func enT0903(v []Seq, n *Node) bool {
-	return memoBool(v, 255, func() bool { return !memoBool(v, 256, func() bool { return (len(descAttr(root(n), enK1144)) > 0) }) })
+	return memoBool(v, 255, func() bool { return !memoBool(v, 256, func() bool { return (len(descAttr(root(n), enK1147)) > 0) }) })
 }
 
 // UBL-DT-22: not(//@languageLocaleID)
 func enT0904(v []Seq, n *Node) bool {
-	return memoBool(v, 257, func() bool { return !memoBool(v, 258, func() bool { return (len(descAttr(root(n), enK1145)) > 0) }) })
+	return memoBool(v, 257, func() bool { return !memoBool(v, 258, func() bool { return (len(descAttr(root(n), enK1148)) > 0) }) })
 }
 
 // UBL-DT-23: not(//@uri)
 func enT0905(v []Seq, n *Node) bool {
-	return memoBool(v, 259, func() bool { return !memoBool(v, 260, func() bool { return (len(descAttr(root(n), enK1146)) > 0) }) })
+	return memoBool(v, 259, func() bool { return !memoBool(v, 260, func() bool { return (len(descAttr(root(n), enK1149)) > 0) }) })
 }
 
 // UBL-DT-24: not(//@currencyCodeListVersionID)
 func enT0906(v []Seq, n *Node) bool {
-	return memoBool(v, 261, func() bool { return !memoBool(v, 262, func() bool { return (len(descAttr(root(n), enK1147)) > 0) }) })
+	return memoBool(v, 261, func() bool { return !memoBool(v, 262, func() bool { return (len(descAttr(root(n), enK1150)) > 0) }) })
 }
 
 // UBL-DT-25: not(//@characterSetCode)
 func enT0907(v []Seq, n *Node) bool {
-	return memoBool(v, 263, func() bool { return !memoBool(v, 264, func() bool { return (len(descAttr(root(n), enK1148)) > 0) }) })
+	return memoBool(v, 263, func() bool { return !memoBool(v, 264, func() bool { return (len(descAttr(root(n), enK1151)) > 0) }) })
 }
 
 // UBL-DT-26: not(//@encodingCode)
 func enT0908(v []Seq, n *Node) bool {
-	return memoBool(v, 265, func() bool { return !memoBool(v, 266, func() bool { return (len(descAttr(root(n), enK1149)) > 0) }) })
+	return memoBool(v, 265, func() bool { return !memoBool(v, 266, func() bool { return (len(descAttr(root(n), enK1152)) > 0) }) })
 }
 
 // UBL-DT-27: not(//@schemeAgencyID)
 func enT0909(v []Seq, n *Node) bool {
-	return memoBool(v, 267, func() bool { return !memoBool(v, 268, func() bool { return (len(descAttr(root(n), enK1150)) > 0) }) })
+	return memoBool(v, 267, func() bool { return !memoBool(v, 268, func() bool { return (len(descAttr(root(n), enK1153)) > 0) }) })
 }
 
 // UBL-DT-28: not(//@listAgencyID)
 func enT0910(v []Seq, n *Node) bool {
-	return memoBool(v, 269, func() bool { return !memoBool(v, 270, func() bool { return (len(descAttr(root(n), enK1151)) > 0) }) })
+	return memoBool(v, 269, func() bool { return !memoBool(v, 270, func() bool { return (len(descAttr(root(n), enK1154)) > 0) }) })
 }
 
 // UBL-SR-01: (count(cac:ContractDocumentReference/cbc:ID) <= 1)
 func enT0911(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2069 := 0
-		anyChild(n, enK231, func(n2070 *Node) bool { return anyChild(n2070, enK1, func(n2071 *Node) bool { return tally1(&k2069) }) })
-		return countOf(k2069)
-	}(), enK56, opLe)
+	return (func() (k2062 int) {
+		anyChild(n, enK234, func(n2063 *Node) bool { return anyChild(n2063, enK1, func(n2064 *Node) bool { return tally1(&k2062) }) })
+		return
+	}() <= 1)
 }
 
 // UBL-SR-02: (count(cac:ReceiptDocumentReference/cbc:ID) <= 1)
 func enT0912(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2072 := 0
-		anyChild(n, enK196, func(n2073 *Node) bool { return anyChild(n2073, enK1, func(n2074 *Node) bool { return tally1(&k2072) }) })
-		return countOf(k2072)
-	}(), enK56, opLe)
+	return (func() (k2065 int) {
+		anyChild(n, enK199, func(n2066 *Node) bool { return anyChild(n2066, enK1, func(n2067 *Node) bool { return tally1(&k2065) }) })
+		return
+	}() <= 1)
 }
 
 // UBL-SR-03: (count(cac:DespatchDocumentReference/cbc:ID) <= 1)
 func enT0913(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2075 := 0
-		anyChild(n, enK179, func(n2076 *Node) bool { return anyChild(n2076, enK1, func(n2077 *Node) bool { return tally1(&k2075) }) })
-		return countOf(k2075)
-	}(), enK56, opLe)
+	return (func() (k2068 int) {
+		anyChild(n, enK182, func(n2069 *Node) bool { return anyChild(n2069, enK1, func(n2070 *Node) bool { return tally1(&k2068) }) })
+		return
+	}() <= 1)
 }
 
 // UBL-SR-04: (count(cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']/cbc:ID) <= 1)
 func enT0914(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2078 := 0
-		anyChild(n, enK0, func(n2079 *Node) bool {
-			return anyChild(n2079, enK106, func(n2080 *Node) bool { return (n2080.StringValue() == "130") }) && anyChild(n2079, enK1, func(n2081 *Node) bool { return tally1(&k2078) })
+	return (func() (k2071 int) {
+		anyChild(n, enK0, func(n2072 *Node) bool {
+			return anyChild(n2072, enK109, func(n2073 *Node) bool { return (n2073.StringValue() == "130") }) && anyChild(n2072, enK1, func(n2074 *Node) bool { return tally1(&k2071) })
 		})
-		return countOf(k2078)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-05: (count(cac:PaymentTerms/cbc:Note) <= 1)
 func enT0915(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2082 := 0
-		anyChild(n, enK710, func(n2083 *Node) bool {
-			return anyChild(n2083, enK85, func(n2084 *Node) bool { return tally1(&k2082) })
+	return (func() (k2075 int) {
+		anyChild(n, enK713, func(n2076 *Node) bool {
+			return anyChild(n2076, enK87, func(n2077 *Node) bool { return tally1(&k2075) })
 		})
-		return countOf(k2082)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-08: (count(cac:InvoicePeriod) <= 1)
 func enT0916(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2085 := 0
-		anyChild(n, enK61, func(n2086 *Node) bool { return tally1(&k2085) })
-		return countOf(k2085)
-	}(), enK56, opLe)
+	return (countChildren(n, enK61) <= 1)
 }
 
 // UBL-SR-09: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func enT0917(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2087 := 0
-		anyChild(n, enK47, func(n2088 *Node) bool {
-			return anyChild(n2088, enK3, func(n2089 *Node) bool {
-				return anyChild(n2089, enK46, func(n2090 *Node) bool {
-					return anyChild(n2090, enK45, func(n2091 *Node) bool { return tally1(&k2087) })
+	return (func() (k2078 int) {
+		anyChild(n, enK48, func(n2079 *Node) bool {
+			return anyChild(n2079, enK3, func(n2080 *Node) bool {
+				return anyChild(n2080, enK47, func(n2081 *Node) bool {
+					return anyChild(n2081, enK46, func(n2082 *Node) bool { return tally1(&k2078) })
 				})
 			})
 		})
-		return countOf(k2087)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-10: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func enT0918(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2092 := 0
-		anyChild(n, enK47, func(n2093 *Node) bool {
-			return anyChild(n2093, enK3, func(n2094 *Node) bool {
-				return anyChild(n2094, enK89, func(n2095 *Node) bool {
-					return anyChild(n2095, enK71, func(n2096 *Node) bool { return tally1(&k2092) })
+	return (func() (k2083 int) {
+		anyChild(n, enK48, func(n2084 *Node) bool {
+			return anyChild(n2084, enK3, func(n2085 *Node) bool {
+				return anyChild(n2085, enK90, func(n2086 *Node) bool {
+					return anyChild(n2086, enK73, func(n2087 *Node) bool { return tally1(&k2083) })
 				})
 			})
 		})
-		return countOf(k2092)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-11: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func enT0919(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2097 := 0
-		anyChild(n, enK47, func(n2098 *Node) bool {
-			return anyChild(n2098, enK3, func(n2099 *Node) bool {
-				return anyChild(n2099, enK46, func(n2100 *Node) bool {
-					return anyChild(n2100, enK57, func(n2101 *Node) bool { return tally1(&k2097) })
+	return (func() (k2088 int) {
+		anyChild(n, enK48, func(n2089 *Node) bool {
+			return anyChild(n2089, enK3, func(n2090 *Node) bool {
+				return anyChild(n2090, enK47, func(n2091 *Node) bool {
+					return anyChild(n2091, enK57, func(n2092 *Node) bool { return tally1(&k2088) })
 				})
 			})
 		})
-		return countOf(k2097)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-12: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func enT0920(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2102 := 0
-		anyChild(n, enK47, func(n2103 *Node) bool {
-			return anyChild(n2103, enK3, func(n2104 *Node) bool {
-				return anyChild(n2104, enK58, func(n2105 *Node) bool {
-					return anyChild(n2105, enK22, func(n2106 *Node) bool { return (strings.ToUpper(childStr(n2106, enK1)) == "VAT") }) && anyChild(n2105, enK57, func(n2107 *Node) bool { return tally1(&k2102) })
+	return (func() (k2093 int) {
+		anyChild(n, enK48, func(n2094 *Node) bool {
+			return anyChild(n2094, enK3, func(n2095 *Node) bool {
+				return anyChild(n2095, enK58, func(n2096 *Node) bool {
+					return anyChild(n2096, enK21, func(n2097 *Node) bool { return (strings.ToUpper(childStr(n2097, enK1)) == "VAT") }) && anyChild(n2096, enK57, func(n2098 *Node) bool { return tally1(&k2093) })
 				})
 			})
 		})
-		return countOf(k2102)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-13: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)!='VAT']/cbc:CompanyID) <= 1)
 func enT0921(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2108 := 0
-		anyChild(n, enK47, func(n2109 *Node) bool {
-			return anyChild(n2109, enK3, func(n2110 *Node) bool {
-				return anyChild(n2110, enK58, func(n2111 *Node) bool {
-					return anyChild(n2111, enK22, func(n2112 *Node) bool { return (strings.ToUpper(childStr(n2112, enK1)) != "VAT") }) && anyChild(n2111, enK57, func(n2113 *Node) bool { return tally1(&k2108) })
+	return (func() (k2099 int) {
+		anyChild(n, enK48, func(n2100 *Node) bool {
+			return anyChild(n2100, enK3, func(n2101 *Node) bool {
+				return anyChild(n2101, enK58, func(n2102 *Node) bool {
+					return anyChild(n2102, enK21, func(n2103 *Node) bool { return (strings.ToUpper(childStr(n2103, enK1)) != "VAT") }) && anyChild(n2102, enK57, func(n2104 *Node) bool { return tally1(&k2099) })
 				})
 			})
 		})
-		return countOf(k2108)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-14: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm) <= 1)
 func enT0922(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2114 := 0
-		anyChild(n, enK47, func(n2115 *Node) bool {
-			return anyChild(n2115, enK3, func(n2116 *Node) bool {
-				return anyChild(n2116, enK46, func(n2117 *Node) bool {
-					return anyChild(n2117, enK451, func(n2118 *Node) bool { return tally1(&k2114) })
+	return (func() (k2105 int) {
+		anyChild(n, enK48, func(n2106 *Node) bool {
+			return anyChild(n2106, enK3, func(n2107 *Node) bool {
+				return anyChild(n2107, enK47, func(n2108 *Node) bool {
+					return anyChild(n2108, enK454, func(n2109 *Node) bool { return tally1(&k2105) })
 				})
 			})
 		})
-		return countOf(k2114)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-15: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func enT0923(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2119 := 0
-		anyChild(n, enK4, func(n2120 *Node) bool {
-			return anyChild(n2120, enK3, func(n2121 *Node) bool {
-				return anyChild(n2121, enK46, func(n2122 *Node) bool {
-					return anyChild(n2122, enK45, func(n2123 *Node) bool { return tally1(&k2119) })
+	return (func() (k2110 int) {
+		anyChild(n, enK4, func(n2111 *Node) bool {
+			return anyChild(n2111, enK3, func(n2112 *Node) bool {
+				return anyChild(n2112, enK47, func(n2113 *Node) bool {
+					return anyChild(n2113, enK46, func(n2114 *Node) bool { return tally1(&k2110) })
 				})
 			})
 		})
-		return countOf(k2119)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-16: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID) <= 1)
 func enT0924(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2124 := 0
-		anyChild(n, enK4, func(n2125 *Node) bool {
-			return anyChild(n2125, enK3, func(n2126 *Node) bool {
-				return anyChild(n2126, enK91, func(n2127 *Node) bool { return anyChild(n2127, enK1, func(n2128 *Node) bool { return tally1(&k2124) }) })
+	return (func() (k2115 int) {
+		anyChild(n, enK4, func(n2116 *Node) bool {
+			return anyChild(n2116, enK3, func(n2117 *Node) bool {
+				return anyChild(n2117, enK92, func(n2118 *Node) bool { return anyChild(n2118, enK1, func(n2119 *Node) bool { return tally1(&k2115) }) })
 			})
 		})
-		return countOf(k2124)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-17: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func enT0925(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2129 := 0
-		anyChild(n, enK4, func(n2130 *Node) bool {
-			return anyChild(n2130, enK3, func(n2131 *Node) bool {
-				return anyChild(n2131, enK46, func(n2132 *Node) bool {
-					return anyChild(n2132, enK57, func(n2133 *Node) bool { return tally1(&k2129) })
+	return (func() (k2120 int) {
+		anyChild(n, enK4, func(n2121 *Node) bool {
+			return anyChild(n2121, enK3, func(n2122 *Node) bool {
+				return anyChild(n2122, enK47, func(n2123 *Node) bool {
+					return anyChild(n2123, enK57, func(n2124 *Node) bool { return tally1(&k2120) })
 				})
 			})
 		})
-		return countOf(k2129)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-18: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func enT0926(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2134 := 0
-		anyChild(n, enK4, func(n2135 *Node) bool {
-			return anyChild(n2135, enK3, func(n2136 *Node) bool {
-				return anyChild(n2136, enK58, func(n2137 *Node) bool {
-					return anyChild(n2137, enK22, func(n2138 *Node) bool { return (strings.ToUpper(childStr(n2138, enK1)) == "VAT") }) && anyChild(n2137, enK57, func(n2139 *Node) bool { return tally1(&k2134) })
+	return (func() (k2125 int) {
+		anyChild(n, enK4, func(n2126 *Node) bool {
+			return anyChild(n2126, enK3, func(n2127 *Node) bool {
+				return anyChild(n2127, enK58, func(n2128 *Node) bool {
+					return anyChild(n2128, enK21, func(n2129 *Node) bool { return (strings.ToUpper(childStr(n2129, enK1)) == "VAT") }) && anyChild(n2128, enK57, func(n2130 *Node) bool { return tally1(&k2125) })
 				})
 			})
 		})
-		return countOf(k2134)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-24: (count(cac:Delivery) <= 1)
 func enT0927(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2140 := 0
-		anyChild(n, enK15, func(n2141 *Node) bool { return tally1(&k2140) })
-		return countOf(k2140)
-	}(), enK56, opLe)
+	return (countChildren(n, enK14) <= 1)
 }
 
 // UBL-SR-29: (count(//cac:PartyIdentification/cbc:ID[upper-case(@schemeID) = 'SEPA']) <= 1)
 func enT0928(v []Seq, n *Node) bool {
 	return memoBool(v, 271, func() bool {
-		return gcmp(func() Seq {
-			k2142 := 0
-			anyNode(desc(root(n), enK91), func(n2143 *Node) bool {
-				return anyChild(n2143, enK1, func(n2144 *Node) bool { return (strings.ToUpper(str(attr(n2144, enK5))) == "SEPA") && tally1(&k2142) })
+		return (func() (k2131 int) {
+			anyNode(desc(root(n), enK92), func(n2132 *Node) bool {
+				return anyChild(n2132, enK1, func(n2133 *Node) bool { return (strings.ToUpper(str(attr(n2133, enK5))) == "SEPA") && tally1(&k2131) })
 			})
-			return countOf(k2142)
-		}(), enK56, opLe)
+			return
+		}() <= 1)
 	})
 }
 
 // UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
 func enT0929(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2145 := 0
-		anyChild(n, enK281, func(n2146 *Node) bool { return anyChild(n2146, enK1, func(n2147 *Node) bool { return tally1(&k2145) }) })
-		return countOf(k2145)
-	}(), enK56, opLe)
+	return (func() (k2134 int) {
+		anyChild(n, enK284, func(n2135 *Node) bool { return anyChild(n2135, enK1, func(n2136 *Node) bool { return tally1(&k2134) }) })
+		return
+	}() <= 1)
 }
 
 // UBL-SR-40: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func enT0930(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2148 := 0
-		anyChild(n, enK4, func(n2149 *Node) bool {
-			return anyChild(n2149, enK3, func(n2150 *Node) bool {
-				return anyChild(n2150, enK89, func(n2151 *Node) bool {
-					return anyChild(n2151, enK71, func(n2152 *Node) bool { return tally1(&k2148) })
+	return (func() (k2137 int) {
+		anyChild(n, enK4, func(n2138 *Node) bool {
+			return anyChild(n2138, enK3, func(n2139 *Node) bool {
+				return anyChild(n2139, enK90, func(n2140 *Node) bool {
+					return anyChild(n2140, enK73, func(n2141 *Node) bool { return tally1(&k2137) })
 				})
 			})
 		})
-		return countOf(k2148)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-44: count(//cbc:PaymentID[not(preceding::cbc:PaymentID/. = .)]) <= 1
 func enT0931(v []Seq, n *Node) bool {
 	return memoBool(v, 272, func() bool {
-		return gcmp(func() Seq {
-			k2153 := 0
-			anyNode(desc(root(n), enK1124), func(n2154 *Node) bool {
-				return !func(r2155 Seq) bool {
-					return anyNode(preceding(n2154, enK1124), func(n2156 *Node) bool { return gcmp(nodeSeq(n2156), r2155, opEq) })
-				}(nodeSeq(n2154)) && tally1(&k2153)
+		return (func() (k2142 int) {
+			anyNode(desc(root(n), enK1127), func(n2143 *Node) bool {
+				return !func(r2144 Item) bool {
+					return anyNode(preceding(n2143, enK1127), func(n2145 *Node) bool { return cmpItems(nodeItem(n2145), r2144, opEq) })
+				}(nodeItem(n2143)) && tally1(&k2142)
 			})
-			return countOf(k2153)
-		}(), enK56, opLe)
+			return
+		}() <= 1)
 	})
 }
 
 // UBL-SR-45: (count(cac:PaymentMeans/cbc:PaymentDueDate) <=1)
 func enT0932(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2157 := 0
-		anyChild(n, enK11, func(n2158 *Node) bool {
-			return anyChild(n2158, enK644, func(n2159 *Node) bool { return tally1(&k2157) })
+	return (func() (k2146 int) {
+		anyChild(n, enK11, func(n2147 *Node) bool {
+			return anyChild(n2147, enK647, func(n2148 *Node) bool { return tally1(&k2146) })
 		})
-		return countOf(k2157)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-46: (count(cac:PaymentMeans/cbc:PaymentMeansCode/@name) <=1)
 func enT0933(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2160 := 0
-		anyChild(n, enK11, func(n2161 *Node) bool {
-			return anyChild(n2161, enK93, func(n2162 *Node) bool {
-				return anyAttr(n2162, enK1141, func(n2163 *Node) bool { return tally1(&k2160) })
+	return (func() (k2149 int) {
+		anyChild(n, enK11, func(n2150 *Node) bool {
+			return anyChild(n2150, enK94, func(n2151 *Node) bool {
+				return anyAttr(n2151, enK1144, func(n2152 *Node) bool { return tally1(&k2149) })
 			})
 		})
-		return countOf(k2160)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-47: count(//cbc:PaymentMeansCode[not(preceding::cbc:PaymentMeansCode/. = .)]) <= 1
 func enT0934(v []Seq, n *Node) bool {
 	return memoBool(v, 273, func() bool {
-		return gcmp(func() Seq {
-			k2164 := 0
-			anyNode(desc(root(n), enK93), func(n2165 *Node) bool {
-				return !func(r2166 Seq) bool {
-					return anyNode(preceding(n2165, enK93), func(n2167 *Node) bool { return gcmp(nodeSeq(n2167), r2166, opEq) })
-				}(nodeSeq(n2165)) && tally1(&k2164)
+		return (func() (k2153 int) {
+			anyNode(desc(root(n), enK94), func(n2154 *Node) bool {
+				return !func(r2155 Item) bool {
+					return anyNode(preceding(n2154, enK94), func(n2156 *Node) bool { return cmpItems(nodeItem(n2156), r2155, opEq) })
+				}(nodeItem(n2154)) && tally1(&k2153)
 			})
-			return countOf(k2164)
-		}(), enK56, opLe)
+			return
+		}() <= 1)
 	})
 }
 
 // UBL-SR-49: (count(cac:InvoicePeriod/cbc:DescriptionCode) <=1)
 func enT0935(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2168 := 0
-		anyChild(n, enK61, func(n2169 *Node) bool {
-			return anyChild(n2169, enK62, func(n2170 *Node) bool { return tally1(&k2168) })
+	return (func() (k2157 int) {
+		anyChild(n, enK61, func(n2158 *Node) bool {
+			return anyChild(n2158, enK62, func(n2159 *Node) bool { return tally1(&k2157) })
 		})
-		return countOf(k2168)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-54: count(cac:PaymentMeans/cac:CardAccount) <= 1
 func enT0936(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2171 := 0
-		anyChild(n, enK11, func(n2172 *Node) bool {
-			return anyChild(n2172, enK10, func(n2173 *Node) bool { return tally1(&k2171) })
+	return (func() (k2160 int) {
+		anyChild(n, enK11, func(n2161 *Node) bool {
+			return anyChild(n2161, enK10, func(n2162 *Node) bool { return tally1(&k2160) })
 		})
-		return countOf(k2171)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-55: count(cac:PaymentMeans/cac:PaymentMandate) <= 1
 func enT0937(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2174 := 0
-		anyChild(n, enK11, func(n2175 *Node) bool {
-			return anyChild(n2175, enK683, func(n2176 *Node) bool { return tally1(&k2174) })
+	return (func() (k2163 int) {
+		anyChild(n, enK11, func(n2164 *Node) bool {
+			return anyChild(n2164, enK686, func(n2165 *Node) bool { return tally1(&k2163) })
 		})
-		return countOf(k2174)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-56: count(cac:OriginatorDocumentReference/cbc:ID) <= 1
 func enT0938(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2177 := 0
-		anyChild(n, enK214, func(n2178 *Node) bool { return anyChild(n2178, enK1, func(n2179 *Node) bool { return tally1(&k2177) }) })
-		return countOf(k2177)
-	}(), enK56, opLe)
+	return (func() (k2166 int) {
+		anyChild(n, enK217, func(n2167 *Node) bool { return anyChild(n2167, enK1, func(n2168 *Node) bool { return tally1(&k2166) }) })
+		return
+	}() <= 1)
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
 func enM076(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK33) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
 			return false
 		}
 		return true
@@ -12804,7 +12775,7 @@ func enM076(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK34) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
 			return false
 		}
 		return true
@@ -12816,82 +12787,66 @@ func enM076(v []Seq, n *Node) bool {
 
 // UBL-SR-34: (count(cbc:Note) <= 1)
 func enT0939(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2180 := 0
-		anyChild(n, enK85, func(n2181 *Node) bool { return tally1(&k2180) })
-		return countOf(k2180)
-	}(), enK56, opLe)
+	return (countChildren(n, enK87) <= 1)
 }
 
 // UBL-SR-35: (count(cac:OrderLineReference/cbc:LineID) <= 1)
 func enT0940(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2182 := 0
-		anyChild(n, enK823, func(n2183 *Node) bool {
-			return anyChild(n2183, enK1152, func(n2184 *Node) bool { return tally1(&k2182) })
+	return (func() (k2169 int) {
+		anyChild(n, enK826, func(n2170 *Node) bool {
+			return anyChild(n2170, enK1155, func(n2171 *Node) bool { return tally1(&k2169) })
 		})
-		return countOf(k2182)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-36: (count(cac:InvoicePeriod) <= 1)
 func enT0941(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2185 := 0
-		anyChild(n, enK61, func(n2186 *Node) bool { return tally1(&k2185) })
-		return countOf(k2185)
-	}(), enK56, opLe)
+	return (countChildren(n, enK61) <= 1)
 }
 
 // UBL-SR-37: (count(cac:Price/cac:AllowanceCharge/cbc:Amount) <= 1)
 func enT0942(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2187 := 0
-		anyChild(n, enK73, func(n2188 *Node) bool {
-			return anyChild(n2188, enK17, func(n2189 *Node) bool {
-				return anyChild(n2189, enK21, func(n2190 *Node) bool { return tally1(&k2187) })
+	return (func() (k2172 int) {
+		anyChild(n, enK75, func(n2173 *Node) bool {
+			return anyChild(n2173, enK16, func(n2174 *Node) bool {
+				return anyChild(n2174, enK20, func(n2175 *Node) bool { return tally1(&k2172) })
 			})
 		})
-		return countOf(k2187)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-48: count(cac:Item/cac:ClassifiedTaxCategory) = 1
 func enT0943(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2191 := 0
-		anyChild(n, enK72, func(n2192 *Node) bool {
-			return anyChild(n2192, enK54, func(n2193 *Node) bool { return tally1(&k2191) })
+	return (func() (k2176 int) {
+		anyChild(n, enK74, func(n2177 *Node) bool {
+			return anyChild(n2177, enK55, func(n2178 *Node) bool { return tally1(&k2176) })
 		})
-		return countOf(k2191)
-	}(), enK56, opEq)
+		return
+	}() == 1)
 }
 
 // UBL-SR-50: count(cac:Item/cbc:Description) <= 1
 func enT0944(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2194 := 0
-		anyChild(n, enK72, func(n2195 *Node) bool {
-			return anyChild(n2195, enK128, func(n2196 *Node) bool { return tally1(&k2194) })
+	return (func() (k2179 int) {
+		anyChild(n, enK74, func(n2180 *Node) bool {
+			return anyChild(n2180, enK131, func(n2181 *Node) bool { return tally1(&k2179) })
 		})
-		return countOf(k2194)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-52: count(cac:DocumentReference) <= 1
 func enT0945(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2197 := 0
-		anyChild(n, enK139, func(n2198 *Node) bool { return tally1(&k2197) })
-		return countOf(k2197)
-	}(), enK56, opLe)
+	return (countChildren(n, enK142) <= 1)
 }
 
 // cac:PayeeParty
 func enM077(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK88) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK89) {
 			return false
 		}
 		return true
@@ -12903,47 +12858,44 @@ func enM077(v []Seq, n *Node) bool {
 
 // UBL-SR-19: (count(cac:PartyName/cbc:Name) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0946(v []Seq, n *Node) bool {
-	return (gcmp(func() Seq {
-		k2199 := 0
-		anyChild(n, enK89, func(n2200 *Node) bool {
-			return anyChild(n2200, enK71, func(n2201 *Node) bool { return tally1(&k2199) })
+	return ((func() (k2182 int) {
+		anyChild(n, enK90, func(n2183 *Node) bool {
+			return anyChild(n2183, enK73, func(n2184 *Node) bool { return tally1(&k2182) })
 		})
-		return countOf(k2199)
-	}(), enK56, opLe) && func(r2206 Seq) bool {
-		return anyChild(n, enK89, func(n2207 *Node) bool {
-			return anyChild(n2207, enK71, func(n2208 *Node) bool { return gcmp(nodeSeq(n2208), r2206, opNe) })
+		return
+	}() <= 1) && func(r2189 Seq) bool {
+		return anyChild(n, enK90, func(n2190 *Node) bool {
+			return anyChild(n2190, enK73, func(n2191 *Node) bool { return gcmp(nodeSeq(n2191), r2189, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n2202 *Node) Seq { return child(n2202, enK47) }), func(n2203 *Node) Seq { return child(n2203, enK3) }), func(n2204 *Node) Seq { return child(n2204, enK46) }), func(n2205 *Node) Seq { return child(n2205, enK45) })))
+	}(step(step(step(step(parent(n), func(n2185 *Node) Seq { return child(n2185, enK48) }), func(n2186 *Node) Seq { return child(n2186, enK3) }), func(n2187 *Node) Seq { return child(n2187, enK47) }), func(n2188 *Node) Seq { return child(n2188, enK46) })))
 }
 
 // UBL-SR-20: (count(cac:PartyIdentification/cbc:ID[upper-case(@schemeID) != 'SEPA']) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0947(v []Seq, n *Node) bool {
-	return (gcmp(func() Seq {
-		k2209 := 0
-		anyChild(n, enK91, func(n2210 *Node) bool {
-			return anyChild(n2210, enK1, func(n2211 *Node) bool { return (strings.ToUpper(str(attr(n2211, enK5))) != "SEPA") && tally1(&k2209) })
+	return ((func() (k2192 int) {
+		anyChild(n, enK92, func(n2193 *Node) bool {
+			return anyChild(n2193, enK1, func(n2194 *Node) bool { return (strings.ToUpper(str(attr(n2194, enK5))) != "SEPA") && tally1(&k2192) })
 		})
-		return countOf(k2209)
-	}(), enK56, opLe) && func(r2216 Seq) bool {
-		return anyChild(n, enK89, func(n2217 *Node) bool {
-			return anyChild(n2217, enK71, func(n2218 *Node) bool { return gcmp(nodeSeq(n2218), r2216, opNe) })
+		return
+	}() <= 1) && func(r2199 Seq) bool {
+		return anyChild(n, enK90, func(n2200 *Node) bool {
+			return anyChild(n2200, enK73, func(n2201 *Node) bool { return gcmp(nodeSeq(n2201), r2199, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n2212 *Node) Seq { return child(n2212, enK47) }), func(n2213 *Node) Seq { return child(n2213, enK3) }), func(n2214 *Node) Seq { return child(n2214, enK46) }), func(n2215 *Node) Seq { return child(n2215, enK45) })))
+	}(step(step(step(step(parent(n), func(n2195 *Node) Seq { return child(n2195, enK48) }), func(n2196 *Node) Seq { return child(n2196, enK3) }), func(n2197 *Node) Seq { return child(n2197, enK47) }), func(n2198 *Node) Seq { return child(n2198, enK46) })))
 }
 
 // UBL-SR-21: (count(cac:PartyLegalEntity/cbc:CompanyID) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func enT0948(v []Seq, n *Node) bool {
-	return (gcmp(func() Seq {
-		k2219 := 0
-		anyChild(n, enK46, func(n2220 *Node) bool {
-			return anyChild(n2220, enK57, func(n2221 *Node) bool { return tally1(&k2219) })
+	return ((func() (k2202 int) {
+		anyChild(n, enK47, func(n2203 *Node) bool {
+			return anyChild(n2203, enK57, func(n2204 *Node) bool { return tally1(&k2202) })
 		})
-		return countOf(k2219)
-	}(), enK56, opLe) && func(r2226 Seq) bool {
-		return anyChild(n, enK89, func(n2227 *Node) bool {
-			return anyChild(n2227, enK71, func(n2228 *Node) bool { return gcmp(nodeSeq(n2228), r2226, opNe) })
+		return
+	}() <= 1) && func(r2209 Seq) bool {
+		return anyChild(n, enK90, func(n2210 *Node) bool {
+			return anyChild(n2210, enK73, func(n2211 *Node) bool { return gcmp(nodeSeq(n2211), r2209, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n2222 *Node) Seq { return child(n2222, enK47) }), func(n2223 *Node) Seq { return child(n2223, enK3) }), func(n2224 *Node) Seq { return child(n2224, enK46) }), func(n2225 *Node) Seq { return child(n2225, enK45) })))
+	}(step(step(step(step(parent(n), func(n2205 *Node) Seq { return child(n2205, enK48) }), func(n2206 *Node) Seq { return child(n2206, enK3) }), func(n2207 *Node) Seq { return child(n2207, enK47) }), func(n2208 *Node) Seq { return child(n2208, enK46) })))
 }
 
 // cac:PaymentMeans
@@ -12962,36 +12914,27 @@ func enM078(v []Seq, n *Node) bool {
 
 // UBL-SR-26: (count(cbc:PaymentID) <= 1)
 func enT0949(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2229 := 0
-		anyChild(n, enK1124, func(n2230 *Node) bool { return tally1(&k2229) })
-		return countOf(k2229)
-	}(), enK56, opLe)
+	return (countChildren(n, enK1127) <= 1)
 }
 
 // UBL-SR-27: (count(cbc:PaymentMeansCode) <= 1)
 func enT0950(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2231 := 0
-		anyChild(n, enK93, func(n2232 *Node) bool { return tally1(&k2231) })
-		return countOf(k2231)
-	}(), enK56, opLe)
+	return (countChildren(n, enK94) <= 1)
 }
 
 // UBL-SR-28: (count(cac:PaymentMandate/cbc:ID) <= 1)
 func enT0951(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2233 := 0
-		anyChild(n, enK683, func(n2234 *Node) bool { return anyChild(n2234, enK1, func(n2235 *Node) bool { return tally1(&k2233) }) })
-		return countOf(k2233)
-	}(), enK56, opLe)
+	return (func() (k2212 int) {
+		anyChild(n, enK686, func(n2213 *Node) bool { return anyChild(n2213, enK1, func(n2214 *Node) bool { return tally1(&k2212) }) })
+		return
+	}() <= 1)
 }
 
 // cac:BillingReference
 func enM079(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK95) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK96) {
 			return false
 		}
 		return true
@@ -13003,16 +12946,12 @@ func enM079(v []Seq, n *Node) bool {
 
 // UBL-SR-06: (count(cac:InvoiceDocumentReference) <= 1)
 func enT0952(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2236 := 0
-		anyChild(n, enK96, func(n2237 *Node) bool { return tally1(&k2236) })
-		return countOf(k2236)
-	}(), enK56, opLe)
+	return (countChildren(n, enK97) <= 1)
 }
 
 // UBL-SR-07: (cac:InvoiceDocumentReference/cbc:ID)
 func enT0953(v []Seq, n *Node) bool {
-	return existsNames(n, enK97)
+	return existsNames(n, enK98)
 }
 
 // cac:TaxRepresentativeParty
@@ -13031,31 +12970,29 @@ func enM080(v []Seq, n *Node) bool {
 
 // UBL-SR-22: (count(cac:PartyName/cbc:Name) <= 1)
 func enT0954(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2238 := 0
-		anyChild(n, enK89, func(n2239 *Node) bool {
-			return anyChild(n2239, enK71, func(n2240 *Node) bool { return tally1(&k2238) })
+	return (func() (k2215 int) {
+		anyChild(n, enK90, func(n2216 *Node) bool {
+			return anyChild(n2216, enK73, func(n2217 *Node) bool { return tally1(&k2215) })
 		})
-		return countOf(k2238)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-23: (count(cac:PartyTaxScheme/cbc:CompanyID) <= 1)
 func enT0955(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2241 := 0
-		anyChild(n, enK58, func(n2242 *Node) bool {
-			return anyChild(n2242, enK57, func(n2243 *Node) bool { return tally1(&k2241) })
+	return (func() (k2218 int) {
+		anyChild(n, enK58, func(n2219 *Node) bool {
+			return anyChild(n2219, enK57, func(n2220 *Node) bool { return tally1(&k2218) })
 		})
-		return countOf(k2241)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // cac:TaxSubtotal
 func enM081(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK56) {
 			return false
 		}
 		return true
@@ -13067,20 +13004,19 @@ func enM081(v []Seq, n *Node) bool {
 
 // UBL-SR-32: (count(cac:TaxCategory/cbc:TaxExemptionReason) <= 1)
 func enT0956(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2244 := 0
-		anyChild(n, enK23, func(n2245 *Node) bool {
-			return anyChild(n2245, enK102, func(n2246 *Node) bool { return tally1(&k2244) })
+	return (func() (k2221 int) {
+		anyChild(n, enK22, func(n2222 *Node) bool {
+			return anyChild(n2222, enK105, func(n2223 *Node) bool { return tally1(&k2221) })
 		})
-		return countOf(k2244)
-	}(), enK56, opLe)
+		return
+	}() <= 1)
 }
 
 // cbc:InvoiceTypeCode | cbc:CreditNoteTypeCode
 func enM082(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK42) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK43) {
 			return false
 		}
 		return true
@@ -13089,7 +13025,7 @@ func enM082(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK43) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK44) {
 			return false
 		}
 		return true
@@ -13101,14 +13037,50 @@ func enM082(v []Seq, n *Node) bool {
 
 // BR-CL-01: (self::cbc:InvoiceTypeCode and ((not(contains(normalize-space(.), ' ')) and contains(' 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 39…
 func enT0957(v []Seq, n *Node) bool {
-	return (((len(self(n, enK42)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1153, (" "+fnNormalizeSpace(n.StringValue())+" ")))) || ((len(self(n, enK43)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 502 503 532 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))))
+	return (((len(self(n, enK43)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(enK1156, fnNormalizeSpace(n.StringValue())))) || ((len(self(n, enK44)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 502 503 532 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))))
 }
 
 // cbc:Amount | cbc:BaseAmount | cbc:PriceAmount | cbc:TaxAmount | cbc:TaxableAmount | cbc:LineExtensionAmount | cbc:TaxExclusiveAmount | cbc:TaxInclusiveAmount | cbc:AllowanceTotalAmount | cbc:ChargeTot…
 func enM083(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK21) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK20) {
+			return false
+		}
+		return true
+	}() {
+		return true
+	}
+	if func() bool {
+		m := n
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK25) {
+			return false
+		}
+		return true
+	}() {
+		return true
+	}
+	if func() bool {
+		m := n
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK76) {
+			return false
+		}
+		return true
+	}() {
+		return true
+	}
+	if func() bool {
+		m := n
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK52) {
+			return false
+		}
+		return true
+	}() {
+		return true
+	}
+	if func() bool {
+		m := n
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK100) {
 			return false
 		}
 		return true
@@ -13126,25 +13098,7 @@ func enM083(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK74) {
-			return false
-		}
-		return true
-	}() {
-		return true
-	}
-	if func() bool {
-		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK51) {
-			return false
-		}
-		return true
-	}() {
-		return true
-	}
-	if func() bool {
-		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK99) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK28) {
 			return false
 		}
 		return true
@@ -13154,33 +13108,6 @@ func enM083(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK29) {
-			return false
-		}
-		return true
-	}() {
-		return true
-	}
-	if func() bool {
-		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK30) {
-			return false
-		}
-		return true
-	}() {
-		return true
-	}
-	if func() bool {
-		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK31) {
-			return false
-		}
-		return true
-	}() {
-		return true
-	}
-	if func() bool {
-		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK36) {
 			return false
 		}
 		return true
@@ -13216,7 +13143,16 @@ func enM083(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK32) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK40) {
+			return false
+		}
+		return true
+	}() {
+		return true
+	}
+	if func() bool {
+		m := n
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK30) {
 			return false
 		}
 		return true
@@ -13228,14 +13164,14 @@ func enM083(v []Seq, n *Node) bool {
 
 // BR-CL-03: ((not(contains(normalize-space(@currencyID), ' ')) and contains(' AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY CO…
 func enT0958(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK50))), " ") && containsWord(enK1154, (" "+fnNormalizeSpace(str(attr(n, enK50)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK51))), " ") && containsCode(enK1157, fnNormalizeSpace(str(attr(n, enK51)))))
 }
 
 // cbc:DocumentCurrencyCode
 func enM084(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK44) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK45) {
 			return false
 		}
 		return true
@@ -13247,14 +13183,14 @@ func enM084(v []Seq, n *Node) bool {
 
 // BR-CL-04: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC …
 func enT0959(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1154, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(enK1157, fnNormalizeSpace(n.StringValue())))
 }
 
 // cbc:TaxCurrencyCode
 func enM085(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK53) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
 			return false
 		}
 		return true
@@ -13266,7 +13202,7 @@ func enM085(v []Seq, n *Node) bool {
 
 // BR-CL-05: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNH CNY COP COU CRC …
 func enT0960(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1154, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(enK1157, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:InvoicePeriod/cbc:DescriptionCode
@@ -13306,7 +13242,7 @@ func enM087(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, enK0) {
 			return false
 		}
-		if !(anyChild(m, enK106, func(n2250 *Node) bool { return (n2250.StringValue() == "130") })) {
+		if !(anyChild(m, enK109, func(n2227 *Node) bool { return (n2227.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -13322,10 +13258,10 @@ func enM087(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK139) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK142) {
 			return false
 		}
-		if !(anyChild(m, enK106, func(n2252 *Node) bool { return (n2252.StringValue() == "130") })) {
+		if !(anyChild(m, enK109, func(n2229 *Node) bool { return (n2229.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -13337,7 +13273,7 @@ func enM087(v []Seq, n *Node) bool {
 
 // BR-CL-07: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH …
 func enT0962(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK1155, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsCode(enK1158, fnNormalizeSpace(str(attr(n, enK5)))))
 }
 
 // cac:PartyIdentification/cbc:ID[@schemeID]
@@ -13351,7 +13287,7 @@ func enM088(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK92) {
 			return false
 		}
 		return true
@@ -13363,7 +13299,7 @@ func enM088(v []Seq, n *Node) bool {
 
 // BR-CL-10: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func enT0963(v []Seq, n *Node) bool {
-	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK1156, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, enK5)))+" "))) && ((len(ancestor(n, enK47)) > 0) || (len(ancestor(n, enK88)) > 0))))
+	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsCode(enK1159, fnNormalizeSpace(str(attr(n, enK5))))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, enK5)))+" "))) && ((len(ancestor(n, enK48)) > 0) || (len(ancestor(n, enK89)) > 0))))
 }
 
 // cac:PartyLegalEntity/cbc:CompanyID[@schemeID]
@@ -13377,7 +13313,7 @@ func enM089(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK46) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK47) {
 			return false
 		}
 		return true
@@ -13389,21 +13325,21 @@ func enM089(v []Seq, n *Node) bool {
 
 // BR-CL-11: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func enT0964(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK1156, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsCode(enK1159, fnNormalizeSpace(str(attr(n, enK5)))))
 }
 
 // cac:CommodityClassification/cbc:ItemClassificationCode[@listID]
 func enM090(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK81) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK83) {
 			return false
 		}
-		if !(hasAttr(m, enK83)) {
+		if !(hasAttr(m, enK85)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK82) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK84) {
 			return false
 		}
 		return true
@@ -13415,7 +13351,7 @@ func enM090(v []Seq, n *Node) bool {
 
 // BR-CL-13: ((not(contains(normalize-space(@listID), ' ')) and contains(' AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT …
 func enT0965(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK83))), " ") && containsWord(enK1157, (" "+fnNormalizeSpace(str(attr(n, enK83)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK85))), " ") && containsCode(enK1160, fnNormalizeSpace(str(attr(n, enK85)))))
 }
 
 // cac:Country/cbc:IdentificationCode
@@ -13438,7 +13374,7 @@ func enM091(v []Seq, n *Node) bool {
 
 // BR-CL-14: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func enT0966(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1158, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(enK1161, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:OriginCountry/cbc:IdentificationCode
@@ -13449,7 +13385,7 @@ func enM092(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK979) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK982) {
 			return false
 		}
 		return true
@@ -13461,14 +13397,14 @@ func enM092(v []Seq, n *Node) bool {
 
 // BR-CL-15: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func enT0967(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1158, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(enK1161, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:PaymentMeans/cbc:PaymentMeansCode
 func enM093(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK93) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK94) {
 			return false
 		}
 		m = m.Parent
@@ -13484,7 +13420,7 @@ func enM093(v []Seq, n *Node) bool {
 
 // BR-CL-16: ( ( not(contains(normalize-space(.),' ')) and contains( ' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 5…
 func enT0968(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1159, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(enK1162, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:TaxCategory/cbc:ID
@@ -13495,7 +13431,7 @@ func enM094(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK23) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK22) {
 			return false
 		}
 		return true
@@ -13518,7 +13454,7 @@ func enM095(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK54) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK55) {
 			return false
 		}
 		return true
@@ -13537,15 +13473,15 @@ func enT0970(v []Seq, n *Node) bool {
 func enM096(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK25) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK24) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r2258 Seq) bool {
-			return anyChild(m, enK18, func(n2259 *Node) bool { return gcmp(nodeSeq(n2259), r2258, opEq) })
+		if !(func(r2235 Seq) bool {
+			return anyChild(m, enK17, func(n2236 *Node) bool { return gcmp(nodeSeq(n2236), r2235, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -13565,15 +13501,15 @@ func enT0971(v []Seq, n *Node) bool {
 func enM097(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK25) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK24) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK17) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK16) {
 			return false
 		}
-		if !(func(r2260 Seq) bool {
-			return anyChild(m, enK18, func(n2261 *Node) bool { return gcmp(nodeSeq(n2261), r2260, opEq) })
+		if !(func(r2237 Seq) bool {
+			return anyChild(m, enK17, func(n2238 *Node) bool { return gcmp(nodeSeq(n2238), r2237, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -13586,7 +13522,7 @@ func enM097(v []Seq, n *Node) bool {
 
 // BR-CL-20: ((not(contains(normalize-space(.), ' ')) and contains(' AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE A…
 func enT0972(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1160, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(enK1163, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:StandardItemIdentification/cbc:ID[@schemeID]
@@ -13600,7 +13536,7 @@ func enM098(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK84) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK86) {
 			return false
 		}
 		return true
@@ -13612,14 +13548,14 @@ func enM098(v []Seq, n *Node) bool {
 
 // BR-CL-21: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func enT0973(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK1156, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsCode(enK1159, fnNormalizeSpace(str(attr(n, enK5)))))
 }
 
 // cbc:TaxExemptionReasonCode
 func enM099(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK103) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK106) {
 			return false
 		}
 		return true
@@ -13631,29 +13567,17 @@ func enM099(v []Seq, n *Node) bool {
 
 // BR-CL-22: ((not(contains(normalize-space(.), ' ')) and contains(' VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX…
 func enT0974(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(enK1161, (" "+fnNormalizeSpace(strings.ToUpper(n.StringValue()))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(enK1164, fnNormalizeSpace(strings.ToUpper(n.StringValue()))))
 }
 
 // cbc:InvoicedQuantity[@unitCode] | cbc:BaseQuantity[@unitCode] | cbc:CreditedQuantity[@unitCode]
 func enM100(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK68) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK70) {
 			return false
 		}
-		if !(hasAttr(m, enK70)) {
-			return false
-		}
-		return true
-	}() {
-		return true
-	}
-	if func() bool {
-		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK1162) {
-			return false
-		}
-		if !(hasAttr(m, enK70)) {
+		if !(hasAttr(m, enK72)) {
 			return false
 		}
 		return true
@@ -13662,10 +13586,22 @@ func enM100(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK69) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK1165) {
 			return false
 		}
-		if !(hasAttr(m, enK70)) {
+		if !(hasAttr(m, enK72)) {
+			return false
+		}
+		return true
+	}() {
+		return true
+	}
+	if func() bool {
+		m := n
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK71) {
+			return false
+		}
+		if !(hasAttr(m, enK72)) {
 			return false
 		}
 		return true
@@ -13677,17 +13613,17 @@ func enM100(v []Seq, n *Node) bool {
 
 // BR-CL-23: ((not(contains(normalize-space(@unitCode), ' ')) and contains(' 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2…
 func enT0975(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK70))), " ") && containsWord(enK1163, (" "+fnNormalizeSpace(str(attr(n, enK70)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK72))), " ") && containsCode(enK1166, fnNormalizeSpace(str(attr(n, enK72)))))
 }
 
 // cbc:EmbeddedDocumentBinaryObject[@mimeCode]
 func enM101(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK1164) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK1167) {
 			return false
 		}
-		if !(hasAttr(m, enK107)) {
+		if !(hasAttr(m, enK110)) {
 			return false
 		}
 		return true
@@ -13699,10 +13635,10 @@ func enM101(v []Seq, n *Node) bool {
 
 // BR-CL-24: ((@mimeCode = 'application/pdf' or @mimeCode = 'image/png' or @mimeCode = 'image/jpeg' or @mimeCode = 'text/csv' or @mimeCode = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' or @…
 func enT0976(v []Seq, n *Node) bool {
-	return (((((anyAttr(n, enK107, func(n2267 *Node) bool { return (n2267.StringValue() == "application/pdf") }) || anyAttr(n, enK107, func(n2268 *Node) bool { return (n2268.StringValue() == "image/png") })) || anyAttr(n, enK107, func(n2269 *Node) bool { return (n2269.StringValue() == "image/jpeg") })) || anyAttr(n, enK107, func(n2270 *Node) bool { return (n2270.StringValue() == "text/csv") })) || anyAttr(n, enK107, func(n2271 *Node) bool {
-		return (n2271.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	})) || anyAttr(n, enK107, func(n2272 *Node) bool {
-		return (n2272.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
+	return (((((anyAttr(n, enK110, func(n2244 *Node) bool { return (n2244.StringValue() == "application/pdf") }) || anyAttr(n, enK110, func(n2245 *Node) bool { return (n2245.StringValue() == "image/png") })) || anyAttr(n, enK110, func(n2246 *Node) bool { return (n2246.StringValue() == "image/jpeg") })) || anyAttr(n, enK110, func(n2247 *Node) bool { return (n2247.StringValue() == "text/csv") })) || anyAttr(n, enK110, func(n2248 *Node) bool {
+		return (n2248.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	})) || anyAttr(n, enK110, func(n2249 *Node) bool {
+		return (n2249.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
 	}))
 }
 
@@ -13725,7 +13661,7 @@ func enM102(v []Seq, n *Node) bool {
 
 // BR-CL-25: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0154 0158 0170 0177 0183 0184 0188 0190 0191 0192 0193 0194 0195 0…
 func enT0977(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK1165, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsCode(enK1168, fnNormalizeSpace(str(attr(n, enK5)))))
 }
 
 // cac:DeliveryLocation/cbc:ID[@schemeID]
@@ -13739,7 +13675,7 @@ func enM103(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, enK14) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, enK13) {
 			return false
 		}
 		return true
@@ -13751,5 +13687,5 @@ func enM103(v []Seq, n *Node) bool {
 
 // BR-CL-26: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func enT0978(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsWord(enK1156, (" "+fnNormalizeSpace(str(attr(n, enK5)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, enK5))), " ") && containsCode(enK1159, fnNormalizeSpace(str(attr(n, enK5)))))
 }

@@ -66,24 +66,24 @@ var (
 	roK56   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LegalMonetaryTotal")
 	roK57   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "Invoice")
 	roK58   = intLit("0")
-	roK59   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DueDate")
-	roK60   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Note")
-	roK61   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentTerms")
-	roK62   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndpointID")
-	roK63   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Party")
-	roK64   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingCustomerParty")
-	roK65   = nameOf("", "schemeID")
-	roK66   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PostalAddress")
-	roK67   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IdentificationCode")
-	roK68   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Country")
-	roK69   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CardAccount")
-	roK70   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMeans")
-	roK71   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumberID")
-	roK72   = intLit("10")
+	roK59   = litItem(roK58)
+	roK60   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DueDate")
+	roK61   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Note")
+	roK62   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentTerms")
+	roK63   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndpointID")
+	roK64   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Party")
+	roK65   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingCustomerParty")
+	roK66   = nameOf("", "schemeID")
+	roK67   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PostalAddress")
+	roK68   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IdentificationCode")
+	roK69   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Country")
+	roK70   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CardAccount")
+	roK71   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMeans")
+	roK72   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumberID")
 	roK73   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Address")
 	roK74   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryLocation")
 	roK75   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Delivery")
-	roK76   = []*Name{roK68, roK67}
+	roK76   = []*Name{roK69, roK68}
 	roK77   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AllowanceCharge")
 	roK78   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeIndicator")
 	roK79   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2", "CreditNote")
@@ -92,1176 +92,1171 @@ var (
 	roK82   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxCategory")
 	roK83   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReason")
 	roK84   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceChargeReasonCode")
-	roK85   = intLit("2")
-	roK86   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseAmount")
-	roK87   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineExtensionAmount")
-	roK88   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExclusiveAmount")
-	roK89   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxInclusiveAmount")
-	roK90   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceLine")
-	roK91   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteLine")
-	roK92   = intLit("100")
-	roK93   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceTotalAmount")
-	roK94   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeTotalAmount")
-	roK95   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidAmount")
-	roK96   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableRoundingAmount")
-	roK97   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomizationID")
-	roK98   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueDate")
-	roK99   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoiceTypeCode")
-	roK100  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditNoteTypeCode")
-	roK101  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentCurrencyCode")
-	roK102  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationName")
-	roK103  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyLegalEntity")
-	roK104  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingSupplierParty")
-	roK105  = []*Name{roK104, roK63, roK66}
-	roK106  = []*Name{roK64, roK63, roK66}
-	roK107  = nameOf("", "currencyID")
-	roK108  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
-	roK109  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
-	roK110  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
-	roK111  = intLit("1")
-	roK112  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMandate")
-	roK113  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ClassifiedTaxCategory")
-	roK114  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxSubtotal")
-	roK115  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyID")
-	roK116  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyTaxScheme")
-	roK117  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxRepresentativeParty")
-	roK118  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxPointDate")
-	roK119  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoicePeriod")
-	roK120  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DescriptionCode")
-	roK121  = []*Name{roK119, roK120}
-	roK122  = []*Name{roK109, roK114}
-	roK123  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryDate")
-	roK124  = nameOf("*", "*")
-	roK125  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicedQuantity")
-	roK126  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditedQuantity")
-	roK127  = nameOf("", "unitCode")
-	roK128  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Name")
-	roK129  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Item")
-	roK130  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Price")
-	roK131  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceAmount")
-	roK132  = []*Name{roK130, roK131}
-	roK133  = []*Name{roK130, roK77, roK86}
-	roK134  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndDate")
-	roK135  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartDate")
-	roK136  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemProperty")
-	roK137  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Value")
-	roK138  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ItemClassificationCode")
-	roK139  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CommodityClassification")
-	roK140  = nameOf("", "listID")
-	roK141  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StandardItemIdentification")
-	roK142  = intLit("3")
-	roK143  = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABZ ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACM ACN ACO ACP ACQ ACR ACS ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADH ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADS ADT ADU ADV ADW ADX ADY ADZ AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHW AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ARR ARS AUT AUU AUV AUW AUX AUY AUZ AVA AVB AVC AVD AVE AVF BAG BAH BAI BAJ BAK BAL BAM BAN BAO BAP BAQ BAR BAS BLC BLD BLE BLF BLG BLH BLI BLJ BLK BLL BLM BLN BLO BLP BLQ BLR BLS BLT BLU BLV BLW BLX BLY BLZ BMA BMB BMC BMD BME CCI CEX CHG CIP CLP CLR COI CUR CUS DAR DCL DEL DIN DOC DUT EUR FBC GBL GEN GS7 HAN HAZ ICN IIN IMI IND INS INV IRP ITR ITS LAN LIN LOI MCO MDH MKS ORI OSI PAC PAI PAY PKG PKT PMD PMT PRD PRF PRI PUR QIN QQD QUT RAH REG RET REV RQR SAF SIC SIN SLR SPA SPG SPH SPP SPT SRN SSR SUR TCA TDT TRA TRR TXD WHI ZZZ ")
-	roK144  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeParty")
-	roK145  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyName")
-	roK146  = []*Name{roK145, roK128}
-	roK147  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyIdentification")
-	roK148  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeFinancialAccount")
-	roK149  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansCode")
-	roK150  = []*Name{roK148, roK54}
-	roK151  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReference")
-	roK152  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceDocumentReference")
-	roK153  = []*Name{roK152, roK54}
-	roK154  = []*Name{roK63, roK147, roK54}
-	roK155  = []*Name{roK63, roK103, roK115}
-	roK156  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxableAmount")
-	roK157  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Percent")
-	roK158  = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH EL ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
-	roK159  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReason")
-	roK160  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReasonCode")
-	roK161  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentDescription")
-	roK162  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentTypeCode")
-	roK163  = nameOf("", "scheme")
-	roK164  = nameOf("", "mimeCode")
-	roK165  = nameOf("", "filename")
-	roK166  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryParty")
-	roK167  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2", "UBLExtensions")
-	roK168  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UBLVersionID")
-	roK169  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileExecutionID")
-	roK170  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CopyIndicator")
-	roK171  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UUID")
-	roK172  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueTime")
-	roK173  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PricingCurrencyCode")
-	roK174  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentCurrencyCode")
-	roK175  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentAlternativeCurrencyCode")
-	roK176  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCostCode")
-	roK177  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineCountNumeric")
-	roK178  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartTime")
-	roK179  = []*Name{roK119, roK178}
-	roK180  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndTime")
-	roK181  = []*Name{roK119, roK180}
-	roK182  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DurationMeasure")
-	roK183  = []*Name{roK119, roK182}
-	roK184  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Description")
-	roK185  = []*Name{roK119, roK184}
-	roK186  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderReference")
-	roK187  = []*Name{roK186, roK170}
-	roK188  = []*Name{roK186, roK171}
-	roK189  = []*Name{roK186, roK98}
-	roK190  = []*Name{roK186, roK172}
-	roK191  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerReference")
-	roK192  = []*Name{roK186, roK191}
-	roK193  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderTypeCode")
-	roK194  = []*Name{roK186, roK193}
-	roK195  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DocumentReference")
-	roK196  = []*Name{roK186, roK195}
-	roK197  = []*Name{roK151, roK152, roK170}
-	roK198  = []*Name{roK151, roK152, roK171}
-	roK199  = []*Name{roK151, roK152, roK172}
-	roK200  = []*Name{roK151, roK152, roK162}
-	roK201  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentType")
-	roK202  = []*Name{roK151, roK152, roK201}
-	roK203  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "XPath")
-	roK204  = []*Name{roK151, roK152, roK203}
-	roK205  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LanguageID")
-	roK206  = []*Name{roK151, roK152, roK205}
-	roK207  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocaleCode")
-	roK208  = []*Name{roK151, roK152, roK207}
-	roK209  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "VersionID")
-	roK210  = []*Name{roK151, roK152, roK209}
-	roK211  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentStatusCode")
-	roK212  = []*Name{roK151, roK152, roK211}
-	roK213  = []*Name{roK151, roK152, roK161}
-	roK214  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Attachment")
-	roK215  = []*Name{roK151, roK152, roK214}
-	roK216  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ValidityPeriod")
-	roK217  = []*Name{roK151, roK152, roK216}
-	roK218  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "IssuerParty")
-	roK219  = []*Name{roK151, roK152, roK218}
-	roK220  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ResultOfVerification")
-	roK221  = []*Name{roK151, roK152, roK220}
-	roK222  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledInvoiceDocumentReference")
-	roK223  = []*Name{roK151, roK222}
-	roK224  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteDocumentReference")
-	roK225  = []*Name{roK151, roK224}
-	roK226  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledCreditNoteDocumentReference")
-	roK227  = []*Name{roK151, roK226}
-	roK228  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DebitNoteDocumentReference")
-	roK229  = []*Name{roK151, roK228}
-	roK230  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReminderDocumentReference")
-	roK231  = []*Name{roK151, roK230}
-	roK232  = []*Name{roK151, roK53}
-	roK233  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReferenceLine")
-	roK234  = []*Name{roK151, roK233}
-	roK235  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchDocumentReference")
-	roK236  = []*Name{roK235, roK170}
-	roK237  = []*Name{roK235, roK171}
-	roK238  = []*Name{roK235, roK98}
-	roK239  = []*Name{roK235, roK172}
-	roK240  = []*Name{roK235, roK162}
-	roK241  = []*Name{roK235, roK201}
-	roK242  = []*Name{roK235, roK203}
-	roK243  = []*Name{roK235, roK205}
-	roK244  = []*Name{roK235, roK207}
-	roK245  = []*Name{roK235, roK209}
-	roK246  = []*Name{roK235, roK211}
-	roK247  = []*Name{roK235, roK161}
-	roK248  = []*Name{roK235, roK214}
-	roK249  = []*Name{roK235, roK216}
-	roK250  = []*Name{roK235, roK218}
-	roK251  = []*Name{roK235, roK220}
-	roK252  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptDocumentReference")
-	roK253  = []*Name{roK252, roK170}
-	roK254  = []*Name{roK252, roK171}
-	roK255  = []*Name{roK252, roK98}
-	roK256  = []*Name{roK252, roK172}
-	roK257  = []*Name{roK252, roK162}
-	roK258  = []*Name{roK252, roK201}
-	roK259  = []*Name{roK252, roK203}
-	roK260  = []*Name{roK252, roK205}
-	roK261  = []*Name{roK252, roK207}
-	roK262  = []*Name{roK252, roK209}
-	roK263  = []*Name{roK252, roK211}
-	roK264  = []*Name{roK252, roK161}
-	roK265  = []*Name{roK252, roK214}
-	roK266  = []*Name{roK252, roK216}
-	roK267  = []*Name{roK252, roK218}
-	roK268  = []*Name{roK252, roK220}
-	roK269  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StatementDocumentReference")
-	roK270  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorDocumentReference")
-	roK271  = []*Name{roK270, roK170}
-	roK272  = []*Name{roK270, roK171}
-	roK273  = []*Name{roK270, roK98}
-	roK274  = []*Name{roK270, roK172}
-	roK275  = []*Name{roK270, roK162}
-	roK276  = []*Name{roK270, roK201}
-	roK277  = []*Name{roK270, roK203}
-	roK278  = []*Name{roK270, roK205}
-	roK279  = []*Name{roK270, roK207}
-	roK280  = []*Name{roK270, roK209}
-	roK281  = []*Name{roK270, roK211}
-	roK282  = []*Name{roK270, roK161}
-	roK283  = []*Name{roK270, roK214}
-	roK284  = []*Name{roK270, roK216}
-	roK285  = []*Name{roK270, roK218}
-	roK286  = []*Name{roK270, roK220}
-	roK287  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ContractDocumentReference")
-	roK288  = []*Name{roK287, roK170}
-	roK289  = []*Name{roK287, roK171}
-	roK290  = []*Name{roK287, roK98}
-	roK291  = []*Name{roK287, roK172}
-	roK292  = []*Name{roK287, roK162}
-	roK293  = []*Name{roK287, roK201}
-	roK294  = []*Name{roK287, roK203}
-	roK295  = []*Name{roK287, roK205}
-	roK296  = []*Name{roK287, roK207}
-	roK297  = []*Name{roK287, roK209}
-	roK298  = []*Name{roK287, roK211}
-	roK299  = []*Name{roK287, roK161}
-	roK300  = []*Name{roK287, roK214}
-	roK301  = []*Name{roK287, roK216}
-	roK302  = []*Name{roK287, roK218}
-	roK303  = []*Name{roK287, roK220}
-	roK304  = []*Name{roK53, roK170}
-	roK305  = []*Name{roK53, roK171}
-	roK306  = []*Name{roK53, roK98}
-	roK307  = []*Name{roK53, roK172}
-	roK308  = []*Name{roK53, roK201}
-	roK309  = []*Name{roK53, roK203}
-	roK310  = []*Name{roK53, roK205}
-	roK311  = []*Name{roK53, roK207}
-	roK312  = []*Name{roK53, roK209}
-	roK313  = []*Name{roK53, roK211}
-	roK314  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExternalReference")
-	roK315  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentHash")
-	roK316  = []*Name{roK53, roK214, roK314, roK315}
-	roK317  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HashAlgorithmMethod")
-	roK318  = []*Name{roK53, roK214, roK314, roK317}
-	roK319  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryDate")
-	roK320  = []*Name{roK53, roK214, roK314, roK319}
-	roK321  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryTime")
-	roK322  = []*Name{roK53, roK214, roK314, roK321}
-	roK323  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MimeCode")
-	roK324  = []*Name{roK53, roK214, roK314, roK323}
-	roK325  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FormatCode")
-	roK326  = []*Name{roK53, roK214, roK314, roK325}
-	roK327  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EncodingCode")
-	roK328  = []*Name{roK53, roK214, roK314, roK327}
-	roK329  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CharacterSetCode")
-	roK330  = []*Name{roK53, roK214, roK314, roK329}
-	roK331  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FileName")
-	roK332  = []*Name{roK53, roK214, roK314, roK331}
-	roK333  = []*Name{roK53, roK214, roK314, roK184}
-	roK334  = []*Name{roK53, roK216}
-	roK335  = []*Name{roK53, roK218}
-	roK336  = []*Name{roK53, roK220}
-	roK337  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ProjectReference")
-	roK338  = []*Name{roK337, roK171}
-	roK339  = []*Name{roK337, roK98}
-	roK340  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WorkPhaseReference")
-	roK341  = []*Name{roK337, roK340}
-	roK342  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Signature")
-	roK343  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerAssignedAccountID")
-	roK344  = []*Name{roK104, roK343}
-	roK345  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalAccountID")
-	roK346  = []*Name{roK104, roK345}
-	roK347  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DataSendingCapability")
-	roK348  = []*Name{roK104, roK347}
-	roK349  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCareIndicator")
-	roK350  = []*Name{roK104, roK63, roK349}
-	roK351  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttentionIndicator")
-	roK352  = []*Name{roK104, roK63, roK351}
-	roK353  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "WebsiteURI")
-	roK354  = []*Name{roK104, roK63, roK353}
-	roK355  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LogoReferenceID")
-	roK356  = []*Name{roK104, roK63, roK355}
-	roK357  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IndustryClassificationCode")
-	roK358  = []*Name{roK104, roK63, roK357}
-	roK359  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Language")
-	roK360  = []*Name{roK104, roK63, roK359}
-	roK361  = []*Name{roK104, roK63, roK66, roK54}
-	roK362  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressTypeCode")
-	roK363  = []*Name{roK104, roK63, roK66, roK362}
-	roK364  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressFormatCode")
-	roK365  = []*Name{roK104, roK63, roK66, roK364}
-	roK366  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Postbox")
-	roK367  = []*Name{roK104, roK63, roK66, roK366}
-	roK368  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Floor")
-	roK369  = []*Name{roK104, roK63, roK66, roK368}
-	roK370  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Room")
-	roK371  = []*Name{roK104, roK63, roK66, roK370}
-	roK372  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BlockName")
-	roK373  = []*Name{roK104, roK63, roK66, roK372}
-	roK374  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingName")
-	roK375  = []*Name{roK104, roK63, roK66, roK374}
-	roK376  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingNumber")
-	roK377  = []*Name{roK104, roK63, roK66, roK376}
-	roK378  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InhouseMail")
-	roK379  = []*Name{roK104, roK63, roK66, roK378}
-	roK380  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Department")
-	roK381  = []*Name{roK104, roK63, roK66, roK380}
-	roK382  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttention")
-	roK383  = []*Name{roK104, roK63, roK66, roK382}
-	roK384  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCare")
-	roK385  = []*Name{roK104, roK63, roK66, roK384}
-	roK386  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PlotIdentification")
-	roK387  = []*Name{roK104, roK63, roK66, roK386}
-	roK388  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CitySubdivisionName")
-	roK389  = []*Name{roK104, roK63, roK66, roK388}
-	roK390  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentityCode")
-	roK391  = []*Name{roK104, roK63, roK66, roK390}
-	roK392  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Region")
-	roK393  = []*Name{roK104, roK63, roK66, roK392}
-	roK394  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "District")
-	roK395  = []*Name{roK104, roK63, roK66, roK394}
-	roK396  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TimezoneOffset")
-	roK397  = []*Name{roK104, roK63, roK66, roK396}
-	roK398  = []*Name{roK104, roK63, roK66, roK68, roK128}
-	roK399  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LocationCoordinate")
-	roK400  = []*Name{roK104, roK63, roK66, roK399}
-	roK401  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalLocation")
-	roK402  = []*Name{roK104, roK63, roK401}
-	roK403  = []*Name{roK104, roK63, roK116, roK102}
-	roK404  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxLevelCode")
-	roK405  = []*Name{roK104, roK63, roK116, roK404}
-	roK406  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReasonCode")
-	roK407  = []*Name{roK104, roK63, roK116, roK406}
-	roK408  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReason")
-	roK409  = []*Name{roK104, roK63, roK116, roK408}
-	roK410  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RegistrationAddress")
-	roK411  = []*Name{roK104, roK63, roK116, roK410}
-	roK412  = []*Name{roK104, roK63, roK116, roK81, roK128}
-	roK413  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxTypeCode")
-	roK414  = []*Name{roK104, roK63, roK116, roK81, roK413}
-	roK415  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CurrencyCode")
-	roK416  = []*Name{roK104, roK63, roK116, roK81, roK415}
-	roK417  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdictionRegionAddress")
-	roK418  = []*Name{roK104, roK63, roK116, roK81, roK417}
-	roK419  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationDate")
-	roK420  = []*Name{roK104, roK63, roK103, roK419}
-	roK421  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationExpirationDate")
-	roK422  = []*Name{roK104, roK63, roK103, roK421}
-	roK423  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalFormCode")
-	roK424  = []*Name{roK104, roK63, roK103, roK423}
-	roK425  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SoleProprietorshipIndicator")
-	roK426  = []*Name{roK104, roK63, roK103, roK425}
-	roK427  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLiquidationStatusCode")
-	roK428  = []*Name{roK104, roK63, roK103, roK427}
-	roK429  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CorporateStockAmount")
-	roK430  = []*Name{roK104, roK63, roK103, roK429}
-	roK431  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FullyPaidSharesIndicator")
-	roK432  = []*Name{roK104, roK63, roK103, roK431}
-	roK433  = []*Name{roK104, roK63, roK103, roK410}
-	roK434  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CorporateRegistrationScheme")
-	roK435  = []*Name{roK104, roK63, roK103, roK434}
-	roK436  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HeadOfficeParty")
-	roK437  = []*Name{roK104, roK63, roK103, roK436}
-	roK438  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ShareholderParty")
-	roK439  = []*Name{roK104, roK63, roK103, roK438}
-	roK440  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Contact")
-	roK441  = []*Name{roK104, roK63, roK440, roK54}
-	roK442  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telefax")
-	roK443  = []*Name{roK104, roK63, roK440, roK442}
-	roK444  = []*Name{roK104, roK63, roK440, roK60}
-	roK445  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OtherCommunication")
-	roK446  = []*Name{roK104, roK63, roK440, roK445}
-	roK447  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Person")
-	roK448  = []*Name{roK104, roK63, roK447}
-	roK449  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AgentParty")
-	roK450  = []*Name{roK104, roK63, roK449}
-	roK451  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ServiceProviderParty")
-	roK452  = []*Name{roK104, roK63, roK451}
-	roK453  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PowerOfAttorney")
-	roK454  = []*Name{roK104, roK63, roK453}
-	roK455  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialAccount")
-	roK456  = []*Name{roK104, roK63, roK455}
-	roK457  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchContact")
-	roK458  = []*Name{roK104, roK457}
-	roK459  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingContact")
-	roK460  = []*Name{roK104, roK459}
-	roK461  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerContact")
-	roK462  = []*Name{roK104, roK461}
-	roK463  = []*Name{roK64, roK343}
-	roK464  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SupplierAssignedAccountID")
-	roK465  = []*Name{roK64, roK464}
-	roK466  = []*Name{roK64, roK345}
-	roK467  = []*Name{roK64, roK63, roK349}
-	roK468  = []*Name{roK64, roK63, roK351}
-	roK469  = []*Name{roK64, roK63, roK353}
-	roK470  = []*Name{roK64, roK63, roK355}
-	roK471  = []*Name{roK64, roK63, roK357}
-	roK472  = []*Name{roK64, roK63, roK359}
-	roK473  = []*Name{roK64, roK63, roK66, roK54}
-	roK474  = []*Name{roK64, roK63, roK66, roK362}
-	roK475  = []*Name{roK64, roK63, roK66, roK364}
-	roK476  = []*Name{roK64, roK63, roK66, roK366}
-	roK477  = []*Name{roK64, roK63, roK66, roK368}
-	roK478  = []*Name{roK64, roK63, roK66, roK370}
-	roK479  = []*Name{roK64, roK63, roK66, roK372}
-	roK480  = []*Name{roK64, roK63, roK66, roK374}
-	roK481  = []*Name{roK64, roK63, roK66, roK376}
-	roK482  = []*Name{roK64, roK63, roK66, roK378}
-	roK483  = []*Name{roK64, roK63, roK66, roK380}
-	roK484  = []*Name{roK64, roK63, roK66, roK382}
-	roK485  = []*Name{roK64, roK63, roK66, roK384}
-	roK486  = []*Name{roK64, roK63, roK66, roK386}
-	roK487  = []*Name{roK64, roK63, roK66, roK388}
-	roK488  = []*Name{roK64, roK63, roK66, roK390}
-	roK489  = []*Name{roK64, roK63, roK66, roK392}
-	roK490  = []*Name{roK64, roK63, roK66, roK394}
-	roK491  = []*Name{roK64, roK63, roK66, roK396}
-	roK492  = []*Name{roK64, roK63, roK66, roK68, roK128}
-	roK493  = []*Name{roK64, roK63, roK66, roK399}
-	roK494  = []*Name{roK64, roK63, roK401}
-	roK495  = []*Name{roK64, roK63, roK116, roK102}
-	roK496  = []*Name{roK64, roK63, roK116, roK404}
-	roK497  = []*Name{roK64, roK63, roK116, roK406}
-	roK498  = []*Name{roK64, roK63, roK116, roK408}
-	roK499  = []*Name{roK64, roK63, roK116, roK410}
-	roK500  = []*Name{roK64, roK63, roK116, roK81, roK128}
-	roK501  = []*Name{roK64, roK63, roK116, roK81, roK413}
-	roK502  = []*Name{roK64, roK63, roK116, roK81, roK415}
-	roK503  = []*Name{roK64, roK63, roK116, roK81, roK417}
-	roK504  = []*Name{roK64, roK63, roK103, roK419}
-	roK505  = []*Name{roK64, roK63, roK103, roK421}
-	roK506  = []*Name{roK64, roK63, roK103, roK423}
-	roK507  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalForm")
-	roK508  = []*Name{roK64, roK63, roK103, roK507}
-	roK509  = []*Name{roK64, roK63, roK103, roK425}
-	roK510  = []*Name{roK64, roK63, roK103, roK427}
-	roK511  = []*Name{roK64, roK63, roK103, roK429}
-	roK512  = []*Name{roK64, roK63, roK103, roK431}
-	roK513  = []*Name{roK64, roK63, roK103, roK410}
-	roK514  = []*Name{roK64, roK63, roK103, roK434}
-	roK515  = []*Name{roK64, roK63, roK103, roK436}
-	roK516  = []*Name{roK64, roK63, roK103, roK438}
-	roK517  = []*Name{roK64, roK63, roK440, roK54}
-	roK518  = []*Name{roK64, roK63, roK440, roK442}
-	roK519  = []*Name{roK64, roK63, roK440, roK60}
-	roK520  = []*Name{roK64, roK63, roK440, roK445}
-	roK521  = []*Name{roK64, roK63, roK447}
-	roK522  = []*Name{roK64, roK63, roK449}
-	roK523  = []*Name{roK64, roK63, roK451}
-	roK524  = []*Name{roK64, roK63, roK453}
-	roK525  = []*Name{roK64, roK63, roK455}
-	roK526  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryContact")
-	roK527  = []*Name{roK64, roK526}
-	roK528  = []*Name{roK64, roK459}
-	roK529  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerContact")
-	roK530  = []*Name{roK64, roK529}
-	roK531  = []*Name{roK144, roK349}
-	roK532  = []*Name{roK144, roK351}
-	roK533  = []*Name{roK144, roK353}
-	roK534  = []*Name{roK144, roK355}
-	roK535  = []*Name{roK144, roK62}
-	roK536  = []*Name{roK144, roK357}
-	roK537  = []*Name{roK144, roK359}
-	roK538  = []*Name{roK144, roK66}
-	roK539  = []*Name{roK144, roK401}
-	roK540  = []*Name{roK144, roK116}
-	roK541  = []*Name{roK144, roK103, roK102}
-	roK542  = []*Name{roK144, roK103, roK419}
-	roK543  = []*Name{roK144, roK103, roK421}
-	roK544  = []*Name{roK144, roK103, roK423}
-	roK545  = []*Name{roK144, roK103, roK507}
-	roK546  = []*Name{roK144, roK103, roK425}
-	roK547  = []*Name{roK144, roK103, roK427}
-	roK548  = []*Name{roK144, roK103, roK429}
-	roK549  = []*Name{roK144, roK103, roK431}
-	roK550  = []*Name{roK144, roK103, roK410}
-	roK551  = []*Name{roK144, roK103, roK434}
-	roK552  = []*Name{roK144, roK103, roK436}
-	roK553  = []*Name{roK144, roK103, roK438}
-	roK554  = []*Name{roK144, roK440}
-	roK555  = []*Name{roK144, roK447}
-	roK556  = []*Name{roK144, roK449}
-	roK557  = []*Name{roK144, roK451}
-	roK558  = []*Name{roK144, roK453}
-	roK559  = []*Name{roK144, roK455}
-	roK560  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerCustomerParty")
-	roK561  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerSupplierParty")
-	roK562  = []*Name{roK117, roK349}
-	roK563  = []*Name{roK117, roK351}
-	roK564  = []*Name{roK117, roK353}
-	roK565  = []*Name{roK117, roK355}
-	roK566  = []*Name{roK117, roK62}
-	roK567  = []*Name{roK117, roK357}
-	roK568  = []*Name{roK117, roK147}
-	roK569  = []*Name{roK117, roK359}
-	roK570  = []*Name{roK117, roK66, roK54}
-	roK571  = []*Name{roK117, roK66, roK362}
-	roK572  = []*Name{roK117, roK66, roK364}
-	roK573  = []*Name{roK117, roK66, roK366}
-	roK574  = []*Name{roK117, roK66, roK368}
-	roK575  = []*Name{roK117, roK66, roK370}
-	roK576  = []*Name{roK117, roK66, roK372}
-	roK577  = []*Name{roK117, roK66, roK374}
-	roK578  = []*Name{roK117, roK66, roK376}
-	roK579  = []*Name{roK117, roK66, roK378}
-	roK580  = []*Name{roK117, roK66, roK380}
-	roK581  = []*Name{roK117, roK66, roK382}
-	roK582  = []*Name{roK117, roK66, roK384}
-	roK583  = []*Name{roK117, roK66, roK386}
-	roK584  = []*Name{roK117, roK66, roK388}
-	roK585  = []*Name{roK117, roK66, roK390}
-	roK586  = []*Name{roK117, roK66, roK392}
-	roK587  = []*Name{roK117, roK66, roK394}
-	roK588  = []*Name{roK117, roK66, roK396}
-	roK589  = []*Name{roK117, roK66, roK68, roK128}
-	roK590  = []*Name{roK117, roK66, roK399}
-	roK591  = []*Name{roK117, roK401}
-	roK592  = []*Name{roK117, roK116, roK102}
-	roK593  = []*Name{roK117, roK116, roK404}
-	roK594  = []*Name{roK117, roK116, roK406}
-	roK595  = []*Name{roK117, roK116, roK408}
-	roK596  = []*Name{roK117, roK116, roK410}
-	roK597  = []*Name{roK117, roK116, roK81, roK128}
-	roK598  = []*Name{roK117, roK116, roK81, roK413}
-	roK599  = []*Name{roK117, roK116, roK81, roK415}
-	roK600  = []*Name{roK117, roK116, roK81, roK417}
-	roK601  = []*Name{roK117, roK103}
-	roK602  = []*Name{roK117, roK440}
-	roK603  = []*Name{roK117, roK447}
-	roK604  = []*Name{roK117, roK449}
-	roK605  = []*Name{roK117, roK451}
-	roK606  = []*Name{roK117, roK453}
-	roK607  = []*Name{roK117, roK455}
-	roK608  = []*Name{roK75, roK54}
-	roK609  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Quantity")
-	roK610  = []*Name{roK75, roK609}
-	roK611  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MinimumQuantity")
-	roK612  = []*Name{roK75, roK611}
-	roK613  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumQuantity")
-	roK614  = []*Name{roK75, roK613}
-	roK615  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryTime")
-	roK616  = []*Name{roK75, roK615}
-	roK617  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryDate")
-	roK618  = []*Name{roK75, roK617}
-	roK619  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryTime")
-	roK620  = []*Name{roK75, roK619}
-	roK621  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReleaseID")
-	roK622  = []*Name{roK75, roK621}
-	roK623  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TrackingID")
-	roK624  = []*Name{roK75, roK623}
-	roK625  = []*Name{roK75, roK74, roK184}
-	roK626  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Conditions")
-	roK627  = []*Name{roK75, roK74, roK626}
-	roK628  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentity")
-	roK629  = []*Name{roK75, roK74, roK628}
-	roK630  = []*Name{roK75, roK74, roK390}
-	roK631  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocationTypeCode")
+	roK85   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseAmount")
+	roK86   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineExtensionAmount")
+	roK87   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExclusiveAmount")
+	roK88   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxInclusiveAmount")
+	roK89   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceLine")
+	roK90   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteLine")
+	roK91   = intLit("10")
+	roK92   = litItem(roK91)
+	roK93   = intLit("100")
+	roK94   = litItem(roK93)
+	roK95   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AllowanceTotalAmount")
+	roK96   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChargeTotalAmount")
+	roK97   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidAmount")
+	roK98   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableRoundingAmount")
+	roK99   = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomizationID")
+	roK100  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueDate")
+	roK101  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoiceTypeCode")
+	roK102  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditNoteTypeCode")
+	roK103  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentCurrencyCode")
+	roK104  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationName")
+	roK105  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyLegalEntity")
+	roK106  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingSupplierParty")
+	roK107  = []*Name{roK106, roK64, roK67}
+	roK108  = []*Name{roK65, roK64, roK67}
+	roK109  = nameOf("", "currencyID")
+	roK110  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxAmount")
+	roK111  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxTotal")
+	roK112  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxCurrencyCode")
+	roK113  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentMandate")
+	roK114  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ClassifiedTaxCategory")
+	roK115  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxSubtotal")
+	roK116  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyID")
+	roK117  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyTaxScheme")
+	roK118  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxRepresentativeParty")
+	roK119  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxPointDate")
+	roK120  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoicePeriod")
+	roK121  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DescriptionCode")
+	roK122  = []*Name{roK120, roK121}
+	roK123  = intLit("1")
+	roK124  = []*Name{roK111, roK115}
+	roK125  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryDate")
+	roK126  = nameOf("*", "*")
+	roK127  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicedQuantity")
+	roK128  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CreditedQuantity")
+	roK129  = nameOf("", "unitCode")
+	roK130  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Name")
+	roK131  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Item")
+	roK132  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Price")
+	roK133  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceAmount")
+	roK134  = []*Name{roK132, roK133}
+	roK135  = []*Name{roK132, roK77, roK85}
+	roK136  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndDate")
+	roK137  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartDate")
+	roK138  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemProperty")
+	roK139  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Value")
+	roK140  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ItemClassificationCode")
+	roK141  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CommodityClassification")
+	roK142  = nameOf("", "listID")
+	roK143  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StandardItemIdentification")
+	roK144  = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABZ ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACM ACN ACO ACP ACQ ACR ACS ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADH ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADS ADT ADU ADV ADW ADX ADY ADZ AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHW AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ARR ARS AUT AUU AUV AUW AUX AUY AUZ AVA AVB AVC AVD AVE AVF BAG BAH BAI BAJ BAK BAL BAM BAN BAO BAP BAQ BAR BAS BLC BLD BLE BLF BLG BLH BLI BLJ BLK BLL BLM BLN BLO BLP BLQ BLR BLS BLT BLU BLV BLW BLX BLY BLZ BMA BMB BMC BMD BME CCI CEX CHG CIP CLP CLR COI CUR CUS DAR DCL DEL DIN DOC DUT EUR FBC GBL GEN GS7 HAN HAZ ICN IIN IMI IND INS INV IRP ITR ITS LAN LIN LOI MCO MDH MKS ORI OSI PAC PAI PAY PKG PKT PMD PMT PRD PRF PRI PUR QIN QQD QUT RAH REG RET REV RQR SAF SIC SIN SLR SPA SPG SPH SPP SPT SRN SSR SUR TCA TDT TRA TRR TXD WHI ZZZ ")
+	roK145  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeParty")
+	roK146  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyName")
+	roK147  = []*Name{roK146, roK130}
+	roK148  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PartyIdentification")
+	roK149  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayeeFinancialAccount")
+	roK150  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansCode")
+	roK151  = []*Name{roK149, roK54}
+	roK152  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReference")
+	roK153  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InvoiceDocumentReference")
+	roK154  = []*Name{roK153, roK54}
+	roK155  = []*Name{roK64, roK148, roK54}
+	roK156  = []*Name{roK64, roK105, roK116}
+	roK157  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxableAmount")
+	roK158  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Percent")
+	roK159  = litItem(roK123)
+	roK160  = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH EL ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
+	roK161  = intLit("2")
+	roK162  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReason")
+	roK163  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxExemptionReasonCode")
+	roK164  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentDescription")
+	roK165  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentTypeCode")
+	roK166  = nameOf("", "scheme")
+	roK167  = nameOf("", "mimeCode")
+	roK168  = nameOf("", "filename")
+	roK169  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryParty")
+	roK170  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2", "UBLExtensions")
+	roK171  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UBLVersionID")
+	roK172  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileExecutionID")
+	roK173  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CopyIndicator")
+	roK174  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "UUID")
+	roK175  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueTime")
+	roK176  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PricingCurrencyCode")
+	roK177  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentCurrencyCode")
+	roK178  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentAlternativeCurrencyCode")
+	roK179  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCostCode")
+	roK180  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineCountNumeric")
+	roK181  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StartTime")
+	roK182  = []*Name{roK120, roK181}
+	roK183  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EndTime")
+	roK184  = []*Name{roK120, roK183}
+	roK185  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DurationMeasure")
+	roK186  = []*Name{roK120, roK185}
+	roK187  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Description")
+	roK188  = []*Name{roK120, roK187}
+	roK189  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderReference")
+	roK190  = []*Name{roK189, roK173}
+	roK191  = []*Name{roK189, roK174}
+	roK192  = []*Name{roK189, roK100}
+	roK193  = []*Name{roK189, roK175}
+	roK194  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerReference")
+	roK195  = []*Name{roK189, roK194}
+	roK196  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderTypeCode")
+	roK197  = []*Name{roK189, roK196}
+	roK198  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DocumentReference")
+	roK199  = []*Name{roK189, roK198}
+	roK200  = []*Name{roK152, roK153, roK173}
+	roK201  = []*Name{roK152, roK153, roK174}
+	roK202  = []*Name{roK152, roK153, roK175}
+	roK203  = []*Name{roK152, roK153, roK165}
+	roK204  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentType")
+	roK205  = []*Name{roK152, roK153, roK204}
+	roK206  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "XPath")
+	roK207  = []*Name{roK152, roK153, roK206}
+	roK208  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LanguageID")
+	roK209  = []*Name{roK152, roK153, roK208}
+	roK210  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocaleCode")
+	roK211  = []*Name{roK152, roK153, roK210}
+	roK212  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "VersionID")
+	roK213  = []*Name{roK152, roK153, roK212}
+	roK214  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentStatusCode")
+	roK215  = []*Name{roK152, roK153, roK214}
+	roK216  = []*Name{roK152, roK153, roK164}
+	roK217  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Attachment")
+	roK218  = []*Name{roK152, roK153, roK217}
+	roK219  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ValidityPeriod")
+	roK220  = []*Name{roK152, roK153, roK219}
+	roK221  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "IssuerParty")
+	roK222  = []*Name{roK152, roK153, roK221}
+	roK223  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ResultOfVerification")
+	roK224  = []*Name{roK152, roK153, roK223}
+	roK225  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledInvoiceDocumentReference")
+	roK226  = []*Name{roK152, roK225}
+	roK227  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNoteDocumentReference")
+	roK228  = []*Name{roK152, roK227}
+	roK229  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SelfBilledCreditNoteDocumentReference")
+	roK230  = []*Name{roK152, roK229}
+	roK231  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DebitNoteDocumentReference")
+	roK232  = []*Name{roK152, roK231}
+	roK233  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReminderDocumentReference")
+	roK234  = []*Name{roK152, roK233}
+	roK235  = []*Name{roK152, roK53}
+	roK236  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BillingReferenceLine")
+	roK237  = []*Name{roK152, roK236}
+	roK238  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchDocumentReference")
+	roK239  = []*Name{roK238, roK173}
+	roK240  = []*Name{roK238, roK174}
+	roK241  = []*Name{roK238, roK100}
+	roK242  = []*Name{roK238, roK175}
+	roK243  = []*Name{roK238, roK165}
+	roK244  = []*Name{roK238, roK204}
+	roK245  = []*Name{roK238, roK206}
+	roK246  = []*Name{roK238, roK208}
+	roK247  = []*Name{roK238, roK210}
+	roK248  = []*Name{roK238, roK212}
+	roK249  = []*Name{roK238, roK214}
+	roK250  = []*Name{roK238, roK164}
+	roK251  = []*Name{roK238, roK217}
+	roK252  = []*Name{roK238, roK219}
+	roK253  = []*Name{roK238, roK221}
+	roK254  = []*Name{roK238, roK223}
+	roK255  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptDocumentReference")
+	roK256  = []*Name{roK255, roK173}
+	roK257  = []*Name{roK255, roK174}
+	roK258  = []*Name{roK255, roK100}
+	roK259  = []*Name{roK255, roK175}
+	roK260  = []*Name{roK255, roK165}
+	roK261  = []*Name{roK255, roK204}
+	roK262  = []*Name{roK255, roK206}
+	roK263  = []*Name{roK255, roK208}
+	roK264  = []*Name{roK255, roK210}
+	roK265  = []*Name{roK255, roK212}
+	roK266  = []*Name{roK255, roK214}
+	roK267  = []*Name{roK255, roK164}
+	roK268  = []*Name{roK255, roK217}
+	roK269  = []*Name{roK255, roK219}
+	roK270  = []*Name{roK255, roK221}
+	roK271  = []*Name{roK255, roK223}
+	roK272  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "StatementDocumentReference")
+	roK273  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorDocumentReference")
+	roK274  = []*Name{roK273, roK173}
+	roK275  = []*Name{roK273, roK174}
+	roK276  = []*Name{roK273, roK100}
+	roK277  = []*Name{roK273, roK175}
+	roK278  = []*Name{roK273, roK165}
+	roK279  = []*Name{roK273, roK204}
+	roK280  = []*Name{roK273, roK206}
+	roK281  = []*Name{roK273, roK208}
+	roK282  = []*Name{roK273, roK210}
+	roK283  = []*Name{roK273, roK212}
+	roK284  = []*Name{roK273, roK214}
+	roK285  = []*Name{roK273, roK164}
+	roK286  = []*Name{roK273, roK217}
+	roK287  = []*Name{roK273, roK219}
+	roK288  = []*Name{roK273, roK221}
+	roK289  = []*Name{roK273, roK223}
+	roK290  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ContractDocumentReference")
+	roK291  = []*Name{roK290, roK173}
+	roK292  = []*Name{roK290, roK174}
+	roK293  = []*Name{roK290, roK100}
+	roK294  = []*Name{roK290, roK175}
+	roK295  = []*Name{roK290, roK165}
+	roK296  = []*Name{roK290, roK204}
+	roK297  = []*Name{roK290, roK206}
+	roK298  = []*Name{roK290, roK208}
+	roK299  = []*Name{roK290, roK210}
+	roK300  = []*Name{roK290, roK212}
+	roK301  = []*Name{roK290, roK214}
+	roK302  = []*Name{roK290, roK164}
+	roK303  = []*Name{roK290, roK217}
+	roK304  = []*Name{roK290, roK219}
+	roK305  = []*Name{roK290, roK221}
+	roK306  = []*Name{roK290, roK223}
+	roK307  = []*Name{roK53, roK173}
+	roK308  = []*Name{roK53, roK174}
+	roK309  = []*Name{roK53, roK100}
+	roK310  = []*Name{roK53, roK175}
+	roK311  = []*Name{roK53, roK204}
+	roK312  = []*Name{roK53, roK206}
+	roK313  = []*Name{roK53, roK208}
+	roK314  = []*Name{roK53, roK210}
+	roK315  = []*Name{roK53, roK212}
+	roK316  = []*Name{roK53, roK214}
+	roK317  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExternalReference")
+	roK318  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DocumentHash")
+	roK319  = []*Name{roK53, roK217, roK317, roK318}
+	roK320  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HashAlgorithmMethod")
+	roK321  = []*Name{roK53, roK217, roK317, roK320}
+	roK322  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryDate")
+	roK323  = []*Name{roK53, roK217, roK317, roK322}
+	roK324  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExpiryTime")
+	roK325  = []*Name{roK53, roK217, roK317, roK324}
+	roK326  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MimeCode")
+	roK327  = []*Name{roK53, roK217, roK317, roK326}
+	roK328  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FormatCode")
+	roK329  = []*Name{roK53, roK217, roK317, roK328}
+	roK330  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EncodingCode")
+	roK331  = []*Name{roK53, roK217, roK317, roK330}
+	roK332  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CharacterSetCode")
+	roK333  = []*Name{roK53, roK217, roK317, roK332}
+	roK334  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FileName")
+	roK335  = []*Name{roK53, roK217, roK317, roK334}
+	roK336  = []*Name{roK53, roK217, roK317, roK187}
+	roK337  = []*Name{roK53, roK219}
+	roK338  = []*Name{roK53, roK221}
+	roK339  = []*Name{roK53, roK223}
+	roK340  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ProjectReference")
+	roK341  = []*Name{roK340, roK174}
+	roK342  = []*Name{roK340, roK100}
+	roK343  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WorkPhaseReference")
+	roK344  = []*Name{roK340, roK343}
+	roK345  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Signature")
+	roK346  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CustomerAssignedAccountID")
+	roK347  = []*Name{roK106, roK346}
+	roK348  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalAccountID")
+	roK349  = []*Name{roK106, roK348}
+	roK350  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "DataSendingCapability")
+	roK351  = []*Name{roK106, roK350}
+	roK352  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCareIndicator")
+	roK353  = []*Name{roK106, roK64, roK352}
+	roK354  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttentionIndicator")
+	roK355  = []*Name{roK106, roK64, roK354}
+	roK356  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "WebsiteURI")
+	roK357  = []*Name{roK106, roK64, roK356}
+	roK358  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LogoReferenceID")
+	roK359  = []*Name{roK106, roK64, roK358}
+	roK360  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IndustryClassificationCode")
+	roK361  = []*Name{roK106, roK64, roK360}
+	roK362  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Language")
+	roK363  = []*Name{roK106, roK64, roK362}
+	roK364  = []*Name{roK106, roK64, roK67, roK54}
+	roK365  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressTypeCode")
+	roK366  = []*Name{roK106, roK64, roK67, roK365}
+	roK367  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AddressFormatCode")
+	roK368  = []*Name{roK106, roK64, roK67, roK367}
+	roK369  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Postbox")
+	roK370  = []*Name{roK106, roK64, roK67, roK369}
+	roK371  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Floor")
+	roK372  = []*Name{roK106, roK64, roK67, roK371}
+	roK373  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Room")
+	roK374  = []*Name{roK106, roK64, roK67, roK373}
+	roK375  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BlockName")
+	roK376  = []*Name{roK106, roK64, roK67, roK375}
+	roK377  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingName")
+	roK378  = []*Name{roK106, roK64, roK67, roK377}
+	roK379  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BuildingNumber")
+	roK380  = []*Name{roK106, roK64, roK67, roK379}
+	roK381  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InhouseMail")
+	roK382  = []*Name{roK106, roK64, roK67, roK381}
+	roK383  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Department")
+	roK384  = []*Name{roK106, roK64, roK67, roK383}
+	roK385  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkAttention")
+	roK386  = []*Name{roK106, roK64, roK67, roK385}
+	roK387  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MarkCare")
+	roK388  = []*Name{roK106, roK64, roK67, roK387}
+	roK389  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PlotIdentification")
+	roK390  = []*Name{roK106, roK64, roK67, roK389}
+	roK391  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CitySubdivisionName")
+	roK392  = []*Name{roK106, roK64, roK67, roK391}
+	roK393  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentityCode")
+	roK394  = []*Name{roK106, roK64, roK67, roK393}
+	roK395  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Region")
+	roK396  = []*Name{roK106, roK64, roK67, roK395}
+	roK397  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "District")
+	roK398  = []*Name{roK106, roK64, roK67, roK397}
+	roK399  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TimezoneOffset")
+	roK400  = []*Name{roK106, roK64, roK67, roK399}
+	roK401  = []*Name{roK106, roK64, roK67, roK69, roK130}
+	roK402  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "LocationCoordinate")
+	roK403  = []*Name{roK106, roK64, roK67, roK402}
+	roK404  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalLocation")
+	roK405  = []*Name{roK106, roK64, roK404}
+	roK406  = []*Name{roK106, roK64, roK117, roK104}
+	roK407  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxLevelCode")
+	roK408  = []*Name{roK106, roK64, roK117, roK407}
+	roK409  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReasonCode")
+	roK410  = []*Name{roK106, roK64, roK117, roK409}
+	roK411  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExemptionReason")
+	roK412  = []*Name{roK106, roK64, roK117, roK411}
+	roK413  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RegistrationAddress")
+	roK414  = []*Name{roK106, roK64, roK117, roK413}
+	roK415  = []*Name{roK106, roK64, roK117, roK81, roK130}
+	roK416  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxTypeCode")
+	roK417  = []*Name{roK106, roK64, roK117, roK81, roK416}
+	roK418  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CurrencyCode")
+	roK419  = []*Name{roK106, roK64, roK117, roK81, roK418}
+	roK420  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdictionRegionAddress")
+	roK421  = []*Name{roK106, roK64, roK117, roK81, roK420}
+	roK422  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationDate")
+	roK423  = []*Name{roK106, roK64, roK105, roK422}
+	roK424  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RegistrationExpirationDate")
+	roK425  = []*Name{roK106, roK64, roK105, roK424}
+	roK426  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalFormCode")
+	roK427  = []*Name{roK106, roK64, roK105, roK426}
+	roK428  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SoleProprietorshipIndicator")
+	roK429  = []*Name{roK106, roK64, roK105, roK428}
+	roK430  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLiquidationStatusCode")
+	roK431  = []*Name{roK106, roK64, roK105, roK430}
+	roK432  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CorporateStockAmount")
+	roK433  = []*Name{roK106, roK64, roK105, roK432}
+	roK434  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FullyPaidSharesIndicator")
+	roK435  = []*Name{roK106, roK64, roK105, roK434}
+	roK436  = []*Name{roK106, roK64, roK105, roK413}
+	roK437  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CorporateRegistrationScheme")
+	roK438  = []*Name{roK106, roK64, roK105, roK437}
+	roK439  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HeadOfficeParty")
+	roK440  = []*Name{roK106, roK64, roK105, roK439}
+	roK441  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ShareholderParty")
+	roK442  = []*Name{roK106, roK64, roK105, roK441}
+	roK443  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Contact")
+	roK444  = []*Name{roK106, roK64, roK443, roK54}
+	roK445  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telefax")
+	roK446  = []*Name{roK106, roK64, roK443, roK445}
+	roK447  = []*Name{roK106, roK64, roK443, roK61}
+	roK448  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OtherCommunication")
+	roK449  = []*Name{roK106, roK64, roK443, roK448}
+	roK450  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Person")
+	roK451  = []*Name{roK106, roK64, roK450}
+	roK452  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AgentParty")
+	roK453  = []*Name{roK106, roK64, roK452}
+	roK454  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ServiceProviderParty")
+	roK455  = []*Name{roK106, roK64, roK454}
+	roK456  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PowerOfAttorney")
+	roK457  = []*Name{roK106, roK64, roK456}
+	roK458  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialAccount")
+	roK459  = []*Name{roK106, roK64, roK458}
+	roK460  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchContact")
+	roK461  = []*Name{roK106, roK460}
+	roK462  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AccountingContact")
+	roK463  = []*Name{roK106, roK462}
+	roK464  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerContact")
+	roK465  = []*Name{roK106, roK464}
+	roK466  = []*Name{roK65, roK346}
+	roK467  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SupplierAssignedAccountID")
+	roK468  = []*Name{roK65, roK467}
+	roK469  = []*Name{roK65, roK348}
+	roK470  = []*Name{roK65, roK64, roK352}
+	roK471  = []*Name{roK65, roK64, roK354}
+	roK472  = []*Name{roK65, roK64, roK356}
+	roK473  = []*Name{roK65, roK64, roK358}
+	roK474  = []*Name{roK65, roK64, roK360}
+	roK475  = []*Name{roK65, roK64, roK362}
+	roK476  = []*Name{roK65, roK64, roK67, roK54}
+	roK477  = []*Name{roK65, roK64, roK67, roK365}
+	roK478  = []*Name{roK65, roK64, roK67, roK367}
+	roK479  = []*Name{roK65, roK64, roK67, roK369}
+	roK480  = []*Name{roK65, roK64, roK67, roK371}
+	roK481  = []*Name{roK65, roK64, roK67, roK373}
+	roK482  = []*Name{roK65, roK64, roK67, roK375}
+	roK483  = []*Name{roK65, roK64, roK67, roK377}
+	roK484  = []*Name{roK65, roK64, roK67, roK379}
+	roK485  = []*Name{roK65, roK64, roK67, roK381}
+	roK486  = []*Name{roK65, roK64, roK67, roK383}
+	roK487  = []*Name{roK65, roK64, roK67, roK385}
+	roK488  = []*Name{roK65, roK64, roK67, roK387}
+	roK489  = []*Name{roK65, roK64, roK67, roK389}
+	roK490  = []*Name{roK65, roK64, roK67, roK391}
+	roK491  = []*Name{roK65, roK64, roK67, roK393}
+	roK492  = []*Name{roK65, roK64, roK67, roK395}
+	roK493  = []*Name{roK65, roK64, roK67, roK397}
+	roK494  = []*Name{roK65, roK64, roK67, roK399}
+	roK495  = []*Name{roK65, roK64, roK67, roK69, roK130}
+	roK496  = []*Name{roK65, roK64, roK67, roK402}
+	roK497  = []*Name{roK65, roK64, roK404}
+	roK498  = []*Name{roK65, roK64, roK117, roK104}
+	roK499  = []*Name{roK65, roK64, roK117, roK407}
+	roK500  = []*Name{roK65, roK64, roK117, roK409}
+	roK501  = []*Name{roK65, roK64, roK117, roK411}
+	roK502  = []*Name{roK65, roK64, roK117, roK413}
+	roK503  = []*Name{roK65, roK64, roK117, roK81, roK130}
+	roK504  = []*Name{roK65, roK64, roK117, roK81, roK416}
+	roK505  = []*Name{roK65, roK64, roK117, roK81, roK418}
+	roK506  = []*Name{roK65, roK64, roK117, roK81, roK420}
+	roK507  = []*Name{roK65, roK64, roK105, roK422}
+	roK508  = []*Name{roK65, roK64, roK105, roK424}
+	roK509  = []*Name{roK65, roK64, roK105, roK426}
+	roK510  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CompanyLegalForm")
+	roK511  = []*Name{roK65, roK64, roK105, roK510}
+	roK512  = []*Name{roK65, roK64, roK105, roK428}
+	roK513  = []*Name{roK65, roK64, roK105, roK430}
+	roK514  = []*Name{roK65, roK64, roK105, roK432}
+	roK515  = []*Name{roK65, roK64, roK105, roK434}
+	roK516  = []*Name{roK65, roK64, roK105, roK413}
+	roK517  = []*Name{roK65, roK64, roK105, roK437}
+	roK518  = []*Name{roK65, roK64, roK105, roK439}
+	roK519  = []*Name{roK65, roK64, roK105, roK441}
+	roK520  = []*Name{roK65, roK64, roK443, roK54}
+	roK521  = []*Name{roK65, roK64, roK443, roK445}
+	roK522  = []*Name{roK65, roK64, roK443, roK61}
+	roK523  = []*Name{roK65, roK64, roK443, roK448}
+	roK524  = []*Name{roK65, roK64, roK450}
+	roK525  = []*Name{roK65, roK64, roK452}
+	roK526  = []*Name{roK65, roK64, roK454}
+	roK527  = []*Name{roK65, roK64, roK456}
+	roK528  = []*Name{roK65, roK64, roK458}
+	roK529  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryContact")
+	roK530  = []*Name{roK65, roK529}
+	roK531  = []*Name{roK65, roK462}
+	roK532  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerContact")
+	roK533  = []*Name{roK65, roK532}
+	roK534  = []*Name{roK145, roK352}
+	roK535  = []*Name{roK145, roK354}
+	roK536  = []*Name{roK145, roK356}
+	roK537  = []*Name{roK145, roK358}
+	roK538  = []*Name{roK145, roK63}
+	roK539  = []*Name{roK145, roK360}
+	roK540  = []*Name{roK145, roK362}
+	roK541  = []*Name{roK145, roK67}
+	roK542  = []*Name{roK145, roK404}
+	roK543  = []*Name{roK145, roK117}
+	roK544  = []*Name{roK145, roK105, roK104}
+	roK545  = []*Name{roK145, roK105, roK422}
+	roK546  = []*Name{roK145, roK105, roK424}
+	roK547  = []*Name{roK145, roK105, roK426}
+	roK548  = []*Name{roK145, roK105, roK510}
+	roK549  = []*Name{roK145, roK105, roK428}
+	roK550  = []*Name{roK145, roK105, roK430}
+	roK551  = []*Name{roK145, roK105, roK432}
+	roK552  = []*Name{roK145, roK105, roK434}
+	roK553  = []*Name{roK145, roK105, roK413}
+	roK554  = []*Name{roK145, roK105, roK437}
+	roK555  = []*Name{roK145, roK105, roK439}
+	roK556  = []*Name{roK145, roK105, roK441}
+	roK557  = []*Name{roK145, roK443}
+	roK558  = []*Name{roK145, roK450}
+	roK559  = []*Name{roK145, roK452}
+	roK560  = []*Name{roK145, roK454}
+	roK561  = []*Name{roK145, roK456}
+	roK562  = []*Name{roK145, roK458}
+	roK563  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyerCustomerParty")
+	roK564  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellerSupplierParty")
+	roK565  = []*Name{roK118, roK352}
+	roK566  = []*Name{roK118, roK354}
+	roK567  = []*Name{roK118, roK356}
+	roK568  = []*Name{roK118, roK358}
+	roK569  = []*Name{roK118, roK63}
+	roK570  = []*Name{roK118, roK360}
+	roK571  = []*Name{roK118, roK148}
+	roK572  = []*Name{roK118, roK362}
+	roK573  = []*Name{roK118, roK67, roK54}
+	roK574  = []*Name{roK118, roK67, roK365}
+	roK575  = []*Name{roK118, roK67, roK367}
+	roK576  = []*Name{roK118, roK67, roK369}
+	roK577  = []*Name{roK118, roK67, roK371}
+	roK578  = []*Name{roK118, roK67, roK373}
+	roK579  = []*Name{roK118, roK67, roK375}
+	roK580  = []*Name{roK118, roK67, roK377}
+	roK581  = []*Name{roK118, roK67, roK379}
+	roK582  = []*Name{roK118, roK67, roK381}
+	roK583  = []*Name{roK118, roK67, roK383}
+	roK584  = []*Name{roK118, roK67, roK385}
+	roK585  = []*Name{roK118, roK67, roK387}
+	roK586  = []*Name{roK118, roK67, roK389}
+	roK587  = []*Name{roK118, roK67, roK391}
+	roK588  = []*Name{roK118, roK67, roK393}
+	roK589  = []*Name{roK118, roK67, roK395}
+	roK590  = []*Name{roK118, roK67, roK397}
+	roK591  = []*Name{roK118, roK67, roK399}
+	roK592  = []*Name{roK118, roK67, roK69, roK130}
+	roK593  = []*Name{roK118, roK67, roK402}
+	roK594  = []*Name{roK118, roK404}
+	roK595  = []*Name{roK118, roK117, roK104}
+	roK596  = []*Name{roK118, roK117, roK407}
+	roK597  = []*Name{roK118, roK117, roK409}
+	roK598  = []*Name{roK118, roK117, roK411}
+	roK599  = []*Name{roK118, roK117, roK413}
+	roK600  = []*Name{roK118, roK117, roK81, roK130}
+	roK601  = []*Name{roK118, roK117, roK81, roK416}
+	roK602  = []*Name{roK118, roK117, roK81, roK418}
+	roK603  = []*Name{roK118, roK117, roK81, roK420}
+	roK604  = []*Name{roK118, roK105}
+	roK605  = []*Name{roK118, roK443}
+	roK606  = []*Name{roK118, roK450}
+	roK607  = []*Name{roK118, roK452}
+	roK608  = []*Name{roK118, roK454}
+	roK609  = []*Name{roK118, roK456}
+	roK610  = []*Name{roK118, roK458}
+	roK611  = []*Name{roK75, roK54}
+	roK612  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Quantity")
+	roK613  = []*Name{roK75, roK612}
+	roK614  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MinimumQuantity")
+	roK615  = []*Name{roK75, roK614}
+	roK616  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumQuantity")
+	roK617  = []*Name{roK75, roK616}
+	roK618  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ActualDeliveryTime")
+	roK619  = []*Name{roK75, roK618}
+	roK620  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryDate")
+	roK621  = []*Name{roK75, roK620}
+	roK622  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LatestDeliveryTime")
+	roK623  = []*Name{roK75, roK622}
+	roK624  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReleaseID")
+	roK625  = []*Name{roK75, roK624}
+	roK626  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TrackingID")
+	roK627  = []*Name{roK75, roK626}
+	roK628  = []*Name{roK75, roK74, roK187}
+	roK629  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Conditions")
+	roK630  = []*Name{roK75, roK74, roK629}
+	roK631  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CountrySubentity")
 	roK632  = []*Name{roK75, roK74, roK631}
-	roK633  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InformationURI")
-	roK634  = []*Name{roK75, roK74, roK633}
-	roK635  = []*Name{roK75, roK74, roK128}
-	roK636  = []*Name{roK75, roK74, roK216}
-	roK637  = []*Name{roK75, roK74, roK73, roK54}
-	roK638  = []*Name{roK75, roK74, roK73, roK362}
-	roK639  = []*Name{roK75, roK74, roK73, roK364}
-	roK640  = []*Name{roK75, roK74, roK73, roK366}
-	roK641  = []*Name{roK75, roK74, roK73, roK368}
-	roK642  = []*Name{roK75, roK74, roK73, roK370}
-	roK643  = []*Name{roK75, roK74, roK73, roK372}
-	roK644  = []*Name{roK75, roK74, roK73, roK374}
-	roK645  = []*Name{roK75, roK74, roK73, roK376}
-	roK646  = []*Name{roK75, roK74, roK73, roK378}
-	roK647  = []*Name{roK75, roK74, roK73, roK380}
-	roK648  = []*Name{roK75, roK74, roK73, roK382}
-	roK649  = []*Name{roK75, roK74, roK73, roK384}
-	roK650  = []*Name{roK75, roK74, roK73, roK386}
-	roK651  = []*Name{roK75, roK74, roK73, roK388}
-	roK652  = []*Name{roK75, roK74, roK73, roK390}
-	roK653  = []*Name{roK75, roK74, roK73, roK392}
-	roK654  = []*Name{roK75, roK74, roK73, roK394}
-	roK655  = []*Name{roK75, roK74, roK73, roK396}
-	roK656  = []*Name{roK75, roK74, roK73, roK68, roK128}
-	roK657  = []*Name{roK75, roK74, roK73, roK399}
-	roK658  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubsidiaryLocation")
-	roK659  = []*Name{roK75, roK74, roK658}
-	roK660  = []*Name{roK75, roK74, roK399}
-	roK661  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AlternativeDeliveryLocation")
-	roK662  = []*Name{roK75, roK661}
-	roK663  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RequestedDeliveryPeriod")
-	roK664  = []*Name{roK75, roK663}
-	roK665  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "EstimatedDeliveryPeriod")
-	roK666  = []*Name{roK75, roK665}
-	roK667  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CarrierParty")
-	roK668  = []*Name{roK75, roK667}
-	roK669  = []*Name{roK75, roK166, roK349}
-	roK670  = []*Name{roK75, roK166, roK351}
-	roK671  = []*Name{roK75, roK166, roK353}
-	roK672  = []*Name{roK75, roK166, roK355}
-	roK673  = []*Name{roK75, roK166, roK62}
-	roK674  = []*Name{roK75, roK166, roK357}
-	roK675  = []*Name{roK75, roK166, roK147}
-	roK676  = []*Name{roK75, roK166, roK359}
-	roK677  = []*Name{roK75, roK166, roK66}
-	roK678  = []*Name{roK75, roK166, roK401}
-	roK679  = []*Name{roK75, roK166, roK116}
-	roK680  = []*Name{roK75, roK166, roK103}
-	roK681  = []*Name{roK75, roK166, roK440}
-	roK682  = []*Name{roK75, roK166, roK447}
-	roK683  = []*Name{roK75, roK166, roK449}
-	roK684  = []*Name{roK75, roK166, roK451}
-	roK685  = []*Name{roK75, roK166, roK453}
-	roK686  = []*Name{roK75, roK166, roK455}
-	roK687  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "NotifyParty")
-	roK688  = []*Name{roK75, roK687}
-	roK689  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Despatch")
-	roK690  = []*Name{roK75, roK689}
-	roK691  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryTerms")
-	roK692  = []*Name{roK75, roK691}
-	roK693  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MinimumDeliveryUnit")
-	roK694  = []*Name{roK75, roK693}
-	roK695  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MaximumDeliveryUnit")
-	roK696  = []*Name{roK75, roK695}
-	roK697  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Shipment")
-	roK698  = []*Name{roK75, roK697}
-	roK699  = []*Name{roK70, roK54}
-	roK700  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentDueDate")
-	roK701  = []*Name{roK70, roK700}
-	roK702  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentChannelCode")
-	roK703  = []*Name{roK70, roK702}
-	roK704  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionID")
-	roK705  = []*Name{roK70, roK704}
-	roK706  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardTypeCode")
-	roK707  = []*Name{roK70, roK69, roK706}
-	roK708  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityStartDate")
-	roK709  = []*Name{roK70, roK69, roK708}
-	roK710  = []*Name{roK70, roK69, roK319}
-	roK711  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssuerID")
-	roK712  = []*Name{roK70, roK69, roK711}
-	roK713  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueNumberID")
-	roK714  = []*Name{roK70, roK69, roK713}
-	roK715  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CV2ID")
-	roK716  = []*Name{roK70, roK69, roK715}
-	roK717  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardChipCode")
-	roK718  = []*Name{roK70, roK69, roK717}
-	roK719  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChipApplicationID")
-	roK720  = []*Name{roK70, roK69, roK719}
-	roK721  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AliasName")
-	roK722  = []*Name{roK70, roK148, roK721}
-	roK723  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountTypeCode")
-	roK724  = []*Name{roK70, roK148, roK723}
-	roK725  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountFormatCode")
-	roK726  = []*Name{roK70, roK148, roK725}
-	roK727  = []*Name{roK70, roK148, roK415}
-	roK728  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentNote")
-	roK729  = []*Name{roK70, roK148, roK728}
-	roK730  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitutionBranch")
-	roK731  = []*Name{roK70, roK148, roK730, roK128}
-	roK732  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitution")
-	roK733  = []*Name{roK70, roK148, roK730, roK732, roK128}
-	roK734  = []*Name{roK70, roK148, roK730, roK732, roK73}
-	roK735  = []*Name{roK70, roK148, roK730, roK73}
-	roK736  = []*Name{roK70, roK148, roK68}
-	roK737  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditAccount")
-	roK738  = []*Name{roK70, roK737}
-	roK739  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MandateTypeCode")
-	roK740  = []*Name{roK70, roK112, roK739}
-	roK741  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaymentInstructionsNumeric")
-	roK742  = []*Name{roK70, roK112, roK741}
-	roK743  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaidAmount")
-	roK744  = []*Name{roK70, roK112, roK743}
-	roK745  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SignatureID")
-	roK746  = []*Name{roK70, roK112, roK745}
-	roK747  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerParty")
-	roK748  = []*Name{roK70, roK112, roK747}
-	roK749  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerFinancialAccount")
-	roK750  = []*Name{roK70, roK112, roK749, roK128}
-	roK751  = []*Name{roK70, roK112, roK749, roK721}
-	roK752  = []*Name{roK70, roK112, roK749, roK723}
-	roK753  = []*Name{roK70, roK112, roK749, roK725}
-	roK754  = []*Name{roK70, roK112, roK749, roK415}
-	roK755  = []*Name{roK70, roK112, roK749, roK728}
-	roK756  = []*Name{roK70, roK112, roK749, roK730}
-	roK757  = []*Name{roK70, roK112, roK749, roK68}
-	roK758  = []*Name{roK70, roK112, roK216}
-	roK759  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentReversalPeriod")
-	roK760  = []*Name{roK70, roK112, roK759}
-	roK761  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Clause")
-	roK762  = []*Name{roK70, roK112, roK761}
-	roK763  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TradeFinancing")
-	roK764  = []*Name{roK70, roK763}
-	roK765  = []*Name{roK61, roK54}
-	roK766  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansID")
-	roK767  = []*Name{roK61, roK766}
-	roK768  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidPaymentReferenceID")
-	roK769  = []*Name{roK61, roK768}
-	roK770  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReferenceEventCode")
-	roK771  = []*Name{roK61, roK770}
-	roK772  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountPercent")
-	roK773  = []*Name{roK61, roK772}
-	roK774  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltySurchargePercent")
-	roK775  = []*Name{roK61, roK774}
-	roK776  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPercent")
-	roK777  = []*Name{roK61, roK776}
-	roK778  = []*Name{roK61, roK80}
-	roK779  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountAmount")
-	roK780  = []*Name{roK61, roK779}
-	roK781  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltyAmount")
-	roK782  = []*Name{roK61, roK781}
-	roK783  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentTermsDetailsURI")
-	roK784  = []*Name{roK61, roK783}
-	roK785  = []*Name{roK61, roK700}
-	roK786  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstallmentDueDate")
-	roK787  = []*Name{roK61, roK786}
-	roK788  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicingPartyReference")
-	roK789  = []*Name{roK61, roK788}
-	roK790  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SettlementPeriod")
-	roK791  = []*Name{roK61, roK790}
-	roK792  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PenaltyPeriod")
-	roK793  = []*Name{roK61, roK792}
-	roK794  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExchangeRate")
-	roK795  = []*Name{roK61, roK794}
-	roK796  = []*Name{roK61, roK216}
-	roK797  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PrepaidPayment")
-	roK798  = []*Name{roK77, roK54}
-	roK799  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidIndicator")
-	roK800  = []*Name{roK77, roK799}
-	roK801  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SequenceNumeric")
-	roK802  = []*Name{roK77, roK801}
-	roK803  = []*Name{roK77, roK176}
-	roK804  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCost")
+	roK633  = []*Name{roK75, roK74, roK393}
+	roK634  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LocationTypeCode")
+	roK635  = []*Name{roK75, roK74, roK634}
+	roK636  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InformationURI")
+	roK637  = []*Name{roK75, roK74, roK636}
+	roK638  = []*Name{roK75, roK74, roK130}
+	roK639  = []*Name{roK75, roK74, roK219}
+	roK640  = []*Name{roK75, roK74, roK73, roK54}
+	roK641  = []*Name{roK75, roK74, roK73, roK365}
+	roK642  = []*Name{roK75, roK74, roK73, roK367}
+	roK643  = []*Name{roK75, roK74, roK73, roK369}
+	roK644  = []*Name{roK75, roK74, roK73, roK371}
+	roK645  = []*Name{roK75, roK74, roK73, roK373}
+	roK646  = []*Name{roK75, roK74, roK73, roK375}
+	roK647  = []*Name{roK75, roK74, roK73, roK377}
+	roK648  = []*Name{roK75, roK74, roK73, roK379}
+	roK649  = []*Name{roK75, roK74, roK73, roK381}
+	roK650  = []*Name{roK75, roK74, roK73, roK383}
+	roK651  = []*Name{roK75, roK74, roK73, roK385}
+	roK652  = []*Name{roK75, roK74, roK73, roK387}
+	roK653  = []*Name{roK75, roK74, roK73, roK389}
+	roK654  = []*Name{roK75, roK74, roK73, roK391}
+	roK655  = []*Name{roK75, roK74, roK73, roK393}
+	roK656  = []*Name{roK75, roK74, roK73, roK395}
+	roK657  = []*Name{roK75, roK74, roK73, roK397}
+	roK658  = []*Name{roK75, roK74, roK73, roK399}
+	roK659  = []*Name{roK75, roK74, roK73, roK69, roK130}
+	roK660  = []*Name{roK75, roK74, roK73, roK402}
+	roK661  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubsidiaryLocation")
+	roK662  = []*Name{roK75, roK74, roK661}
+	roK663  = []*Name{roK75, roK74, roK402}
+	roK664  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AlternativeDeliveryLocation")
+	roK665  = []*Name{roK75, roK664}
+	roK666  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RequestedDeliveryPeriod")
+	roK667  = []*Name{roK75, roK666}
+	roK668  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "EstimatedDeliveryPeriod")
+	roK669  = []*Name{roK75, roK668}
+	roK670  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CarrierParty")
+	roK671  = []*Name{roK75, roK670}
+	roK672  = []*Name{roK75, roK169, roK352}
+	roK673  = []*Name{roK75, roK169, roK354}
+	roK674  = []*Name{roK75, roK169, roK356}
+	roK675  = []*Name{roK75, roK169, roK358}
+	roK676  = []*Name{roK75, roK169, roK63}
+	roK677  = []*Name{roK75, roK169, roK360}
+	roK678  = []*Name{roK75, roK169, roK148}
+	roK679  = []*Name{roK75, roK169, roK362}
+	roK680  = []*Name{roK75, roK169, roK67}
+	roK681  = []*Name{roK75, roK169, roK404}
+	roK682  = []*Name{roK75, roK169, roK117}
+	roK683  = []*Name{roK75, roK169, roK105}
+	roK684  = []*Name{roK75, roK169, roK443}
+	roK685  = []*Name{roK75, roK169, roK450}
+	roK686  = []*Name{roK75, roK169, roK452}
+	roK687  = []*Name{roK75, roK169, roK454}
+	roK688  = []*Name{roK75, roK169, roK456}
+	roK689  = []*Name{roK75, roK169, roK458}
+	roK690  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "NotifyParty")
+	roK691  = []*Name{roK75, roK690}
+	roK692  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Despatch")
+	roK693  = []*Name{roK75, roK692}
+	roK694  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryTerms")
+	roK695  = []*Name{roK75, roK694}
+	roK696  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MinimumDeliveryUnit")
+	roK697  = []*Name{roK75, roK696}
+	roK698  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MaximumDeliveryUnit")
+	roK699  = []*Name{roK75, roK698}
+	roK700  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Shipment")
+	roK701  = []*Name{roK75, roK700}
+	roK702  = []*Name{roK71, roK54}
+	roK703  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentDueDate")
+	roK704  = []*Name{roK71, roK703}
+	roK705  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentChannelCode")
+	roK706  = []*Name{roK71, roK705}
+	roK707  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionID")
+	roK708  = []*Name{roK71, roK707}
+	roK709  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardTypeCode")
+	roK710  = []*Name{roK71, roK70, roK709}
+	roK711  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityStartDate")
+	roK712  = []*Name{roK71, roK70, roK711}
+	roK713  = []*Name{roK71, roK70, roK322}
+	roK714  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssuerID")
+	roK715  = []*Name{roK71, roK70, roK714}
+	roK716  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "IssueNumberID")
+	roK717  = []*Name{roK71, roK70, roK716}
+	roK718  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CV2ID")
+	roK719  = []*Name{roK71, roK70, roK718}
+	roK720  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CardChipCode")
+	roK721  = []*Name{roK71, roK70, roK720}
+	roK722  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ChipApplicationID")
+	roK723  = []*Name{roK71, roK70, roK722}
+	roK724  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AliasName")
+	roK725  = []*Name{roK71, roK149, roK724}
+	roK726  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountTypeCode")
+	roK727  = []*Name{roK71, roK149, roK726}
+	roK728  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountFormatCode")
+	roK729  = []*Name{roK71, roK149, roK728}
+	roK730  = []*Name{roK71, roK149, roK418}
+	roK731  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentNote")
+	roK732  = []*Name{roK71, roK149, roK731}
+	roK733  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitutionBranch")
+	roK734  = []*Name{roK71, roK149, roK733, roK130}
+	roK735  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "FinancialInstitution")
+	roK736  = []*Name{roK71, roK149, roK733, roK735, roK130}
+	roK737  = []*Name{roK71, roK149, roK733, roK735, roK73}
+	roK738  = []*Name{roK71, roK149, roK733, roK73}
+	roK739  = []*Name{roK71, roK149, roK69}
+	roK740  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditAccount")
+	roK741  = []*Name{roK71, roK740}
+	roK742  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MandateTypeCode")
+	roK743  = []*Name{roK71, roK113, roK742}
+	roK744  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaymentInstructionsNumeric")
+	roK745  = []*Name{roK71, roK113, roK744}
+	roK746  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MaximumPaidAmount")
+	roK747  = []*Name{roK71, roK113, roK746}
+	roK748  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SignatureID")
+	roK749  = []*Name{roK71, roK113, roK748}
+	roK750  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerParty")
+	roK751  = []*Name{roK71, roK113, roK750}
+	roK752  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PayerFinancialAccount")
+	roK753  = []*Name{roK71, roK113, roK752, roK130}
+	roK754  = []*Name{roK71, roK113, roK752, roK724}
+	roK755  = []*Name{roK71, roK113, roK752, roK726}
+	roK756  = []*Name{roK71, roK113, roK752, roK728}
+	roK757  = []*Name{roK71, roK113, roK752, roK418}
+	roK758  = []*Name{roK71, roK113, roK752, roK731}
+	roK759  = []*Name{roK71, roK113, roK752, roK733}
+	roK760  = []*Name{roK71, roK113, roK752, roK69}
+	roK761  = []*Name{roK71, roK113, roK219}
+	roK762  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentReversalPeriod")
+	roK763  = []*Name{roK71, roK113, roK762}
+	roK764  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Clause")
+	roK765  = []*Name{roK71, roK113, roK764}
+	roK766  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TradeFinancing")
+	roK767  = []*Name{roK71, roK766}
+	roK768  = []*Name{roK62, roK54}
+	roK769  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentMeansID")
+	roK770  = []*Name{roK62, roK769}
+	roK771  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidPaymentReferenceID")
+	roK772  = []*Name{roK62, roK771}
+	roK773  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ReferenceEventCode")
+	roK774  = []*Name{roK62, roK773}
+	roK775  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountPercent")
+	roK776  = []*Name{roK62, roK775}
+	roK777  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltySurchargePercent")
+	roK778  = []*Name{roK62, roK777}
+	roK779  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPercent")
+	roK780  = []*Name{roK62, roK779}
+	roK781  = []*Name{roK62, roK80}
+	roK782  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SettlementDiscountAmount")
+	roK783  = []*Name{roK62, roK782}
+	roK784  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PenaltyAmount")
+	roK785  = []*Name{roK62, roK784}
+	roK786  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentTermsDetailsURI")
+	roK787  = []*Name{roK62, roK786}
+	roK788  = []*Name{roK62, roK703}
+	roK789  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstallmentDueDate")
+	roK790  = []*Name{roK62, roK789}
+	roK791  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InvoicingPartyReference")
+	roK792  = []*Name{roK62, roK791}
+	roK793  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SettlementPeriod")
+	roK794  = []*Name{roK62, roK793}
+	roK795  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PenaltyPeriod")
+	roK796  = []*Name{roK62, roK795}
+	roK797  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ExchangeRate")
+	roK798  = []*Name{roK62, roK797}
+	roK799  = []*Name{roK62, roK219}
+	roK800  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PrepaidPayment")
+	roK801  = []*Name{roK77, roK54}
+	roK802  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrepaidIndicator")
+	roK803  = []*Name{roK77, roK802}
+	roK804  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SequenceNumeric")
 	roK805  = []*Name{roK77, roK804}
-	roK806  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PerUnitAmount")
-	roK807  = []*Name{roK77, roK806}
-	roK808  = []*Name{roK77, roK82, roK128}
-	roK809  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseUnitMeasure")
-	roK810  = []*Name{roK77, roK82, roK809}
-	roK811  = []*Name{roK77, roK82, roK806}
-	roK812  = []*Name{roK77, roK82, roK160}
-	roK813  = []*Name{roK77, roK82, roK159}
-	roK814  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRange")
-	roK815  = []*Name{roK77, roK82, roK814}
-	roK816  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRatePercent")
-	roK817  = []*Name{roK77, roK82, roK816}
-	roK818  = []*Name{roK77, roK82, roK81, roK128}
-	roK819  = []*Name{roK77, roK82, roK81, roK413}
-	roK820  = []*Name{roK77, roK82, roK81, roK415}
-	roK821  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdiccionRegionAddress")
-	roK822  = []*Name{roK77, roK82, roK81, roK821}
-	roK823  = []*Name{roK77, roK109}
-	roK824  = []*Name{roK77, roK70}
-	roK825  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxExchangeRate")
-	roK826  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingExchangeRate")
-	roK827  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentExchangeRate")
-	roK828  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentAlternativeExchangeRate")
-	roK829  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RoundingAmount")
-	roK830  = []*Name{roK109, roK829}
-	roK831  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxEvidenceIndicator")
-	roK832  = []*Name{roK109, roK831}
-	roK833  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxIncludedIndicator")
-	roK834  = []*Name{roK109, roK833}
-	roK835  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CalculationSequenceNumeric")
-	roK836  = []*Name{roK109, roK114, roK835}
-	roK837  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TransactionCurrencyTaxAmount")
-	roK838  = []*Name{roK109, roK114, roK837}
-	roK839  = []*Name{roK109, roK114, roK157}
-	roK840  = []*Name{roK109, roK114, roK809}
-	roK841  = []*Name{roK109, roK114, roK806}
-	roK842  = []*Name{roK109, roK114, roK814}
-	roK843  = []*Name{roK109, roK114, roK816}
-	roK844  = []*Name{roK109, roK114, roK82, roK128}
-	roK845  = []*Name{roK109, roK114, roK82, roK809}
-	roK846  = []*Name{roK109, roK114, roK82, roK806}
-	roK847  = []*Name{roK109, roK114, roK82, roK814}
-	roK848  = []*Name{roK109, roK114, roK82, roK816}
-	roK849  = []*Name{roK109, roK114, roK82, roK81, roK128}
-	roK850  = []*Name{roK109, roK114, roK82, roK81, roK413}
-	roK851  = []*Name{roK109, roK114, roK82, roK81, roK415}
-	roK852  = []*Name{roK109, roK114, roK82, roK81, roK417}
-	roK853  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WithholdingTaxTotal")
-	roK854  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAlternativeAmount")
-	roK855  = []*Name{roK56, roK854}
-	roK856  = []*Name{roK90, roK171}
-	roK857  = []*Name{roK91, roK171}
-	roK858  = []*Name{roK90, roK118}
-	roK859  = []*Name{roK91, roK118}
-	roK860  = []*Name{roK90, roK176}
-	roK861  = []*Name{roK91, roK176}
-	roK862  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPurposeCode")
-	roK863  = []*Name{roK90, roK862}
-	roK864  = []*Name{roK91, roK862}
-	roK865  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FreeOfChargeIndicator")
-	roK866  = []*Name{roK90, roK865}
-	roK867  = []*Name{roK91, roK865}
-	roK868  = []*Name{roK90, roK119, roK178}
-	roK869  = []*Name{roK91, roK119, roK178}
-	roK870  = []*Name{roK90, roK119, roK180}
-	roK871  = []*Name{roK91, roK119, roK180}
-	roK872  = []*Name{roK90, roK119, roK182}
-	roK873  = []*Name{roK91, roK119, roK182}
-	roK874  = []*Name{roK90, roK119, roK120}
-	roK875  = []*Name{roK91, roK119, roK120}
-	roK876  = []*Name{roK90, roK119, roK184}
-	roK877  = []*Name{roK91, roK119, roK184}
-	roK878  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderLineReference")
-	roK879  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderLineID")
-	roK880  = []*Name{roK90, roK878, roK879}
-	roK881  = []*Name{roK91, roK878, roK879}
-	roK882  = []*Name{roK90, roK878, roK171}
-	roK883  = []*Name{roK91, roK878, roK171}
-	roK884  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineStatusCode")
-	roK885  = []*Name{roK90, roK878, roK884}
-	roK886  = []*Name{roK91, roK878, roK884}
-	roK887  = []*Name{roK90, roK878, roK186}
-	roK888  = []*Name{roK91, roK878, roK186}
-	roK889  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchLineReference")
-	roK890  = []*Name{roK90, roK889}
-	roK891  = []*Name{roK91, roK889}
-	roK892  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptLineReference")
-	roK893  = []*Name{roK90, roK892}
-	roK894  = []*Name{roK91, roK892}
-	roK895  = []*Name{roK90, roK151}
-	roK896  = []*Name{roK91, roK151}
-	roK897  = []*Name{roK90, roK195, roK170}
-	roK898  = []*Name{roK91, roK195, roK170}
-	roK899  = []*Name{roK90, roK195, roK171}
-	roK900  = []*Name{roK91, roK195, roK171}
-	roK901  = []*Name{roK90, roK195, roK98}
-	roK902  = []*Name{roK91, roK195, roK98}
-	roK903  = []*Name{roK90, roK195, roK172}
-	roK904  = []*Name{roK91, roK195, roK172}
-	roK905  = []*Name{roK90, roK195, roK201}
-	roK906  = []*Name{roK91, roK195, roK201}
-	roK907  = []*Name{roK90, roK195, roK203}
-	roK908  = []*Name{roK91, roK195, roK203}
-	roK909  = []*Name{roK90, roK195, roK205}
-	roK910  = []*Name{roK91, roK195, roK205}
-	roK911  = []*Name{roK90, roK195, roK207}
-	roK912  = []*Name{roK91, roK195, roK207}
-	roK913  = []*Name{roK90, roK195, roK209}
-	roK914  = []*Name{roK91, roK195, roK209}
-	roK915  = []*Name{roK90, roK195, roK211}
-	roK916  = []*Name{roK91, roK195, roK211}
-	roK917  = []*Name{roK90, roK195, roK161}
-	roK918  = []*Name{roK91, roK195, roK161}
-	roK919  = []*Name{roK90, roK195, roK214}
-	roK920  = []*Name{roK91, roK195, roK214}
-	roK921  = []*Name{roK90, roK195, roK216}
-	roK922  = []*Name{roK91, roK195, roK216}
-	roK923  = []*Name{roK90, roK195, roK218}
-	roK924  = []*Name{roK91, roK195, roK218}
-	roK925  = []*Name{roK90, roK195, roK220}
-	roK926  = []*Name{roK91, roK195, roK220}
-	roK927  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingReference")
-	roK928  = []*Name{roK90, roK927}
-	roK929  = []*Name{roK91, roK927}
-	roK930  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorParty")
-	roK931  = []*Name{roK90, roK930}
-	roK932  = []*Name{roK91, roK930}
-	roK933  = []*Name{roK90, roK75}
-	roK934  = []*Name{roK91, roK75}
-	roK935  = []*Name{roK90, roK61}
-	roK936  = []*Name{roK91, roK61}
-	roK937  = []*Name{roK90, roK77, roK54}
-	roK938  = []*Name{roK91, roK77, roK54}
-	roK939  = []*Name{roK90, roK77, roK799}
-	roK940  = []*Name{roK91, roK77, roK799}
-	roK941  = []*Name{roK90, roK77, roK801}
-	roK942  = []*Name{roK91, roK77, roK801}
-	roK943  = []*Name{roK90, roK77, roK176}
-	roK944  = []*Name{roK91, roK77, roK176}
+	roK806  = []*Name{roK77, roK179}
+	roK807  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AccountingCost")
+	roK808  = []*Name{roK77, roK807}
+	roK809  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PerUnitAmount")
+	roK810  = []*Name{roK77, roK809}
+	roK811  = []*Name{roK77, roK82, roK130}
+	roK812  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BaseUnitMeasure")
+	roK813  = []*Name{roK77, roK82, roK812}
+	roK814  = []*Name{roK77, roK82, roK809}
+	roK815  = []*Name{roK77, roK82, roK163}
+	roK816  = []*Name{roK77, roK82, roK162}
+	roK817  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRange")
+	roK818  = []*Name{roK77, roK82, roK817}
+	roK819  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TierRatePercent")
+	roK820  = []*Name{roK77, roK82, roK819}
+	roK821  = []*Name{roK77, roK82, roK81, roK130}
+	roK822  = []*Name{roK77, roK82, roK81, roK416}
+	roK823  = []*Name{roK77, roK82, roK81, roK418}
+	roK824  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "JurisdiccionRegionAddress")
+	roK825  = []*Name{roK77, roK82, roK81, roK824}
+	roK826  = []*Name{roK77, roK111}
+	roK827  = []*Name{roK77, roK71}
+	roK828  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TaxExchangeRate")
+	roK829  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingExchangeRate")
+	roK830  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentExchangeRate")
+	roK831  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PaymentAlternativeExchangeRate")
+	roK832  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "RoundingAmount")
+	roK833  = []*Name{roK111, roK832}
+	roK834  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxEvidenceIndicator")
+	roK835  = []*Name{roK111, roK834}
+	roK836  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TaxIncludedIndicator")
+	roK837  = []*Name{roK111, roK836}
+	roK838  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CalculationSequenceNumeric")
+	roK839  = []*Name{roK111, roK115, roK838}
+	roK840  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TransactionCurrencyTaxAmount")
+	roK841  = []*Name{roK111, roK115, roK840}
+	roK842  = []*Name{roK111, roK115, roK158}
+	roK843  = []*Name{roK111, roK115, roK812}
+	roK844  = []*Name{roK111, roK115, roK809}
+	roK845  = []*Name{roK111, roK115, roK817}
+	roK846  = []*Name{roK111, roK115, roK819}
+	roK847  = []*Name{roK111, roK115, roK82, roK130}
+	roK848  = []*Name{roK111, roK115, roK82, roK812}
+	roK849  = []*Name{roK111, roK115, roK82, roK809}
+	roK850  = []*Name{roK111, roK115, roK82, roK817}
+	roK851  = []*Name{roK111, roK115, roK82, roK819}
+	roK852  = []*Name{roK111, roK115, roK82, roK81, roK130}
+	roK853  = []*Name{roK111, roK115, roK82, roK81, roK416}
+	roK854  = []*Name{roK111, roK115, roK82, roK81, roK418}
+	roK855  = []*Name{roK111, roK115, roK82, roK81, roK420}
+	roK856  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "WithholdingTaxTotal")
+	roK857  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PayableAlternativeAmount")
+	roK858  = []*Name{roK56, roK857}
+	roK859  = []*Name{roK89, roK174}
+	roK860  = []*Name{roK90, roK174}
+	roK861  = []*Name{roK89, roK119}
+	roK862  = []*Name{roK90, roK119}
+	roK863  = []*Name{roK89, roK179}
+	roK864  = []*Name{roK90, roK179}
+	roK865  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentPurposeCode")
+	roK866  = []*Name{roK89, roK865}
+	roK867  = []*Name{roK90, roK865}
+	roK868  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "FreeOfChargeIndicator")
+	roK869  = []*Name{roK89, roK868}
+	roK870  = []*Name{roK90, roK868}
+	roK871  = []*Name{roK89, roK120, roK181}
+	roK872  = []*Name{roK90, roK120, roK181}
+	roK873  = []*Name{roK89, roK120, roK183}
+	roK874  = []*Name{roK90, roK120, roK183}
+	roK875  = []*Name{roK89, roK120, roK185}
+	roK876  = []*Name{roK90, roK120, roK185}
+	roK877  = []*Name{roK89, roK120, roK121}
+	roK878  = []*Name{roK90, roK120, roK121}
+	roK879  = []*Name{roK89, roK120, roK187}
+	roK880  = []*Name{roK90, roK120, roK187}
+	roK881  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OrderLineReference")
+	roK882  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderLineID")
+	roK883  = []*Name{roK89, roK881, roK882}
+	roK884  = []*Name{roK90, roK881, roK882}
+	roK885  = []*Name{roK89, roK881, roK174}
+	roK886  = []*Name{roK90, roK881, roK174}
+	roK887  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineStatusCode")
+	roK888  = []*Name{roK89, roK881, roK887}
+	roK889  = []*Name{roK90, roK881, roK887}
+	roK890  = []*Name{roK89, roK881, roK189}
+	roK891  = []*Name{roK90, roK881, roK189}
+	roK892  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DespatchLineReference")
+	roK893  = []*Name{roK89, roK892}
+	roK894  = []*Name{roK90, roK892}
+	roK895  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ReceiptLineReference")
+	roK896  = []*Name{roK89, roK895}
+	roK897  = []*Name{roK90, roK895}
+	roK898  = []*Name{roK89, roK152}
+	roK899  = []*Name{roK90, roK152}
+	roK900  = []*Name{roK89, roK198, roK173}
+	roK901  = []*Name{roK90, roK198, roK173}
+	roK902  = []*Name{roK89, roK198, roK174}
+	roK903  = []*Name{roK90, roK198, roK174}
+	roK904  = []*Name{roK89, roK198, roK100}
+	roK905  = []*Name{roK90, roK198, roK100}
+	roK906  = []*Name{roK89, roK198, roK175}
+	roK907  = []*Name{roK90, roK198, roK175}
+	roK908  = []*Name{roK89, roK198, roK204}
+	roK909  = []*Name{roK90, roK198, roK204}
+	roK910  = []*Name{roK89, roK198, roK206}
+	roK911  = []*Name{roK90, roK198, roK206}
+	roK912  = []*Name{roK89, roK198, roK208}
+	roK913  = []*Name{roK90, roK198, roK208}
+	roK914  = []*Name{roK89, roK198, roK210}
+	roK915  = []*Name{roK90, roK198, roK210}
+	roK916  = []*Name{roK89, roK198, roK212}
+	roK917  = []*Name{roK90, roK198, roK212}
+	roK918  = []*Name{roK89, roK198, roK214}
+	roK919  = []*Name{roK90, roK198, roK214}
+	roK920  = []*Name{roK89, roK198, roK164}
+	roK921  = []*Name{roK90, roK198, roK164}
+	roK922  = []*Name{roK89, roK198, roK217}
+	roK923  = []*Name{roK90, roK198, roK217}
+	roK924  = []*Name{roK89, roK198, roK219}
+	roK925  = []*Name{roK90, roK198, roK219}
+	roK926  = []*Name{roK89, roK198, roK221}
+	roK927  = []*Name{roK90, roK198, roK221}
+	roK928  = []*Name{roK89, roK198, roK223}
+	roK929  = []*Name{roK90, roK198, roK223}
+	roK930  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PricingReference")
+	roK931  = []*Name{roK89, roK930}
+	roK932  = []*Name{roK90, roK930}
+	roK933  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginatorParty")
+	roK934  = []*Name{roK89, roK933}
+	roK935  = []*Name{roK90, roK933}
+	roK936  = []*Name{roK89, roK75}
+	roK937  = []*Name{roK90, roK75}
+	roK938  = []*Name{roK89, roK62}
+	roK939  = []*Name{roK90, roK62}
+	roK940  = []*Name{roK89, roK77, roK54}
+	roK941  = []*Name{roK90, roK77, roK54}
+	roK942  = []*Name{roK89, roK77, roK802}
+	roK943  = []*Name{roK90, roK77, roK802}
+	roK944  = []*Name{roK89, roK77, roK804}
 	roK945  = []*Name{roK90, roK77, roK804}
-	roK946  = []*Name{roK91, roK77, roK804}
-	roK947  = []*Name{roK90, roK77, roK806}
-	roK948  = []*Name{roK91, roK77, roK806}
-	roK949  = []*Name{roK90, roK77, roK82}
-	roK950  = []*Name{roK91, roK77, roK82}
-	roK951  = []*Name{roK90, roK77, roK109}
-	roK952  = []*Name{roK91, roK77, roK109}
-	roK953  = []*Name{roK90, roK77, roK70}
-	roK954  = []*Name{roK91, roK77, roK70}
-	roK955  = []*Name{roK90, roK109}
-	roK956  = []*Name{roK91, roK109}
-	roK957  = []*Name{roK90, roK853}
-	roK958  = []*Name{roK91, roK853}
-	roK959  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackQuantity")
-	roK960  = []*Name{roK90, roK129, roK959}
-	roK961  = []*Name{roK91, roK129, roK959}
-	roK962  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackSizeNumeric")
-	roK963  = []*Name{roK90, roK129, roK962}
-	roK964  = []*Name{roK91, roK129, roK962}
-	roK965  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CatalogueIndicator")
-	roK966  = []*Name{roK90, roK129, roK965}
-	roK967  = []*Name{roK91, roK129, roK965}
-	roK968  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HazardousRiskIndicator")
-	roK969  = []*Name{roK90, roK129, roK968}
-	roK970  = []*Name{roK91, roK129, roK968}
-	roK971  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalInformation")
-	roK972  = []*Name{roK90, roK129, roK971}
-	roK973  = []*Name{roK91, roK129, roK971}
-	roK974  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Keyword")
-	roK975  = []*Name{roK90, roK129, roK974}
-	roK976  = []*Name{roK91, roK129, roK974}
-	roK977  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BrandName")
-	roK978  = []*Name{roK90, roK129, roK977}
-	roK979  = []*Name{roK91, roK129, roK977}
-	roK980  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ModelName")
-	roK981  = []*Name{roK90, roK129, roK980}
-	roK982  = []*Name{roK91, roK129, roK980}
-	roK983  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyersItemIdentification")
-	roK984  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExtendedID")
-	roK985  = []*Name{roK90, roK129, roK983, roK984}
-	roK986  = []*Name{roK91, roK129, roK983, roK984}
-	roK987  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BarecodeSymbologyID")
-	roK988  = []*Name{roK90, roK129, roK983, roK987}
-	roK989  = []*Name{roK91, roK129, roK983, roK987}
-	roK990  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalAttribute")
-	roK991  = []*Name{roK90, roK129, roK983, roK990}
-	roK992  = []*Name{roK91, roK129, roK983, roK990}
-	roK993  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MeasurementDimension")
-	roK994  = []*Name{roK90, roK129, roK983, roK993}
-	roK995  = []*Name{roK91, roK129, roK983, roK993}
-	roK996  = []*Name{roK90, roK129, roK983, roK218}
-	roK997  = []*Name{roK91, roK129, roK983, roK218}
-	roK998  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellersItemIdentification")
-	roK999  = []*Name{roK90, roK129, roK998, roK984}
-	roK1000 = []*Name{roK91, roK129, roK998, roK984}
-	roK1001 = []*Name{roK90, roK129, roK998, roK987}
-	roK1002 = []*Name{roK91, roK129, roK998, roK987}
-	roK1003 = []*Name{roK90, roK129, roK998, roK990}
-	roK1004 = []*Name{roK91, roK129, roK998, roK990}
-	roK1005 = []*Name{roK90, roK129, roK998, roK993}
-	roK1006 = []*Name{roK91, roK129, roK998, roK993}
-	roK1007 = []*Name{roK90, roK129, roK998, roK218}
-	roK1008 = []*Name{roK91, roK129, roK998, roK218}
-	roK1009 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturersItemIdentification")
-	roK1010 = []*Name{roK90, roK129, roK1009}
-	roK1011 = []*Name{roK91, roK129, roK1009}
-	roK1012 = []*Name{roK90, roK129, roK141, roK984}
-	roK1013 = []*Name{roK91, roK129, roK141, roK984}
-	roK1014 = []*Name{roK90, roK129, roK141, roK987}
-	roK1015 = []*Name{roK91, roK129, roK141, roK987}
-	roK1016 = []*Name{roK90, roK129, roK141, roK990}
-	roK1017 = []*Name{roK91, roK129, roK141, roK990}
-	roK1018 = []*Name{roK90, roK129, roK141, roK993}
-	roK1019 = []*Name{roK91, roK129, roK141, roK993}
-	roK1020 = []*Name{roK90, roK129, roK141, roK218}
-	roK1021 = []*Name{roK91, roK129, roK141, roK218}
-	roK1022 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueItemIdentification")
-	roK1023 = []*Name{roK90, roK129, roK1022}
-	roK1024 = []*Name{roK91, roK129, roK1022}
-	roK1025 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemIdentification")
-	roK1026 = []*Name{roK90, roK129, roK1025}
-	roK1027 = []*Name{roK91, roK129, roK1025}
-	roK1028 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueDocumentReference")
-	roK1029 = []*Name{roK90, roK129, roK1028}
-	roK1030 = []*Name{roK91, roK129, roK1028}
-	roK1031 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemSpecificationDocumentReference")
-	roK1032 = []*Name{roK90, roK129, roK1031}
-	roK1033 = []*Name{roK91, roK129, roK1031}
-	roK1034 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginCountry")
-	roK1035 = []*Name{roK90, roK129, roK1034, roK128}
-	roK1036 = []*Name{roK91, roK129, roK1034, roK128}
-	roK1037 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NatureCode")
-	roK1038 = []*Name{roK90, roK129, roK139, roK1037}
-	roK1039 = []*Name{roK91, roK129, roK139, roK1037}
-	roK1040 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CargoTypeCode")
-	roK1041 = []*Name{roK90, roK129, roK139, roK1040}
-	roK1042 = []*Name{roK91, roK129, roK139, roK1040}
-	roK1043 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CommodityCode")
-	roK1044 = []*Name{roK90, roK129, roK139, roK1043}
-	roK1045 = []*Name{roK91, roK129, roK139, roK1043}
-	roK1046 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TransactionConditions")
-	roK1047 = []*Name{roK90, roK129, roK1046}
-	roK1048 = []*Name{roK91, roK129, roK1046}
-	roK1049 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HazardousItem")
-	roK1050 = []*Name{roK90, roK129, roK1049}
-	roK1051 = []*Name{roK91, roK129, roK1049}
-	roK1052 = []*Name{roK90, roK129, roK113, roK128}
-	roK1053 = []*Name{roK91, roK129, roK113, roK128}
-	roK1054 = []*Name{roK90, roK129, roK113, roK809}
-	roK1055 = []*Name{roK91, roK129, roK113, roK809}
-	roK1056 = []*Name{roK90, roK129, roK113, roK806}
-	roK1057 = []*Name{roK91, roK129, roK113, roK806}
-	roK1058 = []*Name{roK90, roK129, roK113, roK160}
-	roK1059 = []*Name{roK91, roK129, roK113, roK160}
-	roK1060 = []*Name{roK90, roK129, roK113, roK159}
-	roK1061 = []*Name{roK91, roK129, roK113, roK159}
-	roK1062 = []*Name{roK90, roK129, roK113, roK814}
-	roK1063 = []*Name{roK91, roK129, roK113, roK814}
-	roK1064 = []*Name{roK90, roK129, roK113, roK816}
-	roK1065 = []*Name{roK91, roK129, roK113, roK816}
-	roK1066 = []*Name{roK90, roK129, roK113, roK81, roK128}
-	roK1067 = []*Name{roK91, roK129, roK113, roK81, roK128}
-	roK1068 = []*Name{roK90, roK129, roK113, roK81, roK413}
-	roK1069 = []*Name{roK91, roK129, roK113, roK81, roK413}
-	roK1070 = []*Name{roK90, roK129, roK113, roK81, roK415}
-	roK1071 = []*Name{roK91, roK129, roK113, roK81, roK415}
-	roK1072 = []*Name{roK90, roK129, roK113, roK81, roK417}
-	roK1073 = []*Name{roK91, roK129, roK113, roK81, roK417}
-	roK1074 = []*Name{roK90, roK129, roK136, roK54}
-	roK1075 = []*Name{roK91, roK129, roK136, roK54}
-	roK1076 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NameCode")
-	roK1077 = []*Name{roK90, roK129, roK136, roK1076}
-	roK1078 = []*Name{roK91, roK129, roK136, roK1076}
-	roK1079 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TestMethod")
-	roK1080 = []*Name{roK90, roK129, roK136, roK1079}
-	roK1081 = []*Name{roK91, roK129, roK136, roK1079}
-	roK1082 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQuantity")
-	roK1083 = []*Name{roK90, roK129, roK136, roK1082}
-	roK1084 = []*Name{roK91, roK129, roK136, roK1082}
-	roK1085 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQualifier")
-	roK1086 = []*Name{roK90, roK129, roK136, roK1085}
-	roK1087 = []*Name{roK91, roK129, roK136, roK1085}
-	roK1088 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ImportanceCode")
-	roK1089 = []*Name{roK90, roK129, roK136, roK1088}
-	roK1090 = []*Name{roK91, roK129, roK136, roK1088}
-	roK1091 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ListValue")
-	roK1092 = []*Name{roK90, roK129, roK136, roK1091}
-	roK1093 = []*Name{roK91, roK129, roK136, roK1091}
-	roK1094 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "UsabilityPeriod")
-	roK1095 = []*Name{roK90, roK129, roK136, roK1094}
-	roK1096 = []*Name{roK91, roK129, roK136, roK1094}
-	roK1097 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyGroup")
-	roK1098 = []*Name{roK90, roK129, roK136, roK1097}
-	roK1099 = []*Name{roK91, roK129, roK136, roK1097}
-	roK1100 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RangeDimension")
-	roK1101 = []*Name{roK90, roK129, roK136, roK1100}
-	roK1102 = []*Name{roK91, roK129, roK136, roK1100}
-	roK1103 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyRange")
-	roK1104 = []*Name{roK90, roK129, roK136, roK1103}
-	roK1105 = []*Name{roK91, roK129, roK136, roK1103}
-	roK1106 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturerParty")
-	roK1107 = []*Name{roK90, roK129, roK1106}
-	roK1108 = []*Name{roK91, roK129, roK1106}
-	roK1109 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InformationContentProviderParty")
-	roK1110 = []*Name{roK90, roK129, roK1109}
-	roK1111 = []*Name{roK91, roK129, roK1109}
-	roK1112 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginAddress")
-	roK1113 = []*Name{roK90, roK129, roK1112}
-	roK1114 = []*Name{roK91, roK129, roK1112}
-	roK1115 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemInstance")
-	roK1116 = []*Name{roK90, roK129, roK1115}
-	roK1117 = []*Name{roK91, roK129, roK1115}
-	roK1118 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Certificate")
-	roK1119 = []*Name{roK90, roK129, roK1118}
-	roK1120 = []*Name{roK91, roK129, roK1118}
-	roK1121 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Dimension")
-	roK1122 = []*Name{roK90, roK129, roK1121}
-	roK1123 = []*Name{roK91, roK129, roK1121}
-	roK1124 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceChangeReason")
-	roK1125 = []*Name{roK90, roK130, roK1124}
-	roK1126 = []*Name{roK91, roK130, roK1124}
-	roK1127 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceTypeCode")
-	roK1128 = []*Name{roK90, roK130, roK1127}
-	roK1129 = []*Name{roK91, roK130, roK1127}
-	roK1130 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceType")
-	roK1131 = []*Name{roK90, roK130, roK1130}
-	roK1132 = []*Name{roK91, roK130, roK1130}
-	roK1133 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderableUnitFactorRate")
-	roK1134 = []*Name{roK90, roK130, roK1133}
-	roK1135 = []*Name{roK91, roK130, roK1133}
-	roK1136 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityPeriod")
-	roK1137 = []*Name{roK90, roK130, roK1136}
-	roK1138 = []*Name{roK91, roK130, roK1136}
-	roK1139 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceList")
-	roK1140 = []*Name{roK90, roK130, roK1139}
-	roK1141 = []*Name{roK91, roK130, roK1139}
-	roK1142 = []*Name{roK90, roK130, roK77, roK54}
-	roK1143 = []*Name{roK91, roK130, roK77, roK54}
-	roK1144 = []*Name{roK90, roK130, roK77, roK84}
-	roK1145 = []*Name{roK91, roK130, roK77, roK84}
-	roK1146 = []*Name{roK90, roK130, roK77, roK83}
-	roK1147 = []*Name{roK91, roK130, roK77, roK83}
-	roK1148 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MultiplierFactorNumeric")
-	roK1149 = []*Name{roK90, roK130, roK77, roK1148}
-	roK1150 = []*Name{roK91, roK130, roK77, roK1148}
-	roK1151 = []*Name{roK90, roK130, roK77, roK799}
-	roK1152 = []*Name{roK91, roK130, roK77, roK799}
-	roK1153 = []*Name{roK90, roK130, roK77, roK801}
-	roK1154 = []*Name{roK91, roK130, roK77, roK801}
-	roK1155 = []*Name{roK90, roK130, roK77, roK176}
-	roK1156 = []*Name{roK91, roK130, roK77, roK176}
-	roK1157 = []*Name{roK90, roK130, roK77, roK804}
-	roK1158 = []*Name{roK91, roK130, roK77, roK804}
-	roK1159 = []*Name{roK90, roK130, roK77, roK806}
-	roK1160 = []*Name{roK91, roK130, roK77, roK806}
-	roK1161 = []*Name{roK90, roK130, roK77, roK82}
-	roK1162 = []*Name{roK91, roK130, roK77, roK82}
-	roK1163 = []*Name{roK90, roK130, roK77, roK109}
-	roK1164 = []*Name{roK91, roK130, roK77, roK109}
-	roK1165 = []*Name{roK90, roK130, roK77, roK70}
-	roK1166 = []*Name{roK91, roK130, roK77, roK70}
-	roK1167 = []*Name{roK90, roK130, roK826}
-	roK1168 = []*Name{roK91, roK130, roK826}
-	roK1169 = []*Name{roK90, roK691}
-	roK1170 = []*Name{roK91, roK691}
-	roK1171 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubInvoiceLine")
-	roK1172 = []*Name{roK90, roK1171}
-	roK1173 = []*Name{roK91, roK1171}
-	roK1174 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPriceExtension")
-	roK1175 = []*Name{roK90, roK1174}
-	roK1176 = []*Name{roK91, roK1174}
-	roK1177 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileID")
-	roK1178 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderID")
-	roK1179 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentID")
-	roK1180 = nameOf("", "unitCodeListID")
-	roK1181 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumber")
-	roK1182 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NetworkID")
-	roK1183 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionNote")
-	roK1184 = []*Name{roK70, roK1183}
-	roK1185 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryAddress")
-	roK1186 = []*Name{roK75, roK1185}
-	roK1187 = nameOf("", "schemeName")
-	roK1188 = nameOf("", "schemeAgencyName")
-	roK1189 = nameOf("", "schemeDataURI")
-	roK1190 = nameOf("", "schemeURI")
-	roK1191 = nameOf("", "format")
-	roK1192 = nameOf("", "unitCodeListIdentifier")
-	roK1193 = nameOf("", "unitCodeListAgencyIdentifier")
-	roK1194 = nameOf("", "unitCodeListAgencyName")
-	roK1195 = nameOf("", "listAgencyName")
-	roK1196 = nameOf("", "listName")
-	roK1197 = nameOf("", "name")
-	roK1198 = nameOf("", "languageID")
-	roK1199 = nameOf("", "listURI")
-	roK1200 = nameOf("", "listSchemeURI")
-	roK1201 = nameOf("", "languageLocaleID")
-	roK1202 = nameOf("", "uri")
-	roK1203 = nameOf("", "currencyCodeListVersionID")
-	roK1204 = nameOf("", "characterSetCode")
-	roK1205 = nameOf("", "encodingCode")
-	roK1206 = nameOf("", "schemeAgencyID")
-	roK1207 = nameOf("", "listAgencyID")
-	roK1208 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineID")
-	roK1209 = wordSet(" 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 395 456 457 527 553 575 623 633 751 780 817 870 875 876 877 935 ")
-	roK1210 = wordSet(" AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRO MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLL SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UZS VEF VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWL ")
-	roK1211 = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABY ABZ AC ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACN ACO ACP ACQ ACR ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADT ADU ADV ADW ADX ADY ADZ AE AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AF AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB AJC AJD AJE AJF AJG AJH AJI AJJ AJK AJL AJM AJN AJO AJP AJQ AJR AJS AJT AJU AJV AJW AJX AJY AJZ AKA AKB AKC AKD AKE AKF AKG AKH AKI AKJ AKK AKL AKM AKN AKO AKP AKQ AKR AKS AKT AKU AKV AKW AKX AKY AKZ ALA ALB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ALR ALS ALT ALU ALV ALW ALX ALY ALZ AMA AMB AMC AMD AME AMF AMG AMH AMI AMJ AMK AML AMM AMN AMO AMP AMQ AMR AMS AMT AMU AMV AMW AMX AMY AMZ ANA ANB ANC AND ANE ANF ANG ANH ANI ANJ ANK ANL ANM ANN ANO ANP ANQ ANR ANS ANT ANU ANV ANW ANX ANY AOA AOD AOE AOF AOG AOH AOI AOJ AOK AOL AOM AON AOO AOP AOQ AOR AOS AOT AOU AOV AOW AOX AOY AOZ AP APA APB APC APD APE APF APG APH API APJ APK APL APM APN APO APP APQ APR APS APT APU APV APW APX APY APZ AQA AQB AQC AQD AQE AQF AQG AQH AQI AQJ AQK AQL AQM AQN AQO AQP AQQ AQR AQS AQT AQU AQV AQW AQX AQY AQZ ARA ARB ARC ARD ARE ARF ARG ARH ARI ARJ ARK ARL ARM ARN ARO ARP ARQ ARR ARS ART ARU ARV ARW ARX ARY ARZ ASA ASB ASC ASD ASE ASF ASG ASH ASI ASJ ASK ASL ASM ASN ASO ASP ASQ ASR ASS AST ASU ASV ASW ASX ASY ASZ ATA ATB ATC ATD ATE ATF ATG ATH ATI ATJ ATK ATL ATM ATN ATO ATP ATQ ATR ATS ATT ATU ATV ATW ATX ATY ATZ AU AUA AUB AUC AUD AUE AUF AUG AUH AUI AUJ AUK AUL AUM AUN AUO AUP AUQ AUR AUS AUT AUU AUV AUW AUX AUY AUZ AV AVA AVB AVC AVD AVE AVF AVG AVH AVI AVJ AVK AVL AVM AVN AVO AVP AVQ AVR AVS AVT AVU AVV AVW AVX AVY AVZ AWA AWB AWC AWD AWE AWF AWG AWH AWI AWJ AWK AWL AWM AWN AWO AWP AWQ AWR AWS AWT AWU AWV AWW AWX AWY AWZ AXA AXB AXC AXD AXE AXF AXG AXH AXI AXJ AXK AXL AXM AXN AXO AXP AXQ AXR AXS BA BC BD BE BH BM BN BO BR BT BTP BW CAS CAT CAU CAV CAW CAX CAY CAZ CBA CBB CD CEC CED CFE CFF CFO CG CH CK CKN CM CMR CN CNO COF CP CR CRN CS CST CT CU CV CW CZ DA DAN DB DI DL DM DQ DR EA EB ED EE EEP EI EN EQ ER ERN ET EX FC FF FI FLW FN FO FS FT FV FX GA GC GD GDN GN HS HWB IA IB ICA ICE ICO II IL INB INN INO IP IS IT IV JB JE LA LAN LAR LB LC LI LO LRC LS MA MB MF MG MH MR MRN MS MSS MWB NA NF OH OI ON OP OR PB PC PD PE PF PI PK PL POR PP PQ PR PS PW PY RA RC RCN RE REN RF RR RT SA SB SD SE SEA SF SH SI SM SN SP SQ SRN SS STA SW SZ TB TCR TE TF TI TIN TL TN TP UAR UC UCN UN UO URI VA VC VGR VM VN VON VOR VP VR VS VT VV WE WM WN WR WS WY XA XC XP ZZZ ")
-	roK1212 = wordSet(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ")
-	roK1213 = wordSet(" AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT BU BV BW BX BY BZ CC CG CL CR CV DR DW EC EF EN FS GB GN GS HS IB IN IS IT IZ MA MF MN MP NB ON PD PL PO PV QS RC RN RU RY SA SG SK SN SRS SRT SRU SRV SRW SRX SRY SRZ SS SSA SSB SSC SSD SSE SSF SSG SSH SSI SSJ SSK SSL SSM SSN SSO SSP SSQ SSR SSS SST SSU SSV SSW SSX SSY SSZ ST STA STB STC STD STE STF STG STH STI STJ STK STL STM STN STO STP STQ STR STS STT STU STV STW STX STY STZ SUA SUB SUC SUD SUE SUF SUG SUH SUI SUJ SUK SUL SUM TG TSN TSO TSP TSQ TSR TSS TST TSU UA UP VN VP VS VX ZZZ ")
-	roK1214 = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
-	roK1215 = wordSet(" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 74 75 76 77 78 91 92 93 94 95 96 97 ZZZ ")
-	roK1216 = wordSet(" AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADT ADW ADY ADZ AEA AEB AEC AED AEF AEH AEI AEJ AEK AEL AEM AEN AEO AEP AES AET AEU AEV AEW AEX AEY AEZ AJ AU CA CAB CAD CAE CAF CAI CAJ CAK CAL CAM CAN CAO CAP CAQ CAR CAS CAT CAU CAV CAW CAX CAY CAZ CD CG CS CT DAB DAD DAC DAF DAG DAH DAI DAJ DAK DAL DAM DAN DAO DAP DAQ DL EG EP ER FAA FAB FAC FC FH FI GAA HAA HD HH IAA IAB ID IF IR IS KO L1 LA LAA LAB LF MAE MI ML NAA OA PA PAA PC PL RAB RAC RAD RAF RE RF RH RV SA SAA SAD SAE SAI SG SH SM SU TAB TAC TT TV V1 V2 WH XAA YY ZZZ ")
-	roK1217 = wordSet(" VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX-EU-132-1H VATEX-EU-132-1I VATEX-EU-132-1J VATEX-EU-132-1K VATEX-EU-132-1L VATEX-EU-132-1M VATEX-EU-132-1N VATEX-EU-132-1O VATEX-EU-132-1P VATEX-EU-132-1Q VATEX-EU-143 VATEX-EU-143-1A VATEX-EU-143-1B VATEX-EU-143-1C VATEX-EU-143-1D VATEX-EU-143-1E VATEX-EU-143-1F VATEX-EU-143-1FA VATEX-EU-143-1G VATEX-EU-143-1H VATEX-EU-143-1I VATEX-EU-143-1J VATEX-EU-143-1K VATEX-EU-143-1L VATEX-EU-309 VATEX-EU-148 VATEX-EU-148-A VATEX-EU-148-B VATEX-EU-148-C VATEX-EU-148-D VATEX-EU-148-E VATEX-EU-148-F VATEX-EU-148-G VATEX-EU-151 VATEX-EU-151-1A VATEX-EU-151-1AA VATEX-EU-151-1B VATEX-EU-151-1C VATEX-EU-151-1D VATEX-EU-151-1E VATEX-EU-G VATEX-EU-O VATEX-EU-IC VATEX-EU-AE VATEX-EU-D VATEX-EU-F VATEX-EU-I VATEX-EU-J ")
-	roK1218 = wordSet(" 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2N 2P 2Q 2R 2U 2X 2Y 2Z 3B 3C 4C 4G 4H 4K 4L 4M 4N 4O 4P 4Q 4R 4T 4U 4W 4X 5A 5B 5E 5J A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A2 A20 A21 A22 A23 A24 A26 A27 A28 A29 A3 A30 A31 A32 A33 A34 A35 A36 A37 A38 A39 A4 A40 A41 A42 A43 A44 A45 A47 A48 A49 A5 A53 A54 A55 A56 A59 A6 A68 A69 A7 A70 A71 A73 A74 A75 A76 A8 A84 A85 A86 A87 A88 A89 A9 A90 A91 A93 A94 A95 A96 A97 A98 A99 AA AB ACR ACT AD AE AH AI AK AL AMH AMP ANN APZ AQ AS ASM ASU ATM AWG AY AZ B1 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B21 B22 B23 B24 B25 B26 B27 B28 B29 B3 B30 B31 B32 B33 B34 B35 B4 B41 B42 B43 B44 B45 B46 B47 B48 B49 B50 B52 B53 B54 B55 B56 B57 B58 B59 B60 B61 B62 B63 B64 B66 B67 B68 B69 B7 B70 B71 B72 B73 B74 B75 B76 B77 B78 B79 B8 B80 B81 B82 B83 B84 B85 B86 B87 B88 B89 B90 B91 B92 B93 B94 B95 B96 B97 B98 B99 BAR BB BFT BHP BIL BLD BLL BP BPM BQL BTU BUA BUI C0 C10 C11 C12 C13 C14 C15 C16 C17 C18 C19 C20 C21 C22 C23 C24 C25 C26 C27 C28 C29 C3 C30 C31 C32 C33 C34 C35 C36 C37 C38 C39 C40 C41 C42 C43 C44 C45 C46 C47 C48 C49 C50 C51 C52 C53 C54 C55 C56 C57 C58 C59 C60 C61 C62 C63 C64 C65 C66 C67 C68 C69 C7 C70 C71 C72 C73 C74 C75 C76 C78 C79 C8 C80 C81 C82 C83 C84 C85 C86 C87 C88 C89 C9 C90 C91 C92 C93 C94 C95 C96 C97 C99 CCT CDL CEL CEN CG CGM CKG CLF CLT CMK CMQ CMT CNP CNT COU CTG CTM CTN CUR CWA CWI D03 D04 D1 D10 D11 D12 D13 D15 D16 D17 D18 D19 D2 D20 D21 D22 D23 D24 D25 D26 D27 D29 D30 D31 D32 D33 D34 D36 D41 D42 D43 D44 D45 D46 D47 D48 D49 D5 D50 D51 D52 D53 D54 D55 D56 D57 D58 D59 D6 D60 D61 D62 D63 D65 D68 D69 D73 D74 D77 D78 D80 D81 D82 D83 D85 D86 D87 D88 D89 D91 D93 D94 D95 DAA DAD DAY DB DBM DBW DD DEC DG DJ DLT DMA DMK DMO DMQ DMT DN DPC DPR DPT DRA DRI DRL DT DTN DWT DZN DZP E01 E07 E08 E09 E10 E12 E14 E15 E16 E17 E18 E19 E20 E21 E22 E23 E25 E27 E28 E30 E31 E32 E33 E34 E35 E36 E37 E38 E39 E4 E40 E41 E42 E43 E44 E45 E46 E47 E48 E49 E50 E51 E52 E53 E54 E55 E56 E57 E58 E59 E60 E61 E62 E63 E64 E65 E66 E67 E68 E69 E70 E71 E72 E73 E74 E75 E76 E77 E78 E79 E80 E81 E82 E83 E84 E85 E86 E87 E88 E89 E90 E91 E92 E93 E94 E95 E96 E97 E98 E99 EA EB EQ F01 F02 F03 F04 F05 F06 F07 F08 F10 F11 F12 F13 F14 F15 F16 F17 F18 F19 F20 F21 F22 F23 F24 F25 F26 F27 F28 F29 F30 F31 F32 F33 F34 F35 F36 F37 F38 F39 F40 F41 F42 F43 F44 F45 F46 F47 F48 F49 F50 F51 F52 F53 F54 F55 F56 F57 F58 F59 F60 F61 F62 F63 F64 F65 F66 F67 F68 F69 F70 F71 F72 F73 F74 F75 F76 F77 F78 F79 F80 F81 F82 F83 F84 F85 F86 F87 F88 F89 F90 F91 F92 F93 F94 F95 F96 F97 F98 F99 FAH FAR FBM FC FF FH FIT FL FNU FOT FP FR FS FTK FTQ G01 G04 G05 G06 G08 G09 G10 G11 G12 G13 G14 G15 G16 G17 G18 G19 G2 G20 G21 G23 G24 G25 G26 G27 G28 G29 G3 G30 G31 G32 G33 G34 G35 G36 G37 G38 G39 G40 G41 G42 G43 G44 G45 G46 G47 G48 G49 G50 G51 G52 G53 G54 G55 G56 G57 G58 G59 G60 G61 G62 G63 G64 G65 G66 G67 G68 G69 G70 G71 G72 G73 G74 G75 G76 G77 G78 G79 G80 G81 G82 G83 G84 G85 G86 G87 G88 G89 G90 G91 G92 G93 G94 G95 G96 G97 G98 G99 GB GBQ GDW GE GF GFI GGR GIA GIC GII GIP GJ GL GLD GLI GLL GM GO GP GQ GRM GRN GRO GV GWH H03 H04 H05 H06 H07 H08 H09 H10 H11 H12 H13 H14 H15 H16 H18 H19 H20 H21 H22 H23 H24 H25 H26 H27 H28 H29 H30 H31 H32 H33 H34 H35 H36 H37 H38 H39 H40 H41 H42 H43 H44 H45 H46 H47 H48 H49 H50 H51 H52 H53 H54 H55 H56 H57 H58 H59 H60 H61 H62 H63 H64 H65 H66 H67 H68 H69 H70 H71 H72 H73 H74 H75 H76 H77 H79 H80 H81 H82 H83 H84 H85 H87 H88 H89 H90 H91 H92 H93 H94 H95 H96 H98 H99 HA HAD HBA HBX HC HDW HEA HGM HH HIU HKM HLT HM HMO HMQ HMT HPA HTZ HUR HWE IA IE INH INK INQ ISD IU IUG IV J10 J12 J13 J14 J15 J16 J17 J18 J19 J2 J20 J21 J22 J23 J24 J25 J26 J27 J28 J29 J30 J31 J32 J33 J34 J35 J36 J38 J39 J40 J41 J42 J43 J44 J45 J46 J47 J48 J49 J50 J51 J52 J53 J54 J55 J56 J57 J58 J59 J60 J61 J62 J63 J64 J65 J66 J67 J68 J69 J70 J71 J72 J73 J74 J75 J76 J78 J79 J81 J82 J83 J84 J85 J87 J90 J91 J92 J93 J95 J96 J97 J98 J99 JE JK JM JNT JOU JPS JWL K1 K10 K11 K12 K13 K14 K15 K16 K17 K18 K19 K2 K20 K21 K22 K23 K26 K27 K28 K3 K30 K31 K32 K33 K34 K35 K36 K37 K38 K39 K40 K41 K42 K43 K45 K46 K47 K48 K49 K50 K51 K52 K53 K54 K55 K58 K59 K6 K60 K61 K62 K63 K64 K65 K66 K67 K68 K69 K70 K71 K73 K74 K75 K76 K77 K78 K79 K80 K81 K82 K83 K84 K85 K86 K87 K88 K89 K90 K91 K92 K93 K94 K95 K96 K97 K98 K99 KA KAT KB KBA KCC KDW KEL KGM KGS KHY KHZ KI KIC KIP KJ KJO KL KLK KLX KMA KMH KMK KMQ KMT KNI KNM KNS KNT KO KPA KPH KPO KPP KR KSD KSH KT KTN KUR KVA KVR KVT KW KWH KWN KWO KWS KWT KWY KX L10 L11 L12 L13 L14 L15 L16 L17 L18 L19 L2 L20 L21 L23 L24 L25 L26 L27 L28 L29 L30 L31 L32 L33 L34 L35 L36 L37 L38 L39 L40 L41 L42 L43 L44 L45 L46 L47 L48 L49 L50 L51 L52 L53 L54 L55 L56 L57 L58 L59 L60 L63 L64 L65 L66 L67 L68 L69 L70 L71 L72 L73 L74 L75 L76 L77 L78 L79 L80 L81 L82 L83 L84 L85 L86 L87 L88 L89 L90 L91 L92 L93 L94 L95 L96 L98 L99 LA LAC LBR LBT LD LEF LF LH LK LM LN LO LP LPA LR LS LTN LTR LUB LUM LUX LY M1 M10 M11 M12 M13 M14 M15 M16 M17 M18 M19 M20 M21 M22 M23 M24 M25 M26 M27 M29 M30 M31 M32 M33 M34 M35 M36 M37 M38 M39 M4 M40 M41 M42 M43 M44 M45 M46 M47 M48 M49 M5 M50 M51 M52 M53 M55 M56 M57 M58 M59 M60 M61 M62 M63 M64 M65 M66 M67 M68 M69 M7 M70 M71 M72 M73 M74 M75 M76 M77 M78 M79 M80 M81 M82 M83 M84 M85 M86 M87 M88 M89 M9 M90 M91 M92 M93 M94 M95 M96 M97 M98 M99 MAH MAL MAM MAR MAW MBE MBF MBR MC MCU MD MGM MHZ MIK MIL MIN MIO MIU MKD MKM MKW MLD MLT MMK MMQ MMT MND MNJ MON MPA MQD MQH MQM MQS MQW MRD MRM MRW MSK MTK MTQ MTR MTS MTZ MVA MWH N1 N10 N11 N12 N13 N14 N15 N16 N17 N18 N19 N20 N21 N22 N23 N24 N25 N26 N27 N28 N29 N3 N30 N31 N32 N33 N34 N35 N36 N37 N38 N39 N40 N41 N42 N43 N44 N45 N46 N47 N48 N49 N50 N51 N52 N53 N54 N55 N56 N57 N58 N59 N60 N61 N62 N63 N64 N65 N66 N67 N68 N69 N70 N71 N72 N73 N74 N75 N76 N77 N78 N79 N80 N81 N82 N83 N84 N85 N86 N87 N88 N89 N90 N91 N92 N93 N94 N95 N96 N97 N98 N99 NA NAR NCL NEW NF NIL NIU NL NM3 NMI NMP NPT NT NTU NU NX OA ODE ODG ODK ODM OHM ON ONZ OPM OT OZA OZI P1 P10 P11 P12 P13 P14 P15 P16 P17 P18 P19 P2 P20 P21 P22 P23 P24 P25 P26 P27 P28 P29 P30 P31 P32 P33 P34 P35 P36 P37 P38 P39 P40 P41 P42 P43 P44 P45 P46 P47 P48 P49 P5 P50 P51 P52 P53 P54 P55 P56 P57 P58 P59 P60 P61 P62 P63 P64 P65 P66 P67 P68 P69 P70 P71 P72 P73 P74 P75 P76 P77 P78 P79 P80 P81 P82 P83 P84 P85 P86 P87 P88 P89 P90 P91 P92 P93 P94 P95 P96 P97 P98 P99 PAL PD PFL PGL PI PLA PO PQ PR PS PTD PTI PTL PTN Q10 Q11 Q12 Q13 Q14 Q15 Q16 Q17 Q18 Q19 Q20 Q21 Q22 Q23 Q24 Q25 Q26 Q27 Q28 Q29 Q3 Q30 Q31 Q32 Q33 Q34 Q35 Q36 Q37 Q38 Q39 Q40 Q41 Q42 QA QAN QB QR QTD QTI QTL QTR R1 R9 RH RM ROM RP RPM RPS RT S3 S4 SAN SCO SCR SEC SET SG SIE SM3 SMI SQ SQR SR STC STI STK STL STN STW SW SX SYR T0 T3 TAH TAN TI TIC TIP TKM TMS TNE TP TPI TPR TQD TRL TST TTS U1 U2 UB UC VA VLT VP W2 WA WB WCD WE WEB WEE WG WHR WM WSD WTT X1 YDK YDQ YRD Z11 Z9 ZP ZZ X1A X1B X1D X1F X1G X1W X2C X3A X3H X43 X44 X4A X4B X4C X4D X4F X4G X4H X5H X5L X5M X6H X6P X7A X7B X8A X8B X8C XAA XAB XAC XAD XAE XAF XAG XAH XAI XAJ XAL XAM XAP XAT XAV XB4 XBA XBB XBC XBD XBE XBF XBG XBH XBI XBJ XBK XBL XBM XBN XBO XBP XBQ XBR XBS XBT XBU XBV XBW XBX XBY XBZ XCA XCB XCC XCD XCE XCF XCG XCH XCI XCJ XCK XCL XCM XCN XCO XCP XCQ XCR XCS XCT XCU XCV XCW XCX XCY XCZ XDA XDB XDC XDG XDH XDI XDJ XDK XDL XDM XDN XDP XDR XDS XDT XDU XDV XDW XDX XDY XEC XED XEE XEF XEG XEH XEI XEN XFB XFC XFD XFE XFI XFL XFO XFP XFR XFT XFW XFX XGB XGI XGL XGR XGU XGY XGZ XHA XHB XHC XHG XHN XHR XIA XIB XIC XID XIE XIF XIG XIH XIK XIL XIN XIZ XJB XJC XJG XJR XJT XJY XKG XKI XLE XLG XLT XLU XLV XLZ XMA XMB XMC XME XMR XMS XMT XMW XMX XNA XNE XNF XNG XNS XNT XNU XNV XO1 XO2 XO3 XO4 XO5 XO6 XO7 XO8 XO9 XOA XOB XOC XOD XOE XOF XOG XOH XOI XOJ XOK XOL XOM XON XOP XOQ XOR XOS XOT XOU XOV XOW XOX XOY XOZ XP1 XP2 XP3 XP4 XPA XPB XPC XPD XPE XPF XPG XPH XPI XPJ XPK XPL XPN XPO XPP XPR XPT XPU XPV XPX XPY XPZ XQA XQB XQC XQD XQF XQG XQH XQJ XQK XQL XQM XQN XQP XQQ XQR XQS XRD XRG XRJ XRK XRL XRO XRT XRZ XSA XSB XSC XSD XSE XSH XSI XSK XSL XSM XSO XSP XSS XST XSU XSV XSW XSX XSY XSZ XT1 XTB XTC XTD XTE XTG XTI XTK XTL XTN XTO XTR XTS XTT XTU XTV XTW XTY XTZ XUC XUN XVA XVG XVI XVK XVL XVN XVO XVP XVQ XVR XVS XVY XWA XWB XWC XWD XWF XWG XWH XWJ XWK XWL XWM XWN XWP XWQ XWR XWS XWT XWU XWV XWW XWX XWY XWZ XXA XXB XXC XXD XXF XXG XXH XXJ XXK XYA XYB XYC XYD XYF XYG XYH XYJ XYK XYL XYM XYN XYP XYQ XYR XYS XYT XYV XYW XYX XYY XYZ XZA XZB XZC XZD XZF XZG XZH XZJ XZK XZL XZM XZN XZP XZQ XZR XZS XZT XZU XZV XZW XZX XZY XZZ ")
-	roK1219 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EmbeddedDocumentBinaryObject")
-	roK1220 = wordSet(" 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0170 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208 0209 0210 0211 0212 0213 0215 0216 9901 9906 9907 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951 9952 9953 9955 9957 AN AQ AS AU EM ")
-	roK1221 = intLit("20")
-	roK1222 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PostalZone")
-	roK1223 = intLit("200")
-	roK1224 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CityName")
-	roK1225 = intLit("50")
+	roK946  = []*Name{roK89, roK77, roK179}
+	roK947  = []*Name{roK90, roK77, roK179}
+	roK948  = []*Name{roK89, roK77, roK807}
+	roK949  = []*Name{roK90, roK77, roK807}
+	roK950  = []*Name{roK89, roK77, roK809}
+	roK951  = []*Name{roK90, roK77, roK809}
+	roK952  = []*Name{roK89, roK77, roK82}
+	roK953  = []*Name{roK90, roK77, roK82}
+	roK954  = []*Name{roK89, roK77, roK111}
+	roK955  = []*Name{roK90, roK77, roK111}
+	roK956  = []*Name{roK89, roK77, roK71}
+	roK957  = []*Name{roK90, roK77, roK71}
+	roK958  = []*Name{roK89, roK111}
+	roK959  = []*Name{roK90, roK111}
+	roK960  = []*Name{roK89, roK856}
+	roK961  = []*Name{roK90, roK856}
+	roK962  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackQuantity")
+	roK963  = []*Name{roK89, roK131, roK962}
+	roK964  = []*Name{roK90, roK131, roK962}
+	roK965  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PackSizeNumeric")
+	roK966  = []*Name{roK89, roK131, roK965}
+	roK967  = []*Name{roK90, roK131, roK965}
+	roK968  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CatalogueIndicator")
+	roK969  = []*Name{roK89, roK131, roK968}
+	roK970  = []*Name{roK90, roK131, roK968}
+	roK971  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HazardousRiskIndicator")
+	roK972  = []*Name{roK89, roK131, roK971}
+	roK973  = []*Name{roK90, roK131, roK971}
+	roK974  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalInformation")
+	roK975  = []*Name{roK89, roK131, roK974}
+	roK976  = []*Name{roK90, roK131, roK974}
+	roK977  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Keyword")
+	roK978  = []*Name{roK89, roK131, roK977}
+	roK979  = []*Name{roK90, roK131, roK977}
+	roK980  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BrandName")
+	roK981  = []*Name{roK89, roK131, roK980}
+	roK982  = []*Name{roK90, roK131, roK980}
+	roK983  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ModelName")
+	roK984  = []*Name{roK89, roK131, roK983}
+	roK985  = []*Name{roK90, roK131, roK983}
+	roK986  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "BuyersItemIdentification")
+	roK987  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ExtendedID")
+	roK988  = []*Name{roK89, roK131, roK986, roK987}
+	roK989  = []*Name{roK90, roK131, roK986, roK987}
+	roK990  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "BarecodeSymbologyID")
+	roK991  = []*Name{roK89, roK131, roK986, roK990}
+	roK992  = []*Name{roK90, roK131, roK986, roK990}
+	roK993  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "PhysicalAttribute")
+	roK994  = []*Name{roK89, roK131, roK986, roK993}
+	roK995  = []*Name{roK90, roK131, roK986, roK993}
+	roK996  = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "MeasurementDimension")
+	roK997  = []*Name{roK89, roK131, roK986, roK996}
+	roK998  = []*Name{roK90, roK131, roK986, roK996}
+	roK999  = []*Name{roK89, roK131, roK986, roK221}
+	roK1000 = []*Name{roK90, roK131, roK986, roK221}
+	roK1001 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SellersItemIdentification")
+	roK1002 = []*Name{roK89, roK131, roK1001, roK987}
+	roK1003 = []*Name{roK90, roK131, roK1001, roK987}
+	roK1004 = []*Name{roK89, roK131, roK1001, roK990}
+	roK1005 = []*Name{roK90, roK131, roK1001, roK990}
+	roK1006 = []*Name{roK89, roK131, roK1001, roK993}
+	roK1007 = []*Name{roK90, roK131, roK1001, roK993}
+	roK1008 = []*Name{roK89, roK131, roK1001, roK996}
+	roK1009 = []*Name{roK90, roK131, roK1001, roK996}
+	roK1010 = []*Name{roK89, roK131, roK1001, roK221}
+	roK1011 = []*Name{roK90, roK131, roK1001, roK221}
+	roK1012 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturersItemIdentification")
+	roK1013 = []*Name{roK89, roK131, roK1012}
+	roK1014 = []*Name{roK90, roK131, roK1012}
+	roK1015 = []*Name{roK89, roK131, roK143, roK987}
+	roK1016 = []*Name{roK90, roK131, roK143, roK987}
+	roK1017 = []*Name{roK89, roK131, roK143, roK990}
+	roK1018 = []*Name{roK90, roK131, roK143, roK990}
+	roK1019 = []*Name{roK89, roK131, roK143, roK993}
+	roK1020 = []*Name{roK90, roK131, roK143, roK993}
+	roK1021 = []*Name{roK89, roK131, roK143, roK996}
+	roK1022 = []*Name{roK90, roK131, roK143, roK996}
+	roK1023 = []*Name{roK89, roK131, roK143, roK221}
+	roK1024 = []*Name{roK90, roK131, roK143, roK221}
+	roK1025 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueItemIdentification")
+	roK1026 = []*Name{roK89, roK131, roK1025}
+	roK1027 = []*Name{roK90, roK131, roK1025}
+	roK1028 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AdditionalItemIdentification")
+	roK1029 = []*Name{roK89, roK131, roK1028}
+	roK1030 = []*Name{roK90, roK131, roK1028}
+	roK1031 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CatalogueDocumentReference")
+	roK1032 = []*Name{roK89, roK131, roK1031}
+	roK1033 = []*Name{roK90, roK131, roK1031}
+	roK1034 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemSpecificationDocumentReference")
+	roK1035 = []*Name{roK89, roK131, roK1034}
+	roK1036 = []*Name{roK90, roK131, roK1034}
+	roK1037 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginCountry")
+	roK1038 = []*Name{roK89, roK131, roK1037, roK130}
+	roK1039 = []*Name{roK90, roK131, roK1037, roK130}
+	roK1040 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NatureCode")
+	roK1041 = []*Name{roK89, roK131, roK141, roK1040}
+	roK1042 = []*Name{roK90, roK131, roK141, roK1040}
+	roK1043 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CargoTypeCode")
+	roK1044 = []*Name{roK89, roK131, roK141, roK1043}
+	roK1045 = []*Name{roK90, roK131, roK141, roK1043}
+	roK1046 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CommodityCode")
+	roK1047 = []*Name{roK89, roK131, roK141, roK1046}
+	roK1048 = []*Name{roK90, roK131, roK141, roK1046}
+	roK1049 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "TransactionConditions")
+	roK1050 = []*Name{roK89, roK131, roK1049}
+	roK1051 = []*Name{roK90, roK131, roK1049}
+	roK1052 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "HazardousItem")
+	roK1053 = []*Name{roK89, roK131, roK1052}
+	roK1054 = []*Name{roK90, roK131, roK1052}
+	roK1055 = []*Name{roK89, roK131, roK114, roK130}
+	roK1056 = []*Name{roK90, roK131, roK114, roK130}
+	roK1057 = []*Name{roK89, roK131, roK114, roK812}
+	roK1058 = []*Name{roK90, roK131, roK114, roK812}
+	roK1059 = []*Name{roK89, roK131, roK114, roK809}
+	roK1060 = []*Name{roK90, roK131, roK114, roK809}
+	roK1061 = []*Name{roK89, roK131, roK114, roK163}
+	roK1062 = []*Name{roK90, roK131, roK114, roK163}
+	roK1063 = []*Name{roK89, roK131, roK114, roK162}
+	roK1064 = []*Name{roK90, roK131, roK114, roK162}
+	roK1065 = []*Name{roK89, roK131, roK114, roK817}
+	roK1066 = []*Name{roK90, roK131, roK114, roK817}
+	roK1067 = []*Name{roK89, roK131, roK114, roK819}
+	roK1068 = []*Name{roK90, roK131, roK114, roK819}
+	roK1069 = []*Name{roK89, roK131, roK114, roK81, roK130}
+	roK1070 = []*Name{roK90, roK131, roK114, roK81, roK130}
+	roK1071 = []*Name{roK89, roK131, roK114, roK81, roK416}
+	roK1072 = []*Name{roK90, roK131, roK114, roK81, roK416}
+	roK1073 = []*Name{roK89, roK131, roK114, roK81, roK418}
+	roK1074 = []*Name{roK90, roK131, roK114, roK81, roK418}
+	roK1075 = []*Name{roK89, roK131, roK114, roK81, roK420}
+	roK1076 = []*Name{roK90, roK131, roK114, roK81, roK420}
+	roK1077 = []*Name{roK89, roK131, roK138, roK54}
+	roK1078 = []*Name{roK90, roK131, roK138, roK54}
+	roK1079 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NameCode")
+	roK1080 = []*Name{roK89, roK131, roK138, roK1079}
+	roK1081 = []*Name{roK90, roK131, roK138, roK1079}
+	roK1082 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "TestMethod")
+	roK1083 = []*Name{roK89, roK131, roK138, roK1082}
+	roK1084 = []*Name{roK90, roK131, roK138, roK1082}
+	roK1085 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQuantity")
+	roK1086 = []*Name{roK89, roK131, roK138, roK1085}
+	roK1087 = []*Name{roK90, roK131, roK138, roK1085}
+	roK1088 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValueQualifier")
+	roK1089 = []*Name{roK89, roK131, roK138, roK1088}
+	roK1090 = []*Name{roK90, roK131, roK138, roK1088}
+	roK1091 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ImportanceCode")
+	roK1092 = []*Name{roK89, roK131, roK138, roK1091}
+	roK1093 = []*Name{roK90, roK131, roK138, roK1091}
+	roK1094 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ListValue")
+	roK1095 = []*Name{roK89, roK131, roK138, roK1094}
+	roK1096 = []*Name{roK90, roK131, roK138, roK1094}
+	roK1097 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "UsabilityPeriod")
+	roK1098 = []*Name{roK89, roK131, roK138, roK1097}
+	roK1099 = []*Name{roK90, roK131, roK138, roK1097}
+	roK1100 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyGroup")
+	roK1101 = []*Name{roK89, roK131, roK138, roK1100}
+	roK1102 = []*Name{roK90, roK131, roK138, roK1100}
+	roK1103 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "RangeDimension")
+	roK1104 = []*Name{roK89, roK131, roK138, roK1103}
+	roK1105 = []*Name{roK90, roK131, roK138, roK1103}
+	roK1106 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPropertyRange")
+	roK1107 = []*Name{roK89, roK131, roK138, roK1106}
+	roK1108 = []*Name{roK90, roK131, roK138, roK1106}
+	roK1109 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ManufacturerParty")
+	roK1110 = []*Name{roK89, roK131, roK1109}
+	roK1111 = []*Name{roK90, roK131, roK1109}
+	roK1112 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "InformationContentProviderParty")
+	roK1113 = []*Name{roK89, roK131, roK1112}
+	roK1114 = []*Name{roK90, roK131, roK1112}
+	roK1115 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "OriginAddress")
+	roK1116 = []*Name{roK89, roK131, roK1115}
+	roK1117 = []*Name{roK90, roK131, roK1115}
+	roK1118 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemInstance")
+	roK1119 = []*Name{roK89, roK131, roK1118}
+	roK1120 = []*Name{roK90, roK131, roK1118}
+	roK1121 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Certificate")
+	roK1122 = []*Name{roK89, roK131, roK1121}
+	roK1123 = []*Name{roK90, roK131, roK1121}
+	roK1124 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "Dimension")
+	roK1125 = []*Name{roK89, roK131, roK1124}
+	roK1126 = []*Name{roK90, roK131, roK1124}
+	roK1127 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceChangeReason")
+	roK1128 = []*Name{roK89, roK132, roK1127}
+	roK1129 = []*Name{roK90, roK132, roK1127}
+	roK1130 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceTypeCode")
+	roK1131 = []*Name{roK89, roK132, roK1130}
+	roK1132 = []*Name{roK90, roK132, roK1130}
+	roK1133 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceType")
+	roK1134 = []*Name{roK89, roK132, roK1133}
+	roK1135 = []*Name{roK90, roK132, roK1133}
+	roK1136 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "OrderableUnitFactorRate")
+	roK1137 = []*Name{roK89, roK132, roK1136}
+	roK1138 = []*Name{roK90, roK132, roK1136}
+	roK1139 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ValidityPeriod")
+	roK1140 = []*Name{roK89, roK132, roK1139}
+	roK1141 = []*Name{roK90, roK132, roK1139}
+	roK1142 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PriceList")
+	roK1143 = []*Name{roK89, roK132, roK1142}
+	roK1144 = []*Name{roK90, roK132, roK1142}
+	roK1145 = []*Name{roK89, roK132, roK77, roK54}
+	roK1146 = []*Name{roK90, roK132, roK77, roK54}
+	roK1147 = []*Name{roK89, roK132, roK77, roK84}
+	roK1148 = []*Name{roK90, roK132, roK77, roK84}
+	roK1149 = []*Name{roK89, roK132, roK77, roK83}
+	roK1150 = []*Name{roK90, roK132, roK77, roK83}
+	roK1151 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "MultiplierFactorNumeric")
+	roK1152 = []*Name{roK89, roK132, roK77, roK1151}
+	roK1153 = []*Name{roK90, roK132, roK77, roK1151}
+	roK1154 = []*Name{roK89, roK132, roK77, roK802}
+	roK1155 = []*Name{roK90, roK132, roK77, roK802}
+	roK1156 = []*Name{roK89, roK132, roK77, roK804}
+	roK1157 = []*Name{roK90, roK132, roK77, roK804}
+	roK1158 = []*Name{roK89, roK132, roK77, roK179}
+	roK1159 = []*Name{roK90, roK132, roK77, roK179}
+	roK1160 = []*Name{roK89, roK132, roK77, roK807}
+	roK1161 = []*Name{roK90, roK132, roK77, roK807}
+	roK1162 = []*Name{roK89, roK132, roK77, roK809}
+	roK1163 = []*Name{roK90, roK132, roK77, roK809}
+	roK1164 = []*Name{roK89, roK132, roK77, roK82}
+	roK1165 = []*Name{roK90, roK132, roK77, roK82}
+	roK1166 = []*Name{roK89, roK132, roK77, roK111}
+	roK1167 = []*Name{roK90, roK132, roK77, roK111}
+	roK1168 = []*Name{roK89, roK132, roK77, roK71}
+	roK1169 = []*Name{roK90, roK132, roK77, roK71}
+	roK1170 = []*Name{roK89, roK132, roK829}
+	roK1171 = []*Name{roK90, roK132, roK829}
+	roK1172 = []*Name{roK89, roK694}
+	roK1173 = []*Name{roK90, roK694}
+	roK1174 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "SubInvoiceLine")
+	roK1175 = []*Name{roK89, roK1174}
+	roK1176 = []*Name{roK90, roK1174}
+	roK1177 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "ItemPriceExtension")
+	roK1178 = []*Name{roK89, roK1177}
+	roK1179 = []*Name{roK90, roK1177}
+	roK1180 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ProfileID")
+	roK1181 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "SalesOrderID")
+	roK1182 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PaymentID")
+	roK1183 = nameOf("", "unitCodeListID")
+	roK1184 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PrimaryAccountNumber")
+	roK1185 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "NetworkID")
+	roK1186 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "InstructionNote")
+	roK1187 = []*Name{roK71, roK1186}
+	roK1188 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "DeliveryAddress")
+	roK1189 = []*Name{roK75, roK1188}
+	roK1190 = nameOf("", "schemeName")
+	roK1191 = nameOf("", "schemeAgencyName")
+	roK1192 = nameOf("", "schemeDataURI")
+	roK1193 = nameOf("", "schemeURI")
+	roK1194 = nameOf("", "format")
+	roK1195 = nameOf("", "unitCodeListIdentifier")
+	roK1196 = nameOf("", "unitCodeListAgencyIdentifier")
+	roK1197 = nameOf("", "unitCodeListAgencyName")
+	roK1198 = nameOf("", "listAgencyName")
+	roK1199 = nameOf("", "listName")
+	roK1200 = nameOf("", "name")
+	roK1201 = nameOf("", "languageID")
+	roK1202 = nameOf("", "listURI")
+	roK1203 = nameOf("", "listSchemeURI")
+	roK1204 = nameOf("", "languageLocaleID")
+	roK1205 = nameOf("", "uri")
+	roK1206 = nameOf("", "currencyCodeListVersionID")
+	roK1207 = nameOf("", "characterSetCode")
+	roK1208 = nameOf("", "encodingCode")
+	roK1209 = nameOf("", "schemeAgencyID")
+	roK1210 = nameOf("", "listAgencyID")
+	roK1211 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "LineID")
+	roK1212 = wordSet(" 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 395 456 457 527 553 575 623 633 751 780 817 870 875 876 877 935 ")
+	roK1213 = wordSet(" AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRO MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLL SOS SRD SSP STD SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UZS VEF VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWL ")
+	roK1214 = wordSet(" AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH ABI ABJ ABK ABL ABM ABN ABO ABP ABQ ABR ABS ABT ABU ABV ABW ABX ABY ABZ AC ACA ACB ACC ACD ACE ACF ACG ACH ACI ACJ ACK ACL ACN ACO ACP ACQ ACR ACT ACU ACV ACW ACX ACY ACZ ADA ADB ADC ADD ADE ADF ADG ADI ADJ ADK ADL ADM ADN ADO ADP ADQ ADT ADU ADV ADW ADX ADY ADZ AE AEA AEB AEC AED AEE AEF AEG AEH AEI AEJ AEK AEL AEM AEN AEO AEP AEQ AER AES AET AEU AEV AEW AEX AEY AEZ AF AFA AFB AFC AFD AFE AFF AFG AFH AFI AFJ AFK AFL AFM AFN AFO AFP AFQ AFR AFS AFT AFU AFV AFW AFX AFY AFZ AGA AGB AGC AGD AGE AGF AGG AGH AGI AGJ AGK AGL AGM AGN AGO AGP AGQ AGR AGS AGT AGU AGV AGW AGX AGY AGZ AHA AHB AHC AHD AHE AHF AHG AHH AHI AHJ AHK AHL AHM AHN AHO AHP AHQ AHR AHS AHT AHU AHV AHX AHY AHZ AIA AIB AIC AID AIE AIF AIG AIH AII AIJ AIK AIL AIM AIN AIO AIP AIQ AIR AIS AIT AIU AIV AIW AIX AIY AIZ AJA AJB AJC AJD AJE AJF AJG AJH AJI AJJ AJK AJL AJM AJN AJO AJP AJQ AJR AJS AJT AJU AJV AJW AJX AJY AJZ AKA AKB AKC AKD AKE AKF AKG AKH AKI AKJ AKK AKL AKM AKN AKO AKP AKQ AKR AKS AKT AKU AKV AKW AKX AKY AKZ ALA ALB ALC ALD ALE ALF ALG ALH ALI ALJ ALK ALL ALM ALN ALO ALP ALQ ALR ALS ALT ALU ALV ALW ALX ALY ALZ AMA AMB AMC AMD AME AMF AMG AMH AMI AMJ AMK AML AMM AMN AMO AMP AMQ AMR AMS AMT AMU AMV AMW AMX AMY AMZ ANA ANB ANC AND ANE ANF ANG ANH ANI ANJ ANK ANL ANM ANN ANO ANP ANQ ANR ANS ANT ANU ANV ANW ANX ANY AOA AOD AOE AOF AOG AOH AOI AOJ AOK AOL AOM AON AOO AOP AOQ AOR AOS AOT AOU AOV AOW AOX AOY AOZ AP APA APB APC APD APE APF APG APH API APJ APK APL APM APN APO APP APQ APR APS APT APU APV APW APX APY APZ AQA AQB AQC AQD AQE AQF AQG AQH AQI AQJ AQK AQL AQM AQN AQO AQP AQQ AQR AQS AQT AQU AQV AQW AQX AQY AQZ ARA ARB ARC ARD ARE ARF ARG ARH ARI ARJ ARK ARL ARM ARN ARO ARP ARQ ARR ARS ART ARU ARV ARW ARX ARY ARZ ASA ASB ASC ASD ASE ASF ASG ASH ASI ASJ ASK ASL ASM ASN ASO ASP ASQ ASR ASS AST ASU ASV ASW ASX ASY ASZ ATA ATB ATC ATD ATE ATF ATG ATH ATI ATJ ATK ATL ATM ATN ATO ATP ATQ ATR ATS ATT ATU ATV ATW ATX ATY ATZ AU AUA AUB AUC AUD AUE AUF AUG AUH AUI AUJ AUK AUL AUM AUN AUO AUP AUQ AUR AUS AUT AUU AUV AUW AUX AUY AUZ AV AVA AVB AVC AVD AVE AVF AVG AVH AVI AVJ AVK AVL AVM AVN AVO AVP AVQ AVR AVS AVT AVU AVV AVW AVX AVY AVZ AWA AWB AWC AWD AWE AWF AWG AWH AWI AWJ AWK AWL AWM AWN AWO AWP AWQ AWR AWS AWT AWU AWV AWW AWX AWY AWZ AXA AXB AXC AXD AXE AXF AXG AXH AXI AXJ AXK AXL AXM AXN AXO AXP AXQ AXR AXS BA BC BD BE BH BM BN BO BR BT BTP BW CAS CAT CAU CAV CAW CAX CAY CAZ CBA CBB CD CEC CED CFE CFF CFO CG CH CK CKN CM CMR CN CNO COF CP CR CRN CS CST CT CU CV CW CZ DA DAN DB DI DL DM DQ DR EA EB ED EE EEP EI EN EQ ER ERN ET EX FC FF FI FLW FN FO FS FT FV FX GA GC GD GDN GN HS HWB IA IB ICA ICE ICO II IL INB INN INO IP IS IT IV JB JE LA LAN LAR LB LC LI LO LRC LS MA MB MF MG MH MR MRN MS MSS MWB NA NF OH OI ON OP OR PB PC PD PE PF PI PK PL POR PP PQ PR PS PW PY RA RC RCN RE REN RF RR RT SA SB SD SE SEA SF SH SI SM SN SP SQ SRN SS STA SW SZ TB TCR TE TF TI TIN TL TN TP UAR UC UCN UN UO URI VA VC VGR VM VN VON VOR VP VR VS VT VV WE WM WN WR WS WY XA XC XP ZZZ ")
+	roK1215 = wordSet(" 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0029 0030 0031 0032 0033 0034 0035 0036 0037 0038 0039 0040 0041 0042 0043 0044 0045 0046 0047 0048 0049 0050 0051 0052 0053 0054 0055 0056 0057 0058 0059 0060 0061 0062 0063 0064 0065 0066 0067 0068 0069 0070 0071 0072 0073 0074 0075 0076 0077 0078 0079 0080 0081 0082 0083 0084 0085 0086 0087 0088 0089 0090 0091 0093 0094 0095 0096 0097 0098 0099 0100 0101 0102 0104 0105 0106 0107 0108 0109 0110 0111 0112 0113 0114 0115 0116 0117 0118 0119 0120 0121 0122 0123 0124 0125 0126 0127 0128 0129 0130 0131 0132 0133 0134 0135 0136 0137 0138 0139 0140 0141 0142 0143 0144 0145 0146 0147 0148 0149 0150 0151 0152 0153 0154 0155 0156 0157 0158 0159 0160 0161 0162 0163 0164 0165 0166 0167 0168 0169 0170 0171 0172 0173 0174 0175 0176 0177 0178 0179 0180 0183 0184 0185 0186 0187 0188 0189 0190 0191 0192 0193 0194 0195 0196 0197 0198 0199 0200 0201 0202 0203 0204 0205 0206 0207 0208 0209 0210 0211 0212 0213 0214 0215 0216 ")
+	roK1216 = wordSet(" AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT BU BV BW BX BY BZ CC CG CL CR CV DR DW EC EF EN FS GB GN GS HS IB IN IS IT IZ MA MF MN MP NB ON PD PL PO PV QS RC RN RU RY SA SG SK SN SRS SRT SRU SRV SRW SRX SRY SRZ SS SSA SSB SSC SSD SSE SSF SSG SSH SSI SSJ SSK SSL SSM SSN SSO SSP SSQ SSR SSS SST SSU SSV SSW SSX SSY SSZ ST STA STB STC STD STE STF STG STH STI STJ STK STL STM STN STO STP STQ STR STS STT STU STV STW STX STY STZ SUA SUB SUC SUD SUE SUF SUG SUH SUI SUJ SUK SUL SUM TG TSN TSO TSP TSQ TSR TSS TST TSU UA UP VN VP VS VX ZZZ ")
+	roK1217 = wordSet(" 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XI YE YT ZA ZM ZW ")
+	roK1218 = wordSet(" 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 74 75 76 77 78 91 92 93 94 95 96 97 ZZZ ")
+	roK1219 = wordSet(" AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE ADJ ADK ADL ADM ADN ADO ADP ADQ ADR ADT ADW ADY ADZ AEA AEB AEC AED AEF AEH AEI AEJ AEK AEL AEM AEN AEO AEP AES AET AEU AEV AEW AEX AEY AEZ AJ AU CA CAB CAD CAE CAF CAI CAJ CAK CAL CAM CAN CAO CAP CAQ CAR CAS CAT CAU CAV CAW CAX CAY CAZ CD CG CS CT DAB DAD DAC DAF DAG DAH DAI DAJ DAK DAL DAM DAN DAO DAP DAQ DL EG EP ER FAA FAB FAC FC FH FI GAA HAA HD HH IAA IAB ID IF IR IS KO L1 LA LAA LAB LF MAE MI ML NAA OA PA PAA PC PL RAB RAC RAD RAF RE RF RH RV SA SAA SAD SAE SAI SG SH SM SU TAB TAC TT TV V1 V2 WH XAA YY ZZZ ")
+	roK1220 = wordSet(" VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX-EU-132-1H VATEX-EU-132-1I VATEX-EU-132-1J VATEX-EU-132-1K VATEX-EU-132-1L VATEX-EU-132-1M VATEX-EU-132-1N VATEX-EU-132-1O VATEX-EU-132-1P VATEX-EU-132-1Q VATEX-EU-143 VATEX-EU-143-1A VATEX-EU-143-1B VATEX-EU-143-1C VATEX-EU-143-1D VATEX-EU-143-1E VATEX-EU-143-1F VATEX-EU-143-1FA VATEX-EU-143-1G VATEX-EU-143-1H VATEX-EU-143-1I VATEX-EU-143-1J VATEX-EU-143-1K VATEX-EU-143-1L VATEX-EU-309 VATEX-EU-148 VATEX-EU-148-A VATEX-EU-148-B VATEX-EU-148-C VATEX-EU-148-D VATEX-EU-148-E VATEX-EU-148-F VATEX-EU-148-G VATEX-EU-151 VATEX-EU-151-1A VATEX-EU-151-1AA VATEX-EU-151-1B VATEX-EU-151-1C VATEX-EU-151-1D VATEX-EU-151-1E VATEX-EU-G VATEX-EU-O VATEX-EU-IC VATEX-EU-AE VATEX-EU-D VATEX-EU-F VATEX-EU-I VATEX-EU-J ")
+	roK1221 = wordSet(" 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2N 2P 2Q 2R 2U 2X 2Y 2Z 3B 3C 4C 4G 4H 4K 4L 4M 4N 4O 4P 4Q 4R 4T 4U 4W 4X 5A 5B 5E 5J A10 A11 A12 A13 A14 A15 A16 A17 A18 A19 A2 A20 A21 A22 A23 A24 A26 A27 A28 A29 A3 A30 A31 A32 A33 A34 A35 A36 A37 A38 A39 A4 A40 A41 A42 A43 A44 A45 A47 A48 A49 A5 A53 A54 A55 A56 A59 A6 A68 A69 A7 A70 A71 A73 A74 A75 A76 A8 A84 A85 A86 A87 A88 A89 A9 A90 A91 A93 A94 A95 A96 A97 A98 A99 AA AB ACR ACT AD AE AH AI AK AL AMH AMP ANN APZ AQ AS ASM ASU ATM AWG AY AZ B1 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B21 B22 B23 B24 B25 B26 B27 B28 B29 B3 B30 B31 B32 B33 B34 B35 B4 B41 B42 B43 B44 B45 B46 B47 B48 B49 B50 B52 B53 B54 B55 B56 B57 B58 B59 B60 B61 B62 B63 B64 B66 B67 B68 B69 B7 B70 B71 B72 B73 B74 B75 B76 B77 B78 B79 B8 B80 B81 B82 B83 B84 B85 B86 B87 B88 B89 B90 B91 B92 B93 B94 B95 B96 B97 B98 B99 BAR BB BFT BHP BIL BLD BLL BP BPM BQL BTU BUA BUI C0 C10 C11 C12 C13 C14 C15 C16 C17 C18 C19 C20 C21 C22 C23 C24 C25 C26 C27 C28 C29 C3 C30 C31 C32 C33 C34 C35 C36 C37 C38 C39 C40 C41 C42 C43 C44 C45 C46 C47 C48 C49 C50 C51 C52 C53 C54 C55 C56 C57 C58 C59 C60 C61 C62 C63 C64 C65 C66 C67 C68 C69 C7 C70 C71 C72 C73 C74 C75 C76 C78 C79 C8 C80 C81 C82 C83 C84 C85 C86 C87 C88 C89 C9 C90 C91 C92 C93 C94 C95 C96 C97 C99 CCT CDL CEL CEN CG CGM CKG CLF CLT CMK CMQ CMT CNP CNT COU CTG CTM CTN CUR CWA CWI D03 D04 D1 D10 D11 D12 D13 D15 D16 D17 D18 D19 D2 D20 D21 D22 D23 D24 D25 D26 D27 D29 D30 D31 D32 D33 D34 D36 D41 D42 D43 D44 D45 D46 D47 D48 D49 D5 D50 D51 D52 D53 D54 D55 D56 D57 D58 D59 D6 D60 D61 D62 D63 D65 D68 D69 D73 D74 D77 D78 D80 D81 D82 D83 D85 D86 D87 D88 D89 D91 D93 D94 D95 DAA DAD DAY DB DBM DBW DD DEC DG DJ DLT DMA DMK DMO DMQ DMT DN DPC DPR DPT DRA DRI DRL DT DTN DWT DZN DZP E01 E07 E08 E09 E10 E12 E14 E15 E16 E17 E18 E19 E20 E21 E22 E23 E25 E27 E28 E30 E31 E32 E33 E34 E35 E36 E37 E38 E39 E4 E40 E41 E42 E43 E44 E45 E46 E47 E48 E49 E50 E51 E52 E53 E54 E55 E56 E57 E58 E59 E60 E61 E62 E63 E64 E65 E66 E67 E68 E69 E70 E71 E72 E73 E74 E75 E76 E77 E78 E79 E80 E81 E82 E83 E84 E85 E86 E87 E88 E89 E90 E91 E92 E93 E94 E95 E96 E97 E98 E99 EA EB EQ F01 F02 F03 F04 F05 F06 F07 F08 F10 F11 F12 F13 F14 F15 F16 F17 F18 F19 F20 F21 F22 F23 F24 F25 F26 F27 F28 F29 F30 F31 F32 F33 F34 F35 F36 F37 F38 F39 F40 F41 F42 F43 F44 F45 F46 F47 F48 F49 F50 F51 F52 F53 F54 F55 F56 F57 F58 F59 F60 F61 F62 F63 F64 F65 F66 F67 F68 F69 F70 F71 F72 F73 F74 F75 F76 F77 F78 F79 F80 F81 F82 F83 F84 F85 F86 F87 F88 F89 F90 F91 F92 F93 F94 F95 F96 F97 F98 F99 FAH FAR FBM FC FF FH FIT FL FNU FOT FP FR FS FTK FTQ G01 G04 G05 G06 G08 G09 G10 G11 G12 G13 G14 G15 G16 G17 G18 G19 G2 G20 G21 G23 G24 G25 G26 G27 G28 G29 G3 G30 G31 G32 G33 G34 G35 G36 G37 G38 G39 G40 G41 G42 G43 G44 G45 G46 G47 G48 G49 G50 G51 G52 G53 G54 G55 G56 G57 G58 G59 G60 G61 G62 G63 G64 G65 G66 G67 G68 G69 G70 G71 G72 G73 G74 G75 G76 G77 G78 G79 G80 G81 G82 G83 G84 G85 G86 G87 G88 G89 G90 G91 G92 G93 G94 G95 G96 G97 G98 G99 GB GBQ GDW GE GF GFI GGR GIA GIC GII GIP GJ GL GLD GLI GLL GM GO GP GQ GRM GRN GRO GV GWH H03 H04 H05 H06 H07 H08 H09 H10 H11 H12 H13 H14 H15 H16 H18 H19 H20 H21 H22 H23 H24 H25 H26 H27 H28 H29 H30 H31 H32 H33 H34 H35 H36 H37 H38 H39 H40 H41 H42 H43 H44 H45 H46 H47 H48 H49 H50 H51 H52 H53 H54 H55 H56 H57 H58 H59 H60 H61 H62 H63 H64 H65 H66 H67 H68 H69 H70 H71 H72 H73 H74 H75 H76 H77 H79 H80 H81 H82 H83 H84 H85 H87 H88 H89 H90 H91 H92 H93 H94 H95 H96 H98 H99 HA HAD HBA HBX HC HDW HEA HGM HH HIU HKM HLT HM HMO HMQ HMT HPA HTZ HUR HWE IA IE INH INK INQ ISD IU IUG IV J10 J12 J13 J14 J15 J16 J17 J18 J19 J2 J20 J21 J22 J23 J24 J25 J26 J27 J28 J29 J30 J31 J32 J33 J34 J35 J36 J38 J39 J40 J41 J42 J43 J44 J45 J46 J47 J48 J49 J50 J51 J52 J53 J54 J55 J56 J57 J58 J59 J60 J61 J62 J63 J64 J65 J66 J67 J68 J69 J70 J71 J72 J73 J74 J75 J76 J78 J79 J81 J82 J83 J84 J85 J87 J90 J91 J92 J93 J95 J96 J97 J98 J99 JE JK JM JNT JOU JPS JWL K1 K10 K11 K12 K13 K14 K15 K16 K17 K18 K19 K2 K20 K21 K22 K23 K26 K27 K28 K3 K30 K31 K32 K33 K34 K35 K36 K37 K38 K39 K40 K41 K42 K43 K45 K46 K47 K48 K49 K50 K51 K52 K53 K54 K55 K58 K59 K6 K60 K61 K62 K63 K64 K65 K66 K67 K68 K69 K70 K71 K73 K74 K75 K76 K77 K78 K79 K80 K81 K82 K83 K84 K85 K86 K87 K88 K89 K90 K91 K92 K93 K94 K95 K96 K97 K98 K99 KA KAT KB KBA KCC KDW KEL KGM KGS KHY KHZ KI KIC KIP KJ KJO KL KLK KLX KMA KMH KMK KMQ KMT KNI KNM KNS KNT KO KPA KPH KPO KPP KR KSD KSH KT KTN KUR KVA KVR KVT KW KWH KWN KWO KWS KWT KWY KX L10 L11 L12 L13 L14 L15 L16 L17 L18 L19 L2 L20 L21 L23 L24 L25 L26 L27 L28 L29 L30 L31 L32 L33 L34 L35 L36 L37 L38 L39 L40 L41 L42 L43 L44 L45 L46 L47 L48 L49 L50 L51 L52 L53 L54 L55 L56 L57 L58 L59 L60 L63 L64 L65 L66 L67 L68 L69 L70 L71 L72 L73 L74 L75 L76 L77 L78 L79 L80 L81 L82 L83 L84 L85 L86 L87 L88 L89 L90 L91 L92 L93 L94 L95 L96 L98 L99 LA LAC LBR LBT LD LEF LF LH LK LM LN LO LP LPA LR LS LTN LTR LUB LUM LUX LY M1 M10 M11 M12 M13 M14 M15 M16 M17 M18 M19 M20 M21 M22 M23 M24 M25 M26 M27 M29 M30 M31 M32 M33 M34 M35 M36 M37 M38 M39 M4 M40 M41 M42 M43 M44 M45 M46 M47 M48 M49 M5 M50 M51 M52 M53 M55 M56 M57 M58 M59 M60 M61 M62 M63 M64 M65 M66 M67 M68 M69 M7 M70 M71 M72 M73 M74 M75 M76 M77 M78 M79 M80 M81 M82 M83 M84 M85 M86 M87 M88 M89 M9 M90 M91 M92 M93 M94 M95 M96 M97 M98 M99 MAH MAL MAM MAR MAW MBE MBF MBR MC MCU MD MGM MHZ MIK MIL MIN MIO MIU MKD MKM MKW MLD MLT MMK MMQ MMT MND MNJ MON MPA MQD MQH MQM MQS MQW MRD MRM MRW MSK MTK MTQ MTR MTS MTZ MVA MWH N1 N10 N11 N12 N13 N14 N15 N16 N17 N18 N19 N20 N21 N22 N23 N24 N25 N26 N27 N28 N29 N3 N30 N31 N32 N33 N34 N35 N36 N37 N38 N39 N40 N41 N42 N43 N44 N45 N46 N47 N48 N49 N50 N51 N52 N53 N54 N55 N56 N57 N58 N59 N60 N61 N62 N63 N64 N65 N66 N67 N68 N69 N70 N71 N72 N73 N74 N75 N76 N77 N78 N79 N80 N81 N82 N83 N84 N85 N86 N87 N88 N89 N90 N91 N92 N93 N94 N95 N96 N97 N98 N99 NA NAR NCL NEW NF NIL NIU NL NM3 NMI NMP NPT NT NTU NU NX OA ODE ODG ODK ODM OHM ON ONZ OPM OT OZA OZI P1 P10 P11 P12 P13 P14 P15 P16 P17 P18 P19 P2 P20 P21 P22 P23 P24 P25 P26 P27 P28 P29 P30 P31 P32 P33 P34 P35 P36 P37 P38 P39 P40 P41 P42 P43 P44 P45 P46 P47 P48 P49 P5 P50 P51 P52 P53 P54 P55 P56 P57 P58 P59 P60 P61 P62 P63 P64 P65 P66 P67 P68 P69 P70 P71 P72 P73 P74 P75 P76 P77 P78 P79 P80 P81 P82 P83 P84 P85 P86 P87 P88 P89 P90 P91 P92 P93 P94 P95 P96 P97 P98 P99 PAL PD PFL PGL PI PLA PO PQ PR PS PTD PTI PTL PTN Q10 Q11 Q12 Q13 Q14 Q15 Q16 Q17 Q18 Q19 Q20 Q21 Q22 Q23 Q24 Q25 Q26 Q27 Q28 Q29 Q3 Q30 Q31 Q32 Q33 Q34 Q35 Q36 Q37 Q38 Q39 Q40 Q41 Q42 QA QAN QB QR QTD QTI QTL QTR R1 R9 RH RM ROM RP RPM RPS RT S3 S4 SAN SCO SCR SEC SET SG SIE SM3 SMI SQ SQR SR STC STI STK STL STN STW SW SX SYR T0 T3 TAH TAN TI TIC TIP TKM TMS TNE TP TPI TPR TQD TRL TST TTS U1 U2 UB UC VA VLT VP W2 WA WB WCD WE WEB WEE WG WHR WM WSD WTT X1 YDK YDQ YRD Z11 Z9 ZP ZZ X1A X1B X1D X1F X1G X1W X2C X3A X3H X43 X44 X4A X4B X4C X4D X4F X4G X4H X5H X5L X5M X6H X6P X7A X7B X8A X8B X8C XAA XAB XAC XAD XAE XAF XAG XAH XAI XAJ XAL XAM XAP XAT XAV XB4 XBA XBB XBC XBD XBE XBF XBG XBH XBI XBJ XBK XBL XBM XBN XBO XBP XBQ XBR XBS XBT XBU XBV XBW XBX XBY XBZ XCA XCB XCC XCD XCE XCF XCG XCH XCI XCJ XCK XCL XCM XCN XCO XCP XCQ XCR XCS XCT XCU XCV XCW XCX XCY XCZ XDA XDB XDC XDG XDH XDI XDJ XDK XDL XDM XDN XDP XDR XDS XDT XDU XDV XDW XDX XDY XEC XED XEE XEF XEG XEH XEI XEN XFB XFC XFD XFE XFI XFL XFO XFP XFR XFT XFW XFX XGB XGI XGL XGR XGU XGY XGZ XHA XHB XHC XHG XHN XHR XIA XIB XIC XID XIE XIF XIG XIH XIK XIL XIN XIZ XJB XJC XJG XJR XJT XJY XKG XKI XLE XLG XLT XLU XLV XLZ XMA XMB XMC XME XMR XMS XMT XMW XMX XNA XNE XNF XNG XNS XNT XNU XNV XO1 XO2 XO3 XO4 XO5 XO6 XO7 XO8 XO9 XOA XOB XOC XOD XOE XOF XOG XOH XOI XOJ XOK XOL XOM XON XOP XOQ XOR XOS XOT XOU XOV XOW XOX XOY XOZ XP1 XP2 XP3 XP4 XPA XPB XPC XPD XPE XPF XPG XPH XPI XPJ XPK XPL XPN XPO XPP XPR XPT XPU XPV XPX XPY XPZ XQA XQB XQC XQD XQF XQG XQH XQJ XQK XQL XQM XQN XQP XQQ XQR XQS XRD XRG XRJ XRK XRL XRO XRT XRZ XSA XSB XSC XSD XSE XSH XSI XSK XSL XSM XSO XSP XSS XST XSU XSV XSW XSX XSY XSZ XT1 XTB XTC XTD XTE XTG XTI XTK XTL XTN XTO XTR XTS XTT XTU XTV XTW XTY XTZ XUC XUN XVA XVG XVI XVK XVL XVN XVO XVP XVQ XVR XVS XVY XWA XWB XWC XWD XWF XWG XWH XWJ XWK XWL XWM XWN XWP XWQ XWR XWS XWT XWU XWV XWW XWX XWY XWZ XXA XXB XXC XXD XXF XXG XXH XXJ XXK XYA XYB XYC XYD XYF XYG XYH XYJ XYK XYL XYM XYN XYP XYQ XYR XYS XYT XYV XYW XYX XYY XYZ XZA XZB XZC XZD XZF XZG XZH XZJ XZK XZL XZM XZN XZP XZQ XZR XZS XZT XZU XZV XZW XZX XZY XZZ ")
+	roK1222 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "EmbeddedDocumentBinaryObject")
+	roK1223 = wordSet(" 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0170 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208 0209 0210 0211 0212 0213 0215 0216 9901 9906 9907 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951 9952 9953 9955 9957 AN AQ AS AU EM ")
+	roK1224 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "PostalZone")
+	roK1225 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "CityName")
 	roK1226 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "AdditionalStreetName")
 	roK1227 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Line")
 	roK1228 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "AddressLine")
 	roK1229 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "Telephone")
 	roK1230 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "ElectronicMail")
 	roK1231 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "StreetName")
-	roK1232 = intLit("150")
-	roK1233 = intLit("300")
-	roK1234 = intLit("1000")
-	roK1235 = strSeq("S")
-	roK1236 = strSeq("Z")
-	roK1237 = strSeq("E")
-	roK1238 = strSeq("AE")
-	roK1239 = strSeq("K")
-	roK1240 = strSeq("G")
-	roK1241 = strSeq("L")
-	roK1242 = strSeq("M")
-	roK1243 = concatSeq(roK1235, roK1236, roK1237, roK1238, roK1239, roK1240, roK1241, roK1242)
-	roK1244 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "CreditNote")
-	roK1245 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HolderName")
-	roK1246 = intLit("140")
-	roK1247 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNote")
-	roK1248 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "URI")
-	roK1249 = intLit("500")
+	roK1232 = strSeq("S")
+	roK1233 = strSeq("Z")
+	roK1234 = strSeq("E")
+	roK1235 = strSeq("AE")
+	roK1236 = strSeq("K")
+	roK1237 = strSeq("G")
+	roK1238 = strSeq("L")
+	roK1239 = strSeq("M")
+	roK1240 = concatSeq(roK1232, roK1233, roK1234, roK1235, roK1236, roK1237, roK1238, roK1239)
+	roK1241 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2", "CreditNote")
+	roK1242 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "HolderName")
+	roK1243 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2", "CreditNote")
+	roK1244 = nameOf("urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2", "URI")
 )
 
-var _ = indexNames(false, roK59, roK61, roK67, roK90, roK91, roK66, roK109, roK82, roK113, roK104, roK117, roK64, roK77, roK120, roK114, roK131, roK86, roK128, roK54, roK115, roK178, roK180, roK182, roK184, roK170, roK171, roK98, roK172, roK191, roK193, roK195, roK162, roK201, roK203, roK205, roK207, roK209, roK211, roK161, roK214, roK216, roK218, roK220, roK222, roK224, roK226, roK228, roK230, roK53, roK233, roK315, roK317, roK319, roK321, roK323, roK325, roK327, roK329, roK331, roK340, roK343, roK345, roK347, roK349, roK351, roK353, roK355, roK357, roK359, roK362, roK364, roK366, roK368, roK370, roK372, roK374, roK376, roK378, roK380, roK382, roK384, roK386, roK388, roK390, roK392, roK394, roK396, roK399, roK401, roK102, roK404, roK406, roK408, roK410, roK413, roK415, roK417, roK419, roK421, roK423, roK425, roK427, roK429, roK431, roK434, roK436, roK438, roK442, roK60, roK445, roK447, roK449, roK451, roK453, roK455, roK457, roK459, roK461, roK464, roK507, roK526, roK529, roK62, roK116, roK440, roK147, roK103, roK609, roK611, roK613, roK615, roK617, roK619, roK621, roK623, roK626, roK628, roK631, roK633, roK658, roK661, roK663, roK665, roK667, roK687, roK689, roK691, roK693, roK695, roK697, roK700, roK702, roK704, roK706, roK708, roK711, roK713, roK715, roK717, roK719, roK721, roK723, roK725, roK728, roK73, roK68, roK737, roK739, roK741, roK743, roK745, roK747, roK730, roK759, roK761, roK763, roK766, roK768, roK770, roK772, roK774, roK776, roK80, roK779, roK781, roK783, roK786, roK788, roK790, roK792, roK794, roK799, roK801, roK176, roK804, roK806, roK809, roK160, roK159, roK814, roK816, roK821, roK70, roK829, roK831, roK833, roK835, roK837, roK157, roK854, roK118, roK862, roK865, roK879, roK884, roK186, roK889, roK892, roK151, roK927, roK930, roK75, roK853, roK959, roK962, roK965, roK968, roK971, roK974, roK977, roK980, roK984, roK987, roK990, roK993, roK1009, roK1022, roK1025, roK1028, roK1031, roK1037, roK1040, roK1043, roK1046, roK1049, roK1076, roK1079, roK1082, roK1085, roK1088, roK1091, roK1094, roK1097, roK1100, roK1103, roK1106, roK1109, roK1112, roK1115, roK1118, roK1121, roK1124, roK1127, roK1130, roK1133, roK1136, roK1139, roK84, roK83, roK1148, roK826, roK1171, roK1174, roK732, roK983, roK998, roK130, roK1181, roK69, roK112, roK1183, roK1185, roK149, roK1179)
+var _ = indexNames(false, roK60, roK62, roK69, roK68, roK89, roK90, roK106, roK64, roK67, roK65, roK111, roK82, roK114, roK118, roK77, roK120, roK121, roK115, roK132, roK133, roK85, roK146, roK130, roK149, roK54, roK153, roK148, roK105, roK116, roK181, roK183, roK185, roK187, roK189, roK173, roK174, roK100, roK175, roK194, roK196, roK198, roK152, roK165, roK204, roK206, roK208, roK210, roK212, roK214, roK164, roK217, roK219, roK221, roK223, roK225, roK227, roK229, roK231, roK233, roK53, roK236, roK238, roK255, roK273, roK290, roK317, roK318, roK320, roK322, roK324, roK326, roK328, roK330, roK332, roK334, roK340, roK343, roK346, roK348, roK350, roK352, roK354, roK356, roK358, roK360, roK362, roK365, roK367, roK369, roK371, roK373, roK375, roK377, roK379, roK381, roK383, roK385, roK387, roK389, roK391, roK393, roK395, roK397, roK399, roK402, roK404, roK117, roK104, roK407, roK409, roK411, roK413, roK81, roK416, roK418, roK420, roK422, roK424, roK426, roK428, roK430, roK432, roK434, roK437, roK439, roK441, roK443, roK445, roK61, roK448, roK450, roK452, roK454, roK456, roK458, roK460, roK462, roK464, roK467, roK510, roK529, roK532, roK145, roK63, roK75, roK612, roK614, roK616, roK618, roK620, roK622, roK624, roK626, roK74, roK629, roK631, roK634, roK636, roK73, roK661, roK664, roK666, roK668, roK670, roK169, roK690, roK692, roK694, roK696, roK698, roK700, roK71, roK703, roK705, roK707, roK70, roK709, roK711, roK714, roK716, roK718, roK720, roK722, roK724, roK726, roK728, roK731, roK733, roK735, roK740, roK113, roK742, roK744, roK746, roK748, roK750, roK752, roK762, roK764, roK766, roK769, roK771, roK773, roK775, roK777, roK779, roK80, roK782, roK784, roK786, roK789, roK791, roK793, roK795, roK797, roK802, roK804, roK179, roK807, roK809, roK812, roK163, roK162, roK817, roK819, roK824, roK832, roK834, roK836, roK838, roK840, roK158, roK56, roK857, roK119, roK865, roK868, roK881, roK882, roK887, roK892, roK895, roK930, roK933, roK856, roK131, roK962, roK965, roK968, roK971, roK974, roK977, roK980, roK983, roK986, roK987, roK990, roK993, roK996, roK1001, roK1012, roK143, roK1025, roK1028, roK1031, roK1034, roK1037, roK141, roK1040, roK1043, roK1046, roK1049, roK1052, roK138, roK1079, roK1082, roK1085, roK1088, roK1091, roK1094, roK1097, roK1100, roK1103, roK1106, roK1109, roK1112, roK1115, roK1118, roK1121, roK1124, roK1127, roK1130, roK1133, roK1136, roK1139, roK1142, roK84, roK83, roK1151, roK829, roK1174, roK1177, roK1184, roK1186, roK1188, roK150, roK1182)
 
-var _ = indexNames(true, roK1180, roK1187, roK1188, roK1189, roK1190, roK1191, roK1192, roK1193, roK1194, roK1195, roK1196, roK1197, roK1198, roK1199, roK1200, roK1201, roK1202, roK1203, roK1204, roK1205, roK1206, roK1207)
+var _ = indexNames(true, roK1183, roK1190, roK1191, roK1192, roK1193, roK1194, roK1195, roK1196, roK1197, roK1198, roK1199, roK1200, roK1201, roK1202, roK1203, roK1204, roK1205, roK1206, roK1207, roK1208, roK1209, roK1210)
 
 var schemaRO = &Schema{
 	Lets: roLets,
@@ -2696,24 +2691,24 @@ func roM001(v []Seq, n *Node) bool {
 
 // BR-CO-25: ((. > 0) and (exists(//cbc:DueDate) or exists(//cac:PaymentTerms/cbc:Note))) or (. <= 0)
 func roT0001(v []Seq, n *Node) bool {
-	return ((gcmp(nodeSeq(n), roK58, opGt) && memoBool(v, 6, func() bool {
-		return (memoBool(v, 7, func() bool { return (len(desc(root(n), roK59)) > 0) }) || memoBool(v, 8, func() bool { return anyNode(desc(root(n), roK61), func(n3 *Node) bool { return hasChild(n3, roK60) }) }))
-	})) || gcmp(nodeSeq(n), roK58, opLe))
+	return ((cmpItems(nodeItem(n), roK59, opGt) && memoBool(v, 6, func() bool {
+		return (memoBool(v, 7, func() bool { return (len(desc(root(n), roK60)) > 0) }) || memoBool(v, 8, func() bool { return anyNode(desc(root(n), roK62), func(n3 *Node) bool { return hasChild(n3, roK61) }) }))
+	})) || cmpItems(nodeItem(n), roK59, opLe))
 }
 
 // cac:AccountingCustomerParty/cac:Party/cbc:EndpointID
 func roM002(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK62) {
-			return false
-		}
-		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK63) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK64) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK65) {
 			return false
 		}
 		return true
@@ -2725,22 +2720,22 @@ func roM002(v []Seq, n *Node) bool {
 
 // BR-63: exists(@schemeID)
 func roT0002(v []Seq, n *Node) bool {
-	return hasAttr(n, roK65)
+	return hasAttr(n, roK66)
 }
 
 // cac:AccountingCustomerParty/cac:Party/cac:PostalAddress
 func roM003(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK66) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK63) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK67) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK64) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK65) {
 			return false
 		}
 		return true
@@ -2752,8 +2747,8 @@ func roM003(v []Seq, n *Node) bool {
 
 // BR-11: (cac:Country/cbc:IdentificationCode) != ”
 func roT0003(v []Seq, n *Node) bool {
-	return anyChild(n, roK68, func(n6 *Node) bool {
-		return anyChild(n6, roK67, func(n7 *Node) bool { return (n7.StringValue() != "") })
+	return anyChild(n, roK69, func(n6 *Node) bool {
+		return anyChild(n6, roK68, func(n7 *Node) bool { return (n7.StringValue() != "") })
 	})
 }
 
@@ -2761,11 +2756,11 @@ func roT0003(v []Seq, n *Node) bool {
 func roM004(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK69) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK70) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK70) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK71) {
 			return false
 		}
 		return true
@@ -2777,7 +2772,7 @@ func roM004(v []Seq, n *Node) bool {
 
 // BR-51: string-length(cbc:PrimaryAccountNumberID)<=10
 func roT0004(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(childStr(n, roK71)), roK72, opLe)
+	return (strLen(childStr(n, roK72)) <= 10)
 }
 
 // cac:Delivery/cac:DeliveryLocation/cac:Address
@@ -2877,12 +2872,12 @@ func roT0010(v []Seq, n *Node) bool {
 
 // BR-DEC-01: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT0011(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK80), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK80), ".")) <= 2)
 }
 
 // BR-DEC-02: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT0012(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK85), ".")) <= 2)
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | /cn:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
@@ -2955,12 +2950,12 @@ func roT0017(v []Seq, n *Node) bool {
 
 // BR-DEC-05: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT0018(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK80), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK80), ".")) <= 2)
 }
 
 // BR-DEC-06: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT0019(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK85), ".")) <= 2)
 }
 
 // cac:LegalMonetaryTotal
@@ -2979,17 +2974,17 @@ func roM008(v []Seq, n *Node) bool {
 
 // BR-12: exists(cbc:LineExtensionAmount)
 func roT0020(v []Seq, n *Node) bool {
-	return hasChild(n, roK87)
+	return hasChild(n, roK86)
 }
 
 // BR-13: exists(cbc:TaxExclusiveAmount)
 func roT0021(v []Seq, n *Node) bool {
-	return hasChild(n, roK88)
+	return hasChild(n, roK87)
 }
 
 // BR-14: exists(cbc:TaxInclusiveAmount)
 func roT0022(v []Seq, n *Node) bool {
-	return hasChild(n, roK89)
+	return hasChild(n, roK88)
 }
 
 // BR-15: exists(cbc:PayableAmount)
@@ -2999,25 +2994,31 @@ func roT0023(v []Seq, n *Node) bool {
 
 // BR-CO-10: (xs:decimal(cbc:LineExtensionAmount) = xs:decimal(round(sum(//(cac:InvoiceLine|cac:CreditNoteLine)/xs:decimal(cbc:LineExtensionAmount)) * 10 * 10) div 100))
 func roT0024(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK87)), castDecimal(arith(fnRound(arith(arith(fnSum(step(union(desc(root(n), roK90), desc(root(n), roK91)), func(n36 *Node) Seq { return castDecimal(child(n36, roK87)) })), roK72, opMul), roK72, opMul)), roK92, opDiv)), opEq)
+	return cmpItems(childDecItem(n, roK86), decOfItem(arithItems(roundItem(arithItems(arithItems(func() Item {
+		var a36 sumAcc
+		r37 := root(n)
+		anyNode(desc(r37, roK89), func(n38 *Node) bool { return a36.addItem(childDecItem(n38, roK86)) })
+		anyNode(desc(r37, roK90), func(n39 *Node) bool { return a36.addItem(childDecItem(n39, roK86)) })
+		return a36.resultItem()
+	}(), roK92, opMul), roK92, opMul)), roK94, opDiv)), opEq)
 }
 
 // BR-CO-11: xs:decimal(cbc:AllowanceTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=false()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:AllowanceTotalAmount) and not(../cac:Allow…
 func roT0025(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, roK93)), arith(fnRound(arith(arith(func() Seq {
-		var a37 sumAcc
-		anyNode(parent(n), func(n38 *Node) bool {
-			return anyChild(n38, roK77, func(n39 *Node) bool {
-				return func(r40 Seq) bool {
-					return anyChild(n39, roK78, func(n41 *Node) bool { return gcmp(nodeSeq(n41), r40, opEq) })
-				}(boolSeq(false)) && a37.add(castDecimal(child(n39, roK80)))
+	return (cmpItems(childDecItem(n, roK95), arithItems(roundItem(arithItems(arithItems(firstItem(func() Seq {
+		var a40 sumAcc
+		anyNode(parent(n), func(n41 *Node) bool {
+			return anyChild(n41, roK77, func(n42 *Node) bool {
+				return func(r43 Seq) bool {
+					return anyChild(n42, roK78, func(n44 *Node) bool { return gcmp(nodeSeq(n44), r43, opEq) })
+				}(boolSeq(false)) && a40.add(castDecimal(child(n42, roK80)))
 			})
 		})
-		return a37.result()
-	}(), roK72, opMul), roK72, opMul)), roK92, opDiv), opEq) || (!hasChild(n, roK93) && !anyNode(parent(n), func(n43 *Node) bool {
-		return anyChild(n43, roK77, func(n44 *Node) bool {
-			return func(r45 Seq) bool {
-				return anyChild(n44, roK78, func(n46 *Node) bool { return gcmp(nodeSeq(n46), r45, opEq) })
+		return a40.result()
+	}()), roK92, opMul), roK92, opMul)), roK94, opDiv), opEq) || (!hasChild(n, roK95) && !anyNode(parent(n), func(n46 *Node) bool {
+		return anyChild(n46, roK77, func(n47 *Node) bool {
+			return func(r48 Seq) bool {
+				return anyChild(n47, roK78, func(n49 *Node) bool { return gcmp(nodeSeq(n49), r48, opEq) })
 			}(boolSeq(false))
 		})
 	})))
@@ -3025,20 +3026,20 @@ func roT0025(v []Seq, n *Node) bool {
 
 // BR-CO-12: xs:decimal(cbc:ChargeTotalAmount) = (round(sum(../cac:AllowanceCharge[cbc:ChargeIndicator=true()]/xs:decimal(cbc:Amount)) * 10 * 10) div 100) or (not(cbc:ChargeTotalAmount) and not(../cac:AllowanceCha…
 func roT0026(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, roK94)), arith(fnRound(arith(arith(func() Seq {
-		var a47 sumAcc
-		anyNode(parent(n), func(n48 *Node) bool {
-			return anyChild(n48, roK77, func(n49 *Node) bool {
-				return func(r50 Seq) bool {
-					return anyChild(n49, roK78, func(n51 *Node) bool { return gcmp(nodeSeq(n51), r50, opEq) })
-				}(boolSeq(true)) && a47.add(castDecimal(child(n49, roK80)))
+	return (cmpItems(childDecItem(n, roK96), arithItems(roundItem(arithItems(arithItems(firstItem(func() Seq {
+		var a50 sumAcc
+		anyNode(parent(n), func(n51 *Node) bool {
+			return anyChild(n51, roK77, func(n52 *Node) bool {
+				return func(r53 Seq) bool {
+					return anyChild(n52, roK78, func(n54 *Node) bool { return gcmp(nodeSeq(n54), r53, opEq) })
+				}(boolSeq(true)) && a50.add(castDecimal(child(n52, roK80)))
 			})
 		})
-		return a47.result()
-	}(), roK72, opMul), roK72, opMul)), roK92, opDiv), opEq) || (!hasChild(n, roK94) && !anyNode(parent(n), func(n53 *Node) bool {
-		return anyChild(n53, roK77, func(n54 *Node) bool {
-			return func(r55 Seq) bool {
-				return anyChild(n54, roK78, func(n56 *Node) bool { return gcmp(nodeSeq(n56), r55, opEq) })
+		return a50.result()
+	}()), roK92, opMul), roK92, opMul)), roK94, opDiv), opEq) || (!hasChild(n, roK96) && !anyNode(parent(n), func(n56 *Node) bool {
+		return anyChild(n56, roK77, func(n57 *Node) bool {
+			return func(r58 Seq) bool {
+				return anyChild(n57, roK78, func(n59 *Node) bool { return gcmp(nodeSeq(n59), r58, opEq) })
 			}(boolSeq(true))
 		})
 	})))
@@ -3046,52 +3047,52 @@ func roT0026(v []Seq, n *Node) bool {
 
 // BR-CO-13: ((cbc:ChargeTotalAmount) and (cbc:AllowanceTotalAmount) and (xs:decimal(cbc:TaxExclusiveAmount) = round((xs:decimal(cbc:LineExtensionAmount) + xs:decimal(cbc:ChargeTotalAmount) - xs:decimal(cbc:Allowa…
 func roT0027(v []Seq, n *Node) bool {
-	return (((((hasChild(n, roK94) && hasChild(n, roK93)) && gcmp(castDecimal(child(n, roK88)), arith(fnRound(arith(arith(arith(arith(castDecimal(child(n, roK87)), castDecimal(child(n, roK94)), opAdd), castDecimal(child(n, roK93)), opSub), roK72, opMul), roK72, opMul)), roK92, opDiv), opEq)) || ((!hasChild(n, roK94) && hasChild(n, roK93)) && gcmp(castDecimal(child(n, roK88)), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK87)), castDecimal(child(n, roK93)), opSub), roK72, opMul), roK72, opMul)), roK92, opDiv), opEq))) || ((hasChild(n, roK94) && !hasChild(n, roK93)) && gcmp(castDecimal(child(n, roK88)), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK87)), castDecimal(child(n, roK94)), opAdd), roK72, opMul), roK72, opMul)), roK92, opDiv), opEq))) || ((!hasChild(n, roK94) && !hasChild(n, roK93)) && gcmp(castDecimal(child(n, roK88)), castDecimal(child(n, roK87)), opEq)))
+	return (((((hasChild(n, roK96) && hasChild(n, roK95)) && cmpItems(childDecItem(n, roK87), arithItems(roundItem(arithItems(arithItems(arithItems(arithItems(childDecItem(n, roK86), childDecItem(n, roK96), opAdd), childDecItem(n, roK95), opSub), roK92, opMul), roK92, opMul)), roK94, opDiv), opEq)) || ((!hasChild(n, roK96) && hasChild(n, roK95)) && cmpItems(childDecItem(n, roK87), arithItems(roundItem(arithItems(arithItems(arithItems(childDecItem(n, roK86), childDecItem(n, roK95), opSub), roK92, opMul), roK92, opMul)), roK94, opDiv), opEq))) || ((hasChild(n, roK96) && !hasChild(n, roK95)) && cmpItems(childDecItem(n, roK87), arithItems(roundItem(arithItems(arithItems(arithItems(childDecItem(n, roK86), childDecItem(n, roK96), opAdd), roK92, opMul), roK92, opMul)), roK94, opDiv), opEq))) || ((!hasChild(n, roK96) && !hasChild(n, roK95)) && cmpItems(childDecItem(n, roK87), childDecItem(n, roK86), opEq)))
 }
 
 // BR-CO-16: (exists(cbc:PrepaidAmount) and not(exists(cbc:PayableRoundingAmount)) and (xs:decimal(cbc:PayableAmount) = (round((xs:decimal(cbc:TaxInclusiveAmount) - xs:decimal(cbc:PrepaidAmount)) * 10 * 10) div 10…
 func roT0028(v []Seq, n *Node) bool {
-	return (((((hasChild(n, roK95) && !hasChild(n, roK96)) && gcmp(castDecimal(child(n, roK55)), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK89)), castDecimal(child(n, roK95)), opSub), roK72, opMul), roK72, opMul)), roK92, opDiv), opEq)) || ((!hasChild(n, roK95) && !hasChild(n, roK96)) && gcmp(castDecimal(child(n, roK55)), castDecimal(child(n, roK89)), opEq))) || ((hasChild(n, roK95) && hasChild(n, roK96)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, roK55)), castDecimal(child(n, roK96)), opSub), roK72, opMul), roK72, opMul)), roK92, opDiv), arith(fnRound(arith(arith(arith(castDecimal(child(n, roK89)), castDecimal(child(n, roK95)), opSub), roK72, opMul), roK72, opMul)), roK92, opDiv), opEq))) || ((!hasChild(n, roK95) && hasChild(n, roK96)) && gcmp(arith(fnRound(arith(arith(arith(castDecimal(child(n, roK55)), castDecimal(child(n, roK96)), opSub), roK72, opMul), roK72, opMul)), roK92, opDiv), castDecimal(child(n, roK89)), opEq)))
+	return (((((hasChild(n, roK97) && !hasChild(n, roK98)) && cmpItems(childDecItem(n, roK55), arithItems(roundItem(arithItems(arithItems(arithItems(childDecItem(n, roK88), childDecItem(n, roK97), opSub), roK92, opMul), roK92, opMul)), roK94, opDiv), opEq)) || ((!hasChild(n, roK97) && !hasChild(n, roK98)) && cmpItems(childDecItem(n, roK55), childDecItem(n, roK88), opEq))) || ((hasChild(n, roK97) && hasChild(n, roK98)) && cmpItems(arithItems(roundItem(arithItems(arithItems(arithItems(childDecItem(n, roK55), childDecItem(n, roK98), opSub), roK92, opMul), roK92, opMul)), roK94, opDiv), arithItems(roundItem(arithItems(arithItems(arithItems(childDecItem(n, roK88), childDecItem(n, roK97), opSub), roK92, opMul), roK92, opMul)), roK94, opDiv), opEq))) || ((!hasChild(n, roK97) && hasChild(n, roK98)) && cmpItems(arithItems(roundItem(arithItems(arithItems(arithItems(childDecItem(n, roK55), childDecItem(n, roK98), opSub), roK92, opMul), roK92, opMul)), roK94, opDiv), childDecItem(n, roK88), opEq)))
 }
 
 // BR-DEC-09: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func roT0029(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK87), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK86), ".")) <= 2)
 }
 
 // BR-DEC-10: string-length(substring-after(cbc:AllowanceTotalAmount,'.'))<=2
 func roT0030(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK93), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK95), ".")) <= 2)
 }
 
 // BR-DEC-11: string-length(substring-after(cbc:ChargeTotalAmount,'.'))<=2
 func roT0031(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK94), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK96), ".")) <= 2)
 }
 
 // BR-DEC-12: string-length(substring-after(cbc:TaxExclusiveAmount,'.'))<=2
 func roT0032(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK88), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK87), ".")) <= 2)
 }
 
 // BR-DEC-14: string-length(substring-after(cbc:TaxInclusiveAmount,'.'))<=2
 func roT0033(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK89), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK88), ".")) <= 2)
 }
 
 // BR-DEC-16: string-length(substring-after(cbc:PrepaidAmount,'.'))<=2
 func roT0034(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK95), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK97), ".")) <= 2)
 }
 
 // BR-DEC-17: string-length(substring-after(cbc:PayableRoundingAmount,'.'))<=2
 func roT0035(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK96), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK98), ".")) <= 2)
 }
 
 // BR-DEC-18: string-length(substring-after(cbc:PayableAmount,'.'))<=2
 func roT0036(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK55), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK55), ".")) <= 2)
 }
 
 // /ubl:Invoice | /cn:CreditNote
@@ -3119,35 +3120,35 @@ func roM009(v []Seq, n *Node) bool {
 
 // BR-01: (cbc:CustomizationID) != ”
 func roT0037(v []Seq, n *Node) bool {
-	return anyChild(n, roK97, func(n73 *Node) bool { return (n73.StringValue() != "") })
+	return anyChild(n, roK99, func(n76 *Node) bool { return (n76.StringValue() != "") })
 }
 
 // BR-02: (cbc:ID) !=”
 func roT0038(v []Seq, n *Node) bool {
-	return anyChild(n, roK54, func(n74 *Node) bool { return (n74.StringValue() != "") })
+	return anyChild(n, roK54, func(n77 *Node) bool { return (n77.StringValue() != "") })
 }
 
 // BR-03: (cbc:IssueDate) !=”
 func roT0039(v []Seq, n *Node) bool {
-	return anyChild(n, roK98, func(n75 *Node) bool { return (n75.StringValue() != "") })
+	return anyChild(n, roK100, func(n78 *Node) bool { return (n78.StringValue() != "") })
 }
 
 // BR-04: (cbc:InvoiceTypeCode) !=” or (cbc:CreditNoteTypeCode) !=”
 func roT0040(v []Seq, n *Node) bool {
-	return (anyChild(n, roK99, func(n76 *Node) bool { return (n76.StringValue() != "") }) || anyChild(n, roK100, func(n77 *Node) bool { return (n77.StringValue() != "") }))
+	return (anyChild(n, roK101, func(n79 *Node) bool { return (n79.StringValue() != "") }) || anyChild(n, roK102, func(n80 *Node) bool { return (n80.StringValue() != "") }))
 }
 
 // BR-05: (cbc:DocumentCurrencyCode) !=”
 func roT0041(v []Seq, n *Node) bool {
-	return anyChild(n, roK101, func(n78 *Node) bool { return (n78.StringValue() != "") })
+	return anyChild(n, roK103, func(n81 *Node) bool { return (n81.StringValue() != "") })
 }
 
 // BR-06: (cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) !=”
 func roT0042(v []Seq, n *Node) bool {
-	return anyChild(n, roK104, func(n79 *Node) bool {
-		return anyChild(n79, roK63, func(n80 *Node) bool {
-			return anyChild(n80, roK103, func(n81 *Node) bool {
-				return anyChild(n81, roK102, func(n82 *Node) bool { return (n82.StringValue() != "") })
+	return anyChild(n, roK106, func(n82 *Node) bool {
+		return anyChild(n82, roK64, func(n83 *Node) bool {
+			return anyChild(n83, roK105, func(n84 *Node) bool {
+				return anyChild(n84, roK104, func(n85 *Node) bool { return (n85.StringValue() != "") })
 			})
 		})
 	})
@@ -3155,10 +3156,10 @@ func roT0042(v []Seq, n *Node) bool {
 
 // BR-07: (cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) !=”
 func roT0043(v []Seq, n *Node) bool {
-	return anyChild(n, roK64, func(n83 *Node) bool {
-		return anyChild(n83, roK63, func(n84 *Node) bool {
-			return anyChild(n84, roK103, func(n85 *Node) bool {
-				return anyChild(n85, roK102, func(n86 *Node) bool { return (n86.StringValue() != "") })
+	return anyChild(n, roK65, func(n86 *Node) bool {
+		return anyChild(n86, roK64, func(n87 *Node) bool {
+			return anyChild(n87, roK105, func(n88 *Node) bool {
+				return anyChild(n88, roK104, func(n89 *Node) bool { return (n89.StringValue() != "") })
 			})
 		})
 	})
@@ -3166,83 +3167,80 @@ func roT0043(v []Seq, n *Node) bool {
 
 // BR-08: exists(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress)
 func roT0044(v []Seq, n *Node) bool {
-	return existsNames(n, roK105)
+	return existsNames(n, roK107)
 }
 
 // BR-10: exists(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress)
 func roT0045(v []Seq, n *Node) bool {
-	return existsNames(n, roK106)
+	return existsNames(n, roK108)
 }
 
 // BR-16: exists(cac:InvoiceLine) or exists(cac:CreditNoteLine)
 func roT0046(v []Seq, n *Node) bool {
-	return (hasChild(n, roK90) || hasChild(n, roK91))
+	return (hasChild(n, roK89) || hasChild(n, roK90))
 }
 
 // BR-53: every $taxcurrency in cbc:TaxCurrencyCode satisfies exists(//cac:TaxTotal/cbc:TaxAmount[@currencyID=$taxcurrency])
 func roT0047(v []Seq, n *Node) bool {
-	return !anyChild(n, roK110, func(n90 *Node) bool {
-		return !func(q89 Seq) bool {
-			return anyNode(desc(root(n), roK109), func(n91 *Node) bool {
-				return anyChild(n91, roK108, func(n92 *Node) bool {
-					return anyAttr(n92, roK107, func(n93 *Node) bool { return gcmp(nodeSeq(n93), q89, opEq) })
+	return !anyChild(n, roK112, func(n93 *Node) bool {
+		return !func(q92 Seq) bool {
+			return anyNode(desc(root(n), roK111), func(n94 *Node) bool {
+				return anyChild(n94, roK110, func(n95 *Node) bool {
+					return anyAttr(n95, roK109, func(n96 *Node) bool { return cmpItems(nodeItem(n96), firstItem(q92), opEq) })
 				})
 			})
-		}(nodeSeq(n90))
+		}(nodeSeq(n93))
 	})
 }
 
 // BR-66: count(cac:PaymentMeans/cac:CardAccount) <= 1
 func roT0048(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k94 := 0
-		anyChild(n, roK70, func(n95 *Node) bool { return anyChild(n95, roK69, func(n96 *Node) bool { return tally1(&k94) }) })
-		return countOf(k94)
-	}(), roK111, opLe)
+	return (func() (k97 int) {
+		anyChild(n, roK71, func(n98 *Node) bool { return anyChild(n98, roK70, func(n99 *Node) bool { return tally1(&k97) }) })
+		return
+	}() <= 1)
 }
 
 // BR-67: count(cac:PaymentMeans/cac:PaymentMandate) <= 1
 func roT0049(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k97 := 0
-		anyChild(n, roK70, func(n98 *Node) bool { return anyChild(n98, roK112, func(n99 *Node) bool { return tally1(&k97) }) })
-		return countOf(k97)
-	}(), roK111, opLe)
+	return (func() (k100 int) {
+		anyChild(n, roK71, func(n101 *Node) bool { return anyChild(n101, roK113, func(n102 *Node) bool { return tally1(&k100) }) })
+		return
+	}() <= 1)
 }
 
 // BR-AE-01: ((exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'AE']) or exists(//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cb…
 func roT0050(v []Seq, n *Node) bool {
 	return ((memoBool(v, 9, func() bool {
 		return (memoBool(v, 10, func() bool {
-			return anyNode(desc(root(n), roK82), func(n100 *Node) bool {
-				return anyChild(n100, roK81, func(n101 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n101, roK54))) == "VAT") }) && anyChild(n100, roK54, func(n102 *Node) bool { return (fnNormalizeSpace(n102.StringValue()) == "AE") })
-			})
-		}) || memoBool(v, 11, func() bool {
-			return anyNode(desc(root(n), roK113), func(n103 *Node) bool {
+			return anyNode(desc(root(n), roK82), func(n103 *Node) bool {
 				return anyChild(n103, roK81, func(n104 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n104, roK54))) == "VAT") }) && anyChild(n103, roK54, func(n105 *Node) bool { return (fnNormalizeSpace(n105.StringValue()) == "AE") })
 			})
+		}) || memoBool(v, 11, func() bool {
+			return anyNode(desc(root(n), roK114), func(n106 *Node) bool {
+				return anyChild(n106, roK81, func(n107 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n107, roK54))) == "VAT") }) && anyChild(n106, roK54, func(n108 *Node) bool { return (fnNormalizeSpace(n108.StringValue()) == "AE") })
+			})
 		}))
-	}) && gcmp(func() Seq {
-		k106 := 0
-		anyChild(n, roK109, func(n107 *Node) bool {
-			return anyChild(n107, roK114, func(n108 *Node) bool {
-				return anyChild(n108, roK82, func(n109 *Node) bool {
-					return anyChild(n109, roK81, func(n110 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n110, roK54))) == "VAT") }) && anyChild(n109, roK54, func(n111 *Node) bool { return (fnNormalizeSpace(n111.StringValue()) == "AE") && tally1(&k106) })
+	}) && (func() (k109 int) {
+		anyChild(n, roK111, func(n110 *Node) bool {
+			return anyChild(n110, roK115, func(n111 *Node) bool {
+				return anyChild(n111, roK82, func(n112 *Node) bool {
+					return anyChild(n112, roK81, func(n113 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n113, roK54))) == "VAT") }) && anyChild(n112, roK54, func(n114 *Node) bool { return (fnNormalizeSpace(n114.StringValue()) == "AE") && tally1(&k109) })
 				})
 			})
 		})
-		return countOf(k106)
-	}(), roK111, opEq)) || memoBool(v, 12, func() bool {
+		return
+	}() == 1)) || memoBool(v, 12, func() bool {
 		return (memoBool(v, 13, func() bool {
 			return !memoBool(v, 10, func() bool {
-				return anyNode(desc(root(n), roK82), func(n112 *Node) bool {
-					return anyChild(n112, roK81, func(n113 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n113, roK54))) == "VAT") }) && anyChild(n112, roK54, func(n114 *Node) bool { return (fnNormalizeSpace(n114.StringValue()) == "AE") })
+				return anyNode(desc(root(n), roK82), func(n115 *Node) bool {
+					return anyChild(n115, roK81, func(n116 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n116, roK54))) == "VAT") }) && anyChild(n115, roK54, func(n117 *Node) bool { return (fnNormalizeSpace(n117.StringValue()) == "AE") })
 				})
 			})
 		}) && memoBool(v, 14, func() bool {
 			return !memoBool(v, 11, func() bool {
-				return anyNode(desc(root(n), roK113), func(n115 *Node) bool {
-					return anyChild(n115, roK81, func(n116 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n116, roK54))) == "VAT") }) && anyChild(n115, roK54, func(n117 *Node) bool { return (fnNormalizeSpace(n117.StringValue()) == "AE") })
+				return anyNode(desc(root(n), roK114), func(n118 *Node) bool {
+					return anyChild(n118, roK81, func(n119 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n119, roK54))) == "VAT") }) && anyChild(n118, roK54, func(n120 *Node) bool { return (fnNormalizeSpace(n120.StringValue()) == "AE") })
 				})
 			})
 		}))
@@ -3255,49 +3253,51 @@ func roT0051(v []Seq, n *Node) bool {
 		return (memoBool(v, 16, func() bool {
 			return (memoBool(v, 17, func() bool {
 				return (memoBool(v, 18, func() bool {
-					return anyNode(desc(root(n), roK113), func(n118 *Node) bool {
-						return (fnNormalizeSpace(childStr(n118, roK54)) == "AE") && anyChild(n118, roK81, func(n119 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n119, roK54))) == "VAT") })
+					return anyNode(desc(root(n), roK114), func(n121 *Node) bool {
+						return (fnNormalizeSpace(childStr(n121, roK54)) == "AE") && anyChild(n121, roK81, func(n122 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n122, roK54))) == "VAT") })
 					})
 				}) && memoBool(v, 19, func() bool {
 					return (memoBool(v, 20, func() bool {
-						return anyNode(desc(root(n), roK104), func(n120 *Node) bool {
-							return anyChild(n120, roK63, func(n121 *Node) bool {
-								return anyChild(n121, roK116, func(n122 *Node) bool { return hasChild(n122, roK115) })
+						return anyNode(desc(root(n), roK106), func(n123 *Node) bool {
+							return anyChild(n123, roK64, func(n124 *Node) bool {
+								return anyChild(n124, roK117, func(n125 *Node) bool { return hasChild(n125, roK116) })
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
-						return anyNode(desc(root(n), roK117), func(n124 *Node) bool {
-							return anyChild(n124, roK116, func(n125 *Node) bool {
-								return ebv(step(child(n125, roK81), func(n126 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n126, roK54))) == "VAT"))
-								})) && hasChild(n125, roK115)
+						return anyNode(desc(root(n), roK118), func(n127 *Node) bool {
+							return anyChild(n127, roK117, func(n128 *Node) bool {
+								return func() bool {
+									n129 := firstChild(n128, roK81)
+									return n129 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n129, roK54))) == "VAT")
+								}() && hasChild(n128, roK116)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 22, func() bool {
 				return (memoBool(v, 23, func() bool {
-					return anyNode(desc(root(n), roK64), func(n128 *Node) bool {
-						return anyChild(n128, roK63, func(n129 *Node) bool {
-							return anyChild(n129, roK116, func(n130 *Node) bool {
-								return ebv(step(child(n130, roK81), func(n131 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n131, roK54))) == "VAT"))
-								})) && hasChild(n130, roK115)
+					return anyNode(desc(root(n), roK65), func(n131 *Node) bool {
+						return anyChild(n131, roK64, func(n132 *Node) bool {
+							return anyChild(n132, roK117, func(n133 *Node) bool {
+								return func() bool {
+									n134 := firstChild(n133, roK81)
+									return n134 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n134, roK54))) == "VAT")
+								}() && hasChild(n133, roK116)
 							})
 						})
 					})
 				}) || memoBool(v, 24, func() bool {
-					return anyNode(desc(root(n), roK64), func(n133 *Node) bool {
-						return anyChild(n133, roK63, func(n134 *Node) bool {
-							return anyChild(n134, roK103, func(n135 *Node) bool { return hasChild(n135, roK115) })
+					return anyNode(desc(root(n), roK65), func(n136 *Node) bool {
+						return anyChild(n136, roK64, func(n137 *Node) bool {
+							return anyChild(n137, roK105, func(n138 *Node) bool { return hasChild(n138, roK116) })
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 25, func() bool {
 			return !memoBool(v, 18, func() bool {
-				return anyNode(desc(root(n), roK113), func(n137 *Node) bool {
-					return (fnNormalizeSpace(childStr(n137, roK54)) == "AE") && anyChild(n137, roK81, func(n138 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n138, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK114), func(n140 *Node) bool {
+					return (fnNormalizeSpace(childStr(n140, roK54)) == "AE") && anyChild(n140, roK81, func(n141 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n141, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -3310,56 +3310,58 @@ func roT0052(v []Seq, n *Node) bool {
 		return (memoBool(v, 27, func() bool {
 			return (memoBool(v, 28, func() bool {
 				return (memoBool(v, 29, func() bool {
-					return anyNode(desc(root(n), roK77), func(n139 *Node) bool {
-						return func(r140 Seq) bool {
-							return anyChild(n139, roK78, func(n141 *Node) bool { return gcmp(nodeSeq(n141), r140, opEq) })
-						}(boolSeq(false)) && anyChild(n139, roK82, func(n142 *Node) bool {
-							return (fnNormalizeSpace(childStr(n142, roK54)) == "AE") && anyChild(n142, roK81, func(n143 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n143, roK54))) == "VAT") })
+					return anyNode(desc(root(n), roK77), func(n142 *Node) bool {
+						return func(r143 Seq) bool {
+							return anyChild(n142, roK78, func(n144 *Node) bool { return gcmp(nodeSeq(n144), r143, opEq) })
+						}(boolSeq(false)) && anyChild(n142, roK82, func(n145 *Node) bool {
+							return (fnNormalizeSpace(childStr(n145, roK54)) == "AE") && anyChild(n145, roK81, func(n146 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n146, roK54))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 19, func() bool {
 					return (memoBool(v, 20, func() bool {
-						return anyNode(desc(root(n), roK104), func(n144 *Node) bool {
-							return anyChild(n144, roK63, func(n145 *Node) bool {
-								return anyChild(n145, roK116, func(n146 *Node) bool { return hasChild(n146, roK115) })
+						return anyNode(desc(root(n), roK106), func(n147 *Node) bool {
+							return anyChild(n147, roK64, func(n148 *Node) bool {
+								return anyChild(n148, roK117, func(n149 *Node) bool { return hasChild(n149, roK116) })
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
-						return anyNode(desc(root(n), roK117), func(n148 *Node) bool {
-							return anyChild(n148, roK116, func(n149 *Node) bool {
-								return ebv(step(child(n149, roK81), func(n150 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n150, roK54))) == "VAT"))
-								})) && hasChild(n149, roK115)
+						return anyNode(desc(root(n), roK118), func(n151 *Node) bool {
+							return anyChild(n151, roK117, func(n152 *Node) bool {
+								return func() bool {
+									n153 := firstChild(n152, roK81)
+									return n153 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n153, roK54))) == "VAT")
+								}() && hasChild(n152, roK116)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 22, func() bool {
 				return (memoBool(v, 23, func() bool {
-					return anyNode(desc(root(n), roK64), func(n152 *Node) bool {
-						return anyChild(n152, roK63, func(n153 *Node) bool {
-							return anyChild(n153, roK116, func(n154 *Node) bool {
-								return ebv(step(child(n154, roK81), func(n155 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n155, roK54))) == "VAT"))
-								})) && hasChild(n154, roK115)
+					return anyNode(desc(root(n), roK65), func(n155 *Node) bool {
+						return anyChild(n155, roK64, func(n156 *Node) bool {
+							return anyChild(n156, roK117, func(n157 *Node) bool {
+								return func() bool {
+									n158 := firstChild(n157, roK81)
+									return n158 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n158, roK54))) == "VAT")
+								}() && hasChild(n157, roK116)
 							})
 						})
 					})
 				}) || memoBool(v, 24, func() bool {
-					return anyNode(desc(root(n), roK64), func(n157 *Node) bool {
-						return anyChild(n157, roK63, func(n158 *Node) bool {
-							return anyChild(n158, roK103, func(n159 *Node) bool { return hasChild(n159, roK115) })
+					return anyNode(desc(root(n), roK65), func(n160 *Node) bool {
+						return anyChild(n160, roK64, func(n161 *Node) bool {
+							return anyChild(n161, roK105, func(n162 *Node) bool { return hasChild(n162, roK116) })
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 30, func() bool {
 			return !memoBool(v, 29, func() bool {
-				return anyNode(desc(root(n), roK77), func(n161 *Node) bool {
-					return func(r162 Seq) bool {
-						return anyChild(n161, roK78, func(n163 *Node) bool { return gcmp(nodeSeq(n163), r162, opEq) })
-					}(boolSeq(false)) && anyChild(n161, roK82, func(n164 *Node) bool {
-						return (fnNormalizeSpace(childStr(n164, roK54)) == "AE") && anyChild(n164, roK81, func(n165 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n165, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n164 *Node) bool {
+					return func(r165 Seq) bool {
+						return anyChild(n164, roK78, func(n166 *Node) bool { return gcmp(nodeSeq(n166), r165, opEq) })
+					}(boolSeq(false)) && anyChild(n164, roK82, func(n167 *Node) bool {
+						return (fnNormalizeSpace(childStr(n167, roK54)) == "AE") && anyChild(n167, roK81, func(n168 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n168, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3373,56 +3375,58 @@ func roT0053(v []Seq, n *Node) bool {
 		return (memoBool(v, 32, func() bool {
 			return (memoBool(v, 33, func() bool {
 				return (memoBool(v, 34, func() bool {
-					return anyNode(desc(root(n), roK77), func(n166 *Node) bool {
-						return func(r167 Seq) bool {
-							return anyChild(n166, roK78, func(n168 *Node) bool { return gcmp(nodeSeq(n168), r167, opEq) })
-						}(boolSeq(true)) && anyChild(n166, roK82, func(n169 *Node) bool {
-							return (fnNormalizeSpace(childStr(n169, roK54)) == "AE") && anyChild(n169, roK81, func(n170 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n170, roK54))) == "VAT") })
+					return anyNode(desc(root(n), roK77), func(n169 *Node) bool {
+						return func(r170 Seq) bool {
+							return anyChild(n169, roK78, func(n171 *Node) bool { return gcmp(nodeSeq(n171), r170, opEq) })
+						}(boolSeq(true)) && anyChild(n169, roK82, func(n172 *Node) bool {
+							return (fnNormalizeSpace(childStr(n172, roK54)) == "AE") && anyChild(n172, roK81, func(n173 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n173, roK54))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 19, func() bool {
 					return (memoBool(v, 20, func() bool {
-						return anyNode(desc(root(n), roK104), func(n171 *Node) bool {
-							return anyChild(n171, roK63, func(n172 *Node) bool {
-								return anyChild(n172, roK116, func(n173 *Node) bool { return hasChild(n173, roK115) })
+						return anyNode(desc(root(n), roK106), func(n174 *Node) bool {
+							return anyChild(n174, roK64, func(n175 *Node) bool {
+								return anyChild(n175, roK117, func(n176 *Node) bool { return hasChild(n176, roK116) })
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
-						return anyNode(desc(root(n), roK117), func(n175 *Node) bool {
-							return anyChild(n175, roK116, func(n176 *Node) bool {
-								return ebv(step(child(n176, roK81), func(n177 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n177, roK54))) == "VAT"))
-								})) && hasChild(n176, roK115)
+						return anyNode(desc(root(n), roK118), func(n178 *Node) bool {
+							return anyChild(n178, roK117, func(n179 *Node) bool {
+								return func() bool {
+									n180 := firstChild(n179, roK81)
+									return n180 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n180, roK54))) == "VAT")
+								}() && hasChild(n179, roK116)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 22, func() bool {
 				return (memoBool(v, 23, func() bool {
-					return anyNode(desc(root(n), roK64), func(n179 *Node) bool {
-						return anyChild(n179, roK63, func(n180 *Node) bool {
-							return anyChild(n180, roK116, func(n181 *Node) bool {
-								return ebv(step(child(n181, roK81), func(n182 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n182, roK54))) == "VAT"))
-								})) && hasChild(n181, roK115)
+					return anyNode(desc(root(n), roK65), func(n182 *Node) bool {
+						return anyChild(n182, roK64, func(n183 *Node) bool {
+							return anyChild(n183, roK117, func(n184 *Node) bool {
+								return func() bool {
+									n185 := firstChild(n184, roK81)
+									return n185 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n185, roK54))) == "VAT")
+								}() && hasChild(n184, roK116)
 							})
 						})
 					})
 				}) || memoBool(v, 24, func() bool {
-					return anyNode(desc(root(n), roK64), func(n184 *Node) bool {
-						return anyChild(n184, roK63, func(n185 *Node) bool {
-							return anyChild(n185, roK103, func(n186 *Node) bool { return hasChild(n186, roK115) })
+					return anyNode(desc(root(n), roK65), func(n187 *Node) bool {
+						return anyChild(n187, roK64, func(n188 *Node) bool {
+							return anyChild(n188, roK105, func(n189 *Node) bool { return hasChild(n189, roK116) })
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 35, func() bool {
 			return !memoBool(v, 34, func() bool {
-				return anyNode(desc(root(n), roK77), func(n188 *Node) bool {
-					return func(r189 Seq) bool {
-						return anyChild(n188, roK78, func(n190 *Node) bool { return gcmp(nodeSeq(n190), r189, opEq) })
-					}(boolSeq(true)) && anyChild(n188, roK82, func(n191 *Node) bool {
-						return (fnNormalizeSpace(childStr(n191, roK54)) == "AE") && anyChild(n191, roK81, func(n192 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n192, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n191 *Node) bool {
+					return func(r192 Seq) bool {
+						return anyChild(n191, roK78, func(n193 *Node) bool { return gcmp(nodeSeq(n193), r192, opEq) })
+					}(boolSeq(true)) && anyChild(n191, roK82, func(n194 *Node) bool {
+						return (fnNormalizeSpace(childStr(n194, roK54)) == "AE") && anyChild(n194, roK81, func(n195 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n195, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3432,35 +3436,35 @@ func roT0053(v []Seq, n *Node) bool {
 
 // BR-CO-03: (exists(cbc:TaxPointDate) and not(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and exists(cac:InvoicePeriod/cbc:DescriptionCode)) or (not(cbc:TaxPointDate) and not(cac:InvoicePeri…
 func roT0054(v []Seq, n *Node) bool {
-	return (((hasChild(n, roK118) && !existsNames(n, roK121)) || (!hasChild(n, roK118) && existsNames(n, roK121))) || (!hasChild(n, roK118) && !existsNames(n, roK121)))
+	return (((hasChild(n, roK119) && !existsNames(n, roK122)) || (!hasChild(n, roK119) && existsNames(n, roK122))) || (!hasChild(n, roK119) && !existsNames(n, roK122)))
 }
 
 // BR-CO-15: every $Currency in cbc:DocumentCurrencyCode satisfies (count(cac:TaxTotal/xs:decimal(cbc:TaxAmount[@currencyID=$Currency])) eq 1) and (cac:LegalMonetaryTotal/xs:decimal(cbc:TaxInclusiveAmount) = round…
 func roT0055(v []Seq, n *Node) bool {
-	return !anyChild(n, roK101, func(n197 *Node) bool {
-		return !func(q196 Seq) bool {
+	return !anyChild(n, roK103, func(n200 *Node) bool {
+		return !func(q199 Seq) bool {
 			return (ebv(vcmp(func() Seq {
-				k198 := 0
-				anyChild(n, roK109, func(n199 *Node) bool {
-					return tally(&k198, castDecimal(filter(child(n199, roK108), func(p200 *Node) bool {
-						return anyAttr(p200, roK107, func(n201 *Node) bool { return gcmp(nodeSeq(n201), q196, opEq) })
+				k201 := 0
+				anyChild(n, roK111, func(n202 *Node) bool {
+					return tally(&k201, castDecimal(filter(child(n202, roK110), func(p203 *Node) bool {
+						return anyAttr(p203, roK109, func(n204 *Node) bool { return cmpItems(nodeItem(n204), firstItem(q199), opEq) })
 					})))
 				})
-				return countOf(k198)
-			}(), roK111, opEq)) && func(r206 Seq) bool {
-				return anyChild(n, roK56, func(n207 *Node) bool { return gcmp(castDecimal(child(n207, roK89)), r206, opEq) })
-			}(arith(fnRound(arith(arith(arith(step(child(n, roK56), func(n202 *Node) Seq { return castDecimal(child(n202, roK88)) }), step(child(n, roK109), func(n203 *Node) Seq {
-				return castDecimal(filter(child(n203, roK108), func(p204 *Node) bool {
-					return anyAttr(p204, roK107, func(n205 *Node) bool { return gcmp(nodeSeq(n205), q196, opEq) })
+				return countOf(k201)
+			}(), roK123, opEq)) && func(r209 Item) bool {
+				return anyChild(n, roK56, func(n210 *Node) bool { return cmpItems(childDecItem(n210, roK88), r209, opEq) })
+			}(arithItems(roundItem(arithItems(arithItems(firstItem(arith(step(child(n, roK56), func(n205 *Node) Seq { return castDecimal(child(n205, roK87)) }), step(child(n, roK111), func(n206 *Node) Seq {
+				return castDecimal(filter(child(n206, roK110), func(p207 *Node) bool {
+					return anyAttr(p207, roK109, func(n208 *Node) bool { return cmpItems(nodeItem(n208), firstItem(q199), opEq) })
 				}))
-			}), opAdd), roK72, opMul), roK72, opMul)), roK92, opDiv)))
-		}(nodeSeq(n197))
+			}), opAdd)), roK92, opMul), roK92, opMul)), roK94, opDiv)))
+		}(nodeSeq(n200))
 	})
 }
 
 // BR-CO-18: exists(cac:TaxTotal/cac:TaxSubtotal)
 func roT0056(v []Seq, n *Node) bool {
-	return existsNames(n, roK122)
+	return existsNames(n, roK124)
 }
 
 // BR-DEC-13: (//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode] and (string-length(substring-after(//cac:TaxTotal/cbc:TaxAmount[@currencyID = cbc:DocumentCurrencyCode],'.'))<=2)) or (not(//cac:T…
@@ -3468,29 +3472,29 @@ func roT0057(v []Seq, n *Node) bool {
 	return memoBool(v, 36, func() bool {
 		return (memoBool(v, 37, func() bool {
 			return (memoBool(v, 38, func() bool {
-				return anyNode(desc(root(n), roK109), func(n208 *Node) bool {
-					return anyChild(n208, roK108, func(n209 *Node) bool {
-						return func(r210 Seq) bool {
-							return anyAttr(n209, roK107, func(n211 *Node) bool { return gcmp(nodeSeq(n211), r210, opEq) })
-						}(child(n209, roK101))
+				return anyNode(desc(root(n), roK111), func(n211 *Node) bool {
+					return anyChild(n211, roK110, func(n212 *Node) bool {
+						return func(r213 Seq) bool {
+							return anyAttr(n212, roK109, func(n214 *Node) bool { return gcmp(nodeSeq(n214), r213, opEq) })
+						}(child(n212, roK103))
 					})
 				})
 			}) && memoBool(v, 39, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK109), func(n212 *Node) Seq {
-					return filter(child(n212, roK108), func(p213 *Node) bool {
-						return func(r214 Seq) bool {
-							return anyAttr(p213, roK107, func(n215 *Node) bool { return gcmp(nodeSeq(n215), r214, opEq) })
-						}(child(p213, roK101))
+				return (strLen(fnSubstringAfter(str(step(desc(root(n), roK111), func(n215 *Node) Seq {
+					return filter(child(n215, roK110), func(p216 *Node) bool {
+						return func(r217 Seq) bool {
+							return anyAttr(p216, roK109, func(n218 *Node) bool { return gcmp(nodeSeq(n218), r217, opEq) })
+						}(child(p216, roK103))
 					})
-				})), ".")), roK85, opLe)
+				})), ".")) <= 2)
 			}))
 		}) || memoBool(v, 40, func() bool {
 			return !memoBool(v, 38, func() bool {
-				return anyNode(desc(root(n), roK109), func(n216 *Node) bool {
-					return anyChild(n216, roK108, func(n217 *Node) bool {
-						return func(r218 Seq) bool {
-							return anyAttr(n217, roK107, func(n219 *Node) bool { return gcmp(nodeSeq(n219), r218, opEq) })
-						}(child(n217, roK101))
+				return anyNode(desc(root(n), roK111), func(n219 *Node) bool {
+					return anyChild(n219, roK110, func(n220 *Node) bool {
+						return func(r221 Seq) bool {
+							return anyAttr(n220, roK109, func(n222 *Node) bool { return gcmp(nodeSeq(n222), r221, opEq) })
+						}(child(n220, roK103))
 					})
 				})
 			})
@@ -3503,29 +3507,29 @@ func roT0058(v []Seq, n *Node) bool {
 	return memoBool(v, 41, func() bool {
 		return (memoBool(v, 42, func() bool {
 			return (memoBool(v, 43, func() bool {
-				return anyNode(desc(root(n), roK109), func(n220 *Node) bool {
-					return anyChild(n220, roK108, func(n221 *Node) bool {
-						return func(r222 Seq) bool {
-							return anyAttr(n221, roK107, func(n223 *Node) bool { return gcmp(nodeSeq(n223), r222, opEq) })
-						}(child(n221, roK110))
+				return anyNode(desc(root(n), roK111), func(n223 *Node) bool {
+					return anyChild(n223, roK110, func(n224 *Node) bool {
+						return func(r225 Seq) bool {
+							return anyAttr(n224, roK109, func(n226 *Node) bool { return gcmp(nodeSeq(n226), r225, opEq) })
+						}(child(n224, roK112))
 					})
 				})
 			}) && memoBool(v, 44, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK109), func(n224 *Node) Seq {
-					return filter(child(n224, roK108), func(p225 *Node) bool {
-						return func(r226 Seq) bool {
-							return anyAttr(p225, roK107, func(n227 *Node) bool { return gcmp(nodeSeq(n227), r226, opEq) })
-						}(child(p225, roK110))
+				return (strLen(fnSubstringAfter(str(step(desc(root(n), roK111), func(n227 *Node) Seq {
+					return filter(child(n227, roK110), func(p228 *Node) bool {
+						return func(r229 Seq) bool {
+							return anyAttr(p228, roK109, func(n230 *Node) bool { return gcmp(nodeSeq(n230), r229, opEq) })
+						}(child(p228, roK112))
 					})
-				})), ".")), roK85, opLe)
+				})), ".")) <= 2)
 			}))
 		}) || memoBool(v, 45, func() bool {
 			return !memoBool(v, 43, func() bool {
-				return anyNode(desc(root(n), roK109), func(n228 *Node) bool {
-					return anyChild(n228, roK108, func(n229 *Node) bool {
-						return func(r230 Seq) bool {
-							return anyAttr(n229, roK107, func(n231 *Node) bool { return gcmp(nodeSeq(n231), r230, opEq) })
-						}(child(n229, roK110))
+				return anyNode(desc(root(n), roK111), func(n231 *Node) bool {
+					return anyChild(n231, roK110, func(n232 *Node) bool {
+						return func(r233 Seq) bool {
+							return anyAttr(n232, roK109, func(n234 *Node) bool { return gcmp(nodeSeq(n234), r233, opEq) })
+						}(child(n232, roK112))
 					})
 				})
 			})
@@ -3537,35 +3541,34 @@ func roT0058(v []Seq, n *Node) bool {
 func roT0059(v []Seq, n *Node) bool {
 	return ((memoBool(v, 46, func() bool {
 		return (memoBool(v, 47, func() bool {
-			return anyNode(desc(root(n), roK82), func(n232 *Node) bool {
-				return anyChild(n232, roK81, func(n233 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n233, roK54))) == "VAT") }) && anyChild(n232, roK54, func(n234 *Node) bool { return (fnNormalizeSpace(n234.StringValue()) == "E") })
-			})
-		}) || memoBool(v, 48, func() bool {
-			return anyNode(desc(root(n), roK113), func(n235 *Node) bool {
+			return anyNode(desc(root(n), roK82), func(n235 *Node) bool {
 				return anyChild(n235, roK81, func(n236 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n236, roK54))) == "VAT") }) && anyChild(n235, roK54, func(n237 *Node) bool { return (fnNormalizeSpace(n237.StringValue()) == "E") })
 			})
+		}) || memoBool(v, 48, func() bool {
+			return anyNode(desc(root(n), roK114), func(n238 *Node) bool {
+				return anyChild(n238, roK81, func(n239 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n239, roK54))) == "VAT") }) && anyChild(n238, roK54, func(n240 *Node) bool { return (fnNormalizeSpace(n240.StringValue()) == "E") })
+			})
 		}))
-	}) && gcmp(func() Seq {
-		k238 := 0
-		anyChild(n, roK109, func(n239 *Node) bool {
-			return anyChild(n239, roK114, func(n240 *Node) bool {
-				return anyChild(n240, roK82, func(n241 *Node) bool {
-					return anyChild(n241, roK81, func(n242 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n242, roK54))) == "VAT") }) && anyChild(n241, roK54, func(n243 *Node) bool { return (fnNormalizeSpace(n243.StringValue()) == "E") && tally1(&k238) })
+	}) && (func() (k241 int) {
+		anyChild(n, roK111, func(n242 *Node) bool {
+			return anyChild(n242, roK115, func(n243 *Node) bool {
+				return anyChild(n243, roK82, func(n244 *Node) bool {
+					return anyChild(n244, roK81, func(n245 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n245, roK54))) == "VAT") }) && anyChild(n244, roK54, func(n246 *Node) bool { return (fnNormalizeSpace(n246.StringValue()) == "E") && tally1(&k241) })
 				})
 			})
 		})
-		return countOf(k238)
-	}(), roK111, opEq)) || memoBool(v, 49, func() bool {
+		return
+	}() == 1)) || memoBool(v, 49, func() bool {
 		return (memoBool(v, 50, func() bool {
 			return !memoBool(v, 47, func() bool {
-				return anyNode(desc(root(n), roK82), func(n244 *Node) bool {
-					return anyChild(n244, roK81, func(n245 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n245, roK54))) == "VAT") }) && anyChild(n244, roK54, func(n246 *Node) bool { return (fnNormalizeSpace(n246.StringValue()) == "E") })
+				return anyNode(desc(root(n), roK82), func(n247 *Node) bool {
+					return anyChild(n247, roK81, func(n248 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n248, roK54))) == "VAT") }) && anyChild(n247, roK54, func(n249 *Node) bool { return (fnNormalizeSpace(n249.StringValue()) == "E") })
 				})
 			})
 		}) && memoBool(v, 51, func() bool {
 			return !memoBool(v, 48, func() bool {
-				return anyNode(desc(root(n), roK113), func(n247 *Node) bool {
-					return anyChild(n247, roK81, func(n248 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n248, roK54))) == "VAT") }) && anyChild(n247, roK54, func(n249 *Node) bool { return (fnNormalizeSpace(n249.StringValue()) == "E") })
+				return anyNode(desc(root(n), roK114), func(n250 *Node) bool {
+					return anyChild(n250, roK81, func(n251 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n251, roK54))) == "VAT") }) && anyChild(n250, roK54, func(n252 *Node) bool { return (fnNormalizeSpace(n252.StringValue()) == "E") })
 				})
 			})
 		}))
@@ -3577,30 +3580,31 @@ func roT0060(v []Seq, n *Node) bool {
 	return memoBool(v, 52, func() bool {
 		return (memoBool(v, 53, func() bool {
 			return (memoBool(v, 54, func() bool {
-				return anyNode(desc(root(n), roK113), func(n250 *Node) bool {
-					return (fnNormalizeSpace(childStr(n250, roK54)) == "E") && anyChild(n250, roK81, func(n251 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n251, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK114), func(n253 *Node) bool {
+					return (fnNormalizeSpace(childStr(n253, roK54)) == "E") && anyChild(n253, roK81, func(n254 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n254, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK104), func(n252 *Node) bool {
-						return anyChild(n252, roK63, func(n253 *Node) bool {
-							return anyChild(n253, roK116, func(n254 *Node) bool { return hasChild(n254, roK115) })
+					return anyNode(desc(root(n), roK106), func(n255 *Node) bool {
+						return anyChild(n255, roK64, func(n256 *Node) bool {
+							return anyChild(n256, roK117, func(n257 *Node) bool { return hasChild(n257, roK116) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n256 *Node) bool {
-						return anyChild(n256, roK116, func(n257 *Node) bool {
-							return ebv(step(child(n257, roK81), func(n258 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n258, roK54))) == "VAT"))
-							})) && hasChild(n257, roK115)
+					return anyNode(desc(root(n), roK118), func(n259 *Node) bool {
+						return anyChild(n259, roK117, func(n260 *Node) bool {
+							return func() bool {
+								n261 := firstChild(n260, roK81)
+								return n261 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n261, roK54))) == "VAT")
+							}() && hasChild(n260, roK116)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 55, func() bool {
 			return !memoBool(v, 54, func() bool {
-				return anyNode(desc(root(n), roK113), func(n260 *Node) bool {
-					return (fnNormalizeSpace(childStr(n260, roK54)) == "E") && anyChild(n260, roK81, func(n261 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n261, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK114), func(n263 *Node) bool {
+					return (fnNormalizeSpace(childStr(n263, roK54)) == "E") && anyChild(n263, roK81, func(n264 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n264, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -3612,37 +3616,38 @@ func roT0061(v []Seq, n *Node) bool {
 	return memoBool(v, 56, func() bool {
 		return (memoBool(v, 57, func() bool {
 			return (memoBool(v, 58, func() bool {
-				return anyNode(desc(root(n), roK77), func(n262 *Node) bool {
-					return func(r263 Seq) bool {
-						return anyChild(n262, roK78, func(n264 *Node) bool { return gcmp(nodeSeq(n264), r263, opEq) })
-					}(boolSeq(false)) && anyChild(n262, roK82, func(n265 *Node) bool {
-						return (fnNormalizeSpace(childStr(n265, roK54)) == "E") && anyChild(n265, roK81, func(n266 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n266, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n265 *Node) bool {
+					return func(r266 Seq) bool {
+						return anyChild(n265, roK78, func(n267 *Node) bool { return gcmp(nodeSeq(n267), r266, opEq) })
+					}(boolSeq(false)) && anyChild(n265, roK82, func(n268 *Node) bool {
+						return (fnNormalizeSpace(childStr(n268, roK54)) == "E") && anyChild(n268, roK81, func(n269 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n269, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK104), func(n267 *Node) bool {
-						return anyChild(n267, roK63, func(n268 *Node) bool {
-							return anyChild(n268, roK116, func(n269 *Node) bool { return hasChild(n269, roK115) })
+					return anyNode(desc(root(n), roK106), func(n270 *Node) bool {
+						return anyChild(n270, roK64, func(n271 *Node) bool {
+							return anyChild(n271, roK117, func(n272 *Node) bool { return hasChild(n272, roK116) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n271 *Node) bool {
-						return anyChild(n271, roK116, func(n272 *Node) bool {
-							return ebv(step(child(n272, roK81), func(n273 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n273, roK54))) == "VAT"))
-							})) && hasChild(n272, roK115)
+					return anyNode(desc(root(n), roK118), func(n274 *Node) bool {
+						return anyChild(n274, roK117, func(n275 *Node) bool {
+							return func() bool {
+								n276 := firstChild(n275, roK81)
+								return n276 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n276, roK54))) == "VAT")
+							}() && hasChild(n275, roK116)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 59, func() bool {
 			return !memoBool(v, 58, func() bool {
-				return anyNode(desc(root(n), roK77), func(n275 *Node) bool {
-					return func(r276 Seq) bool {
-						return anyChild(n275, roK78, func(n277 *Node) bool { return gcmp(nodeSeq(n277), r276, opEq) })
-					}(boolSeq(false)) && anyChild(n275, roK82, func(n278 *Node) bool {
-						return (fnNormalizeSpace(childStr(n278, roK54)) == "E") && anyChild(n278, roK81, func(n279 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n279, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n278 *Node) bool {
+					return func(r279 Seq) bool {
+						return anyChild(n278, roK78, func(n280 *Node) bool { return gcmp(nodeSeq(n280), r279, opEq) })
+					}(boolSeq(false)) && anyChild(n278, roK82, func(n281 *Node) bool {
+						return (fnNormalizeSpace(childStr(n281, roK54)) == "E") && anyChild(n281, roK81, func(n282 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n282, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3655,37 +3660,38 @@ func roT0062(v []Seq, n *Node) bool {
 	return memoBool(v, 60, func() bool {
 		return (memoBool(v, 61, func() bool {
 			return (memoBool(v, 62, func() bool {
-				return anyNode(desc(root(n), roK77), func(n280 *Node) bool {
-					return func(r281 Seq) bool {
-						return anyChild(n280, roK78, func(n282 *Node) bool { return gcmp(nodeSeq(n282), r281, opEq) })
-					}(boolSeq(true)) && anyChild(n280, roK82, func(n283 *Node) bool {
-						return (fnNormalizeSpace(childStr(n283, roK54)) == "E") && anyChild(n283, roK81, func(n284 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n284, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n283 *Node) bool {
+					return func(r284 Seq) bool {
+						return anyChild(n283, roK78, func(n285 *Node) bool { return gcmp(nodeSeq(n285), r284, opEq) })
+					}(boolSeq(true)) && anyChild(n283, roK82, func(n286 *Node) bool {
+						return (fnNormalizeSpace(childStr(n286, roK54)) == "E") && anyChild(n286, roK81, func(n287 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n287, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK104), func(n285 *Node) bool {
-						return anyChild(n285, roK63, func(n286 *Node) bool {
-							return anyChild(n286, roK116, func(n287 *Node) bool { return hasChild(n287, roK115) })
+					return anyNode(desc(root(n), roK106), func(n288 *Node) bool {
+						return anyChild(n288, roK64, func(n289 *Node) bool {
+							return anyChild(n289, roK117, func(n290 *Node) bool { return hasChild(n290, roK116) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n289 *Node) bool {
-						return anyChild(n289, roK116, func(n290 *Node) bool {
-							return ebv(step(child(n290, roK81), func(n291 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n291, roK54))) == "VAT"))
-							})) && hasChild(n290, roK115)
+					return anyNode(desc(root(n), roK118), func(n292 *Node) bool {
+						return anyChild(n292, roK117, func(n293 *Node) bool {
+							return func() bool {
+								n294 := firstChild(n293, roK81)
+								return n294 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n294, roK54))) == "VAT")
+							}() && hasChild(n293, roK116)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 63, func() bool {
 			return !memoBool(v, 62, func() bool {
-				return anyNode(desc(root(n), roK77), func(n293 *Node) bool {
-					return func(r294 Seq) bool {
-						return anyChild(n293, roK78, func(n295 *Node) bool { return gcmp(nodeSeq(n295), r294, opEq) })
-					}(boolSeq(true)) && anyChild(n293, roK82, func(n296 *Node) bool {
-						return (fnNormalizeSpace(childStr(n296, roK54)) == "E") && anyChild(n296, roK81, func(n297 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n297, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n296 *Node) bool {
+					return func(r297 Seq) bool {
+						return anyChild(n296, roK78, func(n298 *Node) bool { return gcmp(nodeSeq(n298), r297, opEq) })
+					}(boolSeq(true)) && anyChild(n296, roK82, func(n299 *Node) bool {
+						return (fnNormalizeSpace(childStr(n299, roK54)) == "E") && anyChild(n299, roK81, func(n300 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n300, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3697,35 +3703,34 @@ func roT0062(v []Seq, n *Node) bool {
 func roT0063(v []Seq, n *Node) bool {
 	return ((memoBool(v, 64, func() bool {
 		return (memoBool(v, 65, func() bool {
-			return anyNode(desc(root(n), roK82), func(n298 *Node) bool {
-				return anyChild(n298, roK81, func(n299 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n299, roK54))) == "VAT") }) && anyChild(n298, roK54, func(n300 *Node) bool { return (fnNormalizeSpace(n300.StringValue()) == "G") })
-			})
-		}) || memoBool(v, 66, func() bool {
-			return anyNode(desc(root(n), roK113), func(n301 *Node) bool {
+			return anyNode(desc(root(n), roK82), func(n301 *Node) bool {
 				return anyChild(n301, roK81, func(n302 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n302, roK54))) == "VAT") }) && anyChild(n301, roK54, func(n303 *Node) bool { return (fnNormalizeSpace(n303.StringValue()) == "G") })
 			})
+		}) || memoBool(v, 66, func() bool {
+			return anyNode(desc(root(n), roK114), func(n304 *Node) bool {
+				return anyChild(n304, roK81, func(n305 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n305, roK54))) == "VAT") }) && anyChild(n304, roK54, func(n306 *Node) bool { return (fnNormalizeSpace(n306.StringValue()) == "G") })
+			})
 		}))
-	}) && gcmp(func() Seq {
-		k304 := 0
-		anyChild(n, roK109, func(n305 *Node) bool {
-			return anyChild(n305, roK114, func(n306 *Node) bool {
-				return anyChild(n306, roK82, func(n307 *Node) bool {
-					return anyChild(n307, roK81, func(n308 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n308, roK54))) == "VAT") }) && anyChild(n307, roK54, func(n309 *Node) bool { return (fnNormalizeSpace(n309.StringValue()) == "G") && tally1(&k304) })
+	}) && (func() (k307 int) {
+		anyChild(n, roK111, func(n308 *Node) bool {
+			return anyChild(n308, roK115, func(n309 *Node) bool {
+				return anyChild(n309, roK82, func(n310 *Node) bool {
+					return anyChild(n310, roK81, func(n311 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n311, roK54))) == "VAT") }) && anyChild(n310, roK54, func(n312 *Node) bool { return (fnNormalizeSpace(n312.StringValue()) == "G") && tally1(&k307) })
 				})
 			})
 		})
-		return countOf(k304)
-	}(), roK111, opEq)) || memoBool(v, 67, func() bool {
+		return
+	}() == 1)) || memoBool(v, 67, func() bool {
 		return (memoBool(v, 68, func() bool {
 			return !memoBool(v, 65, func() bool {
-				return anyNode(desc(root(n), roK82), func(n310 *Node) bool {
-					return anyChild(n310, roK81, func(n311 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n311, roK54))) == "VAT") }) && anyChild(n310, roK54, func(n312 *Node) bool { return (fnNormalizeSpace(n312.StringValue()) == "G") })
+				return anyNode(desc(root(n), roK82), func(n313 *Node) bool {
+					return anyChild(n313, roK81, func(n314 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n314, roK54))) == "VAT") }) && anyChild(n313, roK54, func(n315 *Node) bool { return (fnNormalizeSpace(n315.StringValue()) == "G") })
 				})
 			})
 		}) && memoBool(v, 69, func() bool {
 			return !memoBool(v, 66, func() bool {
-				return anyNode(desc(root(n), roK113), func(n313 *Node) bool {
-					return anyChild(n313, roK81, func(n314 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n314, roK54))) == "VAT") }) && anyChild(n313, roK54, func(n315 *Node) bool { return (fnNormalizeSpace(n315.StringValue()) == "G") })
+				return anyNode(desc(root(n), roK114), func(n316 *Node) bool {
+					return anyChild(n316, roK81, func(n317 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n317, roK54))) == "VAT") }) && anyChild(n316, roK54, func(n318 *Node) bool { return (fnNormalizeSpace(n318.StringValue()) == "G") })
 				})
 			})
 		}))
@@ -3737,34 +3742,36 @@ func roT0064(v []Seq, n *Node) bool {
 	return memoBool(v, 70, func() bool {
 		return (memoBool(v, 71, func() bool {
 			return (memoBool(v, 72, func() bool {
-				return anyNode(desc(root(n), roK113), func(n316 *Node) bool {
-					return (fnNormalizeSpace(childStr(n316, roK54)) == "G") && anyChild(n316, roK81, func(n317 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n317, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK114), func(n319 *Node) bool {
+					return (fnNormalizeSpace(childStr(n319, roK54)) == "G") && anyChild(n319, roK81, func(n320 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n320, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 73, func() bool {
 				return (memoBool(v, 74, func() bool {
-					return anyNode(desc(root(n), roK104), func(n318 *Node) bool {
-						return anyChild(n318, roK63, func(n319 *Node) bool {
-							return anyChild(n319, roK116, func(n320 *Node) bool {
-								return ebv(step(child(n320, roK81), func(n321 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n321, roK54))) == "VAT"))
-								})) && hasChild(n320, roK115)
+					return anyNode(desc(root(n), roK106), func(n321 *Node) bool {
+						return anyChild(n321, roK64, func(n322 *Node) bool {
+							return anyChild(n322, roK117, func(n323 *Node) bool {
+								return func() bool {
+									n324 := firstChild(n323, roK81)
+									return n324 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n324, roK54))) == "VAT")
+								}() && hasChild(n323, roK116)
 							})
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n323 *Node) bool {
-						return anyChild(n323, roK116, func(n324 *Node) bool {
-							return ebv(step(child(n324, roK81), func(n325 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n325, roK54))) == "VAT"))
-							})) && hasChild(n324, roK115)
+					return anyNode(desc(root(n), roK118), func(n326 *Node) bool {
+						return anyChild(n326, roK117, func(n327 *Node) bool {
+							return func() bool {
+								n328 := firstChild(n327, roK81)
+								return n328 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n328, roK54))) == "VAT")
+							}() && hasChild(n327, roK116)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 75, func() bool {
 			return !memoBool(v, 72, func() bool {
-				return anyNode(desc(root(n), roK113), func(n327 *Node) bool {
-					return (fnNormalizeSpace(childStr(n327, roK54)) == "G") && anyChild(n327, roK81, func(n328 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n328, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK114), func(n330 *Node) bool {
+					return (fnNormalizeSpace(childStr(n330, roK54)) == "G") && anyChild(n330, roK81, func(n331 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n331, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -3776,39 +3783,41 @@ func roT0065(v []Seq, n *Node) bool {
 	return memoBool(v, 76, func() bool {
 		return (memoBool(v, 77, func() bool {
 			return (memoBool(v, 78, func() bool {
-				return anyNode(desc(root(n), roK77), func(n329 *Node) bool {
-					return func(r330 Seq) bool {
-						return anyChild(n329, roK78, func(n331 *Node) bool { return gcmp(nodeSeq(n331), r330, opEq) })
-					}(boolSeq(false)) && anyChild(n329, roK82, func(n332 *Node) bool { return (fnNormalizeSpace(childStr(n332, roK54)) == "G") })
+				return anyNode(desc(root(n), roK77), func(n332 *Node) bool {
+					return func(r333 Seq) bool {
+						return anyChild(n332, roK78, func(n334 *Node) bool { return gcmp(nodeSeq(n334), r333, opEq) })
+					}(boolSeq(false)) && anyChild(n332, roK82, func(n335 *Node) bool { return (fnNormalizeSpace(childStr(n335, roK54)) == "G") })
 				})
 			}) && memoBool(v, 73, func() bool {
 				return (memoBool(v, 74, func() bool {
-					return anyNode(desc(root(n), roK104), func(n333 *Node) bool {
-						return anyChild(n333, roK63, func(n334 *Node) bool {
-							return anyChild(n334, roK116, func(n335 *Node) bool {
-								return ebv(step(child(n335, roK81), func(n336 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n336, roK54))) == "VAT"))
-								})) && hasChild(n335, roK115)
+					return anyNode(desc(root(n), roK106), func(n336 *Node) bool {
+						return anyChild(n336, roK64, func(n337 *Node) bool {
+							return anyChild(n337, roK117, func(n338 *Node) bool {
+								return func() bool {
+									n339 := firstChild(n338, roK81)
+									return n339 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n339, roK54))) == "VAT")
+								}() && hasChild(n338, roK116)
 							})
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n338 *Node) bool {
-						return anyChild(n338, roK116, func(n339 *Node) bool {
-							return ebv(step(child(n339, roK81), func(n340 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n340, roK54))) == "VAT"))
-							})) && hasChild(n339, roK115)
+					return anyNode(desc(root(n), roK118), func(n341 *Node) bool {
+						return anyChild(n341, roK117, func(n342 *Node) bool {
+							return func() bool {
+								n343 := firstChild(n342, roK81)
+								return n343 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n343, roK54))) == "VAT")
+							}() && hasChild(n342, roK116)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 79, func() bool {
 			return !memoBool(v, 80, func() bool {
-				return anyNode(desc(root(n), roK77), func(n342 *Node) bool {
-					return func(r343 Seq) bool {
-						return anyChild(n342, roK78, func(n344 *Node) bool { return gcmp(nodeSeq(n344), r343, opEq) })
-					}(boolSeq(false)) && anyChild(n342, roK82, func(n345 *Node) bool {
-						return (fnNormalizeSpace(childStr(n345, roK54)) == "G") && anyChild(n345, roK81, func(n346 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n346, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n345 *Node) bool {
+					return func(r346 Seq) bool {
+						return anyChild(n345, roK78, func(n347 *Node) bool { return gcmp(nodeSeq(n347), r346, opEq) })
+					}(boolSeq(false)) && anyChild(n345, roK82, func(n348 *Node) bool {
+						return (fnNormalizeSpace(childStr(n348, roK54)) == "G") && anyChild(n348, roK81, func(n349 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n349, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3821,39 +3830,41 @@ func roT0066(v []Seq, n *Node) bool {
 	return memoBool(v, 81, func() bool {
 		return (memoBool(v, 82, func() bool {
 			return (memoBool(v, 83, func() bool {
-				return anyNode(desc(root(n), roK77), func(n347 *Node) bool {
-					return func(r348 Seq) bool {
-						return anyChild(n347, roK78, func(n349 *Node) bool { return gcmp(nodeSeq(n349), r348, opEq) })
-					}(boolSeq(true)) && anyChild(n347, roK82, func(n350 *Node) bool { return (fnNormalizeSpace(childStr(n350, roK54)) == "G") })
+				return anyNode(desc(root(n), roK77), func(n350 *Node) bool {
+					return func(r351 Seq) bool {
+						return anyChild(n350, roK78, func(n352 *Node) bool { return gcmp(nodeSeq(n352), r351, opEq) })
+					}(boolSeq(true)) && anyChild(n350, roK82, func(n353 *Node) bool { return (fnNormalizeSpace(childStr(n353, roK54)) == "G") })
 				})
 			}) && memoBool(v, 73, func() bool {
 				return (memoBool(v, 74, func() bool {
-					return anyNode(desc(root(n), roK104), func(n351 *Node) bool {
-						return anyChild(n351, roK63, func(n352 *Node) bool {
-							return anyChild(n352, roK116, func(n353 *Node) bool {
-								return ebv(step(child(n353, roK81), func(n354 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n354, roK54))) == "VAT"))
-								})) && hasChild(n353, roK115)
+					return anyNode(desc(root(n), roK106), func(n354 *Node) bool {
+						return anyChild(n354, roK64, func(n355 *Node) bool {
+							return anyChild(n355, roK117, func(n356 *Node) bool {
+								return func() bool {
+									n357 := firstChild(n356, roK81)
+									return n357 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n357, roK54))) == "VAT")
+								}() && hasChild(n356, roK116)
 							})
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n356 *Node) bool {
-						return anyChild(n356, roK116, func(n357 *Node) bool {
-							return ebv(step(child(n357, roK81), func(n358 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n358, roK54))) == "VAT"))
-							})) && hasChild(n357, roK115)
+					return anyNode(desc(root(n), roK118), func(n359 *Node) bool {
+						return anyChild(n359, roK117, func(n360 *Node) bool {
+							return func() bool {
+								n361 := firstChild(n360, roK81)
+								return n361 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n361, roK54))) == "VAT")
+							}() && hasChild(n360, roK116)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 84, func() bool {
 			return !memoBool(v, 85, func() bool {
-				return anyNode(desc(root(n), roK77), func(n360 *Node) bool {
-					return func(r361 Seq) bool {
-						return anyChild(n360, roK78, func(n362 *Node) bool { return gcmp(nodeSeq(n362), r361, opEq) })
-					}(boolSeq(true)) && anyChild(n360, roK82, func(n363 *Node) bool {
-						return (fnNormalizeSpace(childStr(n363, roK54)) == "G") && anyChild(n363, roK81, func(n364 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n364, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n363 *Node) bool {
+					return func(r364 Seq) bool {
+						return anyChild(n363, roK78, func(n365 *Node) bool { return gcmp(nodeSeq(n365), r364, opEq) })
+					}(boolSeq(true)) && anyChild(n363, roK82, func(n366 *Node) bool {
+						return (fnNormalizeSpace(childStr(n366, roK54)) == "G") && anyChild(n366, roK81, func(n367 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n367, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -3865,35 +3876,34 @@ func roT0066(v []Seq, n *Node) bool {
 func roT0067(v []Seq, n *Node) bool {
 	return ((memoBool(v, 86, func() bool {
 		return (memoBool(v, 87, func() bool {
-			return anyNode(desc(root(n), roK82), func(n365 *Node) bool {
-				return anyChild(n365, roK81, func(n366 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n366, roK54))) == "VAT") }) && anyChild(n365, roK54, func(n367 *Node) bool { return (fnNormalizeSpace(n367.StringValue()) == "K") })
-			})
-		}) || memoBool(v, 88, func() bool {
-			return anyNode(desc(root(n), roK113), func(n368 *Node) bool {
+			return anyNode(desc(root(n), roK82), func(n368 *Node) bool {
 				return anyChild(n368, roK81, func(n369 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n369, roK54))) == "VAT") }) && anyChild(n368, roK54, func(n370 *Node) bool { return (fnNormalizeSpace(n370.StringValue()) == "K") })
 			})
+		}) || memoBool(v, 88, func() bool {
+			return anyNode(desc(root(n), roK114), func(n371 *Node) bool {
+				return anyChild(n371, roK81, func(n372 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n372, roK54))) == "VAT") }) && anyChild(n371, roK54, func(n373 *Node) bool { return (fnNormalizeSpace(n373.StringValue()) == "K") })
+			})
 		}))
-	}) && gcmp(func() Seq {
-		k371 := 0
-		anyChild(n, roK109, func(n372 *Node) bool {
-			return anyChild(n372, roK114, func(n373 *Node) bool {
-				return anyChild(n373, roK82, func(n374 *Node) bool {
-					return anyChild(n374, roK81, func(n375 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n375, roK54))) == "VAT") }) && anyChild(n374, roK54, func(n376 *Node) bool { return (fnNormalizeSpace(n376.StringValue()) == "K") && tally1(&k371) })
+	}) && (func() (k374 int) {
+		anyChild(n, roK111, func(n375 *Node) bool {
+			return anyChild(n375, roK115, func(n376 *Node) bool {
+				return anyChild(n376, roK82, func(n377 *Node) bool {
+					return anyChild(n377, roK81, func(n378 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n378, roK54))) == "VAT") }) && anyChild(n377, roK54, func(n379 *Node) bool { return (fnNormalizeSpace(n379.StringValue()) == "K") && tally1(&k374) })
 				})
 			})
 		})
-		return countOf(k371)
-	}(), roK111, opEq)) || memoBool(v, 89, func() bool {
+		return
+	}() == 1)) || memoBool(v, 89, func() bool {
 		return (memoBool(v, 90, func() bool {
 			return !memoBool(v, 87, func() bool {
-				return anyNode(desc(root(n), roK82), func(n377 *Node) bool {
-					return anyChild(n377, roK81, func(n378 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n378, roK54))) == "VAT") }) && anyChild(n377, roK54, func(n379 *Node) bool { return (fnNormalizeSpace(n379.StringValue()) == "K") })
+				return anyNode(desc(root(n), roK82), func(n380 *Node) bool {
+					return anyChild(n380, roK81, func(n381 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n381, roK54))) == "VAT") }) && anyChild(n380, roK54, func(n382 *Node) bool { return (fnNormalizeSpace(n382.StringValue()) == "K") })
 				})
 			})
 		}) && memoBool(v, 91, func() bool {
 			return !memoBool(v, 88, func() bool {
-				return anyNode(desc(root(n), roK113), func(n380 *Node) bool {
-					return anyChild(n380, roK81, func(n381 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n381, roK54))) == "VAT") }) && anyChild(n380, roK54, func(n382 *Node) bool { return (fnNormalizeSpace(n382.StringValue()) == "K") })
+				return anyNode(desc(root(n), roK114), func(n383 *Node) bool {
+					return anyChild(n383, roK81, func(n384 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n384, roK54))) == "VAT") }) && anyChild(n383, roK54, func(n385 *Node) bool { return (fnNormalizeSpace(n385.StringValue()) == "K") })
 				})
 			})
 		}))
@@ -3906,45 +3916,48 @@ func roT0068(v []Seq, n *Node) bool {
 		return (memoBool(v, 93, func() bool {
 			return (memoBool(v, 94, func() bool {
 				return (memoBool(v, 95, func() bool {
-					return anyNode(desc(root(n), roK113), func(n383 *Node) bool {
-						return (fnNormalizeSpace(childStr(n383, roK54)) == "K") && anyChild(n383, roK81, func(n384 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n384, roK54))) == "VAT") })
+					return anyNode(desc(root(n), roK114), func(n386 *Node) bool {
+						return (fnNormalizeSpace(childStr(n386, roK54)) == "K") && anyChild(n386, roK81, func(n387 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n387, roK54))) == "VAT") })
 					})
 				}) && memoBool(v, 73, func() bool {
 					return (memoBool(v, 74, func() bool {
-						return anyNode(desc(root(n), roK104), func(n385 *Node) bool {
-							return anyChild(n385, roK63, func(n386 *Node) bool {
-								return anyChild(n386, roK116, func(n387 *Node) bool {
-									return ebv(step(child(n387, roK81), func(n388 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n388, roK54))) == "VAT"))
-									})) && hasChild(n387, roK115)
+						return anyNode(desc(root(n), roK106), func(n388 *Node) bool {
+							return anyChild(n388, roK64, func(n389 *Node) bool {
+								return anyChild(n389, roK117, func(n390 *Node) bool {
+									return func() bool {
+										n391 := firstChild(n390, roK81)
+										return n391 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n391, roK54))) == "VAT")
+									}() && hasChild(n390, roK116)
 								})
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
-						return anyNode(desc(root(n), roK117), func(n390 *Node) bool {
-							return anyChild(n390, roK116, func(n391 *Node) bool {
-								return ebv(step(child(n391, roK81), func(n392 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n392, roK54))) == "VAT"))
-								})) && hasChild(n391, roK115)
+						return anyNode(desc(root(n), roK118), func(n393 *Node) bool {
+							return anyChild(n393, roK117, func(n394 *Node) bool {
+								return func() bool {
+									n395 := firstChild(n394, roK81)
+									return n395 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n395, roK54))) == "VAT")
+								}() && hasChild(n394, roK116)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 23, func() bool {
-				return anyNode(desc(root(n), roK64), func(n394 *Node) bool {
-					return anyChild(n394, roK63, func(n395 *Node) bool {
-						return anyChild(n395, roK116, func(n396 *Node) bool {
-							return ebv(step(child(n396, roK81), func(n397 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n397, roK54))) == "VAT"))
-							})) && hasChild(n396, roK115)
+				return anyNode(desc(root(n), roK65), func(n397 *Node) bool {
+					return anyChild(n397, roK64, func(n398 *Node) bool {
+						return anyChild(n398, roK117, func(n399 *Node) bool {
+							return func() bool {
+								n400 := firstChild(n399, roK81)
+								return n400 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n400, roK54))) == "VAT")
+							}() && hasChild(n399, roK116)
 						})
 					})
 				})
 			}))
 		}) || memoBool(v, 96, func() bool {
 			return !memoBool(v, 95, func() bool {
-				return anyNode(desc(root(n), roK113), func(n399 *Node) bool {
-					return (fnNormalizeSpace(childStr(n399, roK54)) == "K") && anyChild(n399, roK81, func(n400 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n400, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK114), func(n402 *Node) bool {
+					return (fnNormalizeSpace(childStr(n402, roK54)) == "K") && anyChild(n402, roK81, func(n403 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n403, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -3957,52 +3970,55 @@ func roT0069(v []Seq, n *Node) bool {
 		return (memoBool(v, 98, func() bool {
 			return (memoBool(v, 99, func() bool {
 				return (memoBool(v, 100, func() bool {
-					return anyNode(desc(root(n), roK77), func(n401 *Node) bool {
-						return func(r402 Seq) bool {
-							return anyChild(n401, roK78, func(n403 *Node) bool { return gcmp(nodeSeq(n403), r402, opEq) })
-						}(boolSeq(false)) && anyChild(n401, roK82, func(n404 *Node) bool {
-							return (fnNormalizeSpace(childStr(n404, roK54)) == "K") && anyChild(n404, roK81, func(n405 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n405, roK54))) == "VAT") })
+					return anyNode(desc(root(n), roK77), func(n404 *Node) bool {
+						return func(r405 Seq) bool {
+							return anyChild(n404, roK78, func(n406 *Node) bool { return gcmp(nodeSeq(n406), r405, opEq) })
+						}(boolSeq(false)) && anyChild(n404, roK82, func(n407 *Node) bool {
+							return (fnNormalizeSpace(childStr(n407, roK54)) == "K") && anyChild(n407, roK81, func(n408 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n408, roK54))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 73, func() bool {
 					return (memoBool(v, 74, func() bool {
-						return anyNode(desc(root(n), roK104), func(n406 *Node) bool {
-							return anyChild(n406, roK63, func(n407 *Node) bool {
-								return anyChild(n407, roK116, func(n408 *Node) bool {
-									return ebv(step(child(n408, roK81), func(n409 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n409, roK54))) == "VAT"))
-									})) && hasChild(n408, roK115)
+						return anyNode(desc(root(n), roK106), func(n409 *Node) bool {
+							return anyChild(n409, roK64, func(n410 *Node) bool {
+								return anyChild(n410, roK117, func(n411 *Node) bool {
+									return func() bool {
+										n412 := firstChild(n411, roK81)
+										return n412 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n412, roK54))) == "VAT")
+									}() && hasChild(n411, roK116)
 								})
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
-						return anyNode(desc(root(n), roK117), func(n411 *Node) bool {
-							return anyChild(n411, roK116, func(n412 *Node) bool {
-								return ebv(step(child(n412, roK81), func(n413 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n413, roK54))) == "VAT"))
-								})) && hasChild(n412, roK115)
+						return anyNode(desc(root(n), roK118), func(n414 *Node) bool {
+							return anyChild(n414, roK117, func(n415 *Node) bool {
+								return func() bool {
+									n416 := firstChild(n415, roK81)
+									return n416 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n416, roK54))) == "VAT")
+								}() && hasChild(n415, roK116)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 23, func() bool {
-				return anyNode(desc(root(n), roK64), func(n415 *Node) bool {
-					return anyChild(n415, roK63, func(n416 *Node) bool {
-						return anyChild(n416, roK116, func(n417 *Node) bool {
-							return ebv(step(child(n417, roK81), func(n418 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n418, roK54))) == "VAT"))
-							})) && hasChild(n417, roK115)
+				return anyNode(desc(root(n), roK65), func(n418 *Node) bool {
+					return anyChild(n418, roK64, func(n419 *Node) bool {
+						return anyChild(n419, roK117, func(n420 *Node) bool {
+							return func() bool {
+								n421 := firstChild(n420, roK81)
+								return n421 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n421, roK54))) == "VAT")
+							}() && hasChild(n420, roK116)
 						})
 					})
 				})
 			}))
 		}) || memoBool(v, 101, func() bool {
 			return !memoBool(v, 100, func() bool {
-				return anyNode(desc(root(n), roK77), func(n420 *Node) bool {
-					return func(r421 Seq) bool {
-						return anyChild(n420, roK78, func(n422 *Node) bool { return gcmp(nodeSeq(n422), r421, opEq) })
-					}(boolSeq(false)) && anyChild(n420, roK82, func(n423 *Node) bool {
-						return (fnNormalizeSpace(childStr(n423, roK54)) == "K") && anyChild(n423, roK81, func(n424 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n424, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n423 *Node) bool {
+					return func(r424 Seq) bool {
+						return anyChild(n423, roK78, func(n425 *Node) bool { return gcmp(nodeSeq(n425), r424, opEq) })
+					}(boolSeq(false)) && anyChild(n423, roK82, func(n426 *Node) bool {
+						return (fnNormalizeSpace(childStr(n426, roK54)) == "K") && anyChild(n426, roK81, func(n427 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n427, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -4016,52 +4032,55 @@ func roT0070(v []Seq, n *Node) bool {
 		return (memoBool(v, 103, func() bool {
 			return (memoBool(v, 104, func() bool {
 				return (memoBool(v, 105, func() bool {
-					return anyNode(desc(root(n), roK77), func(n425 *Node) bool {
-						return func(r426 Seq) bool {
-							return anyChild(n425, roK78, func(n427 *Node) bool { return gcmp(nodeSeq(n427), r426, opEq) })
-						}(boolSeq(true)) && anyChild(n425, roK82, func(n428 *Node) bool {
-							return (fnNormalizeSpace(childStr(n428, roK54)) == "K") && anyChild(n428, roK81, func(n429 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n429, roK54))) == "VAT") })
+					return anyNode(desc(root(n), roK77), func(n428 *Node) bool {
+						return func(r429 Seq) bool {
+							return anyChild(n428, roK78, func(n430 *Node) bool { return gcmp(nodeSeq(n430), r429, opEq) })
+						}(boolSeq(true)) && anyChild(n428, roK82, func(n431 *Node) bool {
+							return (fnNormalizeSpace(childStr(n431, roK54)) == "K") && anyChild(n431, roK81, func(n432 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n432, roK54))) == "VAT") })
 						})
 					})
 				}) && memoBool(v, 73, func() bool {
 					return (memoBool(v, 74, func() bool {
-						return anyNode(desc(root(n), roK104), func(n430 *Node) bool {
-							return anyChild(n430, roK63, func(n431 *Node) bool {
-								return anyChild(n431, roK116, func(n432 *Node) bool {
-									return ebv(step(child(n432, roK81), func(n433 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n433, roK54))) == "VAT"))
-									})) && hasChild(n432, roK115)
+						return anyNode(desc(root(n), roK106), func(n433 *Node) bool {
+							return anyChild(n433, roK64, func(n434 *Node) bool {
+								return anyChild(n434, roK117, func(n435 *Node) bool {
+									return func() bool {
+										n436 := firstChild(n435, roK81)
+										return n436 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n436, roK54))) == "VAT")
+									}() && hasChild(n435, roK116)
 								})
 							})
 						})
 					}) || memoBool(v, 21, func() bool {
-						return anyNode(desc(root(n), roK117), func(n435 *Node) bool {
-							return anyChild(n435, roK116, func(n436 *Node) bool {
-								return ebv(step(child(n436, roK81), func(n437 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n437, roK54))) == "VAT"))
-								})) && hasChild(n436, roK115)
+						return anyNode(desc(root(n), roK118), func(n438 *Node) bool {
+							return anyChild(n438, roK117, func(n439 *Node) bool {
+								return func() bool {
+									n440 := firstChild(n439, roK81)
+									return n440 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n440, roK54))) == "VAT")
+								}() && hasChild(n439, roK116)
 							})
 						})
 					}))
 				}))
 			}) && memoBool(v, 23, func() bool {
-				return anyNode(desc(root(n), roK64), func(n439 *Node) bool {
-					return anyChild(n439, roK63, func(n440 *Node) bool {
-						return anyChild(n440, roK116, func(n441 *Node) bool {
-							return ebv(step(child(n441, roK81), func(n442 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n442, roK54))) == "VAT"))
-							})) && hasChild(n441, roK115)
+				return anyNode(desc(root(n), roK65), func(n442 *Node) bool {
+					return anyChild(n442, roK64, func(n443 *Node) bool {
+						return anyChild(n443, roK117, func(n444 *Node) bool {
+							return func() bool {
+								n445 := firstChild(n444, roK81)
+								return n445 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n445, roK54))) == "VAT")
+							}() && hasChild(n444, roK116)
 						})
 					})
 				})
 			}))
 		}) || memoBool(v, 106, func() bool {
 			return !memoBool(v, 105, func() bool {
-				return anyNode(desc(root(n), roK77), func(n444 *Node) bool {
-					return func(r445 Seq) bool {
-						return anyChild(n444, roK78, func(n446 *Node) bool { return gcmp(nodeSeq(n446), r445, opEq) })
-					}(boolSeq(true)) && anyChild(n444, roK82, func(n447 *Node) bool {
-						return (fnNormalizeSpace(childStr(n447, roK54)) == "K") && anyChild(n447, roK81, func(n448 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n448, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n447 *Node) bool {
+					return func(r448 Seq) bool {
+						return anyChild(n447, roK78, func(n449 *Node) bool { return gcmp(nodeSeq(n449), r448, opEq) })
+					}(boolSeq(true)) && anyChild(n447, roK82, func(n450 *Node) bool {
+						return (fnNormalizeSpace(childStr(n450, roK54)) == "K") && anyChild(n450, roK81, func(n451 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n451, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -4071,21 +4090,21 @@ func roT0070(v []Seq, n *Node) bool {
 
 // BR-IC-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cbc:ActualDeliveryDate) …
 func roT0071(v []Seq, n *Node) bool {
-	return ((anyChild(n, roK109, func(n449 *Node) bool {
-		return anyChild(n449, roK114, func(n450 *Node) bool {
-			return anyChild(n450, roK82, func(n451 *Node) bool {
-				return anyChild(n451, roK81, func(n452 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n452, roK54))) == "VAT") }) && anyChild(n451, roK54, func(n453 *Node) bool { return (fnNormalizeSpace(n453.StringValue()) == "K") })
+	return ((anyChild(n, roK111, func(n452 *Node) bool {
+		return anyChild(n452, roK115, func(n453 *Node) bool {
+			return anyChild(n453, roK82, func(n454 *Node) bool {
+				return anyChild(n454, roK81, func(n455 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n455, roK54))) == "VAT") }) && anyChild(n454, roK54, func(n456 *Node) bool { return (fnNormalizeSpace(n456.StringValue()) == "K") })
 			})
 		})
-	}) && (gcmp(fnStringLength(func() (r454 string) {
-		anyChild(n, roK75, func(n455 *Node) bool {
-			return anyChild(n455, roK123, func(n456 *Node) bool { return setStr(&r454, n456) })
+	}) && ((strLen(func() (r457 string) {
+		anyChild(n, roK75, func(n458 *Node) bool {
+			return anyChild(n458, roK125, func(n459 *Node) bool { return setStr(&r457, n459) })
 		})
 		return
-	}()), roK111, opGt) || anyChild(n, roK119, func(n457 *Node) bool { return hasChild(n457, roK124) }))) || !anyChild(n, roK109, func(n459 *Node) bool {
-		return anyChild(n459, roK114, func(n460 *Node) bool {
-			return anyChild(n460, roK82, func(n461 *Node) bool {
-				return anyChild(n461, roK81, func(n462 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n462, roK54))) == "VAT") }) && anyChild(n461, roK54, func(n463 *Node) bool { return (fnNormalizeSpace(n463.StringValue()) == "K") })
+	}()) > 1) || anyChild(n, roK120, func(n460 *Node) bool { return hasChild(n460, roK126) }))) || !anyChild(n, roK111, func(n462 *Node) bool {
+		return anyChild(n462, roK115, func(n463 *Node) bool {
+			return anyChild(n463, roK82, func(n464 *Node) bool {
+				return anyChild(n464, roK81, func(n465 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n465, roK54))) == "VAT") }) && anyChild(n464, roK54, func(n466 *Node) bool { return (fnNormalizeSpace(n466.StringValue()) == "K") })
 			})
 		})
 	}))
@@ -4093,27 +4112,27 @@ func roT0071(v []Seq, n *Node) bool {
 
 // BR-IC-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'K']) and (string-length(cac:Delivery/cac:DeliveryLocation/cac…
 func roT0072(v []Seq, n *Node) bool {
-	return ((anyChild(n, roK109, func(n464 *Node) bool {
-		return anyChild(n464, roK114, func(n465 *Node) bool {
-			return anyChild(n465, roK82, func(n466 *Node) bool {
-				return anyChild(n466, roK81, func(n467 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n467, roK54))) == "VAT") }) && anyChild(n466, roK54, func(n468 *Node) bool { return (fnNormalizeSpace(n468.StringValue()) == "K") })
+	return ((anyChild(n, roK111, func(n467 *Node) bool {
+		return anyChild(n467, roK115, func(n468 *Node) bool {
+			return anyChild(n468, roK82, func(n469 *Node) bool {
+				return anyChild(n469, roK81, func(n470 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n470, roK54))) == "VAT") }) && anyChild(n469, roK54, func(n471 *Node) bool { return (fnNormalizeSpace(n471.StringValue()) == "K") })
 			})
 		})
-	}) && gcmp(fnStringLength(func() (r469 string) {
-		anyChild(n, roK75, func(n470 *Node) bool {
-			return anyChild(n470, roK74, func(n471 *Node) bool {
-				return anyChild(n471, roK73, func(n472 *Node) bool {
-					return anyChild(n472, roK68, func(n473 *Node) bool {
-						return anyChild(n473, roK67, func(n474 *Node) bool { return setStr(&r469, n474) })
+	}) && (strLen(func() (r472 string) {
+		anyChild(n, roK75, func(n473 *Node) bool {
+			return anyChild(n473, roK74, func(n474 *Node) bool {
+				return anyChild(n474, roK73, func(n475 *Node) bool {
+					return anyChild(n475, roK69, func(n476 *Node) bool {
+						return anyChild(n476, roK68, func(n477 *Node) bool { return setStr(&r472, n477) })
 					})
 				})
 			})
 		})
 		return
-	}()), roK111, opGt)) || !anyChild(n, roK109, func(n475 *Node) bool {
-		return anyChild(n475, roK114, func(n476 *Node) bool {
-			return anyChild(n476, roK82, func(n477 *Node) bool {
-				return anyChild(n477, roK81, func(n478 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n478, roK54))) == "VAT") }) && anyChild(n477, roK54, func(n479 *Node) bool { return (fnNormalizeSpace(n479.StringValue()) == "K") })
+	}()) > 1)) || !anyChild(n, roK111, func(n478 *Node) bool {
+		return anyChild(n478, roK115, func(n479 *Node) bool {
+			return anyChild(n479, roK82, func(n480 *Node) bool {
+				return anyChild(n480, roK81, func(n481 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n481, roK54))) == "VAT") }) && anyChild(n480, roK54, func(n482 *Node) bool { return (fnNormalizeSpace(n482.StringValue()) == "K") })
 			})
 		})
 	}))
@@ -4122,58 +4141,52 @@ func roT0072(v []Seq, n *Node) bool {
 // BR-IG-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'…
 func roT0073(v []Seq, n *Node) bool {
 	return ((memoBool(v, 107, func() bool {
-		return gcmp(arith(func() Seq {
-			k480 := 0
-			anyNode(desc(root(n), roK77), func(n481 *Node) bool {
-				return anyChild(n481, roK82, func(n482 *Node) bool {
-					return (fnNormalizeSpace(childStr(n482, roK54)) == "L") && anyChild(n482, roK81, func(n483 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n483, roK54))) == "VAT") }) && tally1(&k480)
+		return cmpItems(arithItems(intItem(func() (k483 int) {
+			anyNode(desc(root(n), roK77), func(n484 *Node) bool {
+				return anyChild(n484, roK82, func(n485 *Node) bool {
+					return (fnNormalizeSpace(childStr(n485, roK54)) == "L") && anyChild(n485, roK81, func(n486 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n486, roK54))) == "VAT") }) && tally1(&k483)
 				})
 			})
-			return countOf(k480)
-		}(), func() Seq {
-			k484 := 0
-			anyNode(desc(root(n), roK113), func(n485 *Node) bool {
-				return (fnNormalizeSpace(childStr(n485, roK54)) == "L") && anyChild(n485, roK81, func(n486 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n486, roK54))) == "VAT") }) && tally1(&k484)
+			return
+		}()), intItem(func() (k487 int) {
+			anyNode(desc(root(n), roK114), func(n488 *Node) bool {
+				return (fnNormalizeSpace(childStr(n488, roK54)) == "L") && anyChild(n488, roK81, func(n489 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n489, roK54))) == "VAT") }) && tally1(&k487)
 			})
-			return countOf(k484)
-		}(), opAdd), roK58, opGt)
-	}) && gcmp(func() Seq {
-		k487 := 0
-		anyChild(n, roK109, func(n488 *Node) bool {
-			return anyChild(n488, roK114, func(n489 *Node) bool {
-				return anyChild(n489, roK82, func(n490 *Node) bool {
-					return anyChild(n490, roK54, func(n491 *Node) bool { return (n491.StringValue() == "L") }) && tally1(&k487)
+			return
+		}()), opAdd), roK59, opGt)
+	}) && (func() (k490 int) {
+		anyChild(n, roK111, func(n491 *Node) bool {
+			return anyChild(n491, roK115, func(n492 *Node) bool {
+				return anyChild(n492, roK82, func(n493 *Node) bool {
+					return anyChild(n493, roK54, func(n494 *Node) bool { return (n494.StringValue() == "L") }) && tally1(&k490)
 				})
 			})
 		})
-		return countOf(k487)
-	}(), roK58, opGt)) || (memoBool(v, 108, func() bool {
-		return gcmp(arith(func() Seq {
-			k492 := 0
-			anyNode(desc(root(n), roK77), func(n493 *Node) bool {
-				return anyChild(n493, roK82, func(n494 *Node) bool {
-					return (fnNormalizeSpace(childStr(n494, roK54)) == "L") && anyChild(n494, roK81, func(n495 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n495, roK54))) == "VAT") }) && tally1(&k492)
+		return
+	}() > 0)) || (memoBool(v, 108, func() bool {
+		return cmpItems(arithItems(intItem(func() (k495 int) {
+			anyNode(desc(root(n), roK77), func(n496 *Node) bool {
+				return anyChild(n496, roK82, func(n497 *Node) bool {
+					return (fnNormalizeSpace(childStr(n497, roK54)) == "L") && anyChild(n497, roK81, func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n498, roK54))) == "VAT") }) && tally1(&k495)
 				})
 			})
-			return countOf(k492)
-		}(), func() Seq {
-			k496 := 0
-			anyNode(desc(root(n), roK113), func(n497 *Node) bool {
-				return (fnNormalizeSpace(childStr(n497, roK54)) == "L") && anyChild(n497, roK81, func(n498 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n498, roK54))) == "VAT") }) && tally1(&k496)
+			return
+		}()), intItem(func() (k499 int) {
+			anyNode(desc(root(n), roK114), func(n500 *Node) bool {
+				return (fnNormalizeSpace(childStr(n500, roK54)) == "L") && anyChild(n500, roK81, func(n501 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n501, roK54))) == "VAT") }) && tally1(&k499)
 			})
-			return countOf(k496)
-		}(), opAdd), roK58, opEq)
-	}) && gcmp(func() Seq {
-		k499 := 0
-		anyChild(n, roK109, func(n500 *Node) bool {
-			return anyChild(n500, roK114, func(n501 *Node) bool {
-				return anyChild(n501, roK82, func(n502 *Node) bool {
-					return (fnNormalizeSpace(childStr(n502, roK54)) == "L") && anyChild(n502, roK81, func(n503 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n503, roK54))) == "VAT") }) && tally1(&k499)
+			return
+		}()), opAdd), roK59, opEq)
+	}) && (func() (k502 int) {
+		anyChild(n, roK111, func(n503 *Node) bool {
+			return anyChild(n503, roK115, func(n504 *Node) bool {
+				return anyChild(n504, roK82, func(n505 *Node) bool {
+					return (fnNormalizeSpace(childStr(n505, roK54)) == "L") && anyChild(n505, roK81, func(n506 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n506, roK54))) == "VAT") }) && tally1(&k502)
 				})
 			})
 		})
-		return countOf(k499)
-	}(), roK58, opEq)))
+		return
+	}() == 0)))
 }
 
 // BR-IG-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
@@ -4181,30 +4194,31 @@ func roT0074(v []Seq, n *Node) bool {
 	return memoBool(v, 109, func() bool {
 		return (memoBool(v, 110, func() bool {
 			return (memoBool(v, 111, func() bool {
-				return anyNode(desc(root(n), roK113), func(n504 *Node) bool {
-					return (fnNormalizeSpace(childStr(n504, roK54)) == "L") && anyChild(n504, roK81, func(n505 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n505, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK114), func(n507 *Node) bool {
+					return (fnNormalizeSpace(childStr(n507, roK54)) == "L") && anyChild(n507, roK81, func(n508 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n508, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK104), func(n506 *Node) bool {
-						return anyChild(n506, roK63, func(n507 *Node) bool {
-							return anyChild(n507, roK116, func(n508 *Node) bool { return hasChild(n508, roK115) })
+					return anyNode(desc(root(n), roK106), func(n509 *Node) bool {
+						return anyChild(n509, roK64, func(n510 *Node) bool {
+							return anyChild(n510, roK117, func(n511 *Node) bool { return hasChild(n511, roK116) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n510 *Node) bool {
-						return anyChild(n510, roK116, func(n511 *Node) bool {
-							return ebv(step(child(n511, roK81), func(n512 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n512, roK54))) == "VAT"))
-							})) && hasChild(n511, roK115)
+					return anyNode(desc(root(n), roK118), func(n513 *Node) bool {
+						return anyChild(n513, roK117, func(n514 *Node) bool {
+							return func() bool {
+								n515 := firstChild(n514, roK81)
+								return n515 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n515, roK54))) == "VAT")
+							}() && hasChild(n514, roK116)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 112, func() bool {
 			return !memoBool(v, 111, func() bool {
-				return anyNode(desc(root(n), roK113), func(n514 *Node) bool {
-					return (fnNormalizeSpace(childStr(n514, roK54)) == "L") && anyChild(n514, roK81, func(n515 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n515, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK114), func(n517 *Node) bool {
+					return (fnNormalizeSpace(childStr(n517, roK54)) == "L") && anyChild(n517, roK81, func(n518 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n518, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -4216,37 +4230,38 @@ func roT0075(v []Seq, n *Node) bool {
 	return memoBool(v, 113, func() bool {
 		return (memoBool(v, 114, func() bool {
 			return (memoBool(v, 115, func() bool {
-				return anyNode(desc(root(n), roK77), func(n516 *Node) bool {
-					return func(r517 Seq) bool {
-						return anyChild(n516, roK78, func(n518 *Node) bool { return gcmp(nodeSeq(n518), r517, opEq) })
-					}(boolSeq(false)) && anyChild(n516, roK82, func(n519 *Node) bool {
-						return (fnNormalizeSpace(childStr(n519, roK54)) == "L") && anyChild(n519, roK81, func(n520 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n520, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n519 *Node) bool {
+					return func(r520 Seq) bool {
+						return anyChild(n519, roK78, func(n521 *Node) bool { return gcmp(nodeSeq(n521), r520, opEq) })
+					}(boolSeq(false)) && anyChild(n519, roK82, func(n522 *Node) bool {
+						return (fnNormalizeSpace(childStr(n522, roK54)) == "L") && anyChild(n522, roK81, func(n523 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n523, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK104), func(n521 *Node) bool {
-						return anyChild(n521, roK63, func(n522 *Node) bool {
-							return anyChild(n522, roK116, func(n523 *Node) bool { return hasChild(n523, roK115) })
+					return anyNode(desc(root(n), roK106), func(n524 *Node) bool {
+						return anyChild(n524, roK64, func(n525 *Node) bool {
+							return anyChild(n525, roK117, func(n526 *Node) bool { return hasChild(n526, roK116) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n525 *Node) bool {
-						return anyChild(n525, roK116, func(n526 *Node) bool {
-							return ebv(step(child(n526, roK81), func(n527 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n527, roK54))) == "VAT"))
-							})) && hasChild(n526, roK115)
+					return anyNode(desc(root(n), roK118), func(n528 *Node) bool {
+						return anyChild(n528, roK117, func(n529 *Node) bool {
+							return func() bool {
+								n530 := firstChild(n529, roK81)
+								return n530 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n530, roK54))) == "VAT")
+							}() && hasChild(n529, roK116)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 116, func() bool {
 			return !memoBool(v, 115, func() bool {
-				return anyNode(desc(root(n), roK77), func(n529 *Node) bool {
-					return func(r530 Seq) bool {
-						return anyChild(n529, roK78, func(n531 *Node) bool { return gcmp(nodeSeq(n531), r530, opEq) })
-					}(boolSeq(false)) && anyChild(n529, roK82, func(n532 *Node) bool {
-						return (fnNormalizeSpace(childStr(n532, roK54)) == "L") && anyChild(n532, roK81, func(n533 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n533, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n532 *Node) bool {
+					return func(r533 Seq) bool {
+						return anyChild(n532, roK78, func(n534 *Node) bool { return gcmp(nodeSeq(n534), r533, opEq) })
+					}(boolSeq(false)) && anyChild(n532, roK82, func(n535 *Node) bool {
+						return (fnNormalizeSpace(childStr(n535, roK54)) == "L") && anyChild(n535, roK81, func(n536 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n536, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -4259,37 +4274,38 @@ func roT0076(v []Seq, n *Node) bool {
 	return memoBool(v, 117, func() bool {
 		return (memoBool(v, 118, func() bool {
 			return (memoBool(v, 119, func() bool {
-				return anyNode(desc(root(n), roK77), func(n534 *Node) bool {
-					return func(r535 Seq) bool {
-						return anyChild(n534, roK78, func(n536 *Node) bool { return gcmp(nodeSeq(n536), r535, opEq) })
-					}(boolSeq(true)) && anyChild(n534, roK82, func(n537 *Node) bool {
-						return (fnNormalizeSpace(childStr(n537, roK54)) == "L") && anyChild(n537, roK81, func(n538 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n538, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n537 *Node) bool {
+					return func(r538 Seq) bool {
+						return anyChild(n537, roK78, func(n539 *Node) bool { return gcmp(nodeSeq(n539), r538, opEq) })
+					}(boolSeq(true)) && anyChild(n537, roK82, func(n540 *Node) bool {
+						return (fnNormalizeSpace(childStr(n540, roK54)) == "L") && anyChild(n540, roK81, func(n541 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n541, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK104), func(n539 *Node) bool {
-						return anyChild(n539, roK63, func(n540 *Node) bool {
-							return anyChild(n540, roK116, func(n541 *Node) bool { return hasChild(n541, roK115) })
+					return anyNode(desc(root(n), roK106), func(n542 *Node) bool {
+						return anyChild(n542, roK64, func(n543 *Node) bool {
+							return anyChild(n543, roK117, func(n544 *Node) bool { return hasChild(n544, roK116) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n543 *Node) bool {
-						return anyChild(n543, roK116, func(n544 *Node) bool {
-							return ebv(step(child(n544, roK81), func(n545 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n545, roK54))) == "VAT"))
-							})) && hasChild(n544, roK115)
+					return anyNode(desc(root(n), roK118), func(n546 *Node) bool {
+						return anyChild(n546, roK117, func(n547 *Node) bool {
+							return func() bool {
+								n548 := firstChild(n547, roK81)
+								return n548 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n548, roK54))) == "VAT")
+							}() && hasChild(n547, roK116)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 120, func() bool {
 			return !memoBool(v, 121, func() bool {
-				return anyNode(desc(root(n), roK77), func(n547 *Node) bool {
-					return func(r548 Seq) bool {
-						return anyChild(n547, roK78, func(n549 *Node) bool { return gcmp(nodeSeq(n549), r548, opEq) })
-					}(boolSeq(true)) && anyChild(n547, roK82, func(n550 *Node) bool {
-						return anyChild(n550, roK54, func(n551 *Node) bool { return (n551.StringValue() == "L") }) && anyChild(n550, roK81, func(n552 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n552, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n550 *Node) bool {
+					return func(r551 Seq) bool {
+						return anyChild(n550, roK78, func(n552 *Node) bool { return gcmp(nodeSeq(n552), r551, opEq) })
+					}(boolSeq(true)) && anyChild(n550, roK82, func(n553 *Node) bool {
+						return anyChild(n553, roK54, func(n554 *Node) bool { return (n554.StringValue() == "L") }) && anyChild(n553, roK81, func(n555 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n555, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -4300,58 +4316,52 @@ func roT0076(v []Seq, n *Node) bool {
 // BR-IP-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'…
 func roT0077(v []Seq, n *Node) bool {
 	return ((memoBool(v, 122, func() bool {
-		return gcmp(arith(func() Seq {
-			k553 := 0
-			anyNode(desc(root(n), roK77), func(n554 *Node) bool {
-				return anyChild(n554, roK82, func(n555 *Node) bool {
-					return (fnNormalizeSpace(childStr(n555, roK54)) == "M") && anyChild(n555, roK81, func(n556 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n556, roK54))) == "VAT") }) && tally1(&k553)
+		return cmpItems(arithItems(intItem(func() (k556 int) {
+			anyNode(desc(root(n), roK77), func(n557 *Node) bool {
+				return anyChild(n557, roK82, func(n558 *Node) bool {
+					return (fnNormalizeSpace(childStr(n558, roK54)) == "M") && anyChild(n558, roK81, func(n559 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n559, roK54))) == "VAT") }) && tally1(&k556)
 				})
 			})
-			return countOf(k553)
-		}(), func() Seq {
-			k557 := 0
-			anyNode(desc(root(n), roK113), func(n558 *Node) bool {
-				return (fnNormalizeSpace(childStr(n558, roK54)) == "M") && anyChild(n558, roK81, func(n559 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n559, roK54))) == "VAT") }) && tally1(&k557)
+			return
+		}()), intItem(func() (k560 int) {
+			anyNode(desc(root(n), roK114), func(n561 *Node) bool {
+				return (fnNormalizeSpace(childStr(n561, roK54)) == "M") && anyChild(n561, roK81, func(n562 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n562, roK54))) == "VAT") }) && tally1(&k560)
 			})
-			return countOf(k557)
-		}(), opAdd), roK58, opGt)
-	}) && gcmp(func() Seq {
-		k560 := 0
-		anyChild(n, roK109, func(n561 *Node) bool {
-			return anyChild(n561, roK114, func(n562 *Node) bool {
-				return anyChild(n562, roK82, func(n563 *Node) bool {
-					return anyChild(n563, roK54, func(n564 *Node) bool { return (n564.StringValue() == "M") }) && anyChild(n563, roK81, func(n565 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n565, roK54))) == "VAT") }) && tally1(&k560)
+			return
+		}()), opAdd), roK59, opGt)
+	}) && (func() (k563 int) {
+		anyChild(n, roK111, func(n564 *Node) bool {
+			return anyChild(n564, roK115, func(n565 *Node) bool {
+				return anyChild(n565, roK82, func(n566 *Node) bool {
+					return anyChild(n566, roK54, func(n567 *Node) bool { return (n567.StringValue() == "M") }) && anyChild(n566, roK81, func(n568 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n568, roK54))) == "VAT") }) && tally1(&k563)
 				})
 			})
 		})
-		return countOf(k560)
-	}(), roK58, opGt)) || (memoBool(v, 123, func() bool {
-		return gcmp(arith(func() Seq {
-			k566 := 0
-			anyNode(desc(root(n), roK77), func(n567 *Node) bool {
-				return anyChild(n567, roK82, func(n568 *Node) bool {
-					return (fnNormalizeSpace(childStr(n568, roK54)) == "M") && anyChild(n568, roK81, func(n569 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n569, roK54))) == "VAT") }) && tally1(&k566)
+		return
+	}() > 0)) || (memoBool(v, 123, func() bool {
+		return cmpItems(arithItems(intItem(func() (k569 int) {
+			anyNode(desc(root(n), roK77), func(n570 *Node) bool {
+				return anyChild(n570, roK82, func(n571 *Node) bool {
+					return (fnNormalizeSpace(childStr(n571, roK54)) == "M") && anyChild(n571, roK81, func(n572 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n572, roK54))) == "VAT") }) && tally1(&k569)
 				})
 			})
-			return countOf(k566)
-		}(), func() Seq {
-			k570 := 0
-			anyNode(desc(root(n), roK113), func(n571 *Node) bool {
-				return (fnNormalizeSpace(childStr(n571, roK54)) == "M") && anyChild(n571, roK81, func(n572 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n572, roK54))) == "VAT") }) && tally1(&k570)
+			return
+		}()), intItem(func() (k573 int) {
+			anyNode(desc(root(n), roK114), func(n574 *Node) bool {
+				return (fnNormalizeSpace(childStr(n574, roK54)) == "M") && anyChild(n574, roK81, func(n575 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n575, roK54))) == "VAT") }) && tally1(&k573)
 			})
-			return countOf(k570)
-		}(), opAdd), roK58, opEq)
-	}) && gcmp(func() Seq {
-		k573 := 0
-		anyChild(n, roK109, func(n574 *Node) bool {
-			return anyChild(n574, roK114, func(n575 *Node) bool {
-				return anyChild(n575, roK82, func(n576 *Node) bool {
-					return (fnNormalizeSpace(childStr(n576, roK54)) == "M") && anyChild(n576, roK81, func(n577 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n577, roK54))) == "VAT") }) && tally1(&k573)
+			return
+		}()), opAdd), roK59, opEq)
+	}) && (func() (k576 int) {
+		anyChild(n, roK111, func(n577 *Node) bool {
+			return anyChild(n577, roK115, func(n578 *Node) bool {
+				return anyChild(n578, roK82, func(n579 *Node) bool {
+					return (fnNormalizeSpace(childStr(n579, roK54)) == "M") && anyChild(n579, roK81, func(n580 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n580, roK54))) == "VAT") }) && tally1(&k576)
 				})
 			})
 		})
-		return countOf(k573)
-	}(), roK58, opEq)))
+		return
+	}() == 0)))
 }
 
 // BR-IP-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
@@ -4359,30 +4369,31 @@ func roT0078(v []Seq, n *Node) bool {
 	return memoBool(v, 124, func() bool {
 		return (memoBool(v, 125, func() bool {
 			return (memoBool(v, 126, func() bool {
-				return anyNode(desc(root(n), roK113), func(n578 *Node) bool {
-					return (fnNormalizeSpace(childStr(n578, roK54)) == "M") && anyChild(n578, roK81, func(n579 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n579, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK114), func(n581 *Node) bool {
+					return (fnNormalizeSpace(childStr(n581, roK54)) == "M") && anyChild(n581, roK81, func(n582 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n582, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK104), func(n580 *Node) bool {
-						return anyChild(n580, roK63, func(n581 *Node) bool {
-							return anyChild(n581, roK116, func(n582 *Node) bool { return hasChild(n582, roK115) })
+					return anyNode(desc(root(n), roK106), func(n583 *Node) bool {
+						return anyChild(n583, roK64, func(n584 *Node) bool {
+							return anyChild(n584, roK117, func(n585 *Node) bool { return hasChild(n585, roK116) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n584 *Node) bool {
-						return anyChild(n584, roK116, func(n585 *Node) bool {
-							return ebv(step(child(n585, roK81), func(n586 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n586, roK54))) == "VAT"))
-							})) && hasChild(n585, roK115)
+					return anyNode(desc(root(n), roK118), func(n587 *Node) bool {
+						return anyChild(n587, roK117, func(n588 *Node) bool {
+							return func() bool {
+								n589 := firstChild(n588, roK81)
+								return n589 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n589, roK54))) == "VAT")
+							}() && hasChild(n588, roK116)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 127, func() bool {
 			return !memoBool(v, 126, func() bool {
-				return anyNode(desc(root(n), roK113), func(n588 *Node) bool {
-					return (fnNormalizeSpace(childStr(n588, roK54)) == "M") && anyChild(n588, roK81, func(n589 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n589, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK114), func(n591 *Node) bool {
+					return (fnNormalizeSpace(childStr(n591, roK54)) == "M") && anyChild(n591, roK81, func(n592 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n592, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -4394,37 +4405,38 @@ func roT0079(v []Seq, n *Node) bool {
 	return memoBool(v, 128, func() bool {
 		return (memoBool(v, 129, func() bool {
 			return (memoBool(v, 130, func() bool {
-				return anyNode(desc(root(n), roK77), func(n590 *Node) bool {
-					return func(r591 Seq) bool {
-						return anyChild(n590, roK78, func(n592 *Node) bool { return gcmp(nodeSeq(n592), r591, opEq) })
-					}(boolSeq(false)) && anyChild(n590, roK82, func(n593 *Node) bool {
-						return (fnNormalizeSpace(childStr(n593, roK54)) == "M") && anyChild(n593, roK81, func(n594 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n594, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n593 *Node) bool {
+					return func(r594 Seq) bool {
+						return anyChild(n593, roK78, func(n595 *Node) bool { return gcmp(nodeSeq(n595), r594, opEq) })
+					}(boolSeq(false)) && anyChild(n593, roK82, func(n596 *Node) bool {
+						return (fnNormalizeSpace(childStr(n596, roK54)) == "M") && anyChild(n596, roK81, func(n597 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n597, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK104), func(n595 *Node) bool {
-						return anyChild(n595, roK63, func(n596 *Node) bool {
-							return anyChild(n596, roK116, func(n597 *Node) bool { return hasChild(n597, roK115) })
+					return anyNode(desc(root(n), roK106), func(n598 *Node) bool {
+						return anyChild(n598, roK64, func(n599 *Node) bool {
+							return anyChild(n599, roK117, func(n600 *Node) bool { return hasChild(n600, roK116) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n599 *Node) bool {
-						return anyChild(n599, roK116, func(n600 *Node) bool {
-							return ebv(step(child(n600, roK81), func(n601 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n601, roK54))) == "VAT"))
-							})) && hasChild(n600, roK115)
+					return anyNode(desc(root(n), roK118), func(n602 *Node) bool {
+						return anyChild(n602, roK117, func(n603 *Node) bool {
+							return func() bool {
+								n604 := firstChild(n603, roK81)
+								return n604 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n604, roK54))) == "VAT")
+							}() && hasChild(n603, roK116)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 131, func() bool {
 			return !memoBool(v, 130, func() bool {
-				return anyNode(desc(root(n), roK77), func(n603 *Node) bool {
-					return func(r604 Seq) bool {
-						return anyChild(n603, roK78, func(n605 *Node) bool { return gcmp(nodeSeq(n605), r604, opEq) })
-					}(boolSeq(false)) && anyChild(n603, roK82, func(n606 *Node) bool {
-						return (fnNormalizeSpace(childStr(n606, roK54)) == "M") && anyChild(n606, roK81, func(n607 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n607, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n606 *Node) bool {
+					return func(r607 Seq) bool {
+						return anyChild(n606, roK78, func(n608 *Node) bool { return gcmp(nodeSeq(n608), r607, opEq) })
+					}(boolSeq(false)) && anyChild(n606, roK82, func(n609 *Node) bool {
+						return (fnNormalizeSpace(childStr(n609, roK54)) == "M") && anyChild(n609, roK81, func(n610 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n610, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -4437,37 +4449,38 @@ func roT0080(v []Seq, n *Node) bool {
 	return memoBool(v, 132, func() bool {
 		return (memoBool(v, 133, func() bool {
 			return (memoBool(v, 134, func() bool {
-				return anyNode(desc(root(n), roK77), func(n608 *Node) bool {
-					return func(r609 Seq) bool {
-						return anyChild(n608, roK78, func(n610 *Node) bool { return gcmp(nodeSeq(n610), r609, opEq) })
-					}(boolSeq(true)) && anyChild(n608, roK82, func(n611 *Node) bool {
-						return (fnNormalizeSpace(childStr(n611, roK54)) == "M") && anyChild(n611, roK81, func(n612 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n612, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n611 *Node) bool {
+					return func(r612 Seq) bool {
+						return anyChild(n611, roK78, func(n613 *Node) bool { return gcmp(nodeSeq(n613), r612, opEq) })
+					}(boolSeq(true)) && anyChild(n611, roK82, func(n614 *Node) bool {
+						return (fnNormalizeSpace(childStr(n614, roK54)) == "M") && anyChild(n614, roK81, func(n615 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n615, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK104), func(n613 *Node) bool {
-						return anyChild(n613, roK63, func(n614 *Node) bool {
-							return anyChild(n614, roK116, func(n615 *Node) bool { return hasChild(n615, roK115) })
+					return anyNode(desc(root(n), roK106), func(n616 *Node) bool {
+						return anyChild(n616, roK64, func(n617 *Node) bool {
+							return anyChild(n617, roK117, func(n618 *Node) bool { return hasChild(n618, roK116) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n617 *Node) bool {
-						return anyChild(n617, roK116, func(n618 *Node) bool {
-							return ebv(step(child(n618, roK81), func(n619 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n619, roK54))) == "VAT"))
-							})) && hasChild(n618, roK115)
+					return anyNode(desc(root(n), roK118), func(n620 *Node) bool {
+						return anyChild(n620, roK117, func(n621 *Node) bool {
+							return func() bool {
+								n622 := firstChild(n621, roK81)
+								return n622 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n622, roK54))) == "VAT")
+							}() && hasChild(n621, roK116)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 135, func() bool {
 			return !memoBool(v, 134, func() bool {
-				return anyNode(desc(root(n), roK77), func(n621 *Node) bool {
-					return func(r622 Seq) bool {
-						return anyChild(n621, roK78, func(n623 *Node) bool { return gcmp(nodeSeq(n623), r622, opEq) })
-					}(boolSeq(true)) && anyChild(n621, roK82, func(n624 *Node) bool {
-						return (fnNormalizeSpace(childStr(n624, roK54)) == "M") && anyChild(n624, roK81, func(n625 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n625, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n624 *Node) bool {
+					return func(r625 Seq) bool {
+						return anyChild(n624, roK78, func(n626 *Node) bool { return gcmp(nodeSeq(n626), r625, opEq) })
+					}(boolSeq(true)) && anyChild(n624, roK82, func(n627 *Node) bool {
+						return (fnNormalizeSpace(childStr(n627, roK54)) == "M") && anyChild(n627, roK81, func(n628 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n628, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -4479,35 +4492,34 @@ func roT0080(v []Seq, n *Node) bool {
 func roT0081(v []Seq, n *Node) bool {
 	return ((memoBool(v, 136, func() bool {
 		return (memoBool(v, 137, func() bool {
-			return anyNode(desc(root(n), roK82), func(n626 *Node) bool {
-				return anyChild(n626, roK81, func(n627 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n627, roK54))) == "VAT") }) && anyChild(n626, roK54, func(n628 *Node) bool { return (fnNormalizeSpace(n628.StringValue()) == "O") })
-			})
-		}) || memoBool(v, 138, func() bool {
-			return anyNode(desc(root(n), roK113), func(n629 *Node) bool {
+			return anyNode(desc(root(n), roK82), func(n629 *Node) bool {
 				return anyChild(n629, roK81, func(n630 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n630, roK54))) == "VAT") }) && anyChild(n629, roK54, func(n631 *Node) bool { return (fnNormalizeSpace(n631.StringValue()) == "O") })
 			})
+		}) || memoBool(v, 138, func() bool {
+			return anyNode(desc(root(n), roK114), func(n632 *Node) bool {
+				return anyChild(n632, roK81, func(n633 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n633, roK54))) == "VAT") }) && anyChild(n632, roK54, func(n634 *Node) bool { return (fnNormalizeSpace(n634.StringValue()) == "O") })
+			})
 		}))
-	}) && gcmp(func() Seq {
-		k632 := 0
-		anyChild(n, roK109, func(n633 *Node) bool {
-			return anyChild(n633, roK114, func(n634 *Node) bool {
-				return anyChild(n634, roK82, func(n635 *Node) bool {
-					return anyChild(n635, roK81, func(n636 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n636, roK54))) == "VAT") }) && anyChild(n635, roK54, func(n637 *Node) bool { return (fnNormalizeSpace(n637.StringValue()) == "O") && tally1(&k632) })
+	}) && (func() (k635 int) {
+		anyChild(n, roK111, func(n636 *Node) bool {
+			return anyChild(n636, roK115, func(n637 *Node) bool {
+				return anyChild(n637, roK82, func(n638 *Node) bool {
+					return anyChild(n638, roK81, func(n639 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n639, roK54))) == "VAT") }) && anyChild(n638, roK54, func(n640 *Node) bool { return (fnNormalizeSpace(n640.StringValue()) == "O") && tally1(&k635) })
 				})
 			})
 		})
-		return countOf(k632)
-	}(), roK111, opEq)) || memoBool(v, 139, func() bool {
+		return
+	}() == 1)) || memoBool(v, 139, func() bool {
 		return (memoBool(v, 140, func() bool {
 			return !memoBool(v, 137, func() bool {
-				return anyNode(desc(root(n), roK82), func(n638 *Node) bool {
-					return anyChild(n638, roK81, func(n639 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n639, roK54))) == "VAT") }) && anyChild(n638, roK54, func(n640 *Node) bool { return (fnNormalizeSpace(n640.StringValue()) == "O") })
+				return anyNode(desc(root(n), roK82), func(n641 *Node) bool {
+					return anyChild(n641, roK81, func(n642 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n642, roK54))) == "VAT") }) && anyChild(n641, roK54, func(n643 *Node) bool { return (fnNormalizeSpace(n643.StringValue()) == "O") })
 				})
 			})
 		}) && memoBool(v, 141, func() bool {
 			return !memoBool(v, 138, func() bool {
-				return anyNode(desc(root(n), roK113), func(n641 *Node) bool {
-					return anyChild(n641, roK81, func(n642 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n642, roK54))) == "VAT") }) && anyChild(n641, roK54, func(n643 *Node) bool { return (fnNormalizeSpace(n643.StringValue()) == "O") })
+				return anyNode(desc(root(n), roK114), func(n644 *Node) bool {
+					return anyChild(n644, roK81, func(n645 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n645, roK54))) == "VAT") }) && anyChild(n644, roK54, func(n646 *Node) bool { return (fnNormalizeSpace(n646.StringValue()) == "O") })
 				})
 			})
 		}))
@@ -4519,42 +4531,45 @@ func roT0082(v []Seq, n *Node) bool {
 	return memoBool(v, 142, func() bool {
 		return (memoBool(v, 143, func() bool {
 			return (memoBool(v, 144, func() bool {
-				return anyNode(desc(root(n), roK113), func(n644 *Node) bool {
-					return (fnNormalizeSpace(childStr(n644, roK54)) == "O") && anyChild(n644, roK81, func(n645 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n645, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK114), func(n647 *Node) bool {
+					return (fnNormalizeSpace(childStr(n647, roK54)) == "O") && anyChild(n647, roK81, func(n648 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n648, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 145, func() bool {
 				return (memoBool(v, 146, func() bool {
 					return (memoBool(v, 147, func() bool {
 						return !memoBool(v, 74, func() bool {
-							return anyNode(desc(root(n), roK104), func(n646 *Node) bool {
-								return anyChild(n646, roK63, func(n647 *Node) bool {
-									return anyChild(n647, roK116, func(n648 *Node) bool {
-										return ebv(step(child(n648, roK81), func(n649 *Node) Seq {
-											return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n649, roK54))) == "VAT"))
-										})) && hasChild(n648, roK115)
+							return anyNode(desc(root(n), roK106), func(n649 *Node) bool {
+								return anyChild(n649, roK64, func(n650 *Node) bool {
+									return anyChild(n650, roK117, func(n651 *Node) bool {
+										return func() bool {
+											n652 := firstChild(n651, roK81)
+											return n652 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n652, roK54))) == "VAT")
+										}() && hasChild(n651, roK116)
 									})
 								})
 							})
 						})
 					}) && memoBool(v, 148, func() bool {
 						return !memoBool(v, 21, func() bool {
-							return anyNode(desc(root(n), roK117), func(n651 *Node) bool {
-								return anyChild(n651, roK116, func(n652 *Node) bool {
-									return ebv(step(child(n652, roK81), func(n653 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n653, roK54))) == "VAT"))
-									})) && hasChild(n652, roK115)
+							return anyNode(desc(root(n), roK118), func(n654 *Node) bool {
+								return anyChild(n654, roK117, func(n655 *Node) bool {
+									return func() bool {
+										n656 := firstChild(n655, roK81)
+										return n656 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n656, roK54))) == "VAT")
+									}() && hasChild(n655, roK116)
 								})
 							})
 						})
 					}))
 				}) && memoBool(v, 149, func() bool {
 					return !memoBool(v, 23, func() bool {
-						return anyNode(desc(root(n), roK64), func(n655 *Node) bool {
-							return anyChild(n655, roK63, func(n656 *Node) bool {
-								return anyChild(n656, roK116, func(n657 *Node) bool {
-									return ebv(step(child(n657, roK81), func(n658 *Node) Seq {
-										return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n658, roK54))) == "VAT"))
-									})) && hasChild(n657, roK115)
+						return anyNode(desc(root(n), roK65), func(n658 *Node) bool {
+							return anyChild(n658, roK64, func(n659 *Node) bool {
+								return anyChild(n659, roK117, func(n660 *Node) bool {
+									return func() bool {
+										n661 := firstChild(n660, roK81)
+										return n661 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n661, roK54))) == "VAT")
+									}() && hasChild(n660, roK116)
 								})
 							})
 						})
@@ -4563,8 +4578,8 @@ func roT0082(v []Seq, n *Node) bool {
 			}))
 		}) || memoBool(v, 150, func() bool {
 			return !memoBool(v, 144, func() bool {
-				return anyNode(desc(root(n), roK113), func(n660 *Node) bool {
-					return (fnNormalizeSpace(childStr(n660, roK54)) == "O") && anyChild(n660, roK81, func(n661 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n661, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK114), func(n663 *Node) bool {
+					return (fnNormalizeSpace(childStr(n663, roK54)) == "O") && anyChild(n663, roK81, func(n664 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n664, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -4573,74 +4588,77 @@ func roT0082(v []Seq, n *Node) bool {
 
 // BR-O-03: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not…
 func roT0083(v []Seq, n *Node) bool {
-	return (((anyChild(root(n), roK57, func(n662 *Node) bool {
-		return anyChild(n662, roK77, func(n663 *Node) bool {
-			return func(r664 Seq) bool {
-				return anyChild(n663, roK78, func(n665 *Node) bool { return gcmp(nodeSeq(n665), r664, opEq) })
-			}(boolSeq(false)) && anyChild(n663, roK82, func(n666 *Node) bool {
-				return (fnNormalizeSpace(childStr(n666, roK54)) == "O") && anyChild(n666, roK81, func(n667 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n667, roK54))) == "VAT") })
+	return (((anyChild(root(n), roK57, func(n665 *Node) bool {
+		return anyChild(n665, roK77, func(n666 *Node) bool {
+			return func(r667 Seq) bool {
+				return anyChild(n666, roK78, func(n668 *Node) bool { return gcmp(nodeSeq(n668), r667, opEq) })
+			}(boolSeq(false)) && anyChild(n666, roK82, func(n669 *Node) bool {
+				return (fnNormalizeSpace(childStr(n669, roK54)) == "O") && anyChild(n669, roK81, func(n670 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n670, roK54))) == "VAT") })
 			})
 		})
-	}) || anyChild(root(n), roK79, func(n668 *Node) bool {
-		return anyChild(n668, roK77, func(n669 *Node) bool {
-			return func(r670 Seq) bool {
-				return anyChild(n669, roK78, func(n671 *Node) bool { return gcmp(nodeSeq(n671), r670, opEq) })
-			}(boolSeq(false)) && anyChild(n669, roK82, func(n672 *Node) bool {
-				return (fnNormalizeSpace(childStr(n672, roK54)) == "O") && anyChild(n672, roK81, func(n673 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n673, roK54))) == "VAT") })
+	}) || anyChild(root(n), roK79, func(n671 *Node) bool {
+		return anyChild(n671, roK77, func(n672 *Node) bool {
+			return func(r673 Seq) bool {
+				return anyChild(n672, roK78, func(n674 *Node) bool { return gcmp(nodeSeq(n674), r673, opEq) })
+			}(boolSeq(false)) && anyChild(n672, roK82, func(n675 *Node) bool {
+				return (fnNormalizeSpace(childStr(n675, roK54)) == "O") && anyChild(n675, roK81, func(n676 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n676, roK54))) == "VAT") })
 			})
 		})
 	})) && memoBool(v, 145, func() bool {
 		return (memoBool(v, 146, func() bool {
 			return (memoBool(v, 147, func() bool {
 				return !memoBool(v, 74, func() bool {
-					return anyNode(desc(root(n), roK104), func(n674 *Node) bool {
-						return anyChild(n674, roK63, func(n675 *Node) bool {
-							return anyChild(n675, roK116, func(n676 *Node) bool {
-								return ebv(step(child(n676, roK81), func(n677 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n677, roK54))) == "VAT"))
-								})) && hasChild(n676, roK115)
+					return anyNode(desc(root(n), roK106), func(n677 *Node) bool {
+						return anyChild(n677, roK64, func(n678 *Node) bool {
+							return anyChild(n678, roK117, func(n679 *Node) bool {
+								return func() bool {
+									n680 := firstChild(n679, roK81)
+									return n680 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n680, roK54))) == "VAT")
+								}() && hasChild(n679, roK116)
 							})
 						})
 					})
 				})
 			}) && memoBool(v, 148, func() bool {
 				return !memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n679 *Node) bool {
-						return anyChild(n679, roK116, func(n680 *Node) bool {
-							return ebv(step(child(n680, roK81), func(n681 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n681, roK54))) == "VAT"))
-							})) && hasChild(n680, roK115)
+					return anyNode(desc(root(n), roK118), func(n682 *Node) bool {
+						return anyChild(n682, roK117, func(n683 *Node) bool {
+							return func() bool {
+								n684 := firstChild(n683, roK81)
+								return n684 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n684, roK54))) == "VAT")
+							}() && hasChild(n683, roK116)
 						})
 					})
 				})
 			}))
 		}) && memoBool(v, 149, func() bool {
 			return !memoBool(v, 23, func() bool {
-				return anyNode(desc(root(n), roK64), func(n683 *Node) bool {
-					return anyChild(n683, roK63, func(n684 *Node) bool {
-						return anyChild(n684, roK116, func(n685 *Node) bool {
-							return ebv(step(child(n685, roK81), func(n686 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n686, roK54))) == "VAT"))
-							})) && hasChild(n685, roK115)
+				return anyNode(desc(root(n), roK65), func(n686 *Node) bool {
+					return anyChild(n686, roK64, func(n687 *Node) bool {
+						return anyChild(n687, roK117, func(n688 *Node) bool {
+							return func() bool {
+								n689 := firstChild(n688, roK81)
+								return n689 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n689, roK54))) == "VAT")
+							}() && hasChild(n688, roK116)
 						})
 					})
 				})
 			})
 		}))
-	})) || !(anyChild(root(n), roK57, func(n688 *Node) bool {
-		return anyChild(n688, roK77, func(n689 *Node) bool {
-			return func(r690 Seq) bool {
-				return anyChild(n689, roK78, func(n691 *Node) bool { return gcmp(nodeSeq(n691), r690, opEq) })
-			}(boolSeq(false)) && anyChild(n689, roK82, func(n692 *Node) bool {
-				return (fnNormalizeSpace(childStr(n692, roK54)) == "O") && anyChild(n692, roK81, func(n693 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n693, roK54))) == "VAT") })
+	})) || !(anyChild(root(n), roK57, func(n691 *Node) bool {
+		return anyChild(n691, roK77, func(n692 *Node) bool {
+			return func(r693 Seq) bool {
+				return anyChild(n692, roK78, func(n694 *Node) bool { return gcmp(nodeSeq(n694), r693, opEq) })
+			}(boolSeq(false)) && anyChild(n692, roK82, func(n695 *Node) bool {
+				return (fnNormalizeSpace(childStr(n695, roK54)) == "O") && anyChild(n695, roK81, func(n696 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n696, roK54))) == "VAT") })
 			})
 		})
-	}) || anyChild(root(n), roK79, func(n694 *Node) bool {
-		return anyChild(n694, roK77, func(n695 *Node) bool {
-			return func(r696 Seq) bool {
-				return anyChild(n695, roK78, func(n697 *Node) bool { return gcmp(nodeSeq(n697), r696, opEq) })
-			}(boolSeq(false)) && anyChild(n695, roK82, func(n698 *Node) bool {
-				return (fnNormalizeSpace(childStr(n698, roK54)) == "O") && anyChild(n698, roK81, func(n699 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n699, roK54))) == "VAT") })
+	}) || anyChild(root(n), roK79, func(n697 *Node) bool {
+		return anyChild(n697, roK77, func(n698 *Node) bool {
+			return func(r699 Seq) bool {
+				return anyChild(n698, roK78, func(n700 *Node) bool { return gcmp(nodeSeq(n700), r699, opEq) })
+			}(boolSeq(false)) && anyChild(n698, roK82, func(n701 *Node) bool {
+				return (fnNormalizeSpace(childStr(n701, roK54)) == "O") && anyChild(n701, roK81, func(n702 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n702, roK54))) == "VAT") })
 			})
 		})
 	})))
@@ -4648,74 +4666,77 @@ func roT0083(v []Seq, n *Node) bool {
 
 // BR-O-04: (exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (not(…
 func roT0084(v []Seq, n *Node) bool {
-	return (((anyChild(root(n), roK57, func(n700 *Node) bool {
-		return anyChild(n700, roK77, func(n701 *Node) bool {
-			return func(r702 Seq) bool {
-				return anyChild(n701, roK78, func(n703 *Node) bool { return gcmp(nodeSeq(n703), r702, opEq) })
-			}(boolSeq(true)) && anyChild(n701, roK82, func(n704 *Node) bool {
-				return (fnNormalizeSpace(childStr(n704, roK54)) == "O") && anyChild(n704, roK81, func(n705 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n705, roK54))) == "VAT") })
+	return (((anyChild(root(n), roK57, func(n703 *Node) bool {
+		return anyChild(n703, roK77, func(n704 *Node) bool {
+			return func(r705 Seq) bool {
+				return anyChild(n704, roK78, func(n706 *Node) bool { return gcmp(nodeSeq(n706), r705, opEq) })
+			}(boolSeq(true)) && anyChild(n704, roK82, func(n707 *Node) bool {
+				return (fnNormalizeSpace(childStr(n707, roK54)) == "O") && anyChild(n707, roK81, func(n708 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n708, roK54))) == "VAT") })
 			})
 		})
-	}) || anyChild(root(n), roK79, func(n706 *Node) bool {
-		return anyChild(n706, roK77, func(n707 *Node) bool {
-			return func(r708 Seq) bool {
-				return anyChild(n707, roK78, func(n709 *Node) bool { return gcmp(nodeSeq(n709), r708, opEq) })
-			}(boolSeq(true)) && anyChild(n707, roK82, func(n710 *Node) bool {
-				return (fnNormalizeSpace(childStr(n710, roK54)) == "O") && anyChild(n710, roK81, func(n711 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n711, roK54))) == "VAT") })
+	}) || anyChild(root(n), roK79, func(n709 *Node) bool {
+		return anyChild(n709, roK77, func(n710 *Node) bool {
+			return func(r711 Seq) bool {
+				return anyChild(n710, roK78, func(n712 *Node) bool { return gcmp(nodeSeq(n712), r711, opEq) })
+			}(boolSeq(true)) && anyChild(n710, roK82, func(n713 *Node) bool {
+				return (fnNormalizeSpace(childStr(n713, roK54)) == "O") && anyChild(n713, roK81, func(n714 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n714, roK54))) == "VAT") })
 			})
 		})
 	})) && memoBool(v, 145, func() bool {
 		return (memoBool(v, 146, func() bool {
 			return (memoBool(v, 147, func() bool {
 				return !memoBool(v, 74, func() bool {
-					return anyNode(desc(root(n), roK104), func(n712 *Node) bool {
-						return anyChild(n712, roK63, func(n713 *Node) bool {
-							return anyChild(n713, roK116, func(n714 *Node) bool {
-								return ebv(step(child(n714, roK81), func(n715 *Node) Seq {
-									return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n715, roK54))) == "VAT"))
-								})) && hasChild(n714, roK115)
+					return anyNode(desc(root(n), roK106), func(n715 *Node) bool {
+						return anyChild(n715, roK64, func(n716 *Node) bool {
+							return anyChild(n716, roK117, func(n717 *Node) bool {
+								return func() bool {
+									n718 := firstChild(n717, roK81)
+									return n718 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n718, roK54))) == "VAT")
+								}() && hasChild(n717, roK116)
 							})
 						})
 					})
 				})
 			}) && memoBool(v, 148, func() bool {
 				return !memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n717 *Node) bool {
-						return anyChild(n717, roK116, func(n718 *Node) bool {
-							return ebv(step(child(n718, roK81), func(n719 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n719, roK54))) == "VAT"))
-							})) && hasChild(n718, roK115)
+					return anyNode(desc(root(n), roK118), func(n720 *Node) bool {
+						return anyChild(n720, roK117, func(n721 *Node) bool {
+							return func() bool {
+								n722 := firstChild(n721, roK81)
+								return n722 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n722, roK54))) == "VAT")
+							}() && hasChild(n721, roK116)
 						})
 					})
 				})
 			}))
 		}) && memoBool(v, 149, func() bool {
 			return !memoBool(v, 23, func() bool {
-				return anyNode(desc(root(n), roK64), func(n721 *Node) bool {
-					return anyChild(n721, roK63, func(n722 *Node) bool {
-						return anyChild(n722, roK116, func(n723 *Node) bool {
-							return ebv(step(child(n723, roK81), func(n724 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n724, roK54))) == "VAT"))
-							})) && hasChild(n723, roK115)
+				return anyNode(desc(root(n), roK65), func(n724 *Node) bool {
+					return anyChild(n724, roK64, func(n725 *Node) bool {
+						return anyChild(n725, roK117, func(n726 *Node) bool {
+							return func() bool {
+								n727 := firstChild(n726, roK81)
+								return n727 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n727, roK54))) == "VAT")
+							}() && hasChild(n726, roK116)
 						})
 					})
 				})
 			})
 		}))
-	})) || !(anyChild(root(n), roK57, func(n726 *Node) bool {
-		return anyChild(n726, roK77, func(n727 *Node) bool {
-			return func(r728 Seq) bool {
-				return anyChild(n727, roK78, func(n729 *Node) bool { return gcmp(nodeSeq(n729), r728, opEq) })
-			}(boolSeq(true)) && anyChild(n727, roK82, func(n730 *Node) bool {
-				return (fnNormalizeSpace(childStr(n730, roK54)) == "O") && anyChild(n730, roK81, func(n731 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n731, roK54))) == "VAT") })
+	})) || !(anyChild(root(n), roK57, func(n729 *Node) bool {
+		return anyChild(n729, roK77, func(n730 *Node) bool {
+			return func(r731 Seq) bool {
+				return anyChild(n730, roK78, func(n732 *Node) bool { return gcmp(nodeSeq(n732), r731, opEq) })
+			}(boolSeq(true)) && anyChild(n730, roK82, func(n733 *Node) bool {
+				return (fnNormalizeSpace(childStr(n733, roK54)) == "O") && anyChild(n733, roK81, func(n734 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n734, roK54))) == "VAT") })
 			})
 		})
-	}) || anyChild(root(n), roK79, func(n732 *Node) bool {
-		return anyChild(n732, roK77, func(n733 *Node) bool {
-			return func(r734 Seq) bool {
-				return anyChild(n733, roK78, func(n735 *Node) bool { return gcmp(nodeSeq(n735), r734, opEq) })
-			}(boolSeq(true)) && anyChild(n733, roK82, func(n736 *Node) bool {
-				return (fnNormalizeSpace(childStr(n736, roK54)) == "O") && anyChild(n736, roK81, func(n737 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n737, roK54))) == "VAT") })
+	}) || anyChild(root(n), roK79, func(n735 *Node) bool {
+		return anyChild(n735, roK77, func(n736 *Node) bool {
+			return func(r737 Seq) bool {
+				return anyChild(n736, roK78, func(n738 *Node) bool { return gcmp(nodeSeq(n738), r737, opEq) })
+			}(boolSeq(true)) && anyChild(n736, roK82, func(n739 *Node) bool {
+				return (fnNormalizeSpace(childStr(n739, roK54)) == "O") && anyChild(n739, roK81, func(n740 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n740, roK54))) == "VAT") })
 			})
 		})
 	})))
@@ -4723,26 +4744,25 @@ func roT0084(v []Seq, n *Node) bool {
 
 // BR-O-11: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[n…
 func roT0085(v []Seq, n *Node) bool {
-	return ((anyChild(n, roK109, func(n738 *Node) bool {
-		return anyChild(n738, roK114, func(n739 *Node) bool {
-			return anyChild(n739, roK82, func(n740 *Node) bool {
-				return anyChild(n740, roK81, func(n741 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n741, roK54))) == "VAT") }) && anyChild(n740, roK54, func(n742 *Node) bool { return (fnNormalizeSpace(n742.StringValue()) == "O") })
+	return ((anyChild(n, roK111, func(n741 *Node) bool {
+		return anyChild(n741, roK115, func(n742 *Node) bool {
+			return anyChild(n742, roK82, func(n743 *Node) bool {
+				return anyChild(n743, roK81, func(n744 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n744, roK54))) == "VAT") }) && anyChild(n743, roK54, func(n745 *Node) bool { return (fnNormalizeSpace(n745.StringValue()) == "O") })
 			})
 		})
-	}) && gcmp(func() Seq {
-		k743 := 0
-		anyChild(n, roK109, func(n744 *Node) bool {
-			return anyChild(n744, roK114, func(n745 *Node) bool {
-				return anyChild(n745, roK82, func(n746 *Node) bool {
-					return (fnNormalizeSpace(childStr(n746, roK54)) != "O") && anyChild(n746, roK81, func(n747 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n747, roK54))) == "VAT") }) && tally1(&k743)
+	}) && (func() (k746 int) {
+		anyChild(n, roK111, func(n747 *Node) bool {
+			return anyChild(n747, roK115, func(n748 *Node) bool {
+				return anyChild(n748, roK82, func(n749 *Node) bool {
+					return (fnNormalizeSpace(childStr(n749, roK54)) != "O") && anyChild(n749, roK81, func(n750 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n750, roK54))) == "VAT") }) && tally1(&k746)
 				})
 			})
 		})
-		return countOf(k743)
-	}(), roK58, opEq)) || !anyChild(n, roK109, func(n748 *Node) bool {
-		return anyChild(n748, roK114, func(n749 *Node) bool {
-			return anyChild(n749, roK82, func(n750 *Node) bool {
-				return anyChild(n750, roK81, func(n751 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n751, roK54))) == "VAT") }) && anyChild(n750, roK54, func(n752 *Node) bool { return (fnNormalizeSpace(n752.StringValue()) == "O") })
+		return
+	}() == 0)) || !anyChild(n, roK111, func(n751 *Node) bool {
+		return anyChild(n751, roK115, func(n752 *Node) bool {
+			return anyChild(n752, roK82, func(n753 *Node) bool {
+				return anyChild(n753, roK81, func(n754 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n754, roK54))) == "VAT") }) && anyChild(n753, roK54, func(n755 *Node) bool { return (fnNormalizeSpace(n755.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -4750,24 +4770,23 @@ func roT0085(v []Seq, n *Node) bool {
 
 // BR-O-12: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:ClassifiedTaxCategory[normalize-space(cb…
 func roT0086(v []Seq, n *Node) bool {
-	return ((anyChild(n, roK109, func(n753 *Node) bool {
-		return anyChild(n753, roK114, func(n754 *Node) bool {
-			return anyChild(n754, roK82, func(n755 *Node) bool {
-				return anyChild(n755, roK81, func(n756 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n756, roK54))) == "VAT") }) && anyChild(n755, roK54, func(n757 *Node) bool { return (fnNormalizeSpace(n757.StringValue()) == "O") })
+	return ((anyChild(n, roK111, func(n756 *Node) bool {
+		return anyChild(n756, roK115, func(n757 *Node) bool {
+			return anyChild(n757, roK82, func(n758 *Node) bool {
+				return anyChild(n758, roK81, func(n759 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n759, roK54))) == "VAT") }) && anyChild(n758, roK54, func(n760 *Node) bool { return (fnNormalizeSpace(n760.StringValue()) == "O") })
 			})
 		})
 	}) && memoBool(v, 151, func() bool {
-		return gcmp(func() Seq {
-			k758 := 0
-			anyNode(desc(root(n), roK113), func(n759 *Node) bool {
-				return (fnNormalizeSpace(childStr(n759, roK54)) != "O") && anyChild(n759, roK81, func(n760 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n760, roK54))) == "VAT") }) && tally1(&k758)
+		return (func() (k761 int) {
+			anyNode(desc(root(n), roK114), func(n762 *Node) bool {
+				return (fnNormalizeSpace(childStr(n762, roK54)) != "O") && anyChild(n762, roK81, func(n763 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n763, roK54))) == "VAT") }) && tally1(&k761)
 			})
-			return countOf(k758)
-		}(), roK58, opEq)
-	})) || !anyChild(n, roK109, func(n761 *Node) bool {
-		return anyChild(n761, roK114, func(n762 *Node) bool {
-			return anyChild(n762, roK82, func(n763 *Node) bool {
-				return anyChild(n763, roK81, func(n764 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n764, roK54))) == "VAT") }) && anyChild(n763, roK54, func(n765 *Node) bool { return (fnNormalizeSpace(n765.StringValue()) == "O") })
+			return
+		}() == 0)
+	})) || !anyChild(n, roK111, func(n764 *Node) bool {
+		return anyChild(n764, roK115, func(n765 *Node) bool {
+			return anyChild(n765, roK82, func(n766 *Node) bool {
+				return anyChild(n766, roK81, func(n767 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n767, roK54))) == "VAT") }) && anyChild(n766, roK54, func(n768 *Node) bool { return (fnNormalizeSpace(n768.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -4775,28 +4794,27 @@ func roT0086(v []Seq, n *Node) bool {
 
 // BR-O-13: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=fals…
 func roT0087(v []Seq, n *Node) bool {
-	return ((anyChild(n, roK109, func(n766 *Node) bool {
-		return anyChild(n766, roK114, func(n767 *Node) bool {
-			return anyChild(n767, roK82, func(n768 *Node) bool {
-				return anyChild(n768, roK81, func(n769 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n769, roK54))) == "VAT") }) && anyChild(n768, roK54, func(n770 *Node) bool { return (fnNormalizeSpace(n770.StringValue()) == "O") })
+	return ((anyChild(n, roK111, func(n769 *Node) bool {
+		return anyChild(n769, roK115, func(n770 *Node) bool {
+			return anyChild(n770, roK82, func(n771 *Node) bool {
+				return anyChild(n771, roK81, func(n772 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n772, roK54))) == "VAT") }) && anyChild(n771, roK54, func(n773 *Node) bool { return (fnNormalizeSpace(n773.StringValue()) == "O") })
 			})
 		})
 	}) && memoBool(v, 152, func() bool {
-		return gcmp(func() Seq {
-			k771 := 0
-			anyNode(desc(root(n), roK77), func(n772 *Node) bool {
-				return func(r773 Seq) bool {
-					return anyChild(n772, roK78, func(n774 *Node) bool { return gcmp(nodeSeq(n774), r773, opEq) })
-				}(boolSeq(false)) && anyChild(n772, roK82, func(n775 *Node) bool {
-					return (fnNormalizeSpace(childStr(n775, roK54)) != "O") && anyChild(n775, roK81, func(n776 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n776, roK54))) == "VAT") }) && tally1(&k771)
+		return (func() (k774 int) {
+			anyNode(desc(root(n), roK77), func(n775 *Node) bool {
+				return func(r776 Seq) bool {
+					return anyChild(n775, roK78, func(n777 *Node) bool { return gcmp(nodeSeq(n777), r776, opEq) })
+				}(boolSeq(false)) && anyChild(n775, roK82, func(n778 *Node) bool {
+					return (fnNormalizeSpace(childStr(n778, roK54)) != "O") && anyChild(n778, roK81, func(n779 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n779, roK54))) == "VAT") }) && tally1(&k774)
 				})
 			})
-			return countOf(k771)
-		}(), roK58, opEq)
-	})) || !anyChild(n, roK109, func(n777 *Node) bool {
-		return anyChild(n777, roK114, func(n778 *Node) bool {
-			return anyChild(n778, roK82, func(n779 *Node) bool {
-				return anyChild(n779, roK81, func(n780 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n780, roK54))) == "VAT") }) && anyChild(n779, roK54, func(n781 *Node) bool { return (fnNormalizeSpace(n781.StringValue()) == "O") })
+			return
+		}() == 0)
+	})) || !anyChild(n, roK111, func(n780 *Node) bool {
+		return anyChild(n780, roK115, func(n781 *Node) bool {
+			return anyChild(n781, roK82, func(n782 *Node) bool {
+				return anyChild(n782, roK81, func(n783 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n783, roK54))) == "VAT") }) && anyChild(n782, roK54, func(n784 *Node) bool { return (fnNormalizeSpace(n784.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -4804,28 +4822,27 @@ func roT0087(v []Seq, n *Node) bool {
 
 // BR-O-14: (exists(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID[normalize-space(.) = 'O']) and count(//cac:AllowanceCharge[cbc:ChargeIndicator=true…
 func roT0088(v []Seq, n *Node) bool {
-	return ((anyChild(n, roK109, func(n782 *Node) bool {
-		return anyChild(n782, roK114, func(n783 *Node) bool {
-			return anyChild(n783, roK82, func(n784 *Node) bool {
-				return anyChild(n784, roK81, func(n785 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n785, roK54))) == "VAT") }) && anyChild(n784, roK54, func(n786 *Node) bool { return (fnNormalizeSpace(n786.StringValue()) == "O") })
+	return ((anyChild(n, roK111, func(n785 *Node) bool {
+		return anyChild(n785, roK115, func(n786 *Node) bool {
+			return anyChild(n786, roK82, func(n787 *Node) bool {
+				return anyChild(n787, roK81, func(n788 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n788, roK54))) == "VAT") }) && anyChild(n787, roK54, func(n789 *Node) bool { return (fnNormalizeSpace(n789.StringValue()) == "O") })
 			})
 		})
 	}) && memoBool(v, 153, func() bool {
-		return gcmp(func() Seq {
-			k787 := 0
-			anyNode(desc(root(n), roK77), func(n788 *Node) bool {
-				return func(r789 Seq) bool {
-					return anyChild(n788, roK78, func(n790 *Node) bool { return gcmp(nodeSeq(n790), r789, opEq) })
-				}(boolSeq(true)) && anyChild(n788, roK82, func(n791 *Node) bool {
-					return (fnNormalizeSpace(childStr(n791, roK54)) != "O") && anyChild(n791, roK81, func(n792 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n792, roK54))) == "VAT") }) && tally1(&k787)
+		return (func() (k790 int) {
+			anyNode(desc(root(n), roK77), func(n791 *Node) bool {
+				return func(r792 Seq) bool {
+					return anyChild(n791, roK78, func(n793 *Node) bool { return gcmp(nodeSeq(n793), r792, opEq) })
+				}(boolSeq(true)) && anyChild(n791, roK82, func(n794 *Node) bool {
+					return (fnNormalizeSpace(childStr(n794, roK54)) != "O") && anyChild(n794, roK81, func(n795 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n795, roK54))) == "VAT") }) && tally1(&k790)
 				})
 			})
-			return countOf(k787)
-		}(), roK58, opEq)
-	})) || !anyChild(n, roK109, func(n793 *Node) bool {
-		return anyChild(n793, roK114, func(n794 *Node) bool {
-			return anyChild(n794, roK82, func(n795 *Node) bool {
-				return anyChild(n795, roK81, func(n796 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n796, roK54))) == "VAT") }) && anyChild(n795, roK54, func(n797 *Node) bool { return (fnNormalizeSpace(n797.StringValue()) == "O") })
+			return
+		}() == 0)
+	})) || !anyChild(n, roK111, func(n796 *Node) bool {
+		return anyChild(n796, roK115, func(n797 *Node) bool {
+			return anyChild(n797, roK82, func(n798 *Node) bool {
+				return anyChild(n798, roK81, func(n799 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n799, roK54))) == "VAT") }) && anyChild(n798, roK54, func(n800 *Node) bool { return (fnNormalizeSpace(n800.StringValue()) == "O") })
 			})
 		})
 	}))
@@ -4834,46 +4851,40 @@ func roT0088(v []Seq, n *Node) bool {
 // BR-S-01: ((count(//cac:AllowanceCharge/cac:TaxCategory[normalize-space(cbc:ID) = 'S']) + count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])) > 0 and count(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCat…
 func roT0089(v []Seq, n *Node) bool {
 	return ((memoBool(v, 154, func() bool {
-		return gcmp(arith(func() Seq {
-			k798 := 0
-			anyNode(desc(root(n), roK77), func(n799 *Node) bool {
-				return anyChild(n799, roK82, func(n800 *Node) bool { return (fnNormalizeSpace(childStr(n800, roK54)) == "S") && tally1(&k798) })
+		return cmpItems(arithItems(intItem(func() (k801 int) {
+			anyNode(desc(root(n), roK77), func(n802 *Node) bool {
+				return anyChild(n802, roK82, func(n803 *Node) bool { return (fnNormalizeSpace(childStr(n803, roK54)) == "S") && tally1(&k801) })
 			})
-			return countOf(k798)
-		}(), func() Seq {
-			k801 := 0
-			anyNode(desc(root(n), roK113), func(n802 *Node) bool { return (fnNormalizeSpace(childStr(n802, roK54)) == "S") && tally1(&k801) })
-			return countOf(k801)
-		}(), opAdd), roK58, opGt)
-	}) && gcmp(func() Seq {
-		k803 := 0
-		anyChild(n, roK109, func(n804 *Node) bool {
-			return anyChild(n804, roK114, func(n805 *Node) bool {
-				return anyChild(n805, roK82, func(n806 *Node) bool { return (fnNormalizeSpace(childStr(n806, roK54)) == "S") && tally1(&k803) })
+			return
+		}()), intItem(func() (k804 int) {
+			anyNode(desc(root(n), roK114), func(n805 *Node) bool { return (fnNormalizeSpace(childStr(n805, roK54)) == "S") && tally1(&k804) })
+			return
+		}()), opAdd), roK59, opGt)
+	}) && (func() (k806 int) {
+		anyChild(n, roK111, func(n807 *Node) bool {
+			return anyChild(n807, roK115, func(n808 *Node) bool {
+				return anyChild(n808, roK82, func(n809 *Node) bool { return (fnNormalizeSpace(childStr(n809, roK54)) == "S") && tally1(&k806) })
 			})
 		})
-		return countOf(k803)
-	}(), roK58, opGt)) || (memoBool(v, 155, func() bool {
-		return gcmp(arith(func() Seq {
-			k807 := 0
-			anyNode(desc(root(n), roK77), func(n808 *Node) bool {
-				return anyChild(n808, roK82, func(n809 *Node) bool { return (fnNormalizeSpace(childStr(n809, roK54)) == "S") && tally1(&k807) })
+		return
+	}() > 0)) || (memoBool(v, 155, func() bool {
+		return cmpItems(arithItems(intItem(func() (k810 int) {
+			anyNode(desc(root(n), roK77), func(n811 *Node) bool {
+				return anyChild(n811, roK82, func(n812 *Node) bool { return (fnNormalizeSpace(childStr(n812, roK54)) == "S") && tally1(&k810) })
 			})
-			return countOf(k807)
-		}(), func() Seq {
-			k810 := 0
-			anyNode(desc(root(n), roK113), func(n811 *Node) bool { return (fnNormalizeSpace(childStr(n811, roK54)) == "S") && tally1(&k810) })
-			return countOf(k810)
-		}(), opAdd), roK58, opEq)
-	}) && gcmp(func() Seq {
-		k812 := 0
-		anyChild(n, roK109, func(n813 *Node) bool {
-			return anyChild(n813, roK114, func(n814 *Node) bool {
-				return anyChild(n814, roK82, func(n815 *Node) bool { return (fnNormalizeSpace(childStr(n815, roK54)) == "S") && tally1(&k812) })
+			return
+		}()), intItem(func() (k813 int) {
+			anyNode(desc(root(n), roK114), func(n814 *Node) bool { return (fnNormalizeSpace(childStr(n814, roK54)) == "S") && tally1(&k813) })
+			return
+		}()), opAdd), roK59, opEq)
+	}) && (func() (k815 int) {
+		anyChild(n, roK111, func(n816 *Node) bool {
+			return anyChild(n816, roK115, func(n817 *Node) bool {
+				return anyChild(n817, roK82, func(n818 *Node) bool { return (fnNormalizeSpace(childStr(n818, roK54)) == "S") && tally1(&k815) })
 			})
 		})
-		return countOf(k812)
-	}(), roK58, opEq)))
+		return
+	}() == 0)))
 }
 
 // BR-S-02: (exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']) and (exists(//cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:…
@@ -4881,29 +4892,30 @@ func roT0090(v []Seq, n *Node) bool {
 	return memoBool(v, 156, func() bool {
 		return (memoBool(v, 157, func() bool {
 			return (memoBool(v, 158, func() bool {
-				return anyNode(desc(root(n), roK113), func(n816 *Node) bool {
-					return (fnNormalizeSpace(childStr(n816, roK54)) == "S") && anyChild(n816, roK81, func(n817 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n817, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK114), func(n819 *Node) bool {
+					return (fnNormalizeSpace(childStr(n819, roK54)) == "S") && anyChild(n819, roK81, func(n820 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n820, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK104), func(n818 *Node) bool {
-						return anyChild(n818, roK63, func(n819 *Node) bool {
-							return anyChild(n819, roK116, func(n820 *Node) bool { return hasChild(n820, roK115) })
+					return anyNode(desc(root(n), roK106), func(n821 *Node) bool {
+						return anyChild(n821, roK64, func(n822 *Node) bool {
+							return anyChild(n822, roK117, func(n823 *Node) bool { return hasChild(n823, roK116) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n822 *Node) bool {
-						return anyChild(n822, roK116, func(n823 *Node) bool {
-							return ebv(step(child(n823, roK81), func(n824 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n824, roK54))) == "VAT"))
-							})) && hasChild(n823, roK115)
+					return anyNode(desc(root(n), roK118), func(n825 *Node) bool {
+						return anyChild(n825, roK117, func(n826 *Node) bool {
+							return func() bool {
+								n827 := firstChild(n826, roK81)
+								return n827 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n827, roK54))) == "VAT")
+							}() && hasChild(n826, roK116)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 159, func() bool {
 			return !memoBool(v, 160, func() bool {
-				return anyNode(desc(root(n), roK113), func(n826 *Node) bool { return (fnNormalizeSpace(childStr(n826, roK54)) == "S") })
+				return anyNode(desc(root(n), roK114), func(n829 *Node) bool { return (fnNormalizeSpace(childStr(n829, roK54)) == "S") })
 			})
 		}))
 	})
@@ -4914,37 +4926,38 @@ func roT0091(v []Seq, n *Node) bool {
 	return memoBool(v, 161, func() bool {
 		return (memoBool(v, 162, func() bool {
 			return (memoBool(v, 163, func() bool {
-				return anyNode(desc(root(n), roK77), func(n827 *Node) bool {
-					return func(r828 Seq) bool {
-						return anyChild(n827, roK78, func(n829 *Node) bool { return gcmp(nodeSeq(n829), r828, opEq) })
-					}(boolSeq(false)) && anyChild(n827, roK82, func(n830 *Node) bool {
-						return (fnNormalizeSpace(childStr(n830, roK54)) == "S") && anyChild(n830, roK81, func(n831 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n831, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n830 *Node) bool {
+					return func(r831 Seq) bool {
+						return anyChild(n830, roK78, func(n832 *Node) bool { return gcmp(nodeSeq(n832), r831, opEq) })
+					}(boolSeq(false)) && anyChild(n830, roK82, func(n833 *Node) bool {
+						return (fnNormalizeSpace(childStr(n833, roK54)) == "S") && anyChild(n833, roK81, func(n834 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n834, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK104), func(n832 *Node) bool {
-						return anyChild(n832, roK63, func(n833 *Node) bool {
-							return anyChild(n833, roK116, func(n834 *Node) bool { return hasChild(n834, roK115) })
+					return anyNode(desc(root(n), roK106), func(n835 *Node) bool {
+						return anyChild(n835, roK64, func(n836 *Node) bool {
+							return anyChild(n836, roK117, func(n837 *Node) bool { return hasChild(n837, roK116) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n836 *Node) bool {
-						return anyChild(n836, roK116, func(n837 *Node) bool {
-							return ebv(step(child(n837, roK81), func(n838 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n838, roK54))) == "VAT"))
-							})) && hasChild(n837, roK115)
+					return anyNode(desc(root(n), roK118), func(n839 *Node) bool {
+						return anyChild(n839, roK117, func(n840 *Node) bool {
+							return func() bool {
+								n841 := firstChild(n840, roK81)
+								return n841 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n841, roK54))) == "VAT")
+							}() && hasChild(n840, roK116)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 164, func() bool {
 			return !memoBool(v, 163, func() bool {
-				return anyNode(desc(root(n), roK77), func(n840 *Node) bool {
-					return func(r841 Seq) bool {
-						return anyChild(n840, roK78, func(n842 *Node) bool { return gcmp(nodeSeq(n842), r841, opEq) })
-					}(boolSeq(false)) && anyChild(n840, roK82, func(n843 *Node) bool {
-						return (fnNormalizeSpace(childStr(n843, roK54)) == "S") && anyChild(n843, roK81, func(n844 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n844, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n843 *Node) bool {
+					return func(r844 Seq) bool {
+						return anyChild(n843, roK78, func(n845 *Node) bool { return gcmp(nodeSeq(n845), r844, opEq) })
+					}(boolSeq(false)) && anyChild(n843, roK82, func(n846 *Node) bool {
+						return (fnNormalizeSpace(childStr(n846, roK54)) == "S") && anyChild(n846, roK81, func(n847 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n847, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -4957,37 +4970,38 @@ func roT0092(v []Seq, n *Node) bool {
 	return memoBool(v, 165, func() bool {
 		return (memoBool(v, 166, func() bool {
 			return (memoBool(v, 167, func() bool {
-				return anyNode(desc(root(n), roK77), func(n845 *Node) bool {
-					return func(r846 Seq) bool {
-						return anyChild(n845, roK78, func(n847 *Node) bool { return gcmp(nodeSeq(n847), r846, opEq) })
-					}(boolSeq(true)) && anyChild(n845, roK82, func(n848 *Node) bool {
-						return (fnNormalizeSpace(childStr(n848, roK54)) == "S") && anyChild(n848, roK81, func(n849 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n849, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n848 *Node) bool {
+					return func(r849 Seq) bool {
+						return anyChild(n848, roK78, func(n850 *Node) bool { return gcmp(nodeSeq(n850), r849, opEq) })
+					}(boolSeq(true)) && anyChild(n848, roK82, func(n851 *Node) bool {
+						return (fnNormalizeSpace(childStr(n851, roK54)) == "S") && anyChild(n851, roK81, func(n852 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n852, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK104), func(n850 *Node) bool {
-						return anyChild(n850, roK63, func(n851 *Node) bool {
-							return anyChild(n851, roK116, func(n852 *Node) bool { return hasChild(n852, roK115) })
+					return anyNode(desc(root(n), roK106), func(n853 *Node) bool {
+						return anyChild(n853, roK64, func(n854 *Node) bool {
+							return anyChild(n854, roK117, func(n855 *Node) bool { return hasChild(n855, roK116) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n854 *Node) bool {
-						return anyChild(n854, roK116, func(n855 *Node) bool {
-							return ebv(step(child(n855, roK81), func(n856 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n856, roK54))) == "VAT"))
-							})) && hasChild(n855, roK115)
+					return anyNode(desc(root(n), roK118), func(n857 *Node) bool {
+						return anyChild(n857, roK117, func(n858 *Node) bool {
+							return func() bool {
+								n859 := firstChild(n858, roK81)
+								return n859 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n859, roK54))) == "VAT")
+							}() && hasChild(n858, roK116)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 168, func() bool {
 			return !memoBool(v, 167, func() bool {
-				return anyNode(desc(root(n), roK77), func(n858 *Node) bool {
-					return func(r859 Seq) bool {
-						return anyChild(n858, roK78, func(n860 *Node) bool { return gcmp(nodeSeq(n860), r859, opEq) })
-					}(boolSeq(true)) && anyChild(n858, roK82, func(n861 *Node) bool {
-						return (fnNormalizeSpace(childStr(n861, roK54)) == "S") && anyChild(n861, roK81, func(n862 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n862, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n861 *Node) bool {
+					return func(r862 Seq) bool {
+						return anyChild(n861, roK78, func(n863 *Node) bool { return gcmp(nodeSeq(n863), r862, opEq) })
+					}(boolSeq(true)) && anyChild(n861, roK82, func(n864 *Node) bool {
+						return (fnNormalizeSpace(childStr(n864, roK54)) == "S") && anyChild(n864, roK81, func(n865 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n865, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -4999,35 +5013,34 @@ func roT0092(v []Seq, n *Node) bool {
 func roT0093(v []Seq, n *Node) bool {
 	return ((memoBool(v, 169, func() bool {
 		return (memoBool(v, 170, func() bool {
-			return anyNode(desc(root(n), roK82), func(n863 *Node) bool {
-				return anyChild(n863, roK81, func(n864 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n864, roK54))) == "VAT") }) && anyChild(n863, roK54, func(n865 *Node) bool { return (fnNormalizeSpace(n865.StringValue()) == "Z") })
-			})
-		}) || memoBool(v, 171, func() bool {
-			return anyNode(desc(root(n), roK113), func(n866 *Node) bool {
+			return anyNode(desc(root(n), roK82), func(n866 *Node) bool {
 				return anyChild(n866, roK81, func(n867 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n867, roK54))) == "VAT") }) && anyChild(n866, roK54, func(n868 *Node) bool { return (fnNormalizeSpace(n868.StringValue()) == "Z") })
 			})
+		}) || memoBool(v, 171, func() bool {
+			return anyNode(desc(root(n), roK114), func(n869 *Node) bool {
+				return anyChild(n869, roK81, func(n870 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n870, roK54))) == "VAT") }) && anyChild(n869, roK54, func(n871 *Node) bool { return (fnNormalizeSpace(n871.StringValue()) == "Z") })
+			})
 		}))
-	}) && gcmp(func() Seq {
-		k869 := 0
-		anyChild(n, roK109, func(n870 *Node) bool {
-			return anyChild(n870, roK114, func(n871 *Node) bool {
-				return anyChild(n871, roK82, func(n872 *Node) bool {
-					return anyChild(n872, roK81, func(n873 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n873, roK54))) == "VAT") }) && anyChild(n872, roK54, func(n874 *Node) bool { return (fnNormalizeSpace(n874.StringValue()) == "Z") && tally1(&k869) })
+	}) && (func() (k872 int) {
+		anyChild(n, roK111, func(n873 *Node) bool {
+			return anyChild(n873, roK115, func(n874 *Node) bool {
+				return anyChild(n874, roK82, func(n875 *Node) bool {
+					return anyChild(n875, roK81, func(n876 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n876, roK54))) == "VAT") }) && anyChild(n875, roK54, func(n877 *Node) bool { return (fnNormalizeSpace(n877.StringValue()) == "Z") && tally1(&k872) })
 				})
 			})
 		})
-		return countOf(k869)
-	}(), roK111, opEq)) || memoBool(v, 172, func() bool {
+		return
+	}() == 1)) || memoBool(v, 172, func() bool {
 		return (memoBool(v, 173, func() bool {
 			return !memoBool(v, 170, func() bool {
-				return anyNode(desc(root(n), roK82), func(n875 *Node) bool {
-					return anyChild(n875, roK81, func(n876 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n876, roK54))) == "VAT") }) && anyChild(n875, roK54, func(n877 *Node) bool { return (fnNormalizeSpace(n877.StringValue()) == "Z") })
+				return anyNode(desc(root(n), roK82), func(n878 *Node) bool {
+					return anyChild(n878, roK81, func(n879 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n879, roK54))) == "VAT") }) && anyChild(n878, roK54, func(n880 *Node) bool { return (fnNormalizeSpace(n880.StringValue()) == "Z") })
 				})
 			})
 		}) && memoBool(v, 174, func() bool {
 			return !memoBool(v, 171, func() bool {
-				return anyNode(desc(root(n), roK113), func(n878 *Node) bool {
-					return anyChild(n878, roK81, func(n879 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n879, roK54))) == "VAT") }) && anyChild(n878, roK54, func(n880 *Node) bool { return (fnNormalizeSpace(n880.StringValue()) == "Z") })
+				return anyNode(desc(root(n), roK114), func(n881 *Node) bool {
+					return anyChild(n881, roK81, func(n882 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n882, roK54))) == "VAT") }) && anyChild(n881, roK54, func(n883 *Node) bool { return (fnNormalizeSpace(n883.StringValue()) == "Z") })
 				})
 			})
 		}))
@@ -5039,30 +5052,31 @@ func roT0094(v []Seq, n *Node) bool {
 	return memoBool(v, 175, func() bool {
 		return (memoBool(v, 176, func() bool {
 			return (memoBool(v, 177, func() bool {
-				return anyNode(desc(root(n), roK113), func(n881 *Node) bool {
-					return (fnNormalizeSpace(childStr(n881, roK54)) == "Z") && anyChild(n881, roK81, func(n882 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n882, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK114), func(n884 *Node) bool {
+					return (fnNormalizeSpace(childStr(n884, roK54)) == "Z") && anyChild(n884, roK81, func(n885 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n885, roK54))) == "VAT") })
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK104), func(n883 *Node) bool {
-						return anyChild(n883, roK63, func(n884 *Node) bool {
-							return anyChild(n884, roK116, func(n885 *Node) bool { return hasChild(n885, roK115) })
+					return anyNode(desc(root(n), roK106), func(n886 *Node) bool {
+						return anyChild(n886, roK64, func(n887 *Node) bool {
+							return anyChild(n887, roK117, func(n888 *Node) bool { return hasChild(n888, roK116) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n887 *Node) bool {
-						return anyChild(n887, roK116, func(n888 *Node) bool {
-							return ebv(step(child(n888, roK81), func(n889 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n889, roK54))) == "VAT"))
-							})) && hasChild(n888, roK115)
+					return anyNode(desc(root(n), roK118), func(n890 *Node) bool {
+						return anyChild(n890, roK117, func(n891 *Node) bool {
+							return func() bool {
+								n892 := firstChild(n891, roK81)
+								return n892 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n892, roK54))) == "VAT")
+							}() && hasChild(n891, roK116)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 178, func() bool {
 			return !memoBool(v, 177, func() bool {
-				return anyNode(desc(root(n), roK113), func(n891 *Node) bool {
-					return (fnNormalizeSpace(childStr(n891, roK54)) == "Z") && anyChild(n891, roK81, func(n892 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n892, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK114), func(n894 *Node) bool {
+					return (fnNormalizeSpace(childStr(n894, roK54)) == "Z") && anyChild(n894, roK81, func(n895 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n895, roK54))) == "VAT") })
 				})
 			})
 		}))
@@ -5074,37 +5088,38 @@ func roT0095(v []Seq, n *Node) bool {
 	return memoBool(v, 179, func() bool {
 		return (memoBool(v, 180, func() bool {
 			return (memoBool(v, 181, func() bool {
-				return anyNode(desc(root(n), roK77), func(n893 *Node) bool {
-					return func(r894 Seq) bool {
-						return anyChild(n893, roK78, func(n895 *Node) bool { return gcmp(nodeSeq(n895), r894, opEq) })
-					}(boolSeq(false)) && anyChild(n893, roK82, func(n896 *Node) bool {
-						return (fnNormalizeSpace(childStr(n896, roK54)) == "Z") && anyChild(n896, roK81, func(n897 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n897, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n896 *Node) bool {
+					return func(r897 Seq) bool {
+						return anyChild(n896, roK78, func(n898 *Node) bool { return gcmp(nodeSeq(n898), r897, opEq) })
+					}(boolSeq(false)) && anyChild(n896, roK82, func(n899 *Node) bool {
+						return (fnNormalizeSpace(childStr(n899, roK54)) == "Z") && anyChild(n899, roK81, func(n900 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n900, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK104), func(n898 *Node) bool {
-						return anyChild(n898, roK63, func(n899 *Node) bool {
-							return anyChild(n899, roK116, func(n900 *Node) bool { return hasChild(n900, roK115) })
+					return anyNode(desc(root(n), roK106), func(n901 *Node) bool {
+						return anyChild(n901, roK64, func(n902 *Node) bool {
+							return anyChild(n902, roK117, func(n903 *Node) bool { return hasChild(n903, roK116) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n902 *Node) bool {
-						return anyChild(n902, roK116, func(n903 *Node) bool {
-							return ebv(step(child(n903, roK81), func(n904 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n904, roK54))) == "VAT"))
-							})) && hasChild(n903, roK115)
+					return anyNode(desc(root(n), roK118), func(n905 *Node) bool {
+						return anyChild(n905, roK117, func(n906 *Node) bool {
+							return func() bool {
+								n907 := firstChild(n906, roK81)
+								return n907 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n907, roK54))) == "VAT")
+							}() && hasChild(n906, roK116)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 182, func() bool {
 			return !memoBool(v, 181, func() bool {
-				return anyNode(desc(root(n), roK77), func(n906 *Node) bool {
-					return func(r907 Seq) bool {
-						return anyChild(n906, roK78, func(n908 *Node) bool { return gcmp(nodeSeq(n908), r907, opEq) })
-					}(boolSeq(false)) && anyChild(n906, roK82, func(n909 *Node) bool {
-						return (fnNormalizeSpace(childStr(n909, roK54)) == "Z") && anyChild(n909, roK81, func(n910 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n910, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n909 *Node) bool {
+					return func(r910 Seq) bool {
+						return anyChild(n909, roK78, func(n911 *Node) bool { return gcmp(nodeSeq(n911), r910, opEq) })
+					}(boolSeq(false)) && anyChild(n909, roK82, func(n912 *Node) bool {
+						return (fnNormalizeSpace(childStr(n912, roK54)) == "Z") && anyChild(n912, roK81, func(n913 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n913, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -5117,37 +5132,38 @@ func roT0096(v []Seq, n *Node) bool {
 	return memoBool(v, 183, func() bool {
 		return (memoBool(v, 184, func() bool {
 			return (memoBool(v, 185, func() bool {
-				return anyNode(desc(root(n), roK77), func(n911 *Node) bool {
-					return func(r912 Seq) bool {
-						return anyChild(n911, roK78, func(n913 *Node) bool { return gcmp(nodeSeq(n913), r912, opEq) })
-					}(boolSeq(true)) && anyChild(n911, roK82, func(n914 *Node) bool {
-						return (fnNormalizeSpace(childStr(n914, roK54)) == "Z") && anyChild(n914, roK81, func(n915 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n915, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n914 *Node) bool {
+					return func(r915 Seq) bool {
+						return anyChild(n914, roK78, func(n916 *Node) bool { return gcmp(nodeSeq(n916), r915, opEq) })
+					}(boolSeq(true)) && anyChild(n914, roK82, func(n917 *Node) bool {
+						return (fnNormalizeSpace(childStr(n917, roK54)) == "Z") && anyChild(n917, roK81, func(n918 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n918, roK54))) == "VAT") })
 					})
 				})
 			}) && memoBool(v, 19, func() bool {
 				return (memoBool(v, 20, func() bool {
-					return anyNode(desc(root(n), roK104), func(n916 *Node) bool {
-						return anyChild(n916, roK63, func(n917 *Node) bool {
-							return anyChild(n917, roK116, func(n918 *Node) bool { return hasChild(n918, roK115) })
+					return anyNode(desc(root(n), roK106), func(n919 *Node) bool {
+						return anyChild(n919, roK64, func(n920 *Node) bool {
+							return anyChild(n920, roK117, func(n921 *Node) bool { return hasChild(n921, roK116) })
 						})
 					})
 				}) || memoBool(v, 21, func() bool {
-					return anyNode(desc(root(n), roK117), func(n920 *Node) bool {
-						return anyChild(n920, roK116, func(n921 *Node) bool {
-							return ebv(step(child(n921, roK81), func(n922 *Node) Seq {
-								return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n922, roK54))) == "VAT"))
-							})) && hasChild(n921, roK115)
+					return anyNode(desc(root(n), roK118), func(n923 *Node) bool {
+						return anyChild(n923, roK117, func(n924 *Node) bool {
+							return func() bool {
+								n925 := firstChild(n924, roK81)
+								return n925 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n925, roK54))) == "VAT")
+							}() && hasChild(n924, roK116)
 						})
 					})
 				}))
 			}))
 		}) || memoBool(v, 186, func() bool {
 			return !memoBool(v, 185, func() bool {
-				return anyNode(desc(root(n), roK77), func(n924 *Node) bool {
-					return func(r925 Seq) bool {
-						return anyChild(n924, roK78, func(n926 *Node) bool { return gcmp(nodeSeq(n926), r925, opEq) })
-					}(boolSeq(true)) && anyChild(n924, roK82, func(n927 *Node) bool {
-						return (fnNormalizeSpace(childStr(n927, roK54)) == "Z") && anyChild(n927, roK81, func(n928 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n928, roK54))) == "VAT") })
+				return anyNode(desc(root(n), roK77), func(n927 *Node) bool {
+					return func(r928 Seq) bool {
+						return anyChild(n927, roK78, func(n929 *Node) bool { return gcmp(nodeSeq(n929), r928, opEq) })
+					}(boolSeq(true)) && anyChild(n927, roK82, func(n930 *Node) bool {
+						return (fnNormalizeSpace(childStr(n930, roK54)) == "Z") && anyChild(n930, roK81, func(n931 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n931, roK54))) == "VAT") })
 					})
 				})
 			})
@@ -5161,28 +5177,28 @@ func roT0097(v []Seq, n *Node) bool {
 		return (memoBool(v, 188, func() bool {
 			return (memoBool(v, 189, func() bool {
 				return !memoBool(v, 190, func() bool {
-					return anyNode(desc(root(n), roK67), func(n929 *Node) bool { return (n929.StringValue() != "IT") })
+					return anyNode(desc(root(n), roK68), func(n932 *Node) bool { return (n932.StringValue() != "IT") })
 				})
 			}) && memoBool(v, 191, func() bool {
 				return (memoBool(v, 192, func() bool {
-					return anyNode(desc(root(n), roK82), func(n930 *Node) bool {
-						return anyChild(n930, roK54, func(n931 *Node) bool { return (n931.StringValue() == "B") })
+					return anyNode(desc(root(n), roK82), func(n933 *Node) bool {
+						return anyChild(n933, roK54, func(n934 *Node) bool { return (n934.StringValue() == "B") })
 					})
 				}) || memoBool(v, 193, func() bool {
-					return anyNode(desc(root(n), roK113), func(n932 *Node) bool {
-						return anyChild(n932, roK54, func(n933 *Node) bool { return (n933.StringValue() == "B") })
+					return anyNode(desc(root(n), roK114), func(n935 *Node) bool {
+						return anyChild(n935, roK54, func(n936 *Node) bool { return (n936.StringValue() == "B") })
 					})
 				}))
 			}))
 		}) || memoBool(v, 194, func() bool {
 			return !memoBool(v, 191, func() bool {
 				return (memoBool(v, 192, func() bool {
-					return anyNode(desc(root(n), roK82), func(n934 *Node) bool {
-						return anyChild(n934, roK54, func(n935 *Node) bool { return (n935.StringValue() == "B") })
+					return anyNode(desc(root(n), roK82), func(n937 *Node) bool {
+						return anyChild(n937, roK54, func(n938 *Node) bool { return (n938.StringValue() == "B") })
 					})
 				}) || memoBool(v, 193, func() bool {
-					return anyNode(desc(root(n), roK113), func(n936 *Node) bool {
-						return anyChild(n936, roK54, func(n937 *Node) bool { return (n937.StringValue() == "B") })
+					return anyNode(desc(root(n), roK114), func(n939 *Node) bool {
+						return anyChild(n939, roK54, func(n940 *Node) bool { return (n940.StringValue() == "B") })
 					})
 				}))
 			})
@@ -5196,23 +5212,23 @@ func roT0098(v []Seq, n *Node) bool {
 		return (memoBool(v, 196, func() bool {
 			return (memoBool(v, 191, func() bool {
 				return (memoBool(v, 192, func() bool {
-					return anyNode(desc(root(n), roK82), func(n938 *Node) bool {
-						return anyChild(n938, roK54, func(n939 *Node) bool { return (n939.StringValue() == "B") })
+					return anyNode(desc(root(n), roK82), func(n941 *Node) bool {
+						return anyChild(n941, roK54, func(n942 *Node) bool { return (n942.StringValue() == "B") })
 					})
 				}) || memoBool(v, 193, func() bool {
-					return anyNode(desc(root(n), roK113), func(n940 *Node) bool {
-						return anyChild(n940, roK54, func(n941 *Node) bool { return (n941.StringValue() == "B") })
+					return anyNode(desc(root(n), roK114), func(n943 *Node) bool {
+						return anyChild(n943, roK54, func(n944 *Node) bool { return (n944.StringValue() == "B") })
 					})
 				}))
 			}) && memoBool(v, 197, func() bool {
 				return !memoBool(v, 198, func() bool {
 					return (memoBool(v, 199, func() bool {
-						return anyNode(desc(root(n), roK82), func(n942 *Node) bool {
-							return anyChild(n942, roK54, func(n943 *Node) bool { return (n943.StringValue() == "S") })
+						return anyNode(desc(root(n), roK82), func(n945 *Node) bool {
+							return anyChild(n945, roK54, func(n946 *Node) bool { return (n946.StringValue() == "S") })
 						})
 					}) || memoBool(v, 200, func() bool {
-						return anyNode(desc(root(n), roK113), func(n944 *Node) bool {
-							return anyChild(n944, roK54, func(n945 *Node) bool { return (n945.StringValue() == "S") })
+						return anyNode(desc(root(n), roK114), func(n947 *Node) bool {
+							return anyChild(n947, roK54, func(n948 *Node) bool { return (n948.StringValue() == "S") })
 						})
 					}))
 				})
@@ -5220,12 +5236,12 @@ func roT0098(v []Seq, n *Node) bool {
 		}) || memoBool(v, 194, func() bool {
 			return !memoBool(v, 191, func() bool {
 				return (memoBool(v, 192, func() bool {
-					return anyNode(desc(root(n), roK82), func(n946 *Node) bool {
-						return anyChild(n946, roK54, func(n947 *Node) bool { return (n947.StringValue() == "B") })
+					return anyNode(desc(root(n), roK82), func(n949 *Node) bool {
+						return anyChild(n949, roK54, func(n950 *Node) bool { return (n950.StringValue() == "B") })
 					})
 				}) || memoBool(v, 193, func() bool {
-					return anyNode(desc(root(n), roK113), func(n948 *Node) bool {
-						return anyChild(n948, roK54, func(n949 *Node) bool { return (n949.StringValue() == "B") })
+					return anyNode(desc(root(n), roK114), func(n951 *Node) bool {
+						return anyChild(n951, roK54, func(n952 *Node) bool { return (n952.StringValue() == "B") })
 					})
 				}))
 			})
@@ -5237,7 +5253,7 @@ func roT0098(v []Seq, n *Node) bool {
 func roM010(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -5246,7 +5262,7 @@ func roM010(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -5258,59 +5274,60 @@ func roM010(v []Seq, n *Node) bool {
 
 // BR-21: (cbc:ID) != ”
 func roT0099(v []Seq, n *Node) bool {
-	return anyChild(n, roK54, func(n950 *Node) bool { return (n950.StringValue() != "") })
+	return anyChild(n, roK54, func(n953 *Node) bool { return (n953.StringValue() != "") })
 }
 
 // BR-22: exists(cbc:InvoicedQuantity) or exists(cbc:CreditedQuantity)
 func roT0100(v []Seq, n *Node) bool {
-	return (hasChild(n, roK125) || hasChild(n, roK126))
+	return (hasChild(n, roK127) || hasChild(n, roK128))
 }
 
 // BR-23: exists(cbc:InvoicedQuantity/@unitCode) or exists(cbc:CreditedQuantity/@unitCode)
 func roT0101(v []Seq, n *Node) bool {
-	return (anyChild(n, roK125, func(n953 *Node) bool { return hasAttr(n953, roK127) }) || anyChild(n, roK126, func(n955 *Node) bool { return hasAttr(n955, roK127) }))
+	return (anyChild(n, roK127, func(n956 *Node) bool { return hasAttr(n956, roK129) }) || anyChild(n, roK128, func(n958 *Node) bool { return hasAttr(n958, roK129) }))
 }
 
 // BR-24: exists(cbc:LineExtensionAmount)
 func roT0102(v []Seq, n *Node) bool {
-	return hasChild(n, roK87)
+	return hasChild(n, roK86)
 }
 
 // BR-25: (cac:Item/cbc:Name) != ”
 func roT0103(v []Seq, n *Node) bool {
-	return anyChild(n, roK129, func(n958 *Node) bool {
-		return anyChild(n958, roK128, func(n959 *Node) bool { return (n959.StringValue() != "") })
+	return anyChild(n, roK131, func(n961 *Node) bool {
+		return anyChild(n961, roK130, func(n962 *Node) bool { return (n962.StringValue() != "") })
 	})
 }
 
 // BR-26: exists(cac:Price/cbc:PriceAmount)
 func roT0104(v []Seq, n *Node) bool {
-	return existsNames(n, roK132)
+	return existsNames(n, roK134)
 }
 
 // BR-28: (cac:Price/cac:AllowanceCharge/cbc:BaseAmount) >= 0 or not(exists(cac:Price/cac:AllowanceCharge/cbc:BaseAmount))
 func roT0105(v []Seq, n *Node) bool {
-	return (anyChild(n, roK130, func(n960 *Node) bool {
-		return anyChild(n960, roK77, func(n961 *Node) bool {
-			return anyChild(n961, roK86, func(n962 *Node) bool { return gcmp(nodeSeq(n962), roK58, opGe) })
+	return (anyChild(n, roK132, func(n963 *Node) bool {
+		return anyChild(n963, roK77, func(n964 *Node) bool {
+			return anyChild(n964, roK85, func(n965 *Node) bool { return cmpItems(nodeItem(n965), roK59, opGe) })
 		})
-	}) || !existsNames(n, roK133))
+	}) || !existsNames(n, roK135))
 }
 
 // BR-CO-04: (cac:Item/cac:ClassifiedTaxCategory[cac:TaxScheme/(normalize-space(upper-case(cbc:ID))='VAT')]/cbc:ID)
 func roT0106(v []Seq, n *Node) bool {
-	return anyChild(n, roK129, func(n963 *Node) bool {
-		return anyChild(n963, roK113, func(n964 *Node) bool {
-			return ebv(step(child(n964, roK81), func(n965 *Node) Seq {
-				return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n965, roK54))) == "VAT"))
-			})) && hasChild(n964, roK54)
+	return anyChild(n, roK131, func(n966 *Node) bool {
+		return anyChild(n966, roK114, func(n967 *Node) bool {
+			return func() bool {
+				n968 := firstChild(n967, roK81)
+				return n968 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n968, roK54))) == "VAT")
+			}() && hasChild(n967, roK54)
 		})
 	})
 }
 
 // BR-DEC-23: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func roT0107(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK87), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK86), ".")) <= 2)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
@@ -5320,13 +5337,13 @@ func roM011(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r967 Seq) bool {
-			return anyChild(m, roK78, func(n968 *Node) bool { return gcmp(nodeSeq(n968), r967, opEq) })
+		if !(func(r970 Seq) bool {
+			return anyChild(m, roK78, func(n971 *Node) bool { return gcmp(nodeSeq(n971), r970, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -5338,13 +5355,13 @@ func roM011(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r969 Seq) bool {
-			return anyChild(m, roK78, func(n970 *Node) bool { return gcmp(nodeSeq(n970), r969, opEq) })
+		if !(func(r972 Seq) bool {
+			return anyChild(m, roK78, func(n973 *Node) bool { return gcmp(nodeSeq(n973), r972, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -5376,12 +5393,12 @@ func roT0111(v []Seq, n *Node) bool {
 
 // BR-DEC-24: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT0112(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK80), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK80), ".")) <= 2)
 }
 
 // BR-DEC-25: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT0113(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK85), ".")) <= 2)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
@@ -5391,13 +5408,13 @@ func roM012(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r976 Seq) bool {
-			return anyChild(m, roK78, func(n977 *Node) bool { return gcmp(nodeSeq(n977), r976, opEq) })
+		if !(func(r979 Seq) bool {
+			return anyChild(m, roK78, func(n980 *Node) bool { return gcmp(nodeSeq(n980), r979, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -5409,13 +5426,13 @@ func roM012(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r978 Seq) bool {
-			return anyChild(m, roK78, func(n979 *Node) bool { return gcmp(nodeSeq(n979), r978, opEq) })
+		if !(func(r981 Seq) bool {
+			return anyChild(m, roK78, func(n982 *Node) bool { return gcmp(nodeSeq(n982), r981, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -5447,23 +5464,23 @@ func roT0117(v []Seq, n *Node) bool {
 
 // BR-DEC-27: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT0118(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK80), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK80), ".")) <= 2)
 }
 
 // BR-DEC-28: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT0119(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK85), ".")) <= 2)
 }
 
 // cac:InvoiceLine/cac:InvoicePeriod | cac:CreditNoteLine/cac:InvoicePeriod
 func roM013(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK120) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -5472,11 +5489,11 @@ func roM013(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK120) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -5488,19 +5505,19 @@ func roM013(v []Seq, n *Node) bool {
 
 // BR-30: (exists(cbc:EndDate) and exists(cbc:StartDate) and xs:date(cbc:EndDate) >= xs:date(cbc:StartDate)) or not(exists(cbc:StartDate)) or not(exists(cbc:EndDate))
 func roT0120(v []Seq, n *Node) bool {
-	return ((((hasChild(n, roK134) && hasChild(n, roK135)) && gcmp(castDate(child(n, roK134)), castDate(child(n, roK135)), opGe)) || !hasChild(n, roK135)) || !hasChild(n, roK134))
+	return ((((hasChild(n, roK136) && hasChild(n, roK137)) && gcmp(castDate(child(n, roK136)), castDate(child(n, roK137)), opGe)) || !hasChild(n, roK137)) || !hasChild(n, roK136))
 }
 
 // BR-CO-20: exists(cbc:StartDate) or exists(cbc:EndDate)
 func roT0121(v []Seq, n *Node) bool {
-	return (hasChild(n, roK135) || hasChild(n, roK134))
+	return (hasChild(n, roK137) || hasChild(n, roK136))
 }
 
 // cac:InvoicePeriod
 func roM014(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK120) {
 			return false
 		}
 		return true
@@ -5512,19 +5529,19 @@ func roM014(v []Seq, n *Node) bool {
 
 // BR-29: (exists(cbc:EndDate) and exists(cbc:StartDate) and xs:date(cbc:EndDate) >= xs:date(cbc:StartDate)) or not(exists(cbc:StartDate)) or not(exists(cbc:EndDate))
 func roT0122(v []Seq, n *Node) bool {
-	return ((((hasChild(n, roK134) && hasChild(n, roK135)) && gcmp(castDate(child(n, roK134)), castDate(child(n, roK135)), opGe)) || !hasChild(n, roK135)) || !hasChild(n, roK134))
+	return ((((hasChild(n, roK136) && hasChild(n, roK137)) && gcmp(castDate(child(n, roK136)), castDate(child(n, roK137)), opGe)) || !hasChild(n, roK137)) || !hasChild(n, roK136))
 }
 
 // BR-CO-19: exists(cbc:StartDate) or exists(cbc:EndDate) or (exists(cbc:DescriptionCode) and not(exists(cbc:StartDate)) and not(exists(cbc:EndDate)))
 func roT0123(v []Seq, n *Node) bool {
-	return ((hasChild(n, roK135) || hasChild(n, roK134)) || ((hasChild(n, roK120) && !hasChild(n, roK135)) && !hasChild(n, roK134)))
+	return ((hasChild(n, roK137) || hasChild(n, roK136)) || ((hasChild(n, roK121) && !hasChild(n, roK137)) && !hasChild(n, roK136)))
 }
 
 // //cac:AdditionalItemProperty
 func roM015(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK136) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK138) {
 			return false
 		}
 		return true
@@ -5536,26 +5553,26 @@ func roM015(v []Seq, n *Node) bool {
 
 // BR-54: exists(cbc:Name) and exists(cbc:Value)
 func roT0124(v []Seq, n *Node) bool {
-	return (hasChild(n, roK128) && hasChild(n, roK137))
+	return (hasChild(n, roK130) && hasChild(n, roK139))
 }
 
 // cac:InvoiceLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode | cac:CreditNoteLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode
 func roM016(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK138) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK140) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK139) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK141) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -5564,19 +5581,19 @@ func roM016(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK138) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK140) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK139) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK141) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -5588,7 +5605,7 @@ func roM016(v []Seq, n *Node) bool {
 
 // BR-65: exists(@listID)
 func roT0125(v []Seq, n *Node) bool {
-	return hasAttr(n, roK140)
+	return hasAttr(n, roK142)
 }
 
 // cac:InvoiceLine/cac:Item/cac:StandardItemIdentification/cbc:ID | cac:CreditNoteLine/cac:Item/cac:StandardItemIdentification/cbc:ID
@@ -5599,15 +5616,15 @@ func roM017(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK141) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK143) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -5620,15 +5637,15 @@ func roM017(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK141) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK143) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -5640,14 +5657,14 @@ func roM017(v []Seq, n *Node) bool {
 
 // BR-64: exists(@schemeID)
 func roT0126(v []Seq, n *Node) bool {
-	return hasAttr(n, roK65)
+	return hasAttr(n, roK66)
 }
 
 // /ubl:Invoice/cbc:Note | /cn:CreditNote/cbc:Note
 func roM018(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK60) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK61) {
 			return false
 		}
 		m = m.Parent
@@ -5660,7 +5677,7 @@ func roM018(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK60) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK61) {
 			return false
 		}
 		m = m.Parent
@@ -5676,14 +5693,14 @@ func roM018(v []Seq, n *Node) bool {
 
 // BR-CL-08: (contains(.,'#') and string-length(substring-before(substring-after(.,'#'),'#'))=3 and ( ( contains(' AAA AAB AAC AAD AAE AAF AAG AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AA…
 func roT0127(v []Seq, n *Node) bool {
-	return ((((strings.Contains(n.StringValue(), "#") && gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#")), roK142, opEq)) && containsWord(roK143, fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#"))) || !strings.Contains(n.StringValue(), "#")) || !gcmp(fnStringLength(fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#")), roK142, opEq))
+	return ((((strings.Contains(n.StringValue(), "#") && (strLen(fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#")) == 3)) && containsWord(roK144, fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#"))) || !strings.Contains(n.StringValue(), "#")) || !(strLen(fnSubstringBefore(fnSubstringAfter(n.StringValue(), "#"), "#")) == 3))
 }
 
 // cac:PayeeParty
 func roM019(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK144) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK145) {
 			return false
 		}
 		return true
@@ -5695,29 +5712,29 @@ func roM019(v []Seq, n *Node) bool {
 
 // BR-17: exists(cac:PartyName/cbc:Name) and (not(cac:PartyName/cbc:Name = ../cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) and not(cac:PartyIdentification/cbc:ID = ../cac:AccountingSupplierPart…
 func roT0128(v []Seq, n *Node) bool {
-	return (existsNames(n, roK146) && (!func(r1008 Seq) bool {
-		return anyChild(n, roK145, func(n1009 *Node) bool {
-			return anyChild(n1009, roK128, func(n1010 *Node) bool { return gcmp(nodeSeq(n1010), r1008, opEq) })
+	return (existsNames(n, roK147) && (!func(r1011 Seq) bool {
+		return anyChild(n, roK146, func(n1012 *Node) bool {
+			return anyChild(n1012, roK130, func(n1013 *Node) bool { return gcmp(nodeSeq(n1013), r1011, opEq) })
 		})
-	}(step(step(step(step(parent(n), func(n1004 *Node) Seq { return child(n1004, roK104) }), func(n1005 *Node) Seq { return child(n1005, roK63) }), func(n1006 *Node) Seq { return child(n1006, roK145) }), func(n1007 *Node) Seq { return child(n1007, roK128) })) && !func(r1015 Seq) bool {
-		return anyChild(n, roK147, func(n1016 *Node) bool {
-			return anyChild(n1016, roK54, func(n1017 *Node) bool { return gcmp(nodeSeq(n1017), r1015, opEq) })
+	}(step(step(step(step(parent(n), func(n1007 *Node) Seq { return child(n1007, roK106) }), func(n1008 *Node) Seq { return child(n1008, roK64) }), func(n1009 *Node) Seq { return child(n1009, roK146) }), func(n1010 *Node) Seq { return child(n1010, roK130) })) && !func(r1018 Seq) bool {
+		return anyChild(n, roK148, func(n1019 *Node) bool {
+			return anyChild(n1019, roK54, func(n1020 *Node) bool { return gcmp(nodeSeq(n1020), r1018, opEq) })
 		})
-	}(step(step(step(step(parent(n), func(n1011 *Node) Seq { return child(n1011, roK104) }), func(n1012 *Node) Seq { return child(n1012, roK63) }), func(n1013 *Node) Seq { return child(n1013, roK147) }), func(n1014 *Node) Seq { return child(n1014, roK54) }))))
+	}(step(step(step(step(parent(n), func(n1014 *Node) Seq { return child(n1014, roK106) }), func(n1015 *Node) Seq { return child(n1015, roK64) }), func(n1016 *Node) Seq { return child(n1016, roK148) }), func(n1017 *Node) Seq { return child(n1017, roK54) }))))
 }
 
 // cac:PaymentMeans[cbc:PaymentMeansCode='30' or cbc:PaymentMeansCode='58']/cac:PayeeFinancialAccount
 func roM020(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK148) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK149) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK70) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK71) {
 			return false
 		}
-		if !(anyChild(m, roK149, func(n1018 *Node) bool { return (n1018.StringValue() == "30") }) || anyChild(m, roK149, func(n1019 *Node) bool { return (n1019.StringValue() == "58") })) {
+		if !(anyChild(m, roK150, func(n1021 *Node) bool { return (n1021.StringValue() == "30") }) || anyChild(m, roK150, func(n1022 *Node) bool { return (n1022.StringValue() == "58") })) {
 			return false
 		}
 		return true
@@ -5729,14 +5746,14 @@ func roM020(v []Seq, n *Node) bool {
 
 // BR-50: (cbc:ID) != ”
 func roT0129(v []Seq, n *Node) bool {
-	return anyChild(n, roK54, func(n1020 *Node) bool { return (n1020.StringValue() != "") })
+	return anyChild(n, roK54, func(n1023 *Node) bool { return (n1023.StringValue() != "") })
 }
 
 // cac:PaymentMeans
 func roM021(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK70) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK71) {
 			return false
 		}
 		return true
@@ -5748,19 +5765,19 @@ func roM021(v []Seq, n *Node) bool {
 
 // BR-49: exists(cbc:PaymentMeansCode)
 func roT0130(v []Seq, n *Node) bool {
-	return hasChild(n, roK149)
+	return hasChild(n, roK150)
 }
 
 // BR-61: (exists(cac:PayeeFinancialAccount/cbc:ID) and ((normalize-space(cbc:PaymentMeansCode) = '30') or (normalize-space(cbc:PaymentMeansCode) = '58') )) or ((normalize-space(cbc:PaymentMeansCode) != '30') a…
 func roT0131(v []Seq, n *Node) bool {
-	return ((existsNames(n, roK150) && ((fnNormalizeSpace(childStr(n, roK149)) == "30") || (fnNormalizeSpace(childStr(n, roK149)) == "58"))) || ((fnNormalizeSpace(childStr(n, roK149)) != "30") && (fnNormalizeSpace(childStr(n, roK149)) != "58")))
+	return ((existsNames(n, roK151) && ((fnNormalizeSpace(childStr(n, roK150)) == "30") || (fnNormalizeSpace(childStr(n, roK150)) == "58"))) || ((fnNormalizeSpace(childStr(n, roK150)) != "30") && (fnNormalizeSpace(childStr(n, roK150)) != "58")))
 }
 
 // cac:BillingReference
 func roM022(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK151) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK152) {
 			return false
 		}
 		return true
@@ -5772,14 +5789,14 @@ func roM022(v []Seq, n *Node) bool {
 
 // BR-55: exists(cac:InvoiceDocumentReference/cbc:ID)
 func roT0132(v []Seq, n *Node) bool {
-	return existsNames(n, roK153)
+	return existsNames(n, roK154)
 }
 
 // cac:AccountingSupplierParty
 func roM023(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		return true
@@ -5791,26 +5808,26 @@ func roM023(v []Seq, n *Node) bool {
 
 // BR-CO-26: exists(cac:Party/cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:CompanyID) or exists(cac:Party/cac:PartyIdentification/cbc:ID) or exists(cac:Party/cac:PartyLegalEntity…
 func roT0133(v []Seq, n *Node) bool {
-	return ((anyChild(n, roK63, func(n1022 *Node) bool {
-		return anyChild(n1022, roK116, func(n1023 *Node) bool {
-			return anyChild(n1023, roK81, func(n1024 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1024, roK54))) == "VAT") }) && hasChild(n1023, roK115)
+	return ((anyChild(n, roK64, func(n1025 *Node) bool {
+		return anyChild(n1025, roK117, func(n1026 *Node) bool {
+			return anyChild(n1026, roK81, func(n1027 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1027, roK54))) == "VAT") }) && hasChild(n1026, roK116)
 		})
-	}) || existsNames(n, roK154)) || existsNames(n, roK155))
+	}) || existsNames(n, roK155)) || existsNames(n, roK156))
 }
 
 // cac:AccountingSupplierParty/cac:Party/cbc:EndpointID
 func roM024(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK62) {
-			return false
-		}
-		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK63) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK64) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		return true
@@ -5822,22 +5839,22 @@ func roM024(v []Seq, n *Node) bool {
 
 // BR-62: exists(@schemeID)
 func roT0134(v []Seq, n *Node) bool {
-	return hasAttr(n, roK65)
+	return hasAttr(n, roK66)
 }
 
 // cac:AccountingSupplierParty/cac:Party/cac:PostalAddress
 func roM025(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK67) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK63) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK64) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		return true
@@ -5849,8 +5866,8 @@ func roM025(v []Seq, n *Node) bool {
 
 // BR-09: (cac:Country/cbc:IdentificationCode) != ”
 func roT0135(v []Seq, n *Node) bool {
-	return anyChild(n, roK68, func(n1027 *Node) bool {
-		return anyChild(n1027, roK67, func(n1028 *Node) bool { return (n1028.StringValue() != "") })
+	return anyChild(n, roK69, func(n1030 *Node) bool {
+		return anyChild(n1030, roK68, func(n1031 *Node) bool { return (n1031.StringValue() != "") })
 	})
 }
 
@@ -5858,7 +5875,7 @@ func roT0135(v []Seq, n *Node) bool {
 func roM026(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK118) {
 			return false
 		}
 		return true
@@ -5870,22 +5887,23 @@ func roM026(v []Seq, n *Node) bool {
 
 // BR-18: (cac:PartyName/cbc:Name) != ”
 func roT0136(v []Seq, n *Node) bool {
-	return anyChild(n, roK145, func(n1029 *Node) bool {
-		return anyChild(n1029, roK128, func(n1030 *Node) bool { return (n1030.StringValue() != "") })
+	return anyChild(n, roK146, func(n1032 *Node) bool {
+		return anyChild(n1032, roK130, func(n1033 *Node) bool { return (n1033.StringValue() != "") })
 	})
 }
 
 // BR-19: exists(cac:PostalAddress)
 func roT0137(v []Seq, n *Node) bool {
-	return hasChild(n, roK66)
+	return hasChild(n, roK67)
 }
 
 // BR-56: exists(cac:PartyTaxScheme[cac:TaxScheme/(normalize-space(upper-case(cbc:ID)) = 'VAT')]/cbc:CompanyID)
 func roT0138(v []Seq, n *Node) bool {
-	return anyChild(n, roK116, func(n1032 *Node) bool {
-		return ebv(step(child(n1032, roK81), func(n1033 *Node) Seq {
-			return boolSeq((fnNormalizeSpace(strings.ToUpper(childStr(n1033, roK54))) == "VAT"))
-		})) && hasChild(n1032, roK115)
+	return anyChild(n, roK117, func(n1035 *Node) bool {
+		return func() bool {
+			n1036 := firstChild(n1035, roK81)
+			return n1036 != nil && (fnNormalizeSpace(strings.ToUpper(childStr(n1036, roK54))) == "VAT")
+		}() && hasChild(n1035, roK116)
 	})
 }
 
@@ -5893,11 +5911,11 @@ func roT0138(v []Seq, n *Node) bool {
 func roM027(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK67) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK118) {
 			return false
 		}
 		return true
@@ -5909,8 +5927,8 @@ func roM027(v []Seq, n *Node) bool {
 
 // BR-20: (cac:Country/cbc:IdentificationCode) != ”
 func roT0139(v []Seq, n *Node) bool {
-	return anyChild(n, roK68, func(n1035 *Node) bool {
-		return anyChild(n1035, roK67, func(n1036 *Node) bool { return (n1036.StringValue() != "") })
+	return anyChild(n, roK69, func(n1038 *Node) bool {
+		return anyChild(n1038, roK68, func(n1039 *Node) bool { return (n1039.StringValue() != "") })
 	})
 }
 
@@ -5918,7 +5936,7 @@ func roT0139(v []Seq, n *Node) bool {
 func roM028(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
@@ -5931,7 +5949,7 @@ func roM028(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
@@ -5947,22 +5965,22 @@ func roM028(v []Seq, n *Node) bool {
 
 // BR-CO-14: (xs:decimal(child::cbc:TaxAmount)= round((sum(cac:TaxSubtotal/xs:decimal(cbc:TaxAmount)) * 10 * 10)) div 100) or not(cac:TaxSubtotal)
 func roT0140(v []Seq, n *Node) bool {
-	return (gcmp(castDecimal(child(n, roK108)), arith(fnRound(arith(arith(func() Seq {
-		var a1037 sumAcc
-		anyChild(n, roK114, func(n1038 *Node) bool { return a1037.add(castDecimal(child(n1038, roK108))) })
-		return a1037.result()
-	}(), roK72, opMul), roK72, opMul)), roK92, opDiv), opEq) || !hasChild(n, roK114))
+	return (cmpItems(childDecItem(n, roK110), arithItems(roundItem(arithItems(arithItems(firstItem(func() Seq {
+		var a1040 sumAcc
+		anyChild(n, roK115, func(n1041 *Node) bool { return a1040.add(castDecimal(child(n1041, roK110))) })
+		return a1040.result()
+	}()), roK92, opMul), roK92, opMul)), roK94, opDiv), opEq) || !hasChild(n, roK115))
 }
 
 // cac:TaxTotal/cac:TaxSubtotal
 func roM029(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK115) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		return true
@@ -5974,63 +5992,63 @@ func roM029(v []Seq, n *Node) bool {
 
 // BR-45: exists(cbc:TaxableAmount)
 func roT0141(v []Seq, n *Node) bool {
-	return hasChild(n, roK156)
+	return hasChild(n, roK157)
 }
 
 // BR-46: exists(cbc:TaxAmount)
 func roT0142(v []Seq, n *Node) bool {
-	return hasChild(n, roK108)
+	return hasChild(n, roK110)
 }
 
 // BR-47: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:ID)
 func roT0143(v []Seq, n *Node) bool {
-	return anyChild(n, roK82, func(n1042 *Node) bool {
-		return anyChild(n1042, roK81, func(n1043 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1043, roK54))) == "VAT") }) && hasChild(n1042, roK54)
+	return anyChild(n, roK82, func(n1045 *Node) bool {
+		return anyChild(n1045, roK81, func(n1046 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1046, roK54))) == "VAT") }) && hasChild(n1045, roK54)
 	})
 }
 
 // BR-48: exists(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/cbc:Percent) or (cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)='O')
 func roT0144(v []Seq, n *Node) bool {
-	return (anyChild(n, roK82, func(n1045 *Node) bool {
-		return anyChild(n1045, roK81, func(n1046 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1046, roK54))) == "VAT") }) && hasChild(n1045, roK157)
-	}) || anyChild(n, roK82, func(n1048 *Node) bool {
-		return anyChild(n1048, roK81, func(n1049 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1049, roK54))) == "VAT") }) && (fnNormalizeSpace(childStr(n1048, roK54)) == "O")
+	return (anyChild(n, roK82, func(n1048 *Node) bool {
+		return anyChild(n1048, roK81, func(n1049 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1049, roK54))) == "VAT") }) && hasChild(n1048, roK158)
+	}) || anyChild(n, roK82, func(n1051 *Node) bool {
+		return anyChild(n1051, roK81, func(n1052 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1052, roK54))) == "VAT") }) && (fnNormalizeSpace(childStr(n1051, roK54)) == "O")
 	}))
 }
 
 // BR-CO-17: (round(cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/xs:decimal(cbc:Percent)) = 0 and (round(xs:decimal(cbc:TaxAmount)) = 0)) or (round(cac:TaxCategory[cac:TaxScheme/normali…
 func roT0145(v []Seq, n *Node) bool {
-	return (((gcmp(fnRound(step(filter(child(n, roK82), func(p1050 *Node) bool {
-		return anyChild(p1050, roK81, func(n1051 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1051, roK54))) == "VAT") })
-	}), func(n1052 *Node) Seq { return castDecimal(child(n1052, roK157)) })), roK58, opEq) && gcmp(fnRound(castDecimal(child(n, roK108))), roK58, opEq)) || (gcmp(fnRound(step(filter(child(n, roK82), func(p1053 *Node) bool {
+	return (((cmpItems(roundItem(firstItem(step(filter(child(n, roK82), func(p1053 *Node) bool {
 		return anyChild(p1053, roK81, func(n1054 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1054, roK54))) == "VAT") })
-	}), func(n1055 *Node) Seq { return castDecimal(child(n1055, roK157)) })), roK58, opNe) && (gcmp(arith(fnAbs(castDecimal(child(n, roK108))), roK111, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK156))), arith(step(filter(child(n, roK82), func(p1056 *Node) bool {
+	}), func(n1055 *Node) Seq { return castDecimal(child(n1055, roK158)) }))), roK59, opEq) && cmpItems(roundItem(childDecItem(n, roK110)), roK59, opEq)) || (cmpItems(roundItem(firstItem(step(filter(child(n, roK82), func(p1056 *Node) bool {
 		return anyChild(p1056, roK81, func(n1057 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1057, roK54))) == "VAT") })
-	}), func(n1058 *Node) Seq { return castDecimal(child(n1058, roK157)) }), roK92, opDiv), opMul), roK72, opMul), roK72, opMul)), roK92, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(child(n, roK108))), roK111, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(child(n, roK156))), arith(step(filter(child(n, roK82), func(p1059 *Node) bool {
+	}), func(n1058 *Node) Seq { return castDecimal(child(n1058, roK158)) }))), roK59, opNe) && (cmpItems(arithItems(absItem(childDecItem(n, roK110)), roK159, opSub), arithItems(roundItem(arithItems(arithItems(arithItems(absItem(childDecItem(n, roK157)), firstItem(arith(step(filter(child(n, roK82), func(p1059 *Node) bool {
 		return anyChild(p1059, roK81, func(n1060 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1060, roK54))) == "VAT") })
-	}), func(n1061 *Node) Seq { return castDecimal(child(n1061, roK157)) }), roK92, opDiv), opMul), roK72, opMul), roK72, opMul)), roK92, opDiv), opGt)))) || (!(len(step(filter(child(n, roK82), func(p1062 *Node) bool {
+	}), func(n1061 *Node) Seq { return castDecimal(child(n1061, roK158)) }), roK93, opDiv)), opMul), roK92, opMul), roK92, opMul)), roK94, opDiv), opLt) && cmpItems(arithItems(absItem(childDecItem(n, roK110)), roK159, opAdd), arithItems(roundItem(arithItems(arithItems(arithItems(absItem(childDecItem(n, roK157)), firstItem(arith(step(filter(child(n, roK82), func(p1062 *Node) bool {
 		return anyChild(p1062, roK81, func(n1063 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1063, roK54))) == "VAT") })
-	}), func(n1064 *Node) Seq { return castDecimal(child(n1064, roK157)) })) > 0) && gcmp(fnRound(castDecimal(child(n, roK108))), roK58, opEq)))
+	}), func(n1064 *Node) Seq { return castDecimal(child(n1064, roK158)) }), roK93, opDiv)), opMul), roK92, opMul), roK92, opMul)), roK94, opDiv), opGt)))) || (!(len(step(filter(child(n, roK82), func(p1065 *Node) bool {
+		return anyChild(p1065, roK81, func(n1066 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1066, roK54))) == "VAT") })
+	}), func(n1067 *Node) Seq { return castDecimal(child(n1067, roK158)) })) > 0) && cmpItems(roundItem(childDecItem(n, roK110)), roK59, opEq)))
 }
 
 // BR-DEC-19: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
 func roT0146(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK156), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK157), ".")) <= 2)
 }
 
 // BR-DEC-20: string-length(substring-after(cbc:TaxAmount,'.'))<=2
 func roT0147(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK108), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK110), ".")) <= 2)
 }
 
 // //cac:PartyTaxScheme[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM030(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK116) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1065 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1065, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1068 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1068, roK54))) == "VAT") })) {
 			return false
 		}
 		return true
@@ -6042,7 +6060,7 @@ func roM030(v []Seq, n *Node) bool {
 
 // BR-CO-09: ( contains( ' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO …
 func roT0148(v []Seq, n *Node) bool {
-	return containsWord(roK158, fnSubstring(childStr(n, roK115), roK111, roK85))
+	return containsWord(roK160, fnSubstring(childStr(n, roK116), roK123, roK161))
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6055,19 +6073,19 @@ func roM031(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1066 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1066, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1069 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1069, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK115) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK126) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -6080,149 +6098,115 @@ func roM031(v []Seq, n *Node) bool {
 // BR-AE-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='AE']/xs:decimal(cbc:LineExtensionAmount)) +…
 func roT0149(v []Seq, n *Node) bool {
 	return func() bool {
-		var c1084, c1093 cseSlot
-		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1068 *Node) Seq { return child(n1068, roK156) })), arith(arith(func() Seq {
-			var a1069 sumAcc
-			anyNode(parent(n), func(n1070 *Node) bool {
-				return anyNode(parent(n1070), func(n1071 *Node) bool {
-					return anyNode(parent(n1071), func(n1072 *Node) bool {
-						return anyChild(n1072, roK90, func(n1073 *Node) bool {
-							return anyChild(n1073, roK129, func(n1074 *Node) bool {
-								return anyChild(n1074, roK113, func(n1075 *Node) bool { return (fnNormalizeSpace(childStr(n1075, roK54)) == "AE") })
-							}) && a1069.add(castDecimal(child(n1073, roK87)))
+		var c1087, c1096 cseSlot
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1071 *Node) Seq { return child(n1071, roK157) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1072 sumAcc
+			anyNode(parent(n), func(n1073 *Node) bool {
+				return anyNode(parent(n1073), func(n1074 *Node) bool {
+					return anyNode(parent(n1074), func(n1075 *Node) bool {
+						return anyChild(n1075, roK89, func(n1076 *Node) bool {
+							return anyChild(n1076, roK131, func(n1077 *Node) bool {
+								return anyChild(n1077, roK114, func(n1078 *Node) bool { return (fnNormalizeSpace(childStr(n1078, roK54)) == "AE") })
+							}) && a1072.add(castDecimal(child(n1076, roK86)))
 						})
 					})
 				})
 			})
-			return a1069.result()
-		}(), c1084.get(func() Seq {
+			return a1072.result()
+		}()), firstItem(c1087.get(func() Seq {
 			return func() Seq {
-				var a1076 sumAcc
-				anyNode(parent(n), func(n1077 *Node) bool {
-					return anyNode(parent(n1077), func(n1078 *Node) bool {
-						return anyNode(parent(n1078), func(n1079 *Node) bool {
-							return anyChild(n1079, roK77, func(n1080 *Node) bool {
-								return func(r1081 Seq) bool {
-									return anyChild(n1080, roK78, func(n1082 *Node) bool { return gcmp(nodeSeq(n1082), r1081, opEq) })
-								}(boolSeq(true)) && anyChild(n1080, roK82, func(n1083 *Node) bool { return (fnNormalizeSpace(childStr(n1083, roK54)) == "AE") }) && a1076.add(castDecimal(child(n1080, roK80)))
+				var a1079 sumAcc
+				anyNode(parent(n), func(n1080 *Node) bool {
+					return anyNode(parent(n1080), func(n1081 *Node) bool {
+						return anyNode(parent(n1081), func(n1082 *Node) bool {
+							return anyChild(n1082, roK77, func(n1083 *Node) bool {
+								return func(r1084 Seq) bool {
+									return anyChild(n1083, roK78, func(n1085 *Node) bool { return gcmp(nodeSeq(n1085), r1084, opEq) })
+								}(boolSeq(true)) && anyChild(n1083, roK82, func(n1086 *Node) bool { return (fnNormalizeSpace(childStr(n1086, roK54)) == "AE") }) && a1079.add(castDecimal(child(n1083, roK80)))
 							})
 						})
 					})
 				})
-				return a1076.result()
+				return a1079.result()
 			}()
-		}), opAdd), c1093.get(func() Seq {
+		})), opAdd), firstItem(c1096.get(func() Seq {
 			return func() Seq {
-				var a1085 sumAcc
-				anyNode(parent(n), func(n1086 *Node) bool {
-					return anyNode(parent(n1086), func(n1087 *Node) bool {
-						return anyNode(parent(n1087), func(n1088 *Node) bool {
-							return anyChild(n1088, roK77, func(n1089 *Node) bool {
-								return func(r1090 Seq) bool {
-									return anyChild(n1089, roK78, func(n1091 *Node) bool { return gcmp(nodeSeq(n1091), r1090, opEq) })
-								}(boolSeq(false)) && anyChild(n1089, roK82, func(n1092 *Node) bool { return (fnNormalizeSpace(childStr(n1092, roK54)) == "AE") }) && a1085.add(castDecimal(child(n1089, roK80)))
+				var a1088 sumAcc
+				anyNode(parent(n), func(n1089 *Node) bool {
+					return anyNode(parent(n1089), func(n1090 *Node) bool {
+						return anyNode(parent(n1090), func(n1091 *Node) bool {
+							return anyChild(n1091, roK77, func(n1092 *Node) bool {
+								return func(r1093 Seq) bool {
+									return anyChild(n1092, roK78, func(n1094 *Node) bool { return gcmp(nodeSeq(n1094), r1093, opEq) })
+								}(boolSeq(false)) && anyChild(n1092, roK82, func(n1095 *Node) bool { return (fnNormalizeSpace(childStr(n1095, roK54)) == "AE") }) && a1088.add(castDecimal(child(n1092, roK80)))
 							})
 						})
 					})
 				})
-				return a1085.result()
+				return a1088.result()
 			}()
-		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK91)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1095 *Node) Seq { return child(n1095, roK156) })), arith(arith(func() Seq {
-			var a1096 sumAcc
-			anyNode(parent(n), func(n1097 *Node) bool {
-				return anyNode(parent(n1097), func(n1098 *Node) bool {
-					return anyNode(parent(n1098), func(n1099 *Node) bool {
-						return anyChild(n1099, roK91, func(n1100 *Node) bool {
-							return anyChild(n1100, roK129, func(n1101 *Node) bool {
-								return anyChild(n1101, roK113, func(n1102 *Node) bool { return (fnNormalizeSpace(childStr(n1102, roK54)) == "AE") })
-							}) && a1096.add(castDecimal(child(n1100, roK87)))
+		})), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1098 *Node) Seq { return child(n1098, roK157) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1099 sumAcc
+			anyNode(parent(n), func(n1100 *Node) bool {
+				return anyNode(parent(n1100), func(n1101 *Node) bool {
+					return anyNode(parent(n1101), func(n1102 *Node) bool {
+						return anyChild(n1102, roK90, func(n1103 *Node) bool {
+							return anyChild(n1103, roK131, func(n1104 *Node) bool {
+								return anyChild(n1104, roK114, func(n1105 *Node) bool { return (fnNormalizeSpace(childStr(n1105, roK54)) == "AE") })
+							}) && a1099.add(castDecimal(child(n1103, roK86)))
 						})
 					})
 				})
 			})
-			return a1096.result()
-		}(), c1084.get(func() Seq {
+			return a1099.result()
+		}()), firstItem(c1087.get(func() Seq {
 			return func() Seq {
-				var a1103 sumAcc
-				anyNode(parent(n), func(n1104 *Node) bool {
-					return anyNode(parent(n1104), func(n1105 *Node) bool {
-						return anyNode(parent(n1105), func(n1106 *Node) bool {
-							return anyChild(n1106, roK77, func(n1107 *Node) bool {
-								return func(r1108 Seq) bool {
-									return anyChild(n1107, roK78, func(n1109 *Node) bool { return gcmp(nodeSeq(n1109), r1108, opEq) })
-								}(boolSeq(true)) && anyChild(n1107, roK82, func(n1110 *Node) bool { return (fnNormalizeSpace(childStr(n1110, roK54)) == "AE") }) && a1103.add(castDecimal(child(n1107, roK80)))
+				var a1106 sumAcc
+				anyNode(parent(n), func(n1107 *Node) bool {
+					return anyNode(parent(n1107), func(n1108 *Node) bool {
+						return anyNode(parent(n1108), func(n1109 *Node) bool {
+							return anyChild(n1109, roK77, func(n1110 *Node) bool {
+								return func(r1111 Seq) bool {
+									return anyChild(n1110, roK78, func(n1112 *Node) bool { return gcmp(nodeSeq(n1112), r1111, opEq) })
+								}(boolSeq(true)) && anyChild(n1110, roK82, func(n1113 *Node) bool { return (fnNormalizeSpace(childStr(n1113, roK54)) == "AE") }) && a1106.add(castDecimal(child(n1110, roK80)))
 							})
 						})
 					})
 				})
-				return a1103.result()
+				return a1106.result()
 			}()
-		}), opAdd), c1093.get(func() Seq {
+		})), opAdd), firstItem(c1096.get(func() Seq {
 			return func() Seq {
-				var a1111 sumAcc
-				anyNode(parent(n), func(n1112 *Node) bool {
-					return anyNode(parent(n1112), func(n1113 *Node) bool {
-						return anyNode(parent(n1113), func(n1114 *Node) bool {
-							return anyChild(n1114, roK77, func(n1115 *Node) bool {
-								return func(r1116 Seq) bool {
-									return anyChild(n1115, roK78, func(n1117 *Node) bool { return gcmp(nodeSeq(n1117), r1116, opEq) })
-								}(boolSeq(false)) && anyChild(n1115, roK82, func(n1118 *Node) bool { return (fnNormalizeSpace(childStr(n1118, roK54)) == "AE") }) && a1111.add(castDecimal(child(n1115, roK80)))
+				var a1114 sumAcc
+				anyNode(parent(n), func(n1115 *Node) bool {
+					return anyNode(parent(n1115), func(n1116 *Node) bool {
+						return anyNode(parent(n1116), func(n1117 *Node) bool {
+							return anyChild(n1117, roK77, func(n1118 *Node) bool {
+								return func(r1119 Seq) bool {
+									return anyChild(n1118, roK78, func(n1120 *Node) bool { return gcmp(nodeSeq(n1120), r1119, opEq) })
+								}(boolSeq(false)) && anyChild(n1118, roK82, func(n1121 *Node) bool { return (fnNormalizeSpace(childStr(n1121, roK54)) == "AE") }) && a1114.add(castDecimal(child(n1118, roK80)))
 							})
 						})
 					})
 				})
-				return a1111.result()
+				return a1114.result()
 			}()
-		}), opSub), opEq)))
+		})), opSub), opEq)))
 	}()
 }
 
 // BR-AE-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0150(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1119 *Node) Seq { return child(n1119, roK108) })), roK58, opEq)
+	return cmpItems(firstItem(castDecimal(step(parent(n), func(n1122 *Node) Seq { return child(n1122, roK110) }))), roK59, opEq)
 }
 
 // BR-AE-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0151(v []Seq, n *Node) bool {
-	return (hasChild(n, roK159) || hasChild(n, roK160))
+	return (hasChild(n, roK162) || hasChild(n, roK163))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM032(v []Seq, n *Node) bool {
-	if func() bool {
-		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
-			return false
-		}
-		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
-			return false
-		}
-		if !(anyChild(m, roK81, func(n1122 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1122, roK54))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
-			return false
-		}
-		if !(func(r1123 Seq) bool {
-			return anyChild(m, roK78, func(n1124 *Node) bool { return gcmp(nodeSeq(n1124), r1123, opEq) })
-		}(boolSeq(false))) {
-			return false
-		}
-		return true
-	}() {
-		return true
-	}
-	return false
-}
-
-// BR-AE-06: (xs:decimal(cbc:Percent) = 0)
-func roT0152(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
-}
-
-// cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
-func roM033(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
@@ -6240,6 +6224,40 @@ func roM033(v []Seq, n *Node) bool {
 		}
 		if !(func(r1126 Seq) bool {
 			return anyChild(m, roK78, func(n1127 *Node) bool { return gcmp(nodeSeq(n1127), r1126, opEq) })
+		}(boolSeq(false))) {
+			return false
+		}
+		return true
+	}() {
+		return true
+	}
+	return false
+}
+
+// BR-AE-06: (xs:decimal(cbc:Percent) = 0)
+func roT0152(v []Seq, n *Node) bool {
+	return cmpItems(childDecItem(n, roK158), roK59, opEq)
+}
+
+// cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
+func roM033(v []Seq, n *Node) bool {
+	if func() bool {
+		m := n
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
+			return false
+		}
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
+			return false
+		}
+		if !(anyChild(m, roK81, func(n1128 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1128, roK54))) == "VAT") })) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
+			return false
+		}
+		if !(func(r1129 Seq) bool {
+			return anyChild(m, roK78, func(n1130 *Node) bool { return gcmp(nodeSeq(n1130), r1129, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6252,28 +6270,28 @@ func roM033(v []Seq, n *Node) bool {
 
 // BR-AE-07: (xs:decimal(cbc:Percent) = 0)
 func roT0153(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
+	return cmpItems(childDecItem(n, roK158), roK59, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'AE'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norm…
 func roM034(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1128 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1128, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1131 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1131, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -6282,21 +6300,21 @@ func roM034(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "AE") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1129 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1129, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1132 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1132, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -6308,7 +6326,7 @@ func roM034(v []Seq, n *Node) bool {
 
 // BR-AE-05: (xs:decimal(cbc:Percent) = 0)
 func roT0154(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
+	return cmpItems(childDecItem(n, roK158), roK59, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6321,19 +6339,19 @@ func roM035(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1130 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1130, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1133 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1133, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK115) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK126) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -6346,149 +6364,115 @@ func roM035(v []Seq, n *Node) bool {
 // BR-E-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='E']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0155(v []Seq, n *Node) bool {
 	return func() bool {
-		var c1148, c1157 cseSlot
-		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1132 *Node) Seq { return child(n1132, roK156) })), arith(arith(func() Seq {
-			var a1133 sumAcc
-			anyNode(parent(n), func(n1134 *Node) bool {
-				return anyNode(parent(n1134), func(n1135 *Node) bool {
-					return anyNode(parent(n1135), func(n1136 *Node) bool {
-						return anyChild(n1136, roK90, func(n1137 *Node) bool {
-							return anyChild(n1137, roK129, func(n1138 *Node) bool {
-								return anyChild(n1138, roK113, func(n1139 *Node) bool { return (fnNormalizeSpace(childStr(n1139, roK54)) == "E") })
-							}) && a1133.add(castDecimal(child(n1137, roK87)))
+		var c1151, c1160 cseSlot
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1135 *Node) Seq { return child(n1135, roK157) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1136 sumAcc
+			anyNode(parent(n), func(n1137 *Node) bool {
+				return anyNode(parent(n1137), func(n1138 *Node) bool {
+					return anyNode(parent(n1138), func(n1139 *Node) bool {
+						return anyChild(n1139, roK89, func(n1140 *Node) bool {
+							return anyChild(n1140, roK131, func(n1141 *Node) bool {
+								return anyChild(n1141, roK114, func(n1142 *Node) bool { return (fnNormalizeSpace(childStr(n1142, roK54)) == "E") })
+							}) && a1136.add(castDecimal(child(n1140, roK86)))
 						})
 					})
 				})
 			})
-			return a1133.result()
-		}(), c1148.get(func() Seq {
+			return a1136.result()
+		}()), firstItem(c1151.get(func() Seq {
 			return func() Seq {
-				var a1140 sumAcc
-				anyNode(parent(n), func(n1141 *Node) bool {
-					return anyNode(parent(n1141), func(n1142 *Node) bool {
-						return anyNode(parent(n1142), func(n1143 *Node) bool {
-							return anyChild(n1143, roK77, func(n1144 *Node) bool {
-								return func(r1145 Seq) bool {
-									return anyChild(n1144, roK78, func(n1146 *Node) bool { return gcmp(nodeSeq(n1146), r1145, opEq) })
-								}(boolSeq(true)) && anyChild(n1144, roK82, func(n1147 *Node) bool { return (fnNormalizeSpace(childStr(n1147, roK54)) == "E") }) && a1140.add(castDecimal(child(n1144, roK80)))
+				var a1143 sumAcc
+				anyNode(parent(n), func(n1144 *Node) bool {
+					return anyNode(parent(n1144), func(n1145 *Node) bool {
+						return anyNode(parent(n1145), func(n1146 *Node) bool {
+							return anyChild(n1146, roK77, func(n1147 *Node) bool {
+								return func(r1148 Seq) bool {
+									return anyChild(n1147, roK78, func(n1149 *Node) bool { return gcmp(nodeSeq(n1149), r1148, opEq) })
+								}(boolSeq(true)) && anyChild(n1147, roK82, func(n1150 *Node) bool { return (fnNormalizeSpace(childStr(n1150, roK54)) == "E") }) && a1143.add(castDecimal(child(n1147, roK80)))
 							})
 						})
 					})
 				})
-				return a1140.result()
+				return a1143.result()
 			}()
-		}), opAdd), c1157.get(func() Seq {
+		})), opAdd), firstItem(c1160.get(func() Seq {
 			return func() Seq {
-				var a1149 sumAcc
-				anyNode(parent(n), func(n1150 *Node) bool {
-					return anyNode(parent(n1150), func(n1151 *Node) bool {
-						return anyNode(parent(n1151), func(n1152 *Node) bool {
-							return anyChild(n1152, roK77, func(n1153 *Node) bool {
-								return func(r1154 Seq) bool {
-									return anyChild(n1153, roK78, func(n1155 *Node) bool { return gcmp(nodeSeq(n1155), r1154, opEq) })
-								}(boolSeq(false)) && anyChild(n1153, roK82, func(n1156 *Node) bool { return (fnNormalizeSpace(childStr(n1156, roK54)) == "E") }) && a1149.add(castDecimal(child(n1153, roK80)))
+				var a1152 sumAcc
+				anyNode(parent(n), func(n1153 *Node) bool {
+					return anyNode(parent(n1153), func(n1154 *Node) bool {
+						return anyNode(parent(n1154), func(n1155 *Node) bool {
+							return anyChild(n1155, roK77, func(n1156 *Node) bool {
+								return func(r1157 Seq) bool {
+									return anyChild(n1156, roK78, func(n1158 *Node) bool { return gcmp(nodeSeq(n1158), r1157, opEq) })
+								}(boolSeq(false)) && anyChild(n1156, roK82, func(n1159 *Node) bool { return (fnNormalizeSpace(childStr(n1159, roK54)) == "E") }) && a1152.add(castDecimal(child(n1156, roK80)))
 							})
 						})
 					})
 				})
-				return a1149.result()
+				return a1152.result()
 			}()
-		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK91)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1159 *Node) Seq { return child(n1159, roK156) })), arith(arith(func() Seq {
-			var a1160 sumAcc
-			anyNode(parent(n), func(n1161 *Node) bool {
-				return anyNode(parent(n1161), func(n1162 *Node) bool {
-					return anyNode(parent(n1162), func(n1163 *Node) bool {
-						return anyChild(n1163, roK91, func(n1164 *Node) bool {
-							return anyChild(n1164, roK129, func(n1165 *Node) bool {
-								return anyChild(n1165, roK113, func(n1166 *Node) bool { return (fnNormalizeSpace(childStr(n1166, roK54)) == "E") })
-							}) && a1160.add(castDecimal(child(n1164, roK87)))
+		})), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1162 *Node) Seq { return child(n1162, roK157) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1163 sumAcc
+			anyNode(parent(n), func(n1164 *Node) bool {
+				return anyNode(parent(n1164), func(n1165 *Node) bool {
+					return anyNode(parent(n1165), func(n1166 *Node) bool {
+						return anyChild(n1166, roK90, func(n1167 *Node) bool {
+							return anyChild(n1167, roK131, func(n1168 *Node) bool {
+								return anyChild(n1168, roK114, func(n1169 *Node) bool { return (fnNormalizeSpace(childStr(n1169, roK54)) == "E") })
+							}) && a1163.add(castDecimal(child(n1167, roK86)))
 						})
 					})
 				})
 			})
-			return a1160.result()
-		}(), c1148.get(func() Seq {
+			return a1163.result()
+		}()), firstItem(c1151.get(func() Seq {
 			return func() Seq {
-				var a1167 sumAcc
-				anyNode(parent(n), func(n1168 *Node) bool {
-					return anyNode(parent(n1168), func(n1169 *Node) bool {
-						return anyNode(parent(n1169), func(n1170 *Node) bool {
-							return anyChild(n1170, roK77, func(n1171 *Node) bool {
-								return func(r1172 Seq) bool {
-									return anyChild(n1171, roK78, func(n1173 *Node) bool { return gcmp(nodeSeq(n1173), r1172, opEq) })
-								}(boolSeq(true)) && anyChild(n1171, roK82, func(n1174 *Node) bool { return (fnNormalizeSpace(childStr(n1174, roK54)) == "E") }) && a1167.add(castDecimal(child(n1171, roK80)))
+				var a1170 sumAcc
+				anyNode(parent(n), func(n1171 *Node) bool {
+					return anyNode(parent(n1171), func(n1172 *Node) bool {
+						return anyNode(parent(n1172), func(n1173 *Node) bool {
+							return anyChild(n1173, roK77, func(n1174 *Node) bool {
+								return func(r1175 Seq) bool {
+									return anyChild(n1174, roK78, func(n1176 *Node) bool { return gcmp(nodeSeq(n1176), r1175, opEq) })
+								}(boolSeq(true)) && anyChild(n1174, roK82, func(n1177 *Node) bool { return (fnNormalizeSpace(childStr(n1177, roK54)) == "E") }) && a1170.add(castDecimal(child(n1174, roK80)))
 							})
 						})
 					})
 				})
-				return a1167.result()
+				return a1170.result()
 			}()
-		}), opAdd), c1157.get(func() Seq {
+		})), opAdd), firstItem(c1160.get(func() Seq {
 			return func() Seq {
-				var a1175 sumAcc
-				anyNode(parent(n), func(n1176 *Node) bool {
-					return anyNode(parent(n1176), func(n1177 *Node) bool {
-						return anyNode(parent(n1177), func(n1178 *Node) bool {
-							return anyChild(n1178, roK77, func(n1179 *Node) bool {
-								return func(r1180 Seq) bool {
-									return anyChild(n1179, roK78, func(n1181 *Node) bool { return gcmp(nodeSeq(n1181), r1180, opEq) })
-								}(boolSeq(false)) && anyChild(n1179, roK82, func(n1182 *Node) bool { return (fnNormalizeSpace(childStr(n1182, roK54)) == "E") }) && a1175.add(castDecimal(child(n1179, roK80)))
+				var a1178 sumAcc
+				anyNode(parent(n), func(n1179 *Node) bool {
+					return anyNode(parent(n1179), func(n1180 *Node) bool {
+						return anyNode(parent(n1180), func(n1181 *Node) bool {
+							return anyChild(n1181, roK77, func(n1182 *Node) bool {
+								return func(r1183 Seq) bool {
+									return anyChild(n1182, roK78, func(n1184 *Node) bool { return gcmp(nodeSeq(n1184), r1183, opEq) })
+								}(boolSeq(false)) && anyChild(n1182, roK82, func(n1185 *Node) bool { return (fnNormalizeSpace(childStr(n1185, roK54)) == "E") }) && a1178.add(castDecimal(child(n1182, roK80)))
 							})
 						})
 					})
 				})
-				return a1175.result()
+				return a1178.result()
 			}()
-		}), opSub), opEq)))
+		})), opSub), opEq)))
 	}()
 }
 
 // BR-E-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0156(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1183 *Node) Seq { return child(n1183, roK108) })), roK58, opEq)
+	return cmpItems(firstItem(castDecimal(step(parent(n), func(n1186 *Node) Seq { return child(n1186, roK110) }))), roK59, opEq)
 }
 
 // BR-E-10: exists(cbc:TaxExemptionReason) or exists(cbc:TaxExemptionReasonCode)
 func roT0157(v []Seq, n *Node) bool {
-	return (hasChild(n, roK159) || hasChild(n, roK160))
+	return (hasChild(n, roK162) || hasChild(n, roK163))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM036(v []Seq, n *Node) bool {
-	if func() bool {
-		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
-			return false
-		}
-		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
-			return false
-		}
-		if !(anyChild(m, roK81, func(n1186 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1186, roK54))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
-			return false
-		}
-		if !(func(r1187 Seq) bool {
-			return anyChild(m, roK78, func(n1188 *Node) bool { return gcmp(nodeSeq(n1188), r1187, opEq) })
-		}(boolSeq(false))) {
-			return false
-		}
-		return true
-	}() {
-		return true
-	}
-	return false
-}
-
-// BR-E-06: (xs:decimal(cbc:Percent) = 0)
-func roT0158(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
-}
-
-// cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
-func roM037(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
@@ -6506,6 +6490,40 @@ func roM037(v []Seq, n *Node) bool {
 		}
 		if !(func(r1190 Seq) bool {
 			return anyChild(m, roK78, func(n1191 *Node) bool { return gcmp(nodeSeq(n1191), r1190, opEq) })
+		}(boolSeq(false))) {
+			return false
+		}
+		return true
+	}() {
+		return true
+	}
+	return false
+}
+
+// BR-E-06: (xs:decimal(cbc:Percent) = 0)
+func roT0158(v []Seq, n *Node) bool {
+	return cmpItems(childDecItem(n, roK158), roK59, opEq)
+}
+
+// cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
+func roM037(v []Seq, n *Node) bool {
+	if func() bool {
+		m := n
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
+			return false
+		}
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
+			return false
+		}
+		if !(anyChild(m, roK81, func(n1192 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1192, roK54))) == "VAT") })) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
+			return false
+		}
+		if !(func(r1193 Seq) bool {
+			return anyChild(m, roK78, func(n1194 *Node) bool { return gcmp(nodeSeq(n1194), r1193, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6518,28 +6536,28 @@ func roM037(v []Seq, n *Node) bool {
 
 // BR-E-07: (xs:decimal(cbc:Percent) = 0)
 func roT0159(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
+	return cmpItems(childDecItem(n, roK158), roK59, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'E'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func roM038(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1192 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1192, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1195 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1195, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -6548,21 +6566,21 @@ func roM038(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "E") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1193 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1193, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1196 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1196, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -6574,7 +6592,7 @@ func roM038(v []Seq, n *Node) bool {
 
 // BR-E-05: (xs:decimal(cbc:Percent) = 0)
 func roT0160(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
+	return cmpItems(childDecItem(n, roK158), roK59, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6587,19 +6605,19 @@ func roM039(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1194 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1194, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1197 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1197, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK115) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK126) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -6612,149 +6630,115 @@ func roM039(v []Seq, n *Node) bool {
 // BR-G-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='G']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0161(v []Seq, n *Node) bool {
 	return func() bool {
-		var c1212, c1221 cseSlot
-		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1196 *Node) Seq { return child(n1196, roK156) })), arith(arith(func() Seq {
-			var a1197 sumAcc
-			anyNode(parent(n), func(n1198 *Node) bool {
-				return anyNode(parent(n1198), func(n1199 *Node) bool {
-					return anyNode(parent(n1199), func(n1200 *Node) bool {
-						return anyChild(n1200, roK90, func(n1201 *Node) bool {
-							return anyChild(n1201, roK129, func(n1202 *Node) bool {
-								return anyChild(n1202, roK113, func(n1203 *Node) bool { return (fnNormalizeSpace(childStr(n1203, roK54)) == "G") })
-							}) && a1197.add(castDecimal(child(n1201, roK87)))
+		var c1215, c1224 cseSlot
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1199 *Node) Seq { return child(n1199, roK157) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1200 sumAcc
+			anyNode(parent(n), func(n1201 *Node) bool {
+				return anyNode(parent(n1201), func(n1202 *Node) bool {
+					return anyNode(parent(n1202), func(n1203 *Node) bool {
+						return anyChild(n1203, roK89, func(n1204 *Node) bool {
+							return anyChild(n1204, roK131, func(n1205 *Node) bool {
+								return anyChild(n1205, roK114, func(n1206 *Node) bool { return (fnNormalizeSpace(childStr(n1206, roK54)) == "G") })
+							}) && a1200.add(castDecimal(child(n1204, roK86)))
 						})
 					})
 				})
 			})
-			return a1197.result()
-		}(), c1212.get(func() Seq {
+			return a1200.result()
+		}()), firstItem(c1215.get(func() Seq {
 			return func() Seq {
-				var a1204 sumAcc
-				anyNode(parent(n), func(n1205 *Node) bool {
-					return anyNode(parent(n1205), func(n1206 *Node) bool {
-						return anyNode(parent(n1206), func(n1207 *Node) bool {
-							return anyChild(n1207, roK77, func(n1208 *Node) bool {
-								return func(r1209 Seq) bool {
-									return anyChild(n1208, roK78, func(n1210 *Node) bool { return gcmp(nodeSeq(n1210), r1209, opEq) })
-								}(boolSeq(true)) && anyChild(n1208, roK82, func(n1211 *Node) bool { return (fnNormalizeSpace(childStr(n1211, roK54)) == "G") }) && a1204.add(castDecimal(child(n1208, roK80)))
+				var a1207 sumAcc
+				anyNode(parent(n), func(n1208 *Node) bool {
+					return anyNode(parent(n1208), func(n1209 *Node) bool {
+						return anyNode(parent(n1209), func(n1210 *Node) bool {
+							return anyChild(n1210, roK77, func(n1211 *Node) bool {
+								return func(r1212 Seq) bool {
+									return anyChild(n1211, roK78, func(n1213 *Node) bool { return gcmp(nodeSeq(n1213), r1212, opEq) })
+								}(boolSeq(true)) && anyChild(n1211, roK82, func(n1214 *Node) bool { return (fnNormalizeSpace(childStr(n1214, roK54)) == "G") }) && a1207.add(castDecimal(child(n1211, roK80)))
 							})
 						})
 					})
 				})
-				return a1204.result()
+				return a1207.result()
 			}()
-		}), opAdd), c1221.get(func() Seq {
+		})), opAdd), firstItem(c1224.get(func() Seq {
 			return func() Seq {
-				var a1213 sumAcc
-				anyNode(parent(n), func(n1214 *Node) bool {
-					return anyNode(parent(n1214), func(n1215 *Node) bool {
-						return anyNode(parent(n1215), func(n1216 *Node) bool {
-							return anyChild(n1216, roK77, func(n1217 *Node) bool {
-								return func(r1218 Seq) bool {
-									return anyChild(n1217, roK78, func(n1219 *Node) bool { return gcmp(nodeSeq(n1219), r1218, opEq) })
-								}(boolSeq(false)) && anyChild(n1217, roK82, func(n1220 *Node) bool { return (fnNormalizeSpace(childStr(n1220, roK54)) == "G") }) && a1213.add(castDecimal(child(n1217, roK80)))
+				var a1216 sumAcc
+				anyNode(parent(n), func(n1217 *Node) bool {
+					return anyNode(parent(n1217), func(n1218 *Node) bool {
+						return anyNode(parent(n1218), func(n1219 *Node) bool {
+							return anyChild(n1219, roK77, func(n1220 *Node) bool {
+								return func(r1221 Seq) bool {
+									return anyChild(n1220, roK78, func(n1222 *Node) bool { return gcmp(nodeSeq(n1222), r1221, opEq) })
+								}(boolSeq(false)) && anyChild(n1220, roK82, func(n1223 *Node) bool { return (fnNormalizeSpace(childStr(n1223, roK54)) == "G") }) && a1216.add(castDecimal(child(n1220, roK80)))
 							})
 						})
 					})
 				})
-				return a1213.result()
+				return a1216.result()
 			}()
-		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK91)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1223 *Node) Seq { return child(n1223, roK156) })), arith(arith(func() Seq {
-			var a1224 sumAcc
-			anyNode(parent(n), func(n1225 *Node) bool {
-				return anyNode(parent(n1225), func(n1226 *Node) bool {
-					return anyNode(parent(n1226), func(n1227 *Node) bool {
-						return anyChild(n1227, roK91, func(n1228 *Node) bool {
-							return anyChild(n1228, roK129, func(n1229 *Node) bool {
-								return anyChild(n1229, roK113, func(n1230 *Node) bool { return (fnNormalizeSpace(childStr(n1230, roK54)) == "G") })
-							}) && a1224.add(castDecimal(child(n1228, roK87)))
+		})), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1226 *Node) Seq { return child(n1226, roK157) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1227 sumAcc
+			anyNode(parent(n), func(n1228 *Node) bool {
+				return anyNode(parent(n1228), func(n1229 *Node) bool {
+					return anyNode(parent(n1229), func(n1230 *Node) bool {
+						return anyChild(n1230, roK90, func(n1231 *Node) bool {
+							return anyChild(n1231, roK131, func(n1232 *Node) bool {
+								return anyChild(n1232, roK114, func(n1233 *Node) bool { return (fnNormalizeSpace(childStr(n1233, roK54)) == "G") })
+							}) && a1227.add(castDecimal(child(n1231, roK86)))
 						})
 					})
 				})
 			})
-			return a1224.result()
-		}(), c1212.get(func() Seq {
+			return a1227.result()
+		}()), firstItem(c1215.get(func() Seq {
 			return func() Seq {
-				var a1231 sumAcc
-				anyNode(parent(n), func(n1232 *Node) bool {
-					return anyNode(parent(n1232), func(n1233 *Node) bool {
-						return anyNode(parent(n1233), func(n1234 *Node) bool {
-							return anyChild(n1234, roK77, func(n1235 *Node) bool {
-								return func(r1236 Seq) bool {
-									return anyChild(n1235, roK78, func(n1237 *Node) bool { return gcmp(nodeSeq(n1237), r1236, opEq) })
-								}(boolSeq(true)) && anyChild(n1235, roK82, func(n1238 *Node) bool { return (fnNormalizeSpace(childStr(n1238, roK54)) == "G") }) && a1231.add(castDecimal(child(n1235, roK80)))
+				var a1234 sumAcc
+				anyNode(parent(n), func(n1235 *Node) bool {
+					return anyNode(parent(n1235), func(n1236 *Node) bool {
+						return anyNode(parent(n1236), func(n1237 *Node) bool {
+							return anyChild(n1237, roK77, func(n1238 *Node) bool {
+								return func(r1239 Seq) bool {
+									return anyChild(n1238, roK78, func(n1240 *Node) bool { return gcmp(nodeSeq(n1240), r1239, opEq) })
+								}(boolSeq(true)) && anyChild(n1238, roK82, func(n1241 *Node) bool { return (fnNormalizeSpace(childStr(n1241, roK54)) == "G") }) && a1234.add(castDecimal(child(n1238, roK80)))
 							})
 						})
 					})
 				})
-				return a1231.result()
+				return a1234.result()
 			}()
-		}), opAdd), c1221.get(func() Seq {
+		})), opAdd), firstItem(c1224.get(func() Seq {
 			return func() Seq {
-				var a1239 sumAcc
-				anyNode(parent(n), func(n1240 *Node) bool {
-					return anyNode(parent(n1240), func(n1241 *Node) bool {
-						return anyNode(parent(n1241), func(n1242 *Node) bool {
-							return anyChild(n1242, roK77, func(n1243 *Node) bool {
-								return func(r1244 Seq) bool {
-									return anyChild(n1243, roK78, func(n1245 *Node) bool { return gcmp(nodeSeq(n1245), r1244, opEq) })
-								}(boolSeq(false)) && anyChild(n1243, roK82, func(n1246 *Node) bool { return (fnNormalizeSpace(childStr(n1246, roK54)) == "G") }) && a1239.add(castDecimal(child(n1243, roK80)))
+				var a1242 sumAcc
+				anyNode(parent(n), func(n1243 *Node) bool {
+					return anyNode(parent(n1243), func(n1244 *Node) bool {
+						return anyNode(parent(n1244), func(n1245 *Node) bool {
+							return anyChild(n1245, roK77, func(n1246 *Node) bool {
+								return func(r1247 Seq) bool {
+									return anyChild(n1246, roK78, func(n1248 *Node) bool { return gcmp(nodeSeq(n1248), r1247, opEq) })
+								}(boolSeq(false)) && anyChild(n1246, roK82, func(n1249 *Node) bool { return (fnNormalizeSpace(childStr(n1249, roK54)) == "G") }) && a1242.add(castDecimal(child(n1246, roK80)))
 							})
 						})
 					})
 				})
-				return a1239.result()
+				return a1242.result()
 			}()
-		}), opSub), opEq)))
+		})), opSub), opEq)))
 	}()
 }
 
 // BR-G-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0162(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1247 *Node) Seq { return child(n1247, roK108) })), roK58, opEq)
+	return cmpItems(firstItem(castDecimal(step(parent(n), func(n1250 *Node) Seq { return child(n1250, roK110) }))), roK59, opEq)
 }
 
 // BR-G-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0163(v []Seq, n *Node) bool {
-	return (hasChild(n, roK159) || hasChild(n, roK160))
+	return (hasChild(n, roK162) || hasChild(n, roK163))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM040(v []Seq, n *Node) bool {
-	if func() bool {
-		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
-			return false
-		}
-		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
-			return false
-		}
-		if !(anyChild(m, roK81, func(n1250 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1250, roK54))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
-			return false
-		}
-		if !(func(r1251 Seq) bool {
-			return anyChild(m, roK78, func(n1252 *Node) bool { return gcmp(nodeSeq(n1252), r1251, opEq) })
-		}(boolSeq(false))) {
-			return false
-		}
-		return true
-	}() {
-		return true
-	}
-	return false
-}
-
-// BR-G-06: (xs:decimal(cbc:Percent) = 0)
-func roT0164(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
-}
-
-// cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
-func roM041(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
@@ -6772,6 +6756,40 @@ func roM041(v []Seq, n *Node) bool {
 		}
 		if !(func(r1254 Seq) bool {
 			return anyChild(m, roK78, func(n1255 *Node) bool { return gcmp(nodeSeq(n1255), r1254, opEq) })
+		}(boolSeq(false))) {
+			return false
+		}
+		return true
+	}() {
+		return true
+	}
+	return false
+}
+
+// BR-G-06: (xs:decimal(cbc:Percent) = 0)
+func roT0164(v []Seq, n *Node) bool {
+	return cmpItems(childDecItem(n, roK158), roK59, opEq)
+}
+
+// cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
+func roM041(v []Seq, n *Node) bool {
+	if func() bool {
+		m := n
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
+			return false
+		}
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
+			return false
+		}
+		if !(anyChild(m, roK81, func(n1256 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1256, roK54))) == "VAT") })) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
+			return false
+		}
+		if !(func(r1257 Seq) bool {
+			return anyChild(m, roK78, func(n1258 *Node) bool { return gcmp(nodeSeq(n1258), r1257, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -6784,28 +6802,28 @@ func roM041(v []Seq, n *Node) bool {
 
 // BR-G-07: (xs:decimal(cbc:Percent) = 0)
 func roT0165(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
+	return cmpItems(childDecItem(n, roK158), roK59, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'G'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func roM042(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1256 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1256, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1259 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1259, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -6814,21 +6832,21 @@ func roM042(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "G") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1257 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1257, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1260 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1260, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -6840,7 +6858,7 @@ func roM042(v []Seq, n *Node) bool {
 
 // BR-G-05: (xs:decimal(cbc:Percent) = 0)
 func roT0166(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
+	return cmpItems(childDecItem(n, roK158), roK59, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -6853,19 +6871,19 @@ func roM043(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1258 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1258, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1261 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1261, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK115) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK126) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -6878,149 +6896,115 @@ func roM043(v []Seq, n *Node) bool {
 // BR-IC-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='K']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0167(v []Seq, n *Node) bool {
 	return func() bool {
-		var c1276, c1285 cseSlot
-		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1260 *Node) Seq { return child(n1260, roK156) })), arith(arith(func() Seq {
-			var a1261 sumAcc
-			anyNode(parent(n), func(n1262 *Node) bool {
-				return anyNode(parent(n1262), func(n1263 *Node) bool {
-					return anyNode(parent(n1263), func(n1264 *Node) bool {
-						return anyChild(n1264, roK90, func(n1265 *Node) bool {
-							return anyChild(n1265, roK129, func(n1266 *Node) bool {
-								return anyChild(n1266, roK113, func(n1267 *Node) bool { return (fnNormalizeSpace(childStr(n1267, roK54)) == "K") })
-							}) && a1261.add(castDecimal(child(n1265, roK87)))
+		var c1279, c1288 cseSlot
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1263 *Node) Seq { return child(n1263, roK157) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1264 sumAcc
+			anyNode(parent(n), func(n1265 *Node) bool {
+				return anyNode(parent(n1265), func(n1266 *Node) bool {
+					return anyNode(parent(n1266), func(n1267 *Node) bool {
+						return anyChild(n1267, roK89, func(n1268 *Node) bool {
+							return anyChild(n1268, roK131, func(n1269 *Node) bool {
+								return anyChild(n1269, roK114, func(n1270 *Node) bool { return (fnNormalizeSpace(childStr(n1270, roK54)) == "K") })
+							}) && a1264.add(castDecimal(child(n1268, roK86)))
 						})
 					})
 				})
 			})
-			return a1261.result()
-		}(), c1276.get(func() Seq {
+			return a1264.result()
+		}()), firstItem(c1279.get(func() Seq {
 			return func() Seq {
-				var a1268 sumAcc
-				anyNode(parent(n), func(n1269 *Node) bool {
-					return anyNode(parent(n1269), func(n1270 *Node) bool {
-						return anyNode(parent(n1270), func(n1271 *Node) bool {
-							return anyChild(n1271, roK77, func(n1272 *Node) bool {
-								return func(r1273 Seq) bool {
-									return anyChild(n1272, roK78, func(n1274 *Node) bool { return gcmp(nodeSeq(n1274), r1273, opEq) })
-								}(boolSeq(true)) && anyChild(n1272, roK82, func(n1275 *Node) bool { return (fnNormalizeSpace(childStr(n1275, roK54)) == "K") }) && a1268.add(castDecimal(child(n1272, roK80)))
+				var a1271 sumAcc
+				anyNode(parent(n), func(n1272 *Node) bool {
+					return anyNode(parent(n1272), func(n1273 *Node) bool {
+						return anyNode(parent(n1273), func(n1274 *Node) bool {
+							return anyChild(n1274, roK77, func(n1275 *Node) bool {
+								return func(r1276 Seq) bool {
+									return anyChild(n1275, roK78, func(n1277 *Node) bool { return gcmp(nodeSeq(n1277), r1276, opEq) })
+								}(boolSeq(true)) && anyChild(n1275, roK82, func(n1278 *Node) bool { return (fnNormalizeSpace(childStr(n1278, roK54)) == "K") }) && a1271.add(castDecimal(child(n1275, roK80)))
 							})
 						})
 					})
 				})
-				return a1268.result()
+				return a1271.result()
 			}()
-		}), opAdd), c1285.get(func() Seq {
+		})), opAdd), firstItem(c1288.get(func() Seq {
 			return func() Seq {
-				var a1277 sumAcc
-				anyNode(parent(n), func(n1278 *Node) bool {
-					return anyNode(parent(n1278), func(n1279 *Node) bool {
-						return anyNode(parent(n1279), func(n1280 *Node) bool {
-							return anyChild(n1280, roK77, func(n1281 *Node) bool {
-								return func(r1282 Seq) bool {
-									return anyChild(n1281, roK78, func(n1283 *Node) bool { return gcmp(nodeSeq(n1283), r1282, opEq) })
-								}(boolSeq(false)) && anyChild(n1281, roK82, func(n1284 *Node) bool { return (fnNormalizeSpace(childStr(n1284, roK54)) == "K") }) && a1277.add(castDecimal(child(n1281, roK80)))
+				var a1280 sumAcc
+				anyNode(parent(n), func(n1281 *Node) bool {
+					return anyNode(parent(n1281), func(n1282 *Node) bool {
+						return anyNode(parent(n1282), func(n1283 *Node) bool {
+							return anyChild(n1283, roK77, func(n1284 *Node) bool {
+								return func(r1285 Seq) bool {
+									return anyChild(n1284, roK78, func(n1286 *Node) bool { return gcmp(nodeSeq(n1286), r1285, opEq) })
+								}(boolSeq(false)) && anyChild(n1284, roK82, func(n1287 *Node) bool { return (fnNormalizeSpace(childStr(n1287, roK54)) == "K") }) && a1280.add(castDecimal(child(n1284, roK80)))
 							})
 						})
 					})
 				})
-				return a1277.result()
+				return a1280.result()
 			}()
-		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK91)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1287 *Node) Seq { return child(n1287, roK156) })), arith(arith(func() Seq {
-			var a1288 sumAcc
-			anyNode(parent(n), func(n1289 *Node) bool {
-				return anyNode(parent(n1289), func(n1290 *Node) bool {
-					return anyNode(parent(n1290), func(n1291 *Node) bool {
-						return anyChild(n1291, roK91, func(n1292 *Node) bool {
-							return anyChild(n1292, roK129, func(n1293 *Node) bool {
-								return anyChild(n1293, roK113, func(n1294 *Node) bool { return (fnNormalizeSpace(childStr(n1294, roK54)) == "K") })
-							}) && a1288.add(castDecimal(child(n1292, roK87)))
+		})), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1290 *Node) Seq { return child(n1290, roK157) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1291 sumAcc
+			anyNode(parent(n), func(n1292 *Node) bool {
+				return anyNode(parent(n1292), func(n1293 *Node) bool {
+					return anyNode(parent(n1293), func(n1294 *Node) bool {
+						return anyChild(n1294, roK90, func(n1295 *Node) bool {
+							return anyChild(n1295, roK131, func(n1296 *Node) bool {
+								return anyChild(n1296, roK114, func(n1297 *Node) bool { return (fnNormalizeSpace(childStr(n1297, roK54)) == "K") })
+							}) && a1291.add(castDecimal(child(n1295, roK86)))
 						})
 					})
 				})
 			})
-			return a1288.result()
-		}(), c1276.get(func() Seq {
+			return a1291.result()
+		}()), firstItem(c1279.get(func() Seq {
 			return func() Seq {
-				var a1295 sumAcc
-				anyNode(parent(n), func(n1296 *Node) bool {
-					return anyNode(parent(n1296), func(n1297 *Node) bool {
-						return anyNode(parent(n1297), func(n1298 *Node) bool {
-							return anyChild(n1298, roK77, func(n1299 *Node) bool {
-								return func(r1300 Seq) bool {
-									return anyChild(n1299, roK78, func(n1301 *Node) bool { return gcmp(nodeSeq(n1301), r1300, opEq) })
-								}(boolSeq(true)) && anyChild(n1299, roK82, func(n1302 *Node) bool { return (fnNormalizeSpace(childStr(n1302, roK54)) == "K") }) && a1295.add(castDecimal(child(n1299, roK80)))
+				var a1298 sumAcc
+				anyNode(parent(n), func(n1299 *Node) bool {
+					return anyNode(parent(n1299), func(n1300 *Node) bool {
+						return anyNode(parent(n1300), func(n1301 *Node) bool {
+							return anyChild(n1301, roK77, func(n1302 *Node) bool {
+								return func(r1303 Seq) bool {
+									return anyChild(n1302, roK78, func(n1304 *Node) bool { return gcmp(nodeSeq(n1304), r1303, opEq) })
+								}(boolSeq(true)) && anyChild(n1302, roK82, func(n1305 *Node) bool { return (fnNormalizeSpace(childStr(n1305, roK54)) == "K") }) && a1298.add(castDecimal(child(n1302, roK80)))
 							})
 						})
 					})
 				})
-				return a1295.result()
+				return a1298.result()
 			}()
-		}), opAdd), c1285.get(func() Seq {
+		})), opAdd), firstItem(c1288.get(func() Seq {
 			return func() Seq {
-				var a1303 sumAcc
-				anyNode(parent(n), func(n1304 *Node) bool {
-					return anyNode(parent(n1304), func(n1305 *Node) bool {
-						return anyNode(parent(n1305), func(n1306 *Node) bool {
-							return anyChild(n1306, roK77, func(n1307 *Node) bool {
-								return func(r1308 Seq) bool {
-									return anyChild(n1307, roK78, func(n1309 *Node) bool { return gcmp(nodeSeq(n1309), r1308, opEq) })
-								}(boolSeq(false)) && anyChild(n1307, roK82, func(n1310 *Node) bool { return (fnNormalizeSpace(childStr(n1310, roK54)) == "K") }) && a1303.add(castDecimal(child(n1307, roK80)))
+				var a1306 sumAcc
+				anyNode(parent(n), func(n1307 *Node) bool {
+					return anyNode(parent(n1307), func(n1308 *Node) bool {
+						return anyNode(parent(n1308), func(n1309 *Node) bool {
+							return anyChild(n1309, roK77, func(n1310 *Node) bool {
+								return func(r1311 Seq) bool {
+									return anyChild(n1310, roK78, func(n1312 *Node) bool { return gcmp(nodeSeq(n1312), r1311, opEq) })
+								}(boolSeq(false)) && anyChild(n1310, roK82, func(n1313 *Node) bool { return (fnNormalizeSpace(childStr(n1313, roK54)) == "K") }) && a1306.add(castDecimal(child(n1310, roK80)))
 							})
 						})
 					})
 				})
-				return a1303.result()
+				return a1306.result()
 			}()
-		}), opSub), opEq)))
+		})), opSub), opEq)))
 	}()
 }
 
 // BR-IC-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0168(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1311 *Node) Seq { return child(n1311, roK108) })), roK58, opEq)
+	return cmpItems(firstItem(castDecimal(step(parent(n), func(n1314 *Node) Seq { return child(n1314, roK110) }))), roK59, opEq)
 }
 
 // BR-IC-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0169(v []Seq, n *Node) bool {
-	return (hasChild(n, roK159) || hasChild(n, roK160))
+	return (hasChild(n, roK162) || hasChild(n, roK163))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM044(v []Seq, n *Node) bool {
-	if func() bool {
-		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
-			return false
-		}
-		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
-			return false
-		}
-		if !(anyChild(m, roK81, func(n1314 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1314, roK54))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
-			return false
-		}
-		if !(func(r1315 Seq) bool {
-			return anyChild(m, roK78, func(n1316 *Node) bool { return gcmp(nodeSeq(n1316), r1315, opEq) })
-		}(boolSeq(false))) {
-			return false
-		}
-		return true
-	}() {
-		return true
-	}
-	return false
-}
-
-// BR-IC-06: (xs:decimal(cbc:Percent) = 0)
-func roT0170(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
-}
-
-// cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
-func roM045(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
@@ -7038,6 +7022,40 @@ func roM045(v []Seq, n *Node) bool {
 		}
 		if !(func(r1318 Seq) bool {
 			return anyChild(m, roK78, func(n1319 *Node) bool { return gcmp(nodeSeq(n1319), r1318, opEq) })
+		}(boolSeq(false))) {
+			return false
+		}
+		return true
+	}() {
+		return true
+	}
+	return false
+}
+
+// BR-IC-06: (xs:decimal(cbc:Percent) = 0)
+func roT0170(v []Seq, n *Node) bool {
+	return cmpItems(childDecItem(n, roK158), roK59, opEq)
+}
+
+// cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
+func roM045(v []Seq, n *Node) bool {
+	if func() bool {
+		m := n
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
+			return false
+		}
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
+			return false
+		}
+		if !(anyChild(m, roK81, func(n1320 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1320, roK54))) == "VAT") })) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
+			return false
+		}
+		if !(func(r1321 Seq) bool {
+			return anyChild(m, roK78, func(n1322 *Node) bool { return gcmp(nodeSeq(n1322), r1321, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7050,28 +7068,28 @@ func roM045(v []Seq, n *Node) bool {
 
 // BR-IC-07: (xs:decimal(cbc:Percent) = 0)
 func roT0171(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
+	return cmpItems(childDecItem(n, roK158), roK59, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'K'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func roM046(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1320 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1320, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1323 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1323, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -7080,21 +7098,21 @@ func roM046(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "K") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1321 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1321, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1324 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1324, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -7106,7 +7124,7 @@ func roM046(v []Seq, n *Node) bool {
 
 // BR-IC-05: (xs:decimal(cbc:Percent) = 0)
 func roT0172(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
+	return cmpItems(childDecItem(n, roK158), roK59, opEq)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -7119,19 +7137,19 @@ func roM047(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1322 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1322, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1325 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1325, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK115) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK126) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -7143,238 +7161,238 @@ func roM047(v []Seq, n *Node) bool {
 
 // BR-IG-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func roT0173(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, roK157)), func(q1323 Seq) bool {
+	return every(castDecimal(child(n, roK158)), func(q1326 Seq) bool {
 		return func() bool {
-			var c1334, c1344, c1354, c1396 cseSlot
-			return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1355 Seq) bool {
-				return anyNode(parent(n), func(n1356 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1356, roK156), roK111, opSub)), r1355, opLt)
+			var c1337, c1347, c1357, c1399 cseSlot
+			return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && (func(r1358 Item) bool {
+				return anyNode(parent(n), func(n1359 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1359, roK157), roK123, opSub))), r1358, opLt)
 				})
-			}(arith(arith(c1334.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1337.get(func() Seq {
 				return func() Seq {
-					var a1325 sumAcc
-					anyNode(parent(n), func(n1326 *Node) bool {
-						return anyNode(parent(n1326), func(n1327 *Node) bool {
-							return anyNode(parent(n1327), func(n1328 *Node) bool {
-								return anyChild(n1328, roK90, func(n1329 *Node) bool {
-									return anyChild(n1329, roK129, func(n1330 *Node) bool {
-										return anyChild(n1330, roK113, func(n1331 *Node) bool { return (fnNormalizeSpace(childStr(n1331, roK54)) == "L") })
-									}) && anyChild(n1329, roK129, func(n1332 *Node) bool {
-										return anyChild(n1332, roK113, func(n1333 *Node) bool { return gcmp(castDecimal(child(n1333, roK157)), q1323, opEq) })
-									}) && a1325.add(castDecimal(child(n1329, roK87)))
+					var a1328 sumAcc
+					anyNode(parent(n), func(n1329 *Node) bool {
+						return anyNode(parent(n1329), func(n1330 *Node) bool {
+							return anyNode(parent(n1330), func(n1331 *Node) bool {
+								return anyChild(n1331, roK89, func(n1332 *Node) bool {
+									return anyChild(n1332, roK131, func(n1333 *Node) bool {
+										return anyChild(n1333, roK114, func(n1334 *Node) bool { return (fnNormalizeSpace(childStr(n1334, roK54)) == "L") })
+									}) && anyChild(n1332, roK131, func(n1335 *Node) bool {
+										return anyChild(n1335, roK114, func(n1336 *Node) bool { return cmpItems(childDecItem(n1336, roK158), firstItem(q1326), opEq) })
+									}) && a1328.add(castDecimal(child(n1332, roK86)))
 								})
 							})
 						})
 					})
-					return a1325.result()
+					return a1328.result()
 				}()
-			}), c1344.get(func() Seq {
+			})), firstItem(c1347.get(func() Seq {
 				return func() Seq {
-					var a1335 sumAcc
-					anyNode(parent(n), func(n1336 *Node) bool {
-						return anyNode(parent(n1336), func(n1337 *Node) bool {
-							return anyNode(parent(n1337), func(n1338 *Node) bool {
-								return anyChild(n1338, roK77, func(n1339 *Node) bool {
-									return func(r1340 Seq) bool {
-										return anyChild(n1339, roK78, func(n1341 *Node) bool { return gcmp(nodeSeq(n1341), r1340, opEq) })
-									}(boolSeq(true)) && anyChild(n1339, roK82, func(n1342 *Node) bool { return (fnNormalizeSpace(childStr(n1342, roK54)) == "L") }) && anyChild(n1339, roK82, func(n1343 *Node) bool { return gcmp(castDecimal(child(n1343, roK157)), q1323, opEq) }) && a1335.add(castDecimal(child(n1339, roK80)))
+					var a1338 sumAcc
+					anyNode(parent(n), func(n1339 *Node) bool {
+						return anyNode(parent(n1339), func(n1340 *Node) bool {
+							return anyNode(parent(n1340), func(n1341 *Node) bool {
+								return anyChild(n1341, roK77, func(n1342 *Node) bool {
+									return func(r1343 Seq) bool {
+										return anyChild(n1342, roK78, func(n1344 *Node) bool { return gcmp(nodeSeq(n1344), r1343, opEq) })
+									}(boolSeq(true)) && anyChild(n1342, roK82, func(n1345 *Node) bool { return (fnNormalizeSpace(childStr(n1345, roK54)) == "L") }) && anyChild(n1342, roK82, func(n1346 *Node) bool { return cmpItems(childDecItem(n1346, roK158), firstItem(q1326), opEq) }) && a1338.add(castDecimal(child(n1342, roK80)))
 								})
 							})
 						})
 					})
-					return a1335.result()
+					return a1338.result()
 				}()
-			}), opAdd), c1354.get(func() Seq {
+			})), opAdd), firstItem(c1357.get(func() Seq {
 				return func() Seq {
-					var a1345 sumAcc
-					anyNode(parent(n), func(n1346 *Node) bool {
-						return anyNode(parent(n1346), func(n1347 *Node) bool {
-							return anyNode(parent(n1347), func(n1348 *Node) bool {
-								return anyChild(n1348, roK77, func(n1349 *Node) bool {
-									return func(r1350 Seq) bool {
-										return anyChild(n1349, roK78, func(n1351 *Node) bool { return gcmp(nodeSeq(n1351), r1350, opEq) })
-									}(boolSeq(false)) && anyChild(n1349, roK82, func(n1352 *Node) bool { return (fnNormalizeSpace(childStr(n1352, roK54)) == "L") }) && anyChild(n1349, roK82, func(n1353 *Node) bool { return gcmp(castDecimal(child(n1353, roK157)), q1323, opEq) }) && a1345.add(castDecimal(child(n1349, roK80)))
+					var a1348 sumAcc
+					anyNode(parent(n), func(n1349 *Node) bool {
+						return anyNode(parent(n1349), func(n1350 *Node) bool {
+							return anyNode(parent(n1350), func(n1351 *Node) bool {
+								return anyChild(n1351, roK77, func(n1352 *Node) bool {
+									return func(r1353 Seq) bool {
+										return anyChild(n1352, roK78, func(n1354 *Node) bool { return gcmp(nodeSeq(n1354), r1353, opEq) })
+									}(boolSeq(false)) && anyChild(n1352, roK82, func(n1355 *Node) bool { return (fnNormalizeSpace(childStr(n1355, roK54)) == "L") }) && anyChild(n1352, roK82, func(n1356 *Node) bool { return cmpItems(childDecItem(n1356, roK158), firstItem(q1326), opEq) }) && a1348.add(castDecimal(child(n1352, roK80)))
 								})
 							})
 						})
 					})
-					return a1345.result()
+					return a1348.result()
 				}()
-			}), opSub)) && func(r1384 Seq) bool {
-				return anyNode(parent(n), func(n1385 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1385, roK156), roK111, opAdd)), r1384, opGt)
+			})), opSub)) && func(r1387 Item) bool {
+				return anyNode(parent(n), func(n1388 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1388, roK157), roK123, opAdd))), r1387, opGt)
 				})
-			}(arith(arith(c1334.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1337.get(func() Seq {
 				return func() Seq {
-					var a1357 sumAcc
-					anyNode(parent(n), func(n1358 *Node) bool {
-						return anyNode(parent(n1358), func(n1359 *Node) bool {
-							return anyNode(parent(n1359), func(n1360 *Node) bool {
-								return anyChild(n1360, roK90, func(n1361 *Node) bool {
-									return anyChild(n1361, roK129, func(n1362 *Node) bool {
-										return anyChild(n1362, roK113, func(n1363 *Node) bool { return (fnNormalizeSpace(childStr(n1363, roK54)) == "L") })
-									}) && anyChild(n1361, roK129, func(n1364 *Node) bool {
-										return anyChild(n1364, roK113, func(n1365 *Node) bool { return gcmp(castDecimal(child(n1365, roK157)), q1323, opEq) })
-									}) && a1357.add(castDecimal(child(n1361, roK87)))
+					var a1360 sumAcc
+					anyNode(parent(n), func(n1361 *Node) bool {
+						return anyNode(parent(n1361), func(n1362 *Node) bool {
+							return anyNode(parent(n1362), func(n1363 *Node) bool {
+								return anyChild(n1363, roK89, func(n1364 *Node) bool {
+									return anyChild(n1364, roK131, func(n1365 *Node) bool {
+										return anyChild(n1365, roK114, func(n1366 *Node) bool { return (fnNormalizeSpace(childStr(n1366, roK54)) == "L") })
+									}) && anyChild(n1364, roK131, func(n1367 *Node) bool {
+										return anyChild(n1367, roK114, func(n1368 *Node) bool { return cmpItems(childDecItem(n1368, roK158), firstItem(q1326), opEq) })
+									}) && a1360.add(castDecimal(child(n1364, roK86)))
 								})
 							})
 						})
 					})
-					return a1357.result()
+					return a1360.result()
 				}()
-			}), c1344.get(func() Seq {
+			})), firstItem(c1347.get(func() Seq {
 				return func() Seq {
-					var a1366 sumAcc
-					anyNode(parent(n), func(n1367 *Node) bool {
-						return anyNode(parent(n1367), func(n1368 *Node) bool {
-							return anyNode(parent(n1368), func(n1369 *Node) bool {
-								return anyChild(n1369, roK77, func(n1370 *Node) bool {
-									return func(r1371 Seq) bool {
-										return anyChild(n1370, roK78, func(n1372 *Node) bool { return gcmp(nodeSeq(n1372), r1371, opEq) })
-									}(boolSeq(true)) && anyChild(n1370, roK82, func(n1373 *Node) bool { return (fnNormalizeSpace(childStr(n1373, roK54)) == "L") }) && anyChild(n1370, roK82, func(n1374 *Node) bool { return gcmp(castDecimal(child(n1374, roK157)), q1323, opEq) }) && a1366.add(castDecimal(child(n1370, roK80)))
+					var a1369 sumAcc
+					anyNode(parent(n), func(n1370 *Node) bool {
+						return anyNode(parent(n1370), func(n1371 *Node) bool {
+							return anyNode(parent(n1371), func(n1372 *Node) bool {
+								return anyChild(n1372, roK77, func(n1373 *Node) bool {
+									return func(r1374 Seq) bool {
+										return anyChild(n1373, roK78, func(n1375 *Node) bool { return gcmp(nodeSeq(n1375), r1374, opEq) })
+									}(boolSeq(true)) && anyChild(n1373, roK82, func(n1376 *Node) bool { return (fnNormalizeSpace(childStr(n1376, roK54)) == "L") }) && anyChild(n1373, roK82, func(n1377 *Node) bool { return cmpItems(childDecItem(n1377, roK158), firstItem(q1326), opEq) }) && a1369.add(castDecimal(child(n1373, roK80)))
 								})
 							})
 						})
 					})
-					return a1366.result()
+					return a1369.result()
 				}()
-			}), opAdd), c1354.get(func() Seq {
+			})), opAdd), firstItem(c1357.get(func() Seq {
 				return func() Seq {
-					var a1375 sumAcc
-					anyNode(parent(n), func(n1376 *Node) bool {
-						return anyNode(parent(n1376), func(n1377 *Node) bool {
-							return anyNode(parent(n1377), func(n1378 *Node) bool {
-								return anyChild(n1378, roK77, func(n1379 *Node) bool {
-									return func(r1380 Seq) bool {
-										return anyChild(n1379, roK78, func(n1381 *Node) bool { return gcmp(nodeSeq(n1381), r1380, opEq) })
-									}(boolSeq(false)) && anyChild(n1379, roK82, func(n1382 *Node) bool { return (fnNormalizeSpace(childStr(n1382, roK54)) == "L") }) && anyChild(n1379, roK82, func(n1383 *Node) bool { return gcmp(castDecimal(child(n1383, roK157)), q1323, opEq) }) && a1375.add(castDecimal(child(n1379, roK80)))
+					var a1378 sumAcc
+					anyNode(parent(n), func(n1379 *Node) bool {
+						return anyNode(parent(n1379), func(n1380 *Node) bool {
+							return anyNode(parent(n1380), func(n1381 *Node) bool {
+								return anyChild(n1381, roK77, func(n1382 *Node) bool {
+									return func(r1383 Seq) bool {
+										return anyChild(n1382, roK78, func(n1384 *Node) bool { return gcmp(nodeSeq(n1384), r1383, opEq) })
+									}(boolSeq(false)) && anyChild(n1382, roK82, func(n1385 *Node) bool { return (fnNormalizeSpace(childStr(n1385, roK54)) == "L") }) && anyChild(n1382, roK82, func(n1386 *Node) bool { return cmpItems(childDecItem(n1386, roK158), firstItem(q1326), opEq) }) && a1378.add(castDecimal(child(n1382, roK80)))
 								})
 							})
 						})
 					})
-					return a1375.result()
+					return a1378.result()
 				}()
-			}), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK91)) > 0) }) && (func(r1415 Seq) bool {
-				return anyNode(parent(n), func(n1416 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1416, roK156), roK111, opSub)), r1415, opLt)
+			})), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1418 Item) bool {
+				return anyNode(parent(n), func(n1419 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1419, roK157), roK123, opSub))), r1418, opLt)
 				})
-			}(arith(arith(c1396.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1399.get(func() Seq {
 				return func() Seq {
-					var a1387 sumAcc
-					anyNode(parent(n), func(n1388 *Node) bool {
-						return anyNode(parent(n1388), func(n1389 *Node) bool {
-							return anyNode(parent(n1389), func(n1390 *Node) bool {
-								return anyChild(n1390, roK91, func(n1391 *Node) bool {
-									return anyChild(n1391, roK129, func(n1392 *Node) bool {
-										return anyChild(n1392, roK113, func(n1393 *Node) bool { return (fnNormalizeSpace(childStr(n1393, roK54)) == "L") })
-									}) && anyChild(n1391, roK129, func(n1394 *Node) bool {
-										return anyChild(n1394, roK113, func(n1395 *Node) bool { return gcmp(castDecimal(child(n1395, roK157)), q1323, opEq) })
-									}) && a1387.add(castDecimal(child(n1391, roK87)))
+					var a1390 sumAcc
+					anyNode(parent(n), func(n1391 *Node) bool {
+						return anyNode(parent(n1391), func(n1392 *Node) bool {
+							return anyNode(parent(n1392), func(n1393 *Node) bool {
+								return anyChild(n1393, roK90, func(n1394 *Node) bool {
+									return anyChild(n1394, roK131, func(n1395 *Node) bool {
+										return anyChild(n1395, roK114, func(n1396 *Node) bool { return (fnNormalizeSpace(childStr(n1396, roK54)) == "L") })
+									}) && anyChild(n1394, roK131, func(n1397 *Node) bool {
+										return anyChild(n1397, roK114, func(n1398 *Node) bool { return cmpItems(childDecItem(n1398, roK158), firstItem(q1326), opEq) })
+									}) && a1390.add(castDecimal(child(n1394, roK86)))
 								})
 							})
 						})
 					})
-					return a1387.result()
+					return a1390.result()
 				}()
-			}), c1344.get(func() Seq {
+			})), firstItem(c1347.get(func() Seq {
 				return func() Seq {
-					var a1397 sumAcc
-					anyNode(parent(n), func(n1398 *Node) bool {
-						return anyNode(parent(n1398), func(n1399 *Node) bool {
-							return anyNode(parent(n1399), func(n1400 *Node) bool {
-								return anyChild(n1400, roK77, func(n1401 *Node) bool {
-									return func(r1402 Seq) bool {
-										return anyChild(n1401, roK78, func(n1403 *Node) bool { return gcmp(nodeSeq(n1403), r1402, opEq) })
-									}(boolSeq(true)) && anyChild(n1401, roK82, func(n1404 *Node) bool { return (fnNormalizeSpace(childStr(n1404, roK54)) == "L") }) && anyChild(n1401, roK82, func(n1405 *Node) bool { return gcmp(castDecimal(child(n1405, roK157)), q1323, opEq) }) && a1397.add(castDecimal(child(n1401, roK80)))
+					var a1400 sumAcc
+					anyNode(parent(n), func(n1401 *Node) bool {
+						return anyNode(parent(n1401), func(n1402 *Node) bool {
+							return anyNode(parent(n1402), func(n1403 *Node) bool {
+								return anyChild(n1403, roK77, func(n1404 *Node) bool {
+									return func(r1405 Seq) bool {
+										return anyChild(n1404, roK78, func(n1406 *Node) bool { return gcmp(nodeSeq(n1406), r1405, opEq) })
+									}(boolSeq(true)) && anyChild(n1404, roK82, func(n1407 *Node) bool { return (fnNormalizeSpace(childStr(n1407, roK54)) == "L") }) && anyChild(n1404, roK82, func(n1408 *Node) bool { return cmpItems(childDecItem(n1408, roK158), firstItem(q1326), opEq) }) && a1400.add(castDecimal(child(n1404, roK80)))
 								})
 							})
 						})
 					})
-					return a1397.result()
+					return a1400.result()
 				}()
-			}), opAdd), c1354.get(func() Seq {
+			})), opAdd), firstItem(c1357.get(func() Seq {
 				return func() Seq {
-					var a1406 sumAcc
-					anyNode(parent(n), func(n1407 *Node) bool {
-						return anyNode(parent(n1407), func(n1408 *Node) bool {
-							return anyNode(parent(n1408), func(n1409 *Node) bool {
-								return anyChild(n1409, roK77, func(n1410 *Node) bool {
-									return func(r1411 Seq) bool {
-										return anyChild(n1410, roK78, func(n1412 *Node) bool { return gcmp(nodeSeq(n1412), r1411, opEq) })
-									}(boolSeq(false)) && anyChild(n1410, roK82, func(n1413 *Node) bool { return (fnNormalizeSpace(childStr(n1413, roK54)) == "L") }) && anyChild(n1410, roK82, func(n1414 *Node) bool { return gcmp(castDecimal(child(n1414, roK157)), q1323, opEq) }) && a1406.add(castDecimal(child(n1410, roK80)))
+					var a1409 sumAcc
+					anyNode(parent(n), func(n1410 *Node) bool {
+						return anyNode(parent(n1410), func(n1411 *Node) bool {
+							return anyNode(parent(n1411), func(n1412 *Node) bool {
+								return anyChild(n1412, roK77, func(n1413 *Node) bool {
+									return func(r1414 Seq) bool {
+										return anyChild(n1413, roK78, func(n1415 *Node) bool { return gcmp(nodeSeq(n1415), r1414, opEq) })
+									}(boolSeq(false)) && anyChild(n1413, roK82, func(n1416 *Node) bool { return (fnNormalizeSpace(childStr(n1416, roK54)) == "L") }) && anyChild(n1413, roK82, func(n1417 *Node) bool { return cmpItems(childDecItem(n1417, roK158), firstItem(q1326), opEq) }) && a1409.add(castDecimal(child(n1413, roK80)))
 								})
 							})
 						})
 					})
-					return a1406.result()
+					return a1409.result()
 				}()
-			}), opSub)) && func(r1444 Seq) bool {
-				return anyNode(parent(n), func(n1445 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1445, roK156), roK111, opAdd)), r1444, opGt)
+			})), opSub)) && func(r1447 Item) bool {
+				return anyNode(parent(n), func(n1448 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1448, roK157), roK123, opAdd))), r1447, opGt)
 				})
-			}(arith(arith(c1396.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1399.get(func() Seq {
 				return func() Seq {
-					var a1417 sumAcc
-					anyNode(parent(n), func(n1418 *Node) bool {
-						return anyNode(parent(n1418), func(n1419 *Node) bool {
-							return anyNode(parent(n1419), func(n1420 *Node) bool {
-								return anyChild(n1420, roK91, func(n1421 *Node) bool {
-									return anyChild(n1421, roK129, func(n1422 *Node) bool {
-										return anyChild(n1422, roK113, func(n1423 *Node) bool { return (fnNormalizeSpace(childStr(n1423, roK54)) == "L") })
-									}) && anyChild(n1421, roK129, func(n1424 *Node) bool {
-										return anyChild(n1424, roK113, func(n1425 *Node) bool { return gcmp(castDecimal(child(n1425, roK157)), q1323, opEq) })
-									}) && a1417.add(castDecimal(child(n1421, roK87)))
+					var a1420 sumAcc
+					anyNode(parent(n), func(n1421 *Node) bool {
+						return anyNode(parent(n1421), func(n1422 *Node) bool {
+							return anyNode(parent(n1422), func(n1423 *Node) bool {
+								return anyChild(n1423, roK90, func(n1424 *Node) bool {
+									return anyChild(n1424, roK131, func(n1425 *Node) bool {
+										return anyChild(n1425, roK114, func(n1426 *Node) bool { return (fnNormalizeSpace(childStr(n1426, roK54)) == "L") })
+									}) && anyChild(n1424, roK131, func(n1427 *Node) bool {
+										return anyChild(n1427, roK114, func(n1428 *Node) bool { return cmpItems(childDecItem(n1428, roK158), firstItem(q1326), opEq) })
+									}) && a1420.add(castDecimal(child(n1424, roK86)))
 								})
 							})
 						})
 					})
-					return a1417.result()
+					return a1420.result()
 				}()
-			}), c1344.get(func() Seq {
+			})), firstItem(c1347.get(func() Seq {
 				return func() Seq {
-					var a1426 sumAcc
-					anyNode(parent(n), func(n1427 *Node) bool {
-						return anyNode(parent(n1427), func(n1428 *Node) bool {
-							return anyNode(parent(n1428), func(n1429 *Node) bool {
-								return anyChild(n1429, roK77, func(n1430 *Node) bool {
-									return func(r1431 Seq) bool {
-										return anyChild(n1430, roK78, func(n1432 *Node) bool { return gcmp(nodeSeq(n1432), r1431, opEq) })
-									}(boolSeq(true)) && anyChild(n1430, roK82, func(n1433 *Node) bool { return (fnNormalizeSpace(childStr(n1433, roK54)) == "L") }) && anyChild(n1430, roK82, func(n1434 *Node) bool { return gcmp(castDecimal(child(n1434, roK157)), q1323, opEq) }) && a1426.add(castDecimal(child(n1430, roK80)))
+					var a1429 sumAcc
+					anyNode(parent(n), func(n1430 *Node) bool {
+						return anyNode(parent(n1430), func(n1431 *Node) bool {
+							return anyNode(parent(n1431), func(n1432 *Node) bool {
+								return anyChild(n1432, roK77, func(n1433 *Node) bool {
+									return func(r1434 Seq) bool {
+										return anyChild(n1433, roK78, func(n1435 *Node) bool { return gcmp(nodeSeq(n1435), r1434, opEq) })
+									}(boolSeq(true)) && anyChild(n1433, roK82, func(n1436 *Node) bool { return (fnNormalizeSpace(childStr(n1436, roK54)) == "L") }) && anyChild(n1433, roK82, func(n1437 *Node) bool { return cmpItems(childDecItem(n1437, roK158), firstItem(q1326), opEq) }) && a1429.add(castDecimal(child(n1433, roK80)))
 								})
 							})
 						})
 					})
-					return a1426.result()
+					return a1429.result()
 				}()
-			}), opAdd), c1354.get(func() Seq {
+			})), opAdd), firstItem(c1357.get(func() Seq {
 				return func() Seq {
-					var a1435 sumAcc
-					anyNode(parent(n), func(n1436 *Node) bool {
-						return anyNode(parent(n1436), func(n1437 *Node) bool {
-							return anyNode(parent(n1437), func(n1438 *Node) bool {
-								return anyChild(n1438, roK77, func(n1439 *Node) bool {
-									return func(r1440 Seq) bool {
-										return anyChild(n1439, roK78, func(n1441 *Node) bool { return gcmp(nodeSeq(n1441), r1440, opEq) })
-									}(boolSeq(false)) && anyChild(n1439, roK82, func(n1442 *Node) bool { return (fnNormalizeSpace(childStr(n1442, roK54)) == "L") }) && anyChild(n1439, roK82, func(n1443 *Node) bool { return gcmp(castDecimal(child(n1443, roK157)), q1323, opEq) }) && a1435.add(castDecimal(child(n1439, roK80)))
+					var a1438 sumAcc
+					anyNode(parent(n), func(n1439 *Node) bool {
+						return anyNode(parent(n1439), func(n1440 *Node) bool {
+							return anyNode(parent(n1440), func(n1441 *Node) bool {
+								return anyChild(n1441, roK77, func(n1442 *Node) bool {
+									return func(r1443 Seq) bool {
+										return anyChild(n1442, roK78, func(n1444 *Node) bool { return gcmp(nodeSeq(n1444), r1443, opEq) })
+									}(boolSeq(false)) && anyChild(n1442, roK82, func(n1445 *Node) bool { return (fnNormalizeSpace(childStr(n1445, roK54)) == "L") }) && anyChild(n1442, roK82, func(n1446 *Node) bool { return cmpItems(childDecItem(n1446, roK158), firstItem(q1326), opEq) }) && a1438.add(castDecimal(child(n1442, roK80)))
 								})
 							})
 						})
 					})
-					return a1435.result()
+					return a1438.result()
 				}()
-			}), opSub)))))
+			})), opSub)))))
 		}()
 	})
 }
 
 // BR-IG-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0174(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1446 *Node) Seq { return child(n1446, roK108) }))), roK111, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1447 *Node) Seq { return child(n1447, roK156) }))), arith(castDecimal(child(n, roK157)), roK92, opDiv), opMul), roK72, opMul), roK72, opMul)), roK92, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1448 *Node) Seq { return child(n1448, roK108) }))), roK111, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1449 *Node) Seq { return child(n1449, roK156) }))), arith(castDecimal(child(n, roK157)), roK92, opDiv), opMul), roK72, opMul), roK72, opMul)), roK92, opDiv), opGt))
+	return (cmpItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1449 *Node) Seq { return child(n1449, roK110) })))), roK159, opSub), arithItems(roundItem(arithItems(arithItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1450 *Node) Seq { return child(n1450, roK157) })))), arithItems(childDecItem(n, roK158), roK94, opDiv), opMul), roK92, opMul), roK92, opMul)), roK94, opDiv), opLt) && cmpItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1451 *Node) Seq { return child(n1451, roK110) })))), roK159, opAdd), arithItems(roundItem(arithItems(arithItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1452 *Node) Seq { return child(n1452, roK157) })))), arithItems(childDecItem(n, roK158), roK94, opDiv), opMul), roK92, opMul), roK92, opMul)), roK94, opDiv), opGt))
 }
 
 // BR-IG-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func roT0175(v []Seq, n *Node) bool {
-	return (!hasChild(n, roK159) && !hasChild(n, roK160))
+	return (!hasChild(n, roK162) && !hasChild(n, roK163))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -7387,15 +7405,15 @@ func roM048(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1452 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1452, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1455 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1455, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1453 Seq) bool {
-			return anyChild(m, roK78, func(n1454 *Node) bool { return gcmp(nodeSeq(n1454), r1453, opEq) })
+		if !(func(r1456 Seq) bool {
+			return anyChild(m, roK78, func(n1457 *Node) bool { return gcmp(nodeSeq(n1457), r1456, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7408,7 +7426,7 @@ func roM048(v []Seq, n *Node) bool {
 
 // BR-IG-06: (cbc:Percent) >= 0
 func roT0176(v []Seq, n *Node) bool {
-	return anyChild(n, roK157, func(n1455 *Node) bool { return gcmp(nodeSeq(n1455), roK58, opGe) })
+	return anyChild(n, roK158, func(n1458 *Node) bool { return cmpItems(nodeItem(n1458), roK59, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -7421,15 +7439,15 @@ func roM049(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1456 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1456, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1459 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1459, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1457 Seq) bool {
-			return anyChild(m, roK78, func(n1458 *Node) bool { return gcmp(nodeSeq(n1458), r1457, opEq) })
+		if !(func(r1460 Seq) bool {
+			return anyChild(m, roK78, func(n1461 *Node) bool { return gcmp(nodeSeq(n1461), r1460, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7442,28 +7460,28 @@ func roM049(v []Seq, n *Node) bool {
 
 // BR-IG-07: (cbc:Percent) >= 0
 func roT0177(v []Seq, n *Node) bool {
-	return anyChild(n, roK157, func(n1459 *Node) bool { return gcmp(nodeSeq(n1459), roK58, opGe) })
+	return anyChild(n, roK158, func(n1462 *Node) bool { return cmpItems(nodeItem(n1462), roK59, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'L'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
 func roM050(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1460 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1460, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1463 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1463, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -7472,21 +7490,21 @@ func roM050(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "L") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1461 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1461, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1464 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1464, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -7498,7 +7516,7 @@ func roM050(v []Seq, n *Node) bool {
 
 // BR-IG-05: (cbc:Percent) >= 0
 func roT0178(v []Seq, n *Node) bool {
-	return anyChild(n, roK157, func(n1462 *Node) bool { return gcmp(nodeSeq(n1462), roK58, opGe) })
+	return anyChild(n, roK158, func(n1465 *Node) bool { return cmpItems(nodeItem(n1465), roK59, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -7511,19 +7529,19 @@ func roM051(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1463 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1463, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1466 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1466, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK115) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK126) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -7535,238 +7553,238 @@ func roM051(v []Seq, n *Node) bool {
 
 // BR-IP-08: every $rate in xs:decimal(cbc:Percent) satisfies ((exists(//cac:InvoiceLine) and ((../xs:decimal(cbc:TaxableAmount - 1) < (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-spa…
 func roT0179(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, roK157)), func(q1464 Seq) bool {
+	return every(castDecimal(child(n, roK158)), func(q1467 Seq) bool {
 		return func() bool {
-			var c1475, c1485, c1495, c1537 cseSlot
-			return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1496 Seq) bool {
-				return anyNode(parent(n), func(n1497 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1497, roK156), roK111, opSub)), r1496, opLt)
+			var c1478, c1488, c1498, c1540 cseSlot
+			return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && (func(r1499 Item) bool {
+				return anyNode(parent(n), func(n1500 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1500, roK157), roK123, opSub))), r1499, opLt)
 				})
-			}(arith(arith(c1475.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1478.get(func() Seq {
 				return func() Seq {
-					var a1466 sumAcc
-					anyNode(parent(n), func(n1467 *Node) bool {
-						return anyNode(parent(n1467), func(n1468 *Node) bool {
-							return anyNode(parent(n1468), func(n1469 *Node) bool {
-								return anyChild(n1469, roK90, func(n1470 *Node) bool {
-									return anyChild(n1470, roK129, func(n1471 *Node) bool {
-										return anyChild(n1471, roK113, func(n1472 *Node) bool { return (fnNormalizeSpace(childStr(n1472, roK54)) == "M") })
-									}) && anyChild(n1470, roK129, func(n1473 *Node) bool {
-										return anyChild(n1473, roK113, func(n1474 *Node) bool { return gcmp(castDecimal(child(n1474, roK157)), q1464, opEq) })
-									}) && a1466.add(castDecimal(child(n1470, roK87)))
+					var a1469 sumAcc
+					anyNode(parent(n), func(n1470 *Node) bool {
+						return anyNode(parent(n1470), func(n1471 *Node) bool {
+							return anyNode(parent(n1471), func(n1472 *Node) bool {
+								return anyChild(n1472, roK89, func(n1473 *Node) bool {
+									return anyChild(n1473, roK131, func(n1474 *Node) bool {
+										return anyChild(n1474, roK114, func(n1475 *Node) bool { return (fnNormalizeSpace(childStr(n1475, roK54)) == "M") })
+									}) && anyChild(n1473, roK131, func(n1476 *Node) bool {
+										return anyChild(n1476, roK114, func(n1477 *Node) bool { return cmpItems(childDecItem(n1477, roK158), firstItem(q1467), opEq) })
+									}) && a1469.add(castDecimal(child(n1473, roK86)))
 								})
 							})
 						})
 					})
-					return a1466.result()
+					return a1469.result()
 				}()
-			}), c1485.get(func() Seq {
+			})), firstItem(c1488.get(func() Seq {
 				return func() Seq {
-					var a1476 sumAcc
-					anyNode(parent(n), func(n1477 *Node) bool {
-						return anyNode(parent(n1477), func(n1478 *Node) bool {
-							return anyNode(parent(n1478), func(n1479 *Node) bool {
-								return anyChild(n1479, roK77, func(n1480 *Node) bool {
-									return func(r1481 Seq) bool {
-										return anyChild(n1480, roK78, func(n1482 *Node) bool { return gcmp(nodeSeq(n1482), r1481, opEq) })
-									}(boolSeq(true)) && anyChild(n1480, roK82, func(n1483 *Node) bool { return (fnNormalizeSpace(childStr(n1483, roK54)) == "M") }) && anyChild(n1480, roK82, func(n1484 *Node) bool { return gcmp(castDecimal(child(n1484, roK157)), q1464, opEq) }) && a1476.add(castDecimal(child(n1480, roK80)))
+					var a1479 sumAcc
+					anyNode(parent(n), func(n1480 *Node) bool {
+						return anyNode(parent(n1480), func(n1481 *Node) bool {
+							return anyNode(parent(n1481), func(n1482 *Node) bool {
+								return anyChild(n1482, roK77, func(n1483 *Node) bool {
+									return func(r1484 Seq) bool {
+										return anyChild(n1483, roK78, func(n1485 *Node) bool { return gcmp(nodeSeq(n1485), r1484, opEq) })
+									}(boolSeq(true)) && anyChild(n1483, roK82, func(n1486 *Node) bool { return (fnNormalizeSpace(childStr(n1486, roK54)) == "M") }) && anyChild(n1483, roK82, func(n1487 *Node) bool { return cmpItems(childDecItem(n1487, roK158), firstItem(q1467), opEq) }) && a1479.add(castDecimal(child(n1483, roK80)))
 								})
 							})
 						})
 					})
-					return a1476.result()
+					return a1479.result()
 				}()
-			}), opAdd), c1495.get(func() Seq {
+			})), opAdd), firstItem(c1498.get(func() Seq {
 				return func() Seq {
-					var a1486 sumAcc
-					anyNode(parent(n), func(n1487 *Node) bool {
-						return anyNode(parent(n1487), func(n1488 *Node) bool {
-							return anyNode(parent(n1488), func(n1489 *Node) bool {
-								return anyChild(n1489, roK77, func(n1490 *Node) bool {
-									return func(r1491 Seq) bool {
-										return anyChild(n1490, roK78, func(n1492 *Node) bool { return gcmp(nodeSeq(n1492), r1491, opEq) })
-									}(boolSeq(false)) && anyChild(n1490, roK82, func(n1493 *Node) bool { return (fnNormalizeSpace(childStr(n1493, roK54)) == "M") }) && anyChild(n1490, roK82, func(n1494 *Node) bool { return gcmp(castDecimal(child(n1494, roK157)), q1464, opEq) }) && a1486.add(castDecimal(child(n1490, roK80)))
+					var a1489 sumAcc
+					anyNode(parent(n), func(n1490 *Node) bool {
+						return anyNode(parent(n1490), func(n1491 *Node) bool {
+							return anyNode(parent(n1491), func(n1492 *Node) bool {
+								return anyChild(n1492, roK77, func(n1493 *Node) bool {
+									return func(r1494 Seq) bool {
+										return anyChild(n1493, roK78, func(n1495 *Node) bool { return gcmp(nodeSeq(n1495), r1494, opEq) })
+									}(boolSeq(false)) && anyChild(n1493, roK82, func(n1496 *Node) bool { return (fnNormalizeSpace(childStr(n1496, roK54)) == "M") }) && anyChild(n1493, roK82, func(n1497 *Node) bool { return cmpItems(childDecItem(n1497, roK158), firstItem(q1467), opEq) }) && a1489.add(castDecimal(child(n1493, roK80)))
 								})
 							})
 						})
 					})
-					return a1486.result()
+					return a1489.result()
 				}()
-			}), opSub)) && func(r1525 Seq) bool {
-				return anyNode(parent(n), func(n1526 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1526, roK156), roK111, opAdd)), r1525, opGt)
+			})), opSub)) && func(r1528 Item) bool {
+				return anyNode(parent(n), func(n1529 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1529, roK157), roK123, opAdd))), r1528, opGt)
 				})
-			}(arith(arith(c1475.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1478.get(func() Seq {
 				return func() Seq {
-					var a1498 sumAcc
-					anyNode(parent(n), func(n1499 *Node) bool {
-						return anyNode(parent(n1499), func(n1500 *Node) bool {
-							return anyNode(parent(n1500), func(n1501 *Node) bool {
-								return anyChild(n1501, roK90, func(n1502 *Node) bool {
-									return anyChild(n1502, roK129, func(n1503 *Node) bool {
-										return anyChild(n1503, roK113, func(n1504 *Node) bool { return (fnNormalizeSpace(childStr(n1504, roK54)) == "M") })
-									}) && anyChild(n1502, roK129, func(n1505 *Node) bool {
-										return anyChild(n1505, roK113, func(n1506 *Node) bool { return gcmp(castDecimal(child(n1506, roK157)), q1464, opEq) })
-									}) && a1498.add(castDecimal(child(n1502, roK87)))
+					var a1501 sumAcc
+					anyNode(parent(n), func(n1502 *Node) bool {
+						return anyNode(parent(n1502), func(n1503 *Node) bool {
+							return anyNode(parent(n1503), func(n1504 *Node) bool {
+								return anyChild(n1504, roK89, func(n1505 *Node) bool {
+									return anyChild(n1505, roK131, func(n1506 *Node) bool {
+										return anyChild(n1506, roK114, func(n1507 *Node) bool { return (fnNormalizeSpace(childStr(n1507, roK54)) == "M") })
+									}) && anyChild(n1505, roK131, func(n1508 *Node) bool {
+										return anyChild(n1508, roK114, func(n1509 *Node) bool { return cmpItems(childDecItem(n1509, roK158), firstItem(q1467), opEq) })
+									}) && a1501.add(castDecimal(child(n1505, roK86)))
 								})
 							})
 						})
 					})
-					return a1498.result()
+					return a1501.result()
 				}()
-			}), c1485.get(func() Seq {
+			})), firstItem(c1488.get(func() Seq {
 				return func() Seq {
-					var a1507 sumAcc
-					anyNode(parent(n), func(n1508 *Node) bool {
-						return anyNode(parent(n1508), func(n1509 *Node) bool {
-							return anyNode(parent(n1509), func(n1510 *Node) bool {
-								return anyChild(n1510, roK77, func(n1511 *Node) bool {
-									return func(r1512 Seq) bool {
-										return anyChild(n1511, roK78, func(n1513 *Node) bool { return gcmp(nodeSeq(n1513), r1512, opEq) })
-									}(boolSeq(true)) && anyChild(n1511, roK82, func(n1514 *Node) bool { return (fnNormalizeSpace(childStr(n1514, roK54)) == "M") }) && anyChild(n1511, roK82, func(n1515 *Node) bool { return gcmp(castDecimal(child(n1515, roK157)), q1464, opEq) }) && a1507.add(castDecimal(child(n1511, roK80)))
+					var a1510 sumAcc
+					anyNode(parent(n), func(n1511 *Node) bool {
+						return anyNode(parent(n1511), func(n1512 *Node) bool {
+							return anyNode(parent(n1512), func(n1513 *Node) bool {
+								return anyChild(n1513, roK77, func(n1514 *Node) bool {
+									return func(r1515 Seq) bool {
+										return anyChild(n1514, roK78, func(n1516 *Node) bool { return gcmp(nodeSeq(n1516), r1515, opEq) })
+									}(boolSeq(true)) && anyChild(n1514, roK82, func(n1517 *Node) bool { return (fnNormalizeSpace(childStr(n1517, roK54)) == "M") }) && anyChild(n1514, roK82, func(n1518 *Node) bool { return cmpItems(childDecItem(n1518, roK158), firstItem(q1467), opEq) }) && a1510.add(castDecimal(child(n1514, roK80)))
 								})
 							})
 						})
 					})
-					return a1507.result()
+					return a1510.result()
 				}()
-			}), opAdd), c1495.get(func() Seq {
+			})), opAdd), firstItem(c1498.get(func() Seq {
 				return func() Seq {
-					var a1516 sumAcc
-					anyNode(parent(n), func(n1517 *Node) bool {
-						return anyNode(parent(n1517), func(n1518 *Node) bool {
-							return anyNode(parent(n1518), func(n1519 *Node) bool {
-								return anyChild(n1519, roK77, func(n1520 *Node) bool {
-									return func(r1521 Seq) bool {
-										return anyChild(n1520, roK78, func(n1522 *Node) bool { return gcmp(nodeSeq(n1522), r1521, opEq) })
-									}(boolSeq(false)) && anyChild(n1520, roK82, func(n1523 *Node) bool { return (fnNormalizeSpace(childStr(n1523, roK54)) == "M") }) && anyChild(n1520, roK82, func(n1524 *Node) bool { return gcmp(castDecimal(child(n1524, roK157)), q1464, opEq) }) && a1516.add(castDecimal(child(n1520, roK80)))
+					var a1519 sumAcc
+					anyNode(parent(n), func(n1520 *Node) bool {
+						return anyNode(parent(n1520), func(n1521 *Node) bool {
+							return anyNode(parent(n1521), func(n1522 *Node) bool {
+								return anyChild(n1522, roK77, func(n1523 *Node) bool {
+									return func(r1524 Seq) bool {
+										return anyChild(n1523, roK78, func(n1525 *Node) bool { return gcmp(nodeSeq(n1525), r1524, opEq) })
+									}(boolSeq(false)) && anyChild(n1523, roK82, func(n1526 *Node) bool { return (fnNormalizeSpace(childStr(n1526, roK54)) == "M") }) && anyChild(n1523, roK82, func(n1527 *Node) bool { return cmpItems(childDecItem(n1527, roK158), firstItem(q1467), opEq) }) && a1519.add(castDecimal(child(n1523, roK80)))
 								})
 							})
 						})
 					})
-					return a1516.result()
+					return a1519.result()
 				}()
-			}), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK91)) > 0) }) && (func(r1556 Seq) bool {
-				return anyNode(parent(n), func(n1557 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1557, roK156), roK111, opSub)), r1556, opLt)
+			})), opSub)))) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && (func(r1559 Item) bool {
+				return anyNode(parent(n), func(n1560 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1560, roK157), roK123, opSub))), r1559, opLt)
 				})
-			}(arith(arith(c1537.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1540.get(func() Seq {
 				return func() Seq {
-					var a1528 sumAcc
-					anyNode(parent(n), func(n1529 *Node) bool {
-						return anyNode(parent(n1529), func(n1530 *Node) bool {
-							return anyNode(parent(n1530), func(n1531 *Node) bool {
-								return anyChild(n1531, roK91, func(n1532 *Node) bool {
-									return anyChild(n1532, roK129, func(n1533 *Node) bool {
-										return anyChild(n1533, roK113, func(n1534 *Node) bool { return (fnNormalizeSpace(childStr(n1534, roK54)) == "M") })
-									}) && anyChild(n1532, roK129, func(n1535 *Node) bool {
-										return anyChild(n1535, roK113, func(n1536 *Node) bool { return gcmp(castDecimal(child(n1536, roK157)), q1464, opEq) })
-									}) && a1528.add(castDecimal(child(n1532, roK87)))
+					var a1531 sumAcc
+					anyNode(parent(n), func(n1532 *Node) bool {
+						return anyNode(parent(n1532), func(n1533 *Node) bool {
+							return anyNode(parent(n1533), func(n1534 *Node) bool {
+								return anyChild(n1534, roK90, func(n1535 *Node) bool {
+									return anyChild(n1535, roK131, func(n1536 *Node) bool {
+										return anyChild(n1536, roK114, func(n1537 *Node) bool { return (fnNormalizeSpace(childStr(n1537, roK54)) == "M") })
+									}) && anyChild(n1535, roK131, func(n1538 *Node) bool {
+										return anyChild(n1538, roK114, func(n1539 *Node) bool { return cmpItems(childDecItem(n1539, roK158), firstItem(q1467), opEq) })
+									}) && a1531.add(castDecimal(child(n1535, roK86)))
 								})
 							})
 						})
 					})
-					return a1528.result()
+					return a1531.result()
 				}()
-			}), c1485.get(func() Seq {
+			})), firstItem(c1488.get(func() Seq {
 				return func() Seq {
-					var a1538 sumAcc
-					anyNode(parent(n), func(n1539 *Node) bool {
-						return anyNode(parent(n1539), func(n1540 *Node) bool {
-							return anyNode(parent(n1540), func(n1541 *Node) bool {
-								return anyChild(n1541, roK77, func(n1542 *Node) bool {
-									return func(r1543 Seq) bool {
-										return anyChild(n1542, roK78, func(n1544 *Node) bool { return gcmp(nodeSeq(n1544), r1543, opEq) })
-									}(boolSeq(true)) && anyChild(n1542, roK82, func(n1545 *Node) bool { return (fnNormalizeSpace(childStr(n1545, roK54)) == "M") }) && anyChild(n1542, roK82, func(n1546 *Node) bool { return gcmp(castDecimal(child(n1546, roK157)), q1464, opEq) }) && a1538.add(castDecimal(child(n1542, roK80)))
+					var a1541 sumAcc
+					anyNode(parent(n), func(n1542 *Node) bool {
+						return anyNode(parent(n1542), func(n1543 *Node) bool {
+							return anyNode(parent(n1543), func(n1544 *Node) bool {
+								return anyChild(n1544, roK77, func(n1545 *Node) bool {
+									return func(r1546 Seq) bool {
+										return anyChild(n1545, roK78, func(n1547 *Node) bool { return gcmp(nodeSeq(n1547), r1546, opEq) })
+									}(boolSeq(true)) && anyChild(n1545, roK82, func(n1548 *Node) bool { return (fnNormalizeSpace(childStr(n1548, roK54)) == "M") }) && anyChild(n1545, roK82, func(n1549 *Node) bool { return cmpItems(childDecItem(n1549, roK158), firstItem(q1467), opEq) }) && a1541.add(castDecimal(child(n1545, roK80)))
 								})
 							})
 						})
 					})
-					return a1538.result()
+					return a1541.result()
 				}()
-			}), opAdd), c1495.get(func() Seq {
+			})), opAdd), firstItem(c1498.get(func() Seq {
 				return func() Seq {
-					var a1547 sumAcc
-					anyNode(parent(n), func(n1548 *Node) bool {
-						return anyNode(parent(n1548), func(n1549 *Node) bool {
-							return anyNode(parent(n1549), func(n1550 *Node) bool {
-								return anyChild(n1550, roK77, func(n1551 *Node) bool {
-									return func(r1552 Seq) bool {
-										return anyChild(n1551, roK78, func(n1553 *Node) bool { return gcmp(nodeSeq(n1553), r1552, opEq) })
-									}(boolSeq(false)) && anyChild(n1551, roK82, func(n1554 *Node) bool { return (fnNormalizeSpace(childStr(n1554, roK54)) == "M") }) && anyChild(n1551, roK82, func(n1555 *Node) bool { return gcmp(castDecimal(child(n1555, roK157)), q1464, opEq) }) && a1547.add(castDecimal(child(n1551, roK80)))
+					var a1550 sumAcc
+					anyNode(parent(n), func(n1551 *Node) bool {
+						return anyNode(parent(n1551), func(n1552 *Node) bool {
+							return anyNode(parent(n1552), func(n1553 *Node) bool {
+								return anyChild(n1553, roK77, func(n1554 *Node) bool {
+									return func(r1555 Seq) bool {
+										return anyChild(n1554, roK78, func(n1556 *Node) bool { return gcmp(nodeSeq(n1556), r1555, opEq) })
+									}(boolSeq(false)) && anyChild(n1554, roK82, func(n1557 *Node) bool { return (fnNormalizeSpace(childStr(n1557, roK54)) == "M") }) && anyChild(n1554, roK82, func(n1558 *Node) bool { return cmpItems(childDecItem(n1558, roK158), firstItem(q1467), opEq) }) && a1550.add(castDecimal(child(n1554, roK80)))
 								})
 							})
 						})
 					})
-					return a1547.result()
+					return a1550.result()
 				}()
-			}), opSub)) && func(r1585 Seq) bool {
-				return anyNode(parent(n), func(n1586 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1586, roK156), roK111, opAdd)), r1585, opGt)
+			})), opSub)) && func(r1588 Item) bool {
+				return anyNode(parent(n), func(n1589 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1589, roK157), roK123, opAdd))), r1588, opGt)
 				})
-			}(arith(arith(c1537.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1540.get(func() Seq {
 				return func() Seq {
-					var a1558 sumAcc
-					anyNode(parent(n), func(n1559 *Node) bool {
-						return anyNode(parent(n1559), func(n1560 *Node) bool {
-							return anyNode(parent(n1560), func(n1561 *Node) bool {
-								return anyChild(n1561, roK91, func(n1562 *Node) bool {
-									return anyChild(n1562, roK129, func(n1563 *Node) bool {
-										return anyChild(n1563, roK113, func(n1564 *Node) bool { return (fnNormalizeSpace(childStr(n1564, roK54)) == "M") })
-									}) && anyChild(n1562, roK129, func(n1565 *Node) bool {
-										return anyChild(n1565, roK113, func(n1566 *Node) bool { return gcmp(castDecimal(child(n1566, roK157)), q1464, opEq) })
-									}) && a1558.add(castDecimal(child(n1562, roK87)))
+					var a1561 sumAcc
+					anyNode(parent(n), func(n1562 *Node) bool {
+						return anyNode(parent(n1562), func(n1563 *Node) bool {
+							return anyNode(parent(n1563), func(n1564 *Node) bool {
+								return anyChild(n1564, roK90, func(n1565 *Node) bool {
+									return anyChild(n1565, roK131, func(n1566 *Node) bool {
+										return anyChild(n1566, roK114, func(n1567 *Node) bool { return (fnNormalizeSpace(childStr(n1567, roK54)) == "M") })
+									}) && anyChild(n1565, roK131, func(n1568 *Node) bool {
+										return anyChild(n1568, roK114, func(n1569 *Node) bool { return cmpItems(childDecItem(n1569, roK158), firstItem(q1467), opEq) })
+									}) && a1561.add(castDecimal(child(n1565, roK86)))
 								})
 							})
 						})
 					})
-					return a1558.result()
+					return a1561.result()
 				}()
-			}), c1485.get(func() Seq {
+			})), firstItem(c1488.get(func() Seq {
 				return func() Seq {
-					var a1567 sumAcc
-					anyNode(parent(n), func(n1568 *Node) bool {
-						return anyNode(parent(n1568), func(n1569 *Node) bool {
-							return anyNode(parent(n1569), func(n1570 *Node) bool {
-								return anyChild(n1570, roK77, func(n1571 *Node) bool {
-									return func(r1572 Seq) bool {
-										return anyChild(n1571, roK78, func(n1573 *Node) bool { return gcmp(nodeSeq(n1573), r1572, opEq) })
-									}(boolSeq(true)) && anyChild(n1571, roK82, func(n1574 *Node) bool { return (fnNormalizeSpace(childStr(n1574, roK54)) == "M") }) && anyChild(n1571, roK82, func(n1575 *Node) bool { return gcmp(castDecimal(child(n1575, roK157)), q1464, opEq) }) && a1567.add(castDecimal(child(n1571, roK80)))
+					var a1570 sumAcc
+					anyNode(parent(n), func(n1571 *Node) bool {
+						return anyNode(parent(n1571), func(n1572 *Node) bool {
+							return anyNode(parent(n1572), func(n1573 *Node) bool {
+								return anyChild(n1573, roK77, func(n1574 *Node) bool {
+									return func(r1575 Seq) bool {
+										return anyChild(n1574, roK78, func(n1576 *Node) bool { return gcmp(nodeSeq(n1576), r1575, opEq) })
+									}(boolSeq(true)) && anyChild(n1574, roK82, func(n1577 *Node) bool { return (fnNormalizeSpace(childStr(n1577, roK54)) == "M") }) && anyChild(n1574, roK82, func(n1578 *Node) bool { return cmpItems(childDecItem(n1578, roK158), firstItem(q1467), opEq) }) && a1570.add(castDecimal(child(n1574, roK80)))
 								})
 							})
 						})
 					})
-					return a1567.result()
+					return a1570.result()
 				}()
-			}), opAdd), c1495.get(func() Seq {
+			})), opAdd), firstItem(c1498.get(func() Seq {
 				return func() Seq {
-					var a1576 sumAcc
-					anyNode(parent(n), func(n1577 *Node) bool {
-						return anyNode(parent(n1577), func(n1578 *Node) bool {
-							return anyNode(parent(n1578), func(n1579 *Node) bool {
-								return anyChild(n1579, roK77, func(n1580 *Node) bool {
-									return func(r1581 Seq) bool {
-										return anyChild(n1580, roK78, func(n1582 *Node) bool { return gcmp(nodeSeq(n1582), r1581, opEq) })
-									}(boolSeq(false)) && anyChild(n1580, roK82, func(n1583 *Node) bool { return (fnNormalizeSpace(childStr(n1583, roK54)) == "M") }) && anyChild(n1580, roK82, func(n1584 *Node) bool { return gcmp(castDecimal(child(n1584, roK157)), q1464, opEq) }) && a1576.add(castDecimal(child(n1580, roK80)))
+					var a1579 sumAcc
+					anyNode(parent(n), func(n1580 *Node) bool {
+						return anyNode(parent(n1580), func(n1581 *Node) bool {
+							return anyNode(parent(n1581), func(n1582 *Node) bool {
+								return anyChild(n1582, roK77, func(n1583 *Node) bool {
+									return func(r1584 Seq) bool {
+										return anyChild(n1583, roK78, func(n1585 *Node) bool { return gcmp(nodeSeq(n1585), r1584, opEq) })
+									}(boolSeq(false)) && anyChild(n1583, roK82, func(n1586 *Node) bool { return (fnNormalizeSpace(childStr(n1586, roK54)) == "M") }) && anyChild(n1583, roK82, func(n1587 *Node) bool { return cmpItems(childDecItem(n1587, roK158), firstItem(q1467), opEq) }) && a1579.add(castDecimal(child(n1583, roK80)))
 								})
 							})
 						})
 					})
-					return a1576.result()
+					return a1579.result()
 				}()
-			}), opSub)))))
+			})), opSub)))))
 		}()
 	})
 }
 
 // BR-IP-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0180(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1587 *Node) Seq { return child(n1587, roK108) }))), roK111, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1588 *Node) Seq { return child(n1588, roK156) }))), arith(castDecimal(child(n, roK157)), roK92, opDiv), opMul), roK72, opMul), roK72, opMul)), roK92, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1589 *Node) Seq { return child(n1589, roK108) }))), roK111, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1590 *Node) Seq { return child(n1590, roK156) }))), arith(castDecimal(child(n, roK157)), roK92, opDiv), opMul), roK72, opMul), roK72, opMul)), roK92, opDiv), opGt))
+	return (cmpItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1590 *Node) Seq { return child(n1590, roK110) })))), roK159, opSub), arithItems(roundItem(arithItems(arithItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1591 *Node) Seq { return child(n1591, roK157) })))), arithItems(childDecItem(n, roK158), roK94, opDiv), opMul), roK92, opMul), roK92, opMul)), roK94, opDiv), opLt) && cmpItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1592 *Node) Seq { return child(n1592, roK110) })))), roK159, opAdd), arithItems(roundItem(arithItems(arithItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1593 *Node) Seq { return child(n1593, roK157) })))), arithItems(childDecItem(n, roK158), roK94, opDiv), opMul), roK92, opMul), roK92, opMul)), roK94, opDiv), opGt))
 }
 
 // BR-IP-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func roT0181(v []Seq, n *Node) bool {
-	return (!hasChild(n, roK159) && !hasChild(n, roK160))
+	return (!hasChild(n, roK162) && !hasChild(n, roK163))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -7779,15 +7797,15 @@ func roM052(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1593 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1593, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1596 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1596, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1594 Seq) bool {
-			return anyChild(m, roK78, func(n1595 *Node) bool { return gcmp(nodeSeq(n1595), r1594, opEq) })
+		if !(func(r1597 Seq) bool {
+			return anyChild(m, roK78, func(n1598 *Node) bool { return gcmp(nodeSeq(n1598), r1597, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -7800,7 +7818,7 @@ func roM052(v []Seq, n *Node) bool {
 
 // BR-IP-06: (cbc:Percent) >= 0
 func roT0182(v []Seq, n *Node) bool {
-	return anyChild(n, roK157, func(n1596 *Node) bool { return gcmp(nodeSeq(n1596), roK58, opGe) })
+	return anyChild(n, roK158, func(n1599 *Node) bool { return cmpItems(nodeItem(n1599), roK59, opGe) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -7813,15 +7831,15 @@ func roM053(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1597 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1597, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1600 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1600, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1598 Seq) bool {
-			return anyChild(m, roK78, func(n1599 *Node) bool { return gcmp(nodeSeq(n1599), r1598, opEq) })
+		if !(func(r1601 Seq) bool {
+			return anyChild(m, roK78, func(n1602 *Node) bool { return gcmp(nodeSeq(n1602), r1601, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -7834,28 +7852,28 @@ func roM053(v []Seq, n *Node) bool {
 
 // BR-IP-07: (cbc:Percent) >= 0
 func roT0183(v []Seq, n *Node) bool {
-	return anyChild(n, roK157, func(n1600 *Node) bool { return gcmp(nodeSeq(n1600), roK58, opGe) })
+	return anyChild(n, roK158, func(n1603 *Node) bool { return cmpItems(nodeItem(n1603), roK59, opGe) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'M'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']| cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[normal…
 func roM054(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1601 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1601, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1604 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1604, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -7864,21 +7882,21 @@ func roM054(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "M") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1602 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1602, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1605 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1605, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -7890,7 +7908,7 @@ func roM054(v []Seq, n *Node) bool {
 
 // BR-IP-05: (cbc:Percent) >= 0
 func roT0184(v []Seq, n *Node) bool {
-	return anyChild(n, roK157, func(n1603 *Node) bool { return gcmp(nodeSeq(n1603), roK58, opGe) })
+	return anyChild(n, roK158, func(n1606 *Node) bool { return cmpItems(nodeItem(n1606), roK59, opGe) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -7903,19 +7921,19 @@ func roM055(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1604 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1604, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1607 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1607, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK115) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK126) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -7928,111 +7946,111 @@ func roM055(v []Seq, n *Node) bool {
 // BR-O-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='O']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0185(v []Seq, n *Node) bool {
 	return func() bool {
-		var c1622, c1631 cseSlot
-		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1606 *Node) Seq { return child(n1606, roK156) })), arith(arith(func() Seq {
-			var a1607 sumAcc
-			anyNode(parent(n), func(n1608 *Node) bool {
-				return anyNode(parent(n1608), func(n1609 *Node) bool {
-					return anyNode(parent(n1609), func(n1610 *Node) bool {
-						return anyChild(n1610, roK90, func(n1611 *Node) bool {
-							return anyChild(n1611, roK129, func(n1612 *Node) bool {
-								return anyChild(n1612, roK113, func(n1613 *Node) bool { return (fnNormalizeSpace(childStr(n1613, roK54)) == "O") })
-							}) && a1607.add(castDecimal(child(n1611, roK87)))
+		var c1625, c1634 cseSlot
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1609 *Node) Seq { return child(n1609, roK157) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1610 sumAcc
+			anyNode(parent(n), func(n1611 *Node) bool {
+				return anyNode(parent(n1611), func(n1612 *Node) bool {
+					return anyNode(parent(n1612), func(n1613 *Node) bool {
+						return anyChild(n1613, roK89, func(n1614 *Node) bool {
+							return anyChild(n1614, roK131, func(n1615 *Node) bool {
+								return anyChild(n1615, roK114, func(n1616 *Node) bool { return (fnNormalizeSpace(childStr(n1616, roK54)) == "O") })
+							}) && a1610.add(castDecimal(child(n1614, roK86)))
 						})
 					})
 				})
 			})
-			return a1607.result()
-		}(), c1622.get(func() Seq {
+			return a1610.result()
+		}()), firstItem(c1625.get(func() Seq {
 			return func() Seq {
-				var a1614 sumAcc
-				anyNode(parent(n), func(n1615 *Node) bool {
-					return anyNode(parent(n1615), func(n1616 *Node) bool {
-						return anyNode(parent(n1616), func(n1617 *Node) bool {
-							return anyChild(n1617, roK77, func(n1618 *Node) bool {
-								return func(r1619 Seq) bool {
-									return anyChild(n1618, roK78, func(n1620 *Node) bool { return gcmp(nodeSeq(n1620), r1619, opEq) })
-								}(boolSeq(true)) && anyChild(n1618, roK82, func(n1621 *Node) bool { return (fnNormalizeSpace(childStr(n1621, roK54)) == "O") }) && a1614.add(castDecimal(child(n1618, roK80)))
+				var a1617 sumAcc
+				anyNode(parent(n), func(n1618 *Node) bool {
+					return anyNode(parent(n1618), func(n1619 *Node) bool {
+						return anyNode(parent(n1619), func(n1620 *Node) bool {
+							return anyChild(n1620, roK77, func(n1621 *Node) bool {
+								return func(r1622 Seq) bool {
+									return anyChild(n1621, roK78, func(n1623 *Node) bool { return gcmp(nodeSeq(n1623), r1622, opEq) })
+								}(boolSeq(true)) && anyChild(n1621, roK82, func(n1624 *Node) bool { return (fnNormalizeSpace(childStr(n1624, roK54)) == "O") }) && a1617.add(castDecimal(child(n1621, roK80)))
 							})
 						})
 					})
 				})
-				return a1614.result()
+				return a1617.result()
 			}()
-		}), opAdd), c1631.get(func() Seq {
+		})), opAdd), firstItem(c1634.get(func() Seq {
 			return func() Seq {
-				var a1623 sumAcc
-				anyNode(parent(n), func(n1624 *Node) bool {
-					return anyNode(parent(n1624), func(n1625 *Node) bool {
-						return anyNode(parent(n1625), func(n1626 *Node) bool {
-							return anyChild(n1626, roK77, func(n1627 *Node) bool {
-								return func(r1628 Seq) bool {
-									return anyChild(n1627, roK78, func(n1629 *Node) bool { return gcmp(nodeSeq(n1629), r1628, opEq) })
-								}(boolSeq(false)) && anyChild(n1627, roK82, func(n1630 *Node) bool { return (fnNormalizeSpace(childStr(n1630, roK54)) == "O") }) && a1623.add(castDecimal(child(n1627, roK80)))
+				var a1626 sumAcc
+				anyNode(parent(n), func(n1627 *Node) bool {
+					return anyNode(parent(n1627), func(n1628 *Node) bool {
+						return anyNode(parent(n1628), func(n1629 *Node) bool {
+							return anyChild(n1629, roK77, func(n1630 *Node) bool {
+								return func(r1631 Seq) bool {
+									return anyChild(n1630, roK78, func(n1632 *Node) bool { return gcmp(nodeSeq(n1632), r1631, opEq) })
+								}(boolSeq(false)) && anyChild(n1630, roK82, func(n1633 *Node) bool { return (fnNormalizeSpace(childStr(n1633, roK54)) == "O") }) && a1626.add(castDecimal(child(n1630, roK80)))
 							})
 						})
 					})
 				})
-				return a1623.result()
+				return a1626.result()
 			}()
-		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK91)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1633 *Node) Seq { return child(n1633, roK156) })), arith(arith(func() Seq {
-			var a1634 sumAcc
-			anyNode(parent(n), func(n1635 *Node) bool {
-				return anyNode(parent(n1635), func(n1636 *Node) bool {
-					return anyNode(parent(n1636), func(n1637 *Node) bool {
-						return anyChild(n1637, roK91, func(n1638 *Node) bool {
-							return anyChild(n1638, roK129, func(n1639 *Node) bool {
-								return anyChild(n1639, roK113, func(n1640 *Node) bool { return (fnNormalizeSpace(childStr(n1640, roK54)) == "O") })
-							}) && a1634.add(castDecimal(child(n1638, roK87)))
+		})), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1636 *Node) Seq { return child(n1636, roK157) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1637 sumAcc
+			anyNode(parent(n), func(n1638 *Node) bool {
+				return anyNode(parent(n1638), func(n1639 *Node) bool {
+					return anyNode(parent(n1639), func(n1640 *Node) bool {
+						return anyChild(n1640, roK90, func(n1641 *Node) bool {
+							return anyChild(n1641, roK131, func(n1642 *Node) bool {
+								return anyChild(n1642, roK114, func(n1643 *Node) bool { return (fnNormalizeSpace(childStr(n1643, roK54)) == "O") })
+							}) && a1637.add(castDecimal(child(n1641, roK86)))
 						})
 					})
 				})
 			})
-			return a1634.result()
-		}(), c1622.get(func() Seq {
+			return a1637.result()
+		}()), firstItem(c1625.get(func() Seq {
 			return func() Seq {
-				var a1641 sumAcc
-				anyNode(parent(n), func(n1642 *Node) bool {
-					return anyNode(parent(n1642), func(n1643 *Node) bool {
-						return anyNode(parent(n1643), func(n1644 *Node) bool {
-							return anyChild(n1644, roK77, func(n1645 *Node) bool {
-								return func(r1646 Seq) bool {
-									return anyChild(n1645, roK78, func(n1647 *Node) bool { return gcmp(nodeSeq(n1647), r1646, opEq) })
-								}(boolSeq(true)) && anyChild(n1645, roK82, func(n1648 *Node) bool { return (fnNormalizeSpace(childStr(n1648, roK54)) == "O") }) && a1641.add(castDecimal(child(n1645, roK80)))
+				var a1644 sumAcc
+				anyNode(parent(n), func(n1645 *Node) bool {
+					return anyNode(parent(n1645), func(n1646 *Node) bool {
+						return anyNode(parent(n1646), func(n1647 *Node) bool {
+							return anyChild(n1647, roK77, func(n1648 *Node) bool {
+								return func(r1649 Seq) bool {
+									return anyChild(n1648, roK78, func(n1650 *Node) bool { return gcmp(nodeSeq(n1650), r1649, opEq) })
+								}(boolSeq(true)) && anyChild(n1648, roK82, func(n1651 *Node) bool { return (fnNormalizeSpace(childStr(n1651, roK54)) == "O") }) && a1644.add(castDecimal(child(n1648, roK80)))
 							})
 						})
 					})
 				})
-				return a1641.result()
+				return a1644.result()
 			}()
-		}), opAdd), c1631.get(func() Seq {
+		})), opAdd), firstItem(c1634.get(func() Seq {
 			return func() Seq {
-				var a1649 sumAcc
-				anyNode(parent(n), func(n1650 *Node) bool {
-					return anyNode(parent(n1650), func(n1651 *Node) bool {
-						return anyNode(parent(n1651), func(n1652 *Node) bool {
-							return anyChild(n1652, roK77, func(n1653 *Node) bool {
-								return func(r1654 Seq) bool {
-									return anyChild(n1653, roK78, func(n1655 *Node) bool { return gcmp(nodeSeq(n1655), r1654, opEq) })
-								}(boolSeq(false)) && anyChild(n1653, roK82, func(n1656 *Node) bool { return (fnNormalizeSpace(childStr(n1656, roK54)) == "O") }) && a1649.add(castDecimal(child(n1653, roK80)))
+				var a1652 sumAcc
+				anyNode(parent(n), func(n1653 *Node) bool {
+					return anyNode(parent(n1653), func(n1654 *Node) bool {
+						return anyNode(parent(n1654), func(n1655 *Node) bool {
+							return anyChild(n1655, roK77, func(n1656 *Node) bool {
+								return func(r1657 Seq) bool {
+									return anyChild(n1656, roK78, func(n1658 *Node) bool { return gcmp(nodeSeq(n1658), r1657, opEq) })
+								}(boolSeq(false)) && anyChild(n1656, roK82, func(n1659 *Node) bool { return (fnNormalizeSpace(childStr(n1659, roK54)) == "O") }) && a1652.add(castDecimal(child(n1656, roK80)))
 							})
 						})
 					})
 				})
-				return a1649.result()
+				return a1652.result()
 			}()
-		}), opSub), opEq)))
+		})), opSub), opEq)))
 	}()
 }
 
 // BR-O-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0186(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1657 *Node) Seq { return child(n1657, roK108) })), roK58, opEq)
+	return cmpItems(firstItem(castDecimal(step(parent(n), func(n1660 *Node) Seq { return child(n1660, roK110) }))), roK59, opEq)
 }
 
 // BR-O-10: exists(cbc:TaxExemptionReason) or (exists(cbc:TaxExemptionReasonCode) )
 func roT0187(v []Seq, n *Node) bool {
-	return (hasChild(n, roK159) || hasChild(n, roK160))
+	return (hasChild(n, roK162) || hasChild(n, roK163))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -8045,15 +8063,15 @@ func roM056(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1660 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1660, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1663 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1663, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1661 Seq) bool {
-			return anyChild(m, roK78, func(n1662 *Node) bool { return gcmp(nodeSeq(n1662), r1661, opEq) })
+		if !(func(r1664 Seq) bool {
+			return anyChild(m, roK78, func(n1665 *Node) bool { return gcmp(nodeSeq(n1665), r1664, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -8066,7 +8084,7 @@ func roM056(v []Seq, n *Node) bool {
 
 // BR-O-06: not(cbc:Percent)
 func roT0188(v []Seq, n *Node) bool {
-	return !hasChild(n, roK157)
+	return !hasChild(n, roK158)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -8079,15 +8097,15 @@ func roM057(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1664 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1664, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1667 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1667, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1665 Seq) bool {
-			return anyChild(m, roK78, func(n1666 *Node) bool { return gcmp(nodeSeq(n1666), r1665, opEq) })
+		if !(func(r1668 Seq) bool {
+			return anyChild(m, roK78, func(n1669 *Node) bool { return gcmp(nodeSeq(n1669), r1668, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -8100,28 +8118,28 @@ func roM057(v []Seq, n *Node) bool {
 
 // BR-O-07: not(cbc:Percent)
 func roT0189(v []Seq, n *Node) bool {
-	return !hasChild(n, roK157)
+	return !hasChild(n, roK158)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'O'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func roM058(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1668 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1668, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1671 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1671, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -8130,21 +8148,21 @@ func roM058(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "O") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1669 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1669, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1672 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1672, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -8156,7 +8174,7 @@ func roM058(v []Seq, n *Node) bool {
 
 // BR-O-05: not(cbc:Percent)
 func roT0190(v []Seq, n *Node) bool {
-	return !hasChild(n, roK157)
+	return !hasChild(n, roK158)
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -8169,19 +8187,19 @@ func roM059(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1671 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1671, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1674 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1674, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK115) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK126) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -8193,254 +8211,254 @@ func roM059(v []Seq, n *Node) bool {
 
 // BR-S-08: every $rate in xs:decimal(cbc:Percent) satisfies (((exists(//cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID) = 'S'][cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent…
 func roT0191(v []Seq, n *Node) bool {
-	return every(castDecimal(child(n, roK157)), func(q1672 Seq) bool {
+	return every(castDecimal(child(n, roK158)), func(q1675 Seq) bool {
 		return func() bool {
-			var c1690, c1700, c1710, c1759 cseSlot
-			return (((anyNode(desc(root(n), roK90), func(n1673 *Node) bool {
-				return anyChild(n1673, roK129, func(n1674 *Node) bool {
-					return anyChild(n1674, roK113, func(n1675 *Node) bool { return (fnNormalizeSpace(childStr(n1675, roK54)) == "S") })
-				}) && anyChild(n1673, roK129, func(n1676 *Node) bool {
-					return anyChild(n1676, roK113, func(n1677 *Node) bool { return gcmp(castDecimal(child(n1677, roK157)), q1672, opEq) })
+			var c1693, c1703, c1713, c1762 cseSlot
+			return (((anyNode(desc(root(n), roK89), func(n1676 *Node) bool {
+				return anyChild(n1676, roK131, func(n1677 *Node) bool {
+					return anyChild(n1677, roK114, func(n1678 *Node) bool { return (fnNormalizeSpace(childStr(n1678, roK54)) == "S") })
+				}) && anyChild(n1676, roK131, func(n1679 *Node) bool {
+					return anyChild(n1679, roK114, func(n1680 *Node) bool { return cmpItems(childDecItem(n1680, roK158), firstItem(q1675), opEq) })
 				})
-			}) || anyNode(desc(root(n), roK77), func(n1678 *Node) bool {
-				return anyChild(n1678, roK82, func(n1679 *Node) bool { return (fnNormalizeSpace(childStr(n1679, roK54)) == "S") }) && anyChild(n1678, roK82, func(n1680 *Node) bool { return gcmp(castDecimal(child(n1680, roK157)), q1672, opEq) })
-			})) && (func(r1711 Seq) bool {
-				return anyNode(parent(n), func(n1712 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1712, roK156), roK111, opSub)), r1711, opLt)
+			}) || anyNode(desc(root(n), roK77), func(n1681 *Node) bool {
+				return anyChild(n1681, roK82, func(n1682 *Node) bool { return (fnNormalizeSpace(childStr(n1682, roK54)) == "S") }) && anyChild(n1681, roK82, func(n1683 *Node) bool { return cmpItems(childDecItem(n1683, roK158), firstItem(q1675), opEq) })
+			})) && (func(r1714 Item) bool {
+				return anyNode(parent(n), func(n1715 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1715, roK157), roK123, opSub))), r1714, opLt)
 				})
-			}(arith(arith(c1690.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1693.get(func() Seq {
 				return func() Seq {
-					var a1681 sumAcc
-					anyNode(parent(n), func(n1682 *Node) bool {
-						return anyNode(parent(n1682), func(n1683 *Node) bool {
-							return anyNode(parent(n1683), func(n1684 *Node) bool {
-								return anyChild(n1684, roK90, func(n1685 *Node) bool {
-									return anyChild(n1685, roK129, func(n1686 *Node) bool {
-										return anyChild(n1686, roK113, func(n1687 *Node) bool { return (fnNormalizeSpace(childStr(n1687, roK54)) == "S") })
-									}) && anyChild(n1685, roK129, func(n1688 *Node) bool {
-										return anyChild(n1688, roK113, func(n1689 *Node) bool { return gcmp(castDecimal(child(n1689, roK157)), q1672, opEq) })
-									}) && a1681.add(castDecimal(child(n1685, roK87)))
+					var a1684 sumAcc
+					anyNode(parent(n), func(n1685 *Node) bool {
+						return anyNode(parent(n1685), func(n1686 *Node) bool {
+							return anyNode(parent(n1686), func(n1687 *Node) bool {
+								return anyChild(n1687, roK89, func(n1688 *Node) bool {
+									return anyChild(n1688, roK131, func(n1689 *Node) bool {
+										return anyChild(n1689, roK114, func(n1690 *Node) bool { return (fnNormalizeSpace(childStr(n1690, roK54)) == "S") })
+									}) && anyChild(n1688, roK131, func(n1691 *Node) bool {
+										return anyChild(n1691, roK114, func(n1692 *Node) bool { return cmpItems(childDecItem(n1692, roK158), firstItem(q1675), opEq) })
+									}) && a1684.add(castDecimal(child(n1688, roK86)))
 								})
 							})
 						})
 					})
-					return a1681.result()
+					return a1684.result()
 				}()
-			}), c1700.get(func() Seq {
+			})), firstItem(c1703.get(func() Seq {
 				return func() Seq {
-					var a1691 sumAcc
-					anyNode(parent(n), func(n1692 *Node) bool {
-						return anyNode(parent(n1692), func(n1693 *Node) bool {
-							return anyNode(parent(n1693), func(n1694 *Node) bool {
-								return anyChild(n1694, roK77, func(n1695 *Node) bool {
-									return func(r1696 Seq) bool {
-										return anyChild(n1695, roK78, func(n1697 *Node) bool { return gcmp(nodeSeq(n1697), r1696, opEq) })
-									}(boolSeq(true)) && anyChild(n1695, roK82, func(n1698 *Node) bool { return (fnNormalizeSpace(childStr(n1698, roK54)) == "S") }) && anyChild(n1695, roK82, func(n1699 *Node) bool { return gcmp(castDecimal(child(n1699, roK157)), q1672, opEq) }) && a1691.add(castDecimal(child(n1695, roK80)))
+					var a1694 sumAcc
+					anyNode(parent(n), func(n1695 *Node) bool {
+						return anyNode(parent(n1695), func(n1696 *Node) bool {
+							return anyNode(parent(n1696), func(n1697 *Node) bool {
+								return anyChild(n1697, roK77, func(n1698 *Node) bool {
+									return func(r1699 Seq) bool {
+										return anyChild(n1698, roK78, func(n1700 *Node) bool { return gcmp(nodeSeq(n1700), r1699, opEq) })
+									}(boolSeq(true)) && anyChild(n1698, roK82, func(n1701 *Node) bool { return (fnNormalizeSpace(childStr(n1701, roK54)) == "S") }) && anyChild(n1698, roK82, func(n1702 *Node) bool { return cmpItems(childDecItem(n1702, roK158), firstItem(q1675), opEq) }) && a1694.add(castDecimal(child(n1698, roK80)))
 								})
 							})
 						})
 					})
-					return a1691.result()
+					return a1694.result()
 				}()
-			}), opAdd), c1710.get(func() Seq {
+			})), opAdd), firstItem(c1713.get(func() Seq {
 				return func() Seq {
-					var a1701 sumAcc
-					anyNode(parent(n), func(n1702 *Node) bool {
-						return anyNode(parent(n1702), func(n1703 *Node) bool {
-							return anyNode(parent(n1703), func(n1704 *Node) bool {
-								return anyChild(n1704, roK77, func(n1705 *Node) bool {
-									return func(r1706 Seq) bool {
-										return anyChild(n1705, roK78, func(n1707 *Node) bool { return gcmp(nodeSeq(n1707), r1706, opEq) })
-									}(boolSeq(false)) && anyChild(n1705, roK82, func(n1708 *Node) bool { return (fnNormalizeSpace(childStr(n1708, roK54)) == "S") }) && anyChild(n1705, roK82, func(n1709 *Node) bool { return gcmp(castDecimal(child(n1709, roK157)), q1672, opEq) }) && a1701.add(castDecimal(child(n1705, roK80)))
+					var a1704 sumAcc
+					anyNode(parent(n), func(n1705 *Node) bool {
+						return anyNode(parent(n1705), func(n1706 *Node) bool {
+							return anyNode(parent(n1706), func(n1707 *Node) bool {
+								return anyChild(n1707, roK77, func(n1708 *Node) bool {
+									return func(r1709 Seq) bool {
+										return anyChild(n1708, roK78, func(n1710 *Node) bool { return gcmp(nodeSeq(n1710), r1709, opEq) })
+									}(boolSeq(false)) && anyChild(n1708, roK82, func(n1711 *Node) bool { return (fnNormalizeSpace(childStr(n1711, roK54)) == "S") }) && anyChild(n1708, roK82, func(n1712 *Node) bool { return cmpItems(childDecItem(n1712, roK158), firstItem(q1675), opEq) }) && a1704.add(castDecimal(child(n1708, roK80)))
 								})
 							})
 						})
 					})
-					return a1701.result()
+					return a1704.result()
 				}()
-			}), opSub)) && func(r1740 Seq) bool {
-				return anyNode(parent(n), func(n1741 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1741, roK156), roK111, opAdd)), r1740, opGt)
+			})), opSub)) && func(r1743 Item) bool {
+				return anyNode(parent(n), func(n1744 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1744, roK157), roK123, opAdd))), r1743, opGt)
 				})
-			}(arith(arith(c1690.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1693.get(func() Seq {
 				return func() Seq {
-					var a1713 sumAcc
-					anyNode(parent(n), func(n1714 *Node) bool {
-						return anyNode(parent(n1714), func(n1715 *Node) bool {
-							return anyNode(parent(n1715), func(n1716 *Node) bool {
-								return anyChild(n1716, roK90, func(n1717 *Node) bool {
-									return anyChild(n1717, roK129, func(n1718 *Node) bool {
-										return anyChild(n1718, roK113, func(n1719 *Node) bool { return (fnNormalizeSpace(childStr(n1719, roK54)) == "S") })
-									}) && anyChild(n1717, roK129, func(n1720 *Node) bool {
-										return anyChild(n1720, roK113, func(n1721 *Node) bool { return gcmp(castDecimal(child(n1721, roK157)), q1672, opEq) })
-									}) && a1713.add(castDecimal(child(n1717, roK87)))
+					var a1716 sumAcc
+					anyNode(parent(n), func(n1717 *Node) bool {
+						return anyNode(parent(n1717), func(n1718 *Node) bool {
+							return anyNode(parent(n1718), func(n1719 *Node) bool {
+								return anyChild(n1719, roK89, func(n1720 *Node) bool {
+									return anyChild(n1720, roK131, func(n1721 *Node) bool {
+										return anyChild(n1721, roK114, func(n1722 *Node) bool { return (fnNormalizeSpace(childStr(n1722, roK54)) == "S") })
+									}) && anyChild(n1720, roK131, func(n1723 *Node) bool {
+										return anyChild(n1723, roK114, func(n1724 *Node) bool { return cmpItems(childDecItem(n1724, roK158), firstItem(q1675), opEq) })
+									}) && a1716.add(castDecimal(child(n1720, roK86)))
 								})
 							})
 						})
 					})
-					return a1713.result()
+					return a1716.result()
 				}()
-			}), c1700.get(func() Seq {
+			})), firstItem(c1703.get(func() Seq {
 				return func() Seq {
-					var a1722 sumAcc
-					anyNode(parent(n), func(n1723 *Node) bool {
-						return anyNode(parent(n1723), func(n1724 *Node) bool {
-							return anyNode(parent(n1724), func(n1725 *Node) bool {
-								return anyChild(n1725, roK77, func(n1726 *Node) bool {
-									return func(r1727 Seq) bool {
-										return anyChild(n1726, roK78, func(n1728 *Node) bool { return gcmp(nodeSeq(n1728), r1727, opEq) })
-									}(boolSeq(true)) && anyChild(n1726, roK82, func(n1729 *Node) bool { return (fnNormalizeSpace(childStr(n1729, roK54)) == "S") }) && anyChild(n1726, roK82, func(n1730 *Node) bool { return gcmp(castDecimal(child(n1730, roK157)), q1672, opEq) }) && a1722.add(castDecimal(child(n1726, roK80)))
+					var a1725 sumAcc
+					anyNode(parent(n), func(n1726 *Node) bool {
+						return anyNode(parent(n1726), func(n1727 *Node) bool {
+							return anyNode(parent(n1727), func(n1728 *Node) bool {
+								return anyChild(n1728, roK77, func(n1729 *Node) bool {
+									return func(r1730 Seq) bool {
+										return anyChild(n1729, roK78, func(n1731 *Node) bool { return gcmp(nodeSeq(n1731), r1730, opEq) })
+									}(boolSeq(true)) && anyChild(n1729, roK82, func(n1732 *Node) bool { return (fnNormalizeSpace(childStr(n1732, roK54)) == "S") }) && anyChild(n1729, roK82, func(n1733 *Node) bool { return cmpItems(childDecItem(n1733, roK158), firstItem(q1675), opEq) }) && a1725.add(castDecimal(child(n1729, roK80)))
 								})
 							})
 						})
 					})
-					return a1722.result()
+					return a1725.result()
 				}()
-			}), opAdd), c1710.get(func() Seq {
+			})), opAdd), firstItem(c1713.get(func() Seq {
 				return func() Seq {
-					var a1731 sumAcc
-					anyNode(parent(n), func(n1732 *Node) bool {
-						return anyNode(parent(n1732), func(n1733 *Node) bool {
-							return anyNode(parent(n1733), func(n1734 *Node) bool {
-								return anyChild(n1734, roK77, func(n1735 *Node) bool {
-									return func(r1736 Seq) bool {
-										return anyChild(n1735, roK78, func(n1737 *Node) bool { return gcmp(nodeSeq(n1737), r1736, opEq) })
-									}(boolSeq(false)) && anyChild(n1735, roK82, func(n1738 *Node) bool { return (fnNormalizeSpace(childStr(n1738, roK54)) == "S") }) && anyChild(n1735, roK82, func(n1739 *Node) bool { return gcmp(castDecimal(child(n1739, roK157)), q1672, opEq) }) && a1731.add(castDecimal(child(n1735, roK80)))
+					var a1734 sumAcc
+					anyNode(parent(n), func(n1735 *Node) bool {
+						return anyNode(parent(n1735), func(n1736 *Node) bool {
+							return anyNode(parent(n1736), func(n1737 *Node) bool {
+								return anyChild(n1737, roK77, func(n1738 *Node) bool {
+									return func(r1739 Seq) bool {
+										return anyChild(n1738, roK78, func(n1740 *Node) bool { return gcmp(nodeSeq(n1740), r1739, opEq) })
+									}(boolSeq(false)) && anyChild(n1738, roK82, func(n1741 *Node) bool { return (fnNormalizeSpace(childStr(n1741, roK54)) == "S") }) && anyChild(n1738, roK82, func(n1742 *Node) bool { return cmpItems(childDecItem(n1742, roK158), firstItem(q1675), opEq) }) && a1734.add(castDecimal(child(n1738, roK80)))
 								})
 							})
 						})
 					})
-					return a1731.result()
+					return a1734.result()
 				}()
-			}), opSub)))) || ((anyNode(desc(root(n), roK91), func(n1742 *Node) bool {
-				return anyChild(n1742, roK129, func(n1743 *Node) bool {
-					return anyChild(n1743, roK113, func(n1744 *Node) bool { return (fnNormalizeSpace(childStr(n1744, roK54)) == "S") })
-				}) && anyChild(n1742, roK129, func(n1745 *Node) bool {
-					return anyChild(n1745, roK113, func(n1746 *Node) bool { return gcmp(castDecimal(child(n1746, roK157)), q1672, opEq) })
+			})), opSub)))) || ((anyNode(desc(root(n), roK90), func(n1745 *Node) bool {
+				return anyChild(n1745, roK131, func(n1746 *Node) bool {
+					return anyChild(n1746, roK114, func(n1747 *Node) bool { return (fnNormalizeSpace(childStr(n1747, roK54)) == "S") })
+				}) && anyChild(n1745, roK131, func(n1748 *Node) bool {
+					return anyChild(n1748, roK114, func(n1749 *Node) bool { return cmpItems(childDecItem(n1749, roK158), firstItem(q1675), opEq) })
 				})
-			}) || anyNode(desc(root(n), roK77), func(n1747 *Node) bool {
-				return anyChild(n1747, roK82, func(n1748 *Node) bool { return (fnNormalizeSpace(childStr(n1748, roK54)) == "S") }) && anyChild(n1747, roK82, func(n1749 *Node) bool { return gcmp(castDecimal(child(n1749, roK157)), q1672, opEq) })
-			})) && (func(r1778 Seq) bool {
-				return anyNode(parent(n), func(n1779 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1779, roK156), roK111, opSub)), r1778, opLt)
+			}) || anyNode(desc(root(n), roK77), func(n1750 *Node) bool {
+				return anyChild(n1750, roK82, func(n1751 *Node) bool { return (fnNormalizeSpace(childStr(n1751, roK54)) == "S") }) && anyChild(n1750, roK82, func(n1752 *Node) bool { return cmpItems(childDecItem(n1752, roK158), firstItem(q1675), opEq) })
+			})) && (func(r1781 Item) bool {
+				return anyNode(parent(n), func(n1782 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1782, roK157), roK123, opSub))), r1781, opLt)
 				})
-			}(arith(arith(c1759.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1762.get(func() Seq {
 				return func() Seq {
-					var a1750 sumAcc
-					anyNode(parent(n), func(n1751 *Node) bool {
-						return anyNode(parent(n1751), func(n1752 *Node) bool {
-							return anyNode(parent(n1752), func(n1753 *Node) bool {
-								return anyChild(n1753, roK91, func(n1754 *Node) bool {
-									return anyChild(n1754, roK129, func(n1755 *Node) bool {
-										return anyChild(n1755, roK113, func(n1756 *Node) bool { return (fnNormalizeSpace(childStr(n1756, roK54)) == "S") })
-									}) && anyChild(n1754, roK129, func(n1757 *Node) bool {
-										return anyChild(n1757, roK113, func(n1758 *Node) bool { return gcmp(castDecimal(child(n1758, roK157)), q1672, opEq) })
-									}) && a1750.add(castDecimal(child(n1754, roK87)))
+					var a1753 sumAcc
+					anyNode(parent(n), func(n1754 *Node) bool {
+						return anyNode(parent(n1754), func(n1755 *Node) bool {
+							return anyNode(parent(n1755), func(n1756 *Node) bool {
+								return anyChild(n1756, roK90, func(n1757 *Node) bool {
+									return anyChild(n1757, roK131, func(n1758 *Node) bool {
+										return anyChild(n1758, roK114, func(n1759 *Node) bool { return (fnNormalizeSpace(childStr(n1759, roK54)) == "S") })
+									}) && anyChild(n1757, roK131, func(n1760 *Node) bool {
+										return anyChild(n1760, roK114, func(n1761 *Node) bool { return cmpItems(childDecItem(n1761, roK158), firstItem(q1675), opEq) })
+									}) && a1753.add(castDecimal(child(n1757, roK86)))
 								})
 							})
 						})
 					})
-					return a1750.result()
+					return a1753.result()
 				}()
-			}), c1700.get(func() Seq {
+			})), firstItem(c1703.get(func() Seq {
 				return func() Seq {
-					var a1760 sumAcc
-					anyNode(parent(n), func(n1761 *Node) bool {
-						return anyNode(parent(n1761), func(n1762 *Node) bool {
-							return anyNode(parent(n1762), func(n1763 *Node) bool {
-								return anyChild(n1763, roK77, func(n1764 *Node) bool {
-									return func(r1765 Seq) bool {
-										return anyChild(n1764, roK78, func(n1766 *Node) bool { return gcmp(nodeSeq(n1766), r1765, opEq) })
-									}(boolSeq(true)) && anyChild(n1764, roK82, func(n1767 *Node) bool { return (fnNormalizeSpace(childStr(n1767, roK54)) == "S") }) && anyChild(n1764, roK82, func(n1768 *Node) bool { return gcmp(castDecimal(child(n1768, roK157)), q1672, opEq) }) && a1760.add(castDecimal(child(n1764, roK80)))
+					var a1763 sumAcc
+					anyNode(parent(n), func(n1764 *Node) bool {
+						return anyNode(parent(n1764), func(n1765 *Node) bool {
+							return anyNode(parent(n1765), func(n1766 *Node) bool {
+								return anyChild(n1766, roK77, func(n1767 *Node) bool {
+									return func(r1768 Seq) bool {
+										return anyChild(n1767, roK78, func(n1769 *Node) bool { return gcmp(nodeSeq(n1769), r1768, opEq) })
+									}(boolSeq(true)) && anyChild(n1767, roK82, func(n1770 *Node) bool { return (fnNormalizeSpace(childStr(n1770, roK54)) == "S") }) && anyChild(n1767, roK82, func(n1771 *Node) bool { return cmpItems(childDecItem(n1771, roK158), firstItem(q1675), opEq) }) && a1763.add(castDecimal(child(n1767, roK80)))
 								})
 							})
 						})
 					})
-					return a1760.result()
+					return a1763.result()
 				}()
-			}), opAdd), c1710.get(func() Seq {
+			})), opAdd), firstItem(c1713.get(func() Seq {
 				return func() Seq {
-					var a1769 sumAcc
-					anyNode(parent(n), func(n1770 *Node) bool {
-						return anyNode(parent(n1770), func(n1771 *Node) bool {
-							return anyNode(parent(n1771), func(n1772 *Node) bool {
-								return anyChild(n1772, roK77, func(n1773 *Node) bool {
-									return func(r1774 Seq) bool {
-										return anyChild(n1773, roK78, func(n1775 *Node) bool { return gcmp(nodeSeq(n1775), r1774, opEq) })
-									}(boolSeq(false)) && anyChild(n1773, roK82, func(n1776 *Node) bool { return (fnNormalizeSpace(childStr(n1776, roK54)) == "S") }) && anyChild(n1773, roK82, func(n1777 *Node) bool { return gcmp(castDecimal(child(n1777, roK157)), q1672, opEq) }) && a1769.add(castDecimal(child(n1773, roK80)))
+					var a1772 sumAcc
+					anyNode(parent(n), func(n1773 *Node) bool {
+						return anyNode(parent(n1773), func(n1774 *Node) bool {
+							return anyNode(parent(n1774), func(n1775 *Node) bool {
+								return anyChild(n1775, roK77, func(n1776 *Node) bool {
+									return func(r1777 Seq) bool {
+										return anyChild(n1776, roK78, func(n1778 *Node) bool { return gcmp(nodeSeq(n1778), r1777, opEq) })
+									}(boolSeq(false)) && anyChild(n1776, roK82, func(n1779 *Node) bool { return (fnNormalizeSpace(childStr(n1779, roK54)) == "S") }) && anyChild(n1776, roK82, func(n1780 *Node) bool { return cmpItems(childDecItem(n1780, roK158), firstItem(q1675), opEq) }) && a1772.add(castDecimal(child(n1776, roK80)))
 								})
 							})
 						})
 					})
-					return a1769.result()
+					return a1772.result()
 				}()
-			}), opSub)) && func(r1807 Seq) bool {
-				return anyNode(parent(n), func(n1808 *Node) bool {
-					return gcmp(castDecimal(arith(child(n1808, roK156), roK111, opAdd)), r1807, opGt)
+			})), opSub)) && func(r1810 Item) bool {
+				return anyNode(parent(n), func(n1811 *Node) bool {
+					return cmpItems(decOfItem(firstItem(arith(child(n1811, roK157), roK123, opAdd))), r1810, opGt)
 				})
-			}(arith(arith(c1759.get(func() Seq {
+			}(arithItems(arithItems(firstItem(c1762.get(func() Seq {
 				return func() Seq {
-					var a1780 sumAcc
-					anyNode(parent(n), func(n1781 *Node) bool {
-						return anyNode(parent(n1781), func(n1782 *Node) bool {
-							return anyNode(parent(n1782), func(n1783 *Node) bool {
-								return anyChild(n1783, roK91, func(n1784 *Node) bool {
-									return anyChild(n1784, roK129, func(n1785 *Node) bool {
-										return anyChild(n1785, roK113, func(n1786 *Node) bool { return (fnNormalizeSpace(childStr(n1786, roK54)) == "S") })
-									}) && anyChild(n1784, roK129, func(n1787 *Node) bool {
-										return anyChild(n1787, roK113, func(n1788 *Node) bool { return gcmp(castDecimal(child(n1788, roK157)), q1672, opEq) })
-									}) && a1780.add(castDecimal(child(n1784, roK87)))
+					var a1783 sumAcc
+					anyNode(parent(n), func(n1784 *Node) bool {
+						return anyNode(parent(n1784), func(n1785 *Node) bool {
+							return anyNode(parent(n1785), func(n1786 *Node) bool {
+								return anyChild(n1786, roK90, func(n1787 *Node) bool {
+									return anyChild(n1787, roK131, func(n1788 *Node) bool {
+										return anyChild(n1788, roK114, func(n1789 *Node) bool { return (fnNormalizeSpace(childStr(n1789, roK54)) == "S") })
+									}) && anyChild(n1787, roK131, func(n1790 *Node) bool {
+										return anyChild(n1790, roK114, func(n1791 *Node) bool { return cmpItems(childDecItem(n1791, roK158), firstItem(q1675), opEq) })
+									}) && a1783.add(castDecimal(child(n1787, roK86)))
 								})
 							})
 						})
 					})
-					return a1780.result()
+					return a1783.result()
 				}()
-			}), c1700.get(func() Seq {
+			})), firstItem(c1703.get(func() Seq {
 				return func() Seq {
-					var a1789 sumAcc
-					anyNode(parent(n), func(n1790 *Node) bool {
-						return anyNode(parent(n1790), func(n1791 *Node) bool {
-							return anyNode(parent(n1791), func(n1792 *Node) bool {
-								return anyChild(n1792, roK77, func(n1793 *Node) bool {
-									return func(r1794 Seq) bool {
-										return anyChild(n1793, roK78, func(n1795 *Node) bool { return gcmp(nodeSeq(n1795), r1794, opEq) })
-									}(boolSeq(true)) && anyChild(n1793, roK82, func(n1796 *Node) bool { return (fnNormalizeSpace(childStr(n1796, roK54)) == "S") }) && anyChild(n1793, roK82, func(n1797 *Node) bool { return gcmp(castDecimal(child(n1797, roK157)), q1672, opEq) }) && a1789.add(castDecimal(child(n1793, roK80)))
+					var a1792 sumAcc
+					anyNode(parent(n), func(n1793 *Node) bool {
+						return anyNode(parent(n1793), func(n1794 *Node) bool {
+							return anyNode(parent(n1794), func(n1795 *Node) bool {
+								return anyChild(n1795, roK77, func(n1796 *Node) bool {
+									return func(r1797 Seq) bool {
+										return anyChild(n1796, roK78, func(n1798 *Node) bool { return gcmp(nodeSeq(n1798), r1797, opEq) })
+									}(boolSeq(true)) && anyChild(n1796, roK82, func(n1799 *Node) bool { return (fnNormalizeSpace(childStr(n1799, roK54)) == "S") }) && anyChild(n1796, roK82, func(n1800 *Node) bool { return cmpItems(childDecItem(n1800, roK158), firstItem(q1675), opEq) }) && a1792.add(castDecimal(child(n1796, roK80)))
 								})
 							})
 						})
 					})
-					return a1789.result()
+					return a1792.result()
 				}()
-			}), opAdd), c1710.get(func() Seq {
+			})), opAdd), firstItem(c1713.get(func() Seq {
 				return func() Seq {
-					var a1798 sumAcc
-					anyNode(parent(n), func(n1799 *Node) bool {
-						return anyNode(parent(n1799), func(n1800 *Node) bool {
-							return anyNode(parent(n1800), func(n1801 *Node) bool {
-								return anyChild(n1801, roK77, func(n1802 *Node) bool {
-									return func(r1803 Seq) bool {
-										return anyChild(n1802, roK78, func(n1804 *Node) bool { return gcmp(nodeSeq(n1804), r1803, opEq) })
-									}(boolSeq(false)) && anyChild(n1802, roK82, func(n1805 *Node) bool { return (fnNormalizeSpace(childStr(n1805, roK54)) == "S") }) && anyChild(n1802, roK82, func(n1806 *Node) bool { return gcmp(castDecimal(child(n1806, roK157)), q1672, opEq) }) && a1798.add(castDecimal(child(n1802, roK80)))
+					var a1801 sumAcc
+					anyNode(parent(n), func(n1802 *Node) bool {
+						return anyNode(parent(n1802), func(n1803 *Node) bool {
+							return anyNode(parent(n1803), func(n1804 *Node) bool {
+								return anyChild(n1804, roK77, func(n1805 *Node) bool {
+									return func(r1806 Seq) bool {
+										return anyChild(n1805, roK78, func(n1807 *Node) bool { return gcmp(nodeSeq(n1807), r1806, opEq) })
+									}(boolSeq(false)) && anyChild(n1805, roK82, func(n1808 *Node) bool { return (fnNormalizeSpace(childStr(n1808, roK54)) == "S") }) && anyChild(n1805, roK82, func(n1809 *Node) bool { return cmpItems(childDecItem(n1809, roK158), firstItem(q1675), opEq) }) && a1801.add(castDecimal(child(n1805, roK80)))
 								})
 							})
 						})
 					})
-					return a1798.result()
+					return a1801.result()
 				}()
-			}), opSub)))))
+			})), opSub)))))
 		}()
 	})
 }
 
 // BR-S-09: (abs(xs:decimal(../cbc:TaxAmount)) - 1 < round((abs(xs:decimal(../cbc:TaxableAmount)) * (xs:decimal(cbc:Percent) div 100)) * 10 * 10) div 100 ) and (abs(xs:decimal(../cbc:TaxAmount)) + 1 > round((abs(…
 func roT0192(v []Seq, n *Node) bool {
-	return (gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1809 *Node) Seq { return child(n1809, roK108) }))), roK111, opSub), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1810 *Node) Seq { return child(n1810, roK156) }))), arith(castDecimal(child(n, roK157)), roK92, opDiv), opMul), roK72, opMul), roK72, opMul)), roK92, opDiv), opLt) && gcmp(arith(fnAbs(castDecimal(step(parent(n), func(n1811 *Node) Seq { return child(n1811, roK108) }))), roK111, opAdd), arith(fnRound(arith(arith(arith(fnAbs(castDecimal(step(parent(n), func(n1812 *Node) Seq { return child(n1812, roK156) }))), arith(castDecimal(child(n, roK157)), roK92, opDiv), opMul), roK72, opMul), roK72, opMul)), roK92, opDiv), opGt))
+	return (cmpItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1812 *Node) Seq { return child(n1812, roK110) })))), roK159, opSub), arithItems(roundItem(arithItems(arithItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1813 *Node) Seq { return child(n1813, roK157) })))), arithItems(childDecItem(n, roK158), roK94, opDiv), opMul), roK92, opMul), roK92, opMul)), roK94, opDiv), opLt) && cmpItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1814 *Node) Seq { return child(n1814, roK110) })))), roK159, opAdd), arithItems(roundItem(arithItems(arithItems(arithItems(absItem(firstItem(castDecimal(step(parent(n), func(n1815 *Node) Seq { return child(n1815, roK157) })))), arithItems(childDecItem(n, roK158), roK94, opDiv), opMul), roK92, opMul), roK92, opMul)), roK94, opDiv), opGt))
 }
 
 // BR-S-10: not(cbc:TaxExemptionReason) and not(cbc:TaxExemptionReasonCode)
 func roT0193(v []Seq, n *Node) bool {
-	return (!hasChild(n, roK159) && !hasChild(n, roK160))
+	return (!hasChild(n, roK162) && !hasChild(n, roK163))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -8453,15 +8471,15 @@ func roM060(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1815 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1815, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1818 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1818, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1816 Seq) bool {
-			return anyChild(m, roK78, func(n1817 *Node) bool { return gcmp(nodeSeq(n1817), r1816, opEq) })
+		if !(func(r1819 Seq) bool {
+			return anyChild(m, roK78, func(n1820 *Node) bool { return gcmp(nodeSeq(n1820), r1819, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -8474,7 +8492,7 @@ func roM060(v []Seq, n *Node) bool {
 
 // BR-S-06: (cbc:Percent) > 0
 func roT0194(v []Seq, n *Node) bool {
-	return anyChild(n, roK157, func(n1818 *Node) bool { return gcmp(nodeSeq(n1818), roK58, opGt) })
+	return anyChild(n, roK158, func(n1821 *Node) bool { return cmpItems(nodeItem(n1821), roK59, opGt) })
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -8487,15 +8505,15 @@ func roM061(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1819 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1819, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1822 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1822, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1820 Seq) bool {
-			return anyChild(m, roK78, func(n1821 *Node) bool { return gcmp(nodeSeq(n1821), r1820, opEq) })
+		if !(func(r1823 Seq) bool {
+			return anyChild(m, roK78, func(n1824 *Node) bool { return gcmp(nodeSeq(n1824), r1823, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -8508,28 +8526,28 @@ func roM061(v []Seq, n *Node) bool {
 
 // BR-S-07: (cbc:Percent) > 0
 func roT0195(v []Seq, n *Node) bool {
-	return anyChild(n, roK157, func(n1822 *Node) bool { return gcmp(nodeSeq(n1822), roK58, opGt) })
+	return anyChild(n, roK158, func(n1825 *Node) bool { return cmpItems(nodeItem(n1825), roK59, opGt) })
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func roM062(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1823 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1823, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1826 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1826, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -8538,21 +8556,21 @@ func roM062(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "S") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1824 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1824, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1827 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1827, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -8564,7 +8582,7 @@ func roM062(v []Seq, n *Node) bool {
 
 // BR-S-05: (cbc:Percent) > 0
 func roT0196(v []Seq, n *Node) bool {
-	return anyChild(n, roK157, func(n1825 *Node) bool { return gcmp(nodeSeq(n1825), roK58, opGt) })
+	return anyChild(n, roK158, func(n1828 *Node) bool { return cmpItems(nodeItem(n1828), roK59, opGt) })
 }
 
 // /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
@@ -8577,19 +8595,19 @@ func roM063(v []Seq, n *Node) bool {
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1826 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1826, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1829 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1829, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK115) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK126) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -8602,149 +8620,115 @@ func roM063(v []Seq, n *Node) bool {
 // BR-Z-08: (exists(//cac:InvoiceLine) and (xs:decimal(../cbc:TaxableAmount) = (sum(../../../cac:InvoiceLine[cac:Item/cac:ClassifiedTaxCategory/normalize-space(cbc:ID)='Z']/xs:decimal(cbc:LineExtensionAmount)) + …
 func roT0197(v []Seq, n *Node) bool {
 	return func() bool {
-		var c1844, c1853 cseSlot
-		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK90)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1828 *Node) Seq { return child(n1828, roK156) })), arith(arith(func() Seq {
-			var a1829 sumAcc
-			anyNode(parent(n), func(n1830 *Node) bool {
-				return anyNode(parent(n1830), func(n1831 *Node) bool {
-					return anyNode(parent(n1831), func(n1832 *Node) bool {
-						return anyChild(n1832, roK90, func(n1833 *Node) bool {
-							return anyChild(n1833, roK129, func(n1834 *Node) bool {
-								return anyChild(n1834, roK113, func(n1835 *Node) bool { return (fnNormalizeSpace(childStr(n1835, roK54)) == "Z") })
-							}) && a1829.add(castDecimal(child(n1833, roK87)))
+		var c1847, c1856 cseSlot
+		return ((memoBool(v, 201, func() bool { return (len(desc(root(n), roK89)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1831 *Node) Seq { return child(n1831, roK157) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1832 sumAcc
+			anyNode(parent(n), func(n1833 *Node) bool {
+				return anyNode(parent(n1833), func(n1834 *Node) bool {
+					return anyNode(parent(n1834), func(n1835 *Node) bool {
+						return anyChild(n1835, roK89, func(n1836 *Node) bool {
+							return anyChild(n1836, roK131, func(n1837 *Node) bool {
+								return anyChild(n1837, roK114, func(n1838 *Node) bool { return (fnNormalizeSpace(childStr(n1838, roK54)) == "Z") })
+							}) && a1832.add(castDecimal(child(n1836, roK86)))
 						})
 					})
 				})
 			})
-			return a1829.result()
-		}(), c1844.get(func() Seq {
+			return a1832.result()
+		}()), firstItem(c1847.get(func() Seq {
 			return func() Seq {
-				var a1836 sumAcc
-				anyNode(parent(n), func(n1837 *Node) bool {
-					return anyNode(parent(n1837), func(n1838 *Node) bool {
-						return anyNode(parent(n1838), func(n1839 *Node) bool {
-							return anyChild(n1839, roK77, func(n1840 *Node) bool {
-								return func(r1841 Seq) bool {
-									return anyChild(n1840, roK78, func(n1842 *Node) bool { return gcmp(nodeSeq(n1842), r1841, opEq) })
-								}(boolSeq(true)) && anyChild(n1840, roK82, func(n1843 *Node) bool { return (fnNormalizeSpace(childStr(n1843, roK54)) == "Z") }) && a1836.add(castDecimal(child(n1840, roK80)))
+				var a1839 sumAcc
+				anyNode(parent(n), func(n1840 *Node) bool {
+					return anyNode(parent(n1840), func(n1841 *Node) bool {
+						return anyNode(parent(n1841), func(n1842 *Node) bool {
+							return anyChild(n1842, roK77, func(n1843 *Node) bool {
+								return func(r1844 Seq) bool {
+									return anyChild(n1843, roK78, func(n1845 *Node) bool { return gcmp(nodeSeq(n1845), r1844, opEq) })
+								}(boolSeq(true)) && anyChild(n1843, roK82, func(n1846 *Node) bool { return (fnNormalizeSpace(childStr(n1846, roK54)) == "Z") }) && a1839.add(castDecimal(child(n1843, roK80)))
 							})
 						})
 					})
 				})
-				return a1836.result()
+				return a1839.result()
 			}()
-		}), opAdd), c1853.get(func() Seq {
+		})), opAdd), firstItem(c1856.get(func() Seq {
 			return func() Seq {
-				var a1845 sumAcc
-				anyNode(parent(n), func(n1846 *Node) bool {
-					return anyNode(parent(n1846), func(n1847 *Node) bool {
-						return anyNode(parent(n1847), func(n1848 *Node) bool {
-							return anyChild(n1848, roK77, func(n1849 *Node) bool {
-								return func(r1850 Seq) bool {
-									return anyChild(n1849, roK78, func(n1851 *Node) bool { return gcmp(nodeSeq(n1851), r1850, opEq) })
-								}(boolSeq(false)) && anyChild(n1849, roK82, func(n1852 *Node) bool { return (fnNormalizeSpace(childStr(n1852, roK54)) == "Z") }) && a1845.add(castDecimal(child(n1849, roK80)))
+				var a1848 sumAcc
+				anyNode(parent(n), func(n1849 *Node) bool {
+					return anyNode(parent(n1849), func(n1850 *Node) bool {
+						return anyNode(parent(n1850), func(n1851 *Node) bool {
+							return anyChild(n1851, roK77, func(n1852 *Node) bool {
+								return func(r1853 Seq) bool {
+									return anyChild(n1852, roK78, func(n1854 *Node) bool { return gcmp(nodeSeq(n1854), r1853, opEq) })
+								}(boolSeq(false)) && anyChild(n1852, roK82, func(n1855 *Node) bool { return (fnNormalizeSpace(childStr(n1855, roK54)) == "Z") }) && a1848.add(castDecimal(child(n1852, roK80)))
 							})
 						})
 					})
 				})
-				return a1845.result()
+				return a1848.result()
 			}()
-		}), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK91)) > 0) }) && gcmp(castDecimal(step(parent(n), func(n1855 *Node) Seq { return child(n1855, roK156) })), arith(arith(func() Seq {
-			var a1856 sumAcc
-			anyNode(parent(n), func(n1857 *Node) bool {
-				return anyNode(parent(n1857), func(n1858 *Node) bool {
-					return anyNode(parent(n1858), func(n1859 *Node) bool {
-						return anyChild(n1859, roK91, func(n1860 *Node) bool {
-							return anyChild(n1860, roK129, func(n1861 *Node) bool {
-								return anyChild(n1861, roK113, func(n1862 *Node) bool { return (fnNormalizeSpace(childStr(n1862, roK54)) == "Z") })
-							}) && a1856.add(castDecimal(child(n1860, roK87)))
+		})), opSub), opEq)) || (memoBool(v, 202, func() bool { return (len(desc(root(n), roK90)) > 0) }) && cmpItems(firstItem(castDecimal(step(parent(n), func(n1858 *Node) Seq { return child(n1858, roK157) }))), arithItems(arithItems(firstItem(func() Seq {
+			var a1859 sumAcc
+			anyNode(parent(n), func(n1860 *Node) bool {
+				return anyNode(parent(n1860), func(n1861 *Node) bool {
+					return anyNode(parent(n1861), func(n1862 *Node) bool {
+						return anyChild(n1862, roK90, func(n1863 *Node) bool {
+							return anyChild(n1863, roK131, func(n1864 *Node) bool {
+								return anyChild(n1864, roK114, func(n1865 *Node) bool { return (fnNormalizeSpace(childStr(n1865, roK54)) == "Z") })
+							}) && a1859.add(castDecimal(child(n1863, roK86)))
 						})
 					})
 				})
 			})
-			return a1856.result()
-		}(), c1844.get(func() Seq {
+			return a1859.result()
+		}()), firstItem(c1847.get(func() Seq {
 			return func() Seq {
-				var a1863 sumAcc
-				anyNode(parent(n), func(n1864 *Node) bool {
-					return anyNode(parent(n1864), func(n1865 *Node) bool {
-						return anyNode(parent(n1865), func(n1866 *Node) bool {
-							return anyChild(n1866, roK77, func(n1867 *Node) bool {
-								return func(r1868 Seq) bool {
-									return anyChild(n1867, roK78, func(n1869 *Node) bool { return gcmp(nodeSeq(n1869), r1868, opEq) })
-								}(boolSeq(true)) && anyChild(n1867, roK82, func(n1870 *Node) bool { return (fnNormalizeSpace(childStr(n1870, roK54)) == "Z") }) && a1863.add(castDecimal(child(n1867, roK80)))
+				var a1866 sumAcc
+				anyNode(parent(n), func(n1867 *Node) bool {
+					return anyNode(parent(n1867), func(n1868 *Node) bool {
+						return anyNode(parent(n1868), func(n1869 *Node) bool {
+							return anyChild(n1869, roK77, func(n1870 *Node) bool {
+								return func(r1871 Seq) bool {
+									return anyChild(n1870, roK78, func(n1872 *Node) bool { return gcmp(nodeSeq(n1872), r1871, opEq) })
+								}(boolSeq(true)) && anyChild(n1870, roK82, func(n1873 *Node) bool { return (fnNormalizeSpace(childStr(n1873, roK54)) == "Z") }) && a1866.add(castDecimal(child(n1870, roK80)))
 							})
 						})
 					})
 				})
-				return a1863.result()
+				return a1866.result()
 			}()
-		}), opAdd), c1853.get(func() Seq {
+		})), opAdd), firstItem(c1856.get(func() Seq {
 			return func() Seq {
-				var a1871 sumAcc
-				anyNode(parent(n), func(n1872 *Node) bool {
-					return anyNode(parent(n1872), func(n1873 *Node) bool {
-						return anyNode(parent(n1873), func(n1874 *Node) bool {
-							return anyChild(n1874, roK77, func(n1875 *Node) bool {
-								return func(r1876 Seq) bool {
-									return anyChild(n1875, roK78, func(n1877 *Node) bool { return gcmp(nodeSeq(n1877), r1876, opEq) })
-								}(boolSeq(false)) && anyChild(n1875, roK82, func(n1878 *Node) bool { return (fnNormalizeSpace(childStr(n1878, roK54)) == "Z") }) && a1871.add(castDecimal(child(n1875, roK80)))
+				var a1874 sumAcc
+				anyNode(parent(n), func(n1875 *Node) bool {
+					return anyNode(parent(n1875), func(n1876 *Node) bool {
+						return anyNode(parent(n1876), func(n1877 *Node) bool {
+							return anyChild(n1877, roK77, func(n1878 *Node) bool {
+								return func(r1879 Seq) bool {
+									return anyChild(n1878, roK78, func(n1880 *Node) bool { return gcmp(nodeSeq(n1880), r1879, opEq) })
+								}(boolSeq(false)) && anyChild(n1878, roK82, func(n1881 *Node) bool { return (fnNormalizeSpace(childStr(n1881, roK54)) == "Z") }) && a1874.add(castDecimal(child(n1878, roK80)))
 							})
 						})
 					})
 				})
-				return a1871.result()
+				return a1874.result()
 			}()
-		}), opSub), opEq)))
+		})), opSub), opEq)))
 	}()
 }
 
 // BR-Z-09: xs:decimal(../cbc:TaxAmount) = 0
 func roT0198(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(step(parent(n), func(n1879 *Node) Seq { return child(n1879, roK108) })), roK58, opEq)
+	return cmpItems(firstItem(castDecimal(step(parent(n), func(n1882 *Node) Seq { return child(n1882, roK110) }))), roK59, opEq)
 }
 
 // BR-Z-10: not((cbc:TaxExemptionReason) or (cbc:TaxExemptionReasonCode))
 func roT0199(v []Seq, n *Node) bool {
-	return !(hasChild(n, roK159) || hasChild(n, roK160))
+	return !(hasChild(n, roK162) || hasChild(n, roK163))
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator=false()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
 func roM064(v []Seq, n *Node) bool {
-	if func() bool {
-		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
-			return false
-		}
-		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
-			return false
-		}
-		if !(anyChild(m, roK81, func(n1882 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1882, roK54))) == "VAT") })) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
-			return false
-		}
-		if !(func(r1883 Seq) bool {
-			return anyChild(m, roK78, func(n1884 *Node) bool { return gcmp(nodeSeq(n1884), r1883, opEq) })
-		}(boolSeq(false))) {
-			return false
-		}
-		return true
-	}() {
-		return true
-	}
-	return false
-}
-
-// BR-Z-06: (xs:decimal(cbc:Percent) = 0)
-func roT0200(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
-}
-
-// cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
-func roM065(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
@@ -8762,6 +8746,40 @@ func roM065(v []Seq, n *Node) bool {
 		}
 		if !(func(r1886 Seq) bool {
 			return anyChild(m, roK78, func(n1887 *Node) bool { return gcmp(nodeSeq(n1887), r1886, opEq) })
+		}(boolSeq(false))) {
+			return false
+		}
+		return true
+	}() {
+		return true
+	}
+	return false
+}
+
+// BR-Z-06: (xs:decimal(cbc:Percent) = 0)
+func roT0200(v []Seq, n *Node) bool {
+	return cmpItems(childDecItem(n, roK158), roK59, opEq)
+}
+
+// cac:AllowanceCharge[cbc:ChargeIndicator=true()]/cac:TaxCategory[normalize-space(cbc:ID)='Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']
+func roM065(v []Seq, n *Node) bool {
+	if func() bool {
+		m := n
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK82) {
+			return false
+		}
+		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
+			return false
+		}
+		if !(anyChild(m, roK81, func(n1888 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1888, roK54))) == "VAT") })) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
+			return false
+		}
+		if !(func(r1889 Seq) bool {
+			return anyChild(m, roK78, func(n1890 *Node) bool { return gcmp(nodeSeq(n1890), r1889, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -8774,28 +8792,28 @@ func roM065(v []Seq, n *Node) bool {
 
 // BR-Z-07: (xs:decimal(cbc:Percent) = 0)
 func roT0201(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
+	return cmpItems(childDecItem(n, roK158), roK59, opEq)
 }
 
 // cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'][cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'] | cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory[norma…
 func roM066(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1888 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1888, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1891 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1891, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -8804,21 +8822,21 @@ func roM066(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		if !(fnNormalizeSpace(childStr(m, roK54)) == "Z") {
 			return false
 		}
-		if !(anyChild(m, roK81, func(n1889 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1889, roK54))) == "VAT") })) {
+		if !(anyChild(m, roK81, func(n1892 *Node) bool { return (fnNormalizeSpace(strings.ToUpper(childStr(n1892, roK54))) == "VAT") })) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -8830,18 +8848,18 @@ func roM066(v []Seq, n *Node) bool {
 
 // BR-Z-05: (xs:decimal(cbc:Percent) = 0)
 func roT0202(v []Seq, n *Node) bool {
-	return gcmp(castDecimal(child(n, roK157)), roK58, opEq)
+	return cmpItems(childDecItem(n, roK158), roK59, opEq)
 }
 
 // cac:AccountingSupplierParty/cac:Party
 func roM067(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK63) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK64) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK104) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK106) {
 			return false
 		}
 		return true
@@ -8853,11 +8871,7 @@ func roM067(v []Seq, n *Node) bool {
 
 // UBL-SR-42: (count(cac:PartyTaxScheme) <= 2)
 func roT0203(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k1890 := 0
-		anyChild(n, roK116, func(n1891 *Node) bool { return tally1(&k1890) })
-		return countOf(k1890)
-	}(), roK85, opLe)
+	return (countChildren(n, roK117) <= 2)
 }
 
 // cac:AdditionalDocumentReference
@@ -8876,26 +8890,22 @@ func roM068(v []Seq, n *Node) bool {
 
 // UBL-SR-33: (count(cbc:DocumentDescription) <= 1)
 func roT0204(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k1892 := 0
-		anyChild(n, roK161, func(n1893 *Node) bool { return tally1(&k1892) })
-		return countOf(k1892)
-	}(), roK111, opLe)
+	return (countChildren(n, roK164) <= 1)
 }
 
 // UBL-SR-43: ((cbc:DocumentTypeCode='130') or ((local-name(/*) = 'CreditNote') and (cbc:DocumentTypeCode='50')) or (not(cbc:ID/@scheme) and not(cbc:DocumentTypeCode)))
 func roT0205(v []Seq, n *Node) bool {
-	return ((anyChild(n, roK162, func(n1894 *Node) bool { return (n1894.StringValue() == "130") }) || (memoBool(v, 203, func() bool { return (fnLocalName(child(root(n), roK124)) == "CreditNote") }) && anyChild(n, roK162, func(n1895 *Node) bool { return (n1895.StringValue() == "50") }))) || (!anyChild(n, roK54, func(n1896 *Node) bool { return hasAttr(n1896, roK163) }) && !hasChild(n, roK162)))
+	return ((anyChild(n, roK165, func(n1893 *Node) bool { return (n1893.StringValue() == "130") }) || (memoBool(v, 203, func() bool { return (fnLocalName(child(root(n), roK126)) == "CreditNote") }) && anyChild(n, roK165, func(n1894 *Node) bool { return (n1894.StringValue() == "50") }))) || (!anyChild(n, roK54, func(n1895 *Node) bool { return hasAttr(n1895, roK166) }) && !hasChild(n, roK165)))
 }
 
 // //*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]
 func roM069(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK126) {
 			return false
 		}
-		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, roK130), func(n1899 *Node) bool { return hasChild(n1899, roK77) })) {
+		if !((strings.HasSuffix(m.Local, "Amount") && !strings.HasSuffix(m.Local, "PriceAmount")) && !anyNode(ancestor(m, roK132), func(n1898 *Node) bool { return hasChild(n1898, roK77) })) {
 			return false
 		}
 		return true
@@ -8907,14 +8917,14 @@ func roM069(v []Seq, n *Node) bool {
 
 // UBL-DT-01: string-length(substring-after(.,'.'))<=2
 func roT0206(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(n.StringValue(), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(n.StringValue(), ".")) <= 2)
 }
 
 // //*[ends-with(name(), 'BinaryObject')]
 func roM070(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK124) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK126) {
 			return false
 		}
 		if !(strings.HasSuffix(m.Local, "BinaryObject")) {
@@ -8929,12 +8939,12 @@ func roM070(v []Seq, n *Node) bool {
 
 // UBL-DT-06: (@mimeCode)
 func roT0207(v []Seq, n *Node) bool {
-	return hasAttr(n, roK164)
+	return hasAttr(n, roK167)
 }
 
 // UBL-DT-07: (@filename)
 func roT0208(v []Seq, n *Node) bool {
-	return hasAttr(n, roK165)
+	return hasAttr(n, roK168)
 }
 
 // cac:Delivery
@@ -8953,15 +8963,14 @@ func roM071(v []Seq, n *Node) bool {
 
 // UBL-SR-25: (count(cac:DeliveryParty/cac:PartyName/cbc:Name) <= 1)
 func roT0209(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k1903 := 0
-		anyChild(n, roK166, func(n1904 *Node) bool {
-			return anyChild(n1904, roK145, func(n1905 *Node) bool {
-				return anyChild(n1905, roK128, func(n1906 *Node) bool { return tally1(&k1903) })
+	return (func() (k1902 int) {
+		anyChild(n, roK169, func(n1903 *Node) bool {
+			return anyChild(n1903, roK146, func(n1904 *Node) bool {
+				return anyChild(n1904, roK130, func(n1905 *Node) bool { return tally1(&k1902) })
 			})
 		})
-		return countOf(k1903)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = false()]
@@ -8971,8 +8980,8 @@ func roM072(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1907 Seq) bool {
-			return anyChild(m, roK78, func(n1908 *Node) bool { return gcmp(nodeSeq(n1908), r1907, opEq) })
+		if !(func(r1906 Seq) bool {
+			return anyChild(m, roK78, func(n1907 *Node) bool { return gcmp(nodeSeq(n1907), r1906, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -8985,11 +8994,7 @@ func roM072(v []Seq, n *Node) bool {
 
 // UBL-SR-30: (count(cbc:AllowanceChargeReason) <= 1)
 func roT0210(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k1909 := 0
-		anyChild(n, roK83, func(n1910 *Node) bool { return tally1(&k1909) })
-		return countOf(k1909)
-	}(), roK111, opLe)
+	return (countChildren(n, roK83) <= 1)
 }
 
 // cac:AllowanceCharge[cbc:ChargeIndicator = true()]
@@ -8999,8 +9004,8 @@ func roM073(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r1911 Seq) bool {
-			return anyChild(m, roK78, func(n1912 *Node) bool { return gcmp(nodeSeq(n1912), r1911, opEq) })
+		if !(func(r1908 Seq) bool {
+			return anyChild(m, roK78, func(n1909 *Node) bool { return gcmp(nodeSeq(n1909), r1908, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -9013,11 +9018,7 @@ func roM073(v []Seq, n *Node) bool {
 
 // UBL-SR-31: (count(cbc:AllowanceChargeReason) <= 1)
 func roT0211(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k1913 := 0
-		anyChild(n, roK83, func(n1914 *Node) bool { return tally1(&k1913) })
-		return countOf(k1913)
-	}(), roK111, opLe)
+	return (countChildren(n, roK83) <= 1)
 }
 
 // /ubl:Invoice | /cn:CreditNote
@@ -9045,3250 +9046,3250 @@ func roM074(v []Seq, n *Node) bool {
 
 // UBL-CR-001: not(ext:UBLExtensions)
 func roT0212(v []Seq, n *Node) bool {
-	return !hasChild(n, roK167)
+	return !hasChild(n, roK170)
 }
 
 // UBL-CR-002: not(cbc:UBLVersionID) or cbc:UBLVersionID = '2.1'
 func roT0213(v []Seq, n *Node) bool {
-	return (!hasChild(n, roK168) || anyChild(n, roK168, func(n1917 *Node) bool { return (n1917.StringValue() == "2.1") }))
+	return (!hasChild(n, roK171) || anyChild(n, roK171, func(n1912 *Node) bool { return (n1912.StringValue() == "2.1") }))
 }
 
 // UBL-CR-003: not(cbc:ProfileExecutionID)
 func roT0214(v []Seq, n *Node) bool {
-	return !hasChild(n, roK169)
+	return !hasChild(n, roK172)
 }
 
 // UBL-CR-004: not(cbc:CopyIndicator)
 func roT0215(v []Seq, n *Node) bool {
-	return !hasChild(n, roK170)
+	return !hasChild(n, roK173)
 }
 
 // UBL-CR-005: not(cbc:UUID)
 func roT0216(v []Seq, n *Node) bool {
-	return !hasChild(n, roK171)
+	return !hasChild(n, roK174)
 }
 
 // UBL-CR-006: not(cbc:IssueTime)
 func roT0217(v []Seq, n *Node) bool {
-	return !hasChild(n, roK172)
+	return !hasChild(n, roK175)
 }
 
 // UBL-CR-007: not(cbc:PricingCurrencyCode)
 func roT0218(v []Seq, n *Node) bool {
-	return !hasChild(n, roK173)
+	return !hasChild(n, roK176)
 }
 
 // UBL-CR-008: not(cbc:PaymentCurrencyCode)
 func roT0219(v []Seq, n *Node) bool {
-	return !hasChild(n, roK174)
+	return !hasChild(n, roK177)
 }
 
 // UBL-CR-009: not(cbc:PaymentAlternativeCurrencyCode)
 func roT0220(v []Seq, n *Node) bool {
-	return !hasChild(n, roK175)
+	return !hasChild(n, roK178)
 }
 
 // UBL-CR-010: not(cbc:AccountingCostCode)
 func roT0221(v []Seq, n *Node) bool {
-	return !hasChild(n, roK176)
+	return !hasChild(n, roK179)
 }
 
 // UBL-CR-011: not(cbc:LineCountNumeric)
 func roT0222(v []Seq, n *Node) bool {
-	return !hasChild(n, roK177)
+	return !hasChild(n, roK180)
 }
 
 // UBL-CR-012: not(cac:InvoicePeriod/cbc:StartTime)
 func roT0223(v []Seq, n *Node) bool {
-	return !existsNames(n, roK179)
+	return !existsNames(n, roK182)
 }
 
 // UBL-CR-013: not(cac:InvoicePeriod/cbc:EndTime)
 func roT0224(v []Seq, n *Node) bool {
-	return !existsNames(n, roK181)
+	return !existsNames(n, roK184)
 }
 
 // UBL-CR-014: not(cac:InvoicePeriod/cbc:DurationMeasure)
 func roT0225(v []Seq, n *Node) bool {
-	return !existsNames(n, roK183)
+	return !existsNames(n, roK186)
 }
 
 // UBL-CR-015: not(cac:InvoicePeriod/cbc:Description)
 func roT0226(v []Seq, n *Node) bool {
-	return !existsNames(n, roK185)
+	return !existsNames(n, roK188)
 }
 
 // UBL-CR-016: not(cac:OrderReference/cbc:CopyIndicator)
 func roT0227(v []Seq, n *Node) bool {
-	return !existsNames(n, roK187)
+	return !existsNames(n, roK190)
 }
 
 // UBL-CR-017: not(cac:OrderReference/cbc:UUID)
 func roT0228(v []Seq, n *Node) bool {
-	return !existsNames(n, roK188)
+	return !existsNames(n, roK191)
 }
 
 // UBL-CR-018: not(cac:OrderReference/cbc:IssueDate)
 func roT0229(v []Seq, n *Node) bool {
-	return !existsNames(n, roK189)
+	return !existsNames(n, roK192)
 }
 
 // UBL-CR-019: not(cac:OrderReference/cbc:IssueTime)
 func roT0230(v []Seq, n *Node) bool {
-	return !existsNames(n, roK190)
+	return !existsNames(n, roK193)
 }
 
 // UBL-CR-020: not(cac:OrderReference/cbc:CustomerReference)
 func roT0231(v []Seq, n *Node) bool {
-	return !existsNames(n, roK192)
+	return !existsNames(n, roK195)
 }
 
 // UBL-CR-021: not(cac:OrderReference/cbc:OrderTypeCode)
 func roT0232(v []Seq, n *Node) bool {
-	return !existsNames(n, roK194)
+	return !existsNames(n, roK197)
 }
 
 // UBL-CR-022: not(cac:OrderReference/cac:DocumentReference)
 func roT0233(v []Seq, n *Node) bool {
-	return !existsNames(n, roK196)
+	return !existsNames(n, roK199)
 }
 
 // UBL-CR-023: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:CopyIndicator)
 func roT0234(v []Seq, n *Node) bool {
-	return !existsNames(n, roK197)
+	return !existsNames(n, roK200)
 }
 
 // UBL-CR-024: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:UUID)
 func roT0235(v []Seq, n *Node) bool {
-	return !existsNames(n, roK198)
+	return !existsNames(n, roK201)
 }
 
 // UBL-CR-025: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueTime)
 func roT0236(v []Seq, n *Node) bool {
-	return !existsNames(n, roK199)
+	return !existsNames(n, roK202)
 }
 
 // UBL-CR-026: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentTypeCode)
 func roT0237(v []Seq, n *Node) bool {
-	return !existsNames(n, roK200)
+	return !existsNames(n, roK203)
 }
 
 // UBL-CR-027: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentType)
 func roT0238(v []Seq, n *Node) bool {
-	return !existsNames(n, roK202)
+	return !existsNames(n, roK205)
 }
 
 // UBL-CR-028: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:XPath)
 func roT0239(v []Seq, n *Node) bool {
-	return !existsNames(n, roK204)
+	return !existsNames(n, roK207)
 }
 
 // UBL-CR-029: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LanguageID)
 func roT0240(v []Seq, n *Node) bool {
-	return !existsNames(n, roK206)
+	return !existsNames(n, roK209)
 }
 
 // UBL-CR-030: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:LocaleCode)
 func roT0241(v []Seq, n *Node) bool {
-	return !existsNames(n, roK208)
+	return !existsNames(n, roK211)
 }
 
 // UBL-CR-031: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:VersionID)
 func roT0242(v []Seq, n *Node) bool {
-	return !existsNames(n, roK210)
+	return !existsNames(n, roK213)
 }
 
 // UBL-CR-032: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentStatusCode)
 func roT0243(v []Seq, n *Node) bool {
-	return !existsNames(n, roK212)
+	return !existsNames(n, roK215)
 }
 
 // UBL-CR-033: not(cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentDescription)
 func roT0244(v []Seq, n *Node) bool {
-	return !existsNames(n, roK213)
+	return !existsNames(n, roK216)
 }
 
 // UBL-CR-034: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:Attachment)
 func roT0245(v []Seq, n *Node) bool {
-	return !existsNames(n, roK215)
+	return !existsNames(n, roK218)
 }
 
 // UBL-CR-035: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ValidityPeriod)
 func roT0246(v []Seq, n *Node) bool {
-	return !existsNames(n, roK217)
+	return !existsNames(n, roK220)
 }
 
 // UBL-CR-036: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:IssuerParty)
 func roT0247(v []Seq, n *Node) bool {
-	return !existsNames(n, roK219)
+	return !existsNames(n, roK222)
 }
 
 // UBL-CR-037: not(cac:BillingReference/cac:InvoiceDocumentReference/cac:ResultOfVerification)
 func roT0248(v []Seq, n *Node) bool {
-	return !existsNames(n, roK221)
+	return !existsNames(n, roK224)
 }
 
 // UBL-CR-038: not(cac:BillingReference/cac:SelfBilledInvoiceDocumentReference)
 func roT0249(v []Seq, n *Node) bool {
-	return !existsNames(n, roK223)
+	return !existsNames(n, roK226)
 }
 
 // UBL-CR-039: not(cac:BillingReference/cac:CreditNoteDocumentReference)
 func roT0250(v []Seq, n *Node) bool {
-	return !existsNames(n, roK225)
+	return !existsNames(n, roK228)
 }
 
 // UBL-CR-040: not(cac:BillingReference/cac:SelfBilledCreditNoteDocumentReference)
 func roT0251(v []Seq, n *Node) bool {
-	return !existsNames(n, roK227)
+	return !existsNames(n, roK230)
 }
 
 // UBL-CR-041: not(cac:BillingReference/cac:DebitNoteDocumentReference)
 func roT0252(v []Seq, n *Node) bool {
-	return !existsNames(n, roK229)
+	return !existsNames(n, roK232)
 }
 
 // UBL-CR-042: not(cac:BillingReference/cac:ReminderDocumentReference)
 func roT0253(v []Seq, n *Node) bool {
-	return !existsNames(n, roK231)
+	return !existsNames(n, roK234)
 }
 
 // UBL-CR-043: not(cac:BillingReference/cac:AdditionalDocumentReference)
 func roT0254(v []Seq, n *Node) bool {
-	return !existsNames(n, roK232)
+	return !existsNames(n, roK235)
 }
 
 // UBL-CR-044: not(cac:BillingReference/cac:BillingReferenceLine)
 func roT0255(v []Seq, n *Node) bool {
-	return !existsNames(n, roK234)
+	return !existsNames(n, roK237)
 }
 
 // UBL-CR-045: not(cac:DespatchDocumentReference/cbc:CopyIndicator)
 func roT0256(v []Seq, n *Node) bool {
-	return !existsNames(n, roK236)
+	return !existsNames(n, roK239)
 }
 
 // UBL-CR-046: not(cac:DespatchDocumentReference/cbc:UUID)
 func roT0257(v []Seq, n *Node) bool {
-	return !existsNames(n, roK237)
+	return !existsNames(n, roK240)
 }
 
 // UBL-CR-047: not(cac:DespatchDocumentReference/cbc:IssueDate)
 func roT0258(v []Seq, n *Node) bool {
-	return !existsNames(n, roK238)
+	return !existsNames(n, roK241)
 }
 
 // UBL-CR-048: not(cac:DespatchDocumentReference/cbc:IssueTime)
 func roT0259(v []Seq, n *Node) bool {
-	return !existsNames(n, roK239)
+	return !existsNames(n, roK242)
 }
 
 // UBL-CR-049: not(cac:DespatchDocumentReference/cbc:DocumentTypeCode)
 func roT0260(v []Seq, n *Node) bool {
-	return !existsNames(n, roK240)
+	return !existsNames(n, roK243)
 }
 
 // UBL-CR-050: not(cac:DespatchDocumentReference/cbc:DocumentType)
 func roT0261(v []Seq, n *Node) bool {
-	return !existsNames(n, roK241)
+	return !existsNames(n, roK244)
 }
 
 // UBL-CR-051: not(cac:DespatchDocumentReference/cbc:XPath)
 func roT0262(v []Seq, n *Node) bool {
-	return !existsNames(n, roK242)
+	return !existsNames(n, roK245)
 }
 
 // UBL-CR-052: not(cac:DespatchDocumentReference/cbc:LanguageID)
 func roT0263(v []Seq, n *Node) bool {
-	return !existsNames(n, roK243)
+	return !existsNames(n, roK246)
 }
 
 // UBL-CR-053: not(cac:DespatchDocumentReference/cbc:LocaleCode)
 func roT0264(v []Seq, n *Node) bool {
-	return !existsNames(n, roK244)
+	return !existsNames(n, roK247)
 }
 
 // UBL-CR-054: not(cac:DespatchDocumentReference/cbc:VersionID)
 func roT0265(v []Seq, n *Node) bool {
-	return !existsNames(n, roK245)
+	return !existsNames(n, roK248)
 }
 
 // UBL-CR-055: not(cac:DespatchDocumentReference/cbc:DocumentStatusCode)
 func roT0266(v []Seq, n *Node) bool {
-	return !existsNames(n, roK246)
+	return !existsNames(n, roK249)
 }
 
 // UBL-CR-056: not(cac:DespatchDocumentReference/cbc:DocumentDescription)
 func roT0267(v []Seq, n *Node) bool {
-	return !existsNames(n, roK247)
+	return !existsNames(n, roK250)
 }
 
 // UBL-CR-057: not(cac:DespatchDocumentReference/cac:Attachment)
 func roT0268(v []Seq, n *Node) bool {
-	return !existsNames(n, roK248)
+	return !existsNames(n, roK251)
 }
 
 // UBL-CR-058: not(cac:DespatchDocumentReference/cac:ValidityPeriod)
 func roT0269(v []Seq, n *Node) bool {
-	return !existsNames(n, roK249)
+	return !existsNames(n, roK252)
 }
 
 // UBL-CR-059: not(cac:DespatchDocumentReference/cac:IssuerParty)
 func roT0270(v []Seq, n *Node) bool {
-	return !existsNames(n, roK250)
+	return !existsNames(n, roK253)
 }
 
 // UBL-CR-060: not(cac:DespatchDocumentReference/cac:ResultOfVerification)
 func roT0271(v []Seq, n *Node) bool {
-	return !existsNames(n, roK251)
+	return !existsNames(n, roK254)
 }
 
 // UBL-CR-061: not(cac:ReceiptDocumentReference/cbc:CopyIndicator)
 func roT0272(v []Seq, n *Node) bool {
-	return !existsNames(n, roK253)
+	return !existsNames(n, roK256)
 }
 
 // UBL-CR-062: not(cac:ReceiptDocumentReference/cbc:UUID)
 func roT0273(v []Seq, n *Node) bool {
-	return !existsNames(n, roK254)
+	return !existsNames(n, roK257)
 }
 
 // UBL-CR-063: not(cac:ReceiptDocumentReference/cbc:IssueDate)
 func roT0274(v []Seq, n *Node) bool {
-	return !existsNames(n, roK255)
+	return !existsNames(n, roK258)
 }
 
 // UBL-CR-064: not(cac:ReceiptDocumentReference/cbc:IssueTime)
 func roT0275(v []Seq, n *Node) bool {
-	return !existsNames(n, roK256)
+	return !existsNames(n, roK259)
 }
 
 // UBL-CR-065: not(cac:ReceiptDocumentReference/cbc:DocumentTypeCode)
 func roT0276(v []Seq, n *Node) bool {
-	return !existsNames(n, roK257)
+	return !existsNames(n, roK260)
 }
 
 // UBL-CR-066: not(cac:ReceiptDocumentReference/cbc:DocumentType)
 func roT0277(v []Seq, n *Node) bool {
-	return !existsNames(n, roK258)
+	return !existsNames(n, roK261)
 }
 
 // UBL-CR-067: not(cac:ReceiptDocumentReference/cbc:XPath)
 func roT0278(v []Seq, n *Node) bool {
-	return !existsNames(n, roK259)
+	return !existsNames(n, roK262)
 }
 
 // UBL-CR-068: not(cac:ReceiptDocumentReference/cbc:LanguageID)
 func roT0279(v []Seq, n *Node) bool {
-	return !existsNames(n, roK260)
+	return !existsNames(n, roK263)
 }
 
 // UBL-CR-069: not(cac:ReceiptDocumentReference/cbc:LocaleCode)
 func roT0280(v []Seq, n *Node) bool {
-	return !existsNames(n, roK261)
+	return !existsNames(n, roK264)
 }
 
 // UBL-CR-070: not(cac:ReceiptDocumentReference/cbc:VersionID)
 func roT0281(v []Seq, n *Node) bool {
-	return !existsNames(n, roK262)
+	return !existsNames(n, roK265)
 }
 
 // UBL-CR-071: not(cac:ReceiptDocumentReference/cbc:DocumentStatusCode)
 func roT0282(v []Seq, n *Node) bool {
-	return !existsNames(n, roK263)
+	return !existsNames(n, roK266)
 }
 
 // UBL-CR-072: not(cac:ReceiptDocumentReference/cbc:DocumentDescription)
 func roT0283(v []Seq, n *Node) bool {
-	return !existsNames(n, roK264)
+	return !existsNames(n, roK267)
 }
 
 // UBL-CR-073: not(cac:ReceiptDocumentReference/cac:Attachment)
 func roT0284(v []Seq, n *Node) bool {
-	return !existsNames(n, roK265)
+	return !existsNames(n, roK268)
 }
 
 // UBL-CR-074: not(cac:ReceiptDocumentReference/cac:ValidityPeriod)
 func roT0285(v []Seq, n *Node) bool {
-	return !existsNames(n, roK266)
+	return !existsNames(n, roK269)
 }
 
 // UBL-CR-075: not(cac:ReceiptDocumentReference/cac:IssuerParty)
 func roT0286(v []Seq, n *Node) bool {
-	return !existsNames(n, roK267)
+	return !existsNames(n, roK270)
 }
 
 // UBL-CR-076: not(cac:ReceiptDocumentReference/cac:ResultOfVerification)
 func roT0287(v []Seq, n *Node) bool {
-	return !existsNames(n, roK268)
+	return !existsNames(n, roK271)
 }
 
 // UBL-CR-077: not(cac:StatementDocumentReference)
 func roT0288(v []Seq, n *Node) bool {
-	return !hasChild(n, roK269)
+	return !hasChild(n, roK272)
 }
 
 // UBL-CR-078: not(cac:OriginatorDocumentReference/cbc:CopyIndicator)
 func roT0289(v []Seq, n *Node) bool {
-	return !existsNames(n, roK271)
+	return !existsNames(n, roK274)
 }
 
 // UBL-CR-079: not(cac:OriginatorDocumentReference/cbc:UUID)
 func roT0290(v []Seq, n *Node) bool {
-	return !existsNames(n, roK272)
+	return !existsNames(n, roK275)
 }
 
 // UBL-CR-080: not(cac:OriginatorDocumentReference/cbc:IssueDate)
 func roT0291(v []Seq, n *Node) bool {
-	return !existsNames(n, roK273)
+	return !existsNames(n, roK276)
 }
 
 // UBL-CR-081: not(cac:OriginatorDocumentReference/cbc:IssueTime)
 func roT0292(v []Seq, n *Node) bool {
-	return !existsNames(n, roK274)
+	return !existsNames(n, roK277)
 }
 
 // UBL-CR-082: not(cac:OriginatorDocumentReference/cbc:DocumentTypeCode)
 func roT0293(v []Seq, n *Node) bool {
-	return !existsNames(n, roK275)
+	return !existsNames(n, roK278)
 }
 
 // UBL-CR-083: not(cac:OriginatorDocumentReference/cbc:DocumentType)
 func roT0294(v []Seq, n *Node) bool {
-	return !existsNames(n, roK276)
+	return !existsNames(n, roK279)
 }
 
 // UBL-CR-084: not(cac:OriginatorDocumentReference/cbc:XPath)
 func roT0295(v []Seq, n *Node) bool {
-	return !existsNames(n, roK277)
+	return !existsNames(n, roK280)
 }
 
 // UBL-CR-085: not(cac:OriginatorDocumentReference/cbc:LanguageID)
 func roT0296(v []Seq, n *Node) bool {
-	return !existsNames(n, roK278)
+	return !existsNames(n, roK281)
 }
 
 // UBL-CR-086: not(cac:OriginatorDocumentReference/cbc:LocaleCode)
 func roT0297(v []Seq, n *Node) bool {
-	return !existsNames(n, roK279)
+	return !existsNames(n, roK282)
 }
 
 // UBL-CR-087: not(cac:OriginatorDocumentReference/cbc:VersionID)
 func roT0298(v []Seq, n *Node) bool {
-	return !existsNames(n, roK280)
+	return !existsNames(n, roK283)
 }
 
 // UBL-CR-088: not(cac:OriginatorDocumentReference/cbc:DocumentStatusCode)
 func roT0299(v []Seq, n *Node) bool {
-	return !existsNames(n, roK281)
+	return !existsNames(n, roK284)
 }
 
 // UBL-CR-089: not(cac:OriginatorDocumentReference/cbc:DocumentDescription)
 func roT0300(v []Seq, n *Node) bool {
-	return !existsNames(n, roK282)
+	return !existsNames(n, roK285)
 }
 
 // UBL-CR-090: not(cac:OriginatorDocumentReference/cac:Attachment)
 func roT0301(v []Seq, n *Node) bool {
-	return !existsNames(n, roK283)
+	return !existsNames(n, roK286)
 }
 
 // UBL-CR-091: not(cac:OriginatorDocumentReference/cac:ValidityPeriod)
 func roT0302(v []Seq, n *Node) bool {
-	return !existsNames(n, roK284)
+	return !existsNames(n, roK287)
 }
 
 // UBL-CR-092: not(cac:OriginatorDocumentReference/cac:IssuerParty)
 func roT0303(v []Seq, n *Node) bool {
-	return !existsNames(n, roK285)
+	return !existsNames(n, roK288)
 }
 
 // UBL-CR-093: not(cac:OriginatorDocumentReference/cac:ResultOfVerification)
 func roT0304(v []Seq, n *Node) bool {
-	return !existsNames(n, roK286)
+	return !existsNames(n, roK289)
 }
 
 // UBL-CR-094: not(cac:ContractDocumentReference/cbc:CopyIndicator)
 func roT0305(v []Seq, n *Node) bool {
-	return !existsNames(n, roK288)
+	return !existsNames(n, roK291)
 }
 
 // UBL-CR-095: not(cac:ContractDocumentReference/cbc:UUID)
 func roT0306(v []Seq, n *Node) bool {
-	return !existsNames(n, roK289)
+	return !existsNames(n, roK292)
 }
 
 // UBL-CR-096: not(cac:ContractDocumentReference/cbc:IssueDate)
 func roT0307(v []Seq, n *Node) bool {
-	return !existsNames(n, roK290)
+	return !existsNames(n, roK293)
 }
 
 // UBL-CR-097: not(cac:ContractDocumentReference/cbc:IssueTime)
 func roT0308(v []Seq, n *Node) bool {
-	return !existsNames(n, roK291)
+	return !existsNames(n, roK294)
 }
 
 // UBL-CR-098: not(cac:ContractDocumentReference/cbc:DocumentTypeCode)
 func roT0309(v []Seq, n *Node) bool {
-	return !existsNames(n, roK292)
+	return !existsNames(n, roK295)
 }
 
 // UBL-CR-099: not(cac:ContractDocumentReference/cbc:DocumentType)
 func roT0310(v []Seq, n *Node) bool {
-	return !existsNames(n, roK293)
+	return !existsNames(n, roK296)
 }
 
 // UBL-CR-100: not(cac:ContractDocumentReference/cbc:XPath)
 func roT0311(v []Seq, n *Node) bool {
-	return !existsNames(n, roK294)
+	return !existsNames(n, roK297)
 }
 
 // UBL-CR-101: not(cac:ContractDocumentReference/cbc:LanguageID)
 func roT0312(v []Seq, n *Node) bool {
-	return !existsNames(n, roK295)
+	return !existsNames(n, roK298)
 }
 
 // UBL-CR-102: not(cac:ContractDocumentReference/cbc:LocaleCode)
 func roT0313(v []Seq, n *Node) bool {
-	return !existsNames(n, roK296)
+	return !existsNames(n, roK299)
 }
 
 // UBL-CR-103: not(cac:ContractDocumentReference/cbc:VersionID)
 func roT0314(v []Seq, n *Node) bool {
-	return !existsNames(n, roK297)
+	return !existsNames(n, roK300)
 }
 
 // UBL-CR-104: not(cac:ContractDocumentReference/cbc:DocumentStatusCode)
 func roT0315(v []Seq, n *Node) bool {
-	return !existsNames(n, roK298)
+	return !existsNames(n, roK301)
 }
 
 // UBL-CR-105: not(cac:ContractDocumentReference/cbc:DocumentDescription)
 func roT0316(v []Seq, n *Node) bool {
-	return !existsNames(n, roK299)
+	return !existsNames(n, roK302)
 }
 
 // UBL-CR-106: not(cac:ContractDocumentReference/cac:Attachment)
 func roT0317(v []Seq, n *Node) bool {
-	return !existsNames(n, roK300)
+	return !existsNames(n, roK303)
 }
 
 // UBL-CR-107: not(cac:ContractDocumentReference/cac:ValidityPeriod)
 func roT0318(v []Seq, n *Node) bool {
-	return !existsNames(n, roK301)
+	return !existsNames(n, roK304)
 }
 
 // UBL-CR-108: not(cac:ContractDocumentReference/cac:IssuerParty)
 func roT0319(v []Seq, n *Node) bool {
-	return !existsNames(n, roK302)
+	return !existsNames(n, roK305)
 }
 
 // UBL-CR-109: not(cac:ContractDocumentReference/cac:ResultOfVerification)
 func roT0320(v []Seq, n *Node) bool {
-	return !existsNames(n, roK303)
+	return !existsNames(n, roK306)
 }
 
 // UBL-CR-110: not(cac:AdditionalDocumentReference/cbc:CopyIndicator)
 func roT0321(v []Seq, n *Node) bool {
-	return !existsNames(n, roK304)
+	return !existsNames(n, roK307)
 }
 
 // UBL-CR-111: not(cac:AdditionalDocumentReference/cbc:UUID)
 func roT0322(v []Seq, n *Node) bool {
-	return !existsNames(n, roK305)
+	return !existsNames(n, roK308)
 }
 
 // UBL-CR-112: not(cac:AdditionalDocumentReference/cbc:IssueDate)
 func roT0323(v []Seq, n *Node) bool {
-	return !existsNames(n, roK306)
+	return !existsNames(n, roK309)
 }
 
 // UBL-CR-113: not(cac:AdditionalDocumentReference/cbc:IssueTime)
 func roT0324(v []Seq, n *Node) bool {
-	return !existsNames(n, roK307)
+	return !existsNames(n, roK310)
 }
 
 // UBL-CR-114: not(cac:AdditionalDocumentReference/cbc:DocumentType)
 func roT0325(v []Seq, n *Node) bool {
-	return !existsNames(n, roK308)
+	return !existsNames(n, roK311)
 }
 
 // UBL-CR-115: not(cac:AdditionalDocumentReference/cbc:XPath)
 func roT0326(v []Seq, n *Node) bool {
-	return !existsNames(n, roK309)
+	return !existsNames(n, roK312)
 }
 
 // UBL-CR-116: not(cac:AdditionalDocumentReference/cbc:LanguageID)
 func roT0327(v []Seq, n *Node) bool {
-	return !existsNames(n, roK310)
+	return !existsNames(n, roK313)
 }
 
 // UBL-CR-117: not(cac:AdditionalDocumentReference/cbc:LocaleCode)
 func roT0328(v []Seq, n *Node) bool {
-	return !existsNames(n, roK311)
+	return !existsNames(n, roK314)
 }
 
 // UBL-CR-118: not(cac:AdditionalDocumentReference/cbc:VersionID)
 func roT0329(v []Seq, n *Node) bool {
-	return !existsNames(n, roK312)
+	return !existsNames(n, roK315)
 }
 
 // UBL-CR-119: not(cac:AdditionalDocumentReference/cbc:DocumentStatusCode)
 func roT0330(v []Seq, n *Node) bool {
-	return !existsNames(n, roK313)
+	return !existsNames(n, roK316)
 }
 
 // UBL-CR-121: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:DocumentHash)
 func roT0331(v []Seq, n *Node) bool {
-	return !existsNames(n, roK316)
+	return !existsNames(n, roK319)
 }
 
 // UBL-CR-122: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:HashAlgorithmMethod)
 func roT0332(v []Seq, n *Node) bool {
-	return !existsNames(n, roK318)
+	return !existsNames(n, roK321)
 }
 
 // UBL-CR-123: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryDate)
 func roT0333(v []Seq, n *Node) bool {
-	return !existsNames(n, roK320)
+	return !existsNames(n, roK323)
 }
 
 // UBL-CR-124: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:ExpiryTime)
 func roT0334(v []Seq, n *Node) bool {
-	return !existsNames(n, roK322)
+	return !existsNames(n, roK325)
 }
 
 // UBL-CR-125: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:MimeCode)
 func roT0335(v []Seq, n *Node) bool {
-	return !existsNames(n, roK324)
+	return !existsNames(n, roK327)
 }
 
 // UBL-CR-126: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FormatCode)
 func roT0336(v []Seq, n *Node) bool {
-	return !existsNames(n, roK326)
+	return !existsNames(n, roK329)
 }
 
 // UBL-CR-127: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:EncodingCode)
 func roT0337(v []Seq, n *Node) bool {
-	return !existsNames(n, roK328)
+	return !existsNames(n, roK331)
 }
 
 // UBL-CR-128: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:CharacterSetCode)
 func roT0338(v []Seq, n *Node) bool {
-	return !existsNames(n, roK330)
+	return !existsNames(n, roK333)
 }
 
 // UBL-CR-129: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:FileName)
 func roT0339(v []Seq, n *Node) bool {
-	return !existsNames(n, roK332)
+	return !existsNames(n, roK335)
 }
 
 // UBL-CR-130: not(cac:AdditionalDocumentReference/cac:Attachment/cac:ExternalReference/cbc:Description)
 func roT0340(v []Seq, n *Node) bool {
-	return !existsNames(n, roK333)
+	return !existsNames(n, roK336)
 }
 
 // UBL-CR-131: not(cac:AdditionalDocumentReference/cac:ValidityPeriod)
 func roT0341(v []Seq, n *Node) bool {
-	return !existsNames(n, roK334)
+	return !existsNames(n, roK337)
 }
 
 // UBL-CR-132: not(cac:AdditionalDocumentReference/cac:IssuerParty)
 func roT0342(v []Seq, n *Node) bool {
-	return !existsNames(n, roK335)
+	return !existsNames(n, roK338)
 }
 
 // UBL-CR-133: not(cac:AdditionalDocumentReference/cac:ResultOfVerification)
 func roT0343(v []Seq, n *Node) bool {
-	return !existsNames(n, roK336)
+	return !existsNames(n, roK339)
 }
 
 // UBL-CR-134: not(cac:ProjectReference/cbc:UUID)
 func roT0344(v []Seq, n *Node) bool {
-	return !existsNames(n, roK338)
+	return !existsNames(n, roK341)
 }
 
 // UBL-CR-135: not(cac:ProjectReference/cbc:IssueDate)
 func roT0345(v []Seq, n *Node) bool {
-	return !existsNames(n, roK339)
+	return !existsNames(n, roK342)
 }
 
 // UBL-CR-136: not(cac:ProjectReference/cac:WorkPhaseReference)
 func roT0346(v []Seq, n *Node) bool {
-	return !existsNames(n, roK341)
+	return !existsNames(n, roK344)
 }
 
 // UBL-CR-137: not(cac:Signature)
 func roT0347(v []Seq, n *Node) bool {
-	return !hasChild(n, roK342)
+	return !hasChild(n, roK345)
 }
 
 // UBL-CR-138: not(cac:AccountingSupplierParty/cbc:CustomerAssignedAccountID)
 func roT0348(v []Seq, n *Node) bool {
-	return !existsNames(n, roK344)
+	return !existsNames(n, roK347)
 }
 
 // UBL-CR-139: not(cac:AccountingSupplierParty/cbc:AdditionalAccountID)
 func roT0349(v []Seq, n *Node) bool {
-	return !existsNames(n, roK346)
+	return !existsNames(n, roK349)
 }
 
 // UBL-CR-140: not(cac:AccountingSupplierParty/cbc:DataSendingCapability)
 func roT0350(v []Seq, n *Node) bool {
-	return !existsNames(n, roK348)
+	return !existsNames(n, roK351)
 }
 
 // UBL-CR-141: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkCareIndicator)
 func roT0351(v []Seq, n *Node) bool {
-	return !existsNames(n, roK350)
+	return !existsNames(n, roK353)
 }
 
 // UBL-CR-142: not(cac:AccountingSupplierParty/cac:Party/cbc:MarkAttentionIndicator)
 func roT0352(v []Seq, n *Node) bool {
-	return !existsNames(n, roK352)
+	return !existsNames(n, roK355)
 }
 
 // UBL-CR-143: not(cac:AccountingSupplierParty/cac:Party/cbc:WebsiteURI)
 func roT0353(v []Seq, n *Node) bool {
-	return !existsNames(n, roK354)
+	return !existsNames(n, roK357)
 }
 
 // UBL-CR-144: not(cac:AccountingSupplierParty/cac:Party/cbc:LogoReferenceID)
 func roT0354(v []Seq, n *Node) bool {
-	return !existsNames(n, roK356)
+	return !existsNames(n, roK359)
 }
 
 // UBL-CR-145: not(cac:AccountingSupplierParty/cac:Party/cbc:IndustryClassificationCode)
 func roT0355(v []Seq, n *Node) bool {
-	return !existsNames(n, roK358)
+	return !existsNames(n, roK361)
 }
 
 // UBL-CR-146: not(cac:AccountingSupplierParty/cac:Party/cac:Language)
 func roT0356(v []Seq, n *Node) bool {
-	return !existsNames(n, roK360)
+	return !existsNames(n, roK363)
 }
 
 // UBL-CR-147: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:ID)
 func roT0357(v []Seq, n *Node) bool {
-	return !existsNames(n, roK361)
+	return !existsNames(n, roK364)
 }
 
 // UBL-CR-148: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0358(v []Seq, n *Node) bool {
-	return !existsNames(n, roK363)
+	return !existsNames(n, roK366)
 }
 
 // UBL-CR-149: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0359(v []Seq, n *Node) bool {
-	return !existsNames(n, roK365)
+	return !existsNames(n, roK368)
 }
 
 // UBL-CR-150: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func roT0360(v []Seq, n *Node) bool {
-	return !existsNames(n, roK367)
+	return !existsNames(n, roK370)
 }
 
 // UBL-CR-151: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func roT0361(v []Seq, n *Node) bool {
-	return !existsNames(n, roK369)
+	return !existsNames(n, roK372)
 }
 
 // UBL-CR-152: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Room)
 func roT0362(v []Seq, n *Node) bool {
-	return !existsNames(n, roK371)
+	return !existsNames(n, roK374)
 }
 
 // UBL-CR-153: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func roT0363(v []Seq, n *Node) bool {
-	return !existsNames(n, roK373)
+	return !existsNames(n, roK376)
 }
 
 // UBL-CR-154: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func roT0364(v []Seq, n *Node) bool {
-	return !existsNames(n, roK375)
+	return !existsNames(n, roK378)
 }
 
 // UBL-CR-155: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func roT0365(v []Seq, n *Node) bool {
-	return !existsNames(n, roK377)
+	return !existsNames(n, roK380)
 }
 
 // UBL-CR-156: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func roT0366(v []Seq, n *Node) bool {
-	return !existsNames(n, roK379)
+	return !existsNames(n, roK382)
 }
 
 // UBL-CR-157: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Department)
 func roT0367(v []Seq, n *Node) bool {
-	return !existsNames(n, roK381)
+	return !existsNames(n, roK384)
 }
 
 // UBL-CR-158: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func roT0368(v []Seq, n *Node) bool {
-	return !existsNames(n, roK383)
+	return !existsNames(n, roK386)
 }
 
 // UBL-CR-159: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func roT0369(v []Seq, n *Node) bool {
-	return !existsNames(n, roK385)
+	return !existsNames(n, roK388)
 }
 
 // UBL-CR-160: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func roT0370(v []Seq, n *Node) bool {
-	return !existsNames(n, roK387)
+	return !existsNames(n, roK390)
 }
 
 // UBL-CR-161: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0371(v []Seq, n *Node) bool {
-	return !existsNames(n, roK389)
+	return !existsNames(n, roK392)
 }
 
 // UBL-CR-162: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0372(v []Seq, n *Node) bool {
-	return !existsNames(n, roK391)
+	return !existsNames(n, roK394)
 }
 
 // UBL-CR-163: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Region)
 func roT0373(v []Seq, n *Node) bool {
-	return !existsNames(n, roK393)
+	return !existsNames(n, roK396)
 }
 
 // UBL-CR-164: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:District)
 func roT0374(v []Seq, n *Node) bool {
-	return !existsNames(n, roK395)
+	return !existsNames(n, roK398)
 }
 
 // UBL-CR-165: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0375(v []Seq, n *Node) bool {
-	return !existsNames(n, roK397)
+	return !existsNames(n, roK400)
 }
 
 // UBL-CR-166: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0376(v []Seq, n *Node) bool {
-	return !existsNames(n, roK398)
+	return !existsNames(n, roK401)
 }
 
 // UBL-CR-167: not(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func roT0377(v []Seq, n *Node) bool {
-	return !existsNames(n, roK400)
+	return !existsNames(n, roK403)
 }
 
 // UBL-CR-168: not(cac:AccountingSupplierParty/cac:Party/cac:PhysicalLocation)
 func roT0378(v []Seq, n *Node) bool {
-	return !existsNames(n, roK402)
+	return !existsNames(n, roK405)
 }
 
 // UBL-CR-169: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0379(v []Seq, n *Node) bool {
-	return !existsNames(n, roK403)
+	return !existsNames(n, roK406)
 }
 
 // UBL-CR-170: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0380(v []Seq, n *Node) bool {
-	return !existsNames(n, roK405)
+	return !existsNames(n, roK408)
 }
 
 // UBL-CR-171: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0381(v []Seq, n *Node) bool {
-	return !existsNames(n, roK407)
+	return !existsNames(n, roK410)
 }
 
 // UBL-CR-172: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0382(v []Seq, n *Node) bool {
-	return !existsNames(n, roK409)
+	return !existsNames(n, roK412)
 }
 
 // UBL-CR-173: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0383(v []Seq, n *Node) bool {
-	return !existsNames(n, roK411)
+	return !existsNames(n, roK414)
 }
 
 // UBL-CR-174: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0384(v []Seq, n *Node) bool {
-	return !existsNames(n, roK412)
+	return !existsNames(n, roK415)
 }
 
 // UBL-CR-175: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0385(v []Seq, n *Node) bool {
-	return !existsNames(n, roK414)
+	return !existsNames(n, roK417)
 }
 
 // UBL-CR-176: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0386(v []Seq, n *Node) bool {
-	return !existsNames(n, roK416)
+	return !existsNames(n, roK419)
 }
 
 // UBL-CR-177: not(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0387(v []Seq, n *Node) bool {
-	return !existsNames(n, roK418)
+	return !existsNames(n, roK421)
 }
 
 // UBL-CR-178: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0388(v []Seq, n *Node) bool {
-	return !existsNames(n, roK420)
+	return !existsNames(n, roK423)
 }
 
 // UBL-CR-179: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0389(v []Seq, n *Node) bool {
-	return !existsNames(n, roK422)
+	return !existsNames(n, roK425)
 }
 
 // UBL-CR-180: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0390(v []Seq, n *Node) bool {
-	return !existsNames(n, roK424)
+	return !existsNames(n, roK427)
 }
 
 // UBL-CR-181: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0391(v []Seq, n *Node) bool {
-	return !existsNames(n, roK426)
+	return !existsNames(n, roK429)
 }
 
 // UBL-CR-182: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0392(v []Seq, n *Node) bool {
-	return !existsNames(n, roK428)
+	return !existsNames(n, roK431)
 }
 
 // UBL-CR-183: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0393(v []Seq, n *Node) bool {
-	return !existsNames(n, roK430)
+	return !existsNames(n, roK433)
 }
 
 // UBL-CR-184: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0394(v []Seq, n *Node) bool {
-	return !existsNames(n, roK432)
+	return !existsNames(n, roK435)
 }
 
 // UBL-CR-185: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0395(v []Seq, n *Node) bool {
-	return !existsNames(n, roK433)
+	return !existsNames(n, roK436)
 }
 
 // UBL-CR-186: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0396(v []Seq, n *Node) bool {
-	return !existsNames(n, roK435)
+	return !existsNames(n, roK438)
 }
 
 // UBL-CR-187: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0397(v []Seq, n *Node) bool {
-	return !existsNames(n, roK437)
+	return !existsNames(n, roK440)
 }
 
 // UBL-CR-188: not(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0398(v []Seq, n *Node) bool {
-	return !existsNames(n, roK439)
+	return !existsNames(n, roK442)
 }
 
 // UBL-CR-189: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ID)
 func roT0399(v []Seq, n *Node) bool {
-	return !existsNames(n, roK441)
+	return !existsNames(n, roK444)
 }
 
 // UBL-CR-190: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telefax)
 func roT0400(v []Seq, n *Node) bool {
-	return !existsNames(n, roK443)
+	return !existsNames(n, roK446)
 }
 
 // UBL-CR-191: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Note)
 func roT0401(v []Seq, n *Node) bool {
-	return !existsNames(n, roK444)
+	return !existsNames(n, roK447)
 }
 
 // UBL-CR-192: not(cac:AccountingSupplierParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func roT0402(v []Seq, n *Node) bool {
-	return !existsNames(n, roK446)
+	return !existsNames(n, roK449)
 }
 
 // UBL-CR-193: not(cac:AccountingSupplierParty/cac:Party/cac:Person)
 func roT0403(v []Seq, n *Node) bool {
-	return !existsNames(n, roK448)
+	return !existsNames(n, roK451)
 }
 
 // UBL-CR-194: not(cac:AccountingSupplierParty/cac:Party/cac:AgentParty)
 func roT0404(v []Seq, n *Node) bool {
-	return !existsNames(n, roK450)
+	return !existsNames(n, roK453)
 }
 
 // UBL-CR-195: not(cac:AccountingSupplierParty/cac:Party/cac:ServiceProviderParty)
 func roT0405(v []Seq, n *Node) bool {
-	return !existsNames(n, roK452)
+	return !existsNames(n, roK455)
 }
 
 // UBL-CR-196: not(cac:AccountingSupplierParty/cac:Party/cac:PowerOfAttorney)
 func roT0406(v []Seq, n *Node) bool {
-	return !existsNames(n, roK454)
+	return !existsNames(n, roK457)
 }
 
 // UBL-CR-197: not(cac:AccountingSupplierParty/cac:Party/cac:FinancialAccount)
 func roT0407(v []Seq, n *Node) bool {
-	return !existsNames(n, roK456)
+	return !existsNames(n, roK459)
 }
 
 // UBL-CR-198: not(cac:AccountingSupplierParty/cac:DespatchContact)
 func roT0408(v []Seq, n *Node) bool {
-	return !existsNames(n, roK458)
+	return !existsNames(n, roK461)
 }
 
 // UBL-CR-199: not(cac:AccountingSupplierParty/cac:AccountingContact)
 func roT0409(v []Seq, n *Node) bool {
-	return !existsNames(n, roK460)
+	return !existsNames(n, roK463)
 }
 
 // UBL-CR-200: not(cac:AccountingSupplierParty/cac:SellerContact)
 func roT0410(v []Seq, n *Node) bool {
-	return !existsNames(n, roK462)
+	return !existsNames(n, roK465)
 }
 
 // UBL-CR-201: not(cac:AccountingCustomerParty/cbc:CustomerAssignedAccountID)
 func roT0411(v []Seq, n *Node) bool {
-	return !existsNames(n, roK463)
+	return !existsNames(n, roK466)
 }
 
 // UBL-CR-202: not(cac:AccountingCustomerParty/cbc:SupplierAssignedAccountID)
 func roT0412(v []Seq, n *Node) bool {
-	return !existsNames(n, roK465)
+	return !existsNames(n, roK468)
 }
 
 // UBL-CR-203: not(cac:AccountingCustomerParty/cbc:AdditionalAccountID)
 func roT0413(v []Seq, n *Node) bool {
-	return !existsNames(n, roK466)
+	return !existsNames(n, roK469)
 }
 
 // UBL-CR-204: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkCareIndicator)
 func roT0414(v []Seq, n *Node) bool {
-	return !existsNames(n, roK467)
+	return !existsNames(n, roK470)
 }
 
 // UBL-CR-205: not(cac:AccountingCustomerParty/cac:Party/cbc:MarkAttentionIndicator)
 func roT0415(v []Seq, n *Node) bool {
-	return !existsNames(n, roK468)
+	return !existsNames(n, roK471)
 }
 
 // UBL-CR-206: not(cac:AccountingCustomerParty/cac:Party/cbc:WebsiteURI)
 func roT0416(v []Seq, n *Node) bool {
-	return !existsNames(n, roK469)
+	return !existsNames(n, roK472)
 }
 
 // UBL-CR-207: not(cac:AccountingCustomerParty/cac:Party/cbc:LogoReferenceID)
 func roT0417(v []Seq, n *Node) bool {
-	return !existsNames(n, roK470)
+	return !existsNames(n, roK473)
 }
 
 // UBL-CR-208: not(cac:AccountingCustomerParty/cac:Party/cbc:IndustryClassificationCode)
 func roT0418(v []Seq, n *Node) bool {
-	return !existsNames(n, roK471)
+	return !existsNames(n, roK474)
 }
 
 // UBL-CR-209: not(cac:AccountingCustomerParty/cac:Party/cac:Language)
 func roT0419(v []Seq, n *Node) bool {
-	return !existsNames(n, roK472)
+	return !existsNames(n, roK475)
 }
 
 // UBL-CR-210: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:ID)
 func roT0420(v []Seq, n *Node) bool {
-	return !existsNames(n, roK473)
+	return !existsNames(n, roK476)
 }
 
 // UBL-CR-211: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0421(v []Seq, n *Node) bool {
-	return !existsNames(n, roK474)
+	return !existsNames(n, roK477)
 }
 
 // UBL-CR-212: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0422(v []Seq, n *Node) bool {
-	return !existsNames(n, roK475)
+	return !existsNames(n, roK478)
 }
 
 // UBL-CR-213: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Postbox)
 func roT0423(v []Seq, n *Node) bool {
-	return !existsNames(n, roK476)
+	return !existsNames(n, roK479)
 }
 
 // UBL-CR-214: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Floor)
 func roT0424(v []Seq, n *Node) bool {
-	return !existsNames(n, roK477)
+	return !existsNames(n, roK480)
 }
 
 // UBL-CR-215: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Room)
 func roT0425(v []Seq, n *Node) bool {
-	return !existsNames(n, roK478)
+	return !existsNames(n, roK481)
 }
 
 // UBL-CR-216: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BlockName)
 func roT0426(v []Seq, n *Node) bool {
-	return !existsNames(n, roK479)
+	return !existsNames(n, roK482)
 }
 
 // UBL-CR-217: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingName)
 func roT0427(v []Seq, n *Node) bool {
-	return !existsNames(n, roK480)
+	return !existsNames(n, roK483)
 }
 
 // UBL-CR-218: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:BuildingNumber)
 func roT0428(v []Seq, n *Node) bool {
-	return !existsNames(n, roK481)
+	return !existsNames(n, roK484)
 }
 
 // UBL-CR-219: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:InhouseMail)
 func roT0429(v []Seq, n *Node) bool {
-	return !existsNames(n, roK482)
+	return !existsNames(n, roK485)
 }
 
 // UBL-CR-220: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Department)
 func roT0430(v []Seq, n *Node) bool {
-	return !existsNames(n, roK483)
+	return !existsNames(n, roK486)
 }
 
 // UBL-CR-221: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkAttention)
 func roT0431(v []Seq, n *Node) bool {
-	return !existsNames(n, roK484)
+	return !existsNames(n, roK487)
 }
 
 // UBL-CR-222: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:MarkCare)
 func roT0432(v []Seq, n *Node) bool {
-	return !existsNames(n, roK485)
+	return !existsNames(n, roK488)
 }
 
 // UBL-CR-223: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PlotIdentification)
 func roT0433(v []Seq, n *Node) bool {
-	return !existsNames(n, roK486)
+	return !existsNames(n, roK489)
 }
 
 // UBL-CR-224: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0434(v []Seq, n *Node) bool {
-	return !existsNames(n, roK487)
+	return !existsNames(n, roK490)
 }
 
 // UBL-CR-225: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0435(v []Seq, n *Node) bool {
-	return !existsNames(n, roK488)
+	return !existsNames(n, roK491)
 }
 
 // UBL-CR-226: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Region)
 func roT0436(v []Seq, n *Node) bool {
-	return !existsNames(n, roK489)
+	return !existsNames(n, roK492)
 }
 
 // UBL-CR-227: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:District)
 func roT0437(v []Seq, n *Node) bool {
-	return !existsNames(n, roK490)
+	return !existsNames(n, roK493)
 }
 
 // UBL-CR-228: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0438(v []Seq, n *Node) bool {
-	return !existsNames(n, roK491)
+	return !existsNames(n, roK494)
 }
 
 // UBL-CR-229: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0439(v []Seq, n *Node) bool {
-	return !existsNames(n, roK492)
+	return !existsNames(n, roK495)
 }
 
 // UBL-CR-230: not(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:LocationCoordinate)
 func roT0440(v []Seq, n *Node) bool {
-	return !existsNames(n, roK493)
+	return !existsNames(n, roK496)
 }
 
 // UBL-CR-231: not(cac:AccountingCustomerParty/cac:Party/cac:PhysicalLocation)
 func roT0441(v []Seq, n *Node) bool {
-	return !existsNames(n, roK494)
+	return !existsNames(n, roK497)
 }
 
 // UBL-CR-232: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0442(v []Seq, n *Node) bool {
-	return !existsNames(n, roK495)
+	return !existsNames(n, roK498)
 }
 
 // UBL-CR-233: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0443(v []Seq, n *Node) bool {
-	return !existsNames(n, roK496)
+	return !existsNames(n, roK499)
 }
 
 // UBL-CR-234: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0444(v []Seq, n *Node) bool {
-	return !existsNames(n, roK497)
+	return !existsNames(n, roK500)
 }
 
 // UBL-CR-235: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0445(v []Seq, n *Node) bool {
-	return !existsNames(n, roK498)
+	return !existsNames(n, roK501)
 }
 
 // UBL-CR-236: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0446(v []Seq, n *Node) bool {
-	return !existsNames(n, roK499)
+	return !existsNames(n, roK502)
 }
 
 // UBL-CR-237: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0447(v []Seq, n *Node) bool {
-	return !existsNames(n, roK500)
+	return !existsNames(n, roK503)
 }
 
 // UBL-CR-238: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0448(v []Seq, n *Node) bool {
-	return !existsNames(n, roK501)
+	return !existsNames(n, roK504)
 }
 
 // UBL-CR-239: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0449(v []Seq, n *Node) bool {
-	return !existsNames(n, roK502)
+	return !existsNames(n, roK505)
 }
 
 // UBL-CR-240: not(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0450(v []Seq, n *Node) bool {
-	return !existsNames(n, roK503)
+	return !existsNames(n, roK506)
 }
 
 // UBL-CR-241: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0451(v []Seq, n *Node) bool {
-	return !existsNames(n, roK504)
+	return !existsNames(n, roK507)
 }
 
 // UBL-CR-242: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0452(v []Seq, n *Node) bool {
-	return !existsNames(n, roK505)
+	return !existsNames(n, roK508)
 }
 
 // UBL-CR-243: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0453(v []Seq, n *Node) bool {
-	return !existsNames(n, roK506)
+	return !existsNames(n, roK509)
 }
 
 // UBL-CR-244: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func roT0454(v []Seq, n *Node) bool {
-	return !existsNames(n, roK508)
+	return !existsNames(n, roK511)
 }
 
 // UBL-CR-245: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0455(v []Seq, n *Node) bool {
-	return !existsNames(n, roK509)
+	return !existsNames(n, roK512)
 }
 
 // UBL-CR-246: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0456(v []Seq, n *Node) bool {
-	return !existsNames(n, roK510)
+	return !existsNames(n, roK513)
 }
 
 // UBL-CR-247: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0457(v []Seq, n *Node) bool {
-	return !existsNames(n, roK511)
+	return !existsNames(n, roK514)
 }
 
 // UBL-CR-248: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0458(v []Seq, n *Node) bool {
-	return !existsNames(n, roK512)
+	return !existsNames(n, roK515)
 }
 
 // UBL-CR-249: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0459(v []Seq, n *Node) bool {
-	return !existsNames(n, roK513)
+	return !existsNames(n, roK516)
 }
 
 // UBL-CR-250: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0460(v []Seq, n *Node) bool {
-	return !existsNames(n, roK514)
+	return !existsNames(n, roK517)
 }
 
 // UBL-CR-251: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0461(v []Seq, n *Node) bool {
-	return !existsNames(n, roK515)
+	return !existsNames(n, roK518)
 }
 
 // UBL-CR-252: not(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0462(v []Seq, n *Node) bool {
-	return !existsNames(n, roK516)
+	return !existsNames(n, roK519)
 }
 
 // UBL-CR-253: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ID)
 func roT0463(v []Seq, n *Node) bool {
-	return !existsNames(n, roK517)
+	return !existsNames(n, roK520)
 }
 
 // UBL-CR-254: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telefax)
 func roT0464(v []Seq, n *Node) bool {
-	return !existsNames(n, roK518)
+	return !existsNames(n, roK521)
 }
 
 // UBL-CR-255: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Note)
 func roT0465(v []Seq, n *Node) bool {
-	return !existsNames(n, roK519)
+	return !existsNames(n, roK522)
 }
 
 // UBL-CR-256: not(cac:AccountingCustomerParty/cac:Party/cac:Contact/cac:OtherCommunication)
 func roT0466(v []Seq, n *Node) bool {
-	return !existsNames(n, roK520)
+	return !existsNames(n, roK523)
 }
 
 // UBL-CR-257: not(cac:AccountingCustomerParty/cac:Party/cac:Person)
 func roT0467(v []Seq, n *Node) bool {
-	return !existsNames(n, roK521)
+	return !existsNames(n, roK524)
 }
 
 // UBL-CR-258: not(cac:AccountingCustomerParty/cac:Party/cac:AgentParty)
 func roT0468(v []Seq, n *Node) bool {
-	return !existsNames(n, roK522)
+	return !existsNames(n, roK525)
 }
 
 // UBL-CR-259: not(cac:AccountingCustomerParty/cac:Party/cac:ServiceProviderParty)
 func roT0469(v []Seq, n *Node) bool {
-	return !existsNames(n, roK523)
+	return !existsNames(n, roK526)
 }
 
 // UBL-CR-260: not(cac:AccountingCustomerParty/cac:Party/cac:PowerOfAttorney)
 func roT0470(v []Seq, n *Node) bool {
-	return !existsNames(n, roK524)
+	return !existsNames(n, roK527)
 }
 
 // UBL-CR-261: not(cac:AccountingCustomerParty/cac:Party/cac:FinancialAccount)
 func roT0471(v []Seq, n *Node) bool {
-	return !existsNames(n, roK525)
+	return !existsNames(n, roK528)
 }
 
 // UBL-CR-262: not(cac:AccountingCustomerParty/cac:DeliveryContact)
 func roT0472(v []Seq, n *Node) bool {
-	return !existsNames(n, roK527)
+	return !existsNames(n, roK530)
 }
 
 // UBL-CR-263: not(cac:AccountingCustomerParty/cac:AccountingContact)
 func roT0473(v []Seq, n *Node) bool {
-	return !existsNames(n, roK528)
+	return !existsNames(n, roK531)
 }
 
 // UBL-CR-264: not(cac:AccountingCustomerParty/cac:BuyerContact)
 func roT0474(v []Seq, n *Node) bool {
-	return !existsNames(n, roK530)
+	return !existsNames(n, roK533)
 }
 
 // UBL-CR-265: not(cac:PayeeParty/cbc:MarkCareIndicator)
 func roT0475(v []Seq, n *Node) bool {
-	return !existsNames(n, roK531)
+	return !existsNames(n, roK534)
 }
 
 // UBL-CR-266: not(cac:PayeeParty/cbc:MarkAttentionIndicator)
 func roT0476(v []Seq, n *Node) bool {
-	return !existsNames(n, roK532)
+	return !existsNames(n, roK535)
 }
 
 // UBL-CR-267: not(cac:PayeeParty/cbc:WebsiteURI)
 func roT0477(v []Seq, n *Node) bool {
-	return !existsNames(n, roK533)
+	return !existsNames(n, roK536)
 }
 
 // UBL-CR-268: not(cac:PayeeParty/cbc:LogoReferenceID)
 func roT0478(v []Seq, n *Node) bool {
-	return !existsNames(n, roK534)
+	return !existsNames(n, roK537)
 }
 
 // UBL-CR-269: not(cac:PayeeParty/cbc:EndpointID)
 func roT0479(v []Seq, n *Node) bool {
-	return !existsNames(n, roK535)
+	return !existsNames(n, roK538)
 }
 
 // UBL-CR-270: not(cac:PayeeParty/cbc:IndustryClassificationCode)
 func roT0480(v []Seq, n *Node) bool {
-	return !existsNames(n, roK536)
+	return !existsNames(n, roK539)
 }
 
 // UBL-CR-271: not(cac:PayeeParty/cac:Language)
 func roT0481(v []Seq, n *Node) bool {
-	return !existsNames(n, roK537)
+	return !existsNames(n, roK540)
 }
 
 // UBL-CR-272: not(cac:PayeeParty/cac:PostalAddress)
 func roT0482(v []Seq, n *Node) bool {
-	return !existsNames(n, roK538)
+	return !existsNames(n, roK541)
 }
 
 // UBL-CR-273: not(cac:PayeeParty/cac:PhysicalLocation)
 func roT0483(v []Seq, n *Node) bool {
-	return !existsNames(n, roK539)
+	return !existsNames(n, roK542)
 }
 
 // UBL-CR-274: not(cac:PayeeParty/cac:PartyTaxScheme)
 func roT0484(v []Seq, n *Node) bool {
-	return !existsNames(n, roK540)
+	return !existsNames(n, roK543)
 }
 
 // UBL-CR-275: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationName)
 func roT0485(v []Seq, n *Node) bool {
-	return !existsNames(n, roK541)
+	return !existsNames(n, roK544)
 }
 
 // UBL-CR-276: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationDate)
 func roT0486(v []Seq, n *Node) bool {
-	return !existsNames(n, roK542)
+	return !existsNames(n, roK545)
 }
 
 // UBL-CR-277: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:RegistrationExpirationDate)
 func roT0487(v []Seq, n *Node) bool {
-	return !existsNames(n, roK543)
+	return !existsNames(n, roK546)
 }
 
 // UBL-CR-278: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalFormCode)
 func roT0488(v []Seq, n *Node) bool {
-	return !existsNames(n, roK544)
+	return !existsNames(n, roK547)
 }
 
 // UBL-CR-279: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLegalForm)
 func roT0489(v []Seq, n *Node) bool {
-	return !existsNames(n, roK545)
+	return !existsNames(n, roK548)
 }
 
 // UBL-CR-280: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:SoleProprietorshipIndicator)
 func roT0490(v []Seq, n *Node) bool {
-	return !existsNames(n, roK546)
+	return !existsNames(n, roK549)
 }
 
 // UBL-CR-281: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyLiquidationStatusCode)
 func roT0491(v []Seq, n *Node) bool {
-	return !existsNames(n, roK547)
+	return !existsNames(n, roK550)
 }
 
 // UBL-CR-282: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:CorporateStockAmount)
 func roT0492(v []Seq, n *Node) bool {
-	return !existsNames(n, roK548)
+	return !existsNames(n, roK551)
 }
 
 // UBL-CR-283: not(cac:PayeeParty/cac:PartyLegalEntity/cbc:FullyPaidSharesIndicator)
 func roT0493(v []Seq, n *Node) bool {
-	return !existsNames(n, roK549)
+	return !existsNames(n, roK552)
 }
 
 // UBL-CR-284: not(cac:PayeeParty/cac:PartyLegalEntity/cac:RegistrationAddress)
 func roT0494(v []Seq, n *Node) bool {
-	return !existsNames(n, roK550)
+	return !existsNames(n, roK553)
 }
 
 // UBL-CR-285: not(cac:PayeeParty/cac:PartyLegalEntity/cac:CorporateRegistrationScheme)
 func roT0495(v []Seq, n *Node) bool {
-	return !existsNames(n, roK551)
+	return !existsNames(n, roK554)
 }
 
 // UBL-CR-286: not(cac:PayeeParty/cac:PartyLegalEntity/cac:HeadOfficeParty)
 func roT0496(v []Seq, n *Node) bool {
-	return !existsNames(n, roK552)
+	return !existsNames(n, roK555)
 }
 
 // UBL-CR-287: not(cac:PayeeParty/cac:PartyLegalEntity/cac:ShareholderParty)
 func roT0497(v []Seq, n *Node) bool {
-	return !existsNames(n, roK553)
+	return !existsNames(n, roK556)
 }
 
 // UBL-CR-288: not(cac:PayeeParty/cac:Contact)
 func roT0498(v []Seq, n *Node) bool {
-	return !existsNames(n, roK554)
+	return !existsNames(n, roK557)
 }
 
 // UBL-CR-289: not(cac:PayeeParty/cac:Person)
 func roT0499(v []Seq, n *Node) bool {
-	return !existsNames(n, roK555)
+	return !existsNames(n, roK558)
 }
 
 // UBL-CR-290: not(cac:PayeeParty/cac:AgentParty)
 func roT0500(v []Seq, n *Node) bool {
-	return !existsNames(n, roK556)
+	return !existsNames(n, roK559)
 }
 
 // UBL-CR-291: not(cac:PayeeParty/cac:ServiceProviderParty)
 func roT0501(v []Seq, n *Node) bool {
-	return !existsNames(n, roK557)
+	return !existsNames(n, roK560)
 }
 
 // UBL-CR-292: not(cac:PayeeParty/cac:PowerOfAttorney)
 func roT0502(v []Seq, n *Node) bool {
-	return !existsNames(n, roK558)
+	return !existsNames(n, roK561)
 }
 
 // UBL-CR-293: not(cac:PayeeParty/cac:FinancialAccount)
 func roT0503(v []Seq, n *Node) bool {
-	return !existsNames(n, roK559)
+	return !existsNames(n, roK562)
 }
 
 // UBL-CR-294: not(cac:BuyerCustomerParty)
 func roT0504(v []Seq, n *Node) bool {
-	return !hasChild(n, roK560)
+	return !hasChild(n, roK563)
 }
 
 // UBL-CR-295: not(cac:SellerSupplierParty)
 func roT0505(v []Seq, n *Node) bool {
-	return !hasChild(n, roK561)
+	return !hasChild(n, roK564)
 }
 
 // UBL-CR-296: not(cac:TaxRepresentativeParty/cbc:MarkCareIndicator)
 func roT0506(v []Seq, n *Node) bool {
-	return !existsNames(n, roK562)
+	return !existsNames(n, roK565)
 }
 
 // UBL-CR-297: not(cac:TaxRepresentativeParty/cbc:MarkAttentionIndicator)
 func roT0507(v []Seq, n *Node) bool {
-	return !existsNames(n, roK563)
+	return !existsNames(n, roK566)
 }
 
 // UBL-CR-298: not(cac:TaxRepresentativeParty/cbc:WebsiteURI)
 func roT0508(v []Seq, n *Node) bool {
-	return !existsNames(n, roK564)
+	return !existsNames(n, roK567)
 }
 
 // UBL-CR-299: not(cac:TaxRepresentativeParty/cbc:LogoReferenceID)
 func roT0509(v []Seq, n *Node) bool {
-	return !existsNames(n, roK565)
+	return !existsNames(n, roK568)
 }
 
 // UBL-CR-300: not(cac:TaxRepresentativeParty/cbc:EndpointID)
 func roT0510(v []Seq, n *Node) bool {
-	return !existsNames(n, roK566)
+	return !existsNames(n, roK569)
 }
 
 // UBL-CR-301: not(cac:TaxRepresentativeParty/cbc:IndustryClassificationCode)
 func roT0511(v []Seq, n *Node) bool {
-	return !existsNames(n, roK567)
+	return !existsNames(n, roK570)
 }
 
 // UBL-CR-302: not(cac:TaxRepresentativeParty/cac:PartyIdentification)
 func roT0512(v []Seq, n *Node) bool {
-	return !existsNames(n, roK568)
+	return !existsNames(n, roK571)
 }
 
 // UBL-CR-303: not(cac:TaxRepresentativeParty/cac:Language)
 func roT0513(v []Seq, n *Node) bool {
-	return !existsNames(n, roK569)
+	return !existsNames(n, roK572)
 }
 
 // UBL-CR-304: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:ID)
 func roT0514(v []Seq, n *Node) bool {
-	return !existsNames(n, roK570)
+	return !existsNames(n, roK573)
 }
 
 // UBL-CR-305: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressTypeCode)
 func roT0515(v []Seq, n *Node) bool {
-	return !existsNames(n, roK571)
+	return !existsNames(n, roK574)
 }
 
 // UBL-CR-306: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AddressFormatCode)
 func roT0516(v []Seq, n *Node) bool {
-	return !existsNames(n, roK572)
+	return !existsNames(n, roK575)
 }
 
 // UBL-CR-307: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Postbox)
 func roT0517(v []Seq, n *Node) bool {
-	return !existsNames(n, roK573)
+	return !existsNames(n, roK576)
 }
 
 // UBL-CR-308: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Floor)
 func roT0518(v []Seq, n *Node) bool {
-	return !existsNames(n, roK574)
+	return !existsNames(n, roK577)
 }
 
 // UBL-CR-309: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Room)
 func roT0519(v []Seq, n *Node) bool {
-	return !existsNames(n, roK575)
+	return !existsNames(n, roK578)
 }
 
 // UBL-CR-310: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BlockName)
 func roT0520(v []Seq, n *Node) bool {
-	return !existsNames(n, roK576)
+	return !existsNames(n, roK579)
 }
 
 // UBL-CR-311: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingName)
 func roT0521(v []Seq, n *Node) bool {
-	return !existsNames(n, roK577)
+	return !existsNames(n, roK580)
 }
 
 // UBL-CR-312: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:BuildingNumber)
 func roT0522(v []Seq, n *Node) bool {
-	return !existsNames(n, roK578)
+	return !existsNames(n, roK581)
 }
 
 // UBL-CR-313: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:InhouseMail)
 func roT0523(v []Seq, n *Node) bool {
-	return !existsNames(n, roK579)
+	return !existsNames(n, roK582)
 }
 
 // UBL-CR-314: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Department)
 func roT0524(v []Seq, n *Node) bool {
-	return !existsNames(n, roK580)
+	return !existsNames(n, roK583)
 }
 
 // UBL-CR-315: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkAttention)
 func roT0525(v []Seq, n *Node) bool {
-	return !existsNames(n, roK581)
+	return !existsNames(n, roK584)
 }
 
 // UBL-CR-316: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:MarkCare)
 func roT0526(v []Seq, n *Node) bool {
-	return !existsNames(n, roK582)
+	return !existsNames(n, roK585)
 }
 
 // UBL-CR-317: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PlotIdentification)
 func roT0527(v []Seq, n *Node) bool {
-	return !existsNames(n, roK583)
+	return !existsNames(n, roK586)
 }
 
 // UBL-CR-318: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CitySubdivisionName)
 func roT0528(v []Seq, n *Node) bool {
-	return !existsNames(n, roK584)
+	return !existsNames(n, roK587)
 }
 
 // UBL-CR-319: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CountrySubentityCode)
 func roT0529(v []Seq, n *Node) bool {
-	return !existsNames(n, roK585)
+	return !existsNames(n, roK588)
 }
 
 // UBL-CR-320: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:Region)
 func roT0530(v []Seq, n *Node) bool {
-	return !existsNames(n, roK586)
+	return !existsNames(n, roK589)
 }
 
 // UBL-CR-321: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:District)
 func roT0531(v []Seq, n *Node) bool {
-	return !existsNames(n, roK587)
+	return !existsNames(n, roK590)
 }
 
 // UBL-CR-322: not(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:TimezoneOffset)
 func roT0532(v []Seq, n *Node) bool {
-	return !existsNames(n, roK588)
+	return !existsNames(n, roK591)
 }
 
 // UBL-CR-323: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:Country/cbc:Name)
 func roT0533(v []Seq, n *Node) bool {
-	return !existsNames(n, roK589)
+	return !existsNames(n, roK592)
 }
 
 // UBL-CR-324: not(cac:TaxRepresentativeParty/cac:PostalAddress/cac:LocationCoordinate)
 func roT0534(v []Seq, n *Node) bool {
-	return !existsNames(n, roK590)
+	return !existsNames(n, roK593)
 }
 
 // UBL-CR-325: not(cac:TaxRepresentativeParty/cac:PhysicalLocation)
 func roT0535(v []Seq, n *Node) bool {
-	return !existsNames(n, roK591)
+	return !existsNames(n, roK594)
 }
 
 // UBL-CR-326: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:RegistrationName)
 func roT0536(v []Seq, n *Node) bool {
-	return !existsNames(n, roK592)
+	return !existsNames(n, roK595)
 }
 
 // UBL-CR-327: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:TaxLevelCode)
 func roT0537(v []Seq, n *Node) bool {
-	return !existsNames(n, roK593)
+	return !existsNames(n, roK596)
 }
 
 // UBL-CR-328: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReasonCode)
 func roT0538(v []Seq, n *Node) bool {
-	return !existsNames(n, roK594)
+	return !existsNames(n, roK597)
 }
 
 // UBL-CR-329: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:ExemptionReason)
 func roT0539(v []Seq, n *Node) bool {
-	return !existsNames(n, roK595)
+	return !existsNames(n, roK598)
 }
 
 // UBL-CR-330: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:RegistrationAddress)
 func roT0540(v []Seq, n *Node) bool {
-	return !existsNames(n, roK596)
+	return !existsNames(n, roK599)
 }
 
 // UBL-CR-331: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:Name)
 func roT0541(v []Seq, n *Node) bool {
-	return !existsNames(n, roK597)
+	return !existsNames(n, roK600)
 }
 
 // UBL-CR-332: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0542(v []Seq, n *Node) bool {
-	return !existsNames(n, roK598)
+	return !existsNames(n, roK601)
 }
 
 // UBL-CR-333: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cbc:CurrencyCode)
 func roT0543(v []Seq, n *Node) bool {
-	return !existsNames(n, roK599)
+	return !existsNames(n, roK602)
 }
 
 // UBL-CR-334: not(cac:TaxRepresentativeParty/cac:PartyTaxScheme/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0544(v []Seq, n *Node) bool {
-	return !existsNames(n, roK600)
+	return !existsNames(n, roK603)
 }
 
 // UBL-CR-335: not(cac:TaxRepresentativeParty/cac:PartyLegalEntity)
 func roT0545(v []Seq, n *Node) bool {
-	return !existsNames(n, roK601)
+	return !existsNames(n, roK604)
 }
 
 // UBL-CR-336: not(cac:TaxRepresentativeParty/cac:Contact)
 func roT0546(v []Seq, n *Node) bool {
-	return !existsNames(n, roK602)
+	return !existsNames(n, roK605)
 }
 
 // UBL-CR-337: not(cac:TaxRepresentativeParty/cac:Person)
 func roT0547(v []Seq, n *Node) bool {
-	return !existsNames(n, roK603)
+	return !existsNames(n, roK606)
 }
 
 // UBL-CR-338: not(cac:TaxRepresentativeParty/cac:AgentParty)
 func roT0548(v []Seq, n *Node) bool {
-	return !existsNames(n, roK604)
+	return !existsNames(n, roK607)
 }
 
 // UBL-CR-339: not(cac:TaxRepresentativeParty/cac:ServiceProviderParty)
 func roT0549(v []Seq, n *Node) bool {
-	return !existsNames(n, roK605)
+	return !existsNames(n, roK608)
 }
 
 // UBL-CR-340: not(cac:TaxRepresentativeParty/cac:PowerOfAttorney)
 func roT0550(v []Seq, n *Node) bool {
-	return !existsNames(n, roK606)
+	return !existsNames(n, roK609)
 }
 
 // UBL-CR-341: not(cac:TaxRepresentativeParty/cac:FinancialAccount)
 func roT0551(v []Seq, n *Node) bool {
-	return !existsNames(n, roK607)
+	return !existsNames(n, roK610)
 }
 
 // UBL-CR-342: not(cac:Delivery/cbc:ID)
 func roT0552(v []Seq, n *Node) bool {
-	return !existsNames(n, roK608)
+	return !existsNames(n, roK611)
 }
 
 // UBL-CR-343: not(cac:Delivery/cbc:Quantity)
 func roT0553(v []Seq, n *Node) bool {
-	return !existsNames(n, roK610)
+	return !existsNames(n, roK613)
 }
 
 // UBL-CR-344: not(cac:Delivery/cbc:MinimumQuantity)
 func roT0554(v []Seq, n *Node) bool {
-	return !existsNames(n, roK612)
+	return !existsNames(n, roK615)
 }
 
 // UBL-CR-345: not(cac:Delivery/cbc:MaximumQuantity)
 func roT0555(v []Seq, n *Node) bool {
-	return !existsNames(n, roK614)
+	return !existsNames(n, roK617)
 }
 
 // UBL-CR-346: not(cac:Delivery/cbc:ActualDeliveryTime)
 func roT0556(v []Seq, n *Node) bool {
-	return !existsNames(n, roK616)
+	return !existsNames(n, roK619)
 }
 
 // UBL-CR-347: not(cac:Delivery/cbc:LatestDeliveryDate)
 func roT0557(v []Seq, n *Node) bool {
-	return !existsNames(n, roK618)
+	return !existsNames(n, roK621)
 }
 
 // UBL-CR-348: not(cac:Delivery/cbc:LatestDeliveryTime)
 func roT0558(v []Seq, n *Node) bool {
-	return !existsNames(n, roK620)
+	return !existsNames(n, roK623)
 }
 
 // UBL-CR-349: not(cac:Delivery/cbc:ReleaseID)
 func roT0559(v []Seq, n *Node) bool {
-	return !existsNames(n, roK622)
+	return !existsNames(n, roK625)
 }
 
 // UBL-CR-350: not(cac:Delivery/cbc:TrackingID)
 func roT0560(v []Seq, n *Node) bool {
-	return !existsNames(n, roK624)
+	return !existsNames(n, roK627)
 }
 
 // UBL-CR-351: not(cac:Delivery/cac:DeliveryLocation/cbc:Description)
 func roT0561(v []Seq, n *Node) bool {
-	return !existsNames(n, roK625)
+	return !existsNames(n, roK628)
 }
 
 // UBL-CR-352: not(cac:Delivery/cac:DeliveryLocation/cbc:Conditions)
 func roT0562(v []Seq, n *Node) bool {
-	return !existsNames(n, roK627)
+	return !existsNames(n, roK630)
 }
 
 // UBL-CR-353: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentity)
 func roT0563(v []Seq, n *Node) bool {
-	return !existsNames(n, roK629)
+	return !existsNames(n, roK632)
 }
 
 // UBL-CR-354: not(cac:Delivery/cac:DeliveryLocation/cbc:CountrySubentityCode)
 func roT0564(v []Seq, n *Node) bool {
-	return !existsNames(n, roK630)
+	return !existsNames(n, roK633)
 }
 
 // UBL-CR-355: not(cac:Delivery/cac:DeliveryLocation/cbc:LocationTypeCode)
 func roT0565(v []Seq, n *Node) bool {
-	return !existsNames(n, roK632)
+	return !existsNames(n, roK635)
 }
 
 // UBL-CR-356: not(cac:Delivery/cac:DeliveryLocation/cbc:InformationURI)
 func roT0566(v []Seq, n *Node) bool {
-	return !existsNames(n, roK634)
+	return !existsNames(n, roK637)
 }
 
 // UBL-CR-357: not(cac:Delivery/cac:DeliveryLocation/cbc:Name)
 func roT0567(v []Seq, n *Node) bool {
-	return !existsNames(n, roK635)
+	return !existsNames(n, roK638)
 }
 
 // UBL-CR-358: not(cac:Delivery/cac:DeliveryLocation/cac:ValidityPeriod)
 func roT0568(v []Seq, n *Node) bool {
-	return !existsNames(n, roK636)
+	return !existsNames(n, roK639)
 }
 
 // UBL-CR-359: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:ID)
 func roT0569(v []Seq, n *Node) bool {
-	return !existsNames(n, roK637)
+	return !existsNames(n, roK640)
 }
 
 // UBL-CR-360: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressTypeCode)
 func roT0570(v []Seq, n *Node) bool {
-	return !existsNames(n, roK638)
+	return !existsNames(n, roK641)
 }
 
 // UBL-CR-361: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AddressFormatCode)
 func roT0571(v []Seq, n *Node) bool {
-	return !existsNames(n, roK639)
+	return !existsNames(n, roK642)
 }
 
 // UBL-CR-362: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Postbox)
 func roT0572(v []Seq, n *Node) bool {
-	return !existsNames(n, roK640)
+	return !existsNames(n, roK643)
 }
 
 // UBL-CR-363: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Floor)
 func roT0573(v []Seq, n *Node) bool {
-	return !existsNames(n, roK641)
+	return !existsNames(n, roK644)
 }
 
 // UBL-CR-364: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Room)
 func roT0574(v []Seq, n *Node) bool {
-	return !existsNames(n, roK642)
+	return !existsNames(n, roK645)
 }
 
 // UBL-CR-365: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BlockName)
 func roT0575(v []Seq, n *Node) bool {
-	return !existsNames(n, roK643)
+	return !existsNames(n, roK646)
 }
 
 // UBL-CR-366: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingName)
 func roT0576(v []Seq, n *Node) bool {
-	return !existsNames(n, roK644)
+	return !existsNames(n, roK647)
 }
 
 // UBL-CR-367: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:BuildingNumber)
 func roT0577(v []Seq, n *Node) bool {
-	return !existsNames(n, roK645)
+	return !existsNames(n, roK648)
 }
 
 // UBL-CR-368: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:InhouseMail)
 func roT0578(v []Seq, n *Node) bool {
-	return !existsNames(n, roK646)
+	return !existsNames(n, roK649)
 }
 
 // UBL-CR-369: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Department)
 func roT0579(v []Seq, n *Node) bool {
-	return !existsNames(n, roK647)
+	return !existsNames(n, roK650)
 }
 
 // UBL-CR-370: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkAttention)
 func roT0580(v []Seq, n *Node) bool {
-	return !existsNames(n, roK648)
+	return !existsNames(n, roK651)
 }
 
 // UBL-CR-371: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:MarkCare)
 func roT0581(v []Seq, n *Node) bool {
-	return !existsNames(n, roK649)
+	return !existsNames(n, roK652)
 }
 
 // UBL-CR-372: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PlotIdentification)
 func roT0582(v []Seq, n *Node) bool {
-	return !existsNames(n, roK650)
+	return !existsNames(n, roK653)
 }
 
 // UBL-CR-373: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CitySubdivisionName)
 func roT0583(v []Seq, n *Node) bool {
-	return !existsNames(n, roK651)
+	return !existsNames(n, roK654)
 }
 
 // UBL-CR-374: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CountrySubentityCode)
 func roT0584(v []Seq, n *Node) bool {
-	return !existsNames(n, roK652)
+	return !existsNames(n, roK655)
 }
 
 // UBL-CR-375: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:Region)
 func roT0585(v []Seq, n *Node) bool {
-	return !existsNames(n, roK653)
+	return !existsNames(n, roK656)
 }
 
 // UBL-CR-376: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:District)
 func roT0586(v []Seq, n *Node) bool {
-	return !existsNames(n, roK654)
+	return !existsNames(n, roK657)
 }
 
 // UBL-CR-377: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:TimezoneOffset)
 func roT0587(v []Seq, n *Node) bool {
-	return !existsNames(n, roK655)
+	return !existsNames(n, roK658)
 }
 
 // UBL-CR-378: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country/cbc:Name)
 func roT0588(v []Seq, n *Node) bool {
-	return !existsNames(n, roK656)
+	return !existsNames(n, roK659)
 }
 
 // UBL-CR-379: not(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:LocationCoordinate)
 func roT0589(v []Seq, n *Node) bool {
-	return !existsNames(n, roK657)
+	return !existsNames(n, roK660)
 }
 
 // UBL-CR-380: not(cac:Delivery/cac:DeliveryLocation/cac:SubsidiaryLocation)
 func roT0590(v []Seq, n *Node) bool {
-	return !existsNames(n, roK659)
+	return !existsNames(n, roK662)
 }
 
 // UBL-CR-381: not(cac:Delivery/cac:DeliveryLocation/cac:LocationCoordinate)
 func roT0591(v []Seq, n *Node) bool {
-	return !existsNames(n, roK660)
+	return !existsNames(n, roK663)
 }
 
 // UBL-CR-382: not(cac:Delivery/cac:AlternativeDeliveryLocation)
 func roT0592(v []Seq, n *Node) bool {
-	return !existsNames(n, roK662)
+	return !existsNames(n, roK665)
 }
 
 // UBL-CR-383: not(cac:Delivery/cac:RequestedDeliveryPeriod)
 func roT0593(v []Seq, n *Node) bool {
-	return !existsNames(n, roK664)
+	return !existsNames(n, roK667)
 }
 
 // UBL-CR-384: not(cac:Delivery/cac:EstimatedDeliveryPeriod)
 func roT0594(v []Seq, n *Node) bool {
-	return !existsNames(n, roK666)
+	return !existsNames(n, roK669)
 }
 
 // UBL-CR-385: not(cac:Delivery/cac:CarrierParty)
 func roT0595(v []Seq, n *Node) bool {
-	return !existsNames(n, roK668)
+	return !existsNames(n, roK671)
 }
 
 // UBL-CR-386: not(cac:Delivery/cac:DeliveryParty/cbc:MarkCareIndicator)
 func roT0596(v []Seq, n *Node) bool {
-	return !existsNames(n, roK669)
+	return !existsNames(n, roK672)
 }
 
 // UBL-CR-387: not(cac:Delivery/cac:DeliveryParty/cbc:MarkAttentionIndicator)
 func roT0597(v []Seq, n *Node) bool {
-	return !existsNames(n, roK670)
+	return !existsNames(n, roK673)
 }
 
 // UBL-CR-388: not(cac:Delivery/cac:DeliveryParty/cbc:WebsiteURI)
 func roT0598(v []Seq, n *Node) bool {
-	return !existsNames(n, roK671)
+	return !existsNames(n, roK674)
 }
 
 // UBL-CR-389: not(cac:Delivery/cac:DeliveryParty/cbc:LogoReferenceID)
 func roT0599(v []Seq, n *Node) bool {
-	return !existsNames(n, roK672)
+	return !existsNames(n, roK675)
 }
 
 // UBL-CR-390: not(cac:Delivery/cac:DeliveryParty/cbc:EndpointID)
 func roT0600(v []Seq, n *Node) bool {
-	return !existsNames(n, roK673)
+	return !existsNames(n, roK676)
 }
 
 // UBL-CR-391: not(cac:Delivery/cac:DeliveryParty/cbc:IndustryClassificationCode)
 func roT0601(v []Seq, n *Node) bool {
-	return !existsNames(n, roK674)
+	return !existsNames(n, roK677)
 }
 
 // UBL-CR-392: not(cac:Delivery/cac:DeliveryParty/cac:PartyIdentification)
 func roT0602(v []Seq, n *Node) bool {
-	return !existsNames(n, roK675)
+	return !existsNames(n, roK678)
 }
 
 // UBL-CR-393: not(cac:Delivery/cac:DeliveryParty/cac:Language)
 func roT0603(v []Seq, n *Node) bool {
-	return !existsNames(n, roK676)
+	return !existsNames(n, roK679)
 }
 
 // UBL-CR-394: not(cac:Delivery/cac:DeliveryParty/cac:PostalAddress)
 func roT0604(v []Seq, n *Node) bool {
-	return !existsNames(n, roK677)
+	return !existsNames(n, roK680)
 }
 
 // UBL-CR-395: not(cac:Delivery/cac:DeliveryParty/cac:PhysicalLocation)
 func roT0605(v []Seq, n *Node) bool {
-	return !existsNames(n, roK678)
+	return !existsNames(n, roK681)
 }
 
 // UBL-CR-396: not(cac:Delivery/cac:DeliveryParty/cac:PartyTaxScheme)
 func roT0606(v []Seq, n *Node) bool {
-	return !existsNames(n, roK679)
+	return !existsNames(n, roK682)
 }
 
 // UBL-CR-397: not(cac:Delivery/cac:DeliveryParty/cac:PartyLegalEntity)
 func roT0607(v []Seq, n *Node) bool {
-	return !existsNames(n, roK680)
+	return !existsNames(n, roK683)
 }
 
 // UBL-CR-398: not(cac:Delivery/cac:DeliveryParty/cac:Contact)
 func roT0608(v []Seq, n *Node) bool {
-	return !existsNames(n, roK681)
+	return !existsNames(n, roK684)
 }
 
 // UBL-CR-399: not(cac:Delivery/cac:DeliveryParty/cac:Person)
 func roT0609(v []Seq, n *Node) bool {
-	return !existsNames(n, roK682)
+	return !existsNames(n, roK685)
 }
 
 // UBL-CR-400: not(cac:Delivery/cac:DeliveryParty/cac:AgentParty)
 func roT0610(v []Seq, n *Node) bool {
-	return !existsNames(n, roK683)
+	return !existsNames(n, roK686)
 }
 
 // UBL-CR-401: not(cac:Delivery/cac:DeliveryParty/cac:ServiceProviderParty)
 func roT0611(v []Seq, n *Node) bool {
-	return !existsNames(n, roK684)
+	return !existsNames(n, roK687)
 }
 
 // UBL-CR-402: not(cac:Delivery/cac:DeliveryParty/cac:PowerOfAttorney)
 func roT0612(v []Seq, n *Node) bool {
-	return !existsNames(n, roK685)
+	return !existsNames(n, roK688)
 }
 
 // UBL-CR-403: not(cac:Delivery/cac:DeliveryParty/cac:FinancialAccount)
 func roT0613(v []Seq, n *Node) bool {
-	return !existsNames(n, roK686)
+	return !existsNames(n, roK689)
 }
 
 // UBL-CR-404: not(cac:Delivery/cac:NotifyParty)
 func roT0614(v []Seq, n *Node) bool {
-	return !existsNames(n, roK688)
+	return !existsNames(n, roK691)
 }
 
 // UBL-CR-405: not(cac:Delivery/cac:Despatch)
 func roT0615(v []Seq, n *Node) bool {
-	return !existsNames(n, roK690)
+	return !existsNames(n, roK693)
 }
 
 // UBL-CR-406: not(cac:Delivery/cac:DeliveryTerms)
 func roT0616(v []Seq, n *Node) bool {
-	return !existsNames(n, roK692)
+	return !existsNames(n, roK695)
 }
 
 // UBL-CR-407: not(cac:Delivery/cac:MinimumDeliveryUnit)
 func roT0617(v []Seq, n *Node) bool {
-	return !existsNames(n, roK694)
+	return !existsNames(n, roK697)
 }
 
 // UBL-CR-408: not(cac:Delivery/cac:MaximumDeliveryUnit)
 func roT0618(v []Seq, n *Node) bool {
-	return !existsNames(n, roK696)
+	return !existsNames(n, roK699)
 }
 
 // UBL-CR-409: not(cac:Delivery/cac:Shipment)
 func roT0619(v []Seq, n *Node) bool {
-	return !existsNames(n, roK698)
+	return !existsNames(n, roK701)
 }
 
 // UBL-CR-410: not(cac:DeliveryTerms)
 func roT0620(v []Seq, n *Node) bool {
-	return !hasChild(n, roK691)
+	return !hasChild(n, roK694)
 }
 
 // UBL-CR-411: not(cac:PaymentMeans/cbc:ID)
 func roT0621(v []Seq, n *Node) bool {
-	return !existsNames(n, roK699)
+	return !existsNames(n, roK702)
 }
 
 // UBL-CR-412: not(cac:PaymentMeans/cbc:PaymentDueDate) or ../cn:CreditNote
 func roT0622(v []Seq, n *Node) bool {
-	return (!existsNames(n, roK701) || anyNode(parent(n), func(n1932 *Node) bool { return hasChild(n1932, roK79) }))
+	return (!existsNames(n, roK704) || anyNode(parent(n), func(n1927 *Node) bool { return hasChild(n1927, roK79) }))
 }
 
 // UBL-CR-413: not(cac:PaymentMeans/cbc:PaymentChannelCode)
 func roT0623(v []Seq, n *Node) bool {
-	return !existsNames(n, roK703)
+	return !existsNames(n, roK706)
 }
 
 // UBL-CR-414: not(cac:PaymentMeans/cbc:InstructionID)
 func roT0624(v []Seq, n *Node) bool {
-	return !existsNames(n, roK705)
+	return !existsNames(n, roK708)
 }
 
 // UBL-CR-415: not(cac:PaymentMeans/cac:CardAccount/cbc:CardTypeCode)
 func roT0625(v []Seq, n *Node) bool {
-	return !existsNames(n, roK707)
+	return !existsNames(n, roK710)
 }
 
 // UBL-CR-416: not(cac:PaymentMeans/cac:CardAccount/cbc:ValidityStartDate)
 func roT0626(v []Seq, n *Node) bool {
-	return !existsNames(n, roK709)
+	return !existsNames(n, roK712)
 }
 
 // UBL-CR-417: not(cac:PaymentMeans/cac:CardAccount/cbc:ExpiryDate)
 func roT0627(v []Seq, n *Node) bool {
-	return !existsNames(n, roK710)
+	return !existsNames(n, roK713)
 }
 
 // UBL-CR-418: not(cac:PaymentMeans/cac:CardAccount/cbc:IssuerID)
 func roT0628(v []Seq, n *Node) bool {
-	return !existsNames(n, roK712)
+	return !existsNames(n, roK715)
 }
 
 // UBL-CR-419: not(cac:PaymentMeans/cac:CardAccount/cbc:IssueNumberID)
 func roT0629(v []Seq, n *Node) bool {
-	return !existsNames(n, roK714)
+	return !existsNames(n, roK717)
 }
 
 // UBL-CR-420: not(cac:PaymentMeans/cac:CardAccount/cbc:CV2ID)
 func roT0630(v []Seq, n *Node) bool {
-	return !existsNames(n, roK716)
+	return !existsNames(n, roK719)
 }
 
 // UBL-CR-421: not(cac:PaymentMeans/cac:CardAccount/cbc:CardChipCode)
 func roT0631(v []Seq, n *Node) bool {
-	return !existsNames(n, roK718)
+	return !existsNames(n, roK721)
 }
 
 // UBL-CR-422: not(cac:PaymentMeans/cac:CardAccount/cbc:ChipApplicationID)
 func roT0632(v []Seq, n *Node) bool {
-	return !existsNames(n, roK720)
+	return !existsNames(n, roK723)
 }
 
 // UBL-CR-424: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AliasName)
 func roT0633(v []Seq, n *Node) bool {
-	return !existsNames(n, roK722)
+	return !existsNames(n, roK725)
 }
 
 // UBL-CR-425: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountTypeCode)
 func roT0634(v []Seq, n *Node) bool {
-	return !existsNames(n, roK724)
+	return !existsNames(n, roK727)
 }
 
 // UBL-CR-426: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:AccountFormatCode)
 func roT0635(v []Seq, n *Node) bool {
-	return !existsNames(n, roK726)
+	return !existsNames(n, roK729)
 }
 
 // UBL-CR-427: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:CurrencyCode)
 func roT0636(v []Seq, n *Node) bool {
-	return !existsNames(n, roK727)
+	return !existsNames(n, roK730)
 }
 
 // UBL-CR-428: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:PaymentNote)
 func roT0637(v []Seq, n *Node) bool {
-	return !existsNames(n, roK729)
+	return !existsNames(n, roK732)
 }
 
 // UBL-CR-429: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:Name)
 func roT0638(v []Seq, n *Node) bool {
-	return !existsNames(n, roK731)
+	return !existsNames(n, roK734)
 }
 
 // UBL-CR-430: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cbc:Name)
 func roT0639(v []Seq, n *Node) bool {
-	return !existsNames(n, roK733)
+	return !existsNames(n, roK736)
 }
 
 // UBL-CR-431: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:FinancialInstitution/cac:Address)
 func roT0640(v []Seq, n *Node) bool {
-	return !existsNames(n, roK734)
+	return !existsNames(n, roK737)
 }
 
 // UBL-CR-432: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cac:Address)
 func roT0641(v []Seq, n *Node) bool {
-	return !existsNames(n, roK735)
+	return !existsNames(n, roK738)
 }
 
 // UBL-CR-433: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:Country)
 func roT0642(v []Seq, n *Node) bool {
-	return !existsNames(n, roK736)
+	return !existsNames(n, roK739)
 }
 
 // UBL-CR-434: not(cac:PaymentMeans/cac:CreditAccount)
 func roT0643(v []Seq, n *Node) bool {
-	return !existsNames(n, roK738)
+	return !existsNames(n, roK741)
 }
 
 // UBL-CR-435: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MandateTypeCode)
 func roT0644(v []Seq, n *Node) bool {
-	return !existsNames(n, roK740)
+	return !existsNames(n, roK743)
 }
 
 // UBL-CR-436: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaymentInstructionsNumeric)
 func roT0645(v []Seq, n *Node) bool {
-	return !existsNames(n, roK742)
+	return !existsNames(n, roK745)
 }
 
 // UBL-CR-437: not(cac:PaymentMeans/cac:PaymentMandate/cbc:MaximumPaidAmount)
 func roT0646(v []Seq, n *Node) bool {
-	return !existsNames(n, roK744)
+	return !existsNames(n, roK747)
 }
 
 // UBL-CR-438: not(cac:PaymentMeans/cac:PaymentMandate/cbc:SignatureID)
 func roT0647(v []Seq, n *Node) bool {
-	return !existsNames(n, roK746)
+	return !existsNames(n, roK749)
 }
 
 // UBL-CR-439: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerParty)
 func roT0648(v []Seq, n *Node) bool {
-	return !existsNames(n, roK748)
+	return !existsNames(n, roK751)
 }
 
 // UBL-CR-440: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:Name)
 func roT0649(v []Seq, n *Node) bool {
-	return !existsNames(n, roK750)
+	return !existsNames(n, roK753)
 }
 
 // UBL-CR-441: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AliasName)
 func roT0650(v []Seq, n *Node) bool {
-	return !existsNames(n, roK751)
+	return !existsNames(n, roK754)
 }
 
 // UBL-CR-442: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountTypeCode)
 func roT0651(v []Seq, n *Node) bool {
-	return !existsNames(n, roK752)
+	return !existsNames(n, roK755)
 }
 
 // UBL-CR-443: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:AccountFormatCode)
 func roT0652(v []Seq, n *Node) bool {
-	return !existsNames(n, roK753)
+	return !existsNames(n, roK756)
 }
 
 // UBL-CR-444: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:CurrencyCode)
 func roT0653(v []Seq, n *Node) bool {
-	return !existsNames(n, roK754)
+	return !existsNames(n, roK757)
 }
 
 // UBL-CR-445: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cbc:PaymentNote)
 func roT0654(v []Seq, n *Node) bool {
-	return !existsNames(n, roK755)
+	return !existsNames(n, roK758)
 }
 
 // UBL-CR-446: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:FinancialInstitutionBranch)
 func roT0655(v []Seq, n *Node) bool {
-	return !existsNames(n, roK756)
+	return !existsNames(n, roK759)
 }
 
 // UBL-CR-447: not(cac:PaymentMeans/cac:PaymentMandate/cac:PayerFinancialAccount/cac:Country)
 func roT0656(v []Seq, n *Node) bool {
-	return !existsNames(n, roK757)
+	return !existsNames(n, roK760)
 }
 
 // UBL-CR-448: not(cac:PaymentMeans/cac:PaymentMandate/cac:ValidityPeriod)
 func roT0657(v []Seq, n *Node) bool {
-	return !existsNames(n, roK758)
+	return !existsNames(n, roK761)
 }
 
 // UBL-CR-449: not(cac:PaymentMeans/cac:PaymentMandate/cac:PaymentReversalPeriod)
 func roT0658(v []Seq, n *Node) bool {
-	return !existsNames(n, roK760)
+	return !existsNames(n, roK763)
 }
 
 // UBL-CR-450: not(cac:PaymentMeans/cac:PaymentMandate/cac:Clause)
 func roT0659(v []Seq, n *Node) bool {
-	return !existsNames(n, roK762)
+	return !existsNames(n, roK765)
 }
 
 // UBL-CR-451: not(cac:PaymentMeans/cac:TradeFinancing)
 func roT0660(v []Seq, n *Node) bool {
-	return !existsNames(n, roK764)
+	return !existsNames(n, roK767)
 }
 
 // UBL-CR-452: not(cac:PaymentTerms/cbc:ID)
 func roT0661(v []Seq, n *Node) bool {
-	return !existsNames(n, roK765)
+	return !existsNames(n, roK768)
 }
 
 // UBL-CR-453: not(cac:PaymentTerms/cbc:PaymentMeansID)
 func roT0662(v []Seq, n *Node) bool {
-	return !existsNames(n, roK767)
+	return !existsNames(n, roK770)
 }
 
 // UBL-CR-454: not(cac:PaymentTerms/cbc:PrepaidPaymentReferenceID)
 func roT0663(v []Seq, n *Node) bool {
-	return !existsNames(n, roK769)
+	return !existsNames(n, roK772)
 }
 
 // UBL-CR-455: not(cac:PaymentTerms/cbc:ReferenceEventCode)
 func roT0664(v []Seq, n *Node) bool {
-	return !existsNames(n, roK771)
+	return !existsNames(n, roK774)
 }
 
 // UBL-CR-456: not(cac:PaymentTerms/cbc:SettlementDiscountPercent)
 func roT0665(v []Seq, n *Node) bool {
-	return !existsNames(n, roK773)
+	return !existsNames(n, roK776)
 }
 
 // UBL-CR-457: not(cac:PaymentTerms/cbc:PenaltySurchargePercent)
 func roT0666(v []Seq, n *Node) bool {
-	return !existsNames(n, roK775)
+	return !existsNames(n, roK778)
 }
 
 // UBL-CR-458: not(cac:PaymentTerms/cbc:PaymentPercent)
 func roT0667(v []Seq, n *Node) bool {
-	return !existsNames(n, roK777)
+	return !existsNames(n, roK780)
 }
 
 // UBL-CR-459: not(cac:PaymentTerms/cbc:Amount)
 func roT0668(v []Seq, n *Node) bool {
-	return !existsNames(n, roK778)
+	return !existsNames(n, roK781)
 }
 
 // UBL-CR-460: not(cac:PaymentTerms/cbc:SettlementDiscountAmount)
 func roT0669(v []Seq, n *Node) bool {
-	return !existsNames(n, roK780)
+	return !existsNames(n, roK783)
 }
 
 // UBL-CR-461: not(cac:PaymentTerms/cbc:PenaltyAmount)
 func roT0670(v []Seq, n *Node) bool {
-	return !existsNames(n, roK782)
+	return !existsNames(n, roK785)
 }
 
 // UBL-CR-462: not(cac:PaymentTerms/cbc:PaymentTermsDetailsURI)
 func roT0671(v []Seq, n *Node) bool {
-	return !existsNames(n, roK784)
+	return !existsNames(n, roK787)
 }
 
 // UBL-CR-463: not(cac:PaymentTerms/cbc:PaymentDueDate)
 func roT0672(v []Seq, n *Node) bool {
-	return !existsNames(n, roK785)
+	return !existsNames(n, roK788)
 }
 
 // UBL-CR-464: not(cac:PaymentTerms/cbc:InstallmentDueDate)
 func roT0673(v []Seq, n *Node) bool {
-	return !existsNames(n, roK787)
+	return !existsNames(n, roK790)
 }
 
 // UBL-CR-465: not(cac:PaymentTerms/cbc:InvoicingPartyReference)
 func roT0674(v []Seq, n *Node) bool {
-	return !existsNames(n, roK789)
+	return !existsNames(n, roK792)
 }
 
 // UBL-CR-466: not(cac:PaymentTerms/cac:SettlementPeriod)
 func roT0675(v []Seq, n *Node) bool {
-	return !existsNames(n, roK791)
+	return !existsNames(n, roK794)
 }
 
 // UBL-CR-467: not(cac:PaymentTerms/cac:PenaltyPeriod)
 func roT0676(v []Seq, n *Node) bool {
-	return !existsNames(n, roK793)
+	return !existsNames(n, roK796)
 }
 
 // UBL-CR-468: not(cac:PaymentTerms/cac:ExchangeRate)
 func roT0677(v []Seq, n *Node) bool {
-	return !existsNames(n, roK795)
+	return !existsNames(n, roK798)
 }
 
 // UBL-CR-469: not(cac:PaymentTerms/cac:ValidityPeriod)
 func roT0678(v []Seq, n *Node) bool {
-	return !existsNames(n, roK796)
+	return !existsNames(n, roK799)
 }
 
 // UBL-CR-470: not(cac:PrepaidPayment)
 func roT0679(v []Seq, n *Node) bool {
-	return !hasChild(n, roK797)
+	return !hasChild(n, roK800)
 }
 
 // UBL-CR-471: not(cac:AllowanceCharge/cbc:ID)
 func roT0680(v []Seq, n *Node) bool {
-	return !existsNames(n, roK798)
+	return !existsNames(n, roK801)
 }
 
 // UBL-CR-472: not(cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0681(v []Seq, n *Node) bool {
-	return !existsNames(n, roK800)
+	return !existsNames(n, roK803)
 }
 
 // UBL-CR-473: not(cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0682(v []Seq, n *Node) bool {
-	return !existsNames(n, roK802)
+	return !existsNames(n, roK805)
 }
 
 // UBL-CR-474: not(cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0683(v []Seq, n *Node) bool {
-	return !existsNames(n, roK803)
+	return !existsNames(n, roK806)
 }
 
 // UBL-CR-475: not(cac:AllowanceCharge/cbc:AccountingCost)
 func roT0684(v []Seq, n *Node) bool {
-	return !existsNames(n, roK805)
+	return !existsNames(n, roK808)
 }
 
 // UBL-CR-476: not(cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0685(v []Seq, n *Node) bool {
-	return !existsNames(n, roK807)
+	return !existsNames(n, roK810)
 }
 
 // UBL-CR-477: not(cac:AllowanceCharge/cac:TaxCategory/cbc:Name)
 func roT0686(v []Seq, n *Node) bool {
-	return !existsNames(n, roK808)
+	return !existsNames(n, roK811)
 }
 
 // UBL-CR-478: not(cac:AllowanceCharge/cac:TaxCategory/cbc:BaseUnitMeasure)
 func roT0687(v []Seq, n *Node) bool {
-	return !existsNames(n, roK810)
+	return !existsNames(n, roK813)
 }
 
 // UBL-CR-479: not(cac:AllowanceCharge/cac:TaxCategory/cbc:PerUnitAmount)
 func roT0688(v []Seq, n *Node) bool {
-	return !existsNames(n, roK811)
+	return !existsNames(n, roK814)
 }
 
 // UBL-CR-480: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReasonCode)
 func roT0689(v []Seq, n *Node) bool {
-	return !existsNames(n, roK812)
+	return !existsNames(n, roK815)
 }
 
 // UBL-CR-481: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TaxExemptionReason)
 func roT0690(v []Seq, n *Node) bool {
-	return !existsNames(n, roK813)
+	return !existsNames(n, roK816)
 }
 
 // UBL-CR-482: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRange)
 func roT0691(v []Seq, n *Node) bool {
-	return !existsNames(n, roK815)
+	return !existsNames(n, roK818)
 }
 
 // UBL-CR-483: not(cac:AllowanceCharge/cac:TaxCategory/cbc:TierRatePercent)
 func roT0692(v []Seq, n *Node) bool {
-	return !existsNames(n, roK817)
+	return !existsNames(n, roK820)
 }
 
 // UBL-CR-484: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func roT0693(v []Seq, n *Node) bool {
-	return !existsNames(n, roK818)
+	return !existsNames(n, roK821)
 }
 
 // UBL-CR-485: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0694(v []Seq, n *Node) bool {
-	return !existsNames(n, roK819)
+	return !existsNames(n, roK822)
 }
 
 // UBL-CR-486: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0695(v []Seq, n *Node) bool {
-	return !existsNames(n, roK820)
+	return !existsNames(n, roK823)
 }
 
 // UBL-CR-487: not(cac:AllowanceCharge/cac:TaxCategory/cac:TaxScheme/cac:JurisdiccionRegionAddress)
 func roT0696(v []Seq, n *Node) bool {
-	return !existsNames(n, roK822)
+	return !existsNames(n, roK825)
 }
 
 // UBL-CR-488: not(cac:AllowanceCharge/cac:TaxTotal)
 func roT0697(v []Seq, n *Node) bool {
-	return !existsNames(n, roK823)
+	return !existsNames(n, roK826)
 }
 
 // UBL-CR-489: not(cac:AllowanceCharge/cac:PaymentMeans)
 func roT0698(v []Seq, n *Node) bool {
-	return !existsNames(n, roK824)
+	return !existsNames(n, roK827)
 }
 
 // UBL-CR-490: not(cac:TaxExchangeRate)
 func roT0699(v []Seq, n *Node) bool {
-	return !hasChild(n, roK825)
+	return !hasChild(n, roK828)
 }
 
 // UBL-CR-491: not(cac:PricingExchangeRate)
 func roT0700(v []Seq, n *Node) bool {
-	return !hasChild(n, roK826)
+	return !hasChild(n, roK829)
 }
 
 // UBL-CR-492: not(cac:PaymentExchangeRate)
 func roT0701(v []Seq, n *Node) bool {
-	return !hasChild(n, roK827)
+	return !hasChild(n, roK830)
 }
 
 // UBL-CR-493: not(cac:PaymentAlternativeExchangeRate)
 func roT0702(v []Seq, n *Node) bool {
-	return !hasChild(n, roK828)
+	return !hasChild(n, roK831)
 }
 
 // UBL-CR-494: not(cac:TaxTotal/cbc:RoundingAmount)
 func roT0703(v []Seq, n *Node) bool {
-	return !existsNames(n, roK830)
+	return !existsNames(n, roK833)
 }
 
 // UBL-CR-495: not(cac:TaxTotal/cbc:TaxEvidenceIndicator)
 func roT0704(v []Seq, n *Node) bool {
-	return !existsNames(n, roK832)
+	return !existsNames(n, roK835)
 }
 
 // UBL-CR-496: not(cac:TaxTotal/cbc:TaxIncludedIndicator)
 func roT0705(v []Seq, n *Node) bool {
-	return !existsNames(n, roK834)
+	return !existsNames(n, roK837)
 }
 
 // UBL-CR-497: not(cac:TaxTotal/cac:TaxSubtotal/cbc:CalculationSequenceNumeric)
 func roT0706(v []Seq, n *Node) bool {
-	return !existsNames(n, roK836)
+	return !existsNames(n, roK839)
 }
 
 // UBL-CR-498: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TransactionCurrencyTaxAmount)
 func roT0707(v []Seq, n *Node) bool {
-	return !existsNames(n, roK838)
+	return !existsNames(n, roK841)
 }
 
 // UBL-CR-499: not(cac:TaxTotal/cac:TaxSubtotal/cbc:Percent)
 func roT0708(v []Seq, n *Node) bool {
-	return !existsNames(n, roK839)
+	return !existsNames(n, roK842)
 }
 
 // UBL-CR-500: not(cac:TaxTotal/cac:TaxSubtotal/cbc:BaseUnitMeasure)
 func roT0709(v []Seq, n *Node) bool {
-	return !existsNames(n, roK840)
+	return !existsNames(n, roK843)
 }
 
 // UBL-CR-501: not(cac:TaxTotal/cac:TaxSubtotal/cbc:PerUnitAmount)
 func roT0710(v []Seq, n *Node) bool {
-	return !existsNames(n, roK841)
+	return !existsNames(n, roK844)
 }
 
 // UBL-CR-502: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRange)
 func roT0711(v []Seq, n *Node) bool {
-	return !existsNames(n, roK842)
+	return !existsNames(n, roK845)
 }
 
 // UBL-CR-503: not(cac:TaxTotal/cac:TaxSubtotal/cbc:TierRatePercent)
 func roT0712(v []Seq, n *Node) bool {
-	return !existsNames(n, roK843)
+	return !existsNames(n, roK846)
 }
 
 // UBL-CR-504: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Name)
 func roT0713(v []Seq, n *Node) bool {
-	return !existsNames(n, roK844)
+	return !existsNames(n, roK847)
 }
 
 // UBL-CR-505: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:BaseUnitMeasure)
 func roT0714(v []Seq, n *Node) bool {
-	return !existsNames(n, roK845)
+	return !existsNames(n, roK848)
 }
 
 // UBL-CR-506: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:PerUnitAmount)
 func roT0715(v []Seq, n *Node) bool {
-	return !existsNames(n, roK846)
+	return !existsNames(n, roK849)
 }
 
 // UBL-CR-507: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRange)
 func roT0716(v []Seq, n *Node) bool {
-	return !existsNames(n, roK847)
+	return !existsNames(n, roK850)
 }
 
 // UBL-CR-508: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TierRatePercent)
 func roT0717(v []Seq, n *Node) bool {
-	return !existsNames(n, roK848)
+	return !existsNames(n, roK851)
 }
 
 // UBL-CR-509: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:Name)
 func roT0718(v []Seq, n *Node) bool {
-	return !existsNames(n, roK849)
+	return !existsNames(n, roK852)
 }
 
 // UBL-CR-510: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0719(v []Seq, n *Node) bool {
-	return !existsNames(n, roK850)
+	return !existsNames(n, roK853)
 }
 
 // UBL-CR-511: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0720(v []Seq, n *Node) bool {
-	return !existsNames(n, roK851)
+	return !existsNames(n, roK854)
 }
 
 // UBL-CR-512: not(cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0721(v []Seq, n *Node) bool {
-	return !existsNames(n, roK852)
+	return !existsNames(n, roK855)
 }
 
 // UBL-CR-513: not(cac:WithholdingTaxTotal)
 func roT0722(v []Seq, n *Node) bool {
-	return !hasChild(n, roK853)
+	return !hasChild(n, roK856)
 }
 
 // UBL-CR-514: not(cac:LegalMonetaryTotal/cbc:PayableAlternativeAmount)
 func roT0723(v []Seq, n *Node) bool {
-	return !existsNames(n, roK855)
+	return !existsNames(n, roK858)
 }
 
 // UBL-CR-515: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID)
 func roT0724(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK856) || existsNames(n, roK857))
+	return !(existsNames(n, roK859) || existsNames(n, roK860))
 }
 
 // UBL-CR-516: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:TaxPointDate)
 func roT0725(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK858) || existsNames(n, roK859))
+	return !(existsNames(n, roK861) || existsNames(n, roK862))
 }
 
 // UBL-CR-517: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:AccountingCostCode)
 func roT0726(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK860) || existsNames(n, roK861))
+	return !(existsNames(n, roK863) || existsNames(n, roK864))
 }
 
 // UBL-CR-518: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:PaymentPurposeCode)
 func roT0727(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK863) || existsNames(n, roK864))
+	return !(existsNames(n, roK866) || existsNames(n, roK867))
 }
 
 // UBL-CR-519: not((cac:InvoiceLine|cac:CreditNoteLine)/cbc:FreeOfChargeIndicator)
 func roT0728(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK866) || existsNames(n, roK867))
+	return !(existsNames(n, roK869) || existsNames(n, roK870))
 }
 
 // UBL-CR-520: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:StartTime)
 func roT0729(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK868) || existsNames(n, roK869))
+	return !(existsNames(n, roK871) || existsNames(n, roK872))
 }
 
 // UBL-CR-521: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:EndTime)
 func roT0730(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK870) || existsNames(n, roK871))
+	return !(existsNames(n, roK873) || existsNames(n, roK874))
 }
 
 // UBL-CR-522: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DurationMeasure)
 func roT0731(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK872) || existsNames(n, roK873))
+	return !(existsNames(n, roK875) || existsNames(n, roK876))
 }
 
 // UBL-CR-523: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:DescriptionCode)
 func roT0732(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK874) || existsNames(n, roK875))
+	return !(existsNames(n, roK877) || existsNames(n, roK878))
 }
 
 // UBL-CR-524: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:InvoicePeriod/cbc:Description)
 func roT0733(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK876) || existsNames(n, roK877))
+	return !(existsNames(n, roK879) || existsNames(n, roK880))
 }
 
 // UBL-CR-525: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:SalesOrderLineID)
 func roT0734(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK880) || existsNames(n, roK881))
+	return !(existsNames(n, roK883) || existsNames(n, roK884))
 }
 
 // UBL-CR-526: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:UUID)
 func roT0735(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK882) || existsNames(n, roK883))
+	return !(existsNames(n, roK885) || existsNames(n, roK886))
 }
 
 // UBL-CR-527: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cbc:LineStatusCode)
 func roT0736(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK885) || existsNames(n, roK886))
+	return !(existsNames(n, roK888) || existsNames(n, roK889))
 }
 
 // UBL-CR-528: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OrderLineReference/cac:OrderReference)
 func roT0737(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK887) || existsNames(n, roK888))
+	return !(existsNames(n, roK890) || existsNames(n, roK891))
 }
 
 // UBL-CR-529: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DespatchLineReference)
 func roT0738(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK890) || existsNames(n, roK891))
+	return !(existsNames(n, roK893) || existsNames(n, roK894))
 }
 
 // UBL-CR-530: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ReceiptLineReference)
 func roT0739(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK893) || existsNames(n, roK894))
+	return !(existsNames(n, roK896) || existsNames(n, roK897))
 }
 
 // UBL-CR-531: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:BillingReference)
 func roT0740(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK895) || existsNames(n, roK896))
+	return !(existsNames(n, roK898) || existsNames(n, roK899))
 }
 
 // UBL-CR-532: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:CopyIndicator)
 func roT0741(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK897) || existsNames(n, roK898))
+	return !(existsNames(n, roK900) || existsNames(n, roK901))
 }
 
 // UBL-CR-533: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:UUID)
 func roT0742(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK899) || existsNames(n, roK900))
+	return !(existsNames(n, roK902) || existsNames(n, roK903))
 }
 
 // UBL-CR-534: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueDate)
 func roT0743(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK901) || existsNames(n, roK902))
+	return !(existsNames(n, roK904) || existsNames(n, roK905))
 }
 
 // UBL-CR-535: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:IssueTime)
 func roT0744(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK903) || existsNames(n, roK904))
+	return !(existsNames(n, roK906) || existsNames(n, roK907))
 }
 
 // UBL-CR-537: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentType)
 func roT0745(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK905) || existsNames(n, roK906))
+	return !(existsNames(n, roK908) || existsNames(n, roK909))
 }
 
 // UBL-CR-538: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:XPath)
 func roT0746(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK907) || existsNames(n, roK908))
+	return !(existsNames(n, roK910) || existsNames(n, roK911))
 }
 
 // UBL-CR-539: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LanguageID)
 func roT0747(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK909) || existsNames(n, roK910))
+	return !(existsNames(n, roK912) || existsNames(n, roK913))
 }
 
 // UBL-CR-540: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:LocaleCode)
 func roT0748(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK911) || existsNames(n, roK912))
+	return !(existsNames(n, roK914) || existsNames(n, roK915))
 }
 
 // UBL-CR-541: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:VersionID)
 func roT0749(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK913) || existsNames(n, roK914))
+	return !(existsNames(n, roK916) || existsNames(n, roK917))
 }
 
 // UBL-CR-542: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentStatusCode)
 func roT0750(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK915) || existsNames(n, roK916))
+	return !(existsNames(n, roK918) || existsNames(n, roK919))
 }
 
 // UBL-CR-543: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cbc:DocumentDescription)
 func roT0751(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK917) || existsNames(n, roK918))
+	return !(existsNames(n, roK920) || existsNames(n, roK921))
 }
 
 // UBL-CR-544: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:Attachment)
 func roT0752(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK919) || existsNames(n, roK920))
+	return !(existsNames(n, roK922) || existsNames(n, roK923))
 }
 
 // UBL-CR-545: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ValidityPeriod)
 func roT0753(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK921) || existsNames(n, roK922))
+	return !(existsNames(n, roK924) || existsNames(n, roK925))
 }
 
 // UBL-CR-546: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:IssuerParty)
 func roT0754(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK923) || existsNames(n, roK924))
+	return !(existsNames(n, roK926) || existsNames(n, roK927))
 }
 
 // UBL-CR-547: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DocumentReference/cac:ResultOfVerification)
 func roT0755(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK925) || existsNames(n, roK926))
+	return !(existsNames(n, roK928) || existsNames(n, roK929))
 }
 
 // UBL-CR-548: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PricingReference)
 func roT0756(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK928) || existsNames(n, roK929))
+	return !(existsNames(n, roK931) || existsNames(n, roK932))
 }
 
 // UBL-CR-549: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:OriginatorParty)
 func roT0757(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK931) || existsNames(n, roK932))
+	return !(existsNames(n, roK934) || existsNames(n, roK935))
 }
 
 // UBL-CR-550: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Delivery)
 func roT0758(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK933) || existsNames(n, roK934))
+	return !(existsNames(n, roK936) || existsNames(n, roK937))
 }
 
 // UBL-CR-551: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:PaymentTerms)
 func roT0759(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK935) || existsNames(n, roK936))
+	return !(existsNames(n, roK938) || existsNames(n, roK939))
 }
 
 // UBL-CR-552: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:ID)
 func roT0760(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK937) || existsNames(n, roK938))
+	return !(existsNames(n, roK940) || existsNames(n, roK941))
 }
 
 // UBL-CR-553: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0761(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK939) || existsNames(n, roK940))
+	return !(existsNames(n, roK942) || existsNames(n, roK943))
 }
 
 // UBL-CR-554: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0762(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK941) || existsNames(n, roK942))
+	return !(existsNames(n, roK944) || existsNames(n, roK945))
 }
 
 // UBL-CR-555: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0763(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK943) || existsNames(n, roK944))
+	return !(existsNames(n, roK946) || existsNames(n, roK947))
 }
 
 // UBL-CR-556: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:AccountingCost)
 func roT0764(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK945) || existsNames(n, roK946))
+	return !(existsNames(n, roK948) || existsNames(n, roK949))
 }
 
 // UBL-CR-557: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0765(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK947) || existsNames(n, roK948))
+	return !(existsNames(n, roK950) || existsNames(n, roK951))
 }
 
 // UBL-CR-558: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxCategory)
 func roT0766(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK949) || existsNames(n, roK950))
+	return !(existsNames(n, roK952) || existsNames(n, roK953))
 }
 
 // UBL-CR-559: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:TaxTotal)
 func roT0767(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK951) || existsNames(n, roK952))
+	return !(existsNames(n, roK954) || existsNames(n, roK955))
 }
 
 // UBL-CR-560: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:AllowanceCharge/cac:PaymentMeans)
 func roT0768(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK953) || existsNames(n, roK954))
+	return !(existsNames(n, roK956) || existsNames(n, roK957))
 }
 
 // UBL-CR-561: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:TaxTotal)
 func roT0769(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK955) || existsNames(n, roK956))
+	return !(existsNames(n, roK958) || existsNames(n, roK959))
 }
 
 // UBL-CR-562: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:WithholdingTaxTotal)
 func roT0770(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK957) || existsNames(n, roK958))
+	return !(existsNames(n, roK960) || existsNames(n, roK961))
 }
 
 // UBL-CR-563: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackQuantity)
 func roT0771(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK960) || existsNames(n, roK961))
+	return !(existsNames(n, roK963) || existsNames(n, roK964))
 }
 
 // UBL-CR-564: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:PackSizeNumeric)
 func roT0772(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK963) || existsNames(n, roK964))
+	return !(existsNames(n, roK966) || existsNames(n, roK967))
 }
 
 // UBL-CR-565: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:CatalogueIndicator)
 func roT0773(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK966) || existsNames(n, roK967))
+	return !(existsNames(n, roK969) || existsNames(n, roK970))
 }
 
 // UBL-CR-566: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:HazardousRiskIndicator)
 func roT0774(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK969) || existsNames(n, roK970))
+	return !(existsNames(n, roK972) || existsNames(n, roK973))
 }
 
 // UBL-CR-567: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:AdditionalInformation)
 func roT0775(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK972) || existsNames(n, roK973))
+	return !(existsNames(n, roK975) || existsNames(n, roK976))
 }
 
 // UBL-CR-568: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:Keyword)
 func roT0776(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK975) || existsNames(n, roK976))
+	return !(existsNames(n, roK978) || existsNames(n, roK979))
 }
 
 // UBL-CR-569: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:BrandName)
 func roT0777(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK978) || existsNames(n, roK979))
+	return !(existsNames(n, roK981) || existsNames(n, roK982))
 }
 
 // UBL-CR-570: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cbc:ModelName)
 func roT0778(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK981) || existsNames(n, roK982))
+	return !(existsNames(n, roK984) || existsNames(n, roK985))
 }
 
 // UBL-CR-571: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:ExtendedID)
 func roT0779(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK985) || existsNames(n, roK986))
+	return !(existsNames(n, roK988) || existsNames(n, roK989))
 }
 
 // UBL-CR-572: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cbc:BarecodeSymbologyID)
 func roT0780(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK988) || existsNames(n, roK989))
+	return !(existsNames(n, roK991) || existsNames(n, roK992))
 }
 
 // UBL-CR-573: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:PhysicalAttribute)
 func roT0781(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK991) || existsNames(n, roK992))
+	return !(existsNames(n, roK994) || existsNames(n, roK995))
 }
 
 // UBL-CR-574: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:MeasurementDimension)
 func roT0782(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK994) || existsNames(n, roK995))
+	return !(existsNames(n, roK997) || existsNames(n, roK998))
 }
 
 // UBL-CR-575: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:BuyersItemIdentification/cac:IssuerParty)
 func roT0783(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK996) || existsNames(n, roK997))
+	return !(existsNames(n, roK999) || existsNames(n, roK1000))
 }
 
 // UBL-CR-576: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:ExtendedID)
 func roT0784(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK999) || existsNames(n, roK1000))
+	return !(existsNames(n, roK1002) || existsNames(n, roK1003))
 }
 
 // UBL-CR-577: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cbc:BarecodeSymbologyID)
 func roT0785(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1001) || existsNames(n, roK1002))
+	return !(existsNames(n, roK1004) || existsNames(n, roK1005))
 }
 
 // UBL-CR-578: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:PhysicalAttribute)
 func roT0786(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1003) || existsNames(n, roK1004))
+	return !(existsNames(n, roK1006) || existsNames(n, roK1007))
 }
 
 // UBL-CR-579: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:MeasurementDimension)
 func roT0787(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1005) || existsNames(n, roK1006))
+	return !(existsNames(n, roK1008) || existsNames(n, roK1009))
 }
 
 // UBL-CR-580: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:SellersItemIdentification/cac:IssuerParty)
 func roT0788(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1007) || existsNames(n, roK1008))
+	return !(existsNames(n, roK1010) || existsNames(n, roK1011))
 }
 
 // UBL-CR-581: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturersItemIdentification)
 func roT0789(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1010) || existsNames(n, roK1011))
+	return !(existsNames(n, roK1013) || existsNames(n, roK1014))
 }
 
 // UBL-CR-582: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:ExtendedID)
 func roT0790(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1012) || existsNames(n, roK1013))
+	return !(existsNames(n, roK1015) || existsNames(n, roK1016))
 }
 
 // UBL-CR-583: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cbc:BarecodeSymbologyID)
 func roT0791(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1014) || existsNames(n, roK1015))
+	return !(existsNames(n, roK1017) || existsNames(n, roK1018))
 }
 
 // UBL-CR-584: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:PhysicalAttribute)
 func roT0792(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1016) || existsNames(n, roK1017))
+	return !(existsNames(n, roK1019) || existsNames(n, roK1020))
 }
 
 // UBL-CR-585: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:MeasurementDimension)
 func roT0793(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1018) || existsNames(n, roK1019))
+	return !(existsNames(n, roK1021) || existsNames(n, roK1022))
 }
 
 // UBL-CR-586: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:StandardItemIdentification/cac:IssuerParty)
 func roT0794(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1020) || existsNames(n, roK1021))
+	return !(existsNames(n, roK1023) || existsNames(n, roK1024))
 }
 
 // UBL-CR-587: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueItemIdentification)
 func roT0795(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1023) || existsNames(n, roK1024))
+	return !(existsNames(n, roK1026) || existsNames(n, roK1027))
 }
 
 // UBL-CR-588: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemIdentification)
 func roT0796(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1026) || existsNames(n, roK1027))
+	return !(existsNames(n, roK1029) || existsNames(n, roK1030))
 }
 
 // UBL-CR-589: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CatalogueDocumentReference)
 func roT0797(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1029) || existsNames(n, roK1030))
+	return !(existsNames(n, roK1032) || existsNames(n, roK1033))
 }
 
 // UBL-CR-590: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemSpecificationDocumentReference)
 func roT0798(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1032) || existsNames(n, roK1033))
+	return !(existsNames(n, roK1035) || existsNames(n, roK1036))
 }
 
 // UBL-CR-591: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginCountry/cbc:Name)
 func roT0799(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1035) || existsNames(n, roK1036))
+	return !(existsNames(n, roK1038) || existsNames(n, roK1039))
 }
 
 // UBL-CR-592: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:NatureCode)
 func roT0800(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1038) || existsNames(n, roK1039))
+	return !(existsNames(n, roK1041) || existsNames(n, roK1042))
 }
 
 // UBL-CR-593: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CargoTypeCode)
 func roT0801(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1041) || existsNames(n, roK1042))
+	return !(existsNames(n, roK1044) || existsNames(n, roK1045))
 }
 
 // UBL-CR-594: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:CommodityClassification/cbc:CommodityCode)
 func roT0802(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1044) || existsNames(n, roK1045))
+	return !(existsNames(n, roK1047) || existsNames(n, roK1048))
 }
 
 // UBL-CR-595: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:TransactionConditions)
 func roT0803(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1047) || existsNames(n, roK1048))
+	return !(existsNames(n, roK1050) || existsNames(n, roK1051))
 }
 
 // UBL-CR-596: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:HazardousItem)
 func roT0804(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1050) || existsNames(n, roK1051))
+	return !(existsNames(n, roK1053) || existsNames(n, roK1054))
 }
 
 // UBL-CR-597: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:Name)
 func roT0805(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1052) || existsNames(n, roK1053))
+	return !(existsNames(n, roK1055) || existsNames(n, roK1056))
 }
 
 // UBL-CR-598: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:BaseUnitMeasure)
 func roT0806(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1054) || existsNames(n, roK1055))
+	return !(existsNames(n, roK1057) || existsNames(n, roK1058))
 }
 
 // UBL-CR-599: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:PerUnitAmount)
 func roT0807(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1056) || existsNames(n, roK1057))
+	return !(existsNames(n, roK1059) || existsNames(n, roK1060))
 }
 
 // UBL-CR-600: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReasonCode)
 func roT0808(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1058) || existsNames(n, roK1059))
+	return !(existsNames(n, roK1061) || existsNames(n, roK1062))
 }
 
 // UBL-CR-601: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReason)
 func roT0809(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1060) || existsNames(n, roK1061))
+	return !(existsNames(n, roK1063) || existsNames(n, roK1064))
 }
 
 // UBL-CR-602: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRange)
 func roT0810(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1062) || existsNames(n, roK1063))
+	return !(existsNames(n, roK1065) || existsNames(n, roK1066))
 }
 
 // UBL-CR-603: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:TierRatePercent)
 func roT0811(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1064) || existsNames(n, roK1065))
+	return !(existsNames(n, roK1067) || existsNames(n, roK1068))
 }
 
 // UBL-CR-604: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:Name)
 func roT0812(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1066) || existsNames(n, roK1067))
+	return !(existsNames(n, roK1069) || existsNames(n, roK1070))
 }
 
 // UBL-CR-605: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:TaxTypeCode)
 func roT0813(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1068) || existsNames(n, roK1069))
+	return !(existsNames(n, roK1071) || existsNames(n, roK1072))
 }
 
 // UBL-CR-606: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cbc:CurrencyCode)
 func roT0814(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1070) || existsNames(n, roK1071))
+	return !(existsNames(n, roK1073) || existsNames(n, roK1074))
 }
 
 // UBL-CR-607: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cac:TaxScheme/cac:JurisdictionRegionAddress)
 func roT0815(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1072) || existsNames(n, roK1073))
+	return !(existsNames(n, roK1075) || existsNames(n, roK1076))
 }
 
 // UBL-CR-608: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ID)
 func roT0816(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1074) || existsNames(n, roK1075))
+	return !(existsNames(n, roK1077) || existsNames(n, roK1078))
 }
 
 // UBL-CR-609: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:NameCode)
 func roT0817(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1077) || existsNames(n, roK1078))
+	return !(existsNames(n, roK1080) || existsNames(n, roK1081))
 }
 
 // UBL-CR-610: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:TestMethod)
 func roT0818(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1080) || existsNames(n, roK1081))
+	return !(existsNames(n, roK1083) || existsNames(n, roK1084))
 }
 
 // UBL-CR-611: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQuantity)
 func roT0819(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1083) || existsNames(n, roK1084))
+	return !(existsNames(n, roK1086) || existsNames(n, roK1087))
 }
 
 // UBL-CR-612: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ValueQualifier)
 func roT0820(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1086) || existsNames(n, roK1087))
+	return !(existsNames(n, roK1089) || existsNames(n, roK1090))
 }
 
 // UBL-CR-613: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ImportanceCode)
 func roT0821(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1089) || existsNames(n, roK1090))
+	return !(existsNames(n, roK1092) || existsNames(n, roK1093))
 }
 
 // UBL-CR-614: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cbc:ListValue)
 func roT0822(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1092) || existsNames(n, roK1093))
+	return !(existsNames(n, roK1095) || existsNames(n, roK1096))
 }
 
 // UBL-CR-615: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:UsabilityPeriod)
 func roT0823(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1095) || existsNames(n, roK1096))
+	return !(existsNames(n, roK1098) || existsNames(n, roK1099))
 }
 
 // UBL-CR-616: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyGroup)
 func roT0824(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1098) || existsNames(n, roK1099))
+	return !(existsNames(n, roK1101) || existsNames(n, roK1102))
 }
 
 // UBL-CR-617: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:RangeDimension)
 func roT0825(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1101) || existsNames(n, roK1102))
+	return !(existsNames(n, roK1104) || existsNames(n, roK1105))
 }
 
 // UBL-CR-618: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:AdditionalItemProperty/cac:ItemPropertyRange)
 func roT0826(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1104) || existsNames(n, roK1105))
+	return !(existsNames(n, roK1107) || existsNames(n, roK1108))
 }
 
 // UBL-CR-619: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ManufacturerParty)
 func roT0827(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1107) || existsNames(n, roK1108))
+	return !(existsNames(n, roK1110) || existsNames(n, roK1111))
 }
 
 // UBL-CR-620: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:InformationContentProviderParty)
 func roT0828(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1110) || existsNames(n, roK1111))
+	return !(existsNames(n, roK1113) || existsNames(n, roK1114))
 }
 
 // UBL-CR-621: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:OriginAddress)
 func roT0829(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1113) || existsNames(n, roK1114))
+	return !(existsNames(n, roK1116) || existsNames(n, roK1117))
 }
 
 // UBL-CR-622: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:ItemInstance)
 func roT0830(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1116) || existsNames(n, roK1117))
+	return !(existsNames(n, roK1119) || existsNames(n, roK1120))
 }
 
 // UBL-CR-623: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Certificate)
 func roT0831(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1119) || existsNames(n, roK1120))
+	return !(existsNames(n, roK1122) || existsNames(n, roK1123))
 }
 
 // UBL-CR-624: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Item/cac:Dimension)
 func roT0832(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1122) || existsNames(n, roK1123))
+	return !(existsNames(n, roK1125) || existsNames(n, roK1126))
 }
 
 // UBL-CR-625: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceChangeReason)
 func roT0833(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1125) || existsNames(n, roK1126))
+	return !(existsNames(n, roK1128) || existsNames(n, roK1129))
 }
 
 // UBL-CR-626: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceTypeCode)
 func roT0834(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1128) || existsNames(n, roK1129))
+	return !(existsNames(n, roK1131) || existsNames(n, roK1132))
 }
 
 // UBL-CR-627: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceType)
 func roT0835(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1131) || existsNames(n, roK1132))
+	return !(existsNames(n, roK1134) || existsNames(n, roK1135))
 }
 
 // UBL-CR-628: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func roT0836(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1134) || existsNames(n, roK1135))
+	return !(existsNames(n, roK1137) || existsNames(n, roK1138))
 }
 
 // UBL-CR-629: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:ValidityPeriod)
 func roT0837(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1137) || existsNames(n, roK1138))
+	return !(existsNames(n, roK1140) || existsNames(n, roK1141))
 }
 
 // UBL-CR-630: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:PriceList)
 func roT0838(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1140) || existsNames(n, roK1141))
+	return !(existsNames(n, roK1143) || existsNames(n, roK1144))
 }
 
 // UBL-CR-631: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cbc:OrderableUnitFactorRate)
 func roT0839(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1134) || existsNames(n, roK1135))
+	return !(existsNames(n, roK1137) || existsNames(n, roK1138))
 }
 
 // UBL-CR-632: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:ID)
 func roT0840(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1142) || existsNames(n, roK1143))
+	return !(existsNames(n, roK1145) || existsNames(n, roK1146))
 }
 
 // UBL-CR-633: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReasonCode)
 func roT0841(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1144) || existsNames(n, roK1145))
+	return !(existsNames(n, roK1147) || existsNames(n, roK1148))
 }
 
 // UBL-CR-634: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AllowanceChargeReason)
 func roT0842(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1146) || existsNames(n, roK1147))
+	return !(existsNames(n, roK1149) || existsNames(n, roK1150))
 }
 
 // UBL-CR-635: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:MultiplierFactorNumeric)
 func roT0843(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1149) || existsNames(n, roK1150))
+	return !(existsNames(n, roK1152) || existsNames(n, roK1153))
 }
 
 // UBL-CR-636: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PrepaidIndicator)
 func roT0844(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1151) || existsNames(n, roK1152))
+	return !(existsNames(n, roK1154) || existsNames(n, roK1155))
 }
 
 // UBL-CR-637: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:SequenceNumeric)
 func roT0845(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1153) || existsNames(n, roK1154))
+	return !(existsNames(n, roK1156) || existsNames(n, roK1157))
 }
 
 // UBL-CR-638: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCostCode)
 func roT0846(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1155) || existsNames(n, roK1156))
+	return !(existsNames(n, roK1158) || existsNames(n, roK1159))
 }
 
 // UBL-CR-639: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:AccountingCost)
 func roT0847(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1157) || existsNames(n, roK1158))
+	return !(existsNames(n, roK1160) || existsNames(n, roK1161))
 }
 
 // UBL-CR-640: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cbc:PerUnitAmount)
 func roT0848(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1159) || existsNames(n, roK1160))
+	return !(existsNames(n, roK1162) || existsNames(n, roK1163))
 }
 
 // UBL-CR-641: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxCategory)
 func roT0849(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1161) || existsNames(n, roK1162))
+	return !(existsNames(n, roK1164) || existsNames(n, roK1165))
 }
 
 // UBL-CR-642: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:TaxTotal)
 func roT0850(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1163) || existsNames(n, roK1164))
+	return !(existsNames(n, roK1166) || existsNames(n, roK1167))
 }
 
 // UBL-CR-643: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:AllowanceCharge/cac:PaymentMeans)
 func roT0851(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1165) || existsNames(n, roK1166))
+	return !(existsNames(n, roK1168) || existsNames(n, roK1169))
 }
 
 // UBL-CR-644: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:Price/cac:PricingExchangeRate)
 func roT0852(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1167) || existsNames(n, roK1168))
+	return !(existsNames(n, roK1170) || existsNames(n, roK1171))
 }
 
 // UBL-CR-645: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:DeliveryTerms)
 func roT0853(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1169) || existsNames(n, roK1170))
+	return !(existsNames(n, roK1172) || existsNames(n, roK1173))
 }
 
 // UBL-CR-646: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:SubInvoiceLine)
 func roT0854(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1172) || existsNames(n, roK1173))
+	return !(existsNames(n, roK1175) || existsNames(n, roK1176))
 }
 
 // UBL-CR-647: not((cac:InvoiceLine|cac:CreditNoteLine)/cac:ItemPriceExtension)
 func roT0855(v []Seq, n *Node) bool {
-	return !(existsNames(n, roK1175) || existsNames(n, roK1176))
+	return !(existsNames(n, roK1178) || existsNames(n, roK1179))
 }
 
 // UBL-CR-648: not(cbc:CustomizationID/@schemeID)
 func roT0856(v []Seq, n *Node) bool {
-	return !anyChild(n, roK97, func(n1940 *Node) bool { return hasAttr(n1940, roK65) })
+	return !anyChild(n, roK99, func(n1935 *Node) bool { return hasAttr(n1935, roK66) })
 }
 
 // UBL-CR-649: not(cbc:ProfileID/@schemeID)
 func roT0857(v []Seq, n *Node) bool {
-	return !anyChild(n, roK1177, func(n1942 *Node) bool { return hasAttr(n1942, roK65) })
+	return !anyChild(n, roK1180, func(n1937 *Node) bool { return hasAttr(n1937, roK66) })
 }
 
 // UBL-CR-650: not(cbc:ID/@schemeID)
 func roT0858(v []Seq, n *Node) bool {
-	return !anyChild(n, roK54, func(n1944 *Node) bool { return hasAttr(n1944, roK65) })
+	return !anyChild(n, roK54, func(n1939 *Node) bool { return hasAttr(n1939, roK66) })
 }
 
 // UBL-CR-651: not(cbc:SalesOrderID/@schemeID)
 func roT0859(v []Seq, n *Node) bool {
-	return !anyChild(n, roK1178, func(n1946 *Node) bool { return hasAttr(n1946, roK65) })
+	return !anyChild(n, roK1181, func(n1941 *Node) bool { return hasAttr(n1941, roK66) })
 }
 
 // UBL-CR-652: not(//cac:PartyTaxScheme/cbc:CompanyID/@schemeID)
 func roT0860(v []Seq, n *Node) bool {
 	return memoBool(v, 204, func() bool {
 		return !memoBool(v, 205, func() bool {
-			return anyNode(desc(root(n), roK116), func(n1948 *Node) bool {
-				return anyChild(n1948, roK115, func(n1949 *Node) bool { return hasAttr(n1949, roK65) })
+			return anyNode(desc(root(n), roK117), func(n1943 *Node) bool {
+				return anyChild(n1943, roK116, func(n1944 *Node) bool { return hasAttr(n1944, roK66) })
 			})
 		})
 	})
@@ -12296,26 +12297,26 @@ func roT0860(v []Seq, n *Node) bool {
 
 // UBL-CR-653: not(cac:PaymentMeans/cbc:PaymentID/@schemeID)
 func roT0861(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n1951 *Node) bool {
-		return anyChild(n1951, roK1179, func(n1952 *Node) bool { return hasAttr(n1952, roK65) })
+	return !anyChild(n, roK71, func(n1946 *Node) bool {
+		return anyChild(n1946, roK1182, func(n1947 *Node) bool { return hasAttr(n1947, roK66) })
 	})
 }
 
 // UBL-CR-654: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID/@schemeID)
 func roT0862(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n1954 *Node) bool {
-		return anyChild(n1954, roK148, func(n1955 *Node) bool {
-			return anyChild(n1955, roK54, func(n1956 *Node) bool { return hasAttr(n1956, roK65) })
+	return !anyChild(n, roK71, func(n1949 *Node) bool {
+		return anyChild(n1949, roK149, func(n1950 *Node) bool {
+			return anyChild(n1950, roK54, func(n1951 *Node) bool { return hasAttr(n1951, roK66) })
 		})
 	})
 }
 
 // UBL-CR-655: not(cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID/@schemeID)
 func roT0863(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n1958 *Node) bool {
-		return anyChild(n1958, roK148, func(n1959 *Node) bool {
-			return anyChild(n1959, roK730, func(n1960 *Node) bool {
-				return anyChild(n1960, roK54, func(n1961 *Node) bool { return hasAttr(n1961, roK65) })
+	return !anyChild(n, roK71, func(n1953 *Node) bool {
+		return anyChild(n1953, roK149, func(n1954 *Node) bool {
+			return anyChild(n1954, roK733, func(n1955 *Node) bool {
+				return anyChild(n1955, roK54, func(n1956 *Node) bool { return hasAttr(n1956, roK66) })
 			})
 		})
 	})
@@ -12323,23 +12324,23 @@ func roT0863(v []Seq, n *Node) bool {
 
 // UBL-CR-656: not(cbc:InvoiceTypeCode/@listID)
 func roT0864(v []Seq, n *Node) bool {
-	return !anyChild(n, roK99, func(n1963 *Node) bool { return hasAttr(n1963, roK140) })
+	return !anyChild(n, roK101, func(n1958 *Node) bool { return hasAttr(n1958, roK142) })
 }
 
 // UBL-CR-657: not(cbc:DocumentCurrencyCode/@listID)
 func roT0865(v []Seq, n *Node) bool {
-	return !anyChild(n, roK101, func(n1965 *Node) bool { return hasAttr(n1965, roK140) })
+	return !anyChild(n, roK103, func(n1960 *Node) bool { return hasAttr(n1960, roK142) })
 }
 
 // UBL-CR-658: not(cbc:TaxCurrencyCode/@listID)
 func roT0866(v []Seq, n *Node) bool {
-	return !anyChild(n, roK110, func(n1967 *Node) bool { return hasAttr(n1967, roK140) })
+	return !anyChild(n, roK112, func(n1962 *Node) bool { return hasAttr(n1962, roK142) })
 }
 
 // UBL-CR-659: not(cac:AdditionalDocumentReference/cbc:DocumentTypeCode/@listID)
 func roT0867(v []Seq, n *Node) bool {
-	return !anyChild(n, roK53, func(n1969 *Node) bool {
-		return anyChild(n1969, roK162, func(n1970 *Node) bool { return hasAttr(n1970, roK140) })
+	return !anyChild(n, roK53, func(n1964 *Node) bool {
+		return anyChild(n1964, roK165, func(n1965 *Node) bool { return hasAttr(n1965, roK142) })
 	})
 }
 
@@ -12347,8 +12348,8 @@ func roT0867(v []Seq, n *Node) bool {
 func roT0868(v []Seq, n *Node) bool {
 	return memoBool(v, 206, func() bool {
 		return !memoBool(v, 207, func() bool {
-			return anyNode(desc(root(n), roK68), func(n1972 *Node) bool {
-				return anyChild(n1972, roK67, func(n1973 *Node) bool { return hasAttr(n1973, roK140) })
+			return anyNode(desc(root(n), roK69), func(n1967 *Node) bool {
+				return anyChild(n1967, roK68, func(n1968 *Node) bool { return hasAttr(n1968, roK142) })
 			})
 		})
 	})
@@ -12356,8 +12357,8 @@ func roT0868(v []Seq, n *Node) bool {
 
 // UBL-CR-661: not(cac:PaymentMeans/cbc:PaymentMeansCode/@listID)
 func roT0869(v []Seq, n *Node) bool {
-	return !anyChild(n, roK70, func(n1975 *Node) bool {
-		return anyChild(n1975, roK149, func(n1976 *Node) bool { return hasAttr(n1976, roK140) })
+	return !anyChild(n, roK71, func(n1970 *Node) bool {
+		return anyChild(n1970, roK150, func(n1971 *Node) bool { return hasAttr(n1971, roK142) })
 	})
 }
 
@@ -12365,27 +12366,27 @@ func roT0869(v []Seq, n *Node) bool {
 func roT0870(v []Seq, n *Node) bool {
 	return memoBool(v, 208, func() bool {
 		return !memoBool(v, 209, func() bool {
-			return anyNode(desc(root(n), roK84), func(n1978 *Node) bool { return hasAttr(n1978, roK140) })
+			return anyNode(desc(root(n), roK84), func(n1973 *Node) bool { return hasAttr(n1973, roK142) })
 		})
 	})
 }
 
 // UBL-CR-663: not(//@unitCodeListID)
 func roT0871(v []Seq, n *Node) bool {
-	return memoBool(v, 210, func() bool { return !memoBool(v, 211, func() bool { return (len(descAttr(root(n), roK1180)) > 0) }) })
+	return memoBool(v, 210, func() bool { return !memoBool(v, 211, func() bool { return (len(descAttr(root(n), roK1183)) > 0) }) })
 }
 
 // UBL-CR-664: not(//cac:FinancialInstitution)
 func roT0872(v []Seq, n *Node) bool {
-	return memoBool(v, 212, func() bool { return !memoBool(v, 213, func() bool { return (len(desc(root(n), roK732)) > 0) }) })
+	return memoBool(v, 212, func() bool { return !memoBool(v, 213, func() bool { return (len(desc(root(n), roK735)) > 0) }) })
 }
 
 // UBL-CR-665: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode != '130' or not(cbc:DocumentTypeCode)]/cbc:ID/@schemeID)
 func roT0873(v []Seq, n *Node) bool {
 	return memoBool(v, 214, func() bool {
 		return !memoBool(v, 215, func() bool {
-			return anyNode(desc(root(n), roK53), func(n1982 *Node) bool {
-				return (anyChild(n1982, roK162, func(n1983 *Node) bool { return (n1983.StringValue() != "130") }) || !hasChild(n1982, roK162)) && anyChild(n1982, roK54, func(n1985 *Node) bool { return hasAttr(n1985, roK65) })
+			return anyNode(desc(root(n), roK53), func(n1977 *Node) bool {
+				return (anyChild(n1977, roK165, func(n1978 *Node) bool { return (n1978.StringValue() != "130") }) || !hasChild(n1977, roK165)) && anyChild(n1977, roK54, func(n1980 *Node) bool { return hasAttr(n1980, roK66) })
 			})
 		})
 	})
@@ -12395,8 +12396,8 @@ func roT0873(v []Seq, n *Node) bool {
 func roT0874(v []Seq, n *Node) bool {
 	return memoBool(v, 216, func() bool {
 		return !memoBool(v, 217, func() bool {
-			return anyNode(desc(root(n), roK53), func(n1987 *Node) bool {
-				return anyChild(n1987, roK162, func(n1988 *Node) bool { return (n1988.StringValue() == "130") }) && hasChild(n1987, roK214)
+			return anyNode(desc(root(n), roK53), func(n1982 *Node) bool {
+				return anyChild(n1982, roK165, func(n1983 *Node) bool { return (n1983.StringValue() == "130") }) && hasChild(n1982, roK217)
 			})
 		})
 	})
@@ -12406,8 +12407,8 @@ func roT0874(v []Seq, n *Node) bool {
 func roT0875(v []Seq, n *Node) bool {
 	return memoBool(v, 218, func() bool {
 		return !memoBool(v, 219, func() bool {
-			return anyNode(desc(root(n), roK983), func(n1990 *Node) bool {
-				return anyChild(n1990, roK54, func(n1991 *Node) bool { return hasAttr(n1991, roK65) })
+			return anyNode(desc(root(n), roK986), func(n1985 *Node) bool {
+				return anyChild(n1985, roK54, func(n1986 *Node) bool { return hasAttr(n1986, roK66) })
 			})
 		})
 	})
@@ -12417,8 +12418,8 @@ func roT0875(v []Seq, n *Node) bool {
 func roT0876(v []Seq, n *Node) bool {
 	return memoBool(v, 220, func() bool {
 		return !memoBool(v, 221, func() bool {
-			return anyNode(desc(root(n), roK998), func(n1993 *Node) bool {
-				return anyChild(n1993, roK54, func(n1994 *Node) bool { return hasAttr(n1994, roK65) })
+			return anyNode(desc(root(n), roK1001), func(n1988 *Node) bool {
+				return anyChild(n1988, roK54, func(n1989 *Node) bool { return hasAttr(n1989, roK66) })
 			})
 		})
 	})
@@ -12428,8 +12429,8 @@ func roT0876(v []Seq, n *Node) bool {
 func roT0877(v []Seq, n *Node) bool {
 	return memoBool(v, 222, func() bool {
 		return !memoBool(v, 223, func() bool {
-			return anyNode(desc(root(n), roK130), func(n1996 *Node) bool {
-				return anyChild(n1996, roK77, func(n1997 *Node) bool { return hasChild(n1997, roK84) })
+			return anyNode(desc(root(n), roK132), func(n1991 *Node) bool {
+				return anyChild(n1991, roK77, func(n1992 *Node) bool { return hasChild(n1992, roK84) })
 			})
 		})
 	})
@@ -12439,8 +12440,8 @@ func roT0877(v []Seq, n *Node) bool {
 func roT0878(v []Seq, n *Node) bool {
 	return memoBool(v, 224, func() bool {
 		return !memoBool(v, 225, func() bool {
-			return anyNode(desc(root(n), roK130), func(n1999 *Node) bool {
-				return anyChild(n1999, roK77, func(n2000 *Node) bool { return hasChild(n2000, roK83) })
+			return anyNode(desc(root(n), roK132), func(n1994 *Node) bool {
+				return anyChild(n1994, roK77, func(n1995 *Node) bool { return hasChild(n1995, roK83) })
 			})
 		})
 	})
@@ -12450,8 +12451,8 @@ func roT0878(v []Seq, n *Node) bool {
 func roT0879(v []Seq, n *Node) bool {
 	return memoBool(v, 226, func() bool {
 		return !memoBool(v, 227, func() bool {
-			return anyNode(desc(root(n), roK130), func(n2002 *Node) bool {
-				return anyChild(n2002, roK77, func(n2003 *Node) bool { return hasChild(n2003, roK1148) })
+			return anyNode(desc(root(n), roK132), func(n1997 *Node) bool {
+				return anyChild(n1997, roK77, func(n1998 *Node) bool { return hasChild(n1998, roK1151) })
 			})
 		})
 	})
@@ -12459,15 +12460,15 @@ func roT0879(v []Seq, n *Node) bool {
 
 // UBL-CR-672: not(cbc:CreditNoteTypeCode/@listID)
 func roT0880(v []Seq, n *Node) bool {
-	return !anyChild(n, roK100, func(n2005 *Node) bool { return hasAttr(n2005, roK140) })
+	return !anyChild(n, roK102, func(n2000 *Node) bool { return hasAttr(n2000, roK142) })
 }
 
 // UBL-CR-673: not(//cac:AdditionalDocumentReference[cbc:DocumentTypeCode = '130']/cbc:DocumentDescription)
 func roT0881(v []Seq, n *Node) bool {
 	return memoBool(v, 228, func() bool {
 		return !memoBool(v, 229, func() bool {
-			return anyNode(desc(root(n), roK53), func(n2007 *Node) bool {
-				return anyChild(n2007, roK162, func(n2008 *Node) bool { return (n2008.StringValue() == "130") }) && hasChild(n2007, roK161)
+			return anyNode(desc(root(n), roK53), func(n2002 *Node) bool {
+				return anyChild(n2002, roK165, func(n2003 *Node) bool { return (n2003.StringValue() == "130") }) && hasChild(n2002, roK164)
 			})
 		})
 	})
@@ -12477,7 +12478,7 @@ func roT0881(v []Seq, n *Node) bool {
 func roT0882(v []Seq, n *Node) bool {
 	return memoBool(v, 230, func() bool {
 		return !memoBool(v, 231, func() bool {
-			return anyNode(desc(root(n), roK1181), func(n2010 *Node) bool { return hasAttr(n2010, roK65) })
+			return anyNode(desc(root(n), roK1184), func(n2005 *Node) bool { return hasAttr(n2005, roK66) })
 		})
 	})
 }
@@ -12486,8 +12487,8 @@ func roT0882(v []Seq, n *Node) bool {
 func roT0883(v []Seq, n *Node) bool {
 	return memoBool(v, 232, func() bool {
 		return !memoBool(v, 233, func() bool {
-			return anyNode(desc(root(n), roK69), func(n2012 *Node) bool {
-				return anyChild(n2012, roK1182, func(n2013 *Node) bool { return hasAttr(n2013, roK65) })
+			return anyNode(desc(root(n), roK70), func(n2007 *Node) bool {
+				return anyChild(n2007, roK1185, func(n2008 *Node) bool { return hasAttr(n2008, roK66) })
 			})
 		})
 	})
@@ -12497,8 +12498,8 @@ func roT0883(v []Seq, n *Node) bool {
 func roT0884(v []Seq, n *Node) bool {
 	return memoBool(v, 234, func() bool {
 		return !memoBool(v, 235, func() bool {
-			return anyNode(desc(root(n), roK112), func(n2015 *Node) bool {
-				return anyChild(n2015, roK54, func(n2016 *Node) bool { return hasAttr(n2016, roK65) })
+			return anyNode(desc(root(n), roK113), func(n2010 *Node) bool {
+				return anyChild(n2010, roK54, func(n2011 *Node) bool { return hasAttr(n2011, roK66) })
 			})
 		})
 	})
@@ -12508,9 +12509,9 @@ func roT0884(v []Seq, n *Node) bool {
 func roT0885(v []Seq, n *Node) bool {
 	return memoBool(v, 236, func() bool {
 		return !memoBool(v, 237, func() bool {
-			return anyNode(desc(root(n), roK112), func(n2018 *Node) bool {
-				return anyChild(n2018, roK749, func(n2019 *Node) bool {
-					return anyChild(n2019, roK54, func(n2020 *Node) bool { return hasAttr(n2020, roK65) })
+			return anyNode(desc(root(n), roK113), func(n2013 *Node) bool {
+				return anyChild(n2013, roK752, func(n2014 *Node) bool {
+					return anyChild(n2014, roK54, func(n2015 *Node) bool { return hasAttr(n2015, roK66) })
 				})
 			})
 		})
@@ -12521,8 +12522,8 @@ func roT0885(v []Seq, n *Node) bool {
 func roT0886(v []Seq, n *Node) bool {
 	return memoBool(v, 238, func() bool {
 		return !memoBool(v, 239, func() bool {
-			return anyNode(desc(root(n), roK82), func(n2022 *Node) bool {
-				return anyChild(n2022, roK54, func(n2023 *Node) bool { return hasAttr(n2023, roK65) })
+			return anyNode(desc(root(n), roK82), func(n2017 *Node) bool {
+				return anyChild(n2017, roK54, func(n2018 *Node) bool { return hasAttr(n2018, roK66) })
 			})
 		})
 	})
@@ -12532,8 +12533,8 @@ func roT0886(v []Seq, n *Node) bool {
 func roT0887(v []Seq, n *Node) bool {
 	return memoBool(v, 240, func() bool {
 		return !memoBool(v, 241, func() bool {
-			return anyNode(desc(root(n), roK113), func(n2025 *Node) bool {
-				return anyChild(n2025, roK54, func(n2026 *Node) bool { return hasAttr(n2026, roK65) })
+			return anyNode(desc(root(n), roK114), func(n2020 *Node) bool {
+				return anyChild(n2020, roK54, func(n2021 *Node) bool { return hasAttr(n2021, roK66) })
 			})
 		})
 	})
@@ -12543,470 +12544,437 @@ func roT0887(v []Seq, n *Node) bool {
 func roT0888(v []Seq, n *Node) bool {
 	return memoBool(v, 242, func() bool {
 		return !memoBool(v, 243, func() bool {
-			return anyNode(desc(root(n), roK70), func(n2028 *Node) bool { return hasChild(n2028, roK749) })
+			return anyNode(desc(root(n), roK71), func(n2023 *Node) bool { return hasChild(n2023, roK752) })
 		})
 	})
 }
 
 // UBL-CR-681: not(cac:PaymentMeans/cbc:InstructionNote)
 func roT0889(v []Seq, n *Node) bool {
-	return !existsNames(n, roK1184)
+	return !existsNames(n, roK1187)
 }
 
 // UBL-CR-682: not(cac:Delivery/cac:DeliveryAddress)
 func roT0890(v []Seq, n *Node) bool {
-	return !existsNames(n, roK1186)
+	return !existsNames(n, roK1189)
 }
 
 // UBL-DT-08: not(//@schemeName)
 func roT0891(v []Seq, n *Node) bool {
-	return memoBool(v, 244, func() bool { return !memoBool(v, 245, func() bool { return (len(descAttr(root(n), roK1187)) > 0) }) })
+	return memoBool(v, 244, func() bool { return !memoBool(v, 245, func() bool { return (len(descAttr(root(n), roK1190)) > 0) }) })
 }
 
 // UBL-DT-09: not(//@schemeAgencyName)
 func roT0892(v []Seq, n *Node) bool {
-	return memoBool(v, 246, func() bool { return !memoBool(v, 247, func() bool { return (len(descAttr(root(n), roK1188)) > 0) }) })
+	return memoBool(v, 246, func() bool { return !memoBool(v, 247, func() bool { return (len(descAttr(root(n), roK1191)) > 0) }) })
 }
 
 // UBL-DT-10: not(//@schemeDataURI)
 func roT0893(v []Seq, n *Node) bool {
-	return memoBool(v, 248, func() bool { return !memoBool(v, 249, func() bool { return (len(descAttr(root(n), roK1189)) > 0) }) })
+	return memoBool(v, 248, func() bool { return !memoBool(v, 249, func() bool { return (len(descAttr(root(n), roK1192)) > 0) }) })
 }
 
 // UBL-DT-11: not(//@schemeURI)
 func roT0894(v []Seq, n *Node) bool {
-	return memoBool(v, 250, func() bool { return !memoBool(v, 251, func() bool { return (len(descAttr(root(n), roK1190)) > 0) }) })
+	return memoBool(v, 250, func() bool { return !memoBool(v, 251, func() bool { return (len(descAttr(root(n), roK1193)) > 0) }) })
 }
 
 // UBL-DT-12: not(//@format)
 func roT0895(v []Seq, n *Node) bool {
-	return memoBool(v, 252, func() bool { return !memoBool(v, 253, func() bool { return (len(descAttr(root(n), roK1191)) > 0) }) })
+	return memoBool(v, 252, func() bool { return !memoBool(v, 253, func() bool { return (len(descAttr(root(n), roK1194)) > 0) }) })
 }
 
 // UBL-DT-13: not(//@unitCodeListIdentifier)
 func roT0896(v []Seq, n *Node) bool {
-	return memoBool(v, 254, func() bool { return !memoBool(v, 255, func() bool { return (len(descAttr(root(n), roK1192)) > 0) }) })
+	return memoBool(v, 254, func() bool { return !memoBool(v, 255, func() bool { return (len(descAttr(root(n), roK1195)) > 0) }) })
 }
 
 // UBL-DT-14: not(//@unitCodeListAgencyIdentifier)
 func roT0897(v []Seq, n *Node) bool {
-	return memoBool(v, 256, func() bool { return !memoBool(v, 257, func() bool { return (len(descAttr(root(n), roK1193)) > 0) }) })
+	return memoBool(v, 256, func() bool { return !memoBool(v, 257, func() bool { return (len(descAttr(root(n), roK1196)) > 0) }) })
 }
 
 // UBL-DT-15: not(//@unitCodeListAgencyName)
 func roT0898(v []Seq, n *Node) bool {
-	return memoBool(v, 258, func() bool { return !memoBool(v, 259, func() bool { return (len(descAttr(root(n), roK1194)) > 0) }) })
+	return memoBool(v, 258, func() bool { return !memoBool(v, 259, func() bool { return (len(descAttr(root(n), roK1197)) > 0) }) })
 }
 
 // UBL-DT-16: not(//@listAgencyName)
 func roT0899(v []Seq, n *Node) bool {
-	return memoBool(v, 260, func() bool { return !memoBool(v, 261, func() bool { return (len(descAttr(root(n), roK1195)) > 0) }) })
+	return memoBool(v, 260, func() bool { return !memoBool(v, 261, func() bool { return (len(descAttr(root(n), roK1198)) > 0) }) })
 }
 
 // UBL-DT-17: not(//@listName)
 func roT0900(v []Seq, n *Node) bool {
-	return memoBool(v, 262, func() bool { return !memoBool(v, 263, func() bool { return (len(descAttr(root(n), roK1196)) > 0) }) })
+	return memoBool(v, 262, func() bool { return !memoBool(v, 263, func() bool { return (len(descAttr(root(n), roK1199)) > 0) }) })
 }
 
 // UBL-DT-18: count(//@name) - count(//cbc:PaymentMeansCode/@name) <= 0
 func roT0901(v []Seq, n *Node) bool {
 	return memoBool(v, 264, func() bool {
-		return gcmp(arith(func() Seq {
-			k2040 := 0
-			anyNode(descAttr(root(n), roK1197), func(n2041 *Node) bool { return tally1(&k2040) })
-			return countOf(k2040)
-		}(), func() Seq {
-			k2042 := 0
-			anyNode(desc(root(n), roK149), func(n2043 *Node) bool {
-				return anyAttr(n2043, roK1197, func(n2044 *Node) bool { return tally1(&k2042) })
+		return cmpItems(arithItems(intItem(func() (k2035 int) {
+			anyNode(descAttr(root(n), roK1200), func(n2036 *Node) bool { return tally1(&k2035) })
+			return
+		}()), intItem(func() (k2037 int) {
+			anyNode(desc(root(n), roK150), func(n2038 *Node) bool {
+				return anyAttr(n2038, roK1200, func(n2039 *Node) bool { return tally1(&k2037) })
 			})
-			return countOf(k2042)
-		}(), opSub), roK58, opLe)
+			return
+		}()), opSub), roK59, opLe)
 	})
 }
 
 // UBL-DT-19: not(//@languageID)
 func roT0902(v []Seq, n *Node) bool {
-	return memoBool(v, 265, func() bool { return !memoBool(v, 266, func() bool { return (len(descAttr(root(n), roK1198)) > 0) }) })
+	return memoBool(v, 265, func() bool { return !memoBool(v, 266, func() bool { return (len(descAttr(root(n), roK1201)) > 0) }) })
 }
 
 // UBL-DT-20: not(//@listURI)
 func roT0903(v []Seq, n *Node) bool {
-	return memoBool(v, 267, func() bool { return !memoBool(v, 268, func() bool { return (len(descAttr(root(n), roK1199)) > 0) }) })
+	return memoBool(v, 267, func() bool { return !memoBool(v, 268, func() bool { return (len(descAttr(root(n), roK1202)) > 0) }) })
 }
 
 // UBL-DT-21: not(//@listSchemeURI)
 func roT0904(v []Seq, n *Node) bool {
-	return memoBool(v, 269, func() bool { return !memoBool(v, 270, func() bool { return (len(descAttr(root(n), roK1200)) > 0) }) })
+	return memoBool(v, 269, func() bool { return !memoBool(v, 270, func() bool { return (len(descAttr(root(n), roK1203)) > 0) }) })
 }
 
 // UBL-DT-22: not(//@languageLocaleID)
 func roT0905(v []Seq, n *Node) bool {
-	return memoBool(v, 271, func() bool { return !memoBool(v, 272, func() bool { return (len(descAttr(root(n), roK1201)) > 0) }) })
+	return memoBool(v, 271, func() bool { return !memoBool(v, 272, func() bool { return (len(descAttr(root(n), roK1204)) > 0) }) })
 }
 
 // UBL-DT-23: not(//@uri)
 func roT0906(v []Seq, n *Node) bool {
-	return memoBool(v, 273, func() bool { return !memoBool(v, 274, func() bool { return (len(descAttr(root(n), roK1202)) > 0) }) })
+	return memoBool(v, 273, func() bool { return !memoBool(v, 274, func() bool { return (len(descAttr(root(n), roK1205)) > 0) }) })
 }
 
 // UBL-DT-24: not(//@currencyCodeListVersionID)
 func roT0907(v []Seq, n *Node) bool {
-	return memoBool(v, 275, func() bool { return !memoBool(v, 276, func() bool { return (len(descAttr(root(n), roK1203)) > 0) }) })
+	return memoBool(v, 275, func() bool { return !memoBool(v, 276, func() bool { return (len(descAttr(root(n), roK1206)) > 0) }) })
 }
 
 // UBL-DT-25: not(//@characterSetCode)
 func roT0908(v []Seq, n *Node) bool {
-	return memoBool(v, 277, func() bool { return !memoBool(v, 278, func() bool { return (len(descAttr(root(n), roK1204)) > 0) }) })
+	return memoBool(v, 277, func() bool { return !memoBool(v, 278, func() bool { return (len(descAttr(root(n), roK1207)) > 0) }) })
 }
 
 // UBL-DT-26: not(//@encodingCode)
 func roT0909(v []Seq, n *Node) bool {
-	return memoBool(v, 279, func() bool { return !memoBool(v, 280, func() bool { return (len(descAttr(root(n), roK1205)) > 0) }) })
+	return memoBool(v, 279, func() bool { return !memoBool(v, 280, func() bool { return (len(descAttr(root(n), roK1208)) > 0) }) })
 }
 
 // UBL-DT-27: not(//@schemeAgencyID)
 func roT0910(v []Seq, n *Node) bool {
-	return memoBool(v, 281, func() bool { return !memoBool(v, 282, func() bool { return (len(descAttr(root(n), roK1206)) > 0) }) })
+	return memoBool(v, 281, func() bool { return !memoBool(v, 282, func() bool { return (len(descAttr(root(n), roK1209)) > 0) }) })
 }
 
 // UBL-DT-28: not(//@listAgencyID)
 func roT0911(v []Seq, n *Node) bool {
-	return memoBool(v, 283, func() bool { return !memoBool(v, 284, func() bool { return (len(descAttr(root(n), roK1207)) > 0) }) })
+	return memoBool(v, 283, func() bool { return !memoBool(v, 284, func() bool { return (len(descAttr(root(n), roK1210)) > 0) }) })
 }
 
 // UBL-SR-01: (count(cac:ContractDocumentReference/cbc:ID) <= 1)
 func roT0912(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2055 := 0
-		anyChild(n, roK287, func(n2056 *Node) bool {
-			return anyChild(n2056, roK54, func(n2057 *Node) bool { return tally1(&k2055) })
+	return (func() (k2050 int) {
+		anyChild(n, roK290, func(n2051 *Node) bool {
+			return anyChild(n2051, roK54, func(n2052 *Node) bool { return tally1(&k2050) })
 		})
-		return countOf(k2055)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-02: (count(cac:ReceiptDocumentReference/cbc:ID) <= 1)
 func roT0913(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2058 := 0
-		anyChild(n, roK252, func(n2059 *Node) bool {
-			return anyChild(n2059, roK54, func(n2060 *Node) bool { return tally1(&k2058) })
+	return (func() (k2053 int) {
+		anyChild(n, roK255, func(n2054 *Node) bool {
+			return anyChild(n2054, roK54, func(n2055 *Node) bool { return tally1(&k2053) })
 		})
-		return countOf(k2058)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-03: (count(cac:DespatchDocumentReference/cbc:ID) <= 1)
 func roT0914(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2061 := 0
-		anyChild(n, roK235, func(n2062 *Node) bool {
-			return anyChild(n2062, roK54, func(n2063 *Node) bool { return tally1(&k2061) })
+	return (func() (k2056 int) {
+		anyChild(n, roK238, func(n2057 *Node) bool {
+			return anyChild(n2057, roK54, func(n2058 *Node) bool { return tally1(&k2056) })
 		})
-		return countOf(k2061)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-04: (count(cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']/cbc:ID) <= 1)
 func roT0915(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2064 := 0
-		anyChild(n, roK53, func(n2065 *Node) bool {
-			return anyChild(n2065, roK162, func(n2066 *Node) bool { return (n2066.StringValue() == "130") }) && anyChild(n2065, roK54, func(n2067 *Node) bool { return tally1(&k2064) })
+	return (func() (k2059 int) {
+		anyChild(n, roK53, func(n2060 *Node) bool {
+			return anyChild(n2060, roK165, func(n2061 *Node) bool { return (n2061.StringValue() == "130") }) && anyChild(n2060, roK54, func(n2062 *Node) bool { return tally1(&k2059) })
 		})
-		return countOf(k2064)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-05: (count(cac:PaymentTerms/cbc:Note) <= 1)
 func roT0916(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2068 := 0
-		anyChild(n, roK61, func(n2069 *Node) bool {
-			return anyChild(n2069, roK60, func(n2070 *Node) bool { return tally1(&k2068) })
+	return (func() (k2063 int) {
+		anyChild(n, roK62, func(n2064 *Node) bool {
+			return anyChild(n2064, roK61, func(n2065 *Node) bool { return tally1(&k2063) })
 		})
-		return countOf(k2068)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-08: (count(cac:InvoicePeriod) <= 1)
 func roT0917(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2071 := 0
-		anyChild(n, roK119, func(n2072 *Node) bool { return tally1(&k2071) })
-		return countOf(k2071)
-	}(), roK111, opLe)
+	return (countChildren(n, roK120) <= 1)
 }
 
 // UBL-SR-09: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func roT0918(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2073 := 0
-		anyChild(n, roK104, func(n2074 *Node) bool {
-			return anyChild(n2074, roK63, func(n2075 *Node) bool {
-				return anyChild(n2075, roK103, func(n2076 *Node) bool {
-					return anyChild(n2076, roK102, func(n2077 *Node) bool { return tally1(&k2073) })
+	return (func() (k2066 int) {
+		anyChild(n, roK106, func(n2067 *Node) bool {
+			return anyChild(n2067, roK64, func(n2068 *Node) bool {
+				return anyChild(n2068, roK105, func(n2069 *Node) bool {
+					return anyChild(n2069, roK104, func(n2070 *Node) bool { return tally1(&k2066) })
 				})
 			})
 		})
-		return countOf(k2073)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-10: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0919(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2078 := 0
-		anyChild(n, roK104, func(n2079 *Node) bool {
-			return anyChild(n2079, roK63, func(n2080 *Node) bool {
-				return anyChild(n2080, roK145, func(n2081 *Node) bool {
-					return anyChild(n2081, roK128, func(n2082 *Node) bool { return tally1(&k2078) })
+	return (func() (k2071 int) {
+		anyChild(n, roK106, func(n2072 *Node) bool {
+			return anyChild(n2072, roK64, func(n2073 *Node) bool {
+				return anyChild(n2073, roK146, func(n2074 *Node) bool {
+					return anyChild(n2074, roK130, func(n2075 *Node) bool { return tally1(&k2071) })
 				})
 			})
 		})
-		return countOf(k2078)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-11: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func roT0920(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2083 := 0
-		anyChild(n, roK104, func(n2084 *Node) bool {
-			return anyChild(n2084, roK63, func(n2085 *Node) bool {
-				return anyChild(n2085, roK103, func(n2086 *Node) bool {
-					return anyChild(n2086, roK115, func(n2087 *Node) bool { return tally1(&k2083) })
+	return (func() (k2076 int) {
+		anyChild(n, roK106, func(n2077 *Node) bool {
+			return anyChild(n2077, roK64, func(n2078 *Node) bool {
+				return anyChild(n2078, roK105, func(n2079 *Node) bool {
+					return anyChild(n2079, roK116, func(n2080 *Node) bool { return tally1(&k2076) })
 				})
 			})
 		})
-		return countOf(k2083)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-12: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func roT0921(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2088 := 0
-		anyChild(n, roK104, func(n2089 *Node) bool {
-			return anyChild(n2089, roK63, func(n2090 *Node) bool {
-				return anyChild(n2090, roK116, func(n2091 *Node) bool {
-					return anyChild(n2091, roK81, func(n2092 *Node) bool { return (strings.ToUpper(childStr(n2092, roK54)) == "VAT") }) && anyChild(n2091, roK115, func(n2093 *Node) bool { return tally1(&k2088) })
+	return (func() (k2081 int) {
+		anyChild(n, roK106, func(n2082 *Node) bool {
+			return anyChild(n2082, roK64, func(n2083 *Node) bool {
+				return anyChild(n2083, roK117, func(n2084 *Node) bool {
+					return anyChild(n2084, roK81, func(n2085 *Node) bool { return (strings.ToUpper(childStr(n2085, roK54)) == "VAT") }) && anyChild(n2084, roK116, func(n2086 *Node) bool { return tally1(&k2081) })
 				})
 			})
 		})
-		return countOf(k2088)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-13: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)!='VAT']/cbc:CompanyID) <= 1)
 func roT0922(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2094 := 0
-		anyChild(n, roK104, func(n2095 *Node) bool {
-			return anyChild(n2095, roK63, func(n2096 *Node) bool {
-				return anyChild(n2096, roK116, func(n2097 *Node) bool {
-					return anyChild(n2097, roK81, func(n2098 *Node) bool { return (strings.ToUpper(childStr(n2098, roK54)) != "VAT") }) && anyChild(n2097, roK115, func(n2099 *Node) bool { return tally1(&k2094) })
+	return (func() (k2087 int) {
+		anyChild(n, roK106, func(n2088 *Node) bool {
+			return anyChild(n2088, roK64, func(n2089 *Node) bool {
+				return anyChild(n2089, roK117, func(n2090 *Node) bool {
+					return anyChild(n2090, roK81, func(n2091 *Node) bool { return (strings.ToUpper(childStr(n2091, roK54)) != "VAT") }) && anyChild(n2090, roK116, func(n2092 *Node) bool { return tally1(&k2087) })
 				})
 			})
 		})
-		return countOf(k2094)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-14: (count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm) <= 1)
 func roT0923(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2100 := 0
-		anyChild(n, roK104, func(n2101 *Node) bool {
-			return anyChild(n2101, roK63, func(n2102 *Node) bool {
-				return anyChild(n2102, roK103, func(n2103 *Node) bool {
-					return anyChild(n2103, roK507, func(n2104 *Node) bool { return tally1(&k2100) })
+	return (func() (k2093 int) {
+		anyChild(n, roK106, func(n2094 *Node) bool {
+			return anyChild(n2094, roK64, func(n2095 *Node) bool {
+				return anyChild(n2095, roK105, func(n2096 *Node) bool {
+					return anyChild(n2096, roK510, func(n2097 *Node) bool { return tally1(&k2093) })
 				})
 			})
 		})
-		return countOf(k2100)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-15: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) <= 1)
 func roT0924(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2105 := 0
-		anyChild(n, roK64, func(n2106 *Node) bool {
-			return anyChild(n2106, roK63, func(n2107 *Node) bool {
-				return anyChild(n2107, roK103, func(n2108 *Node) bool {
-					return anyChild(n2108, roK102, func(n2109 *Node) bool { return tally1(&k2105) })
+	return (func() (k2098 int) {
+		anyChild(n, roK65, func(n2099 *Node) bool {
+			return anyChild(n2099, roK64, func(n2100 *Node) bool {
+				return anyChild(n2100, roK105, func(n2101 *Node) bool {
+					return anyChild(n2101, roK104, func(n2102 *Node) bool { return tally1(&k2098) })
 				})
 			})
 		})
-		return countOf(k2105)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-16: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID) <= 1)
 func roT0925(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2110 := 0
-		anyChild(n, roK64, func(n2111 *Node) bool {
-			return anyChild(n2111, roK63, func(n2112 *Node) bool {
-				return anyChild(n2112, roK147, func(n2113 *Node) bool {
-					return anyChild(n2113, roK54, func(n2114 *Node) bool { return tally1(&k2110) })
+	return (func() (k2103 int) {
+		anyChild(n, roK65, func(n2104 *Node) bool {
+			return anyChild(n2104, roK64, func(n2105 *Node) bool {
+				return anyChild(n2105, roK148, func(n2106 *Node) bool {
+					return anyChild(n2106, roK54, func(n2107 *Node) bool { return tally1(&k2103) })
 				})
 			})
 		})
-		return countOf(k2110)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-17: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID) <= 1)
 func roT0926(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2115 := 0
-		anyChild(n, roK64, func(n2116 *Node) bool {
-			return anyChild(n2116, roK63, func(n2117 *Node) bool {
-				return anyChild(n2117, roK103, func(n2118 *Node) bool {
-					return anyChild(n2118, roK115, func(n2119 *Node) bool { return tally1(&k2115) })
+	return (func() (k2108 int) {
+		anyChild(n, roK65, func(n2109 *Node) bool {
+			return anyChild(n2109, roK64, func(n2110 *Node) bool {
+				return anyChild(n2110, roK105, func(n2111 *Node) bool {
+					return anyChild(n2111, roK116, func(n2112 *Node) bool { return tally1(&k2108) })
 				})
 			})
 		})
-		return countOf(k2115)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-18: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme[cac:TaxScheme/upper-case(cbc:ID)='VAT']/cbc:CompanyID) <= 1)
 func roT0927(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2120 := 0
-		anyChild(n, roK64, func(n2121 *Node) bool {
-			return anyChild(n2121, roK63, func(n2122 *Node) bool {
-				return anyChild(n2122, roK116, func(n2123 *Node) bool {
-					return anyChild(n2123, roK81, func(n2124 *Node) bool { return (strings.ToUpper(childStr(n2124, roK54)) == "VAT") }) && anyChild(n2123, roK115, func(n2125 *Node) bool { return tally1(&k2120) })
+	return (func() (k2113 int) {
+		anyChild(n, roK65, func(n2114 *Node) bool {
+			return anyChild(n2114, roK64, func(n2115 *Node) bool {
+				return anyChild(n2115, roK117, func(n2116 *Node) bool {
+					return anyChild(n2116, roK81, func(n2117 *Node) bool { return (strings.ToUpper(childStr(n2117, roK54)) == "VAT") }) && anyChild(n2116, roK116, func(n2118 *Node) bool { return tally1(&k2113) })
 				})
 			})
 		})
-		return countOf(k2120)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-24: (count(cac:Delivery) <= 1)
 func roT0928(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2126 := 0
-		anyChild(n, roK75, func(n2127 *Node) bool { return tally1(&k2126) })
-		return countOf(k2126)
-	}(), roK111, opLe)
+	return (countChildren(n, roK75) <= 1)
 }
 
 // UBL-SR-29: (count(//cac:PartyIdentification/cbc:ID[upper-case(@schemeID) = 'SEPA']) <= 1)
 func roT0929(v []Seq, n *Node) bool {
 	return memoBool(v, 285, func() bool {
-		return gcmp(func() Seq {
-			k2128 := 0
-			anyNode(desc(root(n), roK147), func(n2129 *Node) bool {
-				return anyChild(n2129, roK54, func(n2130 *Node) bool { return (strings.ToUpper(str(attr(n2130, roK65))) == "SEPA") && tally1(&k2128) })
+		return (func() (k2119 int) {
+			anyNode(desc(root(n), roK148), func(n2120 *Node) bool {
+				return anyChild(n2120, roK54, func(n2121 *Node) bool { return (strings.ToUpper(str(attr(n2121, roK66))) == "SEPA") && tally1(&k2119) })
 			})
-			return countOf(k2128)
-		}(), roK111, opLe)
+			return
+		}() <= 1)
 	})
 }
 
 // UBL-SR-39: (count(cac:ProjectReference/cbc:ID) <= 1)
 func roT0930(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2131 := 0
-		anyChild(n, roK337, func(n2132 *Node) bool {
-			return anyChild(n2132, roK54, func(n2133 *Node) bool { return tally1(&k2131) })
+	return (func() (k2122 int) {
+		anyChild(n, roK340, func(n2123 *Node) bool {
+			return anyChild(n2123, roK54, func(n2124 *Node) bool { return tally1(&k2122) })
 		})
-		return countOf(k2131)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-40: (count(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0931(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2134 := 0
-		anyChild(n, roK64, func(n2135 *Node) bool {
-			return anyChild(n2135, roK63, func(n2136 *Node) bool {
-				return anyChild(n2136, roK145, func(n2137 *Node) bool {
-					return anyChild(n2137, roK128, func(n2138 *Node) bool { return tally1(&k2134) })
+	return (func() (k2125 int) {
+		anyChild(n, roK65, func(n2126 *Node) bool {
+			return anyChild(n2126, roK64, func(n2127 *Node) bool {
+				return anyChild(n2127, roK146, func(n2128 *Node) bool {
+					return anyChild(n2128, roK130, func(n2129 *Node) bool { return tally1(&k2125) })
 				})
 			})
 		})
-		return countOf(k2134)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-44: count(//cbc:PaymentID[not(preceding::cbc:PaymentID/. = .)]) <= 1
 func roT0932(v []Seq, n *Node) bool {
 	return memoBool(v, 286, func() bool {
-		return gcmp(func() Seq {
-			k2139 := 0
-			anyNode(desc(root(n), roK1179), func(n2140 *Node) bool {
-				return !func(r2141 Seq) bool {
-					return anyNode(preceding(n2140, roK1179), func(n2142 *Node) bool { return gcmp(nodeSeq(n2142), r2141, opEq) })
-				}(nodeSeq(n2140)) && tally1(&k2139)
+		return (func() (k2130 int) {
+			anyNode(desc(root(n), roK1182), func(n2131 *Node) bool {
+				return !func(r2132 Item) bool {
+					return anyNode(preceding(n2131, roK1182), func(n2133 *Node) bool { return cmpItems(nodeItem(n2133), r2132, opEq) })
+				}(nodeItem(n2131)) && tally1(&k2130)
 			})
-			return countOf(k2139)
-		}(), roK111, opLe)
+			return
+		}() <= 1)
 	})
 }
 
 // UBL-SR-45: (count(cac:PaymentMeans/cbc:PaymentDueDate) <=1)
 func roT0933(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2143 := 0
-		anyChild(n, roK70, func(n2144 *Node) bool {
-			return anyChild(n2144, roK700, func(n2145 *Node) bool { return tally1(&k2143) })
+	return (func() (k2134 int) {
+		anyChild(n, roK71, func(n2135 *Node) bool {
+			return anyChild(n2135, roK703, func(n2136 *Node) bool { return tally1(&k2134) })
 		})
-		return countOf(k2143)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-46: (count(cac:PaymentMeans/cbc:PaymentMeansCode/@name) <=1)
 func roT0934(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2146 := 0
-		anyChild(n, roK70, func(n2147 *Node) bool {
-			return anyChild(n2147, roK149, func(n2148 *Node) bool {
-				return anyAttr(n2148, roK1197, func(n2149 *Node) bool { return tally1(&k2146) })
+	return (func() (k2137 int) {
+		anyChild(n, roK71, func(n2138 *Node) bool {
+			return anyChild(n2138, roK150, func(n2139 *Node) bool {
+				return anyAttr(n2139, roK1200, func(n2140 *Node) bool { return tally1(&k2137) })
 			})
 		})
-		return countOf(k2146)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-47: count(//cbc:PaymentMeansCode[not(preceding::cbc:PaymentMeansCode/. = .)]) <= 1
 func roT0935(v []Seq, n *Node) bool {
 	return memoBool(v, 287, func() bool {
-		return gcmp(func() Seq {
-			k2150 := 0
-			anyNode(desc(root(n), roK149), func(n2151 *Node) bool {
-				return !func(r2152 Seq) bool {
-					return anyNode(preceding(n2151, roK149), func(n2153 *Node) bool { return gcmp(nodeSeq(n2153), r2152, opEq) })
-				}(nodeSeq(n2151)) && tally1(&k2150)
+		return (func() (k2141 int) {
+			anyNode(desc(root(n), roK150), func(n2142 *Node) bool {
+				return !func(r2143 Item) bool {
+					return anyNode(preceding(n2142, roK150), func(n2144 *Node) bool { return cmpItems(nodeItem(n2144), r2143, opEq) })
+				}(nodeItem(n2142)) && tally1(&k2141)
 			})
-			return countOf(k2150)
-		}(), roK111, opLe)
+			return
+		}() <= 1)
 	})
 }
 
 // UBL-SR-49: (count(cac:InvoicePeriod/cbc:DescriptionCode) <=1)
 func roT0936(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2154 := 0
-		anyChild(n, roK119, func(n2155 *Node) bool {
-			return anyChild(n2155, roK120, func(n2156 *Node) bool { return tally1(&k2154) })
+	return (func() (k2145 int) {
+		anyChild(n, roK120, func(n2146 *Node) bool {
+			return anyChild(n2146, roK121, func(n2147 *Node) bool { return tally1(&k2145) })
 		})
-		return countOf(k2154)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
 func roM075(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -13015,7 +12983,7 @@ func roM075(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -13027,73 +12995,61 @@ func roM075(v []Seq, n *Node) bool {
 
 // UBL-SR-34: (count(cbc:Note) <= 1)
 func roT0937(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2157 := 0
-		anyChild(n, roK60, func(n2158 *Node) bool { return tally1(&k2157) })
-		return countOf(k2157)
-	}(), roK111, opLe)
+	return (countChildren(n, roK61) <= 1)
 }
 
 // UBL-SR-35: (count(cac:OrderLineReference/cbc:LineID) <= 1)
 func roT0938(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2159 := 0
-		anyChild(n, roK878, func(n2160 *Node) bool {
-			return anyChild(n2160, roK1208, func(n2161 *Node) bool { return tally1(&k2159) })
+	return (func() (k2148 int) {
+		anyChild(n, roK881, func(n2149 *Node) bool {
+			return anyChild(n2149, roK1211, func(n2150 *Node) bool { return tally1(&k2148) })
 		})
-		return countOf(k2159)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-36: (count(cac:InvoicePeriod) <= 1)
 func roT0939(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2162 := 0
-		anyChild(n, roK119, func(n2163 *Node) bool { return tally1(&k2162) })
-		return countOf(k2162)
-	}(), roK111, opLe)
+	return (countChildren(n, roK120) <= 1)
 }
 
 // UBL-SR-37: (count(cac:Price/cac:AllowanceCharge/cbc:Amount) <= 1)
 func roT0940(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2164 := 0
-		anyChild(n, roK130, func(n2165 *Node) bool {
-			return anyChild(n2165, roK77, func(n2166 *Node) bool {
-				return anyChild(n2166, roK80, func(n2167 *Node) bool { return tally1(&k2164) })
+	return (func() (k2151 int) {
+		anyChild(n, roK132, func(n2152 *Node) bool {
+			return anyChild(n2152, roK77, func(n2153 *Node) bool {
+				return anyChild(n2153, roK80, func(n2154 *Node) bool { return tally1(&k2151) })
 			})
 		})
-		return countOf(k2164)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-48: count(cac:Item/cac:ClassifiedTaxCategory) = 1
 func roT0941(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2168 := 0
-		anyChild(n, roK129, func(n2169 *Node) bool {
-			return anyChild(n2169, roK113, func(n2170 *Node) bool { return tally1(&k2168) })
+	return (func() (k2155 int) {
+		anyChild(n, roK131, func(n2156 *Node) bool {
+			return anyChild(n2156, roK114, func(n2157 *Node) bool { return tally1(&k2155) })
 		})
-		return countOf(k2168)
-	}(), roK111, opEq)
+		return
+	}() == 1)
 }
 
 // UBL-SR-50: count(cac:Item/cbc:Description) <= 1
 func roT0942(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2171 := 0
-		anyChild(n, roK129, func(n2172 *Node) bool {
-			return anyChild(n2172, roK184, func(n2173 *Node) bool { return tally1(&k2171) })
+	return (func() (k2158 int) {
+		anyChild(n, roK131, func(n2159 *Node) bool {
+			return anyChild(n2159, roK187, func(n2160 *Node) bool { return tally1(&k2158) })
 		})
-		return countOf(k2171)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // cac:PayeeParty
 func roM076(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK144) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK145) {
 			return false
 		}
 		return true
@@ -13105,54 +13061,51 @@ func roM076(v []Seq, n *Node) bool {
 
 // UBL-SR-19: (count(cac:PartyName/cbc:Name) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0943(v []Seq, n *Node) bool {
-	return (gcmp(func() Seq {
-		k2174 := 0
-		anyChild(n, roK145, func(n2175 *Node) bool {
-			return anyChild(n2175, roK128, func(n2176 *Node) bool { return tally1(&k2174) })
+	return ((func() (k2161 int) {
+		anyChild(n, roK146, func(n2162 *Node) bool {
+			return anyChild(n2162, roK130, func(n2163 *Node) bool { return tally1(&k2161) })
 		})
-		return countOf(k2174)
-	}(), roK111, opLe) && func(r2181 Seq) bool {
-		return anyChild(n, roK145, func(n2182 *Node) bool {
-			return anyChild(n2182, roK128, func(n2183 *Node) bool { return gcmp(nodeSeq(n2183), r2181, opNe) })
+		return
+	}() <= 1) && func(r2168 Seq) bool {
+		return anyChild(n, roK146, func(n2169 *Node) bool {
+			return anyChild(n2169, roK130, func(n2170 *Node) bool { return gcmp(nodeSeq(n2170), r2168, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n2177 *Node) Seq { return child(n2177, roK104) }), func(n2178 *Node) Seq { return child(n2178, roK63) }), func(n2179 *Node) Seq { return child(n2179, roK103) }), func(n2180 *Node) Seq { return child(n2180, roK102) })))
+	}(step(step(step(step(parent(n), func(n2164 *Node) Seq { return child(n2164, roK106) }), func(n2165 *Node) Seq { return child(n2165, roK64) }), func(n2166 *Node) Seq { return child(n2166, roK105) }), func(n2167 *Node) Seq { return child(n2167, roK104) })))
 }
 
 // UBL-SR-20: (count(cac:PartyIdentification/cbc:ID[upper-case(@schemeID) != 'SEPA']) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0944(v []Seq, n *Node) bool {
-	return (gcmp(func() Seq {
-		k2184 := 0
-		anyChild(n, roK147, func(n2185 *Node) bool {
-			return anyChild(n2185, roK54, func(n2186 *Node) bool { return (strings.ToUpper(str(attr(n2186, roK65))) != "SEPA") && tally1(&k2184) })
+	return ((func() (k2171 int) {
+		anyChild(n, roK148, func(n2172 *Node) bool {
+			return anyChild(n2172, roK54, func(n2173 *Node) bool { return (strings.ToUpper(str(attr(n2173, roK66))) != "SEPA") && tally1(&k2171) })
 		})
-		return countOf(k2184)
-	}(), roK111, opLe) && func(r2191 Seq) bool {
-		return anyChild(n, roK145, func(n2192 *Node) bool {
-			return anyChild(n2192, roK128, func(n2193 *Node) bool { return gcmp(nodeSeq(n2193), r2191, opNe) })
+		return
+	}() <= 1) && func(r2178 Seq) bool {
+		return anyChild(n, roK146, func(n2179 *Node) bool {
+			return anyChild(n2179, roK130, func(n2180 *Node) bool { return gcmp(nodeSeq(n2180), r2178, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n2187 *Node) Seq { return child(n2187, roK104) }), func(n2188 *Node) Seq { return child(n2188, roK63) }), func(n2189 *Node) Seq { return child(n2189, roK103) }), func(n2190 *Node) Seq { return child(n2190, roK102) })))
+	}(step(step(step(step(parent(n), func(n2174 *Node) Seq { return child(n2174, roK106) }), func(n2175 *Node) Seq { return child(n2175, roK64) }), func(n2176 *Node) Seq { return child(n2176, roK105) }), func(n2177 *Node) Seq { return child(n2177, roK104) })))
 }
 
 // UBL-SR-21: (count(cac:PartyLegalEntity/cbc:CompanyID) <= 1) and ((cac:PartyName/cbc:Name) != (../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName))
 func roT0945(v []Seq, n *Node) bool {
-	return (gcmp(func() Seq {
-		k2194 := 0
-		anyChild(n, roK103, func(n2195 *Node) bool {
-			return anyChild(n2195, roK115, func(n2196 *Node) bool { return tally1(&k2194) })
+	return ((func() (k2181 int) {
+		anyChild(n, roK105, func(n2182 *Node) bool {
+			return anyChild(n2182, roK116, func(n2183 *Node) bool { return tally1(&k2181) })
 		})
-		return countOf(k2194)
-	}(), roK111, opLe) && func(r2201 Seq) bool {
-		return anyChild(n, roK145, func(n2202 *Node) bool {
-			return anyChild(n2202, roK128, func(n2203 *Node) bool { return gcmp(nodeSeq(n2203), r2201, opNe) })
+		return
+	}() <= 1) && func(r2188 Seq) bool {
+		return anyChild(n, roK146, func(n2189 *Node) bool {
+			return anyChild(n2189, roK130, func(n2190 *Node) bool { return gcmp(nodeSeq(n2190), r2188, opNe) })
 		})
-	}(step(step(step(step(parent(n), func(n2197 *Node) Seq { return child(n2197, roK104) }), func(n2198 *Node) Seq { return child(n2198, roK63) }), func(n2199 *Node) Seq { return child(n2199, roK103) }), func(n2200 *Node) Seq { return child(n2200, roK102) })))
+	}(step(step(step(step(parent(n), func(n2184 *Node) Seq { return child(n2184, roK106) }), func(n2185 *Node) Seq { return child(n2185, roK64) }), func(n2186 *Node) Seq { return child(n2186, roK105) }), func(n2187 *Node) Seq { return child(n2187, roK104) })))
 }
 
 // cac:PaymentMeans
 func roM077(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK70) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK71) {
 			return false
 		}
 		return true
@@ -13164,38 +13117,29 @@ func roM077(v []Seq, n *Node) bool {
 
 // UBL-SR-26: (count(cbc:PaymentID) <= 1)
 func roT0946(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2204 := 0
-		anyChild(n, roK1179, func(n2205 *Node) bool { return tally1(&k2204) })
-		return countOf(k2204)
-	}(), roK111, opLe)
+	return (countChildren(n, roK1182) <= 1)
 }
 
 // UBL-SR-27: (count(cbc:PaymentMeansCode) <= 1)
 func roT0947(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2206 := 0
-		anyChild(n, roK149, func(n2207 *Node) bool { return tally1(&k2206) })
-		return countOf(k2206)
-	}(), roK111, opLe)
+	return (countChildren(n, roK150) <= 1)
 }
 
 // UBL-SR-28: (count(cac:PaymentMandate/cbc:ID) <= 1)
 func roT0948(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2208 := 0
-		anyChild(n, roK112, func(n2209 *Node) bool {
-			return anyChild(n2209, roK54, func(n2210 *Node) bool { return tally1(&k2208) })
+	return (func() (k2191 int) {
+		anyChild(n, roK113, func(n2192 *Node) bool {
+			return anyChild(n2192, roK54, func(n2193 *Node) bool { return tally1(&k2191) })
 		})
-		return countOf(k2208)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // cac:BillingReference
 func roM078(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK151) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK152) {
 			return false
 		}
 		return true
@@ -13207,23 +13151,19 @@ func roM078(v []Seq, n *Node) bool {
 
 // UBL-SR-06: (count(cac:InvoiceDocumentReference) <= 1)
 func roT0949(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2211 := 0
-		anyChild(n, roK152, func(n2212 *Node) bool { return tally1(&k2211) })
-		return countOf(k2211)
-	}(), roK111, opLe)
+	return (countChildren(n, roK153) <= 1)
 }
 
 // UBL-SR-07: (cac:InvoiceDocumentReference/cbc:ID)
 func roT0950(v []Seq, n *Node) bool {
-	return existsNames(n, roK153)
+	return existsNames(n, roK154)
 }
 
 // cac:TaxRepresentativeParty
 func roM079(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK118) {
 			return false
 		}
 		return true
@@ -13235,35 +13175,33 @@ func roM079(v []Seq, n *Node) bool {
 
 // UBL-SR-22: (count(cac:Party/cac:PartyName/cbc:Name) <= 1)
 func roT0951(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2213 := 0
-		anyChild(n, roK63, func(n2214 *Node) bool {
-			return anyChild(n2214, roK145, func(n2215 *Node) bool {
-				return anyChild(n2215, roK128, func(n2216 *Node) bool { return tally1(&k2213) })
+	return (func() (k2194 int) {
+		anyChild(n, roK64, func(n2195 *Node) bool {
+			return anyChild(n2195, roK146, func(n2196 *Node) bool {
+				return anyChild(n2196, roK130, func(n2197 *Node) bool { return tally1(&k2194) })
 			})
 		})
-		return countOf(k2213)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // UBL-SR-23: (count(cac:Party/cac:PartyTaxScheme/cbc:CompanyID) <= 1)
 func roT0952(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2217 := 0
-		anyChild(n, roK63, func(n2218 *Node) bool {
-			return anyChild(n2218, roK116, func(n2219 *Node) bool {
-				return anyChild(n2219, roK115, func(n2220 *Node) bool { return tally1(&k2217) })
+	return (func() (k2198 int) {
+		anyChild(n, roK64, func(n2199 *Node) bool {
+			return anyChild(n2199, roK117, func(n2200 *Node) bool {
+				return anyChild(n2200, roK116, func(n2201 *Node) bool { return tally1(&k2198) })
 			})
 		})
-		return countOf(k2217)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // cac:TaxSubtotal
 func roM080(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK115) {
 			return false
 		}
 		return true
@@ -13275,20 +13213,19 @@ func roM080(v []Seq, n *Node) bool {
 
 // UBL-SR-32: (count(cac:TaxCategory/cbc:TaxExemptionReason) <= 1)
 func roT0953(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2221 := 0
-		anyChild(n, roK82, func(n2222 *Node) bool {
-			return anyChild(n2222, roK159, func(n2223 *Node) bool { return tally1(&k2221) })
+	return (func() (k2202 int) {
+		anyChild(n, roK82, func(n2203 *Node) bool {
+			return anyChild(n2203, roK162, func(n2204 *Node) bool { return tally1(&k2202) })
 		})
-		return countOf(k2221)
-	}(), roK111, opLe)
+		return
+	}() <= 1)
 }
 
 // cbc:InvoiceTypeCode | cbc:CreditNoteTypeCode
 func roM081(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK99) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK101) {
 			return false
 		}
 		return true
@@ -13297,7 +13234,7 @@ func roM081(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK100) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK102) {
 			return false
 		}
 		return true
@@ -13309,14 +13246,14 @@ func roM081(v []Seq, n *Node) bool {
 
 // BR-CL-01: (self::cbc:InvoiceTypeCode and ((not(contains(normalize-space(.), ' ')) and contains(' 71 80 81 82 84 102 130 202 203 204 211 218 219 295 325 326 331 380 382 383 384 385 386 387 388 389 390 393 394 39…
 func roT0954(v []Seq, n *Node) bool {
-	return (((len(self(n, roK99)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1209, (" "+fnNormalizeSpace(n.StringValue())+" ")))) || ((len(self(n, roK100)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 532 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))))
+	return (((len(self(n, roK101)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1212, fnNormalizeSpace(n.StringValue())))) || ((len(self(n, roK102)) > 0) && (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && strings.Contains(" 81 83 261 262 296 308 381 396 420 458 532 ", (" "+fnNormalizeSpace(n.StringValue())+" ")))))
 }
 
 // //@currencyID
 func roM082(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindAttr || !nameMatch(m, roK107) {
+		if m == nil || m.Kind != KindAttr || !nameMatch(m, roK109) {
 			return false
 		}
 		return true
@@ -13328,14 +13265,14 @@ func roM082(v []Seq, n *Node) bool {
 
 // BR-CL-03: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU …
 func roT0955(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1210, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1213, fnNormalizeSpace(n.StringValue())))
 }
 
 // cbc:DocumentCurrencyCode
 func roM083(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK101) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK103) {
 			return false
 		}
 		return true
@@ -13347,14 +13284,14 @@ func roM083(v []Seq, n *Node) bool {
 
 // BR-CL-04: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU …
 func roT0956(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1210, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1213, fnNormalizeSpace(n.StringValue())))
 }
 
 // cbc:TaxCurrencyCode
 func roM084(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK110) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK112) {
 			return false
 		}
 		return true
@@ -13366,18 +13303,18 @@ func roM084(v []Seq, n *Node) bool {
 
 // BR-CL-05: ((not(contains(normalize-space(.), ' ')) and contains(' AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU …
 func roT0957(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1210, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1213, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:InvoicePeriod/cbc:DescriptionCode
 func roM085(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK120) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK121) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK120) {
 			return false
 		}
 		return true
@@ -13399,14 +13336,14 @@ func roM086(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
-		if !(hasAttr(m, roK65)) {
+		if !(hasAttr(m, roK66)) {
 			return false
 		}
 		m = m.Parent
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK53) {
 			return false
 		}
-		if !(anyChild(m, roK162, func(n2227 *Node) bool { return (n2227.StringValue() == "130") })) {
+		if !(anyChild(m, roK165, func(n2208 *Node) bool { return (n2208.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -13418,14 +13355,14 @@ func roM086(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
-		if !(hasAttr(m, roK65)) {
+		if !(hasAttr(m, roK66)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK195) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK198) {
 			return false
 		}
-		if !(anyChild(m, roK162, func(n2229 *Node) bool { return (n2229.StringValue() == "130") })) {
+		if !(anyChild(m, roK165, func(n2210 *Node) bool { return (n2210.StringValue() == "130") })) {
 			return false
 		}
 		return true
@@ -13437,7 +13374,7 @@ func roM086(v []Seq, n *Node) bool {
 
 // BR-CL-07: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' AAA AAB AAC AAD AAE AAF AAG AAH AAI AAJ AAK AAL AAM AAN AAO AAP AAQ AAR AAS AAT AAU AAV AAW AAX AAY AAZ ABA ABB ABC ABD ABE ABF ABG ABH …
 func roT0959(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK1211, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && containsCode(roK1214, fnNormalizeSpace(str(attr(n, roK66)))))
 }
 
 // cac:PartyIdentification/cbc:ID[@schemeID]
@@ -13447,11 +13384,11 @@ func roM087(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
-		if !(hasAttr(m, roK65)) {
+		if !(hasAttr(m, roK66)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK147) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK148) {
 			return false
 		}
 		return true
@@ -13463,21 +13400,21 @@ func roM087(v []Seq, n *Node) bool {
 
 // BR-CL-10: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0960(v []Seq, n *Node) bool {
-	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK1212, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" "))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, roK65)))+" "))) && ((len(ancestor(n, roK104)) > 0) || (len(ancestor(n, roK144)) > 0))))
+	return ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && containsCode(roK1215, fnNormalizeSpace(str(attr(n, roK66))))) || ((!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && strings.Contains(" SEPA ", (" "+fnNormalizeSpace(str(attr(n, roK66)))+" "))) && ((len(ancestor(n, roK106)) > 0) || (len(ancestor(n, roK145)) > 0))))
 }
 
 // cac:PartyLegalEntity/cbc:CompanyID[@schemeID]
 func roM088(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK115) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK116) {
 			return false
 		}
-		if !(hasAttr(m, roK65)) {
+		if !(hasAttr(m, roK66)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK103) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK105) {
 			return false
 		}
 		return true
@@ -13489,21 +13426,21 @@ func roM088(v []Seq, n *Node) bool {
 
 // BR-CL-11: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0961(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK1212, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && containsCode(roK1215, fnNormalizeSpace(str(attr(n, roK66)))))
 }
 
 // cac:CommodityClassification/cbc:ItemClassificationCode[@listID]
 func roM089(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK138) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK140) {
 			return false
 		}
-		if !(hasAttr(m, roK140)) {
+		if !(hasAttr(m, roK142)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK139) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK141) {
 			return false
 		}
 		return true
@@ -13515,18 +13452,18 @@ func roM089(v []Seq, n *Node) bool {
 
 // BR-CL-13: ((not(contains(normalize-space(@listID), ' ')) and contains(' AA AB AC AD AE AF AG AH AI AJ AK AL AM AN AO AP AQ AR AS AT AU AV AW AX AY AZ BA BB BC BD BE BF BG BH BI BJ BK BL BM BN BO BP BQ BR BS BT …
 func roT0962(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK140))), " ") && containsWord(roK1213, (" "+fnNormalizeSpace(str(attr(n, roK140)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK142))), " ") && containsCode(roK1216, fnNormalizeSpace(str(attr(n, roK142)))))
 }
 
 // cac:Country/cbc:IdentificationCode
 func roM090(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK67) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK68) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK68) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK69) {
 			return false
 		}
 		return true
@@ -13538,18 +13475,18 @@ func roM090(v []Seq, n *Node) bool {
 
 // BR-CL-14: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func roT0963(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1214, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1217, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:OriginCountry/cbc:IdentificationCode
 func roM091(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK67) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK68) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1034) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1037) {
 			return false
 		}
 		return true
@@ -13561,18 +13498,18 @@ func roM091(v []Seq, n *Node) bool {
 
 // BR-CL-15: ((not(contains(normalize-space(.), ' ')) and contains(' 1A AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM …
 func roT0964(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1214, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1217, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:PaymentMeans/cbc:PaymentMeansCode
 func roM092(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK149) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK150) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK70) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK71) {
 			return false
 		}
 		return true
@@ -13584,7 +13521,7 @@ func roM092(v []Seq, n *Node) bool {
 
 // BR-CL-16: ( ( not(contains(normalize-space(.),' ')) and contains( ' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 5…
 func roT0965(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1215, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1218, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:TaxCategory/cbc:ID
@@ -13618,7 +13555,7 @@ func roM094(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK113) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
 			return false
 		}
 		return true
@@ -13644,8 +13581,8 @@ func roM095(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r2235 Seq) bool {
-			return anyChild(m, roK78, func(n2236 *Node) bool { return gcmp(nodeSeq(n2236), r2235, opEq) })
+		if !(func(r2216 Seq) bool {
+			return anyChild(m, roK78, func(n2217 *Node) bool { return gcmp(nodeSeq(n2217), r2216, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -13672,8 +13609,8 @@ func roM096(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r2237 Seq) bool {
-			return anyChild(m, roK78, func(n2238 *Node) bool { return gcmp(nodeSeq(n2238), r2237, opEq) })
+		if !(func(r2218 Seq) bool {
+			return anyChild(m, roK78, func(n2219 *Node) bool { return gcmp(nodeSeq(n2219), r2218, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -13686,7 +13623,7 @@ func roM096(v []Seq, n *Node) bool {
 
 // BR-CL-20: ((not(contains(normalize-space(.), ' ')) and contains(' AA AAA AAC AAD AAE AAF AAH AAI AAS AAT AAV AAY AAZ ABA ABB ABC ABD ABF ABK ABL ABN ABR ABS ABT ABU ACF ACG ACH ACI ACJ ACK ACL ACM ACS ADC ADE A…
 func roT0969(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1216, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1219, fnNormalizeSpace(n.StringValue())))
 }
 
 // cac:StandardItemIdentification/cbc:ID[@schemeID]
@@ -13696,11 +13633,11 @@ func roM097(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
-		if !(hasAttr(m, roK65)) {
+		if !(hasAttr(m, roK66)) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK141) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK143) {
 			return false
 		}
 		return true
@@ -13712,14 +13649,14 @@ func roM097(v []Seq, n *Node) bool {
 
 // BR-CL-21: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0970(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK1212, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && containsCode(roK1215, fnNormalizeSpace(str(attr(n, roK66)))))
 }
 
 // cbc:TaxExemptionReasonCode
 func roM098(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK160) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK163) {
 			return false
 		}
 		return true
@@ -13731,14 +13668,14 @@ func roM098(v []Seq, n *Node) bool {
 
 // BR-CL-22: ((not(contains(normalize-space(.), ' ')) and contains(' VATEX-EU-79-C VATEX-EU-132 VATEX-EU-132-1A VATEX-EU-132-1B VATEX-EU-132-1C VATEX-EU-132-1D VATEX-EU-132-1E VATEX-EU-132-1F VATEX-EU-132-1G VATEX…
 func roT0971(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1217, (" "+fnNormalizeSpace(strings.ToUpper(n.StringValue()))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1220, fnNormalizeSpace(strings.ToUpper(n.StringValue()))))
 }
 
 // //@unitCode
 func roM099(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindAttr || !nameMatch(m, roK127) {
+		if m == nil || m.Kind != KindAttr || !nameMatch(m, roK129) {
 			return false
 		}
 		return true
@@ -13750,17 +13687,17 @@ func roM099(v []Seq, n *Node) bool {
 
 // BR-CL-23: ((not(contains(normalize-space(.), ' ')) and contains(' 10 11 13 14 15 20 21 22 23 24 25 27 28 33 34 35 37 38 40 41 56 57 58 59 60 61 74 77 80 81 85 87 89 91 1I 2A 2B 2C 2G 2H 2I 2J 2K 2L 2M 2N 2P 2Q …
 func roT0972(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsWord(roK1218, (" "+fnNormalizeSpace(n.StringValue())+" ")))
+	return (!strings.Contains(fnNormalizeSpace(n.StringValue()), " ") && containsCode(roK1221, fnNormalizeSpace(n.StringValue())))
 }
 
 // cbc:EmbeddedDocumentBinaryObject[@mimeCode]
 func roM100(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1219) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1222) {
 			return false
 		}
-		if !(hasAttr(m, roK164)) {
+		if !(hasAttr(m, roK167)) {
 			return false
 		}
 		return true
@@ -13772,10 +13709,10 @@ func roM100(v []Seq, n *Node) bool {
 
 // BR-CL-24: ((@mimeCode = 'application/pdf' or @mimeCode = 'image/png' or @mimeCode = 'image/jpeg' or @mimeCode = 'text/csv' or @mimeCode = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' or @…
 func roT0973(v []Seq, n *Node) bool {
-	return (((((anyAttr(n, roK164, func(n2241 *Node) bool { return (n2241.StringValue() == "application/pdf") }) || anyAttr(n, roK164, func(n2242 *Node) bool { return (n2242.StringValue() == "image/png") })) || anyAttr(n, roK164, func(n2243 *Node) bool { return (n2243.StringValue() == "image/jpeg") })) || anyAttr(n, roK164, func(n2244 *Node) bool { return (n2244.StringValue() == "text/csv") })) || anyAttr(n, roK164, func(n2245 *Node) bool {
-		return (n2245.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	})) || anyAttr(n, roK164, func(n2246 *Node) bool {
-		return (n2246.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
+	return (((((anyAttr(n, roK167, func(n2222 *Node) bool { return (n2222.StringValue() == "application/pdf") }) || anyAttr(n, roK167, func(n2223 *Node) bool { return (n2223.StringValue() == "image/png") })) || anyAttr(n, roK167, func(n2224 *Node) bool { return (n2224.StringValue() == "image/jpeg") })) || anyAttr(n, roK167, func(n2225 *Node) bool { return (n2225.StringValue() == "text/csv") })) || anyAttr(n, roK167, func(n2226 *Node) bool {
+		return (n2226.StringValue() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	})) || anyAttr(n, roK167, func(n2227 *Node) bool {
+		return (n2227.StringValue() == "application/vnd.oasis.opendocument.spreadsheet")
 	}))
 }
 
@@ -13783,10 +13720,10 @@ func roT0973(v []Seq, n *Node) bool {
 func roM101(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK62) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK63) {
 			return false
 		}
-		if !(hasAttr(m, roK65)) {
+		if !(hasAttr(m, roK66)) {
 			return false
 		}
 		return true
@@ -13798,7 +13735,7 @@ func roM101(v []Seq, n *Node) bool {
 
 // BR-CL-25: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0170 0183 0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0…
 func roT0974(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK1220, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && containsCode(roK1223, fnNormalizeSpace(str(attr(n, roK66)))))
 }
 
 // cac:DeliveryLocation/cbc:ID[@schemeID]
@@ -13808,7 +13745,7 @@ func roM102(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK54) {
 			return false
 		}
-		if !(hasAttr(m, roK65)) {
+		if !(hasAttr(m, roK66)) {
 			return false
 		}
 		m = m.Parent
@@ -13824,14 +13761,14 @@ func roM102(v []Seq, n *Node) bool {
 
 // BR-CL-26: ((not(contains(normalize-space(@schemeID), ' ')) and contains(' 0002 0003 0004 0005 0006 0007 0008 0009 0010 0011 0012 0013 0014 0015 0016 0017 0018 0019 0020 0021 0022 0023 0024 0025 0026 0027 0028 0…
 func roT0975(v []Seq, n *Node) bool {
-	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK65))), " ") && containsWord(roK1212, (" "+fnNormalizeSpace(str(attr(n, roK65)))+" ")))
+	return (!strings.Contains(fnNormalizeSpace(str(attr(n, roK66))), " ") && containsCode(roK1215, fnNormalizeSpace(str(attr(n, roK66)))))
 }
 
 // cbc:IssueDate
 func roM103(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK98) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK100) {
 			return false
 		}
 		return true
@@ -13843,14 +13780,14 @@ func roM103(v []Seq, n *Node) bool {
 
 // BR-RO-DT001: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0976(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(n.StringValue())))
+	return ((strLen(str(childText(n))) == 10) && castableDate(strSeq(n.StringValue())))
 }
 
 // cbc:TaxPointDate
 func roM104(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK118) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
 			return false
 		}
 		return true
@@ -13862,14 +13799,14 @@ func roM104(v []Seq, n *Node) bool {
 
 // BR-RO-DT002: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0977(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(n.StringValue())))
+	return ((strLen(str(childText(n))) == 10) && castableDate(strSeq(n.StringValue())))
 }
 
 // cbc:DueDate
 func roM105(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK59) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK60) {
 			return false
 		}
 		return true
@@ -13881,14 +13818,14 @@ func roM105(v []Seq, n *Node) bool {
 
 // BR-RO-DT003: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0978(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(n.StringValue())))
+	return ((strLen(str(childText(n))) == 10) && castableDate(strSeq(n.StringValue())))
 }
 
 // cbc:PaymentDueDate
 func roM106(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK700) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK703) {
 			return false
 		}
 		return true
@@ -13900,14 +13837,14 @@ func roM106(v []Seq, n *Node) bool {
 
 // BR-RO-DT003_CN: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0979(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(n.StringValue())))
+	return ((strLen(str(childText(n))) == 10) && castableDate(strSeq(n.StringValue())))
 }
 
 // cbc:ActualDeliveryDate
 func roM107(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK123) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK125) {
 			return false
 		}
 		return true
@@ -13919,14 +13856,14 @@ func roM107(v []Seq, n *Node) bool {
 
 // BR-RO-DT004: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0980(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(n.StringValue())))
+	return ((strLen(str(childText(n))) == 10) && castableDate(strSeq(n.StringValue())))
 }
 
 // cbc:StartDate
 func roM108(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK135) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK137) {
 			return false
 		}
 		return true
@@ -13938,14 +13875,14 @@ func roM108(v []Seq, n *Node) bool {
 
 // BR-RO-DT005: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0981(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(n.StringValue())))
+	return ((strLen(str(childText(n))) == 10) && castableDate(strSeq(n.StringValue())))
 }
 
 // cbc:EndDate
 func roM109(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK134) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK136) {
 			return false
 		}
 		return true
@@ -13957,14 +13894,14 @@ func roM109(v []Seq, n *Node) bool {
 
 // BR-RO-DT006: string-length(text()) = 10 and (string(.) castable as xs:date)
 func roT0982(v []Seq, n *Node) bool {
-	return (gcmp(fnStringLength(str(childText(n))), roK72, opEq) && castableDate(strSeq(n.StringValue())))
+	return ((strLen(str(childText(n))) == 10) && castableDate(strSeq(n.StringValue())))
 }
 
 // cbc:PriceAmount
 func roM110(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK133) {
 			return false
 		}
 		return true
@@ -13976,14 +13913,14 @@ func roM110(v []Seq, n *Node) bool {
 
 // BR-27: (.) >=0
 func roT0983(v []Seq, n *Node) bool {
-	return gcmp(nodeSeq(n), roK58, opGe)
+	return cmpItems(nodeItem(n), roK59, opGe)
 }
 
 // cbc:InvoiceTypeCode
 func roM111(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK99) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK101) {
 			return false
 		}
 		return true
@@ -14002,7 +13939,7 @@ func roT0984(v []Seq, n *Node) bool {
 func roM112(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK100) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK102) {
 			return false
 		}
 		return true
@@ -14042,566 +13979,562 @@ func roM113(v []Seq, n *Node) bool {
 
 // BR-RO-001: cbc:CustomizationID = $RO-CIUS-ID
 func roT0986(v []Seq, n *Node) bool {
-	return anyChild(n, roK97, func(n2249 *Node) bool { return gcmp(nodeSeq(n2249), v[1], opEq) })
+	return anyChild(n, roK99, func(n2230 *Node) bool { return gcmp(nodeSeq(n2230), v[1], opEq) })
 }
 
 // BR-RO-A020: count(cbc:Note) <= 20
 func roT0987(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2250 := 0
-		anyChild(n, roK60, func(n2251 *Node) bool { return tally1(&k2250) })
-		return countOf(k2250)
-	}(), roK1221, opLe)
+	return (countChildren(n, roK61) <= 20)
 }
 
 // BR-RO-L0201: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:PostalZone)) <=20
 func roT0988(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2252 string) {
-		anyChild(n, roK104, func(n2253 *Node) bool {
-			return anyChild(n2253, roK63, func(n2254 *Node) bool {
-				return anyChild(n2254, roK66, func(n2255 *Node) bool {
-					return anyChild(n2255, roK1222, func(n2256 *Node) bool { return setStr(&r2252, n2256) })
+	return (strLen(fnNormalizeSpace(func() (r2231 string) {
+		anyChild(n, roK106, func(n2232 *Node) bool {
+			return anyChild(n2232, roK64, func(n2233 *Node) bool {
+				return anyChild(n2233, roK67, func(n2234 *Node) bool {
+					return anyChild(n2234, roK1224, func(n2235 *Node) bool { return setStr(&r2231, n2235) })
 				})
 			})
 		})
 		return
-	}())), roK1221, opLe)
+	}())) <= 20)
 }
 
 // BR-RO-L0202: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:PostalZone)) <=20
 func roT0989(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2257 string) {
-		anyChild(n, roK64, func(n2258 *Node) bool {
-			return anyChild(n2258, roK63, func(n2259 *Node) bool {
-				return anyChild(n2259, roK66, func(n2260 *Node) bool {
-					return anyChild(n2260, roK1222, func(n2261 *Node) bool { return setStr(&r2257, n2261) })
+	return (strLen(fnNormalizeSpace(func() (r2236 string) {
+		anyChild(n, roK65, func(n2237 *Node) bool {
+			return anyChild(n2237, roK64, func(n2238 *Node) bool {
+				return anyChild(n2238, roK67, func(n2239 *Node) bool {
+					return anyChild(n2239, roK1224, func(n2240 *Node) bool { return setStr(&r2236, n2240) })
 				})
 			})
 		})
 		return
-	}())), roK1221, opLe)
+	}())) <= 20)
 }
 
 // BR-RO-L0203: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:PostalZone)) <= 20
 func roT0990(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2262 string) {
-		anyChild(n, roK117, func(n2263 *Node) bool {
-			return anyChild(n2263, roK66, func(n2264 *Node) bool {
-				return anyChild(n2264, roK1222, func(n2265 *Node) bool { return setStr(&r2262, n2265) })
+	return (strLen(fnNormalizeSpace(func() (r2241 string) {
+		anyChild(n, roK118, func(n2242 *Node) bool {
+			return anyChild(n2242, roK67, func(n2243 *Node) bool {
+				return anyChild(n2243, roK1224, func(n2244 *Node) bool { return setStr(&r2241, n2244) })
 			})
 		})
 		return
-	}())), roK1221, opLe)
+	}())) <= 20)
 }
 
 // BR-RO-L0204: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:PostalZone)) <= 20
 func roT0991(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2266 string) {
-		anyChild(n, roK75, func(n2267 *Node) bool {
-			return anyChild(n2267, roK74, func(n2268 *Node) bool {
-				return anyChild(n2268, roK73, func(n2269 *Node) bool {
-					return anyChild(n2269, roK1222, func(n2270 *Node) bool { return setStr(&r2266, n2270) })
+	return (strLen(fnNormalizeSpace(func() (r2245 string) {
+		anyChild(n, roK75, func(n2246 *Node) bool {
+			return anyChild(n2246, roK74, func(n2247 *Node) bool {
+				return anyChild(n2247, roK73, func(n2248 *Node) bool {
+					return anyChild(n2248, roK1224, func(n2249 *Node) bool { return setStr(&r2245, n2249) })
 				})
 			})
 		})
 		return
-	}())), roK1221, opLe)
+	}())) <= 20)
 }
 
 // BR-RO-L155: string-length(normalize-space(cbc:ID)) <= 200
 func roT0992(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK54))), roK1223, opLe)
+	return (strLen(fnNormalizeSpace(childStr(n, roK54))) <= 200)
 }
 
 // BR-RO-L0302: string-length(normalize-space(cac:ContractDocumentReference/cbc:ID)) <= 200
 func roT0993(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2271 string) {
-		anyChild(n, roK287, func(n2272 *Node) bool {
-			return anyChild(n2272, roK54, func(n2273 *Node) bool { return setStr(&r2271, n2273) })
+	return (strLen(fnNormalizeSpace(func() (r2250 string) {
+		anyChild(n, roK290, func(n2251 *Node) bool {
+			return anyChild(n2251, roK54, func(n2252 *Node) bool { return setStr(&r2250, n2252) })
 		})
 		return
-	}())), roK1223, opLe)
+	}())) <= 200)
 }
 
 // BR-RO-L0303: string-length(normalize-space(cac:OrderReference/cbc:ID)) <= 200
 func roT0994(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2274 string) {
-		anyChild(n, roK186, func(n2275 *Node) bool {
-			return anyChild(n2275, roK54, func(n2276 *Node) bool { return setStr(&r2274, n2276) })
+	return (strLen(fnNormalizeSpace(func() (r2253 string) {
+		anyChild(n, roK189, func(n2254 *Node) bool {
+			return anyChild(n2254, roK54, func(n2255 *Node) bool { return setStr(&r2253, n2255) })
 		})
 		return
-	}())), roK1223, opLe)
+	}())) <= 200)
 }
 
 // BR-RO-L0304: string-length(normalize-space(cac:OrderReference/cbc:SalesOrderID)) <= 200
 func roT0995(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2277 string) {
-		anyChild(n, roK186, func(n2278 *Node) bool {
-			return anyChild(n2278, roK1178, func(n2279 *Node) bool { return setStr(&r2277, n2279) })
+	return (strLen(fnNormalizeSpace(func() (r2256 string) {
+		anyChild(n, roK189, func(n2257 *Node) bool {
+			return anyChild(n2257, roK1181, func(n2258 *Node) bool { return setStr(&r2256, n2258) })
 		})
 		return
-	}())), roK1223, opLe)
+	}())) <= 200)
 }
 
 // BR-RO-L0305: string-length(normalize-space(cac:ReceiptDocumentReference/cbc:ID)) <= 200
 func roT0996(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2280 string) {
-		anyChild(n, roK252, func(n2281 *Node) bool {
-			return anyChild(n2281, roK54, func(n2282 *Node) bool { return setStr(&r2280, n2282) })
+	return (strLen(fnNormalizeSpace(func() (r2259 string) {
+		anyChild(n, roK255, func(n2260 *Node) bool {
+			return anyChild(n2260, roK54, func(n2261 *Node) bool { return setStr(&r2259, n2261) })
 		})
 		return
-	}())), roK1223, opLe)
+	}())) <= 200)
 }
 
 // BR-RO-L0306: string-length(normalize-space(cac:DespatchDocumentReference/cbc:ID)) <= 200
 func roT0997(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2283 string) {
-		anyChild(n, roK235, func(n2284 *Node) bool {
-			return anyChild(n2284, roK54, func(n2285 *Node) bool { return setStr(&r2283, n2285) })
+	return (strLen(fnNormalizeSpace(func() (r2262 string) {
+		anyChild(n, roK238, func(n2263 *Node) bool {
+			return anyChild(n2263, roK54, func(n2264 *Node) bool { return setStr(&r2262, n2264) })
 		})
 		return
-	}())), roK1223, opLe)
+	}())) <= 200)
 }
 
 // BR-RO-L0307: string-length(normalize-space(cac:OriginatorDocumentReference/cbc:ID)) <= 200
 func roT0998(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2286 string) {
-		anyChild(n, roK270, func(n2287 *Node) bool {
-			return anyChild(n2287, roK54, func(n2288 *Node) bool { return setStr(&r2286, n2288) })
+	return (strLen(fnNormalizeSpace(func() (r2265 string) {
+		anyChild(n, roK273, func(n2266 *Node) bool {
+			return anyChild(n2266, roK54, func(n2267 *Node) bool { return setStr(&r2265, n2267) })
 		})
 		return
-	}())), roK1223, opLe)
+	}())) <= 200)
 }
 
 // BR-RO-L0501: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CityName)) <= 50
 func roT0999(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2289 string) {
-		anyChild(n, roK104, func(n2290 *Node) bool {
-			return anyChild(n2290, roK63, func(n2291 *Node) bool {
-				return anyChild(n2291, roK66, func(n2292 *Node) bool {
-					return anyChild(n2292, roK1224, func(n2293 *Node) bool { return setStr(&r2289, n2293) })
+	return (strLen(fnNormalizeSpace(func() (r2268 string) {
+		anyChild(n, roK106, func(n2269 *Node) bool {
+			return anyChild(n2269, roK64, func(n2270 *Node) bool {
+				return anyChild(n2270, roK67, func(n2271 *Node) bool {
+					return anyChild(n2271, roK1225, func(n2272 *Node) bool { return setStr(&r2268, n2272) })
 				})
 			})
 		})
 		return
-	}())), roK1225, opLe)
+	}())) <= 50)
 }
 
 // BR-RO-L0502: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CityName)) <= 50
 func roT1000(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2294 string) {
-		anyChild(n, roK64, func(n2295 *Node) bool {
-			return anyChild(n2295, roK63, func(n2296 *Node) bool {
-				return anyChild(n2296, roK66, func(n2297 *Node) bool {
-					return anyChild(n2297, roK1224, func(n2298 *Node) bool { return setStr(&r2294, n2298) })
+	return (strLen(fnNormalizeSpace(func() (r2273 string) {
+		anyChild(n, roK65, func(n2274 *Node) bool {
+			return anyChild(n2274, roK64, func(n2275 *Node) bool {
+				return anyChild(n2275, roK67, func(n2276 *Node) bool {
+					return anyChild(n2276, roK1225, func(n2277 *Node) bool { return setStr(&r2273, n2277) })
 				})
 			})
 		})
 		return
-	}())), roK1225, opLe)
+	}())) <= 50)
 }
 
 // BR-RO-L0503: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:CityName)) <= 50
 func roT1001(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2299 string) {
-		anyChild(n, roK117, func(n2300 *Node) bool {
-			return anyChild(n2300, roK66, func(n2301 *Node) bool {
-				return anyChild(n2301, roK1224, func(n2302 *Node) bool { return setStr(&r2299, n2302) })
+	return (strLen(fnNormalizeSpace(func() (r2278 string) {
+		anyChild(n, roK118, func(n2279 *Node) bool {
+			return anyChild(n2279, roK67, func(n2280 *Node) bool {
+				return anyChild(n2280, roK1225, func(n2281 *Node) bool { return setStr(&r2278, n2281) })
 			})
 		})
 		return
-	}())), roK1225, opLe)
+	}())) <= 50)
 }
 
 // BR-RO-L0504: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:CityName)) <= 50
 func roT1002(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2303 string) {
-		anyChild(n, roK75, func(n2304 *Node) bool {
-			return anyChild(n2304, roK74, func(n2305 *Node) bool {
-				return anyChild(n2305, roK73, func(n2306 *Node) bool {
-					return anyChild(n2306, roK1224, func(n2307 *Node) bool { return setStr(&r2303, n2307) })
+	return (strLen(fnNormalizeSpace(func() (r2282 string) {
+		anyChild(n, roK75, func(n2283 *Node) bool {
+			return anyChild(n2283, roK74, func(n2284 *Node) bool {
+				return anyChild(n2284, roK73, func(n2285 *Node) bool {
+					return anyChild(n2285, roK1225, func(n2286 *Node) bool { return setStr(&r2282, n2286) })
 				})
 			})
 		})
 		return
-	}())), roK1225, opLe)
+	}())) <= 50)
 }
 
 // BR-RO-L1001: string-length(normalize-space(cbc:AccountingCost)) <= 100
 func roT1003(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK804))), roK92, opLe)
+	return (strLen(fnNormalizeSpace(childStr(n, roK807))) <= 100)
 }
 
 // BR-RO-L1002: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1004(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2308 string) {
-		anyChild(n, roK104, func(n2309 *Node) bool {
-			return anyChild(n2309, roK63, func(n2310 *Node) bool {
-				return anyChild(n2310, roK66, func(n2311 *Node) bool {
-					return anyChild(n2311, roK1226, func(n2312 *Node) bool { return setStr(&r2308, n2312) })
+	return (strLen(fnNormalizeSpace(func() (r2287 string) {
+		anyChild(n, roK106, func(n2288 *Node) bool {
+			return anyChild(n2288, roK64, func(n2289 *Node) bool {
+				return anyChild(n2289, roK67, func(n2290 *Node) bool {
+					return anyChild(n2290, roK1226, func(n2291 *Node) bool { return setStr(&r2287, n2291) })
 				})
 			})
 		})
 		return
-	}())), roK92, opLe)
+	}())) <= 100)
 }
 
 // BR-RO-L1003: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1005(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2313 string) {
-		anyChild(n, roK104, func(n2314 *Node) bool {
-			return anyChild(n2314, roK63, func(n2315 *Node) bool {
-				return anyChild(n2315, roK66, func(n2316 *Node) bool {
-					return anyChild(n2316, roK1228, func(n2317 *Node) bool {
-						return anyChild(n2317, roK1227, func(n2318 *Node) bool { return setStr(&r2313, n2318) })
+	return (strLen(fnNormalizeSpace(func() (r2292 string) {
+		anyChild(n, roK106, func(n2293 *Node) bool {
+			return anyChild(n2293, roK64, func(n2294 *Node) bool {
+				return anyChild(n2294, roK67, func(n2295 *Node) bool {
+					return anyChild(n2295, roK1228, func(n2296 *Node) bool {
+						return anyChild(n2296, roK1227, func(n2297 *Node) bool { return setStr(&r2292, n2297) })
 					})
 				})
 			})
 		})
 		return
-	}())), roK92, opLe)
+	}())) <= 100)
 }
 
 // BR-RO-L1004: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Name)) <= 100
 func roT1006(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2319 string) {
-		anyChild(n, roK104, func(n2320 *Node) bool {
-			return anyChild(n2320, roK63, func(n2321 *Node) bool {
-				return anyChild(n2321, roK440, func(n2322 *Node) bool {
-					return anyChild(n2322, roK128, func(n2323 *Node) bool { return setStr(&r2319, n2323) })
+	return (strLen(fnNormalizeSpace(func() (r2298 string) {
+		anyChild(n, roK106, func(n2299 *Node) bool {
+			return anyChild(n2299, roK64, func(n2300 *Node) bool {
+				return anyChild(n2300, roK443, func(n2301 *Node) bool {
+					return anyChild(n2301, roK130, func(n2302 *Node) bool { return setStr(&r2298, n2302) })
 				})
 			})
 		})
 		return
-	}())), roK92, opLe)
+	}())) <= 100)
 }
 
 // BR-RO-L1005: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telephone)) <= 100
 func roT1007(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2324 string) {
-		anyChild(n, roK104, func(n2325 *Node) bool {
-			return anyChild(n2325, roK63, func(n2326 *Node) bool {
-				return anyChild(n2326, roK440, func(n2327 *Node) bool {
-					return anyChild(n2327, roK1229, func(n2328 *Node) bool { return setStr(&r2324, n2328) })
+	return (strLen(fnNormalizeSpace(func() (r2303 string) {
+		anyChild(n, roK106, func(n2304 *Node) bool {
+			return anyChild(n2304, roK64, func(n2305 *Node) bool {
+				return anyChild(n2305, roK443, func(n2306 *Node) bool {
+					return anyChild(n2306, roK1229, func(n2307 *Node) bool { return setStr(&r2303, n2307) })
 				})
 			})
 		})
 		return
-	}())), roK92, opLe)
+	}())) <= 100)
 }
 
 // BR-RO-L1006: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:ElectronicMail)) <= 100
 func roT1008(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2329 string) {
-		anyChild(n, roK104, func(n2330 *Node) bool {
-			return anyChild(n2330, roK63, func(n2331 *Node) bool {
-				return anyChild(n2331, roK440, func(n2332 *Node) bool {
-					return anyChild(n2332, roK1230, func(n2333 *Node) bool { return setStr(&r2329, n2333) })
+	return (strLen(fnNormalizeSpace(func() (r2308 string) {
+		anyChild(n, roK106, func(n2309 *Node) bool {
+			return anyChild(n2309, roK64, func(n2310 *Node) bool {
+				return anyChild(n2310, roK443, func(n2311 *Node) bool {
+					return anyChild(n2311, roK1230, func(n2312 *Node) bool { return setStr(&r2308, n2312) })
 				})
 			})
 		})
 		return
-	}())), roK92, opLe)
+	}())) <= 100)
 }
 
 // BR-RO-L1007: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1009(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2334 string) {
-		anyChild(n, roK64, func(n2335 *Node) bool {
-			return anyChild(n2335, roK63, func(n2336 *Node) bool {
-				return anyChild(n2336, roK66, func(n2337 *Node) bool {
-					return anyChild(n2337, roK1226, func(n2338 *Node) bool { return setStr(&r2334, n2338) })
+	return (strLen(fnNormalizeSpace(func() (r2313 string) {
+		anyChild(n, roK65, func(n2314 *Node) bool {
+			return anyChild(n2314, roK64, func(n2315 *Node) bool {
+				return anyChild(n2315, roK67, func(n2316 *Node) bool {
+					return anyChild(n2316, roK1226, func(n2317 *Node) bool { return setStr(&r2313, n2317) })
 				})
 			})
 		})
 		return
-	}())), roK92, opLe)
+	}())) <= 100)
 }
 
 // BR-RO-L1008: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1010(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2339 string) {
-		anyChild(n, roK64, func(n2340 *Node) bool {
-			return anyChild(n2340, roK63, func(n2341 *Node) bool {
-				return anyChild(n2341, roK66, func(n2342 *Node) bool {
-					return anyChild(n2342, roK1228, func(n2343 *Node) bool {
-						return anyChild(n2343, roK1227, func(n2344 *Node) bool { return setStr(&r2339, n2344) })
+	return (strLen(fnNormalizeSpace(func() (r2318 string) {
+		anyChild(n, roK65, func(n2319 *Node) bool {
+			return anyChild(n2319, roK64, func(n2320 *Node) bool {
+				return anyChild(n2320, roK67, func(n2321 *Node) bool {
+					return anyChild(n2321, roK1228, func(n2322 *Node) bool {
+						return anyChild(n2322, roK1227, func(n2323 *Node) bool { return setStr(&r2318, n2323) })
 					})
 				})
 			})
 		})
 		return
-	}())), roK92, opLe)
+	}())) <= 100)
 }
 
 // BR-RO-L1009: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Name)) <= 100
 func roT1011(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2345 string) {
-		anyChild(n, roK64, func(n2346 *Node) bool {
-			return anyChild(n2346, roK63, func(n2347 *Node) bool {
-				return anyChild(n2347, roK440, func(n2348 *Node) bool {
-					return anyChild(n2348, roK128, func(n2349 *Node) bool { return setStr(&r2345, n2349) })
+	return (strLen(fnNormalizeSpace(func() (r2324 string) {
+		anyChild(n, roK65, func(n2325 *Node) bool {
+			return anyChild(n2325, roK64, func(n2326 *Node) bool {
+				return anyChild(n2326, roK443, func(n2327 *Node) bool {
+					return anyChild(n2327, roK130, func(n2328 *Node) bool { return setStr(&r2324, n2328) })
 				})
 			})
 		})
 		return
-	}())), roK92, opLe)
+	}())) <= 100)
 }
 
 // BR-RO-L1010: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:Telephone)) <= 100
 func roT1012(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2350 string) {
-		anyChild(n, roK64, func(n2351 *Node) bool {
-			return anyChild(n2351, roK63, func(n2352 *Node) bool {
-				return anyChild(n2352, roK440, func(n2353 *Node) bool {
-					return anyChild(n2353, roK1229, func(n2354 *Node) bool { return setStr(&r2350, n2354) })
+	return (strLen(fnNormalizeSpace(func() (r2329 string) {
+		anyChild(n, roK65, func(n2330 *Node) bool {
+			return anyChild(n2330, roK64, func(n2331 *Node) bool {
+				return anyChild(n2331, roK443, func(n2332 *Node) bool {
+					return anyChild(n2332, roK1229, func(n2333 *Node) bool { return setStr(&r2329, n2333) })
 				})
 			})
 		})
 		return
-	}())), roK92, opLe)
+	}())) <= 100)
 }
 
 // BR-RO-L1011: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:Contact/cbc:ElectronicMail)) <= 100
 func roT1013(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2355 string) {
-		anyChild(n, roK64, func(n2356 *Node) bool {
-			return anyChild(n2356, roK63, func(n2357 *Node) bool {
-				return anyChild(n2357, roK440, func(n2358 *Node) bool {
-					return anyChild(n2358, roK1230, func(n2359 *Node) bool { return setStr(&r2355, n2359) })
+	return (strLen(fnNormalizeSpace(func() (r2334 string) {
+		anyChild(n, roK65, func(n2335 *Node) bool {
+			return anyChild(n2335, roK64, func(n2336 *Node) bool {
+				return anyChild(n2336, roK443, func(n2337 *Node) bool {
+					return anyChild(n2337, roK1230, func(n2338 *Node) bool { return setStr(&r2334, n2338) })
 				})
 			})
 		})
 		return
-	}())), roK92, opLe)
+	}())) <= 100)
 }
 
 // BR-RO-L1012: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:AdditionalStreetName)) <= 100
 func roT1014(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2360 string) {
-		anyChild(n, roK117, func(n2361 *Node) bool {
-			return anyChild(n2361, roK66, func(n2362 *Node) bool {
-				return anyChild(n2362, roK1226, func(n2363 *Node) bool { return setStr(&r2360, n2363) })
+	return (strLen(fnNormalizeSpace(func() (r2339 string) {
+		anyChild(n, roK118, func(n2340 *Node) bool {
+			return anyChild(n2340, roK67, func(n2341 *Node) bool {
+				return anyChild(n2341, roK1226, func(n2342 *Node) bool { return setStr(&r2339, n2342) })
 			})
 		})
 		return
-	}())), roK92, opLe)
+	}())) <= 100)
 }
 
 // BR-RO-L1013: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cac:AddressLine/cbc:Line)) <= 100
 func roT1015(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2364 string) {
-		anyChild(n, roK117, func(n2365 *Node) bool {
-			return anyChild(n2365, roK66, func(n2366 *Node) bool {
-				return anyChild(n2366, roK1228, func(n2367 *Node) bool {
-					return anyChild(n2367, roK1227, func(n2368 *Node) bool { return setStr(&r2364, n2368) })
+	return (strLen(fnNormalizeSpace(func() (r2343 string) {
+		anyChild(n, roK118, func(n2344 *Node) bool {
+			return anyChild(n2344, roK67, func(n2345 *Node) bool {
+				return anyChild(n2345, roK1228, func(n2346 *Node) bool {
+					return anyChild(n2346, roK1227, func(n2347 *Node) bool { return setStr(&r2343, n2347) })
 				})
 			})
 		})
 		return
-	}())), roK92, opLe)
+	}())) <= 100)
 }
 
 // BR-RO-L1014: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:AdditionalStreetName)) <= 100
 func roT1016(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2369 string) {
-		anyChild(n, roK75, func(n2370 *Node) bool {
-			return anyChild(n2370, roK74, func(n2371 *Node) bool {
-				return anyChild(n2371, roK73, func(n2372 *Node) bool {
-					return anyChild(n2372, roK1226, func(n2373 *Node) bool { return setStr(&r2369, n2373) })
+	return (strLen(fnNormalizeSpace(func() (r2348 string) {
+		anyChild(n, roK75, func(n2349 *Node) bool {
+			return anyChild(n2349, roK74, func(n2350 *Node) bool {
+				return anyChild(n2350, roK73, func(n2351 *Node) bool {
+					return anyChild(n2351, roK1226, func(n2352 *Node) bool { return setStr(&r2348, n2352) })
 				})
 			})
 		})
 		return
-	}())), roK92, opLe)
+	}())) <= 100)
 }
 
 // BR-RO-L1015: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:AddressLine/cbc:Line)) <= 100
 func roT1017(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2374 string) {
-		anyChild(n, roK75, func(n2375 *Node) bool {
-			return anyChild(n2375, roK74, func(n2376 *Node) bool {
-				return anyChild(n2376, roK73, func(n2377 *Node) bool {
-					return anyChild(n2377, roK1228, func(n2378 *Node) bool {
-						return anyChild(n2378, roK1227, func(n2379 *Node) bool { return setStr(&r2374, n2379) })
+	return (strLen(fnNormalizeSpace(func() (r2353 string) {
+		anyChild(n, roK75, func(n2354 *Node) bool {
+			return anyChild(n2354, roK74, func(n2355 *Node) bool {
+				return anyChild(n2355, roK73, func(n2356 *Node) bool {
+					return anyChild(n2356, roK1228, func(n2357 *Node) bool {
+						return anyChild(n2357, roK1227, func(n2358 *Node) bool { return setStr(&r2353, n2358) })
 					})
 				})
 			})
 		})
 		return
-	}())), roK92, opLe)
+	}())) <= 100)
 }
 
 // BR-RO-L151: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1018(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2380 string) {
-		anyChild(n, roK104, func(n2381 *Node) bool {
-			return anyChild(n2381, roK63, func(n2382 *Node) bool {
-				return anyChild(n2382, roK66, func(n2383 *Node) bool {
-					return anyChild(n2383, roK1231, func(n2384 *Node) bool { return setStr(&r2380, n2384) })
+	return (strLen(fnNormalizeSpace(func() (r2359 string) {
+		anyChild(n, roK106, func(n2360 *Node) bool {
+			return anyChild(n2360, roK64, func(n2361 *Node) bool {
+				return anyChild(n2361, roK67, func(n2362 *Node) bool {
+					return anyChild(n2362, roK1231, func(n2363 *Node) bool { return setStr(&r2359, n2363) })
 				})
 			})
 		})
 		return
-	}())), roK1232, opLe)
+	}())) <= 150)
 }
 
 // BR-RO-L152: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1019(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2385 string) {
-		anyChild(n, roK64, func(n2386 *Node) bool {
-			return anyChild(n2386, roK63, func(n2387 *Node) bool {
-				return anyChild(n2387, roK66, func(n2388 *Node) bool {
-					return anyChild(n2388, roK1231, func(n2389 *Node) bool { return setStr(&r2385, n2389) })
+	return (strLen(fnNormalizeSpace(func() (r2364 string) {
+		anyChild(n, roK65, func(n2365 *Node) bool {
+			return anyChild(n2365, roK64, func(n2366 *Node) bool {
+				return anyChild(n2366, roK67, func(n2367 *Node) bool {
+					return anyChild(n2367, roK1231, func(n2368 *Node) bool { return setStr(&r2364, n2368) })
 				})
 			})
 		})
 		return
-	}())), roK1232, opLe)
+	}())) <= 150)
 }
 
 // BR-RO-L153: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PostalAddress/cbc:StreetName)) <= 150
 func roT1020(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2390 string) {
-		anyChild(n, roK117, func(n2391 *Node) bool {
-			return anyChild(n2391, roK66, func(n2392 *Node) bool {
-				return anyChild(n2392, roK1231, func(n2393 *Node) bool { return setStr(&r2390, n2393) })
+	return (strLen(fnNormalizeSpace(func() (r2369 string) {
+		anyChild(n, roK118, func(n2370 *Node) bool {
+			return anyChild(n2370, roK67, func(n2371 *Node) bool {
+				return anyChild(n2371, roK1231, func(n2372 *Node) bool { return setStr(&r2369, n2372) })
 			})
 		})
 		return
-	}())), roK1232, opLe)
+	}())) <= 150)
 }
 
 // BR-RO-L154: string-length(normalize-space(cac:Delivery/cac:DeliveryLocation/cac:Address/cbc:StreetName)) <= 150
 func roT1021(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2394 string) {
-		anyChild(n, roK75, func(n2395 *Node) bool {
-			return anyChild(n2395, roK74, func(n2396 *Node) bool {
-				return anyChild(n2396, roK73, func(n2397 *Node) bool {
-					return anyChild(n2397, roK1231, func(n2398 *Node) bool { return setStr(&r2394, n2398) })
+	return (strLen(fnNormalizeSpace(func() (r2373 string) {
+		anyChild(n, roK75, func(n2374 *Node) bool {
+			return anyChild(n2374, roK74, func(n2375 *Node) bool {
+				return anyChild(n2375, roK73, func(n2376 *Node) bool {
+					return anyChild(n2376, roK1231, func(n2377 *Node) bool { return setStr(&r2373, n2377) })
 				})
 			})
 		})
 		return
-	}())), roK1232, opLe)
+	}())) <= 150)
 }
 
 // BR-RO-L201: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName)) <= 200
 func roT1022(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2399 string) {
-		anyChild(n, roK104, func(n2400 *Node) bool {
-			return anyChild(n2400, roK63, func(n2401 *Node) bool {
-				return anyChild(n2401, roK103, func(n2402 *Node) bool {
-					return anyChild(n2402, roK102, func(n2403 *Node) bool { return setStr(&r2399, n2403) })
+	return (strLen(fnNormalizeSpace(func() (r2378 string) {
+		anyChild(n, roK106, func(n2379 *Node) bool {
+			return anyChild(n2379, roK64, func(n2380 *Node) bool {
+				return anyChild(n2380, roK105, func(n2381 *Node) bool {
+					return anyChild(n2381, roK104, func(n2382 *Node) bool { return setStr(&r2378, n2382) })
 				})
 			})
 		})
 		return
-	}())), roK1223, opLe)
+	}())) <= 200)
 }
 
 // BR-RO-L202: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name)) <= 200
 func roT1023(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2404 string) {
-		anyChild(n, roK104, func(n2405 *Node) bool {
-			return anyChild(n2405, roK63, func(n2406 *Node) bool {
-				return anyChild(n2406, roK145, func(n2407 *Node) bool {
-					return anyChild(n2407, roK128, func(n2408 *Node) bool { return setStr(&r2404, n2408) })
+	return (strLen(fnNormalizeSpace(func() (r2383 string) {
+		anyChild(n, roK106, func(n2384 *Node) bool {
+			return anyChild(n2384, roK64, func(n2385 *Node) bool {
+				return anyChild(n2385, roK146, func(n2386 *Node) bool {
+					return anyChild(n2386, roK130, func(n2387 *Node) bool { return setStr(&r2383, n2387) })
 				})
 			})
 		})
 		return
-	}())), roK1223, opLe)
+	}())) <= 200)
 }
 
 // BR-RO-L203: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName)) <= 200
 func roT1024(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2409 string) {
-		anyChild(n, roK64, func(n2410 *Node) bool {
-			return anyChild(n2410, roK63, func(n2411 *Node) bool {
-				return anyChild(n2411, roK103, func(n2412 *Node) bool {
-					return anyChild(n2412, roK102, func(n2413 *Node) bool { return setStr(&r2409, n2413) })
+	return (strLen(fnNormalizeSpace(func() (r2388 string) {
+		anyChild(n, roK65, func(n2389 *Node) bool {
+			return anyChild(n2389, roK64, func(n2390 *Node) bool {
+				return anyChild(n2390, roK105, func(n2391 *Node) bool {
+					return anyChild(n2391, roK104, func(n2392 *Node) bool { return setStr(&r2388, n2392) })
 				})
 			})
 		})
 		return
-	}())), roK1223, opLe)
+	}())) <= 200)
 }
 
 // BR-RO-L204: string-length(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name)) <= 200
 func roT1025(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2414 string) {
-		anyChild(n, roK64, func(n2415 *Node) bool {
-			return anyChild(n2415, roK63, func(n2416 *Node) bool {
-				return anyChild(n2416, roK145, func(n2417 *Node) bool {
-					return anyChild(n2417, roK128, func(n2418 *Node) bool { return setStr(&r2414, n2418) })
+	return (strLen(fnNormalizeSpace(func() (r2393 string) {
+		anyChild(n, roK65, func(n2394 *Node) bool {
+			return anyChild(n2394, roK64, func(n2395 *Node) bool {
+				return anyChild(n2395, roK146, func(n2396 *Node) bool {
+					return anyChild(n2396, roK130, func(n2397 *Node) bool { return setStr(&r2393, n2397) })
 				})
 			})
 		})
 		return
-	}())), roK1223, opLe)
+	}())) <= 200)
 }
 
 // BR-RO-L205: string-length(normalize-space(cac:PayeeParty/cac:PartyName/cbc:Name)) <= 200
 func roT1026(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2419 string) {
-		anyChild(n, roK144, func(n2420 *Node) bool {
-			return anyChild(n2420, roK145, func(n2421 *Node) bool {
-				return anyChild(n2421, roK128, func(n2422 *Node) bool { return setStr(&r2419, n2422) })
+	return (strLen(fnNormalizeSpace(func() (r2398 string) {
+		anyChild(n, roK145, func(n2399 *Node) bool {
+			return anyChild(n2399, roK146, func(n2400 *Node) bool {
+				return anyChild(n2400, roK130, func(n2401 *Node) bool { return setStr(&r2398, n2401) })
 			})
 		})
 		return
-	}())), roK1223, opLe)
+	}())) <= 200)
 }
 
 // BR-RO-L206: string-length(normalize-space(cac:TaxRepresentativeParty/cac:PartyName/cbc:Name)) <= 200
 func roT1027(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2423 string) {
-		anyChild(n, roK117, func(n2424 *Node) bool {
-			return anyChild(n2424, roK145, func(n2425 *Node) bool {
-				return anyChild(n2425, roK128, func(n2426 *Node) bool { return setStr(&r2423, n2426) })
+	return (strLen(fnNormalizeSpace(func() (r2402 string) {
+		anyChild(n, roK118, func(n2403 *Node) bool {
+			return anyChild(n2403, roK146, func(n2404 *Node) bool {
+				return anyChild(n2404, roK130, func(n2405 *Node) bool { return setStr(&r2402, n2405) })
 			})
 		})
 		return
-	}())), roK1223, opLe)
+	}())) <= 200)
 }
 
 // BR-RO-L207: string-length(normalize-space(cac:Delivery/cac:DeliveryParty/cac:PartyName/cbc:Name)) <= 200
 func roT1028(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2427 string) {
-		anyChild(n, roK75, func(n2428 *Node) bool {
-			return anyChild(n2428, roK166, func(n2429 *Node) bool {
-				return anyChild(n2429, roK145, func(n2430 *Node) bool {
-					return anyChild(n2430, roK128, func(n2431 *Node) bool { return setStr(&r2427, n2431) })
+	return (strLen(fnNormalizeSpace(func() (r2406 string) {
+		anyChild(n, roK75, func(n2407 *Node) bool {
+			return anyChild(n2407, roK169, func(n2408 *Node) bool {
+				return anyChild(n2408, roK146, func(n2409 *Node) bool {
+					return anyChild(n2409, roK130, func(n2410 *Node) bool { return setStr(&r2406, n2410) })
 				})
 			})
 		})
 		return
-	}())), roK1223, opLe)
+	}())) <= 200)
 }
 
 // BR-RO-L301: string-length(normalize-space(cac:PaymentTerms/cbc:Note)) <= 300
 func roT1029(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2432 string) {
-		anyChild(n, roK61, func(n2433 *Node) bool {
-			return anyChild(n2433, roK60, func(n2434 *Node) bool { return setStr(&r2432, n2434) })
+	return (strLen(fnNormalizeSpace(func() (r2411 string) {
+		anyChild(n, roK62, func(n2412 *Node) bool {
+			return anyChild(n2412, roK61, func(n2413 *Node) bool { return setStr(&r2411, n2413) })
 		})
 		return
-	}())), roK1233, opLe)
+	}())) <= 300)
 }
 
 // BR-RO-L1000: string-length(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm)) <= 1000
 func roT1030(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2435 string) {
-		anyChild(n, roK104, func(n2436 *Node) bool {
-			return anyChild(n2436, roK63, func(n2437 *Node) bool {
-				return anyChild(n2437, roK103, func(n2438 *Node) bool {
-					return anyChild(n2438, roK507, func(n2439 *Node) bool { return setStr(&r2435, n2439) })
+	return (strLen(fnNormalizeSpace(func() (r2414 string) {
+		anyChild(n, roK106, func(n2415 *Node) bool {
+			return anyChild(n2415, roK64, func(n2416 *Node) bool {
+				return anyChild(n2416, roK105, func(n2417 *Node) bool {
+					return anyChild(n2417, roK510, func(n2418 *Node) bool { return setStr(&r2414, n2418) })
 				})
 			})
 		})
 		return
-	}())), roK1234, opLe)
+	}())) <= 1000)
 }
 
 // BR-RO-010: matches(normalize-space(cbc:ID), '([0-9])')
@@ -14611,46 +14544,46 @@ func roT1031(v []Seq, n *Node) bool {
 
 // BR-RO-030: (normalize-space(cbc:TaxCurrencyCode) = 'RON' and normalize-space(cbc:DocumentCurrencyCode) != 'RON') or (normalize-space(cbc:TaxCurrencyCode) = 'RON' and normalize-space(cbc:DocumentCurrencyCode) = '…
 func roT1032(v []Seq, n *Node) bool {
-	return (((((fnNormalizeSpace(childStr(n, roK110)) == "RON") && (fnNormalizeSpace(childStr(n, roK101)) != "RON")) || ((fnNormalizeSpace(childStr(n, roK110)) == "RON") && (fnNormalizeSpace(childStr(n, roK101)) == "RON"))) || ((fnNormalizeSpace(childStr(n, roK110)) != "RON") && (fnNormalizeSpace(childStr(n, roK101)) == "RON"))) || (!hasChild(n, roK110) && (fnNormalizeSpace(childStr(n, roK101)) == "RON")))
+	return (((((fnNormalizeSpace(childStr(n, roK112)) == "RON") && (fnNormalizeSpace(childStr(n, roK103)) != "RON")) || ((fnNormalizeSpace(childStr(n, roK112)) == "RON") && (fnNormalizeSpace(childStr(n, roK103)) == "RON"))) || ((fnNormalizeSpace(childStr(n, roK112)) != "RON") && (fnNormalizeSpace(childStr(n, roK103)) == "RON"))) || (!hasChild(n, roK112) && (fnNormalizeSpace(childStr(n, roK103)) == "RON")))
 }
 
 // BR-RO-065: not((cac:AllowanceCharge/cac:TaxCategory/cbc:ID[ancestor::cac:AllowanceCharge/cbc:ChargeIndicator = 'false' and following-sibling::cac:TaxScheme/cbc:ID = 'VAT'] = ('S', 'Z', 'E', 'AE', 'K', 'G', 'L', …
 func roT1033(v []Seq, n *Node) bool {
-	return (!((anyChild(n, roK77, func(n2441 *Node) bool {
-		return anyChild(n2441, roK82, func(n2442 *Node) bool {
-			return anyChild(n2442, roK54, func(n2443 *Node) bool {
-				return (anyNode(ancestor(n2443, roK77), func(n2444 *Node) bool {
-					return anyChild(n2444, roK78, func(n2445 *Node) bool { return (n2445.StringValue() == "false") })
-				}) && anyNode(followingSibling(n2443, roK81), func(n2446 *Node) bool {
-					return anyChild(n2446, roK54, func(n2447 *Node) bool { return (n2447.StringValue() == "VAT") })
-				})) && gcmp(nodeSeq(n2443), roK1243, opEq)
+	return (!((anyChild(n, roK77, func(n2420 *Node) bool {
+		return anyChild(n2420, roK82, func(n2421 *Node) bool {
+			return anyChild(n2421, roK54, func(n2422 *Node) bool {
+				return (anyNode(ancestor(n2422, roK77), func(n2423 *Node) bool {
+					return anyChild(n2423, roK78, func(n2424 *Node) bool { return (n2424.StringValue() == "false") })
+				}) && anyNode(followingSibling(n2422, roK81), func(n2425 *Node) bool {
+					return anyChild(n2425, roK54, func(n2426 *Node) bool { return (n2426.StringValue() == "VAT") })
+				})) && gcmp(nodeSeq(n2422), roK1240, opEq)
 			})
 		})
-	}) || anyChild(n, roK77, func(n2448 *Node) bool {
-		return anyChild(n2448, roK82, func(n2449 *Node) bool {
-			return anyChild(n2449, roK54, func(n2450 *Node) bool {
-				return anyNode(ancestor(n2450, roK77), func(n2451 *Node) bool {
-					return anyChild(n2451, roK78, func(n2452 *Node) bool { return (n2452.StringValue() == "true") })
-				}) && gcmp(nodeSeq(n2450), roK1243, opEq)
+	}) || anyChild(n, roK77, func(n2427 *Node) bool {
+		return anyChild(n2427, roK82, func(n2428 *Node) bool {
+			return anyChild(n2428, roK54, func(n2429 *Node) bool {
+				return anyNode(ancestor(n2429, roK77), func(n2430 *Node) bool {
+					return anyChild(n2430, roK78, func(n2431 *Node) bool { return (n2431.StringValue() == "true") })
+				}) && gcmp(nodeSeq(n2429), roK1240, opEq)
 			})
 		})
-	})) || anyChild(n, roK90, func(n2453 *Node) bool {
-		return anyChild(n2453, roK129, func(n2454 *Node) bool {
-			return anyChild(n2454, roK113, func(n2455 *Node) bool {
-				return anyChild(n2455, roK54, func(n2456 *Node) bool { return gcmp(nodeSeq(n2456), roK1243, opEq) })
+	})) || anyChild(n, roK89, func(n2432 *Node) bool {
+		return anyChild(n2432, roK131, func(n2433 *Node) bool {
+			return anyChild(n2433, roK114, func(n2434 *Node) bool {
+				return anyChild(n2434, roK54, func(n2435 *Node) bool { return gcmp(nodeSeq(n2435), roK1240, opEq) })
 			})
 		})
-	})) || ebv(concatSeq(step(step(child(n, roK117), func(n2457 *Node) Seq { return child(n2457, roK116) }), func(n2458 *Node) Seq { return child(n2458, roK115) }), step(step(step(child(n, roK104), func(n2459 *Node) Seq { return child(n2459, roK63) }), func(n2460 *Node) Seq { return child(n2460, roK116) }), func(n2461 *Node) Seq {
-		return filter(child(n2461, roK115), func(p2462 *Node) bool { return ebv(strSeq(fnNormalizeSpace(p2462.StringValue()))) })
+	})) || ebv(concatSeq(step(step(child(n, roK118), func(n2436 *Node) Seq { return child(n2436, roK117) }), func(n2437 *Node) Seq { return child(n2437, roK116) }), step(step(step(child(n, roK106), func(n2438 *Node) Seq { return child(n2438, roK64) }), func(n2439 *Node) Seq { return child(n2439, roK117) }), func(n2440 *Node) Seq {
+		return filter(child(n2440, roK116), func(p2441 *Node) bool { return ebv(strSeq(fnNormalizeSpace(p2441.StringValue()))) })
 	}))))
 }
 
 // BR-RO-081: cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:StreetName[boolean(normalize-space(.))]
 func roT1034(v []Seq, n *Node) bool {
-	return anyChild(n, roK104, func(n2463 *Node) bool {
-		return anyChild(n2463, roK63, func(n2464 *Node) bool {
-			return anyChild(n2464, roK66, func(n2465 *Node) bool {
-				return anyChild(n2465, roK1231, func(n2466 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2466.StringValue()))) })
+	return anyChild(n, roK106, func(n2442 *Node) bool {
+		return anyChild(n2442, roK64, func(n2443 *Node) bool {
+			return anyChild(n2443, roK67, func(n2444 *Node) bool {
+				return anyChild(n2444, roK1231, func(n2445 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2445.StringValue()))) })
 			})
 		})
 	})
@@ -14658,10 +14591,10 @@ func roT1034(v []Seq, n *Node) bool {
 
 // BR-RO-082: cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:StreetName[boolean(normalize-space(.))]
 func roT1035(v []Seq, n *Node) bool {
-	return anyChild(n, roK64, func(n2467 *Node) bool {
-		return anyChild(n2467, roK63, func(n2468 *Node) bool {
-			return anyChild(n2468, roK66, func(n2469 *Node) bool {
-				return anyChild(n2469, roK1231, func(n2470 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2470.StringValue()))) })
+	return anyChild(n, roK65, func(n2446 *Node) bool {
+		return anyChild(n2446, roK64, func(n2447 *Node) bool {
+			return anyChild(n2447, roK67, func(n2448 *Node) bool {
+				return anyChild(n2448, roK1231, func(n2449 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2449.StringValue()))) })
 			})
 		})
 	})
@@ -14669,10 +14602,10 @@ func roT1035(v []Seq, n *Node) bool {
 
 // BR-RO-091: cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:CityName[boolean(normalize-space(.))]
 func roT1036(v []Seq, n *Node) bool {
-	return anyChild(n, roK104, func(n2471 *Node) bool {
-		return anyChild(n2471, roK63, func(n2472 *Node) bool {
-			return anyChild(n2472, roK66, func(n2473 *Node) bool {
-				return anyChild(n2473, roK1224, func(n2474 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2474.StringValue()))) })
+	return anyChild(n, roK106, func(n2450 *Node) bool {
+		return anyChild(n2450, roK64, func(n2451 *Node) bool {
+			return anyChild(n2451, roK67, func(n2452 *Node) bool {
+				return anyChild(n2452, roK1225, func(n2453 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2453.StringValue()))) })
 			})
 		})
 	})
@@ -14680,10 +14613,10 @@ func roT1036(v []Seq, n *Node) bool {
 
 // BR-RO-092: cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:CityName[boolean(normalize-space(.))]
 func roT1037(v []Seq, n *Node) bool {
-	return anyChild(n, roK64, func(n2475 *Node) bool {
-		return anyChild(n2475, roK63, func(n2476 *Node) bool {
-			return anyChild(n2476, roK66, func(n2477 *Node) bool {
-				return anyChild(n2477, roK1224, func(n2478 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2478.StringValue()))) })
+	return anyChild(n, roK65, func(n2454 *Node) bool {
+		return anyChild(n2454, roK64, func(n2455 *Node) bool {
+			return anyChild(n2455, roK67, func(n2456 *Node) bool {
+				return anyChild(n2456, roK1225, func(n2457 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2457.StringValue()))) })
 			})
 		})
 	})
@@ -14691,31 +14624,31 @@ func roT1037(v []Seq, n *Node) bool {
 
 // BR-RO-100: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:Count…
 func roT1038(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(func() (r2479 string) {
-		anyChild(n, roK104, func(n2480 *Node) bool {
-			return anyChild(n2480, roK63, func(n2481 *Node) bool {
-				return anyChild(n2481, roK66, func(n2482 *Node) bool {
-					return anyChild(n2482, roK68, func(n2483 *Node) bool {
-						return anyChild(n2483, roK67, func(n2484 *Node) bool { return setStr(&r2479, n2484) })
+	return (((fnNormalizeSpace(func() (r2458 string) {
+		anyChild(n, roK106, func(n2459 *Node) bool {
+			return anyChild(n2459, roK64, func(n2460 *Node) bool {
+				return anyChild(n2460, roK67, func(n2461 *Node) bool {
+					return anyChild(n2461, roK69, func(n2462 *Node) bool {
+						return anyChild(n2462, roK68, func(n2463 *Node) bool { return setStr(&r2458, n2463) })
 					})
 				})
 			})
 		})
 		return
-	}()) == "RO") && (fnNormalizeSpace(func() (r2485 string) {
-		anyChild(n, roK104, func(n2486 *Node) bool {
-			return anyChild(n2486, roK63, func(n2487 *Node) bool {
-				return anyChild(n2487, roK66, func(n2488 *Node) bool {
-					return anyChild(n2488, roK628, func(n2489 *Node) bool { return setStr(&r2485, n2489) })
+	}()) == "RO") && (fnNormalizeSpace(func() (r2464 string) {
+		anyChild(n, roK106, func(n2465 *Node) bool {
+			return anyChild(n2465, roK64, func(n2466 *Node) bool {
+				return anyChild(n2466, roK67, func(n2467 *Node) bool {
+					return anyChild(n2467, roK631, func(n2468 *Node) bool { return setStr(&r2464, n2468) })
 				})
 			})
 		})
 		return
-	}()) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(func() (r2490 string) {
-		anyChild(n, roK104, func(n2491 *Node) bool {
-			return anyChild(n2491, roK63, func(n2492 *Node) bool {
-				return anyChild(n2492, roK66, func(n2493 *Node) bool {
-					return anyChild(n2493, roK1224, func(n2494 *Node) bool { return setStr(&r2490, n2494) })
+	}()) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(func() (r2469 string) {
+		anyChild(n, roK106, func(n2470 *Node) bool {
+			return anyChild(n2470, roK64, func(n2471 *Node) bool {
+				return anyChild(n2471, roK67, func(n2472 *Node) bool {
+					return anyChild(n2472, roK1225, func(n2473 *Node) bool { return setStr(&r2469, n2473) })
 				})
 			})
 		})
@@ -14725,22 +14658,22 @@ func roT1038(v []Seq, n *Node) bool {
 
 // BR-RO-110: normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PostalAddress/cbc:C…
 func roT1039(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(func() (r2495 string) {
-		anyChild(n, roK104, func(n2496 *Node) bool {
-			return anyChild(n2496, roK63, func(n2497 *Node) bool {
-				return anyChild(n2497, roK66, func(n2498 *Node) bool {
-					return anyChild(n2498, roK68, func(n2499 *Node) bool {
-						return anyChild(n2499, roK67, func(n2500 *Node) bool { return setStr(&r2495, n2500) })
+	return ((fnNormalizeSpace(func() (r2474 string) {
+		anyChild(n, roK106, func(n2475 *Node) bool {
+			return anyChild(n2475, roK64, func(n2476 *Node) bool {
+				return anyChild(n2476, roK67, func(n2477 *Node) bool {
+					return anyChild(n2477, roK69, func(n2478 *Node) bool {
+						return anyChild(n2478, roK68, func(n2479 *Node) bool { return setStr(&r2474, n2479) })
 					})
 				})
 			})
 		})
 		return
-	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(func() (r2501 string) {
-		anyChild(n, roK104, func(n2502 *Node) bool {
-			return anyChild(n2502, roK63, func(n2503 *Node) bool {
-				return anyChild(n2503, roK66, func(n2504 *Node) bool {
-					return anyChild(n2504, roK628, func(n2505 *Node) bool { return setStr(&r2501, n2505) })
+	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(func() (r2480 string) {
+		anyChild(n, roK106, func(n2481 *Node) bool {
+			return anyChild(n2481, roK64, func(n2482 *Node) bool {
+				return anyChild(n2482, roK67, func(n2483 *Node) bool {
+					return anyChild(n2483, roK631, func(n2484 *Node) bool { return setStr(&r2480, n2484) })
 				})
 			})
 		})
@@ -14750,31 +14683,31 @@ func roT1039(v []Seq, n *Node) bool {
 
 // BR-RO-101: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:Count…
 func roT1040(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(func() (r2506 string) {
-		anyChild(n, roK64, func(n2507 *Node) bool {
-			return anyChild(n2507, roK63, func(n2508 *Node) bool {
-				return anyChild(n2508, roK66, func(n2509 *Node) bool {
-					return anyChild(n2509, roK68, func(n2510 *Node) bool {
-						return anyChild(n2510, roK67, func(n2511 *Node) bool { return setStr(&r2506, n2511) })
+	return (((fnNormalizeSpace(func() (r2485 string) {
+		anyChild(n, roK65, func(n2486 *Node) bool {
+			return anyChild(n2486, roK64, func(n2487 *Node) bool {
+				return anyChild(n2487, roK67, func(n2488 *Node) bool {
+					return anyChild(n2488, roK69, func(n2489 *Node) bool {
+						return anyChild(n2489, roK68, func(n2490 *Node) bool { return setStr(&r2485, n2490) })
 					})
 				})
 			})
 		})
 		return
-	}()) == "RO") && (fnNormalizeSpace(func() (r2512 string) {
-		anyChild(n, roK64, func(n2513 *Node) bool {
-			return anyChild(n2513, roK63, func(n2514 *Node) bool {
-				return anyChild(n2514, roK66, func(n2515 *Node) bool {
-					return anyChild(n2515, roK628, func(n2516 *Node) bool { return setStr(&r2512, n2516) })
+	}()) == "RO") && (fnNormalizeSpace(func() (r2491 string) {
+		anyChild(n, roK65, func(n2492 *Node) bool {
+			return anyChild(n2492, roK64, func(n2493 *Node) bool {
+				return anyChild(n2493, roK67, func(n2494 *Node) bool {
+					return anyChild(n2494, roK631, func(n2495 *Node) bool { return setStr(&r2491, n2495) })
 				})
 			})
 		})
 		return
-	}()) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(func() (r2517 string) {
-		anyChild(n, roK64, func(n2518 *Node) bool {
-			return anyChild(n2518, roK63, func(n2519 *Node) bool {
-				return anyChild(n2519, roK66, func(n2520 *Node) bool {
-					return anyChild(n2520, roK1224, func(n2521 *Node) bool { return setStr(&r2517, n2521) })
+	}()) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(func() (r2496 string) {
+		anyChild(n, roK65, func(n2497 *Node) bool {
+			return anyChild(n2497, roK64, func(n2498 *Node) bool {
+				return anyChild(n2498, roK67, func(n2499 *Node) bool {
+					return anyChild(n2499, roK1225, func(n2500 *Node) bool { return setStr(&r2496, n2500) })
 				})
 			})
 		})
@@ -14784,22 +14717,22 @@ func roT1040(v []Seq, n *Node) bool {
 
 // BR-RO-111: normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cbc:C…
 func roT1041(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(func() (r2522 string) {
-		anyChild(n, roK64, func(n2523 *Node) bool {
-			return anyChild(n2523, roK63, func(n2524 *Node) bool {
-				return anyChild(n2524, roK66, func(n2525 *Node) bool {
-					return anyChild(n2525, roK68, func(n2526 *Node) bool {
-						return anyChild(n2526, roK67, func(n2527 *Node) bool { return setStr(&r2522, n2527) })
+	return ((fnNormalizeSpace(func() (r2501 string) {
+		anyChild(n, roK65, func(n2502 *Node) bool {
+			return anyChild(n2502, roK64, func(n2503 *Node) bool {
+				return anyChild(n2503, roK67, func(n2504 *Node) bool {
+					return anyChild(n2504, roK69, func(n2505 *Node) bool {
+						return anyChild(n2505, roK68, func(n2506 *Node) bool { return setStr(&r2501, n2506) })
 					})
 				})
 			})
 		})
 		return
-	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(func() (r2528 string) {
-		anyChild(n, roK64, func(n2529 *Node) bool {
-			return anyChild(n2529, roK63, func(n2530 *Node) bool {
-				return anyChild(n2530, roK66, func(n2531 *Node) bool {
-					return anyChild(n2531, roK628, func(n2532 *Node) bool { return setStr(&r2528, n2532) })
+	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(func() (r2507 string) {
+		anyChild(n, roK65, func(n2508 *Node) bool {
+			return anyChild(n2508, roK64, func(n2509 *Node) bool {
+				return anyChild(n2509, roK67, func(n2510 *Node) bool {
+					return anyChild(n2510, roK631, func(n2511 *Node) bool { return setStr(&r2507, n2511) })
 				})
 			})
 		})
@@ -14809,32 +14742,32 @@ func roT1041(v []Seq, n *Node) bool {
 
 // BR-RO-120: not((cac:AllowanceCharge/cac:TaxCategory/cbc:ID[ancestor::cac:AllowanceCharge/cbc:ChargeIndicator = 'false' and following-sibling::cac:TaxScheme/cbc:ID = 'VAT'] = ('S', 'Z', 'E', 'AE', 'K', 'G', 'L', …
 func roT1042(v []Seq, n *Node) bool {
-	return (!((anyChild(n, roK77, func(n2533 *Node) bool {
-		return anyChild(n2533, roK82, func(n2534 *Node) bool {
-			return anyChild(n2534, roK54, func(n2535 *Node) bool {
-				return (anyNode(ancestor(n2535, roK77), func(n2536 *Node) bool {
-					return anyChild(n2536, roK78, func(n2537 *Node) bool { return (n2537.StringValue() == "false") })
-				}) && anyNode(followingSibling(n2535, roK81), func(n2538 *Node) bool {
-					return anyChild(n2538, roK54, func(n2539 *Node) bool { return (n2539.StringValue() == "VAT") })
-				})) && gcmp(nodeSeq(n2535), roK1243, opEq)
+	return (!((anyChild(n, roK77, func(n2512 *Node) bool {
+		return anyChild(n2512, roK82, func(n2513 *Node) bool {
+			return anyChild(n2513, roK54, func(n2514 *Node) bool {
+				return (anyNode(ancestor(n2514, roK77), func(n2515 *Node) bool {
+					return anyChild(n2515, roK78, func(n2516 *Node) bool { return (n2516.StringValue() == "false") })
+				}) && anyNode(followingSibling(n2514, roK81), func(n2517 *Node) bool {
+					return anyChild(n2517, roK54, func(n2518 *Node) bool { return (n2518.StringValue() == "VAT") })
+				})) && gcmp(nodeSeq(n2514), roK1240, opEq)
 			})
 		})
-	}) || anyChild(n, roK77, func(n2540 *Node) bool {
-		return anyChild(n2540, roK82, func(n2541 *Node) bool {
-			return anyChild(n2541, roK54, func(n2542 *Node) bool {
-				return anyNode(ancestor(n2542, roK77), func(n2543 *Node) bool {
-					return anyChild(n2543, roK78, func(n2544 *Node) bool { return (n2544.StringValue() == "true") })
-				}) && gcmp(nodeSeq(n2542), roK1243, opEq)
+	}) || anyChild(n, roK77, func(n2519 *Node) bool {
+		return anyChild(n2519, roK82, func(n2520 *Node) bool {
+			return anyChild(n2520, roK54, func(n2521 *Node) bool {
+				return anyNode(ancestor(n2521, roK77), func(n2522 *Node) bool {
+					return anyChild(n2522, roK78, func(n2523 *Node) bool { return (n2523.StringValue() == "true") })
+				}) && gcmp(nodeSeq(n2521), roK1240, opEq)
 			})
 		})
-	})) || anyChild(n, roK90, func(n2545 *Node) bool {
-		return anyChild(n2545, roK129, func(n2546 *Node) bool {
-			return anyChild(n2546, roK113, func(n2547 *Node) bool {
-				return anyChild(n2547, roK54, func(n2548 *Node) bool { return gcmp(nodeSeq(n2548), roK1243, opEq) })
+	})) || anyChild(n, roK89, func(n2524 *Node) bool {
+		return anyChild(n2524, roK131, func(n2525 *Node) bool {
+			return anyChild(n2525, roK114, func(n2526 *Node) bool {
+				return anyChild(n2526, roK54, func(n2527 *Node) bool { return gcmp(nodeSeq(n2527), roK1240, opEq) })
 			})
 		})
-	})) || ebv(concatSeq(step(step(step(child(n, roK64), func(n2549 *Node) Seq { return child(n2549, roK63) }), func(n2550 *Node) Seq { return child(n2550, roK103) }), func(n2551 *Node) Seq { return child(n2551, roK115) }), step(step(step(child(n, roK64), func(n2552 *Node) Seq { return child(n2552, roK63) }), func(n2553 *Node) Seq { return child(n2553, roK116) }), func(n2554 *Node) Seq {
-		return filter(child(n2554, roK115), func(p2555 *Node) bool { return ebv(strSeq(fnNormalizeSpace(p2555.StringValue()))) })
+	})) || ebv(concatSeq(step(step(step(child(n, roK65), func(n2528 *Node) Seq { return child(n2528, roK64) }), func(n2529 *Node) Seq { return child(n2529, roK105) }), func(n2530 *Node) Seq { return child(n2530, roK116) }), step(step(step(child(n, roK65), func(n2531 *Node) Seq { return child(n2531, roK64) }), func(n2532 *Node) Seq { return child(n2532, roK117) }), func(n2533 *Node) Seq {
+		return filter(child(n2533, roK116), func(p2534 *Node) bool { return ebv(strSeq(fnNormalizeSpace(p2534.StringValue()))) })
 	}))))
 }
 
@@ -14842,11 +14775,11 @@ func roT1042(v []Seq, n *Node) bool {
 func roM114(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK67) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK118) {
 			return false
 		}
 		m = m.Parent
@@ -14859,15 +14792,15 @@ func roM114(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK66) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK67) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK117) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK118) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1244) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1241) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -14879,39 +14812,39 @@ func roM114(v []Seq, n *Node) bool {
 
 // BR-RO-140: cbc:StreetName[boolean(normalize-space(.))]
 func roT1043(v []Seq, n *Node) bool {
-	return anyChild(n, roK1231, func(n2556 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2556.StringValue()))) })
+	return anyChild(n, roK1231, func(n2535 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2535.StringValue()))) })
 }
 
 // BR-RO-150: cbc:CityName[boolean(normalize-space(.))]
 func roT1044(v []Seq, n *Node) bool {
-	return anyChild(n, roK1224, func(n2557 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2557.StringValue()))) })
+	return anyChild(n, roK1225, func(n2536 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2536.StringValue()))) })
 }
 
 // BR-RO-160: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cbc:CountrySubentity) = 'RO-B' and not(normalize-space(cbc:CityName) = $SECTOR-RO-CODES)
 func roT1045(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(func() (r2558 string) {
-		anyChild(n, roK68, func(n2559 *Node) bool {
-			return anyChild(n2559, roK67, func(n2560 *Node) bool { return setStr(&r2558, n2560) })
+	return (((fnNormalizeSpace(func() (r2537 string) {
+		anyChild(n, roK69, func(n2538 *Node) bool {
+			return anyChild(n2538, roK68, func(n2539 *Node) bool { return setStr(&r2537, n2539) })
 		})
 		return
-	}()) == "RO") && (fnNormalizeSpace(childStr(n, roK628)) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK1224))), v[5], opEq))
+	}()) == "RO") && (fnNormalizeSpace(childStr(n, roK631)) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK1225))), v[5], opEq))
 }
 
 // BR-RO-170: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cbc:CountrySubentity) = $ISO-3166-RO-CODES)
 func roT1046(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(func() (r2561 string) {
-		anyChild(n, roK68, func(n2562 *Node) bool {
-			return anyChild(n2562, roK67, func(n2563 *Node) bool { return setStr(&r2561, n2563) })
+	return ((fnNormalizeSpace(func() (r2540 string) {
+		anyChild(n, roK69, func(n2541 *Node) bool {
+			return anyChild(n2541, roK68, func(n2542 *Node) bool { return setStr(&r2540, n2542) })
 		})
 		return
-	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK628))), v[4], opEq))
+	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK631))), v[4], opEq))
 }
 
 // //cac:PaymentMeans
 func roM115(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK70) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK71) {
 			return false
 		}
 		return true
@@ -14923,32 +14856,32 @@ func roM115(v []Seq, n *Node) bool {
 
 // BR-RO-L208: string-length(normalize-space(cac:PayeeFinancialAccount/cbc:Name)) <= 200
 func roT1047(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2564 string) {
-		anyChild(n, roK148, func(n2565 *Node) bool {
-			return anyChild(n2565, roK128, func(n2566 *Node) bool { return setStr(&r2564, n2566) })
+	return (strLen(fnNormalizeSpace(func() (r2543 string) {
+		anyChild(n, roK149, func(n2544 *Node) bool {
+			return anyChild(n2544, roK130, func(n2545 *Node) bool { return setStr(&r2543, n2545) })
 		})
 		return
-	}())), roK1223, opLe)
+	}())) <= 200)
 }
 
 // BR-RO-L209: string-length(normalize-space(cac:CardAccount/cbc:HolderName)) <= 200
 func roT1048(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2567 string) {
-		anyChild(n, roK69, func(n2568 *Node) bool {
-			return anyChild(n2568, roK1245, func(n2569 *Node) bool { return setStr(&r2567, n2569) })
+	return (strLen(fnNormalizeSpace(func() (r2546 string) {
+		anyChild(n, roK70, func(n2547 *Node) bool {
+			return anyChild(n2547, roK1242, func(n2548 *Node) bool { return setStr(&r2546, n2548) })
 		})
 		return
-	}())), roK1223, opLe)
+	}())) <= 200)
 }
 
 // BR-RO-L1016: string-length(normalize-space(cbc:PaymentMeansCode/@name)) <= 100
 func roT1049(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(child(n, roK149), func(n2570 *Node) Seq { return attr(n2570, roK1197) })))), roK92, opLe)
+	return (strLen(fnNormalizeSpace(str(step(child(n, roK150), func(n2549 *Node) Seq { return attr(n2549, roK1200) })))) <= 100)
 }
 
 // BR-RO-L140: string-length(normalize-space(cbc:PaymentID)) <= 140
 func roT1050(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK1179))), roK1246, opLe)
+	return (strLen(fnNormalizeSpace(childStr(n, roK1182))) <= 140)
 }
 
 // /ubl:Invoice/cac:Delivery/cac:DeliveryLocation/cac:Address | /ubl:CreditNote/cac:Delivery/cac:DeliveryLocation/cac:Address
@@ -14988,7 +14921,7 @@ func roM116(v []Seq, n *Node) bool {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1244) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1241) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -15000,48 +14933,48 @@ func roM116(v []Seq, n *Node) bool {
 
 // BR-RO-180: cbc:StreetName[boolean(normalize-space(.))]
 func roT1051(v []Seq, n *Node) bool {
-	return anyChild(n, roK1231, func(n2571 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2571.StringValue()))) })
+	return anyChild(n, roK1231, func(n2550 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2550.StringValue()))) })
 }
 
 // BR-RO-201: cbc:CityName[boolean(normalize-space(.))]
 func roT1052(v []Seq, n *Node) bool {
-	return anyChild(n, roK1224, func(n2572 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2572.StringValue()))) })
+	return anyChild(n, roK1225, func(n2551 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2551.StringValue()))) })
 }
 
 // BR-RO-202: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and normalize-space(cbc:CountrySubentity) = 'RO-B' and not(normalize-space(cbc:CityName) = $SECTOR-RO-CODES)
 func roT1053(v []Seq, n *Node) bool {
-	return (((fnNormalizeSpace(func() (r2573 string) {
-		anyChild(n, roK68, func(n2574 *Node) bool {
-			return anyChild(n2574, roK67, func(n2575 *Node) bool { return setStr(&r2573, n2575) })
+	return (((fnNormalizeSpace(func() (r2552 string) {
+		anyChild(n, roK69, func(n2553 *Node) bool {
+			return anyChild(n2553, roK68, func(n2554 *Node) bool { return setStr(&r2552, n2554) })
 		})
 		return
-	}()) == "RO") && (fnNormalizeSpace(childStr(n, roK628)) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK1224))), v[5], opEq))
+	}()) == "RO") && (fnNormalizeSpace(childStr(n, roK631)) == "RO-B")) && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK1225))), v[5], opEq))
 }
 
 // BR-RO-211: cbc:CountrySubentity[boolean(normalize-space(.))]
 func roT1054(v []Seq, n *Node) bool {
-	return anyChild(n, roK628, func(n2576 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2576.StringValue()))) })
+	return anyChild(n, roK631, func(n2555 *Node) bool { return ebv(strSeq(fnNormalizeSpace(n2555.StringValue()))) })
 }
 
 // BR-RO-212: normalize-space(cac:Country/cbc:IdentificationCode) = 'RO' and not(normalize-space(cbc:CountrySubentity) = $ISO-3166-RO-CODES)
 func roT1055(v []Seq, n *Node) bool {
-	return ((fnNormalizeSpace(func() (r2577 string) {
-		anyChild(n, roK68, func(n2578 *Node) bool {
-			return anyChild(n2578, roK67, func(n2579 *Node) bool { return setStr(&r2577, n2579) })
+	return ((fnNormalizeSpace(func() (r2556 string) {
+		anyChild(n, roK69, func(n2557 *Node) bool {
+			return anyChild(n2557, roK68, func(n2558 *Node) bool { return setStr(&r2556, n2558) })
 		})
 		return
-	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK628))), v[4], opEq))
+	}()) == "RO") && !gcmp(strSeq(fnNormalizeSpace(childStr(n, roK631))), v[4], opEq))
 }
 
 // cac:InvoicePeriod/cbc:DescriptionCode
 func roM117(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK120) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK121) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK119) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK120) {
 			return false
 		}
 		return true
@@ -15060,7 +14993,7 @@ func roT1056(v []Seq, n *Node) bool {
 func roM118(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -15069,7 +15002,7 @@ func roM118(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -15081,43 +15014,43 @@ func roM118(v []Seq, n *Node) bool {
 
 // BR-RO-L1024: string-length(normalize-space(cac:Item/cbc:Name)) <= 100
 func roT1057(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2580 string) {
-		anyChild(n, roK129, func(n2581 *Node) bool {
-			return anyChild(n2581, roK128, func(n2582 *Node) bool { return setStr(&r2580, n2582) })
+	return (strLen(fnNormalizeSpace(func() (r2559 string) {
+		anyChild(n, roK131, func(n2560 *Node) bool {
+			return anyChild(n2560, roK130, func(n2561 *Node) bool { return setStr(&r2559, n2561) })
 		})
 		return
-	}())), roK92, opLe)
+	}())) <= 100)
 }
 
 // BR-RO-L1021: string-length(normalize-space(cbc:AccountingCost)) <= 100
 func roT1058(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK804))), roK92, opLe)
+	return (strLen(fnNormalizeSpace(childStr(n, roK807))) <= 100)
 }
 
 // BR-RO-L212: string-length(normalize-space(cac:Item/cbc:Description)) <= 200
 func roT1059(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2583 string) {
-		anyChild(n, roK129, func(n2584 *Node) bool {
-			return anyChild(n2584, roK184, func(n2585 *Node) bool { return setStr(&r2583, n2585) })
+	return (strLen(fnNormalizeSpace(func() (r2562 string) {
+		anyChild(n, roK131, func(n2563 *Node) bool {
+			return anyChild(n2563, roK187, func(n2564 *Node) bool { return setStr(&r2562, n2564) })
 		})
 		return
-	}())), roK1223, opLe)
+	}())) <= 200)
 }
 
 // BR-RO-L303: string-length(normalize-space(cbc:Note)) <= 300
 func roT1060(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK60))), roK1233, opLe)
+	return (strLen(fnNormalizeSpace(childStr(n, roK61))) <= 300)
 }
 
 // //cac:Item/cac:AdditionalItemProperty
 func roM119(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK136) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK138) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK129) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK131) {
 			return false
 		}
 		return true
@@ -15129,17 +15062,17 @@ func roM119(v []Seq, n *Node) bool {
 
 // BR-RO-A052: count(.) <= 50
 func roT1061(v []Seq, n *Node) bool {
-	return gcmp(fnCount(nodeSeq(n)), roK1225, opLe)
+	return (len(nodeSeq(n)) <= 50)
 }
 
 // BR-RO-L0505: string-length(normalize-space(cbc:Name)) <= 50
 func roT1062(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK128))), roK1225, opLe)
+	return (strLen(fnNormalizeSpace(childStr(n, roK130))) <= 50)
 }
 
 // BR-RO-L1025: string-length(normalize-space(cbc:Value)) <= 100
 func roT1063(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK137))), roK92, opLe)
+	return (strLen(fnNormalizeSpace(childStr(n, roK139))) <= 100)
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | /ubl:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
@@ -15149,8 +15082,8 @@ func roM120(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r2586 Seq) bool {
-			return anyChild(m, roK78, func(n2587 *Node) bool { return gcmp(nodeSeq(n2587), r2586, opEq) })
+		if !(func(r2565 Seq) bool {
+			return anyChild(m, roK78, func(n2566 *Node) bool { return gcmp(nodeSeq(n2566), r2565, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
@@ -15167,13 +15100,13 @@ func roM120(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r2588 Seq) bool {
-			return anyChild(m, roK78, func(n2589 *Node) bool { return gcmp(nodeSeq(n2589), r2588, opEq) })
+		if !(func(r2567 Seq) bool {
+			return anyChild(m, roK78, func(n2568 *Node) bool { return gcmp(nodeSeq(n2568), r2567, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1244) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1241) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -15185,17 +15118,17 @@ func roM120(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-01: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT1064(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK80), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK80), ".")) <= 2)
 }
 
 // BR-DEC-RO-02: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT1065(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK85), ".")) <= 2)
 }
 
 // BR-RO-L1017: string-length(normalize-space(cbc:AllowanceChargeReasonCode)) <= 100
 func roT1066(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK84))), roK92, opLe)
+	return (strLen(fnNormalizeSpace(childStr(n, roK84))) <= 100)
 }
 
 // /ubl:Invoice/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | /ubl:CreditNote/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
@@ -15205,8 +15138,8 @@ func roM121(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r2590 Seq) bool {
-			return anyChild(m, roK78, func(n2591 *Node) bool { return gcmp(nodeSeq(n2591), r2590, opEq) })
+		if !(func(r2569 Seq) bool {
+			return anyChild(m, roK78, func(n2570 *Node) bool { return gcmp(nodeSeq(n2570), r2569, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -15223,13 +15156,13 @@ func roM121(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r2592 Seq) bool {
-			return anyChild(m, roK78, func(n2593 *Node) bool { return gcmp(nodeSeq(n2593), r2592, opEq) })
+		if !(func(r2571 Seq) bool {
+			return anyChild(m, roK78, func(n2572 *Node) bool { return gcmp(nodeSeq(n2572), r2571, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1244) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1241) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -15241,17 +15174,17 @@ func roM121(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-05: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT1067(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK80), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK80), ".")) <= 2)
 }
 
 // BR-DEC-RO-06: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT1068(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK85), ".")) <= 2)
 }
 
 // BR-RO-L1018: string-length(normalize-space(cbc:AllowanceChargeReasonCode)) <= 100
 func roT1069(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK84))), roK92, opLe)
+	return (strLen(fnNormalizeSpace(childStr(n, roK84))) <= 100)
 }
 
 // cac:LegalMonetaryTotal
@@ -15270,42 +15203,42 @@ func roM122(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-09: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func roT1070(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK87), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK86), ".")) <= 2)
 }
 
 // BR-DEC-RO-10: string-length(substring-after(cbc:AllowanceTotalAmount,'.'))<=2
 func roT1071(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK93), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK95), ".")) <= 2)
 }
 
 // BR-DEC-RO-11: string-length(substring-after(cbc:ChargeTotalAmount,'.'))<=2
 func roT1072(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK94), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK96), ".")) <= 2)
 }
 
 // BR-DEC-RO-12: string-length(substring-after(cbc:TaxExclusiveAmount,'.'))<=2
 func roT1073(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK88), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK87), ".")) <= 2)
 }
 
 // BR-DEC-RO-14: string-length(substring-after(cbc:TaxInclusiveAmount,'.'))<=2
 func roT1074(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK89), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK88), ".")) <= 2)
 }
 
 // BR-DEC-RO-16: string-length(substring-after(cbc:PrepaidAmount,'.'))<=2
 func roT1075(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK95), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK97), ".")) <= 2)
 }
 
 // BR-DEC-RO-17: string-length(substring-after(cbc:PayableRoundingAmount,'.'))<=2
 func roT1076(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK96), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK98), ".")) <= 2)
 }
 
 // BR-DEC-RO-18: string-length(substring-after(cbc:PayableAmount,'.'))<=2
 func roT1077(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK55), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK55), ".")) <= 2)
 }
 
 // /ubl:Invoice | cac:CreditNote
@@ -15321,7 +15254,7 @@ func roM123(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1247) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1243) {
 			return false
 		}
 		return true
@@ -15336,29 +15269,29 @@ func roT1078(v []Seq, n *Node) bool {
 	return memoBool(v, 36, func() bool {
 		return (memoBool(v, 37, func() bool {
 			return (memoBool(v, 38, func() bool {
-				return anyNode(desc(root(n), roK109), func(n2594 *Node) bool {
-					return anyChild(n2594, roK108, func(n2595 *Node) bool {
-						return func(r2596 Seq) bool {
-							return anyAttr(n2595, roK107, func(n2597 *Node) bool { return gcmp(nodeSeq(n2597), r2596, opEq) })
-						}(child(n2595, roK101))
+				return anyNode(desc(root(n), roK111), func(n2573 *Node) bool {
+					return anyChild(n2573, roK110, func(n2574 *Node) bool {
+						return func(r2575 Seq) bool {
+							return anyAttr(n2574, roK109, func(n2576 *Node) bool { return gcmp(nodeSeq(n2576), r2575, opEq) })
+						}(child(n2574, roK103))
 					})
 				})
 			}) && memoBool(v, 39, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK109), func(n2598 *Node) Seq {
-					return filter(child(n2598, roK108), func(p2599 *Node) bool {
-						return func(r2600 Seq) bool {
-							return anyAttr(p2599, roK107, func(n2601 *Node) bool { return gcmp(nodeSeq(n2601), r2600, opEq) })
-						}(child(p2599, roK101))
+				return (strLen(fnSubstringAfter(str(step(desc(root(n), roK111), func(n2577 *Node) Seq {
+					return filter(child(n2577, roK110), func(p2578 *Node) bool {
+						return func(r2579 Seq) bool {
+							return anyAttr(p2578, roK109, func(n2580 *Node) bool { return gcmp(nodeSeq(n2580), r2579, opEq) })
+						}(child(p2578, roK103))
 					})
-				})), ".")), roK85, opLe)
+				})), ".")) <= 2)
 			}))
 		}) || memoBool(v, 40, func() bool {
 			return !memoBool(v, 38, func() bool {
-				return anyNode(desc(root(n), roK109), func(n2602 *Node) bool {
-					return anyChild(n2602, roK108, func(n2603 *Node) bool {
-						return func(r2604 Seq) bool {
-							return anyAttr(n2603, roK107, func(n2605 *Node) bool { return gcmp(nodeSeq(n2605), r2604, opEq) })
-						}(child(n2603, roK101))
+				return anyNode(desc(root(n), roK111), func(n2581 *Node) bool {
+					return anyChild(n2581, roK110, func(n2582 *Node) bool {
+						return func(r2583 Seq) bool {
+							return anyAttr(n2582, roK109, func(n2584 *Node) bool { return gcmp(nodeSeq(n2584), r2583, opEq) })
+						}(child(n2582, roK103))
 					})
 				})
 			})
@@ -15371,29 +15304,29 @@ func roT1079(v []Seq, n *Node) bool {
 	return memoBool(v, 41, func() bool {
 		return (memoBool(v, 42, func() bool {
 			return (memoBool(v, 43, func() bool {
-				return anyNode(desc(root(n), roK109), func(n2606 *Node) bool {
-					return anyChild(n2606, roK108, func(n2607 *Node) bool {
-						return func(r2608 Seq) bool {
-							return anyAttr(n2607, roK107, func(n2609 *Node) bool { return gcmp(nodeSeq(n2609), r2608, opEq) })
-						}(child(n2607, roK110))
+				return anyNode(desc(root(n), roK111), func(n2585 *Node) bool {
+					return anyChild(n2585, roK110, func(n2586 *Node) bool {
+						return func(r2587 Seq) bool {
+							return anyAttr(n2586, roK109, func(n2588 *Node) bool { return gcmp(nodeSeq(n2588), r2587, opEq) })
+						}(child(n2586, roK112))
 					})
 				})
 			}) && memoBool(v, 44, func() bool {
-				return gcmp(fnStringLength(fnSubstringAfter(str(step(desc(root(n), roK109), func(n2610 *Node) Seq {
-					return filter(child(n2610, roK108), func(p2611 *Node) bool {
-						return func(r2612 Seq) bool {
-							return anyAttr(p2611, roK107, func(n2613 *Node) bool { return gcmp(nodeSeq(n2613), r2612, opEq) })
-						}(child(p2611, roK110))
+				return (strLen(fnSubstringAfter(str(step(desc(root(n), roK111), func(n2589 *Node) Seq {
+					return filter(child(n2589, roK110), func(p2590 *Node) bool {
+						return func(r2591 Seq) bool {
+							return anyAttr(p2590, roK109, func(n2592 *Node) bool { return gcmp(nodeSeq(n2592), r2591, opEq) })
+						}(child(p2590, roK112))
 					})
-				})), ".")), roK85, opLe)
+				})), ".")) <= 2)
 			}))
 		}) || memoBool(v, 45, func() bool {
 			return !memoBool(v, 43, func() bool {
-				return anyNode(desc(root(n), roK109), func(n2614 *Node) bool {
-					return anyChild(n2614, roK108, func(n2615 *Node) bool {
-						return func(r2616 Seq) bool {
-							return anyAttr(n2615, roK107, func(n2617 *Node) bool { return gcmp(nodeSeq(n2617), r2616, opEq) })
-						}(child(n2615, roK110))
+				return anyNode(desc(root(n), roK111), func(n2593 *Node) bool {
+					return anyChild(n2593, roK110, func(n2594 *Node) bool {
+						return func(r2595 Seq) bool {
+							return anyAttr(n2594, roK109, func(n2596 *Node) bool { return gcmp(nodeSeq(n2596), r2595, opEq) })
+						}(child(n2594, roK112))
 					})
 				})
 			})
@@ -15405,11 +15338,11 @@ func roT1079(v []Seq, n *Node) bool {
 func roM124(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK115) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		return true
@@ -15421,19 +15354,19 @@ func roM124(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-1009: string-length(substring-after(cbc:TaxableAmount,'.'))<=2
 func roT1080(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK156), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK157), ".")) <= 2)
 }
 
 // BR-DEC-RO-1010: string-length(substring-after(cbc:TaxAmount,'.'))<=2
 func roT1081(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK108), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK110), ".")) <= 2)
 }
 
 // cac:InvoiceLine | cac:CreditNoteLine
 func roM125(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -15442,7 +15375,7 @@ func roM125(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -15454,7 +15387,7 @@ func roM125(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-23: string-length(substring-after(cbc:LineExtensionAmount,'.'))<=2
 func roT1082(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK87), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK86), ".")) <= 2)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = false()]
@@ -15464,13 +15397,13 @@ func roM126(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r2618 Seq) bool {
-			return anyChild(m, roK78, func(n2619 *Node) bool { return gcmp(nodeSeq(n2619), r2618, opEq) })
+		if !(func(r2597 Seq) bool {
+			return anyChild(m, roK78, func(n2598 *Node) bool { return gcmp(nodeSeq(n2598), r2597, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
 			return false
 		}
 		return true
@@ -15482,13 +15415,13 @@ func roM126(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r2620 Seq) bool {
-			return anyChild(m, roK78, func(n2621 *Node) bool { return gcmp(nodeSeq(n2621), r2620, opEq) })
+		if !(func(r2599 Seq) bool {
+			return anyChild(m, roK78, func(n2600 *Node) bool { return gcmp(nodeSeq(n2600), r2599, opEq) })
 		}(boolSeq(false))) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK90) {
 			return false
 		}
 		return true
@@ -15500,17 +15433,17 @@ func roM126(v []Seq, n *Node) bool {
 
 // BR-DEC-RO-24: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT1083(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK80), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK80), ".")) <= 2)
 }
 
 // BR-DEC-RO-25: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT1084(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK85), ".")) <= 2)
 }
 
 // BR-RO-L1022: string-length(normalize-space(cbc:AllowanceChargeReason)) <= 100
 func roT1085(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK83))), roK92, opLe)
+	return (strLen(fnNormalizeSpace(childStr(n, roK83))) <= 100)
 }
 
 // //cac:InvoiceLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()] | //cac:CreditNoteLine/cac:AllowanceCharge[cbc:ChargeIndicator = true()]
@@ -15520,8 +15453,26 @@ func roM127(v []Seq, n *Node) bool {
 		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
 			return false
 		}
-		if !(func(r2622 Seq) bool {
-			return anyChild(m, roK78, func(n2623 *Node) bool { return gcmp(nodeSeq(n2623), r2622, opEq) })
+		if !(func(r2601 Seq) bool {
+			return anyChild(m, roK78, func(n2602 *Node) bool { return gcmp(nodeSeq(n2602), r2601, opEq) })
+		}(boolSeq(true))) {
+			return false
+		}
+		m = m.Parent
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK89) {
+			return false
+		}
+		return true
+	}() {
+		return true
+	}
+	if func() bool {
+		m := n
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
+			return false
+		}
+		if !(func(r2603 Seq) bool {
+			return anyChild(m, roK78, func(n2604 *Node) bool { return gcmp(nodeSeq(n2604), r2603, opEq) })
 		}(boolSeq(true))) {
 			return false
 		}
@@ -15533,47 +15484,29 @@ func roM127(v []Seq, n *Node) bool {
 	}() {
 		return true
 	}
-	if func() bool {
-		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK77) {
-			return false
-		}
-		if !(func(r2624 Seq) bool {
-			return anyChild(m, roK78, func(n2625 *Node) bool { return gcmp(nodeSeq(n2625), r2624, opEq) })
-		}(boolSeq(true))) {
-			return false
-		}
-		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK91) {
-			return false
-		}
-		return true
-	}() {
-		return true
-	}
 	return false
 }
 
 // BR-DEC-RO-27: string-length(substring-after(cbc:Amount,'.'))<=2
 func roT1086(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK80), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK80), ".")) <= 2)
 }
 
 // BR-DEC-RO-28: string-length(substring-after(cbc:BaseAmount,'.'))<=2
 func roT1087(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnSubstringAfter(childStr(n, roK86), ".")), roK85, opLe)
+	return (strLen(fnSubstringAfter(childStr(n, roK85), ".")) <= 2)
 }
 
 // BR-RO-L1023: string-length(normalize-space(cbc:AllowanceChargeReason)) <= 100
 func roT1088(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK83))), roK92, opLe)
+	return (strLen(fnNormalizeSpace(childStr(n, roK83))) <= 100)
 }
 
 // cbc:Note
 func roM128(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK60) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK61) {
 			return false
 		}
 		return true
@@ -15585,7 +15518,7 @@ func roM128(v []Seq, n *Node) bool {
 
 // BR-RO-L302: string-length(normalize-space(.)) <= 300
 func roT1089(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(n.StringValue())), roK1233, opLe)
+	return (strLen(fnNormalizeSpace(n.StringValue())) <= 300)
 }
 
 // //cac:AdditionalDocumentReference
@@ -15604,41 +15537,41 @@ func roM129(v []Seq, n *Node) bool {
 
 // BR-RO-A051: count(.) <= 50
 func roT1090(v []Seq, n *Node) bool {
-	return gcmp(fnCount(nodeSeq(n)), roK1225, opLe)
+	return (len(nodeSeq(n)) <= 50)
 }
 
 // BR-RO-L0308: string-length(normalize-space(cbc:ID)) <= 200
 func roT1091(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK54))), roK1223, opLe)
+	return (strLen(fnNormalizeSpace(childStr(n, roK54))) <= 200)
 }
 
 // BR-RO-L1020: string-length(normalize-space(cbc:DocumentDescription)) <= 100
 func roT1092(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK161))), roK92, opLe)
+	return (strLen(fnNormalizeSpace(childStr(n, roK164))) <= 100)
 }
 
 // BR-RO-L210: string-length(normalize-space(cac:Attachment/cac:ExternalReference/cbc:URI)) <= 200
 func roT1093(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2626 string) {
-		anyChild(n, roK214, func(n2627 *Node) bool {
-			return anyChild(n2627, roK314, func(n2628 *Node) bool {
-				return anyChild(n2628, roK1248, func(n2629 *Node) bool { return setStr(&r2626, n2629) })
+	return (strLen(fnNormalizeSpace(func() (r2605 string) {
+		anyChild(n, roK217, func(n2606 *Node) bool {
+			return anyChild(n2606, roK317, func(n2607 *Node) bool {
+				return anyChild(n2607, roK1244, func(n2608 *Node) bool { return setStr(&r2605, n2608) })
 			})
 		})
 		return
-	}())), roK1223, opLe)
+	}())) <= 200)
 }
 
 // BR-RO-L211: string-length(normalize-space(cac:Attachment/cbc:EmbeddedDocumentBinaryObject/@filename)) <= 200
 func roT1094(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(str(step(step(child(n, roK214), func(n2630 *Node) Seq { return child(n2630, roK1219) }), func(n2631 *Node) Seq { return attr(n2631, roK165) })))), roK1223, opLe)
+	return (strLen(fnNormalizeSpace(str(step(step(child(n, roK217), func(n2609 *Node) Seq { return child(n2609, roK1222) }), func(n2610 *Node) Seq { return attr(n2610, roK168) })))) <= 200)
 }
 
 // //cac:BillingReference
 func roM130(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK151) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK152) {
 			return false
 		}
 		return true
@@ -15650,32 +15583,28 @@ func roM130(v []Seq, n *Node) bool {
 
 // BR-RO-A500: count(cac:InvoiceDocumentReference) <= 500
 func roT1095(v []Seq, n *Node) bool {
-	return gcmp(func() Seq {
-		k2632 := 0
-		anyChild(n, roK152, func(n2633 *Node) bool { return tally1(&k2632) })
-		return countOf(k2632)
-	}(), roK1249, opLe)
+	return (countChildren(n, roK153) <= 500)
 }
 
 // BR-RO-L156: string-length(normalize-space(cac:InvoiceDocumentReference/cbc:ID)) <= 200
 func roT1096(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(func() (r2634 string) {
-		anyChild(n, roK152, func(n2635 *Node) bool {
-			return anyChild(n2635, roK54, func(n2636 *Node) bool { return setStr(&r2634, n2636) })
+	return (strLen(fnNormalizeSpace(func() (r2611 string) {
+		anyChild(n, roK153, func(n2612 *Node) bool {
+			return anyChild(n2612, roK54, func(n2613 *Node) bool { return setStr(&r2611, n2613) })
 		})
 		return
-	}())), roK1223, opLe)
+	}())) <= 200)
 }
 
 // /ubl:Invoice/cac:TaxTotal/cac:TaxSubtotal | /ubl:CreditNote/cac:TaxTotal/cac:TaxSubtotal
 func roM131(v []Seq, n *Node) bool {
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK115) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
@@ -15688,15 +15617,15 @@ func roM131(v []Seq, n *Node) bool {
 	}
 	if func() bool {
 		m := n
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK114) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK115) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK109) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK111) {
 			return false
 		}
 		m = m.Parent
-		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1244) {
+		if m == nil || m.Kind != KindElement || !nameMatch(m, roK1241) {
 			return false
 		}
 		return m.Parent != nil && m.Parent.Kind == KindDocument
@@ -15708,5 +15637,5 @@ func roM131(v []Seq, n *Node) bool {
 
 // BR-RO-L1019: string-length(normalize-space(cbc:TaxExemptionReason)) <= 100
 func roT1097(v []Seq, n *Node) bool {
-	return gcmp(fnStringLength(fnNormalizeSpace(childStr(n, roK159))), roK92, opLe)
+	return (strLen(fnNormalizeSpace(childStr(n, roK162))) <= 100)
 }

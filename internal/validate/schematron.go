@@ -17,6 +17,16 @@ type Schema struct {
 
 	once     sync.Once
 	dispatch []patternIndex
+	// byNode is dispatch joined over the patterns: per node kind (element
+	// [0], attribute [1]) and name id, the patterns with rules that can
+	// match such a node (id 0: the wildcard rules); one lookup per node
+	byNode [2][][]patternRules
+}
+
+// patternRules are the rules of pattern pi that a node can match.
+type patternRules struct {
+	pi    int
+	rules []int
 }
 
 // NameTest is a name a rule context's last step can match ("*" wildcards).
@@ -127,20 +137,26 @@ func (s *Schema) Run(d *Document) []Finding {
 		if n.Kind == KindAttr {
 			a = 1
 		}
-		for pi := range s.Patterns {
-			idx := &s.dispatch[pi]
-			var rules []int
-			if int(n.ID) < len(idx.byID[a]) {
-				rules = idx.byID[a][n.ID]
-			}
-			if rules == nil || n.ID == 0 {
-				rules = idx.anyElem
-				if a == 1 {
-					rules = idx.anyAttr
+		tab := s.byNode[a]
+		ents := tab[0]
+		if int(n.ID) < len(tab) {
+			ents = tab[n.ID]
+		}
+		for i := range ents {
+			// per pattern, the first rule whose context matches is applied
+			e := &ents[i]
+			rules := s.Patterns[e.pi].Rules
+			for _, ri := range e.rules {
+				r := &rules[ri]
+				if !r.Match(v, n) {
+					continue
 				}
-			}
-			if len(rules) > 0 {
-				outs[pi] = s.Patterns[pi].apply(v, n, rules, outs[pi])
+				for j := range r.Checks {
+					if c := &r.Checks[j]; c.Test(v, n) == c.Report {
+						outs[e.pi] = append(outs[e.pi], Finding{ID: c.ID, Flag: c.Flag, Location: location(n), Line: n.Line})
+					}
+				}
+				break
 			}
 		}
 	}
@@ -234,6 +250,24 @@ func (s *Schema) buildDispatch() {
 		}
 		s.dispatch[pi] = idx
 	}
+	for a := range s.byNode {
+		s.byNode[a] = make([][]patternRules, len(nameByID))
+		for id := range nameByID {
+			for pi := range s.dispatch {
+				idx := &s.dispatch[pi]
+				rules := idx.byID[a][id]
+				if rules == nil || id == 0 {
+					rules = idx.anyElem
+					if a == 1 {
+						rules = idx.anyAttr
+					}
+				}
+				if len(rules) > 0 {
+					s.byNode[a][id] = append(s.byNode[a][id], patternRules{pi, rules})
+				}
+			}
+		}
+	}
 }
 
 func appendOnce(list []int, i int) []int {
@@ -241,22 +275,6 @@ func appendOnce(list []int, i int) []int {
 		return list
 	}
 	return append(list, i)
-}
-
-func (p *Pattern) apply(v []Seq, n *Node, rules []int, out []Finding) []Finding {
-	for _, ri := range rules {
-		r := &p.Rules[ri]
-		if !r.Match(v, n) {
-			continue
-		}
-		for _, c := range r.Checks {
-			if c.Test(v, n) == c.Report {
-				out = append(out, Finding{ID: c.ID, Flag: c.Flag, Location: location(n), Line: n.Line})
-			}
-		}
-		return out
-	}
-	return out
 }
 
 // location is an XPath to n with prefixes as written and positions.

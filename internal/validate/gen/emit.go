@@ -25,6 +25,9 @@ type compiler struct {
 	memoK map[string]int
 	// memoSelf: the memoized expression whose own body is being compiled
 	memoSelf expr
+	// leafItem, set by loopFrom while it calls a leaf for a final primary
+	// that yields at most one item: that primary compiled by itemOf
+	leafItem func() string
 	// cse: the frame (a check, or a quantifier's body) whose repeated
 	// sums are evaluated once
 	cse *cseFrame
@@ -192,6 +195,12 @@ func isWordList(v string) bool {
 	return true
 }
 
+// isSpaceLit: e is the string literal ' '.
+func isSpaceLit(e expr) bool {
+	l, ok := e.(*lit)
+	return ok && l.kind == "string" && l.val == " "
+}
+
 // boolean-valued expressions compile to Go bool directly.
 func isBoolExpr(e expr) bool {
 	switch x := e.(type) {
@@ -232,6 +241,9 @@ func (c *compiler) boolOf(e expr, s scope) string {
 		}
 		if op, ok := genCmp[x.op]; ok {
 			if g, ok := c.cmpStringLiteral(x, s); ok {
+				return g
+			}
+			if g, ok := c.cmpTyped(x, op, s); ok {
 				return g
 			}
 			if g, ok := c.gcmpLoop(x, op, s); ok {
@@ -277,6 +289,9 @@ func (c *compiler) boolOf(e expr, s scope) string {
 			return b
 		}
 	case *path:
+		if g, ok := c.ebvChildBool(x, s); ok {
+			return g
+		}
 		// a path ending in an axis step yields nodes: its EBV is exists()
 		if g, ok := c.existsPath(x, s); ok {
 			return g
@@ -325,6 +340,11 @@ func (c *compiler) boolCall(x *call, s scope) (string, bool) {
 		if l, ok := x.args[0].(*lit); ok && l.kind == "string" && isWordList(l.val) {
 			// a code list (' A B C ') searched for ' code ': a set lookup
 			k := c.constant(fmt.Sprintf("wordSet(%s)", strconv.Quote(l.val)))
+			if cc, ok := x.args[1].(*call); ok && cc.name == "concat" && len(cc.args) == 3 && isSpaceLit(cc.args[0]) && isSpaceLit(cc.args[2]) {
+				// contains(list, concat(' ', code, ' ')): the code looked up
+				// without building the padded string
+				return fmt.Sprintf("containsCode(%s, %s)", k, c.strOf(cc.args[1], s)), true
+			}
 			return fmt.Sprintf("containsWord(%s, %s)", k, c.strOf(x.args[1], s)), true
 		}
 		return fmt.Sprintf("strings.Contains(%s, %s)", c.strOf(x.args[0], s), c.strOf(x.args[1], s)), true
@@ -888,7 +908,9 @@ func (c *compiler) existsDown(p *path, start string) (string, bool) {
 		}
 		names = append(names, c.name(c.uri(st.prefix), st.local))
 	}
-	c.index(names[len(names)-1], false)
+	for _, nm := range names {
+		c.index(nm, false) // an absent name answers at once
+	}
 	k := c.constant("[]*Name{" + strings.Join(names, ", ") + "}")
 	return fmt.Sprintf("existsNames(%s, %s)", start, k), true
 }
@@ -1095,6 +1117,13 @@ func (c *compiler) loopFrom(steps []*pathStep, nv string, s scope, leaf func(nv,
 				return leaf("", "strSeq("+g+")", g)
 			}
 		}
+		// the leaf may take the primary as an item instead (leafItem)
+		outer := c.leafItem
+		c.leafItem = nil
+		if c.isItem(st.primary, s.with(nv)) {
+			c.leafItem = func() string { g, _ := c.itemOf(st.primary, s.with(nv)); return g }
+		}
+		defer func() { c.leafItem = outer }()
 		return leaf("", c.seqOf(st.primary, s.with(nv)), "")
 	}
 	next := c.fresh("n")
@@ -1145,30 +1174,80 @@ func cheapSeq(e expr) bool {
 // other operand is evaluated once.
 func (c *compiler) gcmpLoop(x *binary, op string, s scope) (string, bool) {
 	if p, ok := loopable(x.l, loopAny); ok {
-		r := c.seqOf(x.r, s)
-		if cheapSeq(x.r) {
-			return c.loopPath(p, s, func(nv, seq, str string) string {
-				return fmt.Sprintf("gcmp(%s, %s, %s)", leafSeq(nv, seq), r, op)
-			}), true
-		}
-		rv := c.fresh("r")
-		body := c.loopPath(p, s, func(nv, seq, str string) string {
-			return fmt.Sprintf("gcmp(%s, %s, %s)", leafSeq(nv, seq), rv, op)
-		})
-		return fmt.Sprintf("func(%s Seq) bool { return %s }(%s)", rv, body, r), true
+		return c.gcmpLoopSide(p, x.r, op, true, s), true
 	}
 	if p, ok := loopable(x.r, loopAny); ok {
-		l := c.seqOf(x.l, s)
-		if cheapSeq(x.l) {
-			return c.loopPath(p, s, func(nv, seq, str string) string {
-				return fmt.Sprintf("gcmp(%s, %s, %s)", l, leafSeq(nv, seq), op)
-			}), true
-		}
-		lv := c.fresh("l")
-		body := c.loopPath(p, s, func(nv, seq, str string) string {
-			return fmt.Sprintf("gcmp(%s, %s, %s)", lv, leafSeq(nv, seq), op)
-		})
-		return fmt.Sprintf("func(%s Seq) bool { return %s }(%s)", lv, body, l), true
+		return c.gcmpLoopSide(p, x.l, op, false, s), true
 	}
 	return "", false
+}
+
+// gcmpLoopSide is gcmpLoop with the path p on the left (pathLeft) or the
+// right of op and the other operand o, evaluated once: as an item when it
+// yields at most one (each node of the path compared with cmpItems), else
+// as a sequence.
+func (c *compiler) gcmpLoopSide(p []*path, o expr, op string, pathLeft bool, s scope) string {
+	pair := func(a, b string) (string, string) {
+		if pathLeft {
+			return a, b
+		}
+		return b, a
+	}
+	if c.isItem(o, s) {
+		g, _ := c.itemOf(o, s)
+		ov := g
+		if !cheapSeq(o) {
+			ov = c.fresh("r")
+		}
+		body := c.loopPath(p, s, func(nv, seq, str string) string {
+			if nv != "" {
+				a, b := pair("nodeItem("+nv+")", ov)
+				return fmt.Sprintf("cmpItems(%s, %s, %s)", a, b, op)
+			}
+			if c.leafItem != nil {
+				a, b := pair(c.leafItem(), ov)
+				return fmt.Sprintf("cmpItems(%s, %s, %s)", a, b, op)
+			}
+			other := "itemSeq(" + ov + ")"
+			if cheapSeq(o) {
+				other = c.seqOf(o, s)
+			}
+			a, b := pair(seq, other)
+			return fmt.Sprintf("gcmp(%s, %s, %s)", a, b, op)
+		})
+		if cheapSeq(o) {
+			return body
+		}
+		return fmt.Sprintf("func(%s Item) bool { return %s }(%s)", ov, body, g)
+	}
+	g := c.seqOf(o, s)
+	ov := g
+	if !cheapSeq(o) {
+		ov = c.fresh("r")
+	}
+	body := c.loopPath(p, s, func(nv, seq, str string) string {
+		a, b := pair(leafSeq(nv, seq), ov)
+		return fmt.Sprintf("gcmp(%s, %s, %s)", a, b, op)
+	})
+	if cheapSeq(o) {
+		return body
+	}
+	return fmt.Sprintf("func(%s Seq) bool { return %s }(%s)", ov, body, g)
+}
+
+// ebvChildBool compiles the EBV of name/(boolean expression): a sequence of
+// booleans, one per child in document order, whose EBV is the first one's
+// (no sequence is built).
+func (c *compiler) ebvChildBool(x *path, s scope) (string, bool) {
+	if x.abs != 0 || len(x.steps) != 2 {
+		return "", false
+	}
+	st, last := x.steps[0], x.steps[1]
+	if st.axis != "child" || st.test != "name" || st.desc || len(st.preds) > 0 ||
+		last.axis != "" || last.desc || len(last.preds) > 0 || !isBoolExpr(last.primary) {
+		return "", false
+	}
+	nv := c.fresh("n")
+	k := c.name(c.stepSpace(st), st.local)
+	return fmt.Sprintf("func() bool { %s := firstChild(%s, %s); return %s != nil && %s }()", nv, s.cv, k, nv, c.boolOf(last.primary, s.with(nv))), true
 }
