@@ -23,7 +23,6 @@ func TestSweepEventsBacklog(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := t.Context()
-		discard := slog.New(slog.DiscardHandler)
 		u, err := st.CreateUser(ctx, "owner@example.com", "x", false, store.UserApproved)
 		require.NoError(t, err)
 		c, err := st.CreateCompanyWithOwner(ctx, "12345674", "ALFA SRL", u.ID)
@@ -34,11 +33,7 @@ func TestSweepEventsBacklog(t *testing.T) {
 			_, err := st.RecordEvent(ctx, &store.Event{CompanyID: c.ID, Type: store.EventSyncFailed, SubjectID: int64(i + 1), CreatedAt: old})
 			require.NoError(t, err)
 		}
-		d := &webhook.Deliverer{Store: st, Logger: discard}
-		require.NoError(t, jobs.Migrate(ctx, st, nil))
-		r, err := jobs.New(jobs.Options{Store: st, Engine: &anafsync.Engine{Store: st, Logger: discard}, Logger: discard, Webhooks: d})
-		require.NoError(t, err)
-		t.Cleanup(func() { st.SetEventQueue(nil) })
+		r := sweepRunner(t, st, &webhook.Deliverer{Store: st, Logger: slog.New(slog.DiscardHandler)})
 		require.NoError(t, r.SweepEvents(ctx))
 
 		res, err := r.Client().JobList(ctx, river.NewJobListParams().Kinds("dispatch_event").First(100))
@@ -53,4 +48,16 @@ func TestSweepEventsBacklog(t *testing.T) {
 			return len(left) == 0
 		}, 60*time.Second, 50*time.Millisecond, "every event dispatched")
 	})
+}
+
+// sweepRunner is a job runner over st whose events go to d (not started),
+// as the sweep tests need it.
+func sweepRunner(t *testing.T, st *store.Store, d *webhook.Deliverer) *jobs.Runner {
+	t.Helper()
+	discard := slog.New(slog.DiscardHandler)
+	require.NoError(t, jobs.Migrate(t.Context(), st, nil))
+	r, err := jobs.New(jobs.Options{Store: st, Engine: &anafsync.Engine{Store: st, Logger: discard}, Logger: discard, Webhooks: d})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.SetEventQueue(nil) })
+	return r
 }

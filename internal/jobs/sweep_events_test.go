@@ -8,8 +8,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/efactura-gateway/efactura/internal/anafsync"
-	"github.com/efactura-gateway/efactura/internal/jobs"
 	"github.com/efactura-gateway/efactura/internal/notify"
 	"github.com/efactura-gateway/efactura/internal/store"
 	"github.com/efactura-gateway/efactura/internal/store/storetest"
@@ -47,10 +45,7 @@ func TestSweepEventsConnectionExpiring(t *testing.T) {
 
 		clock := base
 		d := &webhook.Deliverer{Store: st, Logger: discard, Now: func() time.Time { return clock }}
-		require.NoError(t, jobs.Migrate(ctx, st, nil))
-		r, err := jobs.New(jobs.Options{Store: st, Engine: &anafsync.Engine{Store: st, Logger: discard}, Logger: discard, Webhooks: d})
-		require.NoError(t, err)
-		t.Cleanup(func() { st.SetEventQueue(nil) })
+		r := sweepRunner(t, st, d)
 
 		// notices lists the days of each company's expiring notices, oldest first.
 		notices := func(c *store.Company) []int {
